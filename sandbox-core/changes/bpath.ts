@@ -1,0 +1,103 @@
+// Byte-string paths: one char per byte (latin1), so names that are not valid UTF-8 survive.
+import { dirname } from 'node:path';
+
+/** Converts a byte-string path for an fs call. */
+export function toFs(p: string): Buffer {
+  return Buffer.from(p, 'latin1');
+}
+
+/** A path typed by the user (UTF-8 in JS) as a byte string. */
+export function fromUser(s: string): string {
+  return Buffer.from(s, 'utf8').toString('latin1');
+}
+
+export function joinB(dir: string, name: string): string {
+  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
+}
+
+export function parentB(p: string): string {
+  return dirname(p);
+}
+
+/** Is `p` equal to `dir` or inside it? */
+export function isWithin(p: string, dir: string): boolean {
+  if (dir === '/') return p.startsWith('/');
+  return p === dir || p.startsWith(dir + '/');
+}
+
+const PLAIN = /^[\x20-\x7e]*$/;
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Length of the valid UTF-8 sequence starting at i, or 0. */
+function utf8SeqLen(b: Buffer, i: number): number {
+  const c = b[i]!;
+  let n: number;
+  let min: number;
+  if (c >= 0xc2 && c <= 0xdf) { n = 2; min = 0x80; } else if (c >= 0xe0 && c <= 0xef) { n = 3; min = 0x800; } else if (c >= 0xf0 && c <= 0xf4) { n = 4; min = 0x10000; } else return 0;
+  if (i + n > b.length) return 0;
+  let cp = c & (0xff >> (n + 1));
+  for (let k = 1; k < n; k++) {
+    const d = b[i + k]!;
+    if ((d & 0xc0) !== 0x80) return 0;
+    cp = (cp << 6) | (d & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return n;
+}
+
+function escapeChar(ch: string): string {
+  const cp = ch.codePointAt(0)!;
+  if (ch === '\n') return '\\n';
+  if (ch === '\t') return '\\t';
+  if (ch === '\r') return '\\r';
+  if (ch === '\\') return '\\\\';
+  if (cp < 0x20 || cp === 0x7f) return `\\x${cp.toString(16).padStart(2, '0')}`;
+  // C1 controls and bidi overrides can repaint or reorder what the terminal shows.
+  if ((cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) {
+    return `\\u{${cp.toString(16)}}`;
+  }
+  return ch;
+}
+
+function escapeText(s: string): string {
+  let out = '';
+  for (const ch of s) out += escapeChar(ch);
+  return out;
+}
+
+/**
+ * A byte string made safe for a terminal: valid UTF-8 is shown as text, control characters
+ * and invalid bytes as escapes (\n, \x1b, \xff), so no name can move the cursor or recolour.
+ */
+export function display(p: string): string {
+  if (PLAIN.test(p) && !p.includes('\\')) return p;
+  const b = toFs(p);
+  try {
+    return escapeText(decoder.decode(b));
+  } catch { /* invalid UTF-8: escape the bad bytes one by one */ }
+  let out = '';
+  for (let i = 0; i < b.length;) {
+    const c = b[i]!;
+    if (c < 0x80) { out += escapeChar(String.fromCharCode(c)); i++; continue; }
+    const n = utf8SeqLen(b, i);
+    if (n) { out += escapeText(b.subarray(i, i + n).toString('utf8')); i += n; } else { out += `\\x${c.toString(16).padStart(2, '0')}`; i++; }
+  }
+  return out;
+}
+
+/** Escapes text that is already a JS string (a diff line) for the terminal. */
+export function displayText(s: string): string {
+  return PLAIN.test(s) ? s : escapeText(s);
+}
+
+/** Is the byte string valid UTF-8? */
+export function isUtf8(p: string): boolean {
+  if (PLAIN.test(p)) return true;
+  try { decoder.decode(toFs(p)); return true; } catch { return false; }
+}
+
+/** The path for JSON: the text when the bytes are UTF-8, else the escaped form (see `rawPath`). */
+export function jsonPath(p: string): { path: string; rawPath?: string } {
+  if (isUtf8(p)) return { path: toFs(p).toString('utf8') };
+  return { path: display(p), rawPath: toFs(p).toString('base64') };
+}

@@ -1,0 +1,119 @@
+// Pass 2 of a scan: compare each upper entry with the host and decide what kind of change
+// it is. A copy-up with the same content and metadata is no change at all; directory times
+// are ignored (they move whenever a child changes, which the child's own entry reports).
+import { readdirSync } from 'node:fs';
+import type { Change, EntryStat } from './types.js';
+import type { UpperEntry } from './walk.js';
+import { joinB, toFs } from './bpath.js';
+import { lstatB, sameTime } from './stat.js';
+import { readlinkB, sameContent } from './content.js';
+import { xattrsEqual } from './xattr.js';
+
+function oct(n: number): string {
+  return n.toString(8).padStart(3, '0');
+}
+
+/** What differs between two entries of the same type, excluding content. */
+export function metadataDiff(up: EntryStat, host: EntryStat, upX: Array<[string, Buffer]>, hostX: Array<[string, Buffer]>): string[] {
+  const d: string[] = [];
+  if (up.perm !== host.perm) d.push(`mode ${oct(host.perm)}→${oct(up.perm)}`);
+  if (up.uid !== host.uid || up.gid !== host.gid) d.push(`owner ${host.uid}:${host.gid}→${up.uid}:${up.gid}`);
+  if (up.type !== 'dir' && !sameTime(up.mtimeMs, host.mtimeMs)) d.push('mtime');
+  if (up.type !== 'symlink' && !xattrsEqual(upX, hostX)) d.push('xattrs');
+  return d;
+}
+
+export interface ClassifyResult {
+  changes: Change[];
+  errors: string[];
+  links: Map<string, string[]>;
+}
+
+export function classify(entries: UpperEntry[], progress?: (n: number) => void): ClassifyResult {
+  const changes: Change[] = [];
+  const errors: string[] = [];
+  const links = new Map<string, string[]>();
+  // Whether each dir entry hides the host below it: its own opaque mark, or an opaque
+  // ancestor (overlayfs never looks below an opaque dir, so neither do we).
+  const hides = new Uint8Array(entries.length);
+
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (progress && (i & 0x3fff) === 0) progress(i);
+    const parentHides = e.parent >= 0 && hides[e.parent] === 1;
+    const h = e.host0;
+    if (e.whiteout) {
+      if (h) changes.push({ path: e.host, change: 'deleted', type: h.type, size: h.size, host: h });
+      continue;
+    }
+    const up = e.up!;
+    if (up.type === 'dir' && (e.opaque || parentHides)) hides[i] = 1;
+    if (up.type === 'file' && up.nlink > 1) {
+      const key = `${up.dev}:${up.ino}`;
+      const l = links.get(key);
+      if (l) l.push(e.host); else links.set(key, [e.host]);
+    }
+    if (e.skeleton) continue;
+    const base: Change = { path: e.host, change: 'added', type: up.type, size: up.type === 'file' ? up.size : 0, upper: e.upper, up };
+    if (e.xattrs.length) base.xattrs = e.xattrs;
+    if (up.type === 'symlink') {
+      try { base.target = readlinkB(e.upper); } catch (err) {
+        errors.push(`${e.host}: cannot read the sandbox's symlink (${(err as NodeJS.ErrnoException).code})`);
+        continue;
+      }
+      base.size = base.target.length;
+    }
+    if (!h) { changes.push(base); continue; }
+    base.host = h;
+    if (h.type !== up.type) {
+      changes.push({ ...base, change: 'replaced', oldType: h.type });
+      continue;
+    }
+    if (up.type === 'dir' && e.opaque) {
+      changes.push({ ...base, change: 'replaced', oldType: 'dir', opaque: true, details: metadataDiff(up, h, e.xattrs, e.hostXattrs) });
+      continue;
+    }
+    let modified = false;
+    try {
+      if (up.type === 'file') modified = up.size !== h.size || !sameContent(e.upper, e.host);
+      else if (up.type === 'symlink') modified = base.target !== readlinkB(e.host);
+      else if (up.type === 'char' || up.type === 'block') modified = up.rdev !== h.rdev;
+    } catch (err) {
+      errors.push(`${e.host}: cannot compare with the host (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      continue;
+    }
+    const details = metadataDiff(up, h, e.xattrs, e.hostXattrs);
+    if (modified) changes.push({ ...base, change: 'modified', details });
+    else if (details.length) changes.push({ ...base, change: 'metadata', details });
+  }
+
+  // Host entries that an opaque dir hides are deleted in the sandbox's view.
+  const present = new Map<number, Set<string>>();
+  for (let i = 0; i < entries.length; i++) {
+    const p = entries[i]!.parent;
+    if (p >= 0 && hides[p]) {
+      let s = present.get(p);
+      if (!s) present.set(p, (s = new Set()));
+      s.add(entries[i]!.host);
+    }
+  }
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (!hides[i] || e.host0?.type !== 'dir') continue;
+    let names: string[];
+    try {
+      names = readdirSync(toFs(e.host), { encoding: 'latin1' as BufferEncoding }) as unknown as string[];
+    } catch (err) {
+      errors.push(`${e.host}: cannot list the host dir (${(err as NodeJS.ErrnoException).code})`);
+      continue;
+    }
+    const seen = present.get(i);
+    for (const n of names) {
+      const p = joinB(e.host, n);
+      if (seen?.has(p)) continue;
+      const h = lstatB(p);
+      if (h) changes.push({ path: p, change: 'deleted', type: h.type, size: h.size, host: h });
+    }
+  }
+  return { changes, errors, links };
+}

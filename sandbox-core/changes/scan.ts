@@ -1,0 +1,44 @@
+// The change list of a sandbox: walk its upper layers, classify against the host, filter
+// and sort by path (parents before children).
+import type { SandboxMeta } from '../types.js';
+import type { Change, ScanResult } from './types.js';
+import { walkUppers } from './walk.js';
+import { classify } from './classify.js';
+import { pathFilter } from './glob.js';
+import { fromUser, isWithin } from './bpath.js';
+
+export interface ScanOptions {
+  only?: string[];
+  exclude?: string[];
+  /** Limit to these host paths (and below), as typed by the user. */
+  paths?: string[];
+  progress?: (phase: string, n: number) => void;
+}
+
+export function comparePaths(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function filterChanges(changes: Change[], opts: ScanOptions): Change[] {
+  const f = pathFilter(opts.only ?? [], opts.exclude ?? []);
+  const roots = (opts.paths ?? []).map((p) => fromUser(p.length > 1 ? p.replace(/\/+$/, '') : p));
+  if (!f && !roots.length) return changes;
+  return changes.filter((c) => (!f || f(c.path)) && (!roots.length || roots.some((r) => isWithin(c.path, r))));
+}
+
+export function scanSandbox(meta: SandboxMeta, opts: ScanOptions = {}): ScanResult {
+  const walked = walkUppers(meta, { progress: opts.progress && ((n) => opts.progress!('scanning', n)) });
+  const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)));
+  const changes = filterChanges(res.changes, opts).sort((a, b) => comparePaths(a.path, b.path));
+  return { changes, errors: walked.errors.concat(res.errors), links: res.links };
+}
+
+export interface ChangeCounts {
+  added: number; modified: number; deleted: number; replaced: number; metadata: number; total: number;
+}
+
+export function countChanges(changes: Change[]): ChangeCounts {
+  const c: ChangeCounts = { added: 0, modified: 0, deleted: 0, replaced: 0, metadata: 0, total: changes.length };
+  for (const x of changes) c[x.change]++;
+  return c;
+}

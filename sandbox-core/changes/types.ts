@@ -1,0 +1,59 @@
+// The change list: what a sandbox did to the host filesystem, one entry per host path.
+//
+// Paths are "byte strings": the raw bytes of the path held one byte per char (latin1), so a
+// name that is not valid UTF-8 survives a round trip to the filesystem unchanged. Convert with
+// bpath.ts (`toFs` for fs calls, `display` for the terminal, `jsonPath` for JSON).
+
+export type ChangeKind = 'added' | 'modified' | 'deleted' | 'replaced' | 'metadata';
+export type EntryType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block';
+
+/** The part of lstat a change needs; kept small so 100k changes stay cheap. */
+export interface EntryStat {
+  type: EntryType;
+  /** Permission bits including setuid/setgid/sticky (mode & 0o7777). */
+  perm: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeMs: number;
+  atimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  dev: number;
+  nlink: number;
+  rdev: number;
+}
+
+export interface Change {
+  /** Host path (byte string). */
+  path: string;
+  change: ChangeKind;
+  /** Type after the change; for `deleted`, the type of what the host has. */
+  type: EntryType;
+  /** For `replaced`: the host's type before. */
+  oldType?: EntryType;
+  /** Size after the change (host size for `deleted`). */
+  size: number;
+  /** Symlink target after the change (byte string). */
+  target?: string;
+  /** For `metadata` (and informative on `modified`): what differs, e.g. "mode 644→755". */
+  details?: string[];
+  /** Entry in the upper layer (byte string); absent for `deleted`. */
+  upper?: string;
+  /** lstat of the upper entry; absent for `deleted`. */
+  up?: EntryStat;
+  /** Host entry as seen by the scan (absent for `added`): the commit checks it is still so. */
+  host?: EntryStat;
+  /** Extended attributes of the upper entry, minus overlayfs's own (name → value). */
+  xattrs?: Array<[string, Buffer]>;
+  /** A replaced dir that is a dir on both sides (made opaque: emptied then refilled). */
+  opaque?: boolean;
+}
+
+export interface ScanResult {
+  changes: Change[];
+  /** Entries that could not be read (e.g. owned by a subordinate uid); listed, never guessed. */
+  errors: string[];
+  /** Upper inode (dev:ino) → host paths of every upper name of it, for keeping hard links. */
+  links: Map<string, string[]>;
+}
