@@ -1,0 +1,27 @@
+import { Command } from 'clipanion';
+import { runChecks } from '../sandbox-core/doctor.js';
+import { colors } from './output.js';
+
+export class DoctorCommand extends Command {
+  static override paths = [['doctor']];
+
+  static override usage = Command.Usage({
+    description: 'check what this machine and user allow sbx to do',
+    details: `
+      Prints one line per check with ok, missing or limited, and a hint where something can be fixed: user namespaces (and distribution switches such as AppArmor's restriction), overlayfs with userxattr, seccomp, cgroups and their controllers, uid mapping (newuidmap and /etc/subuid), fuse-overlayfs, and the helper binary.
+
+      Exits 0 when sbx can run, 1 when it cannot.
+    `,
+    examples: [['Check this machine', 'sbx doctor']],
+  });
+
+  override async execute(): Promise<number> {
+    const checks = await runChecks();
+    const out = this.context.stdout;
+    for (const c of checks) {
+      const tag = c.status === 'ok' ? colors.green('ok     ') : c.status === 'limited' ? colors.yellow('limited') : colors.red('missing');
+      out.write(`${tag} ${c.name}: ${c.detail}${c.hint ? colors.dim(` (${c.hint})`) : ''}\n`);
+    }
+    return checks.some((c) => c.required && c.status === 'missing') ? 1 : 0;
+  }
+}

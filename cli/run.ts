@@ -1,0 +1,111 @@
+import { Command, Option, UsageError } from 'clipanion';
+import { isAbsolute, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { Store } from '../sandbox-core/store.js';
+import { describeFailure, runSandbox, type BindRequest } from '../sandbox-core/sandbox.js';
+import { SbxError } from '../sandbox-core/errors.js';
+import { loadSeccomp } from '../sandbox-core/seccomp.js';
+import { info, setQuiet, warn } from './output.js';
+import { reviewAfterRun } from './review.js';
+
+function parseBind(spec: string, readOnly: boolean, flag: string): BindRequest {
+  const i = spec.indexOf(':');
+  const host = resolve(i < 0 ? spec : spec.slice(0, i));
+  const inside = i < 0 ? host : spec.slice(i + 1);
+  if (!isAbsolute(inside)) throw new UsageError(`${flag} ${spec}: the inside path must be absolute`);
+  if (!existsSync(host)) throw new SbxError(`${flag} ${spec}: ${host} does not exist`);
+  return { host, inside, readOnly };
+}
+
+export class RunCommand extends Command {
+  static override paths = [['run']];
+
+  static override usage = Command.Usage({
+    description: 'run a command in a throwaway copy-on-write sandbox of this machine',
+    details: `
+      The command sees the host's files through copy-on-write overlays, in new user, mount, pid, ipc, uts, cgroup and network namespaces, under a seccomp filter. What it writes lands in the sandbox, never on the host. Afterwards sbx shows what changed and lets you keep (commit) or discard it.
+
+      The command's arguments are executed directly, never joined into a shell string: use \`sbx run -- sh -c '...'\` for shell syntax. stdout is the command's alone; sbx speaks on stderr.
+
+      Exit status: the command's own; 125 if sbx failed, 126 if the command cannot be executed, 127 if it was not found, 128+N if it was killed by signal N.
+    `,
+    examples: [
+      ['Run an install script, then review and decide', 'sbx run ./install.sh'],
+      ['Test a destructive command; nothing is kept', 'sbx run -n -- rm -rf /opt/old-app'],
+      ['Give the sandbox a name to review later', 'sbx run --name trial -- make install'],
+      ['Run a second command in a saved sandbox', 'sbx run --in trial -- make test'],
+      ['Allow network access', 'sbx run --net -- npm install'],
+    ],
+  });
+
+  discard = Option.Boolean('-n,--discard', false, { description: 'Discard the sandbox after the command (nothing is kept)' });
+  keep = Option.Boolean('-y,--keep', false, { description: 'Commit every change to the host without asking' });
+  name = Option.String('--name', { description: 'Name the sandbox (unique)' });
+  inRef = Option.String('--in', { description: 'Run inside an existing saved sandbox, seeing its changes' });
+  net = Option.Boolean('--net', false, { description: "Share the host's network (default: none, only loopback)" });
+  keepUser = Option.Boolean('--user', false, { description: 'Keep your own uid/gid inside instead of root' });
+  hide = Option.Array('--hide', [], { description: 'Make PATH unreadable and empty inside (repeatable)' });
+  bind = Option.Array('--bind', [], { description: 'HOST[:INSIDE] writable bind: changes go straight to the host, uncaptured' });
+  roBind = Option.Array('--ro-bind', [], { description: 'HOST[:INSIDE] read-only bind' });
+  policy = Option.String('--policy', 'default', { description: 'Seccomp policy: a shipped name (default, strict, permissive) or a JSON file' });
+  noSeccomp = Option.Boolean('--no-seccomp', false, { description: 'Run without a seccomp filter (not recommended)' });
+  only = Option.Array('--only', [], { description: 'Review and keep only paths matching GLOB' });
+  exclude = Option.Array('--exclude', [], { description: 'Leave paths matching GLOB out of the review and the commit' });
+  report = Option.String('--report', { description: 'Write the change list, exit status and duration as JSON to FILE' });
+  quiet = Option.Boolean('-q,--quiet', false, { description: "Silence sbx's own lines except errors" });
+  command = Option.Proxy({ required: 1 });
+
+  override async execute(): Promise<number> {
+    setQuiet(this.quiet);
+    const argv = this.command[0] === '--' ? this.command.slice(1) : this.command;
+    if (argv.length === 0) throw new UsageError('no command given: sbx run [OPTIONS] [--] COMMAND [ARG...]');
+    if (this.discard && this.keep) throw new UsageError('-n/--discard and -y/--keep contradict each other');
+    if (this.inRef && this.name) throw new UsageError('--in and --name cannot be combined');
+    if (this.inRef && this.discard) throw new UsageError('--in with -n would discard the saved sandbox: use sbx discard afterwards instead');
+    for (const h of this.hide) if (resolve(h) === '/') throw new UsageError('--hide /: refusing to hide the whole filesystem');
+    const store = new Store();
+    const inSandbox = this.inRef ? store.resolve(this.inRef) : null;
+    const bind = [...this.bind.map((b) => parseBind(b, false, '--bind')), ...this.roBind.map((b) => parseBind(b, true, '--ro-bind'))];
+    let seccomp: Buffer | null = null;
+    if (this.noSeccomp) warn('--no-seccomp: the command runs without a syscall filter');
+    else seccomp = loadSeccomp(this.policy);
+
+    const pty = !!process.stdin.isTTY && !!process.stdout.isTTY;
+    const result = await runSandbox({
+      command: argv,
+      cwd: process.cwd(),
+      env: process.env,
+      name: this.name ?? null,
+      throwaway: this.discard,
+      net: inSandbox ? inSandbox.options.net : this.net,
+      keepUser: this.keepUser,
+      hide: this.hide.map((h) => resolve(h)),
+      bind,
+      seccomp,
+      policyName: this.noSeccomp ? 'none' : this.policy,
+      inSandbox,
+      pty,
+      onNotice: (line) => warn(line),
+    });
+    const failure = describeFailure(result.outcome, argv);
+    if (failure && result.outcome.kind !== 'exec-failed') {
+      // Setup failed: the command never ran, so a new sandbox holds nothing worth keeping.
+      if (!inSandbox) store.remove(result.meta);
+      else store.writeMeta(result.meta);
+      throw failure;
+    }
+    if (failure) process.stderr.write(`sbx: ${failure.message}\n`);
+    if (result.outcome.kind === 'signaled') info(`the command was killed by signal ${result.outcome.signal}`);
+    await reviewAfterRun(store, result.meta, {
+      keep: this.keep,
+      discard: this.discard,
+      quiet: this.quiet,
+      only: this.only,
+      exclude: this.exclude,
+      report: this.report ?? null,
+      exitStatus: result.exitStatus,
+      durationMs: result.durationMs,
+    });
+    return result.exitStatus;
+  }
+}

@@ -1,0 +1,46 @@
+/* sbx-helper: shared declarations. The helper does no policy: it applies a complete spec
+ * produced by the TypeScript side, in a fixed order, and reports each failure with the step,
+ * the path and errno. */
+#ifndef SBX_HELPER_H
+#define SBX_HELPER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SBX_EXIT_FAILED 125
+
+/* ---- status channel (fd given by the launcher) ---- */
+void status_init(int fd);
+void status_send(const char *kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Report a failed setup step and exit 125. `path` may be NULL. */
+void die_step(const char *step, const char *path, int err) __attribute__((noreturn));
+void die_msg(const char *step, const char *msg) __attribute__((noreturn));
+
+/* ---- spec ---- */
+struct spec_op {
+  const char *name;
+  int nargs;
+  char **args;       /* NUL-terminated copies; binary args also have lengths */
+  size_t *lens;
+};
+
+struct spec {
+  struct spec_op *ops;
+  size_t nops;
+};
+
+int spec_read(int fd, struct spec *out, char *err, size_t errlen);
+int spec_op_arity(const char *name); /* -1: unknown op */
+
+/* ---- subcommands ---- */
+int sandbox_main(int spec_fd, int status_fd);
+int xattr_main(int argc, char **argv);
+
+/* Free-on-scope-exit helpers in bubblewrap's style. */
+static inline void cleanup_freep(void *p) { void **pp = (void **)p; extern void free(void *); free(*pp); }
+static inline void cleanup_closep(int *fd) { extern int close(int); if (*fd >= 0) close(*fd); }
+#define autofree __attribute__((cleanup(cleanup_freep)))
+#define autoclose __attribute__((cleanup(cleanup_closep)))
+
+#endif

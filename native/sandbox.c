@@ -1,0 +1,577 @@
+/* sbx-helper run: builds the sandbox described by the spec and runs the command in it.
+ *
+ * Three processes, in this order:
+ *   outer (this process, in the host namespaces): reads the spec, clones the child into new
+ *     namespaces, writes its uid/gid maps and cgroup membership, releases it, forwards signals,
+ *     restores the terminal, and exits with the child's status.
+ *   init (pid 1 in the new pid namespace): builds the root from the mount ops, pivots into it,
+ *     forks the command, relays the terminal when a pty was asked for, reaps zombies, forwards
+ *     signals, and reports the command's exit. When it exits, the kernel kills everything left
+ *     in the pid namespace and the mount namespace (with every overlay) goes away.
+ *   command: new session, clean fd table, rlimits, no_new_privs, seccomp last, exec.
+ *
+ * Every decision (what to mount where, which ids to map, which filter) was made by the
+ * TypeScript side; this file only applies it and reports the failing step, path and errno.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include "helper.h"
+
+#define MAX_LIST 256
+
+struct rlimit_op { int resource; rlim_t soft, hard; };
+
+struct config {
+  int share_net, loopback_up, new_cgroupns, pty;
+  const char *uid_map, *gid_map, *setgroups;
+  const char *newuidmap[2], *newgidmap[2]; /* path, "inside outside count ..." */
+  const char *cgroup_procs[MAX_LIST]; size_t n_cgroup_procs;
+  const char *hostname, *stage, *cwd;
+  char *argv[4096]; size_t argc;
+  char *envp[4096]; size_t envc;
+  struct rlimit_op rlimits[32]; size_t n_rlimits;
+  const unsigned char *seccomp; size_t seccomp_len;
+  struct spec_op *fs_ops[65536]; size_t n_fs_ops;
+};
+
+static struct config cfg;
+
+/* Signals forwarded from the outside to the command. */
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM };
+
+/* Steps of the command process, reported through the exec-error pipe. */
+enum cmd_step { STEP_CWD = 1, STEP_RLIMIT, STEP_TTY, STEP_NO_NEW_PRIVS, STEP_SECCOMP, STEP_EXEC };
+static const char *cmd_step_name[] = { "", "cwd", "rlimit", "controlling-tty", "no-new-privs", "seccomp", "exec" };
+
+static int parse_rlimit_name(const char *s) {
+  static const struct { const char *n; int r; } t[] = {
+    {"as", RLIMIT_AS}, {"core", RLIMIT_CORE}, {"cpu", RLIMIT_CPU}, {"data", RLIMIT_DATA},
+    {"fsize", RLIMIT_FSIZE}, {"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC},
+    {"stack", RLIMIT_STACK}, {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE},
+  };
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) if (strcmp(t[i].n, s) == 0) return t[i].r;
+  return -1;
+}
+
+static int parse_rlim(const char *s, rlim_t *out) {
+  if (strcmp(s, "inf") == 0) { *out = RLIM_INFINITY; return 0; }
+  char *end = NULL;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || !*s || *end) return -1;
+  *out = (rlim_t)v;
+  return 0;
+}
+
+#define ADD(list, n, max, v, what) do { if ((n) >= (max)) die_msg("spec", "too many " what); (list)[(n)++] = (v); } while (0)
+
+static void load_config(struct spec *s) {
+  for (size_t i = 1; i < s->nops; i++) {
+    struct spec_op *op = &s->ops[i];
+    const char *n = op->name;
+    char **a = op->args;
+    if (!strcmp(n, "share_net")) cfg.share_net = 1;
+    else if (!strcmp(n, "uid_map")) cfg.uid_map = a[0];
+    else if (!strcmp(n, "gid_map")) cfg.gid_map = a[0];
+    else if (!strcmp(n, "setgroups")) {
+      if (strcmp(a[0], "deny") && strcmp(a[0], "allow")) die_msg("spec", "setgroups must be deny or allow");
+      cfg.setgroups = a[0];
+    }
+    else if (!strcmp(n, "newuidmap")) { cfg.newuidmap[0] = a[0]; cfg.newuidmap[1] = a[1]; }
+    else if (!strcmp(n, "newgidmap")) { cfg.newgidmap[0] = a[0]; cfg.newgidmap[1] = a[1]; }
+    else if (!strcmp(n, "cgroup_procs")) ADD(cfg.cgroup_procs, cfg.n_cgroup_procs, MAX_LIST, a[0], "cgroups");
+    else if (!strcmp(n, "hostname")) cfg.hostname = a[0];
+    else if (!strcmp(n, "loopback_up")) cfg.loopback_up = 1;
+    else if (!strcmp(n, "new_cgroupns")) cfg.new_cgroupns = 1;
+    else if (!strcmp(n, "stage")) cfg.stage = a[0];
+    else if (!strcmp(n, "cwd")) cfg.cwd = a[0];
+    else if (!strcmp(n, "arg")) ADD(cfg.argv, cfg.argc, 4095, a[0], "arguments");
+    else if (!strcmp(n, "env")) ADD(cfg.envp, cfg.envc, 4095, a[0], "environment entries");
+    else if (!strcmp(n, "pty")) cfg.pty = 1;
+    else if (!strcmp(n, "rlimit")) {
+      struct rlimit_op r;
+      r.resource = parse_rlimit_name(a[0]);
+      if (r.resource < 0 || parse_rlim(a[1], &r.soft) || parse_rlim(a[2], &r.hard))
+        die_msg("spec", "bad rlimit");
+      ADD(cfg.rlimits, cfg.n_rlimits, 32, r, "rlimits");
+    }
+    else if (!strcmp(n, "seccomp")) {
+      /* The kernel takes at most BPF_MAXINSNS instructions of 8 bytes each. */
+      if (op->lens[0] == 0 || op->lens[0] % sizeof(struct sock_filter) || op->lens[0] / sizeof(struct sock_filter) > BPF_MAXINSNS)
+        die_msg("spec", "seccomp program length is not a multiple of 8 or exceeds 4096 instructions");
+      cfg.seccomp = (const unsigned char *)a[0];
+      cfg.seccomp_len = op->lens[0];
+    }
+    else ADD(cfg.fs_ops, cfg.n_fs_ops, 65536, op, "filesystem ops");
+  }
+  if (!cfg.stage) die_msg("spec", "no stage directory");
+  if (cfg.argc == 0) die_msg("spec", "no command");
+  if (!cfg.cwd) die_msg("spec", "no cwd");
+  cfg.argv[cfg.argc] = NULL;
+  cfg.envp[cfg.envc] = NULL;
+}
+
+/* ------------------------------------------------------------------ utilities */
+
+/* Joins the stage directory and an absolute in-sandbox path. */
+static char *staged(const char *dest) {
+  static char buf[2][8192];
+  static int which;
+  char *b = buf[which ^= 1];
+  if (dest[0] != '/') die_msg("spec", "destination is not absolute");
+  if ((size_t)snprintf(b, sizeof buf[0], "%s%s", cfg.stage, strcmp(dest, "/") ? dest : "") >= sizeof buf[0])
+    die_msg("spec", "path too long");
+  return b;
+}
+
+static int has_token(const char *list, const char *tok) {
+  size_t tl = strlen(tok);
+  for (const char *p = list; *p;) {
+    const char *e = strchr(p, ',');
+    size_t l = e ? (size_t)(e - p) : strlen(p);
+    if (l == tl && strncmp(p, tok, tl) == 0) return 1;
+    if (!e) break;
+    p = e + 1;
+  }
+  return 0;
+}
+
+static int set_readonly(const char *path, int recursive) {
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+  return mount_setattr(AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr, sizeof attr);
+}
+
+/* ------------------------------------------------------------------ filesystem ops */
+
+static int mount_overlay(const char *dest, const char *lower, const char *upper, const char *work, const char *opts) {
+  autoclose int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+  if (fs < 0) return -1;
+  /* "lowerdir+" (6.7+) takes one path verbatim; older kernels need the ':'-separated form. */
+  if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lower, 0) < 0) {
+    if (strpbrk(lower, ":\\,")) { errno = EINVAL; return -1; }
+    if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0) return -1;
+  }
+  if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0) return -1;
+  if (fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0) return -1;
+  char optbuf[1024];
+  if (strlen(opts) >= sizeof optbuf) { errno = E2BIG; return -1; }
+  strcpy(optbuf, opts);
+  for (char *save = NULL, *tok = strtok_r(optbuf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(tok, '=');
+    int r;
+    if (eq) { *eq = 0; r = fsconfig(fs, FSCONFIG_SET_STRING, tok, eq + 1, 0); }
+    else r = fsconfig(fs, FSCONFIG_SET_FLAG, tok, NULL, 0);
+    if (r < 0) return -1;
+  }
+  if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) return -1;
+  autoclose int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+  if (mnt < 0) return -1;
+  return move_mount(mnt, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH);
+}
+
+static void ensure_dest_like(const char *src, const char *dest) {
+  struct stat st;
+  if (stat(src, &st) < 0) die_step("bind", src, errno);
+  if (S_ISDIR(st.st_mode)) {
+    if (mkdir(dest, 0755) < 0 && errno != EEXIST) die_step("bind-mkdir", dest, errno);
+  } else {
+    int fd = open(dest, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0 && errno != EEXIST && errno != EISDIR) die_step("bind-create", dest, errno);
+    if (fd >= 0) close(fd);
+  }
+}
+
+static void do_bind(const char *src_arg, const char *dest_arg, const char *flags) {
+  char src[8192];
+  const char *dest = staged(dest_arg);
+  if (has_token(flags, "src-inside")) snprintf(src, sizeof src, "%s", staged(src_arg));
+  else snprintf(src, sizeof src, "%s", src_arg);
+  /* "optional": kernel files that may not exist on this kernel (masks over /proc entries). */
+  if (has_token(flags, "optional") && (access(src, F_OK) < 0 || access(dest, F_OK) < 0)) return;
+  ensure_dest_like(src, dest);
+  int rec = has_token(flags, "rec");
+  if (mount(src, dest, NULL, MS_BIND | (rec ? MS_REC : 0), NULL) < 0) die_step("bind", dest_arg, errno);
+  if (has_token(flags, "ro") && set_readonly(dest, rec) < 0) die_step("bind-readonly", dest_arg, errno);
+}
+
+static void do_tmpfs(const char *dest_arg, const char *data, const char *flags) {
+  unsigned long mf = MS_NOSUID | MS_NODEV;
+  if (has_token(flags, "noexec")) mf |= MS_NOEXEC;
+  if (has_token(flags, "ro")) mf |= MS_RDONLY;
+  if (mount("tmpfs", staged(dest_arg), "tmpfs", mf, data) < 0) die_step("tmpfs", dest_arg, errno);
+}
+
+static void apply_fs_op(struct spec_op *op) {
+  const char *n = op->name;
+  char **a = op->args;
+  if (!strcmp(n, "whiteout")) {
+    /* An overlay whiteout (char 0/0) in an upper layer: the path looks absent inside. */
+    if (mknod(a[0], S_IFCHR | 0000, makedev(0, 0)) < 0 && errno != EEXIST) die_step("whiteout", a[0], errno);
+  } else if (!strcmp(n, "mkdir")) {
+    const char *p = staged(a[0]);
+    mode_t mode = (mode_t)strtoul(a[1], NULL, 8) & 07777;
+    if (mkdir(p, mode) < 0 && errno != EEXIST) die_step("mkdir", a[0], errno);
+    if (chmod(p, mode) < 0) die_step("mkdir-chmod", a[0], errno);
+  } else if (!strcmp(n, "symlink")) {
+    if (symlink(a[0], staged(a[1])) < 0 && errno != EEXIST) die_step("symlink", a[1], errno);
+  } else if (!strcmp(n, "overlay")) {
+    /* overlay DEST LOWER UPPER WORK OPTIONS FALLBACK */
+    const char *dest = staged(a[0]);
+    if (mount_overlay(dest, a[1], a[2], a[3], a[4]) < 0) {
+      int err = errno;
+      if (strcmp(a[5], "ro-bind") != 0) die_step("overlay", a[0], err);
+      if (mount(a[1], dest, NULL, MS_BIND | MS_REC, NULL) < 0 || set_readonly(dest, 1) < 0)
+        die_step("overlay-fallback", a[0], errno);
+      status_send("warn", "overlay %d %s", err, a[0]);
+    }
+  } else if (!strcmp(n, "bind")) {
+    do_bind(a[0], a[1], a[2]);
+  } else if (!strcmp(n, "tmpfs")) {
+    do_tmpfs(a[0], a[1], a[2]);
+  } else if (!strcmp(n, "proc")) {
+    if (mount("proc", staged(a[0]), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) die_step("proc", a[0], errno);
+  } else if (!strcmp(n, "devpts")) {
+    if (mount("devpts", staged(a[0]), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620") < 0)
+      die_step("devpts", a[0], errno);
+  } else if (!strcmp(n, "remount_ro")) {
+    if (set_readonly(staged(a[0]), 0) < 0) die_step("remount-readonly", a[0], errno);
+  } else if (!strcmp(n, "ro_recursive")) {
+    if (set_readonly(staged(a[0]), 1) < 0) die_step("readonly-recursive", a[0], errno);
+  } else if (!strcmp(n, "chmod")) {
+    if (chmod(staged(a[0]), (mode_t)strtoul(a[1], NULL, 8) & 07777) < 0) die_step("chmod", a[0], errno);
+  } else {
+    die_msg("spec", "op not valid here");
+  }
+}
+
+static void bring_loopback_up(void) {
+  autoclose int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) die_step("loopback", "lo", errno);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strcpy(ifr.ifr_name, "lo");
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) die_step("loopback", "lo", errno);
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) die_step("loopback", "lo", errno);
+}
+
+static void build_root(void) {
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die_step("make-private", "/", errno);
+  /* Whiteouts are made in upper layers before anything is mounted over them. */
+  for (size_t i = 0; i < cfg.n_fs_ops; i++)
+    if (!strcmp(cfg.fs_ops[i]->name, "whiteout")) apply_fs_op(cfg.fs_ops[i]);
+  if (mount("tmpfs", cfg.stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) die_step("stage", cfg.stage, errno);
+  for (size_t i = 0; i < cfg.n_fs_ops; i++)
+    if (strcmp(cfg.fs_ops[i]->name, "whiteout") != 0) apply_fs_op(cfg.fs_ops[i]);
+  if (chdir(cfg.stage) < 0) die_step("pivot", cfg.stage, errno);
+  /* pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only ours. */
+  if (syscall(SYS_pivot_root, ".", ".") < 0) die_step("pivot", cfg.stage, errno);
+  if (umount2(".", MNT_DETACH) < 0) die_step("detach-old-root", "/", errno);
+  if (chdir("/") < 0) die_step("pivot", "/", errno);
+}
+
+/* ------------------------------------------------------------------ the command */
+
+static void report_and_exit(int pipefd, enum cmd_step step, int err) {
+  int msg[2] = { (int)step, err };
+  if (write(pipefd, msg, sizeof msg) < 0) { /* nothing left to tell anyone */ }
+  _exit(step == STEP_EXEC && err == ENOENT ? 127 : step == STEP_EXEC ? 126 : SBX_EXIT_FAILED);
+}
+
+static void exec_command(int errpipe, int slave) {
+  sigset_t none;
+  sigemptyset(&none);
+  for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) signal(forwarded[i], SIG_DFL);
+  signal(SIGCHLD, SIG_DFL);
+  signal(SIGTTOU, SIG_DFL);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  /* A new session: without a controlling terminal shared with the host, TIOCSTI cannot reach it. */
+  if (setsid() < 0) report_and_exit(errpipe, STEP_TTY, errno);
+  if (slave >= 0) {
+    if (ioctl(slave, TIOCSCTTY, 0) < 0) report_and_exit(errpipe, STEP_TTY, errno);
+    for (int fd = 0; fd < 3; fd++) if (dup2(slave, fd) < 0) report_and_exit(errpipe, STEP_TTY, errno);
+  }
+  if (chdir(cfg.cwd) < 0) report_and_exit(errpipe, STEP_CWD, errno);
+  for (size_t i = 0; i < cfg.n_rlimits; i++) {
+    struct rlimit rl = { cfg.rlimits[i].soft, cfg.rlimits[i].hard };
+    if (setrlimit(cfg.rlimits[i].resource, &rl) < 0) report_and_exit(errpipe, STEP_RLIMIT, errno);
+  }
+  /* Only 0, 1, 2 and the exec-error pipe (closed by exec) survive. */
+  if (dup2(errpipe, 3) < 0) report_and_exit(errpipe, STEP_EXEC, errno);
+  errpipe = 3;
+  fcntl(errpipe, F_SETFD, FD_CLOEXEC);
+  if (close_range(4, ~0U, 0) < 0) report_and_exit(errpipe, STEP_EXEC, errno);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) report_and_exit(errpipe, STEP_NO_NEW_PRIVS, errno);
+  extern char **environ;
+  environ = cfg.envp;
+  if (cfg.seccomp) {
+    struct sock_fprog prog = { (unsigned short)(cfg.seccomp_len / sizeof(struct sock_filter)), (struct sock_filter *)cfg.seccomp };
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) report_and_exit(errpipe, STEP_SECCOMP, errno);
+  }
+  execvp(cfg.argv[0], cfg.argv);
+  report_and_exit(errpipe, STEP_EXEC, errno);
+}
+
+/* ------------------------------------------------------------------ pid 1 */
+
+static void noop_handler(int sig) { (void)sig; }
+
+static int make_signalfd(sigset_t *set) {
+  sigemptyset(set);
+  sigaddset(set, SIGCHLD);
+  for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaddset(set, forwarded[i]);
+  /* pid 1 only receives signals it has a handler for, even from the parent namespace. */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = noop_handler;
+  for (int s = 1; s < NSIG; s++) if (sigismember(set, s)) sigaction(s, &sa, NULL);
+  if (sigprocmask(SIG_BLOCK, set, NULL) < 0) return -1;
+  return signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static void copy_winsize(int from, int to) {
+  struct winsize ws;
+  if (ioctl(from, TIOCGWINSZ, &ws) == 0) ioctl(to, TIOCSWINSZ, &ws);
+}
+
+static int relay(int from, int to) {
+  char buf[16384];
+  ssize_t n = read(from, buf, sizeof buf);
+  if (n <= 0) return (n < 0 && (errno == EAGAIN || errno == EINTR)) ? 0 : -1;
+  for (ssize_t off = 0; off < n;) {
+    ssize_t w = write(to, buf + off, (size_t)(n - off));
+    if (w < 0) { if (errno == EINTR || errno == EAGAIN) continue; return -1; }
+    off += w;
+  }
+  return 1;
+}
+
+static void __attribute__((noreturn)) init_main(int sync_fd) {
+  char c;
+  ssize_t n;
+  do n = read(sync_fd, &c, 1); while (n < 0 && errno == EINTR);
+  if (n != 1) _exit(SBX_EXIT_FAILED); /* the outer process failed and already reported why */
+  close(sync_fd);
+  /* Non-dumpable: root inside cannot ptrace pid 1 (its mm belongs to the host user namespace). */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  umask(0);
+  if (cfg.new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) die_step("cgroup-namespace", NULL, errno);
+  if (cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0) die_step("hostname", cfg.hostname, errno);
+  if (cfg.loopback_up) bring_loopback_up();
+  build_root();
+  umask(022);
+  if (setsid() < 0) die_step("setsid", NULL, errno);
+
+  int master = -1, slave = -1;
+  if (cfg.pty) {
+    master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) die_step("pty", "/dev/pts/ptmx", errno);
+    int unlock = 0;
+    if (ioctl(master, TIOCSPTLCK, &unlock) < 0) die_step("pty-unlock", NULL, errno);
+    slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave < 0) die_step("pty-peer", NULL, errno);
+    struct termios t;
+    if (tcgetattr(0, &t) == 0) {
+      tcsetattr(slave, TCSANOW, &t); /* the command starts with the user's settings */
+      cfmakeraw(&t);
+      tcsetattr(0, TCSANOW, &t);
+    }
+    copy_winsize(0, master);
+  }
+  sigset_t set;
+  int sfd = make_signalfd(&set);
+  if (sfd < 0) die_step("signalfd", NULL, errno);
+  int ep[2];
+  if (pipe2(ep, O_CLOEXEC) < 0) die_step("pipe", NULL, errno);
+  pid_t cmd = fork();
+  if (cmd < 0) die_step("fork", NULL, errno);
+  if (cmd == 0) {
+    close(ep[0]);
+    close(sfd);
+    if (master >= 0) close(master);
+    exec_command(ep[1], slave);
+  }
+  close(ep[1]);
+  if (slave >= 0) close(slave);
+  int msg[2];
+  do n = read(ep[0], msg, sizeof msg); while (n < 0 && errno == EINTR);
+  close(ep[0]);
+  if (n == (ssize_t)sizeof msg) {
+    int st;
+    waitpid(cmd, &st, 0);
+    if (msg[0] == STEP_EXEC) status_send("exec-error", "%d", msg[1]);
+    else status_send("error", "%s %d %s", cmd_step_name[msg[0]], msg[1], msg[0] == STEP_CWD ? cfg.cwd : "-");
+    _exit(msg[0] == STEP_EXEC ? (msg[1] == ENOENT ? 127 : 126) : SBX_EXIT_FAILED);
+  }
+  status_send("started", "%d", (int)cmd);
+
+  int cmd_status = -1, in_open = master >= 0, out_open = master >= 0;
+  if (master >= 0) fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+  while (cmd_status < 0) {
+    struct pollfd p[3] = { { sfd, POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 }, { out_open ? master : -1, POLLIN, 0 } };
+    if (poll(p, 3, -1) < 0 && errno != EINTR) die_step("poll", NULL, errno);
+    if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) { if (relay(0, master) < 0) in_open = 0; }
+    if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) { if (relay(master, 1) < 0) out_open = 0; }
+    struct signalfd_siginfo si;
+    while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+      if (si.ssi_signo == SIGCHLD) continue;
+      if (si.ssi_signo == SIGWINCH && master >= 0) copy_winsize(0, master);
+      else kill(cmd, (int)si.ssi_signo);
+    }
+    int st;
+    pid_t w;
+    while ((w = waitpid(-1, &st, WNOHANG)) > 0) if (w == cmd) cmd_status = st;
+  }
+  /* Drain what the command wrote before it exited. */
+  while (out_open && relay(master, 1) > 0) {}
+  if (WIFSIGNALED(cmd_status)) {
+    status_send("signal", "%d", WTERMSIG(cmd_status));
+    _exit(128 + WTERMSIG(cmd_status));
+  }
+  status_send("exit", "%d", WEXITSTATUS(cmd_status));
+  _exit(WEXITSTATUS(cmd_status));
+}
+
+/* ------------------------------------------------------------------ outer */
+
+static pid_t child_pid = -1;
+
+static void __attribute__((noreturn)) outer_fail(const char *step, const char *path, int err) {
+  if (child_pid > 0) kill(child_pid, SIGKILL);
+  die_step(step, path, err);
+}
+
+static void run_idmap_tool(const char *step, const char *tool, const char *args) {
+  char *argv[256];
+  char pidbuf[32], buf[4096];
+  size_t argc = 0;
+  snprintf(pidbuf, sizeof pidbuf, "%d", (int)child_pid);
+  if (strlen(args) >= sizeof buf) outer_fail(step, tool, E2BIG);
+  strcpy(buf, args);
+  argv[argc++] = (char *)tool;
+  argv[argc++] = pidbuf;
+  for (char *save = NULL, *t = strtok_r(buf, " ", &save); t && argc < 255; t = strtok_r(NULL, " ", &save)) argv[argc++] = t;
+  argv[argc] = NULL;
+  pid_t p = fork();
+  if (p < 0) outer_fail(step, tool, errno);
+  if (p == 0) {
+    /* The tool's own messages go to stderr; its status is what we act on. */
+    execv(tool, argv);
+    _exit(127);
+  }
+  int st;
+  while (waitpid(p, &st, 0) < 0) if (errno != EINTR) outer_fail(step, tool, errno);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) outer_fail(step, tool, WIFEXITED(st) && WEXITSTATUS(st) == 127 ? ENOENT : EPERM);
+}
+
+static void write_idmaps(void) {
+  char path[64];
+  if (cfg.newuidmap[0]) run_idmap_tool("uid-map", cfg.newuidmap[0], cfg.newuidmap[1]);
+  else if (cfg.uid_map) {
+    snprintf(path, sizeof path, "/proc/%d/uid_map", (int)child_pid);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, cfg.uid_map, strlen(cfg.uid_map)) < 0) outer_fail("uid-map", path, errno);
+    close(fd);
+  }
+  if (cfg.setgroups) {
+    snprintf(path, sizeof path, "/proc/%d/setgroups", (int)child_pid);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, cfg.setgroups, strlen(cfg.setgroups)) < 0) outer_fail("setgroups", path, errno);
+    close(fd);
+  }
+  if (cfg.newgidmap[0]) run_idmap_tool("gid-map", cfg.newgidmap[0], cfg.newgidmap[1]);
+  else if (cfg.gid_map) {
+    snprintf(path, sizeof path, "/proc/%d/gid_map", (int)child_pid);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, cfg.gid_map, strlen(cfg.gid_map)) < 0) outer_fail("gid-map", path, errno);
+    close(fd);
+  }
+}
+
+int sandbox_main(int spec_fd, int status_fd) {
+  status_init(status_fd);
+  fcntl(status_fd, F_SETFD, 0);
+  /* If sbx dies, so do we, and with us (pid 1's parent-death signal) the whole sandbox. */
+  pid_t parent = getppid();
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
+  if (getppid() != parent) _exit(SBX_EXIT_FAILED);
+
+  struct spec spec;
+  char err[512];
+  if (spec_read(spec_fd, &spec, err, sizeof err) < 0) die_msg("spec", err);
+  close(spec_fd);
+  load_config(&spec);
+
+  sigset_t set;
+  int sfd = make_signalfd(&set);
+  if (sfd < 0) die_step("signalfd", NULL, errno);
+  signal(SIGTTOU, SIG_IGN); /* restoring the terminal from a background group must not stop us */
+  struct termios saved;
+  int have_termios = cfg.pty && tcgetattr(0, &saved) == 0;
+
+  int sync[2];
+  if (pipe2(sync, O_CLOEXEC) < 0) die_step("pipe", NULL, errno);
+  int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (cfg.share_net ? 0 : CLONE_NEWNET);
+  child_pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (child_pid < 0) die_step("clone", NULL, errno);
+  if (child_pid == 0) {
+    close(sync[1]);
+    close(sfd);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
+    init_main(sync[0]);
+  }
+  close(sync[0]);
+  write_idmaps();
+  for (size_t i = 0; i < cfg.n_cgroup_procs; i++) {
+    char pidbuf[32];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)child_pid);
+    int fd = open(cfg.cgroup_procs[i], O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, pidbuf, strlen(pidbuf)) < 0) outer_fail("cgroup", cfg.cgroup_procs[i], errno);
+    close(fd);
+  }
+  if (write(sync[1], "1", 1) != 1) outer_fail("release-child", NULL, errno);
+  close(sync[1]);
+
+  int st = 0;
+  for (;;) {
+    struct pollfd p = { sfd, POLLIN, 0 };
+    if (poll(&p, 1, -1) < 0 && errno != EINTR) outer_fail("poll", NULL, errno);
+    struct signalfd_siginfo si;
+    int done = 0;
+    while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+      if (si.ssi_signo != SIGCHLD) kill(child_pid, (int)si.ssi_signo);
+    }
+    pid_t w;
+    while ((w = waitpid(child_pid, &st, WNOHANG)) > 0 || (w < 0 && errno == EINTR)) if (w == child_pid) done = 1;
+    if (done) break;
+  }
+  if (have_termios) tcsetattr(0, TCSADRAIN, &saved);
+  if (WIFSIGNALED(st)) {
+    status_send("init-killed", "%d", WTERMSIG(st));
+    return 128 + WTERMSIG(st);
+  }
+  return WEXITSTATUS(st);
+}

@@ -1,0 +1,61 @@
+/* The status channel: one line per message, so the launcher can tell a setup failure from the
+ * command's own exit. Paths are escaped so a hostile name cannot forge a message. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "helper.h"
+
+static int status_fd = -1;
+
+void status_init(int fd) { status_fd = fd; }
+
+static void write_all(int fd, const char *buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, buf, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    buf += n;
+    len -= (size_t)n;
+  }
+}
+
+/* Escape everything outside printable ASCII (and backslash) as \xHH. */
+static void escape(const char *in, char *out, size_t outlen) {
+  size_t o = 0;
+  for (; *in && o + 5 < outlen; in++) {
+    unsigned char c = (unsigned char)*in;
+    if (c < 0x20 || c >= 0x7f || c == '\\') o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+    else out[o++] = (char)c;
+  }
+  out[o] = 0;
+}
+
+void status_send(const char *kind, const char *fmt, ...) {
+  char raw[4096], esc[4096 * 4 + 8], line[4096 * 4 + 64];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(raw, sizeof raw, fmt, ap);
+  va_end(ap);
+  escape(raw, esc, sizeof esc);
+  int n = snprintf(line, sizeof line, "%s %s\n", kind, esc);
+  if (n < 0) return;
+  if ((size_t)n >= sizeof line) n = sizeof line - 1;
+  if (status_fd >= 0) write_all(status_fd, line, (size_t)n);
+  else write_all(2, line, (size_t)n);
+}
+
+void die_step(const char *step, const char *path, int err) {
+  /* Format: error STEP ERRNO-NAME-OR-NUMBER PATH: the launcher maps it to one user-facing line. */
+  status_send("error", "%s %d %s", step, err, path ? path : "-");
+  _exit(SBX_EXIT_FAILED);
+}
+
+void die_msg(const char *step, const char *msg) {
+  status_send("error", "%s 0 - %s", step, msg);
+  _exit(SBX_EXIT_FAILED);
+}

@@ -1,0 +1,109 @@
+// `sbx doctor`: what this machine and user allow. The decisive check is a real throwaway
+// sandbox running `true`; the other lines explain the parts.
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { HELPER_PATH, errnoName } from './launch.js';
+import { chooseIdMapping } from './idmap.js';
+import { describeFailure, runSandbox } from './sandbox.js';
+import { Store } from './store.js';
+import { loadSeccomp } from './seccomp.js';
+import { storeRoot } from './paths.js';
+
+export interface Check {
+  name: string;
+  status: 'ok' | 'limited' | 'missing';
+  detail: string;
+  hint?: string;
+  /** sbx cannot run without it. */
+  required: boolean;
+}
+
+function read(p: string): string | null {
+  try { return readFileSync(p, 'utf8').trim(); } catch { return null; }
+}
+
+export function which(cmd: string): string | null {
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
+    const p = join(dir, cmd);
+    try { accessSync(p, constants.X_OK); return p; } catch { /* next */ }
+  }
+  return null;
+}
+
+export async function probeSandbox(seccomp: Buffer | null): Promise<{ ok: boolean; detail: string; fallbacks: string[] }> {
+  const store = new Store();
+  try {
+    const r = await runSandbox({
+      command: ['true'], cwd: '/', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, name: null, throwaway: true,
+      net: false, keepUser: false, hide: [], bind: [], seccomp, policyName: 'probe', inSandbox: null, pty: false,
+    });
+    store.remove(r.meta);
+    const fail = describeFailure(r.outcome, ['true']);
+    const fallbacks = r.launch.readOnlyFallbacks.map((f) => `${f.path} (${errnoName(f.errno)})`);
+    if (fail) return { ok: false, detail: fail.hint ? `${fail.message} (${fail.hint})` : fail.message, fallbacks };
+    return { ok: r.exitStatus === 0, detail: r.exitStatus === 0 ? 'a throwaway sandbox ran `true`' : `\`true\` exited ${r.exitStatus}`, fallbacks };
+  } catch (e) {
+    return { ok: false, detail: (e as Error).message, fallbacks: [] };
+  }
+}
+
+export async function runChecks(): Promise<Check[]> {
+  const checks: Check[] = [];
+  const helperOk = existsSync(HELPER_PATH);
+  checks.push({ name: 'helper', status: helperOk ? 'ok' : 'missing', detail: helperOk ? HELPER_PATH : 'not built', hint: helperOk ? undefined : "run 'npm install' in the sbx checkout", required: true });
+
+  const userns = [
+    ['/proc/sys/kernel/unprivileged_userns_clone', '0', 'sysctl -w kernel.unprivileged_userns_clone=1'],
+    ['/proc/sys/kernel/apparmor_restrict_unprivileged_userns', '1', 'sysctl -w kernel.apparmor_restrict_unprivileged_userns=0'],
+    ['/proc/sys/user/max_user_namespaces', '0', 'sysctl -w user.max_user_namespaces=15000'],
+  ] as const;
+  const blockers = userns.filter(([p, bad]) => read(p) === bad);
+  const probe = helperOk ? await probeSandbox(null) : { ok: false, detail: 'helper not built', fallbacks: [] };
+  const isRoot = process.getuid?.() === 0;
+  checks.push({
+    name: 'user namespaces',
+    status: probe.ok ? 'ok' : 'missing',
+    detail: probe.ok ? probe.detail : blockers.length ? `blocked by ${blockers.map(([p]) => p).join(', ')}` : probe.detail,
+    hint: !probe.ok && blockers.length && !isRoot ? blockers.map(([, , fix]) => fix).join('; ') : undefined,
+    required: true,
+  });
+  checks.push({
+    name: 'overlayfs',
+    status: !probe.ok ? 'missing' : probe.fallbacks.length ? 'limited' : 'ok',
+    detail: !probe.ok ? 'not tested (the sandbox did not start)' : probe.fallbacks.length ? `read-only instead of copy-on-write: ${probe.fallbacks.join(', ')}` : 'every host mount is overlaid (userxattr)',
+    required: true,
+  });
+  let seccompOk = false, seccompDetail = '';
+  const statusSeccomp = /^Seccomp:\s+\d/m.test(read('/proc/self/status') ?? '');
+  if (!statusSeccomp) seccompDetail = 'the kernel has no seccomp support';
+  else if (probe.ok) {
+    try {
+      const p = await probeSandbox(loadSeccomp('default'));
+      seccompOk = p.ok;
+      seccompDetail = p.ok ? "the 'default' policy loads and `true` runs under it" : p.detail;
+    } catch (e) {
+      seccompDetail = (e as Error).message;
+    }
+  } else seccompDetail = 'not tested (the sandbox did not start)';
+  checks.push({ name: 'seccomp', status: seccompOk ? 'ok' : 'missing', detail: seccompDetail, hint: seccompOk ? undefined : 'sbx run --no-seccomp runs without a filter', required: true });
+
+  const idmap = chooseIdMapping({ keepUser: false });
+  checks.push({
+    name: 'uid mapping',
+    status: idmap.kind === 'single' ? 'limited' : 'ok',
+    detail: idmap.description,
+    hint: idmap.kind === 'single' ? 'apt-get install uidmap and give your user a range in /etc/subuid and /etc/subgid' : undefined,
+    required: false,
+  });
+  const fuse = which('fuse-overlayfs');
+  checks.push({
+    name: 'fuse-overlayfs',
+    status: fuse && existsSync('/dev/fuse') ? 'ok' : 'limited',
+    detail: fuse ? `${fuse}${existsSync('/dev/fuse') ? '' : ' (but /dev/fuse is missing)'}` : 'not installed',
+    hint: fuse ? undefined : 'apt-get install fuse-overlayfs',
+    required: false,
+  });
+  const store = storeRoot();
+  checks.push({ name: 'store', status: 'ok', detail: store, required: false });
+  return checks;
+}

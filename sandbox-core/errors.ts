@@ -1,0 +1,17 @@
+// Errors sbx can report to the user as one line. `exitCode` follows Docker's convention:
+// 125 sbx failed, 126 cannot execute, 127 not found.
+
+export class SbxError extends Error {
+  constructor(message: string, readonly exitCode = 125, readonly hint?: string) {
+    super(message);
+    this.name = 'SbxError';
+  }
+}
+
+/** A sandbox id or name that does not exist. */
+export class UnknownSandboxError extends SbxError {
+  constructor(ref: string) {
+    super(`no sandbox called '${ref}'`, 125, "run 'sbx ls' to see saved sandboxes");
+    this.name = 'UnknownSandboxError';
+  }
+}

@@ -1,0 +1,88 @@
+// Chooses the user-namespace uid/gid mapping. As an ordinary user: the invoking user is root
+// inside (or itself with --user), plus the subordinate range from /etc/subuid and /etc/subgid
+// when newuidmap/newgidmap exist. As root: the full range, identity.
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import type { SpecOp } from './spec.js';
+
+export interface SubRange { start: number; count: number }
+
+export interface IdMapping {
+  kind: 'root-identity' | 'single' | 'subordinate';
+  /** One line per mapping shown by `sbx doctor`. */
+  description: string;
+  ops: SpecOp[];
+  /** Inside uid/gid the command starts as. */
+  insideUid: number;
+  insideGid: number;
+}
+
+export const NEWUIDMAP = '/usr/bin/newuidmap';
+export const NEWGIDMAP = '/usr/bin/newgidmap';
+
+/** Parses /etc/subuid-style text for a user (matched by name or numeric id). First range wins. */
+export function parseSubIds(text: string, name: string, id: number): SubRange | null {
+  for (const line of text.split('\n')) {
+    const [who, start, count] = line.trim().split(':');
+    if (!who || start === undefined || count === undefined) continue;
+    if (who !== name && who !== String(id)) continue;
+    const s = Number(start), c = Number(count);
+    if (Number.isInteger(s) && Number.isInteger(c) && c > 0 && s > 0) return { start: s, count: c };
+  }
+  return null;
+}
+
+function executable(p: string): boolean {
+  try { accessSync(p, constants.X_OK); return true; } catch { return false; }
+}
+
+function readSub(file: string, name: string, id: number): SubRange | null {
+  try { return parseSubIds(readFileSync(file, 'utf8'), name, id); } catch { return null; }
+}
+
+export function chooseIdMapping(opts: { keepUser: boolean }, uid = process.getuid!(), gid = process.getgid!()): IdMapping {
+  if (uid === 0) {
+    return {
+      kind: 'root-identity',
+      description: 'root: uids and gids 0-4294967294 map to themselves (root inside is root outside)',
+      ops: [
+        { op: 'uid_map', args: ['0 0 4294967295\n'] },
+        { op: 'gid_map', args: ['0 0 4294967295\n'] },
+      ],
+      insideUid: 0,
+      insideGid: 0,
+    };
+  }
+  const inside = opts.keepUser ? uid : 0;
+  const insideG = opts.keepUser ? gid : 0;
+  let name = String(uid);
+  try { name = userInfo().username; } catch { /* no passwd entry: match by number */ }
+  const subU = readSub('/etc/subuid', name, uid);
+  const subG = readSub('/etc/subgid', name, uid);
+  if (!opts.keepUser && subU && subG && executable(NEWUIDMAP) && executable(NEWGIDMAP)) {
+    const nu = Math.min(subU.count, 65536), ng = Math.min(subG.count, 65536);
+    return {
+      kind: 'subordinate',
+      description: `you (uid ${uid}) are root inside; uids 1-${nu} map to your subordinate range ${subU.start}-${subU.start + nu - 1} (newuidmap)`,
+      ops: [
+        { op: 'newuidmap', args: [NEWUIDMAP, `0 ${uid} 1 1 ${subU.start} ${nu}`] },
+        { op: 'newgidmap', args: [NEWGIDMAP, `0 ${gid} 1 1 ${subG.start} ${ng}`] },
+      ],
+      insideUid: 0,
+      insideGid: 0,
+    };
+  }
+  return {
+    kind: 'single',
+    description: opts.keepUser
+      ? `you (uid ${uid}) keep your uid inside; no other uid is mapped`
+      : `you (uid ${uid}) are root inside; no other uid is mapped (add a range to /etc/subuid and install uidmap for more)`,
+    ops: [
+      { op: 'uid_map', args: [`${inside} ${uid} 1\n`] },
+      { op: 'setgroups', args: ['deny'] },
+      { op: 'gid_map', args: [`${insideG} ${gid} 1\n`] },
+    ],
+    insideUid: inside,
+    insideGid: insideG,
+  };
+}

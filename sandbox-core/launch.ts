@@ -1,0 +1,146 @@
+// Starts the C helper with the spec on fd 3, reads its status lines from fd 4, forwards
+// signals, and turns what happened into a typed result. The helper's own exit code is not
+// trusted to tell a setup failure from the command's exit: the status lines are.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SbxError } from './errors.js';
+
+export const HELPER_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'sbx-helper');
+
+export type LaunchOutcome =
+  | { kind: 'exited'; code: number }
+  | { kind: 'signaled'; signal: number }
+  | { kind: 'exec-failed'; errno: number }
+  | { kind: 'setup-failed'; step: string; errno: number; path: string | null; message: string | null }
+  | { kind: 'helper-died'; detail: string };
+
+export interface LaunchResult {
+  outcome: LaunchOutcome;
+  /** Mounts that could not be overlaid and were made read-only instead. */
+  readOnlyFallbacks: Array<{ path: string; errno: number }>;
+  started: boolean;
+}
+
+const errnoNames = new Map<number, string>(Object.entries(osConstants.errno).map(([k, v]) => [v as number, k]));
+export function errnoName(n: number): string {
+  return errnoNames.get(n) ?? `errno ${n}`;
+}
+
+function unescapeStatus(s: string): string {
+  return s.replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+}
+
+export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; started: boolean } {
+  let outcome: LaunchOutcome | null = null;
+  const fallbacks: LaunchResult['readOnlyFallbacks'] = [];
+  let started = false;
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const sp = line.indexOf(' ');
+    const kind = sp < 0 ? line : line.slice(0, sp);
+    const rest = sp < 0 ? '' : unescapeStatus(line.slice(sp + 1));
+    switch (kind) {
+      case 'started': started = true; break;
+      case 'exit': outcome = { kind: 'exited', code: Number(rest) }; break;
+      case 'signal': outcome = { kind: 'signaled', signal: Number(rest) }; break;
+      case 'exec-error': outcome = { kind: 'exec-failed', errno: Number(rest) }; break;
+      case 'init-killed': outcome ??= { kind: 'helper-died', detail: `the sandbox's init was killed by signal ${rest}` }; break;
+      case 'warn': {
+        const m = /^overlay (\d+) (.*)$/.exec(rest);
+        if (m) fallbacks.push({ errno: Number(m[1]), path: m[2]! });
+        break;
+      }
+      case 'error': {
+        const m = /^(\S+) (\d+) (.*)$/.exec(rest);
+        if (!m) { outcome = { kind: 'setup-failed', step: 'unknown', errno: 0, path: null, message: rest }; break; }
+        const errno = Number(m[2]);
+        if (errno === 0) {
+          const msg = m[3]!.replace(/^- /, '');
+          outcome = { kind: 'setup-failed', step: m[1]!, errno, path: null, message: msg };
+        } else {
+          outcome = { kind: 'setup-failed', step: m[1]!, errno, path: m[3] === '-' ? null : m[3]!, message: null };
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+  return { outcome, fallbacks, started };
+}
+
+export function assertHelperBuilt(): void {
+  if (!existsSync(HELPER_PATH)) {
+    throw new SbxError(`the sbx helper is not built (${HELPER_PATH} is missing)`, 125, "run 'npm install' in the sbx checkout");
+  }
+}
+
+const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
+// Terminal-generated signals reach the helper directly (same process group); sbx only must not die of them.
+const IGNORED_WHILE_RUNNING = ['SIGINT', 'SIGQUIT'] as const;
+
+export interface LaunchHooks {
+  /** Called with the helper's pid as soon as it runs (for timeouts and cgroup bookkeeping). */
+  onSpawn?: (pid: number) => void;
+}
+
+export function launch(spec: Buffer, hooks: LaunchHooks = {}): Promise<LaunchResult> {
+  assertHelperBuilt();
+  return new Promise((resolve, reject) => {
+    const child = spawn(HELPER_PATH, ['run', '3', '4'], {
+      stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'],
+      env: {},
+    });
+    const specStream = child.stdio[3] as NodeJS.WritableStream;
+    const statusStream = child.stdio[4] as NodeJS.ReadableStream;
+    let status = '';
+    statusStream.setEncoding?.('latin1');
+    statusStream.on('data', (d: string) => { status += d; });
+    specStream.on('error', () => { /* the helper exits early on a bad spec; its status says why */ });
+    specStream.end(spec);
+
+    const handlers: Array<[string, () => void]> = [];
+    for (const s of FORWARDED) {
+      const h = (): void => { try { child.kill(s); } catch { /* already gone */ } };
+      process.on(s, h);
+      handlers.push([s, h]);
+    }
+    for (const s of IGNORED_WHILE_RUNNING) {
+      const h = (): void => {};
+      process.on(s, h);
+      handlers.push([s, h]);
+    }
+    if (child.pid) hooks.onSpawn?.(child.pid);
+
+    let statusDone = false, exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+    const finish = (): void => {
+      if (!statusDone || !exitInfo) return;
+      for (const [s, h] of handlers) process.off(s, h);
+      const { outcome, fallbacks, started } = parseStatusLines(status);
+      const fallbackOutcome: LaunchOutcome = exitInfo.signal
+        ? { kind: 'helper-died', detail: `the helper was killed by ${exitInfo.signal}` }
+        : { kind: 'helper-died', detail: `the helper exited with status ${exitInfo.code} without reporting` };
+      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, started });
+    };
+    statusStream.on('end', () => { statusDone = true; finish(); });
+    statusStream.on('error', () => { statusDone = true; finish(); });
+    child.on('error', (e) => {
+      for (const [s, h] of handlers) process.off(s, h);
+      reject(new SbxError(`cannot start the sbx helper: ${e.message}`));
+    });
+    child.on('exit', (code, signal) => { exitInfo = { code, signal }; finish(); });
+  });
+}
+
+/** Why user namespaces might be refused, for one clear line. */
+export function userNamespaceHint(): string {
+  const read = (p: string): string | null => { try { return readFileSync(p, 'utf8').trim(); } catch { return null; } };
+  if (read('/proc/sys/kernel/unprivileged_userns_clone') === '0') return 'enable them: sysctl -w kernel.unprivileged_userns_clone=1';
+  if (read('/proc/sys/kernel/apparmor_restrict_unprivileged_userns') === '1') {
+    return 'AppArmor restricts unprivileged user namespaces: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or run sbx with sudo';
+  }
+  if (read('/proc/sys/user/max_user_namespaces') === '0') return 'enable them: sysctl -w user.max_user_namespaces=15000';
+  return "run 'sbx doctor' for details";
+}

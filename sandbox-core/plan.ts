@@ -1,0 +1,102 @@
+// Plans the sandbox's filesystem view from the host's mount table. An overlay of `/` alone
+// fails in a user namespace (its sub-mounts are locked), so every directory that has no mount
+// below it becomes its own overlay, and directories that contain mount points become read-only
+// skeleton directories holding those overlays. The plan is pure data; the helper applies it.
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { PSEUDO_FS, type MountEntry } from './mountinfo.js';
+
+/** Read access to the host tree, injectable so planning can be unit-tested on any tree. */
+export interface HostFs {
+  list(dir: string): Array<{ name: string; kind: 'dir' | 'file' | 'symlink' | 'other' }>;
+  mode(path: string): number;
+  readlink(path: string): string;
+}
+
+export const realHostFs: HostFs = {
+  list(dir) {
+    return readdirSync(dir, { withFileTypes: true }).map((d) => ({
+      name: d.name,
+      kind: d.isDirectory() ? 'dir' : d.isSymbolicLink() ? 'symlink' : d.isFile() ? 'file' : 'other',
+    }));
+  },
+  mode(path) {
+    return lstatSync(path).mode & 0o7777;
+  },
+  readlink(path) {
+    return readlinkSync(path);
+  },
+};
+
+export type ViewUnit =
+  | { kind: 'overlay'; path: string }
+  | { kind: 'skeleton'; path: string; mode: number }
+  | { kind: 'symlink'; path: string; target: string }
+  | { kind: 'ro-bind'; path: string; reason: 'file-in-split-dir' | 'file-mount' }
+  | { kind: 'special'; path: '/proc' | '/sys' | '/dev' }
+  | { kind: 'unavailable'; path: string; reason: string };
+
+export const SPECIAL_PATHS = ['/proc', '/sys', '/dev'] as const;
+
+function isBelow(path: string, dir: string): boolean {
+  return dir === '/' ? path !== '/' : path.startsWith(dir + '/');
+}
+
+/**
+ * Every path of the host view, parents before children. `mounts` must be the visible mounts
+ * (see visibleMounts). Paths under /proc, /sys and /dev are replaced wholesale.
+ */
+export function planView(mounts: MountEntry[], host: HostFs = realHostFs): ViewUnit[] {
+  const special = new Set<string>(SPECIAL_PATHS);
+  const relevant = mounts.filter((m) => !SPECIAL_PATHS.some((s) => m.mountPoint === s || isBelow(m.mountPoint, s)));
+  const mountAt = new Map(relevant.map((m) => [m.mountPoint, m]));
+  const units: ViewUnit[] = [];
+
+  const visit = (path: string, isDir: boolean): void => {
+    if (special.has(path)) {
+      units.push({ kind: 'special', path: path as '/proc' | '/sys' | '/dev' });
+      return;
+    }
+    const m = mountAt.get(path);
+    if (m && path !== '/' && PSEUDO_FS.has(m.fsType)) {
+      units.push({ kind: 'unavailable', path, reason: `${m.fsType} mount` });
+      return;
+    }
+    if (m && !isDir) {
+      units.push({ kind: 'ro-bind', path, reason: 'file-mount' });
+      return;
+    }
+    const hasMountBelow = relevant.some((x) => isBelow(x.mountPoint, path)) || (path === '/' && SPECIAL_PATHS.length > 0);
+    if (!hasMountBelow) {
+      units.push({ kind: 'overlay', path });
+      return;
+    }
+    let entries: ReturnType<HostFs['list']>;
+    try {
+      entries = host.list(path);
+    } catch (e) {
+      units.push({ kind: 'unavailable', path, reason: (e as NodeJS.ErrnoException).code ?? 'unreadable' });
+      return;
+    }
+    units.push({ kind: 'skeleton', path, mode: host.mode(path) });
+    // Mount points that the directory listing may not show (e.g. a dir created and then covered).
+    const names = new Set(entries.map((e) => e.name));
+    for (const x of relevant) {
+      if (!isBelow(x.mountPoint, path)) continue;
+      const rest = x.mountPoint.slice(path === '/' ? 1 : path.length + 1);
+      const first = rest.split('/')[0]!;
+      if (!names.has(first)) { names.add(first); entries.push({ name: first, kind: 'dir' }); }
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const child = path === '/' ? `/${e.name}` : join(path, e.name);
+      if (special.has(child) || mountAt.has(child) || e.kind === 'dir') visit(child, e.kind === 'dir' || special.has(child));
+      else if (e.kind === 'symlink') units.push({ kind: 'symlink', path: child, target: host.readlink(child) });
+      else if (e.kind === 'file') units.push({ kind: 'ro-bind', path: child, reason: 'file-in-split-dir' });
+      // Sockets, fifos and device nodes directly in a split directory are left out on purpose:
+      // binding a socket would hand the sandbox a host daemon.
+    }
+  };
+  visit('/', true);
+  return units;
+}

@@ -1,0 +1,281 @@
+// One `sbx run`: plan the view, prepare the store and layers, build the spec, launch the
+// helper, and record the result. Nothing slow (walking the filesystem, loading the diff
+// library) happens before the command starts.
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statfsSync, utimesSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { SbxError } from './errors.js';
+import { chooseIdMapping } from './idmap.js';
+import { errnoName, launch, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
+import { parseMountInfo, visibleMounts } from './mountinfo.js';
+import { planView, type ViewUnit } from './plan.js';
+import { encodeSpec, describeSpec, type SpecOp } from './spec.js';
+import { ensurePrivateDir, Store } from './store.js';
+import type { Layer, RunOptionsRecord, SandboxMeta } from './types.js';
+
+export interface BindRequest { host: string; inside: string; readOnly: boolean }
+
+export interface RunRequest {
+  command: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  name: string | null;
+  /** -n: nothing is kept, so layers live on tmpfs and overlays skip syncing. */
+  throwaway: boolean;
+  net: boolean;
+  keepUser: boolean;
+  hide: string[];
+  bind: BindRequest[];
+  /** Compiled seccomp program, or null for --no-seccomp. */
+  seccomp: Buffer | null;
+  policyName: string;
+  /** Run inside this existing sandbox (--in). */
+  inSandbox: SandboxMeta | null;
+  /** Give the command its own pseudo-terminal (stdin and stdout are terminals). */
+  pty: boolean;
+  /** Extra spec ops from resource limits (cgroups, rlimits), applied by the helper. */
+  limitOps?: SpecOp[];
+  onSpawn?: (pid: number) => void;
+  /** Lines sbx says before the command starts (fallbacks, read-only paths). */
+  onNotice?: (line: string) => void;
+}
+
+export interface RunResult {
+  meta: SandboxMeta;
+  outcome: LaunchOutcome;
+  exitStatus: number;
+  durationMs: number;
+  launch: LaunchResult;
+}
+
+/** Host paths inside which the sandbox's view is replaced by sbx's own mounts. */
+const MASKED_PROC_FILES = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug', '/proc/latency_stats', '/proc/timer_stats', '/proc/sysrq-trigger'];
+const MASKED_PROC_DIRS = ['/proc/acpi', '/proc/scsi', '/proc/asound'];
+const READONLY_PROC = ['/proc/sys', '/proc/bus', '/proc/fs', '/proc/irq'];
+const DEV_NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
+
+function tmpfsDir(uid: number): string | null {
+  try {
+    // TMPFS_MAGIC: only a real tmpfs keeps a throwaway run off the disk.
+    if (statfsSync('/dev/shm').type === 0x01021994) return join('/dev/shm', `sbx-${uid}`);
+  } catch { /* no /dev/shm */ }
+  return null;
+}
+
+function prepareLayers(meta: SandboxMeta, units: ViewUnit[]): void {
+  const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
+  let next = meta.layers.length;
+  for (const u of units) {
+    if (u.kind !== 'overlay') continue;
+    let layer = byTarget.get(u.path);
+    if (!layer) {
+      layer = { target: u.path, dir: `L${String(next++).padStart(3, '0')}`, format: 'kernel' } satisfies Layer;
+      meta.layers.push(layer);
+      byTarget.set(u.path, layer);
+    }
+    const base = join(meta.layersDir, layer.dir);
+    const upper = join(base, 'upper');
+    if (!existsSync(upper)) {
+      mkdirSync(join(base, 'work'), { recursive: true, mode: 0o700 });
+      mkdirSync(upper, { mode: 0o700 });
+      // The overlay's root directory takes its mode and times from the upper dir: match the host.
+      const st = lstatSync(u.path);
+      chmodSync(upper, st.mode & 0o7777);
+      utimesSync(upper, st.atime, st.mtime);
+    }
+  }
+}
+
+function viewOps(units: ViewUnit[], meta: SandboxMeta, throwaway: boolean, notice: (l: string) => void): SpecOp[] {
+  const ops: SpecOp[] = [];
+  const layerOf = new Map(meta.layers.map((l) => [l.target, l]));
+  const overlayOpts = throwaway ? 'userxattr,volatile' : 'userxattr';
+  for (const u of units) {
+    switch (u.kind) {
+      case 'skeleton':
+        if (u.path !== '/') ops.push({ op: 'mkdir', args: [u.path, u.mode.toString(8)] });
+        else ops.push({ op: 'chmod', args: ['/', u.mode.toString(8)] });
+        break;
+      case 'overlay': {
+        const l = layerOf.get(u.path)!;
+        const base = join(meta.layersDir, l.dir);
+        ops.push({ op: 'mkdir', args: [u.path, '755'] });
+        ops.push({ op: 'overlay', args: [u.path, u.path, join(base, 'upper'), join(base, 'work'), overlayOpts, 'ro-bind'] });
+        break;
+      }
+      case 'symlink':
+        ops.push({ op: 'symlink', args: [u.target, u.path] });
+        break;
+      case 'ro-bind':
+        ops.push({ op: 'bind', args: [u.path, u.path, 'ro'] });
+        break;
+      case 'unavailable':
+        ops.push({ op: 'mkdir', args: [u.path, '755'] });
+        notice(`${u.path} is empty inside (${u.reason})`);
+        break;
+      case 'special':
+        ops.push(...specialOps(u.path));
+        break;
+    }
+  }
+  return ops;
+}
+
+function specialOps(path: '/proc' | '/sys' | '/dev'): SpecOp[] {
+  if (path === '/proc') {
+    return [
+      { op: 'mkdir', args: ['/proc', '555'] },
+      { op: 'proc', args: ['/proc'] },
+      // As Docker does: hide kernel internals and make the tunables read-only.
+      ...MASKED_PROC_FILES.map((p): SpecOp => ({ op: 'bind', args: ['/dev/null', p, 'ro,optional'] })),
+      ...MASKED_PROC_DIRS.filter((p) => existsSync(p)).map((p): SpecOp => ({ op: 'tmpfs', args: [p, 'mode=0555,size=0', 'ro'] })),
+      ...READONLY_PROC.map((p): SpecOp => ({ op: 'bind', args: [p, p, 'ro,rec,src-inside,optional'] })),
+    ];
+  }
+  if (path === '/sys') {
+    return [
+      { op: 'mkdir', args: ['/sys', '555'] },
+      { op: 'bind', args: ['/sys', '/sys', 'rec'] },
+      { op: 'ro_recursive', args: ['/sys'] },
+      ...(existsSync('/sys/firmware') ? [{ op: 'tmpfs', args: ['/sys/firmware', 'mode=0555,size=0', 'ro'] } as SpecOp] : []),
+    ];
+  }
+  return [
+    { op: 'mkdir', args: ['/dev', '755'] },
+    { op: 'tmpfs', args: ['/dev', 'mode=0755,size=1m', 'noexec'] },
+    ...DEV_NODES.map((n): SpecOp => ({ op: 'bind', args: [`/dev/${n}`, `/dev/${n}`, ''] })),
+    { op: 'mkdir', args: ['/dev/pts', '755'] },
+    { op: 'devpts', args: ['/dev/pts'] },
+    { op: 'symlink', args: ['pts/ptmx', '/dev/ptmx'] },
+    { op: 'mkdir', args: ['/dev/shm', '1777'] },
+    { op: 'tmpfs', args: ['/dev/shm', 'mode=1777', ''] },
+    { op: 'symlink', args: ['/proc/self/fd', '/dev/fd'] },
+    { op: 'symlink', args: ['/proc/self/fd/0', '/dev/stdin'] },
+    { op: 'symlink', args: ['/proc/self/fd/1', '/dev/stdout'] },
+    { op: 'symlink', args: ['/proc/self/fd/2', '/dev/stderr'] },
+    { op: 'symlink', args: ['/proc/kcore', '/dev/core'] },
+  ];
+}
+
+function hideOps(paths: string[]): SpecOp[] {
+  const ops: SpecOp[] = [];
+  for (const p of paths) {
+    let st;
+    try { st = lstatSync(p); } catch { continue; }
+    if (st.isDirectory()) ops.push({ op: 'tmpfs', args: [p, 'mode=0000,size=0', 'ro'] });
+    else ops.push({ op: 'bind', args: ['/dev/null', p, 'ro'] });
+  }
+  return ops;
+}
+
+function sandboxEnv(env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(env)
+    .filter(([k, v]) => v !== undefined && !k.startsWith('SBX_') && !k.includes('='))
+    .map(([k, v]) => `${k}=${v}`);
+}
+
+/** The exit status `sbx run` reports for an outcome (Docker's convention). */
+export function exitStatusOf(o: LaunchOutcome): number {
+  switch (o.kind) {
+    case 'exited': return o.code;
+    case 'signaled': return 128 + o.signal;
+    case 'exec-failed': return o.errno === 2 ? 127 : 126;
+    default: return 125;
+  }
+}
+
+/** One line describing a setup failure, with the fix where we know it. */
+export function describeFailure(o: LaunchOutcome, command: string[]): SbxError | null {
+  switch (o.kind) {
+    case 'exec-failed':
+      return new SbxError(o.errno === 2 ? `${command[0]}: command not found inside the sandbox` : `cannot execute ${command[0]}: ${errnoName(o.errno)}`, o.errno === 2 ? 127 : 126);
+    case 'setup-failed': {
+      const where = o.path ? ` ${o.path}` : '';
+      if (o.step === 'clone' || (o.step === 'uid-map' && o.errno === 1)) {
+        return new SbxError(`cannot create a user namespace (${o.step}: ${errnoName(o.errno)})`, 125, userNamespaceHint());
+      }
+      if (o.step === 'cwd') return new SbxError(`the working directory${where} does not exist inside the sandbox (${errnoName(o.errno)})`, 125, 'cd somewhere else first');
+      return new SbxError(`sandbox setup failed at step '${o.step}'${where}: ${o.message ?? errnoName(o.errno)}`);
+    }
+    case 'helper-died':
+      return new SbxError(`the sandbox ended abnormally: ${o.detail}`);
+    default:
+      return null;
+  }
+}
+
+export async function runSandbox(req: RunRequest): Promise<RunResult> {
+  const store = new Store();
+  const uid = process.getuid!(), gid = process.getgid!();
+  const notice = req.onNotice ?? ((): void => {});
+  let meta: SandboxMeta;
+  const options: RunOptionsRecord = { net: req.net, keepUser: req.keepUser, policy: req.policyName, hide: req.hide, bind: req.bind };
+  if (req.inSandbox) {
+    meta = req.inSandbox;
+    if (meta.state === 'running') throw new SbxError(`sandbox ${meta.id} is in use by another sbx`, 125, 'wait for it to finish');
+    if (meta.state === 'committing' || meta.state === 'committed') throw new SbxError(`sandbox ${meta.id} is being committed`, 125, `finish it with 'sbx commit ${meta.id}'`);
+  } else {
+    const { id, dir } = store.create(req.name);
+    const shm = req.throwaway ? tmpfsDir(uid) : null;
+    let layersDir = dir;
+    if (shm) {
+      ensurePrivateDir(shm);
+      layersDir = join(shm, id);
+      mkdirSync(layersDir, { mode: 0o700 });
+    }
+    const now = new Date();
+    meta = {
+      version: 1, id, name: req.name, command: req.command, cwd: req.cwd, uid, gid,
+      created: now.toISOString(), createdMs: now.getTime(), finished: null, exitStatus: null,
+      state: 'created', layersDir, layers: [], hidden: [...req.hide], binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), options,
+    };
+  }
+
+  const mounts = visibleMounts(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')));
+  const units = planView(mounts);
+  prepareLayers(meta, units);
+  const stage = join(meta.layersDir, 'root');
+  mkdirSync(stage, { recursive: true, mode: 0o700 });
+
+  const idmap = chooseIdMapping({ keepUser: req.keepUser });
+  const ops: SpecOp[] = [
+    ...idmap.ops,
+    ...(req.limitOps ?? []).filter((o) => o.op === 'cgroup_procs'),
+    req.net ? { op: 'share_net', args: [] } : { op: 'loopback_up', args: [] },
+    { op: 'new_cgroupns', args: [] },
+    { op: 'hostname', args: [`sbx-${meta.id}`] },
+    { op: 'stage', args: [stage] },
+    ...viewOps(units, meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id), notice),
+    // sbx's own store is not the sandbox's business (and holds other sandboxes' layers).
+    ...(existsSync(store.root) ? [{ op: 'tmpfs', args: [store.root, 'mode=0000,size=0', 'ro'] } as SpecOp] : []),
+    ...hideOps(req.hide),
+    ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, b.readOnly ? 'rec,ro' : 'rec'] })),
+    { op: 'remount_ro', args: ['/'] },
+    { op: 'cwd', args: [req.cwd] },
+    ...req.command.map((a): SpecOp => ({ op: 'arg', args: [a] })),
+    ...sandboxEnv(req.env).map((e): SpecOp => ({ op: 'env', args: [e] })),
+    ...(req.limitOps ?? []).filter((o) => o.op === 'rlimit'),
+    ...(req.pty ? [{ op: 'pty', args: [] } as SpecOp] : []),
+    ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } as SpecOp] : []),
+  ];
+  if (process.env.SBX_DEBUG_SPEC) process.stderr.write(describeSpec(ops) + '\n');
+
+  meta.state = 'running';
+  store.writeMeta(meta);
+  const started = Date.now();
+  let result: LaunchResult;
+  try {
+    result = await launch(encodeSpec(ops), { onSpawn: req.onSpawn });
+  } finally {
+    meta.state = 'saved';
+  }
+  const durationMs = Date.now() - started;
+  for (const f of result.readOnlyFallbacks) notice(`${f.path} could not be overlaid (${errnoName(f.errno)}): it was read-only inside`);
+  const exitStatus = exitStatusOf(result.outcome);
+  meta.finished = new Date().toISOString();
+  meta.exitStatus = exitStatus;
+  // A saved sandbox must be on disk before we say it is saved; a throwaway one never needs to be.
+  if (!req.throwaway) spawnSync('sync', ['-f', meta.layersDir], { stdio: 'ignore' });
+  store.writeMeta(meta);
+  return { meta, outcome: result.outcome, exitStatus, durationMs, launch: result };
+}

@@ -1,0 +1,153 @@
+// The on-disk store: one directory per sandbox under storeRoot(), holding meta.json and the
+// layer directories. Every directory is 0700 and created without following symlinks.
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync,
+  rmSync, chmodSync, writeSync, constants as C,
+} from 'node:fs';
+import { join } from 'node:path';
+import { storeRoot } from './paths.js';
+import { SbxError, UnknownSandboxError } from './errors.js';
+import type { SandboxMeta } from './types.js';
+
+const ID_RE = /^[0-9a-f]{8}$/;
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** mkdir -p where every component we create is 0700 and no existing component is a symlink we did not expect. */
+export function ensurePrivateDir(path: string): void {
+  try {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new SbxError(`cannot create ${path}: ${(e as Error).message}`);
+  }
+  const st = lstatSync(path);
+  if (!st.isDirectory()) throw new SbxError(`${path} is not a directory (a symlink?): refusing to use it`);
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+    throw new SbxError(`${path} is owned by uid ${st.uid}, not by you: refusing to use it`);
+  }
+  if ((st.mode & 0o077) !== 0) chmodSync(path, 0o700);
+}
+
+export function validateName(name: string): void {
+  if (!NAME_RE.test(name) || ID_RE.test(name)) {
+    throw new SbxError(`invalid sandbox name '${name}'`, 125,
+      'use letters, digits, _ . - (up to 64), and not 8 hex digits (that is an id)');
+  }
+}
+
+export class Store {
+  readonly root: string;
+  constructor(root = storeRoot()) {
+    this.root = root;
+  }
+
+  dirOf(id: string): string {
+    return join(this.root, id);
+  }
+
+  /** Creates an empty sandbox directory with a fresh id. */
+  create(name: string | null): { id: string; dir: string } {
+    ensurePrivateDir(this.root);
+    if (name !== null) {
+      validateName(name);
+      if (this.list().some((m) => m.name === name)) {
+        throw new SbxError(`a sandbox named '${name}' already exists`, 125, `pick another --name, or 'sbx discard ${name}'`);
+      }
+    }
+    for (;;) {
+      const id = randomBytes(4).toString('hex');
+      const dir = this.dirOf(id);
+      try {
+        mkdirSync(dir, { mode: 0o700 });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        throw new SbxError(`cannot create ${dir}: ${(e as Error).message}`);
+      }
+      return { id, dir };
+    }
+  }
+
+  /** Atomically replaces meta.json (write beside, fsync, rename). */
+  writeMeta(meta: SandboxMeta): void {
+    const dir = this.dirOf(meta.id);
+    const tmp = join(dir, `.meta.json.${process.pid}`);
+    const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
+    try {
+      writeSync(fd, JSON.stringify(meta, null, 2) + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, join(dir, 'meta.json'));
+  }
+
+  readMeta(id: string): SandboxMeta | null {
+    try {
+      const meta = JSON.parse(readFileSync(join(this.dirOf(id), 'meta.json'), 'utf8')) as SandboxMeta;
+      return meta.version === 1 ? meta : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** All sandboxes with a readable meta.json, oldest first. */
+  list(): SandboxMeta[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.root);
+    } catch {
+      return [];
+    }
+    const metas: SandboxMeta[] = [];
+    for (const n of names) {
+      if (!ID_RE.test(n)) continue;
+      const m = this.readMeta(n);
+      if (m) metas.push(m);
+    }
+    return metas.sort((a, b) => a.createdMs - b.createdMs);
+  }
+
+  /** Resolves an id, a unique id prefix, or a name. */
+  resolve(ref: string): SandboxMeta {
+    const all = this.list();
+    const exact = all.find((m) => m.id === ref || m.name === ref);
+    if (exact) return exact;
+    const prefixed = ref.length >= 3 ? all.filter((m) => m.id.startsWith(ref)) : [];
+    if (prefixed.length === 1) return prefixed[0]!;
+    if (prefixed.length > 1) throw new SbxError(`'${ref}' matches more than one sandbox`, 125, 'give more of the id');
+    throw new UnknownSandboxError(ref);
+  }
+
+  /** Removes a sandbox's layers and directory. */
+  remove(meta: SandboxMeta): void {
+    const dirs = [this.dirOf(meta.id)];
+    if (meta.layersDir && !meta.layersDir.startsWith(this.dirOf(meta.id))) dirs.unshift(meta.layersDir);
+    for (const d of dirs) removeTree(d);
+  }
+}
+
+/**
+ * rm -rf that also handles overlayfs work dirs (created mode 000) by making directories
+ * writable before descending. Never follows symlinks (rmSync does not).
+ */
+export function removeTree(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'ENOTEMPTY') throw e;
+  }
+  const stack = [path];
+  while (stack.length) {
+    const d = stack.pop()!;
+    let st;
+    try { st = lstatSync(d); } catch { continue; }
+    if (!st.isDirectory()) continue;
+    try { chmodSync(d, 0o700); } catch { /* not ours: rmSync below reports it */ }
+    try {
+      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) stack.push(join(d, e.name));
+    } catch { /* unreadable: rmSync reports it */ }
+  }
+  rmSync(path, { recursive: true, force: true });
+}

@@ -1,0 +1,59 @@
+// Typed shapes shared by cli/ and sandbox-core/. Everything that crosses a module boundary or
+// is written to disk is described here, so the on-disk format has one definition.
+
+/** How one host directory appears inside the sandbox. */
+export type UnitKind =
+  | 'overlay'   // copy-on-write: lower = the host directory, upper/work in the sandbox's layer dir
+  | 'ro-bind'   // the host path, read-only (files directly in a split directory, or --ro-bind)
+  | 'bind'      // the host path, writable: changes go straight to the host (--bind only)
+  | 'skeleton'  // a directory that only holds other units; lives on the read-only root tmpfs
+  | 'symlink'   // a symlink copied from the host (e.g. /bin -> usr/bin)
+  | 'hide';     // looks absent inside (--hide, and sbx's own store)
+
+/** One overlaid host directory and where its copy-on-write layer lives. */
+export interface Layer {
+  /** Absolute host path of the overlaid directory; the same path inside the sandbox. */
+  target: string;
+  /** Directory name under the sandbox's layers dir; upper is `<layersDir>/<dir>/upper`. */
+  dir: string;
+  /** Upper-layer format: kernel overlayfs (char 0/0 whiteouts, user.overlay.* xattrs) or fuse-overlayfs. */
+  format: 'kernel' | 'fuse';
+}
+
+export type SandboxState = 'created' | 'running' | 'saved' | 'committing' | 'committed';
+
+/** meta.json of a sandbox. Version bumps when the shape changes incompatibly. */
+export interface SandboxMeta {
+  version: 1;
+  id: string;
+  name: string | null;
+  command: string[];
+  cwd: string;
+  /** Host uid/gid that created the sandbox. */
+  uid: number;
+  gid: number;
+  /** ISO time the sandbox was created (used for conflict detection at commit). */
+  created: string;
+  /** ms since the epoch, same instant as `created`, for cheap comparisons with ctimeMs. */
+  createdMs: number;
+  finished: string | null;
+  exitStatus: number | null;
+  state: SandboxState;
+  /** Absolute directory holding the layer dirs (the sandbox dir, or a tmpfs dir for throwaway runs). */
+  layersDir: string;
+  layers: Layer[];
+  /** Host paths hidden inside (their absence is not a change). */
+  hidden: string[];
+  /** Host paths bind-mounted writable: changes there went straight to the host. */
+  binds: string[];
+  options: RunOptionsRecord;
+}
+
+/** The options of `sbx run` that are recorded so `--in` can reproduce the same view. */
+export interface RunOptionsRecord {
+  net: boolean;
+  keepUser: boolean;
+  policy: string;
+  hide: string[];
+  bind: Array<{ host: string; inside: string; readOnly: boolean }>;
+}

@@ -1,0 +1,100 @@
+// Runs every compiled uvu test file in its own process and ends with the one line CI reads:
+// "N passed, N failed". Integration tests run twice: as root and as an unprivileged user that
+// this script creates, from a copy of the build that user can read.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, mkdtempSync, cpSync, rmSync, chmodSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const only = process.argv[2]; // 'unit', 'integration', 'security' or a path fragment
+const TEST_USER = 'sbxtest';
+
+function listTests(dir) {
+  if (!existsSync(dir)) return [];
+  const out = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...listTests(p));
+    else if (e.name.endsWith('.test.js')) out.push(p);
+  }
+  return out.sort();
+}
+
+function runFile(file, asUser, env) {
+  return new Promise((resolve) => {
+    const label = `${relative(root, file)}${asUser ? ` [as ${TEST_USER}]` : ''}`;
+    const cmd = asUser
+      ? ['setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', '--reset-env', process.execPath, file]]
+      : [process.execPath, [file]];
+    const childEnv = { ...env };
+    if (asUser) {
+      childEnv.HOME = `/home/${TEST_USER}`;
+      childEnv.USER = TEST_USER;
+      childEnv.LOGNAME = TEST_USER;
+      childEnv.PATH = process.env.PATH;
+    }
+    const child = spawn(cmd[0], cmd[1], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], cwd: asUser ? env.SBX_TEST_ROOT : root });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
+    child.stderr.on('data', (d) => { out += d; process.stderr.write(d); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      // uvu's own summary strips colour only when not a TTY; strip ANSI anyway.
+      const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
+      const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+      const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+      const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1] ?? 0);
+      let failed = total - passed - skipped;
+      if (code !== 0 && failed === 0) failed = 1; // a crash before uvu's summary still counts
+      console.log(`--- ${label}: ${passed} passed, ${failed} failed`);
+      resolve({ passed, failed });
+    });
+  });
+}
+
+function ensureTestUser() {
+  if (spawnSync('id', ['-u', TEST_USER], { stdio: 'ignore' }).status !== 0) {
+    const r = spawnSync('useradd', ['--create-home', '--shell', '/bin/sh', TEST_USER], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`could not create test user ${TEST_USER}`);
+  }
+  if (!existsSync(`/home/${TEST_USER}`)) spawnSync('mkhomedir_helper', [TEST_USER]);
+}
+
+// The clone may live where other users cannot read (e.g. /root): give the test user a copy.
+function readableCopy() {
+  const dir = mkdtempSync('/tmp/sbx-testcopy-');
+  chmodSync(dir, 0o755);
+  for (const part of ['package.json', 'dist', 'native', 'policies', 'node_modules', 'test']) {
+    if (existsSync(join(root, part))) cpSync(join(root, part), join(dir, part), { recursive: true, verbatimSymlinks: true });
+  }
+  spawnSync('chmod', ['-R', 'a+rX', dir]);
+  return dir;
+}
+
+const files = listTests(join(root, 'dist', 'test')).filter((f) => !only || f.includes(only));
+let passed = 0;
+let failed = 0;
+const isRoot = process.getuid?.() === 0;
+let copy;
+try {
+  for (const f of files) {
+    const isIntegration = /\/test\/(integration|security)\//.test(f);
+    const r = await runFile(f, false, { ...process.env, SBX_TEST_ROOT: root });
+    passed += r.passed; failed += r.failed;
+    if (isIntegration && isRoot) {
+      if (!copy) { ensureTestUser(); copy = readableCopy(); }
+      const rel = relative(root, f);
+      const r2 = await runFile(join(copy, rel), true, { SBX_TEST_ROOT: copy, CI: process.env.CI ?? '' });
+      passed += r2.passed; failed += r2.failed;
+    } else if (isIntegration && process.env.CI === 'true') {
+      console.log(`--- ${relative(root, f)} [as unprivileged user]: needs root to create the test user`);
+      failed += 1;
+    }
+  }
+} finally {
+  if (copy) rmSync(copy, { recursive: true, force: true });
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && files.length > 0 ? 0 : 1);
