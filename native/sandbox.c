@@ -127,7 +127,8 @@ static void load_config(struct spec *s) {
     }
     else ADD(cfg.fs_ops, cfg.n_fs_ops, 65536, op, "filesystem ops");
   }
-  if (!cfg.stage) die_msg("spec", "no stage directory");
+  /* Without a stage the command keeps the host's view (used to remove files owned by mapped ids). */
+  if (!cfg.stage && cfg.n_fs_ops) die_msg("spec", "filesystem ops need a stage directory");
   if (cfg.argc == 0) die_msg("spec", "no command");
   if (!cfg.cwd) die_msg("spec", "no cwd");
   cfg.argv[cfg.argc] = NULL;
@@ -194,6 +195,7 @@ static int mount_overlay(const char *dest, const char *lower, const char *upper,
 
 static void ensure_dest_like(const char *src, const char *dest) {
   struct stat st;
+  if (lstat(dest, &st) == 0) return;
   if (stat(src, &st) < 0) die_step("bind", src, errno);
   if (S_ISDIR(st.st_mode)) {
     if (mkdir(dest, 0755) < 0 && errno != EEXIST) die_step("bind-mkdir", dest, errno);
@@ -381,7 +383,7 @@ static void __attribute__((noreturn)) init_main(int sync_fd) {
   if (cfg.new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) die_step("cgroup-namespace", NULL, errno);
   if (cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0) die_step("hostname", cfg.hostname, errno);
   if (cfg.loopback_up) bring_loopback_up();
-  build_root();
+  if (cfg.stage) build_root();
   umask(022);
   if (setsid() < 0) die_step("setsid", NULL, errno);
 

@@ -5,10 +5,14 @@ import {
   closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync,
   rmSync, chmodSync, writeSync, constants as C,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { storeRoot } from './paths.js';
 import { SbxError, UnknownSandboxError } from './errors.js';
 import type { SandboxMeta } from './types.js';
+import { chooseIdMapping } from './idmap.js';
+import { encodeSpec } from './spec.js';
+import { HELPER_PATH, parseStatusLines } from './launch.js';
 
 const ID_RE = /^[0-9a-f]{8}$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -127,6 +131,26 @@ export class Store {
 }
 
 /**
+ * Removes a tree that may hold files owned by our subordinate uids (written by root-inside
+ * programs that switched users): we cannot delete those as ourselves, but root in a user
+ * namespace with the same mapping can.
+ */
+function removeAsMappedRoot(path: string): void {
+  const idmap = chooseIdMapping({ keepUser: false });
+  const spec = encodeSpec([
+    ...idmap.ops,
+    { op: 'cwd', args: ['/'] },
+    { op: 'arg', args: ['/bin/rm'] }, { op: 'arg', args: ['-rf'] }, { op: 'arg', args: ['--'] }, { op: 'arg', args: [path] },
+    { op: 'env', args: ['PATH=/usr/bin:/bin'] },
+  ]);
+  const r = spawnSync(HELPER_PATH, ['run', '0', '2'], { input: spec, stdio: ['pipe', 'ignore', 'pipe'], encoding: 'latin1' });
+  const { outcome } = parseStatusLines(r.stderr ?? '');
+  if (!outcome || outcome.kind !== 'exited' || outcome.code !== 0) {
+    throw new SbxError(`cannot remove ${path}`, 125, 'remove it by hand');
+  }
+}
+
+/**
  * rm -rf that also handles overlayfs work dirs (created mode 000) by making directories
  * writable before descending. Never follows symlinks (rmSync does not).
  */
@@ -149,5 +173,11 @@ export function removeTree(path: string): void {
       for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) stack.push(join(d, e.name));
     } catch { /* unreadable: rmSync reports it */ }
   }
-  rmSync(path, { recursive: true, force: true });
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if ((code === 'EACCES' || code === 'EPERM') && process.getuid?.() !== 0) removeAsMappedRoot(path);
+    else throw e;
+  }
 }
