@@ -105,7 +105,7 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
         const idx = entries.length;
         entries.push({ host, upper, parent, whiteout: wh, opaque: false, up, host0, skeleton, xattrs: [], hostXattrs: [] });
         if (!wh && up) {
-          if (up.type === 'dir' || (up.type === 'file' && up.size === 0) || host0) needUpper.push(idx);
+          needUpper.push(idx); // every entry: attributes are data to commit, and mark whiteouts and opaque dirs
           if (host0 && host0.type === up.type && host0.type !== 'symlink') needHost.push(idx);
           if (up.type === 'dir') stack.push([upper, host, idx, host0?.type === 'dir']);
         }

@@ -1,0 +1,103 @@
+// Commit a sandbox: scan (or take the reviewed change list), plan, journal, apply, and remove
+// the sandbox only when everything it changed is now on the host.
+import type { Store } from '../store.js';
+import type { SandboxMeta } from '../types.js';
+import type { Change } from '../changes/types.js';
+import { scanSandbox, filterChanges } from '../changes/scan.js';
+import { closeSelection, makePlan, type Plan, type Refusal } from './plan.js';
+import { applyPlan, stagingPath, type ApplyResult } from './apply.js';
+import { JournalWriter, journalPath, readJournal, touchedPaths } from './journal.js';
+import { removeEntry } from './safe-fs.js';
+import { SbxError } from '../errors.js';
+
+export interface CommitOptions {
+  only: string[];
+  exclude: string[];
+  force: boolean;
+  dryRun: boolean;
+  /** The change list the user reviewed; when given, exactly this is committed (no rescan). */
+  reviewed?: { changes: Change[]; links: Map<string, string[]> };
+  progress?: (done: number, total: number, bytes: number) => void;
+}
+
+export interface ResumeInfo {
+  startedMs: number;
+  total: number;
+  done: number;
+  /** Paths whose step had begun and not finished when the earlier commit died. */
+  inFlight: string[];
+}
+
+export interface CommitReport {
+  plan: Plan;
+  result: ApplyResult | null;
+  resumed: ResumeInfo | null;
+  scanErrors: string[];
+  /** Everything the sandbox changed is now on the host (and the sandbox was removed). */
+  complete: boolean;
+  /** Changes left in the sandbox because a filter left them out. */
+  unselected: number;
+}
+
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+const b64 = (p: string) => Buffer.from(p, 'latin1').toString('base64');
+
+export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptions): CommitReport {
+  const dir = store.dirOf(meta.id);
+  const j = readJournal(dir);
+  let ours = new Set<string>();
+  let resumed: ResumeInfo | null = null;
+  let only = opts.only;
+  let exclude = opts.exclude;
+  if (j) {
+    if (pidAlive(j.header.pid)) throw new SbxError(`another commit of this sandbox is running (pid ${j.header.pid})`);
+    const inFlight: string[] = [];
+    for (const i of j.begun) {
+      if (j.done.has(i)) continue;
+      const s = j.header.steps[i];
+      if (!s) continue;
+      const p = Buffer.from(s.path, 'base64').toString('latin1');
+      inFlight.push(p);
+      if (s.kind === 'put' && !opts.dryRun) removeEntry(stagingPath(p, meta.id, i));
+    }
+    resumed = { startedMs: j.header.startedMs, total: j.header.steps.length, done: j.done.size, inFlight };
+    ours = new Set(touchedPaths(j));
+    if (!only.length && !exclude.length) { only = j.header.only; exclude = j.header.exclude; }
+  }
+
+  const scan = opts.reviewed && !j ? { ...opts.reviewed, errors: [] as string[] } : scanSandbox(meta);
+  const selected = closeSelection(scan.changes, filterChanges(scan.changes, { only, exclude }));
+  const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours });
+  const unselected = scan.changes.length - selected.length;
+  if (opts.dryRun) return { plan, result: null, resumed, scanErrors: scan.errors, complete: false, unselected };
+
+  meta.state = 'committing';
+  store.writeMeta(meta);
+  const journal = new JournalWriter(journalPath(dir), {
+    version: 1, startedMs: Date.now(), pid: process.pid, only, exclude,
+    steps: plan.steps.map((s) => ({ path: b64(s.change.path), kind: s.kind })),
+    ours: [...ours].map(b64),
+  });
+  const result = applyPlan(plan, {
+    sandboxId: meta.id, createdMs: meta.createdMs, force: opts.force, journal, links: scan.links, ours,
+    progress: opts.progress,
+  });
+  const refused: Refusal[] = [...plan.conflicts, ...plan.denied, ...plan.skipped, ...result.conflicts, ...result.failed];
+  const complete = refused.length === 0 && unselected === 0 && scan.errors.length === 0;
+  // The commit ran to its end: what it wrote is on the host and what it did not is still a
+  // change in the sandbox, so the next commit needs no journal.
+  journal.remove();
+  if (complete) {
+    meta.state = 'committed';
+    store.writeMeta(meta);
+    store.remove(meta);
+  } else {
+    meta.state = 'saved';
+    store.writeMeta(meta);
+  }
+  return { plan, result, resumed, scanErrors: scan.errors, complete, unselected };
+}

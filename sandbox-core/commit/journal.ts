@@ -1,0 +1,82 @@
+// The commit journal (`commit.journal` in the sandbox dir) makes an interrupted commit
+// finishable: line 1 is the plan header (fsynced before the first host write), then one line
+// per step begun (`b N`) and done (`d N`). The lines are plain appends: they survive a
+// SIGKILL (the page cache outlives the process); after a power loss a lost line only makes
+// the next commit more careful (a path changed without a record is a conflict, not a
+// silent overwrite).
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants as C } from 'node:fs';
+import { join } from 'node:path';
+
+export interface JournalHeader {
+  version: 1;
+  startedMs: number;
+  pid: number;
+  only: string[];
+  exclude: string[];
+  /** Host paths (base64 of the bytes) of every step, indexed by step number. */
+  steps: Array<{ path: string; kind: string }>;
+  /** Paths an earlier interrupted commit already wrote (base64): ours, not conflicts. */
+  ours: string[];
+}
+
+export interface JournalState {
+  header: JournalHeader;
+  begun: Set<number>;
+  done: Set<number>;
+}
+
+export function journalPath(sandboxDir: string): string {
+  return join(sandboxDir, 'commit.journal');
+}
+
+export function readJournal(sandboxDir: string): JournalState | null {
+  const p = journalPath(sandboxDir);
+  if (!existsSync(p)) return null;
+  const lines = readFileSync(p, 'utf8').split('\n');
+  let header: JournalHeader;
+  try { header = JSON.parse(lines[0]!) as JournalHeader; } catch { return null; /* killed before the header was complete: nothing was written */ }
+  const begun = new Set<number>();
+  const done = new Set<number>();
+  for (const l of lines.slice(1)) {
+    const m = /^([bd]) (\d+)$/.exec(l);
+    if (!m) continue;
+    (m[1] === 'b' ? begun : done).add(Number(m[2]));
+  }
+  return { header, begun, done };
+}
+
+/** Paths (byte strings) a journal shows as touched: every step begun. */
+export function touchedPaths(j: JournalState): string[] {
+  const out = j.header.ours.map((b) => Buffer.from(b, 'base64').toString('latin1'));
+  for (const i of j.begun) {
+    const s = j.header.steps[i];
+    if (s) out.push(Buffer.from(s.path, 'base64').toString('latin1'));
+  }
+  return out;
+}
+
+export class JournalWriter {
+  private fd: number;
+  private since = 0;
+  constructor(readonly path: string, header: JournalHeader) {
+    const tmp = `${path}.new`;
+    const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
+    writeSync(fd, JSON.stringify(header) + '\n');
+    fsyncSync(fd);
+    closeSync(fd);
+    // Replacing the old journal only now keeps what it knew if we die before this point.
+    renameSync(tmp, path);
+    this.fd = openSync(path, C.O_WRONLY | C.O_APPEND | C.O_NOFOLLOW);
+  }
+  begin(i: number): void { writeSync(this.fd, `b ${i}\n`); }
+  done(i: number): void {
+    writeSync(this.fd, `d ${i}\n`);
+    if (++this.since >= 1000) { fsyncSync(this.fd); this.since = 0; }
+  }
+  sync(): void { fsyncSync(this.fd); }
+  close(): void { closeSync(this.fd); }
+  remove(): void {
+    this.close();
+    unlinkSync(this.path);
+  }
+}

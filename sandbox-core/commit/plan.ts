@@ -1,0 +1,164 @@
+// From a change list to an ordered list of steps, with the checks done before the first
+// host write: selection closure, unsafe paths, conflicts and permissions.
+import { accessSync, lstatSync, readdirSync, constants as C } from 'node:fs';
+import type { Change, EntryStat } from '../changes/types.js';
+import { comparePaths } from '../changes/scan.js';
+import { isWithin, joinB, parentB, toFs } from '../changes/bpath.js';
+import { lstatB } from '../changes/stat.js';
+import { UnsafePathError, validatePath } from './safe-fs.js';
+
+export type StepKind =
+  | 'delete'   // remove the host entry (a dir with its tree)
+  | 'put'      // place a non-dir from the upper: stage beside, then rename over
+  | 'mkdir'    // create a dir (replacing a non-dir); its metadata comes in 'dirmeta'
+  | 'meta'     // owner/mode/times/xattrs of an existing non-dir, in place
+  | 'dirmeta'; // owner/mode/times/xattrs of a dir, deepest first, after everything inside
+
+export interface Step {
+  kind: StepKind;
+  change: Change;
+}
+
+export interface Refusal {
+  path: string;
+  reason: string;
+}
+
+export interface Plan {
+  steps: Step[];
+  conflicts: Refusal[];
+  denied: Refusal[];
+  skipped: Refusal[];
+}
+
+export interface PlanOptions {
+  createdMs: number;
+  force: boolean;
+  /** Host paths a previous, interrupted commit wrote: their new ctime is ours. */
+  ours?: Set<string>;
+}
+
+const euid = process.geteuid?.() ?? -1;
+
+function resultIsDir(c: Change): boolean {
+  return c.change !== 'deleted' && c.type === 'dir';
+}
+
+/**
+ * Adds what the selected changes need: a new file in a new dir needs that dir, so ancestors
+ * that are added (or replaced) dirs come along even when a filter left them out.
+ */
+export function closeSelection(all: Change[], selected: Change[]): Change[] {
+  const byPath = new Map(all.map((c) => [c.path, c]));
+  const out = new Map(selected.map((c) => [c.path, c]));
+  for (const c of selected) {
+    for (let p = parentB(c.path); p !== '/' && p !== '.'; p = parentB(p)) {
+      const a = byPath.get(p);
+      if (a && resultIsDir(a) && (a.change === 'added' || a.change === 'replaced')) out.set(p, a);
+    }
+  }
+  return [...out.values()].sort((a, b) => comparePaths(a.path, b.path));
+}
+
+/** Is the host entry still the one the scan (and so the review) saw? */
+function sameAsScanned(now: EntryStat | null, then: EntryStat | undefined): boolean {
+  if (!then) return now === null;
+  if (!now || now.type !== then.type || now.ino !== then.ino || now.dev !== then.dev) return false;
+  if (now.perm !== then.perm || now.uid !== then.uid || now.gid !== then.gid) return false;
+  if (now.type === 'dir') return true; // its times follow its children, checked on their own
+  return now.size === then.size && now.mtimeMs === then.mtimeMs && now.ctimeMs === then.ctimeMs;
+}
+
+/** A tree about to be removed must hold nothing written on the host after the start. */
+function newestBelow(dir: string, createdMs: number): string | null {
+  const stack = [dir];
+  while (stack.length) {
+    const d = stack.pop()!;
+    let names: string[];
+    try { names = readdirSync(toFs(d), { encoding: 'latin1' as BufferEncoding }) as unknown as string[]; } catch { return d; }
+    for (const n of names) {
+      const p = joinB(d, n);
+      const st = lstatSync(toFs(p), { throwIfNoEntry: false });
+      if (!st) continue;
+      if (st.ctimeMs > createdMs) return p;
+      if (st.isDirectory()) stack.push(p);
+    }
+  }
+  return null;
+}
+
+export function conflictOf(c: Change, opts: PlanOptions): string | null {
+  if (opts.ours?.has(c.path)) return null;
+  const now = lstatB(c.path);
+  if (!sameAsScanned(now, c.host)) {
+    if (!c.host) return 'created on the host since the sandbox started';
+    if (!now) return 'deleted on the host since the review';
+    return 'changed on the host since the review';
+  }
+  if (now && now.type !== 'dir' && now.ctimeMs > opts.createdMs) return 'changed on the host after the sandbox started';
+  if (now?.type === 'dir' && (c.change === 'deleted' || c.change === 'replaced') && !c.opaque) {
+    const p = newestBelow(c.path, opts.createdMs);
+    if (p) return `the host dir would be removed but ${Buffer.from(p, 'latin1').toString()} changed after the sandbox started`;
+  }
+  return null;
+}
+
+function writable(dir: string): boolean {
+  try { accessSync(toFs(dir), C.W_OK | C.X_OK); return true; } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT'; // created by an earlier step
+  }
+}
+
+function deniedOf(c: Change, kind: StepKind): string | null {
+  if (euid === 0) return null;
+  const needsParent = kind === 'delete' || kind === 'put' || kind === 'mkdir';
+  if (needsParent && !writable(parentB(c.path))) return `cannot write ${Buffer.from(parentB(c.path), 'latin1').toString()}`;
+  if ((kind === 'meta' || kind === 'dirmeta') && c.host && c.host.uid !== euid) return 'owned by another user';
+  return null;
+}
+
+function stepsOf(c: Change): StepKind[] {
+  switch (c.change) {
+    case 'deleted': return ['delete'];
+    case 'metadata': return [c.type === 'dir' ? 'dirmeta' : 'meta'];
+    case 'replaced': return c.type === 'dir' ? (c.opaque ? ['dirmeta'] : ['mkdir', 'dirmeta']) : ['put'];
+    default: return c.type === 'dir' ? ['mkdir', 'dirmeta'] : ['put'];
+  }
+}
+
+export function makePlan(changes: Change[], opts: PlanOptions): Plan {
+  const conflicts: Refusal[] = [];
+  const denied: Refusal[] = [];
+  const skipped: Refusal[] = [];
+  const deletes: Step[] = [];
+  const puts: Step[] = [];
+  const dirmetas: Step[] = [];
+  // A refused dir takes everything below it along: those steps could only fail half way.
+  const blocked: string[] = [];
+  for (const c of changes) {
+    const under = blocked.find((b) => isWithin(c.path, b) && c.path !== b);
+    if (under) { skipped.push({ path: c.path, reason: `inside ${Buffer.from(under, 'latin1').toString()}, which is not committed` }); continue; }
+    try { validatePath(c.path); } catch (e) {
+      if (!(e instanceof UnsafePathError)) throw e;
+      skipped.push({ path: c.path, reason: e.message });
+      continue;
+    }
+    if (c.change !== 'deleted' && (c.type === 'char' || c.type === 'block')) {
+      skipped.push({ path: c.path, reason: 'device nodes are never committed' });
+      continue;
+    }
+    const kinds = stepsOf(c);
+    const conflict = opts.force ? null : conflictOf(c, opts);
+    if (conflict) { conflicts.push({ path: c.path, reason: conflict }); if (resultIsDir(c)) blocked.push(c.path); continue; }
+    const no = deniedOf(c, kinds[0]!);
+    if (no) { denied.push({ path: c.path, reason: no }); if (resultIsDir(c)) blocked.push(c.path); continue; }
+    for (const k of kinds) {
+      const s = { kind: k, change: c };
+      if (k === 'delete') deletes.push(s); else if (k === 'dirmeta') dirmetas.push(s); else puts.push(s);
+    }
+  }
+  const depth = (p: string) => p.split('/').length;
+  deletes.sort((a, b) => depth(b.change.path) - depth(a.change.path) || comparePaths(b.change.path, a.change.path));
+  dirmetas.sort((a, b) => depth(b.change.path) - depth(a.change.path) || comparePaths(b.change.path, a.change.path));
+  return { steps: [...deletes, ...puts, ...dirmetas], conflicts, denied, skipped };
+}

@@ -1,0 +1,253 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  mkdirSync, symlinkSync, chmodSync, utimesSync, writeFileSync, readFileSync, readlinkSync, lstatSync, existsSync,
+  linkSync, readdirSync, statSync, mkdtempSync,
+} from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { makeFixture, markStarted, opaque, whiteout, setXattr, copyUp, write, type Fixture } from './changes-fixture.js';
+import { scanSandbox } from '../../sandbox-core/changes/scan.js';
+import { commitSandbox } from '../../sandbox-core/commit/index.js';
+import { getXattrs, mknodBatch } from '../../sandbox-core/changes/xattr.js';
+import { removeTree } from '../../sandbox-core/store.js';
+import type { Change } from '../../sandbox-core/changes/types.js';
+
+let f: Fixture;
+let extra: string[] = [];
+test.before.each(() => { f = makeFixture(); extra = []; });
+test.after.each(() => { f.cleanup(); for (const d of extra) removeTree(d); });
+
+const opts = { only: [] as string[], exclude: [] as string[], force: false, dryRun: false };
+const H = (p: string) => join(f.host, p);
+const U = (p: string) => join(f.upper(), p);
+const kind = (p: string) => {
+  const st = lstatSync(p);
+  return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFIFO() ? 'fifo' : st.isSocket() ? 'socket' : 'other';
+};
+const mode = (p: string) => lstatSync(p).mode & 0o7777;
+
+test('the matrix: every change kind against the host, checked after commit', () => {
+  // host before
+  write(H('mod.txt'), 'old content\n', 0o644);
+  write(H('del.txt'), 'bye');
+  write(H('deldir/a/b'), 'deep');
+  write(H('f2d'), 'file');
+  write(H('d2f/child'), 'c');
+  symlinkSync('old-target', H('ln'));
+  symlinkSync('t', H('ln2f'));
+  write(H('f2ln'), 'f');
+  write(H('d2ln/x'), 'x');
+  write(H('chmod.sh'), '#!/bin/sh\n', 0o644);
+  write(H('touched'), 't');
+  mkdirSync(H('dmode'), { mode: 0o755 }); chmodSync(H('dmode'), 0o755);
+  write(H('refill/old1'), 'o1');
+  write(H('refill/same'), 'same');
+  markStarted(f);
+  // the sandbox's upper
+  write(U('new/nested/tree/file.txt'), 'new\n', 0o640);
+  utimesSync(U('new/nested/tree/file.txt'), 1_000_000, 1_000_000);
+  mkdirSync(U('new/empty'));
+  chmodSync(U('new/nested'), 0o751);
+  copyUp(H('mod.txt'), U('mod.txt'));
+  writeFileSync(U('mod.txt'), 'new content, longer\n');
+  whiteout(U('del.txt'));
+  whiteout(U('deldir'));
+  mkdirSync(U('f2d')); opaque(U('f2d')); write(U('f2d/inside'), 'i');
+  write(U('d2f'), 'was a dir');
+  symlinkSync('new target with spaces', U('ln'));
+  write(U('ln2f'), 'was a symlink');
+  symlinkSync('../elsewhere', U('f2ln'));
+  symlinkSync('/nonexistent/dir', U('d2ln'));
+  symlinkSync('dangling', U('newln'));
+  copyUp(H('chmod.sh'), U('chmod.sh')); chmodSync(U('chmod.sh'), 0o755);
+  copyUp(H('touched'), U('touched')); utimesSync(U('touched'), 2_000_000, 2_000_000);
+  mkdirSync(U('dmode')); chmodSync(U('dmode'), 0o700);
+  mkdirSync(U('refill')); opaque(U('refill')); copyUp(H('refill/same'), U('refill/same')); write(U('refill/new'), 'n');
+  mknodBatch('fifo', [Buffer.from(U('pipe')).toString('latin1')]); chmodSync(U('pipe'), 0o620);
+  write(U('suid'), 'x'); chmodSync(U('suid'), 0o4755);
+  write(U('hl1'), 'linked'); linkSync(U('hl1'), U('hl2'));
+  write(U('xa'), 'x'); setXattr(U('xa'), 'user.sbx.test', 'kept');
+
+  const r = commitSandbox(f.store, f.meta, opts);
+  assert.equal(r.result!.failed, []);
+  assert.equal(r.plan.conflicts, []);
+  assert.ok(r.complete, 'complete');
+  assert.equal(f.store.list(), [], 'sandbox removed after a complete commit');
+
+  assert.is(readFileSync(H('new/nested/tree/file.txt'), 'utf8'), 'new\n');
+  assert.is(mode(H('new/nested/tree/file.txt')), 0o640);
+  assert.is(statSync(H('new/nested/tree/file.txt')).mtimeMs, 1_000_000_000);
+  assert.is(mode(H('new/nested')), 0o751);
+  assert.is(kind(H('new/empty')), 'dir');
+  assert.is(readFileSync(H('mod.txt'), 'utf8'), 'new content, longer\n');
+  assert.not.ok(existsSync(H('del.txt')));
+  assert.not.ok(existsSync(H('deldir')));
+  assert.is(kind(H('f2d')), 'dir'); assert.is(readFileSync(H('f2d/inside'), 'utf8'), 'i');
+  assert.is(kind(H('d2f')), 'file'); assert.is(readFileSync(H('d2f'), 'utf8'), 'was a dir');
+  assert.is(readlinkSync(H('ln')), 'new target with spaces');
+  assert.is(kind(H('ln2f')), 'file');
+  assert.is(readlinkSync(H('f2ln')), '../elsewhere');
+  assert.is(readlinkSync(H('d2ln')), '/nonexistent/dir');
+  assert.is(readlinkSync(H('newln')), 'dangling');
+  assert.is(mode(H('chmod.sh')), 0o755);
+  assert.is(statSync(H('touched')).mtimeMs, 2_000_000_000);
+  assert.is(mode(H('dmode')), 0o700);
+  assert.equal(readdirSync(H('refill')).sort(), ['new', 'same']);
+  assert.is(kind(H('pipe')), 'fifo'); assert.is(mode(H('pipe')), 0o620);
+  assert.is(mode(H('suid')), 0o755, 'setuid stripped');
+  assert.equal(r.result!.setidStripped, [Buffer.from(H('suid')).toString('latin1')]);
+  assert.is(statSync(H('hl1')).ino, statSync(H('hl2')).ino, 'hard links stay linked');
+  const xa = getXattrs([Buffer.from(H('xa')).toString('latin1')])[0]!.attrs;
+  assert.equal(xa.map(([n, v]) => [n, v.toString()]), [['user.sbx.test', 'kept']]);
+  assert.equal(readdirSync(f.host).filter((n) => n.startsWith('.sbx-')), [], 'no staging leftovers');
+});
+
+test('after a partial commit only the rest is still a change', () => {
+  write(U('keep/a'), 'a');
+  write(U('skip/b'), 'b');
+  markStarted(f);
+  const r = commitSandbox(f.store, f.meta, { ...opts, only: [H('keep/a')] });
+  assert.not.ok(r.complete);
+  assert.is(r.unselected, 2);
+  assert.ok(existsSync(H('keep/a')), 'ancestor dir came along');
+  assert.not.ok(existsSync(H('skip')));
+  const left = scanSandbox(f.meta).changes.map((c) => c.path.slice(f.host.length));
+  assert.equal(left, ['/skip', '/skip/b']);
+  assert.is(f.store.readMeta(f.meta.id)!.state, 'saved');
+  assert.ok(commitSandbox(f.store, f.meta, opts).complete);
+});
+
+test('conflicts: changed host files are not overwritten, the rest is committed; --force overrides', () => {
+  write(H('a'), 'host a');
+  write(H('tree/x'), 'x');
+  markStarted(f);
+  copyUp(H('a'), U('a')); writeFileSync(U('a'), 'sandbox a');
+  write(U('created'), 'sandbox');
+  write(U('fine'), 'fine');
+  whiteout(U('tree'));
+  // the host moves on while the sandbox ran
+  writeFileSync(H('a'), 'host edit');
+  write(H('created'), 'host made this');
+  write(H('tree/new-on-host'), 'precious');
+  const r = commitSandbox(f.store, f.meta, opts);
+  const paths = r.plan.conflicts.map((c) => c.path.slice(f.host.length)).sort();
+  assert.equal(paths, ['/a', '/created', '/tree']);
+  assert.is(readFileSync(H('a'), 'utf8'), 'host edit');
+  assert.is(readFileSync(H('created'), 'utf8'), 'host made this');
+  assert.is(readFileSync(H('tree/new-on-host'), 'utf8'), 'precious');
+  assert.is(readFileSync(H('fine'), 'utf8'), 'fine');
+  assert.not.ok(r.complete);
+  const forced = commitSandbox(f.store, f.meta, { ...opts, force: true });
+  assert.ok(forced.complete);
+  assert.is(readFileSync(H('a'), 'utf8'), 'sandbox a');
+  assert.not.ok(existsSync(H('tree')));
+});
+
+test('a host change after the review is a conflict even for the reviewed list', () => {
+  write(U('new'), 'sandbox');
+  markStarted(f);
+  const reviewed = scanSandbox(f.meta);
+  write(H('new'), 'host, after the review');
+  const r = commitSandbox(f.store, f.meta, { ...opts, reviewed });
+  assert.equal(r.plan.conflicts.map((c) => c.reason), ['created on the host since the sandbox started']);
+  assert.is(readFileSync(H('new'), 'utf8'), 'host, after the review');
+});
+
+test('a symlink planted on the way cannot make commit write outside', () => {
+  const outside = mkdtempSync('/tmp/sbx-outside-');
+  extra.push(outside);
+  mkdirSync(H('d'));
+  markStarted(f);
+  mkdirSync(U('d'));
+  write(U('d/evil'), 'evil');
+  const reviewed = scanSandbox(f.meta);
+  // Between review and commit, d becomes a symlink to a dir outside.
+  removeTree(H('d'));
+  symlinkSync(outside, H('d'));
+  const r = commitSandbox(f.store, f.meta, { ...opts, reviewed, force: true });
+  assert.equal(readdirSync(outside), []);
+  assert.ok(r.result!.failed.some((x) => /symlink/.test(x.reason)));
+  // A change list that itself replaces d by a symlink and then writes "inside" it.
+  const evilSrc = join(f.root, 'evil-src');
+  writeFileSync(evilSrc, 'evil');
+  const up = lstatSync(evilSrc);
+  const crafted: Change[] = [
+    { path: Buffer.from(H('e')).toString('latin1'), change: 'added', type: 'symlink', size: 0, target: outside, upper: '', up: { type: 'symlink', perm: 0o777, uid: up.uid, gid: up.gid, size: 0, mtimeMs: up.mtimeMs, atimeMs: up.atimeMs, ctimeMs: up.ctimeMs, ino: 1, dev: 1, nlink: 1, rdev: 0 } },
+    { path: Buffer.from(H('e/passwd')).toString('latin1'), change: 'added', type: 'file', size: 4, upper: evilSrc, up: { type: 'file', perm: 0o644, uid: up.uid, gid: up.gid, size: 4, mtimeMs: up.mtimeMs, atimeMs: up.atimeMs, ctimeMs: up.ctimeMs, ino: up.ino, dev: up.dev, nlink: 1, rdev: 0 } },
+    { path: Buffer.from(f.host + '/x/../../escape').toString('latin1'), change: 'added', type: 'file', size: 4, upper: evilSrc, up: { type: 'file', perm: 0o644, uid: up.uid, gid: up.gid, size: 4, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 2, dev: 2, nlink: 1, rdev: 0 } },
+  ];
+  const r2 = commitSandbox(f.store, f.meta, { ...opts, reviewed: { changes: crafted, links: new Map() } });
+  assert.equal(readdirSync(outside), []);
+  assert.is(readlinkSync(H('e')), outside);
+  assert.ok(r2.result!.failed.some((x) => x.path.endsWith('/e/passwd') && /symlink/.test(x.reason)));
+  assert.ok(r2.plan.skipped.some((x) => /unsafe/.test(x.reason)));
+  assert.not.ok(existsSync(join(f.root, 'escape')));
+});
+
+test('names with newlines, spaces and invalid UTF-8 are committed byte for byte', () => {
+  markStarted(f);
+  write(U('a b'), '1');
+  write(U('new\nline'), '2');
+  const bad = Buffer.concat([Buffer.from(U('bad')), Buffer.from([0xff, 0xfe])]);
+  writeFileSync(bad, '3');
+  assert.ok(commitSandbox(f.store, f.meta, opts).complete);
+  assert.is(readFileSync(H('a b'), 'utf8'), '1');
+  assert.is(readFileSync(H('new\nline'), 'utf8'), '2');
+  assert.is(readFileSync(Buffer.concat([Buffer.from(H('bad')), Buffer.from([0xff, 0xfe])]), 'utf8'), '3');
+});
+
+test('dry run writes nothing', () => {
+  markStarted(f);
+  write(U('x'), 'x');
+  const r = commitSandbox(f.store, f.meta, { ...opts, dryRun: true });
+  assert.is(r.plan.steps.length, 1);
+  assert.not.ok(existsSync(H('x')));
+  assert.is(f.store.list().length, 1);
+});
+
+test('device nodes are never committed', () => {
+  if (process.getuid!() !== 0) return; // an unprivileged user cannot make a device node to test with
+  markStarted(f);
+  // Any char device but 0/0 (a whiteout) is a device node; make one with mknod(1) as root.
+  assert.is(spawnSync('mknod', [U('null2'), 'c', '1', '3']).status, 0);
+  const r = commitSandbox(f.store, f.meta, opts);
+  assert.ok(r.plan.skipped.some((s) => s.path.endsWith('/null2') && /device/.test(s.reason)));
+  assert.not.ok(existsSync(H('null2')));
+});
+
+
+test('a commit killed by SIGKILL half way is finished by the next commit', async () => {
+  for (let i = 0; i < 20; i++) write(U(`dir/f${String(i).padStart(2, '0')}`), `content ${i}\n`);
+  copyUp(H('.'), U('.')); // no-op for the root; the host dir exists
+  markStarted(f);
+  const mod = pathToFileURL(join(process.cwd(), 'dist/sandbox-core/commit/index.js')).href;
+  const storeMod = pathToFileURL(join(process.cwd(), 'dist/sandbox-core/store.js')).href;
+  const script = `import { commitSandbox } from ${JSON.stringify(mod)}; import { Store } from ${JSON.stringify(storeMod)};
+    const s = new Store(${JSON.stringify(f.store.root)}); const m = s.resolve(${JSON.stringify(f.meta.id)});
+    commitSandbox(s, m, { only: [], exclude: [], force: false, dryRun: false });`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, SBX_TEST_COMMIT_PAUSE_AFTER: '8' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (d) => { err += d; if (err.includes('paused at step 8')) resolve(); });
+    child.on('exit', () => reject(new Error(`child exited before pausing: ${err}`)));
+  });
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('exit', r));
+  // The half state: a journal, a staged file beside its target, some files committed.
+  assert.ok(existsSync(join(f.store.dirOf(f.meta.id), 'commit.journal')));
+  assert.ok(readdirSync(H('dir')).some((n) => n.startsWith(`.sbx-${f.meta.id}-`)), 'staged file left by the kill');
+  assert.is(f.store.readMeta(f.meta.id)!.state, 'committing');
+  const r = commitSandbox(f.store, f.meta, opts);
+  assert.ok(r.resumed, 'resumed');
+  assert.is(r.resumed!.inFlight.length, 1);
+  assert.equal(r.plan.conflicts, []);
+  assert.ok(r.complete);
+  const names = readdirSync(H('dir')).sort();
+  assert.is(names.length, 20);
+  assert.ok(names.every((n) => /^f\d\d$/.test(n)));
+  for (let i = 0; i < 20; i++) assert.is(readFileSync(H(`dir/f${String(i).padStart(2, '0')}`), 'utf8'), `content ${i}\n`);
+});
+
+test.run();
