@@ -153,7 +153,6 @@ function specialOps(path: '/proc' | '/sys' | '/dev'): SpecOp[] {
     { op: 'symlink', args: ['/proc/self/fd/0', '/dev/stdin'] },
     { op: 'symlink', args: ['/proc/self/fd/1', '/dev/stdout'] },
     { op: 'symlink', args: ['/proc/self/fd/2', '/dev/stderr'] },
-    { op: 'symlink', args: ['/proc/kcore', '/dev/core'] },
   ];
 }
 

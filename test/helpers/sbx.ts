@@ -1,0 +1,69 @@
+// Shared helpers for integration tests: run the real sbx binary, make canary trees that only
+// the test owns, and prove isolation before anything destructive happens.
+import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = process.env.SBX_TEST_ROOT || join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const SBX = join(REPO, 'dist', 'cli', 'main.js');
+export const IS_ROOT = process.getuid?.() === 0;
+export const CI = process.env.CI === 'true';
+
+export interface SbxResult { code: number; stdout: string; stderr: string }
+
+/** A private store per test file, so tests never see the user's own sandboxes. */
+export function makeStore(): string {
+  const d = mkdtempSync(join(tmpdir(), 'sbx-test-store-'));
+  chmodSync(d, 0o700);
+  return d;
+}
+
+export function sbx(args: string[], opts: { store: string; input?: string; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): SbxResult {
+  const r = spawnSync(process.execPath, [SBX, ...args], {
+    input: opts.input ?? '',
+    encoding: 'utf8',
+    cwd: opts.cwd ?? '/',
+    env: { ...process.env, SBX_HOME: opts.store, NO_COLOR: '1', ...opts.env },
+    timeout: opts.timeoutMs ?? 60_000,
+  });
+  return { code: r.status ?? (r.signal ? 128 : -1), stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+export function sbxAsync(args: string[], opts: { store: string } & SpawnOptions) {
+  return spawn(process.execPath, [SBX, ...args], { ...opts, env: { ...process.env, SBX_HOME: opts.store, NO_COLOR: '1', ...opts.env } });
+}
+
+/** A canary tree only this test owns: /opt/sbx-canary-* as root, a temp dir otherwise. */
+export function makeCanary(): string {
+  const base = IS_ROOT ? '/opt' : tmpdir();
+  const d = mkdtempSync(join(base, 'sbx-canary-'));
+  chmodSync(d, 0o755);
+  writeFileSync(join(d, 'keep.txt'), 'precious\n');
+  return d;
+}
+
+export function removeCanary(d: string): void {
+  if (/\/sbx-canary-[^/]+$/.test(d)) rmSync(d, { recursive: true, force: true });
+}
+
+/**
+ * Before a test runs anything destructive: a write inside must not reach the host. Throws
+ * (failing the test before any damage) if it does.
+ */
+export function proveIsolation(canary: string, store: string): void {
+  const probe = join(canary, 'isolation-probe');
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', `echo leaked > '${probe}' && cat '${probe}'`], { store });
+  if (r.code !== 0 || r.stdout !== 'leaked\n') throw new Error(`isolation probe did not run: ${r.code} ${r.stderr}`);
+  if (existsSync(probe)) {
+    rmSync(probe, { force: true });
+    throw new Error('ISOLATION BROKEN: a write inside the sandbox reached the host; refusing to go on');
+  }
+}
+
+/** Overlay mounts currently visible on the host (none may be left by sbx). */
+export function hostOverlayCount(): number {
+  const r = spawnSync('grep', ['-c', ' overlay ', '/proc/mounts'], { encoding: 'utf8' });
+  return Number(r.stdout.trim() || 0);
+}

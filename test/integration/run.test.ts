@@ -1,0 +1,204 @@
+// sbx run end to end with the real kernel. The runner executes this file as root and again as
+// an unprivileged user.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { CI, IS_ROOT, hostOverlayCount, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync } from '../helpers/sbx.js';
+import { parseMountInfo, visibleMounts, PSEUDO_FS } from '../../sandbox-core/mountinfo.js';
+
+const store = makeStore();
+let canary = '';
+
+test.before.each(() => {
+  canary = makeCanary();
+});
+test.after.each(() => {
+  removeCanary(canary);
+});
+test.after(() => {
+  rmSync(store, { recursive: true, force: true });
+});
+
+test('a canary write inside is invisible on the host', () => {
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', `echo inside > ${canary}/new.txt; cat ${canary}/new.txt`], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'inside\n');
+  assert.not.ok(existsSync(join(canary, 'new.txt')));
+});
+
+test('deleting the canary tree inside leaves it intact outside', () => {
+  mkdirSync(join(canary, 'sub', 'deeper'), { recursive: true });
+  writeFileSync(join(canary, 'sub', 'deeper', 'f'), 'x');
+  proveIsolation(canary, store);
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', `rm -rf ${canary} && test ! -e ${canary} && echo gone`], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'gone\n');
+  assert.is(readFileSync(join(canary, 'keep.txt'), 'utf8'), 'precious\n');
+  assert.ok(existsSync(join(canary, 'sub', 'deeper', 'f')));
+});
+
+test('nested mounts are visible with their content', () => {
+  if (IS_ROOT) {
+    const nested = join(canary, 'nested');
+    mkdirSync(nested);
+    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'sbx-test', nested]);
+    assert.is(m.status, 0, 'mount a nested tmpfs');
+    try {
+      writeFileSync(join(nested, 'inner.txt'), 'on a nested mount\n');
+      const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', `cat ${nested}/inner.txt; echo more > ${nested}/inner.txt`], { store });
+      assert.is(r.code, 0, r.stderr);
+      assert.is(r.stdout, 'on a nested mount\n');
+      assert.is(readFileSync(join(nested, 'inner.txt'), 'utf8'), 'on a nested mount\n');
+    } finally {
+      spawnSync('umount', [nested]);
+    }
+    return;
+  }
+  // Unprivileged: use a nested mount the host already has.
+  const mounts = visibleMounts(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')))
+    .filter((m) => m.mountPoint !== '/' && !PSEUDO_FS.has(m.fsType) && !/^\/(proc|sys|dev)(\/|$)/.test(m.mountPoint));
+  const readable = mounts.find((m) => { try { return readdirSync(m.mountPoint).length > 0; } catch { return false; } });
+  if (!readable) {
+    assert.not.ok(CI, 'no readable nested mount on this host to test with');
+    return;
+  }
+  const expected = readdirSync(readable.mountPoint).sort().join('\n');
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', `ls -A '${readable.mountPoint}' | LC_ALL=C sort`], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout.trim().split('\n').sort().join('\n'), expected);
+});
+
+test('top-level layout of / is the same inside', () => {
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', 'cd /; for f in $(ls -A /); do f=/$f; if [ -L "$f" ]; then echo "$f -> $(readlink "$f")"; else echo "$f"; fi; done'], { store });
+  assert.is(r.code, 0, r.stderr);
+  const host = readdirSync('/').sort().map((n) => {
+    const p = `/${n}`;
+    try { return `${p} -> ${spawnSync('readlink', [p], { encoding: 'utf8' }).stdout.trim() || ''}`.replace(/ -> $/, ''); } catch { return p; }
+  });
+  assert.equal(r.stdout.trim().split('\n').sort(), host.sort());
+});
+
+test('pid namespace: only the sandbox is visible, pid 1 is the helper', () => {
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', 'ls /proc | grep -E "^[0-9]+$" | wc -l; cat /proc/1/comm'], { store });
+  assert.is(r.code, 0, r.stderr);
+  const [count, comm] = r.stdout.trim().split('\n');
+  // helper (pid 1), sh, ls, grep, wc: nothing of the host.
+  assert.ok(Number(count) <= 5, `saw ${count} processes`);
+  assert.is(comm, 'sbx-helper');
+});
+
+test('hostname is the sandbox\'s own', () => {
+  const r = sbx(['run', '-n', '-q', '--', 'hostname'], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout.trim(), /^sbx-[0-9a-f]{8}$/);
+  assert.is.not(r.stdout.trim(), hostname());
+});
+
+test('network: only loopback without --net, the host network with it', () => {
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "; echo routes; tail -n +2 /proc/net/route | wc -l'], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'lo\nroutes\n0\n');
+  const host = readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).filter(Boolean).length;
+  const withNet = sbx(['run', '-n', '-q', '--net', '--', 'sh', '-c', 'tail -n +3 /proc/net/dev | wc -l'], { store });
+  assert.is(withNet.code, 0, withNet.stderr);
+  assert.is(Number(withNet.stdout.trim()), host);
+});
+
+test('exit statuses: own code, 126, 127, 128+N', () => {
+  assert.is(sbx(['run', '-n', '-q', '--', 'true'], { store }).code, 0);
+  assert.is(sbx(['run', '-n', '-q', '--', 'sh', '-c', 'exit 3'], { store }).code, 3);
+  const notExec = join(canary, 'not-executable');
+  writeFileSync(notExec, '#!/bin/sh\necho hi\n');
+  chmodSync(notExec, 0o644);
+  const r126 = sbx(['run', '-n', '-q', '--', notExec], { store });
+  assert.is(r126.code, 126, r126.stderr);
+  const r127 = sbx(['run', '-n', '-q', '--', 'sbx-no-such-command-xyz'], { store });
+  assert.is(r127.code, 127);
+  assert.match(r127.stderr, /not found/);
+  assert.is(sbx(['run', '-n', '-q', '--', 'sh', '-c', 'kill -9 $$'], { store }).code, 137);
+});
+
+test('stdout is the command\'s alone; sbx speaks on stderr', () => {
+  const r = sbx(['run', '-n', '--', 'sh', '-c', 'echo out; echo err >&2'], { store });
+  assert.is(r.code, 0);
+  assert.is(r.stdout, 'out\n');
+  assert.match(r.stderr, /err/);
+});
+
+test('--in sees the earlier changes of a saved sandbox', () => {
+  const name = `t${process.pid}`;
+  const first = sbx(['run', '-q', '--name', name, '--', 'sh', '-c', `echo first > ${canary}/saved.txt`], { store });
+  assert.is(first.code, 0, first.stderr);
+  try {
+    const second = sbx(['run', '-q', '--in', name, '--', 'cat', `${canary}/saved.txt`], { store });
+    assert.is(second.code, 0, second.stderr);
+    assert.is(second.stdout, 'first\n');
+    assert.not.ok(existsSync(join(canary, 'saved.txt')));
+  } finally {
+    sbx(['discard', name], { store });
+  }
+});
+
+test('--hide makes a path unreadable; --bind writes through to the host', () => {
+  const secret = join(canary, 'secret');
+  mkdirSync(secret);
+  writeFileSync(join(secret, 'key'), 'hunter2');
+  const hidden = sbx(['run', '-n', '-q', '--hide', secret, '--', 'sh', '-c', `cat ${secret}/key || echo denied`], { store });
+  assert.is(hidden.code, 0, hidden.stderr);
+  assert.not.match(hidden.stdout, /hunter2/);
+  const out = join(canary, 'out');
+  mkdirSync(out);
+  const bound = sbx(['run', '-n', '-q', '--bind', out, '--', 'sh', '-c', `echo through > ${out}/x`], { store });
+  assert.is(bound.code, 0, bound.stderr);
+  assert.is(readFileSync(join(out, 'x'), 'utf8'), 'through\n');
+});
+
+test('/dev holds only the safe nodes, a working pty and shm', () => {
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', 'ls -A /dev | LC_ALL=C sort | tr "\\n" " "; echo; python3 -c "import os,pty; m,s=pty.openpty(); print(os.ttyname(s))"'], { store });
+  assert.is(r.code, 0, r.stderr);
+  const [list, tty] = r.stdout.trim().split('\n');
+  assert.is(list!.trim(), 'fd full null ptmx pts random shm stderr stdin stdout tty urandom zero');
+  assert.match(tty!, /^\/dev\/pts\/\d+$/);
+});
+
+test('bash process substitution works (/dev/fd)', () => {
+  const r = sbx(['run', '-n', '-q', '--', 'bash', '-c', 'cat <(echo hi)'], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'hi\n');
+});
+
+test('only fds 0, 1, 2 are open inside', () => {
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', 'ls /proc/self/fd'], { store });
+  assert.is(r.code, 0, r.stderr);
+  // ls itself opens the directory it lists (fd 3).
+  assert.equal(r.stdout.trim().split('\n').map(Number).sort(), [0, 1, 2, 3]);
+});
+
+test('SIGKILL of sbx mid-run leaves no process and no mount behind', async () => {
+  const before = hostOverlayCount();
+  const marker = `${canary}/running`;
+  const child = sbxAsync(['run', '-n', '-q', '--', 'sh', '-c', `touch ${marker}.inside; exec sleep 7777`], { store, stdio: 'ignore' });
+  // Wait for the sandbox to be up: its sleep shows in the host's process list.
+  const deadline = Date.now() + 15_000;
+  let up = false;
+  while (Date.now() < deadline) {
+    if (spawnSync('pgrep', ['-f', 'sleep 7777']).status === 0) { up = true; break; }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(up, 'the sandboxed command started');
+  child.kill('SIGKILL');
+  const gone = Date.now() + 5_000;
+  let left = true;
+  while (Date.now() < gone) {
+    if (spawnSync('pgrep', ['-f', 'sleep 7777']).status !== 0 && spawnSync('pgrep', ['-f', 'sbx-helper run']).status !== 0) { left = false; break; }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.not.ok(left, 'sandbox processes survived');
+  assert.is(hostOverlayCount(), before);
+  assert.not.ok(existsSync(`${marker}.inside`));
+});
+
+test.run();

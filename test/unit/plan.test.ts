@@ -1,0 +1,98 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseMountInfo, visibleMounts } from '../../sandbox-core/mountinfo.js';
+import { planView, type HostFs } from '../../sandbox-core/plan.js';
+
+// A host tree as data: directories map to their entries.
+function fakeHost(tree: Record<string, Array<[string, 'dir' | 'file' | 'symlink' | 'other', string?]>>): HostFs {
+  return {
+    list(dir) {
+      const e = tree[dir];
+      if (!e) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+      return e.map(([name, kind]) => ({ name, kind }));
+    },
+    mode: () => 0o755,
+    readlink(path) {
+      const dir = path.slice(0, path.lastIndexOf('/')) || '/';
+      const name = path.slice(path.lastIndexOf('/') + 1);
+      return tree[dir]!.find(([n]) => n === name)![2]!;
+    },
+  };
+}
+
+const TREE: Record<string, Array<[string, 'dir' | 'file' | 'symlink' | 'other', string?]>> = {
+  '/': [['bin', 'symlink', 'usr/bin'], ['dev', 'dir'], ['etc', 'dir'], ['home', 'dir'], ['mnt', 'dir'], ['proc', 'dir'], ['run', 'dir'], ['sys', 'dir'], ['usr', 'dir'], ['vmlinuz', 'file'], ['sock', 'other']],
+  '/mnt': [['data', 'dir'], ['plain', 'dir']],
+  '/mnt/data': [['inner', 'dir']],
+  '/run': [['lock', 'dir'], ['user', 'dir']],
+  '/run/user': [['1000', 'dir']],
+};
+
+const MOUNTINFO = [
+  '1 0 254:0 / / rw - ext4 /dev/vda rw',
+  '2 1 0:5 / /proc rw - proc proc rw',
+  '3 1 0:6 / /sys rw - sysfs sysfs rw',
+  '4 1 0:7 / /dev rw - devtmpfs udev rw',
+  '5 1 8:1 / /home rw - ext4 /dev/sdb1 rw',
+  '6 1 0:30 / /run rw - tmpfs tmpfs rw',
+  '7 6 0:31 / /run/user/1000 rw - tmpfs tmpfs rw',
+  '8 1 8:2 / /mnt/data rw - ext4 /dev/sdc1 rw',
+  '9 8 0:40 / /mnt/data/inner rw - binfmt_misc binfmt_misc rw',
+  '10 1 254:0 /usr /etc/usr-bind rw - ext4 /dev/vda rw',
+].join('\n');
+
+test('splits directories that hold mount points, overlays the rest', () => {
+  const units = planView(visibleMounts(parseMountInfo(MOUNTINFO)), fakeHost({ ...TREE, '/etc': [['usr-bind', 'dir'], ['passwd', 'file']] }));
+  const byPath = Object.fromEntries(units.map((u) => [u.path, u.kind]));
+  assert.equal(byPath, {
+    '/': 'skeleton',
+    '/bin': 'symlink',
+    '/dev': 'special',
+    '/etc': 'skeleton',
+    '/etc/passwd': 'ro-bind',
+    '/etc/usr-bind': 'overlay',
+    '/home': 'overlay',
+    '/mnt': 'skeleton',
+    '/mnt/data': 'skeleton',
+    '/mnt/data/inner': 'unavailable',
+    '/mnt/plain': 'overlay',
+    '/proc': 'special',
+    '/run': 'skeleton',
+    '/run/lock': 'overlay',
+    '/run/user': 'skeleton',
+    '/run/user/1000': 'overlay',
+    '/sys': 'special',
+    '/usr': 'overlay',
+    '/vmlinuz': 'ro-bind',
+  });
+  // Sockets are never carried into a split directory.
+  assert.not.ok(units.some((u) => u.path === '/sock'));
+  // Parents come before children, so the helper can mount in order.
+  const order = units.map((u) => u.path);
+  for (const [i, p] of order.entries()) {
+    const parent = p.slice(0, p.lastIndexOf('/')) || '/';
+    if (p !== '/') assert.ok(order.indexOf(parent) < i, `${parent} before ${p}`);
+  }
+  const bin = units.find((u) => u.path === '/bin');
+  assert.equal(bin, { kind: 'symlink', path: '/bin', target: 'usr/bin' });
+});
+
+test('a mount point missing from the listing is still planned', () => {
+  const units = planView(visibleMounts(parseMountInfo(MOUNTINFO)), fakeHost({ ...TREE, '/run': [['lock', 'dir']], '/etc': [] }));
+  assert.ok(units.some((u) => u.path === '/run/user/1000' && u.kind === 'overlay'));
+});
+
+test('an unreadable split directory is reported, not silently empty', () => {
+  const t = { ...TREE, '/etc': [] as Array<[string, 'dir']> };
+  delete (t as Record<string, unknown>)['/mnt/data'];
+  const units = planView(visibleMounts(parseMountInfo(MOUNTINFO)), fakeHost(t));
+  assert.equal(units.find((u) => u.path === '/mnt/data'), { kind: 'unavailable', path: '/mnt/data', reason: 'ENOENT' });
+});
+
+test('a file mount point becomes a read-only bind', () => {
+  const mi = MOUNTINFO + '\n11 1 254:0 /x /etc/resolv.conf rw - ext4 /dev/vda rw';
+  const units = planView(visibleMounts(parseMountInfo(mi)), fakeHost({ ...TREE, '/etc': [['resolv.conf', 'file'], ['hosts', 'file']] }));
+  assert.equal(units.find((u) => u.path === '/etc/resolv.conf'), { kind: 'ro-bind', path: '/etc/resolv.conf', reason: 'file-mount' });
+});
+
+test.run();
