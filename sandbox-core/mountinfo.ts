@@ -66,7 +66,8 @@ export function visibleMounts(entries: MountEntry[]): MountEntry[] {
   const rootMount = topAt.get('/');
   if (!rootMount) return [];
   visible.add(rootMount.id);
-  const sorted = [...topAt.values()].sort((a, b) => a.mountPoint.split('/').length - b.mountPoint.split('/').length || a.mountPoint.localeCompare(b.mountPoint));
+  const depth = (m: MountEntry): number => (m.mountPoint.match(/\//g) ?? []).length;
+  const sorted = [...topAt.values()].map((m) => [depth(m), m] as const).sort((a, b) => a[0] - b[0]).map(([, m]) => m);
   const result: MountEntry[] = [rootMount];
   for (const e of sorted) {
     if (e === rootMount) continue;
