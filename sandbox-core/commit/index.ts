@@ -17,6 +17,8 @@ export interface CommitOptions {
   dryRun: boolean;
   /** The change list the user reviewed; when given, exactly this is committed (no rescan). */
   reviewed?: { changes: Change[]; links: Map<string, string[]> };
+  /** Host paths picked one by one by the user (after --only/--exclude). */
+  pick?: Set<string>;
   progress?: (done: number, total: number, bytes: number) => void;
 }
 
@@ -70,7 +72,9 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   }
 
   const scan = opts.reviewed && !j ? { ...opts.reviewed, errors: [] as string[] } : scanSandbox(meta);
-  const selected = closeSelection(scan.changes, filterChanges(scan.changes, { only, exclude }));
+  let filtered = filterChanges(scan.changes, { only, exclude });
+  if (opts.pick) filtered = filtered.filter((c) => opts.pick!.has(c.path));
+  const selected = closeSelection(scan.changes, filtered);
   const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours });
   const unselected = scan.changes.length - selected.length;
   if (opts.dryRun) return { plan, result: null, resumed, scanErrors: scan.errors, complete: false, unselected };

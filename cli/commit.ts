@@ -1,0 +1,87 @@
+// sbx commit: apply a saved sandbox's changes to the host (see docs/changes.md).
+import { Command, Option } from 'clipanion';
+import { Store } from '../sandbox-core/store.js';
+import type { SandboxMeta } from '../sandbox-core/types.js';
+import { commitSandbox, type CommitOptions, type CommitReport } from '../sandbox-core/commit/index.js';
+import { display } from '../sandbox-core/changes/bpath.js';
+import { colors, info, warn } from './output.js';
+import { humanBytes, progressLine } from './progress.js';
+
+const b = (p: string) => display(p);
+
+/** Runs a commit with a progress line and prints its outcome; returns the exit status. */
+export function commitWithReport(store: Store, meta: SandboxMeta, opts: Omit<CommitOptions, 'progress'>, out: NodeJS.WritableStream): number {
+  const progress = progressLine();
+  const report = commitSandbox(store, meta, {
+    ...opts,
+    progress: (done, total, bytes) => progress.update(`committing: ${done}/${total} steps, ${humanBytes(bytes)}`),
+  });
+  progress.end();
+  return printCommitReport(store, meta, report, opts.dryRun, out);
+}
+
+export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitReport, dryRun: boolean, out: NodeJS.WritableStream): number {
+  const ref = meta.name ?? meta.id;
+  if (r.resumed) {
+    info(`finishing an interrupted commit started ${new Date(r.resumed.startedMs).toISOString()}: ${r.resumed.done} of ${r.resumed.total} steps were done`);
+    for (const p of r.resumed.inFlight) info(`  was in progress: ${b(p)} (redone from the sandbox's copy)`);
+  }
+  for (const e of r.scanErrors) warn(e);
+  if (dryRun) {
+    for (const s of r.plan.steps) out.write(`${s.kind.padEnd(8)} ${b(s.change.path)}\n`);
+  }
+  const bad = (label: string, list: Array<{ path: string; reason: string }>) => {
+    if (!list.length) return;
+    process.stderr.write(`${colors.red(`${label} (${list.length}):`)}\n`);
+    for (const x of list) process.stderr.write(`  ${b(x.path)}: ${x.reason}\n`);
+  };
+  const conflicts = [...r.plan.conflicts, ...(r.result?.conflicts ?? [])];
+  bad('Conflicts: changed on the host, not overwritten (--force overrides)', conflicts);
+  bad('Not committed', [...r.plan.skipped, ...(r.result?.failed ?? [])]);
+  bad('Permission denied', r.plan.denied);
+  if (r.plan.denied.length && process.geteuid?.() !== 0) {
+    info(`to commit those as root: sudo SBX_HOME=${store.root} sbx commit ${ref}`);
+  }
+  const res = r.result;
+  if (res) {
+    if (res.ownerNotKept.length) warn(`${res.ownerNotKept.length} entries keep your ownership, not the sandbox's (only root may give files away)`);
+    if (res.setidStripped.length) warn(`setuid/setgid bits removed from ${res.setidStripped.map(b).join(', ')}`);
+    if (res.xattrsNotKept.length) warn(`extended attributes not kept on ${res.xattrsNotKept.join(', ')}`);
+  }
+  const steps = dryRun ? `${r.plan.steps.length} steps would be done` : `${res?.applied ?? 0} changes committed (${humanBytes(res?.bytes ?? 0)})`;
+  if (r.complete) info(`${steps}; sandbox ${ref} removed`);
+  else if (!dryRun) {
+    const left = r.unselected ? `, ${r.unselected} left out by --only/--exclude` : '';
+    info(`${steps}${left}; sandbox ${ref} kept: 'sbx diff ${ref}' shows what is left, 'sbx discard ${ref}' drops it`);
+  } else info(steps);
+  const refused = conflicts.length + r.plan.denied.length + r.plan.skipped.length + (res?.failed.length ?? 0) + r.scanErrors.length;
+  return refused ? 1 : 0;
+}
+
+export class CommitCommand extends Command {
+  static override paths = [['commit']];
+  static override usage = Command.Usage({
+    description: "apply a saved sandbox's changes to the host",
+    details: `
+      Writes every change (or those selected with \`--only\`/\`--exclude\`) to the host: files are written beside their target, fsynced and renamed over it; symlinks are never followed; setuid/setgid bits and device nodes are never committed. A host path changed since the sandbox started is a conflict: it is listed and left alone, the rest is committed, and the exit status is 1 (\`--force\` overwrites). Paths you may not write are listed with the command to commit them as root. An interrupted commit is finished by the next \`sbx commit\`. The sandbox is removed once everything is committed.
+    `,
+    examples: [
+      ['Keep everything', 'sbx commit trial'],
+      ['Keep only what landed in /usr/local', "sbx commit trial --only '/usr/local/**'"],
+      ['Everything but caches', "sbx commit trial --exclude '/home/*/.cache'"],
+      ['See what would be done', 'sbx commit trial --dry-run'],
+    ],
+  });
+
+  ref = Option.String({ name: 'ID' });
+  only = Option.Array('--only', [], { description: 'Commit only paths matching GLOB (repeatable)' });
+  exclude = Option.Array('--exclude', [], { description: 'Do not commit paths matching GLOB (repeatable)' });
+  force = Option.Boolean('--force', false, { description: 'Overwrite host paths changed since the sandbox started' });
+  dryRun = Option.Boolean('--dry-run', false, { description: 'Print the steps, change nothing' });
+
+  override async execute(): Promise<number> {
+    const store = new Store();
+    const meta = store.resolve(this.ref);
+    return commitWithReport(store, meta, { only: this.only, exclude: this.exclude, force: this.force, dryRun: this.dryRun }, this.context.stdout);
+  }
+}

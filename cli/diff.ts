@@ -1,0 +1,60 @@
+// sbx diff: what a saved sandbox changed, as a summary with unified diffs, --stat,
+// --name-only or --json.
+import { Command, Option } from 'clipanion';
+import { Store } from '../sandbox-core/store.js';
+import { scanSandbox } from '../sandbox-core/changes/scan.js';
+import { stdoutColors, warn } from './output.js';
+import { changesJson, countLine, renderDiffs, renderNameOnly, renderStat, renderSummary } from './render-changes.js';
+import { page } from './pager.js';
+import { progressLine } from './progress.js';
+import { resolve } from 'node:path';
+
+export class DiffCommand extends Command {
+  static override paths = [['diff']];
+  static override usage = Command.Usage({
+    description: 'show what a saved sandbox changed',
+    details: `
+      Lists every change against the host (added, modified, deleted, replaced = type change, metadata = only mode/owner/times/xattrs), then unified diffs of text files. Binary and large files show sizes. On a terminal long output goes through \`$PAGER\` (default \`less -R\`).
+
+      PATH arguments and \`--only\`/\`--exclude\` globs (\`*\`, \`**\`, \`?\`; a pattern covers everything below what it names; a pattern without a leading / matches at any depth) narrow the list. \`--json\` prints \`{"id", "changes": [{"path", "change", "type", "size", "target"?}]}\`; a path that is not valid UTF-8 is escaped and its bytes given in base64 as \`rawPath\`.
+    `,
+    examples: [
+      ['Review a sandbox', 'sbx diff trial'],
+      ['Only the names', 'sbx diff trial --name-only'],
+      ['Counts per file', 'sbx diff trial --stat'],
+      ['Machine-readable', 'sbx diff trial --json'],
+      ['Fail a script if anything changed under /etc', 'sbx diff trial --exit-code /etc'],
+    ],
+  });
+
+  ref = Option.String({ name: 'ID' });
+  pathArgs = Option.Rest({ name: "PATH" });
+  stat = Option.Boolean('--stat', false, { description: 'Lines added and removed per file' });
+  nameOnly = Option.Boolean('--name-only', false, { description: 'Only the changed paths, one per line' });
+  json = Option.Boolean('--json', false, { description: 'The change list as JSON' });
+  exitCode = Option.Boolean('--exit-code', false, { description: 'Exit 1 when there are changes, 0 when none' });
+  only = Option.Array('--only', [], { description: 'Only paths matching GLOB (repeatable)' });
+  exclude = Option.Array('--exclude', [], { description: 'Leave out paths matching GLOB (repeatable)' });
+
+  override async execute(): Promise<number> {
+    const store = new Store();
+    const meta = store.resolve(this.ref);
+    const progress = progressLine();
+    const scan = scanSandbox(meta, {
+      only: this.only, exclude: this.exclude, paths: this.pathArgs.map((p) => resolve(p)),
+      progress: (phase, n) => progress.update(`${phase}: ${n} entries`),
+    });
+    progress.end();
+    for (const e of scan.errors) warn(e);
+    const out = this.context.stdout;
+    const col = stdoutColors;
+    if (this.json) out.write(changesJson(meta.id, scan.changes));
+    else if (this.nameOnly) out.write(renderNameOnly(scan.changes));
+    else if (this.stat) await page(await renderStat(scan.changes, col), out);
+    else {
+      const head = `${col.bold(`sandbox ${meta.name ?? meta.id}`)}: ${countLine(scan.changes)}\n`;
+      await page(head + renderSummary(scan.changes, col) + (scan.changes.length ? '\n' : '') + await renderDiffs(scan.changes, col), out);
+    }
+    return this.exitCode && scan.changes.length ? 1 : 0;
+  }
+}

@@ -1,0 +1,147 @@
+// Terminal and JSON rendering of a change list: a git-status-like summary, --stat,
+// --name-only, JSON, and unified diffs (jsdiff, loaded only when a diff is shown).
+// Every name and diff line is escaped: a file name cannot move the cursor or recolour.
+import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
+import { display, displayText, jsonPath } from '../sandbox-core/changes/bpath.js';
+import { countChanges } from '../sandbox-core/changes/scan.js';
+import { readHead } from '../sandbox-core/changes/content.js';
+import { humanBytes } from './progress.js';
+
+type Colors = { green(s: string): string; red(s: string): string; yellow(s: string): string; cyan(s: string): string; magenta(s: string): string; dim(s: string): string; bold(s: string): string };
+
+const ORDER: ChangeKind[] = ['modified', 'added', 'deleted', 'replaced', 'metadata'];
+const COLOR: Record<ChangeKind, keyof Colors> = { added: 'green', modified: 'yellow', deleted: 'red', replaced: 'magenta', metadata: 'cyan' };
+
+function nameOf(c: Change): string {
+  let s = display(c.path);
+  if (c.type === 'dir' && c.change !== 'deleted') s += '/';
+  if (c.type === 'symlink' && c.target !== undefined && c.change !== 'deleted') s += ` -> ${display(c.target)}`;
+  return s;
+}
+
+function noteOf(c: Change): string {
+  if (c.change === 'replaced') return c.opaque ? ' (dir emptied and refilled)' : ` (${c.oldType} → ${c.type})`;
+  if (c.change === 'metadata') return ` (${(c.details ?? []).join(', ')})`;
+  if (c.type !== 'file' && c.type !== 'dir' && c.type !== 'symlink') return ` (${c.type})`;
+  return '';
+}
+
+export function countLine(changes: Change[]): string {
+  const n = countChanges(changes);
+  if (!n.total) return 'no changes';
+  return ORDER.filter((k) => n[k]).map((k) => `${n[k]} ${k}`).join(', ');
+}
+
+/** git-status-like summary; `limit` caps the lines per group (the rest is counted). */
+export function renderSummary(changes: Change[], col: Colors, limit = Infinity): string {
+  let out = '';
+  for (const k of ORDER) {
+    const group = changes.filter((c) => c.change === k);
+    if (!group.length) continue;
+    out += `${k[0]!.toUpperCase()}${k.slice(1)} (${group.length}):\n`;
+    const paint = col[COLOR[k]];
+    for (const c of group.slice(0, limit)) out += `  ${paint(`${(k + ':').padEnd(10)}${nameOf(c)}`)}${col.dim(noteOf(c))}\n`;
+    if (group.length > limit) out += col.dim(`  … and ${group.length - limit} more\n`);
+  }
+  return out;
+}
+
+export function renderNameOnly(changes: Change[]): string {
+  return changes.map((c) => `${display(c.path)}\n`).join('');
+}
+
+export function changesJson(id: string, changes: Change[], extra: Record<string, unknown> = {}): string {
+  const list = changes.map((c) => {
+    const o: Record<string, unknown> = { ...jsonPath(c.path), change: c.change, type: c.type, size: c.size };
+    if (c.target !== undefined) o.target = jsonPath(c.target).path;
+    if (c.oldType) o.oldType = c.oldType;
+    if (c.details?.length) o.details = c.details;
+    return o;
+  });
+  return JSON.stringify({ id, ...extra, changes: list }, null, 2) + '\n';
+}
+
+const MAX_DIFF_BYTES = 1 << 20;
+const MAX_FILE_LINES = 2000;
+
+interface FileText { text: string | null; why?: string }
+
+function textOf(path: string | undefined, size: number): FileText {
+  if (!path) return { text: '' };
+  if (size > MAX_DIFF_BYTES) return { text: null, why: 'large' };
+  const { data } = readHead(path, MAX_DIFF_BYTES);
+  if (data.includes(0)) return { text: null, why: 'binary' };
+  try { return { text: new TextDecoder('utf-8', { fatal: true }).decode(data) }; } catch { return { text: null, why: 'binary' }; }
+}
+
+export interface FileDiff {
+  change: Change;
+  added: number;
+  removed: number;
+  /** Unified diff lines, or null for binaries and large files. */
+  lines: string[] | null;
+  why?: string;
+  cut: boolean;
+}
+
+/** Text diff of one changed file against the host (which is unchanged: the sandbox is over). */
+export async function fileDiff(c: Change): Promise<FileDiff | null> {
+  if (c.type !== 'file' || c.change === 'metadata') return null;
+  const { structuredPatch } = await import('diff');
+  // A replaced entry was not a file on the host: its new content is all additions.
+  const oldSide = c.change === 'added' || c.change === 'replaced' ? { text: '' } : textOf(c.path, c.host?.size ?? 0);
+  const newSide = c.change === 'deleted' ? { text: '' } : textOf(c.upper, c.up?.size ?? 0);
+  if (oldSide.text === null || newSide.text === null) return { change: c, added: 0, removed: 0, lines: null, why: oldSide.why ?? newSide.why, cut: false };
+  const name = display(c.path);
+  const p = structuredPatch(name, name, oldSide.text, newSide.text, '', '', { context: 3 });
+  let added = 0;
+  let removed = 0;
+  const lines: string[] = [];
+  for (const h of p.hunks) {
+    lines.push(`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`);
+    for (const l of h.lines) {
+      if (l[0] === '+') added++; else if (l[0] === '-') removed++;
+      lines.push(l);
+    }
+  }
+  const cut = lines.length > MAX_FILE_LINES;
+  return { change: c, added, removed, lines: cut ? lines.slice(0, MAX_FILE_LINES) : lines, cut };
+}
+
+export async function renderDiffs(changes: Change[], col: Colors): Promise<string> {
+  let out = '';
+  for (const c of changes) {
+    if (c.type !== 'file') continue;
+    const d = await fileDiff(c);
+    if (!d) continue;
+    const name = display(c.path);
+    out += col.bold(`diff ${name} (${c.change})\n`);
+    if (!d.lines) {
+      const before = c.host && c.change !== 'added' ? humanBytes(c.host.size) : '-';
+      const after = c.change === 'deleted' ? '-' : humanBytes(c.size);
+      out += col.dim(`${d.why === 'large' ? 'Large' : 'Binary'} file: ${before} → ${after}\n`);
+      continue;
+    }
+    out += col.red(`--- ${c.change === 'added' ? '/dev/null' : `a${name}`}\n`) + col.green(`+++ ${c.change === 'deleted' ? '/dev/null' : `b${name}`}\n`);
+    for (const l of d.lines) {
+      const s = displayText(l);
+      out += (l[0] === '+' ? col.green(s) : l[0] === '-' ? col.red(s) : l[0] === '@' ? col.cyan(s) : l[0] === '\\' ? col.dim(s) : s) + '\n';
+    }
+    if (d.cut) out += col.dim(`… diff cut after ${MAX_FILE_LINES} lines (+${d.added} -${d.removed} in all)\n`);
+  }
+  return out;
+}
+
+export async function renderStat(changes: Change[], col: Colors): Promise<string> {
+  const rows: Array<[string, string]> = [];
+  for (const c of changes) {
+    const name = display(c.path);
+    if (c.type !== 'file' || c.change === 'metadata') { rows.push([name, col.dim(c.change === 'metadata' ? (c.details ?? []).join(', ') : `${c.change} ${c.type}`)]); continue; }
+    const d = await fileDiff(c);
+    if (!d || !d.lines) {
+      rows.push([name, `Bin ${c.host && c.change !== 'added' ? c.host.size : 0} -> ${c.change === 'deleted' ? 0 : c.size} bytes`]);
+    } else rows.push([name, `${col.green(`+${d.added}`)} ${col.red(`-${d.removed}`)}`]);
+  }
+  const w = Math.min(60, Math.max(0, ...rows.map(([n]) => n.length)));
+  return rows.map(([n, s]) => ` ${n.padEnd(w)} | ${s}\n`).join('') + ` ${countLine(changes)}\n`;
+}
