@@ -1,0 +1,69 @@
+import { Command, Option } from 'clipanion';
+import { loadPolicy, compilePolicy, parseArch } from '../policies/seccomp/index.js';
+import { actionToString, conditionToString, type Action } from '../policies/seccomp/policy.js';
+import { errnoName } from '../policies/seccomp/errno-names.js';
+
+const act = (a: Action): string => actionToString(a, errnoName);
+
+export class PolicyShowCommand extends Command {
+  static override paths = [['policy', 'show']];
+
+  static override usage = Command.Usage({
+    category: 'Policies',
+    description: 'show a seccomp policy as readable rules',
+    details: `
+      Prints the policy with \`extends\` applied: its default action, then every rule in the order it is matched (the first matching rule decides a syscall), with argument conditions and the reason given in the file.
+
+      With \`--syscalls\`, prints instead the decision for every syscall of an architecture (\`--arch\`, default: this machine): its action, or the conditions tried before the fallback.
+    `,
+    examples: [
+      ['Show the default policy', 'sbx policy show default'],
+      ['Show your own policy', 'sbx policy show ./mine.json'],
+      ['What each aarch64 syscall gets under strict', 'sbx policy show strict --syscalls --arch aarch64'],
+    ],
+  });
+
+  name = Option.String({ required: true, name: 'policy' });
+  syscalls = Option.Boolean('--syscalls', false, { description: 'List the decision for every syscall instead of the rules' });
+  arch = Option.String('--arch', { description: 'x86_64 or aarch64 (with --syscalls; default: this machine)' });
+
+  override async execute(): Promise<number> {
+    const out = this.context.stdout;
+    const policy = loadPolicy(this.name);
+    if (this.syscalls) {
+      const arch = parseArch(this.arch);
+      const { decisions } = compilePolicy(policy, arch);
+      const width = Math.max(...decisions.map((d) => d.name.length));
+      out.write(`# ${policy.name} on ${arch}; any other syscall number: ${act(policy.defaultAction)}\n`);
+      for (const d of decisions) {
+        const conds = d.conditional.map((r) => `${act(r.action)} if ${r.args.map(conditionToString).join(' && ')}; `).join('');
+        out.write(`${String(d.nr).padStart(4)} ${d.name.padEnd(width)}  ${conds}${conds ? 'else ' : ''}${act(d.fallback)}\n`);
+      }
+      return 0;
+    }
+    out.write(`${policy.name}: ${policy.description}\n`);
+    out.write(`files: ${policy.chain.join(' <- ')}\n`);
+    out.write(`default action: ${act(policy.defaultAction)}\n`);
+    for (const rule of policy.rules) {
+      out.write('\n');
+      const cond = rule.args.length ? ` if ${rule.args.map(conditionToString).join(' && ')}` : '';
+      out.write(`${act(rule.action)}${cond}:\n`);
+      out.write(wrap(rule.syscalls.join(' '), 76, '    '));
+      if (rule.comment) out.write(wrap(rule.comment, 76, '    # '));
+    }
+    return 0;
+  }
+}
+
+function wrap(text: string, width: number, prefix: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => `${prefix}${l}\n`).join('');
+}

@@ -1,0 +1,59 @@
+// The seccomp API the rest of sbx uses. sandbox-core calls compileSeccompPolicy() and hands
+// the bytes to the native helper, which installs them unchanged.
+import { encode } from './bpf.js';
+import { compile, hostArch, ARCH_INFO, type Arch, type CompiledProgram } from './compiler.js';
+import { loadPolicy, shippedPolicyNames, readPolicyFile, policyFile, type ResolvedPolicy } from './load.js';
+import { checkFilter } from './interpreter.js';
+import { ARCHES } from './compiler.js';
+import { SbxError } from '../../sandbox-core/errors.js';
+
+export { PolicyError } from './errors.js';
+export { hostArch, ARCHES, type Arch } from './compiler.js';
+export { loadPolicy, shippedPolicyNames, type ResolvedPolicy } from './load.js';
+
+/**
+ * Compiles a shipped policy name ("default", "strict", "permissive") or a JSON file path
+ * (anything containing '/' or ending in .json) to the raw `struct sock_filter` array for
+ * `arch` (default: this machine). Throws PolicyError (an SbxError, exit 125) on bad input.
+ */
+export function compileSeccompPolicy(ref: string, arch: Arch = hostArch()): Buffer {
+  return encode(compilePolicy(loadPolicy(ref), arch).program);
+}
+
+export function compilePolicy(policy: ResolvedPolicy, arch: Arch): CompiledProgram {
+  const compiled = compile(policy, arch);
+  // The kernel would refuse what checkFilter refuses; finding it here names the policy.
+  try {
+    checkFilter(compiled.program);
+  } catch (e) {
+    throw new Error(`internal: compiled ${policy.name} for ${arch} is not a valid filter: ${(e as Error).message}`);
+  }
+  return compiled;
+}
+
+export interface PolicySummary {
+  name: string;
+  description: string;
+  file: string;
+  extends?: string;
+}
+
+export function listShippedPolicies(): PolicySummary[] {
+  return shippedPolicyNames().map((name) => {
+    const file = policyFile(name);
+    const p = readPolicyFile(file);
+    return { name, description: p.description, file, extends: p.extends };
+  });
+}
+
+/** Syscall names by number for an architecture, for listings. */
+export function syscallNames(arch: Arch): Map<number, string> {
+  return new Map(Object.entries(ARCH_INFO[arch].syscalls).map(([n, nr]) => [nr, n]));
+}
+
+/** An --arch option's value; undefined means this machine. */
+export function parseArch(arch: string | undefined): Arch {
+  if (arch === undefined) return hostArch();
+  if ((ARCHES as readonly string[]).includes(arch)) return arch as Arch;
+  throw new SbxError(`unknown architecture '${arch}'`, 125, `use ${ARCHES.join(' or ')}`);
+}

@@ -1,0 +1,116 @@
+// Finding, reading and flattening policies. A reference is a shipped policy name ("default")
+// or a path (anything containing '/' or ending in .json). `extends` is resolved the same way,
+// with paths relative to the extending file.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PolicyError, type PolicyProblem } from './errors.js';
+import { parsePolicy, type Action, type PolicyFile, type Rule } from './policy.js';
+import { didYouMean } from './suggest.js';
+
+/** A policy with `extends` applied: the rules in the order they are matched. */
+export interface ResolvedPolicy {
+  name: string;
+  description: string;
+  defaultAction: Action;
+  rules: Rule[];
+  /** Files read, the policy itself first, then what it extends. */
+  chain: string[];
+}
+
+const MAX_EXTENDS_DEPTH = 8;
+
+/**
+ * The shipped JSON stays in <repo>/policies/seccomp/ while this module runs from
+ * <repo>/dist/policies/seccomp/; from source (ts-node and the like) it sits beside the JSON.
+ */
+export function shippedPolicyDir(): string {
+  const fromDist = fileURLToPath(new URL('../../../policies/seccomp/', import.meta.url));
+  if (existsSync(`${fromDist}/default.json`)) return fromDist;
+  return fileURLToPath(new URL('./', import.meta.url));
+}
+
+export function shippedPolicyNames(): string[] {
+  const dir = shippedPolicyDir();
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+}
+
+export const isPathRef = (ref: string): boolean => ref.includes('/') || ref.endsWith('.json');
+
+/** The file a reference names, or a PolicyError for an unknown shipped name. */
+export function policyFile(ref: string, relativeTo = process.cwd()): string {
+  if (isPathRef(ref)) return isAbsolute(ref) ? ref : resolve(relativeTo, ref);
+  const names = shippedPolicyNames();
+  if (!names.includes(ref)) {
+    throw new PolicyError([{ file: ref, path: '', message: `no shipped seccomp policy called '${ref}'`, hint: didYouMean(ref, names) ?? `shipped: ${names.join(', ')}; a file path needs a '/' or .json` }]);
+  }
+  return resolve(shippedPolicyDir(), `${ref}.json`);
+}
+
+export function readPolicyFile(file: string): PolicyFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new PolicyError([{ file, path: '', message: err.code === 'ENOENT' ? 'no such file' : `cannot read: ${err.message}` }]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new PolicyError([{ file, path: '', message: `invalid JSON: ${jsonErrorWhere(text, (e as Error).message)}` }]);
+  }
+  const { policy, problems } = parsePolicy(json, file);
+  if (!policy) throw new PolicyError(problems);
+  return policy;
+}
+
+/** Node reports JSON errors by character position; people want line and column. */
+function jsonErrorWhere(text: string, message: string): string {
+  const m = /position (\d+)/.exec(message);
+  if (!m) return message;
+  const pos = Number(m[1]);
+  const before = text.slice(0, pos).split('\n');
+  return `${message.replace(/ in JSON at position \d+.*$/, '')} at line ${before.length}, column ${before[before.length - 1].length + 1}`;
+}
+
+/**
+ * Reads a policy and everything it extends. The extending policy takes over every syscall it
+ * names: the base's rules for those syscalls are dropped, the others are kept after the
+ * extending policy's own rules. Within one file the first matching rule wins.
+ */
+export function loadPolicy(ref: string): ResolvedPolicy {
+  const file = policyFile(ref);
+  return flatten(file, isPathRef(ref) ? file : ref, []);
+}
+
+function flatten(file: string, name: string, seen: string[]): ResolvedPolicy {
+  if (seen.includes(file)) {
+    throw new PolicyError([{ file, path: '$.extends', message: `extends itself: ${[...seen, file].join(' -> ')}` }]);
+  }
+  if (seen.length >= MAX_EXTENDS_DEPTH) throw new PolicyError([{ file, path: '$.extends', message: `more than ${MAX_EXTENDS_DEPTH} levels of extends` }]);
+  const own = readPolicyFile(file);
+  if (!own.extends) {
+    return { name, description: own.description, defaultAction: own.defaultAction as Action, rules: own.rules, chain: [file] };
+  }
+  let baseFile: string;
+  try {
+    baseFile = policyFile(own.extends, dirname(file));
+  } catch (e) {
+    if (e instanceof PolicyError) throw new PolicyError(e.problems.map((p): PolicyProblem => ({ ...p, file, path: '$.extends' })));
+    throw e;
+  }
+  const base = flatten(baseFile, own.extends, [...seen, file]);
+  const taken = new Set(own.rules.flatMap((r) => r.syscalls));
+  const kept = base.rules
+    .map((r) => ({ ...r, syscalls: r.syscalls.filter((s) => !taken.has(s)) }))
+    .filter((r) => r.syscalls.length > 0);
+  return {
+    name,
+    description: own.description,
+    defaultAction: own.defaultAction ?? base.defaultAction,
+    rules: [...own.rules, ...kept],
+    chain: [file, ...base.chain],
+  };
+}
