@@ -104,6 +104,8 @@ export function conflictOf(c: Change, opts: PlanOptions): string | null {
 }
 
 function writable(dir: string): boolean {
+  // Not a dir yet: an earlier step of this plan replaces or creates it, as the user.
+  if (lstatB(dir)?.type !== 'dir') return true;
   try { accessSync(toFs(dir), C.W_OK | C.X_OK); return true; } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ENOENT'; // created by an earlier step
   }
