@@ -33,6 +33,11 @@ struct spec {
 int spec_read(int fd, struct spec *out, char *err, size_t errlen);
 int spec_op_arity(const char *name); /* -1: unknown op */
 
+/* ---- device cgroup v2 (devbpf.c) ---- */
+/* Loads a BPF_PROG_TYPE_CGROUP_DEVICE program and attaches it to the cgroup directory.
+ * On failure returns -1 with errno set and *step naming what failed. */
+int devbpf_attach(const char *cgroup_dir, const unsigned char *insns, size_t len, const char **step);
+
 /* ---- subcommands ---- */
 int sandbox_main(int spec_fd, int status_fd);
 int xattr_main(int argc, char **argv);

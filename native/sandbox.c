@@ -49,6 +49,8 @@ struct config {
   const char *uid_map, *gid_map, *setgroups;
   const char *newuidmap[2], *newgidmap[2]; /* path, "inside outside count ..." */
   const char *cgroup_procs[MAX_LIST]; size_t n_cgroup_procs;
+  struct spec_op *cgroup_writes[MAX_LIST]; size_t n_cgroup_writes;
+  struct spec_op *devbpf[8]; size_t n_devbpf;
   const char *hostname, *stage, *cwd;
   char *argv[4096]; size_t argc;
   char *envp[4096]; size_t envc;
@@ -103,6 +105,8 @@ static void load_config(struct spec *s) {
     else if (!strcmp(n, "newuidmap")) { cfg.newuidmap[0] = a[0]; cfg.newuidmap[1] = a[1]; }
     else if (!strcmp(n, "newgidmap")) { cfg.newgidmap[0] = a[0]; cfg.newgidmap[1] = a[1]; }
     else if (!strcmp(n, "cgroup_procs")) ADD(cfg.cgroup_procs, cfg.n_cgroup_procs, MAX_LIST, a[0], "cgroups");
+    else if (!strcmp(n, "cgroup_write")) ADD(cfg.cgroup_writes, cfg.n_cgroup_writes, MAX_LIST, op, "cgroup writes");
+    else if (!strcmp(n, "devbpf")) ADD(cfg.devbpf, cfg.n_devbpf, 8, op, "device programs");
     else if (!strcmp(n, "hostname")) cfg.hostname = a[0];
     else if (!strcmp(n, "loopback_up")) cfg.loopback_up = 1;
     else if (!strcmp(n, "new_cgroupns")) cfg.new_cgroupns = 1;
@@ -137,13 +141,16 @@ static void load_config(struct spec *s) {
 
 /* ------------------------------------------------------------------ utilities */
 
-/* Joins the stage directory and an absolute in-sandbox path. */
+/* Where the new root is while it is being built: the stage before pivot_root, "" after. */
+static const char *root_prefix = "";
+
+/* Joins the new root and an absolute in-sandbox path. */
 static char *staged(const char *dest) {
   static char buf[2][8192];
   static int which;
   char *b = buf[which ^= 1];
   if (dest[0] != '/') die_msg("spec", "destination is not absolute");
-  if ((size_t)snprintf(b, sizeof buf[0], "%s%s", cfg.stage, strcmp(dest, "/") ? dest : "") >= sizeof buf[0])
+  if ((size_t)snprintf(b, sizeof buf[0], "%s%s", root_prefix, strcmp(dest, "/") || !*root_prefix ? dest : "") >= sizeof buf[0])
     die_msg("spec", "path too long");
   return b;
 }
@@ -191,6 +198,78 @@ static int mount_overlay(const char *dest, const char *lower, const char *upper,
   autoclose int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
   if (mnt < 0) return -1;
   return move_mount(mnt, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH);
+}
+
+/* fuse-overlayfs runs as a daemon of this mount namespace; it returns once the mount is up. */
+static void mount_fuse_overlay(char **a) {
+  /* fuse_overlay BINARY DEST LOWER UPPER WORK OPTIONS */
+  char opts[16384];
+  for (int i = 2; i <= 4; i++)
+    if (strpbrk(a[i], ",:\\")) die_step("fuse-overlayfs", a[i], EINVAL); /* its -o syntax cannot quote these */
+  if ((size_t)snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s%s%s", a[2], a[3], a[4], *a[5] ? "," : "", a[5]) >= sizeof opts)
+    die_step("fuse-overlayfs", a[1], E2BIG);
+  const char *dest = staged(a[1]);
+  /* Its chatter ("unknown argument ignored") is noise on success; on failure it says why. */
+  int errp[2];
+  if (pipe2(errp, O_CLOEXEC) < 0) die_step("fuse-overlayfs", a[1], errno);
+  pid_t pid = fork();
+  if (pid < 0) die_step("fuse-overlayfs", a[1], errno);
+  if (pid == 0) {
+    if (dup2(errp[1], 2) < 0) _exit(127);
+    close_range(3, ~0U, 0);
+    execl(a[0], "fuse-overlayfs", "-o", opts, dest, (char *)NULL);
+    _exit(127);
+  }
+  close(errp[1]);
+  char msg[4096];
+  size_t len = 0;
+  ssize_t r;
+  /* The daemon keeps stderr open after the mount: stop reading once the launcher exits. */
+  int st;
+  while (waitpid(pid, &st, 0) < 0) if (errno != EINTR) die_step("fuse-overlayfs", a[1], errno);
+  fcntl(errp[0], F_SETFL, O_NONBLOCK);
+  while (len < sizeof msg - 1 && (r = read(errp[0], msg + len, sizeof msg - 1 - len)) > 0) len += (size_t)r;
+  close(errp[0]);
+  msg[len] = 0;
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 127) die_step("fuse-overlayfs", a[0], ENOENT);
+    /* Keep the last line that says something other than the option chatter. */
+    char *last = NULL;
+    for (char *save = NULL, *line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+      if (!strstr(line, "unknown argument ignored")) last = line;
+    char text[4200];
+    snprintf(text, sizeof text, "%s: %s", a[1], last ? last : "failed");
+    die_msg("fuse-overlayfs", text);
+  }
+}
+
+/* Swaps the procfs at `dest` for one of the calling process's pid namespace. The new one is
+ * created while the old is still visible (the kernel requires that in a user namespace), and
+ * the old is detached rather than covered, so nothing can uncover it. */
+static void replace_proc(const char *dest) {
+  autoclose int fs = fsopen("proc", FSOPEN_CLOEXEC);
+  if (fs < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) die_step("proc", dest, errno);
+  autoclose int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  if (mnt < 0) die_step("proc", dest, errno);
+  if (umount2(dest, MNT_DETACH) < 0) die_step("proc-detach", dest, errno);
+  if (move_mount(mnt, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH) < 0) die_step("proc-attach", dest, errno);
+}
+
+/* The in-sandbox path an op acts on (NULL for ops on host paths). */
+static const char *op_dest(const struct spec_op *op) {
+  const char *n = op->name;
+  if (!strcmp(n, "whiteout")) return NULL;
+  if (!strcmp(n, "symlink") || !strcmp(n, "bind")) return op->args[1];
+  if (!strcmp(n, "fuse_overlay")) return op->args[1];
+  return op->args[0];
+}
+
+/* /proc must be mounted from the pid namespace it shows, so the command's init mounts it again
+ * and applies everything below it. The kernel only lets a user namespace mount procfs where a
+ * fully visible one already exists, so the sandbox's pid 1 mounts a bare one first. */
+static int is_proc_op(const struct spec_op *op) {
+  const char *d = op_dest(op);
+  return d && !strncmp(d, "/proc/", 6);
 }
 
 static void ensure_dest_like(const char *src, const char *dest) {
@@ -249,6 +328,8 @@ static void apply_fs_op(struct spec_op *op) {
         die_step("overlay-fallback", a[0], errno);
       status_send("warn", "overlay %d %s", err, a[0]);
     }
+  } else if (!strcmp(n, "fuse_overlay")) {
+    mount_fuse_overlay(a);
   } else if (!strcmp(n, "bind")) {
     do_bind(a[0], a[1], a[2]);
   } else if (!strcmp(n, "tmpfs")) {
@@ -286,13 +367,15 @@ static void build_root(void) {
   for (size_t i = 0; i < cfg.n_fs_ops; i++)
     if (!strcmp(cfg.fs_ops[i]->name, "whiteout")) apply_fs_op(cfg.fs_ops[i]);
   if (mount("tmpfs", cfg.stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) die_step("stage", cfg.stage, errno);
+  root_prefix = cfg.stage;
   for (size_t i = 0; i < cfg.n_fs_ops; i++)
-    if (strcmp(cfg.fs_ops[i]->name, "whiteout") != 0) apply_fs_op(cfg.fs_ops[i]);
+    if (strcmp(cfg.fs_ops[i]->name, "whiteout") != 0 && !is_proc_op(cfg.fs_ops[i])) apply_fs_op(cfg.fs_ops[i]);
   if (chdir(cfg.stage) < 0) die_step("pivot", cfg.stage, errno);
   /* pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only ours. */
   if (syscall(SYS_pivot_root, ".", ".") < 0) die_step("pivot", cfg.stage, errno);
   if (umount2(".", MNT_DETACH) < 0) die_step("detach-old-root", "/", errno);
   if (chdir("/") < 0) die_step("pivot", "/", errno);
+  root_prefix = "";
 }
 
 /* ------------------------------------------------------------------ the command */
@@ -371,22 +454,18 @@ static int relay(int from, int to) {
   return 1;
 }
 
-static void __attribute__((noreturn)) init_main(int sync_fd) {
-  char c;
+/* pid 1 of the command's own pid namespace: mounts /proc for it, gives it a pty if asked,
+ * runs it, reaps, forwards signals, and reports how it ended. */
+static void __attribute__((noreturn)) command_init(void) {
   ssize_t n;
-  do n = read(sync_fd, &c, 1); while (n < 0 && errno == EINTR);
-  if (n != 1) _exit(SBX_EXIT_FAILED); /* the outer process failed and already reported why */
-  close(sync_fd);
-  /* Non-dumpable: root inside cannot ptrace pid 1 (its mm belongs to the host user namespace). */
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  umask(0);
-  if (cfg.new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) die_step("cgroup-namespace", NULL, errno);
-  if (cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0) die_step("hostname", cfg.hostname, errno);
-  if (cfg.loopback_up) bring_loopback_up();
-  if (cfg.stage) build_root();
-  umask(022);
-  if (setsid() < 0) die_step("setsid", NULL, errno);
-
+  /* A mount namespace of its own: the /proc below is this pid namespace's, while the daemons
+   * keep theirs (fuse-overlayfs reopens files through /proc/self/fd). */
+  if (unshare(CLONE_NEWNS) < 0) die_step("mount-namespace", NULL, errno);
+  for (size_t i = 0; i < cfg.n_fs_ops; i++) {
+    struct spec_op *op = cfg.fs_ops[i];
+    if (!strcmp(op->name, "proc")) replace_proc(op->args[0]);
+    else if (is_proc_op(op)) apply_fs_op(op);
+  }
   int master = -1, slave = -1;
   if (cfg.pty) {
     master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -455,6 +534,55 @@ static void __attribute__((noreturn)) init_main(int sync_fd) {
   }
   status_send("exit", "%d", WEXITSTATUS(cmd_status));
   _exit(WEXITSTATUS(cmd_status));
+}
+
+/* pid 1 of the sandbox: builds the root, keeps the sandbox's daemons (fuse-overlayfs) as its
+ * children, and runs the command's init in a nested pid namespace, so that nothing the
+ * command runs can see, signal or ptrace those daemons (whose fds reach the host). */
+static void __attribute__((noreturn)) init_main(int sync_fd) {
+  char c;
+  ssize_t n;
+  do n = read(sync_fd, &c, 1); while (n < 0 && errno == EINTR);
+  if (n != 1) _exit(SBX_EXIT_FAILED); /* the outer process failed and already reported why */
+  close(sync_fd);
+  /* Non-dumpable: root inside cannot ptrace pid 1 (its mm belongs to the host user namespace). */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  umask(0);
+  if (cfg.new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) die_step("cgroup-namespace", NULL, errno);
+  if (cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0) die_step("hostname", cfg.hostname, errno);
+  if (cfg.loopback_up) bring_loopback_up();
+  if (cfg.stage) build_root();
+  umask(022);
+  if (setsid() < 0) die_step("setsid", NULL, errno);
+  sigset_t set;
+  int sfd = make_signalfd(&set);
+  if (sfd < 0) die_step("signalfd", NULL, errno);
+  if (unshare(CLONE_NEWPID) < 0) die_step("pid-namespace", NULL, errno);
+  pid_t inner = fork();
+  if (inner < 0) die_step("fork", NULL, errno);
+  if (inner == 0) {
+    close(sfd);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
+    command_init();
+  }
+  for (;;) {
+    struct pollfd p = { sfd, POLLIN, 0 };
+    if (poll(&p, 1, -1) < 0 && errno != EINTR) die_step("poll", NULL, errno);
+    struct signalfd_siginfo si;
+    while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+      if (si.ssi_signo != SIGCHLD) kill(inner, (int)si.ssi_signo);
+    int st;
+    pid_t w;
+    while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+      if (w != inner) continue;
+      /* Our exit takes the daemons (and any stray process) with it. */
+      if (WIFSIGNALED(st)) {
+        status_send("init-killed", "%d", WTERMSIG(st));
+        _exit(128 + WTERMSIG(st));
+      }
+      _exit(WEXITSTATUS(st));
+    }
+  }
 }
 
 /* ------------------------------------------------------------------ outer */
@@ -547,6 +675,18 @@ int sandbox_main(int spec_fd, int status_fd) {
   }
   close(sync[0]);
   write_idmaps();
+  /* Limits and device rules are in place before the child joins the cgroup. */
+  for (size_t i = 0; i < cfg.n_cgroup_writes; i++) {
+    const char *path = cfg.cgroup_writes[i]->args[0], *val = cfg.cgroup_writes[i]->args[1];
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, val, strlen(val)) < 0) outer_fail("cgroup-write", path, errno);
+    close(fd);
+  }
+  for (size_t i = 0; i < cfg.n_devbpf; i++) {
+    const char *step = NULL;
+    struct spec_op *op = cfg.devbpf[i];
+    if (devbpf_attach(op->args[0], (const unsigned char *)op->args[1], op->lens[1], &step) < 0) outer_fail(step, op->args[0], errno);
+  }
   for (size_t i = 0; i < cfg.n_cgroup_procs; i++) {
     char pidbuf[32];
     snprintf(pidbuf, sizeof pidbuf, "%d", (int)child_pid);
