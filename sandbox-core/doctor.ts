@@ -1,13 +1,14 @@
 // `sbx doctor`: what this machine and user allow. The decisive check is a real throwaway
 // sandbox running `true`; the other lines explain the parts.
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { HELPER_PATH, errnoName } from './launch.js';
 import { chooseIdMapping } from './idmap.js';
 import { describeFailure, runSandbox } from './sandbox.js';
 import { Store } from './store.js';
 import { loadSeccomp } from './seccomp.js';
 import { storeRoot } from './paths.js';
+import { which } from './which.js';
+import { fuseProblem } from './engines.js';
 
 export interface Check {
   name: string;
@@ -20,14 +21,6 @@ export interface Check {
 
 function read(p: string): string | null {
   try { return readFileSync(p, 'utf8').trim(); } catch { return null; }
-}
-
-export function which(cmd: string): string | null {
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
-    const p = join(dir, cmd);
-    try { accessSync(p, constants.X_OK); return p; } catch { /* next */ }
-  }
-  return null;
 }
 
 export async function probeSandbox(seccomp: Buffer | null): Promise<{ ok: boolean; detail: string; fallbacks: string[] }> {
@@ -95,12 +88,12 @@ export async function runChecks(): Promise<Check[]> {
     hint: idmap.kind === 'single' ? 'apt-get install uidmap and give your user a range in /etc/subuid and /etc/subgid' : undefined,
     required: false,
   });
-  const fuse = which('fuse-overlayfs');
+  const fuseWhy = fuseProblem(which);
   checks.push({
     name: 'fuse-overlayfs',
-    status: fuse && existsSync('/dev/fuse') ? 'ok' : 'limited',
-    detail: fuse ? `${fuse}${existsSync('/dev/fuse') ? '' : ' (but /dev/fuse is missing)'}` : 'not installed',
-    hint: fuse ? undefined : 'apt-get install fuse-overlayfs',
+    status: fuseWhy ? 'limited' : 'ok',
+    detail: fuseWhy ?? (isRoot ? `${which('fuse-overlayfs')} (not needed as root)` : `${which('fuse-overlayfs')}: system paths are writable inside`),
+    hint: fuseWhy && !isRoot ? 'without it, system paths owned by root are read-only inside: apt-get install fuse-overlayfs' : undefined,
     required: false,
   });
   const store = storeRoot();

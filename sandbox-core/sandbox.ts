@@ -8,7 +8,9 @@ import { SbxError } from './errors.js';
 import { chooseIdMapping } from './idmap.js';
 import { errnoName, launch, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
 import { parseMountInfo, visibleMounts } from './mountinfo.js';
-import { planView, type ViewUnit } from './plan.js';
+import { planView } from './plan.js';
+import { assignEngines, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
+import { which } from './which.js';
 import { encodeSpec, describeSpec, type SpecOp } from './spec.js';
 import { ensurePrivateDir, Store } from './store.js';
 import type { Layer, RunOptionsRecord, SandboxMeta } from './types.js';
@@ -62,14 +64,14 @@ function tmpfsDir(uid: number): string | null {
   return null;
 }
 
-function prepareLayers(meta: SandboxMeta, units: ViewUnit[]): void {
+function prepareLayers(meta: SandboxMeta, units: EngineUnit[]): void {
   const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
   let next = meta.layers.length;
   for (const u of units) {
     if (u.kind !== 'overlay') continue;
     let layer = byTarget.get(u.path);
     if (!layer) {
-      layer = { target: u.path, dir: `L${String(next++).padStart(3, '0')}`, format: 'kernel' } satisfies Layer;
+      layer = { target: u.path, dir: `L${String(next++).padStart(3, '0')}`, format: u.engine } satisfies Layer;
       meta.layers.push(layer);
       byTarget.set(u.path, layer);
     }
@@ -86,7 +88,7 @@ function prepareLayers(meta: SandboxMeta, units: ViewUnit[]): void {
   }
 }
 
-function viewOps(units: ViewUnit[], meta: SandboxMeta, throwaway: boolean, notice: (l: string) => void): SpecOp[] {
+function viewOps(units: EngineUnit[], meta: SandboxMeta, throwaway: boolean, fuseBinary: string | null, notice: (l: string) => void): SpecOp[] {
   const ops: SpecOp[] = [];
   const layerOf = new Map(meta.layers.map((l) => [l.target, l]));
   const overlayOpts = throwaway ? 'userxattr,volatile' : 'userxattr';
@@ -99,8 +101,13 @@ function viewOps(units: ViewUnit[], meta: SandboxMeta, throwaway: boolean, notic
       case 'overlay': {
         const l = layerOf.get(u.path)!;
         const base = join(meta.layersDir, l.dir);
-        ops.push({ op: 'mkdir', args: [u.path, '755'] });
-        ops.push({ op: 'overlay', args: [u.path, u.path, join(base, 'upper'), join(base, 'work'), overlayOpts, 'ro-bind'] });
+        // A kernel overlay stacked on a fuse one (the user's home inside /home) needs no mkdir.
+        if (!units.some((o) => o.kind === 'overlay' && o !== u && u.path.startsWith(o.path + '/'))) ops.push({ op: 'mkdir', args: [u.path, '755'] });
+        if (l.format === 'fuse' && fuseBinary) {
+          ops.push({ op: 'fuse_overlay', args: [fuseBinary, u.path, u.path, join(base, 'upper'), join(base, 'work'), 'squash_to_root,allow_other,noacl'] });
+        } else {
+          ops.push({ op: 'overlay', args: [u.path, u.path, join(base, 'upper'), join(base, 'work'), overlayOpts, 'ro-bind'] });
+        }
         break;
       }
       case 'symlink':
@@ -231,7 +238,16 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   }
 
   const mounts = visibleMounts(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')));
-  const units = planView(mounts);
+  const fuseBinary = uid === 0 ? null : fuseAvailable(which);
+  const units = assignEngines(planView(mounts), {
+    uid,
+    fuseBinary,
+    userTrees: userOwnedTrees([req.env.HOME ?? '', req.cwd].filter(Boolean), uid),
+    readable: readableDir,
+  });
+  if (uid !== 0 && !fuseBinary) {
+    notice(`${fuseProblem(which)}: system paths owned by root (/usr, /etc, /var, ...) are read-only inside; install fuse-overlayfs (or use sudo) for the full view`);
+  }
   prepareLayers(meta, units);
   const stage = join(meta.layersDir, 'root');
   mkdirSync(stage, { recursive: true, mode: 0o700 });
@@ -244,7 +260,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     { op: 'new_cgroupns', args: [] },
     { op: 'hostname', args: [`sbx-${meta.id}`] },
     { op: 'stage', args: [stage] },
-    ...viewOps(units, meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id), notice),
+    ...viewOps(units, meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, notice),
     // sbx's own store is not the sandbox's business (and holds other sandboxes' layers).
     ...(existsSync(store.root) ? [{ op: 'tmpfs', args: [store.root, 'mode=0000,size=0', 'ro'] } as SpecOp] : []),
     ...hideOps(req.hide),

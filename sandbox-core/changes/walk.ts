@@ -102,6 +102,10 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
             continue;
           }
         }
+        // fuse-overlayfs (squash_to_root) writes its upper files under whatever uid it runs as:
+        // ownership there means nothing. Inside, everything looked root-owned, so a copy-up
+        // keeps the host's owner and a new entry is root's.
+        if (fuse && up) up = { ...up, uid: host0 && host0.type === up.type ? host0.uid : 0, gid: host0 && host0.type === up.type ? host0.gid : 0 };
         const idx = entries.length;
         entries.push({ host, upper, parent, whiteout: wh, opaque: false, up, host0, skeleton, xattrs: [], hostXattrs: [] });
         if (!wh && up) {
