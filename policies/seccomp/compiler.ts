@@ -86,8 +86,10 @@ export function decide(policy: ResolvedPolicy, arch: Arch): SyscallDecision[] {
     const cut = rules.findIndex((r) => r.args.length === 0);
     const fallbackRule = cut >= 0 ? rules[cut] : undefined;
     const fallback = fallbackRule?.action ?? policy.defaultAction;
-    // A conditional rule with the fallback's action changes nothing and costs instructions.
-    const conditional = (cut >= 0 ? rules.slice(0, cut) : rules).filter((r) => actionValue(r.action) !== actionValue(fallback));
+    // Trailing conditional rules with the fallback's action change nothing and cost
+    // instructions. Earlier ones must stay: they win over later rules that also match.
+    const conditional = cut >= 0 ? rules.slice(0, cut) : [...rules];
+    while (conditional.length && actionValue(conditional[conditional.length - 1].action) === actionValue(fallback)) conditional.pop();
     out.push({ name, nr, conditional, fallback, fallbackRule, shadowed: cut >= 0 ? rules.slice(cut + 1) : [] });
   }
   return out.sort((a, b) => a.nr - b.nr);

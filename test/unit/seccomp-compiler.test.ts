@@ -143,6 +143,25 @@ test('several conditions in a rule are ANDed, rules are tried in order', () => {
   }
 });
 
+test('an early rule with the fallback action still wins over a later matching rule', () => {
+  const p = policyOf({
+    version: 1, description: 't', defaultAction: 'allow',
+    rules: [
+      { syscalls: ['kill'], action: 'allow', args: [{ index: 1, op: 'eq', value: 0 }] },
+      { syscalls: ['kill'], action: { errno: 'EPERM' }, args: [{ index: 0, op: 'eq', value: 1 }] },
+      { syscalls: ['kill'], action: 'allow', args: [{ index: 0, op: 'eq', value: 2 }] },
+    ],
+  });
+  for (const arch of ARCHES) {
+    const nr = TABLES[arch].kill;
+    for (const args of [[1n, 0n], [1n, 9n], [2n, 9n], [3n, 0n]]) {
+      assert.is(run(p, arch, nr, args).ret, expectedRet(p, arch, AUDIT[arch], nr, args), `${arch} ${args}`);
+    }
+    assert.is(run(p, arch, nr, [1n, 0n]).ret, ALLOW);
+    assert.is(decide(p, arch).find((d) => d.name === 'kill')!.conditional.length, 2, 'the trailing allow rule is dropped');
+  }
+});
+
 test('rules after an unconditional rule for a syscall are reported as shadowed and cost nothing', () => {
   const p = policyOf({
     version: 1, description: 't', defaultAction: 'allow',
