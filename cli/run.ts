@@ -7,6 +7,9 @@ import { SbxError } from '../sandbox-core/errors.js';
 import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { info, setQuiet, warn } from './output.js';
 import { reviewAfterRun } from './review.js';
+import { randomBytes } from 'node:crypto';
+import { armTimeout, parseLimitFlags } from './limit-options.js';
+import { explainEnd, prepareLimits, releaseLimits, TIMEOUT_EXIT } from '../sandbox-core/limits.js';
 
 function parseBind(spec: string, readOnly: boolean, flag: string): BindRequest {
   const i = spec.indexOf(':');
@@ -53,6 +56,12 @@ export class RunCommand extends Command {
   exclude = Option.Array('--exclude', [], { description: 'Leave paths matching GLOB out of the review and the commit' });
   report = Option.String('--report', { description: 'Write the change list, exit status and duration as JSON to FILE' });
   quiet = Option.Boolean('-q,--quiet', false, { description: "Silence sbx's own lines except errors" });
+  memory = Option.String('--memory', { description: 'Memory limit, e.g. 512M or 2G (swap included); the command is OOM-killed beyond it' });
+  pids = Option.String('--pids', { description: 'Most processes and threads at once (default 4096)' });
+  cpus = Option.String('--cpus', { description: 'CPU time as a number of CPUs, e.g. 0.5' });
+  ioWeight = Option.String('--io-weight', { description: 'Relative disk I/O weight 1-10000 (default 100) where the controller exists' });
+  timeout = Option.String('--timeout', { description: 'Stop the command after DURATION (30s, 2m): SIGTERM, then SIGKILL 2s later; exit status 124' });
+  device = Option.Array('--device', [], { description: 'PATH[:rwm] add a host device node to /dev inside and to the allowlist (repeatable)' });
   command = Option.Proxy({ required: 1 });
 
   override async execute(): Promise<number> {
@@ -71,41 +80,59 @@ export class RunCommand extends Command {
     else seccomp = loadSeccomp(this.policy);
 
     const pty = !!process.stdin.isTTY && !!process.stdout.isTTY;
-    const result = await runSandbox({
-      command: argv,
-      cwd: process.cwd(),
-      env: process.env,
-      name: this.name ?? null,
-      throwaway: this.discard,
-      net: inSandbox ? inSandbox.options.net : this.net,
-      keepUser: this.keepUser,
-      hide: this.hide.map((h) => resolve(h)),
-      bind,
-      seccomp,
-      policyName: this.noSeccomp ? 'none' : this.policy,
-      inSandbox,
-      pty,
-      onNotice: (line) => warn(line),
-    });
-    const failure = describeFailure(result.outcome, argv);
-    if (failure && result.outcome.kind !== 'exec-failed') {
-      // Setup failed: the command never ran, so a new sandbox holds nothing worth keeping.
-      if (!inSandbox) store.remove(result.meta);
-      else store.writeMeta(result.meta);
-      throw failure;
+    const limitsReq = parseLimitFlags({ memory: this.memory, pids: this.pids, cpus: this.cpus, ioWeight: this.ioWeight, timeout: this.timeout, device: this.device });
+    const limits = prepareLimits(limitsReq, randomBytes(4).toString('hex'));
+    let disarm: (() => boolean) | null = null;
+    let timedOut = false;
+    try {
+      if (limits.notice) (limits.noticeIsQuiet ? info : warn)(limits.notice);
+      const result = await runSandbox({
+        command: argv,
+        cwd: process.cwd(),
+        env: process.env,
+        name: this.name ?? null,
+        throwaway: this.discard,
+        net: inSandbox ? inSandbox.options.net : this.net,
+        keepUser: this.keepUser,
+        hide: this.hide.map((h) => resolve(h)),
+        bind,
+        seccomp,
+        policyName: this.noSeccomp ? 'none' : this.policy,
+        inSandbox,
+        pty,
+        onNotice: (line) => warn(line),
+        limitOps: limits.ops,
+        onSpawn: (pid) => { if (limitsReq.timeoutMs !== undefined) disarm = armTimeout(pid, limitsReq.timeoutMs); },
+      });
+      timedOut = (disarm as (() => boolean) | null)?.() ?? false;
+      // Said even with -q: the command's end is not its own doing.
+      for (const line of explainEnd(limits, limitsReq, timedOut).lines) process.stderr.write(`sbx: ${line}\n`);
+      releaseLimits(limits);
+      if (timedOut) result.exitStatus = TIMEOUT_EXIT;
+      const failure = describeFailure(result.outcome, argv);
+      // After --timeout's SIGKILL the helper dies without reporting: that is the timeout, not a failure.
+      if (failure && result.outcome.kind !== 'exec-failed' && !(timedOut && result.outcome.kind === 'helper-died')) {
+        // Setup failed: the command never ran, so a new sandbox holds nothing worth keeping.
+        if (!inSandbox) store.remove(result.meta);
+        else store.writeMeta(result.meta);
+        throw failure;
+      }
+      if (failure && !timedOut) process.stderr.write(`sbx: ${failure.message}\n`);
+      if (result.outcome.kind === 'signaled' && !timedOut) info(`the command was killed by signal ${result.outcome.signal}`);
+      await reviewAfterRun(store, result.meta, {
+        keep: this.keep,
+        discard: this.discard,
+        quiet: this.quiet,
+        only: this.only,
+        exclude: this.exclude,
+        report: this.report ?? null,
+        exitStatus: result.exitStatus,
+        durationMs: result.durationMs,
+      });
+      return result.exitStatus;
+    } finally {
+      (disarm as (() => boolean) | null)?.();
+      releaseLimits(limits);
     }
-    if (failure) process.stderr.write(`sbx: ${failure.message}\n`);
-    if (result.outcome.kind === 'signaled') info(`the command was killed by signal ${result.outcome.signal}`);
-    await reviewAfterRun(store, result.meta, {
-      keep: this.keep,
-      discard: this.discard,
-      quiet: this.quiet,
-      only: this.only,
-      exclude: this.exclude,
-      report: this.report ?? null,
-      exitStatus: result.exitStatus,
-      durationMs: result.durationMs,
-    });
-    return result.exitStatus;
   }
 }

@@ -35,7 +35,7 @@ export interface RunRequest {
   inSandbox: SandboxMeta | null;
   /** Give the command its own pseudo-terminal (stdin and stdout are terminals). */
   pty: boolean;
-  /** Extra spec ops from resource limits (cgroups, rlimits), applied by the helper. */
+  /** Extra spec ops from resource limits and devices (cgroup_procs, cgroup_write, devbpf, rlimit, and bind for --device), applied by the helper. */
   limitOps?: SpecOp[];
   onSpawn?: (pid: number) => void;
   /** Lines sbx says before the command starts (fallbacks, read-only paths). */
@@ -255,7 +255,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   const idmap = chooseIdMapping({ keepUser: req.keepUser });
   const ops: SpecOp[] = [
     ...idmap.ops,
-    ...(req.limitOps ?? []).filter((o) => o.op === 'cgroup_procs'),
+    ...(req.limitOps ?? []).filter((o) => o.op === 'cgroup_procs' || o.op === 'cgroup_write' || o.op === 'devbpf'),
     req.net ? { op: 'share_net', args: [] } : { op: 'loopback_up', args: [] },
     { op: 'new_cgroupns', args: [] },
     { op: 'hostname', args: [`sbx-${meta.id}`] },
@@ -265,6 +265,8 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     ...(existsSync(store.root) ? [{ op: 'tmpfs', args: [store.root, 'mode=0000,size=0', 'ro'] } as SpecOp] : []),
     ...hideOps(req.hide),
     ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, b.readOnly ? 'rec,ro' : 'rec'] })),
+    // --device nodes, bound into the minimal /dev.
+    ...(req.limitOps ?? []).filter((o) => o.op === 'bind'),
     { op: 'remount_ro', args: ['/'] },
     { op: 'cwd', args: [req.cwd] },
     ...req.command.map((a): SpecOp => ({ op: 'arg', args: [a] })),

@@ -1,0 +1,69 @@
+// Parsing of sbx run's limit flags (--memory, --pids, --cpus, --io-weight, --timeout,
+// --device) into a LimitsRequest, and the --timeout timer. Bad values are UsageErrors that
+// name the flag and say what is accepted.
+import { UsageError } from 'clipanion';
+import { DEFAULT_PIDS, TIMEOUT_GRACE_MS, type LimitsRequest } from '../sandbox-core/limits.js';
+import { parseDuration, parseSize } from '../sandbox-core/units.js';
+import { normaliseAccess } from '../policies/devices/index.js';
+
+export interface LimitFlags {
+  memory?: string;
+  pids?: string;
+  cpus?: string;
+  ioWeight?: string;
+  timeout?: string;
+  device: string[];
+}
+
+function wrap<T>(flag: string, f: () => T): T {
+  try { return f(); } catch (e) { throw new UsageError(`${flag}: ${(e as Error).message}`); }
+}
+
+function integer(flag: string, text: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) throw new UsageError(`${flag} ${text}: expected a whole number from ${min} to ${max}`);
+  return Number(text);
+}
+
+export function parseLimitFlags(f: LimitFlags): LimitsRequest {
+  const req: LimitsRequest = { pids: DEFAULT_PIDS, pidsExplicit: false, devices: [] };
+  if (f.memory !== undefined) {
+    req.memory = wrap('--memory', () => parseSize(f.memory!));
+    // Below this the sandbox's own init and a shell cannot start.
+    if (req.memory < 4 * 2 ** 20) throw new UsageError(`--memory ${f.memory}: at least 4M`);
+  }
+  if (f.pids !== undefined) {
+    req.pids = integer('--pids', f.pids, 2, 4_194_304);
+    req.pidsExplicit = true;
+  }
+  if (f.cpus !== undefined) {
+    const n = Number(f.cpus);
+    if (!/^\d*\.?\d+$/.test(f.cpus.trim()) || !(n >= 0.01) || n > 1024) throw new UsageError(`--cpus ${f.cpus}: expected a number of CPUs such as 0.5 or 2 (0.01 to 1024)`);
+    req.cpus = n;
+  }
+  if (f.ioWeight !== undefined) req.ioWeight = integer('--io-weight', f.ioWeight, 1, 10000);
+  if (f.timeout !== undefined) req.timeoutMs = wrap('--timeout', () => parseDuration(f.timeout!));
+  for (const d of f.device) {
+    const i = d.lastIndexOf(':');
+    const path = i < 0 ? d : d.slice(0, i);
+    const access = i < 0 ? 'rwm' : wrap(`--device ${d}`, () => normaliseAccess(d.slice(i + 1), 'rights'));
+    if (!path.startsWith('/')) throw new UsageError(`--device ${d}: give the absolute path of a device node, e.g. /dev/fuse`);
+    req.devices.push({ path, access });
+  }
+  return req;
+}
+
+/**
+ * --timeout: SIGTERM to the helper (which passes it to the command), then SIGKILL after a grace
+ * period (the helper's death takes the whole sandbox with it). Returns a function that disarms
+ * the timer and tells whether it fired.
+ */
+export function armTimeout(pid: number, ms: number): () => boolean {
+  let fired = false;
+  let kill: NodeJS.Timeout | undefined;
+  const term = setTimeout(() => {
+    fired = true;
+    try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
+    kill = setTimeout(() => { try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ } }, TIMEOUT_GRACE_MS);
+  }, ms);
+  return () => { clearTimeout(term); if (kill) clearTimeout(kill); return fired; };
+}

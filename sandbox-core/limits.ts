@@ -1,0 +1,176 @@
+// Resource limits and device rules for one run: what the user asked for, turned into cgroups
+// (when this user can write one) or rlimits (when not), spec ops for the helper, one line
+// saying what is not enforced, and afterwards the reason the command died.
+import { lstatSync } from 'node:fs';
+import { compileDevices, loadDevicePolicy, type DeviceRule } from '../policies/devices/index.js';
+import {
+  createSandboxCgroups, currentPlan, cgroupName, readCgroupEvents, removeSandboxCgroups, sweepStaleCgroups,
+  type CgroupPlan, type Controller, type SandboxCgroups,
+} from './cgroup.js';
+import { SbxError } from './errors.js';
+import type { SpecOp } from './spec.js';
+import { formatDuration, formatSize } from './units.js';
+
+export const DEFAULT_PIDS = 4096;
+/** Between SIGTERM and SIGKILL when --timeout expires. */
+export const TIMEOUT_GRACE_MS = 2000;
+/** Exit status after --timeout, as timeout(1). */
+export const TIMEOUT_EXIT = 124;
+
+export interface DeviceRequest { path: string; access: string }
+
+export interface LimitsRequest {
+  memory?: number;
+  pids: number;
+  /** --pids was given (the default is enforced quietly where it can be). */
+  pidsExplicit: boolean;
+  cpus?: number;
+  ioWeight?: number;
+  timeoutMs?: number;
+  devices: DeviceRequest[];
+}
+
+export interface PreparedLimits {
+  ops: SpecOp[];
+  /** At most one line: what is not enforced and why. */
+  notice: string | null;
+  /** The notice only restates the defaults (no flag asked for more). */
+  noticeIsQuiet: boolean;
+  cgroups: SandboxCgroups | null;
+  /** How each limit is enforced, for the report and tests. */
+  enforcement: Record<'memory' | 'pids' | 'cpu' | 'io' | 'devices', string>;
+}
+
+/** The device rule a --device PATH[:rwm] adds; throws for a path that is not a device node. */
+export function deviceRule(req: DeviceRequest): { rule: DeviceRule; path: string } {
+  let st;
+  try {
+    st = lstatSync(req.path, { bigint: false });
+  } catch (e) {
+    throw new SbxError(`--device ${req.path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  if (!st.isCharacterDevice() && !st.isBlockDevice()) {
+    throw new SbxError(`--device ${req.path}: not a device node (${st.isSymbolicLink() ? 'a symlink: give the node it points to' : st.isDirectory() ? 'a directory' : 'a regular file or other'})`);
+  }
+  if (!req.path.startsWith('/dev/')) throw new SbxError(`--device ${req.path}: device nodes are only added under /dev`);
+  const rdev = st.rdev;
+  // Linux's new_encode_dev layout (glibc's major()/minor()).
+  const major = ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+  const minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xff);
+  return { rule: { type: st.isCharacterDevice() ? 'c' : 'b', major, minor, access: req.access, path: req.path }, path: req.path };
+}
+
+function placementText(cg: SandboxCgroups, c: Controller): string | null {
+  const e = cg.enforced[c];
+  return e ? `cgroup v${e.version}` : null;
+}
+
+export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: CgroupPlan = currentPlan()): PreparedLimits {
+  const devs = req.devices.map(deviceRule);
+  const rules = [...loadDevicePolicy('default').rules, ...devs.map((d) => d.rule)];
+  const compiled = compileDevices(rules);
+  const ops: SpecOp[] = devs.map((d): SpecOp => ({ op: 'bind', args: [d.path, d.path, ''] }));
+
+  sweepStaleCgroups(plan);
+  const wantV1Dev = plan.devicesV1.ok, wantBpf = plan.devicesBpf.ok;
+  const anyController = plan.controllers.memory.ok || plan.controllers.pids.ok || plan.controllers.cpu.ok || plan.controllers.io.ok;
+  let cg: SandboxCgroups | null = null;
+  if (anyController || wantV1Dev || wantBpf) {
+    try {
+      cg = createSandboxCgroups(plan, cgroupName(sandboxId), { memory: req.memory, pids: req.pids, cpus: req.cpus, ioWeight: req.ioWeight }, { v1: wantV1Dev, bpf: wantBpf });
+    } catch (e) {
+      throw new SbxError(`cannot create the sandbox's cgroup: ${(e as Error).message}`);
+    }
+  }
+  const enforcement = { memory: 'not asked', pids: '', cpu: 'not asked', io: 'not asked', devices: 'minimal /dev, nodev mounts' };
+  const unenforced: string[] = [];
+  const fallbacks: string[] = [];
+  let loud = false;
+  const missingWhy = (c: Controller): string => cg?.missing[c] ?? (plan.controllers[c].ok ? 'not created' : (plan.controllers[c] as { why: string }).why);
+
+  if (req.memory !== undefined) {
+    const via = cg && placementText(cg, 'memory');
+    if (via) enforcement.memory = via;
+    else {
+      // A per-process cap on private writable memory: allocations beyond it fail with ENOMEM.
+      ops.push({ op: 'rlimit', args: ['data', String(req.memory), String(req.memory)] });
+      enforcement.memory = 'RLIMIT_DATA';
+      fallbacks.push(`--memory is a per-process RLIMIT_DATA (allocations fail, nothing is OOM-killed)`);
+      loud = true;
+    }
+  }
+  {
+    const via = cg && placementText(cg, 'pids');
+    if (via) enforcement.pids = via;
+    else if (plan.uid !== 0) {
+      // Counted per user in the sandbox's own user namespace: the sandbox's processes only.
+      ops.push({ op: 'rlimit', args: ['nproc', String(req.pids), String(req.pids)] });
+      enforcement.pids = 'RLIMIT_NPROC';
+      fallbacks.push(`${req.pidsExplicit ? '--pids' : `the default pids limit (${req.pids})`} is an RLIMIT_NPROC`);
+      if (req.pidsExplicit) loud = true;
+    } else {
+      // Host root is exempt from RLIMIT_NPROC: without the pids controller nothing caps it.
+      enforcement.pids = 'not enforced';
+      if (req.pidsExplicit) { unenforced.push(`--pids (${missingWhy('pids')})`); loud = true; }
+    }
+  }
+  for (const [c, flag, asked] of [['cpu', '--cpus', req.cpus !== undefined], ['io', '--io-weight', req.ioWeight !== undefined]] as const) {
+    if (!asked) continue;
+    const via = cg && placementText(cg, c);
+    if (via) enforcement[c] = via;
+    else { enforcement[c] = 'not enforced'; unenforced.push(`${flag} (${missingWhy(c)})`); loud = true; }
+  }
+  const devWays = ['minimal /dev', 'nodev mounts'];
+  if (cg?.v1Devices) {
+    ops.push({ op: 'cgroup_write', args: [`${cg.v1Devices}/devices.deny`, 'a'] });
+    for (const line of compiled.v1Allow) ops.push({ op: 'cgroup_write', args: [`${cg.v1Devices}/devices.allow`, line] });
+    devWays.push('cgroup v1 devices');
+  }
+  if (cg?.v2Dir && wantBpf) {
+    ops.push({ op: 'devbpf', args: [cg.v2Dir, compiled.program] });
+    devWays.push('cgroup v2 device program');
+  }
+  enforcement.devices = devWays.join(', ');
+  const noDeviceCgroup = !cg?.v1Devices && !(cg?.v2Dir && wantBpf);
+  if (noDeviceCgroup) {
+    const why = !plan.devicesBpf.ok ? plan.devicesBpf.why : plan.devicesV1.ok ? '' : plan.devicesV1.why;
+    unenforced.push(`device cgroup rules (${why}; the minimal /dev and nodev mounts still apply)`);
+    if (devs.length) loud = true;
+  }
+  if (req.timeoutMs !== undefined && plan.uid !== 0 && !cg) {
+    // A backstop only: sbx's own timer ends the run first (CPU time never exceeds wall time).
+    const s = Math.ceil((req.timeoutMs + TIMEOUT_GRACE_MS) / 1000) + 1;
+    ops.push({ op: 'rlimit', args: ['cpu', String(s), String(s + 1)] });
+  }
+  if (cg) for (const d of cg.dirs) ops.push({ op: 'cgroup_procs', args: [`${d}/cgroup.procs`] });
+
+  let notice: string | null = null;
+  if (unenforced.length || fallbacks.length) {
+    const head = cg ? 'some limits have no cgroup' : `no writable cgroup for ${plan.uid === 0 ? 'root' : `uid ${plan.uid}`}`;
+    notice = `${head}: ${[...fallbacks, ...(unenforced.length ? [`not enforced: ${unenforced.join(', ')}`] : [])].join('; ')}`;
+  }
+  return { ops, notice, noticeIsQuiet: !loud, cgroups: cg, enforcement };
+}
+
+/** Removes the run's cgroups (once; later calls do nothing). */
+export function releaseLimits(p: PreparedLimits): void {
+  if (!p.cgroups) return;
+  const left = removeSandboxCgroups(p.cgroups);
+  p.cgroups = null;
+  if (left.length) process.stderr.write(`sbx: warning: could not remove cgroup ${left.join(', ')} (the next sbx run removes it)\n`);
+}
+
+export interface KillReport { lines: string[]; timedOut: boolean }
+
+/** Why the command died, from the kernel's counters and our timer. Read before release. */
+export function explainEnd(p: PreparedLimits, req: LimitsRequest, timedOut: boolean): KillReport {
+  const lines: string[] = [];
+  if (timedOut && req.timeoutMs !== undefined) lines.push(`killed: timeout ${formatDuration(req.timeoutMs)}`);
+  if (p.cgroups) {
+    const ev = readCgroupEvents(p.cgroups);
+    if (ev.oomKills > 0 && req.memory !== undefined) lines.push(`killed: memory limit ${formatSize(req.memory)} reached`);
+    // Hitting pids.max kills nothing: forks fail with EAGAIN, and the command decides what next.
+    if (ev.pidsMaxHits > 0) lines.push(`pids limit ${req.pids} reached (${ev.pidsMaxHits} fork${ev.pidsMaxHits === 1 ? '' : 's'} refused)`);
+  }
+  return { lines, timedOut };
+}
