@@ -7,6 +7,7 @@ import { describeFailure, runSandbox } from './sandbox.js';
 import { Store } from './store.js';
 import { loadSeccomp } from './seccomp.js';
 import { storeRoot } from './paths.js';
+import { cgroupChecks } from './cgroup.js';
 import { which } from './which.js';
 import { fuseProblem } from './engines.js';
 
@@ -96,6 +97,7 @@ export async function runChecks(): Promise<Check[]> {
     hint: fuseWhy && !isRoot ? 'without it, system paths owned by root are read-only inside: apt-get install fuse-overlayfs' : undefined,
     required: false,
   });
+  for (const c of cgroupChecks()) checks.push({ ...c, required: false });
   const store = storeRoot();
   checks.push({ name: 'store', status: 'ok', detail: store, required: false });
   return checks;
