@@ -1,0 +1,177 @@
+/* Attack probes for the security suite: each argument names one attempt, run in its own child
+ * (a seccomp kill must not take the others with it). Prints "NAME RESULT" per attempt, RESULT
+ * being "ok" (the kernel did it), an errno name, or "signal N". The tests decide what is a
+ * failure; this file only tries. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <linux/perf_event.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
+#endif
+#ifndef AF_ALG
+#define AF_ALG 38
+#endif
+#define X32_BIT 0x40000000L
+
+static long rc(long r) { return r < 0 ? -errno : r; }
+
+static long try_ioctl(const char *name) {
+  /* fd 0..2 or /dev/tty; "hi" sets bit 32 of the command, which the kernel drops. */
+  int fd = 0;
+  if (strstr(name, "devtty")) { fd = open("/dev/tty", O_RDWR); if (fd < 0) return -errno; }
+  else if (strstr(name, "fd1")) fd = 1;
+  else if (strstr(name, "fd2")) fd = 2;
+  unsigned long cmd = strstr(name, "tioclinux") ? TIOCLINUX : TIOCSTI;
+  if (strstr(name, "hi")) cmd |= 1UL << 32;
+  if (cmd == TIOCLINUX || (cmd & 0xffffffff) == TIOCLINUX) { char sub = 6; return rc(syscall(SYS_ioctl, fd, cmd, &sub)); }
+  /* The injected text ends with a newline: if it ever reached a shell, it would run. */
+  const char *s = "echo SBX-INJECTED\n";
+  for (const char *p = s; *p; p++) { long r = rc(syscall(SYS_ioctl, fd, cmd, p)); if (r < 0) return r; }
+  return 0;
+}
+
+static long attempt(const char *n) {
+  if (!strncmp(n, "tiocsti", 7) || !strncmp(n, "tioclinux", 9)) return try_ioctl(n);
+  if (!strcmp(n, "unshare-user")) return rc(unshare(CLONE_NEWUSER));
+  if (!strcmp(n, "unshare-mnt")) return rc(unshare(CLONE_NEWNS));
+  if (!strcmp(n, "clone-newuser") || !strcmp(n, "clone-newuser-hi")) {
+    unsigned long f = CLONE_NEWUSER | SIGCHLD;
+    if (n[13]) f |= 1UL << 40; /* high bits the kernel ignores must not hide the flag */
+    long r = syscall(SYS_clone, f, NULL, NULL, NULL, NULL);
+    if (r == 0) _exit(0);
+    if (r > 0) { waitpid((pid_t)r, NULL, 0); return 0; }
+    return -errno;
+  }
+  if (!strcmp(n, "clone3-newuser")) {
+    struct clone_args a; memset(&a, 0, sizeof a);
+    a.flags = CLONE_NEWUSER; a.exit_signal = SIGCHLD;
+    long r = syscall(SYS_clone3, &a, sizeof a);
+    if (r == 0) _exit(0);
+    if (r > 0) { waitpid((pid_t)r, NULL, 0); return 0; }
+    return -errno;
+  }
+  if (!strcmp(n, "mount-tmpfs")) return rc(mount("x", "/tmp", "tmpfs", 0, NULL));
+  if (!strcmp(n, "umount-root")) return rc(umount2("/", MNT_DETACH));
+  if (!strcmp(n, "umount-usr")) return rc(umount2("/usr", MNT_DETACH));
+  if (!strcmp(n, "umount-proc-mask")) return rc(umount2("/proc/kcore", MNT_DETACH));
+  if (!strcmp(n, "pivot-root")) return rc(syscall(SYS_pivot_root, "/tmp", "/tmp"));
+  if (!strcmp(n, "fsopen")) return rc(syscall(SYS_fsopen, "tmpfs", 0));
+  if (!strcmp(n, "open-tree")) return rc(syscall(SYS_open_tree, AT_FDCWD, "/", 1 /* OPEN_TREE_CLONE */));
+  if (!strcmp(n, "move-mount")) return rc(syscall(SYS_move_mount, AT_FDCWD, "/proc", AT_FDCWD, "/tmp", 0));
+  if (!strcmp(n, "keyctl-user-keyring")) return rc(syscall(SYS_keyctl, 0 /* GET_KEYRING_ID */, -4 /* USER */, 0));
+  if (!strcmp(n, "add-key")) return rc(syscall(SYS_add_key, "user", "sbx-probe", "x", 1, -4));
+  if (!strcmp(n, "io-uring-setup")) { char p[120]; memset(p, 0, sizeof p); return rc(syscall(SYS_io_uring_setup, 4, p)); }
+  if (!strcmp(n, "bpf")) { union bpf_attr a; memset(&a, 0, sizeof a); a.map_type = BPF_MAP_TYPE_ARRAY; a.key_size = 4; a.value_size = 4; a.max_entries = 1; return rc(syscall(SYS_bpf, BPF_MAP_CREATE, &a, sizeof a)); }
+  if (!strcmp(n, "perf-event-open")) {
+    struct perf_event_attr a; memset(&a, 0, sizeof a);
+    a.type = PERF_TYPE_SOFTWARE; a.size = sizeof a; a.config = PERF_COUNT_SW_CPU_CLOCK; a.exclude_kernel = 1;
+    return rc(syscall(SYS_perf_event_open, &a, 0, -1, -1, 0));
+  }
+  if (!strcmp(n, "userfaultfd")) return rc(syscall(SYS_userfaultfd, 0));
+  if (!strcmp(n, "af-alg")) return rc(socket(AF_ALG, SOCK_SEQPACKET, 0));
+  if (!strcmp(n, "af-vsock")) return rc(socket(AF_VSOCK, SOCK_STREAM, 0));
+  if (!strcmp(n, "af-packet")) return rc(socket(AF_PACKET, SOCK_RAW, 0));
+  if (!strcmp(n, "af-packet-hi")) return rc(syscall(SYS_socket, AF_PACKET | (1L << 32), SOCK_RAW, 0));
+  if (!strcmp(n, "personality-no-aslr")) {
+    long r = rc(personality(ADDR_NO_RANDOMIZE));
+    return r < 0 ? r : (personality(0xffffffff) & ADDR_NO_RANDOMIZE) ? 0 : -EINVAL;
+  }
+  if (!strcmp(n, "personality-read-implies-exec")) {
+    long r = rc(personality(READ_IMPLIES_EXEC));
+    return r < 0 ? r : (personality(0xffffffff) & READ_IMPLIES_EXEC) ? 0 : -EINVAL;
+  }
+#ifdef __x86_64__
+  /* x32 ABI: same numbers with bit 30 set; the filter must not treat them as x86_64 calls. */
+  if (!strcmp(n, "x32-unshare")) return rc(syscall(X32_BIT | SYS_unshare, CLONE_NEWUSER));
+  if (!strcmp(n, "x32-getpid")) return rc(syscall(X32_BIT | SYS_getpid));
+  if (!strcmp(n, "int80-getpid") || !strcmp(n, "int80-unshare")) {
+    long nr = n[6] == 'g' ? 20 : 310, arg = CLONE_NEWUSER, ret;
+    __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(arg) : "memory");
+    return ret < 0 && ret > -4096 ? ret : 0;
+  }
+#endif
+  if (!strcmp(n, "mknod-char")) { unlink("/tmp/sbx-probe-null"); return rc(mknod("/tmp/sbx-probe-null", S_IFCHR | 0666, makedev(1, 3))); }
+  if (!strcmp(n, "mknod-block")) { unlink("/tmp/sbx-probe-blk"); return rc(mknod("/tmp/sbx-probe-blk", S_IFBLK | 0666, makedev(7, 0))); }
+  if (!strcmp(n, "mknodat-char")) { unlink("/tmp/sbx-probe-null2"); return rc(mknodat(AT_FDCWD, "/tmp/sbx-probe-null2", S_IFCHR | 0666, makedev(1, 3))); }
+  if (!strcmp(n, "ptrace-pid1")) return rc(ptrace(PTRACE_ATTACH, 1, 0, 0));
+  if (!strcmp(n, "ptrace-seize-pid1")) return rc(ptrace(PTRACE_SEIZE, 1, 0, 0));
+  if (!strcmp(n, "vm-writev-pid1") || !strcmp(n, "vm-readv-pid1")) {
+    /* Any address in pid 1: the permission check comes before the address is looked at. */
+    char buf[8] = {0};
+    struct iovec l = { buf, sizeof buf }, r = { (void *)0x400000, sizeof buf };
+    return rc(n[3] == 'w' ? process_vm_writev(1, &l, 1, &r, 1, 0) : process_vm_readv(1, &l, 1, &r, 1, 0));
+  }
+  if (!strcmp(n, "proc-mem-pid1")) return rc(open("/proc/1/mem", O_RDWR));
+  if (!strcmp(n, "pidfd-getfd-pid1")) {
+    int pfd = (int)syscall(SYS_pidfd_open, 1, 0);
+    if (pfd < 0) return -errno;
+    return rc(syscall(SYS_pidfd_getfd, pfd, 0, 0));
+  }
+  if (!strcmp(n, "setns-pid1-mnt")) {
+    int fd = open("/proc/1/ns/mnt", O_RDONLY);
+    if (fd < 0) return -errno;
+    return rc(setns(fd, CLONE_NEWNS));
+  }
+  if (!strcmp(n, "chroot-escape")) {
+    /* The classic: chroot into a subdir while keeping cwd outside it, then climb. The climb
+     * ends at the sandbox's own root, which has no host paths above it. */
+    mkdir("/tmp/sbx-chroot", 0700);
+    if (chroot("/tmp/sbx-chroot") < 0) return -errno;
+    for (int i = 0; i < 64; i++) if (chdir("..") < 0) return -errno;
+    if (chroot(".") < 0) return -errno;
+    struct stat st;
+    /* Found the store's layers (hidden inside) or a path only the host has: escaped. */
+    return stat(getenv("PROBE_HOST_ONLY") ? getenv("PROBE_HOST_ONLY") : "/nonexistent", &st) == 0 ? 0 : -ENOENT;
+  }
+  if (!strcmp(n, "fds")) {
+    /* Every open fd of the command (this child inherits exactly the parent's). */
+    printf("fds-list");
+    for (int fd = 0; fd < 65536; fd++) if (fcntl(fd, F_GETFD) >= 0) printf(" %d", fd);
+    printf("\n");
+    return 0;
+  }
+  if (!strcmp(n, "kill-all")) return rc(kill(-1, SIGKILL));
+  if (!strcmp(n, "kill-parent")) { kill(getppid(), SIGTERM); return rc(kill(getppid(), SIGKILL)); }
+  if (!strcmp(n, "kill-host-pid")) return rc(kill(atoi(getenv("PROBE_PID")), SIGKILL));
+  return -ENOSYS - 10000;
+}
+
+int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  for (int i = 1; i < argc; i++) {
+    fflush(stdout);
+    pid_t p = fork();
+    if (p == 0) {
+      long r = attempt(argv[i]);
+      if (r == -ENOSYS - 10000) { printf("%s unknown-probe\n", argv[i]); _exit(2); }
+      if (r >= 0) printf("%s ok\n", argv[i]);
+      else printf("%s %s\n", argv[i], strerrorname_np((int)-r) ? strerrorname_np((int)-r) : "E?");
+      _exit(0);
+    }
+    int st;
+    waitpid(p, &st, 0);
+    if (WIFSIGNALED(st)) printf("%s signal %d\n", argv[i], WTERMSIG(st));
+  }
+  return 0;
+}

@@ -1,0 +1,163 @@
+// Processes, signals and file descriptors: nothing inside can see, signal or trace a host
+// process or the sandbox's own pid 1, no fd of sbx's leaks in, and killing sbx with SIGKILL
+// leaves no process or mount behind.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { IS_ROOT, SBX, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync } from '../helpers/sbx.js';
+import { compileC, probeResults, removeCompiled } from '../helpers/native.js';
+
+const store = makeStore();
+let probe = '';
+let marker: ChildProcess | null = null;
+const TAG = `sbx-host-marker-${process.pid}`;
+
+test.before(() => {
+  probe = compileC('probe');
+  // A host process with a name no sandbox could guess, to look for and to shoot at.
+  marker = spawn('bash', ['-c', `exec -a ${TAG} sleep 3600`], { stdio: 'ignore' });
+});
+test.after(() => {
+  marker?.kill('SIGKILL');
+  removeCompiled();
+  rmSync(store, { recursive: true, force: true });
+});
+
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+test('no host process is visible inside', () => {
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', `cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '; echo; ls -d /proc/[0-9]* | wc -l`], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.not.match(r.stdout, TAG);
+  assert.ok(Number(r.stdout.trim().split('\n').pop()) < 10, `too many pids inside: ${r.stdout}`);
+  assert.ok(readFileSync(`/proc/${marker!.pid}/cmdline`, 'utf8').includes(TAG), 'control: the marker runs on the host');
+});
+
+for (const args of [[], ['--policy', 'permissive'], ['--no-seccomp']]) {
+  test(`pid 1 inside cannot be traced, read, written or robbed of fds (${args.join(' ') || 'default policy'})`, () => {
+    // pid 1 runs without the seccomp filter: code injected into it would run unfiltered.
+    // Its non-dumpable flag, not the filter, is what must stop this.
+    const names = ['ptrace-pid1', 'ptrace-seize-pid1', 'vm-writev-pid1', 'vm-readv-pid1', 'proc-mem-pid1', 'pidfd-getfd-pid1', 'setns-pid1-mnt'];
+    const r = sbx(['run', '-n', '-q', ...args, '--', probe, ...names], { store });
+    assert.is(r.code, 0, r.stderr);
+    const got = probeResults(r.stdout);
+    for (const n of names) {
+      const v = got.get(n);
+      assert.ok(v !== undefined && v !== 'ok' && !v.startsWith('signal') || v === 'signal 31', `${n}: ${v}`);
+    }
+  });
+}
+
+test('kill(-1, SIGKILL) inside reaches nothing outside', () => {
+  const r = sbx(['run', '-n', '-q', '--', probe, 'kill-all'], { store });
+  // The probe itself is one of the processes kill(-1) reaches.
+  assert.is(r.code, 137, r.stderr);
+  assert.ok(alive(marker!.pid!), 'the host marker was killed');
+  assert.ok(alive(process.pid));
+});
+
+test("kill(getppid()) inside leaves sbx and the host alone", () => {
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', `${probe} kill-parent; echo still-here`], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, 'still-here');
+  assert.ok(alive(marker!.pid!));
+});
+
+test('a host pid number means nothing inside', () => {
+  const r = sbx(['run', '-n', '-q', '--', probe, 'kill-host-pid'], { store, env: { PROBE_PID: String(marker!.pid) } });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(probeResults(r.stdout).get('kill-host-pid'), 'ESRCH');
+  assert.ok(alive(marker!.pid!));
+});
+
+test('only fds 0, 1 and 2 are open inside, whatever sbx holds', () => {
+  const extra = openSync('/etc/hostname', 'r');
+  try {
+    const r = spawnSync(process.execPath, [SBX, 'run', '-n', '-q', '--', probe, 'fds'], {
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe', extra, 'pipe', 'ignore', extra],
+      encoding: 'utf8', cwd: '/', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1' },
+    });
+    assert.is(r.status, 0, String(r.stderr));
+    assert.is(probeResults(String(r.stdout)).get('fds-list'), '0 1 2');
+    // Control: the fds really were open in the sbx process.
+    const c = spawnSync(probe, ['fds'], { stdio: ['pipe', 'pipe', 'pipe', 'pipe', extra], encoding: 'utf8' });
+    assert.match(probeResults(String(c.stdout)).get('fds-list') ?? '', /^0 1 2 3 4\b/);
+  } finally { closeSync(extra); }
+});
+
+test('the cwd inside is the overlay, never the host directory sbx started in', () => {
+  const canary = makeCanary();
+  try {
+    proveIsolation(canary, store);
+    const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', 'echo leaked > ./cwd-probe && readlink /proc/self/cwd && ls /proc/self/fd | wc -l'], { store, cwd: canary });
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout.split('\n')[0], canary);
+    assert.not.ok(existsSync(join(canary, 'cwd-probe')), 'a write through the cwd reached the host');
+  } finally { removeCanary(canary); }
+});
+
+function descendants(root: number): number[] {
+  const kids = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const l = kids.get(ppid) ?? [];
+      l.push(Number(d));
+      kids.set(ppid, l);
+    } catch { /* gone */ }
+  }
+  const out: number[] = [];
+  const stack = [root];
+  while (stack.length) for (const k of kids.get(stack.pop()!) ?? []) { out.push(k); stack.push(k); }
+  return out;
+}
+
+async function until(cond: () => boolean, limitMs: number): Promise<boolean> {
+  // A bound on waiting for the kernel's asynchronous cleanup, not a timing assertion.
+  for (const end = Date.now() + limitMs; Date.now() < end;) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return cond();
+}
+
+test('SIGKILL of sbx leaves no process, mount or cgroup behind', async () => {
+  const mountsBefore = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length;
+  const child = sbxAsync(['run', '-n', '-q', '--', 'sh', '-c', 'sleep 3600 & echo ready; wait'], { store, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  assert.ok(await until(() => out.includes('ready'), 30_000), 'the command did not start');
+  const tree = descendants(child.pid!);
+  assert.ok(tree.length >= 3, `expected helper, init and command below sbx: ${tree}`);
+  const cgroups = tree.map((p) => { try { return readFileSync(`/proc/${p}/cgroup`, 'utf8'); } catch { return ''; } });
+  child.kill('SIGKILL');
+  assert.ok(await until(() => tree.every((p) => !alive(p) || readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z')), 20_000),
+    `left running: ${tree.filter(alive).map((p) => `${p} ${readFileSync(`/proc/${p}/cmdline`, 'utf8')}`).join(', ')}`);
+  assert.is(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').length, mountsBefore, 'host mounts changed');
+  const names = new Set(cgroups.join('\n').match(/sbx-[0-9a-f]{8}-\d+/g) ?? []);
+  if (IS_ROOT) {
+    assert.ok(names.size > 0, 'control: as root the sandbox runs in its own cgroup');
+    // No sbx was left to remove the (now empty) cgroup; the next run sweeps it.
+    const r = sbx(['run', '-n', '-q', '--', 'true'], { store });
+    assert.is(r.code, 0, r.stderr);
+    const left = cgroupDirs().filter((d) => [...names].some((n) => d.endsWith(`/${n}`)));
+    assert.equal(left, [], `cgroups left behind: ${left}`);
+  }
+});
+
+function cgroupDirs(): string[] {
+  const out: string[] = [];
+  const walk = (d: string, depth: number) => {
+    let es;
+    try { es = readdirSync(d, { withFileTypes: true }); } catch { return; }
+    for (const e of es) if (e.isDirectory()) { out.push(join(d, e.name)); if (depth < 3) walk(join(d, e.name), depth + 1); }
+  };
+  walk('/sys/fs/cgroup', 0);
+  return out;
+}
+
+test.run();
