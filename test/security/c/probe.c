@@ -10,6 +10,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -154,6 +156,17 @@ static long attempt(const char *n) {
   if (!strcmp(n, "kill-all")) return rc(kill(-1, SIGKILL));
   if (!strcmp(n, "kill-parent")) { kill(getppid(), SIGTERM); return rc(kill(getppid(), SIGKILL)); }
   if (!strcmp(n, "kill-host-pid")) return rc(kill(atoi(getenv("PROBE_PID")), SIGKILL));
+  if (!strcmp(n, "connect-unix") || !strcmp(n, "connect-abstract")) {
+    struct sockaddr_un a; memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    const char *path = getenv("PROBE_SOCK");
+    if (!path || strlen(path) + 2 > sizeof a.sun_path) return -EINVAL;
+    int abstract = n[8] == 'a';
+    memcpy(a.sun_path + abstract, path, strlen(path));
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0) return -errno;
+    return rc(connect(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + abstract + strlen(path))));
+  }
   return -ENOSYS - 10000;
 }
 
