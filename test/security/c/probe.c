@@ -165,7 +165,9 @@ static long attempt(const char *n) {
     memcpy(a.sun_path + abstract, path, strlen(path));
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     if (fd < 0) return -errno;
-    return rc(connect(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + abstract + strlen(path))));
+    /* Node binds abstract names padded with NULs to the whole sun_path: so must we. */
+    socklen_t len = abstract ? sizeof a : (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+    return rc(connect(fd, (struct sockaddr *)&a, len));
   }
   return -ENOSYS - 10000;
 }

@@ -1,0 +1,86 @@
+// Unix sockets: a daemon listening on the host (under /run as root, /tmp, $HOME) cannot be
+// reached from inside, because those trees are overlays and a socket in an overlay's lower
+// layer refuses connections. Abstract sockets live in the network namespace: unreachable
+// without --net. Each case has a host-side control connect that succeeds.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createServer, connect, type Server } from 'node:net';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IS_ROOT, makeStore, sbx } from '../helpers/sbx.js';
+import { compileC, probeResults, removeCompiled } from '../helpers/native.js';
+
+const store = makeStore();
+let probe = '';
+const servers: Server[] = [];
+const dirs: string[] = [];
+test.before(() => { probe = compileC('probe'); });
+test.after(() => {
+  for (const s of servers) s.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  removeCompiled();
+  rmSync(store, { recursive: true, force: true });
+});
+
+async function listen(path: string): Promise<void> {
+  const s = createServer((c) => { c.on('error', () => {}); c.end('hello\n'); });
+  servers.push(s);
+  await new Promise<void>((res, rej) => { s.once('error', rej); s.listen(path, () => res()); });
+  if (!path.startsWith('\0')) chmodSync(path, 0o777);
+}
+
+async function hostConnects(path: string): Promise<boolean> {
+  return await new Promise((res) => {
+    const c = connect(path);
+    c.once('connect', () => { c.destroy(); res(true); });
+    c.once('error', () => res(false));
+  });
+}
+
+function socketDir(base: string): string {
+  const d = mkdtempSync(join(base, IS_ROOT && base === '/run' ? 'sbx-test-sock-' : '.sbx-test-sock-'));
+  chmodSync(d, 0o755);
+  dirs.push(d);
+  return d;
+}
+
+// spawnSync blocks the event loop that serves the host's sockets; run sbx asynchronously.
+async function inside(args: string[], sock: string, what: string): Promise<string | undefined> {
+  const { spawn } = await import('node:child_process');
+  const { SBX } = await import('../helpers/sbx.js');
+  const child = spawn(process.execPath, [SBX, 'run', '-n', '-q', ...args, '--', probe, what], {
+    cwd: '/', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1', PROBE_SOCK: sock }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '', err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  const code = await new Promise<number | null>((res) => child.on('close', res));
+  assert.is(code, 0, err);
+  return probeResults(out).get(what);
+}
+
+const bases = [tmpdir(), homedir(), ...(IS_ROOT ? ['/run'] : [])];
+for (const base of bases) {
+  test(`a host socket under ${base} cannot be connected to from inside`, async () => {
+    const path = join(socketDir(base), 's');
+    await listen(path);
+    assert.ok(await hostConnects(path), 'control: the host can connect');
+    const got = await inside([], path, 'connect-unix');
+    assert.ok(got === 'ECONNREFUSED' || got === 'ENOENT' || got === 'EACCES', `connect from inside: ${got}`);
+    // --net shares only the network namespace; filesystem sockets stay behind the overlay.
+    const withNet = await inside(['--net'], path, 'connect-unix');
+    assert.ok(withNet !== 'ok', `connect from inside with --net: ${withNet}`);
+  });
+}
+
+test('an abstract socket is unreachable without --net, reachable with it', async () => {
+  const name = `sbx-test-abstract-${process.pid}`;
+  await listen(`\0${name}`);
+  assert.ok(await hostConnects(`\0${name}`), 'control: the host can connect');
+  assert.is(await inside([], name, 'connect-abstract'), 'ECONNREFUSED');
+  // The door --net opens (documented): the sandbox shares the host's abstract namespace.
+  assert.is(await inside(['--net'], name, 'connect-abstract'), 'ok');
+});
+
+test.run();
