@@ -45,7 +45,7 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   const res = r.result;
   if (res) {
     if (res.ownerNotKept.length) warn(`${res.ownerNotKept.length} entries keep your ownership, not the sandbox's (only root may give files away)`);
-    if (res.setidStripped.length) warn(`setuid/setgid bits removed from ${res.setidStripped.map(b).join(', ')}`);
+    if (res.setidStripped.length) warn(`setuid/setgid bits and file capabilities removed from ${res.setidStripped.map(b).join(', ')}${process.geteuid?.() === 0 ? ' (--keep-setuid keeps them)' : ''}`);
     if (res.xattrsNotKept.length) warn(`extended attributes not kept on ${res.xattrsNotKept.join(', ')}`);
   }
   const steps = dryRun ? `${r.plan.steps.length} steps would be done` : `${res?.applied ?? 0} changes committed (${humanBytes(res?.bytes ?? 0)})`;
@@ -78,10 +78,11 @@ export class CommitCommand extends Command {
   exclude = Option.Array('--exclude', [], { description: 'Do not commit paths matching GLOB (repeatable)' });
   force = Option.Boolean('--force', false, { description: 'Overwrite host paths changed since the sandbox started' });
   dryRun = Option.Boolean('--dry-run', false, { description: 'Print the steps, change nothing' });
+  keepSetuid = Option.Boolean('--keep-setuid', false, { description: 'As root: keep setuid/setgid bits and file capabilities (security.capability)' });
 
   override async execute(): Promise<number> {
     const store = new Store();
     const meta = store.resolve(this.ref);
-    return commitWithReport(store, meta, { only: this.only, exclude: this.exclude, force: this.force, dryRun: this.dryRun }, this.context.stdout);
+    return commitWithReport(store, meta, { only: this.only, exclude: this.exclude, force: this.force, dryRun: this.dryRun, keepSetuid: this.keepSetuid }, this.context.stdout);
   }
 }

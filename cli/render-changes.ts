@@ -6,6 +6,7 @@ import { display, displayText, jsonPath } from '../sandbox-core/changes/bpath.js
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { readHead } from '../sandbox-core/changes/content.js';
 import { humanBytes } from './progress.js';
+import { sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
 
 type Colors = { green(s: string): string; red(s: string): string; yellow(s: string): string; cyan(s: string): string; magenta(s: string): string; dim(s: string): string; bold(s: string): string };
 
@@ -35,14 +36,23 @@ export function countLine(changes: Change[]): string {
 /** git-status-like summary; `limit` caps the lines per group (the rest is counted). */
 export function renderSummary(changes: Change[], col: Colors, limit = Infinity): string {
   let out = '';
+  let nMarked = 0;
+  const ctx = sensitiveContext();
   for (const k of ORDER) {
     const group = changes.filter((c) => c.change === k);
     if (!group.length) continue;
     out += `${k[0]!.toUpperCase()}${k.slice(1)} (${group.length}):\n`;
     const paint = col[COLOR[k]];
-    for (const c of group.slice(0, limit)) out += `  ${paint(`${(k + ':').padEnd(10)}${nameOf(c)}`)}${col.dim(noteOf(c))}\n`;
-    if (group.length > limit) out += col.dim(`  … and ${group.length - limit} more\n`);
+    // Changes where code runs later are always listed (never folded into "… and N more").
+    const why = new Map(group.map((c) => [c, sensitiveReason(c, ctx)]));
+    const marked = group.filter((c) => why.get(c));
+    const rest = group.filter((c) => !why.get(c));
+    for (const c of marked) out += `${col.bold(col.red('!'))} ${paint(`${(k + ':').padEnd(10)}${nameOf(c)}`)}${col.dim(noteOf(c))} ${col.bold(col.red(`[! ${why.get(c)}]`))}\n`;
+    for (const c of rest.slice(0, limit)) out += `  ${paint(`${(k + ':').padEnd(10)}${nameOf(c)}`)}${col.dim(noteOf(c))}\n`;
+    if (rest.length > limit) out += col.dim(`  … and ${rest.length - limit} more\n`);
+    nMarked += marked.length;
   }
+  if (nMarked) out += col.bold(col.red(`! ${nMarked} change${nMarked === 1 ? '' : 's'} where code runs later (shell startup, ssh, autostart, git hooks, cron, systemd, sudoers, PATH, ...): review ${nMarked === 1 ? 'it' : 'them'} before keeping\n`));
   return out;
 }
 
@@ -51,14 +61,18 @@ export function renderNameOnly(changes: Change[]): string {
 }
 
 export function changesJson(id: string, changes: Change[], extra: Record<string, unknown> = {}): string {
+  const ctx = sensitiveContext();
+  let sensitive = 0;
   const list = changes.map((c) => {
     const o: Record<string, unknown> = { ...jsonPath(c.path), change: c.change, type: c.type, size: c.size };
+    const why = sensitiveReason(c, ctx);
+    if (why) { o.sensitive = why; sensitive++; }
     if (c.target !== undefined) o.target = jsonPath(c.target).path;
     if (c.oldType) o.oldType = c.oldType;
     if (c.details?.length) o.details = c.details;
     return o;
   });
-  return JSON.stringify({ id, ...extra, changes: list }, null, 2) + '\n';
+  return JSON.stringify({ id, ...extra, sensitive, changes: list }, null, 2) + '\n';
 }
 
 const MAX_DIFF_BYTES = 1 << 20;

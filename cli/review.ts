@@ -16,6 +16,8 @@ import { progressLine } from './progress.js';
 
 export interface ReviewOptions {
   keep: boolean;
+  /** --keep-setuid: keep setuid/setgid bits and file capabilities (root only). */
+  keepSetuid?: boolean;
   discard: boolean;
   quiet: boolean;
   only: string[];
@@ -75,7 +77,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
   }
   if (opts.keep) {
     summary();
-    commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, dryRun: false, reviewed: s! }, process.stdout);
+    commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s! }, process.stdout);
     return;
   }
   const interactive = opts.interactive ?? (!!process.stdin.isTTY && !!process.stderr.isTTY);
@@ -96,7 +98,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
       if (a === null || a === undefined || a === 's' || a === 'save') { save(store, meta); return; }
       if (a === 'k' || a === 'keep') {
         rl.close();
-        commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, dryRun: false, reviewed: s! }, process.stdout);
+        commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s! }, process.stdout);
         return;
       }
       if (a === 'd' || a === 'discard') { store.remove(meta); info('discarded: the host was not touched'); return; }
@@ -119,7 +121,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
         const yes = (await ask(`commit ${pick.size} picked changes? [y/N]: `))?.trim().toLowerCase();
         if (yes !== 'y' && yes !== 'yes') continue;
         rl.close();
-        commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, dryRun: false, reviewed: s!, pick }, process.stdout);
+        commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s!, pick }, process.stdout);
         return;
       }
       process.stderr.write('  answer k, d, r, p or s\n');

@@ -1,6 +1,6 @@
 // Carries out a plan on the host, step by step, recording progress in the journal.
 import {
-  closeSync, copyFileSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, symlinkSync,
+  closeSync, copyFileSync, fstatSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, symlinkSync,
   unlinkSync, chmodSync, constants as C,
 } from 'node:fs';
 import type { Change } from '../changes/types.js';
@@ -10,8 +10,8 @@ import { mknodBatch, setXattrs, errnoName } from '../changes/xattr.js';
 import type { Plan, Refusal, Step } from './plan.js';
 import { conflictOf } from './plan.js';
 import {
-  ancestorsAreDirs, applyMetaFd, applyMetaSymlink, errorText, fsyncPath, openNoFollow, removeEntry,
-  validatePath, type MetaResult,
+  ancestorsAreDirs, applyMetaFd, applyMetaSymlink, errorText, fsyncPath, mayKeepPrivileges, openNoFollow, removeEntry,
+  UnsafePathError, validatePath, type MetaResult,
 } from './safe-fs.js';
 import type { JournalWriter } from './journal.js';
 
@@ -23,6 +23,8 @@ export interface ApplyOptions {
   /** Upper inode → every host name it has, to keep hard links linked. */
   links: Map<string, string[]>;
   ours: Set<string>;
+  /** --keep-setuid: keep setuid/setgid bits and security.capability (honoured for root only). */
+  keepSetuid?: boolean;
   progress?: (done: number, total: number, bytes: number) => void;
 }
 
@@ -63,9 +65,14 @@ export function applyPlan(plan: Plan, opts: ApplyOptions): ApplyResult {
     if (!m.ownerKept) res.ownerNotKept.push(c.path);
     if (m.setidStripped) res.setidStripped.push(c.path);
   };
+  const keepPriv = mayKeepPrivileges(!!opts.keepSetuid);
   const xattrs = (c: Change, at: string) => {
     if (!c.xattrs?.length) return;
-    const [e] = setXattrs([{ path: at, attrs: c.xattrs }]);
+    // File capabilities are setuid by another name: a sandboxed command must not leave one behind.
+    const attrs = keepPriv ? c.xattrs : c.xattrs.filter(([n]) => n !== 'security.capability');
+    if (attrs.length !== c.xattrs.length && !res.setidStripped.includes(c.path)) res.setidStripped.push(c.path);
+    if (!attrs.length) return;
+    const [e] = setXattrs([{ path: at, attrs }]);
     if (e) res.xattrsNotKept.push(`${Buffer.from(c.path, 'latin1').toString()} (${errnoName(e)})`);
   };
 
@@ -93,15 +100,22 @@ export function applyPlan(plan: Plan, opts: ApplyOptions): ApplyResult {
       return;
     }
     if (c.type === 'file') {
-      // COPYFILE_EXCL creates with O_EXCL: an existing name, even a dangling symlink, fails.
-      copyFileSync(toFs(c.upper!), toFs(tmp), C.COPYFILE_EXCL);
+      // The sandbox's copy is opened without following links and must still be the inode the
+      // review saw: a symlink or another file there now would make us copy something else.
+      const src = openSync(toFs(c.upper!), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY);
+      try {
+        const sst = fstatSync(src);
+        if (!sst.isFile() || sst.ino !== up.ino || sst.dev !== up.dev) throw new UnsafePathError(`the sandbox's copy of ${Buffer.from(c.path, 'latin1').toString()} changed since the review`);
+        // COPYFILE_EXCL creates with O_EXCL: an existing name, even a dangling symlink, fails.
+        copyFileSync(`/proc/self/fd/${src}`, toFs(tmp), C.COPYFILE_EXCL);
+      } finally { closeSync(src); }
       res.bytes += up.size;
       const fd = openSync(toFs(tmp), C.O_RDWR | C.O_NOFOLLOW);
       try {
         const st = lstatSync(toFs(tmp));
-        note(c, applyMetaFd(fd, up, st, false));
+        note(c, applyMetaFd(fd, up, st, false, opts.keepSetuid));
         xattrs(c, tmp);
-        applyMetaFd(fd, up, up, true);
+        applyMetaFd(fd, up, up, true, opts.keepSetuid);
         fsyncSync(fd);
       } finally { closeSync(fd); }
       return;
@@ -141,7 +155,7 @@ export function applyPlan(plan: Plan, opts: ApplyOptions): ApplyResult {
     }
     xattrs(c, c.path);
     const fd = openNoFollow(c.path, dir);
-    try { note(c, applyMetaFd(fd, up, now)); } finally { closeSync(fd); }
+    try { note(c, applyMetaFd(fd, up, now, true, opts.keepSetuid)); } finally { closeSync(fd); }
   };
 
   for (let i = 0; i < total; i++) {

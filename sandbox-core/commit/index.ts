@@ -19,6 +19,8 @@ export interface CommitOptions {
   reviewed?: { changes: Change[]; links: Map<string, string[]> };
   /** Host paths picked one by one by the user (after --only/--exclude). */
   pick?: Set<string>;
+  /** Keep setuid/setgid bits and file capabilities (root only). */
+  keepSetuid?: boolean;
   progress?: (done: number, total: number, bytes: number) => void;
 }
 
@@ -48,7 +50,21 @@ function pidAlive(pid: number): boolean {
 
 const b64 = (p: string) => Buffer.from(p, 'latin1').toString('base64');
 
+/**
+ * Refuses while a command may still run in the sandbox: a live process could swap what the
+ * commit reads (a file for a symlink) between the review and the write. The sbx that runs it
+ * records its pid; its helper, and with it every process and mount of the sandbox, ends
+ * before that sbx does (parent-death signals chain down from it).
+ */
+export function assertNotRunning(meta: SandboxMeta): void {
+  if (meta.state !== 'running') return;
+  if (meta.runnerPid === undefined || pidAlive(meta.runnerPid)) {
+    throw new SbxError(`sandbox ${meta.name ?? meta.id} is still running a command${meta.runnerPid ? ` (sbx pid ${meta.runnerPid})` : ''}`, 125, 'wait for it to finish, then commit');
+  }
+}
+
 export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptions): CommitReport {
+  assertNotRunning(meta);
   const dir = store.dirOf(meta.id);
   const j = readJournal(dir);
   let ours = new Set<string>();
@@ -87,7 +103,7 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
     ours: [...ours].map(b64),
   });
   const result = applyPlan(plan, {
-    sandboxId: meta.id, createdMs: meta.createdMs, force: opts.force, journal, links: scan.links, ours,
+    sandboxId: meta.id, createdMs: meta.createdMs, force: opts.force, journal, links: scan.links, ours, keepSetuid: opts.keepSetuid,
     progress: opts.progress,
   });
   const refused: Refusal[] = [...plan.conflicts, ...plan.denied, ...plan.skipped, ...result.conflicts, ...result.failed];

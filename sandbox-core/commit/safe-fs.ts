@@ -71,7 +71,12 @@ export interface MetaResult {
 const euid = process.geteuid?.() ?? -1;
 
 /** Applies owner, mode and times to an open fd. chown first: it clears setuid bits. */
-export function applyMetaFd(fd: number, want: MetaTarget, have: { uid: number; gid: number }, times = true): MetaResult {
+/** setuid/setgid bits and file capabilities survive a commit only when asked for, by root. */
+export function mayKeepPrivileges(keepSetuid: boolean): boolean {
+  return keepSetuid && euid === 0;
+}
+
+export function applyMetaFd(fd: number, want: MetaTarget, have: { uid: number; gid: number }, times = true, keepSetuid = false): MetaResult {
   let ownerKept = true;
   if (want.uid !== have.uid || want.gid !== have.gid) {
     try { fchownSync(fd, want.uid, want.gid); } catch (e) {
@@ -81,7 +86,7 @@ export function applyMetaFd(fd: number, want: MetaTarget, have: { uid: number; g
   }
   // setuid/setgid bits from a sandbox are never committed: a command we did not trust must
   // not be able to leave a privileged binary behind.
-  const perm = want.perm & ~0o6000;
+  const perm = mayKeepPrivileges(keepSetuid) ? want.perm : want.perm & ~0o6000;
   fchmodSync(fd, perm);
   if (times) futimesSync(fd, want.atimeMs / 1000, want.mtimeMs / 1000);
   return { ownerKept, setidStripped: perm !== want.perm };
