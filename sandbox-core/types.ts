@@ -39,6 +39,8 @@ export interface SandboxMeta {
   finished: string | null;
   exitStatus: number | null;
   state: SandboxState;
+  /** The sbx process running a command in it (state 'running'): commit waits until it is gone. */
+  runnerPid?: number;
   /** Absolute directory holding the layer dirs (the sandbox dir, or a tmpfs dir for throwaway runs). */
   layersDir: string;
   layers: Layer[];
