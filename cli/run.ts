@@ -7,6 +7,7 @@ import { SbxError } from '../sandbox-core/errors.js';
 import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { info, setQuiet, warn } from './output.js';
 import { reviewAfterRun } from './review.js';
+import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
 import { randomBytes } from 'node:crypto';
 import { armTimeout, parseLimitFlags } from './limit-options.js';
 import { explainEnd, prepareLimits, releaseLimits, TIMEOUT_EXIT } from '../sandbox-core/limits.js';
@@ -47,6 +48,7 @@ export class RunCommand extends Command {
   inRef = Option.String('--in', { description: 'Run inside an existing saved sandbox, seeing its changes' });
   net = Option.Boolean('--net', false, { description: "Share the host's network (default: none, only loopback)" });
   keepUser = Option.Boolean('--user', false, { description: 'Keep your own uid/gid inside instead of root' });
+  mapRoot = Option.Boolean('--map-root', false, { description: 'Under sudo: root inside is real root outside (default: an unprivileged uid range)' });
   hide = Option.Array('--hide', [], { description: 'Make PATH unreadable and empty inside (repeatable)' });
   bind = Option.Array('--bind', [], { description: 'HOST[:INSIDE] writable bind: changes go straight to the host, uncaptured' });
   roBind = Option.Array('--ro-bind', [], { description: 'HOST[:INSIDE] read-only bind' });
@@ -61,7 +63,11 @@ export class RunCommand extends Command {
   cpus = Option.String('--cpus', { description: 'CPU time as a number of CPUs, e.g. 0.5' });
   ioWeight = Option.String('--io-weight', { description: 'Relative disk I/O weight 1-10000 (default 100) where the controller exists' });
   timeout = Option.String('--timeout', { description: 'Stop the command after DURATION (30s, 2m): SIGTERM, then SIGKILL 2s later; exit status 124' });
-  device = Option.Array('--device', [], { description: 'PATH[:rwm] add a host device node to /dev inside and to the allowlist (repeatable)' });
+  device = Option.Array('--device', [], { description: 'HOST[:INSIDE][:rwm] add a host device node to /dev inside and to the device allowlist (repeatable)' });
+  hideSecrets = Option.Boolean('--hide-secrets', false, { description: 'Hide credential stores (~/.ssh, ~/.aws, ~/.gnupg, browser profiles, ...) and drop token-like environment variables (default with --net)' });
+  allowSecrets = Option.Boolean('--allow-secrets', false, { description: 'With --net: leave credential stores and token variables visible' });
+  cleanEnvFlag = Option.Boolean('--clean-env', false, { description: 'Start the command with a minimal environment (PATH, HOME, USER, TERM, LANG, ...)' });
+  keepSetuid = Option.Boolean('--keep-setuid', false, { description: 'When committing as root, keep setuid/setgid bits and file capabilities' });
   command = Option.Proxy({ required: 1 });
 
   override async execute(): Promise<number> {
@@ -70,6 +76,7 @@ export class RunCommand extends Command {
     if (argv.length === 0) throw new UsageError('no command given: sbx run [OPTIONS] [--] COMMAND [ARG...]');
     if (this.discard && this.keep) throw new UsageError('-n/--discard and -y/--keep contradict each other');
     if (this.inRef && this.name) throw new UsageError('--in and --name cannot be combined');
+    if (this.mapRoot && process.getuid?.() !== 0) throw new UsageError('--map-root only means something under sudo (as root)');
     if (this.inRef && this.discard) throw new UsageError('--in with -n would discard the saved sandbox: use sbx discard afterwards instead');
     for (const h of this.hide) if (resolve(h) === '/') throw new UsageError('--hide /: refusing to hide the whole filesystem');
     const store = new Store();
@@ -80,6 +87,18 @@ export class RunCommand extends Command {
     else seccomp = loadSeccomp(this.policy);
 
     const pty = !!process.stdin.isTTY && !!process.stdout.isTTY;
+    if (this.hideSecrets && this.allowSecrets) throw new UsageError('--hide-secrets and --allow-secrets contradict each other');
+    const net = inSandbox ? inSandbox.options.net : this.net;
+    // With the network shared, whatever the command can read it can send: secrets hidden unless asked.
+    const hideSecrets = this.hideSecrets || (net && !this.allowSecrets);
+    let env: NodeJS.ProcessEnv = this.cleanEnvFlag ? cleanEnv(process.env, process.cwd()) : process.env;
+    const secretHide = hideSecrets ? secretPaths(process.env.HOME) : [];
+    if (hideSecrets) {
+      const w = withoutSecrets(env);
+      env = w.env;
+      const what = [secretHide.length ? `${secretHide.length} credential paths hidden` : '', w.dropped.length ? `${w.dropped.length} token-like variables dropped (${w.dropped.join(', ')})` : ''].filter(Boolean).join(', ');
+      if (what) info(`secrets: ${what}${this.hideSecrets ? '' : '; --allow-secrets keeps them'}`);
+    }
     const limitsReq = parseLimitFlags({ memory: this.memory, pids: this.pids, cpus: this.cpus, ioWeight: this.ioWeight, timeout: this.timeout, device: this.device });
     const limits = prepareLimits(limitsReq, randomBytes(4).toString('hex'));
     let disarm: (() => boolean) | null = null;
@@ -89,12 +108,13 @@ export class RunCommand extends Command {
       const result = await runSandbox({
         command: argv,
         cwd: process.cwd(),
-        env: process.env,
+        env,
         name: this.name ?? null,
         throwaway: this.discard,
-        net: inSandbox ? inSandbox.options.net : this.net,
+        net,
         keepUser: this.keepUser,
-        hide: this.hide.map((h) => resolve(h)),
+        mapRoot: inSandbox ? !!inSandbox.options.mapRoot : this.mapRoot,
+        hide: [...this.hide.map((h) => resolve(h)), ...secretHide],
         bind,
         seccomp,
         policyName: this.noSeccomp ? 'none' : this.policy,
@@ -121,6 +141,7 @@ export class RunCommand extends Command {
       if (result.outcome.kind === 'signaled' && !timedOut) info(`the command was killed by signal ${result.outcome.signal}`);
       await reviewAfterRun(store, result.meta, {
         keep: this.keep,
+        keepSetuid: this.keepSetuid,
         discard: this.discard,
         quiet: this.quiet,
         only: this.only,

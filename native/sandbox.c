@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -52,6 +53,8 @@ struct config {
   struct spec_op *cgroup_writes[MAX_LIST]; size_t n_cgroup_writes;
   struct spec_op *devbpf[8]; size_t n_devbpf;
   const char *hostname, *stage, *cwd;
+  int build_outside;            /* root: build the view before entering the user namespace */
+  int setid; uid_t inside_uid; gid_t inside_gid;
   char *argv[4096]; size_t argc;
   char *envp[4096]; size_t envc;
   struct rlimit_op rlimits[32]; size_t n_rlimits;
@@ -111,6 +114,13 @@ static void load_config(struct spec *s) {
     else if (!strcmp(n, "loopback_up")) cfg.loopback_up = 1;
     else if (!strcmp(n, "new_cgroupns")) cfg.new_cgroupns = 1;
     else if (!strcmp(n, "stage")) cfg.stage = a[0];
+    else if (!strcmp(n, "build_outside")) cfg.build_outside = 1;
+    else if (!strcmp(n, "setid")) {
+      char *e1 = NULL, *e2 = NULL;
+      unsigned long u = strtoul(a[0], &e1, 10), g = strtoul(a[1], &e2, 10);
+      if (!*a[0] || *e1 || !*a[1] || *e2) die_msg("spec", "bad setid");
+      cfg.setid = 1; cfg.inside_uid = (uid_t)u; cfg.inside_gid = (gid_t)g;
+    }
     else if (!strcmp(n, "cwd")) cfg.cwd = a[0];
     else if (!strcmp(n, "arg")) ADD(cfg.argv, cfg.argc, 4095, a[0], "arguments");
     else if (!strcmp(n, "env")) ADD(cfg.envp, cfg.envc, 4095, a[0], "environment entries");
@@ -140,6 +150,9 @@ static void load_config(struct spec *s) {
 }
 
 /* ------------------------------------------------------------------ utilities */
+
+/* A user namespace carrying the sandbox's mapping, for idmapped mounts (root only). */
+static int idmap_userns_fd = -1;
 
 /* Where the new root is while it is being built: the stage before pivot_root, "" after. */
 static const char *root_prefix = "";
@@ -174,7 +187,19 @@ static int set_readonly(const char *path, int recursive) {
 
 /* ------------------------------------------------------------------ filesystem ops */
 
-static int mount_overlay(const char *dest, const char *lower, const char *upper, const char *work, const char *opts) {
+static int mount_overlay(const char *dest, const char *lower, const char *upper, const char *work, const char *opts, int idmap) {
+  autoclose int tree = -1;
+  char treepath[64];
+  if (idmap) {
+    /* Through an idmapped mount the host's files keep their owners as seen from inside, while
+     * what the sandbox creates belongs to the unprivileged range on the host. */
+    tree = open_tree(AT_FDCWD, lower, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (tree < 0) die_step("idmap-lower", lower, errno);
+    struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)idmap_userns_fd };
+    if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) die_step("idmap-lower", lower, errno);
+    snprintf(treepath, sizeof treepath, "/proc/self/fd/%d", tree);
+    lower = treepath;
+  }
   autoclose int fs = fsopen("overlay", FSOPEN_CLOEXEC);
   if (fs < 0) return -1;
   /* "lowerdir+" (6.7+) takes one path verbatim; older kernels need the ':'-separated form. */
@@ -251,7 +276,9 @@ static void replace_proc(const char *dest) {
   if (fs < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) die_step("proc", dest, errno);
   autoclose int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
   if (mnt < 0) die_step("proc", dest, errno);
-  if (umount2(dest, MNT_DETACH) < 0) die_step("proc-detach", dest, errno);
+  /* When the view was built outside the user namespace the old procfs is locked: it cannot be
+   * detached, and for the same reason nothing inside can uncover it either. */
+  if (umount2(dest, MNT_DETACH) < 0 && errno != EINVAL) die_step("proc-detach", dest, errno);
   if (move_mount(mnt, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH) < 0) die_step("proc-attach", dest, errno);
 }
 
@@ -294,6 +321,15 @@ static void do_bind(const char *src_arg, const char *dest_arg, const char *flags
   if (has_token(flags, "optional") && (access(src, F_OK) < 0 || access(dest, F_OK) < 0)) return;
   ensure_dest_like(src, dest);
   int rec = has_token(flags, "rec");
+  if (has_token(flags, "idmap")) {
+    /* Root's remapped sandboxes see bound host paths with their real owners. */
+    autoclose int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
+    if (tree < 0) die_step("bind-idmap", src_arg, errno);
+    struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP | (has_token(flags, "ro") ? MOUNT_ATTR_RDONLY : 0), .userns_fd = (uint64_t)idmap_userns_fd };
+    if (mount_setattr(tree, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0) die_step("bind-idmap", src_arg, errno);
+    if (move_mount(tree, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH) < 0) die_step("bind", dest_arg, errno);
+    return;
+  }
   if (mount(src, dest, NULL, MS_BIND | (rec ? MS_REC : 0), NULL) < 0) die_step("bind", dest_arg, errno);
   if (has_token(flags, "ro") && set_readonly(dest, rec) < 0) die_step("bind-readonly", dest_arg, errno);
 }
@@ -321,9 +357,9 @@ static void apply_fs_op(struct spec_op *op) {
   } else if (!strcmp(n, "overlay")) {
     /* overlay DEST LOWER UPPER WORK OPTIONS FALLBACK */
     const char *dest = staged(a[0]);
-    if (mount_overlay(dest, a[1], a[2], a[3], a[4]) < 0) {
+    if (mount_overlay(dest, a[1], a[2], a[3], a[4], has_token(a[5], "idmap-lower")) < 0) {
       int err = errno;
-      if (strcmp(a[5], "ro-bind") != 0) die_step("overlay", a[0], err);
+      if (!has_token(a[5], "ro-bind")) die_step("overlay", a[0], err);
       if (mount(a[1], dest, NULL, MS_BIND | MS_REC, NULL) < 0 || set_readonly(dest, 1) < 0)
         die_step("overlay-fallback", a[0], errno);
       status_send("warn", "overlay %d %s", err, a[0]);
@@ -343,6 +379,8 @@ static void apply_fs_op(struct spec_op *op) {
     if (set_readonly(staged(a[0]), 0) < 0) die_step("remount-readonly", a[0], errno);
   } else if (!strcmp(n, "ro_recursive")) {
     if (set_readonly(staged(a[0]), 1) < 0) die_step("readonly-recursive", a[0], errno);
+  } else if (!strcmp(n, "chown")) {
+    if (lchown(staged(a[0]), (uid_t)strtoul(a[1], NULL, 10), (gid_t)strtoul(a[2], NULL, 10)) < 0) die_step("chown", a[0], errno);
   } else if (!strcmp(n, "chmod")) {
     if (chmod(staged(a[0]), (mode_t)strtoul(a[1], NULL, 8) & 07777) < 0) die_step("chmod", a[0], errno);
   } else {
@@ -544,6 +582,18 @@ static void __attribute__((noreturn)) init_main(int sync_fd) {
   ssize_t n;
   do n = read(sync_fd, &c, 1); while (n < 0 && errno == EINTR);
   if (n != 1) _exit(SBX_EXIT_FAILED); /* the outer process failed and already reported why */
+  if (cfg.setid) {
+    /* A process keeps the host ids it was cloned with until it takes the mapped ones. */
+    if (setgroups(0, NULL) < 0 && errno != EPERM) die_step("setgroups", NULL, errno);
+    if (setresgid(cfg.inside_gid, cfg.inside_gid, cfg.inside_gid) < 0) die_step("setresgid", NULL, errno);
+    if (setresuid(cfg.inside_uid, cfg.inside_uid, cfg.inside_uid) < 0) die_step("setresuid", NULL, errno);
+    /* Changing ids clears the parent-death signal: without it a SIGKILLed sbx would leave the
+     * whole sandbox running. Re-arm it, then make sure the outer did not die in between (it
+     * holds the sync pipe's write end for as long as it lives). */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
+    struct pollfd alive = { sync_fd, POLLIN, 0 };
+    if (poll(&alive, 1, 0) != 0) _exit(SBX_EXIT_FAILED);
+  }
   close(sync_fd);
   /* Non-dumpable: root inside cannot ptrace pid 1 (its mm belongs to the host user namespace). */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -551,7 +601,7 @@ static void __attribute__((noreturn)) init_main(int sync_fd) {
   if (cfg.new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) die_step("cgroup-namespace", NULL, errno);
   if (cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0) die_step("hostname", cfg.hostname, errno);
   if (cfg.loopback_up) bring_loopback_up();
-  if (cfg.stage) build_root();
+  if (cfg.stage && !cfg.build_outside) build_root();
   umask(022);
   if (setsid() < 0) die_step("setsid", NULL, errno);
   sigset_t set;
@@ -641,6 +691,46 @@ static void write_idmaps(void) {
   }
 }
 
+static void write_map(pid_t pid, const char *file, const char *content) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, content, strlen(content)) < 0) die_step("idmap-userns", path, errno);
+  close(fd);
+}
+
+/* A short-lived process in a new user namespace with the sandbox's mapping; its namespace
+ * outlives it through the fd and serves every idmapped lower layer. */
+static void make_idmap_userns(void) {
+  if (!cfg.uid_map || !cfg.gid_map) die_msg("idmap-userns", "idmapped layers need uid_map and gid_map");
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) die_step("idmap-userns", NULL, errno);
+  pid_t h = fork();
+  if (h < 0) die_step("idmap-userns", NULL, errno);
+  if (h == 0) {
+    char c;
+    close(p[1]);
+    if (unshare(CLONE_NEWUSER) < 0) _exit(1);
+    if (read(p[0], &c, 1) < 0) _exit(1);
+    _exit(0);
+  }
+  close(p[0]);
+  /* Wait until the child has its own user namespace before mapping it. */
+  char nspath[64], self[64], other[64];
+  snprintf(nspath, sizeof nspath, "/proc/%d/ns/user", (int)h);
+  for (int tries = 0; tries < 1000; tries++) {
+    ssize_t a = readlink("/proc/self/ns/user", self, sizeof self - 1), b = readlink(nspath, other, sizeof other - 1);
+    if (a > 0 && b > 0) { self[a] = other[b] = 0; if (strcmp(self, other) != 0) break; }
+    usleep(1000);
+  }
+  write_map(h, "uid_map", cfg.uid_map);
+  write_map(h, "gid_map", cfg.gid_map);
+  idmap_userns_fd = open(nspath, O_RDONLY | O_CLOEXEC);
+  if (idmap_userns_fd < 0) die_step("idmap-userns", nspath, errno);
+  close(p[1]);
+  waitpid(h, NULL, 0);
+}
+
 int sandbox_main(int spec_fd, int status_fd) {
   status_init(status_fd);
   fcntl(status_fd, F_SETFD, 0);
@@ -662,6 +752,30 @@ int sandbox_main(int spec_fd, int status_fd) {
   struct termios saved;
   int have_termios = cfg.pty && tcgetattr(0, &saved) == 0;
 
+  /* Limits and device rules are in place before the child exists. */
+  for (size_t i = 0; i < cfg.n_cgroup_writes; i++) {
+    const char *path = cfg.cgroup_writes[i]->args[0], *val = cfg.cgroup_writes[i]->args[1];
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, val, strlen(val)) < 0) die_step("cgroup-write", path, errno);
+    close(fd);
+  }
+  for (size_t i = 0; i < cfg.n_devbpf; i++) {
+    const char *step = NULL;
+    struct spec_op *op = cfg.devbpf[i];
+    if (devbpf_attach(op->args[0], (const unsigned char *)op->args[1], op->lens[1], &step) < 0) die_step(step, op->args[0], errno);
+  }
+  /* Opened now: a view built outside hides the host's /sys from us. */
+  int procs_fds[MAX_LIST];
+  for (size_t i = 0; i < cfg.n_cgroup_procs; i++) {
+    procs_fds[i] = open(cfg.cgroup_procs[i], O_WRONLY | O_CLOEXEC);
+    if (procs_fds[i] < 0) die_step("cgroup", cfg.cgroup_procs[i], errno);
+  }
+  if (cfg.build_outside) {
+    if (unshare(CLONE_NEWNS) < 0) die_step("mount-namespace", NULL, errno);
+    make_idmap_userns();
+    build_root();
+  }
+
   int sync[2];
   if (pipe2(sync, O_CLOEXEC) < 0) die_step("pipe", NULL, errno);
   int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (cfg.share_net ? 0 : CLONE_NEWNET);
@@ -670,32 +784,20 @@ int sandbox_main(int spec_fd, int status_fd) {
   if (child_pid == 0) {
     close(sync[1]);
     close(sfd);
+    for (size_t i = 0; i < cfg.n_cgroup_procs; i++) close(procs_fds[i]);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
     init_main(sync[0]);
   }
   close(sync[0]);
   write_idmaps();
-  /* Limits and device rules are in place before the child joins the cgroup. */
-  for (size_t i = 0; i < cfg.n_cgroup_writes; i++) {
-    const char *path = cfg.cgroup_writes[i]->args[0], *val = cfg.cgroup_writes[i]->args[1];
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, val, strlen(val)) < 0) outer_fail("cgroup-write", path, errno);
-    close(fd);
-  }
-  for (size_t i = 0; i < cfg.n_devbpf; i++) {
-    const char *step = NULL;
-    struct spec_op *op = cfg.devbpf[i];
-    if (devbpf_attach(op->args[0], (const unsigned char *)op->args[1], op->lens[1], &step) < 0) outer_fail(step, op->args[0], errno);
-  }
   for (size_t i = 0; i < cfg.n_cgroup_procs; i++) {
     char pidbuf[32];
     snprintf(pidbuf, sizeof pidbuf, "%d", (int)child_pid);
-    int fd = open(cfg.cgroup_procs[i], O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, pidbuf, strlen(pidbuf)) < 0) outer_fail("cgroup", cfg.cgroup_procs[i], errno);
-    close(fd);
+    if (write(procs_fds[i], pidbuf, strlen(pidbuf)) < 0) outer_fail("cgroup", cfg.cgroup_procs[i], errno);
+    close(procs_fds[i]);
   }
   if (write(sync[1], "1", 1) != 1) outer_fail("release-child", NULL, errno);
-  close(sync[1]);
+  /* sync[1] stays open while we live: the child checks it after changing its ids. */
 
   int st = 0;
   for (;;) {

@@ -7,14 +7,22 @@ import type { SpecOp } from './spec.js';
 
 export interface SubRange { start: number; count: number }
 
+/** Host ids = inside ids + offset, for the first `count` ids (root's remapped sandboxes). */
+export interface IdShift { uid: number; gid: number; count: number }
+
+/** The range root's sandboxes map to when /etc/subuid has no entry for root. */
+export const ROOT_FALLBACK_RANGE = { start: 1_000_000_000, count: 65536 };
+
 export interface IdMapping {
-  kind: 'root-identity' | 'single' | 'subordinate';
+  kind: 'root-identity' | 'root-remapped' | 'single' | 'subordinate';
   /** One line per mapping shown by `sbx doctor`. */
   description: string;
   ops: SpecOp[];
   /** Inside uid/gid the command starts as. */
   insideUid: number;
   insideGid: number;
+  /** Set when inside ids are not host ids (root's remapped sandboxes): for reading layers and committing. */
+  shift: IdShift | null;
 }
 
 export const NEWUIDMAP = '/usr/bin/newuidmap';
@@ -40,17 +48,39 @@ function readSub(file: string, name: string, id: number): SubRange | null {
   try { return parseSubIds(readFileSync(file, 'utf8'), name, id); } catch { return null; }
 }
 
-export function chooseIdMapping(opts: { keepUser: boolean }, uid = process.getuid!(), gid = process.getgid!()): IdMapping {
+export function chooseIdMapping(opts: { keepUser: boolean; mapRoot?: boolean }, uid = process.getuid!(), gid = process.getgid!()): IdMapping {
+  if (uid === 0 && !opts.mapRoot) {
+    // Root inside must not be root outside: map 0-65535 to an unprivileged range. Host files
+    // keep their owners inside through idmapped lower layers.
+    const su = readSub('/etc/subuid', 'root', 0), sg = readSub('/etc/subgid', 'root', 0);
+    const u = su && su.count >= 65536 ? su.start : ROOT_FALLBACK_RANGE.start;
+    const g = sg && sg.count >= 65536 ? sg.start : ROOT_FALLBACK_RANGE.start;
+    const count = 65536;
+    return {
+      kind: 'root-remapped',
+      description: `root: uids 0-${count - 1} inside are ${u}-${u + count - 1} outside (${su ? '/etc/subuid' : 'sbx\'s fixed range'}), host files keep their owners through idmapped mounts; root inside is not root outside`,
+      ops: [
+        { op: 'uid_map', args: [`0 ${u} ${count}\n`] },
+        { op: 'gid_map', args: [`0 ${g} ${count}\n`] },
+        { op: 'setid', args: ['0', '0'] },
+        { op: 'build_outside', args: [] },
+      ],
+      insideUid: 0,
+      insideGid: 0,
+      shift: { uid: u, gid: g, count },
+    };
+  }
   if (uid === 0) {
     return {
       kind: 'root-identity',
-      description: 'root: uids and gids 0-4294967294 map to themselves (root inside is root outside)',
+      description: 'root with --map-root: uids and gids map to themselves (root inside is root outside)',
       ops: [
         { op: 'uid_map', args: ['0 0 4294967295\n'] },
         { op: 'gid_map', args: ['0 0 4294967295\n'] },
       ],
       insideUid: 0,
       insideGid: 0,
+      shift: null,
     };
   }
   const inside = opts.keepUser ? uid : 0;
@@ -70,6 +100,7 @@ export function chooseIdMapping(opts: { keepUser: boolean }, uid = process.getui
       ],
       insideUid: 0,
       insideGid: 0,
+      shift: null,
     };
   }
   return {
@@ -84,5 +115,6 @@ export function chooseIdMapping(opts: { keepUser: boolean }, uid = process.getui
     ],
     insideUid: inside,
     insideGid: insideG,
+    shift: null,
   };
 }

@@ -1,11 +1,11 @@
 // One `sbx run`: plan the view, prepare the store and layers, build the spec, launch the
 // helper, and record the result. Nothing slow (walking the filesystem, loading the diff
 // library) happens before the command starts.
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statfsSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, statfsSync, utimesSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { SbxError } from './errors.js';
-import { chooseIdMapping } from './idmap.js';
+import { chooseIdMapping, type IdShift } from './idmap.js';
 import { errnoName, launch, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
 import { parseMountInfo, visibleMounts } from './mountinfo.js';
 import { planView } from './plan.js';
@@ -26,6 +26,8 @@ export interface RunRequest {
   throwaway: boolean;
   net: boolean;
   keepUser: boolean;
+  /** Root only: identity uid mapping instead of the unprivileged range. */
+  mapRoot?: boolean;
   hide: string[];
   bind: BindRequest[];
   /** Compiled seccomp program, or null for --no-seccomp. */
@@ -64,7 +66,7 @@ function tmpfsDir(uid: number): string | null {
   return null;
 }
 
-function prepareLayers(meta: SandboxMeta, units: EngineUnit[]): void {
+function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: number; gid: number }): void {
   const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
   let next = meta.layers.length;
   for (const u of units) {
@@ -85,11 +87,16 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[]): void {
       chmodSync(upper, st.mode & 0o7777);
       utimesSync(upper, st.atime, st.mtime);
     }
+    // Root inside owns the overlay's root directory (and its work dir) in the host's terms.
+    if (process.getuid!() === 0) for (const d of [upper, join(base, 'work')]) chownSync(d, owner.uid, owner.gid);
   }
 }
 
-function viewOps(units: EngineUnit[], meta: SandboxMeta, throwaway: boolean, fuseBinary: string | null, notice: (l: string) => void): SpecOp[] {
+function viewOps(units: EngineUnit[], meta: SandboxMeta, throwaway: boolean, fuseBinary: string | null, shift: IdShift | null, notice: (l: string) => void): SpecOp[] {
   const ops: SpecOp[] = [];
+  // Built outside the user namespace, sbx's own directories belong to root inside.
+  const own = (path: string): SpecOp[] => (shift ? [{ op: 'chown', args: [path, String(shift.uid), String(shift.gid)] }] : []);
+  const overlayFlags = shift ? 'ro-bind,idmap-lower' : 'ro-bind';
   const layerOf = new Map(meta.layers.map((l) => [l.target, l]));
   const overlayOpts = throwaway ? 'userxattr,volatile' : 'userxattr';
   for (const u of units) {
@@ -97,6 +104,7 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, throwaway: boolean, fus
       case 'skeleton':
         if (u.path !== '/') ops.push({ op: 'mkdir', args: [u.path, u.mode.toString(8)] });
         else ops.push({ op: 'chmod', args: ['/', u.mode.toString(8)] });
+        ops.push(...own(u.path));
         break;
       case 'overlay': {
         const l = layerOf.get(u.path)!;
@@ -106,7 +114,7 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, throwaway: boolean, fus
         if (l.format === 'fuse' && fuseBinary) {
           ops.push({ op: 'fuse_overlay', args: [fuseBinary, u.path, u.path, join(base, 'upper'), join(base, 'work'), 'squash_to_root,allow_other,noacl'] });
         } else {
-          ops.push({ op: 'overlay', args: [u.path, u.path, join(base, 'upper'), join(base, 'work'), overlayOpts, 'ro-bind'] });
+          ops.push({ op: 'overlay', args: [u.path, u.path, join(base, 'upper'), join(base, 'work'), overlayOpts, overlayFlags] });
         }
         break;
       }
@@ -121,14 +129,15 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, throwaway: boolean, fus
         notice(`${u.path} is empty inside (${u.reason})`);
         break;
       case 'special':
-        ops.push(...specialOps(u.path));
+        ops.push(...specialOps(u.path, shift));
         break;
     }
   }
   return ops;
 }
 
-function specialOps(path: '/proc' | '/sys' | '/dev'): SpecOp[] {
+function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null): SpecOp[] {
+  const ids = shift ? `,uid=${shift.uid},gid=${shift.gid}` : '';
   if (path === '/proc') {
     return [
       { op: 'mkdir', args: ['/proc', '555'] },
@@ -149,13 +158,13 @@ function specialOps(path: '/proc' | '/sys' | '/dev'): SpecOp[] {
   }
   return [
     { op: 'mkdir', args: ['/dev', '755'] },
-    { op: 'tmpfs', args: ['/dev', 'mode=0755,size=1m', 'noexec'] },
+    { op: 'tmpfs', args: ['/dev', `mode=0755,size=1m${ids}`, 'noexec'] },
     ...DEV_NODES.map((n): SpecOp => ({ op: 'bind', args: [`/dev/${n}`, `/dev/${n}`, ''] })),
     { op: 'mkdir', args: ['/dev/pts', '755'] },
     { op: 'devpts', args: ['/dev/pts'] },
     { op: 'symlink', args: ['pts/ptmx', '/dev/ptmx'] },
     { op: 'mkdir', args: ['/dev/shm', '1777'] },
-    { op: 'tmpfs', args: ['/dev/shm', 'mode=1777', ''] },
+    { op: 'tmpfs', args: ['/dev/shm', `mode=1777${ids}`, ''] },
     { op: 'symlink', args: ['/proc/self/fd', '/dev/fd'] },
     { op: 'symlink', args: ['/proc/self/fd/0', '/dev/stdin'] },
     { op: 'symlink', args: ['/proc/self/fd/1', '/dev/stdout'] },
@@ -215,7 +224,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   const uid = process.getuid!(), gid = process.getgid!();
   const notice = req.onNotice ?? ((): void => {});
   let meta: SandboxMeta;
-  const options: RunOptionsRecord = { net: req.net, keepUser: req.keepUser, policy: req.policyName, hide: req.hide, bind: req.bind };
+  const options: RunOptionsRecord = { net: req.net, keepUser: req.keepUser, mapRoot: !!req.mapRoot, policy: req.policyName, hide: req.hide, bind: req.bind };
   if (req.inSandbox) {
     meta = req.inSandbox;
     if (meta.state === 'running') throw new SbxError(`sandbox ${meta.id} is in use by another sbx`, 125, 'wait for it to finish');
@@ -248,11 +257,12 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   if (uid !== 0 && !fuseBinary) {
     notice(`${fuseProblem(which)}: system paths owned by root (/usr, /etc, /var, ...) are read-only inside; install fuse-overlayfs (or use sudo) for the full view`);
   }
-  prepareLayers(meta, units);
+  const idmap = chooseIdMapping({ keepUser: req.keepUser, mapRoot: req.mapRoot });
+  meta.idShift = idmap.shift;
+  prepareLayers(meta, units, idmap.shift ?? { uid, gid });
   const stage = join(meta.layersDir, 'root');
   mkdirSync(stage, { recursive: true, mode: 0o700 });
 
-  const idmap = chooseIdMapping({ keepUser: req.keepUser });
   const ops: SpecOp[] = [
     ...idmap.ops,
     ...(req.limitOps ?? []).filter((o) => o.op === 'cgroup_procs' || o.op === 'cgroup_write' || o.op === 'devbpf'),
@@ -260,11 +270,11 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     { op: 'new_cgroupns', args: [] },
     { op: 'hostname', args: [`sbx-${meta.id}`] },
     { op: 'stage', args: [stage] },
-    ...viewOps(units, meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, notice),
+    ...viewOps(units, meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, notice),
     // sbx's own store is not the sandbox's business (and holds other sandboxes' layers).
     ...(existsSync(store.root) ? [{ op: 'tmpfs', args: [store.root, 'mode=0000,size=0', 'ro'] } as SpecOp] : []),
     ...hideOps(req.hide),
-    ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, b.readOnly ? 'rec,ro' : 'rec'] })),
+    ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, `rec${b.readOnly ? ',ro' : ''}${idmap.shift ? ',idmap' : ''}`] })),
     // --device nodes, bound into the minimal /dev.
     ...(req.limitOps ?? []).filter((o) => o.op === 'bind'),
     { op: 'remount_ro', args: ['/'] },
@@ -278,6 +288,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   if (process.env.SBX_DEBUG_SPEC) process.stderr.write(describeSpec(ops) + '\n');
 
   meta.state = 'running';
+  meta.runnerPid = process.pid;
   store.writeMeta(meta);
   const started = Date.now();
   let result: LaunchResult;
@@ -288,6 +299,13 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   }
   const durationMs = Date.now() - started;
   for (const f of result.readOnlyFallbacks) notice(`${f.path} could not be overlaid (${errnoName(f.errno)}): it was read-only inside`);
+  const o = result.outcome;
+  if (o.kind === 'setup-failed' && (o.step === 'idmap-lower' || o.step === 'idmap-userns') && !req.mapRoot) {
+    // Nothing ran yet, so the identity mapping can take over safely.
+    notice(`${o.path ?? 'a lower layer'} does not support idmapped mounts (${errnoName(o.errno)}): root inside is root outside for this run (as with --map-root)`);
+    store.writeMeta(meta);
+    return runSandbox({ ...req, mapRoot: true, inSandbox: meta });
+  }
   const exitStatus = exitStatusOf(result.outcome);
   meta.finished = new Date().toISOString();
   meta.exitStatus = exitStatus;

@@ -49,12 +49,16 @@ export interface SandboxMeta {
   /** Host paths bind-mounted writable: changes there went straight to the host. */
   binds: string[];
   options: RunOptionsRecord;
+  /** Root's remapped sandboxes: host id = inside id + offset in the layers (absent: ids are host ids). */
+  idShift?: { uid: number; gid: number; count: number } | null;
 }
 
 /** The options of `sbx run` that are recorded so `--in` can reproduce the same view. */
 export interface RunOptionsRecord {
   net: boolean;
   keepUser: boolean;
+  /** Root only: identity mapping (root inside is root outside). */
+  mapRoot?: boolean;
   policy: string;
   hide: string[];
   bind: Array<{ host: string; inside: string; readOnly: boolean }>;

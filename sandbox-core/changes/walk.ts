@@ -43,7 +43,12 @@ export function upperDirOf(meta: SandboxMeta, layer: Layer): string {
   return `${meta.layersDir}/${layer.dir}/upper`;
 }
 
+function unshift(id: number, base: number, count: number): number {
+  return id >= base && id < base + count ? id - base : id;
+}
+
 export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResult {
+  const shift = meta.idShift ?? null;
   const entries: UpperEntry[] = [];
   const errors: string[] = [];
   const targets = meta.layers.map((l) => fromUser(l.target));
@@ -106,6 +111,9 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
         // ownership there means nothing. Inside, everything looked root-owned, so a copy-up
         // keeps the host's owner and a new entry is root's.
         if (fuse && up) up = { ...up, uid: host0 && host0.type === up.type ? host0.uid : 0, gid: host0 && host0.type === up.type ? host0.gid : 0 };
+        // Root's remapped sandboxes: the layers hold shifted ids; the change list speaks in
+        // the ids the sandbox saw, which are what a commit restores.
+        else if (shift && up) up = { ...up, uid: unshift(up.uid, shift.uid, shift.count), gid: unshift(up.gid, shift.gid, shift.count) };
         const idx = entries.length;
         entries.push({ host, upper, parent, whiteout: wh, opaque: false, up, host0, skeleton, xattrs: [], hostXattrs: [] });
         if (!wh && up) {

@@ -180,25 +180,35 @@ test('only fds 0, 1, 2 are open inside', () => {
 test('SIGKILL of sbx mid-run leaves no process and no mount behind', async () => {
   const before = hostOverlayCount();
   const marker = `${canary}/running`;
-  const child = sbxAsync(['run', '-n', '-q', '--', 'sh', '-c', `touch ${marker}.inside; exec sleep 7777`], { store, stdio: 'ignore' });
+  // A sleep no other test on this machine runs.
+  const sleeper = `sleep ${700000 + process.pid}`;
+  const child = sbxAsync(['run', '-n', '-q', '--', 'sh', '-c', `touch ${marker}.inside; exec ${sleeper}`], { store, stdio: 'ignore' });
+  try {
   // Wait for the sandbox to be up: its sleep shows in the host's process list.
   const deadline = Date.now() + 15_000;
   let up = false;
   while (Date.now() < deadline) {
-    if (spawnSync('pgrep', ['-f', 'sleep 7777']).status === 0) { up = true; break; }
+    if (spawnSync('pgrep', ['-f', `^${sleeper}$`]).status === 0) { up = true; break; }
     await new Promise((r) => setTimeout(r, 50));
   }
   assert.ok(up, 'the sandboxed command started');
+  // The helper sbx started (other sandboxes may be running on this machine at the same time).
+  const helpers = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  assert.ok(helpers.length > 0, 'found the helper process');
   child.kill('SIGKILL');
   const gone = Date.now() + 5_000;
   let left = true;
   while (Date.now() < gone) {
-    if (spawnSync('pgrep', ['-f', 'sleep 7777']).status !== 0 && spawnSync('pgrep', ['-f', 'sbx-helper run']).status !== 0) { left = false; break; }
+    const alive = helpers.filter((p) => { try { process.kill(Number(p), 0); return true; } catch { return false; } });
+    if (spawnSync('pgrep', ['-f', `^${sleeper}$`]).status !== 0 && alive.length === 0) { left = false; break; }
     await new Promise((r) => setTimeout(r, 50));
   }
   assert.not.ok(left, 'sandbox processes survived');
   assert.is(hostOverlayCount(), before);
   assert.not.ok(existsSync(`${marker}.inside`));
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
 
 test.run();
