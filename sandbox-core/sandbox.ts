@@ -112,7 +112,7 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, throwaway: boolean, fus
         // A kernel overlay stacked on a fuse one (the user's home inside /home) needs no mkdir.
         if (!units.some((o) => o.kind === 'overlay' && o !== u && u.path.startsWith(o.path + '/'))) ops.push({ op: 'mkdir', args: [u.path, '755'] });
         if (l.format === 'fuse' && fuseBinary) {
-          ops.push({ op: 'fuse_overlay', args: [fuseBinary, u.path, u.path, join(base, 'upper'), join(base, 'work'), 'squash_to_root,allow_other,noacl'] });
+          ops.push({ op: 'fuse_overlay', args: [fuseBinary, u.path, u.path, join(base, 'upper'), join(base, 'work'), 'squash_to_root,allow_other,default_permissions,noacl'] });
         } else {
           ops.push({ op: 'overlay', args: [u.path, u.path, join(base, 'upper'), join(base, 'work'), overlayOpts, overlayFlags] });
         }

@@ -1,0 +1,145 @@
+// Issue 7: root's view without root (fuse-overlayfs for system trees), and no real root
+// under sudo (an unprivileged uid range with idmapped lower layers).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync } from '../helpers/sbx.js';
+import { which } from '../../sandbox-core/which.js';
+import { fuseProblem } from '../../sandbox-core/engines.js';
+
+const store = makeStore();
+const temps: string[] = [];
+test.after(() => {
+  rmSync(store, { recursive: true, force: true });
+  for (const t of temps) rmSync(t, { recursive: true, force: true });
+});
+
+function report(args: string[], env?: NodeJS.ProcessEnv) {
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-report-'));
+  temps.push(dir);
+  const file = join(dir, 'report.json');
+  const r = sbx(['run', '-n', '--report', file, ...args], { store, env });
+  const changes = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')).changes as Array<{ path: string; change: string }>) : [];
+  return { r, changes: changes.map((c) => `${c.change} ${c.path}`).sort() };
+}
+
+const SYSTEM_SCRIPT = 'echo x > /usr/local/bin/sbx-rootview-t && rm /usr/bin/true && mkdir -p /etc/sbx-test && echo y >> /etc/hostname';
+
+if (!IS_ROOT) {
+  test('unprivileged: system paths are writable inside through fuse-overlayfs, exactly four changes, host untouched', () => {
+    const problem = fuseProblem(which);
+    if (problem) {
+      assert.not.ok(CI, `fuse-overlayfs path not available: ${problem}`);
+      return;
+    }
+    const canary = makeCanary();
+    try { proveIsolation(canary, store); } finally { removeCanary(canary); }
+    const hostHostname = readFileSync('/etc/hostname', 'utf8');
+    const { r, changes } = report(['--', 'sh', '-c', SYSTEM_SCRIPT]);
+    assert.is(r.code, 0, r.stderr);
+    assert.equal(changes, [
+      'added /etc/sbx-test',
+      'added /usr/local/bin/sbx-rootview-t',
+      'deleted /usr/bin/true',
+      'modified /etc/hostname',
+    ]);
+    assert.ok(existsSync('/usr/bin/true'));
+    assert.not.ok(existsSync('/usr/local/bin/sbx-rootview-t'));
+    assert.not.ok(existsSync('/etc/sbx-test'));
+    assert.is(readFileSync('/etc/hostname', 'utf8'), hostHostname);
+  });
+
+  test('unprivileged without fuse-overlayfs: one line says system paths are read-only, writes there fail', () => {
+    // A PATH that has a shell but no fuse-overlayfs.
+    const bin = mkdtempSync(join(tmpdir(), 'sbx-nofuse-'));
+    temps.push(bin);
+    chmodSync(bin, 0o755);
+    symlinkSync('/bin/sh', join(bin, 'sh'));
+    const r = sbx(['run', '-n', '--', 'sh', '-c', 'echo x > /usr/local/bin/sbx-rootview-t; echo rc=$?'], { store, env: { PATH: bin } });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, /fuse-overlayfs is not installed: system paths owned by root .* are read-only inside; install fuse-overlayfs/);
+    assert.is(r.stderr.split('\n').filter((l) => l.includes('read-only inside')).length, 1);
+    assert.not.match(r.stdout, /rc=0/);
+    assert.not.ok(existsSync('/usr/local/bin/sbx-rootview-t'));
+  });
+}
+
+if (IS_ROOT) {
+  test('sudo: root inside sees real owners, its processes run as the unprivileged range outside', async () => {
+    const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', 'id -u; stat -c %u /etc/passwd; stat -c %u /'], { store });
+    assert.is(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim().split('\n'), ['0', '0', '0']);
+    const sleeper = `sleep ${800000 + process.pid}`;
+    const child = sbxAsync(['run', '-n', '-q', '--', 'sh', '-c', `exec ${sleeper}`], { store, stdio: 'ignore' });
+    try {
+      let pid = '';
+      for (let i = 0; i < 300 && !pid; i++) {
+        pid = spawnSync('pgrep', ['-f', `^${sleeper}$`], { encoding: 'utf8' }).stdout.trim();
+        if (!pid) await new Promise((res) => setTimeout(res, 50));
+      }
+      assert.ok(pid, 'the sandboxed sleep is running');
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+      assert.ok(uid >= 65536, `host uid of the sandboxed process is ${uid}`);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  test('sudo: a file made inside /root belongs to the range in the layer and to root after commit', () => {
+    const canary = mkdtempSync('/root/sbx-canary-');
+    try {
+      proveIsolation(canary, store);
+      const name = `rv${process.pid}`;
+      const run = sbx(['run', '-q', '--name', name, '--', 'sh', '-c', `echo made > ${canary}/made.txt && mkdir ${canary}/d && chown 7:7 ${canary}/d`], { store });
+      assert.is(run.code, 0, run.stderr);
+      assert.not.ok(existsSync(join(canary, 'made.txt')));
+      const meta = JSON.parse(spawnSync(process.execPath, [join(process.env.SBX_TEST_ROOT ?? '', 'dist/cli/main.js'), 'ls', '--json'], { encoding: 'utf8', env: { ...process.env, SBX_HOME: store } }).stdout) as Array<{ id: string; name: string }>;
+      const id = meta.find((m) => m.name === name)!.id;
+      const sandbox = JSON.parse(readFileSync(join(store, id, 'meta.json'), 'utf8')) as { layersDir: string; layers: Array<{ target: string; dir: string }>; idShift: { uid: number } };
+      const layer = sandbox.layers.find((l) => l.target === '/root')!;
+      const upperFile = join(sandbox.layersDir, layer.dir, 'upper', canary.slice('/root/'.length), 'made.txt');
+      assert.is(statSync(upperFile).uid, sandbox.idShift.uid);
+      const commit = sbx(['commit', name], { store });
+      assert.is(commit.code, 0, commit.stderr);
+      assert.is(statSync(join(canary, 'made.txt')).uid, 0);
+      assert.is(readFileSync(join(canary, 'made.txt'), 'utf8'), 'made\n');
+      assert.is(statSync(join(canary, 'd')).uid, 7);
+    } finally {
+      rmSync(canary, { recursive: true, force: true });
+    }
+  });
+
+  test('sudo: dpkg -i of a local .deb installs inside and the change list shows its files', () => {
+    if (!which('dpkg-deb')) {
+      assert.not.ok(CI, 'dpkg-deb missing');
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'sbx-deb-'));
+    temps.push(dir);
+    chmodSync(dir, 0o755);
+    const pkg = join(dir, 'pkg');
+    mkdirSync(join(pkg, 'DEBIAN'), { recursive: true });
+    mkdirSync(join(pkg, 'usr', 'share', 'sbx-deb-test'), { recursive: true });
+    writeFileSync(join(pkg, 'DEBIAN', 'control'), 'Package: sbx-deb-test\nVersion: 1.0\nArchitecture: all\nMaintainer: sbx tests <sbx@localhost>\nDescription: a package made by the sbx tests\n');
+    writeFileSync(join(pkg, 'usr', 'share', 'sbx-deb-test', 'hello.txt'), 'hello from a package\n');
+    const build = spawnSync('dpkg-deb', ['--root-owner-group', '--build', pkg, join(dir, 'sbx-deb-test.deb')], { encoding: 'utf8' });
+    assert.is(build.status, 0, build.stderr);
+    const { r, changes } = report(['--', 'dpkg', '-i', join(dir, 'sbx-deb-test.deb')]);
+    assert.is(r.code, 0, r.stderr + r.stdout);
+    assert.ok(changes.includes('added /usr/share/sbx-deb-test/hello.txt'), changes.join('\n'));
+    assert.ok(changes.some((c) => c.startsWith('added /var/lib/dpkg/info/sbx-deb-test.')), changes.join('\n'));
+    assert.ok(changes.includes('modified /var/lib/dpkg/status'), changes.join('\n'));
+    assert.not.ok(existsSync('/usr/share/sbx-deb-test'));
+  });
+
+  test('sudo --map-root: root inside is root outside (on purpose)', () => {
+    const r = sbx(['run', '-n', '-q', '--map-root', '--', 'cat', '/proc/self/uid_map'], { store });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\s+0\s+0\s+4294967295/);
+  });
+}
+
+test.run();
