@@ -55,15 +55,14 @@ test('a host dir swapped for a symlink before the commit is not written through'
 test('setuid/setgid bits and file capabilities are stripped on commit', () => {
   const r = sbx(['run', '-y', '-q', '--', 'sh', '-c', [
     `cp /bin/true ${canary}/su && chmod 4755 ${canary}/su`, `cp /bin/true ${canary}/sg && chmod 2755 ${canary}/sg`,
-    `cp /bin/true ${canary}/cap && setcap cap_net_raw+ep ${canary}/cap && getcap ${canary}/cap`,
+    `cp /bin/true ${canary}/cap && /usr/sbin/setcap cap_net_raw+ep ${canary}/cap && /usr/sbin/getcap ${canary}/cap`,
   ].join(' && ')], { store });
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, 'cap_net_raw', 'control: the capability was set inside');
   assert.is(statSync(join(canary, 'su')).mode & 0o7777, 0o755);
   assert.is(statSync(join(canary, 'sg')).mode & 0o7777, 0o755);
-  const g = spawnSync('getcap', [join(canary, 'cap')], { encoding: 'utf8' });
+  const g = spawnSync('/usr/sbin/getcap', [join(canary, 'cap')], { encoding: 'utf8' });
   assert.not.match(g.stdout, 'cap_net_raw', 'a file capability reached the host');
-  assert.match(r.stderr + readFileSync('/dev/null', 'utf8'), '');
 });
 
 test('--keep-setuid keeps the bits only for root', () => {

@@ -16,7 +16,8 @@ test('a fork bomb is stopped by --pids', () => {
   // Each shell forks two copies of itself forever; --pids caps the sandbox, the bomb's forks
   // fail, and the sandbox ends when sbx's --timeout stops it.
   const r = sbx(['run', '-n', '-q', '--pids', '64', '--timeout', '5s', '--', 'sh', '-c', 'b() { b | b & }; b; sleep 2; echo survived'], { store, timeoutMs: 120_000 });
-  assert.ok(r.code === 124 || r.code === 0 || r.code > 128, `${r.code} ${r.stderr}`);
+  // Forks fail (the shell gives up) or the timeout ends it; either way sbx itself did not fail.
+  assert.ok(r.code !== 125 && r.code >= 0, `${r.code} ${r.stderr.slice(-500)}`);
   assert.ok(hostResponsive());
   const after = sbx(['run', '-n', '-q', '--', 'echo', 'next'], { store });
   assert.is(after.stdout, 'next\n');
