@@ -289,6 +289,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
 
   meta.state = 'running';
   meta.runnerPid = process.pid;
+  meta.runnerPid = process.pid;
   store.writeMeta(meta);
   const started = Date.now();
   let result: LaunchResult;
