@@ -20,6 +20,20 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(cli.error(e as Error, { colored: false }));
     return 125;
   }
+  // What Cli.run would attach; we run the command ourselves so that errors go to stderr.
+  command.cli = {
+    binaryLabel: cli.binaryLabel,
+    binaryName: cli.binaryName,
+    binaryVersion: cli.binaryVersion,
+    enableCapture: cli.enableCapture,
+    enableColors: cli.enableColors,
+    definitions: () => cli.definitions(),
+    error: (error, opts) => cli.error(error, opts),
+    format: (colored) => cli.format(colored),
+    process: (input, sub) => cli.process(input, { ...context, ...sub }),
+    run: (input, sub) => cli.run(input, { ...context, ...sub }),
+    usage: (cmd, opts) => cli.usage(cmd, opts),
+  };
   try {
     const code = await command.validateAndExecute();
     return typeof code === 'number' ? code : 0;
@@ -42,6 +56,11 @@ function report(e: unknown, cli: Cli, command: any): number {
   if (process.env.SBX_DEBUG) process.stderr.write(colors.dim(`${err?.stack}\n`));
   return 125;
 }
+
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
