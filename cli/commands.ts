@@ -1,25 +1,28 @@
-// Every clipanion command sbx registers, one file each. Add new commands here.
+// Every clipanion command sbx registers, one file each, loaded on demand: `sbx run` should not
+// pay for parsing the diff renderer or the policy tools before the command starts. Add new
+// commands here with the first word of their path.
 import type { CommandClass } from 'clipanion';
-import { RunCommand } from './run.js';
-import { DoctorCommand } from './doctor.js';
-import { PolicyLsCommand } from './policy-ls.js';
-import { PolicyShowCommand } from './policy-show.js';
-import { PolicyCheckCommand } from './policy-check.js';
-import { PolicyCompileCommand } from './policy-compile.js';
-import { DiffCommand } from './diff.js';
-import { CommitCommand } from './commit.js';
-import { LsCommand } from './ls.js';
-import { DiscardCommand } from './discard.js';
 
-export const commands: CommandClass[] = [
-  RunCommand,
-  DoctorCommand,
-  PolicyLsCommand,
-  PolicyShowCommand,
-  PolicyCheckCommand,
-  PolicyCompileCommand,
-  DiffCommand,
-  CommitCommand,
-  LsCommand,
-  DiscardCommand,
-];
+type Loader = () => Promise<CommandClass>;
+
+export const commandLoaders: Record<string, Loader[]> = {
+  run: [async () => (await import('./run.js')).RunCommand],
+  doctor: [async () => (await import('./doctor.js')).DoctorCommand],
+  policy: [
+    async () => (await import('./policy-ls.js')).PolicyLsCommand,
+    async () => (await import('./policy-show.js')).PolicyShowCommand,
+    async () => (await import('./policy-check.js')).PolicyCheckCommand,
+    async () => (await import('./policy-compile.js')).PolicyCompileCommand,
+  ],
+  diff: [async () => (await import('./diff.js')).DiffCommand],
+  commit: [async () => (await import('./commit.js')).CommitCommand],
+  ls: [async () => (await import('./ls.js')).LsCommand],
+  discard: [async () => (await import('./discard.js')).DiscardCommand],
+};
+
+/** The commands argv can reach: just the named one, or all of them (help, typos). */
+export async function loadCommands(argv: string[]): Promise<CommandClass[]> {
+  const wanted = commandLoaders[argv[0] ?? ''];
+  const loaders = wanted ?? Object.values(commandLoaders).flat();
+  return Promise.all(loaders.map((l) => l()));
+}

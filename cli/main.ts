@@ -2,14 +2,14 @@
 // Entry point. Parses argv with clipanion, runs the command, and turns errors into one line on
 // stderr with a documented exit status (125 sbx failed, 126 cannot execute, 127 not found).
 import { Builtins, Cli, UsageError } from 'clipanion';
-import { commands } from './commands.js';
+import { loadCommands } from './commands.js';
 import { colors, error } from './output.js';
 import { SbxError } from '../sandbox-core/errors.js';
 import { VERSION } from './version.js';
 
 async function main(argv: string[]): Promise<number> {
   const cli = new Cli({ binaryName: 'sbx', binaryLabel: 'sbx', binaryVersion: VERSION, enableColors: false });
-  for (const c of commands) cli.register(c);
+  for (const c of await loadCommands(argv)) cli.register(c);
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   const context = { ...Cli.defaultContext, colorDepth: 1 };

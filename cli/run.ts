@@ -6,7 +6,6 @@ import { describeFailure, runSandbox, type BindRequest } from '../sandbox-core/s
 import { SbxError } from '../sandbox-core/errors.js';
 import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { info, setQuiet, warn } from './output.js';
-import { reviewAfterRun } from './review.js';
 import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
 import { randomBytes } from 'node:crypto';
 import { armTimeout, parseLimitFlags } from './limit-options.js';
@@ -139,6 +138,8 @@ export class RunCommand extends Command {
       }
       if (failure && !timedOut) process.stderr.write(`sbx: ${failure.message}\n`);
       if (result.outcome.kind === 'signaled' && !timedOut) info(`the command was killed by signal ${result.outcome.signal}`);
+      // Loaded only now: the change list and diff machinery cost nothing before the command starts.
+      const { reviewAfterRun } = await import('./review.js');
       await reviewAfterRun(store, result.meta, {
         keep: this.keep,
         keepSetuid: this.keepSetuid,

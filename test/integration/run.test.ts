@@ -211,4 +211,14 @@ test('SIGKILL of sbx mid-run leaves no process and no mount behind', async () =>
   }
 });
 
+test('sbx doctor says sbx can run here, one line per check', () => {
+  const r = sbx(['doctor'], { store });
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  for (const name of ['helper', 'user namespaces', 'overlayfs', 'seccomp', 'uid mapping', 'fuse-overlayfs', 'store']) {
+    assert.match(r.stdout, new RegExp(`^(ok|limited|missing)\\s+${name}: `, 'm'));
+  }
+  assert.match(r.stdout, /^ok\s+user namespaces: /m);
+  assert.match(r.stdout, /^ok\s+seccomp: /m);
+});
+
 test.run();
