@@ -39,6 +39,10 @@ export function validateName(name: string): void {
   }
 }
 
+export function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
 export class Store {
   readonly root: string;
   constructor(root = storeRoot()) {
@@ -88,7 +92,11 @@ export class Store {
   readMeta(id: string): SandboxMeta | null {
     try {
       const meta = JSON.parse(readFileSync(join(this.dirOf(id), 'meta.json'), 'utf8')) as SandboxMeta;
-      return meta.version === 1 ? meta : null;
+      if (meta.version !== 1) return null;
+      // The sbx that ran it was killed: its sandbox died with it (parent-death signals), so
+      // what is left is a saved sandbox, not a running one.
+      if (meta.state === 'running' && meta.runnerPid !== undefined && meta.runnerPid !== process.pid && !pidAlive(meta.runnerPid)) meta.state = 'saved';
+      return meta;
     } catch {
       return null;
     }
