@@ -667,36 +667,21 @@ static void run_idmap_tool(const char *step, const char *tool, const char *args)
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) outer_fail(step, tool, WIFEXITED(st) && WEXITSTATUS(st) == 127 ? ENOENT : EPERM);
 }
 
-static void write_idmaps(void) {
-  char path[64];
-  if (cfg.newuidmap[0]) run_idmap_tool("uid-map", cfg.newuidmap[0], cfg.newuidmap[1]);
-  else if (cfg.uid_map) {
-    snprintf(path, sizeof path, "/proc/%d/uid_map", (int)child_pid);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, cfg.uid_map, strlen(cfg.uid_map)) < 0) outer_fail("uid-map", path, errno);
-    close(fd);
-  }
-  if (cfg.setgroups) {
-    snprintf(path, sizeof path, "/proc/%d/setgroups", (int)child_pid);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, cfg.setgroups, strlen(cfg.setgroups)) < 0) outer_fail("setgroups", path, errno);
-    close(fd);
-  }
-  if (cfg.newgidmap[0]) run_idmap_tool("gid-map", cfg.newgidmap[0], cfg.newgidmap[1]);
-  else if (cfg.gid_map) {
-    snprintf(path, sizeof path, "/proc/%d/gid_map", (int)child_pid);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, cfg.gid_map, strlen(cfg.gid_map)) < 0) outer_fail("gid-map", path, errno);
-    close(fd);
-  }
-}
-
-static void write_map(pid_t pid, const char *file, const char *content) {
+/* Writes one of /proc/PID/{uid_map,gid_map,setgroups}; on failure the child is killed. */
+static void write_proc_file(const char *step, pid_t pid, const char *file, const char *content) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
   int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0 || write(fd, content, strlen(content)) < 0) die_step("idmap-userns", path, errno);
+  if (fd < 0 || write(fd, content, strlen(content)) < 0) outer_fail(step, path, errno);
   close(fd);
+}
+
+static void write_idmaps(void) {
+  if (cfg.newuidmap[0]) run_idmap_tool("uid-map", cfg.newuidmap[0], cfg.newuidmap[1]);
+  else if (cfg.uid_map) write_proc_file("uid-map", child_pid, "uid_map", cfg.uid_map);
+  if (cfg.setgroups) write_proc_file("setgroups", child_pid, "setgroups", cfg.setgroups);
+  if (cfg.newgidmap[0]) run_idmap_tool("gid-map", cfg.newgidmap[0], cfg.newgidmap[1]);
+  else if (cfg.gid_map) write_proc_file("gid-map", child_pid, "gid_map", cfg.gid_map);
 }
 
 /* A short-lived process in a new user namespace with the sandbox's mapping; its namespace
@@ -723,8 +708,8 @@ static void make_idmap_userns(void) {
     if (a > 0 && b > 0) { self[a] = other[b] = 0; if (strcmp(self, other) != 0) break; }
     usleep(1000);
   }
-  write_map(h, "uid_map", cfg.uid_map);
-  write_map(h, "gid_map", cfg.gid_map);
+  write_proc_file("idmap-userns", h, "uid_map", cfg.uid_map);
+  write_proc_file("idmap-userns", h, "gid_map", cfg.gid_map);
   idmap_userns_fd = open(nspath, O_RDONLY | O_CLOEXEC);
   if (idmap_userns_fd < 0) die_step("idmap-userns", nspath, errno);
   close(p[1]);
