@@ -9,6 +9,7 @@ import { chooseIdMapping, type IdShift } from './idmap.js';
 import { errnoName, launch, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
 import { parseMountInfo, visibleMounts } from './mountinfo.js';
 import { planView } from './plan.js';
+import { precopyEmptyUnreadable } from './precopy.js';
 import { assignEngines, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { encodeSpec, describeSpec, type SpecOp } from './spec.js';
@@ -260,6 +261,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   const idmap = chooseIdMapping({ keepUser: req.keepUser, mapRoot: req.mapRoot });
   meta.idShift = idmap.shift;
   prepareLayers(meta, units, idmap.shift ?? { uid, gid });
+  precopyEmptyUnreadable(meta.layers, meta.layersDir);
   const stage = join(meta.layersDir, 'root');
   mkdirSync(stage, { recursive: true, mode: 0o700 });
 
@@ -288,7 +290,6 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   if (process.env.SBX_DEBUG_SPEC) process.stderr.write(describeSpec(ops) + '\n');
 
   meta.state = 'running';
-  meta.runnerPid = process.pid;
   meta.runnerPid = process.pid;
   store.writeMeta(meta);
   const started = Date.now();

@@ -75,7 +75,8 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void):
     }
     let modified = false;
     try {
-      if (up.type === 'file') modified = up.size !== h.size || !sameContent(e.upper, e.host);
+      // Two empty files are equal without opening either (the host's may be unreadable to us).
+      if (up.type === 'file') modified = up.size !== h.size || (up.size > 0 && !sameContent(e.upper, e.host));
       else if (up.type === 'symlink') modified = base.target !== readlinkB(e.host);
       else if (up.type === 'char' || up.type === 'block') modified = up.rdev !== h.rdev;
     } catch (err) {
