@@ -83,7 +83,7 @@ export class RunCommand extends Command {
     const bind = [...this.bind.map((b) => parseBind(b, false, '--bind')), ...this.roBind.map((b) => parseBind(b, true, '--ro-bind'))];
     let seccomp: Buffer | null = null;
     if (this.noSeccomp) warn('--no-seccomp: the command runs without a syscall filter');
-    else seccomp = loadSeccomp(this.policy);
+    else seccomp = await loadSeccomp(this.policy);
 
     const pty = !!process.stdin.isTTY && !!process.stdout.isTTY;
     if (this.hideSecrets && this.allowSecrets) throw new UsageError('--hide-secrets and --allow-secrets contradict each other');

@@ -72,7 +72,7 @@ export async function runChecks(): Promise<Check[]> {
   if (!statusSeccomp) seccompDetail = 'the kernel has no seccomp support';
   else if (probe.ok) {
     try {
-      const p = await probeSandbox(loadSeccomp('default'));
+      const p = await probeSandbox(await loadSeccomp('default'));
       seccompOk = p.ok;
       seccompDetail = p.ok ? "the 'default' policy loads and `true` runs under it" : p.detail;
     } catch (e) {

@@ -1,6 +1,60 @@
-// The seccomp program for a run: compiled from a policy by our compiler in policies/.
-import { compileSeccompPolicy } from '../policies/seccomp/index.js';
+// The seccomp program for a run, compiled by our compiler in policies/. Loading and running
+// the compiler costs about as much as Node's own start-up, so the programs of shipped
+// policies are cached (keyed by sbx's version, the architecture, every shipped policy file
+// and the compiler build): a run usually loads none of it.
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync, constants as C } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensurePrivateDir } from './store.js';
 
-export function loadSeccomp(ref: string): Buffer {
-  return compileSeccompPolicy(ref);
+const VERSION = 1;
+
+function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'sbx');
+}
+
+function shippedDir(): string | null {
+  const d = fileURLToPath(new URL('../../policies/seccomp/', import.meta.url));
+  return existsSync(join(d, 'default.json')) ? d : null;
+}
+
+function cacheKey(ref: string, arch: string): string | null {
+  const dir = shippedDir();
+  if (!dir || ref.includes('/') || ref.endsWith('.json') || !existsSync(join(dir, `${ref}.json`))) return null;
+  const h = createHash('sha256').update(`v${VERSION}\0${ref}\0${arch}\0`);
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) h.update(f).update('\0').update(readFileSync(join(dir, f))).update('\0');
+  const compiled = fileURLToPath(new URL('../policies/seccomp/', import.meta.url));
+  for (const f of readdirSync(compiled).filter((n) => n.endsWith('.js')).sort()) h.update(f).update(String(statSync(join(compiled, f)).mtimeMs));
+  return h.digest('hex').slice(0, 32);
+}
+
+function hostArch(): string {
+  return process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+}
+
+export async function loadSeccomp(ref: string): Promise<Buffer> {
+  const arch = hostArch();
+  let key: string | null = null;
+  try { key = cacheKey(ref, arch); } catch { key = null; }
+  const file = key ? join(cacheDir(), `seccomp-${ref}-${arch}-${key}.bpf`) : null;
+  if (file) {
+    try {
+      const b = readFileSync(file);
+      if (b.length > 0 && b.length % 8 === 0) return b;
+    } catch { /* not cached yet */ }
+  }
+  const { compileSeccompPolicy } = await import('../policies/seccomp/index.js');
+  const prog = compileSeccompPolicy(ref);
+  if (file) {
+    try {
+      ensurePrivateDir(cacheDir());
+      const tmp = `${file}.${process.pid}`;
+      const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+      try { writeSync(fd, prog); fsyncSync(fd); } finally { closeSync(fd); }
+      renameSync(tmp, file);
+    } catch { /* a cache we cannot write only costs time */ }
+  }
+  return prog;
 }
