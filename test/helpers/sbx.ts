@@ -35,9 +35,12 @@ export function sbxAsync(args: string[], opts: { store: string } & SpawnOptions)
   return spawn(process.execPath, [SBX, ...args], { ...opts, env: { ...process.env, SBX_HOME: opts.store, NO_COLOR: '1', ...opts.env } });
 }
 
-/** A canary tree only this test owns: /opt/sbx-canary-* as root, a temp dir otherwise. */
+/**
+ * A canary tree only this test owns: /opt/sbx-canary-* as root; in $HOME otherwise (a tree the
+ * user owns is writable inside with or without fuse-overlayfs).
+ */
 export function makeCanary(): string {
-  const base = IS_ROOT ? '/opt' : tmpdir();
+  const base = IS_ROOT ? '/opt' : (process.env.HOME && existsSync(process.env.HOME) ? process.env.HOME : tmpdir());
   const d = mkdtempSync(join(base, 'sbx-canary-'));
   chmodSync(d, 0o755);
   writeFileSync(join(d, 'keep.txt'), 'precious\n');
