@@ -23,6 +23,8 @@ export interface IdMapping {
   insideGid: number;
   /** Set when inside ids are not host ids (root's remapped sandboxes): for reading layers and committing. */
   shift: IdShift | null;
+  /** Root wanted an unprivileged range but this user namespace does not have it. */
+  unavailableRange?: string;
 }
 
 export const NEWUIDMAP = '/usr/bin/newuidmap';
@@ -48,6 +50,20 @@ function readSub(file: string, name: string, id: number): SubRange | null {
   try { return parseSubIds(readFileSync(file, 'utf8'), name, id); } catch { return null; }
 }
 
+/** Whether ids [start, start+count) exist in this process's user namespace (/proc/self/uid_map). */
+export function rangeMapped(mapText: string, start: number, count: number): boolean {
+  for (const line of mapText.split('\n')) {
+    const [inside, , len] = line.trim().split(/\s+/).map(Number);
+    if (inside === undefined || len === undefined || Number.isNaN(inside) || Number.isNaN(len)) continue;
+    if (start >= inside && start + count <= inside + len) return true;
+  }
+  return false;
+}
+
+function readOr(path: string, fallback: string): string {
+  try { return readFileSync(path, 'utf8'); } catch { return fallback; }
+}
+
 export function chooseIdMapping(opts: { keepUser: boolean; mapRoot?: boolean }, uid = process.getuid!(), gid = process.getgid!()): IdMapping {
   if (uid === 0 && !opts.mapRoot) {
     // Root inside must not be root outside: map 0-65535 to an unprivileged range. Host files
@@ -56,6 +72,10 @@ export function chooseIdMapping(opts: { keepUser: boolean; mapRoot?: boolean }, 
     const u = su && su.count >= 65536 ? su.start : ROOT_FALLBACK_RANGE.start;
     const g = sg && sg.count >= 65536 ? sg.start : ROOT_FALLBACK_RANGE.start;
     const count = 65536;
+    // Root of a container may not own that range: then only the identity mapping is possible.
+    if (!rangeMapped(readOr('/proc/self/uid_map', '0 0 4294967295'), u, count) || !rangeMapped(readOr('/proc/self/gid_map', '0 0 4294967295'), g, count)) {
+      return { ...chooseIdMapping({ ...opts, mapRoot: true }, uid, gid), unavailableRange: `${u}-${u + count - 1}` };
+    }
     return {
       kind: 'root-remapped',
       description: `root: uids 0-${count - 1} inside are ${u}-${u + count - 1} outside (${su ? '/etc/subuid' : 'sbx\'s fixed range'}), host files keep their owners through idmapped mounts; root inside is not root outside`,

@@ -259,6 +259,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     notice(`${fuseProblem(which)}: system paths owned by root (/usr, /etc, /var, ...) are read-only inside; install fuse-overlayfs (or use sudo) for the full view`);
   }
   const idmap = chooseIdMapping({ keepUser: req.keepUser, mapRoot: req.mapRoot });
+  if (idmap.unavailableRange) notice(`uids ${idmap.unavailableRange} do not exist in this user namespace (a container?): root inside is root outside for this run (as with --map-root)`);
   meta.idShift = idmap.shift;
   prepareLayers(meta, units, idmap.shift ?? { uid, gid });
   precopyEmptyUnreadable(meta.layers, meta.layersDir);
