@@ -2,6 +2,7 @@
 // --device) into a LimitsRequest, and the --timeout timer. Bad values are UsageErrors that
 // name the flag and say what is accepted.
 import { UsageError } from 'clipanion';
+import { basename } from 'node:path';
 import { DEFAULT_PIDS, TIMEOUT_GRACE_MS, type LimitsRequest } from '../sandbox-core/limits.js';
 import { parseDuration, parseSize } from '../sandbox-core/units.js';
 import { normaliseAccess } from '../policies/devices/index.js';
@@ -43,11 +44,18 @@ export function parseLimitFlags(f: LimitFlags): LimitsRequest {
   if (f.ioWeight !== undefined) req.ioWeight = integer('--io-weight', f.ioWeight, 1, 10000);
   if (f.timeout !== undefined) req.timeoutMs = wrap('--timeout', () => parseDuration(f.timeout!));
   for (const d of f.device) {
-    const i = d.lastIndexOf(':');
-    const path = i < 0 ? d : d.slice(0, i);
-    const access = i < 0 ? 'rwm' : wrap(`--device ${d}`, () => normaliseAccess(d.slice(i + 1), 'rights'));
+    // HOST[:INSIDE][:RIGHTS], as docker run --device.
+    const parts = d.split(':');
+    if (parts.length > 3) throw new UsageError(`--device ${d}: expected HOST[:INSIDE][:rwm]`);
+    const last = parts.length > 1 && !parts[parts.length - 1]!.startsWith('/') ? parts.pop()! : null;
+    const access = last === null ? 'rwm' : wrap(`--device ${d}`, () => normaliseAccess(last, 'rights'));
+    const [path, insideArg] = parts as [string, string | undefined];
     if (!path.startsWith('/')) throw new UsageError(`--device ${d}: give the absolute path of a device node, e.g. /dev/fuse`);
-    req.devices.push({ path, access });
+    const inside = insideArg ?? (path.startsWith('/dev/') ? path : `/dev/${basename(path)}`);
+    if (!/^\/dev\/[^\0]+$/.test(inside) || inside.split('/').includes('..') || inside.startsWith('/dev/pts/') || inside.startsWith('/dev/shm/')) {
+      throw new UsageError(`--device ${d}: the inside path must be a new name under /dev (not in pts or shm)`);
+    }
+    req.devices.push({ path, inside, access });
   }
   return req;
 }

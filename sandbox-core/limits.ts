@@ -17,7 +17,8 @@ export const TIMEOUT_GRACE_MS = 2000;
 /** Exit status after --timeout, as timeout(1). */
 export const TIMEOUT_EXIT = 124;
 
-export interface DeviceRequest { path: string; access: string }
+/** --device HOST[:INSIDE][:rwm]: a host device node, where it appears under /dev inside, its rights. */
+export interface DeviceRequest { path: string; inside: string; access: string }
 
 export interface LimitsRequest {
   memory?: number;
@@ -42,7 +43,7 @@ export interface PreparedLimits {
 }
 
 /** The device rule a --device PATH[:rwm] adds; throws for a path that is not a device node. */
-export function deviceRule(req: DeviceRequest): { rule: DeviceRule; path: string } {
+export function deviceRule(req: DeviceRequest): { rule: DeviceRule; path: string; inside: string } {
   let st;
   try {
     st = lstatSync(req.path, { bigint: false });
@@ -52,12 +53,11 @@ export function deviceRule(req: DeviceRequest): { rule: DeviceRule; path: string
   if (!st.isCharacterDevice() && !st.isBlockDevice()) {
     throw new SbxError(`--device ${req.path}: not a device node (${st.isSymbolicLink() ? 'a symlink: give the node it points to' : st.isDirectory() ? 'a directory' : 'a regular file or other'})`);
   }
-  if (!req.path.startsWith('/dev/')) throw new SbxError(`--device ${req.path}: device nodes are only added under /dev`);
   const rdev = st.rdev;
   // Linux's new_encode_dev layout (glibc's major()/minor()).
   const major = ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
   const minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xff);
-  return { rule: { type: st.isCharacterDevice() ? 'c' : 'b', major, minor, access: req.access, path: req.path }, path: req.path };
+  return { rule: { type: st.isCharacterDevice() ? 'c' : 'b', major, minor, access: req.access, path: req.inside }, path: req.path, inside: req.inside };
 }
 
 function placementText(cg: SandboxCgroups, c: Controller): string | null {
@@ -69,7 +69,7 @@ export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: Cgrou
   const devs = req.devices.map(deviceRule);
   const rules = [...loadDevicePolicy('default').rules, ...devs.map((d) => d.rule)];
   const compiled = compileDevices(rules);
-  const ops: SpecOp[] = devs.map((d): SpecOp => ({ op: 'bind', args: [d.path, d.path, ''] }));
+  const ops: SpecOp[] = devs.map((d): SpecOp => ({ op: 'bind', args: [d.path, d.inside, ''] }));
 
   sweepStaleCgroups(plan);
   const wantV1Dev = plan.devicesV1.ok, wantBpf = plan.devicesBpf.ok;

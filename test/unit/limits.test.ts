@@ -41,7 +41,8 @@ test('limit flags: defaults, values, and UsageErrors naming the flag', () => {
   const d = parseLimitFlags({ device: [] });
   assert.equal(d, { pids: 4096, pidsExplicit: false, devices: [] });
   const r = parseLimitFlags({ memory: '128M', pids: '64', cpus: '0.5', ioWeight: '500', timeout: '1s', device: ['/dev/fuse', '/dev/kvm:rw', '/dev/null:mwr'] });
-  assert.equal(r, { pids: 64, pidsExplicit: true, memory: 128 * 2 ** 20, cpus: 0.5, ioWeight: 500, timeoutMs: 1000, devices: [{ path: '/dev/fuse', access: 'rwm' }, { path: '/dev/kvm', access: 'rw' }, { path: '/dev/null', access: 'rwm' }] });
+  assert.equal(r, { pids: 64, pidsExplicit: true, memory: 128 * 2 ** 20, cpus: 0.5, ioWeight: 500, timeoutMs: 1000, devices: [{ path: '/dev/fuse', inside: '/dev/fuse', access: 'rwm' }, { path: '/dev/kvm', inside: '/dev/kvm', access: 'rw' }, { path: '/dev/null', inside: '/dev/null', access: 'rwm' }] });
+  assert.equal(parseLimitFlags({ device: ['/opt/x/fuse:/dev/myfuse:r', '/opt/x/node'] }).devices, [{ path: '/opt/x/fuse', inside: '/dev/myfuse', access: 'r' }, { path: '/opt/x/node', inside: '/dev/node', access: 'rwm' }]);
   const bad: Array<[Parameters<typeof parseLimitFlags>[0], RegExp]> = [
     [{ memory: 'lots', device: [] }, /^--memory: 'lots' is not a size/],
     [{ memory: '1M', device: [] }, /at least 4M/],
@@ -53,6 +54,10 @@ test('limit flags: defaults, values, and UsageErrors naming the flag', () => {
     [{ timeout: '10 years', device: [] }, /^--timeout: /],
     [{ device: ['/dev/fuse:rx'] }, /--device \/dev\/fuse:rx: .*access 'rx'/],
     [{ device: ['fuse'] }, /absolute path/],
+    [{ device: ['/dev/fuse:/etc/fuse'] }, /under \/dev/],
+    [{ device: ['/dev/fuse:/dev/../etc/x:r'] }, /under \/dev/],
+    [{ device: ['/dev/fuse:/dev/pts/9'] }, /not in pts/],
+    [{ device: ['/dev/a:/dev/b:r:w'] }, /HOST\[:INSIDE\]/],
   ];
   for (const [flags, re] of bad) {
     try { parseLimitFlags(flags); assert.unreachable(JSON.stringify(flags)); } catch (e) {

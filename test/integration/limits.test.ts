@@ -1,0 +1,172 @@
+// Resource limits with the real kernel. The runner executes this file as root (cgroups
+// enforce the limits) and as an unprivileged user without a delegated cgroup (rlimits, and one
+// line saying what is not enforced). Each test asserts the behaviour of the mode it runs in.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { CI, IS_ROOT, SBX, makeStore, sbx, sbxAsync } from '../helpers/sbx.js';
+import { removeCgroupDirs, sbxCgroupDirs } from '../helpers/cgroups.js';
+
+const store = makeStore();
+const made: string[] = [];
+
+test.after(() => {
+  rmSync(store, { recursive: true, force: true });
+});
+
+/** Runs sbx and also returns its pid (cgroup names carry it) and how long it took. */
+function run(args: string[], timeoutMs = 60_000): { code: number; stdout: string; stderr: string; pid: number; ms: number } {
+  const t = Date.now();
+  const r = spawnSync(process.execPath, [SBX, ...args], { encoding: 'utf8', cwd: '/', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1' }, timeout: timeoutMs });
+  return { code: r.status ?? 128, stdout: r.stdout ?? '', stderr: r.stderr ?? '', pid: r.pid ?? -1, ms: Date.now() - t };
+}
+
+function assertNoCgroupsOf(pid: number): void {
+  const left = sbxCgroupDirs(pid);
+  made.push(...left);
+  assert.equal(left, [], `cgroups left behind by sbx pid ${pid}`);
+}
+
+function hasV1(controller: string): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => / - cgroup /.test(l) && l.split(' ').pop()!.split(',').includes(controller));
+}
+
+const waitFor = async (pred: () => boolean, ms: number): Promise<boolean> => {
+  const end = Date.now() + ms;
+  while (Date.now() < end) { if (pred()) return true; await new Promise((r) => setTimeout(r, 50)); }
+  return pred();
+};
+
+test('a fork bomb under --pids 64 ends, stays within the limit, and the host keeps running', async () => {
+  const marker = `forkbomb${process.pid}`;
+  const child = sbxAsync(['run', '-n', '--pids', '64', '--timeout', '4s', '--', 'bash', '-c', `f(){ f | f & }; f; sleep 100 # ${marker}`], { store, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => { stderr += d; });
+  const t = Date.now();
+  let peak = 0;
+  const sample = setInterval(() => {
+    const n = Number(spawnSync('pgrep', ['-c', '-f', `^bash -c .*${marker}$`], { encoding: 'utf8' }).stdout.trim() || 0);
+    peak = Math.max(peak, n);
+  }, 100);
+  const code = await new Promise<number>((r) => child.on('exit', (c, s) => r(c ?? (s ? 128 : -1))));
+  clearInterval(sample);
+  assert.is(code, 124, stderr);
+  assert.ok(Date.now() - t < 30_000, 'ended long after the timeout');
+  assert.ok(peak > 1, 'the bomb never ran');
+  assert.ok(peak <= 64, `${peak} bomb processes at once under --pids 64`);
+  assert.ok(await waitFor(() => spawnSync('pgrep', ['-f', `^bash -c .*${marker}$`]).status !== 0, 5000), 'bomb processes survived');
+  assert.is(spawnSync('true').status, 0, 'the host can still fork');
+  if (IS_ROOT) {
+    assert.match(stderr, /sbx: pids limit 64 reached \(\d+ forks? refused\)/);
+    assert.match(stderr, /sbx: killed: timeout 4s/);
+  } else {
+    assert.match(stderr, /no writable cgroup for uid \d+: .*--pids is an RLIMIT_NPROC/);
+    assert.is(stderr.split('\n').filter((l) => l.startsWith('sbx: warning:')).length, 1, 'one line about what is not enforced');
+  }
+  assertNoCgroupsOf(child.pid!);
+});
+
+test('allocating 1 GiB under --memory 128M fails and sbx says why', () => {
+  // Without -q: the line about what is not enforced is a warning, which -q silences.
+  const r = run(['run', '-n', '--memory', '128M', '--', 'python3', '-c', 'b = bytearray(1 << 30); b[::4096] = b"x" * len(b[::4096]); print("survived")']);
+  assert.not.match(r.stdout, /survived/);
+  if (IS_ROOT) {
+    if (CI || hasV1('memory') || existsSync('/sys/fs/cgroup/cgroup.controllers')) {
+      assert.is(r.code, 137, r.stderr);
+      assert.match(r.stderr, /sbx: killed: memory limit 128M reached/);
+    }
+  } else {
+    // RLIMIT_DATA: the allocation fails inside (MemoryError), nothing is OOM-killed.
+    assert.is.not(r.code, 0);
+    assert.match(r.stderr, /MemoryError/);
+    assert.match(r.stderr, /--memory is a per-process RLIMIT_DATA/);
+  }
+  assertNoCgroupsOf(r.pid);
+  // Control: without the limit the same allocation succeeds, so the limit is what stopped it.
+  const free = run(['run', '-n', '-q', '--', 'python3', '-c', 'b = bytearray(1 << 30); print("survived")']);
+  assert.is(free.code, 0, free.stderr);
+  assert.is(free.stdout, 'survived\n');
+});
+
+test('--cpus 0.5 throttles a busy loop (CPU time / wall time)', () => {
+  // Two busy children: unthrottled they can use more than one CPU, so a loaded machine still
+  // leaves a clear gap between the control and the 0.5 CPU cap.
+  const loop = [
+    'import os, time, resource',
+    't = time.time()',
+    'kids = [os.fork() for _ in range(2)]',
+    'if 0 in kids:',
+    '    while time.time() - t < 2: pass',
+    '    os._exit(0)',
+    'for k in kids: os.waitpid(k, 0)',
+    'u = resource.getrusage(resource.RUSAGE_CHILDREN)',
+    'print(round((u.ru_utime + u.ru_stime) / (time.time() - t), 3))',
+  ].join('\n');
+  const limited = run(['run', '-n', '--cpus', '0.5', '--', 'python3', '-c', loop]);
+  assert.is(limited.code, 0, limited.stderr);
+  const free = run(['run', '-n', '-q', '--', 'python3', '-c', loop]);
+  assert.is(free.code, 0, free.stderr);
+  const [lr, fr] = [Number(limited.stdout), Number(free.stdout)];
+  if (IS_ROOT) {
+    assert.ok(lr <= 0.6, `ratio ${lr} under --cpus 0.5`);
+    assert.ok(fr > 0.75, `unthrottled ratio ${fr} (throttled ${lr}): the machine is too busy to tell`);
+  } else {
+    assert.match(limited.stderr, /not enforced: --cpus \(/);
+  }
+  assertNoCgroupsOf(limited.pid);
+});
+
+test('--timeout 1s ends sleep 100 in about a second with status 124; SIGTERM-proof commands get SIGKILL', () => {
+  const r = run(['run', '-n', '-q', '--timeout', '1s', '--', 'sleep', '100']);
+  assert.is(r.code, 124, r.stderr);
+  assert.match(r.stderr, /sbx: killed: timeout 1s/);
+  assert.ok(r.ms < 10_000, `took ${r.ms} ms`);
+  const stubborn = run(['run', '-n', '-q', '--timeout', '1s', '--', 'sh', '-c', 'trap "" TERM; sleep 100; echo late']);
+  assert.is(stubborn.code, 124, stubborn.stderr);
+  assert.not.match(stubborn.stdout, /late/);
+  assert.ok(stubborn.ms < 15_000, `took ${stubborn.ms} ms`);
+  assertNoCgroupsOf(r.pid);
+  assertNoCgroupsOf(stubborn.pid);
+});
+
+test('bad limit values are usage errors naming the flag', () => {
+  for (const [args, re] of [[['--memory', 'lots'], /--memory: 'lots' is not a size/], [['--timeout', '3 days'], /--timeout/], [['--pids', '0'], /--pids 0/], [['--cpus', 'x'], /--cpus x/]] as const) {
+    const r = run(['run', '-n', ...args, '--', 'true']);
+    assert.is.not(r.code, 0);
+    assert.match(r.stderr, re);
+  }
+});
+
+test('no cgroup is left after a normal exit, a failure, or SIGKILL of sbx', async () => {
+  for (const cmd of [['true'], ['sh', '-c', 'exit 7'], ['sbx-no-such-command-xyz']]) {
+    const r = run(['run', '-n', '-q', '--pids', '100', '--memory', '256M', '--', ...cmd]);
+    assert.ok([0, 7, 127].includes(r.code), `${cmd.join(' ')}: ${r.code} ${r.stderr}`);
+    assertNoCgroupsOf(r.pid);
+  }
+  // The sleep's own command line is the marker: sbx's argv holds it too, but only once the
+  // sandboxed command runs is there a process whose whole command line is this.
+  const marker = `^sleep 7777\\.${process.pid}$`;
+  const child = sbxAsync(['run', '-n', '-q', '--pids', '100', '--', 'sleep', `7777.${process.pid}`], { store, stdio: 'ignore' });
+  try {
+    assert.ok(await waitFor(() => spawnSync('pgrep', ['-f', marker]).status === 0, 15_000), 'the sandbox started');
+    const mine = sbxCgroupDirs(child.pid!);
+    if (IS_ROOT) assert.ok(mine.length > 0, 'root runs in its own cgroups');
+    else assert.equal(mine, [], 'an unprivileged user has no cgroup here');
+  } finally {
+    child.kill('SIGKILL');
+  }
+  assert.ok(await waitFor(() => spawnSync('pgrep', ['-f', marker]).status !== 0, 5000), 'sandbox processes survived SIGKILL of sbx');
+  // Nobody was left to remove them; the next sbx run sweeps cgroups whose owner is gone.
+  await waitFor(() => false, 200);
+  const next = run(['run', '-n', '-q', '--', 'true']);
+  assert.is(next.code, 0, next.stderr);
+  assertNoCgroupsOf(child.pid!);
+  assertNoCgroupsOf(next.pid);
+});
+
+test.after(() => {
+  removeCgroupDirs(made);
+});
+
+test.run();
