@@ -231,6 +231,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     if (meta.state === 'running') throw new SbxError(`sandbox ${meta.id} is in use by another sbx`, 125, 'wait for it to finish');
     if (meta.state === 'committing' || meta.state === 'committed') throw new SbxError(`sandbox ${meta.id} is being committed`, 125, `finish it with 'sbx commit ${meta.id}'`);
   } else {
+    store.sweepAbandoned();
     const { id, dir } = store.create(req.name);
     const shm = req.throwaway ? tmpfsDir(uid) : null;
     let layersDir = dir;
@@ -243,7 +244,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     meta = {
       version: 1, id, name: req.name, command: req.command, cwd: req.cwd, uid, gid,
       created: now.toISOString(), createdMs: now.getTime(), finished: null, exitStatus: null,
-      state: 'created', layersDir, layers: [], hidden: [...req.hide], binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), options,
+      state: 'created', throwaway: req.throwaway, layersDir, layers: [], hidden: [...req.hide], binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), options,
     };
   }
 

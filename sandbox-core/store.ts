@@ -130,6 +130,17 @@ export class Store {
     throw new UnknownSandboxError(ref);
   }
 
+  /**
+   * Removes throwaway (`run -n`) sandboxes whose sbx was killed before it could: their layers
+   * sit on tmpfs, in memory, and nobody will ever ask for them.
+   */
+  sweepAbandoned(): void {
+    for (const m of this.list()) {
+      if (!m.throwaway || m.runnerPid === undefined || m.runnerPid === process.pid || pidAlive(m.runnerPid)) continue;
+      try { this.remove(m); } catch { /* left for 'sbx discard' */ }
+    }
+  }
+
   /** Removes a sandbox's layers and directory. */
   remove(meta: SandboxMeta): void {
     const dirs = [this.dirOf(meta.id)];

@@ -41,6 +41,8 @@ export interface SandboxMeta {
   state: SandboxState;
   /** The sbx process running a command in it (state 'running'): commit waits until it is gone. */
   runnerPid?: number;
+  /** Made by `run -n`: nothing of it is ever kept, so if its sbx was killed it is swept away. */
+  throwaway?: boolean;
   /** Absolute directory holding the layer dirs (the sandbox dir, or a tmpfs dir for throwaway runs). */
   layersDir: string;
   layers: Layer[];

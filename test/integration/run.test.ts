@@ -206,6 +206,9 @@ test('SIGKILL of sbx mid-run leaves no process and no mount behind', async () =>
   assert.not.ok(left, 'sandbox processes survived');
   assert.is(hostOverlayCount(), before);
   assert.not.ok(existsSync(`${marker}.inside`));
+  // The killed throwaway sandbox (layers in memory) is swept by the next run.
+  assert.is(sbx(['run', '-n', '-q', '--', 'true'], { store }).code, 0);
+  assert.equal(JSON.parse(sbx(['ls', '--json'], { store }).stdout), []);
   } finally {
     child.kill('SIGKILL');
   }
