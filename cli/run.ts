@@ -8,6 +8,7 @@ import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { info, setQuiet, warn } from './output.js';
 import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
 import { randomBytes } from 'node:crypto';
+import { parseSize } from '../sandbox-core/units.js';
 import { armTimeout, parseLimitFlags } from './limit-options.js';
 import { explainEnd, prepareLimits, releaseLimits, TIMEOUT_EXIT } from '../sandbox-core/limits.js';
 
@@ -60,6 +61,7 @@ export class RunCommand extends Command {
   memory = Option.String('--memory', { description: 'Memory limit, e.g. 512M or 2G (swap included); the command is OOM-killed beyond it' });
   pids = Option.String('--pids', { description: 'Most processes and threads at once (default 4096)' });
   cpus = Option.String('--cpus', { description: 'CPU time as a number of CPUs, e.g. 0.5' });
+  disk = Option.String('--disk', { description: 'Cap what the sandbox may write (e.g. 100M): its layers live on a tmpfs of that size, so a runaway writer gets ENOSPC inside' });
   ioWeight = Option.String('--io-weight', { description: 'Relative disk I/O weight 1-10000 (default 100) where the controller exists' });
   timeout = Option.String('--timeout', { description: 'Stop the command after DURATION (30s, 2m): SIGTERM, then SIGKILL 2s later; exit status 124' });
   device = Option.Array('--device', [], { description: 'HOST[:INSIDE][:rwm] add a host device node to /dev inside and to the device allowlist (repeatable)' });
@@ -98,6 +100,10 @@ export class RunCommand extends Command {
       const what = [secretHide.length ? `${secretHide.length} credential paths hidden` : '', w.dropped.length ? `${w.dropped.length} token-like variables dropped (${w.dropped.join(', ')})` : ''].filter(Boolean).join(', ');
       if (what) info(`secrets: ${what}${this.hideSecrets ? '' : '; --allow-secrets keeps them'}`);
     }
+    let diskBytes: number | null = null;
+    if (this.disk !== undefined) {
+      try { diskBytes = parseSize(this.disk); } catch (e) { throw new UsageError(`--disk: ${(e as Error).message}`); }
+    }
     const limitsReq = parseLimitFlags({ memory: this.memory, pids: this.pids, cpus: this.cpus, ioWeight: this.ioWeight, timeout: this.timeout, device: this.device });
     const limits = prepareLimits(limitsReq, randomBytes(4).toString('hex'));
     let disarm: (() => boolean) | null = null;
@@ -121,6 +127,7 @@ export class RunCommand extends Command {
         pty,
         onNotice: (line) => warn(line),
         limitOps: limits.ops,
+        diskBytes,
         onSpawn: (pid) => { if (limitsReq.timeoutMs !== undefined) disarm = armTimeout(pid, limitsReq.timeoutMs); },
       });
       timedOut = (disarm as (() => boolean) | null)?.() ?? false;

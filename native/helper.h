@@ -42,6 +42,10 @@ int devbpf_attach(const char *cgroup_dir, const unsigned char *insns, size_t len
 int sandbox_main(int spec_fd, int status_fd);
 int xattr_main(int argc, char **argv);
 
+/* copytree.c: copies the tree under `src` into `dst` (both open directories); -1 with errno
+ * and the failing relative path on error. */
+int copy_tree(int src, int dst, char *failed_path, size_t failed_len);
+
 /* Free-on-scope-exit helpers in bubblewrap's style. */
 static inline void cleanup_freep(void *p) { void **pp = (void **)p; extern void free(void *); free(*pp); }
 static inline void cleanup_closep(int *fd) { extern int close(int); if (*fd >= 0) close(*fd); }

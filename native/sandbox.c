@@ -54,6 +54,8 @@ struct config {
   struct spec_op *devbpf[8]; size_t n_devbpf;
   const char *hostname, *stage, *cwd;
   int build_outside;            /* root: build the view before entering the user namespace */
+  const char *disk_mount, *disk_size; /* --disk: layers live on a tmpfs of this size meanwhile */
+  const char *disk_layers[MAX_LIST]; size_t n_disk_layers;
   int setid; uid_t inside_uid; gid_t inside_gid;
   char *argv[4096]; size_t argc;
   char *envp[4096]; size_t envc;
@@ -115,6 +117,8 @@ static void load_config(struct spec *s) {
     else if (!strcmp(n, "new_cgroupns")) cfg.new_cgroupns = 1;
     else if (!strcmp(n, "stage")) cfg.stage = a[0];
     else if (!strcmp(n, "build_outside")) cfg.build_outside = 1;
+    else if (!strcmp(n, "disk_tmpfs")) { cfg.disk_mount = a[0]; cfg.disk_size = a[1]; }
+    else if (!strcmp(n, "disk_layer")) ADD(cfg.disk_layers, cfg.n_disk_layers, MAX_LIST, a[0], "disk layers");
     else if (!strcmp(n, "setid")) {
       char *e1 = NULL, *e2 = NULL;
       unsigned long u = strtoul(a[0], &e1, 10), g = strtoul(a[1], &e2, 10);
@@ -399,8 +403,56 @@ static void bring_loopback_up(void) {
   if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) die_step("loopback", "lo", errno);
 }
 
+/* --disk: the layers are copied onto a tmpfs of the given size, so a runaway writer gets
+ * ENOSPC inside while the host disk is untouched, and copied back after the command. The fds
+ * are opened before pivot_root hides both places. */
+static int disk_fd = -1, disk_parent_fd = -1;
+
+static const char *base_name(const char *p) {
+  const char *s = strrchr(p, '/');
+  return s ? s + 1 : p;
+}
+
+static void disk_setup(void) {
+  char data[128];
+  snprintf(data, sizeof data, "size=%s,mode=0700", cfg.disk_size);
+  if (mount("tmpfs", cfg.disk_mount, "tmpfs", MS_NOSUID | MS_NODEV, data) < 0) die_step("disk-tmpfs", cfg.disk_mount, errno);
+  disk_fd = open(cfg.disk_mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (disk_fd < 0) die_step("disk-tmpfs", cfg.disk_mount, errno);
+  for (size_t i = 0; i < cfg.n_disk_layers; i++) {
+    const char *layer = cfg.disk_layers[i], *name = base_name(layer);
+    if (disk_parent_fd < 0) {
+      char parent[4096];
+      snprintf(parent, sizeof parent, "%.*s", (int)(name - layer), layer);
+      disk_parent_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (disk_parent_fd < 0) die_step("disk-copy-in", parent, errno);
+    }
+    autoclose int src = open(layer, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (src < 0) die_step("disk-copy-in", layer, errno);
+    if (mkdirat(disk_fd, name, 0700) < 0) die_step("disk-copy-in", name, errno);
+    autoclose int dst = openat(disk_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char failed[4096];
+    if (dst < 0 || copy_tree(src, dst, failed, sizeof failed) < 0) die_step("disk-copy-in", dst < 0 ? name : failed, errno);
+  }
+}
+
+/* After the command: each layer's new state goes to LAYER.out beside it (sbx swaps them). */
+static void disk_copy_out(void) {
+  for (size_t i = 0; i < cfg.n_disk_layers; i++) {
+    const char *name = base_name(cfg.disk_layers[i]);
+    char out[512], failed[4096] = "";
+    snprintf(out, sizeof out, "%s.out", name);
+    autoclose int src = openat(disk_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int ok = src >= 0 && mkdirat(disk_parent_fd, out, 0700) == 0;
+    autoclose int dst = ok ? openat(disk_parent_fd, out, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (!ok || dst < 0 || copy_tree(src, dst, failed, sizeof failed) < 0)
+      status_send("disk-copy-failed", "%d %s/%s", errno, name, failed);
+  }
+}
+
 static void build_root(void) {
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die_step("make-private", "/", errno);
+  if (cfg.disk_mount) disk_setup();
   /* Whiteouts are made in upper layers before anything is mounted over them. */
   for (size_t i = 0; i < cfg.n_fs_ops; i++)
     if (!strcmp(cfg.fs_ops[i]->name, "whiteout")) apply_fs_op(cfg.fs_ops[i]);
@@ -625,6 +677,7 @@ static void __attribute__((noreturn)) init_main(int sync_fd) {
     pid_t w;
     while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
       if (w != inner) continue;
+      if (cfg.disk_mount && !cfg.build_outside) disk_copy_out();
       /* Our exit takes the daemons (and any stray process) with it. */
       if (WIFSIGNALED(st)) {
         status_send("init-killed", "%d", WTERMSIG(st));
@@ -798,6 +851,7 @@ int sandbox_main(int spec_fd, int status_fd) {
     if (done) break;
   }
   if (have_termios) tcsetattr(0, TCSADRAIN, &saved);
+  if (cfg.disk_mount && cfg.build_outside) disk_copy_out();
   if (WIFSIGNALED(st)) {
     status_send("init-killed", "%d", WTERMSIG(st));
     return 128 + WTERMSIG(st);

@@ -23,7 +23,7 @@ static const struct { const char *name; int nargs; } op_table[] = {
   {"stage", 1}, {"whiteout", 1}, {"mkdir", 2}, {"symlink", 2}, {"overlay", 6},
   {"fuse_overlay", 6}, {"bind", 3}, {"tmpfs", 3}, {"proc", 1}, {"devpts", 1},
   {"remount_ro", 1}, {"ro_recursive", 1}, {"chmod", 2}, {"chown", 3},
-  {"build_outside", 0}, {"setid", 2},
+  {"build_outside", 0}, {"setid", 2}, {"disk_tmpfs", 2}, {"disk_layer", 1},
   /* the process */
   {"cwd", 1}, {"arg", 1}, {"env", 1}, {"rlimit", 3}, {"pty", 0}, {"seccomp", 1},
 };

@@ -21,6 +21,8 @@ export interface LaunchResult {
   outcome: LaunchOutcome;
   /** Mounts that could not be overlaid and were made read-only instead. */
   readOnlyFallbacks: Array<{ path: string; errno: number }>;
+  /** --disk: layers that could not be copied back from the tmpfs. */
+  diskCopyFailures: Array<{ path: string; errno: number }>;
   started: boolean;
 }
 
@@ -33,9 +35,10 @@ function unescapeStatus(s: string): string {
   return s.replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
-export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; started: boolean } {
+export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; diskCopyFailures: LaunchResult['diskCopyFailures']; started: boolean } {
   let outcome: LaunchOutcome | null = null;
   const fallbacks: LaunchResult['readOnlyFallbacks'] = [];
+  const diskCopyFailures: LaunchResult['diskCopyFailures'] = [];
   let started = false;
   for (const line of text.split('\n')) {
     if (!line) continue;
@@ -48,6 +51,11 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       case 'signal': outcome = { kind: 'signaled', signal: Number(rest) }; break;
       case 'exec-error': outcome = { kind: 'exec-failed', errno: Number(rest) }; break;
       case 'init-killed': outcome ??= { kind: 'helper-died', detail: `the sandbox's init was killed by signal ${rest}` }; break;
+      case 'disk-copy-failed': {
+        const m = /^(\d+) (.*)$/.exec(rest);
+        if (m) diskCopyFailures.push({ errno: Number(m[1]), path: m[2]! });
+        break;
+      }
       case 'warn': {
         const m = /^overlay (\d+) (.*)$/.exec(rest);
         if (m) fallbacks.push({ errno: Number(m[1]), path: m[2]! });
@@ -68,7 +76,7 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       default: break;
     }
   }
-  return { outcome, fallbacks, started };
+  return { outcome, fallbacks, diskCopyFailures, started };
 }
 
 export function assertHelperBuilt(): void {
@@ -118,11 +126,11 @@ export function launch(spec: Buffer, hooks: LaunchHooks = {}): Promise<LaunchRes
     const finish = (): void => {
       if (!statusDone || !exitInfo) return;
       for (const [s, h] of handlers) process.off(s, h);
-      const { outcome, fallbacks, started } = parseStatusLines(status);
+      const { outcome, fallbacks, diskCopyFailures, started } = parseStatusLines(status);
       const fallbackOutcome: LaunchOutcome = exitInfo.signal
         ? { kind: 'helper-died', detail: `the helper was killed by ${exitInfo.signal}` }
         : { kind: 'helper-died', detail: `the helper exited with status ${exitInfo.code} without reporting` };
-      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, started });
+      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, diskCopyFailures, started });
     };
     statusStream.on('end', () => { statusDone = true; finish(); });
     statusStream.on('error', () => { statusDone = true; finish(); });

@@ -1,7 +1,7 @@
 // One `sbx run`: plan the view, prepare the store and layers, build the spec, launch the
 // helper, and record the result. Nothing slow (walking the filesystem, loading the diff
 // library) happens before the command starts.
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, statfsSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmdirSync, statfsSync, utimesSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { SbxError } from './errors.js';
@@ -13,7 +13,7 @@ import { precopyEmptyUnreadable } from './precopy.js';
 import { assignEngines, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { encodeSpec, describeSpec, type SpecOp } from './spec.js';
-import { ensurePrivateDir, Store } from './store.js';
+import { ensurePrivateDir, removeTree, Store } from './store.js';
 import type { Layer, RunOptionsRecord, SandboxMeta } from './types.js';
 
 export interface BindRequest { host: string; inside: string; readOnly: boolean }
@@ -38,6 +38,8 @@ export interface RunRequest {
   inSandbox: SandboxMeta | null;
   /** Give the command its own pseudo-terminal (stdin and stdout are terminals). */
   pty: boolean;
+  /** --disk: the layers live on a tmpfs of this many bytes during the run. */
+  diskBytes?: number | null;
   /** Extra spec ops from resource limits and devices (cgroup_procs, cgroup_write, devbpf, rlimit, and bind for --device), applied by the helper. */
   limitOps?: SpecOp[];
   onSpawn?: (pid: number) => void;
@@ -93,7 +95,7 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
   }
 }
 
-function viewOps(units: EngineUnit[], meta: SandboxMeta, throwaway: boolean, fuseBinary: string | null, shift: IdShift | null, notice: (l: string) => void): SpecOp[] {
+function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, throwaway: boolean, fuseBinary: string | null, shift: IdShift | null, notice: (l: string) => void): SpecOp[] {
   const ops: SpecOp[] = [];
   // Built outside the user namespace, sbx's own directories belong to root inside.
   const own = (path: string): SpecOp[] => (shift ? [{ op: 'chown', args: [path, String(shift.uid), String(shift.gid)] }] : []);
@@ -109,7 +111,7 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, throwaway: boolean, fus
         break;
       case 'overlay': {
         const l = layerOf.get(u.path)!;
-        const base = join(meta.layersDir, l.dir);
+        const base = join(layerBase, l.dir);
         // A kernel overlay stacked on a fuse one (the user's home inside /home) needs no mkdir.
         if (!units.some((o) => o.kind === 'overlay' && o !== u && u.path.startsWith(o.path + '/'))) ops.push({ op: 'mkdir', args: [u.path, '755'] });
         if (l.format === 'fuse' && fuseBinary) {
@@ -190,6 +192,18 @@ function sandboxEnv(env: NodeJS.ProcessEnv): string[] {
     .map(([k, v]) => `${k}=${v}`);
 }
 
+/** After a --disk run: each layer's copy from the tmpfs (LAYER.out) replaces the layer. */
+function adoptDiskCopies(meta: SandboxMeta, diskDir: string, result: LaunchResult, notice: (l: string) => void): void {
+  for (const f of result.diskCopyFailures) notice(`could not copy ${f.path} back from the --disk tmpfs (${errnoName(f.errno)}): the change list may miss changes there`);
+  for (const l of meta.layers) {
+    const dir = join(meta.layersDir, l.dir);
+    if (!existsSync(`${dir}.out`)) continue;
+    removeTree(dir);
+    renameSync(`${dir}.out`, dir);
+  }
+  rmdirSync(diskDir);
+}
+
 /** The exit status `sbx run` reports for an outcome (Docker's convention). */
 export function exitStatusOf(o: LaunchOutcome): number {
   switch (o.kind) {
@@ -266,6 +280,14 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   precopyEmptyUnreadable(meta.layers, meta.layersDir);
   const stage = join(meta.layersDir, 'root');
   mkdirSync(stage, { recursive: true, mode: 0o700 });
+  // --disk: the helper copies the layers onto a tmpfs of that size and back afterwards.
+  const diskDir = req.diskBytes ? join(meta.layersDir, 'disk') : null;
+  const diskOps: SpecOp[] = [];
+  if (diskDir && req.diskBytes) {
+    mkdirSync(diskDir, { recursive: true, mode: 0o700 });
+    diskOps.push({ op: 'disk_tmpfs', args: [diskDir, String(req.diskBytes)] });
+    for (const l of meta.layers) diskOps.push({ op: 'disk_layer', args: [join(meta.layersDir, l.dir)] });
+  }
 
   const ops: SpecOp[] = [
     ...idmap.ops,
@@ -274,7 +296,8 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     { op: 'new_cgroupns', args: [] },
     { op: 'hostname', args: [`sbx-${meta.id}`] },
     { op: 'stage', args: [stage] },
-    ...viewOps(units, meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, notice),
+    ...diskOps,
+    ...viewOps(units, meta, diskDir ?? meta.layersDir, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, notice),
     // sbx's own store is not the sandbox's business (and holds other sandboxes' layers).
     ...(existsSync(store.root) ? [{ op: 'tmpfs', args: [store.root, 'mode=0000,size=0', 'ro'] } as SpecOp] : []),
     ...hideOps(req.hide),
@@ -302,6 +325,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     meta.state = 'saved';
   }
   const durationMs = Date.now() - started;
+  if (diskDir) adoptDiskCopies(meta, diskDir, result, notice);
   for (const f of result.readOnlyFallbacks) notice(`${f.path} could not be overlaid (${errnoName(f.errno)}): it was read-only inside`);
   const o = result.outcome;
   if (o.kind === 'setup-failed' && (o.step === 'idmap-lower' || o.step === 'idmap-userns') && !req.mapRoot) {
