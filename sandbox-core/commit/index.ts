@@ -1,5 +1,6 @@
 // Commit a sandbox: scan (or take the reviewed change list), plan, journal, apply, and remove
 // the sandbox only when everything it changed is now on the host.
+import { pidAlive as storePidAlive } from '../store.js';
 import type { Store } from '../store.js';
 import type { SandboxMeta } from '../types.js';
 import type { Change } from '../changes/types.js';
@@ -43,9 +44,9 @@ export interface CommitReport {
   unselected: number;
 }
 
+/** A pid that is not ours and still runs (our own pid is a journal we are resuming). */
 function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  return pid !== process.pid && storePidAlive(pid);
 }
 
 const b64 = (p: string) => Buffer.from(p, 'latin1').toString('base64');
