@@ -156,7 +156,11 @@ export function planCgroups(input: PlanInput): CgroupPlan {
     else if (v2Offered.includes(c)) { controllers[c] = { ok: true, version: 2, parent: v2Parent }; v2Enable.push(c); }
     else controllers[c] = { ok: false, why: `cgroup v2 at ${v2Parent} does not offer ${c} (it has: ${v2Offered.join(' ') || 'none'})` };
   }
-  const devicesV1 = v1Placement('devices') ?? { ok: false, why: 'no cgroup v1 devices hierarchy' };
+  // Writing devices.allow/deny needs CAP_SYS_ADMIN in the host, like loading a program.
+  const v1Devices = v1Placement('devices') ?? { ok: false, why: 'no cgroup v1 devices hierarchy' };
+  const devicesV1: Placement = v1Devices.ok && !input.canBpf
+    ? { ok: false, why: `the cgroup v1 devices controller needs CAP_SYS_ADMIN in the host, which ${who} lacks` }
+    : v1Devices;
   let devicesBpf: Placement;
   if (!v2Parent) devicesBpf = { ok: false, why: v2Why };
   else if (!input.canBpf) devicesBpf = { ok: false, why: `loading a cgroup device program needs CAP_SYS_ADMIN in the host, which ${who} lacks` };
@@ -170,12 +174,18 @@ export function hasSysAdmin(status = realCgroupFs.read('/proc/self/status') ?? '
   return !!m && ((BigInt(`0x${m[1]}`) >> 21n) & 1n) === 1n;
 }
 
+function inInitialUserNamespace(): boolean {
+  return /^\s*0\s+0\s+4294967295\s*$/.test(realCgroupFs.read('/proc/self/uid_map') ?? '');
+}
+
 export function currentPlan(): CgroupPlan {
   return planCgroups({
     mountinfo: realCgroupFs.read('/proc/self/mountinfo') ?? '',
     procCgroup: realCgroupFs.read('/proc/self/cgroup') ?? '',
     uid: process.getuid!(),
-    canBpf: hasSysAdmin(),
+    // Capabilities count in the host only in its initial user namespace (root in a container
+    // has them over its own namespace alone).
+    canBpf: hasSysAdmin() && inInitialUserNamespace(),
   });
 }
 

@@ -73,6 +73,8 @@ test('user namespaces refused: exit 125 and the command never runs', () => {
   assert.is(r.status, 125, r.stderr);
   assert.not.match(r.stdout, 'COMMAND-RAN');
   oneLine(r.stderr);
+  // The line names the cause and the fix.
+  assert.match(r.stderr, /cannot create a user namespace .*sysctl/);
 });
 
 test.run();
