@@ -30,14 +30,15 @@ function cacheKey(ref: string, arch: string): string | null {
   return h.digest('hex').slice(0, 32);
 }
 
-function hostArch(): string {
-  return process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+/** Our compiler's name for this machine, or null where it has no tables (the compiler then refuses). */
+function hostArch(): string | null {
+  return process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : null;
 }
 
 export async function loadSeccomp(ref: string): Promise<Buffer> {
   const arch = hostArch();
   let key: string | null = null;
-  try { key = cacheKey(ref, arch); } catch { key = null; }
+  try { key = arch ? cacheKey(ref, arch) : null; } catch { key = null; }
   const file = key ? join(cacheDir(), `seccomp-${ref}-${arch}-${key}.bpf`) : null;
   if (file) {
     try {
