@@ -71,6 +71,30 @@ test('nested mounts are visible with their content', () => {
   assert.is(r.stdout.trim().split('\n').sort().join('\n'), expected);
 });
 
+test('a mount that cannot be overlaid is read-only inside, said in one line, never empty', () => {
+  if (!IS_ROOT) return; // needs mounts on the host to set up
+  // Overlays stack at most two deep: an overlay of an overlay of an overlay is refused.
+  const base = join(canary, 'stack');
+  for (const d of ['lower', 'u1', 'w1', 'a', 'u2', 'w2', 'b']) mkdirSync(join(base, d), { recursive: true });
+  writeFileSync(join(base, 'lower', 'content.txt'), 'deep\n');
+  const mounted: string[] = [];
+  try {
+    const m1 = spawnSync('mount', ['-t', 'overlay', 'sbx-t1', '-o', `lowerdir=${base}/lower,upperdir=${base}/u1,workdir=${base}/w1`, `${base}/a`]);
+    assert.is(m1.status, 0, 'first overlay');
+    mounted.push(`${base}/a`);
+    const m2 = spawnSync('mount', ['-t', 'overlay', 'sbx-t2', '-o', `lowerdir=${base}/a,upperdir=${base}/u2,workdir=${base}/w2`, `${base}/b`]);
+    assert.is(m2.status, 0, 'second overlay');
+    mounted.push(`${base}/b`);
+    const r = sbx(['run', '-n', '--', 'sh', '-c', `cat ${base}/b/content.txt; echo x > ${base}/b/new 2>/dev/null || echo refused`], { store });
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, 'deep\nrefused\n');
+    assert.match(r.stderr, new RegExp(`${base}/b could not be overlaid .*read-only inside`));
+    assert.not.ok(existsSync(join(base, 'b', 'new')));
+  } finally {
+    for (const m of mounted.reverse()) spawnSync('umount', [m]);
+  }
+});
+
 test('top-level layout of / is the same inside', () => {
   const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', 'cd /; for f in $(ls -A /); do f=/$f; if [ -L "$f" ]; then echo "$f -> $(readlink "$f")"; else echo "$f"; fi; done'], { store });
   assert.is(r.code, 0, r.stderr);
