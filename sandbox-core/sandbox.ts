@@ -3,7 +3,7 @@
 // library) happens before the command starts.
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmdirSync, statfsSync, utimesSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { SbxError } from './errors.js';
 import { chooseIdMapping, type IdShift } from './idmap.js';
 import { errnoName, launch, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
@@ -175,11 +175,37 @@ function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null): Spe
   ];
 }
 
-function hideOps(paths: string[]): SpecOp[] {
+/**
+ * --hide: inside an overlaid directory the path gets a whiteout in the upper layer, so it is
+ * absent inside, as if deleted (the change list never reports it). Where that cannot be
+ * (an overlay's own root, a read-only bind, a path the sandbox already wrote), the path is
+ * covered instead: an empty unreadable read-only tmpfs, or /dev/null for a file.
+ */
+function hideOps(paths: string[], meta: SandboxMeta, owner: (st: { uid: number; gid: number }) => { uid: number; gid: number } | null): SpecOp[] {
   const ops: SpecOp[] = [];
   for (const p of paths) {
     let st;
     try { st = lstatSync(p); } catch { continue; }
+    const layer = meta.layers.filter((l) => p.startsWith(l.target === '/' ? '/' : `${l.target}/`)).sort((a, b) => b.target.length - a.target.length)[0];
+    const upper = layer ? join(meta.layersDir, layer.dir, 'upper') : null;
+    const whiteout = layer && upper ? join(upper, relative(layer.target, p)) : null;
+    if (layer && upper && whiteout && !existsSync(whiteout)) {
+      // The parents must exist in the layer, looking like the host's.
+      let host = layer.target, up = upper;
+      for (const part of relative(layer.target, dirname(p)).split('/').filter(Boolean)) {
+        host = join(host, part);
+        up = join(up, part);
+        if (existsSync(up)) continue;
+        const hst = lstatSync(host);
+        mkdirSync(up, { mode: 0o700 });
+        chmodSync(up, hst.mode & 0o7777);
+        const o = owner(hst);
+        if (o) chownSync(up, o.uid, o.gid);
+        utimesSync(up, hst.atimeMs / 1000, hst.mtimeMs / 1000);
+      }
+      ops.push({ op: 'whiteout', args: [whiteout] });
+      continue;
+    }
     if (st.isDirectory()) ops.push({ op: 'tmpfs', args: [p, 'mode=0000,size=0', 'ro'] });
     else ops.push({ op: 'bind', args: ['/dev/null', p, 'ro'] });
   }
@@ -300,7 +326,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     ...viewOps(units, meta, diskDir ?? meta.layersDir, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, notice),
     // sbx's own store is not the sandbox's business (and holds other sandboxes' layers).
     ...(existsSync(store.root) ? [{ op: 'tmpfs', args: [store.root, 'mode=0000,size=0', 'ro'] } as SpecOp] : []),
-    ...hideOps(req.hide),
+    ...hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: st.uid + idmap.shift.uid, gid: st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid })),
     ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, `rec${b.readOnly ? ',ro' : ''}${idmap.shift ? ',idmap' : ''}`] })),
     // --device nodes, bound into the minimal /dev.
     ...(req.limitOps ?? []).filter((o) => o.op === 'bind'),

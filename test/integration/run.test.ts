@@ -166,13 +166,15 @@ test('--in sees the earlier changes of a saved sandbox', () => {
   }
 });
 
-test('--hide makes a path unreadable; --bind writes through to the host', () => {
+test('--hide makes a path absent inside (not a change); --bind writes through to the host', () => {
   const secret = join(canary, 'secret');
   mkdirSync(secret);
   writeFileSync(join(secret, 'key'), 'hunter2');
-  const hidden = sbx(['run', '-n', '-q', '--hide', secret, '--', 'sh', '-c', `cat ${secret}/key || echo denied`], { store });
+  const hidden = sbx(['run', '-n', '--hide', secret, '--', 'sh', '-c', `cat ${secret}/key || echo denied; test -e ${secret} || echo absent`], { store });
   assert.is(hidden.code, 0, hidden.stderr);
   assert.not.match(hidden.stdout, /hunter2/);
+  assert.match(hidden.stdout, /denied\nabsent/);
+  assert.match(hidden.stderr, /no changes/);
   const out = join(canary, 'out');
   mkdirSync(out);
   const bound = sbx(['run', '-n', '-q', '--bind', out, '--', 'sh', '-c', `echo through > ${out}/x`], { store });
