@@ -4,7 +4,8 @@
 // protect: sbx copies such files of the package managers' state directories into the layer
 // beforehand, with the host's mode and times, so they are no change unless the command
 // changes them.
-import { accessSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, utimesSync, chmodSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, lstatSync, openSync, readdirSync, utimesSync } from 'node:fs';
+import { ensureUpperDirs } from './layer-dirs.js';
 import { join, relative } from 'node:path';
 import type { Layer } from './types.js';
 
@@ -15,22 +16,6 @@ export const PRECOPY_DIRS = [
 
 function unreadable(path: string): boolean {
   try { accessSync(path, constants.R_OK); return false; } catch { return true; }
-}
-
-/** Makes `dir` (and its parents up to the layer root) exist in the upper, like the host's. */
-function ensureUpperDir(upperRoot: string, target: string, dir: string): void {
-  const rel = relative(target, dir);
-  if (!rel) return;
-  let host = target, up = upperRoot;
-  for (const part of rel.split('/')) {
-    host = join(host, part);
-    up = join(up, part);
-    if (existsSync(up)) continue;
-    const st = lstatSync(host);
-    mkdirSync(up, { mode: 0o700 });
-    chmodSync(up, st.mode & 0o7777);
-    utimesSync(up, st.atimeMs / 1000, st.mtimeMs / 1000);
-  }
 }
 
 /** Returns how many files were copied. */
@@ -50,7 +35,7 @@ export function precopyEmptyUnreadable(layers: Layer[], layersDir: string, dirs 
         if (!st.isFile() || st.size !== 0 || !unreadable(host)) continue;
         const up = join(upperRoot, relative(layer.target, host));
         if (existsSync(up)) continue;
-        ensureUpperDir(upperRoot, layer.target, dir);
+        ensureUpperDirs(upperRoot, layer.target, dir);
         closeSync(openSync(up, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600));
         chmodSync(up, st.mode & 0o7777);
         // Seconds as a float keep the host's sub-millisecond time (a Date would drop it).

@@ -10,6 +10,7 @@ import { errnoName, launch, userNamespaceHint, type LaunchOutcome, type LaunchRe
 import { parseMountInfo, visibleMounts } from './mountinfo.js';
 import { planView } from './plan.js';
 import { precopyEmptyUnreadable } from './precopy.js';
+import { ensureUpperDirs, type LayerOwner } from './layer-dirs.js';
 import { assignEngines, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { encodeSpec, describeSpec, type SpecOp } from './spec.js';
@@ -181,7 +182,7 @@ function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null): Spe
  * (an overlay's own root, a read-only bind, a path the sandbox already wrote), the path is
  * covered instead: an empty unreadable read-only tmpfs, or /dev/null for a file.
  */
-function hideOps(paths: string[], meta: SandboxMeta, owner: (st: { uid: number; gid: number }) => { uid: number; gid: number } | null): SpecOp[] {
+function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner): SpecOp[] {
   const ops: SpecOp[] = [];
   for (const p of paths) {
     let st;
@@ -190,19 +191,7 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: (st: { uid: number; 
     const upper = layer ? join(meta.layersDir, layer.dir, 'upper') : null;
     const whiteout = layer && upper ? join(upper, relative(layer.target, p)) : null;
     if (layer && upper && whiteout && !existsSync(whiteout)) {
-      // The parents must exist in the layer, looking like the host's.
-      let host = layer.target, up = upper;
-      for (const part of relative(layer.target, dirname(p)).split('/').filter(Boolean)) {
-        host = join(host, part);
-        up = join(up, part);
-        if (existsSync(up)) continue;
-        const hst = lstatSync(host);
-        mkdirSync(up, { mode: 0o700 });
-        chmodSync(up, hst.mode & 0o7777);
-        const o = owner(hst);
-        if (o) chownSync(up, o.uid, o.gid);
-        utimesSync(up, hst.atimeMs / 1000, hst.mtimeMs / 1000);
-      }
+      ensureUpperDirs(upper, layer.target, dirname(p), owner);
       ops.push({ op: 'whiteout', args: [whiteout] });
       continue;
     }
