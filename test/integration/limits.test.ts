@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { CI, IS_ROOT, SBX, makeStore, sbx, sbxAsync } from '../helpers/sbx.js';
+import { CI, IS_ROOT, SBX, makeStore, sbxAsync } from '../helpers/sbx.js';
 import { removeCgroupDirs, sbxCgroupDirs } from '../helpers/cgroups.js';
 
 const store = makeStore();

@@ -8,7 +8,7 @@ import { createServer, connect, type Server } from 'node:net';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IS_ROOT, makeStore, sbx } from '../helpers/sbx.js';
+import { IS_ROOT, makeStore } from '../helpers/sbx.js';
 import { compileC, probeResults, removeCompiled } from '../helpers/native.js';
 
 const store = makeStore();

@@ -10,9 +10,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { compile, decide, actionValue } from '../../policies/seccomp/compiler.js';
 import { loadPolicy, type ResolvedPolicy } from '../../policies/seccomp/load.js';
 import { parsePolicy, type ArgCondition } from '../../policies/seccomp/policy.js';
