@@ -1,6 +1,7 @@
 // sbx commit: apply a saved sandbox's changes to the host (see docs/changes.md).
 import { Command, Option } from 'clipanion';
-import { Store } from '../sandbox-core/store.js';
+import { resolveAnywhere, type Store } from '../sandbox-core/store.js';
+import { join } from 'node:path';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 import { commitSandbox, type CommitOptions, type CommitReport } from '../sandbox-core/commit/index.js';
 import { display } from '../sandbox-core/changes/bpath.js';
@@ -40,7 +41,9 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   bad('Not committed', [...r.plan.skipped, ...(r.result?.failed ?? [])]);
   bad('Permission denied', r.plan.denied);
   if (r.plan.denied.length && process.geteuid?.() !== 0) {
-    info(`to commit those as root: sudo SBX_HOME=${store.root} sbx commit ${ref}`);
+    // Under sudo, sbx finds the invoking user's store by itself, if it is in the default place.
+    const defaultStore = !!process.env.HOME && store.root === join(process.env.HOME, '.local', 'state', 'sbx');
+    info(`to commit those as root: ${defaultStore ? '' : `sudo SBX_HOME=${store.root} `}${defaultStore ? 'sudo ' : ''}sbx commit ${ref}`);
   }
   const res = r.result;
   if (res) {
@@ -81,8 +84,7 @@ export class CommitCommand extends Command {
   keepSetuid = Option.Boolean('--keep-setuid', false, { description: 'As root: keep setuid/setgid bits and file capabilities (security.capability)' });
 
   override async execute(): Promise<number> {
-    const store = new Store();
-    const meta = store.resolve(this.ref);
+    const { store, meta } = resolveAnywhere(this.ref);
     return commitWithReport(store, meta, { only: this.only, exclude: this.exclude, force: this.force, dryRun: this.dryRun, keepSetuid: this.keepSetuid }, this.context.stdout);
   }
 }

@@ -1,7 +1,7 @@
 // sbx diff: what a saved sandbox changed, as a summary with unified diffs, --stat,
 // --name-only or --json.
 import { Command, Option } from 'clipanion';
-import { Store } from '../sandbox-core/store.js';
+import { resolveAnywhere } from '../sandbox-core/store.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import { stdoutColors, warn } from './output.js';
 import { changesJson, countLine, renderDiffs, renderNameOnly, renderStat, renderSummary } from './render-changes.js';
@@ -37,8 +37,7 @@ export class DiffCommand extends Command {
   exclude = Option.Array('--exclude', [], { description: 'Leave out paths matching GLOB (repeatable)' });
 
   override async execute(): Promise<number> {
-    const store = new Store();
-    const meta = store.resolve(this.ref);
+    const { meta } = resolveAnywhere(this.ref);
     const progress = progressLine();
     const scan = scanSandbox(meta, {
       only: this.only, exclude: this.exclude, paths: this.pathArgs.map((p) => resolve(p)),

@@ -39,6 +39,31 @@ export function validateName(name: string): void {
   }
 }
 
+/**
+ * Under sudo without SBX_HOME, the store of the user who ran sudo: `sudo sbx commit ID` is how
+ * an ordinary user commits system paths of a sandbox they made.
+ */
+export function sudoUserStore(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (process.getuid?.() !== 0 || env.SBX_HOME || !env.SUDO_USER || !env.SUDO_UID || env.SUDO_UID === '0') return null;
+  let passwd: string;
+  try { passwd = readFileSync('/etc/passwd', 'utf8'); } catch { return null; }
+  const entry = passwd.split('\n').map((l) => l.split(':')).find((f) => f[0] === env.SUDO_USER && f[2] === env.SUDO_UID);
+  return entry && entry[5] ? join(entry[5], '.local', 'state', 'sbx') : null;
+}
+
+/** Finds a sandbox in our store, or under sudo in the invoking user's; with the store it is in. */
+export function resolveAnywhere(ref: string): { store: Store; meta: SandboxMeta } {
+  const own = new Store();
+  try {
+    return { store: own, meta: own.resolve(ref) };
+  } catch (e) {
+    const other = sudoUserStore();
+    if (!(e instanceof UnknownSandboxError) || !other) throw e;
+    const store = new Store(other);
+    return { store, meta: store.resolve(ref) };
+  }
+}
+
 export function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
