@@ -58,17 +58,35 @@ function inside(args: string[], probes: string[]): Map<string, string> {
   return probeResults(r.stdout);
 }
 
+/**
+ * Some hypervisors fault `int $0x80` from a 64-bit task before any syscall entry (SIGSEGV on the
+ * host itself): there the 32-bit entry is closed by the machine, seccomp never sees it, and the
+ * same fault inside is the only honest expectation. Elsewhere it must reach seccomp (SIGSYS).
+ */
+function int80Expected(): string[] {
+  const host = probeResults(spawnSync(probe, ['int80-getpid'], { encoding: 'utf8' }).stdout).get('int80-getpid');
+  return host === 'signal 11' ? [SIGSYS, 'signal 11'] : [SIGSYS];
+}
+
 test('control: on the host, nothing stops the probes', () => {
   const names = ['unshare-user', 'clone-newuser', 'clone-newuser-hi', 'clone3-newuser', 'keyctl-user-keyring', 'int80-getpid', 'io-uring-setup', 'perf-event-open'];
   const r = spawnSync(probe, names, { encoding: 'utf8' });
   const got = probeResults(r.stdout);
-  for (const n of names) assert.is(got.get(n), 'ok', `${n} on the host: ${got.get(n)}`);
+  for (const n of names) {
+    if (n === 'int80-getpid' && got.get(n) === 'signal 11') {
+      console.log('  (this machine faults int $0x80 from 64-bit code on the host: the 32-bit entry is closed before seccomp)');
+      continue;
+    }
+    assert.is(got.get(n), 'ok', `${n} on the host: ${got.get(n)}`);
+  }
 });
 
 for (const policy of ['default', 'strict']) {
   test(`kernel attack surface is refused inside (--policy ${policy})`, () => {
     const got = inside(['--policy', policy], Object.keys(EXPECTED));
-    const wrong = Object.entries(EXPECTED).filter(([n, want]) => got.get(n) !== want).map(([n, want]) => `${n}: got ${got.get(n)}, want ${want}`);
+    const int80 = int80Expected();
+    const ok = (n: string, want: string) => (n.startsWith('int80-') ? int80.includes(got.get(n) ?? '') : got.get(n) === want);
+    const wrong = Object.entries(EXPECTED).filter(([n, want]) => !ok(n, want)).map(([n, want]) => `${n}: got ${got.get(n)}, want ${want}`);
     assert.equal(wrong, [], wrong.join('\n'));
   });
 }
