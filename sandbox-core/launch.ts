@@ -8,6 +8,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SbxError } from './errors.js';
 
+/**
+ * Sent to the helper to SIGKILL the command (--timeout) while the sandbox's pid 1 lives on to
+ * copy --disk layers back: SIGKILLing the helper itself would lose them. The last real-time
+ * signal, as SIG_KILL_COMMAND in native/sandbox.c.
+ */
+export const SIG_KILL_COMMAND = 64;
+
 export const HELPER_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'sbx-helper');
 
 export type LaunchOutcome =
@@ -23,6 +30,8 @@ export interface LaunchResult {
   readOnlyFallbacks: Array<{ path: string; errno: number }>;
   /** --disk: layers that could not be copied back from the tmpfs. */
   diskCopyFailures: Array<{ path: string; errno: number }>;
+  /** --disk: every layer was copied back completely and replaced the old one. */
+  diskCopied: boolean;
   started: boolean;
 }
 
@@ -35,8 +44,9 @@ function unescapeStatus(s: string): string {
   return s.replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
-export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; diskCopyFailures: LaunchResult['diskCopyFailures']; started: boolean } {
+export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; diskCopyFailures: LaunchResult['diskCopyFailures']; diskCopied: boolean; started: boolean } {
   let outcome: LaunchOutcome | null = null;
+  let diskCopied = false;
   const fallbacks: LaunchResult['readOnlyFallbacks'] = [];
   const diskCopyFailures: LaunchResult['diskCopyFailures'] = [];
   let started = false;
@@ -51,6 +61,7 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       case 'signal': outcome = { kind: 'signaled', signal: Number(rest) }; break;
       case 'exec-error': outcome = { kind: 'exec-failed', errno: Number(rest) }; break;
       case 'init-killed': outcome ??= { kind: 'helper-died', detail: `the sandbox's init was killed by signal ${rest}` }; break;
+      case 'disk-copied': diskCopied = true; break;
       case 'disk-copy-failed': {
         const m = /^(\d+) (.*)$/.exec(rest);
         if (m) diskCopyFailures.push({ errno: Number(m[1]), path: m[2]! });
@@ -76,7 +87,7 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       default: break;
     }
   }
-  return { outcome, fallbacks, diskCopyFailures, started };
+  return { outcome, fallbacks, diskCopyFailures, diskCopied, started };
 }
 
 export function assertHelperBuilt(): void {
@@ -126,11 +137,11 @@ export function launch(spec: Buffer, hooks: LaunchHooks = {}): Promise<LaunchRes
     const finish = (): void => {
       if (!statusDone || !exitInfo) return;
       for (const [s, h] of handlers) process.off(s, h);
-      const { outcome, fallbacks, diskCopyFailures, started } = parseStatusLines(status);
+      const { outcome, fallbacks, diskCopyFailures, diskCopied, started } = parseStatusLines(status);
       const fallbackOutcome: LaunchOutcome = exitInfo.signal
         ? { kind: 'helper-died', detail: `the helper was killed by ${exitInfo.signal}` }
         : { kind: 'helper-died', detail: `the helper exited with status ${exitInfo.code} without reporting` };
-      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, diskCopyFailures, started });
+      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, diskCopyFailures, diskCopied, started });
     };
     statusStream.on('end', () => { statusDone = true; finish(); });
     statusStream.on('error', () => { statusDone = true; finish(); });
