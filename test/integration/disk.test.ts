@@ -97,10 +97,11 @@ test('--disk caps /dev/shm too', () => {
 test('--timeout: what the command wrote before its SIGKILL is copied back and reviewed', () => {
   proveIsolation(canary, store);
   const name = `to${process.pid}`;
-  const r = sbx(['run', '-q', '--name', name, '--disk', '10M', '--timeout', '1s', '--', 'sh', '-c', `echo data > ${canary}/written; trap '' TERM; sleep 100`], { store });
+  // TERM is ignored from exec on (a slow start must not let the SIGTERM win): only SIGKILL ends it.
+  const r = sbx(['run', '-q', '--name', name, '--disk', '10M', '--timeout', '3s', '--', 'env', '--ignore-signal=TERM', 'sh', '-c', `echo data > ${canary}/written; sleep 100`], { store });
   try {
     assert.is(r.code, 124, r.stderr);
-    assert.match(r.stderr, /killed: timeout 1s/);
+    assert.match(r.stderr, /killed: timeout 3s/);
     assert.not.match(r.stderr, /--disk tmpfs/);
     const diff = sbx(['diff', name, '--name-only'], { store });
     assert.is(diff.stdout, `${canary}/written\n`);
