@@ -38,6 +38,12 @@ int spec_op_arity(const char *name); /* -1: unknown op */
  * On failure returns -1 with errno set and *step naming what failed. */
 int devbpf_attach(const char *cgroup_dir, const unsigned char *insns, size_t len, const char **step);
 
+/* ---- capabilities (caps.c) ---- */
+struct cap_sets { uint64_t bounding, permitted, inheritable, ambient; };
+int caps_parse_mask(const char *hex, uint64_t *out); /* -1: not a hex number */
+/* Applies the sets to the calling process; -1 with errno and *step naming what failed. */
+int caps_apply(const struct cap_sets *c, const char **step);
+
 /* ---- subcommands ---- */
 int sandbox_main(int spec_fd, int status_fd);
 int xattr_main(int argc, char **argv);

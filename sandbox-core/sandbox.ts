@@ -14,6 +14,7 @@ import { ensureUpperDirs, type LayerOwner } from './layer-dirs.js';
 import { assignEngines, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { encodeSpec, describeSpec, type SpecOp } from './spec.js';
+import { capabilitySets } from '../policies/capabilities/index.js';
 import { ensurePrivateDir, removeTree, Store } from './store.js';
 import type { Layer, RunOptionsRecord, SandboxMeta } from './types.js';
 
@@ -35,6 +36,8 @@ export interface RunRequest {
   /** Compiled seccomp program, or null for --no-seccomp. */
   seccomp: Buffer | null;
   policyName: string;
+  /** The command's capability set (names as in policies/capabilities), decided by the caller. */
+  capabilities: string[];
   /** Run inside this existing sandbox (--in). */
   inSandbox: SandboxMeta | null;
   /** Give the command its own pseudo-terminal (stdin and stdout are terminals). */
@@ -249,12 +252,18 @@ export function describeFailure(o: LaunchOutcome, command: string[]): SbxError |
   }
 }
 
+/** The four capability sets as hex masks, applied by the helper just before exec. */
+function capsOp(names: string[]): SpecOp {
+  const s = capabilitySets(names);
+  return { op: 'caps', args: [s.bounding, s.permitted, s.inheritable, s.ambient].map((m) => m.toString(16)) };
+}
+
 export async function runSandbox(req: RunRequest): Promise<RunResult> {
   const store = new Store();
   const uid = process.getuid!(), gid = process.getgid!();
   const notice = req.onNotice ?? ((): void => {});
   let meta: SandboxMeta;
-  const options: RunOptionsRecord = { net: req.net, keepUser: req.keepUser, mapRoot: !!req.mapRoot, policy: req.policyName, hide: req.hide, bind: req.bind };
+  const options: RunOptionsRecord = { net: req.net, keepUser: req.keepUser, mapRoot: !!req.mapRoot, policy: req.policyName, capabilities: req.capabilities, hide: req.hide, bind: req.bind };
   if (req.inSandbox) {
     meta = req.inSandbox;
     if (meta.state === 'running') throw new SbxError(`sandbox ${meta.id} is in use by another sbx`, 125, 'wait for it to finish');
@@ -324,6 +333,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     ...req.command.map((a): SpecOp => ({ op: 'arg', args: [a] })),
     ...sandboxEnv(req.env).map((e): SpecOp => ({ op: 'env', args: [e] })),
     ...(req.limitOps ?? []).filter((o) => o.op === 'rlimit'),
+    capsOp(req.capabilities),
     ...(req.pty ? [{ op: 'pty', args: [] } as SpecOp] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } as SpecOp] : []),
   ];
