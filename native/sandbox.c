@@ -60,6 +60,7 @@ struct config {
   char *argv[4096]; size_t argc;
   char *envp[4096]; size_t envc;
   struct rlimit_op rlimits[32]; size_t n_rlimits;
+  int have_caps; struct cap_sets caps;
   const unsigned char *seccomp; size_t seccomp_len;
   struct spec_op *fs_ops[65536]; size_t n_fs_ops;
 };
@@ -70,8 +71,8 @@ static struct config cfg;
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM };
 
 /* Steps of the command process, reported through the exec-error pipe. */
-enum cmd_step { STEP_CWD = 1, STEP_RLIMIT, STEP_TTY, STEP_NO_NEW_PRIVS, STEP_SECCOMP, STEP_EXEC };
-static const char *cmd_step_name[] = { "", "cwd", "rlimit", "controlling-tty", "no-new-privs", "seccomp", "exec" };
+enum cmd_step { STEP_CWD = 1, STEP_RLIMIT, STEP_TTY, STEP_NO_NEW_PRIVS, STEP_SECCOMP, STEP_EXEC, STEP_CAP_BOUNDING, STEP_CAPSET, STEP_CAP_AMBIENT };
+static const char *cmd_step_name[] = { "", "cwd", "rlimit", "controlling-tty", "no-new-privs", "seccomp", "exec", "cap-bounding", "capset", "cap-ambient" };
 
 static int parse_rlimit_name(const char *s) {
   static const struct { const char *n; int r; } t[] = {
@@ -129,6 +130,12 @@ static void load_config(struct spec *s) {
     else if (!strcmp(n, "arg")) ADD(cfg.argv, cfg.argc, 4095, a[0], "arguments");
     else if (!strcmp(n, "env")) ADD(cfg.envp, cfg.envc, 4095, a[0], "environment entries");
     else if (!strcmp(n, "pty")) cfg.pty = 1;
+    else if (!strcmp(n, "caps")) {
+      if (caps_parse_mask(a[0], &cfg.caps.bounding) || caps_parse_mask(a[1], &cfg.caps.permitted) ||
+          caps_parse_mask(a[2], &cfg.caps.inheritable) || caps_parse_mask(a[3], &cfg.caps.ambient))
+        die_msg("spec", "bad capability mask");
+      cfg.have_caps = 1;
+    }
     else if (!strcmp(n, "rlimit")) {
       struct rlimit_op r;
       r.resource = parse_rlimit_name(a[0]);
@@ -499,6 +506,11 @@ static void exec_command(int errpipe, int slave) {
   errpipe = 3;
   fcntl(errpipe, F_SETFD, FD_CLOEXEC);
   if (close_range(4, ~0U, 0) < 0) report_and_exit(errpipe, STEP_EXEC, errno);
+  if (cfg.have_caps) {
+    const char *step = "";
+    if (caps_apply(&cfg.caps, &step) < 0)
+      report_and_exit(errpipe, !strcmp(step, "cap-bounding") ? STEP_CAP_BOUNDING : !strcmp(step, "capset") ? STEP_CAPSET : STEP_CAP_AMBIENT, errno);
+  }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) report_and_exit(errpipe, STEP_NO_NEW_PRIVS, errno);
   extern char **environ;
   environ = cfg.envp;
