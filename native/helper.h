@@ -44,6 +44,15 @@ int caps_parse_mask(const char *hex, uint64_t *out); /* -1: not a hex number */
 /* Applies the sets to the calling process; -1 with errno and *step naming what failed. */
 int caps_apply(const struct cap_sets *c, const char **step);
 
+/* ---- stdio relay (relay.c) ---- */
+struct pollfd;
+int relay_prepare(const int *fds, size_t n); /* before the command's fork; -1 with errno */
+int relay_child(void);                       /* in the command: its pipe ends become fds 0-2 */
+void relay_parent(void);                     /* in init after the fork */
+size_t relay_pollfds(struct pollfd *p);      /* fills up to 6 entries; returns how many */
+void relay_events(const struct pollfd *p);   /* the entries relay_pollfds filled, after poll */
+void relay_finish(void);                     /* the command ended: pass on what it wrote */
+
 /* ---- subcommands ---- */
 int sandbox_main(int spec_fd, int status_fd);
 int xattr_main(int argc, char **argv);
