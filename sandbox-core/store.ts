@@ -7,29 +7,23 @@ import {
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { storeRoot } from './paths.js';
+import { ensurePrivateDir, storeRoot } from './paths.js';
+
+export { ensurePrivateDir };
 import { SbxError, UnknownSandboxError } from './errors.js';
 import type { SandboxMeta } from './types.js';
 import { chooseIdMapping } from './idmap.js';
 import { encodeSpec } from './spec.js';
-import { HELPER_PATH, parseStatusLines } from './launch.js';
+import { parseStatusLines } from './launch.js';
+import { expectedHelperVersion, helperPath } from './helper.js';
 
 const ID_RE = /^[0-9a-f]{8}$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** mkdir -p where every component we create is 0700 and no existing component is a symlink we did not expect. */
-export function ensurePrivateDir(path: string): void {
-  try {
-    mkdirSync(path, { recursive: true, mode: 0o700 });
-  } catch (e) {
-    throw new SbxError(`cannot create ${path}: ${(e as Error).message}`);
-  }
-  const st = lstatSync(path);
-  if (!st.isDirectory()) throw new SbxError(`${path} is not a directory (a symlink?): refusing to use it`);
-  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-    throw new SbxError(`${path} is owned by uid ${st.uid}, not by you: refusing to use it`);
-  }
-  if ((st.mode & 0o077) !== 0) chmodSync(path, 0o700);
+/** A well-formed id or name: safe to print and to hand to a shell's completion. */
+export function isPlainName(s: string): boolean {
+  return ID_RE.test(s) || NAME_RE.test(s);
 }
 
 export function validateName(name: string): void {
@@ -187,7 +181,7 @@ function removeAsMappedRoot(path: string): void {
     { op: 'arg', args: ['/bin/rm'] }, { op: 'arg', args: ['-rf'] }, { op: 'arg', args: ['--'] }, { op: 'arg', args: [path] },
     { op: 'env', args: ['PATH=/usr/bin:/bin'] },
   ]);
-  const r = spawnSync(HELPER_PATH, ['run', '0', '2'], { input: spec, stdio: ['pipe', 'ignore', 'pipe'], encoding: 'latin1' });
+  const r = spawnSync(helperPath(), ['run', '0', '2', expectedHelperVersion()], { input: spec, stdio: ['pipe', 'ignore', 'pipe'], encoding: 'latin1' });
   const { outcome } = parseStatusLines(r.stderr ?? '');
   if (!outcome || outcome.kind !== 'exited' || outcome.code !== 0) {
     throw new SbxError(`cannot remove ${path}`, 125, 'remove it by hand');

@@ -19,13 +19,13 @@ export const CAPABILITIES: readonly string[] = [
 
 export interface CapabilityEntry { name: string; why: string }
 
-/**
- * The JSON stays in <repo>/policies/capabilities/ while this module runs from
- * <repo>/dist/policies/capabilities/; from source it sits beside the JSON.
- */
+/** The JSON stays in <repo>/policies/capabilities/ whether this runs from the bundle (dist/bin/), the tsc output or source. */
 function defaultFile(): string {
-  const fromDist = fileURLToPath(new URL('../../../policies/capabilities/default.json', import.meta.url));
-  return existsSync(fromDist) ? fromDist : fileURLToPath(new URL('./default.json', import.meta.url));
+  for (const rel of ['../../policies/capabilities/default.json', '../../../policies/capabilities/default.json']) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  return fileURLToPath(new URL('./default.json', import.meta.url));
 }
 
 let cached: CapabilityEntry[] | null = null;
