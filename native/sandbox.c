@@ -61,6 +61,7 @@ struct config {
   char *envp[4096]; size_t envc;
   struct rlimit_op rlimits[32]; size_t n_rlimits;
   int have_caps; struct cap_sets caps;
+  int relay_fds[3]; size_t n_relay;
   const unsigned char *seccomp; size_t seccomp_len;
   struct spec_op *fs_ops[65536]; size_t n_fs_ops;
 };
@@ -130,6 +131,13 @@ static void load_config(struct spec *s) {
     else if (!strcmp(n, "arg")) ADD(cfg.argv, cfg.argc, 4095, a[0], "arguments");
     else if (!strcmp(n, "env")) ADD(cfg.envp, cfg.envc, 4095, a[0], "environment entries");
     else if (!strcmp(n, "pty")) cfg.pty = 1;
+    else if (!strcmp(n, "relay_stdio")) {
+      for (const char *p = a[0]; *p; p++) {
+        if (*p == ',') continue;
+        if (*p < '0' || *p > '2' || cfg.n_relay >= 3) die_msg("spec", "relay_stdio takes fds 0, 1, 2");
+        cfg.relay_fds[cfg.n_relay++] = *p - '0';
+      }
+    }
     else if (!strcmp(n, "caps")) {
       if (caps_parse_mask(a[0], &cfg.caps.bounding) || caps_parse_mask(a[1], &cfg.caps.permitted) ||
           caps_parse_mask(a[2], &cfg.caps.inheritable) || caps_parse_mask(a[3], &cfg.caps.ambient))
@@ -488,6 +496,7 @@ static void exec_command(int errpipe, int slave) {
   sigemptyset(&none);
   for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) signal(forwarded[i], SIG_DFL);
   signal(SIGCHLD, SIG_DFL);
+  signal(SIGPIPE, SIG_DFL);
   signal(SIGTTOU, SIG_DFL);
   sigprocmask(SIG_SETMASK, &none, NULL);
   /* A new session: without a controlling terminal shared with the host, TIOCSTI cannot reach it. */
@@ -496,6 +505,7 @@ static void exec_command(int errpipe, int slave) {
     if (ioctl(slave, TIOCSCTTY, 0) < 0) report_and_exit(errpipe, STEP_TTY, errno);
     for (int fd = 0; fd < 3; fd++) if (dup2(slave, fd) < 0) report_and_exit(errpipe, STEP_TTY, errno);
   }
+  if (relay_child() < 0) report_and_exit(errpipe, STEP_EXEC, errno);
   if (chdir(cfg.cwd) < 0) report_and_exit(errpipe, STEP_CWD, errno);
   for (size_t i = 0; i < cfg.n_rlimits; i++) {
     struct rlimit rl = { cfg.rlimits[i].soft, cfg.rlimits[i].hard };
@@ -587,6 +597,8 @@ static void __attribute__((noreturn)) command_init(void) {
   sigset_t set;
   int sfd = make_signalfd(&set);
   if (sfd < 0) die_step("signalfd", NULL, errno);
+  /* Made here, by root of the sandbox: the command can reopen them as /dev/stdin etc. */
+  if (!cfg.pty && relay_prepare(cfg.relay_fds, cfg.n_relay) < 0) die_step("stdio-relay", NULL, errno);
   int ep[2];
   if (pipe2(ep, O_CLOEXEC) < 0) die_step("pipe", NULL, errno);
   pid_t cmd = fork();
@@ -599,6 +611,9 @@ static void __attribute__((noreturn)) command_init(void) {
   }
   close(ep[1]);
   if (slave >= 0) close(slave);
+  relay_parent();
+  /* A reader of the real stdout that went away is the relay's business, not a reason to die. */
+  signal(SIGPIPE, SIG_IGN);
   int msg[2];
   do n = read(ep[0], msg, sizeof msg); while (n < 0 && errno == EINTR);
   close(ep[0]);
@@ -614,10 +629,12 @@ static void __attribute__((noreturn)) command_init(void) {
   int cmd_status = -1, in_open = master >= 0, out_open = master >= 0;
   if (master >= 0) fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
   while (cmd_status < 0) {
-    struct pollfd p[3] = { { sfd, POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 }, { out_open ? master : -1, POLLIN, 0 } };
-    if (poll(p, 3, -1) < 0 && errno != EINTR) die_step("poll", NULL, errno);
+    struct pollfd p[9] = { { sfd, POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 }, { out_open ? master : -1, POLLIN, 0 } };
+    size_t np = 3 + relay_pollfds(p + 3);
+    if (poll(p, np, -1) < 0 && errno != EINTR) die_step("poll", NULL, errno);
     if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) { if (relay(0, master) < 0) in_open = 0; }
     if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) { if (relay(master, 1) < 0) out_open = 0; }
+    relay_events(p + 3);
     struct signalfd_siginfo si;
     while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
       if (si.ssi_signo == SIGCHLD) continue;
@@ -630,6 +647,7 @@ static void __attribute__((noreturn)) command_init(void) {
   }
   /* Drain what the command wrote before it exited. */
   while (out_open && relay(master, 1) > 0) {}
+  relay_finish();
   if (WIFSIGNALED(cmd_status)) {
     status_send("signal", "%d", WTERMSIG(cmd_status));
     _exit(128 + WTERMSIG(cmd_status));

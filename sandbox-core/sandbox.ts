@@ -5,7 +5,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, r
 import { spawnSync } from 'node:child_process';
 import { dirname, join, relative } from 'node:path';
 import { SbxError } from './errors.js';
-import { chooseIdMapping, type IdShift } from './idmap.js';
+import { chooseIdMapping, type IdMapping, type IdShift } from './idmap.js';
 import { errnoName, launch, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
 import { parseMountInfo, visibleMounts } from './mountinfo.js';
 import { planView } from './plan.js';
@@ -15,6 +15,7 @@ import { assignEngines, fuseAvailable, fuseProblem, readableDir, userOwnedTrees,
 import { which } from './which.js';
 import { encodeSpec, describeSpec, type SpecOp } from './spec.js';
 import { capabilitySets } from '../policies/capabilities/index.js';
+import { stdioToRelay } from './stdio.js';
 import { ensurePrivateDir, removeTree, Store } from './store.js';
 import type { Layer, RunOptionsRecord, SandboxMeta } from './types.js';
 
@@ -252,6 +253,12 @@ export function describeFailure(o: LaunchOutcome, command: string[]): SbxError |
   }
 }
 
+/** Stdio the command could not reopen as /dev/stdin etc. goes through pipes of the sandbox's own. */
+function relayOps(pty: boolean, idmap: IdMapping): SpecOp[] {
+  const fds = pty ? [] : stdioToRelay(idmap);
+  return fds.length ? [{ op: 'relay_stdio', args: [fds.join(',')] }] : [];
+}
+
 /** The four capability sets as hex masks, applied by the helper just before exec. */
 function capsOp(names: string[]): SpecOp {
   const s = capabilitySets(names);
@@ -334,6 +341,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     ...sandboxEnv(req.env).map((e): SpecOp => ({ op: 'env', args: [e] })),
     ...(req.limitOps ?? []).filter((o) => o.op === 'rlimit'),
     capsOp(req.capabilities),
+    ...relayOps(req.pty, idmap),
     ...(req.pty ? [{ op: 'pty', args: [] } as SpecOp] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } as SpecOp] : []),
   ];
