@@ -13,6 +13,7 @@ export const commandLoaders: Record<string, Loader[]> = {
     async () => (await import('./policy-show.js')).PolicyShowCommand,
     async () => (await import('./policy-check.js')).PolicyCheckCommand,
     async () => (await import('./policy-compile.js')).PolicyCompileCommand,
+    async () => (await import('./policy-secrets.js')).PolicySecretsCommand,
   ],
   diff: [async () => (await import('./diff.js')).DiffCommand],
   commit: [async () => (await import('./commit.js')).CommitCommand],

@@ -2,7 +2,7 @@
 // layer directories. Every directory is 0700 and created without following symlinks.
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync,
+  closeSync, fchownSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync,
   rmSync, chmodSync, writeSync, constants as C,
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -58,6 +58,17 @@ export function resolveAnywhere(ref: string): { store: Store; meta: SandboxMeta 
   }
 }
 
+/**
+ * Root writing in an ordinary user's store (`sudo sbx commit ID`) gives what it writes to the
+ * owner of the directory it writes in, so the user's `sbx ls`, `diff` and `discard` still see
+ * the sandbox. The owner comes from the directory, never from meta.json.
+ */
+export function keepStoreOwner(fd: number, dir: string): void {
+  if (process.geteuid?.() !== 0) return;
+  const st = lstatSync(dir);
+  if (st.isDirectory() && st.uid !== 0) fchownSync(fd, st.uid, st.gid);
+}
+
 export function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
@@ -100,6 +111,7 @@ export class Store {
     const tmp = join(dir, `.meta.json.${process.pid}`);
     const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
     try {
+      keepStoreOwner(fd, dir);
       writeSync(fd, JSON.stringify(meta, null, 2) + '\n');
       fsyncSync(fd);
     } finally {
