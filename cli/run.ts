@@ -6,6 +6,7 @@ import { describeFailure, runSandbox, type BindRequest } from '../sandbox-core/s
 import { SbxError } from '../sandbox-core/errors.js';
 import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { resolveCapabilities } from '../policies/capabilities/index.js';
+import { rawArgs } from '../sandbox-core/rawbytes.js';
 import { info, setQuiet, warn } from './output.js';
 import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
 import { displayText } from '../sandbox-core/changes/bpath.js';
@@ -120,6 +121,7 @@ export class RunCommand extends Command {
       if (limits.notice) (limits.noticeIsQuiet ? info : warn)(limits.notice);
       const result = await runSandbox({
         command: argv,
+        rawCommand: rawArgs(argv),
         cwd: process.cwd(),
         env,
         name: this.name ?? null,

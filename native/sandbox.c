@@ -57,8 +57,8 @@ struct config {
   const char *disk_mount, *disk_size; /* --disk: layers live on a tmpfs of this size meanwhile */
   const char *disk_layers[MAX_LIST]; size_t n_disk_layers;
   int setid; uid_t inside_uid; gid_t inside_gid;
-  char *argv[4096]; size_t argc;
-  char *envp[4096]; size_t envc;
+  char **argv; size_t argc;   /* as many as the spec has: execve's own limit is the only one */
+  char **envp; size_t envc;
   struct rlimit_op rlimits[32]; size_t n_rlimits;
   int have_caps; struct cap_sets caps;
   int relay_fds[3]; size_t n_relay;
@@ -98,6 +98,14 @@ static int parse_rlim(const char *s, rlim_t *out) {
 #define ADD(list, n, max, v, what) do { if ((n) >= (max)) die_msg("spec", "too many " what); (list)[(n)++] = (v); } while (0)
 
 static void load_config(struct spec *s) {
+  size_t nargs = 0, nenv = 0;
+  for (size_t i = 1; i < s->nops; i++) {
+    if (!strcmp(s->ops[i].name, "arg")) nargs++;
+    else if (!strcmp(s->ops[i].name, "env")) nenv++;
+  }
+  cfg.argv = calloc(nargs + 1, sizeof *cfg.argv);
+  cfg.envp = calloc(nenv + 1, sizeof *cfg.envp);
+  if (!cfg.argv || !cfg.envp) die_step("spec", NULL, ENOMEM);
   for (size_t i = 1; i < s->nops; i++) {
     struct spec_op *op = &s->ops[i];
     const char *n = op->name;
@@ -128,8 +136,8 @@ static void load_config(struct spec *s) {
       cfg.setid = 1; cfg.inside_uid = (uid_t)u; cfg.inside_gid = (gid_t)g;
     }
     else if (!strcmp(n, "cwd")) cfg.cwd = a[0];
-    else if (!strcmp(n, "arg")) ADD(cfg.argv, cfg.argc, 4095, a[0], "arguments");
-    else if (!strcmp(n, "env")) ADD(cfg.envp, cfg.envc, 4095, a[0], "environment entries");
+    else if (!strcmp(n, "arg")) cfg.argv[cfg.argc++] = a[0];
+    else if (!strcmp(n, "env")) cfg.envp[cfg.envc++] = a[0];
     else if (!strcmp(n, "pty")) cfg.pty = 1;
     else if (!strcmp(n, "relay_stdio")) {
       for (const char *p = a[0]; *p; p++) {

@@ -19,6 +19,7 @@ import { buildSkeletonTree, skeletonPath } from './skeleton.js';
 import { encodeSpec, describeSpec, type SpecOp } from './spec.js';
 import { capabilitySets } from '../policies/capabilities/index.js';
 import { stdioToRelay } from './stdio.js';
+import { rawCwd, rawEnv } from './rawbytes.js';
 import { ensurePrivateDir, removeTree, Store } from './store.js';
 import type { Layer, RunOptionsRecord, SandboxMeta } from './types.js';
 
@@ -26,6 +27,8 @@ export interface BindRequest { host: string; inside: string; readOnly: boolean }
 
 export interface RunRequest {
   command: string[];
+  /** The command with the original bytes of arguments that are not UTF-8 (rawArgs). */
+  rawCommand?: Array<string | Buffer>;
   cwd: string;
   env: NodeJS.ProcessEnv;
   name: string | null;
@@ -267,6 +270,9 @@ export function exitStatusOf(o: LaunchOutcome): number {
 export function describeFailure(o: LaunchOutcome, command: string[]): SbxError | null {
   switch (o.kind) {
     case 'exec-failed':
+      if (o.errno === 7) {
+        return new SbxError(`cannot execute ${command[0]}: its arguments and environment are larger than the kernel accepts (E2BIG)`, 126, 'pass less on the command line or in the environment (--clean-env starts from a minimal one)');
+      }
       return new SbxError(o.errno === 2 ? `${command[0]}: command not found inside the sandbox` : `cannot execute ${command[0]}: ${errnoName(o.errno)}`, o.errno === 2 ? 127 : 126);
     case 'setup-failed': {
       const where = o.path ? ` ${o.path}` : '';
@@ -370,9 +376,10 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, `rec${b.readOnly ? ',ro' : ''}${idmap.shift ? ',idmap' : ''}`] })),
     // --device nodes, bound into the minimal /dev.
     ...(req.limitOps ?? []).filter((o) => o.op === 'bind'),
-    { op: 'cwd', args: [req.cwd] },
-    ...req.command.map((a): SpecOp => ({ op: 'arg', args: [a] })),
-    ...sandboxEnv({ ...req.env, PATH: rootPath(req.env.PATH, idmap.insideUid, req.env.SBX_ROOT_PATH) }).map((e): SpecOp => ({ op: 'env', args: [e] })),
+    // Bytes that are not UTF-8 reach the command as they are (sandbox-core/rawbytes.ts).
+    { op: 'cwd', args: [req.cwd === process.cwd() ? rawCwd(req.cwd) : req.cwd] },
+    ...(req.rawCommand ?? req.command).map((a): SpecOp => ({ op: 'arg', args: [a] })),
+    ...rawEnv(sandboxEnv({ ...req.env, PATH: rootPath(req.env.PATH, idmap.insideUid, req.env.SBX_ROOT_PATH) })).map((e): SpecOp => ({ op: 'env', args: [e] })),
     ...(req.limitOps ?? []).filter((o) => o.op === 'rlimit'),
     capsOp(req.capabilities),
     ...relayOps(req.pty, idmap),
