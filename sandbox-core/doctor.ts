@@ -1,7 +1,9 @@
 // `sbx doctor`: what this machine and user allow. The decisive check is a real throwaway
 // sandbox running `true`; the other lines explain the parts.
-import { existsSync, readFileSync } from 'node:fs';
-import { HELPER_PATH, errnoName } from './launch.js';
+import { readFileSync } from 'node:fs';
+import { errnoName } from './launch.js';
+import { expectedHelperVersion, findHelper, helper, helperBuildRecord, helperMatches, helperVersionOf, markStale, packageHelperPath } from './helper.js';
+import { SbxError } from './errors.js';
 import { chooseIdMapping } from './idmap.js';
 import { describeFailure, runSandbox } from './sandbox.js';
 import { Store } from './store.js';
@@ -10,6 +12,7 @@ import { storeRoot } from './paths.js';
 import { cgroupChecks } from './cgroup.js';
 import { which } from './which.js';
 import { fuseProblem } from './engines.js';
+import { defaultCapabilities } from '../policies/capabilities/index.js';
 
 export interface Check {
   name: string;
@@ -29,7 +32,7 @@ export async function probeSandbox(seccomp: Buffer | null): Promise<{ ok: boolea
   try {
     const r = await runSandbox({
       command: ['true'], cwd: '/', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, name: null, throwaway: true,
-      net: false, keepUser: false, hide: [], bind: [], seccomp, policyName: 'probe', inSandbox: null, pty: false,
+      net: false, keepUser: false, hide: [], bind: [], seccomp, policyName: 'probe', capabilities: defaultCapabilities(), inSandbox: null, pty: false,
     });
     store.remove(r.meta);
     const fail = describeFailure(r.outcome, ['true']);
@@ -41,10 +44,36 @@ export async function probeSandbox(seccomp: Buffer | null): Promise<{ ok: boolea
   }
 }
 
+/** Which helper is used, how it was built, and whether it is this sbx's version (building it if there is none). */
+function helperCheck(): Check {
+  const want = expectedHelperVersion();
+  let found = findHelper();
+  if (found && found.origin === 'package' && !helperMatches(found.path)) {
+    markStale(found);
+    found = findHelper();
+  }
+  try {
+    const h = found ?? helper();
+    const version = helperVersionOf(h.path);
+    if (version !== want) {
+      return { name: 'helper', status: 'missing', detail: `${h.path} is version ${version ?? 'unknown'}, sbx needs ${want}`, hint: 'remove it and run sbx doctor again to rebuild it', required: true };
+    }
+    const rec = helperBuildRecord(h.path);
+    const how = rec ? `built by ${rec.by} with ${rec.compiler} at ${rec.at}` : 'no build record';
+    const where = h.origin === 'package' ? 'in the package' : h.origin === 'cache' ? 'in your cache' : 'from $SBX_HELPER';
+    const stale = h.origin === 'cache' ? ` (${packageHelperPath()} is missing or another version)` : '';
+    return { name: 'helper', status: 'ok', detail: `${h.path} ${where}, version ${version}, ${how}${stale}`, required: true };
+  } catch (e) {
+    const msg = e instanceof SbxError ? e.message : String(e);
+    return { name: 'helper', status: 'missing', detail: msg, hint: 'install a C compiler, then run sbx doctor again', required: true };
+  }
+}
+
 export async function runChecks(): Promise<Check[]> {
   const checks: Check[] = [];
-  const helperOk = existsSync(HELPER_PATH);
-  checks.push({ name: 'helper', status: helperOk ? 'ok' : 'missing', detail: helperOk ? HELPER_PATH : 'not built', hint: helperOk ? undefined : "run 'npm install' in the sbx checkout", required: true });
+  const h = helperCheck();
+  checks.push(h);
+  const helperOk = h.status === 'ok';
 
   const userns = [
     ['/proc/sys/kernel/unprivileged_userns_clone', '0', 'sysctl -w kernel.unprivileged_userns_clone=1'],
@@ -80,6 +109,14 @@ export async function runChecks(): Promise<Check[]> {
     }
   } else seccompDetail = 'not tested (the sandbox did not start)';
   checks.push({ name: 'seccomp', status: seccompOk ? 'ok' : 'missing', detail: seccompDetail, hint: seccompOk ? undefined : 'sbx run --no-seccomp runs without a filter', required: true });
+
+  checks.push({
+    name: 'capabilities',
+    status: probe.ok ? 'ok' : 'missing',
+    detail: `the command keeps ${defaultCapabilities().join(' ')} (bounding set; inheritable and ambient empty)`,
+    hint: probe.ok ? undefined : 'not tested (the sandbox did not start)',
+    required: false,
+  });
 
   const idmap = chooseIdMapping({ keepUser: false });
   checks.push({

@@ -2,13 +2,17 @@
 // signals, and turns what happened into a typed result. The helper's own exit code is not
 // trusted to tell a setup failure from the command's exit: the status lines are.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SbxError } from './errors.js';
+import { buildCachedHelper, expectedHelperVersion, findHelper, helper, markStale, type Helper } from './helper.js';
 
-export const HELPER_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'sbx-helper');
+/**
+ * Sent to the helper to SIGKILL the command (--timeout) while the sandbox's pid 1 lives on to
+ * copy --disk layers back: SIGKILLing the helper itself would lose them. The last real-time
+ * signal, as SIG_KILL_COMMAND in native/sandbox.c.
+ */
+export const SIG_KILL_COMMAND = 64;
 
 export type LaunchOutcome =
   | { kind: 'exited'; code: number }
@@ -23,6 +27,8 @@ export interface LaunchResult {
   readOnlyFallbacks: Array<{ path: string; errno: number }>;
   /** --disk: layers that could not be copied back from the tmpfs. */
   diskCopyFailures: Array<{ path: string; errno: number }>;
+  /** --disk: every layer was copied back completely and replaced the old one. */
+  diskCopied: boolean;
   started: boolean;
 }
 
@@ -35,8 +41,9 @@ function unescapeStatus(s: string): string {
   return s.replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
-export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; diskCopyFailures: LaunchResult['diskCopyFailures']; started: boolean } {
+export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; diskCopyFailures: LaunchResult['diskCopyFailures']; diskCopied: boolean; started: boolean } {
   let outcome: LaunchOutcome | null = null;
+  let diskCopied = false;
   const fallbacks: LaunchResult['readOnlyFallbacks'] = [];
   const diskCopyFailures: LaunchResult['diskCopyFailures'] = [];
   let started = false;
@@ -51,8 +58,9 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       case 'signal': outcome = { kind: 'signaled', signal: Number(rest) }; break;
       case 'exec-error': outcome = { kind: 'exec-failed', errno: Number(rest) }; break;
       case 'init-killed': outcome ??= { kind: 'helper-died', detail: `the sandbox's init was killed by signal ${rest}` }; break;
+      case 'disk-copied': diskCopied = true; break;
       case 'disk-copy-failed': {
-        const m = /^(\d+) (.*)$/.exec(rest);
+        const m = /^(\d+) (.*)$/s.exec(rest);
         if (m) diskCopyFailures.push({ errno: Number(m[1]), path: m[2]! });
         break;
       }
@@ -76,13 +84,7 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       default: break;
     }
   }
-  return { outcome, fallbacks, diskCopyFailures, started };
-}
-
-export function assertHelperBuilt(): void {
-  if (!existsSync(HELPER_PATH)) {
-    throw new SbxError(`the sbx helper is not built (${HELPER_PATH} is missing)`, 125, "run 'npm install' in the sbx checkout");
-  }
+  return { outcome, fallbacks, diskCopyFailures, diskCopied, started };
 }
 
 const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
@@ -94,10 +96,26 @@ export interface LaunchHooks {
   onSpawn?: (pid: number) => void;
 }
 
-export function launch(spec: Buffer, hooks: LaunchHooks = {}): Promise<LaunchResult> {
-  assertHelperBuilt();
+/**
+ * Runs the spec in the helper. A helper of another version refuses before doing anything
+ * (it is given the version this sbx expects); it is then rebuilt into the per-user cache
+ * and the spec runs there.
+ */
+export async function launch(spec: Buffer, hooks: LaunchHooks = {}): Promise<LaunchResult> {
+  const first = helper();
+  const r = await launchWith(first, spec, hooks);
+  const o = r.outcome;
+  if (o.kind !== 'setup-failed' || o.step !== 'helper-version') return r;
+  markStale(first);
+  if (first.origin === 'cache' || first.origin === 'SBX_HELPER') {
+    throw new SbxError(`the helper ${first.path} is version ${o.message}, sbx needs ${expectedHelperVersion()}`, 125, "rebuild it: 'npm run build' in a checkout, or remove it and run sbx again");
+  }
+  return launchWith(findHelper() ?? buildCachedHelper(`${first.path} is version ${o.message}`), spec, hooks);
+}
+
+function launchWith(h: Helper, spec: Buffer, hooks: LaunchHooks): Promise<LaunchResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(HELPER_PATH, ['run', '3', '4'], {
+    const child = spawn(h.path, ['run', '3', '4', expectedHelperVersion()], {
       stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'],
       env: {},
     });
@@ -126,11 +144,11 @@ export function launch(spec: Buffer, hooks: LaunchHooks = {}): Promise<LaunchRes
     const finish = (): void => {
       if (!statusDone || !exitInfo) return;
       for (const [s, h] of handlers) process.off(s, h);
-      const { outcome, fallbacks, diskCopyFailures, started } = parseStatusLines(status);
+      const { outcome, fallbacks, diskCopyFailures, diskCopied, started } = parseStatusLines(status);
       const fallbackOutcome: LaunchOutcome = exitInfo.signal
         ? { kind: 'helper-died', detail: `the helper was killed by ${exitInfo.signal}` }
         : { kind: 'helper-died', detail: `the helper exited with status ${exitInfo.code} without reporting` };
-      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, diskCopyFailures, started });
+      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, diskCopyFailures, diskCopied, started });
     };
     statusStream.on('end', () => { statusDone = true; finish(); });
     statusStream.on('error', () => { statusDone = true; finish(); });

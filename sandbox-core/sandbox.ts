@@ -1,11 +1,11 @@
 // One `sbx run`: plan the view, prepare the store and layers, build the spec, launch the
 // helper, and record the result. Nothing slow (walking the filesystem, loading the diff
 // library) happens before the command starts.
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmdirSync, statfsSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statfsSync, utimesSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join, relative } from 'node:path';
 import { SbxError } from './errors.js';
-import { chooseIdMapping, type IdShift } from './idmap.js';
+import { chooseIdMapping, type IdMapping, type IdShift } from './idmap.js';
 import { errnoName, launch, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
 import { parseMountInfo, visibleMounts } from './mountinfo.js';
 import { planView } from './plan.js';
@@ -13,7 +13,13 @@ import { precopyEmptyUnreadable } from './precopy.js';
 import { ensureUpperDirs, type LayerOwner } from './layer-dirs.js';
 import { assignEngines, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
+import { rootPath } from './root-path.js';
+import { display, displayText } from './changes/bpath.js';
+import { buildSkeletonTree, skeletonPath } from './skeleton.js';
 import { encodeSpec, describeSpec, type SpecOp } from './spec.js';
+import { capabilitySets } from '../policies/capabilities/index.js';
+import { stdioToRelay } from './stdio.js';
+import { rawCwd, rawEnv } from './rawbytes.js';
 import { ensurePrivateDir, removeTree, Store } from './store.js';
 import type { Layer, RunOptionsRecord, SandboxMeta } from './types.js';
 
@@ -21,6 +27,8 @@ export interface BindRequest { host: string; inside: string; readOnly: boolean }
 
 export interface RunRequest {
   command: string[];
+  /** The command with the original bytes of arguments that are not UTF-8 (rawArgs). */
+  rawCommand?: Array<string | Buffer>;
   cwd: string;
   env: NodeJS.ProcessEnv;
   name: string | null;
@@ -35,6 +43,8 @@ export interface RunRequest {
   /** Compiled seccomp program, or null for --no-seccomp. */
   seccomp: Buffer | null;
   policyName: string;
+  /** The command's capability set (names as in policies/capabilities), decided by the caller. */
+  capabilities: string[];
   /** Run inside this existing sandbox (--in). */
   inSandbox: SandboxMeta | null;
   /** Give the command its own pseudo-terminal (stdin and stdout are terminals). */
@@ -54,7 +64,17 @@ export interface RunResult {
   exitStatus: number;
   durationMs: number;
   launch: LaunchResult;
+  /** --disk: the copy-back did not complete (one line saying so); every layer is as it was before the run. */
+  diskLost: string | null;
 }
+
+/** At most a few paths in a one-line notice; `sbx doctor` lists them all. */
+export function listFew(paths: string[], n = 3): string {
+  return paths.slice(0, n).map(displayText).join(', ') + (paths.length > n ? ` and ${paths.length - n} more (sbx doctor lists them)` : '');
+}
+
+/** The skeletons' stand-in tree, beside the layer dirs. */
+const SKELETON_DIR = 'skel';
 
 /** Host paths inside which the sandbox's view is replaced by sbx's own mounts. */
 const MASKED_PROC_FILES = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug', '/proc/latency_stats', '/proc/timer_stats', '/proc/sysrq-trigger'];
@@ -74,10 +94,12 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
   const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
   let next = meta.layers.length;
   for (const u of units) {
-    if (u.kind !== 'overlay') continue;
+    if (u.kind !== 'overlay' && u.kind !== 'skeleton') continue;
     let layer = byTarget.get(u.path);
     if (!layer) {
-      layer = { target: u.path, dir: `L${String(next++).padStart(3, '0')}`, format: u.engine } satisfies Layer;
+      layer = u.kind === 'skeleton'
+        ? { target: u.path, dir: `L${String(next++).padStart(3, '0')}`, format: 'kernel', skeleton: true }
+        : { target: u.path, dir: `L${String(next++).padStart(3, '0')}`, format: u.engine } satisfies Layer;
       meta.layers.push(layer);
       byTarget.set(u.path, layer);
     }
@@ -96,25 +118,44 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
   }
 }
 
-function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, throwaway: boolean, fuseBinary: string | null, shift: IdShift | null, notice: (l: string) => void): SpecOp[] {
+/**
+ * The host moves while sbx plans (a busy /tmp): a directory that vanished since it was listed
+ * is left out, and one that even root may not look at (another user's FUSE mount) is shown
+ * empty, rather than failing the whole run.
+ */
+function settleUnits(units: EngineUnit[]): EngineUnit[] {
+  const out: EngineUnit[] = [];
+  for (const u of units) {
+    if (u.kind === 'overlay' && u.path !== '/') {
+      try { lstatSync(u.path); } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
+        if (code !== 'ENOENT') out.push({ kind: 'unavailable', path: u.path, reason: code });
+        continue;
+      }
+    }
+    out.push(u);
+  }
+  return out;
+}
+
+function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, throwaway: boolean, fuseBinary: string | null, shift: IdShift | null, diskBytes: number | null, notice: (l: string) => void): SpecOp[] {
   const ops: SpecOp[] = [];
-  // Built outside the user namespace, sbx's own directories belong to root inside.
-  const own = (path: string): SpecOp[] => (shift ? [{ op: 'chown', args: [path, String(shift.uid), String(shift.gid)] }] : []);
+  // Every mount point, symlink and bound file already exists in the skeletons' stand-in tree
+  // (skeleton.ts): creating one here would be a write into a skeleton's upper layer.
+  const skel = join(meta.layersDir, SKELETON_DIR);
   const overlayFlags = shift ? 'ro-bind,idmap-lower' : 'ro-bind';
   const layerOf = new Map(meta.layers.map((l) => [l.target, l]));
   const overlayOpts = throwaway ? 'userxattr,volatile' : 'userxattr';
   for (const u of units) {
     switch (u.kind) {
-      case 'skeleton':
-        if (u.path !== '/') ops.push({ op: 'mkdir', args: [u.path, u.mode.toString(8)] });
-        else ops.push({ op: 'chmod', args: ['/', u.mode.toString(8)] });
-        ops.push(...own(u.path));
+      case 'skeleton': {
+        const base = join(layerBase, layerOf.get(u.path)!.dir);
+        ops.push({ op: 'overlay', args: [u.path, skeletonPath(skel, u.path), join(base, 'upper'), join(base, 'work'), overlayOpts, overlayFlags] });
         break;
+      }
       case 'overlay': {
         const l = layerOf.get(u.path)!;
         const base = join(layerBase, l.dir);
-        // A kernel overlay stacked on a fuse one (the user's home inside /home) needs no mkdir.
-        if (!units.some((o) => o.kind === 'overlay' && o !== u && u.path.startsWith(o.path + '/'))) ops.push({ op: 'mkdir', args: [u.path, '755'] });
         if (l.format === 'fuse' && fuseBinary) {
           ops.push({ op: 'fuse_overlay', args: [fuseBinary, u.path, u.path, join(base, 'upper'), join(base, 'work'), 'squash_to_root,allow_other,default_permissions,noacl'] });
         } else {
@@ -123,28 +164,27 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, thro
         break;
       }
       case 'symlink':
-        ops.push({ op: 'symlink', args: [u.target, u.path] });
         break;
       case 'ro-bind':
         ops.push({ op: 'bind', args: [u.path, u.path, 'ro'] });
         break;
       case 'unavailable':
-        ops.push({ op: 'mkdir', args: [u.path, '755'] });
+        // Kept empty and read-only: writes there would be committed into a mount sbx cannot show.
+        ops.push({ op: 'tmpfs', args: [u.path, 'mode=0755,size=0', 'ro'] });
         notice(`${u.path} is empty inside (${u.reason})`);
         break;
       case 'special':
-        ops.push(...specialOps(u.path, shift));
+        ops.push(...specialOps(u.path, shift, diskBytes));
         break;
     }
   }
   return ops;
 }
 
-function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null): SpecOp[] {
+function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null, diskBytes: number | null): SpecOp[] {
   const ids = shift ? `,uid=${shift.uid},gid=${shift.gid}` : '';
   if (path === '/proc') {
     return [
-      { op: 'mkdir', args: ['/proc', '555'] },
       { op: 'proc', args: ['/proc'] },
       // As Docker does: hide kernel internals and make the tunables read-only.
       ...MASKED_PROC_FILES.map((p): SpecOp => ({ op: 'bind', args: ['/dev/null', p, 'ro,optional'] })),
@@ -154,21 +194,20 @@ function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null): Spe
   }
   if (path === '/sys') {
     return [
-      { op: 'mkdir', args: ['/sys', '555'] },
       { op: 'bind', args: ['/sys', '/sys', 'rec'] },
       { op: 'ro_recursive', args: ['/sys'] },
       ...(existsSync('/sys/firmware') ? [{ op: 'tmpfs', args: ['/sys/firmware', 'mode=0555,size=0', 'ro'] } as SpecOp] : []),
     ];
   }
   return [
-    { op: 'mkdir', args: ['/dev', '755'] },
     { op: 'tmpfs', args: ['/dev', `mode=0755,size=1m${ids}`, 'noexec'] },
     ...DEV_NODES.map((n): SpecOp => ({ op: 'bind', args: [`/dev/${n}`, `/dev/${n}`, ''] })),
     { op: 'mkdir', args: ['/dev/pts', '755'] },
     { op: 'devpts', args: ['/dev/pts'] },
     { op: 'symlink', args: ['pts/ptmx', '/dev/ptmx'] },
     { op: 'mkdir', args: ['/dev/shm', '1777'] },
-    { op: 'tmpfs', args: ['/dev/shm', `mode=1777${ids}`, ''] },
+    // --disk caps /dev/shm as well: it is memory the command could otherwise fill without limit.
+    { op: 'tmpfs', args: ['/dev/shm', `mode=1777${diskBytes ? `,size=${diskBytes}` : ''}${ids}`, ''] },
     { op: 'symlink', args: ['/proc/self/fd', '/dev/fd'] },
     { op: 'symlink', args: ['/proc/self/fd/0', '/dev/stdin'] },
     { op: 'symlink', args: ['/proc/self/fd/1', '/dev/stdout'] },
@@ -187,7 +226,8 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner): SpecOp[
   for (const p of paths) {
     let st;
     try { st = lstatSync(p); } catch { continue; }
-    const layer = meta.layers.filter((l) => p.startsWith(l.target === '/' ? '/' : `${l.target}/`)).sort((a, b) => b.target.length - a.target.length)[0];
+    // Every entry of a skeleton dir is a mount point or a bound file: covered, never whited out.
+    const layer = meta.layers.filter((l) => !l.skeleton && p.startsWith(l.target === '/' ? '/' : `${l.target}/`)).sort((a, b) => b.target.length - a.target.length)[0];
     const upper = layer ? join(meta.layersDir, layer.dir, 'upper') : null;
     const whiteout = layer && upper ? join(upper, relative(layer.target, p)) : null;
     if (layer && upper && whiteout && !existsSync(whiteout)) {
@@ -207,16 +247,26 @@ function sandboxEnv(env: NodeJS.ProcessEnv): string[] {
     .map(([k, v]) => `${k}=${v}`);
 }
 
-/** After a --disk run: each layer's copy from the tmpfs (LAYER.out) replaces the layer. */
-function adoptDiskCopies(meta: SandboxMeta, diskDir: string, result: LaunchResult, notice: (l: string) => void): void {
-  for (const f of result.diskCopyFailures) notice(`could not copy ${f.path} back from the --disk tmpfs (${errnoName(f.errno)}): the change list may miss changes there`);
-  for (const l of meta.layers) {
-    const dir = join(meta.layersDir, l.dir);
-    if (!existsSync(`${dir}.out`)) continue;
-    removeTree(dir);
-    renameSync(`${dir}.out`, dir);
-  }
-  rmdirSync(diskDir);
+/** "L003/upper/x/y" (the helper's name for an entry in a layer) as the host path it stands for. */
+function hostPathOf(meta: SandboxMeta, p: string): string {
+  const m = /^([^/]+)\/upper(?:\/(.*))?$/s.exec(p);
+  const l = m ? meta.layers.find((x) => x.dir === m[1]) : undefined;
+  if (!m || !l) return p;
+  return m[2] === undefined ? l.target : `${l.target === '/' ? '' : l.target}/${m[2]}`;
+}
+
+/**
+ * After a --disk run the helper has either replaced every layer with its complete copy from the
+ * tmpfs or left every layer as it was. The second case, once the command ran, means its writes
+ * are lost: one line saying so (the caller saves the sandbox with its earlier state).
+ */
+function diskCopyBackProblem(meta: SandboxMeta, diskDir: string, result: LaunchResult): string | null {
+  try { rmdirSync(diskDir); } catch { /* the helper's tmpfs mount point; removed with the sandbox otherwise */ }
+  if (result.diskCopied || !result.started) return null;
+  const f = result.diskCopyFailures[0];
+  const why = f ? `${errnoName(f.errno)} at ${display(hostPathOf(meta, f.path))}` : 'the sandbox ended before copying';
+  const ref = meta.name ?? meta.id;
+  return `could not copy this run's writes back from the --disk tmpfs (${why}): they are lost, and sandbox ${display(ref)} keeps its state from before this run`;
 }
 
 /** The exit status `sbx run` reports for an outcome (Docker's convention). */
@@ -233,11 +283,17 @@ export function exitStatusOf(o: LaunchOutcome): number {
 export function describeFailure(o: LaunchOutcome, command: string[]): SbxError | null {
   switch (o.kind) {
     case 'exec-failed':
+      if (o.errno === 7) {
+        return new SbxError(`cannot execute ${command[0]}: its arguments and environment are larger than the kernel accepts (E2BIG)`, 126, 'pass less on the command line or in the environment (--clean-env starts from a minimal one)');
+      }
       return new SbxError(o.errno === 2 ? `${command[0]}: command not found inside the sandbox` : `cannot execute ${command[0]}: ${errnoName(o.errno)}`, o.errno === 2 ? 127 : 126);
     case 'setup-failed': {
       const where = o.path ? ` ${o.path}` : '';
       if (o.step === 'clone' || (o.step === 'uid-map' && o.errno === 1)) {
         return new SbxError(`cannot create a user namespace (${o.step}: ${errnoName(o.errno)})`, 125, userNamespaceHint());
+      }
+      if (o.step === 'disk-copy-in' && (o.errno === 28 || o.errno === 122)) {
+        return new SbxError(`the sandbox's saved changes do not fit in the --disk tmpfs (${errnoName(o.errno)} copying ${display(o.path ?? '?')}); nothing ran`, 125, 'pass a larger --disk');
       }
       if (o.step === 'cwd') return new SbxError(`the working directory${where} does not exist inside the sandbox (${errnoName(o.errno)})`, 125, 'cd somewhere else first');
       return new SbxError(`sandbox setup failed at step '${o.step}'${where}: ${o.message ?? errnoName(o.errno)}`);
@@ -249,12 +305,24 @@ export function describeFailure(o: LaunchOutcome, command: string[]): SbxError |
   }
 }
 
+/** Stdio the command could not reopen as /dev/stdin etc. goes through pipes of the sandbox's own. */
+function relayOps(pty: boolean, idmap: IdMapping): SpecOp[] {
+  const fds = pty ? [] : stdioToRelay(idmap);
+  return fds.length ? [{ op: 'relay_stdio', args: [fds.join(',')] }] : [];
+}
+
+/** The four capability sets as hex masks, applied by the helper just before exec. */
+function capsOp(names: string[]): SpecOp {
+  const s = capabilitySets(names);
+  return { op: 'caps', args: [s.bounding, s.permitted, s.inheritable, s.ambient].map((m) => m.toString(16)) };
+}
+
 export async function runSandbox(req: RunRequest): Promise<RunResult> {
   const store = new Store();
   const uid = process.getuid!(), gid = process.getgid!();
   const notice = req.onNotice ?? ((): void => {});
   let meta: SandboxMeta;
-  const options: RunOptionsRecord = { net: req.net, keepUser: req.keepUser, mapRoot: !!req.mapRoot, policy: req.policyName, hide: req.hide, bind: req.bind };
+  const options: RunOptionsRecord = { net: req.net, keepUser: req.keepUser, mapRoot: !!req.mapRoot, policy: req.policyName, capabilities: req.capabilities, hide: req.hide, bind: req.bind };
   if (req.inSandbox) {
     meta = req.inSandbox;
     if (meta.state === 'running') throw new SbxError(`sandbox ${meta.id} is in use by another sbx`, 125, 'wait for it to finish');
@@ -279,12 +347,13 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
 
   const mounts = visibleMounts(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')));
   const fuseBinary = uid === 0 ? null : fuseAvailable(which);
-  const units = assignEngines(planView(mounts), {
+  let units = assignEngines(planView(mounts), {
     uid,
     fuseBinary,
     userTrees: userOwnedTrees([req.env.HOME ?? '', req.cwd].filter(Boolean), uid),
     readable: readableDir,
   });
+  units = settleUnits(units);
   if (uid !== 0 && !fuseBinary) {
     notice(`${fuseProblem(which)}: system paths owned by root (/usr, /etc, /var, ...) are read-only inside; install fuse-overlayfs (or use sudo) for the full view`);
   }
@@ -293,6 +362,10 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   meta.idShift = idmap.shift;
   prepareLayers(meta, units, idmap.shift ?? { uid, gid });
   precopyEmptyUnreadable(meta.layers, meta.layersDir);
+  const files = buildSkeletonTree(units, join(meta.layersDir, SKELETON_DIR), uid === 0);
+  const viewUnits = units.filter((u) => !(u.kind === 'ro-bind' && (files.copied.has(u.path) || files.gone.has(u.path))));
+  const readOnlyFiles = viewUnits.filter((u) => u.kind === 'ro-bind').map((u) => u.path);
+  if (readOnlyFiles.length) notice(`read-only inside (too big to copy, or unreadable): ${listFew(readOnlyFiles)}`);
   const stage = join(meta.layersDir, 'root');
   mkdirSync(stage, { recursive: true, mode: 0o700 });
   // --disk: the helper copies the layers onto a tmpfs of that size and back afterwards.
@@ -312,18 +385,20 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     { op: 'hostname', args: [`sbx-${meta.id}`] },
     { op: 'stage', args: [stage] },
     ...diskOps,
-    ...viewOps(units, meta, diskDir ?? meta.layersDir, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, notice),
+    ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, req.diskBytes ?? null, notice),
     // sbx's own store is not the sandbox's business (and holds other sandboxes' layers).
     ...(existsSync(store.root) ? [{ op: 'tmpfs', args: [store.root, 'mode=0000,size=0', 'ro'] } as SpecOp] : []),
     ...hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: st.uid + idmap.shift.uid, gid: st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid })),
     ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, `rec${b.readOnly ? ',ro' : ''}${idmap.shift ? ',idmap' : ''}`] })),
     // --device nodes, bound into the minimal /dev.
     ...(req.limitOps ?? []).filter((o) => o.op === 'bind'),
-    { op: 'remount_ro', args: ['/'] },
-    { op: 'cwd', args: [req.cwd] },
-    ...req.command.map((a): SpecOp => ({ op: 'arg', args: [a] })),
-    ...sandboxEnv(req.env).map((e): SpecOp => ({ op: 'env', args: [e] })),
+    // Bytes that are not UTF-8 reach the command as they are (sandbox-core/rawbytes.ts).
+    { op: 'cwd', args: [req.cwd === process.cwd() ? rawCwd(req.cwd) : req.cwd] },
+    ...(req.rawCommand ?? req.command).map((a): SpecOp => ({ op: 'arg', args: [a] })),
+    ...rawEnv(sandboxEnv({ ...req.env, PATH: rootPath(req.env.PATH, idmap.insideUid, req.env.SBX_ROOT_PATH) })).map((e): SpecOp => ({ op: 'env', args: [e] })),
     ...(req.limitOps ?? []).filter((o) => o.op === 'rlimit'),
+    capsOp(req.capabilities),
+    ...relayOps(req.pty, idmap),
     ...(req.pty ? [{ op: 'pty', args: [] } as SpecOp] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } as SpecOp] : []),
   ];
@@ -340,12 +415,18 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     meta.state = 'saved';
   }
   const durationMs = Date.now() - started;
-  if (diskDir) adoptDiskCopies(meta, diskDir, result, notice);
+  const diskLost = diskDir ? diskCopyBackProblem(meta, diskDir, result) : null;
   for (const f of result.readOnlyFallbacks) notice(`${f.path} could not be overlaid (${errnoName(f.errno)}): it was read-only inside`);
   const o = result.outcome;
   if (o.kind === 'setup-failed' && (o.step === 'idmap-lower' || o.step === 'idmap-userns') && !req.mapRoot) {
     // Nothing ran yet, so the identity mapping can take over safely.
     notice(`${o.path ?? 'a lower layer'} does not support idmapped mounts (${errnoName(o.errno)}): root inside is root outside for this run (as with --map-root)`);
+    // A fresh sandbox's layers hold nothing yet, and overlayfs refuses (EINVAL) an upper that
+    // an idmapped mount used: start them again.
+    if (!req.inSandbox) {
+      for (const l of meta.layers) removeTree(join(meta.layersDir, l.dir));
+      meta.layers = [];
+    }
     store.writeMeta(meta);
     return runSandbox({ ...req, mapRoot: true, inSandbox: meta });
   }
@@ -355,5 +436,5 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   // A saved sandbox must be on disk before we say it is saved; a throwaway one never needs to be.
   if (!req.throwaway) spawnSync('sync', ['-f', meta.layersDir], { stdio: 'ignore' });
   store.writeMeta(meta);
-  return { meta, outcome: result.outcome, exitStatus, durationMs, launch: result };
+  return { meta, outcome: result.outcome, exitStatus, durationMs, launch: result, diskLost };
 }

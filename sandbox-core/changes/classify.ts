@@ -8,6 +8,7 @@ import { joinB, toFs } from './bpath.js';
 import { lstatB, sameTime } from './stat.js';
 import { readlinkB, sameContent } from './content.js';
 import { xattrsEqual } from './xattr.js';
+import { xattrDetails } from './acl.js';
 
 function oct(n: number): string {
   return n.toString(8).padStart(3, '0');
@@ -19,7 +20,7 @@ export function metadataDiff(up: EntryStat, host: EntryStat, upX: Array<[string,
   if (up.perm !== host.perm) d.push(`mode ${oct(host.perm)}→${oct(up.perm)}`);
   if (up.uid !== host.uid || up.gid !== host.gid) d.push(`owner ${host.uid}:${host.gid}→${up.uid}:${up.gid}`);
   if (up.type !== 'dir' && !sameTime(up.mtimeMs, host.mtimeMs)) d.push('mtime');
-  if (up.type !== 'symlink' && !xattrsEqual(upX, hostX)) d.push('xattrs');
+  if (up.type !== 'symlink' && !xattrsEqual(upX, hostX)) d.push(...xattrDetails(upX, hostX));
   return d;
 }
 
@@ -36,6 +37,8 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void):
   // Whether each dir entry hides the host below it: its own opaque mark, or an opaque
   // ancestor (overlayfs never looks below an opaque dir, so neither do we).
   const hides = new Uint8Array(entries.length);
+  // Opaque dirs reported as replaced, by entry: undone below when the host has nothing the dir hides.
+  const replacedAt = new Map<number, number>();
 
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
@@ -70,6 +73,7 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void):
       continue;
     }
     if (up.type === 'dir' && e.opaque) {
+      replacedAt.set(i, changes.length);
       changes.push({ ...base, change: 'replaced', oldType: 'dir', opaque: true, details: metadataDiff(up, h, e.xattrs, e.hostXattrs) });
       continue;
     }
@@ -109,12 +113,20 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void):
       continue;
     }
     const seen = present.get(i);
+    let hidden = 0;
     for (const n of names) {
       const p = joinB(e.host, n);
       if (seen?.has(p)) continue;
       const h = lstatB(p);
-      if (h) changes.push({ path: p, change: 'deleted', type: h.type, size: h.size, host: h });
+      if (h) { changes.push({ path: p, change: 'deleted', type: h.type, size: h.size, host: h }); hidden++; }
+    }
+    // An opaque dir that hides nothing of the host (made new by a package manager, then
+    // committed) is not a replacement: only its own metadata can still differ.
+    const at = replacedAt.get(i);
+    if (!hidden && at !== undefined) {
+      const { opaque: _o, oldType: _t, ...c } = changes[at]!;
+      changes[at] = c.details?.length ? { ...c, change: 'metadata' } : null!;
     }
   }
-  return { changes, errors, links };
+  return { changes: replacedAt.size ? changes.filter((c) => c !== null) : changes, errors, links };
 }

@@ -6,6 +6,7 @@ import type { EntryStat } from './types.js';
 import { fromUser, isWithin, joinB, toFs } from './bpath.js';
 import { lstatB } from './stat.js';
 import { getXattrs, isOverlayXattr, type Xattrs } from './xattr.js';
+import { unshiftXattrs } from './acl.js';
 
 export interface UpperEntry {
   /** Host path (byte string). */
@@ -49,6 +50,7 @@ function unshift(id: number, base: number, count: number): number {
 
 export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResult {
   const shift = meta.idShift ?? null;
+  const asRoot = meta.uid !== 0 && !meta.options?.keepUser;
   const entries: UpperEntry[] = [];
   const errors: string[] = [];
   const targets = meta.layers.map((l) => fromUser(l.target));
@@ -114,6 +116,9 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
         // Root's remapped sandboxes: the layers hold shifted ids; the change list speaks in
         // the ids the sandbox saw, which are what a commit restores.
         else if (shift && up) up = { ...up, uid: unshift(up.uid, shift.uid, shift.count), gid: unshift(up.gid, shift.gid, shift.count) };
+        // An ordinary user's skeleton layers (new entries in `/`, `/run`, ...) were written by
+        // root inside, which is the user on the host: they are root's, as a real root run makes them.
+        else if (asRoot && up && layer.skeleton) up = { ...up, uid: up.uid === meta.uid ? 0 : up.uid, gid: up.gid === meta.gid ? 0 : up.gid };
         const idx = entries.length;
         entries.push({ host, upper, parent, whiteout: wh, opaque: false, up, host0, skeleton, xattrs: [], hostXattrs: [] });
         if (!wh && up) {
@@ -138,7 +143,8 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
         if (WHITEOUT_NAMES.has(n) && e.up?.type === 'file' && e.up.size === 0) e.whiteout = true;
       }
       const user = r.attrs.filter(([n]) => !isOverlayXattr(n));
-      if (user.length) e.xattrs = user;
+      // ACL and capability ids in a shifted layer are shifted like owners (see acl.ts).
+      if (user.length) e.xattrs = shift ? unshiftXattrs(user, shift) : user;
     });
     needHost.forEach((i, k) => {
       const r = res[needUpper.length + k]!;

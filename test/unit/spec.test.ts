@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeSpec, OP_ARITY } from '../../sandbox-core/spec.js';
 import { spawnSync } from 'node:child_process';
-import { HELPER_PATH, parseStatusLines } from '../../sandbox-core/launch.js';
+import { parseStatusLines } from '../../sandbox-core/launch.js';
+import { helperPath } from '../../sandbox-core/helper.js';
 import { REPO } from '../helpers/sbx.js';
 
 test('netstrings: op then its arguments, binary safe', () => {
@@ -28,7 +29,7 @@ test('the TypeScript op table matches the C one', () => {
 });
 
 function helperWith(spec: Buffer) {
-  const r = spawnSync(HELPER_PATH, ['run', '0', '2'], { input: spec, encoding: 'latin1' });
+  const r = spawnSync(helperPath(), ['run', '0', '2'], { input: spec, encoding: 'latin1' });
   return { status: r.status, parsed: parseStatusLines(r.stderr) };
 }
 
@@ -58,6 +59,16 @@ test('status lines: escapes decoded, last outcome wins, fallbacks collected', ()
   assert.equal(p.fallbacks, [{ errno: 22, path: '/mnt/a b' }]);
   assert.ok(p.started);
   assert.equal(parseStatusLines('error overlay 13 /usr\n').outcome, { kind: 'setup-failed', step: 'overlay', errno: 13, path: '/usr', message: null });
+});
+
+test('status lines: a --disk copy-back is complete only when the helper says so', () => {
+  const ok = parseStatusLines('started 2\nsignal 9\ndisk-copied 3\n');
+  assert.ok(ok.diskCopied);
+  assert.equal(ok.outcome, { kind: 'signaled', signal: 9 });
+  const failed = parseStatusLines('started 2\nexit 0\ndisk-copy-failed 28 L003/upper/a\\x0ab\n');
+  assert.not.ok(failed.diskCopied);
+  assert.equal(failed.diskCopyFailures, [{ errno: 28, path: 'L003/upper/a\nb' }]);
+  assert.not.ok(parseStatusLines('started 2\nexit 0\n').diskCopied);
 });
 
 test.run();
