@@ -53,6 +53,15 @@ size_t relay_pollfds(struct pollfd *p);      /* fills up to 6 entries; returns h
 void relay_events(const struct pollfd *p);   /* the entries relay_pollfds filled, after poll */
 void relay_finish(void);                     /* the command ended: pass on what it wrote */
 
+/* ---- --allow-net relay (netrelay.c) ---- */
+struct net_relay { int dirfd, fd4, fd6; const char *name; };
+/* In the host's mount namespace, before the root is replaced: the proxy socket's directory. */
+void net_relay_open_dir(struct net_relay *r, const char *dir, const char *name);
+/* In the sandbox's network namespace, loopback up: listen on 127.0.0.1 and ::1. */
+void net_relay_listen(struct net_relay *r, int port);
+/* A listener is readable: each connection is copied to the proxy by a child of its own. */
+void net_relay_accept(const struct net_relay *r, int listen_fd);
+
 /* ---- subcommands ---- */
 int sandbox_main(int spec_fd, int status_fd);
 int xattr_main(int argc, char **argv);

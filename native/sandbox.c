@@ -62,11 +62,13 @@ struct config {
   struct rlimit_op rlimits[32]; size_t n_rlimits;
   int have_caps; struct cap_sets caps;
   int relay_fds[3]; size_t n_relay;
+  const char *net_relay_dir, *net_relay_name; int net_relay_port; /* --allow-net */
   const unsigned char *seccomp; size_t seccomp_len;
   struct spec_op *fs_ops[65536]; size_t n_fs_ops;
 };
 
 static struct config cfg;
+static struct net_relay net_relay = { -1, -1, -1, NULL };
 
 /* sbx's request to SIGKILL the command (--timeout): sent to the helper instead of SIGKILLing
  * it, so the sandbox's pid 1 survives to copy --disk layers back. The last real-time signal,
@@ -144,6 +146,12 @@ static void load_config(struct spec *s) {
     else if (!strcmp(n, "arg")) cfg.argv[cfg.argc++] = a[0];
     else if (!strcmp(n, "env")) cfg.envp[cfg.envc++] = a[0];
     else if (!strcmp(n, "pty")) cfg.pty = 1;
+    else if (!strcmp(n, "net_relay")) {
+      char *end;
+      long port = strtol(a[2], &end, 10);
+      if (*end || port < 1 || port > 65535 || !*a[1] || strchr(a[1], '/')) die_msg("spec", "net_relay takes DIR NAME PORT");
+      cfg.net_relay_dir = a[0]; cfg.net_relay_name = a[1]; cfg.net_relay_port = (int)port;
+    }
     else if (!strcmp(n, "relay_stdio")) {
       for (const char *p = a[0]; *p; p++) {
         if (*p == ',') continue;
@@ -729,6 +737,7 @@ static void __attribute__((noreturn)) init_main(int sync_fd) {
   if (cfg.new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) die_step("cgroup-namespace", NULL, errno);
   if (cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0) die_step("hostname", cfg.hostname, errno);
   if (cfg.loopback_up) bring_loopback_up();
+  if (cfg.net_relay_dir) net_relay_listen(&net_relay, cfg.net_relay_port);
   if (cfg.stage && !cfg.build_outside) build_root();
   umask(022);
   if (setsid() < 0) die_step("setsid", NULL, errno);
@@ -740,13 +749,18 @@ static void __attribute__((noreturn)) init_main(int sync_fd) {
   if (inner < 0) die_step("fork", NULL, errno);
   if (inner == 0) {
     close(sfd);
+    if (net_relay.fd4 >= 0) close(net_relay.fd4);
+    if (net_relay.fd6 >= 0) close(net_relay.fd6);
+    if (net_relay.dirfd >= 0) close(net_relay.dirfd);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
     command_init();
   }
   int killed = 0;
   for (;;) {
-    struct pollfd p = { sfd, POLLIN, 0 };
-    if (poll(&p, 1, -1) < 0 && errno != EINTR) die_step("poll", NULL, errno);
+    struct pollfd p[3] = { { sfd, POLLIN, 0 }, { net_relay.fd4, POLLIN, 0 }, { net_relay.fd6, POLLIN, 0 } };
+    if (poll(p, 3, -1) < 0 && errno != EINTR) die_step("poll", NULL, errno);
+    if (p[1].revents & POLLIN) net_relay_accept(&net_relay, net_relay.fd4);
+    if (p[2].revents & POLLIN) net_relay_accept(&net_relay, net_relay.fd6);
     struct signalfd_siginfo si;
     while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
       if (si.ssi_signo == SIGCHLD) continue;
@@ -899,6 +913,8 @@ int sandbox_main(int spec_fd, int status_fd) {
     procs_fds[i] = open(cfg.cgroup_procs[i], O_WRONLY | O_CLOEXEC);
     if (procs_fds[i] < 0) die_step("cgroup", cfg.cgroup_procs[i], errno);
   }
+  /* Opened now: a view built outside replaces the root before the sandbox's pid 1 exists. */
+  if (cfg.net_relay_dir) net_relay_open_dir(&net_relay, cfg.net_relay_dir, cfg.net_relay_name);
   if (cfg.build_outside) {
     if (unshare(CLONE_NEWNS) < 0) die_step("mount-namespace", NULL, errno);
     make_idmap_userns();

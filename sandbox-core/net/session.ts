@@ -1,6 +1,6 @@
 // One `--allow-net` run: the proxy on a private unix socket, the relay op that makes it
 // reachable inside as 127.0.0.1:PORT, the proxy variables for the command, and the summary.
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AllowList } from './allowlist.js';
@@ -26,11 +26,18 @@ export interface NetSession {
  * sandboxes run as an unprivileged range): the socket's directory is given to it, so nobody
  * else can connect.
  */
-export async function startAllowNet(entries: string[], relayOwner: { uid: number; gid: number } | null, env: NodeJS.ProcessEnv = process.env): Promise<NetSession> {
+export async function startAllowNet(entries: string[], layersDir: string, relayOwner: { uid: number; gid: number } | null, env: NodeJS.ProcessEnv = process.env): Promise<NetSession> {
   const allow = AllowList.parse(entries);
   const hosts = env.SBX_NET_HOSTS ? readHostsFile(env.SBX_NET_HOSTS) : new Map<string, string[]>();
-  // A short path: sun_path holds 108 bytes, and a store in a deep home may not fit.
-  const dir = mkdtempSync(join(tmpdir(), 'sbx-net-'));
+  // Beside the layers, so whatever removes the sandbox (discard, commit, the sweep of a killed
+  // throwaway run) removes the socket too; in /tmp only when that path is too long for
+  // sun_path's 108 bytes.
+  let dir = join(layersDir, 'net');
+  if (Buffer.byteLength(join(dir, SOCKET_NAME)) < 100) {
+    rmSync(dir, { recursive: true, force: true }); // an earlier run's, if its sbx was killed
+    mkdirSync(dir, { mode: 0o700 });
+  }
+  else dir = mkdtempSync(join(tmpdir(), 'sbx-net-'));
   const proxy = new NetProxy(allow, hosts);
   try {
     await proxy.listen(join(dir, SOCKET_NAME));
@@ -44,7 +51,10 @@ export async function startAllowNet(entries: string[], relayOwner: { uid: number
     throw e;
   }
   const url = `http://127.0.0.1:${RELAY_PORT}`;
-  const noProxy = 'localhost,127.0.0.1,::1';
+  // Inside, loopback is the sandbox's own, and goes direct; but an entry that names a host
+  // loopback address means the host's service, which only the proxy can reach.
+  const hostLoopback = allow.namesLoopback();
+  const noProxy = hostLoopback ? '' : 'localhost,127.0.0.1,::1';
   return {
     dir,
     name: SOCKET_NAME,
