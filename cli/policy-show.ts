@@ -1,4 +1,5 @@
 import { Command, Option } from 'clipanion';
+import { displayText } from '../sandbox-core/changes/bpath.js';
 import { loadPolicy, compilePolicy, parseArch } from '../policies/seccomp/index.js';
 import { actionToString, conditionToString, type Action } from '../policies/seccomp/policy.js';
 import { errnoName } from '../policies/seccomp/errno-names.js';
@@ -34,22 +35,22 @@ export class PolicyShowCommand extends Command {
       const arch = parseArch(this.arch);
       const { decisions } = compilePolicy(policy, arch);
       const width = Math.max(...decisions.map((d) => d.name.length));
-      out.write(`# ${policy.name} on ${arch}; any other syscall number: ${act(policy.defaultAction)}\n`);
+      out.write(`# ${displayText(policy.name)} on ${arch}; any other syscall number: ${act(policy.defaultAction)}\n`);
       for (const d of decisions) {
         const conds = d.conditional.map((r) => `${act(r.action)} if ${r.args.map(conditionToString).join(' && ')}; `).join('');
         out.write(`${String(d.nr).padStart(4)} ${d.name.padEnd(width)}  ${conds}${conds ? 'else ' : ''}${act(d.fallback)}\n`);
       }
       return 0;
     }
-    out.write(`${policy.name}: ${policy.description}\n`);
-    out.write(`files: ${policy.chain.join(' <- ')}\n`);
+    out.write(`${displayText(policy.name)}: ${displayText(policy.description)}\n`);
+    out.write(`files: ${policy.chain.map(displayText).join(' <- ')}\n`);
     out.write(`default action: ${act(policy.defaultAction)}\n`);
     for (const rule of policy.rules) {
       out.write('\n');
       const cond = rule.args.length ? ` if ${rule.args.map(conditionToString).join(' && ')}` : '';
       out.write(`${act(rule.action)}${cond}:\n`);
       out.write(wrap(rule.syscalls.join(' '), 76, '    '));
-      if (rule.comment) out.write(wrap(rule.comment, 76, '    # '));
+      if (rule.comment) out.write(wrap(displayText(rule.comment), 76, '    # '));
     }
     return 0;
   }

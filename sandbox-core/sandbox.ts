@@ -15,6 +15,7 @@ import { assignEngines, fuseAvailable, fuseProblem, readableDir, userOwnedTrees,
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
 import { display, displayText } from './changes/bpath.js';
+import { notice as coreNotice } from './notices.js';
 import { buildSkeletonTree, skeletonPath } from './skeleton.js';
 import { encodeSpec, describeSpec, type SpecOp } from './spec.js';
 import { ensurePrivateDir, removeTree, Store } from './store.js';
@@ -374,7 +375,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     ...(req.pty ? [{ op: 'pty', args: [] } as SpecOp] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } as SpecOp] : []),
   ];
-  if (process.env.SBX_DEBUG_SPEC) process.stderr.write(describeSpec(ops) + '\n');
+  if (process.env.SBX_DEBUG_SPEC) coreNotice('always', describeSpec(ops));
 
   meta.state = 'running';
   meta.runnerPid = process.pid;
