@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
 
 const store = makeStore();
 test.after(() => rmSync(store, { recursive: true, force: true }));
@@ -78,20 +78,6 @@ test('sbx ls shows a tampered name in meta.json escaped', () => {
   const ls = sbx(['ls'], { store });
   clean('ls stdout', ls.stdout);
   clean('ls stderr', ls.stderr);
-});
-
-test('no sbx module writes to stderr except through cli/output.ts (one output path)', () => {
-  const allowed = new Set(['cli/output.ts', 'sandbox-core/notices.ts', 'sandbox-core/commit/apply.ts']);
-  const offenders: string[] = [];
-  const walk = (rel: string): void => {
-    for (const e of readdirSync(join(REPO, rel), { withFileTypes: true })) {
-      const p = `${rel}/${e.name}`;
-      if (e.isDirectory()) walk(p);
-      else if (p.endsWith('.ts') && !allowed.has(p) && /process\.stderr\.write|console\.(log|error|warn)\(/.test(readFileSync(join(REPO, p), 'utf8'))) offenders.push(p);
-    }
-  };
-  for (const d of ['cli', 'sandbox-core', 'policies']) walk(d);
-  assert.equal(offenders, []);
 });
 
 test.run();
