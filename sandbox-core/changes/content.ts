@@ -1,13 +1,14 @@
-// File contents compared and read in bounded memory: size first, then 64 KiB at a time.
+// File contents compared and read in bounded memory: size first, then 64 KiB at a time. Paths
+// are resolved fd-relative (fsat.ts): any depth, no symlink followed in any component.
 import { closeSync, openSync, readSync, readlinkSync, constants as C } from 'node:fs';
-import { toFs } from './bpath.js';
+import { fsAt } from './fsat.js';
 
 const CHUNK = 1 << 16;
 const bufA = Buffer.allocUnsafe(CHUNK);
 const bufB = Buffer.allocUnsafe(CHUNK);
 
 export function openNoFollow(p: string): number {
-  return openSync(toFs(p), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY);
+  return openSync(fsAt(p), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY);
 }
 
 function readFull(fd: number, buf: Buffer): number {
@@ -50,5 +51,5 @@ export function readHead(p: string, limit: number): { data: Buffer; cut: boolean
 
 /** A symlink's target as a byte string (the exact bytes, never resolved). */
 export function readlinkB(p: string): string {
-  return (readlinkSync(toFs(p), { encoding: 'buffer' }) as Buffer).toString('latin1');
+  return (readlinkSync(fsAt(p), { encoding: 'buffer' }) as Buffer).toString('latin1');
 }

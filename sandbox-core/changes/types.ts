@@ -48,6 +48,11 @@ export interface Change {
   xattrs?: Array<[string, Buffer]>;
   /** A replaced dir that is a dir on both sides (made opaque: emptied then refilled). */
   opaque?: boolean;
+  /**
+   * A file the sandbox hard-linked to a file the host already had (this host path): committed
+   * as a copy unless `--link-host-files` is given.
+   */
+  linksTo?: string;
 }
 
 export interface ScanResult {
