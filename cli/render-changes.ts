@@ -21,6 +21,10 @@ function nameOf(c: Change): string {
 }
 
 function noteOf(c: Change): string {
+  return c.linksTo !== undefined ? `${kindNote(c)} (hard link to ${display(c.linksTo)})` : kindNote(c);
+}
+
+function kindNote(c: Change): string {
   if (c.change === 'replaced') return c.opaque ? ' (dir emptied and refilled)' : ` (${c.oldType} → ${c.type})`;
   if (c.change === 'metadata') return ` (${(c.details ?? []).join(', ')})`;
   if (c.type !== 'file' && c.type !== 'dir' && c.type !== 'symlink') return ` (${c.type})`;
@@ -69,6 +73,7 @@ export function changesJson(id: string, changes: Change[], extra: Record<string,
     if (why) { o.sensitive = why; sensitive++; }
     if (c.target !== undefined) o.target = jsonPath(c.target).path;
     if (c.oldType) o.oldType = c.oldType;
+    if (c.linksTo !== undefined) o.linksTo = jsonPath(c.linksTo).path;
     if (c.details?.length) o.details = c.details;
     return o;
   });

@@ -32,7 +32,7 @@ export function scanSandbox(meta: SandboxMeta, opts: ScanOptions = {}): ScanResu
     const walked = walkUppers(meta, { progress: opts.progress && ((n) => opts.progress!('scanning', n)) });
     const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)));
     const changes = filterChanges(res.changes, opts).sort((a, b) => comparePaths(a.path, b.path));
-    return { changes, errors: walked.errors.concat(res.errors), links: res.links };
+    return { changes, errors: walked.errors.concat(res.errors), links: res.links, layerBytes: walked.layerBytes };
   } finally {
     closeAll();
   }

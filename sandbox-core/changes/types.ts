@@ -61,4 +61,6 @@ export interface ScanResult {
   errors: string[];
   /** Upper inode (dev:ino) → host paths of every upper name of it, for keeping hard links. */
   links: Map<string, string[]>;
+  /** Bytes the sandbox's upper layers hold on disk (0 when given a reviewed list). */
+  layerBytes?: number;
 }

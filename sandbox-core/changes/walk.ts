@@ -33,6 +33,8 @@ export interface UpperEntry {
 export interface WalkResult {
   entries: UpperEntry[];
   errors: string[];
+  /** Bytes the upper layers hold on disk (allocated blocks): what discarding frees. */
+  layerBytes: number;
 }
 
 export interface WalkOptions {
@@ -62,6 +64,7 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
   const needUpper: number[] = [];
   const needHost: number[] = [];
   const layersRoot = fromUser(meta.layersDir);
+  let layerBytes = 0;
   trustRoot(layersRoot);
 
   meta.layers.forEach((layer, li) => {
@@ -107,6 +110,7 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
           try {
             const st = lstatSync(ud.at(d.name as string), { throwIfNoEntry: false });
             if (!st) continue;
+            layerBytes += st.blocks * 512;
             up = toEntryStat(st);
           } catch (e) {
             errors.push(`${host}: cannot stat the sandbox's copy (${(e as NodeJS.ErrnoException).code})`);
@@ -162,5 +166,5 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
       if (user.length) entries[i]!.hostXattrs = user;
     });
   }
-  return { entries, errors };
+  return { entries, errors, layerBytes };
 }

@@ -46,6 +46,8 @@ export interface ApplyResult {
   ownerNotKept: string[];
   setidStripped: string[];
   xattrsNotKept: string[];
+  /** Hard links to files the host already had, committed as copies (no --link-host-files). */
+  linksCopied: string[];
 }
 
 /** Deterministic, so an interrupted commit's leftovers are found and removed on resume. */
@@ -67,7 +69,7 @@ const text = (p: string) => Buffer.from(p, 'latin1').toString();
 const STAGE_BATCH = 4096;
 
 export function applyPlan(plan: Plan, opts: ApplyOptions): ApplyResult {
-  const res: ApplyResult = { applied: 0, bytes: 0, conflicts: [], failed: [], ownerNotKept: [], setidStripped: [], xattrsNotKept: [] };
+  const res: ApplyResult = { applied: 0, bytes: 0, conflicts: [], failed: [], ownerNotKept: [], setidStripped: [], xattrsNotKept: [], linksCopied: [] };
   trustRoot(opts.layersRoot);
   try {
     return run(plan, opts, res);
@@ -280,6 +282,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     if (linked && leaders.has(linkKey(c))) continue;
     if (linked && opts.linkHostFiles && linkSource(c)) continue;
     if (linked) leaders.add(linkKey(c));
+    if (c.linksTo !== undefined && !opts.linkHostFiles) res.linksCopied.push(c.path);
     toStage.push([s, i]);
   }
   stageBatch(toStage);
