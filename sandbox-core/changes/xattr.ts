@@ -1,16 +1,10 @@
 // Batched calls to `sbx-helper xattr` (native/xattr.c): Node has no getxattr, setxattr or
 // mknod. One helper process per batch, never one per file.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, constants as C } from 'node:fs';
+import { closeSync, openSync, constants as C } from 'node:fs';
 import { O_PATH } from '../beneath.js';
-import { fileURLToPath } from 'node:url';
 import { SbxError } from '../errors.js';
-
-export function helperPath(): string {
-  if (process.env.SBX_HELPER) return process.env.SBX_HELPER;
-  // dist/sandbox-core/changes/xattr.js → <root>/native/build/sbx-helper
-  return fileURLToPath(new URL('../../../native/build/sbx-helper', import.meta.url));
-}
+import { helperPath } from '../helper.js';
 
 /**
  * Runs `sbx-helper xattr`. With `roots`, the helper gets each root directory as fd 3, 4, …
@@ -19,7 +13,6 @@ export function helperPath(): string {
  */
 function callHelper(args: string[], input: Buffer, roots: string[] = []): Buffer {
   const bin = helperPath();
-  if (!existsSync(bin)) throw new SbxError(`the sbx helper is not built (${bin})`, 125, "run 'npm run build'");
   const fds = roots.map((r) => openSync(Buffer.from(r, 'latin1'), O_PATH | C.O_DIRECTORY));
   let r;
   try {
