@@ -10,6 +10,7 @@ import { toEntryStat } from './stat.js';
 import { dirAt, trustRoot } from './fsat.js';
 import type { Dir } from '../beneath.js';
 import { getXattrs, isOverlayXattr, type Xattrs } from './xattr.js';
+import { unshiftXattrs } from './acl.js';
 
 export interface UpperEntry {
   /** Host path (byte string). */
@@ -162,7 +163,8 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
         if (WHITEOUT_NAMES.has(n) && e.up?.type === 'file' && e.up.size === 0) e.whiteout = true;
       }
       const user = r.attrs.filter(([n]) => !isOverlayXattr(n));
-      if (user.length) e.xattrs = user;
+      // ACL and capability ids in a shifted layer are shifted like owners (see acl.ts).
+      if (user.length) e.xattrs = shift ? unshiftXattrs(user, shift) : user;
     });
     needHost.forEach((i, k) => {
       const r = res[needUpper.length + k]!;
