@@ -13,7 +13,7 @@ import { precopyEmptyUnreadable } from './precopy.js';
 import { ensureUpperDirs, type LayerOwner } from './layer-dirs.js';
 import { assignEngines, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
-import { encodeSpec, describeSpec, type SpecOp } from './spec.js';
+import { encodeSpec, describeSpec, type OverlayFlag, type SpecOp } from './spec.js';
 import { ensurePrivateDir, removeTree, Store } from './store.js';
 import type { Layer, RunOptionsRecord, SandboxMeta } from './types.js';
 
@@ -100,7 +100,7 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, thro
   const ops: SpecOp[] = [];
   // Built outside the user namespace, sbx's own directories belong to root inside.
   const own = (path: string): SpecOp[] => (shift ? [{ op: 'chown', args: [path, String(shift.uid), String(shift.gid)] }] : []);
-  const overlayFlags = shift ? 'ro-bind,idmap-lower' : 'ro-bind';
+  const overlayFlags: OverlayFlag[] = shift ? ['ro-bind', 'idmap-lower'] : ['ro-bind'];
   const layerOf = new Map(meta.layers.map((l) => [l.target, l]));
   const overlayOpts = throwaway ? 'userxattr,volatile' : 'userxattr';
   for (const u of units) {
@@ -126,7 +126,7 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, thro
         ops.push({ op: 'symlink', args: [u.target, u.path] });
         break;
       case 'ro-bind':
-        ops.push({ op: 'bind', args: [u.path, u.path, 'ro'] });
+        ops.push({ op: 'bind', args: [u.path, u.path, ['ro']] });
         break;
       case 'unavailable':
         ops.push({ op: 'mkdir', args: [u.path, '755'] });
@@ -147,28 +147,28 @@ function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null): Spe
       { op: 'mkdir', args: ['/proc', '555'] },
       { op: 'proc', args: ['/proc'] },
       // As Docker does: hide kernel internals and make the tunables read-only.
-      ...MASKED_PROC_FILES.map((p): SpecOp => ({ op: 'bind', args: ['/dev/null', p, 'ro,optional'] })),
-      ...MASKED_PROC_DIRS.filter((p) => existsSync(p)).map((p): SpecOp => ({ op: 'tmpfs', args: [p, 'mode=0555,size=0', 'ro'] })),
-      ...READONLY_PROC.map((p): SpecOp => ({ op: 'bind', args: [p, p, 'ro,rec,src-inside,optional'] })),
+      ...MASKED_PROC_FILES.map((p): SpecOp => ({ op: 'bind', args: ['/dev/null', p, ['ro', 'optional']] })),
+      ...MASKED_PROC_DIRS.filter((p) => existsSync(p)).map((p): SpecOp => ({ op: 'tmpfs', args: [p, 'mode=0555,size=0', ['ro']] })),
+      ...READONLY_PROC.map((p): SpecOp => ({ op: 'bind', args: [p, p, ['ro', 'rec', 'src-inside', 'optional']] })),
     ];
   }
   if (path === '/sys') {
     return [
       { op: 'mkdir', args: ['/sys', '555'] },
-      { op: 'bind', args: ['/sys', '/sys', 'rec'] },
+      { op: 'bind', args: ['/sys', '/sys', ['rec']] },
       { op: 'ro_recursive', args: ['/sys'] },
-      ...(existsSync('/sys/firmware') ? [{ op: 'tmpfs', args: ['/sys/firmware', 'mode=0555,size=0', 'ro'] } as SpecOp] : []),
+      ...(existsSync('/sys/firmware') ? [{ op: 'tmpfs', args: ['/sys/firmware', 'mode=0555,size=0', ['ro']] } satisfies SpecOp] : []),
     ];
   }
   return [
     { op: 'mkdir', args: ['/dev', '755'] },
-    { op: 'tmpfs', args: ['/dev', `mode=0755,size=1m${ids}`, 'noexec'] },
-    ...DEV_NODES.map((n): SpecOp => ({ op: 'bind', args: [`/dev/${n}`, `/dev/${n}`, ''] })),
+    { op: 'tmpfs', args: ['/dev', `mode=0755,size=1m${ids}`, ['noexec']] },
+    ...DEV_NODES.map((n): SpecOp => ({ op: 'bind', args: [`/dev/${n}`, `/dev/${n}`, []] })),
     { op: 'mkdir', args: ['/dev/pts', '755'] },
     { op: 'devpts', args: ['/dev/pts'] },
     { op: 'symlink', args: ['pts/ptmx', '/dev/ptmx'] },
     { op: 'mkdir', args: ['/dev/shm', '1777'] },
-    { op: 'tmpfs', args: ['/dev/shm', `mode=1777${ids}`, ''] },
+    { op: 'tmpfs', args: ['/dev/shm', `mode=1777${ids}`, []] },
     { op: 'symlink', args: ['/proc/self/fd', '/dev/fd'] },
     { op: 'symlink', args: ['/proc/self/fd/0', '/dev/stdin'] },
     { op: 'symlink', args: ['/proc/self/fd/1', '/dev/stdout'] },
@@ -195,8 +195,8 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner): SpecOp[
       ops.push({ op: 'whiteout', args: [whiteout] });
       continue;
     }
-    if (st.isDirectory()) ops.push({ op: 'tmpfs', args: [p, 'mode=0000,size=0', 'ro'] });
-    else ops.push({ op: 'bind', args: ['/dev/null', p, 'ro'] });
+    if (st.isDirectory()) ops.push({ op: 'tmpfs', args: [p, 'mode=0000,size=0', ['ro']] });
+    else ops.push({ op: 'bind', args: ['/dev/null', p, ['ro']] });
   }
   return ops;
 }
@@ -314,9 +314,9 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     ...diskOps,
     ...viewOps(units, meta, diskDir ?? meta.layersDir, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, notice),
     // sbx's own store is not the sandbox's business (and holds other sandboxes' layers).
-    ...(existsSync(store.root) ? [{ op: 'tmpfs', args: [store.root, 'mode=0000,size=0', 'ro'] } as SpecOp] : []),
+    ...(existsSync(store.root) ? [{ op: 'tmpfs', args: [store.root, 'mode=0000,size=0', ['ro']] } satisfies SpecOp] : []),
     ...hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: st.uid + idmap.shift.uid, gid: st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid })),
-    ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, `rec${b.readOnly ? ',ro' : ''}${idmap.shift ? ',idmap' : ''}`] })),
+    ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, ['rec', ...(b.readOnly ? ['ro' as const] : []), ...(idmap.shift ? ['idmap' as const] : [])]] })),
     // --device nodes, bound into the minimal /dev.
     ...(req.limitOps ?? []).filter((o) => o.op === 'bind'),
     { op: 'remount_ro', args: ['/'] },
@@ -324,8 +324,8 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     ...req.command.map((a): SpecOp => ({ op: 'arg', args: [a] })),
     ...sandboxEnv(req.env).map((e): SpecOp => ({ op: 'env', args: [e] })),
     ...(req.limitOps ?? []).filter((o) => o.op === 'rlimit'),
-    ...(req.pty ? [{ op: 'pty', args: [] } as SpecOp] : []),
-    ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } as SpecOp] : []),
+    ...(req.pty ? [{ op: 'pty', args: [] } satisfies SpecOp] : []),
+    ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } satisfies SpecOp] : []),
   ];
   if (process.env.SBX_DEBUG_SPEC) process.stderr.write(describeSpec(ops) + '\n');
 
