@@ -2,34 +2,28 @@
 // layer directories. Every directory is 0700 and created without following symlinks.
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync,
+  closeSync, fchownSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync,
   rmSync, chmodSync, writeSync, constants as C,
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { storeRoot } from './paths.js';
+import { ensurePrivateDir, storeRoot } from './paths.js';
+
+export { ensurePrivateDir };
 import { SbxError, UnknownSandboxError } from './errors.js';
 import type { SandboxMeta } from './types.js';
 import { chooseIdMapping } from './idmap.js';
 import { encodeSpec } from './spec.js';
-import { HELPER_PATH, parseStatusLines } from './launch.js';
+import { parseStatusLines } from './launch.js';
+import { expectedHelperVersion, helperPath } from './helper.js';
 
 const ID_RE = /^[0-9a-f]{8}$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** mkdir -p where every component we create is 0700 and no existing component is a symlink we did not expect. */
-export function ensurePrivateDir(path: string): void {
-  try {
-    mkdirSync(path, { recursive: true, mode: 0o700 });
-  } catch (e) {
-    throw new SbxError(`cannot create ${path}: ${(e as Error).message}`);
-  }
-  const st = lstatSync(path);
-  if (!st.isDirectory()) throw new SbxError(`${path} is not a directory (a symlink?): refusing to use it`);
-  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-    throw new SbxError(`${path} is owned by uid ${st.uid}, not by you: refusing to use it`);
-  }
-  if ((st.mode & 0o077) !== 0) chmodSync(path, 0o700);
+/** A well-formed id or name: safe to print and to hand to a shell's completion. */
+export function isPlainName(s: string): boolean {
+  return ID_RE.test(s) || NAME_RE.test(s);
 }
 
 export function validateName(name: string): void {
@@ -62,6 +56,17 @@ export function resolveAnywhere(ref: string): { store: Store; meta: SandboxMeta 
     const store = new Store(other);
     return { store, meta: store.resolve(ref) };
   }
+}
+
+/**
+ * Root writing in an ordinary user's store (`sudo sbx commit ID`) gives what it writes to the
+ * owner of the directory it writes in, so the user's `sbx ls`, `diff` and `discard` still see
+ * the sandbox. The owner comes from the directory, never from meta.json.
+ */
+export function keepStoreOwner(fd: number, dir: string): void {
+  if (process.geteuid?.() !== 0) return;
+  const st = lstatSync(dir);
+  if (st.isDirectory() && st.uid !== 0) fchownSync(fd, st.uid, st.gid);
 }
 
 export function pidAlive(pid: number): boolean {
@@ -106,6 +111,7 @@ export class Store {
     const tmp = join(dir, `.meta.json.${process.pid}`);
     const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
     try {
+      keepStoreOwner(fd, dir);
       writeSync(fd, JSON.stringify(meta, null, 2) + '\n');
       fsyncSync(fd);
     } finally {
@@ -187,7 +193,7 @@ function removeAsMappedRoot(path: string): void {
     { op: 'arg', args: ['/bin/rm'] }, { op: 'arg', args: ['-rf'] }, { op: 'arg', args: ['--'] }, { op: 'arg', args: [path] },
     { op: 'env', args: ['PATH=/usr/bin:/bin'] },
   ]);
-  const r = spawnSync(HELPER_PATH, ['run', '0', '2'], { input: spec, stdio: ['pipe', 'ignore', 'pipe'], encoding: 'latin1' });
+  const r = spawnSync(helperPath(), ['run', '0', '2', expectedHelperVersion()], { input: spec, stdio: ['pipe', 'ignore', 'pipe'], encoding: 'latin1' });
   const { outcome } = parseStatusLines(r.stderr ?? '');
   if (!outcome || outcome.kind !== 'exited' || outcome.code !== 0) {
     throw new SbxError(`cannot remove ${path}`, 125, 'remove it by hand');

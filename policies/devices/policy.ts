@@ -70,10 +70,13 @@ export function parseDevicePolicy(json: unknown, name: string): DevicePolicy {
   return { name, description: typeof o.description === 'string' ? o.description : '', rules };
 }
 
-/** The shipped JSON stays in <repo>/policies/devices/ whether this runs from dist/ or source. */
+/** The shipped JSON stays in <repo>/policies/devices/ whether this runs from the bundle (dist/bin/), the tsc output or source. */
 export function shippedDevicePolicyPath(name = 'default'): string {
-  const fromDist = fileURLToPath(new URL(`../../../policies/devices/${name}.json`, import.meta.url));
-  try { readFileSync(fromDist); return fromDist; } catch { return fileURLToPath(new URL(`./${name}.json`, import.meta.url)); }
+  for (const rel of [`../../policies/devices/${name}.json`, `../../../policies/devices/${name}.json`]) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    try { readFileSync(p); return p; } catch { /* next layout */ }
+  }
+  return fileURLToPath(new URL(`./${name}.json`, import.meta.url));
 }
 
 export function loadDevicePolicy(name = 'default'): DevicePolicy {

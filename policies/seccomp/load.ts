@@ -21,12 +21,15 @@ export interface ResolvedPolicy {
 const MAX_EXTENDS_DEPTH = 8;
 
 /**
- * The shipped JSON stays in <repo>/policies/seccomp/ while this module runs from
- * <repo>/dist/policies/seccomp/; from source (ts-node and the like) it sits beside the JSON.
+ * The shipped JSON stays in <repo>/policies/seccomp/ while this module runs from the bundle
+ * (<repo>/dist/bin/), from the tsc output (<repo>/dist/policies/seccomp/), or from source
+ * (beside the JSON).
  */
 export function shippedPolicyDir(): string {
-  const fromDist = fileURLToPath(new URL('../../../policies/seccomp/', import.meta.url));
-  if (existsSync(`${fromDist}/default.json`)) return fromDist;
+  for (const rel of ['../../policies/seccomp/', '../../../policies/seccomp/']) {
+    const d = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(`${d}/default.json`)) return d;
+  }
   return fileURLToPath(new URL('./', import.meta.url));
 }
 

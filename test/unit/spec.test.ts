@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeSpec, OP_ARITY, type SpecOp } from '../../sandbox-core/spec.js';
 import { spawnSync } from 'node:child_process';
-import { HELPER_PATH, parseStatusLines } from '../../sandbox-core/launch.js';
+import { parseStatusLines } from '../../sandbox-core/launch.js';
+import { helperPath } from '../../sandbox-core/helper.js';
 import { REPO } from '../helpers/sbx.js';
 
 test('netstrings: op then its arguments, binary safe', () => {
@@ -40,7 +41,7 @@ test('the TypeScript op table matches the C one', () => {
 });
 
 function helperWith(spec: Buffer) {
-  const r = spawnSync(HELPER_PATH, ['run', '0', '2'], { input: spec, encoding: 'latin1' });
+  const r = spawnSync(helperPath(), ['run', '0', '2'], { input: spec, encoding: 'latin1' });
   return { status: r.status, parsed: parseStatusLines(r.stderr) };
 }
 
@@ -101,7 +102,7 @@ test('the status channel is not inherited by programs the helper runs (newuidmap
     const tool = join(dir, 'fake-newuidmap');
     writeFileSync(tool, '#!/bin/sh\n[ -e /proc/$$/fd/4 ] && exit 3\nexit 0\n', { mode: 0o755 });
     const spec = netstrings('version', '1', 'newuidmap', tool, '0 0 1', 'cwd', '/', 'arg', '/bin/true');
-    const r = spawnSync(HELPER_PATH, ['run', '0', '4'], { input: spec, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'], encoding: 'latin1' });
+    const r = spawnSync(helperPath(), ['run', '0', '4'], { input: spec, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'], encoding: 'latin1' });
     const parsed = parseStatusLines(String(r.output[4] ?? ''));
     assert.equal(parsed.outcome, { kind: 'exited', code: 0 }, String(r.output[4]));
     assert.is(r.status, 0);
