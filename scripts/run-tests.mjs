@@ -66,7 +66,7 @@ function ensureTestUser() {
 function readableCopy() {
   const dir = mkdtempSync('/tmp/sbx-testcopy-');
   chmodSync(dir, 0o755);
-  for (const part of ['package.json', 'dist', 'native', 'policies', 'node_modules', 'test']) {
+  for (const part of ['package.json', 'dist', 'native', 'policies', 'scripts', 'node_modules', 'test']) {
     if (existsSync(join(root, part))) cpSync(join(root, part), join(dir, part), { recursive: true, verbatimSymlinks: true });
   }
   spawnSync('chmod', ['-R', 'a+rX', dir]);
