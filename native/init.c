@@ -27,8 +27,13 @@
 #include <sys/wait.h>
 #include "sandbox.h"
 
+/* sbx's request to SIGKILL the command (--timeout): sent to the helper instead of SIGKILLing
+ * it, so the sandbox's pid 1 survives to copy --disk layers back. The last real-time signal,
+ * 64 on every architecture sbx supports; sandbox-core/launch.ts uses the same number. */
+#define SIG_KILL_COMMAND __SIGRTMAX
+
 /* Signals forwarded from the outside to the command. */
-const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM };
+const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIG_KILL_COMMAND };
 const size_t n_forwarded_signals = sizeof forwarded_signals / sizeof forwarded_signals[0];
 
 static void noop_handler(int sig) { (void)sig; }
@@ -194,17 +199,27 @@ void init_main(int sync_fd) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
     command_init();
   }
+  int killed = 0;
   for (;;) {
     struct pollfd p = { sfd, POLLIN, 0 };
     if (poll(&p, 1, -1) < 0 && errno != EINTR) die_step("poll", NULL, errno);
     struct signalfd_siginfo si;
-    while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
-      if (si.ssi_signo != SIGCHLD) kill(inner, (int)si.ssi_signo);
+    while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+      if (si.ssi_signo == SIGCHLD) continue;
+      /* The command's init dies, and with it everything in the command's pid namespace; this
+       * process lives on to copy the layers back. */
+      if ((int)si.ssi_signo == SIG_KILL_COMMAND) { killed = 1; kill(inner, SIGKILL); }
+      else kill(inner, (int)si.ssi_signo);
+    }
     int st;
     pid_t w;
     while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
       if (w != inner) continue;
+      /* Killed on sbx's request: that is the command's end, not a broken sandbox. */
+      int requested = killed && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+      if (requested) status_send("signal", "%d", SIGKILL);
       if (cfg.disk_mount && !cfg.build_outside) disk_copy_out();
+      if (requested) _exit(128 + SIGKILL);
       /* Our exit takes the daemons (and any stray process) with it. */
       if (WIFSIGNALED(st)) {
         status_send("init-killed", "%d", WTERMSIG(st));
