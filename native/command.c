@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <string.h>
 #include <unistd.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -13,10 +14,14 @@
 #include <sys/resource.h>
 #include "sandbox.h"
 
-enum cmd_step { STEP_CWD = 1, STEP_RLIMIT, STEP_TTY, STEP_NO_NEW_PRIVS, STEP_SECCOMP, STEP_EXEC, STEP_SIGNALS, STEP_FDS, STEP_COUNT };
+enum cmd_step {
+  STEP_CWD = 1, STEP_RLIMIT, STEP_TTY, STEP_NO_NEW_PRIVS, STEP_SECCOMP, STEP_EXEC, STEP_SIGNALS, STEP_FDS,
+  STEP_CAP_BOUNDING, STEP_CAPSET, STEP_CAP_AMBIENT, STEP_COUNT
+};
 static const char *const step_names[STEP_COUNT] = {
   [STEP_CWD] = "cwd", [STEP_RLIMIT] = "rlimit", [STEP_TTY] = "controlling-tty", [STEP_NO_NEW_PRIVS] = "no-new-privs",
   [STEP_SECCOMP] = "seccomp", [STEP_EXEC] = "exec", [STEP_SIGNALS] = "signal-mask", [STEP_FDS] = "close-fds",
+  [STEP_CAP_BOUNDING] = "cap-bounding", [STEP_CAPSET] = "capset", [STEP_CAP_AMBIENT] = "cap-ambient",
 };
 
 const char *command_step_name(int step) {
@@ -46,6 +51,7 @@ void exec_command(int errpipe, int slave) {
   sigemptyset(&none);
   for (size_t i = 0; i < n_forwarded_signals; i++) signal(forwarded_signals[i], SIG_DFL);
   signal(SIGCHLD, SIG_DFL);
+  signal(SIGPIPE, SIG_DFL);
   signal(SIGTTOU, SIG_DFL);
   if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) report_and_exit(errpipe, STEP_SIGNALS, errno);
   /* A new session: without a controlling terminal shared with the host, TIOCSTI cannot reach it. */
@@ -54,6 +60,7 @@ void exec_command(int errpipe, int slave) {
     if (ioctl(slave, TIOCSCTTY, 0) < 0) report_and_exit(errpipe, STEP_TTY, errno);
     for (int fd = 0; fd < 3; fd++) if (dup2(slave, fd) < 0) report_and_exit(errpipe, STEP_TTY, errno);
   }
+  if (relay_child() < 0) report_and_exit(errpipe, STEP_FDS, errno);
   if (chdir(cfg.cwd) < 0) report_and_exit(errpipe, STEP_CWD, errno);
   for (size_t i = 0; i < cfg.n_rlimits; i++) {
     struct rlimit rl = { cfg.rlimits[i].soft, cfg.rlimits[i].hard };
@@ -64,6 +71,11 @@ void exec_command(int errpipe, int slave) {
   errpipe = 3;
   if (fcntl(errpipe, F_SETFD, FD_CLOEXEC) < 0) report_and_exit(errpipe, STEP_FDS, errno);
   if (close_range(4, ~0U, 0) < 0) report_and_exit(errpipe, STEP_FDS, errno);
+  if (cfg.have_caps) {
+    const char *step = "";
+    if (caps_apply(&cfg.caps, &step) < 0)
+      report_and_exit(errpipe, !strcmp(step, "cap-bounding") ? STEP_CAP_BOUNDING : !strcmp(step, "capset") ? STEP_CAPSET : STEP_CAP_AMBIENT, errno);
+  }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) report_and_exit(errpipe, STEP_NO_NEW_PRIVS, errno);
   extern char **environ;
   environ = cfg.envp;

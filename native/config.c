@@ -1,5 +1,7 @@
 /* Turns the parsed spec into the one config the run applies. Per-op checks happened in
  * spec.c; here are the checks that need the whole spec. */
+#include <errno.h>
+#include <stdlib.h>
 #include <linux/filter.h>
 #include "sandbox.h"
 
@@ -8,6 +10,14 @@ struct config cfg;
 #define ADD(list, n, max, v, what) do { if ((n) >= (max)) die_msg("spec", "too many " what); (list)[(n)++] = (v); } while (0)
 
 void load_config(const struct spec *s) {
+  size_t nargs = 0, nenv = 0;
+  for (size_t i = 1; i < s->nops; i++) {
+    if (s->ops[i].type == OP_ARG) nargs++;
+    else if (s->ops[i].type == OP_ENV) nenv++;
+  }
+  cfg.argv = calloc(nargs + 1, sizeof *cfg.argv);
+  cfg.envp = calloc(nenv + 1, sizeof *cfg.envp);
+  if (!cfg.argv || !cfg.envp) die_step("spec", NULL, ENOMEM);
   for (size_t i = 1; i < s->nops; i++) {
     const struct spec_op *op = &s->ops[i];
     char *const *a = op->args;
@@ -30,9 +40,16 @@ void load_config(const struct spec *s) {
     case OP_DISK_LAYER: ADD(cfg.disk_layers, cfg.n_disk_layers, MAX_LIST, a[0], "disk layers"); break;
     case OP_SETID: cfg.setid = 1; cfg.inside_uid = (uid_t)op->num[0]; cfg.inside_gid = (gid_t)op->num[1]; break;
     case OP_CWD: cfg.cwd = a[0]; break;
-    case OP_ARG: ADD(cfg.argv, cfg.argc, 4095, a[0], "arguments"); break;
-    case OP_ENV: ADD(cfg.envp, cfg.envc, 4095, a[0], "environment entries"); break;
+    case OP_ARG: cfg.argv[cfg.argc++] = a[0]; break;
+    case OP_ENV: cfg.envp[cfg.envc++] = a[0]; break;
     case OP_PTY: cfg.pty = 1; break;
+    case OP_RELAY_STDIO:
+      for (int fd = 0; fd < 3; fd++) if (op->num[0] & (1u << fd)) cfg.relay_fds[cfg.n_relay++] = fd;
+      break;
+    case OP_CAPS:
+      cfg.caps = (struct cap_sets){ op->num[0], op->num[1], op->num[2], op->num[3] };
+      cfg.have_caps = 1;
+      break;
     case OP_RLIMIT: {
       struct rlimit_op r = { (int)op->num[0], (rlim_t)op->num[1], (rlim_t)op->num[2] };
       ADD(cfg.rlimits, cfg.n_rlimits, 32, r, "rlimits");

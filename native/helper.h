@@ -32,7 +32,7 @@ enum op_type {
   OP_PROC, OP_DEVPTS, OP_REMOUNT_RO, OP_RO_RECURSIVE, OP_CHMOD, OP_CHOWN,
   OP_BUILD_OUTSIDE, OP_SETID, OP_DISK_TMPFS, OP_DISK_LAYER,
   /* the process */
-  OP_CWD, OP_ARG, OP_ENV, OP_RLIMIT, OP_PTY, OP_SECCOMP,
+  OP_CWD, OP_ARG, OP_ENV, OP_RLIMIT, OP_CAPS, OP_RELAY_STDIO, OP_PTY, OP_SECCOMP,
   OP_COUNT
 };
 
@@ -57,8 +57,9 @@ struct spec_op {
   size_t *lens;
   unsigned flags;    /* enum op_flag bits */
   /* Numeric arguments, validated at parse time: mkdir/chmod mode; chown and setid uid, gid;
-   * rlimit resource, soft, hard; disk_tmpfs size. */
-  unsigned long long num[3];
+   * rlimit resource, soft, hard; disk_tmpfs size; caps bounding, permitted, inheritable,
+   * ambient; relay_stdio's fds as bits (1 << fd). */
+  unsigned long long num[4];
 };
 
 struct spec {
@@ -72,6 +73,20 @@ int spec_read(int fd, struct spec *out, char *err, size_t errlen);
 /* Loads a BPF_PROG_TYPE_CGROUP_DEVICE program and attaches it to the cgroup directory.
  * On failure returns -1 with errno set and *step naming what failed. */
 int devbpf_attach(const char *cgroup_dir, const unsigned char *insns, size_t len, const char **step);
+
+/* ---- capabilities (caps.c) ---- */
+struct cap_sets { uint64_t bounding, permitted, inheritable, ambient; };
+/* Applies the sets to the calling process; -1 with errno and *step naming what failed. */
+int caps_apply(const struct cap_sets *c, const char **step);
+
+/* ---- stdio relay (relay.c) ---- */
+struct pollfd;
+int relay_prepare(const int *fds, size_t n); /* before the command's fork; -1 with errno */
+int relay_child(void);                       /* in the command: its pipe ends become fds 0-2 */
+void relay_parent(void);                     /* in init after the fork */
+size_t relay_pollfds(struct pollfd *p);      /* fills up to 6 entries; returns how many */
+void relay_events(const struct pollfd *p);   /* the entries relay_pollfds filled, after poll */
+void relay_finish(void);                     /* the command ended: pass on what it wrote */
 
 /* ---- subcommands ---- */
 int sandbox_main(int spec_fd, int status_fd);

@@ -107,6 +107,8 @@ static void __attribute__((noreturn)) command_init(void) {
   sigset_t set;
   int sfd = make_signalfd(&set);
   if (sfd < 0) die_step("signalfd", NULL, errno);
+  /* Made here, by root of the sandbox: the command can reopen them as /dev/stdin etc. */
+  if (!cfg.pty && relay_prepare(cfg.relay_fds, cfg.n_relay) < 0) die_step("stdio-relay", NULL, errno);
   int ep[2];
   if (pipe2(ep, O_CLOEXEC) < 0) die_step("pipe", NULL, errno);
   pid_t cmd = fork();
@@ -119,6 +121,9 @@ static void __attribute__((noreturn)) command_init(void) {
   }
   close(ep[1]);
   if (slave >= 0) close(slave);
+  relay_parent();
+  /* A reader of the real stdout that went away is the relay's business, not a reason to die. */
+  signal(SIGPIPE, SIG_IGN);
   int step, err;
   int failed = command_setup_failed(ep[0], &step, &err);
   close(ep[0]);
@@ -137,10 +142,12 @@ static void __attribute__((noreturn)) command_init(void) {
   int cmd_status = -1, in_open = master >= 0, out_open = master >= 0;
   if (master >= 0 && fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK) < 0) die_step("pty", NULL, errno);
   while (cmd_status < 0) {
-    struct pollfd p[3] = { { sfd, POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 }, { out_open ? master : -1, POLLIN, 0 } };
-    if (poll(p, 3, -1) < 0 && errno != EINTR) die_step("poll", NULL, errno);
+    struct pollfd p[9] = { { sfd, POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 }, { out_open ? master : -1, POLLIN, 0 } };
+    size_t np = 3 + relay_pollfds(p + 3);
+    if (poll(p, np, -1) < 0 && errno != EINTR) die_step("poll", NULL, errno);
     if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) { if (relay(0, master) < 0) in_open = 0; }
     if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) { if (relay(master, 1) < 0) out_open = 0; }
+    relay_events(p + 3);
     struct signalfd_siginfo si;
     while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
       if (si.ssi_signo == SIGCHLD) continue;
@@ -153,6 +160,7 @@ static void __attribute__((noreturn)) command_init(void) {
   }
   /* Drain what the command wrote before it exited. */
   while (out_open && relay(master, 1) > 0) {}
+  relay_finish();
   if (WIFSIGNALED(cmd_status)) {
     status_send("signal", "%d", WTERMSIG(cmd_status));
     _exit(128 + WTERMSIG(cmd_status));

@@ -33,9 +33,11 @@ struct config {
   unsigned long long disk_size;
   const char *disk_layers[MAX_LIST]; size_t n_disk_layers;
   int setid; uid_t inside_uid; gid_t inside_gid;
-  char *argv[4096]; size_t argc;
-  char *envp[4096]; size_t envc;
+  char **argv; size_t argc;   /* as many as the spec has: execve's own limit is the only one */
+  char **envp; size_t envc;
   struct rlimit_op rlimits[32]; size_t n_rlimits;
+  int have_caps; struct cap_sets caps;
+  int relay_fds[3]; size_t n_relay;
   const unsigned char *seccomp; size_t seccomp_len;
   const struct spec_op *fs_ops[65536]; size_t n_fs_ops;
 };

@@ -28,7 +28,7 @@ static const struct { const char *name; int nargs; } op_table[OP_COUNT] = {
   [OP_CHOWN] = {"chown", 3}, [OP_BUILD_OUTSIDE] = {"build_outside", 0}, [OP_SETID] = {"setid", 2},
   [OP_DISK_TMPFS] = {"disk_tmpfs", 2}, [OP_DISK_LAYER] = {"disk_layer", 1},
   [OP_CWD] = {"cwd", 1}, [OP_ARG] = {"arg", 1}, [OP_ENV] = {"env", 1}, [OP_RLIMIT] = {"rlimit", 3},
-  [OP_PTY] = {"pty", 0}, [OP_SECCOMP] = {"seccomp", 1},
+  [OP_CAPS] = {"caps", 4}, [OP_RELAY_STDIO] = {"relay_stdio", 1}, [OP_PTY] = {"pty", 0}, [OP_SECCOMP] = {"seccomp", 1},
 };
 
 static int op_lookup(const char *name) {
@@ -59,13 +59,21 @@ static int parse_flags(const char *list, unsigned allowed, unsigned *out, char *
   return 0;
 }
 
+static int digit_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return 99;
+}
+
 /* Digits of `base` only: strtoull would also take spaces, a sign, "0x" and silently wrap. */
 static int parse_uint(const char *s, unsigned base, unsigned long long max, unsigned long long *out) {
   unsigned long long v = 0;
   if (!*s) return -1;
   for (; *s; s++) {
-    if (*s < '0' || *s >= (char)('0' + base)) return -1;
-    unsigned d = (unsigned)(*s - '0');
+    int dv = digit_value(*s);
+    if (dv >= (int)base) return -1;
+    unsigned d = (unsigned)dv;
     if (v > (max - d) / base) return -1;
     v = v * base + d;
   }
@@ -121,6 +129,22 @@ static int resolve_args(struct spec_op *op, char *err, size_t errlen) {
     n[0] = (unsigned long long)r;
     return 0;
   }
+  case OP_CAPS:
+    for (int i = 0; i < 4; i++)
+      if (parse_uint(a[i], 16, ~0ull, &n[i]) < 0) { snprintf(err, errlen, "bad capability mask"); return -1; }
+    return 0;
+  case OP_RELAY_STDIO:
+    /* A comma list of distinct fds among 0, 1, 2. */
+    n[0] = 0;
+    for (const char *p = a[0]; *p; p++) {
+      if (*p == ',') continue;
+      if (*p < '0' || *p > '2' || (n[0] & (1u << (*p - '0'))) || (p[1] && p[1] != ',')) {
+        snprintf(err, errlen, "relay_stdio takes distinct fds 0, 1, 2");
+        return -1;
+      }
+      n[0] |= 1u << (*p - '0');
+    }
+    return 0;
   case OP_DISK_TMPFS:
     /* The size goes into tmpfs's option string: digits only, so it cannot add options. */
     if (parse_uint(a[1], 10, ~0ull, &n[0]) < 0 || n[0] == 0) { snprintf(err, errlen, "bad disk size"); return -1; }

@@ -20,6 +20,10 @@ export type RlimitName = 'as' | 'core' | 'cpu' | 'data' | 'fsize' | 'nofile' | '
 type OctalMode = string;
 /** A decimal number, or "inf" for rlimits. */
 type Decimal = string;
+/** A hexadecimal capability mask. */
+type HexMask = string;
+/** Bytes that need not be UTF-8 (argv, environment, cwd: sandbox-core/rawbytes.ts). */
+type Bytes = string | Buffer;
 
 /** Every op's arguments, in wire order. Destinations are in-sandbox absolute paths. */
 interface OpArgs {
@@ -53,10 +57,12 @@ interface OpArgs {
   setid: [uid: Decimal, gid: Decimal];
   disk_tmpfs: [dir: string, bytes: Decimal];
   disk_layer: [dir: string];
-  cwd: [dir: string];
-  arg: [arg: string];
-  env: [entry: string];
+  cwd: [dir: Bytes];
+  arg: [arg: Bytes];
+  env: [entry: Bytes];
   rlimit: [resource: RlimitName, soft: Decimal, hard: Decimal];
+  caps: [bounding: HexMask, permitted: HexMask, inheritable: HexMask, ambient: HexMask];
+  relay_stdio: [fds: Array<0 | 1 | 2>];
   pty: [];
   seccomp: [program: Buffer];
 }
@@ -70,14 +76,14 @@ export const OP_ARITY: { readonly [K in SpecOpName | 'version']: K extends SpecO
   version: 1, share_net: 0, uid_map: 1, gid_map: 1, setgroups: 1, newuidmap: 2, newgidmap: 2,
   cgroup_procs: 1, cgroup_write: 2, devbpf: 2, hostname: 1, loopback_up: 0, new_cgroupns: 0, stage: 1, whiteout: 1,
   mkdir: 2, symlink: 2, overlay: 6, fuse_overlay: 6, bind: 3, tmpfs: 3, proc: 1, devpts: 1, remount_ro: 1,
-  ro_recursive: 1, chmod: 2, chown: 3, build_outside: 0, setid: 2, disk_tmpfs: 2, disk_layer: 1, cwd: 1, arg: 1, env: 1, rlimit: 3, pty: 0, seccomp: 1,
+  ro_recursive: 1, chmod: 2, chown: 3, build_outside: 0, setid: 2, disk_tmpfs: 2, disk_layer: 1, cwd: 1, arg: 1, env: 1, rlimit: 3, caps: 4, relay_stdio: 1, pty: 0, seccomp: 1,
 };
 
 function netstring(b: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${b.length}:`), b, Buffer.from(',')]);
 }
 
-function argBytes(a: SpecArg | readonly string[]): Buffer {
+function argBytes(a: SpecArg | ReadonlyArray<string | number>): Buffer {
   if (Array.isArray(a)) return Buffer.from(a.join(','));
   return typeof a === 'string' ? Buffer.from(a) : (a as Buffer);
 }
@@ -90,7 +96,7 @@ export function encodeSpec(ops: readonly SpecOp[]): Buffer {
     if (arity === undefined || (op as string) === 'version') throw new Error(`unknown spec op ${op}`);
     if (args.length !== arity) throw new Error(`spec op ${op} takes ${arity} arguments, got ${args.length}`);
     parts.push(netstring(Buffer.from(op)));
-    for (const a of args as ReadonlyArray<SpecArg | readonly string[]>) {
+    for (const a of args as ReadonlyArray<SpecArg | ReadonlyArray<string | number>>) {
       const b = argBytes(a);
       if (op !== 'seccomp' && op !== 'devbpf' && b.includes(0)) throw new Error(`spec op ${op}: argument contains a NUL byte`);
       parts.push(netstring(b));
@@ -101,6 +107,6 @@ export function encodeSpec(ops: readonly SpecOp[]): Buffer {
 
 /** Readable form for debugging (binary args shown by size). */
 export function describeSpec(ops: readonly SpecOp[]): string {
-  return ops.map(({ op, args }) => [op, ...(args as ReadonlyArray<SpecArg | readonly string[]>).map((a) =>
+  return ops.map(({ op, args }) => [op, ...(args as ReadonlyArray<SpecArg | ReadonlyArray<string | number>>).map((a) =>
     Buffer.isBuffer(a) ? `<${a.length} bytes>` : JSON.stringify(Array.isArray(a) ? a.join(',') : a))].join(' ')).join('\n');
 }

@@ -86,6 +86,10 @@ test('the helper checks flags and numbers once, strictly, before applying anythi
     [['tmpfs', '/a', 'size=0', 'rec'], /'tmpfs': unknown flag 'rec'/],
     [['overlay', '/a', '/a', '/u', '/w', '', 'ro'], /'overlay': unknown flag 'ro'/],
     [['setgroups', 'maybe'], /setgroups must be deny or allow/],
+    [['caps', 'ff', '0', '0', ' 1'], /'caps': bad capability mask/],
+    [['caps', 'ff', '0', '0', '-1'], /'caps': bad capability mask/],
+    [['relay_stdio', '1,1'], /'relay_stdio': relay_stdio takes distinct fds/],
+    [['relay_stdio', '12'], /'relay_stdio': relay_stdio takes distinct fds/],
     [['version', '1'], /version may only come first/],
   ];
   for (const [op, re] of cases) {
