@@ -460,7 +460,13 @@ static void disk_setup(void) {
     if (mkdirat(disk_fd, name, 0700) < 0) die_step("disk-copy-in", name, errno);
     autoclose int dst = openat(disk_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     char failed[4096];
-    if (dst < 0 || copy_tree(src, dst, failed, sizeof failed) < 0) die_step("disk-copy-in", dst < 0 ? name : failed, errno);
+    if (dst < 0) die_step("disk-copy-in", name, errno);
+    if (copy_tree(src, dst, failed, sizeof failed) < 0) {
+      int err = errno;
+      char where[4700];
+      snprintf(where, sizeof where, "%s/%s", name, failed);
+      die_step("disk-copy-in", where, err);
+    }
   }
 }
 

@@ -292,6 +292,9 @@ export function describeFailure(o: LaunchOutcome, command: string[]): SbxError |
       if (o.step === 'clone' || (o.step === 'uid-map' && o.errno === 1)) {
         return new SbxError(`cannot create a user namespace (${o.step}: ${errnoName(o.errno)})`, 125, userNamespaceHint());
       }
+      if (o.step === 'disk-copy-in' && (o.errno === 28 || o.errno === 122)) {
+        return new SbxError(`the sandbox's saved changes do not fit in the --disk tmpfs (${errnoName(o.errno)} copying ${display(o.path ?? '?')}); nothing ran`, 125, 'pass a larger --disk');
+      }
       if (o.step === 'cwd') return new SbxError(`the working directory${where} does not exist inside the sandbox (${errnoName(o.errno)})`, 125, 'cd somewhere else first');
       return new SbxError(`sandbox setup failed at step '${o.step}'${where}: ${o.message ?? errnoName(o.errno)}`);
     }

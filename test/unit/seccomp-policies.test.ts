@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { compileSeccompPolicy, compilePolicy, loadPolicy, shippedPolicyNames, listShippedPolicies } from '../../policies/seccomp/index.js';
 import { shippedPolicyDir } from '../../policies/seccomp/load.js';
 import { decode } from '../../policies/seccomp/bpf.js';
-import { runFilter, dataWords } from '../../policies/seccomp/interpreter.js';
+import { runFilter, dataWords, longestPath } from '../../policies/seccomp/interpreter.js';
 import { PolicyError } from '../../policies/seccomp/errors.js';
 import { ARG_CONSTANTS as C } from '../../policies/seccomp/constants.js';
 import { AUDIT, TABLES, ALLOW, errnoRet, expectedRet, syscallNumbers, type Arch } from './seccomp-reference.js';
@@ -83,6 +83,18 @@ for (const name of ['default', 'strict', 'permissive']) {
       assert.ok(longest <= 40, `${name} ${arch} longest path ${longest}`);
     }
     console.log(`  ${name}: ${report.join('; ')}`);
+  });
+
+  test(`${name}: no syscall and no argument runs more than 16 instructions; hot syscalls decide in fewer`, () => {
+    for (const arch of ARCHES) {
+      const { program } = compilePolicy(loadPolicy(name), arch);
+      // The longest path through the program bounds every syscall number and argument.
+      assert.ok(longestPath(program) <= 16, `${name} ${arch}: worst case ${longestPath(program)} instructions`);
+      for (const s of ['read', 'write', 'rt_sigprocmask']) {
+        const r = runFilter(program, dataWords({ nr: TABLES[arch][s]!, arch: AUDIT[arch], args: [] }));
+        assert.ok(r.steps < longestPath(program) && r.steps <= 9, `${name} ${arch} ${s}: ${r.steps} instructions`);
+      }
+    }
   });
 
   test(`${name}: no rule is shadowed by an earlier unconditional rule`, () => {
