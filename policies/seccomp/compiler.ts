@@ -294,22 +294,60 @@ function argumentBlock(label: string, d: SyscallDecision, rets: Set<number>): No
   const out: Node[] = [{ op: 'label', name: label }];
   const fallbackRet = actionValue(d.fallback);
   rets.add(fallbackRet);
-  // What the accumulator holds when the next rule starts: known only when the previous rule was
-  // a single one-word condition (its only failing jump leaves the word loaded). Rules testing
-  // the same word in a row (personality, socket families) then load it once.
-  let held: string | null = null;
-  d.conditional.forEach((rule, i) => {
+  const rules = d.conditional;
+  // Rules in a row that start with the same condition (socket's family, then type or
+  // protocol) share it: it is tested once; when it fails, every rule of the run is skipped,
+  // and when a later condition of one rule fails, the next rule continues after the shared one.
+  const key = (i: number): string => condKey(rules[i]!.args[0]!);
+  const start = (i: number): string => (i < rules.length ? `${label}_rule${i}` : actLabel(fallbackRet));
+  const rest = (i: number): string => `${label}_rule${i}_c1`;
+  // What the accumulator holds at each label, over every jump to it (see heldAfter); a label
+  // reached with different contents (or unknown ones) must load again.
+  const entries = new Map<string, Set<string | null>>();
+  const enter = (lbl: string, state: string | null): void => {
+    let set = entries.get(lbl);
+    if (!set) entries.set(lbl, (set = new Set()));
+    set.add(state);
+  };
+  const held = (lbl: string): string | null => {
+    const set = entries.get(lbl);
+    return set && set.size === 1 ? [...set][0]! : null;
+  };
+  rules.forEach((rule, i) => {
     const ret = actionValue(rule.action);
     rets.add(ret);
-    const fail = i + 1 < d.conditional.length ? `${label}_rule${i + 1}` : actLabel(fallbackRet);
-    if (i > 0) out.push({ op: 'label', name: `${label}_rule${i}` });
-    rule.args.forEach((cond, j) => {
+    const shared = i > 0 && key(i - 1) === key(i);
+    let skip = i + 1;
+    while (skip < rules.length && key(skip) === key(i)) skip++;
+    const laterFail = i + 1 < rules.length && key(i + 1) === key(i) ? rest(i + 1) : start(i + 1);
+    const first = rule.args[0]!;
+    if (!shared) {
+      if (i > 0) out.push({ op: 'label', name: start(i) });
+      const match = rule.args.length === 1 ? actLabel(ret) : undefined;
+      out.push(...condition(first, match, start(skip), `${label}_rule${i}_arg0_end`, i > 0 ? held(start(i)) : null));
+      enter(start(skip), heldAfter(first));
+      if (rule.args.length > 1) enter(rest(i), heldAfter(first));
+    }
+    if (rule.args.length === 1) {
+      // Only its shared condition, which held: it decides.
+      if (shared) out.push({ op: 'label', name: rest(i) }, { op: 'ja', target: actLabel(ret) });
+      return;
+    }
+    out.push({ op: 'label', name: rest(i) });
+    const atRest = held(rest(i));
+    rule.args.slice(1).forEach((cond, k) => {
+      const j = k + 1;
       const match = j + 1 < rule.args.length ? undefined : actLabel(ret);
-      out.push(...condition(cond, match, fail, `${label}_rule${i}_arg${j}_end`, j === 0 ? held : null));
+      out.push(...condition(cond, match, laterFail, `${label}_rule${i}_arg${j}_end`, j === 1 ? atRest : null));
+      enter(laterFail, heldAfter(cond));
     });
-    held = rule.args.length === 1 ? heldAfter(rule.args[0]) : null;
   });
   return out;
+}
+
+/** Conditions that are the same test (so one result stands for both). */
+function condKey(c: ArgCondition): string {
+  return `${c.index}/${c.op}/${c.width}/${c.value}/${c.mask ?? ''}`;
 }
 
 /** The accumulator after a one-word condition ('w<offset>' or 'w<offset>&<mask>'); null for a two-word one. */
