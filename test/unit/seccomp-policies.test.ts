@@ -85,16 +85,11 @@ for (const name of ['default', 'strict', 'permissive']) {
     console.log(`  ${name}: ${report.join('; ')}`);
   });
 
-  test(`${name}: no syscall and no argument runs more than 16 instructions (socket's chain: 32); hot syscalls decide in fewer`, () => {
+  test(`${name}: no syscall and no argument runs more than 16 instructions; hot syscalls decide in fewer`, () => {
     for (const arch of ARCHES) {
-      const policy = loadPolicy(name);
-      const { program } = compilePolicy(policy, arch);
-      // The longest path through the program bounds every syscall number and argument. socket
-      // and socketpair test family, type and netlink protocol in a chain of rules (issue 11):
-      // bounded on their own, paid once per socket created; every other syscall within 16.
-      const noSocket = { ...policy, rules: policy.rules.map((r) => ({ ...r, syscalls: r.syscalls.filter((n) => n !== 'socket' && n !== 'socketpair') })).filter((r) => r.syscalls.length) };
-      assert.ok(longestPath(compilePolicy(noSocket, arch).program) <= 16, `${name} ${arch}: worst case without socket ${longestPath(compilePolicy(noSocket, arch).program)} instructions`);
-      assert.ok(longestPath(program) <= 32, `${name} ${arch}: worst case ${longestPath(program)} instructions`);
+      const { program } = compilePolicy(loadPolicy(name), arch);
+      // The longest path through the program bounds every syscall number and argument.
+      assert.ok(longestPath(program) <= 16, `${name} ${arch}: worst case ${longestPath(program)} instructions`);
       for (const s of ['read', 'write', 'rt_sigprocmask']) {
         const r = runFilter(program, dataWords({ nr: TABLES[arch][s]!, arch: AUDIT[arch], args: [] }));
         assert.ok(r.steps < longestPath(program) && r.steps <= 9, `${name} ${arch} ${s}: ${r.steps} instructions`);
