@@ -7,7 +7,7 @@ import { SbxError } from '../sandbox-core/errors.js';
 import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { rawArgs } from '../sandbox-core/rawbytes.js';
-import { info, setQuiet, warn } from './output.js';
+import { info, say, setQuiet, warn } from './output.js';
 import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
 import { display, displayText } from '../sandbox-core/changes/bpath.js';
 import { randomBytes } from 'node:crypto';
@@ -148,7 +148,7 @@ export class RunCommand extends Command {
       });
       timedOut = (disarm as (() => boolean) | null)?.() ?? false;
       // Said even with -q: the command's end is not its own doing.
-      for (const line of explainEnd(limits, limitsReq, timedOut).lines) process.stderr.write(`sbx: ${line}\n`);
+      for (const l of explainEnd(limits, limitsReq, timedOut).lines) say(l);
       releaseLimits(limits);
       if (result.diskLost) {
         // The layers are as they were before this run; a throwaway run had nothing before it.
@@ -158,14 +158,14 @@ export class RunCommand extends Command {
       }
       if (timedOut) result.exitStatus = TIMEOUT_EXIT;
       const failure = describeFailure(result.outcome, argv);
-      // After --timeout's SIGKILL the helper dies without reporting: that is the timeout, not a failure.
+      // A sandbox that ended without reporting after --timeout fired ended by the timeout, not a failure.
       if (failure && result.outcome.kind !== 'exec-failed' && !(timedOut && result.outcome.kind === 'helper-died')) {
         // Setup failed: the command never ran, so a new sandbox holds nothing worth keeping.
         if (!inSandbox) store.remove(result.meta);
         else store.writeMeta(result.meta);
         throw failure;
       }
-      if (failure && !timedOut) process.stderr.write(`sbx: ${failure.message}\n`);
+      if (failure && !timedOut) say(failure.message);
       if (result.outcome.kind === 'signaled' && !timedOut) info(`the command was killed by signal ${result.outcome.signal}`);
       if (result.net) {
         const { netSummaryLines } = await import('../sandbox-core/net/session.js');
@@ -174,7 +174,7 @@ export class RunCommand extends Command {
       }
       // Loaded only now: the change list and diff machinery cost nothing before the command starts.
       const { reviewAfterRun } = await import('./review.js');
-      await reviewAfterRun(store, result.meta, {
+      const reviewStatus = await reviewAfterRun(store, result.meta, {
         keep: this.keep,
         keepSetuid: this.keepSetuid,
         discard: this.discard,
@@ -186,7 +186,8 @@ export class RunCommand extends Command {
         durationMs: result.durationMs,
         net: result.net,
       });
-      return result.exitStatus;
+      // --keep whose commit refused something (conflicts, denied paths) must not look like success.
+      return result.exitStatus === 0 && reviewStatus !== 0 ? reviewStatus : result.exitStatus;
     } finally {
       (disarm as (() => boolean) | null)?.();
       releaseLimits(limits);

@@ -13,7 +13,9 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include "helper.h"
+#include "sandbox.h"
+
+struct net_relay net_relay = { -1, -1, -1, NULL };
 
 static int listen_on(int family, int port) {
   int s = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
