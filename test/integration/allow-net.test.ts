@@ -26,7 +26,8 @@ const env = { SBX_NET_HOSTS: hosts };
 // One process serves both: plain HTTP answers "plain <path>", TLS answers "tls <path>".
 const SERVER = `
 const http = require('node:http'), https = require('node:https'), fs = require('node:fs');
-const h = (tag) => (req, res) => { res.end(tag + ' ' + req.url + '\\n'); };
+const big = Buffer.alloc(24 << 20, 7);
+const h = (tag) => (req, res) => { res.end(req.url === '/big' ? big : tag + ' ' + req.url + '\\n'); };
 const a = http.createServer(h('plain')).listen(0, '127.0.0.1', () => {
   const b = https.createServer({ key: fs.readFileSync(process.argv[1] + '/key.pem'), cert: fs.readFileSync(process.argv[1] + '/cert.pem') }, h('tls'))
     .listen(0, '127.0.0.1', () => console.log(a.address().port + ' ' + b.address().port));
@@ -61,6 +62,13 @@ maybe('allowed by IP:port and by name: plain HTTP through the proxy; the summary
   assert.is(r.stdout, 'plain /a\nplain /b\n');
   assert.match(r.stderr, `network: allowed: 127.0.0.1:${httpPort} ×1`);
   assert.match(r.stderr, `network: allowed: plain.test:${httpPort} ×1`);
+});
+
+maybe('a 24 MiB body arrives whole through the relay and the proxy (plain and TLS)', () => {
+  const r = inside([`127.0.0.1:${httpPort}`, `tls.test:${tlsPort}`],
+    `curl -sS http://127.0.0.1:${httpPort}/big | wc -c; curl -sS --cacert '${join(dir, 'cert.pem')}' https://tls.test:${tlsPort}/big | wc -c`);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout.replace(/ /g, ''), `${24 << 20}\n${24 << 20}\n`);
 });
 
 maybe('allowed CONNECT + TLS by name, verified against the test CA', () => {
