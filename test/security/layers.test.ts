@@ -61,7 +61,7 @@ function leftoverLayers(): string[] {
 }
 
 test(`a ${LEVELS}-level chain: the throwaway run exits with the command's status and leaves nothing in /dev/shm`, () => {
-  const r = sbx(['run', '-n', '--', 'sh', '-c', `${makeChain(canary)} && exit 7`], { store, timeoutMs: 300_000 });
+  const r = sbx(['run', '-n', '--', 'sh', '-c', `${makeChain(canary)} && exit 7`], { store, timeoutMs: 600_000 });
   assert.is(r.code, 7, r.stderr.slice(-2000));
   assert.not.match(r.stderr, /ENAMETOOLONG|Maximum call stack|internal error/);
   assert.match(r.stderr, new RegExp(`${LEVELS + 1} added`));
@@ -70,15 +70,15 @@ test(`a ${LEVELS}-level chain: the throwaway run exits with the command's status
 });
 
 test(`a ${LEVELS}-level chain: ls, diff, commit and discard of a saved sandbox`, () => {
-  const r = sbx(['run', '--name', 'deep', '-q', '--', 'sh', '-c', makeChain(canary)], { store, timeoutMs: 300_000 });
+  const r = sbx(['run', '--name', 'deep', '-q', '--', 'sh', '-c', makeChain(canary)], { store, timeoutMs: 600_000 });
   assert.is(r.code, 0, r.stderr.slice(-2000));
-  const ls = sbx(['ls'], { store, timeoutMs: 120_000 });
+  const ls = sbx(['ls'], { store, timeoutMs: 600_000 });
   assert.is(ls.code, 0, ls.stderr);
   assert.match(ls.stdout, /deep/);
-  const d = sbx(['diff', '--name-only', 'deep'], { store, timeoutMs: 120_000 });
+  const d = sbx(['diff', '--name-only', 'deep'], { store, timeoutMs: 600_000 });
   assert.is(d.code, 0, d.stderr.slice(-2000));
   assert.is(d.stdout.trim().split('\n').length, LEVELS + 1);
-  const c = sbx(['commit', 'deep'], { store, timeoutMs: 300_000 });
+  const c = sbx(['commit', 'deep'], { store, timeoutMs: 600_000 });
   assert.is(c.code, 0, c.stderr.slice(-2000));
   assert.is(chainDepth(canary), LEVELS);
   // The file at the bottom, read fd-relative.
@@ -90,9 +90,9 @@ test(`a ${LEVELS}-level chain: ls, diff, commit and discard of a saved sandbox`,
 });
 
 test(`discard of a saved sandbox with a ${LEVELS}-level chain`, () => {
-  const r = sbx(['run', '--name', 'deep', '-q', '--', 'sh', '-c', makeChain(canary)], { store, timeoutMs: 300_000 });
+  const r = sbx(['run', '--name', 'deep', '-q', '--', 'sh', '-c', makeChain(canary)], { store, timeoutMs: 600_000 });
   assert.is(r.code, 0, r.stderr.slice(-2000));
-  const x = sbx(['discard', 'deep'], { store, timeoutMs: 120_000 });
+  const x = sbx(['discard', 'deep'], { store, timeoutMs: 600_000 });
   assert.is(x.code, 0, x.stderr);
   assert.not.match(sbx(['ls'], { store }).stdout, /deep/);
   assert.not.ok(existsSync(join(canary, 'd')));
@@ -127,7 +127,7 @@ test('a sparse file is committed with its holes', () => {
   const r = sbx(['run', '--name', 'sparse', '-q', '--', 'sh', '-c',
     `truncate -s 1G ${canary}/big && printf middle | dd of=${canary}/big bs=1 seek=536870912 conv=notrunc status=none`], { store });
   assert.is(r.code, 0, r.stderr);
-  const c = sbx(['commit', 'sparse'], { store, timeoutMs: 120_000 });
+  const c = sbx(['commit', 'sparse'], { store, timeoutMs: 600_000 });
   assert.is(c.code, 0, c.stderr);
   const st = statSync(join(canary, 'big'));
   assert.is(st.size, 1 << 30);
