@@ -1,11 +1,11 @@
 // One `sbx run`: plan the view, prepare the store and layers, build the spec, launch the
 // helper, and record the result. Nothing slow (walking the filesystem, loading the diff
 // library) happens before the command starts.
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmdirSync, statfsSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statfsSync, utimesSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join, relative } from 'node:path';
 import { SbxError } from './errors.js';
-import { chooseIdMapping, type IdShift } from './idmap.js';
+import { chooseIdMapping, type IdMapping, type IdShift } from './idmap.js';
 import { errnoName, launch, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
 import { parseMountInfo, visibleMounts } from './mountinfo.js';
 import { planView } from './plan.js';
@@ -15,9 +15,12 @@ import { assignEngines, fuseAvailable, fuseProblem, readableDir, userOwnedTrees,
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
 import { showUnreadableEmpty } from './unreadable.js';
-import { displayText } from './changes/bpath.js';
+import { display, displayText } from './changes/bpath.js';
 import { buildSkeletonTree, skeletonPath } from './skeleton.js';
 import { encodeSpec, describeSpec, type SpecOp } from './spec.js';
+import { capabilitySets } from '../policies/capabilities/index.js';
+import { stdioToRelay } from './stdio.js';
+import { rawCwd, rawEnv } from './rawbytes.js';
 import { ensurePrivateDir, removeTree, Store } from './store.js';
 import type { Layer, RunOptionsRecord, SandboxMeta } from './types.js';
 
@@ -25,6 +28,8 @@ export interface BindRequest { host: string; inside: string; readOnly: boolean }
 
 export interface RunRequest {
   command: string[];
+  /** The command with the original bytes of arguments that are not UTF-8 (rawArgs). */
+  rawCommand?: Array<string | Buffer>;
   cwd: string;
   env: NodeJS.ProcessEnv;
   name: string | null;
@@ -39,6 +44,8 @@ export interface RunRequest {
   /** Compiled seccomp program, or null for --no-seccomp. */
   seccomp: Buffer | null;
   policyName: string;
+  /** The command's capability set (names as in policies/capabilities), decided by the caller. */
+  capabilities: string[];
   /** Run inside this existing sandbox (--in). */
   inSandbox: SandboxMeta | null;
   /** Give the command its own pseudo-terminal (stdin and stdout are terminals). */
@@ -60,6 +67,8 @@ export interface RunResult {
   launch: LaunchResult;
   /** What the view could not make writable, in full (the notices name a few): for `sbx doctor`. */
   view: { readOnly: string[]; shownEmpty: string[] };
+  /** --disk: the copy-back did not complete (one line saying so); every layer is as it was before the run. */
+  diskLost: string | null;
 }
 
 /** At most a few paths in a one-line notice; `sbx doctor` lists them all. */
@@ -132,7 +141,7 @@ function settleUnits(units: EngineUnit[]): EngineUnit[] {
   return out;
 }
 
-function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, throwaway: boolean, fuseBinary: string | null, shift: IdShift | null, notice: (l: string) => void): SpecOp[] {
+function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, throwaway: boolean, fuseBinary: string | null, shift: IdShift | null, diskBytes: number | null, notice: (l: string) => void): SpecOp[] {
   const ops: SpecOp[] = [];
   // Every mount point, symlink and bound file already exists in the skeletons' stand-in tree
   // (skeleton.ts): creating one here would be a write into a skeleton's upper layer.
@@ -168,14 +177,14 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, thro
         notice(`${u.path} is empty inside (${u.reason})`);
         break;
       case 'special':
-        ops.push(...specialOps(u.path, shift));
+        ops.push(...specialOps(u.path, shift, diskBytes));
         break;
     }
   }
   return ops;
 }
 
-function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null): SpecOp[] {
+function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null, diskBytes: number | null): SpecOp[] {
   const ids = shift ? `,uid=${shift.uid},gid=${shift.gid}` : '';
   if (path === '/proc') {
     return [
@@ -200,7 +209,8 @@ function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null): Spe
     { op: 'devpts', args: ['/dev/pts'] },
     { op: 'symlink', args: ['pts/ptmx', '/dev/ptmx'] },
     { op: 'mkdir', args: ['/dev/shm', '1777'] },
-    { op: 'tmpfs', args: ['/dev/shm', `mode=1777${ids}`, ''] },
+    // --disk caps /dev/shm as well: it is memory the command could otherwise fill without limit.
+    { op: 'tmpfs', args: ['/dev/shm', `mode=1777${diskBytes ? `,size=${diskBytes}` : ''}${ids}`, ''] },
     { op: 'symlink', args: ['/proc/self/fd', '/dev/fd'] },
     { op: 'symlink', args: ['/proc/self/fd/0', '/dev/stdin'] },
     { op: 'symlink', args: ['/proc/self/fd/1', '/dev/stdout'] },
@@ -240,16 +250,26 @@ function sandboxEnv(env: NodeJS.ProcessEnv): string[] {
     .map(([k, v]) => `${k}=${v}`);
 }
 
-/** After a --disk run: each layer's copy from the tmpfs (LAYER.out) replaces the layer. */
-function adoptDiskCopies(meta: SandboxMeta, diskDir: string, result: LaunchResult, notice: (l: string) => void): void {
-  for (const f of result.diskCopyFailures) notice(`could not copy ${f.path} back from the --disk tmpfs (${errnoName(f.errno)}): the change list may miss changes there`);
-  for (const l of meta.layers) {
-    const dir = join(meta.layersDir, l.dir);
-    if (!existsSync(`${dir}.out`)) continue;
-    removeTree(dir);
-    renameSync(`${dir}.out`, dir);
-  }
-  rmdirSync(diskDir);
+/** "L003/upper/x/y" (the helper's name for an entry in a layer) as the host path it stands for. */
+function hostPathOf(meta: SandboxMeta, p: string): string {
+  const m = /^([^/]+)\/upper(?:\/(.*))?$/s.exec(p);
+  const l = m ? meta.layers.find((x) => x.dir === m[1]) : undefined;
+  if (!m || !l) return p;
+  return m[2] === undefined ? l.target : `${l.target === '/' ? '' : l.target}/${m[2]}`;
+}
+
+/**
+ * After a --disk run the helper has either replaced every layer with its complete copy from the
+ * tmpfs or left every layer as it was. The second case, once the command ran, means its writes
+ * are lost: one line saying so (the caller saves the sandbox with its earlier state).
+ */
+function diskCopyBackProblem(meta: SandboxMeta, diskDir: string, result: LaunchResult): string | null {
+  try { rmdirSync(diskDir); } catch { /* the helper's tmpfs mount point; removed with the sandbox otherwise */ }
+  if (result.diskCopied || !result.started) return null;
+  const f = result.diskCopyFailures[0];
+  const why = f ? `${errnoName(f.errno)} at ${display(hostPathOf(meta, f.path))}` : 'the sandbox ended before copying';
+  const ref = meta.name ?? meta.id;
+  return `could not copy this run's writes back from the --disk tmpfs (${why}): they are lost, and sandbox ${display(ref)} keeps its state from before this run`;
 }
 
 /** The exit status `sbx run` reports for an outcome (Docker's convention). */
@@ -266,11 +286,17 @@ export function exitStatusOf(o: LaunchOutcome): number {
 export function describeFailure(o: LaunchOutcome, command: string[]): SbxError | null {
   switch (o.kind) {
     case 'exec-failed':
+      if (o.errno === 7) {
+        return new SbxError(`cannot execute ${command[0]}: its arguments and environment are larger than the kernel accepts (E2BIG)`, 126, 'pass less on the command line or in the environment (--clean-env starts from a minimal one)');
+      }
       return new SbxError(o.errno === 2 ? `${command[0]}: command not found inside the sandbox` : `cannot execute ${command[0]}: ${errnoName(o.errno)}`, o.errno === 2 ? 127 : 126);
     case 'setup-failed': {
       const where = o.path ? ` ${o.path}` : '';
       if (o.step === 'clone' || (o.step === 'uid-map' && o.errno === 1)) {
         return new SbxError(`cannot create a user namespace (${o.step}: ${errnoName(o.errno)})`, 125, userNamespaceHint());
+      }
+      if (o.step === 'disk-copy-in' && (o.errno === 28 || o.errno === 122)) {
+        return new SbxError(`the sandbox's saved changes do not fit in the --disk tmpfs (${errnoName(o.errno)} copying ${display(o.path ?? '?')}); nothing ran`, 125, 'pass a larger --disk');
       }
       if (o.step === 'cwd') return new SbxError(`the working directory${where} does not exist inside the sandbox (${errnoName(o.errno)})`, 125, 'cd somewhere else first');
       return new SbxError(`sandbox setup failed at step '${o.step}'${where}: ${o.message ?? errnoName(o.errno)}`);
@@ -282,12 +308,24 @@ export function describeFailure(o: LaunchOutcome, command: string[]): SbxError |
   }
 }
 
+/** Stdio the command could not reopen as /dev/stdin etc. goes through pipes of the sandbox's own. */
+function relayOps(pty: boolean, idmap: IdMapping): SpecOp[] {
+  const fds = pty ? [] : stdioToRelay(idmap);
+  return fds.length ? [{ op: 'relay_stdio', args: [fds.join(',')] }] : [];
+}
+
+/** The four capability sets as hex masks, applied by the helper just before exec. */
+function capsOp(names: string[]): SpecOp {
+  const s = capabilitySets(names);
+  return { op: 'caps', args: [s.bounding, s.permitted, s.inheritable, s.ambient].map((m) => m.toString(16)) };
+}
+
 export async function runSandbox(req: RunRequest): Promise<RunResult> {
   const store = new Store();
   const uid = process.getuid!(), gid = process.getgid!();
   const notice = req.onNotice ?? ((): void => {});
   let meta: SandboxMeta;
-  const options: RunOptionsRecord = { net: req.net, keepUser: req.keepUser, mapRoot: !!req.mapRoot, policy: req.policyName, hide: req.hide, bind: req.bind };
+  const options: RunOptionsRecord = { net: req.net, keepUser: req.keepUser, mapRoot: !!req.mapRoot, policy: req.policyName, capabilities: req.capabilities, hide: req.hide, bind: req.bind };
   if (req.inSandbox) {
     meta = req.inSandbox;
     if (meta.state === 'running') throw new SbxError(`sandbox ${meta.id} is in use by another sbx`, 125, 'wait for it to finish');
@@ -355,17 +393,20 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     { op: 'hostname', args: [`sbx-${meta.id}`] },
     { op: 'stage', args: [stage] },
     ...diskOps,
-    ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, notice),
+    ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, req.diskBytes ?? null, notice),
     // sbx's own store is not the sandbox's business (and holds other sandboxes' layers).
     ...(existsSync(store.root) ? [{ op: 'tmpfs', args: [store.root, 'mode=0000,size=0', 'ro'] } as SpecOp] : []),
     ...hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: st.uid + idmap.shift.uid, gid: st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid })),
     ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, `rec${b.readOnly ? ',ro' : ''}${idmap.shift ? ',idmap' : ''}`] })),
     // --device nodes, bound into the minimal /dev.
     ...(req.limitOps ?? []).filter((o) => o.op === 'bind'),
-    { op: 'cwd', args: [req.cwd] },
-    ...req.command.map((a): SpecOp => ({ op: 'arg', args: [a] })),
-    ...sandboxEnv({ ...req.env, PATH: rootPath(req.env.PATH, idmap.insideUid, req.env.SBX_ROOT_PATH) }).map((e): SpecOp => ({ op: 'env', args: [e] })),
+    // Bytes that are not UTF-8 reach the command as they are (sandbox-core/rawbytes.ts).
+    { op: 'cwd', args: [req.cwd === process.cwd() ? rawCwd(req.cwd) : req.cwd] },
+    ...(req.rawCommand ?? req.command).map((a): SpecOp => ({ op: 'arg', args: [a] })),
+    ...rawEnv(sandboxEnv({ ...req.env, PATH: rootPath(req.env.PATH, idmap.insideUid, req.env.SBX_ROOT_PATH) })).map((e): SpecOp => ({ op: 'env', args: [e] })),
     ...(req.limitOps ?? []).filter((o) => o.op === 'rlimit'),
+    capsOp(req.capabilities),
+    ...relayOps(req.pty, idmap),
     ...(req.pty ? [{ op: 'pty', args: [] } as SpecOp] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } as SpecOp] : []),
   ];
@@ -382,7 +423,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     meta.state = 'saved';
   }
   const durationMs = Date.now() - started;
-  if (diskDir) adoptDiskCopies(meta, diskDir, result, notice);
+  const diskLost = diskDir ? diskCopyBackProblem(meta, diskDir, result) : null;
   for (const f of result.readOnlyFallbacks) notice(`${f.path} could not be overlaid (${errnoName(f.errno)}): it was read-only inside`);
   const o = result.outcome;
   if (o.kind === 'setup-failed' && (o.step === 'idmap-lower' || o.step === 'idmap-userns') && !req.mapRoot) {
@@ -403,5 +444,5 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   // A saved sandbox must be on disk before we say it is saved; a throwaway one never needs to be.
   if (!req.throwaway) spawnSync('sync', ['-f', meta.layersDir], { stdio: 'ignore' });
   store.writeMeta(meta);
-  return { meta, outcome: result.outcome, exitStatus, durationMs, launch: result, view: { readOnly: readOnlyFiles, shownEmpty: shown } };
+  return { meta, outcome: result.outcome, exitStatus, durationMs, launch: result, view: { readOnly: readOnlyFiles, shownEmpty: shown }, diskLost };
 }

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SbxError } from '../../sandbox-core/errors.js';
+import { POLICY_LIMITS, readJsonFile } from '../read-json.js';
 
 export type DeviceType = 'c' | 'b' | 'a';
 
@@ -51,6 +52,7 @@ export function parseDevicePolicy(json: unknown, name: string): DevicePolicy {
   const o = json as Record<string, unknown>;
   for (const k of Object.keys(o)) if (k !== 'description' && k !== 'devices') throw new SbxError(`${name}: unknown key '${k}' (expected description, devices)`);
   if (!Array.isArray(o.devices)) throw new SbxError(`${name}: 'devices' must be an array`);
+  if (o.devices.length > POLICY_LIMITS.maxRules) throw new SbxError(`${name}: more than ${POLICY_LIMITS.maxRules} device rules`);
   const rules = o.devices.map((d: unknown, i): DeviceRule => {
     const where = `${name}: devices[${i}]`;
     if (!d || typeof d !== 'object') throw new SbxError(`${where}: must be an object`);
@@ -81,13 +83,9 @@ export function shippedDevicePolicyPath(name = 'default'): string {
 
 export function loadDevicePolicy(name = 'default'): DevicePolicy {
   const file = shippedDevicePolicyPath(name);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new SbxError(`cannot read the device policy ${file}: ${(e as Error).message}`);
-  }
-  return parseDevicePolicy(json, name);
+  const r = readJsonFile(file);
+  if (!r.ok) throw new SbxError(`cannot read the device policy ${file}: ${r.message}`);
+  return parseDevicePolicy(r.value, name);
 }
 
 /** Access bits as the kernel passes them (BPF_DEVCG_ACC_*). */

@@ -1,12 +1,14 @@
 // Finding, reading and flattening policies. A reference is a shipped policy name ("default")
 // or a path (anything containing '/' or ending in .json). `extends` is resolved the same way,
 // with paths relative to the extending file.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { POLICY_LIMITS, readJsonFile } from '../read-json.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PolicyError, type PolicyProblem } from './errors.js';
 import { parsePolicy, type Action, type PolicyFile, type Rule } from './policy.js';
 import { didYouMean } from './suggest.js';
+import { defaultCapabilities } from '../capabilities/index.js';
 
 /** A policy with `extends` applied: the rules in the order they are matched. */
 export interface ResolvedPolicy {
@@ -16,6 +18,8 @@ export interface ResolvedPolicy {
   rules: Rule[];
   /** Files read, the policy itself first, then what it extends. */
   chain: string[];
+  /** The command's capabilities the rules were selected for (ifCaps / unlessCaps). */
+  capabilities?: string[];
 }
 
 const MAX_EXTENDS_DEPTH = 8;
@@ -51,31 +55,11 @@ export function policyFile(ref: string, relativeTo = process.cwd()): string {
 }
 
 export function readPolicyFile(file: string): PolicyFile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new PolicyError([{ file, path: '', message: err.code === 'ENOENT' ? 'no such file' : `cannot read: ${err.message}` }]);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new PolicyError([{ file, path: '', message: `invalid JSON: ${jsonErrorWhere(text, (e as Error).message)}` }]);
-  }
-  const { policy, problems } = parsePolicy(json, file);
+  const r = readJsonFile(file);
+  if (!r.ok) throw new PolicyError([{ file, path: '', message: r.message }]);
+  const { policy, problems } = parsePolicy(r.value, file);
   if (!policy) throw new PolicyError(problems);
   return policy;
-}
-
-/** Node reports JSON errors by character position; people want line and column. */
-function jsonErrorWhere(text: string, message: string): string {
-  const m = /position (\d+)/.exec(message);
-  if (!m) return message;
-  const pos = Number(m[1]);
-  const before = text.slice(0, pos).split('\n');
-  return `${message.replace(/ in JSON at position \d+.*$/, '')} at line ${before.length}, column ${before[before.length - 1].length + 1}`;
 }
 
 /**
@@ -83,9 +67,19 @@ function jsonErrorWhere(text: string, message: string): string {
  * names: the base's rules for those syscalls are dropped, the others are kept after the
  * extending policy's own rules. Within one file the first matching rule wins.
  */
-export function loadPolicy(ref: string): ResolvedPolicy {
+export function loadPolicy(ref: string, capabilities: readonly string[] = defaultCapabilities()): ResolvedPolicy {
   const file = policyFile(ref);
-  return flatten(file, isPathRef(ref) ? file : ref, []);
+  return forCapabilities(flatten(file, isPathRef(ref) ? file : ref, []), capabilities);
+}
+
+/**
+ * Keeps the rules that exist for a command holding `capabilities`. Applied after `extends`, so
+ * which syscalls a policy takes over from its base never depends on the capabilities.
+ */
+export function forCapabilities(policy: ResolvedPolicy, capabilities: readonly string[]): ResolvedPolicy {
+  const has = new Set(capabilities);
+  const rules = policy.rules.filter((r) => (r.ifCaps ?? []).every((c) => has.has(c)) && !(r.unlessCaps ?? []).some((c) => has.has(c)));
+  return { ...policy, rules, capabilities: [...capabilities] };
 }
 
 function flatten(file: string, name: string, seen: string[]): ResolvedPolicy {
@@ -105,6 +99,9 @@ function flatten(file: string, name: string, seen: string[]): ResolvedPolicy {
     throw e;
   }
   const base = flatten(baseFile, own.extends, [...seen, file]);
+  if (own.rules.length + base.rules.length > POLICY_LIMITS.maxRules) {
+    throw new PolicyError([{ file, path: '$.rules', message: `more than ${POLICY_LIMITS.maxRules} rules with what it extends` }]);
+  }
   const taken = new Set(own.rules.flatMap((r) => r.syscalls));
   const kept = base.rules
     .map((r) => ({ ...r, syscalls: r.syscalls.filter((s) => !taken.has(s)) }))

@@ -1,11 +1,13 @@
 // The policy file format (version 1) and its validation. docs/policies.md is the user-facing
 // description; this module is the authority. Validation collects every problem with its JSON
 // path instead of stopping at the first, so `sbx policy check` can list them all.
+import { POLICY_LIMITS } from '../read-json.js';
 import { ARG_CONSTANTS, ERRNO } from './constants.js';
 import { X86_64_SYSCALLS } from './tables/x86_64.js';
 import { AARCH64_SYSCALLS } from './tables/aarch64.js';
 import { didYouMean } from './suggest.js';
 import type { PolicyProblem } from './errors.js';
+import { CAPABILITIES } from '../capabilities/index.js';
 
 export const POLICY_VERSION = 1;
 
@@ -40,6 +42,10 @@ export interface Rule {
   action: Action;
   args: ArgCondition[];
   comment?: string;
+  /** The rule exists only when the command holds every one of these capabilities (e.g. NET_RAW). */
+  ifCaps?: string[];
+  /** The rule exists only when the command holds none of these. */
+  unlessCaps?: string[];
   /** Which file and JSON path the rule came from, for messages. */
   file: string;
   path: string;
@@ -58,7 +64,7 @@ export interface PolicyFile {
 export const ALL_SYSCALL_NAMES: ReadonlySet<string> = new Set([...Object.keys(X86_64_SYSCALLS), ...Object.keys(AARCH64_SYSCALLS)]);
 
 const TOP_KEYS = ['version', 'description', 'extends', 'defaultAction', 'rules', '$comment'];
-const RULE_KEYS = ['syscalls', 'action', 'args', 'comment'];
+const RULE_KEYS = ['syscalls', 'action', 'args', 'comment', 'ifCaps', 'unlessCaps'];
 const ARG_KEYS = ['index', 'op', 'value', 'mask', 'width', 'comment'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -99,6 +105,7 @@ export function parsePolicy(json: unknown, file: string): { policy?: PolicyFile;
   } else defaultAction = parseAction(json.defaultAction, '$.defaultAction', c);
   const rules: Rule[] = [];
   if (!Array.isArray(json.rules)) c.add('$.rules', 'missing "rules" array');
+  else if (json.rules.length > POLICY_LIMITS.maxRules) c.add('$.rules', `${json.rules.length} rules: a policy has at most ${POLICY_LIMITS.maxRules}`);
   else json.rules.forEach((r, i) => {
     const rule = parseRule(r, `$.rules[${i}]`, c);
     if (rule) rules.push(rule);
@@ -136,8 +143,24 @@ function parseRule(r: unknown, path: string, c: Collector): Rule | undefined {
     });
   }
   if (r.comment !== undefined && typeof r.comment !== 'string') c.add(`${path}.comment`, '"comment" is a string');
+  const ifCaps = parseCapList(r.ifCaps, `${path}.ifCaps`, c);
+  const unlessCaps = parseCapList(r.unlessCaps, `${path}.unlessCaps`, c);
   if (c.problems.length > before || !action) return undefined;
-  return { syscalls, action, args, comment: r.comment as string | undefined, file: c.file, path };
+  return { syscalls, action, args, comment: r.comment as string | undefined, ...(ifCaps && { ifCaps }), ...(unlessCaps && { unlessCaps }), file: c.file, path };
+}
+
+function parseCapList(v: unknown, path: string, c: Collector): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length === 0) {
+    c.add(path, 'a non-empty array of capability names such as "NET_RAW"');
+    return undefined;
+  }
+  const out: string[] = [];
+  v.forEach((n, i) => {
+    if (typeof n !== 'string' || !CAPABILITIES.includes(n)) c.add(`${path}[${i}]`, `unknown capability ${JSON.stringify(n)}`, typeof n === 'string' ? didYouMean(n.replace(/^CAP_/, ''), CAPABILITIES) : undefined);
+    else out.push(n);
+  });
+  return out;
 }
 
 export function parseAction(a: unknown, path: string, c: { add(path: string, message: string, hint?: string): void }): Action | undefined {
@@ -150,10 +173,11 @@ export function parseAction(a: unknown, path: string, c: { add(path: string, mes
     c.add(path, `unknown action '${a}'`, didYouMean(a, SIMPLE_ACTIONS) ?? `actions: ${SIMPLE_ACTIONS.join(', ')}, {"errno": NAME}`);
     return undefined;
   }
-  if (isObject(a) && Object.keys(a).length === 1 && 'errno' in a) {
+  if (isObject(a) && Object.keys(a).length === 1 && Object.hasOwn(a, 'errno')) {
     const e = a.errno;
     if (typeof e === 'string') {
-      if (e in ERRNO) return { kind: 'errno', errno: ERRNO[e] };
+      // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
+      if (Object.hasOwn(ERRNO, e)) return { kind: 'errno', errno: ERRNO[e] };
       c.add(`${path}.errno`, `unknown errno '${e}'`, didYouMean(e, Object.keys(ERRNO)));
       return undefined;
     }
@@ -237,7 +261,7 @@ function parseValue(v: unknown, width: 32 | 64, path: string, c: Collector): big
     let n: bigint | undefined;
     if (/^-?(0x[0-9a-f]+|0o[0-7]+|0b[01]+|\d+)$/i.test(part)) {
       n = part.startsWith('-') ? -BigInt(part.slice(1)) : BigInt(part);
-    } else if (part in ARG_CONSTANTS) {
+    } else if (Object.hasOwn(ARG_CONSTANTS, part)) {
       n = BigInt(ARG_CONSTANTS[part]);
     } else {
       c.add(path, `unknown constant '${part}'`, didYouMean(part, Object.keys(ARG_CONSTANTS)));
