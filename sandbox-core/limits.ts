@@ -69,7 +69,7 @@ export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: Cgrou
   const devs = req.devices.map(deviceRule);
   const rules = [...loadDevicePolicy('default').rules, ...devs.map((d) => d.rule)];
   const compiled = compileDevices(rules);
-  const ops: SpecOp[] = devs.map((d): SpecOp => ({ op: 'bind', args: [d.path, d.inside, ''] }));
+  const ops: SpecOp[] = devs.map((d): SpecOp => ({ op: 'bind', args: [d.path, d.inside, []] }));
 
   sweepStaleCgroups(plan);
   const wantV1Dev = plan.devicesV1.ok, wantBpf = plan.devicesBpf.ok;
