@@ -58,7 +58,7 @@ export class LsCommand extends Command {
     if (!rows.length) { out.write('no saved sandboxes\n'); return 0; }
     const col = stdoutColors;
     const table = [['ID', 'NAME', 'STATE', 'AGE', 'SIZE', 'CHANGES', 'COMMAND']].concat(rows.map((r) => [
-      r.id, r.name ?? '-', r.state, age(Date.parse(r.created)), humanBytes(r.size), r.changes === null ? '?' : String(r.changes),
+      displayText(r.id), r.name === undefined || r.name === null ? '-' : displayText(r.name), displayText(String(r.state)), age(Date.parse(r.created)), humanBytes(r.size), r.changes === null ? '?' : String(r.changes),
       displayText(r.command.join(' ')).slice(0, 60),
     ]));
     const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));

@@ -16,6 +16,7 @@ import { which } from './which.js';
 import { rootPath } from './root-path.js';
 import { showUnreadableEmpty } from './unreadable.js';
 import { display, displayText } from './changes/bpath.js';
+import { notice as coreNotice } from './notices.js';
 import { buildSkeletonTree, skeletonPath } from './skeleton.js';
 import { encodeSpec, describeSpec, type OverlayFlag, type SpecOp } from './spec.js';
 import { capabilitySets } from '../policies/capabilities/index.js';
@@ -411,7 +412,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     ...(req.pty ? [{ op: 'pty', args: [] } satisfies SpecOp] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } satisfies SpecOp] : []),
   ];
-  if (process.env.SBX_DEBUG_SPEC) process.stderr.write(describeSpec(ops) + '\n');
+  if (process.env.SBX_DEBUG_SPEC) coreNotice('always', describeSpec(ops));
 
   meta.state = 'running';
   meta.runnerPid = process.pid;
