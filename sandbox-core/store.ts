@@ -1,6 +1,6 @@
 // The on-disk store: one directory per sandbox under storeRoot(), holding meta.json and the
 // layer directories. Every directory is 0700 and created without following symlinks.
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random.js';
 import {
   closeSync, fchownSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync,
   chmodSync, writeSync, constants as C,
@@ -94,7 +94,7 @@ export class Store {
       }
     }
     for (;;) {
-      const id = randomBytes(4).toString('hex');
+      const id = randomHex(4);
       const dir = this.dirOf(id);
       try {
         mkdirSync(dir, { mode: 0o700 });
