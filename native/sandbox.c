@@ -303,46 +303,71 @@ static int is_proc_op(const struct spec_op *op) {
   return d && !strncmp(d, "/proc/", 6);
 }
 
-static void ensure_dest_like(const char *src, const char *dest) {
+/* An in-sandbox path, resolved in the new root (see beneath.c): a symlink the sandbox made in
+ * its layers can only lead elsewhere inside, never to the host. Returns an O_PATH fd. */
+static int open_dest(const char *dest, int flags) {
+  autoclose int root = open(*root_prefix ? root_prefix : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return -1;
+  return open_in_root(root, dest, O_PATH | flags);
+}
+
+/* The bind's destination, made like its source (dir or empty file) when it does not exist. */
+static int ensure_dest_like(const char *src, const char *dest) {
+  int fd = open_dest(dest, 0);
+  if (fd >= 0 || errno != ENOENT) return fd;
   struct stat st;
-  if (lstat(dest, &st) == 0) return;
   if (stat(src, &st) < 0) die_step("bind", src, errno);
+  char parent[8192];
+  const char *name;
+  if (split_last(dest, parent, sizeof parent, &name) < 0) die_step("bind", dest, errno);
+  autoclose int pfd = open_dest(parent, O_DIRECTORY);
+  if (pfd < 0) die_step("bind-mkdir", dest, errno);
   if (S_ISDIR(st.st_mode)) {
-    if (mkdir(dest, 0755) < 0 && errno != EEXIST) die_step("bind-mkdir", dest, errno);
+    if (mkdirat(pfd, name, 0755) < 0 && errno != EEXIST) die_step("bind-mkdir", dest, errno);
   } else {
-    int fd = open(dest, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0 && errno != EEXIST && errno != EISDIR) die_step("bind-create", dest, errno);
-    if (fd >= 0) close(fd);
+    int f = openat(pfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (f < 0 && errno != EEXIST && errno != EISDIR) die_step("bind-create", dest, errno);
+    if (f >= 0) close(f);
   }
+  return open_beneath(pfd, name, O_PATH);
 }
 
 static void do_bind(const char *src_arg, const char *dest_arg, const char *flags) {
   char src[8192];
-  const char *dest = staged(dest_arg);
   if (has_token(flags, "src-inside")) snprintf(src, sizeof src, "%s", staged(src_arg));
   else snprintf(src, sizeof src, "%s", src_arg);
   /* "optional": kernel files that may not exist on this kernel (masks over /proc entries). */
-  if (has_token(flags, "optional") && (access(src, F_OK) < 0 || access(dest, F_OK) < 0)) return;
-  ensure_dest_like(src, dest);
+  if (has_token(flags, "optional")) {
+    autoclose int probe = open_dest(dest_arg, 0);
+    if (access(src, F_OK) < 0 || probe < 0) return;
+  }
+  autoclose int dest = ensure_dest_like(src, dest_arg);
+  if (dest < 0) die_step("bind", dest_arg, errno);
   int rec = has_token(flags, "rec");
+  /* A detached copy of the source, made read-only or idmapped before it is attached to the
+   * destination fd: nothing walks the destination path again. */
+  autoclose int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
+  if (tree < 0) die_step("bind", src_arg, errno);
+  struct mount_attr attr = { .attr_set = has_token(flags, "ro") ? MOUNT_ATTR_RDONLY : 0 };
   if (has_token(flags, "idmap")) {
     /* Root's remapped sandboxes see bound host paths with their real owners. */
-    autoclose int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
-    if (tree < 0) die_step("bind-idmap", src_arg, errno);
-    struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP | (has_token(flags, "ro") ? MOUNT_ATTR_RDONLY : 0), .userns_fd = (uint64_t)idmap_userns_fd };
-    if (mount_setattr(tree, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0) die_step("bind-idmap", src_arg, errno);
-    if (move_mount(tree, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH) < 0) die_step("bind", dest_arg, errno);
-    return;
+    attr.attr_set |= MOUNT_ATTR_IDMAP;
+    attr.userns_fd = (uint64_t)idmap_userns_fd;
   }
-  if (mount(src, dest, NULL, MS_BIND | (rec ? MS_REC : 0), NULL) < 0) die_step("bind", dest_arg, errno);
-  if (has_token(flags, "ro") && set_readonly(dest, rec) < 0) die_step("bind-readonly", dest_arg, errno);
+  if (attr.attr_set && mount_setattr(tree, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
+    die_step(has_token(flags, "idmap") ? "bind-idmap" : "bind-readonly", src_arg, errno);
+  if (move_mount(tree, "", dest, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) die_step("bind", dest_arg, errno);
 }
 
 static void do_tmpfs(const char *dest_arg, const char *data, const char *flags) {
   unsigned long mf = MS_NOSUID | MS_NODEV;
   if (has_token(flags, "noexec")) mf |= MS_NOEXEC;
   if (has_token(flags, "ro")) mf |= MS_RDONLY;
-  if (mount("tmpfs", staged(dest_arg), "tmpfs", mf, data) < 0) die_step("tmpfs", dest_arg, errno);
+  autoclose int dest = open_dest(dest_arg, 0);
+  if (dest < 0) die_step("tmpfs", dest_arg, errno);
+  char target[64];
+  snprintf(target, sizeof target, "/proc/self/fd/%d", dest);
+  if (mount("tmpfs", target, "tmpfs", mf, data) < 0) die_step("tmpfs", dest_arg, errno);
 }
 
 static void apply_fs_op(struct spec_op *op) {
@@ -350,12 +375,15 @@ static void apply_fs_op(struct spec_op *op) {
   char **a = op->args;
   if (!strcmp(n, "whiteout")) {
     /* An overlay whiteout (char 0/0) in an upper layer: the path looks absent inside. */
-    if (mknod(a[0], S_IFCHR | 0000, makedev(0, 0)) < 0 && errno != EEXIST) die_step("whiteout", a[0], errno);
+    const char *step;
+    if (make_whiteout_beneath(a[0], a[1], &step) < 0) die_step(step, a[1], errno);
   } else if (!strcmp(n, "mkdir")) {
     const char *p = staged(a[0]);
     mode_t mode = (mode_t)strtoul(a[1], NULL, 8) & 07777;
     if (mkdir(p, mode) < 0 && errno != EEXIST) die_step("mkdir", a[0], errno);
-    if (chmod(p, mode) < 0) die_step("mkdir-chmod", a[0], errno);
+    /* An existing symlink in its place is not followed to chmod what it points to. */
+    autoclose int d = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (d < 0 || fchmod(d, mode) < 0) die_step("mkdir-chmod", a[0], errno);
   } else if (!strcmp(n, "symlink")) {
     if (symlink(a[0], staged(a[1])) < 0 && errno != EEXIST) die_step("symlink", a[1], errno);
   } else if (!strcmp(n, "overlay")) {

@@ -20,7 +20,7 @@ static const struct { const char *name; int nargs; } op_table[] = {
   /* inside, before the filesystem */
   {"hostname", 1}, {"loopback_up", 0}, {"new_cgroupns", 0},
   /* filesystem, in order, destinations relative to the new root */
-  {"stage", 1}, {"whiteout", 1}, {"mkdir", 2}, {"symlink", 2}, {"overlay", 6},
+  {"stage", 1}, {"whiteout", 2}, {"mkdir", 2}, {"symlink", 2}, {"overlay", 6},
   {"fuse_overlay", 6}, {"bind", 3}, {"tmpfs", 3}, {"proc", 1}, {"devpts", 1},
   {"remount_ro", 1}, {"ro_recursive", 1}, {"chmod", 2}, {"chown", 3},
   {"build_outside", 0}, {"setid", 2}, {"disk_tmpfs", 2}, {"disk_layer", 1},
