@@ -1,0 +1,128 @@
+// The fd-relative resolution every host-side access to layers and the store goes through.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Dir, NotBeneathError, removeTreeAt, resolveParentBeneath, splitBeneath } from '../../sandbox-core/beneath.js';
+
+let root = '';
+let outside = '';
+test.before.each(() => {
+  root = mkdtempSync(join(tmpdir(), 'sbx-beneath-'));
+  outside = mkdtempSync(join(tmpdir(), 'sbx-beneath-outside-'));
+  writeFileSync(join(outside, 'precious'), 'keep\n');
+});
+test.after.each(() => {
+  for (const d of [root, outside]) { try { chmodSync(d, 0o700); } catch { /* gone */ } rmSync(d, { recursive: true, force: true }); }
+});
+
+const throwsBeneath = (fn: () => unknown) => {
+  try { fn(); } catch (e) { assert.instance(e, NotBeneathError, String(e)); return; }
+  assert.unreachable('no NotBeneathError');
+};
+
+test('plain relative paths only', () => {
+  assert.equal(splitBeneath('a/b'), ['a', 'b']);
+  assert.equal(splitBeneath(''), []);
+  for (const bad of ['/a', 'a/../b', '..', 'a//b', './a', 'a/', 'a\0b']) throwsBeneath(() => splitBeneath(bad));
+});
+
+test('a symlink in any component stops the walk', () => {
+  mkdirSync(join(root, 'a/b/c'), { recursive: true });
+  symlinkSync(outside, join(root, 'a/link'));
+  symlinkSync(outside, join(root, 'a/b/c/last'));
+  const base = Dir.open(root);
+  try {
+    throwsBeneath(() => Dir.openBeneath(base, 'a/link'));
+    throwsBeneath(() => Dir.openBeneath(base, 'a/link/x', { create: true }));
+    throwsBeneath(() => Dir.openBeneath(base, 'a/b/c/last'));
+    throwsBeneath(() => resolveParentBeneath(base, 'a/link/precious'));
+    assert.not.ok(existsSync(join(outside, 'x')), 'create went through the symlink');
+    const d = Dir.openBeneath(base, 'a/b/c');
+    assert.ok(d.stat().isDirectory());
+    d.close();
+  } finally { base.close(); }
+});
+
+test('a file in a middle component stops the walk', () => {
+  mkdirSync(join(root, 'a'));
+  writeFileSync(join(root, 'a/f'), 'x');
+  const base = Dir.open(root);
+  try { throwsBeneath(() => Dir.openBeneath(base, 'a/f/g')); } finally { base.close(); }
+});
+
+test('the trusted root itself must not be a symlink', () => {
+  symlinkSync(outside, join(root, 'r'));
+  throwsBeneath(() => Dir.open(join(root, 'r')));
+});
+
+test('create makes missing components with the mode asked for; at() acts on the name itself', () => {
+  const base = Dir.open(root);
+  try {
+    const { dir, name } = resolveParentBeneath(base, 'x/y/z', { create: true, mode: 0o750 });
+    assert.is(name, 'z');
+    assert.is(lstatSync(join(root, 'x/y')).mode & 0o777, 0o750);
+    symlinkSync(outside, dir.at(name));
+    assert.ok(dir.lstat(name)!.isSymbolicLink(), 'lstat through at() followed the link');
+    dir.close();
+    throwsBeneath(() => base.at('a/b'));
+    throwsBeneath(() => base.at('..'));
+  } finally { base.close(); }
+});
+
+test('names are bytes: a non-UTF-8 name round-trips', () => {
+  const name = 'n\xff\xfe';
+  const base = Dir.open(root);
+  try {
+    mkdirSync(base.at(name));
+    const listed = base.list().map((e) => e.name);
+    assert.equal(listed, [name]);
+    const d = Dir.openBeneath(base, name);
+    d.close();
+  } finally { base.close(); }
+});
+
+test('removeTreeAt: no symlink followed, mode-000 dirs removed, outside intact', () => {
+  mkdirSync(join(root, 't/w/work'), { recursive: true });
+  writeFileSync(join(root, 't/w/work/f'), 'x');
+  chmodSync(join(root, 't/w/work'), 0);
+  chmodSync(join(root, 't/w'), 0);
+  symlinkSync(outside, join(root, 't/to-outside'));
+  symlinkSync(join(outside, 'precious'), join(root, 't/to-file'));
+  const base = Dir.open(root);
+  try { removeTreeAt(base, 't'); } finally { base.close(); }
+  assert.not.ok(existsSync(join(root, 't')));
+  assert.is(readFileSync(join(outside, 'precious'), 'utf8'), 'keep\n');
+});
+
+test('removeTreeAt: a 2,100-level chain of 200-byte names (far past PATH_MAX)', () => {
+  const name = 'd'.repeat(200);
+  const base = Dir.open(root);
+  try {
+    let cur = Dir.openBeneath(base, 'deep', { create: true });
+    for (let i = 0; i < 2100; i++) {
+      const next = Dir.openBeneath(cur, name, { create: true });
+      if (i % 500 === 0) writeFileSync(next.at('f'), 'x');
+      cur.close();
+      cur = next;
+    }
+    symlinkSync(outside, cur.at('escape'));
+    cur.close();
+    removeTreeAt(base, 'deep');
+    assert.equal(base.list().map((e) => e.name), []);
+  } finally { base.close(); }
+  assert.is(readFileSync(join(outside, 'precious'), 'utf8'), 'keep\n');
+});
+
+test('removeTreeAt of a missing name or a file', () => {
+  writeFileSync(join(root, 'f'), 'x');
+  const base = Dir.open(root);
+  try {
+    removeTreeAt(base, 'missing');
+    removeTreeAt(base, 'f');
+  } finally { base.close(); }
+  assert.not.ok(existsSync(join(root, 'f')));
+});
+
+test.run();
