@@ -3,6 +3,7 @@ import { Command, Option } from 'clipanion';
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../sandbox-core/store.js';
+import { Dir } from '../sandbox-core/beneath.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import { displayText } from '../sandbox-core/changes/bpath.js';
@@ -10,9 +11,22 @@ import { humanBytes } from './progress.js';
 import { stdoutColors } from './output.js';
 
 /** Bytes held by the sandbox's upper layers (what discarding it frees). */
-function layerBytes(meta: SandboxMeta): number {
+function layerBytes(store: Store, meta: SandboxMeta): number {
+  let layers;
+  try { layers = store.openLayers(meta); } catch { return 0; }
+  const uppers: Dir[] = [];
+  try {
+    for (const l of meta.layers) { try { uppers.push(Dir.openBeneath(layers, `${l.dir}/upper`)); } catch { /* missing or not a directory: nothing held */ } }
+    return bytesBelow(uppers.map((u) => u.self()));
+  } finally {
+    for (const u of uppers) u.close();
+    layers.close();
+  }
+}
+
+/** Read-only sizes: lstat never follows, and only directories lstat saw are descended. */
+function bytesBelow(stack: string[]): number {
   let total = 0;
-  const stack = meta.layers.map((l) => join(meta.layersDir, l.dir, 'upper'));
   while (stack.length) {
     const d = stack.pop()!;
     let names: string[];
@@ -40,7 +54,7 @@ export class LsCommand extends Command {
   static override paths = [['ls']];
   static override usage = Command.Usage({
     description: 'list saved sandboxes',
-    details: 'Shows each saved sandbox: id, name, state, age, disk size of its layers, number of changes, and the command. The change count comes from a scan of each sandbox.',
+    details: 'Shows each saved sandbox: id, name, state, age, disk size of its layers, number of changes, and the command. The change count comes from a scan of each sandbox. An entry that cannot be used (left by a failed run, or tampered with) is shown as broken with the reason; sbx discard ID removes it.',
     examples: [['List', 'sbx ls'], ['As JSON', 'sbx ls --json']],
   });
 
@@ -48,18 +62,20 @@ export class LsCommand extends Command {
 
   override async execute(): Promise<number> {
     const store = new Store();
-    const rows = store.list().map((m) => {
+    const rows = store.entries().map(({ id, meta: m, problem }) => {
+      // A leftover of a failed run or a tampered entry: listed so 'sbx discard ID' can remove it.
+      if (!m) return { id, name: null, state: 'broken', created: null, command: [], size: 0, changes: null, exitStatus: null, problem };
       let changes: number | null = null;
       try { changes = scanSandbox(m).changes.length; } catch { /* unreadable layers: shown as ? */ }
-      return { id: m.id, name: m.name, state: m.state, created: m.created, command: m.command, size: layerBytes(m), changes, exitStatus: m.exitStatus };
+      return { id: m.id, name: m.name, state: m.state, created: m.created, command: m.command, size: layerBytes(store, m), changes, exitStatus: m.exitStatus, problem: null };
     });
     const out = this.context.stdout;
     if (this.json) { out.write(JSON.stringify(rows, null, 2) + '\n'); return 0; }
     if (!rows.length) { out.write('no saved sandboxes\n'); return 0; }
     const col = stdoutColors;
     const table = [['ID', 'NAME', 'STATE', 'AGE', 'SIZE', 'CHANGES', 'COMMAND']].concat(rows.map((r) => [
-      r.id, r.name ?? '-', r.state, age(Date.parse(r.created)), humanBytes(r.size), r.changes === null ? '?' : String(r.changes),
-      displayText(r.command.join(' ')).slice(0, 60),
+      r.id, displayText(r.name ?? '-'), r.state, r.created ? age(Date.parse(r.created)) : '-', humanBytes(r.size), r.changes === null ? '?' : String(r.changes),
+      r.problem ? `(${r.problem}; sbx discard ${r.id} removes it)` : displayText(r.command.join(' ')).slice(0, 60),
     ]));
     const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
     table.forEach((row, k) => {
