@@ -18,6 +18,7 @@ export const commandLoaders: Record<string, Loader[]> = {
   commit: [async () => (await import('./commit.js')).CommitCommand],
   ls: [async () => (await import('./ls.js')).LsCommand],
   discard: [async () => (await import('./discard.js')).DiscardCommand],
+  export: [async () => (await import('./export.js')).ExportCommand],
 };
 
 /** The commands argv can reach: just the named one, or all of them (help, typos). */

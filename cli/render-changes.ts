@@ -80,10 +80,10 @@ const MAX_FILE_LINES = 2000;
 
 interface FileText { text: string | null; why?: string }
 
-function textOf(path: string | undefined, size: number): FileText {
+function textOf(path: string | undefined, size: number, maxBytes: number): FileText {
   if (!path) return { text: '' };
-  if (size > MAX_DIFF_BYTES) return { text: null, why: 'large' };
-  const { data } = readHead(path, MAX_DIFF_BYTES);
+  if (size > maxBytes) return { text: null, why: 'large' };
+  const { data } = readHead(path, Math.min(maxBytes, size));
   if (data.includes(0)) return { text: null, why: 'binary' };
   try { return { text: new TextDecoder('utf-8', { fatal: true }).decode(data) }; } catch { return { text: null, why: 'binary' }; }
 }
@@ -98,13 +98,16 @@ export interface FileDiff {
   cut: boolean;
 }
 
-/** Text diff of one changed file against the host (which is unchanged: the sandbox is over). */
-export async function fileDiff(c: Change): Promise<FileDiff | null> {
+/**
+ * Text diff of one changed file against the host (which is unchanged: the sandbox is over).
+ * The review caps what it reads and shows; an exported patch takes every line.
+ */
+export async function fileDiff(c: Change, limits = { maxBytes: MAX_DIFF_BYTES, maxLines: MAX_FILE_LINES }): Promise<FileDiff | null> {
   if (c.type !== 'file' || c.change === 'metadata') return null;
   const { structuredPatch } = await import('diff');
   // A replaced entry was not a file on the host: its new content is all additions.
-  const oldSide = c.change === 'added' || c.change === 'replaced' ? { text: '' } : textOf(c.path, c.host?.size ?? 0);
-  const newSide = c.change === 'deleted' ? { text: '' } : textOf(c.upper, c.up?.size ?? 0);
+  const oldSide = c.change === 'added' || c.change === 'replaced' ? { text: '' } : textOf(c.path, c.host?.size ?? 0, limits.maxBytes);
+  const newSide = c.change === 'deleted' ? { text: '' } : textOf(c.upper, c.up?.size ?? 0, limits.maxBytes);
   if (oldSide.text === null || newSide.text === null) return { change: c, added: 0, removed: 0, lines: null, why: oldSide.why ?? newSide.why, cut: false };
   const name = display(c.path);
   const p = structuredPatch(name, name, oldSide.text, newSide.text, '', '', { context: 3 });
@@ -112,14 +115,15 @@ export async function fileDiff(c: Change): Promise<FileDiff | null> {
   let removed = 0;
   const lines: string[] = [];
   for (const h of p.hunks) {
-    lines.push(`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`);
+    // An empty side starts at line 0, as diff(1) and git write it (`@@ -0,0 +1,N @@`).
+    lines.push(`@@ -${h.oldLines ? h.oldStart : 0},${h.oldLines} +${h.newLines ? h.newStart : 0},${h.newLines} @@`);
     for (const l of h.lines) {
       if (l[0] === '+') added++; else if (l[0] === '-') removed++;
       lines.push(l);
     }
   }
-  const cut = lines.length > MAX_FILE_LINES;
-  return { change: c, added, removed, lines: cut ? lines.slice(0, MAX_FILE_LINES) : lines, cut };
+  const cut = lines.length > limits.maxLines;
+  return { change: c, added, removed, lines: cut ? lines.slice(0, limits.maxLines) : lines, cut };
 }
 
 export async function renderDiffs(changes: Change[], col: Colors): Promise<string> {

@@ -1,0 +1,99 @@
+// sbx export: a sandbox's changes as an OCI layer or image, a plain tar, or a patch.
+import { Command, Option } from 'clipanion';
+import { createWriteStream, writeFileSync, renameSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { resolveAnywhere } from '../sandbox-core/store.js';
+import { scanSandbox } from '../sandbox-core/changes/scan.js';
+import { display, toFs } from '../sandbox-core/changes/bpath.js';
+import { readImage, streamLayer, writeImageLayout } from '../sandbox-core/export/oci.js';
+import { SbxError } from '../sandbox-core/errors.js';
+import { info, warn } from './output.js';
+import { renderPatch } from './render-patch.js';
+
+const FORMATS = ['oci-layer', 'oci-image', 'tar', 'patch'] as const;
+type Format = typeof FORMATS[number];
+
+export class ExportCommand extends Command {
+  static override paths = [['export']];
+  static override usage = Command.Usage({
+    description: "write a sandbox's changes as an OCI layer or image, a tar, or a patch",
+    details: `
+      Ships only the diff. The same selection (\`--only\`/\`--exclude\`) and the same safety as \`sbx commit\`: contents are read from the sandbox's layer without following any symlink, owners are the host's ids, setuid/setgid bits and file capabilities are dropped unless \`--keep-setuid\`.
+
+      - \`oci-layer\` (default): one gzip tar in the OCI layer format: deletions as \`.wh.NAME\`, replaced directories as \`.wh..wh..opq\`, modes, owners, times, symlinks, hard links, xattrs. Its diff-id and digest are printed on stderr.
+      - \`oci-image\`: an OCI image layout directory (\`-o DIR\`, new or empty) holding a one-layer image tagged \`--tag\` (default \`latest\`), for \`skopeo\`, \`umoci\`, \`podman\`; with \`--base LAYOUT[:TAG]\` the layer goes on top of that image's layers (copied and verified), as \`docker commit\` does.
+      - \`tar\`: the new and changed entries as a plain tar rooted at /, for \`tar -C / -xpf\`; what to delete is written to \`FILE.deleted\` (one escaped path per line) and listed on stderr.
+      - \`patch\`: unified diffs of text files for \`git apply\` or \`patch -p1\` (run from /); binary files, type changes and metadata are named in a trailer.
+    `,
+    examples: [
+      ['An OCI layer', 'sbx export trial -o trial.tar.gz'],
+      ['An image for skopeo/podman', 'sbx export trial --format oci-image -o ./trial-image'],
+      ['Only /usr/local, as a plain tar', "sbx export trial --format tar --only '/usr/local/**' -o local.tar"],
+      ['A patch of config edits', "sbx export trial --format patch --only '/etc/**' > etc.patch"],
+    ],
+  });
+
+  ref = Option.String({ name: 'ID' });
+  format = Option.String('--format', 'oci-layer', { description: 'oci-layer, oci-image, tar or patch' });
+  output = Option.String('-o,--output', '-', { description: 'Write to FILE (a directory for oci-image); - for stdout' });
+  only = Option.Array('--only', [], { description: 'Export only paths matching GLOB (repeatable)' });
+  exclude = Option.Array('--exclude', [], { description: 'Leave out paths matching GLOB (repeatable)' });
+  keepSetuid = Option.Boolean('--keep-setuid', false, { description: 'Keep setuid/setgid bits and file capabilities' });
+  tag = Option.String('--tag', 'latest', { description: 'oci-image: the reference name of the image in the layout' });
+  base = Option.String('--base', { description: 'oci-image: put the layer on top of the image LAYOUT[:TAG] (like docker commit)' });
+
+  override async execute(): Promise<number> {
+    const format = this.format as Format;
+    if (!FORMATS.includes(format)) throw new SbxError(`unknown export format '${display(this.format)}'`, 125, `use one of ${FORMATS.join(', ')}`);
+    const toStdout = this.output === '-';
+    if (format === 'oci-image' && toStdout) throw new SbxError('--format oci-image writes a directory', 125, 'give it with -o DIR');
+    if (toStdout && format !== 'patch' && process.stdout.isTTY) throw new SbxError('refusing to write an archive to a terminal', 125, 'redirect stdout or give -o FILE');
+    const { meta } = resolveAnywhere(this.ref);
+    const scan = scanSandbox(meta, { only: this.only, exclude: this.exclude });
+    for (const e of scan.errors) warn(e);
+    const layerOpts = { format: format === 'tar' ? 'tar' as const : 'oci-layer' as const, keepSetuid: this.keepSetuid };
+
+    if (format === 'patch') {
+      const p = await renderPatch(scan.changes);
+      await this.write(Buffer.from(p.text, 'latin1'), toStdout);
+      info(`patch of ${p.files} text file${p.files === 1 ? '' : 's'}${p.left.length ? `; ${p.left.length} changes not in it (listed at its end)` : ''}`);
+      return 0;
+    }
+    if (format === 'oci-image') {
+      const r = await writeImageLayout(this.output, scan, layerOpts, {
+        createdBy: meta.command.join(' '), comment: `sbx sandbox ${meta.id}`, tag: this.tag, arch: process.arch,
+        base: this.base ? readImage(this.base) : undefined,
+      });
+      this.reportSkipped(r.skipped);
+      info(`image layout ${display(this.output)}: ${r.entries} entries; layer ${r.digest} (diff-id ${r.diffId}); manifest ${r.manifest}`);
+      return 0;
+    }
+    const tmp = toStdout ? null : `${this.output}.sbx-${process.pid}`;
+    const sink: Writable = tmp ? createWriteStream(tmp, { mode: 0o644 }) : process.stdout;
+    try {
+      const r = await streamLayer(scan, sink, { ...layerOpts, gzip: format === 'oci-layer' });
+      if (tmp) renameSync(tmp, this.output);
+      this.reportSkipped(r.skipped);
+      if (format === 'oci-layer') info(`layer: ${r.entries} entries, ${r.size} bytes; digest ${r.digest}, diff-id ${r.diffId}`);
+      else {
+        info(`tar: ${r.entries} entries${r.deletions.length ? `; ${r.deletions.length} paths to delete on the target` : ''}`);
+        for (const d of r.deletions) info(`  delete: ${display(d)}`);
+        if (!toStdout && r.deletions.length) writeFileSync(toFs(`${this.output}.deleted`), r.deletions.map((d) => `${display(d)}\n`).join(''));
+      }
+      return 0;
+    } catch (e) {
+      if (tmp) rmSync(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  private async write(data: Buffer, toStdout: boolean): Promise<void> {
+    if (!toStdout) { writeFileSync(this.output, data); return; }
+    if (!process.stdout.write(data)) await once(process.stdout, 'drain');
+  }
+
+  private reportSkipped(list: Array<{ path: string; reason: string }>): void {
+    for (const s of list) warn(`not exported: ${display(s.path)}: ${s.reason}`);
+  }
+}

@@ -1,0 +1,119 @@
+// `--allow-net` entries and the decision for one connection: a host name (exact or `*.`
+// wildcard), an IP literal or a CIDR, each with an optional port.
+import { isIP } from 'node:net';
+import { SbxError } from '../errors.js';
+
+export type AllowEntry =
+  | { kind: 'name'; name: string; wildcard: boolean; port: number | null; text: string }
+  | { kind: 'cidr'; family: 4 | 6; bits: bigint; prefix: number; port: number | null; text: string };
+
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+function bad(text: string, why: string): SbxError {
+  return new SbxError(`invalid --allow-net entry '${text}': ${why}`, 125, 'give HOST, *.DOMAIN, an IP or a CIDR, each with an optional :PORT');
+}
+
+function parsePort(text: string, s: string): number {
+  if (!/^\d{1,5}$/.test(s) || Number(s) < 1 || Number(s) > 65535) throw bad(text, `port '${s}' is not 1-65535`);
+  return Number(s);
+}
+
+/** An address as a 32- or 128-bit integer. */
+export function ipBits(ip: string): { family: 4 | 6; bits: bigint } | null {
+  const fam = isIP(ip);
+  if (fam === 4) return { family: 4, bits: ip.split('.').reduce((a, o) => (a << 8n) | BigInt(Number(o)), 0n) };
+  if (fam !== 6) return null;
+  let s = ip.toLowerCase();
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  if (v4) {
+    const b = ipBits(v4[1]!)!.bits;
+    s = s.slice(0, -v4[1]!.length) + `${(b >> 16n).toString(16)}:${(b & 0xffffn).toString(16)}`;
+  }
+  const [head, tail] = s.includes('::') ? s.split('::') as [string, string] : [s, null];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === null ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  return { family: 6, bits: groups.reduce((a, g) => (a << 16n) | BigInt(parseInt(g || '0', 16)), 0n) };
+}
+
+export function parseAllowEntry(text: string): AllowEntry {
+  let host = text.trim();
+  let port: number | null = null;
+  if (!host) throw bad(text, 'empty');
+  const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(host);
+  if (bracket) {
+    host = bracket[1]!;
+    if (bracket[2] !== undefined) port = parsePort(text, bracket[2]);
+  } else if ((host.match(/:/g) ?? []).length === 1) {
+    const i = host.lastIndexOf(':');
+    port = parsePort(text, host.slice(i + 1));
+    host = host.slice(0, i);
+  }
+  const slash = host.indexOf('/');
+  const addr = slash >= 0 ? host.slice(0, slash) : host;
+  const ip = ipBits(addr);
+  if (ip) {
+    const max = ip.family === 4 ? 32 : 128;
+    const prefix = slash >= 0 ? Number(host.slice(slash + 1)) : max;
+    if (slash >= 0 && (!/^\d{1,3}$/.test(host.slice(slash + 1)) || prefix > max)) throw bad(text, `prefix must be 0-${max}`);
+    const mask = prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << BigInt(max - prefix);
+    return { kind: 'cidr', family: ip.family, bits: ip.bits & mask, prefix, port, text };
+  }
+  if (slash >= 0) throw bad(text, 'a prefix needs an IP address');
+  const wildcard = host.startsWith('*.');
+  const name = (wildcard ? host.slice(2) : host).toLowerCase().replace(/\.$/, '');
+  if (name.length > 253 || !name.split('.').every((l) => LABEL.test(l))) throw bad(text, 'not a host name');
+  return { kind: 'name', name, wildcard, port, text };
+}
+
+function inCidr(e: Extract<AllowEntry, { kind: 'cidr' }>, ip: string): boolean {
+  const b = ipBits(ip);
+  if (!b || b.family !== e.family) return false;
+  const max = e.family === 4 ? 32 : 128;
+  const mask = e.prefix === 0 ? 0n : ((1n << BigInt(e.prefix)) - 1n) << BigInt(max - e.prefix);
+  return (b.bits & mask) === e.bits;
+}
+
+/** Does a name entry cover the host name asked for? `*.example.com` covers sub-domains only. */
+export function nameMatches(e: Extract<AllowEntry, { kind: 'name' }>, host: string): boolean {
+  const h = host.toLowerCase().replace(/\.$/, '');
+  return e.wildcard ? h.endsWith(`.${e.name}`) : h === e.name;
+}
+
+export class AllowList {
+  constructor(readonly entries: AllowEntry[]) {}
+
+  static parse(texts: string[]): AllowList {
+    return new AllowList(texts.map(parseAllowEntry));
+  }
+
+  /** The entry that allows `host` (a name or an IP literal) on `port`, or null. */
+  allows(host: string, port: number): AllowEntry | null {
+    const literal = ipBits(host.replace(/^\[|\]$/g, '')) !== null;
+    for (const e of this.entries) {
+      if (e.port !== null && e.port !== port) continue;
+      if (e.kind === 'name' ? !literal && nameMatches(e, host) : literal && inCidr(e, host.replace(/^\[|\]$/g, ''))) return e;
+    }
+    return null;
+  }
+
+  /** Is an address the name resolved to explicitly named by an IP or CIDR entry? */
+  coversAddress(ip: string, port: number): boolean {
+    return this.entries.some((e) => e.kind === 'cidr' && (e.port === null || e.port === port) && inCidr(e, ip));
+  }
+}
+
+/**
+ * Addresses on this host or its link (loopback, link-local, cloud metadata): a name that
+ * resolves to one is refused unless an IP entry names it, so a wildcard's DNS cannot point the
+ * proxy at the host's own services.
+ */
+export function isLocalAddress(ip: string): boolean {
+  const b = ipBits(ip);
+  if (!b) return false;
+  if (b.family === 4) return (b.bits >> 24n) === 127n || (b.bits >> 16n) === 0xa9fen || b.bits === 0n;
+  if (b.bits === 1n || b.bits === 0n) return true;
+  if ((b.bits >> 118n) === 0x3fan) return true; // fe80::/10
+  if ((b.bits >> 32n) === 0xffffn) return isLocalAddress([24n, 16n, 8n, 0n].map((s) => String((b.bits >> s) & 0xffn)).join('.'));
+  return false;
+}

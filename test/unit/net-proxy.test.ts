@@ -1,0 +1,165 @@
+// --allow-net's decisions and its proxy, on loopback only: listeners on 127.0.0.1 that this
+// test starts, a client on the proxy's unix socket, names from a hosts file the test writes.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createServer, connect, type Server, type AddressInfo } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AllowList, isLocalAddress, parseAllowEntry } from '../../sandbox-core/net/allowlist.js';
+import { parseSni } from '../../sandbox-core/net/sni.js';
+import { NetProxy, readHostsFile } from '../../sandbox-core/net/proxy.js';
+import { SbxError } from '../../sandbox-core/errors.js';
+
+test('entries: names, wildcards, IPs, CIDRs, ports; bad ones are one-line errors', () => {
+  const l = AllowList.parse(['registry.example.org', '*.example.com:443', '10.0.0.0/8', '[::1]:8080', '192.0.2.7:80']);
+  assert.ok(l.allows('registry.example.org', 80));
+  assert.ok(l.allows('REGISTRY.example.org.', 443));
+  assert.ok(l.allows('a.b.example.com', 443));
+  assert.not.ok(l.allows('example.com', 443), 'a wildcard covers sub-domains only');
+  assert.not.ok(l.allows('a.example.com', 80), 'port');
+  assert.not.ok(l.allows('evilexample.com', 443));
+  assert.ok(l.allows('10.255.0.1', 22));
+  assert.not.ok(l.allows('11.0.0.1', 22));
+  assert.ok(l.allows('::1', 8080));
+  assert.ok(l.allows('[::1]', 8080));
+  assert.not.ok(l.allows('::1', 8081));
+  assert.ok(l.allows('192.0.2.7', 80));
+  assert.not.ok(l.allows('10.0.0.1.example.org', 80), 'a name is not an address');
+  for (const badEntry of ['', 'exa mple.com', 'a..b', 'host:0', 'host:70000', '10.0.0.0/33', 'name/8', '-a.com']) {
+    try { parseAllowEntry(badEntry); assert.unreachable(badEntry); } catch (e) {
+      assert.instance(e, SbxError);
+      assert.match((e as Error).message, /invalid --allow-net entry/);
+    }
+  }
+});
+
+test('local addresses', () => {
+  for (const a of ['127.0.0.1', '127.9.9.9', '169.254.169.254', '::1', 'fe80::1', '::ffff:127.0.0.1', '0.0.0.0']) assert.ok(isLocalAddress(a), a);
+  for (const a of ['10.0.0.1', '192.0.2.1', '2001:db8::1', '::ffff:192.0.2.1']) assert.not.ok(isLocalAddress(a), a);
+});
+
+test('SNI from a real ClientHello', async () => {
+  const got = await new Promise<Buffer>((resolve) => {
+    const srv = createServer((s) => s.once('data', (d) => { resolve(d); s.destroy(); srv.close(); }));
+    srv.listen(0, '127.0.0.1', () => {
+      const c = tlsConnect({ host: '127.0.0.1', port: (srv.address() as AddressInfo).port, servername: 'api.example.test', rejectUnauthorized: false });
+      c.on('error', () => {});
+    });
+  });
+  assert.is(parseSni(got), 'api.example.test');
+  assert.is(parseSni(Buffer.from('GET / HTTP/1.1\r\n')), null);
+  assert.is(parseSni(got.subarray(0, 20)), null);
+});
+
+let dir = '';
+let origin: Server;
+let originPort = 0;
+let proxy: NetProxy;
+const sock = () => join(dir, 'proxy.sock');
+
+test.before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sbx-net-'));
+  origin = createServer((s) => {
+    let head = '';
+    s.on('data', (d) => {
+      head += d.toString('latin1');
+      if (head.includes('\r\n\r\n')) s.end(`HTTP/1.1 200 OK\r\nContent-Length: ${head.length}\r\n\r\n${head}`);
+    });
+  });
+  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', () => r()));
+  originPort = (origin.address() as AddressInfo).port;
+  writeFileSync(join(dir, 'hosts'), `127.0.0.1 allowed.test other.test\n`);
+  proxy = new NetProxy(AllowList.parse(['allowed.test', `127.0.0.1:${originPort}`, '*.wild.test']), readHostsFile(join(dir, 'hosts')));
+  await proxy.listen(sock());
+});
+
+test.after(async () => {
+  await proxy.close();
+  origin.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function talk(request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = connect(sock());
+    let out = '';
+    c.on('data', (d) => { out += d.toString('latin1'); });
+    c.on('end', () => resolve(out));
+    c.on('error', reject);
+    c.write(request);
+  });
+}
+
+test('plain HTTP to an allowed name is forwarded in origin form, Connection: close', async () => {
+  const r = await talk(`GET http://allowed.test:${originPort}/x?y=1 HTTP/1.1\r\nHost: allowed.test:${originPort}\r\nProxy-Connection: keep-alive\r\n\r\n`);
+  assert.match(r, /^HTTP\/1.1 200 OK/);
+  assert.match(r, /\r\n\r\nGET \/x\?y=1 HTTP\/1.1\r\n/);
+  assert.not.match(r, /Proxy-Connection/i);
+  assert.match(r, /Connection: close/);
+});
+
+test('CONNECT to an allowed IP:port tunnels bytes both ways', async () => {
+  const r = await talk(`CONNECT 127.0.0.1:${originPort} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /t HTTP/1.1\r\n\r\n`);
+  assert.match(r, /^HTTP\/1.1 200 Connection Established\r\n\r\nHTTP\/1.1 200 OK/);
+});
+
+test('denied name, denied port, unknown wildcard name: 403 at once with one line', async () => {
+  for (const [req, what] of [
+    [`CONNECT other.test:${originPort} HTTP/1.1\r\n\r\n`, `other.test:${originPort}`],
+    [`CONNECT 127.0.0.1:1 HTTP/1.1\r\n\r\n`, '127.0.0.1:1'],
+    [`GET http://evil.example/ HTTP/1.1\r\n\r\n`, 'evil.example:80'],
+  ] as const) {
+    const r = await talk(req);
+    assert.match(r, /^HTTP\/1.1 403 Forbidden/, req);
+    assert.match(r, `sbx: blocked ${what} (not in --allow-net)\n`);
+  }
+});
+
+test('a name that resolves to a local address through DNS is refused unless the address is allowed', async () => {
+  const p = new NetProxy(AllowList.parse(['localhost']));
+  const path = join(dir, 'p2.sock');
+  await p.listen(path);
+  try {
+    const r = await new Promise<string>((resolve) => {
+      const c = connect(path);
+      let out = '';
+      c.on('data', (d) => { out += d; });
+      c.on('end', () => resolve(out));
+      c.write(`CONNECT localhost:${originPort} HTTP/1.1\r\n\r\n`);
+    });
+    assert.match(r, /403 Forbidden/);
+    assert.match(r, /resolves to a local address/);
+  } finally { await p.close(); }
+});
+
+test('a TLS name inside a CONNECT to an allowed host must be allowed too', async () => {
+  const r = await new Promise<string>((resolve) => {
+    const c = connect(sock());
+    let out = '';
+    c.on('data', (d) => {
+      out += d.toString('latin1');
+      if (out.includes('Established')) {
+        // Start TLS over the tunnel asking for a name that is not allowed.
+        const t = tlsConnect({ socket: c, servername: 'not-allowed.test', rejectUnauthorized: false });
+        t.on('error', () => {});
+      }
+    });
+    c.on('close', () => resolve(out));
+    c.write(`CONNECT allowed.test:${originPort} HTTP/1.1\r\n\r\n`);
+  });
+  assert.match(r, /Established/);
+  const blocked = proxy.decisions().find((d) => !d.allowed && d.host === 'not-allowed.test');
+  assert.ok(blocked, JSON.stringify(proxy.decisions()));
+  assert.match(blocked!.reason, /TLS name inside a CONNECT to allowed.test/);
+});
+
+test('the log groups decisions by host:port with counts', () => {
+  const d = proxy.decisions();
+  const evil = d.find((x) => x.host === 'evil.example');
+  assert.equal(evil && { allowed: evil.allowed, port: evil.port, count: evil.count }, { allowed: false, port: 80, count: 1 });
+  assert.ok(d.some((x) => x.allowed && x.host === 'allowed.test'));
+});
+
+test.run();
