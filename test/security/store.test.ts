@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IS_ROOT, SBX, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
 import { snapshot } from '../helpers/snapshot.js';
@@ -226,7 +226,8 @@ function userIds(name: string): { uid: number; home: string } | null {
   const userStore = join(u.home, '.local', 'state', 'sbx');
   const made: string[] = [];
   for (const d of [join(u.home, '.local'), join(u.home, '.local', 'state'), userStore]) {
-    if (!existsSync(d)) { mkdirSync(d, { mode: 0o700 }); chownSync(d, u.uid, u.uid); made.push(d); }
+    // Other test files may be making the same dirs at the same time.
+    if (!existsSync(d)) { try { mkdirSync(d, { mode: 0o700 }); made.push(d); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; } chownSync(d, u.uid, u.uid); }
   }
   const plant = (id: string, owner: number): void => {
     const dir = join(userStore, id);
@@ -260,7 +261,7 @@ function userIds(name: string): { uid: number; home: string } | null {
     assert.equal(snapshot(c), before);
   } finally {
     for (const id of ids) rmSync(join(userStore, id), { recursive: true, force: true });
-    for (const d of made.reverse()) rmSync(d, { recursive: true, force: true });
+    for (const d of made.reverse()) { try { rmdirSync(d); } catch { /* in use by another test: left */ } }
     rmSync(env.HOME!, { recursive: true, force: true });
   }
 });
