@@ -13,11 +13,13 @@ export const commandLoaders: Record<string, Loader[]> = {
     async () => (await import('./policy-show.js')).PolicyShowCommand,
     async () => (await import('./policy-check.js')).PolicyCheckCommand,
     async () => (await import('./policy-compile.js')).PolicyCompileCommand,
+    async () => (await import('./policy-secrets.js')).PolicySecretsCommand,
   ],
   diff: [async () => (await import('./diff.js')).DiffCommand],
   commit: [async () => (await import('./commit.js')).CommitCommand],
   ls: [async () => (await import('./ls.js')).LsCommand],
   discard: [async () => (await import('./discard.js')).DiscardCommand],
+  completion: [async () => (await import('./completion.js')).CompletionCommand],
   export: [async () => (await import('./export.js')).ExportCommand],
 };
 

@@ -7,6 +7,7 @@ import { SbxError } from '../sandbox-core/errors.js';
 import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { info, setQuiet, warn } from './output.js';
 import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
+import { displayText } from '../sandbox-core/changes/bpath.js';
 import { randomBytes } from 'node:crypto';
 import { parseSize } from '../sandbox-core/units.js';
 import { armTimeout, parseLimitFlags } from './limit-options.js';
@@ -65,7 +66,7 @@ export class RunCommand extends Command {
   ioWeight = Option.String('--io-weight', { description: 'Relative disk I/O weight 1-10000 (default 100) where the controller exists' });
   timeout = Option.String('--timeout', { description: 'Stop the command after DURATION (30s, 2m): SIGTERM, then SIGKILL 2s later; exit status 124' });
   device = Option.Array('--device', [], { description: 'HOST[:INSIDE][:rwm] add a host device node to /dev inside and to the device allowlist (repeatable)' });
-  hideSecrets = Option.Boolean('--hide-secrets', false, { description: 'Hide credential stores (~/.ssh, ~/.aws, ~/.gnupg, browser profiles, ...) and drop token-like environment variables (default with --net)' });
+  hideSecrets = Option.Boolean('--hide-secrets', false, { description: 'Hide credential stores (~/.ssh, ~/.aws, ~/.gnupg, shell histories, ...) and drop secret environment variables (default with --net; the list: sbx policy secrets)' });
   allowSecrets = Option.Boolean('--allow-secrets', false, { description: 'With --net: leave credential stores and token variables visible' });
   cleanEnvFlag = Option.Boolean('--clean-env', false, { description: 'Start the command with a minimal environment (PATH, HOME, USER, TERM, LANG, ...)' });
   keepSetuid = Option.Boolean('--keep-setuid', false, { description: 'When committing as root, keep setuid/setgid bits and file capabilities' });
@@ -97,7 +98,7 @@ export class RunCommand extends Command {
     if (hideSecrets) {
       const w = withoutSecrets(env);
       env = w.env;
-      const what = [secretHide.length ? `${secretHide.length} credential paths hidden` : '', w.dropped.length ? `${w.dropped.length} token-like variables dropped (${w.dropped.join(', ')})` : ''].filter(Boolean).join(', ');
+      const what = [secretHide.length ? `${secretHide.length} credential paths hidden` : '', w.dropped.length ? `${w.dropped.length} secret variables dropped (${w.dropped.map(displayText).join(', ')})` : ''].filter(Boolean).join(', ');
       if (what) info(`secrets: ${what}${this.hideSecrets ? '' : '; --allow-secrets keeps them'}`);
     }
     let diskBytes: number | null = null;

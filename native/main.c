@@ -5,8 +5,12 @@
 #include <string.h>
 #include "helper.h"
 
+#ifndef SBX_HELPER_VERSION
+#define SBX_HELPER_VERSION "unversioned"
+#endif
+
 static int usage(void) {
-  fprintf(stderr, "usage: sbx-helper run SPEC_FD STATUS_FD | sbx-helper xattr ...\n"
+  fprintf(stderr, "usage: sbx-helper run SPEC_FD STATUS_FD [VERSION] | sbx-helper xattr ... | sbx-helper version\n"
                   "This is sbx's internal helper; run 'sbx' instead.\n");
   return SBX_EXIT_FAILED;
 }
@@ -21,10 +25,20 @@ static int parse_fd(const char *s) {
 int main(int argc, char **argv) {
   if (argc < 2) return usage();
   if (strcmp(argv[1], "run") == 0) {
-    if (argc != 4) return usage();
+    if (argc != 4 && argc != 5) return usage();
     int spec_fd = parse_fd(argv[2]), status_fd = parse_fd(argv[3]);
     if (spec_fd < 0 || status_fd < 0) return usage();
+    /* sbx says which helper it was built with: a helper left from another version must not
+     * interpret a spec it may not understand. Costs nothing on the run path. */
+    if (argc == 5 && strcmp(argv[4], SBX_HELPER_VERSION) != 0) {
+      status_init(status_fd);
+      die_msg("helper-version", SBX_HELPER_VERSION);
+    }
     return sandbox_main(spec_fd, status_fd);
+  }
+  if (strcmp(argv[1], "version") == 0) {
+    printf("%s\n", SBX_HELPER_VERSION);
+    return 0;
   }
   if (strcmp(argv[1], "xattr") == 0) return xattr_main(argc - 1, argv + 1);
   return usage();

@@ -769,31 +769,36 @@ static void write_idmaps(void) {
  * outlives it through the fd and serves every idmapped lower layer. */
 static void make_idmap_userns(void) {
   if (!cfg.uid_map || !cfg.gid_map) die_msg("idmap-userns", "idmapped layers need uid_map and gid_map");
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0) die_step("idmap-userns", NULL, errno);
+  /* ready: the child says it has unshared (no polling of /proc/PID/ns/user); hold: it waits
+   * for EOF on it until its namespace is mapped and held open by our fd. */
+  int ready[2], hold[2];
+  if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(hold, O_CLOEXEC) < 0) die_step("idmap-userns", NULL, errno);
   pid_t h = fork();
   if (h < 0) die_step("idmap-userns", NULL, errno);
   if (h == 0) {
     char c;
-    close(p[1]);
-    if (unshare(CLONE_NEWUSER) < 0) _exit(1);
-    if (read(p[0], &c, 1) < 0) _exit(1);
+    close(ready[0]);
+    close(hold[1]);
+    int err = unshare(CLONE_NEWUSER) == 0 ? 0 : errno;
+    if (write(ready[1], &err, sizeof err) != (ssize_t)sizeof err || err) _exit(1);
+    while (read(hold[0], &c, 1) < 0 && errno == EINTR) {}
     _exit(0);
   }
-  close(p[0]);
-  /* Wait until the child has its own user namespace before mapping it. */
-  char nspath[64], self[64], other[64];
+  close(ready[1]);
+  close(hold[0]);
+  int err = EPIPE;
+  ssize_t n;
+  while ((n = read(ready[0], &err, sizeof err)) < 0 && errno == EINTR) {}
+  close(ready[0]);
+  if (n != (ssize_t)sizeof err) err = EPIPE;
+  if (err) { waitpid(h, NULL, 0); die_step("idmap-userns", "unshare", err); }
+  char nspath[64];
   snprintf(nspath, sizeof nspath, "/proc/%d/ns/user", (int)h);
-  for (int tries = 0; tries < 1000; tries++) {
-    ssize_t a = readlink("/proc/self/ns/user", self, sizeof self - 1), b = readlink(nspath, other, sizeof other - 1);
-    if (a > 0 && b > 0) { self[a] = other[b] = 0; if (strcmp(self, other) != 0) break; }
-    usleep(1000);
-  }
   write_proc_file("idmap-userns", h, "uid_map", cfg.uid_map);
   write_proc_file("idmap-userns", h, "gid_map", cfg.gid_map);
   idmap_userns_fd = open(nspath, O_RDONLY | O_CLOEXEC);
   if (idmap_userns_fd < 0) die_step("idmap-userns", nspath, errno);
-  close(p[1]);
+  close(hold[1]);
   waitpid(h, NULL, 0);
 }
 

@@ -1,7 +1,9 @@
 // `sbx doctor`: what this machine and user allow. The decisive check is a real throwaway
 // sandbox running `true`; the other lines explain the parts.
-import { existsSync, readFileSync } from 'node:fs';
-import { HELPER_PATH, errnoName } from './launch.js';
+import { readFileSync } from 'node:fs';
+import { errnoName } from './launch.js';
+import { expectedHelperVersion, findHelper, helper, helperBuildRecord, helperMatches, helperVersionOf, markStale, packageHelperPath } from './helper.js';
+import { SbxError } from './errors.js';
 import { chooseIdMapping } from './idmap.js';
 import { describeFailure, runSandbox } from './sandbox.js';
 import { Store } from './store.js';
@@ -41,10 +43,36 @@ export async function probeSandbox(seccomp: Buffer | null): Promise<{ ok: boolea
   }
 }
 
+/** Which helper is used, how it was built, and whether it is this sbx's version (building it if there is none). */
+function helperCheck(): Check {
+  const want = expectedHelperVersion();
+  let found = findHelper();
+  if (found && found.origin === 'package' && !helperMatches(found.path)) {
+    markStale(found);
+    found = findHelper();
+  }
+  try {
+    const h = found ?? helper();
+    const version = helperVersionOf(h.path);
+    if (version !== want) {
+      return { name: 'helper', status: 'missing', detail: `${h.path} is version ${version ?? 'unknown'}, sbx needs ${want}`, hint: 'remove it and run sbx doctor again to rebuild it', required: true };
+    }
+    const rec = helperBuildRecord(h.path);
+    const how = rec ? `built by ${rec.by} with ${rec.compiler} at ${rec.at}` : 'no build record';
+    const where = h.origin === 'package' ? 'in the package' : h.origin === 'cache' ? 'in your cache' : 'from $SBX_HELPER';
+    const stale = h.origin === 'cache' ? ` (${packageHelperPath()} is missing or another version)` : '';
+    return { name: 'helper', status: 'ok', detail: `${h.path} ${where}, version ${version}, ${how}${stale}`, required: true };
+  } catch (e) {
+    const msg = e instanceof SbxError ? e.message : String(e);
+    return { name: 'helper', status: 'missing', detail: msg, hint: 'install a C compiler, then run sbx doctor again', required: true };
+  }
+}
+
 export async function runChecks(): Promise<Check[]> {
   const checks: Check[] = [];
-  const helperOk = existsSync(HELPER_PATH);
-  checks.push({ name: 'helper', status: helperOk ? 'ok' : 'missing', detail: helperOk ? HELPER_PATH : 'not built', hint: helperOk ? undefined : "run 'npm install' in the sbx checkout", required: true });
+  const h = helperCheck();
+  checks.push(h);
+  const helperOk = h.status === 'ok';
 
   const userns = [
     ['/proc/sys/kernel/unprivileged_userns_clone', '0', 'sysctl -w kernel.unprivileged_userns_clone=1'],

@@ -2,13 +2,10 @@
 // signals, and turns what happened into a typed result. The helper's own exit code is not
 // trusted to tell a setup failure from the command's exit: the status lines are.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SbxError } from './errors.js';
-
-export const HELPER_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'sbx-helper');
+import { buildCachedHelper, expectedHelperVersion, findHelper, helper, markStale, type Helper } from './helper.js';
 
 export type LaunchOutcome =
   | { kind: 'exited'; code: number }
@@ -79,12 +76,6 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
   return { outcome, fallbacks, diskCopyFailures, started };
 }
 
-export function assertHelperBuilt(): void {
-  if (!existsSync(HELPER_PATH)) {
-    throw new SbxError(`the sbx helper is not built (${HELPER_PATH} is missing)`, 125, "run 'npm install' in the sbx checkout");
-  }
-}
-
 const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
 // Terminal-generated signals reach the helper directly (same process group); sbx only must not die of them.
 const IGNORED_WHILE_RUNNING = ['SIGINT', 'SIGQUIT'] as const;
@@ -94,10 +85,26 @@ export interface LaunchHooks {
   onSpawn?: (pid: number) => void;
 }
 
-export function launch(spec: Buffer, hooks: LaunchHooks = {}): Promise<LaunchResult> {
-  assertHelperBuilt();
+/**
+ * Runs the spec in the helper. A helper of another version refuses before doing anything
+ * (it is given the version this sbx expects); it is then rebuilt into the per-user cache
+ * and the spec runs there.
+ */
+export async function launch(spec: Buffer, hooks: LaunchHooks = {}): Promise<LaunchResult> {
+  const first = helper();
+  const r = await launchWith(first, spec, hooks);
+  const o = r.outcome;
+  if (o.kind !== 'setup-failed' || o.step !== 'helper-version') return r;
+  markStale(first);
+  if (first.origin === 'cache' || first.origin === 'SBX_HELPER') {
+    throw new SbxError(`the helper ${first.path} is version ${o.message}, sbx needs ${expectedHelperVersion()}`, 125, "rebuild it: 'npm run build' in a checkout, or remove it and run sbx again");
+  }
+  return launchWith(findHelper() ?? buildCachedHelper(`${first.path} is version ${o.message}`), spec, hooks);
+}
+
+function launchWith(h: Helper, spec: Buffer, hooks: LaunchHooks): Promise<LaunchResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(HELPER_PATH, ['run', '3', '4'], {
+    const child = spawn(h.path, ['run', '3', '4', expectedHelperVersion()], {
       stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'],
       env: {},
     });

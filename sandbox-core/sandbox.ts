@@ -14,6 +14,9 @@ import { precopyEmptyUnreadable } from './precopy.js';
 import { ensureUpperDirs, type LayerOwner } from './layer-dirs.js';
 import { assignEngines, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
+import { rootPath } from './root-path.js';
+import { displayText } from './changes/bpath.js';
+import { buildSkeletonTree, skeletonPath } from './skeleton.js';
 import { encodeSpec, describeSpec, type SpecOp } from './spec.js';
 import { removeTree, safeScratch, scratchPath, Store } from './store.js';
 import type { Layer, RunOptionsRecord, SandboxMeta } from './types.js';
@@ -57,6 +60,14 @@ export interface RunResult {
   launch: LaunchResult;
 }
 
+/** At most a few paths in a one-line notice; `sbx doctor` lists them all. */
+export function listFew(paths: string[], n = 3): string {
+  return paths.slice(0, n).map(displayText).join(', ') + (paths.length > n ? ` and ${paths.length - n} more (sbx doctor lists them)` : '');
+}
+
+/** The skeletons' stand-in tree, beside the layer dirs. */
+const SKELETON_DIR = 'skel';
+
 /** Host paths inside which the sandbox's view is replaced by sbx's own mounts. */
 const MASKED_PROC_FILES = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug', '/proc/latency_stats', '/proc/timer_stats', '/proc/sysrq-trigger'];
 const MASKED_PROC_DIRS = ['/proc/acpi', '/proc/scsi', '/proc/asound'];
@@ -88,10 +99,12 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
   const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
   let next = meta.layers.length;
   for (const u of units) {
-    if (u.kind !== 'overlay') continue;
+    if (u.kind !== 'overlay' && u.kind !== 'skeleton') continue;
     let layer = byTarget.get(u.path);
     if (!layer) {
-      layer = { target: u.path, dir: `L${String(next++).padStart(3, '0')}`, format: u.engine } satisfies Layer;
+      layer = u.kind === 'skeleton'
+        ? { target: u.path, dir: `L${String(next++).padStart(3, '0')}`, format: 'kernel', skeleton: true }
+        : { target: u.path, dir: `L${String(next++).padStart(3, '0')}`, format: u.engine } satisfies Layer;
       meta.layers.push(layer);
       byTarget.set(u.path, layer);
     }
@@ -121,25 +134,44 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
   }
 }
 
+/**
+ * The host moves while sbx plans (a busy /tmp): a directory that vanished since it was listed
+ * is left out, and one that even root may not look at (another user's FUSE mount) is shown
+ * empty, rather than failing the whole run.
+ */
+function settleUnits(units: EngineUnit[]): EngineUnit[] {
+  const out: EngineUnit[] = [];
+  for (const u of units) {
+    if (u.kind === 'overlay' && u.path !== '/') {
+      try { lstatSync(u.path); } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
+        if (code !== 'ENOENT') out.push({ kind: 'unavailable', path: u.path, reason: code });
+        continue;
+      }
+    }
+    out.push(u);
+  }
+  return out;
+}
+
 function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, throwaway: boolean, fuseBinary: string | null, shift: IdShift | null, notice: (l: string) => void): SpecOp[] {
   const ops: SpecOp[] = [];
-  // Built outside the user namespace, sbx's own directories belong to root inside.
-  const own = (path: string): SpecOp[] => (shift ? [{ op: 'chown', args: [path, String(shift.uid), String(shift.gid)] }] : []);
+  // Every mount point, symlink and bound file already exists in the skeletons' stand-in tree
+  // (skeleton.ts): creating one here would be a write into a skeleton's upper layer.
+  const skel = join(meta.layersDir, SKELETON_DIR);
   const overlayFlags = shift ? 'ro-bind,idmap-lower' : 'ro-bind';
   const layerOf = new Map(meta.layers.map((l) => [l.target, l]));
   const overlayOpts = throwaway ? 'userxattr,volatile' : 'userxattr';
   for (const u of units) {
     switch (u.kind) {
-      case 'skeleton':
-        if (u.path !== '/') ops.push({ op: 'mkdir', args: [u.path, u.mode.toString(8)] });
-        else ops.push({ op: 'chmod', args: ['/', u.mode.toString(8)] });
-        ops.push(...own(u.path));
+      case 'skeleton': {
+        const base = join(layerBase, layerOf.get(u.path)!.dir);
+        ops.push({ op: 'overlay', args: [u.path, skeletonPath(skel, u.path), join(base, 'upper'), join(base, 'work'), overlayOpts, overlayFlags] });
         break;
+      }
       case 'overlay': {
         const l = layerOf.get(u.path)!;
         const base = join(layerBase, l.dir);
-        // A kernel overlay stacked on a fuse one (the user's home inside /home) needs no mkdir.
-        if (!units.some((o) => o.kind === 'overlay' && o !== u && u.path.startsWith(o.path + '/'))) ops.push({ op: 'mkdir', args: [u.path, '755'] });
         if (l.format === 'fuse' && fuseBinary) {
           ops.push({ op: 'fuse_overlay', args: [fuseBinary, u.path, u.path, join(base, 'upper'), join(base, 'work'), 'squash_to_root,allow_other,default_permissions,noacl'] });
         } else {
@@ -148,13 +180,13 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, thro
         break;
       }
       case 'symlink':
-        ops.push({ op: 'symlink', args: [u.target, u.path] });
         break;
       case 'ro-bind':
         ops.push({ op: 'bind', args: [u.path, u.path, 'ro'] });
         break;
       case 'unavailable':
-        ops.push({ op: 'mkdir', args: [u.path, '755'] });
+        // Kept empty and read-only: writes there would be committed into a mount sbx cannot show.
+        ops.push({ op: 'tmpfs', args: [u.path, 'mode=0755,size=0', 'ro'] });
         notice(`${u.path} is empty inside (${u.reason})`);
         break;
       case 'special':
@@ -169,7 +201,6 @@ function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null): Spe
   const ids = shift ? `,uid=${shift.uid},gid=${shift.gid}` : '';
   if (path === '/proc') {
     return [
-      { op: 'mkdir', args: ['/proc', '555'] },
       { op: 'proc', args: ['/proc'] },
       // As Docker does: hide kernel internals and make the tunables read-only.
       ...MASKED_PROC_FILES.map((p): SpecOp => ({ op: 'bind', args: ['/dev/null', p, 'ro,optional'] })),
@@ -179,14 +210,12 @@ function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null): Spe
   }
   if (path === '/sys') {
     return [
-      { op: 'mkdir', args: ['/sys', '555'] },
       { op: 'bind', args: ['/sys', '/sys', 'rec'] },
       { op: 'ro_recursive', args: ['/sys'] },
       ...(existsSync('/sys/firmware') ? [{ op: 'tmpfs', args: ['/sys/firmware', 'mode=0555,size=0', 'ro'] } as SpecOp] : []),
     ];
   }
   return [
-    { op: 'mkdir', args: ['/dev', '755'] },
     { op: 'tmpfs', args: ['/dev', `mode=0755,size=1m${ids}`, 'noexec'] },
     ...DEV_NODES.map((n): SpecOp => ({ op: 'bind', args: [`/dev/${n}`, `/dev/${n}`, ''] })),
     { op: 'mkdir', args: ['/dev/pts', '755'] },
@@ -215,7 +244,8 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: 
   for (const p of paths) {
     let st;
     try { st = lstatSync(p); } catch { continue; }
-    const layer = meta.layers.filter((l) => p.startsWith(l.target === '/' ? '/' : `${l.target}/`)).sort((a, b) => b.target.length - a.target.length)[0];
+    // Every entry of a skeleton dir is a mount point or a bound file: covered, never whited out.
+    const layer = meta.layers.filter((l) => !l.skeleton && p.startsWith(l.target === '/' ? '/' : `${l.target}/`)).sort((a, b) => b.target.length - a.target.length)[0];
     let coverDir = st.isDirectory();
     if (layer) {
       let upper: Dir | null = null, parent: Dir | null = null;
@@ -332,12 +362,13 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
 
   const mounts = visibleMounts(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')));
   const fuseBinary = uid === 0 ? null : fuseAvailable(which);
-  const units = assignEngines(planView(mounts), {
+  let units = assignEngines(planView(mounts), {
     uid,
     fuseBinary,
     userTrees: userOwnedTrees([req.env.HOME ?? '', req.cwd].filter(Boolean), uid),
     readable: readableDir,
   });
+  units = settleUnits(units);
   if (uid !== 0 && !fuseBinary) {
     notice(`${fuseProblem(which)}: system paths owned by root (/usr, /etc, /var, ...) are read-only inside; install fuse-overlayfs (or use sudo) for the full view`);
   }
@@ -355,6 +386,10 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   } finally {
     layers.close();
   }
+  const files = buildSkeletonTree(units, join(meta.layersDir, SKELETON_DIR), uid === 0);
+  const viewUnits = units.filter((u) => !(u.kind === 'ro-bind' && (files.copied.has(u.path) || files.gone.has(u.path))));
+  const readOnlyFiles = viewUnits.filter((u) => u.kind === 'ro-bind').map((u) => u.path);
+  if (readOnlyFiles.length) notice(`read-only inside (too big to copy, or unreadable): ${listFew(readOnlyFiles)}`);
   const stage = join(meta.layersDir, 'root');
   // --disk: the helper copies the layers onto a tmpfs of that size and back afterwards.
   const diskDir = req.diskBytes ? join(meta.layersDir, 'disk') : null;
@@ -372,17 +407,16 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     { op: 'hostname', args: [`sbx-${meta.id}`] },
     { op: 'stage', args: [stage] },
     ...diskOps,
-    ...viewOps(units, meta, diskDir ?? meta.layersDir, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, notice),
+    ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, notice),
     // sbx's own store is not the sandbox's business (and holds other sandboxes' layers).
     ...(existsSync(store.root) ? [{ op: 'tmpfs', args: [store.root, 'mode=0000,size=0', 'ro'] } as SpecOp] : []),
     ...hidden,
     ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, `rec${b.readOnly ? ',ro' : ''}${idmap.shift ? ',idmap' : ''}`] })),
     // --device nodes, bound into the minimal /dev.
     ...(req.limitOps ?? []).filter((o) => o.op === 'bind'),
-    { op: 'remount_ro', args: ['/'] },
     { op: 'cwd', args: [req.cwd] },
     ...req.command.map((a): SpecOp => ({ op: 'arg', args: [a] })),
-    ...sandboxEnv(req.env).map((e): SpecOp => ({ op: 'env', args: [e] })),
+    ...sandboxEnv({ ...req.env, PATH: rootPath(req.env.PATH, idmap.insideUid, req.env.SBX_ROOT_PATH) }).map((e): SpecOp => ({ op: 'env', args: [e] })),
     ...(req.limitOps ?? []).filter((o) => o.op === 'rlimit'),
     ...(req.pty ? [{ op: 'pty', args: [] } as SpecOp] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } as SpecOp] : []),
@@ -406,6 +440,12 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   if (o.kind === 'setup-failed' && (o.step === 'idmap-lower' || o.step === 'idmap-userns') && !req.mapRoot) {
     // Nothing ran yet, so the identity mapping can take over safely.
     notice(`${o.path ?? 'a lower layer'} does not support idmapped mounts (${errnoName(o.errno)}): root inside is root outside for this run (as with --map-root)`);
+    // A fresh sandbox's layers hold nothing yet, and overlayfs refuses (EINVAL) an upper that
+    // an idmapped mount used: start them again.
+    if (!req.inSandbox) {
+      for (const l of meta.layers) removeTree(join(meta.layersDir, l.dir));
+      meta.layers = [];
+    }
     store.writeMeta(meta);
     return runSandbox({ ...req, mapRoot: true, inSandbox: meta });
   }

@@ -7,9 +7,12 @@ import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensurePrivateDir } from './store.js';
+import { ensurePrivateDir } from './paths.js';
 
 const VERSION = 1;
+// Baked in by scripts/bundle.mjs: a digest of the compiler's sources. The tsc output (tests,
+// benches) has no bundle and keys on its compiled files instead.
+declare const __SBX_COMPILER_ID__: string | undefined;
 
 function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'sbx');
@@ -25,8 +28,11 @@ function cacheKey(ref: string, arch: string): string | null {
   if (!dir || ref.includes('/') || ref.endsWith('.json') || !existsSync(join(dir, `${ref}.json`))) return null;
   const h = createHash('sha256').update(`v${VERSION}\0${ref}\0${arch}\0`);
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) h.update(f).update('\0').update(readFileSync(join(dir, f))).update('\0');
-  const compiled = fileURLToPath(new URL('../policies/seccomp/', import.meta.url));
-  for (const f of readdirSync(compiled).filter((n) => n.endsWith('.js')).sort()) h.update(f).update(String(statSync(join(compiled, f)).mtimeMs));
+  if (typeof __SBX_COMPILER_ID__ === 'string') h.update(__SBX_COMPILER_ID__);
+  else {
+    const compiled = fileURLToPath(new URL('../policies/seccomp/', import.meta.url));
+    for (const f of readdirSync(compiled).filter((n) => n.endsWith('.js')).sort()) h.update(f).update(String(statSync(join(compiled, f)).mtimeMs));
+  }
   return h.digest('hex').slice(0, 32);
 }
 

@@ -2,35 +2,29 @@
 // layer directories. Every directory is 0700 and created without following symlinks.
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync,
-  chmodSync, statfsSync, writeSync, constants as C,
+  closeSync, fchownSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync,
+  chmodSync, statfsSync, writeSync, constants as C, type Stats,
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, dirname, join } from 'node:path';
 import { Dir, removeTreeAt } from './beneath.js';
-import { storeRoot } from './paths.js';
+import { ensurePrivateDir, storeRoot } from './paths.js';
+
+export { ensurePrivateDir };
 import { SbxError, UnknownSandboxError } from './errors.js';
 import type { SandboxMeta } from './types.js';
 import { chooseIdMapping } from './idmap.js';
 import { encodeSpec } from './spec.js';
-import { HELPER_PATH, parseStatusLines } from './launch.js';
+import { parseStatusLines } from './launch.js';
+import { expectedHelperVersion, helperPath } from './helper.js';
 
 const ID_RE = /^[0-9a-f]{8}$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** mkdir -p where every component we create is 0700 and no existing component is a symlink we did not expect. */
-export function ensurePrivateDir(path: string): void {
-  try {
-    mkdirSync(path, { recursive: true, mode: 0o700 });
-  } catch (e) {
-    throw new SbxError(`cannot create ${path}: ${(e as Error).message}`);
-  }
-  const st = lstatSync(path);
-  if (!st.isDirectory()) throw new SbxError(`${path} is not a directory (a symlink?): refusing to use it`);
-  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-    throw new SbxError(`${path} is owned by uid ${st.uid}, not by you: refusing to use it`);
-  }
-  if ((st.mode & 0o077) !== 0) chmodSync(path, 0o700);
+/** A well-formed id or name: safe to print and to hand to a shell's completion. */
+export function isPlainName(s: string): boolean {
+  return ID_RE.test(s) || NAME_RE.test(s);
 }
 
 export function validateName(name: string): void {
@@ -77,6 +71,17 @@ export function resolveAnywhere(ref: string): { store: Store; meta: SandboxMeta 
   }
 }
 
+/**
+ * Root writing in an ordinary user's store (`sudo sbx commit ID`) gives what it writes to the
+ * owner of the directory it writes in, so the user's `sbx ls`, `diff` and `discard` still see
+ * the sandbox. The owner comes from the directory, never from meta.json.
+ */
+export function keepStoreOwner(fd: number, dir: string | Stats): void {
+  if (process.geteuid?.() !== 0) return;
+  const st = typeof dir === 'string' ? lstatSync(dir) : dir;
+  if (st.isDirectory() && st.uid !== 0) fchownSync(fd, st.uid, st.gid);
+}
+
 export function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
@@ -118,6 +123,7 @@ function checkMeta(m: unknown, id: string): string | null {
   for (const l of x.layers as unknown[]) {
     const y = l as Record<string, unknown> | null;
     if (!y || !isAbs(y.target) || !isStr(y.dir) || !LAYER_DIR_RE.test(y.dir) || dirs.has(y.dir) || (y.format !== 'kernel' && y.format !== 'fuse')) return 'meta.json has an invalid layer';
+    if (y.skeleton !== undefined && typeof y.skeleton !== 'boolean') return 'meta.json has an invalid layer';
     dirs.add(y.dir);
   }
   for (const k of ['hidden', 'binds'] as const) if (!Array.isArray(x[k]) || !(x[k] as unknown[]).every(isAbs)) return `meta.json has an invalid ${k} list`;
@@ -254,6 +260,7 @@ export class Store {
       const tmp = `.meta.json.${process.pid}`;
       const fd = openSync(dir.at(tmp), C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
       try {
+        keepStoreOwner(fd, dir.stat());
         writeSync(fd, JSON.stringify(meta, null, 2) + '\n');
         fsyncSync(fd);
       } finally {
@@ -414,7 +421,7 @@ function removeAsMappedRoot(path: string): void {
     { op: 'arg', args: ['/bin/rm'] }, { op: 'arg', args: ['-rf'] }, { op: 'arg', args: ['--'] }, { op: 'arg', args: [path] },
     { op: 'env', args: ['PATH=/usr/bin:/bin'] },
   ]);
-  const r = spawnSync(HELPER_PATH, ['run', '0', '2'], { input: spec, stdio: ['pipe', 'ignore', 'pipe'], encoding: 'latin1' });
+  const r = spawnSync(helperPath(), ['run', '0', '2', expectedHelperVersion()], { input: spec, stdio: ['pipe', 'ignore', 'pipe'], encoding: 'latin1' });
   const { outcome } = parseStatusLines(r.stderr ?? '');
   if (!outcome || outcome.kind !== 'exited' || outcome.code !== 0) {
     throw new SbxError(`cannot remove ${path}`, 125, 'remove it by hand');

@@ -6,7 +6,7 @@ export type UnitKind =
   | 'overlay'   // copy-on-write: lower = the host directory, upper/work in the sandbox's layer dir
   | 'ro-bind'   // the host path, read-only (files directly in a split directory, or --ro-bind)
   | 'bind'      // the host path, writable: changes go straight to the host (--bind only)
-  | 'skeleton'  // a directory that only holds other units; lives on the read-only root tmpfs
+  | 'skeleton'  // a directory holding mount points: an overlay on a stand-in tree, mounts on top
   | 'symlink'   // a symlink copied from the host (e.g. /bin -> usr/bin)
   | 'hide';     // looks absent inside (--hide, and sbx's own store)
 
@@ -18,6 +18,8 @@ export interface Layer {
   dir: string;
   /** Upper-layer format: kernel overlayfs (char 0/0 whiteouts, user.overlay.* xattrs) or fuse-overlayfs. */
   format: 'kernel' | 'fuse';
+  /** The layer of a skeleton dir (one holding mount points): its lower is sbx's stand-in tree. */
+  skeleton?: boolean;
 }
 
 export type SandboxState = 'created' | 'running' | 'saved' | 'committing' | 'committed';

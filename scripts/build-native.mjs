@@ -1,26 +1,39 @@
-// Builds the C helper with the system compiler. No prebuilt binaries are ever downloaded:
-// a machine without a C compiler gets one clear line saying what to install.
+// Builds the C helper with this machine's C compiler; nothing prebuilt is ever downloaded.
+// Used by `npm install` (the package's install script), `npm run build`, and by sbx itself
+// on first use when the package directory holds no helper it can use (install scripts
+// blocked, or a global install by root used by another user): then with --out DIR, a
+// per-user cache. Without a compiler it prints one line saying what to install.
+//   node scripts/build-native.mjs [--out DIR] [--why TEXT]
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { helperVersion, nativeSources } from './native-id.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const src = join(root, 'native');
-const out = join(src, 'build');
+const argOf = (flag) => { const i = process.argv.indexOf(flag); return i > 0 ? process.argv[i + 1] : undefined; };
+const out = argOf('--out') ?? join(root, 'native', 'build');
+const why = argOf('--why') ?? (process.env.npm_lifecycle_event ? `npm ${process.env.npm_lifecycle_event}` : 'npm run build');
 const cc = process.env.CC || 'cc';
 
-const probe = spawnSync(cc, ['--version'], { stdio: 'ignore' });
+const probe = spawnSync(cc, ['--version'], { encoding: 'utf8' });
 if (probe.error || probe.status !== 0) {
-  console.error(`sbx: no C compiler found (tried '${cc}'): install one (Debian: apt-get install gcc) or set CC, then run npm install again`);
+  console.error(`sbx: cannot build its helper: no C compiler found (tried '${cc}'); install one (Debian/Ubuntu: apt-get install gcc libc6-dev; Fedora: dnf install gcc) or set CC, then run 'sbx doctor'`);
   process.exit(1);
 }
-mkdirSync(out, { recursive: true });
-const sources = readdirSync(src).filter((f) => f.endsWith('.c')).sort().map((f) => join(src, f));
+const version = helperVersion(root);
+mkdirSync(out, { recursive: true, mode: 0o755 });
+const sources = nativeSources(root).filter((f) => f.endsWith('.c')).map((f) => join(root, 'native', f));
+// Built beside, then renamed: a concurrent sbx never executes a half-written binary.
+const tmp = join(out, `.sbx-helper.${process.pid}`);
 const args = ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror=implicit-function-declaration',
-  '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', '-o', join(out, 'sbx-helper'), ...sources];
+  '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', `-DSBX_HELPER_VERSION="${version}"`, '-o', tmp, ...sources];
 const r = spawnSync(cc, args, { stdio: 'inherit' });
 if (r.status !== 0) {
-  console.error('sbx: building the C helper failed (see the compiler output above)');
+  console.error(`sbx: building the C helper with '${cc}' failed (see the compiler output above); a missing header usually means: apt-get install libc6-dev`);
   process.exit(1);
 }
+renameSync(tmp, join(out, 'sbx-helper'));
+const compiler = probe.stdout.split('\n')[0].trim();
+// What `sbx doctor` reports as "how built".
+writeFileSync(join(out, 'sbx-helper.build'), `${version}\n${compiler}\n${why}\n${new Date().toISOString()}\n`);

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SbxError } from '../../sandbox-core/errors.js';
+import { POLICY_LIMITS, readJsonFile } from '../read-json.js';
 
 export type DeviceType = 'c' | 'b' | 'a';
 
@@ -51,6 +52,7 @@ export function parseDevicePolicy(json: unknown, name: string): DevicePolicy {
   const o = json as Record<string, unknown>;
   for (const k of Object.keys(o)) if (k !== 'description' && k !== 'devices') throw new SbxError(`${name}: unknown key '${k}' (expected description, devices)`);
   if (!Array.isArray(o.devices)) throw new SbxError(`${name}: 'devices' must be an array`);
+  if (o.devices.length > POLICY_LIMITS.maxRules) throw new SbxError(`${name}: more than ${POLICY_LIMITS.maxRules} device rules`);
   const rules = o.devices.map((d: unknown, i): DeviceRule => {
     const where = `${name}: devices[${i}]`;
     if (!d || typeof d !== 'object') throw new SbxError(`${where}: must be an object`);
@@ -70,21 +72,20 @@ export function parseDevicePolicy(json: unknown, name: string): DevicePolicy {
   return { name, description: typeof o.description === 'string' ? o.description : '', rules };
 }
 
-/** The shipped JSON stays in <repo>/policies/devices/ whether this runs from dist/ or source. */
+/** The shipped JSON stays in <repo>/policies/devices/ whether this runs from the bundle (dist/bin/), the tsc output or source. */
 export function shippedDevicePolicyPath(name = 'default'): string {
-  const fromDist = fileURLToPath(new URL(`../../../policies/devices/${name}.json`, import.meta.url));
-  try { readFileSync(fromDist); return fromDist; } catch { return fileURLToPath(new URL(`./${name}.json`, import.meta.url)); }
+  for (const rel of [`../../policies/devices/${name}.json`, `../../../policies/devices/${name}.json`]) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    try { readFileSync(p); return p; } catch { /* next layout */ }
+  }
+  return fileURLToPath(new URL(`./${name}.json`, import.meta.url));
 }
 
 export function loadDevicePolicy(name = 'default'): DevicePolicy {
   const file = shippedDevicePolicyPath(name);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new SbxError(`cannot read the device policy ${file}: ${(e as Error).message}`);
-  }
-  return parseDevicePolicy(json, name);
+  const r = readJsonFile(file);
+  if (!r.ok) throw new SbxError(`cannot read the device policy ${file}: ${r.message}`);
+  return parseDevicePolicy(r.value, name);
 }
 
 /** Access bits as the kernel passes them (BPF_DEVCG_ACC_*). */

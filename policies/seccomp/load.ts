@@ -1,7 +1,8 @@
 // Finding, reading and flattening policies. A reference is a shipped policy name ("default")
 // or a path (anything containing '/' or ending in .json). `extends` is resolved the same way,
 // with paths relative to the extending file.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { POLICY_LIMITS, readJsonFile } from '../read-json.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PolicyError, type PolicyProblem } from './errors.js';
@@ -21,12 +22,15 @@ export interface ResolvedPolicy {
 const MAX_EXTENDS_DEPTH = 8;
 
 /**
- * The shipped JSON stays in <repo>/policies/seccomp/ while this module runs from
- * <repo>/dist/policies/seccomp/; from source (ts-node and the like) it sits beside the JSON.
+ * The shipped JSON stays in <repo>/policies/seccomp/ while this module runs from the bundle
+ * (<repo>/dist/bin/), from the tsc output (<repo>/dist/policies/seccomp/), or from source
+ * (beside the JSON).
  */
 export function shippedPolicyDir(): string {
-  const fromDist = fileURLToPath(new URL('../../../policies/seccomp/', import.meta.url));
-  if (existsSync(`${fromDist}/default.json`)) return fromDist;
+  for (const rel of ['../../policies/seccomp/', '../../../policies/seccomp/']) {
+    const d = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(`${d}/default.json`)) return d;
+  }
   return fileURLToPath(new URL('./', import.meta.url));
 }
 
@@ -48,31 +52,11 @@ export function policyFile(ref: string, relativeTo = process.cwd()): string {
 }
 
 export function readPolicyFile(file: string): PolicyFile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new PolicyError([{ file, path: '', message: err.code === 'ENOENT' ? 'no such file' : `cannot read: ${err.message}` }]);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new PolicyError([{ file, path: '', message: `invalid JSON: ${jsonErrorWhere(text, (e as Error).message)}` }]);
-  }
-  const { policy, problems } = parsePolicy(json, file);
+  const r = readJsonFile(file);
+  if (!r.ok) throw new PolicyError([{ file, path: '', message: r.message }]);
+  const { policy, problems } = parsePolicy(r.value, file);
   if (!policy) throw new PolicyError(problems);
   return policy;
-}
-
-/** Node reports JSON errors by character position; people want line and column. */
-function jsonErrorWhere(text: string, message: string): string {
-  const m = /position (\d+)/.exec(message);
-  if (!m) return message;
-  const pos = Number(m[1]);
-  const before = text.slice(0, pos).split('\n');
-  return `${message.replace(/ in JSON at position \d+.*$/, '')} at line ${before.length}, column ${before[before.length - 1].length + 1}`;
 }
 
 /**
@@ -102,6 +86,9 @@ function flatten(file: string, name: string, seen: string[]): ResolvedPolicy {
     throw e;
   }
   const base = flatten(baseFile, own.extends, [...seen, file]);
+  if (own.rules.length + base.rules.length > POLICY_LIMITS.maxRules) {
+    throw new PolicyError([{ file, path: '$.rules', message: `more than ${POLICY_LIMITS.maxRules} rules with what it extends` }]);
+  }
   const taken = new Set(own.rules.flatMap((r) => r.syscalls));
   const kept = base.rules
     .map((r) => ({ ...r, syscalls: r.syscalls.filter((s) => !taken.has(s)) }))

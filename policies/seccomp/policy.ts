@@ -1,6 +1,7 @@
 // The policy file format (version 1) and its validation. docs/policies.md is the user-facing
 // description; this module is the authority. Validation collects every problem with its JSON
 // path instead of stopping at the first, so `sbx policy check` can list them all.
+import { POLICY_LIMITS } from '../read-json.js';
 import { ARG_CONSTANTS, ERRNO } from './constants.js';
 import { X86_64_SYSCALLS } from './tables/x86_64.js';
 import { AARCH64_SYSCALLS } from './tables/aarch64.js';
@@ -99,6 +100,7 @@ export function parsePolicy(json: unknown, file: string): { policy?: PolicyFile;
   } else defaultAction = parseAction(json.defaultAction, '$.defaultAction', c);
   const rules: Rule[] = [];
   if (!Array.isArray(json.rules)) c.add('$.rules', 'missing "rules" array');
+  else if (json.rules.length > POLICY_LIMITS.maxRules) c.add('$.rules', `${json.rules.length} rules: a policy has at most ${POLICY_LIMITS.maxRules}`);
   else json.rules.forEach((r, i) => {
     const rule = parseRule(r, `$.rules[${i}]`, c);
     if (rule) rules.push(rule);
@@ -150,10 +152,11 @@ export function parseAction(a: unknown, path: string, c: { add(path: string, mes
     c.add(path, `unknown action '${a}'`, didYouMean(a, SIMPLE_ACTIONS) ?? `actions: ${SIMPLE_ACTIONS.join(', ')}, {"errno": NAME}`);
     return undefined;
   }
-  if (isObject(a) && Object.keys(a).length === 1 && 'errno' in a) {
+  if (isObject(a) && Object.keys(a).length === 1 && Object.hasOwn(a, 'errno')) {
     const e = a.errno;
     if (typeof e === 'string') {
-      if (e in ERRNO) return { kind: 'errno', errno: ERRNO[e] };
+      // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
+      if (Object.hasOwn(ERRNO, e)) return { kind: 'errno', errno: ERRNO[e] };
       c.add(`${path}.errno`, `unknown errno '${e}'`, didYouMean(e, Object.keys(ERRNO)));
       return undefined;
     }
@@ -237,7 +240,7 @@ function parseValue(v: unknown, width: 32 | 64, path: string, c: Collector): big
     let n: bigint | undefined;
     if (/^-?(0x[0-9a-f]+|0o[0-7]+|0b[01]+|\d+)$/i.test(part)) {
       n = part.startsWith('-') ? -BigInt(part.slice(1)) : BigInt(part);
-    } else if (part in ARG_CONSTANTS) {
+    } else if (Object.hasOwn(ARG_CONSTANTS, part)) {
       n = BigInt(ARG_CONSTANTS[part]);
     } else {
       c.add(path, `unknown constant '${part}'`, didYouMean(part, Object.keys(ARG_CONSTANTS)));

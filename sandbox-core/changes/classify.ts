@@ -36,6 +36,8 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void):
   // Whether each dir entry hides the host below it: its own opaque mark, or an opaque
   // ancestor (overlayfs never looks below an opaque dir, so neither do we).
   const hides = new Uint8Array(entries.length);
+  // Opaque dirs reported as replaced, by entry: undone below when the host has nothing the dir hides.
+  const replacedAt = new Map<number, number>();
 
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
@@ -70,6 +72,7 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void):
       continue;
     }
     if (up.type === 'dir' && e.opaque) {
+      replacedAt.set(i, changes.length);
       changes.push({ ...base, change: 'replaced', oldType: 'dir', opaque: true, details: metadataDiff(up, h, e.xattrs, e.hostXattrs) });
       continue;
     }
@@ -109,12 +112,20 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void):
       continue;
     }
     const seen = present.get(i);
+    let hidden = 0;
     for (const n of names) {
       const p = joinB(e.host, n);
       if (seen?.has(p)) continue;
       const h = lstatB(p);
-      if (h) changes.push({ path: p, change: 'deleted', type: h.type, size: h.size, host: h });
+      if (h) { changes.push({ path: p, change: 'deleted', type: h.type, size: h.size, host: h }); hidden++; }
+    }
+    // An opaque dir that hides nothing of the host (made new by a package manager, then
+    // committed) is not a replacement: only its own metadata can still differ.
+    const at = replacedAt.get(i);
+    if (!hidden && at !== undefined) {
+      const { opaque: _o, oldType: _t, ...c } = changes[at]!;
+      changes[at] = c.details?.length ? { ...c, change: 'metadata' } : null!;
     }
   }
-  return { changes, errors, links };
+  return { changes: replacedAt.size ? changes.filter((c) => c !== null) : changes, errors, links };
 }

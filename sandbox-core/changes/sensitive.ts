@@ -1,29 +1,76 @@
-// Paths where a change makes code run later, outside the sandbox: shell startup files, ssh
-// keys, autostart entries, git hooks, cron, systemd units, sudoers, the dynamic loader's
-// preload list, and new programs in PATH directories. The review marks them so that a
-// harmless-looking change list cannot hide a persistence foothold among hundreds of files.
+// Changes that make code run later, outside the sandbox, or widen who can do so: shell startup
+// files, ssh keys, autostart entries, git hooks and config, cron, systemd units, udev and
+// modprobe rules, polkit, PAM, the dynamic loader, Python startup files, new programs and
+// libraries where they get loaded, setuid bits, file capabilities, writable PATH dirs. The
+// review marks them so that a harmless-looking change list cannot hide a persistence foothold
+// among hundreds of files. The rules are one table (SENSITIVE_RULES); the first match decides.
 import type { Change } from './types.js';
 import { toFs } from './bpath.js';
 
+type Subject = Pick<Change, 'path' | 'change' | 'type'> & Partial<Pick<Change, 'up' | 'xattrs'>>;
+
+export interface SensitiveRule {
+  /** Stable name (tests and docs refer to it). */
+  id: string;
+  /** What the review prints after `!`. */
+  why: string;
+  /** Path patterns (UTF-8 text of the host path); any match is enough. */
+  paths?: RegExp[];
+  /** For rules that depend on what the change does, not only where. */
+  test?: (c: Subject, p: string, ctx: SensitiveContext) => boolean;
+}
+
+const LIB_DIR = /^\/(usr\/)?(local\/)?lib(32|64|x32)?(\/[a-z0-9_]+-linux-gnu[a-z0-9_]*)?$/;
 const RC_FILES = new Set([
   '.bashrc', '.bash_profile', '.bash_login', '.bash_logout', '.profile', '.zshrc', '.zshenv', '.zprofile', '.zlogin',
   '.zlogout', '.cshrc', '.tcshrc', '.login', '.kshrc', '.mkshrc', '.xprofile', '.xinitrc', '.xsessionrc', '.pam_environment',
-  '.inputrc', '.npmrc', '.pythonrc', '.gitconfig',
+  '.inputrc', '.npmrc', '.pythonrc', '.pythonstartup', '.guile', '.sbclrc', '.vimrc', '.exrc', '.emacs', '.tmux.conf', '.screenrc',
 ]);
+const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
+const dirOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
+const writes = (c: Subject): boolean => c.change !== 'deleted' && c.change !== 'metadata';
 
-const SYSTEM: Array<[RegExp, string]> = [
-  [/^\/etc\/(profile|bash\.bashrc|bashrc|environment|zshrc|zshenv|zprofile|zlogin|csh\.cshrc|csh\.login)$/, 'shell startup file'],
-  [/^\/etc\/(profile\.d|zsh|fish)\//, 'shell startup file'],
-  [/^\/etc\/sudoers(\.d(\/|$)|$)/, 'sudoers'],
-  [/^\/etc\/ld\.so\.(preload|conf)(\.d(\/|$)|$)/, 'dynamic loader configuration'],
-  [/^\/etc\/(crontab|anacrontab)$|^\/etc\/cron\.[^/]+(\/|$)|^\/var\/spool\/(cron|anacron)(\/|$)/, 'cron job'],
-  [/^\/(etc|usr\/lib|lib|usr\/local\/lib|run)\/systemd\/(system|user)(\.[^/]+)?(\/|$)/, 'systemd unit'],
-  [/^\/etc\/(init\.d|rc\.local|rc\d\.d)(\/|$)/, 'init script'],
-  [/^\/etc\/xdg\/autostart(\/|$)/, 'autostart entry'],
-  [/^\/etc\/(passwd|shadow|group|gshadow)$/, 'account database'],
-  [/^\/etc\/pam\.d(\/|$)|^\/etc\/security\//, 'PAM configuration'],
-  [/^\/etc\/ssh\//, 'ssh configuration'],
-  [/^\/etc\/apt\/(sources\.list|sources\.list\.d|apt\.conf\.d|trusted\.gpg)/, 'package source'],
+export const SENSITIVE_RULES: readonly SensitiveRule[] = [
+  { id: 'shell-startup', why: 'shell startup file', paths: [
+    /^\/etc\/(profile|bash\.bashrc|bashrc|environment|zshrc|zshenv|zprofile|zlogin|zlogout|csh\.cshrc|csh\.login|ksh\.kshrc)$/,
+    /^\/etc\/(profile\.d|zsh|fish)\//, /\/\.config\/fish\/(config\.fish|conf\.d(\/|$)|functions\/)/] },
+  { id: 'sudoers', why: 'sudoers', paths: [/^\/etc\/sudoers(\.d(\/|$)|$)/, /^\/etc\/doas\.conf$/] },
+  { id: 'loader', why: 'dynamic loader configuration', paths: [/^\/etc\/ld\.so\.(preload|conf)(\.d(\/|$)|$)/] },
+  { id: 'cron', why: 'cron job', paths: [/^\/etc\/(crontab|anacrontab)$/, /^\/etc\/cron\.[^/]+(\/|$)/, /^\/var\/spool\/(cron|anacron)(\/|$)/] },
+  { id: 'systemd', why: 'systemd unit', paths: [
+    /^\/(etc|usr\/lib|lib|usr\/local\/lib|run)\/systemd\/(system|user|system-generators|user-generators|system-preset|user-preset)(\.[^/]+)?(\/|$)/,
+    /\/\.config\/systemd\/user(\.[^/]+)?(\/|$)/, /\/\.local\/share\/systemd\/user(\/|$)/] },
+  { id: 'init', why: 'init script', paths: [/^\/etc\/(init\.d|rc\.local|rc\d\.d|rcS\.d)(\/|$)/] },
+  { id: 'autostart', why: 'autostart entry', paths: [/^\/etc\/xdg\/autostart(\/|$)/, /\/\.config\/autostart(\/|$)/] },
+  { id: 'accounts', why: 'account database', paths: [/^\/etc\/(passwd|shadow|group|gshadow|subuid|subgid)$/] },
+  { id: 'pam', why: 'PAM configuration', paths: [/^\/etc\/pam\.(d(\/|$)|conf$)/, /^\/etc\/security\//, /^\/(usr\/)?lib\/([a-z0-9_]+-linux-gnu\/)?security\//] },
+  { id: 'nsswitch', why: 'name service switch (loads modules into every program)', paths: [/^\/etc\/nsswitch\.conf$/] },
+  { id: 'ssh', why: 'ssh keys or configuration', paths: [/^\/etc\/ssh\//, /(^|\/)\.ssh(\/|$)/] },
+  { id: 'package-source', why: 'package source', paths: [/^\/etc\/apt\/(sources\.list|sources\.list\.d|apt\.conf\.d|trusted\.gpg|preferences|keyrings)/, /^\/usr\/share\/keyrings\//, /^\/etc\/yum\.repos\.d\//] },
+  { id: 'udev', why: 'udev rule (runs commands as root on device events)', paths: [/^\/(etc|lib|usr\/lib|run)\/udev\/rules\.d(\/|$)/] },
+  { id: 'modprobe', why: 'kernel module loading (install commands run as root)', paths: [/^\/(etc|lib|usr\/lib|run)\/(modprobe\.d|modules-load\.d)(\/|$)/, /^\/etc\/modules$/] },
+  { id: 'sysctl', why: 'kernel settings applied at boot', paths: [/^\/etc\/sysctl\.(conf$|d(\/|$))/, /^\/(lib|usr\/lib|run)\/sysctl\.d(\/|$)/] },
+  { id: 'polkit', why: 'polkit rules (who may act as root)', paths: [/^\/(etc|usr\/share)\/polkit-1(\/|$)/] },
+  { id: 'motd', why: 'login message script (runs as root at login)', paths: [/^\/etc\/update-motd\.d(\/|$)/] },
+  { id: 'logrotate', why: 'logrotate configuration (scripts run as root)', paths: [/^\/etc\/logrotate\.(conf$|d(\/|$))/] },
+  { id: 'network-hook', why: 'network hook script (runs as root)', paths: [/^\/(etc|usr\/lib)\/NetworkManager\/dispatcher\.d(\/|$)/, /^\/etc\/network\/if-[a-z-]+\.d(\/|$)/, /^\/etc\/dhcp\/dhclient-(enter|exit)-hooks\.d(\/|$)/] },
+  { id: 'alternatives', why: 'alternatives link (which program a command runs)', paths: [/^\/etc\/alternatives(\/|$)/, /^\/var\/lib\/dpkg\/alternatives(\/|$)/] },
+  { id: 'git-hook', why: 'git hook', paths: [/\/\.git\/hooks(\/|$)/, /\/\.config\/git\/hooks(\/|$)/] },
+  { id: 'git-config', why: 'git configuration (can run commands)', paths: [/\/\.git\/config$/, /\/\.gitconfig$/, /\/\.config\/git\/(config|attributes)$/, /^\/etc\/gitconfig$/] },
+  { id: 'python-startup', why: 'Python startup code (runs in every Python)', paths: [/\/(site|dist)-packages\/[^/]+\.pth$/, /\/(sitecustomize|usercustomize)\.py$/] },
+  { id: 'rc-file', why: 'shell or tool startup file',
+    test: (_c, p) => RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3 },
+  { id: 'setid', why: 'setuid/setgid program',
+    test: (c) => c.change !== 'deleted' && c.type === 'file' && !!c.up && (c.up.perm & 0o6000) !== 0 },
+  { id: 'file-caps', why: 'file capabilities',
+    test: (c) => c.change !== 'deleted' && !!c.xattrs?.some(([n]) => n === 'security.capability') },
+  { id: 'path-dir-writable', why: 'world-writable directory on PATH (anyone can plant commands)',
+    test: (c, p, ctx) => c.change !== 'deleted' && c.type === 'dir' && !!c.up && (c.up.perm & 0o002) !== 0
+      && [...ctx.pathDirs].some((d) => d === p || d.startsWith(p === '/' ? '/' : `${p}/`)) },
+  { id: 'shared-library', why: 'shared library on the loader path',
+    test: (c, p) => writes(c) && c.type !== 'dir' && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(dirOf(p)) },
+  { id: 'path-command', why: 'command in PATH',
+    test: (c, p, ctx) => writes(c) && c.type !== 'dir' && ctx.pathDirs.has(dirOf(p)) },
 ];
 
 const STANDARD_PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -40,22 +87,19 @@ export function sensitiveContext(env: NodeJS.ProcessEnv = process.env): Sensitiv
   return { pathDirs: dirs };
 }
 
-/** Why a change lands somewhere that runs code later, or null. `path` is a byte string. */
-export function sensitiveReason(c: Pick<Change, 'path' | 'change' | 'type'>, ctx: SensitiveContext): string | null {
+/** The first rule a change matches, or null. `path` is a byte string. */
+export function sensitiveRule(c: Subject, ctx: SensitiveContext): SensitiveRule | null {
   const p = toFs(c.path).toString('utf8');
-  const parts = p.split('/');
-  const base = parts[parts.length - 1] ?? '';
-  for (const [re, why] of SYSTEM) if (re.test(p)) return why;
-  if (/(^|\/)\.ssh(\/|$)/.test(p)) return 'ssh keys or configuration';
-  if (/\/\.config\/autostart(\/|$)/.test(p)) return 'autostart entry';
-  if (/\/\.config\/systemd\/user(\/|$)/.test(p)) return 'systemd unit';
-  if (/\/\.config\/fish\/(config\.fish|conf\.d(\/|$))/.test(p)) return 'shell startup file';
-  if (/\/\.git\/hooks(\/|$)/.test(p)) return 'git hook';
-  if (/\/\.git\/config$/.test(p)) return 'git configuration (can run commands)';
-  if (parts.length >= 3 && parts[1] !== 'etc' && RC_FILES.has(base)) return 'shell or tool startup file';
-  if (c.change !== 'deleted' && c.change !== 'metadata' && c.type !== 'dir') {
-    const dir = parts.slice(0, -1).join('/') || '/';
-    if (ctx.pathDirs.has(dir)) return c.change === 'added' ? 'new command in PATH' : 'command in PATH changed';
+  for (const r of SENSITIVE_RULES) {
+    if (r.paths?.some((re) => re.test(p)) || r.test?.(c, p, ctx)) return r;
   }
   return null;
+}
+
+/** Why a change lands somewhere that runs code later, or null. `path` is a byte string. */
+export function sensitiveReason(c: Subject, ctx: SensitiveContext): string | null {
+  const r = sensitiveRule(c, ctx);
+  if (!r) return null;
+  if (r.id === 'path-command') return c.change === 'added' ? 'new command in PATH' : 'command in PATH changed';
+  return r.why;
 }

@@ -49,6 +49,7 @@ function unshift(id: number, base: number, count: number): number {
 
 export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResult {
   const shift = meta.idShift ?? null;
+  const asRoot = meta.uid !== 0 && !meta.options?.keepUser;
   const entries: UpperEntry[] = [];
   const errors: string[] = [];
   const targets = meta.layers.map((l) => fromUser(l.target));
@@ -114,6 +115,9 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
         // Root's remapped sandboxes: the layers hold shifted ids; the change list speaks in
         // the ids the sandbox saw, which are what a commit restores.
         else if (shift && up) up = { ...up, uid: unshift(up.uid, shift.uid, shift.count), gid: unshift(up.gid, shift.gid, shift.count) };
+        // An ordinary user's skeleton layers (new entries in `/`, `/run`, ...) were written by
+        // root inside, which is the user on the host: they are root's, as a real root run makes them.
+        else if (asRoot && up && layer.skeleton) up = { ...up, uid: up.uid === meta.uid ? 0 : up.uid, gid: up.gid === meta.gid ? 0 : up.gid };
         const idx = entries.length;
         entries.push({ host, upper, parent, whiteout: wh, opaque: false, up, host0, skeleton, xattrs: [], hostXattrs: [] });
         if (!wh && up) {

@@ -1,19 +1,11 @@
 // Batched calls to `sbx-helper xattr` (native/xattr.c): Node has no getxattr, setxattr or
 // mknod. One helper process per batch, never one per file.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { SbxError } from '../errors.js';
-
-export function helperPath(): string {
-  if (process.env.SBX_HELPER) return process.env.SBX_HELPER;
-  // dist/sandbox-core/changes/xattr.js → <root>/native/build/sbx-helper
-  return fileURLToPath(new URL('../../../native/build/sbx-helper', import.meta.url));
-}
+import { helperPath } from '../helper.js';
 
 function callHelper(args: string[], input: Buffer): Buffer {
   const bin = helperPath();
-  if (!existsSync(bin)) throw new SbxError(`the sbx helper is not built (${bin})`, 125, "run 'npm run build'");
   const r = spawnSync(bin, ['xattr', ...args], { input, maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'pipe'] });
   if (r.error) throw new SbxError(`sbx-helper xattr ${args.join(' ')}: ${r.error.message}`);
   if (r.status !== 0) throw new SbxError(`sbx-helper xattr ${args.join(' ')} failed: ${String(r.stderr).trim()}`);

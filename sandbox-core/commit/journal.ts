@@ -5,7 +5,8 @@
 // the next commit more careful (a path changed without a record is a conflict, not a
 // silent overwrite).
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants as C } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { keepStoreOwner } from '../store.js';
 
 export interface JournalHeader {
   version: 1;
@@ -61,6 +62,7 @@ export class JournalWriter {
   constructor(readonly path: string, header: JournalHeader) {
     const tmp = `${path}.new`;
     const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
+    keepStoreOwner(fd, dirname(path));
     writeSync(fd, JSON.stringify(header) + '\n');
     fsyncSync(fd);
     closeSync(fd);

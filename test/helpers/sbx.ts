@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = process.env.SBX_TEST_ROOT || join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const SBX = join(REPO, 'dist', 'cli', 'main.js');
+// What ships: the bundled entry (scripts/bundle.mjs), not the tsc output.
+export const SBX = join(REPO, 'dist', 'bin', 'sbx.js');
 export const IS_ROOT = process.getuid?.() === 0;
 export const CI = process.env.CI === 'true';
 

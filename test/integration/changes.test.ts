@@ -10,7 +10,7 @@ import { removeTree } from '../../sandbox-core/store.js';
 import { fileURLToPath } from 'node:url';
 
 const root = process.env.SBX_TEST_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const main = join(root, 'dist', 'cli', 'main.js');
+const main = join(root, 'dist', 'bin', 'sbx.js');
 let canary: string;
 let home: string;
 

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
 import { loadDevicePolicy, allowedByRules, compileDevices } from '../../policies/devices/index.js';
 import { encodeSpec, type SpecOp } from '../../sandbox-core/spec.js';
-import { HELPER_PATH, parseStatusLines } from '../../sandbox-core/launch.js';
+import { parseStatusLines } from '../../sandbox-core/launch.js';
+import { helperPath } from '../../sandbox-core/helper.js';
 import { cgroupHierarchies, realCgroupFs } from '../../sandbox-core/cgroup.js';
 
 const store = makeStore();
@@ -114,7 +115,7 @@ function runHelper(ops: SpecOp[], script: string): { outcome: ReturnType<typeof 
     { op: 'env', args: ['PATH=/usr/bin:/bin'] },
   ]);
   // Status lines go to fd 4; stderr stays the command's.
-  const r = spawnSync('sh', ['-c', `exec "$0" run 0 4 4>&3 3>&-`, HELPER_PATH], { input: spec, encoding: 'latin1', stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+  const r = spawnSync('sh', ['-c', `exec "$0" run 0 4 4>&3 3>&-`, helperPath()], { input: spec, encoding: 'latin1', stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
   return { outcome: parseStatusLines((r.output[3] as string | null) ?? '').outcome, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -128,7 +128,7 @@ if (IS_ROOT) {
       const run = sbx(['run', '-q', '--name', name, '--', 'sh', '-c', `echo made > ${canary}/made.txt && mkdir ${canary}/d && chown 7:7 ${canary}/d`], { store });
       assert.is(run.code, 0, run.stderr);
       assert.not.ok(existsSync(join(canary, 'made.txt')));
-      const meta = JSON.parse(spawnSync(process.execPath, [join(process.env.SBX_TEST_ROOT ?? '', 'dist/cli/main.js'), 'ls', '--json'], { encoding: 'utf8', env: { ...process.env, SBX_HOME: store } }).stdout) as Array<{ id: string; name: string }>;
+      const meta = JSON.parse(spawnSync(process.execPath, [join(process.env.SBX_TEST_ROOT ?? '', 'dist/bin/sbx.js'), 'ls', '--json'], { encoding: 'utf8', env: { ...process.env, SBX_HOME: store } }).stdout) as Array<{ id: string; name: string }>;
       const id = meta.find((m) => m.name === name)!.id;
       const sandbox = JSON.parse(readFileSync(join(store, id, 'meta.json'), 'utf8')) as { layersDir: string; layers: Array<{ target: string; dir: string }>; idShift: { uid: number } };
       const layer = sandbox.layers.find((l) => l.target === '/root')!;

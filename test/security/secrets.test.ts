@@ -19,11 +19,26 @@ test.before(() => {
   mkdirSync(join(home, '.docker'));
   writeFileSync(join(home, '.docker', 'config.json'), '{"auths":{}}\n');
   writeFileSync(join(home, 'notes.txt'), 'not a secret\n');
+  // The ones issue 11 found readable with --net.
+  mkdirSync(join(home, '.config', 'containers'), { recursive: true });
+  writeFileSync(join(home, '.config', 'containers', 'auth.json'), '{"auths":{"quay.io":{"auth":"REGISTRYAUTH"}}}\n');
+  writeFileSync(join(home, '.Xauthority'), 'XCOOKIE\n');
+  writeFileSync(join(home, '.bash_history'), 'export SECRET=HISTORYLINE\n');
+  mkdirSync(join(home, '.config', 'sops', 'age'), { recursive: true });
+  writeFileSync(join(home, '.config', 'sops', 'age', 'keys.txt'), 'AGE-SECRET-KEY-1XYZ\n');
 });
 test.after(() => { rmSync(home, { recursive: true, force: true }); rmSync(store, { recursive: true, force: true }); });
 
-const ENV = { HOME: home, GITHUB_TOKEN: 'ghp_x', MY_API_SECRET_VALUE: 's', AWS_ACCESS_KEY_ID: 'a', SSH_AUTH_SOCK: '/tmp/agent', OPENAI_API_KEY: 'k', HARMLESS_VAR: 'kept' };
-const PROBE = `cat ${home}/.ssh/id_ed25519 ${home}/.aws/credentials ${home}/.netrc ${home}/.docker/config.json ${home}/notes.txt 2>/dev/null; env | sort | grep -E '^(GITHUB_TOKEN|MY_API_SECRET_VALUE|AWS_ACCESS_KEY_ID|SSH_AUTH_SOCK|OPENAI_API_KEY|HARMLESS_VAR)='`;
+// Values are unique markers so that a leak is found wherever it shows up in the output.
+const LEAKY = {
+  GITHUB_TOKEN: 'ghp_x', MY_API_SECRET_VALUE: 'v_secret', AWS_ACCESS_KEY_ID: 'v_akid', SSH_AUTH_SOCK: '/tmp/agent', OPENAI_API_KEY: 'v_openai',
+  PGPASSWORD: 'v_pg', MYSQL_PWD: 'v_mysql', SSHPASS: 'v_sshpass', GITHUB_PAT: 'v_pat', BW_SESSION: 'v_bw', TAILSCALE_AUTHKEY: 'v_ts',
+  NGROK_AUTHTOKEN: 'v_ngrok', DATABASE_URL: 'postgres://app:v_dburl@db/app', npm_config__authToken: 'v_npm',
+  UPSTREAM_URL: 'https://deploy:v_urlpass@git.example.com/r.git',
+};
+const ENV = { HOME: home, ...LEAKY, HARMLESS_VAR: 'kept', GIT_AUTHOR_NAME: 'Ann Author' };
+const FILES = ['.ssh/id_ed25519', '.aws/credentials', '.netrc', '.docker/config.json', '.config/containers/auth.json', '.Xauthority', '.bash_history', '.config/sops/age/keys.txt', 'notes.txt'];
+const PROBE = `for f in ${FILES.map((f) => `'${home}/${f}'`).join(' ')}; do cat "$f" 2>/dev/null; done; env | sort`;
 
 function run(args: string[]): string {
   const r = sbx(['run', '-n', '-q', ...args, '--', 'sh', '-c', PROBE], { store, env: ENV });
@@ -40,11 +55,12 @@ test('by default (no --net) secrets are visible: nothing can leave', () => {
 for (const args of [['--hide-secrets'], ['--net']]) {
   test(`${args[0]} hides credential stores and drops token variables`, () => {
     const out = run(args);
-    for (const s of ['PRIVATE KEY', 'aws_secret_access_key', 'password y', 'auths', 'GITHUB_TOKEN', 'MY_API_SECRET_VALUE', 'AWS_ACCESS_KEY_ID', 'SSH_AUTH_SOCK', 'OPENAI_API_KEY']) {
+    for (const s of ['PRIVATE KEY', 'aws_secret_access_key', 'password y', 'auths', 'REGISTRYAUTH', 'XCOOKIE', 'HISTORYLINE', 'AGE-SECRET-KEY', ...Object.keys(LEAKY).map((k) => `${k}=`), ...Object.values(LEAKY)]) {
       assert.not.match(out, s, `${s} visible inside with ${args[0]}:\n${out}`);
     }
     assert.match(out, 'not a secret');
     assert.match(out, 'HARMLESS_VAR=kept');
+    assert.match(out, 'GIT_AUTHOR_NAME=Ann Author');
   });
 }
 

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeSpec, OP_ARITY } from '../../sandbox-core/spec.js';
 import { spawnSync } from 'node:child_process';
-import { HELPER_PATH, parseStatusLines } from '../../sandbox-core/launch.js';
+import { parseStatusLines } from '../../sandbox-core/launch.js';
+import { helperPath } from '../../sandbox-core/helper.js';
 import { REPO } from '../helpers/sbx.js';
 
 test('netstrings: op then its arguments, binary safe', () => {
@@ -28,7 +29,7 @@ test('the TypeScript op table matches the C one', () => {
 });
 
 function helperWith(spec: Buffer) {
-  const r = spawnSync(HELPER_PATH, ['run', '0', '2'], { input: spec, encoding: 'latin1' });
+  const r = spawnSync(helperPath(), ['run', '0', '2'], { input: spec, encoding: 'latin1' });
   return { status: r.status, parsed: parseStatusLines(r.stderr) };
 }
 

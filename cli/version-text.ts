@@ -1,0 +1,31 @@
+// `sbx --version`: sbx's version, then the helper's and whether it is the one this sbx was
+// built with. Checked by reading the helper binary, not by starting it, so that --version
+// costs what Node's start costs; only a mismatch starts the helper to ask its version.
+import { expectedHelperVersion, findHelper, helperBuildRecord, helperMatches, helperVersionOf, markStale } from '../sandbox-core/helper.js';
+import { VERSION } from './version.js';
+import { displayText } from '../sandbox-core/changes/bpath.js';
+
+export function versionText(): string {
+  const want = expectedHelperVersion();
+  let h = findHelper();
+  let line: string;
+  if (h && h.origin === 'package' && !helperMatches(h.path)) {
+    // The package's helper is from another build: the cached one is what a run would use.
+    const other = helperVersionOf(h.path);
+    markStale(h);
+    const cached = findHelper();
+    if (cached && helperMatches(cached.path)) h = cached;
+    else {
+      line = `helper ${other ?? 'unknown'} does not match ${want} (${displayText(h.path)}): the next run rebuilds it into your cache`;
+      return `sbx ${VERSION}\n${line}\n`;
+    }
+  }
+  if (!h) line = `helper ${want} not built yet: the first run builds it (sbx doctor builds and checks it now)`;
+  else if (helperMatches(h.path)) {
+    const rec = helperBuildRecord(h.path);
+    line = `helper ${want}, matches (${displayText(h.path)}${rec ? `, built by ${rec.by}` : ''})`;
+  } else {
+    line = `helper ${helperVersionOf(h.path) ?? 'unknown'} does not match ${want} (${displayText(h.path)}): rebuild it (npm run build) or remove it`;
+  }
+  return `sbx ${VERSION}\n${line}\n`;
+}

@@ -1,0 +1,144 @@
+// Where sbx's C helper is, whether it is the one this sbx was built with, and building it on
+// first use. The helper is compiled on the machine that runs it (never shipped, never
+// downloaded): by the package's install script into <package>/native/build, or, when that
+// holds no usable helper (install scripts blocked, a global install by root used by another
+// user, a helper left from another version), by sbx itself into a per-user cache.
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { SbxError } from './errors.js';
+import { ensurePrivateDir } from './paths.js';
+import { VERSION } from './version.js';
+
+// Baked in by scripts/bundle.mjs; absent when running the tsc output (tests, benches).
+declare const __SBX_HELPER_VERSION__: string | undefined;
+
+/**
+ * The package's root. Both layouts keep this module two directories deep: the tsc output
+ * (dist/sandbox-core/helper.js) and the bundle (dist/bin/*.js).
+ */
+export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export type HelperOrigin = 'SBX_HELPER' | 'package' | 'cache';
+export interface Helper { path: string; origin: HelperOrigin }
+
+let expected: string | null = null;
+/** The helper version this sbx needs: its version plus a digest of the C sources (as scripts/native-id.mjs). */
+export function expectedHelperVersion(): string {
+  if (expected) return expected;
+  if (typeof __SBX_HELPER_VERSION__ === 'string') return (expected = __SBX_HELPER_VERSION__);
+  const dir = join(PACKAGE_ROOT, 'native');
+  const files = readdirSync(dir, { recursive: true }).map(String)
+    .filter((f) => (f.endsWith('.c') || f.endsWith('.h')) && !f.split('/').includes('build')).sort();
+  const h = createHash('sha256');
+  for (const f of files) h.update(f).update('\0').update(readFileSync(join(dir, f))).update('\0');
+  return (expected = `${VERSION}+${h.digest('hex').slice(0, 12)}`);
+}
+
+export function packageHelperPath(): string {
+  return join(PACKAGE_ROOT, 'native', 'build', 'sbx-helper');
+}
+
+function cacheBase(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'sbx', 'helper');
+}
+
+export function cachedHelperPath(): string {
+  return join(cacheBase(), expectedHelperVersion(), 'sbx-helper');
+}
+
+/** A cached helper runs only if this user owns it and nobody else can replace it. */
+function trustworthy(path: string): boolean {
+  try {
+    const uid = process.getuid?.();
+    for (const p of [path, join(path, '..')]) {
+      const st = statSync(p);
+      if (st.uid !== uid || (st.mode & 0o022) !== 0) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The helper to use, without building anything; null when none is usable yet. */
+export function findHelper(): Helper | null {
+  if (process.env.SBX_HELPER) return { path: process.env.SBX_HELPER, origin: 'SBX_HELPER' };
+  const pkg = packageHelperPath();
+  if (existsSync(pkg) && !staleHelpers.has(pkg)) return { path: pkg, origin: 'package' };
+  const cached = cachedHelperPath();
+  if (existsSync(cached) && trustworthy(cached) && !staleHelpers.has(cached)) return { path: cached, origin: 'cache' };
+  return null;
+}
+
+/** Helpers that reported another version: skipped for the rest of this process. */
+const staleHelpers = new Set<string>();
+export function markStale(h: Helper): void {
+  staleHelpers.add(h.path);
+}
+
+/** Compiles the helper into the per-user cache with scripts/build-native.mjs (the one build recipe). */
+export function buildCachedHelper(why: string): Helper {
+  const out = join(cacheBase(), expectedHelperVersion());
+  ensurePrivateDir(out);
+  process.stderr.write(`sbx: building its helper for this machine (${why}) into ${out}\n`);
+  const script = join(PACKAGE_ROOT, 'scripts', 'build-native.mjs');
+  const r = spawnSync(process.execPath, [script, '--out', out, '--why', why], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) {
+    const lines = (r.stderr || r.error?.message || '').trim().split('\n');
+    const mine = lines.filter((l) => l.startsWith('sbx: ')).pop();
+    if (!mine && lines.length) process.stderr.write(`${lines.join('\n')}\n`);
+    throw new SbxError(mine ? mine.slice(5) : 'building the helper failed', 125);
+  }
+  const path = join(out, 'sbx-helper');
+  staleHelpers.delete(path);
+  return { path, origin: 'cache' };
+}
+
+/** The helper to use, building it into the cache when there is none. */
+export function helper(): Helper {
+  const found = findHelper();
+  if (found) return found;
+  return buildCachedHelper(existsSync(packageHelperPath()) ? 'the installed one is from another version' : 'first use: the package holds none');
+}
+
+export function helperPath(): string {
+  return helper().path;
+}
+
+/**
+ * Whether a helper binary is the version this sbx needs, without running it: the version
+ * string is compiled into it. Reading ~100 KB costs far less than starting a process.
+ */
+export function helperMatches(path: string): boolean {
+  const want = Buffer.from(`${expectedHelperVersion()}\0`);
+  let fd: number;
+  try { fd = openSync(path, 'r'); } catch { return false; }
+  try {
+    const size = statSync(path).size;
+    const buf = Buffer.allocUnsafe(Math.min(size, 8 << 20));
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).indexOf(want) >= 0;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What the helper says its version is (starts it: for --version on a mismatch and doctor). */
+export function helperVersionOf(path: string): string | null {
+  const r = spawnSync(path, ['version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+/** How the helper was built, from the record scripts/build-native.mjs leaves beside it. */
+export function helperBuildRecord(path: string): { compiler: string; by: string; at: string } | null {
+  try {
+    const [, compiler, by, at] = readFileSync(`${path}.build`, 'utf8').split('\n');
+    return compiler && by && at ? { compiler, by, at } : null;
+  } catch {
+    return null;
+  }
+}

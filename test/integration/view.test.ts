@@ -1,0 +1,169 @@
+// Issue 12: a faithful, writable copy of the whole host. New entries in `/` and in any
+// directory that holds mount points are ordinary changes; mount points themselves stay busy.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, SBX as SBX_PATH, sbx } from '../helpers/sbx.js';
+import { parseMountInfo, visibleMounts } from '../../sandbox-core/mountinfo.js';
+import { planView } from '../../sandbox-core/plan.js';
+
+const store = makeStore();
+const temps: string[] = [];
+test.after(() => {
+  rmSync(store, { recursive: true, force: true });
+  for (const t of temps) rmSync(t, { recursive: true, force: true });
+});
+
+test.before(() => {
+  const canary = makeCanary();
+  try { proveIsolation(canary, store); } finally { removeCanary(canary); }
+});
+
+function report(args: string[], env?: NodeJS.ProcessEnv) {
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-report-'));
+  temps.push(dir);
+  const file = join(dir, 'report.json');
+  const r = sbx(['run', '-n', '--report', file, ...args], { store, env });
+  const changes = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')).changes as Array<{ path: string; change: string }>) : [];
+  return { r, changes: changes.map((c) => `${c.change} ${c.path}`).sort() };
+}
+
+const tag = `sbx-view-${process.pid}`;
+
+test('new entries directly in / are ordinary changes; the host is untouched', () => {
+  const script = [
+    `mkdir /${tag}-dir`, `echo hi > /${tag}-dir/f`, `touch /${tag}-file`, `ln -s nowhere /${tag}-link`,
+    `touch /${tag}-tmp && mv /${tag}-tmp /${tag}-renamed`, `touch /${tag}-gone && rm /${tag}-gone`,
+    `test -d /usr/bin`, `cat /${tag}-dir/f`,
+  ].join(' && ');
+  const { r, changes } = report(['--', 'sh', '-c', script]);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'hi\n');
+  assert.equal(changes, [
+    `added /${tag}-dir`, `added /${tag}-dir/f`, `added /${tag}-file`, `added /${tag}-link`, `added /${tag}-renamed`,
+  ]);
+  for (const n of ['dir', 'file', 'link', 'renamed', 'gone']) assert.not.ok(existsSync(`/${tag}-${n}`));
+});
+
+test('a mount point cannot be removed inside (EBUSY, as on the host); /run takes new entries', () => {
+  const { r, changes } = report(['--', 'sh', '-c', `rmdir /proc 2>&1; mkdir /run/${tag} && echo ok`]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /busy/i);
+  assert.match(r.stdout, /ok\n$/);
+  assert.equal(changes, [`added /run/${tag}`]);
+  assert.not.ok(existsSync(`/run/${tag}`));
+});
+
+test('deleting a symlink in / is a deletion; new entries in / are root\'s inside', () => {
+  const link = spawnSync('sh', ['-c', 'for f in /*; do [ -L "$f" ] && echo "$f" && break; done'], { encoding: 'utf8' }).stdout.trim();
+  const script = `mkdir /${tag}-owned && stat -c %u:%g /${tag}-owned${link ? ` && rm ${link}` : ''}`;
+  const { r, changes } = report(['--', 'sh', '-c', script]);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, '0:0\n');
+  assert.ok(changes.includes(`added /${tag}-owned`), changes.join('\n'));
+  if (link) assert.ok(changes.includes(`deleted ${link}`), changes.join('\n'));
+  if (link) assert.ok(existsSync(link));
+});
+
+test('root inside gets the sbin dirs on its PATH (dpkg needs them); SBX_ROOT_PATH overrides', () => {
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', 'echo $PATH; command -v ldconfig || echo none'], { store, env: { PATH: '/usr/bin:/bin' } });
+  assert.is(r.code, 0, r.stderr);
+  const [path, ldconfig] = r.stdout.trim().split('\n');
+  assert.is(path, '/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin');
+  assert.match(ldconfig!, /sbin\/ldconfig$/);
+  const o = sbx(['run', '-n', '-q', '--', '/bin/sh', '-c', 'echo $PATH'], { store, env: { PATH: '/usr/bin:/bin', SBX_ROOT_PATH: '/bin' } });
+  assert.is(o.stdout, '/bin\n', o.stderr);
+});
+
+// A directory holding a mount: as root the test mounts a tmpfs of its own; an ordinary user
+// cannot, so it uses a directory of the host that already holds one.
+function skeletonDirOfHost(): string | null {
+  const units = planView(visibleMounts(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8'))));
+  const s = units.find((u) => u.kind === 'skeleton' && u.path !== '/' && !/^\/(proc|sys|dev)(\/|$)/.test(u.path));
+  return s ? s.path : null;
+}
+
+if (IS_ROOT) {
+  test('root: new entries beside a tmpfs mounted in a directory; the mount point is busy', () => {
+    const dir = mkdtempSync('/sbx-view-mnt-');
+    temps.push(dir);
+    mkdirSync(join(dir, 'm'));
+    writeFileSync(join(dir, 'old.txt'), 'old\n');
+    const m = spawnSync('mount', ['-t', 'tmpfs', 'sbx-test', join(dir, 'm')], { encoding: 'utf8' });
+    assert.is(m.status, 0, m.stderr);
+    try {
+      const script = `cd ${dir} && touch new && mkdir d && ln -s m l && echo more >> old.txt && rm old.txt; rmdir m 2>&1; touch m/inside && ls`;
+      const { r, changes } = report(['--', 'sh', '-c', script]);
+      assert.is(r.code, 0, r.stderr);
+      assert.match(r.stdout, /busy/i);
+      assert.equal(changes, [`added ${dir}/d`, `added ${dir}/l`, `added ${dir}/m/inside`, `added ${dir}/new`, `deleted ${dir}/old.txt`].sort());
+      assert.ok(existsSync(join(dir, 'old.txt')));
+      assert.not.ok(existsSync(join(dir, 'new')));
+      assert.not.ok(existsSync(join(dir, 'm', 'inside')));
+    } finally {
+      spawnSync('umount', [join(dir, 'm')]);
+    }
+  });
+
+  test('root: a committed new top-level directory lands on the host', () => {
+    const path = `/${tag}-commit`;
+    try {
+      const r = sbx(['run', '--name', 'topdir', '-q', '--', 'sh', '-c', `mkdir ${path} && echo x > ${path}/f`], { store });
+      assert.is(r.code, 0, r.stderr);
+      const c = sbx(['commit', 'topdir'], { store });
+      assert.is(c.code, 0, c.stderr);
+      assert.is(readFileSync(`${path}/f`, 'utf8'), 'x\n');
+    } finally {
+      rmSync(path, { recursive: true, force: true });
+    }
+  });
+  // `sudo sbx commit ID` on an ordinary user's sandbox: what root writes in the user's store
+  // stays the user's, so a partial commit leaves a sandbox the user still sees and discards.
+  const userCanRunSbx = spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', 'test', '-r', SBX_PATH]).status === 0;
+  (userCanRunSbx ? test : test.skip)('root: a sudo-style partial commit leaves the user\'s sandbox theirs (ls, diff, discard)', () => {
+    const userStore = mkdtempSync(join(tmpdir(), 'sbx-user-store-'));
+    temps.push(userStore);
+    spawnSync('chown', ['sbxtest:sbxtest', userStore]);
+    const a = `/${tag}-sudo-a`, bdir = `/${tag}-sudo-b`;
+    const asUser = (args: string[]) => spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', '--reset-env', 'env', `SBX_HOME=${userStore}`, 'HOME=/tmp', 'PATH=/usr/bin:/bin', 'NO_COLOR=1', process.execPath, SBX_PATH, ...args], { encoding: 'utf8', cwd: '/', input: '' });
+    try {
+      const run = asUser(['run', '-q', '--name', 'mine', '--', 'sh', '-c', `mkdir ${a} ${bdir} && echo a > ${a}/f && echo b > ${bdir}/f`]);
+      assert.is(run.status, 0, run.stderr);
+      const c = sbx(['commit', 'mine', '--only', `${a}/f`], { store: userStore, env: { SUDO_USER: 'sbxtest', SUDO_UID: '1001', SUDO_GID: '1001' } });
+      assert.is(c.code, 0, c.stderr);
+      assert.is(readFileSync(`${a}/f`, 'utf8'), 'a\n');
+      // Made by root inside: root's on the host, not the user's.
+      assert.is(statSync(a).uid, 0);
+      assert.not.ok(existsSync(bdir));
+      for (const e of readdirSync(userStore, { recursive: true }) as string[]) {
+        const st = lstatSync(join(userStore, e));
+        assert.is(st.uid, 1001, `${e} is owned by ${st.uid}`);
+      }
+      const ls = asUser(['ls']);
+      assert.is(ls.status, 0, ls.stderr);
+      assert.match(ls.stdout, /mine/);
+      const diff = asUser(['diff', 'mine', '--name-only']);
+      assert.is(diff.stdout.trim().split('\n').filter(Boolean).sort().join(' '), `${bdir} ${bdir}/f`, diff.stderr);
+      const d = asUser(['discard', 'mine']);
+      assert.is(d.status, 0, d.stderr);
+      assert.equal(readdirSync(userStore), []);
+    } finally {
+      rmSync(a, { recursive: true, force: true });
+      rmSync(bdir, { recursive: true, force: true });
+    }
+  });
+} else {
+  const dir = skeletonDirOfHost();
+  (dir ? test : test.skip)('unprivileged: new entries in a directory of the host that holds a mount', () => {
+    const { r, changes } = report(['--', 'sh', '-c', `mkdir ${dir}/${tag} && touch ${dir}/${tag}-f`]);
+    assert.is(r.code, 0, r.stderr);
+    assert.equal(changes, [`added ${dir}/${tag}`, `added ${dir}/${tag}-f`]);
+    assert.not.ok(existsSync(`${dir}/${tag}`));
+  });
+  if (!dir) assert.not.ok(CI, 'no directory holding a mount outside /proc, /sys, /dev');
+}
+
+test.run();

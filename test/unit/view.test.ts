@@ -1,0 +1,90 @@
+// Issue 12 (unit side): root's sbin PATH, the skeletons' stand-in tree, and no phantom
+// `replaced` for an opaque dir that hides nothing of the host.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rootPath } from '../../sandbox-core/root-path.js';
+import { buildSkeletonTree, skeletonChildren, COPY_EACH } from '../../sandbox-core/skeleton.js';
+import type { EngineUnit } from '../../sandbox-core/engines.js';
+import { makeFixture, opaque, copyUp, write } from './changes-fixture.js';
+import { scanSandbox } from '../../sandbox-core/changes/scan.js';
+
+test('root inside gets the sbin dirs it lacks, after the user\'s own; SBX_ROOT_PATH overrides', () => {
+  assert.is(rootPath('/home/u/bin:/usr/bin:/bin', 0, undefined), '/home/u/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin');
+  assert.is(rootPath('/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/sbin', 0, undefined), '/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/sbin');
+  assert.is(rootPath('/usr/bin', 1000, undefined), '/usr/bin');
+  assert.is(rootPath('/usr/bin', 0, '/opt/x'), '/opt/x');
+  assert.is(rootPath(undefined, 0, undefined), '/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin');
+});
+
+test('stand-in tree: dirs, symlinks, small files copied, big or unreadable ones left to a bind, vanished ones dropped', () => {
+  const host = mkdtempSync(join(tmpdir(), 'sbx-skel-host-'));
+  const root = join(mkdtempSync(join(tmpdir(), 'sbx-skel-')), 'skel');
+  try {
+    mkdirSync(join(host, 'mnt'), { mode: 0o711 });
+    chmodSync(join(host, 'mnt'), 0o711);
+    writeFileSync(join(host, 'small'), 'hello\n');
+    writeFileSync(join(host, 'big'), Buffer.alloc(COPY_EACH + 1));
+    const units: EngineUnit[] = [
+      { kind: 'skeleton', path: host, mode: 0o755 },
+      { kind: 'overlay', path: join(host, 'mnt'), engine: 'kernel' },
+      { kind: 'overlay', path: join(host, 'mnt', 'nested'), engine: 'kernel' },
+      { kind: 'symlink', path: join(host, 'link'), target: '../elsewhere' },
+      { kind: 'ro-bind', path: join(host, 'small'), reason: 'file-in-split-dir' },
+      { kind: 'ro-bind', path: join(host, 'big'), reason: 'file-in-split-dir' },
+      { kind: 'ro-bind', path: join(host, 'vanished'), reason: 'file-in-split-dir' },
+    ];
+    // Only the skeleton's own entries: the nested overlay lives inside another unit.
+    assert.equal(skeletonChildren(units).map((u) => u.path.slice(host.length)), ['/mnt', '/link', '/small', '/big', '/vanished']);
+    // A skeleton child of `/` itself: planning starts at `/`, so the tree mirrors host paths.
+    const at = (p: string) => join(root, host, p);
+    mkdirSync(join(root, host, '..'), { recursive: true });
+    const { copied, gone } = buildSkeletonTree([{ kind: 'skeleton', path: '/', mode: 0o755 }, ...parents(host), ...units], root, false);
+    assert.ok(lstatSync(at('mnt')).isDirectory());
+    assert.is(lstatSync(at('mnt')).mode & 0o7777, 0o711);
+    assert.is(readlinkSync(at('link')), '../elsewhere');
+    assert.is(readFileSync(at('small'), 'utf8'), 'hello\n');
+    assert.is(lstatSync(at('big')).size, 0);
+    assert.not.ok(existsSync(at('vanished')));
+    assert.equal([...copied], [join(host, 'small')]);
+    assert.equal([...gone], [join(host, 'vanished')]);
+  } finally {
+    rmSync(host, { recursive: true, force: true });
+    rmSync(join(root, '..'), { recursive: true, force: true });
+  }
+});
+
+/** Skeleton units for every ancestor of `p` below `/`. */
+function parents(p: string): EngineUnit[] {
+  const out: EngineUnit[] = [];
+  const parts = p.split('/').filter(Boolean);
+  for (let i = 1; i < parts.length; i++) out.push({ kind: 'skeleton', path: '/' + parts.slice(0, i).join('/'), mode: 0o755 });
+  return out;
+}
+
+test('an opaque dir whose host counterpart now matches (after a partial commit) is no change', () => {
+  const f = makeFixture();
+  try {
+    mkdirSync(join(f.host, 'pkg'));
+    write(join(f.host, 'pkg/a'), 'a');
+    const u = f.upper();
+    mkdirSync(join(u, 'pkg'));
+    opaque(join(u, 'pkg'));
+    copyUp(join(f.host, 'pkg/a'), join(u, 'pkg/a'));
+    assert.equal(scanSandbox(f.meta).changes.map((c) => c.change), []);
+    // Its own metadata can still differ: then it is a metadata change, not a replacement.
+    chmodSync(join(u, 'pkg'), 0o700);
+    const c = scanSandbox(f.meta).changes;
+    assert.equal(c.map((x) => `${x.change} ${x.path.slice(f.host.length)}`), ['metadata /pkg']);
+    assert.is(c[0]!.opaque, undefined);
+    // A host entry the opaque dir hides makes it a replacement again.
+    write(join(f.host, 'pkg/b'), 'b');
+    assert.equal(scanSandbox(f.meta).changes.map((x) => `${x.change} ${x.path.slice(f.host.length)}`), ['replaced /pkg', 'deleted /pkg/b']);
+  } finally {
+    f.cleanup();
+  }
+});
+
+test.run();
