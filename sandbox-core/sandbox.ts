@@ -247,7 +247,8 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: 
     // Every entry of a skeleton dir is a mount point or a bound file: covered, never whited out.
     const layer = meta.layers.filter((l) => !l.skeleton && p.startsWith(l.target === '/' ? '/' : `${l.target}/`)).sort((a, b) => b.target.length - a.target.length)[0];
     let coverDir = st.isDirectory();
-    if (layer) {
+    // An overlay's own root has no parent in its layer: it is covered.
+    if (layer && layer.target !== p) {
       let upper: Dir | null = null, parent: Dir | null = null;
       try {
         upper = openOwn(meta, layers, `${layer.dir}/upper`);

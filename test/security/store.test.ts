@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IS_ROOT, SBX, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
 import { snapshot } from '../helpers/snapshot.js';
@@ -209,6 +209,32 @@ test('leftovers: an entry without meta.json is listed as broken and discard remo
   }
 });
 
+(IS_ROOT ? test : test.skip)('a squatted /dev/shm/sbx-<uid> (a symlink, or a dir of another user) is never followed: the run goes on with one line', () => {
+  // A uid no one uses, so no other run on this machine depends on its scratch dir.
+  const uid = 42420 + (process.pid % 1000);
+  const squat = `/dev/shm/sbx-${uid}`;
+  const c = canary();
+  const home = mkdtempSync('/tmp/sbx-test-squat-');
+  chownSync(home, uid, uid);
+  try {
+    for (const kind of ['symlink', 'foreign dir'] as const) {
+      rmSync(squat, { recursive: true, force: true });
+      if (kind === 'symlink') symlinkSync(c, squat); else mkdirSync(squat, { mode: 0o777 });
+      const before = snapshot(c);
+      const r = spawnSync('setpriv', ['--reuid', String(uid), '--regid', String(uid), '--clear-groups', process.execPath, SBX, 'run', '-n', '--', 'sh', '-c', 'echo ran'], {
+        encoding: 'utf8', input: '', cwd: '/', env: { ...process.env, HOME: home, SBX_HOME: join(home, 'store'), NO_COLOR: '1' }, timeout: 60_000,
+      });
+      assert.is(r.status, 0, `${kind}: ${r.stderr}`);
+      assert.is(r.stdout, 'ran\n');
+      assert.match(r.stderr, new RegExp(`${squat} is not a private directory of yours`));
+      assert.equal(snapshot(c), before, `${kind}: something was written through the squatter`);
+    }
+  } finally {
+    rmSync(squat, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
 // ---- sudo forms: root acting on the invoking user's store trusts nothing in it
 
 const TEST_USER = 'sbxtest';
@@ -224,10 +250,10 @@ function userIds(name: string): { uid: number; home: string } | null {
   const c = canary();
   const v = victimTree(c);
   const userStore = join(u.home, '.local', 'state', 'sbx');
-  const made: string[] = [];
+  // Shared with other test files that use the test user's store: made if missing, never removed.
   for (const d of [join(u.home, '.local'), join(u.home, '.local', 'state'), userStore]) {
-    // Other test files may be making the same dirs at the same time.
-    if (!existsSync(d)) { try { mkdirSync(d, { mode: 0o700 }); made.push(d); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; } chownSync(d, u.uid, u.uid); }
+    try { mkdirSync(d, { mode: 0o700 }); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
+    chownSync(d, u.uid, u.uid);
   }
   const plant = (id: string, owner: number): void => {
     const dir = join(userStore, id);
@@ -261,7 +287,6 @@ function userIds(name: string): { uid: number; home: string } | null {
     assert.equal(snapshot(c), before);
   } finally {
     for (const id of ids) rmSync(join(userStore, id), { recursive: true, force: true });
-    for (const d of made.reverse()) { try { rmdirSync(d); } catch { /* in use by another test: left */ } }
     rmSync(env.HOME!, { recursive: true, force: true });
   }
 });

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { IS_ROOT, SBX, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
 import { snapshot } from '../helpers/snapshot.js';
@@ -187,10 +187,10 @@ function testUser(): { uid: number; home: string } | null {
 (IS_ROOT && testUser() ? test : test.skip)('tamper matrix: sudo sbx diff / commit / discard on the invoking user\'s store', () => {
   const u = testUser()!;
   const userStore = join(u.home, '.local', 'state', 'sbx');
-  const made: string[] = [];
+  // Shared with other test files that use the test user's store: made if missing, never removed.
   for (const d of [join(u.home, '.local'), join(u.home, '.local', 'state'), userStore]) {
-    // Other test files may be making the same dirs at the same time.
-    if (!existsSync(d)) { try { mkdirSync(d, { mode: 0o700 }); made.push(d); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; } chownSync(d, u.uid, u.uid); }
+    try { mkdirSync(d, { mode: 0o700 }); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
+    chownSync(d, u.uid, u.uid);
   }
   const home = mkdtempSync('/tmp/sbx-test-roothome-');
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', SUDO_USER: 'sbxtest', SUDO_UID: String(u.uid), HOME: home };
@@ -210,7 +210,6 @@ function testUser(): { uid: number; home: string } | null {
       }
     }
   } finally {
-    for (const d of made.reverse()) { try { rmdirSync(d); } catch { /* in use by another test: left */ } }
     rmSync(home, { recursive: true, force: true });
   }
 });
