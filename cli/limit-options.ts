@@ -5,6 +5,7 @@ import { UsageError } from 'clipanion';
 import { basename } from 'node:path';
 import { DEFAULT_PIDS, TIMEOUT_GRACE_MS, type LimitsRequest } from '../sandbox-core/limits.js';
 import { parseDuration, parseSize } from '../sandbox-core/units.js';
+import { SIG_KILL_COMMAND } from '../sandbox-core/launch.js';
 import { normaliseAccess } from '../policies/devices/index.js';
 
 export interface LimitFlags {
@@ -71,7 +72,8 @@ export function armTimeout(pid: number, ms: number): () => boolean {
   const term = setTimeout(() => {
     fired = true;
     try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
-    kill = setTimeout(() => { try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ } }, TIMEOUT_GRACE_MS);
+    // The helper SIGKILLs the command on this signal and stays alive to copy --disk layers back.
+    kill = setTimeout(() => { try { process.kill(pid, SIG_KILL_COMMAND); } catch { /* already gone */ } }, TIMEOUT_GRACE_MS);
   }, ms);
   return () => { clearTimeout(term); if (kill) clearTimeout(kill); return fired; };
 }

@@ -20,10 +20,26 @@ function nameOf(c: Change): string {
   return s;
 }
 
+/** Files from this size on show their size in the summary. */
+const LARGE_FILE = 1 << 20;
+
+/** Bytes the new file takes on disk; null when unknown. */
+function allocatedOf(c: Change): number | null {
+  return c.up?.blocks !== undefined ? c.up.blocks * 512 : null;
+}
+
+/** A large file's apparent size and what it takes on disk (a sparse 3 GiB file may take none). */
+function sizeOf(c: Change): string {
+  const a = allocatedOf(c);
+  return a === null ? humanBytes(c.size) : `${humanBytes(c.size)}, ${humanBytes(a)} allocated`;
+}
+
 function noteOf(c: Change): string {
-  if (c.change === 'replaced') return c.opaque ? ' (dir emptied and refilled)' : ` (${c.oldType} → ${c.type})`;
+  const big = c.type === 'file' && c.change !== 'deleted' && c.change !== 'metadata' && c.size >= LARGE_FILE;
+  if (c.change === 'replaced') return c.opaque ? ' (dir emptied and refilled)' : ` (${c.oldType} → ${c.type}${big ? `, ${sizeOf(c)}` : ''})`;
   if (c.change === 'metadata') return ` (${(c.details ?? []).join(', ')})`;
   if (c.type !== 'file' && c.type !== 'dir' && c.type !== 'symlink') return ` (${c.type})`;
+  if (big) return ` (${sizeOf(c)})`;
   return '';
 }
 
@@ -68,6 +84,8 @@ export function changesJson(id: string, changes: Change[], extra: Record<string,
     const why = sensitiveReason(c, ctx);
     if (why) { o.sensitive = why; sensitive++; }
     if (c.target !== undefined) o.target = jsonPath(c.target).path;
+    const allocated = c.type === 'file' && c.change !== 'deleted' ? allocatedOf(c) : null;
+    if (allocated !== null) o.allocated = allocated;
     if (c.oldType) o.oldType = c.oldType;
     if (c.details?.length) o.details = c.details;
     return o;
@@ -136,7 +154,7 @@ export async function renderDiffs(changes: Change[], col: Colors): Promise<strin
     out += col.bold(`diff ${name} (${c.change})\n`);
     if (!d.lines) {
       const before = c.host && c.change !== 'added' ? humanBytes(c.host.size) : '-';
-      const after = c.change === 'deleted' ? '-' : humanBytes(c.size);
+      const after = c.change === 'deleted' ? '-' : c.size >= LARGE_FILE ? `${humanBytes(c.size)} (${humanBytes(allocatedOf(c) ?? c.size)} allocated)` : humanBytes(c.size);
       out += col.dim(`${d.why === 'large' ? 'Large' : 'Binary'} file: ${before} → ${after}\n`);
       continue;
     }

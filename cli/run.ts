@@ -135,6 +135,12 @@ export class RunCommand extends Command {
       // Said even with -q: the command's end is not its own doing.
       for (const line of explainEnd(limits, limitsReq, timedOut).lines) process.stderr.write(`sbx: ${line}\n`);
       releaseLimits(limits);
+      if (result.diskLost) {
+        // The layers are as they were before this run; a throwaway run had nothing before it.
+        if (this.discard) store.remove(result.meta);
+        else { result.meta.state = 'saved'; store.writeMeta(result.meta); }
+        throw new SbxError(result.diskLost, 125, this.discard ? undefined : `'sbx diff ${result.meta.name ?? result.meta.id}' shows that state`);
+      }
       if (timedOut) result.exitStatus = TIMEOUT_EXIT;
       const failure = describeFailure(result.outcome, argv);
       // After --timeout's SIGKILL the helper dies without reporting: that is the timeout, not a failure.

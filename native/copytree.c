@@ -1,9 +1,16 @@
 /* Copies a directory tree between two open directories without following any symlink:
- * files, directories, symlinks, device nodes (overlay whiteouts are char 0/0), fifos and
- * sockets, with owners, modes, times, xattrs and hard links. Used by --disk to move the
- * sandbox's layers onto a size-limited tmpfs and back. */
+ * files (holes kept), directories, symlinks, device nodes (overlay whiteouts are char 0/0),
+ * fifos and sockets, with owners, modes, times, xattrs and hard links. Used by --disk to move
+ * the sandbox's layers onto a size-limited tmpfs and back, so the source is whatever the
+ * sandboxed command left there: any depth, any name length, any file size.
+ *
+ * Every call is relative to a directory fd (no path is ever longer than one name), the walk
+ * keeps an explicit stack instead of recursing, and only the innermost FD_WINDOW levels keep
+ * their fds open: a level whose fds were closed is reopened through ".." from its child and
+ * checked to be the same inode, so a 100,000-level chain costs memory, not fds. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,37 +20,66 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <linux/limits.h>
 #include "helper.h"
+
+#define FD_WINDOW 32
 
 struct link_seen { dev_t dev; ino_t ino; char *rel; };
 
-struct copy_ctx {
-  int dst_root;
-  struct link_seen *links;
-  size_t nlinks, caplinks;
-  char failed_path[4096];
-  int failed_errno;
+/* One directory being copied: its entries were read when it was entered. */
+struct frame {
+  char **names; size_t n, next;
+  int src, dst;           /* -1 while closed to bound the fds */
+  struct stat sst, dst_st; /* identity of both sides, for reopening through ".." */
+  size_t rel_len;         /* length of the relative path of this directory */
 };
 
-static int fail(struct copy_ctx *c, const char *rel, int err) {
+struct copy_ctx {
+  int dst_root;
+  struct frame *stack; size_t depth, cap;
+  char *rel; size_t rel_len, rel_cap; /* relative path of the entry being copied */
+  struct link_seen *links; size_t nlinks, caplinks;
+  char *failed; int failed_errno;
+};
+
+static int fail(struct copy_ctx *c, int err) {
   if (!c->failed_errno) {
-    c->failed_errno = err;
-    snprintf(c->failed_path, sizeof c->failed_path, "%s", rel);
+    c->failed_errno = err ? err : EIO;
+    c->failed = strndup(c->rel ? c->rel : "", c->rel ? c->rel_len : 0);
   }
   return -1;
 }
 
+/* Sets the relative path to the current directory's plus `name`. */
+static int rel_set(struct copy_ctx *c, size_t base, const char *name) {
+  size_t nl = strlen(name), need = base + 1 + nl + 1;
+  if (need > c->rel_cap) {
+    size_t cap = c->rel_cap ? c->rel_cap : 256;
+    while (cap < need) cap *= 2;
+    char *r = realloc(c->rel, cap);
+    if (!r) return -1;
+    c->rel = r;
+    c->rel_cap = cap;
+  }
+  size_t at = base;
+  if (base) c->rel[at++] = '/';
+  memcpy(c->rel + at, name, nl + 1);
+  c->rel_len = at + nl;
+  return 0;
+}
+
+static char xattr_names[XATTR_LIST_MAX], xattr_value[XATTR_SIZE_MAX];
+
 static int copy_xattrs(int src, int dst) {
-  char names[65536];
-  ssize_t n = flistxattr(src, names, sizeof names);
+  ssize_t n = flistxattr(src, xattr_names, sizeof xattr_names);
   if (n < 0) return errno == ENOTSUP ? 0 : -1;
-  for (char *name = names; name < names + n; name += strlen(name) + 1) {
-    char value[65536];
-    ssize_t v = fgetxattr(src, name, value, sizeof value);
+  for (char *name = xattr_names; name < xattr_names + n; name += strlen(name) + 1) {
+    ssize_t v = fgetxattr(src, name, xattr_value, sizeof xattr_value);
     if (v < 0) return -1;
     /* Some namespaces cannot be set here (security.*, trusted.* in a user namespace): the
      * overlay's own markers live in user.* when mounted with userxattr. */
-    if (fsetxattr(dst, name, value, (size_t)v, 0) < 0 && errno != EPERM && errno != ENOTSUP) return -1;
+    if (fsetxattr(dst, name, xattr_value, (size_t)v, 0) < 0 && errno != EPERM && errno != ENOTSUP) return -1;
   }
   return 0;
 }
@@ -62,108 +98,349 @@ static int finish_at(int dir, const char *name, const struct stat *st) {
   return utimensat(dir, name, ts, AT_SYMLINK_NOFOLLOW);
 }
 
-static int copy_data(int in, int out) {
-  for (;;) {
-    ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-    if (n == 0) return 0;
-    if (n > 0) continue;
-    if (errno != EXDEV && errno != ENOSYS && errno != EINVAL) return -1;
-    char buf[65536];
-    for (;;) {
-      ssize_t r = read(in, buf, sizeof buf);
-      if (r == 0) return 0;
+static int copy_range(int in, int out, off_t off, off_t len) {
+  static char buf[1 << 16];
+  static int no_cfr; /* between these two filesystems the kernel has no copy_file_range */
+  while (len > 0) {
+    loff_t oi = off, oo = off;
+    ssize_t n = -1;
+    if (!no_cfr) {
+      n = copy_file_range(in, &oi, out, &oo, (size_t)(len < (1 << 30) ? len : (1 << 30)), 0);
+      if (n < 0 && errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP) return -1;
+      if (n < 0) no_cfr = 1;
+    }
+    if (n < 0) {
+      ssize_t r = pread(in, buf, (size_t)(len < (off_t)sizeof buf ? len : (off_t)sizeof buf), off);
       if (r < 0) return -1;
-      for (ssize_t off = 0; off < r;) {
-        ssize_t w = write(out, buf + off, (size_t)(r - off));
-        if (w < 0) return -1;
-        off += w;
+      n = r;
+      for (ssize_t w = 0; w < r;) {
+        ssize_t k = pwrite(out, buf + w, (size_t)(r - w), off + w);
+        if (k < 0) return -1;
+        w += k;
       }
     }
+    if (n == 0) return 0; /* the file shrank: ftruncate below gives it its size */
+    off += n;
+    len -= n;
   }
+  return 0;
 }
 
-static int copy_dir(struct copy_ctx *c, int src, int dst, const char *rel);
+/* Only the data extents are copied: a 3 GB file with nothing in it stays 3 GB of hole, on the
+ * tmpfs (where --disk counts blocks) and back in the store. */
+static int copy_data(int in, int out, off_t size) {
+  off_t pos = 0;
+  while (pos < size) {
+    off_t data = lseek(in, pos, SEEK_DATA), hole;
+    if (data < 0 && errno == ENXIO) break; /* the rest is a hole */
+    if (data < 0) {
+      if (errno != EINVAL && errno != EOPNOTSUPP) return -1;
+      data = pos; /* no SEEK_DATA here: copy everything */
+      hole = size;
+    } else {
+      hole = lseek(in, data, SEEK_HOLE);
+      if (hole < 0) return -1;
+    }
+    if (hole > size) hole = size;
+    if (copy_range(in, out, data, hole - data) < 0) return -1;
+    pos = hole;
+  }
+  return ftruncate(out, size);
+}
 
-static int copy_entry(struct copy_ctx *c, int src, int dst, const char *name, const char *rel) {
+/* Opens the parent directory of `rel` (below root) one component at a time, never following a
+ * symlink; *last gets the final name. The caller closes the fd. */
+static int open_parent_beneath(int root, char *rel, char **last) {
+  int fd = dup(root);
+  if (fd < 0) return -1;
+  char *p = rel;
+  for (char *slash; (slash = strchr(p, '/'));) {
+    *slash = 0;
+    int next = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    *slash = '/';
+    int e = errno;
+    close(fd);
+    if (next < 0) { errno = e; return -1; }
+    fd = next;
+    p = slash + 1;
+  }
+  *last = p;
+  return fd;
+}
+
+/* A second name of an inode already copied becomes a hard link to the copy. 1: linked,
+ * 0: first time seen (remembered), -1: error. */
+static int link_if_seen(struct copy_ctx *c, const struct stat *st, int dst, const char *name) {
+  for (size_t i = 0; i < c->nlinks; i++) {
+    if (c->links[i].dev != st->st_dev || c->links[i].ino != st->st_ino) continue;
+    char *last;
+    int parent = open_parent_beneath(c->dst_root, c->links[i].rel, &last);
+    if (parent < 0) return -1;
+    int r = linkat(parent, last, dst, name, 0);
+    int e = errno;
+    close(parent);
+    errno = e;
+    return r < 0 ? -1 : 1;
+  }
+  if (c->nlinks == c->caplinks) {
+    size_t cap = c->caplinks ? c->caplinks * 2 : 64;
+    struct link_seen *nl = realloc(c->links, cap * sizeof *nl);
+    if (!nl) return -1;
+    c->links = nl;
+    c->caplinks = cap;
+  }
+  char *rel = strndup(c->rel, c->rel_len);
+  if (!rel) return -1;
+  c->links[c->nlinks++] = (struct link_seen){ st->st_dev, st->st_ino, rel };
+  return 0;
+}
+
+static void free_names(struct frame *f) {
+  for (size_t i = 0; i < f->n; i++) free(f->names[i]);
+  free(f->names);
+  f->names = NULL;
+  f->n = f->next = 0;
+}
+
+static int read_names(int dir, struct frame *f) {
+  int dupfd = dup(dir);
+  if (dupfd < 0) return -1;
+  /* Read from the start even if this fd was read before. */
+  if (lseek(dupfd, 0, SEEK_SET) < 0) { close(dupfd); return -1; }
+  DIR *d = fdopendir(dupfd);
+  if (!d) { int e = errno; close(dupfd); errno = e; return -1; }
+  size_t cap = 0;
+  struct dirent *e;
+  int r = 0;
+  while ((errno = 0, e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    if (f->n == cap) {
+      cap = cap ? cap * 2 : 16;
+      char **nn = realloc(f->names, cap * sizeof *nn);
+      if (!nn) { r = -1; break; }
+      f->names = nn;
+    }
+    if (!(f->names[f->n] = strdup(e->d_name))) { r = -1; break; }
+    f->n++;
+  }
+  if (r == 0 && errno) r = -1;
+  int err = errno;
+  closedir(d);
+  errno = err;
+  return r;
+}
+
+/* Enters a directory whose two sides are open; takes ownership of the fds. */
+static int push(struct copy_ctx *c, int src, int dst, const struct stat *sst) {
+  if (c->depth == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 64;
+    struct frame *ns = realloc(c->stack, cap * sizeof *ns);
+    if (!ns) { close(src); close(dst); errno = ENOMEM; return -1; }
+    c->stack = ns;
+    c->cap = cap;
+  }
+  struct frame *f = &c->stack[c->depth++];
+  memset(f, 0, sizeof *f);
+  f->src = src;
+  f->dst = dst;
+  f->sst = *sst;
+  f->rel_len = c->rel_len;
+  if (fstat(dst, &f->dst_st) < 0 || read_names(src, f) < 0) return -1;
+  if (c->depth > FD_WINDOW) {
+    struct frame *old = &c->stack[c->depth - 1 - FD_WINDOW];
+    if (old->src >= 0) { close(old->src); old->src = -1; }
+    if (old->dst >= 0) { close(old->dst); old->dst = -1; }
+  }
+  return 0;
+}
+
+static int reopen_dotdot(int child, const struct stat *want) {
+  int fd = openat(child, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   struct stat st;
-  if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return fail(c, rel, errno);
+  if (fd < 0) return -1;
+  if (fstat(fd, &st) < 0 || st.st_dev != want->st_dev || st.st_ino != want->st_ino) {
+    close(fd);
+    errno = ESTALE; /* the tree moved under us */
+    return -1;
+  }
+  return fd;
+}
+
+/* Leaves the innermost directory: its own metadata is applied now that its children exist. */
+static int pop(struct copy_ctx *c) {
+  struct frame *f = &c->stack[c->depth - 1];
+  c->rel_len = f->rel_len;
+  int r = 0;
+  if (c->depth > 1) {
+    struct frame *parent = &c->stack[c->depth - 2];
+    if (parent->src < 0 && (parent->src = reopen_dotdot(f->src, &parent->sst)) < 0) r = -1;
+    if (r == 0 && parent->dst < 0 && (parent->dst = reopen_dotdot(f->dst, &parent->dst_st)) < 0) r = -1;
+    if (r == 0 && (copy_xattrs(f->src, f->dst) < 0 || finish_fd(f->dst, &f->sst) < 0)) r = -1;
+  }
+  int e = errno;
+  close(f->src);
+  close(f->dst);
+  free_names(f);
+  c->depth--;
+  errno = e;
+  return r;
+}
+
+/* Copies one non-directory entry, or opens both sides of a directory and enters it. */
+static int copy_entry(struct copy_ctx *c, int src, int dst, const char *name) {
+  struct stat st;
+  if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return -1;
   if (S_ISDIR(st.st_mode)) {
-    if (mkdirat(dst, name, 0700) < 0 && errno != EEXIST) return fail(c, rel, errno);
     int s = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (s < 0) return fail(c, rel, errno);
+    if (s < 0) return -1;
+    struct stat again;
+    if (fstat(s, &again) < 0 || again.st_ino != st.st_ino || again.st_dev != st.st_dev) { close(s); errno = ESTALE; return -1; }
+    if (mkdirat(dst, name, 0700) < 0) { int e = errno; close(s); errno = e; return -1; }
     int d = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (d < 0) { close(s); return fail(c, rel, errno); }
-    int r = copy_dir(c, s, d, rel);
-    if (r == 0 && (copy_xattrs(s, d) < 0 || finish_fd(d, &st) < 0)) r = fail(c, rel, errno);
-    close(s);
-    close(d);
-    return r;
+    if (d < 0) { int e = errno; close(s); errno = e; return -1; }
+    return push(c, s, d, &st);
   }
   if (S_ISREG(st.st_mode)) {
     if (st.st_nlink > 1) {
-      for (size_t i = 0; i < c->nlinks; i++) {
-        if (c->links[i].dev == st.st_dev && c->links[i].ino == st.st_ino) {
-          if (linkat(c->dst_root, c->links[i].rel, dst, name, 0) < 0) return fail(c, rel, errno);
-          return 0;
-        }
-      }
-      if (c->nlinks == c->caplinks) {
-        c->caplinks = c->caplinks ? c->caplinks * 2 : 64;
-        struct link_seen *nl = realloc(c->links, c->caplinks * sizeof *nl);
-        if (!nl) return fail(c, rel, ENOMEM);
-        c->links = nl;
-      }
-      c->links[c->nlinks++] = (struct link_seen){ st.st_dev, st.st_ino, strdup(rel) };
+      int seen = link_if_seen(c, &st, dst, name);
+      if (seen != 0) return seen < 0 ? -1 : 0;
     }
-    int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (in < 0) return fail(c, rel, errno);
+    int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (in < 0) return -1;
+    struct stat again;
+    if (fstat(in, &again) < 0 || !S_ISREG(again.st_mode) || again.st_ino != st.st_ino || again.st_dev != st.st_dev) { close(in); errno = ESTALE; return -1; }
     int out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (out < 0) { close(in); return fail(c, rel, errno); }
+    if (out < 0) { int e = errno; close(in); errno = e; return -1; }
     int r = 0;
-    if (copy_data(in, out) < 0 || copy_xattrs(in, out) < 0 || finish_fd(out, &st) < 0) r = fail(c, rel, errno);
+    if (copy_data(in, out, again.st_size) < 0 || copy_xattrs(in, out) < 0 || finish_fd(out, &st) < 0) r = -1;
+    int e = errno;
     close(in);
     close(out);
+    errno = e;
     return r;
   }
   if (S_ISLNK(st.st_mode)) {
-    char target[4096];
+    char target[PATH_MAX + 1];
     ssize_t n = readlinkat(src, name, target, sizeof target - 1);
-    if (n < 0) return fail(c, rel, errno);
+    if (n < 0) return -1;
     target[n] = 0;
-    if (symlinkat(target, dst, name) < 0) return fail(c, rel, errno);
-    return finish_at(dst, name, &st) < 0 ? fail(c, rel, errno) : 0;
+    if (symlinkat(target, dst, name) < 0) return -1;
+    return finish_at(dst, name, &st);
   }
   /* Whiteouts (char 0/0), fifos, sockets and whatever device node an upper layer holds. */
-  if (mknodat(dst, name, st.st_mode, st.st_rdev) < 0) return fail(c, rel, errno);
-  return finish_at(dst, name, &st) < 0 ? fail(c, rel, errno) : 0;
-}
-
-static int copy_dir(struct copy_ctx *c, int src, int dst, const char *rel) {
-  int dupfd = dup(src);
-  if (dupfd < 0) return fail(c, rel, errno);
-  DIR *d = fdopendir(dupfd);
-  if (!d) { close(dupfd); return fail(c, rel, errno); }
-  struct dirent *e;
-  int r = 0;
-  while (r == 0 && (errno = 0, e = readdir(d))) {
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-    char sub[4096];
-    if ((size_t)snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", e->d_name) >= sizeof sub) { r = fail(c, rel, ENAMETOOLONG); break; }
-    r = copy_entry(c, src, dst, e->d_name, sub);
-  }
-  if (r == 0 && errno) r = fail(c, rel, errno);
-  closedir(d);
-  return r;
+  if (mknodat(dst, name, st.st_mode, st.st_rdev) < 0) return -1;
+  return finish_at(dst, name, &st);
 }
 
 int copy_tree(int src, int dst, char *failed_path, size_t failed_len) {
   struct copy_ctx c = { .dst_root = dst };
-  int r = copy_dir(&c, src, dst, "");
+  struct stat st;
+  int r = 0;
+  int s = dup(src), d = dup(dst);
+  if (s < 0 || d < 0 || fstat(src, &st) < 0) {
+    if (s >= 0) close(s);
+    if (d >= 0) close(d);
+    r = fail(&c, errno);
+  } else if (rel_set(&c, 0, "") < 0 || push(&c, s, d, &st) < 0) {
+    r = fail(&c, errno);
+  }
+  while (r == 0 && c.depth) {
+    struct frame *f = &c.stack[c.depth - 1];
+    if (f->next == f->n) {
+      if (pop(&c) < 0) r = fail(&c, errno);
+      continue;
+    }
+    const char *name = f->names[f->next++];
+    if (rel_set(&c, f->rel_len, name) < 0 || copy_entry(&c, f->src, f->dst, name) < 0) r = fail(&c, errno);
+  }
+  while (c.depth) {
+    struct frame *f = &c.stack[--c.depth];
+    if (f->src >= 0) close(f->src);
+    if (f->dst >= 0) close(f->dst);
+    free_names(f);
+  }
+  free(c.stack);
+  free(c.rel);
   for (size_t i = 0; i < c.nlinks; i++) free(c.links[i].rel);
   free(c.links);
   if (r < 0) {
-    snprintf(failed_path, failed_len, "%s", c.failed_path);
+    /* The end of a long path says more than its start. */
+    size_t len = c.failed ? strlen(c.failed) : 0;
+    const char *p = c.failed ? c.failed : "";
+    if (len >= failed_len) { p += len - (failed_len - 4); snprintf(failed_path, failed_len, "...%s", p); }
+    else snprintf(failed_path, failed_len, "%s", p);
+    free(c.failed);
     errno = c.failed_errno;
   }
+  return r;
+}
+
+/* Removes `name` below `parent` and everything under it, without following any symlink, at
+ * any depth, with the same bounded fds as the copy. Used for a copy that did not complete and
+ * for a layer's previous contents once its copy replaced it. */
+int remove_tree_at(int parent, const char *name) {
+  struct stat st;
+  if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return errno == ENOENT ? 0 : -1;
+  if (!S_ISDIR(st.st_mode)) return unlinkat(parent, name, 0);
+  struct copy_ctx c = { .dst_root = -1 };
+  int r = 0, s = -1, d = -1;
+  struct stat again;
+  if ((s = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 || (d = dup(s)) < 0) r = -1;
+  else if (fstat(s, &again) < 0 || again.st_ino != st.st_ino || again.st_dev != st.st_dev) { errno = ESTALE; r = -1; }
+  if (r < 0) {
+    int e = errno;
+    if (s >= 0) close(s);
+    if (d >= 0) close(d);
+    errno = e;
+    return -1;
+  }
+  /* The copy's frames serve here too; the dst fd of each is an unused twin of src. */
+  if (push(&c, s, d, &st) < 0) r = -1;
+  while (r == 0 && c.depth) {
+    struct frame *f = &c.stack[c.depth - 1];
+    if (f->next < f->n) {
+      const char *n = f->names[f->next++];
+      struct stat est;
+      if (fstatat(f->src, n, &est, AT_SYMLINK_NOFOLLOW) < 0) { if (errno != ENOENT) r = -1; continue; }
+      if (!S_ISDIR(est.st_mode)) { if (unlinkat(f->src, n, 0) < 0 && errno != ENOENT) r = -1; continue; }
+      if ((s = openat(f->src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) { r = -1; continue; }
+      if ((d = dup(s)) < 0 || fstat(s, &again) < 0 || again.st_ino != est.st_ino || again.st_dev != est.st_dev) {
+        int e = d < 0 ? errno : ESTALE;
+        close(s);
+        if (d >= 0) close(d);
+        errno = e;
+        r = -1;
+        continue;
+      }
+      if (push(&c, s, d, &again) < 0) r = -1;
+      continue;
+    }
+    /* Empty now: remove it from its parent (reopened through ".." if its fds were closed). */
+    int pfd = parent;
+    const char *pname = name;
+    if (c.depth > 1) {
+      struct frame *p = &c.stack[c.depth - 2];
+      if (p->src < 0 && (p->src = reopen_dotdot(f->src, &p->sst)) < 0) { r = -1; break; }
+      pfd = p->src;
+      pname = p->names[p->next - 1];
+    }
+    close(f->src);
+    close(f->dst);
+    f->src = f->dst = -1;
+    if (unlinkat(pfd, pname, AT_REMOVEDIR) < 0) r = -1;
+    free_names(f);
+    c.depth--;
+  }
+  int e = errno;
+  while (c.depth) {
+    struct frame *f = &c.stack[--c.depth];
+    if (f->src >= 0) close(f->src);
+    if (f->dst >= 0) close(f->dst);
+    free_names(f);
+  }
+  free(c.stack);
+  free(c.rel);
+  free(c.failed);
+  errno = e;
   return r;
 }

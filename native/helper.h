@@ -42,9 +42,11 @@ int devbpf_attach(const char *cgroup_dir, const unsigned char *insns, size_t len
 int sandbox_main(int spec_fd, int status_fd);
 int xattr_main(int argc, char **argv);
 
-/* copytree.c: copies the tree under `src` into `dst` (both open directories); -1 with errno
- * and the failing relative path on error. */
+/* copytree.c: copies the tree under `src` into `dst` (both open directories), iteratively and
+ * fd-relative, keeping holes; -1 with errno and the failing relative path on error. */
 int copy_tree(int src, int dst, char *failed_path, size_t failed_len);
+/* Removes `name` below `parent` with everything under it (no symlink followed, any depth). */
+int remove_tree_at(int parent, const char *name);
 
 /* beneath.c: openat2 from a directory fd. open_beneath: no symlink in any component, never
  * above dirfd (layers, the store). open_in_root: symlinks resolved as if dirfd were / (the new

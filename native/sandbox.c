@@ -66,8 +66,13 @@ struct config {
 
 static struct config cfg;
 
+/* sbx's request to SIGKILL the command (--timeout): sent to the helper instead of SIGKILLing
+ * it, so the sandbox's pid 1 survives to copy --disk layers back. The last real-time signal,
+ * 64 on every architecture sbx supports; sandbox-core/launch.ts uses the same number. */
+#define SIG_KILL_COMMAND __SIGRTMAX
+
 /* Signals forwarded from the outside to the command. */
-static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM };
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIG_KILL_COMMAND };
 
 /* Steps of the command process, reported through the exec-error pipe. */
 enum cmd_step { STEP_CWD = 1, STEP_RLIMIT, STEP_TTY, STEP_NO_NEW_PRIVS, STEP_SECCOMP, STEP_EXEC };
@@ -464,18 +469,45 @@ static void disk_setup(void) {
   }
 }
 
-/* After the command: each layer's new state goes to LAYER.out beside it (sbx swaps them). */
+/* After the command: each layer's new state is copied to LAYER.out beside it. Only when every
+ * copy completed are they exchanged with the layers (each exchange atomic) and the old states
+ * removed; otherwise every layer stays as it was and the partial copies go. Either way sbx
+ * reads one status line: "disk-copied", or "disk-copy-failed ERRNO LAYER/PATH". */
 static void disk_copy_out(void) {
+  char out[MAX_LIST][512];
+  size_t done = 0;
+  int err = 0;
+  char failed[4096] = "", where[4700] = "";
   for (size_t i = 0; i < cfg.n_disk_layers; i++) {
     const char *name = base_name(cfg.disk_layers[i]);
-    char out[512], failed[4096] = "";
-    snprintf(out, sizeof out, "%s.out", name);
-    autoclose int src = openat(disk_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int ok = src >= 0 && mkdirat(disk_parent_fd, out, 0700) == 0;
-    autoclose int dst = ok ? openat(disk_parent_fd, out, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-    if (!ok || dst < 0 || copy_tree(src, dst, failed, sizeof failed) < 0)
-      status_send("disk-copy-failed", "%d %s/%s", errno, name, failed);
+    snprintf(out[i], sizeof out[i], "%s.out", name);
+    /* A copy left by an sbx that was killed half way is stale. */
+    if (remove_tree_at(disk_parent_fd, out[i]) < 0 || mkdirat(disk_parent_fd, out[i], 0700) < 0) {
+      err = errno; snprintf(where, sizeof where, "%s", out[i]); break;
+    }
+    done = i + 1;
+    autoclose int src = openat(disk_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    autoclose int dst = openat(disk_parent_fd, out[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (src < 0 || dst < 0) { err = errno; snprintf(where, sizeof where, "%s", name); break; }
+    if (copy_tree(src, dst, failed, sizeof failed) < 0) { err = errno; snprintf(where, sizeof where, "%s/%s", name, failed); break; }
   }
+  size_t swapped = 0;
+  if (!err) {
+    for (; swapped < cfg.n_disk_layers; swapped++) {
+      const char *name = base_name(cfg.disk_layers[swapped]);
+      if (renameat2(disk_parent_fd, out[swapped], disk_parent_fd, name, RENAME_EXCHANGE) < 0) {
+        err = errno; snprintf(where, sizeof where, "%s", name);
+        break;
+      }
+    }
+    /* All or none: a layer already exchanged goes back to its old state. */
+    if (err)
+      while (swapped > 0) { swapped--; renameat2(disk_parent_fd, out[swapped], disk_parent_fd, base_name(cfg.disk_layers[swapped]), RENAME_EXCHANGE); }
+  }
+  /* What is in LAYER.out now is either a partial copy or the layer's old state. */
+  for (size_t i = 0; i < done; i++) remove_tree_at(disk_parent_fd, out[i]);
+  if (err) status_send("disk-copy-failed", "%d %s", err, where);
+  else status_send("disk-copied", "%zu", cfg.n_disk_layers);
 }
 
 static void build_root(void) {
@@ -695,17 +727,27 @@ static void __attribute__((noreturn)) init_main(int sync_fd) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
     command_init();
   }
+  int killed = 0;
   for (;;) {
     struct pollfd p = { sfd, POLLIN, 0 };
     if (poll(&p, 1, -1) < 0 && errno != EINTR) die_step("poll", NULL, errno);
     struct signalfd_siginfo si;
-    while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
-      if (si.ssi_signo != SIGCHLD) kill(inner, (int)si.ssi_signo);
+    while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+      if (si.ssi_signo == SIGCHLD) continue;
+      /* The command's init dies, and with it everything in the command's pid namespace; this
+       * process lives on to copy the layers back. */
+      if ((int)si.ssi_signo == SIG_KILL_COMMAND) { killed = 1; kill(inner, SIGKILL); }
+      else kill(inner, (int)si.ssi_signo);
+    }
     int st;
     pid_t w;
     while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
       if (w != inner) continue;
+      /* Killed on sbx's request: that is the command's end, not a broken sandbox. */
+      int requested = killed && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+      if (requested) status_send("signal", "%d", SIGKILL);
       if (cfg.disk_mount && !cfg.build_outside) disk_copy_out();
+      if (requested) _exit(128 + SIGKILL);
       /* Our exit takes the daemons (and any stray process) with it. */
       if (WIFSIGNALED(st)) {
         status_send("init-killed", "%d", WTERMSIG(st));

@@ -7,6 +7,13 @@ import { constants as osConstants } from 'node:os';
 import { SbxError } from './errors.js';
 import { buildCachedHelper, expectedHelperVersion, findHelper, helper, markStale, type Helper } from './helper.js';
 
+/**
+ * Sent to the helper to SIGKILL the command (--timeout) while the sandbox's pid 1 lives on to
+ * copy --disk layers back: SIGKILLing the helper itself would lose them. The last real-time
+ * signal, as SIG_KILL_COMMAND in native/sandbox.c.
+ */
+export const SIG_KILL_COMMAND = 64;
+
 export type LaunchOutcome =
   | { kind: 'exited'; code: number }
   | { kind: 'signaled'; signal: number }
@@ -20,6 +27,8 @@ export interface LaunchResult {
   readOnlyFallbacks: Array<{ path: string; errno: number }>;
   /** --disk: layers that could not be copied back from the tmpfs. */
   diskCopyFailures: Array<{ path: string; errno: number }>;
+  /** --disk: every layer was copied back completely and replaced the old one. */
+  diskCopied: boolean;
   started: boolean;
 }
 
@@ -32,8 +41,9 @@ function unescapeStatus(s: string): string {
   return s.replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
-export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; diskCopyFailures: LaunchResult['diskCopyFailures']; started: boolean } {
+export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; diskCopyFailures: LaunchResult['diskCopyFailures']; diskCopied: boolean; started: boolean } {
   let outcome: LaunchOutcome | null = null;
+  let diskCopied = false;
   const fallbacks: LaunchResult['readOnlyFallbacks'] = [];
   const diskCopyFailures: LaunchResult['diskCopyFailures'] = [];
   let started = false;
@@ -48,6 +58,7 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       case 'signal': outcome = { kind: 'signaled', signal: Number(rest) }; break;
       case 'exec-error': outcome = { kind: 'exec-failed', errno: Number(rest) }; break;
       case 'init-killed': outcome ??= { kind: 'helper-died', detail: `the sandbox's init was killed by signal ${rest}` }; break;
+      case 'disk-copied': diskCopied = true; break;
       case 'disk-copy-failed': {
         const m = /^(\d+) (.*)$/.exec(rest);
         if (m) diskCopyFailures.push({ errno: Number(m[1]), path: m[2]! });
@@ -73,7 +84,7 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       default: break;
     }
   }
-  return { outcome, fallbacks, diskCopyFailures, started };
+  return { outcome, fallbacks, diskCopyFailures, diskCopied, started };
 }
 
 const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
@@ -133,11 +144,11 @@ function launchWith(h: Helper, spec: Buffer, hooks: LaunchHooks): Promise<Launch
     const finish = (): void => {
       if (!statusDone || !exitInfo) return;
       for (const [s, h] of handlers) process.off(s, h);
-      const { outcome, fallbacks, diskCopyFailures, started } = parseStatusLines(status);
+      const { outcome, fallbacks, diskCopyFailures, diskCopied, started } = parseStatusLines(status);
       const fallbackOutcome: LaunchOutcome = exitInfo.signal
         ? { kind: 'helper-died', detail: `the helper was killed by ${exitInfo.signal}` }
         : { kind: 'helper-died', detail: `the helper exited with status ${exitInfo.code} without reporting` };
-      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, diskCopyFailures, started });
+      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, diskCopyFailures, diskCopied, started });
     };
     statusStream.on('end', () => { statusDone = true; finish(); });
     statusStream.on('error', () => { statusDone = true; finish(); });

@@ -1,7 +1,7 @@
 // One `sbx run`: plan the view, prepare the store and layers, build the spec, launch the
 // helper, and record the result. Nothing slow (walking the filesystem, loading the diff
 // library) happens before the command starts.
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmdirSync, statfsSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statfsSync, utimesSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, dirname, join, relative } from 'node:path';
 import { Dir, NotBeneathError } from './beneath.js';
@@ -15,7 +15,7 @@ import { ensureUpperDirs, type LayerOwner } from './layer-dirs.js';
 import { assignEngines, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
-import { displayText } from './changes/bpath.js';
+import { display, displayText } from './changes/bpath.js';
 import { buildSkeletonTree, skeletonPath } from './skeleton.js';
 import { encodeSpec, describeSpec, type SpecOp } from './spec.js';
 import { removeTree, safeScratch, scratchPath, Store } from './store.js';
@@ -58,6 +58,8 @@ export interface RunResult {
   exitStatus: number;
   durationMs: number;
   launch: LaunchResult;
+  /** --disk: the copy-back did not complete (one line saying so); every layer is as it was before the run. */
+  diskLost: string | null;
 }
 
 /** At most a few paths in a one-line notice; `sbx doctor` lists them all. */
@@ -154,7 +156,7 @@ function settleUnits(units: EngineUnit[]): EngineUnit[] {
   return out;
 }
 
-function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, throwaway: boolean, fuseBinary: string | null, shift: IdShift | null, notice: (l: string) => void): SpecOp[] {
+function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, throwaway: boolean, fuseBinary: string | null, shift: IdShift | null, diskBytes: number | null, notice: (l: string) => void): SpecOp[] {
   const ops: SpecOp[] = [];
   // Every mount point, symlink and bound file already exists in the skeletons' stand-in tree
   // (skeleton.ts): creating one here would be a write into a skeleton's upper layer.
@@ -190,14 +192,14 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, thro
         notice(`${u.path} is empty inside (${u.reason})`);
         break;
       case 'special':
-        ops.push(...specialOps(u.path, shift));
+        ops.push(...specialOps(u.path, shift, diskBytes));
         break;
     }
   }
   return ops;
 }
 
-function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null): SpecOp[] {
+function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null, diskBytes: number | null): SpecOp[] {
   const ids = shift ? `,uid=${shift.uid},gid=${shift.gid}` : '';
   if (path === '/proc') {
     return [
@@ -222,7 +224,8 @@ function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null): Spe
     { op: 'devpts', args: ['/dev/pts'] },
     { op: 'symlink', args: ['pts/ptmx', '/dev/ptmx'] },
     { op: 'mkdir', args: ['/dev/shm', '1777'] },
-    { op: 'tmpfs', args: ['/dev/shm', `mode=1777${ids}`, ''] },
+    // --disk caps /dev/shm as well: it is memory the command could otherwise fill without limit.
+    { op: 'tmpfs', args: ['/dev/shm', `mode=1777${diskBytes ? `,size=${diskBytes}` : ''}${ids}`, ''] },
     { op: 'symlink', args: ['/proc/self/fd', '/dev/fd'] },
     { op: 'symlink', args: ['/proc/self/fd/0', '/dev/stdin'] },
     { op: 'symlink', args: ['/proc/self/fd/1', '/dev/stdout'] },
@@ -284,16 +287,26 @@ function sandboxEnv(env: NodeJS.ProcessEnv): string[] {
     .map(([k, v]) => `${k}=${v}`);
 }
 
-/** After a --disk run: each layer's copy from the tmpfs (LAYER.out) replaces the layer. */
-function adoptDiskCopies(meta: SandboxMeta, diskDir: string, result: LaunchResult, notice: (l: string) => void): void {
-  for (const f of result.diskCopyFailures) notice(`could not copy ${f.path} back from the --disk tmpfs (${errnoName(f.errno)}): the change list may miss changes there`);
-  for (const l of meta.layers) {
-    const dir = join(meta.layersDir, l.dir);
-    if (!existsSync(`${dir}.out`)) continue;
-    removeTree(dir);
-    renameSync(`${dir}.out`, dir);
-  }
-  rmdirSync(diskDir);
+/** "L003/upper/x/y" (the helper's name for an entry in a layer) as the host path it stands for. */
+function hostPathOf(meta: SandboxMeta, p: string): string {
+  const m = /^([^/]+)\/upper(?:\/(.*))?$/s.exec(p);
+  const l = m ? meta.layers.find((x) => x.dir === m[1]) : undefined;
+  if (!m || !l) return p;
+  return m[2] === undefined ? l.target : `${l.target === '/' ? '' : l.target}/${m[2]}`;
+}
+
+/**
+ * After a --disk run the helper has either replaced every layer with its complete copy from the
+ * tmpfs or left every layer as it was. The second case, once the command ran, means its writes
+ * are lost: one line saying so (the caller saves the sandbox with its earlier state).
+ */
+function diskCopyBackProblem(meta: SandboxMeta, diskDir: string, result: LaunchResult): string | null {
+  try { rmdirSync(diskDir); } catch { /* the helper's tmpfs mount point; removed with the sandbox otherwise */ }
+  if (result.diskCopied || !result.started) return null;
+  const f = result.diskCopyFailures[0];
+  const why = f ? `${errnoName(f.errno)} at ${display(hostPathOf(meta, f.path))}` : 'the sandbox ended before copying';
+  const ref = meta.name ?? meta.id;
+  return `could not copy this run's writes back from the --disk tmpfs (${why}): they are lost, and sandbox ${display(ref)} keeps its state from before this run`;
 }
 
 /** The exit status `sbx run` reports for an outcome (Docker's convention). */
@@ -408,7 +421,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     { op: 'hostname', args: [`sbx-${meta.id}`] },
     { op: 'stage', args: [stage] },
     ...diskOps,
-    ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, notice),
+    ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, req.diskBytes ?? null, notice),
     // sbx's own store is not the sandbox's business (and holds other sandboxes' layers).
     ...(existsSync(store.root) ? [{ op: 'tmpfs', args: [store.root, 'mode=0000,size=0', 'ro'] } as SpecOp] : []),
     ...hidden,
@@ -435,7 +448,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     meta.state = 'saved';
   }
   const durationMs = Date.now() - started;
-  if (diskDir) adoptDiskCopies(meta, diskDir, result, notice);
+  const diskLost = diskDir ? diskCopyBackProblem(meta, diskDir, result) : null;
   for (const f of result.readOnlyFallbacks) notice(`${f.path} could not be overlaid (${errnoName(f.errno)}): it was read-only inside`);
   const o = result.outcome;
   if (o.kind === 'setup-failed' && (o.step === 'idmap-lower' || o.step === 'idmap-userns') && !req.mapRoot) {
@@ -456,5 +469,5 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   // A saved sandbox must be on disk before we say it is saved; a throwaway one never needs to be.
   if (!req.throwaway) spawnSync('sync', ['-f', meta.layersDir], { stdio: 'ignore' });
   store.writeMeta(meta);
-  return { meta, outcome: result.outcome, exitStatus, durationMs, launch: result };
+  return { meta, outcome: result.outcome, exitStatus, durationMs, launch: result, diskLost };
 }

@@ -46,9 +46,10 @@ function runFile(file, asUser, env) {
       const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
       const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? 0);
       const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1] ?? 0);
-      let failed = total - passed - skipped;
+      // uvu's Total does not include skipped tests.
+      let failed = total - passed;
       if (code !== 0 && failed === 0) failed = 1; // a crash before uvu's summary still counts
-      console.log(`--- ${label}: ${passed} passed, ${failed} failed`);
+      console.log(`--- ${label}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
       resolve({ passed, failed });
     });
   });
@@ -66,7 +67,7 @@ function ensureTestUser() {
 function readableCopy() {
   const dir = mkdtempSync('/tmp/sbx-testcopy-');
   chmodSync(dir, 0o755);
-  for (const part of ['package.json', 'dist', 'native', 'policies', 'node_modules', 'test']) {
+  for (const part of ['package.json', 'dist', 'native', 'policies', 'scripts', 'node_modules', 'test']) {
     if (existsSync(join(root, part))) cpSync(join(root, part), join(dir, part), { recursive: true, verbatimSymlinks: true });
   }
   spawnSync('chmod', ['-R', 'a+rX', dir]);

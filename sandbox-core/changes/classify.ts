@@ -8,6 +8,7 @@ import { joinB, toFs } from './bpath.js';
 import { lstatB, sameTime } from './stat.js';
 import { readlinkB, sameContent } from './content.js';
 import { xattrsEqual } from './xattr.js';
+import { xattrDetails } from './acl.js';
 
 function oct(n: number): string {
   return n.toString(8).padStart(3, '0');
@@ -19,7 +20,7 @@ export function metadataDiff(up: EntryStat, host: EntryStat, upX: Array<[string,
   if (up.perm !== host.perm) d.push(`mode ${oct(host.perm)}→${oct(up.perm)}`);
   if (up.uid !== host.uid || up.gid !== host.gid) d.push(`owner ${host.uid}:${host.gid}→${up.uid}:${up.gid}`);
   if (up.type !== 'dir' && !sameTime(up.mtimeMs, host.mtimeMs)) d.push('mtime');
-  if (up.type !== 'symlink' && !xattrsEqual(upX, hostX)) d.push('xattrs');
+  if (up.type !== 'symlink' && !xattrsEqual(upX, hostX)) d.push(...xattrDetails(upX, hostX));
   return d;
 }
 

@@ -17,7 +17,7 @@ export function toEntryStat(st: Stats): EntryStat {
   return {
     type: typeOf(st), perm: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size,
     mtimeMs: st.mtimeMs, atimeMs: st.atimeMs, ctimeMs: st.ctimeMs, ino: st.ino, dev: st.dev,
-    nlink: st.nlink, rdev: st.rdev,
+    nlink: st.nlink, rdev: st.rdev, blocks: st.blocks,
   };
 }
 

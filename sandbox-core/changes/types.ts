@@ -22,6 +22,8 @@ export interface EntryStat {
   dev: number;
   nlink: number;
   rdev: number;
+  /** 512-byte blocks allocated (st_blocks): far fewer than size/512 for a sparse file. */
+  blocks?: number;
 }
 
 export interface Change {

@@ -6,6 +6,7 @@ import type { EntryStat } from './types.js';
 import { fromUser, isWithin, joinB, toFs } from './bpath.js';
 import { lstatB } from './stat.js';
 import { getXattrs, isOverlayXattr, type Xattrs } from './xattr.js';
+import { unshiftXattrs } from './acl.js';
 
 export interface UpperEntry {
   /** Host path (byte string). */
@@ -142,7 +143,8 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
         if (WHITEOUT_NAMES.has(n) && e.up?.type === 'file' && e.up.size === 0) e.whiteout = true;
       }
       const user = r.attrs.filter(([n]) => !isOverlayXattr(n));
-      if (user.length) e.xattrs = user;
+      // ACL and capability ids in a shifted layer are shifted like owners (see acl.ts).
+      if (user.length) e.xattrs = shift ? unshiftXattrs(user, shift) : user;
     });
     needHost.forEach((i, k) => {
       const r = res[needUpper.length + k]!;

@@ -2,6 +2,7 @@
 // ENOSPC inside, the host disk stays safe, and the change list is still readable afterwards.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +52,61 @@ test('a saved --disk sandbox keeps hard links, symlinks and deletions, and --in 
     const diff = sbx(['diff', name, '--name-only'], { store });
     assert.match(diff.stdout, /keep\.txt/);
     assert.ok(existsSync(join(canary, 'keep.txt')));
+  } finally {
+    sbx(['discard', name], { store });
+  }
+});
+
+/** Disk blocks the store takes, in KiB (du counts allocated blocks, not apparent sizes). */
+function storeKiB(): number {
+  return Number(spawnSync('du', ['-sk', store], { encoding: 'utf8' }).stdout.split('\t')[0]);
+}
+
+test('a 1 GiB sparse file stays a hole through copy-back and copy-in; the review shows both sizes', () => {
+  proveIsolation(canary, store);
+  const name = `sp${process.pid}`;
+  const before = storeKiB();
+  const r = sbx(['run', '-q', '--name', name, '--disk', '10M', '--', 'truncate', '-s', '1G', `${canary}/sparse`], { store });
+  assert.is(r.code, 0, r.stderr);
+  try {
+    const grown = storeKiB() - before;
+    assert.ok(grown < 10 * 1024, `the store grew by ${grown} KiB`);
+    // Copied back into a 10M tmpfs for the next run: only possible as a hole.
+    const again = sbx(['run', '-q', '--in', name, '--disk', '10M', '--', 'stat', '-c', '%s %b', `${canary}/sparse`], { store });
+    assert.is(again.code, 0, again.stderr);
+    assert.is(again.stdout, '1073741824 0\n');
+    const diff = sbx(['diff', name], { store });
+    assert.match(diff.stdout + diff.stderr, new RegExp(`${canary}/sparse \\(1\\.0 GiB, 0 B allocated\\)`));
+    const json = JSON.parse(sbx(['diff', name, '--json'], { store }).stdout) as { changes: Array<{ path: string; size: number; allocated?: number }> };
+    const c = json.changes.find((x) => x.path === `${canary}/sparse`);
+    assert.ok(c && c.size === 2 ** 30 && c.allocated === 0, JSON.stringify(c));
+  } finally {
+    sbx(['discard', name], { store });
+  }
+});
+
+test('--disk caps /dev/shm too', () => {
+  proveIsolation(canary, store);
+  const r = sbx(['run', '-n', '-q', '--disk', '5M', '--', 'sh', '-c', 'head -c 20000000 /dev/zero > /dev/shm/fill; echo rc=$?; df -k /dev/shm | tail -1'], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /rc=1/);
+  assert.match(r.stderr, /No space left on device/);
+  assert.match(r.stdout, /\s5120\s/);
+});
+
+test('--timeout: what the command wrote before its SIGKILL is copied back and reviewed', () => {
+  proveIsolation(canary, store);
+  const name = `to${process.pid}`;
+  // TERM is ignored from exec on (a slow start must not let the SIGTERM win): only SIGKILL ends it.
+  const r = sbx(['run', '-q', '--name', name, '--disk', '10M', '--timeout', '3s', '--', 'env', '--ignore-signal=TERM', 'sh', '-c', `echo data > ${canary}/written; sleep 100`], { store });
+  try {
+    assert.is(r.code, 124, r.stderr);
+    assert.match(r.stderr, /killed: timeout 3s/);
+    assert.not.match(r.stderr, /--disk tmpfs/);
+    const diff = sbx(['diff', name, '--name-only'], { store });
+    assert.is(diff.stdout, `${canary}/written\n`);
+    const again = sbx(['run', '-q', '--in', name, '--disk', '10M', '--', 'cat', `${canary}/written`], { store });
+    assert.is(again.stdout, 'data\n');
   } finally {
     sbx(['discard', name], { store });
   }

@@ -1,0 +1,41 @@
+// The helper a run uses: a helper of another version in the package (an upgrade without a
+// rebuild) is detected before it does anything, and sbx builds this version into the
+// per-user cache once and runs there.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO, makeStore } from '../helpers/sbx.js';
+import { expectedHelperVersion } from '../../sandbox-core/helper.js';
+
+const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const work = mkdtempSync(join(tmpdir(), 'sbx-helpertest-'));
+const store = makeStore();
+test.after(() => { rmSync(work, { recursive: true, force: true }); rmSync(store, { recursive: true, force: true }); });
+
+(have('cc') ? test : test.skip)('a stale helper in the package is replaced by one built into the cache, once', () => {
+  const pkg = join(work, 'pkg');
+  mkdirSync(pkg);
+  spawnSync('cp', ['-a', join(REPO, 'dist'), join(REPO, 'native'), join(REPO, 'scripts'), join(REPO, 'policies'), join(REPO, 'package.json'), `${pkg}/`]);
+  // A real helper, built from the same sources under another version: what an upgrade leaves.
+  const sources = readdirSync(join(pkg, 'native')).filter((f) => f.endsWith('.c')).map((f) => join(pkg, 'native', f));
+  const cc = spawnSync('cc', ['-std=gnu11', '-O1', '-DSBX_HELPER_VERSION="0.0.1+0123456789ab"', '-o', join(pkg, 'native', 'build', 'sbx-helper'), ...sources], { encoding: 'utf8' });
+  assert.is(cc.status, 0, cc.stderr);
+  const cache = join(work, 'cache');
+  const run = () => spawnSync(process.execPath, [join(pkg, 'dist', 'bin', 'sbx.js'), 'run', '-n', '-q', '--', 'true'], {
+    encoding: 'utf8', cwd: '/', env: { ...process.env, SBX_HOME: store, XDG_CACHE_HOME: cache, NO_COLOR: '1' },
+  });
+  const first = run();
+  assert.is(first.status, 0, first.stderr);
+  assert.match(first.stderr, /building its helper for this machine \(.*is version 0\.0\.1\+0123456789ab\)/);
+  assert.ok(existsSync(join(cache, 'sbx', 'helper', expectedHelperVersion(), 'sbx-helper')));
+  const second = run();
+  assert.is(second.status, 0, second.stderr);
+  assert.not.match(second.stderr, /building/);
+  const v = spawnSync(process.execPath, [join(pkg, 'dist', 'bin', 'sbx.js'), '--version'], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: cache } });
+  assert.match(v.stdout, new RegExp(`^helper .*, matches \\(${cache.replace(/[.+]/g, '\\$&')}/`, 'm'));
+});
+
+test.run();

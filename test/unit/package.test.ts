@@ -1,0 +1,137 @@
+// What makes sbx an installable package without running a sandbox: the helper's version is
+// computed the same way by the build script, the runtime and the bundle; --version reports the
+// helper; the man page and completion scripts come from the command definitions.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO, SBX } from '../helpers/sbx.js';
+import { expectedHelperVersion, helperMatches, packageHelperPath } from '../../sandbox-core/helper.js';
+import { VERSION } from '../../sandbox-core/version.js';
+import { allDefinitions, parseOption } from '../../cli/definitions.js';
+import { manPage } from '../../cli/man-page.js';
+import { bashScript, fishScript, zshScript } from '../../cli/completion-scripts.js';
+
+const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const work = mkdtempSync(join(tmpdir(), 'sbx-pkg-'));
+test.after(() => rmSync(work, { recursive: true, force: true }));
+
+function sbx(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [SBX, ...args], { encoding: 'utf8', env: { ...process.env, SBX_HOME: join(work, 'store'), NO_COLOR: '1', ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('VERSION is package.json\'s version', () => {
+  assert.is(VERSION, JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
+});
+
+test('the helper version: build script, runtime and the built helper agree', async () => {
+  const { helperVersion } = await import(join(REPO, 'scripts', 'native-id.mjs'));
+  assert.is(expectedHelperVersion(), helperVersion(REPO));
+  assert.match(expectedHelperVersion(), new RegExp(`^${VERSION.replace(/\./g, '\\.')}\\+[0-9a-f]{12}$`));
+  const r = spawnSync(packageHelperPath(), ['version'], { encoding: 'utf8' });
+  assert.is(r.stdout.trim(), expectedHelperVersion());
+  assert.ok(helperMatches(packageHelperPath()));
+});
+
+test('helperMatches reads the version out of the binary: another build does not match', () => {
+  const fake = join(work, 'other-helper');
+  writeFileSync(fake, Buffer.concat([Buffer.from('\x7fELF....'), Buffer.from(`${VERSION}+000000000000\0`)]));
+  assert.not.ok(helperMatches(fake));
+  writeFileSync(fake, Buffer.concat([Buffer.from('\x7fELF....'), Buffer.from(`${expectedHelperVersion()}\0`)]));
+  assert.ok(helperMatches(fake));
+});
+
+test('a helper of another version refuses the spec before doing anything', () => {
+  const r = spawnSync(packageHelperPath(), ['run', '0', '2', '0.0.0+000000000000'], { input: '', encoding: 'latin1' });
+  assert.is(r.status, 125);
+  assert.match(r.stderr, /^error helper-version 0 - /m);
+});
+
+test('sbx --version prints the helper version and that it matches', () => {
+  const r = sbx(['--version']);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^sbx ${VERSION}\\n`));
+  assert.match(r.stdout, new RegExp(`^helper ${expectedHelperVersion().replace(/[.+]/g, '\\$&')}, matches \\(`, 'm'));
+});
+
+test('sbx --version with a stale helper in the package says it does not match', () => {
+  // A copy of the package whose native/build holds a helper of another version.
+  const pkg = join(work, 'pkg');
+  mkdirSync(pkg, { recursive: true });
+  spawnSync('cp', ['-a', join(REPO, 'dist'), join(REPO, 'native'), join(REPO, 'scripts'), join(REPO, 'policies'), join(REPO, 'package.json'), pkg + '/']);
+  const stale = join(pkg, 'native', 'build', 'sbx-helper');
+  rmSync(stale);
+  writeFileSync(stale, '#!/bin/sh\necho 0.0.1+0123456789ab\n', { mode: 0o755 });
+  const r = spawnSync(process.execPath, [join(pkg, 'dist', 'bin', 'sbx.js'), '--version'], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: join(work, 'empty-cache') } });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^helper 0\.0\.1\+0123456789ab does not match /m);
+});
+
+test('option definitions parse into flags', () => {
+  assert.equal(parseOption('-n,--discard', 'x'), { long: ['discard'], short: ['n'], takesValue: false, description: 'x' });
+  assert.equal(parseOption('--name #0'), { long: ['name'], short: [], takesValue: true, description: '' });
+});
+
+test('the man page documents every command and option', async () => {
+  const defs = await allDefinitions();
+  const page = manPage(defs, VERSION, '2026-01-01');
+  assert.match(page, /^\.TH SBX 1 "2026-01-01" "sbx 0\.1\.0"/);
+  for (const d of defs) {
+    assert.ok(page.includes(`.SS "${d.path}"`), d.path);
+    for (const o of d.options) for (const l of parseOption(o.definition).long) assert.ok(page.includes(`\\-\\-${l.replace(/-/g, '\\-')}`), `${d.path} --${l}`);
+  }
+  const built = readFileSync(join(REPO, 'dist', 'man', 'sbx.1'), 'utf8');
+  assert.is(built.replace(/^\.TH .*\n/, ''), page.replace(/^\.TH .*\n/, ''), 'dist/man/sbx.1 is stale: npm run build');
+  if (have('groff')) {
+    const r = spawnSync('groff', ['-man', '-Tutf8', '-ww', '-z'], { input: page, encoding: 'utf8' });
+    assert.is(r.stderr, '', 'groff warnings');
+  }
+});
+
+test('completion scripts: every command and option, sandboxes and policies asked from sbx', async () => {
+  const defs = await allDefinitions();
+  const bash = bashScript(defs);
+  for (const d of defs) {
+    assert.ok(bash.includes(`'${d.path.slice(4)}')`), d.path);
+    for (const o of d.options) for (const l of parseOption(o.definition).long) assert.ok(bash.includes(`--${l}`), l);
+  }
+  assert.match(bash, /sbx completion --sandboxes/);
+  assert.match(bash, /sbx completion --policies/);
+  const syntax = spawnSync('bash', ['-n'], { input: bash, encoding: 'utf8' });
+  assert.is(syntax.status, 0, syntax.stderr);
+  assert.match(zshScript(defs), /^#compdef sbx\n/);
+  if (have('zsh')) assert.is(spawnSync('zsh', ['-n'], { input: zshScript(defs) }).status, 0);
+  const fish = fishScript(defs);
+  assert.match(fish, /complete -c sbx -n '__fish_seen_subcommand_from run' -l discard -s n/);
+  if (have('fish')) assert.is(spawnSync('fish', ['-n'], { input: fish }).status, 0);
+});
+
+test('bash completion completes commands, subcommands and policy names', () => {
+  const script = sbx(['completion', 'bash']);
+  assert.is(script.code, 0, script.stderr);
+  const probe = (words: string[]): string => {
+    const r = spawnSync('bash', ['-c', `${script.stdout}\nsbx() { "${process.execPath}" "${SBX}" "$@"; }\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _sbx; echo "\${COMPREPLY[*]}"`], { encoding: 'utf8', cwd: work, env: { ...process.env, SBX_HOME: join(work, 'store') } });
+    return r.stdout.trim();
+  };
+  assert.is(probe(['sbx', 'dis']), 'discard');
+  assert.is(probe(['sbx', 'policy', 'co']), 'compile');
+  assert.is(probe(['sbx', 'run', '--policy', 'str']), 'strict');
+  assert.is(probe(['sbx', 'run', '--disc']), '--discard');
+});
+
+test('sbx completion lists only well-formed sandbox ids and names', () => {
+  const store = join(work, 'cstore');
+  mkdirSync(join(store, 'abcdef01'), { recursive: true, mode: 0o700 });
+  writeFileSync(join(store, 'abcdef01', 'meta.json'), JSON.stringify({ version: 1, id: 'abcdef01', name: 'trial', createdMs: 1, state: 'saved', layers: [] }));
+  mkdirSync(join(store, 'abcdef02'), { recursive: true, mode: 0o700 });
+  writeFileSync(join(store, 'abcdef02', 'meta.json'), JSON.stringify({ version: 1, id: 'abcdef02', name: 'x\u001b[31m; rm -rf ~', createdMs: 2, state: 'saved', layers: [] }));
+  const r = sbx(['completion', '--sandboxes'], { SBX_HOME: store });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'abcdef01\ntrial\nabcdef02\n');
+  assert.is(sbx(['completion', 'tcsh']).code, 125);
+});
+
+test.run();
