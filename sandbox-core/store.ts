@@ -321,7 +321,7 @@ export class Store {
     return this.entry(id)?.meta ?? null;
   }
 
-  /** Every entry with a sandbox id for a name, broken ones included, oldest first. */
+  /** Every entry with a sandbox id for a name, oldest first, broken ones last. */
   entries(): StoreEntry[] {
     let names: string[];
     try {
@@ -336,7 +336,7 @@ export class Store {
       const e = this.entry(n);
       if (e) out.push(e);
     }
-    return out.sort((a, b) => (a.meta?.createdMs ?? 0) - (b.meta?.createdMs ?? 0));
+    return out.sort((a, b) => (a.meta?.createdMs ?? Infinity) - (b.meta?.createdMs ?? Infinity) || (a.id < b.id ? -1 : 1));
   }
 
   /** All sandboxes with a valid meta.json, oldest first. */

@@ -7,6 +7,7 @@ import { fromUser, isWithin, joinB, toFs } from './bpath.js';
 import { lstatB } from './stat.js';
 import { getXattrs, isOverlayXattr, type Xattrs } from './xattr.js';
 import { unshiftXattrs } from './acl.js';
+import { Dir } from '../beneath.js';
 
 export interface UpperEntry {
   /** Host path (byte string). */
@@ -40,7 +41,14 @@ export interface WalkOptions {
 const OPAQUE_NAMES = new Set(['user.overlay.opaque', 'trusted.overlay.opaque', 'user.fuseoverlayfs.opaque']);
 const WHITEOUT_NAMES = new Set(['user.overlay.whiteout', 'trusted.overlay.whiteout']);
 
+/**
+ * A layer's upper dir. The store is hostile input: `L000` or `upper` replaced by a symlink
+ * would make the walk read (and a commit apply) whatever it points to, so both are checked
+ * without following anything (meta.layersDir itself is derived from the id by the store).
+ */
 export function upperDirOf(meta: SandboxMeta, layer: Layer): string {
+  const base = Dir.open(meta.layersDir);
+  try { Dir.openBeneath(base, `${layer.dir}/upper`).close(); } finally { base.close(); }
   return `${meta.layersDir}/${layer.dir}/upper`;
 }
 
@@ -63,7 +71,13 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
   meta.layers.forEach((layer, li) => {
     const target = targets[li]!;
     const others = targets.filter((t, k) => k !== li && t !== target && isWithin(t, target));
-    const root = fromUser(upperDirOf(meta, layer));
+    let root: string;
+    try {
+      root = fromUser(upperDirOf(meta, layer));
+    } catch (e) {
+      errors.push(`${layer.target}: the sandbox's layer ${layer.dir} is not a plain directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): left out`);
+      return;
+    }
     const fuse = layer.format === 'fuse';
     const stack: Array<[string, string, number, boolean]> = [[root, target, -1, true]];
     while (stack.length) {

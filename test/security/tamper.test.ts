@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { IS_ROOT, SBX, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
 import { snapshot } from '../helpers/snapshot.js';
@@ -17,6 +17,8 @@ const canary = makeCanary();
 const victim = join(canary, 'victim');
 const target = join(canary, 'target');
 const stores: string[] = [probeStore];
+/** A name only the victim has: found anywhere else, the victim's content was applied there. */
+const MARKER = `victim-marker-${process.pid}`;
 let layerTarget = '';
 
 test.before(() => {
@@ -24,6 +26,7 @@ test.before(() => {
   mkdirSync(join(victim, 'sub'), { recursive: true });
   writeFileSync(join(victim, 'sub', 'data'), 'precious\n');
   writeFileSync(join(victim, 'meta.json'), '{}');
+  writeFileSync(join(victim, MARKER), 'only in the victim\n');
   mkdirSync(join(target, 'd'), { recursive: true });
   writeFileSync(join(target, 'keep.txt'), 'host\n');
   writeFileSync(join(target, 'gone.txt'), 'host\n');
@@ -152,6 +155,7 @@ function matrix(store: string, run: Runner, cmd: { name: string; args: (ids: str
       // take from meta.json (docs/security.md). Everything else holds for it too.
       if (!(cmd.commit && group.some((c) => c.t.commitMayWrite))) assert.equal(snapshot(victim), beforeVictim, `${what}: the victim tree changed`);
       if (!cmd.commit) assert.equal(snapshot(target), beforeTarget, `${what}: the target tree changed`);
+      for (const d of [layerTarget, canary, target, join(target, 'd')]) assert.not.ok(existsSync(join(d, MARKER)), `${what}: the victim's content was written to ${d}`);
     } finally {
       restoreTarget();
     }
