@@ -50,6 +50,7 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
     if (res.ownerNotKept.length) warn(`${res.ownerNotKept.length} entries keep your ownership, not the sandbox's (only root may give files away)`);
     if (res.setidStripped.length) warn(`setuid/setgid bits and file capabilities removed from ${res.setidStripped.map(b).join(', ')}${process.geteuid?.() === 0 ? ' (--keep-setuid keeps them)' : ''}`);
     if (res.xattrsNotKept.length) warn(`extended attributes not kept on ${res.xattrsNotKept.join(', ')}`);
+    if (res.linksCopied.length) info(`${res.linksCopied.length} hard link${res.linksCopied.length === 1 ? '' : 's'} to files the host already had committed as copies (--link-host-files keeps them linked): ${res.linksCopied.map(b).join(', ')}`);
   }
   const steps = dryRun ? `${r.plan.steps.length} steps would be done` : `${res?.applied ?? 0} changes committed (${humanBytes(res?.bytes ?? 0)})`;
   if (r.complete) info(`${steps}; sandbox ${ref} removed`);
@@ -66,7 +67,7 @@ export class CommitCommand extends Command {
   static override usage = Command.Usage({
     description: "apply a saved sandbox's changes to the host",
     details: `
-      Writes every change (or those selected with \`--only\`/\`--exclude\`) to the host: files are written beside their target, fsynced and renamed over it; symlinks are never followed; setuid/setgid bits and device nodes are never committed. A host path changed since the sandbox started is a conflict: it is listed and left alone, the rest is committed, and the exit status is 1 (\`--force\` overwrites). Paths you may not write are listed with the command to commit them as root. An interrupted commit is finished by the next \`sbx commit\`. The sandbox is removed once everything is committed.
+      Writes every change (or those selected with \`--only\`/\`--exclude\`) to the host: files are written beside their target, fsynced and renamed over it; symlinks are never followed; a hard link the sandbox made to a file the host already had is committed as a copy (\`--link-host-files\` keeps it a link); setuid/setgid bits and device nodes are never committed. A host path changed since the sandbox started is a conflict: it is listed and left alone, the rest is committed, and the exit status is 1 (\`--force\` overwrites). Paths you may not write are listed with the command to commit them as root. An interrupted commit is finished by the next \`sbx commit\`. The sandbox is removed once everything is committed.
     `,
     examples: [
       ['Keep everything', 'sbx commit trial'],
@@ -82,9 +83,10 @@ export class CommitCommand extends Command {
   force = Option.Boolean('--force', false, { description: 'Overwrite host paths changed since the sandbox started' });
   dryRun = Option.Boolean('--dry-run', false, { description: 'Print the steps, change nothing' });
   keepSetuid = Option.Boolean('--keep-setuid', false, { description: 'As root: keep setuid/setgid bits and file capabilities (security.capability)' });
+  linkHostFiles = Option.Boolean('--link-host-files', false, { description: 'Commit a hard link the sandbox made to a file the host already had as a link to that file (default: a copy)' });
 
   override async execute(): Promise<number> {
     const { store, meta } = resolveAnywhere(this.ref);
-    return commitWithReport(store, meta, { only: this.only, exclude: this.exclude, force: this.force, dryRun: this.dryRun, keepSetuid: this.keepSetuid }, this.context.stdout);
+    return commitWithReport(store, meta, { only: this.only, exclude: this.exclude, force: this.force, dryRun: this.dryRun, keepSetuid: this.keepSetuid, linkHostFiles: this.linkHostFiles }, this.context.stdout);
   }
 }

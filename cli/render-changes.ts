@@ -4,7 +4,7 @@
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
 import { display, displayText, jsonPath } from '../sandbox-core/changes/bpath.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
-import { readHead } from '../sandbox-core/changes/content.js';
+import { countLines, readHead } from '../sandbox-core/changes/content.js';
 import { humanBytes } from './progress.js';
 import { sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
 
@@ -35,6 +35,10 @@ function sizeOf(c: Change): string {
 }
 
 function noteOf(c: Change): string {
+  return c.linksTo !== undefined ? `${kindNote(c)} (hard link to ${display(c.linksTo)})` : kindNote(c);
+}
+
+function kindNote(c: Change): string {
   const big = c.type === 'file' && c.change !== 'deleted' && c.change !== 'metadata' && c.size >= LARGE_FILE;
   if (c.change === 'replaced') return c.opaque ? ' (dir emptied and refilled)' : ` (${c.oldType} → ${c.type}${big ? `, ${sizeOf(c)}` : ''})`;
   if (c.change === 'metadata') return ` (${(c.details ?? []).join(', ')})`;
@@ -87,6 +91,7 @@ export function changesJson(id: string, changes: Change[], extra: Record<string,
     const allocated = c.type === 'file' && c.change !== 'deleted' ? allocatedOf(c) : null;
     if (allocated !== null) o.allocated = allocated;
     if (c.oldType) o.oldType = c.oldType;
+    if (c.linksTo !== undefined) o.linksTo = jsonPath(c.linksTo).path;
     if (c.details?.length) o.details = c.details;
     return o;
   });
@@ -168,16 +173,36 @@ export async function renderDiffs(changes: Change[], col: Colors): Promise<strin
   return out;
 }
 
+/**
+ * `--stat`: lines added and removed per file. A file new or gone on one side only needs its
+ * lines counted (one read, no diff); only a file modified in place is diffed.
+ */
 export async function renderStat(changes: Change[], col: Colors): Promise<string> {
+  let diffLines: typeof import('diff').diffLines | null = null;
   const rows: Array<[string, string]> = [];
   for (const c of changes) {
     const name = display(c.path);
     if (c.type !== 'file' || c.change === 'metadata') { rows.push([name, col.dim(c.change === 'metadata' ? (c.details ?? []).join(', ') : `${c.change} ${c.type}`)]); continue; }
-    const d = await fileDiff(c);
-    if (!d || !d.lines) {
+    let added: number | null = 0;
+    let removed: number | null = 0;
+    if (c.change === 'modified') {
+      const oldSide = textOf(c.path, c.host?.size ?? 0, MAX_DIFF_BYTES);
+      const newSide = oldSide.text === null ? oldSide : textOf(c.upper, c.up?.size ?? 0, MAX_DIFF_BYTES);
+      if (oldSide.text === null || newSide.text === null) added = removed = null;
+      else {
+        diffLines ??= (await import('diff')).diffLines;
+        for (const part of diffLines(oldSide.text, newSide.text)) {
+          if (part.added) added += part.count ?? 0; else if (part.removed) removed += part.count ?? 0;
+        }
+      }
+    } else if (c.change === 'deleted') removed = countLines(c.path, c.host?.size ?? c.size, MAX_DIFF_BYTES).lines;
+    else added = countLines(c.upper!, c.up?.size ?? c.size, MAX_DIFF_BYTES).lines;
+    if (added === null || removed === null) {
       rows.push([name, `Bin ${c.host && c.change !== 'added' ? c.host.size : 0} -> ${c.change === 'deleted' ? 0 : c.size} bytes`]);
-    } else rows.push([name, `${col.green(`+${d.added}`)} ${col.red(`-${d.removed}`)}`]);
+    } else rows.push([name, `${col.green(`+${added}`)} ${col.red(`-${removed}`)}`]);
   }
-  const w = Math.min(60, Math.max(0, ...rows.map(([n]) => n.length)));
+  let w = 0;
+  for (const [n] of rows) if (n.length > w) w = n.length;
+  w = Math.min(60, w);
   return rows.map(([n, s]) => ` ${n.padEnd(w)} | ${s}\n`).join('') + ` ${countLine(changes)}\n`;
 }

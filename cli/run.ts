@@ -5,6 +5,8 @@ import { Store } from '../sandbox-core/store.js';
 import { describeFailure, runSandbox, type BindRequest } from '../sandbox-core/sandbox.js';
 import { SbxError } from '../sandbox-core/errors.js';
 import { loadSeccomp } from '../sandbox-core/seccomp.js';
+import { resolveCapabilities } from '../policies/capabilities/index.js';
+import { rawArgs } from '../sandbox-core/rawbytes.js';
 import { info, setQuiet, warn } from './output.js';
 import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
 import { displayText } from '../sandbox-core/changes/bpath.js';
@@ -40,6 +42,7 @@ export class RunCommand extends Command {
       ['Give the sandbox a name to review later', 'sbx run --name trial -- make install'],
       ['Run a second command in a saved sandbox', 'sbx run --in trial -- make test'],
       ['Allow network access', 'sbx run --net -- npm install'],
+      ['Let the command use ping with raw sockets', 'sbx run --net --cap-add NET_RAW -- ping -c1 example.com'],
     ],
   });
 
@@ -54,6 +57,8 @@ export class RunCommand extends Command {
   bind = Option.Array('--bind', [], { description: 'HOST[:INSIDE] writable bind: changes go straight to the host, uncaptured' });
   roBind = Option.Array('--ro-bind', [], { description: 'HOST[:INSIDE] read-only bind' });
   policy = Option.String('--policy', 'default', { description: 'Seccomp policy: a shipped name (default, strict, permissive) or a JSON file' });
+  capAdd = Option.Array('--cap-add', [], { description: "Give the command a capability beyond the default set (e.g. NET_RAW, NET_ADMIN, SYS_PTRACE; ALL), repeatable; 'sbx doctor' lists the default" });
+  capDrop = Option.Array('--cap-drop', [], { description: 'Take a capability from the default set (or ALL), repeatable; drops apply before adds' });
   noSeccomp = Option.Boolean('--no-seccomp', false, { description: 'Run without a seccomp filter (not recommended)' });
   only = Option.Array('--only', [], { description: 'Review and keep only paths matching GLOB' });
   exclude = Option.Array('--exclude', [], { description: 'Leave paths matching GLOB out of the review and the commit' });
@@ -84,9 +89,12 @@ export class RunCommand extends Command {
     const store = new Store();
     const inSandbox = this.inRef ? store.resolve(this.inRef) : null;
     const bind = [...this.bind.map((b) => parseBind(b, false, '--bind')), ...this.roBind.map((b) => parseBind(b, true, '--ro-bind'))];
+    // With --in and no capability flag, the sandbox's command keeps the set it was made with.
+    const recordedCaps = inSandbox && !this.capAdd.length && !this.capDrop.length ? inSandbox.options.capabilities : undefined;
+    const capabilities = recordedCaps ?? resolveCapabilities(this.capAdd, this.capDrop);
     let seccomp: Buffer | null = null;
     if (this.noSeccomp) warn('--no-seccomp: the command runs without a syscall filter');
-    else seccomp = await loadSeccomp(this.policy);
+    else seccomp = await loadSeccomp(this.policy, capabilities);
 
     const pty = !!process.stdin.isTTY && !!process.stdout.isTTY;
     if (this.hideSecrets && this.allowSecrets) throw new UsageError('--hide-secrets and --allow-secrets contradict each other');
@@ -113,6 +121,7 @@ export class RunCommand extends Command {
       if (limits.notice) (limits.noticeIsQuiet ? info : warn)(limits.notice);
       const result = await runSandbox({
         command: argv,
+        rawCommand: rawArgs(argv),
         cwd: process.cwd(),
         env,
         name: this.name ?? null,
@@ -124,6 +133,7 @@ export class RunCommand extends Command {
         bind,
         seccomp,
         policyName: this.noSeccomp ? 'none' : this.policy,
+        capabilities,
         inSandbox,
         pty,
         onNotice: (line) => warn(line),

@@ -1,73 +1,128 @@
-/* Resolution of paths that a sandbox or a tampered store could have influenced.
- *
- * Two kinds of path reach the helper:
- *   - paths in a layer or the store (whiteouts to make in an upper dir): relative to a trusted
- *     directory and resolved with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS,
- *     so a symlink in any component fails with ELOOP instead of leading to the host;
- *   - in-sandbox destinations (where a bind or a tmpfs goes in the new root): resolved with
- *     RESOLVE_IN_ROOT from the new root, exactly as the sandbox itself will see them, so a
- *     symlink the sandbox made can only lead to another place inside the new root.
- * Either way the syscall then acts on the fd it got (mknodat, mkdirat, openat, move_mount),
- * never on a path string that the kernel would walk a second time. */
+/* Resolving relative paths below a root directory fd one component at a time, the way
+ * openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) does, but with no
+ * limit on the total length: each component is opened with O_PATH | O_NOFOLLOW | O_DIRECTORY
+ * from the one before, so a symlink or a non-directory anywhere stops the walk (ELOOP or
+ * ENOTDIR), and "", ".", ".." are refused (EINVAL). Callers pass paths in sorted or walk
+ * order, so the directories of the last path are kept open as a chain and a sibling costs
+ * nothing; at most BENEATH_MAX_OPEN of them stay open, deeper chains drop their top part and
+ * rebuild it when a path needs it again. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
-#include "helper.h"
 
-static int openat2_with(int dirfd, const char *rel, int flags, unsigned long long resolve) {
-  struct open_how how;
-  memset(&how, 0, sizeof how);
-  how.flags = (unsigned long long)(flags | O_CLOEXEC);
-  how.resolve = resolve;
-  if (!*rel) rel = ".";
-  int fd;
-  do fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof how); while (fd < 0 && errno == EAGAIN);
-  return fd;
+#include "beneath.h"
+
+#define BENEATH_MAX_OPEN 256
+
+void beneath_init(struct beneath *b, int root_fd) {
+  memset(b, 0, sizeof *b);
+  b->root = root_fd;
 }
 
-int open_beneath(int dirfd, const char *rel, int flags) {
-  while (*rel == '/') rel++;
-  return openat2_with(dirfd, rel, flags, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+static void truncate_chain(struct beneath *b, size_t depth) {
+  for (size_t i = depth; i < b->depth; i++)
+    if (b->fds[i] >= 0) close(b->fds[i]);
+  if (depth < b->depth) b->depth = depth;
+  b->len = depth ? b->ends[depth - 1] : 0;
 }
 
-int open_in_root(int rootfd, const char *path, int flags) {
-  while (*path == '/') path++;
-  return openat2_with(rootfd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+void beneath_close(struct beneath *b) {
+  truncate_chain(b, 0);
+  free(b->path);
+  free(b->fds);
+  free(b->ends);
+  memset(b, 0, sizeof *b);
 }
 
-/* Splits "a/b/c" into a parent ("a/b", "" for none) and a last name; -1 when the last name is
- * empty, "." or "..", or the path does not fit. */
-int split_last(const char *path, char *parent, size_t plen, const char **name) {
-  size_t len = strlen(path);
-  if (len && path[len - 1] == '/') { errno = EINVAL; return -1; }
-  if (len >= plen) { errno = ENAMETOOLONG; return -1; }
-  memcpy(parent, path, len);
-  parent[len] = 0;
-  char *slash = strrchr(parent, '/');
-  if (slash) { *slash = 0; *name = path + (slash - parent) + 1; }
-  else { *name = path; parent[0] = 0; }
-  size_t nlen = len - (size_t)(*name - path);
-  if (nlen == 0 || (nlen == 1 && (*name)[0] == '.') || (nlen == 2 && !strncmp(*name, "..", 2))) { errno = EINVAL; return -1; }
+static int valid_name(const char *s, size_t n) {
+  if (n == 0 || n > 255) return 0;
+  if (n == 1 && s[0] == '.') return 0;
+  if (n == 2 && s[0] == '.' && s[1] == '.') return 0;
+  return memchr(s, '\0', n) == NULL;
+}
+
+static int grow(struct beneath *b, size_t depth, size_t len) {
+  if (depth > b->cap) {
+    size_t cap = b->cap ? b->cap * 2 : 64;
+    while (cap < depth) cap *= 2;
+    int *fds = realloc(b->fds, cap * sizeof *fds);
+    if (!fds) return -1;
+    b->fds = fds;
+    size_t *ends = realloc(b->ends, cap * sizeof *ends);
+    if (!ends) return -1;
+    b->ends = ends;
+    b->cap = cap;
+  }
+  if (len + 1 > b->pathcap) {
+    size_t cap = b->pathcap ? b->pathcap * 2 : 4096;
+    while (cap < len + 1) cap *= 2;
+    char *p = realloc(b->path, cap);
+    if (!p) return -1;
+    b->path = p;
+    b->pathcap = cap;
+  }
   return 0;
 }
 
-int make_whiteout_beneath(const char *root, const char *rel, const char **step) {
-  char parent[4096];
+int beneath_dir(struct beneath *b, const char *dir, size_t dlen) {
+  /* Levels of the open chain that are a prefix of `dir`. */
+  size_t k = 0, start = 0;
+  while (k < b->depth) {
+    size_t end = b->ends[k];
+    size_t n = end - start;
+    if (dlen < end || memcmp(b->path + start, dir + start, n) != 0 || (dlen > end && dir[end] != '/')) break;
+    start = end + 1;
+    k++;
+  }
+  /* A closed level (dropped from a deep chain) cannot be built on: start again. */
+  if (k && b->fds[k - 1] < 0) k = 0;
+  truncate_chain(b, k);
+  size_t at = k ? b->ends[k - 1] + 1 : 0;
+  while (at < dlen) {
+    const char *comp = dir + at;
+    const char *slash = memchr(comp, '/', dlen - at);
+    size_t n = slash ? (size_t)(slash - comp) : dlen - at;
+    if (!valid_name(comp, n)) { errno = EINVAL; return -1; }
+    char name[256];
+    memcpy(name, comp, n);
+    name[n] = '\0';
+    int parent = b->depth ? b->fds[b->depth - 1] : b->root;
+    int fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    if (grow(b, b->depth + 1, at + n) < 0) { close(fd); errno = ENOMEM; return -1; }
+    memcpy(b->path + b->len, b->len ? "/" : "", b->len ? 1 : 0);
+    memcpy(b->path + at, comp, n);
+    b->fds[b->depth] = fd;
+    b->ends[b->depth] = at + n;
+    b->depth++;
+    b->len = at + n;
+    if (b->depth > BENEATH_MAX_OPEN) {
+      size_t drop = b->depth - BENEATH_MAX_OPEN;
+      for (size_t i = 0; i < drop; i++)
+        if (b->fds[i] >= 0) { close(b->fds[i]); b->fds[i] = -1; }
+    }
+    at += n + 1;
+  }
+  return b->depth ? b->fds[b->depth - 1] : b->root;
+}
+
+int beneath_parent(struct beneath *b, const char *rel, const char **name) {
+  const char *slash = strrchr(rel, '/');
+  const char *last = slash ? slash + 1 : rel;
+  if (!valid_name(last, strlen(last))) { errno = EINVAL; return -1; }
+  *name = last;
+  return beneath_dir(b, rel, slash ? (size_t)(slash - rel) : 0);
+}
+
+const char *beneath_at(struct beneath *b, const char *rel, char *buf, size_t buflen) {
   const char *name;
-  *step = "whiteout";
-  if (split_last(rel, parent, sizeof parent, &name) < 0) return -1;
-  /* The root is sbx's own (the store or the scratch dir): what lies below it is not. */
-  autoclose int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rfd < 0) return -1;
-  autoclose int pfd = open_beneath(rfd, parent, O_PATH | O_DIRECTORY);
-  if (pfd < 0) { *step = "whiteout-parent"; return -1; }
-  if (mknodat(pfd, name, S_IFCHR | 0000, makedev(0, 0)) < 0 && errno != EEXIST) return -1;
-  return 0;
+  int fd = beneath_parent(b, rel, &name);
+  if (fd < 0) return NULL;
+  int n = snprintf(buf, buflen, "/proc/self/fd/%d/%s", fd, name);
+  if (n < 0 || (size_t)n >= buflen) { errno = ENAMETOOLONG; return NULL; }
+  return buf;
 }

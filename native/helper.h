@@ -38,6 +38,21 @@ int spec_op_arity(const char *name); /* -1: unknown op */
  * On failure returns -1 with errno set and *step naming what failed. */
 int devbpf_attach(const char *cgroup_dir, const unsigned char *insns, size_t len, const char **step);
 
+/* ---- capabilities (caps.c) ---- */
+struct cap_sets { uint64_t bounding, permitted, inheritable, ambient; };
+int caps_parse_mask(const char *hex, uint64_t *out); /* -1: not a hex number */
+/* Applies the sets to the calling process; -1 with errno and *step naming what failed. */
+int caps_apply(const struct cap_sets *c, const char **step);
+
+/* ---- stdio relay (relay.c) ---- */
+struct pollfd;
+int relay_prepare(const int *fds, size_t n); /* before the command's fork; -1 with errno */
+int relay_child(void);                       /* in the command: its pipe ends become fds 0-2 */
+void relay_parent(void);                     /* in init after the fork */
+size_t relay_pollfds(struct pollfd *p);      /* fills up to 6 entries; returns how many */
+void relay_events(const struct pollfd *p);   /* the entries relay_pollfds filled, after poll */
+void relay_finish(void);                     /* the command ended: pass on what it wrote */
+
 /* ---- subcommands ---- */
 int sandbox_main(int spec_fd, int status_fd);
 int xattr_main(int argc, char **argv);
@@ -48,7 +63,7 @@ int copy_tree(int src, int dst, char *failed_path, size_t failed_len);
 /* Removes `name` below `parent` with everything under it (no symlink followed, any depth). */
 int remove_tree_at(int parent, const char *name);
 
-/* beneath.c: openat2 from a directory fd. open_beneath: no symlink in any component, never
+/* resolve.c: openat2 from a directory fd. open_beneath: no symlink in any component, never
  * above dirfd (layers, the store). open_in_root: symlinks resolved as if dirfd were / (the new
  * root being built). split_last: "a/b/c" -> "a/b" and "c". */
 int open_beneath(int dirfd, const char *rel, int flags);

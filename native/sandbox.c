@@ -57,9 +57,11 @@ struct config {
   const char *disk_mount, *disk_size; /* --disk: layers live on a tmpfs of this size meanwhile */
   const char *disk_layers[MAX_LIST]; size_t n_disk_layers;
   int setid; uid_t inside_uid; gid_t inside_gid;
-  char *argv[4096]; size_t argc;
-  char *envp[4096]; size_t envc;
+  char **argv; size_t argc;   /* as many as the spec has: execve's own limit is the only one */
+  char **envp; size_t envc;
   struct rlimit_op rlimits[32]; size_t n_rlimits;
+  int have_caps; struct cap_sets caps;
+  int relay_fds[3]; size_t n_relay;
   const unsigned char *seccomp; size_t seccomp_len;
   struct spec_op *fs_ops[65536]; size_t n_fs_ops;
 };
@@ -75,8 +77,8 @@ static struct config cfg;
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIG_KILL_COMMAND };
 
 /* Steps of the command process, reported through the exec-error pipe. */
-enum cmd_step { STEP_CWD = 1, STEP_RLIMIT, STEP_TTY, STEP_NO_NEW_PRIVS, STEP_SECCOMP, STEP_EXEC };
-static const char *cmd_step_name[] = { "", "cwd", "rlimit", "controlling-tty", "no-new-privs", "seccomp", "exec" };
+enum cmd_step { STEP_CWD = 1, STEP_RLIMIT, STEP_TTY, STEP_NO_NEW_PRIVS, STEP_SECCOMP, STEP_EXEC, STEP_CAP_BOUNDING, STEP_CAPSET, STEP_CAP_AMBIENT };
+static const char *cmd_step_name[] = { "", "cwd", "rlimit", "controlling-tty", "no-new-privs", "seccomp", "exec", "cap-bounding", "capset", "cap-ambient" };
 
 static int parse_rlimit_name(const char *s) {
   static const struct { const char *n; int r; } t[] = {
@@ -101,6 +103,14 @@ static int parse_rlim(const char *s, rlim_t *out) {
 #define ADD(list, n, max, v, what) do { if ((n) >= (max)) die_msg("spec", "too many " what); (list)[(n)++] = (v); } while (0)
 
 static void load_config(struct spec *s) {
+  size_t nargs = 0, nenv = 0;
+  for (size_t i = 1; i < s->nops; i++) {
+    if (!strcmp(s->ops[i].name, "arg")) nargs++;
+    else if (!strcmp(s->ops[i].name, "env")) nenv++;
+  }
+  cfg.argv = calloc(nargs + 1, sizeof *cfg.argv);
+  cfg.envp = calloc(nenv + 1, sizeof *cfg.envp);
+  if (!cfg.argv || !cfg.envp) die_step("spec", NULL, ENOMEM);
   for (size_t i = 1; i < s->nops; i++) {
     struct spec_op *op = &s->ops[i];
     const char *n = op->name;
@@ -131,9 +141,22 @@ static void load_config(struct spec *s) {
       cfg.setid = 1; cfg.inside_uid = (uid_t)u; cfg.inside_gid = (gid_t)g;
     }
     else if (!strcmp(n, "cwd")) cfg.cwd = a[0];
-    else if (!strcmp(n, "arg")) ADD(cfg.argv, cfg.argc, 4095, a[0], "arguments");
-    else if (!strcmp(n, "env")) ADD(cfg.envp, cfg.envc, 4095, a[0], "environment entries");
+    else if (!strcmp(n, "arg")) cfg.argv[cfg.argc++] = a[0];
+    else if (!strcmp(n, "env")) cfg.envp[cfg.envc++] = a[0];
     else if (!strcmp(n, "pty")) cfg.pty = 1;
+    else if (!strcmp(n, "relay_stdio")) {
+      for (const char *p = a[0]; *p; p++) {
+        if (*p == ',') continue;
+        if (*p < '0' || *p > '2' || cfg.n_relay >= 3) die_msg("spec", "relay_stdio takes fds 0, 1, 2");
+        cfg.relay_fds[cfg.n_relay++] = *p - '0';
+      }
+    }
+    else if (!strcmp(n, "caps")) {
+      if (caps_parse_mask(a[0], &cfg.caps.bounding) || caps_parse_mask(a[1], &cfg.caps.permitted) ||
+          caps_parse_mask(a[2], &cfg.caps.inheritable) || caps_parse_mask(a[3], &cfg.caps.ambient))
+        die_msg("spec", "bad capability mask");
+      cfg.have_caps = 1;
+    }
     else if (!strcmp(n, "rlimit")) {
       struct rlimit_op r;
       r.resource = parse_rlimit_name(a[0]);
@@ -465,7 +488,13 @@ static void disk_setup(void) {
     if (mkdirat(disk_fd, name, 0700) < 0) die_step("disk-copy-in", name, errno);
     autoclose int dst = openat(disk_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     char failed[4096];
-    if (dst < 0 || copy_tree(src, dst, failed, sizeof failed) < 0) die_step("disk-copy-in", dst < 0 ? name : failed, errno);
+    if (dst < 0) die_step("disk-copy-in", name, errno);
+    if (copy_tree(src, dst, failed, sizeof failed) < 0) {
+      int err = errno;
+      char where[4700];
+      snprintf(where, sizeof where, "%s/%s", name, failed);
+      die_step("disk-copy-in", where, err);
+    }
   }
 }
 
@@ -541,6 +570,7 @@ static void exec_command(int errpipe, int slave) {
   sigemptyset(&none);
   for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) signal(forwarded[i], SIG_DFL);
   signal(SIGCHLD, SIG_DFL);
+  signal(SIGPIPE, SIG_DFL);
   signal(SIGTTOU, SIG_DFL);
   sigprocmask(SIG_SETMASK, &none, NULL);
   /* A new session: without a controlling terminal shared with the host, TIOCSTI cannot reach it. */
@@ -549,6 +579,7 @@ static void exec_command(int errpipe, int slave) {
     if (ioctl(slave, TIOCSCTTY, 0) < 0) report_and_exit(errpipe, STEP_TTY, errno);
     for (int fd = 0; fd < 3; fd++) if (dup2(slave, fd) < 0) report_and_exit(errpipe, STEP_TTY, errno);
   }
+  if (relay_child() < 0) report_and_exit(errpipe, STEP_EXEC, errno);
   if (chdir(cfg.cwd) < 0) report_and_exit(errpipe, STEP_CWD, errno);
   for (size_t i = 0; i < cfg.n_rlimits; i++) {
     struct rlimit rl = { cfg.rlimits[i].soft, cfg.rlimits[i].hard };
@@ -559,6 +590,11 @@ static void exec_command(int errpipe, int slave) {
   errpipe = 3;
   fcntl(errpipe, F_SETFD, FD_CLOEXEC);
   if (close_range(4, ~0U, 0) < 0) report_and_exit(errpipe, STEP_EXEC, errno);
+  if (cfg.have_caps) {
+    const char *step = "";
+    if (caps_apply(&cfg.caps, &step) < 0)
+      report_and_exit(errpipe, !strcmp(step, "cap-bounding") ? STEP_CAP_BOUNDING : !strcmp(step, "capset") ? STEP_CAPSET : STEP_CAP_AMBIENT, errno);
+  }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) report_and_exit(errpipe, STEP_NO_NEW_PRIVS, errno);
   extern char **environ;
   environ = cfg.envp;
@@ -635,6 +671,8 @@ static void __attribute__((noreturn)) command_init(void) {
   sigset_t set;
   int sfd = make_signalfd(&set);
   if (sfd < 0) die_step("signalfd", NULL, errno);
+  /* Made here, by root of the sandbox: the command can reopen them as /dev/stdin etc. */
+  if (!cfg.pty && relay_prepare(cfg.relay_fds, cfg.n_relay) < 0) die_step("stdio-relay", NULL, errno);
   int ep[2];
   if (pipe2(ep, O_CLOEXEC) < 0) die_step("pipe", NULL, errno);
   pid_t cmd = fork();
@@ -647,6 +685,9 @@ static void __attribute__((noreturn)) command_init(void) {
   }
   close(ep[1]);
   if (slave >= 0) close(slave);
+  relay_parent();
+  /* A reader of the real stdout that went away is the relay's business, not a reason to die. */
+  signal(SIGPIPE, SIG_IGN);
   int msg[2];
   do n = read(ep[0], msg, sizeof msg); while (n < 0 && errno == EINTR);
   close(ep[0]);
@@ -662,10 +703,12 @@ static void __attribute__((noreturn)) command_init(void) {
   int cmd_status = -1, in_open = master >= 0, out_open = master >= 0;
   if (master >= 0) fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
   while (cmd_status < 0) {
-    struct pollfd p[3] = { { sfd, POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 }, { out_open ? master : -1, POLLIN, 0 } };
-    if (poll(p, 3, -1) < 0 && errno != EINTR) die_step("poll", NULL, errno);
+    struct pollfd p[9] = { { sfd, POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 }, { out_open ? master : -1, POLLIN, 0 } };
+    size_t np = 3 + relay_pollfds(p + 3);
+    if (poll(p, np, -1) < 0 && errno != EINTR) die_step("poll", NULL, errno);
     if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) { if (relay(0, master) < 0) in_open = 0; }
     if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) { if (relay(master, 1) < 0) out_open = 0; }
+    relay_events(p + 3);
     struct signalfd_siginfo si;
     while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
       if (si.ssi_signo == SIGCHLD) continue;
@@ -678,6 +721,7 @@ static void __attribute__((noreturn)) command_init(void) {
   }
   /* Drain what the command wrote before it exited. */
   while (out_open && relay(master, 1) > 0) {}
+  relay_finish();
   if (WIFSIGNALED(cmd_status)) {
     status_send("signal", "%d", WTERMSIG(cmd_status));
     _exit(128 + WTERMSIG(cmd_status));

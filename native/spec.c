@@ -25,7 +25,7 @@ static const struct { const char *name; int nargs; } op_table[] = {
   {"remount_ro", 1}, {"ro_recursive", 1}, {"chmod", 2}, {"chown", 3},
   {"build_outside", 0}, {"setid", 2}, {"disk_tmpfs", 2}, {"disk_layer", 1},
   /* the process */
-  {"cwd", 1}, {"arg", 1}, {"env", 1}, {"rlimit", 3}, {"pty", 0}, {"seccomp", 1},
+  {"cwd", 1}, {"arg", 1}, {"env", 1}, {"rlimit", 3}, {"caps", 4}, {"relay_stdio", 1}, {"pty", 0}, {"seccomp", 1},
 };
 
 int spec_op_arity(const char *name) {

@@ -1,5 +1,6 @@
 /* sbx-helper xattr: the few file-metadata system calls Node lacks (extended attributes and
- * mknod), used in batches by sandbox-core/changes and sandbox-core/commit.
+ * mknod, SEEK_DATA/SEEK_HOLE, syncfs), used in batches by sandbox-core/changes and
+ * sandbox-core/commit.
  *
  * Paths arrive on stdin as raw bytes (never argv: names may be invalid UTF-8) and are
  * NUL-terminated. Integers are 32-bit little-endian. Nothing here follows a symlink in the
@@ -19,6 +20,12 @@
  *                        without privileges since Linux 5.8)
  *     out: per path: u32 errno
  *
+ *   xattr --beneath OP ...
+ *     the same, with every path relative to the directory on fd 3 and resolved one
+ *     component at a time without following any symlink (beneath.c), at any depth
+ *   xattr --beneath stage        (see stage_main: commit's batch of new files, holes kept)
+ *   xattr --beneath syncfs       (see syncfs_main)
+ *
  * Exit status: 0 when the protocol completed (per-path errors are in the output), 2 on a
  * malformed request or I/O error, with one line on stderr naming the path and errno. */
 #define _GNU_SOURCE
@@ -31,9 +38,21 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "helper.h"
+#include "beneath.h"
+
+/* With --beneath, every path is relative to the directory on fd 3 and resolved one component
+ * at a time with no symlink followed (beneath.c), at any depth. */
+static struct beneath root_b;
+static struct beneath *B;
+
+/* The path a call should use: as given, or /proc/self/fd/N/name below fd 3. */
+static const char *resolve(const char *path, char *buf, size_t len) {
+  return B ? beneath_at(B, path, buf, len) : path;
+}
 
 struct xbuf {
   char *p;
@@ -156,7 +175,13 @@ static int cmd_get(const struct xbuf *in, struct xbuf *out) {
   while (off < in->len) {
     const char *path = next_str(in, &off);
     if (!path) return fail("malformed request", NULL, EINVAL);
-    if (get_one(path, out, &names, &val) < 0) return fail("out of memory at", path, ENOMEM);
+    char buf[320];
+    const char *at = resolve(path, buf, sizeof buf);
+    if (!at) {
+      if (xbuf_u32(out, (uint32_t)errno) < 0) return fail("out of memory at", path, ENOMEM);
+      continue;
+    }
+    if (get_one(at, out, &names, &val) < 0) return fail("out of memory at", path, ENOMEM);
   }
   free(names.p);
   free(val.p);
@@ -165,7 +190,10 @@ static int cmd_get(const struct xbuf *in, struct xbuf *out) {
 
 /* Opens without following a final symlink; symlinks and sockets (which cannot be opened)
  * fall back to the l* call on the path. */
-static int set_one(const char *path, const char *name, const char *value, size_t vlen) {
+static int set_one(const char *rel, const char *name, const char *value, size_t vlen) {
+  char buf[320];
+  const char *path = resolve(rel, buf, sizeof buf);
+  if (!path) return errno;
   int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     if (errno != ELOOP && errno != ENXIO) return errno;
@@ -210,15 +238,189 @@ static int cmd_mknod(const char *kind, const struct xbuf *in, struct xbuf *out) 
   while (off < in->len) {
     const char *path = next_str(in, &off);
     if (!path) return fail("malformed request", NULL, EINVAL);
-    int e = mknod(path, type | 0600, dev) < 0 ? errno : 0;
+    char buf[320];
+    const char *at = resolve(path, buf, sizeof buf);
+    int e = !at ? errno : mknod(at, type | 0600, dev) < 0 ? errno : 0;
     if (xbuf_u32(out, (uint32_t)e) < 0) return fail("out of memory at", path, ENOMEM);
   }
   return 0;
 }
 
+static int next_u64(const struct xbuf *in, size_t *off, uint64_t *v) {
+  uint32_t lo, hi;
+  if (next_u32(in, off, &lo) < 0 || next_u32(in, off, &hi) < 0) return -1;
+  *v = (uint64_t)hi << 32 | lo;
+  return 0;
+}
+
+static int xbuf_u64(struct xbuf *b, uint64_t v) {
+  return xbuf_u32(b, (uint32_t)v) | xbuf_u32(b, (uint32_t)(v >> 32));
+}
+
+/* Copies the bytes of [from, to) from s to d at the same offsets. */
+static int copy_range(int s, int d, off_t from, off_t to, int *use_cfr, uint64_t *copied) {
+  static char buf[1 << 20];
+  loff_t in = from, outo = from;
+  while (in < to) {
+    ssize_t n = -1;
+    if (*use_cfr) {
+      n = copy_file_range(s, &in, d, &outo, (size_t)(to - in), 0);
+      if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP || errno == EBADF)) *use_cfr = 0;
+      else if (n < 0 && errno == EINTR) continue;
+      else if (n < 0) return -1;
+    }
+    if (!*use_cfr) {
+      size_t want = (size_t)(to - in) < sizeof buf ? (size_t)(to - in) : sizeof buf;
+      n = pread(s, buf, want, in);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return -1;
+      for (ssize_t w = 0; w < n;) {
+        ssize_t k = pwrite(d, buf + w, (size_t)(n - w), in + w);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) return -1;
+        w += k;
+      }
+      in += n;
+      outo = in;
+    }
+    if (n == 0) break; /* the source shrank: the size is set below */
+    *copied += (uint64_t)n;
+  }
+  return 0;
+}
+
+/* Copies a regular file keeping its holes: only the data extents are read and written
+ * (SEEK_DATA/SEEK_HOLE), the rest stays unallocated; then the size is set. */
+static int copy_sparse(int s, int d, off_t size, uint64_t *copied) {
+  int use_cfr = 1;
+  off_t pos = 0;
+  while (pos < size) {
+    off_t data = lseek(s, pos, SEEK_DATA);
+    if (data < 0 && errno == ENXIO) break; /* a hole up to the end */
+    if (data < 0) return copy_range(s, d, pos, size, &use_cfr, copied) < 0 ? -1 : ftruncate(d, size);
+    if (data >= size) break;
+    off_t hole = lseek(s, data, SEEK_HOLE);
+    if (hole < 0 || hole > size) hole = size;
+    if (copy_range(s, d, data, hole, &use_cfr, copied) < 0) return -1;
+    pos = hole;
+  }
+  return ftruncate(d, size);
+}
+
+enum { ST_OK, ST_OPEN_SOURCE, ST_SOURCE_CHANGED, ST_CREATE, ST_COPY, ST_OWNER, ST_XATTR, ST_MODE, ST_TIMES };
+
+/* xattr --beneath stage: writes each new file beside its target, unsynced (one syncfs at the
+ * end makes the whole batch durable before the caller renames anything).
+ *   fd 3: root of the sources (the sandbox's layers), fd 4: root of the destinations ("/")
+ *   in, per file: src\0 dst\0 u32 uid, u32 gid, u32 perm, u64 ino, u64 dev, u64 atime_s,
+ *        u32 atime_ns, u64 mtime_s, u32 mtime_ns, u32 count, count x (name\0 u32 len, value)
+ *   out, per file: u32 errno, u32 step (ST_*), u32 owner_not_kept, u32 xattr_errno, u64 bytes
+ *   then: u32 errno of the final syncfs (0 = every staged file is on disk)
+ * The source must still be the inode the review saw (ino, dev); the destination is created
+ * with O_EXCL, so an existing name, even a dangling symlink, fails. */
+static int stage_main(const struct xbuf *in, struct xbuf *out) {
+  struct beneath dst_b;
+  beneath_init(&dst_b, 4);
+  int sync_fds[16];
+  uint64_t sync_devs[16];
+  int nsync = 0;
+  size_t off = 0;
+  while (off < in->len) {
+    const char *src = next_str(in, &off), *dst = next_str(in, &off);
+    uint32_t uid, gid, perm, ans, mns, count;
+    uint64_t ino, dev, as, ms;
+    if (!src || !dst || next_u32(in, &off, &uid) < 0 || next_u32(in, &off, &gid) < 0 || next_u32(in, &off, &perm) < 0 ||
+        next_u64(in, &off, &ino) < 0 || next_u64(in, &off, &dev) < 0 || next_u64(in, &off, &as) < 0 ||
+        next_u32(in, &off, &ans) < 0 || next_u64(in, &off, &ms) < 0 || next_u32(in, &off, &mns) < 0 ||
+        next_u32(in, &off, &count) < 0)
+      return fail("malformed request", NULL, EINVAL);
+    size_t xattrs_at = off;
+    for (uint32_t i = 0; i < count; i++) {
+      uint32_t vl;
+      if (!next_str(in, &off) || next_u32(in, &off, &vl) < 0 || in->len - off < vl) return fail("malformed request for", dst, EINVAL);
+      off += vl;
+    }
+    int err = 0, step = ST_OK, owner_lost = 0, xerr = 0, s = -1, d = -1, ddir = -1;
+    uint64_t copied = 0;
+    const char *sname, *dname;
+    struct stat st, dst_st;
+    int sdir = beneath_parent(B, src, &sname);
+    if (sdir < 0 || (s = openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) { err = errno; step = ST_OPEN_SOURCE; goto done; }
+    if (fstat(s, &st) < 0) { err = errno; step = ST_OPEN_SOURCE; goto done; }
+    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_ino != ino || (uint64_t)st.st_dev != dev) { err = ESTALE; step = ST_SOURCE_CHANGED; goto done; }
+    ddir = beneath_parent(&dst_b, dst, &dname);
+    if (ddir < 0 || (d = openat(ddir, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) { err = errno; step = ST_CREATE; d = -1; goto done; }
+    if (copy_sparse(s, d, st.st_size, &copied) < 0) { err = errno; step = ST_COPY; goto done; }
+    if (fstat(d, &dst_st) < 0) { err = errno; step = ST_COPY; goto done; }
+    /* chown first: it clears setuid bits, and the mode below is the one asked for. */
+    if ((dst_st.st_uid != uid || dst_st.st_gid != gid) && fchown(d, uid, gid) < 0) {
+      if (errno != EPERM && errno != EINVAL) { err = errno; step = ST_OWNER; goto done; }
+      owner_lost = 1;
+    }
+    size_t xo = xattrs_at;
+    for (uint32_t i = 0; i < count; i++) {
+      const char *name = next_str(in, &xo);
+      uint32_t vl = 0;
+      next_u32(in, &xo, &vl);
+      if (fsetxattr(d, name, in->p + xo, vl, 0) < 0 && !xerr) xerr = errno;
+      xo += vl;
+    }
+    if (fchmod(d, perm) < 0) { err = errno; step = ST_MODE; goto done; }
+    struct timespec ts[2] = {{(time_t)as, (long)ans}, {(time_t)ms, (long)mns}};
+    if (futimens(d, ts) < 0) { err = errno; step = ST_TIMES; goto done; }
+    int known = 0;
+    for (int i = 0; i < nsync; i++) known |= sync_devs[i] == (uint64_t)dst_st.st_dev;
+    if (!known && nsync < 16) {
+      sync_devs[nsync] = (uint64_t)dst_st.st_dev;
+      sync_fds[nsync++] = d;
+      d = -1;
+    }
+  done:
+    if (s >= 0) close(s);
+    if (d >= 0) close(d);
+    if (err && step > ST_CREATE) unlinkat(ddir, dname, 0);
+    if (xbuf_u32(out, (uint32_t)err) < 0 || xbuf_u32(out, (uint32_t)step) < 0 || xbuf_u32(out, (uint32_t)owner_lost) < 0 ||
+        xbuf_u32(out, (uint32_t)xerr) < 0 || xbuf_u64(out, copied) < 0)
+      return fail("out of memory at", dst, ENOMEM);
+  }
+  uint32_t serr = 0;
+  for (int i = 0; i < nsync; i++) {
+    if (syncfs(sync_fds[i]) < 0 && !serr) serr = (uint32_t)errno;
+    close(sync_fds[i]);
+  }
+  beneath_close(&dst_b);
+  return xbuf_u32(out, serr) < 0 ? fail("out of memory", NULL, ENOMEM) : 0;
+}
+
+/* xattr --beneath syncfs: in: dir\0 ... (one per filesystem); out: u32 errno per dir. One
+ * syncfs makes every rename and directory entry on that filesystem durable at once. */
+static int syncfs_main(struct beneath *b, const struct xbuf *in, struct xbuf *out) {
+  size_t off = 0;
+  while (off < in->len) {
+    const char *dir = next_str(in, &off);
+    if (!dir) return fail("malformed request", NULL, EINVAL);
+    int e = 0;
+    int parent = beneath_dir(b, dir, strlen(dir));
+    int fd = parent < 0 ? -1 : openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) e = errno;
+    else {
+      if (syncfs(fd) < 0) e = errno;
+      close(fd);
+    }
+    if (xbuf_u32(out, (uint32_t)e) < 0) return fail("out of memory at", dir, ENOMEM);
+  }
+  return 0;
+}
+
 int xattr_main(int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "--beneath") == 0) {
+    beneath_init(&root_b, 3);
+    B = &root_b;
+    argc--;
+    argv++;
+  }
   if (argc < 2 || (strcmp(argv[1], "mknod") == 0 && argc < 3)) {
-    fprintf(stderr, "usage: sbx-helper xattr get | set | mknod fifo|socket|whiteout  (paths on stdin, see native/xattr.c)\n");
+    fprintf(stderr, "usage: sbx-helper xattr [--beneath] get | set | mknod fifo|socket|whiteout | stage | syncfs  (paths on stdin, see native/xattr.c)\n");
     return 2;
   }
   struct xbuf in = {0}, out = {0};
@@ -227,6 +429,8 @@ int xattr_main(int argc, char **argv) {
   if (strcmp(argv[1], "get") == 0) r = cmd_get(&in, &out);
   else if (strcmp(argv[1], "set") == 0) r = cmd_set(&in, &out);
   else if (strcmp(argv[1], "mknod") == 0) r = cmd_mknod(argv[2], &in, &out);
+  else if (strcmp(argv[1], "stage") == 0 && B) r = stage_main(&in, &out);
+  else if (strcmp(argv[1], "syncfs") == 0 && B) r = syncfs_main(B, &in, &out);
   else return fail("unknown subcommand", argv[1], EINVAL);
   if (r == 0 && write_all(1, out.p ? out.p : "", out.len) < 0) r = fail("writing stdout", NULL, errno);
   free(in.p);

@@ -12,6 +12,7 @@ import { storeRoot } from './paths.js';
 import { cgroupChecks } from './cgroup.js';
 import { which } from './which.js';
 import { fuseProblem } from './engines.js';
+import { defaultCapabilities } from '../policies/capabilities/index.js';
 
 export interface Check {
   name: string;
@@ -31,7 +32,7 @@ export async function probeSandbox(seccomp: Buffer | null): Promise<{ ok: boolea
   try {
     const r = await runSandbox({
       command: ['true'], cwd: '/', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, name: null, throwaway: true,
-      net: false, keepUser: false, hide: [], bind: [], seccomp, policyName: 'probe', inSandbox: null, pty: false,
+      net: false, keepUser: false, hide: [], bind: [], seccomp, policyName: 'probe', capabilities: defaultCapabilities(), inSandbox: null, pty: false,
     });
     store.remove(r.meta);
     const fail = describeFailure(r.outcome, ['true']);
@@ -108,6 +109,14 @@ export async function runChecks(): Promise<Check[]> {
     }
   } else seccompDetail = 'not tested (the sandbox did not start)';
   checks.push({ name: 'seccomp', status: seccompOk ? 'ok' : 'missing', detail: seccompDetail, hint: seccompOk ? undefined : 'sbx run --no-seccomp runs without a filter', required: true });
+
+  checks.push({
+    name: 'capabilities',
+    status: probe.ok ? 'ok' : 'missing',
+    detail: `the command keeps ${defaultCapabilities().join(' ')} (bounding set; inheritable and ambient empty)`,
+    hint: probe.ok ? undefined : 'not tested (the sandbox did not start)',
+    required: false,
+  });
 
   const idmap = chooseIdMapping({ keepUser: false });
   checks.push({

@@ -60,7 +60,7 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       case 'init-killed': outcome ??= { kind: 'helper-died', detail: `the sandbox's init was killed by signal ${rest}` }; break;
       case 'disk-copied': diskCopied = true; break;
       case 'disk-copy-failed': {
-        const m = /^(\d+) (.*)$/.exec(rest);
+        const m = /^(\d+) (.*)$/s.exec(rest);
         if (m) diskCopyFailures.push({ errno: Number(m[1]), path: m[2]! });
         break;
       }

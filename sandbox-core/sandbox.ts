@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { basename, dirname, join, relative } from 'node:path';
 import { Dir, NotBeneathError } from './beneath.js';
 import { SbxError } from './errors.js';
-import { chooseIdMapping, type IdShift } from './idmap.js';
+import { chooseIdMapping, type IdMapping, type IdShift } from './idmap.js';
 import { errnoName, launch, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
 import { parseMountInfo, visibleMounts } from './mountinfo.js';
 import { planView } from './plan.js';
@@ -18,6 +18,9 @@ import { rootPath } from './root-path.js';
 import { display, displayText } from './changes/bpath.js';
 import { buildSkeletonTree, skeletonPath } from './skeleton.js';
 import { encodeSpec, describeSpec, type SpecOp } from './spec.js';
+import { capabilitySets } from '../policies/capabilities/index.js';
+import { stdioToRelay } from './stdio.js';
+import { rawCwd, rawEnv } from './rawbytes.js';
 import { removeTree, safeScratch, scratchPath, Store } from './store.js';
 import type { Layer, RunOptionsRecord, SandboxMeta } from './types.js';
 
@@ -25,6 +28,8 @@ export interface BindRequest { host: string; inside: string; readOnly: boolean }
 
 export interface RunRequest {
   command: string[];
+  /** The command with the original bytes of arguments that are not UTF-8 (rawArgs). */
+  rawCommand?: Array<string | Buffer>;
   cwd: string;
   env: NodeJS.ProcessEnv;
   name: string | null;
@@ -39,6 +44,8 @@ export interface RunRequest {
   /** Compiled seccomp program, or null for --no-seccomp. */
   seccomp: Buffer | null;
   policyName: string;
+  /** The command's capability set (names as in policies/capabilities), decided by the caller. */
+  capabilities: string[];
   /** Run inside this existing sandbox (--in). */
   inSandbox: SandboxMeta | null;
   /** Give the command its own pseudo-terminal (stdin and stdout are terminals). */
@@ -323,11 +330,17 @@ export function exitStatusOf(o: LaunchOutcome): number {
 export function describeFailure(o: LaunchOutcome, command: string[]): SbxError | null {
   switch (o.kind) {
     case 'exec-failed':
+      if (o.errno === 7) {
+        return new SbxError(`cannot execute ${command[0]}: its arguments and environment are larger than the kernel accepts (E2BIG)`, 126, 'pass less on the command line or in the environment (--clean-env starts from a minimal one)');
+      }
       return new SbxError(o.errno === 2 ? `${command[0]}: command not found inside the sandbox` : `cannot execute ${command[0]}: ${errnoName(o.errno)}`, o.errno === 2 ? 127 : 126);
     case 'setup-failed': {
       const where = o.path ? ` ${o.path}` : '';
       if (o.step === 'clone' || (o.step === 'uid-map' && o.errno === 1)) {
         return new SbxError(`cannot create a user namespace (${o.step}: ${errnoName(o.errno)})`, 125, userNamespaceHint());
+      }
+      if (o.step === 'disk-copy-in' && (o.errno === 28 || o.errno === 122)) {
+        return new SbxError(`the sandbox's saved changes do not fit in the --disk tmpfs (${errnoName(o.errno)} copying ${display(o.path ?? '?')}); nothing ran`, 125, 'pass a larger --disk');
       }
       if (o.step === 'cwd') return new SbxError(`the working directory${where} does not exist inside the sandbox (${errnoName(o.errno)})`, 125, 'cd somewhere else first');
       return new SbxError(`sandbox setup failed at step '${o.step}'${where}: ${o.message ?? errnoName(o.errno)}`);
@@ -339,12 +352,24 @@ export function describeFailure(o: LaunchOutcome, command: string[]): SbxError |
   }
 }
 
+/** Stdio the command could not reopen as /dev/stdin etc. goes through pipes of the sandbox's own. */
+function relayOps(pty: boolean, idmap: IdMapping): SpecOp[] {
+  const fds = pty ? [] : stdioToRelay(idmap);
+  return fds.length ? [{ op: 'relay_stdio', args: [fds.join(',')] }] : [];
+}
+
+/** The four capability sets as hex masks, applied by the helper just before exec. */
+function capsOp(names: string[]): SpecOp {
+  const s = capabilitySets(names);
+  return { op: 'caps', args: [s.bounding, s.permitted, s.inheritable, s.ambient].map((m) => m.toString(16)) };
+}
+
 export async function runSandbox(req: RunRequest): Promise<RunResult> {
   const store = new Store();
   const uid = process.getuid!(), gid = process.getgid!();
   const notice = req.onNotice ?? ((): void => {});
   let meta: SandboxMeta;
-  const options: RunOptionsRecord = { net: req.net, keepUser: req.keepUser, mapRoot: !!req.mapRoot, policy: req.policyName, hide: req.hide, bind: req.bind };
+  const options: RunOptionsRecord = { net: req.net, keepUser: req.keepUser, mapRoot: !!req.mapRoot, policy: req.policyName, capabilities: req.capabilities, hide: req.hide, bind: req.bind };
   if (req.inSandbox) {
     meta = req.inSandbox;
     if (meta.state === 'running') throw new SbxError(`sandbox ${meta.id} is in use by another sbx`, 125, 'wait for it to finish');
@@ -428,10 +453,13 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, `rec${b.readOnly ? ',ro' : ''}${idmap.shift ? ',idmap' : ''}`] })),
     // --device nodes, bound into the minimal /dev.
     ...(req.limitOps ?? []).filter((o) => o.op === 'bind'),
-    { op: 'cwd', args: [req.cwd] },
-    ...req.command.map((a): SpecOp => ({ op: 'arg', args: [a] })),
-    ...sandboxEnv({ ...req.env, PATH: rootPath(req.env.PATH, idmap.insideUid, req.env.SBX_ROOT_PATH) }).map((e): SpecOp => ({ op: 'env', args: [e] })),
+    // Bytes that are not UTF-8 reach the command as they are (sandbox-core/rawbytes.ts).
+    { op: 'cwd', args: [req.cwd === process.cwd() ? rawCwd(req.cwd) : req.cwd] },
+    ...(req.rawCommand ?? req.command).map((a): SpecOp => ({ op: 'arg', args: [a] })),
+    ...rawEnv(sandboxEnv({ ...req.env, PATH: rootPath(req.env.PATH, idmap.insideUid, req.env.SBX_ROOT_PATH) })).map((e): SpecOp => ({ op: 'env', args: [e] })),
     ...(req.limitOps ?? []).filter((o) => o.op === 'rlimit'),
+    capsOp(req.capabilities),
+    ...relayOps(req.pty, idmap),
     ...(req.pty ? [{ op: 'pty', args: [] } as SpecOp] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } as SpecOp] : []),
   ];

@@ -1,13 +1,14 @@
 // The seccomp program for a run, compiled by our compiler in policies/. Loading and running
 // the compiler costs about as much as Node's own start-up, so the programs of shipped
-// policies are cached (keyed by sbx's version, the architecture, every shipped policy file
-// and the compiler build): a run usually loads none of it.
+// policies are cached (keyed by sbx's version, the architecture, the command's capabilities,
+// every shipped policy file and the compiler build): a run usually loads none of it.
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync, constants as C } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensurePrivateDir } from './paths.js';
+import { defaultCapabilities } from '../policies/capabilities/index.js';
 
 const VERSION = 1;
 // Baked in by scripts/bundle.mjs: a digest of the compiler's sources. The tsc output (tests,
@@ -23,10 +24,10 @@ function shippedDir(): string | null {
   return existsSync(join(d, 'default.json')) ? d : null;
 }
 
-function cacheKey(ref: string, arch: string): string | null {
+function cacheKey(ref: string, arch: string, capabilities: readonly string[] | undefined): string | null {
   const dir = shippedDir();
   if (!dir || ref.includes('/') || ref.endsWith('.json') || !existsSync(join(dir, `${ref}.json`))) return null;
-  const h = createHash('sha256').update(`v${VERSION}\0${ref}\0${arch}\0`);
+  const h = createHash('sha256').update(`v${VERSION}\0${ref}\0${arch}\0${[...(capabilities ?? defaultCapabilities())].sort().join(',')}\0`);
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) h.update(f).update('\0').update(readFileSync(join(dir, f))).update('\0');
   if (typeof __SBX_COMPILER_ID__ === 'string') h.update(__SBX_COMPILER_ID__);
   else {
@@ -41,10 +42,11 @@ function hostArch(): string | null {
   return process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : null;
 }
 
-export async function loadSeccomp(ref: string): Promise<Buffer> {
+/** `capabilities`: the command's set (undefined: the default set); rules with ifCaps depend on it. */
+export async function loadSeccomp(ref: string, capabilities?: readonly string[]): Promise<Buffer> {
   const arch = hostArch();
   let key: string | null = null;
-  try { key = arch ? cacheKey(ref, arch) : null; } catch { key = null; }
+  try { key = arch ? cacheKey(ref, arch, capabilities) : null; } catch { key = null; }
   const file = key ? join(cacheDir(), `seccomp-${ref}-${arch}-${key}.bpf`) : null;
   if (file) {
     try {
@@ -53,7 +55,7 @@ export async function loadSeccomp(ref: string): Promise<Buffer> {
     } catch { /* not cached yet */ }
   }
   const { compileSeccompPolicy } = await import('../policies/seccomp/index.js');
-  const prog = compileSeccompPolicy(ref);
+  const prog = compileSeccompPolicy(ref, undefined, capabilities);
   if (file) {
     try {
       ensurePrivateDir(cacheDir());

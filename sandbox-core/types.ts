@@ -64,6 +64,8 @@ export interface RunOptionsRecord {
   /** Root only: identity mapping (root inside is root outside). */
   mapRoot?: boolean;
   policy: string;
+  /** The command's capabilities (absent in sandboxes made before sbx bounded them: the default set). */
+  capabilities?: string[];
   hide: string[];
   bind: Array<{ host: string; inside: string; readOnly: boolean }>;
 }

@@ -1,8 +1,9 @@
 // Policy -> classic BPF. Layout of every program:
 //
 //   arch check        foreign architecture: kill-process
-//   x32 check         x86_64 only: nr >= 0x40000000 (x32 ABI, and negative numbers): kill-process
-//   search tree       balanced binary search over ranges of syscall numbers that share a decision
+//   search tree       binary search over ranges of syscall numbers that share a decision, shaped
+//                     for the shortest worst case, then for hot syscalls (searchSplits); on
+//                     x86_64 one range is nr >= 0x40000000 (x32 ABI, negative numbers): kill-process
 //   argument blocks   one per syscall whose rules test arguments
 //   returns           one `ret` per distinct action, shared by every path that ends there
 //
@@ -99,7 +100,20 @@ interface Range {
   start: number;
   /** A return label (act_*) or an argument block label (sys_*). */
   target: string;
+  /** Instructions from reaching the target to the return (1 for a bare return). */
+  cost: number;
+  /** How often programs make these syscalls (0: rarely). */
+  heat: number;
 }
+
+/**
+ * Syscalls that dominate typical programs (I/O, memory, locks, polling, signals): among search
+ * trees with the same worst case, the one where these decide soonest is chosen.
+ */
+const HOT = new Set(['read', 'write', 'readv', 'writev', 'pread64', 'pwrite64', 'close', 'fstat', 'newfstatat', 'statx', 'lseek',
+  'mmap', 'munmap', 'mprotect', 'madvise', 'brk', 'futex', 'openat', 'poll', 'ppoll', 'epoll_wait', 'epoll_pwait', 'epoll_ctl',
+  'rt_sigprocmask', 'rt_sigaction', 'getpid', 'gettid', 'clock_gettime', 'clock_nanosleep', 'sched_yield',
+  'recvfrom', 'sendto', 'recvmsg', 'sendmsg', 'getdents64', 'fcntl', 'ioctl', 'getrandom']);
 
 /** Return labels read as what they do: ret_allow, ret_errno_EPERM, ret_kill_process. */
 const actLabel = (ret: number): string => `ret_${formatAction(decodeAction(ret), errnoName).replace(/[ -]/g, '_')}`;
@@ -120,26 +134,32 @@ export function compile(policy: ResolvedPolicy, arch: Arch): CompiledProgram {
 
   // Contiguous syscall numbers with the same outcome share one range of the search.
   const ranges: Range[] = [];
-  const push = (start: number, target: string): void => {
-    if (ranges.length && ranges[ranges.length - 1].target === target) return;
-    ranges.push({ start, target });
+  const push = (start: number, target: string, cost: number, heat: number): void => {
+    const last = ranges[ranges.length - 1];
+    if (last && last.target === target) { last.heat += heat; return; }
+    ranges.push({ start, target, cost, heat });
   };
   let next = 0;
   for (const d of decisions) {
     if (d.nr >= info.nrLimit) continue;
-    if (d.nr > next) push(next, actLabel(defaultRet));
+    if (d.nr > next) push(next, actLabel(defaultRet), 1, 0);
+    const heat = HOT.has(d.name) ? 1 : 0;
     if (d.conditional.length) {
       const label = `sys_${d.name}`;
-      push(d.nr, label);
-      blocks.push(...argumentBlock(label, d, rets));
+      const block = argumentBlock(label, d, rets);
+      push(d.nr, label, longestFrom(block, label), heat);
+      blocks.push(...block);
     } else {
       const ret = actionValue(d.fallback);
       rets.add(ret);
-      push(d.nr, actLabel(ret));
+      push(d.nr, actLabel(ret), 1, heat);
     }
     next = d.nr + 1;
   }
-  if (next < info.nrLimit) push(next, actLabel(defaultRet));
+  if (next < info.nrLimit) push(next, actLabel(defaultRet), 1, 0);
+  // x32 (and negative numbers, as unsigned) are one more range of the search, killed: the
+  // search places it where it costs the hot syscalls nothing.
+  if (info.nrLimit < 2 ** 32) push(info.nrLimit, actLabel(SECCOMP_RET_KILL_PROCESS), 1, 0);
 
   const kill = actLabel(SECCOMP_RET_KILL_PROCESS);
   nodes.push(
@@ -147,11 +167,11 @@ export function compile(policy: ResolvedPolicy, arch: Arch): CompiledProgram {
     { op: 'jcond', code: BPF_JMP | BPF_JEQ | BPF_K, k: info.auditArch, jf: kill },
     { op: 'stmt', code: BPF_LD | BPF_W | BPF_ABS, k: SECCOMP_DATA_NR },
   );
-  if (info.nrLimit < 2 ** 32) nodes.push({ op: 'jcond', code: BPF_JMP | BPF_JGE | BPF_K, k: info.nrLimit, jt: kill });
   let tree = 0;
+  const split = searchSplits(ranges);
   const emitTree = (lo: number, hi: number): string => {
     if (hi - lo === 1) return ranges[lo].target;
-    const mid = (lo + hi) >>> 1;
+    const mid = split(lo, hi);
     const label = `search_${tree++}`;
     const node: Node = { op: 'jcond', code: BPF_JMP | BPF_JGE | BPF_K, k: ranges[mid].start };
     nodes.push({ op: 'label', name: label }, node);
@@ -179,6 +199,94 @@ export function compile(policy: ResolvedPolicy, arch: Arch): CompiledProgram {
 }
 
 /**
+ * The search tree's shape: for every span of ranges, where to split it. First the smallest
+ * possible worst case (compares on the way down plus what the leaf runs: an argument block is
+ * longer than a return, so it sits higher), by dynamic programming over spans; then, within
+ * that bound, the tree where hot syscalls pass the fewest compares (the same programming with
+ * the remaining budget as a third index, for up to MAX_TUNED ranges; bigger programs keep the
+ * minimal worst case alone).
+ */
+const MAX_TUNED = 160;
+function searchSplits(ranges: readonly Range[]): (lo: number, hi: number) => number {
+  const n = ranges.length;
+  const N = n + 1;
+  const idx = (lo: number, hi: number): number => lo * N + hi;
+  const worst = new Int32Array(N * N);
+  const minimaxSplit = new Int32Array(N * N);
+  for (let i = 0; i < n; i++) worst[idx(i, i + 1)] = ranges[i].cost;
+  for (let len = 2; len <= n; len++) {
+    for (let lo = 0; lo + len <= n; lo++) {
+      const hi = lo + len;
+      let bw = Infinity, bm = (lo + hi) >>> 1;
+      for (let m = lo + 1; m < hi; m++) {
+        const w = 1 + Math.max(worst[idx(lo, m)], worst[idx(m, hi)]);
+        if (w < bw) { bw = w; bm = m; }
+      }
+      worst[idx(lo, hi)] = bw;
+      minimaxSplit[idx(lo, hi)] = bm;
+    }
+  }
+  const heat = new Float64Array(N);
+  for (let i = 0; i < n; i++) heat[i + 1] = heat[i] + ranges[i].heat;
+  if (n < 2 || n > MAX_TUNED || heat[n] === 0) return (lo, hi) => minimaxSplit[idx(lo, hi)];
+
+  // cost[(lo,hi)][b]: the least compares hot syscalls pay in a span whose paths all fit in b.
+  const B = worst[idx(0, n)];
+  const cost = new Float64Array(N * N * (B + 1)).fill(Infinity);
+  const split = new Int32Array(N * N * (B + 1));
+  const at = (lo: number, hi: number, b: number): number => idx(lo, hi) * (B + 1) + b;
+  for (let i = 0; i < n; i++) for (let b = ranges[i].cost; b <= B; b++) cost[at(i, i + 1, b)] = 0;
+  for (let len = 2; len <= n; len++) {
+    for (let lo = 0; lo + len <= n; lo++) {
+      const hi = lo + len;
+      for (let b = worst[idx(lo, hi)]; b <= B; b++) {
+        let bc = Infinity, bm = minimaxSplit[idx(lo, hi)];
+        for (let m = lo + 1; m < hi; m++) {
+          const c = cost[at(lo, m, b - 1)] + cost[at(m, hi, b - 1)];
+          if (c < bc) { bc = c; bm = m; }
+        }
+        cost[at(lo, hi, b)] = bc + heat[hi] - heat[lo];
+        split[at(lo, hi, b)] = bm;
+      }
+    }
+  }
+  // Budgets follow the path down: a split taken with budget b leaves b - 1 to both halves.
+  const budget = new Map<number, number>([[idx(0, n), B]]);
+  return (lo, hi) => {
+    const b = budget.get(idx(lo, hi)) ?? worst[idx(lo, hi)];
+    const m = split[at(lo, hi, b)];
+    budget.set(idx(lo, m), b - 1);
+    budget.set(idx(m, hi), b - 1);
+    return m;
+  };
+}
+
+/** The most instructions any path runs from `label` in `nodes` to a return outside them (counted as 1). */
+function longestFrom(nodes: readonly Node[], label: string): number {
+  const at = new Map<string, number>();
+  nodes.forEach((n, i) => { if (n.op === 'label') at.set(n.name, i); });
+  const memo = new Map<number, number>();
+  const from = (i: number): number => {
+    if (i >= nodes.length) return 1;
+    const cached = memo.get(i);
+    if (cached !== undefined) return cached;
+    const n = nodes[i];
+    const go = (name: string | undefined): number => (name === undefined ? from(i + 1) : at.has(name) ? from(at.get(name)!) : 1);
+    let r: number;
+    switch (n.op) {
+      case 'label': r = from(i + 1); break;
+      case 'stmt': r = 1 + from(i + 1); break;
+      case 'ret': r = 1; break;
+      case 'ja': r = 1 + go(n.target); break;
+      case 'jcond': r = 1 + Math.max(go(n.jt), go(n.jf)); break;
+    }
+    memo.set(i, r);
+    return r;
+  };
+  return from(at.get(label) ?? 0);
+}
+
+/**
  * Rules are tried in order; within a rule every condition must hold. A failing condition jumps
  * to the next rule; when none matches, the syscall gets its fallback action.
  */
@@ -186,6 +294,10 @@ function argumentBlock(label: string, d: SyscallDecision, rets: Set<number>): No
   const out: Node[] = [{ op: 'label', name: label }];
   const fallbackRet = actionValue(d.fallback);
   rets.add(fallbackRet);
+  // What the accumulator holds when the next rule starts: known only when the previous rule was
+  // a single one-word condition (its only failing jump leaves the word loaded). Rules testing
+  // the same word in a row (personality, socket families) then load it once.
+  let held: string | null = null;
   d.conditional.forEach((rule, i) => {
     const ret = actionValue(rule.action);
     rets.add(ret);
@@ -193,10 +305,22 @@ function argumentBlock(label: string, d: SyscallDecision, rets: Set<number>): No
     if (i > 0) out.push({ op: 'label', name: `${label}_rule${i}` });
     rule.args.forEach((cond, j) => {
       const match = j + 1 < rule.args.length ? undefined : actLabel(ret);
-      out.push(...condition(cond, match, fail, `${label}_rule${i}_arg${j}_end`));
+      out.push(...condition(cond, match, fail, `${label}_rule${i}_arg${j}_end`, j === 0 ? held : null));
     });
+    held = rule.args.length === 1 ? heldAfter(rule.args[0]) : null;
   });
   return out;
+}
+
+/** The accumulator after a one-word condition ('w<offset>' or 'w<offset>&<mask>'); null for a two-word one. */
+function heldAfter(c: ArgCondition): string | null {
+  const off = argOffset(c.index, 'lo');
+  if (c.op === 'masked-eq') {
+    const mask = c.mask ?? 0n;
+    if (c.width === 64 && mask >> 32n !== 0n) return null;
+    return `w${off}&${Number(mask & 0xffffffffn)}`;
+  }
+  return c.width === 64 ? null : `w${off}`;
 }
 
 const ld = (k: number): Node => ({ op: 'stmt', code: BPF_LD | BPF_W | BPF_ABS, k });
@@ -208,7 +332,9 @@ const j = (op: number, k: number, jt: string | undefined, jf: string | undefined
  * holds, to `fail` otherwise. 64-bit comparisons decide on the high word and look at the low
  * word only when the high words are equal; 32-bit ones look at the low word alone.
  */
-export function condition(c: ArgCondition, match: string | undefined, fail: string, endLabel: string): Node[] {
+export function condition(c: ArgCondition, match: string | undefined, fail: string, endLabel: string, held: string | null = null): Node[] {
+  // The accumulator already holds what this one-word condition would load (see heldAfter).
+  const reuse = held !== null && heldAfter(c) === held;
   const hi = Number(c.value >> 32n);
   const lo = Number(c.value & 0xffffffffn);
   const lowOff = argOffset(c.index, 'lo');
@@ -217,7 +343,8 @@ export function condition(c: ArgCondition, match: string | undefined, fail: stri
   const out: Node[] = [];
   // `low` is the final comparison on the low word with its true/false targets.
   const low = (op: number, t: string | undefined, f: string | undefined): void => {
-    out.push(ld(lowOff), j(op, lo, t, f));
+    if (!reuse) out.push(ld(lowOff));
+    out.push(j(op, lo, t, f));
   };
   switch (c.op) {
     case 'eq':
@@ -234,7 +361,8 @@ export function condition(c: ArgCondition, match: string | undefined, fail: stri
       const mlo = Number(mask & 0xffffffffn);
       // With a zero high mask the high word always matches (the value's high word is 0 too).
       if (wide && mhi !== 0) out.push(ld(highOff), and(mhi), j(BPF_JEQ, hi, undefined, fail));
-      out.push(ld(lowOff), and(mlo), j(BPF_JEQ, lo, match, fail));
+      if (!reuse) out.push(ld(lowOff), and(mlo));
+      out.push(j(BPF_JEQ, lo, match, fail));
       break;
     }
     case 'gt':

@@ -14,10 +14,11 @@ export { loadPolicy, shippedPolicyNames, type ResolvedPolicy } from './load.js';
 /**
  * Compiles a shipped policy name ("default", "strict", "permissive") or a JSON file path
  * (anything containing '/' or ending in .json) to the raw `struct sock_filter` array for
- * `arch` (default: this machine). Throws PolicyError (an SbxError, exit 125) on bad input.
+ * `arch` (default: this machine), for a command holding `capabilities` (default: sbx's default
+ * set; rules with ifCaps/unlessCaps depend on it). Throws PolicyError (an SbxError, exit 125) on bad input.
  */
-export function compileSeccompPolicy(ref: string, arch: Arch = hostArch()): Buffer {
-  return encode(compilePolicy(loadPolicy(ref), arch).program);
+export function compileSeccompPolicy(ref: string, arch: Arch = hostArch(), capabilities?: readonly string[]): Buffer {
+  return encode(compilePolicy(loadPolicy(ref, capabilities), arch).program);
 }
 
 export function compilePolicy(policy: ResolvedPolicy, arch: Arch): CompiledProgram {

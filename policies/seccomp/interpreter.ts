@@ -218,3 +218,22 @@ export function formatAction(a: DecodedAction, errnoName?: (n: number) => string
   if (a.kind === 'trap' || a.kind === 'trace') return a.data ? `${a.kind} ${a.data}` : a.kind;
   return a.kind;
 }
+
+/**
+ * The most instructions any execution can run: the longest path through the program, whatever
+ * the syscall number and arguments (jumps only go forward, so the program is a DAG). An upper
+ * bound: a path whose conditions contradict each other counts too.
+ */
+export function longestPath(program: readonly Insn[]): number {
+  const longest = new Array<number>(program.length + 1).fill(0);
+  for (let pc = program.length - 1; pc >= 0; pc--) {
+    const { code, k, jt, jf } = program[pc]!;
+    const cls = code & 0x07;
+    if (cls === BPF_RET) longest[pc] = 1;
+    else if (cls === BPF_JMP) {
+      const op = code & 0xf0;
+      longest[pc] = 1 + (op === 0x00 ? longest[pc + 1 + k] ?? 0 : Math.max(longest[pc + 1 + jt] ?? 0, longest[pc + 1 + jf] ?? 0));
+    } else longest[pc] = 1 + longest[pc + 1]!;
+  }
+  return longest[0] ?? 0;
+}

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { PolicyError, type PolicyProblem } from './errors.js';
 import { parsePolicy, type Action, type PolicyFile, type Rule } from './policy.js';
 import { didYouMean } from './suggest.js';
+import { defaultCapabilities } from '../capabilities/index.js';
 
 /** A policy with `extends` applied: the rules in the order they are matched. */
 export interface ResolvedPolicy {
@@ -17,6 +18,8 @@ export interface ResolvedPolicy {
   rules: Rule[];
   /** Files read, the policy itself first, then what it extends. */
   chain: string[];
+  /** The command's capabilities the rules were selected for (ifCaps / unlessCaps). */
+  capabilities?: string[];
 }
 
 const MAX_EXTENDS_DEPTH = 8;
@@ -64,9 +67,19 @@ export function readPolicyFile(file: string): PolicyFile {
  * names: the base's rules for those syscalls are dropped, the others are kept after the
  * extending policy's own rules. Within one file the first matching rule wins.
  */
-export function loadPolicy(ref: string): ResolvedPolicy {
+export function loadPolicy(ref: string, capabilities: readonly string[] = defaultCapabilities()): ResolvedPolicy {
   const file = policyFile(ref);
-  return flatten(file, isPathRef(ref) ? file : ref, []);
+  return forCapabilities(flatten(file, isPathRef(ref) ? file : ref, []), capabilities);
+}
+
+/**
+ * Keeps the rules that exist for a command holding `capabilities`. Applied after `extends`, so
+ * which syscalls a policy takes over from its base never depends on the capabilities.
+ */
+export function forCapabilities(policy: ResolvedPolicy, capabilities: readonly string[]): ResolvedPolicy {
+  const has = new Set(capabilities);
+  const rules = policy.rules.filter((r) => (r.ifCaps ?? []).every((c) => has.has(c)) && !(r.unlessCaps ?? []).some((c) => has.has(c)));
+  return { ...policy, rules, capabilities: [...capabilities] };
 }
 
 function flatten(file: string, name: string, seen: string[]): ResolvedPolicy {

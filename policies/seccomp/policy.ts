@@ -7,6 +7,7 @@ import { X86_64_SYSCALLS } from './tables/x86_64.js';
 import { AARCH64_SYSCALLS } from './tables/aarch64.js';
 import { didYouMean } from './suggest.js';
 import type { PolicyProblem } from './errors.js';
+import { CAPABILITIES } from '../capabilities/index.js';
 
 export const POLICY_VERSION = 1;
 
@@ -41,6 +42,10 @@ export interface Rule {
   action: Action;
   args: ArgCondition[];
   comment?: string;
+  /** The rule exists only when the command holds every one of these capabilities (e.g. NET_RAW). */
+  ifCaps?: string[];
+  /** The rule exists only when the command holds none of these. */
+  unlessCaps?: string[];
   /** Which file and JSON path the rule came from, for messages. */
   file: string;
   path: string;
@@ -59,7 +64,7 @@ export interface PolicyFile {
 export const ALL_SYSCALL_NAMES: ReadonlySet<string> = new Set([...Object.keys(X86_64_SYSCALLS), ...Object.keys(AARCH64_SYSCALLS)]);
 
 const TOP_KEYS = ['version', 'description', 'extends', 'defaultAction', 'rules', '$comment'];
-const RULE_KEYS = ['syscalls', 'action', 'args', 'comment'];
+const RULE_KEYS = ['syscalls', 'action', 'args', 'comment', 'ifCaps', 'unlessCaps'];
 const ARG_KEYS = ['index', 'op', 'value', 'mask', 'width', 'comment'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -138,8 +143,24 @@ function parseRule(r: unknown, path: string, c: Collector): Rule | undefined {
     });
   }
   if (r.comment !== undefined && typeof r.comment !== 'string') c.add(`${path}.comment`, '"comment" is a string');
+  const ifCaps = parseCapList(r.ifCaps, `${path}.ifCaps`, c);
+  const unlessCaps = parseCapList(r.unlessCaps, `${path}.unlessCaps`, c);
   if (c.problems.length > before || !action) return undefined;
-  return { syscalls, action, args, comment: r.comment as string | undefined, file: c.file, path };
+  return { syscalls, action, args, comment: r.comment as string | undefined, ...(ifCaps && { ifCaps }), ...(unlessCaps && { unlessCaps }), file: c.file, path };
+}
+
+function parseCapList(v: unknown, path: string, c: Collector): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length === 0) {
+    c.add(path, 'a non-empty array of capability names such as "NET_RAW"');
+    return undefined;
+  }
+  const out: string[] = [];
+  v.forEach((n, i) => {
+    if (typeof n !== 'string' || !CAPABILITIES.includes(n)) c.add(`${path}[${i}]`, `unknown capability ${JSON.stringify(n)}`, typeof n === 'string' ? didYouMean(n.replace(/^CAP_/, ''), CAPABILITIES) : undefined);
+    else out.push(n);
+  });
+  return out;
 }
 
 export function parseAction(a: unknown, path: string, c: { add(path: string, message: string, hint?: string): void }): Action | undefined {

@@ -1,10 +1,10 @@
 // Pass 2 of a scan: compare each upper entry with the host and decide what kind of change
 // it is. A copy-up with the same content and metadata is no change at all; directory times
 // are ignored (they move whenever a child changes, which the child's own entry reports).
-import { readdirSync } from 'node:fs';
 import type { Change, EntryStat } from './types.js';
 import type { UpperEntry } from './walk.js';
-import { joinB, toFs } from './bpath.js';
+import { joinB } from './bpath.js';
+import { dirAt } from './fsat.js';
 import { lstatB, sameTime } from './stat.js';
 import { readlinkB, sameContent } from './content.js';
 import { xattrsEqual } from './xattr.js';
@@ -34,6 +34,8 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void):
   const changes: Change[] = [];
   const errors: string[] = [];
   const links = new Map<string, string[]>();
+  // Upper inode → a name of it that the host already had as a file (the first one seen).
+  const onHost = new Map<string, string>();
   // Whether each dir entry hides the host below it: its own opaque mark, or an opaque
   // ancestor (overlayfs never looks below an opaque dir, so neither do we).
   const hides = new Uint8Array(entries.length);
@@ -55,6 +57,7 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void):
       const key = `${up.dev}:${up.ino}`;
       const l = links.get(key);
       if (l) l.push(e.host); else links.set(key, [e.host]);
+      if (h?.type === 'file' && !onHost.has(key)) onHost.set(key, e.host);
     }
     if (e.skeleton) continue;
     const base: Change = { path: e.host, change: 'added', type: up.type, size: up.type === 'file' ? up.size : 0, upper: e.upper, up };
@@ -92,6 +95,14 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void):
     else if (details.length) changes.push({ ...base, change: 'metadata', details });
   }
 
+  // A new name the sandbox gave a file the host already had (`ln ~/.bashrc notes`): the
+  // review says which host file it links to, and commit copies it unless asked to link.
+  for (const c of changes) {
+    if (c.type !== 'file' || !c.up || c.up.nlink < 2 || c.change === 'deleted') continue;
+    const other = onHost.get(`${c.up.dev}:${c.up.ino}`);
+    if (other !== undefined && other !== c.path) c.linksTo = other;
+  }
+
   // Host entries that an opaque dir hides are deleted in the sandbox's view.
   const present = new Map<number, Set<string>>();
   for (let i = 0; i < entries.length; i++) {
@@ -107,7 +118,7 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void):
     if (!hides[i] || e.host0?.type !== 'dir') continue;
     let names: string[];
     try {
-      names = readdirSync(toFs(e.host), { encoding: 'latin1' as BufferEncoding }) as unknown as string[];
+      names = dirAt(e.host).list().map((d) => d.name as string);
     } catch (err) {
       errors.push(`${e.host}: cannot list the host dir (${(err as NodeJS.ErrnoException).code})`);
       continue;

@@ -1,13 +1,15 @@
-// File contents compared and read in bounded memory: size first, then 64 KiB at a time.
+// File contents compared and read in bounded memory: size first, then 64 KiB at a time. Paths
+// are resolved fd-relative (fsat.ts): any depth, no symlink followed in any component.
 import { closeSync, openSync, readSync, readlinkSync, constants as C } from 'node:fs';
-import { toFs } from './bpath.js';
+import { isUtf8 } from 'node:buffer';
+import { fsAt } from './fsat.js';
 
 const CHUNK = 1 << 16;
 const bufA = Buffer.allocUnsafe(CHUNK);
 const bufB = Buffer.allocUnsafe(CHUNK);
 
 export function openNoFollow(p: string): number {
-  return openSync(toFs(p), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY);
+  return openSync(fsAt(p), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY);
 }
 
 function readFull(fd: number, buf: Buffer): number {
@@ -50,5 +52,35 @@ export function readHead(p: string, limit: number): { data: Buffer; cut: boolean
 
 /** A symlink's target as a byte string (the exact bytes, never resolved). */
 export function readlinkB(p: string): string {
-  return (readlinkSync(toFs(p), { encoding: 'buffer' }) as Buffer).toString('latin1');
+  return (readlinkSync(fsAt(p), { encoding: 'buffer' }) as Buffer).toString('latin1');
+}
+
+export interface LineCount {
+  /** Lines in the file (a last line without a newline counts), or null for a binary file. */
+  lines: number | null;
+}
+
+let countBuf = Buffer.allocUnsafe((1 << 20) + 1);
+
+/**
+ * Lines of a text file, for `diff --stat` of a file that is new or gone on one side: counted
+ * in one read of up to `maxBytes`, without building a diff. A NUL byte or invalid UTF-8 makes
+ * it binary (as the unified diff decides); a file larger than `maxBytes` is too.
+ */
+export function countLines(p: string, size: number, maxBytes: number): LineCount {
+  if (size === 0) return { lines: 0 };
+  if (size > maxBytes) return { lines: null };
+  if (countBuf.length < size + 1) countBuf = Buffer.allocUnsafe(size + 1);
+  const fd = openNoFollow(p);
+  let n: number;
+  try {
+    // One byte more than the size the scan saw: a file that grew since is read as far as needed.
+    n = readFull(fd, countBuf.subarray(0, size + 1));
+  } finally { closeSync(fd); }
+  const data = countBuf.subarray(0, Math.min(n, size));
+  if (data.includes(0) || !isUtf8(data)) return { lines: null };
+  let lines = 0;
+  for (let i = data.indexOf(10); i >= 0; i = data.indexOf(10, i + 1)) lines++;
+  if (data.length && data[data.length - 1] !== 10) lines++;
+  return { lines };
 }

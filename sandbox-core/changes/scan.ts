@@ -6,6 +6,7 @@ import { walkUppers } from './walk.js';
 import { classify } from './classify.js';
 import { pathFilter } from './glob.js';
 import { fromUser, isWithin } from './bpath.js';
+import { closeAll } from './fsat.js';
 
 export interface ScanOptions {
   only?: string[];
@@ -27,10 +28,14 @@ export function filterChanges(changes: Change[], opts: ScanOptions): Change[] {
 }
 
 export function scanSandbox(meta: SandboxMeta, opts: ScanOptions = {}): ScanResult {
-  const walked = walkUppers(meta, { progress: opts.progress && ((n) => opts.progress!('scanning', n)) });
-  const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)));
-  const changes = filterChanges(res.changes, opts).sort((a, b) => comparePaths(a.path, b.path));
-  return { changes, errors: walked.errors.concat(res.errors), links: res.links };
+  try {
+    const walked = walkUppers(meta, { progress: opts.progress && ((n) => opts.progress!('scanning', n)) });
+    const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)));
+    const changes = filterChanges(res.changes, opts).sort((a, b) => comparePaths(a.path, b.path));
+    return { changes, errors: walked.errors.concat(res.errors), links: res.links, layerBytes: walked.layerBytes };
+  } finally {
+    closeAll();
+  }
 }
 
 export interface ChangeCounts {

@@ -1,7 +1,7 @@
 // lstat → EntryStat, without following symlinks and without throwing for a missing path.
 import { lstatSync, type Stats } from 'node:fs';
 import type { EntryStat, EntryType } from './types.js';
-import { toFs } from './bpath.js';
+import { fsAt } from './fsat.js';
 
 export function typeOf(st: Stats): EntryType {
   if (st.isFile()) return 'file';
@@ -21,13 +21,17 @@ export function toEntryStat(st: Stats): EntryStat {
   };
 }
 
-/** lstat of a byte-string path; null when it (or a parent) does not exist or is not a dir. */
+/**
+ * lstat of a byte-string path, resolved without following a symlink in any component (at any
+ * depth); null when it does not exist or a parent is missing, not a dir, or a symlink.
+ */
 export function lstatB(p: string): EntryStat | null {
   try {
-    const st = lstatSync(toFs(p), { throwIfNoEntry: false });
+    const st = lstatSync(fsAt(p), { throwIfNoEntry: false });
     return st ? toEntryStat(st) : null;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR' || code === 'ENOENT' || code === 'ENOTBENEATH') return null;
     throw e;
   }
 }

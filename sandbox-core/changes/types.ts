@@ -50,6 +50,11 @@ export interface Change {
   xattrs?: Array<[string, Buffer]>;
   /** A replaced dir that is a dir on both sides (made opaque: emptied then refilled). */
   opaque?: boolean;
+  /**
+   * A file the sandbox hard-linked to a file the host already had (this host path): committed
+   * as a copy unless `--link-host-files` is given.
+   */
+  linksTo?: string;
 }
 
 export interface ScanResult {
@@ -58,4 +63,6 @@ export interface ScanResult {
   errors: string[];
   /** Upper inode (dev:ino) → host paths of every upper name of it, for keeping hard links. */
   links: Map<string, string[]>;
+  /** Bytes the sandbox's upper layers hold on disk (0 when given a reviewed list). */
+  layerBytes?: number;
 }

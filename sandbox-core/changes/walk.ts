@@ -1,13 +1,16 @@
 // Pass 1 of a scan: walk every upper layer with a manual stack (the fastest walk in Node),
-// decode overlayfs whiteouts and opaque dirs, and lstat the matching host path.
-import { readdirSync, type Dirent } from 'node:fs';
+// decode overlayfs whiteouts and opaque dirs, and lstat the matching host path. Every
+// directory is opened fd-relative from the layers dir or `/` (fsat.ts): any depth, and no
+// symlink in any component is followed, on either side.
+import { lstatSync, type Dirent } from 'node:fs';
 import type { Layer, SandboxMeta } from '../types.js';
 import type { EntryStat } from './types.js';
-import { fromUser, isWithin, joinB, toFs } from './bpath.js';
-import { lstatB } from './stat.js';
+import { fromUser, isWithin, joinB } from './bpath.js';
+import { toEntryStat } from './stat.js';
+import { dirAt, trustRoot } from './fsat.js';
+import type { Dir } from '../beneath.js';
 import { getXattrs, isOverlayXattr, type Xattrs } from './xattr.js';
 import { unshiftXattrs } from './acl.js';
-import { Dir } from '../beneath.js';
 
 export interface UpperEntry {
   /** Host path (byte string). */
@@ -31,6 +34,8 @@ export interface UpperEntry {
 export interface WalkResult {
   entries: UpperEntry[];
   errors: string[];
+  /** Bytes the upper layers hold on disk (allocated blocks): what discarding frees. */
+  layerBytes: number;
 }
 
 export interface WalkOptions {
@@ -41,14 +46,7 @@ export interface WalkOptions {
 const OPAQUE_NAMES = new Set(['user.overlay.opaque', 'trusted.overlay.opaque', 'user.fuseoverlayfs.opaque']);
 const WHITEOUT_NAMES = new Set(['user.overlay.whiteout', 'trusted.overlay.whiteout']);
 
-/**
- * A layer's upper dir. The store is hostile input: `L000` or `upper` replaced by a symlink
- * would make the walk read (and a commit apply) whatever it points to, so both are checked
- * without following anything (meta.layersDir itself is derived from the id by the store).
- */
 export function upperDirOf(meta: SandboxMeta, layer: Layer): string {
-  const base = Dir.open(meta.layersDir);
-  try { Dir.openBeneath(base, `${layer.dir}/upper`).close(); } finally { base.close(); }
   return `${meta.layersDir}/${layer.dir}/upper`;
 }
 
@@ -67,27 +65,31 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
   // the host also has (metadata comparison needs both sides).
   const needUpper: number[] = [];
   const needHost: number[] = [];
+  const layersRoot = fromUser(meta.layersDir);
+  let layerBytes = 0;
+  trustRoot(layersRoot);
 
   meta.layers.forEach((layer, li) => {
     const target = targets[li]!;
     const others = targets.filter((t, k) => k !== li && t !== target && isWithin(t, target));
-    let root: string;
-    try {
-      root = fromUser(upperDirOf(meta, layer));
-    } catch (e) {
-      errors.push(`${layer.target}: the sandbox's layer ${layer.dir} is not a plain directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): left out`);
-      return;
-    }
+    const root = fromUser(upperDirOf(meta, layer));
     const fuse = layer.format === 'fuse';
     const stack: Array<[string, string, number, boolean]> = [[root, target, -1, true]];
     while (stack.length) {
       const [udir, hdir, parent, hostIsDir] = stack.pop()!;
       let list: Dirent[];
+      let ud: Dir;
       try {
-        list = readdirSync(toFs(udir), { withFileTypes: true, encoding: 'latin1' as BufferEncoding }) as unknown as Dirent[];
+        ud = dirAt(udir);
+        list = ud.list();
       } catch (e) {
         errors.push(`${hdir}: cannot read the sandbox's copy (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
         continue;
+      }
+      // The host dir, when it is one: its entries are looked up from it, never through a path.
+      let hd: Dir | null = null;
+      if (hostIsDir) {
+        try { hd = dirAt(hdir); } catch { hd = null; }
       }
       for (const d of list) {
         let name = d.name as string;
@@ -108,17 +110,22 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
         let up: EntryStat | null = null;
         if (!wh) {
           try {
-            up = lstatB(upper);
+            const st = lstatSync(ud.at(d.name as string), { throwIfNoEntry: false });
+            if (!st) continue;
+            layerBytes += st.blocks * 512;
+            up = toEntryStat(st);
           } catch (e) {
             errors.push(`${host}: cannot stat the sandbox's copy (${(e as NodeJS.ErrnoException).code})`);
             continue;
           }
-          if (!up) continue;
           if (d.isCharacterDevice() && up.rdev === 0) wh = true;
         }
         let host0: EntryStat | null = null;
-        if (hostIsDir) {
-          try { host0 = lstatB(host); } catch (e) {
+        if (hd) {
+          try {
+            const st = lstatSync(hd.at(name), { throwIfNoEntry: false });
+            host0 = st ? toEntryStat(st) : null;
+          } catch (e) {
             errors.push(`${host}: cannot stat the host path (${(e as NodeJS.ErrnoException).code})`);
             continue;
           }
@@ -146,8 +153,7 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
   });
 
   if (needUpper.length || needHost.length) {
-    const paths = needUpper.map((i) => entries[i]!.upper).concat(needHost.map((i) => entries[i]!.host));
-    const res = getXattrs(paths);
+    const res = getXattrs(needUpper.map((i) => entries[i]!.upper), layersRoot).concat(getXattrs(needHost.map((i) => entries[i]!.host), '/'));
     needUpper.forEach((i, k) => {
       const e = entries[i]!;
       const r = res[k]!;
@@ -166,5 +172,5 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
       if (user.length) entries[i]!.hostXattrs = user;
     });
   }
-  return { entries, errors };
+  return { entries, errors, layerBytes };
 }

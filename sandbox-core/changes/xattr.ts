@@ -1,12 +1,25 @@
 // Batched calls to `sbx-helper xattr` (native/xattr.c): Node has no getxattr, setxattr or
 // mknod. One helper process per batch, never one per file.
 import { spawnSync } from 'node:child_process';
+import { closeSync, openSync, constants as C } from 'node:fs';
+import { O_PATH } from '../beneath.js';
 import { SbxError } from '../errors.js';
 import { helperPath } from '../helper.js';
 
-function callHelper(args: string[], input: Buffer): Buffer {
+/**
+ * Runs `sbx-helper xattr`. With `roots`, the helper gets each root directory as fd 3, 4, …
+ * and resolves every path below it itself, one component at a time, no symlink followed, at
+ * any depth (`--beneath`, native/beneath.c).
+ */
+function callHelper(args: string[], input: Buffer, roots: string[] = []): Buffer {
   const bin = helperPath();
-  const r = spawnSync(bin, ['xattr', ...args], { input, maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'pipe'] });
+  const fds = roots.map((r) => openSync(Buffer.from(r, 'latin1'), O_PATH | C.O_DIRECTORY));
+  let r;
+  try {
+    r = spawnSync(bin, ['xattr', ...(roots.length ? ['--beneath'] : []), ...args], { input, maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'pipe', ...fds] });
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
   if (r.error) throw new SbxError(`sbx-helper xattr ${args.join(' ')}: ${r.error.message}`);
   if (r.status !== 0) throw new SbxError(`sbx-helper xattr ${args.join(' ')} failed: ${String(r.stderr).trim()}`);
   return r.stdout;
@@ -20,11 +33,21 @@ export interface XattrResult {
 
 const EMPTY: Xattrs = [];
 
-/** Every extended attribute of each path (byte strings; the last component is not followed). */
-export function getXattrs(paths: string[]): XattrResult[] {
+/** `p` relative to `root` (both absolute byte strings; p strictly below root). */
+export function relTo(root: string, p: string): string {
+  if (root === '/') return p.slice(1);
+  if (!p.startsWith(root + '/')) throw new SbxError(`internal error: ${p} is not below ${root}`);
+  return p.slice(root.length + 1);
+}
+
+/**
+ * Every extended attribute of each path (byte strings). Paths are resolved below `root`
+ * without following a symlink in any component (default `/`).
+ */
+export function getXattrs(paths: string[], root = '/'): XattrResult[] {
   if (!paths.length) return [];
-  const input = Buffer.from(paths.join('\0') + '\0', 'latin1');
-  const out = callHelper(['get'], input);
+  const input = Buffer.from(paths.map((p) => relTo(root, p)).join('\0') + '\0', 'latin1');
+  const out = callHelper(['get'], input, [root]);
   const res: XattrResult[] = new Array(paths.length);
   let off = 0;
   for (let i = 0; i < paths.length; i++) {
@@ -45,25 +68,25 @@ export function getXattrs(paths: string[]): XattrResult[] {
 }
 
 /** Sets attributes; returns the errno of the first failure per path (0 = all set). */
-export function setXattrs(items: Array<{ path: string; attrs: Xattrs }>): number[] {
+export function setXattrs(items: Array<{ path: string; attrs: Xattrs }>, root = '/'): number[] {
   if (!items.length) return [];
   const parts: Buffer[] = [];
   for (const it of items) {
-    parts.push(Buffer.from(it.path + '\0', 'latin1'));
+    parts.push(Buffer.from(relTo(root, it.path) + '\0', 'latin1'));
     const n = Buffer.alloc(4); n.writeUInt32LE(it.attrs.length); parts.push(n);
     for (const [name, value] of it.attrs) {
       parts.push(Buffer.from(name + '\0', 'latin1'));
       const l = Buffer.alloc(4); l.writeUInt32LE(value.length); parts.push(l, value);
     }
   }
-  const out = callHelper(['set'], Buffer.concat(parts));
+  const out = callHelper(['set'], Buffer.concat(parts), [root]);
   return items.map((_, i) => out.readUInt32LE(i * 4));
 }
 
 /** Creates fifos, sockets or overlay whiteouts (char 0/0) with mode 0600; errno per path. */
-export function mknodBatch(kind: 'fifo' | 'socket' | 'whiteout', paths: string[]): number[] {
+export function mknodBatch(kind: 'fifo' | 'socket' | 'whiteout', paths: string[], root = '/'): number[] {
   if (!paths.length) return [];
-  const out = callHelper(['mknod', kind], Buffer.from(paths.join('\0') + '\0', 'latin1'));
+  const out = callHelper(['mknod', kind], Buffer.from(paths.map((p) => relTo(root, p)).join('\0') + '\0', 'latin1'), [root]);
   return paths.map((_, i) => out.readUInt32LE(i * 4));
 }
 
@@ -83,6 +106,78 @@ export function xattrsEqual(a: Xattrs, b: Xattrs): boolean {
 }
 
 export function errnoName(e: number): string {
-  const names: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 13: 'EACCES', 17: 'EEXIST', 20: 'ENOTDIR', 22: 'EINVAL', 28: 'ENOSPC', 30: 'EROFS', 40: 'ELOOP', 61: 'ENODATA', 95: 'EOPNOTSUPP' };
+  const names: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 5: 'EIO', 13: 'EACCES', 17: 'EEXIST', 18: 'EXDEV', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 27: 'EFBIG', 28: 'ENOSPC', 30: 'EROFS', 36: 'ENAMETOOLONG', 39: 'ENOTEMPTY', 40: 'ELOOP', 61: 'ENODATA', 95: 'EOPNOTSUPP', 116: 'ESTALE', 122: 'EDQUOT' };
   return names[e] ?? `errno ${e}`;
+}
+
+/** One new file for `stageFiles`: copied from `src` (below srcRoot) to `dst` (below `/`). */
+export interface StageItem {
+  src: string;
+  dst: string;
+  uid: number;
+  gid: number;
+  perm: number;
+  ino: number;
+  dev: number;
+  atimeMs: number;
+  mtimeMs: number;
+  xattrs: Xattrs;
+}
+
+export interface StageResult {
+  errno: number;
+  /** What failed: open source, source changed, create, copy, owner, xattr, mode, times. */
+  step: string;
+  ownerKept: boolean;
+  xattrErrno: number;
+  bytes: number;
+}
+
+const STAGE_STEPS = ['', 'open the sandbox copy', 'the sandbox copy changed since the review', 'create', 'copy', 'owner', 'xattrs', 'mode', 'times'];
+
+function timeParts(ms: number): [number, number] {
+  const s = Math.floor(ms / 1000);
+  return [s, Math.round((ms - s * 1000) * 1e6)];
+}
+
+/**
+ * Writes new files beside their targets in one helper call: data copied with holes kept
+ * (SEEK_DATA/SEEK_HOLE), owner, xattrs, mode, times; then one syncfs per filesystem makes the
+ * batch durable. Returns a result per item and the syncfs errno (0 = all on disk).
+ */
+export function stageFiles(items: StageItem[], srcRoot: string): { results: StageResult[]; syncErrno: number } {
+  if (!items.length) return { results: [], syncErrno: 0 };
+  const parts: Buffer[] = [];
+  for (const it of items) {
+    parts.push(Buffer.from(`${relTo(srcRoot, it.src)}\0${relTo('/', it.dst)}\0`, 'latin1'));
+    const [as, ans] = timeParts(it.atimeMs);
+    const [ms, mns] = timeParts(it.mtimeMs);
+    const h = Buffer.alloc(4 * 3 + 8 * 3 + 4 + 8 + 4 + 4);
+    let o = 0;
+    o = h.writeUInt32LE(it.uid, o); o = h.writeUInt32LE(it.gid, o); o = h.writeUInt32LE(it.perm, o);
+    o = h.writeBigUInt64LE(BigInt(it.ino), o); o = h.writeBigUInt64LE(BigInt(it.dev), o);
+    o = h.writeBigUInt64LE(BigInt(as), o); o = h.writeUInt32LE(ans, o);
+    o = h.writeBigUInt64LE(BigInt(ms), o); o = h.writeUInt32LE(mns, o);
+    h.writeUInt32LE(it.xattrs.length, o);
+    parts.push(h);
+    for (const [name, value] of it.xattrs) {
+      const l = Buffer.alloc(4); l.writeUInt32LE(value.length);
+      parts.push(Buffer.from(name + '\0', 'latin1'), l, value);
+    }
+  }
+  const out = callHelper(['stage'], Buffer.concat(parts), [srcRoot, '/']);
+  if (out.length !== items.length * 24 + 4) throw new SbxError('sbx-helper xattr stage: short answer');
+  const results = items.map((_, i): StageResult => {
+    const o = i * 24;
+    const step = out.readUInt32LE(o + 4);
+    return { errno: out.readUInt32LE(o), step: STAGE_STEPS[step] ?? `step ${step}`, ownerKept: out.readUInt32LE(o + 8) === 0, xattrErrno: out.readUInt32LE(o + 12), bytes: Number(out.readBigUInt64LE(o + 16)) };
+  });
+  return { results, syncErrno: out.readUInt32LE(items.length * 24) };
+}
+
+/** syncfs of the filesystem holding each dir (one per filesystem is enough); errno per dir. */
+export function syncfsDirs(dirs: string[]): number[] {
+  if (!dirs.length) return [];
+  const out = callHelper(['syncfs'], Buffer.from(dirs.map((d) => (d === '/' ? '' : relTo('/', d))).join('\0') + '\0', 'latin1'), ['/']);
+  return dirs.map((_, i) => out.readUInt32LE(i * 4));
 }

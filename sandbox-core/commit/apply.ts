@@ -1,17 +1,23 @@
-// Carries out a plan on the host, step by step, recording progress in the journal.
-import {
-  closeSync, copyFileSync, fstatSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, symlinkSync,
-  unlinkSync, chmodSync, constants as C,
-} from 'node:fs';
+// Carries out a plan on the host, recording progress in the journal.
+//
+// Order: deletions (deepest first); then in path order new dirs, symlinks, fifos, sockets and
+// in-place metadata; then every new file is written beside its target in one batch (the
+// helper copies with holes kept, sets owner, xattrs, mode and times) and made durable by one
+// syncfs per filesystem; then the staged files are renamed over their targets in path order,
+// each after a last conflict check; then directory metadata, deepest first; then one more
+// syncfs makes the renames durable. The crash guarantees of one fsync per file (a target is
+// the old file or the complete new one, never a torn one) with a few syncs per commit.
+import { closeSync, linkSync, lstatSync, mkdirSync, renameSync, symlinkSync, unlinkSync, chmodSync } from 'node:fs';
 import type { Change } from '../changes/types.js';
-import { isWithin, parentB, toFs } from '../changes/bpath.js';
+import { isWithin, parentB } from '../changes/bpath.js';
 import { lstatB } from '../changes/stat.js';
-import { mknodBatch, setXattrs, errnoName } from '../changes/xattr.js';
+import { auxAt, closeAll, trustRoot } from '../changes/fsat.js';
+import { mknodBatch, setXattrs, errnoName, stageFiles, syncfsDirs, type StageItem } from '../changes/xattr.js';
 import type { Plan, Refusal, Step } from './plan.js';
 import { conflictOf } from './plan.js';
 import {
-  ancestorsAreDirs, applyMetaFd, applyMetaSymlink, errorText, fsyncPath, mayKeepPrivileges, openNoFollow, removeEntry,
-  UnsafePathError, validatePath, type MetaResult,
+  ancestorsAreDirs, applyMetaFd, applyMetaSymlink, errorText, fsyncPath, hostAt, mayKeepPrivileges, openNoFollow, removeEntry,
+  validatePath, type MetaResult,
 } from './safe-fs.js';
 import type { JournalWriter } from './journal.js';
 
@@ -23,8 +29,12 @@ export interface ApplyOptions {
   /** Upper inode → every host name it has, to keep hard links linked. */
   links: Map<string, string[]>;
   ours: Set<string>;
+  /** The sandbox's layers dir: sources are resolved below it, never through a symlink. */
+  layersRoot: string;
   /** --keep-setuid: keep setuid/setgid bits and security.capability (honoured for root only). */
   keepSetuid?: boolean;
+  /** --link-host-files: a hard link to a file the host already had stays a link to it. */
+  linkHostFiles?: boolean;
   progress?: (done: number, total: number, bytes: number) => void;
 }
 
@@ -36,6 +46,8 @@ export interface ApplyResult {
   ownerNotKept: string[];
   setidStripped: string[];
   xattrsNotKept: string[];
+  /** Hard links to files the host already had, committed as copies (no --link-host-files). */
+  linksCopied: string[];
 }
 
 /** Deterministic, so an interrupted commit's leftovers are found and removed on resume. */
@@ -52,36 +64,85 @@ function pauseForTest(i: number): void {
 }
 
 const linkKey = (c: Change) => `${c.up!.dev}:${c.up!.ino}`;
+const text = (p: string) => Buffer.from(p, 'latin1').toString();
+/** Files per helper call: progress between batches, bounded memory for the request. */
+const STAGE_BATCH = 4096;
 
 export function applyPlan(plan: Plan, opts: ApplyOptions): ApplyResult {
-  const res: ApplyResult = { applied: 0, bytes: 0, conflicts: [], failed: [], ownerNotKept: [], setidStripped: [], xattrsNotKept: [] };
+  const res: ApplyResult = { applied: 0, bytes: 0, conflicts: [], failed: [], ownerNotKept: [], setidStripped: [], xattrsNotKept: [], linksCopied: [] };
+  trustRoot(opts.layersRoot);
+  try {
+    return run(plan, opts, res);
+  } finally {
+    closeAll();
+  }
+}
+
+function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
   const touched = new Set<string>();
   const failedDirs: string[] = [];
   const committedInode = new Map<string, string>();
   const syncDirs = new Set<string>();
   const total = plan.steps.length;
+  let done = 0;
 
   const note = (c: Change, m: MetaResult) => {
     if (!m.ownerKept) res.ownerNotKept.push(c.path);
     if (m.setidStripped) res.setidStripped.push(c.path);
   };
   const keepPriv = mayKeepPrivileges(!!opts.keepSetuid);
-  const xattrs = (c: Change, at: string) => {
-    if (!c.xattrs?.length) return;
+  const allowedXattrs = (c: Change): Array<[string, Buffer]> => {
+    if (!c.xattrs?.length) return [];
     // File capabilities are setuid by another name: a sandboxed command must not leave one behind.
     const attrs = keepPriv ? c.xattrs : c.xattrs.filter(([n]) => n !== 'security.capability');
     if (attrs.length !== c.xattrs.length && !res.setidStripped.includes(c.path)) res.setidStripped.push(c.path);
+    return attrs;
+  };
+  const xattrs = (c: Change, at: string) => {
+    const attrs = allowedXattrs(c);
     if (!attrs.length) return;
     const [e] = setXattrs([{ path: at, attrs }]);
-    if (e) res.xattrsNotKept.push(`${Buffer.from(c.path, 'latin1').toString()} (${errnoName(e)})`);
+    if (e) res.xattrsNotKept.push(`${text(c.path)} (${errnoName(e)})`);
+  };
+  const fail = (s: Step, i: number, e: unknown) => {
+    res.failed.push({ path: s.change.path, reason: errorText(e) });
+    if (s.kind === 'mkdir') failedDirs.push(s.change.path);
+    try { if (s.kind === 'put') removeEntry(stagingPath(s.change.path, opts.sandboxId, i)); } catch { /* reported with the step */ }
+  };
+  /** Checks common to every step; false when it must not run (recorded as a conflict or a failure). */
+  const mayRun = (s: Step): boolean => {
+    const p = s.change.path;
+    const under = failedDirs.find((d) => isWithin(p, d) && p !== d);
+    if (under) { res.failed.push({ path: p, reason: `not committed: ${text(under)} failed` }); return false; }
+    validatePath(p);
+    if (!ancestorsAreDirs(p)) throw new Error('its parent dir does not exist on the host');
+    if (!opts.force && !touched.has(p) && s.kind !== 'dirmeta') {
+      const why = conflictOf(s.change, { createdMs: opts.createdMs, force: false, ours: opts.ours });
+      if (why) { res.conflicts.push({ path: p, reason: why }); if (s.kind === 'mkdir') failedDirs.push(p); return false; }
+    }
+    return true;
+  };
+  const finish = (s: Step, i: number) => {
+    opts.journal?.done(i);
+    touched.add(s.change.path);
+    syncDirs.add(parentB(s.change.path));
+    res.applied++;
+    if (opts.progress && (++done & 0xff) === 0) opts.progress(done, total, res.bytes);
   };
 
-  /** Where an existing host name of the same upper inode can be linked from, if any. */
+  /**
+   * A host file this one may be linked to instead of copied: an already committed name of the
+   * same upper inode, or (only with --link-host-files) an unchanged host file the sandbox
+   * linked it to. By default a link to a file the host already had is committed as a copy:
+   * the new name must not share an inode (and later writes) with, say, ~/.bashrc.
+   */
   const linkSource = (c: Change): string | null => {
-    if (c.up!.nlink < 2) return null;
+    if (c.type !== 'file' || c.up!.nlink < 2) return null;
+    if (c.linksTo !== undefined && !opts.linkHostFiles) return null;
     const key = linkKey(c);
-    const done = committedInode.get(key);
-    if (done) return done;
+    const first = committedInode.get(key);
+    if (first) return first;
+    if (!opts.linkHostFiles) return null;
     for (const other of opts.links.get(key) ?? []) {
       if (other === c.path) continue;
       const h = lstatB(other);
@@ -91,38 +152,47 @@ export function applyPlan(plan: Plan, opts: ApplyOptions): ApplyResult {
     return null;
   };
 
-  const stage = (c: Change, tmp: string) => {
+  const stageItem = (c: Change, i: number): StageItem => {
+    const up = c.up!;
+    // setuid/setgid bits from a sandbox are never committed unless root asked to keep them.
+    const perm = keepPriv ? up.perm : up.perm & ~0o6000;
+    if (perm !== up.perm) res.setidStripped.push(c.path);
+    return {
+      src: c.upper!, dst: stagingPath(c.path, opts.sandboxId, i), uid: up.uid, gid: up.gid, perm, ino: up.ino, dev: up.dev,
+      atimeMs: up.atimeMs, mtimeMs: up.mtimeMs, xattrs: allowedXattrs(c),
+    };
+  };
+  const staged = new Set<number>();
+  /** Writes files beside their targets; each result is recorded, a failure removes nothing on the host. */
+  const stageBatch = (batch: Array<[Step, number]>) => {
+    for (let k = 0; k < batch.length; k += STAGE_BATCH) {
+      const part = batch.slice(k, k + STAGE_BATCH);
+      const ok: Array<[Step, number]> = [];
+      for (const [s, i] of part) {
+        try { removeEntry(stagingPath(s.change.path, opts.sandboxId, i)); ok.push([s, i]); } catch (e) { fail(s, i, e); }
+      }
+      opts.journal?.staged(ok.map(([, i]) => i));
+      opts.journal?.sync();
+      const { results, syncErrno } = stageFiles(ok.map(([s, i]) => stageItem(s.change, i)), opts.layersRoot);
+      ok.forEach(([s, i], n) => {
+        const r = results[n]!;
+        if (r.errno) { fail(s, i, new Error(`${r.step}: ${errnoName(r.errno)}`)); return; }
+        if (syncErrno) { fail(s, i, new Error(`syncfs: ${errnoName(syncErrno)}`)); return; }
+        res.bytes += r.bytes;
+        if (!r.ownerKept) res.ownerNotKept.push(s.change.path);
+        if (r.xattrErrno) res.xattrsNotKept.push(`${text(s.change.path)} (${errnoName(r.xattrErrno)})`);
+        staged.add(i);
+      });
+      opts.progress?.(done, total, res.bytes);
+    }
+  };
+
+  const stageOther = (c: Change, tmp: string) => {
     removeEntry(tmp);
     const up = c.up!;
-    const src = linkSource(c);
-    if (c.type === 'file' && src) {
-      linkSync(toFs(src), toFs(tmp));
-      return;
-    }
-    if (c.type === 'file') {
-      // The sandbox's copy is opened without following links and must still be the inode the
-      // review saw: a symlink or another file there now would make us copy something else.
-      const src = openSync(toFs(c.upper!), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY);
-      try {
-        const sst = fstatSync(src);
-        if (!sst.isFile() || sst.ino !== up.ino || sst.dev !== up.dev) throw new UnsafePathError(`the sandbox's copy of ${Buffer.from(c.path, 'latin1').toString()} changed since the review`);
-        // COPYFILE_EXCL creates with O_EXCL: an existing name, even a dangling symlink, fails.
-        copyFileSync(`/proc/self/fd/${src}`, toFs(tmp), C.COPYFILE_EXCL);
-      } finally { closeSync(src); }
-      res.bytes += up.size;
-      const fd = openSync(toFs(tmp), C.O_RDWR | C.O_NOFOLLOW);
-      try {
-        const st = lstatSync(toFs(tmp));
-        note(c, applyMetaFd(fd, up, st, false, opts.keepSetuid));
-        xattrs(c, tmp);
-        applyMetaFd(fd, up, up, true, opts.keepSetuid);
-        fsyncSync(fd);
-      } finally { closeSync(fd); }
-      return;
-    }
     if (c.type === 'symlink') {
-      symlinkSync(toFs(c.target!), toFs(tmp));
-      note(c, applyMetaSymlink(tmp, up, lstatSync(toFs(tmp))));
+      symlinkSync(Buffer.from(c.target!, 'latin1'), hostAt(tmp));
+      note(c, applyMetaSymlink(tmp, up, lstatSync(hostAt(tmp))));
       return;
     }
     if (c.type === 'fifo' || c.type === 'socket') {
@@ -130,13 +200,13 @@ export function applyPlan(plan: Plan, opts: ApplyOptions): ApplyResult {
       if (e) throw Object.assign(new Error(errnoName(e)), { code: errnoName(e) });
       if (c.type === 'fifo') {
         const fd = openNoFollow(tmp);
-        try { note(c, applyMetaFd(fd, up, lstatSync(toFs(tmp)))); } finally { closeSync(fd); }
+        try { note(c, applyMetaFd(fd, up, lstatSync(hostAt(tmp)))); } finally { closeSync(fd); }
       } else {
         // A socket cannot be opened; the name was just created by us with O_EXCL semantics.
-        const st = lstatSync(toFs(tmp));
-        if (!st.isSocket()) throw new Error(`${tmp} changed under us`);
+        const st = lstatSync(hostAt(tmp));
+        if (!st.isSocket()) throw new Error(`${text(tmp)} changed under us`);
         note(c, applyMetaSymlink(tmp, up, st));
-        chmodSync(toFs(tmp), up.perm & 0o777);
+        chmodSync(hostAt(tmp), up.perm & 0o777);
       }
       return;
     }
@@ -150,7 +220,7 @@ export function applyPlan(plan: Plan, opts: ApplyOptions): ApplyResult {
     if (now.type === 'symlink') { note(c, applyMetaSymlink(c.path, up, now)); return; }
     if (now.type === 'socket') {
       note(c, applyMetaSymlink(c.path, up, now));
-      chmodSync(toFs(c.path), up.perm & 0o777);
+      chmodSync(hostAt(c.path), up.perm & 0o777);
       return;
     }
     xattrs(c, c.path);
@@ -158,62 +228,113 @@ export function applyPlan(plan: Plan, opts: ApplyOptions): ApplyResult {
     try { note(c, applyMetaFd(fd, up, now, true, opts.keepSetuid)); } finally { closeSync(fd); }
   };
 
+  /** Moves the staged name over the target (a dir there is removed first: it cannot be renamed over). */
+  const place = (p: string, tmp: string) => {
+    if (lstatB(p)?.type === 'dir') removeEntry(p);
+    renameSync(hostAt(tmp), hostAt(p));
+  };
+
+  const steps = plan.steps;
+  const filePuts: Array<[Step, number]> = [];
+  const dirmetas: Array<[Step, number]> = [];
+  // Phase 1: deletions, dirs, non-file entries and in-place metadata, in plan order.
   for (let i = 0; i < total; i++) {
-    const step: Step = plan.steps[i]!;
-    const c = step.change;
-    const p = c.path;
-    const fd = failedDirs.find((d) => isWithin(p, d) && p !== d);
-    if (fd) { res.failed.push({ path: p, reason: `not committed: ${Buffer.from(fd, 'latin1').toString()} failed` }); continue; }
+    const s = steps[i]!;
+    const c = s.change;
+    if (s.kind === 'dirmeta') { dirmetas.push([s, i]); continue; }
+    if (s.kind === 'put' && c.type === 'file') { filePuts.push([s, i]); continue; }
     try {
-      validatePath(p);
-      if (!ancestorsAreDirs(p)) throw new Error('its parent dir does not exist on the host');
-      if (!opts.force && !touched.has(p) && step.kind !== 'dirmeta') {
-        const why = conflictOf(c, { createdMs: opts.createdMs, force: false, ours: opts.ours });
-        if (why) { res.conflicts.push({ path: p, reason: why }); if (step.kind === 'mkdir') failedDirs.push(p); continue; }
-      }
+      if (!mayRun(s)) continue;
       opts.journal?.begin(i);
-      switch (step.kind) {
+      pauseForTest(i);
+      switch (s.kind) {
         case 'delete':
-          removeEntry(p);
+          removeEntry(c.path);
           break;
         case 'put': {
-          const tmp = stagingPath(p, opts.sandboxId, i);
-          stage(c, tmp);
-          pauseForTest(i);
-          // A dir being replaced by a non-dir cannot be renamed over: remove it first.
-          if (lstatB(p)?.type === 'dir') removeEntry(p);
-          renameSync(toFs(tmp), toFs(p));
-          if (c.type === 'file' && c.up!.nlink > 1 && !committedInode.has(linkKey(c))) committedInode.set(linkKey(c), p);
+          const tmp = stagingPath(c.path, opts.sandboxId, i);
+          stageOther(c, tmp);
+          place(c.path, tmp);
           break;
         }
         case 'mkdir': {
-          pauseForTest(i);
-          const now = lstatB(p);
-          if (now && now.type !== 'dir') unlinkSync(toFs(p));
-          if (now?.type !== 'dir') mkdirSync(toFs(p), { mode: 0o700 });
+          const now = lstatB(c.path);
+          if (now && now.type !== 'dir') unlinkSync(hostAt(c.path));
+          if (now?.type !== 'dir') mkdirSync(hostAt(c.path), { mode: 0o700 });
           break;
         }
         case 'meta':
-          pauseForTest(i);
           meta(c, false);
           break;
-        case 'dirmeta':
-          pauseForTest(i);
-          meta(c, true);
-          break;
       }
-      opts.journal?.done(i);
-      touched.add(p);
-      syncDirs.add(parentB(p));
-      res.applied++;
-    } catch (e) {
-      res.failed.push({ path: p, reason: errorText(e) });
-      if (step.kind === 'mkdir') failedDirs.push(p);
-      try { if (step.kind === 'put') removeEntry(stagingPath(p, opts.sandboxId, i)); } catch { /* reported with the step */ }
-    }
-    if (opts.progress && (i & 0xff) === 0) opts.progress(i, total, res.bytes);
+      finish(s, i);
+    } catch (e) { fail(s, i, e); }
   }
-  for (const d of syncDirs) fsyncPath(d, true);
+
+  // Phase 2: new files beside their targets, one batch, durable before any rename. A second
+  // name of an inode already being copied is linked to it in phase 3 instead.
+  const leaders = new Set<string>();
+  const toStage: Array<[Step, number]> = [];
+  for (const [s, i] of filePuts) {
+    const c = s.change;
+    if (failedDirs.some((d) => isWithin(c.path, d))) continue;
+    const linked = c.up!.nlink > 1 && (c.linksTo === undefined || opts.linkHostFiles);
+    if (linked && leaders.has(linkKey(c))) continue;
+    if (linked && opts.linkHostFiles && linkSource(c)) continue;
+    if (linked) leaders.add(linkKey(c));
+    if (c.linksTo !== undefined && !opts.linkHostFiles) res.linksCopied.push(c.path);
+    toStage.push([s, i]);
+  }
+  stageBatch(toStage);
+
+  // Phase 3: renames in path order, each after a last conflict check.
+  for (const [s, i] of filePuts) {
+    const c = s.change;
+    const tmp = stagingPath(c.path, opts.sandboxId, i);
+    try {
+      if (!mayRun(s)) { if (staged.has(i)) removeEntry(tmp); continue; }
+      opts.journal?.begin(i);
+      if (!staged.has(i)) {
+        const src = linkSource(c);
+        if (src) {
+          removeEntry(tmp);
+          linkSync(auxAt(src), hostAt(tmp));
+        } else {
+          // Its partner failed or was refused: copied on its own after all.
+          stageBatch([[s, i]]);
+          if (!staged.has(i)) continue;
+        }
+      }
+      pauseForTest(i);
+      place(c.path, tmp);
+      if (c.up!.nlink > 1 && !committedInode.has(linkKey(c))) committedInode.set(linkKey(c), c.path);
+      finish(s, i);
+    } catch (e) { fail(s, i, e); }
+  }
+
+  // Phase 4: directory metadata, deepest first (the plan's order), after everything inside.
+  for (const [s, i] of dirmetas) {
+    try {
+      if (!mayRun(s)) continue;
+      opts.journal?.begin(i);
+      pauseForTest(i);
+      meta(s.change, true);
+      finish(s, i);
+    } catch (e) { fail(s, i, e); }
+  }
+
+  // Phase 5: the renames and new entries reach the disk: one syncfs per filesystem touched.
+  const perDev = new Map<number, string>();
+  for (const d of syncDirs) {
+    const st = lstatB(d);
+    if (st && st.type === 'dir' && !perDev.has(st.dev)) perDev.set(st.dev, d);
+  }
+  const dirs = [...perDev.values()];
+  let errs: number[] = [];
+  try { errs = syncfsDirs(dirs); } catch { errs = dirs.map(() => 1); }
+  // A dir we may not open for reading: fsync each touched dir on that filesystem instead.
+  if (errs.some((e) => e)) for (const d of syncDirs) fsyncPath(d, true);
   opts.progress?.(total, total, res.bytes);
   return res;
 }
+

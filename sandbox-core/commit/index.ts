@@ -10,6 +10,7 @@ import { applyPlan, stagingPath, type ApplyResult } from './apply.js';
 import { JournalWriter, journalPath, readJournal, touchedPaths } from './journal.js';
 import { removeEntry } from './safe-fs.js';
 import { SbxError } from '../errors.js';
+import { fromUser } from '../changes/bpath.js';
 
 export interface CommitOptions {
   only: string[];
@@ -22,6 +23,8 @@ export interface CommitOptions {
   pick?: Set<string>;
   /** Keep setuid/setgid bits and file capabilities (root only). */
   keepSetuid?: boolean;
+  /** A hard link to a file the host already had stays a link to it (default: a copy). */
+  linkHostFiles?: boolean;
   progress?: (done: number, total: number, bytes: number) => void;
 }
 
@@ -75,13 +78,15 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   if (j) {
     if (pidAlive(j.header.pid)) throw new SbxError(`another commit of this sandbox is running (pid ${j.header.pid})`);
     const inFlight: string[] = [];
-    for (const i of j.begun) {
+    for (const i of new Set([...j.staged, ...j.begun])) {
       if (j.done.has(i)) continue;
       const s = j.header.steps[i];
       if (!s) continue;
       const p = Buffer.from(s.path, 'base64').toString('latin1');
-      inFlight.push(p);
-      if (s.kind === 'put' && !opts.dryRun) removeEntry(stagingPath(p, meta.id, i));
+      if (j.begun.has(i)) inFlight.push(p);
+      if (s.kind === 'put' && !opts.dryRun) {
+        try { removeEntry(stagingPath(p, meta.id, i)); } catch { /* its dir is gone or refused: nothing of ours is left there */ }
+      }
     }
     resumed = { startedMs: j.header.startedMs, total: j.header.steps.length, done: j.done.size, inFlight };
     ours = new Set(touchedPaths(j));
@@ -105,6 +110,7 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   });
   const result = applyPlan(plan, {
     sandboxId: meta.id, createdMs: meta.createdMs, force: opts.force, journal, links: scan.links, ours, keepSetuid: opts.keepSetuid,
+    linkHostFiles: opts.linkHostFiles, layersRoot: fromUser(meta.layersDir),
     progress: opts.progress,
   });
   const refused: Refusal[] = [...plan.conflicts, ...plan.denied, ...plan.skipped, ...result.conflicts, ...result.failed];

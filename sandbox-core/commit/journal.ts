@@ -1,6 +1,7 @@
 // The commit journal (`commit.journal` in the sandbox dir) makes an interrupted commit
 // finishable: line 1 is the plan header (fsynced before the first host write), then one line
-// per step begun (`b N`) and done (`d N`). The lines are plain appends: they survive a
+// per step begun (`b N`) and done (`d N`), and `s N` for every new file about to be written
+// beside its target in a batch (fsynced first, so its staging name is always found). The lines are plain appends: they survive a
 // SIGKILL (the page cache outlives the process); after a power loss a lost line only makes
 // the next commit more careful (a path changed without a record is a conflict, not a
 // silent overwrite).
@@ -22,6 +23,8 @@ export interface JournalHeader {
 
 export interface JournalState {
   header: JournalHeader;
+  /** Steps whose new file was written beside its target (`s N`): a staging name may be left. */
+  staged: Set<number>;
   begun: Set<number>;
   done: Set<number>;
 }
@@ -36,14 +39,15 @@ export function readJournal(sandboxDir: string): JournalState | null {
   const lines = readFileSync(p, 'utf8').split('\n');
   let header: JournalHeader;
   try { header = JSON.parse(lines[0]!) as JournalHeader; } catch { return null; /* killed before the header was complete: nothing was written */ }
+  const staged = new Set<number>();
   const begun = new Set<number>();
   const done = new Set<number>();
   for (const l of lines.slice(1)) {
-    const m = /^([bd]) (\d+)$/.exec(l);
+    const m = /^([sbd]) (\d+)$/.exec(l);
     if (!m) continue;
-    (m[1] === 'b' ? begun : done).add(Number(m[2]));
+    (m[1] === 's' ? staged : m[1] === 'b' ? begun : done).add(Number(m[2]));
   }
-  return { header, begun, done };
+  return { header, staged, begun, done };
 }
 
 /** Paths (byte strings) a journal shows as touched: every step begun. */
@@ -70,6 +74,8 @@ export class JournalWriter {
     renameSync(tmp, path);
     this.fd = openSync(path, C.O_WRONLY | C.O_APPEND | C.O_NOFOLLOW);
   }
+  /** Before a batch is written beside its targets: each of these may leave a staging name. */
+  staged(steps: number[]): void { if (steps.length) writeSync(this.fd, steps.map((i) => `s ${i}\n`).join('')); }
   begin(i: number): void { writeSync(this.fd, `b ${i}\n`); }
   done(i: number): void {
     writeSync(this.fd, `d ${i}\n`);

@@ -1,9 +1,10 @@
 // From a change list to an ordered list of steps, with the checks done before the first
 // host write: selection closure, unsafe paths, conflicts and permissions.
-import { accessSync, lstatSync, readdirSync, constants as C } from 'node:fs';
+import { accessSync, lstatSync, constants as C } from 'node:fs';
 import type { Change, EntryStat } from '../changes/types.js';
 import { comparePaths } from '../changes/scan.js';
-import { isWithin, joinB, parentB, toFs } from '../changes/bpath.js';
+import { isWithin, joinB, parentB } from '../changes/bpath.js';
+import { dirAt, fsAt } from '../changes/fsat.js';
 import { lstatB } from '../changes/stat.js';
 import { UnsafePathError, validatePath } from './safe-fs.js';
 
@@ -75,10 +76,11 @@ function newestBelow(dir: string, createdMs: number): string | null {
   while (stack.length) {
     const d = stack.pop()!;
     let names: string[];
-    try { names = readdirSync(toFs(d), { encoding: 'latin1' as BufferEncoding }) as unknown as string[]; } catch { return d; }
+    let dir;
+    try { dir = dirAt(d); names = dir.list().map((e) => e.name as string); } catch { return d; }
     for (const n of names) {
       const p = joinB(d, n);
-      const st = lstatSync(toFs(p), { throwIfNoEntry: false });
+      const st = lstatSync(dir.at(n), { throwIfNoEntry: false });
       if (!st) continue;
       if (st.ctimeMs > createdMs) return p;
       if (st.isDirectory()) stack.push(p);
@@ -106,7 +108,7 @@ export function conflictOf(c: Change, opts: PlanOptions): string | null {
 function writable(dir: string): boolean {
   // Not a dir yet: an earlier step of this plan replaces or creates it, as the user.
   if (lstatB(dir)?.type !== 'dir') return true;
-  try { accessSync(toFs(dir), C.W_OK | C.X_OK); return true; } catch (e) {
+  try { accessSync(fsAt(dir), C.W_OK | C.X_OK); return true; } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ENOENT'; // created by an earlier step
   }
 }

@@ -1,16 +1,16 @@
 // Host filesystem operations for commit that never follow a symlink.
 //
-// Every ancestor of a path is lstat'ed before each operation and must be a real directory;
-// the final component is opened with O_NOFOLLOW or created with O_EXCL. The sandboxed
-// processes are all dead when a commit runs, so nothing the sandbox started can race us;
-// the remaining window (between the lstat of an ancestor and the syscall that uses it) is
-// open only to other processes of the committing user on the host, which could do the same
-// damage directly. Node has no openat/O_PATH, which would close it.
+// Every path is resolved fd-relative from `/` one component at a time (changes/fsat.ts on
+// beneath.ts): a symlink or a non-directory in any component is refused, at any depth, and
+// the final component is opened with O_NOFOLLOW or created with O_EXCL. The directories are
+// held open while they are used, so a swap of a path component after it was checked changes
+// nothing that we write.
 import {
-  closeSync, fchmodSync, fchownSync, fsyncSync, futimesSync, lchownSync, lstatSync, lutimesSync,
-  openSync, rmSync, unlinkSync, constants as C,
+  closeSync, fchmodSync, fchownSync, fsyncSync, futimesSync, lchownSync, lutimesSync,
+  openSync, constants as C,
 } from 'node:fs';
-import { toFs } from '../changes/bpath.js';
+import { NotBeneathError, removeTreeAt } from '../beneath.js';
+import { fsAt, forgetAt, parentAt } from '../changes/fsat.js';
 import { SbxError } from '../errors.js';
 
 export class UnsafePathError extends Error {}
@@ -23,36 +23,49 @@ export function validatePath(p: string): void {
   }
 }
 
+/** The fd-relative path of `p` for one fs call; a symlink on the way is an UnsafePathError. */
+export function hostAt(p: string): Buffer {
+  try {
+    return fsAt(p);
+  } catch (e) {
+    if (e instanceof NotBeneathError) throw new UnsafePathError(`a parent of ${Buffer.from(p, 'latin1').toString()} is a symlink or not a directory: refusing to write below it`);
+    throw e;
+  }
+}
+
 /**
- * Checks that every ancestor of `p` is a directory and not a symlink. Returns false when an
- * ancestor is missing (the caller reports it); throws UnsafePathError for a symlink or a
- * non-directory on the way.
+ * Does the parent of `p` exist as a real directory (no symlink on the way)? false when a
+ * component is missing (the caller reports it); UnsafePathError for a symlink or non-dir.
  */
 export function ancestorsAreDirs(p: string): boolean {
-  let at = 0;
-  for (;;) {
-    const next = p.indexOf('/', at + 1);
-    if (next < 0) return true;
-    const dir = p.slice(0, next);
-    at = next;
-    const st = lstatSync(toFs(dir), { throwIfNoEntry: false });
-    if (!st) return false;
-    if (st.isSymbolicLink()) throw new UnsafePathError(`${dir} is a symlink: refusing to write below it`);
-    if (!st.isDirectory()) throw new UnsafePathError(`${dir} is not a directory: refusing to write below it`);
+  try {
+    parentAt(p);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    if (e instanceof NotBeneathError) throw new UnsafePathError(`a parent of ${Buffer.from(p, 'latin1').toString()} is a symlink or not a directory: refusing to write below it`);
+    throw e;
   }
 }
 
 /** Opens an existing entry without following it (fifos without blocking). */
 export function openNoFollow(p: string, dir = false): number {
-  return openSync(toFs(p), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY | (dir ? C.O_DIRECTORY : 0));
+  return openSync(hostAt(p), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY | (dir ? C.O_DIRECTORY : 0));
 }
 
-/** Removes a path without following symlinks (a dir with its whole tree). */
+/** Removes a path without following symlinks: a dir with its whole tree, iteratively, at any depth. */
 export function removeEntry(p: string): void {
-  const st = lstatSync(toFs(p), { throwIfNoEntry: false });
-  if (!st) return;
-  if (st.isDirectory()) rmSync(toFs(p), { recursive: true, force: true });
-  else unlinkSync(toFs(p));
+  let dir;
+  let name;
+  try {
+    ({ dir, name } = parentAt(p));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  forgetAt(p);
+  removeTreeAt(dir, name);
 }
 
 export interface MetaTarget {
@@ -96,12 +109,12 @@ export function applyMetaFd(fd: number, want: MetaTarget, have: { uid: number; g
 export function applyMetaSymlink(p: string, want: MetaTarget, have: { uid: number; gid: number }): MetaResult {
   let ownerKept = true;
   if (want.uid !== have.uid || want.gid !== have.gid) {
-    try { lchownSync(toFs(p), want.uid, want.gid); } catch (e) {
+    try { lchownSync(hostAt(p), want.uid, want.gid); } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EPERM' && (e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
       ownerKept = false;
     }
   }
-  lutimesSync(toFs(p), want.atimeMs / 1000, want.mtimeMs / 1000);
+  lutimesSync(hostAt(p), want.atimeMs / 1000, want.mtimeMs / 1000);
   return { ownerKept, setidStripped: false };
 }
 

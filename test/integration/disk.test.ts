@@ -112,6 +112,21 @@ test('--timeout: what the command wrote before its SIGKILL is copied back and re
   }
 });
 
+test('saved changes bigger than --disk: one line saying so, nothing ran, the sandbox unchanged', () => {
+  proveIsolation(canary, store);
+  const name = `big${process.pid}`;
+  const first = sbx(['run', '-q', '--name', name, '--disk', '20M', '--', 'sh', '-c', `head -c 3000000 /dev/urandom > ${canary}/r`], { store });
+  assert.is(first.code, 0, first.stderr);
+  try {
+    const r = sbx(['run', '-q', '--in', name, '--disk', '1M', '--', 'sh', '-c', `echo ran > ${canary}/ran`], { store });
+    assert.is(r.code, 125);
+    assert.match(r.stderr, /^sbx: error: the sandbox's saved changes do not fit in the --disk tmpfs \(ENOSPC copying .*\); nothing ran \(pass a larger --disk\)\n$/);
+    assert.is(sbx(['diff', name, '--name-only'], { store }).stdout, `${canary}/r\n`);
+  } finally {
+    sbx(['discard', name], { store });
+  }
+});
+
 test('--disk takes a size', () => {
   const r = sbx(['run', '-n', '--disk', 'lots', '--', 'true'], { store });
   assert.is(r.code, 125);

@@ -91,6 +91,81 @@ for (const policy of ['default', 'strict']) {
   });
 }
 
+/** The network-configuration surface behind netlink and raw sockets, per policy. */
+const NET_PROBES = ['nft-newtable', 'link-add-veth', 'link-add-bridge', 'tc-qdisc-htb', 'sock-raw', 'sock-raw6', 'netlink-generic', 'netlink-xfrm', 'route-dump'];
+const NET_EXPECTED: Record<string, Record<string, string>> = {
+  // nf_tables and other netlink protocols are refused by seccomp; link and qdisc changes reach
+  // NETLINK_ROUTE (which `ip addr` needs) and are refused by the kernel for want of CAP_NET_ADMIN.
+  default: {
+    'nft-newtable': 'EAFNOSUPPORT', 'link-add-veth': 'EPERM', 'link-add-bridge': 'EPERM', 'tc-qdisc-htb': 'EPERM',
+    'sock-raw': 'EPERM', 'sock-raw6': 'EPERM', 'netlink-generic': 'EAFNOSUPPORT', 'netlink-xfrm': 'EAFNOSUPPORT', 'route-dump': 'ok',
+  },
+  strict: {
+    'nft-newtable': 'EAFNOSUPPORT', 'link-add-veth': 'EAFNOSUPPORT', 'link-add-bridge': 'EAFNOSUPPORT', 'tc-qdisc-htb': 'EAFNOSUPPORT',
+    'sock-raw': 'EPERM', 'sock-raw6': 'EPERM', 'netlink-generic': 'EAFNOSUPPORT', 'netlink-xfrm': 'EAFNOSUPPORT', 'route-dump': 'EAFNOSUPPORT',
+  },
+  // permissive keeps every socket family; the capability set alone refuses the changes.
+  permissive: {
+    'nft-newtable': 'EPERM', 'link-add-veth': 'EPERM', 'link-add-bridge': 'EPERM', 'tc-qdisc-htb': 'EPERM',
+    'sock-raw': 'EPERM', 'sock-raw6': 'EPERM', 'netlink-generic': 'ok', 'netlink-xfrm': 'ok', 'route-dump': 'ok',
+  },
+};
+
+for (const policy of ['default', 'strict', 'permissive']) {
+  test(`nf_tables, ip link add, tc qdisc htb and raw sockets are refused inside (--policy ${policy})`, () => {
+    const got = inside(['--policy', policy], NET_PROBES);
+    const wrong = NET_PROBES.filter((n) => got.get(n) !== NET_EXPECTED[policy][n]).map((n) => `${n}: got ${got.get(n)}, want ${NET_EXPECTED[policy][n]}`);
+    assert.equal(wrong, [], wrong.join('\n'));
+  });
+}
+
+test('control: with --cap-add NET_ADMIN --cap-add NET_RAW the same probes succeed in the sandbox\'s own network', () => {
+  // Proves the probes work, so their refusal above is the policy's doing; the network
+  // namespace is the sandbox's own, so nothing on the host changes.
+  const got = inside(['--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW'], NET_PROBES);
+  const wrong = NET_PROBES.filter((n) => got.get(n) !== 'ok').map((n) => `${n}: ${got.get(n)}`);
+  assert.equal(wrong, [], wrong.join('\n'));
+  // NET_RAW alone opens raw sockets, not netlink's other protocols.
+  const raw = inside(['--cap-add', 'NET_RAW'], ['sock-raw', 'nft-newtable']);
+  assert.is(raw.get('sock-raw'), 'ok');
+  assert.is(raw.get('nft-newtable'), 'EAFNOSUPPORT');
+});
+
+test('the command runs with the default capability set: bounding, permitted, effective; inheritable and ambient empty', () => {
+  const DEFAULT = 0xa80405fbn; // CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP
+  const caps = (args: string[]): Record<string, bigint> => {
+    const r = sbx(['run', '-n', '-q', ...args, '--', 'grep', '^Cap', '/proc/self/status'], { store });
+    assert.is(r.code, 0, r.stderr);
+    return Object.fromEntries([...r.stdout.matchAll(/^(Cap\w+):\s+([0-9a-f]+)$/gm)].map((m) => [m[1], BigInt(`0x${m[2]}`)]));
+  };
+  const d = caps([]);
+  assert.equal(d, { CapInh: 0n, CapPrm: DEFAULT, CapEff: DEFAULT, CapBnd: DEFAULT, CapAmb: 0n });
+  const NET_ADMIN = 1n << 12n, SYS_PTRACE = 1n << 19n, CHOWN = 1n;
+  assert.is(caps(['--cap-add', 'NET_ADMIN', '--cap-add', 'CAP_SYS_PTRACE']).CapBnd, DEFAULT | NET_ADMIN | SYS_PTRACE);
+  assert.is(caps(['--cap-drop', 'chown']).CapEff, DEFAULT & ~CHOWN);
+  assert.equal(caps(['--cap-drop', 'ALL']), { CapInh: 0n, CapPrm: 0n, CapEff: 0n, CapBnd: 0n, CapAmb: 0n });
+  assert.is(caps(['--cap-drop', 'ALL', '--cap-add', 'CHOWN']).CapBnd, CHOWN, 'drops apply before adds, as in Docker');
+  // A process that leaves uid 0 inside keeps nothing (inheritable and ambient are empty), and
+  // cannot regain anything through setuid binaries (no_new_privs).
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', 'setpriv --reuid=65534 --regid=65534 --clear-groups grep ^Cap /proc/self/status 2>/dev/null || echo no-uid-65534'], { store });
+  if (r.stdout.includes('no-uid-65534')) console.log('  (uid 65534 is not mapped in this user\'s sandbox: no second uid to switch to)');
+  else {
+    const other = Object.fromEntries([...r.stdout.matchAll(/^(Cap\w+):\s+([0-9a-f]+)$/gm)].map((m) => [m[1], BigInt(`0x${m[2]}`)]));
+    assert.equal(other, { CapInh: 0n, CapPrm: 0n, CapEff: 0n, CapBnd: DEFAULT, CapAmb: 0n });
+  }
+});
+
+test('--cap-drop CHOWN takes chown away; an unknown capability is one line and exit 125', () => {
+  const r = sbx(['run', '-n', '-q', '--cap-drop', 'CHOWN', '--', 'sh', '-c', 'touch /tmp/f && chown 5:5 /tmp/f; echo "chown=$?"'], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^chown=1$/m);
+  const bad = sbx(['run', '-n', '--cap-add', 'NET_RAWW', '--', 'true'], { store });
+  assert.is(bad.code, 125);
+  assert.match(bad.stderr, /--cap-add NET_RAWW: not a capability/);
+  assert.match(bad.stderr, /NET_RAW\b/);
+  assert.not.match(bad.stderr, /\n\s+at /, 'no stack trace');
+});
+
 test('namespace tools fail inside: unshare -Ur, unshare -m, mount, umount', () => {
   const r = sbx(['run', '-n', '-q', '--', 'sh', '-c',
     'unshare -Ur true; echo "unshare-Ur=$?"; unshare -m true; echo "unshare-m=$?"; mount -t tmpfs x /mnt 2>/dev/null; echo "mount=$?"; umount -l /usr 2>/dev/null; echo "umount=$?"; test -e /usr/bin/sh && echo usr-still-there'], { store });

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { compile, decide } from '../../policies/seccomp/compiler.js';
 import { parsePolicy } from '../../policies/seccomp/policy.js';
 import type { ResolvedPolicy } from '../../policies/seccomp/load.js';
-import { checkFilter, runFilter } from '../../policies/seccomp/interpreter.js';
+import { checkFilter, longestPath, runFilter } from '../../policies/seccomp/interpreter.js';
 import { BPF_JMP, BPF_JA, encode, decode } from '../../policies/seccomp/bpf.js';
 import { PolicyError } from '../../policies/seccomp/errors.js';
 import { AUDIT, KILL_PROCESS, ALLOW, errnoRet, expectedRet, TABLES, type Arch } from './seccomp-reference.js';
@@ -216,6 +216,48 @@ test('a syscall named only on the other architecture is simply absent', () => {
   const p = policyOf({ version: 1, description: 't', defaultAction: { errno: 'ENOSYS' }, rules: [{ syscalls: ['open', 'openat'], action: 'allow' }] });
   assert.is(run(p, 'aarch64', TABLES.aarch64.openat).ret, ALLOW);
   assert.is(run(p, 'x86_64', TABLES.x86_64.open).ret, ALLOW);
+});
+
+test('rules testing the same argument word in a row load it once', () => {
+  const p = policyOf({
+    version: 1, description: 't', defaultAction: 'allow',
+    rules: [
+      { syscalls: ['personality'], action: 'allow', args: [{ index: 0, op: 'eq', value: 0, width: 32 }] },
+      { syscalls: ['personality'], action: 'allow', args: [{ index: 0, op: 'eq', value: 8, width: 32 }] },
+      { syscalls: ['personality'], action: 'allow', args: [{ index: 0, op: 'eq', value: 0x20000, width: 32 }] },
+      { syscalls: ['personality'], action: { errno: 'EPERM' } },
+    ],
+  });
+  const { program } = compile(p, 'x86_64');
+  checkFilter(program);
+  const loadsOfArg0 = program.filter((i) => i.code === 0x20 && i.k === 16).length;
+  assert.is(loadsOfArg0, 1);
+  for (const [v, want] of [[0n, ALLOW], [8n, ALLOW], [0x20000n, ALLOW], [1n, errnoRet(1)]] as const) {
+    assert.is(runFilter(program, { nr: 135, arch: AUDIT.x86_64, args: [v] }).ret, want, `personality(${v})`);
+  }
+});
+
+test('longestPath bounds every run, and an argument block sits higher in the search than a bare return', () => {
+  const p = policyOf({
+    version: 1, description: 't', defaultAction: { errno: 'ENOSYS' },
+    rules: [
+      { syscalls: ['socket'], action: 'allow', args: [{ index: 0, op: 'eq', value: 1, width: 64 }] },
+      { syscalls: ['socket'], action: 'allow', args: [{ index: 0, op: 'eq', value: 2, width: 64 }] },
+      { syscalls: ['read', 'write', 'close', 'getpid', 'mmap', 'futex', 'ioctl', 'openat', 'kill', 'uname'], action: 'allow' },
+    ],
+  });
+  const { program } = compile(p, 'x86_64');
+  const bound = longestPath(program);
+  let seen = 0;
+  for (const nr of Object.values(TABLES.x86_64)) {
+    for (const args of [[], [1n], [2n], [3n], [1n << 32n | 1n]]) seen = Math.max(seen, runFilter(program, { nr, arch: AUDIT.x86_64, args }).steps);
+  }
+  assert.ok(seen <= bound, `ran ${seen} > bound ${bound}`);
+  // socket's block is 5 instructions deep: a plain balanced tree would put it at full depth.
+  const socketPath = runFilter(program, { nr: TABLES.x86_64.socket!, arch: AUDIT.x86_64, args: [3n] }).steps;
+  assert.ok(socketPath === bound, `socket ${socketPath}, bound ${bound}`);
+  // ld arch, jeq, ld nr, at most 2 compares (a balanced tree over these ~20 ranges needs 5), then socket's 9.
+  assert.ok(bound <= 3 + 2 + 9, `worst case ${bound}`);
 });
 
 test.run();

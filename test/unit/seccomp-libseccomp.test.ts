@@ -15,6 +15,7 @@ import { loadPolicy, type ResolvedPolicy } from '../../policies/seccomp/load.js'
 import { parsePolicy, type ArgCondition } from '../../policies/seccomp/policy.js';
 import { decode, type Insn } from '../../policies/seccomp/bpf.js';
 import { checkFilter, runFilter, dataWords } from '../../policies/seccomp/interpreter.js';
+import { CAPABILITIES } from '../../policies/capabilities/index.js';
 import { AUDIT, TABLES, syscallNumbers, expectedRet, type Arch } from './seccomp-reference.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -118,6 +119,12 @@ const SHIPPED_VECTORS: bigint[][] = (() => {
     0x20000n, 0x40000n, 0x100000n, 0xffffffffn, 0xffffffffffffffffn, 0o20666n, 0o60660n, 0o10644n, 0o20000n | HIGH, 2n | HIGH];
   const out: bigint[][] = [[]];
   for (const v of vals) for (let i = 0; i < 3; i++) out.push(Object.assign([0n, 0n, 0n], { [i]: v }));
+  // socket(domain, type, protocol): raw, typed and netlink protocol combinations.
+  for (const domain of [2n, 10n, 16n, 17n, 2n | HIGH]) {
+    for (const type of [1n, 3n, 5n, 3n | 0x80000n | HIGH]) {
+      for (const proto of [0n, 4n, 12n, 12n | HIGH]) out.push([domain, type, proto]);
+    }
+  }
   return out;
 })();
 
@@ -207,8 +214,8 @@ if (!haveLibseccomp()) {
   }
 } else {
   for (const name of ['default', 'strict', 'permissive']) {
-    test(`${name}: sbx and libseccomp agree on every syscall and argument vector`, () => {
-      const policy = loadPolicy(name);
+    test(`${name}: sbx and libseccomp agree on every syscall and argument vector, for the default capabilities and for all`, () => {
+      for (const policy of [loadPolicy(name), loadPolicy(name, CAPABILITIES)])
       for (const arch of ARCHES) {
         const comps = comparisons(policy, arch);
         const checked = compare(name, comps, SHIPPED_VECTORS, libseccomp(comps.map((c) => c.filter)));

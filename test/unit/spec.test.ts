@@ -61,4 +61,14 @@ test('status lines: escapes decoded, last outcome wins, fallbacks collected', ()
   assert.equal(parseStatusLines('error overlay 13 /usr\n').outcome, { kind: 'setup-failed', step: 'overlay', errno: 13, path: '/usr', message: null });
 });
 
+test('status lines: a --disk copy-back is complete only when the helper says so', () => {
+  const ok = parseStatusLines('started 2\nsignal 9\ndisk-copied 3\n');
+  assert.ok(ok.diskCopied);
+  assert.equal(ok.outcome, { kind: 'signaled', signal: 9 });
+  const failed = parseStatusLines('started 2\nexit 0\ndisk-copy-failed 28 L003/upper/a\\x0ab\n');
+  assert.not.ok(failed.diskCopied);
+  assert.equal(failed.diskCopyFailures, [{ errno: 28, path: 'L003/upper/a\nb' }]);
+  assert.not.ok(parseStatusLines('started 2\nexit 0\n').diskCopied);
+});
+
 test.run();

@@ -1,0 +1,25 @@
+/* beneath.c: relative paths resolved below a root fd with no symlink in any component. */
+#ifndef SBX_BENEATH_H
+#define SBX_BENEATH_H
+
+#include <stddef.h>
+
+struct beneath {
+  int root;      /* the trusted directory every path starts from (not owned) */
+  char *path;    /* the directory path the open chain stands for */
+  size_t len, pathcap;
+  int *fds;      /* fds[i]: O_PATH fd of the first i+1 components; -1 once dropped */
+  size_t *ends;  /* ends[i]: end offset of component i in path */
+  size_t depth, cap;
+};
+
+void beneath_init(struct beneath *b, int root_fd);
+void beneath_close(struct beneath *b);
+/* The O_PATH fd of directory `dir` (dlen bytes, relative, "" = root); -1 with errno. */
+int beneath_dir(struct beneath *b, const char *dir, size_t dlen);
+/* The O_PATH fd of the parent of `rel`, with *name its last component; -1 with errno. */
+int beneath_parent(struct beneath *b, const char *rel, const char **name);
+/* "/proc/self/fd/N/name" for calls that take a path and do not follow the last component. */
+const char *beneath_at(struct beneath *b, const char *rel, char *buf, size_t buflen);
+
+#endif

@@ -1,0 +1,154 @@
+// Absolute byte-string paths turned into fd-relative ones, so the change list and the commit
+// reach any depth and never follow a symlink in any component.
+//
+// A change list names its entries by absolute paths (host and upper layer), which may be
+// longer than PATH_MAX (a 2,100-level chain) and whose components a sandbox or another
+// process may have turned into symlinks. Every fs call here goes through `fsAt(p)`: the parent
+// of `p` is opened one component at a time below a trusted root (beneath.ts: O_PATH,
+// O_NOFOLLOW, O_DIRECTORY) and the call gets `/proc/self/fd/N/name`, which the kernel resolves
+// like `*at(N, name)`. Callers walk in path order, so the open parents are kept as a chain of
+// the last ancestors used: a sorted walk opens each directory once, and the chain is bounded.
+import { Dir, NotBeneathError } from '../beneath.js';
+import { isWithin } from './bpath.js';
+
+/** Chain entries kept open at most; past that the shallow half is closed (and reopened on need). */
+const MAX_CHAIN = 128;
+
+interface Link { path: string; dir: Dir }
+
+class Resolver {
+  private chain: Link[];
+  constructor(readonly root: string) {
+    this.chain = [{ path: root, dir: Dir.open(root) }];
+  }
+
+  /** The directory `dirPath` (at or below the root), opened without following any symlink. */
+  dir(dirPath: string): Dir {
+    const chain = this.chain;
+    let k = chain.length - 1;
+    while (k > 0 && !isWithin(dirPath, chain[k]!.path)) k--;
+    for (let j = chain.length - 1; j > k; j--) chain[j]!.dir.close();
+    chain.length = k + 1;
+    let cur = chain[k]!;
+    if (cur.path === dirPath) return cur.dir;
+    const rest = dirPath.slice(cur.path === '/' ? 1 : cur.path.length + 1);
+    let at = 0;
+    while (at <= rest.length) {
+      let end = rest.indexOf('/', at);
+      if (end < 0) end = rest.length;
+      const name = rest.slice(at, end);
+      at = end + 1;
+      const dir = Dir.openBeneath(cur.dir, name);
+      cur = { path: cur.path === '/' ? `/${name}` : `${cur.path}/${name}`, dir };
+      chain.push(cur);
+      if (chain.length > MAX_CHAIN) {
+        const drop = chain.splice(1, MAX_CHAIN / 2);
+        for (const l of drop) l.dir.close();
+      }
+    }
+    return cur.dir;
+  }
+
+  /** Drops open directories at or below `p` (it was removed or replaced). */
+  forget(p: string): void {
+    const chain = this.chain;
+    let k = chain.length - 1;
+    while (k > 0 && isWithin(chain[k]!.path, p)) k--;
+    for (let j = chain.length - 1; j > k; j--) chain[j]!.dir.close();
+    chain.length = k + 1;
+  }
+
+  close(): void {
+    for (const l of this.chain) l.dir.close();
+    this.chain = [];
+  }
+}
+
+/** Trusted roots; their resolvers (and open fds) are made on first use and closed by closeAll. */
+const roots = new Set<string>(['/']);
+const resolvers = new Map<string, Resolver>();
+
+/** The resolver of the deepest root holding `p` (strictly below it, or at it with `self`). */
+function resolverFor(p: string, self = false): Resolver {
+  let best = '/';
+  for (const r of roots) {
+    if (isWithin(p, r) && (self || p !== r) && r.length > best.length) best = r;
+  }
+  let r = resolvers.get(best);
+  if (!r) resolvers.set(best, (r = new Resolver(best)));
+  return r;
+}
+
+/**
+ * Paths at or below `root` are resolved from it: `root` itself is trusted (its ancestors may
+ * be symlinks, e.g. a store under a symlinked home), nothing below it is followed. Without a
+ * registered root, paths are resolved from `/` with no symlink in any component.
+ */
+export function trustRoot(root: string): void {
+  roots.add(root);
+}
+
+function split(p: string): [string, string] {
+  const i = p.lastIndexOf('/');
+  if (i < 0 || p.length === 1) throw new NotBeneathError(`not an absolute path below a root: ${JSON.stringify(p)}`);
+  return [i === 0 ? '/' : p.slice(0, i), p.slice(i + 1)];
+}
+
+/** The open parent directory of `p` and its last name. */
+export function parentAt(p: string): { dir: Dir; name: string } {
+  const [parent, name] = split(p);
+  return { dir: resolverFor(p).dir(parent), name };
+}
+
+/**
+ * A path for any fs call that does not follow its last component (lstat, readlink, open with
+ * O_NOFOLLOW, mkdir, unlink, rename, symlink, link): short at any depth, and no component
+ * above the last is a symlink (ELOOP/ENOTDIR otherwise, as a NotBeneathError).
+ */
+export function fsAt(p: string): Buffer {
+  const { dir, name } = parentAt(p);
+  return dir.at(name);
+}
+
+let aux: Resolver | null = null;
+
+/**
+ * Like fsAt, from `/`, through a chain of its own: for the one call that names two paths in
+ * different directories (link), so resolving the second cannot close the first's directory.
+ */
+export function auxAt(p: string): Buffer {
+  if (!aux) aux = new Resolver('/');
+  const [parent, name] = split(p);
+  return aux.dir(parent).at(name);
+}
+
+/** The same path for another process we start (our helper): /proc/<our pid>/fd/N/name. */
+export function fsAtForChild(p: string): Buffer {
+  return forChild(fsAt(p));
+}
+
+/** Rewrites a `/proc/self/fd/…` path so that a child process resolves it through our fds. */
+export function forChild(at: Buffer): Buffer {
+  const self = Buffer.from('/proc/self/');
+  if (at.subarray(0, self.length).equals(self)) return Buffer.concat([Buffer.from(`/proc/${process.pid}/`), at.subarray(self.length)]);
+  return at;
+}
+
+/** The directory `p` itself, opened without following any symlink on the way. */
+export function dirAt(p: string): Dir {
+  return resolverFor(p, true).dir(p);
+}
+
+/** `p` was removed or replaced: directories cached at or below it are stale. */
+export function forgetAt(p: string): void {
+  for (const r of resolvers.values()) if (!isWithin(r.root, p)) r.forget(p);
+  aux?.forget(p);
+}
+
+/** Closes every cached directory (end of a scan or a commit); they are reopened on need. */
+export function closeAll(): void {
+  for (const r of resolvers.values()) r.close();
+  resolvers.clear();
+  aux?.close();
+  aux = null;
+}

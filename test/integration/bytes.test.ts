@@ -1,0 +1,66 @@
+// Bytes are kept (issue 11, item 4): arguments, environment values and the working directory
+// that are not UTF-8 reach the command unchanged, and large argument lists and environments
+// work (the helper has no fixed table of 4,095 entries).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeStore, SBX } from '../helpers/sbx.js';
+import { describeFailure } from '../../sandbox-core/sandbox.js';
+
+const store = makeStore();
+const dir = mkdtempSync(join(tmpdir(), 'sbx-bytes-'));
+chmodSync(dir, 0o755);
+test.after(() => { rmSync(store, { recursive: true, force: true }); rmSync(dir, { recursive: true, force: true }); });
+
+const env = { ...process.env, SBX_HOME: store, NO_COLOR: '1' };
+
+/** A shell line runs sbx: Node cannot pass bytes that are not UTF-8 as arguments itself. */
+function shell(script: string, cwd = '/'): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync('sh', ['-c', script, 'sh', process.execPath, SBX], { env, cwd, encoding: 'latin1', timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+const hex = (s: string): string => s.replace(/\s+/g, ' ').trim();
+
+test('an argument with bytes that are not UTF-8 reaches the command unchanged', () => {
+  const r = shell(`"$1" "$2" run -n -q -- sh -c 'printf %s "$1" | od -An -tx1' sh "$(printf 'a\\377\\376b')"`);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(hex(r.stdout), '61 ff fe 62');
+});
+
+test('an environment value with such bytes reaches the command unchanged', () => {
+  const r = shell(`X="$(printf 'v\\376\\377')" "$1" "$2" run -n -q -- sh -c 'printf %s "$X" | od -An -tx1'`);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(hex(r.stdout), '76 fe ff');
+});
+
+test('a working directory with such bytes works inside', () => {
+  const name = Buffer.from([0x64, 0xff, 0x20, 0x78]).toString('latin1');
+  const where = join(dir, name);
+  mkdirSync(Buffer.from(where, 'latin1') as unknown as string, { mode: 0o755 });
+  const r = spawnSync('sh', ['-c', `cd "$(printf '%s/d\\377 x' "$3")" && "$1" "$2" run -n -q -- sh -c 'pwd | od -An -tx1'`, 'sh', process.execPath, SBX, dir], { env, cwd: '/', encoding: 'latin1' });
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(hex(r.stdout).endsWith('64 ff 20 78 0a'), hex(r.stdout));
+});
+
+test('more than 4,095 arguments and environment entries, and a 100 KB variable, work', () => {
+  const args = shell(`"$1" "$2" run -n -q -- sh -c 'echo $#' sh $(seq 6000)`);
+  assert.is(args.code, 0, args.stderr);
+  assert.is(args.stdout.trim(), '6000');
+  const vars = shell(`env $(seq 6000 | sed 's/^/SBXV/; s/$/=x/') "$1" "$2" run -n -q -- sh -c 'env | grep -c "^SBXV"'`);
+  assert.is(vars.code, 0, vars.stderr);
+  assert.is(vars.stdout.trim(), '6000');
+  const big = shell(`BIG="$(head -c 100000 /dev/zero | tr '\\0' x)" "$1" "$2" run -n -q -- sh -c 'echo \${#BIG}'`);
+  assert.is(big.code, 0, big.stderr);
+  assert.is(big.stdout.trim(), '100000');
+});
+
+test('E2BIG from exec is one clear line with exit 126', () => {
+  const e = describeFailure({ kind: 'exec-failed', errno: 7 }, ['make']);
+  assert.is(e?.exitCode, 126);
+  assert.match(e?.message ?? '', /^cannot execute make: its arguments and environment are larger than the kernel accepts \(E2BIG\)$/);
+});
+
+test.run();

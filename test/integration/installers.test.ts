@@ -1,0 +1,71 @@
+// Installers still work with the bounded capability set (issue 11): a .deb built on the spot
+// and installed with dpkg (its postinst chowns and sets a setuid bit), make install with
+// install -o/-g, pip and npm from local sources (no network), and, as root, useradd and chown.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, rmSync } from 'node:fs';
+import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { which } from '../../sandbox-core/which.js';
+import { fuseProblem } from '../../sandbox-core/engines.js';
+
+const store = makeStore();
+test.after(() => rmSync(store, { recursive: true, force: true }));
+
+const SCRIPT = String.raw`set -e
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+W=$(mktemp -d /tmp/inst.XXXXXX); cd "$W"; export HOME="$W"
+mkdir -p pkg/DEBIAN pkg/usr/share/sbx-inst
+printf 'Package: sbx-inst\nVersion: 1.0\nArchitecture: all\nMaintainer: sbx tests <sbx@localhost>\nDescription: made by the sbx tests\n' > pkg/DEBIAN/control
+printf '#!/bin/sh\nset -e\nchown 123:456 /usr/share/sbx-inst/data\nchmod 4755 /usr/share/sbx-inst/data\n' > pkg/DEBIAN/postinst
+chmod 755 pkg/DEBIAN/postinst
+echo data > pkg/usr/share/sbx-inst/data
+dpkg-deb --root-owner-group --build pkg sbx-inst.deb >/dev/null
+dpkg -i sbx-inst.deb >/dev/null
+echo "dpkg=$(dpkg-query -W -f='${'${Status}'}' sbx-inst) $(stat -c '%u:%g %a' /usr/share/sbx-inst/data)"
+mkdir src && printf 'install:\n\tinstall -D -m 755 -o 0 -g 0 hello $(DESTDIR)/usr/local/bin/sbx-inst-hello\n' > src/Makefile
+printf '#!/bin/sh\necho hello\n' > src/hello
+make -s -C src install
+echo "make=$(sbx-inst-hello) $(stat -c '%u:%g %a' /usr/local/bin/sbx-inst-hello)"
+if /usr/bin/python3 -c 'import pip, setuptools' 2>/dev/null; then
+  mkdir -p py/sbxinstpy && echo 'X = 1' > py/sbxinstpy/__init__.py
+  printf '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n[project]\nname = "sbxinstpy"\nversion = "1.0"\n' > py/pyproject.toml
+  /usr/bin/python3 -m pip install -q --no-index --no-build-isolation --break-system-packages ./py >/dev/null 2>&1 || /usr/bin/python3 -m pip install -q --no-index --no-build-isolation --break-system-packages ./py
+  echo "pip=$(/usr/bin/python3 -c 'import sbxinstpy; print(sbxinstpy.X)')"
+else echo "pip=absent"; fi
+if command -v npm >/dev/null; then
+  mkdir npmpkg && printf '{"name":"sbx-inst-npm","version":"1.0.0","bin":{"sbx-inst-npm":"cli.js"}}' > npmpkg/package.json
+  printf '#!/usr/bin/env node\nconsole.log("npm-ok")\n' > npmpkg/cli.js
+  (cd npmpkg && npm pack -q >/dev/null 2>&1)
+  npm install -g --offline --no-audit --no-fund ./npmpkg/sbx-inst-npm-1.0.0.tgz >/dev/null 2>&1 || npm install -g --offline --no-audit --no-fund ./npmpkg/sbx-inst-npm-1.0.0.tgz
+  echo "npm=$(sbx-inst-npm)"
+else echo "npm=absent"; fi
+if [ "$INSTALLERS_USERADD" = 1 ]; then
+  useradd -m sbxinstuser
+  chown sbxinstuser: "$W"
+  echo "useradd=$(id -u sbxinstuser >/dev/null && echo ok) $(stat -c %U "$W") $(stat -c %U /home/sbxinstuser)"
+fi
+`;
+
+// Without fuse-overlayfs, system paths are read-only for an ordinary user: nothing to install into.
+const cannot = !which('dpkg-deb') || !which('make') ? 'dpkg-deb or make is missing'
+  : !IS_ROOT && fuseProblem(which) ? `system paths are read-only without fuse-overlayfs (${fuseProblem(which)})` : null;
+const installTest = cannot && !CI ? test.skip : test;
+if (cannot) console.log(`  ${CI ? 'failing' : 'skipping'}: ${cannot}`);
+
+installTest('dpkg -i of a fresh .deb, make install, pip, npm (and useradd, chown as root) work inside with the default capabilities', () => {
+  assert.is(cannot, null, cannot ?? '');
+  const canary = makeCanary();
+  try { proveIsolation(canary, store); } finally { removeCanary(canary); }
+  // useradd needs /etc/shadow, which stays unreadable to an ordinary user's sandbox (docs/architecture.md).
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', SCRIPT], { store, env: { INSTALLERS_USERADD: IS_ROOT ? '1' : '0' }, timeoutMs: 240_000 });
+  assert.is(r.code, 0, r.stderr + r.stdout);
+  // As an ordinary user the fuse layer shows every file as root's: the chown cannot show.
+  assert.match(r.stdout, IS_ROOT ? /^dpkg=install ok installed 123:456 4755$/m : /^dpkg=install ok installed \d+:\d+ 4755$/m);
+  assert.match(r.stdout, /^make=hello 0:0 755$/m);
+  if (!r.stdout.includes('pip=absent')) assert.match(r.stdout, /^pip=1$/m);
+  if (!r.stdout.includes('npm=absent')) assert.match(r.stdout, /^npm=npm-ok$/m);
+  if (IS_ROOT) assert.match(r.stdout, /^useradd=ok sbxinstuser sbxinstuser$/m);
+  for (const p of ['/usr/share/sbx-inst', '/usr/local/bin/sbx-inst-hello', '/home/sbxinstuser']) assert.not.ok(existsSync(p), `${p} reached the host`);
+});
+
+test.run();

@@ -1,0 +1,118 @@
+// The command's own stdin/stdout/stderr (issue 11, item 5). As root, the pipes and files sbx
+// is given belong to host root, which the sandbox's range does not map: without the relay,
+// reopening /dev/stdin or /dev/stdout inside fails with EACCES. As an ordinary user they are
+// the user's own (mapped) and work directly; the same expectations hold either way.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeStore, SBX } from '../helpers/sbx.js';
+
+const store = makeStore();
+const dir = mkdtempSync(join(tmpdir(), 'sbx-stdio-'));
+chmodSync(dir, 0o700);
+test.after(() => { rmSync(store, { recursive: true, force: true }); rmSync(dir, { recursive: true, force: true }); });
+
+const env = { ...process.env, SBX_HOME: store, NO_COLOR: '1' };
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+let n = 0;
+/**
+ * sbx between real pipes on stdin, stdout and stderr, as a shell pipeline runs it (Node's own
+ * child stdio are socket pairs, which nobody can reopen through /proc).
+ */
+function run(args: string[], input: Buffer | string = ''): { code: number; stdout: Buffer; stderr: string } {
+  const b = join(dir, String(n++));
+  writeFileSync(`${b}.in`, input);
+  const script = 'b=$1; node=$2; sbx=$3; shift 3; cat "$b.in" | { { "$node" "$sbx" run -n -q "$@"; echo $? > "$b.code"; } 2>&1 >&3 | cat > "$b.err"; } 3>&1 | cat > "$b.out"';
+  const r = spawnSync('sh', ['-c', script, 'sh', b, process.execPath, SBX, ...args], { env, cwd: '/', timeout: 120_000 });
+  assert.is(r.signal, null, 'timed out');
+  const out = { code: Number(readFileSync(`${b}.code`, 'utf8')), stdout: readFileSync(`${b}.out`), stderr: readFileSync(`${b}.err`, 'latin1') };
+  for (const f of ['in', 'out', 'err', 'code']) rmSync(`${b}.${f}`, { force: true });
+  return out;
+}
+
+test('echo hi | sbx run -n -- sh -c "cat /dev/stdin"', () => {
+  const r = run(['--', 'sh', '-c', 'cat /dev/stdin'], 'hi\n');
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout.toString(), 'hi\n');
+});
+
+test('sbx run -n -- sh -c "echo x > /dev/stdout" | cat, and /dev/stderr likewise', () => {
+  const r = run(['--', 'sh', '-c', 'echo x > /dev/stdout; echo e > /dev/stderr; echo y >> /proc/self/fd/1']);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout.toString(), 'x\ny\n');
+  assert.match(r.stderr, /^e$/m);
+});
+
+test('the command\'s stdio belongs to root inside (reopenable), and stays a pipe', () => {
+  const r = run(['--', 'sh', '-c', 'stat -L -c "%u %F" /dev/stdin /dev/stdout']);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(r.stdout.toString().trim().split('\n'), ['0 fifo', '0 fifo']);
+});
+
+test('a root-owned regular file as stdout and stdin: reopened inside, content intact', () => {
+  const out = join(dir, 'out.txt');
+  const fd = openSync(out, 'w', 0o600);
+  try {
+    const r = spawnSync(process.execPath, [SBX, 'run', '-n', '-q', '--', 'sh', '-c', 'echo x > /dev/stdout'], { stdio: ['ignore', fd, 'pipe'], env, cwd: '/' });
+    assert.is(r.status, 0, r.stderr?.toString());
+  } finally { closeSync(fd); }
+  assert.is(readFileSync(out, 'utf8'), 'x\n');
+  writeFileSync(out, 'x\ny\n');
+  const inFd = openSync(out, 'r');
+  try {
+    const r = spawnSync(process.execPath, [SBX, 'run', '-n', '-q', '--', 'sh', '-c', 'cat /dev/stdin'], { stdio: [inFd, 'pipe', 'pipe'], env, cwd: '/' });
+    assert.is(r.status, 0, r.stderr?.toString());
+    assert.is(r.stdout.toString(), 'x\ny\n');
+  } finally { closeSync(inFd); }
+});
+
+test('large binary streams pass unchanged both ways (checksums), through /dev/stdin and fd 0', () => {
+  const data = randomBytes(24 << 20);
+  for (const script of ['cat /dev/stdin', 'cat', 'cat > /dev/stdout']) {
+    const r = run(['--', 'sh', '-c', script], data);
+    assert.is(r.code, 0, `${script}: ${r.stderr.slice(0, 300)}`);
+    assert.is(sha(r.stdout), sha(data), `${script}: ${r.stdout.length} of ${data.length} bytes`);
+  }
+  // stderr carries binary too (a file here).
+  const small = randomBytes(1 << 20);
+  const r = run(['--', 'sh', '-c', 'cat /dev/stdin > /dev/stderr'], small);
+  assert.is(r.code, 0);
+  assert.is(sha(Buffer.from(r.stderr, 'latin1')), sha(small));
+});
+
+test('EOF on stdin reaches the command; a command that does not read stdin still ends', () => {
+  let r = run(['--', 'sh', '-c', 'cat; echo done'], 'abc');
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout.toString(), 'abcdone\n');
+  r = run(['--', 'sh', '-c', 'wc -c < /dev/stdin'], '');
+  assert.is(r.stdout.toString().trim(), '0');
+  // Input nobody reads: the command's exit ends the run.
+  r = run(['--', 'true'], randomBytes(4 << 20));
+  assert.is(r.code, 0, r.stderr);
+});
+
+test('SIGPIPE: a reader that goes away ends a writer the way a plain pipe does', () => {
+  // `yes | head -c 5`: yes dies of SIGPIPE (141 in the shell's terms) and sbx does not hang.
+  const r = spawnSync('sh', ['-c', `"${process.execPath}" "${SBX}" run -n -q -- sh -c 'yes; echo "yes-exit=$?" >&2' | head -c 5; echo "pipe-done"`], { env, cwd: '/', timeout: 60_000, encoding: 'utf8' });
+  assert.is(r.signal, null, 'sbx hung');
+  assert.is(r.stdout, 'y\ny\ny' + 'pipe-done\n');
+  assert.match(r.stderr, /yes-exit=141/);
+});
+
+test('exit statuses are unchanged by the relay', () => {
+  assert.is(run(['--', 'sh', '-c', 'cat /dev/stdin > /dev/null; exit 7'], 'x').code, 7);
+  assert.is(run(['--', 'sh', '-c', 'echo x > /dev/stdout; kill -TERM $$']).code, 143);
+  assert.is(run(['--', 'sh', '-c', 'exec cat /nonexistent']).code, 1);
+});
+
+test('stdin from /dev/null and stdout to /dev/null need no relay and still work', () => {
+  const r = spawnSync(process.execPath, [SBX, 'run', '-n', '-q', '--', 'sh', '-c', 'cat /dev/stdin; echo x > /dev/stdout'], { stdio: ['ignore', 'ignore', 'pipe'], env, cwd: '/' });
+  assert.is(r.status, 0, r.stderr?.toString());
+});
+
+test.run();

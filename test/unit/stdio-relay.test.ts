@@ -1,0 +1,41 @@
+// Which stdio fds the helper relays (sandbox-core/stdio.ts): those the command could not
+// reopen because their owner is not mapped inside.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Stats } from 'node:fs';
+import { mappedHostRanges, stdioToRelay } from '../../sandbox-core/stdio.js';
+import type { IdMapping } from '../../sandbox-core/idmap.js';
+
+const remapped: IdMapping = {
+  kind: 'root-remapped', description: '', insideUid: 0, insideGid: 0, shift: { uid: 1_000_000_000, gid: 1_000_000_000, count: 65536 },
+  ops: [{ op: 'uid_map', args: ['0 1000000000 65536\n'] }, { op: 'gid_map', args: ['0 1000000000 65536\n'] }, { op: 'setid', args: ['0', '0'] }],
+};
+const subordinate: IdMapping = {
+  kind: 'subordinate', description: '', insideUid: 0, insideGid: 0, shift: null,
+  ops: [{ op: 'newuidmap', args: ['/usr/bin/newuidmap', '0 1000 1 1 100000 65536'] }, { op: 'newgidmap', args: ['/usr/bin/newgidmap', '0 1000 1 1 100000 65536'] }],
+};
+
+type Kind = 'fifo' | 'file' | 'socket' | 'chr';
+const st = (kind: Kind, uid: number, gid: number, mode: number): Stats => ({
+  uid, gid, mode, isFIFO: () => kind === 'fifo', isFile: () => kind === 'file', isSocket: () => kind === 'socket', isCharacterDevice: () => kind === 'chr',
+}) as unknown as Stats;
+
+test('mapped host ranges from uid_map and newuidmap ops', () => {
+  assert.equal(mappedHostRanges(remapped, 'uid'), [[1_000_000_000, 65536]]);
+  assert.equal(mappedHostRanges(subordinate, 'gid'), [[1000, 1], [100000, 65536]]);
+});
+
+test('root remapped: host root\'s pipes and files are relayed; terminals, sockets and /dev/null are not', () => {
+  const fds: Record<number, Stats> = { 0: st('fifo', 0, 0, 0o10600), 1: st('file', 0, 0, 0o100644), 2: st('chr', 0, 5, 0o20620) };
+  assert.equal(stdioToRelay(remapped, (fd) => fds[fd], (fd) => fd === 2), [0, 1]);
+  const others: Record<number, Stats> = { 0: st('chr', 0, 0, 0o20666), 1: st('socket', 0, 0, 0o140777), 2: st('fifo', 1_000_000_000, 1_000_000_000, 0o10600) };
+  assert.equal(stdioToRelay(remapped, (fd) => others[fd], () => false), [], '/dev/null, a socket and a pipe the sandbox owns');
+  assert.equal(stdioToRelay(remapped, () => null, () => false), [], 'closed fds');
+});
+
+test('an ordinary user\'s own pipes are mapped: nothing to relay; another user\'s are', () => {
+  assert.equal(stdioToRelay(subordinate, () => st('fifo', 1000, 1000, 0o10600), () => false), []);
+  assert.equal(stdioToRelay(subordinate, () => st('fifo', 0, 0, 0o10600), () => false), [0, 1, 2]);
+});
+
+test.run();
