@@ -62,9 +62,10 @@ export function parseLimitFlags(f: LimitFlags): LimitsRequest {
 }
 
 /**
- * --timeout: SIGTERM to the helper (which passes it to the command), then SIGKILL after a grace
- * period (the helper's death takes the whole sandbox with it). Returns a function that disarms
- * the timer and tells whether it fired.
+ * --timeout: SIGTERM to the helper (which passes it to the command), then after a grace period
+ * SIG_KILL_COMMAND, on which the helper SIGKILLs the command's whole pid namespace and lives on
+ * to copy --disk layers back. Returns a function that disarms the timer and tells whether it
+ * fired.
  */
 export function armTimeout(pid: number, ms: number): () => boolean {
   let fired = false;

@@ -153,7 +153,7 @@ export class RunCommand extends Command {
       }
       if (timedOut) result.exitStatus = TIMEOUT_EXIT;
       const failure = describeFailure(result.outcome, argv);
-      // After --timeout's SIGKILL the helper dies without reporting: that is the timeout, not a failure.
+      // A sandbox that ended without reporting after --timeout fired ended by the timeout, not a failure.
       if (failure && result.outcome.kind !== 'exec-failed' && !(timedOut && result.outcome.kind === 'helper-died')) {
         // Setup failed: the command never ran, so a new sandbox holds nothing worth keeping.
         if (!inSandbox) store.remove(result.meta);

@@ -289,27 +289,129 @@ function longestFrom(nodes: readonly Node[], label: string): number {
 /**
  * Rules are tried in order; within a rule every condition must hold. A failing condition jumps
  * to the next rule; when none matches, the syscall gets its fallback action.
+ *
+ * Consecutive rules that begin with the same 32-bit `eq` (socket's AF_INET rules, each then
+ * testing a type) form a group whose shared test runs once: when it fails the whole group is
+ * skipped; when it holds and every rule of the group fails, the argument is known to equal that
+ * value, so the following groups testing the same argument for another value are skipped too.
+ * A group test on the word the previous group test loaded does not load it again (personality's
+ * values, socket's families: one load, then one compare each).
  */
+interface Group { rules: Rule[]; head: ArgCondition | null }
+const isHead = (c: ArgCondition | undefined): c is ArgCondition => !!c && c.op === 'eq' && c.width === 32;
+
 function argumentBlock(label: string, d: SyscallDecision, rets: Set<number>): Node[] {
-  const out: Node[] = [{ op: 'label', name: label }];
+  const rules = d.conditional;
   const fallbackRet = actionValue(d.fallback);
   rets.add(fallbackRet);
-  // What the accumulator holds when the next rule starts: known only when the previous rule was
-  // a single one-word condition (its only failing jump leaves the word loaded). Rules testing
-  // the same word in a row (personality, socket families) then load it once.
-  let held: string | null = null;
-  d.conditional.forEach((rule, i) => {
-    const ret = actionValue(rule.action);
-    rets.add(ret);
-    const fail = i + 1 < d.conditional.length ? `${label}_rule${i + 1}` : actLabel(fallbackRet);
-    if (i > 0) out.push({ op: 'label', name: `${label}_rule${i}` });
-    rule.args.forEach((cond, j) => {
-      const match = j + 1 < rule.args.length ? undefined : actLabel(ret);
-      out.push(...condition(cond, match, fail, `${label}_rule${i}_arg${j}_end`, j === 0 ? held : null));
-    });
-    held = rule.args.length === 1 ? heldAfter(rule.args[0]) : null;
+  const fallback = actLabel(fallbackRet);
+  const sameTest = (a: ArgCondition, b: ArgCondition): boolean => a.index === b.index && a.value === b.value && isHead(a) && isHead(b);
+  const groups: Group[] = [];
+  for (let i = 0; i < rules.length;) {
+    const c0 = rules[i].args[0];
+    let e = i + 1;
+    if (isHead(c0)) while (e < rules.length && sameTest(rules[e].args[0]!, c0)) e++;
+    let members = rules.slice(i, e);
+    // A member needing nothing beyond the group test always matches: what follows it never
+    // runs, and members just before it with the same action decide nothing it would not.
+    const always = members.findIndex((r) => r.args.length === 1);
+    if (isHead(c0) && always >= 0) {
+      members = members.slice(0, always + 1);
+      const act = actionValue(members[always].action);
+      let k = always;
+      while (k > 0 && actionValue(members[k - 1].action) === act) k--;
+      members = [...members.slice(0, k), members[always]];
+    }
+    groups.push({ rules: members, head: isHead(c0) ? c0 : null });
+    i = e;
+  }
+  // Consecutive group tests of one argument word for distinct values exclude each other, so
+  // their order is free: the groups with the longest bodies go first, where reaching them
+  // costs the fewest compares (socket: AF_INET's type tests before AF_UNIX's bare allow).
+  const { bodies } = emitGroups(label, groups, fallback, rets);
+  const cost = bodies.map((b, n) => (groups[n].head ? longestFrom(b, `${label}_g${n}`) : 0));
+  const ordered: Group[] = [];
+  for (let a = 0; a < groups.length;) {
+    let b = a + 1;
+    const h = groups[a].head;
+    const values = new Set(h ? [h.value] : []);
+    while (h && b < groups.length && groups[b].head?.index === h.index && !values.has(groups[b].head!.value)) values.add(groups[b++].head!.value);
+    ordered.push(...groups.slice(a, b).map((g, k) => ({ g, c: cost[a + k] })).sort((x, y) => y.c - x.c).map((x) => x.g));
+    a = b;
+  }
+  return emitGroups(label, ordered, fallback, rets).out;
+}
+
+function emitGroups(label: string, groups: Group[], fallback: string, rets: Set<number>): { out: Node[]; bodies: Node[][] } {
+  // Entry points: `_gN_ld` loads what group N tests first; `_gN` (group tests only) expects the
+  // word already loaded.
+  const loadEntry = (n: number): string => (n < groups.length ? `${label}_g${n}_ld` : fallback);
+  const used = new Set<string>([loadEntry(0)]);
+  const afterHeadFails = (n: number): string => {
+    if (n + 1 >= groups.length) return fallback;
+    const next = groups[n + 1].head;
+    if (next && groups[n].head && next.index === groups[n].head!.index) return `${label}_g${n + 1}`;
+    used.add(loadEntry(n + 1));
+    return loadEntry(n + 1);
+  };
+  const afterGroupExhausted = (n: number): string => {
+    const h = groups[n].head!;
+    let k = n + 1;
+    while (k < groups.length && groups[k].head && groups[k].head!.index === h.index && groups[k].head!.value !== h.value) k++;
+    used.add(loadEntry(k));
+    return loadEntry(k);
+  };
+  const bodies: Node[][] = groups.map((g, n) => {
+    const out: Node[] = [];
+    if (!g.head) {
+      const rule = g.rules[0];
+      const ret = actionValue(rule.action);
+      rets.add(ret);
+      const fail = n + 1 < groups.length ? loadEntry(n + 1) : fallback;
+      if (fail !== fallback) used.add(fail);
+      rule.args.forEach((cond, j) => {
+        out.push(...condition(cond, j + 1 < rule.args.length ? undefined : actLabel(ret), fail, `${label}_g${n}_arg${j}_end`));
+      });
+      return out;
+    }
+    const first = g.rules[0];
+    const firstRet = actionValue(first.action);
+    rets.add(firstRet);
+    out.push({ op: 'label', name: `${label}_g${n}` });
+    // The group's first rule needing nothing more decides at once (later ones could never match).
+    if (first.args.length === 1) {
+      out.push(j(BPF_JEQ, Number(g.head.value & 0xffffffffn), actLabel(firstRet), afterHeadFails(n)));
+      return out;
+    }
+    out.push(j(BPF_JEQ, Number(g.head.value & 0xffffffffn), undefined, afterHeadFails(n)));
+    const exhausted = afterGroupExhausted(n);
+    // Member r is reached only when member r - 1 failed: if that was one one-word test, its word
+    // is still loaded (socket's type tests: one load and mask, then one compare each).
+    let held: string | null = null;
+    for (let r = 0; r < g.rules.length; r++) {
+      const rule = g.rules[r];
+      const ret = actionValue(rule.action);
+      rets.add(ret);
+      const rest = rule.args.slice(1);
+      if (r > 0) out.push({ op: 'label', name: `${label}_g${n}_r${r}` });
+      if (rest.length === 0) { out.push({ op: 'ja', target: actLabel(ret) }); break; }
+      const fail = r + 1 < g.rules.length ? `${label}_g${n}_r${r + 1}` : exhausted;
+      rest.forEach((cond, k) => {
+        out.push(...condition(cond, k + 1 < rest.length ? undefined : actLabel(ret), fail, `${label}_g${n}_r${r}_arg${k}_end`, k === 0 ? held : null));
+      });
+      held = rest.length === 1 ? heldAfter(rest[0]) : null;
+    }
+    return out;
   });
-  return out;
+  const out: Node[] = [{ op: 'label', name: label }];
+  groups.forEach((g, n) => {
+    const entry = loadEntry(n);
+    out.push({ op: 'label', name: entry });
+    // Group 0 is entered from the search; a later group's load runs only if something jumps to it.
+    if (g.head && (n === 0 || used.has(entry))) out.push(ld(argOffset(g.head.index, 'lo')));
+    out.push(...bodies[n]);
+  });
+  return { out, bodies };
 }
 
 /** The accumulator after a one-word condition ('w<offset>' or 'w<offset>&<mask>'); null for a two-word one. */

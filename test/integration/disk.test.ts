@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync } from '../helpers/sbx.js';
 
 const store = makeStore();
 let canary = '';
@@ -107,6 +107,27 @@ test('--timeout: what the command wrote before its SIGKILL is copied back and re
     assert.is(diff.stdout, `${canary}/written\n`);
     const again = sbx(['run', '-q', '--in', name, '--disk', '10M', '--', 'cat', `${canary}/written`], { store });
     assert.is(again.stdout, 'data\n');
+  } finally {
+    sbx(['discard', name], { store });
+  }
+});
+
+test('SIGTERM to sbx: the command ends, what it wrote is copied back and reviewed', async () => {
+  proveIsolation(canary, store);
+  const name = `st${process.pid}`;
+  const child = sbxAsync(['run', '-q', '--name', name, '--disk', '10M', '--', 'sh', '-c', `echo data > ${canary}/written && echo ready && exec sleep 100`], { store, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  const code = await new Promise<number | null>((resolve) => {
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('ready')) child.kill('SIGTERM'); });
+    child.on('close', (c) => resolve(c));
+    setTimeout(() => child.kill('SIGKILL'), 60_000);
+  });
+  try {
+    assert.is(code, 143, err);
+    assert.not.match(err, /--disk tmpfs/);
+    assert.is(sbx(['diff', name, '--name-only'], { store }).stdout, `${canary}/written\n`);
   } finally {
     sbx(['discard', name], { store });
   }
