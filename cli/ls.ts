@@ -74,8 +74,8 @@ export class LsCommand extends Command {
     if (!rows.length) { out.write('no saved sandboxes\n'); return 0; }
     const col = stdoutColors;
     const table = [['ID', 'NAME', 'STATE', 'AGE', 'SIZE', 'CHANGES', 'COMMAND']].concat(rows.map((r) => [
-      r.id, displayText(r.name ?? '-'), r.state, r.created ? age(Date.parse(r.created)) : '-', humanBytes(r.size), r.changes === null ? '?' : String(r.changes),
-      r.problem ? `(${r.problem}; sbx discard ${r.id} removes it)` : displayText(r.command.join(' ')).slice(0, 60),
+      displayText(r.id), r.name === undefined || r.name === null ? '-' : displayText(r.name), displayText(String(r.state)), r.created ? age(Date.parse(r.created)) : '-', humanBytes(r.size), r.changes === null ? '?' : String(r.changes),
+      r.problem ? displayText(`(${r.problem}; sbx discard ${r.id} removes it)`) : displayText(r.command.join(' ')).slice(0, 60),
     ]));
     const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
     table.forEach((row, k) => {

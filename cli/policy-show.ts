@@ -1,5 +1,7 @@
 import { Command, Option } from 'clipanion';
+import { displayText } from '../sandbox-core/changes/bpath.js';
 import { loadPolicy, compilePolicy, parseArch } from '../policies/seccomp/index.js';
+import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { actionToString, conditionToString, type Action } from '../policies/seccomp/policy.js';
 import { errnoName } from '../policies/seccomp/errno-names.js';
 
@@ -26,30 +28,34 @@ export class PolicyShowCommand extends Command {
   name = Option.String({ required: true, name: 'policy' });
   syscalls = Option.Boolean('--syscalls', false, { description: 'List the decision for every syscall instead of the rules' });
   arch = Option.String('--arch', { description: 'x86_64 or aarch64 (with --syscalls; default: this machine)' });
+  capAdd = Option.Array('--cap-add', [], { description: 'Show the policy for a command with this capability added (as sbx run --cap-add)' });
+  capDrop = Option.Array('--cap-drop', [], { description: 'Show the policy for a command without this capability (as sbx run --cap-drop)' });
 
   override async execute(): Promise<number> {
     const out = this.context.stdout;
-    const policy = loadPolicy(this.name);
+    const policy = loadPolicy(this.name, resolveCapabilities(this.capAdd, this.capDrop));
     if (this.syscalls) {
       const arch = parseArch(this.arch);
       const { decisions } = compilePolicy(policy, arch);
       const width = Math.max(...decisions.map((d) => d.name.length));
-      out.write(`# ${policy.name} on ${arch}; any other syscall number: ${act(policy.defaultAction)}\n`);
+      out.write(`# ${displayText(policy.name)} on ${arch}; any other syscall number: ${act(policy.defaultAction)}\n`);
       for (const d of decisions) {
         const conds = d.conditional.map((r) => `${act(r.action)} if ${r.args.map(conditionToString).join(' && ')}; `).join('');
         out.write(`${String(d.nr).padStart(4)} ${d.name.padEnd(width)}  ${conds}${conds ? 'else ' : ''}${act(d.fallback)}\n`);
       }
       return 0;
     }
-    out.write(`${policy.name}: ${policy.description}\n`);
-    out.write(`files: ${policy.chain.join(' <- ')}\n`);
+    out.write(`${displayText(policy.name)}: ${displayText(policy.description)}\n`);
+    out.write(`files: ${policy.chain.map(displayText).join(' <- ')}\n`);
     out.write(`default action: ${act(policy.defaultAction)}\n`);
+    out.write(`for a command holding: ${policy.capabilities?.join(' ') || 'no capabilities'} (rules with ifCaps/unlessCaps follow --cap-add/--cap-drop)\n`);
     for (const rule of policy.rules) {
       out.write('\n');
       const cond = rule.args.length ? ` if ${rule.args.map(conditionToString).join(' && ')}` : '';
-      out.write(`${act(rule.action)}${cond}:\n`);
+      const caps = [rule.ifCaps ? `with ${rule.ifCaps.join(', ')}` : '', rule.unlessCaps ? `without ${rule.unlessCaps.join(', ')}` : ''].filter(Boolean).join(', ');
+      out.write(`${act(rule.action)}${cond}${caps ? ` [${caps}]` : ''}:\n`);
       out.write(wrap(rule.syscalls.join(' '), 76, '    '));
-      if (rule.comment) out.write(wrap(rule.comment, 76, '    # '));
+      if (rule.comment) out.write(wrap(displayText(rule.comment), 76, '    # '));
     }
     return 0;
   }

@@ -7,7 +7,7 @@ import { SbxError } from '../sandbox-core/errors.js';
 import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { rawArgs } from '../sandbox-core/rawbytes.js';
-import { info, setQuiet, warn } from './output.js';
+import { info, say, setQuiet, warn } from './output.js';
 import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
 import { displayText } from '../sandbox-core/changes/bpath.js';
 import { randomBytes } from 'node:crypto';
@@ -143,7 +143,7 @@ export class RunCommand extends Command {
       });
       timedOut = (disarm as (() => boolean) | null)?.() ?? false;
       // Said even with -q: the command's end is not its own doing.
-      for (const line of explainEnd(limits, limitsReq, timedOut).lines) process.stderr.write(`sbx: ${line}\n`);
+      for (const l of explainEnd(limits, limitsReq, timedOut).lines) say(l);
       releaseLimits(limits);
       if (result.diskLost) {
         // The layers are as they were before this run; a throwaway run had nothing before it.
@@ -160,11 +160,11 @@ export class RunCommand extends Command {
         else store.writeMeta(result.meta);
         throw failure;
       }
-      if (failure && !timedOut) process.stderr.write(`sbx: ${failure.message}\n`);
+      if (failure && !timedOut) say(failure.message);
       if (result.outcome.kind === 'signaled' && !timedOut) info(`the command was killed by signal ${result.outcome.signal}`);
       // Loaded only now: the change list and diff machinery cost nothing before the command starts.
       const { reviewAfterRun } = await import('./review.js');
-      await reviewAfterRun(store, result.meta, {
+      const reviewStatus = await reviewAfterRun(store, result.meta, {
         keep: this.keep,
         keepSetuid: this.keepSetuid,
         discard: this.discard,
@@ -175,7 +175,8 @@ export class RunCommand extends Command {
         exitStatus: result.exitStatus,
         durationMs: result.durationMs,
       });
-      return result.exitStatus;
+      // --keep whose commit refused something (conflicts, denied paths) must not look like success.
+      return result.exitStatus === 0 && reviewStatus !== 0 ? reviewStatus : result.exitStatus;
     } finally {
       (disarm as (() => boolean) | null)?.();
       releaseLimits(limits);

@@ -1,6 +1,6 @@
 /* The command's capability sets, applied in the command process just before no_new_privs,
  * seccomp and exec. The sets were decided by the TypeScript side (policies/capabilities);
- * this only parses the masks and hands them to the kernel. */
+ * this only hands the masks (parsed strictly in spec.c) to the kernel. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
@@ -9,15 +9,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "helper.h"
-
-int caps_parse_mask(const char *hex, uint64_t *out) {
-  char *end = NULL;
-  errno = 0;
-  unsigned long long v = strtoull(hex, &end, 16);
-  if (errno || !*hex || *end) return -1;
-  *out = (uint64_t)v;
-  return 0;
-}
 
 /* The highest capability this kernel knows: bits above it cannot be held or dropped. */
 static int last_cap(void) {

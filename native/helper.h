@@ -17,12 +17,49 @@ void status_send(const char *kind, const char *fmt, ...) __attribute__((format(p
 void die_step(const char *step, const char *path, int err) __attribute__((noreturn));
 void die_msg(const char *step, const char *msg) __attribute__((noreturn));
 
-/* ---- spec ---- */
+/* ---- spec (spec.c) ---- */
+/* Every op the helper knows. The order groups them by who applies them; the wire names and
+ * arities are the table in spec.c. */
+enum op_type {
+  OP_VERSION,
+  /* namespaces and identity (applied by the outer process) */
+  OP_SHARE_NET, OP_UID_MAP, OP_GID_MAP, OP_SETGROUPS, OP_NEWUIDMAP, OP_NEWGIDMAP,
+  OP_CGROUP_PROCS, OP_CGROUP_WRITE, OP_DEVBPF,
+  /* inside, before the filesystem */
+  OP_HOSTNAME, OP_LOOPBACK_UP, OP_NEW_CGROUPNS,
+  /* filesystem, in order, destinations relative to the new root */
+  OP_STAGE, OP_WHITEOUT, OP_MKDIR, OP_SYMLINK, OP_OVERLAY, OP_FUSE_OVERLAY, OP_BIND, OP_TMPFS,
+  OP_PROC, OP_DEVPTS, OP_REMOUNT_RO, OP_RO_RECURSIVE, OP_CHMOD, OP_CHOWN,
+  OP_BUILD_OUTSIDE, OP_SETID, OP_DISK_TMPFS, OP_DISK_LAYER,
+  /* the process */
+  OP_CWD, OP_ARG, OP_ENV, OP_RLIMIT, OP_CAPS, OP_RELAY_STDIO, OP_PTY, OP_SECCOMP,
+  OP_COUNT
+};
+
+/* Flag bits of bind (3rd argument), tmpfs (3rd) and overlay (6th), parsed once from their
+ * comma lists; an unknown flag is a spec error, not silently ignored. */
+enum op_flag {
+  FLAG_RO = 1u << 0,          /* bind, tmpfs: read-only */
+  FLAG_REC = 1u << 1,         /* bind: with the mounts below */
+  FLAG_SRC_INSIDE = 1u << 2,  /* bind: source is a path in the new root */
+  FLAG_OPTIONAL = 1u << 3,    /* bind: skip when source or destination is absent */
+  FLAG_IDMAP = 1u << 4,       /* bind: idmapped to the sandbox's range */
+  FLAG_NOEXEC = 1u << 5,      /* tmpfs */
+  FLAG_IDMAP_LOWER = 1u << 6, /* overlay: idmapped lower layer */
+  FLAG_RO_BIND = 1u << 7,     /* overlay: fall back to a read-only bind */
+};
+
 struct spec_op {
-  const char *name;
+  enum op_type type;
+  const char *name;  /* static wire name, for messages */
   int nargs;
   char **args;       /* NUL-terminated copies; binary args also have lengths */
   size_t *lens;
+  unsigned flags;    /* enum op_flag bits */
+  /* Numeric arguments, validated at parse time: mkdir/chmod mode; chown and setid uid, gid;
+   * rlimit resource, soft, hard; disk_tmpfs size; caps bounding, permitted, inheritable,
+   * ambient; relay_stdio's fds as bits (1 << fd). */
+  unsigned long long num[4];
 };
 
 struct spec {
@@ -31,7 +68,6 @@ struct spec {
 };
 
 int spec_read(int fd, struct spec *out, char *err, size_t errlen);
-int spec_op_arity(const char *name); /* -1: unknown op */
 
 /* ---- device cgroup v2 (devbpf.c) ---- */
 /* Loads a BPF_PROG_TYPE_CGROUP_DEVICE program and attaches it to the cgroup directory.
@@ -40,7 +76,6 @@ int devbpf_attach(const char *cgroup_dir, const unsigned char *insns, size_t len
 
 /* ---- capabilities (caps.c) ---- */
 struct cap_sets { uint64_t bounding, permitted, inheritable, ambient; };
-int caps_parse_mask(const char *hex, uint64_t *out); /* -1: not a hex number */
 /* Applies the sets to the calling process; -1 with errno and *step naming what failed. */
 int caps_apply(const struct cap_sets *c, const char **step);
 

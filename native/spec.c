@@ -1,43 +1,157 @@
 /* The spec: a sequence of netstrings ("<len>:<bytes>,"). Each record is an op name followed by
  * the fixed number of arguments that op takes (table below). Netstrings carry binary data
- * (seccomp programs) and any path byte safely, and need no escaping rules. */
+ * (seccomp programs) and any path byte safely, and need no escaping rules.
+ *
+ * Everything that can be checked without touching the system is checked here, once: the op
+ * name becomes an enum, flag lists become bits, numbers are parsed strictly. The files that
+ * apply the spec switch on the enum and never re-parse a string. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include "helper.h"
 
 #define SPEC_MAX (64u << 20)
 
-static const struct { const char *name; int nargs; } op_table[] = {
-  /* header */
-  {"version", 1},
-  /* namespaces and identity (applied by the outer process) */
-  {"share_net", 0}, {"uid_map", 1}, {"gid_map", 1}, {"setgroups", 1},
-  {"newuidmap", 2}, {"newgidmap", 2}, {"cgroup_procs", 1},
-  {"cgroup_write", 2}, {"devbpf", 2},
-  /* inside, before the filesystem */
-  {"hostname", 1}, {"loopback_up", 0}, {"new_cgroupns", 0},
-  /* filesystem, in order, destinations relative to the new root */
-  {"stage", 1}, {"whiteout", 2}, {"mkdir", 2}, {"symlink", 2}, {"overlay", 6},
-  {"fuse_overlay", 6}, {"bind", 3}, {"tmpfs", 3}, {"proc", 1}, {"devpts", 1},
-  {"remount_ro", 1}, {"ro_recursive", 1}, {"chmod", 2}, {"chown", 3},
-  {"build_outside", 0}, {"setid", 2}, {"disk_tmpfs", 2}, {"disk_layer", 1},
-  /* the process */
-  {"cwd", 1}, {"arg", 1}, {"env", 1}, {"rlimit", 3}, {"caps", 4}, {"relay_stdio", 1}, {"pty", 0}, {"seccomp", 1},
+static const struct { const char *name; int nargs; } op_table[OP_COUNT] = {
+  [OP_VERSION] = {"version", 1},
+  [OP_SHARE_NET] = {"share_net", 0}, [OP_UID_MAP] = {"uid_map", 1}, [OP_GID_MAP] = {"gid_map", 1},
+  [OP_SETGROUPS] = {"setgroups", 1}, [OP_NEWUIDMAP] = {"newuidmap", 2}, [OP_NEWGIDMAP] = {"newgidmap", 2},
+  [OP_CGROUP_PROCS] = {"cgroup_procs", 1}, [OP_CGROUP_WRITE] = {"cgroup_write", 2}, [OP_DEVBPF] = {"devbpf", 2},
+  [OP_HOSTNAME] = {"hostname", 1}, [OP_LOOPBACK_UP] = {"loopback_up", 0}, [OP_NEW_CGROUPNS] = {"new_cgroupns", 0},
+  [OP_STAGE] = {"stage", 1}, [OP_WHITEOUT] = {"whiteout", 2}, [OP_MKDIR] = {"mkdir", 2},
+  [OP_SYMLINK] = {"symlink", 2}, [OP_OVERLAY] = {"overlay", 6}, [OP_FUSE_OVERLAY] = {"fuse_overlay", 6},
+  [OP_BIND] = {"bind", 3}, [OP_TMPFS] = {"tmpfs", 3}, [OP_PROC] = {"proc", 1}, [OP_DEVPTS] = {"devpts", 1},
+  [OP_REMOUNT_RO] = {"remount_ro", 1}, [OP_RO_RECURSIVE] = {"ro_recursive", 1}, [OP_CHMOD] = {"chmod", 2},
+  [OP_CHOWN] = {"chown", 3}, [OP_BUILD_OUTSIDE] = {"build_outside", 0}, [OP_SETID] = {"setid", 2},
+  [OP_DISK_TMPFS] = {"disk_tmpfs", 2}, [OP_DISK_LAYER] = {"disk_layer", 1},
+  [OP_CWD] = {"cwd", 1}, [OP_ARG] = {"arg", 1}, [OP_ENV] = {"env", 1}, [OP_RLIMIT] = {"rlimit", 3},
+  [OP_CAPS] = {"caps", 4}, [OP_RELAY_STDIO] = {"relay_stdio", 1}, [OP_PTY] = {"pty", 0}, [OP_SECCOMP] = {"seccomp", 1},
 };
 
-int spec_op_arity(const char *name) {
-  for (size_t i = 0; i < sizeof op_table / sizeof op_table[0]; i++)
-    if (strcmp(op_table[i].name, name) == 0) return op_table[i].nargs;
+static int op_lookup(const char *name) {
+  for (int i = 0; i < OP_COUNT; i++)
+    if (op_table[i].name && strcmp(op_table[i].name, name) == 0) return i;
   return -1;
 }
 
-static const char *op_name_static(const char *name) {
-  for (size_t i = 0; i < sizeof op_table / sizeof op_table[0]; i++)
-    if (strcmp(op_table[i].name, name) == 0) return op_table[i].name;
-  return NULL;
+static const struct { const char *name; unsigned bit; } flag_table[] = {
+  {"ro", FLAG_RO}, {"rec", FLAG_REC}, {"src-inside", FLAG_SRC_INSIDE}, {"optional", FLAG_OPTIONAL},
+  {"idmap", FLAG_IDMAP}, {"noexec", FLAG_NOEXEC}, {"idmap-lower", FLAG_IDMAP_LOWER}, {"ro-bind", FLAG_RO_BIND},
+};
+
+/* Parses a comma list of flags; each must be one of `allowed`. */
+static int parse_flags(const char *list, unsigned allowed, unsigned *out, char *err, size_t errlen) {
+  *out = 0;
+  for (const char *p = list; *p;) {
+    const char *e = strchr(p, ',');
+    size_t l = e ? (size_t)(e - p) : strlen(p);
+    unsigned bit = 0;
+    for (size_t i = 0; i < sizeof flag_table / sizeof flag_table[0]; i++)
+      if (strlen(flag_table[i].name) == l && strncmp(flag_table[i].name, p, l) == 0) bit = flag_table[i].bit;
+    if (!bit || !(bit & allowed)) { snprintf(err, errlen, "unknown flag '%.*s'", (int)(l > 64 ? 64 : l), p); return -1; }
+    *out |= bit;
+    if (!e) break;
+    p = e + 1;
+  }
+  return 0;
+}
+
+static int digit_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return 99;
+}
+
+/* Digits of `base` only: strtoull would also take spaces, a sign, "0x" and silently wrap. */
+static int parse_uint(const char *s, unsigned base, unsigned long long max, unsigned long long *out) {
+  unsigned long long v = 0;
+  if (!*s) return -1;
+  for (; *s; s++) {
+    int dv = digit_value(*s);
+    if (dv >= (int)base) return -1;
+    unsigned d = (unsigned)dv;
+    if (v > (max - d) / base) return -1;
+    v = v * base + d;
+  }
+  *out = v;
+  return 0;
+}
+
+static int parse_rlimit_name(const char *s) {
+  static const struct { const char *n; int r; } t[] = {
+    {"as", RLIMIT_AS}, {"core", RLIMIT_CORE}, {"cpu", RLIMIT_CPU}, {"data", RLIMIT_DATA},
+    {"fsize", RLIMIT_FSIZE}, {"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC},
+    {"stack", RLIMIT_STACK}, {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE},
+  };
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) if (strcmp(t[i].n, s) == 0) return t[i].r;
+  return -1;
+}
+
+static int parse_rlim(const char *s, unsigned long long *out) {
+  if (strcmp(s, "inf") == 0) { *out = RLIM_INFINITY; return 0; }
+  return parse_uint(s, 10, RLIM_INFINITY - 1, out);
+}
+
+/* (uid_t)-1 means "leave unchanged" to chown and setresuid: never a valid id here. */
+#define ID_MAX 0xfffffffeull
+
+/* Resolves an op's flags and numbers; -1 with err set when an argument is malformed. */
+static int resolve_args(struct spec_op *op, char *err, size_t errlen) {
+  char **a = op->args;
+  unsigned long long *n = op->num;
+  switch (op->type) {
+  case OP_BIND:
+    return parse_flags(a[2], FLAG_RO | FLAG_REC | FLAG_SRC_INSIDE | FLAG_OPTIONAL | FLAG_IDMAP, &op->flags, err, errlen);
+  case OP_TMPFS:
+    return parse_flags(a[2], FLAG_RO | FLAG_NOEXEC, &op->flags, err, errlen);
+  case OP_OVERLAY:
+    return parse_flags(a[5], FLAG_IDMAP_LOWER | FLAG_RO_BIND, &op->flags, err, errlen);
+  case OP_MKDIR:
+  case OP_CHMOD:
+    if (parse_uint(a[1], 8, 07777, &n[0]) < 0) { snprintf(err, errlen, "bad mode"); return -1; }
+    return 0;
+  case OP_CHOWN:
+    if (parse_uint(a[1], 10, ID_MAX, &n[0]) < 0 || parse_uint(a[2], 10, ID_MAX, &n[1]) < 0) { snprintf(err, errlen, "bad uid or gid"); return -1; }
+    return 0;
+  case OP_SETID:
+    if (parse_uint(a[0], 10, ID_MAX, &n[0]) < 0 || parse_uint(a[1], 10, ID_MAX, &n[1]) < 0) { snprintf(err, errlen, "bad setid"); return -1; }
+    return 0;
+  case OP_SETGROUPS:
+    if (strcmp(a[0], "deny") && strcmp(a[0], "allow")) { snprintf(err, errlen, "setgroups must be deny or allow"); return -1; }
+    return 0;
+  case OP_RLIMIT: {
+    int r = parse_rlimit_name(a[0]);
+    if (r < 0 || parse_rlim(a[1], &n[1]) < 0 || parse_rlim(a[2], &n[2]) < 0) { snprintf(err, errlen, "bad rlimit"); return -1; }
+    n[0] = (unsigned long long)r;
+    return 0;
+  }
+  case OP_CAPS:
+    for (int i = 0; i < 4; i++)
+      if (parse_uint(a[i], 16, ~0ull, &n[i]) < 0) { snprintf(err, errlen, "bad capability mask"); return -1; }
+    return 0;
+  case OP_RELAY_STDIO:
+    /* A comma list of distinct fds among 0, 1, 2. */
+    n[0] = 0;
+    for (const char *p = a[0]; *p; p++) {
+      if (*p == ',') continue;
+      if (*p < '0' || *p > '2' || (n[0] & (1u << (*p - '0'))) || (p[1] && p[1] != ',')) {
+        snprintf(err, errlen, "relay_stdio takes distinct fds 0, 1, 2");
+        return -1;
+      }
+      n[0] |= 1u << (*p - '0');
+    }
+    return 0;
+  case OP_DISK_TMPFS:
+    /* The size goes into tmpfs's option string: digits only, so it cannot add options. */
+    if (parse_uint(a[1], 10, ~0ull, &n[0]) < 0 || n[0] == 0) { snprintf(err, errlen, "bad disk size"); return -1; }
+    return 0;
+  default:
+    return 0;
+  }
 }
 
 /* Parses one netstring at buf[*pos..len); returns a malloc'd NUL-terminated copy. */
@@ -66,16 +180,16 @@ static char *netstring(const char *buf, size_t len, size_t *pos, size_t *outlen,
   return s;
 }
 
-int spec_read(int fd, struct spec *out, char *err, size_t errlen) {
+static char *read_all(int fd, size_t *outlen, char *err, size_t errlen) {
   size_t cap = 65536, len = 0;
   char *buf = malloc(cap);
-  if (!buf) { snprintf(err, errlen, "out of memory"); return -1; }
+  if (!buf) { snprintf(err, errlen, "out of memory"); return NULL; }
   for (;;) {
     if (len == cap) {
-      if (cap >= SPEC_MAX) { free(buf); snprintf(err, errlen, "spec larger than %u bytes", SPEC_MAX); return -1; }
+      if (cap >= SPEC_MAX) { free(buf); snprintf(err, errlen, "spec larger than %u bytes", SPEC_MAX); return NULL; }
       cap *= 2;
       char *nb = realloc(buf, cap);
-      if (!nb) { free(buf); snprintf(err, errlen, "out of memory"); return -1; }
+      if (!nb) { free(buf); snprintf(err, errlen, "out of memory"); return NULL; }
       buf = nb;
     }
     ssize_t n = read(fd, buf + len, cap - len);
@@ -83,62 +197,69 @@ int spec_read(int fd, struct spec *out, char *err, size_t errlen) {
       if (errno == EINTR) continue;
       snprintf(err, errlen, "reading spec: %s", strerror(errno));
       free(buf);
-      return -1;
+      return NULL;
     }
     if (n == 0) break;
     len += (size_t)n;
   }
+  *outlen = len;
+  return buf;
+}
+
+int spec_read(int fd, struct spec *out, char *err, size_t errlen) {
+  size_t len;
+  autofree char *buf = read_all(fd, &len, err, errlen);
+  if (!buf) return -1;
   size_t pos = 0, cap_ops = 64;
   out->nops = 0;
   out->ops = calloc(cap_ops, sizeof *out->ops);
-  if (!out->ops) { free(buf); snprintf(err, errlen, "out of memory"); return -1; }
+  if (!out->ops) { snprintf(err, errlen, "out of memory"); return -1; }
   while (pos < len) {
     size_t nlen;
-    char *name = netstring(buf, len, &pos, &nlen, err, errlen);
-    if (!name) goto fail;
-    const char *sname = op_name_static(name);
-    if (!sname) {
+    autofree char *name = netstring(buf, len, &pos, &nlen, err, errlen);
+    if (!name) return -1;
+    int type = op_lookup(name);
+    if (type < 0) {
       snprintf(err, errlen, "unknown op '%.64s'", name);
-      free(name);
-      goto fail;
+      return -1;
     }
-    free(name);
-    int nargs = spec_op_arity(sname);
     if (out->nops == cap_ops) {
       cap_ops *= 2;
       struct spec_op *no = realloc(out->ops, cap_ops * sizeof *no);
-      if (!no) { snprintf(err, errlen, "out of memory"); goto fail; }
+      if (!no) { snprintf(err, errlen, "out of memory"); return -1; }
       out->ops = no;
     }
     struct spec_op *op = &out->ops[out->nops];
-    op->name = sname;
-    op->nargs = nargs;
-    op->args = calloc((size_t)nargs + 1, sizeof(char *));
-    op->lens = calloc((size_t)nargs + 1, sizeof(size_t));
-    if (!op->args || !op->lens) { snprintf(err, errlen, "out of memory"); goto fail; }
+    memset(op, 0, sizeof *op);
+    op->type = (enum op_type)type;
+    op->name = op_table[type].name;
+    op->nargs = op_table[type].nargs;
+    op->args = calloc((size_t)op->nargs + 1, sizeof(char *));
+    op->lens = calloc((size_t)op->nargs + 1, sizeof(size_t));
+    if (!op->args || !op->lens) { snprintf(err, errlen, "out of memory"); return -1; }
     out->nops++;
-    for (int i = 0; i < nargs; i++) {
+    char inner[200];
+    for (int i = 0; i < op->nargs; i++) {
       op->args[i] = netstring(buf, len, &pos, &op->lens[i], err, errlen);
       if (!op->args[i]) {
-        char inner[200];
         snprintf(inner, sizeof inner, "%s", err);
-        snprintf(err, errlen, "op '%s' argument %d: %s", sname, i + 1, inner);
-        goto fail;
+        snprintf(err, errlen, "op '%s' argument %d: %s", op->name, i + 1, inner);
+        return -1;
       }
       /* Only seccomp/devbpf programs may carry NUL bytes. */
-      if (strcmp(sname, "seccomp") != 0 && strcmp(sname, "devbpf") != 0 && strlen(op->args[i]) != op->lens[i]) {
-        snprintf(err, errlen, "op '%s' argument %d contains a NUL byte", sname, i + 1);
-        goto fail;
+      if (op->type != OP_SECCOMP && op->type != OP_DEVBPF && strlen(op->args[i]) != op->lens[i]) {
+        snprintf(err, errlen, "op '%s' argument %d contains a NUL byte", op->name, i + 1);
+        return -1;
       }
     }
+    if (resolve_args(op, inner, sizeof inner) < 0) {
+      snprintf(err, errlen, "op '%s': %s", op->name, inner);
+      return -1;
+    }
   }
-  free(buf);
-  if (out->nops == 0 || strcmp(out->ops[0].name, "version") != 0 || strcmp(out->ops[0].args[0], "1") != 0) {
+  if (out->nops == 0 || out->ops[0].type != OP_VERSION || strcmp(out->ops[0].args[0], "1") != 0) {
     snprintf(err, errlen, "spec must start with version 1");
     return -1;
   }
   return 0;
-fail:
-  free(buf);
-  return -1;
 }

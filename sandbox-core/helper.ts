@@ -3,6 +3,7 @@
 // downloaded): by the package's install script into <package>/native/build, or, when that
 // holds no usable helper (install scripts blocked, a global install by root used by another
 // user, a helper left from another version), by sbx itself into a per-user cache.
+import { notice } from './notices.js';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -84,13 +85,13 @@ export function markStale(h: Helper): void {
 export function buildCachedHelper(why: string): Helper {
   const out = join(cacheBase(), expectedHelperVersion());
   ensurePrivateDir(out);
-  process.stderr.write(`sbx: building its helper for this machine (${why}) into ${out}\n`);
+  notice('always', `building its helper for this machine (${why}) into ${out}`);
   const script = join(PACKAGE_ROOT, 'scripts', 'build-native.mjs');
   const r = spawnSync(process.execPath, [script, '--out', out, '--why', why], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (r.status !== 0) {
     const lines = (r.stderr || r.error?.message || '').trim().split('\n');
     const mine = lines.filter((l) => l.startsWith('sbx: ')).pop();
-    if (!mine && lines.length) process.stderr.write(`${lines.join('\n')}\n`);
+    if (!mine && lines.length) notice('warn', lines.join('\n'));
     throw new SbxError(mine ? mine.slice(5) : 'building the helper failed', 125);
   }
   const path = join(out, 'sbx-helper');

@@ -1,6 +1,7 @@
 // Resource limits and device rules for one run: what the user asked for, turned into cgroups
 // (when this user can write one) or rlimits (when not), spec ops for the helper, one line
 // saying what is not enforced, and afterwards the reason the command died.
+import { notice } from './notices.js';
 import { lstatSync } from 'node:fs';
 import { compileDevices, loadDevicePolicy, type DeviceRule } from '../policies/devices/index.js';
 import {
@@ -69,7 +70,7 @@ export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: Cgrou
   const devs = req.devices.map(deviceRule);
   const rules = [...loadDevicePolicy('default').rules, ...devs.map((d) => d.rule)];
   const compiled = compileDevices(rules);
-  const ops: SpecOp[] = devs.map((d): SpecOp => ({ op: 'bind', args: [d.path, d.inside, ''] }));
+  const ops: SpecOp[] = devs.map((d): SpecOp => ({ op: 'bind', args: [d.path, d.inside, []] }));
 
   sweepStaleCgroups(plan);
   const wantV1Dev = plan.devicesV1.ok, wantBpf = plan.devicesBpf.ok;
@@ -157,7 +158,7 @@ export function releaseLimits(p: PreparedLimits): void {
   if (!p.cgroups) return;
   const left = removeSandboxCgroups(p.cgroups);
   p.cgroups = null;
-  if (left.length) process.stderr.write(`sbx: warning: could not remove cgroup ${left.join(', ')} (the next sbx run removes it)\n`);
+  if (left.length) notice('warn', `could not remove cgroup ${left.join(', ')} (the next sbx run removes it)`);
 }
 
 export interface KillReport { lines: string[]; timedOut: boolean }

@@ -16,8 +16,9 @@ import { assignEngines, fuseAvailable, fuseProblem, readableDir, userOwnedTrees,
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
 import { display, displayText } from './changes/bpath.js';
+import { notice as coreNotice } from './notices.js';
 import { buildSkeletonTree, skeletonPath } from './skeleton.js';
-import { encodeSpec, describeSpec, type SpecOp } from './spec.js';
+import { encodeSpec, describeSpec, type OverlayFlag, type SpecOp } from './spec.js';
 import { capabilitySets } from '../policies/capabilities/index.js';
 import { stdioToRelay } from './stdio.js';
 import { rawCwd, rawEnv } from './rawbytes.js';
@@ -168,7 +169,7 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, thro
   // Every mount point, symlink and bound file already exists in the skeletons' stand-in tree
   // (skeleton.ts): creating one here would be a write into a skeleton's upper layer.
   const skel = join(meta.layersDir, SKELETON_DIR);
-  const overlayFlags = shift ? 'ro-bind,idmap-lower' : 'ro-bind';
+  const overlayFlags: OverlayFlag[] = shift ? ['ro-bind', 'idmap-lower'] : ['ro-bind'];
   const layerOf = new Map(meta.layers.map((l) => [l.target, l]));
   const overlayOpts = throwaway ? 'userxattr,volatile' : 'userxattr';
   for (const u of units) {
@@ -191,11 +192,11 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, thro
       case 'symlink':
         break;
       case 'ro-bind':
-        ops.push({ op: 'bind', args: [u.path, u.path, 'ro'] });
+        ops.push({ op: 'bind', args: [u.path, u.path, ['ro']] });
         break;
       case 'unavailable':
         // Kept empty and read-only: writes there would be committed into a mount sbx cannot show.
-        ops.push({ op: 'tmpfs', args: [u.path, 'mode=0755,size=0', 'ro'] });
+        ops.push({ op: 'tmpfs', args: [u.path, 'mode=0755,size=0', ['ro']] });
         notice(`${u.path} is empty inside (${u.reason})`);
         break;
       case 'special':
@@ -212,27 +213,27 @@ function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null, disk
     return [
       { op: 'proc', args: ['/proc'] },
       // As Docker does: hide kernel internals and make the tunables read-only.
-      ...MASKED_PROC_FILES.map((p): SpecOp => ({ op: 'bind', args: ['/dev/null', p, 'ro,optional'] })),
-      ...MASKED_PROC_DIRS.filter((p) => existsSync(p)).map((p): SpecOp => ({ op: 'tmpfs', args: [p, 'mode=0555,size=0', 'ro'] })),
-      ...READONLY_PROC.map((p): SpecOp => ({ op: 'bind', args: [p, p, 'ro,rec,src-inside,optional'] })),
+      ...MASKED_PROC_FILES.map((p): SpecOp => ({ op: 'bind', args: ['/dev/null', p, ['ro', 'optional']] })),
+      ...MASKED_PROC_DIRS.filter((p) => existsSync(p)).map((p): SpecOp => ({ op: 'tmpfs', args: [p, 'mode=0555,size=0', ['ro']] })),
+      ...READONLY_PROC.map((p): SpecOp => ({ op: 'bind', args: [p, p, ['ro', 'rec', 'src-inside', 'optional']] })),
     ];
   }
   if (path === '/sys') {
     return [
-      { op: 'bind', args: ['/sys', '/sys', 'rec'] },
+      { op: 'bind', args: ['/sys', '/sys', ['rec']] },
       { op: 'ro_recursive', args: ['/sys'] },
-      ...(existsSync('/sys/firmware') ? [{ op: 'tmpfs', args: ['/sys/firmware', 'mode=0555,size=0', 'ro'] } as SpecOp] : []),
+      ...(existsSync('/sys/firmware') ? [{ op: 'tmpfs', args: ['/sys/firmware', 'mode=0555,size=0', ['ro']] } satisfies SpecOp] : []),
     ];
   }
   return [
-    { op: 'tmpfs', args: ['/dev', `mode=0755,size=1m${ids}`, 'noexec'] },
-    ...DEV_NODES.map((n): SpecOp => ({ op: 'bind', args: [`/dev/${n}`, `/dev/${n}`, ''] })),
+    { op: 'tmpfs', args: ['/dev', `mode=0755,size=1m${ids}`, ['noexec']] },
+    ...DEV_NODES.map((n): SpecOp => ({ op: 'bind', args: [`/dev/${n}`, `/dev/${n}`, []] })),
     { op: 'mkdir', args: ['/dev/pts', '755'] },
     { op: 'devpts', args: ['/dev/pts'] },
     { op: 'symlink', args: ['pts/ptmx', '/dev/ptmx'] },
     { op: 'mkdir', args: ['/dev/shm', '1777'] },
     // --disk caps /dev/shm as well: it is memory the command could otherwise fill without limit.
-    { op: 'tmpfs', args: ['/dev/shm', `mode=1777${diskBytes ? `,size=${diskBytes}` : ''}${ids}`, ''] },
+    { op: 'tmpfs', args: ['/dev/shm', `mode=1777${diskBytes ? `,size=${diskBytes}` : ''}${ids}`, []] },
     { op: 'symlink', args: ['/proc/self/fd', '/dev/fd'] },
     { op: 'symlink', args: ['/proc/self/fd/0', '/dev/stdin'] },
     { op: 'symlink', args: ['/proc/self/fd/1', '/dev/stdout'] },
@@ -282,8 +283,8 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: 
       // A directory in the layer may merge with the host's below it: covered.
       coverDir = true;
     }
-    if (coverDir) ops.push({ op: 'tmpfs', args: [p, 'mode=0000,size=0', 'ro'] });
-    else ops.push({ op: 'bind', args: ['/dev/null', p, 'ro'] });
+    if (coverDir) ops.push({ op: 'tmpfs', args: [p, 'mode=0000,size=0', ['ro']] });
+    else ops.push({ op: 'bind', args: ['/dev/null', p, ['ro']] });
   }
   return ops;
 }
@@ -354,14 +355,15 @@ export function describeFailure(o: LaunchOutcome, command: string[]): SbxError |
 
 /** Stdio the command could not reopen as /dev/stdin etc. goes through pipes of the sandbox's own. */
 function relayOps(pty: boolean, idmap: IdMapping): SpecOp[] {
-  const fds = pty ? [] : stdioToRelay(idmap);
-  return fds.length ? [{ op: 'relay_stdio', args: [fds.join(',')] }] : [];
+  const fds = pty ? [] : stdioToRelay(idmap).filter((fd): fd is 0 | 1 | 2 => fd === 0 || fd === 1 || fd === 2);
+  return fds.length ? [{ op: 'relay_stdio', args: [fds] }] : [];
 }
 
 /** The four capability sets as hex masks, applied by the helper just before exec. */
 function capsOp(names: string[]): SpecOp {
   const s = capabilitySets(names);
-  return { op: 'caps', args: [s.bounding, s.permitted, s.inheritable, s.ambient].map((m) => m.toString(16)) };
+  const hex = (m: bigint): string => m.toString(16);
+  return { op: 'caps', args: [hex(s.bounding), hex(s.permitted), hex(s.inheritable), hex(s.ambient)] };
 }
 
 export async function runSandbox(req: RunRequest): Promise<RunResult> {
@@ -448,9 +450,9 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     ...diskOps,
     ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, req.diskBytes ?? null, notice),
     // sbx's own store is not the sandbox's business (and holds other sandboxes' layers).
-    ...(existsSync(store.root) ? [{ op: 'tmpfs', args: [store.root, 'mode=0000,size=0', 'ro'] } as SpecOp] : []),
+    ...(existsSync(store.root) ? [{ op: 'tmpfs', args: [store.root, 'mode=0000,size=0', ['ro']] } satisfies SpecOp] : []),
     ...hidden,
-    ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, `rec${b.readOnly ? ',ro' : ''}${idmap.shift ? ',idmap' : ''}`] })),
+    ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, ['rec', ...(b.readOnly ? ['ro' as const] : []), ...(idmap.shift ? ['idmap' as const] : [])]] })),
     // --device nodes, bound into the minimal /dev.
     ...(req.limitOps ?? []).filter((o) => o.op === 'bind'),
     // Bytes that are not UTF-8 reach the command as they are (sandbox-core/rawbytes.ts).
@@ -460,10 +462,10 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     ...(req.limitOps ?? []).filter((o) => o.op === 'rlimit'),
     capsOp(req.capabilities),
     ...relayOps(req.pty, idmap),
-    ...(req.pty ? [{ op: 'pty', args: [] } as SpecOp] : []),
-    ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } as SpecOp] : []),
+    ...(req.pty ? [{ op: 'pty', args: [] } satisfies SpecOp] : []),
+    ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } satisfies SpecOp] : []),
   ];
-  if (process.env.SBX_DEBUG_SPEC) process.stderr.write(describeSpec(ops) + '\n');
+  if (process.env.SBX_DEBUG_SPEC) coreNotice('always', describeSpec(ops));
 
   meta.state = 'running';
   meta.runnerPid = process.pid;

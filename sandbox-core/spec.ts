@@ -1,16 +1,79 @@
 // The spec handed to the C helper: a sequence of netstrings, each op name followed by its
 // fixed number of arguments (the table in native/spec.c). Pure data, so it can be tested and
 // inspected (SBX_DEBUG_SPEC=1 prints it).
+//
+// Each op is a member of one discriminated union with its arguments as a typed tuple, so a
+// wrong arity, an unknown op or an unknown flag is a compile error here and a spec error in
+// the helper (which checks the same things again: it trusts no caller).
 
 export type SpecArg = string | Buffer;
 
-export interface SpecOp {
-  op: string;
-  args: SpecArg[];
+/** Flags of `bind` (its third argument); native/spec.c turns them into bits. */
+export type BindFlag = 'ro' | 'rec' | 'src-inside' | 'optional' | 'idmap';
+/** Flags of `tmpfs` (its third argument). */
+export type TmpfsFlag = 'ro' | 'noexec';
+/** Flags of `overlay` (its sixth argument): an idmapped lower layer; fall back to a read-only bind. */
+export type OverlayFlag = 'idmap-lower' | 'ro-bind';
+export type RlimitName = 'as' | 'core' | 'cpu' | 'data' | 'fsize' | 'nofile' | 'nproc' | 'stack' | 'memlock' | 'msgqueue';
+
+/** Octal permission bits as the helper takes them ("755"). */
+type OctalMode = string;
+/** A decimal number, or "inf" for rlimits. */
+type Decimal = string;
+/** A hexadecimal capability mask. */
+type HexMask = string;
+/** Bytes that need not be UTF-8 (argv, environment, cwd: sandbox-core/rawbytes.ts). */
+type Bytes = string | Buffer;
+
+/** Every op's arguments, in wire order. Destinations are in-sandbox absolute paths. */
+interface OpArgs {
+  share_net: [];
+  uid_map: [map: string];
+  gid_map: [map: string];
+  setgroups: ['deny' | 'allow'];
+  newuidmap: [tool: string, ranges: string];
+  newgidmap: [tool: string, ranges: string];
+  cgroup_procs: [procsFile: string];
+  cgroup_write: [file: string, value: string];
+  devbpf: [cgroupDir: string, program: Buffer];
+  hostname: [name: string];
+  loopback_up: [];
+  new_cgroupns: [];
+  stage: [dir: string];
+  /** An overlay whiteout at `rel` below the trusted layers root (resolved there with openat2). */
+  whiteout: [layersRoot: string, rel: string];
+  mkdir: [dest: string, mode: OctalMode];
+  symlink: [target: string, dest: string];
+  overlay: [dest: string, lower: string, upper: string, work: string, options: string, flags: OverlayFlag[]];
+  fuse_overlay: [binary: string, dest: string, lower: string, upper: string, work: string, options: string];
+  bind: [src: string, dest: string, flags: BindFlag[]];
+  tmpfs: [dest: string, data: string, flags: TmpfsFlag[]];
+  proc: [dest: string];
+  devpts: [dest: string];
+  remount_ro: [dest: string];
+  ro_recursive: [dest: string];
+  chmod: [dest: string, mode: OctalMode];
+  chown: [dest: string, uid: Decimal, gid: Decimal];
+  build_outside: [];
+  setid: [uid: Decimal, gid: Decimal];
+  disk_tmpfs: [dir: string, bytes: Decimal];
+  disk_layer: [dir: string];
+  cwd: [dir: Bytes];
+  arg: [arg: Bytes];
+  env: [entry: Bytes];
+  rlimit: [resource: RlimitName, soft: Decimal, hard: Decimal];
+  caps: [bounding: HexMask, permitted: HexMask, inheritable: HexMask, ambient: HexMask];
+  relay_stdio: [fds: Array<0 | 1 | 2>];
+  pty: [];
+  seccomp: [program: Buffer];
 }
 
-/** Arity of every op the helper accepts; must match native/spec.c. */
-export const OP_ARITY: Record<string, number> = {
+export type SpecOpName = keyof OpArgs;
+export type SpecOp = { [K in SpecOpName]: { op: K; args: OpArgs[K] } }[SpecOpName];
+export type SpecOpOf<K extends SpecOpName> = Extract<SpecOp, { op: K }>;
+
+/** Arity of every op the helper accepts; must match native/spec.c (a test compares them). */
+export const OP_ARITY: { readonly [K in SpecOpName | 'version']: K extends SpecOpName ? OpArgs[K]['length'] : 1 } = {
   version: 1, share_net: 0, uid_map: 1, gid_map: 1, setgroups: 1, newuidmap: 2, newgidmap: 2,
   cgroup_procs: 1, cgroup_write: 2, devbpf: 2, hostname: 1, loopback_up: 0, new_cgroupns: 0, stage: 1, whiteout: 2,
   mkdir: 2, symlink: 2, overlay: 6, fuse_overlay: 6, bind: 3, tmpfs: 3, proc: 1, devpts: 1, remount_ro: 1,
@@ -21,15 +84,21 @@ function netstring(b: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${b.length}:`), b, Buffer.from(',')]);
 }
 
-export function encodeSpec(ops: SpecOp[]): Buffer {
+function argBytes(a: SpecArg | ReadonlyArray<string | number>): Buffer {
+  if (Array.isArray(a)) return Buffer.from(a.join(','));
+  return typeof a === 'string' ? Buffer.from(a) : (a as Buffer);
+}
+
+export function encodeSpec(ops: readonly SpecOp[]): Buffer {
   const parts: Buffer[] = [netstring(Buffer.from('version')), netstring(Buffer.from('1'))];
   for (const { op, args } of ops) {
-    const arity = OP_ARITY[op];
-    if (arity === undefined) throw new Error(`unknown spec op ${op}`);
+    // Checked again at run time: callers outside the type system (tests, casts) exist.
+    const arity = (OP_ARITY as Record<string, number>)[op];
+    if (arity === undefined || (op as string) === 'version') throw new Error(`unknown spec op ${op}`);
     if (args.length !== arity) throw new Error(`spec op ${op} takes ${arity} arguments, got ${args.length}`);
     parts.push(netstring(Buffer.from(op)));
-    for (const a of args) {
-      const b = typeof a === 'string' ? Buffer.from(a) : a;
+    for (const a of args as ReadonlyArray<SpecArg | ReadonlyArray<string | number>>) {
+      const b = argBytes(a);
       if (op !== 'seccomp' && op !== 'devbpf' && b.includes(0)) throw new Error(`spec op ${op}: argument contains a NUL byte`);
       parts.push(netstring(b));
     }
@@ -38,6 +107,7 @@ export function encodeSpec(ops: SpecOp[]): Buffer {
 }
 
 /** Readable form for debugging (binary args shown by size). */
-export function describeSpec(ops: SpecOp[]): string {
-  return ops.map(({ op, args }) => [op, ...args.map((a) => (typeof a === 'string' ? JSON.stringify(a) : `<${a.length} bytes>`))].join(' ')).join('\n');
+export function describeSpec(ops: readonly SpecOp[]): string {
+  return ops.map(({ op, args }) => [op, ...(args as ReadonlyArray<SpecArg | ReadonlyArray<string | number>>).map((a) =>
+    Buffer.isBuffer(a) ? `<${a.length} bytes>` : JSON.stringify(Array.isArray(a) ? a.join(',') : a))].join(' ')).join('\n');
 }

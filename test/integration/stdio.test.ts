@@ -105,9 +105,10 @@ test('SIGPIPE: a reader that goes away ends a writer the way a plain pipe does',
 });
 
 test('exit statuses are unchanged by the relay', () => {
-  assert.is(run(['--', 'sh', '-c', 'cat /dev/stdin > /dev/null; exit 7'], 'x').code, 7);
-  assert.is(run(['--', 'sh', '-c', 'echo x > /dev/stdout; kill -TERM $$']).code, 143);
-  assert.is(run(['--', 'sh', '-c', 'exec cat /nonexistent']).code, 1);
+  for (const [script, want] of [['cat /dev/stdin > /dev/null; exit 7', 7], ['echo x > /dev/stdout; kill -TERM $$', 143], ['exec cat /nonexistent', 1]] as const) {
+    const r = run(['--', 'sh', '-c', script], 'x');
+    assert.is(r.code, want, `${script}: ${r.stderr}`);
+  }
 });
 
 test('stdin from /dev/null and stdout to /dev/null need no relay and still work', () => {

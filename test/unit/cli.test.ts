@@ -54,4 +54,15 @@ test('a closed stdout pipe is not a crash', () => {
   assert.not.match(r.stderr, /EPIPE|Error/);
 });
 
+test('policy show follows --cap-add: the raw-socket rule exists only with NET_RAW', () => {
+  const def = sbx('policy', 'show', 'default');
+  assert.is(def.code, 0, def.stderr);
+  assert.match(def.stdout, /^for a command holding: CHOWN DAC_OVERRIDE .*SETFCAP /m);
+  assert.match(def.stdout, /errno EPERM if .*SOCK_RAW.* \[without NET_RAW\]:/);
+  assert.not.match(def.stdout, /\[with NET_RAW\]/);
+  const raw = sbx('policy', 'show', 'default', '--cap-add', 'NET_RAW');
+  assert.match(raw.stdout, /allow if .*AF_PACKET.* \[with NET_RAW\]:/);
+  assert.not.match(raw.stdout, /\[without NET_RAW\]/);
+});
+
 test.run();

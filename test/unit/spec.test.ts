@@ -1,8 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeSpec, OP_ARITY } from '../../sandbox-core/spec.js';
+import { encodeSpec, OP_ARITY, type SpecOp } from '../../sandbox-core/spec.js';
 import { spawnSync } from 'node:child_process';
 import { parseStatusLines } from '../../sandbox-core/launch.js';
 import { helperPath } from '../../sandbox-core/helper.js';
@@ -16,9 +17,20 @@ test('netstrings: op then its arguments, binary safe', () => {
   assert.equal(b, expected);
 });
 
+test('flag lists are typed literals on this side and comma lists on the wire', () => {
+  const b = encodeSpec([{ op: 'bind', args: ['/a', '/b', ['ro', 'rec']] }, { op: 'tmpfs', args: ['/t', 'size=0', []] }]);
+  assert.is(b.toString(), '7:version,1:1,4:bind,2:/a,2:/b,6:ro,rec,5:tmpfs,2:/t,6:size=0,0:,');
+  // @ts-expect-error an unknown flag does not compile
+  const bad: SpecOp = { op: 'bind', args: ['/a', '/b', ['bogus']] };
+  // @ts-expect-error nor does a flag of another op
+  const other: SpecOp = { op: 'tmpfs', args: ['/a', '', ['rec']] };
+  assert.ok(bad && other);
+});
+
 test('wrong arity, unknown ops and NUL bytes are refused before the helper sees them', () => {
-  assert.throws(() => encodeSpec([{ op: 'mkdir', args: ['/a'] }]), /takes 2/);
-  assert.throws(() => encodeSpec([{ op: 'nope', args: [] }]), /unknown/);
+  // The types already refuse these; the casts stand for callers outside the type system.
+  assert.throws(() => encodeSpec([{ op: 'mkdir', args: ['/a'] } as unknown as SpecOp]), /takes 2/);
+  assert.throws(() => encodeSpec([{ op: 'nope', args: [] } as unknown as SpecOp]), /unknown/);
   assert.throws(() => encodeSpec([{ op: 'arg', args: ['a\0b'] }]), /NUL/);
 });
 
@@ -50,6 +62,56 @@ test('the helper rejects malformed specs with a clear error and exit 125', () =>
     assert.is(status, 125, spec.toString());
     assert.is(parsed.outcome?.kind, 'setup-failed');
     assert.match((parsed.outcome as { message: string }).message ?? '', re);
+  }
+});
+
+function netstrings(...fields: string[]): Buffer {
+  return Buffer.from(fields.map((f) => `${Buffer.byteLength(f)}:${f},`).join(''));
+}
+
+test('the helper checks flags and numbers once, strictly, before applying anything', () => {
+  const tail = ['cwd', '/', 'arg', 'true'];
+  const cases: Array<[string[], RegExp]> = [
+    [['mkdir', '/a', '9ab'], /'mkdir': bad mode/],
+    [['mkdir', '/a', '10000'], /'mkdir': bad mode/],
+    [['chmod', '/a', ' 755'], /'chmod': bad mode/],
+    [['chown', '/a', '-1', '0'], /'chown': bad uid or gid/],
+    [['chown', '/a', '0', '4294967295'], /'chown': bad uid or gid/],
+    [['setid', '0x1', '0'], /'setid': bad setid/],
+    [['rlimit', 'cpu', '-1', 'inf'], /'rlimit': bad rlimit/],
+    [['rlimit', 'nosuch', '1', '1'], /'rlimit': bad rlimit/],
+    [['disk_tmpfs', '/tmp/d', '1,nr_inodes=1'], /'disk_tmpfs': bad disk size/],
+    [['bind', '/a', '/b', 'ro,bogus'], /'bind': unknown flag 'bogus'/],
+    [['bind', '/a', '/b', 'noexec'], /'bind': unknown flag 'noexec'/],
+    [['tmpfs', '/a', 'size=0', 'rec'], /'tmpfs': unknown flag 'rec'/],
+    [['overlay', '/a', '/a', '/u', '/w', '', 'ro'], /'overlay': unknown flag 'ro'/],
+    [['setgroups', 'maybe'], /setgroups must be deny or allow/],
+    [['caps', 'ff', '0', '0', ' 1'], /'caps': bad capability mask/],
+    [['caps', 'ff', '0', '0', '-1'], /'caps': bad capability mask/],
+    [['relay_stdio', '1,1'], /'relay_stdio': relay_stdio takes distinct fds/],
+    [['relay_stdio', '12'], /'relay_stdio': relay_stdio takes distinct fds/],
+    [['version', '1'], /version may only come first/],
+  ];
+  for (const [op, re] of cases) {
+    const { status, parsed } = helperWith(netstrings('version', '1', ...op, ...tail));
+    assert.is(status, 125, op.join(' '));
+    assert.match((parsed.outcome as { message: string }).message ?? '', re, op.join(' '));
+  }
+});
+
+test('the status channel is not inherited by programs the helper runs (newuidmap)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-spec-'));
+  try {
+    // Stands in for newuidmap: fails when it can see the helper's status fd (4).
+    const tool = join(dir, 'fake-newuidmap');
+    writeFileSync(tool, '#!/bin/sh\n[ -e /proc/$$/fd/4 ] && exit 3\nexit 0\n', { mode: 0o755 });
+    const spec = netstrings('version', '1', 'newuidmap', tool, '0 0 1', 'cwd', '/', 'arg', '/bin/true');
+    const r = spawnSync(helperPath(), ['run', '0', '4'], { input: spec, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'], encoding: 'latin1' });
+    const parsed = parseStatusLines(String(r.output[4] ?? ''));
+    assert.equal(parsed.outcome, { kind: 'exited', code: 0 }, String(r.output[4]));
+    assert.is(r.status, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

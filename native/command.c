@@ -1,0 +1,88 @@
+/* The command process, forked by the command's init: a new session, a clean fd table,
+ * rlimits, no_new_privs, the seccomp filter last, exec. A failure before exec is reported to
+ * init as (step, errno) through a close-on-exec pipe, which exec closes on success. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include "sandbox.h"
+
+enum cmd_step {
+  STEP_CWD = 1, STEP_RLIMIT, STEP_TTY, STEP_NO_NEW_PRIVS, STEP_SECCOMP, STEP_EXEC, STEP_SIGNALS, STEP_FDS,
+  STEP_CAP_BOUNDING, STEP_CAPSET, STEP_CAP_AMBIENT, STEP_COUNT
+};
+static const char *const step_names[STEP_COUNT] = {
+  [STEP_CWD] = "cwd", [STEP_RLIMIT] = "rlimit", [STEP_TTY] = "controlling-tty", [STEP_NO_NEW_PRIVS] = "no-new-privs",
+  [STEP_SECCOMP] = "seccomp", [STEP_EXEC] = "exec", [STEP_SIGNALS] = "signal-mask", [STEP_FDS] = "close-fds",
+  [STEP_CAP_BOUNDING] = "cap-bounding", [STEP_CAPSET] = "capset", [STEP_CAP_AMBIENT] = "cap-ambient",
+};
+
+const char *command_step_name(int step) {
+  return step > 0 && step < STEP_COUNT ? step_names[step] : "command-setup";
+}
+int command_step_is_exec(int step) { return step == STEP_EXEC; }
+int command_step_is_cwd(int step) { return step == STEP_CWD; }
+
+static void __attribute__((noreturn)) report_and_exit(int pipefd, enum cmd_step step, int err) {
+  int msg[2] = { (int)step, err };
+  if (write(pipefd, msg, sizeof msg) < 0) { /* nothing left to tell anyone */ }
+  _exit(step == STEP_EXEC && err == ENOENT ? 127 : step == STEP_EXEC ? 126 : SBX_EXIT_FAILED);
+}
+
+int command_setup_failed(int errpipe, int *step, int *err) {
+  int msg[2];
+  ssize_t n;
+  do n = read(errpipe, msg, sizeof msg); while (n < 0 && errno == EINTR);
+  if (n != (ssize_t)sizeof msg) return 0;
+  *step = msg[0];
+  *err = msg[1];
+  return 1;
+}
+
+void exec_command(int errpipe, int slave) {
+  sigset_t none;
+  sigemptyset(&none);
+  for (size_t i = 0; i < n_forwarded_signals; i++) signal(forwarded_signals[i], SIG_DFL);
+  signal(SIGCHLD, SIG_DFL);
+  signal(SIGPIPE, SIG_DFL);
+  signal(SIGTTOU, SIG_DFL);
+  if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) report_and_exit(errpipe, STEP_SIGNALS, errno);
+  /* A new session: without a controlling terminal shared with the host, TIOCSTI cannot reach it. */
+  if (setsid() < 0) report_and_exit(errpipe, STEP_TTY, errno);
+  if (slave >= 0) {
+    if (ioctl(slave, TIOCSCTTY, 0) < 0) report_and_exit(errpipe, STEP_TTY, errno);
+    for (int fd = 0; fd < 3; fd++) if (dup2(slave, fd) < 0) report_and_exit(errpipe, STEP_TTY, errno);
+  }
+  if (relay_child() < 0) report_and_exit(errpipe, STEP_FDS, errno);
+  if (chdir(cfg.cwd) < 0) report_and_exit(errpipe, STEP_CWD, errno);
+  for (size_t i = 0; i < cfg.n_rlimits; i++) {
+    struct rlimit rl = { cfg.rlimits[i].soft, cfg.rlimits[i].hard };
+    if (setrlimit(cfg.rlimits[i].resource, &rl) < 0) report_and_exit(errpipe, STEP_RLIMIT, errno);
+  }
+  /* Only 0, 1, 2 and the exec-error pipe (closed by exec) survive. */
+  if (dup2(errpipe, 3) < 0) report_and_exit(errpipe, STEP_FDS, errno);
+  errpipe = 3;
+  if (fcntl(errpipe, F_SETFD, FD_CLOEXEC) < 0) report_and_exit(errpipe, STEP_FDS, errno);
+  if (close_range(4, ~0U, 0) < 0) report_and_exit(errpipe, STEP_FDS, errno);
+  if (cfg.have_caps) {
+    const char *step = "";
+    if (caps_apply(&cfg.caps, &step) < 0)
+      report_and_exit(errpipe, !strcmp(step, "cap-bounding") ? STEP_CAP_BOUNDING : !strcmp(step, "capset") ? STEP_CAPSET : STEP_CAP_AMBIENT, errno);
+  }
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) report_and_exit(errpipe, STEP_NO_NEW_PRIVS, errno);
+  extern char **environ;
+  environ = cfg.envp;
+  if (cfg.seccomp) {
+    struct sock_fprog prog = { (unsigned short)(cfg.seccomp_len / sizeof(struct sock_filter)), (struct sock_filter *)cfg.seccomp };
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) report_and_exit(errpipe, STEP_SECCOMP, errno);
+  }
+  execvp(cfg.argv[0], cfg.argv);
+  report_and_exit(errpipe, STEP_EXEC, errno);
+}

@@ -1,0 +1,239 @@
+/* The sandbox's two inits.
+ *   init_main: pid 1 of the sandbox. Takes its ids, builds the root, keeps the sandbox's
+ *     daemons (fuse-overlayfs) as its children, and runs the command's init in a nested pid
+ *     namespace, so nothing the command runs can see, signal or ptrace those daemons (whose
+ *     fds reach the host).
+ *   command_init: pid 1 of the command's pid namespace. Mounts /proc for it, gives it a pty
+ *     if asked, runs it, reaps zombies, forwards signals, and reports how it ended.
+ * When pid 1 exits, the kernel kills everything left in the pid namespace and the mount
+ * namespace (with every overlay) goes away. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "sandbox.h"
+
+/* sbx's request to SIGKILL the command (--timeout): sent to the helper instead of SIGKILLing
+ * it, so the sandbox's pid 1 survives to copy --disk layers back. The last real-time signal,
+ * 64 on every architecture sbx supports; sandbox-core/launch.ts uses the same number. */
+#define SIG_KILL_COMMAND __SIGRTMAX
+
+/* Signals forwarded from the outside to the command. */
+const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIG_KILL_COMMAND };
+const size_t n_forwarded_signals = sizeof forwarded_signals / sizeof forwarded_signals[0];
+
+static void noop_handler(int sig) { (void)sig; }
+
+int make_signalfd(sigset_t *set) {
+  sigemptyset(set);
+  sigaddset(set, SIGCHLD);
+  for (size_t i = 0; i < n_forwarded_signals; i++) sigaddset(set, forwarded_signals[i]);
+  /* pid 1 only receives signals it has a handler for, even from the parent namespace. */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = noop_handler;
+  for (int s = 1; s < NSIG; s++) if (sigismember(set, s) && sigaction(s, &sa, NULL) < 0) return -1;
+  if (sigprocmask(SIG_BLOCK, set, NULL) < 0) return -1;
+  return signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static void bring_loopback_up(void) {
+  autoclose int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) die_step("loopback", "lo", errno);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strcpy(ifr.ifr_name, "lo");
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) die_step("loopback", "lo", errno);
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) die_step("loopback", "lo", errno);
+}
+
+static void copy_winsize(int from, int to) {
+  struct winsize ws;
+  if (ioctl(from, TIOCGWINSZ, &ws) == 0) ioctl(to, TIOCSWINSZ, &ws);
+}
+
+static int relay(int from, int to) {
+  char buf[16384];
+  ssize_t n = read(from, buf, sizeof buf);
+  if (n <= 0) return (n < 0 && (errno == EAGAIN || errno == EINTR)) ? 0 : -1;
+  for (ssize_t off = 0; off < n;) {
+    ssize_t w = write(to, buf + off, (size_t)(n - off));
+    if (w < 0) { if (errno == EINTR || errno == EAGAIN) continue; return -1; }
+    off += w;
+  }
+  return 1;
+}
+
+static void __attribute__((noreturn)) command_init(void) {
+  /* A mount namespace of its own: the /proc below is this pid namespace's, while the daemons
+   * keep theirs (fuse-overlayfs reopens files through /proc/self/fd). */
+  if (unshare(CLONE_NEWNS) < 0) die_step("mount-namespace", NULL, errno);
+  for (size_t i = 0; i < cfg.n_fs_ops; i++) {
+    const struct spec_op *op = cfg.fs_ops[i];
+    if (op->type == OP_PROC) replace_proc(op->args[0]);
+    else if (is_proc_op(op)) apply_fs_op(op);
+  }
+  int master = -1, slave = -1;
+  if (cfg.pty) {
+    master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) die_step("pty", "/dev/pts/ptmx", errno);
+    int unlock = 0;
+    if (ioctl(master, TIOCSPTLCK, &unlock) < 0) die_step("pty-unlock", NULL, errno);
+    slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave < 0) die_step("pty-peer", NULL, errno);
+    struct termios t;
+    if (tcgetattr(0, &t) == 0) {
+      tcsetattr(slave, TCSANOW, &t); /* the command starts with the user's settings */
+      cfmakeraw(&t);
+      tcsetattr(0, TCSANOW, &t);
+    }
+    copy_winsize(0, master);
+  }
+  sigset_t set;
+  int sfd = make_signalfd(&set);
+  if (sfd < 0) die_step("signalfd", NULL, errno);
+  /* Made here, by root of the sandbox: the command can reopen them as /dev/stdin etc. */
+  if (!cfg.pty && relay_prepare(cfg.relay_fds, cfg.n_relay) < 0) die_step("stdio-relay", NULL, errno);
+  int ep[2];
+  if (pipe2(ep, O_CLOEXEC) < 0) die_step("pipe", NULL, errno);
+  pid_t cmd = fork();
+  if (cmd < 0) die_step("fork", NULL, errno);
+  if (cmd == 0) {
+    close(ep[0]);
+    close(sfd);
+    if (master >= 0) close(master);
+    exec_command(ep[1], slave);
+  }
+  close(ep[1]);
+  if (slave >= 0) close(slave);
+  relay_parent();
+  /* A reader of the real stdout that went away is the relay's business, not a reason to die. */
+  signal(SIGPIPE, SIG_IGN);
+  int step, err;
+  int failed = command_setup_failed(ep[0], &step, &err);
+  close(ep[0]);
+  if (failed) {
+    int st;
+    waitpid(cmd, &st, 0);
+    if (command_step_is_exec(step)) {
+      status_send("exec-error", "%d", err);
+      _exit(err == ENOENT ? 127 : 126);
+    }
+    status_send("error", "%s %d %s", command_step_name(step), err, command_step_is_cwd(step) ? cfg.cwd : "-");
+    _exit(SBX_EXIT_FAILED);
+  }
+  status_send("started", "%d", (int)cmd);
+
+  int cmd_status = -1, in_open = master >= 0, out_open = master >= 0;
+  if (master >= 0 && fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK) < 0) die_step("pty", NULL, errno);
+  while (cmd_status < 0) {
+    struct pollfd p[9] = { { sfd, POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 }, { out_open ? master : -1, POLLIN, 0 } };
+    size_t np = 3 + relay_pollfds(p + 3);
+    if (poll(p, np, -1) < 0 && errno != EINTR) die_step("poll", NULL, errno);
+    if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) { if (relay(0, master) < 0) in_open = 0; }
+    if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) { if (relay(master, 1) < 0) out_open = 0; }
+    relay_events(p + 3);
+    struct signalfd_siginfo si;
+    while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+      if (si.ssi_signo == SIGCHLD) continue;
+      if (si.ssi_signo == SIGWINCH && master >= 0) copy_winsize(0, master);
+      else kill(cmd, (int)si.ssi_signo);
+    }
+    int st;
+    pid_t w;
+    while ((w = waitpid(-1, &st, WNOHANG)) > 0) if (w == cmd) cmd_status = st;
+  }
+  /* Drain what the command wrote before it exited. */
+  while (out_open && relay(master, 1) > 0) {}
+  relay_finish();
+  if (WIFSIGNALED(cmd_status)) {
+    status_send("signal", "%d", WTERMSIG(cmd_status));
+    _exit(128 + WTERMSIG(cmd_status));
+  }
+  status_send("exit", "%d", WEXITSTATUS(cmd_status));
+  _exit(WEXITSTATUS(cmd_status));
+}
+
+void init_main(int sync_fd) {
+  char c;
+  ssize_t n;
+  do n = read(sync_fd, &c, 1); while (n < 0 && errno == EINTR);
+  if (n != 1) _exit(SBX_EXIT_FAILED); /* the outer process failed and already reported why */
+  if (cfg.setid) {
+    /* A process keeps the host ids it was cloned with until it takes the mapped ones. */
+    if (setgroups(0, NULL) < 0 && errno != EPERM) die_step("setgroups", NULL, errno);
+    if (setresgid(cfg.inside_gid, cfg.inside_gid, cfg.inside_gid) < 0) die_step("setresgid", NULL, errno);
+    if (setresuid(cfg.inside_uid, cfg.inside_uid, cfg.inside_uid) < 0) die_step("setresuid", NULL, errno);
+    /* Changing ids clears the parent-death signal: without it a SIGKILLed sbx would leave the
+     * whole sandbox running. Re-arm it, then make sure the outer did not die in between (it
+     * holds the sync pipe's write end for as long as it lives). */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
+    struct pollfd alive = { sync_fd, POLLIN, 0 };
+    if (poll(&alive, 1, 0) != 0) _exit(SBX_EXIT_FAILED);
+  }
+  close(sync_fd);
+  /* Non-dumpable: root inside cannot ptrace pid 1 (its mm belongs to the host user namespace). */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) die_step("non-dumpable", NULL, errno);
+  umask(0);
+  if (cfg.new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) die_step("cgroup-namespace", NULL, errno);
+  if (cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0) die_step("hostname", cfg.hostname, errno);
+  if (cfg.loopback_up) bring_loopback_up();
+  if (cfg.stage && !cfg.build_outside) build_root();
+  umask(022);
+  if (setsid() < 0) die_step("setsid", NULL, errno);
+  sigset_t set;
+  int sfd = make_signalfd(&set);
+  if (sfd < 0) die_step("signalfd", NULL, errno);
+  if (unshare(CLONE_NEWPID) < 0) die_step("pid-namespace", NULL, errno);
+  pid_t inner = fork();
+  if (inner < 0) die_step("fork", NULL, errno);
+  if (inner == 0) {
+    close(sfd);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
+    command_init();
+  }
+  int killed = 0;
+  for (;;) {
+    struct pollfd p = { sfd, POLLIN, 0 };
+    if (poll(&p, 1, -1) < 0 && errno != EINTR) die_step("poll", NULL, errno);
+    struct signalfd_siginfo si;
+    while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+      if (si.ssi_signo == SIGCHLD) continue;
+      /* The command's init dies, and with it everything in the command's pid namespace; this
+       * process lives on to copy the layers back. */
+      if ((int)si.ssi_signo == SIG_KILL_COMMAND) { killed = 1; kill(inner, SIGKILL); }
+      else kill(inner, (int)si.ssi_signo);
+    }
+    int st;
+    pid_t w;
+    while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+      if (w != inner) continue;
+      /* Killed on sbx's request: that is the command's end, not a broken sandbox. */
+      int requested = killed && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+      if (requested) status_send("signal", "%d", SIGKILL);
+      if (cfg.disk_mount && !cfg.build_outside) disk_copy_out();
+      if (requested) _exit(128 + SIGKILL);
+      /* Our exit takes the daemons (and any stray process) with it. */
+      if (WIFSIGNALED(st)) {
+        status_send("init-killed", "%d", WTERMSIG(st));
+        _exit(128 + WTERMSIG(st));
+      }
+      _exit(WEXITSTATUS(st));
+    }
+  }
+}

@@ -1,0 +1,296 @@
+/* The filesystem ops and building the new root: every mount the sandbox sees is made here,
+ * on a tmpfs stage that then becomes / through pivot_root. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include "sandbox.h"
+
+int idmap_userns_fd = -1;
+
+/* Where the new root is while it is being built: the stage before pivot_root, "" after. */
+static const char *root_prefix = "";
+
+/* Joins the new root and an absolute in-sandbox path into the caller's buffer. */
+static const char *staged(char out[SBX_PATH_MAX], const char *dest) {
+  if (dest[0] != '/') die_msg("spec", "destination is not absolute");
+  const char *tail = strcmp(dest, "/") || !*root_prefix ? dest : "";
+  if ((size_t)snprintf(out, SBX_PATH_MAX, "%s%s", root_prefix, tail) >= SBX_PATH_MAX)
+    die_msg("spec", "path too long");
+  return out;
+}
+
+static int set_readonly(const char *path, int recursive) {
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+  return mount_setattr(AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr, sizeof attr);
+}
+
+static int mount_overlay(const char *dest, const char *lower, const char *upper, const char *work, const char *opts, int idmap) {
+  autoclose int tree = -1;
+  char treepath[64];
+  if (idmap) {
+    /* Through an idmapped mount the host's files keep their owners as seen from inside, while
+     * what the sandbox creates belongs to the unprivileged range on the host. */
+    tree = open_tree(AT_FDCWD, lower, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (tree < 0) die_step("idmap-lower", lower, errno);
+    struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)idmap_userns_fd };
+    if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) die_step("idmap-lower", lower, errno);
+    snprintf(treepath, sizeof treepath, "/proc/self/fd/%d", tree);
+    lower = treepath;
+  }
+  autoclose int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+  if (fs < 0) return -1;
+  /* "lowerdir+" (6.7+) takes one path verbatim; older kernels need the ':'-separated form. */
+  if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lower, 0) < 0) {
+    if (strpbrk(lower, ":\\,")) { errno = EINVAL; return -1; }
+    if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0) return -1;
+  }
+  if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0) return -1;
+  if (fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0) return -1;
+  char optbuf[1024];
+  if (strlen(opts) >= sizeof optbuf) { errno = E2BIG; return -1; }
+  strcpy(optbuf, opts);
+  for (char *save = NULL, *tok = strtok_r(optbuf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(tok, '=');
+    int r;
+    if (eq) { *eq = 0; r = fsconfig(fs, FSCONFIG_SET_STRING, tok, eq + 1, 0); }
+    else r = fsconfig(fs, FSCONFIG_SET_FLAG, tok, NULL, 0);
+    if (r < 0) return -1;
+  }
+  if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) return -1;
+  autoclose int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+  if (mnt < 0) return -1;
+  return move_mount(mnt, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH);
+}
+
+static void do_overlay(char *const *a, unsigned flags) {
+  /* overlay DEST LOWER UPPER WORK OPTIONS FLAGS */
+  char dest[SBX_PATH_MAX];
+  staged(dest, a[0]);
+  if (mount_overlay(dest, a[1], a[2], a[3], a[4], !!(flags & FLAG_IDMAP_LOWER)) == 0) return;
+  int err = errno;
+  if (!(flags & FLAG_RO_BIND)) die_step("overlay", a[0], err);
+  if (mount(a[1], dest, NULL, MS_BIND | MS_REC, NULL) < 0 || set_readonly(dest, 1) < 0)
+    die_step("overlay-fallback", a[0], errno);
+  status_send("warn", "overlay %d %s", err, a[0]);
+}
+
+/* fuse-overlayfs runs as a daemon of this mount namespace; it returns once the mount is up. */
+static void mount_fuse_overlay(char *const *a) {
+  /* fuse_overlay BINARY DEST LOWER UPPER WORK OPTIONS */
+  char opts[16384], dest[SBX_PATH_MAX];
+  for (int i = 2; i <= 4; i++)
+    if (strpbrk(a[i], ",:\\")) die_step("fuse-overlayfs", a[i], EINVAL); /* its -o syntax cannot quote these */
+  if ((size_t)snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s%s%s", a[2], a[3], a[4], *a[5] ? "," : "", a[5]) >= sizeof opts)
+    die_step("fuse-overlayfs", a[1], E2BIG);
+  staged(dest, a[1]);
+  /* Its chatter ("unknown argument ignored") is noise on success; on failure it says why. */
+  int errp[2];
+  if (pipe2(errp, O_CLOEXEC) < 0) die_step("fuse-overlayfs", a[1], errno);
+  pid_t pid = fork();
+  if (pid < 0) die_step("fuse-overlayfs", a[1], errno);
+  if (pid == 0) {
+    if (dup2(errp[1], 2) < 0) _exit(127);
+    if (close_range(3, ~0U, 0) < 0) _exit(127);
+    execl(a[0], "fuse-overlayfs", "-o", opts, dest, (char *)NULL);
+    _exit(127);
+  }
+  close(errp[1]);
+  char msg[4096];
+  size_t len = 0;
+  ssize_t r;
+  /* The daemon keeps stderr open after the mount: stop reading once the launcher exits. */
+  int st;
+  while (waitpid(pid, &st, 0) < 0) if (errno != EINTR) die_step("fuse-overlayfs", a[1], errno);
+  if (fcntl(errp[0], F_SETFL, O_NONBLOCK) < 0) die_step("fuse-overlayfs", a[1], errno);
+  while (len < sizeof msg - 1 && (r = read(errp[0], msg + len, sizeof msg - 1 - len)) > 0) len += (size_t)r;
+  close(errp[0]);
+  msg[len] = 0;
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 127) die_step("fuse-overlayfs", a[0], ENOENT);
+    /* Keep the last line that says something other than the option chatter. */
+    char *last = NULL;
+    for (char *save = NULL, *line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+      if (!strstr(line, "unknown argument ignored")) last = line;
+    char text[4200];
+    snprintf(text, sizeof text, "%s: %s", a[1], last ? last : "failed");
+    die_msg("fuse-overlayfs", text);
+  }
+}
+
+/* Swaps the procfs at `dest` for one of the calling process's pid namespace. The new one is
+ * created while the old is still visible (the kernel requires that in a user namespace), and
+ * the old is detached rather than covered, so nothing can uncover it. */
+void replace_proc(const char *dest) {
+  autoclose int fs = fsopen("proc", FSOPEN_CLOEXEC);
+  if (fs < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) die_step("proc", dest, errno);
+  autoclose int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  if (mnt < 0) die_step("proc", dest, errno);
+  /* When the view was built outside the user namespace the old procfs is locked: it cannot be
+   * detached, and for the same reason nothing inside can uncover it either. */
+  if (umount2(dest, MNT_DETACH) < 0 && errno != EINVAL) die_step("proc-detach", dest, errno);
+  if (move_mount(mnt, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH) < 0) die_step("proc-attach", dest, errno);
+}
+
+/* The in-sandbox path an op acts on (NULL for ops on host paths). */
+static const char *op_dest(const struct spec_op *op) {
+  switch (op->type) {
+  case OP_WHITEOUT: return NULL;
+  case OP_SYMLINK: case OP_BIND: case OP_FUSE_OVERLAY: return op->args[1];
+  default: return op->args[0];
+  }
+}
+
+/* /proc must be mounted from the pid namespace it shows, so the command's init mounts it again
+ * and applies everything below it. The kernel only lets a user namespace mount procfs where a
+ * fully visible one already exists, so the sandbox's pid 1 mounts a bare one first. */
+int is_proc_op(const struct spec_op *op) {
+  const char *d = op_dest(op);
+  return d && !strncmp(d, "/proc/", 6);
+}
+
+/* An in-sandbox path, resolved in the new root (resolve.c): a symlink the sandbox made in its
+ * layers can only lead elsewhere inside, never to the host. Returns an O_PATH fd. */
+static int open_dest(const char *dest, int flags) {
+  autoclose int root = open(*root_prefix ? root_prefix : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return -1;
+  return open_in_root(root, dest, O_PATH | flags);
+}
+
+/* The bind's destination, made like its source (dir or empty file) on its resolved parent
+ * when it does not exist; an O_PATH fd of it. */
+static int ensure_dest_like(const char *src, const char *dest) {
+  int fd = open_dest(dest, 0);
+  if (fd >= 0 || errno != ENOENT) return fd;
+  struct stat st;
+  if (stat(src, &st) < 0) die_step("bind", src, errno);
+  char parent[SBX_PATH_MAX];
+  const char *name;
+  if (split_last(dest, parent, sizeof parent, &name) < 0) die_step("bind", dest, errno);
+  autoclose int pfd = open_dest(parent, O_DIRECTORY);
+  if (pfd < 0) die_step("bind-mkdir", dest, errno);
+  if (S_ISDIR(st.st_mode)) {
+    if (mkdirat(pfd, name, 0755) < 0 && errno != EEXIST) die_step("bind-mkdir", dest, errno);
+  } else {
+    int f = openat(pfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (f < 0 && errno != EEXIST && errno != EISDIR) die_step("bind-create", dest, errno);
+    if (f >= 0) close(f);
+  }
+  return open_beneath(pfd, name, O_PATH);
+}
+
+static void do_bind(const char *src_arg, const char *dest_arg, unsigned flags) {
+  char src[SBX_PATH_MAX];
+  if (flags & FLAG_SRC_INSIDE) staged(src, src_arg);
+  else if ((size_t)snprintf(src, sizeof src, "%s", src_arg) >= sizeof src) die_msg("spec", "path too long");
+  /* "optional": kernel files that may not exist on this kernel (masks over /proc entries). */
+  if (flags & FLAG_OPTIONAL) {
+    autoclose int probe = open_dest(dest_arg, 0);
+    if (access(src, F_OK) < 0 || probe < 0) return;
+  }
+  autoclose int dest = ensure_dest_like(src, dest_arg);
+  if (dest < 0) die_step("bind", dest_arg, errno);
+  int rec = !!(flags & FLAG_REC);
+  /* A detached copy of the source, made read-only or idmapped before it is attached to the
+   * destination fd: nothing walks the destination path again. */
+  autoclose int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
+  if (tree < 0) die_step(flags & FLAG_IDMAP ? "bind-idmap" : "bind", src_arg, errno);
+  struct mount_attr attr = { .attr_set = flags & FLAG_RO ? MOUNT_ATTR_RDONLY : 0 };
+  if (flags & FLAG_IDMAP) {
+    /* Root's remapped sandboxes see bound host paths with their real owners. */
+    attr.attr_set |= MOUNT_ATTR_IDMAP;
+    attr.userns_fd = (uint64_t)idmap_userns_fd;
+  }
+  if (attr.attr_set && mount_setattr(tree, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
+    die_step(flags & FLAG_IDMAP ? "bind-idmap" : "bind-readonly", src_arg, errno);
+  if (move_mount(tree, "", dest, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) die_step("bind", dest_arg, errno);
+}
+
+static void do_tmpfs(const char *dest_arg, const char *data, unsigned flags) {
+  unsigned long mf = MS_NOSUID | MS_NODEV;
+  if (flags & FLAG_NOEXEC) mf |= MS_NOEXEC;
+  if (flags & FLAG_RO) mf |= MS_RDONLY;
+  autoclose int dest = open_dest(dest_arg, 0);
+  if (dest < 0) die_step("tmpfs", dest_arg, errno);
+  char target[64];
+  snprintf(target, sizeof target, "/proc/self/fd/%d", dest);
+  if (mount("tmpfs", target, "tmpfs", mf, data) < 0) die_step("tmpfs", dest_arg, errno);
+}
+
+void apply_fs_op(const struct spec_op *op) {
+  char *const *a = op->args;
+  char p[SBX_PATH_MAX];
+  switch (op->type) {
+  case OP_WHITEOUT:
+    /* An overlay whiteout (char 0/0) in an upper layer: the path looks absent inside. It is
+     * made beneath the layers root with openat2, never through a symlink the sandbox left. */
+  {
+    const char *step;
+    if (make_whiteout_beneath(a[0], a[1], &step) < 0) die_step(step, a[1], errno);
+    break;
+  }
+  case OP_MKDIR:
+    staged(p, a[0]);
+    if (mkdir(p, (mode_t)op->num[0]) < 0 && errno != EEXIST) die_step("mkdir", a[0], errno);
+  {
+    /* An existing symlink in its place is not followed to chmod what it points to. */
+    autoclose int d = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (d < 0 || fchmod(d, (mode_t)op->num[0]) < 0) die_step("mkdir-chmod", a[0], errno);
+    break;
+  }
+  case OP_SYMLINK:
+    if (symlink(a[0], staged(p, a[1])) < 0 && errno != EEXIST) die_step("symlink", a[1], errno);
+    break;
+  case OP_OVERLAY: do_overlay(a, op->flags); break;
+  case OP_FUSE_OVERLAY: mount_fuse_overlay(a); break;
+  case OP_BIND: do_bind(a[0], a[1], op->flags); break;
+  case OP_TMPFS: do_tmpfs(a[0], a[1], op->flags); break;
+  case OP_PROC:
+    if (mount("proc", staged(p, a[0]), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) die_step("proc", a[0], errno);
+    break;
+  case OP_DEVPTS:
+    if (mount("devpts", staged(p, a[0]), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620") < 0)
+      die_step("devpts", a[0], errno);
+    break;
+  case OP_REMOUNT_RO:
+    if (set_readonly(staged(p, a[0]), 0) < 0) die_step("remount-readonly", a[0], errno);
+    break;
+  case OP_RO_RECURSIVE:
+    if (set_readonly(staged(p, a[0]), 1) < 0) die_step("readonly-recursive", a[0], errno);
+    break;
+  case OP_CHOWN:
+    if (lchown(staged(p, a[0]), (uid_t)op->num[0], (gid_t)op->num[1]) < 0) die_step("chown", a[0], errno);
+    break;
+  case OP_CHMOD:
+    if (chmod(staged(p, a[0]), (mode_t)op->num[0]) < 0) die_step("chmod", a[0], errno);
+    break;
+  default:
+    die_msg("spec", "op not valid here");
+  }
+}
+
+void build_root(void) {
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die_step("make-private", "/", errno);
+  if (cfg.disk_mount) disk_setup();
+  /* Whiteouts are made in upper layers before anything is mounted over them. */
+  for (size_t i = 0; i < cfg.n_fs_ops; i++)
+    if (cfg.fs_ops[i]->type == OP_WHITEOUT) apply_fs_op(cfg.fs_ops[i]);
+  if (mount("tmpfs", cfg.stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) die_step("stage", cfg.stage, errno);
+  root_prefix = cfg.stage;
+  for (size_t i = 0; i < cfg.n_fs_ops; i++)
+    if (cfg.fs_ops[i]->type != OP_WHITEOUT && !is_proc_op(cfg.fs_ops[i])) apply_fs_op(cfg.fs_ops[i]);
+  if (chdir(cfg.stage) < 0) die_step("pivot", cfg.stage, errno);
+  /* pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only ours. */
+  if (syscall(SYS_pivot_root, ".", ".") < 0) die_step("pivot", cfg.stage, errno);
+  if (umount2(".", MNT_DETACH) < 0) die_step("detach-old-root", "/", errno);
+  if (chdir("/") < 0) die_step("pivot", "/", errno);
+  root_prefix = "";
+}

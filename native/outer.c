@@ -1,0 +1,198 @@
+/* sbx-helper run, the outer process (in the host namespaces): reads the spec, applies cgroup
+ * limits and device rules, clones the sandbox's pid 1 into new namespaces, writes its uid/gid
+ * maps and cgroup membership, releases it, forwards signals, restores the terminal, and exits
+ * with the sandbox's status. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include "sandbox.h"
+
+static pid_t child_pid = -1;
+
+static void __attribute__((noreturn)) outer_fail(const char *step, const char *path, int err) {
+  if (child_pid > 0) kill(child_pid, SIGKILL);
+  die_step(step, path, err);
+}
+
+static void run_idmap_tool(const char *step, const char *tool, const char *args) {
+  char *argv[256];
+  char pidbuf[32], buf[4096];
+  size_t argc = 0;
+  snprintf(pidbuf, sizeof pidbuf, "%d", (int)child_pid);
+  if (strlen(args) >= sizeof buf) outer_fail(step, tool, E2BIG);
+  strcpy(buf, args);
+  argv[argc++] = (char *)tool;
+  argv[argc++] = pidbuf;
+  for (char *save = NULL, *t = strtok_r(buf, " ", &save); t && argc < 255; t = strtok_r(NULL, " ", &save)) argv[argc++] = t;
+  argv[argc] = NULL;
+  pid_t p = fork();
+  if (p < 0) outer_fail(step, tool, errno);
+  if (p == 0) {
+    /* The tool's own messages go to stderr; its status is what we act on. Every fd of ours
+     * is close-on-exec, the status channel included. */
+    execv(tool, argv);
+    _exit(127);
+  }
+  int st;
+  while (waitpid(p, &st, 0) < 0) if (errno != EINTR) outer_fail(step, tool, errno);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) outer_fail(step, tool, WIFEXITED(st) && WEXITSTATUS(st) == 127 ? ENOENT : EPERM);
+}
+
+/* Writes one of /proc/PID/{uid_map,gid_map,setgroups}; on failure the child is killed. */
+static void write_proc_file(const char *step, pid_t pid, const char *file, const char *content) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+  autoclose int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, content, strlen(content)) < 0) outer_fail(step, path, errno);
+}
+
+static void write_idmaps(void) {
+  if (cfg.newuidmap[0]) run_idmap_tool("uid-map", cfg.newuidmap[0], cfg.newuidmap[1]);
+  else if (cfg.uid_map) write_proc_file("uid-map", child_pid, "uid_map", cfg.uid_map);
+  if (cfg.setgroups) write_proc_file("setgroups", child_pid, "setgroups", cfg.setgroups);
+  if (cfg.newgidmap[0]) run_idmap_tool("gid-map", cfg.newgidmap[0], cfg.newgidmap[1]);
+  else if (cfg.gid_map) write_proc_file("gid-map", child_pid, "gid_map", cfg.gid_map);
+}
+
+/* A short-lived process in a new user namespace with the sandbox's mapping; its namespace
+ * outlives it through the fd and serves every idmapped lower layer. */
+static void make_idmap_userns(void) {
+  if (!cfg.uid_map || !cfg.gid_map) die_msg("idmap-userns", "idmapped layers need uid_map and gid_map");
+  /* ready: the child says it has unshared (no polling of /proc/PID/ns/user); hold: it waits
+   * for EOF on it until its namespace is mapped and held open by our fd. */
+  int ready[2], hold[2];
+  if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(hold, O_CLOEXEC) < 0) die_step("idmap-userns", NULL, errno);
+  pid_t h = fork();
+  if (h < 0) die_step("idmap-userns", NULL, errno);
+  if (h == 0) {
+    char c;
+    close(ready[0]);
+    close(hold[1]);
+    int err = unshare(CLONE_NEWUSER) == 0 ? 0 : errno;
+    if (write(ready[1], &err, sizeof err) != (ssize_t)sizeof err || err) _exit(1);
+    while (read(hold[0], &c, 1) < 0 && errno == EINTR) {}
+    _exit(0);
+  }
+  close(ready[1]);
+  close(hold[0]);
+  int err = EPIPE;
+  ssize_t n;
+  while ((n = read(ready[0], &err, sizeof err)) < 0 && errno == EINTR) {}
+  close(ready[0]);
+  if (n != (ssize_t)sizeof err) err = EPIPE;
+  if (err) { waitpid(h, NULL, 0); die_step("idmap-userns", "unshare", err); }
+  char nspath[64];
+  snprintf(nspath, sizeof nspath, "/proc/%d/ns/user", (int)h);
+  write_proc_file("idmap-userns", h, "uid_map", cfg.uid_map);
+  write_proc_file("idmap-userns", h, "gid_map", cfg.gid_map);
+  idmap_userns_fd = open(nspath, O_RDONLY | O_CLOEXEC);
+  if (idmap_userns_fd < 0) die_step("idmap-userns", nspath, errno);
+  close(hold[1]);
+  while (waitpid(h, NULL, 0) < 0 && errno == EINTR) {}
+}
+
+/* Limits and device rules are in place before the child exists. */
+static void apply_cgroup_rules(void) {
+  for (size_t i = 0; i < cfg.n_cgroup_writes; i++) {
+    const char *path = cfg.cgroup_writes[i]->args[0], *val = cfg.cgroup_writes[i]->args[1];
+    autoclose int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, val, strlen(val)) < 0) die_step("cgroup-write", path, errno);
+  }
+  for (size_t i = 0; i < cfg.n_devbpf; i++) {
+    const char *step = NULL;
+    const struct spec_op *op = cfg.devbpf[i];
+    if (devbpf_attach(op->args[0], (const unsigned char *)op->args[1], op->lens[1], &step) < 0) die_step(step, op->args[0], errno);
+  }
+}
+
+int sandbox_main(int spec_fd, int status_fd) {
+  status_init(status_fd);
+  /* Only our own processes write status lines: newuidmap, fuse-overlayfs and the command
+   * must not inherit the channel (unless it is stderr, which they share anyway). */
+  if (status_fd > 2 && fcntl(status_fd, F_SETFD, FD_CLOEXEC) < 0) die_step("status-fd", NULL, errno);
+  /* If sbx dies, so do we, and with us (pid 1's parent-death signal) the whole sandbox. */
+  pid_t parent = getppid();
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
+  if (getppid() != parent) _exit(SBX_EXIT_FAILED);
+
+  struct spec spec;
+  char err[512];
+  if (spec_read(spec_fd, &spec, err, sizeof err) < 0) die_msg("spec", err);
+  close(spec_fd);
+  load_config(&spec);
+
+  sigset_t set;
+  int sfd = make_signalfd(&set);
+  if (sfd < 0) die_step("signalfd", NULL, errno);
+  signal(SIGTTOU, SIG_IGN); /* restoring the terminal from a background group must not stop us */
+  struct termios saved;
+  int have_termios = cfg.pty && tcgetattr(0, &saved) == 0;
+
+  apply_cgroup_rules();
+  /* Opened now: a view built outside hides the host's /sys from us. */
+  int procs_fds[MAX_LIST];
+  for (size_t i = 0; i < cfg.n_cgroup_procs; i++) {
+    procs_fds[i] = open(cfg.cgroup_procs[i], O_WRONLY | O_CLOEXEC);
+    if (procs_fds[i] < 0) die_step("cgroup", cfg.cgroup_procs[i], errno);
+  }
+  if (cfg.build_outside) {
+    if (unshare(CLONE_NEWNS) < 0) die_step("mount-namespace", NULL, errno);
+    make_idmap_userns();
+    build_root();
+  }
+
+  int sync[2];
+  if (pipe2(sync, O_CLOEXEC) < 0) die_step("pipe", NULL, errno);
+  int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (cfg.share_net ? 0 : CLONE_NEWNET);
+  child_pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (child_pid < 0) die_step("clone", NULL, errno);
+  if (child_pid == 0) {
+    close(sync[1]);
+    close(sfd);
+    for (size_t i = 0; i < cfg.n_cgroup_procs; i++) close(procs_fds[i]);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
+    init_main(sync[0]);
+  }
+  close(sync[0]);
+  write_idmaps();
+  for (size_t i = 0; i < cfg.n_cgroup_procs; i++) {
+    char pidbuf[32];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)child_pid);
+    if (write(procs_fds[i], pidbuf, strlen(pidbuf)) < 0) outer_fail("cgroup", cfg.cgroup_procs[i], errno);
+    close(procs_fds[i]);
+  }
+  if (write(sync[1], "1", 1) != 1) outer_fail("release-child", NULL, errno);
+  /* sync[1] stays open while we live: the child checks it after changing its ids. */
+
+  int st = 0;
+  for (;;) {
+    struct pollfd p = { sfd, POLLIN, 0 };
+    if (poll(&p, 1, -1) < 0 && errno != EINTR) outer_fail("poll", NULL, errno);
+    struct signalfd_siginfo si;
+    int done = 0;
+    while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+      if (si.ssi_signo != SIGCHLD) kill(child_pid, (int)si.ssi_signo);
+    }
+    pid_t w;
+    while ((w = waitpid(child_pid, &st, WNOHANG)) > 0 || (w < 0 && errno == EINTR)) if (w == child_pid) done = 1;
+    if (done) break;
+  }
+  if (have_termios) tcsetattr(0, TCSADRAIN, &saved);
+  if (cfg.disk_mount && cfg.build_outside) disk_copy_out();
+  if (WIFSIGNALED(st)) {
+    status_send("init-killed", "%d", WTERMSIG(st));
+    return 128 + WTERMSIG(st);
+  }
+  return WEXITSTATUS(st);
+}

@@ -1,0 +1,75 @@
+/* sbx-helper run: what the files of the run subcommand share. The spec, once parsed, becomes
+ * one read-only config; each file does one job with it:
+ *   config.c   spec ops -> struct config, with the checks that need the whole spec
+ *   mounts.c   the filesystem ops and building the new root (pivot_root)
+ *   disk.c     --disk: layers copied onto a sized tmpfs and back
+ *   outer.c    the process in the host namespaces: cgroups, clone, id maps, waiting
+ *   init.c     pid 1 of the sandbox and of the command's pid namespace
+ *   command.c  the command process: session, fds, rlimits, no_new_privs, seccomp, exec
+ * Every decision (what to mount where, which ids to map, which filter) was made by the
+ * TypeScript side; these files only apply it and report the failing step, path and errno. */
+#ifndef SBX_SANDBOX_H
+#define SBX_SANDBOX_H
+
+#include <signal.h>
+#include <sys/resource.h>
+#include "helper.h"
+
+#define MAX_LIST 256
+#define SBX_PATH_MAX 8192
+
+struct rlimit_op { int resource; rlim_t soft, hard; };
+
+struct config {
+  int share_net, loopback_up, new_cgroupns, pty;
+  const char *uid_map, *gid_map, *setgroups;
+  const char *newuidmap[2], *newgidmap[2]; /* path, "inside outside count ..." */
+  const char *cgroup_procs[MAX_LIST]; size_t n_cgroup_procs;
+  const struct spec_op *cgroup_writes[MAX_LIST]; size_t n_cgroup_writes;
+  const struct spec_op *devbpf[8]; size_t n_devbpf;
+  const char *hostname, *stage, *cwd;
+  int build_outside;            /* root: build the view before entering the user namespace */
+  const char *disk_mount;       /* --disk: layers live on a tmpfs of disk_size bytes meanwhile */
+  unsigned long long disk_size;
+  const char *disk_layers[MAX_LIST]; size_t n_disk_layers;
+  int setid; uid_t inside_uid; gid_t inside_gid;
+  char **argv; size_t argc;   /* as many as the spec has: execve's own limit is the only one */
+  char **envp; size_t envc;
+  struct rlimit_op rlimits[32]; size_t n_rlimits;
+  int have_caps; struct cap_sets caps;
+  int relay_fds[3]; size_t n_relay;
+  const unsigned char *seccomp; size_t seccomp_len;
+  const struct spec_op *fs_ops[65536]; size_t n_fs_ops;
+};
+
+extern struct config cfg;
+
+/* config.c */
+void load_config(const struct spec *s);
+
+/* mounts.c */
+extern int idmap_userns_fd;     /* a user namespace with the sandbox's mapping (root only) */
+void build_root(void);
+void apply_fs_op(const struct spec_op *op);
+void replace_proc(const char *dest);
+int is_proc_op(const struct spec_op *op);
+
+/* disk.c */
+void disk_setup(void);
+void disk_copy_out(void);
+
+/* init.c */
+extern const int forwarded_signals[];
+extern const size_t n_forwarded_signals;
+int make_signalfd(sigset_t *set);
+void init_main(int sync_fd) __attribute__((noreturn));
+
+/* command.c */
+void exec_command(int errpipe, int slave) __attribute__((noreturn));
+/* Reads the command's setup report; returns 0 when exec succeeded (the pipe closed). */
+int command_setup_failed(int errpipe, int *step, int *err);
+const char *command_step_name(int step);
+int command_step_is_exec(int step);
+int command_step_is_cwd(int step);
+
+#endif
