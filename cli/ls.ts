@@ -1,46 +1,10 @@
 // sbx ls: saved sandboxes with name, command, age, size, change count and state.
 import { Command, Option } from 'clipanion';
-import { lstatSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { Store } from '../sandbox-core/store.js';
-import { Dir } from '../sandbox-core/beneath.js';
-import type { SandboxMeta } from '../sandbox-core/types.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import { displayText } from '../sandbox-core/changes/bpath.js';
 import { humanBytes } from './progress.js';
 import { stdoutColors } from './output.js';
-
-/** Bytes held by the sandbox's upper layers (what discarding it frees). */
-function layerBytes(store: Store, meta: SandboxMeta): number {
-  let layers;
-  try { layers = store.openLayers(meta); } catch { return 0; }
-  const uppers: Dir[] = [];
-  try {
-    for (const l of meta.layers) { try { uppers.push(Dir.openBeneath(layers, `${l.dir}/upper`)); } catch { /* missing or not a directory: nothing held */ } }
-    return bytesBelow(uppers.map((u) => u.self()));
-  } finally {
-    for (const u of uppers) u.close();
-    layers.close();
-  }
-}
-
-/** Read-only sizes: lstat never follows, and only directories lstat saw are descended. */
-function bytesBelow(stack: string[]): number {
-  let total = 0;
-  while (stack.length) {
-    const d = stack.pop()!;
-    let names: string[];
-    try { names = readdirSync(d); } catch { continue; }
-    for (const n of names) {
-      const p = join(d, n);
-      const st = lstatSync(p, { throwIfNoEntry: false });
-      if (!st) continue;
-      total += st.blocks * 512;
-      if (st.isDirectory()) stack.push(p);
-    }
-  }
-  return total;
-}
 
 function age(ms: number): string {
   const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
@@ -66,8 +30,10 @@ export class LsCommand extends Command {
       // A leftover of a failed run or a tampered entry: listed so 'sbx discard ID' can remove it.
       if (!m) return { id, name: null, state: 'broken', created: null, command: [], size: 0, changes: null, exitStatus: null, problem };
       let changes: number | null = null;
-      try { changes = scanSandbox(m).changes.length; } catch { /* unreadable layers: shown as ? */ }
-      return { id: m.id, name: m.name, state: m.state, created: m.created, command: m.command, size: layerBytes(store, m), changes, exitStatus: m.exitStatus, problem: null };
+      // The scan walks every layer fd-relative at any depth; it also counts what they hold.
+      let size = 0;
+      try { const s = scanSandbox(m); changes = s.changes.length; size = s.layerBytes ?? 0; } catch { /* unreadable layers: shown as ? */ }
+      return { id: m.id, name: m.name, state: m.state, created: m.created, command: m.command, size, changes, exitStatus: m.exitStatus, problem: null };
     });
     const out = this.context.stdout;
     if (this.json) { out.write(JSON.stringify(rows, null, 2) + '\n'); return 0; }

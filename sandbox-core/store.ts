@@ -1,6 +1,6 @@
 // The on-disk store: one directory per sandbox under storeRoot(), holding meta.json and the
 // layer directories. Every directory is 0700 and created without following symlinks.
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random.js';
 import {
   closeSync, fchownSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync,
   chmodSync, statfsSync, writeSync, constants as C, type Stats,
@@ -236,7 +236,7 @@ export class Store {
     const root = this.openRoot();
     try {
       for (;;) {
-        const id = randomBytes(4).toString('hex');
+        const id = randomHex(4);
         const dir = this.dirOf(id);
         try {
           mkdirSync(root.at(id), { mode: 0o700 });
