@@ -77,7 +77,9 @@ export class Dir {
       if (cur !== base) cur.close();
       throw e;
     }
-    return cur === base ? new Dir(openSync(`/proc/self/fd/${base.fd}`, DIR_FLAGS)) : cur;
+    // An empty path is the base itself: reopened through its magic link, which must be
+    // followed (it is no symlink of the tree's; O_NOFOLLOW would refuse it).
+    return cur === base ? new Dir(openSync(`/proc/self/fd/${base.fd}`, O_PATH | C.O_DIRECTORY)) : cur;
   }
 
   private child(name: string, opts: { create?: boolean; mode?: number }): Dir {

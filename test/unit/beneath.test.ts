@@ -42,6 +42,9 @@ test('a symlink in any component stops the walk', () => {
     const d = Dir.openBeneath(base, 'a/b/c');
     assert.ok(d.stat().isDirectory());
     d.close();
+    const same = Dir.openBeneath(base, '');
+    assert.is(same.stat().ino, base.stat().ino, 'an empty path is the base itself');
+    same.close();
   } finally { base.close(); }
 });
 
