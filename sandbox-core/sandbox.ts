@@ -376,6 +376,8 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   const viewUnits = units.filter((u) => !(u.kind === 'ro-bind' && (files.copied.has(u.path) || files.gone.has(u.path))));
   const readOnlyFiles = viewUnits.filter((u) => u.kind === 'ro-bind').map((u) => u.path);
   if (readOnlyFiles.length) notice(`read-only inside (too big to copy, or unreadable): ${listFew(readOnlyFiles)}`);
+  const roBinds = req.bind.filter((x) => x.readOnly).map((x) => x.inside);
+  if (roBinds.length) notice(`read-only inside (--ro-bind): ${listFew(roBinds)}`);
   const stage = join(meta.layersDir, 'root');
   mkdirSync(stage, { recursive: true, mode: 0o700 });
   // --disk: the helper copies the layers onto a tmpfs of that size and back afterwards.
