@@ -7,7 +7,7 @@ import type { SandboxMeta } from '../sandbox-core/types.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import type { ScanResult } from '../sandbox-core/changes/types.js';
 import { display } from '../sandbox-core/changes/bpath.js';
-import { SbxError } from '../sandbox-core/errors.js';
+import { SbxError } from '../sandbox-core/base/errors.js';
 import { colors, info, warn } from './output.js';
 import { changesJson, countLine, renderDiffs, renderSummary } from './render-changes.js';
 import { commitWithReport } from './commit.js';

@@ -9,8 +9,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { SbxError } from './errors.js';
-import { ensurePrivateDir } from './paths.js';
+import { SbxError } from './base/errors.js';
+import { ensurePrivateDir } from './base/paths.js';
 import { VERSION } from './version.js';
 
 // Baked in by scripts/bundle.mjs; absent when running the tsc output (tests, benches).

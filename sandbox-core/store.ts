@@ -7,15 +7,16 @@ import {
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ensurePrivateDir, storeRoot } from './paths.js';
+import { ensurePrivateDir, storeRoot } from './base/paths.js';
 
 export { ensurePrivateDir };
-import { SbxError, UnknownSandboxError } from './errors.js';
+import { SbxError, UnknownSandboxError } from './base/errors.js';
 import type { SandboxMeta } from './types.js';
 import { chooseIdMapping } from './idmap.js';
 import { encodeSpec } from './spec.js';
 import { parseStatusLines } from './launch.js';
 import { expectedHelperVersion, helperPath } from './helper.js';
+import { pidAlive } from './base/process.js';
 
 const ID_RE = /^[0-9a-f]{8}$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -42,7 +43,7 @@ export function sudoUserStore(env: NodeJS.ProcessEnv = process.env): string | nu
   let passwd: string;
   try { passwd = readFileSync('/etc/passwd', 'utf8'); } catch { return null; }
   const entry = passwd.split('\n').map((l) => l.split(':')).find((f) => f[0] === env.SUDO_USER && f[2] === env.SUDO_UID);
-  return entry && entry[5] ? join(entry[5], '.local', 'state', 'sbx') : null;
+  return entry && entry[5] ? storeRoot({ HOME: entry[5] }) : null;
 }
 
 /** Finds a sandbox in our store, or under sudo in the invoking user's; with the store it is in. */
@@ -69,9 +70,6 @@ export function keepStoreOwner(fd: number, dir: string): void {
   if (st.isDirectory() && st.uid !== 0) fchownSync(fd, st.uid, st.gid);
 }
 
-export function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-}
 
 export class Store {
   readonly root: string;
