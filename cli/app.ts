@@ -2,7 +2,7 @@
 // a documented exit status (125 sbx failed, 126 cannot execute, 127 not found).
 import { Builtins, Cli, UsageError } from 'clipanion';
 import { loadCommands } from './commands.js';
-import { colors, error } from './output.js';
+import { colors, error, rendered, reported, safe } from './output.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { VERSION } from './version.js';
 
@@ -16,7 +16,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     command = cli.process(argv, context);
   } catch (e) {
-    process.stderr.write(cli.error(e as Error, { colored: false }));
+    rendered(safe(cli.error(e as Error, { colored: false })));
     return 125;
   }
   // What Cli.run would attach; we run the command ourselves so that errors go to stderr.
@@ -35,7 +35,8 @@ export async function main(argv: string[]): Promise<number> {
   };
   try {
     const code = await command.validateAndExecute();
-    return typeof code === 'number' ? code : 0;
+    // An error reported on the way must not end in success (the reporter's count decides).
+    return typeof code === 'number' && code !== 0 ? code : reported.errors ? 125 : 0;
   } catch (e) {
     return report(e, cli, command);
   }
@@ -47,11 +48,11 @@ function report(e: unknown, cli: Cli, command: any): number {
     return e.exitCode;
   }
   if (e instanceof UsageError || (e as Error)?.name === 'UsageError') {
-    process.stderr.write(cli.error(e as Error, { colored: false, command }));
+    rendered(safe(cli.error(e as Error, { colored: false, command })));
     return 125;
   }
   const err = e as Error;
   error(`internal error: ${err?.message ?? String(e)}${process.env.SBX_DEBUG ? '' : ' (set SBX_DEBUG=1 for details)'}`);
-  if (process.env.SBX_DEBUG) process.stderr.write(colors.dim(`${err?.stack}\n`));
+  if (process.env.SBX_DEBUG) rendered(colors.dim(`${safe(String(err?.stack))}\n`));
   return 125;
 }

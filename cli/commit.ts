@@ -4,8 +4,11 @@ import { resolveAnywhere, type Store } from '../sandbox-core/store.js';
 import { storeRoot } from '../sandbox-core/base/paths.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 import { commitSandbox, type CommitOptions, type CommitReport } from '../sandbox-core/commit/index.js';
-import { display } from '../sandbox-core/changes/bpath.js';
-import { colors, info, warn } from './output.js';
+import { display, displayText } from '../sandbox-core/changes/bpath.js';
+import { filterChanges, scanSandbox } from '../sandbox-core/changes/scan.js';
+import { closeSelection } from '../sandbox-core/commit/plan.js';
+import { packageSplits } from '../sandbox-core/package-split.js';
+import { colors, info, line, warn } from './output.js';
 import { humanBytes, progressLine } from './progress.js';
 
 const b = (p: string) => display(p);
@@ -33,8 +36,8 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   }
   const bad = (label: string, list: Array<{ path: string; reason: string }>) => {
     if (!list.length) return;
-    process.stderr.write(`${colors.red(`${label} (${list.length}):`)}\n`);
-    for (const x of list) process.stderr.write(`  ${b(x.path)}: ${x.reason}\n`);
+    line(`${label} (${list.length}):`, colors.red);
+    for (const x of list) line(`  ${b(x.path)}: ${x.reason}`);
   };
   const conflicts = [...r.plan.conflicts, ...(r.result?.conflicts ?? [])];
   bad('Conflicts: changed on the host, not overwritten (--force overrides)', conflicts);
@@ -49,7 +52,7 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   if (res) {
     if (res.ownerNotKept.length) warn(`${res.ownerNotKept.length} entries keep your ownership, not the sandbox's (only root may give files away)`);
     if (res.setidStripped.length) warn(`setuid/setgid bits and file capabilities removed from ${res.setidStripped.map(b).join(', ')}${process.geteuid?.() === 0 ? ' (--keep-setuid keeps them)' : ''}`);
-    if (res.xattrsNotKept.length) warn(`extended attributes not kept on ${res.xattrsNotKept.join(', ')}`);
+    if (res.xattrsNotKept.length) warn(`extended attributes not kept on ${res.xattrsNotKept.map(displayText).join(', ')}`);
     if (res.linksCopied.length) info(`${res.linksCopied.length} hard link${res.linksCopied.length === 1 ? '' : 's'} to files the host already had committed as copies (--link-host-files keeps them linked): ${res.linksCopied.map(b).join(', ')}`);
   }
   const steps = dryRun ? `${r.plan.steps.length} steps would be done` : `${res?.applied ?? 0} changes committed (${humanBytes(res?.bytes ?? 0)})`;
@@ -60,6 +63,16 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   } else info(steps);
   const refused = conflicts.length + r.plan.denied.length + r.plan.skipped.length + (res?.failed.length ?? 0) + r.scanErrors.length;
   return refused ? 1 : 0;
+}
+
+/** Before a selective commit: one line per package manager whose changes the selection splits. */
+export function warnPackageSplits(meta: SandboxMeta, only: string[], exclude: string[]): void {
+  const scan = scanSandbox(meta);
+  const selected = closeSelection(scan.changes, filterChanges(scan.changes, { only, exclude }));
+  for (const s of packageSplits(scan.changes, selected)) {
+    const few = s.left.slice(0, 3).map(b).join(', ') + (s.left.length > 3 ? ` and ${s.left.length - 3} more` : '');
+    warn(`this selection splits ${s.manager}'s changes (${few} left out): ${s.manager} will disagree with the disk; add --only '${b(s.add)}'`);
+  }
 }
 
 export class CommitCommand extends Command {
@@ -87,6 +100,7 @@ export class CommitCommand extends Command {
 
   override async execute(): Promise<number> {
     const { store, meta } = resolveAnywhere(this.ref);
+    if (this.only.length || this.exclude.length) warnPackageSplits(meta, this.only, this.exclude);
     return commitWithReport(store, meta, { only: this.only, exclude: this.exclude, force: this.force, dryRun: this.dryRun, keepSetuid: this.keepSetuid, linkHostFiles: this.linkHostFiles }, this.context.stdout);
   }
 }

@@ -1,4 +1,5 @@
 import { Command } from 'clipanion';
+import { displayText } from '../sandbox-core/changes/bpath.js';
 import { runChecks } from '../sandbox-core/doctor.js';
 import { colors } from './output.js';
 
@@ -20,7 +21,7 @@ export class DoctorCommand extends Command {
     const out = this.context.stdout;
     for (const c of checks) {
       const tag = c.status === 'ok' ? colors.green('ok     ') : c.status === 'limited' ? colors.yellow('limited') : colors.red('missing');
-      out.write(`${tag} ${c.name}: ${c.detail}${c.hint ? colors.dim(` (${c.hint})`) : ''}\n`);
+      out.write(`${tag} ${c.name}: ${displayText(c.detail)}${c.hint ? colors.dim(` (${displayText(c.hint)})`) : ''}\n`);
     }
     return checks.some((c) => c.required && c.status === 'missing') ? 1 : 0;
   }

@@ -1,7 +1,11 @@
-// sbx's own messages. stdout belongs to the sandboxed command (and to data output such as
-// --json), so everything sbx says goes to stderr. Colour only when stderr is a TTY and
-// NO_COLOR is unset.
+// sbx's own messages: the one path from sbx to the terminal. stdout belongs to the sandboxed
+// command (and to data output such as --json), so everything sbx says goes to stderr. Colour
+// only when stderr is a TTY and NO_COLOR is unset. Every line written here passes through
+// terminalSafe (the escaping of bpath.ts): a name, id, argv word or error text with escape
+// bytes in it cannot recolour or move the cursor even if the caller forgot display().
 import pc from 'picocolors';
+import { terminalSafe } from '../sandbox-core/changes/bpath.js';
+import { setNoticeSink } from '../sandbox-core/notices.js';
 
 const useColor = !!process.stderr.isTTY && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
 export const colors = pc.createColors(useColor);
@@ -12,17 +16,48 @@ export function setQuiet(q: boolean): void {
   quiet = q;
 }
 
+/** Escapes each line of a message, keeping the line breaks. */
+export function safe(msg: string): string {
+  return msg.split('\n').map(terminalSafe).join('\n');
+}
+
+/** Counts what was reported, so a command's exit status can say that something went wrong. */
+export const reported = { errors: 0, warnings: 0 };
+
 /** An informational line (silenced by -q). */
 export function info(msg: string): void {
-  if (!quiet) process.stderr.write(`${colors.dim('sbx:')} ${msg}\n`);
+  if (!quiet) process.stderr.write(`${colors.dim('sbx:')} ${safe(msg)}\n`);
 }
 
 /** A warning: something is weaker than asked for (silenced by -q). */
 export function warn(msg: string): void {
-  if (!quiet) process.stderr.write(`${colors.yellow('sbx: warning:')} ${msg}\n`);
+  reported.warnings++;
+  if (!quiet) process.stderr.write(`${colors.yellow('sbx: warning:')} ${safe(msg)}\n`);
 }
 
 /** An error: always printed. */
 export function error(msg: string): void {
-  process.stderr.write(`${colors.red('sbx: error:')} ${msg}\n`);
+  reported.errors++;
+  process.stderr.write(`${colors.red('sbx: error:')} ${safe(msg)}\n`);
 }
+
+/** A line without the `sbx:` prefix (list items, prompts), escaped, then painted. */
+export function line(msg: string, paint: (s: string) => string = (s) => s): void {
+  process.stderr.write(`${paint(safe(msg))}\n`);
+}
+
+/**
+ * Text a renderer built from escaped parts and sbx's own colours (the change summary, usage
+ * text): written as is, because escaping it again would show the colours as `\x1b[31m`.
+ * Callers must have passed every name through display()/displayText().
+ */
+export function rendered(text: string): void {
+  process.stderr.write(text);
+}
+
+/** A line with the `sbx:` prefix that -q does not silence. */
+export function say(msg: string): void {
+  process.stderr.write(`${colors.dim('sbx:')} ${safe(msg)}\n`);
+}
+
+setNoticeSink((level, msg) => (level === 'warn' ? warn : level === 'always' ? say : info)(msg));

@@ -1,4 +1,5 @@
 import { Command, Option } from 'clipanion';
+import { displayText } from '../sandbox-core/changes/bpath.js';
 import { loadPolicy, compilePolicy, ARCHES } from '../policies/seccomp/index.js';
 import { warn } from './output.js';
 
@@ -40,7 +41,7 @@ export class PolicyCheckCommand extends Command {
     for (const [where, names] of shadowed) {
       warn(`${where}: never matches for ${names.join(', ')}: an earlier rule without conditions decides ${names.length > 1 ? 'them' : 'it'}`);
     }
-    this.context.stdout.write(`${policy.name}: ok, ${policy.rules.length} rules; ${sizes.join(', ')}\n`);
+    this.context.stdout.write(`${displayText(policy.name)}: ok, ${policy.rules.length} rules; ${sizes.join(', ')}\n`);
     return 0;
   }
 }

@@ -1,4 +1,5 @@
 import { Command, Option } from 'clipanion';
+import { displayText } from '../sandbox-core/changes/bpath.js';
 import { loadPolicy, compilePolicy, parseArch } from '../policies/seccomp/index.js';
 import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { actionToString, conditionToString, type Action } from '../policies/seccomp/policy.js';
@@ -37,15 +38,15 @@ export class PolicyShowCommand extends Command {
       const arch = parseArch(this.arch);
       const { decisions } = compilePolicy(policy, arch);
       const width = Math.max(...decisions.map((d) => d.name.length));
-      out.write(`# ${policy.name} on ${arch}; any other syscall number: ${act(policy.defaultAction)}\n`);
+      out.write(`# ${displayText(policy.name)} on ${arch}; any other syscall number: ${act(policy.defaultAction)}\n`);
       for (const d of decisions) {
         const conds = d.conditional.map((r) => `${act(r.action)} if ${r.args.map(conditionToString).join(' && ')}; `).join('');
         out.write(`${String(d.nr).padStart(4)} ${d.name.padEnd(width)}  ${conds}${conds ? 'else ' : ''}${act(d.fallback)}\n`);
       }
       return 0;
     }
-    out.write(`${policy.name}: ${policy.description}\n`);
-    out.write(`files: ${policy.chain.join(' <- ')}\n`);
+    out.write(`${displayText(policy.name)}: ${displayText(policy.description)}\n`);
+    out.write(`files: ${policy.chain.map(displayText).join(' <- ')}\n`);
     out.write(`default action: ${act(policy.defaultAction)}\n`);
     out.write(`for a command holding: ${policy.capabilities?.join(' ') || 'no capabilities'} (rules with ifCaps/unlessCaps follow --cap-add/--cap-drop)\n`);
     for (const rule of policy.rules) {
@@ -54,7 +55,7 @@ export class PolicyShowCommand extends Command {
       const caps = [rule.ifCaps ? `with ${rule.ifCaps.join(', ')}` : '', rule.unlessCaps ? `without ${rule.unlessCaps.join(', ')}` : ''].filter(Boolean).join(', ');
       out.write(`${act(rule.action)}${cond}${caps ? ` [${caps}]` : ''}:\n`);
       out.write(wrap(rule.syscalls.join(' '), 76, '    '));
-      if (rule.comment) out.write(wrap(rule.comment, 76, '    # '));
+      if (rule.comment) out.write(wrap(displayText(rule.comment), 76, '    # '));
     }
     return 0;
   }

@@ -1,5 +1,5 @@
 // A live progress line on stderr for work that takes more than about a second, on a TTY only.
-import { colors } from './output.js';
+import { colors, rendered, safe } from './output.js';
 
 export interface Progress {
   update(text: string): void;
@@ -18,10 +18,10 @@ export function progressLine(enabled = !!process.stderr.isTTY): Progress {
       if (now - start < 1000 || now - last < 100) return;
       last = now;
       shown = true;
-      process.stderr.write(`\r\x1b[K${colors.dim('sbx:')} ${text}`);
+      rendered(`\r\x1b[K${colors.dim('sbx:')} ${safe(text)}`);
     },
     end() {
-      if (shown) process.stderr.write('\r\x1b[K');
+      if (shown) rendered('\r\x1b[K');
       shown = false;
     },
   };

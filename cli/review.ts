@@ -8,7 +8,7 @@ import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import type { ScanResult } from '../sandbox-core/changes/types.js';
 import { display } from '../sandbox-core/changes/bpath.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
-import { colors, info, warn } from './output.js';
+import { colors, info, line, rendered, warn } from './output.js';
 import { changesJson, countLine, renderDiffs, renderSummary } from './render-changes.js';
 import { commitWithReport } from './commit.js';
 import { page } from './pager.js';
@@ -47,7 +47,8 @@ function save(store: Store, meta: SandboxMeta): void {
   info(`sandbox ${ref} saved: 'sbx diff ${ref}' to review, 'sbx commit ${ref}' to keep, 'sbx discard ${ref}' to drop`);
 }
 
-export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: ReviewOptions): Promise<void> {
+/** Reviews a finished run; returns the commit's exit status when it committed (1: something refused), else 0. */
+export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: ReviewOptions): Promise<number> {
   const wantSummary = !opts.quiet;
   // A quiet discard with no report needs no scan at all.
   const s = opts.discard && !wantSummary && !opts.report ? null : scan(meta, opts);
@@ -61,30 +62,29 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
   }
   const summary = () => {
     if (!wantSummary || !s) return;
-    process.stderr.write(`${colors.bold('Changes')}: ${countLine(s.changes)}\n${renderSummary(s.changes, colors, SUMMARY_LIMIT)}`);
+    rendered(`${colors.bold('Changes')}: ${countLine(s.changes)}\n${renderSummary(s.changes, colors, SUMMARY_LIMIT)}`);
   };
   if (opts.discard) {
     summary();
     store.remove(meta);
     if (wantSummary) info('discarded: the host was not touched');
-    return;
+    return 0;
   }
   const changes = s!.changes;
   if (!changes.length && !s!.errors.length) {
     summary();
     if (meta.name) save(store, meta); else store.remove(meta);
-    return;
+    return 0;
   }
   if (opts.keep) {
     summary();
-    commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s! }, process.stdout);
-    return;
+    return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s! }, process.stdout);
   }
   const interactive = opts.interactive ?? (!!process.stdin.isTTY && !!process.stderr.isTTY);
   if (!interactive) {
     summary();
     save(store, meta);
-    return;
+    return 0;
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: !!process.stdin.isTTY });
   // readline's question() never settles once stdin ends: treat end of input as "save".
@@ -92,16 +92,15 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
   const closedP = new Promise<null>((r) => rl.once('close', () => { closed = true; r(null); }));
   const ask = async (q: string) => (closed ? null : await Promise.race([rl.question(q), closedP]));
   try {
-    process.stderr.write(`${colors.bold('Changes')}: ${countLine(changes)}\n${renderSummary(changes, colors, SUMMARY_LIMIT)}`);
+    rendered(`${colors.bold('Changes')}: ${countLine(changes)}\n${renderSummary(changes, colors, SUMMARY_LIMIT)}`);
     for (;;) {
       const a = (await ask(`${colors.bold('Keep these changes?')} [k]eep all, [d]iscard all, [r]eview diff, [p]ick files, [s]ave for later: `))?.trim().toLowerCase();
-      if (a === null || a === undefined || a === 's' || a === 'save') { save(store, meta); return; }
+      if (a === null || a === undefined || a === 's' || a === 'save') { save(store, meta); return 0; }
       if (a === 'k' || a === 'keep') {
         rl.close();
-        commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s! }, process.stdout);
-        return;
+        return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s! }, process.stdout);
       }
-      if (a === 'd' || a === 'discard') { store.remove(meta); info('discarded: the host was not touched'); return; }
+      if (a === 'd' || a === 'discard') { store.remove(meta); info('discarded: the host was not touched'); return 0; }
       if (a === 'r' || a === 'review') {
         const out = process.stdout.isTTY ? process.stdout : process.stderr;
         await page(renderSummary(changes, colors) + '\n' + await renderDiffs(changes, colors), out);
@@ -121,10 +120,9 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
         const yes = (await ask(`commit ${pick.size} picked changes? [y/N]: `))?.trim().toLowerCase();
         if (yes !== 'y' && yes !== 'yes') continue;
         rl.close();
-        commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s!, pick }, process.stdout);
-        return;
+        return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s!, pick }, process.stdout);
       }
-      process.stderr.write('  answer k, d, r, p or s\n');
+      line('  answer k, d, r, p or s');
     }
   } finally {
     rl.close();

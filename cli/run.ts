@@ -7,10 +7,10 @@ import { SbxError } from '../sandbox-core/base/errors.js';
 import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { rawArgs } from '../sandbox-core/rawbytes.js';
-import { info, setQuiet, warn } from './output.js';
+import { info, say, setQuiet, warn } from './output.js';
 import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
 import { displayText } from '../sandbox-core/changes/bpath.js';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../sandbox-core/random.js';
 import { parseSize } from '../sandbox-core/units.js';
 import { armTimeout, parseLimitFlags } from './limit-options.js';
 import { explainEnd, prepareLimits, releaseLimits, TIMEOUT_EXIT } from '../sandbox-core/limits.js';
@@ -114,7 +114,7 @@ export class RunCommand extends Command {
       try { diskBytes = parseSize(this.disk); } catch (e) { throw new UsageError(`--disk: ${(e as Error).message}`); }
     }
     const limitsReq = parseLimitFlags({ memory: this.memory, pids: this.pids, cpus: this.cpus, ioWeight: this.ioWeight, timeout: this.timeout, device: this.device });
-    const limits = prepareLimits(limitsReq, randomBytes(4).toString('hex'));
+    const limits = prepareLimits(limitsReq, randomHex(4));
     let disarm: (() => boolean) | null = null;
     let timedOut = false;
     try {
@@ -143,7 +143,7 @@ export class RunCommand extends Command {
       });
       timedOut = (disarm as (() => boolean) | null)?.() ?? false;
       // Said even with -q: the command's end is not its own doing.
-      for (const line of explainEnd(limits, limitsReq, timedOut).lines) process.stderr.write(`sbx: ${line}\n`);
+      for (const l of explainEnd(limits, limitsReq, timedOut).lines) say(l);
       releaseLimits(limits);
       if (result.diskLost) {
         // The layers are as they were before this run; a throwaway run had nothing before it.
@@ -160,11 +160,11 @@ export class RunCommand extends Command {
         else store.writeMeta(result.meta);
         throw failure;
       }
-      if (failure && !timedOut) process.stderr.write(`sbx: ${failure.message}\n`);
+      if (failure && !timedOut) say(failure.message);
       if (result.outcome.kind === 'signaled' && !timedOut) info(`the command was killed by signal ${result.outcome.signal}`);
       // Loaded only now: the change list and diff machinery cost nothing before the command starts.
       const { reviewAfterRun } = await import('./review.js');
-      await reviewAfterRun(store, result.meta, {
+      const reviewStatus = await reviewAfterRun(store, result.meta, {
         keep: this.keep,
         keepSetuid: this.keepSetuid,
         discard: this.discard,
@@ -175,7 +175,8 @@ export class RunCommand extends Command {
         exitStatus: result.exitStatus,
         durationMs: result.durationMs,
       });
-      return result.exitStatus;
+      // --keep whose commit refused something (conflicts, denied paths) must not look like success.
+      return result.exitStatus === 0 && reviewStatus !== 0 ? reviewStatus : result.exitStatus;
     } finally {
       (disarm as (() => boolean) | null)?.();
       releaseLimits(limits);

@@ -1,6 +1,7 @@
 // Resource limits and device rules for one run: what the user asked for, turned into cgroups
 // (when this user can write one) or rlimits (when not), spec ops for the helper, one line
 // saying what is not enforced, and afterwards the reason the command died.
+import { notice } from './notices.js';
 import { lstatSync } from 'node:fs';
 import { compileDevices, loadDevicePolicy, type DeviceRule } from '../policies/devices/index.js';
 import {
@@ -67,8 +68,10 @@ function placementText(cg: SandboxCgroups, c: Controller): string | null {
 
 export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: CgroupPlan = currentPlan()): PreparedLimits {
   const devs = req.devices.map(deviceRule);
-  const rules = [...loadDevicePolicy('default').rules, ...devs.map((d) => d.rule)];
-  const compiled = compileDevices(rules);
+  // Read and compiled only when a device cgroup will enforce it: most runs have none, and a
+  // run's start-up parses no policy it does not use.
+  let compiledDevices: ReturnType<typeof compileDevices> | null = null;
+  const compiled = (): ReturnType<typeof compileDevices> => (compiledDevices ??= compileDevices([...loadDevicePolicy('default').rules, ...devs.map((d) => d.rule)]));
   const ops: SpecOp[] = devs.map((d): SpecOp => ({ op: 'bind', args: [d.path, d.inside, []] }));
 
   sweepStaleCgroups(plan);
@@ -123,11 +126,11 @@ export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: Cgrou
   const devWays = ['minimal /dev', 'nodev mounts'];
   if (cg?.v1Devices) {
     ops.push({ op: 'cgroup_write', args: [`${cg.v1Devices}/devices.deny`, 'a'] });
-    for (const line of compiled.v1Allow) ops.push({ op: 'cgroup_write', args: [`${cg.v1Devices}/devices.allow`, line] });
+    for (const line of compiled().v1Allow) ops.push({ op: 'cgroup_write', args: [`${cg.v1Devices}/devices.allow`, line] });
     devWays.push('cgroup v1 devices');
   }
   if (cg?.v2Dir && wantBpf) {
-    ops.push({ op: 'devbpf', args: [cg.v2Dir, compiled.program] });
+    ops.push({ op: 'devbpf', args: [cg.v2Dir, compiled().program] });
     devWays.push('cgroup v2 device program');
   }
   enforcement.devices = devWays.join(', ');
@@ -157,7 +160,7 @@ export function releaseLimits(p: PreparedLimits): void {
   if (!p.cgroups) return;
   const left = removeSandboxCgroups(p.cgroups);
   p.cgroups = null;
-  if (left.length) process.stderr.write(`sbx: warning: could not remove cgroup ${left.join(', ')} (the next sbx run removes it)\n`);
+  if (left.length) notice('warn', `could not remove cgroup ${left.join(', ')} (the next sbx run removes it)`);
 }
 
 export interface KillReport { lines: string[]; timedOut: boolean }

@@ -15,7 +15,9 @@ import { ensureUpperDirs, type LayerOwner } from './layer-dirs.js';
 import { assignEngines, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
+import { showUnreadableEmpty } from './unreadable.js';
 import { display, displayText } from './changes/bpath.js';
+import { notice as coreNotice } from './notices.js';
 import { buildSkeletonTree, skeletonPath } from './skeleton.js';
 import { encodeSpec, describeSpec, type OverlayFlag, type SpecOp } from './spec.js';
 import { capabilitySets } from '../policies/capabilities/index.js';
@@ -65,6 +67,8 @@ export interface RunResult {
   exitStatus: number;
   durationMs: number;
   launch: LaunchResult;
+  /** What the view could not make writable, in full (the notices name a few): for `sbx doctor`. */
+  view: { readOnly: string[]; shownEmpty: string[] };
   /** --disk: the copy-back did not complete (one line saying so); every layer is as it was before the run. */
   diskLost: string | null;
 }
@@ -364,6 +368,11 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   meta.idShift = idmap.shift;
   prepareLayers(meta, units, idmap.shift ?? { uid, gid });
   precopyEmptyUnreadable(meta.layers, meta.layersDir);
+  const shown = showUnreadableEmpty(meta.layers, meta.layersDir);
+  if (shown.length) {
+    meta.shownEmpty = [...new Set([...(meta.shownEmpty ?? []), ...shown])].sort();
+    notice(`shown empty and writable inside (you cannot read them on the host): ${listFew(shown)}`);
+  }
   const files = buildSkeletonTree(units, join(meta.layersDir, SKELETON_DIR), uid === 0);
   const viewUnits = units.filter((u) => !(u.kind === 'ro-bind' && (files.copied.has(u.path) || files.gone.has(u.path))));
   const readOnlyFiles = viewUnits.filter((u) => u.kind === 'ro-bind').map((u) => u.path);
@@ -404,7 +413,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     ...(req.pty ? [{ op: 'pty', args: [] } satisfies SpecOp] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } satisfies SpecOp] : []),
   ];
-  if (process.env.SBX_DEBUG_SPEC) process.stderr.write(describeSpec(ops) + '\n');
+  if (process.env.SBX_DEBUG_SPEC) coreNotice('always', describeSpec(ops));
 
   meta.state = 'running';
   meta.runnerPid = process.pid;
@@ -438,5 +447,5 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   // A saved sandbox must be on disk before we say it is saved; a throwaway one never needs to be.
   if (!req.throwaway) spawnSync('sync', ['-f', meta.layersDir], { stdio: 'ignore' });
   store.writeMeta(meta);
-  return { meta, outcome: result.outcome, exitStatus, durationMs, launch: result, diskLost };
+  return { meta, outcome: result.outcome, exitStatus, durationMs, launch: result, view: { readOnly: readOnlyFiles, shownEmpty: shown }, diskLost };
 }

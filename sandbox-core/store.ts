@@ -1,12 +1,13 @@
 // The on-disk store: one directory per sandbox under storeRoot(), holding meta.json and the
 // layer directories. Every directory is 0700 and created without following symlinks.
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random.js';
 import {
   closeSync, fchownSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync,
-  rmSync, chmodSync, writeSync, constants as C,
+  chmodSync, writeSync, constants as C,
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { Dir, removeTreeAt } from './beneath.js';
 import { ensurePrivateDir, storeRoot } from './base/paths.js';
 
 export { ensurePrivateDir };
@@ -91,7 +92,7 @@ export class Store {
       }
     }
     for (;;) {
-      const id = randomBytes(4).toString('hex');
+      const id = randomHex(4);
       const dir = this.dirOf(id);
       try {
         mkdirSync(dir, { mode: 0o700 });
@@ -178,6 +179,12 @@ export class Store {
   }
 }
 
+/** rm -rf, iterative and fd-relative (any depth, bounded fds; Node's rmSync recurses and overflows). */
+function removeTreeAtPath(path: string): void {
+  const parent = Dir.open(dirname(path));
+  try { removeTreeAt(parent, basename(path)); } finally { parent.close(); }
+}
+
 /**
  * Removes a tree that may hold files owned by our subordinate uids (written by root-inside
  * programs that switched users): we cannot delete those as ourselves, but root in a user
@@ -204,7 +211,7 @@ function removeAsMappedRoot(path: string): void {
  */
 export function removeTree(path: string): void {
   try {
-    rmSync(path, { recursive: true, force: true });
+    removeTreeAtPath(path);
     return;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -222,7 +229,7 @@ export function removeTree(path: string): void {
     } catch { /* unreadable: rmSync reports it */ }
   }
   try {
-    rmSync(path, { recursive: true, force: true });
+    removeTreeAtPath(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if ((code === 'EACCES' || code === 'EPERM') && process.getuid?.() !== 0) removeAsMappedRoot(path);

@@ -40,12 +40,12 @@ function utf8SeqLen(b: Buffer, i: number): number {
   return n;
 }
 
-function escapeChar(ch: string): string {
+function escapeChar(ch: string, keepBackslash = false): string {
   const cp = ch.codePointAt(0)!;
   if (ch === '\n') return '\\n';
   if (ch === '\t') return '\\t';
   if (ch === '\r') return '\\r';
-  if (ch === '\\') return '\\\\';
+  if (ch === '\\') return keepBackslash ? ch : '\\\\';
   if (cp < 0x20 || cp === 0x7f) return `\\x${cp.toString(16).padStart(2, '0')}`;
   // C1 controls and bidi overrides can repaint or reorder what the terminal shows.
   if ((cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) {
@@ -80,9 +80,22 @@ export function display(p: string): string {
   return out;
 }
 
-/** Escapes text that is already a JS string (a diff line) for the terminal. */
+/** Escapes text that is already a JS string (a diff line, a name from meta.json, argv) for the terminal. */
 export function displayText(s: string): string {
   return PLAIN.test(s) ? s : escapeText(s);
+}
+
+/**
+ * The same escaping for a whole message line that may already hold escaped values: controls,
+ * C1 and bidi characters are escaped, backslashes are left alone, so it is idempotent on the
+ * output of display()/displayText(). cli/output.ts applies it to every line sbx writes to
+ * stderr, so a value that missed display() still cannot reach the terminal raw.
+ */
+export function terminalSafe(s: string): string {
+  if (PLAIN.test(s)) return s;
+  let out = '';
+  for (const ch of s) out += escapeChar(ch, true);
+  return out;
 }
 
 /** Is the byte string valid UTF-8? */

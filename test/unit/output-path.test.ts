@@ -1,0 +1,33 @@
+// One output path (issue 15): sbx's messages reach stderr only through cli/output.ts, which
+// escapes every line; sandbox-core speaks through the notice sink the CLI installs.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO } from '../helpers/sbx.js';
+import { terminalSafe, display, displayText, fromUser } from '../../sandbox-core/changes/bpath.js';
+
+test('no sbx module writes to stderr except through cli/output.ts (one output path)', () => {
+  // apply.ts: the crash-test hook 'sbx-test: paused at step N', a test interface, not a message.
+  const allowed = new Set(['cli/output.ts', 'sandbox-core/notices.ts', 'sandbox-core/commit/apply.ts']);
+  const offenders: string[] = [];
+  const walk = (rel: string): void => {
+    for (const e of readdirSync(join(REPO, rel), { withFileTypes: true })) {
+      const p = `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(p);
+      else if (p.endsWith('.ts') && !allowed.has(p) && /process\.stderr\.write|console\.(log|error|warn)\(/.test(readFileSync(join(REPO, p), 'utf8'))) offenders.push(p);
+    }
+  };
+  for (const d of ['cli', 'sandbox-core', 'policies']) walk(d);
+  assert.equal(offenders, []);
+});
+
+test('terminalSafe escapes controls and leaves escaped values as they are', () => {
+  assert.is(terminalSafe('a\x1b[31mb\x07\u009bc\u202e'), 'a\\x1b[31mb\\x07\\u{9b}c\\u{202e}');
+  for (const v of ['evil\x1b[31mRED', 'caf\u00e9\x1b', 'back\\slash\n']) {
+    assert.is(terminalSafe(displayText(v)), displayText(v));
+    assert.is(terminalSafe(display(fromUser(v))), display(fromUser(v)));
+  }
+});
+
+test.run();
