@@ -36,8 +36,9 @@ export function row(measure, sbx, peerName, peer, { goal, max, unit = 'ms', note
 }
 
 const fmtVal = (v, unit) => {
+  if (v && typeof v === "object" && Number.isNaN(v.cpu)) return `${v.ms.toFixed(0)} ms`;
   if (v === null || v === undefined) return 'n/a';
-  if (typeof v === 'number') return `${unit === 'ms' ? v.toFixed(0) : String(v)}${unit === 'ms' ? ' ms' : unit ? ` ${unit}` : ''}`;
+  if (typeof v === 'number') return `${unit === 'ms' ? v.toFixed(0) : Number.isInteger(v) ? String(v) : v.toFixed(1)}${unit === 'ms' ? ' ms' : unit ? ` ${unit}` : ''}`;
   return `${v.ms.toFixed(0)} ms (cpu ${v.cpu.toFixed(0)})`;
 };
 const val = (v) => (v === null || v === undefined ? null : typeof v === 'number' ? v : v.ms);
@@ -51,8 +52,8 @@ export function formatTable(rows) {
     if (s !== null && p) {
       ratio = `${(s / p).toFixed(2)}×`;
       const c = cpuOf(r.sbx), pc = cpuOf(r.peer);
-      if (c !== null && pc) ratio += ` (cpu ${(c / pc).toFixed(2)}×)`;
-      if (r.goal) met = s / p <= r.goal || (c !== null && pc && c / pc <= r.goal) ? 'yes' : 'no';
+      if (c !== null && pc && !Number.isNaN(c)) ratio += ` (cpu ${(c / pc).toFixed(2)}×)`;
+      if (r.goal) met = s / p <= r.goal || (c !== null && pc && !Number.isNaN(c) && c / pc <= r.goal) ? 'yes' : 'no';
     }
     if (r.max !== undefined && s !== null) met = s <= r.max ? 'yes' : 'no';
     const goal = r.goal ? `≤ ${r.goal}×` : r.max !== undefined ? `≤ ${r.max}${r.unit && r.unit !== 'ms' ? ` ${r.unit}` : ' ms'}` : '';

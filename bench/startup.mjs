@@ -55,7 +55,7 @@ export async function rows() {
     return [
       row('`sbx run -n -- true`', run, '`node -e 0`', node, { goal: 1.2 }),
       row('`sbx --version`', version, '`node -e 0`', node, { goal: 1.1 }),
-      row('user+pid+mount namespaces', unshare, '`unshare -Urmpf --mount-proc true`', null, { note: 'the kernel floor of a run' }),
+      row('`unshare -Urmpf --mount-proc true`', unshare, '', null, { note: 'the namespaces alone: the kernel floor of a run' }),
       row('`sbx run -n -- true` phases (one --cpu-prof run)', Number(ph.wall.toFixed(0)), '', null,
         { note: `node boot and exit ${f(ph.boot)}, loading modules ${f(ph.load)}, sbx code ${f(ph.sbx)}, waiting for the helper and sandbox ${f(ph.idle)}, GC ${f(ph.gc)}, other ${f(ph.other)} ms` }),
     ];
