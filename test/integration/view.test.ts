@@ -114,6 +114,14 @@ const USER_PATH = { PATH: '/usr/bin:/bin' };
   assert.not.ok(existsSync(`/usr/share/${debName}`));
 });
 
+test('--ro-bind paths are named in one line before the command starts', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-robind-'));
+  temps.push(dir);
+  const r = sbx(['run', '-n', '--ro-bind', `${dir}:/${tag}-ro`, '--', 'sh', '-c', `touch /${tag}-ro/x 2>/dev/null || echo refused`], { store });
+  assert.is(r.stdout, 'refused\n', r.stderr);
+  assert.match(r.stderr, new RegExp(`read-only inside \\(--ro-bind\\): /${tag}-ro\n`));
+});
+
 // A directory holding a mount: as root the test mounts a tmpfs of its own; an ordinary user
 // cannot, so it uses a directory of the host that already holds one.
 function skeletonDirOfHost(): string | null {
