@@ -3,7 +3,7 @@
 import { Builtins, Cli, UsageError } from 'clipanion';
 import { loadCommands } from './commands.js';
 import { colors, error, rendered, reported, safe } from './output.js';
-import { SbxError } from '../sandbox-core/errors.js';
+import { SbxError } from '../sandbox-core/base/errors.js';
 import { VERSION } from './version.js';
 
 export async function main(argv: string[]): Promise<number> {

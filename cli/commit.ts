@@ -1,7 +1,7 @@
 // sbx commit: apply a saved sandbox's changes to the host (see docs/changes.md).
 import { Command, Option } from 'clipanion';
 import { resolveAnywhere, type Store } from '../sandbox-core/store.js';
-import { join } from 'node:path';
+import { storeRoot } from '../sandbox-core/base/paths.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 import { commitSandbox, type CommitOptions, type CommitReport } from '../sandbox-core/commit/index.js';
 import { display, displayText } from '../sandbox-core/changes/bpath.js';
@@ -45,7 +45,7 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   bad('Permission denied', r.plan.denied);
   if (r.plan.denied.length && process.geteuid?.() !== 0) {
     // Under sudo, sbx finds the invoking user's store by itself, if it is in the default place.
-    const defaultStore = !!process.env.HOME && store.root === join(process.env.HOME, '.local', 'state', 'sbx');
+    const defaultStore = !!process.env.HOME && store.root === storeRoot({ HOME: process.env.HOME });
     info(`to commit those as root: ${defaultStore ? '' : `sudo SBX_HOME=${store.root} `}${defaultStore ? 'sudo ' : ''}sbx commit ${ref}`);
   }
   const res = r.result;

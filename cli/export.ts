@@ -7,7 +7,7 @@ import { resolveAnywhere } from '../sandbox-core/store.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import { display, toFs } from '../sandbox-core/changes/bpath.js';
 import { readImage, streamLayer, writeImageLayout } from '../sandbox-core/export/oci.js';
-import { SbxError } from '../sandbox-core/errors.js';
+import { SbxError } from '../sandbox-core/base/errors.js';
 import { info, warn } from './output.js';
 import { renderPatch } from './render-patch.js';
 

@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import { loadPolicy, compilePolicy, syscallNames, parseArch } from '../policies/seccomp/index.js';
 import { encode } from '../policies/seccomp/bpf.js';
 import { disassemble } from '../policies/seccomp/disasm.js';
-import { SbxError } from '../sandbox-core/errors.js';
+import { SbxError } from '../sandbox-core/base/errors.js';
 
 export class PolicyCompileCommand extends Command {
   static override paths = [['policy', 'compile']];

@@ -8,7 +8,7 @@ import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import type { ScanResult } from '../sandbox-core/changes/types.js';
 import { display } from '../sandbox-core/changes/bpath.js';
 import type { NetDecision } from '../sandbox-core/net/proxy.js';
-import { SbxError } from '../sandbox-core/errors.js';
+import { SbxError } from '../sandbox-core/base/errors.js';
 import { colors, info, line, rendered, warn } from './output.js';
 import { changesJson, countLine, renderDiffs, renderSummary } from './render-changes.js';
 import { commitWithReport } from './commit.js';

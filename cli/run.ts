@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { Store } from '../sandbox-core/store.js';
 import { describeFailure, runSandbox, type BindRequest } from '../sandbox-core/sandbox.js';
-import { SbxError } from '../sandbox-core/errors.js';
+import { SbxError } from '../sandbox-core/base/errors.js';
 import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { rawArgs } from '../sandbox-core/rawbytes.js';

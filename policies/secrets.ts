@@ -3,7 +3,7 @@
 // secrets`, the docs and the run all read one list.
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
-import { SbxError } from '../sandbox-core/errors.js';
+import { SbxError } from '../sandbox-core/base/errors.js';
 import { POLICY_LIMITS, isObject, own, readJsonFile, unknownKeys } from './read-json.js';
 
 export interface NameRule { name: string; why: string }

@@ -1,14 +1,14 @@
 // `sbx doctor`: what this machine and user allow. The decisive check is a real throwaway
 // sandbox running `true`; the other lines explain the parts.
 import { readFileSync } from 'node:fs';
-import { errnoName } from './launch.js';
+import { errnoName } from './base/errno.js';
 import { expectedHelperVersion, findHelper, helper, helperBuildRecord, helperMatches, helperVersionOf, markStale, packageHelperPath } from './helper.js';
-import { SbxError } from './errors.js';
+import { SbxError } from './base/errors.js';
 import { chooseIdMapping } from './idmap.js';
 import { describeFailure, runSandbox } from './sandbox.js';
 import { Store } from './store.js';
 import { loadSeccomp } from './seccomp.js';
-import { storeRoot } from './paths.js';
+import { storeRoot } from './base/paths.js';
 import { cgroupChecks } from './cgroup.js';
 import { which } from './which.js';
 import { fuseProblem } from './engines.js';

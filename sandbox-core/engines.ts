@@ -6,6 +6,7 @@
 // fuse-overlayfs for the system trees when it is available.
 import { accessSync, constants, statSync } from 'node:fs';
 import type { ViewUnit } from './plan.js';
+import { isWithin } from './base/within.js';
 
 export type Engine = 'kernel' | 'fuse';
 export type EngineUnit = Exclude<ViewUnit, { kind: 'overlay' }> | { kind: 'overlay'; path: string; engine: Engine };
@@ -19,16 +20,12 @@ export interface EngineContext {
   readable: (dir: string) => boolean;
 }
 
-function isUnder(p: string, dir: string): boolean {
-  return p === dir || (dir === '/' ? true : p.startsWith(dir + '/'));
-}
-
 /** Keeps existing directories owned by `uid`, drops any nested inside another. */
 export function userOwnedTrees(paths: string[], uid: number): string[] {
   const owned = [...new Set(paths)].filter((p) => {
     try { const st = statSync(p); return st.isDirectory() && st.uid === uid && p !== '/'; } catch { return false; }
   });
-  return owned.filter((p) => !owned.some((q) => q !== p && isUnder(p, q))).sort();
+  return owned.filter((p) => !owned.some((q) => q !== p && isWithin(p, q))).sort();
 }
 
 export function assignEngines(units: ViewUnit[], ctx: EngineContext): EngineUnit[] {
@@ -40,10 +37,10 @@ export function assignEngines(units: ViewUnit[], ctx: EngineContext): EngineUnit
     if (u.kind !== 'overlay') { out.push(u); continue; }
     // fuse-overlayfs reads its lower as you: a directory you cannot read (/lost+found, /root)
     // gains nothing from it, and the kernel overlay shows it as the host does.
-    if (ctx.userTrees.some((t) => isUnder(u.path, t)) || !ctx.readable(u.path)) { out.push({ ...u, engine: 'kernel' }); continue; }
+    if (ctx.userTrees.some((t) => isWithin(u.path, t)) || !ctx.readable(u.path)) { out.push({ ...u, engine: 'kernel' }); continue; }
     out.push({ ...u, engine: 'fuse' });
     // The user's own trees inside a system tree get a kernel overlay stacked on top.
-    for (const t of ctx.userTrees) if (t !== u.path && isUnder(t, u.path)) out.push({ kind: 'overlay', path: t, engine: 'kernel' });
+    for (const t of ctx.userTrees) if (t !== u.path && isWithin(t, u.path)) out.push({ kind: 'overlay', path: t, engine: 'kernel' });
   }
   return out;
 }

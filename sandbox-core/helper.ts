@@ -9,8 +9,8 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SbxError } from './errors.js';
-import { ensurePrivateDir } from './paths.js';
+import { SbxError } from './base/errors.js';
+import { ensurePrivateDir } from './base/paths.js';
 import { VERSION } from './version.js';
 
 // node:crypto and node:child_process cost milliseconds to load; `sbx --version` and a run with

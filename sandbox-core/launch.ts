@@ -3,8 +3,7 @@
 // trusted to tell a setup failure from the command's exit: the status lines are.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
-import { SbxError } from './errors.js';
+import { SbxError } from './base/errors.js';
 import { buildCachedHelper, expectedHelperVersion, findHelper, helper, markStale, type Helper } from './helper.js';
 
 /**
@@ -32,10 +31,7 @@ export interface LaunchResult {
   started: boolean;
 }
 
-const errnoNames = new Map<number, string>(Object.entries(osConstants.errno).map(([k, v]) => [v as number, k]));
-export function errnoName(n: number): string {
-  return errnoNames.get(n) ?? `errno ${n}`;
-}
+export { errnoName } from './base/errno.js';
 
 function unescapeStatus(s: string): string {
   return s.replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));

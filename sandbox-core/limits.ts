@@ -8,7 +8,7 @@ import {
   createSandboxCgroups, currentPlan, cgroupName, readCgroupEvents, removeSandboxCgroups, sweepStaleCgroups,
   type CgroupPlan, type Controller, type SandboxCgroups,
 } from './cgroup.js';
-import { SbxError } from './errors.js';
+import { SbxError } from './base/errors.js';
 import type { SpecOp } from './spec.js';
 import { formatDuration, formatSize } from './units.js';
 

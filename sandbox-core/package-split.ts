@@ -4,7 +4,8 @@
 // committing and name what to add.
 import { closeSync, readSync, openSync, constants } from 'node:fs';
 import type { Change } from './changes/types.js';
-import { isWithin, parentB, toFs } from './changes/bpath.js';
+import { parentB, toFs } from './changes/bpath.js';
+import { isWithin } from './base/within.js';
 
 export interface PackageSplit {
   /** dpkg, npm or pip. */

@@ -5,6 +5,7 @@
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { PSEUDO_FS, type MountEntry } from './mountinfo.js';
+import { isBelow } from './base/within.js';
 
 /** Read access to the host tree, injectable so planning can be unit-tested on any tree. */
 export interface HostFs {
@@ -37,10 +38,6 @@ export type ViewUnit =
   | { kind: 'unavailable'; path: string; reason: string };
 
 export const SPECIAL_PATHS = ['/proc', '/sys', '/dev'] as const;
-
-function isBelow(path: string, dir: string): boolean {
-  return dir === '/' ? path !== '/' : path.startsWith(dir + '/');
-}
 
 /**
  * Every path of the host view, parents before children. `mounts` must be the visible mounts

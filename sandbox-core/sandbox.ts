@@ -5,8 +5,9 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, r
 import { spawnSync } from 'node:child_process';
 import { basename, dirname, join, relative } from 'node:path';
 import { Dir, NotBeneathError } from './beneath.js';
-import { SbxError } from './errors.js';
+import { SbxError } from './base/errors.js';
 import { chooseIdMapping, type IdMapping, type IdShift } from './idmap.js';
+import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_SBX_FAILED, signalStatus } from './base/exit-status.js';
 import { errnoName, launch, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
 import { parseMountInfo, visibleMounts } from './mountinfo.js';
 import { planView } from './plan.js';
@@ -330,9 +331,9 @@ function diskCopyBackProblem(meta: SandboxMeta, diskDir: string, result: LaunchR
 export function exitStatusOf(o: LaunchOutcome): number {
   switch (o.kind) {
     case 'exited': return o.code;
-    case 'signaled': return 128 + o.signal;
-    case 'exec-failed': return o.errno === 2 ? 127 : 126;
-    default: return 125;
+    case 'signaled': return signalStatus(o.signal);
+    case 'exec-failed': return o.errno === 2 ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;
+    default: return EXIT_SBX_FAILED;
   }
 }
 

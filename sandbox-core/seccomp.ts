@@ -7,8 +7,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Fnv64 } from './random.js';
-import { ensurePrivateDir } from './paths.js';
+import { ensurePrivateDir } from './base/paths.js';
 import { defaultCapabilities } from '../policies/capabilities/index.js';
+import { hostArch } from './base/arch.js';
 
 const VERSION = 1;
 // Baked in by scripts/bundle.mjs: a digest of the compiler's sources. The tsc output (tests,
@@ -35,11 +36,6 @@ function cacheKey(ref: string, arch: string, capabilities: readonly string[] | u
     for (const f of readdirSync(compiled).filter((n) => n.endsWith('.js')).sort()) h.update(f).update(String(statSync(join(compiled, f)).mtimeMs));
   }
   return h.hex();
-}
-
-/** Our compiler's name for this machine, or null where it has no tables (the compiler then refuses). */
-function hostArch(): string | null {
-  return process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : null;
 }
 
 /** `capabilities`: the command's set (undefined: the default set); rules with ifCaps depend on it. */

@@ -8,15 +8,16 @@ import {
 import { spawnSync } from 'node:child_process';
 import { basename, dirname, join } from 'node:path';
 import { Dir, removeTreeAt } from './beneath.js';
-import { ensurePrivateDir, storeRoot } from './paths.js';
+import { ensurePrivateDir, storeRoot } from './base/paths.js';
 
 export { ensurePrivateDir };
-import { SbxError, UnknownSandboxError } from './errors.js';
+import { SbxError, UnknownSandboxError } from './base/errors.js';
 import type { SandboxMeta } from './types.js';
 import { chooseIdMapping } from './idmap.js';
 import { encodeSpec } from './spec.js';
 import { parseStatusLines } from './launch.js';
 import { expectedHelperVersion, helperPath } from './helper.js';
+import { pidAlive } from './base/process.js';
 
 const ID_RE = /^[0-9a-f]{8}$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -44,7 +45,7 @@ export function sudoUserStore(env: NodeJS.ProcessEnv = process.env): Store | nul
   try { passwd = readFileSync('/etc/passwd', 'utf8'); } catch { return null; }
   const entry = passwd.split('\n').map((l) => l.split(':')).find((f) => f[0] === env.SUDO_USER && f[2] === env.SUDO_UID);
   // Everything in it must belong to that user: root acting on it trusts nothing else.
-  return entry && entry[5] ? new Store(join(entry[5], '.local', 'state', 'sbx'), Number(env.SUDO_UID)) : null;
+  return entry && entry[5] ? new Store(storeRoot({ HOME: entry[5] }), Number(env.SUDO_UID)) : null;
 }
 
 /** Like resolveAnywhere, for discard: broken entries are found too. */
@@ -82,9 +83,6 @@ export function keepStoreOwner(fd: number, dir: string | Stats): void {
   if (st.isDirectory() && st.uid !== 0) fchownSync(fd, st.uid, st.gid);
 }
 
-export function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-}
 
 /** meta.json is small; a bigger one is not sbx's and is not read. */
 const META_MAX_BYTES = 1 << 20;

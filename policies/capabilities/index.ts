@@ -4,7 +4,7 @@
 // the result into the bit masks the helper applies.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SbxError } from '../../sandbox-core/errors.js';
+import { SbxError } from '../../sandbox-core/base/errors.js';
 import { didYouMean } from '../seccomp/suggest.js';
 
 /** Capability names by number (linux/capability.h), without the CAP_ prefix. */

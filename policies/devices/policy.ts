@@ -9,7 +9,7 @@
 // a trailing "/*" covers a directory of nodes (pts). Everything not allowed is denied.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SbxError } from '../../sandbox-core/errors.js';
+import { SbxError } from '../../sandbox-core/base/errors.js';
 import { POLICY_LIMITS, readJsonFile } from '../read-json.js';
 
 export type DeviceType = 'c' | 'b' | 'a';

@@ -21,10 +21,11 @@ import { AARCH64_SYSCALLS } from './tables/aarch64.js';
 import type { Action, ArgCondition, Rule } from './policy.js';
 import type { ResolvedPolicy } from './load.js';
 import { PolicyError } from './errors.js';
+import { hostArch as baseHostArch, type Arch } from '../../sandbox-core/base/arch.js';
 import { decodeAction, formatAction } from './interpreter.js';
 import { errnoName } from './errno-names.js';
 
-export type Arch = 'x86_64' | 'aarch64';
+export type { Arch };
 export const ARCHES: readonly Arch[] = ['x86_64', 'aarch64'];
 
 export interface ArchInfo {
@@ -40,8 +41,8 @@ export const ARCH_INFO: Readonly<Record<Arch, ArchInfo>> = {
 };
 
 export function hostArch(): Arch {
-  if (process.arch === 'x64') return 'x86_64';
-  if (process.arch === 'arm64') return 'aarch64';
+  const arch = baseHostArch();
+  if (arch) return arch;
   throw new PolicyError([{ file: 'host', path: '', message: `seccomp policies support x86_64 and aarch64, not ${process.arch}` }]);
 }
 

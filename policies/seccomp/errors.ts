@@ -1,6 +1,6 @@
 // Policy errors carry where the problem is (file and JSON path) so a user can fix a policy
 // without guessing. Exit status 125: sbx refused before anything ran.
-import { SbxError } from '../../sandbox-core/errors.js';
+import { SbxError } from '../../sandbox-core/base/errors.js';
 
 export interface PolicyProblem {
   file: string;

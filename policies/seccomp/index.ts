@@ -5,7 +5,7 @@ import { compile, hostArch, ARCH_INFO, type Arch, type CompiledProgram } from '.
 import { loadPolicy, shippedPolicyNames, readPolicyFile, policyFile, type ResolvedPolicy } from './load.js';
 import { checkFilter } from './interpreter.js';
 import { ARCHES } from './compiler.js';
-import { SbxError } from '../../sandbox-core/errors.js';
+import { SbxError } from '../../sandbox-core/base/errors.js';
 
 export { PolicyError } from './errors.js';
 export { hostArch, ARCHES, type Arch } from './compiler.js';

@@ -19,11 +19,6 @@ export function parentB(p: string): string {
   return dirname(p);
 }
 
-/** Is `p` equal to `dir` or inside it? */
-export function isWithin(p: string, dir: string): boolean {
-  if (dir === '/') return p.startsWith('/');
-  return p === dir || p.startsWith(dir + '/');
-}
 
 const PLAIN = /^[\x20-\x7e]*$/;
 const decoder = new TextDecoder('utf-8', { fatal: true });

@@ -9,7 +9,7 @@
 // like `*at(N, name)`. Callers walk in path order, so the open parents are kept as a chain of
 // the last ancestors used: a sorted walk opens each directory once, and the chain is bounded.
 import { Dir, NotBeneathError } from '../beneath.js';
-import { isWithin } from './bpath.js';
+import { isWithin } from '../base/within.js';
 
 /** Chain entries kept open at most; past that the shallow half is closed (and reopened on need). */
 const MAX_CHAIN = 128;

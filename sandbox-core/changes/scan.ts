@@ -5,7 +5,8 @@ import type { Change, ScanResult } from './types.js';
 import { walkUppers } from './walk.js';
 import { classify } from './classify.js';
 import { pathFilter } from './glob.js';
-import { fromUser, isWithin } from './bpath.js';
+import { fromUser } from './bpath.js';
+import { isWithin } from '../base/within.js';
 import { closeAll } from './fsat.js';
 
 export interface ScanOptions {

@@ -5,7 +5,8 @@
 import { lstatSync, type Dirent } from 'node:fs';
 import type { Layer, SandboxMeta } from '../types.js';
 import type { EntryStat } from './types.js';
-import { fromUser, isWithin, joinB } from './bpath.js';
+import { fromUser, joinB } from './bpath.js';
+import { isWithin } from '../base/within.js';
 import { toEntryStat } from './stat.js';
 import { dirAt, trustRoot } from './fsat.js';
 import type { Dir } from '../beneath.js';

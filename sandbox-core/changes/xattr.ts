@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, constants as C } from 'node:fs';
 import { O_PATH } from '../beneath.js';
-import { SbxError } from '../errors.js';
+import { SbxError } from '../base/errors.js';
 import { helperPath } from '../helper.js';
 
 /**
@@ -103,11 +103,6 @@ export function xattrsEqual(a: Xattrs, b: Xattrs): boolean {
     if (!w || !w.equals(v)) return false;
   }
   return true;
-}
-
-export function errnoName(e: number): string {
-  const names: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 5: 'EIO', 13: 'EACCES', 17: 'EEXIST', 18: 'EXDEV', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 27: 'EFBIG', 28: 'ENOSPC', 30: 'EROFS', 36: 'ENAMETOOLONG', 39: 'ENOTEMPTY', 40: 'ELOOP', 61: 'ENODATA', 95: 'EOPNOTSUPP', 116: 'ESTALE', 122: 'EDQUOT' };
-  return names[e] ?? `errno ${e}`;
 }
 
 /** One new file for `stageFiles`: copied from `src` (below srcRoot) to `dst` (below `/`). */

@@ -9,10 +9,12 @@
 // the old file or the complete new one, never a torn one) with a few syncs per commit.
 import { closeSync, linkSync, lstatSync, mkdirSync, renameSync, symlinkSync, unlinkSync, chmodSync } from 'node:fs';
 import type { Change } from '../changes/types.js';
-import { isWithin, parentB } from '../changes/bpath.js';
+import { parentB } from '../changes/bpath.js';
+import { isWithin } from '../base/within.js';
 import { lstatB } from '../changes/stat.js';
 import { auxAt, closeAll, trustRoot } from '../changes/fsat.js';
-import { mknodBatch, setXattrs, errnoName, stageFiles, syncfsDirs, type StageItem } from '../changes/xattr.js';
+import { mknodBatch, setXattrs, stageFiles, syncfsDirs, type StageItem } from '../changes/xattr.js';
+import { errnoName } from '../base/errno.js';
 import type { Plan, Refusal, Step } from './plan.js';
 import { conflictOf } from './plan.js';
 import {

@@ -1,6 +1,6 @@
 // Commit a sandbox: scan (or take the reviewed change list), plan, journal, apply, and remove
 // the sandbox only when everything it changed is now on the host.
-import { pidAlive as storePidAlive } from '../store.js';
+import { pidAlive as anyPidAlive } from '../base/process.js';
 import type { Store } from '../store.js';
 import type { SandboxMeta } from '../types.js';
 import type { Change } from '../changes/types.js';
@@ -9,7 +9,7 @@ import { closeSelection, makePlan, type Plan, type Refusal } from './plan.js';
 import { applyPlan, stagingPath, type ApplyResult } from './apply.js';
 import { JournalWriter, journalPath, readJournal, touchedPaths } from './journal.js';
 import { removeEntry } from './safe-fs.js';
-import { SbxError } from '../errors.js';
+import { SbxError } from '../base/errors.js';
 import { fromUser } from '../changes/bpath.js';
 
 export interface CommitOptions {
@@ -49,7 +49,7 @@ export interface CommitReport {
 
 /** A pid that is not ours and still runs (our own pid is a journal we are resuming). */
 function pidAlive(pid: number): boolean {
-  return pid !== process.pid && storePidAlive(pid);
+  return pid !== process.pid && anyPidAlive(pid);
 }
 
 const b64 = (p: string) => Buffer.from(p, 'latin1').toString('base64');

@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { NotBeneathError, removeTreeAt } from '../beneath.js';
 import { fsAt, forgetAt, parentAt } from '../changes/fsat.js';
-import { SbxError } from '../errors.js';
+import { SbxError } from '../base/errors.js';
 
 export class UnsafePathError extends Error {}
 

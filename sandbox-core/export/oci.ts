@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { TarWriter } from './tar.js';
 import { writeLayer, type LayerOptions, type LayerReport } from './layer.js';
 import type { ScanResult } from '../changes/types.js';
-import { SbxError } from '../errors.js';
+import { SbxError } from '../base/errors.js';
 
 export const MEDIA = {
   layout: '1.0.0',

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants as C, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { SbxError } from '../errors.js';
+import { SbxError } from '../base/errors.js';
 import type { OciImage } from '../export/oci.js';
 import { readTar, type LayerEntry } from './tar-reader.js';
 

@@ -2,7 +2,7 @@
 // extended headers and GNU long names, as docker, umoci and sbx export write them. A layer is
 // hostile input: every header is checksummed, sizes are bounded, and a name that would leave the
 // root (absolute, `..`, empty) is refused rather than cleaned up, so the caller never has to.
-import { SbxError } from '../errors.js';
+import { SbxError } from '../base/errors.js';
 
 export type LayerEntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'fifo' | 'char' | 'block';
 

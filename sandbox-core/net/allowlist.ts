@@ -1,7 +1,7 @@
 // `--allow-net` entries and the decision for one connection: a host name (exact or `*.`
 // wildcard), an IP literal or a CIDR, each with an optional port.
 import { isIP } from 'node:net';
-import { SbxError } from '../errors.js';
+import { SbxError } from '../base/errors.js';
 
 export type AllowEntry =
   | { kind: 'name'; name: string; wildcard: boolean; port: number | null; text: string }

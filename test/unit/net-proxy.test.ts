@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { AllowList, isLocalAddress, parseAllowEntry } from '../../sandbox-core/net/allowlist.js';
 import { parseSni } from '../../sandbox-core/net/sni.js';
 import { NetProxy, readHostsFile } from '../../sandbox-core/net/proxy.js';
-import { SbxError } from '../../sandbox-core/errors.js';
+import { SbxError } from '../../sandbox-core/base/errors.js';
 
 test('entries: names, wildcards, IPs, CIDRs, ports; bad ones are one-line errors', () => {
   const l = AllowList.parse(['registry.example.org', '*.example.com:443', '10.0.0.0/8', '[::1]:8080', '192.0.2.7:80']);

@@ -1,8 +1,10 @@
 // Errors sbx can report to the user as one line. `exitCode` follows Docker's convention:
 // 125 sbx failed, 126 cannot execute, 127 not found.
 
+import { EXIT_SBX_FAILED } from './exit-status.js';
+
 export class SbxError extends Error {
-  constructor(message: string, readonly exitCode = 125, readonly hint?: string) {
+  constructor(message: string, readonly exitCode = EXIT_SBX_FAILED, readonly hint?: string) {
     super(message);
     this.name = 'SbxError';
   }

@@ -1,0 +1,10 @@
+// sbx's exit statuses (Docker's convention): the command's own status passes through.
+
+export const EXIT_SBX_FAILED = 125;
+export const EXIT_CANNOT_EXECUTE = 126;
+export const EXIT_NOT_FOUND = 127;
+
+/** The shell's status for a death by signal N. */
+export function signalStatus(signal: number): number {
+  return 128 + signal;
+}
