@@ -103,7 +103,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
       if (a === 'd' || a === 'discard') { store.remove(meta); info('discarded: the host was not touched'); return 0; }
       if (a === 'r' || a === 'review') {
         const out = process.stdout.isTTY ? process.stdout : process.stderr;
-        await page(renderSummary(changes, colors) + '\n' + await renderDiffs(changes, colors), out);
+        await page(renderSummary(changes, colors, { expand: true }) + '\n' + await renderDiffs(changes, colors), out);
         continue;
       }
       if (a === 'p' || a === 'pick') {
