@@ -1,32 +1,10 @@
 // sbx ls: saved sandboxes with name, command, age, size, change count and state.
 import { Command, Option } from 'clipanion';
-import { lstatSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { Store } from '../sandbox-core/store.js';
-import type { SandboxMeta } from '../sandbox-core/types.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import { displayText } from '../sandbox-core/changes/bpath.js';
 import { humanBytes } from './progress.js';
 import { stdoutColors } from './output.js';
-
-/** Bytes held by the sandbox's upper layers (what discarding it frees). */
-function layerBytes(meta: SandboxMeta): number {
-  let total = 0;
-  const stack = meta.layers.map((l) => join(meta.layersDir, l.dir, 'upper'));
-  while (stack.length) {
-    const d = stack.pop()!;
-    let names: string[];
-    try { names = readdirSync(d); } catch { continue; }
-    for (const n of names) {
-      const p = join(d, n);
-      const st = lstatSync(p, { throwIfNoEntry: false });
-      if (!st) continue;
-      total += st.blocks * 512;
-      if (st.isDirectory()) stack.push(p);
-    }
-  }
-  return total;
-}
 
 function age(ms: number): string {
   const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
@@ -50,8 +28,10 @@ export class LsCommand extends Command {
     const store = new Store();
     const rows = store.list().map((m) => {
       let changes: number | null = null;
-      try { changes = scanSandbox(m).changes.length; } catch { /* unreadable layers: shown as ? */ }
-      return { id: m.id, name: m.name, state: m.state, created: m.created, command: m.command, size: layerBytes(m), changes, exitStatus: m.exitStatus };
+      // The scan walks every layer fd-relative at any depth; it also counts what they hold.
+      let size = 0;
+      try { const s = scanSandbox(m); changes = s.changes.length; size = s.layerBytes ?? 0; } catch { /* unreadable layers: shown as ? */ }
+      return { id: m.id, name: m.name, state: m.state, created: m.created, command: m.command, size, changes, exitStatus: m.exitStatus };
     });
     const out = this.context.stdout;
     if (this.json) { out.write(JSON.stringify(rows, null, 2) + '\n'); return 0; }

@@ -3,10 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import {
   closeSync, fchownSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync,
-  rmSync, chmodSync, writeSync, constants as C,
+  chmodSync, writeSync, constants as C,
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { Dir, removeTreeAt } from './beneath.js';
 import { ensurePrivateDir, storeRoot } from './paths.js';
 
 export { ensurePrivateDir };
@@ -180,6 +181,12 @@ export class Store {
   }
 }
 
+/** rm -rf, iterative and fd-relative (any depth, bounded fds; Node's rmSync recurses and overflows). */
+function removeTreeAtPath(path: string): void {
+  const parent = Dir.open(dirname(path));
+  try { removeTreeAt(parent, basename(path)); } finally { parent.close(); }
+}
+
 /**
  * Removes a tree that may hold files owned by our subordinate uids (written by root-inside
  * programs that switched users): we cannot delete those as ourselves, but root in a user
@@ -206,7 +213,7 @@ function removeAsMappedRoot(path: string): void {
  */
 export function removeTree(path: string): void {
   try {
-    rmSync(path, { recursive: true, force: true });
+    removeTreeAtPath(path);
     return;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -224,7 +231,7 @@ export function removeTree(path: string): void {
     } catch { /* unreadable: rmSync reports it */ }
   }
   try {
-    rmSync(path, { recursive: true, force: true });
+    removeTreeAtPath(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if ((code === 'EACCES' || code === 'EPERM') && process.getuid?.() !== 0) removeAsMappedRoot(path);

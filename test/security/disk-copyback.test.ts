@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { REPO, SBX, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
 
 const store = makeStore();
 const HELPER = join(REPO, 'native', 'build', 'sbx-helper');
@@ -17,9 +17,15 @@ test.after.each(() => removeCanary(canary));
 // rm(1) removes trees of any depth; the store may hold some.
 test.after(() => { spawnSync('rm', ['-rf', store]); });
 
-/** A node one-liner run inside: chdir one level at a time, so no path it uses is long. */
-function nodeInside(name: string, script: string, extra: string[] = []): ReturnType<typeof sbx> {
-  return sbx(['run', '-q', ...extra, '--disk', '20M', ...(extra.includes('--in') ? [] : ['--name', name]), '--', process.execPath, '-e', script], { store, timeoutMs: 180_000 });
+/**
+ * A node one-liner run inside: chdir one level at a time, so no path it uses is long. sbx runs
+ * with 200 fds at most: a copy holding two fds per level would need 4,200 for the chain.
+ */
+function nodeInside(script: string, inName: string): ReturnType<typeof sbx> {
+  const r = spawnSync('prlimit', ['--nofile=200:200', process.execPath, SBX, 'run', '-q', '--in', inName, '--disk', '20M', '--', process.execPath, '-e', script], {
+    encoding: 'utf8', cwd: '/', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1' }, timeout: 180_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
 /**
@@ -40,18 +46,18 @@ function layerLeftovers(): string[] {
   return out;
 }
 
-test('25 nested 200-byte names and a 2,100-level chain round-trip through --disk', () => {
+test('25 nested 200-byte names and a 2,100-level chain round-trip through --disk, with 200 fds', () => {
   const name = `deep${process.pid}`;
   const first = sbx(['run', '-q', '--name', name, '--disk', '20M', '--', 'sh', '-c', `echo before > ${canary}/before.txt`], { store });
   assert.is(first.code, 0, first.stderr);
   const make = `const fs=require('fs');process.chdir(${JSON.stringify(canary)});const n='n'.repeat(200);
     fs.mkdirSync('long');process.chdir('long');for(let i=0;i<25;i++){fs.mkdirSync(n);process.chdir(n)}fs.writeFileSync('f','long\\n');
     process.chdir(${JSON.stringify(canary)});fs.mkdirSync('chain');process.chdir('chain');for(let i=0;i<2100;i++){fs.mkdirSync('a');process.chdir('a')}fs.writeFileSync('g','chain\\n')`;
-  ranAndCopied(nodeInside(name, make, ['--in', name]));
+  ranAndCopied(nodeInside(make, name));
   const check = `const fs=require('fs');const out=[];process.chdir(${JSON.stringify(canary)});out.push(fs.readFileSync('before.txt','utf8'));
     process.chdir('long');for(let i=0;i<25;i++)process.chdir('n'.repeat(200));out.push(fs.readFileSync('f','utf8'));
     process.chdir(${JSON.stringify(canary)}+'/chain');for(let i=0;i<2100;i++)process.chdir('a');out.push(fs.readFileSync('g','utf8'));process.stdout.write(out.join(''))`;
-  const r = nodeInside(name, check, ['--in', name]);
+  const r = nodeInside(check, name);
   ranAndCopied(r);
   // Copied in from the store (where the previous run's copy-back put it) and read inside.
   assert.is(r.stdout, 'before\nlong\nchain\n');

@@ -4,7 +4,7 @@
 // file (committed with its holes).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync, writeFileSync, constants as C } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
@@ -21,10 +21,82 @@ test.after.each(() => {
 });
 test.after(() => { spawnSync('rm', ['-rf', '--', store]); });
 
+const LEVELS = 2100;
+// perl is in every Debian base system and chdir()s relatively, so the chain is not limited by
+// the shell's idea of $PWD (dash stops near PATH_MAX).
+const makeChain = (dir: string) => `cd ${dir} && perl -e 'for (1..${LEVELS}) { mkdir "d" or die "mkdir: $!"; chdir "d" or die "chdir: $!" } open(F, ">", "bottom") or die; print F "deep\\n"'`;
+
+/** Depth of the d/d/d/… chain under dir, counted fd-relative (no path gets long). */
+function chainDepth(dir: string): number {
+  let fd = openSync(dir, C.O_RDONLY | C.O_DIRECTORY);
+  let n = 0;
+  try {
+    for (;;) {
+      let next: number;
+      try { next = openSync(`/proc/self/fd/${fd}/d`, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW); } catch { return n; }
+      closeSync(fd);
+      fd = next;
+      n++;
+    }
+  } finally { closeSync(fd); }
+}
+
 /** The test's own deep tree: rm(1) walks fd-relative (Node's rmSync recurses and overflows). */
 function removeDeep(dir: string): void {
   if (existsSync(join(dir, 'd'))) spawnSync('rm', ['-rf', '--', join(dir, 'd')]);
 }
+
+/** Throwaway layers of this test's sandboxes that hold our chain (must be none after a run). */
+function leftoverLayers(): string[] {
+  const scratch = `/dev/shm/sbx-${process.getuid!()}`;
+  if (!existsSync(scratch)) return [];
+  const rel = canary.slice(1);
+  const out: string[] = [];
+  for (const id of readdirSync(scratch)) {
+    let layers: string[];
+    try { layers = readdirSync(join(scratch, id)); } catch { continue; }
+    for (const l of layers) if (existsSync(join(scratch, id, l, 'upper', rel, 'd'))) out.push(join(scratch, id));
+  }
+  return out;
+}
+
+test(`a ${LEVELS}-level chain: the throwaway run exits with the command's status and leaves nothing in /dev/shm`, () => {
+  const r = sbx(['run', '-n', '--', 'sh', '-c', `${makeChain(canary)} && exit 7`], { store, timeoutMs: 600_000 });
+  assert.is(r.code, 7, r.stderr.slice(-2000));
+  assert.not.match(r.stderr, /ENAMETOOLONG|Maximum call stack|internal error/);
+  assert.match(r.stderr, new RegExp(`${LEVELS + 1} added`));
+  assert.equal(leftoverLayers(), []);
+  assert.not.ok(existsSync(join(canary, 'd')), 'nothing reached the host');
+});
+
+test(`a ${LEVELS}-level chain: ls, diff, commit and discard of a saved sandbox`, () => {
+  const r = sbx(['run', '--name', 'deep', '-q', '--', 'sh', '-c', makeChain(canary)], { store, timeoutMs: 600_000 });
+  assert.is(r.code, 0, r.stderr.slice(-2000));
+  const ls = sbx(['ls'], { store, timeoutMs: 600_000 });
+  assert.is(ls.code, 0, ls.stderr);
+  assert.match(ls.stdout, /deep/);
+  const d = sbx(['diff', '--name-only', 'deep'], { store, timeoutMs: 600_000 });
+  assert.is(d.code, 0, d.stderr.slice(-2000));
+  assert.is(d.stdout.trim().split('\n').length, LEVELS + 1);
+  const c = sbx(['commit', 'deep'], { store, timeoutMs: 600_000 });
+  assert.is(c.code, 0, c.stderr.slice(-2000));
+  assert.is(chainDepth(canary), LEVELS);
+  // The file at the bottom, read fd-relative.
+  let fd = openSync(canary, C.O_RDONLY | C.O_DIRECTORY);
+  for (let i = 0; i < LEVELS; i++) { const n = openSync(`/proc/self/fd/${fd}/d`, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW); closeSync(fd); fd = n; }
+  assert.is(readFileSync(`/proc/self/fd/${fd}/bottom`, 'utf8'), 'deep\n');
+  closeSync(fd);
+  assert.not.match(sbx(['ls'], { store }).stdout, /deep/, 'committed sandbox removed');
+});
+
+test(`discard of a saved sandbox with a ${LEVELS}-level chain`, () => {
+  const r = sbx(['run', '--name', 'deep', '-q', '--', 'sh', '-c', makeChain(canary)], { store, timeoutMs: 600_000 });
+  assert.is(r.code, 0, r.stderr.slice(-2000));
+  const x = sbx(['discard', 'deep'], { store, timeoutMs: 600_000 });
+  assert.is(x.code, 0, x.stderr);
+  assert.not.match(sbx(['ls'], { store }).stdout, /deep/);
+  assert.not.ok(existsSync(join(canary, 'd')));
+});
 
 test('a hard link to a file the host already had is shown as such and committed as a copy', () => {
   const host = join(canary, 'keep.txt');
@@ -55,7 +127,7 @@ test('a sparse file is committed with its holes', () => {
   const r = sbx(['run', '--name', 'sparse', '-q', '--', 'sh', '-c',
     `truncate -s 1G ${canary}/big && printf middle | dd of=${canary}/big bs=1 seek=536870912 conv=notrunc status=none`], { store });
   assert.is(r.code, 0, r.stderr);
-  const c = sbx(['commit', 'sparse'], { store, timeoutMs: 120_000 });
+  const c = sbx(['commit', 'sparse'], { store, timeoutMs: 600_000 });
   assert.is(c.code, 0, c.stderr);
   const st = statSync(join(canary, 'big'));
   assert.is(st.size, 1 << 30);
