@@ -1,42 +1,67 @@
-// Cost of a whole `sbx run -n -- true` next to the floors: `node -e 0` (any Node CLI) and
-// `unshare -Urmpf --mount-proc true` (namespace creation). Medians over repeated runs.
+// Start-up: `sbx run -n -- true` and `sbx --version` next to `node -e 0` (the floor of any Node
+// CLI), the namespace floor (`unshare`), and where the time of a run goes: one
+// `node --cpu-prof` run of the shipped bundle, its samples split into phases.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { SBX, row, runAlone, time } from './_lib.mjs';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const sbx = join(repo, 'dist', 'cli', 'main.js');
-const runs = Number(process.env.BENCH_RUNS || 15);
-const store = mkdtempSync(join(tmpdir(), 'sbx-bench-'));
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function time(cmd, args, env = {}) {
-  const samples = [];
-  for (let i = 0; i < runs + 2; i++) {
+/** Phases of one profiled run, in ms of samples: module loading, sbx's own code, waiting for the helper, GC. */
+function phases(store) {
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-bench-prof-'));
+  try {
     const t = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { stdio: 'ignore', env: { ...process.env, ...env } });
-    const ms = Number(process.hrtime.bigint() - t) / 1e6;
-    if (r.status !== 0) return null;
-    if (i >= 2) samples.push(ms); // two warm-up runs
+    spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '100', SBX, 'run', '-n', '-q', '--', 'true'], { stdio: 'ignore', env: { ...process.env, SBX_HOME: store } });
+    const wall = Number(process.hrtime.bigint() - t) / 1e6;
+    const p = JSON.parse(readFileSync(join(dir, readdirSync(dir)[0]), 'utf8'));
+    const byId = new Map(p.nodes.map((n) => [n.id, n]));
+    const parent = new Map();
+    for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const sum = { load: 0, sbx: 0, idle: 0, gc: 0, other: 0 };
+    p.samples.forEach((id, i) => {
+      const d = p.timeDeltas[i] / 1000;
+      const leaf = byId.get(id).callFrame;
+      if (leaf.functionName === '(idle)') { sum.idle += d; return; }
+      if (leaf.functionName === '(garbage collector)') { sum.gc += d; return; }
+      let loading = false, ours = false;
+      for (let n = id; n !== undefined; n = parent.get(n)) {
+        const url = byId.get(n).callFrame.url;
+        if (url.includes('node:internal/modules')) loading = true;
+        if (url.includes('/dist/bin/')) ours = true;
+      }
+      // Compiling and evaluating the bundle's chunks counts as loading; running them as sbx's code.
+      if (loading && !byId.get(id).callFrame.url.includes('/dist/bin/')) sum.load += d;
+      else if (ours) sum.sbx += d;
+      else sum.other += d;
+    });
+    const profiled = (p.endTime - p.startTime) / 1000;
+    return { wall, boot: wall - profiled, ...sum };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return median(samples);
 }
 
-const rows = [
-  ['node -e 0', time(process.execPath, ['-e', '0'])],
-  ['unshare -Urmpf --mount-proc true', time('unshare', ['-Urmpf', '--mount-proc', 'true'])],
-  ['sbx run -n -- true', time(process.execPath, [sbx, 'run', '-n', '-q', '--', 'true'], { SBX_HOME: store })],
-  ['sbx run -n --no-seccomp -- true', time(process.execPath, [sbx, 'run', '-n', '-q', '--no-seccomp', '--', 'true'], { SBX_HOME: store })],
-];
-rmSync(store, { recursive: true, force: true });
-const floor = rows[0][1];
-console.log(`startup, median of ${runs} runs (uid ${process.getuid()})`);
-console.log('| command | median ms | × node -e 0 |');
-console.log('|---|---:|---:|');
-for (const [name, ms] of rows) console.log(`| ${name} | ${ms === null ? 'failed' : ms.toFixed(1)} | ${ms === null ? '-' : (ms / floor).toFixed(2)} |`);
+export async function rows() {
+  const store = mkdtempSync(join(tmpdir(), 'sbx-bench-'));
+  try {
+    const env = { SBX_HOME: store };
+    const node = time(process.execPath, ['-e', '0']);
+    const run = time(process.execPath, [SBX, 'run', '-n', '-q', '--', 'true'], { env });
+    const version = time(process.execPath, [SBX, '--version']);
+    const unshare = time('unshare', ['-Urmpf', '--mount-proc', 'true']);
+    const ph = phases(store);
+    const f = (x) => x.toFixed(0);
+    return [
+      row('`sbx run -n -- true`', run, '`node -e 0`', node, { goal: 1.2 }),
+      row('`sbx --version`', version, '`node -e 0`', node, { goal: 1.1 }),
+      row('`unshare -Urmpf --mount-proc true`', unshare, '', null, { note: 'the namespaces alone: the kernel floor of a run' }),
+      row('`sbx run -n -- true` phases (one --cpu-prof run)', Number(ph.wall.toFixed(0)), '', null,
+        { note: `node boot and exit ${f(ph.boot)}, loading modules ${f(ph.load)}, sbx code ${f(ph.sbx)}, waiting for the helper and sandbox ${f(ph.idle)}, GC ${f(ph.gc)}, other ${f(ph.other)} ms` }),
+    ];
+  } finally {
+    rmSync(store, { recursive: true, force: true });
+  }
+}
+
+await runAlone(import.meta.url, rows);

@@ -2,7 +2,7 @@
 // a documented exit status (125 sbx failed, 126 cannot execute, 127 not found).
 import { Builtins, Cli, UsageError } from 'clipanion';
 import { loadCommands } from './commands.js';
-import { colors, error, rendered, safe } from './output.js';
+import { colors, error, rendered, reported, safe } from './output.js';
 import { SbxError } from '../sandbox-core/errors.js';
 import { VERSION } from './version.js';
 
@@ -35,7 +35,8 @@ export async function main(argv: string[]): Promise<number> {
   };
   try {
     const code = await command.validateAndExecute();
-    return typeof code === 'number' ? code : 0;
+    // An error reported on the way must not end in success (the reporter's count decides).
+    return typeof code === 'number' && code !== 0 ? code : reported.errors ? 125 : 0;
   } catch (e) {
     return report(e, cli, command);
   }

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 import { commitSandbox, type CommitOptions, type CommitReport } from '../sandbox-core/commit/index.js';
 import { display, displayText } from '../sandbox-core/changes/bpath.js';
+import { filterChanges, scanSandbox } from '../sandbox-core/changes/scan.js';
+import { closeSelection } from '../sandbox-core/commit/plan.js';
+import { packageSplits } from '../sandbox-core/package-split.js';
 import { colors, info, line, warn } from './output.js';
 import { humanBytes, progressLine } from './progress.js';
 
@@ -62,6 +65,16 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   return refused ? 1 : 0;
 }
 
+/** Before a selective commit: one line per package manager whose changes the selection splits. */
+export function warnPackageSplits(meta: SandboxMeta, only: string[], exclude: string[]): void {
+  const scan = scanSandbox(meta);
+  const selected = closeSelection(scan.changes, filterChanges(scan.changes, { only, exclude }));
+  for (const s of packageSplits(scan.changes, selected)) {
+    const few = s.left.slice(0, 3).map(b).join(', ') + (s.left.length > 3 ? ` and ${s.left.length - 3} more` : '');
+    warn(`this selection splits ${s.manager}'s changes (${few} left out): ${s.manager} will disagree with the disk; add --only '${b(s.add)}'`);
+  }
+}
+
 export class CommitCommand extends Command {
   static override paths = [['commit']];
   static override usage = Command.Usage({
@@ -87,6 +100,7 @@ export class CommitCommand extends Command {
 
   override async execute(): Promise<number> {
     const { store, meta } = resolveAnywhere(this.ref);
+    if (this.only.length || this.exclude.length) warnPackageSplits(meta, this.only, this.exclude);
     return commitWithReport(store, meta, { only: this.only, exclude: this.exclude, force: this.force, dryRun: this.dryRun, keepSetuid: this.keepSetuid, linkHostFiles: this.linkHostFiles }, this.context.stdout);
   }
 }

@@ -28,7 +28,8 @@ export class CompletionCommand extends Command {
     if (this.sandboxes) {
       const { Store, isPlainName } = await import('../sandbox-core/store.js');
       // Names come from meta.json (hostile input): only well-formed ids and names are printed.
-      for (const m of new Store().list()) for (const w of [m.id, m.name]) if (typeof w === 'string' && isPlainName(w)) out.write(`${w}\n`);
+      // Broken entries too: 'sbx discard ID' is how they go.
+      for (const e of new Store().entries()) for (const w of [e.id, e.meta?.name]) if (typeof w === 'string' && isPlainName(w)) out.write(`${w}\n`);
       return 0;
     }
     if (this.policies) {

@@ -18,7 +18,7 @@ export class LsCommand extends Command {
   static override paths = [['ls']];
   static override usage = Command.Usage({
     description: 'list saved sandboxes',
-    details: 'Shows each saved sandbox: id, name, state, age, disk size of its layers, number of changes, and the command. The change count comes from a scan of each sandbox.',
+    details: 'Shows each saved sandbox: id, name, state, age, disk size of its layers, number of changes, and the command. The change count comes from a scan of each sandbox. An entry that cannot be used (left by a failed run, or tampered with) is shown as broken with the reason; sbx discard ID removes it.',
     examples: [['List', 'sbx ls'], ['As JSON', 'sbx ls --json']],
   });
 
@@ -26,20 +26,22 @@ export class LsCommand extends Command {
 
   override async execute(): Promise<number> {
     const store = new Store();
-    const rows = store.list().map((m) => {
+    const rows = store.entries().map(({ id, meta: m, problem }) => {
+      // A leftover of a failed run or a tampered entry: listed so 'sbx discard ID' can remove it.
+      if (!m) return { id, name: null, state: 'broken', created: null, command: [], size: 0, changes: null, exitStatus: null, problem };
       let changes: number | null = null;
       // The scan walks every layer fd-relative at any depth; it also counts what they hold.
       let size = 0;
       try { const s = scanSandbox(m); changes = s.changes.length; size = s.layerBytes ?? 0; } catch { /* unreadable layers: shown as ? */ }
-      return { id: m.id, name: m.name, state: m.state, created: m.created, command: m.command, size, changes, exitStatus: m.exitStatus };
+      return { id: m.id, name: m.name, state: m.state, created: m.created, command: m.command, size, changes, exitStatus: m.exitStatus, problem: null };
     });
     const out = this.context.stdout;
     if (this.json) { out.write(JSON.stringify(rows, null, 2) + '\n'); return 0; }
     if (!rows.length) { out.write('no saved sandboxes\n'); return 0; }
     const col = stdoutColors;
     const table = [['ID', 'NAME', 'STATE', 'AGE', 'SIZE', 'CHANGES', 'COMMAND']].concat(rows.map((r) => [
-      displayText(r.id), r.name === undefined || r.name === null ? '-' : displayText(r.name), displayText(String(r.state)), age(Date.parse(r.created)), humanBytes(r.size), r.changes === null ? '?' : String(r.changes),
-      displayText(r.command.join(' ')).slice(0, 60),
+      displayText(r.id), r.name === undefined || r.name === null ? '-' : displayText(r.name), displayText(String(r.state)), r.created ? age(Date.parse(r.created)) : '-', humanBytes(r.size), r.changes === null ? '?' : String(r.changes),
+      r.problem ? displayText(`(${r.problem}; sbx discard ${r.id} removes it)`) : displayText(r.command.join(' ')).slice(0, 60),
     ]));
     const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
     table.forEach((row, k) => {

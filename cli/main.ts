@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point. `sbx --version` answers without loading the command-line parser; everything
-// else goes through clipanion in app.ts. Only what a command uses is loaded (see commands.ts).
-import { error } from './output.js';
+// else goes through clipanion in app.ts. Only what a command uses is loaded (see commands.ts);
+// even the colour library waits for a message that needs it.
 
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -18,6 +18,7 @@ try {
     process.exitCode = await main(argv);
   }
 } catch (e) {
+  const { error } = await import('./output.js');
   error(String(e));
   process.exitCode = 125;
 }

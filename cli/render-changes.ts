@@ -46,6 +46,7 @@ function kindNote(c: Change): string {
   if (c.change === 'metadata') return ` (${(c.details ?? []).join(', ')})`;
   if (c.type !== 'file' && c.type !== 'dir' && c.type !== 'symlink') return ` (${c.type})`;
   if (big) return ` (${sizeOf(c)})`;
+  if (c.change === 'added' && c.details?.length) return ` (${c.details.join(', ')})`;
   return '';
 }
 

@@ -10,7 +10,7 @@ import { rawArgs } from '../sandbox-core/rawbytes.js';
 import { info, say, setQuiet, warn } from './output.js';
 import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
 import { displayText } from '../sandbox-core/changes/bpath.js';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../sandbox-core/random.js';
 import { parseSize } from '../sandbox-core/units.js';
 import { armTimeout, parseLimitFlags } from './limit-options.js';
 import { explainEnd, prepareLimits, releaseLimits, TIMEOUT_EXIT } from '../sandbox-core/limits.js';
@@ -114,7 +114,7 @@ export class RunCommand extends Command {
       try { diskBytes = parseSize(this.disk); } catch (e) { throw new UsageError(`--disk: ${(e as Error).message}`); }
     }
     const limitsReq = parseLimitFlags({ memory: this.memory, pids: this.pids, cpus: this.cpus, ioWeight: this.ioWeight, timeout: this.timeout, device: this.device });
-    const limits = prepareLimits(limitsReq, randomBytes(4).toString('hex'));
+    const limits = prepareLimits(limitsReq, randomHex(4));
     let disarm: (() => boolean) | null = null;
     let timedOut = false;
     try {

@@ -98,6 +98,16 @@ int copy_tree(int src, int dst, char *failed_path, size_t failed_len);
 /* Removes `name` below `parent` with everything under it (no symlink followed, any depth). */
 int remove_tree_at(int parent, const char *name);
 
+/* resolve.c: openat2 from a directory fd. open_beneath: no symlink in any component, never
+ * above dirfd (layers, the store). open_in_root: symlinks resolved as if dirfd were / (the new
+ * root being built). split_last: "a/b/c" -> "a/b" and "c". */
+int open_beneath(int dirfd, const char *rel, int flags);
+int open_in_root(int rootfd, const char *path, int flags);
+int split_last(const char *path, char *parent, size_t plen, const char **name);
+/* Makes an overlay whiteout (char 0/0) at ROOT/REL, REL resolved beneath ROOT; -1 with errno
+ * and *step naming what failed. */
+int make_whiteout_beneath(const char *root, const char *rel, const char **step);
+
 /* Free-on-scope-exit helpers in bubblewrap's style. */
 static inline void cleanup_freep(void *p) { void **pp = (void **)p; extern void free(void *); free(*pp); }
 static inline void cleanup_closep(int *fd) { extern int close(int); if (*fd >= 0) close(*fd); }

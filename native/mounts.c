@@ -157,47 +157,72 @@ int is_proc_op(const struct spec_op *op) {
   return d && !strncmp(d, "/proc/", 6);
 }
 
-static void ensure_dest_like(const char *src, const char *dest) {
+/* An in-sandbox path, resolved in the new root (resolve.c): a symlink the sandbox made in its
+ * layers can only lead elsewhere inside, never to the host. Returns an O_PATH fd. */
+static int open_dest(const char *dest, int flags) {
+  autoclose int root = open(*root_prefix ? root_prefix : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return -1;
+  return open_in_root(root, dest, O_PATH | flags);
+}
+
+/* The bind's destination, made like its source (dir or empty file) on its resolved parent
+ * when it does not exist; an O_PATH fd of it. */
+static int ensure_dest_like(const char *src, const char *dest) {
+  int fd = open_dest(dest, 0);
+  if (fd >= 0 || errno != ENOENT) return fd;
   struct stat st;
-  if (lstat(dest, &st) == 0) return;
   if (stat(src, &st) < 0) die_step("bind", src, errno);
+  char parent[SBX_PATH_MAX];
+  const char *name;
+  if (split_last(dest, parent, sizeof parent, &name) < 0) die_step("bind", dest, errno);
+  autoclose int pfd = open_dest(parent, O_DIRECTORY);
+  if (pfd < 0) die_step("bind-mkdir", dest, errno);
   if (S_ISDIR(st.st_mode)) {
-    if (mkdir(dest, 0755) < 0 && errno != EEXIST) die_step("bind-mkdir", dest, errno);
+    if (mkdirat(pfd, name, 0755) < 0 && errno != EEXIST) die_step("bind-mkdir", dest, errno);
   } else {
-    int fd = open(dest, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0 && errno != EEXIST && errno != EISDIR) die_step("bind-create", dest, errno);
-    if (fd >= 0) close(fd);
+    int f = openat(pfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (f < 0 && errno != EEXIST && errno != EISDIR) die_step("bind-create", dest, errno);
+    if (f >= 0) close(f);
   }
+  return open_beneath(pfd, name, O_PATH);
 }
 
 static void do_bind(const char *src_arg, const char *dest_arg, unsigned flags) {
-  char src[SBX_PATH_MAX], dest[SBX_PATH_MAX];
-  staged(dest, dest_arg);
+  char src[SBX_PATH_MAX];
   if (flags & FLAG_SRC_INSIDE) staged(src, src_arg);
   else if ((size_t)snprintf(src, sizeof src, "%s", src_arg) >= sizeof src) die_msg("spec", "path too long");
   /* "optional": kernel files that may not exist on this kernel (masks over /proc entries). */
-  if ((flags & FLAG_OPTIONAL) && (access(src, F_OK) < 0 || access(dest, F_OK) < 0)) return;
-  ensure_dest_like(src, dest);
+  if (flags & FLAG_OPTIONAL) {
+    autoclose int probe = open_dest(dest_arg, 0);
+    if (access(src, F_OK) < 0 || probe < 0) return;
+  }
+  autoclose int dest = ensure_dest_like(src, dest_arg);
+  if (dest < 0) die_step("bind", dest_arg, errno);
   int rec = !!(flags & FLAG_REC);
+  /* A detached copy of the source, made read-only or idmapped before it is attached to the
+   * destination fd: nothing walks the destination path again. */
+  autoclose int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
+  if (tree < 0) die_step(flags & FLAG_IDMAP ? "bind-idmap" : "bind", src_arg, errno);
+  struct mount_attr attr = { .attr_set = flags & FLAG_RO ? MOUNT_ATTR_RDONLY : 0 };
   if (flags & FLAG_IDMAP) {
     /* Root's remapped sandboxes see bound host paths with their real owners. */
-    autoclose int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
-    if (tree < 0) die_step("bind-idmap", src_arg, errno);
-    struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP | (flags & FLAG_RO ? MOUNT_ATTR_RDONLY : 0), .userns_fd = (uint64_t)idmap_userns_fd };
-    if (mount_setattr(tree, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0) die_step("bind-idmap", src_arg, errno);
-    if (move_mount(tree, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH) < 0) die_step("bind", dest_arg, errno);
-    return;
+    attr.attr_set |= MOUNT_ATTR_IDMAP;
+    attr.userns_fd = (uint64_t)idmap_userns_fd;
   }
-  if (mount(src, dest, NULL, MS_BIND | (rec ? MS_REC : 0), NULL) < 0) die_step("bind", dest_arg, errno);
-  if ((flags & FLAG_RO) && set_readonly(dest, rec) < 0) die_step("bind-readonly", dest_arg, errno);
+  if (attr.attr_set && mount_setattr(tree, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
+    die_step(flags & FLAG_IDMAP ? "bind-idmap" : "bind-readonly", src_arg, errno);
+  if (move_mount(tree, "", dest, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) die_step("bind", dest_arg, errno);
 }
 
 static void do_tmpfs(const char *dest_arg, const char *data, unsigned flags) {
-  char dest[SBX_PATH_MAX];
   unsigned long mf = MS_NOSUID | MS_NODEV;
   if (flags & FLAG_NOEXEC) mf |= MS_NOEXEC;
   if (flags & FLAG_RO) mf |= MS_RDONLY;
-  if (mount("tmpfs", staged(dest, dest_arg), "tmpfs", mf, data) < 0) die_step("tmpfs", dest_arg, errno);
+  autoclose int dest = open_dest(dest_arg, 0);
+  if (dest < 0) die_step("tmpfs", dest_arg, errno);
+  char target[64];
+  snprintf(target, sizeof target, "/proc/self/fd/%d", dest);
+  if (mount("tmpfs", target, "tmpfs", mf, data) < 0) die_step("tmpfs", dest_arg, errno);
 }
 
 void apply_fs_op(const struct spec_op *op) {
@@ -205,14 +230,22 @@ void apply_fs_op(const struct spec_op *op) {
   char p[SBX_PATH_MAX];
   switch (op->type) {
   case OP_WHITEOUT:
-    /* An overlay whiteout (char 0/0) in an upper layer: the path looks absent inside. */
-    if (mknod(a[0], S_IFCHR | 0000, makedev(0, 0)) < 0 && errno != EEXIST) die_step("whiteout", a[0], errno);
+    /* An overlay whiteout (char 0/0) in an upper layer: the path looks absent inside. It is
+     * made beneath the layers root with openat2, never through a symlink the sandbox left. */
+  {
+    const char *step;
+    if (make_whiteout_beneath(a[0], a[1], &step) < 0) die_step(step, a[1], errno);
     break;
+  }
   case OP_MKDIR:
     staged(p, a[0]);
     if (mkdir(p, (mode_t)op->num[0]) < 0 && errno != EEXIST) die_step("mkdir", a[0], errno);
-    if (chmod(p, (mode_t)op->num[0]) < 0) die_step("mkdir-chmod", a[0], errno);
+  {
+    /* An existing symlink in its place is not followed to chmod what it points to. */
+    autoclose int d = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (d < 0 || fchmod(d, (mode_t)op->num[0]) < 0) die_step("mkdir-chmod", a[0], errno);
     break;
+  }
   case OP_SYMLINK:
     if (symlink(a[0], staged(p, a[1])) < 0 && errno != EEXIST) die_step("symlink", a[1], errno);
     break;

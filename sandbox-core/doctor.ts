@@ -12,6 +12,7 @@ import { storeRoot } from './paths.js';
 import { cgroupChecks } from './cgroup.js';
 import { which } from './which.js';
 import { fuseProblem } from './engines.js';
+import { displayText } from './changes/bpath.js';
 import { defaultCapabilities } from '../policies/capabilities/index.js';
 
 export interface Check {
@@ -27,7 +28,7 @@ function read(p: string): string | null {
   try { return readFileSync(p, 'utf8').trim(); } catch { return null; }
 }
 
-export async function probeSandbox(seccomp: Buffer | null): Promise<{ ok: boolean; detail: string; fallbacks: string[] }> {
+export async function probeSandbox(seccomp: Buffer | null): Promise<{ ok: boolean; detail: string; fallbacks: string[]; readOnly?: string[]; shownEmpty?: string[] }> {
   const store = new Store();
   try {
     const r = await runSandbox({
@@ -38,7 +39,7 @@ export async function probeSandbox(seccomp: Buffer | null): Promise<{ ok: boolea
     const fail = describeFailure(r.outcome, ['true']);
     const fallbacks = r.launch.readOnlyFallbacks.map((f) => `${f.path} (${errnoName(f.errno)})`);
     if (fail) return { ok: false, detail: fail.hint ? `${fail.message} (${fail.hint})` : fail.message, fallbacks };
-    return { ok: r.exitStatus === 0, detail: r.exitStatus === 0 ? 'a throwaway sandbox ran `true`' : `\`true\` exited ${r.exitStatus}`, fallbacks };
+    return { ok: r.exitStatus === 0, detail: r.exitStatus === 0 ? 'a throwaway sandbox ran `true`' : `\`true\` exited ${r.exitStatus}`, fallbacks, readOnly: r.view.readOnly, shownEmpty: r.view.shownEmpty };
   } catch (e) {
     return { ok: false, detail: (e as Error).message, fallbacks: [] };
   }
@@ -96,6 +97,12 @@ export async function runChecks(): Promise<Check[]> {
     detail: !probe.ok ? 'not tested (the sandbox did not start)' : probe.fallbacks.length ? `read-only instead of copy-on-write: ${probe.fallbacks.join(', ')}` : 'every host mount is overlaid (userxattr)',
     required: true,
   });
+  if (probe.ok && (probe.readOnly?.length || probe.shownEmpty?.length)) {
+    const parts: string[] = [];
+    if (probe.readOnly?.length) parts.push(`read-only files beside mounts (too big to copy, or unreadable): ${probe.readOnly.map(displayText).join(', ')}`);
+    if (probe.shownEmpty?.length) parts.push(`shown empty and writable (unreadable to you on the host): ${probe.shownEmpty.map(displayText).join(', ')}`);
+    checks.push({ name: 'view', status: 'limited', detail: parts.join('; '), required: false });
+  }
   let seccompOk = false, seccompDetail = '';
   const statusSeccomp = /^Seccomp:\s+\d/m.test(read('/proc/self/status') ?? '');
   if (!statusSeccomp) seccompDetail = 'the kernel has no seccomp support';

@@ -4,15 +4,20 @@
 // holds no usable helper (install scripts blocked, a global install by root used by another
 // user, a helper left from another version), by sbx itself into a per-user cache.
 import { notice } from './notices.js';
-import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnSync } from 'node:child_process';
 import { SbxError } from './errors.js';
 import { ensurePrivateDir } from './paths.js';
 import { VERSION } from './version.js';
+
+// node:crypto and node:child_process cost milliseconds to load; `sbx --version` and a run with
+// the helper in place need neither, so they are required only on the paths that do.
+const lazy = createRequire(import.meta.url);
+const crypto = (): typeof import('node:crypto') => lazy('node:crypto');
+const childProcess = (): typeof import('node:child_process') => lazy('node:child_process');
 
 // Baked in by scripts/bundle.mjs; absent when running the tsc output (tests, benches).
 declare const __SBX_HELPER_VERSION__: string | undefined;
@@ -34,7 +39,7 @@ export function expectedHelperVersion(): string {
   const dir = join(PACKAGE_ROOT, 'native');
   const files = readdirSync(dir, { recursive: true }).map(String)
     .filter((f) => (f.endsWith('.c') || f.endsWith('.h')) && !f.split('/').includes('build')).sort();
-  const h = createHash('sha256');
+  const h = crypto().createHash('sha256');
   for (const f of files) h.update(f).update('\0').update(readFileSync(join(dir, f))).update('\0');
   return (expected = `${VERSION}+${h.digest('hex').slice(0, 12)}`);
 }
@@ -87,7 +92,7 @@ export function buildCachedHelper(why: string): Helper {
   ensurePrivateDir(out);
   notice('always', `building its helper for this machine (${why}) into ${out}`);
   const script = join(PACKAGE_ROOT, 'scripts', 'build-native.mjs');
-  const r = spawnSync(process.execPath, [script, '--out', out, '--why', why], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const r = childProcess().spawnSync(process.execPath, [script, '--out', out, '--why', why], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (r.status !== 0) {
     const lines = (r.stderr || r.error?.message || '').trim().split('\n');
     const mine = lines.filter((l) => l.startsWith('sbx: ')).pop();
@@ -130,7 +135,7 @@ export function helperMatches(path: string): boolean {
 
 /** What the helper says its version is (starts it: for --version on a mismatch and doctor). */
 export function helperVersionOf(path: string): string | null {
-  const r = spawnSync(path, ['version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+  const r = childProcess().spawnSync(path, ['version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
   return r.status === 0 ? r.stdout.trim() : null;
 }
 

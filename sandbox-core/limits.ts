@@ -68,8 +68,10 @@ function placementText(cg: SandboxCgroups, c: Controller): string | null {
 
 export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: CgroupPlan = currentPlan()): PreparedLimits {
   const devs = req.devices.map(deviceRule);
-  const rules = [...loadDevicePolicy('default').rules, ...devs.map((d) => d.rule)];
-  const compiled = compileDevices(rules);
+  // Read and compiled only when a device cgroup will enforce it: most runs have none, and a
+  // run's start-up parses no policy it does not use.
+  let compiledDevices: ReturnType<typeof compileDevices> | null = null;
+  const compiled = (): ReturnType<typeof compileDevices> => (compiledDevices ??= compileDevices([...loadDevicePolicy('default').rules, ...devs.map((d) => d.rule)]));
   const ops: SpecOp[] = devs.map((d): SpecOp => ({ op: 'bind', args: [d.path, d.inside, []] }));
 
   sweepStaleCgroups(plan);
@@ -124,11 +126,11 @@ export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: Cgrou
   const devWays = ['minimal /dev', 'nodev mounts'];
   if (cg?.v1Devices) {
     ops.push({ op: 'cgroup_write', args: [`${cg.v1Devices}/devices.deny`, 'a'] });
-    for (const line of compiled.v1Allow) ops.push({ op: 'cgroup_write', args: [`${cg.v1Devices}/devices.allow`, line] });
+    for (const line of compiled().v1Allow) ops.push({ op: 'cgroup_write', args: [`${cg.v1Devices}/devices.allow`, line] });
     devWays.push('cgroup v1 devices');
   }
   if (cg?.v2Dir && wantBpf) {
-    ops.push({ op: 'devbpf', args: [cg.v2Dir, compiled.program] });
+    ops.push({ op: 'devbpf', args: [cg.v2Dir, compiled().program] });
     devWays.push('cgroup v2 device program');
   }
   enforcement.devices = devWays.join(', ');

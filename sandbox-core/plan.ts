@@ -62,6 +62,16 @@ export function planView(mounts: MountEntry[], host: HostFs = realHostFs): ViewU
       units.push({ kind: 'unavailable', path, reason: `${m.fsType} mount` });
       return;
     }
+    if (m && path !== '/') {
+      // Another user's FUSE mount without allow_other refuses even root (EACCES on lstat):
+      // nothing of it can be shown, and it must not stop the run.
+      try {
+        host.mode(path);
+      } catch (e) {
+        units.push({ kind: 'unavailable', path, reason: `a mount sbx cannot read: ${(e as NodeJS.ErrnoException).code ?? 'unreadable'}` });
+        return;
+      }
+    }
     if (m && !isDir) {
       units.push({ kind: 'ro-bind', path, reason: 'file-mount' });
       return;

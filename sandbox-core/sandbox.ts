@@ -3,7 +3,8 @@
 // library) happens before the command starts.
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statfsSync, utimesSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
+import { Dir, NotBeneathError } from './beneath.js';
 import { SbxError } from './errors.js';
 import { chooseIdMapping, type IdMapping, type IdShift } from './idmap.js';
 import { errnoName, launch, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
@@ -14,6 +15,7 @@ import { ensureUpperDirs, type LayerOwner } from './layer-dirs.js';
 import { assignEngines, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
+import { showUnreadableEmpty } from './unreadable.js';
 import { display, displayText } from './changes/bpath.js';
 import { notice as coreNotice } from './notices.js';
 import { buildSkeletonTree, skeletonPath } from './skeleton.js';
@@ -21,7 +23,7 @@ import { encodeSpec, describeSpec, type OverlayFlag, type SpecOp } from './spec.
 import { capabilitySets } from '../policies/capabilities/index.js';
 import { stdioToRelay } from './stdio.js';
 import { rawCwd, rawEnv } from './rawbytes.js';
-import { ensurePrivateDir, removeTree, Store } from './store.js';
+import { removeTree, safeScratch, scratchPath, Store } from './store.js';
 import type { Layer, RunOptionsRecord, SandboxMeta } from './types.js';
 
 export interface BindRequest { host: string; inside: string; readOnly: boolean }
@@ -65,6 +67,8 @@ export interface RunResult {
   exitStatus: number;
   durationMs: number;
   launch: LaunchResult;
+  /** What the view could not make writable, in full (the notices name a few): for `sbx doctor`. */
+  view: { readOnly: string[]; shownEmpty: string[] };
   /** --disk: the copy-back did not complete (one line saying so); every layer is as it was before the run. */
   diskLost: string | null;
 }
@@ -83,15 +87,28 @@ const MASKED_PROC_DIRS = ['/proc/acpi', '/proc/scsi', '/proc/asound'];
 const READONLY_PROC = ['/proc/sys', '/proc/bus', '/proc/fs', '/proc/irq'];
 const DEV_NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 
-function tmpfsDir(uid: number): string | null {
-  try {
-    // TMPFS_MAGIC: only a real tmpfs keeps a throwaway run off the disk.
-    if (statfsSync('/dev/shm').type === 0x01021994) return join('/dev/shm', `sbx-${uid}`);
-  } catch { /* no /dev/shm */ }
-  return null;
+function isTmpfs(path: string): boolean {
+  try { return statfsSync(path).type === 0x01021994; } catch { return false; }
 }
 
-function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: number; gid: number }): void {
+/** Host path (a JS string) -> the byte string beneath.ts takes for a name. */
+const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+
+/** A store entry whose own directories (layer dirs, upper, work) are not plain directories was tampered with. */
+function tampered(meta: SandboxMeta, what: string): SbxError {
+  return new SbxError(`sandbox ${meta.id}: ${what} in its store directory is a symlink or not a directory: refusing to use it`, 125, `'sbx discard ${meta.id}' removes it`);
+}
+
+function openOwn(meta: SandboxMeta, at: Dir, rel: string, create = false): Dir {
+  try {
+    return Dir.openBeneath(at, rel, { create });
+  } catch (e) {
+    if (e instanceof NotBeneathError) throw tampered(meta, rel);
+    throw e;
+  }
+}
+
+function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: number; gid: number }, layers: Dir): void {
   const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
   let next = meta.layers.length;
   for (const u of units) {
@@ -104,18 +121,29 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
       meta.layers.push(layer);
       byTarget.set(u.path, layer);
     }
-    const base = join(meta.layersDir, layer.dir);
-    const upper = join(base, 'upper');
-    if (!existsSync(upper)) {
-      mkdirSync(join(base, 'work'), { recursive: true, mode: 0o700 });
-      mkdirSync(upper, { mode: 0o700 });
-      // The overlay's root directory takes its mode and times from the upper dir: match the host.
-      const st = lstatSync(u.path);
-      chmodSync(upper, st.mode & 0o7777);
-      utimesSync(upper, st.atime, st.mtime);
+    const base = openOwn(meta, layers, layer.dir, true);
+    try {
+      if (!base.lstat('upper')) {
+        if (!base.lstat('work')) mkdirSync(base.at('work'), { mode: 0o700 });
+        mkdirSync(base.at('upper'), { mode: 0o700 });
+        // The overlay's root directory takes its mode and times from the upper dir: match the host.
+        const st = lstatSync(u.path);
+        const up = openOwn(meta, base, 'upper');
+        try {
+          chmodSync(up.self(), st.mode & 0o7777);
+          utimesSync(up.self(), st.atime, st.mtime);
+        } finally {
+          up.close();
+        }
+      }
+      // Root inside owns the overlay's root directory (and its work dir) in the host's terms.
+      for (const name of ['upper', 'work']) {
+        const d = openOwn(meta, base, name, true);
+        try { if (process.getuid!() === 0) chownSync(d.self(), owner.uid, owner.gid); } finally { d.close(); }
+      }
+    } finally {
+      base.close();
     }
-    // Root inside owns the overlay's root directory (and its work dir) in the host's terms.
-    if (process.getuid!() === 0) for (const d of [upper, join(base, 'work')]) chownSync(d, owner.uid, owner.gid);
   }
 }
 
@@ -219,24 +247,46 @@ function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null, disk
 /**
  * --hide: inside an overlaid directory the path gets a whiteout in the upper layer, so it is
  * absent inside, as if deleted (the change list never reports it). Where that cannot be
- * (an overlay's own root, a read-only bind, a path the sandbox already wrote), the path is
- * covered instead: an empty unreadable read-only tmpfs, or /dev/null for a file.
+ * (an overlay's own root, a read-only bind), the path is covered instead: an empty unreadable
+ * read-only tmpfs, or /dev/null for a file. The layer is the sandbox's own (an earlier run may
+ * have put anything there): it is read through beneath.ts, and the helper makes the whiteout
+ * beneath the layers root with openat2, so a symlink in the layer never leads to the host.
  */
-function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner): SpecOp[] {
+function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: Dir): SpecOp[] {
   const ops: SpecOp[] = [];
+  const layersRoot = dirname(meta.layersDir);
   for (const p of paths) {
     let st;
     try { st = lstatSync(p); } catch { continue; }
     // Every entry of a skeleton dir is a mount point or a bound file: covered, never whited out.
     const layer = meta.layers.filter((l) => !l.skeleton && p.startsWith(l.target === '/' ? '/' : `${l.target}/`)).sort((a, b) => b.target.length - a.target.length)[0];
-    const upper = layer ? join(meta.layersDir, layer.dir, 'upper') : null;
-    const whiteout = layer && upper ? join(upper, relative(layer.target, p)) : null;
-    if (layer && upper && whiteout && !existsSync(whiteout)) {
-      ensureUpperDirs(upper, layer.target, dirname(p), owner);
-      ops.push({ op: 'whiteout', args: [whiteout] });
-      continue;
+    let coverDir = st.isDirectory();
+    // An overlay's own root has no parent in its layer: it is covered.
+    if (layer && layer.target !== p) {
+      let upper: Dir | null = null, parent: Dir | null = null;
+      try {
+        upper = openOwn(meta, layers, `${layer.dir}/upper`);
+        parent = ensureUpperDirs(upper, layer.target, dirname(p), owner);
+      } catch (e) {
+        if (parent !== upper) parent?.close();
+        upper?.close();
+        // An earlier run replaced a parent with a symlink, a file or a whiteout: the host's
+        // path does not show through there, so there is nothing to hide.
+        if (e instanceof NotBeneathError) continue;
+        throw e;
+      }
+      let there;
+      try { there = parent.lstat(bytes(basename(p))); } finally { if (parent !== upper) parent.close(); upper.close(); }
+      if (!there) {
+        ops.push({ op: 'whiteout', args: [layersRoot, `${meta.id}/${layer.dir}/upper/${relative(layer.target, p)}`] });
+        continue;
+      }
+      // Hidden by an earlier run (a whiteout), or replaced by the sandbox's own file: nothing of the host's shows.
+      if (!there.isDirectory()) continue;
+      // A directory in the layer may merge with the host's below it: covered.
+      coverDir = true;
     }
-    if (st.isDirectory()) ops.push({ op: 'tmpfs', args: [p, 'mode=0000,size=0', ['ro']] });
+    if (coverDir) ops.push({ op: 'tmpfs', args: [p, 'mode=0000,size=0', ['ro']] });
     else ops.push({ op: 'bind', args: ['/dev/null', p, ['ro']] });
   }
   return ops;
@@ -332,19 +382,26 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   } else {
     store.sweepAbandoned();
     const { id, dir } = store.create(req.name);
-    const shm = req.throwaway ? tmpfsDir(uid) : null;
-    let layersDir = dir;
-    if (shm) {
-      ensurePrivateDir(shm);
-      layersDir = join(shm, id);
-      mkdirSync(layersDir, { mode: 0o700 });
-    }
     const now = new Date();
     meta = {
       version: 1, id, name: req.name, command: req.command, cwd: req.cwd, uid, gid,
       created: now.toISOString(), createdMs: now.getTime(), finished: null, exitStatus: null,
-      state: 'created', throwaway: req.throwaway, layersDir, layers: [], hidden: [...req.hide], binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), options,
+      state: 'created', runnerPid: process.pid, throwaway: req.throwaway, layersDir: dir, layers: [], hidden: [...req.hide], binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), options,
     };
+    // Written before a scratch tree exists for this id: a scratch tree whose entry has no
+    // meta.json was abandoned, and the sweep may take it.
+    store.writeMeta(meta);
+    if (req.throwaway && isTmpfs('/dev/shm')) {
+      const shm = safeScratch(uid, true);
+      if (shm) {
+        const d = Dir.open(shm);
+        try { mkdirSync(d.at(id), { mode: 0o700 }); } finally { d.close(); }
+        meta.layersDir = join(shm, id);
+        store.writeMeta(meta);
+      } else {
+        notice(`${scratchPath(uid)} is not a private directory of yours (someone else's, or a symlink): this run keeps its layers in ${dir} instead`);
+      }
+    }
   }
 
   const mounts = visibleMounts(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')));
@@ -362,19 +419,33 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   const idmap = chooseIdMapping({ keepUser: req.keepUser, mapRoot: req.mapRoot });
   if (idmap.unavailableRange) notice(`uids ${idmap.unavailableRange} do not exist in this user namespace (a container?): root inside is root outside for this run (as with --map-root)`);
   meta.idShift = idmap.shift;
-  prepareLayers(meta, units, idmap.shift ?? { uid, gid });
-  precopyEmptyUnreadable(meta.layers, meta.layersDir);
+  const layers = store.openLayers(meta);
+  let hidden: SpecOp[];
+  try {
+    prepareLayers(meta, units, idmap.shift ?? { uid, gid }, layers);
+    precopyEmptyUnreadable(meta.layers, layers);
+    openOwn(meta, layers, 'root', true).close();
+    if (req.diskBytes) openOwn(meta, layers, 'disk', true).close();
+    hidden = hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: st.uid + idmap.shift.uid, gid: st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid }), layers);
+  } finally {
+    layers.close();
+  }
+  const shown = showUnreadableEmpty(meta.layers, meta.layersDir);
+  if (shown.length) {
+    meta.shownEmpty = [...new Set([...(meta.shownEmpty ?? []), ...shown])].sort();
+    notice(`shown empty and writable inside (you cannot read them on the host): ${listFew(shown)}`);
+  }
   const files = buildSkeletonTree(units, join(meta.layersDir, SKELETON_DIR), uid === 0);
   const viewUnits = units.filter((u) => !(u.kind === 'ro-bind' && (files.copied.has(u.path) || files.gone.has(u.path))));
   const readOnlyFiles = viewUnits.filter((u) => u.kind === 'ro-bind').map((u) => u.path);
   if (readOnlyFiles.length) notice(`read-only inside (too big to copy, or unreadable): ${listFew(readOnlyFiles)}`);
+  const roBinds = req.bind.filter((x) => x.readOnly).map((x) => x.inside);
+  if (roBinds.length) notice(`read-only inside (--ro-bind): ${listFew(roBinds)}`);
   const stage = join(meta.layersDir, 'root');
-  mkdirSync(stage, { recursive: true, mode: 0o700 });
   // --disk: the helper copies the layers onto a tmpfs of that size and back afterwards.
   const diskDir = req.diskBytes ? join(meta.layersDir, 'disk') : null;
   const diskOps: SpecOp[] = [];
   if (diskDir && req.diskBytes) {
-    mkdirSync(diskDir, { recursive: true, mode: 0o700 });
     diskOps.push({ op: 'disk_tmpfs', args: [diskDir, String(req.diskBytes)] });
     for (const l of meta.layers) diskOps.push({ op: 'disk_layer', args: [join(meta.layersDir, l.dir)] });
   }
@@ -390,7 +461,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, req.diskBytes ?? null, notice),
     // sbx's own store is not the sandbox's business (and holds other sandboxes' layers).
     ...(existsSync(store.root) ? [{ op: 'tmpfs', args: [store.root, 'mode=0000,size=0', ['ro']] } satisfies SpecOp] : []),
-    ...hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: st.uid + idmap.shift.uid, gid: st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid })),
+    ...hidden,
     ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, ['rec', ...(b.readOnly ? ['ro' as const] : []), ...(idmap.shift ? ['idmap' as const] : [])]] })),
     // --device nodes, bound into the minimal /dev.
     ...(req.limitOps ?? []).filter((o) => o.op === 'bind'),
@@ -438,5 +509,5 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   // A saved sandbox must be on disk before we say it is saved; a throwaway one never needs to be.
   if (!req.throwaway) spawnSync('sync', ['-f', meta.layersDir], { stdio: 'ignore' });
   store.writeMeta(meta);
-  return { meta, outcome: result.outcome, exitStatus, durationMs, launch: result, diskLost };
+  return { meta, outcome: result.outcome, exitStatus, durationMs, launch: result, view: { readOnly: readOnlyFiles, shownEmpty: shown }, diskLost };
 }

@@ -2,11 +2,11 @@
 // the compiler costs about as much as Node's own start-up, so the programs of shipped
 // policies are cached (keyed by sbx's version, the architecture, the command's capabilities,
 // every shipped policy file and the compiler build): a run usually loads none of it.
-import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync, constants as C } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Fnv64 } from './random.js';
 import { ensurePrivateDir } from './paths.js';
 import { defaultCapabilities } from '../policies/capabilities/index.js';
 
@@ -27,14 +27,14 @@ function shippedDir(): string | null {
 function cacheKey(ref: string, arch: string, capabilities: readonly string[] | undefined): string | null {
   const dir = shippedDir();
   if (!dir || ref.includes('/') || ref.endsWith('.json') || !existsSync(join(dir, `${ref}.json`))) return null;
-  const h = createHash('sha256').update(`v${VERSION}\0${ref}\0${arch}\0${[...(capabilities ?? defaultCapabilities())].sort().join(',')}\0`);
+  const h = new Fnv64().update(`v${VERSION}\0${ref}\0${arch}\0${[...(capabilities ?? defaultCapabilities())].sort().join(',')}\0`);
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) h.update(f).update('\0').update(readFileSync(join(dir, f))).update('\0');
   if (typeof __SBX_COMPILER_ID__ === 'string') h.update(__SBX_COMPILER_ID__);
   else {
     const compiled = fileURLToPath(new URL('../policies/seccomp/', import.meta.url));
     for (const f of readdirSync(compiled).filter((n) => n.endsWith('.js')).sort()) h.update(f).update(String(statSync(join(compiled, f)).mtimeMs));
   }
-  return h.digest('hex').slice(0, 32);
+  return h.hex();
 }
 
 /** Our compiler's name for this machine, or null where it has no tables (the compiler then refuses). */

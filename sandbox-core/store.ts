@@ -1,9 +1,9 @@
 // The on-disk store: one directory per sandbox under storeRoot(), holding meta.json and the
 // layer directories. Every directory is 0700 and created without following symlinks.
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random.js';
 import {
-  closeSync, fchownSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync,
-  chmodSync, writeSync, constants as C,
+  closeSync, fchownSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync,
+  chmodSync, statfsSync, writeSync, constants as C, type Stats,
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, dirname, join } from 'node:path';
@@ -38,12 +38,25 @@ export function validateName(name: string): void {
  * Under sudo without SBX_HOME, the store of the user who ran sudo: `sudo sbx commit ID` is how
  * an ordinary user commits system paths of a sandbox they made.
  */
-export function sudoUserStore(env: NodeJS.ProcessEnv = process.env): string | null {
+export function sudoUserStore(env: NodeJS.ProcessEnv = process.env): Store | null {
   if (process.getuid?.() !== 0 || env.SBX_HOME || !env.SUDO_USER || !env.SUDO_UID || env.SUDO_UID === '0') return null;
   let passwd: string;
   try { passwd = readFileSync('/etc/passwd', 'utf8'); } catch { return null; }
   const entry = passwd.split('\n').map((l) => l.split(':')).find((f) => f[0] === env.SUDO_USER && f[2] === env.SUDO_UID);
-  return entry && entry[5] ? join(entry[5], '.local', 'state', 'sbx') : null;
+  // Everything in it must belong to that user: root acting on it trusts nothing else.
+  return entry && entry[5] ? new Store(join(entry[5], '.local', 'state', 'sbx'), Number(env.SUDO_UID)) : null;
+}
+
+/** Like resolveAnywhere, for discard: broken entries are found too. */
+export function resolveEntryAnywhere(ref: string): { store: Store; entry: StoreEntry } {
+  const own = new Store();
+  try {
+    return { store: own, entry: own.resolveEntry(ref) };
+  } catch (e) {
+    const store = sudoUserStore();
+    if (!(e instanceof UnknownSandboxError) || !store) throw e;
+    return { store, entry: store.resolveEntry(ref) };
+  }
 }
 
 /** Finds a sandbox in our store, or under sudo in the invoking user's; with the store it is in. */
@@ -52,9 +65,8 @@ export function resolveAnywhere(ref: string): { store: Store; meta: SandboxMeta 
   try {
     return { store: own, meta: own.resolve(ref) };
   } catch (e) {
-    const other = sudoUserStore();
-    if (!(e instanceof UnknownSandboxError) || !other) throw e;
-    const store = new Store(other);
+    const store = sudoUserStore();
+    if (!(e instanceof UnknownSandboxError) || !store) throw e;
     return { store, meta: store.resolve(ref) };
   }
 }
@@ -64,9 +76,9 @@ export function resolveAnywhere(ref: string): { store: Store; meta: SandboxMeta 
  * owner of the directory it writes in, so the user's `sbx ls`, `diff` and `discard` still see
  * the sandbox. The owner comes from the directory, never from meta.json.
  */
-export function keepStoreOwner(fd: number, dir: string): void {
+export function keepStoreOwner(fd: number, dir: string | Stats): void {
   if (process.geteuid?.() !== 0) return;
-  const st = lstatSync(dir);
+  const st = typeof dir === 'string' ? lstatSync(dir) : dir;
   if (st.isDirectory() && st.uid !== 0) fchownSync(fd, st.uid, st.gid);
 }
 
@@ -74,14 +86,142 @@ export function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
+/** meta.json is small; a bigger one is not sbx's and is not read. */
+const META_MAX_BYTES = 1 << 20;
+const LAYER_DIR_RE = /^L[0-9]{1,6}$/;
+const STATES = new Set(['created', 'running', 'saved', 'committing', 'committed']);
+
+/** One directory in the store: its meta, or why it cannot be used (`broken` in `sbx ls`). */
+export interface StoreEntry {
+  id: string;
+  meta: SandboxMeta | null;
+  problem: string | null;
+  /** A real directory of the store's owner (only its meta.json may be wrong). */
+  plainDir: boolean;
+}
+
+const isStr = (v: unknown): v is string => typeof v === 'string' && !v.includes('\0');
+const isAbs = (v: unknown): v is string => isStr(v) && v.startsWith('/');
+const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * The fields sbx turns into host paths, ids or processes are checked here once; what is left
+ * (command, times) is only displayed, through the escaping function.
+ */
+function checkMeta(m: unknown, id: string): string | null {
+  if (!m || typeof m !== 'object') return 'meta.json is not an object';
+  const x = m as Record<string, unknown>;
+  if (x.version !== 1) return 'meta.json has an unknown version';
+  if (x.id !== id) return 'meta.json names another sandbox';
+  if (x.name !== null && !(isStr(x.name) && NAME_RE.test(x.name) && !ID_RE.test(x.name))) return 'meta.json has an invalid name';
+  if (!STATES.has(x.state as string)) return 'meta.json has an unknown state';
+  if (x.runnerPid !== undefined && !(isUint(x.runnerPid) && x.runnerPid > 0)) return 'meta.json has an invalid runnerPid';
+  if (!isUint(x.uid) || !isUint(x.gid) || typeof x.createdMs !== 'number') return 'meta.json has invalid ids or times';
+  if (!Array.isArray(x.command) || !x.command.every(isStr) || !isStr(x.cwd)) return 'meta.json has an invalid command';
+  if (!Array.isArray(x.layers)) return 'meta.json has no layer list';
+  const dirs = new Set<string>();
+  for (const l of x.layers as unknown[]) {
+    const y = l as Record<string, unknown> | null;
+    if (!y || !isAbs(y.target) || !isStr(y.dir) || !LAYER_DIR_RE.test(y.dir) || dirs.has(y.dir) || (y.format !== 'kernel' && y.format !== 'fuse')) return 'meta.json has an invalid layer';
+    if (y.skeleton !== undefined && typeof y.skeleton !== 'boolean') return 'meta.json has an invalid layer';
+    dirs.add(y.dir);
+  }
+  for (const k of ['hidden', 'binds'] as const) if (!Array.isArray(x[k]) || !(x[k] as unknown[]).every(isAbs)) return `meta.json has an invalid ${k} list`;
+  if (!x.options || typeof x.options !== 'object') return 'meta.json has no options';
+  const sh = x.idShift as Record<string, unknown> | null | undefined;
+  if (sh !== undefined && sh !== null && !(isUint(sh.uid) && isUint(sh.gid) && isUint(sh.count))) return 'meta.json has an invalid idShift';
+  return null;
+}
+
+/** /dev/shm/sbx-<uid>: where throwaway runs keep their layers, in memory. */
+export function scratchPath(uid: number): string {
+  return `/dev/shm/sbx-${uid}`;
+}
+
+/**
+ * The scratch dir if it is a real directory of `uid` (checked without following a symlink),
+ * made when `create`; null when it is not (a squatter: another user's dir, a symlink, a file)
+ * or /dev/shm is not a tmpfs.
+ */
+export function safeScratch(uid: number, create: boolean): string | null {
+  let shm: Dir;
+  try {
+    // TMPFS_MAGIC: only a real tmpfs keeps a throwaway run off the disk.
+    if (statfsSync('/dev/shm').type !== 0x01021994) return null;
+    shm = Dir.open('/dev/shm');
+  } catch {
+    return null;
+  }
+  const name = `sbx-${uid}`;
+  try {
+    if (create) {
+      try { mkdirSync(shm.at(name), { mode: 0o700 }); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return null; }
+    }
+    const st = shm.lstat(name);
+    if (!st || !st.isDirectory() || st.uid !== uid) return null;
+    if ((st.mode & 0o777) !== 0o700) {
+      // Ours but too open (made by hand, or by an older sbx): only we may list other runs' layers.
+      const d = Dir.openBeneath(shm, name);
+      try { if (d.stat().uid !== uid) return null; chmodSync(d.self(), 0o700); } finally { d.close(); }
+    }
+    return scratchPath(uid);
+  } catch {
+    return null;
+  } finally {
+    shm.close();
+  }
+}
+
 export class Store {
   readonly root: string;
-  constructor(root = storeRoot()) {
+  /** The uid that owns this store and everything in it (the invoking user's under sudo). */
+  readonly owner: number;
+  constructor(root = storeRoot(), owner = process.getuid?.() ?? 0) {
     this.root = root;
+    this.owner = owner;
   }
 
   dirOf(id: string): string {
     return join(this.root, id);
+  }
+
+  /**
+   * Where a sandbox's layers are, derived from its id: the scratch dir for a throwaway run
+   * that got one, else its store dir. meta.layersDir only says which of the two was chosen.
+   */
+  layersDirOf(meta: Pick<SandboxMeta, 'id' | 'throwaway' | 'layersDir'>): string {
+    const scratch = join(scratchPath(this.owner), meta.id);
+    return meta.throwaway && meta.layersDir === scratch ? scratch : this.dirOf(meta.id);
+  }
+
+  /** Opens the directory holding a sandbox's layer dirs (refusing a symlink anywhere below the trusted roots). */
+  openLayers(meta: SandboxMeta): Dir {
+    const dir = this.layersDirOf(meta);
+    const parent = dirname(dir);
+    if (parent !== this.root && safeScratch(this.owner, false) !== parent) {
+      throw new SbxError(`${parent} is not a directory of uid ${this.owner}: refusing to use the layers of sandbox ${meta.id} there`);
+    }
+    const base = this.openRoot();
+    const top = parent === this.root ? base : Dir.open(parent);
+    try {
+      const d = Dir.openBeneath(top, meta.id);
+      const st = d.stat();
+      if (st.uid !== this.owner) { d.close(); throw new SbxError(`${dir} is owned by uid ${st.uid}, not ${this.owner}: refusing to use it`); }
+      return d;
+    } finally {
+      if (top !== base) top.close();
+      base.close();
+    }
+  }
+
+  private openRoot(): Dir {
+    const d = Dir.open(this.root);
+    const st = d.stat();
+    if (st.uid !== this.owner) {
+      d.close();
+      throw new SbxError(`the store ${this.root} is owned by uid ${st.uid}, not by uid ${this.owner}: refusing to use it`);
+    }
+    return d;
   }
 
   /** Creates an empty sandbox directory with a fresh id. */
@@ -93,98 +233,179 @@ export class Store {
         throw new SbxError(`a sandbox named '${name}' already exists`, 125, `pick another --name, or 'sbx discard ${name}'`);
       }
     }
-    for (;;) {
-      const id = randomBytes(4).toString('hex');
-      const dir = this.dirOf(id);
-      try {
-        mkdirSync(dir, { mode: 0o700 });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
-        throw new SbxError(`cannot create ${dir}: ${(e as Error).message}`);
+    const root = this.openRoot();
+    try {
+      for (;;) {
+        const id = randomHex(4);
+        const dir = this.dirOf(id);
+        try {
+          mkdirSync(root.at(id), { mode: 0o700 });
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+          throw new SbxError(`cannot create ${dir}: ${(e as Error).message}`);
+        }
+        return { id, dir };
       }
-      return { id, dir };
+    } finally {
+      root.close();
     }
   }
 
-  /** Atomically replaces meta.json (write beside, fsync, rename). */
+  /** Atomically replaces meta.json (write beside, fsync, rename), in the entry opened without following a symlink. */
   writeMeta(meta: SandboxMeta): void {
-    const dir = this.dirOf(meta.id);
-    const tmp = join(dir, `.meta.json.${process.pid}`);
-    const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
+    const root = this.openRoot();
+    let dir: Dir | null = null;
     try {
-      keepStoreOwner(fd, dir);
-      writeSync(fd, JSON.stringify(meta, null, 2) + '\n');
-      fsyncSync(fd);
+      dir = Dir.openBeneath(root, meta.id);
+      const tmp = `.meta.json.${process.pid}`;
+      const fd = openSync(dir.at(tmp), C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
+      try {
+        keepStoreOwner(fd, dir.stat());
+        writeSync(fd, JSON.stringify(meta, null, 2) + '\n');
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(dir.at(tmp), dir.at('meta.json'));
     } finally {
-      closeSync(fd);
+      dir?.close();
+      root.close();
     }
-    renameSync(tmp, join(dir, 'meta.json'));
+  }
+
+  /** One store entry, checked: a plain directory of the owner, holding a regular meta.json of the owner. */
+  entry(id: string): StoreEntry | null {
+    let root: Dir;
+    try { root = this.openRoot(); } catch { return null; }
+    try {
+      const st = root.lstat(id);
+      if (!st) return null;
+      const broken = (problem: string, plainDir = true): StoreEntry => ({ id, meta: null, problem, plainDir });
+      if (!st.isDirectory()) return broken(st.isSymbolicLink() ? 'a symlink, not a directory' : 'not a directory', false);
+      if (st.uid !== this.owner) return broken(`owned by uid ${st.uid}, not ${this.owner}`, false);
+      let dir: Dir;
+      try { dir = Dir.openBeneath(root, id); } catch { return broken('cannot be opened', false); }
+      let fd = -1;
+      try {
+        try { fd = dir.openFile('meta.json'); } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          return broken(code === 'ENOENT' ? 'no meta.json (a run that failed early?)' : code === 'ELOOP' ? 'meta.json is a symlink' : `meta.json cannot be read (${code})`);
+        }
+        const ms = fstatSync(fd);
+        if (!ms.isFile()) return broken('meta.json is not a regular file');
+        if (ms.uid !== this.owner) return broken(`meta.json is owned by uid ${ms.uid}, not ${this.owner}`);
+        if (ms.size > META_MAX_BYTES) return broken('meta.json is too big');
+        const buf = Buffer.alloc(ms.size);
+        let off = 0;
+        for (let n; off < buf.length && (n = readSync(fd, buf, off, buf.length - off, off)) > 0;) off += n;
+        let parsed: unknown;
+        try { parsed = JSON.parse(buf.subarray(0, off).toString('utf8')); } catch { return broken('meta.json is not valid JSON'); }
+        const problem = checkMeta(parsed, id);
+        if (problem) return broken(problem);
+        const meta = parsed as SandboxMeta;
+        meta.layersDir = this.layersDirOf(meta);
+        // The sbx that ran it was killed: its sandbox died with it (parent-death signals), so
+        // what is left is a saved sandbox, not a running one.
+        if (meta.state === 'running' && meta.runnerPid !== undefined && meta.runnerPid !== process.pid && !pidAlive(meta.runnerPid)) meta.state = 'saved';
+        return { id, meta, problem: null, plainDir: true };
+      } finally {
+        if (fd >= 0) closeSync(fd);
+        dir.close();
+      }
+    } finally {
+      root.close();
+    }
   }
 
   readMeta(id: string): SandboxMeta | null {
-    try {
-      const meta = JSON.parse(readFileSync(join(this.dirOf(id), 'meta.json'), 'utf8')) as SandboxMeta;
-      if (meta.version !== 1) return null;
-      // The sbx that ran it was killed: its sandbox died with it (parent-death signals), so
-      // what is left is a saved sandbox, not a running one.
-      if (meta.state === 'running' && meta.runnerPid !== undefined && meta.runnerPid !== process.pid && !pidAlive(meta.runnerPid)) meta.state = 'saved';
-      return meta;
-    } catch {
-      return null;
-    }
+    return this.entry(id)?.meta ?? null;
   }
 
-  /** All sandboxes with a readable meta.json, oldest first. */
-  list(): SandboxMeta[] {
+  /** Every entry with a sandbox id for a name, oldest first, broken ones last. */
+  entries(): StoreEntry[] {
     let names: string[];
     try {
-      names = readdirSync(this.root);
+      const root = this.openRoot();
+      try { names = root.list().map((e) => e.name); } finally { root.close(); }
     } catch {
       return [];
     }
-    const metas: SandboxMeta[] = [];
+    const out: StoreEntry[] = [];
     for (const n of names) {
       if (!ID_RE.test(n)) continue;
-      const m = this.readMeta(n);
-      if (m) metas.push(m);
+      const e = this.entry(n);
+      if (e) out.push(e);
     }
-    return metas.sort((a, b) => a.createdMs - b.createdMs);
+    return out.sort((a, b) => (a.meta?.createdMs ?? Infinity) - (b.meta?.createdMs ?? Infinity) || (a.id < b.id ? -1 : 1));
   }
 
-  /** Resolves an id, a unique id prefix, or a name. */
+  /** All sandboxes with a valid meta.json, oldest first. */
+  list(): SandboxMeta[] {
+    return this.entries().flatMap((e) => (e.meta ? [e.meta] : []));
+  }
+
+  /** Resolves an id, a unique id prefix, or a name; a broken entry is refused with why. */
   resolve(ref: string): SandboxMeta {
-    const all = this.list();
-    const exact = all.find((m) => m.id === ref || m.name === ref);
+    const e = this.resolveEntry(ref);
+    if (!e.meta) throw new SbxError(`sandbox ${e.id} in ${this.root} is broken: ${e.problem}`, 125, `'sbx discard ${e.id}' removes it`);
+    return e.meta;
+  }
+
+  /** Like resolve, but a broken entry is returned (for discard). */
+  resolveEntry(ref: string): StoreEntry {
+    const all = this.entries();
+    const exact = all.find((e) => e.id === ref || (e.meta && e.meta.name === ref));
     if (exact) return exact;
-    const prefixed = ref.length >= 3 ? all.filter((m) => m.id.startsWith(ref)) : [];
+    const prefixed = ref.length >= 3 ? all.filter((e) => e.id.startsWith(ref)) : [];
     if (prefixed.length === 1) return prefixed[0]!;
     if (prefixed.length > 1) throw new SbxError(`'${ref}' matches more than one sandbox`, 125, 'give more of the id');
     throw new UnknownSandboxError(ref);
   }
 
+  /** Whether a throwaway run left a scratch tree for this id. */
+  private hasScratch(id: string): boolean {
+    const scratch = safeScratch(this.owner, false);
+    if (!scratch) return false;
+    try {
+      const d = Dir.open(scratch);
+      try { return d.lstat(id)?.isDirectory() ?? false; } finally { d.close(); }
+    } catch {
+      return false;
+    }
+  }
+
   /**
    * Removes throwaway (`run -n`) sandboxes whose sbx was killed before it could: their layers
-   * sit on tmpfs, in memory, and nobody will ever ask for them.
+   * sit on tmpfs, in memory, and nobody will ever ask for them. A broken entry goes too when
+   * a scratch tree says it was a throwaway run: meta.json is written before that tree is made.
    */
   sweepAbandoned(): void {
-    for (const m of this.list()) {
-      if (!m.throwaway || m.runnerPid === undefined || m.runnerPid === process.pid || pidAlive(m.runnerPid)) continue;
-      try { this.remove(m); } catch { /* left for 'sbx discard' */ }
+    for (const e of this.entries()) {
+      const m = e.meta;
+      if (m) {
+        if (!m.throwaway || m.runnerPid === undefined || m.runnerPid === process.pid || pidAlive(m.runnerPid)) continue;
+      } else if (!e.plainDir || !this.hasScratch(e.id)) {
+        continue;
+      }
+      try { this.removeId(e.id); } catch { /* left for 'sbx discard' */ }
     }
   }
 
   /** Removes a sandbox's layers and directory. */
   remove(meta: SandboxMeta): void {
-    const dirs = [this.dirOf(meta.id)];
-    if (meta.layersDir && !meta.layersDir.startsWith(this.dirOf(meta.id))) dirs.unshift(meta.layersDir);
-    for (const d of dirs) removeTree(d);
+    this.removeId(meta.id);
   }
-}
 
-/** rm -rf, iterative and fd-relative (any depth, bounded fds; Node's rmSync recurses and overflows). */
-function removeTreeAtPath(path: string): void {
-  const parent = Dir.open(dirname(path));
-  try { removeTreeAt(parent, basename(path)); } finally { parent.close(); }
+  /**
+   * Removes what belongs to an id, at the locations derived from it: its scratch tree first
+   * (so no scratch tree outlives its entry), then its store entry. Nothing is followed.
+   */
+  removeId(id: string): void {
+    if (!ID_RE.test(id)) throw new SbxError(`'${id}' is not a sandbox id`);
+    const scratch = safeScratch(this.owner, false);
+    if (scratch) removeTree(join(scratch, id));
+    removeTree(this.dirOf(id));
+  }
 }
 
 /**
@@ -208,33 +429,22 @@ function removeAsMappedRoot(path: string): void {
 }
 
 /**
- * rm -rf that also handles overlayfs work dirs (created mode 000) by making directories
- * writable before descending. Never follows symlinks (rmSync does not).
+ * rm -rf of `path` (its parent is trusted) without following a symlink at any depth; overlayfs
+ * work dirs (mode 000) are opened up first. Files of our subordinate uids are left to mapped root.
  */
 export function removeTree(path: string): void {
-  try {
-    removeTreeAtPath(path);
-    return;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'ENOTEMPTY') throw e;
-  }
-  const stack = [path];
-  while (stack.length) {
-    const d = stack.pop()!;
-    let st;
-    try { st = lstatSync(d); } catch { continue; }
-    if (!st.isDirectory()) continue;
-    try { chmodSync(d, 0o700); } catch { /* not ours: rmSync below reports it */ }
-    try {
-      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) stack.push(join(d, e.name));
-    } catch { /* unreadable: rmSync reports it */ }
+  let parent: Dir;
+  try { parent = Dir.open(dirname(path)); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
   }
   try {
-    removeTreeAtPath(path);
+    removeTreeAt(parent, basename(path));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if ((code === 'EACCES' || code === 'EPERM') && process.getuid?.() !== 0) removeAsMappedRoot(path);
     else throw e;
+  } finally {
+    parent.close();
   }
 }

@@ -50,6 +50,8 @@ export interface SandboxMeta {
   layers: Layer[];
   /** Host paths hidden inside (their absence is not a change). */
   hidden: string[];
+  /** Host dirs the user cannot read, shown empty and writable inside (fuse layers): never "emptied". */
+  shownEmpty?: string[];
   /** Host paths bind-mounted writable: changes there went straight to the host. */
   binds: string[];
   options: RunOptionsRecord;

@@ -13,7 +13,8 @@ import { helperVersion, nativeSources } from './native-id.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argOf = (flag) => { const i = process.argv.indexOf(flag); return i > 0 ? process.argv[i + 1] : undefined; };
 const out = argOf('--out') ?? join(root, 'native', 'build');
-const why = argOf('--why') ?? (process.env.npm_lifecycle_event ? `npm ${process.env.npm_lifecycle_event}` : 'npm run build');
+const event = process.env.npm_lifecycle_event;
+const why = argOf('--why') ?? (event === 'install' ? 'npm install' : event ? `npm run ${event}` : 'node scripts/build-native.mjs');
 const cc = process.env.CC || 'cc';
 
 const probe = spawnSync(cc, ['--version'], { encoding: 'utf8' });

@@ -8,7 +8,7 @@ import { dirAt } from './fsat.js';
 import { lstatB, sameTime } from './stat.js';
 import { readlinkB, sameContent } from './content.js';
 import { xattrsEqual } from './xattr.js';
-import { xattrDetails } from './acl.js';
+import { isAclName, xattrDetails } from './acl.js';
 
 function oct(n: number): string {
   return n.toString(8).padStart(3, '0');
@@ -69,7 +69,12 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void):
       }
       base.size = base.target.length;
     }
-    if (!h) { changes.push(base); continue; }
+    if (!h) {
+      // A new entry's ACL is worth seeing in the review: it says who else gets access.
+      const acl = e.xattrs.length ? xattrDetails(e.xattrs.filter(([n]) => isAclName(n)), []) : [];
+      changes.push(acl.length ? { ...base, details: acl } : base);
+      continue;
+    }
     base.host = h;
     if (h.type !== up.type) {
       changes.push({ ...base, change: 'replaced', oldType: h.type });

@@ -61,6 +61,9 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
   const errors: string[] = [];
   const targets = meta.layers.map((l) => fromUser(l.target));
   const hidden = meta.hidden.map(fromUser);
+  // Directories shown empty because the user cannot read them (unreadable.ts): opaque in the
+  // layer, but hiding nothing the sandbox saw; the host below them may be unreadable to us.
+  const shownEmpty = (meta.shownEmpty ?? []).map(fromUser);
   // Entries needing attributes: dirs (opaque?), empty files (xattr whiteout?), and entries
   // the host also has (metadata comparison needs both sides).
   const needUpper: number[] = [];
@@ -126,8 +129,10 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
             const st = lstatSync(hd.at(name), { throwIfNoEntry: false });
             host0 = st ? toEntryStat(st) : null;
           } catch (e) {
-            errors.push(`${host}: cannot stat the host path (${(e as NodeJS.ErrnoException).code})`);
-            continue;
+            if ((e as NodeJS.ErrnoException).code !== 'EACCES' || !shownEmpty.some((d) => host !== d && isWithin(host, d))) {
+              errors.push(`${host}: cannot stat the host path (${(e as NodeJS.ErrnoException).code})`);
+              continue;
+            }
           }
         }
         // fuse-overlayfs (squash_to_root) writes its upper files under whatever uid it runs as:
@@ -172,5 +177,6 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
       if (user.length) entries[i]!.hostXattrs = user;
     });
   }
+  if (shownEmpty.length) for (const e of entries) if (e.opaque && shownEmpty.includes(e.host)) e.opaque = false;
   return { entries, errors, layerBytes };
 }

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, SBX as SBX_PATH, sbx } from '../helpers/sbx.js';
@@ -78,6 +78,50 @@ test('root inside gets the sbin dirs on its PATH (dpkg needs them); SBX_ROOT_PAT
   assert.is(o.stdout, '/bin\n', o.stderr);
 });
 
+/** A .deb built on the spot: /usr/share/NAME/hello.txt. */
+function buildDeb(name: string): string | null {
+  if (!spawnSync('sh', ['-c', 'command -v dpkg-deb && command -v apt-get']).stdout?.length) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-deb-'));
+  temps.push(dir);
+  chmodSync(dir, 0o755);
+  const pkg = join(dir, 'pkg');
+  mkdirSync(join(pkg, 'DEBIAN'), { recursive: true });
+  mkdirSync(join(pkg, 'usr', 'share', name, 'sub'), { recursive: true });
+  writeFileSync(join(pkg, 'DEBIAN', 'control'), `Package: ${name}\nVersion: 1.0\nArchitecture: all\nMaintainer: sbx tests <sbx@localhost>\nDescription: a package made by the sbx tests\n`);
+  writeFileSync(join(pkg, 'usr', 'share', name, 'hello.txt'), 'hello from a package\n');
+  writeFileSync(join(pkg, 'usr', 'share', name, 'sub', 'more.txt'), 'more\n');
+  const deb = join(dir, `${name}.deb`);
+  const r = spawnSync('dpkg-deb', ['--root-owner-group', '--build', pkg, deb], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  chmodSync(deb, 0o644);
+  return deb;
+}
+
+const debName = `sbx-view-${process.pid}`;
+const deb = buildDeb(debName);
+if (!deb) assert.not.ok(CI, 'dpkg-deb or apt-get missing');
+const USER_PATH = { PATH: '/usr/bin:/bin' };
+
+(deb ? test : test.skip)('a local .deb installs with dpkg -i and with apt-get install ./x.deb from a user PATH', () => {
+  for (const cmd of [['dpkg', '-i', deb!], ['apt-get', 'install', '-y', deb!]]) {
+    const { r, changes } = report(['--', ...cmd], USER_PATH);
+    assert.is(r.code, 0, `${cmd[0]}: ${r.stderr}${r.stdout}`);
+    assert.ok(changes.includes(`added /usr/share/${debName}/hello.txt`), changes.join('\n'));
+    assert.ok(changes.includes(`added /var/lib/dpkg/info/${debName}.list`), changes.join('\n'));
+    assert.ok(changes.includes('modified /var/lib/dpkg/status'), changes.join('\n'));
+    assert.not.ok(changes.some((c) => /^(replaced|deleted) /.test(c)), changes.join('\n'));
+  }
+  assert.not.ok(existsSync(`/usr/share/${debName}`));
+});
+
+test('--ro-bind paths are named in one line before the command starts', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-robind-'));
+  temps.push(dir);
+  const r = sbx(['run', '-n', '--ro-bind', `${dir}:/${tag}-ro`, '--', 'sh', '-c', `touch /${tag}-ro/x 2>/dev/null || echo refused`], { store });
+  assert.is(r.stdout, 'refused\n', r.stderr);
+  assert.match(r.stderr, new RegExp(`read-only inside \\(--ro-bind\\): /${tag}-ro\n`));
+});
+
 // A directory holding a mount: as root the test mounts a tmpfs of its own; an ordinary user
 // cannot, so it uses a directory of the host that already holds one.
 function skeletonDirOfHost(): string | null {
@@ -122,13 +166,15 @@ if (IS_ROOT) {
   });
   // `sudo sbx commit ID` on an ordinary user's sandbox: what root writes in the user's store
   // stays the user's, so a partial commit leaves a sandbox the user still sees and discards.
-  const userCanRunSbx = spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', 'test', '-r', SBX_PATH]).status === 0;
+  const userCanRunSbx = existsSync('/home/sbxtest') && spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', 'test', '-r', SBX_PATH]).status === 0;
   (userCanRunSbx ? test : test.skip)('root: a sudo-style partial commit leaves the user\'s sandbox theirs (ls, diff, discard)', () => {
-    const userStore = mkdtempSync(join(tmpdir(), 'sbx-user-store-'));
+    // In the user's home, as in real use: a store under /tmp sits inside the fuse-overlayfs
+    // lower of /tmp, where that daemon can hang on its own upper.
+    const userStore = mkdtempSync('/home/sbxtest/sbx-view-store-');
     temps.push(userStore);
     spawnSync('chown', ['sbxtest:sbxtest', userStore]);
     const a = `/${tag}-sudo-a`, bdir = `/${tag}-sudo-b`;
-    const asUser = (args: string[]) => spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', '--reset-env', 'env', `SBX_HOME=${userStore}`, 'HOME=/tmp', 'PATH=/usr/bin:/bin', 'NO_COLOR=1', process.execPath, SBX_PATH, ...args], { encoding: 'utf8', cwd: '/', input: '' });
+    const asUser = (args: string[]) => spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', '--reset-env', 'env', `SBX_HOME=${userStore}`, 'HOME=/home/sbxtest', 'PATH=/usr/bin:/bin', 'NO_COLOR=1', process.execPath, SBX_PATH, ...args], { encoding: 'utf8', cwd: '/', input: '' });
     try {
       const run = asUser(['run', '-q', '--name', 'mine', '--', 'sh', '-c', `mkdir ${a} ${bdir} && echo a > ${a}/f && echo b > ${bdir}/f`]);
       assert.is(run.status, 0, run.stderr);
@@ -153,6 +199,58 @@ if (IS_ROOT) {
     } finally {
       rmSync(a, { recursive: true, force: true });
       rmSync(bdir, { recursive: true, force: true });
+    }
+  });
+  const dpkgClean = (): void => {
+    const audit = spawnSync('dpkg', ['--audit'], { encoding: 'utf8' });
+    assert.is(audit.status, 0, audit.stdout + audit.stderr);
+    assert.is(audit.stdout, '');
+    const v = spawnSync('dpkg', ['-V', debName], { encoding: 'utf8' });
+    assert.is(v.status, 0, v.stdout + v.stderr);
+    assert.is(v.stdout, '');
+    assert.match(spawnSync('dpkg-query', ['-W', '-f', '${Status}', debName], { encoding: 'utf8' }).stdout, /install ok installed/);
+  };
+  const purge = () => spawnSync('dpkg', ['--purge', debName], { encoding: 'utf8' });
+
+  (deb ? test : test.skip)('root: a partial commit that splits dpkg\'s changes warns and names what to add; no phantom replaced after it; the rest leaves dpkg clean', () => {
+    try {
+      const run = sbx(['run', '-q', '--name', 'apt', '--', 'apt-get', 'install', '-y', deb!], { store, env: USER_PATH });
+      assert.is(run.code, 0, run.stderr);
+      const part = sbx(['commit', 'apt', '--only', '/usr/**'], { store });
+      assert.is(part.code, 0, part.stderr);
+      assert.match(part.stderr, /splits dpkg's changes \(\/var\/lib\/dpkg\/.* left out\).*add --only '\/var\/lib\/dpkg\/\*\*'/);
+      assert.is(readFileSync(`/usr/share/${debName}/hello.txt`, 'utf8'), 'hello from a package\n');
+      const left = sbx(['diff', 'apt', '--name-only'], { store });
+      assert.not.match(left.stdout, /\/usr\//, left.stdout);
+      assert.match(left.stdout, /\/var\/lib\/dpkg\/status/);
+      const rest = sbx(['commit', 'apt', '--only', '/var/lib/dpkg/**'], { store });
+      assert.is(rest.code, 0, rest.stderr);
+      assert.not.match(rest.stderr, /splits/);
+      dpkgClean();
+      sbx(['discard', 'apt'], { store });
+    } finally {
+      purge();
+    }
+  });
+
+  (deb && userCanRunSbx ? test : test.skip)('root: an ordinary user\'s apt-get install ./x.deb, committed with sudo, leaves dpkg clean', () => {
+    // In the user's home, as in real use: a store under /tmp sits inside the fuse-overlayfs
+    // lower of /tmp, where that daemon can hang on its own upper.
+    const userStore = mkdtempSync('/home/sbxtest/sbx-view-store-');
+    temps.push(userStore);
+    spawnSync('chown', ['sbxtest:sbxtest', userStore]);
+    const asUser = (args: string[]) => spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', '--reset-env', 'env', `SBX_HOME=${userStore}`, 'HOME=/home/sbxtest', 'PATH=/usr/bin:/bin', 'NO_COLOR=1', process.execPath, SBX_PATH, ...args], { encoding: 'utf8', cwd: '/', input: '' });
+    try {
+      const run = asUser(['run', '-q', '--name', 'uapt', '--', 'apt-get', 'install', '-y', deb!]);
+      assert.is(run.status, 0, run.stderr + run.stdout);
+      const c = sbx(['commit', 'uapt', '--only', '/usr/**', '--only', '/var/lib/dpkg/**'], { store: userStore, env: { SUDO_USER: 'sbxtest', SUDO_UID: '1001', SUDO_GID: '1001' } });
+      assert.is(c.code, 0, c.stderr);
+      assert.is(statSync(`/usr/share/${debName}/hello.txt`).uid, 0);
+      dpkgClean();
+      const d = asUser(['discard', 'uapt']);
+      assert.is(d.status, 0, d.stderr);
+    } finally {
+      purge();
     }
   });
 } else {

@@ -36,7 +36,7 @@ root('root sandbox: ACLs set inside are reviewed in getfacl terms and committed 
     writeFileSync(join(canary, 'f'), 'x\n');
     mkdirSync(join(canary, 'd'));
     const name = `acl${process.pid}`;
-    const set = `import os; os.setxattr('${canary}/f', 'system.posix_acl_access', bytes.fromhex('${ACCESS}')); os.setxattr('${canary}/d', 'system.posix_acl_default', bytes.fromhex('${DEFAULT}'))`;
+    const set = `import os; os.setxattr('${canary}/f', 'system.posix_acl_access', bytes.fromhex('${ACCESS}')); os.setxattr('${canary}/d', 'system.posix_acl_default', bytes.fromhex('${DEFAULT}')); open('${canary}/new', 'w').close(); os.setxattr('${canary}/new', 'system.posix_acl_access', bytes.fromhex('${ACCESS}'))`;
     const run = sbx(['run', '-q', '--name', name, '--', 'python3', '-c', set], { store });
     assert.is(run.code, 0, run.stderr);
     const diff = sbx(['diff', name, '--json'], { store });
@@ -46,11 +46,15 @@ root('root sandbox: ACLs set inside are reviewed in getfacl terms and committed 
     const d = changes.find((c) => c.path === join(canary, 'd'));
     assert.ok(f?.details?.includes('acl +user:1005:rw- +group:50:r-- +mask::rw-'), JSON.stringify(changes));
     assert.ok(d?.details?.includes('default acl +user:1005:rwx +mask::rwx'), JSON.stringify(changes));
+    const added = changes.find((c) => c.path === join(canary, 'new'));
+    assert.ok(added?.details?.includes('acl +user:1005:rw- +group:50:r-- +mask::rw-'), JSON.stringify(changes));
     const summary = sbx(['diff', name], { store });
     assert.match(summary.stdout + summary.stderr, 'acl +user:1005:rw-');
+    assert.match(summary.stdout + summary.stderr, /added:\s+\S+\/new \(acl \+user:1005:rw-/);
     const commit = sbx(['commit', name], { store });
     assert.is(commit.code, 0, commit.stderr);
     assert.equal(hostAcl(join(canary, 'f'), 'system.posix_acl_access'), ['user::rw-', 'user:1005:rw-', 'group::r--', 'group:50:r--', 'mask::rw-', 'other::r--']);
+    assert.equal(hostAcl(join(canary, 'new'), 'system.posix_acl_access'), ['user::rw-', 'user:1005:rw-', 'group::r--', 'group:50:r--', 'mask::rw-', 'other::r--']);
     assert.equal(hostAcl(join(canary, 'd'), 'system.posix_acl_default'), ['user::rwx', 'user:1005:rwx', 'group::r-x', 'mask::rwx', 'other::r-x']);
   } finally {
     removeCanary(canary);

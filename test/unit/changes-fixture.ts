@@ -29,8 +29,8 @@ export function makeFixture(): Fixture {
   mkdirSync(host);
   const store = new Store(join(root, 'store'));
   const { id, dir } = store.create(null);
-  const layersDir = join(dir, 'layers');
-  mkdirSync(layersDir);
+  // Where sbx itself keeps a saved sandbox's layers: store locations derive from the id.
+  const layersDir = dir;
   const now = Date.now();
   const meta: SandboxMeta = {
     version: 1, id, name: null, command: ['sh', '-c', 'test'], cwd: host, uid: process.getuid!(), gid: process.getgid!(),

@@ -125,7 +125,11 @@ test('bash completion completes commands, subcommands and policy names', () => {
 test('sbx completion lists only well-formed sandbox ids and names', () => {
   const store = join(work, 'cstore');
   mkdirSync(join(store, 'abcdef01'), { recursive: true, mode: 0o700 });
-  writeFileSync(join(store, 'abcdef01', 'meta.json'), JSON.stringify({ version: 1, id: 'abcdef01', name: 'trial', createdMs: 1, state: 'saved', layers: [] }));
+  // A meta.json as sbx writes it (the store checks every field it turns into a path or id).
+  writeFileSync(join(store, 'abcdef01', 'meta.json'), JSON.stringify({
+    version: 1, id: 'abcdef01', name: 'trial', createdMs: 1, created: new Date(1).toISOString(), state: 'saved', layers: [], layersDir: join(store, 'abcdef01'),
+    uid: process.getuid!(), gid: process.getgid!(), command: ['true'], cwd: '/', finished: null, exitStatus: 0, hidden: [], binds: [], options: { net: false, keepUser: false, policy: 'default', hide: [], bind: [] },
+  }));
   mkdirSync(join(store, 'abcdef02'), { recursive: true, mode: 0o700 });
   writeFileSync(join(store, 'abcdef02', 'meta.json'), JSON.stringify({ version: 1, id: 'abcdef02', name: 'x\u001b[31m; rm -rf ~', createdMs: 2, state: 'saved', layers: [] }));
   const r = sbx(['completion', '--sandboxes'], { SBX_HOME: store });

@@ -95,4 +95,16 @@ test('a file mount point becomes a read-only bind', () => {
   assert.equal(units.find((u) => u.path === '/etc/resolv.conf'), { kind: 'ro-bind', path: '/etc/resolv.conf', reason: 'file-mount' });
 });
 
+
+test("another user's FUSE mount that refuses even root is planned as an empty unit, not a failure", () => {
+  const mounts = visibleMounts(parseMountInfo([
+    '1 0 254:0 / / rw - ext4 /dev/vda rw',
+    '2 1 0:38 / /mnt/theirs rw,nosuid,nodev - fuse.sshfs sshfs rw,user_id=1001,group_id=1001',
+  ].join('\n')));
+  const host = fakeHost({ '/': [['mnt', 'dir']], '/mnt': [['theirs', 'dir'], ['plain', 'dir']] });
+  host.mode = (p) => { if (p === '/mnt/theirs') throw Object.assign(new Error('EACCES'), { code: 'EACCES' }); return 0o755; };
+  const unit = planView(mounts, host).find((u) => u.path === '/mnt/theirs');
+  assert.equal(unit, { kind: 'unavailable', path: '/mnt/theirs', reason: 'a mount sbx cannot read: EACCES' });
+});
+
 test.run();

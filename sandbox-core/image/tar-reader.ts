@@ -1,0 +1,183 @@
+// A streaming tar reader for image layers (the first step of `sbx run --image`): ustar, pax
+// extended headers and GNU long names, as docker, umoci and sbx export write them. A layer is
+// hostile input: every header is checksummed, sizes are bounded, and a name that would leave the
+// root (absolute, `..`, empty) is refused rather than cleaned up, so the caller never has to.
+import { SbxError } from '../errors.js';
+
+export type LayerEntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'fifo' | 'char' | 'block';
+
+export interface LayerEntry {
+  /** Byte-string path (latin1, one char per byte) relative to the root, no leading `./` or `/`, no trailing `/`. */
+  name: string;
+  type: LayerEntryType;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeMs: number;
+  size: number;
+  linkName: string;
+  rdev: { major: number; minor: number };
+  xattrs: Array<[string, Buffer]>;
+  /** The file's content, for `file` entries (other types: empty). */
+  data: Buffer;
+}
+
+/** What an OCI layer entry means to the merged tree (image-spec "whiteouts"). */
+export type LayerOp =
+  | { op: 'put'; entry: LayerEntry }
+  | { op: 'whiteout'; name: string }
+  | { op: 'opaque'; dir: string };
+
+const BLOCK = 512;
+const TYPES: Record<string, LayerEntryType> = { '0': 'file', '\0': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo' };
+/** Metadata blocks (pax records, GNU long names) are small; a huge one is an attack. */
+const MAX_META = 1 << 20;
+/** Entries are held in memory one at a time; the cache step streams bigger ones. */
+export const MAX_ENTRY = 1 << 30;
+
+function bad(what: string): SbxError {
+  return new SbxError(`image layer: ${what}`, 125, 'the image is damaged or was tampered with');
+}
+
+function cstr(b: Buffer): Buffer { const z = b.indexOf(0); return z < 0 ? b : b.subarray(0, z); }
+
+function num(b: Buffer): number {
+  if (b[0] & 0x80) {
+    // base-256 (GNU): big sizes and ids
+    let n = 0;
+    for (let i = 0; i < b.length; i++) n = n * 256 + (i === 0 ? b[i] & 0x7f : b[i]);
+    if (!Number.isSafeInteger(n)) throw bad('a number does not fit');
+    return n;
+  }
+  const s = cstr(b).toString('latin1').trim();
+  if (s === '') return 0;
+  if (!/^[0-7]+$/.test(s)) throw bad(`bad octal field ${JSON.stringify(s)}`);
+  return parseInt(s, 8);
+}
+
+function checksumOk(h: Buffer): boolean {
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i];
+  return sum === num(h.subarray(148, 156));
+}
+
+function parsePax(body: Buffer): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  let i = 0;
+  while (i < body.length) {
+    const sp = body.indexOf(0x20, i);
+    if (sp < 0) throw bad('bad pax record');
+    const len = Number(body.subarray(i, sp).toString('latin1'));
+    if (!Number.isSafeInteger(len) || len <= sp - i || i + len > body.length || body[i + len - 1] !== 0x0a) throw bad('bad pax record');
+    const rec = body.subarray(sp + 1, i + len - 1);
+    const eq = rec.indexOf(0x3d);
+    if (eq < 0) throw bad('bad pax record');
+    out.set(rec.subarray(0, eq).toString('utf8'), Buffer.from(rec.subarray(eq + 1)));
+    i += len;
+  }
+  return out;
+}
+
+/**
+ * A name from the archive as a clean relative byte-string path. `./a/b/` -> `a/b`; the root
+ * itself -> ''. Refuses `..` components and NUL rather than normalising them away.
+ */
+export function cleanName(raw: string): string {
+  const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.some((p) => p === '..')) throw bad(`entry ${JSON.stringify(raw).slice(0, 200)} leaves the root`);
+  return parts.join('/');
+}
+
+/** Reads a whole (uncompressed) tar stream, yielding one entry at a time. */
+export async function* readTar(input: AsyncIterable<Buffer | string>): AsyncGenerator<LayerEntry> {
+  let buf: Buffer = Buffer.alloc(0);
+  const it = input[Symbol.asyncIterator]();
+  let ended = false;
+  const need = async (n: number): Promise<boolean> => {
+    while (buf.length < n && !ended) {
+      const r = await it.next();
+      if (r.done) { ended = true; break; }
+      const c = typeof r.value === 'string' ? Buffer.from(r.value, 'latin1') : r.value;
+      buf = buf.length ? Buffer.concat([buf, c]) : c;
+    }
+    return buf.length >= n;
+  };
+  const take = (n: number): Buffer => { const b = buf.subarray(0, n); buf = buf.subarray(n); return b; };
+  const body = async (size: number, cap: number): Promise<Buffer> => {
+    if (size > cap) throw bad(`an entry of ${size} bytes is too big`);
+    const padded = Math.ceil(size / BLOCK) * BLOCK;
+    if (!(await need(padded))) throw bad('truncated archive');
+    return Buffer.from(take(padded).subarray(0, size));
+  };
+
+  let pax = new Map<string, Buffer>();
+  let longName: Buffer | null = null;
+  let longLink: Buffer | null = null;
+  for (;;) {
+    if (!(await need(BLOCK))) {
+      if (buf.length === 0) return; // some writers omit the end-of-archive blocks
+      throw bad('truncated archive');
+    }
+    const h = Buffer.from(take(BLOCK));
+    if (h.every((b) => b === 0)) return;
+    if (!checksumOk(h)) throw bad('header checksum mismatch');
+    const flag = String.fromCharCode(h[156]);
+    let size = num(h.subarray(124, 136));
+    if (flag === 'x') { for (const [k, v] of parsePax(await body(size, MAX_META))) pax.set(k, v); continue; }
+    if (flag === 'g') { await body(size, MAX_META); continue; }
+    if (flag === 'L') { longName = cstr(await body(size, MAX_META)); continue; }
+    if (flag === 'K') { longLink = cstr(await body(size, MAX_META)); continue; }
+    const type = TYPES[flag];
+    if (!type) throw bad(`unsupported entry type ${JSON.stringify(flag)}`);
+    const ustar = h.subarray(257, 262).toString('latin1') === 'ustar';
+    const prefix = ustar ? cstr(h.subarray(345, 500)) : Buffer.alloc(0);
+    let nameB = longName ?? (prefix.length ? Buffer.concat([prefix, Buffer.from('/'), cstr(h.subarray(0, 100))]) : cstr(h.subarray(0, 100)));
+    let linkB = longLink ?? cstr(h.subarray(157, 257));
+    if (pax.has('path')) nameB = pax.get('path')!;
+    if (pax.has('linkpath')) linkB = pax.get('linkpath')!;
+    if (pax.has('size')) size = Number(pax.get('size')!.toString('latin1'));
+    const paxNum = (k: string, d: number): number => {
+      if (!pax.has(k)) return d;
+      const n = Number(pax.get(k)!.toString('latin1'));
+      if (!Number.isFinite(n) || n < 0) throw bad(`bad pax ${k}`);
+      return n;
+    };
+    if (!Number.isSafeInteger(size) || size < 0) throw bad('bad size');
+    if (nameB.includes(0) || linkB.includes(0)) throw bad('a name holds NUL');
+    const xattrs: Array<[string, Buffer]> = [];
+    for (const [k, v] of pax) if (k.startsWith('SCHILY.xattr.')) xattrs.push([k.slice(13), v]);
+    const entry: LayerEntry = {
+      name: cleanName(nameB.toString('latin1')),
+      type,
+      mode: num(h.subarray(100, 108)) & 0o7777,
+      uid: paxNum('uid', num(h.subarray(108, 116))),
+      gid: paxNum('gid', num(h.subarray(116, 124))),
+      mtimeMs: paxNum('mtime', num(h.subarray(136, 148))) * 1000,
+      size: type === 'file' ? size : 0,
+      linkName: linkB.toString('latin1'),
+      rdev: { major: num(h.subarray(329, 337)), minor: num(h.subarray(337, 345)) },
+      xattrs,
+      data: Buffer.alloc(0),
+    };
+    // Only regular files carry data; anything else with a size field still has its blocks skipped.
+    const data = await body(size, MAX_ENTRY);
+    if (type === 'file') entry.data = data;
+    if (type === 'hardlink') entry.linkName = cleanName(entry.linkName);
+    pax = new Map(); longName = null; longLink = null;
+    yield entry;
+  }
+}
+
+/** The OCI meaning of an entry: `.wh..wh..opq` hides the lower dir's contents, `.wh.NAME` deletes NAME. */
+export function layerOp(e: LayerEntry): LayerOp {
+  const slash = e.name.lastIndexOf('/');
+  const dir = slash < 0 ? '' : e.name.slice(0, slash);
+  const base = e.name.slice(slash + 1);
+  if (base === '.wh..wh..opq') return { op: 'opaque', dir };
+  if (base.startsWith('.wh.')) {
+    const target = base.slice(4);
+    if (target === '' || target === '.' || target === '..' || target.startsWith('.wh.')) throw bad(`bad whiteout ${JSON.stringify(e.name).slice(0, 200)}`);
+    return { op: 'whiteout', name: dir ? `${dir}/${target}` : target };
+  }
+  return { op: 'put', entry: e };
+}
