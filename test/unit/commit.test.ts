@@ -250,4 +250,51 @@ test('a commit killed by SIGKILL half way is finished by the next commit', async
   for (let i = 0; i < 20; i++) assert.is(readFileSync(H(`dir/f${String(i).padStart(2, '0')}`), 'utf8'), `content ${i}\n`);
 });
 
+/** Starts a commit in a child that stops at step `at`, and SIGKILLs it there. */
+async function killCommitAt(at: number): Promise<void> {
+  const mod = pathToFileURL(join(process.cwd(), 'dist/sandbox-core/commit/index.js')).href;
+  const storeMod = pathToFileURL(join(process.cwd(), 'dist/sandbox-core/store.js')).href;
+  const script = `import { commitSandbox } from ${JSON.stringify(mod)}; import { Store } from ${JSON.stringify(storeMod)};
+    const s = new Store(${JSON.stringify(f.store.root)}); const m = s.resolve(${JSON.stringify(f.meta.id)});
+    commitSandbox(s, m, { only: [], exclude: [], force: false, dryRun: false });`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, SBX_TEST_COMMIT_PAUSE_AFTER: String(at) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (d) => { err += d; if (err.includes(`paused at step ${at}`)) resolve(); });
+    child.on('exit', () => reject(new Error(`child exited before pausing at ${at}: ${err}`)));
+  });
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('exit', r));
+}
+
+test('SIGKILL at random points of every phase: the next commit finishes with the same result', async () => {
+  // Steps: 2 deletes, then mkdirs and a symlink (phase 1), 24 files staged in one batch and
+  // renamed (phase 3), dir metadata (phase 4). One point per phase, the rest random.
+  const build = () => {
+    write(H('old1'), 'o'); write(H('old2/x'), 'x');
+    markStarted(f);
+    whiteout(U('old1')); whiteout(U('old2'));
+    for (let i = 0; i < 24; i++) write(U(`n${i % 3}/f${String(i).padStart(2, '0')}`), `c ${i}\n`);
+    symlinkSync('target', U('ln'));
+    chmodSync(U('n1'), 0o750);
+  };
+  const total = 2 + 3 + 1 + 24 + 3;
+  const points = [0, 3, 10, total - 1, ...Array.from({ length: 3 }, () => Math.floor(Math.random() * total))];
+  for (const at of points) {
+    f.cleanup();
+    f = makeFixture();
+    build();
+    await killCommitAt(at);
+    const r = commitSandbox(f.store, f.meta, opts);
+    assert.ok(r.resumed, `resumed (killed at ${at})`);
+    assert.equal(r.plan.conflicts, [], `no conflicts (killed at ${at})`);
+    assert.ok(r.complete, `complete (killed at ${at}): ${JSON.stringify(r.result?.failed)}`);
+    assert.not.ok(existsSync(H('old1')) || existsSync(H('old2')), `deletions (killed at ${at})`);
+    for (let i = 0; i < 24; i++) assert.is(readFileSync(H(`n${i % 3}/f${String(i).padStart(2, '0')}`), 'utf8'), `c ${i}\n`, `killed at ${at}`);
+    assert.is(readlinkSync(H('ln')), 'target');
+    assert.is(mode(H('n1')), 0o750, `dir mode (killed at ${at})`);
+    for (const d of ['', 'n0', 'n1', 'n2']) assert.equal(readdirSync(H(d)).filter((n) => n.startsWith('.sbx-')), [], `staging leftovers in /${d} (killed at ${at})`);
+  }
+});
+
 test.run();
