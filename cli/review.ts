@@ -9,6 +9,7 @@ import type { SandboxMeta } from '../sandbox-core/types.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import type { ScanResult } from '../sandbox-core/changes/types.js';
 import { display } from '../sandbox-core/changes/bpath.js';
+import type { NetDecision } from '../sandbox-core/net/proxy.js';
 import { SbxError } from '../sandbox-core/errors.js';
 import { colors, info, line, rendered, warn } from './output.js';
 import { changesJson, countLine, renderDiffs, renderSummary } from './render-changes.js';
@@ -27,6 +28,8 @@ export interface ReviewOptions {
   report: string | null;
   exitStatus: number;
   durationMs: number;
+  /** --allow-net's decisions, for the report. */
+  net?: NetDecision[] | null;
   /** Overwrite host paths changed since the start when keeping (default false). */
   force?: boolean;
   /** Ask even when stdin/stderr are not terminals (tests drive the prompt through pipes). */
@@ -95,7 +98,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
   if (s) for (const e of s.errors) warn(e);
   if (s && opts.report) {
     try {
-      writeFileSync(opts.report, changesJson(meta.id, s.changes, { exitStatus: opts.exitStatus, durationMs: opts.durationMs }));
+      writeFileSync(opts.report, changesJson(meta.id, s.changes, { exitStatus: opts.exitStatus, durationMs: opts.durationMs, ...(opts.net ? { network: opts.net } : {}) }));
     } catch (e) {
       throw new SbxError(`cannot write the report ${opts.report}: ${(e as Error).message}`);
     }

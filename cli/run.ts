@@ -9,7 +9,7 @@ import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { rawArgs } from '../sandbox-core/rawbytes.js';
 import { info, say, setQuiet, warn } from './output.js';
 import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
-import { displayText } from '../sandbox-core/changes/bpath.js';
+import { display, displayText } from '../sandbox-core/changes/bpath.js';
 import { randomHex } from '../sandbox-core/random.js';
 import { parseSize } from '../sandbox-core/units.js';
 import { armTimeout, parseLimitFlags } from './limit-options.js';
@@ -72,6 +72,7 @@ export class RunCommand extends Command {
   timeout = Option.String('--timeout', { description: 'Stop the command after DURATION (30s, 2m): SIGTERM, then SIGKILL 2s later; exit status 124' });
   device = Option.Array('--device', [], { description: 'HOST[:INSIDE][:rwm] add a host device node to /dev inside and to the device allowlist (repeatable)' });
   hideSecrets = Option.Boolean('--hide-secrets', false, { description: 'Hide credential stores (~/.ssh, ~/.aws, ~/.gnupg, shell histories, ...) and drop secret environment variables (default with --net; the list: sbx policy secrets)' });
+  allowNet = Option.Array('--allow-net', [], { description: 'HOST[:PORT] the command may connect to through sbx\'s proxy (repeatable; *.DOMAIN, IP, CIDR); everything else is refused and reported' });
   allowSecrets = Option.Boolean('--allow-secrets', false, { description: 'With --net: leave credential stores and token variables visible' });
   cleanEnvFlag = Option.Boolean('--clean-env', false, { description: 'Start the command with a minimal environment (PATH, HOME, USER, TERM, LANG, ...)' });
   keepSetuid = Option.Boolean('--keep-setuid', false, { description: 'When committing as root, keep setuid/setgid bits and file capabilities' });
@@ -99,8 +100,11 @@ export class RunCommand extends Command {
     const pty = !!process.stdin.isTTY && !!process.stdout.isTTY;
     if (this.hideSecrets && this.allowSecrets) throw new UsageError('--hide-secrets and --allow-secrets contradict each other');
     const net = inSandbox ? inSandbox.options.net : this.net;
-    // With the network shared, whatever the command can read it can send: secrets hidden unless asked.
-    const hideSecrets = this.hideSecrets || (net && !this.allowSecrets);
+    if (net && this.allowNet.length) throw new UsageError('--net shares the whole network; --allow-net gives only the hosts named: use one of them');
+    // Checked before any sandbox exists, so a typo leaves nothing behind.
+    if (this.allowNet.length) (await import('../sandbox-core/net/allowlist.js')).AllowList.parse(this.allowNet);
+    // With any network, whatever the command can read it can send: secrets hidden unless asked.
+    const hideSecrets = this.hideSecrets || ((net || this.allowNet.length > 0) && !this.allowSecrets);
     let env: NodeJS.ProcessEnv = this.cleanEnvFlag ? cleanEnv(process.env, process.cwd()) : process.env;
     const secretHide = hideSecrets ? secretPaths(process.env.HOME) : [];
     if (hideSecrets) {
@@ -139,6 +143,7 @@ export class RunCommand extends Command {
         onNotice: (line) => warn(line),
         limitOps: limits.ops,
         diskBytes,
+        allowNet: this.allowNet,
         onSpawn: (pid) => { if (limitsReq.timeoutMs !== undefined) disarm = armTimeout(pid, limitsReq.timeoutMs); },
       });
       timedOut = (disarm as (() => boolean) | null)?.() ?? false;
@@ -163,6 +168,11 @@ export class RunCommand extends Command {
       }
       if (failure && !timedOut) say(failure.message);
       if (result.outcome.kind === 'signaled' && !timedOut) info(`the command was killed by signal ${result.outcome.signal}`);
+      if (result.net) {
+        const { netSummaryLines } = await import('../sandbox-core/net/session.js');
+        for (const line of netSummaryLines(result.net, display)) info(`network: ${line}`);
+        if (!result.net.length) info('network: no connection was attempted');
+      }
       // Loaded only now: the change list and diff machinery cost nothing before the command starts.
       const { reviewAfterRun } = await import('./review.js');
       const reviewStatus = await reviewAfterRun(store, result.meta, {
@@ -176,6 +186,7 @@ export class RunCommand extends Command {
         exitStatus: result.exitStatus,
         durationMs: result.durationMs,
         endReasons,
+        net: result.net,
       });
       // --keep whose commit refused something (conflicts, denied paths) must not look like success.
       return result.exitStatus === 0 && reviewStatus !== 0 ? reviewStatus : result.exitStatus;

@@ -146,6 +146,8 @@ int sandbox_main(int spec_fd, int status_fd) {
     procs_fds[i] = open(cfg.cgroup_procs[i], O_WRONLY | O_CLOEXEC);
     if (procs_fds[i] < 0) die_step("cgroup", cfg.cgroup_procs[i], errno);
   }
+  /* Opened now: a view built outside replaces the root before the sandbox's pid 1 exists. */
+  if (cfg.net_relay_dir) net_relay_open_dir(&net_relay, cfg.net_relay_dir, cfg.net_relay_name);
   if (cfg.build_outside) {
     if (unshare(CLONE_NEWNS) < 0) die_step("mount-namespace", NULL, errno);
     make_idmap_userns();

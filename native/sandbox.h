@@ -6,6 +6,7 @@
  *   outer.c    the process in the host namespaces: cgroups, clone, id maps, waiting
  *   init.c     pid 1 of the sandbox and of the command's pid namespace
  *   command.c  the command process: session, fds, rlimits, no_new_privs, seccomp, exec
+ *   netrelay.c --allow-net: the sandbox loopback listener copied to sbx's proxy
  * Every decision (what to mount where, which ids to map, which filter) was made by the
  * TypeScript side; these files only apply it and report the failing step, path and errno. */
 #ifndef SBX_SANDBOX_H
@@ -38,6 +39,7 @@ struct config {
   struct rlimit_op rlimits[32]; size_t n_rlimits;
   int have_caps; struct cap_sets caps;
   int relay_fds[3]; size_t n_relay;
+  const char *net_relay_dir, *net_relay_name; int net_relay_port; /* --allow-net */
   const unsigned char *seccomp; size_t seccomp_len;
   const struct spec_op *fs_ops[65536]; size_t n_fs_ops;
 };
@@ -57,6 +59,16 @@ int is_proc_op(const struct spec_op *op);
 /* disk.c */
 void disk_setup(void);
 void disk_copy_out(void);
+
+/* netrelay.c (--allow-net) */
+struct net_relay { int dirfd, fd4, fd6; const char *name; };
+extern struct net_relay net_relay;
+/* In the host's mount namespace, before the root is replaced: the proxy socket's directory. */
+void net_relay_open_dir(struct net_relay *r, const char *dir, const char *name);
+/* In the sandbox's network namespace, loopback up: listen on 127.0.0.1 and ::1. */
+void net_relay_listen(struct net_relay *r, int port);
+/* A listener is readable: each connection is copied to the proxy by a child of its own. */
+void net_relay_accept(const struct net_relay *r, int listen_fd);
 
 /* init.c */
 extern const int forwarded_signals[];

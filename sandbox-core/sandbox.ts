@@ -22,6 +22,8 @@ import { buildSkeletonTree, skeletonPath } from './skeleton.js';
 import { encodeSpec, describeSpec, type OverlayFlag, type SpecOp } from './spec.js';
 import { capabilitySets } from '../policies/capabilities/index.js';
 import { stdioToRelay } from './stdio.js';
+import { startAllowNet } from './net/session.js';
+import type { NetDecision } from './net/proxy.js';
 import { rawCwd, rawEnv } from './rawbytes.js';
 import { removeTree, safeScratch, scratchPath, Store } from './store.js';
 import type { Layer, RunOptionsRecord, SandboxMeta } from './types.js';
@@ -59,6 +61,8 @@ export interface RunRequest {
   onSpawn?: (pid: number) => void;
   /** Lines sbx says before the command starts (fallbacks, read-only paths). */
   onNotice?: (line: string) => void;
+  /** --allow-net entries: the command reaches only these, through sbx's proxy. */
+  allowNet?: string[];
 }
 
 export interface RunResult {
@@ -71,6 +75,8 @@ export interface RunResult {
   view: { readOnly: string[]; shownEmpty: string[] };
   /** --disk: the copy-back did not complete (one line saying so); every layer is as it was before the run. */
   diskLost: string | null;
+  /** --allow-net: every connection the proxy decided, grouped by host:port and outcome. */
+  net: NetDecision[] | null;
 }
 
 /** At most a few paths in a one-line notice; `sbx doctor` lists them all. */
@@ -450,10 +456,15 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     for (const l of meta.layers) diskOps.push({ op: 'disk_layer', args: [join(meta.layersDir, l.dir)] });
   }
 
+  // pid 1 runs as the mapped root: when that is not us, the proxy's socket is given to it.
+  const relayOwner = idmap.shift ? { uid: idmap.shift.uid + idmap.insideUid, gid: idmap.shift.gid + idmap.insideUid } : null;
+  const net = req.allowNet?.length ? await startAllowNet(req.allowNet, meta.layersDir, relayOwner) : null;
+  const netEnv = Object.fromEntries((net?.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   const ops: SpecOp[] = [
     ...idmap.ops,
     ...(req.limitOps ?? []).filter((o) => o.op === 'cgroup_procs' || o.op === 'cgroup_write' || o.op === 'devbpf'),
     req.net ? { op: 'share_net', args: [] } : { op: 'loopback_up', args: [] },
+    ...(net ? [{ op: 'net_relay', args: [net.dir, net.name, String(net.port)] } satisfies SpecOp] : []),
     { op: 'new_cgroupns', args: [] },
     { op: 'hostname', args: [`sbx-${meta.id}`] },
     { op: 'stage', args: [stage] },
@@ -468,7 +479,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     // Bytes that are not UTF-8 reach the command as they are (sandbox-core/rawbytes.ts).
     { op: 'cwd', args: [req.cwd === process.cwd() ? rawCwd(req.cwd) : req.cwd] },
     ...(req.rawCommand ?? req.command).map((a): SpecOp => ({ op: 'arg', args: [a] })),
-    ...rawEnv(sandboxEnv({ ...req.env, PATH: rootPath(req.env.PATH, idmap.insideUid, req.env.SBX_ROOT_PATH) })).map((e): SpecOp => ({ op: 'env', args: [e] })),
+    ...rawEnv(sandboxEnv({ ...req.env, ...netEnv, PATH: rootPath(req.env.PATH, idmap.insideUid, req.env.SBX_ROOT_PATH) })).map((e): SpecOp => ({ op: 'env', args: [e] })),
     ...(req.limitOps ?? []).filter((o) => o.op === 'rlimit'),
     capsOp(req.capabilities),
     ...relayOps(req.pty, idmap),
@@ -482,10 +493,13 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   store.writeMeta(meta);
   const started = Date.now();
   let result: LaunchResult;
+  let netDecisions: NetDecision[] | null = null;
   try {
     result = await launch(encodeSpec(ops), { onSpawn: req.onSpawn });
   } finally {
     meta.state = 'saved';
+    // The proxy lives exactly as long as the sandbox: no socket or listener outlives the run.
+    if (net) netDecisions = await net.stop();
   }
   const durationMs = Date.now() - started;
   const diskLost = diskDir ? diskCopyBackProblem(meta, diskDir, result) : null;
@@ -509,5 +523,5 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   // A saved sandbox must be on disk before we say it is saved; a throwaway one never needs to be.
   if (!req.throwaway) spawnSync('sync', ['-f', meta.layersDir], { stdio: 'ignore' });
   store.writeMeta(meta);
-  return { meta, outcome: result.outcome, exitStatus, durationMs, launch: result, view: { readOnly: readOnlyFiles, shownEmpty: shown }, diskLost };
+  return { meta, outcome: result.outcome, exitStatus, durationMs, launch: result, view: { readOnly: readOnlyFiles, shownEmpty: shown }, diskLost, net: netDecisions };
 }

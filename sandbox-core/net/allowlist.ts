@@ -97,6 +97,11 @@ export class AllowList {
     return null;
   }
 
+  /** Does an IP or CIDR entry cover the loopback addresses (the host's own services)? */
+  namesLoopback(): boolean {
+    return this.entries.some((e) => e.kind === 'cidr' && (inCidr(e, '127.0.0.1') || inCidr(e, '::1')));
+  }
+
   /** Is an address the name resolved to explicitly named by an IP or CIDR entry? */
   coversAddress(ip: string, port: number): boolean {
     return this.entries.some((e) => e.kind === 'cidr' && (e.port === null || e.port === port) && inCidr(e, ip));

@@ -202,11 +202,14 @@ export class NetProxy {
   }
 
   private pipe(client: Socket, up: Socket): void {
+    // Each side's end is passed on by pipe() once what it sent is written: destroying on the
+    // first 'close' would cut off data still queued for the other side.
     client.pipe(up);
     up.pipe(client);
     client.resume();
-    const done = () => { client.destroy(); up.destroy(); };
-    client.on('close', done);
-    up.on('close', done);
+    const kill = () => { client.destroy(); up.destroy(); };
+    client.on('error', kill);
+    up.on('error', kill);
+    client.on('close', () => up.destroy());
   }
 }

@@ -1,0 +1,77 @@
+// One `--allow-net` run: the proxy on a private unix socket, the relay op that makes it
+// reachable inside as 127.0.0.1:PORT, the proxy variables for the command, and the summary.
+import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AllowList } from './allowlist.js';
+import { NetProxy, readHostsFile, type NetDecision } from './proxy.js';
+
+/** The port the relay listens on inside the sandbox (127.0.0.1 and ::1). */
+export const RELAY_PORT = 3128;
+const SOCKET_NAME = 's';
+
+export interface NetSession {
+  /** Host directory holding the proxy's socket; the helper's pid 1 connects to `name` in it. */
+  dir: string;
+  name: string;
+  port: number;
+  /** Proxy variables for the command (both spellings: tools read one or the other). */
+  env: string[];
+  /** Stops the proxy, removes its socket, and returns every decision made. */
+  stop(): Promise<NetDecision[]>;
+}
+
+/**
+ * Starts the proxy. `relayOwner` is the host uid/gid pid 1 runs as when that is not us (root's
+ * sandboxes run as an unprivileged range): the socket's directory is given to it, so nobody
+ * else can connect.
+ */
+export async function startAllowNet(entries: string[], layersDir: string, relayOwner: { uid: number; gid: number } | null, env: NodeJS.ProcessEnv = process.env): Promise<NetSession> {
+  const allow = AllowList.parse(entries);
+  const hosts = env.SBX_NET_HOSTS ? readHostsFile(env.SBX_NET_HOSTS) : new Map<string, string[]>();
+  // Beside the layers, so whatever removes the sandbox (discard, commit, the sweep of a killed
+  // throwaway run) removes the socket too; in /tmp only when that path is too long for
+  // sun_path's 108 bytes.
+  let dir = join(layersDir, 'net');
+  if (Buffer.byteLength(join(dir, SOCKET_NAME)) < 100) {
+    rmSync(dir, { recursive: true, force: true }); // an earlier run's, if its sbx was killed
+    mkdirSync(dir, { mode: 0o700 });
+  }
+  else dir = mkdtempSync(join(tmpdir(), 'sbx-net-'));
+  const proxy = new NetProxy(allow, hosts);
+  try {
+    await proxy.listen(join(dir, SOCKET_NAME));
+    if (relayOwner) {
+      chownSync(dir, relayOwner.uid, relayOwner.gid);
+      chownSync(join(dir, SOCKET_NAME), relayOwner.uid, relayOwner.gid);
+    }
+  } catch (e) {
+    await proxy.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const url = `http://127.0.0.1:${RELAY_PORT}`;
+  // Inside, loopback is the sandbox's own, and goes direct; but an entry that names a host
+  // loopback address means the host's service, which only the proxy can reach.
+  const hostLoopback = allow.namesLoopback();
+  const noProxy = hostLoopback ? '' : 'localhost,127.0.0.1,::1';
+  return {
+    dir,
+    name: SOCKET_NAME,
+    port: RELAY_PORT,
+    env: [
+      `HTTP_PROXY=${url}`, `HTTPS_PROXY=${url}`, `ALL_PROXY=${url}`, `NO_PROXY=${noProxy}`,
+      `http_proxy=${url}`, `https_proxy=${url}`, `all_proxy=${url}`, `no_proxy=${noProxy}`,
+    ],
+    async stop() {
+      await proxy.close();
+      rmSync(dir, { recursive: true, force: true });
+      return proxy.decisions();
+    },
+  };
+}
+
+/** `allowed: a:443 ×3`, `blocked: b:80 ×1 (not in --allow-net)`: one line per host and outcome. */
+export function netSummaryLines(decisions: NetDecision[], display: (s: string) => string): string[] {
+  return decisions.map((d) => `${d.allowed ? 'allowed' : 'blocked'}: ${display(d.host)}:${d.port} ×${d.count}${d.allowed ? '' : ` (${d.reason})`}`);
+}
