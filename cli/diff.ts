@@ -14,7 +14,7 @@ export class DiffCommand extends Command {
   static override usage = Command.Usage({
     description: 'show what a saved sandbox changed',
     details: `
-      Lists every change against the host (added, modified, deleted, replaced = type change, metadata = only mode/owner/times/xattrs), then unified diffs of text files. Binary and large files show sizes. On a terminal long output goes through \`$PAGER\` (default \`less -R\`).
+      Lists every change against the host (added, modified, deleted, replaced = type change, metadata = only mode/owner/times/xattrs), then unified diffs of text files. A new or deleted directory is one line with its counts and size, and caches, logs, bytecode and shell history (the fold list, policies/fold.json) are one counted line each; \`--all\` lists every path. Binary and large files show sizes. On a terminal long output goes through \`$PAGER\` (default \`less -R\`).
 
       PATH arguments and \`--only\`/\`--exclude\` globs (\`*\`, \`**\`, \`?\`; a pattern covers everything below what it names; a pattern without a leading / matches at any depth) narrow the list. \`--json\` prints \`{"id", "changes": [{"path", "change", "type", "size", "target"?}]}\`; a path that is not valid UTF-8 is escaped and its bytes given in base64 as \`rawPath\`.
     `,
@@ -22,6 +22,7 @@ export class DiffCommand extends Command {
       ['Review a sandbox', 'sbx diff trial'],
       ['Only the names', 'sbx diff trial --name-only'],
       ['Counts per file', 'sbx diff trial --stat'],
+      ['Every path, nothing grouped or folded', 'sbx diff trial --all'],
       ['Machine-readable', 'sbx diff trial --json'],
       ['Fail a script if anything changed under /etc', 'sbx diff trial --exit-code /etc'],
     ],
@@ -32,6 +33,7 @@ export class DiffCommand extends Command {
   stat = Option.Boolean('--stat', false, { description: 'Lines added and removed per file' });
   nameOnly = Option.Boolean('--name-only', false, { description: 'Only the changed paths, one per line' });
   json = Option.Boolean('--json', false, { description: 'The change list as JSON' });
+  all = Option.Boolean('--all', false, { description: 'List every path: no grouped dirs, nothing folded' });
   exitCode = Option.Boolean('--exit-code', false, { description: 'Exit 1 when there are changes, 0 when none' });
   only = Option.Array('--only', [], { description: 'Only paths matching GLOB (repeatable)' });
   exclude = Option.Array('--exclude', [], { description: 'Leave out paths matching GLOB (repeatable)' });
@@ -52,7 +54,7 @@ export class DiffCommand extends Command {
     else if (this.stat) await page(await renderStat(scan.changes, col), out);
     else {
       const head = `${col.bold(`sandbox ${meta.name ?? meta.id}`)}: ${countLine(scan.changes)}\n`;
-      await page(head + renderSummary(scan.changes, col) + (scan.changes.length ? '\n' : '') + await renderDiffs(scan.changes, col), out);
+      await page(head + renderSummary(scan.changes, col, { expand: this.all }) + (scan.changes.length ? '\n' : '') + await renderDiffs(scan.changes, col), out);
     }
     return this.exitCode && scan.changes.length ? 1 : 0;
   }

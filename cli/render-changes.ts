@@ -7,6 +7,8 @@ import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, readHead } from '../sandbox-core/changes/content.js';
 import { humanBytes } from './progress.js';
 import { sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
+import { isGroup, viewKind, type FoldSpec, type SubtreeGroup } from '../sandbox-core/changes/group.js';
+import { loadFoldRules } from '../policies/fold.js';
 
 type Colors = { green(s: string): string; red(s: string): string; yellow(s: string): string; cyan(s: string): string; magenta(s: string): string; dim(s: string): string; bold(s: string): string };
 
@@ -54,25 +56,65 @@ export function countLine(changes: Change[]): string {
   return ORDER.filter((k) => n[k]).map((k) => `${n[k]} ${k}`).join(', ');
 }
 
-/** git-status-like summary; `limit` caps the lines per group (the rest is counted). */
-export function renderSummary(changes: Change[], col: Colors, limit = Infinity): string {
+export interface SummaryOptions {
+  /** Lines per kind before "… and N more" (flagged changes are always listed). */
+  limit?: number;
+  /** List every path: no subtree groups, no folding (`sbx diff --all`, the review's [r]). */
+  expand?: boolean;
+  /** The fold list; the shipped policies/fold.json by default. */
+  fold?: FoldSpec[];
+}
+
+function groupLine(g: SubtreeGroup): string {
+  const parts = [`${g.files.toLocaleString('en-US')} file${g.files === 1 ? '' : 's'}`];
+  const other = g.entries - g.files;
+  if (other) parts.push(`${other.toLocaleString('en-US')} other entr${other === 1 ? 'y' : 'ies'}`);
+  parts.push(humanBytes(g.bytes));
+  return ` (${parts.join(', ')})`;
+}
+
+/**
+ * git-status-like summary. Flagged changes (code runs later) come first in each kind and are
+ * never grouped, folded or cut; a new or gone dir is one line with its counts; fold-list
+ * matches are one counted line per rule; the rest is ordered by top-level tree, largest first.
+ */
+export function renderSummary(changes: Change[], col: Colors, options: number | SummaryOptions = {}): string {
+  const opts: SummaryOptions = typeof options === 'number' ? { limit: options } : options;
+  const limit = opts.limit ?? Infinity;
+  const fold = opts.expand ? [] : (opts.fold ?? loadFoldRules());
   let out = '';
   let nMarked = 0;
+  let nFolded = 0;
   const ctx = sensitiveContext();
+  const byKind = new Map<ChangeKind, Change[]>(ORDER.map((k) => [k, []]));
+  for (const c of changes) byKind.get(c.change)!.push(c);
   for (const k of ORDER) {
-    const group = changes.filter((c) => c.change === k);
+    const group = byKind.get(k)!;
     if (!group.length) continue;
-    out += `${k[0]!.toUpperCase()}${k.slice(1)} (${group.length}):\n`;
+    out += `${k[0]!.toUpperCase()}${k.slice(1)} (${group.length.toLocaleString('en-US')}):\n`;
     const paint = col[COLOR[k]];
+    const label = (k + ':').padEnd(10);
     // Changes where code runs later are always listed (never folded into "… and N more").
-    const why = new Map(group.map((c) => [c, sensitiveReason(c, ctx)]));
-    const marked = group.filter((c) => why.get(c));
-    const rest = group.filter((c) => !why.get(c));
-    for (const c of marked) out += `${col.bold(col.red('!'))} ${paint(`${(k + ':').padEnd(10)}${nameOf(c)}`)}${col.dim(noteOf(c))} ${col.bold(col.red(`[! ${why.get(c)}]`))}\n`;
-    for (const c of rest.slice(0, limit)) out += `  ${paint(`${(k + ':').padEnd(10)}${nameOf(c)}`)}${col.dim(noteOf(c))}\n`;
-    if (rest.length > limit) out += col.dim(`  … and ${rest.length - limit} more\n`);
+    const marked: Array<[Change, string]> = [];
+    const rest: Change[] = [];
+    for (const c of group) {
+      const why = sensitiveReason(c, ctx);
+      if (why) marked.push([c, why]); else rest.push(c);
+    }
+    for (const [c, why] of marked) out += `${col.bold(col.red('!'))} ${paint(`${label}${nameOf(c)}`)}${col.dim(noteOf(c))} ${col.bold(col.red(`[! ${why}]`))}\n`;
+    const view = opts.expand ? { items: rest, folds: [] } : viewKind(k, rest, fold);
+    for (const x of view.items.slice(0, limit)) {
+      if (isGroup(x)) out += `  ${paint(`${label}${nameOf(x.root)}${x.root.change === 'deleted' ? '/' : ''}`)}${col.dim(groupLine(x))}\n`;
+      else out += `  ${paint(`${label}${nameOf(x)}`)}${col.dim(noteOf(x))}\n`;
+    }
+    if (view.items.length > limit) out += col.dim(`  … and ${(view.items.length - limit).toLocaleString('en-US')} more\n`);
+    for (const f of view.folds) {
+      out += col.dim(`  ${label}${f.count.toLocaleString('en-US')} in ${f.name}${f.bytes ? ` (${humanBytes(f.bytes)})` : ''}, folded\n`);
+      nFolded += f.count;
+    }
     nMarked += marked.length;
   }
+  if (nFolded) out += col.dim(`${nFolded.toLocaleString('en-US')} folded: kept too unless excluded ('sbx diff --all' lists each)\n`);
   if (nMarked) out += col.bold(col.red(`! ${nMarked} change${nMarked === 1 ? '' : 's'} where code runs later (shell startup, ssh, autostart, git hooks, cron, systemd, sudoers, PATH, ...): review ${nMarked === 1 ? 'it' : 'them'} before keeping\n`));
   return out;
 }

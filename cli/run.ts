@@ -148,7 +148,8 @@ export class RunCommand extends Command {
       });
       timedOut = (disarm as (() => boolean) | null)?.() ?? false;
       // Said even with -q: the command's end is not its own doing.
-      for (const l of explainEnd(limits, limitsReq, timedOut).lines) say(l);
+      const endReasons = explainEnd(limits, limitsReq, timedOut).lines;
+      for (const l of endReasons) say(l);
       releaseLimits(limits);
       if (result.diskLost) {
         // The layers are as they were before this run; a throwaway run had nothing before it.
@@ -184,6 +185,7 @@ export class RunCommand extends Command {
         report: this.report ?? null,
         exitStatus: result.exitStatus,
         durationMs: result.durationMs,
+        endReasons,
         net: result.net,
       });
       // --keep whose commit refused something (conflicts, denied paths) must not look like success.

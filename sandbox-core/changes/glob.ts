@@ -49,3 +49,8 @@ export function pathFilter(only: string[], exclude: string[]): Matcher | null {
 export function globMatch(glob: string, path: string): boolean {
   return compile(glob).test(path);
 }
+
+/** One compiled pattern, for testing many paths against it. */
+export function globRegExp(glob: string): RegExp {
+  return compile(glob);
+}

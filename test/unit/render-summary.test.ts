@@ -1,0 +1,86 @@
+// The review summary: a new dir is one line with exact counts and bytes, fold-list matches are
+// one counted line per rule (and still in the change list), flagged changes are never grouped,
+// and the rest comes largest top-level tree first.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeFixture, markStarted, whiteout, write, type Fixture } from './changes-fixture.js';
+import { scanSandbox } from '../../sandbox-core/changes/scan.js';
+import { renderSummary, changesJson } from '../../cli/render-changes.js';
+import { viewKind, isGroup } from '../../sandbox-core/changes/group.js';
+import type { Change } from '../../sandbox-core/changes/types.js';
+import { loadFoldRules, parseFoldRules } from '../../policies/fold.js';
+
+const plain = { green: (s: string) => s, red: (s: string) => s, yellow: (s: string) => s, cyan: (s: string) => s, magenta: (s: string) => s, dim: (s: string) => s, bold: (s: string) => s };
+let f: Fixture;
+test.before.each(() => { f = makeFixture(); });
+test.after.each(() => f.cleanup());
+
+test('a new dir is one line with its file count and bytes; --all lists every path', () => {
+  const U = (p: string) => join(f.upper(), p);
+  write(join(f.host, 'old.txt'), 'x\n');
+  markStarted(f);
+  write(U('pkg/index.js'), 'a'.repeat(1000));
+  write(U('pkg/lib/a.js'), 'b'.repeat(2000));
+  write(U('pkg/lib/b.js'), 'c'.repeat(48));
+  mkdirSync(U('pkg/empty'));
+  write(U('single.txt'), 'hi\n');
+  whiteout(U('old.txt'));
+  const { changes } = scanSandbox(f.meta);
+  assert.is(changes.filter((c) => c.change === 'added').length, 7);
+  const out = renderSummary(changes, plain, { fold: [] });
+  assert.ok(out.includes(`  added:    ${f.host}/pkg/ (3 files, 2 other entries, 3.0 KiB)\n`), out);
+  assert.ok(out.includes(`  added:    ${f.host}/single.txt\n`), out);
+  assert.ok(out.includes(`  deleted:  ${f.host}/old.txt\n`), out);
+  assert.not.ok(out.includes('index.js'), out);
+  assert.ok(out.startsWith('Added (7):\n'), out);
+  const all = renderSummary(changes, plain, { expand: true });
+  for (const c of changes) assert.ok(all.includes(c.path), c.path);
+  // JSON always lists every path.
+  assert.is(JSON.parse(changesJson('x', changes)).changes.length, changes.length);
+});
+
+test('fold-list matches are one counted line and still in the change list', () => {
+  const U = (p: string) => join(f.upper(), p);
+  mkdirSync(join(f.host, 'home/.npm'), { recursive: true });
+  mkdirSync(join(f.host, 'proj'), { recursive: true });
+  markStarted(f);
+  for (let i = 0; i < 5; i++) write(U(`home/.npm/_cacache/content/${i}`), 'z'.repeat(100));
+  write(U('proj/__pycache__/m.cpython-311.pyc'), 'p');
+  write(U('proj/m.py'), 'print(1)\n');
+  const { changes } = scanSandbox(f.meta);
+  const out = renderSummary(changes, plain);
+  assert.ok(/ {2}added: {4}7 in npm cache \(500 B\), folded\n/.test(out), out);
+  assert.ok(/ {2}added: {4}2 in python bytecode \(1 B\), folded\n/.test(out), out);
+  assert.ok(out.includes(`${f.host}/proj/m.py\n`), out);
+  assert.ok(out.includes("9 folded: kept too unless excluded ('sbx diff --all' lists each)\n"), out);
+  assert.not.ok(out.includes('_cacache/content'), out);
+  assert.ok(changes.some((c) => c.path.endsWith('_cacache/content/4')));
+  for (const l of out.split('\n')) assert.ok(l.length <= 80 || l.includes(f.host), l);
+});
+
+function ch(path: string, type: Change['type'], size = 0): Change {
+  return { path, change: 'added', type, size };
+}
+
+test('items come largest top-level tree first; a group under a folded dir does not swallow it', () => {
+  const v = viewKind('added', [
+    ch('/etc/a.conf', 'file', 10),
+    ch('/opt', 'dir'), ch('/opt/app', 'dir'), ch('/opt/app/bin', 'file', 5000),
+    ch('/usr/x', 'file', 100),
+    ch('/usr/y', 'file', 200),
+  ], []);
+  const names = v.items.map((x) => (isGroup(x) ? `${x.root.path}/*${x.entries}` : x.path));
+  assert.equal(names, ['/opt/*2', '/usr/x', '/usr/y', '/etc/a.conf']);
+  const g = v.items[0]!;
+  assert.ok(isGroup(g) && g.files === 1 && g.bytes === 5000);
+});
+
+test('the shipped fold list loads; a malformed one is one clear error', () => {
+  assert.ok(loadFoldRules().some((r) => r.name === 'npm cache'));
+  assert.throws(() => parseFoldRules({ fold: [{ name: 'x' }] }, 'f.json'), /f\.json: fold\[0\]: "paths" must be/);
+  assert.throws(() => parseFoldRules({ fodl: [] }, 'f.json'), /unknown key "fodl"/);
+});
+
+test.run();
