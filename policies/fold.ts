@@ -3,7 +3,7 @@
 // summary: a folded change is committed like any other unless excluded.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SbxError } from '../sandbox-core/errors.js';
+import { SbxError } from '../sandbox-core/base/errors.js';
 import { isObject, own, readJsonFile, unknownKeys } from './read-json.js';
 
 export interface FoldRule {
