@@ -95,13 +95,16 @@ export function renderSummary(changes: Change[], col: Colors, options: number | 
     const paint = col[COLOR[k]];
     const label = (k + ':').padEnd(10);
     // Changes where code runs later are always listed (never folded into "… and N more").
+    // So are hard links to files the host already had: which host file is the point.
     const marked: Array<[Change, string]> = [];
+    const linked: Change[] = [];
     const rest: Change[] = [];
     for (const c of group) {
       const why = sensitiveReason(c, ctx);
-      if (why) marked.push([c, why]); else rest.push(c);
+      if (why) marked.push([c, why]); else if (c.linksTo !== undefined && !opts.expand) linked.push(c); else rest.push(c);
     }
     for (const [c, why] of marked) out += `${col.bold(col.red('!'))} ${paint(`${label}${nameOf(c)}`)}${col.dim(noteOf(c))} ${col.bold(col.red(`[! ${why}]`))}\n`;
+    for (const c of linked) out += `  ${paint(`${label}${nameOf(c)}`)}${col.dim(noteOf(c))}\n`;
     const view = opts.expand ? { items: rest, folds: [] } : viewKind(k, rest, fold);
     for (const x of view.items.slice(0, limit)) {
       if (isGroup(x)) out += `  ${paint(`${label}${nameOf(x.root)}${x.root.change === 'deleted' ? '/' : ''}`)}${col.dim(groupLine(x))}\n`;
