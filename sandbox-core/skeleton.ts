@@ -37,7 +37,11 @@ export function buildSkeletonTree(units: EngineUnit[], root: string, chown: bool
       return;
     }
     if (!st.isSymbolicLink()) chmodSync(at, st.mode & 0o7777);
-    if (chown) lchownSync(at, st.uid, st.gid);
+    // In a user namespace of our own, root's ids may not be mapped (EINVAL): then the
+    // stand-in keeps ours, as for an ordinary user.
+    if (chown) {
+      try { lchownSync(at, st.uid, st.gid); } catch (e) { const c = (e as NodeJS.ErrnoException).code; if (c !== 'EINVAL' && c !== 'EPERM') throw e; }
+    }
     if (!st.isSymbolicLink()) utimesSync(at, st.atimeMs / 1000, st.mtimeMs / 1000);
   };
   for (const u of skeletonChildren(units)) {

@@ -170,11 +170,23 @@ export function safeScratch(uid: number, create: boolean): string | null {
   }
 }
 
+/**
+ * Whose store this is: ours, except that root may act on a user's store named with SBX_HOME
+ * (`sudo SBX_HOME=… sbx commit ID`, the hint a denied commit prints): then its entries must
+ * belong to the store directory's owner, as they would under plain sudo.
+ */
+function defaultOwner(root: string): number {
+  const uid = process.getuid?.() ?? 0;
+  if (uid !== 0) return uid;
+  const st = lstatSync(root, { throwIfNoEntry: false });
+  return st && st.isDirectory() ? st.uid : uid;
+}
+
 export class Store {
   readonly root: string;
   /** The uid that owns this store and everything in it (the invoking user's under sudo). */
   readonly owner: number;
-  constructor(root = storeRoot(), owner = process.getuid?.() ?? 0) {
+  constructor(root = storeRoot(), owner = defaultOwner(root)) {
     this.root = root;
     this.owner = owner;
   }

@@ -62,7 +62,9 @@ test('a fork bomb under --pids 64 ends, stays within the limit, and the host kee
     assert.match(stderr, /sbx: killed: timeout 4s/);
   } else {
     assert.match(stderr, /no writable cgroup for uid \d+: .*--pids is an RLIMIT_NPROC/);
-    assert.is(stderr.split('\n').filter((l) => l.startsWith('sbx: warning:')).length, 1, 'one line about what is not enforced');
+    // The view's own announcement (directories shown empty to an ordinary user) is another
+    // matter; what the limits could not enforce is said in one line.
+    assert.is(stderr.split('\n').filter((l) => l.startsWith('sbx: warning:') && /enforc|cgroup|RLIMIT/.test(l)).length, 1, 'one line about what is not enforced');
   }
   assertNoCgroupsOf(child.pid!);
 });
