@@ -35,6 +35,14 @@ export function sizeFlag(flag: string, text: string): number {
   return wrap(flag, () => parseSize(text));
 }
 
+/**
+ * The --disk tmpfs was (nearly) full when the command ended: a writer ran into ENOSPC. tmpfs
+ * leaves less than a page free when full; the slack covers metadata and a last partial write.
+ */
+export function diskLimitReached(u: { free: number; total: number } | undefined): boolean {
+  return !!u && u.total > 0 && u.free <= Math.max(64 * 1024, u.total / 100);
+}
+
 export function parseLimitFlags(f: LimitFlags): LimitsRequest {
   const req: LimitsRequest = { pids: DEFAULT_PIDS, pidsExplicit: false, devices: [] };
   if (f.memory !== undefined) {

@@ -11,7 +11,9 @@ import { info, say, setQuiet, warn } from './output.js';
 import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
 import { display, displayText } from '../sandbox-core/changes/bpath.js';
 import { randomHex } from '../sandbox-core/random.js';
-import { armTimeout, parseLimitFlags, sizeFlag } from './limit-options.js';
+import { armTimeout, diskLimitReached, parseLimitFlags, sizeFlag } from './limit-options.js';
+import { checkPatterns } from '../sandbox-core/changes/glob.js';
+import { firstTime } from './said-once.js';
 import { explainEnd, prepareLimits, releaseLimits, TIMEOUT_EXIT } from '../sandbox-core/limits.js';
 
 function parseBind(spec: string, readOnly: boolean, flag: string): BindRequest {
@@ -86,6 +88,8 @@ export class RunCommand extends Command {
     if (this.mapRoot && process.getuid?.() !== 0) throw new UsageError('--map-root only means something under sudo (as root)');
     if (this.inRef && this.discard) throw new UsageError('--in with -n would discard the saved sandbox: use sbx discard afterwards instead');
     for (const h of this.hide) if (resolve(h) === '/') throw new UsageError('--hide /: refusing to hide the whole filesystem');
+    // A malformed pattern is refused before the command runs, not after.
+    checkPatterns(this.only, this.exclude);
     const store = new Store();
     const inSandbox = this.inRef ? store.resolve(this.inRef) : null;
     const bind = [...this.bind.map((b) => parseBind(b, false, '--bind')), ...this.roBind.map((b) => parseBind(b, true, '--ro-bind'))];
@@ -121,7 +125,8 @@ export class RunCommand extends Command {
     let disarm: (() => boolean) | null = null;
     let timedOut = false;
     try {
-      if (limits.notice) (limits.noticeIsQuiet ? info : warn)(limits.notice);
+      // What the defaults cannot enforce here is the machine's standing state: said once.
+      if (limits.notice && (!limits.noticeIsQuiet || firstTime(store.root, 'limits', limits.notice))) (limits.noticeIsQuiet ? info : warn)(limits.notice);
       const result = await runSandbox({
         command: argv,
         rawCommand: rawArgs(argv),
@@ -148,6 +153,7 @@ export class RunCommand extends Command {
       timedOut = (disarm as (() => boolean) | null)?.() ?? false;
       // Said even with -q: the command's end is not its own doing.
       const endReasons = explainEnd(limits, limitsReq, timedOut).lines;
+      if (diskBytes !== null && diskLimitReached(result.launch.diskUsage)) endReasons.push(`disk limit ${this.disk} reached (writes failed: no space)`);
       for (const l of endReasons) say(l);
       releaseLimits(limits);
       if (result.diskLost) {

@@ -440,7 +440,8 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   const shown = showUnreadableEmpty(meta.layers, meta.layersDir);
   if (shown.length) {
     meta.shownEmpty = [...new Set([...(meta.shownEmpty ?? []), ...shown])].sort();
-    notice(`shown empty and writable inside (you cannot read them on the host): ${listFew(shown)}`);
+    // Said on every run of an ordinary user, so it fits one 80-column line; doctor lists them.
+    notice(shown.length === 1 ? `${shown[0]} (unreadable on the host) is shown empty inside` : `${shown.length} unreadable dirs shown empty inside ('sbx doctor' lists them)`);
   }
   const files = buildSkeletonTree(units, join(meta.layersDir, SKELETON_DIR), uid === 0);
   const viewUnits = units.filter((u) => !(u.kind === 'ro-bind' && (files.copied.has(u.path) || files.gone.has(u.path))));
