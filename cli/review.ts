@@ -152,8 +152,7 @@ function scan(meta: SandboxMeta, opts: ReviewOptions): ScanResult {
 }
 
 function save(store: Store, meta: SandboxMeta): void {
-  meta.state = 'saved';
-  store.writeMeta(meta);
+  store.markSaved(meta);
   const ref = meta.name ?? meta.id;
   // Two short lines: each fits 80 columns with an 8-character id.
   info(`sandbox ${ref} saved: 'sbx diff ${ref}' to review it`);

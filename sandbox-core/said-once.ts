@@ -2,7 +2,7 @@
 // rlimits) are said on the first run only, not on every one: a marker in the store root
 // remembers the exact text, so a changed situation is said again.
 import { closeSync, constants as C, openSync, readFileSync, writeSync } from 'node:fs';
-import { Dir } from '../sandbox-core/beneath.js';
+import { Dir } from './beneath.js';
 
 /** True when `text` was not said yet for `key` in this store (and records that it now is). */
 export function firstTime(storeRoot: string, key: string, text: string): boolean {
