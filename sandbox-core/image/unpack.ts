@@ -37,7 +37,8 @@ function contained(layer: string, name: string): SbxError {
  */
 export async function unpackLayer(entries: AsyncIterable<LayerEntry>, rootPath: string, label: string, asRoot: boolean): Promise<UnpackReport> {
   const root = Dir.open(rootPath);
-  const dirs = new Map<string, DirMeta>();
+  // A layer without an entry for its root still has one, as every image builder's root is.
+  const dirs = new Map<string, DirMeta>([['', { rel: '', mode: 0o755, uid: 0, gid: 0, mtimeMs: Date.now() }]]);
   const whiteouts = new Set<string>();
   const opaque = new Set<string>();
   const fifos: Array<{ rel: string; e: LayerEntry }> = [];
