@@ -21,6 +21,7 @@ export const commandLoaders: Record<string, Loader[]> = {
   discard: [async () => (await import('./discard.js')).DiscardCommand],
   completion: [async () => (await import('./completion.js')).CompletionCommand],
   export: [async () => (await import('./export.js')).ExportCommand],
+  images: [async () => (await import('./images.js')).ImagesCommand],
 };
 
 /** The commands argv can reach: just the named one, or all of them (help, typos). */

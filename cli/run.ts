@@ -125,6 +125,7 @@ export class RunCommand extends Command {
     const store = new Store();
     const inSandbox = this.inRef ? store.resolve(this.inRef) : null;
     const lowerView = await this.lowerView(store, inSandbox);
+    if (lowerView && this.keep) throw new UsageError('-y/--keep: with --image or --rootfs there is no host to commit to (save, then sbx export)');
     if (lowerView && argv.length === 0) argv = [...lowerView.process.entrypoint, ...lowerView.process.cmd];
     if (argv.length === 0) throw new UsageError(`no command given${lowerView ? ' (and the image names none)' : ''}: sbx run [OPTIONS] [--] COMMAND [ARG...]${lowerView ? " ('sbx run --image IMAGE --' runs the image's own command)" : ''}`);
     if (this.discard && this.keep) throw new UsageError('-n/--discard and -y/--keep contradict each other');
