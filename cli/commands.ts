@@ -28,5 +28,10 @@ export const commandLoaders: Record<string, Loader[]> = {
 export async function loadCommands(argv: string[]): Promise<CommandClass[]> {
   const wanted = commandLoaders[argv[0] ?? ''];
   const loaders = wanted ?? Object.values(commandLoaders).flat();
+  // `sbx run --image IMAGE` with no command runs the image's own: a second parser for it,
+  // left out of help (both would match `run --help`), the man page and completion.
+  if (argv[0] === 'run' && !argv.some((a) => a === '-h' || a === '--help')) {
+    return Promise.all([...loaders, async () => (await import('./run.js')).RunImageDefaultCommand].map((l) => l()));
+  }
   return Promise.all(loaders.map((l) => l()));
 }

@@ -127,7 +127,7 @@ export class RunCommand extends Command {
     const lowerView = await this.lowerView(store, inSandbox);
     if (lowerView && this.keep) throw new UsageError('-y/--keep: with --image or --rootfs there is no host to commit to (save, then sbx export)');
     if (lowerView && argv.length === 0) argv = [...lowerView.process.entrypoint, ...lowerView.process.cmd];
-    if (argv.length === 0) throw new UsageError(`no command given${lowerView ? ' (and the image names none)' : ''}: sbx run [OPTIONS] [--] COMMAND [ARG...]${lowerView ? " ('sbx run --image IMAGE --' runs the image's own command)" : ''}`);
+    if (argv.length === 0) throw new UsageError(`no command given${lowerView ? ' (and the image names none)' : ''}: sbx run [OPTIONS] [--] COMMAND [ARG...]${lowerView ? " ('sbx run --image IMAGE' alone runs the image's own command)" : ''}`);
     if (this.discard && this.keep) throw new UsageError('-n/--discard and -y/--keep contradict each other');
     if (this.inRef && this.name) throw new UsageError('--in and --name cannot be combined');
     if (this.mapRoot && process.getuid?.() !== 0) throw new UsageError('--map-root only means something under sudo (as root)');
@@ -242,4 +242,14 @@ export class RunCommand extends Command {
       releaseLimits(limits);
     }
   }
+}
+
+/**
+ * `sbx run --image IMAGE` with no command at all: the image's own Entrypoint and Cmd. A class of
+ * its own because the main one needs a first positional to know where sbx's options end (the
+ * rest is the command's, `-c` included). No usage of its own: `sbx run --help` describes both.
+ */
+export class RunImageDefaultCommand extends RunCommand {
+  static override usage = undefined as unknown as typeof RunCommand.usage;
+  override command: string[] = [];
 }
