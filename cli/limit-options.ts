@@ -22,14 +22,23 @@ function wrap<T>(flag: string, f: () => T): T {
 }
 
 function integer(flag: string, text: string, min: number, max: number): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) throw new UsageError(`${flag} ${text}: expected a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) throw new UsageError(`${flag} ${text}: ${/^\s*-/.test(text) ? 'a negative number is not a count: ' : ''}expected a whole number from ${min} to ${max}`);
   return Number(text);
+}
+
+/**
+ * A size flag's value. A bare number would be bytes, which nobody means for a memory or disk
+ * cap (`--memory 10`): the missing unit is the mistake to name.
+ */
+export function sizeFlag(flag: string, text: string): number {
+  if (/^\s*\d+(?:\.\d+)?\s*$/.test(text)) throw new UsageError(`${flag} ${text}: the size has no unit: write e.g. ${text.trim()}M or ${text.trim()}G (K, M, G or T)`);
+  return wrap(flag, () => parseSize(text));
 }
 
 export function parseLimitFlags(f: LimitFlags): LimitsRequest {
   const req: LimitsRequest = { pids: DEFAULT_PIDS, pidsExplicit: false, devices: [] };
   if (f.memory !== undefined) {
-    req.memory = wrap('--memory', () => parseSize(f.memory!));
+    req.memory = sizeFlag('--memory', f.memory);
     // Below this the sandbox's own init and a shell cannot start.
     if (req.memory < 4 * 2 ** 20) throw new UsageError(`--memory ${f.memory}: at least 4M`);
   }
