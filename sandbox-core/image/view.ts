@@ -35,7 +35,8 @@ const strings = (v: unknown): string[] => (Array.isArray(v) && v.every((x) => ty
 /** The process fields of an image config (hostile: anything malformed is left out). */
 export function imageProcess(config: Record<string, unknown> | undefined): ImageProcess {
   const c = config ?? {};
-  const env = strings(c.Env).filter((e) => e.indexOf('=') > 0);
+  // A malformed variable is dropped alone; a malformed argv is dropped whole (half a command is worse).
+  const env = (Array.isArray(c.Env) ? c.Env : []).filter((e): e is string => typeof e === 'string' && !e.includes('\0') && e.indexOf('=') > 0);
   const wd = typeof c.WorkingDir === 'string' && c.WorkingDir.startsWith('/') && !c.WorkingDir.includes('\0') ? c.WorkingDir : '/';
   const user = typeof c.User === 'string' && !c.User.includes('\0') ? c.User : '';
   return { env: env.some((e) => e.startsWith('PATH=')) ? env : [DEFAULT_PATH, ...env], cwd: wd, entrypoint: strings(c.Entrypoint), cmd: strings(c.Cmd), user };
