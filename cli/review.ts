@@ -84,8 +84,7 @@ function scan(meta: SandboxMeta, opts: ReviewOptions): ScanResult {
 }
 
 function save(store: Store, meta: SandboxMeta): void {
-  meta.state = 'saved';
-  store.writeMeta(meta);
+  store.markSaved(meta);
   const ref = meta.name ?? meta.id;
   const keep = meta.image || meta.rootfs ? `'sbx export ${ref}' to ship its changes` : `'sbx commit ${ref}' to keep`;
   info(`sandbox ${ref} saved: 'sbx diff ${ref}' to review, ${keep}, 'sbx discard ${ref}' to drop`);
