@@ -156,7 +156,7 @@ function save(store: Store, meta: SandboxMeta): void {
   const ref = meta.name ?? meta.id;
   // Two short lines: each fits 80 columns with an 8-character id.
   info(`sandbox ${ref} saved: 'sbx diff ${ref}' to review it`);
-  info(`'sbx commit ${ref}' keeps it, 'sbx discard ${ref}' drops it`);
+  info(`${meta.image || meta.rootfs ? `'sbx export ${ref}' ships its changes` : `'sbx commit ${ref}' keeps it`}, 'sbx discard ${ref}' drops it`);
 }
 
 /** Reviews a finished run; returns the commit's exit status when it committed (1: something refused), else 0. */
@@ -214,6 +214,10 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
       if (ended) line(ended, colors.yellow);
       const a = (await ask(`${colors.bold('Keep these changes?')} [k]eep, [d]iscard, [r]eview, [p]ick, [s]ave, [?]: `))?.trim().toLowerCase();
       if (a === null || a === undefined || a === 's' || a === 'save') { save(store, meta); return 0; }
+      if ((a === 'k' || a === 'keep' || a === 'p' || a === 'pick') && (meta.image || meta.rootfs)) {
+        line(`  there is no host to keep them on (the root is ${meta.image ? 'an image' : 'a --rootfs tree'}): save, then 'sbx export'`);
+        continue;
+      }
       if (a === 'k' || a === 'keep') {
         let pick: Set<string> | undefined;
         let leftOutAs: string | undefined;
