@@ -5,6 +5,7 @@ import { loadCommands } from './commands.js';
 import { colors, error, rendered, reported, safe, say } from './output.js';
 import { bindNegativeValues, commandOf, describeSyntaxError, seeHelp, tidyUsage } from './usage-text.js';
 import { parseOption } from './definitions.js';
+import { loadConfig } from '../sandbox-core/config.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { VERSION } from './version.js';
 
@@ -48,6 +49,9 @@ export async function main(argv: string[]): Promise<number> {
     usage: (cmd, opts) => tidyUsage(cli.usage(cmd, opts)),
   };
   try {
+    // An invalid config file is one clear line before any command does anything.
+    // (Help and --version still answer: they are how one finds out what the file may hold.)
+    if (!argv.some((a) => a === '-h' || a === '--help' || a === '-v' || a === '--version') && argv.length) loadConfig();
     const code = await command.validateAndExecute();
     // An error reported on the way must not end in success (the reporter's count decides).
     return typeof code === 'number' && code !== 0 ? code : reported.errors ? 125 : 0;

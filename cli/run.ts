@@ -13,6 +13,7 @@ import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.j
 import { display, displayText } from '../sandbox-core/changes/bpath.js';
 import { parseLimitFlags, sizeFlag } from './limit-options.js';
 import { checkPatterns } from '../sandbox-core/changes/glob.js';
+import { loadConfig } from '../sandbox-core/config.js';
 import type { LowerView } from '../sandbox-core/image/view.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 
@@ -70,7 +71,7 @@ export class RunCommand extends Command {
   hide = Option.Array('--hide', [], { description: 'Make PATH unreadable and empty inside (repeatable)' });
   bind = Option.Array('--bind', [], { description: 'Bind a host path writable: changes go straight to the host, uncaptured' });
   roBind = Option.Array('--ro-bind', [], { description: 'Bind a host path read-only' });
-  policy = Option.String('--policy', 'default', { description: 'Seccomp policy: a shipped name (default, strict, permissive) or a JSON file' });
+  policyFlag = Option.String('--policy', { description: 'Seccomp policy: a shipped name (default, strict, permissive) or a JSON file (default: the config file\'s, else default)' });
   capAdd = Option.Array('--cap-add', [], { description: "Give the command a capability beyond the default set (e.g. NET_RAW, NET_ADMIN, SYS_PTRACE; ALL), repeatable; 'sbx doctor' lists the default" });
   capDrop = Option.Array('--cap-drop', [], { description: 'Take a capability from the default set (or ALL), repeatable; drops apply before adds' });
   noSeccomp = Option.Boolean('--no-seccomp', false, { description: 'Run without a seccomp filter (not recommended)' });
@@ -134,13 +135,15 @@ export class RunCommand extends Command {
     for (const h of this.hide) if (resolve(h) === '/') throw new UsageError('--hide /: refusing to hide the whole filesystem');
     // A malformed pattern is refused before the command runs, not after.
     checkPatterns(this.only, this.exclude);
+    const cfg = loadConfig();
+    const policy = this.policyFlag ?? cfg.policy ?? 'default';
     const bind = [...this.bind.map((b) => parseBind(b, false, '--bind')), ...this.roBind.map((b) => parseBind(b, true, '--ro-bind'))];
     // With --in and no capability flag, the sandbox's command keeps the set it was made with.
     const recordedCaps = inSandbox && !this.capAdd.length && !this.capDrop.length ? inSandbox.options.capabilities : undefined;
     const capabilities = recordedCaps ?? resolveCapabilities(this.capAdd, this.capDrop);
     let seccomp: Buffer | null = null;
     if (this.noSeccomp) warn('--no-seccomp: the command runs without a syscall filter');
-    else seccomp = await loadSeccomp(this.policy, capabilities);
+    else seccomp = await loadSeccomp(policy, capabilities);
 
     const pty = !!process.stdin.isTTY && !!process.stdout.isTTY;
     if (this.hideSecrets && this.allowSecrets) throw new UsageError('--hide-secrets and --allow-secrets contradict each other');
@@ -160,10 +163,13 @@ export class RunCommand extends Command {
       if (what) info(`secrets: ${what}${this.hideSecrets ? '' : '; --allow-secrets keeps them'}`);
     }
     let diskBytes: number | null = null;
-    if (this.disk !== undefined) {
-      diskBytes = sizeFlag('--disk', this.disk);
+    const disk = this.disk ?? cfg.limits?.disk;
+    if (disk !== undefined) {
+      diskBytes = sizeFlag('--disk', disk);
     }
-    const limits = parseLimitFlags({ memory: this.memory, pids: this.pids, cpus: this.cpus, ioWeight: this.ioWeight, timeout: this.timeout, device: this.device });
+    // The config file's limits are defaults: a flag given here wins.
+    const dl = cfg.limits ?? {};
+    const limits = parseLimitFlags({ memory: this.memory ?? dl.memory, pids: this.pids ?? dl.pids, cpus: this.cpus ?? dl.cpus, ioWeight: this.ioWeight, timeout: this.timeout ?? dl.timeout, device: this.device });
     const result = await runCommand(store, {
       command: argv,
       rawCommand: lowerView ? argv : rawArgs(argv),
@@ -176,10 +182,10 @@ export class RunCommand extends Command {
       net,
       keepUser: this.keepUser,
       mapRoot: inSandbox ? !!inSandbox.options.mapRoot : this.mapRoot,
-      hide: [...this.hide.map((h) => resolve(h)), ...secretHide],
+      hide: [...(lowerView ? [] : cfg.hide ?? []), ...this.hide.map((h) => resolve(h)), ...secretHide],
       bind,
       seccomp,
-      policyName: this.noSeccomp ? 'none' : this.policy,
+      policyName: this.noSeccomp ? 'none' : policy,
       capabilities,
       inSandbox,
       pty,
