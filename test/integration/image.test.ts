@@ -108,9 +108,10 @@ test.after(() => {
 });
 
 maybe('--image runs a command in the image: its files, its Env and WorkingDir, root inside; the host is not touched', () => {
-  const r = sbx(['run', '-n', '-q', '--image', `${layout}:t`, '--', 'sh', '-c', 'pwd; id -u; echo $FROM_IMAGE; cat /etc/greeting; ls /data; ls /etc/old; test -e /usr/bin || echo no-usr'], { store });
+  const r = sbx(['run', '-n', '-q', '--image', `${layout}:t`, '--', 'sh', '-c', `pwd; id -u; echo $FROM_IMAGE; cat /etc/greeting; ls /data; ls /etc/old; test -e /usr/bin || echo no-usr; test -e '${store}' || echo no-store; test -e '${canary}' || echo no-canary`], { store });
   assert.is(r.code, 0, r.stderr);
-  assert.is(r.stdout, '/data\n0\nyes\nhello\ntop\nb\nno-usr\n');
+  // Neither this machine's files nor sbx's store (which holds the image cache) are there.
+  assert.is(r.stdout, '/data\n0\nyes\nhello\ntop\nb\nno-usr\nno-store\nno-canary\n');
 });
 
 maybe("with no command the image's own Cmd runs; --env, --workdir and --image-user override the config", () => {
