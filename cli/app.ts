@@ -2,8 +2,8 @@
 // a documented exit status (125 sbx failed, 126 cannot execute, 127 not found).
 import { Builtins, Cli, UsageError } from 'clipanion';
 import { loadCommands } from './commands.js';
-import { colors, error, rendered, reported, safe } from './output.js';
-import { SbxError } from '../sandbox-core/base/errors.js';
+import { rendered, reported, safe } from './output.js';
+import { reportError } from './report-error.js';
 import { VERSION } from './version.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -43,16 +43,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function report(e: unknown, cli: Cli, command: any): number {
-  if (e instanceof SbxError) {
-    error(e.hint ? `${e.message} (${e.hint})` : e.message);
-    return e.exitCode;
-  }
   if (e instanceof UsageError || (e as Error)?.name === 'UsageError') {
     rendered(safe(cli.error(e as Error, { colored: false, command })));
     return 125;
   }
-  const err = e as Error;
-  error(`internal error: ${err?.message ?? String(e)}${process.env.SBX_DEBUG ? '' : ' (set SBX_DEBUG=1 for details)'}`);
-  if (process.env.SBX_DEBUG) rendered(colors.dim(`${safe(String(err?.stack))}\n`));
-  return 125;
+  return reportError(e);
 }

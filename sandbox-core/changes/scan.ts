@@ -15,6 +15,8 @@ export interface ScanOptions {
   /** Limit to these host paths (and below), as typed by the user. */
   paths?: string[];
   progress?: (phase: string, n: number) => void;
+  /** Only for listing (never for a commit): see WalkOptions.fewXattrs. */
+  fewXattrs?: boolean;
 }
 
 export function comparePaths(a: string, b: string): number {
@@ -30,7 +32,7 @@ export function filterChanges(changes: Change[], opts: ScanOptions): Change[] {
 
 export function scanSandbox(meta: SandboxMeta, opts: ScanOptions = {}): ScanResult {
   try {
-    const walked = walkUppers(meta, { progress: opts.progress && ((n) => opts.progress!('scanning', n)) });
+    const walked = walkUppers(meta, { progress: opts.progress && ((n) => opts.progress!('scanning', n)), fewXattrs: !!opts.fewXattrs });
     const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)));
     const changes = filterChanges(res.changes, opts).sort((a, b) => comparePaths(a.path, b.path));
     return { changes, errors: walked.errors.concat(res.errors), links: res.links, layerBytes: walked.layerBytes };

@@ -1,0 +1,158 @@
+// What `sbx run` does once its options are parsed: by clipanion (cli/run.ts) or, for the
+// common flags, by the fast path (cli/run-fast.ts) that spares a run the parser's start-up.
+import { UsageError } from './usage-error.js';
+import { isAbsolute, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import { Store } from '../sandbox-core/store.js';
+import { describeFailure, runSandbox, type BindRequest } from '../sandbox-core/sandbox.js';
+import { SbxError } from '../sandbox-core/base/errors.js';
+import { loadSeccomp } from '../sandbox-core/seccomp.js';
+import { resolveCapabilities } from '../policies/capabilities/index.js';
+import { rawArgs } from '../sandbox-core/rawbytes.js';
+import { info, say, setQuiet, warn } from './output.js';
+import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
+import { display, displayText } from '../sandbox-core/changes/bpath.js';
+import { randomHex } from '../sandbox-core/random.js';
+import { parseSize } from '../sandbox-core/units.js';
+import { armTimeout, parseLimitFlags } from './limit-options.js';
+import { explainEnd, prepareLimits, releaseLimits, TIMEOUT_EXIT } from '../sandbox-core/limits.js';
+
+/** The parsed options of `sbx run` (the fields of RunCommand). */
+export interface RunOptions {
+  discard: boolean; keep: boolean; name?: string; inRef?: string; net: boolean; keepUser: boolean; mapRoot: boolean;
+  hide: string[]; bind: string[]; roBind: string[]; policy: string; capAdd: string[]; capDrop: string[];
+  noSeccomp: boolean; only: string[]; exclude: string[]; report?: string; quiet: boolean;
+  memory?: string; pids?: string; cpus?: string; disk?: string; ioWeight?: string; timeout?: string;
+  device: string[]; hideSecrets: boolean; allowNet: string[]; allowSecrets: boolean; cleanEnvFlag: boolean;
+  keepSetuid: boolean; command: string[];
+}
+
+function parseBind(spec: string, readOnly: boolean, flag: string): BindRequest {
+  const i = spec.indexOf(':');
+  const host = resolve(i < 0 ? spec : spec.slice(0, i));
+  const inside = i < 0 ? host : spec.slice(i + 1);
+  if (!isAbsolute(inside)) throw new UsageError(`${flag} ${spec}: the inside path must be absolute`);
+  if (!existsSync(host)) throw new SbxError(`${flag} ${spec}: ${host} does not exist`);
+  return { host, inside, readOnly };
+}
+
+export async function executeRun(o: RunOptions): Promise<number> {
+
+  setQuiet(o.quiet);
+  const argv = o.command[0] === '--' ? o.command.slice(1) : o.command;
+  if (argv.length === 0) throw new UsageError('no command given: sbx run [OPTIONS] [--] COMMAND [ARG...]');
+  if (o.discard && o.keep) throw new UsageError('-n/--discard and -y/--keep contradict each other');
+  if (o.inRef && o.name) throw new UsageError('--in and --name cannot be combined');
+  if (o.mapRoot && process.getuid?.() !== 0) throw new UsageError('--map-root only means something under sudo (as root)');
+  if (o.inRef && o.discard) throw new UsageError('--in with -n would discard the saved sandbox: use sbx discard afterwards instead');
+  for (const h of o.hide) if (resolve(h) === '/') throw new UsageError('--hide /: refusing to hide the whole filesystem');
+  const store = new Store();
+  const inSandbox = o.inRef ? store.resolve(o.inRef) : null;
+  const bind = [...o.bind.map((b) => parseBind(b, false, '--bind')), ...o.roBind.map((b) => parseBind(b, true, '--ro-bind'))];
+  // With --in and no capability flag, the sandbox's command keeps the set it was made with.
+  const recordedCaps = inSandbox && !o.capAdd.length && !o.capDrop.length ? inSandbox.options.capabilities : undefined;
+  const capabilities = recordedCaps ?? resolveCapabilities(o.capAdd, o.capDrop);
+  let seccomp: Buffer | null = null;
+  if (o.noSeccomp) warn('--no-seccomp: the command runs without a syscall filter');
+  else seccomp = await loadSeccomp(o.policy, capabilities);
+
+  // isatty, not process.stdin/stdout: making those streams costs milliseconds a run does not need.
+  const pty = isatty(0) && isatty(1);
+  if (o.hideSecrets && o.allowSecrets) throw new UsageError('--hide-secrets and --allow-secrets contradict each other');
+  const net = inSandbox ? inSandbox.options.net : o.net;
+  if (net && o.allowNet.length) throw new UsageError('--net shares the whole network; --allow-net gives only the hosts named: use one of them');
+  // Checked before any sandbox exists, so a typo leaves nothing behind.
+  if (o.allowNet.length) (await import('../sandbox-core/net/allowlist.js')).AllowList.parse(o.allowNet);
+  // With any network, whatever the command can read it can send: secrets hidden unless asked.
+  const hideSecrets = o.hideSecrets || ((net || o.allowNet.length > 0) && !o.allowSecrets);
+  let env: NodeJS.ProcessEnv = o.cleanEnvFlag ? cleanEnv(process.env, process.cwd()) : process.env;
+  const secretHide = hideSecrets ? secretPaths(process.env.HOME) : [];
+  if (hideSecrets) {
+    const w = withoutSecrets(env);
+    env = w.env;
+    const what = [secretHide.length ? `${secretHide.length} credential paths hidden` : '', w.dropped.length ? `${w.dropped.length} secret variables dropped (${w.dropped.map(displayText).join(', ')})` : ''].filter(Boolean).join(', ');
+    if (what) info(`secrets: ${what}${o.hideSecrets ? '' : '; --allow-secrets keeps them'}`);
+  }
+  let diskBytes: number | null = null;
+  if (o.disk !== undefined) {
+    try { diskBytes = parseSize(o.disk); } catch (e) { throw new UsageError(`--disk: ${(e as Error).message}`); }
+  }
+  const limitsReq = parseLimitFlags({ memory: o.memory, pids: o.pids, cpus: o.cpus, ioWeight: o.ioWeight, timeout: o.timeout, device: o.device });
+  const limits = prepareLimits(limitsReq, randomHex(4));
+  let disarm: (() => boolean) | null = null;
+  let timedOut = false;
+  try {
+    if (limits.notice) (limits.noticeIsQuiet ? info : warn)(limits.notice);
+    const result = await runSandbox({
+      command: argv,
+      rawCommand: rawArgs(argv),
+      cwd: process.cwd(),
+      env,
+      name: o.name ?? null,
+      throwaway: o.discard,
+      net,
+      keepUser: o.keepUser,
+      mapRoot: inSandbox ? !!inSandbox.options.mapRoot : o.mapRoot,
+      hide: [...o.hide.map((h) => resolve(h)), ...secretHide],
+      bind,
+      seccomp,
+      policyName: o.noSeccomp ? 'none' : o.policy,
+      capabilities,
+      inSandbox,
+      pty,
+      onNotice: (line) => warn(line),
+      limitOps: limits.ops,
+      diskBytes,
+      allowNet: o.allowNet,
+      onSpawn: (pid) => { if (limitsReq.timeoutMs !== undefined) disarm = armTimeout(pid, limitsReq.timeoutMs); },
+    });
+    timedOut = (disarm as (() => boolean) | null)?.() ?? false;
+    // Said even with -q: the command's end is not its own doing.
+    const endReasons = explainEnd(limits, limitsReq, timedOut).lines;
+    for (const l of endReasons) say(l);
+    releaseLimits(limits);
+    if (result.diskLost) {
+      // The layers are as they were before this run; a throwaway run had nothing before it.
+      if (o.discard) store.remove(result.meta);
+      else { result.meta.state = 'saved'; store.writeMeta(result.meta); }
+      throw new SbxError(result.diskLost, 125, o.discard ? undefined : `'sbx diff ${result.meta.name ?? result.meta.id}' shows that state`);
+    }
+    if (timedOut) result.exitStatus = TIMEOUT_EXIT;
+    const failure = describeFailure(result.outcome, argv);
+    // A sandbox that ended without reporting after --timeout fired ended by the timeout, not a failure.
+    if (failure && result.outcome.kind !== 'exec-failed' && !(timedOut && result.outcome.kind === 'helper-died')) {
+      // Setup failed: the command never ran, so a new sandbox holds nothing worth keeping.
+      if (!inSandbox) store.remove(result.meta);
+      else store.writeMeta(result.meta);
+      throw failure;
+    }
+    if (failure && !timedOut) say(failure.message);
+    if (result.outcome.kind === 'signaled' && !timedOut) info(`the command was killed by signal ${result.outcome.signal}`);
+    if (result.net) {
+      const { netSummaryLines } = await import('../sandbox-core/net/session.js');
+      for (const line of netSummaryLines(result.net, display)) info(`network: ${line}`);
+      if (!result.net.length) info('network: no connection was attempted');
+    }
+    // Loaded only now: the change list and diff machinery cost nothing before the command starts.
+    const { reviewAfterRun } = await import('./review.js');
+    const reviewStatus = await reviewAfterRun(store, result.meta, {
+      keep: o.keep,
+      keepSetuid: o.keepSetuid,
+      discard: o.discard,
+      quiet: o.quiet,
+      only: o.only,
+      exclude: o.exclude,
+      report: o.report ?? null,
+      exitStatus: result.exitStatus,
+      durationMs: result.durationMs,
+      endReasons,
+      net: result.net,
+    });
+    // --keep whose commit refused something (conflicts, denied paths) must not look like success.
+    return result.exitStatus === 0 && reviewStatus !== 0 ? reviewStatus : result.exitStatus;
+  } finally {
+    (disarm as (() => boolean) | null)?.();
+    releaseLimits(limits);
+  }
+}
