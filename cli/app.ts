@@ -2,7 +2,9 @@
 // a documented exit status (125 sbx failed, 126 cannot execute, 127 not found).
 import { Builtins, Cli, UsageError } from 'clipanion';
 import { loadCommands } from './commands.js';
-import { rendered, reported, safe } from './output.js';
+import { error, reported, say } from './output.js';
+import { bindNegativeValues, commandOf, describeSyntaxError, seeHelp, tidyUsage } from './usage-text.js';
+import { parseOption } from './definitions.js';
 import { reportError } from './report-error.js';
 import { VERSION } from './version.js';
 
@@ -16,8 +18,20 @@ export async function main(argv: string[]): Promise<number> {
   try {
     command = cli.process(argv, context);
   } catch (e) {
-    rendered(safe(cli.error(e as Error, { colored: false })));
-    return 125;
+    const defs = cli.definitions();
+    const paths = defs.map((d) => d.path.split(' ').slice(1));
+    // `--pids -1`: the negative number is the option's value; let the command judge it.
+    const valueOptions = new Set(defs.flatMap((d) => d.options.map((o) => parseOption(o.definition)).filter((o) => o.takesValue).flatMap((o) => [...o.long.map((l) => `--${l}`), ...o.short.map((x) => `-${x}`)])));
+    const retry = bindNegativeValues(argv, commandOf(argv, paths).split(' ').filter(Boolean).length, valueOptions);
+    try {
+      if (!retry) throw e;
+      command = cli.process(retry, context);
+    } catch {
+      const p = describeSyntaxError(e as Error, argv, paths, new Map(defs.map((d) => [d.path.split(' ').slice(1).join(' '), d.options.map((o) => o.definition).join(' ')])));
+      error(p.message);
+      say(seeHelp(p.command));
+      return 125;
+    }
   }
   // What Cli.run would attach; we run the command ourselves so that errors go to stderr.
   command.cli = {
@@ -31,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
     format: (colored) => cli.format(colored),
     process: (input, sub) => cli.process(input, { ...context, ...sub }),
     run: (input, sub) => cli.run(input, { ...context, ...sub }),
-    usage: (cmd, opts) => cli.usage(cmd, opts),
+    usage: (cmd, opts) => tidyUsage(cli.usage(cmd, opts)),
   };
   try {
     const code = await command.validateAndExecute();
@@ -44,7 +58,9 @@ export async function main(argv: string[]): Promise<number> {
 
 function report(e: unknown, cli: Cli, command: any): number {
   if (e instanceof UsageError || (e as Error)?.name === 'UsageError') {
-    rendered(safe(cli.error(e as Error, { colored: false, command })));
+    // One line saying what is wrong and where to read more, not the whole synopsis.
+    error((e as Error).message.split('\n')[0]!);
+    say(seeHelp((command?.path ?? []).join(' ')));
     return 125;
   }
   return reportError(e);

@@ -14,17 +14,49 @@ import { humanBytes, progressLine } from './progress.js';
 const b = (p: string) => display(p);
 
 /** Runs a commit with a progress line and prints its outcome; returns the exit status. */
-export function commitWithReport(store: Store, meta: SandboxMeta, opts: Omit<CommitOptions, 'progress'>, out: NodeJS.WritableStream): number {
+export function commitWithReport(store: Store, meta: SandboxMeta, opts: Omit<CommitOptions, 'progress'> & { leftOutAs?: string }, out: NodeJS.WritableStream): number {
   const progress = progressLine();
   const report = commitSandbox(store, meta, {
     ...opts,
     progress: (done, total, bytes) => progress.update(`committing: ${done}/${total} steps, ${humanBytes(bytes)}`),
   });
   progress.end();
-  return printCommitReport(store, meta, report, opts.dryRun, out);
+  const leftOut = opts.pick ? (opts.leftOutAs ?? 'not picked') : 'left out by --only/--exclude';
+  return printCommitReport(store, meta, report, opts.dryRun, out, leftOut);
 }
 
-export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitReport, dryRun: boolean, out: NodeJS.WritableStream): number {
+/** The longest directory holding every path (`/` at least). */
+function commonDir(paths: string[]): string {
+  let dir = paths[0]!.slice(0, Math.max(1, paths[0]!.lastIndexOf('/')));
+  for (const p of paths) while (dir !== '/' && !(p.startsWith(dir) && p[dir.length] === '/')) dir = dir.slice(0, Math.max(1, dir.lastIndexOf('/')));
+  return dir;
+}
+
+/**
+ * Refused paths, each on its line while few; else one line per reason with the directory
+ * they share and their count (511 children of a refused dir are one line, not 511).
+ */
+export function refusalLines(list: Array<{ path: string; reason: string }>, few = 10): string[] {
+  if (list.length <= few) return list.map((x) => `  ${b(x.path)}: ${x.reason}`);
+  const byReason = new Map<string, string[]>();
+  for (const x of list) { const l = byReason.get(x.reason); if (l) l.push(x.path); else byReason.set(x.reason, [x.path]); }
+  const out: string[] = [];
+  for (const [reason, paths] of byReason) {
+    if (paths.length === 1) { out.push(`  ${b(paths[0]!)}: ${reason}`); continue; }
+    const dir = commonDir(paths);
+    out.push(`  ${b(dir === '/' ? '/' : `${dir}/`)} (${paths.length.toLocaleString('en-US')} entries): ${reason}`);
+  }
+  return out;
+}
+
+/** Changes the commit put on the host: each change once, however many steps it took. */
+export function committedCount(r: CommitReport): number {
+  const paths = new Set(r.plan.steps.map((s) => s.change.path));
+  for (const x of [...(r.result?.failed ?? []), ...(r.result?.conflicts ?? [])]) paths.delete(x.path);
+  return paths.size;
+}
+
+export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitReport, dryRun: boolean, out: NodeJS.WritableStream, leftOutAs = 'left out by --only/--exclude'): number {
   const ref = meta.name ?? meta.id;
   if (r.resumed) {
     info(`finishing an interrupted commit started ${new Date(r.resumed.startedMs).toISOString()}: ${r.resumed.done} of ${r.resumed.total} steps were done`);
@@ -37,7 +69,7 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   const bad = (label: string, list: Array<{ path: string; reason: string }>) => {
     if (!list.length) return;
     line(`${label} (${list.length}):`, colors.red);
-    for (const x of list) line(`  ${b(x.path)}: ${x.reason}`);
+    for (const l of refusalLines(list)) line(l);
   };
   const conflicts = [...r.plan.conflicts, ...(r.result?.conflicts ?? [])];
   bad('Conflicts: changed on the host, not overwritten (--force overrides)', conflicts);
@@ -55,10 +87,11 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
     if (res.xattrsNotKept.length) warn(`extended attributes not kept on ${res.xattrsNotKept.map(displayText).join(', ')}`);
     if (res.linksCopied.length) info(`${res.linksCopied.length} hard link${res.linksCopied.length === 1 ? '' : 's'} to files the host already had committed as copies (--link-host-files keeps them linked): ${res.linksCopied.map(b).join(', ')}`);
   }
-  const steps = dryRun ? `${r.plan.steps.length} steps would be done` : `${res?.applied ?? 0} changes committed (${humanBytes(res?.bytes ?? 0)})`;
+  const n = committedCount(r);
+  const steps = dryRun ? `${r.plan.steps.length} steps would be done` : `${n.toLocaleString('en-US')} change${n === 1 ? '' : 's'} committed (${humanBytes(res?.bytes ?? 0)})`;
   if (r.complete) info(`${steps}; sandbox ${ref} removed`);
   else if (!dryRun) {
-    const left = r.unselected ? `, ${r.unselected} left out by --only/--exclude` : '';
+    const left = r.unselected ? `, ${r.unselected.toLocaleString('en-US')} ${leftOutAs}` : '';
     info(`${steps}${left}; sandbox ${ref} kept: 'sbx diff ${ref}' shows what is left, 'sbx discard ${ref}' drops it`);
   } else info(steps);
   const refused = conflicts.length + r.plan.denied.length + r.plan.skipped.length + (res?.failed.length ?? 0) + r.scanErrors.length;

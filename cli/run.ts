@@ -33,8 +33,8 @@ export class RunCommand extends Command {
   keepUser = Option.Boolean('--user', false, { description: 'Keep your own uid/gid inside instead of root' });
   mapRoot = Option.Boolean('--map-root', false, { description: 'Under sudo: root inside is real root outside (default: an unprivileged uid range)' });
   hide = Option.Array('--hide', [], { description: 'Make PATH unreadable and empty inside (repeatable)' });
-  bind = Option.Array('--bind', [], { description: 'HOST[:INSIDE] writable bind: changes go straight to the host, uncaptured' });
-  roBind = Option.Array('--ro-bind', [], { description: 'HOST[:INSIDE] read-only bind' });
+  bind = Option.Array('--bind', [], { description: 'Bind a host path writable: changes go straight to the host, uncaptured' });
+  roBind = Option.Array('--ro-bind', [], { description: 'Bind a host path read-only' });
   policy = Option.String('--policy', 'default', { description: 'Seccomp policy: a shipped name (default, strict, permissive) or a JSON file' });
   capAdd = Option.Array('--cap-add', [], { description: "Give the command a capability beyond the default set (e.g. NET_RAW, NET_ADMIN, SYS_PTRACE; ALL), repeatable; 'sbx doctor' lists the default" });
   capDrop = Option.Array('--cap-drop', [], { description: 'Take a capability from the default set (or ALL), repeatable; drops apply before adds' });
@@ -49,9 +49,9 @@ export class RunCommand extends Command {
   disk = Option.String('--disk', { description: 'Cap what the sandbox may write (e.g. 100M): its layers live on a tmpfs of that size, so a runaway writer gets ENOSPC inside' });
   ioWeight = Option.String('--io-weight', { description: 'Relative disk I/O weight 1-10000 (default 100) where the controller exists' });
   timeout = Option.String('--timeout', { description: 'Stop the command after DURATION (30s, 2m): SIGTERM, then SIGKILL 2s later; exit status 124' });
-  device = Option.Array('--device', [], { description: 'HOST[:INSIDE][:rwm] add a host device node to /dev inside and to the device allowlist (repeatable)' });
+  device = Option.Array('--device', [], { description: 'Add a host device node to /dev inside and to the device allowlist (repeatable)' });
   hideSecrets = Option.Boolean('--hide-secrets', false, { description: 'Hide credential stores (~/.ssh, ~/.aws, ~/.gnupg, shell histories, ...) and drop secret environment variables (default with --net; the list: sbx policy secrets)' });
-  allowNet = Option.Array('--allow-net', [], { description: 'HOST[:PORT] the command may connect to through sbx\'s proxy (repeatable; *.DOMAIN, IP, CIDR); everything else is refused and reported' });
+  allowNet = Option.Array('--allow-net', [], { description: 'A host the command may connect to through sbx\'s proxy (repeatable; *.DOMAIN, IP, CIDR); everything else is refused and reported' });
   allowSecrets = Option.Boolean('--allow-secrets', false, { description: 'With --net: leave credential stores and token variables visible' });
   cleanEnvFlag = Option.Boolean('--clean-env', false, { description: 'Start the command with a minimal environment (PATH, HOME, USER, TERM, LANG, ...)' });
   keepSetuid = Option.Boolean('--keep-setuid', false, { description: 'When committing as root, keep setuid/setgid bits and file capabilities' });

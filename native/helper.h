@@ -17,6 +17,9 @@ void status_send(const char *kind, const char *fmt, ...) __attribute__((format(p
 void die_step(const char *step, const char *path, int err) __attribute__((noreturn));
 void die_msg(const char *step, const char *msg) __attribute__((noreturn));
 
+/* netrelay.c: `sbx-helper net-pass` (the proxy hands a connected host socket to the relay) */
+int net_pass_main(void);
+
 /* ---- spec (spec.c) ---- */
 /* Every op the helper knows. The order groups them by who applies them; the wire names and
  * arities are the table in spec.c. */

@@ -1,6 +1,7 @@
 // The host side of `--allow-net`: an HTTP proxy (plain requests and CONNECT) that the sandbox
 // reaches only through a relay its pid 1 runs, and that decides every connection against the
 // allowlist, logs it, and answers a refusal at once (403 with one line) so nothing hangs.
+import { spawn } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
@@ -10,8 +11,17 @@ import { parseSni, tlsRecordLength } from './sni.js';
 const MAX_HEAD = 64 * 1024;
 const CONNECT_TIMEOUT_MS = 10_000;
 const FIRST_BYTES_TIMEOUT_MS = 30_000;
+/**
+ * After this many bytes through Node, a connection is handed to the relay (see `pipe`): small
+ * exchanges never pay for starting the hand-off process, big transfers stop paying for Node.
+ */
+export const HANDOFF_AFTER = 256 * 1024;
 
-export interface NetDecision { host: string; port: number; allowed: boolean; reason: string; count: number }
+/** A connected host socket whose reads arrive through `sink` (null: kept until piping starts). */
+interface Upstream { sock: Socket; stash: Buffer[]; sink: ((chunk: Buffer) => boolean) | null; ended: boolean }
+
+/** `spliced`: of the allowed connections, how many were handed to the relay (bytes by splice, not through Node). */
+export interface NetDecision { host: string; port: number; allowed: boolean; reason: string; count: number; spliced?: number }
 
 /** A hosts(5)-format file consulted before DNS (for tests and pinned names); its names are trusted. */
 export function readHostsFile(path: string): Map<string, string[]> {
@@ -39,11 +49,20 @@ export class NetProxy {
   private readonly log = new Map<string, NetDecision>();
   private readonly sockets = new Set<Socket>();
 
-  constructor(private readonly allow: AllowList, private readonly hosts: Map<string, string[]> = new Map()) {}
+  /**
+   * `passer`: the helper binary whose `net-pass` hands a connected host socket to the relay,
+   * so the bytes flow by splice() between the client and the host; null keeps every byte in
+   * Node (slower, same decisions).
+   */
+  constructor(private readonly allow: AllowList, private readonly hosts: Map<string, string[]> = new Map(), private readonly passer: string | null = null) {}
+
+
 
   /** Starts listening on a unix socket path. */
   async listen(path: string): Promise<void> {
-    const server = createServer((s) => this.handle(s));
+    // Half-open allowed: a client that finished sending still gets its answer, and the hand-off
+    // relies on the relay's end of sending not ending ours.
+    const server = createServer({ allowHalfOpen: true }, (s) => this.handle(s));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -69,6 +88,11 @@ export class NetProxy {
     else this.log.set(key, { host: t.host.toLowerCase(), port: t.port, allowed, reason, count: 1 });
   }
 
+  private countSpliced(t: Target): void {
+    const d = this.log.get(`a ${t.host.toLowerCase()}:${t.port}`);
+    if (d) d.spliced = (d.spliced ?? 0) + 1;
+  }
+
   private track(s: Socket): Socket {
     this.sockets.add(s);
     s.on('close', () => this.sockets.delete(s));
@@ -87,10 +111,13 @@ export class NetProxy {
         return;
       }
       client.off('data', onData);
+      client.off('end', onEnd);
       client.pause();
       void this.dispatch(client, buf.subarray(0, end + 4).toString('latin1'), buf.subarray(end + 4));
     };
+    const onEnd = () => client.destroy();
     client.on('data', onData);
+    client.on('end', onEnd);
   }
 
   private refuse(client: Socket, status: number, reason: string): void {
@@ -128,13 +155,13 @@ export class NetProxy {
     // One request per connection: a second request on a kept-alive connection could name
     // another host, so the upstream is told to close after this one.
     const headers = lines.slice(1).filter((l) => l && !/^(proxy-|connection:|keep-alive:)/i.test(l));
-    up.write(`${method} ${path} ${version}\r\n${[...headers, 'Connection: close'].join('\r\n')}\r\n\r\n`);
-    if (rest.length) up.write(rest);
-    this.pipe(client, up);
+    up.sock.write(`${method} ${path} ${version}\r\n${[...headers, 'Connection: close'].join('\r\n')}\r\n\r\n`);
+    if (rest.length) up.sock.write(rest);
+    this.pipe(client, up, t);
   }
 
   /** Decides, resolves and connects; on refusal answers the client and returns null. */
-  private async open(client: Socket, t: Target): Promise<Socket | null> {
+  private async open(client: Socket, t: Target): Promise<Upstream | null> {
     const entry = this.allow.allows(t.host, t.port);
     if (!entry) {
       this.record(t, false, 'not in --allow-net');
@@ -161,20 +188,36 @@ export class NetProxy {
       }
     }
     for (const addr of addrs) {
-      const up = await new Promise<Socket | null>((resolve) => {
-        const s = connect({ host: addr, port: t.port });
+      const up = await new Promise<Upstream | null>((resolve) => {
+        // Read through `onread`: pausing it stops reading at once (the hand-off needs that),
+        // which a stream's pause() does not promise.
+        const u: Upstream = { sock: null as unknown as Socket, stash: [], sink: null, ended: false };
+        const s = connect({
+          host: addr, port: t.port, allowHalfOpen: true,
+          onread: {
+            buffer: Buffer.allocUnsafe(64 * 1024),
+            callback: (n: number, buf: Buffer) => {
+              const chunk = Buffer.from(buf.subarray(0, n));
+              if (u.sink) return u.sink(chunk);
+              u.stash.push(chunk);
+              return false;
+            },
+          },
+        });
+        u.sock = s;
+        s.once('end', () => { u.ended = true; });
         const timer = setTimeout(() => { s.destroy(); resolve(null); }, CONNECT_TIMEOUT_MS);
-        s.once('connect', () => { clearTimeout(timer); resolve(s); });
+        s.once('connect', () => { clearTimeout(timer); resolve(u); });
         s.once('error', () => { clearTimeout(timer); resolve(null); });
       });
-      if (up) { this.record(t, true, `allowed by ${entry.text}`); return this.track(up); }
+      if (up) { this.record(t, true, `allowed by ${entry.text}`); this.track(up.sock); return up; }
     }
     this.record(t, false, 'connection failed');
     this.refuse(client, 502, `cannot connect to ${t.host}:${t.port}`);
     return null;
   }
 
-  private checkSniThenPipe(client: Socket, up: Socket, t: Target, first: Buffer): void {
+  private checkSniThenPipe(client: Socket, up: Upstream, t: Target, first: Buffer): void {
     let buf = first;
     const timer = setTimeout(() => go(), FIRST_BYTES_TIMEOUT_MS);
     const go = () => {
@@ -184,11 +227,11 @@ export class NetProxy {
       if (sni && sni.toLowerCase() !== t.host.toLowerCase() && !this.allow.allows(sni, t.port)) {
         this.record({ host: sni, port: t.port }, false, `TLS name inside a CONNECT to ${t.host}`);
         client.destroy();
-        up.destroy();
+        up.sock.destroy();
         return;
       }
-      if (buf.length) up.write(buf);
-      this.pipe(client, up);
+      if (buf.length) up.sock.write(buf);
+      this.pipe(client, up, t);
     };
     const onData = (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
@@ -201,15 +244,77 @@ export class NetProxy {
     client.resume();
   }
 
-  private pipe(client: Socket, up: Socket): void {
-    // Each side's end is passed on by pipe() once what it sent is written: destroying on the
-    // first 'close' would cut off data still queued for the other side.
-    client.pipe(up);
-    up.pipe(client);
-    client.resume();
-    const kill = () => { client.destroy(); up.destroy(); };
+  /**
+   * Copies both ways, and once HANDOFF_AFTER bytes went through, hands the host socket to the
+   * relay inside (`sbx-helper net-pass`, SCM_RIGHTS over this very connection), which then
+   * splices between the client and the host: the decision and the log stay here, the bytes no
+   * longer pass through Node. The order that keeps every byte in place: stop reading the host
+   * (onread pause is immediate) and let what was read reach the client; pass the socket; the
+   * relay, on receiving it, ends its sending; everything it had sent is forwarded to the host
+   * and, once written, our end closes: only then does the relay use the host socket itself.
+   */
+  private pipe(client: Socket, up: Upstream, t: Target): void {
+    let moved = 0;
+    let handing = false;
+    let handed = false;
+    let writing = 0;
+    let clientEnded = false;
+    const host = up.sock;
+    const kill = () => { client.destroy(); host.destroy(); };
     client.on('error', kill);
-    up.on('error', kill);
-    client.on('close', () => up.destroy());
+    host.on('error', kill);
+    client.on('close', () => host.destroy());
+    const finish = () => {
+      // Everything the relay sent us is written to the host; our copy of the host socket is
+      // closed without a shutdown, so the relay's copy stays connected.
+      if (writing) return;
+      client.end();
+      host.destroy();
+    };
+    const maybeHandOff = () => {
+      if (handing || !this.passer || moved < HANDOFF_AFTER || up.ended || clientEnded || client.destroyed) return;
+      handing = true;
+      host.pause();
+      const pass = () => {
+        const child = spawn(this.passer!, ['net-pass'], { stdio: ['ignore', 'ignore', 'ignore', client, host] });
+        const resume = () => { handing = false; host.resume(); client.resume(); };
+        child.once('error', resume);
+        child.once('exit', (code) => {
+          if (code !== 0) { resume(); return; }
+          handed = true;
+          this.countSpliced(t);
+          client.resume(); // spawn() paused it; what the relay still sends goes on to the host
+          if (clientEnded) finish();
+        });
+      };
+      if (client.writableLength) client.once('drain', pass);
+      else pass();
+    };
+    up.sink = (chunk) => {
+      moved += chunk.length;
+      const ok = client.write(chunk);
+      if (!ok) client.once('drain', () => { if (!handing) host.resume(); });
+      maybeHandOff();
+      return ok && !handing;
+    };
+    client.on('data', (d: Buffer) => {
+      moved += d.length;
+      writing++;
+      if (!host.write(d, () => { writing--; if (handed && clientEnded) finish(); })) {
+        client.pause();
+        host.once('drain', () => client.resume());
+      }
+      maybeHandOff();
+    });
+    client.on('end', () => {
+      clientEnded = true;
+      if (handed) finish();
+      else if (!handing) host.end();
+    });
+    host.on('end', () => { if (!handed) client.end(); });
+    for (const chunk of up.stash) client.write(chunk);
+    up.stash = [];
+    host.resume();
+    client.resume();
   }
 }

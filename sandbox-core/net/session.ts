@@ -1,14 +1,16 @@
 // One `--allow-net` run: the proxy on a private unix socket, the relay op that makes it
 // reachable inside as 127.0.0.1:PORT, the proxy variables for the command, and the summary.
-import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lchownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Dir, removeTreeAt } from '../beneath.js';
+import { findHelper } from '../helper.js';
 import { AllowList } from './allowlist.js';
 import { NetProxy, readHostsFile, type NetDecision } from './proxy.js';
 
 /** The port the relay listens on inside the sandbox (127.0.0.1 and ::1). */
 export const RELAY_PORT = 3128;
 const SOCKET_NAME = 's';
+const NET_DIR = 'net';
 
 export interface NetSession {
   /** Host directory holding the proxy's socket; the helper's pid 1 connects to `name` in it. */
@@ -24,30 +26,33 @@ export interface NetSession {
 /**
  * Starts the proxy. `relayOwner` is the host uid/gid pid 1 runs as when that is not us (root's
  * sandboxes run as an unprivileged range): the socket's directory is given to it, so nobody
- * else can connect.
+ * else can connect. `layersDir` is derived from the sandbox's id; what is in it may be the
+ * sandbox's doing, so `net` below it is reached through beneath.ts only.
  */
 export async function startAllowNet(entries: string[], layersDir: string, relayOwner: { uid: number; gid: number } | null, env: NodeJS.ProcessEnv = process.env): Promise<NetSession> {
   const allow = AllowList.parse(entries);
   const hosts = env.SBX_NET_HOSTS ? readHostsFile(env.SBX_NET_HOSTS) : new Map<string, string[]>();
   // Beside the layers, so whatever removes the sandbox (discard, commit, the sweep of a killed
-  // throwaway run) removes the socket too; in /tmp only when that path is too long for
-  // sun_path's 108 bytes.
-  let dir = join(layersDir, 'net');
-  if (Buffer.byteLength(join(dir, SOCKET_NAME)) < 100) {
-    rmSync(dir, { recursive: true, force: true }); // an earlier run's, if its sbx was killed
-    mkdirSync(dir, { mode: 0o700 });
-  }
-  else dir = mkdtempSync(join(tmpdir(), 'sbx-net-'));
-  const proxy = new NetProxy(allow, hosts);
+  // throwaway run) removes the socket too. Bound and connected through directory fds, so the
+  // length of the layers' path never meets sun_path's 108 bytes.
+  const layers = Dir.open(layersDir);
+  let net: Dir | null = null;
+  const remove = () => { try { removeTreeAt(layers, NET_DIR); } catch { /* gone already */ } };
+  const proxy = new NetProxy(allow, hosts, findHelper()?.path ?? null);
   try {
-    await proxy.listen(join(dir, SOCKET_NAME));
+    remove(); // an earlier run's, if its sbx was killed
+    mkdirSync(layers.at(NET_DIR), { mode: 0o700 });
+    net = Dir.openBeneath(layers, NET_DIR);
+    await proxy.listen(net.at(SOCKET_NAME).toString('latin1'));
     if (relayOwner) {
-      chownSync(dir, relayOwner.uid, relayOwner.gid);
-      chownSync(join(dir, SOCKET_NAME), relayOwner.uid, relayOwner.gid);
+      lchownSync(layers.at(NET_DIR), relayOwner.uid, relayOwner.gid);
+      lchownSync(net.at(SOCKET_NAME), relayOwner.uid, relayOwner.gid);
     }
   } catch (e) {
     await proxy.close();
-    rmSync(dir, { recursive: true, force: true });
+    net?.close();
+    remove();
+    layers.close();
     throw e;
   }
   const url = `http://127.0.0.1:${RELAY_PORT}`;
@@ -56,7 +61,7 @@ export async function startAllowNet(entries: string[], layersDir: string, relayO
   const hostLoopback = allow.namesLoopback();
   const noProxy = hostLoopback ? '' : 'localhost,127.0.0.1,::1';
   return {
-    dir,
+    dir: join(layersDir, NET_DIR),
     name: SOCKET_NAME,
     port: RELAY_PORT,
     env: [
@@ -65,7 +70,9 @@ export async function startAllowNet(entries: string[], layersDir: string, relayO
     ],
     async stop() {
       await proxy.close();
-      rmSync(dir, { recursive: true, force: true });
+      net?.close();
+      remove();
+      layers.close();
       return proxy.decisions();
     },
   };

@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { CI, makeStore, sbx, sbxAsync } from '../helpers/sbx.js';
 
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -27,7 +28,18 @@ const env = { SBX_NET_HOSTS: hosts };
 const SERVER = `
 const http = require('node:http'), https = require('node:https'), fs = require('node:fs');
 const big = Buffer.alloc(24 << 20, 7);
-const h = (tag) => (req, res) => { res.end(req.url === '/big' ? big : tag + ' ' + req.url + '\\n'); };
+// Bytes whose order matters: a mixed-up or lost chunk changes the digest.
+const mixed = Buffer.alloc(24 << 20);
+for (let i = 0, block = Buffer.alloc(0); i < mixed.length; i += 64) { block = require('node:crypto').createHash('sha512').update(block).update(String(i)).digest(); block.copy(mixed, i); }
+const h = (tag) => (req, res) => {
+  if (req.method === 'POST') {
+    const d = require('node:crypto').createHash('sha256'); let n = 0;
+    req.on('data', (c) => { d.update(c); n += c.length; });
+    req.on('end', () => res.end(n + ' ' + d.digest('hex') + '\\n'));
+    return;
+  }
+  res.end(req.url === '/big' ? big : req.url === '/mixed' ? mixed : tag + ' ' + req.url + '\\n');
+};
 const a = http.createServer(h('plain')).listen(0, '127.0.0.1', () => {
   const b = https.createServer({ key: fs.readFileSync(process.argv[1] + '/key.pem'), cert: fs.readFileSync(process.argv[1] + '/cert.pem') }, h('tls'))
     .listen(0, '127.0.0.1', () => console.log(a.address().port + ' ' + b.address().port));
@@ -69,6 +81,32 @@ maybe('a 24 MiB body arrives whole through the relay and the proxy (plain and TL
     `curl -sS http://127.0.0.1:${httpPort}/big | wc -c; curl -sS --cacert '${join(dir, 'cert.pem')}' https://tls.test:${tlsPort}/big | wc -c`);
   assert.is(r.code, 0, r.stderr);
   assert.is(r.stdout.replace(/ /g, ''), `${24 << 20}\n${24 << 20}\n`);
+});
+
+maybe('big transfers are handed to the relay (splice) with every byte in order, both ways, plain and TLS', () => {
+  const cert = join(dir, 'cert.pem');
+  const r = inside([`127.0.0.1:${httpPort}`, `tls.test:${tlsPort}`], [
+    `curl -sS http://127.0.0.1:${httpPort}/mixed | sha256sum`,
+    `curl -sS --cacert '${cert}' https://tls.test:${tlsPort}/mixed | sha256sum`,
+    'head -c 9000000 /dev/urandom > /tmp/up; sha256sum < /tmp/up',
+    `curl -sS --data-binary @/tmp/up -H 'Content-Type: application/octet-stream' http://127.0.0.1:${httpPort}/up`,
+    `curl -sS --cacert '${cert}' --data-binary @/tmp/up -H 'Content-Type: application/octet-stream' https://tls.test:${tlsPort}/up`,
+  ].join('; '), ['--report', join(dir, 'spliced.json')]);
+  assert.is(r.code, 0, r.stderr);
+  const mixed = Buffer.alloc(24 << 20);
+  for (let i = 0, block = Buffer.alloc(0); i < mixed.length; i += 64) { block = createHash('sha512').update(block).update(String(i)).digest(); block.copy(mixed, i); }
+  const want = createHash('sha256').update(mixed).digest('hex');
+  const [down1, down2, upSum, up1, up2] = r.stdout.trim().split('\n');
+  assert.is(down1!.split(' ')[0], want, 'plain download');
+  assert.is(down2!.split(' ')[0], want, 'TLS download');
+  const sent = upSum!.split(' ')[0];
+  assert.is(up1, `9000000 ${sent}`, 'plain upload');
+  assert.is(up2, `9000000 ${sent}`, 'TLS upload');
+  const j = JSON.parse(readFileSync(join(dir, 'spliced.json'), 'utf8')) as { network: Array<{ host: string; allowed: boolean; count: number; spliced?: number }> };
+  const row = (h: string) => j.network.find((d) => d.host === h && d.allowed);
+  assert.is(row('127.0.0.1')?.count, 2);
+  assert.is(row('127.0.0.1')?.spliced, 2, 'both plain transfers went by splice');
+  assert.is(row('tls.test')?.spliced, 2, 'both TLS tunnels went by splice');
 });
 
 maybe('allowed CONNECT + TLS by name, verified against the test CA', () => {

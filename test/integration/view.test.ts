@@ -253,6 +253,47 @@ if (IS_ROOT) {
       purge();
     }
   });
+
+  // A real package from Debian's mirror (the one network this machine may reach), installed by
+  // an ordinary user with --net, committed with sudo. `sl`: 13 kB, no dependencies beyond libc
+  // and ncurses. Unreachable mirror: a visible skip here, a failure in CI (which apt-gets).
+  const mirrorPkg = 'sl';
+  const mirror = ((): string | null => {
+    if (!spawnSync('sh', ['-c', 'command -v apt-get && command -v curl']).stdout?.length) return 'apt-get or curl missing';
+    if (spawnSync('dpkg-query', ['-W', '-f', '${Status}', mirrorPkg], { encoding: 'utf8' }).stdout.includes('installed')) return `${mirrorPkg} is installed on this host`;
+    const uri = /^'([^']+)'/m.exec(spawnSync('apt-get', ['-qq', '--print-uris', 'install', mirrorPkg], { encoding: 'utf8' }).stdout)?.[1];
+    if (!uri) return `apt has no candidate for ${mirrorPkg} (apt-get update not run?)`;
+    return spawnSync('curl', ['-sfI', '--max-time', '15', uri]).status === 0 ? null : `Debian's mirror is unreachable (${uri})`;
+  })();
+  if (mirror) {
+    console.log(`  ${CI ? 'failing' : 'skipping'} the mirror install: ${mirror}`);
+    if (CI) test('CI reaches Debian\'s mirror for the apt-get install -y test', () => assert.unreachable(mirror));
+  }
+  (!mirror && userCanRunSbx ? test : test.skip)(`root: an ordinary user's apt-get install -y ${mirrorPkg} with --net, committed with sudo, leaves dpkg clean`, () => {
+    const userStore = mkdtempSync('/home/sbxtest/sbx-view-store-');
+    temps.push(userStore);
+    spawnSync('chown', ['sbxtest:sbxtest', userStore]);
+    const asUser = (args: string[]) => spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', '--reset-env', 'env', `SBX_HOME=${userStore}`, 'HOME=/home/sbxtest', 'PATH=/usr/bin:/bin', 'NO_COLOR=1', process.execPath, SBX_PATH, ...args], { encoding: 'utf8', cwd: '/', input: '' });
+    try {
+      const run = asUser(['run', '-q', '--net', '--name', 'unet', '--', 'apt-get', 'install', '-y', mirrorPkg]);
+      assert.is(run.status, 0, run.stderr + run.stdout);
+      assert.not.ok(existsSync(`/usr/games/${mirrorPkg}`), 'not on the host before the commit');
+      const c = sbx(['commit', 'unet', '--only', '/usr/**', '--only', '/var/lib/dpkg/**'], { store: userStore, env: { SUDO_USER: 'sbxtest', SUDO_UID: '1001', SUDO_GID: '1001' } });
+      assert.is(c.code, 0, c.stderr);
+      assert.is(statSync(`/usr/games/${mirrorPkg}`).uid, 0);
+      const audit = spawnSync('dpkg', ['--audit'], { encoding: 'utf8' });
+      assert.is(audit.status, 0, audit.stdout + audit.stderr);
+      assert.is(audit.stdout, '');
+      const v = spawnSync('dpkg', ['-V', mirrorPkg], { encoding: 'utf8' });
+      assert.is(v.status, 0, v.stdout + v.stderr);
+      assert.is(v.stdout, '');
+      assert.match(spawnSync('dpkg-query', ['-W', '-f', '${Status}', mirrorPkg], { encoding: 'utf8' }).stdout, /install ok installed/);
+      const d = asUser(['discard', 'unet']);
+      assert.is(d.status, 0, d.stderr);
+    } finally {
+      spawnSync('dpkg', ['--purge', mirrorPkg], { encoding: 'utf8' });
+    }
+  });
 } else {
   const dir = skeletonDirOfHost();
   (dir ? test : test.skip)('unprivileged: new entries in a directory of the host that holds a mount', () => {

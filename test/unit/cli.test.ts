@@ -26,11 +26,45 @@ test('help for sbx and for each command', () => {
   assert.match(run.stdout, /sbx run -n -- rm -rf/);
 });
 
-test('a bad flag is a usage error: exit 125, nothing on stdout', () => {
+test('a bad flag is a usage error: exit 125, nothing on stdout, one line and where to read more', () => {
   const r = sbx('run', '--no-such-flag', 'true');
   assert.is(r.code, 125);
   assert.is(r.stdout, '');
-  assert.match(r.stderr, /Unsupported option name|no-such-flag/);
+  assert.is(r.stderr, "sbx: error: unknown option --no-such-flag\nsbx: see 'sbx run --help'\n");
+  assert.match(sbx('run', '--dsk', '1G', 'true').stderr, /unknown option --dsk: did you mean --disk\?/);
+});
+
+test('help names every value and fits 80 columns; no clipanion #0 placeholders', () => {
+  for (const c of [[], ['run'], ['diff'], ['commit'], ['ls'], ['export'], ['policy', 'show'], ['policy', 'compile']]) {
+    const h = sbx(...c, '--help');
+    assert.is(h.code, 0, h.stderr);
+    assert.not.match(h.stdout, /#\d/, c.join(' '));
+    for (const l of h.stdout.split('\n')) assert.ok(l.length <= 80, `${c.join(' ')}: ${l.length} columns: ${l}`);
+  }
+  const run = sbx('run', '--help').stdout;
+  assert.match(run, /--memory SIZE/);
+  assert.match(run, /--name NAME/);
+  assert.match(run, /--timeout DURATION/);
+  assert.match(sbx('--help').stdout, /sbx run \[OPTIONS\] \[--\] COMMAND \[ARG\.\.\.\]/);
+});
+
+test('a typo of a command suggests the command', () => {
+  const r = sbx('rnu', 'true');
+  assert.is(r.code, 125);
+  assert.is(r.stderr, "sbx: error: unknown command 'rnu': did you mean 'run'?\nsbx: see 'sbx --help'\n");
+  assert.match(sbx('dif', 'x').stderr, /did you mean 'diff'\?/);
+});
+
+test('a size without its unit and a negative count are refused with one clear line', () => {
+  const m = sbx('run', '--memory', '10', '--', 'true');
+  assert.is(m.code, 125);
+  assert.is(m.stderr, "sbx: error: --memory 10: the size has no unit: write e.g. 10M or 10G (K, M, G or T)\nsbx: see 'sbx run --help'\n");
+  assert.match(sbx('run', '--disk', '100', '--', 'true').stderr, /--disk 100: the size has no unit/);
+  const p = sbx('run', '--pids', '-1', '--', 'true');
+  assert.is(p.code, 125);
+  assert.is(p.stderr, "sbx: error: --pids -1: a negative number is not a count: expected a whole number from 2 to 4194304\nsbx: see 'sbx run --help'\n");
+  const v = sbx('run', '--name');
+  assert.match(v.stderr, /^sbx: error: --name needs a value: --name NAME\n/);
 });
 
 test('an unknown sandbox id is one clear line', () => {
