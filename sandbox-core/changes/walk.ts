@@ -16,6 +16,7 @@ import { O_PATH } from '../beneath.js';
 import { helperPath } from '../helper.js';
 import { isOverlayXattr, relTo, type Xattrs } from './xattr.js';
 import { unshiftXattrs } from './acl.js';
+import { dirAt, trustRoot } from './fsat.js';
 
 export interface UpperEntry {
   /** Host path (byte string). */
@@ -138,8 +139,15 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
   let layerBytes = 0;
   if (!meta.layers.length) return { entries, errors, layerBytes };
   const roots = meta.layers.map((layer) => fromUser(upperDirOf(meta, layer)));
-  const out = runScan(meta.layers.map((layer, li) => ({
-    upper: relTo(layersRoot, roots[li]!), host: targets[li] === '/' ? '' : relTo('/', targets[li]!), fuse: layer.format === 'fuse',
+  // Layers whose upper is empty hold no change: a sandbox that changed little (most) is
+  // reviewed without starting the helper at all.
+  trustRoot(layersRoot);
+  const jobLayers = meta.layers.map((_, li) => li).filter((li) => {
+    try { return dirAt(roots[li]!).list().length > 0; } catch { return true; } // the helper reports why
+  });
+  if (!jobLayers.length) return { entries, errors, layerBytes };
+  const out = runScan(jobLayers.map((li) => ({
+    upper: relTo(layersRoot, roots[li]!), host: targets[li] === '/' ? '' : relTo('/', targets[li]!), fuse: meta.layers[li]!.format === 'fuse',
   })), layersRoot, !!opts.fewXattrs);
   const r = new Reader(out);
   // The helper's entry number (per layer) -> index in `entries`, -1 when not taken (skipped,
@@ -153,7 +161,7 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
   while (r.off < out.length) {
     const kind = r.u8();
     if (kind === 0x4a /* J */) {
-      li = r.u32();
+      li = jobLayers[r.u32()]!;
       layer = meta.layers[li]!;
       target = targets[li]!;
       root = roots[li]!;
