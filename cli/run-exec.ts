@@ -15,6 +15,8 @@ import { info, say, setQuiet, warn } from './output.js';
 import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
 import { display, displayText } from '../sandbox-core/changes/bpath.js';
 import { parseLimitFlags, sizeFlag } from './limit-options.js';
+import type { LowerView } from '../sandbox-core/image/view.js';
+import type { SandboxMeta } from '../sandbox-core/types.js';
 
 /** The parsed options of `sbx run` (the fields of RunCommand). */
 export interface RunOptions {
@@ -23,7 +25,8 @@ export interface RunOptions {
   noSeccomp: boolean; only: string[]; exclude: string[]; report?: string; quiet: boolean;
   memory?: string; pids?: string; cpus?: string; disk?: string; ioWeight?: string; timeout?: string;
   device: string[]; hideSecrets: boolean; allowNet: string[]; allowSecrets: boolean; cleanEnvFlag: boolean;
-  keepSetuid: boolean; command: string[];
+  keepSetuid: boolean; image?: string; rootfs?: string; envSet: string[]; workdir?: string; imageUser?: string;
+  command: string[];
 }
 
 function parseBind(spec: string, readOnly: boolean, flag: string): BindRequest {
@@ -35,18 +38,54 @@ function parseBind(spec: string, readOnly: boolean, flag: string): BindRequest {
   return { host, inside, readOnly };
 }
 
+/** The environment of an image's command: its Env, then --env on top (never this machine's). */
+function imageEnv(base: string[], set: string[]): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const e of [...base, ...set]) {
+    const i = e.indexOf('=');
+    if (i <= 0) throw new UsageError(`--env ${e}: give NAME=VALUE`);
+    env[e.slice(0, i)] = e.slice(i + 1);
+  }
+  if (process.env.TERM && env.TERM === undefined) env.TERM = process.env.TERM;
+  return env;
+}
+
+/** --image / --rootfs (or the image of the sandbox --in names): its lower layers, cached. */
+async function lowerViewOf(o: RunOptions, store: Store, inSandbox: SandboxMeta | null): Promise<(LowerView & { cmdUser: { uid: number; gid: number } | null }) | null> {
+  const own = o.image !== undefined || o.rootfs !== undefined;
+  if (o.image !== undefined && o.rootfs !== undefined) throw new UsageError('--image and --rootfs each name the root: use one');
+  if (inSandbox && own) throw new UsageError('--in runs in the view the sandbox was made with: drop --image/--rootfs');
+  const imageBased = own || !!inSandbox?.image || !!inSandbox?.rootfs;
+  if (!imageBased && (o.envSet.length || o.workdir !== undefined || o.imageUser !== undefined)) {
+    throw new UsageError('--env, --workdir and --image-user go with --image or --rootfs');
+  }
+  if (!imageBased) return null;
+  if (o.hide.length) throw new UsageError('--hide names paths of this machine; with --image/--rootfs the root is not this machine');
+  if (o.workdir !== undefined && !o.workdir.startsWith('/')) throw new UsageError('--workdir must be an absolute path inside');
+  // Loaded only here: a run of this machine never pays for the image code.
+  const { prepareImage, prepareRootfs, reopenLowerView, resolveUser } = await import('../sandbox-core/image/view.js');
+  const view = inSandbox ? (await reopenLowerView(store.root, inSandbox, (l) => info(l)))!
+    : o.rootfs !== undefined ? prepareRootfs(resolve(o.rootfs))
+      : await prepareImage(store.root, o.image!, (l) => info(l));
+  const ref = o.image ?? o.rootfs ?? inSandbox?.image?.ref ?? inSandbox?.rootfs ?? '';
+  return { ...view, cmdUser: resolveUser(o.imageUser ?? view.process.user, view.lowerRoot, ref) };
+}
+
 export async function executeRun(o: RunOptions): Promise<number> {
 
   setQuiet(o.quiet);
-  const argv = o.command[0] === '--' ? o.command.slice(1) : o.command;
-  if (argv.length === 0) throw new UsageError('no command given: sbx run [OPTIONS] [--] COMMAND [ARG...]');
+  let argv = o.command[0] === '--' ? o.command.slice(1) : o.command;
+  const store = new Store();
+  const inSandbox = o.inRef ? store.resolve(o.inRef) : null;
+  const lowerView = await lowerViewOf(o, store, inSandbox);
+  if (lowerView && o.keep) throw new UsageError('-y/--keep: with --image or --rootfs there is no host to commit to (save, then sbx export)');
+  if (lowerView && argv.length === 0) argv = [...lowerView.process.entrypoint, ...lowerView.process.cmd];
+  if (argv.length === 0) throw new UsageError(`no command given${lowerView ? ' (and the image names none)' : ''}: sbx run [OPTIONS] [--] COMMAND [ARG...]${lowerView ? " ('sbx run --image IMAGE' alone runs the image's own command)" : ''}`);
   if (o.discard && o.keep) throw new UsageError('-n/--discard and -y/--keep contradict each other');
   if (o.inRef && o.name) throw new UsageError('--in and --name cannot be combined');
   if (o.mapRoot && process.getuid?.() !== 0) throw new UsageError('--map-root only means something under sudo (as root)');
   if (o.inRef && o.discard) throw new UsageError('--in with -n would discard the saved sandbox: use sbx discard afterwards instead');
   for (const h of o.hide) if (resolve(h) === '/') throw new UsageError('--hide /: refusing to hide the whole filesystem');
-  const store = new Store();
-  const inSandbox = o.inRef ? store.resolve(o.inRef) : null;
   const bind = [...o.bind.map((b) => parseBind(b, false, '--bind')), ...o.roBind.map((b) => parseBind(b, true, '--ro-bind'))];
   // With --in and no capability flag, the sandbox's command keeps the set it was made with.
   const recordedCaps = inSandbox && !o.capAdd.length && !o.capDrop.length ? inSandbox.options.capabilities : undefined;
@@ -64,8 +103,9 @@ export async function executeRun(o: RunOptions): Promise<number> {
   if (o.allowNet.length) (await import('../sandbox-core/net/allowlist.js')).AllowList.parse(o.allowNet);
   // With any network, whatever the command can read it can send: secrets hidden unless asked.
   const hideSecrets = o.hideSecrets || ((net || o.allowNet.length > 0) && !o.allowSecrets);
-  let env: NodeJS.ProcessEnv = o.cleanEnvFlag ? cleanEnv(process.env, process.cwd()) : process.env;
-  const secretHide = hideSecrets ? secretPaths(process.env.HOME) : [];
+  let env: NodeJS.ProcessEnv = lowerView ? imageEnv(lowerView.process.env, o.envSet) : o.cleanEnvFlag ? cleanEnv(process.env, process.cwd()) : process.env;
+  // An image holds none of this machine's credential stores: there is nothing to hide.
+  const secretHide = hideSecrets && !lowerView ? secretPaths(process.env.HOME) : [];
   if (hideSecrets) {
     const w = withoutSecrets(env);
     env = w.env;
@@ -79,8 +119,10 @@ export async function executeRun(o: RunOptions): Promise<number> {
   const limits = parseLimitFlags({ memory: o.memory, pids: o.pids, cpus: o.cpus, ioWeight: o.ioWeight, timeout: o.timeout, device: o.device });
   const result = await runCommand(store, {
     command: argv,
-    rawCommand: rawArgs(argv),
-    cwd: process.cwd(),
+    rawCommand: lowerView ? argv : rawArgs(argv),
+    cwd: lowerView ? o.workdir ?? lowerView.process.cwd : process.cwd(),
+    lower: lowerView,
+    cmdUser: lowerView?.cmdUser ?? null,
     env,
     name: o.name ?? null,
     throwaway: o.discard,

@@ -22,6 +22,7 @@ export class RunCommand extends Command {
       ['Run a second command in a saved sandbox', 'sbx run --in trial -- make test'],
       ['Allow network access', 'sbx run --net -- npm install'],
       ['Let the command use ping with raw sockets', 'sbx run --net --cap-add NET_RAW -- ping -c1 example.com'],
+      ['Try an installer against a clean image instead of this machine', 'sbx run --image ./debian-layout:12 -- sh /work/install.sh'],
     ],
   });
 
@@ -55,9 +56,24 @@ export class RunCommand extends Command {
   allowSecrets = Option.Boolean('--allow-secrets', false, { description: 'With --net: leave credential stores and token variables visible' });
   cleanEnvFlag = Option.Boolean('--clean-env', false, { description: 'Start the command with a minimal environment (PATH, HOME, USER, TERM, LANG, ...)' });
   keepSetuid = Option.Boolean('--keep-setuid', false, { description: 'When committing as root, keep setuid/setgid bits and file capabilities' });
+  image = Option.String('--image', { description: "PATH[:TAG] an OCI image layout or a 'docker save' archive as the root instead of this machine (no registry pulls); its layers are cached in the store" });
+  rootfs = Option.String('--rootfs', { description: 'DIR a directory tree as the root instead of this machine' });
+  envSet = Option.Array('--env', [], { description: "NAME=VALUE with --image/--rootfs: set a variable on top of the image's Env (repeatable)" });
+  workdir = Option.String('--workdir', { description: "DIR with --image/--rootfs: the working directory inside (default: the image's WorkingDir, else /)" });
+  imageUser = Option.String('--image-user', { description: "UID[:GID] or NAME[:GROUP] with --image/--rootfs: run the command as this user (default: the image's User, else root)" });
   command = Option.Proxy({ required: 1 });
 
   override async execute(): Promise<number> {
     return executeRun(this);
   }
+}
+
+/**
+ * `sbx run --image IMAGE` with no command at all: the image's own Entrypoint and Cmd. A class of
+ * its own because the main one needs a first positional to know where sbx's options end (the
+ * rest is the command's, `-c` included). No usage of its own: `sbx run --help` describes both.
+ */
+export class RunImageDefaultCommand extends RunCommand {
+  static override usage = undefined as unknown as typeof RunCommand.usage;
+  override command: string[] = [];
 }

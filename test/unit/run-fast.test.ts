@@ -11,7 +11,8 @@ import type { RunOptions } from '../../cli/run-exec.js';
 const KEYS: Array<keyof RunOptions> = [
   'discard', 'keep', 'name', 'inRef', 'net', 'keepUser', 'mapRoot', 'hide', 'bind', 'roBind', 'policy', 'capAdd',
   'capDrop', 'noSeccomp', 'only', 'exclude', 'report', 'quiet', 'memory', 'pids', 'cpus', 'disk', 'ioWeight',
-  'timeout', 'device', 'hideSecrets', 'allowNet', 'allowSecrets', 'cleanEnvFlag', 'keepSetuid', 'command',
+  'timeout', 'device', 'hideSecrets', 'allowNet', 'allowSecrets', 'cleanEnvFlag', 'keepSetuid', 'image', 'rootfs',
+  'envSet', 'workdir', 'imageUser', 'command',
 ];
 
 function viaClipanion(args: string[]): Record<string, unknown> {
@@ -62,7 +63,8 @@ const declined = [
   [], ['--'], ['-n'], ['-n', '--'], ['--help'], ['-h', 'true'], ['--bind', '/x', 'true'], ['--in', 'trial', 'true'],
   ['-n', '-y', 'true'], ['--hide-secrets', '--allow-secrets', 'true'], ['--name'], ['--name', '--net', 'true'],
   ['--name=', 'true'], ['--memory', '1G', 'true'], ['-nx', 'true'], ['--no-net', 'true'], ['--map-root', 'true'],
-  ['--timeout=3s', 'true'], ['--report', 'r.json', 'true'], ['--only', '/x', 'true'],
+  ['--timeout=3s', 'true'], ['--report', 'r.json', 'true'], ['--only', '/x', 'true'], ['--image', 'x.tar'],
+  ['--rootfs', '/srv/root', 'true'], ['--env', 'A=1', 'true'],
 ];
 for (const args of declined) {
   test(`fast path leaves ${JSON.stringify(args)} to clipanion`, () => {
