@@ -3,10 +3,10 @@
 // keeps all but the flagged), and with stdin a pipe the question is read from /dev/tty.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeCanary, makeStore, proveIsolation, removeCanary, SBX } from '../helpers/sbx.js';
+import { underPty, type PtyResult, type PtyStep } from '../helpers/pty.js';
 import { flaggedQuestion, endLine } from '../../cli/review.js';
 
 const store = makeStore();
@@ -15,49 +15,12 @@ test.before.each(() => { canary = makeCanary(); });
 test.after.each(() => removeCanary(canary));
 test.after(() => rmSync(store, { recursive: true, force: true }));
 
-// Runs argv under a pty; for each [expect, answer] pair waits for `expect` (after the previous
-// answer) and types `answer`.
-const DRIVER = `
-import os, pty, sys, time, select, json
-steps = json.loads(sys.argv[1])
-argv = sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(argv[0], argv)
-out = b''
-seen = 0
-deadline = time.time() + 90
-while time.time() < deadline:
-    r, _, _ = select.select([fd], [], [], 0.2)
-    if fd in r:
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        out += data
-    if steps and steps[0][0].encode() in out[seen:]:
-        seen = out.index(steps[0][0].encode(), seen) + 1
-        os.write(fd, steps[0][1].encode())
-        steps.pop(0)
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode('utf-8', 'replace'))
-sys.exit(os.waitstatus_to_exitcode(status))
-`;
-
-function underPty(steps: Array<[string, string]>, argv: string[]) {
-  const r = spawnSync('python3', ['-c', DRIVER, JSON.stringify(steps), ...argv], {
-    encoding: 'utf8', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1', TERM: 'xterm' }, timeout: 120_000,
-  });
-  return { code: r.status, out: r.stdout };
-}
-
+const run = (steps: PtyStep[], argv: string[]): PtyResult => underPty(steps, [], { store, argv });
 const sbx = (...args: string[]) => [process.execPath, SBX, ...args];
 
 test('a failed command is said on the line right before the question', () => {
   proveIsolation(canary, store);
-  const r = underPty([['Keep these changes?', 'd\n']], sbx('run', '--', 'sh', '-c', `echo x > ${canary}/new.txt; exit 3`));
+  const r = run([['Keep these changes?', 'd\n']], sbx('run', '--', 'sh', '-c', `echo x > ${canary}/new.txt; exit 3`));
   assert.is(r.code, 3, r.out);
   const lines = r.out.split(/\r?\n/);
   const q = lines.findIndex((l) => l.includes('Keep these changes?'));
@@ -67,7 +30,7 @@ test('a failed command is said on the line right before the question', () => {
 
 test('k with flagged changes asks again: n keeps all but the flagged', () => {
   proveIsolation(canary, store);
-  const r = underPty([['Keep these changes?', 'k\n'], ['n skips them', 'n\n']],
+  const r = run([['Keep these changes?', 'k\n'], ['n skips them', 'n\n']],
     sbx('run', '--', 'sh', '-c', `mkdir -p ${canary}/.ssh && echo key > ${canary}/.ssh/authorized_keys && echo ok > ${canary}/plain.txt`));
   assert.is(r.code, 0, r.out);
   assert.match(r.out, /2 flagged changes \(ssh keys or configuration\): yes keeps them, n skips them:/);
@@ -77,7 +40,7 @@ test('k with flagged changes asks again: n keeps all but the flagged', () => {
 
 test('k with flagged changes: yes keeps them too; anything else keeps nothing yet', () => {
   proveIsolation(canary, store);
-  const r = underPty([['Keep these changes?', 'k\n'], ['n skips them', 'y\n'], ['nothing kept yet', 'k\n'], ['n skips them', 'yes\n']],
+  const r = run([['Keep these changes?', 'k\n'], ['n skips them', 'y\n'], ['nothing kept yet', 'k\n'], ['n skips them', 'yes\n']],
     sbx('run', '--', 'sh', '-c', `mkdir -p ${canary}/.ssh && echo key > ${canary}/.ssh/authorized_keys`));
   assert.is(r.code, 0, r.out);
   assert.is(readFileSync(join(canary, '.ssh/authorized_keys'), 'utf8'), 'key\n');
@@ -86,7 +49,7 @@ test('k with flagged changes: yes keeps them too; anything else keeps nothing ye
 test('with stdin a pipe the question is read from /dev/tty', () => {
   proveIsolation(canary, store);
   const script = `echo piped > ${canary}/piped.txt`;
-  const r = underPty([['Keep these changes?', 'k\n']],
+  const r = run([['Keep these changes?', 'k\n']],
     ['/bin/sh', '-c', `printf '%s\\n' "$0" | exec "$@"`, script, ...sbx('run', '--', 'sh')]);
   assert.is(r.code, 0, r.out);
   assert.is(readFileSync(join(canary, 'piped.txt'), 'utf8'), 'piped\n');
