@@ -122,11 +122,6 @@ export function auxAt(p: string): Buffer {
   return aux.dir(parent).at(name);
 }
 
-/** The same path for another process we start (our helper): /proc/<our pid>/fd/N/name. */
-export function fsAtForChild(p: string): Buffer {
-  return forChild(fsAt(p));
-}
-
 /** Rewrites a `/proc/self/fd/…` path so that a child process resolves it through our fds. */
 export function forChild(at: Buffer): Buffer {
   const self = Buffer.from('/proc/self/');
