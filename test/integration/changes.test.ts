@@ -11,7 +11,8 @@ import { sbx as run, type SbxResult } from '../helpers/sbx.js';
 let canary: string;
 let home: string;
 
-const sbx = (args: string[], input = ''): SbxResult => run(args, { store: home, input, cwd: canary });
+// No tight time limit (a loaded machine running fuse-overlayfs is slow): as before the shared runner.
+const sbx = (args: string[], input = ''): SbxResult => run(args, { store: home, input, cwd: canary, timeoutMs: 300_000 });
 
 // As an unprivileged user the canary must not sit in a root-owned dir the overlay would have
 // to copy up (it cannot: EOVERFLOW for unmapped owners), so it goes in the user's home.
