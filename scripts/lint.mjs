@@ -24,7 +24,7 @@ const rules = [
   { test: () => true, re: /[ \t]+$/m, why: 'trailing whitespace' },
   { test: () => true, re: /\r/, why: 'a CR (files use LF line ends)' },
   { test: (f) => !f.endsWith('.md'), re: /^\t/m, why: 'indented with a tab (two spaces)' },
-  { test: (f) => /\.(ts|mjs)$/.test(f), re: /@ts-(ignore|nocheck)\b/, why: '@ts-ignore/@ts-nocheck (fix the type, or @ts-expect-error with the reason)' },
+  { test: (f) => /\.(ts|mjs)$/.test(f), re: /@ts-(ignore|nocheck)\b/, why: 'a ts-ignore or ts-nocheck comment (fix the type, or use ts-expect-error with the reason)' },
   { test: (f) => /\.(ts|mjs)$/.test(f), re: /^\s*debugger\b/m, why: 'a debugger statement' },
   { test: (f) => f.startsWith('test/'), re: /\btest\.only\(|\bsuite\.only\(/, why: 'test.only (runs one test, silently skipping the rest)' },
   { test: (f) => SOURCE.test(f), re: /(:\s*any\s*[,;)=|>\]{]|\bas any\b|<any>)/, why: "an explicit 'any' (use unknown and narrow it)" },

@@ -14,7 +14,7 @@ import { writeLayer, type LayerOptions, type LayerReport } from './layer.js';
 import type { ScanResult } from '../changes/types.js';
 import { SbxError } from '../base/errors.js';
 
-const MEDIA = {
+export const MEDIA = {
   layout: '1.0.0',
   index: 'application/vnd.oci.image.index.v1+json',
   manifest: 'application/vnd.oci.image.manifest.v1+json',
