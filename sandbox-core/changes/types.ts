@@ -66,4 +66,6 @@ export interface ScanResult {
   links: Map<string, string[]>;
   /** Bytes the sandbox's upper layers hold on disk (0 when given a reviewed list). */
   layerBytes?: number;
+  /** One line per --only/--exclude pattern that matched no change. */
+  unmatched?: string[];
 }

@@ -64,4 +64,48 @@ test('the end line and the flagged question fit 80 columns', () => {
   assert.match(q, /^9 flagged changes \(cron job, .*…\): yes keeps them, n skips them: $/);
 });
 
+test('pick mode: a directory line keeps its whole tree; the final line counts what was asked', () => {
+  proveIsolation(canary, store);
+  const r = underPty([['Keep these changes?', 'p\n'], ['newdir/ (2 files, 1 other entry, 4 B)? [y/n/a/q/?]', 'y\n'], ['other.txt? [y/n/a/q/?]', 'n\n'], ['commit 4 picked changes (of 5)? [y/N]', 'y\n']],
+    sbx('run', '--', 'sh', '-c', `mkdir -p ${canary}/newdir/sub && echo a > ${canary}/newdir/a && echo b > ${canary}/newdir/sub/b && echo o > ${canary}/other.txt`));
+  assert.is(r.code, 0, r.out);
+  assert.match(r.out, new RegExp(`apply addition of ${canary}/newdir/ \\(2 files, 1 other entry, 4 B\\)\\? \\[y/n/a/q/\\?\\]`));
+  assert.is(readFileSync(join(canary, 'newdir/sub/b'), 'utf8'), 'b\n');
+  assert.not.ok(existsSync(join(canary, 'other.txt')), r.out);
+  assert.match(r.out, /sbx: 4 changes committed \(4 B\), 1 not picked; sandbox \w+ kept/);
+  assert.not.match(r.out, /--only\/--exclude/);
+});
+
+test('pick mode: +GLOB decides every match at once; ? explains the answers', () => {
+  proveIsolation(canary, store);
+  const r = underPty([['Keep these changes?', 'p\n'], ['a.log? [y/n/a/q/?]', '?\n'], ['+GLOB', '+*.log\n'], ['c.txt? [y/n/a/q/?]', 'n\n'], ['commit 2 picked changes (of 3)?', 'y\n']],
+    sbx('run', '--', 'sh', '-c', `echo a > ${canary}/a.log && echo b > ${canary}/b.log && echo c > ${canary}/c.txt`));
+  assert.is(r.code, 0, r.out);
+  assert.match(r.out, /applying 2 changes matching \*\.log/);
+  assert.not.match(r.out, /b\.log\? \[y/, 'b.log was decided by the glob and not asked about');
+  assert.ok(existsSync(join(canary, 'a.log')) && existsSync(join(canary, 'b.log')));
+  assert.not.ok(existsSync(join(canary, 'c.txt')));
+});
+
+test('a --disk limit that was hit is said on the line before the question', () => {
+  proveIsolation(canary, store);
+  const r = underPty([['Keep these changes?', 'd\n']], sbx('run', '--disk', '8M', '--', 'sh', '-c', `dd if=/dev/zero of=${canary}/big bs=1M count=20 2>/dev/null; exit 1`));
+  assert.is(r.code, 1, r.out);
+  const lines = r.out.split(/\r?\n/);
+  const q = lines.findIndex((l) => l.includes('Keep these changes?'));
+  assert.is(lines[q - 1], 'the command failed with exit status 1: disk limit 8M reached (writes failed: no space)', r.out);
+  assert.not.ok(existsSync(join(canary, 'big')));
+});
+
+test('every line a default run prints fits 80 columns', () => {
+  proveIsolation(canary, store);
+  for (let i = 0; i < 2; i++) {
+    const r = underPty([['Keep these changes?', '?\n'], ['[s]ave', 'd\n']], sbx('run', '--', 'sh', '-c', `mkdir -p ${canary}/d && echo x > ${canary}/d/x && rm ${canary}/keep.txt`));
+    assert.is(r.code, 0, r.out);
+    // Columns as the terminal counts them: escape sequences (readline's cursor moves) take none.
+    for (const l of r.out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split(/\r?\n/)) assert.ok(l.length <= 80, `${l.length} columns: ${l}`);
+    assert.ok(existsSync(join(canary, 'keep.txt')));
+  }
+});
+
 test.run();
