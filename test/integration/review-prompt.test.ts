@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeCanary, makeStore, proveIsolation, removeCanary, SBX } from '../helpers/sbx.js';
-import { underPty, type PtyResult, type PtyStep } from '../helpers/pty.js';
+import { underPty as ptyRun, type PtyResult, type PtyStep } from '../helpers/pty.js';
 import { flaggedQuestion, endLine } from '../../cli/review.js';
 
 const store = makeStore();
@@ -15,12 +15,13 @@ test.before.each(() => { canary = makeCanary(); });
 test.after.each(() => removeCanary(canary));
 test.after(() => rmSync(store, { recursive: true, force: true }));
 
-const run = (steps: PtyStep[], argv: string[]): PtyResult => underPty(steps, [], { store, argv });
+// The shared harness (test/helpers/pty.ts), given the whole argv (sbx, or a pipeline ending in it).
+const underPty = (steps: PtyStep[], argv: string[]): PtyResult => ptyRun(steps, [], { store, argv });
 const sbx = (...args: string[]) => [process.execPath, SBX, ...args];
 
 test('a failed command is said on the line right before the question', () => {
   proveIsolation(canary, store);
-  const r = run([['Keep these changes?', 'd\n']], sbx('run', '--', 'sh', '-c', `echo x > ${canary}/new.txt; exit 3`));
+  const r = underPty([['Keep these changes?', 'd\n']], sbx('run', '--', 'sh', '-c', `echo x > ${canary}/new.txt; exit 3`));
   assert.is(r.code, 3, r.out);
   const lines = r.out.split(/\r?\n/);
   const q = lines.findIndex((l) => l.includes('Keep these changes?'));
@@ -30,7 +31,7 @@ test('a failed command is said on the line right before the question', () => {
 
 test('k with flagged changes asks again: n keeps all but the flagged', () => {
   proveIsolation(canary, store);
-  const r = run([['Keep these changes?', 'k\n'], ['n skips them', 'n\n']],
+  const r = underPty([['Keep these changes?', 'k\n'], ['n skips them', 'n\n']],
     sbx('run', '--', 'sh', '-c', `mkdir -p ${canary}/.ssh && echo key > ${canary}/.ssh/authorized_keys && echo ok > ${canary}/plain.txt`));
   assert.is(r.code, 0, r.out);
   assert.match(r.out, /2 flagged changes \(ssh keys or configuration\): yes keeps them, n skips them:/);
@@ -40,7 +41,7 @@ test('k with flagged changes asks again: n keeps all but the flagged', () => {
 
 test('k with flagged changes: yes keeps them too; anything else keeps nothing yet', () => {
   proveIsolation(canary, store);
-  const r = run([['Keep these changes?', 'k\n'], ['n skips them', 'y\n'], ['nothing kept yet', 'k\n'], ['n skips them', 'yes\n']],
+  const r = underPty([['Keep these changes?', 'k\n'], ['n skips them', 'y\n'], ['nothing kept yet', 'k\n'], ['n skips them', 'yes\n']],
     sbx('run', '--', 'sh', '-c', `mkdir -p ${canary}/.ssh && echo key > ${canary}/.ssh/authorized_keys`));
   assert.is(r.code, 0, r.out);
   assert.is(readFileSync(join(canary, '.ssh/authorized_keys'), 'utf8'), 'key\n');
@@ -49,7 +50,7 @@ test('k with flagged changes: yes keeps them too; anything else keeps nothing ye
 test('with stdin a pipe the question is read from /dev/tty', () => {
   proveIsolation(canary, store);
   const script = `echo piped > ${canary}/piped.txt`;
-  const r = run([['Keep these changes?', 'k\n']],
+  const r = underPty([['Keep these changes?', 'k\n']],
     ['/bin/sh', '-c', `printf '%s\\n' "$0" | exec "$@"`, script, ...sbx('run', '--', 'sh')]);
   assert.is(r.code, 0, r.out);
   assert.is(readFileSync(join(canary, 'piped.txt'), 'utf8'), 'piped\n');
