@@ -86,7 +86,7 @@ export interface RunResult {
 }
 
 /** At most a few paths in a one-line notice; `sbx doctor` lists them all. */
-export function listFew(paths: string[], n = 3): string {
+function listFew(paths: string[], n = 3): string {
   return paths.slice(0, n).map(displayText).join(', ') + (paths.length > n ? ` and ${paths.length - n} more (sbx doctor lists them)` : '');
 }
 
@@ -348,7 +348,7 @@ function diskCopyBackProblem(meta: SandboxMeta, diskDir: string, result: LaunchR
 }
 
 /** The exit status `sbx run` reports for an outcome (Docker's convention). */
-export function exitStatusOf(o: LaunchOutcome): number {
+function exitStatusOf(o: LaunchOutcome): number {
   switch (o.kind) {
     case 'exited': return o.code;
     case 'signaled': return signalStatus(o.signal);
