@@ -2,11 +2,11 @@
 // a documented exit status (125 sbx failed, 126 cannot execute, 127 not found).
 import { Builtins, Cli, UsageError } from 'clipanion';
 import { loadCommands } from './commands.js';
-import { colors, error, rendered, reported, safe, say } from './output.js';
+import { error, reported, say } from './output.js';
 import { bindNegativeValues, commandOf, describeSyntaxError, seeHelp, tidyUsage } from './usage-text.js';
 import { parseOption } from './definitions.js';
+import { reportError } from './report-error.js';
 import { loadConfig } from '../sandbox-core/config.js';
-import { SbxError } from '../sandbox-core/base/errors.js';
 import { VERSION } from './version.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -49,30 +49,23 @@ export async function main(argv: string[]): Promise<number> {
     usage: (cmd, opts) => tidyUsage(cli.usage(cmd, opts)),
   };
   try {
-    // An invalid config file is one clear line before any command does anything.
-    // (Help and --version still answer: they are how one finds out what the file may hold.)
-    if (!argv.some((a) => a === '-h' || a === '--help' || a === '-v' || a === '--version') && argv.length) loadConfig();
+    // An invalid config file is one clear line before any command does anything (help and
+    // --version still answer: they are how one finds out what the file may hold).
+    if (argv.length && !argv.some((a) => a === '-h' || a === '--help' || a === '-v' || a === '--version')) loadConfig();
     const code = await command.validateAndExecute();
     // An error reported on the way must not end in success (the reporter's count decides).
     return typeof code === 'number' && code !== 0 ? code : reported.errors ? 125 : 0;
   } catch (e) {
-    return report(e, cli, command);
+    return report(e, command);
   }
 }
 
-function report(e: unknown, cli: Cli, command: any): number {
-  if (e instanceof SbxError) {
-    error(e.hint ? `${e.message} (${e.hint})` : e.message);
-    return e.exitCode;
-  }
+function report(e: unknown, command: { path?: string[] } | undefined): number {
   if (e instanceof UsageError || (e as Error)?.name === 'UsageError') {
     // One line saying what is wrong and where to read more, not the whole synopsis.
     error((e as Error).message.split('\n')[0]!);
     say(seeHelp((command?.path ?? []).join(' ')));
     return 125;
   }
-  const err = e as Error;
-  error(`internal error: ${err?.message ?? String(e)}${process.env.SBX_DEBUG ? '' : ' (set SBX_DEBUG=1 for details)'}`);
-  if (process.env.SBX_DEBUG) rendered(colors.dim(`${safe(String(err?.stack))}\n`));
-  return 125;
+  return reportError(e);
 }

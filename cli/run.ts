@@ -1,42 +1,7 @@
-import { Command, Option, UsageError } from 'clipanion';
-import { isAbsolute, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
-import { Store } from '../sandbox-core/store.js';
-import type { BindRequest } from '../sandbox-core/sandbox.js';
-import { runCommand } from '../sandbox-core/run.js';
-import { SbxError } from '../sandbox-core/base/errors.js';
-import { loadSeccomp } from '../sandbox-core/seccomp.js';
-import { resolveCapabilities } from '../policies/capabilities/index.js';
-import { rawArgs } from '../sandbox-core/rawbytes.js';
-import { info, say, setQuiet, warn } from './output.js';
-import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
-import { display, displayText } from '../sandbox-core/changes/bpath.js';
-import { parseLimitFlags, sizeFlag } from './limit-options.js';
-import { checkPatterns } from '../sandbox-core/changes/glob.js';
-import { loadConfig } from '../sandbox-core/config.js';
-import type { LowerView } from '../sandbox-core/image/view.js';
-import type { SandboxMeta } from '../sandbox-core/types.js';
-
-function parseBind(spec: string, readOnly: boolean, flag: string): BindRequest {
-  const i = spec.indexOf(':');
-  const host = resolve(i < 0 ? spec : spec.slice(0, i));
-  const inside = i < 0 ? host : spec.slice(i + 1);
-  if (!isAbsolute(inside)) throw new UsageError(`${flag} ${spec}: the inside path must be absolute`);
-  if (!existsSync(host)) throw new SbxError(`${flag} ${spec}: ${host} does not exist`);
-  return { host, inside, readOnly };
-}
-
-/** The environment of an image's command: its Env, then --env on top (never this machine's). */
-function imageEnv(base: string[], set: string[]): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const e of [...base, ...set]) {
-    const i = e.indexOf('=');
-    if (i <= 0) throw new UsageError(`--env ${e}: give NAME=VALUE`);
-    env[e.slice(0, i)] = e.slice(i + 1);
-  }
-  if (process.env.TERM && env.TERM === undefined) env.TERM = process.env.TERM;
-  return env;
-}
+// `sbx run`'s options as clipanion declares them (help, the man page, completion and every
+// unusual flag); what the command does is cli/run-exec.ts.
+import { Command, Option } from 'clipanion';
+import { executeRun } from './run-exec.js';
 
 export class RunCommand extends Command {
   static override paths = [['run']];
@@ -71,7 +36,7 @@ export class RunCommand extends Command {
   hide = Option.Array('--hide', [], { description: 'Make PATH unreadable and empty inside (repeatable)' });
   bind = Option.Array('--bind', [], { description: 'Bind a host path writable: changes go straight to the host, uncaptured' });
   roBind = Option.Array('--ro-bind', [], { description: 'Bind a host path read-only' });
-  policyFlag = Option.String('--policy', { description: 'Seccomp policy: a shipped name (default, strict, permissive) or a JSON file (default: the config file\'s, else default)' });
+  policy = Option.String('--policy', { description: "Seccomp policy: a shipped name (default, strict, permissive) or a JSON file (default: the config file's, else default)" });
   capAdd = Option.Array('--cap-add', [], { description: "Give the command a capability beyond the default set (e.g. NET_RAW, NET_ADMIN, SYS_PTRACE; ALL), repeatable; 'sbx doctor' lists the default" });
   capDrop = Option.Array('--cap-drop', [], { description: 'Take a capability from the default set (or ALL), repeatable; drops apply before adds' });
   noSeccomp = Option.Boolean('--no-seccomp', false, { description: 'Run without a seccomp filter (not recommended)' });
@@ -98,128 +63,8 @@ export class RunCommand extends Command {
   imageUser = Option.String('--image-user', { description: "UID[:GID] or NAME[:GROUP] with --image/--rootfs: run the command as this user (default: the image's User, else root)" });
   command = Option.Proxy({ required: 1 });
 
-  /** --image / --rootfs (or the image of the sandbox --in names): its lower layers, cached. */
-  private async lowerView(store: Store, inSandbox: SandboxMeta | null): Promise<(LowerView & { cmdUser: { uid: number; gid: number } | null }) | null> {
-    const own = this.image !== undefined || this.rootfs !== undefined;
-    if (this.image !== undefined && this.rootfs !== undefined) throw new UsageError('--image and --rootfs each name the root: use one');
-    if (inSandbox && own) throw new UsageError('--in runs in the view the sandbox was made with: drop --image/--rootfs');
-    const imageBased = own || !!inSandbox?.image || !!inSandbox?.rootfs;
-    if (!imageBased && (this.envSet.length || this.workdir !== undefined || this.imageUser !== undefined)) {
-      throw new UsageError('--env, --workdir and --image-user go with --image or --rootfs');
-    }
-    if (!imageBased) return null;
-    if (this.hide.length) throw new UsageError('--hide names paths of this machine; with --image/--rootfs the root is not this machine');
-    if (this.workdir !== undefined && !this.workdir.startsWith('/')) throw new UsageError('--workdir must be an absolute path inside');
-    // Loaded only here: a run of this machine never pays for the image code.
-    const { prepareImage, prepareRootfs, reopenLowerView, resolveUser } = await import('../sandbox-core/image/view.js');
-    const view = inSandbox ? (await reopenLowerView(store.root, inSandbox, (l) => info(l)))!
-      : this.rootfs !== undefined ? prepareRootfs(resolve(this.rootfs))
-        : await prepareImage(store.root, this.image!, (l) => info(l));
-    const ref = this.image ?? this.rootfs ?? inSandbox?.image?.ref ?? inSandbox?.rootfs ?? '';
-    return { ...view, cmdUser: resolveUser(this.imageUser ?? view.process.user, view.lowerRoot, ref) };
-  }
-
   override async execute(): Promise<number> {
-    setQuiet(this.quiet);
-    let argv = this.command[0] === '--' ? this.command.slice(1) : this.command;
-    const store = new Store();
-    const inSandbox = this.inRef ? store.resolve(this.inRef) : null;
-    const lowerView = await this.lowerView(store, inSandbox);
-    if (lowerView && this.keep) throw new UsageError('-y/--keep: with --image or --rootfs there is no host to commit to (save, then sbx export)');
-    if (lowerView && argv.length === 0) argv = [...lowerView.process.entrypoint, ...lowerView.process.cmd];
-    if (argv.length === 0) throw new UsageError(`no command given${lowerView ? ' (and the image names none)' : ''}: sbx run [OPTIONS] [--] COMMAND [ARG...]${lowerView ? " ('sbx run --image IMAGE' alone runs the image's own command)" : ''}`);
-    if (this.discard && this.keep) throw new UsageError('-n/--discard and -y/--keep contradict each other');
-    if (this.inRef && this.name) throw new UsageError('--in and --name cannot be combined');
-    if (this.mapRoot && process.getuid?.() !== 0) throw new UsageError('--map-root only means something under sudo (as root)');
-    if (this.inRef && this.discard) throw new UsageError('--in with -n would discard the saved sandbox: use sbx discard afterwards instead');
-    for (const h of this.hide) if (resolve(h) === '/') throw new UsageError('--hide /: refusing to hide the whole filesystem');
-    // A malformed pattern is refused before the command runs, not after.
-    checkPatterns(this.only, this.exclude);
-    const cfg = loadConfig();
-    const policy = this.policyFlag ?? cfg.policy ?? 'default';
-    const bind = [...this.bind.map((b) => parseBind(b, false, '--bind')), ...this.roBind.map((b) => parseBind(b, true, '--ro-bind'))];
-    // With --in and no capability flag, the sandbox's command keeps the set it was made with.
-    const recordedCaps = inSandbox && !this.capAdd.length && !this.capDrop.length ? inSandbox.options.capabilities : undefined;
-    const capabilities = recordedCaps ?? resolveCapabilities(this.capAdd, this.capDrop);
-    let seccomp: Buffer | null = null;
-    if (this.noSeccomp) warn('--no-seccomp: the command runs without a syscall filter');
-    else seccomp = await loadSeccomp(policy, capabilities);
-
-    const pty = !!process.stdin.isTTY && !!process.stdout.isTTY;
-    if (this.hideSecrets && this.allowSecrets) throw new UsageError('--hide-secrets and --allow-secrets contradict each other');
-    const net = inSandbox ? inSandbox.options.net : this.net;
-    if (net && this.allowNet.length) throw new UsageError('--net shares the whole network; --allow-net gives only the hosts named: use one of them');
-    // Checked before any sandbox exists, so a typo leaves nothing behind.
-    if (this.allowNet.length) (await import('../sandbox-core/net/allowlist.js')).AllowList.parse(this.allowNet);
-    // With any network, whatever the command can read it can send: secrets hidden unless asked.
-    const hideSecrets = this.hideSecrets || ((net || this.allowNet.length > 0) && !this.allowSecrets);
-    let env: NodeJS.ProcessEnv = lowerView ? imageEnv(lowerView.process.env, this.envSet) : this.cleanEnvFlag ? cleanEnv(process.env, process.cwd()) : process.env;
-    // An image holds none of this machine's credential stores: there is nothing to hide.
-    const secretHide = hideSecrets && !lowerView ? secretPaths(process.env.HOME) : [];
-    if (hideSecrets) {
-      const w = withoutSecrets(env);
-      env = w.env;
-      const what = [secretHide.length ? `${secretHide.length} credential paths hidden` : '', w.dropped.length ? `${w.dropped.length} secret variables dropped (${w.dropped.map(displayText).join(', ')})` : ''].filter(Boolean).join(', ');
-      if (what) info(`secrets: ${what}${this.hideSecrets ? '' : '; --allow-secrets keeps them'}`);
-    }
-    let diskBytes: number | null = null;
-    const disk = this.disk ?? cfg.limits?.disk;
-    if (disk !== undefined) {
-      diskBytes = sizeFlag('--disk', disk);
-    }
-    // The config file's limits are defaults: a flag given here wins.
-    const dl = cfg.limits ?? {};
-    const limits = parseLimitFlags({ memory: this.memory ?? dl.memory, pids: this.pids ?? dl.pids, cpus: this.cpus ?? dl.cpus, ioWeight: this.ioWeight, timeout: this.timeout ?? dl.timeout, device: this.device });
-    const result = await runCommand(store, {
-      command: argv,
-      rawCommand: lowerView ? argv : rawArgs(argv),
-      cwd: lowerView ? this.workdir ?? lowerView.process.cwd : process.cwd(),
-      lower: lowerView,
-      cmdUser: lowerView?.cmdUser ?? null,
-      env,
-      name: this.name ?? null,
-      throwaway: this.discard,
-      net,
-      keepUser: this.keepUser,
-      mapRoot: inSandbox ? !!inSandbox.options.mapRoot : this.mapRoot,
-      hide: [...(lowerView ? [] : cfg.hide ?? []), ...this.hide.map((h) => resolve(h)), ...secretHide],
-      bind,
-      seccomp,
-      policyName: this.noSeccomp ? 'none' : policy,
-      capabilities,
-      inSandbox,
-      pty,
-      diskBytes,
-      allowNet: this.allowNet,
-      limits,
-    });
-    // Said even with -q: the command's end is not its own doing.
-    for (const l of result.endReasons) say(l);
-    if (result.error) throw result.error;
-    if (result.failure) say(result.failure);
-    if (result.signal !== null) info(`the command was killed by signal ${result.signal}`);
-    if (result.net) {
-      const { netSummaryLines } = await import('../sandbox-core/net/session.js');
-      for (const line of netSummaryLines(result.net, display)) info(`network: ${line}`);
-      if (!result.net.length) info('network: no connection was attempted');
-    }
-    // Loaded only now: the change list and diff machinery cost nothing before the command starts.
-    const { reviewAfterRun } = await import('./review.js');
-    const reviewStatus = await reviewAfterRun(store, result.meta, {
-      keep: this.keep,
-      keepSetuid: this.keepSetuid,
-      discard: this.discard,
-      quiet: this.quiet,
-      only: this.only,
-      exclude: this.exclude,
-      report: this.report ?? null,
-      exitStatus: result.exitStatus,
-      durationMs: result.durationMs,
-      endReasons: result.endReasons,
-      net: result.net,
-    });
-    // --keep whose commit refused something (conflicts, denied paths) must not look like success.
-    return result.exitStatus === 0 && reviewStatus !== 0 ? reviewStatus : result.exitStatus;
+    return executeRun(this);
   }
 }
 

@@ -13,7 +13,7 @@ import { formatDuration, formatSize } from './units.js';
 
 export const DEFAULT_PIDS = 4096;
 /** Between SIGTERM and SIGKILL when --timeout expires. */
-export const TIMEOUT_GRACE_MS = 2000;
+const TIMEOUT_GRACE_MS = 2000;
 /** Exit status after --timeout, as timeout(1). */
 export const TIMEOUT_EXIT = 124;
 
@@ -51,7 +51,7 @@ export interface PreparedLimits {
 }
 
 /** The device rule a --device PATH[:rwm] adds; throws for a path that is not a device node. */
-export function deviceRule(req: DeviceRequest): { rule: DeviceRule; path: string; inside: string } {
+function deviceRule(req: DeviceRequest): { rule: DeviceRule; path: string; inside: string } {
   let st;
   try {
     st = lstatSync(req.path, { bigint: false });

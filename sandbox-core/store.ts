@@ -25,7 +25,7 @@ export function isPlainName(s: string): boolean {
   return ID_RE.test(s) || NAME_RE.test(s);
 }
 
-export function validateName(name: string): void {
+function validateName(name: string): void {
   if (!NAME_RE.test(name) || ID_RE.test(name)) {
     throw new SbxError(`invalid sandbox name '${name}'`, 125,
       'use letters, digits, _ . - (up to 64), and not 8 hex digits (that is an id)');
@@ -36,7 +36,7 @@ export function validateName(name: string): void {
  * Under sudo without SBX_HOME, the store of the user who ran sudo: `sudo sbx commit ID` is how
  * an ordinary user commits system paths of a sandbox they made.
  */
-export function sudoUserStore(env: NodeJS.ProcessEnv = process.env): Store | null {
+function sudoUserStore(env: NodeJS.ProcessEnv = process.env): Store | null {
   if (process.getuid?.() !== 0 || env.SBX_HOME || !env.SUDO_USER || !env.SUDO_UID || env.SUDO_UID === '0') return null;
   let passwd: string;
   try { passwd = readFileSync('/etc/passwd', 'utf8'); } catch { return null; }
@@ -261,7 +261,11 @@ export class Store {
     }
   }
 
-  /** Atomically replaces meta.json (write beside, fsync, rename), in the entry opened without following a symlink. */
+  /**
+   * Atomically replaces meta.json (write beside, fsync, rename), in the entry opened without
+   * following a symlink. A throwaway sandbox's is not fsynced: nothing of it outlives the run,
+   * and a meta.json lost in a crash leaves an entry the next run's sweep removes.
+   */
   writeMeta(meta: SandboxMeta): void {
     const root = this.openRoot();
     let dir: Dir | null = null;
@@ -272,7 +276,7 @@ export class Store {
       try {
         keepStoreOwner(fd, dir.stat());
         writeSync(fd, JSON.stringify(meta, null, 2) + '\n');
-        fsyncSync(fd);
+        if (!meta.throwaway) fsyncSync(fd);
       } finally {
         closeSync(fd);
       }
@@ -283,7 +287,7 @@ export class Store {
     }
   }
 
-  // meta.state changes only through these methods, each written (fsynced) at once: the
+  // meta.state changes only through these methods, each written at once (fsynced unless throwaway): the
   // states are created -> running -> saved (-> committing -> committed | saved).
 
   /** A new sandbox's meta.json, in state `created`. */

@@ -10,14 +10,14 @@ import { Dir } from './beneath.js';
 import type { Layer } from './types.js';
 
 /** Where package managers and services keep state: walked (about 6k entries on a Debian host). */
-export const EMPTY_ROOTS = ['/var', '/etc'];
+const EMPTY_ROOTS = ['/var', '/etc'];
 
 function readable(dir: string): boolean {
   try { accessSync(dir, constants.R_OK | constants.X_OK); return true; } catch { return false; }
 }
 
 /** Directories below `root` the user cannot list, not descending into them or into `skip`. */
-export function findUnreadableDirs(root: string, skip: Set<string>, canRead: (d: string) => boolean = readable): string[] {
+function findUnreadableDirs(root: string, skip: Set<string>, canRead: (d: string) => boolean = readable): string[] {
   const out: string[] = [];
   if (!canRead(root)) return out;
   const stack = [root];

@@ -3,10 +3,10 @@
 // keeps all but the flagged), and with stdin a pipe the question is read from /dev/tty.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeCanary, makeStore, proveIsolation, removeCanary, SBX } from '../helpers/sbx.js';
+import { underPty as ptyRun, type PtyResult, type PtyStep } from '../helpers/pty.js';
 import { flaggedQuestion, endLine } from '../../cli/review.js';
 
 const store = makeStore();
@@ -15,44 +15,8 @@ test.before.each(() => { canary = makeCanary(); });
 test.after.each(() => removeCanary(canary));
 test.after(() => rmSync(store, { recursive: true, force: true }));
 
-// Runs argv under a pty; for each [expect, answer] pair waits for `expect` (after the previous
-// answer) and types `answer`.
-const DRIVER = `
-import os, pty, sys, time, select, json
-steps = json.loads(sys.argv[1])
-argv = sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(argv[0], argv)
-out = b''
-seen = 0
-deadline = time.time() + 90
-while time.time() < deadline:
-    r, _, _ = select.select([fd], [], [], 0.2)
-    if fd in r:
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        out += data
-    if steps and steps[0][0].encode() in out[seen:]:
-        seen = out.index(steps[0][0].encode(), seen) + 1
-        os.write(fd, steps[0][1].encode())
-        steps.pop(0)
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode('utf-8', 'replace'))
-sys.exit(os.waitstatus_to_exitcode(status))
-`;
-
-function underPty(steps: Array<[string, string]>, argv: string[]) {
-  const r = spawnSync('python3', ['-c', DRIVER, JSON.stringify(steps), ...argv], {
-    encoding: 'utf8', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1', TERM: 'xterm' }, timeout: 120_000,
-  });
-  return { code: r.status, out: r.stdout };
-}
-
+// The shared harness (test/helpers/pty.ts), given the whole argv (sbx, or a pipeline ending in it).
+const underPty = (steps: PtyStep[], argv: string[]): PtyResult => ptyRun(steps, [], { store, argv });
 const sbx = (...args: string[]) => [process.execPath, SBX, ...args];
 
 test('a failed command is said on the line right before the question', () => {
