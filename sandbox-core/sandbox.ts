@@ -504,7 +504,9 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   }
   const durationMs = Date.now() - started;
   const diskLost = diskDir ? diskCopyBackProblem(meta, diskDir, result) : null;
-  for (const f of result.readOnlyFallbacks) notice(`${f.path} could not be overlaid (${errnoName(f.errno)}): it was read-only inside`);
+  for (const f of result.readOnlyFallbacks) {
+    notice(errnoName(f.errno) === 'ENOENT' ? `${f.path} vanished from the host while the sandbox started: it was an empty directory inside` : `${f.path} could not be overlaid (${errnoName(f.errno)}): it was read-only inside`);
+  }
   const o = result.outcome;
   if (o.kind === 'setup-failed' && (o.step === 'idmap-lower' || o.step === 'idmap-userns') && !req.mapRoot) {
     // Nothing ran yet, so the identity mapping can take over safely.
