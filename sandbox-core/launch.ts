@@ -29,6 +29,8 @@ export interface LaunchResult {
   /** --disk: every layer was copied back completely and replaced the old one. */
   diskCopied: boolean;
   started: boolean;
+  /** Lines of the command's relayed output that contained a `scan_output` text. */
+  seen: string[];
 }
 
 export { errnoName } from './base/errno.js';
@@ -37,12 +39,13 @@ function unescapeStatus(s: string): string {
   return s.replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
-export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; diskCopyFailures: LaunchResult['diskCopyFailures']; diskCopied: boolean; started: boolean } {
+export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; diskCopyFailures: LaunchResult['diskCopyFailures']; diskCopied: boolean; started: boolean; seen: string[] } {
   let outcome: LaunchOutcome | null = null;
   let diskCopied = false;
   const fallbacks: LaunchResult['readOnlyFallbacks'] = [];
   const diskCopyFailures: LaunchResult['diskCopyFailures'] = [];
   let started = false;
+  const seen: string[] = [];
   for (const line of text.split('\n')) {
     if (!line) continue;
     const sp = line.indexOf(' ');
@@ -55,6 +58,7 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       case 'exec-error': outcome = { kind: 'exec-failed', errno: Number(rest) }; break;
       case 'init-killed': outcome ??= { kind: 'helper-died', detail: `the sandbox's init was killed by signal ${rest}` }; break;
       case 'disk-copied': diskCopied = true; break;
+      case 'seen': seen.push(Buffer.from(rest, 'latin1').toString('utf8')); break; // the command's own text: UTF-8, or U+FFFD
       case 'disk-copy-failed': {
         const m = /^(\d+) (.*)$/s.exec(rest);
         if (m) diskCopyFailures.push({ errno: Number(m[1]), path: m[2]! });
@@ -80,7 +84,7 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       default: break;
     }
   }
-  return { outcome, fallbacks, diskCopyFailures, diskCopied, started };
+  return { outcome, fallbacks, diskCopyFailures, diskCopied, started, seen };
 }
 
 const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
@@ -140,11 +144,11 @@ function launchWith(h: Helper, spec: Buffer, hooks: LaunchHooks): Promise<Launch
     const finish = (): void => {
       if (!statusDone || !exitInfo) return;
       for (const [s, h] of handlers) process.off(s, h);
-      const { outcome, fallbacks, diskCopyFailures, diskCopied, started } = parseStatusLines(status);
+      const { outcome, fallbacks, diskCopyFailures, diskCopied, started, seen } = parseStatusLines(status);
       const fallbackOutcome: LaunchOutcome = exitInfo.signal
         ? { kind: 'helper-died', detail: `the helper was killed by ${exitInfo.signal}` }
         : { kind: 'helper-died', detail: `the helper exited with status ${exitInfo.code} without reporting` };
-      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, diskCopyFailures, diskCopied, started });
+      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, diskCopyFailures, diskCopied, started, seen });
     };
     statusStream.on('end', () => { statusDone = true; finish(); });
     statusStream.on('error', () => { statusDone = true; finish(); });

@@ -16,7 +16,8 @@ import { ensureUpperDirs, type LayerOwner } from './layer-dirs.js';
 import { assignEngines, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
-import { showUnreadableEmpty } from './unreadable.js';
+import { showUnreadableEmpty, unreadableCacheFile } from './unreadable.js';
+import { explainSeen, SCANNED_TEXTS } from './view-errors.js';
 import { display, displayText } from './changes/bpath.js';
 import { notice as coreNotice } from './notices.js';
 import { buildSkeletonTree, skeletonPath } from './skeleton.js';
@@ -393,7 +394,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     meta = {
       version: 1, id, name: req.name, command: req.command, cwd: req.cwd, uid, gid,
       created: now.toISOString(), createdMs: now.getTime(), finished: null, exitStatus: null,
-      state: 'created', runnerPid: process.pid, throwaway: req.throwaway, layersDir: dir, layers: [], hidden: [...req.hide], binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), options,
+      state: 'created', runnerPid: process.pid, throwaway: req.throwaway, layersDir: dir, layers: [], hidden: [...req.hide], binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), bindPoints: req.bind.map((b) => b.inside), options,
     };
     // Written before a scratch tree exists for this id: a scratch tree whose entry has no
     // meta.json was abandoned, and the sweep may take it.
@@ -412,7 +413,9 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   }
 
   const mounts = visibleMounts(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')));
-  const fuseBinary = uid === 0 ? null : fuseAvailable(which);
+  // --user keeps the command your uid: root's files are as unwritable inside as on the host,
+  // so no fuse-overlayfs (which an unprivileged pid 1 could not mount anyway: EPERM).
+  const fuseBinary = uid === 0 || req.keepUser ? null : fuseAvailable(which);
   let units = assignEngines(planView(mounts), {
     uid,
     fuseBinary,
@@ -420,7 +423,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     readable: readableDir,
   });
   units = settleUnits(units);
-  if (uid !== 0 && !fuseBinary) {
+  if (uid !== 0 && !fuseBinary && !req.keepUser) {
     notice(`${fuseProblem(which)}: system paths owned by root (/usr, /etc, /var, ...) are read-only inside; install fuse-overlayfs (or use sudo) for the full view`);
   }
   const idmap = chooseIdMapping({ keepUser: req.keepUser, mapRoot: req.mapRoot });
@@ -437,7 +440,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   } finally {
     layers.close();
   }
-  const shown = showUnreadableEmpty(meta.layers, meta.layersDir);
+  const shown = showUnreadableEmpty(meta.layers, meta.layersDir, undefined, uid !== 0 && meta.layers.some((l) => l.format === 'fuse') ? unreadableCacheFile(req.env) : null);
   if (shown.length) {
     meta.shownEmpty = [...new Set([...(meta.shownEmpty ?? []), ...shown])].sort();
     notice(`shown empty and writable inside (you cannot read them on the host): ${listFew(shown)}`);
@@ -484,6 +487,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     ...(req.limitOps ?? []).filter((o) => o.op === 'rlimit'),
     capsOp(req.capabilities),
     ...relayOps(req.pty, idmap),
+    ...SCANNED_TEXTS.map((t): SpecOp => ({ op: 'scan_output', args: [t] })),
     ...(req.pty ? [{ op: 'pty', args: [] } satisfies SpecOp] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } satisfies SpecOp] : []),
   ];
@@ -504,6 +508,13 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   }
   const durationMs = Date.now() - started;
   const diskLost = diskDir ? diskCopyBackProblem(meta, diskDir, result) : null;
+  // The command's own EROFS/EACCES lines that the view explains (view-errors.ts).
+  const explained = explainSeen(result.seen, {
+    roBinds, roFiles: readOnlyFiles, fallbacks: result.readOnlyFallbacks.map((f) => f.path),
+    fuseTrees: meta.layers.filter((l) => l.format === 'fuse').map((l) => l.target),
+    noFuse: uid !== 0 && !fuseBinary, uid, cwd: req.cwd,
+  });
+  for (const line of explained) notice(line);
   for (const f of result.readOnlyFallbacks) {
     notice(errnoName(f.errno) === 'ENOENT' ? `${f.path} vanished from the host while the sandbox started: it was an empty directory inside` : `${f.path} could not be overlaid (${errnoName(f.errno)}): it was read-only inside`);
   }

@@ -125,6 +125,7 @@ function checkMeta(m: unknown, id: string): string | null {
     dirs.add(y.dir);
   }
   for (const k of ['hidden', 'binds'] as const) if (!Array.isArray(x[k]) || !(x[k] as unknown[]).every(isAbs)) return `meta.json has an invalid ${k} list`;
+  if (x.bindPoints !== undefined && (!Array.isArray(x.bindPoints) || !(x.bindPoints as unknown[]).every(isAbs))) return 'meta.json has an invalid bindPoints list';
   if (!x.options || typeof x.options !== 'object') return 'meta.json has no options';
   const sh = x.idShift as Record<string, unknown> | null | undefined;
   if (sh !== undefined && sh !== null && !(isUint(sh.uid) && isUint(sh.gid) && isUint(sh.count))) return 'meta.json has an invalid idShift';

@@ -54,6 +54,8 @@ export interface SandboxMeta {
   shownEmpty?: string[];
   /** Host paths bind-mounted writable: changes there went straight to the host. */
   binds: string[];
+  /** Every --bind/--ro-bind destination: what the layer holds there is the mount point sbx made, not a change. */
+  bindPoints?: string[];
   options: RunOptionsRecord;
   /** Root's remapped sandboxes: host id = inside id + offset in the layers (absent: ids are host ids). */
   idShift?: { uid: number; gid: number; count: number } | null;
