@@ -1,11 +1,10 @@
 // Parsing of sbx run's limit flags (--memory, --pids, --cpus, --io-weight, --timeout,
-// --device) into a LimitsRequest, and the --timeout timer. Bad values are UsageErrors that
+// --device) into a LimitsRequest. Bad values are UsageErrors that
 // name the flag and say what is accepted.
 import { UsageError } from 'clipanion';
 import { basename } from 'node:path';
-import { DEFAULT_PIDS, TIMEOUT_GRACE_MS, type LimitsRequest } from '../sandbox-core/limits.js';
+import { DEFAULT_PIDS, type LimitsRequest } from '../sandbox-core/limits.js';
 import { parseDuration, parseSize } from '../sandbox-core/units.js';
-import { SIG_KILL_COMMAND } from '../sandbox-core/launch.js';
 import { normaliseAccess } from '../policies/devices/index.js';
 
 export interface LimitFlags {
@@ -68,22 +67,4 @@ export function parseLimitFlags(f: LimitFlags): LimitsRequest {
     req.devices.push({ path, inside, access });
   }
   return req;
-}
-
-/**
- * --timeout: SIGTERM to the helper (which passes it to the command), then after a grace period
- * SIG_KILL_COMMAND, on which the helper SIGKILLs the command's whole pid namespace and lives on
- * to copy --disk layers back. Returns a function that disarms the timer and tells whether it
- * fired.
- */
-export function armTimeout(pid: number, ms: number): () => boolean {
-  let fired = false;
-  let kill: NodeJS.Timeout | undefined;
-  const term = setTimeout(() => {
-    fired = true;
-    try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
-    // The helper SIGKILLs the command on this signal and stays alive to copy --disk layers back.
-    kill = setTimeout(() => { try { process.kill(pid, SIG_KILL_COMMAND); } catch { /* already gone */ } }, TIMEOUT_GRACE_MS);
-  }, ms);
-  return () => { clearTimeout(term); if (kill) clearTimeout(kill); return fired; };
 }

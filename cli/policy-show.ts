@@ -3,7 +3,7 @@ import { displayText } from '../sandbox-core/changes/bpath.js';
 import { loadPolicy, compilePolicy, parseArch } from '../policies/seccomp/index.js';
 import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { actionToString, conditionToString, type Action } from '../policies/seccomp/policy.js';
-import { errnoName } from '../policies/seccomp/errno-names.js';
+import { knownErrnoName as errnoName } from '../sandbox-core/base/errno.js';
 
 const act = (a: Action): string => actionToString(a, errnoName);
 

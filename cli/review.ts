@@ -84,8 +84,7 @@ function scan(meta: SandboxMeta, opts: ReviewOptions): ScanResult {
 }
 
 function save(store: Store, meta: SandboxMeta): void {
-  meta.state = 'saved';
-  store.writeMeta(meta);
+  store.markSaved(meta);
   const ref = meta.name ?? meta.id;
   info(`sandbox ${ref} saved: 'sbx diff ${ref}' to review, 'sbx commit ${ref}' to keep, 'sbx discard ${ref}' to drop`);
 }

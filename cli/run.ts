@@ -2,7 +2,8 @@ import { Command, Option, UsageError } from 'clipanion';
 import { isAbsolute, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { Store } from '../sandbox-core/store.js';
-import { describeFailure, runSandbox, type BindRequest } from '../sandbox-core/sandbox.js';
+import type { BindRequest } from '../sandbox-core/sandbox.js';
+import { runCommand } from '../sandbox-core/run.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { resolveCapabilities } from '../policies/capabilities/index.js';
@@ -10,9 +11,7 @@ import { rawArgs } from '../sandbox-core/rawbytes.js';
 import { info, say, setQuiet, warn } from './output.js';
 import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
 import { display, displayText } from '../sandbox-core/changes/bpath.js';
-import { randomHex } from '../sandbox-core/random.js';
-import { armTimeout, parseLimitFlags, sizeFlag } from './limit-options.js';
-import { explainEnd, prepareLimits, releaseLimits, TIMEOUT_EXIT } from '../sandbox-core/limits.js';
+import { parseLimitFlags, sizeFlag } from './limit-options.js';
 
 function parseBind(spec: string, readOnly: boolean, flag: string): BindRequest {
   const i = spec.indexOf(':');
@@ -116,82 +115,54 @@ export class RunCommand extends Command {
     if (this.disk !== undefined) {
       diskBytes = sizeFlag('--disk', this.disk);
     }
-    const limitsReq = parseLimitFlags({ memory: this.memory, pids: this.pids, cpus: this.cpus, ioWeight: this.ioWeight, timeout: this.timeout, device: this.device });
-    const limits = prepareLimits(limitsReq, randomHex(4));
-    let disarm: (() => boolean) | null = null;
-    let timedOut = false;
-    try {
-      if (limits.notice) (limits.noticeIsQuiet ? info : warn)(limits.notice);
-      const result = await runSandbox({
-        command: argv,
-        rawCommand: rawArgs(argv),
-        cwd: process.cwd(),
-        env,
-        name: this.name ?? null,
-        throwaway: this.discard,
-        net,
-        keepUser: this.keepUser,
-        mapRoot: inSandbox ? !!inSandbox.options.mapRoot : this.mapRoot,
-        hide: [...this.hide.map((h) => resolve(h)), ...secretHide],
-        bind,
-        seccomp,
-        policyName: this.noSeccomp ? 'none' : this.policy,
-        capabilities,
-        inSandbox,
-        pty,
-        onNotice: (line) => warn(line),
-        limitOps: limits.ops,
-        diskBytes,
-        allowNet: this.allowNet,
-        onSpawn: (pid) => { if (limitsReq.timeoutMs !== undefined) disarm = armTimeout(pid, limitsReq.timeoutMs); },
-      });
-      timedOut = (disarm as (() => boolean) | null)?.() ?? false;
-      // Said even with -q: the command's end is not its own doing.
-      const endReasons = explainEnd(limits, limitsReq, timedOut).lines;
-      for (const l of endReasons) say(l);
-      releaseLimits(limits);
-      if (result.diskLost) {
-        // The layers are as they were before this run; a throwaway run had nothing before it.
-        if (this.discard) store.remove(result.meta);
-        else { result.meta.state = 'saved'; store.writeMeta(result.meta); }
-        throw new SbxError(result.diskLost, 125, this.discard ? undefined : `'sbx diff ${result.meta.name ?? result.meta.id}' shows that state`);
-      }
-      if (timedOut) result.exitStatus = TIMEOUT_EXIT;
-      const failure = describeFailure(result.outcome, argv);
-      // A sandbox that ended without reporting after --timeout fired ended by the timeout, not a failure.
-      if (failure && result.outcome.kind !== 'exec-failed' && !(timedOut && result.outcome.kind === 'helper-died')) {
-        // Setup failed: the command never ran, so a new sandbox holds nothing worth keeping.
-        if (!inSandbox) store.remove(result.meta);
-        else store.writeMeta(result.meta);
-        throw failure;
-      }
-      if (failure && !timedOut) say(failure.message);
-      if (result.outcome.kind === 'signaled' && !timedOut) info(`the command was killed by signal ${result.outcome.signal}`);
-      if (result.net) {
-        const { netSummaryLines } = await import('../sandbox-core/net/session.js');
-        for (const line of netSummaryLines(result.net, display)) info(`network: ${line}`);
-        if (!result.net.length) info('network: no connection was attempted');
-      }
-      // Loaded only now: the change list and diff machinery cost nothing before the command starts.
-      const { reviewAfterRun } = await import('./review.js');
-      const reviewStatus = await reviewAfterRun(store, result.meta, {
-        keep: this.keep,
-        keepSetuid: this.keepSetuid,
-        discard: this.discard,
-        quiet: this.quiet,
-        only: this.only,
-        exclude: this.exclude,
-        report: this.report ?? null,
-        exitStatus: result.exitStatus,
-        durationMs: result.durationMs,
-        endReasons,
-        net: result.net,
-      });
-      // --keep whose commit refused something (conflicts, denied paths) must not look like success.
-      return result.exitStatus === 0 && reviewStatus !== 0 ? reviewStatus : result.exitStatus;
-    } finally {
-      (disarm as (() => boolean) | null)?.();
-      releaseLimits(limits);
+    const limits = parseLimitFlags({ memory: this.memory, pids: this.pids, cpus: this.cpus, ioWeight: this.ioWeight, timeout: this.timeout, device: this.device });
+    const result = await runCommand(store, {
+      command: argv,
+      rawCommand: rawArgs(argv),
+      cwd: process.cwd(),
+      env,
+      name: this.name ?? null,
+      throwaway: this.discard,
+      net,
+      keepUser: this.keepUser,
+      mapRoot: inSandbox ? !!inSandbox.options.mapRoot : this.mapRoot,
+      hide: [...this.hide.map((h) => resolve(h)), ...secretHide],
+      bind,
+      seccomp,
+      policyName: this.noSeccomp ? 'none' : this.policy,
+      capabilities,
+      inSandbox,
+      pty,
+      diskBytes,
+      allowNet: this.allowNet,
+      limits,
+    });
+    // Said even with -q: the command's end is not its own doing.
+    for (const l of result.endReasons) say(l);
+    if (result.error) throw result.error;
+    if (result.failure) say(result.failure);
+    if (result.signal !== null) info(`the command was killed by signal ${result.signal}`);
+    if (result.net) {
+      const { netSummaryLines } = await import('../sandbox-core/net/session.js');
+      for (const line of netSummaryLines(result.net, display)) info(`network: ${line}`);
+      if (!result.net.length) info('network: no connection was attempted');
     }
+    // Loaded only now: the change list and diff machinery cost nothing before the command starts.
+    const { reviewAfterRun } = await import('./review.js');
+    const reviewStatus = await reviewAfterRun(store, result.meta, {
+      keep: this.keep,
+      keepSetuid: this.keepSetuid,
+      discard: this.discard,
+      quiet: this.quiet,
+      only: this.only,
+      exclude: this.exclude,
+      report: this.report ?? null,
+      exitStatus: result.exitStatus,
+      durationMs: result.durationMs,
+      endReasons: result.endReasons,
+      net: result.net,
+    });
+    // --keep whose commit refused something (conflicts, denied paths) must not look like success.
+    return result.exitStatus === 0 && reviewStatus !== 0 ? reviewStatus : result.exitStatus;
   }
 }

@@ -9,7 +9,7 @@ import { describeFailure, runSandbox } from './sandbox.js';
 import { Store } from './store.js';
 import { loadSeccomp } from './seccomp.js';
 import { storeRoot } from './base/paths.js';
-import { cgroupChecks } from './cgroup.js';
+import { cgroupChecks } from './cgroup/checks.js';
 import { which } from './which.js';
 import { fuseProblem } from './engines.js';
 import { displayText } from './changes/bpath.js';
@@ -31,7 +31,7 @@ function read(p: string): string | null {
 export async function probeSandbox(seccomp: Buffer | null): Promise<{ ok: boolean; detail: string; fallbacks: string[]; readOnly?: string[]; shownEmpty?: string[] }> {
   const store = new Store();
   try {
-    const r = await runSandbox({
+    const r = await runSandbox(store, {
       command: ['true'], cwd: '/', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, name: null, throwaway: true,
       net: false, keepUser: false, hide: [], bind: [], seccomp, policyName: 'probe', capabilities: defaultCapabilities(), inSandbox: null, pty: false,
     });

@@ -4,12 +4,11 @@
 import { notice } from './notices.js';
 import { lstatSync } from 'node:fs';
 import { compileDevices, loadDevicePolicy, type DeviceRule } from '../policies/devices/index.js';
-import {
-  createSandboxCgroups, currentPlan, cgroupName, readCgroupEvents, removeSandboxCgroups, sweepStaleCgroups,
-  type CgroupPlan, type Controller, type SandboxCgroups,
-} from './cgroup.js';
+import { currentPlan, type CgroupPlan, type Controller } from './cgroup/plan.js';
+import { createSandboxCgroups, cgroupName, readCgroupEvents, removeSandboxCgroups, sweepStaleCgroups, type SandboxCgroups } from './cgroup/lifecycle.js';
 import { SbxError } from './base/errors.js';
-import type { SpecOp } from './spec.js';
+import type { SpecOpOf } from './spec.js';
+import { SIG_KILL_COMMAND } from './launch.js';
 import { formatDuration, formatSize } from './units.js';
 
 export const DEFAULT_PIDS = 4096;
@@ -32,15 +31,23 @@ export interface LimitsRequest {
   devices: DeviceRequest[];
 }
 
+/** The spec ops limits and devices add, by where they go in the spec. */
+export interface LimitOps {
+  /** Joined and written by the outer process before the sandbox is released. */
+  cgroup: Array<SpecOpOf<'cgroup_procs' | 'cgroup_write' | 'devbpf'>>;
+  /** --device nodes, bound into the minimal /dev. */
+  devices: Array<SpecOpOf<'bind'>>;
+  /** Set on the command just before exec. */
+  rlimits: Array<SpecOpOf<'rlimit'>>;
+}
+
 export interface PreparedLimits {
-  ops: SpecOp[];
+  ops: LimitOps;
   /** At most one line: what is not enforced and why. */
   notice: string | null;
   /** The notice only restates the defaults (no flag asked for more). */
   noticeIsQuiet: boolean;
   cgroups: SandboxCgroups | null;
-  /** How each limit is enforced, for the report and tests. */
-  enforcement: Record<'memory' | 'pids' | 'cpu' | 'io' | 'devices', string>;
 }
 
 /** The device rule a --device PATH[:rwm] adds; throws for a path that is not a device node. */
@@ -61,9 +68,8 @@ export function deviceRule(req: DeviceRequest): { rule: DeviceRule; path: string
   return { rule: { type: st.isCharacterDevice() ? 'c' : 'b', major, minor, access: req.access, path: req.inside }, path: req.path, inside: req.inside };
 }
 
-function placementText(cg: SandboxCgroups, c: Controller): string | null {
-  const e = cg.enforced[c];
-  return e ? `cgroup v${e.version}` : null;
+function cgroupEnforces(cg: SandboxCgroups | null, c: Controller): boolean {
+  return !!cg?.enforced[c];
 }
 
 export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: CgroupPlan = currentPlan()): PreparedLimits {
@@ -72,7 +78,7 @@ export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: Cgrou
   // run's start-up parses no policy it does not use.
   let compiledDevices: ReturnType<typeof compileDevices> | null = null;
   const compiled = (): ReturnType<typeof compileDevices> => (compiledDevices ??= compileDevices([...loadDevicePolicy('default').rules, ...devs.map((d) => d.rule)]));
-  const ops: SpecOp[] = devs.map((d): SpecOp => ({ op: 'bind', args: [d.path, d.inside, []] }));
+  const ops: LimitOps = { cgroup: [], devices: devs.map((d) => ({ op: 'bind', args: [d.path, d.inside, []] })), rlimits: [] };
 
   sweepStaleCgroups(plan);
   const wantV1Dev = plan.devicesV1.ok, wantBpf = plan.devicesBpf.ok;
@@ -85,55 +91,41 @@ export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: Cgrou
       throw new SbxError(`cannot create the sandbox's cgroup: ${(e as Error).message}`);
     }
   }
-  const enforcement = { memory: 'not asked', pids: '', cpu: 'not asked', io: 'not asked', devices: 'minimal /dev, nodev mounts' };
   const unenforced: string[] = [];
   const fallbacks: string[] = [];
   let loud = false;
   const missingWhy = (c: Controller): string => cg?.missing[c] ?? (plan.controllers[c].ok ? 'not created' : (plan.controllers[c] as { why: string }).why);
 
   if (req.memory !== undefined) {
-    const via = cg && placementText(cg, 'memory');
-    if (via) enforcement.memory = via;
-    else {
+    if (!cgroupEnforces(cg, 'memory')) {
       // A per-process cap on private writable memory: allocations beyond it fail with ENOMEM.
-      ops.push({ op: 'rlimit', args: ['data', String(req.memory), String(req.memory)] });
-      enforcement.memory = 'RLIMIT_DATA';
+      ops.rlimits.push({ op: 'rlimit', args: ['data', String(req.memory), String(req.memory)] });
       fallbacks.push(`--memory is a per-process RLIMIT_DATA (allocations fail, nothing is OOM-killed)`);
       loud = true;
     }
   }
   {
-    const via = cg && placementText(cg, 'pids');
-    if (via) enforcement.pids = via;
-    else if (plan.uid !== 0) {
+    if (cgroupEnforces(cg, 'pids')) {
+      // Enforced by the pids controller.
+    } else if (plan.uid !== 0) {
       // Counted per user in the sandbox's own user namespace: the sandbox's processes only.
-      ops.push({ op: 'rlimit', args: ['nproc', String(req.pids), String(req.pids)] });
-      enforcement.pids = 'RLIMIT_NPROC';
+      ops.rlimits.push({ op: 'rlimit', args: ['nproc', String(req.pids), String(req.pids)] });
       fallbacks.push(`${req.pidsExplicit ? '--pids' : `the default pids limit (${req.pids})`} is an RLIMIT_NPROC`);
       if (req.pidsExplicit) loud = true;
     } else {
       // Host root is exempt from RLIMIT_NPROC: without the pids controller nothing caps it.
-      enforcement.pids = 'not enforced';
       if (req.pidsExplicit) { unenforced.push(`--pids (${missingWhy('pids')})`); loud = true; }
     }
   }
   for (const [c, flag, asked] of [['cpu', '--cpus', req.cpus !== undefined], ['io', '--io-weight', req.ioWeight !== undefined]] as const) {
     if (!asked) continue;
-    const via = cg && placementText(cg, c);
-    if (via) enforcement[c] = via;
-    else { enforcement[c] = 'not enforced'; unenforced.push(`${flag} (${missingWhy(c)})`); loud = true; }
+    if (!cgroupEnforces(cg, c)) { unenforced.push(`${flag} (${missingWhy(c)})`); loud = true; }
   }
-  const devWays = ['minimal /dev', 'nodev mounts'];
   if (cg?.v1Devices) {
-    ops.push({ op: 'cgroup_write', args: [`${cg.v1Devices}/devices.deny`, 'a'] });
-    for (const line of compiled().v1Allow) ops.push({ op: 'cgroup_write', args: [`${cg.v1Devices}/devices.allow`, line] });
-    devWays.push('cgroup v1 devices');
+    ops.cgroup.push({ op: 'cgroup_write', args: [`${cg.v1Devices}/devices.deny`, 'a'] });
+    for (const line of compiled().v1Allow) ops.cgroup.push({ op: 'cgroup_write', args: [`${cg.v1Devices}/devices.allow`, line] });
   }
-  if (cg?.v2Dir && wantBpf) {
-    ops.push({ op: 'devbpf', args: [cg.v2Dir, compiled().program] });
-    devWays.push('cgroup v2 device program');
-  }
-  enforcement.devices = devWays.join(', ');
+  if (cg?.v2Dir && wantBpf) ops.cgroup.push({ op: 'devbpf', args: [cg.v2Dir, compiled().program] });
   const noDeviceCgroup = !cg?.v1Devices && !(cg?.v2Dir && wantBpf);
   if (noDeviceCgroup) {
     const why = !plan.devicesBpf.ok ? plan.devicesBpf.why : plan.devicesV1.ok ? '' : plan.devicesV1.why;
@@ -143,16 +135,16 @@ export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: Cgrou
   if (req.timeoutMs !== undefined && plan.uid !== 0 && !cg) {
     // A backstop only: sbx's own timer ends the run first (CPU time never exceeds wall time).
     const s = Math.ceil((req.timeoutMs + TIMEOUT_GRACE_MS) / 1000) + 1;
-    ops.push({ op: 'rlimit', args: ['cpu', String(s), String(s + 1)] });
+    ops.rlimits.push({ op: 'rlimit', args: ['cpu', String(s), String(s + 1)] });
   }
-  if (cg) for (const d of cg.dirs) ops.push({ op: 'cgroup_procs', args: [`${d}/cgroup.procs`] });
+  if (cg) for (const d of cg.dirs) ops.cgroup.push({ op: 'cgroup_procs', args: [`${d}/cgroup.procs`] });
 
   let notice: string | null = null;
   if (unenforced.length || fallbacks.length) {
     const head = cg ? 'some limits have no cgroup' : `no writable cgroup for ${plan.uid === 0 ? 'root' : `uid ${plan.uid}`}`;
     notice = `${head}: ${[...fallbacks, ...(unenforced.length ? [`not enforced: ${unenforced.join(', ')}`] : [])].join('; ')}`;
   }
-  return { ops, notice, noticeIsQuiet: !loud, cgroups: cg, enforcement };
+  return { ops, notice, noticeIsQuiet: !loud, cgroups: cg };
 }
 
 /** Removes the run's cgroups (once; later calls do nothing). */
@@ -163,10 +155,8 @@ export function releaseLimits(p: PreparedLimits): void {
   if (left.length) notice('warn', `could not remove cgroup ${left.join(', ')} (the next sbx run removes it)`);
 }
 
-export interface KillReport { lines: string[]; timedOut: boolean }
-
-/** Why the command died, from the kernel's counters and our timer. Read before release. */
-export function explainEnd(p: PreparedLimits, req: LimitsRequest, timedOut: boolean): KillReport {
+/** Why the command died, from the kernel's counters and our timer, one line each. Read before release. */
+export function explainEnd(p: PreparedLimits, req: LimitsRequest, timedOut: boolean): string[] {
   const lines: string[] = [];
   if (timedOut && req.timeoutMs !== undefined) lines.push(`killed: timeout ${formatDuration(req.timeoutMs)}`);
   if (p.cgroups) {
@@ -175,5 +165,23 @@ export function explainEnd(p: PreparedLimits, req: LimitsRequest, timedOut: bool
     // Hitting pids.max kills nothing: forks fail with EAGAIN, and the command decides what next.
     if (ev.pidsMaxHits > 0) lines.push(`pids limit ${req.pids} reached (${ev.pidsMaxHits} fork${ev.pidsMaxHits === 1 ? '' : 's'} refused)`);
   }
-  return { lines, timedOut };
+  return lines;
+}
+
+/**
+ * --timeout: SIGTERM to the helper (which passes it to the command), then after a grace period
+ * SIG_KILL_COMMAND, on which the helper SIGKILLs the command's whole pid namespace and lives on
+ * to copy --disk layers back. Returns a function that disarms the timer and tells whether it
+ * fired.
+ */
+export function armTimeout(pid: number, ms: number): () => boolean {
+  let fired = false;
+  let kill: NodeJS.Timeout | undefined;
+  const term = setTimeout(() => {
+    fired = true;
+    try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
+    // The helper SIGKILLs the command on this signal and stays alive to copy --disk layers back.
+    kill = setTimeout(() => { try { process.kill(pid, SIG_KILL_COMMAND); } catch { /* already gone */ } }, TIMEOUT_GRACE_MS);
+  }, ms);
+  return () => { clearTimeout(term); if (kill) clearTimeout(kill); return fired; };
 }

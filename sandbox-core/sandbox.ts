@@ -27,7 +27,8 @@ import { stdioToRelay } from './stdio.js';
 import { startAllowNet } from './net/session.js';
 import type { NetDecision } from './net/proxy.js';
 import { rawCwd, rawEnv } from './rawbytes.js';
-import { removeTree, safeScratch, scratchPath, Store } from './store.js';
+import { removeTree, safeScratch, scratchPath, type Store } from './store.js';
+import type { LimitOps } from './limits.js';
 import type { Layer, RunOptionsRecord, SandboxMeta } from './types.js';
 
 export interface BindRequest { host: string; inside: string; readOnly: boolean }
@@ -58,8 +59,8 @@ export interface RunRequest {
   pty: boolean;
   /** --disk: the layers live on a tmpfs of this many bytes during the run. */
   diskBytes?: number | null;
-  /** Extra spec ops from resource limits and devices (cgroup_procs, cgroup_write, devbpf, rlimit, and bind for --device), applied by the helper. */
-  limitOps?: SpecOp[];
+  /** Spec ops from resource limits and devices (limits.ts), each placed where it applies. */
+  limitOps?: LimitOps;
   onSpawn?: (pid: number) => void;
   /** Lines sbx says before the command starts (fallbacks, read-only paths). */
   onNotice?: (line: string) => void;
@@ -377,8 +378,7 @@ function capsOp(names: string[]): SpecOp {
   return { op: 'caps', args: [hex(s.bounding), hex(s.permitted), hex(s.inheritable), hex(s.ambient)] };
 }
 
-export async function runSandbox(req: RunRequest): Promise<RunResult> {
-  const store = new Store();
+export async function runSandbox(store: Store, req: RunRequest): Promise<RunResult> {
   const uid = process.getuid!(), gid = process.getgid!();
   const notice = req.onNotice ?? ((): void => {});
   let meta: SandboxMeta;
@@ -391,14 +391,13 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     store.sweepAbandoned();
     const { id, dir } = store.create(req.name);
     const now = new Date();
-    meta = {
-      version: 1, id, name: req.name, command: req.command, cwd: req.cwd, uid, gid,
-      created: now.toISOString(), createdMs: now.getTime(), finished: null, exitStatus: null,
-      state: 'created', runnerPid: process.pid, throwaway: req.throwaway, layersDir: dir, layers: [], hidden: [...req.hide], binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), bindPoints: req.bind.map((b) => b.inside), options,
-    };
     // Written before a scratch tree exists for this id: a scratch tree whose entry has no
     // meta.json was abandoned, and the sweep may take it.
-    store.writeMeta(meta);
+    meta = store.markCreated({
+      version: 1, id, name: req.name, command: req.command, cwd: req.cwd, uid, gid,
+      created: now.toISOString(), createdMs: now.getTime(), finished: null, exitStatus: null,
+      runnerPid: process.pid, throwaway: req.throwaway, layersDir: dir, layers: [], hidden: [...req.hide], binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), bindPoints: req.bind.map((b) => b.inside), options,
+    });
     if (req.throwaway && isTmpfs('/dev/shm')) {
       const shm = safeScratch(uid, true);
       if (shm) {
@@ -466,7 +465,7 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   const netEnv = Object.fromEntries((net?.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   const ops: SpecOp[] = [
     ...idmap.ops,
-    ...(req.limitOps ?? []).filter((o) => o.op === 'cgroup_procs' || o.op === 'cgroup_write' || o.op === 'devbpf'),
+    ...(req.limitOps?.cgroup ?? []),
     req.net ? { op: 'share_net', args: [] } : { op: 'loopback_up', args: [] },
     ...(net ? [{ op: 'net_relay', args: [net.dir, net.name, String(net.port)] } satisfies SpecOp] : []),
     { op: 'new_cgroupns', args: [] },
@@ -479,12 +478,12 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
     ...hidden,
     ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, ['rec', ...(b.readOnly ? ['ro' as const] : []), ...(idmap.shift ? ['idmap' as const] : [])]] })),
     // --device nodes, bound into the minimal /dev.
-    ...(req.limitOps ?? []).filter((o) => o.op === 'bind'),
+    ...(req.limitOps?.devices ?? []),
     // Bytes that are not UTF-8 reach the command as they are (sandbox-core/rawbytes.ts).
     { op: 'cwd', args: [req.cwd === process.cwd() ? rawCwd(req.cwd) : req.cwd] },
     ...(req.rawCommand ?? req.command).map((a): SpecOp => ({ op: 'arg', args: [a] })),
     ...rawEnv(sandboxEnv({ ...req.env, ...netEnv, PATH: rootPath(req.env.PATH, idmap.insideUid, req.env.SBX_ROOT_PATH) })).map((e): SpecOp => ({ op: 'env', args: [e] })),
-    ...(req.limitOps ?? []).filter((o) => o.op === 'rlimit'),
+    ...(req.limitOps?.rlimits ?? []),
     capsOp(req.capabilities),
     ...relayOps(req.pty, idmap),
     ...SCANNED_TEXTS.map((t): SpecOp => ({ op: 'scan_output', args: [t] })),
@@ -493,16 +492,13 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
   ];
   if (process.env.SBX_DEBUG_SPEC) coreNotice('always', describeSpec(ops));
 
-  meta.state = 'running';
-  meta.runnerPid = process.pid;
-  store.writeMeta(meta);
+  store.markRunning(meta);
   const started = Date.now();
   let result: LaunchResult;
   let netDecisions: NetDecision[] | null = null;
   try {
     result = await launch(encodeSpec(ops), { onSpawn: req.onSpawn });
   } finally {
-    meta.state = 'saved';
     // The proxy lives exactly as long as the sandbox: no socket or listener outlives the run.
     if (net) netDecisions = await net.stop();
   }
@@ -528,14 +524,14 @@ export async function runSandbox(req: RunRequest): Promise<RunResult> {
       for (const l of meta.layers) removeTree(join(meta.layersDir, l.dir));
       meta.layers = [];
     }
-    store.writeMeta(meta);
-    return runSandbox({ ...req, mapRoot: true, inSandbox: meta });
+    store.markSaved(meta);
+    return runSandbox(store, { ...req, mapRoot: true, inSandbox: meta });
   }
   const exitStatus = exitStatusOf(result.outcome);
   meta.finished = new Date().toISOString();
   meta.exitStatus = exitStatus;
   // A saved sandbox must be on disk before we say it is saved; a throwaway one never needs to be.
   if (!req.throwaway) spawnSync('sync', ['-f', meta.layersDir], { stdio: 'ignore' });
-  store.writeMeta(meta);
+  store.markSaved(meta);
   return { meta, outcome: result.outcome, exitStatus, durationMs, launch: result, view: { readOnly: readOnlyFiles, shownEmpty: shown }, diskLost, net: netDecisions };
 }

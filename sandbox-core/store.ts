@@ -5,7 +5,6 @@ import {
   closeSync, fchownSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync,
   chmodSync, statfsSync, writeSync, constants as C, type Stats,
 } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { basename, dirname, join } from 'node:path';
 import { Dir, removeTreeAt } from './beneath.js';
 import { ensurePrivateDir, storeRoot } from './base/paths.js';
@@ -13,10 +12,7 @@ import { ensurePrivateDir, storeRoot } from './base/paths.js';
 export { ensurePrivateDir };
 import { SbxError, UnknownSandboxError } from './base/errors.js';
 import type { SandboxMeta } from './types.js';
-import { chooseIdMapping } from './idmap.js';
-import { encodeSpec } from './spec.js';
-import { parseStatusLines } from './launch.js';
-import { expectedHelperVersion, helperPath } from './helper.js';
+import { removeAsMappedRoot } from './mapped-root.js';
 import { pidAlive } from './base/process.js';
 
 const ID_RE = /^[0-9a-f]{8}$/;
@@ -284,6 +280,41 @@ export class Store {
     }
   }
 
+  // meta.state changes only through these methods, each written (fsynced) at once: the
+  // states are created -> running -> saved (-> committing -> committed | saved).
+
+  /** A new sandbox's meta.json, in state `created`. */
+  markCreated(fields: Omit<SandboxMeta, 'state'>): SandboxMeta {
+    const meta: SandboxMeta = { ...fields, state: 'created' };
+    this.writeMeta(meta);
+    return meta;
+  }
+
+  /** The command is about to start, in a run of this process. */
+  markRunning(meta: SandboxMeta): void {
+    meta.state = 'running';
+    meta.runnerPid = process.pid;
+    this.writeMeta(meta);
+  }
+
+  /** The run ended (or a commit left changes): reviewable, committable, discardable. */
+  markSaved(meta: SandboxMeta): void {
+    meta.state = 'saved';
+    this.writeMeta(meta);
+  }
+
+  /** A commit's journal is about to be written: the next sbx commit finishes it. */
+  markCommitting(meta: SandboxMeta): void {
+    meta.state = 'committing';
+    this.writeMeta(meta);
+  }
+
+  /** Every change reached the host; the entry is removed next. */
+  markCommitted(meta: SandboxMeta): void {
+    meta.state = 'committed';
+    this.writeMeta(meta);
+  }
+
   /** One store entry, checked: a plain directory of the owner, holding a regular meta.json of the owner. */
   entry(id: string): StoreEntry | null {
     let root: Dir;
@@ -416,26 +447,6 @@ export class Store {
     const scratch = safeScratch(this.owner, false);
     if (scratch) removeTree(join(scratch, id));
     removeTree(this.dirOf(id));
-  }
-}
-
-/**
- * Removes a tree that may hold files owned by our subordinate uids (written by root-inside
- * programs that switched users): we cannot delete those as ourselves, but root in a user
- * namespace with the same mapping can.
- */
-function removeAsMappedRoot(path: string): void {
-  const idmap = chooseIdMapping({ keepUser: false });
-  const spec = encodeSpec([
-    ...idmap.ops,
-    { op: 'cwd', args: ['/'] },
-    { op: 'arg', args: ['/bin/rm'] }, { op: 'arg', args: ['-rf'] }, { op: 'arg', args: ['--'] }, { op: 'arg', args: [path] },
-    { op: 'env', args: ['PATH=/usr/bin:/bin'] },
-  ]);
-  const r = spawnSync(helperPath(), ['run', '0', '2', expectedHelperVersion()], { input: spec, stdio: ['pipe', 'ignore', 'pipe'], encoding: 'latin1' });
-  const { outcome } = parseStatusLines(r.stderr ?? '');
-  if (!outcome || outcome.kind !== 'exited' || outcome.code !== 0) {
-    throw new SbxError(`cannot remove ${path}`, 125, 'remove it by hand');
   }
 }
 

@@ -2,7 +2,7 @@
 // "N passed, N failed". Integration tests run twice: as root and as an unprivileged user that
 // this script creates, from a copy of the build that user can read.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, mkdtempSync, cpSync, rmSync, chmodSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, mkdtempSync, cpSync, rmSync, chmodSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,7 +23,7 @@ function listTests(dir) {
 
 function runFile(file, asUser, env) {
   return new Promise((resolve) => {
-    const label = `${relative(root, file)}${asUser ? ` [as ${TEST_USER}]` : ''}`;
+    const label = `${relative(env.SBX_TEST_ROOT, file)}${asUser ? ` [as ${TEST_USER}]` : ''}`;
     const cmd = asUser
       ? ['setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', '--reset-env', process.execPath, file]]
       : [process.execPath, [file]];
@@ -34,10 +34,11 @@ function runFile(file, asUser, env) {
       childEnv.LOGNAME = TEST_USER;
       childEnv.PATH = process.env.PATH;
     }
+    const started = Date.now();
     const child = spawn(cmd[0], cmd[1], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], cwd: asUser ? env.SBX_TEST_ROOT : root });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
-    child.stderr.on('data', (d) => { out += d; process.stderr.write(d); });
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
     const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -49,8 +50,10 @@ function runFile(file, asUser, env) {
       // uvu's Total does not include skipped tests.
       let failed = total - passed;
       if (code !== 0 && failed === 0) failed = 1; // a crash before uvu's summary still counts
-      console.log(`--- ${label}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-      resolve({ passed, failed });
+      const seconds = (Date.now() - started) / 1000;
+      process.stdout.write(out);
+      console.log(`--- ${label}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} (${seconds.toFixed(1)} s)`);
+      resolve({ passed, failed, seconds, label });
     });
   });
 }
@@ -75,27 +78,47 @@ function readableCopy() {
 }
 
 const files = listTests(join(root, 'dist', 'test')).filter((f) => !only || f.includes(only));
+const isRoot = process.getuid?.() === 0;
+// Two jobs at a time (SBX_TEST_JOBS to change): most of a sandbox test's time is spent waiting on
+// processes, and a file's root and unprivileged runs use different stores and canaries. A file
+// that mounts on the host, counts host mounts or measures CPU time says `sbx-test: serial` in a
+// comment and runs with nothing beside it.
+const lanes = Math.max(1, Number(process.env.SBX_TEST_JOBS) || 2);
+const isSerial = (f) => readFileSync(f, 'utf8').includes('sbx-test: serial');
 let passed = 0;
 let failed = 0;
-const isRoot = process.getuid?.() === 0;
 let copy;
-try {
-  for (const f of files) {
-    const isIntegration = /\/test\/(integration|security)\//.test(f);
-    const r = await runFile(f, false, { ...process.env, SBX_TEST_ROOT: root });
-    passed += r.passed; failed += r.failed;
-    if (isIntegration && isRoot) {
+const jobs = [];
+for (const f of files) {
+  const isIntegration = /\/test\/(integration|security)\//.test(f);
+  const serial = lanes > 1 && isSerial(f);
+  jobs.push({ serial, run: () => runFile(f, false, { ...process.env, SBX_TEST_ROOT: root }) });
+  if (isIntegration && isRoot) {
+    jobs.push({ serial, run: () => {
       if (!copy) { ensureTestUser(); copy = readableCopy(); }
-      const rel = relative(root, f);
-      const r2 = await runFile(join(copy, rel), true, { SBX_TEST_ROOT: copy, CI: process.env.CI ?? '' });
-      passed += r2.passed; failed += r2.failed;
-    } else if (isIntegration && process.env.CI === 'true') {
-      console.log(`--- ${relative(root, f)} [as unprivileged user]: needs root to create the test user`);
-      failed += 1;
-    }
+      return runFile(join(copy, relative(root, f)), true, { SBX_TEST_ROOT: copy, CI: process.env.CI ?? '' });
+    } });
+  } else if (isIntegration && process.env.CI === 'true') {
+    console.log(`--- ${relative(root, f)} [as unprivileged user]: needs root to create the test user`);
+    failed += 1;
   }
+}
+const began = Date.now();
+const timings = [];
+try {
+  const running = new Set();
+  for (const job of jobs) {
+    // A serial job waits for the lanes to empty; nothing starts beside it.
+    while (running.size >= lanes || (running.size > 0 && job.serial)) await Promise.race(running);
+    const p = job.run().then((r) => { passed += r.passed; failed += r.failed; timings.push(r); running.delete(p); });
+    running.add(p);
+    if (job.serial) await p;
+  }
+  await Promise.all(running);
 } finally {
   if (copy) rmSync(copy, { recursive: true, force: true });
 }
+const slowest = timings.sort((a, b) => b.seconds - a.seconds).slice(0, 5).map((t) => `${t.label} ${t.seconds.toFixed(0)} s`);
+console.log(`slowest: ${slowest.join('; ')}; wall ${((Date.now() - began) / 1000).toFixed(0)} s with ${lanes} lanes`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && files.length > 0 ? 0 : 1);

@@ -23,7 +23,7 @@ import type { ResolvedPolicy } from './load.js';
 import { PolicyError } from './errors.js';
 import { hostArch as baseHostArch, type Arch } from '../../sandbox-core/base/arch.js';
 import { decodeAction, formatAction } from './interpreter.js';
-import { errnoName } from './errno-names.js';
+import { knownErrnoName as errnoName } from '../../sandbox-core/base/errno.js';
 
 export type { Arch };
 export const ARCHES: readonly Arch[] = ['x86_64', 'aarch64'];

@@ -101,8 +101,7 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   const unselected = scan.changes.length - selected.length;
   if (opts.dryRun) return { plan, result: null, resumed, scanErrors: scan.errors, complete: false, unselected };
 
-  meta.state = 'committing';
-  store.writeMeta(meta);
+  store.markCommitting(meta);
   const journal = new JournalWriter(journalPath(dir), {
     version: 1, startedMs: Date.now(), pid: process.pid, only, exclude,
     steps: plan.steps.map((s) => ({ path: b64(s.change.path), kind: s.kind })),
@@ -119,12 +118,10 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   // change in the sandbox, so the next commit needs no journal.
   journal.remove();
   if (complete) {
-    meta.state = 'committed';
-    store.writeMeta(meta);
+    store.markCommitted(meta);
     store.remove(meta);
   } else {
-    meta.state = 'saved';
-    store.writeMeta(meta);
+    store.markSaved(meta);
   }
   return { plan, result, resumed, scanErrors: scan.errors, complete, unselected };
 }

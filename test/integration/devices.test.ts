@@ -11,7 +11,7 @@ import { loadDevicePolicy, allowedByRules, compileDevices } from '../../policies
 import { encodeSpec, type SpecOp } from '../../sandbox-core/spec.js';
 import { parseStatusLines } from '../../sandbox-core/launch.js';
 import { helperPath } from '../../sandbox-core/helper.js';
-import { cgroupHierarchies, realCgroupFs } from '../../sandbox-core/cgroup.js';
+import { cgroupHierarchies, realCgroupFs } from '../../sandbox-core/cgroup/plan.js';
 
 const store = makeStore();
 const policy = loadDevicePolicy('default');

@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { UsageError } from 'clipanion';
 import { parseSize, parseDuration, formatSize, formatDuration } from '../../sandbox-core/units.js';
 import { parseLimitFlags } from '../../cli/limit-options.js';
-import { planCgroups, limitWrites, parseProcCgroup, hasSysAdmin, CGROUP_NAME_RE, cgroupName, type CgroupFs } from '../../sandbox-core/cgroup.js';
+import { planCgroups, parseProcCgroup, hasSysAdmin, type CgroupFs } from '../../sandbox-core/cgroup/plan.js';
+import { limitWrites, CGROUP_NAME_RE, cgroupName } from '../../sandbox-core/cgroup/lifecycle.js';
 
 test('sizes: binary multiples, case-insensitive, errors say what is accepted', () => {
   assert.is(parseSize('512M'), 512 * 2 ** 20);

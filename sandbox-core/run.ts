@@ -1,0 +1,82 @@
+// One `sbx run` from a typed request to a typed result: resource limits around the sandbox
+// (cgroups made before, the --timeout timer during, why the command died and the cgroups
+// removed after), and the store cleaned up when the sandbox could not be set up. The CLI
+// parses options into a CommandRequest and renders the CommandResult; it decides nothing here.
+import { SbxError } from './base/errors.js';
+import { notice } from './notices.js';
+import { randomHex } from './random.js';
+import { armTimeout, explainEnd, prepareLimits, releaseLimits, TIMEOUT_EXIT, type LimitsRequest } from './limits.js';
+import { describeFailure, runSandbox, type RunRequest } from './sandbox.js';
+import type { Store } from './store.js';
+import type { NetDecision } from './net/proxy.js';
+import type { SandboxMeta } from './types.js';
+
+export interface CommandRequest extends Omit<RunRequest, 'limitOps' | 'onSpawn'> {
+  limits: LimitsRequest;
+}
+
+export interface CommandResult {
+  meta: SandboxMeta;
+  /** What `sbx run` exits with (before the review has its say). */
+  exitStatus: number;
+  durationMs: number;
+  /** Why the command ended when it was not its own doing (timeout, memory limit): said even with -q. */
+  endReasons: string[];
+  /**
+   * The run failed as a whole (setup, or --disk's copy-back): the store is already cleaned up,
+   * the caller says endReasons and then reports this. Nothing is left to review.
+   */
+  error: SbxError | null;
+  /** The command could not be executed, or the sandbox ended abnormally after it ran: one line. */
+  failure: string | null;
+  /** The command was killed by this signal (not by --timeout). */
+  signal: number | null;
+  /** --allow-net: every connection the proxy decided. */
+  net: NetDecision[] | null;
+}
+
+export async function runCommand(store: Store, req: CommandRequest): Promise<CommandResult> {
+  const { limits: limitsReq, ...rest } = req;
+  const limits = prepareLimits(limitsReq, randomHex(4));
+  let disarm: (() => boolean) | null = null;
+  try {
+    if (limits.notice) notice(limits.noticeIsQuiet ? 'info' : 'warn', limits.notice);
+    const result = await runSandbox(store, {
+      ...rest,
+      onNotice: rest.onNotice ?? ((line) => notice('warn', line)),
+      limitOps: limits.ops,
+      onSpawn: (pid) => { if (limitsReq.timeoutMs !== undefined) disarm = armTimeout(pid, limitsReq.timeoutMs); },
+    });
+    const timedOut = (disarm as (() => boolean) | null)?.() ?? false;
+    const endReasons = explainEnd(limits, limitsReq, timedOut);
+    releaseLimits(limits);
+    const o = result.outcome;
+    const ended = { meta: result.meta, durationMs: result.durationMs, endReasons, net: result.net };
+    if (result.diskLost) {
+      // The layers are as they were before this run (runSandbox saved the sandbox so); a
+      // throwaway run had nothing before it.
+      if (req.throwaway) store.remove(result.meta);
+      const hint = req.throwaway ? undefined : `'sbx diff ${result.meta.name ?? result.meta.id}' shows that state`;
+      return { ...ended, exitStatus: 125, error: new SbxError(result.diskLost, 125, hint), failure: null, signal: null };
+    }
+    const exitStatus = timedOut ? TIMEOUT_EXIT : result.exitStatus;
+    const failure = describeFailure(o, req.command);
+    // A sandbox that ended without reporting after --timeout fired ended by the timeout, not a failure.
+    if (failure && o.kind !== 'exec-failed' && !(timedOut && o.kind === 'helper-died')) {
+      // Setup failed: the command never ran, so a new sandbox holds nothing worth keeping
+      // (a sandbox run --in keeps its state, saved by runSandbox).
+      if (!req.inSandbox) store.remove(result.meta);
+      return { ...ended, exitStatus: failure.exitCode, error: failure, failure: null, signal: null };
+    }
+    return {
+      ...ended,
+      exitStatus,
+      error: null,
+      failure: failure && !timedOut ? failure.message : null,
+      signal: o.kind === 'signaled' && !timedOut ? o.signal : null,
+    };
+  } finally {
+    (disarm as (() => boolean) | null)?.();
+    releaseLimits(limits);
+  }
+}
