@@ -21,11 +21,17 @@ export const commandLoaders: Record<string, Loader[]> = {
   discard: [async () => (await import('./discard.js')).DiscardCommand],
   completion: [async () => (await import('./completion.js')).CompletionCommand],
   export: [async () => (await import('./export.js')).ExportCommand],
+  images: [async () => (await import('./images.js')).ImagesCommand],
 };
 
 /** The commands argv can reach: just the named one, or all of them (help, typos). */
 export async function loadCommands(argv: string[]): Promise<CommandClass[]> {
   const wanted = commandLoaders[argv[0] ?? ''];
   const loaders = wanted ?? Object.values(commandLoaders).flat();
+  // `sbx run --image IMAGE` with no command runs the image's own: a second parser for it,
+  // left out of help (both would match `run --help`), the man page and completion.
+  if (argv[0] === 'run' && !argv.some((a) => a === '-h' || a === '--help')) {
+    return Promise.all([...loaders, async () => (await import('./run.js')).RunImageDefaultCommand].map((l) => l()));
+  }
   return Promise.all(loaders.map((l) => l()));
 }

@@ -8,6 +8,7 @@ import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import { display, toFs } from '../sandbox-core/changes/bpath.js';
 import { readImage, streamLayer, writeImageLayout } from '../sandbox-core/export/oci.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
+import { ImageCache } from '../sandbox-core/image/cache.js';
 import { info, warn } from './output.js';
 import { renderPatch } from './render-patch.js';
 
@@ -22,7 +23,7 @@ export class ExportCommand extends Command {
       Ships only the diff. The same selection (\`--only\`/\`--exclude\`) and the same safety as \`sbx commit\`: contents are read from the sandbox's layer without following any symlink, owners are the host's ids, setuid/setgid bits and file capabilities are dropped unless \`--keep-setuid\`.
 
       - \`oci-layer\` (default): one gzip tar in the OCI layer format: deletions as \`.wh.NAME\`, replaced directories as \`.wh..wh..opq\`, modes, owners, times, symlinks, hard links, xattrs. Its diff-id and digest are printed on stderr.
-      - \`oci-image\`: an OCI image layout directory (\`-o DIR\`, new or empty) holding a one-layer image tagged \`--tag\` (default \`latest\`), for \`skopeo\`, \`umoci\`, \`podman\`; with \`--base LAYOUT[:TAG]\` the layer goes on top of that image's layers (copied and verified), as \`docker commit\` does.
+      - \`oci-image\`: an OCI image layout directory (\`-o DIR\`, new or empty) holding a one-layer image tagged \`--tag\` (default \`latest\`), for \`skopeo\`, \`umoci\`, \`podman\`; with \`--base LAYOUT[:TAG]\` the layer goes on top of that image's layers (copied and verified), as \`docker commit\` does; a sandbox made with \`run --image\` gets its own image's layers by default.
       - \`tar\`: the new and changed entries as a plain tar rooted at /, for \`tar -C / -xpf\`; what to delete is written to \`FILE.deleted\` (one escaped path per line) and listed on stderr.
       - \`patch\`: unified diffs of text files for \`git apply\` or \`patch -p1\` (run from /); binary files, type changes and metadata are named in a trailer.
     `,
@@ -49,7 +50,7 @@ export class ExportCommand extends Command {
     const toStdout = this.output === '-';
     if (format === 'oci-image' && toStdout) throw new SbxError('--format oci-image writes a directory', 125, 'give it with -o DIR');
     if (toStdout && format !== 'patch' && process.stdout.isTTY) throw new SbxError('refusing to write an archive to a terminal', 125, 'redirect stdout or give -o FILE');
-    const { meta } = resolveAnywhere(this.ref);
+    const { meta, store } = resolveAnywhere(this.ref);
     const scan = scanSandbox(meta, { only: this.only, exclude: this.exclude });
     for (const e of scan.errors) warn(e);
     const layerOpts = { format: format === 'tar' ? 'tar' as const : 'oci-layer' as const, keepSetuid: this.keepSetuid };
@@ -63,7 +64,8 @@ export class ExportCommand extends Command {
     if (format === 'oci-image') {
       const r = await writeImageLayout(this.output, scan, layerOpts, {
         createdBy: meta.command.join(' '), comment: `sbx sandbox ${meta.id}`, tag: this.tag, arch: process.arch,
-        base: this.base ? readImage(this.base) : undefined,
+        // An image sandbox's layer goes on its own image, read back (and verified) from the cache.
+        base: this.base ? readImage(this.base) : meta.image ? new ImageCache(store.root).image(meta.image) : undefined,
       });
       this.reportSkipped(r.skipped);
       info(`image layout ${display(this.output)}: ${r.entries} entries; layer ${r.digest} (diff-id ${r.diffId}); manifest ${r.manifest}`);

@@ -86,7 +86,8 @@ function scan(meta: SandboxMeta, opts: ReviewOptions): ScanResult {
 function save(store: Store, meta: SandboxMeta): void {
   store.markSaved(meta);
   const ref = meta.name ?? meta.id;
-  info(`sandbox ${ref} saved: 'sbx diff ${ref}' to review, 'sbx commit ${ref}' to keep, 'sbx discard ${ref}' to drop`);
+  const keep = meta.image || meta.rootfs ? `'sbx export ${ref}' to ship its changes` : `'sbx commit ${ref}' to keep`;
+  info(`sandbox ${ref} saved: 'sbx diff ${ref}' to review, ${keep}, 'sbx discard ${ref}' to drop`);
 }
 
 /** Reviews a finished run; returns the commit's exit status when it committed (1: something refused), else 0. */
@@ -144,6 +145,10 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
       if (ended) line(ended, colors.yellow);
       const a = (await ask(`${colors.bold('Keep these changes?')} [k]eep all, [d]iscard all, [r]eview diff, [p]ick files, [s]ave for later: `))?.trim().toLowerCase();
       if (a === null || a === undefined || a === 's' || a === 'save') { save(store, meta); return 0; }
+      if ((a === 'k' || a === 'keep' || a === 'p' || a === 'pick') && (meta.image || meta.rootfs)) {
+        line(`  there is no host to keep them on (the root is ${meta.image ? 'an image' : 'a --rootfs tree'}): save, then 'sbx export'`);
+        continue;
+      }
       if (a === 'k' || a === 'keep') {
         let pick: Set<string> | undefined;
         if (flagged.length) {

@@ -12,6 +12,8 @@ import { info, say, setQuiet, warn } from './output.js';
 import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
 import { display, displayText } from '../sandbox-core/changes/bpath.js';
 import { parseLimitFlags, sizeFlag } from './limit-options.js';
+import type { LowerView } from '../sandbox-core/image/view.js';
+import type { SandboxMeta } from '../sandbox-core/types.js';
 
 function parseBind(spec: string, readOnly: boolean, flag: string): BindRequest {
   const i = spec.indexOf(':');
@@ -20,6 +22,18 @@ function parseBind(spec: string, readOnly: boolean, flag: string): BindRequest {
   if (!isAbsolute(inside)) throw new UsageError(`${flag} ${spec}: the inside path must be absolute`);
   if (!existsSync(host)) throw new SbxError(`${flag} ${spec}: ${host} does not exist`);
   return { host, inside, readOnly };
+}
+
+/** The environment of an image's command: its Env, then --env on top (never this machine's). */
+function imageEnv(base: string[], set: string[]): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const e of [...base, ...set]) {
+    const i = e.indexOf('=');
+    if (i <= 0) throw new UsageError(`--env ${e}: give NAME=VALUE`);
+    env[e.slice(0, i)] = e.slice(i + 1);
+  }
+  if (process.env.TERM && env.TERM === undefined) env.TERM = process.env.TERM;
+  return env;
 }
 
 export class RunCommand extends Command {
@@ -41,6 +55,7 @@ export class RunCommand extends Command {
       ['Run a second command in a saved sandbox', 'sbx run --in trial -- make test'],
       ['Allow network access', 'sbx run --net -- npm install'],
       ['Let the command use ping with raw sockets', 'sbx run --net --cap-add NET_RAW -- ping -c1 example.com'],
+      ['Try an installer against a clean image instead of this machine', 'sbx run --image ./debian-layout:12 -- sh /work/install.sh'],
     ],
   });
 
@@ -74,19 +89,48 @@ export class RunCommand extends Command {
   allowSecrets = Option.Boolean('--allow-secrets', false, { description: 'With --net: leave credential stores and token variables visible' });
   cleanEnvFlag = Option.Boolean('--clean-env', false, { description: 'Start the command with a minimal environment (PATH, HOME, USER, TERM, LANG, ...)' });
   keepSetuid = Option.Boolean('--keep-setuid', false, { description: 'When committing as root, keep setuid/setgid bits and file capabilities' });
+  image = Option.String('--image', { description: "PATH[:TAG] an OCI image layout or a 'docker save' archive as the root instead of this machine (no registry pulls); its layers are cached in the store" });
+  rootfs = Option.String('--rootfs', { description: 'DIR a directory tree as the root instead of this machine' });
+  envSet = Option.Array('--env', [], { description: "NAME=VALUE with --image/--rootfs: set a variable on top of the image's Env (repeatable)" });
+  workdir = Option.String('--workdir', { description: "DIR with --image/--rootfs: the working directory inside (default: the image's WorkingDir, else /)" });
+  imageUser = Option.String('--image-user', { description: "UID[:GID] or NAME[:GROUP] with --image/--rootfs: run the command as this user (default: the image's User, else root)" });
   command = Option.Proxy({ required: 1 });
+
+  /** --image / --rootfs (or the image of the sandbox --in names): its lower layers, cached. */
+  private async lowerView(store: Store, inSandbox: SandboxMeta | null): Promise<(LowerView & { cmdUser: { uid: number; gid: number } | null }) | null> {
+    const own = this.image !== undefined || this.rootfs !== undefined;
+    if (this.image !== undefined && this.rootfs !== undefined) throw new UsageError('--image and --rootfs each name the root: use one');
+    if (inSandbox && own) throw new UsageError('--in runs in the view the sandbox was made with: drop --image/--rootfs');
+    const imageBased = own || !!inSandbox?.image || !!inSandbox?.rootfs;
+    if (!imageBased && (this.envSet.length || this.workdir !== undefined || this.imageUser !== undefined)) {
+      throw new UsageError('--env, --workdir and --image-user go with --image or --rootfs');
+    }
+    if (!imageBased) return null;
+    if (this.hide.length) throw new UsageError('--hide names paths of this machine; with --image/--rootfs the root is not this machine');
+    if (this.workdir !== undefined && !this.workdir.startsWith('/')) throw new UsageError('--workdir must be an absolute path inside');
+    // Loaded only here: a run of this machine never pays for the image code.
+    const { prepareImage, prepareRootfs, reopenLowerView, resolveUser } = await import('../sandbox-core/image/view.js');
+    const view = inSandbox ? (await reopenLowerView(store.root, inSandbox, (l) => info(l)))!
+      : this.rootfs !== undefined ? prepareRootfs(resolve(this.rootfs))
+        : await prepareImage(store.root, this.image!, (l) => info(l));
+    const ref = this.image ?? this.rootfs ?? inSandbox?.image?.ref ?? inSandbox?.rootfs ?? '';
+    return { ...view, cmdUser: resolveUser(this.imageUser ?? view.process.user, view.lowerRoot, ref) };
+  }
 
   override async execute(): Promise<number> {
     setQuiet(this.quiet);
-    const argv = this.command[0] === '--' ? this.command.slice(1) : this.command;
-    if (argv.length === 0) throw new UsageError('no command given: sbx run [OPTIONS] [--] COMMAND [ARG...]');
+    let argv = this.command[0] === '--' ? this.command.slice(1) : this.command;
+    const store = new Store();
+    const inSandbox = this.inRef ? store.resolve(this.inRef) : null;
+    const lowerView = await this.lowerView(store, inSandbox);
+    if (lowerView && this.keep) throw new UsageError('-y/--keep: with --image or --rootfs there is no host to commit to (save, then sbx export)');
+    if (lowerView && argv.length === 0) argv = [...lowerView.process.entrypoint, ...lowerView.process.cmd];
+    if (argv.length === 0) throw new UsageError(`no command given${lowerView ? ' (and the image names none)' : ''}: sbx run [OPTIONS] [--] COMMAND [ARG...]${lowerView ? " ('sbx run --image IMAGE' alone runs the image's own command)" : ''}`);
     if (this.discard && this.keep) throw new UsageError('-n/--discard and -y/--keep contradict each other');
     if (this.inRef && this.name) throw new UsageError('--in and --name cannot be combined');
     if (this.mapRoot && process.getuid?.() !== 0) throw new UsageError('--map-root only means something under sudo (as root)');
     if (this.inRef && this.discard) throw new UsageError('--in with -n would discard the saved sandbox: use sbx discard afterwards instead');
     for (const h of this.hide) if (resolve(h) === '/') throw new UsageError('--hide /: refusing to hide the whole filesystem');
-    const store = new Store();
-    const inSandbox = this.inRef ? store.resolve(this.inRef) : null;
     const bind = [...this.bind.map((b) => parseBind(b, false, '--bind')), ...this.roBind.map((b) => parseBind(b, true, '--ro-bind'))];
     // With --in and no capability flag, the sandbox's command keeps the set it was made with.
     const recordedCaps = inSandbox && !this.capAdd.length && !this.capDrop.length ? inSandbox.options.capabilities : undefined;
@@ -103,8 +147,9 @@ export class RunCommand extends Command {
     if (this.allowNet.length) (await import('../sandbox-core/net/allowlist.js')).AllowList.parse(this.allowNet);
     // With any network, whatever the command can read it can send: secrets hidden unless asked.
     const hideSecrets = this.hideSecrets || ((net || this.allowNet.length > 0) && !this.allowSecrets);
-    let env: NodeJS.ProcessEnv = this.cleanEnvFlag ? cleanEnv(process.env, process.cwd()) : process.env;
-    const secretHide = hideSecrets ? secretPaths(process.env.HOME) : [];
+    let env: NodeJS.ProcessEnv = lowerView ? imageEnv(lowerView.process.env, this.envSet) : this.cleanEnvFlag ? cleanEnv(process.env, process.cwd()) : process.env;
+    // An image holds none of this machine's credential stores: there is nothing to hide.
+    const secretHide = hideSecrets && !lowerView ? secretPaths(process.env.HOME) : [];
     if (hideSecrets) {
       const w = withoutSecrets(env);
       env = w.env;
@@ -118,8 +163,10 @@ export class RunCommand extends Command {
     const limits = parseLimitFlags({ memory: this.memory, pids: this.pids, cpus: this.cpus, ioWeight: this.ioWeight, timeout: this.timeout, device: this.device });
     const result = await runCommand(store, {
       command: argv,
-      rawCommand: rawArgs(argv),
-      cwd: process.cwd(),
+      rawCommand: lowerView ? argv : rawArgs(argv),
+      cwd: lowerView ? this.workdir ?? lowerView.process.cwd : process.cwd(),
+      lower: lowerView,
+      cmdUser: lowerView?.cmdUser ?? null,
       env,
       name: this.name ?? null,
       throwaway: this.discard,
@@ -165,4 +212,14 @@ export class RunCommand extends Command {
     // --keep whose commit refused something (conflicts, denied paths) must not look like success.
     return result.exitStatus === 0 && reviewStatus !== 0 ? reviewStatus : result.exitStatus;
   }
+}
+
+/**
+ * `sbx run --image IMAGE` with no command at all: the image's own Entrypoint and Cmd. A class of
+ * its own because the main one needs a first positional to know where sbx's options end (the
+ * rest is the command's, `-c` included). No usage of its own: `sbx run --help` describes both.
+ */
+export class RunImageDefaultCommand extends RunCommand {
+  static override usage = undefined as unknown as typeof RunCommand.usage;
+  override command: string[] = [];
 }

@@ -12,16 +12,18 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <grp.h>
 #include "sandbox.h"
 
 enum cmd_step {
   STEP_CWD = 1, STEP_RLIMIT, STEP_TTY, STEP_NO_NEW_PRIVS, STEP_SECCOMP, STEP_EXEC, STEP_SIGNALS, STEP_FDS,
-  STEP_CAP_BOUNDING, STEP_CAPSET, STEP_CAP_AMBIENT, STEP_COUNT
+  STEP_CAP_BOUNDING, STEP_CAPSET, STEP_CAP_AMBIENT, STEP_USER, STEP_COUNT
 };
 static const char *const step_names[STEP_COUNT] = {
   [STEP_CWD] = "cwd", [STEP_RLIMIT] = "rlimit", [STEP_TTY] = "controlling-tty", [STEP_NO_NEW_PRIVS] = "no-new-privs",
   [STEP_SECCOMP] = "seccomp", [STEP_EXEC] = "exec", [STEP_SIGNALS] = "signal-mask", [STEP_FDS] = "close-fds",
   [STEP_CAP_BOUNDING] = "cap-bounding", [STEP_CAPSET] = "capset", [STEP_CAP_AMBIENT] = "cap-ambient",
+  [STEP_USER] = "user",
 };
 
 const char *command_step_name(int step) {
@@ -75,6 +77,13 @@ void exec_command(int errpipe, int slave) {
     const char *step = "";
     if (caps_apply(&cfg.caps, &step) < 0)
       report_and_exit(errpipe, !strcmp(step, "cap-bounding") ? STEP_CAP_BOUNDING : !strcmp(step, "capset") ? STEP_CAPSET : STEP_CAP_AMBIENT, errno);
+  }
+  /* An image's User: after the capability sets (the kernel clears a non-root uid's), before
+   * no_new_privs. setgroups is refused where the user namespace denies it: nothing to drop. */
+  if (cfg.cmd_user) {
+    if (setgroups(0, NULL) < 0 && errno != EPERM) report_and_exit(errpipe, STEP_USER, errno);
+    if (setresgid(cfg.cmd_gid, cfg.cmd_gid, cfg.cmd_gid) < 0) report_and_exit(errpipe, STEP_USER, errno);
+    if (setresuid(cfg.cmd_uid, cfg.cmd_uid, cfg.cmd_uid) < 0) report_and_exit(errpipe, STEP_USER, errno);
   }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) report_and_exit(errpipe, STEP_NO_NEW_PRIVS, errno);
   extern char **environ;

@@ -40,6 +40,7 @@ void load_config(const struct spec *s) {
     case OP_DISK_LAYER: ADD(cfg.disk_layers, cfg.n_disk_layers, MAX_LIST, a[0], "disk layers"); break;
     case OP_SETID: cfg.setid = 1; cfg.inside_uid = (uid_t)op->num[0]; cfg.inside_gid = (gid_t)op->num[1]; break;
     case OP_CWD: cfg.cwd = a[0]; break;
+    case OP_CMD_USER: cfg.cmd_user = 1; cfg.cmd_uid = (uid_t)op->num[0]; cfg.cmd_gid = (gid_t)op->num[1]; break;
     case OP_ARG: cfg.argv[cfg.argc++] = a[0]; break;
     case OP_ENV: cfg.envp[cfg.envc++] = a[0]; break;
     case OP_PTY: cfg.pty = 1; break;
@@ -64,7 +65,7 @@ void load_config(const struct spec *s) {
       cfg.seccomp = (const unsigned char *)a[0];
       cfg.seccomp_len = op->lens[0];
       break;
-    case OP_WHITEOUT: case OP_MKDIR: case OP_SYMLINK: case OP_OVERLAY: case OP_FUSE_OVERLAY:
+    case OP_WHITEOUT: case OP_MKDIR: case OP_SYMLINK: case OP_LOWER: case OP_OVERLAY: case OP_FUSE_OVERLAY:
     case OP_BIND: case OP_TMPFS: case OP_PROC: case OP_DEVPTS: case OP_REMOUNT_RO:
     case OP_RO_RECURSIVE: case OP_CHMOD: case OP_CHOWN:
       ADD(cfg.fs_ops, cfg.n_fs_ops, 65536, op, "filesystem ops");

@@ -33,8 +33,16 @@ static int set_readonly(const char *path, int recursive) {
   return mount_setattr(AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr, sizeof attr);
 }
 
-static int mount_overlay(const char *dest, const char *lower, const char *upper, const char *work, const char *opts, int idmap) {
-  autoclose int tree = -1;
+/* Lower layers below the next overlay's own (`lower` ops: an image's layers, top first). */
+#define MAX_LOWERS 128
+static const char *extra_lowers[MAX_LOWERS];
+static int n_extra_lowers;
+
+/* One lower layer added to the overlay being configured; idmapped first when asked. The
+ * idmapped clone's fd goes to *tree: it must stay open until the overlay is created (older
+ * kernels resolve the paths only then). */
+static int add_lower(int fs, const char *lower, int idmap, int first, int *tree_out) {
+  int tree = -1;
   char treepath[64];
   if (idmap) {
     /* Through an idmapped mount the host's files keep their owners as seen from inside, while
@@ -42,17 +50,22 @@ static int mount_overlay(const char *dest, const char *lower, const char *upper,
     tree = open_tree(AT_FDCWD, lower, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
     if (tree < 0) die_step("idmap-lower", lower, errno);
     struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)idmap_userns_fd };
+    *tree_out = tree;
     if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) die_step("idmap-lower", lower, errno);
     snprintf(treepath, sizeof treepath, "/proc/self/fd/%d", tree);
     lower = treepath;
   }
-  autoclose int fs = fsopen("overlay", FSOPEN_CLOEXEC);
-  if (fs < 0) return -1;
-  /* "lowerdir+" (6.7+) takes one path verbatim; older kernels need the ':'-separated form. */
-  if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lower, 0) < 0) {
-    if (strpbrk(lower, ":\\,")) { errno = EINVAL; return -1; }
-    if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0) return -1;
-  }
+  /* "lowerdir+" (6.7+) takes one path verbatim; older kernels need the ':'-separated form,
+   * which can name only one lower layer here. */
+  if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lower, 0) == 0) return 0;
+  if (!first || strpbrk(lower, ":\\,")) { errno = EINVAL; return -1; }
+  return fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lower, 0);
+}
+
+static int configure_overlay(int fs, const char *dest, const char *lower, const char *upper, const char *work, const char *opts, int idmap, int *trees) {
+  if (add_lower(fs, lower, idmap, 1, &trees[0]) < 0) return -1;
+  for (int i = 0; i < n_extra_lowers; i++)
+    if (add_lower(fs, extra_lowers[i], idmap, 0, &trees[i + 1]) < 0) return -1;
   if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0) return -1;
   if (fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0) return -1;
   char optbuf[1024];
@@ -71,12 +84,26 @@ static int mount_overlay(const char *dest, const char *lower, const char *upper,
   return move_mount(mnt, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH);
 }
 
+static int mount_overlay(const char *dest, const char *lower, const char *upper, const char *work, const char *opts, int idmap) {
+  int trees[MAX_LOWERS + 1];
+  for (int i = 0; i <= MAX_LOWERS; i++) trees[i] = -1;
+  autoclose int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+  if (fs < 0) return -1;
+  int r = configure_overlay(fs, dest, lower, upper, work, opts, idmap, trees);
+  int err = errno;
+  for (int i = 0; i <= MAX_LOWERS; i++) if (trees[i] >= 0) close(trees[i]);
+  errno = err;
+  return r;
+}
+
 static void do_overlay(char *const *a, unsigned flags) {
   /* overlay DEST LOWER UPPER WORK OPTIONS FLAGS */
   char dest[SBX_PATH_MAX];
   staged(dest, a[0]);
-  if (mount_overlay(dest, a[1], a[2], a[3], a[4], !!(flags & FLAG_IDMAP_LOWER)) == 0) return;
+  int r = mount_overlay(dest, a[1], a[2], a[3], a[4], !!(flags & FLAG_IDMAP_LOWER));
   int err = errno;
+  n_extra_lowers = 0;
+  if (r == 0) return;
   if (!(flags & FLAG_RO_BIND)) die_step("overlay", a[0], err);
   if (mount(a[1], dest, NULL, MS_BIND | MS_REC, NULL) < 0 || set_readonly(dest, 1) < 0) {
     /* The host directory vanished after sbx planned (another program's temporary dir): what
@@ -254,6 +281,10 @@ void apply_fs_op(const struct spec_op *op) {
   }
   case OP_SYMLINK:
     if (symlink(a[0], staged(p, a[1])) < 0 && errno != EEXIST) die_step("symlink", a[1], errno);
+    break;
+  case OP_LOWER:
+    if (n_extra_lowers >= MAX_LOWERS) die_step("overlay", a[0], E2BIG);
+    extra_lowers[n_extra_lowers++] = a[0];
     break;
   case OP_OVERLAY: do_overlay(a, op->flags); break;
   case OP_FUSE_OVERLAY: mount_fuse_overlay(a); break;

@@ -34,6 +34,7 @@ struct config {
   unsigned long long disk_size;
   const char *disk_layers[MAX_LIST]; size_t n_disk_layers;
   int setid; uid_t inside_uid; gid_t inside_gid;
+  int cmd_user; uid_t cmd_uid; gid_t cmd_gid;
   char **argv; size_t argc;   /* as many as the spec has: execve's own limit is the only one */
   char **envp; size_t envc;
   struct rlimit_op rlimits[32]; size_t n_rlimits;

@@ -22,12 +22,12 @@ static const struct { const char *name; int nargs; } op_table[OP_COUNT] = {
   [OP_CGROUP_PROCS] = {"cgroup_procs", 1}, [OP_CGROUP_WRITE] = {"cgroup_write", 2}, [OP_DEVBPF] = {"devbpf", 2},
   [OP_HOSTNAME] = {"hostname", 1}, [OP_LOOPBACK_UP] = {"loopback_up", 0}, [OP_NEW_CGROUPNS] = {"new_cgroupns", 0},
   [OP_STAGE] = {"stage", 1}, [OP_WHITEOUT] = {"whiteout", 2}, [OP_MKDIR] = {"mkdir", 2},
-  [OP_SYMLINK] = {"symlink", 2}, [OP_OVERLAY] = {"overlay", 6}, [OP_FUSE_OVERLAY] = {"fuse_overlay", 6},
+  [OP_SYMLINK] = {"symlink", 2}, [OP_LOWER] = {"lower", 1}, [OP_OVERLAY] = {"overlay", 6}, [OP_FUSE_OVERLAY] = {"fuse_overlay", 6},
   [OP_BIND] = {"bind", 3}, [OP_TMPFS] = {"tmpfs", 3}, [OP_PROC] = {"proc", 1}, [OP_DEVPTS] = {"devpts", 1},
   [OP_REMOUNT_RO] = {"remount_ro", 1}, [OP_RO_RECURSIVE] = {"ro_recursive", 1}, [OP_CHMOD] = {"chmod", 2},
   [OP_CHOWN] = {"chown", 3}, [OP_BUILD_OUTSIDE] = {"build_outside", 0}, [OP_SETID] = {"setid", 2},
   [OP_DISK_TMPFS] = {"disk_tmpfs", 2}, [OP_DISK_LAYER] = {"disk_layer", 1},
-  [OP_CWD] = {"cwd", 1}, [OP_ARG] = {"arg", 1}, [OP_ENV] = {"env", 1}, [OP_RLIMIT] = {"rlimit", 3},
+  [OP_CWD] = {"cwd", 1}, [OP_CMD_USER] = {"cmd_user", 2}, [OP_ARG] = {"arg", 1}, [OP_ENV] = {"env", 1}, [OP_RLIMIT] = {"rlimit", 3},
   [OP_CAPS] = {"caps", 4}, [OP_RELAY_STDIO] = {"relay_stdio", 1}, [OP_NET_RELAY] = {"net_relay", 3}, [OP_SCAN_OUTPUT] = {"scan_output", 1}, [OP_PTY] = {"pty", 0}, [OP_SECCOMP] = {"seccomp", 1},
 };
 
@@ -117,6 +117,7 @@ static int resolve_args(struct spec_op *op, char *err, size_t errlen) {
   case OP_CHOWN:
     if (parse_uint(a[1], 10, ID_MAX, &n[0]) < 0 || parse_uint(a[2], 10, ID_MAX, &n[1]) < 0) { snprintf(err, errlen, "bad uid or gid"); return -1; }
     return 0;
+  case OP_CMD_USER:
   case OP_SETID:
     if (parse_uint(a[0], 10, ID_MAX, &n[0]) < 0 || parse_uint(a[1], 10, ID_MAX, &n[1]) < 0) { snprintf(err, errlen, "bad setid"); return -1; }
     return 0;

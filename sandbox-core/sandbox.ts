@@ -10,7 +10,8 @@ import { chooseIdMapping, type IdMapping, type IdShift } from './idmap.js';
 import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_SBX_FAILED, signalStatus } from './base/exit-status.js';
 import { errnoName, launch, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
 import { parseMountInfo, visibleMounts } from './mountinfo.js';
-import { planView } from './plan.js';
+import { planView, SPECIAL_PATHS } from './plan.js';
+import type { LowerView } from './image/view.js';
 import { precopyEmptyUnreadable } from './precopy.js';
 import { ensureUpperDirs, type LayerOwner } from './layer-dirs.js';
 import { assignEngines, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
@@ -66,6 +67,10 @@ export interface RunRequest {
   onNotice?: (line: string) => void;
   /** --allow-net entries: the command reaches only these, through sbx's proxy. */
   allowNet?: string[];
+  /** --image / --rootfs: the root is an overlay of these lower layers, not the host's mounts. */
+  lower?: LowerView | null;
+  /** The command's own ids inside (an image's User); absent: root inside. */
+  cmdUser?: { uid: number; gid: number } | null;
 }
 
 export interface RunResult {
@@ -117,7 +122,7 @@ function openOwn(meta: SandboxMeta, at: Dir, rel: string, create = false): Dir {
   }
 }
 
-function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: number; gid: number }, layers: Dir): void {
+function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: number; gid: number }, layers: Dir, lowerRoot: string | null): void {
   const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
   let next = meta.layers.length;
   for (const u of units) {
@@ -136,7 +141,7 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
         if (!base.lstat('work')) mkdirSync(base.at('work'), { mode: 0o700 });
         mkdirSync(base.at('upper'), { mode: 0o700 });
         // The overlay's root directory takes its mode and times from the upper dir: match the host.
-        const st = lstatSync(u.path);
+        const st = lstatSync(lowerRoot && u.path === '/' ? lowerRoot : u.path);
         const up = openOwn(meta, base, 'upper');
         try {
           chmodSync(up.self(), st.mode & 0o7777);
@@ -176,7 +181,7 @@ function settleUnits(units: EngineUnit[]): EngineUnit[] {
   return out;
 }
 
-function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, throwaway: boolean, fuseBinary: string | null, shift: IdShift | null, diskBytes: number | null, notice: (l: string) => void): SpecOp[] {
+function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, throwaway: boolean, fuseBinary: string | null, shift: IdShift | null, diskBytes: number | null, notice: (l: string) => void, lowers: string[] | null): SpecOp[] {
   const ops: SpecOp[] = [];
   // Every mount point, symlink and bound file already exists in the skeletons' stand-in tree
   // (skeleton.ts): creating one here would be a write into a skeleton's upper layer.
@@ -194,7 +199,14 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, thro
       case 'overlay': {
         const l = layerOf.get(u.path)!;
         const base = join(layerBase, l.dir);
-        if (l.format === 'fuse' && fuseBinary) {
+        if (lowers && u.path === '/') {
+          // An image's layers (top first) or a --rootfs tree: the mount points of /proc, /sys
+          // and /dev are made in the upper layer when the image lacks them (they are hidden
+          // paths: never a change).
+          ops.push(...lowers.slice(1).map((d): SpecOp => ({ op: 'lower', args: [d] })));
+          ops.push({ op: 'overlay', args: ['/', lowers[0]!, join(base, 'upper'), join(base, 'work'), overlayOpts, overlayFlags.filter((f) => f !== 'ro-bind')] });
+          for (const p of SPECIAL_PATHS) ops.push({ op: 'mkdir', args: [p, '755'] });
+        } else if (l.format === 'fuse' && fuseBinary) {
           ops.push({ op: 'fuse_overlay', args: [fuseBinary, u.path, u.path, join(base, 'upper'), join(base, 'work'), 'squash_to_root,allow_other,default_permissions,noacl'] });
         } else {
           ops.push({ op: 'overlay', args: [u.path, u.path, join(base, 'upper'), join(base, 'work'), overlayOpts, overlayFlags] });
@@ -393,10 +405,14 @@ export async function runSandbox(store: Store, req: RunRequest): Promise<RunResu
     const now = new Date();
     // Written before a scratch tree exists for this id: a scratch tree whose entry has no
     // meta.json was abandoned, and the sweep may take it.
+    // An image or --rootfs root: recorded (commit refuses it, the change list compares with
+    // it); sbx's own mounts cover whatever the image has there, and are never a change.
+    const lowerFields = req.lower ? { ...(req.lower.image ? { image: req.lower.image } : { rootfs: req.lower.rootfs }), lowerRoot: req.lower.lowerRoot } : {};
     meta = store.markCreated({
       version: 1, id, name: req.name, command: req.command, cwd: req.cwd, uid, gid,
       created: now.toISOString(), createdMs: now.getTime(), finished: null, exitStatus: null,
-      runnerPid: process.pid, throwaway: req.throwaway, layersDir: dir, layers: [], hidden: [...req.hide], binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), bindPoints: req.bind.map((b) => b.inside), options,
+      runnerPid: process.pid, throwaway: req.throwaway, layersDir: dir, layers: [], hidden: [...req.hide, ...(req.lower ? SPECIAL_PATHS : [])], binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), bindPoints: req.bind.map((b) => b.inside), options,
+      ...lowerFields,
     });
     if (req.throwaway && isTmpfs('/dev/shm')) {
       const shm = safeScratch(uid, true);
@@ -411,18 +427,23 @@ export async function runSandbox(store: Store, req: RunRequest): Promise<RunResu
     }
   }
 
-  const mounts = visibleMounts(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')));
+  const lower = req.lower ?? null;
   // --user keeps the command your uid: root's files are as unwritable inside as on the host,
   // so no fuse-overlayfs (which an unprivileged pid 1 could not mount anyway: EPERM).
-  const fuseBinary = uid === 0 || req.keepUser ? null : fuseAvailable(which);
-  let units = assignEngines(planView(mounts), {
-    uid,
-    fuseBinary,
-    userTrees: userOwnedTrees([req.env.HOME ?? '', req.cwd].filter(Boolean), uid),
-    readable: readableDir,
-  });
-  units = settleUnits(units);
-  if (uid !== 0 && !fuseBinary && !req.keepUser) {
+  const fuseBinary = uid === 0 || lower || req.keepUser ? null : fuseAvailable(which);
+  let units: EngineUnit[];
+  if (lower) {
+    units = [{ kind: 'overlay', path: '/', engine: 'kernel' }, ...SPECIAL_PATHS.map((path): EngineUnit => ({ kind: 'special', path }))];
+  } else {
+    const mounts = visibleMounts(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')));
+    units = settleUnits(assignEngines(planView(mounts), {
+      uid,
+      fuseBinary,
+      userTrees: userOwnedTrees([req.env.HOME ?? '', req.cwd].filter(Boolean), uid),
+      readable: readableDir,
+    }));
+  }
+  if (uid !== 0 && !fuseBinary && !lower && !req.keepUser) {
     notice(`${fuseProblem(which)}: system paths owned by root (/usr, /etc, /var, ...) are read-only inside; install fuse-overlayfs (or use sudo) for the full view`);
   }
   const idmap = chooseIdMapping({ keepUser: req.keepUser, mapRoot: req.mapRoot });
@@ -431,15 +452,15 @@ export async function runSandbox(store: Store, req: RunRequest): Promise<RunResu
   const layers = store.openLayers(meta);
   let hidden: SpecOp[];
   try {
-    prepareLayers(meta, units, idmap.shift ?? { uid, gid }, layers);
-    precopyEmptyUnreadable(meta.layers, layers);
+    prepareLayers(meta, units, idmap.shift ?? { uid, gid }, layers, lower?.lowerRoot ?? null);
+    if (!lower) precopyEmptyUnreadable(meta.layers, layers);
     openOwn(meta, layers, 'root', true).close();
     if (req.diskBytes) openOwn(meta, layers, 'disk', true).close();
-    hidden = hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: st.uid + idmap.shift.uid, gid: st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid }), layers);
+    hidden = lower ? [] : hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: st.uid + idmap.shift.uid, gid: st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid }), layers);
   } finally {
     layers.close();
   }
-  const shown = showUnreadableEmpty(meta.layers, meta.layersDir, undefined, uid !== 0 && meta.layers.some((l) => l.format === 'fuse') ? unreadableCacheFile(req.env) : null);
+  const shown = lower ? [] : showUnreadableEmpty(meta.layers, meta.layersDir, undefined, uid !== 0 && meta.layers.some((l) => l.format === 'fuse') ? unreadableCacheFile(req.env) : null);
   if (shown.length) {
     meta.shownEmpty = [...new Set([...(meta.shownEmpty ?? []), ...shown])].sort();
     notice(`shown empty and writable inside (you cannot read them on the host): ${listFew(shown)}`);
@@ -472,15 +493,16 @@ export async function runSandbox(store: Store, req: RunRequest): Promise<RunResu
     { op: 'hostname', args: [`sbx-${meta.id}`] },
     { op: 'stage', args: [stage] },
     ...diskOps,
-    ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, req.diskBytes ?? null, notice),
+    ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, req.diskBytes ?? null, notice, lower?.lowers ?? null),
     // sbx's own store is not the sandbox's business (and holds other sandboxes' layers).
-    ...(existsSync(store.root) ? [{ op: 'tmpfs', args: [store.root, 'mode=0000,size=0', ['ro']] } satisfies SpecOp] : []),
+    ...(existsSync(store.root) && !lower ? [{ op: 'tmpfs', args: [store.root, 'mode=0000,size=0', ['ro']] } satisfies SpecOp] : []),
     ...hidden,
     ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, ['rec', ...(b.readOnly ? ['ro' as const] : []), ...(idmap.shift ? ['idmap' as const] : [])]] })),
     // --device nodes, bound into the minimal /dev.
     ...(req.limitOps?.devices ?? []),
     // Bytes that are not UTF-8 reach the command as they are (sandbox-core/rawbytes.ts).
-    { op: 'cwd', args: [req.cwd === process.cwd() ? rawCwd(req.cwd) : req.cwd] },
+    { op: 'cwd', args: [req.cwd === process.cwd() && !lower ? rawCwd(req.cwd) : req.cwd] },
+    ...(req.cmdUser ? [{ op: 'cmd_user', args: [String(req.cmdUser.uid), String(req.cmdUser.gid)] } satisfies SpecOp] : []),
     ...(req.rawCommand ?? req.command).map((a): SpecOp => ({ op: 'arg', args: [a] })),
     ...rawEnv(sandboxEnv({ ...req.env, ...netEnv, PATH: rootPath(req.env.PATH, idmap.insideUid, req.env.SBX_ROOT_PATH) })).map((e): SpecOp => ({ op: 'env', args: [e] })),
     ...(req.limitOps?.rlimits ?? []),

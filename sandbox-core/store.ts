@@ -14,6 +14,7 @@ import { SbxError, UnknownSandboxError } from './base/errors.js';
 import type { SandboxMeta } from './types.js';
 import { removeAsMappedRoot } from './mapped-root.js';
 import { pidAlive } from './base/process.js';
+import { checkImageRecord, mergedTreeOf } from './image/record.js';
 
 const ID_RE = /^[0-9a-f]{8}$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -123,6 +124,9 @@ function checkMeta(m: unknown, id: string): string | null {
   for (const k of ['hidden', 'binds'] as const) if (!Array.isArray(x[k]) || !(x[k] as unknown[]).every(isAbs)) return `meta.json has an invalid ${k} list`;
   if (x.bindPoints !== undefined && (!Array.isArray(x.bindPoints) || !(x.bindPoints as unknown[]).every(isAbs))) return 'meta.json has an invalid bindPoints list';
   if (!x.options || typeof x.options !== 'object') return 'meta.json has no options';
+  if (x.image !== undefined && !checkImageRecord(x.image)) return 'meta.json has an invalid image record';
+  if (x.rootfs !== undefined && !isAbs(x.rootfs)) return 'meta.json has an invalid rootfs';
+  if (x.image !== undefined && x.rootfs !== undefined) return 'meta.json names both an image and a rootfs';
   const sh = x.idShift as Record<string, unknown> | null | undefined;
   if (sh !== undefined && sh !== null && !(isUint(sh.uid) && isUint(sh.gid) && isUint(sh.count))) return 'meta.json has an invalid idShift';
   return null;
@@ -346,6 +350,8 @@ export class Store {
         if (problem) return broken(problem);
         const meta = parsed as SandboxMeta;
         meta.layersDir = this.layersDirOf(meta);
+        // Derived like layersDir: the file's own value, if any, is never used.
+        meta.lowerRoot = meta.image ? mergedTreeOf(this.root, meta.image) : meta.rootfs;
         // The sbx that ran it was killed: its sandbox died with it (parent-death signals), so
         // what is left is a saved sandbox, not a running one.
         if (meta.state === 'running' && meta.runnerPid !== undefined && meta.runnerPid !== process.pid && !pidAlive(meta.runnerPid)) meta.state = 'saved';

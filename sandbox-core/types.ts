@@ -57,8 +57,27 @@ export interface SandboxMeta {
   /** Every --bind/--ro-bind destination: what the layer holds there is the mount point sbx made, not a change. */
   bindPoints?: string[];
   options: RunOptionsRecord;
+  /** `run --image`: the image its lower layers come from (there is no host to commit to). */
+  image?: ImageRecord;
+  /** `run --rootfs`: the directory tree that is its lower layer. */
+  rootfs?: string;
+  /**
+   * Derived when the meta is read (never trusted from the file): what the change list compares
+   * with instead of the host's `/` (the image's merged lower layers, or the --rootfs tree).
+   */
+  lowerRoot?: string;
   /** Root's remapped sandboxes: host id = inside id + offset in the layers (absent: ids are host ids). */
   idShift?: { uid: number; gid: number; count: number } | null;
+}
+
+/** What meta.json records of a sandbox's image (validated when read: store.ts). */
+export interface ImageRecord {
+  /** What the user typed (shown only, through the escaping function). */
+  ref: string;
+  manifest: string;
+  config: string;
+  diffIds: string[];
+  chainId: string;
 }
 
 /** The options of `sbx run` that are recorded so `--in` can reproduce the same view. */

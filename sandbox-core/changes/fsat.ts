@@ -18,8 +18,9 @@ interface Link { path: string; dir: Dir }
 
 class Resolver {
   private chain: Link[];
-  constructor(readonly root: string) {
-    this.chain = [{ path: root, dir: Dir.open(root) }];
+  /** `physical`: the directory that stands for `root` (an image sandbox's lower root for `/`). */
+  constructor(readonly root: string, physical = root) {
+    this.chain = [{ path: root, dir: Dir.open(physical) }];
   }
 
   /** The directory `dirPath` (at or below the root), opened without following any symlink. */
@@ -75,8 +76,28 @@ function resolverFor(p: string, self = false): Resolver {
     if (isWithin(p, r) && (self || p !== r) && r.length > best.length) best = r;
   }
   let r = resolvers.get(best);
-  if (!r) resolvers.set(best, (r = new Resolver(best)));
+  if (!r) resolvers.set(best, (r = new Resolver(best, best === '/' && hostRoot ? hostRoot : best)));
   return r;
+}
+
+/**
+ * The directory that stands for the host's `/` when the change list compares a sandbox with
+ * something else: the merged lower layers of an image sandbox, or a --rootfs tree. This is
+ * the one place host-side lookups are resolved, so every comparison (walk, classify, diff
+ * text, export) sees that tree; null restores the real `/`.
+ */
+let hostRoot: string | null = null;
+
+export function setHostRoot(root: string | null): void {
+  if (root === hostRoot) return;
+  resolvers.get('/')?.close();
+  resolvers.delete('/');
+  hostRoot = root;
+}
+
+/** The physical directory of a trusted root (`/` may stand for an image's lower root). */
+export function physicalRoot(root: string): string {
+  return root === '/' && hostRoot ? hostRoot : root;
 }
 
 /**

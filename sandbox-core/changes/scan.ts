@@ -7,7 +7,7 @@ import { classify } from './classify.js';
 import { pathFilter } from './glob.js';
 import { fromUser } from './bpath.js';
 import { isWithin } from '../base/within.js';
-import { closeAll } from './fsat.js';
+import { closeAll, setHostRoot } from './fsat.js';
 
 export interface ScanOptions {
   only?: string[];
@@ -29,6 +29,10 @@ export function filterChanges(changes: Change[], opts: ScanOptions): Change[] {
 }
 
 export function scanSandbox(meta: SandboxMeta, opts: ScanOptions = {}): ScanResult {
+  // An image or --rootfs sandbox is compared with its lower root, never with the host; the
+  // setting stays for what reads the same sandbox's "host" side next (diff text, export).
+  setHostRoot(meta.image || meta.rootfs ? meta.lowerRoot ?? null : null);
+  if ((meta.image || meta.rootfs) && !meta.lowerRoot) throw new Error(`internal error: sandbox ${meta.id} has no lower root`);
   try {
     const walked = walkUppers(meta, { progress: opts.progress && ((n) => opts.progress!('scanning', n)) });
     const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)));

@@ -58,6 +58,8 @@ function unshift(id: number, base: number, count: number): number {
 export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResult {
   const shift = meta.idShift ?? null;
   const asRoot = meta.uid !== 0 && !meta.options?.keepUser;
+  // The lower layers are a tree the user owns (an image sandbox, --rootfs), not the host's.
+  const ownLower = !!(meta.image || meta.rootfs);
   const entries: UpperEntry[] = [];
   const errors: string[] = [];
   const targets = meta.layers.map((l) => fromUser(l.target));
@@ -149,7 +151,9 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
         else if (shift && up) up = { ...up, uid: unshift(up.uid, shift.uid, shift.count), gid: unshift(up.gid, shift.gid, shift.count) };
         // An ordinary user's skeleton layers (new entries in `/`, `/run`, ...) were written by
         // root inside, which is the user on the host: they are root's, as a real root run makes them.
-        else if (asRoot && up && layer.skeleton) up = { ...up, uid: up.uid === meta.uid ? 0 : up.uid, gid: up.gid === meta.gid ? 0 : up.gid };
+        else if (asRoot && up && (layer.skeleton || ownLower)) up = { ...up, uid: up.uid === meta.uid ? 0 : up.uid, gid: up.gid === meta.gid ? 0 : up.gid };
+        // An ordinary user's image cache (or --rootfs tree) is the user's, and root's inside.
+        if (asRoot && host0 && ownLower) host0 = { ...host0, uid: host0.uid === meta.uid ? 0 : host0.uid, gid: host0.gid === meta.gid ? 0 : host0.gid };
         const idx = entries.length;
         entries.push({ host, upper, parent, whiteout: wh, opaque: false, up, host0, skeleton, xattrs: [], hostXattrs: [] });
         if (!wh && up) {

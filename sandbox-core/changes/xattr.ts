@@ -5,6 +5,7 @@ import { closeSync, openSync, constants as C } from 'node:fs';
 import { O_PATH } from '../beneath.js';
 import { SbxError } from '../base/errors.js';
 import { helperPath } from '../helper.js';
+import { physicalRoot } from './fsat.js';
 
 /**
  * Runs `sbx-helper xattr`. With `roots`, the helper gets each root directory as fd 3, 4, …
@@ -47,7 +48,7 @@ export function relTo(root: string, p: string): string {
 export function getXattrs(paths: string[], root = '/'): XattrResult[] {
   if (!paths.length) return [];
   const input = Buffer.from(paths.map((p) => relTo(root, p)).join('\0') + '\0', 'latin1');
-  const out = callHelper(['get'], input, [root]);
+  const out = callHelper(['get'], input, [physicalRoot(root)]);
   const res: XattrResult[] = new Array(paths.length);
   let off = 0;
   for (let i = 0; i < paths.length; i++) {

@@ -67,7 +67,15 @@ export function assertNotRunning(meta: SandboxMeta): void {
   }
 }
 
+/** An image or --rootfs sandbox was never a copy of this machine: its changes go out by export. */
+export function assertHostBased(meta: SandboxMeta): void {
+  if (!meta.image && !meta.rootfs) return;
+  const ref = meta.name ?? meta.id;
+  throw new SbxError(`sandbox ${ref} runs on ${meta.image ? `the image ${meta.image.ref}` : `the tree ${meta.rootfs}`}, not on this machine: there is no host to commit it to`, 125, `'sbx export ${ref} --format oci-image -o DIR' ships its changes on top of the image (also oci-layer, tar, patch)`);
+}
+
 export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptions): CommitReport {
+  assertHostBased(meta);
   assertNotRunning(meta);
   const dir = store.dirOf(meta.id);
   const j = readJournal(dir);

@@ -62,7 +62,7 @@ function writeBlob(blobs: string, data: string): { digest: string; size: number 
   return { digest, size: Buffer.byteLength(data) };
 }
 
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
+export const DIGEST = /^sha256:[0-9a-f]{64}$/;
 const MAX_JSON = 4 << 20;
 
 export interface Descriptor { mediaType: string; digest: string; size: number }
@@ -74,8 +74,8 @@ export interface OciImage {
   config: { architecture?: string; os?: string; config?: Record<string, unknown>; rootfs: { type: string; diff_ids: string[] }; history?: unknown[] };
 }
 
-function blobPath(layout: string, digest: string): string {
-  // A digest from a file names a path: only the one exact form is accepted.
+/** The file of a blob in a layout; a digest from a file names a path, so only the one exact form is accepted. */
+export function blobPath(layout: string, digest: string): string {
   if (!DIGEST.test(digest)) throw new SbxError(`image ${layout}: invalid digest ${JSON.stringify(digest).slice(0, 80)}`, 125, 'is it an OCI image layout?');
   return join(layout, 'blobs', 'sha256', digest.slice(7));
 }
@@ -112,15 +112,27 @@ export function readImage(ref: string): OciImage {
   const list = Array.isArray(index.manifests) ? index.manifests.filter(isDescriptor) as Array<Descriptor & { annotations?: Record<string, string> }> : [];
   const pick = tag === null ? (list.length === 1 ? list[0] : undefined) : list.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
   if (!pick) throw new SbxError(`no image ${tag === null ? '(the layout holds several: name one)' : `tagged '${tag}'`} in ${layout}`, 125, 'give LAYOUT:TAG');
-  const manifest = readJson(blobPath(layout, pick.digest), 'image manifest') as OciImage['manifest'];
-  if (!manifest || !isDescriptor(manifest.config) || !Array.isArray(manifest.layers) || !manifest.layers.every(isDescriptor)) {
-    throw new SbxError(`image manifest ${pick.digest} in ${layout} is not an OCI image manifest`, 125);
-  }
-  const config = readJson(blobPath(layout, manifest.config.digest), 'image config') as OciImage['config'];
-  if (!config?.rootfs || !Array.isArray(config.rootfs.diff_ids) || config.rootfs.diff_ids.length !== manifest.layers.length || !config.rootfs.diff_ids.every((d) => typeof d === 'string' && DIGEST.test(d))) {
-    throw new SbxError(`image config ${manifest.config.digest} in ${layout} does not list one diff-id per layer`, 125);
-  }
+  const manifest = readJson(blobPath(layout, pick.digest), 'image manifest');
+  checkManifest(manifest, pick.digest, layout);
+  const config = readJson(blobPath(layout, manifest.config.digest), 'image config');
+  checkConfig(config, manifest, layout);
   return { layout, manifest, config };
+}
+
+/** A manifest read from a file (hostile) has the shape sbx relies on, or one line says it has not. */
+export function checkManifest(m: unknown, digest: string, where: string): asserts m is OciImage['manifest'] {
+  const manifest = m as OciImage['manifest'];
+  if (!manifest || !isDescriptor(manifest.config) || !Array.isArray(manifest.layers) || !manifest.layers.every(isDescriptor)) {
+    throw new SbxError(`image manifest ${digest} in ${where} is not an OCI image manifest`, 125);
+  }
+}
+
+/** A config read from a file lists one well-formed diff-id per layer of its manifest. */
+export function checkConfig(c: unknown, manifest: OciImage['manifest'], where: string): asserts c is OciImage['config'] {
+  const config = c as OciImage['config'];
+  if (!config?.rootfs || !Array.isArray(config.rootfs.diff_ids) || config.rootfs.diff_ids.length !== manifest.layers.length || !config.rootfs.diff_ids.every((d) => typeof d === 'string' && DIGEST.test(d))) {
+    throw new SbxError(`image config ${manifest.config.digest} in ${where} does not list one diff-id per layer`, 125);
+  }
 }
 
 /** Copies a blob between layouts, checking its digest on the way. */

@@ -3,10 +3,9 @@
 // before the reader finishes — a consumer keeps what it unpacked only once iteration completes.
 import { createHash } from 'node:crypto';
 import { closeSync, constants as C, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
-import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { SbxError } from '../base/errors.js';
-import type { OciImage } from '../export/oci.js';
+import { blobPath, type OciImage } from '../export/oci.js';
 import { readTar, type LayerEntry } from './tar-reader.js';
 
 const GZIP = new Set(['application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.docker.image.rootfs.diff.tar.gzip']);
@@ -14,8 +13,7 @@ const PLAIN = new Set(['application/vnd.oci.image.layer.v1.tar']);
 const TAMPERED = 'the image is damaged or was tampered with';
 
 function openBlob(img: OciImage, digest: string): number {
-  // The digest was validated by readImage (sha256:<64 hex>), so it names exactly one file.
-  const path = join(img.layout, 'blobs', 'sha256', digest.slice(7));
+  const path = blobPath(img.layout, digest);
   try { return openSync(path, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK); } catch (e) {
     throw new SbxError(`cannot read layer ${digest} of ${img.layout}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 125, TAMPERED);
   }
