@@ -52,11 +52,11 @@ export async function main(argv: string[]): Promise<number> {
     // An error reported on the way must not end in success (the reporter's count decides).
     return typeof code === 'number' && code !== 0 ? code : reported.errors ? 125 : 0;
   } catch (e) {
-    return report(e, cli, command);
+    return report(e, command);
   }
 }
 
-function report(e: unknown, cli: Cli, command: any): number {
+function report(e: unknown, command: { path?: string[] } | undefined): number {
   if (e instanceof SbxError) {
     error(e.hint ? `${e.message} (${e.hint})` : e.message);
     return e.exitCode;

@@ -6,6 +6,7 @@ import type { SandboxMeta } from '../sandbox-core/types.js';
 import { commitSandbox, type CommitOptions, type CommitReport } from '../sandbox-core/commit/index.js';
 import { display, displayText } from '../sandbox-core/changes/bpath.js';
 import { filterChanges, scanSandbox } from '../sandbox-core/changes/scan.js';
+import { unmatchedPatterns } from '../sandbox-core/changes/glob.js';
 import { closeSelection } from '../sandbox-core/commit/plan.js';
 import { packageSplits } from '../sandbox-core/package-split.js';
 import { colors, info, line, warn } from './output.js';
@@ -92,15 +93,20 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   if (r.complete) info(`${steps}; sandbox ${ref} removed`);
   else if (!dryRun) {
     const left = r.unselected ? `, ${r.unselected.toLocaleString('en-US')} ${leftOutAs}` : '';
-    info(`${steps}${left}; sandbox ${ref} kept: 'sbx diff ${ref}' shows what is left, 'sbx discard ${ref}' drops it`);
+    info(`${steps}${left}; sandbox ${ref} kept`);
+    info(`'sbx diff ${ref}' shows what is left, 'sbx discard ${ref}' drops it`);
   } else info(steps);
   const refused = conflicts.length + r.plan.denied.length + r.plan.skipped.length + (res?.failed.length ?? 0) + r.scanErrors.length;
   return refused ? 1 : 0;
 }
 
-/** Before a selective commit: one line per package manager whose changes the selection splits. */
+/**
+ * Before a selective commit: a pattern that matches nothing, and one line per package manager
+ * whose changes the selection splits.
+ */
 export function warnPackageSplits(meta: SandboxMeta, only: string[], exclude: string[]): void {
   const scan = scanSandbox(meta);
+  for (const u of unmatchedPatterns(scan.changes.map((c) => c.path), only, exclude)) warn(u);
   const selected = closeSelection(scan.changes, filterChanges(scan.changes, { only, exclude }));
   for (const s of packageSplits(scan.changes, selected)) {
     const few = s.left.slice(0, 3).map(b).join(', ') + (s.left.length > 3 ? ` and ${s.left.length - 3} more` : '');

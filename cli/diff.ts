@@ -47,6 +47,7 @@ export class DiffCommand extends Command {
     });
     progress.end();
     for (const e of scan.errors) warn(e);
+    for (const u of scan.unmatched ?? []) warn(u);
     const out = this.context.stdout;
     const col = stdoutColors;
     if (this.json) out.write(changesJson(meta.id, scan.changes));

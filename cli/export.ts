@@ -53,6 +53,7 @@ export class ExportCommand extends Command {
     const { meta, store } = resolveAnywhere(this.ref);
     const scan = scanSandbox(meta, { only: this.only, exclude: this.exclude });
     for (const e of scan.errors) warn(e);
+    for (const u of scan.unmatched ?? []) warn(u);
     const layerOpts = { format: format === 'tar' ? 'tar' as const : 'oci-layer' as const, keepSetuid: this.keepSetuid };
 
     if (format === 'patch') {

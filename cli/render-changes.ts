@@ -9,6 +9,8 @@ import { humanBytes } from './progress.js';
 import { sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
 import { isGroup, viewKind, type FoldSpec, type SubtreeGroup } from '../sandbox-core/changes/group.js';
 import { loadFoldRules } from '../policies/fold.js';
+import { globRegExp } from '../sandbox-core/changes/glob.js';
+import { hostTreeSize, type TreeSize } from '../sandbox-core/changes/host-tree.js';
 
 type Colors = { green(s: string): string; red(s: string): string; yellow(s: string): string; cyan(s: string): string; magenta(s: string): string; dim(s: string): string; bold(s: string): string };
 
@@ -63,14 +65,115 @@ export interface SummaryOptions {
   expand?: boolean;
   /** The fold list; the shipped policies/fold.json by default. */
   fold?: FoldSpec[];
+  /** What a deleted host dir held (tests pass their own); the host walk by default. */
+  treeSize?: (path: string) => TreeSize | null;
 }
 
 function groupLine(g: SubtreeGroup): string {
+  // A gone tree is counted in entries (what rm -rf removed); a new one in files.
+  if (g.root.change === 'deleted') return ` (${entriesText(g.entries)}, ${humanBytes(g.bytes)})`;
   const parts = [`${g.files.toLocaleString('en-US')} file${g.files === 1 ? '' : 's'}`];
   const other = g.entries - g.files;
   if (other) parts.push(`${other.toLocaleString('en-US')} other entr${other === 1 ? 'y' : 'ies'}`);
   parts.push(humanBytes(g.bytes));
   return ` (${parts.join(', ')})`;
+}
+
+function entriesText(n: number, capped = false): string {
+  return `${n.toLocaleString('en-US')}${capped ? '+' : ''} entr${n === 1 && !capped ? 'y' : 'ies'}`;
+}
+
+/** One line of the summary, and what picking it in the review keeps. */
+export interface SummaryItem {
+  kind: ChangeKind;
+  /** The summary line, escaped and painted. */
+  line: string;
+  /** What it names, escaped, unpainted (`/usr/share/doc/ (5,128 entries, 118 MiB)`). */
+  label: string;
+  /** Flagged: code runs later (the reason). */
+  flagged?: string;
+  /** The host paths this line stands for. */
+  paths(): string[];
+}
+
+export interface SummaryKind {
+  kind: ChangeKind;
+  total: number;
+  /** Flagged and hard-linked changes first, then the grouped rest, then the fold lines. */
+  items: SummaryItem[];
+  /** How many of `items` are fold lines (always shown; the limit applies to the others). */
+  folds: number;
+}
+
+export interface SummaryPlan {
+  kinds: SummaryKind[];
+  folded: number;
+  flagged: number;
+}
+
+/**
+ * The summary as items, in the order it is read: per kind, flagged changes (never grouped,
+ * folded or cut), hard links to host files, new or gone trees as one item each and single
+ * changes by top-level tree (largest first), then one item per fold rule.
+ */
+export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions = {}): SummaryPlan {
+  const fold = opts.expand ? [] : (opts.fold ?? loadFoldRules());
+  const foldTests = fold.map((f) => f.paths.map(globRegExp));
+  const foldOf = (p: string) => foldTests.findIndex((res) => res.some((r) => r.test(p)));
+  const treeSize = opts.treeSize ?? hostTreeSize;
+  const ctx = sensitiveContext();
+  const plan: SummaryPlan = { kinds: [], folded: 0, flagged: 0 };
+  const byKind = new Map<ChangeKind, Change[]>(ORDER.map((k) => [k, []]));
+  for (const c of changes) byKind.get(c.change)!.push(c);
+  for (const k of ORDER) {
+    const group = byKind.get(k)!;
+    if (!group.length) continue;
+    const paint = col[COLOR[k]];
+    const label = (k + ':').padEnd(10);
+    const items: SummaryItem[] = [];
+    const rest: Change[] = [];
+    const linked: Change[] = [];
+    for (const c of group) {
+      const why = sensitiveReason(c, ctx);
+      if (why) {
+        plan.flagged++;
+        items.push({ kind: k, flagged: why, label: `${nameOf(c)}${noteOf(c)}`, paths: () => [c.path], line: `${col.bold(col.red('!'))} ${paint(`${label}${nameOf(c)}`)}${col.dim(noteOf(c))} ${col.bold(col.red(`[! ${why}]`))}` });
+      } else if (c.linksTo !== undefined && !opts.expand) linked.push(c); else rest.push(c);
+    }
+    // Hard links to files the host already had are always listed: which host file is the point.
+    for (const c of linked) items.push({ kind: k, label: `${nameOf(c)}${noteOf(c)}`, paths: () => [c.path], line: `  ${paint(`${label}${nameOf(c)}`)}${col.dim(noteOf(c))}` });
+    const view = opts.expand ? { items: rest, folds: [] } : viewKind(k, rest, fold);
+    for (const x of view.items) {
+      if (isGroup(x)) {
+        const root = x.root.path;
+        const name = `${nameOf(x.root)}${x.root.change === 'deleted' ? '/' : ''}`;
+        items.push({
+          kind: k, label: `${name}${groupLine(x)}`, line: `  ${paint(`${label}${name}`)}${col.dim(groupLine(x))}`,
+          paths: () => rest.filter((c) => (c.path === root || c.path.startsWith(root === '/' ? '/' : `${root}/`)) && foldOf(c.path) < 0).map((c) => c.path),
+        });
+      } else if (x.change === 'deleted' && x.type === 'dir' && !opts.expand) {
+        // One whiteout for a whole host tree: say what it held (the walk waits for the line to be read).
+        let note: string | null = null;
+        const noteOfTree = () => {
+          if (note === null) { const t = treeSize(x.path); note = t && t.entries ? ` (${entriesText(t.entries, t.capped)}, ${humanBytes(t.bytes)})` : ''; }
+          return note;
+        };
+        items.push({
+          kind: k, paths: () => [x.path],
+          get label() { return `${nameOf(x)}/${noteOfTree()}`; },
+          get line() { return `  ${paint(`${label}${nameOf(x)}/`)}${col.dim(noteOfTree())}`; },
+        });
+      } else items.push({ kind: k, label: `${nameOf(x)}${noteOf(x)}`, paths: () => [x.path], line: `  ${paint(`${label}${nameOf(x)}`)}${col.dim(noteOf(x))}` });
+    }
+    for (const f of view.folds) {
+      const i = fold.findIndex((r) => r.name === f.name);
+      const text = `${f.count.toLocaleString('en-US')} in ${f.name}${f.bytes ? ` (${humanBytes(f.bytes)})` : ''}, folded`;
+      items.push({ kind: k, label: text, line: col.dim(`  ${label}${text}`), paths: () => rest.filter((c) => foldOf(c.path) === i).map((c) => c.path) });
+      plan.folded += f.count;
+    }
+    plan.kinds.push({ kind: k, total: group.length, items, folds: view.folds.length });
+  }
+  return plan;
 }
 
 /**
@@ -81,44 +184,23 @@ function groupLine(g: SubtreeGroup): string {
 export function renderSummary(changes: Change[], col: Colors, options: number | SummaryOptions = {}): string {
   const opts: SummaryOptions = typeof options === 'number' ? { limit: options } : options;
   const limit = opts.limit ?? Infinity;
-  const fold = opts.expand ? [] : (opts.fold ?? loadFoldRules());
+  const plan = summaryPlan(changes, col, opts);
   let out = '';
-  let nMarked = 0;
-  let nFolded = 0;
-  const ctx = sensitiveContext();
-  const byKind = new Map<ChangeKind, Change[]>(ORDER.map((k) => [k, []]));
-  for (const c of changes) byKind.get(c.change)!.push(c);
-  for (const k of ORDER) {
-    const group = byKind.get(k)!;
-    if (!group.length) continue;
-    out += `${k[0]!.toUpperCase()}${k.slice(1)} (${group.length.toLocaleString('en-US')}):\n`;
-    const paint = col[COLOR[k]];
-    const label = (k + ':').padEnd(10);
-    // Changes where code runs later are always listed (never folded into "… and N more").
-    // So are hard links to files the host already had: which host file is the point.
-    const marked: Array<[Change, string]> = [];
-    const linked: Change[] = [];
-    const rest: Change[] = [];
-    for (const c of group) {
-      const why = sensitiveReason(c, ctx);
-      if (why) marked.push([c, why]); else if (c.linksTo !== undefined && !opts.expand) linked.push(c); else rest.push(c);
+  for (const k of plan.kinds) {
+    out += `${k.kind[0]!.toUpperCase()}${k.kind.slice(1)} (${k.total.toLocaleString('en-US')}):\n`;
+    const listed = k.items.slice(0, k.items.length - k.folds);
+    // Flagged changes are never cut; the limit applies to the rest.
+    let shown = 0;
+    let cut = 0;
+    for (const it of listed) {
+      if (it.flagged || shown < limit) { out += `${it.line}\n`; if (!it.flagged) shown++; } else cut++;
     }
-    for (const [c, why] of marked) out += `${col.bold(col.red('!'))} ${paint(`${label}${nameOf(c)}`)}${col.dim(noteOf(c))} ${col.bold(col.red(`[! ${why}]`))}\n`;
-    for (const c of linked) out += `  ${paint(`${label}${nameOf(c)}`)}${col.dim(noteOf(c))}\n`;
-    const view = opts.expand ? { items: rest, folds: [] } : viewKind(k, rest, fold);
-    for (const x of view.items.slice(0, limit)) {
-      if (isGroup(x)) out += `  ${paint(`${label}${nameOf(x.root)}${x.root.change === 'deleted' ? '/' : ''}`)}${col.dim(groupLine(x))}\n`;
-      else out += `  ${paint(`${label}${nameOf(x)}`)}${col.dim(noteOf(x))}\n`;
-    }
-    if (view.items.length > limit) out += col.dim(`  … and ${(view.items.length - limit).toLocaleString('en-US')} more\n`);
-    for (const f of view.folds) {
-      out += col.dim(`  ${label}${f.count.toLocaleString('en-US')} in ${f.name}${f.bytes ? ` (${humanBytes(f.bytes)})` : ''}, folded\n`);
-      nFolded += f.count;
-    }
-    nMarked += marked.length;
+    if (cut) out += col.dim(`  … and ${cut.toLocaleString('en-US')} more\n`);
+    for (const it of k.items.slice(k.items.length - k.folds)) out += `${it.line}\n`;
   }
-  if (nFolded) out += col.dim(`${nFolded.toLocaleString('en-US')} folded: kept too unless excluded ('sbx diff --all' lists each)\n`);
-  if (nMarked) out += col.bold(col.red(`! ${nMarked} change${nMarked === 1 ? '' : 's'} where code runs later (shell startup, ssh, autostart, git hooks, cron, systemd, sudoers, PATH, ...): review ${nMarked === 1 ? 'it' : 'them'} before keeping\n`));
+  if (plan.folded) out += col.dim(`${plan.folded.toLocaleString('en-US')} folded: kept too unless excluded ('sbx diff --all' lists each)\n`);
+  const nMarked = plan.flagged;
+  if (nMarked) out += col.bold(col.red(`! ${nMarked} change${nMarked === 1 ? '' : 's'} where code runs later (marked !): review ${nMarked === 1 ? 'it' : 'them'} before keeping\n`));
   return out;
 }
 

@@ -8,11 +8,12 @@ import type { Store } from '../sandbox-core/store.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import type { ScanResult } from '../sandbox-core/changes/types.js';
-import { display } from '../sandbox-core/changes/bpath.js';
 import type { NetDecision } from '../sandbox-core/net/proxy.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { colors, info, line, rendered, warn } from './output.js';
-import { changesJson, countLine, renderDiffs, renderSummary } from './render-changes.js';
+import { changesJson, countLine, renderDiffs, renderSummary, summaryPlan } from './render-changes.js';
+import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
+import { globMatcher } from '../sandbox-core/changes/glob.js';
 import { commitWithReport } from './commit.js';
 import { page } from './pager.js';
 import { progressLine } from './progress.js';
@@ -40,7 +41,12 @@ export interface ReviewOptions {
 
 /** How the command ended, said right before the question; null when it exited 0. */
 export function endLine(status: number, reasons: string[] = []): string | null {
-  if (reasons.length) return `the command did not finish: ${reasons.join('; ')} (exit status ${status})`;
+  if (reasons.length) {
+    const why = reasons.join('; ');
+    if (status === 0) return `the command exited 0, but: ${why}`;
+    if (reasons.some((r) => r.startsWith('killed:'))) return `the command did not finish: ${why} (exit status ${status})`;
+    return `the command failed with exit status ${status}: ${why}`;
+  }
   if (status === 0) return null;
   if (status > 128 && status < 128 + 65) return `the command was killed by signal ${status - 128}: its changes may be partial`;
   return `the command failed with exit status ${status}: its changes may be partial`;
@@ -62,6 +68,67 @@ export function flaggedQuestion(reasons: string[]): string {
   return head + named + tail;
 }
 
+const VERB: Record<ChangeKind, string> = { added: 'addition', deleted: 'deletion', modified: 'modification', replaced: 'type change', metadata: 'metadata change' };
+
+const ANSWERS = [
+  'k  keep: commit every change to the host',
+  'd  discard: drop the sandbox, the host stays as it is',
+  'r  review: every path and the diffs, in a pager',
+  'p  pick: decide line by line (a directory line decides its whole tree)',
+  's  save: keep the sandbox for later (sbx diff, sbx commit, sbx discard)',
+];
+
+export const PICK_HELP = [
+  'y  apply this change (a directory line: everything below it)',
+  'n  leave it in the sandbox',
+  'a  apply this and all the rest      q  none of the rest',
+  '+GLOB  apply every change matching GLOB   -GLOB  leave them all',
+  '       (e.g. +/usr/local/** or -*.log; sbx diff --help explains globs)',
+];
+
+/**
+ * Pick mode: one question per summary line, in the summary's order (a new or gone directory
+ * and a fold line are one question for everything they stand for), plus `+GLOB`/`-GLOB` to
+ * decide many at once. Returns the picked host paths, or null when nothing is to be committed.
+ */
+export async function pickChanges(changes: Change[], ask: (q: string) => Promise<string | null>): Promise<Set<string> | null> {
+  const plan = summaryPlan(changes, colors);
+  const items = plan.kinds.flatMap((k) => k.items);
+  const pick = new Set<string>();
+  // Paths decided by a glob answer: later items they fully cover are not asked about.
+  const decided = new Set<string>();
+  let rest: boolean | null = null;
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i]!;
+    const paths = it.paths();
+    if (rest !== null) { if (rest) for (const p of paths) pick.add(p); continue; }
+    if (paths.every((p) => decided.has(p))) continue;
+    const q = `apply ${VERB[it.kind]} of ${it.label}${it.flagged ? ` [! ${it.flagged}]` : ''}? [y/n/a/q/?] `;
+    const r = (await ask(it.flagged ? colors.red(q) : q))?.trim();
+    if (r === null || r === undefined) return null;
+    const lower = r.toLowerCase();
+    if (lower === 'y' || lower === 'yes') for (const p of paths) pick.add(p);
+    else if (lower === 'n' || lower === 'no') { /* left in the sandbox */ }
+    else if (lower === 'a') { rest = true; for (const p of paths) pick.add(p); }
+    else if (lower === 'q') rest = false;
+    else if ((r.startsWith('+') || r.startsWith('-')) && r.length > 1) {
+      let m: (p: string) => boolean;
+      try { m = globMatcher(r.slice(1)); } catch (e) { line(`  ${(e as Error).message}`); i--; continue; }
+      let n = 0;
+      for (const c of changes) if (m(c.path)) { n++; decided.add(c.path); if (r[0] === '+') pick.add(c.path); else pick.delete(c.path); }
+      line(n ? `  ${r[0] === '+' ? 'applying' : 'leaving out'} ${n.toLocaleString('en-US')} change${n === 1 ? '' : 's'} matching ${r.slice(1)}` : `  ${r.slice(1)} matches no change`);
+      i--;
+    } else {
+      for (const l of PICK_HELP) line(`  ${l}`);
+      i--;
+    }
+  }
+  if (!pick.size) { info('nothing picked'); return null; }
+  const n = pick.size;
+  const yes = (await ask(`commit ${n.toLocaleString('en-US')} picked change${n === 1 ? '' : 's'} (of ${changes.length.toLocaleString('en-US')})? [y/N] `))?.trim().toLowerCase();
+  return yes === 'y' || yes === 'yes' ? pick : null;
+}
+
 /**
  * The terminal to ask on: stdin when it is one, else /dev/tty (`cat x.sh | sbx run -- sh`
  * leaves stdin a pipe the command used up, as git and less handle it). Null: nobody to ask.
@@ -80,14 +147,16 @@ function scan(meta: SandboxMeta, opts: ReviewOptions): ScanResult {
   const progress = progressLine();
   const r = scanSandbox(meta, { only: opts.only, exclude: opts.exclude, progress: (phase, n) => progress.update(`${phase}: ${n} entries`) });
   progress.end();
+  for (const u of r.unmatched ?? []) warn(u);
   return r;
 }
 
 function save(store: Store, meta: SandboxMeta): void {
   store.markSaved(meta);
   const ref = meta.name ?? meta.id;
-  const keep = meta.image || meta.rootfs ? `'sbx export ${ref}' to ship its changes` : `'sbx commit ${ref}' to keep`;
-  info(`sandbox ${ref} saved: 'sbx diff ${ref}' to review, ${keep}, 'sbx discard ${ref}' to drop`);
+  // Two short lines: each fits 80 columns with an 8-character id.
+  info(`sandbox ${ref} saved: 'sbx diff ${ref}' to review it`);
+  info(`${meta.image || meta.rootfs ? `'sbx export ${ref}' ships its changes` : `'sbx commit ${ref}' keeps it`}, 'sbx discard ${ref}' drops it`);
 }
 
 /** Reviews a finished run; returns the commit's exit status when it committed (1: something refused), else 0. */
@@ -143,7 +212,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
     for (const c of changes) { const why = sensitiveReason(c, ctx); if (why) flagged.push(why); else unflagged.add(c.path); }
     for (;;) {
       if (ended) line(ended, colors.yellow);
-      const a = (await ask(`${colors.bold('Keep these changes?')} [k]eep all, [d]iscard all, [r]eview diff, [p]ick files, [s]ave for later: `))?.trim().toLowerCase();
+      const a = (await ask(`${colors.bold('Keep these changes?')} [k]eep, [d]iscard, [r]eview, [p]ick, [s]ave, [?]: `))?.trim().toLowerCase();
       if (a === null || a === undefined || a === 's' || a === 'save') { save(store, meta); return 0; }
       if ((a === 'k' || a === 'keep' || a === 'p' || a === 'pick') && (meta.image || meta.rootfs)) {
         line(`  there is no host to keep them on (the root is ${meta.image ? 'an image' : 'a --rootfs tree'}): save, then 'sbx export'`);
@@ -151,17 +220,19 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
       }
       if (a === 'k' || a === 'keep') {
         let pick: Set<string> | undefined;
+        let leftOutAs: string | undefined;
         if (flagged.length) {
           // Keeping code that runs later is the one answer worth a second look.
           const y = (await ask(colors.bold(colors.red(flaggedQuestion(flagged)))))?.trim().toLowerCase();
           if (y === 'n' || y === 'no') {
             if (!unflagged.size) { info('nothing left to keep'); continue; }
             pick = unflagged;
+            leftOutAs = 'flagged, not kept';
           } else if (y !== 'yes') { line('  nothing kept yet'); continue; }
         }
         rl.close();
         tty.close();
-        return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s!, ...(pick ? { pick } : {}) }, process.stdout);
+        return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s!, ...(pick ? { pick, leftOutAs } : {}) }, process.stdout);
       }
       if (a === 'd' || a === 'discard') { store.remove(meta); info('discarded: the host was not touched'); return 0; }
       if (a === 'r' || a === 'review') {
@@ -170,23 +241,13 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
         continue;
       }
       if (a === 'p' || a === 'pick') {
-        const pick = new Set<string>();
-        let all: boolean | null = null;
-        for (const c of changes) {
-          if (all !== null) { if (all) pick.add(c.path); continue; }
-          const r = (await ask(`  keep ${c.change} ${display(c.path)}? [y]es, [n]o, [a]ll the rest, [q] none of the rest: `))?.trim().toLowerCase();
-          if (r === null || r === undefined) break;
-          if (r === 'y' || r === 'yes') pick.add(c.path);
-          else if (r === 'a') { all = true; pick.add(c.path); } else if (r === 'q') all = false;
-        }
-        if (!pick.size) { info('nothing picked'); continue; }
-        const yes = (await ask(`commit ${pick.size} picked changes? [y/N]: `))?.trim().toLowerCase();
-        if (yes !== 'y' && yes !== 'yes') continue;
+        const pick = await pickChanges(changes, ask);
+        if (pick === null) continue;
         rl.close();
         tty.close();
-        return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s!, pick }, process.stdout);
+        return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s!, pick, leftOutAs: 'not picked' }, process.stdout);
       }
-      line('  answer k, d, r, p or s');
+      for (const l of ANSWERS) line(`  ${l}`);
     }
   } finally {
     rl.close();

@@ -12,6 +12,7 @@ import { info, say, setQuiet, warn } from './output.js';
 import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
 import { display, displayText } from '../sandbox-core/changes/bpath.js';
 import { parseLimitFlags, sizeFlag } from './limit-options.js';
+import { checkPatterns } from '../sandbox-core/changes/glob.js';
 import type { LowerView } from '../sandbox-core/image/view.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 
@@ -131,6 +132,8 @@ export class RunCommand extends Command {
     if (this.mapRoot && process.getuid?.() !== 0) throw new UsageError('--map-root only means something under sudo (as root)');
     if (this.inRef && this.discard) throw new UsageError('--in with -n would discard the saved sandbox: use sbx discard afterwards instead');
     for (const h of this.hide) if (resolve(h) === '/') throw new UsageError('--hide /: refusing to hide the whole filesystem');
+    // A malformed pattern is refused before the command runs, not after.
+    checkPatterns(this.only, this.exclude);
     const bind = [...this.bind.map((b) => parseBind(b, false, '--bind')), ...this.roBind.map((b) => parseBind(b, true, '--ro-bind'))];
     // With --in and no capability flag, the sandbox's command keeps the set it was made with.
     const recordedCaps = inSandbox && !this.capAdd.length && !this.capDrop.length ? inSandbox.options.capabilities : undefined;

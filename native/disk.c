@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include "sandbox.h"
 
 static int disk_fd = -1, disk_parent_fd = -1;
@@ -50,12 +51,17 @@ void disk_setup(void) {
 /* After the command: each layer's new state is copied to LAYER.out beside it. Only when every
  * copy completed are they exchanged with the layers (each exchange atomic) and the old states
  * removed; otherwise every layer stays as it was and the partial copies go. Either way sbx
- * reads one status line: "disk-copied", or "disk-copy-failed ERRNO LAYER/PATH". */
+ * reads one status line: "disk-copied", or "disk-copy-failed ERRNO LAYER/PATH". Before that,
+ * "disk-usage FREE TOTAL" (bytes) tells sbx whether the command ran into the limit. */
 void disk_copy_out(void) {
   char out[MAX_LIST][512];
   size_t done = 0;
   int err = 0;
   char failed[4096] = "", where[4700] = "";
+  struct statfs sf;
+  if (fstatfs(disk_fd, &sf) == 0)
+    status_send("disk-usage", "%llu %llu", (unsigned long long)sf.f_bavail * (unsigned long long)sf.f_bsize,
+                (unsigned long long)sf.f_blocks * (unsigned long long)sf.f_bsize);
   for (size_t i = 0; i < cfg.n_disk_layers; i++) {
     const char *name = base_name(cfg.disk_layers[i]);
     snprintf(out[i], sizeof out[i], "%s.out", name);

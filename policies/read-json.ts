@@ -50,7 +50,7 @@ export function readJsonFile(file: string): ReadJsonResult {
 }
 
 /** JSON text to a value within POLICY_LIMITS.maxDepth, with line and column on errors. */
-export function parseJsonText(text: string): ReadJsonResult {
+function parseJsonText(text: string): ReadJsonResult {
   const depth = nestingProblem(text);
   if (depth) return { ok: false, message: depth };
   try {

@@ -28,7 +28,7 @@ function read(p: string): string | null {
   try { return readFileSync(p, 'utf8').trim(); } catch { return null; }
 }
 
-export async function probeSandbox(seccomp: Buffer | null): Promise<{ ok: boolean; detail: string; fallbacks: string[]; readOnly?: string[]; shownEmpty?: string[] }> {
+async function probeSandbox(seccomp: Buffer | null): Promise<{ ok: boolean; detail: string; fallbacks: string[]; readOnly?: string[]; shownEmpty?: string[] }> {
   const store = new Store();
   try {
     const r = await runSandbox(store, {

@@ -26,7 +26,7 @@ declare const __SBX_HELPER_VERSION__: string | undefined;
  * The package's root. Both layouts keep this module two directories deep: the tsc output
  * (dist/sandbox-core/helper.js) and the bundle (dist/bin/*.js).
  */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export type HelperOrigin = 'SBX_HELPER' | 'package' | 'cache';
 export interface Helper { path: string; origin: HelperOrigin }
@@ -52,7 +52,7 @@ function cacheBase(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'sbx', 'helper');
 }
 
-export function cachedHelperPath(): string {
+function cachedHelperPath(): string {
   return join(cacheBase(), expectedHelperVersion(), 'sbx-helper');
 }
 

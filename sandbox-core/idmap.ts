@@ -11,7 +11,7 @@ export interface SubRange { start: number; count: number }
 export interface IdShift { uid: number; gid: number; count: number }
 
 /** The range root's sandboxes map to when /etc/subuid has no entry for root. */
-export const ROOT_FALLBACK_RANGE = { start: 1_000_000_000, count: 65536 };
+const ROOT_FALLBACK_RANGE = { start: 1_000_000_000, count: 65536 };
 
 export interface IdMapping {
   kind: 'root-identity' | 'root-remapped' | 'single' | 'subordinate';
@@ -27,8 +27,8 @@ export interface IdMapping {
   unavailableRange?: string;
 }
 
-export const NEWUIDMAP = '/usr/bin/newuidmap';
-export const NEWGIDMAP = '/usr/bin/newgidmap';
+const NEWUIDMAP = '/usr/bin/newuidmap';
+const NEWGIDMAP = '/usr/bin/newgidmap';
 
 /** Parses /etc/subuid-style text for a user (matched by name or numeric id). First range wins. */
 export function parseSubIds(text: string, name: string, id: number): SubRange | null {

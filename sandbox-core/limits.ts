@@ -13,7 +13,7 @@ import { formatDuration, formatSize } from './units.js';
 
 export const DEFAULT_PIDS = 4096;
 /** Between SIGTERM and SIGKILL when --timeout expires. */
-export const TIMEOUT_GRACE_MS = 2000;
+const TIMEOUT_GRACE_MS = 2000;
 /** Exit status after --timeout, as timeout(1). */
 export const TIMEOUT_EXIT = 124;
 
@@ -51,7 +51,7 @@ export interface PreparedLimits {
 }
 
 /** The device rule a --device PATH[:rwm] adds; throws for a path that is not a device node. */
-export function deviceRule(req: DeviceRequest): { rule: DeviceRule; path: string; inside: string } {
+function deviceRule(req: DeviceRequest): { rule: DeviceRule; path: string; inside: string } {
   let st;
   try {
     st = lstatSync(req.path, { bigint: false });
@@ -94,6 +94,8 @@ export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: Cgrou
   const unenforced: string[] = [];
   const fallbacks: string[] = [];
   let loud = false;
+  // The defaults (pids cap, device cgroup) are weaker here; said once, not on every run.
+  let defaultsWeaker = false;
   const missingWhy = (c: Controller): string => cg?.missing[c] ?? (plan.controllers[c].ok ? 'not created' : (plan.controllers[c] as { why: string }).why);
 
   if (req.memory !== undefined) {
@@ -110,7 +112,8 @@ export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: Cgrou
     } else if (plan.uid !== 0) {
       // Counted per user in the sandbox's own user namespace: the sandbox's processes only.
       ops.rlimits.push({ op: 'rlimit', args: ['nproc', String(req.pids), String(req.pids)] });
-      fallbacks.push(`${req.pidsExplicit ? '--pids' : `the default pids limit (${req.pids})`} is an RLIMIT_NPROC`);
+      if (req.pidsExplicit) fallbacks.push('--pids is an RLIMIT_NPROC');
+      else defaultsWeaker = true;
       if (req.pidsExplicit) loud = true;
     } else {
       // Host root is exempt from RLIMIT_NPROC: without the pids controller nothing caps it.
@@ -129,8 +132,7 @@ export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: Cgrou
   const noDeviceCgroup = !cg?.v1Devices && !(cg?.v2Dir && wantBpf);
   if (noDeviceCgroup) {
     const why = !plan.devicesBpf.ok ? plan.devicesBpf.why : plan.devicesV1.ok ? '' : plan.devicesV1.why;
-    unenforced.push(`device cgroup rules (${why}; the minimal /dev and nodev mounts still apply)`);
-    if (devs.length) loud = true;
+    if (devs.length) { unenforced.push(`device cgroup rules (${why}; the minimal /dev and nodev mounts still apply)`); loud = true; } else defaultsWeaker = true;
   }
   if (req.timeoutMs !== undefined && plan.uid !== 0 && !cg) {
     // A backstop only: sbx's own timer ends the run first (CPU time never exceeds wall time).
@@ -140,9 +142,13 @@ export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: Cgrou
   if (cg) for (const d of cg.dirs) ops.cgroup.push({ op: 'cgroup_procs', args: [`${d}/cgroup.procs`] });
 
   let notice: string | null = null;
+  // Only what was asked for is named; the defaults' weaker enforcement is one short line the
+  // caller says once ('sbx doctor' has the details).
   if (unenforced.length || fallbacks.length) {
     const head = cg ? 'some limits have no cgroup' : `no writable cgroup for ${plan.uid === 0 ? 'root' : `uid ${plan.uid}`}`;
     notice = `${head}: ${[...fallbacks, ...(unenforced.length ? [`not enforced: ${unenforced.join(', ')}`] : [])].join('; ')}`;
+  } else if (defaultsWeaker) {
+    notice = `no ${cg ? 'full ' : ''}cgroup here: default limits are rlimits ('sbx doctor' explains)`;
   }
   return { ops, notice, noticeIsQuiet: !loud, cgroups: cg };
 }

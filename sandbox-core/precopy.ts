@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Dir, NotBeneathError } from './beneath.js';
 import type { Layer } from './types.js';
 
-export const PRECOPY_DIRS = [
+const PRECOPY_DIRS = [
   '/var/lib/dpkg', '/var/lib/dpkg/triggers', '/var/lib/apt/lists', '/var/cache/apt/archives',
   '/var/cache/debconf', '/var/lib/rpm', '/var/lib/pacman',
 ];

@@ -29,7 +29,7 @@ export function rawArgs(args: string[], cmdline: () => Buffer = () => readFileSy
 }
 
 /** The original bytes of environment entries ("NAME=value") whose decoding was lossy, by decoded entry. */
-export function rawEnvEntries(environ: () => Buffer = () => readFileSync('/proc/self/environ')): Map<string, Buffer> {
+function rawEnvEntries(environ: () => Buffer = () => readFileSync('/proc/self/environ')): Map<string, Buffer> {
   const m = new Map<string, Buffer>();
   let parts: Buffer[];
   try { parts = splitNul(environ()); } catch { return m; }

@@ -3,7 +3,7 @@
 // secure_path, root inside gets them; SBX_ROOT_PATH, when set, is root's PATH verbatim.
 
 /** sudo's default secure_path on Debian and Fedora, minus /snap/bin. */
-export const SBIN_DIRS = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
+const SBIN_DIRS = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
 
 /** The PATH the command gets: the user's, with the sbin dirs it lacks appended (root only). */
 export function rootPath(path: string | undefined, insideUid: number, override: string | undefined): string | undefined {

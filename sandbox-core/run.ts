@@ -5,6 +5,8 @@
 import { SbxError } from './base/errors.js';
 import { notice } from './notices.js';
 import { randomHex } from './random.js';
+import { firstTime } from './said-once.js';
+import { formatSize } from './units.js';
 import { armTimeout, explainEnd, prepareLimits, releaseLimits, TIMEOUT_EXIT, type LimitsRequest } from './limits.js';
 import { describeFailure, runSandbox, type RunRequest } from './sandbox.js';
 import type { Store } from './store.js';
@@ -35,12 +37,21 @@ export interface CommandResult {
   net: NetDecision[] | null;
 }
 
+/**
+ * The --disk tmpfs was (nearly) full when the command ended: a writer ran into ENOSPC. A full
+ * tmpfs has less than a page free; the slack covers metadata and a last partial write.
+ */
+export function diskLimitReached(u: { free: number; total: number } | undefined): boolean {
+  return !!u && u.total > 0 && u.free <= Math.max(64 * 1024, u.total / 100);
+}
+
 export async function runCommand(store: Store, req: CommandRequest): Promise<CommandResult> {
   const { limits: limitsReq, ...rest } = req;
   const limits = prepareLimits(limitsReq, randomHex(4));
   let disarm: (() => boolean) | null = null;
   try {
-    if (limits.notice) notice(limits.noticeIsQuiet ? 'info' : 'warn', limits.notice);
+    // What the defaults cannot enforce here is the machine's standing state: said once per store.
+    if (limits.notice && (!limits.noticeIsQuiet || firstTime(store.root, 'limits', limits.notice))) notice(limits.noticeIsQuiet ? 'info' : 'warn', limits.notice);
     const result = await runSandbox(store, {
       ...rest,
       onNotice: rest.onNotice ?? ((line) => notice('warn', line)),
@@ -49,6 +60,7 @@ export async function runCommand(store: Store, req: CommandRequest): Promise<Com
     });
     const timedOut = (disarm as (() => boolean) | null)?.() ?? false;
     const endReasons = explainEnd(limits, limitsReq, timedOut);
+    if (req.diskBytes && diskLimitReached(result.launch.diskUsage)) endReasons.push(`disk limit ${formatSize(req.diskBytes)} reached (writes failed: no space)`);
     releaseLimits(limits);
     const o = result.outcome;
     const ended = { meta: result.meta, durationMs: result.durationMs, endReasons, net: result.net };

@@ -9,7 +9,7 @@ import { SbxError } from './base/errors.js';
 import { chooseIdMapping, type IdMapping, type IdShift } from './idmap.js';
 import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_SBX_FAILED, signalStatus } from './base/exit-status.js';
 import { errnoName, launch, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
-import { parseMountInfo, visibleMounts } from './mountinfo.js';
+import { parseMountInfo, visibleMounts, type MountEntry } from './mountinfo.js';
 import { planView, SPECIAL_PATHS } from './plan.js';
 import type { LowerView } from './image/view.js';
 import { precopyEmptyUnreadable } from './precopy.js';
@@ -88,7 +88,7 @@ export interface RunResult {
 }
 
 /** At most a few paths in a one-line notice; `sbx doctor` lists them all. */
-export function listFew(paths: string[], n = 3): string {
+function listFew(paths: string[], n = 3): string {
   return paths.slice(0, n).map(displayText).join(', ') + (paths.length > n ? ` and ${paths.length - n} more (sbx doctor lists them)` : '');
 }
 
@@ -159,6 +159,14 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
       base.close();
     }
   }
+}
+
+function readVisibleMounts(): MountEntry[] {
+  return visibleMounts(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')));
+}
+
+function mountIdsOf(mounts: MountEntry[]): string {
+  return mounts.map((m) => m.id).join(',');
 }
 
 /**
@@ -342,7 +350,7 @@ function diskCopyBackProblem(meta: SandboxMeta, diskDir: string, result: LaunchR
 }
 
 /** The exit status `sbx run` reports for an outcome (Docker's convention). */
-export function exitStatusOf(o: LaunchOutcome): number {
+function exitStatusOf(o: LaunchOutcome): number {
   switch (o.kind) {
     case 'exited': return o.code;
     case 'signaled': return signalStatus(o.signal);
@@ -390,7 +398,7 @@ function capsOp(names: string[]): SpecOp {
   return { op: 'caps', args: [hex(s.bounding), hex(s.permitted), hex(s.inheritable), hex(s.ambient)] };
 }
 
-export async function runSandbox(store: Store, req: RunRequest): Promise<RunResult> {
+export async function runSandbox(store: Store, req: RunRequest, replans = 0): Promise<RunResult> {
   const uid = process.getuid!(), gid = process.getgid!();
   const notice = req.onNotice ?? ((): void => {});
   let meta: SandboxMeta;
@@ -431,11 +439,12 @@ export async function runSandbox(store: Store, req: RunRequest): Promise<RunResu
   // --user keeps the command your uid: root's files are as unwritable inside as on the host,
   // so no fuse-overlayfs (which an unprivileged pid 1 could not mount anyway: EPERM).
   const fuseBinary = uid === 0 || lower || req.keepUser ? null : fuseAvailable(which);
+  // An image's view is its own: the host's mounts are not planned (nor re-planned) for it.
+  const mounts = lower ? [] : readVisibleMounts();
   let units: EngineUnit[];
   if (lower) {
     units = [{ kind: 'overlay', path: '/', engine: 'kernel' }, ...SPECIAL_PATHS.map((path): EngineUnit => ({ kind: 'special', path }))];
   } else {
-    const mounts = visibleMounts(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')));
     units = settleUnits(assignEngines(planView(mounts), {
       uid,
       fuseBinary,
@@ -450,20 +459,37 @@ export async function runSandbox(store: Store, req: RunRequest): Promise<RunResu
   if (idmap.unavailableRange) notice(`uids ${idmap.unavailableRange} do not exist in this user namespace (a container?): root inside is root outside for this run (as with --map-root)`);
   meta.idShift = idmap.shift;
   const layers = store.openLayers(meta);
-  let hidden: SpecOp[];
+  // The host mounted or unmounted something since we read its mounts (a busy /tmp): nothing has
+  // run yet, so plan the view again from the host as it is now (a few times, not for ever).
+  const hostMoved = (): boolean => !lower && replans < 3 && mountIdsOf(readVisibleMounts()) !== mountIdsOf(mounts);
+  const replan = (): Promise<RunResult> => {
+    if (!req.inSandbox) {
+      for (const l of meta.layers) removeTree(join(meta.layersDir, l.dir));
+      meta.layers = [];
+    }
+    store.markSaved(meta);
+    return runSandbox(store, { ...req, inSandbox: meta }, replans + 1);
+  };
+  let hidden: SpecOp[] = [];
+  let moved = false;
   try {
     prepareLayers(meta, units, idmap.shift ?? { uid, gid }, layers, lower?.lowerRoot ?? null);
     if (!lower) precopyEmptyUnreadable(meta.layers, layers);
     openOwn(meta, layers, 'root', true).close();
     if (req.diskBytes) openOwn(meta, layers, 'disk', true).close();
     hidden = lower ? [] : hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: st.uid + idmap.shift.uid, gid: st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid }), layers);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !hostMoved()) throw e;
+    moved = true;
   } finally {
     layers.close();
   }
+  if (moved) return replan();
   const shown = lower ? [] : showUnreadableEmpty(meta.layers, meta.layersDir, undefined, uid !== 0 && meta.layers.some((l) => l.format === 'fuse') ? unreadableCacheFile(req.env) : null);
   if (shown.length) {
     meta.shownEmpty = [...new Set([...(meta.shownEmpty ?? []), ...shown])].sort();
-    notice(`shown empty and writable inside (you cannot read them on the host): ${listFew(shown)}`);
+    // Said on every run of an ordinary user, so it fits one 80-column line; doctor lists them.
+    notice(shown.length === 1 ? `${shown[0]} (unreadable on the host) is shown empty inside` : `${shown.length} unreadable dirs shown empty inside ('sbx doctor' lists them)`);
   }
   const files = buildSkeletonTree(units, join(meta.layersDir, SKELETON_DIR), uid === 0);
   const viewUnits = units.filter((u) => !(u.kind === 'ro-bind' && (files.copied.has(u.path) || files.gone.has(u.path))));
@@ -547,8 +573,9 @@ export async function runSandbox(store: Store, req: RunRequest): Promise<RunResu
       meta.layers = [];
     }
     store.markSaved(meta);
-    return runSandbox(store, { ...req, mapRoot: true, inSandbox: meta });
+    return runSandbox(store, { ...req, mapRoot: true, inSandbox: meta }, replans);
   }
+  if (o.kind === 'setup-failed' && hostMoved()) return replan();
   const exitStatus = exitStatusOf(result.outcome);
   meta.finished = new Date().toISOString();
   meta.exitStatus = exitStatus;

@@ -25,7 +25,7 @@ export function isPlainName(s: string): boolean {
   return ID_RE.test(s) || NAME_RE.test(s);
 }
 
-export function validateName(name: string): void {
+function validateName(name: string): void {
   if (!NAME_RE.test(name) || ID_RE.test(name)) {
     throw new SbxError(`invalid sandbox name '${name}'`, 125,
       'use letters, digits, _ . - (up to 64), and not 8 hex digits (that is an id)');
@@ -36,7 +36,7 @@ export function validateName(name: string): void {
  * Under sudo without SBX_HOME, the store of the user who ran sudo: `sudo sbx commit ID` is how
  * an ordinary user commits system paths of a sandbox they made.
  */
-export function sudoUserStore(env: NodeJS.ProcessEnv = process.env): Store | null {
+function sudoUserStore(env: NodeJS.ProcessEnv = process.env): Store | null {
   if (process.getuid?.() !== 0 || env.SBX_HOME || !env.SUDO_USER || !env.SUDO_UID || env.SUDO_UID === '0') return null;
   let passwd: string;
   try { passwd = readFileSync('/etc/passwd', 'utf8'); } catch { return null; }

@@ -1,15 +1,6 @@
 // Typed shapes shared by cli/ and sandbox-core/. Everything that crosses a module boundary or
 // is written to disk is described here, so the on-disk format has one definition.
 
-/** How one host directory appears inside the sandbox. */
-export type UnitKind =
-  | 'overlay'   // copy-on-write: lower = the host directory, upper/work in the sandbox's layer dir
-  | 'ro-bind'   // the host path, read-only (files directly in a split directory, or --ro-bind)
-  | 'bind'      // the host path, writable: changes go straight to the host (--bind only)
-  | 'skeleton'  // a directory holding mount points: an overlay on a stand-in tree, mounts on top
-  | 'symlink'   // a symlink copied from the host (e.g. /bin -> usr/bin)
-  | 'hide';     // looks absent inside (--hide, and sbx's own store)
-
 /** One overlaid host directory and where its copy-on-write layer lives. */
 export interface Layer {
   /** Absolute host path of the overlaid directory; the same path inside the sandbox. */

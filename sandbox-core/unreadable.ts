@@ -12,7 +12,7 @@ import { ensurePrivateDir } from './base/paths.js';
 import type { Layer } from './types.js';
 
 /** Where package managers and services keep state: walked (about 6k entries on a Debian host). */
-export const EMPTY_ROOTS = ['/var', '/etc'];
+const EMPTY_ROOTS = ['/var', '/etc'];
 /**
  * What the last walk found, and the stamps that say it still holds: in the user's cache dir
  * (not the store, whose entries are sandboxes). null when there is no private place for it.
@@ -32,7 +32,7 @@ function readable(dir: string): boolean {
  * Directories below `root` the user cannot list, not descending into them or into `skip`.
  * `visited` receives every directory looked at (walked or found unreadable), for the cache.
  */
-export function findUnreadableDirs(root: string, skip: Set<string>, canRead: (d: string) => boolean = readable, visited: string[] = []): string[] {
+function findUnreadableDirs(root: string, skip: Set<string>, canRead: (d: string) => boolean = readable, visited: string[] = []): string[] {
   const out: string[] = [];
   visited.push(root);
   if (!canRead(root)) return out;

@@ -92,17 +92,17 @@ const jobs = [];
 for (const f of files) {
   const isIntegration = /\/test\/(integration|security)\//.test(f);
   const serial = lanes > 1 && isSerial(f);
-  jobs.push({ serial, run: () => runFile(f, false, { ...process.env, SBX_TEST_ROOT: root }) });
+  jobs.push({ serial, run: () => runFile(f, false, { ...process.env, SBX_TEST_ROOT: root, ...(copy ? { SBX_TEST_USER_COPY: copy } : {}) }) });
   if (isIntegration && isRoot) {
-    jobs.push({ serial, run: () => {
-      if (!copy) { ensureTestUser(); copy = readableCopy(); }
-      return runFile(join(copy, relative(root, f)), true, { SBX_TEST_ROOT: copy, CI: process.env.CI ?? '' });
-    } });
+    jobs.push({ serial, run: () => runFile(join(copy, relative(root, f)), true, { SBX_TEST_ROOT: copy, CI: process.env.CI ?? '' }) });
   } else if (isIntegration && process.env.CI === 'true') {
     console.log(`--- ${relative(root, f)} [as unprivileged user]: needs root to create the test user`);
     failed += 1;
   }
 }
+// Made before any job starts: a root test that runs sbx as the test user too finds the copy in
+// SBX_TEST_USER_COPY.
+if (isRoot && jobs.length > files.length) { ensureTestUser(); copy = readableCopy(); }
 const began = Date.now();
 const timings = [];
 try {

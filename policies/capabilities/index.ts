@@ -31,7 +31,7 @@ function defaultFile(): string {
 let cached: CapabilityEntry[] | null = null;
 
 /** The default set with the reason for each, in the file's order. */
-export function defaultCapabilityEntries(): CapabilityEntry[] {
+function defaultCapabilityEntries(): CapabilityEntry[] {
   if (cached) return cached;
   const file = defaultFile();
   let json: unknown;
@@ -57,7 +57,7 @@ export function defaultCapabilities(): string[] {
 const sortCaps = (names: Iterable<string>): string[] => [...new Set(names)].sort((a, b) => CAPABILITIES.indexOf(a) - CAPABILITIES.indexOf(b));
 
 /** NET_RAW, net_raw and CAP_NET_RAW all name CAP_NET_RAW; ALL is every capability. */
-export function parseCapabilityName(text: string, flag: string): string[] {
+function parseCapabilityName(text: string, flag: string): string[] {
   const name = text.trim().toUpperCase().replace(/^CAP_/, '');
   if (name === 'ALL') return [...CAPABILITIES];
   if (CAPABILITIES.includes(name)) return [name];
@@ -72,7 +72,7 @@ export function resolveCapabilities(add: readonly string[], drop: readonly strin
   return sortCaps(set);
 }
 
-export function capabilityMask(names: readonly string[]): bigint {
+function capabilityMask(names: readonly string[]): bigint {
   let m = 0n;
   for (const n of names) {
     const i = CAPABILITIES.indexOf(n);

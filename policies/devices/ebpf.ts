@@ -21,7 +21,7 @@ export const BPF_JA = 0x00, BPF_JEQ = 0x10, BPF_JGT = 0x20, BPF_JGE = 0x30, BPF_
 
 export const R0 = 0, R1 = 1, R2 = 2, R3 = 3, R4 = 4, R5 = 5, R6 = 6, R7 = 7, R8 = 8, R9 = 9, R10 = 10;
 
-export const INSN_SIZE = 8;
+const INSN_SIZE = 8;
 
 export const insnClass = (code: number): number => code & 0x07;
 export const insnOp = (code: number): number => code & 0xf0;

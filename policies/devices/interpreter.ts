@@ -14,8 +14,8 @@ import {
 import { accessBits, DEV_BLOCK, DEV_CHAR, type DeviceRequest } from './policy.js';
 
 /** sizeof(struct bpf_cgroup_dev_ctx) */
-export const DEV_CTX_SIZE = 12;
-export const MAX_INSNS = 4096;
+const DEV_CTX_SIZE = 12;
+const MAX_INSNS = 4096;
 
 const SIZE_BYTES: Record<number, number> = { [BPF_B]: 1, [BPF_H]: 2, [BPF_W]: 4, [BPF_DW]: 8 };
 const ALU_OPS = new Set([BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_OR, BPF_AND, BPF_LSH, BPF_RSH, BPF_NEG, BPF_MOD, BPF_XOR, BPF_MOV, BPF_ARSH]);
@@ -208,7 +208,7 @@ export function runProgram(prog: readonly EInsn[], ctx: Buffer): RunResult {
 }
 
 /** struct bpf_cgroup_dev_ctx for one request, as the kernel fills it. */
-export function deviceContext(req: DeviceRequest): Buffer {
+function deviceContext(req: DeviceRequest): Buffer {
   const b = Buffer.alloc(DEV_CTX_SIZE);
   b.writeUInt32LE(((accessBits(req.access) << 16) | (req.type === 'c' ? DEV_CHAR : DEV_BLOCK)) >>> 0, 0);
   b.writeUInt32LE(req.major, 4);

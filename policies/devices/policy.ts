@@ -73,7 +73,7 @@ export function parseDevicePolicy(json: unknown, name: string): DevicePolicy {
 }
 
 /** The shipped JSON stays in <repo>/policies/devices/ whether this runs from the bundle (dist/bin/), the tsc output or source. */
-export function shippedDevicePolicyPath(name = 'default'): string {
+function shippedDevicePolicyPath(name = 'default'): string {
   for (const rel of [`../../policies/devices/${name}.json`, `../../../policies/devices/${name}.json`]) {
     const p = fileURLToPath(new URL(rel, import.meta.url));
     try { readFileSync(p); return p; } catch { /* next layout */ }
@@ -89,7 +89,7 @@ export function loadDevicePolicy(name = 'default'): DevicePolicy {
 }
 
 /** Access bits as the kernel passes them (BPF_DEVCG_ACC_*). */
-export const ACC_MKNOD = 1, ACC_READ = 2, ACC_WRITE = 4;
+const ACC_MKNOD = 1, ACC_READ = 2, ACC_WRITE = 4;
 /** Device types as the kernel passes them (BPF_DEVCG_DEV_*). */
 export const DEV_BLOCK = 1, DEV_CHAR = 2;
 

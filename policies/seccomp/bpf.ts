@@ -59,12 +59,8 @@ export const BPF_MEMWORDS = 16;
 export const BPF_MAXINSNS = 4096;
 
 export const bpfClass = (code: number): number => code & 0x07;
-export const bpfSize = (code: number): number => code & 0x18;
-export const bpfMode = (code: number): number => code & 0xe0;
 export const bpfOp = (code: number): number => code & 0xf0;
 export const bpfSrc = (code: number): number => code & 0x08;
-export const bpfRval = (code: number): number => code & 0x18;
-export const bpfMiscOp = (code: number): number => code & 0xf8;
 
 // seccomp return values (linux/seccomp.h). The top 16 bits select the action, the low 16 bits
 // carry data (the errno for SECCOMP_RET_ERRNO).
@@ -83,7 +79,7 @@ export const SECCOMP_RET_DATA = 0x0000ffff;
 export const SECCOMP_DATA_NR = 0;
 export const SECCOMP_DATA_ARCH = 4;
 export const SECCOMP_DATA_IP = 8;
-export const SECCOMP_DATA_ARGS = 16;
+const SECCOMP_DATA_ARGS = 16;
 export const SECCOMP_DATA_SIZE = 64;
 /** Offset of the low (lo) or high (hi) 32-bit word of args[index] on a little-endian machine. */
 export const argOffset = (index: number, word: 'lo' | 'hi'): number => SECCOMP_DATA_ARGS + index * 8 + (word === 'hi' ? 4 : 0);

@@ -42,7 +42,7 @@ export function shippedPolicyNames(): string[] {
   return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
 }
 
-export const isPathRef = (ref: string): boolean => ref.includes('/') || ref.endsWith('.json');
+const isPathRef = (ref: string): boolean => ref.includes('/') || ref.endsWith('.json');
 
 /** The file a reference names, or a PolicyError for an unknown shipped name. */
 export function policyFile(ref: string, relativeTo = process.cwd()): string {
@@ -76,7 +76,7 @@ export function loadPolicy(ref: string, capabilities: readonly string[] = defaul
  * Keeps the rules that exist for a command holding `capabilities`. Applied after `extends`, so
  * which syscalls a policy takes over from its base never depends on the capabilities.
  */
-export function forCapabilities(policy: ResolvedPolicy, capabilities: readonly string[]): ResolvedPolicy {
+function forCapabilities(policy: ResolvedPolicy, capabilities: readonly string[]): ResolvedPolicy {
   const has = new Set(capabilities);
   const rules = policy.rules.filter((r) => (r.ifCaps ?? []).every((c) => has.has(c)) && !(r.unlessCaps ?? []).some((c) => has.has(c)));
   return { ...policy, rules, capabilities: [...capabilities] };

@@ -9,7 +9,7 @@ import { didYouMean } from './suggest.js';
 import type { PolicyProblem } from './errors.js';
 import { CAPABILITIES } from '../capabilities/index.js';
 
-export const POLICY_VERSION = 1;
+const POLICY_VERSION = 1;
 
 export type Action =
   | { kind: 'allow' }
@@ -19,8 +19,8 @@ export type Action =
   | { kind: 'trap' }
   | { kind: 'log' };
 
-export const SIMPLE_ACTIONS = ['allow', 'kill-process', 'kill-thread', 'trap', 'log'] as const;
-export const OPERATORS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'masked-eq'] as const;
+const SIMPLE_ACTIONS = ['allow', 'kill-process', 'kill-thread', 'trap', 'log'] as const;
+const OPERATORS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'masked-eq'] as const;
 export type Operator = (typeof OPERATORS)[number];
 
 export interface ArgCondition {
@@ -61,7 +61,7 @@ export interface PolicyFile {
 }
 
 /** Every syscall name sbx knows on any supported architecture. */
-export const ALL_SYSCALL_NAMES: ReadonlySet<string> = new Set([...Object.keys(X86_64_SYSCALLS), ...Object.keys(AARCH64_SYSCALLS)]);
+const ALL_SYSCALL_NAMES: ReadonlySet<string> = new Set([...Object.keys(X86_64_SYSCALLS), ...Object.keys(AARCH64_SYSCALLS)]);
 
 const TOP_KEYS = ['version', 'description', 'extends', 'defaultAction', 'rules', '$comment'];
 const RULE_KEYS = ['syscalls', 'action', 'args', 'comment', 'ifCaps', 'unlessCaps'];
@@ -163,7 +163,7 @@ function parseCapList(v: unknown, path: string, c: Collector): string[] | undefi
   return out;
 }
 
-export function parseAction(a: unknown, path: string, c: { add(path: string, message: string, hint?: string): void }): Action | undefined {
+function parseAction(a: unknown, path: string, c: { add(path: string, message: string, hint?: string): void }): Action | undefined {
   if (typeof a === 'string') {
     if ((SIMPLE_ACTIONS as readonly string[]).includes(a)) return { kind: a as (typeof SIMPLE_ACTIONS)[number] };
     if (a === 'errno') {

@@ -19,7 +19,7 @@ export interface CgroupLimits {
   ioWeight?: number;
 }
 
-export const CPU_PERIOD_US = 100_000;
+const CPU_PERIOD_US = 100_000;
 
 /** The files to write for each limit, in order (memsw after the memory limit it must exceed). */
 export function limitWrites(c: Controller, version: 1 | 2, limits: CgroupLimits, dirFiles: (f: string) => boolean): Array<[string, string]> {

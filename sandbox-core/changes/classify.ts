@@ -48,6 +48,7 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void):
     const parentHides = e.parent >= 0 && hides[e.parent] === 1;
     const h = e.host0;
     if (e.whiteout) {
+      // CASE(whiteout, absent): nothing. CASE(whiteout, *): deleted.
       if (h) changes.push({ path: e.host, change: 'deleted', type: h.type, size: h.size, host: h });
       continue;
     }
@@ -70,6 +71,7 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void):
       base.size = base.target.length;
     }
     if (!h) {
+      // CASE(*, absent): added (an opaque dir too: it hides nothing).
       // A new entry's ACL is worth seeing in the review: it says who else gets access.
       const acl = e.xattrs.length ? xattrDetails(e.xattrs.filter(([n]) => isAclName(n)), []) : [];
       changes.push(acl.length ? { ...base, details: acl } : base);
@@ -77,14 +79,18 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void):
     }
     base.host = h;
     if (h.type !== up.type) {
+      // CASE(file|dir|opaque-dir|symlink|fifo|socket|char|block, <another type>): replaced.
       changes.push({ ...base, change: 'replaced', oldType: h.type });
       continue;
     }
     if (up.type === 'dir' && e.opaque) {
+      // CASE(opaque-dir, dir): replaced, or only metadata when it hides nothing (below).
       replacedAt.set(i, changes.length);
       changes.push({ ...base, change: 'replaced', oldType: 'dir', opaque: true, details: metadataDiff(up, h, e.xattrs, e.hostXattrs) });
       continue;
     }
+    // CASE(file, file) CASE(symlink, symlink) CASE(char, char) CASE(block, block): content
+    // compared, then metadata. CASE(dir, dir) CASE(fifo, fifo) CASE(socket, socket): metadata only.
     let modified = false;
     try {
       // Two empty files are equal without opening either (the host's may be unreadable to us).

@@ -143,18 +143,6 @@ export function auxAt(p: string): Buffer {
   return aux.dir(parent).at(name);
 }
 
-/** The same path for another process we start (our helper): /proc/<our pid>/fd/N/name. */
-export function fsAtForChild(p: string): Buffer {
-  return forChild(fsAt(p));
-}
-
-/** Rewrites a `/proc/self/fd/…` path so that a child process resolves it through our fds. */
-export function forChild(at: Buffer): Buffer {
-  const self = Buffer.from('/proc/self/');
-  if (at.subarray(0, self.length).equals(self)) return Buffer.concat([Buffer.from(`/proc/${process.pid}/`), at.subarray(self.length)]);
-  return at;
-}
-
 /** The directory `p` itself, opened without following any symlink on the way. */
 export function dirAt(p: string): Dir {
   return resolverFor(p, true).dir(p);

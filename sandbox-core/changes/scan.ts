@@ -4,7 +4,7 @@ import type { SandboxMeta } from '../types.js';
 import type { Change, ScanResult } from './types.js';
 import { walkUppers } from './walk.js';
 import { classify } from './classify.js';
-import { pathFilter } from './glob.js';
+import { pathFilter, unmatchedPatterns } from './glob.js';
 import { fromUser } from './bpath.js';
 import { isWithin } from '../base/within.js';
 import { closeAll, setHostRoot } from './fsat.js';
@@ -37,10 +37,16 @@ export function scanSandbox(meta: SandboxMeta, opts: ScanOptions = {}): ScanResu
     const walked = walkUppers(meta, { progress: opts.progress && ((n) => opts.progress!('scanning', n)) });
     const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)));
     const changes = filterChanges(res.changes, opts).sort((a, b) => comparePaths(a.path, b.path));
-    return { changes, errors: walked.errors.concat(res.errors), links: res.links, layerBytes: walked.layerBytes };
+    // A pattern that matches nothing is most likely a typo: said, not silently a no-op.
+    const unmatched = unmatchedPatterns(pathsOf(res.changes), opts.only ?? [], opts.exclude ?? []);
+    return { changes, errors: walked.errors.concat(res.errors), links: res.links, layerBytes: walked.layerBytes, ...(unmatched.length ? { unmatched } : {}) };
   } finally {
     closeAll();
   }
+}
+
+function* pathsOf(changes: Change[]): Iterable<string> {
+  for (const c of changes) yield c.path;
 }
 
 export interface ChangeCounts {

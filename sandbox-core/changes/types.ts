@@ -5,7 +5,8 @@
 // bpath.ts (`toFs` for fs calls, `display` for the terminal, `jsonPath` for JSON).
 
 export type ChangeKind = 'added' | 'modified' | 'deleted' | 'replaced' | 'metadata';
-export type EntryType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block';
+export const ENTRY_TYPES = ['file', 'dir', 'symlink', 'fifo', 'socket', 'char', 'block'] as const;
+export type EntryType = typeof ENTRY_TYPES[number];
 
 /** The part of lstat a change needs; kept small so 100k changes stay cheap. */
 export interface EntryStat {
@@ -65,4 +66,6 @@ export interface ScanResult {
   links: Map<string, string[]>;
   /** Bytes the sandbox's upper layers hold on disk (0 when given a reviewed list). */
   layerBytes?: number;
+  /** One line per --only/--exclude pattern that matched no change. */
+  unmatched?: string[];
 }

@@ -12,7 +12,26 @@ export const SBX = join(REPO, 'dist', 'bin', 'sbx.js');
 export const IS_ROOT = process.getuid?.() === 0;
 export const CI = process.env.CI === 'true';
 
-export interface SbxResult { code: number; stdout: string; stderr: string }
+export interface SbxResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The sbx process's pid (its cgroups are named after it). */
+  pid: number;
+  /** How long it ran, for a generous upper bound only (no timed assertions). */
+  ms: number;
+}
+
+export interface SbxOptions {
+  /** The SBX_HOME this run uses (makeStore()). */
+  store: string;
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  timeoutMs?: number;
+  /** A command sbx runs under, e.g. ['prlimit', '--nofile=200:200']. */
+  prefix?: string[];
+}
 
 /** A private store per test file, so tests never see the user's own sandboxes. */
 export function makeStore(): string {
@@ -21,15 +40,18 @@ export function makeStore(): string {
   return d;
 }
 
-export function sbx(args: string[], opts: { store: string; input?: string; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): SbxResult {
-  const r = spawnSync(process.execPath, [SBX, ...args], {
+/** The one way tests run the sbx binary (the bundle that ships), with a private store and no colour. */
+export function sbx(args: string[], opts: SbxOptions): SbxResult {
+  const t = Date.now();
+  const argv = [...(opts.prefix ?? []), process.execPath, SBX, ...args];
+  const r = spawnSync(argv[0]!, argv.slice(1), {
     input: opts.input ?? '',
     encoding: 'utf8',
     cwd: opts.cwd ?? '/',
     env: { ...process.env, SBX_HOME: opts.store, NO_COLOR: '1', ...opts.env },
     timeout: opts.timeoutMs ?? 60_000,
   });
-  return { code: r.status ?? (r.signal ? 128 : -1), stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  return { code: r.status ?? (r.signal ? 128 : -1), stdout: r.stdout ?? '', stderr: r.stderr ?? '', pid: r.pid ?? -1, ms: Date.now() - t };
 }
 
 export function sbxAsync(args: string[], opts: { store: string } & SpawnOptions) {

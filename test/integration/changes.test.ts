@@ -2,22 +2,17 @@
 // Works as root and as an unprivileged user: the canary tree is a temp dir this user owns.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, lstatSync, chmodSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { removeTree } from '../../sandbox-core/store.js';
-import { fileURLToPath } from 'node:url';
+import { sbx as run, type SbxResult } from '../helpers/sbx.js';
 
-const root = process.env.SBX_TEST_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const main = join(root, 'dist', 'bin', 'sbx.js');
 let canary: string;
 let home: string;
 
-function sbx(args: string[], input = '') {
-  const r = spawnSync(process.execPath, [main, ...args], { env: { ...process.env, SBX_HOME: home, NO_COLOR: '1' }, input, encoding: 'utf8', cwd: canary });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+// No tight time limit (a loaded machine running fuse-overlayfs is slow): as before the shared runner.
+const sbx = (args: string[], input = ''): SbxResult => run(args, { store: home, input, cwd: canary, timeoutMs: 300_000 });
 
 // As an unprivileged user the canary must not sit in a root-owned dir the overlay would have
 // to copy up (it cannot: EOVERFLOW for unmapped owners), so it goes in the user's home.
@@ -37,7 +32,7 @@ test.before.each(() => {
 });
 test.after.each(() => {
   removeTree(canary);
-  const left = JSON.parse(sbx(['ls', '--json']).out || '[]') as Array<{ id: string }>;
+  const left = JSON.parse(sbx(['ls', '--json']).stdout || '[]') as Array<{ id: string }>;
   if (left.length) sbx(['discard', ...left.map((m) => m.id)]);
   removeTree(home); // overlay work dirs are mode 000: rmSync alone fails as a non-root user
 });
@@ -50,7 +45,7 @@ const script = (c: string) => [
 test('the report lists adds, modifies, deletes, replacements, nested dirs and metadata; a copy-up is nothing', () => {
   const report = join(home, 'report.json');
   const r = sbx(['run', '-n', '--report', report, '--', 'sh', '-c', script(canary)]);
-  assert.is(r.code, 0, r.err);
+  assert.is(r.code, 0, r.stderr);
   const j = JSON.parse(readFileSync(report, 'utf8'));
   const got = Object.fromEntries(j.changes.map((c: { path: string; change: string; type: string }) => [c.path.slice(canary.length), `${c.change} ${c.type}`]));
   assert.equal(got, {
@@ -60,40 +55,40 @@ test('the report lists adds, modifies, deletes, replacements, nested dirs and me
   });
   assert.is(j.exitStatus, 0);
   assert.ok(typeof j.durationMs === 'number');
-  assert.match(r.err, /1 modified, 5 added, 1 deleted, 1 replaced, 2 metadata/);
+  assert.match(r.stderr, /1 modified, 5 added, 1 deleted, 1 replaced, 2 metadata/);
   assert.is(readFileSync(join(canary, 'keep.txt'), 'utf8'), 'one\ntwo\n', '-n never touches the host');
 });
 
 test('run → save → diff → commit part → commit the rest: the host ends up as the sandbox saw it', () => {
   const r = sbx(['run', '--name', 'trial', '--', 'sh', '-c', script(canary)]);
-  assert.is(r.code, 0, r.err);
-  assert.match(r.err, /saved/);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /saved/);
   const d = sbx(['diff', 'trial', '--exit-code']);
   assert.is(d.code, 1);
-  assert.match(d.out, /\+three/);
-  const names = sbx(['diff', 'trial', '--name-only', join(canary, 'new')]).out.trim().split('\n');
+  assert.match(d.stdout, /\+three/);
+  const names = sbx(['diff', 'trial', '--name-only', join(canary, 'new')]).stdout.trim().split('\n');
   assert.equal(names.map((n) => n.slice(canary.length)), ['/new', '/new/a', '/new/a/b', '/new/a/b/c.txt']);
   const part = sbx(['commit', 'trial', '--only', join(canary, 'new/a/b/c.txt')]);
-  assert.is(part.code, 0, part.err);
+  assert.is(part.code, 0, part.stderr);
   assert.is(readFileSync(join(canary, 'new/a/b/c.txt'), 'utf8'), 'deep\n');
   assert.ok(existsSync(join(canary, 'gone.txt')), 'not selected, not committed');
   const rest = sbx(['commit', 'trial']);
-  assert.is(rest.code, 0, rest.err);
+  assert.is(rest.code, 0, rest.stderr);
   assert.not.ok(existsSync(join(canary, 'gone.txt')));
   assert.is(readFileSync(join(canary, 'keep.txt'), 'utf8'), 'one\ntwo\nthree\n');
   assert.ok(lstatSync(join(canary, 'becomes-dir')).isDirectory());
   assert.is(lstatSync(join(canary, 'mode.sh')).mode & 0o777, 0o755);
   assert.is(lstatSync(join(canary, 'touched')).mtime.getUTCFullYear(), 2001);
-  assert.match(sbx(['ls']).out, /no saved sandboxes/);
+  assert.match(sbx(['ls']).stdout, /no saved sandboxes/);
 });
 
 test('a conflicting host edit is kept and reported; exit status 1', () => {
   const r = sbx(['run', '--name', 'c', '--', 'sh', '-c', `echo sandbox > ${canary}/keep.txt; echo x > ${canary}/other`]);
-  assert.is(r.code, 0, r.err);
+  assert.is(r.code, 0, r.stderr);
   writeFileSync(join(canary, 'keep.txt'), 'host edit\n');
   const c = sbx(['commit', 'c']);
   assert.is(c.code, 1);
-  assert.match(c.err, /Conflicts/);
+  assert.match(c.stderr, /Conflicts/);
   assert.is(readFileSync(join(canary, 'keep.txt'), 'utf8'), 'host edit\n');
   assert.is(readFileSync(join(canary, 'other'), 'utf8'), 'x\n');
 });

@@ -6,12 +6,13 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
 import { loadDevicePolicy, allowedByRules, compileDevices } from '../../policies/devices/index.js';
 import { encodeSpec, type SpecOp } from '../../sandbox-core/spec.js';
 import { parseStatusLines } from '../../sandbox-core/launch.js';
 import { helperPath } from '../../sandbox-core/helper.js';
 import { cgroupHierarchies, realCgroupFs } from '../../sandbox-core/cgroup/plan.js';
+import { testUnless } from '../helpers/skip.js';
 
 const store = makeStore();
 const policy = loadDevicePolicy('default');
@@ -128,6 +129,10 @@ function hierarchy(version: 1 | 2, controller?: string): string | null {
   return h?.mountPoint ?? null;
 }
 
+const V2 = hierarchy(2);
+const V1_DEVICES = hierarchy(1, 'devices');
+const NO_V2 = 'no cgroup2 hierarchy is mounted';
+
 function withTestCgroup(parent: string, f: (dir: string) => void): void {
   const dir = join(parent, `sbx-devtest-${process.pid}`);
   mkdirSync(dir);
@@ -137,15 +142,14 @@ function withTestCgroup(parent: string, f: (dir: string) => void): void {
   }
 }
 
-test('cgroup v2: the compiled eBPF program blocks a disallowed device and allows allowlisted ones', () => {
+testUnless(!IS_ROOT || V2 ? null : NO_V2, { missing: true })('cgroup v2: the compiled eBPF program blocks a disallowed device and allows allowlisted ones', () => {
   if (!IS_ROOT) {
     // Loading a device program needs CAP_SYS_ADMIN: the unprivileged user cannot, and sbx says so.
     const r = sbx(['doctor'], { store });
     assert.match(r.stdout, /device cgroup: not usable by uid \d+/);
     return;
   }
-  const v2 = hierarchy(2);
-  if (!v2) { assert.not.ok(CI, 'no cgroup2 hierarchy is mounted'); return; }
+  const v2 = V2!;
   mknod(join(canary, 'null-twin'), 1, 3);
   mknod(join(canary, 'fuse-twin'), 10, 229);
   withTestCgroup(v2, (dir) => {
@@ -162,10 +166,10 @@ test('cgroup v2: the compiled eBPF program blocks a disallowed device and allows
   });
 });
 
-test('cgroup v1: devices.deny a + devices.allow lines block a disallowed device', () => {
-  if (!IS_ROOT) return; // no writable v1 devices cgroup as a user (covered by the doctor line above)
-  const v1 = hierarchy(1, 'devices');
-  if (!v1) return; // a pure v2 host has no v1 devices controller: the v2 test covers it
+// As a user there is no writable v1 devices cgroup (the doctor line above covers it); a pure
+// v2 host has no v1 devices controller (the v2 test covers it).
+testUnless(!IS_ROOT ? 'needs root: no writable v1 devices cgroup as a user' : V1_DEVICES ? null : 'no v1 devices controller on this host')('cgroup v1: devices.deny a + devices.allow lines block a disallowed device', () => {
+  const v1 = V1_DEVICES!;
   mknod(join(canary, 'null-twin'), 1, 3);
   mknod(join(canary, 'fuse-twin'), 10, 229);
   withTestCgroup(v1, (dir) => {
@@ -182,10 +186,8 @@ test('cgroup v1: devices.deny a + devices.allow lines block a disallowed device'
   });
 });
 
-test('a device program the verifier refuses is a setup failure naming the step', () => {
-  if (!IS_ROOT) return;
-  const v2 = hierarchy(2);
-  if (!v2) { assert.not.ok(CI, 'no cgroup2 hierarchy is mounted'); return; }
+testUnless(!IS_ROOT ? 'needs root to load a device program' : V2 ? null : NO_V2, { missing: IS_ROOT })('a device program the verifier refuses is a setup failure naming the step', () => {
+  const v2 = V2!;
   withTestCgroup(v2, (dir) => {
     // "exit" with r0 never set.
     const bad = Buffer.from([0x95, 0, 0, 0, 0, 0, 0, 0]);

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { CI, IS_ROOT, SBX, makeStore, sbxAsync } from '../helpers/sbx.js';
+import { CI, IS_ROOT, makeStore, sbx, sbxAsync, type SbxResult } from '../helpers/sbx.js';
 import { removeCgroupDirs, sbxCgroupDirs } from '../helpers/cgroups.js';
 
 const store = makeStore();
@@ -16,12 +16,7 @@ test.after(() => {
   rmSync(store, { recursive: true, force: true });
 });
 
-/** Runs sbx and also returns its pid (cgroup names carry it) and how long it took. */
-function run(args: string[], timeoutMs = 60_000): { code: number; stdout: string; stderr: string; pid: number; ms: number } {
-  const t = Date.now();
-  const r = spawnSync(process.execPath, [SBX, ...args], { encoding: 'utf8', cwd: '/', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1' }, timeout: timeoutMs });
-  return { code: r.status ?? 128, stdout: r.stdout ?? '', stderr: r.stderr ?? '', pid: r.pid ?? -1, ms: Date.now() - t };
-}
+const run = (args: string[], timeoutMs = 60_000): SbxResult => sbx(args, { store, timeoutMs });
 
 function assertNoCgroupsOf(pid: number): void {
   const left = sbxCgroupDirs(pid);

@@ -3,10 +3,10 @@
 // keeps all but the flagged), and with stdin a pipe the question is read from /dev/tty.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeCanary, makeStore, proveIsolation, removeCanary, SBX } from '../helpers/sbx.js';
+import { underPty as ptyRun, type PtyResult, type PtyStep } from '../helpers/pty.js';
 import { flaggedQuestion, endLine } from '../../cli/review.js';
 
 const store = makeStore();
@@ -15,44 +15,8 @@ test.before.each(() => { canary = makeCanary(); });
 test.after.each(() => removeCanary(canary));
 test.after(() => rmSync(store, { recursive: true, force: true }));
 
-// Runs argv under a pty; for each [expect, answer] pair waits for `expect` (after the previous
-// answer) and types `answer`.
-const DRIVER = `
-import os, pty, sys, time, select, json
-steps = json.loads(sys.argv[1])
-argv = sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(argv[0], argv)
-out = b''
-seen = 0
-deadline = time.time() + 90
-while time.time() < deadline:
-    r, _, _ = select.select([fd], [], [], 0.2)
-    if fd in r:
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        out += data
-    if steps and steps[0][0].encode() in out[seen:]:
-        seen = out.index(steps[0][0].encode(), seen) + 1
-        os.write(fd, steps[0][1].encode())
-        steps.pop(0)
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode('utf-8', 'replace'))
-sys.exit(os.waitstatus_to_exitcode(status))
-`;
-
-function underPty(steps: Array<[string, string]>, argv: string[]) {
-  const r = spawnSync('python3', ['-c', DRIVER, JSON.stringify(steps), ...argv], {
-    encoding: 'utf8', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1', TERM: 'xterm' }, timeout: 120_000,
-  });
-  return { code: r.status, out: r.stdout };
-}
-
+// The shared harness (test/helpers/pty.ts), given the whole argv (sbx, or a pipeline ending in it).
+const underPty = (steps: PtyStep[], argv: string[]): PtyResult => ptyRun(steps, [], { store, argv });
 const sbx = (...args: string[]) => [process.execPath, SBX, ...args];
 
 test('a failed command is said on the line right before the question', () => {
@@ -99,6 +63,50 @@ test('the end line and the flagged question fit 80 columns', () => {
   const q = flaggedQuestion(['cron job', 'ssh keys or configuration', 'cron job', 'systemd unit', 'sudoers', 'git hook', 'init script', 'PAM configuration', 'x']);
   assert.ok(q.length <= 80, q);
   assert.match(q, /^9 flagged changes \(cron job, .*…\): yes keeps them, n skips them: $/);
+});
+
+test('pick mode: a directory line keeps its whole tree; the final line counts what was asked', () => {
+  proveIsolation(canary, store);
+  const r = underPty([['Keep these changes?', 'p\n'], ['newdir/ (2 files, 1 other entry, 4 B)? [y/n/a/q/?]', 'y\n'], ['other.txt? [y/n/a/q/?]', 'n\n'], ['commit 4 picked changes (of 5)? [y/N]', 'y\n']],
+    sbx('run', '--', 'sh', '-c', `mkdir -p ${canary}/newdir/sub && echo a > ${canary}/newdir/a && echo b > ${canary}/newdir/sub/b && echo o > ${canary}/other.txt`));
+  assert.is(r.code, 0, r.out);
+  assert.match(r.out, new RegExp(`apply addition of ${canary}/newdir/ \\(2 files, 1 other entry, 4 B\\)\\? \\[y/n/a/q/\\?\\]`));
+  assert.is(readFileSync(join(canary, 'newdir/sub/b'), 'utf8'), 'b\n');
+  assert.not.ok(existsSync(join(canary, 'other.txt')), r.out);
+  assert.match(r.out, /sbx: 4 changes committed \(4 B\), 1 not picked; sandbox \w+ kept/);
+  assert.not.match(r.out, /--only\/--exclude/);
+});
+
+test('pick mode: +GLOB decides every match at once; ? explains the answers', () => {
+  proveIsolation(canary, store);
+  const r = underPty([['Keep these changes?', 'p\n'], ['a.log? [y/n/a/q/?]', '?\n'], ['+GLOB', '+*.log\n'], ['c.txt? [y/n/a/q/?]', 'n\n'], ['commit 2 picked changes (of 3)?', 'y\n']],
+    sbx('run', '--', 'sh', '-c', `echo a > ${canary}/a.log && echo b > ${canary}/b.log && echo c > ${canary}/c.txt`));
+  assert.is(r.code, 0, r.out);
+  assert.match(r.out, /applying 2 changes matching \*\.log/);
+  assert.not.match(r.out, /b\.log\? \[y/, 'b.log was decided by the glob and not asked about');
+  assert.ok(existsSync(join(canary, 'a.log')) && existsSync(join(canary, 'b.log')));
+  assert.not.ok(existsSync(join(canary, 'c.txt')));
+});
+
+test('a --disk limit that was hit is said on the line before the question', () => {
+  proveIsolation(canary, store);
+  const r = underPty([['Keep these changes?', 'd\n']], sbx('run', '--disk', '8M', '--', 'sh', '-c', `dd if=/dev/zero of=${canary}/big bs=1M count=20 2>/dev/null; exit 1`));
+  assert.is(r.code, 1, r.out);
+  const lines = r.out.split(/\r?\n/);
+  const q = lines.findIndex((l) => l.includes('Keep these changes?'));
+  assert.is(lines[q - 1], 'the command failed with exit status 1: disk limit 8M reached (writes failed: no space)', r.out);
+  assert.not.ok(existsSync(join(canary, 'big')));
+});
+
+test('every line a default run prints fits 80 columns', () => {
+  proveIsolation(canary, store);
+  for (let i = 0; i < 2; i++) {
+    const r = underPty([['Keep these changes?', '?\n'], ['[s]ave', 'd\n']], sbx('run', '--', 'sh', '-c', `mkdir -p ${canary}/d && echo x > ${canary}/d/x && rm ${canary}/keep.txt`));
+    assert.is(r.code, 0, r.out);
+    // Columns as the terminal counts them: escape sequences (readline's cursor moves) take none.
+    for (const l of r.out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split(/\r?\n/)) assert.ok(l.length <= 80, `${l.length} columns: ${l}`);
+    assert.ok(existsSync(join(canary, 'keep.txt')));
+  }
 });
 
 test.run();

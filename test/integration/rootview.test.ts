@@ -6,9 +6,14 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync } from '../helpers/sbx.js';
+import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync } from '../helpers/sbx.js';
 import { which } from '../../sandbox-core/which.js';
 import { fuseProblem } from '../../sandbox-core/engines.js';
+import { testUnless } from '../helpers/skip.js';
+
+const NO_DPKG_DEB = which('dpkg-deb') ? null : 'dpkg-deb missing';
+/** As an ordinary user: why the fuse-overlayfs path is not available here, or null. */
+const FUSE_PROBLEM = IS_ROOT ? null : fuseProblem(which);
 
 const store = makeStore();
 const temps: string[] = [];
@@ -29,10 +34,6 @@ function report(args: string[], env?: NodeJS.ProcessEnv) {
 const SYSTEM_SCRIPT = 'echo x > /usr/local/bin/sbx-rootview-t && rm /usr/bin/true && mkdir -p /etc/sbx-test && echo y >> /etc/hostname';
 
 function dpkgInstall(): void {
-    if (!which('dpkg-deb')) {
-      assert.not.ok(CI, 'dpkg-deb missing');
-      return;
-    }
     const dir = mkdtempSync(join(tmpdir(), 'sbx-deb-'));
     temps.push(dir);
     chmodSync(dir, 0o755);
@@ -53,12 +54,7 @@ function dpkgInstall(): void {
   }
 
 if (!IS_ROOT) {
-  test('unprivileged: system paths are writable inside through fuse-overlayfs, exactly four changes, host untouched', () => {
-    const problem = fuseProblem(which);
-    if (problem) {
-      assert.not.ok(CI, `fuse-overlayfs path not available: ${problem}`);
-      return;
-    }
+  testUnless(FUSE_PROBLEM && `fuse-overlayfs path not available: ${FUSE_PROBLEM}`, { missing: true })('unprivileged: system paths are writable inside through fuse-overlayfs, exactly four changes, host untouched', () => {
     const canary = makeCanary();
     try { proveIsolation(canary, store); } finally { removeCanary(canary); }
     const hostHostname = readFileSync('/etc/hostname', 'utf8');
@@ -76,11 +72,7 @@ if (!IS_ROOT) {
     assert.is(readFileSync('/etc/hostname', 'utf8'), hostHostname);
   });
 
-  test('unprivileged: dpkg -i of a local .deb installs inside (empty root-only lock files pre-copied)', () => {
-    if (fuseProblem(which)) {
-      assert.not.ok(CI, 'fuse-overlayfs path not available');
-      return;
-    }
+  testUnless(FUSE_PROBLEM ? 'fuse-overlayfs path not available' : NO_DPKG_DEB, { missing: true })('unprivileged: dpkg -i of a local .deb installs inside (empty root-only lock files pre-copied)', () => {
     dpkgInstall();
   });
 
@@ -128,7 +120,7 @@ if (IS_ROOT) {
       const run = sbx(['run', '-q', '--name', name, '--', 'sh', '-c', `echo made > ${canary}/made.txt && mkdir ${canary}/d && chown 7:7 ${canary}/d`], { store });
       assert.is(run.code, 0, run.stderr);
       assert.not.ok(existsSync(join(canary, 'made.txt')));
-      const meta = JSON.parse(spawnSync(process.execPath, [join(process.env.SBX_TEST_ROOT ?? '', 'dist/bin/sbx.js'), 'ls', '--json'], { encoding: 'utf8', env: { ...process.env, SBX_HOME: store } }).stdout) as Array<{ id: string; name: string }>;
+      const meta = JSON.parse(sbx(['ls', '--json'], { store }).stdout) as Array<{ id: string; name: string }>;
       const id = meta.find((m) => m.name === name)!.id;
       const sandbox = JSON.parse(readFileSync(join(store, id, 'meta.json'), 'utf8')) as { layersDir: string; layers: Array<{ target: string; dir: string }>; idShift: { uid: number } };
       const layer = sandbox.layers.find((l) => l.target === '/root')!;
@@ -144,7 +136,7 @@ if (IS_ROOT) {
     }
   });
 
-  test('sudo: dpkg -i of a local .deb installs inside and the change list shows its files', () => {
+  testUnless(NO_DPKG_DEB, { missing: true })('sudo: dpkg -i of a local .deb installs inside and the change list shows its files', () => {
     dpkgInstall();
   });
 

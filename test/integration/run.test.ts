@@ -7,8 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { CI, IS_ROOT, hostOverlayCount, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync } from '../helpers/sbx.js';
+import { IS_ROOT, hostOverlayCount, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync } from '../helpers/sbx.js';
 import { parseMountInfo, visibleMounts, PSEUDO_FS } from '../../sandbox-core/mountinfo.js';
+import { testUnless } from '../helpers/skip.js';
 
 const store = makeStore();
 let canary = '';
@@ -41,7 +42,13 @@ test('deleting the canary tree inside leaves it intact outside', () => {
   assert.ok(existsSync(join(canary, 'sub', 'deeper', 'f')));
 });
 
-test('nested mounts are visible with their content', () => {
+
+/** As an ordinary user: a nested mount the host already has, with something in it to list. */
+const readableNestedMount = IS_ROOT ? null : visibleMounts(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')))
+  .filter((m) => m.mountPoint !== '/' && !PSEUDO_FS.has(m.fsType) && !/^\/(proc|sys|dev)(\/|$)/.test(m.mountPoint))
+  .find((m) => { try { return readdirSync(m.mountPoint).length > 0; } catch { return false; } });
+
+testUnless(IS_ROOT || readableNestedMount ? null : 'no readable nested mount on this host to test with', { missing: true })('nested mounts are visible with their content', () => {
   if (IS_ROOT) {
     const nested = join(canary, 'nested');
     mkdirSync(nested);
@@ -59,21 +66,15 @@ test('nested mounts are visible with their content', () => {
     return;
   }
   // Unprivileged: use a nested mount the host already has.
-  const mounts = visibleMounts(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')))
-    .filter((m) => m.mountPoint !== '/' && !PSEUDO_FS.has(m.fsType) && !/^\/(proc|sys|dev)(\/|$)/.test(m.mountPoint));
-  const readable = mounts.find((m) => { try { return readdirSync(m.mountPoint).length > 0; } catch { return false; } });
-  if (!readable) {
-    assert.not.ok(CI, 'no readable nested mount on this host to test with');
-    return;
-  }
+  const readable = readableNestedMount!;
   const expected = readdirSync(readable.mountPoint).sort().join('\n');
   const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', `ls -A '${readable.mountPoint}' | LC_ALL=C sort`], { store });
   assert.is(r.code, 0, r.stderr);
   assert.is(r.stdout.trim().split('\n').sort().join('\n'), expected);
 });
 
-test('a mount that cannot be overlaid is read-only inside, said in one line, never empty', () => {
-  if (!IS_ROOT) return; // needs mounts on the host to set up
+// Needs mounts on the host to set up.
+testUnless(IS_ROOT ? null : 'needs root to mount on the host')('a mount that cannot be overlaid is read-only inside, said in one line, never empty', () => {
   // Overlays stack at most two deep: an overlay of an overlay of an overlay is refused.
   const base = join(canary, 'stack');
   for (const d of ['lower', 'u1', 'w1', 'a', 'u2', 'w2', 'b']) mkdirSync(join(base, d), { recursive: true });

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, SBX, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { REPO, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
 
 const store = makeStore();
 const HELPER = join(REPO, 'native', 'build', 'sbx-helper');
@@ -22,10 +22,7 @@ test.after(() => { spawnSync('rm', ['-rf', store]); });
  * with 200 fds at most: a copy holding two fds per level would need 4,200 for the chain.
  */
 function nodeInside(script: string, inName: string): ReturnType<typeof sbx> {
-  const r = spawnSync('prlimit', ['--nofile=200:200', process.execPath, SBX, 'run', '-q', '--in', inName, '--disk', '20M', '--', process.execPath, '-e', script], {
-    encoding: 'utf8', cwd: '/', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1' }, timeout: 180_000,
-  });
-  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  return sbx(['run', '-q', '--in', inName, '--disk', '20M', '--', process.execPath, '-e', script], { store, prefix: ['prlimit', '--nofile=200:200'], timeoutMs: 180_000 });
 }
 
 /**

@@ -13,6 +13,7 @@ import { commitSandbox } from '../../sandbox-core/commit/index.js';
 import { getXattrs, mknodBatch } from '../../sandbox-core/changes/xattr.js';
 import { removeTree } from '../../sandbox-core/store.js';
 import type { Change } from '../../sandbox-core/changes/types.js';
+import { testUnless } from '../helpers/skip.js';
 
 let f: Fixture;
 let extra: string[] = [];
@@ -207,8 +208,7 @@ test('dry run writes nothing', () => {
   assert.is(f.store.list().length, 1);
 });
 
-test('device nodes are never committed', () => {
-  if (process.getuid!() !== 0) return; // an unprivileged user cannot make a device node to test with
+testUnless(process.getuid!() === 0 ? null : 'an unprivileged user cannot make a device node to test with')('device nodes are never committed', () => {
   markStarted(f);
   // Any char device but 0/0 (a whiteout) is a device node; make one with mknod(1) as root.
   assert.is(spawnSync('mknod', [U('null2'), 'c', '1', '3']).status, 0);

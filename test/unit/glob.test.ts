@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { globMatch, pathFilter } from '../../sandbox-core/changes/glob.js';
+import { checkPatterns, globMatch, pathFilter, unmatchedPatterns } from '../../sandbox-core/changes/glob.js';
 
 test('* stays within a name, ** crosses names, ? is one char', () => {
   assert.ok(globMatch('/usr/local/*', '/usr/local/bin'));
@@ -36,6 +36,23 @@ test('only and exclude combine', () => {
   assert.not.ok(f('/usr/lib/a.pyc'));
   assert.not.ok(f('/etc/x'));
   assert.is(pathFilter([], []), null);
+});
+
+test('{a,b} alternatives; a malformed pattern is one clear error, never a literal', () => {
+  assert.ok(globMatch('/etc/{apt,dpkg}/**', '/etc/dpkg/x'));
+  assert.not.ok(globMatch('/etc/{apt,dpkg}/**', '/etc/ssh/x'));
+  assert.ok(globMatch('/a,b', '/a,b'));
+  assert.ok(globMatch('/x/[[]', '/x/['));
+  assert.throws(() => checkPatterns(['{a'], []), /^--only '\{a': a '\{' without '\}'$/);
+  assert.throws(() => checkPatterns([], ['[']), /^--exclude '\[': a '\[' without '\]'/);
+  assert.throws(() => checkPatterns(['a}'], []), /a '\}' without '\{'/);
+  assert.throws(() => pathFilter(['/ok', '/x/[ab'], []), /--only '\/x\/\[ab'/);
+});
+
+test('a pattern that matches no change is named', () => {
+  const paths = ['/usr/local/bin/x', '/etc/hosts'];
+  assert.equal(unmatchedPatterns(paths, ['/usr/local/**', '/usr/lcoal/**'], ['*.pyc']), ["--only '/usr/lcoal/**' matches no change", "--exclude '*.pyc' matches no change"]);
+  assert.equal(unmatchedPatterns(paths, [], []), []);
 });
 
 test.run();

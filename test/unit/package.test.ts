@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, SBX } from '../helpers/sbx.js';
+import { REPO, SBX, sbx as run, type SbxResult } from '../helpers/sbx.js';
 import { expectedHelperVersion, helperMatches, packageHelperPath } from '../../sandbox-core/helper.js';
 import { VERSION } from '../../sandbox-core/version.js';
 import { allDefinitions, parseOption } from '../../cli/definitions.js';
@@ -18,10 +18,7 @@ const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}
 const work = mkdtempSync(join(tmpdir(), 'sbx-pkg-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));
 
-function sbx(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [SBX, ...args], { encoding: 'utf8', env: { ...process.env, SBX_HOME: join(work, 'store'), NO_COLOR: '1', ...env } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const sbx = (args: string[], env: NodeJS.ProcessEnv = {}): SbxResult => run(args, { store: join(work, 'store'), env, cwd: work });
 
 test('VERSION is package.json\'s version', () => {
   assert.is(VERSION, JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);

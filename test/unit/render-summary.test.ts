@@ -7,7 +7,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFixture, markStarted, whiteout, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
-import { renderSummary, changesJson } from '../../cli/render-changes.js';
+import { renderSummary, changesJson, summaryPlan } from '../../cli/render-changes.js';
+import { refusalLines } from '../../cli/commit.js';
+import { hostTreeSize } from '../../sandbox-core/changes/host-tree.js';
 import { viewKind, isGroup } from '../../sandbox-core/changes/group.js';
 import type { Change } from '../../sandbox-core/changes/types.js';
 import { loadFoldRules, parseFoldRules } from '../../policies/fold.js';
@@ -81,6 +83,50 @@ test('the shipped fold list loads; a malformed one is one clear error', () => {
   assert.ok(loadFoldRules().some((r) => r.name === 'npm cache'));
   assert.throws(() => parseFoldRules({ fold: [{ name: 'x' }] }, 'f.json'), /f\.json: fold\[0\]: "paths" must be/);
   assert.throws(() => parseFoldRules({ fodl: [] }, 'f.json'), /unknown key "fodl"/);
+});
+
+test('a deleted host dir is one line with the entries and bytes it held', () => {
+  const U = (p: string) => join(f.upper(), p);
+  for (let i = 0; i < 4; i++) write(join(f.host, `doc/pkg${i}/README`), 'r'.repeat(1000));
+  write(join(f.host, 'doc/top.txt'), 't'.repeat(24));
+  markStarted(f);
+  whiteout(U('doc'));
+  const { changes } = scanSandbox(f.meta);
+  assert.is(changes.length, 1);
+  const out = renderSummary(changes, plain);
+  // 4 dirs + 4 READMEs + top.txt = 9 entries; 4,024 bytes.
+  assert.ok(out.includes(`  deleted:  ${f.host}/doc/ (9 entries, 3.9 KiB)\n`), out);
+  assert.equal(hostTreeSize(`${f.host}/doc`), { entries: 9, bytes: 4024, capped: false });
+  assert.is(hostTreeSize(`${f.host}/doc`, 3)!.capped, true);
+  assert.is(hostTreeSize(`${f.host}/nothere`), null);
+  // --all names just the path.
+  assert.ok(renderSummary(changes, plain, { expand: true }).includes(`  deleted:  ${f.host}/doc\n`));
+});
+
+test('each summary line knows the paths it stands for (pick mode keeps exactly those)', () => {
+  const U = (p: string) => join(f.upper(), p);
+  mkdirSync(join(f.host, 'home/.npm'), { recursive: true });
+  markStarted(f);
+  write(U('pkg/a.js'), 'a');
+  write(U('pkg/lib/b.js'), 'b');
+  write(U('home/.npm/_cacache/x'), 'z');
+  write(U('one.txt'), '1');
+  const { changes } = scanSandbox(f.meta);
+  const items = summaryPlan(changes, plain).kinds.flatMap((k) => k.items);
+  const byLabel = new Map(items.map((i) => [i.label.replace(f.host, ''), i.paths().map((p) => p.replace(f.host, '')).sort()]));
+  assert.equal(byLabel.get('/pkg/ (2 files, 1 other entry, 2 B)'), ['/pkg', '/pkg/a.js', '/pkg/lib', '/pkg/lib/b.js']);
+  assert.equal(byLabel.get('/one.txt'), ['/one.txt']);
+  assert.equal(byLabel.get('2 in npm cache (1 B), folded'), ['/home/.npm/_cacache', '/home/.npm/_cacache/x']);
+  // Every change is behind exactly one line.
+  assert.is(items.reduce((n, i) => n + i.paths().length, 0), changes.length);
+});
+
+test('refused paths: each listed while few, else one line per reason with the shared dir', () => {
+  const few = refusalLines([{ path: '/a', reason: 'r' }]);
+  assert.equal(few, ['  /a: r']);
+  const many = Array.from({ length: 511 }, (_, i) => ({ path: `/usr/share/doc/p${i}/f`, reason: 'inside /usr/share/doc, which is not committed' }));
+  many.push({ path: '/etc/x', reason: 'permission denied' });
+  assert.equal(refusalLines(many), ['  /usr/share/doc/ (511 entries): inside /usr/share/doc, which is not committed', '  /etc/x: permission denied']);
 });
 
 test.run();

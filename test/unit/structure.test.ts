@@ -92,4 +92,17 @@ test('the run is owned by sandbox-core: cli/run.ts parses and renders only', () 
   assert.ok(existsSync(join(REPO, 'sandbox-core/mapped-root.ts')));
 });
 
+test('no test returns early to skip itself (a skip is test.skip or testUnless, counted and named)', () => {
+  const silent: string[] = [];
+  for (const top of ['test/unit', 'test/integration', 'test/security']) {
+    for (const f of files(REPO, top, '.ts')) {
+      if (f === 'test/unit/structure.test.ts') continue;
+      const text = readFileSync(join(REPO, f), 'utf8');
+      // `if (!IS_ROOT) return;`, `if (process.getuid() !== 0) return;`, `assert.not.ok(CI, …); return;`
+      if (/if \(.*(IS_ROOT|getuid).*\) return;|assert\.not\.ok\(CI\b[^;]*;\s*return;/.test(text)) silent.push(f);
+    }
+  }
+  assert.equal(silent, []);
+});
+
 test.run();

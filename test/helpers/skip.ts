@@ -1,0 +1,20 @@
+// Visible skips. A test that cannot run here is registered as uvu's test.skip (counted in the
+// closing line and by scripts/run-tests.mjs) and named with its reason, never a test that
+// returns early and counts as a pass. Decide before the test runs: the reason is known at load.
+import { test } from 'uvu';
+import { CI } from './sbx.js';
+
+type Handler = Parameters<typeof test>[1];
+
+/**
+ * `test` when `skipWhy` is null, else a visible skip. With `missing: true` the reason is a
+ * missing host or kernel feature: under CI=true that is a failure, not a skip.
+ */
+export function testUnless(skipWhy: string | null, opts: { missing?: boolean } = {}): (name: string, fn: Handler) => void {
+  return (name, fn) => {
+    if (skipWhy === null) return test(name, fn);
+    if (opts.missing && CI) return test(name, () => { throw new Error(`CI=true and ${skipWhy}`); });
+    console.log(`  skip: ${name} (${skipWhy})`);
+    test.skip(name, fn);
+  };
+}

@@ -1,0 +1,50 @@
+// The host's mounts change while sbx sets a sandbox up (a busy /tmp: FUSE mounts, automounts,
+// other sandboxes): a mount point that vanishes between planning and mounting must not fail
+// the run; sbx plans again from the host as it is now.
+// sbx-test: serial (the runner runs nothing beside this file: it mounts and unmounts on the host).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+
+const TEST_USER = 'sbxtest';
+// The runner's copy of the build that the test user can read (the clone may sit under /root).
+const userCopy = process.env.SBX_TEST_USER_COPY;
+
+// Only root can mount on the host, so this file churns as root and runs sbx both as root and
+// (when the runner made it) as the unprivileged user, whose view uses fuse-overlayfs.
+(IS_ROOT && userCopy ? test : test.skip)('a mount point that comes and goes on the host during set-up: every run still starts', async () => {
+  const canary = makeCanary();
+  const store = makeStore();
+  const userStore = mkdtempSync('/tmp/sbx-test-store-');
+  chownSync(userStore, Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout), 0);
+  const m = join(canary, 'churn');
+  // Mounted for 0.3 s, then unmounted and its directory removed for 0.3 s, over and over: a
+  // set-up that takes longer than that sees the host move under it.
+  const churn = spawn('sh', ['-c', `while :; do mkdir -p '${m}' && mount -t tmpfs sbx-churn '${m}'; sleep 0.3; umount '${m}'; rmdir '${m}'; sleep 0.3; done`], { stdio: 'ignore' });
+  try {
+    proveIsolation(canary, store);
+    const failures: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const r = sbx(['run', '-n', '-q', '--', 'true'], { store });
+      if (r.code !== 0) failures.push(`root: ${r.stderr.trim()}`);
+      const u = spawnSync('setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', process.execPath, join(userCopy!, 'dist', 'bin', 'sbx.js'), 'run', '-n', '-q', '--', 'true'], {
+        encoding: 'utf8', input: '', cwd: '/', timeout: 60_000,
+        env: { ...process.env, HOME: `/home/${TEST_USER}`, SBX_HOME: userStore, NO_COLOR: '1' },
+      });
+      if (u.status !== 0) failures.push(`${TEST_USER}: ${u.stderr.trim()}`);
+    }
+    assert.equal(failures, []);
+  } finally {
+    churn.kill('SIGKILL');
+    await new Promise((r) => churn.once('exit', r));
+    spawnSync('umount', [m]);
+    if (existsSync(m)) spawnSync('rmdir', [m]);
+    removeCanary(canary);
+    spawnSync('rm', ['-rf', store, userStore]);
+  }
+});
+
+test.run();

@@ -1,0 +1,144 @@
+// Every (upper layer state × host state) pair, in the manner of try's TRYCASE: the change
+// classifier labels each branch with the pairs it handles (`CASE(layer, host)` comments in
+// sandbox-core/changes/classify.ts), this test fails when a pair has no label (a new entry
+// type, a new layer state), and for each pair it can build here it runs the real classifier
+// and commit planner and checks the change and the commit steps the table names.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { makeFixture, whiteout, opaque, copyUp } from './changes-fixture.js';
+import { REPO } from '../helpers/sbx.js';
+import { scanSandbox } from '../../sandbox-core/changes/scan.js';
+import { makePlan, type StepKind } from '../../sandbox-core/commit/plan.js';
+import { ENTRY_TYPES, type EntryType } from '../../sandbox-core/changes/types.js';
+
+const LAYER_STATES = ['whiteout', 'opaque-dir', ...ENTRY_TYPES] as const;
+const HOST_STATES = ['absent', ...ENTRY_TYPES] as const;
+type LayerState = typeof LAYER_STATES[number];
+type HostState = typeof HOST_STATES[number];
+
+const typeOf = (l: LayerState): EntryType | null => (l === 'whiteout' ? null : l === 'opaque-dir' ? 'dir' : l);
+
+/** The pairs the classifier's CASE labels name. */
+function labelledPairs(): Set<string> {
+  const text = readFileSync(join(REPO, 'sandbox-core/changes/classify.ts'), 'utf8');
+  const out = new Set<string>();
+  for (const m of text.matchAll(/CASE\(([^,()]+), ([^()]+?)\)/g)) {
+    const layers = m[1] === '*' ? [...LAYER_STATES] : m[1]!.split('|');
+    for (const l of layers) {
+      assert.ok((LAYER_STATES as readonly string[]).includes(l), `CASE label names an unknown layer state '${l}'`);
+      const hosts = m[2] === '*' ? HOST_STATES.filter((h) => h !== 'absent')
+        : m[2] === '<another type>' ? ENTRY_TYPES.filter((t) => t !== typeOf(l as LayerState))
+          : m[2]!.split('|');
+      for (const h of hosts) {
+        assert.ok((HOST_STATES as readonly string[]).includes(h), `CASE label names an unknown host state '${h}'`);
+        out.add(`${l} × ${h}`);
+      }
+    }
+  }
+  return out;
+}
+
+/** The table: what each pair is (when the two sides differ) and the commit steps it takes. */
+function expected(l: LayerState, h: HostState): { change: string | null; steps: StepKind[] } {
+  if (l === 'whiteout') return h === 'absent' ? { change: null, steps: [] } : { change: 'deleted', steps: ['delete'] };
+  const t = typeOf(l)!;
+  const build: StepKind[] = t === 'dir' ? ['mkdir', 'dirmeta'] : ['put'];
+  if (h === 'absent') return { change: 'added', steps: build };
+  if (h !== t) return { change: 'replaced', steps: build };
+  if (l === 'opaque-dir') return { change: 'replaced', steps: ['dirmeta'] };
+  // Same type: content where there is one, else only metadata can differ.
+  return t === 'dir' || t === 'fifo' || t === 'socket' ? { change: 'metadata', steps: [t === 'dir' ? 'dirmeta' : 'meta'] } : { change: 'modified', steps: ['put'] };
+}
+
+test('every layer state × host state pair is named by a CASE label in the classifier', () => {
+  const named = labelledPairs();
+  const missing: string[] = [];
+  for (const l of LAYER_STATES) for (const h of HOST_STATES) if (!named.has(`${l} × ${h}`)) missing.push(`${l} × ${h}`);
+  assert.equal(missing, []);
+  // And the table answers every pair.
+  for (const l of LAYER_STATES) for (const h of HOST_STATES) assert.type(expected(l, h).steps, 'object');
+});
+
+/** What this test can make as an ordinary user (sockets and device nodes: labels only). */
+const BUILDABLE_LAYER: LayerState[] = ['whiteout', 'opaque-dir', 'file', 'dir', 'symlink', 'fifo'];
+const BUILDABLE_HOST: HostState[] = ['absent', 'file', 'dir', 'symlink', 'fifo'];
+
+function mkfifo(p: string, mode = 0o644): void {
+  assert.is(spawnSync('mkfifo', ['-m', mode.toString(8), p]).status, 0, `mkfifo ${p}`);
+}
+
+function makeHost(p: string, h: HostState): void {
+  switch (h) {
+    case 'absent': return;
+    case 'file': writeFileSync(p, 'host\n'); return;
+    case 'dir': mkdirSync(p, { mode: 0o755 }); chmodSync(p, 0o755); writeFileSync(join(p, 'c'), 'child\n'); return;
+    case 'symlink': symlinkSync('host-target', p); return;
+    case 'fifo': mkfifo(p); return;
+    default: throw new Error(`cannot build host ${h}`);
+  }
+}
+
+/** The layer's side, differing from the host where both have the same type. */
+function makeLayer(p: string, l: LayerState, h: HostState, hostPath: string): void {
+  switch (l) {
+    case 'whiteout': whiteout(p); return;
+    case 'opaque-dir': mkdirSync(p); opaque(p); return;
+    case 'file': if (h === 'file') copyUp(hostPath, p); writeFileSync(p, 'layer, longer\n'); return;
+    case 'dir': mkdirSync(p); chmodSync(p, h === 'dir' ? 0o700 : 0o755); return;
+    case 'symlink': symlinkSync('layer-target', p); return;
+    case 'fifo': mkfifo(p, h === 'fifo' ? 0o600 : 0o644); return;
+    default: throw new Error(`cannot build layer ${l}`);
+  }
+}
+
+test('the classifier and the commit planner give each buildable pair the table\'s change and steps', () => {
+  const f = makeFixture();
+  try {
+    const names = new Map<string, [LayerState, HostState]>();
+    for (const l of BUILDABLE_LAYER) {
+      for (const h of BUILDABLE_HOST) {
+        const n = `${l}-${h}`;
+        names.set(n, [l, h]);
+        makeHost(join(f.host, n), h);
+        makeLayer(join(f.upper(), n), l, h, join(f.host, n));
+      }
+    }
+    const { changes, errors } = scanSandbox(f.meta);
+    assert.equal(errors, []);
+    const plan = makePlan(changes, { createdMs: f.meta.createdMs, force: true });
+    const got: Record<string, string> = {};
+    const want: Record<string, string> = {};
+    for (const [n, [l, h]] of names) {
+      const path = Buffer.from(join(f.host, n)).toString('latin1');
+      const c = changes.find((x) => x.path === path);
+      const steps = plan.steps.filter((s) => s.change.path === path).map((s) => s.kind);
+      got[n] = `${c?.change ?? 'none'} [${steps.join(',')}]`;
+      const e = expected(l, h);
+      want[n] = `${e.change ?? 'none'} [${e.steps.join(',')}]`;
+    }
+    assert.equal(got, want);
+    assert.equal(plan.skipped, []);
+  } finally {
+    f.cleanup();
+  }
+});
+
+test('same type on both sides and nothing changed (a plain copy-up) is no change at all', () => {
+  const f = makeFixture();
+  try {
+    for (const t of ['file', 'dir', 'symlink', 'fifo'] as const) {
+      makeHost(join(f.host, t), t);
+      copyUp(join(f.host, t), join(f.upper(), t));
+    }
+    const { changes, errors } = scanSandbox(f.meta);
+    assert.equal(errors, []);
+    assert.equal(changes.map((c) => c.path), []);
+  } finally {
+    f.cleanup();
+  }
+});
+
+test.run();
