@@ -2,10 +2,10 @@
 // a documented exit status (125 sbx failed, 126 cannot execute, 127 not found).
 import { Builtins, Cli, UsageError } from 'clipanion';
 import { loadCommands } from './commands.js';
-import { colors, error, rendered, reported, safe, say } from './output.js';
+import { error, reported, say } from './output.js';
 import { bindNegativeValues, commandOf, describeSyntaxError, seeHelp, tidyUsage } from './usage-text.js';
 import { parseOption } from './definitions.js';
-import { SbxError } from '../sandbox-core/base/errors.js';
+import { reportError } from './report-error.js';
 import { VERSION } from './version.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -57,18 +57,11 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function report(e: unknown, command: { path?: string[] } | undefined): number {
-  if (e instanceof SbxError) {
-    error(e.hint ? `${e.message} (${e.hint})` : e.message);
-    return e.exitCode;
-  }
   if (e instanceof UsageError || (e as Error)?.name === 'UsageError') {
     // One line saying what is wrong and where to read more, not the whole synopsis.
     error((e as Error).message.split('\n')[0]!);
     say(seeHelp((command?.path ?? []).join(' ')));
     return 125;
   }
-  const err = e as Error;
-  error(`internal error: ${err?.message ?? String(e)}${process.env.SBX_DEBUG ? '' : ' (set SBX_DEBUG=1 for details)'}`);
-  if (process.env.SBX_DEBUG) rendered(colors.dim(`${safe(String(err?.stack))}\n`));
-  return 125;
+  return reportError(e);
 }

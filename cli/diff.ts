@@ -44,6 +44,8 @@ export class DiffCommand extends Command {
     const scan = scanSandbox(meta, {
       only: this.only, exclude: this.exclude, paths: this.pathArgs.map((p) => resolve(p)),
       progress: (phase, n) => progress.update(`${phase}: ${n} entries`),
+      // Names and line counts do not show a new file's xattrs: the helper need not read them.
+      fewXattrs: this.nameOnly || this.stat,
     });
     progress.end();
     for (const e of scan.errors) warn(e);

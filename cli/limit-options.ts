@@ -1,7 +1,7 @@
 // Parsing of sbx run's limit flags (--memory, --pids, --cpus, --io-weight, --timeout,
 // --device) into a LimitsRequest. Bad values are UsageErrors that
 // name the flag and say what is accepted.
-import { UsageError } from 'clipanion';
+import { UsageError } from './usage-error.js';
 import { basename } from 'node:path';
 import { DEFAULT_PIDS, type LimitsRequest } from '../sandbox-core/limits.js';
 import { parseDuration, parseSize } from '../sandbox-core/units.js';

@@ -1,8 +1,6 @@
 // What happens after `sbx run`: show what changed, then keep (commit), discard, review,
 // pick, or save for later. Nothing is committed without an explicit answer (or -y).
-import { createInterface } from 'node:readline/promises';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
-import { ReadStream } from 'node:tty';
 import { sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
 import type { Store } from '../sandbox-core/store.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
@@ -14,9 +12,12 @@ import { colors, info, line, rendered, warn } from './output.js';
 import { changesJson, countLine, renderDiffs, renderSummary, summaryPlan } from './render-changes.js';
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
 import { globMatcher } from '../sandbox-core/changes/glob.js';
-import { commitWithReport } from './commit.js';
-import { page } from './pager.js';
+import type { commitWithReport as CommitWithReport } from './commit.js';
 import { progressLine } from './progress.js';
+
+// Loaded when used: a run that ends in a discard or a save (most) needs neither the commit
+// command, the pager nor readline.
+const commitWithReport = async (...a: Parameters<typeof CommitWithReport>): Promise<number> => (await import('./commit.js')).commitWithReport(...a);
 
 export interface ReviewOptions {
   keep: boolean;
@@ -133,10 +134,11 @@ export async function pickChanges(changes: Change[], ask: (q: string) => Promise
  * The terminal to ask on: stdin when it is one, else /dev/tty (`cat x.sh | sbx run -- sh`
  * leaves stdin a pipe the command used up, as git and less handle it). Null: nobody to ask.
  */
-function promptInput(): { input: NodeJS.ReadableStream; terminal: boolean; close(): void } | null {
+async function promptInput(): Promise<{ input: NodeJS.ReadableStream; terminal: boolean; close(): void } | null> {
   if (process.stdin.isTTY) return { input: process.stdin, terminal: true, close: () => {} };
   let fd: number;
   try { fd = openSync('/dev/tty', 'r'); } catch { return null; }
+  const { ReadStream } = await import('node:tty');
   const s = new ReadStream(fd);
   return { input: s, terminal: true, close: () => { s.destroy(); try { closeSync(fd); } catch { /* destroy closed it */ } } };
 }
@@ -192,12 +194,13 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
     summary();
     return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s! }, process.stdout);
   }
-  const tty = opts.interactive ? { input: process.stdin, terminal: !!process.stdin.isTTY, close: () => {} } : process.stderr.isTTY ? promptInput() : null;
+  const tty = opts.interactive ? { input: process.stdin, terminal: !!process.stdin.isTTY, close: () => {} } : process.stderr.isTTY ? await promptInput() : null;
   if (!tty) {
     summary();
     save(store, meta);
     return 0;
   }
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: tty.input, output: process.stderr, terminal: tty.terminal });
   // readline's question() never settles once stdin ends: treat end of input as "save".
   let closed = false;
@@ -237,6 +240,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
       if (a === 'd' || a === 'discard') { store.remove(meta); info('discarded: the host was not touched'); return 0; }
       if (a === 'r' || a === 'review') {
         const out = process.stdout.isTTY ? process.stdout : process.stderr;
+        const { page } = await import('./pager.js');
         await page(renderSummary(changes, colors, { expand: true }) + '\n' + await renderDiffs(changes, colors), out);
         continue;
       }

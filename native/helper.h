@@ -94,6 +94,8 @@ void relay_finish(void);                     /* the command ended: pass on what 
 /* ---- subcommands ---- */
 int sandbox_main(int spec_fd, int status_fd);
 int xattr_main(int argc, char **argv);
+/* scan.c: the change walker's records (see scan.c) */
+int scan_main(void);
 
 /* copytree.c: copies the tree under `src` into `dst` (both open directories), iteratively and
  * fd-relative, keeping holes; -1 with errno and the failing relative path on error. */

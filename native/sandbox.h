@@ -62,9 +62,9 @@ int is_proc_op(const struct spec_op *op);
 void disk_setup(void);
 void disk_copy_out(void);
 
-/* scan.c: lines of the relayed output that contain a text of `scan_output` */
-void scan_bytes(int stream, const char *buf, size_t n);
-void scan_report(void);
+/* errlines.c: lines of the relayed output that contain a text of `scan_output` */
+void errlines_feed(int stream, const char *buf, size_t n);
+void errlines_report(void);
 
 /* netrelay.c (--allow-net) */
 struct net_relay { int dirfd, fd4, fd6; const char *name; };

@@ -1,50 +1,258 @@
-/* Notes the command's own error lines that the helper already copies (its pty, or a relayed
- * stdout/stderr), when they contain one of the texts the spec names (`scan_output`, e.g.
- * "Read-only file system"). After the command, each kept line goes to sbx as `seen LINE`, and
- * sbx decides whether the path it names lies in a part of the view that caused the error.
- * Nothing is parsed here beyond finding lines; bytes pass on unchanged, and no byte is held
- * back: a line is looked at as it goes by. */
+/* sbx-helper scan: walks a sandbox's upper layers and the matching host directories in one
+ * process and streams compact binary records to sandbox-core/changes/walk.ts. Node would
+ * otherwise pay an lstat object, a path buffer and a helper round trip (for xattrs) per file.
+ *
+ * fd 3: the layers root (trusted); fd 4: the host root `/`. Every directory is opened one
+ * component at a time below them with O_PATH|O_NOFOLLOW|O_DIRECTORY (beneath.c), entries are
+ * read with getdents64 and stat'ed with fstatat(AT_SYMLINK_NOFOLLOW): no symlink is followed
+ * in any component, names are bytes, any depth (an explicit stack, a bounded chain of fds).
+ * The helper decides nothing: which entries are whiteouts, skipped or changed is walk.ts's.
+ *
+ * stdin, per job (one per layer): upper_rel\0 host_rel\0 u32 flags   ("" = the root itself;
+ *   flag 1: fuse-overlayfs layer, a name ".wh.X" is looked up on the host as "X" and not
+ *   descended into; flag 2: read xattrs only where the kind of change depends on them, the
+ *   others are reported as none)
+ * stdout, records (integers little-endian):
+ *   'J' u32 job                                  a job starts
+ *   'D' i32 dir u32 errno                        directory `dir` (-1: the job's root) cannot
+ *                                                be read; nothing below it is reported
+ *   'E' i32 parent u16 namelen name
+ *       upper: u32 errno (0: then STAT)
+ *       host:  u32 state (0 absent or not looked up, 1 present: then STAT, else an errno)
+ *       upper xattrs: XATTRS (for every entry stat'ed)
+ *       host xattrs:  XATTRS when the host entry has the upper's type and is no symlink
+ *   STAT   = u32 mode uid gid nlink, u64 size blocks ino dev rdev, (i64 sec, u32 nsec) x
+ *            atime mtime ctime
+ *   XATTRS = u32 errno (0: then u32 count, count x (u32 len name, u32 len value))
+ *   Entries are numbered per job from 0 in the order written; a directory's entries follow
+ *   it (not necessarily at once); `parent` is the number of the directory entry.
+ * Exit status: 0 when the protocol completed, 2 on a malformed request or an I/O error. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include "sandbox.h"
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 
-#define MAX_KEPT 32
-#define LINE_MAX_KEPT 1024
+#include "helper.h"
+#include "beneath.h"
 
-static char partial[3][LINE_MAX_KEPT]; /* per stream (0 pty/stdout, 1, 2): the line so far */
-static size_t plen[3];
-static int overlong[3];
-static char kept[MAX_KEPT][LINE_MAX_KEPT];
-static size_t nkept;
+struct buf { char *p; size_t len, cap; };
 
-static void consider(const char *line) {
-  if (nkept >= MAX_KEPT) return;
-  int match = 0;
-  for (size_t i = 0; i < cfg.n_scan && !match; i++) match = strstr(line, cfg.scan[i]) != NULL;
-  if (!match) return;
-  for (size_t i = 0; i < nkept; i++) if (strcmp(kept[i], line) == 0) return;
-  strcpy(kept[nkept++], line);
+static int reserve(struct buf *b, size_t extra) {
+  if (b->len + extra <= b->cap) return 0;
+  size_t cap = b->cap ? b->cap : 1 << 20;
+  while (cap < b->len + extra) cap *= 2;
+  char *p = realloc(b->p, cap);
+  if (!p) return -1;
+  b->p = p;
+  b->cap = cap;
+  return 0;
 }
 
-void scan_bytes(int stream, const char *buf, size_t n) {
-  if (!cfg.n_scan || stream < 0 || stream > 2) return;
-  for (size_t i = 0; i < n; i++) {
-    char c = buf[i];
-    if (c == '\n') {
-      partial[stream][plen[stream]] = 0;
-      if (!overlong[stream]) consider(partial[stream]);
-      plen[stream] = 0;
-      overlong[stream] = 0;
-    } else if (c == '\r' || c == 0) {
-      continue; /* a pty's CR LF; a NUL cannot be part of a message we look for */
-    } else if (plen[stream] + 1 < LINE_MAX_KEPT) {
-      partial[stream][plen[stream]++] = c;
-    } else {
-      overlong[stream] = 1; /* a path that long is not one we could name in one line anyway */
-    }
+static struct buf out;
+static int oom;
+
+static void put(const void *d, size_t n) {
+  if (reserve(&out, n) < 0) { oom = 1; return; }
+  memcpy(out.p + out.len, d, n);
+  out.len += n;
+}
+static void put8(uint8_t v) { put(&v, 1); }
+static void put16(uint16_t v) { unsigned char b[2] = {v & 0xff, v >> 8}; put(b, 2); }
+static void put32(uint32_t v) { unsigned char b[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24}; put(b, 4); }
+static void put64(uint64_t v) { put32((uint32_t)v); put32((uint32_t)(v >> 32)); }
+
+/* Written out in large pieces: Node reads the stream as it comes. */
+static int flush(int force) {
+  if (!force && out.len < (1 << 20)) return 0;
+  size_t off = 0;
+  while (off < out.len) {
+    ssize_t w = write(1, out.p + off, out.len - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return -1;
+    off += (size_t)w;
+  }
+  out.len = 0;
+  return 0;
+}
+
+static void put_stat(const struct stat *st) {
+  put32(st->st_mode); put32(st->st_uid); put32(st->st_gid); put32((uint32_t)st->st_nlink);
+  put64((uint64_t)st->st_size); put64((uint64_t)st->st_blocks); put64(st->st_ino); put64(st->st_dev); put64(st->st_rdev);
+  put64((uint64_t)st->st_atim.tv_sec); put32((uint32_t)st->st_atim.tv_nsec);
+  put64((uint64_t)st->st_mtim.tv_sec); put32((uint32_t)st->st_mtim.tv_nsec);
+  put64((uint64_t)st->st_ctim.tv_sec); put32((uint32_t)st->st_ctim.tv_nsec);
+}
+
+static char names[65536], value[65536];
+
+/* Every xattr of `path` (not following it); ENOTSUP/ENODATA are an empty list. */
+static void put_xattrs(const char *path) {
+  ssize_t n = llistxattr(path, names, sizeof names);
+  if (n < 0) {
+    if (errno == ENOTSUP || errno == ENODATA) { put32(0); put32(0); } else put32((uint32_t)errno);
+    return;
+  }
+  uint32_t count = 0;
+  for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names + i) + 1) count++;
+  put32(0);
+  put32(count);
+  for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names + i) + 1) {
+    const char *name = names + i;
+    ssize_t v = lgetxattr(path, name, value, sizeof value);
+    if (v < 0) v = 0; /* removed meanwhile, or larger than any the kernel allows: empty */
+    size_t nl = strlen(name);
+    put32((uint32_t)nl); put(name, nl);
+    put32((uint32_t)v); put(value, (size_t)v);
   }
 }
 
-void scan_report(void) {
-  for (int s = 0; s < 3; s++) if (plen[s] && !overlong[s]) { partial[s][plen[s]] = 0; consider(partial[s]); plen[s] = 0; }
-  for (size_t i = 0; i < nkept; i++) status_send("seen", "%s", kept[i]);
+/* A directory still to read: its paths below the roots and its entry number. */
+struct todo { char *upper, *host; int32_t entry; int host_ok; };
+struct stack { struct todo *t; size_t n, cap; };
+
+static int push(struct stack *s, char *upper, char *host, int32_t entry, int host_ok) {
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 256;
+    struct todo *t = realloc(s->t, cap * sizeof *t);
+    if (!t) return -1;
+    s->t = t;
+    s->cap = cap;
+  }
+  s->t[s->n++] = (struct todo){upper, host, entry, host_ok};
+  return 0;
+}
+
+static char *join(const char *dir, const char *name, size_t nl) {
+  size_t dl = strlen(dir);
+  char *p = malloc(dl + nl + 2);
+  if (!p) return NULL;
+  memcpy(p, dir, dl);
+  size_t at = dl;
+  if (dl) p[at++] = '/';
+  memcpy(p + at, name, nl);
+  p[at + nl] = '\0';
+  return p;
+}
+
+static int fail(const char *what, int err) {
+  fprintf(stderr, "sbx-helper scan: %s: %s\n", what, strerror(err));
+  return 2;
+}
+
+static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_root, const char *host_root, int fuse, int few) {
+  struct stack st = {0};
+  int32_t next = 0;
+  char *u0 = strdup(upper_root), *h0 = strdup(host_root);
+  if (!u0 || !h0 || push(&st, u0, h0, -1, 1) < 0) return fail("out of memory", ENOMEM);
+  while (st.n) {
+    struct todo t = st.t[--st.n];
+    int ufd = beneath_dir(ub, t.upper, strlen(t.upper));
+    int dfd = ufd < 0 ? -1 : openat(ufd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) {
+      put8('D'); put32((uint32_t)t.entry); put32((uint32_t)errno);
+      free(t.upper); free(t.host);
+      continue;
+    }
+    /* The host side, when it is a directory: entries are looked up from its fd. */
+    int hfd = t.host_ok ? beneath_dir(hb, t.host, strlen(t.host)) : -1;
+    int hdup = hfd >= 0 ? fcntl(hfd, F_DUPFD_CLOEXEC, 0) : -1;
+    /* The upper directory's xattr calls take names relative to it (l*xattr, which follow
+     * no final symlink); the directory is ours, found without following any symlink. */
+    if (fchdir(dfd) < 0) { int e = errno; close(dfd); if (hdup >= 0) close(hdup); free(t.upper); free(t.host); return fail("fchdir", e); }
+    DIR *d = fdopendir(dfd);
+    if (!d) { close(dfd); if (hdup >= 0) close(hdup); free(t.upper); free(t.host); return fail("fdopendir", errno); }
+    struct dirent *e;
+    while ((errno = 0, e = readdir(d)) != NULL) {
+      const char *name = e->d_name;
+      if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+      size_t nl = strlen(name);
+      int wh = fuse && nl > 4 && memcmp(name, ".wh.", 4) == 0;
+      const char *hname = wh ? name + 4 : name;
+      int32_t me = next++;
+      put8('E'); put32((uint32_t)t.entry); put16((uint16_t)nl); put(name, nl);
+      struct stat us, hs;
+      int uerr = fstatat(dirfd(d), name, &us, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
+      if (uerr) put32((uint32_t)uerr); else { put32(0); put_stat(&us); }
+      int hstate = 0;
+      if (hdup >= 0 && !(fuse && strcmp(name, ".wh..wh..opq") == 0)) {
+        if (fstatat(hdup, hname, &hs, AT_SYMLINK_NOFOLLOW) == 0) hstate = 1;
+        else if (errno != ENOENT) hstate = errno;
+      }
+      put32((uint32_t)hstate);
+      if (hstate == 1) put_stat(&hs);
+      char path[64 + 256];
+      if (!uerr) {
+        /* A name relative to the cwd (the directory itself, see fchdir above): a path
+         * through /proc/self/fd costs the lookup of a magic link per call. */
+        /* flag 2: only where the change list's kinds depend on them (opaque dirs, whiteout
+         * files, entries the host also has); a listing needs no more. */
+        if (!few || S_ISDIR(us.st_mode) || (S_ISREG(us.st_mode) && us.st_size == 0) ||
+            (hstate == 1 && (hs.st_mode & S_IFMT) == (us.st_mode & S_IFMT)))
+          put_xattrs(name);
+        else { put32(0); put32(0); }
+        if (hstate == 1 && (hs.st_mode & S_IFMT) == (us.st_mode & S_IFMT) && !S_ISLNK(hs.st_mode)) {
+          snprintf(path, sizeof path, "/proc/self/fd/%d/%s", hdup, hname);
+          put_xattrs(path);
+        }
+        if (S_ISDIR(us.st_mode) && !wh) {
+          char *cu = join(t.upper, name, nl), *ch = join(t.host, hname, strlen(hname));
+          if (!cu || !ch || push(&st, cu, ch, me, hstate == 1 && S_ISDIR(hs.st_mode)) < 0) return fail("out of memory", ENOMEM);
+        }
+      }
+      if (oom) return fail("out of memory", ENOMEM);
+      if (flush(0) < 0) return fail("write", errno);
+    }
+    int rerr = errno;
+    closedir(d);
+    if (hdup >= 0) close(hdup);
+    free(t.upper); free(t.host);
+    if (rerr) return fail("readdir", rerr);
+  }
+  free(st.t);
+  return 0;
+}
+
+int scan_main(void) {
+  struct buf in = {0};
+  for (;;) {
+    if (reserve(&in, 65536) < 0) return fail("out of memory", ENOMEM);
+    ssize_t n = read(0, in.p + in.len, in.cap - in.len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail("read", errno);
+    if (n == 0) break;
+    in.len += (size_t)n;
+  }
+  struct beneath ub, hb;
+  beneath_init(&ub, 3);
+  beneath_init(&hb, 4);
+  size_t off = 0;
+  for (uint32_t job = 0; off < in.len; job++) {
+    const char *u = in.p + off;
+    const char *un = memchr(u, '\0', in.len - off);
+    if (!un) return fail("malformed request", EINVAL);
+    off = (size_t)(un - in.p) + 1;
+    const char *h = in.p + off;
+    const char *hn = off < in.len ? memchr(h, '\0', in.len - off) : NULL;
+    if (!hn || in.len - ((size_t)(hn - in.p) + 1) < 4) return fail("malformed request", EINVAL);
+    off = (size_t)(hn - in.p) + 1;
+    const unsigned char *f = (const unsigned char *)in.p + off;
+    uint32_t flags = (uint32_t)f[0] | (uint32_t)f[1] << 8 | (uint32_t)f[2] << 16 | (uint32_t)f[3] << 24;
+    off += 4;
+    put8('J'); put32(job);
+    int r = scan_job(&ub, &hb, u, h, flags & 1, flags & 2);
+    if (r) return r;
+  }
+  if (oom) return fail("out of memory", ENOMEM);
+  if (flush(1) < 0) return fail("write", errno);
+  beneath_close(&ub);
+  beneath_close(&hb);
+  free(in.p);
+  return 0;
 }

@@ -12,7 +12,7 @@ import {
   chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync,
   unlinkSync, constants as C, type Dirent, type Stats,
 } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random.js';
 
 /** open(2)'s O_PATH: the same value on every architecture sbx supports (x86_64, aarch64). */
 export const O_PATH = 0o10000000;
@@ -169,7 +169,7 @@ export function removeTreeAt(parent: Dir, name: string): void {
           continue;
         }
         if (stack.length >= MAX_OPEN_DEPTH) {
-          const moved = `.sbx-rm-${randomBytes(6).toString('hex')}`;
+          const moved = `.sbx-rm-${randomHex(6)}`;
           try {
             renameSync(top.dir.at(sub), parent.at(moved));
             jobs.push(moved);

@@ -25,7 +25,6 @@ import { buildSkeletonTree, skeletonPath } from './skeleton.js';
 import { encodeSpec, describeSpec, type OverlayFlag, type SpecOp } from './spec.js';
 import { capabilitySets } from '../policies/capabilities/index.js';
 import { stdioToRelay } from './stdio.js';
-import { startAllowNet } from './net/session.js';
 import type { NetDecision } from './net/proxy.js';
 import { rawCwd, rawEnv } from './rawbytes.js';
 import { removeTree, safeScratch, scratchPath, type Store } from './store.js';
@@ -508,7 +507,8 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
 
   // pid 1 runs as the mapped root: when that is not us, the proxy's socket is given to it.
   const relayOwner = idmap.shift ? { uid: idmap.shift.uid + idmap.insideUid, gid: idmap.shift.gid + idmap.insideUid } : null;
-  const net = req.allowNet?.length ? await startAllowNet(req.allowNet, meta.layersDir, relayOwner) : null;
+  // Loaded only for --allow-net: most runs need no proxy code at all.
+  const net = req.allowNet?.length ? await (await import('./net/session.js')).startAllowNet(req.allowNet, meta.layersDir, relayOwner) : null;
   const netEnv = Object.fromEntries((net?.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   const ops: SpecOp[] = [
     ...idmap.ops,

@@ -29,7 +29,13 @@ function cacheKey(ref: string, arch: string, capabilities: readonly string[] | u
   const dir = shippedDir();
   if (!dir || ref.includes('/') || ref.endsWith('.json') || !existsSync(join(dir, `${ref}.json`))) return null;
   const h = new Fnv64().update(`v${VERSION}\0${ref}\0${arch}\0${[...(capabilities ?? defaultCapabilities())].sort().join(',')}\0`);
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) h.update(f).update('\0').update(readFileSync(join(dir, f))).update('\0');
+  // The shipped files by identity and size, not content: reading and hashing them all cost a
+  // run more than the cached program saves. An edit changes mtime (or the inode, when saved
+  // by rename) and so the key.
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+    const st = statSync(join(dir, f), { bigint: true });
+    h.update(`${f}\0${st.ino}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}\0`);
+  }
   if (typeof __SBX_COMPILER_ID__ === 'string') h.update(__SBX_COMPILER_ID__);
   else {
     const compiled = fileURLToPath(new URL('../policies/seccomp/', import.meta.url));

@@ -262,7 +262,11 @@ export class Store {
     }
   }
 
-  /** Atomically replaces meta.json (write beside, fsync, rename), in the entry opened without following a symlink. */
+  /**
+   * Atomically replaces meta.json (write beside, fsync, rename), in the entry opened without
+   * following a symlink. A throwaway sandbox's is not fsynced: nothing of it outlives the run,
+   * and a meta.json lost in a crash leaves an entry the next run's sweep removes.
+   */
   writeMeta(meta: SandboxMeta): void {
     const root = this.openRoot();
     let dir: Dir | null = null;
@@ -273,7 +277,7 @@ export class Store {
       try {
         keepStoreOwner(fd, dir.stat());
         writeSync(fd, JSON.stringify(meta, null, 2) + '\n');
-        fsyncSync(fd);
+        if (!meta.throwaway) fsyncSync(fd);
       } finally {
         closeSync(fd);
       }
@@ -284,7 +288,7 @@ export class Store {
     }
   }
 
-  // meta.state changes only through these methods, each written (fsynced) at once: the
+  // meta.state changes only through these methods, each written at once (fsynced unless throwaway): the
   // states are created -> running -> saved (-> committing -> committed | saved).
 
   /** A new sandbox's meta.json, in state `created`. */

@@ -1,17 +1,22 @@
-// Pass 1 of a scan: walk every upper layer with a manual stack (the fastest walk in Node),
-// decode overlayfs whiteouts and opaque dirs, and lstat the matching host path. Every
-// directory is opened fd-relative from the layers dir or `/` (fsat.ts): any depth, and no
-// symlink in any component is followed, on either side.
-import { lstatSync, type Dirent } from 'node:fs';
+// Pass 1 of a scan: the helper (`sbx-helper scan`, native/scan.c) walks every upper layer and
+// the matching host directories in one process and streams compact records: stat fields and
+// xattrs of each upper entry and of its host counterpart. This module decodes overlayfs
+// whiteouts and opaque dirs from them and skips what is not the layer's (another layer's
+// mount point, hidden paths). The helper opens every directory one component at a time below
+// the layers dir or `/` with no symlink followed, at any depth; names are bytes.
+import { spawnSync } from 'node:child_process';
+import { closeSync, openSync, constants as C } from 'node:fs';
 import type { Layer, SandboxMeta } from '../types.js';
-import type { EntryStat } from './types.js';
+import type { EntryStat, EntryType } from './types.js';
 import { fromUser, joinB } from './bpath.js';
 import { isWithin } from '../base/within.js';
-import { toEntryStat } from './stat.js';
-import { dirAt, trustRoot } from './fsat.js';
-import type { Dir } from '../beneath.js';
-import { getXattrs, isOverlayXattr, type Xattrs } from './xattr.js';
+import { errnoName } from '../base/errno.js';
+import { SbxError } from '../base/errors.js';
+import { O_PATH } from '../beneath.js';
+import { helperPath } from '../helper.js';
+import { isOverlayXattr, relTo, type Xattrs } from './xattr.js';
 import { unshiftXattrs } from './acl.js';
+import { dirAt, physicalRoot, trustRoot } from './fsat.js';
 
 export interface UpperEntry {
   /** Host path (byte string). */
@@ -42,6 +47,11 @@ export interface WalkResult {
 export interface WalkOptions {
   /** Called now and then with the number of entries seen. */
   progress?: (n: number) => void;
+  /**
+   * Read xattrs only where the kind of change depends on them (dirs, empty files, entries the
+   * host also has): enough for a listing, not for a commit (new files' xattrs are not read).
+   */
+  fewXattrs?: boolean;
 }
 
 const OPAQUE_NAMES = new Set(['user.overlay.opaque', 'trusted.overlay.opaque', 'user.fuseoverlayfs.opaque']);
@@ -53,6 +63,67 @@ export function upperDirOf(meta: SandboxMeta, layer: Layer): string {
 
 function unshift(id: number, base: number, count: number): number {
   return id >= base && id < base + count ? id - base : id;
+}
+
+const S_IFMT = 0o170000;
+const TYPES = new Map<number, EntryType>([
+  [0o100000, 'file'], [0o040000, 'dir'], [0o120000, 'symlink'], [0o010000, 'fifo'], [0o140000, 'socket'], [0o020000, 'char'], [0o060000, 'block'],
+]);
+const EMPTY: Xattrs = [];
+
+/** Decodes the helper's records (native/scan.c) with a cursor: no per-field allocation. */
+class Reader {
+  off = 0;
+  constructor(readonly b: Buffer) {}
+  u8(): number { return this.b[this.off++]!; }
+  u16(): number { const v = this.b.readUInt16LE(this.off); this.off += 2; return v; }
+  u32(): number { const v = this.b.readUInt32LE(this.off); this.off += 4; return v; }
+  i32(): number { const v = this.b.readInt32LE(this.off); this.off += 4; return v; }
+  u64(): number { const lo = this.b.readUInt32LE(this.off), hi = this.b.readUInt32LE(this.off + 4); this.off += 8; return hi * 0x100000000 + lo; }
+  i64(): number { const lo = this.b.readUInt32LE(this.off), hi = this.b.readInt32LE(this.off + 4); this.off += 8; return hi * 0x100000000 + lo; }
+  str(n: number): string { const v = this.b.toString('latin1', this.off, this.off + n); this.off += n; return v; }
+  bytes(n: number): Buffer { const v = Buffer.from(this.b.subarray(this.off, this.off + n)); this.off += n; return v; }
+  /** Milliseconds as Node's Stats computes them (sec * 1e3 + nsec / 1e6). */
+  time(): number { const sec = this.i64(); const ns = this.u32(); return sec * 1e3 + ns / 1e6; }
+  stat(): EntryStat {
+    const mode = this.u32(), uid = this.u32(), gid = this.u32(), nlink = this.u32();
+    const size = this.u64(), blocks = this.u64(), ino = this.u64(), dev = this.u64(), rdev = this.u64();
+    const atimeMs = this.time(), mtimeMs = this.time(), ctimeMs = this.time();
+    return { type: TYPES.get(mode & S_IFMT) ?? 'block', perm: mode & 0o7777, uid, gid, size, mtimeMs, atimeMs, ctimeMs, ino, dev, nlink, rdev, blocks };
+  }
+  /** An xattr list, or its errno. */
+  xattrs(): Xattrs | number {
+    const errno = this.u32();
+    if (errno) return errno;
+    const n = this.u32();
+    if (!n) return EMPTY;
+    const list: Xattrs = [];
+    for (let i = 0; i < n; i++) {
+      const name = this.str(this.u32());
+      list.push([name, this.bytes(this.u32())]);
+    }
+    return list;
+  }
+}
+
+/** Runs `sbx-helper scan` over the jobs (one per layer); its whole record stream. */
+function runScan(jobs: Array<{ upper: string; host: string; fuse: boolean }>, layersRoot: string, fewXattrs: boolean): Buffer {
+  const input = Buffer.concat(jobs.map((j) => {
+    const flags = Buffer.alloc(4);
+    flags.writeUInt32LE((j.fuse ? 1 : 0) | (fewXattrs ? 2 : 0));
+    return Buffer.concat([Buffer.from(`${j.upper}\0${j.host}\0`, 'latin1'), flags]);
+  }));
+  // The host side is `/`, or an image sandbox's lower root (fsat.ts: the one place that decides).
+  const fds = [layersRoot, physicalRoot('/')].map((r) => openSync(Buffer.from(r, 'latin1'), O_PATH | C.O_DIRECTORY));
+  let r;
+  try {
+    r = spawnSync(helperPath(), ['scan'], { input, maxBuffer: 2 ** 31 - 1, stdio: ['pipe', 'pipe', 'pipe', ...fds] });
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+  if (r.error) throw new SbxError(`sbx-helper scan: ${r.error.message}`);
+  if (r.status !== 0) throw new SbxError(`sbx-helper scan failed: ${String(r.stderr).trim()}`);
+  return r.stdout;
 }
 
 export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResult {
@@ -70,121 +141,134 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
   // Directories shown empty because the user cannot read them (unreadable.ts): opaque in the
   // layer, but hiding nothing the sandbox saw; the host below them may be unreadable to us.
   const shownEmpty = (meta.shownEmpty ?? []).map(fromUser);
-  // Entries needing attributes: dirs (opaque?), empty files (xattr whiteout?), and entries
-  // the host also has (metadata comparison needs both sides).
-  const needUpper: number[] = [];
-  const needHost: number[] = [];
   const layersRoot = fromUser(meta.layersDir);
   let layerBytes = 0;
+  if (!meta.layers.length) return { entries, errors, layerBytes };
+  const roots = meta.layers.map((layer) => fromUser(upperDirOf(meta, layer)));
+  // Layers whose upper is empty hold no change: a sandbox that changed little (most) is
+  // reviewed without starting the helper at all.
   trustRoot(layersRoot);
-
-  meta.layers.forEach((layer, li) => {
-    const target = targets[li]!;
-    const others = targets.filter((t, k) => k !== li && t !== target && isWithin(t, target));
-    const root = fromUser(upperDirOf(meta, layer));
-    const fuse = layer.format === 'fuse';
-    const stack: Array<[string, string, number, boolean]> = [[root, target, -1, true]];
-    while (stack.length) {
-      const [udir, hdir, parent, hostIsDir] = stack.pop()!;
-      let list: Dirent[];
-      let ud: Dir;
-      try {
-        ud = dirAt(udir);
-        list = ud.list();
-      } catch (e) {
-        errors.push(`${hdir}: cannot read the sandbox's copy (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  const jobLayers = meta.layers.map((_, li) => li).filter((li) => {
+    try { return dirAt(roots[li]!).list().length > 0; } catch { return true; } // the helper reports why
+  });
+  if (!jobLayers.length) return { entries, errors, layerBytes };
+  const out = runScan(jobLayers.map((li) => ({
+    upper: relTo(layersRoot, roots[li]!), host: targets[li] === '/' ? '' : relTo('/', targets[li]!), fuse: meta.layers[li]!.format === 'fuse',
+  })), layersRoot, !!opts.fewXattrs);
+  const r = new Reader(out);
+  // The helper's entry number (per layer) -> index in `entries`, -1 when not taken (skipped,
+  // or below an entry that is not walked).
+  let toIdx = new Int32Array(1024);
+  let li = -1;
+  let layer: Layer | null = null;
+  let target = '', root = '', fuse = false;
+  let others: string[] = [];
+  let num = 0;
+  while (r.off < out.length) {
+    const kind = r.u8();
+    if (kind === 0x4a /* J */) {
+      li = jobLayers[r.u32()]!;
+      layer = meta.layers[li]!;
+      target = targets[li]!;
+      root = roots[li]!;
+      fuse = layer.format === 'fuse';
+      others = targets.filter((t, k) => k !== li && t !== target && isWithin(t, target));
+      num = 0;
+      continue;
+    }
+    if (kind === 0x44 /* D */) {
+      const dir = r.i32(), errno = r.u32();
+      const at = dir < 0 ? target : toIdx[dir]! >= 0 ? entries[toIdx[dir]!]!.host : null;
+      if (at !== null) errors.push(`${at}: cannot read the sandbox's copy (${errnoName(errno)})`);
+      continue;
+    }
+    if (kind !== 0x45 /* E */) throw new SbxError('sbx-helper scan: malformed answer');
+    const parentNum = r.i32();
+    const rawName = r.str(r.u16());
+    const uerr = r.u32();
+    const up0 = uerr ? null : r.stat();
+    const hstate = r.u32();
+    const host1 = hstate === 1 ? r.stat() : null;
+    const upX = uerr ? EMPTY : r.xattrs();
+    const hostX = host1 && up0 && host1.type === up0.type && host1.type !== 'symlink' ? r.xattrs() : EMPTY;
+    const me = num++;
+    if (me >= toIdx.length) { const t = new Int32Array(toIdx.length * 2); t.set(toIdx); toIdx = t; }
+    toIdx[me] = -1;
+    const parent = parentNum < 0 ? -1 : toIdx[parentNum]!;
+    if (parentNum >= 0 && parent < 0) continue;
+    const pe = parent >= 0 ? entries[parent]! : null;
+    // Only directories that are walked have children taken (see the push below).
+    if (pe && (pe.whiteout || pe.up?.type !== 'dir')) continue;
+    const udir = pe ? pe.upper : root;
+    const hdir = pe ? pe.host : target;
+    let name = rawName;
+    let wh = false;
+    if (fuse && name.startsWith('.wh.')) {
+      if (name === '.wh..wh..opq') {
+        if (pe) pe.opaque = true;
         continue;
       }
-      // The host dir, when it is one: its entries are looked up from it, never through a path.
-      let hd: Dir | null = null;
-      if (hostIsDir) {
-        try { hd = dirAt(hdir); } catch { hd = null; }
+      name = name.slice(4);
+      wh = true;
+    }
+    const host = joinB(hdir, name);
+    const upper = wh ? '' : joinB(udir, rawName);
+    if (others.some((t) => t === host)) continue;
+    const skeleton = others.some((t) => isWithin(t, host));
+    if (hidden.some((h) => isWithin(host, h))) continue;
+    if (bindPoints.includes(host)) continue;
+    let up: EntryStat | null = null;
+    if (!wh) {
+      if (uerr) {
+        if (uerr !== 2) errors.push(`${host}: cannot stat the sandbox's copy (${errnoName(uerr)})`);
+        continue;
       }
-      for (const d of list) {
-        let name = d.name as string;
-        let wh = false;
-        if (fuse && name.startsWith('.wh.')) {
-          if (name === '.wh..wh..opq') {
-            if (parent >= 0) entries[parent]!.opaque = true;
-            continue;
-          }
-          name = name.slice(4);
-          wh = true;
+      up = up0!;
+      layerBytes += (up.blocks ?? 0) * 512;
+      if (up.type === 'char' && up.rdev === 0) wh = true;
+    }
+    let host0: EntryStat | null = host1;
+    if (hstate > 1) {
+      if (hstate !== 13 /* EACCES */ || !shownEmpty.some((d) => host !== d && isWithin(host, d))) {
+        errors.push(`${host}: cannot stat the host path (${errnoName(hstate)})`);
+        continue;
+      }
+      host0 = null;
+    }
+    // fuse-overlayfs (squash_to_root) writes its upper files under whatever uid it runs as:
+    // ownership there means nothing. Inside, everything looked root-owned, so a copy-up
+    // keeps the host's owner and a new entry is root's.
+    if (fuse && up) { up.uid = host0 && host0.type === up.type ? host0.uid : 0; up.gid = host0 && host0.type === up.type ? host0.gid : 0; }
+    // Root's remapped sandboxes: the layers hold shifted ids; the change list speaks in
+    // the ids the sandbox saw, which are what a commit restores.
+    else if (shift && up) { up.uid = unshift(up.uid, shift.uid, shift.count); up.gid = unshift(up.gid, shift.gid, shift.count); }
+    // An ordinary user's skeleton layers (new entries in `/`, `/run`, ...) were written by
+    // root inside, which is the user on the host: they are root's, as a real root run makes them.
+    else if (asRoot && up && (layer!.skeleton || ownLower)) { up.uid = up.uid === meta.uid ? 0 : up.uid; up.gid = up.gid === meta.gid ? 0 : up.gid; }
+    // An ordinary user's image cache (or --rootfs tree) is the user's, and root's inside.
+    if (asRoot && host0 && ownLower) host0 = { ...host0, uid: host0.uid === meta.uid ? 0 : host0.uid, gid: host0.gid === meta.gid ? 0 : host0.gid };
+    const idx = entries.length;
+    toIdx[me] = idx;
+    const e: UpperEntry = { host, upper, parent, whiteout: wh, opaque: false, up, host0, skeleton, xattrs: EMPTY, hostXattrs: EMPTY };
+    entries.push(e);
+    if (!wh && up) {
+      // Every entry's attributes: data to commit, and the marks of whiteouts and opaque dirs.
+      if (typeof upX === 'number') errors.push(`${host}: cannot read the sandbox copy's attributes (errno ${upX})`);
+      else if (upX.length) {
+        for (const [n, v] of upX) {
+          if (OPAQUE_NAMES.has(n) && up.type === 'dir' && v.length === 1 && v[0] === 0x79 /* y */) e.opaque = true;
+          if (WHITEOUT_NAMES.has(n) && up.type === 'file' && up.size === 0) e.whiteout = true;
         }
-        const host = joinB(hdir, name);
-        const upper = wh ? '' : joinB(udir, name);
-        if (others.some((t) => t === host)) continue;
-        const skeleton = others.some((t) => isWithin(t, host));
-        if (hidden.some((h) => isWithin(host, h))) continue;
-        if (bindPoints.includes(host)) continue;
-        let up: EntryStat | null = null;
-        if (!wh) {
-          try {
-            const st = lstatSync(ud.at(d.name as string), { throwIfNoEntry: false });
-            if (!st) continue;
-            layerBytes += st.blocks * 512;
-            up = toEntryStat(st);
-          } catch (e) {
-            errors.push(`${host}: cannot stat the sandbox's copy (${(e as NodeJS.ErrnoException).code})`);
-            continue;
-          }
-          if (d.isCharacterDevice() && up.rdev === 0) wh = true;
-        }
-        let host0: EntryStat | null = null;
-        if (hd) {
-          try {
-            const st = lstatSync(hd.at(name), { throwIfNoEntry: false });
-            host0 = st ? toEntryStat(st) : null;
-          } catch (e) {
-            if ((e as NodeJS.ErrnoException).code !== 'EACCES' || !shownEmpty.some((d) => host !== d && isWithin(host, d))) {
-              errors.push(`${host}: cannot stat the host path (${(e as NodeJS.ErrnoException).code})`);
-              continue;
-            }
-          }
-        }
-        // fuse-overlayfs (squash_to_root) writes its upper files under whatever uid it runs as:
-        // ownership there means nothing. Inside, everything looked root-owned, so a copy-up
-        // keeps the host's owner and a new entry is root's.
-        if (fuse && up) up = { ...up, uid: host0 && host0.type === up.type ? host0.uid : 0, gid: host0 && host0.type === up.type ? host0.gid : 0 };
-        // Root's remapped sandboxes: the layers hold shifted ids; the change list speaks in
-        // the ids the sandbox saw, which are what a commit restores.
-        else if (shift && up) up = { ...up, uid: unshift(up.uid, shift.uid, shift.count), gid: unshift(up.gid, shift.gid, shift.count) };
-        // An ordinary user's skeleton layers (new entries in `/`, `/run`, ...) were written by
-        // root inside, which is the user on the host: they are root's, as a real root run makes them.
-        else if (asRoot && up && (layer.skeleton || ownLower)) up = { ...up, uid: up.uid === meta.uid ? 0 : up.uid, gid: up.gid === meta.gid ? 0 : up.gid };
-        // An ordinary user's image cache (or --rootfs tree) is the user's, and root's inside.
-        if (asRoot && host0 && ownLower) host0 = { ...host0, uid: host0.uid === meta.uid ? 0 : host0.uid, gid: host0.gid === meta.gid ? 0 : host0.gid };
-        const idx = entries.length;
-        entries.push({ host, upper, parent, whiteout: wh, opaque: false, up, host0, skeleton, xattrs: [], hostXattrs: [] });
-        if (!wh && up) {
-          needUpper.push(idx); // every entry: attributes are data to commit, and mark whiteouts and opaque dirs
-          if (host0 && host0.type === up.type && host0.type !== 'symlink') needHost.push(idx);
-          if (up.type === 'dir') stack.push([upper, host, idx, host0?.type === 'dir']);
-        }
-        if ((idx & 0x3fff) === 0 && opts.progress) opts.progress(idx);
+        const user = upX.filter(([n]) => !isOverlayXattr(n));
+        // ACL and capability ids in a shifted layer are shifted like owners (see acl.ts).
+        if (user.length) e.xattrs = shift ? unshiftXattrs(user, shift) : user;
+      }
+      if (host0 && host0.type === up.type && host0.type !== 'symlink' && typeof hostX !== 'number' && hostX.length) {
+        const user = hostX.filter(([n]) => !isOverlayXattr(n));
+        if (user.length) e.hostXattrs = user;
       }
     }
-  });
-
-  if (needUpper.length || needHost.length) {
-    const res = getXattrs(needUpper.map((i) => entries[i]!.upper), layersRoot).concat(getXattrs(needHost.map((i) => entries[i]!.host), '/'));
-    needUpper.forEach((i, k) => {
-      const e = entries[i]!;
-      const r = res[k]!;
-      if (r.errno) { errors.push(`${e.host}: cannot read the sandbox copy's attributes (errno ${r.errno})`); return; }
-      for (const [n, v] of r.attrs) {
-        if (OPAQUE_NAMES.has(n) && v.toString() === 'y' && e.up?.type === 'dir') e.opaque = true;
-        if (WHITEOUT_NAMES.has(n) && e.up?.type === 'file' && e.up.size === 0) e.whiteout = true;
-      }
-      const user = r.attrs.filter(([n]) => !isOverlayXattr(n));
-      // ACL and capability ids in a shifted layer are shifted like owners (see acl.ts).
-      if (user.length) e.xattrs = shift ? unshiftXattrs(user, shift) : user;
-    });
-    needHost.forEach((i, k) => {
-      const r = res[needUpper.length + k]!;
-      const user = r.attrs.filter(([n]) => !isOverlayXattr(n));
-      if (user.length) entries[i]!.hostXattrs = user;
-    });
+    if ((idx & 0x3fff) === 0 && opts.progress) opts.progress(idx);
   }
   if (shownEmpty.length) for (const e of entries) if (e.opaque && shownEmpty.includes(e.host)) e.opaque = false;
   return { entries, errors, layerBytes };

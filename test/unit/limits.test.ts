@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { UsageError } from 'clipanion';
+import { UsageError } from '../../cli/usage-error.js';
 import { parseSize, parseDuration, formatSize, formatDuration } from '../../sandbox-core/units.js';
 import { parseLimitFlags } from '../../cli/limit-options.js';
 import { planCgroups, parseProcCgroup, hasSysAdmin, type CgroupFs } from '../../sandbox-core/cgroup/plan.js';

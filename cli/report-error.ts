@@ -1,0 +1,20 @@
+// How an error that ends a command is said: one line on stderr and a documented exit status.
+// Shared by app.ts (clipanion's path) and main.ts (sbx run's fast path).
+import { SbxError } from '../sandbox-core/base/errors.js';
+import { colors, error, rendered, safe } from './output.js';
+
+/** Says `e` and returns the exit status. Usage errors are app.ts's (they need the usage). */
+export function reportError(e: unknown): number {
+  if (e instanceof SbxError) {
+    error(e.hint ? `${e.message} (${e.hint})` : e.message);
+    return e.exitCode;
+  }
+  const err = e as Error;
+  if (err?.name === 'UsageError') {
+    error(err.message);
+    return 125;
+  }
+  error(`internal error: ${err?.message ?? String(e)}${process.env.SBX_DEBUG ? '' : ' (set SBX_DEBUG=1 for details)'}`);
+  if (process.env.SBX_DEBUG) rendered(colors.dim(`${safe(String(err?.stack))}\n`));
+  return 125;
+}

@@ -1,0 +1,173 @@
+// What `sbx run` does once its options are parsed: by clipanion (cli/run.ts) or, for the
+// common flags, by the fast path (cli/run-fast.ts) that spares a run the parser's start-up.
+import { UsageError } from './usage-error.js';
+import { isAbsolute, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import { Store } from '../sandbox-core/store.js';
+import type { BindRequest } from '../sandbox-core/sandbox.js';
+import { runCommand } from '../sandbox-core/run.js';
+import { SbxError } from '../sandbox-core/base/errors.js';
+import { loadSeccomp } from '../sandbox-core/seccomp.js';
+import { resolveCapabilities } from '../policies/capabilities/index.js';
+import { rawArgs } from '../sandbox-core/rawbytes.js';
+import { info, say, setQuiet, warn } from './output.js';
+import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
+import { display, displayText } from '../sandbox-core/changes/bpath.js';
+import { parseLimitFlags, sizeFlag } from './limit-options.js';
+import { checkPatterns } from '../sandbox-core/changes/glob.js';
+import type { LowerView } from '../sandbox-core/image/view.js';
+import type { SandboxMeta } from '../sandbox-core/types.js';
+
+/** The parsed options of `sbx run` (the fields of RunCommand). */
+export interface RunOptions {
+  discard: boolean; keep: boolean; name?: string; inRef?: string; net: boolean; keepUser: boolean; mapRoot: boolean;
+  hide: string[]; bind: string[]; roBind: string[]; policy: string; capAdd: string[]; capDrop: string[];
+  noSeccomp: boolean; only: string[]; exclude: string[]; report?: string; quiet: boolean;
+  memory?: string; pids?: string; cpus?: string; disk?: string; ioWeight?: string; timeout?: string;
+  device: string[]; hideSecrets: boolean; allowNet: string[]; allowSecrets: boolean; cleanEnvFlag: boolean;
+  keepSetuid: boolean; image?: string; rootfs?: string; envSet: string[]; workdir?: string; imageUser?: string;
+  command: string[];
+}
+
+function parseBind(spec: string, readOnly: boolean, flag: string): BindRequest {
+  const i = spec.indexOf(':');
+  const host = resolve(i < 0 ? spec : spec.slice(0, i));
+  const inside = i < 0 ? host : spec.slice(i + 1);
+  if (!isAbsolute(inside)) throw new UsageError(`${flag} ${spec}: the inside path must be absolute`);
+  if (!existsSync(host)) throw new SbxError(`${flag} ${spec}: ${host} does not exist`);
+  return { host, inside, readOnly };
+}
+
+/** The environment of an image's command: its Env, then --env on top (never this machine's). */
+function imageEnv(base: string[], set: string[]): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const e of [...base, ...set]) {
+    const i = e.indexOf('=');
+    if (i <= 0) throw new UsageError(`--env ${e}: give NAME=VALUE`);
+    env[e.slice(0, i)] = e.slice(i + 1);
+  }
+  if (process.env.TERM && env.TERM === undefined) env.TERM = process.env.TERM;
+  return env;
+}
+
+/** --image / --rootfs (or the image of the sandbox --in names): its lower layers, cached. */
+async function lowerViewOf(o: RunOptions, store: Store, inSandbox: SandboxMeta | null): Promise<(LowerView & { cmdUser: { uid: number; gid: number } | null }) | null> {
+  const own = o.image !== undefined || o.rootfs !== undefined;
+  if (o.image !== undefined && o.rootfs !== undefined) throw new UsageError('--image and --rootfs each name the root: use one');
+  if (inSandbox && own) throw new UsageError('--in runs in the view the sandbox was made with: drop --image/--rootfs');
+  const imageBased = own || !!inSandbox?.image || !!inSandbox?.rootfs;
+  if (!imageBased && (o.envSet.length || o.workdir !== undefined || o.imageUser !== undefined)) {
+    throw new UsageError('--env, --workdir and --image-user go with --image or --rootfs');
+  }
+  if (!imageBased) return null;
+  if (o.hide.length) throw new UsageError('--hide names paths of this machine; with --image/--rootfs the root is not this machine');
+  if (o.workdir !== undefined && !o.workdir.startsWith('/')) throw new UsageError('--workdir must be an absolute path inside');
+  // Loaded only here: a run of this machine never pays for the image code.
+  const { prepareImage, prepareRootfs, reopenLowerView, resolveUser } = await import('../sandbox-core/image/view.js');
+  const view = inSandbox ? (await reopenLowerView(store.root, inSandbox, (l) => info(l)))!
+    : o.rootfs !== undefined ? prepareRootfs(resolve(o.rootfs))
+      : await prepareImage(store.root, o.image!, (l) => info(l));
+  const ref = o.image ?? o.rootfs ?? inSandbox?.image?.ref ?? inSandbox?.rootfs ?? '';
+  return { ...view, cmdUser: resolveUser(o.imageUser ?? view.process.user, view.lowerRoot, ref) };
+}
+
+export async function executeRun(o: RunOptions): Promise<number> {
+
+  setQuiet(o.quiet);
+  let argv = o.command[0] === '--' ? o.command.slice(1) : o.command;
+  const store = new Store();
+  const inSandbox = o.inRef ? store.resolve(o.inRef) : null;
+  const lowerView = await lowerViewOf(o, store, inSandbox);
+  if (lowerView && o.keep) throw new UsageError('-y/--keep: with --image or --rootfs there is no host to commit to (save, then sbx export)');
+  if (lowerView && argv.length === 0) argv = [...lowerView.process.entrypoint, ...lowerView.process.cmd];
+  if (argv.length === 0) throw new UsageError(`no command given${lowerView ? ' (and the image names none)' : ''}: sbx run [OPTIONS] [--] COMMAND [ARG...]${lowerView ? " ('sbx run --image IMAGE' alone runs the image's own command)" : ''}`);
+  if (o.discard && o.keep) throw new UsageError('-n/--discard and -y/--keep contradict each other');
+  if (o.inRef && o.name) throw new UsageError('--in and --name cannot be combined');
+  if (o.mapRoot && process.getuid?.() !== 0) throw new UsageError('--map-root only means something under sudo (as root)');
+  if (o.inRef && o.discard) throw new UsageError('--in with -n would discard the saved sandbox: use sbx discard afterwards instead');
+  for (const h of o.hide) if (resolve(h) === '/') throw new UsageError('--hide /: refusing to hide the whole filesystem');
+  // A malformed pattern is refused before the command runs, not after.
+  checkPatterns(o.only, o.exclude);
+  const bind = [...o.bind.map((b) => parseBind(b, false, '--bind')), ...o.roBind.map((b) => parseBind(b, true, '--ro-bind'))];
+  // With --in and no capability flag, the sandbox's command keeps the set it was made with.
+  const recordedCaps = inSandbox && !o.capAdd.length && !o.capDrop.length ? inSandbox.options.capabilities : undefined;
+  const capabilities = recordedCaps ?? resolveCapabilities(o.capAdd, o.capDrop);
+  let seccomp: Buffer | null = null;
+  if (o.noSeccomp) warn('--no-seccomp: the command runs without a syscall filter');
+  else seccomp = await loadSeccomp(o.policy, capabilities);
+
+  // isatty, not process.stdin/stdout: making those streams costs milliseconds a run does not need.
+  const pty = isatty(0) && isatty(1);
+  if (o.hideSecrets && o.allowSecrets) throw new UsageError('--hide-secrets and --allow-secrets contradict each other');
+  const net = inSandbox ? inSandbox.options.net : o.net;
+  if (net && o.allowNet.length) throw new UsageError('--net shares the whole network; --allow-net gives only the hosts named: use one of them');
+  // Checked before any sandbox exists, so a typo leaves nothing behind.
+  if (o.allowNet.length) (await import('../sandbox-core/net/allowlist.js')).AllowList.parse(o.allowNet);
+  // With any network, whatever the command can read it can send: secrets hidden unless asked.
+  const hideSecrets = o.hideSecrets || ((net || o.allowNet.length > 0) && !o.allowSecrets);
+  let env: NodeJS.ProcessEnv = lowerView ? imageEnv(lowerView.process.env, o.envSet) : o.cleanEnvFlag ? cleanEnv(process.env, process.cwd()) : process.env;
+  // An image holds none of this machine's credential stores: there is nothing to hide.
+  const secretHide = hideSecrets && !lowerView ? secretPaths(process.env.HOME) : [];
+  if (hideSecrets) {
+    const w = withoutSecrets(env);
+    env = w.env;
+    const what = [secretHide.length ? `${secretHide.length} credential paths hidden` : '', w.dropped.length ? `${w.dropped.length} secret variables dropped (${w.dropped.map(displayText).join(', ')})` : ''].filter(Boolean).join(', ');
+    if (what) info(`secrets: ${what}${o.hideSecrets ? '' : '; --allow-secrets keeps them'}`);
+  }
+  let diskBytes: number | null = null;
+  if (o.disk !== undefined) {
+    diskBytes = sizeFlag('--disk', o.disk);
+  }
+  const limits = parseLimitFlags({ memory: o.memory, pids: o.pids, cpus: o.cpus, ioWeight: o.ioWeight, timeout: o.timeout, device: o.device });
+  const result = await runCommand(store, {
+    command: argv,
+    rawCommand: lowerView ? argv : rawArgs(argv),
+    cwd: lowerView ? o.workdir ?? lowerView.process.cwd : process.cwd(),
+    lower: lowerView,
+    cmdUser: lowerView?.cmdUser ?? null,
+    env,
+    name: o.name ?? null,
+    throwaway: o.discard,
+    net,
+    keepUser: o.keepUser,
+    mapRoot: inSandbox ? !!inSandbox.options.mapRoot : o.mapRoot,
+    hide: [...o.hide.map((h) => resolve(h)), ...secretHide],
+    bind,
+    seccomp,
+    policyName: o.noSeccomp ? 'none' : o.policy,
+    capabilities,
+    inSandbox,
+    pty,
+    diskBytes,
+    allowNet: o.allowNet,
+    limits,
+  });
+  // Said even with -q: the command's end is not its own doing.
+  for (const l of result.endReasons) say(l);
+  if (result.error) throw result.error;
+  if (result.failure) say(result.failure);
+  if (result.signal !== null) info(`the command was killed by signal ${result.signal}`);
+  if (result.net) {
+    const { netSummaryLines } = await import('../sandbox-core/net/session.js');
+    for (const line of netSummaryLines(result.net, display)) info(`network: ${line}`);
+    if (!result.net.length) info('network: no connection was attempted');
+  }
+  // Loaded only now: the change list and diff machinery cost nothing before the command starts.
+  const { reviewAfterRun } = await import('./review.js');
+  const reviewStatus = await reviewAfterRun(store, result.meta, {
+    keep: o.keep,
+    keepSetuid: o.keepSetuid,
+    discard: o.discard,
+    quiet: o.quiet,
+    only: o.only,
+    exclude: o.exclude,
+    report: o.report ?? null,
+    exitStatus: result.exitStatus,
+    durationMs: result.durationMs,
+    endReasons: result.endReasons,
+    net: result.net,
+  });
+  // --keep whose commit refused something (conflicts, denied paths) must not look like success.
+  return result.exitStatus === 0 && reviewStatus !== 0 ? reviewStatus : result.exitStatus;
+}

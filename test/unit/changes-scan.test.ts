@@ -1,0 +1,111 @@
+// The native scanner (sbx-helper scan, native/scan.c) behind walkUppers: its stat fields are
+// exactly lstat's, it reaches any depth, follows no symlink, keeps names as bytes, and the
+// listing mode (fewXattrs) still sees every whiteout and opaque dir.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { linkSync, lstatSync, mkdirSync, openSync, closeSync, ftruncateSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { makeFixture, whiteout, opaque, setXattr, write, type Fixture } from './changes-fixture.js';
+import { walkUppers } from '../../sandbox-core/changes/walk.js';
+import { scanSandbox } from '../../sandbox-core/changes/scan.js';
+import { toEntryStat } from '../../sandbox-core/changes/stat.js';
+
+let f: Fixture;
+test.before.each(() => { f = makeFixture(); });
+test.after.each(() => { f.cleanup(); });
+
+test('stat fields are exactly lstat\'s: sizes, sparse blocks, links, modes, times, fifos, symlinks', () => {
+  const u = f.upper();
+  write(join(u, 'small'), 'hello', 0o4755);
+  const fd = openSync(join(u, 'sparse'), 'w');
+  ftruncateSync(fd, 5 * 2 ** 30);
+  closeSync(fd);
+  write(join(u, 'big'), Buffer.alloc(3 * 2 ** 20, 7));
+  linkSync(join(u, 'small'), join(u, 'hard'));
+  symlinkSync('/etc/passwd', join(u, 'link'));
+  spawnSync('mkfifo', [join(u, 'fifo')]);
+  mkdirSync(join(u, 'dir'), { mode: 0o1777 });
+  write(join(f.host, 'small'), 'host');
+  const { entries, errors } = walkUppers(f.meta);
+  assert.equal(errors, []);
+  const names = entries.map((e) => e.host.slice(f.host.length)).sort();
+  assert.equal(names, ['/big', '/dir', '/fifo', '/hard', '/link', '/small', '/sparse']);
+  // A dir's atime moves when the scan reads it.
+  const noDirAtime = (st: ReturnType<typeof toEntryStat> | null) => (st?.type === 'dir' ? { ...st, atimeMs: 0 } : st);
+  for (const e of entries) {
+    assert.equal(noDirAtime(e.up), noDirAtime(toEntryStat(lstatSync(e.upper))), e.upper);
+    const hostSt = lstatSync(e.host, { throwIfNoEntry: false });
+    assert.equal(e.host0, hostSt ? toEntryStat(hostSt) : null, e.host);
+  }
+});
+
+test('a tree deeper than PATH_MAX is walked to the bottom', () => {
+  // 1,200 levels of 8-byte names: about 10,800 bytes of path, beyond PATH_MAX (4096).
+  // Made in a child with relative calls (chdir down a level at a time), as a sandbox can.
+  const make = "const fs = require('fs'); process.chdir(process.argv[1]); for (let i = 0; i < 1200; i++) { fs.mkdirSync('d0000000'); process.chdir('d0000000'); } fs.writeFileSync('leaf', 'leaf\\n');";
+  const r = spawnSync(process.execPath, ['-e', make, f.upper()]);
+  assert.is(r.status, 0, String(r.stderr));
+  const { changes, errors } = scanSandbox(f.meta);
+  assert.equal(errors, []);
+  assert.is(changes.length, 1201);
+  const leaf = changes[changes.length - 1]!;
+  assert.ok(leaf.path.endsWith('/d0000000/leaf'));
+  assert.is(leaf.path.length, f.host.length + 1200 * 9 + 5);
+  assert.is(leaf.size, 5);
+});
+
+test('symlinks in the upper are entries, never followed', () => {
+  const u = f.upper();
+  mkdirSync(join(f.root, 'outside'));
+  write(join(f.root, 'outside/secret'), 's');
+  symlinkSync(join(f.root, 'outside'), join(u, 'dirlink'));
+  const { changes, errors } = scanSandbox(f.meta);
+  assert.equal(errors, []);
+  assert.equal(changes.map((c) => [c.path.slice(f.host.length), c.change, c.type, c.target]), [['/dirlink', 'added', 'symlink', join(f.root, 'outside')]]);
+});
+
+test('a host path with a symlinked parent is not looked up through the symlink', () => {
+  // The host has /sub -> outside; the upper has sub/ (a dir): the host side must not be read through the link.
+  mkdirSync(join(f.root, 'outside'));
+  write(join(f.root, 'outside/file'), 'host file');
+  symlinkSync(join(f.root, 'outside'), join(f.host, 'sub'));
+  write(join(f.upper(), 'sub/file'), 'host file');
+  const { entries } = walkUppers(f.meta);
+  const file = entries.find((e) => e.host.endsWith('/sub/file'))!;
+  assert.is(file.host0, null);
+});
+
+test('names are bytes: invalid UTF-8 and control characters survive', () => {
+  const u = f.upper();
+  const name = Buffer.from([0x66, 0xff, 0xfe, 0x0a, 0x1b, 0x80]);
+  writeFileSync(Buffer.concat([Buffer.from(`${u}/`), name]), 'x');
+  const { entries } = walkUppers(f.meta);
+  assert.equal(Buffer.from(entries[0]!.host.slice(f.host.length + 1), 'latin1'), name);
+});
+
+test('listing mode (fewXattrs) still finds whiteouts, opaque dirs and changed xattrs, and skips new files\' xattrs', () => {
+  write(join(f.host, 'gone1'), 'g');
+  write(join(f.host, 'gone2'), 'g');
+  write(join(f.host, 'op/hidden'), 'h');
+  write(join(f.host, 'x'), 'x');
+  const u = f.upper();
+  whiteout(join(u, 'gone1'));
+  write(join(u, 'gone2'), '');
+  setXattr(join(u, 'gone2'), 'user.overlay.whiteout', 'y');
+  mkdirSync(join(u, 'op'));
+  opaque(join(u, 'op'));
+  write(join(u, 'x'), 'x');
+  setXattr(join(u, 'x'), 'user.note', 'new');
+  write(join(u, 'new'), 'n');
+  setXattr(join(u, 'new'), 'user.note', 'n');
+  const all = scanSandbox(f.meta);
+  const few = scanSandbox(f.meta, { fewXattrs: true });
+  const kinds = (r: typeof all) => r.changes.map((c) => `${c.path.slice(f.host.length)} ${c.change}`);
+  assert.equal(kinds(few), kinds(all));
+  assert.equal(kinds(all), ['/gone1 deleted', '/gone2 deleted', '/new added', '/op replaced', '/op/hidden deleted', '/x metadata']);
+  assert.ok(all.changes.find((c) => c.path.endsWith('/new'))!.xattrs);
+  assert.is(few.changes.find((c) => c.path.endsWith('/new'))!.xattrs, undefined);
+});
+
+test.run();
