@@ -27,7 +27,9 @@ export const commandLoaders: Record<string, Loader[]> = {
 
 /** The commands argv can reach: just the named one, or all of them (help, typos). */
 export async function loadCommands(argv: string[]): Promise<CommandClass[]> {
-  const wanted = commandLoaders[argv[0] ?? ''];
+  // A completion script describes every command; its --sandboxes/--policies words need none.
+  const script = argv[0] === 'completion' && !argv.some((a) => a === '--sandboxes' || a === '--policies');
+  const wanted = script ? undefined : commandLoaders[argv[0] ?? ''];
   const loaders = wanted ?? Object.values(commandLoaders).flat();
   // `sbx run --image IMAGE` with no command runs the image's own: a second parser for it,
   // left out of help (both would match `run --help`), the man page and completion.

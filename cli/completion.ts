@@ -37,9 +37,9 @@ export class CompletionCommand extends Command {
       for (const n of shippedPolicyNames()) out.write(`${n}\n`);
       return 0;
     }
-    const { allDefinitions } = await import('./definitions.js');
     const scripts = await import('./completion-scripts.js');
-    const defs = await allDefinitions();
+    // loadCommands registered every command for a script (commands.ts).
+    const defs = this.cli.definitions();
     switch (this.shell) {
       case 'bash': out.write(scripts.bashScript(defs)); return 0;
       case 'zsh': out.write(scripts.zshScript(defs)); return 0;

@@ -1,13 +1,5 @@
-// Every command's definition (paths, options, descriptions) as clipanion describes it: the one
-// source for `sbx completion` and for the man page generated at build time.
-import { Cli, type Definition } from 'clipanion';
-import { loadCommands } from './commands.js';
-
-export async function allDefinitions(): Promise<Definition[]> {
-  const cli = new Cli({ binaryName: 'sbx' });
-  for (const c of await loadCommands([])) cli.register(c);
-  return cli.definitions();
-}
+// Reading clipanion's command definitions (paths, options, descriptions): the one source for
+// `sbx completion`, the man page generated at build time and the usage errors.
 
 export interface OptionSpec {
   long: string[];

@@ -1,7 +1,15 @@
 // sbx(1) in roff, generated at build time (scripts/gen-man.mjs) from the command definitions,
 // so the man page says what `sbx COMMAND --help` says.
-import type { Definition } from 'clipanion';
+import { Cli, type Definition } from 'clipanion';
+import { loadCommands } from './commands.js';
 import { parseOption } from './definitions.js';
+
+/** Every command's definition as clipanion describes it (what `--help` prints). */
+export async function allDefinitions(): Promise<Definition[]> {
+  const cli = new Cli({ binaryName: 'sbx' });
+  for (const c of await loadCommands([])) cli.register(c);
+  return cli.definitions();
+}
 
 /** roff-safe text: backslashes, leading dots and quotes cannot start requests. */
 function roff(s: string): string {

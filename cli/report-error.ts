@@ -1,11 +1,11 @@
 // How an error that ends a command is said: one line on stderr and a documented exit status.
 // Shared by app.ts (clipanion's path) and main.ts (sbx run's fast path).
-import { SbxError } from '../sandbox-core/base/errors.js';
+import { UserError } from '../sandbox-core/base/errors.js';
 import { colors, error, rendered, safe } from './output.js';
 
 /** Says `e` and returns the exit status. Usage errors are app.ts's (they need the usage). */
 export function reportError(e: unknown): number {
-  if (e instanceof SbxError) {
+  if (e instanceof UserError) {
     error(e.hint ? `${e.message} (${e.hint})` : e.message);
     return e.exitCode;
   }

@@ -3,7 +3,7 @@
 // summary: a folded change is committed like any other unless excluded.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SbxError } from '../sandbox-core/base/errors.js';
+import { UserError } from './errors.js';
 import { isObject, own, readJsonFile, unknownKeys } from './read-json.js';
 
 export interface FoldRule {
@@ -17,7 +17,7 @@ export function shippedFoldPath(): string {
 }
 
 export function parseFoldRules(v: unknown, file: string): FoldRule[] {
-  const bad = (where: string, m: string): never => { throw new SbxError(`${file}: ${where}: ${m}`); };
+  const bad = (where: string, m: string): never => { throw new UserError(`${file}: ${where}: ${m}`); };
   if (!isObject(v)) bad('top level', 'expected an object with a "fold" list');
   const o = v as Record<string, unknown>;
   const extra = unknownKeys(o, ['comment', 'fold']);
@@ -44,7 +44,7 @@ export function loadFoldRules(): FoldRule[] {
   if (cached) return cached;
   const file = shippedFoldPath();
   const r = readJsonFile(file);
-  if (!r.ok) throw new SbxError(`${file}: ${r.message}`);
+  if (!r.ok) throw new UserError(`${file}: ${r.message}`);
   cached = parseFoldRules(r.value, file);
   return cached;
 }

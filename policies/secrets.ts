@@ -3,7 +3,7 @@
 // secrets`, the docs and the run all read one list.
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
-import { SbxError } from '../sandbox-core/base/errors.js';
+import { UserError } from './errors.js';
 import { POLICY_LIMITS, isObject, own, readJsonFile, unknownKeys } from './read-json.js';
 
 export interface NameRule { name: string; why: string }
@@ -34,7 +34,7 @@ export function shippedSecretsPath(): string {
 }
 
 function fail(file: string, where: string, message: string): never {
-  throw new SbxError(`${file}: ${where}: ${message}`);
+  throw new UserError(`${file}: ${where}: ${message}`);
 }
 
 function list<T>(file: string, o: Record<string, unknown>, key: string, item: (x: Record<string, unknown>, where: string) => T): T[] {
@@ -94,7 +94,7 @@ export function loadSecretsRules(): SecretsRules {
   if (cached) return cached;
   const file = shippedSecretsPath();
   const r = readJsonFile(file);
-  if (!r.ok) throw new SbxError(`${file}: ${r.message}`);
+  if (!r.ok) throw new UserError(`${file}: ${r.message}`);
   cached = parseSecretsRules(r.value, file);
   return cached;
 }

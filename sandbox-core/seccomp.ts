@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Fnv64 } from './random.js';
 import { ensurePrivateDir } from './base/paths.js';
 import { defaultCapabilities } from '../policies/capabilities/index.js';
-import { hostArch } from './base/arch.js';
+import { hostArch } from '../policies/seccomp/arch.js';
 
 const VERSION = 1;
 // Baked in by scripts/bundle.mjs: a digest of the compiler's sources. The tsc output (tests,

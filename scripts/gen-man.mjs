@@ -5,8 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { allDefinitions } = await import(join(root, 'dist/cli/definitions.js'));
-const { manPage } = await import(join(root, 'dist/cli/man-page.js'));
+const { allDefinitions, manPage } = await import(join(root, 'dist/cli/man-page.js'));
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 // SOURCE_DATE_EPOCH (reproducible builds) when set, else today.
 const date = new Date(Number(process.env.SOURCE_DATE_EPOCH ?? 0) * 1000 || Date.now()).toISOString().slice(0, 10);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Regenerates policies/seccomp/tables/{x86_64,aarch64}.ts and sandbox-core/base/errno-table.ts from the kernel's UAPI headers
+// Regenerates policies/seccomp/tables/{x86_64,aarch64,errno}.ts from the kernel's UAPI headers
 // (Debian's linux-libc-dev). The tables are committed so that building sbx needs no headers;
 // rerun this after a kernel header upgrade to learn new syscalls:
 //   node scripts/gen-syscall-tables.mjs [--include /usr/include]
@@ -13,8 +13,6 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'policies', 'seccomp', 'tables');
-// Errno names serve every message of sbx's, not only policies: they live in the leaf module.
-const BASE = join(root, 'sandbox-core', 'base');
 const incArg = process.argv.indexOf('--include');
 const include = incArg > 0 ? process.argv[incArg + 1] : '/usr/include';
 
@@ -99,4 +97,4 @@ const x86 = syscallTable(macros(readFileSync(X86_64_HEADER, 'utf8')));
 const arm = syscallTable(macros(`${ARM64_WANTS.map((w) => `#define ${w}`).join('\n')}\n#include <asm-generic/unistd.h>\n`));
 emit('x86_64.ts', 'X86_64_SYSCALLS', `asm/unistd_64.h (linux-libc-dev ${version})`, x86);
 emit('aarch64.ts', 'AARCH64_SYSCALLS', `asm-generic/unistd.h with arm64's __ARCH_WANT_* (linux-libc-dev ${version})`, arm);
-emitTo(BASE, 'errno-table.ts', 'ERRNO', `asm-generic/errno.h (linux-libc-dev ${version})`, errnoTable());
+emitTo(out, 'errno.ts', 'ERRNO', `asm-generic/errno.h (linux-libc-dev ${version})`, errnoTable());

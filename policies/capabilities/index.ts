@@ -4,7 +4,7 @@
 // the result into the bit masks the helper applies.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SbxError } from '../../sandbox-core/base/errors.js';
+import { UserError } from '../errors.js';
 import { didYouMean } from '../seccomp/suggest.js';
 
 /** Capability names by number (linux/capability.h), without the CAP_ prefix. */
@@ -38,13 +38,13 @@ function defaultCapabilityEntries(): CapabilityEntry[] {
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new SbxError(`cannot read the default capability set ${file}: ${(e as Error).message}`, 125, 'reinstall sbx');
+    throw new UserError(`cannot read the default capability set ${file}: ${(e as Error).message}`, 125, 'reinstall sbx');
   }
   const list = (json as { capabilities?: unknown }).capabilities;
-  if (!Array.isArray(list)) throw new SbxError(`${file}: "capabilities" is not a list`, 125, 'reinstall sbx');
+  if (!Array.isArray(list)) throw new UserError(`${file}: "capabilities" is not a list`, 125, 'reinstall sbx');
   cached = list.map((e, i) => {
     const name = (e as CapabilityEntry | null)?.name;
-    if (typeof name !== 'string' || !CAPABILITIES.includes(name)) throw new SbxError(`${file}: capabilities[${i}] is not a capability name`, 125, 'reinstall sbx');
+    if (typeof name !== 'string' || !CAPABILITIES.includes(name)) throw new UserError(`${file}: capabilities[${i}] is not a capability name`, 125, 'reinstall sbx');
     return { name, why: String((e as CapabilityEntry).why ?? '') };
   });
   return cached;
@@ -61,7 +61,7 @@ function parseCapabilityName(text: string, flag: string): string[] {
   const name = text.trim().toUpperCase().replace(/^CAP_/, '');
   if (name === 'ALL') return [...CAPABILITIES];
   if (CAPABILITIES.includes(name)) return [name];
-  throw new SbxError(`${flag} ${text}: not a capability`, 125, didYouMean(name, CAPABILITIES) ?? `names as in capabilities(7) without CAP_, e.g. NET_RAW, or ALL; 'sbx doctor' lists the default set`);
+  throw new UserError(`${flag} ${text}: not a capability`, 125, didYouMean(name, CAPABILITIES) ?? `names as in capabilities(7) without CAP_, e.g. NET_RAW, or ALL; 'sbx doctor' lists the default set`);
 }
 
 /** Docker's order: the default set, minus every --cap-drop, plus every --cap-add. */

@@ -9,7 +9,7 @@
 // a trailing "/*" covers a directory of nodes (pts). Everything not allowed is denied.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SbxError } from '../../sandbox-core/base/errors.js';
+import { UserError } from '../errors.js';
 import { POLICY_LIMITS, readJsonFile } from '../read-json.js';
 
 export type DeviceType = 'c' | 'b' | 'a';
@@ -34,7 +34,7 @@ const MAX_MAJOR = 0xfff, MAX_MINOR = 0xfffff;
 
 export function normaliseAccess(access: string, where: string): string {
   if (!/^[rwm]{1,3}$/.test(access) || new Set(access).size !== access.length) {
-    throw new SbxError(`${where}: access '${access}' must be letters from r, w, m, each at most once`);
+    throw new UserError(`${where}: access '${access}' must be letters from r, w, m, each at most once`);
   }
   return ['r', 'w', 'm'].filter((c) => access.includes(c)).join('');
 }
@@ -42,25 +42,25 @@ export function normaliseAccess(access: string, where: string): string {
 function number(v: unknown, max: number, what: string, where: string): number | '*' {
   if (v === '*') return '*';
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
-    throw new SbxError(`${where}: ${what} must be an integer 0-${max} or "*"`);
+    throw new UserError(`${where}: ${what} must be an integer 0-${max} or "*"`);
   }
   return v;
 }
 
 export function parseDevicePolicy(json: unknown, name: string): DevicePolicy {
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new SbxError(`${name}: a device policy is a JSON object`);
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new UserError(`${name}: a device policy is a JSON object`);
   const o = json as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (k !== 'description' && k !== 'devices') throw new SbxError(`${name}: unknown key '${k}' (expected description, devices)`);
-  if (!Array.isArray(o.devices)) throw new SbxError(`${name}: 'devices' must be an array`);
-  if (o.devices.length > POLICY_LIMITS.maxRules) throw new SbxError(`${name}: more than ${POLICY_LIMITS.maxRules} device rules`);
+  for (const k of Object.keys(o)) if (k !== 'description' && k !== 'devices') throw new UserError(`${name}: unknown key '${k}' (expected description, devices)`);
+  if (!Array.isArray(o.devices)) throw new UserError(`${name}: 'devices' must be an array`);
+  if (o.devices.length > POLICY_LIMITS.maxRules) throw new UserError(`${name}: more than ${POLICY_LIMITS.maxRules} device rules`);
   const rules = o.devices.map((d: unknown, i): DeviceRule => {
     const where = `${name}: devices[${i}]`;
-    if (!d || typeof d !== 'object') throw new SbxError(`${where}: must be an object`);
+    if (!d || typeof d !== 'object') throw new UserError(`${where}: must be an object`);
     const r = d as Record<string, unknown>;
-    for (const k of Object.keys(r)) if (!['path', 'type', 'major', 'minor', 'access'].includes(k)) throw new SbxError(`${where}: unknown key '${k}'`);
-    if (r.type !== 'c' && r.type !== 'b' && r.type !== 'a') throw new SbxError(`${where}: type must be "c", "b" or "a"`);
-    if (typeof r.access !== 'string') throw new SbxError(`${where}: access must be a string such as "rwm"`);
-    if (r.path !== undefined && (typeof r.path !== 'string' || !r.path.startsWith('/dev/'))) throw new SbxError(`${where}: path must start with /dev/`);
+    for (const k of Object.keys(r)) if (!['path', 'type', 'major', 'minor', 'access'].includes(k)) throw new UserError(`${where}: unknown key '${k}'`);
+    if (r.type !== 'c' && r.type !== 'b' && r.type !== 'a') throw new UserError(`${where}: type must be "c", "b" or "a"`);
+    if (typeof r.access !== 'string') throw new UserError(`${where}: access must be a string such as "rwm"`);
+    if (r.path !== undefined && (typeof r.path !== 'string' || !r.path.startsWith('/dev/'))) throw new UserError(`${where}: path must start with /dev/`);
     return {
       type: r.type,
       major: number(r.major, MAX_MAJOR, 'major', where),
@@ -84,7 +84,7 @@ function shippedDevicePolicyPath(name = 'default'): string {
 export function loadDevicePolicy(name = 'default'): DevicePolicy {
   const file = shippedDevicePolicyPath(name);
   const r = readJsonFile(file);
-  if (!r.ok) throw new SbxError(`cannot read the device policy ${file}: ${r.message}`);
+  if (!r.ok) throw new UserError(`cannot read the device policy ${file}: ${r.message}`);
   return parseDevicePolicy(r.value, name);
 }
 

@@ -21,9 +21,9 @@ import { AARCH64_SYSCALLS } from './tables/aarch64.js';
 import type { Action, ArgCondition, Rule } from './policy.js';
 import type { ResolvedPolicy } from './load.js';
 import { PolicyError } from './errors.js';
-import { hostArch as baseHostArch, type Arch } from '../../sandbox-core/base/arch.js';
+import { hostArch as baseHostArch, type Arch } from './arch.js';
 import { decodeAction, formatAction } from './interpreter.js';
-import { knownErrnoName as errnoName } from '../../sandbox-core/base/errno.js';
+import { knownErrnoName as errnoName } from './errno.js';
 
 export type { Arch };
 export const ARCHES: readonly Arch[] = ['x86_64', 'aarch64'];

@@ -1,7 +1,7 @@
 // Named values a policy may use in argument conditions. These are stable kernel ABI values,
 // identical on x86_64 and aarch64 (both use the generic ioctl, clone and socket numbering), so
-// one table serves both architectures. Errno names come from the generated sandbox-core/base/errno-table.ts.
-import { ERRNO } from '../../sandbox-core/base/errno.js';
+// one table serves both architectures. Errno names come from the generated tables/errno.ts.
+import { ERRNO } from './errno.js';
 
 export const AUDIT_ARCH_X86_64 = 0xc000003e;
 export const AUDIT_ARCH_AARCH64 = 0xc00000b7;

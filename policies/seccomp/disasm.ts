@@ -8,7 +8,7 @@ import {
   bpfClass, bpfOp, bpfSrc,
 } from './bpf.js';
 import { decodeAction, formatAction } from './interpreter.js';
-import { knownErrnoName as errnoName } from '../../sandbox-core/base/errno.js';
+import { knownErrnoName as errnoName } from './errno.js';
 import { AUDIT_ARCH_AARCH64, AUDIT_ARCH_X86_64 } from './constants.js';
 
 

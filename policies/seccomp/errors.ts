@@ -1,6 +1,6 @@
 // Policy errors carry where the problem is (file and JSON path) so a user can fix a policy
 // without guessing. Exit status 125: sbx refused before anything ran.
-import { SbxError } from '../../sandbox-core/base/errors.js';
+import { UserError } from '../errors.js';
 
 export interface PolicyProblem {
   file: string;
@@ -15,7 +15,7 @@ function formatProblem(p: PolicyProblem): string {
   return `${where}: ${p.message}${p.hint ? ` (${p.hint})` : ''}`;
 }
 
-export class PolicyError extends SbxError {
+export class PolicyError extends UserError {
   constructor(readonly problems: PolicyProblem[]) {
     // The first problem is the message; the rest follow on their own lines so `sbx run` and
     // `sbx policy check` show every one of them.

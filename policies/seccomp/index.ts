@@ -5,7 +5,7 @@ import { compile, hostArch, ARCH_INFO, type Arch, type CompiledProgram } from '.
 import { loadPolicy, shippedPolicyNames, readPolicyFile, policyFile, type ResolvedPolicy } from './load.js';
 import { checkFilter } from './interpreter.js';
 import { ARCHES } from './compiler.js';
-import { SbxError } from '../../sandbox-core/base/errors.js';
+import { UserError } from '../errors.js';
 
 export { PolicyError } from './errors.js';
 export { hostArch, ARCHES, type Arch } from './compiler.js';
@@ -15,7 +15,7 @@ export { loadPolicy, shippedPolicyNames, type ResolvedPolicy } from './load.js';
  * Compiles a shipped policy name ("default", "strict", "permissive") or a JSON file path
  * (anything containing '/' or ending in .json) to the raw `struct sock_filter` array for
  * `arch` (default: this machine), for a command holding `capabilities` (default: sbx's default
- * set; rules with ifCaps/unlessCaps depend on it). Throws PolicyError (an SbxError, exit 125) on bad input.
+ * set; rules with ifCaps/unlessCaps depend on it). Throws PolicyError (an UserError, exit 125) on bad input.
  */
 export function compileSeccompPolicy(ref: string, arch: Arch = hostArch(), capabilities?: readonly string[]): Buffer {
   return encode(compilePolicy(loadPolicy(ref, capabilities), arch).program);
@@ -56,5 +56,5 @@ export function syscallNames(arch: Arch): Map<number, string> {
 export function parseArch(arch: string | undefined): Arch {
   if (arch === undefined) return hostArch();
   if ((ARCHES as readonly string[]).includes(arch)) return arch as Arch;
-  throw new SbxError(`unknown architecture '${arch}'`, 125, `use ${ARCHES.join(' or ')}`);
+  throw new UserError(`unknown architecture '${arch}'`, 125, `use ${ARCHES.join(' or ')}`);
 }

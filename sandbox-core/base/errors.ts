@@ -1,11 +1,14 @@
 // Errors sbx can report to the user as one line. `exitCode` follows Docker's convention:
 // 125 sbx failed, 126 cannot execute, 127 not found.
 
+import { UserError } from '../../policies/errors.js';
 import { EXIT_SBX_FAILED } from './exit-status.js';
 
-export class SbxError extends Error {
-  constructor(message: string, readonly exitCode = EXIT_SBX_FAILED, readonly hint?: string) {
-    super(message);
+export { UserError };
+
+export class SbxError extends UserError {
+  constructor(message: string, exitCode = EXIT_SBX_FAILED, hint?: string) {
+    super(message, exitCode, hint);
     this.name = 'SbxError';
   }
 }

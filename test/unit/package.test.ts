@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { REPO, SBX, sbx as run, type SbxResult } from '../helpers/sbx.js';
 import { expectedHelperVersion, helperMatches, packageHelperPath } from '../../sandbox-core/helper.js';
 import { VERSION } from '../../sandbox-core/version.js';
-import { allDefinitions, parseOption } from '../../cli/definitions.js';
-import { manPage } from '../../cli/man-page.js';
+import { parseOption } from '../../cli/definitions.js';
+import { allDefinitions, manPage } from '../../cli/man-page.js';
 import { bashScript, fishScript, zshScript } from '../../cli/completion-scripts.js';
 
 const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;

@@ -77,7 +77,7 @@ test('a malformed rules file is one clear line naming the field', () => {
   ];
   for (const [json, want] of bad) {
     try { parseSecretsRules(json, 'f.json'); assert.unreachable(`accepted ${JSON.stringify(json)}`); } catch (e) {
-      assert.is((e as Error).name, 'SbxError');
+      assert.is((e as Error).name, 'UserError');
       assert.match((e as Error).message, want);
       assert.not.match((e as Error).message, '\n');
     }
