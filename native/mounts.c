@@ -38,12 +38,11 @@ static int set_readonly(const char *path, int recursive) {
 static const char *extra_lowers[MAX_LOWERS];
 static int n_extra_lowers;
 
-/* One lower layer added to the overlay being configured; idmapped first when asked. The
- * idmapped clone's fd goes to *tree: it must stay open until the overlay is created (older
- * kernels resolve the paths only then). */
-static int add_lower(int fs, const char *lower, int idmap, int first, int *tree_out) {
+/* A lower layer as the overlay will be given it: the path, or its idmapped clone's
+ * /proc/self/fd path. The clone's fd goes to *tree: it must stay open until the overlay is
+ * created (older kernels resolve the paths only then). */
+static const char *lower_path(const char *lower, int idmap, int *tree_out, char treepath[64]) {
   int tree = -1;
-  char treepath[64];
   if (idmap) {
     /* Through an idmapped mount the host's files keep their owners as seen from inside, while
      * what the sandbox creates belongs to the unprivileged range on the host. */
@@ -52,20 +51,35 @@ static int add_lower(int fs, const char *lower, int idmap, int first, int *tree_
     struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)idmap_userns_fd };
     *tree_out = tree;
     if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) die_step("idmap-lower", lower, errno);
-    snprintf(treepath, sizeof treepath, "/proc/self/fd/%d", tree);
-    lower = treepath;
+    snprintf(treepath, 64, "/proc/self/fd/%d", tree);
+    return treepath;
   }
-  /* "lowerdir+" (6.7+) takes one path verbatim; older kernels need the ':'-separated form,
-   * which can name only one lower layer here. */
-  if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lower, 0) == 0) return 0;
-  if (!first || strpbrk(lower, ":\\,")) { errno = EINVAL; return -1; }
-  return fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lower, 0);
+  return lower;
 }
 
 static int configure_overlay(int fs, const char *dest, const char *lower, const char *upper, const char *work, const char *opts, int idmap, int *trees) {
-  if (add_lower(fs, lower, idmap, 1, &trees[0]) < 0) return -1;
-  for (int i = 0; i < n_extra_lowers; i++)
-    if (add_lower(fs, extra_lowers[i], idmap, 0, &trees[i + 1]) < 0) return -1;
+  static char treepaths[MAX_LOWERS + 1][64];
+  const char *paths[MAX_LOWERS + 1];
+  int n = 0;
+  paths[n] = lower_path(lower, idmap, &trees[n], treepaths[n]); n++;
+  for (int i = 0; i < n_extra_lowers; i++, n++) paths[n] = lower_path(extra_lowers[i], idmap, &trees[n], treepaths[n]);
+  /* "lowerdir+" (6.7+) takes one path verbatim per call, top first; older kernels take one
+   * ':'-separated list, which cannot hold a path with ':', ',' or '\\'. */
+  if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", paths[0], 0) == 0) {
+    for (int i = 1; i < n; i++) if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", paths[i], 0) < 0) return -1;
+  } else {
+    char list[SBX_PATH_MAX * 4];
+    size_t len = 0;
+    for (int i = 0; i < n; i++) {
+      size_t l = strlen(paths[i]);
+      if (strpbrk(paths[i], ":\\,") || len + l + 2 > sizeof list) { errno = EINVAL; return -1; }
+      if (i) list[len++] = ':';
+      memcpy(list + len, paths[i], l);
+      len += l;
+    }
+    list[len] = 0;
+    if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", list, 0) < 0) return -1;
+  }
   if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0) return -1;
   if (fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0) return -1;
   char optbuf[1024];

@@ -3,6 +3,7 @@
 // Walked fd-relative from `/` with no symlink followed (Dir.openBeneath), iteratively, one
 // directory open at a time, and capped so a deleted /usr cannot stall the review.
 import { Dir } from '../beneath.js';
+import { physicalRoot } from './fsat.js';
 
 export interface TreeSize {
   /** Entries below the directory (not counting it). */
@@ -18,7 +19,8 @@ export const TREE_SIZE_CAP = 250_000;
 /** Counts the host tree below `absPath` (a byte string); null when it cannot be opened. */
 export function hostTreeSize(absPath: string, cap = TREE_SIZE_CAP): TreeSize | null {
   let root: Dir;
-  try { root = Dir.open('/'); } catch { return null; }
+  // The sandbox's "host": an image sandbox's merged lowers, else `/` (fsat.ts decides).
+  try { root = Dir.open(physicalRoot('/')); } catch { return null; }
   const out: TreeSize = { entries: 0, bytes: 0, capped: false };
   try {
     const queue = [absPath.replace(/^\/+/, '')];

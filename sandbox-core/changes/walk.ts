@@ -16,7 +16,7 @@ import { O_PATH } from '../beneath.js';
 import { helperPath } from '../helper.js';
 import { isOverlayXattr, relTo, type Xattrs } from './xattr.js';
 import { unshiftXattrs } from './acl.js';
-import { dirAt, trustRoot } from './fsat.js';
+import { dirAt, physicalRoot, trustRoot } from './fsat.js';
 
 export interface UpperEntry {
   /** Host path (byte string). */
@@ -113,7 +113,8 @@ function runScan(jobs: Array<{ upper: string; host: string; fuse: boolean }>, la
     flags.writeUInt32LE((j.fuse ? 1 : 0) | (fewXattrs ? 2 : 0));
     return Buffer.concat([Buffer.from(`${j.upper}\0${j.host}\0`, 'latin1'), flags]);
   }));
-  const fds = [layersRoot, '/'].map((r) => openSync(Buffer.from(r, 'latin1'), O_PATH | C.O_DIRECTORY));
+  // The host side is `/`, or an image sandbox's lower root (fsat.ts: the one place that decides).
+  const fds = [layersRoot, physicalRoot('/')].map((r) => openSync(Buffer.from(r, 'latin1'), O_PATH | C.O_DIRECTORY));
   let r;
   try {
     r = spawnSync(helperPath(), ['scan'], { input, maxBuffer: 2 ** 31 - 1, stdio: ['pipe', 'pipe', 'pipe', ...fds] });

@@ -108,9 +108,10 @@ test.after(() => {
 });
 
 maybe('--image runs a command in the image: its files, its Env and WorkingDir, root inside; the host is not touched', () => {
-  const r = sbx(['run', '-n', '-q', '--image', `${layout}:t`, '--', 'sh', '-c', 'pwd; id -u; echo $FROM_IMAGE; cat /etc/greeting; ls /data; ls /etc/old; test -e /usr/bin || echo no-usr'], { store });
+  const r = sbx(['run', '-n', '-q', '--image', `${layout}:t`, '--', 'sh', '-c', `pwd; id -u; echo $FROM_IMAGE; cat /etc/greeting; ls /data; ls /etc/old; test -e /usr/bin || echo no-usr; test -e '${store}' || echo no-store; test -e '${canary}' || echo no-canary`], { store });
   assert.is(r.code, 0, r.stderr);
-  assert.is(r.stdout, '/data\n0\nyes\nhello\ntop\nb\nno-usr\n');
+  // Neither this machine's files nor sbx's store (which holds the image cache) are there.
+  assert.is(r.stdout, '/data\n0\nyes\nhello\ntop\nb\nno-usr\nno-store\nno-canary\n');
 });
 
 maybe("with no command the image's own Cmd runs; --env, --workdir and --image-user override the config", () => {
@@ -185,13 +186,17 @@ maybe('sbx images lists the cached layers with the sandbox using them; --prune k
 
 maybe('--rootfs DIR: a directory tree as the root, compared with that tree', () => {
   const rootfs = join(work, 'b2', 'rootfs');
-  const r = sbx(['run', '--name', `${name}r`, '-q', '--rootfs', rootfs, '--', 'sh', '-c', 'cat /data/top; rm /data/top; echo y > /etc/new'], { store });
+  const r = sbx(['run', '--name', `${name}r`, '-q', '--rootfs', rootfs, '--', 'sh', '-c', 'cat /data/top; rm /data/top; echo y > /bin/new; rm -rf /etc'], { store });
   assert.is(r.code, 0, r.stderr);
   assert.is(r.stdout, 'top\n');
   assert.ok(existsSync(join(rootfs, 'data', 'top')), 'the tree was written to');
   const d = sbx(['diff', `${name}r`, '--json'], { store });
   const changes = (JSON.parse(d.stdout) as { changes: Array<{ path: string; change: string }> }).changes.map((c) => `${c.change} ${c.path}`).sort();
-  assert.equal(changes, ['added /etc/new', 'deleted /data/top']);
+  assert.equal(changes, ['added /bin/new', 'deleted /data/top', 'deleted /etc']);
+  // The deleted directory is counted in the tree (5 entries), not in this machine's /etc.
+  const text = sbx(['diff', `${name}r`, '--name-only'], { store });
+  const summary = sbx(['diff', `${name}r`], { store });
+  assert.match(summary.stdout + summary.stderr, /deleted:\s+\/etc\/ \(5 entries/, summary.stdout + text.stdout);
   assert.is(sbx(['commit', `${name}r`], { store }).code, 125);
   sbx(['discard', `${name}r`], { store });
 });

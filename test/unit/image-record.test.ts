@@ -4,7 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { REPO } from '../helpers/sbx.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chainIdOf, checkImageRecord, mergedTreeOf } from '../../sandbox-core/image/record.js';
@@ -97,6 +98,18 @@ test('PATH:TAG splits only when PATH alone does not exist', () => {
     assert.equal(splitRef(d), { path: d, tag: null });
     assert.equal(splitRef(`${d}:repo:1`), { path: d, tag: 'repo:1' });
   } finally { rmSync(d, { recursive: true, force: true }); }
+});
+
+test("the change list's host side is opened in one place (fsat.ts), so an image sandbox is never compared with /", () => {
+  // walk.ts's native scanner, host-tree.ts and xattr.ts once opened '/' themselves; each such
+  // open bypassed the image's lower root. They must ask fsat.ts (physicalRoot) instead.
+  const dir = join(REPO, 'sandbox-core', 'changes');
+  const offenders: string[] = [];
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts') && n !== 'fsat.ts')) {
+    const text = readFileSync(join(dir, f), 'utf8');
+    if (/Dir\.open\(\s*'\/'\s*\)|\[\s*layersRoot\s*,\s*'\/'\s*\]|openSync\(\s*'\/'/.test(text)) offenders.push(f);
+  }
+  assert.equal(offenders, []);
 });
 
 test.run();
