@@ -25,7 +25,7 @@ export function rawArgs(args: string[], cmdline: () => Buffer = () => readFileSy
   if (parts.length < args.length) return args;
   const tail = parts.slice(parts.length - args.length);
   if (!tail.every((b, i) => b.toString('utf8') === args[i])) return args;
-  return args.map((a, i) => (a.includes(LOSSY) ? tail[i] : a));
+  return args.map((a, i) => (a.includes(LOSSY) ? tail[i]! : a));
 }
 
 /** The original bytes of environment entries ("NAME=value") whose decoding was lossy, by decoded entry. */

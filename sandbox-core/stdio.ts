@@ -13,13 +13,13 @@ export function mappedHostRanges(idmap: IdMapping, which: 'uid' | 'gid'): Array<
   for (const op of idmap.ops) {
     const a = op.args.map(String);
     if (op.op === `${which}_map`) {
-      for (const line of a[0].split('\n')) {
+      for (const line of (a[0] ?? '').split('\n')) {
         const f = line.trim().split(/\s+/).map(Number);
-        if (f.length === 3 && f.every(Number.isFinite)) out.push([f[1], f[2]]);
+        if (f.length === 3 && f.every(Number.isFinite)) out.push([f[1]!, f[2]!]);
       }
     } else if (op.op === `new${which}map`) {
-      const f = a[1].trim().split(/\s+/).map(Number);
-      for (let i = 0; i + 2 < f.length; i += 3) out.push([f[i + 1], f[i + 2]]);
+      const f = (a[1] ?? '').trim().split(/\s+/).map(Number);
+      for (let i = 0; i + 2 < f.length; i += 3) out.push([f[i + 1]!, f[i + 2]!]);
     }
   }
   return out;

@@ -34,10 +34,11 @@ export function assemble(nodes: readonly Node[]): Assembled {
     nodes.forEach((n, i) => {
       if (n.op !== 'jcond') return;
       // Offsets count from the instruction after the jump, trampolines included.
-      const base = pos[i] + 1;
+      const base = pos[i]! + 1;
+      const f = far[i]!;
       for (const side of ['jt', 'jf'] as const) {
-        if (!far[i][side] && target(n[side], i) - base > MAX_JUMP) {
-          far[i][side] = true;
+        if (!f[side] && target(n[side], i) - base > MAX_JUMP) {
+          f[side] = true;
           changed = true;
         }
       }
@@ -56,14 +57,14 @@ function layout(nodes: readonly Node[], far: ReadonlyArray<{ jt: boolean; jf: bo
     if (n.op === 'label') {
       if (labelPos.has(n.name)) throw new Error(`internal: duplicate label ${n.name}`);
       labelPos.set(n.name, pc);
-    } else pc += 1 + (n.op === 'jcond' ? Number(far[i].jt) + Number(far[i].jf) : 0);
+    } else pc += 1 + (n.op === 'jcond' ? Number(far[i]!.jt) + Number(far[i]!.jf) : 0);
   });
   return { pos, labelPos, end: pc };
 }
 
 /** Where execution goes when falling through node i. */
 function nextPos(nodes: readonly Node[], pos: number[], i: number, end: number): number {
-  return i + 1 < nodes.length ? pos[i + 1] : end;
+  return i + 1 < nodes.length ? pos[i + 1]! : end;
 }
 
 function emit(
@@ -93,14 +94,14 @@ function emit(
         program.push({ code: BPF_RET | BPF_K, jt: 0, jf: 0, k: n.k >>> 0 });
         return;
       case 'ja':
-        program.push({ code: BPF_JMP | BPF_JA, jt: 0, jf: 0, k: offset(pos[i] + 1, target(n.target, i)) });
+        program.push({ code: BPF_JMP | BPF_JA, jt: 0, jf: 0, k: offset(pos[i]! + 1, target(n.target, i)) });
         return;
       case 'jcond': {
-        const here = pos[i];
+        const here = pos[i]!;
         const tramps: number[] = [];
         let slot = here + 1;
         const dest = (side: 'jt' | 'jf'): number => {
-          if (!far[i][side]) return target(n[side], i);
+          if (!far[i]![side]) return target(n[side], i);
           tramps.push(target(n[side], i));
           return slot++;
         };

@@ -91,7 +91,7 @@ export function decide(policy: ResolvedPolicy, arch: Arch): SyscallDecision[] {
     // Trailing conditional rules with the fallback's action change nothing and cost
     // instructions. Earlier ones must stay: they win over later rules that also match.
     const conditional = cut >= 0 ? rules.slice(0, cut) : [...rules];
-    while (conditional.length && actionValue(conditional[conditional.length - 1].action) === actionValue(fallback)) conditional.pop();
+    while (conditional.length && actionValue(conditional[conditional.length - 1]!.action) === actionValue(fallback)) conditional.pop();
     out.push({ name, nr, conditional, fallback, fallbackRule, shadowed: cut >= 0 ? rules.slice(cut + 1) : [] });
   }
   return out.sort((a, b) => a.nr - b.nr);
@@ -171,10 +171,10 @@ export function compile(policy: ResolvedPolicy, arch: Arch): CompiledProgram {
   let tree = 0;
   const split = searchSplits(ranges);
   const emitTree = (lo: number, hi: number): string => {
-    if (hi - lo === 1) return ranges[lo].target;
+    if (hi - lo === 1) return ranges[lo]!.target;
     const mid = split(lo, hi);
     const label = `search_${tree++}`;
-    const node: Node = { op: 'jcond', code: BPF_JMP | BPF_JGE | BPF_K, k: ranges[mid].start };
+    const node: Node = { op: 'jcond', code: BPF_JMP | BPF_JGE | BPF_K, k: ranges[mid]!.start };
     nodes.push({ op: 'label', name: label }, node);
     node.jf = emitTree(lo, mid);
     node.jt = emitTree(mid, hi);
@@ -190,7 +190,7 @@ export function compile(policy: ResolvedPolicy, arch: Arch): CompiledProgram {
   const { program, labels } = assemble(nodes);
   if (program.length > BPF_MAXINSNS) {
     throw new PolicyError([{
-      file: policy.chain[0],
+      file: policy.chain[0]!,
       path: '$.rules',
       message: `compiles to ${program.length} instructions for ${arch}; the kernel accepts at most ${BPF_MAXINSNS}`,
       hint: 'use fewer argument conditions, or fold values into masked-eq tests',
@@ -214,13 +214,13 @@ function searchSplits(ranges: readonly Range[]): (lo: number, hi: number) => num
   const idx = (lo: number, hi: number): number => lo * N + hi;
   const worst = new Int32Array(N * N);
   const minimaxSplit = new Int32Array(N * N);
-  for (let i = 0; i < n; i++) worst[idx(i, i + 1)] = ranges[i].cost;
+  for (let i = 0; i < n; i++) worst[idx(i, i + 1)] = ranges[i]!.cost;
   for (let len = 2; len <= n; len++) {
     for (let lo = 0; lo + len <= n; lo++) {
       const hi = lo + len;
       let bw = Infinity, bm = (lo + hi) >>> 1;
       for (let m = lo + 1; m < hi; m++) {
-        const w = 1 + Math.max(worst[idx(lo, m)], worst[idx(m, hi)]);
+        const w = 1 + Math.max(worst[idx(lo, m)]!, worst[idx(m, hi)]!);
         if (w < bw) { bw = w; bm = m; }
       }
       worst[idx(lo, hi)] = bw;
@@ -228,25 +228,25 @@ function searchSplits(ranges: readonly Range[]): (lo: number, hi: number) => num
     }
   }
   const heat = new Float64Array(N);
-  for (let i = 0; i < n; i++) heat[i + 1] = heat[i] + ranges[i].heat;
-  if (n < 2 || n > MAX_TUNED || heat[n] === 0) return (lo, hi) => minimaxSplit[idx(lo, hi)];
+  for (let i = 0; i < n; i++) heat[i + 1] = heat[i]! + ranges[i]!.heat;
+  if (n < 2 || n > MAX_TUNED || heat[n] === 0) return (lo, hi) => minimaxSplit[idx(lo, hi)]!;
 
   // cost[(lo,hi)][b]: the least compares hot syscalls pay in a span whose paths all fit in b.
-  const B = worst[idx(0, n)];
+  const B = worst[idx(0, n)]!;
   const cost = new Float64Array(N * N * (B + 1)).fill(Infinity);
   const split = new Int32Array(N * N * (B + 1));
   const at = (lo: number, hi: number, b: number): number => idx(lo, hi) * (B + 1) + b;
-  for (let i = 0; i < n; i++) for (let b = ranges[i].cost; b <= B; b++) cost[at(i, i + 1, b)] = 0;
+  for (let i = 0; i < n; i++) for (let b = ranges[i]!.cost; b <= B; b++) cost[at(i, i + 1, b)] = 0;
   for (let len = 2; len <= n; len++) {
     for (let lo = 0; lo + len <= n; lo++) {
       const hi = lo + len;
-      for (let b = worst[idx(lo, hi)]; b <= B; b++) {
-        let bc = Infinity, bm = minimaxSplit[idx(lo, hi)];
+      for (let b = worst[idx(lo, hi)]!; b <= B; b++) {
+        let bc = Infinity, bm = minimaxSplit[idx(lo, hi)]!;
         for (let m = lo + 1; m < hi; m++) {
-          const c = cost[at(lo, m, b - 1)] + cost[at(m, hi, b - 1)];
+          const c = cost[at(lo, m, b - 1)]! + cost[at(m, hi, b - 1)]!;
           if (c < bc) { bc = c; bm = m; }
         }
-        cost[at(lo, hi, b)] = bc + heat[hi] - heat[lo];
+        cost[at(lo, hi, b)] = bc + heat[hi]! - heat[lo]!;
         split[at(lo, hi, b)] = bm;
       }
     }
@@ -254,8 +254,8 @@ function searchSplits(ranges: readonly Range[]): (lo: number, hi: number) => num
   // Budgets follow the path down: a split taken with budget b leaves b - 1 to both halves.
   const budget = new Map<number, number>([[idx(0, n), B]]);
   return (lo, hi) => {
-    const b = budget.get(idx(lo, hi)) ?? worst[idx(lo, hi)];
-    const m = split[at(lo, hi, b)];
+    const b = budget.get(idx(lo, hi)) ?? worst[idx(lo, hi)]!;
+    const m = split[at(lo, hi, b)]!;
     budget.set(idx(lo, m), b - 1);
     budget.set(idx(m, hi), b - 1);
     return m;
@@ -271,7 +271,7 @@ function longestFrom(nodes: readonly Node[], label: string): number {
     if (i >= nodes.length) return 1;
     const cached = memo.get(i);
     if (cached !== undefined) return cached;
-    const n = nodes[i];
+    const n = nodes[i]!;
     const go = (name: string | undefined): number => (name === undefined ? from(i + 1) : at.has(name) ? from(at.get(name)!) : 1);
     let r: number;
     switch (n.op) {
@@ -309,19 +309,19 @@ function argumentBlock(label: string, d: SyscallDecision, rets: Set<number>): No
   const sameTest = (a: ArgCondition, b: ArgCondition): boolean => a.index === b.index && a.value === b.value && isHead(a) && isHead(b);
   const groups: Group[] = [];
   for (let i = 0; i < rules.length;) {
-    const c0 = rules[i].args[0];
+    const c0 = rules[i]!.args[0];
     let e = i + 1;
-    if (isHead(c0)) while (e < rules.length && sameTest(rules[e].args[0]!, c0)) e++;
+    if (isHead(c0)) while (e < rules.length && sameTest(rules[e]!.args[0]!, c0)) e++;
     let members = rules.slice(i, e);
     // A member needing nothing beyond the group test always matches: what follows it never
     // runs, and members just before it with the same action decide nothing it would not.
     const always = members.findIndex((r) => r.args.length === 1);
     if (isHead(c0) && always >= 0) {
       members = members.slice(0, always + 1);
-      const act = actionValue(members[always].action);
+      const act = actionValue(members[always]!.action);
       let k = always;
-      while (k > 0 && actionValue(members[k - 1].action) === act) k--;
-      members = [...members.slice(0, k), members[always]];
+      while (k > 0 && actionValue(members[k - 1]!.action) === act) k--;
+      members = [...members.slice(0, k), members[always]!];
     }
     groups.push({ rules: members, head: isHead(c0) ? c0 : null });
     i = e;
@@ -330,14 +330,14 @@ function argumentBlock(label: string, d: SyscallDecision, rets: Set<number>): No
   // their order is free: the groups with the longest bodies go first, where reaching them
   // costs the fewest compares (socket: AF_INET's type tests before AF_UNIX's bare allow).
   const { bodies } = emitGroups(label, groups, fallback, rets);
-  const cost = bodies.map((b, n) => (groups[n].head ? longestFrom(b, `${label}_g${n}`) : 0));
+  const cost = bodies.map((b, n) => (groups[n]!.head ? longestFrom(b, `${label}_g${n}`) : 0));
   const ordered: Group[] = [];
   for (let a = 0; a < groups.length;) {
     let b = a + 1;
-    const h = groups[a].head;
+    const h = groups[a]!.head;
     const values = new Set(h ? [h.value] : []);
-    while (h && b < groups.length && groups[b].head?.index === h.index && !values.has(groups[b].head!.value)) values.add(groups[b++].head!.value);
-    ordered.push(...groups.slice(a, b).map((g, k) => ({ g, c: cost[a + k] })).sort((x, y) => y.c - x.c).map((x) => x.g));
+    while (h && b < groups.length && groups[b]!.head?.index === h.index && !values.has(groups[b]!.head!.value)) values.add(groups[b++]!.head!.value);
+    ordered.push(...groups.slice(a, b).map((g, k) => ({ g, c: cost[a + k]! })).sort((x, y) => y.c - x.c).map((x) => x.g));
     a = b;
   }
   return emitGroups(label, ordered, fallback, rets).out;
@@ -350,22 +350,22 @@ function emitGroups(label: string, groups: Group[], fallback: string, rets: Set<
   const used = new Set<string>([loadEntry(0)]);
   const afterHeadFails = (n: number): string => {
     if (n + 1 >= groups.length) return fallback;
-    const next = groups[n + 1].head;
-    if (next && groups[n].head && next.index === groups[n].head!.index) return `${label}_g${n + 1}`;
+    const next = groups[n + 1]!.head;
+    if (next && groups[n]!.head && next.index === groups[n]!.head!.index) return `${label}_g${n + 1}`;
     used.add(loadEntry(n + 1));
     return loadEntry(n + 1);
   };
   const afterGroupExhausted = (n: number): string => {
-    const h = groups[n].head!;
+    const h = groups[n]!.head!;
     let k = n + 1;
-    while (k < groups.length && groups[k].head && groups[k].head!.index === h.index && groups[k].head!.value !== h.value) k++;
+    while (k < groups.length && groups[k]!.head && groups[k]!.head!.index === h.index && groups[k]!.head!.value !== h.value) k++;
     used.add(loadEntry(k));
     return loadEntry(k);
   };
   const bodies: Node[][] = groups.map((g, n) => {
     const out: Node[] = [];
     if (!g.head) {
-      const rule = g.rules[0];
+      const rule = g.rules[0]!;
       const ret = actionValue(rule.action);
       rets.add(ret);
       const fail = n + 1 < groups.length ? loadEntry(n + 1) : fallback;
@@ -375,7 +375,7 @@ function emitGroups(label: string, groups: Group[], fallback: string, rets: Set<
       });
       return out;
     }
-    const first = g.rules[0];
+    const first = g.rules[0]!;
     const firstRet = actionValue(first.action);
     rets.add(firstRet);
     out.push({ op: 'label', name: `${label}_g${n}` });
@@ -390,7 +390,7 @@ function emitGroups(label: string, groups: Group[], fallback: string, rets: Set<
     // is still loaded (socket's type tests: one load and mask, then one compare each).
     let held: string | null = null;
     for (let r = 0; r < g.rules.length; r++) {
-      const rule = g.rules[r];
+      const rule = g.rules[r]!;
       const ret = actionValue(rule.action);
       rets.add(ret);
       const rest = rule.args.slice(1);
@@ -400,7 +400,7 @@ function emitGroups(label: string, groups: Group[], fallback: string, rets: Set<
       rest.forEach((cond, k) => {
         out.push(...condition(cond, k + 1 < rest.length ? undefined : actLabel(ret), fail, `${label}_g${n}_r${r}_arg${k}_end`, k === 0 ? held : null));
       });
-      held = rest.length === 1 ? heldAfter(rest[0]) : null;
+      held = rest.length === 1 ? heldAfter(rest[0]!) : null;
     }
     return out;
   });
@@ -410,7 +410,7 @@ function emitGroups(label: string, groups: Group[], fallback: string, rets: Set<
     out.push({ op: 'label', name: entry });
     // Group 0 is entered from the search; a later group's load runs only if something jumps to it.
     if (g.head && (n === 0 || used.has(entry))) out.push(ld(argOffset(g.head.index, 'lo')));
-    out.push(...bodies[n]);
+    out.push(...bodies[n]!);
   });
   return { out, bodies };
 }

@@ -39,13 +39,13 @@ export function checkFilter(program: readonly Insn[]): void {
   const stored = new Array<number>(n).fill(0xffff);
   stored[0] = 0;
   for (let pc = 0; pc < n; pc++) {
-    const { code, jt, jf, k } = program[pc];
+    const { code, jt, jf, k } = program[pc]!;
     const cls = bpfClass(code);
     const bad = (why: string): never => { throw new Error(`instruction ${pc} (code 0x${code.toString(16)}): ${why}`); };
-    let mask = stored[pc];
+    let mask = stored[pc]!;
     const flowTo = (target: number): void => {
       if (target >= n) bad(`jump to ${target} is past the end`);
-      stored[target] &= mask;
+      stored[target]! &= mask;
     };
     switch (cls) {
       case BPF_LD:
@@ -94,9 +94,9 @@ export function checkFilter(program: readonly Insn[]): void {
         if (code !== (BPF_MISC | BPF_TAX) && code !== (BPF_MISC | BPF_TXA)) bad('bad misc');
         break;
     }
-    if (pc + 1 < n) stored[pc + 1] &= mask;
+    if (pc + 1 < n) stored[pc + 1]! &= mask;
   }
-  const last = program[n - 1].code;
+  const last = program[n - 1]!.code;
   if (last !== (BPF_RET | BPF_K) && last !== (BPF_RET | BPF_A)) throw new Error('the last instruction is not a return');
 }
 
@@ -126,17 +126,17 @@ export function runFilter(program: readonly Insn[], data: SeccompData | Uint32Ar
   let steps = 0;
   for (;;) {
     if (pc >= program.length) throw new Error(`ran off the end at ${pc}`);
-    const { code, jt, jf, k } = program[pc++];
+    const { code, jt, jf, k } = program[pc++]!;
     steps++;
     switch (bpfClass(code)) {
       case BPF_LD:
       case BPF_LDX: {
         let v: number;
         switch (code & 0xe0) {
-          case BPF_ABS: v = words[k >>> 2]; break;
+          case BPF_ABS: v = words[k >>> 2]!; break;
           case BPF_LEN: v = SECCOMP_DATA_SIZE; break;
           case BPF_IMM: v = k; break;
-          case BPF_MEM: v = mem[k]; break;
+          case BPF_MEM: v = mem[k]!; break;
           default: throw new Error(`unsupported load 0x${code.toString(16)}`);
         }
         if (bpfClass(code) === BPF_LD) A = v >>> 0; else X = v >>> 0;

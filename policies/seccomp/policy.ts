@@ -177,7 +177,7 @@ function parseAction(a: unknown, path: string, c: { add(path: string, message: s
     const e = a.errno;
     if (typeof e === 'string') {
       // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
-      if (Object.hasOwn(ERRNO, e)) return { kind: 'errno', errno: ERRNO[e] };
+      if (Object.hasOwn(ERRNO, e)) return { kind: 'errno', errno: ERRNO[e]! };
       c.add(`${path}.errno`, `unknown errno '${e}'`, didYouMean(e, Object.keys(ERRNO)));
       return undefined;
     }
@@ -262,7 +262,7 @@ function parseValue(v: unknown, width: 32 | 64, path: string, c: Collector): big
     if (/^-?(0x[0-9a-f]+|0o[0-7]+|0b[01]+|\d+)$/i.test(part)) {
       n = part.startsWith('-') ? -BigInt(part.slice(1)) : BigInt(part);
     } else if (Object.hasOwn(ARG_CONSTANTS, part)) {
-      n = BigInt(ARG_CONSTANTS[part]);
+      n = BigInt(ARG_CONSTANTS[part]!);
     } else {
       c.add(path, `unknown constant '${part}'`, didYouMean(part, Object.keys(ARG_CONSTANTS)));
       return undefined;

@@ -145,7 +145,7 @@ maybe('a base image whose blob does not match its digest is refused', () => {
   const manifest = JSON.parse(readFileSync(join(layout, 'blobs/sha256', index.manifests[0].digest.slice(7)), 'utf8'));
   const blob = join(layout, 'blobs/sha256', manifest.layers.at(-1).digest.slice(7));
   const data = readFileSync(blob);
-  data[data.length - 1] ^= 0xff;
+  data[data.length - 1]! ^= 0xff;
   writeFileSync(blob, data);
   const r = sbx(['export', name, '--format', 'oci-image', '--base', `${layout}:t`, '-o', join(work, 'img-bad')], { store });
   assert.is(r.code, 125, r.stderr);

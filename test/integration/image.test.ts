@@ -219,7 +219,7 @@ maybe('a tampered layer (digest mismatch) is refused with one line, and nothing 
   const m = JSON.parse(readFileSync(join(bad, 'blobs/sha256', index.manifests[0].digest.slice(7)), 'utf8'));
   const blob = join(bad, 'blobs/sha256', m.layers[1].digest.slice(7));
   const data = readFileSync(blob);
-  data[data.length - 1] ^= 0xff;
+  data[data.length - 1]! ^= 0xff;
   writeFileSync(blob, data);
   const s2 = makeStore();
   try {

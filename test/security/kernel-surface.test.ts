@@ -114,7 +114,7 @@ const NET_EXPECTED: Record<string, Record<string, string>> = {
 for (const policy of ['default', 'strict', 'permissive']) {
   test(`nf_tables, ip link add, tc qdisc htb and raw sockets are refused inside (--policy ${policy})`, () => {
     const got = inside(['--policy', policy], NET_PROBES);
-    const wrong = NET_PROBES.filter((n) => got.get(n) !== NET_EXPECTED[policy][n]).map((n) => `${n}: got ${got.get(n)}, want ${NET_EXPECTED[policy][n]}`);
+    const wrong = NET_PROBES.filter((n) => got.get(n) !== NET_EXPECTED[policy]![n]).map((n) => `${n}: got ${got.get(n)}, want ${NET_EXPECTED[policy]![n]}`);
     assert.equal(wrong, [], wrong.join('\n'));
   });
 }
