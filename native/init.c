@@ -71,6 +71,7 @@ static int relay(int from, int to) {
   char buf[16384];
   ssize_t n = read(from, buf, sizeof buf);
   if (n <= 0) return (n < 0 && (errno == EAGAIN || errno == EINTR)) ? 0 : -1;
+  if (to == 1) errlines_feed(0, buf, (size_t)n); /* the pty's output: the command's stdout and stderr */
   for (ssize_t off = 0; off < n;) {
     ssize_t w = write(to, buf + off, (size_t)(n - off));
     if (w < 0) { if (errno == EINTR || errno == EAGAIN) continue; return -1; }
@@ -161,6 +162,7 @@ static void __attribute__((noreturn)) command_init(void) {
   /* Drain what the command wrote before it exited. */
   while (out_open && relay(master, 1) > 0) {}
   relay_finish();
+  errlines_report();
   if (WIFSIGNALED(cmd_status)) {
     status_send("signal", "%d", WTERMSIG(cmd_status));
     _exit(128 + WTERMSIG(cmd_status));

@@ -119,8 +119,12 @@ static void do_overlay(char *const *a, unsigned flags) {
   n_extra_lowers = 0;
   if (r == 0) return;
   if (!(flags & FLAG_RO_BIND)) die_step("overlay", a[0], err);
-  if (mount(a[1], dest, NULL, MS_BIND | MS_REC, NULL) < 0 || set_readonly(dest, 1) < 0)
+  if (mount(a[1], dest, NULL, MS_BIND | MS_REC, NULL) < 0 || set_readonly(dest, 1) < 0) {
+    /* The host directory vanished after sbx planned (another program's temporary dir): what
+     * is left at dest is the empty stand-in, and sbx says so. */
+    if (errno == ENOENT && access(a[1], F_OK) < 0 && errno == ENOENT) { status_send("warn", "overlay %d %s", ENOENT, a[0]); return; }
     die_step("overlay-fallback", a[0], errno);
+  }
   status_send("warn", "overlay %d %s", err, a[0]);
 }
 
@@ -133,6 +137,8 @@ static void mount_fuse_overlay(char *const *a) {
   if ((size_t)snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s%s%s", a[2], a[3], a[4], *a[5] ? "," : "", a[5]) >= sizeof opts)
     die_step("fuse-overlayfs", a[1], E2BIG);
   staged(dest, a[1]);
+  /* Vanished since sbx planned, as for an overlay's fallback above: left as the empty stand-in. */
+  if (access(a[2], F_OK) < 0 && errno == ENOENT) { status_send("warn", "overlay %d %s", ENOENT, a[1]); return; }
   /* Its chatter ("unknown argument ignored") is noise on success; on failure it says why. */
   int errp[2];
   if (pipe2(errp, O_CLOEXEC) < 0) die_step("fuse-overlayfs", a[1], errno);

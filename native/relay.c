@@ -12,7 +12,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <unistd.h>
-#include "helper.h"
+#include "sandbox.h"
 
 struct relay {
   int fd;          /* 0, 1 or 2: where the command sees it */
@@ -123,7 +123,7 @@ void relay_events(const struct pollfd *p) {
     const struct pollfd *in = &p[2 * i], *out = &p[2 * i + 1];
     if (in->fd >= 0 && (in->revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t n = read(r->src, r->buf, sizeof r->buf);
-      if (n > 0) { r->off = 0; r->len = (size_t)n; }
+      if (n > 0) { r->off = 0; r->len = (size_t)n; if (r->src_ours) errlines_feed(r->fd, r->buf, (size_t)n); }
       else if (n == 0 || (errno != EAGAIN && errno != EINTR)) finish_src(r);
     }
     if (out->fd >= 0 && (out->revents & (POLLOUT | POLLERR | POLLHUP))) pump_write(r, 0);
@@ -145,6 +145,7 @@ void relay_finish(void) {
       if (n <= 0) break;
       r->off = 0;
       r->len = (size_t)n;
+      errlines_feed(r->fd, r->buf, (size_t)n);
     }
     close_fd(&r->src);
   }

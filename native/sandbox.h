@@ -41,6 +41,7 @@ struct config {
   int have_caps; struct cap_sets caps;
   int relay_fds[3]; size_t n_relay;
   const char *net_relay_dir, *net_relay_name; int net_relay_port; /* --allow-net */
+  const char *scan[8]; size_t n_scan; /* texts whose lines in the relayed output sbx hears of */
   const unsigned char *seccomp; size_t seccomp_len;
   const struct spec_op *fs_ops[65536]; size_t n_fs_ops;
 };
@@ -60,6 +61,10 @@ int is_proc_op(const struct spec_op *op);
 /* disk.c */
 void disk_setup(void);
 void disk_copy_out(void);
+
+/* errlines.c: lines of the relayed output that contain a text of `scan_output` */
+void errlines_feed(int stream, const char *buf, size_t n);
+void errlines_report(void);
 
 /* netrelay.c (--allow-net) */
 struct net_relay { int dirfd, fd4, fd6; const char *name; };

@@ -31,6 +31,8 @@ export interface LaunchResult {
   /** --disk: the tmpfs's free and total bytes when the command ended. */
   diskUsage?: { free: number; total: number };
   started: boolean;
+  /** Lines of the command's relayed output that contained a `scan_output` text. */
+  seen: string[];
 }
 
 export { errnoName } from './base/errno.js';
@@ -39,13 +41,14 @@ function unescapeStatus(s: string): string {
   return s.replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
-export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; diskCopyFailures: LaunchResult['diskCopyFailures']; diskCopied: boolean; started: boolean; diskUsage?: { free: number; total: number } } {
+export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; diskCopyFailures: LaunchResult['diskCopyFailures']; diskCopied: boolean; started: boolean; seen: string[]; diskUsage?: { free: number; total: number } } {
   let outcome: LaunchOutcome | null = null;
   let diskUsage: { free: number; total: number } | undefined;
   let diskCopied = false;
   const fallbacks: LaunchResult['readOnlyFallbacks'] = [];
   const diskCopyFailures: LaunchResult['diskCopyFailures'] = [];
   let started = false;
+  const seen: string[] = [];
   for (const line of text.split('\n')) {
     if (!line) continue;
     const sp = line.indexOf(' ');
@@ -58,6 +61,7 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       case 'exec-error': outcome = { kind: 'exec-failed', errno: Number(rest) }; break;
       case 'init-killed': outcome ??= { kind: 'helper-died', detail: `the sandbox's init was killed by signal ${rest}` }; break;
       case 'disk-copied': diskCopied = true; break;
+      case 'seen': seen.push(Buffer.from(rest, 'latin1').toString('utf8')); break; // the command's own text: UTF-8, or U+FFFD
       case 'disk-usage': {
         const m = /^(\d+) (\d+)$/.exec(rest);
         if (m) diskUsage = { free: Number(m[1]), total: Number(m[2]) };
@@ -88,7 +92,7 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       default: break;
     }
   }
-  return { outcome, fallbacks, diskCopyFailures, diskCopied, started, ...(diskUsage ? { diskUsage } : {}) };
+  return { outcome, fallbacks, diskCopyFailures, diskCopied, started, seen, ...(diskUsage ? { diskUsage } : {}) };
 }
 
 const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
@@ -148,11 +152,11 @@ function launchWith(h: Helper, spec: Buffer, hooks: LaunchHooks): Promise<Launch
     const finish = (): void => {
       if (!statusDone || !exitInfo) return;
       for (const [s, h] of handlers) process.off(s, h);
-      const { outcome, fallbacks, diskCopyFailures, diskCopied, started, diskUsage } = parseStatusLines(status);
+      const { outcome, fallbacks, diskCopyFailures, diskCopied, started, seen, diskUsage } = parseStatusLines(status);
       const fallbackOutcome: LaunchOutcome = exitInfo.signal
         ? { kind: 'helper-died', detail: `the helper was killed by ${exitInfo.signal}` }
         : { kind: 'helper-died', detail: `the helper exited with status ${exitInfo.code} without reporting` };
-      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, diskCopyFailures, diskCopied, started, ...(diskUsage ? { diskUsage } : {}) });
+      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, diskCopyFailures, diskCopied, started, seen, ...(diskUsage ? { diskUsage } : {}) });
     };
     statusStream.on('end', () => { statusDone = true; finish(); });
     statusStream.on('error', () => { statusDone = true; finish(); });

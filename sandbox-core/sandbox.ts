@@ -17,7 +17,8 @@ import { ensureUpperDirs, type LayerOwner } from './layer-dirs.js';
 import { assignEngines, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
-import { showUnreadableEmpty } from './unreadable.js';
+import { showUnreadableEmpty, unreadableCacheFile } from './unreadable.js';
+import { explainSeen, SCANNED_TEXTS } from './view-errors.js';
 import { display, displayText } from './changes/bpath.js';
 import { notice as coreNotice } from './notices.js';
 import { buildSkeletonTree, skeletonPath } from './skeleton.js';
@@ -417,7 +418,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     meta = store.markCreated({
       version: 1, id, name: req.name, command: req.command, cwd: req.cwd, uid, gid,
       created: now.toISOString(), createdMs: now.getTime(), finished: null, exitStatus: null,
-      runnerPid: process.pid, throwaway: req.throwaway, layersDir: dir, layers: [], hidden: [...req.hide, ...(req.lower ? SPECIAL_PATHS : [])], binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), options,
+      runnerPid: process.pid, throwaway: req.throwaway, layersDir: dir, layers: [], hidden: [...req.hide, ...(req.lower ? SPECIAL_PATHS : [])], binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), bindPoints: req.bind.map((b) => b.inside), options,
       ...lowerFields,
     });
     if (req.throwaway && isTmpfs('/dev/shm')) {
@@ -434,7 +435,9 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   }
 
   const lower = req.lower ?? null;
-  const fuseBinary = uid === 0 || lower ? null : fuseAvailable(which);
+  // --user keeps the command your uid: root's files are as unwritable inside as on the host,
+  // so no fuse-overlayfs (which an unprivileged pid 1 could not mount anyway: EPERM).
+  const fuseBinary = uid === 0 || lower || req.keepUser ? null : fuseAvailable(which);
   // An image's view is its own: the host's mounts are not planned (nor re-planned) for it.
   const mounts = lower ? [] : readVisibleMounts();
   let units: EngineUnit[];
@@ -448,7 +451,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
       readable: readableDir,
     }));
   }
-  if (uid !== 0 && !fuseBinary && !lower) {
+  if (uid !== 0 && !fuseBinary && !lower && !req.keepUser) {
     notice(`${fuseProblem(which)}: system paths owned by root (/usr, /etc, /var, ...) are read-only inside; install fuse-overlayfs (or use sudo) for the full view`);
   }
   const idmap = chooseIdMapping({ keepUser: req.keepUser, mapRoot: req.mapRoot });
@@ -481,7 +484,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     layers.close();
   }
   if (moved) return replan();
-  const shown = lower ? [] : showUnreadableEmpty(meta.layers, meta.layersDir);
+  const shown = lower ? [] : showUnreadableEmpty(meta.layers, meta.layersDir, undefined, uid !== 0 && meta.layers.some((l) => l.format === 'fuse') ? unreadableCacheFile(req.env) : null);
   if (shown.length) {
     meta.shownEmpty = [...new Set([...(meta.shownEmpty ?? []), ...shown])].sort();
     // Said on every run of an ordinary user, so it fits one 80-column line; doctor lists them.
@@ -531,6 +534,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     ...(req.limitOps?.rlimits ?? []),
     capsOp(req.capabilities),
     ...relayOps(req.pty, idmap),
+    ...SCANNED_TEXTS.map((t): SpecOp => ({ op: 'scan_output', args: [t] })),
     ...(req.pty ? [{ op: 'pty', args: [] } satisfies SpecOp] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } satisfies SpecOp] : []),
   ];
@@ -548,7 +552,16 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   }
   const durationMs = Date.now() - started;
   const diskLost = diskDir ? diskCopyBackProblem(meta, diskDir, result) : null;
-  for (const f of result.readOnlyFallbacks) notice(`${f.path} could not be overlaid (${errnoName(f.errno)}): it was read-only inside`);
+  // The command's own EROFS/EACCES lines that the view explains (view-errors.ts).
+  const explained = explainSeen(result.seen, {
+    roBinds, roFiles: readOnlyFiles, fallbacks: result.readOnlyFallbacks.map((f) => f.path),
+    fuseTrees: meta.layers.filter((l) => l.format === 'fuse').map((l) => l.target),
+    noFuse: uid !== 0 && !fuseBinary, uid, cwd: req.cwd,
+  });
+  for (const line of explained) notice(line);
+  for (const f of result.readOnlyFallbacks) {
+    notice(errnoName(f.errno) === 'ENOENT' ? `${f.path} vanished from the host while the sandbox started: it was an empty directory inside` : `${f.path} could not be overlaid (${errnoName(f.errno)}): it was read-only inside`);
+  }
   const o = result.outcome;
   if (o.kind === 'setup-failed' && (o.step === 'idmap-lower' || o.step === 'idmap-userns') && !req.mapRoot) {
     // Nothing ran yet, so the identity mapping can take over safely.

@@ -122,6 +122,7 @@ function checkMeta(m: unknown, id: string): string | null {
     dirs.add(y.dir);
   }
   for (const k of ['hidden', 'binds'] as const) if (!Array.isArray(x[k]) || !(x[k] as unknown[]).every(isAbs)) return `meta.json has an invalid ${k} list`;
+  if (x.bindPoints !== undefined && (!Array.isArray(x.bindPoints) || !(x.bindPoints as unknown[]).every(isAbs))) return 'meta.json has an invalid bindPoints list';
   if (!x.options || typeof x.options !== 'object') return 'meta.json has no options';
   if (x.image !== undefined && !checkImageRecord(x.image)) return 'meta.json has an invalid image record';
   if (x.rootfs !== undefined && !isAbs(x.rootfs)) return 'meta.json has an invalid rootfs';

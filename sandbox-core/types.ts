@@ -45,6 +45,8 @@ export interface SandboxMeta {
   shownEmpty?: string[];
   /** Host paths bind-mounted writable: changes there went straight to the host. */
   binds: string[];
+  /** Every --bind/--ro-bind destination: what the layer holds there is the mount point sbx made, not a change. */
+  bindPoints?: string[];
   options: RunOptionsRecord;
   /** `run --image`: the image its lower layers come from (there is no host to commit to). */
   image?: ImageRecord;

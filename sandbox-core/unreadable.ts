@@ -4,21 +4,37 @@
 // empty, writable directory instead: an opaque directory in the layer, with the host's mode
 // and times. What the command puts there is an ordinary change; the host's hidden content is
 // never reported as deleted, and the directory never as replaced (walk.ts reads `shownEmpty`).
-import { accessSync, closeSync, constants, lstatSync, readdirSync, utimesSync, chmodSync, mkdirSync, type Dirent } from 'node:fs';
+import { accessSync, closeSync, constants, lstatSync, readdirSync, readFileSync, renameSync, utimesSync, chmodSync, mkdirSync, writeFileSync, type Dirent } from 'node:fs';
 import { join, relative } from 'node:path';
+import { homedir } from 'node:os';
 import { Dir } from './beneath.js';
+import { ensurePrivateDir } from './base/paths.js';
 import type { Layer } from './types.js';
 
 /** Where package managers and services keep state: walked (about 6k entries on a Debian host). */
 const EMPTY_ROOTS = ['/var', '/etc'];
+/**
+ * What the last walk found, and the stamps that say it still holds: in the user's cache dir
+ * (not the store, whose entries are sandboxes). null when there is no private place for it.
+ */
+export function unreadableCacheFile(env: NodeJS.ProcessEnv = process.env): string | null {
+  const home = env.HOME || homedir();
+  const dir = join(env.XDG_CACHE_HOME || join(home, '.cache'), 'sbx');
+  try { ensurePrivateDir(dir); } catch { return null; }
+  return join(dir, 'unreadable-dirs.json');
+}
 
 function readable(dir: string): boolean {
   try { accessSync(dir, constants.R_OK | constants.X_OK); return true; } catch { return false; }
 }
 
-/** Directories below `root` the user cannot list, not descending into them or into `skip`. */
-function findUnreadableDirs(root: string, skip: Set<string>, canRead: (d: string) => boolean = readable): string[] {
+/**
+ * Directories below `root` the user cannot list, not descending into them or into `skip`.
+ * `visited` receives every directory looked at (walked or found unreadable), for the cache.
+ */
+function findUnreadableDirs(root: string, skip: Set<string>, canRead: (d: string) => boolean = readable, visited: string[] = []): string[] {
   const out: string[] = [];
+  visited.push(root);
   if (!canRead(root)) return out;
   const stack = [root];
   while (stack.length) {
@@ -29,10 +45,51 @@ function findUnreadableDirs(root: string, skip: Set<string>, canRead: (d: string
       if (!d.isDirectory()) continue;
       const p = join(dir, d.name);
       if (skip.has(p)) continue;
+      visited.push(p);
       if (canRead(p)) stack.push(p); else out.push(p);
     }
   }
   return out.sort();
+}
+
+interface WalkCache { v: 1; key: string; dirs: Array<[string, number, number]>; result: string[] }
+
+/** A directory's (mtime, ctime): an entry added, removed or renamed changes the first, a chmod or chown the second. */
+function stamp(dir: string): [number, number] | null {
+  try { const st = lstatSync(dir); return st.isDirectory() ? [st.mtimeMs, st.ctimeMs] : null; } catch { return null; }
+}
+
+/**
+ * findUnreadableDirs over several roots, remembered in `cacheFile` (the user's store): the walk
+ * reads every directory of /var and /etc (100-200 ms here, on every unprivileged run), while
+ * checking that none of them changed is one lstat each. Whether a directory is unreadable
+ * depends on its own mode and owner and on its parents' (each one's ctime), on the user's
+ * groups (in the key), and a new directory changes its parent's mtime: if no stamp moved, the
+ * answer is the same. The file is only ever a hint: anything odd in it means a fresh walk.
+ */
+export function findUnreadableDirsCached(roots: string[], skip: Set<string>, cacheFile: string | null): string[] {
+  const key = JSON.stringify([process.getuid?.(), process.getgroups?.(), roots, [...skip].sort()]);
+  if (cacheFile) {
+    try {
+      const c = JSON.parse(readFileSync(cacheFile, 'utf8')) as WalkCache;
+      if (c.v === 1 && c.key === key && Array.isArray(c.dirs) && Array.isArray(c.result) && c.dirs.length
+        && c.dirs.every((d) => { const s = stamp(d[0]); return s !== null && s[0] === d[1] && s[1] === d[2]; })
+        && c.result.every((r) => typeof r === 'string' && roots.some((root) => r.startsWith(`${root}/`)))) {
+        return c.result;
+      }
+    } catch { /* none yet, or unusable: walk */ }
+  }
+  const visited: string[] = [];
+  const result = roots.flatMap((r) => findUnreadableDirs(r, skip, readable, visited));
+  if (cacheFile) {
+    const dirs = visited.flatMap((d): Array<[string, number, number]> => { const s = stamp(d); return s ? [[d, s[0], s[1]]] : []; });
+    const tmp = `${cacheFile}.${process.pid}`;
+    try {
+      writeFileSync(tmp, JSON.stringify({ v: 1, key, dirs, result } satisfies WalkCache), { mode: 0o600 });
+      renameSync(tmp, cacheFile);
+    } catch { /* a read-only store: no cache, same answer */ }
+  }
+  return result;
 }
 
 /** The fuse layer holding host path `p`, if any. */
@@ -48,19 +105,16 @@ function fuseLayerOf(layers: Layer[], p: string): Layer | undefined {
  * layer already has an entry (the sandbox's own, from an earlier run), and no symlink in the
  * layer is followed.
  */
-export function showUnreadableEmpty(layers: Layer[], layersDir: string, roots = EMPTY_ROOTS): string[] {
+export function showUnreadableEmpty(layers: Layer[], layersDir: string, roots = EMPTY_ROOTS, cacheFile: string | null = null): string[] {
   const fuse = layers.filter((l) => l.format === 'fuse');
   if (!fuse.length) return [];
   const targets = new Set(layers.map((l) => l.target));
   const shown: string[] = [];
-  for (const root of roots) {
-    const top = fuseLayerOf(fuse, root);
-    if (!top) continue;
-    for (const host of findUnreadableDirs(root, targets)) {
-      const layer = fuseLayerOf(fuse, host);
-      if (!layer || layer.target === host) continue;
-      if (makeOpaqueDir(join(layersDir, layer.dir, 'upper'), layer.target, host)) shown.push(host);
-    }
+  const walked = roots.filter((root) => fuseLayerOf(fuse, root));
+  for (const host of findUnreadableDirsCached(walked, targets, cacheFile)) {
+    const layer = fuseLayerOf(fuse, host);
+    if (!layer || layer.target === host) continue;
+    if (makeOpaqueDir(join(layersDir, layer.dir, 'upper'), layer.target, host)) shown.push(host);
   }
   return shown;
 }

@@ -135,6 +135,9 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
   const errors: string[] = [];
   const targets = meta.layers.map((l) => fromUser(l.target));
   const hidden = meta.hidden.map(fromUser);
+  // A bind's destination that the view lacked is made by the helper in the layer below the
+  // bind; the command only ever saw the bound host path there.
+  const bindPoints = (meta.bindPoints ?? []).map(fromUser);
   // Directories shown empty because the user cannot read them (unreadable.ts): opaque in the
   // layer, but hiding nothing the sandbox saw; the host below them may be unreadable to us.
   const shownEmpty = (meta.shownEmpty ?? []).map(fromUser);
@@ -213,6 +216,7 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
     if (others.some((t) => t === host)) continue;
     const skeleton = others.some((t) => isWithin(t, host));
     if (hidden.some((h) => isWithin(host, h))) continue;
+    if (bindPoints.includes(host)) continue;
     let up: EntryStat | null = null;
     if (!wh) {
       if (uerr) {

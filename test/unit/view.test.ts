@@ -10,6 +10,7 @@ import { buildSkeletonTree, skeletonChildren, COPY_EACH } from '../../sandbox-co
 import type { EngineUnit } from '../../sandbox-core/engines.js';
 import { makeFixture, opaque, copyUp, write } from './changes-fixture.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
+import { findUnreadableDirsCached } from '../../sandbox-core/unreadable.js';
 
 test('root inside gets the sbin dirs it lacks, after the user\'s own; SBX_ROOT_PATH overrides', () => {
   assert.is(rootPath('/home/u/bin:/usr/bin:/bin', 0, undefined), '/home/u/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin');
@@ -84,6 +85,40 @@ test('an opaque dir whose host counterpart now matches (after a partial commit) 
     assert.equal(scanSandbox(f.meta).changes.map((x) => `${x.change} ${x.path.slice(f.host.length)}`), ['replaced /pkg', 'deleted /pkg/b']);
   } finally {
     f.cleanup();
+  }
+});
+
+test('the unreadable-dir walk is remembered while no directory changed, and redone when one did', () => {
+  const top = mkdtempSync(join(tmpdir(), 'sbx-unr-'));
+  try {
+    const root = join(top, 'var');
+    mkdirSync(join(root, 'a', 'b'), { recursive: true });
+    const cache = join(top, 'cache.json');
+    assert.equal(findUnreadableDirsCached([root], new Set(), cache), []);
+    const c = JSON.parse(readFileSync(cache, 'utf8')) as { dirs: Array<[string, number, number]>; result: string[] };
+    assert.equal(c.dirs.map((d) => d[0]).sort(), [root, join(root, 'a'), join(root, 'a', 'b')]);
+    // A result only the cache can give: it is used while every stamp holds.
+    c.result = [join(root, 'a', 'remembered')];
+    writeFileSync(cache, JSON.stringify(c));
+    assert.equal(findUnreadableDirsCached([root], new Set(), cache), [join(root, 'a', 'remembered')]);
+    assert.equal(findUnreadableDirsCached([root], new Set([join(root, 'x')]), cache), [], 'another skip set: another key');
+    writeFileSync(cache, JSON.stringify(c));
+    mkdirSync(join(root, 'a', 'b', 'new'));
+    assert.equal(findUnreadableDirsCached([root], new Set(), cache), [], 'a new directory: walked again');
+    const again = JSON.parse(readFileSync(cache, 'utf8')) as typeof c;
+    again.result = [join(root, 'a', 'remembered')];
+    writeFileSync(cache, JSON.stringify(again));
+    chmodSync(join(root, 'a', 'b'), 0o700);
+    assert.equal(findUnreadableDirsCached([root], new Set(), cache), [], 'a chmod: walked again');
+    const fresh = JSON.parse(readFileSync(cache, 'utf8')) as typeof c;
+    writeFileSync(cache, JSON.stringify({ ...fresh, result: [join(root, 'a', 'ok')] }));
+    assert.equal(findUnreadableDirsCached([root], new Set(), cache), [join(root, 'a', 'ok')], 'control: these stamps hold');
+    writeFileSync(cache, JSON.stringify({ ...fresh, result: ['/etc/elsewhere'] }));
+    assert.equal(findUnreadableDirsCached([root], new Set(), cache), [], 'a result outside the roots is not believed');
+    writeFileSync(cache, '{not json');
+    assert.equal(findUnreadableDirsCached([root], new Set(), cache), []);
+  } finally {
+    rmSync(top, { recursive: true, force: true });
   }
 });
 

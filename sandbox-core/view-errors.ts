@@ -1,0 +1,125 @@
+// After a run: which of the command's own "Read-only file system" / "Permission denied" lines
+// were caused by sbx's view, and why. The helper hands back the lines it saw in the output it
+// relays (the command's pty, or a relayed stdout/stderr: native/scan.c); here each path such a
+// line names is checked against what the view made read-only or unwritable, using facts about
+// this run and the host (never a guess from the text alone). A path that no part of the view
+// explains is left alone: the host would have refused it as well, or sbx cannot tell.
+import { accessSync, constants, lstatSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, normalize } from 'node:path';
+import { isWithin } from './base/within.js';
+
+/** glibc's texts for EROFS, EACCES and EPERM: what the helper looks for (spec op scan_output). */
+export const SCANNED_TEXTS = ['Read-only file system', 'Permission denied', 'Operation not permitted'];
+
+export interface ViewFacts {
+  /** `--ro-bind` destinations. */
+  roBinds: string[];
+  /** Files beside mounts bound read-only (too big to copy, or unreadable). */
+  roFiles: string[];
+  /** Mounts that could not be overlaid and were bound read-only. */
+  fallbacks: string[];
+  /** Targets of fuse-overlayfs layers (an ordinary user's system trees). */
+  fuseTrees: string[];
+  /** An ordinary user without fuse-overlayfs: root's files cannot be changed inside. */
+  noFuse: boolean;
+  /** The invoking user (0 under sudo). */
+  uid: number;
+  /** The command's working directory, for relative paths in its messages. */
+  cwd: string;
+}
+
+/** What the host says about a path; replaceable in tests. */
+export interface HostProbe {
+  /** Owner uid of the path or, when it does not exist, of its nearest existing ancestor. */
+  owner(path: string): { path: string; uid: number } | null;
+  /** Whether the invoking user can read (and, for a directory, search) the path on the host. */
+  readable(path: string): boolean;
+  userName(uid: number): string;
+}
+
+export const hostProbe: HostProbe = {
+  owner(path) {
+    for (let p = path; ; p = dirname(p)) {
+      try { return { path: p, uid: lstatSync(p).uid }; } catch { /* not there: its parent */ }
+      if (p === '/') return null;
+    }
+  },
+  readable(path) {
+    try {
+      const st = lstatSync(path);
+      accessSync(path, st.isDirectory() ? constants.R_OK | constants.X_OK : constants.R_OK);
+      return true;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ENOENT';
+    }
+  },
+  userName(uid) {
+    try {
+      const line = readFileSync('/etc/passwd', 'latin1').split('\n').find((l) => l.split(':')[2] === String(uid));
+      if (line) return line.split(':')[0]!;
+    } catch { /* no passwd: the number will do */ }
+    return `uid ${uid}`;
+  },
+};
+
+/** Paths a message names: quoted ('p', ‘p’, `p', "p") or bare absolute ones. */
+export function pathsIn(line: string, cwd: string): string[] {
+  const out: string[] = [];
+  const quoted = /'([^']+)'|‘([^’]+)’|`([^']+)'|"([^"]+)"/g;
+  for (let m; (m = quoted.exec(line));) out.push((m[1] ?? m[2] ?? m[3] ?? m[4])!);
+  if (!out.length) for (const m of line.matchAll(/(?:^|[\s(=])(\/[^\s:'"(),]+)/g)) out.push(m[1]!);
+  return [...new Set(out.filter((p) => !p.includes('\0')).map((p) => normalize(isAbsolute(p) ? p : join(cwd, p))))];
+}
+
+const under = (p: string, roots: string[]): string | undefined => roots.filter((r) => p === r || isWithin(p, r)).sort((a, b) => b.length - a.length)[0];
+
+/** Why the view refused `path` with the error of `kind`, or null when the view did not. */
+export function viewReason(path: string, kind: 'EROFS' | 'EACCES', f: ViewFacts, host: HostProbe): string | null {
+  if (kind === 'EROFS') {
+    const rb = under(path, f.roBinds);
+    if (rb) return `read-only inside: ${rb} is a --ro-bind`;
+    if (f.roFiles.includes(path)) return 'read-only inside: a file beside a mount that sbx bound read-only (too big to copy, or unreadable to you)';
+    const fb = under(path, f.fallbacks);
+    if (fb) return `read-only inside: ${fb} could not be overlaid`;
+    if (path === '/sys' || isWithin(path, '/sys') || path === '/proc/sys' || isWithin(path, '/proc/sys')) return 'read-only inside: the kernel\'s settings (/sys, /proc/sys) are never writable in a sandbox';
+    return null;
+  }
+  if (f.uid === 0) return null;
+  const own = host.owner(path);
+  if (f.noFuse && own && own.uid !== f.uid) {
+    return `${own.path} belongs to ${host.userName(own.uid)} on the host, and without fuse-overlayfs an ordinary user's sandbox cannot change what is not yours; install fuse-overlayfs (or use sudo)`;
+  }
+  if (!under(path, f.fuseTrees)) return null;
+  if (!host.readable(path)) return 'you cannot read it on the host, and the sandbox\'s copy of system files reads the host as you';
+  if (own && own.uid !== 0 && own.uid !== f.uid) {
+    return `${own.path} belongs to ${host.userName(own.uid)} on the host; inside, host files are root's (fuse-overlayfs), so ${host.userName(own.uid)} cannot write there`;
+  }
+  return null;
+}
+
+/**
+ * One line per cause, at most `max`: `PATH (and N more): Read-only file system: read-only
+ * inside: /x is a --ro-bind`. Lines the view does not explain are not mentioned.
+ */
+export function explainSeen(lines: string[], f: ViewFacts, host: HostProbe = hostProbe, max = 3): string[] {
+  const byReason = new Map<string, { paths: Set<string>; text: string; why: string }>();
+  for (const line of lines) {
+    const kind = line.includes(SCANNED_TEXTS[0]!) ? 'EROFS' : 'EACCES';
+    const text = SCANNED_TEXTS.find((t) => line.includes(t)) ?? SCANNED_TEXTS[1]!;
+    for (const p of pathsIn(line, f.cwd)) {
+      const why = viewReason(p, kind, f, host);
+      if (!why) continue;
+      const key = `${text}\0${why}`;
+      const g = byReason.get(key) ?? { paths: new Set<string>(), text, why };
+      g.paths.add(p);
+      byReason.set(key, g);
+      break; // a line's first explained path is the one it is about
+    }
+  }
+  const out = [...byReason.values()].map((g) => {
+    const [first] = g.paths;
+    return `${first}${g.paths.size > 1 ? ` (and ${g.paths.size - 1} more)` : ''}: ${g.text} because of sbx's view: ${g.why}`;
+  });
+  if (out.length > max) return [...out.slice(0, max), `and ${out.length - max} more errors caused by sbx's view`];
+  return out;
+}
