@@ -6,6 +6,7 @@ import { error, reported, say } from './output.js';
 import { bindNegativeValues, commandOf, describeSyntaxError, seeHelp, tidyUsage } from './usage-text.js';
 import { parseOption } from './definitions.js';
 import { reportError } from './report-error.js';
+import { loadConfig } from '../sandbox-core/config.js';
 import { VERSION } from './version.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -48,6 +49,9 @@ export async function main(argv: string[]): Promise<number> {
     usage: (cmd, opts) => tidyUsage(cli.usage(cmd, opts)),
   };
   try {
+    // An invalid config file is one clear line before any command does anything (help and
+    // --version still answer: they are how one finds out what the file may hold).
+    if (argv.length && !argv.some((a) => a === '-h' || a === '--help' || a === '-v' || a === '--version')) loadConfig();
     const code = await command.validateAndExecute();
     // An error reported on the way must not end in success (the reporter's count decides).
     return typeof code === 'number' && code !== 0 ? code : reported.errors ? 125 : 0;

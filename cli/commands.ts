@@ -18,6 +18,7 @@ export const commandLoaders: Record<string, Loader[]> = {
   diff: [async () => (await import('./diff.js')).DiffCommand],
   commit: [async () => (await import('./commit.js')).CommitCommand],
   ls: [async () => (await import('./ls.js')).LsCommand],
+  prune: [async () => (await import('./prune.js')).PruneCommand],
   discard: [async () => (await import('./discard.js')).DiscardCommand],
   completion: [async () => (await import('./completion.js')).CompletionCommand],
   export: [async () => (await import('./export.js')).ExportCommand],

@@ -6,7 +6,8 @@ import { displayText } from '../sandbox-core/changes/bpath.js';
 import { humanBytes } from './progress.js';
 import { stdoutColors } from './output.js';
 
-function age(ms: number): string {
+/** How long ago `ms` was, in its largest whole unit (45s, 3m, 5h, 2d). */
+export function age(ms: number): string {
   const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m`;
@@ -41,9 +42,12 @@ export class LsCommand extends Command {
     const col = stdoutColors;
     const table = [['ID', 'NAME', 'STATE', 'AGE', 'SIZE', 'CHANGES', 'COMMAND']].concat(rows.map((r) => [
       displayText(r.id), r.name === undefined || r.name === null ? '-' : displayText(r.name), displayText(String(r.state)), r.created ? age(Date.parse(r.created)) : '-', humanBytes(r.size), r.changes === null ? '?' : String(r.changes),
-      r.problem ? displayText(`(${r.problem}; sbx discard ${r.id} removes it)`) : displayText(r.command.join(' ')).slice(0, 60),
+      r.problem ? displayText(`(${r.problem}; sbx discard ${r.id} removes it)`) : displayText(r.command.join(' ')),
     ]));
     const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+    // The command gets what is left of the terminal's width (80 columns when not a terminal).
+    const room = Math.max(20, ((out as NodeJS.WriteStream).columns || 80) - w.slice(0, -1).reduce((a, b) => a + b + 2, 0));
+    for (const row of table) if (row[row.length - 1]!.length > room) row[row.length - 1] = `${row[row.length - 1]!.slice(0, room - 1)}…`;
     table.forEach((row, k) => {
       const line = row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(w[i]!))).join('  ');
       out.write((k === 0 ? col.bold(line) : line) + '\n');

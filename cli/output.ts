@@ -6,10 +6,13 @@
 import pc from 'picocolors';
 import { terminalSafe } from '../sandbox-core/changes/bpath.js';
 import { setNoticeSink } from '../sandbox-core/notices.js';
+import { safeConfig } from '../sandbox-core/config.js';
 
-const useColor = !!process.stderr.isTTY && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
-export const colors = pc.createColors(useColor);
-export const stdoutColors = pc.createColors(!!process.stdout.isTTY && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb');
+// The config file's "color": "never" and "always" beat the terminal check; NO_COLOR beats both.
+const colorSetting = safeConfig().color ?? 'auto';
+const colorOn = (tty: boolean | undefined) => !('NO_COLOR' in process.env) && colorSetting !== 'never' && (colorSetting === 'always' || (!!tty && process.env.TERM !== 'dumb'));
+export const colors = pc.createColors(colorOn(process.stderr.isTTY));
+export const stdoutColors = pc.createColors(colorOn(process.stdout.isTTY));
 
 let quiet = false;
 export function setQuiet(q: boolean): void {

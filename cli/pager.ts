@@ -1,15 +1,18 @@
-// Long output on a TTY goes through $PAGER (default `less -R`), like git.
+// Long output on a TTY goes through a pager (config "pager", $PAGER, else `less -R`), like git.
 import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
+import { safeConfig } from '../sandbox-core/config.js';
 
 export async function page(text: string, out: Writable): Promise<void> {
   const tty = out === process.stdout && process.stdout.isTTY;
   const rows = process.stdout.rows ?? 24;
-  if (!tty || text.split('\n').length < rows || process.env.PAGER === 'cat' || process.env.PAGER === '') {
+  // As git: the config file's pager, else $PAGER, else less; false (or "cat") means none.
+  const configured = safeConfig().pager;
+  const cmd = configured === false ? '' : configured ?? process.env.PAGER ?? 'less -R';
+  if (!tty || text.split('\n').length < rows || cmd === 'cat' || cmd === '') {
     out.write(text);
     return;
   }
-  const cmd = process.env.PAGER || 'less -R';
   await new Promise<void>((resolve) => {
     const child = spawn('/bin/sh', ['-c', cmd], { stdio: ['pipe', 'inherit', 'inherit'], env: { LESS: 'FRX', ...process.env } });
     child.on('error', () => { out.write(text); resolve(); });

@@ -8,7 +8,7 @@ import { countLines, readHead } from '../sandbox-core/changes/content.js';
 import { humanBytes } from './progress.js';
 import { sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
 import { isGroup, viewKind, type FoldSpec, type SubtreeGroup } from '../sandbox-core/changes/group.js';
-import { loadFoldRules } from '../policies/fold.js';
+import { foldRules } from '../sandbox-core/config.js';
 import { globRegExp } from '../sandbox-core/changes/glob.js';
 import { hostTreeSize, type TreeSize } from '../sandbox-core/changes/host-tree.js';
 
@@ -63,7 +63,7 @@ export interface SummaryOptions {
   limit?: number;
   /** List every path: no subtree groups, no folding (`sbx diff --all`, the review's [r]). */
   expand?: boolean;
-  /** The fold list; the shipped policies/fold.json by default. */
+  /** The fold list; by default the shipped policies/fold.json and the config file's rules. */
   fold?: FoldSpec[];
   /** What a deleted host dir held (tests pass their own); the host walk by default. */
   treeSize?: (path: string) => TreeSize | null;
@@ -117,7 +117,7 @@ export interface SummaryPlan {
  * changes by top-level tree (largest first), then one item per fold rule.
  */
 export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions = {}): SummaryPlan {
-  const fold = opts.expand ? [] : (opts.fold ?? loadFoldRules());
+  const fold = opts.expand ? [] : (opts.fold ?? foldRules());
   const foldTests = fold.map((f) => f.paths.map(globRegExp));
   const foldOf = (p: string) => foldTests.findIndex((res) => res.some((r) => r.test(p)));
   const treeSize = opts.treeSize ?? hostTreeSize;

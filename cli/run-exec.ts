@@ -16,13 +16,14 @@ import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.j
 import { display, displayText } from '../sandbox-core/changes/bpath.js';
 import { parseLimitFlags, sizeFlag } from './limit-options.js';
 import { checkPatterns } from '../sandbox-core/changes/glob.js';
+import { loadConfig } from '../sandbox-core/config.js';
 import type { LowerView } from '../sandbox-core/image/view.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 
 /** The parsed options of `sbx run` (the fields of RunCommand). */
 export interface RunOptions {
   discard: boolean; keep: boolean; name?: string; inRef?: string; net: boolean; keepUser: boolean; mapRoot: boolean;
-  hide: string[]; bind: string[]; roBind: string[]; policy: string; capAdd: string[]; capDrop: string[];
+  hide: string[]; bind: string[]; roBind: string[]; policy?: string; capAdd: string[]; capDrop: string[];
   noSeccomp: boolean; only: string[]; exclude: string[]; report?: string; quiet: boolean;
   memory?: string; pids?: string; cpus?: string; disk?: string; ioWeight?: string; timeout?: string;
   device: string[]; hideSecrets: boolean; allowNet: string[]; allowSecrets: boolean; cleanEnvFlag: boolean;
@@ -89,13 +90,17 @@ export async function executeRun(o: RunOptions): Promise<number> {
   for (const h of o.hide) if (resolve(h) === '/') throw new UsageError('--hide /: refusing to hide the whole filesystem');
   // A malformed pattern is refused before the command runs, not after.
   checkPatterns(o.only, o.exclude);
+  // The config file's defaults (docs/config.md); a flag given here wins. The fast path skips
+  // app.ts, so an invalid file is reported from here too.
+  const cfg = loadConfig();
+  const policy = o.policy ?? cfg.policy ?? 'default';
   const bind = [...o.bind.map((b) => parseBind(b, false, '--bind')), ...o.roBind.map((b) => parseBind(b, true, '--ro-bind'))];
   // With --in and no capability flag, the sandbox's command keeps the set it was made with.
   const recordedCaps = inSandbox && !o.capAdd.length && !o.capDrop.length ? inSandbox.options.capabilities : undefined;
   const capabilities = recordedCaps ?? resolveCapabilities(o.capAdd, o.capDrop);
   let seccomp: Buffer | null = null;
   if (o.noSeccomp) warn('--no-seccomp: the command runs without a syscall filter');
-  else seccomp = await loadSeccomp(o.policy, capabilities);
+  else seccomp = await loadSeccomp(policy, capabilities);
 
   // isatty, not process.stdin/stdout: making those streams costs milliseconds a run does not need.
   const pty = isatty(0) && isatty(1);
@@ -116,10 +121,12 @@ export async function executeRun(o: RunOptions): Promise<number> {
     if (what) info(`secrets: ${what}${o.hideSecrets ? '' : '; --allow-secrets keeps them'}`);
   }
   let diskBytes: number | null = null;
-  if (o.disk !== undefined) {
-    diskBytes = sizeFlag('--disk', o.disk);
+  const disk = o.disk ?? cfg.limits?.disk;
+  if (disk !== undefined) {
+    diskBytes = sizeFlag('--disk', disk);
   }
-  const limits = parseLimitFlags({ memory: o.memory, pids: o.pids, cpus: o.cpus, ioWeight: o.ioWeight, timeout: o.timeout, device: o.device });
+  const dl = cfg.limits ?? {};
+  const limits = parseLimitFlags({ memory: o.memory ?? dl.memory, pids: o.pids ?? dl.pids, cpus: o.cpus ?? dl.cpus, ioWeight: o.ioWeight, timeout: o.timeout ?? dl.timeout, device: o.device });
   const result = await runCommand(store, {
     command: argv,
     rawCommand: lowerView ? argv : rawArgs(argv),
@@ -132,10 +139,10 @@ export async function executeRun(o: RunOptions): Promise<number> {
     net,
     keepUser: o.keepUser,
     mapRoot: inSandbox ? !!inSandbox.options.mapRoot : o.mapRoot,
-    hide: [...o.hide.map((h) => resolve(h)), ...secretHide],
+    hide: [...(lowerView ? [] : cfg.hide ?? []), ...o.hide.map((h) => resolve(h)), ...secretHide],
     bind,
     seccomp,
-    policyName: o.noSeccomp ? 'none' : o.policy,
+    policyName: o.noSeccomp ? 'none' : policy,
     capabilities,
     inSandbox,
     pty,

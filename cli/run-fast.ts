@@ -15,7 +15,7 @@ const STRINGS: Record<string, 'name' | 'policy'> = { '--name': 'name', '--policy
 export function parseRunFast(args: readonly string[]): RunOptions | null {
   const o: RunOptions = {
     discard: false, keep: false, net: false, keepUser: false, mapRoot: false, hide: [], bind: [], roBind: [],
-    policy: 'default', capAdd: [], capDrop: [], noSeccomp: false, only: [], exclude: [], quiet: false, device: [],
+    capAdd: [], capDrop: [], noSeccomp: false, only: [], exclude: [], quiet: false, device: [],
     hideSecrets: false, allowNet: [], allowSecrets: false, cleanEnvFlag: false, keepSetuid: false, envSet: [], command: [],
   };
   const set = o as unknown as Record<string, unknown>;

@@ -36,7 +36,7 @@ export class RunCommand extends Command {
   hide = Option.Array('--hide', [], { description: 'Make PATH unreadable and empty inside (repeatable)' });
   bind = Option.Array('--bind', [], { description: 'Bind a host path writable: changes go straight to the host, uncaptured' });
   roBind = Option.Array('--ro-bind', [], { description: 'Bind a host path read-only' });
-  policy = Option.String('--policy', 'default', { description: 'Seccomp policy: a shipped name (default, strict, permissive) or a JSON file' });
+  policy = Option.String('--policy', { description: "Seccomp policy: a shipped name (default, strict, permissive) or a JSON file (default: the config file's, else default)" });
   capAdd = Option.Array('--cap-add', [], { description: "Give the command a capability beyond the default set (e.g. NET_RAW, NET_ADMIN, SYS_PTRACE; ALL), repeatable; 'sbx doctor' lists the default" });
   capDrop = Option.Array('--cap-drop', [], { description: 'Take a capability from the default set (or ALL), repeatable; drops apply before adds' });
   noSeccomp = Option.Boolean('--no-seccomp', false, { description: 'Run without a seccomp filter (not recommended)' });

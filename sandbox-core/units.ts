@@ -2,7 +2,7 @@
 // Binary multiples, as Docker and systemd read memory sizes: 1K = 1024 bytes.
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, kb: 2 ** 10, kib: 2 ** 10, m: 2 ** 20, mb: 2 ** 20, mib: 2 ** 20, g: 2 ** 30, gb: 2 ** 30, gib: 2 ** 30, t: 2 ** 40, tb: 2 ** 40, tib: 2 ** 40 };
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, '': 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, '': 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Bytes, or an Error whose message says what is accepted. */
 export function parseSize(text: string): number {
@@ -18,7 +18,7 @@ export function parseSize(text: string): number {
 export function parseDuration(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const unit = m ? DURATION_UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new Error(`'${text}' is not a duration: use a number with ms, s, m or h, e.g. 30s or 2m`);
+  if (!m || unit === undefined) throw new Error(`'${text}' is not a duration: use a number with ms, s, m, h or d, e.g. 30s or 2m`);
   const ms = Math.round(Number(m[1]) * unit);
   if (!Number.isSafeInteger(ms) || ms <= 0) throw new Error(`'${text}' is not a positive duration`);
   return ms;

@@ -32,7 +32,7 @@ test('a bad flag is a usage error: exit 125, nothing on stdout, one line and whe
 });
 
 test('help names every value and fits 80 columns; no clipanion #0 placeholders', () => {
-  for (const c of [[], ['run'], ['diff'], ['commit'], ['ls'], ['export'], ['policy', 'show'], ['policy', 'compile']]) {
+  for (const c of [[], ['run'], ['diff'], ['commit'], ['ls'], ['prune'], ['export'], ['policy', 'show'], ['policy', 'compile']]) {
     const h = sbx(...c, '--help');
     assert.is(h.code, 0, h.stderr);
     assert.not.match(h.stdout, /#\d/, c.join(' '));

@@ -18,13 +18,14 @@ test('sizes: binary multiples, case-insensitive, errors say what is accepted', (
   assert.throws(() => parseSize('12X'), /512M or 2G/);
 });
 
-test('durations: ms, s, m, h; a bare number is seconds', () => {
+test('durations: ms, s, m, h, d; a bare number is seconds', () => {
   assert.is(parseDuration('30s'), 30_000);
   assert.is(parseDuration('2m'), 120_000);
   assert.is(parseDuration('1.5h'), 5_400_000);
   assert.is(parseDuration('250ms'), 250);
   assert.is(parseDuration('5'), 5000);
-  for (const bad of ['', 's', '3d', '-1s', '0s', 'soon']) assert.throws(() => parseDuration(bad), /duration/, bad);
+  assert.is(parseDuration('7d'), 7 * 86_400_000);
+  for (const bad of ['', 's', '3w', '-1s', '0s', 'soon']) assert.throws(() => parseDuration(bad), /duration/, bad);
 });
 
 test('formatting gives back what users type', () => {

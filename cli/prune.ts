@@ -1,0 +1,89 @@
+// sbx prune: remove saved sandboxes, all of them or those older than a duration. A sandbox
+// only holds copies (the host is untouched), but it may hold work someone meant to review,
+// so on a terminal sbx asks first (-f skips the question), as `docker container prune` does.
+import { Command, Option, UsageError } from 'clipanion';
+import { createInterface } from 'node:readline/promises';
+import { Store, type StoreEntry } from '../sandbox-core/store.js';
+import { Dir } from '../sandbox-core/beneath.js';
+import { scanSandbox } from '../sandbox-core/changes/scan.js';
+import { parseDuration } from '../sandbox-core/units.js';
+import { displayText } from '../sandbox-core/changes/bpath.js';
+import { SbxError } from '../sandbox-core/base/errors.js';
+import { humanBytes } from './progress.js';
+import { info, line } from './output.js';
+import { age } from './ls.js';
+
+interface Candidate { entry: StoreEntry; createdMs: number; bytes: number | null }
+
+/** When an entry was made: its meta's start time, or (broken) its directory's mtime. */
+function createdOf(store: Store, e: StoreEntry): number {
+  if (e.meta) return e.meta.createdMs;
+  try {
+    const root = Dir.open(store.root);
+    try { return root.lstat(e.id)?.mtimeMs ?? Date.now(); } finally { root.close(); }
+  } catch {
+    return Date.now();
+  }
+}
+
+export class PruneCommand extends Command {
+  static override paths = [['prune']];
+  static override usage = Command.Usage({
+    description: 'remove saved sandboxes (all, or those older than a duration)',
+    details: `
+      Removes every saved sandbox, or with \`--older-than\` those started longer ago than DURATION (\`30m\`, \`12h\`, \`7d\`). Broken entries (shown as broken by \`sbx ls\`) go as \`sbx discard\` removes them, aged by their directory's time. A sandbox whose command still runs, and one with an interrupted commit (\`sbx commit ID\` finishes it), are left alone. On a terminal sbx lists what it would remove and asks; \`-f\` skips the question, and without a terminal \`-f\` is required. \`--dry-run\` only lists.
+    `,
+    examples: [
+      ['See what would go', 'sbx prune --dry-run'],
+      ['Remove sandboxes older than a week', 'sbx prune --older-than 7d -f'],
+    ],
+  });
+
+  olderThan = Option.String('--older-than', { description: 'Only sandboxes started longer ago than DURATION (30m, 12h, 7d)' });
+  dryRun = Option.Boolean('--dry-run', false, { description: 'List what would be removed, remove nothing' });
+  force = Option.Boolean('-f,--force', false, { description: 'Do not ask' });
+
+  override async execute(): Promise<number> {
+    let minAgeMs = 0;
+    if (this.olderThan !== undefined) {
+      try { minAgeMs = parseDuration(this.olderThan); } catch {
+        throw new UsageError(`--older-than ${this.olderThan}: expected a duration such as 30m, 12h or 7d`);
+      }
+    }
+    const store = new Store();
+    const now = Date.now();
+    const take: Candidate[] = [];
+    let newer = 0;
+    for (const e of store.entries()) {
+      const state = e.meta?.state;
+      const ref = displayText(e.meta?.name ?? e.id);
+      if (state === 'running') { line(`  skipped ${ref}: its command is still running`); continue; }
+      if (state === 'committing') { line(`  skipped ${ref}: an interrupted commit ('sbx commit ${e.id}' finishes it)`); continue; }
+      const createdMs = createdOf(store, e);
+      if (now - createdMs < minAgeMs) { newer++; continue; }
+      let bytes: number | null = null;
+      if (e.meta) { try { bytes = scanSandbox(e.meta).layerBytes ?? null; } catch { /* unreadable layers: size unknown */ } }
+      take.push({ entry: e, createdMs, bytes });
+    }
+    const total = take.reduce((n, c) => n + (c.bytes ?? 0), 0);
+    const kept = newer ? `; ${newer} newer than ${this.olderThan} kept` : '';
+    if (!take.length) { info(`nothing to prune${kept}`); return 0; }
+    for (const c of take) {
+      const e = c.entry;
+      const what = e.meta ? displayText(e.meta.name ? `${e.id} ${e.meta.name}` : e.id) : `${e.id} (broken: ${displayText(e.problem ?? '')})`;
+      line(`  ${what}, ${age(c.createdMs)} old${c.bytes !== null ? `, ${humanBytes(c.bytes)}` : ''}`);
+    }
+    const n = `${take.length} sandbox${take.length === 1 ? '' : 'es'} (${humanBytes(total)})`;
+    if (this.dryRun) { info(`would remove ${n}${kept}`); return 0; }
+    if (!this.force) {
+      if (!process.stdin.isTTY || !process.stderr.isTTY) throw new SbxError(`not removing ${n} without asking`, 125, "pass -f to prune without a terminal");
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      const a = (await rl.question(`remove ${n}? [y/N] `)).trim().toLowerCase();
+      rl.close();
+      if (a !== 'y' && a !== 'yes') { info('nothing removed'); return 0; }
+    }
+    for (const c of take) store.removeId(c.entry.id);
+    info(`removed ${n}${kept}`);
+    return 0;
+  }
+}
