@@ -280,9 +280,13 @@ function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null, disk
  * have put anything there): it is read through beneath.ts, and the helper makes the whiteout
  * beneath the layers root with openat2, so a symlink in the layer never leads to the host.
  */
-function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: Dir): SpecOp[] {
+/**
+ * `layerBase` is where the helper finds the layers the overlays are made of: the sandbox's own
+ * dir, or the --disk tmpfs it copies them onto first (a whiteout left in the original would
+ * not be seen, and the path would not be hidden).
+ */
+function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: Dir, layerBase: string): SpecOp[] {
   const ops: SpecOp[] = [];
-  const layersRoot = dirname(meta.layersDir);
   for (const p of paths) {
     let st;
     try { st = lstatSync(p); } catch { continue; }
@@ -306,7 +310,7 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: 
       let there;
       try { there = parent.lstat(bytes(basename(p))); } finally { if (parent !== upper) parent.close(); upper.close(); }
       if (!there) {
-        ops.push({ op: 'whiteout', args: [layersRoot, `${meta.id}/${layer.dir}/upper/${relative(layer.target, p)}`] });
+        ops.push({ op: 'whiteout', args: [dirname(layerBase), `${basename(layerBase)}/${layer.dir}/upper/${relative(layer.target, p)}`] });
         continue;
       }
       // Hidden by an earlier run (a whiteout), or replaced by the sandbox's own file: nothing of the host's shows.
@@ -469,6 +473,8 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     store.markSaved(meta);
     return runSandbox(store, { ...req, inSandbox: meta }, replans + 1);
   };
+  // --disk: the helper copies the layers onto a tmpfs of that size and back afterwards.
+  const diskDir = req.diskBytes ? join(meta.layersDir, 'disk') : null;
   let hidden: SpecOp[] = [];
   let moved = false;
   try {
@@ -476,7 +482,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     if (!lower) precopyEmptyUnreadable(meta.layers, layers);
     openOwn(meta, layers, 'root', true).close();
     if (req.diskBytes) openOwn(meta, layers, 'disk', true).close();
-    hidden = lower ? [] : hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: st.uid + idmap.shift.uid, gid: st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid }), layers);
+    hidden = lower ? [] : hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: st.uid + idmap.shift.uid, gid: st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid }), layers, diskDir ?? meta.layersDir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !hostMoved()) throw e;
     moved = true;
@@ -497,8 +503,6 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   const roBinds = req.bind.filter((x) => x.readOnly).map((x) => x.inside);
   if (roBinds.length) notice(`read-only inside (--ro-bind): ${listFew(roBinds)}`);
   const stage = join(meta.layersDir, 'root');
-  // --disk: the helper copies the layers onto a tmpfs of that size and back afterwards.
-  const diskDir = req.diskBytes ? join(meta.layersDir, 'disk') : null;
   const diskOps: SpecOp[] = [];
   if (diskDir && req.diskBytes) {
     diskOps.push({ op: 'disk_tmpfs', args: [diskDir, String(req.diskBytes)] });

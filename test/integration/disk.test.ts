@@ -85,6 +85,20 @@ test('a 1 GiB sparse file stays a hole through copy-back and copy-in; the review
   }
 });
 
+test('--hide holds with --disk: the hidden file and directory are not readable, and no deletion is listed', () => {
+  proveIsolation(canary, store);
+  spawnSync('mkdir', [join(canary, 'keys')]);
+  spawnSync('sh', ['-c', `echo secret > '${canary}/keys/id'`]);
+  const name = `hide-${process.pid}`;
+  const r = sbx(['run', '-q', '--name', name, '--disk', '8M', '--hide', join(canary, 'keep.txt'), '--hide', join(canary, 'keys'), '--',
+    'sh', '-c', `cat '${canary}/keep.txt' '${canary}/keys/id'; echo new > '${canary}/new.txt'`], { store });
+  assert.not.match(r.stdout, /precious|secret/, 'a hidden path was readable inside');
+  const names = sbx(['diff', name, '--name-only'], { store });
+  assert.is(names.code, 0, names.stderr);
+  assert.is(names.stdout, `${canary}/new.txt\n`);
+  assert.is(sbx(['discard', name], { store }).code, 0);
+});
+
 test('--disk caps /dev/shm too', () => {
   proveIsolation(canary, store);
   const r = sbx(['run', '-n', '-q', '--disk', '5M', '--', 'sh', '-c', 'head -c 20000000 /dev/zero > /dev/shm/fill; echo rc=$?; df -k /dev/shm | tail -1'], { store });
