@@ -97,6 +97,10 @@ int xattr_main(int argc, char **argv);
 /* scan.c: the change walker's records (see scan.c) */
 int scan_main(void);
 
+/* buf.c: a growable byte buffer ({0} is empty); -1 when memory runs out. */
+struct buf { char *p; size_t len, cap; };
+int buf_reserve(struct buf *b, size_t extra);
+
 /* copytree.c: copies the tree under `src` into `dst` (both open directories), iteratively and
  * fd-relative, keeping holes; -1 with errno and the failing relative path on error. */
 int copy_tree(int src, int dst, char *failed_path, size_t failed_len);

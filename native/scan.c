@@ -42,24 +42,11 @@
 #include "helper.h"
 #include "beneath.h"
 
-struct buf { char *p; size_t len, cap; };
-
-static int reserve(struct buf *b, size_t extra) {
-  if (b->len + extra <= b->cap) return 0;
-  size_t cap = b->cap ? b->cap : 1 << 20;
-  while (cap < b->len + extra) cap *= 2;
-  char *p = realloc(b->p, cap);
-  if (!p) return -1;
-  b->p = p;
-  b->cap = cap;
-  return 0;
-}
-
 static struct buf out;
 static int oom;
 
 static void put(const void *d, size_t n) {
-  if (reserve(&out, n) < 0) { oom = 1; return; }
+  if (buf_reserve(&out, n) < 0) { oom = 1; return; }
   memcpy(out.p + out.len, d, n);
   out.len += n;
 }
@@ -222,7 +209,7 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
 int scan_main(void) {
   struct buf in = {0};
   for (;;) {
-    if (reserve(&in, 65536) < 0) return fail("out of memory", ENOMEM);
+    if (buf_reserve(&in, 65536) < 0) return fail("out of memory", ENOMEM);
     ssize_t n = read(0, in.p + in.len, in.cap - in.len);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return fail("read", errno);

@@ -54,37 +54,22 @@ static const char *resolve(const char *path, char *buf, size_t len) {
   return B ? beneath_at(B, path, buf, len) : path;
 }
 
-struct xbuf {
-  char *p;
-  size_t len, cap;
-};
 
-static int xbuf_reserve(struct xbuf *b, size_t extra) {
-  if (b->len + extra <= b->cap) return 0;
-  size_t cap = b->cap ? b->cap : 65536;
-  while (cap < b->len + extra) cap *= 2;
-  char *p = realloc(b->p, cap);
-  if (!p) return -1;
-  b->p = p;
-  b->cap = cap;
-  return 0;
-}
-
-static int xbuf_put(struct xbuf *b, const void *data, size_t n) {
-  if (xbuf_reserve(b, n) < 0) return -1;
+static int xbuf_put(struct buf *b, const void *data, size_t n) {
+  if (buf_reserve(b, n) < 0) return -1;
   memcpy(b->p + b->len, data, n);
   b->len += n;
   return 0;
 }
 
-static int xbuf_u32(struct xbuf *b, uint32_t v) {
+static int xbuf_u32(struct buf *b, uint32_t v) {
   unsigned char le[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >> 24) & 0xff};
   return xbuf_put(b, le, 4);
 }
 
-static int read_all(int fd, struct xbuf *b) {
+static int read_all(int fd, struct buf *b) {
   for (;;) {
-    if (xbuf_reserve(b, 65536) < 0) return -1;
+    if (buf_reserve(b, 65536) < 0) return -1;
     ssize_t n = read(fd, b->p + b->len, b->cap - b->len);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return -1;
@@ -105,7 +90,7 @@ static int write_all(int fd, const char *p, size_t n) {
 }
 
 /* Returns the next NUL-terminated string at *off, or NULL when the input is malformed. */
-static const char *next_str(const struct xbuf *in, size_t *off) {
+static const char *next_str(const struct buf *in, size_t *off) {
   if (*off >= in->len) return NULL;
   const char *s = in->p + *off;
   const char *nul = memchr(s, '\0', in->len - *off);
@@ -114,7 +99,7 @@ static const char *next_str(const struct xbuf *in, size_t *off) {
   return s;
 }
 
-static int next_u32(const struct xbuf *in, size_t *off, uint32_t *v) {
+static int next_u32(const struct buf *in, size_t *off, uint32_t *v) {
   if (in->len - *off < 4) return -1;
   const unsigned char *u = (const unsigned char *)in->p + *off;
   *v = (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24;
@@ -128,7 +113,7 @@ static int fail(const char *what, const char *path, int err) {
 }
 
 /* Appends one path's record; grows the list/value buffers as attributes appear. */
-static int get_one(const char *path, struct xbuf *out, struct xbuf *names, struct xbuf *val) {
+static int get_one(const char *path, struct buf *out, struct buf *names, struct buf *val) {
   ssize_t n;
   for (;;) {
     n = llistxattr(path, names->p, names->cap);
@@ -136,7 +121,7 @@ static int get_one(const char *path, struct xbuf *out, struct xbuf *names, struc
     if (errno == ERANGE) {
       ssize_t need = llistxattr(path, NULL, 0);
       if (need < 0) break;
-      if (xbuf_reserve(names, (size_t)need + 1) < 0) return -1;
+      if (buf_reserve(names, (size_t)need + 1) < 0) return -1;
       continue;
     }
     break;
@@ -157,7 +142,7 @@ static int get_one(const char *path, struct xbuf *out, struct xbuf *names, struc
       if (v >= 0 || errno != ERANGE) break;
       ssize_t need = lgetxattr(path, name, NULL, 0);
       if (need < 0) break;
-      if (xbuf_reserve(val, (size_t)need + 1) < 0) return -1;
+      if (buf_reserve(val, (size_t)need + 1) < 0) return -1;
     }
     if (v < 0) v = 0; /* removed between list and get: report it empty rather than lose the record shape */
     size_t nl = strlen(name);
@@ -168,9 +153,9 @@ static int get_one(const char *path, struct xbuf *out, struct xbuf *names, struc
   return 0;
 }
 
-static int cmd_get(const struct xbuf *in, struct xbuf *out) {
-  struct xbuf names = {0}, val = {0};
-  if (xbuf_reserve(&names, 4096) < 0 || xbuf_reserve(&val, 4096) < 0) return fail("out of memory", NULL, ENOMEM);
+static int cmd_get(const struct buf *in, struct buf *out) {
+  struct buf names = {0}, val = {0};
+  if (buf_reserve(&names, 4096) < 0 || buf_reserve(&val, 4096) < 0) return fail("out of memory", NULL, ENOMEM);
   size_t off = 0;
   while (off < in->len) {
     const char *path = next_str(in, &off);
@@ -204,7 +189,7 @@ static int set_one(const char *rel, const char *name, const char *value, size_t 
   return r;
 }
 
-static int cmd_set(const struct xbuf *in, struct xbuf *out) {
+static int cmd_set(const struct buf *in, struct buf *out) {
   size_t off = 0;
   while (off < in->len) {
     const char *path = next_str(in, &off);
@@ -227,7 +212,7 @@ static int cmd_set(const struct xbuf *in, struct xbuf *out) {
   return 0;
 }
 
-static int cmd_mknod(const char *kind, const struct xbuf *in, struct xbuf *out) {
+static int cmd_mknod(const char *kind, const struct buf *in, struct buf *out) {
   mode_t type;
   dev_t dev = 0;
   if (strcmp(kind, "fifo") == 0) type = S_IFIFO;
@@ -246,14 +231,14 @@ static int cmd_mknod(const char *kind, const struct xbuf *in, struct xbuf *out) 
   return 0;
 }
 
-static int next_u64(const struct xbuf *in, size_t *off, uint64_t *v) {
+static int next_u64(const struct buf *in, size_t *off, uint64_t *v) {
   uint32_t lo, hi;
   if (next_u32(in, off, &lo) < 0 || next_u32(in, off, &hi) < 0) return -1;
   *v = (uint64_t)hi << 32 | lo;
   return 0;
 }
 
-static int xbuf_u64(struct xbuf *b, uint64_t v) {
+static int xbuf_u64(struct buf *b, uint64_t v) {
   return xbuf_u32(b, (uint32_t)v) | xbuf_u32(b, (uint32_t)(v >> 32));
 }
 
@@ -318,7 +303,7 @@ enum { ST_OK, ST_OPEN_SOURCE, ST_SOURCE_CHANGED, ST_CREATE, ST_COPY, ST_OWNER, S
  *   then: u32 errno of the final syncfs (0 = every staged file is on disk)
  * The source must still be the inode the review saw (ino, dev); the destination is created
  * with O_EXCL, so an existing name, even a dangling symlink, fails. */
-static int stage_main(const struct xbuf *in, struct xbuf *out) {
+static int stage_main(const struct buf *in, struct buf *out) {
   struct beneath dst_b;
   beneath_init(&dst_b, 4);
   int sync_fds[16];
@@ -394,7 +379,7 @@ static int stage_main(const struct xbuf *in, struct xbuf *out) {
 
 /* xattr --beneath syncfs: in: dir\0 ... (one per filesystem); out: u32 errno per dir. One
  * syncfs makes every rename and directory entry on that filesystem durable at once. */
-static int syncfs_main(struct beneath *b, const struct xbuf *in, struct xbuf *out) {
+static int syncfs_main(struct beneath *b, const struct buf *in, struct buf *out) {
   size_t off = 0;
   while (off < in->len) {
     const char *dir = next_str(in, &off);
@@ -423,7 +408,7 @@ int xattr_main(int argc, char **argv) {
     fprintf(stderr, "usage: sbx-helper xattr [--beneath] get | set | mknod fifo|socket|whiteout | stage | syncfs  (paths on stdin, see native/xattr.c)\n");
     return 2;
   }
-  struct xbuf in = {0}, out = {0};
+  struct buf in = {0}, out = {0};
   if (read_all(0, &in) < 0) return fail("reading stdin", NULL, errno);
   int r;
   if (strcmp(argv[1], "get") == 0) r = cmd_get(&in, &out);
