@@ -23,6 +23,8 @@ function openBlob(img: OciImage, digest: string): number {
 export async function* readLayer(img: OciImage, i: number): AsyncGenerator<LayerEntry> {
   const d = img.manifest.layers[i];
   const diffId = img.config.rootfs.diff_ids[i];
+  if (!d || !diffId) throw new SbxError(`${img.layout} has no layer ${i}`, 125, TAMPERED);
+  const digest = d.digest;
   if (!GZIP.has(d.mediaType) && !PLAIN.has(d.mediaType)) {
     throw new SbxError(`layer ${d.digest} of ${img.layout} has media type ${JSON.stringify(d.mediaType).slice(0, 100)}, which sbx cannot read`, 125, 'use gzip or uncompressed layers');
   }
@@ -46,7 +48,7 @@ export async function* readLayer(img: OciImage, i: number): AsyncGenerator<Layer
       for await (const c of stream as AsyncIterable<Buffer>) { diff.update(c); yield c; }
     } catch (e) {
       if (e instanceof SbxError) throw e;
-      throw new SbxError(`layer ${d.digest} of ${img.layout} cannot be decompressed: ${(e as Error).message}`, 125, TAMPERED);
+      throw new SbxError(`layer ${digest} of ${img.layout} cannot be decompressed: ${(e as Error).message}`, 125, TAMPERED);
     }
   }
   try {

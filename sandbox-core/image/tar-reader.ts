@@ -42,10 +42,10 @@ function bad(what: string): SbxError {
 function cstr(b: Buffer): Buffer { const z = b.indexOf(0); return z < 0 ? b : b.subarray(0, z); }
 
 function num(b: Buffer): number {
-  if (b[0] & 0x80) {
+  if (b.readUInt8(0) & 0x80) {
     // base-256 (GNU): big sizes and ids
     let n = 0;
-    for (let i = 0; i < b.length; i++) n = n * 256 + (i === 0 ? b[i] & 0x7f : b[i]);
+    for (let i = 0; i < b.length; i++) n = n * 256 + (i === 0 ? b.readUInt8(i) & 0x7f : b.readUInt8(i));
     if (!Number.isSafeInteger(n)) throw bad('a number does not fit');
     return n;
   }
@@ -57,7 +57,7 @@ function num(b: Buffer): number {
 
 function checksumOk(h: Buffer): boolean {
   let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i];
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h.readUInt8(i);
   return sum === num(h.subarray(148, 156));
 }
 
@@ -121,7 +121,7 @@ export async function* readTar(input: AsyncIterable<Buffer | string>): AsyncGene
     const h = Buffer.from(take(BLOCK));
     if (h.every((b) => b === 0)) return;
     if (!checksumOk(h)) throw bad('header checksum mismatch');
-    const flag = String.fromCharCode(h[156]);
+    const flag = String.fromCharCode(h.readUInt8(156));
     let size = num(h.subarray(124, 136));
     if (flag === 'x') { for (const [k, v] of parsePax(await body(size, MAX_META))) pax.set(k, v); continue; }
     if (flag === 'g') { await body(size, MAX_META); continue; }

@@ -50,7 +50,7 @@ test('a gzip and a plain layer read back; tampering with either is refused', asy
       const blob = layout(dir, tar, gzip);
       assert.equal(await names(dir), ['etc:dir:', 'etc/os-release:file:ID=test\n']);
       const good = readFileSync(blob);
-      const bad = Buffer.from(good); bad[bad.length - 30] ^= 0x40;
+      const bad = Buffer.from(good); bad[bad.length - 30]! ^= 0x40;
       writeFileSync(blob, bad);
       await refused(dir, /does not match its digest/);
       writeFileSync(blob, good.subarray(0, good.length - 1));

@@ -50,13 +50,13 @@ test("sbx's own layers read back exactly, across chunk boundaries", async () => 
       ['etc/link', 'symlink'], ['etc/hard', 'hardlink'], ['etc/.wh.gone', 'file'], ['var/.wh..wh..opq', 'file'],
     ]);
     const hello = es[1];
-    assert.is(hello.data.toString(), 'hello\n');
-    assert.is(hello.mode, 0o4755);
-    assert.is(hello.uid, 3000000, 'a big uid comes from the pax header');
-    assert.is(hello.mtimeMs, 1500);
-    assert.equal(hello.xattrs, [['user.k', Buffer.from('v')]]);
-    assert.is(es[3].linkName, `/${'t'.repeat(200)}`);
-    assert.is(es[4].linkName, 'etc/hello');
+    assert.is(hello!.data.toString(), 'hello\n');
+    assert.is(hello!.mode, 0o4755);
+    assert.is(hello!.uid, 3000000, 'a big uid comes from the pax header');
+    assert.is(hello!.mtimeMs, 1500);
+    assert.equal(hello!.xattrs, [['user.k', Buffer.from('v')]]);
+    assert.is(es[3]!.linkName, `/${'t'.repeat(200)}`);
+    assert.is(es[4]!.linkName, 'etc/hello');
     assert.equal(es.map(layerOp).map((o) => o.op === 'put' ? o.entry.name : `${o.op}:${o.op === 'opaque' ? o.dir : o.name}`).slice(5),
       ['whiteout:etc/gone', 'opaque:var']);
   }
@@ -83,7 +83,7 @@ test('GNU tar archives (long-name headers, ./ prefixes) read back', async () => 
 
 test('damaged and hostile archives are refused, never cleaned up', async () => {
   const tar = await sbxTar();
-  const flipped = Buffer.from(tar); flipped[10] ^= 1;
+  const flipped = Buffer.from(tar); flipped[10]! ^= 1;
   await rejects(all(once(flipped)), /checksum/);
   await rejects(all(once(tar.subarray(0, 1536 + 100))), /truncated/);
   for (const evil of ['../etc/passwd', 'a/../../b']) {

@@ -99,12 +99,12 @@ function comparisons(policy: ResolvedPolicy, arch: Arch): Comparison[] {
 function compare(label: string, comps: Comparison[], vectors: bigint[][], theirs: Insn[][]): number {
   let checked = 0;
   comps.forEach((c, i) => {
-    checkFilter(theirs[i]);
+    checkFilter(theirs[i]!);
     for (const nr of c.nrs) {
       for (const args of vectors) {
         const words = dataWords({ nr, arch: AUDIT[c.filter.arch], args });
         const a = runFilter(c.ours, words).ret;
-        const b = runFilter(theirs[i], words).ret;
+        const b = runFilter(theirs[i]!, words).ret;
         if (a !== b) assert.is(a.toString(16), b.toString(16), `${label} ${c.filter.arch} nr ${nr} args ${args.map((x) => `0x${x.toString(16)}`).join(',')}`);
         checked++;
       }
@@ -144,7 +144,7 @@ const EDGE = [0n, 1n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n, 0x100
 
 function randomPolicy(seed: number, arch: Arch): { policy: ResolvedPolicy; values: bigint[] } {
   const r = rng(seed);
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const actions = [{ errno: 'EPERM' }, { errno: 'EACCES' }, 'allow', 'kill-process', 'trap', 'log', { errno: 'ENOSYS' }];
   const def = pick(actions);
   const names = Object.keys(TABLES[arch]);
@@ -199,7 +199,7 @@ function vectorsFor(values: bigint[]): bigint[][] {
   const out: bigint[][] = [[]];
   // Each value in each argument slot, plus mixed vectors so conditions on two arguments meet.
   for (const v of list) for (let i = 0; i < 6; i++) out.push(Object.assign([0n, 0n, 0n, 0n, 0n, 0n], { [i]: v }));
-  for (let i = 0; i < list.length; i++) out.push([0, 1, 2, 3, 4, 5].map((k) => list[(i + k * 7) % list.length]));
+  for (let i = 0; i < list.length; i++) out.push([0, 1, 2, 3, 4, 5].map((k) => list[(i + k * 7) % list.length]!));
   return out;
 }
 
@@ -235,9 +235,9 @@ if (!haveLibseccomp()) {
         const mine = theirs.slice(at, at + cs.length);
         at += cs.length;
         // Only numbers the random policy names matter beyond the default; keep the run short.
-        const named = new Set(decide(cases[i].policy, arch).filter((d) => d.conditional.length || d.fallbackRule).map((d) => d.nr));
+        const named = new Set(decide(cases[i]!.policy, arch).filter((d) => d.conditional.length || d.fallbackRule).map((d) => d.nr));
         const trimmed = cs.map((c) => ({ ...c, nrs: c.nrs.filter((n) => named.has(n) || n % 37 === 0) }));
-        total += compare(cases[i].policy.name, trimmed, vectorsFor(cases[i].values), mine);
+        total += compare(cases[i]!.policy.name, trimmed, vectorsFor(cases[i]!.values), mine);
       });
     }
     assert.ok(total > 50000, `${total} decisions compared`);
@@ -268,16 +268,16 @@ if (!haveLibseccomp()) {
       assert.ok(policy, JSON.stringify(problems));
       const resolved: ResolvedPolicy = { name: 'repro', description: '', defaultAction: policy!.defaultAction!, rules: policy!.rules, chain: [] };
       const [comp] = comparisons(resolved, 'x86_64');
-      const [theirs] = libseccomp([comp.filter]);
+      const [theirs] = libseccomp([comp!.filter]);
       const nr = TABLES.x86_64[c.name];
-      const w = dataWords({ nr, arch: AUDIT.x86_64, args: c.args });
-      assert.is(runFilter(comp.ours, w).ret, c.want, c.name);
-      if (runFilter(theirs, w).ret !== c.want) console.log(`  note: libseccomp gives 0x${runFilter(theirs, w).ret.toString(16)} for the ${c.name} case (known miscompilation)`);
+      const w = dataWords({ nr: nr!, arch: AUDIT.x86_64, args: c.args });
+      assert.is(runFilter(comp!.ours, w).ret, c.want, c.name);
+      if (runFilter(theirs!, w).ret !== c.want) console.log(`  note: libseccomp gives 0x${runFilter(theirs!, w).ret.toString(16)} for the ${c.name} case (known miscompilation)`);
       for (const a of EDGE) for (const b of EDGE) {
         const v = [0n, 0n, 0n, 0n, 0n, 0n];
-        v[c.index[0]] = a;
-        v[c.index[c.index.length - 1]] = c.index.length > 1 ? b : a;
-        assert.is(runFilter(comp.ours, dataWords({ nr, arch: AUDIT.x86_64, args: v })).ret, expectedRet(resolved, 'x86_64', AUDIT.x86_64, nr, v), `${c.name} ${v}`);
+        v[c.index[0]!] = a;
+        v[c.index[c.index.length - 1]!] = c.index.length > 1 ? b : a;
+        assert.is(runFilter(comp!.ours, dataWords({ nr: nr!, arch: AUDIT.x86_64, args: v })).ret, expectedRet(resolved, 'x86_64', AUDIT.x86_64, nr!, v), `${c.name} ${v}`);
       }
     }
   });
@@ -285,12 +285,12 @@ if (!haveLibseccomp()) {
   test('x86_64: libseccomp and sbx both refuse foreign architectures; sbx also kills x32 numbers', () => {
     const policy = loadPolicy('default');
     const [comp] = comparisons(policy, 'x86_64');
-    const [theirs] = libseccomp([comp.filter]);
+    const [theirs] = libseccomp([comp!.filter]);
     for (const arch of [0x40000003, AUDIT.aarch64]) {
       const w = dataWords({ nr: 0, arch });
-      assert.is(runFilter(comp.ours, w).ret, runFilter(theirs, w).ret, `arch 0x${arch.toString(16)}`);
+      assert.is(runFilter(comp!.ours, w).ret, runFilter(theirs!, w).ret, `arch 0x${arch.toString(16)}`);
     }
-    assert.is(runFilter(comp.ours, { nr: 0x40000000, arch: AUDIT.x86_64 }).ret, 0x80000000);
+    assert.is(runFilter(comp!.ours, { nr: 0x40000000, arch: AUDIT.x86_64 }).ret, 0x80000000);
   });
 }
 

@@ -27,9 +27,9 @@ test('mapped host ranges from uid_map and newuidmap ops', () => {
 
 test('root remapped: host root\'s pipes and files are relayed; terminals, sockets and /dev/null are not', () => {
   const fds: Record<number, Stats> = { 0: st('fifo', 0, 0, 0o10600), 1: st('file', 0, 0, 0o100644), 2: st('chr', 0, 5, 0o20620) };
-  assert.equal(stdioToRelay(remapped, (fd) => fds[fd], (fd) => fd === 2), [0, 1]);
+  assert.equal(stdioToRelay(remapped, (fd) => fds[fd]!, (fd) => fd === 2), [0, 1]);
   const others: Record<number, Stats> = { 0: st('chr', 0, 0, 0o20666), 1: st('socket', 0, 0, 0o140777), 2: st('fifo', 1_000_000_000, 1_000_000_000, 0o10600) };
-  assert.equal(stdioToRelay(remapped, (fd) => others[fd], () => false), [], '/dev/null, a socket and a pipe the sandbox owns');
+  assert.equal(stdioToRelay(remapped, (fd) => others[fd]!, () => false), [], '/dev/null, a socket and a pipe the sandbox owns');
   assert.equal(stdioToRelay(remapped, () => null, () => false), [], 'closed fds');
 });
 
