@@ -102,7 +102,8 @@ export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: Cgrou
     if (!cgroupEnforces(cg, 'memory')) {
       // A per-process cap on private writable memory: allocations beyond it fail with ENOMEM.
       ops.rlimits.push({ op: 'rlimit', args: ['data', String(req.memory), String(req.memory)] });
-      fallbacks.push(`--memory is a per-process RLIMIT_DATA (allocations fail, nothing is OOM-killed)`);
+      // Short, to fit 80 columns: docs/limits.md and 'sbx doctor' say what that means.
+      fallbacks.push('--memory is RLIMIT_DATA');
       loud = true;
     }
   }
@@ -112,7 +113,7 @@ export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: Cgrou
     } else if (plan.uid !== 0) {
       // Counted per user in the sandbox's own user namespace: the sandbox's processes only.
       ops.rlimits.push({ op: 'rlimit', args: ['nproc', String(req.pids), String(req.pids)] });
-      if (req.pidsExplicit) fallbacks.push('--pids is an RLIMIT_NPROC');
+      if (req.pidsExplicit) fallbacks.push('--pids is RLIMIT_NPROC');
       else defaultsWeaker = true;
       if (req.pidsExplicit) loud = true;
     } else {

@@ -57,7 +57,7 @@ test('a fork bomb under --pids 64 ends, stays within the limit, and the host kee
     assert.match(stderr, /sbx: pids limit 64 reached \(\d+ forks? refused\)/);
     assert.match(stderr, /sbx: killed: timeout 4s/);
   } else {
-    assert.match(stderr, /no writable cgroup for uid \d+: .*--pids is an RLIMIT_NPROC/);
+    assert.match(stderr, /no writable cgroup for uid \d+: .*--pids is RLIMIT_NPROC/);
     // The view's own announcement (directories shown empty to an ordinary user) is another
     // matter; what the limits could not enforce is said in one line.
     assert.is(stderr.split('\n').filter((l) => l.startsWith('sbx: warning:') && /enforc|cgroup|RLIMIT/.test(l)).length, 1, 'one line about what is not enforced');
@@ -78,7 +78,7 @@ test('allocating 1 GiB under --memory 128M fails and sbx says why', () => {
     // RLIMIT_DATA: the allocation fails inside (MemoryError), nothing is OOM-killed.
     assert.is.not(r.code, 0);
     assert.match(r.stderr, /MemoryError/);
-    assert.match(r.stderr, /--memory is a per-process RLIMIT_DATA/);
+    assert.match(r.stderr, /--memory is RLIMIT_DATA/);
   }
   assertNoCgroupsOf(r.pid);
   // Control: without the limit the same allocation succeeds, so the limit is what stopped it.
