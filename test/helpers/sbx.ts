@@ -1,7 +1,7 @@
 // Shared helpers for integration tests: run the real sbx binary, make canary trees that only
 // the test owns, and prove isolation before anything destructive happens.
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +56,17 @@ export function sbx(args: string[], opts: SbxOptions): SbxResult {
 
 export function sbxAsync(args: string[], opts: { store: string } & SpawnOptions) {
   return spawn(process.execPath, [SBX, ...args], { ...opts, env: { ...process.env, SBX_HOME: opts.store, NO_COLOR: '1', ...opts.env } });
+}
+
+/**
+ * Removes a test's store even when a failed test left a sandbox in it: sbx discards each entry
+ * (an overlay's work dirs may belong to a subordinate uid that only sbx can remove), then the
+ * rest goes. Never throws: a clean-up must not hide the failure that left the sandbox.
+ */
+export function removeStore(store: string): void {
+  const ids = existsSync(store) ? readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n)) : [];
+  if (ids.length) sbx(['discard', ...ids], { store });
+  try { rmSync(store, { recursive: true, force: true }); } catch (e) { console.error(`could not remove ${store}: ${(e as Error).message}`); }
 }
 
 /**

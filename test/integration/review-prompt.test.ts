@@ -3,9 +3,9 @@
 // keeps all but the flagged), and with stdin a pipe the question is read from /dev/tty.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeCanary, makeStore, proveIsolation, removeCanary, SBX } from '../helpers/sbx.js';
+import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, SBX } from '../helpers/sbx.js';
 import { underPty as ptyRun, type PtyResult, type PtyStep } from '../helpers/pty.js';
 import { flaggedQuestion, endLine } from '../../cli/review.js';
 
@@ -13,7 +13,7 @@ const store = makeStore();
 let canary = '';
 test.before.each(() => { canary = makeCanary(); });
 test.after.each(() => removeCanary(canary));
-test.after(() => rmSync(store, { recursive: true, force: true }));
+test.after(() => removeStore(store));
 
 // The shared harness (test/helpers/pty.ts), given the whole argv (sbx, or a pipeline ending in it).
 const underPty = (steps: PtyStep[], argv: string[]): PtyResult => ptyRun(steps, [], { store, argv });
@@ -101,7 +101,9 @@ test('a --disk limit that was hit is said on the line before the question', () =
 test('every line a default run prints fits 80 columns', () => {
   proveIsolation(canary, store);
   for (let i = 0; i < 2; i++) {
-    const r = underPty([['Keep these changes?', '?\n'], ['[s]ave', 'd\n']], sbx('run', '--', 'sh', '-c', `mkdir -p ${canary}/d && echo x > ${canary}/d/x && rm ${canary}/keep.txt`));
+    // The answer waits for the question asked again after the help ('[s]ave' is on the first
+    // prompt line too: answering on it could type ahead of the help).
+    const r = underPty([['Keep these changes?', '?\n'], ['save: keep the sandbox', ''], ['Keep these changes?', 'd\n']], sbx('run', '--', 'sh', '-c', `mkdir -p ${canary}/d && echo x > ${canary}/d/x && rm ${canary}/keep.txt`));
     assert.is(r.code, 0, r.out);
     // Columns as the terminal counts them: escape sequences (readline's cursor moves) take none.
     for (const l of r.out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split(/\r?\n/)) assert.ok(l.length <= 80, `${l.length} columns: ${l}`);
