@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UserError } from './errors.js';
-import { isObject, own, readJsonFile, unknownKeys } from './read-json.js';
+import { isObject, own, shippedLoader, unknownKeys } from './read-json.js';
 
 export interface FoldRule {
   name: string;
@@ -38,13 +38,4 @@ export function parseFoldRules(v: unknown, file: string): FoldRule[] {
   });
 }
 
-let cached: FoldRule[] | null = null;
-
-export function loadFoldRules(): FoldRule[] {
-  if (cached) return cached;
-  const file = shippedFoldPath();
-  const r = readJsonFile(file);
-  if (!r.ok) throw new UserError(`${file}: ${r.message}`);
-  cached = parseFoldRules(r.value, file);
-  return cached;
-}
+export const loadFoldRules: () => FoldRule[] = shippedLoader(shippedFoldPath, parseFoldRules);

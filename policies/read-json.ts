@@ -2,6 +2,7 @@
 // log, 100k nested arrays. Every policy file goes through here, so that no such input can grow
 // sbx without bound or reach a recursive validator: the read stops at a size cap, and nesting
 // depth is checked on the text before JSON.parse builds anything.
+import { UserError } from './errors.js';
 import { closeSync, fstatSync, openSync, readSync, constants } from 'node:fs';
 
 export const POLICY_LIMITS = {
@@ -14,6 +15,19 @@ export const POLICY_LIMITS = {
 };
 
 export type ReadJsonResult = { ok: true; value: unknown } | { ok: false; message: string };
+
+/** A shipped data file, read and checked by `parse` once per process; a problem is one UserError line. */
+export function shippedLoader<T>(file: () => string, parse: (value: unknown, file: string) => T): () => T {
+  let cached: T | null = null;
+  return () => {
+    if (cached) return cached;
+    const f = file();
+    const r = readJsonFile(f);
+    if (!r.ok) throw new UserError(`${f}: ${r.message}`);
+    cached = parse(r.value, f);
+    return cached;
+  };
+}
 
 /** Reads and parses a JSON policy file within POLICY_LIMITS; problems are one line, never a throw. */
 export function readJsonFile(file: string): ReadJsonResult {

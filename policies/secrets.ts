@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { UserError } from './errors.js';
-import { POLICY_LIMITS, isObject, own, readJsonFile, unknownKeys } from './read-json.js';
+import { POLICY_LIMITS, isObject, own, shippedLoader, unknownKeys } from './read-json.js';
 
 export interface NameRule { name: string; why: string }
 export interface ValueRule { match: ValueMatcher; why: string }
@@ -88,16 +88,7 @@ export function parseSecretsRules(json: unknown, file: string): SecretsRules {
   };
 }
 
-let cached: SecretsRules | null = null;
-
-export function loadSecretsRules(): SecretsRules {
-  if (cached) return cached;
-  const file = shippedSecretsPath();
-  const r = readJsonFile(file);
-  if (!r.ok) throw new UserError(`${file}: ${r.message}`);
-  cached = parseSecretsRules(r.value, file);
-  return cached;
-}
+export const loadSecretsRules: () => SecretsRules = shippedLoader(shippedSecretsPath, parseSecretsRules);
 
 function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
