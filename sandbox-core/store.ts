@@ -45,28 +45,28 @@ function sudoUserStore(env: NodeJS.ProcessEnv = process.env): Store | null {
   return entry && entry[5] ? new Store(storeRoot({ HOME: entry[5] }), Number(env.SUDO_UID)) : null;
 }
 
-/** Like resolveAnywhere, for discard: broken entries are found too. */
-export function resolveEntryAnywhere(ref: string): { store: Store; entry: StoreEntry } {
+/** Looks in our store, then under sudo in the invoking user's: what `find` found, and where. */
+function inOwnOrSudoStore<T>(find: (store: Store) => T): { store: Store; found: T } {
   const own = new Store();
   try {
-    return { store: own, entry: own.resolveEntry(ref) };
+    return { store: own, found: find(own) };
   } catch (e) {
     const store = sudoUserStore();
     if (!(e instanceof UnknownSandboxError) || !store) throw e;
-    return { store, entry: store.resolveEntry(ref) };
+    return { store, found: find(store) };
   }
+}
+
+/** Like resolveAnywhere, for discard: broken entries are found too. */
+export function resolveEntryAnywhere(ref: string): { store: Store; entry: StoreEntry } {
+  const { store, found } = inOwnOrSudoStore((s) => s.resolveEntry(ref));
+  return { store, entry: found };
 }
 
 /** Finds a sandbox in our store, or under sudo in the invoking user's; with the store it is in. */
 export function resolveAnywhere(ref: string): { store: Store; meta: SandboxMeta } {
-  const own = new Store();
-  try {
-    return { store: own, meta: own.resolve(ref) };
-  } catch (e) {
-    const store = sudoUserStore();
-    if (!(e instanceof UnknownSandboxError) || !store) throw e;
-    return { store, meta: store.resolve(ref) };
-  }
+  const { store, found } = inOwnOrSudoStore((s) => s.resolve(ref));
+  return { store, meta: found };
 }
 
 /**
