@@ -4,7 +4,7 @@ import { Command, Option } from 'clipanion';
 import { resolveAnywhere } from '../sandbox-core/store.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import { stdoutColors, warn } from './output.js';
-import { changesJson, countLine, renderDiffs, renderNameOnly, renderStat, renderSummary } from './render-changes.js';
+import { changesJson, countLine, renderDiffs, renderNameOnly, renderStat, renderSummary, STAT_MAX_BYTES } from './render-changes.js';
 import { page } from './pager.js';
 import { progressLine } from './progress.js';
 import { resolve } from 'node:path';
@@ -46,6 +46,8 @@ export class DiffCommand extends Command {
       progress: (phase, n) => progress.update(`${phase}: ${n} entries`),
       // Names and line counts do not show a new file's xattrs: the helper need not read them.
       fewXattrs: this.nameOnly || this.stat,
+      // --stat of a new file is its line count: the helper counts as it walks.
+      ...(this.stat && !this.json && !this.nameOnly ? { countLinesUpTo: STAT_MAX_BYTES } : {}),
     });
     progress.end();
     for (const e of scan.errors) warn(e);

@@ -33,7 +33,7 @@ export class LsCommand extends Command {
       let changes: number | null = null;
       // The scan walks every layer fd-relative at any depth; it also counts what they hold.
       let size = 0;
-      try { const s = scanSandbox(m); changes = s.changes.length; size = s.layerBytes ?? 0; } catch { /* unreadable layers: shown as ? */ }
+      try { const s = scanSandbox(m, { fewXattrs: true }); changes = s.changes.length; size = s.layerBytes ?? 0; } catch { /* unreadable layers: shown as ? */ }
       return { id: m.id, name: m.name, state: m.state, created: m.created, command: m.command, size, changes, exitStatus: m.exitStatus, problem: null };
     });
     const out = this.context.stdout;

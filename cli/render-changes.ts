@@ -237,6 +237,8 @@ export function changesJson(id: string, changes: Change[], extra: Record<string,
 }
 
 const MAX_DIFF_BYTES = 1 << 20;
+/** The largest file `--stat` reads: the scan counts new files' lines up to it (diff.ts). */
+export const STAT_MAX_BYTES = MAX_DIFF_BYTES;
 const MAX_FILE_LINES = 2000;
 
 interface FileText { text: string | null; why?: string }
@@ -334,7 +336,7 @@ export async function renderStat(changes: Change[], col: Colors): Promise<string
         }
       }
     } else if (c.change === 'deleted') removed = countLines(c.path, c.host?.size ?? c.size, MAX_DIFF_BYTES).lines;
-    else added = countLines(c.upper!, c.up?.size ?? c.size, MAX_DIFF_BYTES).lines;
+    else added = c.lines !== undefined ? c.lines : countLines(c.upper!, c.up?.size ?? c.size, MAX_DIFF_BYTES).lines;
     if (added === null || removed === null) {
       rows.push([name, `Bin ${c.host && c.change !== 'added' ? c.host.size : 0} -> ${c.change === 'deleted' ? 0 : c.size} bytes`]);
     } else rows.push([name, `${col.green(`+${added}`)} ${col.red(`-${removed}`)}`]);

@@ -8,10 +8,11 @@
  * in any component, names are bytes, any depth (an explicit stack, a bounded chain of fds).
  * The helper decides nothing: which entries are whiteouts, skipped or changed is walk.ts's.
  *
- * stdin, per job (one per layer): upper_rel\0 host_rel\0 u32 flags   ("" = the root itself;
- *   flag 1: fuse-overlayfs layer, a name ".wh.X" is looked up on the host as "X" and not
+ * stdin, per job (one per layer): upper_rel\0 host_rel\0 u32 flags [u32 cap]   ("" = the root
+ *   itself; flag 1: fuse-overlayfs layer, a name ".wh.X" is looked up on the host as "X" and not
  *   descended into; flag 2: read xattrs only where the kind of change depends on them, the
- *   others are reported as none)
+ *   others are reported as none; flag 4: count the lines of new files, `cap` (present with
+ *   this flag only) being the largest file read)
  * stdout, records (integers little-endian):
  *   'J' u32 job                                  a job starts
  *   'D' i32 dir u32 errno                        directory `dir` (-1: the job's root) cannot
@@ -21,6 +22,9 @@
  *       host:  u32 state (0 absent or not looked up, 1 present: then STAT, else an errno)
  *       upper xattrs: XATTRS (for every entry stat'ed)
  *       host xattrs:  XATTRS when the host entry has the upper's type and is no symlink
+ *       lines: i32, with flag 4, when the upper entry is a regular file and the host's is
+ *              not: its lines (a last line without a newline counts), -1 binary (a NUL or
+ *              invalid UTF-8), -2 larger than `cap`, -3 not read (Node reads it itself)
  *   STAT   = u32 mode uid gid nlink, u64 size blocks ino dev rdev, (i64 sec, u32 nsec) x
  *            atime mtime ctime
  *   XATTRS = u32 errno (0: then u32 count, count x (u32 len name, u32 len value))
@@ -100,6 +104,67 @@ static void put_xattrs(const char *path) {
   }
 }
 
+/* Is b[0..n) valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF), as
+ * Node's buffer.isUtf8 decides? */
+static int valid_utf8(const unsigned char *b, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = b[i];
+    if (c < 0x80) { i++; continue; }
+    size_t k;
+    unsigned lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) k = 1;
+    else if (c >= 0xe0 && c <= 0xef) { k = 2; if (c == 0xe0) lo = 0xa0; if (c == 0xed) hi = 0x9f; }
+    else if (c >= 0xf0 && c <= 0xf4) { k = 3; if (c == 0xf0) lo = 0x90; if (c == 0xf4) hi = 0x8f; }
+    else return 0;
+    if (n - i - 1 < k || b[i + 1] < lo || b[i + 1] > hi) return 0;
+    for (size_t j = 2; j <= k; j++) if ((b[i + j] & 0xc0) != 0x80) return 0;
+    i += k + 1;
+  }
+  return 1;
+}
+
+static unsigned char *text;
+static size_t text_cap;
+
+/* Lines of the regular file `name` in `dir` (flag 4, the record's `lines`): read once, into
+ * one buffer reused for every file; a NUL in what was read so far stops the reading. The
+ * file may change meanwhile: it is opened without following a symlink or blocking on a
+ * fifo, must still be a regular file, and is read to at most one byte past the size seen. */
+static int32_t count_lines(int dir, const char *name, uint64_t size, uint64_t cap) {
+  if (size == 0) return 0;
+  if (size > cap) return -2;
+  if (text_cap < size + 1) {
+    unsigned char *t = realloc(text, size + 1);
+    if (!t) return -3;
+    text = t;
+    text_cap = size + 1;
+  }
+  int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return -3;
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) { close(fd); return -3; }
+  size_t n = 0;
+  int binary = 0;
+  while (n < size + 1) {
+    ssize_t r = read(fd, text + n, size + 1 - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) { close(fd); return -3; }
+    if (r == 0) break;
+    size_t upto = n + (size_t)r < size ? n + (size_t)r : size;
+    if (upto > n && memchr(text + n, 0, upto - n)) { binary = 1; break; }
+    n += (size_t)r;
+  }
+  close(fd);
+  if (binary) return -1;
+  size_t len = n < size ? n : size;
+  if (!valid_utf8(text, len)) return -1;
+  int64_t lines = 0;
+  for (const unsigned char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) lines++;
+  if (len && text[len - 1] != '\n') lines++;
+  return lines > INT32_MAX ? -2 : (int32_t)lines;
+}
+
 /* A directory still to read: its paths below the roots and its entry number. */
 struct todo { char *upper, *host; int32_t entry; int host_ok; };
 struct stack { struct todo *t; size_t n, cap; };
@@ -133,7 +198,7 @@ static int fail(const char *what, int err) {
   return 2;
 }
 
-static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_root, const char *host_root, int fuse, int few) {
+static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_root, const char *host_root, int fuse, int few, int lines, uint64_t cap) {
   struct stack st = {0};
   int32_t next = 0;
   char *u0 = strdup(upper_root), *h0 = strdup(host_root);
@@ -188,6 +253,8 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
           snprintf(path, sizeof path, "/proc/self/fd/%d/%s", hdup, hname);
           put_xattrs(path);
         }
+        if (lines && S_ISREG(us.st_mode) && !(hstate == 1 && S_ISREG(hs.st_mode)))
+          put32((uint32_t)count_lines(dirfd(d), name, (uint64_t)us.st_size, cap));
         if (S_ISDIR(us.st_mode) && !wh) {
           char *cu = join(t.upper, name, nl), *ch = join(t.host, hname, strlen(hname));
           if (!cu || !ch || push(&st, cu, ch, me, hstate == 1 && S_ISDIR(hs.st_mode)) < 0) return fail("out of memory", ENOMEM);
@@ -216,6 +283,9 @@ int scan_main(void) {
     if (n == 0) break;
     in.len += (size_t)n;
   }
+  /* A larger pipe: fewer wake-ups of Node and of this process for a stream of megabytes
+   * (stdout may be no pipe; then this fails and changes nothing). */
+  (void)fcntl(1, F_SETPIPE_SZ, 1 << 20);
   struct beneath ub, hb;
   beneath_init(&ub, 3);
   beneath_init(&hb, 4);
@@ -232,8 +302,15 @@ int scan_main(void) {
     const unsigned char *f = (const unsigned char *)in.p + off;
     uint32_t flags = (uint32_t)f[0] | (uint32_t)f[1] << 8 | (uint32_t)f[2] << 16 | (uint32_t)f[3] << 24;
     off += 4;
+    uint32_t cap = 0;
+    if (flags & 4) {
+      if (in.len - off < 4) return fail("malformed request", EINVAL);
+      f = (const unsigned char *)in.p + off;
+      cap = (uint32_t)f[0] | (uint32_t)f[1] << 8 | (uint32_t)f[2] << 16 | (uint32_t)f[3] << 24;
+      off += 4;
+    }
     put8('J'); put32(job);
-    int r = scan_job(&ub, &hb, u, h, flags & 1, flags & 2);
+    int r = scan_job(&ub, &hb, u, h, flags & 1, flags & 2, flags & 4, cap);
     if (r) return r;
   }
   if (oom) return fail("out of memory", ENOMEM);
@@ -241,5 +318,6 @@ int scan_main(void) {
   beneath_close(&ub);
   beneath_close(&hb);
   free(in.p);
+  free(text);
   return 0;
 }

@@ -56,6 +56,11 @@ export interface Change {
    * as a copy unless `--link-host-files` is given.
    */
   linksTo?: string;
+  /**
+   * Lines of the new content of a file the host did not have as a file, when the scan was
+   * asked to count them (ScanOptions.countLinesUpTo); null for a binary or too large file.
+   */
+  lines?: number | null;
 }
 
 export interface ScanResult {

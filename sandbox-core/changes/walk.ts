@@ -33,6 +33,8 @@ export interface UpperEntry {
   host0: EntryStat | null;
   /** Not reported itself: another layer's mount point or an ancestor of one. */
   skeleton: boolean;
+  /** Lines of a new file as the helper counted them (WalkOptions.countLinesUpTo; see scan.c). */
+  lines?: number;
   xattrs: Xattrs;
   hostXattrs: Xattrs;
 }
@@ -52,6 +54,11 @@ export interface WalkOptions {
    * host also has): enough for a listing, not for a commit (new files' xattrs are not read).
    */
   fewXattrs?: boolean;
+  /**
+   * Count the lines of new regular files (for `diff --stat`) up to this many bytes each, in
+   * the helper, as each file is met: one read per file, no Node file handle.
+   */
+  countLinesUpTo?: number;
 }
 
 const OPAQUE_NAMES = new Set(['user.overlay.opaque', 'trusted.overlay.opaque', 'user.fuseoverlayfs.opaque']);
@@ -70,26 +77,63 @@ const TYPES = new Map<number, EntryType>([
   [0o100000, 'file'], [0o040000, 'dir'], [0o120000, 'symlink'], [0o010000, 'fifo'], [0o140000, 'socket'], [0o020000, 'char'], [0o060000, 'block'],
 ]);
 const EMPTY: Xattrs = [];
+/** Bytes of a STAT in the helper's records (native/scan.c). */
+const STAT_BYTES = 92;
+
+// Little-endian reads without Buffer's bounds-checked methods (the decoder checks the end).
+const u32 = (b: Buffer, o: number): number => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 0x1000000;
+const u64 = (b: Buffer, o: number): number => u32(b, o) + u32(b, o + 4) * 0x100000000;
+const i64 = (b: Buffer, o: number): number => u32(b, o) + (b.readInt32LE(o + 4)) * 0x100000000;
+/** Milliseconds as Node's Stats computes them (sec * 1e3 + nsec / 1e6). */
+const msAt = (b: Buffer, o: number): number => i64(b, o) * 1e3 + u32(b, o + 8) / 1e6;
+const typeAt = (b: Buffer, o: number): EntryType => TYPES.get(u32(b, o) & S_IFMT) ?? 'block';
+
+/**
+ * A STAT of the helper's answer, read from it when a field is asked for: a scan of 100k
+ * entries keeps one small object per entry instead of thirteen fields and four heap numbers,
+ * most of which a listing never reads. The owner can be set (walkUppers maps ids).
+ */
+class RecordStat implements EntryStat {
+  private u = -1;
+  private g = -1;
+  constructor(private readonly b: Buffer, private readonly o: number) {}
+  get type(): EntryType { return typeAt(this.b, this.o); }
+  get perm(): number { return u32(this.b, this.o) & 0o7777; }
+  get uid(): number { return this.u >= 0 ? this.u : u32(this.b, this.o + 4); }
+  set uid(v: number) { this.u = v; }
+  get gid(): number { return this.g >= 0 ? this.g : u32(this.b, this.o + 8); }
+  set gid(v: number) { this.g = v; }
+  get nlink(): number { return u32(this.b, this.o + 12); }
+  get size(): number { return u64(this.b, this.o + 16); }
+  get blocks(): number { return u64(this.b, this.o + 24); }
+  get ino(): number { return u64(this.b, this.o + 32); }
+  get dev(): number { return u64(this.b, this.o + 40); }
+  get rdev(): number { return u64(this.b, this.o + 48); }
+  get atimeMs(): number { return msAt(this.b, this.o + 56); }
+  get mtimeMs(): number { return msAt(this.b, this.o + 68); }
+  get ctimeMs(): number { return msAt(this.b, this.o + 80); }
+  /** The plain fields (JSON, logs): never the record buffer. */
+  toJSON(): EntryStat {
+    return { type: this.type, perm: this.perm, uid: this.uid, gid: this.gid, size: this.size, mtimeMs: this.mtimeMs, atimeMs: this.atimeMs, ctimeMs: this.ctimeMs, ino: this.ino, dev: this.dev, nlink: this.nlink, rdev: this.rdev, blocks: this.blocks };
+  }
+}
 
 /** Decodes the helper's records (native/scan.c) with a cursor: no per-field allocation. */
 class Reader {
   off = 0;
   constructor(readonly b: Buffer) {}
   u8(): number { return this.b[this.off++]!; }
-  u16(): number { const v = this.b.readUInt16LE(this.off); this.off += 2; return v; }
-  u32(): number { const v = this.b.readUInt32LE(this.off); this.off += 4; return v; }
-  i32(): number { const v = this.b.readInt32LE(this.off); this.off += 4; return v; }
-  u64(): number { const lo = this.b.readUInt32LE(this.off), hi = this.b.readUInt32LE(this.off + 4); this.off += 8; return hi * 0x100000000 + lo; }
-  i64(): number { const lo = this.b.readUInt32LE(this.off), hi = this.b.readInt32LE(this.off + 4); this.off += 8; return hi * 0x100000000 + lo; }
+  u16(): number { const v = this.b[this.off]! | (this.b[this.off + 1]! << 8); this.off += 2; return v; }
+  u32(): number { const v = u32(this.b, this.off); this.off += 4; return v; }
+  i32(): number { const v = u32(this.b, this.off) | 0; this.off += 4; return v; }
   str(n: number): string { const v = this.b.toString('latin1', this.off, this.off + n); this.off += n; return v; }
   bytes(n: number): Buffer { const v = Buffer.from(this.b.subarray(this.off, this.off + n)); this.off += n; return v; }
-  /** Milliseconds as Node's Stats computes them (sec * 1e3 + nsec / 1e6). */
-  time(): number { const sec = this.i64(); const ns = this.u32(); return sec * 1e3 + ns / 1e6; }
-  stat(): EntryStat {
-    const mode = this.u32(), uid = this.u32(), gid = this.u32(), nlink = this.u32();
-    const size = this.u64(), blocks = this.u64(), ino = this.u64(), dev = this.u64(), rdev = this.u64();
-    const atimeMs = this.time(), mtimeMs = this.time(), ctimeMs = this.time();
-    return { type: TYPES.get(mode & S_IFMT) ?? 'block', perm: mode & 0o7777, uid, gid, size, mtimeMs, atimeMs, ctimeMs, ino, dev, nlink, rdev, blocks };
+  /** A STAT, read lazily from the record; the cursor moves past it. */
+  stat(): RecordStat {
+    if (this.off + STAT_BYTES > this.b.length) throw new SbxError('sbx-helper scan: malformed answer');
+    const st = new RecordStat(this.b, this.off);
+    this.off += STAT_BYTES;
+    return st;
   }
   /** An xattr list, or its errno. */
   xattrs(): Xattrs | number {
@@ -107,10 +151,11 @@ class Reader {
 }
 
 /** Runs `sbx-helper scan` over the jobs (one per layer); its whole record stream. */
-function runScan(jobs: Array<{ upper: string; host: string; fuse: boolean }>, layersRoot: string, fewXattrs: boolean): Buffer {
+function runScan(jobs: Array<{ upper: string; host: string; fuse: boolean }>, layersRoot: string, fewXattrs: boolean, linesUpTo: number | undefined): Buffer {
   const input = Buffer.concat(jobs.map((j) => {
-    const flags = Buffer.alloc(4);
-    flags.writeUInt32LE((j.fuse ? 1 : 0) | (fewXattrs ? 2 : 0));
+    const flags = Buffer.alloc(linesUpTo === undefined ? 4 : 8);
+    flags.writeUInt32LE((j.fuse ? 1 : 0) | (fewXattrs ? 2 : 0) | (linesUpTo === undefined ? 0 : 4));
+    if (linesUpTo !== undefined) flags.writeUInt32LE(Math.min(linesUpTo, 0xffffffff), 4);
     return Buffer.concat([Buffer.from(`${j.upper}\0${j.host}\0`, 'latin1'), flags]);
   }));
   // The host side is `/`, or an image sandbox's lower root (fsat.ts: the one place that decides).
@@ -154,7 +199,8 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
   if (!jobLayers.length) return { entries, errors, layerBytes };
   const out = runScan(jobLayers.map((li) => ({
     upper: relTo(layersRoot, roots[li]!), host: targets[li] === '/' ? '' : relTo('/', targets[li]!), fuse: meta.layers[li]!.format === 'fuse',
-  })), layersRoot, !!opts.fewXattrs);
+  })), layersRoot, !!opts.fewXattrs, opts.countLinesUpTo);
+  const lines = opts.countLinesUpTo !== undefined;
   const r = new Reader(out);
   // The helper's entry number (per layer) -> index in `entries`, -1 when not taken (skipped,
   // or below an entry that is not walked).
@@ -190,7 +236,11 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
     const hstate = r.u32();
     const host1 = hstate === 1 ? r.stat() : null;
     const upX = uerr ? EMPTY : r.xattrs();
-    const hostX = host1 && up0 && host1.type === up0.type && host1.type !== 'symlink' ? r.xattrs() : EMPTY;
+    const upType = up0 ? up0.type : null;
+    const hostType = host1 ? host1.type : null;
+    const hostX = up0 && hostType === upType && hostType !== 'symlink' ? r.xattrs() : EMPTY;
+    const counted = lines && upType === 'file' && hostType !== 'file' ? r.i32() : undefined;
+    if (!(r.off <= out.length)) throw new SbxError('sbx-helper scan: malformed answer');
     const me = num++;
     if (me >= toIdx.length) { const t = new Int32Array(toIdx.length * 2); t.set(toIdx); toIdx = t; }
     toIdx[me] = -1;
@@ -213,10 +263,11 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
     }
     const host = joinB(hdir, name);
     const upper = wh ? '' : joinB(udir, rawName);
-    if (others.some((t) => t === host)) continue;
-    const skeleton = others.some((t) => isWithin(t, host));
-    if (hidden.some((h) => isWithin(host, h))) continue;
-    if (bindPoints.includes(host)) continue;
+    // Most sandboxes have none of these: the checks cost nothing per entry then.
+    if (others.length && others.some((t) => t === host)) continue;
+    const skeleton = others.length > 0 && others.some((t) => isWithin(t, host));
+    if (hidden.length && hidden.some((h) => isWithin(host, h))) continue;
+    if (bindPoints.length && bindPoints.includes(host)) continue;
     let up: EntryStat | null = null;
     if (!wh) {
       if (uerr) {
@@ -225,7 +276,7 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
       }
       up = up0!;
       layerBytes += (up.blocks ?? 0) * 512;
-      if (up.type === 'char' && up.rdev === 0) wh = true;
+      if (upType === 'char' && up.rdev === 0) wh = true;
     }
     let host0: EntryStat | null = host1;
     if (hstate > 1) {
@@ -246,10 +297,10 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
     // root inside, which is the user on the host: they are root's, as a real root run makes them.
     else if (asRoot && up && (layer!.skeleton || ownLower)) { up.uid = up.uid === meta.uid ? 0 : up.uid; up.gid = up.gid === meta.gid ? 0 : up.gid; }
     // An ordinary user's image cache (or --rootfs tree) is the user's, and root's inside.
-    if (asRoot && host0 && ownLower) host0 = { ...host0, uid: host0.uid === meta.uid ? 0 : host0.uid, gid: host0.gid === meta.gid ? 0 : host0.gid };
+    if (asRoot && host0 && ownLower) { if (host0.uid === meta.uid) host0.uid = 0; if (host0.gid === meta.gid) host0.gid = 0; }
     const idx = entries.length;
     toIdx[me] = idx;
-    const e: UpperEntry = { host, upper, parent, whiteout: wh, opaque: false, up, host0, skeleton, xattrs: EMPTY, hostXattrs: EMPTY };
+    const e: UpperEntry = { host, upper, parent, whiteout: wh, opaque: false, up, host0, skeleton, xattrs: EMPTY, hostXattrs: EMPTY, lines: counted };
     entries.push(e);
     if (!wh && up) {
       // Every entry's attributes: data to commit, and the marks of whiteouts and opaque dirs.

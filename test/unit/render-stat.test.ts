@@ -2,11 +2,13 @@
 // the numbers match what the unified diff of the same change shows.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeFixture, markStarted, whiteout, copyUp, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
-import { fileDiff, renderStat } from '../../cli/render-changes.js';
+import { fileDiff, renderStat, STAT_MAX_BYTES } from '../../cli/render-changes.js';
+import { countLines } from '../../sandbox-core/changes/content.js';
 
 const plain = { green: (s: string) => s, red: (s: string) => s, yellow: (s: string) => s, cyan: (s: string) => s, magenta: (s: string) => s, dim: (s: string) => s, bold: (s: string) => s };
 let f: Fixture;
@@ -44,6 +46,44 @@ test('per-file counts for added, modified, deleted, unterminated, empty and bina
     assert.is(row(c.path.slice(f.host.length + 1)), `+${d.added} -${d.removed}`, c.path);
   }
   assert.match(out, / 1 modified, 5 added, 1 deleted\n$/);
+});
+
+test('the scan counts new files\' lines exactly as Node would: UTF-8 edge cases, NULs, sizes, names, links', async () => {
+  const H = (p: string) => join(f.host, p);
+  const U = (p: string) => join(f.upper(), p);
+  mkdirSync(H('was-dir'));
+  markStarted(f);
+  const files: Record<string, Buffer> = {
+    'plain.txt': Buffer.from('a\nb\n'), 'noeol.txt': Buffer.from('a\nb'), 'empty': Buffer.alloc(0), 'nl-only': Buffer.from('\n\n\n'),
+    'utf8-4byte': Buffer.from('smile \u{1f600}\n'), 'utf8-2byte': Buffer.from('caf\u00e9\n'),
+    'overlong': Buffer.from([0x61, 0xc0, 0xaf, 0x0a]), 'surrogate': Buffer.from([0xed, 0xa0, 0x80, 0x0a]),
+    'past-10ffff': Buffer.from([0xf4, 0x90, 0x80, 0x80, 0x0a]), 'cut-seq': Buffer.from([0x61, 0x0a, 0xe2, 0x82]),
+    'lone-cont': Buffer.from([0x80, 0x0a]), 'e0-low': Buffer.from([0xe0, 0x80, 0xaf]), 'f0-low': Buffer.from([0xf0, 0x80, 0x80, 0x80]),
+    'nul-first': Buffer.from([0, 0x61, 0x0a]), 'nul-late': Buffer.concat([Buffer.alloc(200_000, 0x61), Buffer.from([0])]),
+    'at-cap': Buffer.alloc(4096, 0x0a), 'past-cap': Buffer.alloc(4097, 0x0a),
+    [`deep/${'d/'.repeat(40)}leaf`]: Buffer.from('x\ny\n'),
+    'was-dir': Buffer.from('now a file\n'),
+  };
+  for (const [n, b] of Object.entries(files)) write(U(n), b);
+  writeFileSync(Buffer.concat([Buffer.from(`${U('')}/`), Buffer.from([0x6e, 0xff, 0x0a])]), 'bytes\nname\n');
+  linkSync(U('plain.txt'), U('hard.txt'));
+  symlinkSync(U('plain.txt'), U('link'));
+  spawnSync('mkfifo', [U('fifo')]);
+  const cap = 4096;
+  const counted = scanSandbox(f.meta, { countLinesUpTo: cap, fewXattrs: true });
+  const plainScan = scanSandbox(f.meta, { fewXattrs: true });
+  let n = 0;
+  for (const c of counted.changes) {
+    if (c.type !== 'file') { assert.is(c.lines, undefined, c.path); continue; }
+    const want = countLines(c.upper!, c.up!.size, cap).lines;
+    assert.is(c.lines, want, c.path);
+    n++;
+  }
+  assert.is(n, Object.keys(files).length + 2);
+  // --stat prints the same whether the helper or Node counted (Node reads with a 1 MiB cap).
+  const withLines = scanSandbox(f.meta, { countLinesUpTo: STAT_MAX_BYTES, fewXattrs: true });
+  assert.is(await renderStat(withLines.changes, plain), await renderStat(plainScan.changes, plain));
+  assert.ok(withLines.changes.some((c) => c.lines === 2));
 });
 
 test.run();
