@@ -267,11 +267,12 @@ export interface FileDiff {
  */
 export async function fileDiff(c: Change, limits = { maxBytes: MAX_DIFF_BYTES, maxLines: MAX_FILE_LINES }): Promise<FileDiff | null> {
   if (c.type !== 'file' || c.change === 'metadata') return null;
-  const { structuredPatch } = await import('diff');
   // A replaced entry was not a file on the host: its new content is all additions.
   const oldSide = c.change === 'added' || c.change === 'replaced' ? { text: '' } : textOf(c.path, c.host?.size ?? 0, limits.maxBytes);
   const newSide = c.change === 'deleted' ? { text: '' } : textOf(c.upper, c.up?.size ?? 0, limits.maxBytes);
   if (oldSide.text === null || newSide.text === null) return { change: c, added: 0, removed: 0, lines: null, why: oldSide.why ?? newSide.why, cut: false };
+  if (oldSide.text === '' || newSide.text === '') return oneSided(c, oldSide.text || newSide.text, oldSide.text === '', limits.maxLines);
+  const { structuredPatch } = await import('diff');
   const name = display(c.path);
   const p = structuredPatch(name, name, oldSide.text, newSide.text, '', '', { context: 3 });
   let added = 0;
@@ -287,6 +288,25 @@ export async function fileDiff(c: Change, limits = { maxBytes: MAX_DIFF_BYTES, m
   }
   const cut = lines.length > limits.maxLines;
   return { change: c, added, removed, lines: cut ? lines.slice(0, limits.maxLines) : lines, cut };
+}
+
+/**
+ * The diff of a file against nothing (new, gone, or emptied): every line added or removed, as
+ * jsdiff writes it (one hunk, a last line without a newline marked), without running a diff;
+ * only the lines shown are built.
+ */
+function oneSided(c: Change, text: string, added: boolean, maxLines: number): FileDiff {
+  if (text === '') return { change: c, added: 0, removed: 0, lines: [], cut: false };
+  const parts = text.split('\n');
+  const noEol = parts[parts.length - 1] !== '';
+  if (!noEol) parts.pop();
+  const n = parts.length;
+  const sign = added ? '+' : '-';
+  const lines = [added ? `@@ -0,0 +1,${n} @@` : `@@ -1,${n} +0,0 @@`];
+  const total = 1 + n + (noEol ? 1 : 0);
+  for (let i = 0; i < n && lines.length < maxLines; i++) lines.push(sign + parts[i]!);
+  if (noEol && lines.length < maxLines) lines.push('\\ No newline at end of file');
+  return { change: c, added: added ? n : 0, removed: added ? 0 : n, lines, cut: total > maxLines };
 }
 
 export async function renderDiffs(changes: Change[], col: Colors): Promise<string> {

@@ -29,7 +29,9 @@
  *            atime mtime ctime
  *   XATTRS = u32 errno (0: then u32 count, count x (u32 len name, u32 len value))
  *   Entries are numbered per job from 0 in the order written; a directory's entries follow
- *   it (not necessarily at once); `parent` is the number of the directory entry.
+ *   it, each directory's names in byte order and each subdirectory's entries right after
+ *   it (preorder: nearly the path order sbx sorts by); `parent` is the number of the
+ *   directory entry.
  * Exit status: 0 when the protocol completed, 2 on a malformed request or an I/O error. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -165,20 +167,29 @@ static int32_t count_lines(int dir, const char *name, uint64_t size, uint64_t ca
   return lines > INT32_MAX ? -2 : (int32_t)lines;
 }
 
-/* A directory still to read: its paths below the roots and its entry number. */
-struct todo { char *upper, *host; int32_t entry; int host_ok; };
-struct stack { struct todo *t; size_t n, cap; };
+/* A directory being reported: its paths below the roots, its entry number, and its names
+ * (read once, sorted by bytes) with the next one to report. Entries are reported in path
+ * order, each directory's entries right after it (preorder), so sbx's sort of the list
+ * finds it almost in order. Only the names of the directories above the current one are
+ * held; their fds are reopened through the beneath chains (cached) when the walk returns. */
+struct frame { char *upper, *host; int32_t entry; int host_ok; char **names; char *pool; size_t n, i; int loaded; };
+struct stack { struct frame *t; size_t n, cap; };
 
 static int push(struct stack *s, char *upper, char *host, int32_t entry, int host_ok) {
   if (s->n == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 256;
-    struct todo *t = realloc(s->t, cap * sizeof *t);
+    size_t cap = s->cap ? s->cap * 2 : 64;
+    struct frame *t = realloc(s->t, cap * sizeof *t);
     if (!t) return -1;
     s->t = t;
     s->cap = cap;
   }
-  s->t[s->n++] = (struct todo){upper, host, entry, host_ok};
+  s->t[s->n++] = (struct frame){upper, host, entry, host_ok, NULL, NULL, 0, 0, 0};
   return 0;
+}
+
+static void pop(struct stack *s) {
+  struct frame *t = &s->t[--s->n];
+  free(t->upper); free(t->host); free(t->names); free(t->pool);
 }
 
 static char *join(const char *dir, const char *name, size_t nl) {
@@ -198,39 +209,80 @@ static int fail(const char *what, int err) {
   return 2;
 }
 
+static int by_bytes(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads every name of the directory below `ufd` into t (sorted); -1 with errno when it
+ * cannot be opened (reported as a 'D' record), -2 with errno on a read or memory error. */
+static int load_names(int ufd, struct frame *t) {
+  int dfd = openat(ufd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return -1;
+  DIR *d = fdopendir(dfd);
+  if (!d) { int e = errno; close(dfd); errno = e; return -2; }
+  struct buf pool = {0};
+  size_t n = 0;
+  struct dirent *e;
+  while ((errno = 0, e = readdir(d)) != NULL) {
+    const char *name = e->d_name;
+    if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+    size_t nl = strlen(name) + 1;
+    if (buf_reserve(&pool, nl) < 0) { closedir(d); free(pool.p); errno = ENOMEM; return -2; }
+    memcpy(pool.p + pool.len, name, nl);
+    pool.len += nl;
+    n++;
+  }
+  int rerr = errno;
+  closedir(d);
+  if (rerr) { free(pool.p); errno = rerr; return -2; }
+  char **names = malloc((n ? n : 1) * sizeof *names);
+  if (!names) { free(pool.p); errno = ENOMEM; return -2; }
+  for (size_t i = 0, off = 0; i < n; i++) { names[i] = pool.p + off; off += strlen(pool.p + off) + 1; }
+  qsort(names, n, sizeof *names, by_bytes);
+  t->names = names;
+  t->pool = pool.p;
+  t->n = n;
+  t->i = 0;
+  t->loaded = 1;
+  return 0;
+}
+
 static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_root, const char *host_root, int fuse, int few, int lines, uint64_t cap) {
   struct stack st = {0};
   int32_t next = 0;
   char *u0 = strdup(upper_root), *h0 = strdup(host_root);
   if (!u0 || !h0 || push(&st, u0, h0, -1, 1) < 0) return fail("out of memory", ENOMEM);
   while (st.n) {
-    struct todo t = st.t[--st.n];
-    int ufd = beneath_dir(ub, t.upper, strlen(t.upper));
-    int dfd = ufd < 0 ? -1 : openat(ufd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) {
-      put8('D'); put32((uint32_t)t.entry); put32((uint32_t)errno);
-      free(t.upper); free(t.host);
+    struct frame *t = &st.t[st.n - 1];
+    if (t->loaded && t->i == t->n) { pop(&st); continue; }
+    /* (Re)entering the directory: entered first, or back from a subdirectory. */
+    int ufd = beneath_dir(ub, t->upper, strlen(t->upper));
+    if (ufd >= 0 && !t->loaded) {
+      int r = load_names(ufd, t);
+      if (r == -2) { int e = errno; pop(&st); return fail("readdir", e); }
+      if (r < 0) ufd = -1;
+    }
+    if (ufd < 0) {
+      put8('D'); put32((uint32_t)t->entry); put32((uint32_t)errno);
+      pop(&st);
       continue;
     }
     /* The host side, when it is a directory: entries are looked up from its fd. */
-    int hfd = t.host_ok ? beneath_dir(hb, t.host, strlen(t.host)) : -1;
+    int hfd = t->host_ok ? beneath_dir(hb, t->host, strlen(t->host)) : -1;
     int hdup = hfd >= 0 ? fcntl(hfd, F_DUPFD_CLOEXEC, 0) : -1;
     /* The upper directory's xattr calls take names relative to it (l*xattr, which follow
      * no final symlink); the directory is ours, found without following any symlink. */
-    if (fchdir(dfd) < 0) { int e = errno; close(dfd); if (hdup >= 0) close(hdup); free(t.upper); free(t.host); return fail("fchdir", e); }
-    DIR *d = fdopendir(dfd);
-    if (!d) { close(dfd); if (hdup >= 0) close(hdup); free(t.upper); free(t.host); return fail("fdopendir", errno); }
-    struct dirent *e;
-    while ((errno = 0, e = readdir(d)) != NULL) {
-      const char *name = e->d_name;
-      if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+    if (fchdir(ufd) < 0) { int e = errno; if (hdup >= 0) close(hdup); return fail("fchdir", e); }
+    int descend = 0;
+    while (!descend && t->i < t->n) {
+      const char *name = t->names[t->i++];
       size_t nl = strlen(name);
       int wh = fuse && nl > 4 && memcmp(name, ".wh.", 4) == 0;
       const char *hname = wh ? name + 4 : name;
       int32_t me = next++;
-      put8('E'); put32((uint32_t)t.entry); put16((uint16_t)nl); put(name, nl);
+      put8('E'); put32((uint32_t)t->entry); put16((uint16_t)nl); put(name, nl);
       struct stat us, hs;
-      int uerr = fstatat(dirfd(d), name, &us, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
+      int uerr = fstatat(ufd, name, &us, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
       if (uerr) put32((uint32_t)uerr); else { put32(0); put_stat(&us); }
       int hstate = 0;
       if (hdup >= 0 && !(fuse && strcmp(name, ".wh..wh..opq") == 0)) {
@@ -254,20 +306,19 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
           put_xattrs(path);
         }
         if (lines && S_ISREG(us.st_mode) && !(hstate == 1 && S_ISREG(hs.st_mode)))
-          put32((uint32_t)count_lines(dirfd(d), name, (uint64_t)us.st_size, cap));
+          put32((uint32_t)count_lines(ufd, name, (uint64_t)us.st_size, cap));
         if (S_ISDIR(us.st_mode) && !wh) {
-          char *cu = join(t.upper, name, nl), *ch = join(t.host, hname, strlen(hname));
-          if (!cu || !ch || push(&st, cu, ch, me, hstate == 1 && S_ISDIR(hs.st_mode)) < 0) return fail("out of memory", ENOMEM);
+          char *cu = join(t->upper, name, nl), *ch = join(t->host, hname, strlen(hname));
+          int host_ok = hstate == 1 && S_ISDIR(hs.st_mode);
+          /* push may move the stack: t is not used after it. */
+          if (!cu || !ch || push(&st, cu, ch, me, host_ok) < 0) { if (hdup >= 0) close(hdup); return fail("out of memory", ENOMEM); }
+          descend = 1;
         }
       }
-      if (oom) return fail("out of memory", ENOMEM);
-      if (flush(0) < 0) return fail("write", errno);
+      if (oom) { if (hdup >= 0) close(hdup); return fail("out of memory", ENOMEM); }
+      if (flush(0) < 0) { int e = errno; if (hdup >= 0) close(hdup); return fail("write", e); }
     }
-    int rerr = errno;
-    closedir(d);
     if (hdup >= 0) close(hdup);
-    free(t.upper); free(t.host);
-    if (rerr) return fail("readdir", rerr);
   }
   free(st.t);
   return 0;

@@ -96,8 +96,9 @@ const typeAt = (b: Buffer, o: number): EntryType => TYPES.get(u32(b, o) & S_IFMT
 class RecordStat implements EntryStat {
   private u = -1;
   private g = -1;
-  constructor(private readonly b: Buffer, private readonly o: number) {}
-  get type(): EntryType { return typeAt(this.b, this.o); }
+  /** Read by every step of the scan: decoded once. */
+  readonly type: EntryType;
+  constructor(private readonly b: Buffer, private readonly o: number) { this.type = typeAt(b, o); }
   get perm(): number { return u32(this.b, this.o) & 0o7777; }
   get uid(): number { return this.u >= 0 ? this.u : u32(this.b, this.o + 4); }
   set uid(v: number) { this.u = v; }

@@ -45,6 +45,14 @@ test('stat fields are exactly lstat\'s: sizes, sparse blocks, links, modes, time
   }
 });
 
+test('entries come in path order, each dir\'s names by bytes and its subtree right after it', () => {
+  const u = f.upper();
+  for (const p of ['c/d/e', 'b', 'a.txt', 'a/y', 'a/x', 'a-b/z', '\xff', 'A']) write(join(u, p), 'x');
+  const { entries, errors } = walkUppers(f.meta);
+  assert.equal(errors, []);
+  assert.equal(entries.map((e) => e.host.slice(f.host.length + 1)), ['A', 'a', 'a/x', 'a/y', 'a-b', 'a-b/z', 'a.txt', 'b', 'c', 'c/d', 'c/d/e', '\xc3\xbf']);
+});
+
 test('a tree deeper than PATH_MAX is walked to the bottom', () => {
   // 1,200 levels of 8-byte names: about 10,800 bytes of path, beyond PATH_MAX (4096).
   // Made in a child with relative calls (chdir down a level at a time), as a sandbox can.
