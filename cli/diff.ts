@@ -4,7 +4,7 @@ import { Command, Option } from 'clipanion';
 import { resolveAnywhere } from '../sandbox-core/store.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import { stdoutColors, warn } from './output.js';
-import { changesJson, countLine, renderDiffs, renderNameOnly, renderStat, renderSummary, STAT_MAX_BYTES } from './render-changes.js';
+import { changesJson, countLine, renderDiffs, renderNameOnly, renderStat, renderSummary, STAT_MAX_BYTES, DIFF_MAX_BYTES, writeDiffs } from './render-changes.js';
 import { page } from './pager.js';
 import { progressLine } from './progress.js';
 import { resolve } from 'node:path';
@@ -48,6 +48,8 @@ export class DiffCommand extends Command {
       fewXattrs: this.nameOnly || this.stat,
       // --stat of a new file is its line count: the helper counts as it walks.
       ...(this.stat && !this.json && !this.nameOnly ? { countLinesUpTo: STAT_MAX_BYTES } : {}),
+      // The full view diffs every new file: the helper brings their text as it walks.
+      ...(!this.stat && !this.json && !this.nameOnly ? { readNewUpTo: DIFF_MAX_BYTES } : {}),
     });
     progress.end();
     for (const e of scan.errors) warn(e);
@@ -59,7 +61,10 @@ export class DiffCommand extends Command {
     else if (this.stat) await page(await renderStat(scan.changes, col), out);
     else {
       const head = `${col.bold(`sandbox ${meta.name ?? meta.id}`)}: ${countLine(scan.changes)}\n`;
-      await page(head + renderSummary(scan.changes, col, { expand: this.all }) + (scan.changes.length ? '\n' : '') + await renderDiffs(scan.changes, col), out);
+      const summary = head + renderSummary(scan.changes, col, { expand: this.all }) + (scan.changes.length ? '\n' : '');
+      // Not a terminal: nothing to page, so the diffs are written as they are made.
+      if (out === process.stdout && process.stdout.isTTY) await page(summary + await renderDiffs(scan.changes, col), out);
+      else { out.write(summary); await writeDiffs(scan.changes, col, (s) => { out.write(s); }); }
     }
     return this.exitCode && scan.changes.length ? 1 : 0;
   }

@@ -239,6 +239,8 @@ export function changesJson(id: string, changes: Change[], extra: Record<string,
 const MAX_DIFF_BYTES = 1 << 20;
 /** The largest file `--stat` reads: the scan counts new files' lines up to it (diff.ts). */
 export const STAT_MAX_BYTES = MAX_DIFF_BYTES;
+/** The largest file a diff shows: the scan brings new files' text up to it (diff.ts). */
+export const DIFF_MAX_BYTES = MAX_DIFF_BYTES;
 const MAX_FILE_LINES = 2000;
 
 interface FileText { text: string | null; why?: string }
@@ -246,7 +248,10 @@ interface FileText { text: string | null; why?: string }
 function textOf(path: string | undefined, size: number, maxBytes: number): FileText {
   if (!path) return { text: '' };
   if (size > maxBytes) return { text: null, why: 'large' };
-  const { data } = readHead(path, Math.min(maxBytes, size));
+  return textOfBytes(readHead(path, Math.min(maxBytes, size)).data);
+}
+
+function textOfBytes(data: Buffer): FileText {
   if (data.includes(0)) return { text: null, why: 'binary' };
   try { return { text: new TextDecoder('utf-8', { fatal: true }).decode(data) }; } catch { return { text: null, why: 'binary' }; }
 }
@@ -269,7 +274,8 @@ export async function fileDiff(c: Change, limits = { maxBytes: MAX_DIFF_BYTES, m
   if (c.type !== 'file' || c.change === 'metadata') return null;
   // A replaced entry was not a file on the host: its new content is all additions.
   const oldSide = c.change === 'added' || c.change === 'replaced' ? { text: '' } : textOf(c.path, c.host?.size ?? 0, limits.maxBytes);
-  const newSide = c.change === 'deleted' ? { text: '' } : textOf(c.upper, c.up?.size ?? 0, limits.maxBytes);
+  // The scan may have brought the new text (sbx diff): no file to open then.
+  const newSide = c.change === 'deleted' ? { text: '' } : c.newText !== undefined && c.newText.length <= limits.maxBytes ? textOfBytes(c.newText) : textOf(c.upper, c.up?.size ?? 0, limits.maxBytes);
   if (oldSide.text === null || newSide.text === null) return { change: c, added: 0, removed: 0, lines: null, why: oldSide.why ?? newSide.why, cut: false };
   if (oldSide.text === '' || newSide.text === '') return oneSided(c, oldSide.text || newSide.text, oldSide.text === '', limits.maxLines);
   const { structuredPatch } = await import('diff');
@@ -310,8 +316,19 @@ function oneSided(c: Change, text: string, added: boolean, maxLines: number): Fi
 }
 
 export async function renderDiffs(changes: Change[], col: Colors): Promise<string> {
+  let text = '';
+  await writeDiffs(changes, col, (s) => { text += s; });
+  return text;
+}
+
+/**
+ * The unified diffs, handed to `write` in pieces of about 64 KiB as they are made: `sbx diff`
+ * of 200k new files writes them as it goes instead of holding the whole text.
+ */
+export async function writeDiffs(changes: Change[], col: Colors, write: (s: string) => void): Promise<void> {
   let out = '';
   for (const c of changes) {
+    if (out.length >= 1 << 16) { write(out); out = ''; }
     if (c.type !== 'file') continue;
     const d = await fileDiff(c);
     if (!d) continue;
@@ -330,7 +347,7 @@ export async function renderDiffs(changes: Change[], col: Colors): Promise<strin
     }
     if (d.cut) out += col.dim(`… diff cut after ${MAX_FILE_LINES} lines (+${d.added} -${d.removed} in all)\n`);
   }
-  return out;
+  if (out) write(out);
 }
 
 /**

@@ -8,11 +8,12 @@
  * in any component, names are bytes, any depth (an explicit stack, a bounded chain of fds).
  * The helper decides nothing: which entries are whiteouts, skipped or changed is walk.ts's.
  *
- * stdin, per job (one per layer): upper_rel\0 host_rel\0 u32 flags [u32 cap]   ("" = the root
- *   itself; flag 1: fuse-overlayfs layer, a name ".wh.X" is looked up on the host as "X" and not
- *   descended into; flag 2: read xattrs only where the kind of change depends on them, the
- *   others are reported as none; flag 4: count the lines of new files, `cap` (present with
- *   this flag only) being the largest file read)
+ * stdin, per job (one per layer): upper_rel\0 host_rel\0 u32 flags [u32 cap] [u32 budget]
+ *   ("" = the root itself; flag 1: fuse-overlayfs layer, a name ".wh.X" is looked up on the
+ *   host as "X" and not descended into; flag 2: read xattrs only where the kind of change
+ *   depends on them, the others are reported as none; flag 4: count the lines of new files;
+ *   flag 8: send the text of new files, at most `budget` bytes in all over the request;
+ *   `cap`, present with flag 4 or 8, is the largest file read; `budget` with flag 8)
  * stdout, records (integers little-endian):
  *   'J' u32 job                                  a job starts
  *   'D' i32 dir u32 errno                        directory `dir` (-1: the job's root) cannot
@@ -25,6 +26,9 @@
  *       lines: i32, with flag 4, when the upper entry is a regular file and the host's is
  *              not: its lines (a last line without a newline counts), -1 binary (a NUL or
  *              invalid UTF-8), -2 larger than `cap`, -3 not read (Node reads it itself)
+ *       text:  with flag 8, under the same condition: i32 length then that many bytes (a
+ *              text file: no NUL, valid UTF-8), or -1, -2, -3 as for lines (-3 also once
+ *              the budget is spent)
  *   STAT   = u32 mode uid gid nlink, u64 size blocks ino dev rdev, (i64 sec, u32 nsec) x
  *            atime mtime ctime
  *   XATTRS = u32 errno (0: then u32 count, count x (u32 len name, u32 len value))
@@ -129,11 +133,13 @@ static int valid_utf8(const unsigned char *b, size_t n) {
 static unsigned char *text;
 static size_t text_cap;
 
-/* Lines of the regular file `name` in `dir` (flag 4, the record's `lines`): read once, into
- * one buffer reused for every file; a NUL in what was read so far stops the reading. The
- * file may change meanwhile: it is opened without following a symlink or blocking on a
- * fifo, must still be a regular file, and is read to at most one byte past the size seen. */
-static int32_t count_lines(int dir, const char *name, uint64_t size, uint64_t cap) {
+/* Reads the regular file `name` in `dir` whole into `text` (one buffer reused for every
+ * file; flags 4 and 8): *len bytes, 0; -1 binary (a NUL, which stops the reading, or invalid
+ * UTF-8); -2 larger than `cap`; -3 not read. The file may change meanwhile: it is opened
+ * without following a symlink or blocking on a fifo, must still be a regular file, and is
+ * read to at most one byte past the size seen, as sbx itself reads it. */
+static int read_new(int dir, const char *name, uint64_t size, uint64_t cap, size_t *len) {
+  *len = 0;
   if (size == 0) return 0;
   if (size > cap) return -2;
   if (text_cap < size + 1) {
@@ -159,12 +165,34 @@ static int32_t count_lines(int dir, const char *name, uint64_t size, uint64_t ca
   }
   close(fd);
   if (binary) return -1;
-  size_t len = n < size ? n : size;
-  if (!valid_utf8(text, len)) return -1;
+  *len = n < size ? n : size;
+  return valid_utf8(text, *len) ? 0 : -1;
+}
+
+/* The record's `lines` (flag 4): lines of a text file (a last line without a newline counts). */
+static int32_t count_lines(int dir, const char *name, uint64_t size, uint64_t cap) {
+  size_t len;
+  int r = read_new(dir, name, size, cap, &len);
+  if (r < 0) return r;
   int64_t lines = 0;
   for (const unsigned char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) lines++;
   if (len && text[len - 1] != '\n') lines++;
   return lines > INT32_MAX ? -2 : (int32_t)lines;
+}
+
+/* Bytes of file text put in this answer so far (flag 8): past the request's budget, files
+ * are left for sbx to read (-3), so the answer stays bounded. */
+static uint64_t text_sent;
+
+/* The record's `text` (flag 8): i32 length then the bytes of a text file, or -1/-2/-3. */
+static void put_text(int dir, const char *name, uint64_t size, uint64_t cap, uint64_t budget) {
+  if (size > 0 && size <= cap && text_sent + size > budget) { put32((uint32_t)-3); return; }
+  size_t len;
+  int r = read_new(dir, name, size, cap, &len);
+  if (r < 0) { put32((uint32_t)r); return; }
+  text_sent += len;
+  put32((uint32_t)len);
+  put(text, len);
 }
 
 /* A directory being reported: its paths below the roots, its entry number, and its names
@@ -247,7 +275,7 @@ static int load_names(int ufd, struct frame *t) {
   return 0;
 }
 
-static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_root, const char *host_root, int fuse, int few, int lines, uint64_t cap) {
+static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_root, const char *host_root, int fuse, int few, int lines, int texts, uint64_t cap, uint64_t budget) {
   struct stack st = {0};
   int32_t next = 0;
   char *u0 = strdup(upper_root), *h0 = strdup(host_root);
@@ -307,6 +335,8 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
         }
         if (lines && S_ISREG(us.st_mode) && !(hstate == 1 && S_ISREG(hs.st_mode)))
           put32((uint32_t)count_lines(ufd, name, (uint64_t)us.st_size, cap));
+        if (texts && S_ISREG(us.st_mode) && !(hstate == 1 && S_ISREG(hs.st_mode)))
+          put_text(ufd, name, (uint64_t)us.st_size, cap, budget);
         if (S_ISDIR(us.st_mode) && !wh) {
           char *cu = join(t->upper, name, nl), *ch = join(t->host, hname, strlen(hname));
           int host_ok = hstate == 1 && S_ISDIR(hs.st_mode);
@@ -353,15 +383,21 @@ int scan_main(void) {
     const unsigned char *f = (const unsigned char *)in.p + off;
     uint32_t flags = (uint32_t)f[0] | (uint32_t)f[1] << 8 | (uint32_t)f[2] << 16 | (uint32_t)f[3] << 24;
     off += 4;
-    uint32_t cap = 0;
-    if (flags & 4) {
+    uint32_t cap = 0, budget = 0;
+    if (flags & 12) {
       if (in.len - off < 4) return fail("malformed request", EINVAL);
       f = (const unsigned char *)in.p + off;
       cap = (uint32_t)f[0] | (uint32_t)f[1] << 8 | (uint32_t)f[2] << 16 | (uint32_t)f[3] << 24;
       off += 4;
     }
+    if (flags & 8) {
+      if (in.len - off < 4) return fail("malformed request", EINVAL);
+      f = (const unsigned char *)in.p + off;
+      budget = (uint32_t)f[0] | (uint32_t)f[1] << 8 | (uint32_t)f[2] << 16 | (uint32_t)f[3] << 24;
+      off += 4;
+    }
     put8('J'); put32(job);
-    int r = scan_job(&ub, &hb, u, h, flags & 1, flags & 2, flags & 4, cap);
+    int r = scan_job(&ub, &hb, u, h, flags & 1, flags & 2, flags & 4, flags & 8, cap, budget);
     if (r) return r;
   }
   if (oom) return fail("out of memory", ENOMEM);

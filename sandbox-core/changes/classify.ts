@@ -65,6 +65,7 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void):
     if (e.xattrs.length) base.xattrs = e.xattrs;
     // Counted by the helper when asked (diff --stat); -3: not read there, counted on demand.
     if (e.lines !== undefined && e.lines !== -3) base.lines = e.lines >= 0 ? e.lines : null;
+    if (e.text !== undefined && typeof e.text !== 'number') base.newText = e.text;
     if (up.type === 'symlink') {
       try { base.target = readlinkB(e.upper); } catch (err) {
         errors.push(`${e.host}: cannot read the sandbox's symlink (${(err as NodeJS.ErrnoException).code})`);

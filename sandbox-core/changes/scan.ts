@@ -19,6 +19,8 @@ export interface ScanOptions {
   fewXattrs?: boolean;
   /** Count new files' lines up to this many bytes each (Change.lines; WalkOptions.countLinesUpTo). */
   countLinesUpTo?: number;
+  /** Bring new files' text up to this many bytes each (Change.newText; WalkOptions.readNewUpTo). */
+  readNewUpTo?: number;
 }
 
 export function comparePaths(a: string, b: string): number {
@@ -38,7 +40,7 @@ export function scanSandbox(meta: SandboxMeta, opts: ScanOptions = {}): ScanResu
   setHostRoot(meta.image || meta.rootfs ? meta.lowerRoot ?? null : null);
   if ((meta.image || meta.rootfs) && !meta.lowerRoot) throw new Error(`internal error: sandbox ${meta.id} has no lower root`);
   try {
-    const walked = walkUppers(meta, { progress: opts.progress && ((n) => opts.progress!('scanning', n)), fewXattrs: !!opts.fewXattrs, countLinesUpTo: opts.countLinesUpTo });
+    const walked = walkUppers(meta, { progress: opts.progress && ((n) => opts.progress!('scanning', n)), fewXattrs: !!opts.fewXattrs, countLinesUpTo: opts.countLinesUpTo, readNewUpTo: opts.readNewUpTo });
     const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)));
     const changes = filterChanges(res.changes, opts).sort((a, b) => comparePaths(a.path, b.path));
     // A pattern that matches nothing is most likely a typo: said, not silently a no-op.

@@ -61,6 +61,11 @@ export interface Change {
    * asked to count them (ScanOptions.countLinesUpTo); null for a binary or too large file.
    */
   lines?: number | null;
+  /**
+   * The new content of a file the host did not have as a file, as the scan read it when asked
+   * (ScanOptions.readNewUpTo): text (no NUL, valid UTF-8) that a diff shows without reading.
+   */
+  newText?: Buffer;
 }
 
 export interface ScanResult {

@@ -35,6 +35,8 @@ export interface UpperEntry {
   skeleton: boolean;
   /** Lines of a new file as the helper counted them (WalkOptions.countLinesUpTo; see scan.c). */
   lines?: number;
+  /** A new file's text as the helper read it (WalkOptions.readNewUpTo), or why not (scan.c). */
+  text?: Buffer | number;
   xattrs: Xattrs;
   hostXattrs: Xattrs;
 }
@@ -59,7 +61,16 @@ export interface WalkOptions {
    * the helper, as each file is met: one read per file, no Node file handle.
    */
   countLinesUpTo?: number;
+  /**
+   * Have the helper send the text of new regular files up to this many bytes each (for the
+   * diffs of `sbx diff`), TEXT_BUDGET in all; sbx reads the rest itself. Shares the per-file
+   * cap with countLinesUpTo (the larger is used).
+   */
+  readNewUpTo?: number;
 }
+
+/** Bytes of new files' text one scan brings at most (the answer is held in memory whole). */
+const TEXT_BUDGET = 64 * 2 ** 20;
 
 const OPAQUE_NAMES = new Set(['user.overlay.opaque', 'trusted.overlay.opaque', 'user.fuseoverlayfs.opaque']);
 const WHITEOUT_NAMES = new Set(['user.overlay.whiteout', 'trusted.overlay.whiteout']);
@@ -129,6 +140,15 @@ class Reader {
   i32(): number { const v = u32(this.b, this.off) | 0; this.off += 4; return v; }
   str(n: number): string { const v = this.b.toString('latin1', this.off, this.off + n); this.off += n; return v; }
   bytes(n: number): Buffer { const v = Buffer.from(this.b.subarray(this.off, this.off + n)); this.off += n; return v; }
+  /** A `text` field: the bytes (a view of the answer, not a copy), or the helper's reason. */
+  text(): Buffer | number {
+    const n = this.i32();
+    if (n < 0) return n;
+    if (this.off + n > this.b.length) throw new SbxError('sbx-helper scan: malformed answer');
+    const v = this.b.subarray(this.off, this.off + n);
+    this.off += n;
+    return v;
+  }
   /** A STAT, read lazily from the record; the cursor moves past it. */
   stat(): RecordStat {
     if (this.off + STAT_BYTES > this.b.length) throw new SbxError('sbx-helper scan: malformed answer');
@@ -152,11 +172,13 @@ class Reader {
 }
 
 /** Runs `sbx-helper scan` over the jobs (one per layer); its whole record stream. */
-function runScan(jobs: Array<{ upper: string; host: string; fuse: boolean }>, layersRoot: string, fewXattrs: boolean, linesUpTo: number | undefined): Buffer {
+function runScan(jobs: Array<{ upper: string; host: string; fuse: boolean }>, layersRoot: string, fewXattrs: boolean, linesUpTo: number | undefined, textUpTo: number | undefined): Buffer {
   const input = Buffer.concat(jobs.map((j) => {
-    const flags = Buffer.alloc(linesUpTo === undefined ? 4 : 8);
-    flags.writeUInt32LE((j.fuse ? 1 : 0) | (fewXattrs ? 2 : 0) | (linesUpTo === undefined ? 0 : 4));
-    if (linesUpTo !== undefined) flags.writeUInt32LE(Math.min(linesUpTo, 0xffffffff), 4);
+    const words = [(j.fuse ? 1 : 0) | (fewXattrs ? 2 : 0) | (linesUpTo === undefined ? 0 : 4) | (textUpTo === undefined ? 0 : 8)];
+    if (linesUpTo !== undefined || textUpTo !== undefined) words.push(Math.min(Math.max(linesUpTo ?? 0, textUpTo ?? 0), 0xffffffff));
+    if (textUpTo !== undefined) words.push(TEXT_BUDGET);
+    const flags = Buffer.alloc(4 * words.length);
+    words.forEach((w, i) => flags.writeUInt32LE(w, 4 * i));
     return Buffer.concat([Buffer.from(`${j.upper}\0${j.host}\0`, 'latin1'), flags]);
   }));
   // The host side is `/`, or an image sandbox's lower root (fsat.ts: the one place that decides).
@@ -200,8 +222,9 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
   if (!jobLayers.length) return { entries, errors, layerBytes };
   const out = runScan(jobLayers.map((li) => ({
     upper: relTo(layersRoot, roots[li]!), host: targets[li] === '/' ? '' : relTo('/', targets[li]!), fuse: meta.layers[li]!.format === 'fuse',
-  })), layersRoot, !!opts.fewXattrs, opts.countLinesUpTo);
+  })), layersRoot, !!opts.fewXattrs, opts.countLinesUpTo, opts.readNewUpTo);
   const lines = opts.countLinesUpTo !== undefined;
+  const texts = opts.readNewUpTo !== undefined;
   const r = new Reader(out);
   // The helper's entry number (per layer) -> index in `entries`, -1 when not taken (skipped,
   // or below an entry that is not walked).
@@ -241,6 +264,7 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
     const hostType = host1 ? host1.type : null;
     const hostX = up0 && hostType === upType && hostType !== 'symlink' ? r.xattrs() : EMPTY;
     const counted = lines && upType === 'file' && hostType !== 'file' ? r.i32() : undefined;
+    const text = texts && upType === 'file' && hostType !== 'file' ? r.text() : undefined;
     if (!(r.off <= out.length)) throw new SbxError('sbx-helper scan: malformed answer');
     const me = num++;
     if (me >= toIdx.length) { const t = new Int32Array(toIdx.length * 2); t.set(toIdx); toIdx = t; }
@@ -301,7 +325,7 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
     if (asRoot && host0 && ownLower) { if (host0.uid === meta.uid) host0.uid = 0; if (host0.gid === meta.gid) host0.gid = 0; }
     const idx = entries.length;
     toIdx[me] = idx;
-    const e: UpperEntry = { host, upper, parent, whiteout: wh, opaque: false, up, host0, skeleton, xattrs: EMPTY, hostXattrs: EMPTY, lines: counted };
+    const e: UpperEntry = { host, upper, parent, whiteout: wh, opaque: false, up, host0, skeleton, xattrs: EMPTY, hostXattrs: EMPTY, lines: counted, text };
     entries.push(e);
     if (!wh && up) {
       // Every entry's attributes: data to commit, and the marks of whiteouts and opaque dirs.

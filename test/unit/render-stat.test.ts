@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeFixture, markStarted, whiteout, copyUp, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
-import { fileDiff, renderStat, STAT_MAX_BYTES } from '../../cli/render-changes.js';
+import { DIFF_MAX_BYTES, fileDiff, renderDiffs, renderStat, STAT_MAX_BYTES } from '../../cli/render-changes.js';
 import { countLines } from '../../sandbox-core/changes/content.js';
 
 const plain = { green: (s: string) => s, red: (s: string) => s, yellow: (s: string) => s, cyan: (s: string) => s, magenta: (s: string) => s, dim: (s: string) => s, bold: (s: string) => s };
@@ -84,6 +84,32 @@ test('the scan counts new files\' lines exactly as Node would: UTF-8 edge cases,
   const withLines = scanSandbox(f.meta, { countLinesUpTo: STAT_MAX_BYTES, fewXattrs: true });
   assert.is(await renderStat(withLines.changes, plain), await renderStat(plainScan.changes, plain));
   assert.ok(withLines.changes.some((c) => c.lines === 2));
+});
+
+test('the diffs are the same whether the scan brought new files\' text or sbx read it', async () => {
+  const H = (p: string) => join(f.host, p);
+  const U = (p: string) => join(f.upper(), p);
+  write(H('mod.txt'), 'a\nb\n');
+  mkdirSync(H('was-dir'));
+  markStarted(f);
+  copyUp(H('mod.txt'), U('mod.txt'));
+  writeFileSync(U('mod.txt'), 'a\nB\n');
+  write(U('new.txt'), 'one\ntwo');
+  write(U('empty'), '');
+  writeFileSync(U('bin'), Buffer.from([1, 0, 2, 10]));
+  writeFileSync(U('bad-utf8'), Buffer.from([0x61, 0xff, 0x0a]));
+  write(U('big'), 'x\n'.repeat(600_000));
+  write(U('was-dir'), 'file now\n');
+  write(U(`deep/${'d/'.repeat(30)}leaf`), 'leaf\n');
+  const brought = scanSandbox(f.meta, { readNewUpTo: DIFF_MAX_BYTES });
+  const read = scanSandbox(f.meta);
+  const text = (n: string) => brought.changes.find((c) => c.path.endsWith(`/${n}`))!.newText?.toString();
+  assert.is(text('new.txt'), 'one\ntwo');
+  assert.is(text('was-dir'), 'file now\n');
+  assert.is(text('leaf'), 'leaf\n');
+  assert.is(text('empty'), '');
+  for (const n of ['bin', 'bad-utf8', 'big', 'mod.txt']) assert.is(text(n), undefined, n);
+  assert.is(await renderDiffs(brought.changes, plain), await renderDiffs(read.changes, plain));
 });
 
 test.run();
