@@ -14,6 +14,7 @@ import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
 import { globMatcher } from '../sandbox-core/changes/glob.js';
 import type { commitWithReport as CommitWithReport } from './commit.js';
 import { progressLine } from './progress.js';
+import { queuedAsk, type Ask } from './answers.js';
 
 // Loaded when used: a run that ends in a discard or a save (most) needs neither the commit
 // command, the pager nor readline.
@@ -92,7 +93,7 @@ export const PICK_HELP = [
  * and a fold line are one question for everything they stand for), plus `+GLOB`/`-GLOB` to
  * decide many at once. Returns the picked host paths, or null when nothing is to be committed.
  */
-export async function pickChanges(changes: Change[], ask: (q: string) => Promise<string | null>): Promise<Set<string> | null> {
+export async function pickChanges(changes: Change[], ask: Ask): Promise<Set<string> | null> {
   const plan = summaryPlan(changes, colors);
   const items = plan.kinds.flatMap((k) => k.items);
   const pick = new Set<string>();
@@ -200,12 +201,10 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
     save(store, meta);
     return 0;
   }
-  const { createInterface } = await import('node:readline/promises');
+  const { createInterface } = await import('node:readline');
   const rl = createInterface({ input: tty.input, output: process.stderr, terminal: tty.terminal });
-  // readline's question() never settles once stdin ends: treat end of input as "save".
-  let closed = false;
-  const closedP = new Promise<null>((r) => rl.once('close', () => { closed = true; r(null); }));
-  const ask = async (q: string) => (closed ? null : await Promise.race([rl.question(q), closedP]));
+  // End of input answers null, which every question below takes as "save".
+  const ask = queuedAsk(rl, process.stderr);
   try {
     rendered(`${colors.bold('Changes')}: ${countLine(changes)}\n${renderSummary(changes, colors, SUMMARY_LIMIT)}`);
     const ended = endLine(opts.exitStatus, opts.endReasons);
@@ -241,7 +240,10 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
       if (a === 'r' || a === 'review') {
         const out = process.stdout.isTTY ? process.stdout : process.stderr;
         const { page } = await import('./pager.js');
-        await page(renderSummary(changes, colors, { expand: true }) + '\n' + await renderDiffs(changes, colors), out);
+        const text = renderSummary(changes, colors, { expand: true }) + '\n' + await renderDiffs(changes, colors);
+        // The pager reads the same terminal: keys meant for it must not become answers here.
+        rl.pause();
+        try { await page(text, out); } finally { rl.resume(); }
         continue;
       }
       if (a === 'p' || a === 'pick') {

@@ -16,7 +16,7 @@ test.after.each(() => removeCanary(canary));
 test.after(() => removeStore(store));
 
 // The shared harness (test/helpers/pty.ts), given the whole argv (sbx, or a pipeline ending in it).
-const underPty = (steps: PtyStep[], argv: string[]): PtyResult => ptyRun(steps, [], { store, argv });
+const underPty = (steps: PtyStep[], argv: string[], timeoutMs?: number): PtyResult => ptyRun(steps, [], { store, argv, ...(timeoutMs ? { timeoutMs } : {}) });
 const sbx = (...args: string[]) => [process.execPath, SBX, ...args];
 
 test('a failed command is said on the line right before the question', () => {
@@ -75,6 +75,19 @@ test('pick mode: a directory line keeps its whole tree; the final line counts wh
   assert.not.ok(existsSync(join(canary, 'other.txt')), r.out);
   assert.match(r.out, /sbx: 4 changes committed \(4 B\), 1 not picked; sandbox \w+ kept/);
   assert.not.match(r.out, /--only\/--exclude/);
+});
+
+test('answers typed ahead all at once are taken in order, none dropped', () => {
+  proveIsolation(canary, store);
+  // One write holds every answer: readline hands out lines only to a pending question, so the
+  // old prompt dropped all but the first and then waited for ever.
+  const r = underPty([['Keep these changes?', 'p\ny\nn\ny\n']],
+    sbx('run', '--', 'sh', '-c', `echo a > ${canary}/a.txt && echo b > ${canary}/b.txt`), 60_000);
+  assert.is(r.code, 0, r.out);
+  assert.match(r.out, /b\.txt\? \[y\/n\/a\/q\/\?\] n/, 'a queued answer is shown after its question');
+  assert.is(readFileSync(join(canary, 'a.txt'), 'utf8'), 'a\n');
+  assert.not.ok(existsSync(join(canary, 'b.txt')), r.out);
+  assert.match(r.out, /1 not picked/);
 });
 
 test('pick mode: +GLOB decides every match at once; ? explains the answers', () => {
