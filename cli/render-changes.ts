@@ -111,6 +111,14 @@ export interface SummaryPlan {
   flagged: number;
 }
 
+/** A single change's item: its text is made when read (a summary shows a few of 200k items). */
+class OneChange implements SummaryItem {
+  constructor(readonly kind: ChangeKind, private readonly c: Change, private readonly paint: (s: string) => string, private readonly head: string, private readonly col: Colors) {}
+  get label(): string { return `${nameOf(this.c)}${noteOf(this.c)}`; }
+  get line(): string { return `  ${this.paint(`${this.head}${nameOf(this.c)}`)}${this.col.dim(noteOf(this.c))}`; }
+  paths(): string[] { return [this.c.path]; }
+}
+
 /**
  * The summary as items, in the order it is read: per kind, flagged changes (never grouped,
  * folded or cut), hard links to host files, new or gone trees as one item each and single
@@ -141,14 +149,16 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
       } else if (c.linksTo !== undefined && !opts.expand) linked.push(c); else rest.push(c);
     }
     // Hard links to files the host already had are always listed: which host file is the point.
-    for (const c of linked) items.push({ kind: k, label: `${nameOf(c)}${noteOf(c)}`, paths: () => [c.path], line: `  ${paint(`${label}${nameOf(c)}`)}${col.dim(noteOf(c))}` });
+    for (const c of linked) items.push(new OneChange(k, c, paint, label, col));
     const view = opts.expand ? { items: rest, folds: [] } : viewKind(k, rest, fold);
     for (const x of view.items) {
       if (isGroup(x)) {
         const root = x.root.path;
-        const name = `${nameOf(x.root)}${x.root.change === 'deleted' ? '/' : ''}`;
+        const r = x.root;
+        let name_: string | null = null;
+        const nameOfGroup = () => (name_ ??= `${nameOf(r)}${r.change === 'deleted' ? '/' : ''}`);
         items.push({
-          kind: k, label: `${name}${groupLine(x)}`, line: `  ${paint(`${label}${name}`)}${col.dim(groupLine(x))}`,
+          kind: k, get label() { return `${nameOfGroup()}${groupLine(x)}`; }, get line() { return `  ${paint(`${label}${nameOfGroup()}`)}${col.dim(groupLine(x))}`; },
           paths: () => rest.filter((c) => (c.path === root || c.path.startsWith(root === '/' ? '/' : `${root}/`)) && foldOf(c.path) < 0).map((c) => c.path),
         });
       } else if (x.change === 'deleted' && x.type === 'dir' && !opts.expand) {
@@ -163,7 +173,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
           get label() { return `${nameOf(x)}/${noteOfTree()}`; },
           get line() { return `  ${paint(`${label}${nameOf(x)}/`)}${col.dim(noteOfTree())}`; },
         });
-      } else items.push({ kind: k, label: `${nameOf(x)}${noteOf(x)}`, paths: () => [x.path], line: `  ${paint(`${label}${nameOf(x)}`)}${col.dim(noteOf(x))}` });
+      } else items.push(new OneChange(k, x, paint, label, col));
     }
     for (const f of view.folds) {
       const i = fold.findIndex((r) => r.name === f.name);

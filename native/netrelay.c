@@ -8,12 +8,14 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include "sandbox.h"
 
 struct net_relay net_relay = { -1, -1, -1, NULL };
@@ -88,52 +90,63 @@ static int pump_from_proxy(int from, int to, int *handed) {
   return write_all(to, buf, (size_t)n) == 0;
 }
 
-/* One direction of a spliced connection: socket -> pipe -> socket, no copy through us. */
-struct flow { int from, to, p[2]; size_t queued; int eof, done; };
-
-static int flow_init(struct flow *f, int from, int to) {
-  *f = (struct flow){ .from = from, .to = to };
-  if (pipe2(f->p, O_CLOEXEC | O_NONBLOCK) < 0) return -1;
-  fcntl(f->p[1], F_SETPIPE_SZ, 1 << 20); /* a bigger pipe means fewer wake-ups; the default works too */
-  return 0;
-}
-
-/* One read and one write at most per wake-up (a loop until EAGAIN costs a failing splice
- * each time); -1 when the receiving side failed. */
-static int flow_step(struct flow *f, short in_ready) {
-  if (!f->eof && in_ready) {
-    ssize_t n = splice(f->from, NULL, f->p[1], NULL, 1 << 20, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (n > 0) f->queued += (size_t)n;
-    else if (n == 0 || (errno != EINTR && errno != EAGAIN)) f->eof = 1; /* EOF or reset: nothing more comes */
-  }
-  if (f->queued) {
-    ssize_t n = splice(f->p[0], NULL, f->to, NULL, f->queued, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (n > 0) f->queued -= (size_t)n;
-    else if (n == 0 || (errno != EINTR && errno != EAGAIN)) return -1;
-  }
-  if (f->eof && !f->queued && !f->done) { f->done = 1; shutdown(f->to, SHUT_WR); }
-  return 0;
-}
-
-/* The client and the host socket, joined by splice until both directions ended. `sent_eof`:
- * the client had already finished sending before the hand-off. */
-static void __attribute__((noreturn)) splice_both(int client, int host, int sent_eof) {
-  struct flow f[2];
-  if (flow_init(&f[0], client, host) < 0 || flow_init(&f[1], host, client) < 0) _exit(1);
-  int fl = fcntl(client, F_GETFL);
-  if (fl < 0 || fcntl(client, F_SETFL, fl | O_NONBLOCK) < 0) _exit(1);
-  fl = fcntl(host, F_GETFL);
-  if (fl < 0 || fcntl(host, F_SETFL, fl | O_NONBLOCK) < 0) _exit(1);
-  if (sent_eof) { f[0].eof = f[0].done = 1; shutdown(host, SHUT_WR); }
-  while (!f[0].done || !f[1].done) {
-    struct pollfd p[4];
-    for (int i = 0; i < 2; i++) {
-      p[2 * i] = (struct pollfd){ f[i].eof ? -1 : f[i].from, POLLIN, 0 };
-      p[2 * i + 1] = (struct pollfd){ f[i].queued ? f[i].to : -1, POLLOUT, 0 };
+/* One direction of a spliced connection, blocking, socket -> pipe -> socket with no copy
+ * through us, until EOF (or a reset: nothing more comes), which ends `to`'s sending. -1 when
+ * the receiving side failed. One process per direction sleeps in splice() until there is
+ * something to move: a poll loop over both woke up per few kilobytes and took 4-7 times the
+ * CPU for the same bytes (bench/allow-net.mjs), on a machine where server, relay and client
+ * share the cores. */
+static int splice_flow(int from, int to) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return -1;
+  fcntl(p[1], F_SETPIPE_SZ, 1 << 20); /* fewer, bigger moves; the default size works too */
+  for (;;) {
+    ssize_t n = splice(from, NULL, p[1], NULL, 1 << 20, SPLICE_F_MOVE);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    while (n > 0) {
+      ssize_t w = splice(p[0], NULL, to, NULL, (size_t)n, SPLICE_F_MOVE);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return -1;
+      n -= w;
     }
-    if (poll(p, 4, -1) < 0) { if (errno == EINTR) continue; _exit(1); }
-    if (flow_step(&f[0], p[0].revents) < 0 || flow_step(&f[1], p[2].revents) < 0) _exit(1);
   }
+  shutdown(to, SHUT_WR);
+  close(p[0]);
+  close(p[1]);
+  return 0;
+}
+
+static int set_blocking(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+
+/* The client and the host socket, joined by splice until both directions ended: a child
+ * process for client -> host, this one for host -> client. A failed direction ends both. `sent_eof`: the client had already
+ * finished sending before the hand-off. */
+static void __attribute__((noreturn)) splice_both(int client, int host, int sent_eof) {
+  if (set_blocking(client) < 0 || set_blocking(host) < 0) _exit(1);
+  pid_t up = -1;
+  if (sent_eof) shutdown(host, SHUT_WR);
+  else {
+    up = fork();
+    if (up < 0) _exit(1);
+    if (up == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (splice_flow(client, host) == 0) _exit(0);
+      /* Ends the other direction too: its splice() returns at once on a shut socket. */
+      shutdown(client, SHUT_RDWR);
+      shutdown(host, SHUT_RDWR);
+      _exit(1);
+    }
+  }
+  if (splice_flow(host, client) < 0) {
+    if (up > 0) kill(up, SIGKILL);
+    _exit(1);
+  }
+  int status = 0;
+  while (up > 0 && waitpid(up, &status, 0) < 0 && errno == EINTR) {}
   _exit(0);
 }
 
@@ -190,11 +203,16 @@ void net_relay_accept(const struct net_relay *r, int listen_fd) {
   }
 }
 
-/* `sbx-helper net-pass`, run by the proxy once it has decided on a connection and connected
- * it (Node cannot attach a descriptor to a socket write): sends the host socket (fd 4) to the
- * relay over the proxy's connection to it (fd 3), attached to one marker byte. */
-int net_pass_main(void) {
-  int fd = 4;
+/* `sbx-helper net-pass`: one per proxy, started at its first allowed connection, because Node
+ * cannot attach a descriptor to a socket write and starting a process per hand-off blocks the
+ * proxy for 10-200 ms. It receives descriptors over Node's IPC channel (fd 3; `child.send(msg,
+ * socket)`: one JSON line per message, the descriptor attached to it, each acknowledged with
+ * NODE_HANDLE_ACK before Node sends the next) and, for each pair "relay" (the proxy's
+ * connection to a relay) then "host" (the connected host socket), sends the host socket to the
+ * relay attached to one marker byte, then answers one line {"passed":ERRNO} (0: done). It never
+ * waits on a relay: a full socket is EAGAIN, and the proxy keeps the bytes itself and retries
+ * later. It decides nothing; it ends when the channel closes (the proxy's exit). */
+static int pass_fd(int via, int fd) {
   char marker = 0;
   union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } c;
   memset(&c, 0, sizeof c);
@@ -206,10 +224,58 @@ int net_pass_main(void) {
   h->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(h), &fd, sizeof fd);
   for (;;) {
-    if (sendmsg(3, &m, MSG_NOSIGNAL) == 1) return 0;
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN) return 1; /* the proxy's socket is non-blocking: wait until the relay reads */
-    struct pollfd p = { 3, POLLOUT, 0 };
-    if (poll(&p, 1, 30000) <= 0) return 1;
+    if (sendmsg(via, &m, MSG_NOSIGNAL | MSG_DONTWAIT) == 1) return 0;
+    if (errno != EINTR) return errno ? errno : EIO;
+  }
+}
+
+int net_pass_main(void) {
+  const int ch = 3;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  signal(SIGPIPE, SIG_IGN);
+  int fl = fcntl(ch, F_GETFL);
+  if (fl < 0 || fcntl(ch, F_SETFL, fl & ~O_NONBLOCK) < 0) return 1;
+  char line[4096];
+  size_t len = 0;
+  int line_fd = -1, relay = -1;
+  for (;;) {
+    union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int) * 4)]; } c;
+    struct iovec iov = { line + len, sizeof line - len };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b, .msg_controllen = sizeof c.b };
+    ssize_t n = recvmsg(ch, &m, MSG_CMSG_CLOEXEC);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return 0; /* the proxy is gone */
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
+      if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) continue;
+      for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+        int fd;
+        memcpy(&fd, CMSG_DATA(h) + i * sizeof fd, sizeof fd);
+        if (line_fd < 0) line_fd = fd; else close(fd); /* Node attaches one per message */
+      }
+    }
+    len += (size_t)n;
+    char *nl;
+    while ((nl = memchr(line, '\n', len))) {
+      *nl = 0;
+      char reply[64] = "";
+      if (line_fd >= 0 && write_all(ch, "{\"cmd\":\"NODE_HANDLE_ACK\"}\n", 26) < 0) return 1;
+      if (strstr(line, "\"msg\":\"relay\"")) {
+        if (relay >= 0) close(relay);
+        relay = line_fd;
+      } else if (strstr(line, "\"msg\":\"host\"")) {
+        int err = relay < 0 || line_fd < 0 ? EBADF : pass_fd(relay, line_fd);
+        snprintf(reply, sizeof reply, "{\"passed\":%d}\n", err);
+        if (line_fd >= 0) close(line_fd);
+        if (relay >= 0) close(relay);
+        relay = -1;
+      } else if (line_fd >= 0) {
+        close(line_fd);
+      }
+      line_fd = -1;
+      if (*reply && write_all(ch, reply, strlen(reply)) < 0) return 1;
+      len -= (size_t)(nl + 1 - line);
+      memmove(line, nl + 1, len);
+    }
+    if (len == sizeof line) return 1; /* not a message of ours */
   }
 }

@@ -98,6 +98,19 @@ export function globMatcher(glob: string): Matcher {
   return (p) => r.test(p);
 }
 
+/**
+ * The longest run of plain characters in a pattern (a byte string): every path the pattern
+ * matches contains it, so a path without it is rejected without running the pattern. Null
+ * when the pattern has a `[...]` or `{...}` (no run is certain) or no plain character.
+ */
+export function globLiteral(glob: string): string | null {
+  const g = fromUser(glob);
+  if (/[[\]{}]/.test(g)) return null;
+  let best = '';
+  for (const run of g.split(/[*?]+/)) if (run.length > best.length) best = run;
+  return best || null;
+}
+
 /** One compiled pattern, for testing many paths against it. */
 export function globRegExp(glob: string): RegExp {
   return compile(glob);

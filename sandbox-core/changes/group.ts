@@ -4,7 +4,7 @@
 // beyond the groups themselves, so 200k changes stay cheap. Nothing here drops a change from
 // the commit; it only decides how the summary names it.
 import type { Change, ChangeKind } from './types.js';
-import { globRegExp } from './glob.js';
+import { globLiteral, globRegExp } from './glob.js';
 
 export interface SubtreeGroup {
   root: Change;
@@ -52,6 +52,8 @@ function topOf(p: string): string {
 export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[]): KindView {
   const folds: FoldCount[] = [];
   const compiled = fold.map((f) => ({ name: f.name, test: anyOf(f.paths), n: { name: f.name, count: 0, bytes: 0 } as FoldCount }));
+  // Most paths match no fold rule: one alternation of every rule rejects them in one test.
+  const anyFold = anyOf(fold.flatMap((f) => f.paths));
   const groupable = kind === 'added' || kind === 'deleted';
   const dirs = new Set<string>();
   if (groupable) for (const c of changes) if (c.type === 'dir') dirs.add(c.path);
@@ -59,17 +61,14 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[]):
   const items: Array<Change | SubtreeGroup> = [];
   const rest: Change[] = [];
   outer: for (const c of changes) {
-    for (const k of compiled) if (k.test(c.path)) { k.n.count++; if (c.type === 'file') k.n.bytes += c.size; continue outer; }
+    if (compiled.length && anyFold(c.path)) {
+      for (const k of compiled) if (k.test(c.path)) { k.n.count++; if (c.type === 'file') k.n.bytes += c.size; continue outer; }
+    }
     rest.push(c);
   }
+  const above = dirs.size ? new TopDirs(dirs) : null;
   for (const c of rest) {
-    let top: string | null = null;
-    if (dirs.size) {
-      for (let i = c.path.lastIndexOf('/'); i > 0; i = c.path.lastIndexOf('/', i - 1)) {
-        const a = c.path.slice(0, i);
-        if (dirs.has(a)) top = a;
-      }
-    }
+    const top = above ? above.of(c.path) : null;
     if (top === null) {
       if (groupable && c.type === 'dir') { const g = { root: c, entries: 0, files: 0, bytes: 0 }; groups.set(c.path, g); items.push(g); } else items.push(c);
       continue;
@@ -82,22 +81,60 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[]):
   }
   // A dir with nothing below it is just a change.
   const flat = items.map((x) => (isGroup(x) && x.entries === 0 ? x.root : x));
+  const tops: string[] = new Array(flat.length);
   const treeBytes = new Map<string, number>();
-  for (const x of flat) {
-    const p = isGroup(x) ? x.root.path : x.path;
+  for (let i = 0; i < flat.length; i++) {
+    const x = flat[i]!;
+    const t = topOf(isGroup(x) ? x.root.path : x.path);
+    tops[i] = t;
     const b = isGroup(x) ? x.bytes : x.type === 'file' ? x.size : 0;
-    treeBytes.set(topOf(p), (treeBytes.get(topOf(p)) ?? 0) + b);
+    treeBytes.set(t, (treeBytes.get(t) ?? 0) + b);
   }
   const order = [...treeBytes.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([t]) => t);
-  const rank = new Map(order.map((t, i) => [t, i]));
-  const pathOf = (x: Change | SubtreeGroup) => (isGroup(x) ? x.root.path : x.path);
-  // Stable sort: within a tree, the scan's path order stays.
-  flat.sort((a, b) => rank.get(topOf(pathOf(a)))! - rank.get(topOf(pathOf(b)))!);
+  // Largest tree first; within a tree the scan's path order stays (one bucket per tree).
+  const buckets = new Map<string, Array<Change | SubtreeGroup>>(order.map((t) => [t, []]));
+  for (let i = 0; i < flat.length; i++) buckets.get(tops[i]!)!.push(flat[i]!);
+  const sorted: Array<Change | SubtreeGroup> = [];
+  for (const b of buckets.values()) for (const x of b) sorted.push(x);
   for (const k of compiled) if (k.n.count) folds.push(k.n);
-  return { kind, total: changes.length, items: flat, folds };
+  return { kind, total: changes.length, items: sorted, folds };
+}
+
+/**
+ * The shallowest directory of `dirs` strictly above a path, or null. The directories above
+ * the last path asked about stay on a stack with their answers: in path order (the scan's)
+ * a path only adds the directories its predecessor did not have, and any order stays right.
+ */
+class TopDirs {
+  private readonly stack: Array<{ dir: string; top: string | null }> = [];
+  constructor(private readonly dirs: Set<string>) {}
+
+  of(path: string): string | null {
+    const st = this.stack;
+    while (st.length) {
+      const d = st[st.length - 1]!.dir;
+      if (path.charCodeAt(d.length) === 0x2f && path.startsWith(d)) break;
+      st.pop();
+    }
+    let top = st.length ? st[st.length - 1]!.top : null;
+    const last = path.lastIndexOf('/');
+    for (let i = path.indexOf('/', st.length ? st[st.length - 1]!.dir.length + 1 : 1); i > 0 && i <= last; i = path.indexOf('/', i + 1)) {
+      const d = path.slice(0, i);
+      if (top === null && this.dirs.has(d)) top = d;
+      st.push({ dir: d, top });
+    }
+    return top;
+  }
 }
 
 function anyOf(globs: string[]): (p: string) => boolean {
+  if (!globs.length) return () => false;
   const res = globs.map(globRegExp);
-  return (p) => res.some((r) => r.test(p));
+  const full = (p: string) => res.some((r) => r.test(p));
+  // A path holding none of the patterns' plain runs (`.npm/_cacache`, `.pyc`) matches none of
+  // them: one scan for the runs rejects most paths before any pattern is tried.
+  const lits = globs.map(globLiteral);
+  if (lits.some((l) => l === null)) return full;
+  const pre = new RegExp(lits.map((l) => l!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'));
+  return (p) => pre.test(p) && full(p);
 }

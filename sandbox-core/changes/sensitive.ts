@@ -87,10 +87,17 @@ export function sensitiveContext(env: NodeJS.ProcessEnv = process.env): Sensitiv
   return { pathDirs: dirs };
 }
 
+// Every path pattern in one alternation: most paths match none, and then only the rules
+// that test the change itself are tried (in table order, so the first match still decides).
+const ANY_PATH = new RegExp(SENSITIVE_RULES.flatMap((r) => (r.paths ?? []).map((re) => `(?:${re.source})`)).join('|'));
+const TEST_RULES = SENSITIVE_RULES.filter((r) => r.test);
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** The first rule a change matches, or null. `path` is a byte string. */
 export function sensitiveRule(c: Subject, ctx: SensitiveContext): SensitiveRule | null {
-  const p = toFs(c.path).toString('utf8');
-  for (const r of SENSITIVE_RULES) {
+  const p = ASCII.test(c.path) ? c.path : toFs(c.path).toString('utf8');
+  const rules = ANY_PATH.test(p) ? SENSITIVE_RULES : TEST_RULES;
+  for (const r of rules) {
     if (r.paths?.some((re) => re.test(p)) || r.test?.(c, p, ctx)) return r;
   }
   return null;

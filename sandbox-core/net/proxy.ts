@@ -1,12 +1,12 @@
 // The host side of `--allow-net`: an HTTP proxy (plain requests and CONNECT) that the sandbox
 // reaches only through a relay its pid 1 runs, and that decides every connection against the
 // allowlist, logs it, and answers a refusal at once (403 with one line) so nothing hangs.
-import { spawn } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { AllowList, ipBits, isLocalAddress } from './allowlist.js';
 import { parseSni, tlsRecordLength } from './sni.js';
+import { Passer } from './passer.js';
 
 const MAX_HEAD = 64 * 1024;
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -48,14 +48,16 @@ export class NetProxy {
   private server: Server | null = null;
   private readonly log = new Map<string, NetDecision>();
   private readonly sockets = new Set<Socket>();
+  private readonly passer: Passer | null;
 
   /**
    * `passer`: the helper binary whose `net-pass` hands a connected host socket to the relay,
    * so the bytes flow by splice() between the client and the host; null keeps every byte in
    * Node (slower, same decisions).
    */
-  constructor(private readonly allow: AllowList, private readonly hosts: Map<string, string[]> = new Map(), private readonly passer: string | null = null) {}
-
+  constructor(private readonly allow: AllowList, private readonly hosts: Map<string, string[]> = new Map(), helper: string | null = null) {
+    this.passer = helper ? new Passer(helper) : null;
+  }
 
 
   /** Starts listening on a unix socket path. */
@@ -68,9 +70,15 @@ export class NetProxy {
       server.once('error', reject);
       server.listen(path, () => { server.off('error', reject); resolve(); });
     });
+    // Starting a process blocks Node for 10-200 ms on a busy machine: do it while the sandbox
+    // starts (after the caller has launched it), not when the first transfer needs it.
+    setImmediate(() => { if (this.server) this.passer?.start(); });
   }
 
   async close(): Promise<void> {
+    // First: a server whose accepted sockets went over an IPC channel waits, on close, for
+    // the channel's other end to confirm them closed, unless that channel is gone.
+    this.passer?.stop();
     for (const s of this.sockets) s.destroy();
     if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
     this.server = null;
@@ -210,7 +218,11 @@ export class NetProxy {
         s.once('connect', () => { clearTimeout(timer); resolve(u); });
         s.once('error', () => { clearTimeout(timer); resolve(null); });
       });
-      if (up) { this.record(t, true, `allowed by ${entry.text}`); this.track(up.sock); return up; }
+      if (up) {
+        this.record(t, true, `allowed by ${entry.text}`);
+        this.track(up.sock);
+        return up;
+      }
     }
     this.record(t, false, 'connection failed');
     this.refuse(client, 502, `cannot connect to ${t.host}:${t.port}`);
@@ -271,19 +283,23 @@ export class NetProxy {
       client.end();
       host.destroy();
     };
+    let nextTry = HANDOFF_AFTER;
     const maybeHandOff = () => {
-      if (handing || !this.passer || moved < HANDOFF_AFTER || up.ended || clientEnded || client.destroyed) return;
+      if (handing || handed || !this.passer || moved < nextTry || up.ended || clientEnded || client.destroyed) return;
       handing = true;
       host.pause();
       const pass = () => {
-        const child = spawn(this.passer!, ['net-pass'], { stdio: ['ignore', 'ignore', 'ignore', client, host] });
-        const resume = () => { handing = false; host.resume(); client.resume(); };
-        child.once('error', resume);
-        child.once('exit', (code) => {
-          if (code !== 0) { resume(); return; }
+        void this.passer!.pass(client, host).then((ok) => {
+          handing = false;
+          if (!ok) {
+            // The relay's socket was full or the helper is gone: go on through Node, try again later.
+            nextTry = moved + HANDOFF_AFTER;
+            if (clientEnded) host.end();
+            host.resume();
+            return;
+          }
           handed = true;
           this.countSpliced(t);
-          client.resume(); // spawn() paused it; what the relay still sends goes on to the host
           if (clientEnded) finish();
         });
       };
@@ -293,7 +309,7 @@ export class NetProxy {
     up.sink = (chunk) => {
       moved += chunk.length;
       const ok = client.write(chunk);
-      if (!ok) client.once('drain', () => { if (!handing) host.resume(); });
+      if (!ok) client.once('drain', () => { if (!handing && !handed) host.resume(); });
       maybeHandOff();
       return ok && !handing;
     };

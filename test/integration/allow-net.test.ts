@@ -38,6 +38,12 @@ const h = (tag) => (req, res) => {
     req.on('end', () => res.end(n + ' ' + d.digest('hex') + '\\n'));
     return;
   }
+  if (req.url === '/reset') {
+    // Half of a body that promised more, then a reset: the client must see the end, not wait.
+    res.writeHead(200, { 'Content-Length': big.length });
+    res.write(big.subarray(0, 4 << 20), () => setTimeout(() => req.socket.resetAndDestroy(), 500));
+    return;
+  }
   res.end(req.url === '/big' ? big : req.url === '/mixed' ? mixed : tag + ' ' + req.url + '\\n');
 };
 const a = http.createServer(h('plain')).listen(0, '127.0.0.1', () => {
@@ -107,6 +113,22 @@ maybe('big transfers are handed to the relay (splice) with every byte in order, 
   assert.is(row('127.0.0.1')?.count, 2);
   assert.is(row('127.0.0.1')?.spliced, 2, 'both plain transfers went by splice');
   assert.is(row('tls.test')?.spliced, 2, 'both TLS tunnels went by splice');
+});
+
+maybe('after the hand-off, a host that resets and a client that stops reading end the connection at once', () => {
+  const r = inside([`127.0.0.1:${httpPort}`], [
+    `curl -sS --max-time 120 -o /dev/null http://127.0.0.1:${httpPort}/reset; echo "reset=$?"`,
+    `curl -sS --max-time 120 http://127.0.0.1:${httpPort}/big | head -c 3000000 | wc -c`,
+    `curl -sS http://127.0.0.1:${httpPort}/after`,
+  ].join('; '), ['--report', join(dir, 'ends.json')]);
+  assert.is(r.code, 0, r.stderr);
+  // 18: a partial transfer (56: a reset seen as such); 28 would be curl's time-out: a hang.
+  assert.match(r.stdout, /^reset=(18|56)\n/);
+  assert.match(r.stdout, /^ *3000000\n/m);
+  assert.match(r.stdout, /plain \/after\n$/);
+  const j = JSON.parse(readFileSync(join(dir, 'ends.json'), 'utf8')) as { network: Array<{ allowed: boolean; count: number; spliced?: number }> };
+  assert.is(j.network[0]?.count, 3);
+  assert.is(j.network[0]?.spliced, 2, 'both big transfers were handed off before they ended');
 });
 
 maybe('allowed CONNECT + TLS by name, verified against the test CA', () => {
@@ -189,11 +211,13 @@ async function killedRun(child: ReturnType<typeof sbxAsync>): Promise<void> {
     tree.push(...kids);
     todo.push(...kids);
   }
-  assert.ok(tree.length >= 3, `expected helper, init and command below sbx: ${tree}`);
+  assert.ok(tree.length >= 4, `expected helper, init, command and net-pass below sbx: ${tree}`);
+  const cmdline = (p: number) => { try { return readFileSync(`/proc/${p}/cmdline`, 'latin1'); } catch { return ''; } };
+  assert.ok(tree.some((p) => cmdline(p).includes('\0net-pass')), 'control: the proxy\'s hand-off helper runs');
   const helpers = () => tree.filter((p) => { try { return !readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z'); } catch { return false; } });
   child.kill('SIGKILL');
   for (const end = Date.now() + 20_000; helpers().length && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
-  assert.equal(helpers(), [], 'helper, pid 1 or a relay child outlived sbx');
+  assert.equal(helpers(), [], 'helper, pid 1, a relay child or net-pass outlived sbx');
   // The dead sandbox's mounts go away asynchronously; until then its layers are busy and the
   // sweep leaves them for the next run. A bound on that wait, not a timing assertion.
   for (const end = Date.now() + 20_000; ;) {

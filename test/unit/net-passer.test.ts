@@ -1,0 +1,108 @@
+// The proxy's hand-off helper (`sbx-helper net-pass`, fed over Node's IPC channel): one process
+// for every hand-off of a proxy, never waiting on a relay that does not read. Unix sockets this
+// test makes stand for the proxy's connections to a relay and to a host; no sandbox is involved.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createServer, connect, type Socket } from 'node:net';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findHelper } from '../../sandbox-core/helper.js';
+import { Passer } from '../../sandbox-core/net/passer.js';
+import { CI } from '../helpers/sbx.js';
+
+const helper = findHelper()?.path ?? null;
+if (!helper && CI) throw new Error('the helper is not built (npm run build)');
+const maybe = helper ? test : test.skip;
+
+const dir = mkdtempSync(join(tmpdir(), 'sbx-passer-'));
+const path = join(dir, 's');
+const accepted: Array<(s: Socket) => void> = [];
+const server = createServer({ allowHalfOpen: true }, (s) => accepted.shift()!(s));
+const sockets: Socket[] = [];
+
+test.before(() => new Promise<void>((resolve) => { server.listen(path, resolve); }));
+test.after(() => {
+  for (const s of sockets) s.destroy();
+  server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A connected pair: [the accepted end (the proxy's, as in NetProxy), the connecting end (the relay's)]. */
+async function pair(): Promise<[Socket, Socket]> {
+  const got = new Promise<Socket>((resolve) => accepted.push(resolve));
+  const relay = connect(path);
+  const mine = await got;
+  sockets.push(mine, relay);
+  return [mine, relay];
+}
+
+/** The net-pass processes that are children of this test. */
+function passers(): number[] {
+  const out: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'latin1').split('\0');
+      const ppid = Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'latin1'))?.[1]);
+      if (ppid === process.pid && cmd[1] === 'net-pass' && readlinkSync(`/proc/${p}/exe`) === helper) out.push(Number(p));
+    } catch { /* gone meanwhile */ }
+  }
+  return out;
+}
+
+const nextData = (s: Socket) => new Promise<Buffer>((resolve) => s.once('data', resolve));
+
+maybe('hands a socket to the relay end on one marker byte; one helper process serves every hand-off', async () => {
+  const p = new Passer(helper!);
+  try {
+    for (let i = 0; i < 3; i++) {
+      const [proxySide, relay] = await pair();
+      const [host] = await pair();
+      const got = nextData(relay);
+      assert.is(await p.pass(proxySide, host), true, `pass ${i}`);
+      assert.equal([...(await got)], [0], 'the marker byte arrives (the socket rides on it)');
+      // Both sockets are still the proxy's: it closes its copies when it is done with them.
+      assert.not.ok(proxySide.destroyed);
+      assert.not.ok(host.destroyed);
+      proxySide.write('after');
+      assert.is(String(await nextData(relay)), 'after');
+    }
+    assert.is(passers().length, 1, 'one net-pass process for all three hand-offs');
+  } finally {
+    p.stop();
+  }
+});
+
+maybe('a relay that does not read: the pass fails at once instead of waiting, and the next one works', async () => {
+  const p = new Passer(helper!);
+  try {
+    const [proxySide, relay] = await pair();
+    relay.pause();
+    const block = Buffer.alloc(1 << 20);
+    // Until the kernel's buffers are full: Node's own queue then stops draining.
+    for (let i = 0; i < 64 && proxySide.writableLength < 8 << 20; i++) proxySide.write(block);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(proxySide.writableLength > 0, 'the relay end is full');
+    const [host] = await pair();
+    assert.is(await p.pass(proxySide, host), false, 'a full relay socket is a failed pass');
+    const [a, b] = await pair();
+    const [h2] = await pair();
+    const got = nextData(b);
+    assert.is(await p.pass(a, h2), true, 'the helper serves the next hand-off');
+    assert.equal([...(await got)], [0]);
+  } finally {
+    p.stop();
+  }
+});
+
+maybe('stop() ends the helper process', async () => {
+  const p = new Passer(helper!);
+  p.start();
+  assert.is(passers().length, 1);
+  p.stop();
+  for (let i = 0; i < 50 && passers().length; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.is(passers().length, 0, 'no net-pass process left');
+});
+
+test.run();
