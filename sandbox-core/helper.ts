@@ -6,11 +6,10 @@
 import { notice } from './notices.js';
 import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SbxError } from './base/errors.js';
-import { ensurePrivateDir } from './base/paths.js';
+import { cacheRoot, ensurePrivateDir } from './base/paths.js';
 import { VERSION } from './version.js';
 
 // node:crypto and node:child_process cost milliseconds to load; `sbx --version` and a run with
@@ -49,8 +48,8 @@ export function packageHelperPath(): string {
   return join(PACKAGE_ROOT, 'native', 'build', 'sbx-helper');
 }
 
-function cacheBase(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'sbx', 'helper');
+function cacheBase(): string {
+  return join(cacheRoot(), 'helper');
 }
 
 function cachedHelperPath(): string {

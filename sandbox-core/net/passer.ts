@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 export class Passer {
   private child: ChildProcess | null = null;
   /** One entry per pass in flight; the helper answers in order. */
-  private readonly waiting: Array<(ok: boolean) => void> = [];
+  private readonly waiting: Array<(ok: boolean | null) => void> = [];
 
   constructor(private readonly helper: string) {}
 
@@ -21,7 +21,7 @@ export class Passer {
     const gone = () => {
       if (this.child !== child) return;
       this.child = null;
-      for (const w of this.waiting.splice(0)) w(false);
+      for (const w of this.waiting.splice(0)) w(null); // sent or not: nobody knows
     };
     child.on('error', gone);
     child.on('exit', gone);
@@ -32,10 +32,12 @@ export class Passer {
   }
 
   /**
-   * Sends `host` to the relay at the other end of `relay`; resolves false when it could not
-   * (the relay's socket was full, or the helper is gone): both sockets are then still ours.
+   * Sends `host` to the relay at the other end of `relay`. Resolves true when it did; false
+   * when it did not (the relay's socket was full, or no helper runs): both sockets are then
+   * still only ours; null when the helper went away meanwhile and whether it did is unknown
+   * (the connection cannot go on safely).
    */
-  pass(relay: Socket, host: Socket): Promise<boolean> {
+  pass(relay: Socket, host: Socket): Promise<boolean | null> {
     this.start();
     const child = this.child;
     if (!child?.connected) return Promise.resolve(false);

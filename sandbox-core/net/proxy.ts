@@ -258,12 +258,13 @@ export class NetProxy {
 
   /**
    * Copies both ways, and once HANDOFF_AFTER bytes went through, hands the host socket to the
-   * relay inside (`sbx-helper net-pass`, SCM_RIGHTS over this very connection), which then
+   * relay inside (through the Passer: SCM_RIGHTS over this very connection), which then
    * splices between the client and the host: the decision and the log stay here, the bytes no
-   * longer pass through Node. The order that keeps every byte in place: stop reading the host
-   * (onread pause is immediate) and let what was read reach the client; pass the socket; the
-   * relay, on receiving it, ends its sending; everything it had sent is forwarded to the host
-   * and, once written, our end closes: only then does the relay use the host socket itself.
+   * longer pass through Node. The order that keeps every byte in place: the socket arrives
+   * among our bytes; the relay, on receiving it, ends its sending and forwards what we still
+   * send; once the pass is confirmed we stop reading the host (an onread pause is immediate),
+   * everything the relay had sent is forwarded to the host and, once written, our end closes:
+   * only then does the relay use the host socket itself.
    */
   private pipe(client: Socket, up: Upstream, t: Target): void {
     let moved = 0;
@@ -287,31 +288,29 @@ export class NetProxy {
     const maybeHandOff = () => {
       if (handing || handed || !this.passer || moved < nextTry || up.ended || clientEnded || client.destroyed) return;
       handing = true;
-      host.pause();
-      const pass = () => {
-        void this.passer!.pass(client, host).then((ok) => {
-          handing = false;
-          if (!ok) {
-            // The relay's socket was full or the helper is gone: go on through Node, try again later.
-            nextTry = moved + HANDOFF_AFTER;
-            if (clientEnded) host.end();
-            host.resume();
-            return;
-          }
-          handed = true;
-          this.countSpliced(t);
-          if (clientEnded) finish();
-        });
-      };
-      if (client.writableLength) client.once('drain', pass);
-      else pass();
+      // Bytes keep flowing both ways meanwhile: the socket rides on a byte of the helper's own,
+      // which the kernel never merges with ours, so it arrives in order among them.
+      void this.passer.pass(client, host).then((ok) => {
+        handing = false;
+        if (ok === null) { kill(); return; }
+        if (!ok) {
+          // The relay's socket was full or the helper is gone: go on through Node, try again later.
+          nextTry = moved + HANDOFF_AFTER;
+          if (clientEnded) host.end();
+          return;
+        }
+        handed = true;
+        host.pause(); // from here on the host's bytes are the relay's to read
+        this.countSpliced(t);
+        if (clientEnded) finish();
+      });
     };
     up.sink = (chunk) => {
       moved += chunk.length;
       const ok = client.write(chunk);
-      if (!ok) client.once('drain', () => { if (!handing && !handed) host.resume(); });
+      if (!ok) client.once('drain', () => { if (!handed) host.resume(); });
       maybeHandOff();
-      return ok && !handing;
+      return ok && !handed;
     };
     client.on('data', (d: Buffer) => {
       moved += d.length;
