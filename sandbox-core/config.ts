@@ -3,6 +3,7 @@
 // is accepted, before any command runs. Command-line flags always win over the file.
 import { join } from 'node:path';
 import { SbxError } from './base/errors.js';
+import { configRoot } from './base/paths.js';
 import { isObject, own, readJsonFile, unknownKeys } from '../policies/read-json.js';
 import { loadFoldRules, parseFoldRules, type FoldRule } from '../policies/fold.js';
 import { parseDuration, parseSize } from './units.js';
@@ -24,8 +25,8 @@ export interface SbxConfig {
 export const CONFIG_KEYS = ['policy', 'hide', 'fold', 'pager', 'color', 'limits'];
 
 export function configPath(env: NodeJS.ProcessEnv = process.env): string | null {
-  if (env.XDG_CONFIG_HOME?.startsWith('/')) return join(env.XDG_CONFIG_HOME, 'sbx', 'config.json');
-  return env.HOME ? join(env.HOME, '.config', 'sbx', 'config.json') : null;
+  const dir = configRoot(env);
+  return dir ? join(dir, 'config.json') : null;
 }
 
 export function parseConfig(v: unknown, file: string): SbxConfig {

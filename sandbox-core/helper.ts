@@ -6,18 +6,18 @@
 import { notice } from './notices.js';
 import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SbxError } from './base/errors.js';
-import { ensurePrivateDir } from './base/paths.js';
+import { cacheRoot, ensurePrivateDir } from './base/paths.js';
 import { VERSION } from './version.js';
 
 // node:crypto and node:child_process cost milliseconds to load; `sbx --version` and a run with
 // the helper in place need neither, so they are required only on the paths that do.
-const lazy = createRequire(import.meta.url);
-const crypto = (): typeof import('node:crypto') => lazy('node:crypto');
-const childProcess = (): typeof import('node:child_process') => lazy('node:child_process');
+let req: NodeRequire | null = null;
+const lazy = (id: string): unknown => (req ??= createRequire(import.meta.url))(id);
+const crypto = (): typeof import('node:crypto') => lazy('node:crypto') as typeof import('node:crypto');
+const childProcess = (): typeof import('node:child_process') => lazy('node:child_process') as typeof import('node:child_process');
 
 // Baked in by scripts/bundle.mjs; absent when running the tsc output (tests, benches).
 declare const __SBX_HELPER_VERSION__: string | undefined;
@@ -48,8 +48,8 @@ export function packageHelperPath(): string {
   return join(PACKAGE_ROOT, 'native', 'build', 'sbx-helper');
 }
 
-function cacheBase(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'sbx', 'helper');
+function cacheBase(): string {
+  return join(cacheRoot(), 'helper');
 }
 
 function cachedHelperPath(): string {

@@ -11,6 +11,7 @@ import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_SBX_FAILED, signalStatus } fr
 import { errnoName, launch, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
 import { parseMountInfo, visibleMounts, type MountEntry } from './mountinfo.js';
 import { planView, SPECIAL_PATHS } from './plan.js';
+import { ownDirs } from './base/paths.js';
 import type { LowerView } from './image/view.js';
 import { precopyEmptyUnreadable } from './precopy.js';
 import { ensureUpperDirs, type LayerOwner } from './layer-dirs.js';
@@ -272,6 +273,13 @@ function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null, disk
   ];
 }
 
+/** An empty read-only tmpfs on each of sbx's own dirs that exists: nothing to read, nothing to plant. */
+function ownDirsToHide(storeDir: string): SpecOp[] {
+  return [...new Set([storeDir, ...ownDirs()])]
+    .filter((d) => { try { return lstatSync(d).isDirectory(); } catch { return false; } })
+    .map((d): SpecOp => ({ op: 'tmpfs', args: [d, 'mode=0000,size=0', ['ro']] }));
+}
+
 /**
  * --hide: inside an overlaid directory the path gets a whiteout in the upper layer, so it is
  * absent inside, as if deleted (the change list never reports it). Where that cannot be
@@ -524,8 +532,9 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     { op: 'stage', args: [stage] },
     ...diskOps,
     ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, req.diskBytes ?? null, notice, lower?.lowers ?? null),
-    // sbx's own store is not the sandbox's business (and holds other sandboxes' layers).
-    ...(existsSync(store.root) && !lower ? [{ op: 'tmpfs', args: [store.root, 'mode=0000,size=0', ['ro']] } satisfies SpecOp] : []),
+    // sbx's own dirs are not the sandbox's business: the store holds other sandboxes' layers,
+    // and what the config and caches say, a later sbx runs (base/paths.ts ownDirs).
+    ...(lower ? [] : ownDirsToHide(store.root)),
     ...hidden,
     ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, ['rec', ...(b.readOnly ? ['ro' as const] : []), ...(idmap.shift ? ['idmap' as const] : [])]] })),
     // --device nodes, bound into the minimal /dev.

@@ -3,11 +3,10 @@
 // policies are cached (keyed by sbx's version, the architecture, the command's capabilities,
 // every shipped policy file and the compiler build): a run usually loads none of it.
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync, constants as C } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Fnv64 } from './random.js';
-import { ensurePrivateDir } from './base/paths.js';
+import { cacheRoot, ensurePrivateDir } from './base/paths.js';
 import { defaultCapabilities } from '../policies/capabilities/index.js';
 import { hostArch } from '../policies/seccomp/arch.js';
 
@@ -16,9 +15,7 @@ const VERSION = 1;
 // benches) has no bundle and keys on its compiled files instead.
 declare const __SBX_COMPILER_ID__: string | undefined;
 
-function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'sbx');
-}
+const cacheDir = (): string => cacheRoot();
 
 function shippedDir(): string | null {
   const d = fileURLToPath(new URL('../../policies/seccomp/', import.meta.url));

@@ -2,12 +2,12 @@
 // layer directories. Every directory is 0700 and created without following symlinks.
 import { randomHex } from './random.js';
 import {
-  closeSync, fchownSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync,
+  closeSync, fchownSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync,
   chmodSync, statfsSync, writeSync, constants as C, type Stats,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Dir, removeTreeAt } from './beneath.js';
-import { ensurePrivateDir, storeRoot } from './base/paths.js';
+import { ensurePrivateDir, storeRoot, sudoUserHome } from './base/paths.js';
 
 export { ensurePrivateDir };
 import { SbxError, UnknownSandboxError } from './base/errors.js';
@@ -37,12 +37,10 @@ function validateName(name: string): void {
  * an ordinary user commits system paths of a sandbox they made.
  */
 function sudoUserStore(env: NodeJS.ProcessEnv = process.env): Store | null {
-  if (process.getuid?.() !== 0 || env.SBX_HOME || !env.SUDO_USER || !env.SUDO_UID || env.SUDO_UID === '0') return null;
-  let passwd: string;
-  try { passwd = readFileSync('/etc/passwd', 'utf8'); } catch { return null; }
-  const entry = passwd.split('\n').map((l) => l.split(':')).find((f) => f[0] === env.SUDO_USER && f[2] === env.SUDO_UID);
+  if (env.SBX_HOME) return null;
+  const sudo = sudoUserHome(env);
   // Everything in it must belong to that user: root acting on it trusts nothing else.
-  return entry && entry[5] ? new Store(storeRoot({ HOME: entry[5] }), Number(env.SUDO_UID)) : null;
+  return sudo ? new Store(storeRoot({ HOME: sudo.home }), sudo.uid) : null;
 }
 
 /** Looks in our store, then under sudo in the invoking user's: what `find` found, and where. */

@@ -6,9 +6,8 @@
 // never reported as deleted, and the directory never as replaced (walk.ts reads `shownEmpty`).
 import { accessSync, closeSync, constants, lstatSync, readdirSync, readFileSync, renameSync, utimesSync, chmodSync, mkdirSync, writeFileSync, type Dirent } from 'node:fs';
 import { join, relative } from 'node:path';
-import { homedir } from 'node:os';
 import { Dir } from './beneath.js';
-import { ensurePrivateDir } from './base/paths.js';
+import { cacheRoot, ensurePrivateDir } from './base/paths.js';
 import type { Layer } from './types.js';
 
 /** Where package managers and services keep state: walked (about 6k entries on a Debian host). */
@@ -18,8 +17,7 @@ const EMPTY_ROOTS = ['/var', '/etc'];
  * (not the store, whose entries are sandboxes). null when there is no private place for it.
  */
 export function unreadableCacheFile(env: NodeJS.ProcessEnv = process.env): string | null {
-  const home = env.HOME || homedir();
-  const dir = join(env.XDG_CACHE_HOME || join(home, '.cache'), 'sbx');
+  const dir = cacheRoot(env);
   try { ensurePrivateDir(dir); } catch { return null; }
   return join(dir, 'unreadable-dirs.json');
 }

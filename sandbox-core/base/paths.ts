@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SbxError } from './errors.js';
@@ -8,6 +8,42 @@ export function storeRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.SBX_HOME) return env.SBX_HOME;
   const state = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
   return join(state, 'sbx');
+}
+
+/** sbx's cache: the helper it built, compiled seccomp programs, the unreadable-dir list. */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'sbx');
+}
+
+/** The dir of the user's config file ($XDG_CONFIG_HOME/sbx, else ~/.config/sbx); null without a home. */
+export function configRoot(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.XDG_CONFIG_HOME?.startsWith('/')) return join(env.XDG_CONFIG_HOME, 'sbx');
+  return env.HOME ? join(env.HOME, '.config', 'sbx') : null;
+}
+
+/** Under sudo: the home of the user who ran it, as /etc/passwd says (SUDO_USER and SUDO_UID must agree). */
+export function sudoUserHome(env: NodeJS.ProcessEnv = process.env): { home: string; uid: number } | null {
+  if (process.getuid?.() !== 0 || !env.SUDO_USER || !env.SUDO_UID || env.SUDO_UID === '0') return null;
+  let passwd: string;
+  try { passwd = readFileSync('/etc/passwd', 'utf8'); } catch { return null; }
+  const entry = passwd.split('\n').map((l) => l.split(':')).find((f) => f[0] === env.SUDO_USER && f[2] === env.SUDO_UID);
+  return entry?.[5] ? { home: entry[5], uid: Number(env.SUDO_UID) } : null;
+}
+
+/**
+ * Every dir whose files sbx trusts: its config (which names the pager it runs), its caches (it
+ * runs the helper and loads seccomp programs from there) and its store; under sudo also those
+ * of the user who ran sudo. A sandbox must never plant anything there: the view hides them and
+ * a commit refuses them, or the next sbx would run what the sandboxed command wrote.
+ */
+export function ownDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const dirs = [storeRoot(env), cacheRoot(env), configRoot(env)];
+  const sudo = sudoUserHome(env);
+  if (sudo) {
+    const theirs = { HOME: sudo.home };
+    dirs.push(storeRoot(theirs), cacheRoot(theirs), configRoot(theirs));
+  }
+  return [...new Set(dirs.filter((d): d is string => !!d && d.startsWith('/')))];
 }
 
 /** Creates (or checks) a directory only this user can enter; refuses a symlink or another owner's directory. */

@@ -1,9 +1,10 @@
-// Changes that make code run later, outside the sandbox, or widen who can do so: shell startup
-// files, ssh keys, autostart entries, git hooks and config, cron, systemd units, udev and
-// modprobe rules, polkit, PAM, the dynamic loader, Python startup files, new programs and
-// libraries where they get loaded, setuid bits, file capabilities, writable PATH dirs. The
-// review marks them so that a harmless-looking change list cannot hide a persistence foothold
-// among hundreds of files. The rules are one table (SENSITIVE_RULES); the first match decides.
+// Changes that make code run later, outside the sandbox, or widen who can do so: sbx's own
+// config and caches, shell startup files, ssh keys, autostart entries, git hooks and config,
+// cron, systemd units, udev and modprobe rules, polkit, PAM, the dynamic loader, Python startup
+// files, new programs and libraries where they get loaded, setuid bits, file capabilities,
+// writable PATH dirs. The review marks them so that a harmless-looking change list cannot hide
+// a persistence foothold among hundreds of files. The rules are one table (SENSITIVE_RULES);
+// the first match decides.
 import type { Change } from './types.js';
 import { toFs } from './bpath.js';
 
@@ -31,6 +32,8 @@ const dirOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
 const writes = (c: Subject): boolean => c.change !== 'deleted' && c.change !== 'metadata';
 
 export const SENSITIVE_RULES: readonly SensitiveRule[] = [
+  // Any user's: the commit refuses the running user's own (base/paths.ts ownDirs), this marks the rest.
+  { id: 'sbx-state', why: "sbx's own config, cache or store (a later sbx trusts it)", paths: [/\/\.config\/sbx(\/|$)/, /\/\.cache\/sbx(\/|$)/, /\/\.local\/state\/sbx(\/|$)/] },
   { id: 'shell-startup', why: 'shell startup file', paths: [
     /^\/etc\/(profile|bash\.bashrc|bashrc|environment|zshrc|zshenv|zprofile|zlogin|zlogout|csh\.cshrc|csh\.login|ksh\.kshrc)$/,
     /^\/etc\/(profile\.d|zsh|fish)\//, /\/\.config\/fish\/(config\.fish|conf\.d(\/|$)|functions\/)/] },

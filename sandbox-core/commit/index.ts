@@ -11,6 +11,7 @@ import { JournalWriter, journalPath, readJournal, touchedPaths } from './journal
 import { removeEntry } from './safe-fs.js';
 import { SbxError } from '../base/errors.js';
 import { fromUser } from '../changes/bpath.js';
+import { ownDirs } from '../base/paths.js';
 
 export interface CommitOptions {
   only: string[];
@@ -105,7 +106,8 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   let filtered = filterChanges(scan.changes, { only, exclude });
   if (opts.pick) filtered = filtered.filter((c) => opts.pick!.has(c.path));
   const selected = closeSelection(scan.changes, filtered);
-  const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours });
+  const own = [...new Set([store.root, ...ownDirs()])].map(fromUser);
+  const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours, ownDirs: own });
   const unselected = scan.changes.length - selected.length;
   if (opts.dryRun) return { plan, result: null, resumed, scanErrors: scan.errors, complete: false, unselected };
 

@@ -38,6 +38,24 @@ export interface PlanOptions {
   force: boolean;
   /** Host paths a previous, interrupted commit wrote: their new ctime is ours. */
   ours?: Set<string>;
+  /** sbx's own dirs (base/paths.ts ownDirs), as byte strings: nothing in them, or in their way, is committed. */
+  ownDirs?: string[];
+}
+
+/**
+ * Why a change may not touch sbx's own dirs: a later sbx runs what is there (the helper it
+ * built, seccomp programs, the pager its config names). A new dir on the way is fine (what
+ * goes in it is checked on its own); replacing or removing one (a symlink to a tree the
+ * sandbox filled, say) is not.
+ */
+function ownDirRefusal(c: Change, own: readonly string[]): string | null {
+  for (const d of own) {
+    if (isWithin(c.path, d)) return `sbx's own files (${Buffer.from(d, 'latin1').toString()}) are never written from a sandbox`;
+    if (isWithin(d, c.path) && !(c.type === 'dir' && (c.change === 'added' || c.change === 'metadata'))) {
+      return `on the way to sbx's own files (${Buffer.from(d, 'latin1').toString()}): never replaced from a sandbox`;
+    }
+  }
+  return null;
 }
 
 const euid = process.geteuid?.() ?? -1;
@@ -157,6 +175,8 @@ export function makePlan(changes: Change[], opts: PlanOptions): Plan {
       skipped.push({ path: c.path, reason: e.message });
       continue;
     }
+    const own = opts.ownDirs ? ownDirRefusal(c, opts.ownDirs) : null;
+    if (own) { skipped.push({ path: c.path, reason: own }); if (resultIsDir(c)) blocked.push(c.path); continue; }
     if (c.change !== 'deleted' && (c.type === 'char' || c.type === 'block')) {
       skipped.push({ path: c.path, reason: 'device nodes are never committed' });
       continue;

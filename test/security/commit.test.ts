@@ -32,6 +32,26 @@ test('planted symlinks are committed as symlinks, never followed', () => {
   assert.equal([state(ak), state('/etc/passwd'), readFileSync('/etc/passwd', 'utf8')], before);
 });
 
+test('sbx\'s own cache and config cannot be planted: hidden inside, refused at commit', () => {
+  // A planted helper, seccomp program or config (its pager is a command) would run in the next sbx.
+  const cache = join(canary, 'cache');
+  const config = join(canary, 'config');
+  mkdirSync(join(cache, 'sbx'), { recursive: true, mode: 0o700 });
+  writeFileSync(join(cache, 'sbx', 'mine'), 'host\n');
+  const r = sbx(['run', '-y', '--', 'sh', '-c', [
+    `ls -A $XDG_CACHE_HOME/sbx; echo planted > $XDG_CACHE_HOME/sbx/helper || echo cache-refused`,
+    `mkdir -p $XDG_CONFIG_HOME/sbx && echo '{"pager":"touch ${canary}/pwned"}' > $XDG_CONFIG_HOME/sbx/config.json`,
+    `echo ok > ${canary}/plain.txt`,
+  ].join('; ')], { store, env: { XDG_CACHE_HOME: cache, XDG_CONFIG_HOME: config } });
+  assert.is(r.code, 1, `a refused change makes the commit's status 1: ${r.stderr}`);
+  assert.not.match(r.stdout, /mine/, 'the cache is empty inside');
+  assert.match(r.stdout, /cache-refused/);
+  assert.is(readFileSync(join(canary, 'plain.txt'), 'utf8'), 'ok\n');
+  assert.not.ok(existsSync(join(config, 'sbx')), r.stderr);
+  assert.not.ok(existsSync(join(cache, 'sbx', 'helper')));
+  assert.match(r.stderr, /sbx's own files \(.*\/config\/sbx\) are never written from a sandbox/);
+});
+
 test('a host dir swapped for a symlink before the commit is not written through', () => {
   mkdirSync(join(canary, 'sub'));
   const r = sbx(['run', '--name', 'swap', '-q', '--', 'sh', '-c', `echo pwned > ${canary}/sub/f`], { store });

@@ -14,6 +14,7 @@ const ruleOf = (c: C): string | undefined => sensitiveRule(c, ctx)?.id;
 
 // Rule id → changes it must mark (and be the rule that marks them).
 const CASES: Record<string, C[]> = {
+  'sbx-state': ['/home/u/.config/sbx/config.json', '/home/u/.cache/sbx/helper/0.1.0+x/sbx-helper', '/root/.local/state/sbx/ab12cd34/meta.json', '/home/u/.cache/sbx'].map((p) => file(p)),
   'shell-startup': ['/etc/profile', '/etc/bash.bashrc', '/etc/profile.d/x.sh', '/etc/environment', '/home/u/.config/fish/conf.d/x.fish'].map((p) => file(p, 'modified')),
   sudoers: ['/etc/sudoers', '/etc/sudoers.d/99-me'].map((p) => file(p)),
   loader: ['/etc/ld.so.preload', '/etc/ld.so.conf', '/etc/ld.so.conf.d/evil.conf'].map((p) => file(p)),

@@ -1,0 +1,58 @@
+// sbx's own dirs (config, caches, store) are never written from a sandbox: a later sbx would run
+// the helper, seccomp program or pager a sandboxed command planted there.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { makePlan } from '../../sandbox-core/commit/plan.js';
+import { ownDirs } from '../../sandbox-core/base/paths.js';
+import type { Change } from '../../sandbox-core/changes/types.js';
+import { readFileSync } from 'node:fs';
+import { testUnless } from '../helpers/skip.js';
+
+const change = (path: string, c: Change['change'], type: Change['type'] = 'file'): Change => ({ path, change: c, type, size: 1 });
+const OWN = ['/home/u/.cache/sbx', '/home/u/.config/sbx', '/home/u/.local/state/sbx'];
+const plan = (changes: Change[]) => makePlan(changes, { createdMs: 0, force: true, ownDirs: OWN });
+const skippedPaths = (changes: Change[]) => plan(changes).skipped.map((s) => s.path);
+
+test('files in sbx\'s own dirs are skipped with a reason, whatever the change', () => {
+  const p = plan([
+    change('/home/u/.cache/sbx/helper/0.1.0+x/sbx-helper', 'added'),
+    change('/home/u/.config/sbx/config.json', 'modified'),
+    change('/home/u/.local/state/sbx/ab12cd34/meta.json', 'deleted'),
+    change('/home/u/.cache/sbx', 'metadata', 'dir'),
+    change('/home/u/.cache/pip/x.whl', 'added'),
+  ]);
+  assert.equal(p.skipped.map((s) => s.path), ['/home/u/.cache/sbx/helper/0.1.0+x/sbx-helper', '/home/u/.config/sbx/config.json', '/home/u/.local/state/sbx/ab12cd34/meta.json', '/home/u/.cache/sbx']);
+  assert.match(p.skipped[0]!.reason, /sbx's own files \(\/home\/u\/\.cache\/sbx\) are never written from a sandbox/);
+  assert.equal(p.steps.map((s) => s.change.path), ['/home/u/.cache/pip/x.whl']);
+});
+
+test('a new dir on the way is committed; replacing or removing one is not, nor what is below it', () => {
+  assert.equal(skippedPaths([change('/home/u/.cache', 'added', 'dir'), change('/home/u/.cache/pip', 'added', 'dir')]), []);
+  assert.equal(skippedPaths([change('/home/u', 'metadata', 'dir')]), []);
+  // A symlink where ~/.cache was would send the next sbx into a tree the sandbox filled.
+  assert.equal(skippedPaths([change('/home/u/.cache', 'replaced', 'symlink')]), ['/home/u/.cache']);
+  assert.equal(skippedPaths([change('/home/u/.config', 'deleted', 'dir')]), ['/home/u/.config']);
+  const p = plan([change('/home/u/.local', 'replaced', 'dir'), change('/home/u/.local/share', 'added', 'dir')]);
+  assert.equal(p.skipped.map((s) => s.path), ['/home/u/.local', '/home/u/.local/share']);
+  assert.match(p.skipped[0]!.reason, /on the way to sbx's own files \(\/home\/u\/\.local\/state\/sbx\)/);
+  assert.equal(p.steps, []);
+});
+
+test('a sibling whose name only starts like an own dir is not one', () => {
+  assert.equal(skippedPaths([change('/home/u/.cache/sbx-other/x', 'added'), change('/home/u/.config/sbx.bak', 'added')]), []);
+});
+
+test('ownDirs: the store, the cache and the config dir from the environment; under sudo the invoking user\'s too', () => {
+  assert.equal(ownDirs({ HOME: '/home/u' }), ['/home/u/.local/state/sbx', '/home/u/.cache/sbx', '/home/u/.config/sbx']);
+  assert.equal(ownDirs({ HOME: '/home/u', SBX_HOME: '/data/sbx', XDG_CACHE_HOME: '/c', XDG_CONFIG_HOME: '/cfg' }), ['/data/sbx', '/c/sbx', '/cfg/sbx']);
+});
+
+testUnless(process.getuid?.() === 0 ? null : 'sbx trusts SUDO_USER only when it runs as root')('ownDirs under sudo: the invoking user\'s dirs too, at the home /etc/passwd gives', () => {
+  const home = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[0] === 'nobody')?.[5];
+  assert.ok(home, 'the test needs the nobody account');
+  assert.equal(ownDirs({ HOME: '/h', SUDO_USER: 'nobody', SUDO_UID: '65534' }), ['/h/.local/state/sbx', '/h/.cache/sbx', '/h/.config/sbx', `${home}/.local/state/sbx`, `${home}/.cache/sbx`, `${home}/.config/sbx`]);
+  // SUDO_USER and SUDO_UID must name the same account.
+  assert.equal(ownDirs({ HOME: '/h', SUDO_USER: 'nobody', SUDO_UID: '1' }), ['/h/.local/state/sbx', '/h/.cache/sbx', '/h/.config/sbx']);
+});
+
+test.run();
