@@ -1,8 +1,15 @@
 #!/usr/bin/env node
-// Entry point. `sbx --version` answers without loading the command-line parser, and so does
-// `sbx run` with only its common flags (cli/run-fast.ts); everything else goes through
-// clipanion in app.ts. Only what a command uses is loaded (see commands.ts); even the colour
-// library waits for a message that needs it.
+// Entry point (dist/bin/sbx.js, CommonJS): picks which part of the bundle a command needs and
+// loads only that one file, through V8's code cache (cli/code-cache.ts). `sbx --version`
+// loads the version part, `sbx run` with only its common flags the run part (parsed by hand in
+// cli/run-fast.ts, no clipanion); everything else loads the whole CLI (app.ts). CommonJS, not
+// ES modules: Node's ES module loader alone costs a tenth of its start-up.
+import { loadPart } from './code-cache.js';
+import { parseRunFast } from './run-fast.js';
+import { terminalSafe } from '../sandbox-core/changes/bpath.js';
+
+// Baked in by scripts/bundle.mjs: each part's content hash, which names its code cache.
+declare const __SBX_PARTS__: Record<'version' | 'run' | 'app', string>;
 
 // A closed stdout (`sbx diff | head`) ends sbx quietly. The guard is attached when stdout is
 // first used: making the stream costs milliseconds (node:stream, tty), and a run never writes
@@ -29,30 +36,22 @@ function guardEpipe(s: NodeJS.WriteStream): NodeJS.WriteStream {
   return s;
 }
 
-const argv = process.argv.slice(2);
-try {
-  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
-    const { versionText } = await import('./version-text.js');
-    process.stdout.write(versionText());
-  } else {
-    const fast = argv[0] === 'run' ? (await import('./run-fast.js')).parseRunFast(argv.slice(1)) : null;
-    if (fast) {
-      const { executeRun } = await import('./run-exec.js');
-      const { reported } = await import('./output.js');
-      const { reportError } = await import('./report-error.js');
-      try {
-        const code = await executeRun(fast);
-        process.exitCode = code !== 0 ? code : reported.errors ? 125 : 0;
-      } catch (e) {
-        process.exitCode = reportError(e);
-      }
-    } else {
-      const { main } = await import('./app.js');
-      process.exitCode = await main(argv);
+async function main(argv: string[]): Promise<void> {
+  try {
+    if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+      loadPart<typeof import('./entry-version.js')>(__dirname, 'version', __SBX_PARTS__.version).versionMain();
+      return;
     }
+    const fast = argv[0] === 'run' ? parseRunFast(argv.slice(1)) : null;
+    if (fast) {
+      process.exitCode = await loadPart<typeof import('./entry-run.js')>(__dirname, 'run', __SBX_PARTS__.run).runMain(fast);
+      return;
+    }
+    process.exitCode = await loadPart<typeof import('./app.js')>(__dirname, 'app', __SBX_PARTS__.app).main(argv);
+  } catch (e) {
+    // Only a broken install gets here (a part missing): the parts report their own errors.
+    process.stderr.write(`sbx: error: ${terminalSafe(String(e))}\n`);
+    process.exitCode = 125;
   }
-} catch (e) {
-  const { error } = await import('./output.js');
-  error(String(e));
-  process.exitCode = 125;
 }
+void main(process.argv.slice(2));

@@ -275,21 +275,24 @@ static int copy_range(int s, int d, off_t from, off_t to, int *use_cfr, uint64_t
 }
 
 /* Copies a regular file keeping its holes: only the data extents are read and written
- * (SEEK_DATA/SEEK_HOLE), the rest stays unallocated; then the size is set. */
-static int copy_sparse(int s, int d, off_t size, uint64_t *copied) {
+ * (SEEK_DATA/SEEK_HOLE), the rest stays unallocated. The caller sets the size when the
+ * copy ends short of it (a trailing hole, or a source that shrank). A file with as many
+ * blocks as bytes has no hole to keep: it is copied whole, without the two lseeks. */
+static int copy_sparse(int s, int d, const struct stat *st, uint64_t *copied) {
   int use_cfr = 1;
-  off_t pos = 0;
+  off_t pos = 0, size = st->st_size;
+  if ((off_t)st->st_blocks * 512 >= size) return size ? copy_range(s, d, 0, size, &use_cfr, copied) : 0;
   while (pos < size) {
     off_t data = lseek(s, pos, SEEK_DATA);
     if (data < 0 && errno == ENXIO) break; /* a hole up to the end */
-    if (data < 0) return copy_range(s, d, pos, size, &use_cfr, copied) < 0 ? -1 : ftruncate(d, size);
+    if (data < 0) return copy_range(s, d, pos, size, &use_cfr, copied);
     if (data >= size) break;
     off_t hole = lseek(s, data, SEEK_HOLE);
     if (hole < 0 || hole > size) hole = size;
     if (copy_range(s, d, data, hole, &use_cfr, copied) < 0) return -1;
     pos = hole;
   }
-  return ftruncate(d, size);
+  return 0;
 }
 
 enum { ST_OK, ST_OPEN_SOURCE, ST_SOURCE_CHANGED, ST_CREATE, ST_COPY, ST_OWNER, ST_XATTR, ST_MODE, ST_TIMES };
@@ -335,8 +338,9 @@ static int stage_main(const struct buf *in, struct buf *out) {
     if (!S_ISREG(st.st_mode) || (uint64_t)st.st_ino != ino || (uint64_t)st.st_dev != dev) { err = ESTALE; step = ST_SOURCE_CHANGED; goto done; }
     ddir = beneath_parent(&dst_b, dst, &dname);
     if (ddir < 0 || (d = openat(ddir, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) { err = errno; step = ST_CREATE; d = -1; goto done; }
-    if (copy_sparse(s, d, st.st_size, &copied) < 0) { err = errno; step = ST_COPY; goto done; }
+    if (copy_sparse(s, d, &st, &copied) < 0) { err = errno; step = ST_COPY; goto done; }
     if (fstat(d, &dst_st) < 0) { err = errno; step = ST_COPY; goto done; }
+    if (dst_st.st_size != st.st_size && ftruncate(d, st.st_size) < 0) { err = errno; step = ST_COPY; goto done; }
     /* chown first: it clears setuid bits, and the mode below is the one asked for. */
     if ((dst_st.st_uid != uid || dst_st.st_gid != gid) && fchown(d, uid, gid) < 0) {
       if (errno != EPERM && errno != EINVAL) { err = errno; step = ST_OWNER; goto done; }

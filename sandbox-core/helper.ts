@@ -14,9 +14,10 @@ import { VERSION } from './version.js';
 
 // node:crypto and node:child_process cost milliseconds to load; `sbx --version` and a run with
 // the helper in place need neither, so they are required only on the paths that do.
-const lazy = createRequire(import.meta.url);
-const crypto = (): typeof import('node:crypto') => lazy('node:crypto');
-const childProcess = (): typeof import('node:child_process') => lazy('node:child_process');
+let req: NodeRequire | null = null;
+const lazy = (id: string): unknown => (req ??= createRequire(import.meta.url))(id);
+const crypto = (): typeof import('node:crypto') => lazy('node:crypto') as typeof import('node:crypto');
+const childProcess = (): typeof import('node:child_process') => lazy('node:child_process') as typeof import('node:child_process');
 
 // Baked in by scripts/bundle.mjs; absent when running the tsc output (tests, benches).
 declare const __SBX_HELPER_VERSION__: string | undefined;

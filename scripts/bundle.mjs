@@ -1,9 +1,11 @@
-// Bundles the CLI into dist/bin/: one minified entry (sbx.js) plus chunks that only the
-// commands needing them load (the diff renderer, the policy compiler, commit). Node then
-// reads a handful of files instead of ~80 modules, which is most of sbx's start-up.
+// Bundles the CLI into dist/bin/ as CommonJS: a small entry (sbx.js) and three parts, each
+// one minified file that holds all a command needs: version.js (`sbx --version`), run.js
+// (`sbx run` with its common flags) and app.js (every command, with clipanion). The entry loads
+// one part through V8's code cache (cli/code-cache.ts), so a command reads two files and
+// compiles almost nothing instead of resolving and linking tens of ES modules.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { helperVersion } from './native-id.mjs';
@@ -22,22 +24,39 @@ function compilerId() {
 }
 
 rmSync(out, { recursive: true, force: true });
-await build({
-  entryPoints: { sbx: join(root, 'cli', 'main.ts') },
-  outdir: out,
+mkdirSync(out, { recursive: true });
+// CommonJS: Node's ES module loader costs milliseconds per module and its own start-up.
+writeFileSync(join(out, 'package.json'), '{ "type": "commonjs" }\n');
+const common = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  minify: true,
-  chunkNames: 'c-[hash]',
   legalComments: 'none',
   logLevel: 'warning',
   define: {
     __SBX_HELPER_VERSION__: JSON.stringify(helperVersion(root)),
     __SBX_COMPILER_ID__: JSON.stringify(compilerId()),
+    // The parts live in dist/bin/ like the old chunks: paths relative to the module still hold.
+    'import.meta.url': '__sbxModuleUrl',
   },
-  // clipanion is CommonJS: its require() of Node built-ins needs a real require in ESM.
-  banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+};
+const partBanner = { js: "var __sbxModuleUrl=require('node:url').pathToFileURL(__filename).href;" };
+// The parts (SBX_BUNDLE_MINIFY=0 keeps names readable, for --cpu-prof): each a whole program for its commands (dynamic imports inlined, evaluated only
+// when reached), so a command reads and compiles one file.
+const parts = { version: 'entry-version.ts', run: 'entry-run.ts', app: 'app.ts' };
+const hashes = {};
+for (const [name, file] of Object.entries(parts)) {
+  const r = await build({ ...common, entryPoints: [join(root, 'cli', file)], outfile: join(out, `${name}.js`), banner: partBanner, minify: process.env.SBX_BUNDLE_MINIFY !== '0', write: false });
+  const text = r.outputFiles[0].text;
+  writeFileSync(join(out, `${name}.js`), text);
+  hashes[name] = createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+// The entry stays readable (small; its function names show in --cpu-prof, see bench/startup.mjs).
+await build({
+  ...common,
+  entryPoints: [join(root, 'cli', 'main.ts')],
+  outfile: join(out, 'sbx.js'),
+  define: { ...common.define, __SBX_PARTS__: JSON.stringify(hashes) },
 });
+chmodSync(join(out, 'sbx.js'), 0o755);

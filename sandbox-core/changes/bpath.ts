@@ -21,7 +21,9 @@ export function parentB(p: string): string {
 
 
 const PLAIN = /^[\x20-\x7e]*$/;
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// Made on first use: sbx's start-up (the entry imports terminalSafe) should not pay for it.
+let strictUtf8: TextDecoder | null = null;
+const decoder = { decode: (b: Uint8Array): string => (strictUtf8 ??= new TextDecoder('utf-8', { fatal: true })).decode(b) };
 
 /** Length of the valid UTF-8 sequence starting at i, or 0. */
 function utf8SeqLen(b: Buffer, i: number): number {

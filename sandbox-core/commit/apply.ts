@@ -10,11 +10,12 @@
 import { closeSync, linkSync, lstatSync, mkdirSync, renameSync, symlinkSync, unlinkSync, chmodSync } from 'node:fs';
 import type { Change } from '../changes/types.js';
 import { parentB } from '../changes/bpath.js';
-import { isWithin } from '../base/within.js';
+import { isBelow, isWithin } from '../base/within.js';
 import { lstatB } from '../changes/stat.js';
 import { auxAt, closeAll, trustRoot } from '../changes/fsat.js';
 import { mknodBatch, setXattrs, stageFiles, syncfsDirs, type StageItem } from '../changes/xattr.js';
 import { errnoName } from '../base/errno.js';
+import { constants as osConstants } from 'node:os';
 import type { Plan, Refusal, Step } from './plan.js';
 import { conflictOf } from './plan.js';
 import {
@@ -68,7 +69,8 @@ function pauseForTest(i: number): void {
 const linkKey = (c: Change) => `${c.up!.dev}:${c.up!.ino}`;
 const text = (p: string) => Buffer.from(p, 'latin1').toString();
 /** Files per helper call: progress between batches, bounded memory for the request. */
-const STAGE_BATCH = 4096;
+const STAGE_BATCH = 16384;
+const { EEXIST } = osConstants.errno;
 
 export function applyPlan(plan: Plan, opts: ApplyOptions): ApplyResult {
   const res: ApplyResult = { applied: 0, bytes: 0, conflicts: [], failed: [], ownerNotKept: [], setidStripped: [], xattrsNotKept: [], linksCopied: [] };
@@ -168,23 +170,41 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
   /** Writes files beside their targets; each result is recorded, a failure removes nothing on the host. */
   const stageBatch = (batch: Array<[Step, number]>) => {
     for (let k = 0; k < batch.length; k += STAGE_BATCH) {
-      const part = batch.slice(k, k + STAGE_BATCH);
-      const ok: Array<[Step, number]> = [];
-      for (const [s, i] of part) {
-        try { removeEntry(stagingPath(s.change.path, opts.sandboxId, i)); ok.push([s, i]); } catch (e) { fail(s, i, e); }
+      const part: Array<[Step, number]> = [];
+      for (const [s, i] of batch.slice(k, k + STAGE_BATCH)) {
+        try {
+          // The open parent chain answers this without a syscall in a sorted batch; a symlink
+          // on the way is refused here with a clear line, before the helper sees it.
+          ancestorsAreDirs(stagingPath(s.change.path, opts.sandboxId, i));
+          if (!isBelow(s.change.upper!, opts.layersRoot)) throw new Error('its sandbox copy is not in the sandbox\'s layers');
+          part.push([s, i]);
+        } catch (e) { fail(s, i, e); }
       }
-      opts.journal?.staged(ok.map(([, i]) => i));
+      opts.journal?.staged(part.map(([, i]) => i));
       opts.journal?.sync();
-      const { results, syncErrno } = stageFiles(ok.map(([s, i]) => stageItem(s.change, i)), opts.layersRoot);
-      ok.forEach(([s, i], n) => {
-        const r = results[n]!;
-        if (r.errno) { fail(s, i, new Error(`${r.step}: ${errnoName(r.errno)}`)); return; }
-        if (syncErrno) { fail(s, i, new Error(`syncfs: ${errnoName(syncErrno)}`)); return; }
-        res.bytes += r.bytes;
-        if (!r.ownerKept) res.ownerNotKept.push(s.change.path);
-        if (r.xattrErrno) res.xattrsNotKept.push(`${text(s.change.path)} (${errnoName(r.xattrErrno)})`);
-        staged.add(i);
-      });
+      // Staging names are created with O_EXCL, so no lstat per file beforehand: a name left
+      // by an interrupted commit whose journal line was lost fails with EEXIST, is removed
+      // (never followed) and written again, once.
+      const stale: Array<[Step, number]> = [];
+      const record = (items: Array<[Step, number]>, retry: boolean) => {
+        const { results, syncErrno } = stageFiles(items.map(([s, i]) => stageItem(s.change, i)), opts.layersRoot);
+        items.forEach(([s, i], n) => {
+          const r = results[n]!;
+          if (retry && r.errno === EEXIST && r.step === 'create') { stale.push([s, i]); return; }
+          if (r.errno) { fail(s, i, new Error(`${r.step}: ${errnoName(r.errno)}`)); return; }
+          if (syncErrno) { fail(s, i, new Error(`syncfs: ${errnoName(syncErrno)}`)); return; }
+          res.bytes += r.bytes;
+          if (!r.ownerKept) res.ownerNotKept.push(s.change.path);
+          if (r.xattrErrno) res.xattrsNotKept.push(`${text(s.change.path)} (${errnoName(r.xattrErrno)})`);
+          staged.add(i);
+        });
+      };
+      record(part, true);
+      const again: Array<[Step, number]> = [];
+      for (const [s, i] of stale) {
+        try { removeEntry(stagingPath(s.change.path, opts.sandboxId, i)); again.push([s, i]); } catch (e) { fail(s, i, e); }
+      }
+      if (again.length) record(again, false);
       opts.progress?.(done, total, res.bytes);
     }
   };
@@ -230,10 +250,18 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     try { note(c, applyMetaFd(fd, up, now, true, opts.keepSetuid)); } finally { closeSync(fd); }
   };
 
-  /** Moves the staged name over the target (a dir there is removed first: it cannot be renamed over). */
+  /**
+   * Moves the staged name over the target. A dir there cannot be renamed over (EISDIR): it is
+   * removed and the rename done again, so the common case costs no lstat.
+   */
   const place = (p: string, tmp: string) => {
-    if (lstatB(p)?.type === 'dir') removeEntry(p);
-    renameSync(hostAt(tmp), hostAt(p));
+    try {
+      renameSync(hostAt(tmp), hostAt(p));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EISDIR' || lstatB(p)?.type !== 'dir') throw e;
+      removeEntry(p);
+      renameSync(hostAt(tmp), hostAt(p));
+    }
   };
 
   const steps = plan.steps;

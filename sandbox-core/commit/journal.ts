@@ -1,6 +1,7 @@
 // The commit journal (`commit.journal` in the sandbox dir) makes an interrupted commit
 // finishable: line 1 is the plan header (fsynced before the first host write), then one line
-// per step begun (`b N`) and done (`d N`), and `s N` for every new file about to be written
+// per step begun (`b N`) and done (`d N`, written together with the next line: one write per
+// step), and `s N` for every new file about to be written
 // beside its target in a batch (fsynced first, so its staging name is always found). The lines are plain appends: they survive a
 // SIGKILL (the page cache outlives the process); after a power loss a lost line only makes
 // the next commit more careful (a path changed without a record is a conflict, not a
@@ -63,6 +64,11 @@ export function touchedPaths(j: JournalState): string[] {
 export class JournalWriter {
   private fd: number;
   private since = 0;
+  /**
+   * `d N` lines not yet written: they go out with the next line (one write per step, not
+   * two). A step done but not yet recorded when we die is resumed like one in flight.
+   */
+  private pendingDone = '';
   constructor(readonly path: string, header: JournalHeader) {
     const tmp = `${path}.new`;
     const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
@@ -75,14 +81,26 @@ export class JournalWriter {
     this.fd = openSync(path, C.O_WRONLY | C.O_APPEND | C.O_NOFOLLOW);
   }
   /** Before a batch is written beside its targets: each of these may leave a staging name. */
-  staged(steps: number[]): void { if (steps.length) writeSync(this.fd, steps.map((i) => `s ${i}\n`).join('')); }
-  begin(i: number): void { writeSync(this.fd, `b ${i}\n`); }
+  staged(steps: number[]): void { if (steps.length) this.write(steps.map((i) => `s ${i}\n`).join('')); }
+  begin(i: number): void { this.write(`b ${i}\n`); }
   done(i: number): void {
-    writeSync(this.fd, `d ${i}\n`);
-    if (++this.since >= 1000) { fsyncSync(this.fd); this.since = 0; }
+    this.pendingDone += `d ${i}\n`;
+    if (++this.since >= 1000) this.sync();
   }
-  sync(): void { fsyncSync(this.fd); }
-  close(): void { closeSync(this.fd); }
+  sync(): void {
+    this.write('');
+    fsyncSync(this.fd);
+    this.since = 0;
+  }
+  close(): void {
+    this.write('');
+    closeSync(this.fd);
+  }
+  private write(line: string): void {
+    const s = this.pendingDone + line;
+    this.pendingDone = '';
+    if (s) writeSync(this.fd, s);
+  }
   remove(): void {
     this.close();
     unlinkSync(this.path);

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   mkdirSync, symlinkSync, chmodSync, utimesSync, writeFileSync, readFileSync, readlinkSync, lstatSync, existsSync,
-  linkSync, readdirSync, statSync, mkdtempSync,
+  linkSync, readdirSync, statSync, mkdtempSync, openSync, writeSync, closeSync, truncateSync,
 } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -217,6 +217,53 @@ testUnless(process.getuid!() === 0 ? null : 'an unprivileged user cannot make a 
   assert.not.ok(existsSync(H('null2')));
 });
 
+
+test('a staging name left behind without a journal line is removed, never followed, and the file written', () => {
+  const outside = mkdtempSync('/tmp/sbx-outside-');
+  extra.push(outside);
+  mkdirSync(H('d'));
+  markStarted(f);
+  write(U('d/a'), 'a');
+  write(U('d/b'), 'b');
+  write(U('d/c'), 'c');
+  const plan = commitSandbox(f.store, f.meta, { ...opts, dryRun: true }).plan;
+  const step = (name: string) => plan.steps.findIndex((s) => s.change.path.endsWith(`/d/${name}`));
+  // What a commit killed after staging, whose journal never reached the disk, leaves: a file,
+  // a symlink to a file outside (written through, it would change that file), a dir tree.
+  writeFileSync(H(`d/.sbx-${f.meta.id}-${step('a')}`), 'stale');
+  writeFileSync(join(outside, 'victim'), 'untouched');
+  symlinkSync(join(outside, 'victim'), H(`d/.sbx-${f.meta.id}-${step('b')}`));
+  write(H(`d/.sbx-${f.meta.id}-${step('c')}/deep/x`), 'x');
+  const r = commitSandbox(f.store, f.meta, { ...opts, force: true });
+  assert.equal(r.result!.failed, []);
+  assert.ok(r.complete);
+  for (const n of ['a', 'b', 'c']) assert.is(readFileSync(H(`d/${n}`), 'utf8'), n);
+  assert.is(readFileSync(join(outside, 'victim'), 'utf8'), 'untouched');
+  assert.equal(readdirSync(H('d')).sort(), ['a', 'b', 'c']);
+});
+
+test('files are copied byte for byte: empty, whole, holes in the middle and at the end, larger than one copy call', () => {
+  markStarted(f);
+  write(U('empty'), '');
+  const big = Buffer.alloc(3 << 20);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 12)) & 0xff;
+  write(U('whole'), big);
+  // Data, a 1 MiB hole, data, then a trailing hole: the size comes from ftruncate.
+  write(U('holes'), 'head');
+  const fd = openSync(U('holes'), 'r+');
+  writeSync(fd, 'middle', 1 << 20);
+  closeSync(fd);
+  truncateSync(U('holes'), 4 << 20);
+  assert.ok(commitSandbox(f.store, f.meta, opts).complete);
+  assert.is(statSync(H('empty')).size, 0);
+  assert.ok(readFileSync(H('whole')).equals(big), 'whole file');
+  const got = readFileSync(H('holes'));
+  assert.is(got.length, 4 << 20);
+  assert.is(got.subarray(0, 4).toString(), 'head');
+  assert.is(got.subarray(1 << 20, (1 << 20) + 6).toString(), 'middle');
+  assert.ok(got.subarray(4, 1 << 20).every((b) => b === 0) && got.subarray((1 << 20) + 6).every((b) => b === 0), 'holes read as zeros');
+  assert.ok(statSync(H('holes')).blocks * 512 < 1 << 20, `holes kept: ${statSync(H('holes')).blocks * 512} bytes allocated`);
+});
 
 test('a commit killed by SIGKILL half way is finished by the next commit', async () => {
   for (let i = 0; i < 20; i++) write(U(`dir/f${String(i).padStart(2, '0')}`), `content ${i}\n`);

@@ -1,0 +1,77 @@
+// Loads one of the bundle's parts (dist/bin/<name>.js, CommonJS) through V8's code cache.
+// Compiling a bundle costs more than Node's own start; the cache (bytecode V8 wrote after an
+// earlier run) spares it. It lives in the user's cache dir, one file per part, named after the
+// part's content hash (baked in by scripts/bundle.mjs), Node's version and the architecture, so
+// a stale file is never even opened; V8 checks the rest and rejects what does not fit. The
+// cache is code this process runs: it is used only when this user owns it and its directory
+// and nobody else can write either, and it is written only below a cache dir this user owns.
+// Any failure just compiles from source.
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { Script } from 'node:vm';
+
+const WRAP = '(function (exports, require, module, __filename, __dirname) { ';
+
+/** Where the cache files go: $XDG_CACHE_HOME/sbx/code, else ~/.cache/sbx/code; null without an absolute base. */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): { dir: string; base: string } | null {
+  const base = env.XDG_CACHE_HOME || (env.HOME ? join(env.HOME, '.cache') : '');
+  return base.startsWith('/') ? { dir: join(base, 'sbx', 'code'), base } : null;
+}
+
+function ownedPrivately(st: { uid: number; mode: number }): boolean {
+  return st.uid === process.geteuid?.() && (st.mode & 0o022) === 0;
+}
+
+/** The cache file's bytes when this user owns it and its dir and nobody else can write either; else undefined. */
+export function readCache(file: string, dir: string): Buffer | undefined {
+  let fd = -1;
+  try {
+    const d = lstatSync(dir);
+    if (!d.isDirectory() || !ownedPrivately(d)) return undefined;
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const st = fstatSync(fd);
+    if (!st.isFile() || !ownedPrivately(st) || st.size > 64 << 20) return undefined;
+    const b = Buffer.allocUnsafe(st.size);
+    let n = 0;
+    while (n < b.length) { const r = readSync(fd, b, n, b.length - n, n); if (r <= 0) break; n += r; }
+    return n === b.length ? b : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
+/** Writes the cache atomically, only below a cache dir this user owns; failures are ignored. */
+export function writeCache(file: string, dir: string, base: string, data: Buffer): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    // Only below a cache dir of this user's: never root's files in another user's home (sudo).
+    const b = lstatSync(base, { throwIfNoEntry: false });
+    if (b) { if (!b.isDirectory() || b.uid !== process.geteuid?.()) return; }
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const d = lstatSync(dir);
+    if (!d.isDirectory() || !ownedPrivately(d)) return;
+    writeFileSync(tmp, data, { flag: 'wx', mode: 0o600 });
+    renameSync(tmp, file);
+  } catch {
+    try { unlinkSync(tmp); } catch { /* never written */ }
+  }
+}
+
+/** Runs dist/bin/<name>.js (a CommonJS bundle) and returns its exports. */
+export function loadPart<T>(binDir: string, name: string, hash: string): T {
+  const path = join(binDir, `${name}.js`);
+  const source = readFileSync(path, 'utf8');
+  const where = cacheDir();
+  const file = where ? join(where.dir, `${name}-${hash}-${process.version}-${process.arch}.v8`) : null;
+  const cachedData = file ? readCache(file, where!.dir) : undefined;
+  const script = new Script(`${WRAP}${source}\n})`, { filename: path, cachedData });
+  if (file && (!cachedData || script.cachedDataRejected)) {
+    // At exit the cache holds every function this run compiled, not only the top level.
+    process.once('exit', () => writeCache(file, where!.dir, where!.base, script.createCachedData()));
+  }
+  const module = { exports: {} as T };
+  (script.runInThisContext() as (...a: unknown[]) => void)(module.exports, require, module, path, binDir);
+  return module.exports;
+}

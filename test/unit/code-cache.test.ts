@@ -1,0 +1,95 @@
+// The V8 code cache the entry loads the bundle's parts through (cli/code-cache.ts): it is code
+// sbx runs, so only this user's private files are used, and it is written atomically only
+// below a cache dir this user owns. And the shipped entry writes and then uses it.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cacheDir, readCache, writeCache } from '../../cli/code-cache.js';
+import { sbx } from '../helpers/sbx.js';
+import { testUnless } from '../helpers/skip.js';
+
+const work = mkdtempSync(join(tmpdir(), 'sbx-code-cache-'));
+test.after(() => rmSync(work, { recursive: true, force: true }));
+const IS_ROOT = process.geteuid?.() === 0;
+
+let n = 0;
+function privateDir(): string {
+  const d = join(work, `d${n++}`);
+  mkdirSync(d, { mode: 0o700 });
+  chmodSync(d, 0o700);
+  return d;
+}
+
+test('the cache dir follows XDG_CACHE_HOME, else HOME; a relative or missing base means no cache', () => {
+  assert.equal(cacheDir({ XDG_CACHE_HOME: '/c', HOME: '/h' }), { dir: '/c/sbx/code', base: '/c' });
+  assert.equal(cacheDir({ HOME: '/h' }), { dir: '/h/.cache/sbx/code', base: '/h/.cache' });
+  assert.is(cacheDir({ XDG_CACHE_HOME: 'rel' }), null);
+  assert.is(cacheDir({}), null);
+});
+
+test('a private file in a private dir is read back', () => {
+  const d = privateDir();
+  writeFileSync(join(d, 'f'), 'bytes', { mode: 0o600 });
+  assert.is(readCache(join(d, 'f'), d)?.toString(), 'bytes');
+});
+
+test('a file others can write, or in a dir others can write, or a symlink, is not used', () => {
+  const d = privateDir();
+  writeFileSync(join(d, 'f'), 'bytes', { mode: 0o600 });
+  chmodSync(join(d, 'f'), 0o620);
+  assert.is(readCache(join(d, 'f'), d), undefined);
+  chmodSync(join(d, 'f'), 0o600);
+  chmodSync(d, 0o702);
+  assert.is(readCache(join(d, 'f'), d), undefined);
+  chmodSync(d, 0o700);
+  symlinkSync(join(d, 'f'), join(d, 'link'));
+  assert.is(readCache(join(d, 'link'), d), undefined);
+});
+
+testUnless(IS_ROOT ? null : 'needs root to make files of another user')("another user's file or dir is not used, and nothing is written below another user's cache dir", () => {
+  const d = privateDir();
+  writeFileSync(join(d, 'f'), 'bytes', { mode: 0o600 });
+  chownSync(join(d, 'f'), 65534, 65534);
+  assert.is(readCache(join(d, 'f'), d), undefined);
+  chownSync(join(d, 'f'), 0, 0);
+  chownSync(d, 65534, 65534);
+  assert.is(readCache(join(d, 'f'), d), undefined);
+  // A cache base of another user's (sudo keeping HOME): no dir or file of ours appears there.
+  const base = privateDir();
+  chownSync(base, 65534, 65534);
+  writeCache(join(base, 'sbx', 'code', 'x.v8'), join(base, 'sbx', 'code'), base, Buffer.from('x'));
+  assert.equal(readdirSync(base), []);
+});
+
+test('written atomically as a private file in a private dir; no temporary file left', () => {
+  const base = privateDir();
+  const dir = join(base, 'sbx', 'code');
+  writeCache(join(dir, 'x.v8'), dir, base, Buffer.from('data'));
+  assert.equal(readdirSync(dir), ['x.v8']);
+  assert.is(statSync(join(dir, 'x.v8')).mode & 0o777, 0o600);
+  assert.is(statSync(dir).mode & 0o777, 0o700);
+  assert.is(readCache(join(dir, 'x.v8'), dir)?.toString(), 'data');
+});
+
+test('the shipped entry writes the cache of the part it ran, then runs from it; a corrupt cache is replaced', () => {
+  const base = privateDir();
+  const env = { XDG_CACHE_HOME: base };
+  const first = sbx(['--version'], { store: join(work, 'store'), env });
+  assert.is(first.code, 0, first.stderr);
+  const dir = join(base, 'sbx', 'code');
+  const files = readdirSync(dir);
+  assert.is(files.length, 1);
+  assert.match(files[0]!, new RegExp(`^version-[0-9a-f]{16}-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.v8$`));
+  const size = statSync(join(dir, files[0]!)).size;
+  assert.ok(size > 0);
+  const second = sbx(['--version'], { store: join(work, 'store'), env });
+  assert.is(second.stdout, first.stdout);
+  writeFileSync(join(dir, files[0]!), 'not V8 bytecode');
+  const third = sbx(['--version'], { store: join(work, 'store'), env });
+  assert.is(third.stdout, first.stdout);
+  assert.is(statSync(join(dir, files[0]!)).size, size);
+});
+
+test.run();
