@@ -492,7 +492,9 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     if (req.diskBytes) openOwn(meta, layers, 'disk', true).close();
     hidden = lower ? [] : hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: st.uid + idmap.shift.uid, gid: st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid }), layers, diskDir ?? meta.layersDir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !hostMoved()) throw e;
+    // ENOENT here is a host path that vanished since it was planned (a test's dir in a busy
+    // /tmp), whether or not a mount moved with it: nothing has run yet, so plan again.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || lower || replans >= 3) throw e;
     moved = true;
   } finally {
     layers.close();
