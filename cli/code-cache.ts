@@ -6,13 +6,18 @@
 // cache is code this process runs: it is used only when this user owns it and its directory
 // and nobody else can write either, and it is written only below a cache dir this user owns.
 // Any failure just compiles from source.
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, constants } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, constants } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Script } from 'node:vm';
 
 const WRAP = '(function (exports, require, module, __filename, __dirname) { ';
 
-/** Where the cache files go: $XDG_CACHE_HOME/sbx/code, else ~/.cache/sbx/code; null without an absolute base. */
+/**
+ * Where the cache files go: $XDG_CACHE_HOME/sbx/code, else ~/.cache/sbx/code; null without an
+ * absolute base. Inside sbx's cache dir (base/paths.ts cacheRoot), which ownDirs keeps out of
+ * every sandbox's reach: hidden inside, refused by commit. Not imported from there: the entry
+ * loads nothing it does not need.
+ */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): { dir: string; base: string } | null {
   const base = env.XDG_CACHE_HOME || (env.HOME ? join(env.HOME, '.cache') : '');
   return base.startsWith('/') ? { dir: join(base, 'sbx', 'code'), base } : null;
@@ -54,6 +59,9 @@ export function writeCache(file: string, dir: string, base: string, data: Buffer
     if (!d.isDirectory() || !ownedPrivately(d)) return;
     writeFileSync(tmp, data, { flag: 'wx', mode: 0o600 });
     renameSync(tmp, file);
+    // The same part's caches of earlier builds or Node versions are never read again.
+    const part = basename(file).replace(/-[0-9a-f]{16}-.*$/, '');
+    for (const f of readdirSync(dir)) if (f !== basename(file) && f.startsWith(`${part}-`) && /^[a-z]+-[0-9a-f]{16}-[^/]*\.v8$/.test(f)) unlinkSync(join(dir, f));
   } catch {
     try { unlinkSync(tmp); } catch { /* never written */ }
   }

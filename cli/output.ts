@@ -4,6 +4,7 @@
 // terminalSafe (the escaping of bpath.ts): a name, id, argv word or error text with escape
 // bytes in it cannot recolour or move the cursor even if the caller forgot display().
 import pc from 'picocolors';
+import { isatty } from 'node:tty';
 import { terminalSafe } from '../sandbox-core/changes/bpath.js';
 import { setNoticeSink } from '../sandbox-core/notices.js';
 import { safeConfig } from '../sandbox-core/config.js';
@@ -11,8 +12,10 @@ import { safeConfig } from '../sandbox-core/config.js';
 // The config file's "color": "never" and "always" beat the terminal check; NO_COLOR beats both.
 const colorSetting = safeConfig().color ?? 'auto';
 const colorOn = (tty: boolean | undefined) => !('NO_COLOR' in process.env) && colorSetting !== 'never' && (colorSetting === 'always' || (!!tty && process.env.TERM !== 'dumb'));
-export const colors = pc.createColors(colorOn(process.stderr.isTTY));
-export const stdoutColors = pc.createColors(colorOn(process.stdout.isTTY));
+// isatty, not process.stdout/stderr.isTTY: making those streams costs milliseconds, and a run
+// never writes to stdout (the command's) nor, with -q, to stderr.
+export const colors = pc.createColors(colorOn(isatty(2)));
+export const stdoutColors = pc.createColors(colorOn(isatty(1)));
 
 let quiet = false;
 export function setQuiet(q: boolean): void {

@@ -15,7 +15,7 @@ import { ownDirs } from './base/paths.js';
 import type { LowerView } from './image/view.js';
 import { precopyEmptyUnreadable } from './precopy.js';
 import { ensureUpperDirs, type LayerOwner } from './layer-dirs.js';
-import { assignEngines, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
+import { assignEngines, FUSE_OPTIONS, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
 import { showUnreadableEmpty, unreadableCacheFile } from './unreadable.js';
@@ -215,7 +215,7 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, thro
           ops.push({ op: 'overlay', args: ['/', lowers[0]!, join(base, 'upper'), join(base, 'work'), overlayOpts, overlayFlags.filter((f) => f !== 'ro-bind')] });
           for (const p of SPECIAL_PATHS) ops.push({ op: 'mkdir', args: [p, '755'] });
         } else if (l.format === 'fuse' && fuseBinary) {
-          ops.push({ op: 'fuse_overlay', args: [fuseBinary, u.path, u.path, join(base, 'upper'), join(base, 'work'), 'squash_to_root,allow_other,default_permissions,noacl'] });
+          ops.push({ op: 'fuse_overlay', args: [fuseBinary, u.path, u.path, join(base, 'upper'), join(base, 'work'), FUSE_OPTIONS] });
         } else {
           ops.push({ op: 'overlay', args: [u.path, u.path, join(base, 'upper'), join(base, 'work'), overlayOpts, overlayFlags] });
         }
@@ -492,7 +492,9 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     if (req.diskBytes) openOwn(meta, layers, 'disk', true).close();
     hidden = lower ? [] : hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: st.uid + idmap.shift.uid, gid: st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid }), layers, diskDir ?? meta.layersDir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !hostMoved()) throw e;
+    // ENOENT here is a host path that vanished since it was planned (a test's dir in a busy
+    // /tmp), whether or not a mount moved with it: nothing has run yet, so plan again.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || lower || replans >= 3) throw e;
     moved = true;
   } finally {
     layers.close();

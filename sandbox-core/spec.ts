@@ -88,30 +88,33 @@ export const OP_ARITY: { readonly [K in SpecOpName | 'version']: K extends SpecO
   ro_recursive: 1, chmod: 2, chown: 3, build_outside: 0, setid: 2, disk_tmpfs: 2, disk_layer: 1, cwd: 1, cmd_user: 2, arg: 1, env: 1, rlimit: 3, caps: 4, relay_stdio: 1, net_relay: 3, scan_output: 1, pty: 0, seccomp: 1,
 };
 
-function netstring(b: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(`${b.length}:`), b, Buffer.from(',')]);
-}
-
-function argBytes(a: SpecArg | ReadonlyArray<string | number>): Buffer {
-  if (Array.isArray(a)) return Buffer.from(a.join(','));
-  return typeof a === 'string' ? Buffer.from(a) : (a as Buffer);
-}
-
 export function encodeSpec(ops: readonly SpecOp[]): Buffer {
-  const parts: Buffer[] = [netstring(Buffer.from('version')), netstring(Buffer.from('1'))];
+  // Text goes into one string and is encoded once (a spec has hundreds of arguments); binary
+  // arguments (BPF programs, raw bytes) are copied in as they are.
+  const chunks: Buffer[] = [];
+  let text = '7:version,1:1,';
+  const str = (s: string): void => { text += `${Buffer.byteLength(s)}:${s},`; };
   for (const { op, args } of ops) {
     // Checked again at run time: callers outside the type system (tests, casts) exist.
     const arity = (OP_ARITY as Record<string, number>)[op];
     if (arity === undefined || (op as string) === 'version') throw new Error(`unknown spec op ${op}`);
     if (args.length !== arity) throw new Error(`spec op ${op} takes ${arity} arguments, got ${args.length}`);
-    parts.push(netstring(Buffer.from(op)));
+    str(op);
+    const binaryOk = op === 'seccomp' || op === 'devbpf';
     for (const a of args as ReadonlyArray<SpecArg | ReadonlyArray<string | number>>) {
-      const b = argBytes(a);
-      if (op !== 'seccomp' && op !== 'devbpf' && b.includes(0)) throw new Error(`spec op ${op}: argument contains a NUL byte`);
-      parts.push(netstring(b));
+      if (Buffer.isBuffer(a)) {
+        if (!binaryOk && a.includes(0)) throw new Error(`spec op ${op}: argument contains a NUL byte`);
+        chunks.push(Buffer.from(`${text}${a.length}:`), a);
+        text = ',';
+        continue;
+      }
+      const v = Array.isArray(a) ? a.join(',') : (a as string);
+      if (!binaryOk && v.includes('\0')) throw new Error(`spec op ${op}: argument contains a NUL byte`);
+      str(v);
     }
   }
-  return Buffer.concat(parts);
+  chunks.push(Buffer.from(text));
+  return Buffer.concat(chunks);
 }
 
 /** Readable form for debugging (binary args shown by size). */

@@ -7,7 +7,7 @@
 // access: letters from "r" (open for reading), "w" (open for writing), "m" (mknod).
 // path: where the node appears inside (documentation, and the name `sbx run` lists in /dev);
 // a trailing "/*" covers a directory of nodes (pts). Everything not allowed is denied.
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.js';
 import { POLICY_LIMITS, readJsonFile } from '../read-json.js';
@@ -76,7 +76,7 @@ export function parseDevicePolicy(json: unknown, name: string): DevicePolicy {
 function shippedDevicePolicyPath(name = 'default'): string {
   for (const rel of [`../../policies/devices/${name}.json`, `../../../policies/devices/${name}.json`]) {
     const p = fileURLToPath(new URL(rel, import.meta.url));
-    try { readFileSync(p); return p; } catch { /* next layout */ }
+    if (existsSync(p)) return p;
   }
   return fileURLToPath(new URL(`./${name}.json`, import.meta.url));
 }

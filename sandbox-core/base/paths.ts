@@ -1,7 +1,13 @@
 import { chmodSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { SbxError } from './errors.js';
+
+let os: typeof import('node:os') | null = null;
+/** os.homedir(), loaded on first use: callers try $HOME first, and node:os costs start-up. */
+function homedir(): string {
+  return (os ??= createRequire(import.meta.url)('node:os') as typeof import('node:os')).homedir();
+}
 
 /** Where sandboxes are stored: $SBX_HOME, else $XDG_STATE_HOME/sbx, else ~/.local/state/sbx. */
 export function storeRoot(env: NodeJS.ProcessEnv = process.env): string {

@@ -73,6 +73,16 @@ test('written atomically as a private file in a private dir; no temporary file l
   assert.is(readCache(join(dir, 'x.v8'), dir)?.toString(), 'data');
 });
 
+test("writing a part's cache removes that part's older caches, and only those", () => {
+  const base = privateDir();
+  const dir = join(base, 'sbx', 'code');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const old = 'run-0123456789abcdef-v20.0.0-x64.v8', other = 'app-0123456789abcdef-v20.0.0-x64.v8';
+  for (const f of [old, other, 'notes.txt']) writeFileSync(join(dir, f), 'x', { mode: 0o600 });
+  writeCache(join(dir, 'run-fedcba9876543210-v20.1.0-x64.v8'), dir, base, Buffer.from('new'));
+  assert.equal(readdirSync(dir).sort(), [other, 'notes.txt', 'run-fedcba9876543210-v20.1.0-x64.v8']);
+});
+
 test('the shipped entry writes the cache of the part it ran, then runs from it; a corrupt cache is replaced', () => {
   const base = privateDir();
   const env = { XDG_CACHE_HOME: base };

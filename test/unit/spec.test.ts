@@ -17,6 +17,13 @@ test('netstrings: op then its arguments, binary safe', () => {
   assert.equal(b, expected);
 });
 
+test('lengths count bytes: UTF-8 text and raw bytes between texts', () => {
+  const raw = Buffer.from([0x63, 0x61, 0x66, 0xe9]); // Latin-1 'café', not UTF-8: kept as bytes
+  const b = encodeSpec([{ op: 'arg', args: ['café ✓'] }, { op: 'arg', args: [raw] }, { op: 'arg', args: ['x'] }]);
+  assert.equal(b, Buffer.concat([Buffer.from('7:version,1:1,3:arg,9:café ✓,3:arg,4:'), raw, Buffer.from(',3:arg,1:x,')]));
+  assert.throws(() => encodeSpec([{ op: 'arg', args: [Buffer.from([0x61, 0])] }]), /NUL/);
+});
+
 test('flag lists are typed literals on this side and comma lists on the wire', () => {
   const b = encodeSpec([{ op: 'bind', args: ['/a', '/b', ['ro', 'rec']] }, { op: 'tmpfs', args: ['/t', 'size=0', []] }]);
   assert.is(b.toString(), '7:version,1:1,4:bind,2:/a,2:/b,6:ro,rec,5:tmpfs,2:/t,6:size=0,0:,');
