@@ -64,7 +64,8 @@ export class DiffCommand extends Command {
       const summary = head + renderSummary(scan.changes, col, { expand: this.all }) + (scan.changes.length ? '\n' : '');
       // Not a terminal: nothing to page, so the diffs are written as they are made.
       if (out === process.stdout && process.stdout.isTTY) await page(summary + await renderDiffs(scan.changes, col), out);
-      else { out.write(summary); await writeDiffs(scan.changes, col, (s) => { out.write(s); }); }
+      // A pipe's reader may be slower than the diffs are made: wait for it rather than queue them.
+      else { out.write(summary); await writeDiffs(scan.changes, col, (s) => (out.write(s) ? undefined : new Promise<void>((r) => out.once('drain', () => r())))); }
     }
     return this.exitCode && scan.changes.length ? 1 : 0;
   }

@@ -325,10 +325,10 @@ export async function renderDiffs(changes: Change[], col: Colors): Promise<strin
  * The unified diffs, handed to `write` in pieces of about 64 KiB as they are made: `sbx diff`
  * of 200k new files writes them as it goes instead of holding the whole text.
  */
-export async function writeDiffs(changes: Change[], col: Colors, write: (s: string) => void): Promise<void> {
+export async function writeDiffs(changes: Change[], col: Colors, write: (s: string) => void | Promise<void>): Promise<void> {
   let out = '';
   for (const c of changes) {
-    if (out.length >= 1 << 16) { write(out); out = ''; }
+    if (out.length >= 1 << 16) { await write(out); out = ''; }
     if (c.type !== 'file') continue;
     const d = await fileDiff(c);
     if (!d) continue;
@@ -347,7 +347,7 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (s: stri
     }
     if (d.cut) out += col.dim(`… diff cut after ${MAX_FILE_LINES} lines (+${d.added} -${d.removed} in all)\n`);
   }
-  if (out) write(out);
+  if (out) await write(out);
 }
 
 /**

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeFixture, markStarted, whiteout, copyUp, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
-import { DIFF_MAX_BYTES, fileDiff, renderDiffs, renderStat, STAT_MAX_BYTES } from '../../cli/render-changes.js';
+import { DIFF_MAX_BYTES, fileDiff, renderDiffs, renderStat, STAT_MAX_BYTES, writeDiffs } from '../../cli/render-changes.js';
 import { countLines } from '../../sandbox-core/changes/content.js';
 
 const plain = { green: (s: string) => s, red: (s: string) => s, yellow: (s: string) => s, cyan: (s: string) => s, magenta: (s: string) => s, dim: (s: string) => s, bold: (s: string) => s };
@@ -101,6 +101,7 @@ test('the diffs are the same whether the scan brought new files\' text or sbx re
   write(U('big'), 'x\n'.repeat(600_000));
   write(U('was-dir'), 'file now\n');
   write(U(`deep/${'d/'.repeat(30)}leaf`), 'leaf\n');
+  for (let i = 0; i < 30; i++) write(U(`many/f${i}`), 'a line of text\n'.repeat(300));
   const brought = scanSandbox(f.meta, { readNewUpTo: DIFF_MAX_BYTES });
   const read = scanSandbox(f.meta);
   const text = (n: string) => brought.changes.find((c) => c.path.endsWith(`/${n}`))!.newText?.toString();
@@ -110,6 +111,11 @@ test('the diffs are the same whether the scan brought new files\' text or sbx re
   assert.is(text('empty'), '');
   for (const n of ['bin', 'bad-utf8', 'big', 'mod.txt']) assert.is(text(n), undefined, n);
   assert.is(await renderDiffs(brought.changes, plain), await renderDiffs(read.changes, plain));
+  // Written in pieces to a writer that makes each wait (a slow pipe): the same text, in order.
+  const pieces: string[] = [];
+  await writeDiffs(brought.changes, plain, async (s) => { await new Promise((r) => setTimeout(r, 1)); pieces.push(s); });
+  assert.ok(pieces.length > 1);
+  assert.is(pieces.join(''), await renderDiffs(read.changes, plain));
 });
 
 test.run();
