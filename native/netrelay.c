@@ -259,10 +259,11 @@ int net_pass_main(void) {
       *nl = 0;
       char reply[64] = "";
       if (line_fd >= 0 && write_all(ch, "{\"cmd\":\"NODE_HANDLE_ACK\"}\n", 26) < 0) return 1;
-      if (strstr(line, "\"msg\":\"relay\"")) {
+      /* Node sends the bare message, without a descriptor, for a socket already closed. */
+      if (strstr(line, "\"msg\":\"relay\"") || strcmp(line, "\"relay\"") == 0) {
         if (relay >= 0) close(relay);
         relay = line_fd;
-      } else if (strstr(line, "\"msg\":\"host\"")) {
+      } else if (strstr(line, "\"msg\":\"host\"") || strcmp(line, "\"host\"") == 0) {
         int err = relay < 0 || line_fd < 0 ? EBADF : pass_fd(relay, line_fd);
         snprintf(reply, sizeof reply, "{\"passed\":%d}\n", err);
         if (line_fd >= 0) close(line_fd);

@@ -1,7 +1,7 @@
 // Which overlay engine serves each overlaid directory. Kernel overlayfs is fast, but as an
 // ordinary user it cannot copy up anything owned by an unmapped uid (host root): writing
 // /usr, /etc or /var fails. fuse-overlayfs mounted inside the user namespace with
-// squash_to_root can, at about 5x the cost on small files. So: kernel overlays for the trees
+// squash_to_root can, but each file operation is a round trip to its daemon. So: kernel overlays for the trees
 // the user owns (home, working directory) and for everything when running as root;
 // fuse-overlayfs for the system trees when it is available.
 import { accessSync, constants, statSync } from 'node:fs';
@@ -59,6 +59,15 @@ export function fuseProblem(which: (cmd: string) => string | null): string | nul
 export function readableDir(dir: string): boolean {
   try { accessSync(dir, constants.R_OK | constants.X_OK); return true; } catch { return false; }
 }
+
+/**
+ * fuse-overlayfs's options. squash_to_root, allow_other, default_permissions: host files look
+ * root's inside and the kernel checks permissions on that view. noacl: no ACL round trips.
+ * static_nlink: a directory's link count is 1 ("unknown", as on btrfs) instead of counted:
+ * without it every stat of a directory walks all its entries and every lookup of one
+ * re-reads it, so writing n files into one directory costs O(n²) (measured: docs/architecture.md).
+ */
+export const FUSE_OPTIONS = 'squash_to_root,allow_other,default_permissions,noacl,static_nlink';
 
 export function fuseAvailable(which: (cmd: string) => string | null): string | null {
   return fuseProblem(which) ? null : which('fuse-overlayfs');

@@ -12,7 +12,7 @@ export class Passer {
 
   constructor(private readonly helper: string) {}
 
-  /** Starts the helper if it is not running (the proxy does so at its first allowed connection). */
+  /** Starts the helper if it is not running (the proxy does so while the sandbox starts). */
   start(): void {
     if (this.child) return;
     const child = spawn(this.helper, ['net-pass'], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'json' });

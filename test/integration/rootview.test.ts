@@ -72,6 +72,14 @@ if (!IS_ROOT) {
     assert.is(readFileSync('/etc/hostname', 'utf8'), hostHostname);
   });
 
+  testUnless(FUSE_PROBLEM && `fuse-overlayfs path not available: ${FUSE_PROBLEM}`, { missing: true })('unprivileged: a fuse tree\'s dirs count no links (static_nlink: O(1) stats), and find still walks every subdir', () => {
+    const d = '/usr/local/share/sbx-nlink-t';
+    const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', `mkdir -p ${d}/a/b ${d}/c && touch ${d}/a/b/f && stat -c %h ${d} && find ${d} | sort`], { store });
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, `1\n${d}\n${d}/a\n${d}/a/b\n${d}/a/b/f\n${d}/c\n`);
+    assert.not.ok(existsSync(d));
+  });
+
   testUnless(FUSE_PROBLEM ? 'fuse-overlayfs path not available' : NO_DPKG_DEB, { missing: true })('unprivileged: dpkg -i of a local .deb installs inside (empty root-only lock files pre-copied)', () => {
     dpkgInstall();
   });

@@ -96,6 +96,27 @@ maybe('a relay that does not read: the pass fails at once instead of waiting, an
   }
 });
 
+maybe('a socket closed before its hand-off is a failed pass, and the helper goes on', async () => {
+  const p = new Passer(helper!);
+  try {
+    const [proxySide] = await pair();
+    const [host] = await pair();
+    host.destroy(); // Node then sends the message without a descriptor
+    assert.is(await p.pass(proxySide, host), false);
+    const [relayGone, b] = await pair();
+    const [h2] = await pair();
+    relayGone.destroy();
+    assert.is(await p.pass(relayGone, h2), false);
+    const [c, d] = await pair();
+    const got = nextData(d);
+    assert.is(await p.pass(c, h2), true, 'the next hand-off works');
+    assert.equal([...(await got)], [0]);
+    b.destroy();
+  } finally {
+    p.stop();
+  }
+});
+
 maybe('stop() ends the helper process', async () => {
   const p = new Passer(helper!);
   p.start();
