@@ -13,13 +13,13 @@ import { Script } from 'node:vm';
 const WRAP = '(function (exports, require, module, __filename, __dirname) { ';
 
 /**
- * Where the cache files go: $XDG_CACHE_HOME/sbx/code, else ~/.cache/sbx/code; null without an
- * absolute base. Inside sbx's cache dir (base/paths.ts cacheRoot), which ownDirs keeps out of
+ * Where the cache files go: $XDG_CACHE_HOME/sbx/code (when absolute), else ~/.cache/sbx/code;
+ * null without an absolute base. Inside sbx's cache dir (base/paths.ts cacheRoot), which ownDirs keeps out of
  * every sandbox's reach: hidden inside, refused by commit. Not imported from there: the entry
  * loads nothing it does not need.
  */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): { dir: string; base: string } | null {
-  const base = env.XDG_CACHE_HOME || (env.HOME ? join(env.HOME, '.cache') : '');
+  const base = (env.XDG_CACHE_HOME?.startsWith('/') ? env.XDG_CACHE_HOME : '') || (env.HOME ? join(env.HOME, '.cache') : '');
   return base.startsWith('/') ? { dir: join(base, 'sbx', 'code'), base } : null;
 }
 

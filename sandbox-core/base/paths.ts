@@ -18,7 +18,10 @@ export function storeRoot(env: NodeJS.ProcessEnv = process.env): string {
 
 /** sbx's cache: the helper it built, compiled seccomp programs, the unreadable-dir list. */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'sbx');
+  // A relative XDG_CACHE_HOME is invalid (XDG spec): honoured, it would put the helper and the
+  // seccomp programs sbx runs below whatever dir sbx was started in, outside ownDirs.
+  const xdg = env.XDG_CACHE_HOME?.startsWith('/') ? env.XDG_CACHE_HOME : '';
+  return join(xdg || join(env.HOME || homedir(), '.cache'), 'sbx');
 }
 
 /** The dir of the user's config file ($XDG_CONFIG_HOME/sbx, else ~/.config/sbx); null without a home. */

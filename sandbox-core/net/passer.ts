@@ -7,6 +7,8 @@ import type { Socket } from 'node:net';
 
 export class Passer {
   private child: ChildProcess | null = null;
+  /** The helper ended on its own (a helper of another build, say): no more hand-offs, and no retry per connection. */
+  private broken = false;
   /** One entry per pass in flight; the helper answers in order. */
   private readonly waiting: Array<(ok: boolean | null) => void> = [];
 
@@ -14,13 +16,14 @@ export class Passer {
 
   /** Starts the helper if it is not running (the proxy does so while the sandbox starts). */
   start(): void {
-    if (this.child) return;
+    if (this.child || this.broken) return;
     const child = spawn(this.helper, ['net-pass'], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'json' });
     this.child = child;
     child.on('message', (m: { passed?: number }) => this.waiting.shift()?.(m.passed === 0));
     const gone = () => {
       if (this.child !== child) return;
       this.child = null;
+      this.broken = true;
       for (const w of this.waiting.splice(0)) w(null); // sent or not: nobody knows
     };
     child.on('error', gone);
@@ -53,6 +56,8 @@ export class Passer {
   stop(): void {
     const child = this.child;
     if (!child) return;
+    this.child = null;
+    for (const w of this.waiting.splice(0)) w(null);
     if (child.connected) child.disconnect();
     child.kill('SIGKILL');
   }

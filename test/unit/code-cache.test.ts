@@ -7,6 +7,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, stat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheDir, readCache, writeCache } from '../../cli/code-cache.js';
+import { cacheRoot, ownDirs } from '../../sandbox-core/base/paths.js';
 import { sbx } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
 
@@ -27,6 +28,12 @@ test('the cache dir follows XDG_CACHE_HOME, else HOME; a relative or missing bas
   assert.equal(cacheDir({ HOME: '/h' }), { dir: '/h/.cache/sbx/code', base: '/h/.cache' });
   assert.is(cacheDir({ XDG_CACHE_HOME: 'rel' }), null);
   assert.is(cacheDir({}), null);
+});
+
+test('a relative XDG_CACHE_HOME is ignored for every cache sbx runs code from (helper, seccomp programs, code cache)', () => {
+  assert.is(cacheRoot({ XDG_CACHE_HOME: 'rel', HOME: '/h' }), '/h/.cache/sbx');
+  assert.ok(ownDirs({ XDG_CACHE_HOME: 'rel', HOME: '/h' }).includes('/h/.cache/sbx'));
+  assert.equal(cacheDir({ XDG_CACHE_HOME: 'rel', HOME: '/h' }), { dir: '/h/.cache/sbx/code', base: '/h/.cache' });
 });
 
 test('a private file in a private dir is read back', () => {

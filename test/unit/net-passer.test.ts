@@ -117,6 +117,33 @@ maybe('a socket closed before its hand-off is a failed pass, and the helper goes
   }
 });
 
+test('a helper that ends on its own (another build, say): passes fail at once, nothing is restarted per connection', async () => {
+  const p = new Passer('/bin/false'); // exits 1 at once, like a helper that does not know net-pass
+  try {
+    p.start();
+    for (let i = 0; i < 50 && passers().length + falseChildren() > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 100));
+    const [a] = await pair();
+    const [h] = await pair();
+    assert.is(await p.pass(a, h), false, 'the proxy keeps the bytes itself');
+    assert.is(falseChildren(), 0, 'not started again');
+  } finally {
+    p.stop();
+  }
+});
+
+function falseChildren(): number {
+  let n = 0;
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const ppid = Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'latin1'))?.[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${p}/cmdline`, 'latin1').startsWith('/bin/false')) n++;
+    } catch { /* gone meanwhile */ }
+  }
+  return n;
+}
+
 maybe('stop() ends the helper process', async () => {
   const p = new Passer(helper!);
   p.start();
