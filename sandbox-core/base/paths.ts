@@ -1,6 +1,6 @@
 import { chmodSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SbxError } from './errors.js';
 
 let os: typeof import('node:os') | null = null;
@@ -11,8 +11,10 @@ function homedir(): string {
 
 /** Where sandboxes are stored: $SBX_HOME, else $XDG_STATE_HOME/sbx, else ~/.local/state/sbx. */
 export function storeRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.SBX_HOME) return env.SBX_HOME;
-  const state = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
+  // Absolute either way, so that ownDirs hides and guards the store wherever sbx was started;
+  // a relative XDG_STATE_HOME is invalid (XDG spec) and ignored.
+  if (env.SBX_HOME) return resolve(env.SBX_HOME);
+  const state = (env.XDG_STATE_HOME?.startsWith('/') ? env.XDG_STATE_HOME : '') || join(env.HOME || homedir(), '.local', 'state');
   return join(state, 'sbx');
 }
 

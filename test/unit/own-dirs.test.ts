@@ -6,6 +6,7 @@ import { makePlan } from '../../sandbox-core/commit/plan.js';
 import { ownDirs } from '../../sandbox-core/base/paths.js';
 import type { Change } from '../../sandbox-core/changes/types.js';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { testUnless } from '../helpers/skip.js';
 
 const change = (path: string, c: Change['change'], type: Change['type'] = 'file'): Change => ({ path, change: c, type, size: 1 });
@@ -45,6 +46,9 @@ test('a sibling whose name only starts like an own dir is not one', () => {
 test('ownDirs: the store, the cache and the config dir from the environment; under sudo the invoking user\'s too', () => {
   assert.equal(ownDirs({ HOME: '/home/u' }), ['/home/u/.local/state/sbx', '/home/u/.cache/sbx', '/home/u/.config/sbx']);
   assert.equal(ownDirs({ HOME: '/home/u', SBX_HOME: '/data/sbx', XDG_CACHE_HOME: '/c', XDG_CONFIG_HOME: '/cfg' }), ['/data/sbx', '/c/sbx', '/cfg/sbx']);
+  // Relative XDG dirs are invalid and ignored; a relative SBX_HOME is taken from where sbx runs.
+  assert.equal(ownDirs({ HOME: '/home/u', XDG_STATE_HOME: 'st', XDG_CACHE_HOME: 'c', XDG_CONFIG_HOME: 'cfg' }), ['/home/u/.local/state/sbx', '/home/u/.cache/sbx', '/home/u/.config/sbx']);
+  assert.equal(ownDirs({ HOME: '/home/u', SBX_HOME: 'rel/store' })[0], join(process.cwd(), 'rel/store'));
 });
 
 testUnless(process.getuid?.() === 0 ? null : 'sbx trusts SUDO_USER only when it runs as root')('ownDirs under sudo: the invoking user\'s dirs too, at the home /etc/passwd gives', () => {
