@@ -1,6 +1,6 @@
 // Shared by the bench files: the timer, and the one row format `npm run bench` prints.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ function timer() {
   if (timerBin) return timerBin;
   const dir = mkdtempSync(join(tmpdir(), 'sbx-bench-timer-'));
   timerBin = join(dir, 'timer');
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   execFileSync('cc', ['-O2', '-o', timerBin, join(REPO, 'bench', 'timer.c')]);
   return timerBin;
 }
