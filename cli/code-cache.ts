@@ -8,7 +8,7 @@
 // Any failure just compiles from source.
 import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, constants } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Script } from 'node:vm';
+import { Script, constants as vmConstants } from 'node:vm';
 
 const WRAP = '(function (exports, require, module, __filename, __dirname) { ';
 
@@ -74,7 +74,10 @@ export function loadPart<T>(binDir: string, name: string, hash: string): T {
   const where = cacheDir();
   const file = where ? join(where.dir, `${name}-${hash}-${process.version}-${process.arch}.v8`) : null;
   const cachedData = file ? readCache(file, where!.dir) : undefined;
-  const script = new Script(`${WRAP}${source}\n})`, { filename: path, cachedData });
+  // A dynamic import() in a part then resolves as in the main program (Node >= 20.12 has the
+  // constant; sbx's own code does not use import(), base/builtin.ts, and a test checks that).
+  const dynamic = (vmConstants as unknown as { USE_MAIN_CONTEXT_DEFAULT_LOADER?: symbol } | undefined)?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
+  const script = new Script(`${WRAP}${source}\n})`, { filename: path, cachedData, ...(dynamic ? { importModuleDynamically: dynamic as never } : {}) });
   if (file && (!cachedData || script.cachedDataRejected)) {
     // At exit the cache holds every function this run compiled, not only the top level.
     process.once('exit', () => writeCache(file, where!.dir, where!.base, script.createCachedData()));

@@ -15,6 +15,7 @@ import { globMatcher } from '../sandbox-core/changes/glob.js';
 import type { commitWithReport as CommitWithReport } from './commit.js';
 import { progressLine } from './progress.js';
 import { queuedAsk, type Ask } from './answers.js';
+import { builtin } from '../sandbox-core/base/builtin.js';
 
 // Loaded when used: a run that ends in a discard or a save (most) needs neither the commit
 // command, the pager nor readline.
@@ -139,7 +140,7 @@ async function promptInput(): Promise<{ input: NodeJS.ReadableStream; terminal: 
   if (process.stdin.isTTY) return { input: process.stdin, terminal: true, close: () => {} };
   let fd: number;
   try { fd = openSync('/dev/tty', 'r'); } catch { return null; }
-  const { ReadStream } = await import('node:tty');
+  const { ReadStream } = builtin<typeof import('node:tty')>('node:tty');
   const s = new ReadStream(fd);
   return { input: s, terminal: true, close: () => { s.destroy(); try { closeSync(fd); } catch { /* destroy closed it */ } } };
 }
@@ -201,7 +202,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
     save(store, meta);
     return 0;
   }
-  const { createInterface } = await import('node:readline');
+  const { createInterface } = builtin<typeof import('node:readline')>('node:readline');
   const rl = createInterface({ input: tty.input, output: process.stderr, terminal: tty.terminal });
   // End of input answers null, which every question below takes as "save".
   const ask = queuedAsk(rl, process.stderr);

@@ -1,12 +1,11 @@
 import { chmodSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { SbxError } from './errors.js';
+import { builtin } from './builtin.js';
 
-let os: typeof import('node:os') | null = null;
 /** os.homedir(), loaded on first use: callers try $HOME first, and node:os costs start-up. */
 function homedir(): string {
-  return (os ??= createRequire(import.meta.url)('node:os') as typeof import('node:os')).homedir();
+  return builtin<typeof import('node:os')>('node:os').homedir();
 }
 
 /** Where sandboxes are stored: $SBX_HOME, else $XDG_STATE_HOME/sbx, else ~/.local/state/sbx. */

@@ -3,12 +3,12 @@
 // below a cache dir this user owns. And the shipped entry writes and then uses it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { cacheDir, readCache, writeCache } from '../../cli/code-cache.js';
 import { cacheRoot, ownDirs } from '../../sandbox-core/base/paths.js';
-import { sbx } from '../helpers/sbx.js';
+import { SBX, sbx } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
 
 const work = mkdtempSync(join(tmpdir(), 'sbx-code-cache-'));
@@ -107,6 +107,13 @@ test('the shipped entry writes the cache of the part it ran, then runs from it; 
   const third = sbx(['--version'], { store: join(work, 'store'), env });
   assert.is(third.stdout, first.stdout);
   assert.is(statSync(join(dir, files[0]!)).size, size);
+});
+
+test('no part of the bundle uses import(): in a vm.Script it has no loader (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING)', () => {
+  const bin = dirname(SBX);
+  const parts = readdirSync(bin).filter((f) => f.endsWith('.js'));
+  assert.ok(parts.length >= 2, parts.join(' '));
+  for (const f of parts) assert.not.match(readFileSync(join(bin, f), 'utf8'), /\bimport\s*\(/, `${f} has a dynamic import`);
 });
 
 test.run();
