@@ -12,6 +12,7 @@ import { errnoName, launch, userNamespaceHint, type LaunchOutcome, type LaunchRe
 import { parseMountInfo, visibleMounts, type MountEntry } from './mountinfo.js';
 import { planView, SPECIAL_PATHS } from './plan.js';
 import { ownDirs } from './base/paths.js';
+import { isBelow } from './base/within.js';
 import type { LowerView } from './image/view.js';
 import { precopyEmptyUnreadable } from './precopy.js';
 import { ensureUpperDirs, type LayerOwner } from './layer-dirs.js';
@@ -275,7 +276,11 @@ function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null, disk
 
 /** An empty read-only tmpfs on each of sbx's own dirs that exists: nothing to read, nothing to plant. */
 function ownDirsToHide(storeDir: string): SpecOp[] {
-  return [...new Set([storeDir, ...ownDirs()])]
+  const dirs = [...new Set([storeDir, ...ownDirs()])];
+  return dirs
+    // One inside another (a config dir in the store, say) is hidden with it, and its mount
+    // point would be gone.
+    .filter((d) => !dirs.some((o) => isBelow(d, o)))
     .filter((d) => { try { return lstatSync(d).isDirectory(); } catch { return false; } })
     .map((d): SpecOp => ({ op: 'tmpfs', args: [d, 'mode=0000,size=0', ['ro']] }));
 }
