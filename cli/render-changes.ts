@@ -2,7 +2,7 @@
 // --name-only, JSON, and unified diffs (jsdiff, loaded only when a diff is shown).
 // Every name and diff line is escaped: a file name cannot move the cursor or recolour.
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
-import { display, displayText, jsonPath } from '../sandbox-core/changes/bpath.js';
+import { decodeUtf8Strict, display, displayText, jsonPath } from '../sandbox-core/changes/bpath.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, readHead } from '../sandbox-core/changes/content.js';
 import { humanBytes } from './progress.js';
@@ -253,7 +253,7 @@ function textOf(path: string | undefined, size: number, maxBytes: number): FileT
 
 function textOfBytes(data: Buffer): FileText {
   if (data.includes(0)) return { text: null, why: 'binary' };
-  try { return { text: new TextDecoder('utf-8', { fatal: true }).decode(data) }; } catch { return { text: null, why: 'binary' }; }
+  try { return { text: decodeUtf8Strict(data) }; } catch { return { text: null, why: 'binary' }; }
 }
 
 export interface FileDiff {

@@ -136,7 +136,7 @@ export async function pickChanges(changes: Change[], ask: Ask): Promise<Set<stri
  * The terminal to ask on: stdin when it is one, else /dev/tty (`cat x.sh | sbx run -- sh`
  * leaves stdin a pipe the command used up, as git and less handle it). Null: nobody to ask.
  */
-async function promptInput(): Promise<{ input: NodeJS.ReadableStream; terminal: boolean; close(): void } | null> {
+function promptInput(): { input: NodeJS.ReadableStream; terminal: boolean; close(): void } | null {
   if (process.stdin.isTTY) return { input: process.stdin, terminal: true, close: () => {} };
   let fd: number;
   try { fd = openSync('/dev/tty', 'r'); } catch { return null; }
@@ -196,7 +196,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
     summary();
     return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s! }, process.stdout);
   }
-  const tty = opts.interactive ? { input: process.stdin, terminal: !!process.stdin.isTTY, close: () => {} } : process.stderr.isTTY ? await promptInput() : null;
+  const tty = opts.interactive ? { input: process.stdin, terminal: !!process.stdin.isTTY, close: () => {} } : process.stderr.isTTY ? promptInput() : null;
   if (!tty) {
     summary();
     save(store, meta);

@@ -74,7 +74,6 @@ async function lowerViewOf(o: RunOptions, store: Store, inSandbox: SandboxMeta |
 }
 
 export async function executeRun(o: RunOptions): Promise<number> {
-
   setQuiet(o.quiet);
   let argv = o.command[0] === '--' ? o.command.slice(1) : o.command;
   const store = new Store();

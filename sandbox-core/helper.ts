@@ -5,19 +5,17 @@
 // user, a helper left from another version), by sbx itself into a per-user cache.
 import { notice } from './notices.js';
 import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SbxError } from './base/errors.js';
 import { cacheRoot, ensurePrivateDir } from './base/paths.js';
+import { builtin } from './base/builtin.js';
 import { VERSION } from './version.js';
 
 // node:crypto and node:child_process cost milliseconds to load; `sbx --version` and a run with
 // the helper in place need neither, so they are required only on the paths that do.
-let req: NodeRequire | null = null;
-const lazy = (id: string): unknown => (req ??= createRequire(import.meta.url))(id);
-const crypto = (): typeof import('node:crypto') => lazy('node:crypto') as typeof import('node:crypto');
-const childProcess = (): typeof import('node:child_process') => lazy('node:child_process') as typeof import('node:child_process');
+const crypto = (): typeof import('node:crypto') => builtin('node:crypto');
+const childProcess = (): typeof import('node:child_process') => builtin('node:child_process');
 
 // Baked in by scripts/bundle.mjs; absent when running the tsc output (tests, benches).
 declare const __SBX_HELPER_VERSION__: string | undefined;

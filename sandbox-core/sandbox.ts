@@ -276,7 +276,7 @@ function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null, disk
 
 /** An empty read-only tmpfs on each of sbx's own dirs that exists: nothing to read, nothing to plant. */
 function ownDirsToHide(storeDir: string): SpecOp[] {
-  const dirs = [...new Set([storeDir, ...ownDirs()])];
+  const dirs = ownDirs(process.env, storeDir);
   return dirs
     // One inside another (a config dir in the store, say) is hidden with it, and its mount
     // point would be gone.

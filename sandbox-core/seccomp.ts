@@ -15,8 +15,6 @@ const VERSION = 1;
 // benches) has no bundle and keys on its compiled files instead.
 declare const __SBX_COMPILER_ID__: string | undefined;
 
-const cacheDir = (): string => cacheRoot();
-
 function shippedDir(): string | null {
   const d = fileURLToPath(new URL('../../policies/seccomp/', import.meta.url));
   return existsSync(join(d, 'default.json')) ? d : null;
@@ -46,7 +44,7 @@ export async function loadSeccomp(ref: string, capabilities?: readonly string[])
   const arch = hostArch();
   let key: string | null = null;
   try { key = arch ? cacheKey(ref, arch, capabilities) : null; } catch { key = null; }
-  const file = key ? join(cacheDir(), `seccomp-${ref}-${arch}-${key}.bpf`) : null;
+  const file = key ? join(cacheRoot(), `seccomp-${ref}-${arch}-${key}.bpf`) : null;
   if (file) {
     try {
       const b = readFileSync(file);
@@ -57,7 +55,7 @@ export async function loadSeccomp(ref: string, capabilities?: readonly string[])
   const prog = compileSeccompPolicy(ref, undefined, capabilities);
   if (file) {
     try {
-      ensurePrivateDir(cacheDir());
+      ensurePrivateDir(cacheRoot());
       const tmp = `${file}.${process.pid}`;
       const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
       try { writeSync(fd, prog); fsyncSync(fd); } finally { closeSync(fd); }

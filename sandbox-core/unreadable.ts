@@ -58,7 +58,7 @@ function stamp(dir: string): [number, number] | null {
 }
 
 /**
- * findUnreadableDirs over several roots, remembered in `cacheFile` (the user's store): the walk
+ * findUnreadableDirs over several roots, remembered in `cacheFile` (sbx's cache dir): the walk
  * reads every directory of /var and /etc (100-200 ms here, on every unprivileged run), while
  * checking that none of them changed is one lstat each. Whether a directory is unreadable
  * depends on its own mode and owner and on its parents' (each one's ctime), on the user's
@@ -85,7 +85,7 @@ export function findUnreadableDirsCached(roots: string[], skip: Set<string>, cac
     try {
       writeFileSync(tmp, JSON.stringify({ v: 1, key, dirs, result } satisfies WalkCache), { mode: 0o600 });
       renameSync(tmp, cacheFile);
-    } catch { /* a read-only store: no cache, same answer */ }
+    } catch { /* a read-only cache dir: no cache, same answer */ }
   }
   return result;
 }

@@ -1,6 +1,6 @@
 // After a run: which of the command's own "Read-only file system" / "Permission denied" lines
 // were caused by sbx's view, and why. The helper hands back the lines it saw in the output it
-// relays (the command's pty, or a relayed stdout/stderr: native/scan.c); here each path such a
+// relays (the command's pty, or a relayed stdout/stderr: native/errlines.c); here each path such a
 // line names is checked against what the view made read-only or unwritable, using facts about
 // this run and the host (never a guess from the text alone). A path that no part of the view
 // explains is left alone: the host would have refused it as well, or sbx cannot tell.
@@ -71,7 +71,7 @@ export function pathsIn(line: string, cwd: string): string[] {
   return [...new Set(out.filter((p) => !p.includes('\0')).map((p) => normalize(isAbsolute(p) ? p : join(cwd, p))))];
 }
 
-const under = (p: string, roots: string[]): string | undefined => roots.filter((r) => p === r || isWithin(p, r)).sort((a, b) => b.length - a.length)[0];
+const under = (p: string, roots: string[]): string | undefined => roots.filter((r) => isWithin(p, r)).sort((a, b) => b.length - a.length)[0];
 
 /** Why the view refused `path` with the error of `kind`, or null when the view did not. */
 export function viewReason(path: string, kind: 'EROFS' | 'EACCES', f: ViewFacts, host: HostProbe): string | null {

@@ -46,8 +46,9 @@ export function sudoUserHome(env: NodeJS.ProcessEnv = process.env): { home: stri
  * of the user who ran sudo. A sandbox must never plant anything there: the view hides them and
  * a commit refuses them, or the next sbx would run what the sandboxed command wrote.
  */
-export function ownDirs(env: NodeJS.ProcessEnv = process.env): string[] {
-  const dirs = [storeRoot(env), cacheRoot(env), configRoot(env)];
+export function ownDirs(env: NodeJS.ProcessEnv = process.env, store?: string): string[] {
+  // `store`: the store this command uses, when it is not the one env names.
+  const dirs = [store, storeRoot(env), cacheRoot(env), configRoot(env)];
   const sudo = sudoUserHome(env);
   if (sudo) {
     const theirs = { HOME: sudo.home };

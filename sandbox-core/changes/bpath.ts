@@ -23,7 +23,10 @@ export function parentB(p: string): string {
 const PLAIN = /^[\x20-\x7e]*$/;
 // Made on first use: sbx's start-up (the entry imports terminalSafe) should not pay for it.
 let strictUtf8: TextDecoder | null = null;
-const decoder = { decode: (b: Uint8Array): string => (strictUtf8 ??= new TextDecoder('utf-8', { fatal: true })).decode(b) };
+/** Bytes as UTF-8 text; throws on anything that is not valid UTF-8. */
+export function decodeUtf8Strict(b: Uint8Array): string {
+  return (strictUtf8 ??= new TextDecoder('utf-8', { fatal: true })).decode(b);
+}
 
 /** Length of the valid UTF-8 sequence starting at i, or 0. */
 function utf8SeqLen(b: Buffer, i: number): number {
@@ -70,7 +73,7 @@ export function display(p: string): string {
   if (PLAIN.test(p) && !p.includes('\\')) return p;
   const b = toFs(p);
   try {
-    return escapeText(decoder.decode(b));
+    return escapeText(decodeUtf8Strict(b));
   } catch { /* invalid UTF-8: escape the bad bytes one by one */ }
   let out = '';
   for (let i = 0; i < b.length;) {
@@ -103,7 +106,7 @@ export function terminalSafe(s: string): string {
 /** Is the byte string valid UTF-8? */
 export function isUtf8(p: string): boolean {
   if (PLAIN.test(p)) return true;
-  try { decoder.decode(toFs(p)); return true; } catch { return false; }
+  try { decodeUtf8Strict(toFs(p)); return true; } catch { return false; }
 }
 
 /** The path for JSON: the text when the bytes are UTF-8, else the escaped form (see `rawPath`). */

@@ -106,7 +106,7 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   let filtered = filterChanges(scan.changes, { only, exclude });
   if (opts.pick) filtered = filtered.filter((c) => opts.pick!.has(c.path));
   const selected = closeSelection(scan.changes, filtered);
-  const own = [...new Set([store.root, ...ownDirs()])].map(fromUser);
+  const own = ownDirs(process.env, store.root).map(fromUser);
   const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours, ownDirs: own });
   const unselected = scan.changes.length - selected.length;
   if (opts.dryRun) return { plan, result: null, resumed, scanErrors: scan.errors, complete: false, unselected };

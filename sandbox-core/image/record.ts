@@ -1,16 +1,15 @@
 // What meta.json says about a sandbox's image, checked when read (meta.json is hostile input),
 // and where the cache keeps what it names: every location is derived from a digest.
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { ImageRecord } from '../types.js';
+import { builtin } from '../base/builtin.js';
 
 export const MAX_LAYERS = 127;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 // node:crypto is loaded on first use: every run imports this module (the store checks
 // meta.json with it), and only image runs hash anything.
-let crypto: typeof import('node:crypto') | null = null;
-const sha = (s: string): string => `sha256:${(crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(s).digest('hex')}`;
+const sha = (s: string): string => `sha256:${builtin<typeof import('node:crypto')>('node:crypto').createHash('sha256').update(s).digest('hex')}`;
 
 /** OCI chain-id: the identity of a stack of layers, bottom first. */
 export function chainIdOf(diffIds: string[]): string {
