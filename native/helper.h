@@ -100,6 +100,10 @@ int scan_main(void);
 /* buf.c: a growable byte buffer ({0} is empty); -1 when memory runs out. */
 struct buf { char *p; size_t len, cap; };
 int buf_reserve(struct buf *b, size_t extra);
+int buf_put(struct buf *b, const void *data, size_t n);
+int buf_put32(struct buf *b, uint32_t v); /* little-endian */
+int buf_read_fd(struct buf *b, int fd);      /* appends everything up to EOF */
+uint32_t le32(const void *p);               /* a little-endian u32 */
 
 /* copytree.c: copies the tree under `src` into `dst` (both open directories), iteratively and
  * fd-relative, keeping holes; -1 with errno and the failing relative path on error. */

@@ -55,14 +55,11 @@
 static struct buf out;
 static int oom;
 
-static void put(const void *d, size_t n) {
-  if (buf_reserve(&out, n) < 0) { oom = 1; return; }
-  memcpy(out.p + out.len, d, n);
-  out.len += n;
-}
+/* Out of memory is remembered and reported once the record is complete. */
+static void put(const void *d, size_t n) { if (buf_put(&out, d, n) < 0) oom = 1; }
 static void put8(uint8_t v) { put(&v, 1); }
 static void put16(uint16_t v) { unsigned char b[2] = {v & 0xff, v >> 8}; put(b, 2); }
-static void put32(uint32_t v) { unsigned char b[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24}; put(b, 4); }
+static void put32(uint32_t v) { if (buf_put32(&out, v) < 0) oom = 1; }
 static void put64(uint64_t v) { put32((uint32_t)v); put32((uint32_t)(v >> 32)); }
 
 /* Written out in large pieces: Node reads the stream as it comes. */
@@ -325,18 +322,17 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
          * through /proc/self/fd costs the lookup of a magic link per call. */
         /* flag 2: only where the change list's kinds depend on them (opaque dirs, whiteout
          * files, entries the host also has); a listing needs no more. */
-        if (!few || S_ISDIR(us.st_mode) || (S_ISREG(us.st_mode) && us.st_size == 0) ||
-            (hstate == 1 && (hs.st_mode & S_IFMT) == (us.st_mode & S_IFMT)))
+        int same_type = hstate == 1 && (hs.st_mode & S_IFMT) == (us.st_mode & S_IFMT);
+        int new_file = S_ISREG(us.st_mode) && !(hstate == 1 && S_ISREG(hs.st_mode));
+        if (!few || S_ISDIR(us.st_mode) || (S_ISREG(us.st_mode) && us.st_size == 0) || same_type)
           put_xattrs(name);
         else { put32(0); put32(0); }
-        if (hstate == 1 && (hs.st_mode & S_IFMT) == (us.st_mode & S_IFMT) && !S_ISLNK(hs.st_mode)) {
+        if (same_type && !S_ISLNK(hs.st_mode)) {
           snprintf(path, sizeof path, "/proc/self/fd/%d/%s", hdup, hname);
           put_xattrs(path);
         }
-        if (lines && S_ISREG(us.st_mode) && !(hstate == 1 && S_ISREG(hs.st_mode)))
-          put32((uint32_t)count_lines(ufd, name, (uint64_t)us.st_size, cap));
-        if (texts && S_ISREG(us.st_mode) && !(hstate == 1 && S_ISREG(hs.st_mode)))
-          put_text(ufd, name, (uint64_t)us.st_size, cap, budget);
+        if (lines && new_file) put32((uint32_t)count_lines(ufd, name, (uint64_t)us.st_size, cap));
+        if (texts && new_file) put_text(ufd, name, (uint64_t)us.st_size, cap, budget);
         if (S_ISDIR(us.st_mode) && !wh) {
           char *cu = join(t->upper, name, nl), *ch = join(t->host, hname, strlen(hname));
           int host_ok = hstate == 1 && S_ISDIR(hs.st_mode);
@@ -356,14 +352,7 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
 
 int scan_main(void) {
   struct buf in = {0};
-  for (;;) {
-    if (buf_reserve(&in, 65536) < 0) return fail("out of memory", ENOMEM);
-    ssize_t n = read(0, in.p + in.len, in.cap - in.len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail("read", errno);
-    if (n == 0) break;
-    in.len += (size_t)n;
-  }
+  if (buf_read_fd(&in, 0) < 0) return fail("read", errno);
   /* A larger pipe: fewer wake-ups of Node and of this process for a stream of megabytes
    * (stdout may be no pipe; then this fails and changes nothing). */
   (void)fcntl(1, F_SETPIPE_SZ, 1 << 20);
@@ -380,20 +369,17 @@ int scan_main(void) {
     const char *hn = off < in.len ? memchr(h, '\0', in.len - off) : NULL;
     if (!hn || in.len - ((size_t)(hn - in.p) + 1) < 4) return fail("malformed request", EINVAL);
     off = (size_t)(hn - in.p) + 1;
-    const unsigned char *f = (const unsigned char *)in.p + off;
-    uint32_t flags = (uint32_t)f[0] | (uint32_t)f[1] << 8 | (uint32_t)f[2] << 16 | (uint32_t)f[3] << 24;
+    uint32_t flags = le32(in.p + off);
     off += 4;
     uint32_t cap = 0, budget = 0;
     if (flags & 12) {
       if (in.len - off < 4) return fail("malformed request", EINVAL);
-      f = (const unsigned char *)in.p + off;
-      cap = (uint32_t)f[0] | (uint32_t)f[1] << 8 | (uint32_t)f[2] << 16 | (uint32_t)f[3] << 24;
+      cap = le32(in.p + off);
       off += 4;
     }
     if (flags & 8) {
       if (in.len - off < 4) return fail("malformed request", EINVAL);
-      f = (const unsigned char *)in.p + off;
-      budget = (uint32_t)f[0] | (uint32_t)f[1] << 8 | (uint32_t)f[2] << 16 | (uint32_t)f[3] << 24;
+      budget = le32(in.p + off);
       off += 4;
     }
     put8('J'); put32(job);

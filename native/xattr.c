@@ -55,29 +55,6 @@ static const char *resolve(const char *path, char *buf, size_t len) {
 }
 
 
-static int xbuf_put(struct buf *b, const void *data, size_t n) {
-  if (buf_reserve(b, n) < 0) return -1;
-  memcpy(b->p + b->len, data, n);
-  b->len += n;
-  return 0;
-}
-
-static int xbuf_u32(struct buf *b, uint32_t v) {
-  unsigned char le[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >> 24) & 0xff};
-  return xbuf_put(b, le, 4);
-}
-
-static int read_all(int fd, struct buf *b) {
-  for (;;) {
-    if (buf_reserve(b, 65536) < 0) return -1;
-    ssize_t n = read(fd, b->p + b->len, b->cap - b->len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return -1;
-    if (n == 0) return 0;
-    b->len += (size_t)n;
-  }
-}
-
 static int write_all(int fd, const char *p, size_t n) {
   while (n) {
     ssize_t w = write(fd, p, n);
@@ -101,8 +78,7 @@ static const char *next_str(const struct buf *in, size_t *off) {
 
 static int next_u32(const struct buf *in, size_t *off, uint32_t *v) {
   if (in->len - *off < 4) return -1;
-  const unsigned char *u = (const unsigned char *)in->p + *off;
-  *v = (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24;
+  *v = le32(in->p + *off);
   *off += 4;
   return 0;
 }
@@ -128,12 +104,12 @@ static int get_one(const char *path, struct buf *out, struct buf *names, struct 
   }
   if (n < 0) {
     int e = errno;
-    if (e == ENOTSUP || e == ENODATA) return xbuf_u32(out, 0) | xbuf_u32(out, 0);
-    return xbuf_u32(out, (uint32_t)e);
+    if (e == ENOTSUP || e == ENODATA) return buf_put32(out, 0) | buf_put32(out, 0);
+    return buf_put32(out, (uint32_t)e);
   }
   uint32_t count = 0;
   for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names->p + i) + 1) count++;
-  if (xbuf_u32(out, 0) < 0 || xbuf_u32(out, count) < 0) return -1;
+  if (buf_put32(out, 0) < 0 || buf_put32(out, count) < 0) return -1;
   for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names->p + i) + 1) {
     const char *name = names->p + i;
     ssize_t v;
@@ -146,8 +122,8 @@ static int get_one(const char *path, struct buf *out, struct buf *names, struct 
     }
     if (v < 0) v = 0; /* removed between list and get: report it empty rather than lose the record shape */
     size_t nl = strlen(name);
-    if (xbuf_u32(out, (uint32_t)nl) < 0 || xbuf_put(out, name, nl) < 0 ||
-        xbuf_u32(out, (uint32_t)v) < 0 || xbuf_put(out, val->p, (size_t)v) < 0)
+    if (buf_put32(out, (uint32_t)nl) < 0 || buf_put(out, name, nl) < 0 ||
+        buf_put32(out, (uint32_t)v) < 0 || buf_put(out, val->p, (size_t)v) < 0)
       return -1;
   }
   return 0;
@@ -163,7 +139,7 @@ static int cmd_get(const struct buf *in, struct buf *out) {
     char buf[320];
     const char *at = resolve(path, buf, sizeof buf);
     if (!at) {
-      if (xbuf_u32(out, (uint32_t)errno) < 0) return fail("out of memory at", path, ENOMEM);
+      if (buf_put32(out, (uint32_t)errno) < 0) return fail("out of memory at", path, ENOMEM);
       continue;
     }
     if (get_one(at, out, &names, &val) < 0) return fail("out of memory at", path, ENOMEM);
@@ -207,7 +183,7 @@ static int cmd_set(const struct buf *in, struct buf *out) {
         fprintf(stderr, "sbx-helper xattr: set %s on %s: %s\n", name, path, strerror(e));
       }
     }
-    if (xbuf_u32(out, first_err) < 0) return fail("out of memory at", path, ENOMEM);
+    if (buf_put32(out, first_err) < 0) return fail("out of memory at", path, ENOMEM);
   }
   return 0;
 }
@@ -226,7 +202,7 @@ static int cmd_mknod(const char *kind, const struct buf *in, struct buf *out) {
     char buf[320];
     const char *at = resolve(path, buf, sizeof buf);
     int e = !at ? errno : mknod(at, type | 0600, dev) < 0 ? errno : 0;
-    if (xbuf_u32(out, (uint32_t)e) < 0) return fail("out of memory at", path, ENOMEM);
+    if (buf_put32(out, (uint32_t)e) < 0) return fail("out of memory at", path, ENOMEM);
   }
   return 0;
 }
@@ -239,7 +215,7 @@ static int next_u64(const struct buf *in, size_t *off, uint64_t *v) {
 }
 
 static int xbuf_u64(struct buf *b, uint64_t v) {
-  return xbuf_u32(b, (uint32_t)v) | xbuf_u32(b, (uint32_t)(v >> 32));
+  return buf_put32(b, (uint32_t)v) | buf_put32(b, (uint32_t)(v >> 32));
 }
 
 /* Copies the bytes of [from, to) from s to d at the same offsets. */
@@ -368,8 +344,8 @@ static int stage_main(const struct buf *in, struct buf *out) {
     if (s >= 0) close(s);
     if (d >= 0) close(d);
     if (err && step > ST_CREATE) unlinkat(ddir, dname, 0);
-    if (xbuf_u32(out, (uint32_t)err) < 0 || xbuf_u32(out, (uint32_t)step) < 0 || xbuf_u32(out, (uint32_t)owner_lost) < 0 ||
-        xbuf_u32(out, (uint32_t)xerr) < 0 || xbuf_u64(out, copied) < 0)
+    if (buf_put32(out, (uint32_t)err) < 0 || buf_put32(out, (uint32_t)step) < 0 || buf_put32(out, (uint32_t)owner_lost) < 0 ||
+        buf_put32(out, (uint32_t)xerr) < 0 || xbuf_u64(out, copied) < 0)
       return fail("out of memory at", dst, ENOMEM);
   }
   uint32_t serr = 0;
@@ -378,7 +354,7 @@ static int stage_main(const struct buf *in, struct buf *out) {
     close(sync_fds[i]);
   }
   beneath_close(&dst_b);
-  return xbuf_u32(out, serr) < 0 ? fail("out of memory", NULL, ENOMEM) : 0;
+  return buf_put32(out, serr) < 0 ? fail("out of memory", NULL, ENOMEM) : 0;
 }
 
 /* xattr --beneath syncfs: in: dir\0 ... (one per filesystem); out: u32 errno per dir. One
@@ -396,7 +372,7 @@ static int syncfs_main(struct beneath *b, const struct buf *in, struct buf *out)
       if (syncfs(fd) < 0) e = errno;
       close(fd);
     }
-    if (xbuf_u32(out, (uint32_t)e) < 0) return fail("out of memory at", dir, ENOMEM);
+    if (buf_put32(out, (uint32_t)e) < 0) return fail("out of memory at", dir, ENOMEM);
   }
   return 0;
 }
@@ -413,7 +389,7 @@ int xattr_main(int argc, char **argv) {
     return 2;
   }
   struct buf in = {0}, out = {0};
-  if (read_all(0, &in) < 0) return fail("reading stdin", NULL, errno);
+  if (buf_read_fd(&in, 0) < 0) return fail("reading stdin", NULL, errno);
   int r;
   if (strcmp(argv[1], "get") == 0) r = cmd_get(&in, &out);
   else if (strcmp(argv[1], "set") == 0) r = cmd_set(&in, &out);
