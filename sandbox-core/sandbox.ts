@@ -543,7 +543,9 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     // and what the config and caches say, a later sbx runs (base/paths.ts ownDirs).
     ...(lower ? [] : ownDirsToHide(store.root)),
     ...hidden,
-    ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, ['rec', ...(b.readOnly ? ['ro' as const] : []), ...(idmap.shift ? ['idmap' as const] : [])]] })),
+    // Like bwrap and docker -v: a destination's missing parents are made (walk.ts does not
+    // count them as changes).
+    ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, ['rec', 'parents', ...(b.readOnly ? ['ro' as const] : []), ...(idmap.shift ? ['idmap' as const] : [])]] })),
     // --device nodes, bound into the minimal /dev.
     ...(req.limitOps?.devices ?? []),
     // Bytes that are not UTF-8 reach the command as they are (sandbox-core/rawbytes.ts).
