@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync } from '../helpers/sbx.js';
@@ -81,6 +81,20 @@ testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${F
 
 testUnless(USER_CASE ?? (FUSE_PROBLEM ? 'fuse-overlayfs path not available' : NO_DPKG_DEB), { missing: !IS_ROOT })('unprivileged: dpkg -i of a local .deb installs inside (empty root-only lock files pre-copied)', () => {
   dpkgInstall();
+});
+
+// apt's 0700 partial dirs (Debian) are the usual unreadable dirs shown empty.
+const APT_PARTIAL = '/var/cache/apt/archives/partial';
+const noUnreadable = (() => { try { readdirSync(APT_PARTIAL); return `${APT_PARTIAL} is readable here`; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EACCES' ? null : `no ${APT_PARTIAL}`; } })();
+testUnless(USER_CASE ?? FUSE_PROBLEM ?? noUnreadable)('unprivileged: the dirs shown empty are named on the first run, not on every run', () => {
+  const own = mkdtempSync(join(tmpdir(), 'sbx-said-'));
+  temps.push(own);
+  const first = sbx(['run', '-n', '--', 'true'], { store: own });
+  assert.is(first.code, 0, first.stderr);
+  assert.match(first.stderr, /shown empty inside/);
+  const second = sbx(['run', '-n', '--', 'true'], { store: own });
+  assert.is(second.code, 0, second.stderr);
+  assert.not.match(second.stderr, /shown empty inside/);
 });
 
 testUnless(USER_CASE)('unprivileged without fuse-overlayfs: one line says system paths are read-only, writes there fail', () => {
