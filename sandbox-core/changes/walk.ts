@@ -17,6 +17,7 @@ import { helperPath } from '../helper.js';
 import { isOverlayXattr, relTo, type Xattrs } from './xattr.js';
 import { unshiftXattrs } from './acl.js';
 import { dirAt, physicalRoot, trustRoot } from './fsat.js';
+import { settleUnreadable, type UnreadableDir } from './unreadable-copy.js';
 
 export interface UpperEntry {
   /** Host path (byte string). */
@@ -210,6 +211,10 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
   // layer, but hiding nothing the sandbox saw; the host below them may be unreadable to us.
   const shownEmpty = (meta.shownEmpty ?? []).map(fromUser);
   const layersRoot = fromUser(meta.layersDir);
+  // Dirs the scan could not read (EACCES): which error line each made.
+  const unreadable: UnreadableDir[] = [];
+  // Dirs the helper made on the way to a bind's destination (entries' indexes, in path order).
+  const madeForBinds: number[] = [];
   let layerBytes = 0;
   if (!meta.layers.length) return { entries, errors, layerBytes };
   const roots = meta.layers.map((layer) => fromUser(upperDirOf(meta, layer)));
@@ -249,7 +254,14 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
     if (kind === 0x44 /* D */) {
       const dir = r.i32(), errno = r.u32();
       const at = dir < 0 ? target : toIdx[dir]! >= 0 ? entries[toIdx[dir]!]!.host : null;
-      if (at !== null) errors.push(`${at}: cannot read the sandbox's copy (${errnoName(errno)})`);
+      if (at === null) continue;
+      errors.push(`${at}: cannot read the sandbox's copy (${errnoName(errno)})`);
+      if (errno === 13 /* EACCES */) {
+        const e = dir < 0 ? null : entries[toIdx[dir]!]!;
+        // Shown empty, the host's entries there were never the sandbox's to hide.
+        const hidesHost = e ? e.host0 !== null && !shownEmpty.includes(e.host) : true;
+        unreadable.push({ error: errors.length - 1, rel: relTo(layersRoot, e ? e.upper : root), fuse, hidesHost });
+      }
       continue;
     }
     if (kind !== 0x45 /* E */) throw new SbxError('sbx-helper scan: malformed answer');
@@ -290,7 +302,10 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
     const upper = wh ? '' : joinB(udir, rawName);
     // Most sandboxes have none of these: the checks cost nothing per entry then.
     if (others.length && others.some((t) => t === host)) continue;
-    const skeleton = others.length > 0 && others.some((t) => isWithin(t, host));
+    // On the way to another layer's mount point, or a dir the host lacks on the way to a
+    // bind's destination (the helper made it): no change itself, but what else is in it is.
+    const toBind = bindPoints.length > 0 && !host1 && bindPoints.some((b) => b !== host && isWithin(b, host));
+    const skeleton = (others.length > 0 && others.some((t) => isWithin(t, host))) || toBind;
     if (hidden.length && hidden.some((h) => isWithin(host, h))) continue;
     if (bindPoints.length && bindPoints.includes(host)) continue;
     let up: EntryStat | null = null;
@@ -325,6 +340,7 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
     if (asRoot && host0 && ownLower) { if (host0.uid === meta.uid) host0.uid = 0; if (host0.gid === meta.gid) host0.gid = 0; }
     const idx = entries.length;
     toIdx[me] = idx;
+    if (toBind) madeForBinds.push(idx);
     const e: UpperEntry = { host, upper, parent, whiteout: wh, opaque: false, up, host0, skeleton, xattrs: EMPTY, hostXattrs: EMPTY, lines: counted, text };
     entries.push(e);
     if (!wh && up) {
@@ -347,5 +363,22 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
     if ((idx & 0x3fff) === 0 && opts.progress) opts.progress(idx);
   }
   if (shownEmpty.length) for (const e of entries) if (e.opaque && shownEmpty.includes(e.host)) e.opaque = false;
-  return { entries, errors, layerBytes };
+  if (madeForBinds.length) keepFilledBindParents(entries, madeForBinds);
+  if (unreadable.length) settleUnreadable(layersRoot, unreadable, errors);
+  return { entries, errors: errors.filter((e) => e), layerBytes };
+}
+
+/**
+ * A dir the helper made for a bind in which the command also put something is the command's
+ * new dir after all: without it, what it holds could not be committed.
+ */
+function keepFilledBindParents(entries: UpperEntry[], made: number[]): void {
+  const isMade = new Set(made);
+  const filled = new Uint8Array(entries.length);
+  // Children come after their parents: one backward pass carries "holds something" upwards.
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const p = entries[i]!.parent;
+    if (p >= 0 && isMade.has(p) && (!isMade.has(i) || filled[i])) filled[p] = 1;
+  }
+  for (const i of made) if (filled[i]) entries[i]!.skeleton = false;
 }
