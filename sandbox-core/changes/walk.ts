@@ -132,6 +132,7 @@ class RecordStat implements EntryStat {
 
 /** Thrown by Reader when a record runs past the bytes received so far (see WalkDecoder.feed). */
 const INCOMPLETE = Symbol('incomplete record');
+const EMPTY_BUFFER = Buffer.alloc(0);
 
 /** Decodes the helper's records (native/scan.c) with a cursor: no per-field allocation. */
 class Reader {
@@ -335,46 +336,64 @@ class WalkDecoder {
   }
 
   feed(chunk: Buffer): void {
-    if (this.pendingLen) {
-      this.pending.push(chunk);
-      this.pendingLen += chunk.length;
-      if (this.pendingLen < this.retryAt) return;
-      chunk = Buffer.concat(this.pending, this.pendingLen);
-      this.pending = [];
-      this.pendingLen = 0;
-    }
-    const r = new Reader(chunk);
-    let start = 0;
-    try {
-      while (r.off < chunk.length) {
-        start = r.off;
-        this.record(r);
-      }
-    } catch (e) {
-      if (e !== INCOMPLETE) throw e;
-      const rest = chunk.subarray(start);
-      this.pending = [rest];
-      this.pendingLen = rest.length;
-      this.retryAt = rest.length * 2;
+    if (!this.pendingLen) { this.decodeFrom(chunk); return; }
+    this.pending.push(chunk);
+    this.pendingLen += chunk.length;
+    if (this.pendingLen < this.retryAt) return;
+    // The cut record is completed from the front of the new piece: only its own bytes (and a
+    // few KiB) are copied, never the whole piece.
+    let head: Buffer = Buffer.concat(this.pending.slice(0, -1));
+    let last = chunk;
+    this.pending = [];
+    this.pendingLen = 0;
+    for (;;) {
+      const take = Math.min(last.length, Math.max(4096, head.length * 2));
+      const rest = this.decodeAll(Buffer.concat([head, last.subarray(0, take)]));
+      last = last.subarray(take);
+      if (!last.length) { if (rest.length) this.keep(rest); return; }
+      if (!rest.length) { this.decodeFrom(last); return; }
+      head = rest;
     }
   }
 
   end(): WalkResult {
     if (this.pendingLen) {
-      const rest = Buffer.concat(this.pending, this.pendingLen);
+      const rest = this.decodeAll(Buffer.concat(this.pending, this.pendingLen));
       this.pending = [];
       this.pendingLen = 0;
-      this.retryAt = 0;
-      const r = new Reader(rest);
-      try {
-        while (r.off < rest.length) this.record(r);
-      } catch (e) {
-        throw e === INCOMPLETE ? new SbxError('sbx-helper scan: malformed answer') : e;
-      }
+      if (rest.length) throw new SbxError('sbx-helper scan: malformed answer');
     }
     const { entries, errors, layerBytes, shownEmpty } = this;
     if (shownEmpty.length) for (const e of entries) if (e.opaque && shownEmpty.includes(e.host)) e.opaque = false;
     return { entries, errors, layerBytes };
+  }
+
+  private decodeFrom(b: Buffer): void {
+    const rest = this.decodeAll(b);
+    if (rest.length) this.keep(rest);
+  }
+
+  /** Decodes the whole records of `b`; what is left is the start of a cut one. */
+  private decodeAll(b: Buffer): Buffer {
+    const r = new Reader(b);
+    let start = 0;
+    try {
+      while (r.off < b.length) {
+        start = r.off;
+        this.record(r);
+      }
+    } catch (e) {
+      if (e !== INCOMPLETE) throw e;
+      return b.subarray(start);
+    }
+    return EMPTY_BUFFER;
+  }
+
+  /** Keeps a cut record's start; a long one is not re-tried before twice its bytes have come. */
+  private keep(rest: Buffer): void {
+    this.pending = [rest];
+    this.pendingLen = rest.length;
+    this.retryAt = rest.length * 2;
   }
 
   /** One record; every field is read before anything is changed (a cut record changes nothing). */
