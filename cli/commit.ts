@@ -57,13 +57,19 @@ export function committedCount(r: CommitReport): number {
   return paths.size;
 }
 
+/** The command that commits this sandbox as root; under sudo, sbx finds the invoking user's store by itself if it is in the default place. */
+function asRoot(store: Store, ref: string): string {
+  const defaultStore = !!process.env.HOME && store.root === storeRoot({ HOME: process.env.HOME });
+  return `${defaultStore ? 'sudo' : `sudo SBX_HOME=${store.root}`} sbx commit ${ref}`;
+}
+
 export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitReport, dryRun: boolean, out: NodeJS.WritableStream, leftOutAs = 'left out by --only/--exclude'): number {
   const ref = meta.name ?? meta.id;
   if (r.resumed) {
     info(`finishing an interrupted commit started ${new Date(r.resumed.startedMs).toISOString()}: ${r.resumed.done} of ${r.resumed.total} steps were done`);
     for (const p of r.resumed.inFlight) info(`  was in progress: ${b(p)} (redone from the sandbox's copy)`);
   }
-  for (const e of r.scanErrors) warn(e);
+  if (!r.scanErrorsShown) for (const e of r.scanErrors) warn(e);
   if (dryRun) {
     for (const s of r.plan.steps) out.write(`${s.kind.padEnd(8)} ${b(s.change.path)}\n`);
   }
@@ -76,11 +82,7 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   bad('Conflicts: changed on the host, not overwritten (--force overrides)', conflicts);
   bad('Not committed', [...r.plan.skipped, ...(r.result?.failed ?? [])]);
   bad('Permission denied', r.plan.denied);
-  if (r.plan.denied.length && process.geteuid?.() !== 0) {
-    // Under sudo, sbx finds the invoking user's store by itself, if it is in the default place.
-    const defaultStore = !!process.env.HOME && store.root === storeRoot({ HOME: process.env.HOME });
-    info(`to commit those as root: ${defaultStore ? '' : `sudo SBX_HOME=${store.root} `}${defaultStore ? 'sudo ' : ''}sbx commit ${ref}`);
-  }
+  if (r.plan.denied.length && process.geteuid?.() !== 0) info(`to commit those as root: ${asRoot(store, ref)}`);
   const res = r.result;
   if (res) {
     if (res.ownerNotKept.length) warn(`${res.ownerNotKept.length} entries keep your ownership, not the sandbox's (only root may give files away)`);
@@ -93,8 +95,11 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   if (r.complete) info(`${steps}; sandbox ${ref} removed`);
   else if (!dryRun) {
     const left = r.unselected ? `, ${r.unselected.toLocaleString('en-US')} ${leftOutAs}` : '';
-    info(`${steps}${left}; sandbox ${ref} kept`);
+    const unread = r.scanErrors.length ? `, ${r.scanErrors.length.toLocaleString('en-US')} part${r.scanErrors.length === 1 ? '' : 's'} not readable by you` : '';
+    info(`${steps}${left}${unread}; sandbox ${ref} kept`);
     info(`'sbx diff ${ref}' shows what is left, 'sbx discard ${ref}' drops it`);
+    // Root reads what the sandbox gave to other users (0700 dirs of apt's _apt); we cannot.
+    if (r.scanErrors.length && process.geteuid?.() !== 0) info(`to read and commit the rest as root: ${asRoot(store, ref)}`);
   } else info(steps);
   const refused = conflicts.length + r.plan.denied.length + r.plan.skipped.length + (res?.failed.length ?? 0) + r.scanErrors.length;
   return refused ? 1 : 0;

@@ -17,6 +17,7 @@ import { helperPath } from '../helper.js';
 import { isOverlayXattr, relTo, type Xattrs } from './xattr.js';
 import { unshiftXattrs } from './acl.js';
 import { dirAt, physicalRoot, trustRoot } from './fsat.js';
+import { settleUnreadable, type UnreadableDir } from './unreadable-copy.js';
 
 export interface UpperEntry {
   /** Host path (byte string). */
@@ -297,6 +298,11 @@ class WalkDecoder {
   private readonly bindPoints: string[];
   readonly shownEmpty: string[];
   private readonly lines: boolean;
+  private readonly layersRoot: string;
+  /** Dirs the scan could not read (EACCES): which error line each made. */
+  private readonly unreadable: UnreadableDir[] = [];
+  /** Dirs the helper made on the way to a bind's destination (entries' indexes, in path order). */
+  private readonly madeForBinds: number[] = [];
   private readonly texts: boolean;
   // The helper's entry number (per layer) -> index in `entries`, -1 when not taken (skipped,
   // or below an entry that is not walked).
@@ -324,6 +330,7 @@ class WalkDecoder {
     this.targets = p.targets;
     this.roots = p.roots;
     this.jobLayers = p.jobLayers;
+    this.layersRoot = p.layersRoot;
     this.hidden = meta.hidden.map(fromUser);
     // A bind's destination that the view lacked is made by the helper in the layer below the
     // bind; the command only ever saw the bound host path there.
@@ -365,7 +372,9 @@ class WalkDecoder {
     }
     const { entries, errors, layerBytes, shownEmpty } = this;
     if (shownEmpty.length) for (const e of entries) if (e.opaque && shownEmpty.includes(e.host)) e.opaque = false;
-    return { entries, errors, layerBytes };
+    if (this.madeForBinds.length) keepFilledBindParents(entries, this.madeForBinds);
+    if (this.unreadable.length) settleUnreadable(this.layersRoot, this.unreadable, errors);
+    return { entries, errors: errors.filter((e) => e), layerBytes };
   }
 
   private decodeFrom(b: Buffer): void {
@@ -416,7 +425,14 @@ class WalkDecoder {
     if (kind === 0x44 /* D */) {
       const dir = r.i32(), errno = r.u32();
       const at = dir < 0 ? this.target : this.toIdx[dir]! >= 0 ? entries[this.toIdx[dir]!]!.host : null;
-      if (at !== null) errors.push(`${at}: cannot read the sandbox's copy (${errnoName(errno)})`);
+      if (at === null) return;
+      errors.push(`${at}: cannot read the sandbox's copy (${errnoName(errno)})`);
+      if (errno === 13 /* EACCES */) {
+        const e = dir < 0 ? null : entries[this.toIdx[dir]!]!;
+        // Shown empty, the host's entries there were never the sandbox's to hide.
+        const hidesHost = e ? e.host0 !== null && !shownEmpty.includes(e.host) : true;
+        this.unreadable.push({ error: errors.length - 1, rel: relTo(this.layersRoot, e ? e.upper : this.root), fuse: this.fuse, hidesHost });
+      }
       return;
     }
     if (kind !== 0x45 /* E */) throw new SbxError('sbx-helper scan: malformed answer');
@@ -460,7 +476,10 @@ class WalkDecoder {
     // Most sandboxes have none of these: the checks cost nothing per entry then.
     const others = this.others;
     if (others.length && others.some((t) => t === host)) return;
-    const skeleton = others.length > 0 && others.some((t) => isWithin(t, host));
+    // On the way to another layer's mount point, or a dir the host lacks on the way to a
+    // bind's destination (the helper made it): no change itself, but what else is in it is.
+    const toBind = bindPoints.length > 0 && !host1 && bindPoints.some((b) => b !== host && isWithin(b, host));
+    const skeleton = (others.length > 0 && others.some((t) => isWithin(t, host))) || toBind;
     if (hidden.length && hidden.some((h) => isWithin(host, h))) return;
     if (bindPoints.length && bindPoints.includes(host)) return;
     let up: EntryStat | null = null;
@@ -495,6 +514,7 @@ class WalkDecoder {
     if (asRoot && host0 && ownLower) { if (host0.uid === meta.uid) host0.uid = 0; if (host0.gid === meta.gid) host0.gid = 0; }
     const idx = entries.length;
     toIdx[me] = idx;
+    if (toBind) this.madeForBinds.push(idx);
     const e: UpperEntry = { host, upper, parent, whiteout: wh, opaque: false, up, host0, skeleton, xattrs: EMPTY, hostXattrs: EMPTY, lines: counted, text };
     entries.push(e);
     if (!wh && up) {
@@ -516,6 +536,21 @@ class WalkDecoder {
     }
     if ((idx & 0x3fff) === 0 && opts.progress) opts.progress(idx);
   }
+}
+
+/**
+ * A dir the helper made for a bind in which the command also put something is the command's
+ * new dir after all: without it, what it holds could not be committed.
+ */
+function keepFilledBindParents(entries: UpperEntry[], made: number[]): void {
+  const isMade = new Set(made);
+  const filled = new Uint8Array(entries.length);
+  // Children come after their parents: one backward pass carries "holds something" upwards.
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const p = entries[i]!.parent;
+    if (p >= 0 && isMade.has(p) && (!isMade.has(i) || filled[i])) filled[p] = 1;
+  }
+  for (const i of made) if (filled[i]) entries[i]!.skeleton = false;
 }
 
 export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResult {

@@ -19,7 +19,7 @@ export interface CommitOptions {
   force: boolean;
   dryRun: boolean;
   /** The change list the user reviewed; when given, exactly this is committed (no rescan). */
-  reviewed?: { changes: Change[]; links: Map<string, string[]> };
+  reviewed?: { changes: Change[]; links: Map<string, string[]>; errors: string[] };
   /** Host paths picked one by one by the user (after --only/--exclude). */
   pick?: Set<string>;
   /** Keep setuid/setgid bits and file capabilities (root only). */
@@ -42,6 +42,8 @@ export interface CommitReport {
   result: ApplyResult | null;
   resumed: ResumeInfo | null;
   scanErrors: string[];
+  /** The scan errors were the review's: already shown to the user before the commit. */
+  scanErrorsShown: boolean;
   /** Everything the sandbox changed is now on the host (and the sandbox was removed). */
   complete: boolean;
   /** Changes left in the sandbox because a filter left them out. */
@@ -102,14 +104,17 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
     if (!only.length && !exclude.length) { only = j.header.only; exclude = j.header.exclude; }
   }
 
-  const scan = opts.reviewed && !j ? { ...opts.reviewed, errors: [] as string[] } : scanSandbox(meta);
+  // The review's scan errors still count: a part of the sandbox nobody could read is not on
+  // the host after this commit, so the sandbox must outlive it.
+  const scanErrorsShown = !!opts.reviewed && !j;
+  const scan = opts.reviewed && !j ? opts.reviewed : scanSandbox(meta);
   let filtered = filterChanges(scan.changes, { only, exclude });
   if (opts.pick) filtered = filtered.filter((c) => opts.pick!.has(c.path));
   const selected = closeSelection(scan.changes, filtered);
   const own = ownDirs(process.env, store.root).map(fromUser);
   const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours, ownDirs: own });
   const unselected = scan.changes.length - selected.length;
-  if (opts.dryRun) return { plan, result: null, resumed, scanErrors: scan.errors, complete: false, unselected };
+  if (opts.dryRun) return { plan, result: null, resumed, scanErrors: scan.errors, scanErrorsShown, complete: false, unselected };
 
   store.markCommitting(meta);
   const journal = new JournalWriter(journalPath(dir), {
@@ -133,5 +138,5 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   } else {
     store.markSaved(meta);
   }
-  return { plan, result, resumed, scanErrors: scan.errors, complete, unselected };
+  return { plan, result, resumed, scanErrors: scan.errors, scanErrorsShown, complete, unselected };
 }

@@ -150,6 +150,35 @@ test('names and diffs cannot repaint the terminal', () => {
   sbx(['discard', 'ansi'], { store });
 });
 
+// Inside, more ids than the user's own exist only with a subordinate range (newuidmap).
+const manyIds = IS_ROOT || sbx(['run', '-n', '-q', '--', 'cat', '/proc/self/uid_map'], { store }).stdout.trim().split('\n').length > 1;
+
+testUnless(manyIds ? null : 'no subordinate uid range for this user: a sandbox cannot give files to another user')('a commit never drops what it could not read: the sandbox is kept', () => {
+  // apt does this: a 0700 dir of another user (_apt). Root reads it; an ordinary user cannot.
+  const r = sbx(['run', '-y', '--', 'sh', '-c', `mkdir ${canary}/locked && echo secret > ${canary}/locked/f && chown -R 42:42 ${canary}/locked && chmod 700 ${canary}/locked && echo ok > ${canary}/plain`], { store });
+  assert.is(readFileSync(join(canary, 'plain'), 'utf8'), 'ok\n', r.stderr);
+  if (IS_ROOT) {
+    assert.is(r.code, 0, r.stderr);
+    assert.is(readFileSync(join(canary, 'locked', 'f'), 'utf8'), 'secret\n');
+    return;
+  }
+  assert.is(r.code, 1, `what could not be read makes the commit's status 1: ${r.stderr}`);
+  assert.match(r.stderr, /locked: cannot read the sandbox's copy \(EACCES\): 1 entry only root can read/);
+  const id = /1 part not readable by you; sandbox ([0-9a-f]{8}) kept/.exec(r.stderr)?.[1];
+  assert.ok(id, `the sandbox outlives the commit: ${r.stderr}`);
+  assert.match(r.stderr, new RegExp(`sudo .*sbx commit ${id}`), 'and says how to commit the rest');
+  assert.not.ok(existsSync(join(canary, 'locked', 'f')));
+  assert.is(sbx(['discard', id!], { store }).code, 0);
+});
+
+testUnless(manyIds ? null : 'no subordinate uid range for this user: a sandbox cannot give files to another user')('an empty dir given to another user (apt\'s partial dirs) is committed whole', () => {
+  const r = sbx(['run', '-y', '--', 'sh', '-c', `mkdir ${canary}/partial && chown 42:42 ${canary}/partial && chmod 700 ${canary}/partial`], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.not.match(r.stderr, /cannot read/);
+  assert.match(r.stderr, /sandbox [0-9a-f]{8} removed/);
+  assert.is(statSync(join(canary, 'partial')).mode & 0o7777, 0o700);
+});
+
 test('a commit is refused while a command still runs in the sandbox; nothing outlives sbx', async () => {
   const child = sbxAsync(['run', '--name', 'live', '--', 'sh', '-c', `(setsid sh -c 'while :; do echo x >> ${canary}/bg; sleep 0.05; done' &); echo ready; sleep 600`], { store, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

@@ -179,7 +179,7 @@ test('a symlink planted on the way cannot make commit write outside', () => {
     { path: Buffer.from(H('e/passwd')).toString('latin1'), change: 'added', type: 'file', size: 4, upper: evilSrc, up: { type: 'file', perm: 0o644, uid: up.uid, gid: up.gid, size: 4, mtimeMs: up.mtimeMs, atimeMs: up.atimeMs, ctimeMs: up.ctimeMs, ino: up.ino, dev: up.dev, nlink: 1, rdev: 0 } },
     { path: Buffer.from(f.host + '/x/../../escape').toString('latin1'), change: 'added', type: 'file', size: 4, upper: evilSrc, up: { type: 'file', perm: 0o644, uid: up.uid, gid: up.gid, size: 4, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 2, dev: 2, nlink: 1, rdev: 0 } },
   ];
-  const r2 = commitSandbox(f.store, f.meta, { ...opts, reviewed: { changes: crafted, links: new Map() } });
+  const r2 = commitSandbox(f.store, f.meta, { ...opts, reviewed: { changes: crafted, links: new Map(), errors: [] } });
   assert.equal(readdirSync(outside), []);
   assert.is(readlinkSync(H('e')), outside);
   assert.ok(r2.result!.failed.some((x) => x.path.endsWith('/e/passwd') && /symlink/.test(x.reason)));
