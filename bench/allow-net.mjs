@@ -1,7 +1,8 @@
 // --allow-net throughput: a 100 MB download from a server on 127.0.0.1, straight on the host,
 // through a bare C relay on the host (relay-floor.c: the floor of one extra loopback hop, which
 // the sandbox's relay cannot avoid: the client inside connects to it over the sandbox's own
-// loopback), and through the sandbox's relay and sbx's proxy. Times are curl's own transfer
+// loopback; copying as the sandbox's relay does, and with splice(2) as it did before), and
+// through the sandbox's relay and sbx's proxy. Times are curl's own transfer
 // time, measured one after the other in each round (so sbx's start-up is not in them). No CPU
 // column: the transfer's CPU is small beside the sandbox's start-up, so a difference of two runs
 // is mostly noise (docs/security.md has perf's figures for 500 MB). Goal: at least 50% of direct
@@ -34,26 +35,30 @@ export async function rows(runs = Number(process.env.BENCH_RUNS || 5)) {
       more();
     }).listen(0, '127.0.0.1', () => console.log(s.address().port));`]);
   const floor = await listening(floorBin, [String(server.port)]);
+  const spliceFloor = await listening(floorBin, [String(server.port), 'splice']);
   const curl = (port) => ['curl', '-s', '-o', '/dev/null', '-w', '%{time_total}', `http://127.0.0.1:${port}/`];
   const inSbx = (...cmd) => [process.execPath, SBX, 'run', '-n', '-q', '--allow-net', `127.0.0.1:${server.port}`, '--', ...cmd];
   const ms = (cmd) => 1000 * Number(execFileSync(cmd[0], cmd.slice(1), { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }).trim());
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const direct = [], hop = [], sbx = [];
+  const direct = [], hop = [], spliced = [], sbx = [];
   try {
     for (let i = 0; i < runs; i++) {
       direct.push(ms(curl(server.port)));
       hop.push(ms(curl(floor.port)));
+      spliced.push(ms(curl(spliceFloor.port)));
       sbx.push(ms(inSbx(...curl(server.port))));
     }
   } finally {
     server.p.kill();
     floor.p.kill();
+    spliceFloor.p.kill();
     rmSync(dir, { recursive: true, force: true });
   }
-  const [d, h, s] = [median(direct), median(hop), median(sbx)];
+  const [d, h, sp, s] = [median(direct), median(hop), median(spliced), median(sbx)];
   return [
     row(`${MB} MB download through \`--allow-net\` (median of ${runs})`, s, 'direct loopback', d, { goal: 2, note: '≥ 0.5× the speed' }),
-    row(`${MB} MB through a bare C splice relay on the host`, h, 'direct loopback', d, { note: 'the floor of one relay hop' }),
+    row(`${MB} MB through a bare C relay on the host (read/write, 4 MiB)`, h, 'direct loopback', d, { note: 'the floor of one relay hop' }),
+    row(`${MB} MB through the same relay with splice(2)`, sp, 'direct loopback', d, { note: 'what the relay did before' }),
     row(`${MB} MB through \`--allow-net\`, against that floor`, s, 'C relay', h, {}),
   ];
 }

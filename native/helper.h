@@ -50,6 +50,7 @@ enum op_flag {
   FLAG_NOEXEC = 1u << 5,      /* tmpfs */
   FLAG_IDMAP_LOWER = 1u << 6, /* overlay: idmapped lower layer */
   FLAG_RO_BIND = 1u << 7,     /* overlay: fall back to a read-only bind */
+  FLAG_PARENTS = 1u << 8,     /* bind: make the destination's missing parent dirs (0755) */
 };
 
 struct spec_op {
