@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, makeStore, sbx } from '../helpers/sbx.js';
 import { expectedHelperVersion, helperPath } from '../../sandbox-core/helper.js';
+import { encodeSpec } from '../../sandbox-core/spec.js';
+import { parseStatusLines } from '../../sandbox-core/launch.js';
 
 const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const work = mkdtempSync(join(tmpdir(), 'sbx-helpertest-'));
@@ -105,6 +107,30 @@ test('a run refused before its sandbox exists leaves no helper behind', () => {
   }
   assert.ok(state === 'gone' || state === 'Z', `helper ${pid} still in state ${state}`);
   assert.equal(readdirSync(own).filter((n) => /^[0-9a-f]{8}$/.test(n)), [], 'no sandbox was made');
+});
+
+// scrap_after: once the sandbox ended, the helper removes REL beneath BASE, mode-0 dirs of
+// the overlay's kind included, and follows no symlink on the way.
+test('scrap_after removes a work dir beneath its base once the sandbox ended, through no symlink', () => {
+  const base = join(work, 'scrap');
+  const outside = join(work, 'scrap-outside');
+  mkdirSync(join(base, 'L000', 'work', 'work', 'incompat', 'volatile'), { recursive: true });
+  writeFileSync(join(base, 'L000', 'work', 'work', 'incompat', 'volatile', 'dirty'), '');
+  for (const d of ['work/work/incompat/volatile', 'work/work/incompat', 'work/work']) chmodSync(join(base, 'L000', d), 0);
+  mkdirSync(join(base, 'L000', 'upper'));
+  mkdirSync(join(outside, 'work'), { recursive: true });
+  symlinkSync(outside, join(base, 'L001'));
+  const uid = process.getuid!(), gid = process.getgid!();
+  const spec = encodeSpec([
+    { op: 'uid_map', args: [`0 ${uid} 1\n`] }, { op: 'setgroups', args: ['deny'] }, { op: 'gid_map', args: [`0 ${gid} 1\n`] },
+    { op: 'scrap_after', args: [base, 'L000/work'] }, { op: 'scrap_after', args: [base, 'L001/work'] },
+    { op: 'cwd', args: ['/'] }, { op: 'arg', args: ['true'] }, { op: 'env', args: ['PATH=/usr/bin:/bin'] },
+  ]);
+  const r = spawnSync('sh', ['-c', 'exec "$0" run 0 4 4>&3 3>&-', helperPath()], { input: spec, encoding: 'latin1', stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+  assert.is(parseStatusLines((r.output[3] as string | null) ?? '').outcome?.kind, 'exited', `${r.stderr} ${r.output[3]}`);
+  assert.not.ok(existsSync(join(base, 'L000', 'work')), 'the work dir is gone');
+  assert.ok(existsSync(join(base, 'L000', 'upper')), 'its sibling stays');
+  assert.ok(existsSync(join(outside, 'work')), 'nothing through a symlink');
 });
 
 test.run();
