@@ -91,6 +91,14 @@ size_t relay_pollfds(struct pollfd *p);      /* fills up to 6 entries; returns h
 void relay_events(const struct pollfd *p);   /* the entries relay_pollfds filled, after poll */
 void relay_finish(void);                     /* the command ended: pass on what it wrote */
 
+/* mapped.c: runs newuidmap/newgidmap for pid (0 or an errno: ENOENT when the tool is missing,
+ * EPERM when it refused); enter_mapped_root(UIDTOOL UIDMAP GIDTOOL GIDMAP): this process
+ * becomes root of a new user namespace with those maps (0, or -1 after a message);
+ * count_entries_main: the `count-entries` subcommand run in it. */
+int run_idmap_tool(const char *tool, pid_t pid, const char *args);
+int enter_mapped_root(char **maps);
+int count_entries_main(void);
+
 /* ---- subcommands ---- */
 int sandbox_main(int spec_fd, int status_fd);
 int xattr_main(int argc, char **argv);

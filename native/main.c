@@ -10,7 +10,7 @@
 #endif
 
 static int usage(void) {
-  fprintf(stderr, "usage: sbx-helper run SPEC_FD STATUS_FD [VERSION] | sbx-helper xattr ... | sbx-helper scan | sbx-helper place | sbx-helper net-pass | sbx-helper version\n"
+  fprintf(stderr, "usage: sbx-helper run SPEC_FD STATUS_FD [VERSION] | sbx-helper xattr ... | sbx-helper scan | sbx-helper place | sbx-helper as-mapped-root UIDTOOL UIDMAP GIDTOOL GIDMAP count-entries | sbx-helper net-pass | sbx-helper version\n"
                   "This is sbx's internal helper; run 'sbx' instead.\n");
   return SBX_EXIT_FAILED;
 }
@@ -24,6 +24,12 @@ static int parse_fd(const char *s) {
 
 int main(int argc, char **argv) {
   if (argc < 2) return usage();
+  /* Only what reads a sandbox's layers runs with this prefix. */
+  if (strcmp(argv[1], "as-mapped-root") == 0) {
+    if (argc != 7 || strcmp(argv[6], "count-entries") != 0) return usage();
+    if (enter_mapped_root(argv + 2) < 0) return SBX_EXIT_FAILED;
+    return count_entries_main();
+  }
   if (strcmp(argv[1], "run") == 0) {
     if (argc != 4 && argc != 5) return usage();
     int spec_fd = parse_fd(argv[2]), status_fd = parse_fd(argv[3]);

@@ -25,28 +25,9 @@ static void __attribute__((noreturn)) outer_fail(const char *step, const char *p
   die_step(step, path, err);
 }
 
-static void run_idmap_tool(const char *step, const char *tool, const char *args) {
-  char *argv[256];
-  char pidbuf[32], buf[4096];
-  size_t argc = 0;
-  snprintf(pidbuf, sizeof pidbuf, "%d", (int)child_pid);
-  if (strlen(args) >= sizeof buf) outer_fail(step, tool, E2BIG);
-  strcpy(buf, args);
-  argv[argc++] = (char *)tool;
-  argv[argc++] = pidbuf;
-  for (char *save = NULL, *t = strtok_r(buf, " ", &save); t && argc < 255; t = strtok_r(NULL, " ", &save)) argv[argc++] = t;
-  argv[argc] = NULL;
-  pid_t p = fork();
-  if (p < 0) outer_fail(step, tool, errno);
-  if (p == 0) {
-    /* The tool's own messages go to stderr; its status is what we act on. Every fd of ours
-     * is close-on-exec, the status channel included. */
-    execv(tool, argv);
-    _exit(127);
-  }
-  int st;
-  while (waitpid(p, &st, 0) < 0) if (errno != EINTR) outer_fail(step, tool, errno);
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) outer_fail(step, tool, WIFEXITED(st) && WEXITSTATUS(st) == 127 ? ENOENT : EPERM);
+static void idmap_tool(const char *step, const char *tool, const char *args) {
+  int err = run_idmap_tool(tool, child_pid, args);
+  if (err) outer_fail(step, tool, err);
 }
 
 /* Writes one of /proc/PID/{uid_map,gid_map,setgroups}; on failure the child is killed. */
@@ -58,10 +39,10 @@ static void write_proc_file(const char *step, pid_t pid, const char *file, const
 }
 
 static void write_idmaps(void) {
-  if (cfg.newuidmap[0]) run_idmap_tool("uid-map", cfg.newuidmap[0], cfg.newuidmap[1]);
+  if (cfg.newuidmap[0]) idmap_tool("uid-map", cfg.newuidmap[0], cfg.newuidmap[1]);
   else if (cfg.uid_map) write_proc_file("uid-map", child_pid, "uid_map", cfg.uid_map);
   if (cfg.setgroups) write_proc_file("setgroups", child_pid, "setgroups", cfg.setgroups);
-  if (cfg.newgidmap[0]) run_idmap_tool("gid-map", cfg.newgidmap[0], cfg.newgidmap[1]);
+  if (cfg.newgidmap[0]) idmap_tool("gid-map", cfg.newgidmap[0], cfg.newgidmap[1]);
   else if (cfg.gid_map) write_proc_file("gid-map", child_pid, "gid_map", cfg.gid_map);
 }
 

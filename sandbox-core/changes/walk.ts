@@ -17,6 +17,7 @@ import { helperPath } from '../helper.js';
 import { isOverlayXattr, relTo, type Xattrs } from './xattr.js';
 import { unshiftXattrs } from './acl.js';
 import { dirAt, physicalRoot, trustRoot } from './fsat.js';
+import { settleUnreadable, type UnreadableDir } from './unreadable-copy.js';
 
 export interface UpperEntry {
   /** Host path (byte string). */
@@ -210,6 +211,8 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
   // layer, but hiding nothing the sandbox saw; the host below them may be unreadable to us.
   const shownEmpty = (meta.shownEmpty ?? []).map(fromUser);
   const layersRoot = fromUser(meta.layersDir);
+  // Dirs the scan could not read (EACCES): which error line each made.
+  const unreadable: UnreadableDir[] = [];
   let layerBytes = 0;
   if (!meta.layers.length) return { entries, errors, layerBytes };
   const roots = meta.layers.map((layer) => fromUser(upperDirOf(meta, layer)));
@@ -249,7 +252,14 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
     if (kind === 0x44 /* D */) {
       const dir = r.i32(), errno = r.u32();
       const at = dir < 0 ? target : toIdx[dir]! >= 0 ? entries[toIdx[dir]!]!.host : null;
-      if (at !== null) errors.push(`${at}: cannot read the sandbox's copy (${errnoName(errno)})`);
+      if (at === null) continue;
+      errors.push(`${at}: cannot read the sandbox's copy (${errnoName(errno)})`);
+      if (errno === 13 /* EACCES */) {
+        const e = dir < 0 ? null : entries[toIdx[dir]!]!;
+        // Shown empty, the host's entries there were never the sandbox's to hide.
+        const hidesHost = e ? e.host0 !== null && !shownEmpty.includes(e.host) : true;
+        unreadable.push({ error: errors.length - 1, rel: relTo(layersRoot, e ? e.upper : root), fuse, hidesHost });
+      }
       continue;
     }
     if (kind !== 0x45 /* E */) throw new SbxError('sbx-helper scan: malformed answer');
@@ -347,5 +357,6 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
     if ((idx & 0x3fff) === 0 && opts.progress) opts.progress(idx);
   }
   if (shownEmpty.length) for (const e of entries) if (e.opaque && shownEmpty.includes(e.host)) e.opaque = false;
-  return { entries, errors, layerBytes };
+  if (unreadable.length) settleUnreadable(layersRoot, unreadable, errors);
+  return { entries, errors: errors.filter((e) => e), layerBytes };
 }

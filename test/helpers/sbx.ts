@@ -1,7 +1,7 @@
 // Shared helpers for integration tests: run the real sbx binary, make canary trees that only
 // the test owns, and prove isolation before anything destructive happens.
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,8 +99,18 @@ export function proveIsolation(canary: string, store: string): void {
   }
 }
 
-/** Overlay mounts currently visible on the host (none may be left by sbx). */
-export function hostOverlayCount(): number {
-  const r = spawnSync('grep', ['-c', ' overlay ', '/proc/mounts'], { encoding: 'utf8' });
-  return Number(r.stdout.trim() || 0);
+/** The host's mount table now, to compare with after a run (hostMountsLeft). */
+export function hostMounts(): Set<string> {
+  return new Set(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean));
+}
+
+/**
+ * Mounts that appeared on the host since `before` and could be a sandbox's: overlays,
+ * fuse-overlayfs, anything naming the store (its layers, own-dir tmpfs), anything over a
+ * system path a sandbox view covers. Other sessions on a shared machine mount and unmount
+ * their own test trees meanwhile: the table's length proves nothing.
+ */
+export function hostMountsLeft(before: Set<string>, store: string): string[] {
+  const systemPath = /^\S+ \S+ \S+ \S+ \/(proc|sys|dev|etc|usr|var|home|root|run)?(\/| )/;
+  return [...hostMounts()].filter((l) => !before.has(l) && (/ - (overlay|fuse\.fuse-overlayfs|fuse) /.test(l) || l.includes(store) || systemPath.test(l)));
 }

@@ -1,10 +1,10 @@
 // The helper a run uses: a helper of another version in the package (an upgrade without a
 // rebuild) is detected before it does anything, and sbx builds this version into the
-// per-user cache once and runs there.
+// per-user cache once and runs there; and its as-mapped-root reader of hostile layer dirs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, makeStore } from '../helpers/sbx.js';
@@ -36,6 +36,34 @@ test.after(() => { rmSync(work, { recursive: true, force: true }); rmSync(store,
   assert.not.match(second.stderr, /building/);
   const v = spawnSync(process.execPath, [join(pkg, 'dist', 'bin', 'sbx.js'), '--version'], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: cache } });
   assert.match(v.stdout, new RegExp(`^helper .*, matches \\(${cache.replace(/[.+]/g, '\\$&')}/`, 'm'));
+});
+
+
+test('count-entries reads a layer dir as mapped root, beneath the layers dir, no symlink followed', () => {
+  // The layers dir of a sandbox, as a hostile run could leave it.
+  const layers = join(work, 'layers');
+  mkdirSync(join(layers, 'L0', 'upper', 'empty'), { recursive: true });
+  mkdirSync(join(layers, 'L0', 'upper', 'full'));
+  for (const n of ['a', 'b', '.wh..wh..opq']) writeFileSync(join(layers, 'L0', 'upper', 'full', n), '');
+  symlinkSync('full', join(layers, 'L0', 'upper', 'link'));
+  // The mode a sandbox gives them does not stop root of the user's own namespace.
+  chmodSync(join(layers, 'L0', 'upper', 'full'), 0);
+  const uid = process.getuid!(), gid = process.getgid!();
+  const rels = ['L0/upper/empty', 'L0/upper/full', 'L0/upper/link', 'L0/upper/link/a', 'L0/upper/nope', '../etc'];
+  const fd = openSync(layers, 'r');
+  let r;
+  try {
+    r = spawnSync(join(REPO, 'native', 'build', 'sbx-helper'), ['as-mapped-root', '-', `0 ${uid} 1\n`, '-', `0 ${gid} 1\n`, 'count-entries'], {
+      input: rels.map((p) => `${p}\0`).join(''), stdio: ['pipe', 'pipe', 'pipe', fd],
+    });
+  } finally {
+    closeSync(fd);
+    chmodSync(join(layers, 'L0', 'upper', 'full'), 0o755);
+  }
+  assert.is(r.status, 0, String(r.stderr));
+  const got = rels.map((_, i) => [0, 1, 2].map((k) => r.stdout.readUInt32LE(16 * i + 4 * k)).join(' '));
+  // errno entries markers, per path: a symlink is ENOTDIR as the last name, ELOOP on the way, and .. is EXDEV
+  assert.equal(got, ['0 0 0', '0 3 1', '20 0 0', '40 0 0', '2 0 0', '18 0 0']);
 });
 
 test.run();

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { IS_ROOT, hostOverlayCount, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync } from '../helpers/sbx.js';
+import { IS_ROOT, hostMounts, hostMountsLeft, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync } from '../helpers/sbx.js';
 import { parseMountInfo, visibleMounts, PSEUDO_FS } from '../../sandbox-core/mountinfo.js';
 import { testUnless } from '../helpers/skip.js';
 
@@ -206,7 +206,7 @@ test('only fds 0, 1, 2 are open inside', () => {
 });
 
 test('SIGKILL of sbx mid-run leaves no process and no mount behind', async () => {
-  const before = hostOverlayCount();
+  const before = hostMounts();
   const marker = `${canary}/running`;
   // A sleep no other test on this machine runs.
   const sleeper = `sleep ${700000 + process.pid}`;
@@ -232,7 +232,7 @@ test('SIGKILL of sbx mid-run leaves no process and no mount behind', async () =>
     await new Promise((r) => setTimeout(r, 50));
   }
   assert.not.ok(left, 'sandbox processes survived');
-  assert.is(hostOverlayCount(), before);
+  assert.equal(hostMountsLeft(before, store), []);
   assert.not.ok(existsSync(`${marker}.inside`));
   // The killed throwaway sandbox (layers in memory) is swept by the next run.
   assert.is(sbx(['run', '-n', '-q', '--', 'true'], { store }).code, 0);

@@ -163,12 +163,20 @@ testUnless(manyIds ? null : 'no subordinate uid range for this user: a sandbox c
     return;
   }
   assert.is(r.code, 1, `what could not be read makes the commit's status 1: ${r.stderr}`);
-  assert.match(r.stderr, /locked: cannot read the sandbox's copy \(EACCES\)/);
+  assert.match(r.stderr, /locked: cannot read the sandbox's copy \(EACCES\): 1 entry only root can read/);
   const id = /1 part not readable by you; sandbox ([0-9a-f]{8}) kept/.exec(r.stderr)?.[1];
   assert.ok(id, `the sandbox outlives the commit: ${r.stderr}`);
   assert.match(r.stderr, new RegExp(`sudo .*sbx commit ${id}`), 'and says how to commit the rest');
   assert.not.ok(existsSync(join(canary, 'locked', 'f')));
   assert.is(sbx(['discard', id!], { store }).code, 0);
+});
+
+testUnless(manyIds ? null : 'no subordinate uid range for this user: a sandbox cannot give files to another user')('an empty dir given to another user (apt\'s partial dirs) is committed whole', () => {
+  const r = sbx(['run', '-y', '--', 'sh', '-c', `mkdir ${canary}/partial && chown 42:42 ${canary}/partial && chmod 700 ${canary}/partial`], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.not.match(r.stderr, /cannot read/);
+  assert.match(r.stderr, /sandbox [0-9a-f]{8} removed/);
+  assert.is(statSync(join(canary, 'partial')).mode & 0o7777, 0o700);
 });
 
 test('a commit is refused while a command still runs in the sandbox; nothing outlives sbx', async () => {

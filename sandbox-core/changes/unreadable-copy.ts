@@ -1,0 +1,74 @@
+// Directories of a sandbox's layers that the user cannot read: a sandbox's programs gave them
+// to another inside user (apt leaves its 0700 `_apt` partial dirs behind). Root of a user
+// namespace with the user's own mapping may read them (`sbx-helper as-mapped-root
+// count-entries`), and an empty one holds nothing a commit could lose.
+import { spawnSync } from 'node:child_process';
+import { closeSync, openSync, constants as C } from 'node:fs';
+import { O_PATH } from '../beneath.js';
+import { helperPath } from '../helper.js';
+import { chooseIdMapping } from '../idmap.js';
+import type { SpecOp } from '../spec.js';
+
+/** The helper's map arguments for one of uid/gid: a tool and its ranges, or "-" and the map text. */
+function mapArgs(ops: readonly SpecOp[], kind: 'uid' | 'gid'): [string, string] | null {
+  for (const o of ops) {
+    const a = o.args as readonly unknown[];
+    if (o.op === `new${kind}map`) return [String(a[0]), String(a[1])];
+    if (o.op === `${kind}_map`) return ['-', String(a[0])];
+  }
+  return null;
+}
+
+export interface UnreadableDir {
+  /** Its line in the walk's errors. */
+  error: number;
+  /** The layer's copy, relative to the layers dir (a byte string). */
+  rel: string;
+  fuse: boolean;
+  /** The host has something at its path that an opaque dir would hide. */
+  hidesHost: boolean;
+}
+
+interface Counted { entries: number; markers: number; opaqueXattr: boolean }
+
+/**
+ * What each directory (resolved beneath `layersRoot`, no symlink followed) holds, read as
+ * mapped root; null where that cannot be known.
+ */
+function countAsMappedRoot(layersRoot: string, rels: string[]): Array<Counted | null> {
+  const unknown = rels.map(() => null);
+  // Root reads everything already: whatever it could not read, nobody can.
+  if (!rels.length || process.getuid!() === 0) return unknown;
+  const ops = chooseIdMapping({ keepUser: false }).ops;
+  const u = mapArgs(ops, 'uid'), g = mapArgs(ops, 'gid');
+  if (!u || !g) return unknown;
+  const fd = openSync(Buffer.from(layersRoot, 'latin1'), O_PATH | C.O_DIRECTORY);
+  let r;
+  try {
+    r = spawnSync(helperPath(), ['as-mapped-root', ...u, ...g, 'count-entries'], {
+      input: Buffer.from(rels.map((p) => `${p}\0`).join(''), 'latin1'), stdio: ['pipe', 'pipe', 'pipe', fd],
+    });
+  } finally {
+    closeSync(fd);
+  }
+  if (r.status !== 0 || r.stdout.length !== 16 * rels.length) return unknown;
+  const o = r.stdout;
+  return rels.map((_, i) => (o.readUInt32LE(16 * i) ? null : { entries: o.readUInt32LE(16 * i + 4), markers: o.readUInt32LE(16 * i + 8), opaqueXattr: o.readUInt32LE(16 * i + 12) !== 0 }));
+}
+
+/**
+ * Clears the error of each dir that holds nothing (a fuse-overlayfs opaque marker is no data;
+ * in a kernel overlay layer a file of that name is) unless, being opaque, it hides host
+ * entries, and says how many entries the others hold.
+ */
+export function settleUnreadable(layersRoot: string, dirs: UnreadableDir[], errors: string[]): void {
+  const counts = countAsMappedRoot(layersRoot, dirs.map((d) => d.rel));
+  dirs.forEach((d, i) => {
+    const c = counts[i];
+    if (!c) return;
+    const data = d.fuse ? c.entries - c.markers : c.entries;
+    const opaque = d.fuse ? c.markers > 0 : c.opaqueXattr;
+    if (data > 0) errors[d.error] += `: ${data.toLocaleString('en-US')} entr${data === 1 ? 'y' : 'ies'} only root can read`;
+    else if (!opaque || !d.hidesHost) errors[d.error] = '';
+  });
+}
