@@ -1,8 +1,11 @@
 // --allow-net throughput: a 100 MB download from a server on 127.0.0.1, straight on the host,
 // through a bare C relay on the host (relay-floor.c: the floor of one extra loopback hop, which
 // the sandbox's relay cannot avoid: the client inside connects to it over the sandbox's own
-// loopback), and through the sandbox's relay and sbx's proxy. Times are curl's own transfer
-// time, measured one after the other in each round (so sbx's start-up is not in them). No CPU
+// loopback; copying as the sandbox's relay does, and with splice(2) as it did before), and
+// through the sandbox's relay and sbx's proxy. As root also through the kernel (sockmap-floor.c:
+// a sockmap redirect between the two sockets, no relay process: the root-only path considered
+// and not taken, docs/security.md). Times are curl's own transfer time, measured one after the
+// other in each round (so sbx's start-up is not in them). No CPU
 // column: the transfer's CPU is small beside the sandbox's start-up, so a difference of two runs
 // is mostly noise (docs/security.md has perf's figures for 500 MB). Goal: at least 50% of direct
 // loopback speed, i.e. at most 2× its time.
@@ -25,6 +28,9 @@ export async function rows(runs = Number(process.env.BENCH_RUNS || 5)) {
   const dir = mkdtempSync(join(tmpdir(), 'sbx-bench-net-'));
   const floorBin = join(dir, 'relay-floor');
   execFileSync('cc', ['-O2', '-pthread', '-o', floorBin, join(REPO, 'bench', 'relay-floor.c')]);
+  const root = process.geteuid?.() === 0;
+  const sockmapBin = join(dir, 'sockmap-floor');
+  if (root) execFileSync('cc', ['-O2', '-o', sockmapBin, join(REPO, 'bench', 'sockmap-floor.c')]);
   const server = await listening(process.execPath, ['-e', `
     const chunk = Buffer.alloc(1 << 20, 120);
     const s = require('node:http').createServer((req, res) => {
@@ -34,26 +40,35 @@ export async function rows(runs = Number(process.env.BENCH_RUNS || 5)) {
       more();
     }).listen(0, '127.0.0.1', () => console.log(s.address().port));`]);
   const floor = await listening(floorBin, [String(server.port)]);
+  const spliceFloor = await listening(floorBin, [String(server.port), 'splice']);
+  let sockmap = root ? await listening(sockmapBin, [String(server.port)]) : null;
+  if (sockmap && !sockmap.port) sockmap = null; // no BPF here: the row is left out
   const curl = (port) => ['curl', '-s', '-o', '/dev/null', '-w', '%{time_total}', `http://127.0.0.1:${port}/`];
   const inSbx = (...cmd) => [process.execPath, SBX, 'run', '-n', '-q', '--allow-net', `127.0.0.1:${server.port}`, '--', ...cmd];
   const ms = (cmd) => 1000 * Number(execFileSync(cmd[0], cmd.slice(1), { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }).trim());
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const direct = [], hop = [], sbx = [];
+  const direct = [], hop = [], spliced = [], kernel = [], sbx = [];
   try {
     for (let i = 0; i < runs; i++) {
       direct.push(ms(curl(server.port)));
       hop.push(ms(curl(floor.port)));
+      spliced.push(ms(curl(spliceFloor.port)));
+      if (sockmap) kernel.push(ms(curl(sockmap.port)));
       sbx.push(ms(inSbx(...curl(server.port))));
     }
   } finally {
     server.p.kill();
     floor.p.kill();
+    spliceFloor.p.kill();
+    sockmap?.p.kill();
     rmSync(dir, { recursive: true, force: true });
   }
-  const [d, h, s] = [median(direct), median(hop), median(sbx)];
+  const [d, h, sp, s] = [median(direct), median(hop), median(spliced), median(sbx)];
   return [
     row(`${MB} MB download through \`--allow-net\` (median of ${runs})`, s, 'direct loopback', d, { goal: 2, note: '≥ 0.5× the speed' }),
-    row(`${MB} MB through a bare C splice relay on the host`, h, 'direct loopback', d, { note: 'the floor of one relay hop' }),
+    row(`${MB} MB through a bare C relay on the host (read/write, 4 MiB)`, h, 'direct loopback', d, { note: 'the floor of one relay hop' }),
+    row(`${MB} MB through the same relay with splice(2)`, sp, 'direct loopback', d, { note: 'what the relay did before' }),
+    ...(sockmap ? [row(`${MB} MB through a kernel sockmap redirect instead (root)`, median(kernel), 'direct loopback', d, { note: 'no relay process; not used by sbx' })] : []),
     row(`${MB} MB through \`--allow-net\`, against that floor`, s, 'C relay', h, {}),
   ];
 }

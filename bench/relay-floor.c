@@ -1,6 +1,8 @@
 /* The floor of one relay hop, for bench/allow-net.mjs: listens on 127.0.0.1 (an ephemeral port,
- * printed) and joins each connection to 127.0.0.1:PORT with splice(2) through a pipe, one
- * thread per direction, blocking: no proxy, no sandbox, nothing else.   relay-floor PORT */
+ * printed) and joins each connection to 127.0.0.1:PORT, one thread per direction, blocking, with
+ * what the sandbox's relay does (native/netrelay.c: read/write through a 4 MiB buffer) or, with
+ * `splice`, splice(2) through a 1 MiB pipe (what it did before): no proxy, no sandbox, nothing
+ * else.   relay-floor PORT [splice] */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -8,15 +10,16 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 struct dir { int from, to; };
+static int use_splice;
 
-static void *move(void *arg) {
-  struct dir *d = arg;
+static void splice_dir(struct dir *d) {
   int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0) return NULL;
+  if (pipe2(p, O_CLOEXEC) < 0) return;
   fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
   for (;;) {
     ssize_t n = splice(d->from, NULL, p[1], NULL, 1 << 20, SPLICE_F_MOVE);
@@ -28,12 +31,37 @@ static void *move(void *arg) {
     }
   }
 out:
+  close(p[0]);
+  close(p[1]);
+}
+
+static void copy_dir(struct dir *d) {
+  const size_t size = 4 << 20;
+  char *buf = malloc(size);
+  if (!buf) return;
+  for (;;) {
+    ssize_t n = read(d->from, buf, size);
+    if (n <= 0) break;
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = write(d->to, buf + off, (size_t)(n - off));
+      if (w <= 0) goto out;
+      off += w;
+    }
+  }
+out:
+  free(buf);
+}
+
+static void *move(void *arg) {
+  struct dir *d = arg;
+  if (use_splice) splice_dir(d); else copy_dir(d);
   shutdown(d->to, SHUT_WR);
   return NULL;
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) return 2;
+  if (argc != 2 && !(argc == 3 && strcmp(argv[2], "splice") == 0)) return 2;
+  use_splice = argc == 3;
   int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr = { htonl(INADDR_LOOPBACK) } };
   socklen_t len = sizeof a;

@@ -2,9 +2,9 @@
 // --name-only or --json.
 import { Command, Option } from 'clipanion';
 import { resolveAnywhere } from '../sandbox-core/store.js';
-import { scanSandbox } from '../sandbox-core/changes/scan.js';
+import { scanSandboxAsync } from '../sandbox-core/changes/scan.js';
 import { stdoutColors, warn } from './output.js';
-import { changesJson, countLine, renderDiffs, renderNameOnly, renderStat, renderSummary, STAT_MAX_BYTES, DIFF_MAX_BYTES, writeDiffs } from './render-changes.js';
+import { changesJson, countLine, renderDiffs, writeNameOnly, renderStat, renderSummary, STAT_MAX_BYTES, DIFF_MAX_BYTES, writeDiffs } from './render-changes.js';
 import { page } from './pager.js';
 import { progressLine } from './progress.js';
 import { resolve } from 'node:path';
@@ -41,7 +41,7 @@ export class DiffCommand extends Command {
   override async execute(): Promise<number> {
     const { meta } = resolveAnywhere(this.ref);
     const progress = progressLine();
-    const scan = scanSandbox(meta, {
+    const scan = await scanSandboxAsync(meta, {
       only: this.only, exclude: this.exclude, paths: this.pathArgs.map((p) => resolve(p)),
       progress: (phase, n) => progress.update(`${phase}: ${n} entries`),
       // Names and line counts do not show a new file's xattrs: the helper need not read them.
@@ -56,8 +56,10 @@ export class DiffCommand extends Command {
     for (const u of scan.unmatched ?? []) warn(u);
     const out = this.context.stdout;
     const col = stdoutColors;
+    // A pipe's reader may be slower than sbx writes: wait for it rather than queue the output.
+    const drained = (s: string | Buffer): Promise<void> | undefined => (out.write(s) ? undefined : new Promise<void>((r) => out.once('drain', () => r())));
     if (this.json) out.write(changesJson(meta.id, scan.changes));
-    else if (this.nameOnly) out.write(renderNameOnly(scan.changes));
+    else if (this.nameOnly) await writeNameOnly(scan.changes, drained);
     else if (this.stat) await page(await renderStat(scan.changes, col), out);
     else {
       const head = `${col.bold(`sandbox ${meta.name ?? meta.id}`)}: ${countLine(scan.changes)}\n`;
@@ -65,7 +67,7 @@ export class DiffCommand extends Command {
       // Not a terminal: nothing to page, so the diffs are written as they are made.
       if (out === process.stdout && process.stdout.isTTY) await page(summary + await renderDiffs(scan.changes, col), out);
       // A pipe's reader may be slower than the diffs are made: wait for it rather than queue them.
-      else { out.write(summary); await writeDiffs(scan.changes, col, (s) => (out.write(s) ? undefined : new Promise<void>((r) => out.once('drain', () => r())))); }
+      else { out.write(summary); await writeDiffs(scan.changes, col, drained); }
     }
     return this.exitCode && scan.changes.length ? 1 : 0;
   }

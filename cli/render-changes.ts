@@ -214,8 +214,26 @@ export function renderSummary(changes: Change[], col: Colors, options: number | 
   return out;
 }
 
-export function renderNameOnly(changes: Change[]): string {
-  return changes.map((c) => `${display(c.path)}\n`).join('');
+/**
+ * `--name-only` as bytes, handed to `write` in pieces of about 1 MiB: no string per line,
+ * and a listing of 100k paths is a few writes. Each path goes through display() like every
+ * other path sbx prints.
+ */
+export async function writeNameOnly(changes: Change[], write: (b: Buffer) => void | Promise<void>): Promise<void> {
+  const SIZE = 1 << 20;
+  let buf = Buffer.allocUnsafe(SIZE);
+  let at = 0;
+  for (const c of changes) {
+    const s = display(c.path);
+    // At most 3 bytes per UTF-16 unit, and the newline.
+    if (at + s.length * 3 + 1 > buf.length) {
+      if (at) { await write(buf.subarray(0, at)); buf = Buffer.allocUnsafe(SIZE); at = 0; }
+      if (s.length * 3 + 1 > buf.length) buf = Buffer.allocUnsafe(s.length * 3 + 1);
+    }
+    at += buf.write(s, at, 'utf8');
+    buf[at++] = 0x0a;
+  }
+  if (at) await write(buf.subarray(0, at));
 }
 
 export function changesJson(id: string, changes: Change[], extra: Record<string, unknown> = {}): string {

@@ -375,9 +375,27 @@ int copy_tree(int src, int dst, char *failed_path, size_t failed_len) {
   return r;
 }
 
+/* Opens directory `name` below `at` for reading, without following a symlink. A directory
+ * of ours that we may not read (overlayfs makes its work dirs mode 0) is first made 0700
+ * through an O_PATH fd of that very inode, so a name swapped meanwhile changes nothing else. */
+static int open_dir_to_remove(int at, const char *name) {
+  int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0 || errno != EACCES) return fd;
+  int p = openat(at, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (p < 0) return -1;
+  char self[32];
+  snprintf(self, sizeof self, "/proc/self/fd/%d", p);
+  int r = chmod(self, 0700);
+  int e = errno;
+  close(p);
+  if (r < 0) { errno = e; return -1; }
+  return openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
 /* Removes `name` below `parent` and everything under it, without following any symlink, at
- * any depth, with the same bounded fds as the copy. Used for a copy that did not complete and
- * for a layer's previous contents once its copy replaced it. */
+ * any depth, with the same bounded fds as the copy. Used for a copy that did not complete,
+ * for a layer's previous contents once its copy replaced it, and for a throwaway run's
+ * overlay work dirs once its sandbox ended. */
 int remove_tree_at(int parent, const char *name) {
   struct stat st;
   if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return errno == ENOENT ? 0 : -1;
@@ -385,7 +403,7 @@ int remove_tree_at(int parent, const char *name) {
   struct copy_ctx c = { .dst_root = -1 };
   int r = 0, s = -1, d = -1;
   struct stat again;
-  if ((s = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 || (d = dup(s)) < 0) r = -1;
+  if ((s = open_dir_to_remove(parent, name)) < 0 || (d = dup(s)) < 0) r = -1;
   else if (fstat(s, &again) < 0 || again.st_ino != st.st_ino || again.st_dev != st.st_dev) { errno = ESTALE; r = -1; }
   if (r < 0) {
     int e = errno;
@@ -403,7 +421,7 @@ int remove_tree_at(int parent, const char *name) {
       struct stat est;
       if (fstatat(f->src, n, &est, AT_SYMLINK_NOFOLLOW) < 0) { if (errno != ENOENT) r = -1; continue; }
       if (!S_ISDIR(est.st_mode)) { if (unlinkat(f->src, n, 0) < 0 && errno != ENOENT) r = -1; continue; }
-      if ((s = openat(f->src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) { r = -1; continue; }
+      if ((s = open_dir_to_remove(f->src, n)) < 0) { r = -1; continue; }
       if ((d = dup(s)) < 0 || fstat(s, &again) < 0 || again.st_ino != est.st_ino || again.st_dev != est.st_dev) {
         int e = d < 0 ? errno : ESTALE;
         close(s);

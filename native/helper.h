@@ -33,7 +33,7 @@ enum op_type {
   /* filesystem, in order, destinations relative to the new root */
   OP_STAGE, OP_WHITEOUT, OP_MKDIR, OP_SYMLINK, OP_LOWER, OP_OVERLAY, OP_FUSE_OVERLAY, OP_BIND, OP_TMPFS,
   OP_PROC, OP_DEVPTS, OP_REMOUNT_RO, OP_RO_RECURSIVE, OP_CHMOD, OP_CHOWN,
-  OP_BUILD_OUTSIDE, OP_SETID, OP_DISK_TMPFS, OP_DISK_LAYER,
+  OP_BUILD_OUTSIDE, OP_SETID, OP_DISK_TMPFS, OP_DISK_LAYER, OP_SCRAP_AFTER,
   /* the process */
   OP_CWD, OP_CMD_USER, OP_ARG, OP_ENV, OP_RLIMIT, OP_CAPS, OP_RELAY_STDIO, OP_NET_RELAY, OP_SCAN_OUTPUT, OP_PTY, OP_SECCOMP,
   OP_COUNT
@@ -50,6 +50,7 @@ enum op_flag {
   FLAG_NOEXEC = 1u << 5,      /* tmpfs */
   FLAG_IDMAP_LOWER = 1u << 6, /* overlay: idmapped lower layer */
   FLAG_RO_BIND = 1u << 7,     /* overlay: fall back to a read-only bind */
+  FLAG_PARENTS = 1u << 8,     /* bind: make the destination's missing parent dirs (0755) */
 };
 
 struct spec_op {

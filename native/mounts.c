@@ -212,9 +212,39 @@ static int open_dest(const char *dest, int flags) {
   return open_in_root(root, dest, O_PATH | flags);
 }
 
+/* An O_PATH fd of the in-sandbox dir `path`, each missing component made (0755, owned like
+ * the new root's `/`: root inside, whoever builds the view) on the one before it, which was
+ * resolved in the new root. A loop, not recursion: any depth. */
+static int open_dir_made(const char *path) {
+  char pre[SBX_PATH_MAX];
+  size_t n = strlen(path);
+  if (n >= sizeof pre) { errno = ENAMETOOLONG; return -1; }
+  int cur = open_dest("/", O_DIRECTORY);
+  struct stat root;
+  if (cur >= 0 && fstat(cur, &root) < 0) { int err = errno; close(cur); errno = err; return -1; }
+  for (size_t i = 1; cur >= 0 && i <= n; i++) {
+    if (i < n && path[i] != '/') continue;
+    memcpy(pre, path, i);
+    pre[i] = '\0';
+    const char *comp = strrchr(pre, '/') + 1;
+    if (!*comp) continue;
+    int next = open_dest(pre, O_DIRECTORY);
+    if (next < 0 && errno == ENOENT) {
+      if (mkdirat(cur, comp, 0755) == 0) {
+        if (fchownat(cur, comp, root.st_uid, root.st_gid, AT_SYMLINK_NOFOLLOW) == 0) next = open_beneath(cur, comp, O_PATH | O_DIRECTORY);
+      } else if (errno == EEXIST) next = open_beneath(cur, comp, O_PATH | O_DIRECTORY);
+    }
+    int err = errno;
+    close(cur);
+    cur = next;
+    errno = err;
+  }
+  return cur;
+}
+
 /* The bind's destination, made like its source (dir or empty file) on its resolved parent
- * when it does not exist; an O_PATH fd of it. */
-static int ensure_dest_like(const char *src, const char *dest) {
+ * when it does not exist (with the parent's missing dirs, when asked); an O_PATH fd of it. */
+static int ensure_dest_like(const char *src, const char *dest, unsigned flags) {
   int fd = open_dest(dest, 0);
   if (fd >= 0 || errno != ENOENT) return fd;
   struct stat st;
@@ -222,7 +252,7 @@ static int ensure_dest_like(const char *src, const char *dest) {
   char parent[SBX_PATH_MAX];
   const char *name;
   if (split_last(dest, parent, sizeof parent, &name) < 0) die_step("bind", dest, errno);
-  autoclose int pfd = open_dest(parent, O_DIRECTORY);
+  autoclose int pfd = flags & FLAG_PARENTS ? open_dir_made(parent) : open_dest(parent, O_DIRECTORY);
   if (pfd < 0) die_step("bind-mkdir", dest, errno);
   if (S_ISDIR(st.st_mode)) {
     if (mkdirat(pfd, name, 0755) < 0 && errno != EEXIST) die_step("bind-mkdir", dest, errno);
@@ -243,7 +273,7 @@ static void do_bind(const char *src_arg, const char *dest_arg, unsigned flags) {
     autoclose int probe = open_dest(dest_arg, 0);
     if (access(src, F_OK) < 0 || probe < 0) return;
   }
-  autoclose int dest = ensure_dest_like(src, dest_arg);
+  autoclose int dest = ensure_dest_like(src, dest_arg, flags);
   if (dest < 0) die_step("bind", dest_arg, errno);
   int rec = !!(flags & FLAG_REC);
   /* A detached copy of the source, made read-only or idmapped before it is attached to the

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -90,31 +91,28 @@ static int pump_from_proxy(int from, int to, int *handed) {
   return write_all(to, buf, (size_t)n) == 0;
 }
 
-/* One direction of a spliced connection, blocking, socket -> pipe -> socket with no copy
- * through us, until EOF (or a reset: nothing more comes), which ends `to`'s sending. -1 when
- * the receiving side failed. One process per direction sleeps in splice() until there is
- * something to move: a poll loop over both woke up per few kilobytes and took 4-7 times the
- * CPU for the same bytes (bench/allow-net.mjs), on a machine where server, relay and client
- * share the cores. */
-static int splice_flow(int from, int to) {
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0) return -1;
-  fcntl(p[1], F_SETPIPE_SZ, 1 << 20); /* fewer, bigger moves; the default size works too */
+/* One direction of a handed-off connection, blocking, until EOF (or a reset: nothing more
+ * comes), which ends `to`'s sending. -1 when the receiving side failed. A plain copy through
+ * a big buffer, not splice(2): spliced bytes reach the client's socket as skbs that cost the
+ * client ~40% more CPU to read (curl: 164-179 ms per 100 MB against 119 direct and 120-128
+ * copied), and on two cores shared by server, relay and client that is the bottleneck; the
+ * copy costs the relay ~20 ms per 100 MB (bench/relay-floor.c, docs/security.md). The buffer
+ * is big so that the relay wakes up rarely; pages it never fills are never touched. One
+ * process per direction sleeps in read() until there is something to move. */
+static int copy_flow(int from, int to) {
+  const size_t size = 4 << 20;
+  char *buf = malloc(size);
+  if (!buf) return -1;
+  int rc = 0;
   for (;;) {
-    ssize_t n = splice(from, NULL, p[1], NULL, 1 << 20, SPLICE_F_MOVE);
+    ssize_t n = read(from, buf, size);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    while (n > 0) {
-      ssize_t w = splice(p[0], NULL, to, NULL, (size_t)n, SPLICE_F_MOVE);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return -1;
-      n -= w;
-    }
+    if (write_all(to, buf, (size_t)n) < 0) { rc = -1; break; }
   }
-  shutdown(to, SHUT_WR);
-  close(p[0]);
-  close(p[1]);
-  return 0;
+  free(buf);
+  if (rc == 0) shutdown(to, SHUT_WR);
+  return rc;
 }
 
 static int set_blocking(int fd) {
@@ -122,10 +120,10 @@ static int set_blocking(int fd) {
   return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 }
 
-/* The client and the host socket, joined by splice until both directions ended: a child
+/* The client and the host socket, joined by copy_flow until both directions ended: a child
  * process for client -> host, this one for host -> client. A failed direction ends both. `sent_eof`: the client had already
  * finished sending before the hand-off. */
-static void __attribute__((noreturn)) splice_both(int client, int host, int sent_eof) {
+static void __attribute__((noreturn)) join_both(int client, int host, int sent_eof) {
   if (set_blocking(client) < 0 || set_blocking(host) < 0) _exit(1);
   pid_t up = -1;
   if (sent_eof) shutdown(host, SHUT_WR);
@@ -134,14 +132,14 @@ static void __attribute__((noreturn)) splice_both(int client, int host, int sent
     if (up < 0) _exit(1);
     if (up == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (splice_flow(client, host) == 0) _exit(0);
-      /* Ends the other direction too: its splice() returns at once on a shut socket. */
+      if (copy_flow(client, host) == 0) _exit(0);
+      /* Ends the other direction too: its read() returns at once on a shut socket. */
       shutdown(client, SHUT_RDWR);
       shutdown(host, SHUT_RDWR);
       _exit(1);
     }
   }
-  if (splice_flow(host, client) < 0) {
+  if (copy_flow(host, client) < 0) {
     if (up > 0) kill(up, SIGKILL);
     _exit(1);
   }
@@ -186,7 +184,7 @@ static void __attribute__((noreturn)) serve(int client, const struct net_relay *
     if (h >= 0) close(h);
   }
   close(up);
-  splice_both(client, host, !in_open);
+  join_both(client, host, !in_open);
 }
 
 void net_relay_accept(const struct net_relay *r, int listen_fd) {
@@ -209,9 +207,11 @@ void net_relay_accept(const struct net_relay *r, int listen_fd) {
  * socket)`: one JSON line per message, the descriptor attached to it, each acknowledged with
  * NODE_HANDLE_ACK before Node sends the next) and, for each pair "relay" (the proxy's
  * connection to a relay) then "host" (the connected host socket), sends the host socket to the
- * relay attached to one marker byte, then answers one line {"passed":ERRNO} (0: done). It never
- * waits on a relay: a full socket is EAGAIN, and the proxy keeps the bytes itself and retries
- * later. It decides nothing; it ends when the channel closes (the proxy's exit). */
+ * relay attached to one marker byte, then answers one line {"passed":ERRNO} (0: done). A full
+ * relay socket is waited on for PASS_WAIT_MS at most (the proxy has stopped feeding it, so it
+ * drains as fast as the client reads), then EAGAIN: the proxy keeps the bytes itself and
+ * retries later. It decides nothing; it ends when the channel closes (the proxy's exit). */
+#define PASS_WAIT_MS 250
 static int pass_fd(int via, int fd) {
   char marker = 0;
   union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } c;
@@ -223,9 +223,18 @@ static int pass_fd(int via, int fd) {
   h->cmsg_type = SCM_RIGHTS;
   h->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(h), &fd, sizeof fd);
+  struct timespec t0, now;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   for (;;) {
     if (sendmsg(via, &m, MSG_NOSIGNAL | MSG_DONTWAIT) == 1) return 0;
-    if (errno != EINTR) return errno ? errno : EIO;
+    int e = errno ? errno : EIO;
+    if (e == EINTR) continue;
+    if (e != EAGAIN) return e;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long left = PASS_WAIT_MS - ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
+    if (left <= 0) return EAGAIN;
+    struct pollfd p = { via, POLLOUT, 0 };
+    if (poll(&p, 1, (int)left) < 0 && errno != EINTR) return errno;
   }
 }
 

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -97,6 +98,37 @@ static void apply_cgroup_rules(void) {
   }
 }
 
+/* A throwaway run's overlay work dirs: nothing reads them once the sandbox ended, and here
+ * they go in a few syscalls each (sbx removes the rest after its review). BASE is sbx's
+ * trusted layers dir, opened before the view is built (root's is built here, and then this
+ * process's root is the sandbox's); REL is resolved beneath it without following a symlink.
+ * A failure is no error: sbx's own removal takes whatever is left. */
+static int scrap_fd[MAX_SCRAP];
+
+static void scrap_open(void) {
+  for (size_t i = 0; i < cfg.n_scrap; i++) {
+    const char *base = cfg.scrap[i]->args[0];
+    scrap_fd[i] = i > 0 && strcmp(base, cfg.scrap[i - 1]->args[0]) == 0 ? scrap_fd[i - 1]
+      : open(base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  }
+}
+
+static void scrap_after(void) {
+  for (size_t i = 0; i < cfg.n_scrap; i++) {
+    const char *rel = cfg.scrap[i]->args[1], *slash = strrchr(rel, '/');
+    int b = scrap_fd[i];
+    if (b < 0) continue;
+    if (!slash) { remove_tree_at(b, rel); continue; }
+    char parent[PATH_MAX];
+    if ((size_t)(slash - rel) >= sizeof parent) continue;
+    memcpy(parent, rel, (size_t)(slash - rel));
+    parent[slash - rel] = 0;
+    autoclose int p = open_beneath(b, parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (p >= 0) remove_tree_at(p, slash + 1);
+  }
+  for (size_t i = 0; i < cfg.n_scrap; i++) if (scrap_fd[i] >= 0 && (i + 1 == cfg.n_scrap || scrap_fd[i + 1] != scrap_fd[i])) close(scrap_fd[i]);
+}
+
 int sandbox_main(int spec_fd, int status_fd) {
   status_init(status_fd);
   /* Only our own processes write status lines: newuidmap, fuse-overlayfs and the command
@@ -129,6 +161,7 @@ int sandbox_main(int spec_fd, int status_fd) {
   }
   /* Opened now: a view built outside replaces the root before the sandbox's pid 1 exists. */
   if (cfg.net_relay_dir) net_relay_open_dir(&net_relay, cfg.net_relay_dir, cfg.net_relay_name);
+  scrap_open();
   if (cfg.build_outside) {
     if (unshare(CLONE_NEWNS) < 0) die_step("mount-namespace", NULL, errno);
     make_idmap_userns();
@@ -144,6 +177,8 @@ int sandbox_main(int spec_fd, int status_fd) {
     close(sync[1]);
     close(sfd);
     for (size_t i = 0; i < cfg.n_cgroup_procs; i++) close(procs_fds[i]);
+    /* The host's layers dir is no business of the sandbox's. */
+    for (size_t i = 0; i < cfg.n_scrap; i++) if (scrap_fd[i] >= 0 && (i + 1 == cfg.n_scrap || scrap_fd[i + 1] != scrap_fd[i])) close(scrap_fd[i]);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
     init_main(sync[0]);
   }
@@ -173,6 +208,7 @@ int sandbox_main(int spec_fd, int status_fd) {
   }
   if (have_termios) tcsetattr(0, TCSADRAIN, &saved);
   if (cfg.disk_mount && cfg.build_outside) disk_copy_out();
+  scrap_after();
   if (WIFSIGNALED(st)) {
     status_send("init-killed", "%d", WTERMSIG(st));
     return 128 + WTERMSIG(st);

@@ -17,6 +17,7 @@
 #include "helper.h"
 
 #define MAX_LIST 256
+#define MAX_SCRAP 4096 /* one per layer; sandbox-core/sandbox.ts SCRAP_MAX */
 #define SBX_PATH_MAX 8192
 
 struct rlimit_op { int resource; rlim_t soft, hard; };
@@ -33,6 +34,7 @@ struct config {
   const char *disk_mount;       /* --disk: layers live on a tmpfs of disk_size bytes meanwhile */
   unsigned long long disk_size;
   const char *disk_layers[MAX_LIST]; size_t n_disk_layers;
+  const struct spec_op *scrap[MAX_SCRAP]; size_t n_scrap; /* removed once the sandbox ended */
   int setid; uid_t inside_uid; gid_t inside_gid;
   int cmd_user; uid_t cmd_uid; gid_t cmd_gid;
   char **argv; size_t argc;   /* as many as the spec has: execve's own limit is the only one */

@@ -26,7 +26,7 @@ static const struct { const char *name; int nargs; } op_table[OP_COUNT] = {
   [OP_BIND] = {"bind", 3}, [OP_TMPFS] = {"tmpfs", 3}, [OP_PROC] = {"proc", 1}, [OP_DEVPTS] = {"devpts", 1},
   [OP_REMOUNT_RO] = {"remount_ro", 1}, [OP_RO_RECURSIVE] = {"ro_recursive", 1}, [OP_CHMOD] = {"chmod", 2},
   [OP_CHOWN] = {"chown", 3}, [OP_BUILD_OUTSIDE] = {"build_outside", 0}, [OP_SETID] = {"setid", 2},
-  [OP_DISK_TMPFS] = {"disk_tmpfs", 2}, [OP_DISK_LAYER] = {"disk_layer", 1},
+  [OP_DISK_TMPFS] = {"disk_tmpfs", 2}, [OP_DISK_LAYER] = {"disk_layer", 1}, [OP_SCRAP_AFTER] = {"scrap_after", 2},
   [OP_CWD] = {"cwd", 1}, [OP_CMD_USER] = {"cmd_user", 2}, [OP_ARG] = {"arg", 1}, [OP_ENV] = {"env", 1}, [OP_RLIMIT] = {"rlimit", 3},
   [OP_CAPS] = {"caps", 4}, [OP_RELAY_STDIO] = {"relay_stdio", 1}, [OP_NET_RELAY] = {"net_relay", 3}, [OP_SCAN_OUTPUT] = {"scan_output", 1}, [OP_PTY] = {"pty", 0}, [OP_SECCOMP] = {"seccomp", 1},
 };
@@ -39,7 +39,7 @@ static int op_lookup(const char *name) {
 
 static const struct { const char *name; unsigned bit; } flag_table[] = {
   {"ro", FLAG_RO}, {"rec", FLAG_REC}, {"src-inside", FLAG_SRC_INSIDE}, {"optional", FLAG_OPTIONAL},
-  {"idmap", FLAG_IDMAP}, {"noexec", FLAG_NOEXEC}, {"idmap-lower", FLAG_IDMAP_LOWER}, {"ro-bind", FLAG_RO_BIND},
+  {"idmap", FLAG_IDMAP}, {"parents", FLAG_PARENTS}, {"noexec", FLAG_NOEXEC}, {"idmap-lower", FLAG_IDMAP_LOWER}, {"ro-bind", FLAG_RO_BIND},
 };
 
 /* Parses a comma list of flags; each must be one of `allowed`. */
@@ -105,7 +105,7 @@ static int resolve_args(struct spec_op *op, char *err, size_t errlen) {
   unsigned long long *n = op->num;
   switch (op->type) {
   case OP_BIND:
-    return parse_flags(a[2], FLAG_RO | FLAG_REC | FLAG_SRC_INSIDE | FLAG_OPTIONAL | FLAG_IDMAP, &op->flags, err, errlen);
+    return parse_flags(a[2], FLAG_RO | FLAG_REC | FLAG_SRC_INSIDE | FLAG_OPTIONAL | FLAG_IDMAP | FLAG_PARENTS, &op->flags, err, errlen);
   case OP_TMPFS:
     return parse_flags(a[2], FLAG_RO | FLAG_NOEXEC, &op->flags, err, errlen);
   case OP_OVERLAY:

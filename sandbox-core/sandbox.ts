@@ -30,6 +30,7 @@ import { stdioToRelay } from './stdio.js';
 import type { NetDecision } from './net/proxy.js';
 import { rawCwd, rawEnv } from './rawbytes.js';
 import { removeTree, safeScratch, scratchPath, type Store } from './store.js';
+import { firstTime } from './said-once.js';
 import type { LimitOps } from './limits.js';
 import type { Layer, RunOptionsRecord, SandboxMeta } from './types.js';
 
@@ -414,6 +415,20 @@ function capsOp(names: string[]): SpecOp {
   return { op: 'caps', args: [hex(s.bounding), hex(s.permitted), hex(s.inheritable), hex(s.ambient)] };
 }
 
+/** As many as native/sandbox.h's MAX_SCRAP: a view of more layers leaves them all to removeTree. */
+const SCRAP_MAX = 4096;
+
+/**
+ * A throwaway run's overlay work dirs (the kernel's work/incompat/volatile/dirty, mode 0), five
+ * of every layer's seven dirs: the helper removes them once the sandbox ended, in a few
+ * syscalls each, where sbx's fd-relative removal after the review costs ~0.1 ms per entry.
+ * Only scratch layers (/dev/shm): nothing of those outlives the run.
+ */
+function scrapOps(meta: SandboxMeta, scratch: boolean): SpecOp[] {
+  if (!scratch || meta.layers.length > SCRAP_MAX) return [];
+  return meta.layers.map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, `${l.dir}/work`] }));
+}
+
 export async function runSandbox(store: Store, req: RunRequest, replans = 0): Promise<RunResult> {
   const uid = process.getuid!(), gid = process.getgid!();
   const notice = req.onNotice ?? ((): void => {});
@@ -508,8 +523,9 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   const shown = lower ? [] : showUnreadableEmpty(meta.layers, meta.layersDir, undefined, uid !== 0 && meta.layers.some((l) => l.format === 'fuse') ? unreadableCacheFile(req.env) : null);
   if (shown.length) {
     meta.shownEmpty = [...new Set([...(meta.shownEmpty ?? []), ...shown])].sort();
-    // Said on every run of an ordinary user, so it fits one 80-column line; doctor lists them.
-    notice(shown.length === 1 ? `${shown[0]} (unreadable on the host) is shown empty inside` : `${shown.length} unreadable dirs shown empty inside ('sbx doctor' lists them)`);
+    // A standing trait of this machine, like the limits notice: said on the first run and
+    // again when the list changes, not on every run; doctor lists them.
+    if (firstTime(store.root, 'shown-empty', shown.join('\n'))) notice(shown.length === 1 ? `${shown[0]} (unreadable on the host) is shown empty inside` : `${shown.length} unreadable dirs shown empty inside ('sbx doctor' lists them)`);
   }
   const files = buildSkeletonTree(units, join(meta.layersDir, SKELETON_DIR), uid === 0);
   const viewUnits = units.filter((u) => !(u.kind === 'ro-bind' && (files.copied.has(u.path) || files.gone.has(u.path))));
@@ -543,7 +559,9 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     // and what the config and caches say, a later sbx runs (base/paths.ts ownDirs).
     ...(lower ? [] : ownDirsToHide(store.root)),
     ...hidden,
-    ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, ['rec', ...(b.readOnly ? ['ro' as const] : []), ...(idmap.shift ? ['idmap' as const] : [])]] })),
+    // Like bwrap and docker -v: a destination's missing parents are made (walk.ts does not
+    // count them as changes).
+    ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, ['rec', 'parents', ...(b.readOnly ? ['ro' as const] : []), ...(idmap.shift ? ['idmap' as const] : [])]] })),
     // --device nodes, bound into the minimal /dev.
     ...(req.limitOps?.devices ?? []),
     // Bytes that are not UTF-8 reach the command as they are (sandbox-core/rawbytes.ts).
@@ -557,6 +575,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     ...SCANNED_TEXTS.map((t): SpecOp => ({ op: 'scan_output', args: [t] })),
     ...(req.pty ? [{ op: 'pty', args: [] } satisfies SpecOp] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } satisfies SpecOp] : []),
+    ...scrapOps(meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id) && !diskDir),
   ];
   if (process.env.SBX_DEBUG_SPEC) coreNotice('always', describeSpec(ops));
 

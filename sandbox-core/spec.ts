@@ -9,7 +9,7 @@
 export type SpecArg = string | Buffer;
 
 /** Flags of `bind` (its third argument); native/spec.c turns them into bits. */
-export type BindFlag = 'ro' | 'rec' | 'src-inside' | 'optional' | 'idmap';
+export type BindFlag = 'ro' | 'rec' | 'src-inside' | 'optional' | 'idmap' | 'parents';
 /** Flags of `tmpfs` (its third argument). */
 export type TmpfsFlag = 'ro' | 'noexec';
 /** Flags of `overlay` (its sixth argument): an idmapped lower layer; fall back to a read-only bind. */
@@ -60,6 +60,8 @@ interface OpArgs {
   setid: [uid: Decimal, gid: Decimal];
   disk_tmpfs: [dir: string, bytes: Decimal];
   disk_layer: [dir: string];
+  /** Removed by the helper once the sandbox ended (a throwaway run's work dirs): REL beneath BASE, no symlink followed. */
+  scrap_after: [base: string, rel: string];
   cwd: [dir: Bytes];
   /** The command's own uid and gid inside (an image's User), taken after its capabilities. */
   cmd_user: [uid: Decimal, gid: Decimal];
@@ -85,7 +87,7 @@ export const OP_ARITY: { readonly [K in SpecOpName | 'version']: K extends SpecO
   version: 1, share_net: 0, uid_map: 1, gid_map: 1, setgroups: 1, newuidmap: 2, newgidmap: 2,
   cgroup_procs: 1, cgroup_write: 2, devbpf: 2, hostname: 1, loopback_up: 0, new_cgroupns: 0, stage: 1, whiteout: 2,
   mkdir: 2, symlink: 2, lower: 1, overlay: 6, fuse_overlay: 6, bind: 3, tmpfs: 3, proc: 1, devpts: 1, remount_ro: 1,
-  ro_recursive: 1, chmod: 2, chown: 3, build_outside: 0, setid: 2, disk_tmpfs: 2, disk_layer: 1, cwd: 1, cmd_user: 2, arg: 1, env: 1, rlimit: 3, caps: 4, relay_stdio: 1, net_relay: 3, scan_output: 1, pty: 0, seccomp: 1,
+  ro_recursive: 1, chmod: 2, chown: 3, build_outside: 0, setid: 2, disk_tmpfs: 2, disk_layer: 1, scrap_after: 2, cwd: 1, cmd_user: 2, arg: 1, env: 1, rlimit: 3, caps: 4, relay_stdio: 1, net_relay: 3, scan_output: 1, pty: 0, seccomp: 1,
 };
 
 export function encodeSpec(ops: readonly SpecOp[]): Buffer {

@@ -2,7 +2,7 @@
 // and sort by path (parents before children).
 import type { SandboxMeta } from '../types.js';
 import type { Change, ScanResult } from './types.js';
-import { walkUppers } from './walk.js';
+import { walkUppers, walkUppersAsync, type WalkOptions, type WalkResult } from './walk.js';
 import { classify } from './classify.js';
 import { pathFilter, unmatchedPatterns } from './glob.js';
 import { fromUser } from './bpath.js';
@@ -35,20 +35,52 @@ export function filterChanges(changes: Change[], opts: ScanOptions): Change[] {
 }
 
 export function scanSandbox(meta: SandboxMeta, opts: ScanOptions = {}): ScanResult {
+  hostRootOf(meta);
+  try {
+    return finish(walkUppers(meta, walkOptions(opts)), opts);
+  } finally {
+    closeAll();
+  }
+}
+
+/**
+ * scanSandbox for the commands that only show the list (diff, review): the helper's records
+ * are decoded while it walks, so the walk and the decoding share the machine's cores.
+ */
+export async function scanSandboxAsync(meta: SandboxMeta, opts: ScanOptions = {}): Promise<ScanResult> {
+  hostRootOf(meta);
+  try {
+    return finish(await walkUppersAsync(meta, walkOptions(opts)), opts);
+  } finally {
+    closeAll();
+  }
+}
+
+function hostRootOf(meta: SandboxMeta): void {
   // An image or --rootfs sandbox is compared with its lower root, never with the host; the
   // setting stays for what reads the same sandbox's "host" side next (diff text, export).
   setHostRoot(meta.image || meta.rootfs ? meta.lowerRoot ?? null : null);
   if ((meta.image || meta.rootfs) && !meta.lowerRoot) throw new Error(`internal error: sandbox ${meta.id} has no lower root`);
-  try {
-    const walked = walkUppers(meta, { progress: opts.progress && ((n) => opts.progress!('scanning', n)), fewXattrs: !!opts.fewXattrs, countLinesUpTo: opts.countLinesUpTo, readNewUpTo: opts.readNewUpTo });
-    const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)));
-    const changes = filterChanges(res.changes, opts).sort((a, b) => comparePaths(a.path, b.path));
-    // A pattern that matches nothing is most likely a typo: said, not silently a no-op.
-    const unmatched = unmatchedPatterns(pathsOf(res.changes), opts.only ?? [], opts.exclude ?? []);
-    return { changes, errors: walked.errors.concat(res.errors), links: res.links, layerBytes: walked.layerBytes, ...(unmatched.length ? { unmatched } : {}) };
-  } finally {
-    closeAll();
+}
+
+function walkOptions(opts: ScanOptions): WalkOptions {
+  return { progress: opts.progress && ((n) => opts.progress!('scanning', n)), fewXattrs: !!opts.fewXattrs, countLinesUpTo: opts.countLinesUpTo, readNewUpTo: opts.readNewUpTo };
+}
+
+function finish(walked: WalkResult, opts: ScanOptions): ScanResult {
+  const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)));
+  const changes = sortByPath(filterChanges(res.changes, opts));
+  // A pattern that matches nothing is most likely a typo: said, not silently a no-op.
+  const unmatched = unmatchedPatterns(pathsOf(res.changes), opts.only ?? [], opts.exclude ?? []);
+  return { changes, errors: walked.errors.concat(res.errors), links: res.links, layerBytes: walked.layerBytes, ...(unmatched.length ? { unmatched } : {}) };
+}
+
+/** In path order. The helper's order almost always is already: then one pass checks it. */
+function sortByPath(changes: Change[]): Change[] {
+  for (let i = 1; i < changes.length; i++) {
+    if (changes[i - 1]!.path > changes[i]!.path) return changes.sort((a, b) => comparePaths(a.path, b.path));
   }
+  return changes;
 }
 
 function* pathsOf(changes: Change[]): Iterable<string> {

@@ -4,7 +4,7 @@
 // whiteouts and opaque dirs from them and skips what is not the layer's (another layer's
 // mount point, hidden paths). The helper opens every directory one component at a time below
 // the layers dir or `/` with no symlink followed, at any depth; names are bytes.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, constants as C } from 'node:fs';
 import type { Layer, SandboxMeta } from '../types.js';
 import type { EntryStat, EntryType } from './types.js';
@@ -131,28 +131,33 @@ class RecordStat implements EntryStat {
   }
 }
 
+/** Thrown by Reader when a record runs past the bytes received so far (see WalkDecoder.feed). */
+const INCOMPLETE = Symbol('incomplete record');
+const EMPTY_BUFFER = Buffer.alloc(0);
+
 /** Decodes the helper's records (native/scan.c) with a cursor: no per-field allocation. */
 class Reader {
   off = 0;
   constructor(readonly b: Buffer) {}
-  u8(): number { return this.b[this.off++]!; }
-  u16(): number { const v = this.b[this.off]! | (this.b[this.off + 1]! << 8); this.off += 2; return v; }
-  u32(): number { const v = u32(this.b, this.off); this.off += 4; return v; }
-  i32(): number { const v = u32(this.b, this.off) | 0; this.off += 4; return v; }
-  str(n: number): string { const v = this.b.toString('latin1', this.off, this.off + n); this.off += n; return v; }
-  bytes(n: number): Buffer { const v = Buffer.from(this.b.subarray(this.off, this.off + n)); this.off += n; return v; }
+  private need(n: number): void { if (this.off + n > this.b.length) throw INCOMPLETE; }
+  u8(): number { this.need(1); return this.b[this.off++]!; }
+  u16(): number { this.need(2); const v = this.b[this.off]! | (this.b[this.off + 1]! << 8); this.off += 2; return v; }
+  u32(): number { this.need(4); const v = u32(this.b, this.off); this.off += 4; return v; }
+  i32(): number { this.need(4); const v = u32(this.b, this.off) | 0; this.off += 4; return v; }
+  str(n: number): string { this.need(n); const v = this.b.toString('latin1', this.off, this.off + n); this.off += n; return v; }
+  bytes(n: number): Buffer { this.need(n); const v = Buffer.from(this.b.subarray(this.off, this.off + n)); this.off += n; return v; }
   /** A `text` field: the bytes (a view of the answer, not a copy), or the helper's reason. */
   text(): Buffer | number {
     const n = this.i32();
     if (n < 0) return n;
-    if (this.off + n > this.b.length) throw new SbxError('sbx-helper scan: malformed answer');
+    this.need(n);
     const v = this.b.subarray(this.off, this.off + n);
     this.off += n;
     return v;
   }
   /** A STAT, read lazily from the record; the cursor moves past it. */
   stat(): RecordStat {
-    if (this.off + STAT_BYTES > this.b.length) throw new SbxError('sbx-helper scan: malformed answer');
+    this.need(STAT_BYTES);
     const st = new RecordStat(this.b, this.off);
     this.off += STAT_BYTES;
     return st;
@@ -172,8 +177,10 @@ class Reader {
   }
 }
 
-/** Runs `sbx-helper scan` over the jobs (one per layer); its whole record stream. */
-function runScan(jobs: Array<{ upper: string; host: string; fuse: boolean }>, layersRoot: string, fewXattrs: boolean, linesUpTo: number | undefined, textUpTo: number | undefined): Buffer {
+interface ScanJob { upper: string; host: string; fuse: boolean }
+
+/** The request (native/scan.c) and the fds the helper is given: the layers root, the host side. */
+function scanRequest(jobs: ScanJob[], layersRoot: string, fewXattrs: boolean, linesUpTo: number | undefined, textUpTo: number | undefined): { input: Buffer; fds: number[] } {
   const input = Buffer.concat(jobs.map((j) => {
     const words = [(j.fuse ? 1 : 0) | (fewXattrs ? 2 : 0) | (linesUpTo === undefined ? 0 : 4) | (textUpTo === undefined ? 0 : 8)];
     if (linesUpTo !== undefined || textUpTo !== undefined) words.push(Math.min(Math.max(linesUpTo ?? 0, textUpTo ?? 0), 0xffffffff));
@@ -183,38 +190,77 @@ function runScan(jobs: Array<{ upper: string; host: string; fuse: boolean }>, la
     return Buffer.concat([Buffer.from(`${j.upper}\0${j.host}\0`, 'latin1'), flags]);
   }));
   // The host side is `/`, or an image sandbox's lower root (fsat.ts: the one place that decides).
-  const fds = [layersRoot, physicalRoot('/')].map((r) => openSync(Buffer.from(r, 'latin1'), O_PATH | C.O_DIRECTORY));
+  const fds: number[] = [];
+  try {
+    for (const r of [layersRoot, physicalRoot('/')]) fds.push(openSync(Buffer.from(r, 'latin1'), O_PATH | C.O_DIRECTORY));
+  } catch (e) {
+    for (const fd of fds) closeSync(fd);
+    throw e;
+  }
+  return { input, fds };
+}
+
+/** Runs `sbx-helper scan` and hands its whole record stream to the decoder. */
+function runScan(req: { input: Buffer; fds: number[] }): Buffer {
   let r;
   try {
-    r = spawnSync(helperPath(), ['scan'], { input, maxBuffer: 2 ** 31 - 1, stdio: ['pipe', 'pipe', 'pipe', ...fds] });
+    r = spawnSync(helperPath(), ['scan'], { input: req.input, maxBuffer: 2 ** 31 - 1, stdio: ['pipe', 'pipe', 'pipe', ...req.fds] });
   } finally {
-    for (const fd of fds) closeSync(fd);
+    for (const fd of req.fds) closeSync(fd);
   }
   if (r.error) throw new SbxError(`sbx-helper scan: ${r.error.message}`);
   if (r.status !== 0) throw new SbxError(`sbx-helper scan failed: ${String(r.stderr).trim()}`);
   return r.stdout;
 }
 
-export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResult {
-  const shift = meta.idShift ?? null;
-  const asRoot = meta.uid !== 0 && !meta.options?.keepUser;
-  // The lower layers are a tree the user owns (an image sandbox, --rootfs), not the host's.
-  const ownLower = !!(meta.image || meta.rootfs);
-  const entries: UpperEntry[] = [];
-  const errors: string[] = [];
+/**
+ * The same, decoding the records as they arrive: Node decodes while the helper walks (two
+ * processes, two cores) instead of after it, and the answer is never one buffer.
+ */
+function runScanAsync(req: { input: Buffer; fds: number[] }, dec: WalkDecoder): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let child;
+    try {
+      child = spawn(helperPath(), ['scan'], { stdio: ['pipe', 'pipe', 'pipe', ...req.fds] });
+    } catch (e) {
+      reject(new SbxError(`sbx-helper scan: ${(e as Error).message}`));
+      return;
+    } finally {
+      // The child has its own copies once spawned.
+      for (const fd of req.fds) closeSync(fd);
+    }
+    let failed: unknown = null;
+    const err: Buffer[] = [];
+    child.on('error', (e) => { failed ??= new SbxError(`sbx-helper scan: ${e.message}`); });
+    child.stdin!.on('error', () => { /* the exit status says why */ });
+    child.stdin!.end(req.input);
+    child.stderr!.on('data', (d: Buffer) => err.push(d));
+    child.stdout!.on('data', (d: Buffer) => {
+      if (failed) return;
+      try { dec.feed(d); } catch (e) { failed = e; child.kill('SIGKILL'); }
+    });
+    child.on('close', (status) => {
+      if (failed) { reject(failed); return; }
+      if (status !== 0) { reject(new SbxError(`sbx-helper scan failed: ${Buffer.concat(err).toString().trim()}`)); return; }
+      resolve();
+    });
+  });
+}
+
+/** What a walk needs to know of the sandbox, worked out once before the helper runs. */
+interface WalkPlan {
+  meta: SandboxMeta;
+  targets: string[];
+  roots: string[];
+  jobLayers: number[];
+  layersRoot: string;
+}
+
+/** The layers to walk, or null when no upper layer holds anything (no helper then). */
+function planWalk(meta: SandboxMeta): WalkPlan | null {
+  if (!meta.layers.length) return null;
   const targets = meta.layers.map((l) => fromUser(l.target));
-  const hidden = meta.hidden.map(fromUser);
-  // A bind's destination that the view lacked is made by the helper in the layer below the
-  // bind; the command only ever saw the bound host path there.
-  const bindPoints = (meta.bindPoints ?? []).map(fromUser);
-  // Directories shown empty because the user cannot read them (unreadable.ts): opaque in the
-  // layer, but hiding nothing the sandbox saw; the host below them may be unreadable to us.
-  const shownEmpty = (meta.shownEmpty ?? []).map(fromUser);
   const layersRoot = fromUser(meta.layersDir);
-  // Dirs the scan could not read (EACCES): which error line each made.
-  const unreadable: UnreadableDir[] = [];
-  let layerBytes = 0;
-  if (!meta.layers.length) return { entries, errors, layerBytes };
   const roots = meta.layers.map((layer) => fromUser(upperDirOf(meta, layer)));
   // Layers whose upper is empty hold no change: a sandbox that changed little (most) is
   // reviewed without starting the helper at all.
@@ -222,45 +268,172 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
   const jobLayers = meta.layers.map((_, li) => li).filter((li) => {
     try { return dirAt(roots[li]!).list().length > 0; } catch { return true; } // the helper reports why
   });
-  if (!jobLayers.length) return { entries, errors, layerBytes };
-  const out = runScan(jobLayers.map((li) => ({
-    upper: relTo(layersRoot, roots[li]!), host: targets[li] === '/' ? '' : relTo('/', targets[li]!), fuse: meta.layers[li]!.format === 'fuse',
-  })), layersRoot, !!opts.fewXattrs, opts.countLinesUpTo, opts.readNewUpTo);
-  const lines = opts.countLinesUpTo !== undefined;
-  const texts = opts.readNewUpTo !== undefined;
-  const r = new Reader(out);
+  if (!jobLayers.length) return null;
+  return { meta, targets, roots, jobLayers, layersRoot };
+}
+
+function requestOf(p: WalkPlan, opts: WalkOptions): { input: Buffer; fds: number[] } {
+  return scanRequest(p.jobLayers.map((li) => ({
+    upper: relTo(p.layersRoot, p.roots[li]!), host: p.targets[li] === '/' ? '' : relTo('/', p.targets[li]!), fuse: p.meta.layers[li]!.format === 'fuse',
+  })), p.layersRoot, !!opts.fewXattrs, opts.countLinesUpTo, opts.readNewUpTo);
+}
+
+/**
+ * Turns the helper's records into UpperEntry objects, fed in pieces of any size: a record cut
+ * by a piece's end is decoded once the rest has come.
+ */
+class WalkDecoder {
+  readonly entries: UpperEntry[] = [];
+  readonly errors: string[] = [];
+  layerBytes = 0;
+  private readonly meta: SandboxMeta;
+  private readonly opts: WalkOptions;
+  private readonly shift: NonNullable<SandboxMeta['idShift']> | null;
+  private readonly asRoot: boolean;
+  private readonly ownLower: boolean;
+  private readonly targets: string[];
+  private readonly roots: string[];
+  private readonly jobLayers: number[];
+  private readonly hidden: string[];
+  private readonly bindPoints: string[];
+  readonly shownEmpty: string[];
+  private readonly lines: boolean;
+  private readonly layersRoot: string;
+  /** Dirs the scan could not read (EACCES): which error line each made. */
+  private readonly unreadable: UnreadableDir[] = [];
+  /** Dirs the helper made on the way to a bind's destination (entries' indexes, in path order). */
+  private readonly madeForBinds: number[] = [];
+  private readonly texts: boolean;
   // The helper's entry number (per layer) -> index in `entries`, -1 when not taken (skipped,
   // or below an entry that is not walked).
-  let toIdx = new Int32Array(1024);
-  let li = -1;
-  let layer: Layer | null = null;
-  let target = '', root = '', fuse = false;
-  let others: string[] = [];
-  let num = 0;
-  while (r.off < out.length) {
+  private toIdx = new Int32Array(1024);
+  private layer: Layer | null = null;
+  private target = '';
+  private root = '';
+  private fuse = false;
+  private others: string[] = [];
+  private num = 0;
+  /** Bytes received but not decoded yet (a record cut by the end of a piece). */
+  private pending: Buffer[] = [];
+  private pendingLen = 0;
+  /** Pending bytes needed before decoding is tried again: a long record is not re-tried per piece. */
+  private retryAt = 0;
+
+  constructor(p: WalkPlan, opts: WalkOptions) {
+    const meta = p.meta;
+    this.meta = meta;
+    this.opts = opts;
+    this.shift = meta.idShift ?? null;
+    this.asRoot = meta.uid !== 0 && !meta.options?.keepUser;
+    // The lower layers are a tree the user owns (an image sandbox, --rootfs), not the host's.
+    this.ownLower = !!(meta.image || meta.rootfs);
+    this.targets = p.targets;
+    this.roots = p.roots;
+    this.jobLayers = p.jobLayers;
+    this.layersRoot = p.layersRoot;
+    this.hidden = meta.hidden.map(fromUser);
+    // A bind's destination that the view lacked is made by the helper in the layer below the
+    // bind; the command only ever saw the bound host path there.
+    this.bindPoints = (meta.bindPoints ?? []).map(fromUser);
+    // Directories shown empty because the user cannot read them (unreadable.ts): opaque in the
+    // layer, but hiding nothing the sandbox saw; the host below them may be unreadable to us.
+    this.shownEmpty = (meta.shownEmpty ?? []).map(fromUser);
+    this.lines = opts.countLinesUpTo !== undefined;
+    this.texts = opts.readNewUpTo !== undefined;
+  }
+
+  feed(chunk: Buffer): void {
+    if (!this.pendingLen) { this.decodeFrom(chunk); return; }
+    this.pending.push(chunk);
+    this.pendingLen += chunk.length;
+    if (this.pendingLen < this.retryAt) return;
+    // The cut record is completed from the front of the new piece: only its own bytes (and a
+    // few KiB) are copied, never the whole piece.
+    let head: Buffer = Buffer.concat(this.pending.slice(0, -1));
+    let last = chunk;
+    this.pending = [];
+    this.pendingLen = 0;
+    for (;;) {
+      const take = Math.min(last.length, Math.max(4096, head.length * 2));
+      const rest = this.decodeAll(Buffer.concat([head, last.subarray(0, take)]));
+      last = last.subarray(take);
+      if (!last.length) { if (rest.length) this.keep(rest); return; }
+      if (!rest.length) { this.decodeFrom(last); return; }
+      head = rest;
+    }
+  }
+
+  end(): WalkResult {
+    if (this.pendingLen) {
+      const rest = this.decodeAll(Buffer.concat(this.pending, this.pendingLen));
+      this.pending = [];
+      this.pendingLen = 0;
+      if (rest.length) throw new SbxError('sbx-helper scan: malformed answer');
+    }
+    const { entries, errors, layerBytes, shownEmpty } = this;
+    if (shownEmpty.length) for (const e of entries) if (e.opaque && shownEmpty.includes(e.host)) e.opaque = false;
+    if (this.madeForBinds.length) keepFilledBindParents(entries, this.madeForBinds);
+    if (this.unreadable.length) settleUnreadable(this.layersRoot, this.unreadable, errors);
+    return { entries, errors: errors.filter((e) => e), layerBytes };
+  }
+
+  private decodeFrom(b: Buffer): void {
+    const rest = this.decodeAll(b);
+    if (rest.length) this.keep(rest);
+  }
+
+  /** Decodes the whole records of `b`; what is left is the start of a cut one. */
+  private decodeAll(b: Buffer): Buffer {
+    const r = new Reader(b);
+    let start = 0;
+    try {
+      while (r.off < b.length) {
+        start = r.off;
+        this.record(r);
+      }
+    } catch (e) {
+      if (e !== INCOMPLETE) throw e;
+      return b.subarray(start);
+    }
+    return EMPTY_BUFFER;
+  }
+
+  /** Keeps a cut record's start; a long one is not re-tried before twice its bytes have come. */
+  private keep(rest: Buffer): void {
+    this.pending = [rest];
+    this.pendingLen = rest.length;
+    this.retryAt = rest.length * 2;
+  }
+
+  /** One record; every field is read before anything is changed (a cut record changes nothing). */
+  private record(r: Reader): void {
+    const { meta, opts, entries, errors, shift, asRoot, ownLower, hidden, bindPoints, shownEmpty } = this;
     const kind = r.u8();
     if (kind === 0x4a /* J */) {
-      li = jobLayers[r.u32()]!;
-      layer = meta.layers[li]!;
-      target = targets[li]!;
-      root = roots[li]!;
-      fuse = layer.format === 'fuse';
-      others = targets.filter((t, k) => k !== li && t !== target && isWithin(t, target));
-      num = 0;
-      continue;
+      const job = r.u32();
+      const li = this.jobLayers[job];
+      if (li === undefined) throw new SbxError('sbx-helper scan: malformed answer');
+      this.layer = meta.layers[li]!;
+      this.target = this.targets[li]!;
+      this.root = this.roots[li]!;
+      this.fuse = this.layer.format === 'fuse';
+      const target = this.target;
+      this.others = this.targets.filter((t, k) => k !== li && t !== target && isWithin(t, target));
+      this.num = 0;
+      return;
     }
     if (kind === 0x44 /* D */) {
       const dir = r.i32(), errno = r.u32();
-      const at = dir < 0 ? target : toIdx[dir]! >= 0 ? entries[toIdx[dir]!]!.host : null;
-      if (at === null) continue;
+      const at = dir < 0 ? this.target : this.toIdx[dir]! >= 0 ? entries[this.toIdx[dir]!]!.host : null;
+      if (at === null) return;
       errors.push(`${at}: cannot read the sandbox's copy (${errnoName(errno)})`);
       if (errno === 13 /* EACCES */) {
-        const e = dir < 0 ? null : entries[toIdx[dir]!]!;
+        const e = dir < 0 ? null : entries[this.toIdx[dir]!]!;
         // Shown empty, the host's entries there were never the sandbox's to hide.
         const hidesHost = e ? e.host0 !== null && !shownEmpty.includes(e.host) : true;
-        unreadable.push({ error: errors.length - 1, rel: relTo(layersRoot, e ? e.upper : root), fuse, hidesHost });
+        this.unreadable.push({ error: errors.length - 1, rel: relTo(this.layersRoot, e ? e.upper : this.root), fuse: this.fuse, hidesHost });
       }
-      continue;
+      return;
     }
     if (kind !== 0x45 /* E */) throw new SbxError('sbx-helper scan: malformed answer');
     const parentNum = r.i32();
@@ -273,25 +446,27 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
     const upType = up0 ? up0.type : null;
     const hostType = host1 ? host1.type : null;
     const hostX = up0 && hostType === upType && hostType !== 'symlink' ? r.xattrs() : EMPTY;
-    const counted = lines && upType === 'file' && hostType !== 'file' ? r.i32() : undefined;
-    const text = texts && upType === 'file' && hostType !== 'file' ? r.text() : undefined;
-    if (!(r.off <= out.length)) throw new SbxError('sbx-helper scan: malformed answer');
-    const me = num++;
-    if (me >= toIdx.length) { const t = new Int32Array(toIdx.length * 2); t.set(toIdx); toIdx = t; }
+    const counted = this.lines && upType === 'file' && hostType !== 'file' ? r.i32() : undefined;
+    const text = this.texts && upType === 'file' && hostType !== 'file' ? r.text() : undefined;
+    const fuse = this.fuse;
+    const me = this.num++;
+    if (me >= this.toIdx.length) { const t = new Int32Array(this.toIdx.length * 2); t.set(this.toIdx); this.toIdx = t; }
+    const toIdx = this.toIdx;
     toIdx[me] = -1;
+    if (parentNum >= me) throw new SbxError('sbx-helper scan: malformed answer');
     const parent = parentNum < 0 ? -1 : toIdx[parentNum]!;
-    if (parentNum >= 0 && parent < 0) continue;
+    if (parentNum >= 0 && parent < 0) return;
     const pe = parent >= 0 ? entries[parent]! : null;
     // Only directories that are walked have children taken (see the push below).
-    if (pe && (pe.whiteout || pe.up?.type !== 'dir')) continue;
-    const udir = pe ? pe.upper : root;
-    const hdir = pe ? pe.host : target;
+    if (pe && (pe.whiteout || pe.up?.type !== 'dir')) return;
+    const udir = pe ? pe.upper : this.root;
+    const hdir = pe ? pe.host : this.target;
     let name = rawName;
     let wh = false;
     if (fuse && name.startsWith('.wh.')) {
       if (name === '.wh..wh..opq') {
         if (pe) pe.opaque = true;
-        continue;
+        return;
       }
       name = name.slice(4);
       wh = true;
@@ -299,25 +474,29 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
     const host = joinB(hdir, name);
     const upper = wh ? '' : joinB(udir, rawName);
     // Most sandboxes have none of these: the checks cost nothing per entry then.
-    if (others.length && others.some((t) => t === host)) continue;
-    const skeleton = others.length > 0 && others.some((t) => isWithin(t, host));
-    if (hidden.length && hidden.some((h) => isWithin(host, h))) continue;
-    if (bindPoints.length && bindPoints.includes(host)) continue;
+    const others = this.others;
+    if (others.length && others.some((t) => t === host)) return;
+    // On the way to another layer's mount point, or a dir the host lacks on the way to a
+    // bind's destination (the helper made it): no change itself, but what else is in it is.
+    const toBind = bindPoints.length > 0 && !host1 && bindPoints.some((b) => b !== host && isWithin(b, host));
+    const skeleton = (others.length > 0 && others.some((t) => isWithin(t, host))) || toBind;
+    if (hidden.length && hidden.some((h) => isWithin(host, h))) return;
+    if (bindPoints.length && bindPoints.includes(host)) return;
     let up: EntryStat | null = null;
     if (!wh) {
       if (uerr) {
         if (uerr !== 2) errors.push(`${host}: cannot stat the sandbox's copy (${errnoName(uerr)})`);
-        continue;
+        return;
       }
       up = up0!;
-      layerBytes += (up.blocks ?? 0) * 512;
+      this.layerBytes += (up.blocks ?? 0) * 512;
       if (upType === 'char' && up.rdev === 0) wh = true;
     }
     let host0: EntryStat | null = host1;
     if (hstate > 1) {
       if (hstate !== 13 /* EACCES */ || !shownEmpty.some((d) => host !== d && isWithin(host, d))) {
         errors.push(`${host}: cannot stat the host path (${errnoName(hstate)})`);
-        continue;
+        return;
       }
       host0 = null;
     }
@@ -330,11 +509,12 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
     else if (shift && up) { up.uid = unshift(up.uid, shift.uid, shift.count); up.gid = unshift(up.gid, shift.gid, shift.count); }
     // An ordinary user's skeleton layers (new entries in `/`, `/run`, ...) were written by
     // root inside, which is the user on the host: they are root's, as a real root run makes them.
-    else if (asRoot && up && (layer!.skeleton || ownLower)) { up.uid = up.uid === meta.uid ? 0 : up.uid; up.gid = up.gid === meta.gid ? 0 : up.gid; }
+    else if (asRoot && up && (this.layer!.skeleton || ownLower)) { up.uid = up.uid === meta.uid ? 0 : up.uid; up.gid = up.gid === meta.gid ? 0 : up.gid; }
     // An ordinary user's image cache (or --rootfs tree) is the user's, and root's inside.
     if (asRoot && host0 && ownLower) { if (host0.uid === meta.uid) host0.uid = 0; if (host0.gid === meta.gid) host0.gid = 0; }
     const idx = entries.length;
     toIdx[me] = idx;
+    if (toBind) this.madeForBinds.push(idx);
     const e: UpperEntry = { host, upper, parent, whiteout: wh, opaque: false, up, host0, skeleton, xattrs: EMPTY, hostXattrs: EMPTY, lines: counted, text };
     entries.push(e);
     if (!wh && up) {
@@ -356,7 +536,51 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResul
     }
     if ((idx & 0x3fff) === 0 && opts.progress) opts.progress(idx);
   }
-  if (shownEmpty.length) for (const e of entries) if (e.opaque && shownEmpty.includes(e.host)) e.opaque = false;
-  if (unreadable.length) settleUnreadable(layersRoot, unreadable, errors);
-  return { entries, errors: errors.filter((e) => e), layerBytes };
+}
+
+/**
+ * A dir the helper made for a bind in which the command also put something is the command's
+ * new dir after all: without it, what it holds could not be committed.
+ */
+function keepFilledBindParents(entries: UpperEntry[], made: number[]): void {
+  const isMade = new Set(made);
+  const filled = new Uint8Array(entries.length);
+  // Children come after their parents: one backward pass carries "holds something" upwards.
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const p = entries[i]!.parent;
+    if (p >= 0 && isMade.has(p) && (!isMade.has(i) || filled[i])) filled[p] = 1;
+  }
+  for (const i of made) if (filled[i]) entries[i]!.skeleton = false;
+}
+
+export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResult {
+  const p = planWalk(meta);
+  if (!p) return { entries: [], errors: [], layerBytes: 0 };
+  const dec = new WalkDecoder(p, opts);
+  dec.feed(runScan(requestOf(p, opts)));
+  return dec.end();
+}
+
+/** walkUppers, decoding the helper's records while it still walks. */
+export async function walkUppersAsync(meta: SandboxMeta, opts: WalkOptions = {}): Promise<WalkResult> {
+  const p = planWalk(meta);
+  if (!p) return { entries: [], errors: [], layerBytes: 0 };
+  const dec = new WalkDecoder(p, opts);
+  await runScanAsync(requestOf(p, opts), dec);
+  return dec.end();
+}
+
+/** The helper's whole answer for `meta`, undecoded; null when no layer holds anything (tests). */
+export function scanAnswer(meta: SandboxMeta, opts: WalkOptions = {}): Buffer | null {
+  const p = planWalk(meta);
+  return p ? runScan(requestOf(p, opts)) : null;
+}
+
+/** Decodes an answer that arrives in these pieces, as walkUppersAsync does (tests). */
+export function decodeAnswer(meta: SandboxMeta, opts: WalkOptions, pieces: Iterable<Buffer>): WalkResult {
+  const p = planWalk(meta);
+  if (!p) return { entries: [], errors: [], layerBytes: 0 };
+  const dec = new WalkDecoder(p, opts);
+  for (const b of pieces) dec.feed(b);
+  return dec.end();
 }

@@ -20,7 +20,7 @@ export const HANDOFF_AFTER = 256 * 1024;
 /** A connected host socket whose reads arrive through `sink` (null: kept until piping starts). */
 interface Upstream { sock: Socket; stash: Buffer[]; sink: ((chunk: Buffer) => boolean) | null; ended: boolean }
 
-/** `spliced`: of the allowed connections, how many were handed to the relay (bytes by splice, not through Node). */
+/** `spliced`: of the allowed connections, how many were handed to the relay (bytes no longer through Node; the name is from when the relay used splice). */
 export interface NetDecision { host: string; port: number; allowed: boolean; reason: string; count: number; spliced?: number }
 
 /** A hosts(5)-format file consulted before DNS (for tests and pinned names); its names are trusted. */
@@ -52,7 +52,7 @@ export class NetProxy {
 
   /**
    * `passer`: the helper binary whose `net-pass` hands a connected host socket to the relay,
-   * so the bytes flow by splice() between the client and the host; null keeps every byte in
+   * so the bytes flow between the client and the host without Node; null keeps every byte in
    * Node (slower, same decisions).
    */
   constructor(private readonly allow: AllowList, private readonly hosts: Map<string, string[]> = new Map(), helper: string | null = null) {
@@ -259,7 +259,7 @@ export class NetProxy {
   /**
    * Copies both ways, and once HANDOFF_AFTER bytes went through, hands the host socket to the
    * relay inside (through the Passer: SCM_RIGHTS over this very connection), which then
-   * splices between the client and the host: the decision and the log stay here, the bytes no
+   * copies between the client and the host itself: the decision and the log stay here, the bytes no
    * longer pass through Node. The order that keeps every byte in place: the socket arrives
    * among our bytes; the relay, on receiving it, ends its sending and forwards what we still
    * send; once the pass is confirmed we stop reading the host (an onread pause is immediate),
@@ -285,18 +285,28 @@ export class NetProxy {
       host.destroy();
     };
     let nextTry = HANDOFF_AFTER;
+    /** Reading the host is stopped while a hand-off is tried (see maybeHandOff). */
+    let holding = false;
     const maybeHandOff = () => {
       if (handing || handed || !this.passer || moved < nextTry || up.ended || clientEnded || client.destroyed) return;
       handing = true;
-      // Bytes keep flowing both ways meanwhile: the socket rides on a byte of the helper's own,
-      // which the kernel never merges with ours, so it arrives in order among them.
-      void this.passer.pass(client, host).then((ok) => {
+      // The socket rides on a byte of the helper's own, which needs room in the relay's socket:
+      // at full speed we keep that socket full, and a pass then failed (EAGAIN) almost every
+      // time. So we stop reading the host, let our queue and the socket drain into the relay
+      // (the helper waits a little for room, see netrelay.c), and pass. Bytes the client sends
+      // keep flowing meanwhile; the kernel never merges the helper's byte with ours, so the
+      // socket arrives in order among them.
+      holding = true;
+      const pass = () => void this.passer!.pass(client, host).then((ok) => {
         handing = false;
+        holding = false;
         if (ok === null) { kill(); return; }
         if (!ok) {
-          // The relay's socket was full or the helper is gone: go on through Node, try again later.
+          // No room in time (a client that does not read) or the helper is gone: go on
+          // through Node, try again later.
           nextTry = moved + HANDOFF_AFTER;
           if (clientEnded) host.end();
+          host.resume();
           return;
         }
         handed = true;
@@ -304,13 +314,15 @@ export class NetProxy {
         this.countSpliced(t);
         if (clientEnded) finish();
       });
+      if (client.writableLength > 0) client.once('drain', pass);
+      else pass();
     };
     up.sink = (chunk) => {
       moved += chunk.length;
       const ok = client.write(chunk);
-      if (!ok) client.once('drain', () => { if (!handed) host.resume(); });
+      if (!ok) client.once('drain', () => { if (!handed && !holding) host.resume(); });
       maybeHandOff();
-      return ok && !handed;
+      return ok && !handed && !holding;
     };
     client.on('data', (d: Buffer) => {
       moved += d.length;

@@ -2,7 +2,7 @@
 // closing line and by scripts/run-tests.mjs) and named with its reason, never a test that
 // returns early and counts as a pass. Decide before the test runs: the reason is known at load.
 import { test } from 'uvu';
-import { CI } from './sbx.js';
+import { CI, IS_ROOT } from './sbx.js';
 
 type Handler = Parameters<typeof test>[1];
 
@@ -18,3 +18,10 @@ export function testUnless(skipWhy: string | null, opts: { missing?: boolean } =
     test.skip(name, fn);
   };
 }
+
+/**
+ * The runner runs every integration file as root and again as the unprivileged test user: a
+ * case for one of them is a visible skip in the other run (which has its own case).
+ */
+export const ROOT_CASE = IS_ROOT ? null : 'a root case: the run as root covers it';
+export const USER_CASE = IS_ROOT ? 'an unprivileged case: the run as the test user covers it' : null;

@@ -184,11 +184,14 @@ maybe('sbx images lists the cached layers with the sandbox using them; --prune k
   assert.is(readdirSync(join(store, 'images', 'layers')).length, 2, 'used layers are kept');
 });
 
-maybe('--rootfs DIR: a directory tree as the root, compared with that tree', () => {
+maybe('--rootfs DIR: a directory tree as the root, compared with that tree; a --bind into a dir it lacks', () => {
   const rootfs = join(work, 'b2', 'rootfs');
-  const r = sbx(['run', '--name', `${name}r`, '-q', '--rootfs', rootfs, '--', 'sh', '-c', 'cat /data/top; rm /data/top; echo y > /bin/new; rm -rf /etc'], { store });
+  const shared = join(work, 'shared');
+  mkdirSync(shared, { recursive: true });
+  writeFileSync(join(shared, 'f'), 'shared\n');
+  const r = sbx(['run', '--name', `${name}r`, '-q', '--rootfs', rootfs, '--bind', `${shared}:/mnt/deep/b`, '--', 'sh', '-c', 'cat /data/top; rm /data/top; echo y > /bin/new; rm -rf /etc; cat /mnt/deep/b/f'], { store });
   assert.is(r.code, 0, r.stderr);
-  assert.is(r.stdout, 'top\n');
+  assert.is(r.stdout, 'top\nshared\n');
   assert.ok(existsSync(join(rootfs, 'data', 'top')), 'the tree was written to');
   const d = sbx(['diff', `${name}r`, '--json'], { store });
   const changes = (JSON.parse(d.stdout) as { changes: Array<{ path: string; change: string }> }).changes.map((c) => `${c.change} ${c.path}`).sort();

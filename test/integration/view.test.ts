@@ -131,6 +131,18 @@ test('a --ro-bind destination sbx had to make is no change', () => {
   assert.equal(changes, []);
 });
 
+test('a --bind destination with missing parents gets them, root\'s inside; they are a change only once the command puts something in them', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-bind-'));
+  temps.push(dir);
+  const script = `stat -c %u:%a /${tag}-deep /${tag}-deep/a; echo in > /${tag}-deep/a/b/in; echo x > /${tag}-deep/x`;
+  const { r, changes } = report(['--bind', `${dir}:/${tag}-deep/a/b`, '--bind', `${dir}:/${tag}-only/a/b`, '--', 'sh', '-c', script]);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, '0:755\n0:755\n');
+  assert.is(readFileSync(join(dir, 'in'), 'utf8'), 'in\n', 'the bind is the host dir');
+  // /…-deep holds x: it is the command's new dir. /…-deep/a and /…-only/… are sbx's.
+  assert.equal(changes, [`added /${tag}-deep`, `added /${tag}-deep/x`]);
+});
+
 test('an EROFS caused by the view is explained after the run (pty; relayed stdio under sudo); other errors are not', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sbx-robind-'));
   temps.push(dir);

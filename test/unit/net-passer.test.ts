@@ -1,5 +1,6 @@
 // The proxy's hand-off helper (`sbx-helper net-pass`, fed over Node's IPC channel): one process
-// for every hand-off of a proxy, never waiting on a relay that does not read. Unix sockets this
+// for every hand-off of a proxy, waiting a little for room in a full relay socket but never for
+// ever on a relay that does not read. Unix sockets this
 // test makes stand for the proxy's connections to a relay and to a host; no sandbox is involved.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -74,16 +75,42 @@ maybe('hands a socket to the relay end on one marker byte; one helper process se
   }
 });
 
-maybe('a relay that does not read: the pass fails at once instead of waiting, and the next one works', async () => {
+/** Writes to `proxySide` until the kernel's buffers towards the paused `relay` are full; returns the bytes written. */
+async function fill(proxySide: Socket, relay: Socket): Promise<number> {
+  relay.pause();
+  const block = Buffer.alloc(1 << 20, 1);
+  let n = 0;
+  // Until the kernel's buffers are full: Node's own queue then stops draining.
+  for (let i = 0; i < 64 && proxySide.writableLength < 8 << 20; i++) { proxySide.write(block); n += block.length; }
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(proxySide.writableLength > 0, 'the relay end is full');
+  return n;
+}
+
+maybe('a full relay socket that drains: the pass waits for room and succeeds (it used to fail at once)', async () => {
   const p = new Passer(helper!);
   try {
     const [proxySide, relay] = await pair();
-    relay.pause();
-    const block = Buffer.alloc(1 << 20);
-    // Until the kernel's buffers are full: Node's own queue then stops draining.
-    for (let i = 0; i < 64 && proxySide.writableLength < 8 << 20; i++) proxySide.write(block);
-    await new Promise((r) => setTimeout(r, 200));
-    assert.ok(proxySide.writableLength > 0, 'the relay end is full');
+    const written = await fill(proxySide, relay);
+    const [host] = await pair();
+    let got = 0, markers = 0;
+    relay.on('data', (d: Buffer) => { got += d.length; for (const b of d) if (b === 0) markers++; });
+    const passed = p.pass(proxySide, host);
+    setTimeout(() => relay.resume(), 50); // the relay forwards to a client that reads again
+    assert.is(await passed, true);
+    for (let i = 0; i < 100 && got < written + 1; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.is(got, written + 1, 'every byte and the marker arrived');
+    assert.is(markers, 1);
+  } finally {
+    p.stop();
+  }
+});
+
+maybe('a relay that does not read: the pass fails after a short wait instead of hanging, and the next one works', async () => {
+  const p = new Passer(helper!);
+  try {
+    const [proxySide, relay] = await pair();
+    await fill(proxySide, relay);
     const [host] = await pair();
     assert.is(await p.pass(proxySide, host), false, 'a full relay socket is a failed pass');
     const [a, b] = await pair();
