@@ -134,7 +134,8 @@ static size_t text_cap;
  * file; flags 4 and 8): *len bytes, 0; -1 binary (a NUL, which stops the reading, or invalid
  * UTF-8); -2 larger than `cap`; -3 not read. The file may change meanwhile: it is opened
  * without following a symlink or blocking on a fifo, must still be a regular file, and is
- * read to at most one byte past the size seen, as sbx itself reads it. */
+ * read to at most the size seen, as sbx itself reads it (a file that grew meanwhile is taken
+ * at that size; no read is spent learning that it did). */
 static int read_new(int dir, const char *name, uint64_t size, uint64_t cap, size_t *len) {
   *len = 0;
   if (size == 0) return 0;
@@ -159,6 +160,7 @@ static int read_new(int dir, const char *name, uint64_t size, uint64_t cap, size
     size_t upto = n + (size_t)r < size ? n + (size_t)r : size;
     if (upto > n && memchr(text + n, 0, upto - n)) { binary = 1; break; }
     n += (size_t)r;
+    if (n >= size) break;
   }
   close(fd);
   if (binary) return -1;

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, constants as C } from 'node:fs';
 import type { Layer, SandboxMeta } from '../types.js';
 import type { EntryStat, EntryType } from './types.js';
-import { fromUser, joinB } from './bpath.js';
+import { fromUser } from './bpath.js';
 import { isWithin } from '../base/within.js';
 import { errnoName } from '../base/errno.js';
 import { SbxError } from '../base/errors.js';
@@ -133,7 +133,6 @@ class RecordStat implements EntryStat {
 
 /** Thrown by Reader when a record runs past the bytes received so far (see WalkDecoder.feed). */
 const INCOMPLETE = Symbol('incomplete record');
-const EMPTY_BUFFER = Buffer.alloc(0);
 
 /** Decodes the helper's records (native/scan.c) with a cursor: no per-field allocation. */
 class Reader {
@@ -313,6 +312,14 @@ class WalkDecoder {
   private fuse = false;
   private others: string[] = [];
   private num = 0;
+  /** The entry (-1: the layer's root) whose children's path prefixes are cached below. */
+  private prefixOf = -2;
+  private hostPrefix = '';
+  /** hostPrefix's bytes, at the start of `scratch`. */
+  private hostPrefixLen = 0;
+  private upperPrefix = '';
+  /** Where a host path is put together: its dir's prefix, then the name's bytes (grows for deep paths). */
+  private scratch = Buffer.allocUnsafe(4096);
   /** Bytes received but not decoded yet (a record cut by the end of a piece). */
   private pending: Buffer[] = [];
   private pendingLen = 0;
@@ -343,32 +350,41 @@ class WalkDecoder {
   }
 
   feed(chunk: Buffer): void {
-    if (!this.pendingLen) { this.decodeFrom(chunk); return; }
+    if (!chunk.length) return;
+    if (!this.pendingLen) { this.decodeFrom(chunk, 0); return; }
     this.pending.push(chunk);
     this.pendingLen += chunk.length;
     if (this.pendingLen < this.retryAt) return;
-    // The cut record is completed from the front of the new piece: only its own bytes (and a
-    // few KiB) are copied, never the whole piece.
+    // The cut record is completed from the front of the new piece (a few KiB copied, more
+    // only for a longer record), then the piece is decoded where it lies, never copied whole.
     let head: Buffer = Buffer.concat(this.pending.slice(0, -1));
-    let last = chunk;
     this.pending = [];
     this.pendingLen = 0;
-    for (;;) {
-      const take = Math.min(last.length, Math.max(4096, head.length * 2));
-      const rest = this.decodeAll(Buffer.concat([head, last.subarray(0, take)]));
-      last = last.subarray(take);
-      if (!last.length) { if (rest.length) this.keep(rest); return; }
-      if (!rest.length) { this.decodeFrom(last); return; }
-      head = rest;
+    for (let take = Math.min(chunk.length, Math.max(4096, head.length)); ; take = Math.min(chunk.length, take * 4)) {
+      const joined = Buffer.concat([head, chunk.subarray(0, take)]);
+      const r = new Reader(joined);
+      let start = 0;
+      try {
+        // Records that lie in `head` and the one that crosses into the new piece.
+        do { start = r.off; this.record(r); } while (r.off < head.length);
+      } catch (e) {
+        if (e !== INCOMPLETE) throw e;
+        if (take === chunk.length) { this.keep(joined.subarray(start)); return; }
+        head = joined.subarray(start, head.length);
+        continue;
+      }
+      this.decodeFrom(chunk, r.off - head.length);
+      return;
     }
   }
 
   end(): WalkResult {
     if (this.pendingLen) {
-      const rest = this.decodeAll(Buffer.concat(this.pending, this.pendingLen));
+      const rest = Buffer.concat(this.pending, this.pendingLen);
       this.pending = [];
       this.pendingLen = 0;
-      if (rest.length) throw new SbxError('sbx-helper scan: malformed answer');
+      this.decodeFrom(rest, 0);
+      if (this.pendingLen) throw new SbxError('sbx-helper scan: malformed answer');
     }
     const { entries, errors, layerBytes, shownEmpty } = this;
     if (shownEmpty.length) for (const e of entries) if (e.opaque && shownEmpty.includes(e.host)) e.opaque = false;
@@ -377,15 +393,11 @@ class WalkDecoder {
     return { entries, errors: errors.filter((e) => e), layerBytes };
   }
 
-  private decodeFrom(b: Buffer): void {
-    const rest = this.decodeAll(b);
-    if (rest.length) this.keep(rest);
-  }
-
-  /** Decodes the whole records of `b`; what is left is the start of a cut one. */
-  private decodeAll(b: Buffer): Buffer {
+  /** Decodes the whole records of `b` from `off`; the start of a cut one is kept for the next piece. */
+  private decodeFrom(b: Buffer, off: number): void {
     const r = new Reader(b);
-    let start = 0;
+    r.off = off;
+    let start = off;
     try {
       while (r.off < b.length) {
         start = r.off;
@@ -393,9 +405,8 @@ class WalkDecoder {
       }
     } catch (e) {
       if (e !== INCOMPLETE) throw e;
-      return b.subarray(start);
+      this.keep(b.subarray(start));
     }
-    return EMPTY_BUFFER;
   }
 
   /** Keeps a cut record's start; a long one is not re-tried before twice its bytes have come. */
@@ -403,6 +414,16 @@ class WalkDecoder {
     this.pending = [rest];
     this.pendingLen = rest.length;
     this.retryAt = rest.length * 2;
+  }
+
+  /** The host path of the name at b[at, at + len) in the dir whose prefix is cached. */
+  private flatPath(b: Buffer, at: number, len: number): string {
+    const sc = this.scratch;
+    const pre = this.hostPrefixLen;
+    // A name is at most a few hundred bytes (the helper's u16): a loop beats a native copy.
+    if (pre + len > sc.length) return this.hostPrefix + b.toString('latin1', at, at + len);
+    for (let k = 0; k < len; k++) sc[pre + k] = b[at + k]!;
+    return sc.toString('latin1', 0, pre + len);
   }
 
   /** One record; every field is read before anything is changed (a cut record changes nothing). */
@@ -420,6 +441,7 @@ class WalkDecoder {
       const target = this.target;
       this.others = this.targets.filter((t, k) => k !== li && t !== target && isWithin(t, target));
       this.num = 0;
+      this.prefixOf = -2;
       return;
     }
     if (kind === 0x44 /* D */) {
@@ -437,7 +459,9 @@ class WalkDecoder {
     }
     if (kind !== 0x45 /* E */) throw new SbxError('sbx-helper scan: malformed answer');
     const parentNum = r.i32();
-    const rawName = r.str(r.u16());
+    const nameLen = r.u16();
+    const nameAt = r.off;
+    const rawName = r.str(nameLen);
     const uerr = r.u32();
     const up0 = uerr ? null : r.stat();
     const hstate = r.u32();
@@ -459,8 +483,17 @@ class WalkDecoder {
     const pe = parent >= 0 ? entries[parent]! : null;
     // Only directories that are walked have children taken (see the push below).
     if (pe && (pe.whiteout || pe.up?.type !== 'dir')) return;
-    const udir = pe ? pe.upper : this.root;
-    const hdir = pe ? pe.host : this.target;
+    if (parent !== this.prefixOf) {
+      // A dir's entries come together: its prefixes are made once, not per entry.
+      const hdir = pe ? pe.host : this.target;
+      const udir = pe ? pe.upper : this.root;
+      this.hostPrefix = hdir.endsWith('/') ? hdir : `${hdir}/`;
+      this.hostPrefixLen = this.hostPrefix.length;
+      if (this.hostPrefixLen + 256 > this.scratch.length) this.scratch = Buffer.allocUnsafe(2 * (this.hostPrefixLen + 256));
+      this.scratch.write(this.hostPrefix, 0, 'latin1');
+      this.upperPrefix = udir.endsWith('/') ? udir : `${udir}/`;
+      this.prefixOf = parent;
+    }
     let name = rawName;
     let wh = false;
     if (fuse && name.startsWith('.wh.')) {
@@ -471,8 +504,10 @@ class WalkDecoder {
       name = name.slice(4);
       wh = true;
     }
-    const host = joinB(hdir, name);
-    const upper = wh ? '' : joinB(udir, rawName);
+    // The host path as one flat string made from bytes: the sort, the escaping and the rules
+    // read every path whole, and a joined (cons) string would be copied flat by the first.
+    const host = wh ? this.hostPrefix + name : this.flatPath(r.b, nameAt, nameLen);
+    const upper = wh ? '' : this.upperPrefix + rawName;
     // Most sandboxes have none of these: the checks cost nothing per entry then.
     const others = this.others;
     if (others.length && others.some((t) => t === host)) return;
