@@ -4,8 +4,8 @@
  * from the one before, so a symlink or a non-directory anywhere stops the walk (ELOOP or
  * ENOTDIR), and "", ".", ".." are refused (EINVAL). Callers pass paths in sorted or walk
  * order, so the directories of the last path are kept open as a chain and a sibling costs
- * nothing; at most BENEATH_MAX_OPEN of them stay open, deeper chains drop their top part and
- * rebuild it when a path needs it again. */
+ * nothing; at most BENEATH_MAX_OPEN of them stay open (fewer when the fd limit is reached),
+ * deeper chains drop their top part and rebuild it when a path needs it again. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -68,6 +68,14 @@ static int grow(struct beneath *b, size_t depth, size_t len) {
   return 0;
 }
 
+/* Closes the open level furthest from the last one (never the last: it is the parent in
+ * use); 0 when there is none. */
+static int drop_oldest(struct beneath *b) {
+  for (size_t i = 0; i + 1 < b->depth; i++)
+    if (b->fds[i] >= 0) { close(b->fds[i]); b->fds[i] = -1; return 1; }
+  return 0;
+}
+
 int beneath_dir(struct beneath *b, const char *dir, size_t dlen) {
   /* Levels of the open chain that are a prefix of `dir`. */
   size_t k = 0, start = 0;
@@ -92,6 +100,8 @@ int beneath_dir(struct beneath *b, const char *dir, size_t dlen) {
     name[n] = '\0';
     int parent = b->depth ? b->fds[b->depth - 1] : b->root;
     int fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+    /* Out of fds (a low limit, a deep path): the top of the chain goes first, as below. */
+    while (fd < 0 && errno == EMFILE && drop_oldest(b)) fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return -1;
     if (grow(b, b->depth + 1, at + n) < 0) { close(fd); errno = ENOMEM; return -1; }
     memcpy(b->path + b->len, b->len ? "/" : "", b->len ? 1 : 0);

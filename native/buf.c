@@ -1,5 +1,6 @@
-/* A growable byte buffer: the records the scanner streams and the xattr/stage requests and
- * replies are built in one, with their little-endian integers; requests are read into one. */
+/* A growable byte buffer: the records the scanner streams and the xattr/stage/place requests
+ * and replies are built in one, with their little-endian integers; requests are read into one
+ * and parsed with the next_* readers. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,10 @@ int buf_put32(struct buf *b, uint32_t v) {
   return buf_put(b, le, 4);
 }
 
+int buf_put64(struct buf *b, uint64_t v) {
+  return buf_put32(b, (uint32_t)v) | buf_put32(b, (uint32_t)(v >> 32));
+}
+
 int buf_read_fd(struct buf *b, int fd) {
   for (;;) {
     if (buf_reserve(b, 65536) < 0) return -1;
@@ -43,4 +48,27 @@ int buf_read_fd(struct buf *b, int fd) {
 uint32_t le32(const void *p) {
   const unsigned char *u = p;
   return (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24;
+}
+
+const char *next_str(const struct buf *in, size_t *off) {
+  if (*off >= in->len) return NULL;
+  const char *s = in->p + *off;
+  const char *nul = memchr(s, '\0', in->len - *off);
+  if (!nul) return NULL;
+  *off += (size_t)(nul - s) + 1;
+  return s;
+}
+
+int next_u32(const struct buf *in, size_t *off, uint32_t *v) {
+  if (in->len - *off < 4) return -1;
+  *v = le32(in->p + *off);
+  *off += 4;
+  return 0;
+}
+
+int next_u64(const struct buf *in, size_t *off, uint64_t *v) {
+  uint32_t lo, hi;
+  if (next_u32(in, off, &lo) < 0 || next_u32(in, off, &hi) < 0) return -1;
+  *v = (uint64_t)hi << 32 | lo;
+  return 0;
 }

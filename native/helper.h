@@ -103,6 +103,8 @@ int count_entries_main(void);
 /* ---- subcommands ---- */
 int sandbox_main(int spec_fd, int status_fd);
 int xattr_main(int argc, char **argv);
+/* place.c: commit's renames of staged files over their targets (see place.c) */
+int place_main(void);
 /* scan.c: the change walker's records (see scan.c) */
 int scan_main(void);
 
@@ -112,7 +114,13 @@ int buf_reserve(struct buf *b, size_t extra);
 int buf_put(struct buf *b, const void *data, size_t n);
 int buf_put32(struct buf *b, uint32_t v); /* little-endian */
 int buf_read_fd(struct buf *b, int fd);      /* appends everything up to EOF */
+int buf_put64(struct buf *b, uint64_t v); /* little-endian */
 uint32_t le32(const void *p);               /* a little-endian u32 */
+/* Request readers: the next NUL-terminated string (NULL when malformed) or little-endian
+ * integer (-1 when short) at *off, which they advance. */
+const char *next_str(const struct buf *in, size_t *off);
+int next_u32(const struct buf *in, size_t *off, uint32_t *v);
+int next_u64(const struct buf *in, size_t *off, uint64_t *v);
 
 /* copytree.c: copies the tree under `src` into `dst` (both open directories), iteratively and
  * fd-relative, keeping holes; -1 with errno and the failing relative path on error. */

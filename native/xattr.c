@@ -66,23 +66,6 @@ static int write_all(int fd, const char *p, size_t n) {
   return 0;
 }
 
-/* Returns the next NUL-terminated string at *off, or NULL when the input is malformed. */
-static const char *next_str(const struct buf *in, size_t *off) {
-  if (*off >= in->len) return NULL;
-  const char *s = in->p + *off;
-  const char *nul = memchr(s, '\0', in->len - *off);
-  if (!nul) return NULL;
-  *off += (size_t)(nul - s) + 1;
-  return s;
-}
-
-static int next_u32(const struct buf *in, size_t *off, uint32_t *v) {
-  if (in->len - *off < 4) return -1;
-  *v = le32(in->p + *off);
-  *off += 4;
-  return 0;
-}
-
 static int fail(const char *what, const char *path, int err) {
   fprintf(stderr, "sbx-helper xattr: %s%s%s: %s\n", what, path ? " " : "", path ? path : "", strerror(err));
   return 2;
@@ -205,17 +188,6 @@ static int cmd_mknod(const char *kind, const struct buf *in, struct buf *out) {
     if (buf_put32(out, (uint32_t)e) < 0) return fail("out of memory at", path, ENOMEM);
   }
   return 0;
-}
-
-static int next_u64(const struct buf *in, size_t *off, uint64_t *v) {
-  uint32_t lo, hi;
-  if (next_u32(in, off, &lo) < 0 || next_u32(in, off, &hi) < 0) return -1;
-  *v = (uint64_t)hi << 32 | lo;
-  return 0;
-}
-
-static int xbuf_u64(struct buf *b, uint64_t v) {
-  return buf_put32(b, (uint32_t)v) | buf_put32(b, (uint32_t)(v >> 32));
 }
 
 /* Copies the bytes of [from, to) from s to d at the same offsets. */
@@ -345,7 +317,7 @@ static int stage_main(const struct buf *in, struct buf *out) {
     if (d >= 0) close(d);
     if (err && step > ST_CREATE) unlinkat(ddir, dname, 0);
     if (buf_put32(out, (uint32_t)err) < 0 || buf_put32(out, (uint32_t)step) < 0 || buf_put32(out, (uint32_t)owner_lost) < 0 ||
-        buf_put32(out, (uint32_t)xerr) < 0 || xbuf_u64(out, copied) < 0)
+        buf_put32(out, (uint32_t)xerr) < 0 || buf_put64(out, copied) < 0)
       return fail("out of memory at", dst, ENOMEM);
   }
   uint32_t serr = 0;

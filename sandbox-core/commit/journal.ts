@@ -87,6 +87,14 @@ export class JournalWriter {
     this.pendingDone += `d ${i}\n`;
     if (++this.since >= 1000) this.sync();
   }
+  /**
+   * The fd for the helper's place op, which writes its own `b N`/`d N` lines (native/place.c);
+   * what we still held back goes out first, so the lines stay in order.
+   */
+  handOff(): number {
+    this.write('');
+    return this.fd;
+  }
   sync(): void {
     this.write('');
     fsyncSync(this.fd);

@@ -108,15 +108,23 @@ function newestBelow(dir: string, createdMs: number): string | null {
   return null;
 }
 
+/** What each conflict is called, here and when the helper's place op finds one (apply.ts). */
+export const CONFLICT = {
+  created: 'created on the host since the sandbox started',
+  deleted: 'deleted on the host since the review',
+  changed: 'changed on the host since the review',
+  changedAfterStart: 'changed on the host after the sandbox started',
+} as const;
+
 export function conflictOf(c: Change, opts: PlanOptions): string | null {
   if (opts.ours?.has(c.path)) return null;
   const now = lstatB(c.path);
   if (!sameAsScanned(now, c.host)) {
-    if (!c.host) return 'created on the host since the sandbox started';
-    if (!now) return 'deleted on the host since the review';
-    return 'changed on the host since the review';
+    if (!c.host) return CONFLICT.created;
+    if (!now) return CONFLICT.deleted;
+    return CONFLICT.changed;
   }
-  if (now && now.type !== 'dir' && now.ctimeMs > opts.createdMs) return 'changed on the host after the sandbox started';
+  if (now && now.type !== 'dir' && now.ctimeMs > opts.createdMs) return CONFLICT.changedAfterStart;
   if (now?.type === 'dir' && (c.change === 'deleted' || c.change === 'replaced') && !c.opaque) {
     const p = newestBelow(c.path, opts.createdMs);
     if (p) return `the host dir would be removed but ${Buffer.from(p, 'latin1').toString()} changed after the sandbox started`;
