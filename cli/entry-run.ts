@@ -3,18 +3,12 @@
 import { executeRun, type RunOptions } from './run-exec.js';
 import { reported } from './output.js';
 import { reportError } from './report-error.js';
-import { dropPrestartedHelper, prestartHelper } from '../sandbox-core/launch.js';
 
 export async function runMain(fast: RunOptions): Promise<number> {
-  // The helper's fork and exec overlap the planning; a run that fails before its sandbox
-  // exists ends it unused.
-  prestartHelper();
   try {
     const code = await executeRun(fast);
     return code !== 0 ? code : reported.errors ? 125 : 0;
   } catch (e) {
     return reportError(e);
-  } finally {
-    dropPrestartedHelper();
   }
 }

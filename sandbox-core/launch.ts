@@ -1,7 +1,7 @@
 // Starts the C helper with the spec on fd 3, reads its status lines from fd 4, forwards
 // signals, and turns what happened into a typed result. The helper's own exit code is not
 // trusted to tell a setup failure from the command's exit: the status lines are.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { SbxError } from './base/errors.js';
 import { buildCachedHelper, expectedHelperVersion, findHelper, helper, markStale, type Helper } from './helper.js';
@@ -121,115 +121,50 @@ export async function launch(spec: Buffer, hooks: LaunchHooks = {}): Promise<Lau
   return launchWith(findHelper() ?? buildCachedHelper(`${first.path} is version ${o.message}`), spec, hooks);
 }
 
-/** A helper process waiting for its spec on fd 3, its status and exit collected from the start. */
-interface Started {
-  helper: Helper;
-  child: ChildProcess;
-  status: string;
-  statusDone: boolean;
-  exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null;
-  error: Error | null;
-  /** Called on each event once a launch waits for this helper. */
-  wake: () => void;
-}
-
-function start(h: Helper): Started {
-  const child = spawn(h.path, ['run', '3', '4', expectedHelperVersion()], {
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'],
-    env: {},
-  });
-  const s: Started = { helper: h, child, status: '', statusDone: false, exitInfo: null, error: null, wake: () => {} };
-  const statusStream = child.stdio[4] as NodeJS.ReadableStream;
-  statusStream.setEncoding?.('latin1');
-  statusStream.on('data', (d: string) => { s.status += d; });
-  statusStream.on('end', () => { s.statusDone = true; s.wake(); });
-  statusStream.on('error', () => { s.statusDone = true; s.wake(); });
-  (child.stdio[3] as NodeJS.WritableStream).on('error', () => { /* the helper exits early on a bad spec; its status says why */ });
-  child.on('error', (e) => { s.error = e; s.wake(); });
-  child.on('exit', (code, signal) => { s.exitInfo = { code, signal }; s.wake(); });
-  return s;
-}
-
-/**
- * A helper started before the run is planned: forking and exec'ing it (tens of milliseconds
- * on a busy machine, most of it waiting for the child to exec) then overlaps sbx's planning.
- * It does nothing until its spec arrives (it blocks reading fd 3) and dies with sbx
- * (PR_SET_PDEATHSIG); until a launch takes it, it keeps no reference on the event loop.
- */
-let prestarted: Started | null = null;
-
-export function prestartHelper(): void {
-  if (prestarted) return;
-  try {
-    const h = findHelper();
-    if (!h) return;
-    prestarted = start(h);
-  } catch {
-    prestarted = null;
-    return;
-  }
-  const c = prestarted.child;
-  c.unref();
-  for (const fd of [3, 4]) (c.stdio[fd] as unknown as { unref?: () => void }).unref?.();
-}
-
-/** Ends a prestarted helper no launch took (the run failed before its sandbox was made). */
-export function dropPrestartedHelper(): void {
-  const s = prestarted;
-  prestarted = null;
-  if (!s || s.exitInfo) return;
-  try { s.child.kill('SIGKILL'); } catch { /* already gone */ }
-}
-
 function launchWith(h: Helper, spec: Buffer, hooks: LaunchHooks): Promise<LaunchResult> {
-  let s: Started;
-  if (prestarted && prestarted.helper.path === h.path) {
-    s = prestarted;
-    prestarted = null;
-    const c = s.child;
-    c.ref();
-    for (const fd of [3, 4]) (c.stdio[fd] as unknown as { ref?: () => void }).ref?.();
-  } else {
-    dropPrestartedHelper();
-    s = start(h);
-  }
   return new Promise((resolve, reject) => {
-    const { child } = s;
-    (child.stdio[3] as NodeJS.WritableStream).end(spec);
+    const child = spawn(h.path, ['run', '3', '4', expectedHelperVersion()], {
+      stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'],
+      env: {},
+    });
+    const specStream = child.stdio[3] as NodeJS.WritableStream;
+    const statusStream = child.stdio[4] as NodeJS.ReadableStream;
+    let status = '';
+    statusStream.setEncoding?.('latin1');
+    statusStream.on('data', (d: string) => { status += d; });
+    specStream.on('error', () => { /* the helper exits early on a bad spec; its status says why */ });
+    specStream.end(spec);
 
     const handlers: Array<[string, () => void]> = [];
-    for (const sig of FORWARDED) {
-      const h = (): void => { try { child.kill(sig); } catch { /* already gone */ } };
-      process.on(sig, h);
-      handlers.push([sig, h]);
+    for (const s of FORWARDED) {
+      const h = (): void => { try { child.kill(s); } catch { /* already gone */ } };
+      process.on(s, h);
+      handlers.push([s, h]);
     }
-    for (const sig of IGNORED_WHILE_RUNNING) {
+    for (const s of IGNORED_WHILE_RUNNING) {
       const h = (): void => {};
-      process.on(sig, h);
-      handlers.push([sig, h]);
+      process.on(s, h);
+      handlers.push([s, h]);
     }
     if (child.pid) hooks.onSpawn?.(child.pid);
 
-    let settled = false;
-    s.wake = (): void => {
-      if (settled) return;
-      if (s.error) {
-        settled = true;
-        for (const [sig, h] of handlers) process.off(sig, h);
-        reject(new SbxError(`cannot start the sbx helper: ${s.error.message}`));
-        return;
-      }
-      if (!s.statusDone || !s.exitInfo) return;
-      settled = true;
-      for (const [sig, h] of handlers) process.off(sig, h);
-      const { outcome, fallbacks, diskCopyFailures, diskCopied, started, seen, diskUsage } = parseStatusLines(s.status);
-      const fallbackOutcome: LaunchOutcome = s.exitInfo.signal
-        ? { kind: 'helper-died', detail: `the helper was killed by ${s.exitInfo.signal}` }
-        : { kind: 'helper-died', detail: `the helper exited with status ${s.exitInfo.code} without reporting` };
+    let statusDone = false, exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+    const finish = (): void => {
+      if (!statusDone || !exitInfo) return;
+      for (const [s, h] of handlers) process.off(s, h);
+      const { outcome, fallbacks, diskCopyFailures, diskCopied, started, seen, diskUsage } = parseStatusLines(status);
+      const fallbackOutcome: LaunchOutcome = exitInfo.signal
+        ? { kind: 'helper-died', detail: `the helper was killed by ${exitInfo.signal}` }
+        : { kind: 'helper-died', detail: `the helper exited with status ${exitInfo.code} without reporting` };
       resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, diskCopyFailures, diskCopied, started, seen, ...(diskUsage ? { diskUsage } : {}) });
     };
-    // A prestarted helper may have ended already (another version refuses at once).
-    s.wake();
+    statusStream.on('end', () => { statusDone = true; finish(); });
+    statusStream.on('error', () => { statusDone = true; finish(); });
+    child.on('error', (e) => {
+      for (const [s, h] of handlers) process.off(s, h);
+      reject(new SbxError(`cannot start the sbx helper: ${e.message}`));
+    });
+    child.on('exit', (code, signal) => { exitInfo = { code, signal }; finish(); });
   });
 }
 

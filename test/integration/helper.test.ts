@@ -4,10 +4,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, makeStore, sbx } from '../helpers/sbx.js';
+import { REPO, makeStore } from '../helpers/sbx.js';
 import { expectedHelperVersion, helperPath } from '../../sandbox-core/helper.js';
 import { encodeSpec } from '../../sandbox-core/spec.js';
 import { parseStatusLines } from '../../sandbox-core/launch.js';
@@ -68,46 +68,6 @@ test('count-entries reads a layer dir as mapped root, beneath the layers dir, no
   assert.equal(got, ['0 0 0', '0 3 1', '20 0 0', '40 0 0', '2 0 0', '18 0 0']);
 });
 
-
-// The helper is started before the run is planned (its fork and exec overlap sbx's own
-// work): a wrapper helper records what the store held when it started. Before, the helper
-// started after the sandbox's meta.json was written.
-function recordingHelper(name: string, record: string, own: string): string {
-  const path = join(work, name);
-  writeFileSync(path, `#!/bin/sh\n[ "$1" = run ] && echo "$$ $(ls ${JSON.stringify(own)} | tr '\\n' ' ')" >> ${JSON.stringify(record)}\nexec ${JSON.stringify(helperPath())} "$@"\n`, { mode: 0o755 });
-  return path;
-}
-
-test('the helper starts before the run is planned, and that helper runs the sandbox', () => {
-  const record = join(work, 'early.log');
-  const own = join(work, 'early-store');
-  mkdirSync(own, { mode: 0o700 });
-  const r = sbx(['run', '-n', '--', 'true'], { store: own, env: { SBX_HELPER: recordingHelper('early-helper', record, own) } });
-  assert.is(r.code, 0, r.stderr);
-  const lines = readFileSync(record, 'utf8').trim().split('\n');
-  assert.is(lines.length, 1, 'one helper for one run');
-  assert.is(lines[0]!.split(' ').filter(Boolean).length, 1, `the store was empty when the helper started: ${lines[0]}`);
-});
-
-test('a run refused before its sandbox exists leaves no helper behind', () => {
-  const record = join(work, 'refused.log');
-  const own = join(work, 'refused-store');
-  mkdirSync(own, { mode: 0o700 });
-  const r = sbx(['run', '-n', '--policy', 'sbx-no-such-policy', '--', 'true'], { store: own, env: { SBX_HELPER: recordingHelper('refused-helper', record, own) } });
-  assert.is(r.code, 125, r.stderr);
-  // The wrapper may have been killed before it wrote its line: then it is gone already.
-  for (let i = 0; i < 20 && !existsSync(record); i++) spawnSync('sleep', ['0.05']);
-  const pid = existsSync(record) ? Number(readFileSync(record, 'utf8').trim().split(' ')[0]) : 0;
-  // Killed by sbx (and by its parent-death signal): gone, or at most a zombie being reaped.
-  let state = 'gone';
-  for (let i = 0; pid > 0 && i < 200; i++) {
-    try { state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.slice(0, 1); } catch { state = 'gone'; break; }
-    if (state === 'Z') break;
-    spawnSync('sleep', ['0.05']);
-  }
-  assert.ok(state === 'gone' || state === 'Z', `helper ${pid} still in state ${state}`);
-  assert.equal(readdirSync(own).filter((n) => /^[0-9a-f]{8}$/.test(n)), [], 'no sandbox was made');
-});
 
 // scrap_after: once the sandbox ended, the helper removes REL beneath BASE, mode-0 dirs of
 // the overlay's kind included, and follows no symlink on the way.
