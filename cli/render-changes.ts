@@ -260,6 +260,7 @@ export const STAT_MAX_BYTES = MAX_DIFF_BYTES;
 /** The largest file a diff shows: the scan brings new files' text up to it (diff.ts). */
 export const DIFF_MAX_BYTES = MAX_DIFF_BYTES;
 const MAX_FILE_LINES = 2000;
+const DIFF_LIMITS = { maxBytes: MAX_DIFF_BYTES, maxLines: MAX_FILE_LINES };
 
 interface FileText { text: string | null; why?: string }
 
@@ -288,7 +289,19 @@ export interface FileDiff {
  * Text diff of one changed file against the host (which is unchanged: the sandbox is over).
  * The review caps what it reads and shows; an exported patch takes every line.
  */
-export async function fileDiff(c: Change, limits = { maxBytes: MAX_DIFF_BYTES, maxLines: MAX_FILE_LINES }): Promise<FileDiff | null> {
+export async function fileDiff(c: Change, limits = DIFF_LIMITS): Promise<FileDiff | null> {
+  const now = fileDiffNow(c, limits);
+  return now && 'oldText' in now ? diffTexts(c, now, limits) : now;
+}
+
+/** Both sides of a file modified in place, as text: what jsdiff is run on. */
+interface TwoTexts { oldText: string; newText: string }
+
+/**
+ * fileDiff without waiting: every diff but that of two texts (a new, gone or binary file:
+ * 200k new files are 200k diffs, none of which needs jsdiff), or the two texts to diff.
+ */
+function fileDiffNow(c: Change, limits: { maxBytes: number; maxLines: number }): FileDiff | null | TwoTexts {
   if (c.type !== 'file' || c.change === 'metadata') return null;
   // A replaced entry was not a file on the host: its new content is all additions.
   const oldSide = c.change === 'added' || c.change === 'replaced' ? { text: '' } : textOf(c.path, c.host?.size ?? 0, limits.maxBytes);
@@ -296,9 +309,14 @@ export async function fileDiff(c: Change, limits = { maxBytes: MAX_DIFF_BYTES, m
   const newSide = c.change === 'deleted' ? { text: '' } : c.newText !== undefined && c.newText.length <= limits.maxBytes ? textOfBytes(c.newText) : textOf(c.upper, c.up?.size ?? 0, limits.maxBytes);
   if (oldSide.text === null || newSide.text === null) return { change: c, added: 0, removed: 0, lines: null, why: oldSide.why ?? newSide.why, cut: false };
   if (oldSide.text === '' || newSide.text === '') return oneSided(c, oldSide.text || newSide.text, oldSide.text === '', limits.maxLines);
+  return { oldText: oldSide.text, newText: newSide.text };
+}
+
+/** The diff of two texts (jsdiff, loaded on first use). */
+async function diffTexts(c: Change, t: TwoTexts, limits: { maxBytes: number; maxLines: number }): Promise<FileDiff> {
   const { structuredPatch } = await import('diff');
   const name = display(c.path);
-  const p = structuredPatch(name, name, oldSide.text, newSide.text, '', '', { context: 3 });
+  const p = structuredPatch(name, name, t.oldText, t.newText, '', '', { context: 3 });
   let added = 0;
   let removed = 0;
   const lines: string[] = [];
@@ -346,9 +364,10 @@ export async function renderDiffs(changes: Change[], col: Colors): Promise<strin
 export async function writeDiffs(changes: Change[], col: Colors, write: (s: string) => void | Promise<void>): Promise<void> {
   let out = '';
   for (const c of changes) {
-    if (out.length >= 1 << 16) { await write(out); out = ''; }
+    if (out.length >= 1 << 16) { const w = write(out); out = ''; if (w) await w; }
     if (c.type !== 'file') continue;
-    const d = await fileDiff(c);
+    const now = fileDiffNow(c, DIFF_LIMITS);
+    const d = now && 'oldText' in now ? await diffTexts(c, now, DIFF_LIMITS) : now;
     if (!d) continue;
     const name = display(c.path);
     out += col.bold(`diff ${name} (${c.change})\n`);

@@ -9,7 +9,8 @@ import { makeFixture, whiteout, opaque, setXattr, copyUp, write, type Fixture } 
 import { scanSandbox, scanSandboxAsync } from '../../sandbox-core/changes/scan.js';
 import { decodeAnswer, scanAnswer, walkUppers, type UpperEntry, type WalkOptions } from '../../sandbox-core/changes/walk.js';
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
-import { writeNameOnly } from '../../cli/render-changes.js';
+import { renderDiffs, writeNameOnly } from '../../cli/render-changes.js';
+import { structuredPatch } from 'diff';
 import { display } from '../../sandbox-core/changes/bpath.js';
 
 let f: Fixture;
@@ -148,6 +149,21 @@ test('--name-only of more than one piece (1 MiB) of paths', async () => {
   await writeNameOnly(many, (b) => { pieces.push(Buffer.from(b)); });
   assert.ok(pieces.length > 1);
   assert.is(Buffer.concat(pieces).toString('utf8'), many.map((c) => `${display(c.path)}\n`).join(''));
+});
+
+test('sbx diff\'s diffs: a modified file through jsdiff, new files without it, in one text', async () => {
+  hostileTree();
+  const { changes } = await scanSandboxAsync(f.meta, { readNewUpTo: 1 << 20 });
+  const id = (x: string) => x;
+  const col = { green: id, red: id, yellow: id, cyan: id, magenta: id, dim: id, bold: id };
+  const text = await renderDiffs(changes, col);
+  const name = display(join(f.host, 'mod.txt'));
+  const p = structuredPatch(name, name, 'abcd\n', 'abce\nmore\n', '', '', { context: 3 });
+  const hunk = p.hunks.flatMap((h) => [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines]).join('\n');
+  assert.ok(text.includes(`diff ${name} (modified)\n--- a${name}\n+++ b${name}\n${hunk}\n`), 'the modified file\'s hunk');
+  assert.ok(text.includes(`diff ${display(join(f.host, 'noeol'))} (added)\n--- /dev/null\n+++ b${display(join(f.host, 'noeol'))}\n@@ -0,0 +1,2 @@\n+a\n+b\n\\ No newline at end of file\n`));
+  assert.ok(text.includes(`Binary file: - → 4 B`), text.slice(0, 2000));
+  assert.is(text.split('\ndiff ').length, changes.filter((c) => c.type === 'file' && c.change !== 'metadata').length);
 });
 
 test.run();
