@@ -66,7 +66,7 @@ export async function rows(runs = Number(process.env.BENCH_RUNS || 5)) {
   const [d, h, sp, s] = [median(direct), median(hop), median(spliced), median(sbx)];
   return [
     row(`${MB} MB download through \`--allow-net\` (median of ${runs})`, s, 'direct loopback', d, { goal: 2, note: '≥ 0.5× the speed' }),
-    row(`${MB} MB through a bare C relay on the host (read/write, 4 MiB)`, h, 'direct loopback', d, { note: 'the floor of one relay hop' }),
+    row(`${MB} MB through a bare C relay on the host (read/write, 1 MiB)`, h, 'direct loopback', d, { note: 'the floor of one relay hop' }),
     row(`${MB} MB through the same relay with splice(2)`, sp, 'direct loopback', d, { note: 'what the relay did before' }),
     ...(sockmap ? [row(`${MB} MB through a kernel sockmap redirect instead (root)`, median(kernel), 'direct loopback', d, { note: 'no relay process; not used by sbx' })] : []),
     row(`${MB} MB through \`--allow-net\`, against that floor`, s, 'C relay', h, {}),

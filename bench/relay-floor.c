@@ -1,6 +1,6 @@
 /* The floor of one relay hop, for bench/allow-net.mjs: listens on 127.0.0.1 (an ephemeral port,
  * printed) and joins each connection to 127.0.0.1:PORT, one thread per direction, blocking, with
- * what the sandbox's relay does (native/netrelay.c: read/write through a 4 MiB buffer) or, with
+ * what the sandbox's relay does (native/netrelay.c: read/write through a 1 MiB buffer) or, with
  * `splice`, splice(2) through a 1 MiB pipe (what it did before): no proxy, no sandbox, nothing
  * else.   relay-floor PORT [splice] */
 #define _GNU_SOURCE
@@ -36,7 +36,7 @@ out:
 }
 
 static void copy_dir(struct dir *d) {
-  const size_t size = 4 << 20;
+  const size_t size = 1 << 20;
   char *buf = malloc(size);
   if (!buf) return;
   for (;;) {

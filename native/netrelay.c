@@ -96,13 +96,16 @@ static int pump_from_proxy(int from, int to, int *handed) {
  * a big buffer, not splice(2): spliced bytes reach the client's socket as skbs that cost the
  * client ~40% more CPU to read (curl: 164-179 ms per 100 MB against 119 direct and 120-128
  * copied), and on two cores shared by server, relay and client that is the bottleneck; the
- * copy costs the relay ~20 ms per 100 MB (bench/relay-floor.c, docs/security.md). The buffer
- * is big so that the relay wakes up rarely; pages it never fills are never touched. One
- * process per direction sleeps in read() until there is something to move. */
+ * copy costs the relay ~20 ms per 100 MB (bench/relay-floor.c, docs/security.md). 1 MiB: a
+ * bigger buffer wakes the relay less (4 MiB was faster still) but the pages a fast transfer
+ * fills count against the sandbox's --memory (the relay is in its cgroup), and with 4 MiB a
+ * 100 MB download got the command OOM-killed at --memory 4M and 6M. One process per direction
+ * sleeps in read() until there is something to move. */
 static int copy_flow(int from, int to) {
-  const size_t size = 4 << 20;
+  static char small[64 << 10]; /* without memory for the big one, slower but whole */
+  size_t size = 1 << 20;
   char *buf = malloc(size);
-  if (!buf) return -1;
+  if (!buf) { buf = small; size = sizeof small; }
   int rc = 0;
   for (;;) {
     ssize_t n = read(from, buf, size);
@@ -110,7 +113,7 @@ static int copy_flow(int from, int to) {
     if (n <= 0) break;
     if (write_all(to, buf, (size_t)n) < 0) { rc = -1; break; }
   }
-  free(buf);
+  if (buf != small) free(buf);
   if (rc == 0) shutdown(to, SHUT_WR);
   return rc;
 }

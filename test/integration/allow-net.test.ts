@@ -129,6 +129,14 @@ maybe('big transfers are handed to the relay (no longer through Node) with every
   assert.is(row('tls.test')?.spliced, 2, 'both TLS tunnels were handed off');
 });
 
+maybe('a tight --memory (4M) still downloads 24 MiB through the relay: its buffers count against the limit', () => {
+  // Relay buffers of 4 MiB per direction got the command OOM-killed here (cgroup as root;
+  // as an ordinary user the limit is an rlimit of the command, and this checks the same bytes).
+  const r = inside([`127.0.0.1:${httpPort}`], `curl -sS http://127.0.0.1:${httpPort}/big | wc -c`, ['--memory', '4M']);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout.trim(), String(24 << 20));
+});
+
 maybe('a client that reads slower than the host sends: handed off, every byte in order', () => {
   // The proxy keeps its socket to the relay full while the client lags, and stops reading the
   // host while it hands off: reading must resume after the pass (or a failed one) and the body
