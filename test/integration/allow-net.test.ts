@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { CI, makeStore, sbx, sbxAsync } from '../helpers/sbx.js';
+import { CI, makeStore, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
 
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const tools = have('curl') && have('openssl') && have('python3');
@@ -76,7 +76,7 @@ test.before(async () => {
 test.after(() => {
   server?.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
-  rmSync(store, { recursive: true, force: true });
+  removeStore(store);
 });
 
 /** The digest of the server's /mixed body. */

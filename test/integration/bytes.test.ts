@@ -7,13 +7,13 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeStore, SBX } from '../helpers/sbx.js';
+import { makeStore, SBX, removeStore } from '../helpers/sbx.js';
 import { describeFailure } from '../../sandbox-core/sandbox.js';
 
 const store = makeStore();
 const dir = mkdtempSync(join(tmpdir(), 'sbx-bytes-'));
 chmodSync(dir, 0o755);
-test.after(() => { rmSync(store, { recursive: true, force: true }); rmSync(dir, { recursive: true, force: true }); });
+test.after(() => { removeStore(store); rmSync(dir, { recursive: true, force: true }); });
 
 const env = { ...process.env, SBX_HOME: store, NO_COLOR: '1' };
 

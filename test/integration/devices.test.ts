@@ -4,9 +4,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
 import { loadDevicePolicy, allowedByRules, compileDevices } from '../../policies/devices/index.js';
 import { encodeSpec, type SpecOp } from '../../sandbox-core/spec.js';
 import { parseStatusLines } from '../../sandbox-core/launch.js';
@@ -20,7 +20,7 @@ let canary = '';
 
 test.before.each(() => { canary = makeCanary(); });
 test.after.each(() => { removeCanary(canary); });
-test.after(() => { rmSync(store, { recursive: true, force: true }); });
+test.after(() => { removeStore(store); });
 
 function mknod(path: string, major: number, minor: number): void {
   const r = spawnSync('mknod', ['-m', '0666', path, 'c', String(major), String(minor)], { encoding: 'utf8' });

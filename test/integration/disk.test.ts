@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync } from '../helpers/sbx.js';
+import { makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
 
 const store = makeStore();
 let canary = '';
@@ -14,7 +14,7 @@ const temps: string[] = [];
 test.before.each(() => { canary = makeCanary(); });
 test.after.each(() => removeCanary(canary));
 test.after(() => {
-  rmSync(store, { recursive: true, force: true });
+  removeStore(store);
   for (const t of temps) rmSync(t, { recursive: true, force: true });
 });
 

@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
 
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const tools = have('umoci') && have('skopeo') && have('git') && have('patch');
@@ -62,7 +62,7 @@ test.before(() => {
 test.after(() => {
   sbx(['discard', name], { store });
   rmSync(work, { recursive: true, force: true });
-  rmSync(store, { recursive: true, force: true });
+  removeStore(store);
   removeCanary(canary);
 });
 

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, makeStore } from '../helpers/sbx.js';
+import { REPO, makeStore, removeStore } from '../helpers/sbx.js';
 import { expectedHelperVersion, helperPath } from '../../sandbox-core/helper.js';
 import { encodeSpec } from '../../sandbox-core/spec.js';
 import { parseStatusLines } from '../../sandbox-core/launch.js';
@@ -15,7 +15,7 @@ import { parseStatusLines } from '../../sandbox-core/launch.js';
 const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const work = mkdtempSync(join(tmpdir(), 'sbx-helpertest-'));
 const store = makeStore();
-test.after(() => { rmSync(work, { recursive: true, force: true }); rmSync(store, { recursive: true, force: true }); });
+test.after(() => { rmSync(work, { recursive: true, force: true }); removeStore(store); });
 
 (have('cc') ? test : test.skip)('a stale helper in the package is replaced by one built into the cache, once', () => {
   const pkg = join(work, 'pkg');

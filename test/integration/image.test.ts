@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
 
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const BUSYBOX = ['/usr/bin/busybox', '/bin/busybox'].find((p) => existsSync(p) && spawnSync('sh', ['-c', `file -L ${p} 2>/dev/null | grep -q 'statically linked' || ldd ${p} 2>&1 | grep -q 'not a dynamic'`]).status === 0);
@@ -103,7 +103,7 @@ test.before(() => {
 test.after(() => {
   sbx(['discard', name], { store });
   rmSync(work, { recursive: true, force: true });
-  rmSync(store, { recursive: true, force: true });
+  removeStore(store);
   removeCanary(canary);
 });
 

@@ -3,13 +3,13 @@
 // install -o/-g, pip and npm from local sources (no network), and, as root, useradd and chown.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, rmSync } from 'node:fs';
-import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { existsSync } from 'node:fs';
+import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
 import { which } from '../../sandbox-core/which.js';
 import { fuseProblem } from '../../sandbox-core/engines.js';
 
 const store = makeStore();
-test.after(() => rmSync(store, { recursive: true, force: true }));
+test.after(() => removeStore(store));
 
 const SCRIPT = String.raw`set -e
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

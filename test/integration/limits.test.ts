@@ -5,15 +5,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { CI, IS_ROOT, makeStore, sbx, sbxAsync, type SbxResult } from '../helpers/sbx.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { CI, IS_ROOT, makeStore, sbx, sbxAsync, type SbxResult, removeStore } from '../helpers/sbx.js';
 import { removeCgroupDirs, sbxCgroupDirs } from '../helpers/cgroups.js';
 
 const store = makeStore();
 const made: string[] = [];
 
 test.after(() => {
-  rmSync(store, { recursive: true, force: true });
+  removeStore(store);
 });
 
 const run = (args: string[], timeoutMs = 60_000): SbxResult => sbx(args, { store, timeoutMs });

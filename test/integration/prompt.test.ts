@@ -2,16 +2,16 @@
 // without an explicit answer, "k" keeps, "d" discards, "s" saves.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
 import { underPty, type PtyResult } from '../helpers/pty.js';
 
 const store = makeStore();
 let canary = '';
 test.before.each(() => { canary = makeCanary(); });
 test.after.each(() => removeCanary(canary));
-test.after(() => rmSync(store, { recursive: true, force: true }));
+test.after(() => removeStore(store));
 
 const ask = (expect: string, answer: string, args: string[]): PtyResult => underPty([[expect, answer]], args, { store });
 

@@ -3,14 +3,14 @@
 // --dry-run, and leaves newer sandboxes alone; config hide/fold/limits apply to `sbx run`.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
 
 let store = '';
 let canary = '';
 test.before.each(() => { store = makeStore(); canary = makeCanary(); });
-test.after.each(() => { rmSync(store, { recursive: true, force: true }); removeCanary(canary); });
+test.after.each(() => { removeStore(store); removeCanary(canary); });
 
 const DAY = 86_400_000;
 

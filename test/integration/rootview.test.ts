@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync } from '../helpers/sbx.js';
+import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
 import { which } from '../../sandbox-core/which.js';
 import { fuseProblem } from '../../sandbox-core/engines.js';
 import { ROOT_CASE, USER_CASE, testUnless } from '../helpers/skip.js';
@@ -18,7 +18,7 @@ const FUSE_PROBLEM = IS_ROOT ? null : fuseProblem(which);
 const store = makeStore();
 const temps: string[] = [];
 test.after(() => {
-  rmSync(store, { recursive: true, force: true });
+  removeStore(store);
   for (const t of temps) rmSync(t, { recursive: true, force: true });
 });
 

@@ -4,10 +4,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { IS_ROOT, hostMounts, hostMountsLeft, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync } from '../helpers/sbx.js';
+import { IS_ROOT, hostMounts, hostMountsLeft, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
 import { parseMountInfo, visibleMounts, PSEUDO_FS } from '../../sandbox-core/mountinfo.js';
 import { testUnless } from '../helpers/skip.js';
 
@@ -21,7 +21,7 @@ test.after.each(() => {
   removeCanary(canary);
 });
 test.after(() => {
-  rmSync(store, { recursive: true, force: true });
+  removeStore(store);
 });
 
 test('a canary write inside is invisible on the host', () => {
@@ -41,7 +41,6 @@ test('deleting the canary tree inside leaves it intact outside', () => {
   assert.is(readFileSync(join(canary, 'keep.txt'), 'utf8'), 'precious\n');
   assert.ok(existsSync(join(canary, 'sub', 'deeper', 'f')));
 });
-
 
 /** As an ordinary user: a nested mount the host already has, with something in it to list. */
 const readableNestedMount = IS_ROOT ? null : visibleMounts(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')))

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, writeFileSync, chmodSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sbx, makeStore } from '../helpers/sbx.js';
+import { sbx, makeStore, removeStore } from '../helpers/sbx.js';
 
 const store = makeStore();
 const dir = mkdtempSync(join(tmpdir(), 'sbx-seccomp-'));
@@ -166,7 +166,7 @@ for (const [name, cmd] of WORKS) {
 
 test.after(() => {
   rmSync(dir, { recursive: true, force: true });
-  rmSync(store, { recursive: true, force: true });
+  removeStore(store);
 });
 
 test.run();

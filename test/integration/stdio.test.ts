@@ -9,12 +9,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeStore, SBX } from '../helpers/sbx.js';
+import { makeStore, SBX, removeStore } from '../helpers/sbx.js';
 
 const store = makeStore();
 const dir = mkdtempSync(join(tmpdir(), 'sbx-stdio-'));
 chmodSync(dir, 0o700);
-test.after(() => { rmSync(store, { recursive: true, force: true }); rmSync(dir, { recursive: true, force: true }); });
+test.after(() => { removeStore(store); rmSync(dir, { recursive: true, force: true }); });
 
 const env = { ...process.env, SBX_HOME: store, NO_COLOR: '1' };
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

@@ -7,14 +7,14 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, SBX as SBX_PATH, sbx } from '../helpers/sbx.js';
+import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, SBX as SBX_PATH, sbx, removeStore } from '../helpers/sbx.js';
 import { parseMountInfo, visibleMounts } from '../../sandbox-core/mountinfo.js';
 import { planView } from '../../sandbox-core/plan.js';
 
 const store = makeStore();
 const temps: string[] = [];
 test.after(() => {
-  rmSync(store, { recursive: true, force: true });
+  removeStore(store);
   for (const t of temps) rmSync(t, { recursive: true, force: true });
 });
 

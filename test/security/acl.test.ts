@@ -3,13 +3,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
 import { aclEntryText, parseAcl } from '../../sandbox-core/changes/acl.js';
 
 const store = makeStore();
-test.after(() => rmSync(store, { recursive: true, force: true }));
+test.after(() => removeStore(store));
 
 function aclHex(entries: Array<[number, number, number]>): string {
   const b = Buffer.alloc(4 + entries.length * 8);

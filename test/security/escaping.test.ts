@@ -3,12 +3,12 @@
 // terminal raw, on stderr (messages) or stdout (sbx ls, policy show).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
 
 const store = makeStore();
-test.after(() => rmSync(store, { recursive: true, force: true }));
+test.after(() => removeStore(store));
 
 const EVIL = 'evil\x1b[31mRED\x1b]0;title\x07\x9b2J';
 // A raw ESC, BEL, CSI (C1) or any C0 control other than newline is the terminal being driven.

@@ -6,12 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SBX, makeStore, sbx } from '../helpers/sbx.js';
+import { SBX, makeStore, sbx, removeStore } from '../helpers/sbx.js';
 
 const store = makeStore();
 const work = mkdtempSync(join(tmpdir(), 'sbx-test-failclosed-'));
 chmodSync(work, 0o755);
-test.after(() => { rmSync(work, { recursive: true, force: true }); rmSync(store, { recursive: true, force: true }); });
+test.after(() => { rmSync(work, { recursive: true, force: true }); removeStore(store); });
 
 function attempt(args: string[], env: NodeJS.ProcessEnv = {}, storeDir = store): { code: number; stderr: string; ran: boolean } {
   const r = sbx(['run', '-n', '-q', ...args, '--', 'echo', 'COMMAND-RAN'], { store: storeDir, env });

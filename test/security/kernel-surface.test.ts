@@ -5,15 +5,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
-import { makeStore, sbx } from '../helpers/sbx.js';
+import { existsSync } from 'node:fs';
+import { makeStore, sbx, removeStore } from '../helpers/sbx.js';
 import { compileC, probeResults, removeCompiled } from '../helpers/native.js';
 
 const store = makeStore();
 let probe = '';
 
 test.before(() => { probe = compileC('probe'); });
-test.after(() => { removeCompiled(); rmSync(store, { recursive: true, force: true }); });
+test.after(() => { removeCompiled(); removeStore(store); });
 
 const SIGSYS = 'signal 31';
 

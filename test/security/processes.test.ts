@@ -5,9 +5,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { IS_ROOT, SBX, hostMounts, hostMountsLeft, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync } from '../helpers/sbx.js';
+import { IS_ROOT, SBX, hostMounts, hostMountsLeft, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
 import { compileC, probeResults, removeCompiled } from '../helpers/native.js';
 
 const store = makeStore();
@@ -23,7 +23,7 @@ test.before(() => {
 test.after(() => {
   marker?.kill('SIGKILL');
   removeCompiled();
-  rmSync(store, { recursive: true, force: true });
+  removeStore(store);
 });
 
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };

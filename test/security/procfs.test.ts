@@ -3,11 +3,11 @@
 // value is unchanged afterwards.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { makeStore, sbx } from '../helpers/sbx.js';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { makeStore, sbx, removeStore } from '../helpers/sbx.js';
 
 const store = makeStore();
-test.after(() => { rmSync(store, { recursive: true, force: true }); });
+test.after(() => { removeStore(store); });
 
 const TUNABLES = [
   '/proc/sys/kernel/core_pattern',

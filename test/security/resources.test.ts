@@ -4,11 +4,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { makeStore, sbx } from '../helpers/sbx.js';
+
+import { makeStore, sbx, removeStore } from '../helpers/sbx.js';
 
 const store = makeStore();
-test.after(() => { rmSync(store, { recursive: true, force: true }); });
+test.after(() => { removeStore(store); });
 
 const hostResponsive = () => spawnSync('sh', ['-c', 'echo alive'], { encoding: 'utf8' }).stdout === 'alive\n';
 

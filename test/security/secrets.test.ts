@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeStore, sbx } from '../helpers/sbx.js';
+import { makeStore, sbx, removeStore } from '../helpers/sbx.js';
 
 const store = makeStore();
 // A fake home with credential stores, so the user's real ones are never touched.
@@ -27,7 +27,7 @@ test.before(() => {
   mkdirSync(join(home, '.config', 'sops', 'age'), { recursive: true });
   writeFileSync(join(home, '.config', 'sops', 'age', 'keys.txt'), 'AGE-SECRET-KEY-1XYZ\n');
 });
-test.after(() => { rmSync(home, { recursive: true, force: true }); rmSync(store, { recursive: true, force: true }); });
+test.after(() => { rmSync(home, { recursive: true, force: true }); removeStore(store); });
 
 // Values are unique markers so that a leak is found wherever it shows up in the output.
 const LEAKY = {

@@ -8,7 +8,7 @@ import { createServer, connect, type Server } from 'node:net';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IS_ROOT, makeStore } from '../helpers/sbx.js';
+import { IS_ROOT, makeStore, removeStore } from '../helpers/sbx.js';
 import { compileC, probeResults, removeCompiled } from '../helpers/native.js';
 
 const store = makeStore();
@@ -20,7 +20,7 @@ test.after(() => {
   for (const s of servers) s.close();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   removeCompiled();
-  rmSync(store, { recursive: true, force: true });
+  removeStore(store);
 });
 
 async function listen(path: string): Promise<void> {

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IS_ROOT, SBX, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { IS_ROOT, SBX, makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
 import { snapshot } from '../helpers/snapshot.js';
 
 const store = makeStore();
@@ -20,7 +20,7 @@ test.before(() => proveIsolation(canary(), store));
 test.after(() => {
   for (const c of canaries) removeCanary(c);
   sbx(['discard', ...sbxIds()], { store });
-  rmSync(store, { recursive: true, force: true });
+  removeStore(store);
 });
 
 function sbxIds(): string[] {

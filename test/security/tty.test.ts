@@ -4,14 +4,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { SBX, makeStore } from '../helpers/sbx.js';
+
+import { SBX, makeStore, removeStore } from '../helpers/sbx.js';
 import { compileC, probeResults, removeCompiled } from '../helpers/native.js';
 
 const store = makeStore();
 let probe = '';
 test.before(() => { probe = compileC('probe'); });
-test.after(() => { removeCompiled(); rmSync(store, { recursive: true, force: true }); });
+test.after(() => { removeCompiled(); removeStore(store); });
 
 // Runs argv with the slave of a fresh pty as its controlling terminal and stdin (and stdout in
 // 'pty' mode), then reports what is left unread in that terminal's input queue.

@@ -3,13 +3,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SBX, sbx as run, type SbxResult } from '../helpers/sbx.js';
+import { SBX, sbx as run, type SbxResult, removeStore } from '../helpers/sbx.js';
 
 const store = mkdtempSync(join(tmpdir(), 'sbx-cli-'));
-test.after(() => rmSync(store, { recursive: true, force: true }));
+test.after(() => removeStore(store));
 
 const sbx = (...args: string[]): SbxResult => run(args, { store, cwd: process.cwd() });
 
