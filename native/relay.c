@@ -91,9 +91,12 @@ size_t relay_pollfds(struct pollfd *p) {
   return n;
 }
 
-/* Writes what is buffered. `all`: until done, blocking if need be (the command has ended).
- * Otherwise a real, blocking destination gets one write of at most PIPE_BUF, which a pipe
- * that polled writable takes without blocking; our own non-blocking pipe takes what fits. */
+/* Writes what is buffered. `all`: until done, waiting for room if need be (the command has
+ * ended). Otherwise a real, blocking destination gets one write of at most PIPE_BUF, which a
+ * pipe that polled writable takes without blocking; our own non-blocking pipe takes what fits.
+ * A real destination may be non-blocking after all: its description is shared with whoever
+ * gave it to sbx (Node makes a pipe on its stderr non-blocking), so EAGAIN is waited out
+ * here and never taken for an empty buffer. */
 static void pump_write(struct relay *r, int all) {
   int limited = r->src_ours && !all;
   while (r->off < r->len && r->dst >= 0) {
@@ -102,6 +105,11 @@ static void pump_write(struct relay *r, int all) {
     ssize_t w = write(r->dst, r->buf + r->off, chunk);
     if (w < 0) {
       if (errno == EINTR) continue;
+      if (errno == EAGAIN && all) {
+        struct pollfd room = { r->dst, POLLOUT, 0 };
+        if (poll(&room, 1, -1) < 0 && errno != EINTR) { dst_dead(r); return; }
+        continue;
+      }
       if (errno == EAGAIN) return;
       dst_dead(r);
       return;
@@ -139,7 +147,8 @@ void relay_finish(void) {
     if (!r->src_ours) { r->len = 0; close_fd(&r->dst); r->src = -1; continue; }
     for (;;) {
       pump_write(r, 1);
-      if (r->src < 0 || r->dst < 0) break;
+      /* Nothing buffered may be overwritten by the next read. */
+      if (r->src < 0 || r->dst < 0 || r->len) break;
       ssize_t n = read(r->src, r->buf, sizeof r->buf);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;

@@ -85,6 +85,31 @@ test('large binary streams pass unchanged both ways (checksums), through /dev/st
   assert.is(sha(Buffer.from(r.stderr, 'latin1')), sha(small));
 });
 
+// Whoever starts sbx may hand it a non-blocking pipe (a Node parent does: the description is
+// shared, so the helper's writes to it can fail with EAGAIN while the reader is slow).
+const SLOW_READER = `
+import fcntl, os, subprocess, sys, time
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+cmd = "head -c 153600 /dev/zero | tr '\\\\0' x > /dev/stderr"
+p = subprocess.Popen(sys.argv[1:] + ["run", "-n", "-q", "--", "sh", "-c", cmd], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=w)
+os.close(w)
+time.sleep(3)  # the command has written everything and ended; the pipe to us is full
+n = 0
+while True:
+    b = os.read(r, 4096)
+    if not b:
+        break
+    n += b.count(b"x")
+print(p.wait(), n)
+`;
+
+test('output the command wrote before it ended reaches a slow reader on a non-blocking pipe whole', () => {
+  const r = spawnSync('python3', ['-c', SLOW_READER, process.execPath, SBX], { env, cwd: '/', timeout: 60_000, encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, '0 153600\n');
+});
+
 test('EOF on stdin reaches the command; a command that does not read stdin still ends', () => {
   let r = run(['--', 'sh', '-c', 'cat; echo done'], 'abc');
   assert.is(r.code, 0, r.stderr);
