@@ -72,3 +72,15 @@ int next_u64(const struct buf *in, size_t *off, uint64_t *v) {
   *v = (uint64_t)hi << 32 | lo;
   return 0;
 }
+
+int write_all(int fd, const void *data, size_t n) {
+  const char *p = data;
+  while (n) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return -1;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}

@@ -114,6 +114,7 @@ int buf_reserve(struct buf *b, size_t extra);
 int buf_put(struct buf *b, const void *data, size_t n);
 int buf_put32(struct buf *b, uint32_t v); /* little-endian */
 int buf_read_fd(struct buf *b, int fd);      /* appends everything up to EOF */
+int write_all(int fd, const void *p, size_t n); /* 0, or -1 with errno; EINTR retried */
 int buf_put64(struct buf *b, uint64_t v); /* little-endian */
 uint32_t le32(const void *p);               /* a little-endian u32 */
 /* Request readers: the next NUL-terminated string (NULL when malformed) or little-endian

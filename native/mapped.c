@@ -132,11 +132,6 @@ int count_entries_main(void) {
     if (err) n = markers = opaque = 0;
     if (buf_put32(&out, err) < 0 || buf_put32(&out, n) < 0 || buf_put32(&out, markers) < 0 || buf_put32(&out, opaque) < 0) return fail("out of memory", ENOMEM);
   }
-  for (size_t w = 0; w < out.len;) {
-    ssize_t r = write(1, out.p + w, out.len - w);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return fail("write", errno);
-    w += (size_t)r;
-  }
+  if (write_all(1, out.p, out.len) < 0) return fail("write", errno);
   return 0;
 }

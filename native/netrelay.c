@@ -52,15 +52,6 @@ void net_relay_listen(struct net_relay *r, int port) {
   r->fd6 = listen_on(AF_INET6, port); /* a kernel without IPv6 has only the v4 one */
 }
 
-static int write_all(int to, const char *buf, size_t n) {
-  for (size_t off = 0; off < n;) {
-    ssize_t w = write(to, buf + off, n - off);
-    if (w < 0) { if (errno == EINTR) continue; return -1; }
-    off += (size_t)w;
-  }
-  return 0;
-}
-
 /* Copies what is readable from one side to the other; 0 at EOF or error. */
 static int pump(int from, int to) {
   char buf[65536];

@@ -73,17 +73,6 @@ static int check(int parent, const char *name, const struct expect *e, double cr
   return ms_of(&st.st_ctim) > created_ms ? C_CHANGED_AFTER_START : 0;
 }
 
-static int write_all(int fd, const char *p, size_t n) {
-  while (n) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return -1;
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
 static int fail(const char *what, int err) {
   fprintf(stderr, "sbx-helper place: %s: %s\n", what, strerror(err));
   return 2;

@@ -65,13 +65,7 @@ static void put64(uint64_t v) { put32((uint32_t)v); put32((uint32_t)(v >> 32)); 
 /* Written out in large pieces: Node reads the stream as it comes. */
 static int flush(int force) {
   if (!force && out.len < (1 << 20)) return 0;
-  size_t off = 0;
-  while (off < out.len) {
-    ssize_t w = write(1, out.p + off, out.len - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return -1;
-    off += (size_t)w;
-  }
+  if (write_all(1, out.p, out.len) < 0) return -1;
   out.len = 0;
   return 0;
 }

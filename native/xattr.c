@@ -55,17 +55,6 @@ static const char *resolve(const char *path, char *buf, size_t len) {
 }
 
 
-static int write_all(int fd, const char *p, size_t n) {
-  while (n) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return -1;
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
 static int fail(const char *what, const char *path, int err) {
   fprintf(stderr, "sbx-helper xattr: %s%s%s: %s\n", what, path ? " " : "", path ? path : "", strerror(err));
   return 2;
