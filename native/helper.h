@@ -113,15 +113,16 @@ struct buf { char *p; size_t len, cap; };
 int buf_reserve(struct buf *b, size_t extra);
 int buf_put(struct buf *b, const void *data, size_t n);
 int buf_put32(struct buf *b, uint32_t v); /* little-endian */
-int buf_read_fd(struct buf *b, int fd);      /* appends everything up to EOF */
-int write_all(int fd, const void *p, size_t n); /* 0, or -1 with errno; EINTR retried */
 int buf_put64(struct buf *b, uint64_t v); /* little-endian */
+int buf_read_fd(struct buf *b, int fd);      /* appends everything up to EOF */
 uint32_t le32(const void *p);               /* a little-endian u32 */
 /* Request readers: the next NUL-terminated string (NULL when malformed) or little-endian
  * integer (-1 when short) at *off, which they advance. */
 const char *next_str(const struct buf *in, size_t *off);
 int next_u32(const struct buf *in, size_t *off, uint32_t *v);
 int next_u64(const struct buf *in, size_t *off, uint64_t *v);
+/* Writes all n bytes: 0, or -1 with errno (EINTR retried). */
+int write_all(int fd, const void *p, size_t n);
 
 /* copytree.c: copies the tree under `src` into `dst` (both open directories), iteratively and
  * fd-relative, keeping holes; -1 with errno and the failing relative path on error. */

@@ -5,14 +5,14 @@
  * user cannot read as itself, but root of a namespace mapping exactly the ids the user was
  * granted can. No access beyond those ids is gained. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <stdint.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include "helper.h"
@@ -104,30 +104,25 @@ int enter_mapped_root(char **a) {
 int count_entries_main(void) {
   struct buf in = {0}, out = {0};
   if (buf_read_fd(&in, 0) < 0) return fail("read", errno);
-  static char d[1 << 15];
   for (size_t off = 0; off < in.len;) {
-    const char *rel = in.p + off;
-    const char *end = memchr(rel, '\0', in.len - off);
-    if (!end) return fail("malformed request", EINVAL);
-    off = (size_t)(end - in.p) + 1;
+    const char *rel = next_str(&in, &off);
+    if (!rel) return fail("malformed request", EINVAL);
     uint32_t err = 0, n = 0, markers = 0, opaque = 0;
     int fd = open_beneath(3, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    if (fd < 0) err = (uint32_t)errno;
-    for (long got; fd >= 0 && (got = syscall(SYS_getdents64, fd, d, sizeof d)) != 0;) {
-      if (got < 0) { err = (uint32_t)errno; break; }
-      for (long at = 0; at < got;) {
-        const char *name = d + at + 19; /* struct linux_dirent64: ino 8, off 8, reclen 2, type 1 */
-        unsigned short reclen;
-        memcpy(&reclen, d + at + 16, sizeof reclen);
-        if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0) n++;
-        if (strcmp(name, ".wh..wh..opq") == 0 || strcmp(name, ".wh..opq") == 0) markers++;
-        at += reclen;
+    DIR *d = fd < 0 ? NULL : fdopendir(fd);
+    if (!d) {
+      err = (uint32_t)errno;
+      if (fd >= 0) close(fd);
+    } else {
+      struct dirent *e;
+      while ((errno = 0, e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
+        if (strcmp(e->d_name, ".wh..wh..opq") == 0 || strcmp(e->d_name, ".wh..opq") == 0) markers++;
       }
-    }
-    if (fd >= 0) {
+      err = (uint32_t)errno;
       char v[8];
-      opaque = fgetxattr(fd, "user.overlay.opaque", v, sizeof v) >= 0 || fgetxattr(fd, "trusted.overlay.opaque", v, sizeof v) >= 0;
-      close(fd);
+      opaque = fgetxattr(dirfd(d), "user.overlay.opaque", v, sizeof v) >= 0 || fgetxattr(dirfd(d), "trusted.overlay.opaque", v, sizeof v) >= 0;
+      closedir(d);
     }
     if (err) n = markers = opaque = 0;
     if (buf_put32(&out, err) < 0 || buf_put32(&out, n) < 0 || buf_put32(&out, markers) < 0 || buf_put32(&out, opaque) < 0) return fail("out of memory", ENOMEM);

@@ -113,20 +113,20 @@ static void scrap_open(void) {
   }
 }
 
+/* Each distinct BASE fd once (consecutive ops share it). */
+static void scrap_close(void) {
+  for (size_t i = 0; i < cfg.n_scrap; i++) if (scrap_fd[i] >= 0 && (i + 1 == cfg.n_scrap || scrap_fd[i + 1] != scrap_fd[i])) close(scrap_fd[i]);
+}
+
 static void scrap_after(void) {
   for (size_t i = 0; i < cfg.n_scrap; i++) {
-    const char *rel = cfg.scrap[i]->args[1], *slash = strrchr(rel, '/');
-    int b = scrap_fd[i];
-    if (b < 0) continue;
-    if (!slash) { remove_tree_at(b, rel); continue; }
     char parent[PATH_MAX];
-    if ((size_t)(slash - rel) >= sizeof parent) continue;
-    memcpy(parent, rel, (size_t)(slash - rel));
-    parent[slash - rel] = 0;
-    autoclose int p = open_beneath(b, parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (p >= 0) remove_tree_at(p, slash + 1);
+    const char *name;
+    if (scrap_fd[i] < 0 || split_last(cfg.scrap[i]->args[1], parent, sizeof parent, &name) < 0) continue;
+    autoclose int p = open_beneath(scrap_fd[i], parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (p >= 0) remove_tree_at(p, name);
   }
-  for (size_t i = 0; i < cfg.n_scrap; i++) if (scrap_fd[i] >= 0 && (i + 1 == cfg.n_scrap || scrap_fd[i + 1] != scrap_fd[i])) close(scrap_fd[i]);
+  scrap_close();
 }
 
 int sandbox_main(int spec_fd, int status_fd) {
@@ -178,7 +178,7 @@ int sandbox_main(int spec_fd, int status_fd) {
     close(sfd);
     for (size_t i = 0; i < cfg.n_cgroup_procs; i++) close(procs_fds[i]);
     /* The host's layers dir is no business of the sandbox's. */
-    for (size_t i = 0; i < cfg.n_scrap; i++) if (scrap_fd[i] >= 0 && (i + 1 == cfg.n_scrap || scrap_fd[i + 1] != scrap_fd[i])) close(scrap_fd[i]);
+    scrap_close();
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
     init_main(sync[0]);
   }

@@ -12,7 +12,6 @@ static int status_fd = -1;
 
 void status_init(int fd) { status_fd = fd; }
 
-
 /* Escape everything outside printable ASCII (and backslash) as \xHH. */
 static void escape(const char *in, char *out, size_t outlen) {
   size_t o = 0;
