@@ -446,11 +446,12 @@ class WalkDecoder {
     }
     if (kind === 0x44 /* D */) {
       const dir = r.i32(), errno = r.u32();
-      const at = dir < 0 ? this.target : this.toIdx[dir]! >= 0 ? entries[this.toIdx[dir]!]!.host : null;
-      if (at === null) return;
-      errors.push(`${at}: cannot read the sandbox's copy (${errnoName(errno)})`);
+      // -1: the layer's root; an entry that was not taken: nothing below it is.
+      const idx = dir < 0 ? -1 : this.toIdx[dir]!;
+      if (dir >= 0 && idx < 0) return;
+      const e = idx >= 0 ? entries[idx]! : null;
+      errors.push(`${e ? e.host : this.target}: cannot read the sandbox's copy (${errnoName(errno)})`);
       if (errno === 13 /* EACCES */) {
-        const e = dir < 0 ? null : entries[this.toIdx[dir]!]!;
         // Shown empty, the host's entries there were never the sandbox's to hide.
         const hidesHost = e ? e.host0 !== null && !shownEmpty.includes(e.host) : true;
         this.unreadable.push({ error: errors.length - 1, rel: relTo(this.layersRoot, e ? e.upper : this.root), fuse: this.fuse, hidesHost });
