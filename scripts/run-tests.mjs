@@ -24,16 +24,20 @@ function listTests(dir) {
 function runFile(file, asUser, env) {
   return new Promise((resolve) => {
     const label = `${relative(env.SBX_TEST_ROOT, file)}${asUser ? ` [as ${TEST_USER}]` : ''}`;
+    // Each file's temp dirs go under a scratch TMPDIR of its own, removed when it ends: a file
+    // killed at its timeout (or crashed) cannot clean up after itself.
+    // Searchable by all, as /tmp is: a root test hands files in it to the test user's sbx.
+    const scratch = mkdtempSync('/tmp/sbx-testrun-');
+    chmodSync(scratch, 0o755);
+    if (asUser) spawnSync('chown', [`${TEST_USER}:${TEST_USER}`, scratch]);
+    // setpriv --reset-env keeps only HOME, USER, LOGNAME, SHELL, TERM and a PATH of its own (root's
+    // PATH would name dirs the user cannot search, and execvp would say EACCES, not ENOENT):
+    // what the test needs (CI above all) is passed through env(1) after it.
+    const userEnv = { SBX_TEST_ROOT: env.SBX_TEST_ROOT, CI: env.CI ?? '', TMPDIR: scratch };
     const cmd = asUser
-      ? ['setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', '--reset-env', process.execPath, file]]
+      ? ['setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', '--reset-env', 'env', ...Object.entries(userEnv).map(([k, v]) => `${k}=${v}`), process.execPath, file]]
       : [process.execPath, [file]];
-    const childEnv = { ...env };
-    if (asUser) {
-      childEnv.HOME = `/home/${TEST_USER}`;
-      childEnv.USER = TEST_USER;
-      childEnv.LOGNAME = TEST_USER;
-      childEnv.PATH = process.env.PATH;
-    }
+    const childEnv = { ...env, TMPDIR: scratch };
     const started = Date.now();
     const child = spawn(cmd[0], cmd[1], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], cwd: asUser ? env.SBX_TEST_ROOT : root });
     let out = '';
@@ -42,6 +46,12 @@ function runFile(file, asUser, env) {
     const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
     child.on('close', (code) => {
       clearTimeout(timer);
+      let left = [];
+      try { left = readdirSync(scratch); } catch { /* gone */ }
+      // Never through a mount a killed file left: that would empty the mounted tree.
+      const mounted = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4]?.startsWith(`${scratch}/`));
+      if (left.length) out += `  left in its TMPDIR${mounted ? ` (a mount inside: kept at ${scratch})` : ', removed now'}: ${left.join(', ')}\n`;
+      if (!mounted) try { rmSync(scratch, { recursive: true, force: true }); } catch (e) { out += `  could not remove ${scratch}: ${e.message}\n`; }
       // uvu's own summary strips colour only when not a TTY; strip ANSI anyway.
       const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
       const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);

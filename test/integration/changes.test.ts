@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, lstatSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { removeTree } from '../../sandbox-core/store.js';
 import { sbx as run, type SbxResult } from '../helpers/sbx.js';
 
@@ -20,7 +20,7 @@ const base = process.getuid?.() === 0 ? '/tmp' : homedir();
 
 test.before.each(() => {
   canary = mkdtempSync(join(base, 'sbx-canary-'));
-  home = mkdtempSync('/tmp/sbx-home-');
+  home = mkdtempSync(join(tmpdir(), 'sbx-home-'));
   writeFileSync(join(canary, 'keep.txt'), 'one\ntwo\n');
   writeFileSync(join(canary, 'gone.txt'), 'bye\n');
   writeFileSync(join(canary, 'becomes-dir'), 'file\n');

@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
 
@@ -18,7 +19,7 @@ const userCopy = process.env.SBX_TEST_USER_COPY;
 (IS_ROOT && userCopy ? test : test.skip)('a mount point that comes and goes on the host during set-up: every run still starts', async () => {
   const canary = makeCanary();
   const store = makeStore();
-  const userStore = mkdtempSync('/tmp/sbx-test-store-');
+  const userStore = mkdtempSync(join(tmpdir(), 'sbx-test-store-'));
   chownSync(userStore, Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout), 0);
   const m = join(canary, 'churn');
   // Mounted for 0.3 s, then unmounted and its directory removed for 0.3 s, over and over: a

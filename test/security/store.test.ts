@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IS_ROOT, SBX, makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
 import { snapshot } from '../helpers/snapshot.js';
@@ -216,7 +217,7 @@ test('leftovers: an entry without meta.json is listed as broken and discard remo
   const uid = 42420 + (process.pid % 1000);
   const squat = `/dev/shm/sbx-${uid}`;
   const c = canary();
-  const home = mkdtempSync('/tmp/sbx-test-squat-');
+  const home = mkdtempSync(join(tmpdir(), 'sbx-test-squat-'));
   chownSync(home, uid, uid);
   try {
     for (const kind of ['symlink', 'foreign dir'] as const) {
@@ -269,7 +270,7 @@ function userIds(name: string): { uid: number; home: string } | null {
     chownSync(join(dir, 'meta.json'), owner, owner);
   };
   const ids = ['5ad0c0de', '5ad0f00d', '5ad0beef'];
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', SUDO_USER: TEST_USER, SUDO_UID: String(u.uid), HOME: mkdtempSync('/tmp/sbx-test-roothome-') };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', SUDO_USER: TEST_USER, SUDO_UID: String(u.uid), HOME: mkdtempSync(join(tmpdir(), 'sbx-test-roothome-')) };
   delete env.SBX_HOME; // the sudo forms look in the invoking user's store only without it
   const run = (args: string[]) => spawnSync(process.execPath, [SBX, ...args], { encoding: 'utf8', input: '', env });
   try {
@@ -300,7 +301,7 @@ function userIds(name: string): { uid: number; home: string } | null {
   () => {
     // The mount lives in a private mount namespace of this test: other sbx runs on the
     // machine never see it. sbx runs as root in the same namespace.
-    const base = mkdtempSync('/tmp/sbx-test-fuse-');
+    const base = mkdtempSync(join(tmpdir(), 'sbx-test-fuse-'));
     chmodSync(base, 0o755);
     for (const d of ['l', 'u', 'w', 'mnt']) { mkdirSync(join(base, d)); chownSync(join(base, d), userIds(TEST_USER)!.uid, userIds(TEST_USER)!.uid); }
     writeFileSync(join(base, 'l', 'theirs'), 'x\n');

@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { SBX, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
 import { ROOT_CASE, testUnless } from '../helpers/skip.js';
@@ -203,7 +204,7 @@ testUnless(ROOT_CASE ?? (testUser() ? null : 'no test user sbxtest'))('tamper ma
     try { mkdirSync(d, { mode: 0o700 }); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
     chownSync(d, u.uid, u.uid);
   }
-  const home = mkdtempSync('/tmp/sbx-test-roothome-');
+  const home = mkdtempSync(join(tmpdir(), 'sbx-test-roothome-'));
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', SUDO_USER: 'sbxtest', SUDO_UID: String(u.uid), HOME: home };
   delete env.SBX_HOME;
   const run: Runner = (args) => {

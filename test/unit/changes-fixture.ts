@@ -3,6 +3,7 @@
 // helper (char 0/0 needs no privilege since Linux 5.8; user.* xattrs work on ext4 and tmpfs).
 import { mkdtempSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store, removeTree } from '../../sandbox-core/store.js';
 import type { Layer, SandboxMeta } from '../../sandbox-core/types.js';
@@ -23,7 +24,7 @@ export interface Fixture {
 }
 
 export function makeFixture(): Fixture {
-  const root = mkdtempSync('/tmp/sbx-canary-');
+  const root = mkdtempSync(join(tmpdir(), 'sbx-canary-'));
   chmodSync(root, 0o755);
   const host = join(root, 'host');
   mkdirSync(host);

@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync, utimesSync, openSync, closeSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { placeFiles, type PlaceItem } from '../../sandbox-core/commit/place.js';
@@ -14,7 +15,7 @@ import { removeTree } from '../../sandbox-core/store.js';
 import { makeFixture, markStarted, write, type Fixture } from './changes-fixture.js';
 
 let dir: string;
-test.before.each(() => { dir = mkdtempSync('/tmp/sbx-canary-place-'); });
+test.before.each(() => { dir = mkdtempSync(join(tmpdir(), 'sbx-canary-place-')); });
 test.after.each(() => { removeTree(dir); });
 
 const opts = { journalFd: null, createdMs: Date.now() + 60_000, syncEvery: 0 };

@@ -5,6 +5,7 @@ import {
   linkSync, readdirSync, statSync, mkdtempSync, openSync, writeSync, closeSync, truncateSync,
 } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { makeFixture, markStarted, opaque, whiteout, setXattr, copyUp, write, type Fixture } from './changes-fixture.js';
@@ -157,7 +158,7 @@ test('a host change after the review is a conflict even for the reviewed list', 
 });
 
 test('a symlink planted on the way cannot make commit write outside', () => {
-  const outside = mkdtempSync('/tmp/sbx-outside-');
+  const outside = mkdtempSync(join(tmpdir(), 'sbx-outside-'));
   extra.push(outside);
   mkdirSync(H('d'));
   markStarted(f);
@@ -219,7 +220,7 @@ testUnless(process.getuid!() === 0 ? null : 'an unprivileged user cannot make a 
 
 
 test('a staging name left behind without a journal line is removed, never followed, and the file written', () => {
-  const outside = mkdtempSync('/tmp/sbx-outside-');
+  const outside = mkdtempSync(join(tmpdir(), 'sbx-outside-'));
   extra.push(outside);
   mkdirSync(H('d'));
   markStarted(f);
