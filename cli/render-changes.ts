@@ -2,6 +2,7 @@
 // --name-only, JSON, and unified diffs (jsdiff, loaded only when a diff is shown).
 // Every name and diff line is escaped: a file name cannot move the cursor or recolour.
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
+import type { NamedChanges } from '../sandbox-core/changes/named.js';
 import { decodeUtf8Strict, display, displayText, jsonPath } from '../sandbox-core/changes/bpath.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, readHead } from '../sandbox-core/changes/content.js';
@@ -217,19 +218,32 @@ export function renderSummary(changes: Change[], col: Colors, options: number | 
 /**
  * `--name-only` as bytes, handed to `write` in pieces of about 1 MiB: no string per line,
  * and a listing of 100k paths is a few writes. Each path goes through display() like every
- * other path sbx prints.
+ * other path sbx prints. `named` (a names-only scan's new files, in path order like
+ * `changes`) is merged in; its paths are made only where display() has to read them.
  */
-export async function writeNameOnly(changes: Change[], write: (b: Buffer) => void | Promise<void>): Promise<void> {
+export async function writeNameOnly(changes: Change[], write: (b: Buffer) => void | Promise<void>, named?: NamedChanges): Promise<void> {
   const SIZE = 1 << 20;
   let buf = Buffer.allocUnsafe(SIZE);
   let at = 0;
-  for (const c of changes) {
+  const flush = async (need: number): Promise<void> => {
+    if (at) { await write(buf.subarray(0, at)); at = 0; }
+    buf = Buffer.allocUnsafe(Math.max(SIZE, need));
+  };
+  const plainDir = new Uint8Array(named ? named.dirs.length : 0);
+  const n = named ? named.length : 0;
+  let j = 0;
+  for (let i = 0; i <= changes.length; i++) {
+    const c = changes[i];
+    // The named entries that sort before this change (all that are left after the last).
+    for (; j < n && (c === undefined || named!.compareTo(j, c.path) < 0); j++) {
+      let end = named!.writeDisplayed(j, buf, at, display, plainDir);
+      if (end < 0) { await flush(named!.pathAt(j).length * 4 + 2); end = named!.writeDisplayed(j, buf, at, display, plainDir); }
+      at = end;
+    }
+    if (c === undefined) break;
     const s = display(c.path);
     // At most 3 bytes per UTF-16 unit, and the newline.
-    if (at + s.length * 3 + 1 > buf.length) {
-      if (at) { await write(buf.subarray(0, at)); buf = Buffer.allocUnsafe(SIZE); at = 0; }
-      if (s.length * 3 + 1 > buf.length) buf = Buffer.allocUnsafe(s.length * 3 + 1);
-    }
+    if (at + s.length * 3 + 1 > buf.length) await flush(s.length * 3 + 1);
     at += buf.write(s, at, 'utf8');
     buf[at++] = 0x0a;
   }
