@@ -46,8 +46,9 @@ export class DiffCommand extends Command {
       progress: (phase, n) => progress.update(`${phase}: ${n} entries`),
       // Names and line counts do not show a new file's xattrs: the helper need not read them.
       fewXattrs: this.nameOnly || this.stat,
-      // A list of names needs no stat of a file the host lacks: the helper reports it by name.
-      namesOnly: this.nameOnly && !this.json,
+      // A list of names (or of line counts) needs no stat of a file the host lacks: the helper
+      // reports it by name (and, for --stat, its lines and size).
+      namesOnly: (this.nameOnly || this.stat) && !this.json,
       // --stat of a new file is its line count: the helper counts as it walks.
       ...(this.stat && !this.json && !this.nameOnly ? { countLinesUpTo: STAT_MAX_BYTES } : {}),
       // The full view diffs every new file: the helper brings their text as it walks.
@@ -62,7 +63,7 @@ export class DiffCommand extends Command {
     const drained = (s: string | Buffer): Promise<void> | undefined => (out.write(s) ? undefined : new Promise<void>((r) => out.once('drain', () => r())));
     if (this.json) out.write(changesJson(meta.id, scan.changes));
     else if (this.nameOnly) await writeNameOnly(scan.changes, drained, scan.named);
-    else if (this.stat) await page(await renderStat(scan.changes, col), out);
+    else if (this.stat) await page(await renderStat(scan.changes, col, scan.named), out);
     else {
       const head = `${col.bold(`sandbox ${meta.name ?? meta.id}`)}: ${countLine(scan.changes)}\n`;
       const summary = head + renderSummary(scan.changes, col, { expand: this.all }) + (scan.changes.length ? '\n' : '');

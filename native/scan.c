@@ -14,7 +14,7 @@
  *   depends on them, the others are reported as none; flag 4: count the lines of new files;
  *   flag 8: send the text of new files, at most `budget` bytes in all over the request;
  *   `cap`, present with flag 4 or 8, is the largest file read; `budget` with flag 8;
- *   flag 16 (not with 4 or 8): names mode, see 'N' below)
+ *   flag 16 (not with 8): names mode, see 'N' below)
  * stdout, records (integers little-endian):
  *   'J' u32 job                                  a job starts
  *   'D' i32 dir u32 errno                        directory `dir` (-1: the job's root) cannot
@@ -35,6 +35,8 @@
  *                                                getdents64) whose name the host side does
  *                                                not have: nothing about it is read, not even
  *                                                an fstatat (a name list needs none of it)
+ *       with flag 4, for a regular file (not a fuse `.wh.` name): i32 lines (as for 'E',
+ *       never -3: a file that cannot be opened gets an 'E' record), u64 size of the open file
  *   STAT   = u32 mode uid gid nlink, u64 size blocks ino dev rdev, (i64 sec, u32 nsec) x
  *            atime mtime ctime
  *   XATTRS = u32 errno (0: then u32 count, count x (u32 len name, u32 len value))
@@ -129,6 +131,7 @@ static int valid_utf8(const unsigned char *b, size_t n) {
 
 static unsigned char *text;
 static size_t text_cap;
+static int read_open(int fd, uint64_t size, size_t *len);
 
 /* Reads the regular file `name` in `dir` whole into `text` (one buffer reused for every
  * file; flags 4 and 8): *len bytes, 0; -1 binary (a NUL, which stops the reading, or invalid
@@ -140,16 +143,22 @@ static int read_new(int dir, const char *name, uint64_t size, uint64_t cap, size
   *len = 0;
   if (size == 0) return 0;
   if (size > cap) return -2;
-  if (text_cap < size + 1) {
-    unsigned char *t = realloc(text, size + 1);
-    if (!t) return -3;
-    text = t;
-    text_cap = size + 1;
-  }
   int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) return -3;
   struct stat st;
   if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) { close(fd); return -3; }
+  return read_open(fd, size, len);
+}
+
+/* Reads the open regular file `fd` (closed here) as read_new does, to at most `size` bytes. */
+static int read_open(int fd, uint64_t size, size_t *len) {
+  *len = 0;
+  if (text_cap < size + 1) {
+    unsigned char *t = realloc(text, size + 1);
+    if (!t) { close(fd); return -3; }
+    text = t;
+    text_cap = size + 1;
+  }
   size_t n = 0;
   int binary = 0;
   while (n < size + 1) {
@@ -168,15 +177,34 @@ static int read_new(int dir, const char *name, uint64_t size, uint64_t cap, size
   return valid_utf8(text, *len) ? 0 : -1;
 }
 
-/* The record's `lines` (flag 4): lines of a text file (a last line without a newline counts). */
-static int32_t count_lines(int dir, const char *name, uint64_t size, uint64_t cap) {
-  size_t len;
-  int r = read_new(dir, name, size, cap, &len);
-  if (r < 0) return r;
+static int32_t lines_of(size_t len) {
   int64_t lines = 0;
   for (const unsigned char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) lines++;
   if (len && text[len - 1] != '\n') lines++;
   return lines > INT32_MAX ? -2 : (int32_t)lines;
+}
+
+/* The record's `lines` (flag 4): lines of a text file (a last line without a newline counts). */
+static int32_t count_lines(int dir, const char *name, uint64_t size, uint64_t cap) {
+  size_t len;
+  int r = read_new(dir, name, size, cap, &len);
+  return r < 0 ? r : lines_of(len);
+}
+
+/* count_lines for an 'N' record (flags 4|16): the file is opened by name and its size taken
+ * from the open file, so no fstatat is made; -3 when it cannot be opened as a regular file
+ * (then a whole 'E' record is sent instead). */
+static int32_t count_lines_named(int dir, const char *name, uint64_t cap, uint64_t *size) {
+  int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return -3;
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) { close(fd); return -3; }
+  *size = (uint64_t)st.st_size;
+  if (*size == 0) { close(fd); return 0; }
+  if (*size > cap) { close(fd); return -2; }
+  size_t len;
+  int r = read_open(fd, *size, &len);
+  return r < 0 ? r : lines_of(len);
 }
 
 /* Bytes of file text put in this answer so far (flag 8): past the request's budget, files
@@ -316,8 +344,12 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
         if (fstatat(hdup, hname, &hs, AT_SYMLINK_NOFOLLOW) == 0) hstate = 1;
         else if (errno != ENOENT) hstate = errno;
       }
-      if (names_only && hstate == 0 && (dtype == DT_REG || dtype == DT_LNK)) {
+      int32_t nlines = 0;
+      uint64_t nsize = 0;
+      if (names_only && hstate == 0 && dtype == DT_REG && lines && !wh) nlines = count_lines_named(ufd, name, cap, &nsize);
+      if (names_only && hstate == 0 && (dtype == DT_REG || dtype == DT_LNK) && nlines != -3) {
         put8('N'); put32((uint32_t)t->entry); put8(dtype); put16((uint16_t)nl); put(name, nl);
+        if (lines && dtype == DT_REG && !wh) { put32((uint32_t)nlines); put64(nsize); }
         if (oom) { if (hdup >= 0) close(hdup); return fail("out of memory", ENOMEM); }
         if (flush(0) < 0) { int e = errno; if (hdup >= 0) close(hdup); return fail("write", e); }
         continue;
@@ -388,7 +420,7 @@ int scan_main(void) {
       cap = le32(in.p + off);
       off += 4;
     }
-    if ((flags & 16) && (flags & 12)) return fail("malformed request", EINVAL);
+    if ((flags & 16) && (flags & 8)) return fail("malformed request", EINVAL);
     if (flags & 8) {
       if (in.len - off < 4) return fail("malformed request", EINVAL);
       budget = le32(in.p + off);

@@ -1,6 +1,6 @@
 // The new regular files of a names-only scan (WalkOptions.namesOnly), kept as columns: one
 // shared buffer of name bytes, offsets and lengths in typed arrays, and each file's directory
-// as an index into the few directory prefixes. A list of 100k new files is then four arrays
+// as an index into the few directory prefixes. A list of 100k new files is then a few arrays
 // instead of 100k change objects and their path strings, which the garbage collector would
 // copy on every young-generation collection (almost all of them live until the list is
 // printed). A path is made only when something asks for it, and dropped right after.
@@ -10,19 +10,29 @@ export class NamedChanges {
   length = 0;
   /** Host path prefixes of the directories (each ends in '/'). */
   readonly dirs: string[] = [];
+  /** The same directories' paths in the upper layer (each ends in '/'). */
+  readonly uppers: string[] = [];
   private dir = new Int32Array(1024);
   private start = new Uint32Array(1024);
   private len = new Uint32Array(1024);
+  /** With --stat: each file's lines as the helper counted them (-1 binary, -2 too large). */
+  private lines = new Int32Array(1024);
+  /** With --stat: each file's size as the helper found it; 0 otherwise. */
+  private sizes = new Float64Array(1024);
   private bytes = Buffer.allocUnsafe(1 << 16);
   private used = 0;
+  /** Each directory prefix's bytes, made when first printed. */
+  private dirBytes: Array<Buffer | undefined> = [];
 
   /** Adds the name at b[at, at + n) in directory `dir` (an index into `dirs`). */
-  push(dir: number, b: Buffer, at: number, n: number): void {
+  push(dir: number, b: Uint8Array, at: number, n: number, lines = 0, size = 0): void {
     const i = this.length;
     if (i === this.dir.length) {
       this.dir = grow(this.dir, new Int32Array(i * 2));
       this.start = grow(this.start, new Uint32Array(i * 2));
       this.len = grow(this.len, new Uint32Array(i * 2));
+      this.lines = grow(this.lines, new Int32Array(i * 2));
+      this.sizes = grow(this.sizes, new Float64Array(i * 2));
     }
     if (this.used + n > this.bytes.length) {
       const nb = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + n));
@@ -36,6 +46,8 @@ export class NamedChanges {
     this.dir[i] = dir;
     this.start[i] = u;
     this.len[i] = n;
+    this.lines[i] = lines;
+    this.sizes[i] = size;
     this.used = u + n;
     this.length = i + 1;
   }
@@ -45,6 +57,15 @@ export class NamedChanges {
     const s = this.start[i]!;
     return this.dirs[this.dir[i]!]! + this.bytes.toString('latin1', s, s + this.len[i]!);
   }
+
+  /** Its path in the upper layer. */
+  upperAt(i: number): string {
+    const s = this.start[i]!;
+    return this.uppers[this.dir[i]!]! + this.bytes.toString('latin1', s, s + this.len[i]!);
+  }
+
+  linesAt(i: number): number { return this.lines[i]!; }
+  sizeAt(i: number): number { return this.sizes[i]!; }
 
   *paths(): Iterable<string> {
     for (let i = 0; i < this.length; i++) yield this.pathAt(i);
@@ -68,13 +89,21 @@ export class NamedChanges {
     return total - p.length;
   }
 
-  /** Only the entries whose path passes `keep`. */
-  filter(keep: (path: string) => boolean): NamedChanges {
+  private copyInto(out: NamedChanges, i: number): void {
+    out.push(this.dir[i]!, this.bytes, this.start[i]!, this.len[i]!, this.lines[i]!, this.sizes[i]!);
+  }
+
+  private empty(): NamedChanges {
     const out = new NamedChanges();
     out.dirs.push(...this.dirs);
-    for (let i = 0; i < this.length; i++) {
-      if (keep(this.pathAt(i))) out.push(this.dir[i]!, this.bytes, this.start[i]!, this.len[i]!);
-    }
+    out.uppers.push(...this.uppers);
+    return out;
+  }
+
+  /** Only the entries whose path passes `keep`. */
+  filter(keep: (path: string) => boolean): NamedChanges {
+    const out = this.empty();
+    for (let i = 0; i < this.length; i++) if (keep(this.pathAt(i))) this.copyInto(out, i);
     return out;
   }
 
@@ -92,9 +121,8 @@ export class NamedChanges {
     const order = Array.from({ length: this.length }, (_, i) => i);
     const paths = order.map((i) => this.pathAt(i));
     order.sort((a, b) => (paths[a]! < paths[b]! ? -1 : paths[a]! > paths[b]! ? 1 : 0));
-    const out = new NamedChanges();
-    out.dirs.push(...this.dirs);
-    for (const i of order) out.push(this.dir[i]!, this.bytes, this.start[i]!, this.len[i]!);
+    const out = this.empty();
+    for (const i of order) this.copyInto(out, i);
     return out;
   }
 
@@ -109,34 +137,88 @@ export class NamedChanges {
     return ni - nj;
   }
 
-  /**
-   * Appends entry i's path as the terminal shows it to `out` at `at`, returning the new end, or
-   * -1 when it does not fit. A name of plain bytes in a plain directory is copied as it is,
-   * which is what display() returns for such a path; any other goes through display().
-   */
-  writeDisplayed(i: number, out: Buffer, at: number, display: (p: string) => string, plainDir: Uint8Array): number {
+  /** Whether entry i's path is what display() shows for it (then it is copied as bytes). */
+  private plain(i: number, shown: Shown): boolean {
     const d = this.dir[i]!;
-    const s = this.start[i]!, n = this.len[i]!;
-    if (plainDir[d] === 0) plainDir[d] = display(this.dirs[d]!) === this.dirs[d]! ? 1 : 2;
-    if (plainDir[d] === 1 && isPlainBytes(this.bytes, s, s + n)) {
-      const pre = this.dirs[d]!;
-      if (at + pre.length + n + 1 > out.length) return -1;
-      at += out.write(pre, at, 'latin1');
-      const b = this.bytes;
-      for (let k = 0; k < n; k++) out[at + k] = b[s + k]!;
-      at += n;
-      out[at++] = 0x0a;
-      return at;
+    let p = shown.plainDir[d];
+    if (p === undefined || p === 0) { p = shown.display(this.dirs[d]!) === this.dirs[d]! ? 1 : 2; shown.plainDir[d] = p; }
+    const s = this.start[i]!;
+    return p === 1 && isPlainBytes(this.bytes, s, s + this.len[i]!);
+  }
+
+  /** The length of entry i's path as display() shows it (in UTF-16 units, as padEnd counts). */
+  shownLength(i: number, shown: Shown): number {
+    return this.plain(i, shown) ? this.dirs[this.dir[i]!]!.length + this.len[i]! : shown.display(this.pathAt(i)).length;
+  }
+
+  /**
+   * Appends entry i's path as the terminal shows it to `out`, padded with spaces to `pad`
+   * units. A name of plain bytes in a plain directory is copied as it is, which is what
+   * display() returns for such a path; any other goes through display().
+   */
+  writeShown(i: number, out: ByteOut, shown: Shown, pad = 0): void {
+    if (this.plain(i, shown)) {
+      const d = this.dir[i]!;
+      const pre = (this.dirBytes[d] ??= Buffer.from(this.dirs[d]!, 'latin1'));
+      const s = this.start[i]!, n = this.len[i]!;
+      const spaces = Math.max(0, pad - pre.length - n);
+      out.bytes(pre, 0, pre.length);
+      out.bytes(this.bytes, s, s + n);
+      out.spaces(spaces);
+      return;
     }
-    const shown = display(this.pathAt(i));
-    if (at + shown.length * 3 + 1 > out.length) return -1;
-    at += out.write(shown, at, 'utf8');
-    out[at++] = 0x0a;
-    return at;
+    out.text(shown.display(this.pathAt(i)).padEnd(pad));
   }
 }
 
-function grow<T extends Int32Array | Uint32Array>(from: T, to: T): T {
+/** The escaping function and what it said of each directory prefix (0 not asked, 1 plain, 2 not). */
+export interface Shown {
+  display: (p: string) => string;
+  plainDir: Uint8Array;
+}
+
+/** Output made as bytes in one growing buffer, handed on in pieces by the caller. */
+export class ByteOut {
+  buf = Buffer.allocUnsafe(1 << 20);
+  at = 0;
+  reserve(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const nb = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
+    this.buf.copy(nb, 0, 0, this.at);
+    this.buf = nb;
+  }
+  /** Text (any JS string), as UTF-8. */
+  text(s: string): void {
+    this.reserve(s.length * 3);
+    this.at += this.buf.write(s, this.at, 'utf8');
+  }
+  bytes(b: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.reserve(n);
+    const dst = this.buf;
+    const at = this.at;
+    for (let k = 0; k < n; k++) dst[at + k] = b[start + k]!;
+    this.at = at + n;
+  }
+  spaces(n: number): void {
+    this.reserve(n);
+    this.buf.fill(0x20, this.at, this.at + n);
+    this.at += n;
+  }
+  byte(c: number): void {
+    this.reserve(1);
+    this.buf[this.at++] = c;
+  }
+  /** What was written since the last take, as a buffer of its own; the writer starts over. */
+  take(): Buffer {
+    const b = this.buf.subarray(0, this.at);
+    this.buf = Buffer.allocUnsafe(1 << 20);
+    this.at = 0;
+    return b;
+  }
+}
+
+function grow<T extends Int32Array | Uint32Array | Float64Array>(from: T, to: T): T {
   to.set(from);
   return to;
 }

@@ -78,7 +78,8 @@ export interface WalkOptions {
    * nothing else. Everything the host also has is read as in a full scan, so the kinds of
    * change are the same, with one exception: an empty file marked as an overlay whiteout by
    * xattr over a name the host lacks (which neither overlayfs nor a sandboxed command writes)
-   * is listed as added. Never for a commit; implies fewXattrs.
+   * is listed as added. With countLinesUpTo (`--stat`) the helper opens each such file by
+   * name to count its lines and sends the size it found. Never for a commit; implies fewXattrs.
    */
   namesOnly?: boolean;
 }
@@ -169,6 +170,7 @@ class Reader {
   u16(): number { this.need(2); const v = this.b[this.off]! | (this.b[this.off + 1]! << 8); this.off += 2; return v; }
   u32(): number { this.need(4); const v = u32(this.b, this.off); this.off += 4; return v; }
   i32(): number { this.need(4); const v = u32(this.b, this.off) | 0; this.off += 4; return v; }
+  u64(): number { this.need(8); const v = u64(this.b, this.off); this.off += 8; return v; }
   str(n: number): string { this.need(n); const v = this.b.toString('latin1', this.off, this.off + n); this.off += n; return v; }
   bytes(n: number): Buffer { this.need(n); const v = Buffer.from(this.b.subarray(this.off, this.off + n)); this.off += n; return v; }
   skip(n: number): void { this.need(n); this.off += n; }
@@ -207,7 +209,7 @@ interface ScanJob { upper: string; host: string; fuse: boolean }
 
 /** The request (native/scan.c) and the fds the helper is given: the layers root, the host side. */
 function scanRequest(jobs: ScanJob[], layersRoot: string, fewXattrs: boolean, linesUpTo: number | undefined, textUpTo: number | undefined, namesOnly: boolean): { input: Buffer; fds: number[] } {
-  if (namesOnly && (linesUpTo !== undefined || textUpTo !== undefined)) throw new Error('internal error: a names-only scan reads no file');
+  if (namesOnly && textUpTo !== undefined) throw new Error('internal error: a names-only scan sends no text');
   const input = Buffer.concat(jobs.map((j) => {
     const words = [(j.fuse ? 1 : 0) | (fewXattrs || namesOnly ? 2 : 0) | (linesUpTo === undefined ? 0 : 4) | (textUpTo === undefined ? 0 : 8) | (namesOnly ? 16 : 0)];
     if (linesUpTo !== undefined || textUpTo !== undefined) words.push(Math.min(Math.max(linesUpTo ?? 0, textUpTo ?? 0), 0xffffffff));
@@ -494,6 +496,7 @@ class WalkDecoder {
     let upX: Xattrs | number = EMPTY, hostX: Xattrs | number = EMPTY, counted: number | undefined, text: Buffer | number | undefined;
     const byName = kind === 0x4e /* N */;
     let dtype = 0;
+    let namedSize = 0;
     if (byName) {
       // A name the host lacks, read from its directory entry only (WalkOptions.namesOnly).
       parentNum = r.i32();
@@ -502,6 +505,13 @@ class WalkDecoder {
       nameAt = r.off;
       r.skip(nameLen);
       if (!this.opts.namesOnly || (dtype !== DT_REG && dtype !== DT_LNK)) throw new SbxError('sbx-helper scan: malformed answer');
+      // --stat: the helper counted the lines of a new file (never -3 here) and gives its size.
+      const b = r.b;
+      if (this.lines && dtype === DT_REG && !(this.fuse && nameLen > 4 && b[nameAt] === 0x2e && b[nameAt + 1] === 0x77 && b[nameAt + 2] === 0x68 && b[nameAt + 3] === 0x2e)) {
+        counted = r.i32();
+        namedSize = r.u64();
+        if (counted === -3) throw new SbxError('sbx-helper scan: malformed answer');
+      }
       uerr = 0;
       up0 = dtype === DT_REG ? KIND_ONLY.file : KIND_ONLY.symlink;
       hstate = 0;
@@ -561,8 +571,8 @@ class WalkDecoder {
         skeleton = others.length > 0 && others.some((t) => isWithin(t, host));
       }
       if (!skeleton) {
-        if (this.namedDir < 0) { this.named.dirs.push(this.hostPrefix); this.namedDir = this.named.dirs.length - 1; }
-        this.named.push(this.namedDir, b, nameAt, nameLen);
+        if (this.namedDir < 0) { this.named.dirs.push(this.hostPrefix); this.named.uppers.push(this.upperPrefix); this.namedDir = this.named.dirs.length - 1; }
+        this.named.push(this.namedDir, b, nameAt, nameLen, counted ?? 0, namedSize);
         return;
       }
     }

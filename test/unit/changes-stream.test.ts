@@ -9,7 +9,7 @@ import { makeFixture, whiteout, opaque, setXattr, copyUp, write, type Fixture } 
 import { scanSandbox, scanSandboxAsync } from '../../sandbox-core/changes/scan.js';
 import { decodeAnswer, scanAnswer, walkUppers, type UpperEntry, type WalkOptions } from '../../sandbox-core/changes/walk.js';
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
-import { renderDiffs, writeNameOnly } from '../../cli/render-changes.js';
+import { renderDiffs, renderStat, writeNameOnly } from '../../cli/render-changes.js';
 import { structuredPatch } from 'diff';
 import { display, isPlainBytes } from '../../sandbox-core/changes/bpath.js';
 
@@ -182,6 +182,24 @@ test('names-only scan: the same paths and kinds as a full scan; the new files by
   const pieces: Buffer[] = [];
   await writeNameOnly(names.changes, (b) => { pieces.push(Buffer.from(b)); }, names.named);
   assert.is(Buffer.concat(pieces).toString('utf8'), full.changes.map((c) => `${display(c.path)}\n`).join(''));
+});
+
+test('--stat of a names-only scan (lines and sizes from the helper, by name) is the full scan\'s', async () => {
+  hostileTree();
+  // Binary, empty, no final newline, larger than the cap, and a non-UTF-8 name.
+  write(join(f.upper(), 'z/bin'), Buffer.from([1, 0, 2]));
+  write(join(f.upper(), 'z/empty'), '');
+  write(join(f.upper(), 'z/big'), Buffer.alloc(2 << 20, 0x61));
+  writeFileSync(Buffer.concat([Buffer.from(`${f.upper()}/z/`), Buffer.from([0xe9, 0x0a])]), 'a\nb\nc');
+  const id = (x: string) => x;
+  const col = { green: id, red: id, yellow: id, cyan: id, magenta: id, dim: id, bold: id };
+  const full = await scanSandboxAsync(f.meta, { fewXattrs: true, countLinesUpTo: 1 << 20 });
+  const names = await scanSandboxAsync(f.meta, { namesOnly: true, countLinesUpTo: 1 << 20 });
+  assert.ok(names.named!.length > 300);
+  const want = await renderStat(full.changes, col);
+  assert.is(await renderStat(names.changes, col, names.named), want);
+  assert.match(want, new RegExp(`${display(join(f.host, 'z/big'))} +\\| Bin 0 -> ${2 << 20} bytes\n`));
+  assert.match(want, new RegExp(`${display(join(f.host, 'z/'))}\\\\xe9\\\\n +\\| \\+3 -0\n`));
 });
 
 test('names-only with --only/--exclude and PATHs: the column list is filtered like the rest', () => {
