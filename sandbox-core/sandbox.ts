@@ -45,6 +45,8 @@ export interface RunRequest {
   name: string | null;
   /** -n: nothing is kept, so layers live on tmpfs and overlays skip syncing. */
   throwaway: boolean;
+  /** Nothing reads the layers once the command ended (-n -q, no report): the helper removes them. */
+  layersUnread?: boolean;
   net: boolean;
   keepUser: boolean;
   /** Root only: identity uid mapping instead of the unprivileged range. */
@@ -422,10 +424,16 @@ const SCRAP_MAX = 4096;
  * A throwaway run's overlay work dirs (the kernel's work/incompat/volatile/dirty, mode 0), five
  * of every layer's seven dirs: the helper removes them once the sandbox ended, in a few
  * syscalls each, where sbx's fd-relative removal after the review costs ~0.1 ms per entry.
- * Only scratch layers (/dev/shm): nothing of those outlives the run.
+ * Only scratch layers (/dev/shm): nothing of those outlives the run. When nothing reads the
+ * layers after the run either (`unread`: a quiet discard, no report), whole layers go, and the
+ * skeleton's stand-in tree: none is a mount point in the helper's namespace (its mounts are
+ * all below the stage `root`, which stays for sbx), so the removal never leaves the tree.
  */
-function scrapOps(meta: SandboxMeta, scratch: boolean): SpecOp[] {
-  if (!scratch || meta.layers.length > SCRAP_MAX) return [];
+function scrapOps(meta: SandboxMeta, scratch: boolean, unread: boolean): SpecOp[] {
+  if (!scratch || meta.layers.length + 1 > SCRAP_MAX) return [];
+  if (unread) {
+    return [...meta.layers.map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, l.dir] })), { op: 'scrap_after', args: [meta.layersDir, SKELETON_DIR] }];
+  }
   return meta.layers.map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, `${l.dir}/work`] }));
 }
 
@@ -575,7 +583,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     ...SCANNED_TEXTS.map((t): SpecOp => ({ op: 'scan_output', args: [t] })),
     ...(req.pty ? [{ op: 'pty', args: [] } satisfies SpecOp] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } satisfies SpecOp] : []),
-    ...scrapOps(meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id) && !diskDir),
+    ...scrapOps(meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id) && !diskDir, !!req.layersUnread),
   ];
   if (process.env.SBX_DEBUG_SPEC) coreNotice('always', describeSpec(ops));
 
