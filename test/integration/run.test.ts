@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { IS_ROOT, hostMounts, hostMountsLeft, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
 import { parseMountInfo, visibleMounts, PSEUDO_FS } from '../../sandbox-core/mountinfo.js';
-import { testUnless } from '../helpers/skip.js';
+import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 
 const store = makeStore();
 let canary = '';
@@ -116,6 +116,16 @@ testUnless(shmIsTmpfs ? null : '/dev/shm is not a tmpfs: layers are kept in the 
     assert.not.ok(existsSync(tree), tree);
   }
   assert.equal(readdirSync(store).filter((e) => /^[0-9a-f]{8}$/.test(e)), []);
+});
+
+const haveStrace = spawnSync('sh', ['-c', 'command -v strace']).status === 0;
+// As root only: strace drops the setuid bit of newuidmap, which an ordinary user's run needs.
+testUnless(!haveStrace ? 'no strace here to count the writes' : ROOT_CASE)("a throwaway run writes its meta.json twice: once before the set-up (already running) and once when it ended", () => {
+  const trace = join(canary, 'trace');
+  const r = sbx(['run', '-n', '-q', '--', 'true'], { store, prefix: ['strace', '-f', '-qq', '-e', 'trace=rename,renameat,renameat2', '-o', trace] });
+  assert.is(r.code, 0, r.stderr);
+  const renames = readFileSync(trace, 'utf8').split('\n').filter((l) => /meta\.json"/.test(l) && !/= -1/.test(l));
+  assert.is(renames.length, 2, renames.join('\n'));
 });
 
 test('top-level layout of / is the same inside', () => {
