@@ -40,6 +40,8 @@ export interface ApplyOptions {
   /** --link-host-files: a hard link to a file the host already had stays a link to it. */
   linkHostFiles?: boolean;
   progress?: (done: number, total: number, bytes: number) => void;
+  /** Called as each phase ends, with its name: the bench times the phases with it. */
+  phase?: (name: string) => void;
 }
 
 export interface ApplyResult {
@@ -338,7 +340,9 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     if (c.linksTo !== undefined && !opts.linkHostFiles) res.linksCopied.push(c.path);
     toStage.push([s, i]);
   }
+  opts.phase?.('dirs and other entries');
   stageBatch(toStage);
+  opts.phase?.('staging copy and syncfs');
 
   // Phase 3: renames in path order, each after a last conflict check. A staged file over
   // anything but a dir goes to the helper's place op in batches (check, journal line, rename
@@ -407,6 +411,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
   }
 
   placeBatch();
+  opts.phase?.('checks and renames');
 
   // Phase 4: directory metadata, deepest first (the plan's order), after everything inside.
   for (const [s, i] of dirmetas) {
@@ -419,6 +424,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     } catch (e) { fail(s, i, e); }
   }
 
+  opts.phase?.('dir metadata');
   // Phase 5: the renames and new entries reach the disk: one syncfs per filesystem touched.
   const perDev = new Map<number, string>();
   for (const d of syncDirs) {
@@ -430,6 +436,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
   try { errs = syncfsDirs(dirs); } catch { errs = dirs.map(() => 1); }
   // A dir we may not open for reading: fsync each touched dir on that filesystem instead.
   if (errs.some((e) => e)) for (const d of syncDirs) fsyncPath(d, true);
+  opts.phase?.('final syncfs');
   opts.progress?.(total, total, res.bytes);
   return res;
 }
