@@ -140,7 +140,8 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   opts.phase?.('journal removal');
   if (complete) {
     store.markCommitted(meta);
-    store.remove(meta);
+    // Everything is on the host: nothing waits for the sandbox's files to be deleted.
+    store.removeInBackground(meta);
     opts.phase?.('store removal');
   } else {
     store.markSaved(meta);
