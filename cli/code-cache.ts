@@ -10,7 +10,10 @@ import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, read
 import { basename, join } from 'node:path';
 import { Script, constants as vmConstants } from 'node:vm';
 
-const WRAP = '(function (exports, require, module, __filename, __dirname) { ';
+// scripts/bundle.mjs stores each part as this function expression, so the text is compiled as
+// read: wrapping it here would copy the whole part into a second string.
+const PART_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
+const PART_TAIL = '\n})';
 
 /**
  * Where the cache files go: $XDG_CACHE_HOME/sbx/code (when absolute), else ~/.cache/sbx/code;
@@ -70,14 +73,17 @@ export function writeCache(file: string, dir: string, base: string, data: Buffer
 /** Runs dist/bin/<name>.js (a CommonJS bundle) and returns its exports. */
 export function loadPart<T>(binDir: string, name: string, hash: string): T {
   const path = join(binDir, `${name}.js`);
-  const source = readFileSync(path, 'utf8');
+  // latin1: a part is ASCII (scripts/bundle.mjs refuses anything else), and this decodes without UTF-8 checks.
+  const source = readFileSync(path, 'latin1');
+  // A part of another build (or no part at all) is refused rather than run as something else.
+  if (!source.startsWith(PART_HEAD) || !source.endsWith(PART_TAIL)) throw new Error(`${path} is not a part of this sbx build: reinstall sbx`);
   const where = cacheDir();
   const file = where ? join(where.dir, `${name}-${hash}-${process.version}-${process.arch}.v8`) : null;
   const cachedData = file ? readCache(file, where!.dir) : undefined;
   // A dynamic import() in a part then resolves as in the main program (Node >= 20.12 has the
   // constant; sbx's own code does not use import(), base/builtin.ts, and a test checks that).
   const dynamic = (vmConstants as unknown as { USE_MAIN_CONTEXT_DEFAULT_LOADER?: symbol } | undefined)?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
-  const script = new Script(`${WRAP}${source}\n})`, { filename: path, cachedData, ...(dynamic ? { importModuleDynamically: dynamic as never } : {}) });
+  const script = new Script(source, { filename: path, cachedData, ...(dynamic ? { importModuleDynamically: dynamic as never } : {}) });
   if (file && (!cachedData || script.cachedDataRejected)) {
     // At exit the cache holds every function this run compiled, not only the top level.
     process.once('exit', () => writeCache(file, where!.dir, where!.base, script.createCachedData()));

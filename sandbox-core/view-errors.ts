@@ -65,7 +65,9 @@ export const hostProbe: HostProbe = {
 /** Paths a message names: quoted ('p', ‘p’, `p', "p") or bare absolute ones. */
 export function pathsIn(line: string, cwd: string): string[] {
   const out: string[] = [];
-  const quoted = /'([^']+)'|‘([^’]+)’|`([^']+)'|"([^"]+)"/g;
+  // Escaped, not literal: one non-ASCII character makes V8 hold the whole bundle as a two-byte
+  // string, which costs a run milliseconds to decode and hash (scripts/bundle.mjs checks).
+  const quoted = /'([^']+)'|\u2018([^\u2019]+)\u2019|`([^']+)'|"([^"]+)"/g;
   for (let m; (m = quoted.exec(line));) out.push((m[1] ?? m[2] ?? m[3] ?? m[4])!);
   if (!out.length) for (const m of line.matchAll(/(?:^|[\s(=])(\/[^\s:'"(),]+)/g)) out.push(m[1]!);
   return [...new Set(out.filter((p) => !p.includes('\0')).map((p) => normalize(isAbsolute(p) ? p : join(cwd, p))))];

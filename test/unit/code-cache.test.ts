@@ -116,4 +116,12 @@ test('no part of the bundle uses import(): in a vm.Script it has no loader (ERR_
   for (const f of parts) assert.not.match(readFileSync(join(bin, f), 'utf8'), /\bimport\s*\(/, `${f} has a dynamic import`);
 });
 
+test('every part of the bundle is ASCII: one other character makes V8 hold the whole part as a two-byte string (slower to read and hash)', () => {
+  const bin = dirname(SBX);
+  for (const f of readdirSync(bin).filter((f) => f.endsWith('.js'))) {
+    const at = readFileSync(join(bin, f)).findIndex((b) => b > 0x7f);
+    assert.is(at, -1, `${f}: a non-ASCII byte at ${at}`);
+  }
+});
+
 test.run();
