@@ -6,9 +6,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { IS_ROOT, SBX, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { SBX, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 import { snapshot } from '../helpers/snapshot.js';
 import { opaque, whiteout } from '../unit/changes-fixture.js';
 
@@ -20,6 +22,7 @@ const stores: string[] = [probeStore];
 /** A name only the victim has: found anywhere else, the victim's content was applied there. */
 const MARKER = `victim-marker-${process.pid}`;
 let layerTarget = '';
+const ID_PREFIX = randomBytes(3).toString('hex');
 
 test.before(() => {
   proveIsolation(canary, probeStore);
@@ -129,10 +132,14 @@ function restoreTarget(): void {
   writeFileSync(join(target, 'd', 'old'), 'host\n');
 }
 
-/** All cases in one store, one entry each (ids 0a000000, 0a000001, ...). */
+/**
+ * All cases in one store, one entry each. The ids share a random prefix: a throwaway entry's
+ * scratch dir in /dev/shm is named by its id alone, and the sudo matrix uses the test user's
+ * real store: fixed ids would meet those of a run of this file in another checkout.
+ */
 function makeCases(store: string, throwaway = false): Array<{ t: Tamper; e: Entry }> {
   return tampers().map((t, i) => {
-    const e = makeEntry(store, `0a${String(i).padStart(6, '0')}`);
+    const e = makeEntry(store, `${ID_PREFIX}${i.toString(16).padStart(2, '0')}`);
     if (throwaway) { e.meta.throwaway = true; e.meta.state = 'running'; e.meta.runnerPid = deadPid(); writeMeta(e, e.meta); }
     t.apply(e);
     return { t, e };
@@ -188,7 +195,7 @@ function testUser(): { uid: number; home: string } | null {
   return { uid: Number(f[2]), home: f[5]! };
 }
 
-(IS_ROOT && testUser() ? test : test.skip)('tamper matrix: sudo sbx diff / commit / discard on the invoking user\'s store', () => {
+testUnless(ROOT_CASE ?? (testUser() ? null : 'no test user sbxtest'))('tamper matrix: sudo sbx diff / commit / discard on the invoking user\'s store', () => {
   const u = testUser()!;
   const userStore = join(u.home, '.local', 'state', 'sbx');
   // Shared with other test files that use the test user's store: made if missing, never removed.
@@ -210,7 +217,7 @@ function testUser(): { uid: number; home: string } | null {
       try {
         matrix(userStore, run, cmd);
       } finally {
-        for (const n of readdirSync(userStore)) if (n.startsWith('0a')) rmSync(join(userStore, n), { recursive: true, force: true });
+        for (const n of readdirSync(userStore)) if (n.startsWith(ID_PREFIX)) rmSync(join(userStore, n), { recursive: true, force: true });
       }
     }
   } finally {
