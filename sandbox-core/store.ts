@@ -14,8 +14,6 @@ import { SbxError, UnknownSandboxError } from './base/errors.js';
 import type { SandboxMeta } from './types.js';
 import { removeAsMappedRoot } from './mapped-root.js';
 import { pidAlive } from './base/process.js';
-import { helperPath } from './helper.js';
-import { spawn } from 'node:child_process';
 import { checkImageRecord, mergedTreeOf } from './image/record.js';
 
 const ID_RE = /^[0-9a-f]{8}$/;
@@ -452,14 +450,15 @@ export class Store {
 
   /**
    * Removes a sandbox without waiting for its files to go: its entry is renamed to
-   * `.removing-<id>` (gone from every listing at once) and a detached `sbx-helper rmtree`
-   * deletes it, claiming it first as `.removing-<id>.<pid>`. A commit of 10k files spent
-   * longer unlinking its layers than writing them (this VM's disk is mounted with `discard`).
-   * Trees a remover left behind (it died or could not remove a file: files of subordinate uids
-   * need mapped root) are removed here, in the foreground, the next time; trees no remover has
-   * claimed yet go to the new one. Falls back to removing in the foreground.
+   * `.removing-<id>` (gone from every listing at once) and `launch` starts a detached remover
+   * for it (commit/remover.ts: `sbx-helper rmtree`, which claims each tree first as
+   * `.removing-<id>.<pid>`). A commit of 10k files spent longer unlinking its layers than
+   * writing them (this VM's disk is mounted with `discard`). Trees a remover left behind (it
+   * died, or could not remove files of subordinate uids: those need mapped root) are removed
+   * here, in the foreground, the next time; trees no remover has claimed yet go to the new
+   * one. Whatever cannot be handed on is removed in the foreground.
    */
-  removeInBackground(meta: SandboxMeta): void {
+  removeInBackground(meta: SandboxMeta, launch: (storeRootFd: number, names: string[]) => void): void {
     const id = meta.id;
     if (!ID_RE.test(id)) throw new SbxError(`'${id}' is not a sandbox id`);
     const scratch = safeScratch(this.owner, false);
@@ -485,7 +484,7 @@ export class Store {
       }
       const names = unclaimed.includes(gone) ? unclaimed : [gone, ...unclaimed];
       try {
-        spawn(helperPath(), ['rmtree', ...names], { detached: true, stdio: ['ignore', 'ignore', 'ignore', root.fd] }).unref();
+        launch(root.fd, names);
       } catch {
         for (const n of names) try { removeTree(join(this.root, n)); } catch { /* tried again next time */ }
       }

@@ -9,6 +9,7 @@ import { closeSelection, makePlan, type Plan, type Refusal } from './plan.js';
 import { applyPlan, stagingPath, type ApplyResult } from './apply.js';
 import { JournalWriter, journalPath, readJournal, touchedPaths } from './journal.js';
 import { removeEntry } from './safe-fs.js';
+import { startRemover } from './remover.js';
 import { SbxError } from '../base/errors.js';
 import { fromUser } from '../changes/bpath.js';
 import { ownDirs } from '../base/paths.js';
@@ -141,7 +142,7 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   if (complete) {
     store.markCommitted(meta);
     // Everything is on the host: nothing waits for the sandbox's files to be deleted.
-    store.removeInBackground(meta);
+    store.removeInBackground(meta, startRemover);
     opts.phase?.('store removal');
   } else {
     store.markSaved(meta);
