@@ -142,6 +142,12 @@ export async function rows() {
       const find = time('find', [sb.upper], { runs });
       const list = time(process.execPath, [SBX, 'diff', '--name-only', sb.meta.id], { runs, env });
       out.push(row(`list ${n} added files (\`sbx diff --name-only\`)`, list, '`find` of the layer', find, { max: 350, note: "try's C summary: 345 ms" }));
+      // The floor of any list printed from Node: node's start, the helper's names-only scan,
+      // its answer written as it came (no decoding), next to node alone.
+      const floor = time(process.execPath, [join(REPO, 'bench', 'list-floor.mjs'), join(REPO, 'native', 'build', 'sbx-helper'), sb.meta.layersDir, 'L000/upper', sb.host.slice(1)], { runs });
+      const node0 = time(process.execPath, ['-e', '0'], { runs });
+      out.push(row(`  … its floor: node + the helper's names-only scan, answer written undecoded`, floor, '`node -e 0`', node0, { note: 'no list from Node can beat this' }));
+      out.push(row(`  … sbx against that floor`, list, 'the floor', floor, {}));
       const stat = time(process.execPath, [SBX, 'diff', '--stat', sb.meta.id], { runs, env });
       out.push(row(`\`sbx diff --stat\` ${n} files`, stat, '`find` of the layer', find, { max: 2000 }));
     } finally {

@@ -88,9 +88,10 @@ static void put_stat(const struct stat *st) {
 
 static char names[65536], value[65536];
 
-/* Every xattr of `path` (not following it); ENOTSUP/ENODATA are an empty list. */
-static void put_xattrs(const char *path) {
-  ssize_t n = llistxattr(path, names, sizeof names);
+/* Every xattr of `path` (not following it), or of the open file `fd` when fd >= 0;
+ * ENOTSUP/ENODATA are an empty list. */
+static void put_xattrs_of(const char *path, int fd) {
+  ssize_t n = fd >= 0 ? flistxattr(fd, names, sizeof names) : llistxattr(path, names, sizeof names);
   if (n < 0) {
     if (errno == ENOTSUP || errno == ENODATA) { put32(0); put32(0); } else put32((uint32_t)errno);
     return;
@@ -101,13 +102,15 @@ static void put_xattrs(const char *path) {
   put32(count);
   for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names + i) + 1) {
     const char *name = names + i;
-    ssize_t v = lgetxattr(path, name, value, sizeof value);
+    ssize_t v = fd >= 0 ? fgetxattr(fd, name, value, sizeof value) : lgetxattr(path, name, value, sizeof value);
     if (v < 0) v = 0; /* removed meanwhile, or larger than any the kernel allows: empty */
     size_t nl = strlen(name);
     put32((uint32_t)nl); put(name, nl);
     put32((uint32_t)v); put(value, (size_t)v);
   }
 }
+
+static void put_xattrs(const char *path) { put_xattrs_of(path, -1); }
 
 /* Is b[0..n) valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF), as
  * Node's buffer.isUtf8 decides? */
@@ -216,6 +219,26 @@ static void put_text(int dir, const char *name, uint64_t size, uint64_t cap, uin
   if (size > 0 && size <= cap && text_sent + size > budget) { put32((uint32_t)-3); return; }
   size_t len;
   int r = read_new(dir, name, size, cap, &len);
+  if (r < 0) { put32((uint32_t)r); return; }
+  text_sent += len;
+  put32((uint32_t)len);
+  put(text, len);
+}
+
+/* count_lines and put_text for a new file already open as `fd` (a regular file of `size`
+ * bytes, as fstat said), which they close. */
+static int32_t count_lines_fd(int fd, uint64_t size, uint64_t cap) {
+  if (size == 0 || size > cap) { close(fd); return size ? -2 : 0; }
+  size_t len;
+  int r = read_open(fd, size, &len);
+  return r < 0 ? r : lines_of(len);
+}
+
+static void put_text_fd(int fd, uint64_t size, uint64_t cap, uint64_t budget) {
+  if (size > 0 && size <= cap && text_sent + size > budget) { close(fd); put32((uint32_t)-3); return; }
+  if (size == 0 || size > cap) { close(fd); put32(size ? (uint32_t)-2 : 0); return; }
+  size_t len;
+  int r = read_open(fd, size, &len);
   if (r < 0) { put32((uint32_t)r); return; }
   text_sent += len;
   put32((uint32_t)len);
@@ -355,7 +378,15 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
         continue;
       }
       put8('E'); put32((uint32_t)t->entry); put16((uint16_t)nl); put(name, nl);
-      int uerr = fstatat(ufd, name, &us, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
+      /* A new regular file whose content is asked for (flag 4 or 8) is opened first, then
+       * stat'ed, its xattrs listed and its content read through that fd: one lookup of the
+       * name instead of three (fstatat, llistxattr, openat). */
+      int nfd = -1;
+      if (lines != texts && dtype == DT_REG && !(hstate == 1 && S_ISREG(hs.st_mode))) {
+        nfd = openat(ufd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (nfd >= 0 && (fstat(nfd, &us) < 0 || !S_ISREG(us.st_mode))) { close(nfd); nfd = -1; }
+      }
+      int uerr = nfd >= 0 ? 0 : fstatat(ufd, name, &us, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
       if (uerr) put32((uint32_t)uerr); else { put32(0); put_stat(&us); }
       put32((uint32_t)hstate);
       if (hstate == 1) put_stat(&hs);
@@ -368,14 +399,15 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
         int same_type = hstate == 1 && (hs.st_mode & S_IFMT) == (us.st_mode & S_IFMT);
         int new_file = S_ISREG(us.st_mode) && !(hstate == 1 && S_ISREG(hs.st_mode));
         if (!few || S_ISDIR(us.st_mode) || (S_ISREG(us.st_mode) && us.st_size == 0) || same_type)
-          put_xattrs(name);
+          put_xattrs_of(name, nfd);
         else { put32(0); put32(0); }
         if (same_type && !S_ISLNK(hs.st_mode)) {
           snprintf(path, sizeof path, "/proc/self/fd/%d/%s", hdup, hname);
           put_xattrs(path);
         }
-        if (lines && new_file) put32((uint32_t)count_lines(ufd, name, (uint64_t)us.st_size, cap));
-        if (texts && new_file) put_text(ufd, name, (uint64_t)us.st_size, cap, budget);
+        if (lines && new_file) put32((uint32_t)(nfd >= 0 ? count_lines_fd(nfd, (uint64_t)us.st_size, cap) : count_lines(ufd, name, (uint64_t)us.st_size, cap)));
+        if (texts && new_file) { if (nfd >= 0) put_text_fd(nfd, (uint64_t)us.st_size, cap, budget); else put_text(ufd, name, (uint64_t)us.st_size, cap, budget); }
+        nfd = -1; /* closed by either */
         if (S_ISDIR(us.st_mode) && !wh) {
           char *cu = join(t->upper, name, nl), *ch = join(t->host, hname, strlen(hname));
           int host_ok = hstate == 1 && S_ISDIR(hs.st_mode);
@@ -384,6 +416,7 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
           descend = 1;
         }
       }
+      if (nfd >= 0) close(nfd);
       if (oom) { if (hdup >= 0) close(hdup); return fail("out of memory", ENOMEM); }
       if (flush(0) < 0) { int e = errno; if (hdup >= 0) close(hdup); return fail("write", e); }
     }

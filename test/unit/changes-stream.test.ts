@@ -102,6 +102,18 @@ test('an answer cut into pieces of any size decodes to the same entries as in on
   }
 });
 
+test('a scan that reads new files (through one open fd each) reports the same stats and xattrs as one that does not', () => {
+  hostileTree();
+  // An ACL-like xattr on a new file: read through the open file.
+  setXattr(join(f.upper(), 'noeol'), 'user.new', Buffer.from([9, 8, 7]));
+  const bare = (e: UpperEntry) => { const { lines: _l, text: _t, ...rest } = plainEntry(e); return rest; };
+  const want = walkUppers(f.meta, {}).entries.map(bare);
+  assert.is((want.find((e) => String(e.host).endsWith('/noeol'))!.xattrs as unknown[]).length, 1);
+  for (const opts of [{ readNewUpTo: 1 << 20 }, { countLinesUpTo: 1 << 20 }]) {
+    assert.equal(walkUppers(f.meta, opts).entries.map(bare), want, JSON.stringify(opts));
+  }
+});
+
 // (An answer cut between two records is caught by the helper's exit status: it exits 0 only
 // once the whole answer is written.)
 test('an answer cut inside a record is an error, never a shorter list', () => {
