@@ -13,6 +13,7 @@ import { commitSandbox } from '../../sandbox-core/commit/index.js';
 import { getXattrs, mknodBatch } from '../../sandbox-core/changes/xattr.js';
 import { removeTree } from '../../sandbox-core/store.js';
 import { helperPath } from '../../sandbox-core/helper.js';
+import { validatePath } from '../../sandbox-core/commit/safe-fs.js';
 import type { Change } from '../../sandbox-core/changes/types.js';
 import { testUnless } from '../helpers/skip.js';
 
@@ -400,6 +401,21 @@ test('trees a remover left are removed by the next commit without following syml
   assert.equal(readdirSync(root), [`.removing-bbbbbbbb.${process.pid}`]);
   assert.is(readFileSync(join(outside, 'keep'), 'utf8'), 'precious', 'nothing outside the store followed');
   removeTree(live);
+});
+
+test('validatePath refuses exactly the paths with an empty, . or .. component, a NUL, or not absolute', () => {
+  // The definition, component by component; the shipped check tests substrings instead.
+  const unsafe = (p: string) => !p.startsWith('/') || p === '/' || p.includes('\0') || p.slice(1).split('/').some((c) => c === '' || c === '.' || c === '..');
+  const parts = ['', '.', '..', '...', 'a', '.a', 'a.', '..a', 'a..', '\xff\xfe', ' ', 'a\0b'];
+  const paths = new Set<string>(['/', '', 'a', 'a/b', '//']);
+  for (const x of parts) for (const y of parts) for (const z of parts) {
+    paths.add(`/${x}`); paths.add(`/${x}/${y}`); paths.add(`/${x}/${y}/${z}`); paths.add(`${x}/${y}`); paths.add(`/${x}/${y}/`);
+  }
+  for (const p of paths) {
+    let threw = false;
+    try { validatePath(p); } catch { threw = true; }
+    assert.is(threw, unsafe(p), JSON.stringify(p));
+  }
 });
 
 test('sbx-helper rmtree refuses a name that is not one component and removes nothing for it', () => {
