@@ -291,9 +291,9 @@ export class Store {
   // meta.state changes only through these methods, each written at once (fsynced unless throwaway): the
   // states are created -> running -> saved (-> committing -> committed | saved).
 
-  /** A new sandbox's meta.json, in state `created`. */
-  markCreated(fields: Omit<SandboxMeta, 'state'>): SandboxMeta {
-    const meta: SandboxMeta = { ...fields, state: 'created' };
+  /** A new sandbox's meta.json, in state `created` (or `running` at once: a throwaway run's, written once). */
+  markCreated(fields: Omit<SandboxMeta, 'state'>, state: 'created' | 'running' = 'created'): SandboxMeta {
+    const meta: SandboxMeta = { ...fields, state };
     this.writeMeta(meta);
     return meta;
   }
