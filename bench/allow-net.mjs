@@ -1,20 +1,25 @@
 // --allow-net throughput: a 100 MB download from a server on 127.0.0.1, straight on the host,
 // through a bare C relay on the host (relay-floor.c: the floor of one extra loopback hop, which
 // the sandbox's relay cannot avoid: the client inside connects to it over the sandbox's own
-// loopback; copying as the sandbox's relay does, and with splice(2) as it did before), and
-// through the sandbox's relay and sbx's proxy. As root also through the kernel (sockmap-floor.c:
-// a sockmap redirect between the two sockets, no relay process: the root-only path considered
-// and not taken, docs/security.md). Times are curl's own transfer time, measured one after the
-// other in each round (so sbx's start-up is not in them). No CPU
-// column: the transfer's CPU is small beside the sandbox's start-up, so a difference of two runs
-// is mostly noise (docs/security.md has perf's figures for 500 MB). Goal: at least 50% of direct
-// loopback speed, i.e. at most 2× its time.
+// loopback; copying as the sandbox's relay does, with its buffer and with the 1 MiB it had
+// before, and with splice(2) as it did before that), and through the sandbox's relay and sbx's
+// proxy. As root also through the kernel (sockmap-floor.c: a sockmap redirect between the two
+// sockets, no relay process: the root-only path considered and not taken, docs/security.md).
+// Every row is the same curl against the same server for the same 100 MB; times are curl's own
+// time_total (connect, request and body: for sbx that includes the proxy's decision and the
+// first 256 KiB through Node, not the sandbox's start-up), one after the other in each round,
+// so a busy minute slows all rows of that round. Each row says its spread (fastest-slowest) and
+// the sbx row also the median of the per-round ratios. No CPU column: the transfer's CPU is
+// small beside the sandbox's start-up, so a difference of two runs is mostly noise
+// (docs/security.md has perf's figures for 500 MB). Goal: at least 50% of direct loopback
+// speed, i.e. at most 2× its time.
 // Run after `npm run build`: node bench/allow-net.mjs [RUNS] (or in the one table: npm run bench allow-net)
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, SBX, row, runAlone } from './_lib.mjs';
+import { relayBufferBytes } from '../dist/sandbox-core/net/session.js';
 
 const MB = 100;
 
@@ -39,7 +44,10 @@ export async function rows(runs = Number(process.env.BENCH_RUNS || 5)) {
       const more = () => { while (n < ${MB}) { n++; if (!res.write(chunk)) return res.once('drain', more); } res.end(); };
       more();
     }).listen(0, '127.0.0.1', () => console.log(s.address().port));`]);
-  const floor = await listening(floorBin, [String(server.port)]);
+  // What sbx gives the relay without --memory (net/session.ts), and the 1 MiB it had before.
+  const buffer = relayBufferBytes(undefined);
+  const floor = await listening(floorBin, [String(server.port), String(buffer)]);
+  const floor1M = await listening(floorBin, [String(server.port), String(1 << 20)]);
   const spliceFloor = await listening(floorBin, [String(server.port), 'splice']);
   let sockmap = root ? await listening(sockmapBin, [String(server.port)]) : null;
   if (sockmap && !sockmap.port) sockmap = null; // no BPF here: the row is left out
@@ -47,11 +55,12 @@ export async function rows(runs = Number(process.env.BENCH_RUNS || 5)) {
   const inSbx = (...cmd) => [process.execPath, SBX, 'run', '-n', '-q', '--allow-net', `127.0.0.1:${server.port}`, '--', ...cmd];
   const ms = (cmd) => 1000 * Number(execFileSync(cmd[0], cmd.slice(1), { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }).trim());
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const direct = [], hop = [], spliced = [], kernel = [], sbx = [];
+  const direct = [], hop = [], hop1M = [], spliced = [], kernel = [], sbx = [];
   try {
     for (let i = 0; i < runs; i++) {
       direct.push(ms(curl(server.port)));
       hop.push(ms(curl(floor.port)));
+      hop1M.push(ms(curl(floor1M.port)));
       spliced.push(ms(curl(spliceFloor.port)));
       if (sockmap) kernel.push(ms(curl(sockmap.port)));
       sbx.push(ms(inSbx(...curl(server.port))));
@@ -59,16 +68,23 @@ export async function rows(runs = Number(process.env.BENCH_RUNS || 5)) {
   } finally {
     server.p.kill();
     floor.p.kill();
+    floor1M.p.kill();
     spliceFloor.p.kill();
     sockmap?.p.kill();
     rmSync(dir, { recursive: true, force: true });
   }
   const [d, h, sp, s] = [median(direct), median(hop), median(spliced), median(sbx)];
+  const spread = (xs) => `${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)} ms`;
+  const vs = `direct ${spread(direct)}`;
+  const paired = sbx.map((x, i) => direct[i] / x);
+  const mib = `${buffer >> 20} MiB`;
   return [
-    row(`${MB} MB download through \`--allow-net\` (median of ${runs})`, s, 'direct loopback', d, { goal: 2, note: '≥ 0.5× the speed' }),
-    row(`${MB} MB through a bare C relay on the host (read/write, 1 MiB)`, h, 'direct loopback', d, { note: 'the floor of one relay hop' }),
-    row(`${MB} MB through the same relay with splice(2)`, sp, 'direct loopback', d, { note: 'what the relay did before' }),
-    ...(sockmap ? [row(`${MB} MB through a kernel sockmap redirect instead (root)`, median(kernel), 'direct loopback', d, { note: 'no relay process; not used by sbx' })] : []),
+    row(`${MB} MB download through \`--allow-net\` (median of ${runs})`, s, 'direct loopback', d,
+      { goal: 2, note: `≥ 0.5× the speed; runs ${spread(sbx)}, ${vs}; speed per round ${median(paired).toFixed(2)}× (${Math.min(...paired).toFixed(2)}-${Math.max(...paired).toFixed(2)})` }),
+    row(`${MB} MB through a bare C relay on the host (read/write, ${mib})`, h, 'direct loopback', d, { note: `the floor of one relay hop; runs ${spread(hop)}` }),
+    row(`${MB} MB through the same relay with 1 MiB`, median(hop1M), 'direct loopback', d, { note: `the relay's buffer before; runs ${spread(hop1M)}` }),
+    row(`${MB} MB through the same relay with splice(2)`, sp, 'direct loopback', d, { note: `what the relay did before that; runs ${spread(spliced)}` }),
+    ...(sockmap ? [row(`${MB} MB through a kernel sockmap redirect instead (root)`, median(kernel), 'direct loopback', d, { note: `no relay process; not used by sbx; runs ${spread(kernel)}` })] : []),
     row(`${MB} MB through \`--allow-net\`, against that floor`, s, 'C relay', h, {}),
   ];
 }

@@ -1,8 +1,8 @@
 /* The floor of one relay hop, for bench/allow-net.mjs: listens on 127.0.0.1 (an ephemeral port,
  * printed) and joins each connection to 127.0.0.1:PORT, one thread per direction, blocking, with
- * what the sandbox's relay does (native/netrelay.c: read/write through a 1 MiB buffer) or, with
- * `splice`, splice(2) through a 1 MiB pipe (what it did before): no proxy, no sandbox, nothing
- * else.   relay-floor PORT [splice] */
+ * what the sandbox's relay does (native/netrelay.c: read/write through a buffer of BYTES, 1 MiB
+ * if not given) or, with `splice`, splice(2) through a 1 MiB pipe (what it did before): no
+ * proxy, no sandbox, nothing else.   relay-floor PORT [splice|BYTES] */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -16,6 +16,7 @@
 
 struct dir { int from, to; };
 static int use_splice;
+static size_t buf_size = 1 << 20;
 
 static void splice_dir(struct dir *d) {
   int p[2];
@@ -36,7 +37,7 @@ out:
 }
 
 static void copy_dir(struct dir *d) {
-  const size_t size = 1 << 20;
+  const size_t size = buf_size;
   char *buf = malloc(size);
   if (!buf) return;
   for (;;) {
@@ -60,8 +61,9 @@ static void *move(void *arg) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2 && !(argc == 3 && strcmp(argv[2], "splice") == 0)) return 2;
-  use_splice = argc == 3;
+  if (argc != 2 && argc != 3) return 2;
+  use_splice = argc == 3 && strcmp(argv[2], "splice") == 0;
+  if (argc == 3 && !use_splice && (buf_size = strtoul(argv[2], NULL, 10)) < 4096) return 2;
   int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr = { htonl(INADDR_LOOPBACK) } };
   socklen_t len = sizeof a;

@@ -46,6 +46,9 @@ export class DiffCommand extends Command {
       progress: (phase, n) => progress.update(`${phase}: ${n} entries`),
       // Names and line counts do not show a new file's xattrs: the helper need not read them.
       fewXattrs: this.nameOnly || this.stat,
+      // A list of names (or of line counts) needs no stat of a file the host lacks: the helper
+      // reports it by name (and, for --stat, its lines and size).
+      namesOnly: (this.nameOnly || this.stat) && !this.json,
       // --stat of a new file is its line count: the helper counts as it walks.
       ...(this.stat && !this.json && !this.nameOnly ? { countLinesUpTo: STAT_MAX_BYTES } : {}),
       // The full view diffs every new file: the helper brings their text as it walks.
@@ -59,8 +62,8 @@ export class DiffCommand extends Command {
     // A pipe's reader may be slower than sbx writes: wait for it rather than queue the output.
     const drained = (s: string | Buffer): Promise<void> | undefined => (out.write(s) ? undefined : new Promise<void>((r) => out.once('drain', () => r())));
     if (this.json) out.write(changesJson(meta.id, scan.changes));
-    else if (this.nameOnly) await writeNameOnly(scan.changes, drained);
-    else if (this.stat) await page(await renderStat(scan.changes, col), out);
+    else if (this.nameOnly) await writeNameOnly(scan.changes, drained, scan.named);
+    else if (this.stat) await page(await renderStat(scan.changes, col, scan.named), out);
     else {
       const head = `${col.bold(`sandbox ${meta.name ?? meta.id}`)}: ${countLine(scan.changes)}\n`;
       const summary = head + renderSummary(scan.changes, col, { expand: this.all }) + (scan.changes.length ? '\n' : '');
@@ -69,6 +72,6 @@ export class DiffCommand extends Command {
       // A pipe's reader may be slower than the diffs are made: wait for it rather than queue them.
       else { out.write(summary); await writeDiffs(scan.changes, col, drained); }
     }
-    return this.exitCode && scan.changes.length ? 1 : 0;
+    return this.exitCode && (scan.changes.length || scan.named?.length) ? 1 : 0;
   }
 }

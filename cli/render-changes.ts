@@ -2,6 +2,7 @@
 // --name-only, JSON, and unified diffs (jsdiff, loaded only when a diff is shown).
 // Every name and diff line is escaped: a file name cannot move the cursor or recolour.
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
+import { ByteOut, type NamedChanges, type Shown } from '../sandbox-core/changes/named.js';
 import { decodeUtf8Strict, display, displayText, jsonPath } from '../sandbox-core/changes/bpath.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, readHead } from '../sandbox-core/changes/content.js';
@@ -52,8 +53,10 @@ function kindNote(c: Change): string {
   return '';
 }
 
-export function countLine(changes: Change[]): string {
+export function countLine(changes: Change[], named?: NamedChanges): string {
   const n = countChanges(changes);
+  // A names-only scan's new files are all added files.
+  if (named) { n.added += named.length; n.total += named.length; }
   if (!n.total) return 'no changes';
   return ORDER.filter((k) => n[k]).map((k) => `${n[k]} ${k}`).join(', ');
 }
@@ -217,23 +220,28 @@ export function renderSummary(changes: Change[], col: Colors, options: number | 
 /**
  * `--name-only` as bytes, handed to `write` in pieces of about 1 MiB: no string per line,
  * and a listing of 100k paths is a few writes. Each path goes through display() like every
- * other path sbx prints.
+ * other path sbx prints. `named` (a names-only scan's new files, in path order like
+ * `changes`) is merged in; its paths are made only where display() has to read them.
  */
-export async function writeNameOnly(changes: Change[], write: (b: Buffer) => void | Promise<void>): Promise<void> {
-  const SIZE = 1 << 20;
-  let buf = Buffer.allocUnsafe(SIZE);
-  let at = 0;
-  for (const c of changes) {
-    const s = display(c.path);
-    // At most 3 bytes per UTF-16 unit, and the newline.
-    if (at + s.length * 3 + 1 > buf.length) {
-      if (at) { await write(buf.subarray(0, at)); buf = Buffer.allocUnsafe(SIZE); at = 0; }
-      if (s.length * 3 + 1 > buf.length) buf = Buffer.allocUnsafe(s.length * 3 + 1);
+export async function writeNameOnly(changes: Change[], write: (b: Buffer) => void | Promise<void>, named?: NamedChanges): Promise<void> {
+  const out = new ByteOut();
+  const shown: Shown = { display, plainDir: new Uint8Array(named ? named.dirs.length : 0) };
+  const n = named ? named.length : 0;
+  let j = 0;
+  for (let i = 0; i <= changes.length; i++) {
+    const c = changes[i];
+    // The named entries that sort before this change (all that are left after the last).
+    for (; j < n && (c === undefined || named!.compareTo(j, c.path) < 0); j++) {
+      named!.writeShown(j, out, shown);
+      out.byte(0x0a);
+      if (out.at >= 1 << 20) await write(out.take());
     }
-    at += buf.write(s, at, 'utf8');
-    buf[at++] = 0x0a;
+    if (c === undefined) break;
+    out.text(display(c.path));
+    out.byte(0x0a);
+    if (out.at >= 1 << 20) await write(out.take());
   }
-  if (at) await write(buf.subarray(0, at));
+  if (out.at) await write(out.take());
 }
 
 export function changesJson(id: string, changes: Change[], extra: Record<string, unknown> = {}): string {
@@ -389,9 +397,11 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (s: stri
 
 /**
  * `--stat`: lines added and removed per file. A file new or gone on one side only needs its
- * lines counted (one read, no diff); only a file modified in place is diffed.
+ * lines counted (one read, no diff); only a file modified in place is diffed. `named` (a
+ * names-only scan's new files, their lines counted by the helper) is merged in by path, each
+ * row written as bytes with no object of its own.
  */
-export async function renderStat(changes: Change[], col: Colors): Promise<string> {
+export async function renderStat(changes: Change[], col: Colors, named?: NamedChanges): Promise<string> {
   let diffLines: typeof import('diff').diffLines | null = null;
   const rows: Array<[string, string]> = [];
   for (const c of changes) {
@@ -415,8 +425,27 @@ export async function renderStat(changes: Change[], col: Colors): Promise<string
       rows.push([name, `Bin ${c.host && c.change !== 'added' ? c.host.size : 0} -> ${c.change === 'deleted' ? 0 : c.size} bytes`]);
     } else rows.push([name, `${col.green(`+${added}`)} ${col.red(`-${removed}`)}`]);
   }
+  const shown: Shown = { display, plainDir: new Uint8Array(named ? named.dirs.length : 0) };
+  const n = named ? named.length : 0;
   let w = 0;
-  for (const [n] of rows) if (n.length > w) w = n.length;
+  for (const [name] of rows) if (name.length > w) w = name.length;
+  for (let j = 0; j < n && w < 60; j++) w = Math.max(w, named!.shownLength(j, shown));
   w = Math.min(60, w);
-  return rows.map(([n, s]) => ` ${n.padEnd(w)} | ${s}\n`).join('') + ` ${countLine(changes)}\n`;
+  const out = new ByteOut();
+  const minus = ` ${col.red('-0')}\n`;
+  let j = 0;
+  for (let i = 0; i <= rows.length; i++) {
+    const c = changes[i];
+    for (; j < n && (c === undefined || named!.compareTo(j, c.path) < 0); j++) {
+      out.byte(0x20);
+      named!.writeShown(j, out, shown, w);
+      const lines = named!.linesAt(j);
+      out.text(lines >= 0 ? ` | ${col.green(`+${lines}`)}${minus}` : ` | Bin 0 -> ${named!.sizeAt(j)} bytes\n`);
+    }
+    if (c === undefined) break;
+    const [name, s] = rows[i]!;
+    out.text(` ${name.padEnd(w)} | ${s}\n`);
+  }
+  out.text(` ${countLine(changes, named)}\n`);
+  return out.buf.toString('utf8', 0, out.at);
 }

@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include "sandbox.h"
 
-struct net_relay net_relay = { -1, -1, -1, NULL };
+struct net_relay net_relay = { -1, -1, -1, NULL, 0 };
 
 static int listen_on(int family, int port) {
   int s = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -39,8 +39,9 @@ static int listen_on(int family, int port) {
   return s;
 }
 
-void net_relay_open_dir(struct net_relay *r, const char *dir, const char *name) {
+void net_relay_open_dir(struct net_relay *r, const char *dir, const char *name, size_t buffer) {
   r->name = name;
+  r->buffer = buffer;
   r->fd4 = r->fd6 = -1;
   r->dirfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (r->dirfd < 0) die_step("net-relay", dir, errno);
@@ -87,14 +88,13 @@ static int pump_from_proxy(int from, int to, int *handed) {
  * a big buffer, not splice(2): spliced bytes reach the client's socket as skbs that cost the
  * client ~40% more CPU to read (curl: 164-179 ms per 100 MB against 119 direct and 120-128
  * copied), and on two cores shared by server, relay and client that is the bottleneck; the
- * copy costs the relay ~20 ms per 100 MB (bench/relay-floor.c, docs/security.md). 1 MiB: a
- * bigger buffer wakes the relay less (4 MiB was faster still) but the pages a fast transfer
- * fills count against the sandbox's --memory (the relay is in its cgroup), and with 4 MiB a
- * 100 MB download got the command OOM-killed at --memory 4M and 6M. One process per direction
- * sleeps in read() until there is something to move. */
-static int copy_flow(int from, int to) {
+ * copy costs the relay ~20 ms per 100 MB (bench/relay-floor.c, docs/security.md). `size` is
+ * sbx's choice (net/session.ts: bigger is faster, fewer reads of a backlog that is always
+ * there at full speed, but the pages a fast transfer fills count against the sandbox's
+ * --memory, since the relay is in its cgroup). One process per direction sleeps in read()
+ * until there is something to move. */
+static int copy_flow(int from, int to, size_t size) {
   static char small[64 << 10]; /* without memory for the big one, slower but whole */
-  size_t size = 1 << 20;
   char *buf = malloc(size);
   if (!buf) { buf = small; size = sizeof small; }
   int rc = 0;
@@ -117,7 +117,7 @@ static int set_blocking(int fd) {
 /* The client and the host socket, joined by copy_flow until both directions ended: a child
  * process for client -> host, this one for host -> client. A failed direction ends both. `sent_eof`: the client had already
  * finished sending before the hand-off. */
-static void __attribute__((noreturn)) join_both(int client, int host, int sent_eof) {
+static void __attribute__((noreturn)) join_both(int client, int host, int sent_eof, size_t size) {
   if (set_blocking(client) < 0 || set_blocking(host) < 0) _exit(1);
   pid_t up = -1;
   if (sent_eof) shutdown(host, SHUT_WR);
@@ -126,14 +126,14 @@ static void __attribute__((noreturn)) join_both(int client, int host, int sent_e
     if (up < 0) _exit(1);
     if (up == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (copy_flow(client, host) == 0) _exit(0);
+      if (copy_flow(client, host, size) == 0) _exit(0);
       /* Ends the other direction too: its read() returns at once on a shut socket. */
       shutdown(client, SHUT_RDWR);
       shutdown(host, SHUT_RDWR);
       _exit(1);
     }
   }
-  if (copy_flow(host, client) < 0) {
+  if (copy_flow(host, client, size) < 0) {
     if (up > 0) kill(up, SIGKILL);
     _exit(1);
   }
@@ -178,7 +178,7 @@ static void __attribute__((noreturn)) serve(int client, const struct net_relay *
     if (h >= 0) close(h);
   }
   close(up);
-  join_both(client, host, !in_open);
+  join_both(client, host, !in_open, r->buffer);
 }
 
 void net_relay_accept(const struct net_relay *r, int listen_fd) {

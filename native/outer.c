@@ -160,7 +160,7 @@ int sandbox_main(int spec_fd, int status_fd) {
     if (procs_fds[i] < 0) die_step("cgroup", cfg.cgroup_procs[i], errno);
   }
   /* Opened now: a view built outside replaces the root before the sandbox's pid 1 exists. */
-  if (cfg.net_relay_dir) net_relay_open_dir(&net_relay, cfg.net_relay_dir, cfg.net_relay_name);
+  if (cfg.net_relay_dir) net_relay_open_dir(&net_relay, cfg.net_relay_dir, cfg.net_relay_name, cfg.net_relay_buffer);
   scrap_open();
   if (cfg.build_outside) {
     if (unshare(CLONE_NEWNS) < 0) die_step("mount-namespace", NULL, errno);

@@ -42,7 +42,7 @@ struct config {
   struct rlimit_op rlimits[32]; size_t n_rlimits;
   int have_caps; struct cap_sets caps;
   int relay_fds[3]; size_t n_relay;
-  const char *net_relay_dir, *net_relay_name; int net_relay_port; /* --allow-net */
+  const char *net_relay_dir, *net_relay_name; int net_relay_port; size_t net_relay_buffer; /* --allow-net */
   const char *scan[8]; size_t n_scan; /* texts whose lines in the relayed output sbx hears of */
   const unsigned char *seccomp; size_t seccomp_len;
   const struct spec_op *fs_ops[65536]; size_t n_fs_ops;
@@ -69,10 +69,10 @@ void errlines_feed(int stream, const char *buf, size_t n);
 void errlines_report(void);
 
 /* netrelay.c (--allow-net) */
-struct net_relay { int dirfd, fd4, fd6; const char *name; };
+struct net_relay { int dirfd, fd4, fd6; const char *name; size_t buffer; };
 extern struct net_relay net_relay;
 /* In the host's mount namespace, before the root is replaced: the proxy socket's directory. */
-void net_relay_open_dir(struct net_relay *r, const char *dir, const char *name);
+void net_relay_open_dir(struct net_relay *r, const char *dir, const char *name, size_t buffer);
 /* In the sandbox's network namespace, loopback up: listen on 127.0.0.1 and ::1. */
 void net_relay_listen(struct net_relay *r, int port);
 /* A listener is readable: each connection is copied to the proxy by a child of its own. */

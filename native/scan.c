@@ -13,7 +13,8 @@
  *   host as "X" and not descended into; flag 2: read xattrs only where the kind of change
  *   depends on them, the others are reported as none; flag 4: count the lines of new files;
  *   flag 8: send the text of new files, at most `budget` bytes in all over the request;
- *   `cap`, present with flag 4 or 8, is the largest file read; `budget` with flag 8)
+ *   `cap`, present with flag 4 or 8, is the largest file read; `budget` with flag 8;
+ *   flag 16 (not with 8): names mode, see 'N' below)
  * stdout, records (integers little-endian):
  *   'J' u32 job                                  a job starts
  *   'D' i32 dir u32 errno                        directory `dir` (-1: the job's root) cannot
@@ -29,13 +30,20 @@
  *       text:  with flag 8, under the same condition: i32 length then that many bytes (a
  *              text file: no NUL, valid UTF-8), or -1, -2, -3 as for lines (-3 also once
  *              the budget is spent)
+ *   'N' i32 parent u8 d_type u16 namelen name    flag 16 only, instead of an 'E' record, for a
+ *                                                regular file or symlink (d_type from
+ *                                                getdents64) whose name the host side does
+ *                                                not have: nothing about it is read, not even
+ *                                                an fstatat (a name list needs none of it)
+ *       with flag 4, for a regular file (not a fuse `.wh.` name): i32 lines (as for 'E',
+ *       never -3: a file that cannot be opened gets an 'E' record), u64 size of the open file
  *   STAT   = u32 mode uid gid nlink, u64 size blocks ino dev rdev, (i64 sec, u32 nsec) x
  *            atime mtime ctime
  *   XATTRS = u32 errno (0: then u32 count, count x (u32 len name, u32 len value))
- *   Entries are numbered per job from 0 in the order written; a directory's entries follow
- *   it, each directory's names in byte order and each subdirectory's entries right after
- *   it (preorder: nearly the path order sbx sorts by); `parent` is the number of the
- *   directory entry.
+ *   Entries ('E' and 'N') are numbered per job from 0 in the order written; a directory's
+ *   entries follow it, each directory's names in byte order and each subdirectory's entries
+ *   right after it (preorder: nearly the path order sbx sorts by); `parent` is the number of
+ *   the directory entry.
  * Exit status: 0 when the protocol completed, 2 on a malformed request or an I/O error. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -80,9 +88,10 @@ static void put_stat(const struct stat *st) {
 
 static char names[65536], value[65536];
 
-/* Every xattr of `path` (not following it); ENOTSUP/ENODATA are an empty list. */
-static void put_xattrs(const char *path) {
-  ssize_t n = llistxattr(path, names, sizeof names);
+/* Every xattr of `path` (not following it), or of the open file `fd` when fd >= 0;
+ * ENOTSUP/ENODATA are an empty list. */
+static void put_xattrs_of(const char *path, int fd) {
+  ssize_t n = fd >= 0 ? flistxattr(fd, names, sizeof names) : llistxattr(path, names, sizeof names);
   if (n < 0) {
     if (errno == ENOTSUP || errno == ENODATA) { put32(0); put32(0); } else put32((uint32_t)errno);
     return;
@@ -93,13 +102,15 @@ static void put_xattrs(const char *path) {
   put32(count);
   for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names + i) + 1) {
     const char *name = names + i;
-    ssize_t v = lgetxattr(path, name, value, sizeof value);
+    ssize_t v = fd >= 0 ? fgetxattr(fd, name, value, sizeof value) : lgetxattr(path, name, value, sizeof value);
     if (v < 0) v = 0; /* removed meanwhile, or larger than any the kernel allows: empty */
     size_t nl = strlen(name);
     put32((uint32_t)nl); put(name, nl);
     put32((uint32_t)v); put(value, (size_t)v);
   }
 }
+
+static void put_xattrs(const char *path) { put_xattrs_of(path, -1); }
 
 /* Is b[0..n) valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF), as
  * Node's buffer.isUtf8 decides? */
@@ -123,6 +134,7 @@ static int valid_utf8(const unsigned char *b, size_t n) {
 
 static unsigned char *text;
 static size_t text_cap;
+static int read_open(int fd, uint64_t size, size_t *len);
 
 /* Reads the regular file `name` in `dir` whole into `text` (one buffer reused for every
  * file; flags 4 and 8): *len bytes, 0; -1 binary (a NUL, which stops the reading, or invalid
@@ -134,16 +146,22 @@ static int read_new(int dir, const char *name, uint64_t size, uint64_t cap, size
   *len = 0;
   if (size == 0) return 0;
   if (size > cap) return -2;
-  if (text_cap < size + 1) {
-    unsigned char *t = realloc(text, size + 1);
-    if (!t) return -3;
-    text = t;
-    text_cap = size + 1;
-  }
   int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) return -3;
   struct stat st;
   if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) { close(fd); return -3; }
+  return read_open(fd, size, len);
+}
+
+/* Reads the open regular file `fd` (closed here) as read_new does, to at most `size` bytes. */
+static int read_open(int fd, uint64_t size, size_t *len) {
+  *len = 0;
+  if (text_cap < size + 1) {
+    unsigned char *t = realloc(text, size + 1);
+    if (!t) { close(fd); return -3; }
+    text = t;
+    text_cap = size + 1;
+  }
   size_t n = 0;
   int binary = 0;
   while (n < size + 1) {
@@ -162,15 +180,34 @@ static int read_new(int dir, const char *name, uint64_t size, uint64_t cap, size
   return valid_utf8(text, *len) ? 0 : -1;
 }
 
-/* The record's `lines` (flag 4): lines of a text file (a last line without a newline counts). */
-static int32_t count_lines(int dir, const char *name, uint64_t size, uint64_t cap) {
-  size_t len;
-  int r = read_new(dir, name, size, cap, &len);
-  if (r < 0) return r;
+static int32_t lines_of(size_t len) {
   int64_t lines = 0;
   for (const unsigned char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) lines++;
   if (len && text[len - 1] != '\n') lines++;
   return lines > INT32_MAX ? -2 : (int32_t)lines;
+}
+
+/* The record's `lines` (flag 4): lines of a text file (a last line without a newline counts). */
+static int32_t count_lines(int dir, const char *name, uint64_t size, uint64_t cap) {
+  size_t len;
+  int r = read_new(dir, name, size, cap, &len);
+  return r < 0 ? r : lines_of(len);
+}
+
+/* count_lines for an 'N' record (flags 4|16): the file is opened by name and its size taken
+ * from the open file, so no fstatat is made; -3 when it cannot be opened as a regular file
+ * (then a whole 'E' record is sent instead). */
+static int32_t count_lines_named(int dir, const char *name, uint64_t cap, uint64_t *size) {
+  int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return -3;
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) { close(fd); return -3; }
+  *size = (uint64_t)st.st_size;
+  if (*size == 0) { close(fd); return 0; }
+  if (*size > cap) { close(fd); return -2; }
+  size_t len;
+  int r = read_open(fd, *size, &len);
+  return r < 0 ? r : lines_of(len);
 }
 
 /* Bytes of file text put in this answer so far (flag 8): past the request's budget, files
@@ -182,6 +219,26 @@ static void put_text(int dir, const char *name, uint64_t size, uint64_t cap, uin
   if (size > 0 && size <= cap && text_sent + size > budget) { put32((uint32_t)-3); return; }
   size_t len;
   int r = read_new(dir, name, size, cap, &len);
+  if (r < 0) { put32((uint32_t)r); return; }
+  text_sent += len;
+  put32((uint32_t)len);
+  put(text, len);
+}
+
+/* count_lines and put_text for a new file already open as `fd` (a regular file of `size`
+ * bytes, as fstat said), which they close. */
+static int32_t count_lines_fd(int fd, uint64_t size, uint64_t cap) {
+  if (size == 0 || size > cap) { close(fd); return size ? -2 : 0; }
+  size_t len;
+  int r = read_open(fd, size, &len);
+  return r < 0 ? r : lines_of(len);
+}
+
+static void put_text_fd(int fd, uint64_t size, uint64_t cap, uint64_t budget) {
+  if (size > 0 && size <= cap && text_sent + size > budget) { close(fd); put32((uint32_t)-3); return; }
+  if (size == 0 || size > cap) { close(fd); put32(size ? (uint32_t)-2 : 0); return; }
+  size_t len;
+  int r = read_open(fd, size, &len);
   if (r < 0) { put32((uint32_t)r); return; }
   text_sent += len;
   put32((uint32_t)len);
@@ -230,6 +287,7 @@ static int fail(const char *what, int err) {
   return 2;
 }
 
+/* Each name in a frame's pool is preceded by its d_type byte (the 'N' records' kind). */
 static int by_bytes(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -248,7 +306,8 @@ static int load_names(int ufd, struct frame *t) {
     const char *name = e->d_name;
     if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
     size_t nl = strlen(name) + 1;
-    if (buf_reserve(&pool, nl) < 0) { closedir(d); free(pool.p); errno = ENOMEM; return -2; }
+    if (buf_reserve(&pool, nl + 1) < 0) { closedir(d); free(pool.p); errno = ENOMEM; return -2; }
+    pool.p[pool.len++] = (char)e->d_type;
     memcpy(pool.p + pool.len, name, nl);
     pool.len += nl;
     n++;
@@ -258,7 +317,7 @@ static int load_names(int ufd, struct frame *t) {
   if (rerr) { free(pool.p); errno = rerr; return -2; }
   char **names = malloc((n ? n : 1) * sizeof *names);
   if (!names) { free(pool.p); errno = ENOMEM; return -2; }
-  for (size_t i = 0, off = 0; i < n; i++) { names[i] = pool.p + off; off += strlen(pool.p + off) + 1; }
+  for (size_t i = 0, off = 0; i < n; i++) { names[i] = pool.p + off + 1; off += strlen(pool.p + off + 1) + 2; }
   qsort(names, n, sizeof *names, by_bytes);
   t->names = names;
   t->pool = pool.p;
@@ -268,7 +327,7 @@ static int load_names(int ufd, struct frame *t) {
   return 0;
 }
 
-static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_root, const char *host_root, int fuse, int few, int lines, int texts, uint64_t cap, uint64_t budget) {
+static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_root, const char *host_root, int fuse, int few, int lines, int texts, int names_only, uint64_t cap, uint64_t budget) {
   struct stack st = {0};
   int32_t next = 0;
   char *u0 = strdup(upper_root), *h0 = strdup(host_root);
@@ -301,15 +360,34 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
       int wh = fuse && nl > 4 && memcmp(name, ".wh.", 4) == 0;
       const char *hname = wh ? name + 4 : name;
       int32_t me = next++;
-      put8('E'); put32((uint32_t)t->entry); put16((uint16_t)nl); put(name, nl);
+      unsigned char dtype = (unsigned char)name[-1];
       struct stat us, hs;
-      int uerr = fstatat(ufd, name, &us, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
-      if (uerr) put32((uint32_t)uerr); else { put32(0); put_stat(&us); }
       int hstate = 0;
       if (hdup >= 0 && !(fuse && strcmp(name, ".wh..wh..opq") == 0)) {
         if (fstatat(hdup, hname, &hs, AT_SYMLINK_NOFOLLOW) == 0) hstate = 1;
         else if (errno != ENOENT) hstate = errno;
       }
+      int32_t nlines = 0;
+      uint64_t nsize = 0;
+      if (names_only && hstate == 0 && dtype == DT_REG && lines && !wh) nlines = count_lines_named(ufd, name, cap, &nsize);
+      if (names_only && hstate == 0 && (dtype == DT_REG || dtype == DT_LNK) && nlines != -3) {
+        put8('N'); put32((uint32_t)t->entry); put8(dtype); put16((uint16_t)nl); put(name, nl);
+        if (lines && dtype == DT_REG && !wh) { put32((uint32_t)nlines); put64(nsize); }
+        if (oom) { if (hdup >= 0) close(hdup); return fail("out of memory", ENOMEM); }
+        if (flush(0) < 0) { int e = errno; if (hdup >= 0) close(hdup); return fail("write", e); }
+        continue;
+      }
+      put8('E'); put32((uint32_t)t->entry); put16((uint16_t)nl); put(name, nl);
+      /* A new regular file whose content is asked for (flag 4 or 8) is opened first, then
+       * stat'ed, its xattrs listed and its content read through that fd: one lookup of the
+       * name instead of three (fstatat, llistxattr, openat). */
+      int nfd = -1;
+      if (lines != texts && dtype == DT_REG && !(hstate == 1 && S_ISREG(hs.st_mode))) {
+        nfd = openat(ufd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (nfd >= 0 && (fstat(nfd, &us) < 0 || !S_ISREG(us.st_mode))) { close(nfd); nfd = -1; }
+      }
+      int uerr = nfd >= 0 ? 0 : fstatat(ufd, name, &us, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
+      if (uerr) put32((uint32_t)uerr); else { put32(0); put_stat(&us); }
       put32((uint32_t)hstate);
       if (hstate == 1) put_stat(&hs);
       char path[64 + 256];
@@ -321,14 +399,15 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
         int same_type = hstate == 1 && (hs.st_mode & S_IFMT) == (us.st_mode & S_IFMT);
         int new_file = S_ISREG(us.st_mode) && !(hstate == 1 && S_ISREG(hs.st_mode));
         if (!few || S_ISDIR(us.st_mode) || (S_ISREG(us.st_mode) && us.st_size == 0) || same_type)
-          put_xattrs(name);
+          put_xattrs_of(name, nfd);
         else { put32(0); put32(0); }
         if (same_type && !S_ISLNK(hs.st_mode)) {
           snprintf(path, sizeof path, "/proc/self/fd/%d/%s", hdup, hname);
           put_xattrs(path);
         }
-        if (lines && new_file) put32((uint32_t)count_lines(ufd, name, (uint64_t)us.st_size, cap));
-        if (texts && new_file) put_text(ufd, name, (uint64_t)us.st_size, cap, budget);
+        if (lines && new_file) put32((uint32_t)(nfd >= 0 ? count_lines_fd(nfd, (uint64_t)us.st_size, cap) : count_lines(ufd, name, (uint64_t)us.st_size, cap)));
+        if (texts && new_file) { if (nfd >= 0) put_text_fd(nfd, (uint64_t)us.st_size, cap, budget); else put_text(ufd, name, (uint64_t)us.st_size, cap, budget); }
+        nfd = -1; /* closed by either */
         if (S_ISDIR(us.st_mode) && !wh) {
           char *cu = join(t->upper, name, nl), *ch = join(t->host, hname, strlen(hname));
           int host_ok = hstate == 1 && S_ISDIR(hs.st_mode);
@@ -337,6 +416,7 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
           descend = 1;
         }
       }
+      if (nfd >= 0) close(nfd);
       if (oom) { if (hdup >= 0) close(hdup); return fail("out of memory", ENOMEM); }
       if (flush(0) < 0) { int e = errno; if (hdup >= 0) close(hdup); return fail("write", e); }
     }
@@ -373,13 +453,14 @@ int scan_main(void) {
       cap = le32(in.p + off);
       off += 4;
     }
+    if ((flags & 16) && (flags & 8)) return fail("malformed request", EINVAL);
     if (flags & 8) {
       if (in.len - off < 4) return fail("malformed request", EINVAL);
       budget = le32(in.p + off);
       off += 4;
     }
     put8('J'); put32(job);
-    int r = scan_job(&ub, &hb, u, h, flags & 1, flags & 2, flags & 4, flags & 8, cap, budget);
+    int r = scan_job(&ub, &hb, u, h, flags & 1, flags & 2, flags & 4, flags & 8, flags & 16, cap, budget);
     if (r) return r;
   }
   if (oom) return fail("out of memory", ENOMEM);

@@ -56,6 +56,7 @@ export async function runCommand(store: Store, req: CommandRequest): Promise<Com
       ...rest,
       onNotice: rest.onNotice ?? ((line) => notice('warn', line)),
       limitOps: limits.ops,
+      memoryLimit: limitsReq.memory,
       onSpawn: (pid) => { if (limitsReq.timeoutMs !== undefined) disarm = armTimeout(pid, limitsReq.timeoutMs); },
     });
     const timedOut = (disarm as (() => boolean) | null)?.() ?? false;

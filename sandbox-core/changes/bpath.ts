@@ -21,6 +21,17 @@ export function parentB(p: string): string {
 
 
 const PLAIN = /^[\x20-\x7e]*$/;
+/**
+ * Whether b[start, end) is all PLAIN bytes and no backslash: then display() of a path of them
+ * is the path itself (the test display() starts with, on bytes, for a list printed as bytes).
+ */
+export function isPlainBytes(b: Uint8Array, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) {
+    const c = b[k]!;
+    if (c < 0x20 || c > 0x7e || c === 0x5c) return false;
+  }
+  return true;
+}
 // Made on first use: sbx's start-up (the entry imports terminalSafe) should not pay for it.
 let strictUtf8: TextDecoder | null = null;
 /** Bytes as UTF-8 text; throws on anything that is not valid UTF-8. */

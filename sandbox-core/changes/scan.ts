@@ -8,6 +8,7 @@ import { pathFilter, unmatchedPatterns } from './glob.js';
 import { fromUser } from './bpath.js';
 import { isWithin } from '../base/within.js';
 import { closeAll, setHostRoot } from './fsat.js';
+import type { NamedChanges } from './named.js';
 
 export interface ScanOptions {
   only?: string[];
@@ -21,17 +22,28 @@ export interface ScanOptions {
   countLinesUpTo?: number;
   /** Bring new files' text up to this many bytes each (Change.newText; WalkOptions.readNewUpTo). */
   readNewUpTo?: number;
+  /**
+   * Only for a list of names (never for a commit): new files are read by name only, their
+   * `up` holds the type and NaN for every number (WalkOptions.namesOnly).
+   */
+  namesOnly?: boolean;
 }
 
 export function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function filterChanges(changes: Change[], opts: ScanOptions): Change[] {
+/** The test filterChanges applies to each path; null when nothing is filtered out. */
+function keepTest(opts: ScanOptions): ((p: string) => boolean) | null {
   const f = pathFilter(opts.only ?? [], opts.exclude ?? []);
   const roots = (opts.paths ?? []).map((p) => fromUser(p.length > 1 ? p.replace(/\/+$/, '') : p));
-  if (!f && !roots.length) return changes;
-  return changes.filter((c) => (!f || f(c.path)) && (!roots.length || roots.some((r) => isWithin(c.path, r))));
+  if (!f && !roots.length) return null;
+  return (p) => (!f || f(p)) && (!roots.length || roots.some((r) => isWithin(p, r)));
+}
+
+export function filterChanges(changes: Change[], opts: ScanOptions): Change[] {
+  const keep = keepTest(opts);
+  return keep ? changes.filter((c) => keep(c.path)) : changes;
 }
 
 export function scanSandbox(meta: SandboxMeta, opts: ScanOptions = {}): ScanResult {
@@ -64,15 +76,18 @@ function hostRootOf(meta: SandboxMeta): void {
 }
 
 function walkOptions(opts: ScanOptions): WalkOptions {
-  return { progress: opts.progress && ((n) => opts.progress!('scanning', n)), fewXattrs: !!opts.fewXattrs, countLinesUpTo: opts.countLinesUpTo, readNewUpTo: opts.readNewUpTo };
+  return { progress: opts.progress && ((n) => opts.progress!('scanning', n)), fewXattrs: !!opts.fewXattrs, countLinesUpTo: opts.countLinesUpTo, readNewUpTo: opts.readNewUpTo, namesOnly: !!opts.namesOnly };
 }
 
 function finish(walked: WalkResult, opts: ScanOptions): ScanResult {
   const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)));
   const changes = sortByPath(filterChanges(res.changes, opts));
+  // Names-only: the new files the helper reported by name are added files as they stand.
+  const keep = walked.named && keepTest(opts);
+  const named = walked.named && (keep ? walked.named.filter(keep) : walked.named).sorted();
   // A pattern that matches nothing is most likely a typo: said, not silently a no-op.
-  const unmatched = unmatchedPatterns(pathsOf(res.changes), opts.only ?? [], opts.exclude ?? []);
-  return { changes, errors: walked.errors.concat(res.errors), links: res.links, layerBytes: walked.layerBytes, ...(unmatched.length ? { unmatched } : {}) };
+  const unmatched = unmatchedPatterns(pathsOf(res.changes, walked.named), opts.only ?? [], opts.exclude ?? []);
+  return { changes, ...(named ? { named } : {}), errors: walked.errors.concat(res.errors), links: res.links, layerBytes: walked.layerBytes, ...(unmatched.length ? { unmatched } : {}) };
 }
 
 /** In path order. The helper's order almost always is already: then one pass checks it. */
@@ -83,8 +98,9 @@ function sortByPath(changes: Change[]): Change[] {
   return changes;
 }
 
-function* pathsOf(changes: Change[]): Iterable<string> {
+function* pathsOf(changes: Change[], named?: NamedChanges): Iterable<string> {
   for (const c of changes) yield c.path;
+  if (named) yield* named.paths();
 }
 
 export interface ChangeCounts {

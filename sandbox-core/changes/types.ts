@@ -4,6 +4,8 @@
 // name that is not valid UTF-8 survives a round trip to the filesystem unchanged. Convert with
 // bpath.ts (`toFs` for fs calls, `display` for the terminal, `jsonPath` for JSON).
 
+import type { NamedChanges } from './named.js';
+
 export type ChangeKind = 'added' | 'modified' | 'deleted' | 'replaced' | 'metadata';
 export const ENTRY_TYPES = ['file', 'dir', 'symlink', 'fifo', 'socket', 'char', 'block'] as const;
 export type EntryType = typeof ENTRY_TYPES[number];
@@ -70,6 +72,11 @@ export interface Change {
 
 export interface ScanResult {
   changes: Change[];
+  /**
+   * Names-only scans (ScanOptions.namesOnly): the new regular files the host lacks, all of
+   * them `added`, as a column list in path order (named.ts); they are not in `changes`.
+   */
+  named?: NamedChanges;
   /** Entries that could not be read (e.g. owned by a subordinate uid); listed, never guessed. */
   errors: string[];
   /** Upper inode (dev:ino) → host paths of every upper name of it, for keeping hard links. */

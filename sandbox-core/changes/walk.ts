@@ -18,6 +18,7 @@ import { isOverlayXattr, relTo, type Xattrs } from './xattr.js';
 import { unshiftXattrs } from './acl.js';
 import { dirAt, physicalRoot, trustRoot } from './fsat.js';
 import { settleUnreadable, type UnreadableDir } from './unreadable-copy.js';
+import { NamedChanges } from './named.js';
 
 export interface UpperEntry {
   /** Host path (byte string). */
@@ -44,6 +45,8 @@ export interface UpperEntry {
 
 export interface WalkResult {
   entries: UpperEntry[];
+  /** Names-only scans: the new regular files the host lacks, as columns, in none of `entries`. */
+  named?: NamedChanges;
   errors: string[];
   /** Bytes the upper layers hold on disk (allocated blocks): what discarding frees. */
   layerBytes: number;
@@ -68,7 +71,31 @@ export interface WalkOptions {
    * cap with countLinesUpTo (the larger is used).
    */
   readNewUpTo?: number;
+  /**
+   * Only what a list of names needs (`sbx diff --name-only`): a regular file or symlink whose
+   * name the host side lacks is reported by the helper from its directory entry alone, with no
+   * stat and no xattrs (native/scan.c, 'N' records); its `up` is a KindOnly: the type and
+   * nothing else. Everything the host also has is read as in a full scan, so the kinds of
+   * change are the same, with one exception: an empty file marked as an overlay whiteout by
+   * xattr over a name the host lacks (which neither overlayfs nor a sandboxed command writes)
+   * is listed as added. With countLinesUpTo (`--stat`) the helper opens each such file by
+   * name to count its lines and sends the size it found. Never for a commit; implies fewXattrs.
+   */
+  namesOnly?: boolean;
 }
+
+/**
+ * The stat of an entry the helper reported by name only (WalkOptions.namesOnly): the type,
+ * every number NaN, so that a use a name list does not make shows as NaN, never as a value.
+ */
+class KindOnly implements EntryStat {
+  readonly perm = NaN; readonly uid = NaN; readonly gid = NaN; readonly size = NaN; readonly mtimeMs = NaN; readonly atimeMs = NaN;
+  readonly ctimeMs = NaN; readonly ino = NaN; readonly dev = NaN; readonly nlink = NaN; readonly rdev = NaN; readonly blocks = NaN;
+  constructor(readonly type: EntryType) { Object.freeze(this); }
+}
+const KIND_ONLY = { file: new KindOnly('file'), symlink: new KindOnly('symlink') };
+/** d_type values native/scan.c sends 'N' records for. */
+const DT_REG = 8, DT_LNK = 10;
 
 /** Bytes of new files' text one scan brings at most (the answer is held in memory whole). */
 const TEXT_BUDGET = 64 * 2 ** 20;
@@ -143,8 +170,10 @@ class Reader {
   u16(): number { this.need(2); const v = this.b[this.off]! | (this.b[this.off + 1]! << 8); this.off += 2; return v; }
   u32(): number { this.need(4); const v = u32(this.b, this.off); this.off += 4; return v; }
   i32(): number { this.need(4); const v = u32(this.b, this.off) | 0; this.off += 4; return v; }
+  u64(): number { this.need(8); const v = u64(this.b, this.off); this.off += 8; return v; }
   str(n: number): string { this.need(n); const v = this.b.toString('latin1', this.off, this.off + n); this.off += n; return v; }
   bytes(n: number): Buffer { this.need(n); const v = Buffer.from(this.b.subarray(this.off, this.off + n)); this.off += n; return v; }
+  skip(n: number): void { this.need(n); this.off += n; }
   /** A `text` field: the bytes (a view of the answer, not a copy), or the helper's reason. */
   text(): Buffer | number {
     const n = this.i32();
@@ -179,9 +208,10 @@ class Reader {
 interface ScanJob { upper: string; host: string; fuse: boolean }
 
 /** The request (native/scan.c) and the fds the helper is given: the layers root, the host side. */
-function scanRequest(jobs: ScanJob[], layersRoot: string, fewXattrs: boolean, linesUpTo: number | undefined, textUpTo: number | undefined): { input: Buffer; fds: number[] } {
+function scanRequest(jobs: ScanJob[], layersRoot: string, fewXattrs: boolean, linesUpTo: number | undefined, textUpTo: number | undefined, namesOnly: boolean): { input: Buffer; fds: number[] } {
+  if (namesOnly && textUpTo !== undefined) throw new Error('internal error: a names-only scan sends no text');
   const input = Buffer.concat(jobs.map((j) => {
-    const words = [(j.fuse ? 1 : 0) | (fewXattrs ? 2 : 0) | (linesUpTo === undefined ? 0 : 4) | (textUpTo === undefined ? 0 : 8)];
+    const words = [(j.fuse ? 1 : 0) | (fewXattrs || namesOnly ? 2 : 0) | (linesUpTo === undefined ? 0 : 4) | (textUpTo === undefined ? 0 : 8) | (namesOnly ? 16 : 0)];
     if (linesUpTo !== undefined || textUpTo !== undefined) words.push(Math.min(Math.max(linesUpTo ?? 0, textUpTo ?? 0), 0xffffffff));
     if (textUpTo !== undefined) words.push(TEXT_BUDGET);
     const flags = Buffer.alloc(4 * words.length);
@@ -274,7 +304,7 @@ function planWalk(meta: SandboxMeta): WalkPlan | null {
 function requestOf(p: WalkPlan, opts: WalkOptions): { input: Buffer; fds: number[] } {
   return scanRequest(p.jobLayers.map((li) => ({
     upper: relTo(p.layersRoot, p.roots[li]!), host: p.targets[li] === '/' ? '' : relTo('/', p.targets[li]!), fuse: p.meta.layers[li]!.format === 'fuse',
-  })), p.layersRoot, !!opts.fewXattrs, opts.countLinesUpTo, opts.readNewUpTo);
+  })), p.layersRoot, !!opts.fewXattrs, opts.countLinesUpTo, opts.readNewUpTo, !!opts.namesOnly);
 }
 
 /**
@@ -320,6 +350,9 @@ class WalkDecoder {
   private upperPrefix = '';
   /** Where a host path is put together: its dir's prefix, then the name's bytes (grows for deep paths). */
   private scratch = Buffer.allocUnsafe(4096);
+  /** The new files of a names-only scan (see record()), and the current dir's index there. */
+  readonly named = new NamedChanges();
+  private namedDir = -1;
   /** Bytes received but not decoded yet (a record cut by the end of a piece). */
   private pending: Buffer[] = [];
   private pendingLen = 0;
@@ -390,7 +423,8 @@ class WalkDecoder {
     if (shownEmpty.length) for (const e of entries) if (e.opaque && shownEmpty.includes(e.host)) e.opaque = false;
     if (this.madeForBinds.length) keepFilledBindParents(entries, this.madeForBinds);
     if (this.unreadable.length) settleUnreadable(this.layersRoot, this.unreadable, errors);
-    return { entries, errors: errors.filter((e) => e), layerBytes };
+    // A names-only scan did not stat the new files: their blocks are unknown.
+    return { entries, errors: errors.filter((e) => e), layerBytes: this.opts.namesOnly ? NaN : layerBytes, ...(this.opts.namesOnly ? { named: this.named } : {}) };
   }
 
   /** Decodes the whole records of `b` from `off`; the start of a cut one is kept for the next piece. */
@@ -458,21 +492,48 @@ class WalkDecoder {
       }
       return;
     }
-    if (kind !== 0x45 /* E */) throw new SbxError('sbx-helper scan: malformed answer');
-    const parentNum = r.i32();
-    const nameLen = r.u16();
-    const nameAt = r.off;
-    const rawName = r.str(nameLen);
-    const uerr = r.u32();
-    const up0 = uerr ? null : r.stat();
-    const hstate = r.u32();
-    const host1 = hstate === 1 ? r.stat() : null;
-    const upX = uerr ? EMPTY : r.xattrs();
+    let parentNum: number, nameLen: number, nameAt: number, uerr: number, up0: EntryStat | null, hstate: number, host1: EntryStat | null;
+    let upX: Xattrs | number = EMPTY, hostX: Xattrs | number = EMPTY, counted: number | undefined, text: Buffer | number | undefined;
+    const byName = kind === 0x4e /* N */;
+    let dtype = 0;
+    let namedSize = 0;
+    if (byName) {
+      // A name the host lacks, read from its directory entry only (WalkOptions.namesOnly).
+      parentNum = r.i32();
+      dtype = r.u8();
+      nameLen = r.u16();
+      nameAt = r.off;
+      r.skip(nameLen);
+      if (!this.opts.namesOnly || (dtype !== DT_REG && dtype !== DT_LNK)) throw new SbxError('sbx-helper scan: malformed answer');
+      // --stat: the helper counted the lines of a new file (never -3 here) and gives its size.
+      const b = r.b;
+      if (this.lines && dtype === DT_REG && !(this.fuse && nameLen > 4 && b[nameAt] === 0x2e && b[nameAt + 1] === 0x77 && b[nameAt + 2] === 0x68 && b[nameAt + 3] === 0x2e)) {
+        counted = r.i32();
+        namedSize = r.u64();
+        if (counted === -3) throw new SbxError('sbx-helper scan: malformed answer');
+      }
+      uerr = 0;
+      up0 = dtype === DT_REG ? KIND_ONLY.file : KIND_ONLY.symlink;
+      hstate = 0;
+      host1 = null;
+    } else {
+      if (kind !== 0x45 /* E */) throw new SbxError('sbx-helper scan: malformed answer');
+      parentNum = r.i32();
+      nameLen = r.u16();
+      nameAt = r.off;
+      r.skip(nameLen);
+      uerr = r.u32();
+      up0 = uerr ? null : r.stat();
+      hstate = r.u32();
+      host1 = hstate === 1 ? r.stat() : null;
+      upX = uerr ? EMPTY : r.xattrs();
+      const upType = up0 ? up0.type : null;
+      const hostType = host1 ? host1.type : null;
+      hostX = up0 && hostType === upType && hostType !== 'symlink' ? r.xattrs() : EMPTY;
+      counted = this.lines && upType === 'file' && hostType !== 'file' ? r.i32() : undefined;
+      text = this.texts && upType === 'file' && hostType !== 'file' ? r.text() : undefined;
+    }
     const upType = up0 ? up0.type : null;
-    const hostType = host1 ? host1.type : null;
-    const hostX = up0 && hostType === upType && hostType !== 'symlink' ? r.xattrs() : EMPTY;
-    const counted = this.lines && upType === 'file' && hostType !== 'file' ? r.i32() : undefined;
-    const text = this.texts && upType === 'file' && hostType !== 'file' ? r.text() : undefined;
     const fuse = this.fuse;
     const me = this.num++;
     if (me >= this.toIdx.length) { const t = new Int32Array(this.toIdx.length * 2); t.set(this.toIdx); this.toIdx = t; }
@@ -494,21 +555,46 @@ class WalkDecoder {
       this.scratch.write(this.hostPrefix, 0, 'latin1');
       this.upperPrefix = udir.endsWith('/') ? udir : `${udir}/`;
       this.prefixOf = parent;
+      this.namedDir = -1;
     }
-    let name = rawName;
+    const b = r.b;
+    // A new regular file the host lacks (names-only scans): an added file, kept as a column
+    // entry with no object (named.ts), unless a rule below needs its path: a bind's parent
+    // (kept or not by what it holds), or one on the way to another layer's mount point.
+    if (byName && dtype === DT_REG && !bindPoints.length && !(fuse && nameLen >= 4 && b[nameAt] === 0x2e && b[nameAt + 1] === 0x77 && b[nameAt + 2] === 0x68 && b[nameAt + 3] === 0x2e)) {
+      const others = this.others;
+      let skeleton = false;
+      if (hidden.length || others.length) {
+        const host = this.flatPath(b, nameAt, nameLen);
+        if (others.length && others.some((t) => t === host)) return;
+        if (hidden.length && hidden.some((h) => isWithin(host, h))) return;
+        skeleton = others.length > 0 && others.some((t) => isWithin(t, host));
+      }
+      if (!skeleton) {
+        if (this.namedDir < 0) { this.named.dirs.push(this.hostPrefix); this.named.uppers.push(this.upperPrefix); this.namedDir = this.named.dirs.length - 1; }
+        this.named.push(this.namedDir, b, nameAt, nameLen, counted ?? 0, namedSize);
+        return;
+      }
+    }
     let wh = false;
-    if (fuse && name.startsWith('.wh.')) {
-      if (name === '.wh..wh..opq') {
+    let host: string, upper: string;
+    // fuse-overlayfs's whiteouts are `.wh.NAME` files, and `.wh..wh..opq` marks its dir opaque.
+    if (fuse && nameLen >= 4 && b[nameAt] === 0x2e && b[nameAt + 1] === 0x77 && b[nameAt + 2] === 0x68 && b[nameAt + 3] === 0x2e) {
+      const rawName = b.toString('latin1', nameAt, nameAt + nameLen);
+      if (rawName === '.wh..wh..opq') {
         if (pe) pe.opaque = true;
         return;
       }
-      name = name.slice(4);
       wh = true;
+      host = this.hostPrefix + rawName.slice(4);
+      upper = '';
+    } else {
+      // The host path as one flat string made from bytes: the sort, the escaping and the rules
+      // read every path whole, and a joined (cons) string would be copied flat by the first.
+      host = this.flatPath(b, nameAt, nameLen);
+      // The same name after the upper dir's prefix: a slice of `host`, no bytes copied.
+      upper = this.upperPrefix + host.slice(this.hostPrefixLen);
     }
-    // The host path as one flat string made from bytes: the sort, the escaping and the rules
-    // read every path whole, and a joined (cons) string would be copied flat by the first.
-    const host = wh ? this.hostPrefix + name : this.flatPath(r.b, nameAt, nameLen);
-    const upper = wh ? '' : this.upperPrefix + rawName;
     // Most sandboxes have none of these: the checks cost nothing per entry then.
     const others = this.others;
     if (others.length && others.some((t) => t === host)) return;
@@ -525,7 +611,7 @@ class WalkDecoder {
         return;
       }
       up = up0!;
-      this.layerBytes += (up.blocks ?? 0) * 512;
+      if (!byName) this.layerBytes += (up.blocks ?? 0) * 512;
       if (upType === 'char' && up.rdev === 0) wh = true;
     }
     let host0: EntryStat | null = host1;
@@ -539,7 +625,8 @@ class WalkDecoder {
     // fuse-overlayfs (squash_to_root) writes its upper files under whatever uid it runs as:
     // ownership there means nothing. Inside, everything looked root-owned, so a copy-up
     // keeps the host's owner and a new entry is root's.
-    if (fuse && up) { up.uid = host0 && host0.type === up.type ? host0.uid : 0; up.gid = host0 && host0.type === up.type ? host0.gid : 0; }
+    // (An entry reported by name has no owner to map.)
+    if (byName) { /* nothing */ } else if (fuse && up) { up.uid = host0 && host0.type === up.type ? host0.uid : 0; up.gid = host0 && host0.type === up.type ? host0.gid : 0; }
     // Root's remapped sandboxes: the layers hold shifted ids; the change list speaks in
     // the ids the sandbox saw, which are what a commit restores.
     else if (shift && up) { up.uid = unshift(up.uid, shift.uid, shift.count); up.gid = unshift(up.gid, shift.gid, shift.count); }

@@ -9,9 +9,9 @@ import { makeFixture, whiteout, opaque, setXattr, copyUp, write, type Fixture } 
 import { scanSandbox, scanSandboxAsync } from '../../sandbox-core/changes/scan.js';
 import { decodeAnswer, scanAnswer, walkUppers, type UpperEntry, type WalkOptions } from '../../sandbox-core/changes/walk.js';
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
-import { renderDiffs, writeNameOnly } from '../../cli/render-changes.js';
+import { renderDiffs, renderStat, writeNameOnly } from '../../cli/render-changes.js';
 import { structuredPatch } from 'diff';
-import { display } from '../../sandbox-core/changes/bpath.js';
+import { display, isPlainBytes } from '../../sandbox-core/changes/bpath.js';
 
 let f: Fixture;
 test.before.each(() => { f = makeFixture(); });
@@ -77,15 +77,16 @@ function plainEntry(e: UpperEntry): Record<string, unknown> {
   };
 }
 
-const MODES: Array<Omit<WalkOptions, 'progress'>> = [{}, { fewXattrs: true }, { fewXattrs: true, countLinesUpTo: 1 << 20 }, { readNewUpTo: 1 << 20 }];
+const MODES: Array<Omit<WalkOptions, 'progress'>> = [{}, { fewXattrs: true }, { fewXattrs: true, countLinesUpTo: 1 << 20 }, { readNewUpTo: 1 << 20 }, { namesOnly: true }];
 
 test('an answer cut into pieces of any size decodes to the same entries as in one piece', () => {
   hostileTree();
   for (const opts of MODES) {
     const whole = scanAnswer(f.meta, opts)!;
     const once = walkUppers(f.meta, opts);
-    assert.ok(once.entries.length > 350, 'the fixture has its entries');
-    assert.ok(whole.length > 40000, 'the answer spans several of the largest pieces');
+    assert.ok(once.entries.length + (once.named?.length ?? 0) > 350, 'the fixture has its entries');
+    // (A names-only answer is a name per new file: far shorter.)
+    assert.ok(whole.length > (opts.namesOnly ? 5000 : 40000), 'the answer spans several of the largest pieces');
     const want = once.entries.map(plainEntry);
     // Past 4 KiB a cut record is completed from the front of the next piece, which is then
     // decoded in place (walk.ts feed).
@@ -94,9 +95,22 @@ test('an answer cut into pieces of any size decodes to the same entries as in on
       for (let o = 0; o < whole.length; o += size) pieces.push(whole.subarray(o, o + size));
       const got = decodeAnswer(f.meta, opts, pieces);
       assert.equal(got.entries.map(plainEntry), want, `pieces of ${size} bytes, ${JSON.stringify(opts)}`);
+      assert.equal([...(got.named?.paths() ?? [])], [...(once.named?.paths() ?? [])], `names, pieces of ${size} bytes`);
       assert.equal(got.errors, once.errors);
-      assert.is(got.layerBytes, once.layerBytes);
+      assert.ok(Object.is(got.layerBytes, once.layerBytes));
     }
+  }
+});
+
+test('a scan that reads new files (through one open fd each) reports the same stats and xattrs as one that does not', () => {
+  hostileTree();
+  // An ACL-like xattr on a new file: read through the open file.
+  setXattr(join(f.upper(), 'noeol'), 'user.new', Buffer.from([9, 8, 7]));
+  const bare = (e: UpperEntry) => { const { lines: _l, text: _t, ...rest } = plainEntry(e); return rest; };
+  const want = walkUppers(f.meta, {}).entries.map(bare);
+  assert.is((want.find((e) => String(e.host).endsWith('/noeol'))!.xattrs as unknown[]).length, 1);
+  for (const opts of [{ readNewUpTo: 1 << 20 }, { countLinesUpTo: 1 << 20 }]) {
+    assert.equal(walkUppers(f.meta, opts).entries.map(bare), want, JSON.stringify(opts));
   }
 });
 
@@ -117,9 +131,10 @@ test('scanSandboxAsync gives exactly scanSandbox\'s change list, errors and link
     const a = scanSandbox(f.meta, opts);
     const b = await scanSandboxAsync(f.meta, opts);
     assert.equal(b.changes.map(plain), a.changes.map(plain));
+    assert.equal([...(b.named?.paths() ?? [])], [...(a.named?.paths() ?? [])]);
     assert.equal(b.errors, a.errors);
     assert.equal([...b.links], [...a.links]);
-    assert.is(b.layerBytes, a.layerBytes);
+    assert.ok(Object.is(b.layerBytes, a.layerBytes));
   }
   const kinds = Object.fromEntries((await scanSandboxAsync(f.meta)).changes
     .filter((c) => !c.path.includes('/many/') && !c.path.includes('/deep/'))
@@ -140,6 +155,81 @@ test('--name-only bytes: every path escaped as display() shows it, one per line,
   assert.is(text, changes.map((c) => `${display(c.path)}\n`).join(''));
   assert.not.ok(/[\x00-\x09\x0b-\x1f\x7f]/.test(text), 'no control character but the newlines');
   assert.is(text.split('\n').length - 1, changes.length);
+});
+
+/** Every path of a scan in path order, the names-only scan's column list merged in. */
+function allPaths(r: { changes: Change[]; named?: { paths(): Iterable<string> } }): string[] {
+  return [...r.changes.map((c) => c.path), ...(r.named ? r.named.paths() : [])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+test('names-only scan: the same paths and kinds as a full scan; the new files by name, with no stat', async () => {
+  hostileTree();
+  // Preorder is not path order here ("p/a" < "p/a-b" < "p/a.txt" < "p/a/x"), and some names
+  // the host also has, so the helper reads them whole.
+  for (const p of ['p/a/x', 'p/a-b', 'p/a.txt', 'p/b']) write(join(f.upper(), p), 'x\n');
+  write(join(f.host, 'p/b'), 'x\n');
+  write(join(f.host, 'gone2'), 'g');
+  write(join(f.upper(), 'gone2'), '');
+  setXattr(join(f.upper(), 'gone2'), 'user.overlay.whiteout', 'y');
+  const full = scanSandbox(f.meta, { fewXattrs: true });
+  const names = await scanSandboxAsync(f.meta, { namesOnly: true });
+  assert.equal(allPaths(names), full.changes.map((c) => c.path));
+  assert.equal(names.errors, full.errors);
+  const kinds = new Map(full.changes.map((c) => [c.path, `${c.change} ${c.type}`]));
+  for (const c of names.changes) assert.is(`${c.change} ${c.type}`, kinds.get(c.path), display(c.path));
+  // Every new regular file the host lacks came as a name alone, and is an added file.
+  const named = [...names.named!.paths()];
+  assert.ok(named.length > 300, `${named.length} files by name`);
+  for (const p of named) assert.is(kinds.get(p), 'added file', display(p));
+  assert.equal(named.filter((p) => p.startsWith(join(f.host, 'p/'))).map((p) => p.slice(f.host.length)), ['/p/a-b', '/p/a.txt', '/p/a/x']);
+  // What the host also has was stat'ed and compared as in a full scan.
+  const mod = names.changes.find((c) => c.path === join(f.host, 'mod.txt'))!;
+  assert.is(mod.change, 'modified');
+  assert.is(mod.size, 10);
+  assert.is(names.changes.find((c) => c.path === join(f.host, 'gone2'))?.change, 'deleted');
+  assert.not.ok(names.changes.some((c) => c.path === join(f.host, 'p/b')), 'an unchanged copy is no change');
+  // A symlink the host lacks comes by name too, and still gets its target.
+  assert.is(names.changes.find((c) => c.path === join(f.host, 'link'))?.target, '/etc/passwd');
+  // --name-only prints the merged list exactly as the full list, each path through display().
+  const pieces: Buffer[] = [];
+  await writeNameOnly(names.changes, (b) => { pieces.push(Buffer.from(b)); }, names.named);
+  assert.is(Buffer.concat(pieces).toString('utf8'), full.changes.map((c) => `${display(c.path)}\n`).join(''));
+});
+
+test('--stat of a names-only scan (lines and sizes from the helper, by name) is the full scan\'s', async () => {
+  hostileTree();
+  // Binary, empty, no final newline, larger than the cap, and a non-UTF-8 name.
+  write(join(f.upper(), 'z/bin'), Buffer.from([1, 0, 2]));
+  write(join(f.upper(), 'z/empty'), '');
+  write(join(f.upper(), 'z/big'), Buffer.alloc(2 << 20, 0x61));
+  writeFileSync(Buffer.concat([Buffer.from(`${f.upper()}/z/`), Buffer.from([0xe9, 0x0a])]), 'a\nb\nc');
+  const id = (x: string) => x;
+  const col = { green: id, red: id, yellow: id, cyan: id, magenta: id, dim: id, bold: id };
+  const full = await scanSandboxAsync(f.meta, { fewXattrs: true, countLinesUpTo: 1 << 20 });
+  const names = await scanSandboxAsync(f.meta, { namesOnly: true, countLinesUpTo: 1 << 20 });
+  assert.ok(names.named!.length > 300);
+  const want = await renderStat(full.changes, col);
+  assert.is(await renderStat(names.changes, col, names.named), want);
+  assert.match(want, new RegExp(`${display(join(f.host, 'z/big'))} +\\| Bin 0 -> ${2 << 20} bytes\n`));
+  assert.match(want, new RegExp(`${display(join(f.host, 'z/'))}\\\\xe9\\\\n +\\| \\+3 -0\n`));
+});
+
+test('names-only with --only/--exclude and PATHs: the column list is filtered like the rest', () => {
+  hostileTree();
+  const opts = { only: ['/**/many/**', '**/bad*', '/**/nothing-*'], exclude: ['**/f1*'], paths: [f.host] };
+  const full = scanSandbox(f.meta, opts);
+  const names = scanSandbox(f.meta, { ...opts, namesOnly: true });
+  assert.equal(allPaths(names), full.changes.map((c) => c.path));
+  assert.ok(full.changes.length > 100 && full.changes.length < 300);
+  assert.equal(names.unmatched, full.unmatched);
+  assert.is(names.unmatched!.length, 1);
+});
+
+test('a name --name-only copies as bytes is one display() leaves as it is, and only such', () => {
+  for (let c = 0; c < 256; c++) {
+    const p = `/dir/a${String.fromCharCode(c)}b`;
+    assert.is(isPlainBytes(Buffer.from(p, 'latin1'), 0, p.length), display(p) === p, `byte ${c}`);
+  }
 });
 
 test('--name-only of more than one piece (1 MiB) of paths', async () => {

@@ -11,6 +11,7 @@ import { AllowList, isLocalAddress, parseAllowEntry } from '../../sandbox-core/n
 import { parseSni } from '../../sandbox-core/net/sni.js';
 import { NetProxy, readHostsFile } from '../../sandbox-core/net/proxy.js';
 import { SbxError } from '../../sandbox-core/base/errors.js';
+import { relayBufferBytes } from '../../sandbox-core/net/session.js';
 
 test('entries: names, wildcards, IPs, CIDRs, ports; bad ones are one-line errors', () => {
   const l = AllowList.parse(['registry.example.org', '*.example.com:443', '10.0.0.0/8', '[::1]:8080', '192.0.2.7:80']);
@@ -33,6 +34,19 @@ test('entries: names, wildcards, IPs, CIDRs, ports; bad ones are one-line errors
       assert.match((e as Error).message, /invalid --allow-net entry/);
     }
   }
+});
+
+test("the relay's buffer: 4 MiB without --memory, at most 1/16 of a limit, never under 64 KiB", () => {
+  const M = 1 << 20;
+  assert.is(relayBufferBytes(undefined), 4 * M);
+  assert.is(relayBufferBytes(1 << 30), 4 * M);
+  assert.is(relayBufferBytes(64 * M), 4 * M);
+  assert.is(relayBufferBytes(64 * M - 1), 2 * M);
+  assert.is(relayBufferBytes(16 * M), M);
+  assert.is(relayBufferBytes(6 * M), 256 << 10);
+  assert.is(relayBufferBytes(4 * M), 256 << 10);
+  assert.is(relayBufferBytes(1 * M), 64 << 10);
+  assert.is(relayBufferBytes(4096), 64 << 10);
 });
 
 test('local addresses', () => {

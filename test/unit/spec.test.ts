@@ -97,6 +97,9 @@ test('the helper checks flags and numbers once, strictly, before applying anythi
     [['caps', 'ff', '0', '0', '-1'], /'caps': bad capability mask/],
     [['relay_stdio', '1,1'], /'relay_stdio': relay_stdio takes distinct fds/],
     [['relay_stdio', '12'], /'relay_stdio': relay_stdio takes distinct fds/],
+    [['net_relay', '/tmp', 's', '3128', '4095'], /'net_relay': net_relay takes DIR NAME PORT BUFFER/],
+    [['net_relay', '/tmp', 's', '3128', String((64 << 20) + 1)], /'net_relay': net_relay takes DIR NAME PORT BUFFER/],
+    [['net_relay', '/tmp', 's', '3128', ''], /'net_relay': net_relay takes DIR NAME PORT BUFFER/],
     [['version', '1'], /version may only come first/],
   ];
   for (const [op, re] of cases) {

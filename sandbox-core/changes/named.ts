@@ -1,0 +1,224 @@
+// The new regular files of a names-only scan (WalkOptions.namesOnly), kept as columns: one
+// shared buffer of name bytes, offsets and lengths in typed arrays, and each file's directory
+// as an index into the few directory prefixes. A list of 100k new files is then a few arrays
+// instead of 100k change objects and their path strings, which the garbage collector would
+// copy on every young-generation collection (almost all of them live until the list is
+// printed). A path is made only when something asks for it, and dropped right after.
+import { isPlainBytes } from './bpath.js';
+
+export class NamedChanges {
+  length = 0;
+  /** Host path prefixes of the directories (each ends in '/'). */
+  readonly dirs: string[] = [];
+  /** The same directories' paths in the upper layer (each ends in '/'). */
+  readonly uppers: string[] = [];
+  private dir = new Int32Array(1024);
+  private start = new Uint32Array(1024);
+  private len = new Uint32Array(1024);
+  /** With --stat: each file's lines as the helper counted them (-1 binary, -2 too large). */
+  private lines = new Int32Array(1024);
+  /** With --stat: each file's size as the helper found it; 0 otherwise. */
+  private sizes = new Float64Array(1024);
+  private bytes = Buffer.allocUnsafe(1 << 16);
+  private used = 0;
+  /** Each directory prefix's bytes, made when first printed. */
+  private dirBytes: Array<Buffer | undefined> = [];
+
+  /** Adds the name at b[at, at + n) in directory `dir` (an index into `dirs`). */
+  push(dir: number, b: Uint8Array, at: number, n: number, lines = 0, size = 0): void {
+    const i = this.length;
+    if (i === this.dir.length) {
+      this.dir = grow(this.dir, new Int32Array(i * 2));
+      this.start = grow(this.start, new Uint32Array(i * 2));
+      this.len = grow(this.len, new Uint32Array(i * 2));
+      this.lines = grow(this.lines, new Int32Array(i * 2));
+      this.sizes = grow(this.sizes, new Float64Array(i * 2));
+    }
+    if (this.used + n > this.bytes.length) {
+      const nb = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + n));
+      this.bytes.copy(nb, 0, 0, this.used);
+      this.bytes = nb;
+    }
+    const dst = this.bytes;
+    const u = this.used;
+    // Names are short: a loop beats a native copy per name.
+    for (let k = 0; k < n; k++) dst[u + k] = b[at + k]!;
+    this.dir[i] = dir;
+    this.start[i] = u;
+    this.len[i] = n;
+    this.lines[i] = lines;
+    this.sizes[i] = size;
+    this.used = u + n;
+    this.length = i + 1;
+  }
+
+  /** The host path of entry i (byte string). */
+  pathAt(i: number): string {
+    const s = this.start[i]!;
+    return this.dirs[this.dir[i]!]! + this.bytes.toString('latin1', s, s + this.len[i]!);
+  }
+
+  /** Its path in the upper layer. */
+  upperAt(i: number): string {
+    const s = this.start[i]!;
+    return this.uppers[this.dir[i]!]! + this.bytes.toString('latin1', s, s + this.len[i]!);
+  }
+
+  linesAt(i: number): number { return this.lines[i]!; }
+  sizeAt(i: number): number { return this.sizes[i]!; }
+
+  *paths(): Iterable<string> {
+    for (let i = 0; i < this.length; i++) yield this.pathAt(i);
+  }
+
+  /** Compares entry i's path with `p` as comparePaths does (by bytes), without making it. */
+  compareTo(i: number, p: string): number {
+    const pre = this.dirs[this.dir[i]!]!;
+    const s = this.start[i]!, n = this.len[i]!, b = this.bytes;
+    const total = pre.length + n;
+    const m = Math.min(total, p.length);
+    let k = 0;
+    for (; k < m && k < pre.length; k++) {
+      const d = pre.charCodeAt(k) - p.charCodeAt(k);
+      if (d) return d;
+    }
+    for (; k < m; k++) {
+      const d = b[s + k - pre.length]! - p.charCodeAt(k);
+      if (d) return d;
+    }
+    return total - p.length;
+  }
+
+  private copyInto(out: NamedChanges, i: number): void {
+    out.push(this.dir[i]!, this.bytes, this.start[i]!, this.len[i]!, this.lines[i]!, this.sizes[i]!);
+  }
+
+  private empty(): NamedChanges {
+    const out = new NamedChanges();
+    out.dirs.push(...this.dirs);
+    out.uppers.push(...this.uppers);
+    return out;
+  }
+
+  /** Only the entries whose path passes `keep`. */
+  filter(keep: (path: string) => boolean): NamedChanges {
+    const out = this.empty();
+    for (let i = 0; i < this.length; i++) if (keep(this.pathAt(i))) this.copyInto(out, i);
+    return out;
+  }
+
+  /**
+   * In path order. The helper sends each directory's names in that order (native/scan.c), so
+   * one pass over neighbours usually finds nothing to do; otherwise the entries are sorted.
+   */
+  sorted(): NamedChanges {
+    let ok = true;
+    for (let i = 1; i < this.length && ok; i++) {
+      if (this.dir[i] === this.dir[i - 1]) ok = this.compareNames(i - 1, i) < 0;
+      else ok = this.compareTo(i - 1, this.pathAt(i)) < 0;
+    }
+    if (ok) return this;
+    const order = Array.from({ length: this.length }, (_, i) => i);
+    const paths = order.map((i) => this.pathAt(i));
+    order.sort((a, b) => (paths[a]! < paths[b]! ? -1 : paths[a]! > paths[b]! ? 1 : 0));
+    const out = this.empty();
+    for (const i of order) this.copyInto(out, i);
+    return out;
+  }
+
+  private compareNames(i: number, j: number): number {
+    const b = this.bytes;
+    const si = this.start[i]!, sj = this.start[j]!, ni = this.len[i]!, nj = this.len[j]!;
+    const m = Math.min(ni, nj);
+    for (let k = 0; k < m; k++) {
+      const d = b[si + k]! - b[sj + k]!;
+      if (d) return d;
+    }
+    return ni - nj;
+  }
+
+  /** Whether entry i's path is what display() shows for it (then it is copied as bytes). */
+  private plain(i: number, shown: Shown): boolean {
+    const d = this.dir[i]!;
+    let p = shown.plainDir[d];
+    if (p === undefined || p === 0) { p = shown.display(this.dirs[d]!) === this.dirs[d]! ? 1 : 2; shown.plainDir[d] = p; }
+    const s = this.start[i]!;
+    return p === 1 && isPlainBytes(this.bytes, s, s + this.len[i]!);
+  }
+
+  /** The length of entry i's path as display() shows it (in UTF-16 units, as padEnd counts). */
+  shownLength(i: number, shown: Shown): number {
+    return this.plain(i, shown) ? this.dirs[this.dir[i]!]!.length + this.len[i]! : shown.display(this.pathAt(i)).length;
+  }
+
+  /**
+   * Appends entry i's path as the terminal shows it to `out`, padded with spaces to `pad`
+   * units. A name of plain bytes in a plain directory is copied as it is, which is what
+   * display() returns for such a path; any other goes through display().
+   */
+  writeShown(i: number, out: ByteOut, shown: Shown, pad = 0): void {
+    if (this.plain(i, shown)) {
+      const d = this.dir[i]!;
+      const pre = (this.dirBytes[d] ??= Buffer.from(this.dirs[d]!, 'latin1'));
+      const s = this.start[i]!, n = this.len[i]!;
+      const spaces = Math.max(0, pad - pre.length - n);
+      out.bytes(pre, 0, pre.length);
+      out.bytes(this.bytes, s, s + n);
+      out.spaces(spaces);
+      return;
+    }
+    out.text(shown.display(this.pathAt(i)).padEnd(pad));
+  }
+}
+
+/** The escaping function and what it said of each directory prefix (0 not asked, 1 plain, 2 not). */
+export interface Shown {
+  display: (p: string) => string;
+  plainDir: Uint8Array;
+}
+
+/** Output made as bytes in one growing buffer, handed on in pieces by the caller. */
+export class ByteOut {
+  buf = Buffer.allocUnsafe(1 << 20);
+  at = 0;
+  reserve(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const nb = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
+    this.buf.copy(nb, 0, 0, this.at);
+    this.buf = nb;
+  }
+  /** Text (any JS string), as UTF-8. */
+  text(s: string): void {
+    this.reserve(s.length * 3);
+    this.at += this.buf.write(s, this.at, 'utf8');
+  }
+  bytes(b: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.reserve(n);
+    const dst = this.buf;
+    const at = this.at;
+    for (let k = 0; k < n; k++) dst[at + k] = b[start + k]!;
+    this.at = at + n;
+  }
+  spaces(n: number): void {
+    this.reserve(n);
+    this.buf.fill(0x20, this.at, this.at + n);
+    this.at += n;
+  }
+  byte(c: number): void {
+    this.reserve(1);
+    this.buf[this.at++] = c;
+  }
+  /** What was written since the last take, as a buffer of its own; the writer starts over. */
+  take(): Buffer {
+    const b = this.buf.subarray(0, this.at);
+    this.buf = Buffer.allocUnsafe(1 << 20);
+    this.at = 0;
+    return b;
+  }
+}
+
+function grow<T extends Int32Array | Uint32Array | Float64Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
