@@ -2,7 +2,7 @@
 // --name-only, JSON, and unified diffs (jsdiff, loaded only when a diff is shown).
 // Every name and diff line is escaped: a file name cannot move the cursor or recolour.
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
-import { ByteOut, type NamedChanges, type Shown } from '../sandbox-core/changes/named.js';
+import { ByteOut, PIECE, type NamedChanges, type Shown } from '../sandbox-core/changes/named.js';
 import { decodeUtf8Strict, display, displayText, jsonPath } from '../sandbox-core/changes/bpath.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, readHead } from '../sandbox-core/changes/content.js';
@@ -218,7 +218,7 @@ export function renderSummary(changes: Change[], col: Colors, options: number | 
 }
 
 /**
- * `--name-only` as bytes, handed to `write` in pieces of about 1 MiB: no string per line,
+ * `--name-only` as bytes, handed to `write` in pieces of about 64 KiB: no string per line,
  * and a listing of 100k paths is a few writes. Each path goes through display() like every
  * other path sbx prints. `named` (a names-only scan's new files, in path order like
  * `changes`) is merged in; its paths are made only where display() has to read them.
@@ -234,12 +234,12 @@ export async function writeNameOnly(changes: Change[], write: (b: Buffer) => voi
     for (; j < n && (c === undefined || named!.compareTo(j, c.path) < 0); j++) {
       named!.writeShown(j, out, shown);
       out.byte(0x0a);
-      if (out.at >= 1 << 20) await write(out.take());
+      if (out.at >= PIECE) await write(out.take());
     }
     if (c === undefined) break;
     out.text(display(c.path));
     out.byte(0x0a);
-    if (out.at >= 1 << 20) await write(out.take());
+    if (out.at >= PIECE) await write(out.take());
   }
   if (out.at) await write(out.take());
 }
