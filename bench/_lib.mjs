@@ -19,12 +19,12 @@ function timer() {
   return timerBin;
 }
 
-/** Median wall and CPU milliseconds of `cmd args` over `runs` runs; null if it fails. */
+/** Median wall and CPU milliseconds and minor page faults (`flt`) of `cmd args` over `runs` runs; null if it fails. */
 export function time(cmd, args, { runs = Number(process.env.BENCH_RUNS || 11), env, cwd } = {}) {
   const r = spawnSync(timer(), [String(runs), cmd, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, cwd });
   if (r.status !== 0) return null;
-  const [ms, cpu] = r.stdout.trim().split(' ').map(Number);
-  return { ms, cpu };
+  const [ms, cpu, flt] = r.stdout.trim().split(' ').map(Number);
+  return { ms, cpu, flt };
 }
 
 /**

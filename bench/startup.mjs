@@ -43,6 +43,13 @@ function phases(store, cache) {
   }
 }
 
+/** Microseconds one first-touch page fault costs here (a native machine: well under 1; this VM: ~28). */
+function faultUs() {
+  const pages = 4096;
+  const r = spawnSync(process.execPath, ['-e', `const f = () => process.resourceUsage().minorPageFault; const t = process.hrtime.bigint(); const a = f(); const m = new Uint8Array(new SharedArrayBuffer(${pages} * 4096)); for (let i = 0; i < m.length; i += 4096) m[i] = 1; const n = f() - a; console.log(n > ${pages} / 2 ? (Number(process.hrtime.bigint() - t) / 1e3 / n).toFixed(0) : 'n/a')`], { encoding: 'utf8' });
+  return r.stdout.trim() || 'n/a';
+}
+
 export async function rows() {
   const store = mkdtempSync(join(tmpdir(), 'sbx-bench-'));
   // A code cache of this build's own, written by one warm-up run: in the shared ~/.cache
@@ -66,6 +73,8 @@ export async function rows() {
       row('`sbx --version`', version, '`node -e 0`', node, { goal: 1.1 }),
       row('`unshare -Urmpf --mount-proc true`', unshare, '', null, { note: 'the namespaces alone: the kernel floor of a run' }),
       row('`node` spawning `unshare -Urmpf --mount-proc true`', nodeNs, '`node -e 0`', node, { note: "the floor of a run from Node: start, child_process, one spawn, the namespaces; sbx's goal is 1.2x node alone" }),
+      // Counted, not timed: load on a shared machine stretches time, not this.
+      row('minor page faults of `sbx run -n -- true`', run?.flt ?? null, '`node -e 0`', node?.flt ?? null, { unit: 'faults', note: `the node+unshare floor: ${nodeNs?.flt ?? 'n/a'}; each costs ~${faultUs()} us on this machine, so what a run touches is much of what it costs` }),
       row('`sbx run -n -- true` phases (one --cpu-prof run)', Number(ph.wall.toFixed(0)), '', null,
         { note: `node boot and exit ${f(ph.boot)}, loading modules ${f(ph.load)}, sbx code ${f(ph.sbx)}, waiting for the helper and sandbox ${f(ph.idle)}, GC ${f(ph.gc)}, other ${f(ph.other)} ms` }),
     ];

@@ -135,6 +135,8 @@ export async function executeRun(o: RunOptions): Promise<number> {
     env,
     name: o.name ?? null,
     throwaway: o.discard,
+    // As reviewAfterRun decides: a quiet discard with no report scans nothing.
+    layersUnread: o.discard && o.quiet && !o.report,
     net,
     keepUser: o.keepUser,
     mapRoot: inSandbox ? !!inSandbox.options.mapRoot : o.mapRoot,

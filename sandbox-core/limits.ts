@@ -3,7 +3,7 @@
 // saying what is not enforced, and afterwards the reason the command died.
 import { notice } from './notices.js';
 import { lstatSync } from 'node:fs';
-import { compileDevices, loadDevicePolicy, type DeviceRule } from '../policies/devices/index.js';
+import { compileDefaultDevices, compileDevices, loadDevicePolicy, type DeviceRule } from '../policies/devices/index.js';
 import { currentPlan, type CgroupPlan, type Controller } from './cgroup/plan.js';
 import { createSandboxCgroups, cgroupName, readCgroupEvents, removeSandboxCgroups, sweepStaleCgroups, type SandboxCgroups } from './cgroup/lifecycle.js';
 import { SbxError } from './base/errors.js';
@@ -77,7 +77,7 @@ export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: Cgrou
   // Read and compiled only when a device cgroup will enforce it: most runs have none, and a
   // run's start-up parses no policy it does not use.
   let compiledDevices: ReturnType<typeof compileDevices> | null = null;
-  const compiled = (): ReturnType<typeof compileDevices> => (compiledDevices ??= compileDevices([...loadDevicePolicy('default').rules, ...devs.map((d) => d.rule)]));
+  const compiled = (): ReturnType<typeof compileDevices> => (compiledDevices ??= devs.length ? compileDevices([...loadDevicePolicy('default').rules, ...devs.map((d) => d.rule)]) : compileDefaultDevices());
   const ops: LimitOps = { cgroup: [], devices: devs.map((d) => ({ op: 'bind', args: [d.path, d.inside, []] })), rlimits: [] };
 
   sweepStaleCgroups(plan);

@@ -45,6 +45,8 @@ export interface RunRequest {
   name: string | null;
   /** -n: nothing is kept, so layers live on tmpfs and overlays skip syncing. */
   throwaway: boolean;
+  /** Nothing reads the layers once the command ended (-n -q, no report): the helper removes them. */
+  layersUnread?: boolean;
   net: boolean;
   keepUser: boolean;
   /** Root only: identity uid mapping instead of the unprivileged range. */
@@ -424,10 +426,16 @@ const SCRAP_MAX = 4096;
  * A throwaway run's overlay work dirs (the kernel's work/incompat/volatile/dirty, mode 0), five
  * of every layer's seven dirs: the helper removes them once the sandbox ended, in a few
  * syscalls each, where sbx's fd-relative removal after the review costs ~0.1 ms per entry.
- * Only scratch layers (/dev/shm): nothing of those outlives the run.
+ * Only scratch layers (/dev/shm): nothing of those outlives the run. When nothing reads the
+ * layers after the run either (`unread`: a quiet discard, no report), whole layers go, and the
+ * skeleton's stand-in tree: none is a mount point in the helper's namespace (its mounts are
+ * all below the stage `root`, which stays for sbx), so the removal never leaves the tree.
  */
-function scrapOps(meta: SandboxMeta, scratch: boolean): SpecOp[] {
-  if (!scratch || meta.layers.length > SCRAP_MAX) return [];
+function scrapOps(meta: SandboxMeta, scratch: boolean, unread: boolean): SpecOp[] {
+  if (!scratch || meta.layers.length + 1 > SCRAP_MAX) return [];
+  if (unread) {
+    return [...meta.layers.map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, l.dir] })), { op: 'scrap_after', args: [meta.layersDir, SKELETON_DIR] }];
+  }
   return meta.layers.map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, `${l.dir}/work`] }));
 }
 
@@ -444,27 +452,27 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     store.sweepAbandoned();
     const { id, dir } = store.create(req.name);
     const now = new Date();
-    // Written before a scratch tree exists for this id: a scratch tree whose entry has no
-    // meta.json was abandoned, and the sweep may take it.
+    // A throwaway run's layers go to tmpfs: its meta.json names that tree from the start.
+    const onTmpfs = req.throwaway && isTmpfs('/dev/shm');
+    const shm = onTmpfs ? safeScratch(uid, true) : null;
+    if (onTmpfs && !shm) notice(`${scratchPath(uid)} is not a private directory of yours (someone else's, or a symlink): this run keeps its layers in ${dir} instead`);
     // An image or --rootfs root: recorded (commit refuses it, the change list compares with
     // it); sbx's own mounts cover whatever the image has there, and are never a change.
     const lowerFields = req.lower ? { ...(req.lower.image ? { image: req.lower.image } : { rootfs: req.lower.rootfs }), lowerRoot: req.lower.lowerRoot } : {};
+    // Written before a scratch tree exists for this id: a scratch tree whose entry has no
+    // meta.json was abandoned, and the sweep may take it. A throwaway run's is written once,
+    // already `running` (it is never resumed, committed or pruned mid-run, and a dead sbx's is
+    // swept like any throwaway one): each rewrite replaces the file, and ext4 flushes a file
+    // renamed over another (auto_da_alloc), 1-4 ms each on this VM.
     meta = store.markCreated({
       version: 1, id, name: req.name, command: req.command, cwd: req.cwd, uid, gid,
       created: now.toISOString(), createdMs: now.getTime(), finished: null, exitStatus: null,
-      runnerPid: process.pid, throwaway: req.throwaway, layersDir: dir, layers: [], hidden: [...req.hide, ...(req.lower ? SPECIAL_PATHS : [])], binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), bindPoints: req.bind.map((b) => b.inside), options,
+      runnerPid: process.pid, throwaway: req.throwaway, layersDir: shm ? join(shm, id) : dir, layers: [], hidden: [...req.hide, ...(req.lower ? SPECIAL_PATHS : [])], binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), bindPoints: req.bind.map((b) => b.inside), options,
       ...lowerFields,
-    });
-    if (req.throwaway && isTmpfs('/dev/shm')) {
-      const shm = safeScratch(uid, true);
-      if (shm) {
-        const d = Dir.open(shm);
-        try { mkdirSync(d.at(id), { mode: 0o700 }); } finally { d.close(); }
-        meta.layersDir = join(shm, id);
-        store.writeMeta(meta);
-      } else {
-        notice(`${scratchPath(uid)} is not a private directory of yours (someone else's, or a symlink): this run keeps its layers in ${dir} instead`);
-      }
+    }, req.throwaway ? 'running' : 'created');
+    if (shm) {
+      const d = Dir.open(shm);
+      try { mkdirSync(d.at(id), { mode: 0o700 }); } finally { d.close(); }
     }
   }
 
@@ -577,11 +585,11 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     ...SCANNED_TEXTS.map((t): SpecOp => ({ op: 'scan_output', args: [t] })),
     ...(req.pty ? [{ op: 'pty', args: [] } satisfies SpecOp] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } satisfies SpecOp] : []),
-    ...scrapOps(meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id) && !diskDir),
+    ...scrapOps(meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id) && !diskDir, !!req.layersUnread),
   ];
   if (process.env.SBX_DEBUG_SPEC) coreNotice('always', describeSpec(ops));
 
-  store.markRunning(meta);
+  if (meta.state !== 'running') store.markRunning(meta);
   const started = Date.now();
   let result: LaunchResult;
   let netDecisions: NetDecision[] | null = null;

@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { helperVersion } from './native-id.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -21,6 +21,16 @@ function compilerId() {
     h.update(String(f)).update('\0').update(readFileSync(join(dir, String(f)))).update('\0');
   }
   return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * The shipped default device policy, compiled now by the tsc output of this very build (it runs
+ * first): a run uses it while the file still holds this text (policies/devices/index.ts).
+ */
+async function defaultDevices() {
+  const { compileDevices, loadDevicePolicy, shippedDevicePolicyPath } = await import(pathToFileURL(join(root, 'dist', 'policies', 'devices', 'index.js')).href);
+  const c = compileDevices(loadDevicePolicy('default').rules);
+  return { json: readFileSync(shippedDevicePolicyPath('default'), 'utf8'), program: c.program.toString('base64'), v1Allow: c.v1Allow };
 }
 
 rmSync(out, { recursive: true, force: true });
@@ -37,6 +47,7 @@ const common = {
   define: {
     __SBX_HELPER_VERSION__: JSON.stringify(helperVersion(root)),
     __SBX_COMPILER_ID__: JSON.stringify(compilerId()),
+    __SBX_DEFAULT_DEVICES__: JSON.stringify(await defaultDevices()),
     // The parts live in dist/bin/ like the old chunks: paths relative to the module still hold.
     'import.meta.url': '__sbxModuleUrl',
   },

@@ -73,7 +73,7 @@ export function parseDevicePolicy(json: unknown, name: string): DevicePolicy {
 }
 
 /** The shipped JSON stays in <repo>/policies/devices/ whether this runs from the bundle (dist/bin/), the tsc output or source. */
-function shippedDevicePolicyPath(name = 'default'): string {
+export function shippedDevicePolicyPath(name = 'default'): string {
   for (const rel of [`../../policies/devices/${name}.json`, `../../../policies/devices/${name}.json`]) {
     const p = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(p)) return p;

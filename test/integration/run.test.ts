@@ -4,12 +4,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statfsSync, writeFileSync, chmodSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { IS_ROOT, hostMounts, hostMountsLeft, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
 import { parseMountInfo, visibleMounts, PSEUDO_FS } from '../../sandbox-core/mountinfo.js';
-import { testUnless } from '../helpers/skip.js';
+import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 
 const store = makeStore();
 let canary = '';
@@ -94,6 +94,38 @@ testUnless(IS_ROOT ? null : 'needs root to mount on the host')('a mount that can
   } finally {
     for (const m of mounted.reverse()) spawnSync('umount', [m]);
   }
+});
+
+const shmIsTmpfs = ((): boolean => { try { return statfsSync('/dev/shm').type === 0x01021994; } catch { return false; } })();
+testUnless(shmIsTmpfs ? null : '/dev/shm is not a tmpfs: layers are kept in the store, nothing for the helper to remove', { missing: true })('a quiet throwaway run has the helper remove whole layers and the skeleton; a listing one only the work dirs (the list reads the uppers); neither leaves a scratch tree', () => {
+  proveIsolation(canary, store);
+  const scraps = (err: string): string[] => err.split('\n').filter((l) => l.startsWith('scrap_after ')).map((l) => l.replace(/^scrap_after "[^"]*" /, ''));
+  const quiet = sbx(['run', '-n', '-q', '--', 'sh', '-c', `echo x > ${canary}/quiet`], { store, env: { SBX_DEBUG_SPEC: '1' } });
+  assert.is(quiet.code, 0, quiet.stderr);
+  const q = scraps(quiet.stderr);
+  assert.ok(q.length > 1 && q.includes('"skel"') && q.every((x) => /^"(L\d{3,}|skel)"$/.test(x)), q.join(' '));
+  const listed = sbx(['run', '-n', '--', 'sh', '-c', `echo x > ${canary}/listed`], { store, env: { SBX_DEBUG_SPEC: '1' } });
+  assert.is(listed.code, 0, listed.stderr);
+  assert.ok(scraps(listed.stderr).every((x) => /^"L\d{3,}\/work"$/.test(x)), scraps(listed.stderr).join(' '));
+  assert.match(listed.stderr, 'listed');
+  for (const f of ['quiet', 'listed']) assert.not.ok(existsSync(join(canary, f)));
+  // Other sandboxes may share the scratch dir: these two runs' trees are gone, and their entries.
+  for (const r of [quiet, listed]) {
+    const tree = /^scrap_after "([^"]+)"/m.exec(r.stderr)?.[1] ?? '';
+    assert.ok(tree.startsWith(`/dev/shm/sbx-${process.getuid!()}/`), tree);
+    assert.not.ok(existsSync(tree), tree);
+  }
+  assert.equal(readdirSync(store).filter((e) => /^[0-9a-f]{8}$/.test(e)), []);
+});
+
+const haveStrace = spawnSync('sh', ['-c', 'command -v strace']).status === 0;
+// As root only: strace drops the setuid bit of newuidmap, which an ordinary user's run needs.
+testUnless(!haveStrace ? 'no strace here to count the writes' : ROOT_CASE)("a throwaway run writes its meta.json twice: once before the set-up (already running) and once when it ended", () => {
+  const trace = join(canary, 'trace');
+  const r = sbx(['run', '-n', '-q', '--', 'true'], { store, prefix: ['strace', '-f', '-qq', '-e', 'trace=rename,renameat,renameat2', '-o', trace] });
+  assert.is(r.code, 0, r.stderr);
+  const renames = readFileSync(trace, 'utf8').split('\n').filter((l) => /meta\.json"/.test(l) && !/= -1/.test(l));
+  assert.is(renames.length, 2, renames.join('\n'));
 });
 
 test('top-level layout of / is the same inside', () => {

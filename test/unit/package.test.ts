@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { compileDefaultDevices, compileDevices, loadDevicePolicy, shippedDevicePolicyPath } from '../../policies/devices/index.js';
 import { REPO, SBX, sbx as run, type SbxResult } from '../helpers/sbx.js';
 import { expectedHelperVersion, helperMatches, packageHelperPath } from '../../sandbox-core/helper.js';
 import { VERSION } from '../../sandbox-core/version.js';
@@ -19,6 +20,19 @@ const work = mkdtempSync(join(tmpdir(), 'sbx-pkg-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));
 
 const sbx = (args: string[], env: NodeJS.ProcessEnv = {}): SbxResult => run(args, { store: join(work, 'store'), env, cwd: work });
+
+test('the bundle carries the default device policy as this build compiled it, and its text to check the shipped file against', () => {
+  const c = compileDevices(loadDevicePolicy('default').rules);
+  const run = readFileSync(join(dirname(SBX), 'run.js'), 'latin1');
+  assert.ok(run.includes(c.program.toString('base64')), 'the compiled program is in run.js');
+  for (const line of c.v1Allow) assert.ok(run.includes(JSON.stringify(line)), line);
+  const text = readFileSync(shippedDevicePolicyPath('default'), 'utf8');
+  // A stretch without quotes or newlines: the same however esbuild quotes the string.
+  const frag = /[A-Za-z][A-Za-z ,.()-]{24,}/.exec(text)![0];
+  assert.ok(run.includes(frag), `the policy text (${frag}) is in run.js`);
+  // Without the bundle (this tsc output) it compiles the file.
+  assert.equal(compileDefaultDevices(), c);
+});
 
 test('VERSION is package.json\'s version', () => {
   assert.is(VERSION, JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
