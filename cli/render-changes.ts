@@ -314,7 +314,9 @@ function fileDiffNow(c: Change, limits: { maxBytes: number; maxLines: number }):
   // A replaced entry was not a file on the host: its new content is all additions.
   const oldSide = c.change === 'added' || c.change === 'replaced' ? { text: '' } : textOf(c.path, c.host?.size ?? 0, limits.maxBytes);
   // The scan may have brought the new text (sbx diff): no file to open then.
-  const newSide = c.change === 'deleted' ? { text: '' } : c.newText !== undefined && c.newText.length <= limits.maxBytes ? textOfBytes(c.newText) : textOf(c.upper, c.up?.size ?? 0, limits.maxBytes);
+  // The scan's text is checked already (no NUL, valid UTF-8: native/scan.c): decoded as is,
+  // with no second check per file (200k new files are 200k strict decodes otherwise).
+  const newSide = c.change === 'deleted' ? { text: '' } : c.newText !== undefined && c.newText.length <= limits.maxBytes ? { text: c.newText.toString('utf8') } : textOf(c.upper, c.up?.size ?? 0, limits.maxBytes);
   if (oldSide.text === null || newSide.text === null) return { change: c, added: 0, removed: 0, lines: null, why: oldSide.why ?? newSide.why, cut: false };
   if (oldSide.text === '' || newSide.text === '') return oneSided(c, oldSide.text || newSide.text, oldSide.text === '', limits.maxLines);
   return { oldText: oldSide.text, newText: newSide.text };
