@@ -136,6 +136,16 @@ static unsigned char *text;
 static size_t text_cap;
 static int read_open(int fd, uint64_t size, size_t *len);
 
+/* `name` in `dir` opened for reading if it is a regular file (its stat in *st), else -1: no
+ * symlink followed, no blocking on a fifo, and the type checked on the open file, so a name
+ * swapped meanwhile is never read as something else. */
+static int open_regular(int dir, const char *name, struct stat *st) {
+  int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) { close(fd); return -1; }
+  return fd;
+}
+
 /* Reads the regular file `name` in `dir` whole into `text` (one buffer reused for every
  * file; flags 4 and 8): *len bytes, 0; -1 binary (a NUL, which stops the reading, or invalid
  * UTF-8); -2 larger than `cap`; -3 not read. The file may change meanwhile: it is opened
@@ -146,11 +156,9 @@ static int read_new(int dir, const char *name, uint64_t size, uint64_t cap, size
   *len = 0;
   if (size == 0) return 0;
   if (size > cap) return -2;
-  int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) return -3;
   struct stat st;
-  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) { close(fd); return -3; }
-  return read_open(fd, size, len);
+  int fd = open_regular(dir, name, &st);
+  return fd < 0 ? -3 : read_open(fd, size, len);
 }
 
 /* Reads the open regular file `fd` (closed here) as read_new does, to at most `size` bytes. */
@@ -194,22 +202,6 @@ static int32_t count_lines(int dir, const char *name, uint64_t size, uint64_t ca
   return r < 0 ? r : lines_of(len);
 }
 
-/* count_lines for an 'N' record (flags 4|16): the file is opened by name and its size taken
- * from the open file, so no fstatat is made; -3 when it cannot be opened as a regular file
- * (then a whole 'E' record is sent instead). */
-static int32_t count_lines_named(int dir, const char *name, uint64_t cap, uint64_t *size) {
-  int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) return -3;
-  struct stat st;
-  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) { close(fd); return -3; }
-  *size = (uint64_t)st.st_size;
-  if (*size == 0) { close(fd); return 0; }
-  if (*size > cap) { close(fd); return -2; }
-  size_t len;
-  int r = read_open(fd, *size, &len);
-  return r < 0 ? r : lines_of(len);
-}
-
 /* Bytes of file text put in this answer so far (flag 8): past the request's budget, files
  * are left for sbx to read (-3), so the answer stays bounded. */
 static uint64_t text_sent;
@@ -232,6 +224,17 @@ static int32_t count_lines_fd(int fd, uint64_t size, uint64_t cap) {
   size_t len;
   int r = read_open(fd, size, &len);
   return r < 0 ? r : lines_of(len);
+}
+
+/* count_lines for an 'N' record (flags 4|16): the file is opened by name and its size taken
+ * from the open file, so no fstatat is made; -3 when it cannot be opened as a regular file
+ * (then a whole 'E' record is sent instead). */
+static int32_t count_lines_named(int dir, const char *name, uint64_t cap, uint64_t *size) {
+  struct stat st;
+  int fd = open_regular(dir, name, &st);
+  if (fd < 0) return -3;
+  *size = (uint64_t)st.st_size;
+  return count_lines_fd(fd, *size, cap);
 }
 
 static void put_text_fd(int fd, uint64_t size, uint64_t cap, uint64_t budget) {
@@ -383,8 +386,7 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
        * name instead of three (fstatat, llistxattr, openat). */
       int nfd = -1;
       if (lines != texts && dtype == DT_REG && !(hstate == 1 && S_ISREG(hs.st_mode))) {
-        nfd = openat(ufd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        if (nfd >= 0 && (fstat(nfd, &us) < 0 || !S_ISREG(us.st_mode))) { close(nfd); nfd = -1; }
+        nfd = open_regular(ufd, name, &us);
       }
       int uerr = nfd >= 0 ? 0 : fstatat(ufd, name, &us, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
       if (uerr) put32((uint32_t)uerr); else { put32(0); put_stat(&us); }
