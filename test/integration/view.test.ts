@@ -247,14 +247,15 @@ testUnless(ROOT_CASE ?? (userCanRunSbx ? null : NO_USER))('root: a sudo-style pa
     rmSync(bdir, { recursive: true, force: true });
   }
 });
-const dpkgClean = (): void => {
+/** dpkg's database is consistent and `pkg` is installed, its files as dpkg recorded them. */
+const dpkgClean = (pkg = debName): void => {
   const audit = spawnSync('dpkg', ['--audit'], { encoding: 'utf8' });
   assert.is(audit.status, 0, audit.stdout + audit.stderr);
   assert.is(audit.stdout, '');
-  const v = spawnSync('dpkg', ['-V', debName], { encoding: 'utf8' });
+  const v = spawnSync('dpkg', ['-V', pkg], { encoding: 'utf8' });
   assert.is(v.status, 0, v.stdout + v.stderr);
   assert.is(v.stdout, '');
-  assert.match(spawnSync('dpkg-query', ['-W', '-f', '${Status}', debName], { encoding: 'utf8' }).stdout, /install ok installed/);
+  assert.match(spawnSync('dpkg-query', ['-W', '-f', '${Status}', pkg], { encoding: 'utf8' }).stdout, /install ok installed/);
 };
 const purge = () => spawnSync('dpkg', ['--purge', debName], { encoding: 'utf8' });
 
@@ -327,13 +328,7 @@ testUnless(ROOT_CASE ?? mirror ?? (userCanRunSbx ? null : NO_USER))(`root: an or
     const c = sbx(['commit', 'unet', '--only', '/usr/**', '--only', '/var/lib/dpkg/**'], { store: userStore, env: { SUDO_USER: 'sbxtest', SUDO_UID: '1001', SUDO_GID: '1001' } });
     assert.is(c.code, 0, c.stderr);
     assert.is(statSync(`/usr/games/${mirrorPkg}`).uid, 0);
-    const audit = spawnSync('dpkg', ['--audit'], { encoding: 'utf8' });
-    assert.is(audit.status, 0, audit.stdout + audit.stderr);
-    assert.is(audit.stdout, '');
-    const v = spawnSync('dpkg', ['-V', mirrorPkg], { encoding: 'utf8' });
-    assert.is(v.status, 0, v.stdout + v.stderr);
-    assert.is(v.stdout, '');
-    assert.match(spawnSync('dpkg-query', ['-W', '-f', '${Status}', mirrorPkg], { encoding: 'utf8' }).stdout, /install ok installed/);
+    dpkgClean(mirrorPkg);
     const d = asUser(['discard', 'unet']);
     assert.is(d.status, 0, d.stderr);
   } finally {
