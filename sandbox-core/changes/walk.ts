@@ -82,6 +82,13 @@ export interface WalkOptions {
    * name to count its lines and sends the size it found. Never for a commit; implies fewXattrs.
    */
   namesOnly?: boolean;
+  /**
+   * The full review (`sbx diff`): a new regular file the host lacks, with one link, no
+   * xattrs and nothing else to decide about it, is kept as columns (named.ts, with its mode,
+   * size, blocks and text) instead of an entry: WalkResult.named, none of `entries`. Its
+   * change is the one classify() would make (NamedChanges.changeAt). Never for a commit.
+   */
+  columns?: boolean;
 }
 
 /**
@@ -379,7 +386,7 @@ class WalkDecoder {
     // layer, but hiding nothing the sandbox saw; the host below them may be unreadable to us.
     this.shownEmpty = (meta.shownEmpty ?? []).map(fromUser);
     this.lines = opts.countLinesUpTo !== undefined;
-    this.named = new NamedChanges(this.lines);
+    this.named = new NamedChanges(this.lines, !!opts.columns && !opts.namesOnly);
     this.texts = opts.readNewUpTo !== undefined;
   }
 
@@ -425,7 +432,7 @@ class WalkDecoder {
     if (this.madeForBinds.length) keepFilledBindParents(entries, this.madeForBinds);
     if (this.unreadable.length) settleUnreadable(this.layersRoot, this.unreadable, errors);
     // A names-only scan did not stat the new files: their blocks are unknown.
-    return { entries, errors: errors.filter((e) => e), layerBytes: this.opts.namesOnly ? NaN : layerBytes, ...(this.opts.namesOnly ? { named: this.named } : {}) };
+    return { entries, errors: errors.filter((e) => e), layerBytes: this.opts.namesOnly ? NaN : layerBytes, ...(this.opts.namesOnly || this.opts.columns ? { named: this.named } : {}) };
   }
 
   /** Decodes the whole records of `b` from `off`; the start of a cut one is kept for the next piece. */
@@ -559,6 +566,28 @@ class WalkDecoder {
       this.namedDir = -1;
     }
     const b = r.b;
+    // The full review's new regular file the host lacks, with one link and no xattrs (so no
+    // whiteout mark, ACL or capability, nor a hard link to tell about): kept as columns with
+    // what its change needs (WalkOptions.columns), unless a rule below needs its path.
+    if (this.named.stats && up0 && upType === 'file' && hstate === 0 && !bindPoints.length && up0.nlink === 1 && typeof upX !== 'number' && upX.length === 0
+      && !(fuse && nameLen >= 4 && b[nameAt] === 0x2e && b[nameAt + 1] === 0x77 && b[nameAt + 2] === 0x68 && b[nameAt + 3] === 0x2e)) {
+      const others = this.others;
+      let skeleton = false;
+      if (hidden.length || others.length) {
+        const host = this.flatPath(b, nameAt, nameLen);
+        if (others.length && others.some((t) => t === host)) return;
+        if (hidden.length && hidden.some((h) => isWithin(host, h))) return;
+        skeleton = others.length > 0 && others.some((t) => isWithin(t, host));
+      }
+      if (!skeleton) {
+        if (this.namedDir < 0) { this.named.dirs.push(this.hostPrefix); this.named.uppers.push(this.upperPrefix); this.namedDir = this.named.dirs.length - 1; }
+        const blocks = up0.blocks ?? 0;
+        this.layerBytes += blocks * 512;
+        this.named.pushStat(this.namedDir, b, nameAt, nameLen, up0.perm, up0.size, blocks, b, text);
+        if ((this.named.length & 0x3fff) === 0 && opts.progress) opts.progress(entries.length + this.named.length);
+        return;
+      }
+    }
     // A new regular file the host lacks (names-only scans): an added file, kept as a column
     // entry with no object (named.ts), unless a rule below needs its path: a bind's parent
     // (kept or not by what it holds), or one on the way to another layer's mount point.
