@@ -453,8 +453,15 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
   if (out.at) await write(out.take());
 }
 
-/** What a paint adds before and after plain text (picocolors: an SGR code and its reset). */
-interface Paints { bold: [string, string]; red: [string, string]; green: [string, string]; cyan: [string, string]; dim: [string, string] }
+/**
+ * What a paint adds before and after plain text (picocolors: an SGR code and its reset), and
+ * the fixed bytes of a new file's diff made of them.
+ */
+interface Paints {
+  cyan: [string, string]; dim: [string, string];
+  /** Before the name, between the two names, after the second; before and after a `+` line's bytes. */
+  head: Buffer; mid: Buffer; tail: Buffer; plus: Buffer; eol: Buffer;
+}
 
 /** The paints as prefix and suffix, or null when a paint is not that simple (then no byte path). */
 function paintParts(col: Colors): Paints | null {
@@ -463,7 +470,11 @@ function paintParts(col: Colors): Paints | null {
     return p.length === 2 && f('a b') === `${p[0]}a b${p[1]}` ? [p[0]!, p[1]!] : null;
   };
   const bold = parts(col.bold), red = parts(col.red), green = parts(col.green), cyan = parts(col.cyan), dim = parts(col.dim);
-  return bold && red && green && cyan && dim ? { bold, red, green, cyan, dim } : null;
+  if (!bold || !red || !green || !cyan || !dim) return null;
+  return {
+    cyan, dim, head: Buffer.from(`${bold[0]}diff `), mid: Buffer.from(` (added)\n${bold[1]}${red[0]}--- /dev/null\n${red[1]}${green[0]}+++ b`),
+    tail: Buffer.from(`\n${green[1]}`), plus: Buffer.from(`${green[0]}+`), eol: Buffer.from(`${green[1]}\n`),
+  };
 }
 
 /**
@@ -476,11 +487,11 @@ function paintParts(col: Colors): Paints | null {
 function newFileDiff(named: NamedChanges, j: number, out: ByteOut, p: Paints, col: Colors, shown: Shown): boolean {
   const t = named.textAt(j);
   if (!t) return false;
-  out.text(`${p.bold[0]}diff `);
+  out.bytes(p.head, 0, p.head.length);
   named.writeShown(j, out, shown);
-  out.text(` (added)\n${p.bold[1]}${p.red[0]}--- /dev/null\n${p.red[1]}${p.green[0]}+++ b`);
+  out.bytes(p.mid, 0, p.mid.length);
   named.writeShown(j, out, shown);
-  out.text(`\n${p.green[1]}`);
+  out.bytes(p.tail, 0, p.tail.length);
   const len = t.length;
   if (!len) return true;
   let nl = 0;
@@ -493,9 +504,9 @@ function newFileDiff(named: NamedChanges, j: number, out: ByteOut, p: Paints, co
     let end = t.indexOf(0x0a, at);
     if (end < 0) end = len;
     if (isPrintable(t, at, end)) {
-      out.text(`${p.green[0]}+`);
+      out.bytes(p.plus, 0, p.plus.length);
       out.bytes(t, at, end);
-      out.text(`${p.green[1]}\n`);
+      out.bytes(p.eol, 0, p.eol.length);
     } else out.text(`${col.green(displayText(`+${t.toString('utf8', at, end)}`))}\n`);
     at = end + 1;
   }

@@ -276,7 +276,20 @@ export class ByteOut {
   }
   /** Text (any JS string), as UTF-8. */
   text(s: string): void {
-    this.reserve(s.length * 3);
+    const n = s.length;
+    if (n < 64) {
+      // Short ASCII (a diff's header, a count): a loop beats a native write per string.
+      this.reserve(n);
+      const dst = this.buf, at = this.at;
+      let k = 0;
+      for (; k < n; k++) {
+        const c = s.charCodeAt(k);
+        if (c > 0x7f) break;
+        dst[at + k] = c;
+      }
+      if (k === n) { this.at = at + n; return; }
+    }
+    this.reserve(n * 3);
     this.at += this.buf.write(s, this.at, 'utf8');
   }
   bytes(b: Uint8Array, start: number, end: number): void {
