@@ -276,9 +276,9 @@ export async function writeNameOnly(changes: Change[], write: (b: Buffer) => voi
   for (let i = 0; i <= changes.length; i++) {
     const c = changes[i];
     // The named entries that sort before this change (all that are left after the last).
-    for (; j < n && (c === undefined || named!.compareTo(j, c.path) < 0); j++) {
-      named!.writeShown(j, out, shown);
-      out.byte(0x0a);
+    const to = c === undefined ? n : named ? named.lowerBound(j, n, c.path) : 0;
+    while (j < to) {
+      j = named!.writeLines(j, to, out, shown);
       if (out.at >= PIECE) await write(out.take());
     }
     if (c === undefined) break;

@@ -360,6 +360,12 @@ class WalkDecoder {
   /** The new files of a names-only scan (see record()), and the current dir's index there. */
   readonly named: NamedChanges;
   private namedDir = -1;
+  /**
+   * The helper's number of the dir whose new files the last 'N' record added to `named` with
+   * nothing to check (no hidden path, no other layer, no bind, no line count), or -2: the
+   * next such record of that dir is taken by decodeFrom's short loop (the prefix is the same).
+   */
+  private fastParent = -2;
   /** Bytes received but not decoded yet (a record cut by the end of a piece). */
   private pending: Buffer[] = [];
   private pendingLen = 0;
@@ -440,9 +446,26 @@ class WalkDecoder {
     const r = new Reader(b);
     r.off = off;
     let start = off;
+    const named = this.named;
+    const fast = !!this.opts.namesOnly && !this.lines;
     try {
       while (r.off < b.length) {
         start = r.off;
+        // A names-only scan is mostly runs of 'N' records of one dir: each is a name added
+        // to the columns, in a loop small enough to be optimized early (100k names are read
+        // once, mostly before a large function would be).
+        if (fast && b[start] === 0x4e /* N */ && start + 8 <= b.length && (u32(b, start + 1) | 0) === this.fastParent && b[start + 5] === DT_REG) {
+          const at = start + 8;
+          const n = b[start + 6]! | (b[start + 7]! << 8);
+          if (at + n <= b.length && !(this.fuse && n >= 4 && b[at] === 0x2e && b[at + 1] === 0x77 && b[at + 2] === 0x68 && b[at + 3] === 0x2e)) {
+            const me = this.num++;
+            if (me >= this.toIdx.length) { const t = new Int32Array(this.toIdx.length * 2); t.set(this.toIdx); this.toIdx = t; }
+            this.toIdx[me] = -1;
+            named.push(this.namedDir, b, at, n);
+            r.off = at + n;
+            continue;
+          }
+        }
         this.record(r);
       }
     } catch (e) {
@@ -484,6 +507,7 @@ class WalkDecoder {
       this.others = this.targets.filter((t, k) => k !== li && t !== target && isWithin(t, target));
       this.num = 0;
       this.prefixOf = -2;
+      this.fastParent = -2;
       return;
     }
     if (kind === 0x44 /* D */) {
@@ -564,6 +588,7 @@ class WalkDecoder {
       this.upperPrefix = udir.endsWith('/') ? udir : `${udir}/`;
       this.prefixOf = parent;
       this.namedDir = -1;
+      this.fastParent = -2;
     }
     const b = r.b;
     // The full review's new regular file the host lacks, with one link and no xattrs (so no
@@ -603,6 +628,7 @@ class WalkDecoder {
       if (!skeleton) {
         if (this.namedDir < 0) { this.named.dirs.push(this.hostPrefix); this.named.uppers.push(this.upperPrefix); this.namedDir = this.named.dirs.length - 1; }
         this.named.push(this.namedDir, b, nameAt, nameLen, counted ?? 0, namedSize);
+        if (!hidden.length && !others.length && !this.lines) this.fastParent = parentNum;
         return;
       }
     }
