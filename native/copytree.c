@@ -462,3 +462,34 @@ int remove_tree_at(int parent, const char *name) {
   errno = e;
   return r;
 }
+
+/* sbx-helper rmtree NAME...: removes each NAME below fd 3 (a directory the caller opened and
+ * trusts: the store root) with everything under it, as remove_tree_at does. Started detached
+ * by a commit that no longer needs the sandbox it just committed, so the commit does not wait
+ * for the unlinks (deleting is slower than copying on a disk mounted with `discard`). Each
+ * name is first claimed by renaming it, never over an existing name, to NAME.PID: two
+ * removers never work on one tree, and a claimed tree whose pid is gone was left by a remover
+ * that died or failed (sandbox-core/store.ts sweeps those). Exit 0 when every name is gone or
+ * was claimed by another remover, 1 when a removal failed, 2 on a malformed name. */
+int rmtree_main(int argc, char **argv) {
+  int r = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *n = argv[i];
+    char claimed[NAME_MAX + 1];
+    if (!*n || strchr(n, '/') || strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
+        snprintf(claimed, sizeof claimed, "%s.%d", n, (int)getpid()) >= (int)sizeof claimed) {
+      fprintf(stderr, "sbx-helper rmtree: malformed name\n");
+      r = 2;
+      continue;
+    }
+    if (renameat2(3, n, 3, claimed, RENAME_NOREPLACE) < 0) {
+      if (errno != ENOENT) { fprintf(stderr, "sbx-helper rmtree: claim %s: %s\n", n, strerror(errno)); r = r ? r : 1; }
+      continue;
+    }
+    if (remove_tree_at(3, claimed) < 0) {
+      fprintf(stderr, "sbx-helper rmtree: remove %s: %s\n", claimed, strerror(errno));
+      r = r ? r : 1;
+    }
+  }
+  return r;
+}

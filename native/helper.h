@@ -129,6 +129,8 @@ int write_all(int fd, const void *p, size_t n);
 int copy_tree(int src, int dst, char *failed_path, size_t failed_len);
 /* Removes `name` below `parent` with everything under it (no symlink followed, any depth). */
 int remove_tree_at(int parent, const char *name);
+/* `sbx-helper rmtree NAME...`: a committed sandbox's store entry removed in the background. */
+int rmtree_main(int argc, char **argv);
 
 /* resolve.c: openat2 from a directory fd. open_beneath: no symlink in any component, never
  * above dirfd (layers, the store). open_in_root: symlinks resolved as if dirfd were / (the new

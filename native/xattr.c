@@ -234,21 +234,17 @@ static int copy_sparse(int s, int d, const struct stat *st, uint64_t *copied) {
 
 enum { ST_OK, ST_OPEN_SOURCE, ST_SOURCE_CHANGED, ST_CREATE, ST_COPY, ST_OWNER, ST_XATTR, ST_MODE, ST_TIMES };
 
-/* xattr --beneath stage: writes each new file beside its target, unsynced (one syncfs at the
- * end makes the whole batch durable before the caller renames anything).
+/* xattr --beneath stage: writes each new file beside its target, unsynced (the caller makes
+ * all its batches durable with one `syncfs` per filesystem before it renames anything).
  *   fd 3: root of the sources (the sandbox's layers), fd 4: root of the destinations ("/")
  *   in, per file: src\0 dst\0 u32 uid, u32 gid, u32 perm, u64 ino, u64 dev, u64 atime_s,
  *        u32 atime_ns, u64 mtime_s, u32 mtime_ns, u32 count, count x (name\0 u32 len, value)
  *   out, per file: u32 errno, u32 step (ST_*), u32 owner_not_kept, u32 xattr_errno, u64 bytes
- *   then: u32 errno of the final syncfs (0 = every staged file is on disk)
  * The source must still be the inode the review saw (ino, dev); the destination is created
  * with O_EXCL, so an existing name, even a dangling symlink, fails. */
 static int stage_main(const struct buf *in, struct buf *out) {
   struct beneath dst_b;
   beneath_init(&dst_b, 4);
-  int sync_fds[16];
-  uint64_t sync_devs[16];
-  int nsync = 0;
   size_t off = 0;
   while (off < in->len) {
     const char *src = next_str(in, &off), *dst = next_str(in, &off);
@@ -294,13 +290,6 @@ static int stage_main(const struct buf *in, struct buf *out) {
     if (fchmod(d, perm) < 0) { err = errno; step = ST_MODE; goto done; }
     struct timespec ts[2] = {{(time_t)as, (long)ans}, {(time_t)ms, (long)mns}};
     if (futimens(d, ts) < 0) { err = errno; step = ST_TIMES; goto done; }
-    int known = 0;
-    for (int i = 0; i < nsync; i++) known |= sync_devs[i] == (uint64_t)dst_st.st_dev;
-    if (!known && nsync < 16) {
-      sync_devs[nsync] = (uint64_t)dst_st.st_dev;
-      sync_fds[nsync++] = d;
-      d = -1;
-    }
   done:
     if (s >= 0) close(s);
     if (d >= 0) close(d);
@@ -309,13 +298,8 @@ static int stage_main(const struct buf *in, struct buf *out) {
         buf_put32(out, (uint32_t)xerr) < 0 || buf_put64(out, copied) < 0)
       return fail("out of memory at", dst, ENOMEM);
   }
-  uint32_t serr = 0;
-  for (int i = 0; i < nsync; i++) {
-    if (syncfs(sync_fds[i]) < 0 && !serr) serr = (uint32_t)errno;
-    close(sync_fds[i]);
-  }
   beneath_close(&dst_b);
-  return buf_put32(out, serr) < 0 ? fail("out of memory", NULL, ENOMEM) : 0;
+  return 0;
 }
 
 /* xattr --beneath syncfs: in: dir\0 ... (one per filesystem); out: u32 errno per dir. One

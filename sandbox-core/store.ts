@@ -17,6 +17,8 @@ import { pidAlive } from './base/process.js';
 import { checkImageRecord, mergedTreeOf } from './image/record.js';
 
 const ID_RE = /^[0-9a-f]{8}$/;
+/** A removed sandbox's tree being deleted in the background: unclaimed, or claimed by a pid. */
+const REMOVING_RE = /^\.removing-[0-9a-f]{8}(?:\.(\d+))?$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** mkdir -p where every component we create is 0700 and no existing component is a symlink we did not expect. */
@@ -444,6 +446,61 @@ export class Store {
   /** Removes a sandbox's layers and directory. */
   remove(meta: SandboxMeta): void {
     this.removeId(meta.id);
+  }
+
+  /**
+   * Removes a sandbox without waiting for its files to go: its entry is renamed to
+   * `.removing-<id>` (gone from every listing at once) and `launch` starts a detached remover
+   * for it (commit/remover.ts: `sbx-helper rmtree`, which claims each tree first as
+   * `.removing-<id>.<pid>`). A commit of 10k files spent longer unlinking its layers than
+   * writing them (this VM's disk is mounted with `discard`). Trees a remover left behind (it
+   * died, or could not remove files of subordinate uids: those need mapped root) are removed
+   * here, in the foreground, the next time; trees no remover has claimed yet go to the new
+   * one. Whatever cannot be handed on is removed in the foreground.
+   */
+  removeInBackground(meta: SandboxMeta, launch: (storeRootFd: number, names: string[]) => void): void {
+    const id = meta.id;
+    if (!ID_RE.test(id)) throw new SbxError(`'${id}' is not a sandbox id`);
+    const scratch = safeScratch(this.owner, false);
+    if (scratch) removeTree(join(scratch, id));
+    let root: Dir;
+    try { root = this.openRoot(); } catch { this.removeId(id); return; }
+    try {
+      const unclaimed: string[] = [];
+      for (const { name } of root.list()) {
+        const m = REMOVING_RE.exec(name);
+        if (!m) continue;
+        if (m[1] === undefined) { unclaimed.push(name); continue; }
+        const pid = Number(m[1]);
+        if (pid === process.pid || pidAlive(pid)) continue;
+        try { removeTree(join(this.root, name)); } catch { /* tried again next time */ }
+      }
+      const gone = `.removing-${id}`;
+      try {
+        renameSync(root.at(id), root.at(gone));
+      } catch {
+        this.removeId(id);
+        if (!unclaimed.length) return;
+      }
+      const names = unclaimed.includes(gone) ? unclaimed : [gone, ...unclaimed];
+      try {
+        launch(root.fd, names);
+      } catch {
+        for (const n of names) try { removeTree(join(this.root, n)); } catch { /* tried again next time */ }
+      }
+    } finally {
+      root.close();
+    }
+  }
+
+  /** Trees of removed sandboxes still being deleted in the background (or left by a remover). */
+  removing(): string[] {
+    try {
+      const root = this.openRoot();
+      try { return root.list().map((e) => e.name).filter((n) => REMOVING_RE.test(n)); } finally { root.close(); }
+    } catch {
+      return [];
+    }
   }
 
   /**

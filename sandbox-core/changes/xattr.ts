@@ -138,11 +138,11 @@ function timeParts(ms: number): [number, number] {
 
 /**
  * Writes new files beside their targets in one helper call: data copied with holes kept
- * (SEEK_DATA/SEEK_HOLE), owner, xattrs, mode, times; then one syncfs per filesystem makes the
- * batch durable. Returns a result per item and the syncfs errno (0 = all on disk).
+ * (SEEK_DATA/SEEK_HOLE), owner, xattrs, mode, times; unsynced (the commit makes all its
+ * batches durable with one syncfs per filesystem, `syncfsDirs`). A result per item.
  */
-export function stageFiles(items: StageItem[], srcRoot: string): { results: StageResult[]; syncErrno: number } {
-  if (!items.length) return { results: [], syncErrno: 0 };
+export function stageFiles(items: StageItem[], srcRoot: string): StageResult[] {
+  if (!items.length) return [];
   const parts: Buffer[] = [];
   for (const it of items) {
     parts.push(Buffer.from(`${relTo(srcRoot, it.src)}\0${relTo('/', it.dst)}\0`, 'latin1'));
@@ -162,13 +162,12 @@ export function stageFiles(items: StageItem[], srcRoot: string): { results: Stag
     }
   }
   const out = callHelper(['stage'], Buffer.concat(parts), [srcRoot, '/']);
-  if (out.length !== items.length * 24 + 4) throw new SbxError('sbx-helper xattr stage: short answer');
-  const results = items.map((_, i): StageResult => {
+  if (out.length !== items.length * 24) throw new SbxError('sbx-helper xattr stage: short answer');
+  return items.map((_, i): StageResult => {
     const o = i * 24;
     const step = out.readUInt32LE(o + 4);
     return { errno: out.readUInt32LE(o), step: STAGE_STEPS[step] ?? `step ${step}`, ownerKept: out.readUInt32LE(o + 8) === 0, xattrErrno: out.readUInt32LE(o + 12), bytes: Number(out.readBigUInt64LE(o + 16)) };
   });
-  return { results, syncErrno: out.readUInt32LE(items.length * 24) };
 }
 
 /** syncfs of the filesystem holding each dir (one per filesystem is enough); errno per dir. */

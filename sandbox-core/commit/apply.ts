@@ -13,7 +13,7 @@ import { parentB } from '../changes/bpath.js';
 import { isBelow, isWithin } from '../base/within.js';
 import { lstatB } from '../changes/stat.js';
 import { auxAt, closeAll, trustRoot } from '../changes/fsat.js';
-import { mknodBatch, setXattrs, stageFiles, syncfsDirs, type StageItem } from '../changes/xattr.js';
+import { mknodBatch, setXattrs, stageFiles, syncfsDirs, type StageItem, type StageResult } from '../changes/xattr.js';
 import { errnoName } from '../base/errno.js';
 import { constants as osConstants } from 'node:os';
 import type { Plan, Refusal, Step } from './plan.js';
@@ -40,6 +40,8 @@ export interface ApplyOptions {
   /** --link-host-files: a hard link to a file the host already had stays a link to it. */
   linkHostFiles?: boolean;
   progress?: (done: number, total: number, bytes: number) => void;
+  /** Called as each phase ends, with its name: the bench times the phases with it. */
+  phase?: (name: string) => void;
 }
 
 export interface ApplyResult {
@@ -78,9 +80,9 @@ function placeError(path: string, r: Exclude<PlaceResult, { kind: 'placed' }>): 
   return Object.assign(new Error(`${where}: ${name}`), where === 'rename' ? { code: name } : {});
 }
 
-function pauseForTest(i: number): void {
+function pauseForTest(i: number | 'staged'): void {
   const at = process.env.SBX_TEST_COMMIT_PAUSE_AFTER;
-  if (at === undefined || Number(at) !== i) return;
+  if (at === undefined || (typeof i === 'number' ? Number(at) !== i : at !== i)) return;
   // Lets a test SIGKILL a commit at a known point, with a staged file and a half journal.
   process.stderr.write(`sbx-test: paused at step ${i}\n`);
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
@@ -93,6 +95,24 @@ const STAGE_BATCH = 16384;
 const { EEXIST, EISDIR, ENOENT, ELOOP, ENOTDIR } = osConstants.errno;
 /** Renames per helper call: progress between batches, bounded memory for the request. */
 const PLACE_BATCH = 16384;
+
+/**
+ * One syncfs per filesystem holding any of `dirs` (one dir stands for its filesystem): the
+ * first errno, or 0 when all of it is on disk.
+ */
+function syncFilesystemsOf(dirs: Iterable<string>): number {
+  const perDev = new Map<number, string>();
+  for (const d of new Set(dirs)) {
+    const st = lstatB(d);
+    if (st && st.type === 'dir' && !perDev.has(st.dev)) perDev.set(st.dev, d);
+  }
+  const reps = [...perDev.values()];
+  try {
+    return syncfsDirs(reps).find((e) => e) ?? 0;
+  } catch {
+    return osConstants.errno.EIO;
+  }
+}
 
 export function applyPlan(plan: Plan, opts: ApplyOptions): ApplyResult {
   const res: ApplyResult = { applied: 0, bytes: 0, conflicts: [], failed: [], ownerNotKept: [], setidStripped: [], xattrsNotKept: [], linksCopied: [] };
@@ -190,8 +210,13 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     };
   };
   const staged = new Set<number>();
-  /** Writes files beside their targets; each result is recorded, a failure removes nothing on the host. */
-  const stageBatch = (batch: Array<[Step, number]>) => {
+  /**
+   * Writes files beside their targets, in helper calls of STAGE_BATCH files, then makes all
+   * of them durable at once: one syncfs per filesystem for the whole set, not one per call.
+   * Each result is recorded; a failure removes nothing on the host but its own staged name.
+   */
+  const stageBatch = (batch: Array<[Step, number]>, timed = false) => {
+    const written: Array<[Step, number, StageResult]> = [];
     for (let k = 0; k < batch.length; k += STAGE_BATCH) {
       const part: Array<[Step, number]> = [];
       for (const [s, i] of batch.slice(k, k + STAGE_BATCH)) {
@@ -210,16 +235,12 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
       // (never followed) and written again, once.
       const stale: Array<[Step, number]> = [];
       const record = (items: Array<[Step, number]>, retry: boolean) => {
-        const { results, syncErrno } = stageFiles(items.map(([s, i]) => stageItem(s.change, i)), opts.layersRoot);
+        const results = stageFiles(items.map(([s, i]) => stageItem(s.change, i)), opts.layersRoot);
         items.forEach(([s, i], n) => {
           const r = results[n]!;
           if (retry && r.errno === EEXIST && r.step === 'create') { stale.push([s, i]); return; }
           if (r.errno) { fail(s, i, new Error(`${r.step}: ${errnoName(r.errno)}`)); return; }
-          if (syncErrno) { fail(s, i, new Error(`syncfs: ${errnoName(syncErrno)}`)); return; }
-          res.bytes += r.bytes;
-          if (!r.ownerKept) res.ownerNotKept.push(s.change.path);
-          if (r.xattrErrno) res.xattrsNotKept.push(`${text(s.change.path)} (${errnoName(r.xattrErrno)})`);
-          staged.add(i);
+          written.push([s, i, r]);
         });
       };
       record(part, true);
@@ -229,6 +250,19 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
       }
       if (again.length) record(again, false);
       opts.progress?.(done, total, res.bytes);
+    }
+    if (timed) opts.phase?.('staging copy');
+    if (!written.length) return;
+    pauseForTest('staged');
+    // Nothing is renamed before every staged file is on disk: a crash leaves each target the
+    // old file or the complete new one.
+    const syncErr = syncFilesystemsOf(written.map(([s]) => parentB(s.change.path)));
+    for (const [s, i, r] of written) {
+      if (syncErr) { fail(s, i, new Error(`syncfs: ${errnoName(syncErr)}`)); continue; }
+      res.bytes += r.bytes;
+      if (!r.ownerKept) res.ownerNotKept.push(s.change.path);
+      if (r.xattrErrno) res.xattrsNotKept.push(`${text(s.change.path)} (${errnoName(r.xattrErrno)})`);
+      staged.add(i);
     }
   };
 
@@ -338,7 +372,9 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     if (c.linksTo !== undefined && !opts.linkHostFiles) res.linksCopied.push(c.path);
     toStage.push([s, i]);
   }
-  stageBatch(toStage);
+  opts.phase?.('dirs and other entries');
+  stageBatch(toStage, true);
+  opts.phase?.('staging syncfs');
 
   // Phase 3: renames in path order, each after a last conflict check. A staged file over
   // anything but a dir goes to the helper's place op in batches (check, journal line, rename
@@ -407,6 +443,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
   }
 
   placeBatch();
+  opts.phase?.('checks and renames');
 
   // Phase 4: directory metadata, deepest first (the plan's order), after everything inside.
   for (const [s, i] of dirmetas) {
@@ -419,17 +456,11 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     } catch (e) { fail(s, i, e); }
   }
 
+  opts.phase?.('dir metadata');
   // Phase 5: the renames and new entries reach the disk: one syncfs per filesystem touched.
-  const perDev = new Map<number, string>();
-  for (const d of syncDirs) {
-    const st = lstatB(d);
-    if (st && st.type === 'dir' && !perDev.has(st.dev)) perDev.set(st.dev, d);
-  }
-  const dirs = [...perDev.values()];
-  let errs: number[] = [];
-  try { errs = syncfsDirs(dirs); } catch { errs = dirs.map(() => 1); }
   // A dir we may not open for reading: fsync each touched dir on that filesystem instead.
-  if (errs.some((e) => e)) for (const d of syncDirs) fsyncPath(d, true);
+  if (syncFilesystemsOf(syncDirs)) for (const d of syncDirs) fsyncPath(d, true);
+  opts.phase?.('final syncfs');
   opts.progress?.(total, total, res.bytes);
   return res;
 }

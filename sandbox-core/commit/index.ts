@@ -9,6 +9,7 @@ import { closeSelection, makePlan, type Plan, type Refusal } from './plan.js';
 import { applyPlan, stagingPath, type ApplyResult } from './apply.js';
 import { JournalWriter, journalPath, readJournal, touchedPaths } from './journal.js';
 import { removeEntry } from './safe-fs.js';
+import { startRemover } from './remover.js';
 import { SbxError } from '../base/errors.js';
 import { fromUser } from '../changes/bpath.js';
 import { ownDirs } from '../base/paths.js';
@@ -27,6 +28,8 @@ export interface CommitOptions {
   /** A hard link to a file the host already had stays a link to it (default: a copy). */
   linkHostFiles?: boolean;
   progress?: (done: number, total: number, bytes: number) => void;
+  /** Called as each phase ends, with its name (the bench's phase timers). */
+  phase?: (name: string) => void;
 }
 
 export interface ResumeInfo {
@@ -108,12 +111,14 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   // the host after this commit, so the sandbox must outlive it.
   const scanErrorsShown = !!opts.reviewed && !j;
   const scan = opts.reviewed && !j ? opts.reviewed : scanSandbox(meta);
+  opts.phase?.('scan');
   let filtered = filterChanges(scan.changes, { only, exclude });
   if (opts.pick) filtered = filtered.filter((c) => opts.pick!.has(c.path));
   const selected = closeSelection(scan.changes, filtered);
   const own = ownDirs(process.env, store.root).map(fromUser);
   const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours, ownDirs: own });
   const unselected = scan.changes.length - selected.length;
+  opts.phase?.('plan');
   if (opts.dryRun) return { plan, result: null, resumed, scanErrors: scan.errors, scanErrorsShown, complete: false, unselected };
 
   store.markCommitting(meta);
@@ -122,19 +127,23 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
     steps: plan.steps.map((s) => ({ path: b64(s.change.path), kind: s.kind })),
     ours: [...ours].map(b64),
   });
+  opts.phase?.('journal header');
   const result = applyPlan(plan, {
     sandboxId: meta.id, createdMs: meta.createdMs, force: opts.force, journal, links: scan.links, ours, keepSetuid: opts.keepSetuid,
     linkHostFiles: opts.linkHostFiles, layersRoot: fromUser(meta.layersDir),
-    progress: opts.progress,
+    progress: opts.progress, phase: opts.phase,
   });
   const refused: Refusal[] = [...plan.conflicts, ...plan.denied, ...plan.skipped, ...result.conflicts, ...result.failed];
   const complete = refused.length === 0 && unselected === 0 && scan.errors.length === 0;
   // The commit ran to its end: what it wrote is on the host and what it did not is still a
   // change in the sandbox, so the next commit needs no journal.
   journal.remove();
+  opts.phase?.('journal removal');
   if (complete) {
     store.markCommitted(meta);
-    store.remove(meta);
+    // Everything is on the host: nothing waits for the sandbox's files to be deleted.
+    store.removeInBackground(meta, startRemover);
+    opts.phase?.('store removal');
   } else {
     store.markSaved(meta);
   }

@@ -64,11 +64,20 @@ function resultIsDir(c: Change): boolean {
   return c.change !== 'deleted' && c.type === 'dir';
 }
 
+function inPathOrder(list: Change[]): boolean {
+  for (let i = 1; i < list.length; i++) if (comparePaths(list[i - 1]!.path, list[i]!.path) >= 0) return false;
+  return true;
+}
+
 /**
  * Adds what the selected changes need: a new file in a new dir needs that dir, so ancestors
  * that are added (or replaced) dirs come along even when a filter left them out.
  */
 export function closeSelection(all: Change[], selected: Change[]): Change[] {
+  // Everything selected (no filter, no pick): there is no ancestor to add, and the scan's list
+  // is in path order already (checked: one pass), so the map, the walk up and the sort are
+  // skipped; they were 0.2 s of a 10k-file commit.
+  if (selected.length === all.length && inPathOrder(selected)) return selected.slice();
   const byPath = new Map(all.map((c) => [c.path, c]));
   const out = new Map(selected.map((c) => [c.path, c]));
   for (const c of selected) {

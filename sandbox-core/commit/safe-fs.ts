@@ -17,9 +17,11 @@ export class UnsafePathError extends Error {}
 
 /** Refuses anything but a clean absolute path: no NUL, no `.`/`..`, no empty components. */
 export function validatePath(p: string): void {
-  if (!p.startsWith('/') || p.includes('\0') || p === '/') throw new UnsafePathError(`refusing unsafe path ${JSON.stringify(p)}`);
-  for (const part of p.slice(1).split('/')) {
-    if (part === '' || part === '.' || part === '..') throw new UnsafePathError(`refusing unsafe path ${JSON.stringify(p)}`);
+  // Substring tests, not a split per path: an empty component is `//` or a trailing `/`, a
+  // `.` or `..` one sits between two slashes or at the end (73 ms of a 10k-file plan before).
+  if (!p.startsWith('/') || p === '/' || p.includes('\0') || p.endsWith('/') || p.includes('//') || p.includes('/./') ||
+      p.includes('/../') || p.endsWith('/.') || p.endsWith('/..')) {
+    throw new UnsafePathError(`refusing unsafe path ${JSON.stringify(p)}`);
   }
 }
 

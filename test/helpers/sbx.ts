@@ -66,6 +66,9 @@ export function sbxAsync(args: string[], opts: { store: string } & SpawnOptions)
 export function removeStore(store: string): void {
   const ids = existsSync(store) ? readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n)) : [];
   if (ids.length) sbx(['discard', ...ids], { store });
+  // A committed sandbox is deleted by a detached helper: let it finish first.
+  const until = Date.now() + 60_000;
+  while (existsSync(store) && readdirSync(store).some((n) => n.startsWith('.removing-')) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
   try { rmSync(store, { recursive: true, force: true }); } catch (e) { console.error(`could not remove ${store}: ${(e as Error).message}`); }
 }
 

@@ -49,10 +49,16 @@ export function makeFixture(): Fixture {
       return join(layersDir, d, 'upper');
     },
     save: () => store.writeMeta(meta),
-    cleanup: () => removeTree(root),
+    cleanup: () => { waitForRemovers(store); removeTree(root); },
   };
   f.addLayer(host);
   return f;
+}
+
+/** A complete commit deletes its sandbox in the background: the fixture goes after that. */
+export function waitForRemovers(store: Store, maxMs = 60_000): void {
+  const until = Date.now() + maxMs;
+  while (store.removing().length && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
 }
 
 /** Makes the start time "now", after the host tree was built (so it is not a conflict). */

@@ -7,11 +7,13 @@ import {
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { makeFixture, markStarted, opaque, whiteout, setXattr, copyUp, write, type Fixture } from './changes-fixture.js';
+import { makeFixture, markStarted, opaque, whiteout, setXattr, copyUp, write, waitForRemovers, type Fixture } from './changes-fixture.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
 import { commitSandbox } from '../../sandbox-core/commit/index.js';
 import { getXattrs, mknodBatch } from '../../sandbox-core/changes/xattr.js';
 import { removeTree } from '../../sandbox-core/store.js';
+import { helperPath } from '../../sandbox-core/helper.js';
+import { validatePath } from '../../sandbox-core/commit/safe-fs.js';
 import type { Change } from '../../sandbox-core/changes/types.js';
 import { testUnless } from '../helpers/skip.js';
 
@@ -297,8 +299,8 @@ test('a commit killed by SIGKILL half way is finished by the next commit', async
   for (let i = 0; i < 20; i++) assert.is(readFileSync(H(`dir/f${String(i).padStart(2, '0')}`), 'utf8'), `content ${i}\n`);
 });
 
-/** Starts a commit in a child that stops at step `at`, and SIGKILLs it there. */
-async function killCommitAt(at: number): Promise<void> {
+/** Starts a commit in a child that stops at step `at` (or the named point), and SIGKILLs it there. */
+async function killCommitAt(at: number | 'staged'): Promise<void> {
   const mod = pathToFileURL(join(process.cwd(), 'dist/sandbox-core/commit/index.js')).href;
   const storeMod = pathToFileURL(join(process.cwd(), 'dist/sandbox-core/store.js')).href;
   const script = `import { commitSandbox } from ${JSON.stringify(mod)}; import { Store } from ${JSON.stringify(storeMod)};
@@ -342,6 +344,94 @@ test('SIGKILL at random points of every phase: the next commit finishes with the
     assert.is(mode(H('n1')), 0o750, `dir mode (killed at ${at})`);
     for (const d of ['', 'n0', 'n1', 'n2']) assert.equal(readdirSync(H(d)).filter((n) => n.startsWith('.sbx-')), [], `staging leftovers in /${d} (killed at ${at})`);
   }
+});
+
+test('SIGKILL after every file is staged, before their one syncfs: the next commit finishes', async () => {
+  // Two dirs, so the staged files span several parents and the one syncfs covers them all.
+  for (let i = 0; i < 12; i++) write(U(`s${i % 2}/f${String(i).padStart(2, '0')}`), `v ${i}\n`);
+  const badName = (p: string) => Buffer.concat([Buffer.from(p), Buffer.from([0xff, 0xfe])]);
+  writeFileSync(badName(U('s0/n')), 'bytes'); // a name that is not UTF-8
+  markStarted(f);
+  await killCommitAt('staged');
+  const staged = ['s0', 's1'].flatMap((d) => readdirSync(H(d)).filter((n) => n.startsWith('.sbx-')));
+  assert.is(staged.length, 13, 'every file staged, none renamed');
+  const r = commitSandbox(f.store, f.meta, opts);
+  assert.ok(r.resumed, 'resumed');
+  assert.equal(r.plan.conflicts, []);
+  assert.ok(r.complete, JSON.stringify(r.result?.failed));
+  for (let i = 0; i < 12; i++) assert.is(readFileSync(H(`s${i % 2}/f${String(i).padStart(2, '0')}`), 'utf8'), `v ${i}\n`);
+  assert.is(readFileSync(badName(H('s0/n')), 'utf8'), 'bytes');
+  for (const d of ['s0', 's1']) assert.equal(readdirSync(H(d)).filter((n) => n.startsWith('.sbx-')), [], `no staging leftovers in ${d}`);
+});
+
+test('a complete commit takes its sandbox out of the store at once and deletes its files in the background', () => {
+  for (let i = 0; i < 50; i++) write(U(`bg/f${i}`), `x${i}`);
+  markStarted(f);
+  const dir = f.store.dirOf(f.meta.id);
+  assert.ok(commitSandbox(f.store, f.meta, opts).complete);
+  assert.not.ok(existsSync(dir), 'the entry is gone when commit returns');
+  assert.equal(f.store.list(), []);
+  waitForRemovers(f.store);
+  assert.equal(readdirSync(f.store.root), [], 'the detached remover deleted the tree');
+  assert.is(readFileSync(H('bg/f49'), 'utf8'), 'x49');
+});
+
+test('trees a remover left are removed by the next commit without following symlinks; a live remover keeps its own', () => {
+  const outside = mkdtempSync('/tmp/sbx-canary-outside-');
+  extra.push(outside);
+  write(join(outside, 'keep'), 'precious');
+  const dead = spawnSync('true').pid;
+  const root = f.store.root;
+  // Died half way: a dir it could not enter, a symlink out, a non-UTF-8 name.
+  const left = join(root, `.removing-aaaaaaaa.${dead}`);
+  write(join(left, 'locked/inner'), 'i');
+  chmodSync(join(left, 'locked'), 0);
+  symlinkSync(outside, join(left, 'out'));
+  writeFileSync(Buffer.concat([Buffer.from(`${left}/`), Buffer.from([0xff, 0xfe])]), 'x');
+  // Still being removed by a live process (this one): not ours to touch.
+  const live = join(root, `.removing-bbbbbbbb.${process.pid}`);
+  write(join(live, 'f'), 'f');
+  // Unclaimed, and a symlink to a tree outside: only the link may go.
+  symlinkSync(outside, join(root, '.removing-cccccccc'));
+  write(U('n'), 'n');
+  markStarted(f);
+  assert.ok(commitSandbox(f.store, f.meta, opts).complete);
+  const until = Date.now() + 60_000;
+  while (readdirSync(root).length > 1 && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  assert.equal(readdirSync(root), [`.removing-bbbbbbbb.${process.pid}`]);
+  assert.is(readFileSync(join(outside, 'keep'), 'utf8'), 'precious', 'nothing outside the store followed');
+  removeTree(live);
+});
+
+test('validatePath refuses exactly the paths with an empty, . or .. component, a NUL, or not absolute', () => {
+  // The definition, component by component; the shipped check tests substrings instead.
+  const unsafe = (p: string) => !p.startsWith('/') || p === '/' || p.includes('\0') || p.slice(1).split('/').some((c) => c === '' || c === '.' || c === '..');
+  const parts = ['', '.', '..', '...', 'a', '.a', 'a.', '..a', 'a..', '\xff\xfe', ' ', 'a\0b'];
+  const paths = new Set<string>(['/', '', 'a', 'a/b', '//']);
+  for (const x of parts) for (const y of parts) for (const z of parts) {
+    paths.add(`/${x}`); paths.add(`/${x}/${y}`); paths.add(`/${x}/${y}/${z}`); paths.add(`${x}/${y}`); paths.add(`/${x}/${y}/`);
+  }
+  for (const p of paths) {
+    let threw = false;
+    try { validatePath(p); } catch { threw = true; }
+    assert.is(threw, unsafe(p), JSON.stringify(p));
+  }
+});
+
+test('sbx-helper rmtree refuses a name that is not one component and removes nothing for it', () => {
+  const d = mkdtempSync('/tmp/sbx-canary-rmtree-');
+  extra.push(d);
+  write(join(d, 'a/b/c'), 'c');
+  const fd = openSync(d, 'r');
+  try {
+    const r = spawnSync(helperPath(), ['rmtree', '..', 'a/b', '', '.'], { stdio: ['ignore', 'ignore', 'pipe', fd], encoding: 'utf8' });
+    assert.is(r.status, 2, r.stderr);
+    const ok = spawnSync(helperPath(), ['rmtree', 'missing'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
+    assert.is(ok.status, 0, 'a name already gone (another remover took it) is no error');
+  } finally {
+    closeSync(fd);
+  }
+  assert.is(readFileSync(join(d, 'a/b/c'), 'utf8'), 'c');
 });
 
 test.run();
