@@ -63,6 +63,19 @@ test('the helper version: build script, runtime and the built helper agree', asy
   assert.ok(helperMatches(packageHelperPath()));
 });
 
+test('helperMatches finds the version anywhere in a large binary, across the chunks it reads', () => {
+  const fake = join(work, 'large-helper');
+  const v = Buffer.from(`${expectedHelperVersion()}\0`);
+  for (const at of [0, 65536 - 5, 65536 - v.length + 1, 65536, 2 * 65536 - 7, 300000 - v.length]) {
+    const b = Buffer.alloc(300000, 0x41);
+    v.copy(b, at);
+    writeFileSync(fake, b);
+    assert.ok(helperMatches(fake), `at ${at}`);
+  }
+  writeFileSync(fake, Buffer.alloc(300000, 0x41));
+  assert.not.ok(helperMatches(fake));
+});
+
 test('helperMatches reads the version out of the binary: another build does not match', () => {
   const fake = join(work, 'other-helper');
   writeFileSync(fake, Buffer.concat([Buffer.from('\x7fELF....'), Buffer.from(`${VERSION}+000000000000\0`)]));
