@@ -2,7 +2,7 @@
 // --name-only, JSON, and unified diffs (jsdiff, loaded only when a diff is shown).
 // Every name and diff line is escaped: a file name cannot move the cursor or recolour.
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
-import { ByteOut, type NamedChanges, type Shown } from '../sandbox-core/changes/named.js';
+import { ByteOut, PIECE, type NamedChanges, type Shown } from '../sandbox-core/changes/named.js';
 import { decodeUtf8Strict, display, displayText, jsonPath } from '../sandbox-core/changes/bpath.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, readHead } from '../sandbox-core/changes/content.js';
@@ -218,7 +218,7 @@ export function renderSummary(changes: Change[], col: Colors, options: number | 
 }
 
 /**
- * `--name-only` as bytes, handed to `write` in pieces of about 1 MiB: no string per line,
+ * `--name-only` as bytes, handed to `write` in pieces of about 64 KiB: no string per line,
  * and a listing of 100k paths is a few writes. Each path goes through display() like every
  * other path sbx prints. `named` (a names-only scan's new files, in path order like
  * `changes`) is merged in; its paths are made only where display() has to read them.
@@ -234,12 +234,12 @@ export async function writeNameOnly(changes: Change[], write: (b: Buffer) => voi
     for (; j < n && (c === undefined || named!.compareTo(j, c.path) < 0); j++) {
       named!.writeShown(j, out, shown);
       out.byte(0x0a);
-      if (out.at >= 1 << 20) await write(out.take());
+      if (out.at >= PIECE) await write(out.take());
     }
     if (c === undefined) break;
     out.text(display(c.path));
     out.byte(0x0a);
-    if (out.at >= 1 << 20) await write(out.take());
+    if (out.at >= PIECE) await write(out.take());
   }
   if (out.at) await write(out.take());
 }
@@ -314,7 +314,9 @@ function fileDiffNow(c: Change, limits: { maxBytes: number; maxLines: number }):
   // A replaced entry was not a file on the host: its new content is all additions.
   const oldSide = c.change === 'added' || c.change === 'replaced' ? { text: '' } : textOf(c.path, c.host?.size ?? 0, limits.maxBytes);
   // The scan may have brought the new text (sbx diff): no file to open then.
-  const newSide = c.change === 'deleted' ? { text: '' } : c.newText !== undefined && c.newText.length <= limits.maxBytes ? textOfBytes(c.newText) : textOf(c.upper, c.up?.size ?? 0, limits.maxBytes);
+  // The scan's text is checked already (no NUL, valid UTF-8: native/scan.c): decoded as is,
+  // with no second check per file (200k new files are 200k strict decodes otherwise).
+  const newSide = c.change === 'deleted' ? { text: '' } : c.newText !== undefined && c.newText.length <= limits.maxBytes ? { text: c.newText.toString('utf8') } : textOf(c.upper, c.up?.size ?? 0, limits.maxBytes);
   if (oldSide.text === null || newSide.text === null) return { change: c, added: 0, removed: 0, lines: null, why: oldSide.why ?? newSide.why, cut: false };
   if (oldSide.text === '' || newSide.text === '') return oneSided(c, oldSide.text || newSide.text, oldSide.text === '', limits.maxLines);
   return { oldText: oldSide.text, newText: newSide.text };

@@ -351,7 +351,7 @@ class WalkDecoder {
   /** Where a host path is put together: its dir's prefix, then the name's bytes (grows for deep paths). */
   private scratch = Buffer.allocUnsafe(4096);
   /** The new files of a names-only scan (see record()), and the current dir's index there. */
-  readonly named = new NamedChanges();
+  readonly named: NamedChanges;
   private namedDir = -1;
   /** Bytes received but not decoded yet (a record cut by the end of a piece). */
   private pending: Buffer[] = [];
@@ -379,6 +379,7 @@ class WalkDecoder {
     // layer, but hiding nothing the sandbox saw; the host below them may be unreadable to us.
     this.shownEmpty = (meta.shownEmpty ?? []).map(fromUser);
     this.lines = opts.countLinesUpTo !== undefined;
+    this.named = new NamedChanges(this.lines);
     this.texts = opts.readNewUpTo !== undefined;
   }
 

@@ -166,8 +166,9 @@ test('names-only scan: the same paths and kinds as a full scan; the new files by
   hostileTree();
   // Preorder is not path order here ("p/a" < "p/a-b" < "p/a.txt" < "p/a/x"), and some names
   // the host also has, so the helper reads them whole.
-  for (const p of ['p/a/x', 'p/a-b', 'p/a.txt', 'p/b']) write(join(f.upper(), p), 'x\n');
+  for (const p of ['p/a/x', 'p/a-b', 'p/a.txt']) write(join(f.upper(), p), 'x\n');
   write(join(f.host, 'p/b'), 'x\n');
+  copyUp(join(f.host, 'p/b'), join(f.upper(), 'p/b'));
   write(join(f.host, 'gone2'), 'g');
   write(join(f.upper(), 'gone2'), '');
   setXattr(join(f.upper(), 'gone2'), 'user.overlay.whiteout', 'y');
