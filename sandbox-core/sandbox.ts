@@ -128,6 +128,43 @@ function openOwn(meta: SandboxMeta, at: Dir, rel: string, create = false): Dir {
   }
 }
 
+/**
+ * A layer this run adds: its dir, `work` and `upper` made in one pass, without first looking
+ * for what cannot be there yet (each look that finds nothing costs Node an exception). False
+ * when the dir exists after all (a layer of an earlier plan): the caller's general path,
+ * which keeps what is there, takes it.
+ */
+function makeLayer(meta: SandboxMeta, layers: Dir, dir: string, host: string, owner: { uid: number; gid: number }): boolean {
+  try { mkdirSync(layers.at(dir), { mode: 0o700 }); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  const root = process.getuid!() === 0;
+  const base = openOwn(meta, layers, dir);
+  try {
+    mkdirSync(base.at('work'), { mode: 0o700 });
+    mkdirSync(base.at('upper'), { mode: 0o700 });
+    // The overlay's root directory takes its mode and times from the upper dir: match the host.
+    const st = lstatSync(host);
+    const up = openOwn(meta, base, 'upper');
+    try {
+      chmodSync(up.self(), st.mode & 0o7777);
+      utimesSync(up.self(), st.atime, st.mtime);
+      // Root inside owns the overlay's root directory (and its work dir) in the host's terms.
+      if (root) chownSync(up.self(), owner.uid, owner.gid);
+    } finally {
+      up.close();
+    }
+    if (root) {
+      const work = openOwn(meta, base, 'work');
+      try { chownSync(work.self(), owner.uid, owner.gid); } finally { work.close(); }
+    }
+  } finally {
+    base.close();
+  }
+  return true;
+}
+
 function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: number; gid: number }, layers: Dir, lowerRoot: string | null): void {
   const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
   let next = meta.layers.length;
@@ -140,6 +177,7 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
         : { target: u.path, dir: `L${String(next++).padStart(3, '0')}`, format: u.engine } satisfies Layer;
       meta.layers.push(layer);
       byTarget.set(u.path, layer);
+      if (makeLayer(meta, layers, layer.dir, lowerRoot && u.path === '/' ? lowerRoot : u.path, owner)) continue;
     }
     const base = openOwn(meta, layers, layer.dir, true);
     try {

@@ -34,6 +34,22 @@ test('the bundle carries the default device policy as this build compiled it, an
   assert.equal(compileDefaultDevices(), c);
 });
 
+/** Whether an ELF executable names a dynamic loader (a PT_INTERP program header). */
+function hasInterpreter(file: string): boolean {
+  const b = readFileSync(file);
+  const phoff = Number(b.readBigUInt64LE(0x20)), size = b.readUInt16LE(0x36), n = b.readUInt16LE(0x38);
+  for (let i = 0; i < n; i++) if (b.readUInt32LE(phoff + i * size) === 3) return true;
+  return false;
+}
+
+test('the helper is linked static-pie where this C library can (no dynamic loader to run on every exec), else dynamically', () => {
+  const probe = join(work, 'probe');
+  writeFileSync(`${probe}.c`, 'int main(void) { return 0; }\n');
+  const canStatic = spawnSync(process.env.CC || 'cc', ['-static-pie', '-o', probe, `${probe}.c`]).status === 0;
+  assert.is(hasInterpreter(packageHelperPath()), !canStatic);
+  if (canStatic) assert.not.ok(hasInterpreter(probe));
+});
+
 test('VERSION is package.json\'s version', () => {
   assert.is(VERSION, JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
 });
@@ -45,6 +61,19 @@ test('the helper version: build script, runtime and the built helper agree', asy
   const r = spawnSync(packageHelperPath(), ['version'], { encoding: 'utf8' });
   assert.is(r.stdout.trim(), expectedHelperVersion());
   assert.ok(helperMatches(packageHelperPath()));
+});
+
+test('helperMatches finds the version anywhere in a large binary, across the chunks it reads', () => {
+  const fake = join(work, 'large-helper');
+  const v = Buffer.from(`${expectedHelperVersion()}\0`);
+  for (const at of [0, 65536 - 5, 65536 - v.length + 1, 65536, 2 * 65536 - 7, 300000 - v.length]) {
+    const b = Buffer.alloc(300000, 0x41);
+    v.copy(b, at);
+    writeFileSync(fake, b);
+    assert.ok(helperMatches(fake), `at ${at}`);
+  }
+  writeFileSync(fake, Buffer.alloc(300000, 0x41));
+  assert.not.ok(helperMatches(fake));
 });
 
 test('helperMatches reads the version out of the binary: another build does not match', () => {
