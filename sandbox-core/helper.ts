@@ -152,10 +152,10 @@ export function helperVersionOf(path: string): string | null {
 }
 
 /** How the helper was built, from the record scripts/build-native.mjs leaves beside it. */
-export function helperBuildRecord(path: string): { compiler: string; by: string; at: string } | null {
+export function helperBuildRecord(path: string): { compiler: string; by: string; at: string; linked: string | null } | null {
   try {
-    const [, compiler, by, at] = readFileSync(`${path}.build`, 'utf8').split('\n');
-    return compiler && by && at ? { compiler, by, at } : null;
+    const [, compiler, by, at, linked] = readFileSync(`${path}.build`, 'utf8').split('\n');
+    return compiler && by && at ? { compiler, by, at, linked: linked || null } : null;
   } catch {
     return null;
   }
