@@ -60,7 +60,7 @@ function helperCheck(): Check {
       return { name: 'helper', status: 'missing', detail: `${h.path} is version ${version ?? 'unknown'}, sbx needs ${want}`, hint: 'remove it and run sbx doctor again to rebuild it', required: true };
     }
     const rec = helperBuildRecord(h.path);
-    const how = rec ? `built by ${rec.by} with ${rec.compiler} at ${rec.at}` : 'no build record';
+    const how = rec ? `built by ${rec.by} with ${rec.compiler}${rec.linked ? `, linked ${rec.linked}` : ''} at ${rec.at}` : 'no build record';
     const where = h.origin === 'package' ? 'in the package' : h.origin === 'cache' ? 'in your cache' : 'from $SBX_HELPER';
     const stale = h.origin === 'cache' ? ` (${packageHelperPath()} is missing or another version)` : '';
     return { name: 'helper', status: 'ok', detail: `${h.path} ${where}, version ${version}, ${how}${stale}`, required: true };

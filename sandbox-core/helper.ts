@@ -122,10 +122,24 @@ export function helperMatches(path: string): boolean {
   let fd: number;
   try { fd = openSync(path, 'r'); } catch { return false; }
   try {
-    const size = statSync(path).size;
-    const buf = Buffer.allocUnsafe(Math.min(size, 8 << 20));
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    return buf.subarray(0, n).indexOf(want) >= 0;
+    // Searched through one small buffer, not read whole: the static helper is ~850 KiB with
+    // its version far in, and every page a new buffer touches is a page fault (tens of us
+    // each on a VM): `sbx --version` lives on this. Consecutive chunks overlap by the
+    // string's length, so one that straddles two is found.
+    const size = Math.min(statSync(path).size, 8 << 20);
+    const buf = Buffer.allocUnsafe(64 << 10);
+    const keep = want.length - 1;
+    let have = 0; // bytes carried over from the previous chunk, at the buffer's start
+    for (let off = 0; off < size;) {
+      const n = readSync(fd, buf, have, Math.min(buf.length - have, size - off), off);
+      if (n <= 0) break;
+      off += n;
+      const end = have + n;
+      if (buf.subarray(0, end).indexOf(want) >= 0) return true;
+      have = Math.min(keep, end);
+      buf.copy(buf, 0, end - have, end);
+    }
+    return false;
   } finally {
     closeSync(fd);
   }
@@ -138,10 +152,10 @@ export function helperVersionOf(path: string): string | null {
 }
 
 /** How the helper was built, from the record scripts/build-native.mjs leaves beside it. */
-export function helperBuildRecord(path: string): { compiler: string; by: string; at: string } | null {
+export function helperBuildRecord(path: string): { compiler: string; by: string; at: string; linked: string | null } | null {
   try {
-    const [, compiler, by, at] = readFileSync(`${path}.build`, 'utf8').split('\n');
-    return compiler && by && at ? { compiler, by, at } : null;
+    const [, compiler, by, at, linked] = readFileSync(`${path}.build`, 'utf8').split('\n');
+    return compiler && by && at ? { compiler, by, at, linked: linked || null } : null;
   } catch {
     return null;
   }

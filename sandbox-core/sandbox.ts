@@ -128,39 +128,57 @@ function openOwn(meta: SandboxMeta, at: Dir, rel: string, create = false): Dir {
   }
 }
 
+/**
+ * A layer dir's `work` and `upper`, the upper with the host dir's mode and times (the
+ * overlay's root directory takes them from it), both owned by root inside, in the host's
+ * terms, when sbx is root. `fresh`: the layer dir was just made, so both are made without
+ * first looking for them (each look that finds nothing costs Node an exception). Otherwise
+ * what an earlier plan left is kept, and made only when missing; either way both must be
+ * plain directories of this layer (`openOwn`).
+ */
+function fillLayer(meta: SandboxMeta, base: Dir, host: string, owner: { uid: number; gid: number }, fresh: boolean): void {
+  const root = process.getuid!() === 0;
+  if (fresh) mkdirSync(base.at('work'), { mode: 0o700 });
+  if (root || !fresh) {
+    const work = openOwn(meta, base, 'work', true);
+    try { if (root) chownSync(work.self(), owner.uid, owner.gid); } finally { work.close(); }
+  }
+  const newUpper = fresh || !base.lstat('upper');
+  if (newUpper) mkdirSync(base.at('upper'), { mode: 0o700 });
+  const up = openOwn(meta, base, 'upper');
+  try {
+    if (newUpper) {
+      const st = lstatSync(host);
+      chmodSync(up.self(), st.mode & 0o7777);
+      utimesSync(up.self(), st.atime, st.mtime);
+    }
+    if (root) chownSync(up.self(), owner.uid, owner.gid);
+  } finally {
+    up.close();
+  }
+}
+
 function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: number; gid: number }, layers: Dir, lowerRoot: string | null): void {
   const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
   let next = meta.layers.length;
   for (const u of units) {
     if (u.kind !== 'overlay' && u.kind !== 'skeleton') continue;
     let layer = byTarget.get(u.path);
+    let fresh = false;
     if (!layer) {
       layer = u.kind === 'skeleton'
         ? { target: u.path, dir: `L${String(next++).padStart(3, '0')}`, format: 'kernel', skeleton: true }
         : { target: u.path, dir: `L${String(next++).padStart(3, '0')}`, format: u.engine } satisfies Layer;
       meta.layers.push(layer);
       byTarget.set(u.path, layer);
+      // A layer this run adds: its dir cannot exist yet, unless an earlier plan left it.
+      try { mkdirSync(layers.at(layer.dir), { mode: 0o700 }); fresh = true; } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
     }
-    const base = openOwn(meta, layers, layer.dir, true);
+    const base = openOwn(meta, layers, layer.dir, !fresh);
     try {
-      if (!base.lstat('upper')) {
-        if (!base.lstat('work')) mkdirSync(base.at('work'), { mode: 0o700 });
-        mkdirSync(base.at('upper'), { mode: 0o700 });
-        // The overlay's root directory takes its mode and times from the upper dir: match the host.
-        const st = lstatSync(lowerRoot && u.path === '/' ? lowerRoot : u.path);
-        const up = openOwn(meta, base, 'upper');
-        try {
-          chmodSync(up.self(), st.mode & 0o7777);
-          utimesSync(up.self(), st.atime, st.mtime);
-        } finally {
-          up.close();
-        }
-      }
-      // Root inside owns the overlay's root directory (and its work dir) in the host's terms.
-      for (const name of ['upper', 'work']) {
-        const d = openOwn(meta, base, name, true);
-        try { if (process.getuid!() === 0) chownSync(d.self(), owner.uid, owner.gid); } finally { d.close(); }
-      }
+      fillLayer(meta, base, lowerRoot && u.path === '/' ? lowerRoot : u.path, owner, fresh);
     } finally {
       base.close();
     }

@@ -281,6 +281,8 @@ test('sbx doctor says sbx can run here, one line per check', () => {
   }
   assert.match(r.stdout, /^ok\s+user namespaces: /m);
   assert.match(r.stdout, /^ok\s+seccomp: /m);
+  // How the helper was linked (static-pie spares every run the dynamic loader's page faults).
+  assert.match(r.stdout, /^ok\s+helper: .*, linked (static-pie|dynamic) at /m);
 });
 
 test.run();

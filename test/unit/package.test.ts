@@ -34,6 +34,54 @@ test('the bundle carries the default device policy as this build compiled it, an
   assert.equal(compileDefaultDevices(), c);
 });
 
+/** Whether an ELF executable names a dynamic loader (a PT_INTERP program header). */
+function hasInterpreter(file: string): boolean {
+  const b = readFileSync(file);
+  const phoff = Number(b.readBigUInt64LE(0x20)), size = b.readUInt16LE(0x36), n = b.readUInt16LE(0x38);
+  for (let i = 0; i < n; i++) if (b.readUInt32LE(phoff + i * size) === 3) return true;
+  return false;
+}
+
+test('the helper is linked static-pie where this C library can (no dynamic loader to run on every exec), else dynamically', () => {
+  const probe = join(work, 'probe');
+  writeFileSync(`${probe}.c`, 'int main(void) { return 0; }\n');
+  const canStatic = spawnSync(process.env.CC || 'cc', ['-static-pie', '-o', probe, `${probe}.c`]).status === 0;
+  assert.is(hasInterpreter(packageHelperPath()), !canStatic);
+  if (canStatic) assert.not.ok(hasInterpreter(probe));
+});
+
+/** Runs scripts/build-native.mjs with a stand-in compiler: a shell script that, for a
+ * `-static-pie` link, prints `staticWarns` on stderr and writes "static", else writes "dynamic". */
+function buildWith(staticWarns: string): { out: string; stderr: string; record: string[] } {
+  const dir = mkdtempSync(join(work, 'cc-'));
+  const cc = join(dir, 'cc');
+  writeFileSync(cc, `#!/bin/sh
+case "$1" in --version) echo "standin-cc 1"; exit 0;; esac
+out=; static=; prev=
+for a; do [ "$prev" = -o ] && out=$a; [ "$a" = -static-pie ] && static=1; prev=$a; done
+if [ -n "$static" ]; then printf '%s' "$STATIC_WARNS" >&2; printf static > "$out"; else printf dynamic > "$out"; fi
+`, { mode: 0o755 });
+  const out = join(dir, 'out');
+  const r = spawnSync(process.execPath, [join(REPO, 'scripts', 'build-native.mjs'), '--out', out], { encoding: 'utf8', env: { ...process.env, CC: cc, STATIC_WARNS: staticWarns } });
+  assert.is(r.status, 0, r.stderr);
+  return { out: readFileSync(join(out, 'sbx-helper'), 'utf8'), stderr: r.stderr, record: readFileSync(join(out, 'sbx-helper.build'), 'utf8').split('\n') };
+}
+
+test('a static link that needs shared libraries at run time (NSS, dlopen) is linked dynamically instead, and its warning shown', () => {
+  const warn = "x.c:(.text+0x12): warning: Using 'getpwnam' in statically linked applications requires at runtime the shared libraries from the glibc version used for linking\n";
+  const b = buildWith(warn);
+  assert.is(b.out, 'dynamic');
+  assert.is(b.record[4], 'dynamic');
+  assert.ok(b.stderr.includes("Using 'getpwnam'"), b.stderr);
+});
+
+test('a static link with only compiler warnings stays static, and the warnings are shown', () => {
+  const b = buildWith("spec.c:1:1: warning: unused variable 'x' [-Wunused-variable]\n");
+  assert.is(b.out, 'static');
+  assert.is(b.record[4], 'static-pie');
+  assert.ok(b.stderr.includes('unused variable'), b.stderr);
+});
+
 test('VERSION is package.json\'s version', () => {
   assert.is(VERSION, JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
 });
@@ -45,6 +93,19 @@ test('the helper version: build script, runtime and the built helper agree', asy
   const r = spawnSync(packageHelperPath(), ['version'], { encoding: 'utf8' });
   assert.is(r.stdout.trim(), expectedHelperVersion());
   assert.ok(helperMatches(packageHelperPath()));
+});
+
+test('helperMatches finds the version anywhere in a large binary, across the chunks it reads', () => {
+  const fake = join(work, 'large-helper');
+  const v = Buffer.from(`${expectedHelperVersion()}\0`);
+  for (const at of [0, 65536 - 5, 65536 - v.length + 1, 65536, 2 * 65536 - 7, 300000 - v.length]) {
+    const b = Buffer.alloc(300000, 0x41);
+    v.copy(b, at);
+    writeFileSync(fake, b);
+    assert.ok(helperMatches(fake), `at ${at}`);
+  }
+  writeFileSync(fake, Buffer.alloc(300000, 0x41));
+  assert.not.ok(helperMatches(fake));
 });
 
 test('helperMatches reads the version out of the binary: another build does not match', () => {
