@@ -51,8 +51,9 @@ export class DiffCommand extends Command {
       namesOnly: (this.nameOnly || this.stat) && !this.json,
       // --stat of a new file is its line count: the helper counts as it walks.
       ...(this.stat && !this.json && !this.nameOnly ? { countLinesUpTo: STAT_MAX_BYTES } : {}),
-      // The full view diffs every new file: the helper brings their text as it walks.
-      ...(!this.stat && !this.json && !this.nameOnly ? { readNewUpTo: DIFF_MAX_BYTES } : {}),
+      // The full view diffs every new file: the helper brings their text as it walks, and
+      // the plain new files stay columns, each made a change only to be printed.
+      ...(!this.stat && !this.json && !this.nameOnly ? { readNewUpTo: DIFF_MAX_BYTES, columns: true } : {}),
     });
     progress.end();
     for (const e of scan.errors) warn(e);
@@ -65,12 +66,12 @@ export class DiffCommand extends Command {
     else if (this.nameOnly) await writeNameOnly(scan.changes, drained, scan.named);
     else if (this.stat) await page(await renderStat(scan.changes, col, scan.named), out);
     else {
-      const head = `${col.bold(`sandbox ${meta.name ?? meta.id}`)}: ${countLine(scan.changes)}\n`;
-      const summary = head + renderSummary(scan.changes, col, { expand: this.all }) + (scan.changes.length ? '\n' : '');
+      const head = `${col.bold(`sandbox ${meta.name ?? meta.id}`)}: ${countLine(scan.changes, scan.named)}\n`;
+      const summary = head + renderSummary(scan.changes, col, { expand: this.all }, scan.named) + (scan.changes.length || scan.named?.length ? '\n' : '');
       // Not a terminal: nothing to page, so the diffs are written as they are made.
-      if (out === process.stdout && process.stdout.isTTY) await page(summary + await renderDiffs(scan.changes, col), out);
+      if (out === process.stdout && process.stdout.isTTY) await page(summary + await renderDiffs(scan.changes, col, scan.named), out);
       // A pipe's reader may be slower than the diffs are made: wait for it rather than queue them.
-      else { out.write(summary); await writeDiffs(scan.changes, col, drained); }
+      else { out.write(summary); await writeDiffs(scan.changes, col, drained, scan.named); }
     }
     return this.exitCode && (scan.changes.length || scan.named?.length) ? 1 : 0;
   }

@@ -1,14 +1,14 @@
 // Terminal and JSON rendering of a change list: a git-status-like summary, --stat,
 // --name-only, JSON, and unified diffs (jsdiff, loaded only when a diff is shown).
 // Every name and diff line is escaped: a file name cannot move the cursor or recolour.
-import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
+import type { Change, ChangeKind, EntryStat } from '../sandbox-core/changes/types.js';
 import { ByteOut, PIECE, type NamedChanges, type Shown } from '../sandbox-core/changes/named.js';
 import { decodeUtf8Strict, display, displayText, jsonPath } from '../sandbox-core/changes/bpath.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, readHead } from '../sandbox-core/changes/content.js';
 import { humanBytes } from './progress.js';
 import { sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
-import { isGroup, viewKind, type FoldSpec, type SubtreeGroup } from '../sandbox-core/changes/group.js';
+import { isGroup, viewKind, type FoldCount, type FoldSpec, type SubtreeGroup } from '../sandbox-core/changes/group.js';
 import { foldRules } from '../sandbox-core/config.js';
 import { globRegExp } from '../sandbox-core/changes/glob.js';
 import { hostTreeSize, type TreeSize } from '../sandbox-core/changes/host-tree.js';
@@ -127,7 +127,7 @@ class OneChange implements SummaryItem {
  * folded or cut), hard links to host files, new or gone trees as one item each and single
  * changes by top-level tree (largest first), then one item per fold rule.
  */
-export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions = {}): SummaryPlan {
+export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions = {}, named?: NamedChanges): SummaryPlan {
   const fold = opts.expand ? [] : (opts.fold ?? foldRules());
   const foldTests = fold.map((f) => f.paths.map(globRegExp));
   const foldOf = (p: string) => foldTests.findIndex((res) => res.some((r) => r.test(p)));
@@ -136,24 +136,69 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
   const plan: SummaryPlan = { kinds: [], folded: 0, flagged: 0 };
   const byKind = new Map<ChangeKind, Change[]>(ORDER.map((k) => [k, []]));
   for (const c of changes) byKind.get(c.change)!.push(c);
+  // The column list's new files (the full review's scan) are added files: a Change is made
+  // only for one printed on a line of its own.
+  const cols = named && named.length ? named : null;
   for (const k of ORDER) {
     const group = byKind.get(k)!;
-    if (!group.length) continue;
+    const extra = k === 'added' ? cols : null;
+    if (!group.length && !extra) continue;
     const paint = col[COLOR[k]];
     const label = (k + ':').padEnd(10);
     const items: SummaryItem[] = [];
     const rest: Change[] = [];
     const linked: Change[] = [];
-    for (const c of group) {
+    const flag = (c: Change, why: string) => {
+      plan.flagged++;
+      items.push({ kind: k, flagged: why, label: `${nameOf(c)}${noteOf(c)}`, paths: () => [c.path], line: `${col.bold(col.red('!'))} ${paint(`${label}${nameOf(c)}`)}${col.dim(noteOf(c))} ${col.bold(col.red(`[! ${why}]`))}` });
+    };
+    // Which column entries are not flagged (and so grouped, folded or listed like `rest`).
+    const keep = extra ? new Uint8Array(extra.length) : null;
+    // The rules read a new file's path, kind, type and mode (sensitive.ts): one subject, reused.
+    const subject = { path: '', change: 'added' as const, type: 'file' as const, up: { perm: 0 } as EntryStat };
+    // In path order, the columns merged in: flagged changes are listed in that order.
+    for (let i = 0, j = 0; i <= group.length; i++) {
+      const c = group[i];
+      for (; extra && j < extra.length && (c === undefined || extra.compareTo(j, c.path) < 0); j++) {
+        subject.path = extra.pathAt(j);
+        subject.up.perm = extra.permAt(j);
+        const why = sensitiveReason(subject, ctx);
+        if (why) flag(extra.changeAt(j), why); else keep![j] = 1;
+      }
+      if (c === undefined) break;
       const why = sensitiveReason(c, ctx);
-      if (why) {
-        plan.flagged++;
-        items.push({ kind: k, flagged: why, label: `${nameOf(c)}${noteOf(c)}`, paths: () => [c.path], line: `${col.bold(col.red('!'))} ${paint(`${label}${nameOf(c)}`)}${col.dim(noteOf(c))} ${col.bold(col.red(`[! ${why}]`))}` });
-      } else if (c.linksTo !== undefined && !opts.expand) linked.push(c); else rest.push(c);
+      if (why) flag(c, why);
+      else if (c.linksTo !== undefined && !opts.expand) linked.push(c); else rest.push(c);
     }
+    // The host paths of `rest` and of the kept column entries that pass `test`, in path order.
+    const restPaths = (test: (p: string) => boolean): string[] => {
+      const out: string[] = [];
+      for (let i = 0, j = 0; i <= rest.length; i++) {
+        const c = rest[i];
+        for (; extra && j < extra.length && (c === undefined || extra.compareTo(j, c.path) < 0); j++) {
+          if (!keep![j]) continue;
+          const p = extra.pathAt(j);
+          if (test(p)) out.push(p);
+        }
+        if (c !== undefined && test(c.path)) out.push(c.path);
+      }
+      return out;
+    };
     // Hard links to files the host already had are always listed: which host file is the point.
     for (const c of linked) items.push(new OneChange(k, c, paint, label, col));
-    const view = opts.expand ? { items: rest, folds: [] } : viewKind(k, rest, fold);
+    let view: { items: Array<Change | SubtreeGroup>; folds: FoldCount[] };
+    if (!opts.expand) view = viewKind(k, rest, fold, extra ? { list: extra, keep: keep! } : undefined);
+    else if (!extra) view = { items: rest, folds: [] };
+    else {
+      // Every path listed: the kept column entries become changes, in path order with the rest.
+      const all: Change[] = [];
+      for (let i = 0, j = 0; i <= rest.length; i++) {
+        const c = rest[i];
+        for (; j < extra.length && (c === undefined || extra.compareTo(j, c.path) < 0); j++) if (keep![j]) all.push(extra.changeAt(j));
+        if (c !== undefined) all.push(c);
+      }
+      view = { items: all, folds: [] };
+    }
     for (const x of view.items) {
       if (isGroup(x)) {
         const root = x.root.path;
@@ -162,7 +207,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
         const nameOfGroup = () => (name_ ??= `${nameOf(r)}${r.change === 'deleted' ? '/' : ''}`);
         items.push({
           kind: k, get label() { return `${nameOfGroup()}${groupLine(x)}`; }, get line() { return `  ${paint(`${label}${nameOfGroup()}`)}${col.dim(groupLine(x))}`; },
-          paths: () => rest.filter((c) => (c.path === root || c.path.startsWith(root === '/' ? '/' : `${root}/`)) && foldOf(c.path) < 0).map((c) => c.path),
+          paths: () => restPaths((p) => (p === root || p.startsWith(root === '/' ? '/' : `${root}/`)) && foldOf(p) < 0),
         });
       } else if (x.change === 'deleted' && x.type === 'dir' && !opts.expand) {
         // One whiteout for a whole host tree: say what it held (the walk waits for the line to be read).
@@ -181,10 +226,10 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     for (const f of view.folds) {
       const i = fold.findIndex((r) => r.name === f.name);
       const text = `${f.count.toLocaleString('en-US')} in ${f.name}${f.bytes ? ` (${humanBytes(f.bytes)})` : ''}, folded`;
-      items.push({ kind: k, label: text, line: col.dim(`  ${label}${text}`), paths: () => rest.filter((c) => foldOf(c.path) === i).map((c) => c.path) });
+      items.push({ kind: k, label: text, line: col.dim(`  ${label}${text}`), paths: () => restPaths((p) => foldOf(p) === i) });
       plan.folded += f.count;
     }
-    plan.kinds.push({ kind: k, total: group.length, items, folds: view.folds.length });
+    plan.kinds.push({ kind: k, total: group.length + (extra ? extra.length : 0), items, folds: view.folds.length });
   }
   return plan;
 }
@@ -194,10 +239,10 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
  * never grouped, folded or cut; a new or gone dir is one line with its counts; fold-list
  * matches are one counted line per rule; the rest is ordered by top-level tree, largest first.
  */
-export function renderSummary(changes: Change[], col: Colors, options: number | SummaryOptions = {}): string {
+export function renderSummary(changes: Change[], col: Colors, options: number | SummaryOptions = {}, named?: NamedChanges): string {
   const opts: SummaryOptions = typeof options === 'number' ? { limit: options } : options;
   const limit = opts.limit ?? Infinity;
-  const plan = summaryPlan(changes, col, opts);
+  const plan = summaryPlan(changes, col, opts, named);
   let out = '';
   for (const k of plan.kinds) {
     out += `${k.kind[0]!.toUpperCase()}${k.kind.slice(1)} (${k.total.toLocaleString('en-US')}):\n`;
@@ -231,9 +276,9 @@ export async function writeNameOnly(changes: Change[], write: (b: Buffer) => voi
   for (let i = 0; i <= changes.length; i++) {
     const c = changes[i];
     // The named entries that sort before this change (all that are left after the last).
-    for (; j < n && (c === undefined || named!.compareTo(j, c.path) < 0); j++) {
-      named!.writeShown(j, out, shown);
-      out.byte(0x0a);
+    const to = c === undefined ? n : named ? named.lowerBound(j, n, c.path) : 0;
+    while (j < to) {
+      j = named!.writeLines(j, to, out, shown);
       if (out.at >= PIECE) await write(out.take());
     }
     if (c === undefined) break;
@@ -361,40 +406,122 @@ function oneSided(c: Change, text: string, added: boolean, maxLines: number): Fi
   return { change: c, added: added ? n : 0, removed: added ? 0 : n, lines, cut: total > maxLines };
 }
 
-export async function renderDiffs(changes: Change[], col: Colors): Promise<string> {
-  let text = '';
-  await writeDiffs(changes, col, (s) => { text += s; });
-  return text;
+export async function renderDiffs(changes: Change[], col: Colors, named?: NamedChanges): Promise<string> {
+  const pieces: Buffer[] = [];
+  await writeDiffs(changes, col, (b) => { pieces.push(b); }, named);
+  return Buffer.concat(pieces).toString('utf8');
 }
 
 /**
  * The unified diffs, handed to `write` in pieces of about 64 KiB as they are made: `sbx diff`
  * of 200k new files writes them as it goes instead of holding the whole text.
  */
-export async function writeDiffs(changes: Change[], col: Colors, write: (s: string) => void | Promise<void>): Promise<void> {
-  let out = '';
-  for (const c of changes) {
-    if (out.length >= 1 << 16) { const w = write(out); out = ''; if (w) await w; }
+export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buffer) => void | Promise<void>, named?: NamedChanges): Promise<void> {
+  const out = new ByteOut();
+  // The column list's new files (the full review's scan) in path order with the changes: a
+  // text file's diff is written from the helper's bytes (newFileDiff); any other is made a
+  // Change while its diff is written, then dropped.
+  const n = named && named.stats ? named.length : 0;
+  const paints = n ? paintParts(col) : null;
+  const shown: Shown = { display, plainDir: new Uint8Array(n ? named!.dirs.length : 0) };
+  for (let i = 0, j = 0; i < changes.length || j < n;) {
+    if (out.at >= PIECE) { const w = write(out.take()); if (w) await w; }
+    let c: Change;
+    if (j < n && (i === changes.length || named!.compareTo(j, changes[i]!.path) < 0)) {
+      if (paints && newFileDiff(named!, j, out, paints, col, shown)) { j++; continue; }
+      c = named!.changeAt(j++);
+    } else c = changes[i++]!;
     if (c.type !== 'file') continue;
     const now = fileDiffNow(c, DIFF_LIMITS);
     const d = now && 'oldText' in now ? await diffTexts(c, now, DIFF_LIMITS) : now;
     if (!d) continue;
     const name = display(c.path);
-    out += col.bold(`diff ${name} (${c.change})\n`);
+    out.text(col.bold(`diff ${name} (${c.change})\n`));
     if (!d.lines) {
       const before = c.host && c.change !== 'added' ? humanBytes(c.host.size) : '-';
       const after = c.change === 'deleted' ? '-' : c.size >= LARGE_FILE ? `${humanBytes(c.size)} (${humanBytes(allocatedOf(c) ?? c.size)} allocated)` : humanBytes(c.size);
-      out += col.dim(`${d.why === 'large' ? 'Large' : 'Binary'} file: ${before} → ${after}\n`);
+      out.text(col.dim(`${d.why === 'large' ? 'Large' : 'Binary'} file: ${before} → ${after}\n`));
       continue;
     }
-    out += col.red(`--- ${c.change === 'added' ? '/dev/null' : `a${name}`}\n`) + col.green(`+++ ${c.change === 'deleted' ? '/dev/null' : `b${name}`}\n`);
+    out.text(col.red(`--- ${c.change === 'added' ? '/dev/null' : `a${name}`}\n`) + col.green(`+++ ${c.change === 'deleted' ? '/dev/null' : `b${name}`}\n`));
     for (const l of d.lines) {
       const s = displayText(l);
-      out += (l[0] === '+' ? col.green(s) : l[0] === '-' ? col.red(s) : l[0] === '@' ? col.cyan(s) : l[0] === '\\' ? col.dim(s) : s) + '\n';
+      out.text((l[0] === '+' ? col.green(s) : l[0] === '-' ? col.red(s) : l[0] === '@' ? col.cyan(s) : l[0] === '\\' ? col.dim(s) : s) + '\n');
     }
-    if (d.cut) out += col.dim(`… diff cut after ${MAX_FILE_LINES} lines (+${d.added} -${d.removed} in all)\n`);
+    if (d.cut) out.text(col.dim(`… diff cut after ${MAX_FILE_LINES} lines (+${d.added} -${d.removed} in all)\n`));
   }
-  if (out) await write(out);
+  if (out.at) await write(out.take());
+}
+
+/**
+ * What a paint adds before and after plain text (picocolors: an SGR code and its reset), and
+ * the fixed bytes of a new file's diff made of them.
+ */
+interface Paints {
+  cyan: [string, string]; dim: [string, string];
+  /** Before the name, between the two names, after the second; before and after a `+` line's bytes. */
+  head: Buffer; mid: Buffer; tail: Buffer; plus: Buffer; eol: Buffer;
+}
+
+/** The paints as prefix and suffix, or null when a paint is not that simple (then no byte path). */
+function paintParts(col: Colors): Paints | null {
+  const parts = (f: (s: string) => string): [string, string] | null => {
+    const p = f('\0').split('\0');
+    return p.length === 2 && f('a b') === `${p[0]}a b${p[1]}` ? [p[0]!, p[1]!] : null;
+  };
+  const bold = parts(col.bold), red = parts(col.red), green = parts(col.green), cyan = parts(col.cyan), dim = parts(col.dim);
+  if (!bold || !red || !green || !cyan || !dim) return null;
+  return {
+    cyan, dim, head: Buffer.from(`${bold[0]}diff `), mid: Buffer.from(` (added)\n${bold[1]}${red[0]}--- /dev/null\n${red[1]}${green[0]}+++ b`),
+    tail: Buffer.from(`\n${green[1]}`), plus: Buffer.from(`${green[0]}+`), eol: Buffer.from(`${green[1]}\n`),
+  };
+}
+
+/**
+ * The diff of column entry j, a new text file the helper sent (named.ts), written as bytes
+ * the way writeDiffs writes the Change that entry stands for (oneSided: every line added):
+ * a line of plain bytes is copied as it is, which is what displayText() leaves it, and any
+ * other line goes through displayText(). False when the helper sent no text (binary, large,
+ * or left for sbx to read): then the Change path writes it.
+ */
+function newFileDiff(named: NamedChanges, j: number, out: ByteOut, p: Paints, col: Colors, shown: Shown): boolean {
+  const t = named.textAt(j);
+  if (!t) return false;
+  out.bytes(p.head, 0, p.head.length);
+  named.writeShown(j, out, shown);
+  out.bytes(p.mid, 0, p.mid.length);
+  named.writeShown(j, out, shown);
+  out.bytes(p.tail, 0, p.tail.length);
+  const len = t.length;
+  if (!len) return true;
+  let nl = 0;
+  for (let k = t.indexOf(0x0a); k >= 0; k = t.indexOf(0x0a, k + 1)) nl++;
+  const noEol = t[len - 1] !== 0x0a;
+  const lines = nl + (noEol ? 1 : 0);
+  out.text(`${p.cyan[0]}@@ -0,0 +1,${lines} @@${p.cyan[1]}\n`);
+  const shownLines = Math.min(lines, MAX_FILE_LINES - 1);
+  for (let k = 0, at = 0; k < shownLines; k++) {
+    let end = t.indexOf(0x0a, at);
+    if (end < 0) end = len;
+    if (isPrintable(t, at, end)) {
+      out.bytes(p.plus, 0, p.plus.length);
+      out.bytes(t, at, end);
+      out.bytes(p.eol, 0, p.eol.length);
+    } else out.text(`${col.green(displayText(`+${t.toString('utf8', at, end)}`))}\n`);
+    at = end + 1;
+  }
+  if (noEol && lines < MAX_FILE_LINES - 1) out.text(`${p.dim[0]}\\ No newline at end of file${p.dim[1]}\n`);
+  if (1 + lines + (noEol ? 1 : 0) > MAX_FILE_LINES) out.text(col.dim(`… diff cut after ${MAX_FILE_LINES} lines (+${lines} -0 in all)\n`));
+  return true;
+}
+
+/** Whether b[start, end) is all printable ASCII (0x20–0x7e): what displayText() leaves as it is. */
+function isPrintable(b: Uint8Array, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) {
+    const c = b[k]!;
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
 }
 
 /**

@@ -5,6 +5,7 @@
 // the commit; it only decides how the summary names it.
 import type { Change, ChangeKind } from './types.js';
 import { globLiteral, globRegExp } from './glob.js';
+import type { NamedChanges } from './named.js';
 
 export interface SubtreeGroup {
   root: Change;
@@ -35,6 +36,12 @@ export interface FoldSpec {
   paths: string[];
 }
 
+/** Column entries (named.ts, all added files) that join a kind's changes: those whose `keep` is 1. */
+export interface ColumnRest {
+  list: NamedChanges;
+  keep: Uint8Array;
+}
+
 export function isGroup(x: Change | SubtreeGroup): x is SubtreeGroup {
   return (x as SubtreeGroup).root !== undefined;
 }
@@ -47,27 +54,48 @@ function topOf(p: string): string {
 /**
  * Groups one kind's changes (already filtered to that kind, flagged ones left out by the caller).
  * A dir whose kind is `added` or `deleted` owns every change of the same kind below it: a
- * new dir has nothing below that is not new, a gone dir nothing that is not gone.
+ * new dir has nothing below that is not new, a gone dir nothing that is not gone. `cols`:
+ * column entries (new files) taken in path order with the changes; one of them becomes a
+ * Change only when it is an item of its own (not grouped, not folded).
  */
-export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[]): KindView {
+export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], cols?: ColumnRest): KindView {
   const folds: FoldCount[] = [];
   const compiled = fold.map((f) => ({ name: f.name, test: anyOf(f.paths), n: { name: f.name, count: 0, bytes: 0 } as FoldCount }));
   // Most paths match no fold rule: one alternation of every rule rejects them in one test.
   const anyFold = anyOf(fold.flatMap((f) => f.paths));
+  const folded = (p: string, file: boolean, size: number): boolean => {
+    if (!compiled.length || !anyFold(p)) return false;
+    for (const k of compiled) if (k.test(p)) { k.n.count++; if (file) k.n.bytes += size; return true; }
+    return false;
+  };
   const groupable = kind === 'added' || kind === 'deleted';
   const dirs = new Set<string>();
   if (groupable) for (const c of changes) if (c.type === 'dir') dirs.add(c.path);
   const groups = new Map<string, SubtreeGroup>();
   const items: Array<Change | SubtreeGroup> = [];
-  const rest: Change[] = [];
-  outer: for (const c of changes) {
-    if (compiled.length && anyFold(c.path)) {
-      for (const k of compiled) if (k.test(c.path)) { k.n.count++; if (c.type === 'file') k.n.bytes += c.size; continue outer; }
-    }
-    rest.push(c);
-  }
   const above = dirs.size ? new TopDirs(dirs) : null;
-  for (const c of rest) {
+  const list = cols?.list;
+  const n = list ? list.length : 0;
+  let total = changes.length;
+  // In path order (the changes' and the columns' merged): a dir comes before what is below it.
+  for (let i = 0, j = 0; i <= changes.length; i++) {
+    const c = changes[i];
+    for (; j < n && (c === undefined || list!.compareTo(j, c.path) < 0); j++) {
+      if (!cols!.keep[j]) continue;
+      total++;
+      const p = list!.pathAt(j);
+      const size = list!.sizeAt(j);
+      if (folded(p, true, size)) continue;
+      const top = above ? above.of(p) : null;
+      const g = top === null ? undefined : groups.get(top);
+      // No new dir above it, or that dir was folded away: the file stands alone.
+      if (!g) { items.push(list!.changeAt(j)); continue; }
+      g.entries++;
+      g.files++;
+      g.bytes += size;
+    }
+    if (c === undefined) break;
+    if (folded(c.path, c.type === 'file', c.size)) continue;
     const top = above ? above.of(c.path) : null;
     if (top === null) {
       if (groupable && c.type === 'dir') { const g = { root: c, entries: 0, files: 0, bytes: 0 }; groups.set(c.path, g); items.push(g); } else items.push(c);
@@ -97,7 +125,7 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[]):
   const sorted: Array<Change | SubtreeGroup> = [];
   for (const b of buckets.values()) for (const x of b) sorted.push(x);
   for (const k of compiled) if (k.n.count) folds.push(k.n);
-  return { kind, total: changes.length, items: sorted, folds };
+  return { kind, total, items: sorted, folds };
 }
 
 /**

@@ -5,6 +5,7 @@
 // copy on every young-generation collection (almost all of them live until the list is
 // printed). A path is made only when something asks for it, and dropped right after.
 import { isPlainBytes } from './bpath.js';
+import type { Change, EntryStat } from './types.js';
 
 export class NamedChanges {
   length = 0;
@@ -22,14 +23,48 @@ export class NamedChanges {
   private sizes: Float64Array | null;
   private bytes = Buffer.allocUnsafe(1 << 16);
   private used = 0;
+  /**
+   * With `stats` (the full review, WalkOptions.columns): each file's permission bits and
+   * allocated blocks (sizes in `sizes`), and its text as the helper sent it: the answer piece
+   * it lies in (an index into `pieces`), where, and its length, or the helper's reason (< 0).
+   */
+  private perm: Uint16Array | null = null;
+  private blocks: Float64Array | null = null;
+  private textPiece: Int32Array | null = null;
+  private textStart: Uint32Array | null = null;
+  private textLen: Int32Array | null = null;
+  private readonly pieces: Buffer[] = [];
   /** Each directory prefix's bytes, made when first printed. */
   private dirBytes: Array<Buffer | undefined> = [];
 
-  constructor(readonly counted = false) {
+  constructor(readonly counted = false, readonly stats = false) {
     this.lines = counted ? new Int32Array(1024) : null;
-    this.sizes = counted ? new Float64Array(1024) : null;
+    this.sizes = counted || stats ? new Float64Array(1024) : null;
+    if (stats) {
+      this.perm = new Uint16Array(1024);
+      this.blocks = new Float64Array(1024);
+      this.textPiece = new Int32Array(1024);
+      this.textStart = new Uint32Array(1024);
+      this.textLen = new Int32Array(1024);
+    }
   }
 
+  /**
+   * push() for a file with its stat (the `stats` list): `text` is the file's text as a view
+   * of the answer piece `piece` (kept, not copied), or the helper's reason (walk.ts).
+   */
+  pushStat(dir: number, b: Uint8Array, at: number, n: number, perm: number, size: number, blocks: number, piece: Buffer, text: Buffer | number | undefined): void {
+    const i = this.length;
+    this.push(dir, b, at, n, 0, size);
+    this.perm![i] = perm;
+    this.blocks![i] = blocks;
+    if (typeof text === 'number' || text === undefined) { this.textLen![i] = text ?? -3; return; }
+    let k = this.pieces.length - 1;
+    if (k < 0 || this.pieces[k] !== piece) { this.pieces.push(piece); k++; }
+    this.textPiece![i] = k;
+    this.textStart![i] = text.byteOffset - piece.byteOffset;
+    this.textLen![i] = text.length;
+  }
   /** Adds the name at b[at, at + n) in directory `dir` (an index into `dirs`). */
   push(dir: number, b: Uint8Array, at: number, n: number, lines = 0, size = 0): void {
     const i = this.length;
@@ -40,6 +75,13 @@ export class NamedChanges {
       this.len = grow(this.len, new Uint16Array(i * 4));
       if (this.lines) this.lines = grow(this.lines, new Int32Array(i * 4));
       if (this.sizes) this.sizes = grow(this.sizes, new Float64Array(i * 4));
+      if (this.perm) {
+        this.perm = grow(this.perm, new Uint16Array(i * 4));
+        this.blocks = grow(this.blocks!, new Float64Array(i * 4));
+        this.textPiece = grow(this.textPiece!, new Int32Array(i * 4));
+        this.textStart = grow(this.textStart!, new Uint32Array(i * 4));
+        this.textLen = grow(this.textLen!, new Int32Array(i * 4));
+      }
     }
     if (this.used + n > this.bytes.length) {
       const nb = Buffer.allocUnsafe(Math.max(this.bytes.length * 4, this.used + n));
@@ -73,7 +115,30 @@ export class NamedChanges {
 
   linesAt(i: number): number { return this.lines ? this.lines[i]! : NaN; }
   sizeAt(i: number): number { return this.sizes ? this.sizes[i]! : NaN; }
+  permAt(i: number): number { return this.perm ? this.perm[i]! : NaN; }
 
+  /** Entry i's text as the helper sent it (a view of its answer), or null when it sent none. */
+  textAt(i: number): Buffer | null {
+    const n = this.textLen ? this.textLen[i]! : -3;
+    if (n < 0) return null;
+    const at = this.textStart![i]!;
+    return this.pieces[this.textPiece![i]!]!.subarray(at, at + n);
+  }
+
+  /**
+   * Entry i as the Change a full scan makes of a new file (classify.ts): made when something
+   * prints it, and not kept. The stat holds what the scan read (type, mode, size, blocks; one
+   * link); every other number is NaN, so a use the review does not make shows as NaN.
+   */
+  changeAt(i: number): Change {
+    if (!this.perm) throw new Error('internal error: a name list has no stats');
+    const size = this.sizes![i]!;
+    const up: EntryStat = { type: 'file', perm: this.perm[i]!, uid: NaN, gid: NaN, size, mtimeMs: NaN, atimeMs: NaN, ctimeMs: NaN, ino: NaN, dev: NaN, nlink: 1, rdev: NaN, blocks: this.blocks![i]! };
+    const c: Change = { path: this.pathAt(i), change: 'added', type: 'file', size, upper: this.upperAt(i), up };
+    const text = this.textAt(i);
+    if (text) c.newText = text;
+    return c;
+  }
   *paths(): Iterable<string> {
     for (let i = 0; i < this.length; i++) yield this.pathAt(i);
   }
@@ -96,12 +161,56 @@ export class NamedChanges {
     return total - p.length;
   }
 
+  /** The first entry in [lo, hi) whose path is not before `p` (entries are in path order). */
+  lowerBound(lo: number, hi: number, p: string): number {
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.compareTo(mid, p) < 0) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * `--name-only`: entries from i on, each as display() shows its path and a newline, until
+   * `to` or until `out` holds a piece (PIECE bytes); returns where it stopped. One small loop
+   * (optimized early, 100k names are written once) copies plain paths as bytes, as writeShown.
+   */
+  writeLines(i: number, to: number, out: ByteOut, shown: Shown): number {
+    const b = this.bytes;
+    for (; i < to && out.at < PIECE; i++) {
+      const d = this.dir[i]!, s = this.start[i]!, n = this.len[i]!;
+      let plain = shown.plainDir[d]!;
+      if (plain === 0) { plain = shown.display(this.dirs[d]!) === this.dirs[d]! ? 1 : 2; shown.plainDir[d] = plain; }
+      let ok = plain === 1;
+      for (let k = s, e = s + n; ok && k < e; k++) { const c = b[k]!; ok = c >= 0x20 && c <= 0x7e && c !== 0x5c; }
+      if (!ok) { out.text(shown.display(this.pathAt(i))); out.byte(0x0a); continue; }
+      const pre = (this.dirBytes[d] ??= Buffer.from(this.dirs[d]!, 'latin1'));
+      const m = pre.length;
+      out.reserve(m + n + 1);
+      const dst = out.buf;
+      let at = out.at;
+      for (let k = 0; k < m; k++) dst[at + k] = pre[k]!;
+      at += m;
+      for (let k = 0; k < n; k++) dst[at + k] = b[s + k]!;
+      dst[at + n] = 0x0a;
+      out.at = at + n + 1;
+    }
+    return i;
+  }
+
   private copyInto(out: NamedChanges, i: number): void {
+    if (this.perm) {
+      const n = this.textLen![i]!;
+      const piece = n >= 0 ? this.pieces[this.textPiece![i]!]! : EMPTY_PIECE;
+      const at = n >= 0 ? this.textStart![i]! : 0;
+      out.pushStat(this.dir[i]!, this.bytes, this.start[i]!, this.len[i]!, this.perm[i]!, this.sizes![i]!, this.blocks![i]!, piece, n >= 0 ? piece.subarray(at, at + n) : n);
+      return;
+    }
     out.push(this.dir[i]!, this.bytes, this.start[i]!, this.len[i]!, this.lines ? this.lines[i]! : 0, this.sizes ? this.sizes[i]! : 0);
   }
 
   private empty(): NamedChanges {
-    const out = new NamedChanges(this.counted);
+    const out = new NamedChanges(this.counted, this.stats);
     out.dirs.push(...this.dirs);
     out.uppers.push(...this.uppers);
     return out;
@@ -204,7 +313,20 @@ export class ByteOut {
   }
   /** Text (any JS string), as UTF-8. */
   text(s: string): void {
-    this.reserve(s.length * 3);
+    const n = s.length;
+    if (n < 64) {
+      // Short ASCII (a diff's header, a count): a loop beats a native write per string.
+      this.reserve(n);
+      const dst = this.buf, at = this.at;
+      let k = 0;
+      for (; k < n; k++) {
+        const c = s.charCodeAt(k);
+        if (c > 0x7f) break;
+        dst[at + k] = c;
+      }
+      if (k === n) { this.at = at + n; return; }
+    }
+    this.reserve(n * 3);
     this.at += this.buf.write(s, this.at, 'utf8');
   }
   bytes(b: Uint8Array, start: number, end: number): void {
@@ -232,6 +354,8 @@ export class ByteOut {
     return b;
   }
 }
+
+const EMPTY_PIECE = Buffer.alloc(0);
 
 function grow<T extends Int32Array | Uint32Array | Uint16Array | Float64Array>(from: T, to: T): T {
   to.set(from);

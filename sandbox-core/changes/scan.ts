@@ -27,6 +27,8 @@ export interface ScanOptions {
    * `up` holds the type and NaN for every number (WalkOptions.namesOnly).
    */
   namesOnly?: boolean;
+  /** The full review (never a commit): new files as columns, ScanResult.named (WalkOptions.columns). */
+  columns?: boolean;
 }
 
 export function comparePaths(a: string, b: string): number {
@@ -76,7 +78,7 @@ function hostRootOf(meta: SandboxMeta): void {
 }
 
 function walkOptions(opts: ScanOptions): WalkOptions {
-  return { progress: opts.progress && ((n) => opts.progress!('scanning', n)), fewXattrs: !!opts.fewXattrs, countLinesUpTo: opts.countLinesUpTo, readNewUpTo: opts.readNewUpTo, namesOnly: !!opts.namesOnly };
+  return { progress: opts.progress && ((n) => opts.progress!('scanning', n)), fewXattrs: !!opts.fewXattrs, countLinesUpTo: opts.countLinesUpTo, readNewUpTo: opts.readNewUpTo, namesOnly: !!opts.namesOnly, columns: !!opts.columns };
 }
 
 function finish(walked: WalkResult, opts: ScanOptions): ScanResult {

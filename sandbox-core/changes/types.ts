@@ -74,7 +74,9 @@ export interface ScanResult {
   changes: Change[];
   /**
    * Names-only scans (ScanOptions.namesOnly): the new regular files the host lacks, all of
-   * them `added`, as a column list in path order (named.ts); they are not in `changes`.
+   * them `added`, as a column list in path order (named.ts); they are not in `changes`. The
+   * full review's scan (ScanOptions.columns): the plain new files (one link, no xattrs) the
+   * same way, with their stats and text (NamedChanges.changeAt makes each one's Change).
    */
   named?: NamedChanges;
   /** Entries that could not be read (e.g. owned by a subordinate uid); listed, never guessed. */

@@ -82,6 +82,13 @@ export interface WalkOptions {
    * name to count its lines and sends the size it found. Never for a commit; implies fewXattrs.
    */
   namesOnly?: boolean;
+  /**
+   * The full review (`sbx diff`): a new regular file the host lacks, with one link, no
+   * xattrs and nothing else to decide about it, is kept as columns (named.ts, with its mode,
+   * size, blocks and text) instead of an entry: WalkResult.named, none of `entries`. Its
+   * change is the one classify() would make (NamedChanges.changeAt). Never for a commit.
+   */
+  columns?: boolean;
 }
 
 /**
@@ -353,6 +360,12 @@ class WalkDecoder {
   /** The new files of a names-only scan (see record()), and the current dir's index there. */
   readonly named: NamedChanges;
   private namedDir = -1;
+  /**
+   * The helper's number of the dir whose new files the last 'N' record added to `named` with
+   * nothing to check (no hidden path, no other layer, no bind, no line count), or -2: the
+   * next such record of that dir is taken by decodeFrom's short loop (the prefix is the same).
+   */
+  private fastParent = -2;
   /** Bytes received but not decoded yet (a record cut by the end of a piece). */
   private pending: Buffer[] = [];
   private pendingLen = 0;
@@ -379,7 +392,7 @@ class WalkDecoder {
     // layer, but hiding nothing the sandbox saw; the host below them may be unreadable to us.
     this.shownEmpty = (meta.shownEmpty ?? []).map(fromUser);
     this.lines = opts.countLinesUpTo !== undefined;
-    this.named = new NamedChanges(this.lines);
+    this.named = new NamedChanges(this.lines, !!opts.columns && !opts.namesOnly);
     this.texts = opts.readNewUpTo !== undefined;
   }
 
@@ -425,7 +438,7 @@ class WalkDecoder {
     if (this.madeForBinds.length) keepFilledBindParents(entries, this.madeForBinds);
     if (this.unreadable.length) settleUnreadable(this.layersRoot, this.unreadable, errors);
     // A names-only scan did not stat the new files: their blocks are unknown.
-    return { entries, errors: errors.filter((e) => e), layerBytes: this.opts.namesOnly ? NaN : layerBytes, ...(this.opts.namesOnly ? { named: this.named } : {}) };
+    return { entries, errors: errors.filter((e) => e), layerBytes: this.opts.namesOnly ? NaN : layerBytes, ...(this.opts.namesOnly || this.opts.columns ? { named: this.named } : {}) };
   }
 
   /** Decodes the whole records of `b` from `off`; the start of a cut one is kept for the next piece. */
@@ -433,9 +446,26 @@ class WalkDecoder {
     const r = new Reader(b);
     r.off = off;
     let start = off;
+    const named = this.named;
+    const fast = !!this.opts.namesOnly && !this.lines;
     try {
       while (r.off < b.length) {
         start = r.off;
+        // A names-only scan is mostly runs of 'N' records of one dir: each is a name added
+        // to the columns, in a loop small enough to be optimized early (100k names are read
+        // once, mostly before a large function would be).
+        if (fast && b[start] === 0x4e /* N */ && start + 8 <= b.length && (u32(b, start + 1) | 0) === this.fastParent && b[start + 5] === DT_REG) {
+          const at = start + 8;
+          const n = b[start + 6]! | (b[start + 7]! << 8);
+          if (at + n <= b.length && !(this.fuse && n >= 4 && b[at] === 0x2e && b[at + 1] === 0x77 && b[at + 2] === 0x68 && b[at + 3] === 0x2e)) {
+            const me = this.num++;
+            if (me >= this.toIdx.length) { const t = new Int32Array(this.toIdx.length * 2); t.set(this.toIdx); this.toIdx = t; }
+            this.toIdx[me] = -1;
+            named.push(this.namedDir, b, at, n);
+            r.off = at + n;
+            continue;
+          }
+        }
         this.record(r);
       }
     } catch (e) {
@@ -477,6 +507,7 @@ class WalkDecoder {
       this.others = this.targets.filter((t, k) => k !== li && t !== target && isWithin(t, target));
       this.num = 0;
       this.prefixOf = -2;
+      this.fastParent = -2;
       return;
     }
     if (kind === 0x44 /* D */) {
@@ -557,8 +588,31 @@ class WalkDecoder {
       this.upperPrefix = udir.endsWith('/') ? udir : `${udir}/`;
       this.prefixOf = parent;
       this.namedDir = -1;
+      this.fastParent = -2;
     }
     const b = r.b;
+    // The full review's new regular file the host lacks, with one link and no xattrs (so no
+    // whiteout mark, ACL or capability, nor a hard link to tell about): kept as columns with
+    // what its change needs (WalkOptions.columns), unless a rule below needs its path.
+    if (this.named.stats && up0 && upType === 'file' && hstate === 0 && !bindPoints.length && up0.nlink === 1 && typeof upX !== 'number' && upX.length === 0
+      && !(fuse && nameLen >= 4 && b[nameAt] === 0x2e && b[nameAt + 1] === 0x77 && b[nameAt + 2] === 0x68 && b[nameAt + 3] === 0x2e)) {
+      const others = this.others;
+      let skeleton = false;
+      if (hidden.length || others.length) {
+        const host = this.flatPath(b, nameAt, nameLen);
+        if (others.length && others.some((t) => t === host)) return;
+        if (hidden.length && hidden.some((h) => isWithin(host, h))) return;
+        skeleton = others.length > 0 && others.some((t) => isWithin(t, host));
+      }
+      if (!skeleton) {
+        if (this.namedDir < 0) { this.named.dirs.push(this.hostPrefix); this.named.uppers.push(this.upperPrefix); this.namedDir = this.named.dirs.length - 1; }
+        const blocks = up0.blocks ?? 0;
+        this.layerBytes += blocks * 512;
+        this.named.pushStat(this.namedDir, b, nameAt, nameLen, up0.perm, up0.size, blocks, b, text);
+        if ((this.named.length & 0x3fff) === 0 && opts.progress) opts.progress(entries.length + this.named.length);
+        return;
+      }
+    }
     // A new regular file the host lacks (names-only scans): an added file, kept as a column
     // entry with no object (named.ts), unless a rule below needs its path: a bind's parent
     // (kept or not by what it holds), or one on the way to another layer's mount point.
@@ -574,6 +628,7 @@ class WalkDecoder {
       if (!skeleton) {
         if (this.namedDir < 0) { this.named.dirs.push(this.hostPrefix); this.named.uppers.push(this.upperPrefix); this.namedDir = this.named.dirs.length - 1; }
         this.named.push(this.namedDir, b, nameAt, nameLen, counted ?? 0, namedSize);
+        if (!hidden.length && !others.length && !this.lines) this.fastParent = parentNum;
         return;
       }
     }

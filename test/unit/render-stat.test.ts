@@ -112,10 +112,10 @@ test('the diffs are the same whether the scan brought new files\' text or sbx re
   for (const n of ['bin', 'bad-utf8', 'big', 'mod.txt']) assert.is(text(n), undefined, n);
   assert.is(await renderDiffs(brought.changes, plain), await renderDiffs(read.changes, plain));
   // Written in pieces to a writer that makes each wait (a slow pipe): the same text, in order.
-  const pieces: string[] = [];
-  await writeDiffs(brought.changes, plain, async (s) => { await new Promise((r) => setTimeout(r, 1)); pieces.push(s); });
+  const pieces: Buffer[] = [];
+  await writeDiffs(brought.changes, plain, async (b) => { await new Promise((r) => setTimeout(r, 1)); pieces.push(b); });
   assert.ok(pieces.length > 1);
-  assert.is(pieces.join(''), await renderDiffs(read.changes, plain));
+  assert.is(Buffer.concat(pieces).toString('utf8'), await renderDiffs(read.changes, plain));
 });
 
 test.run();
