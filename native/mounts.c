@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,7 +129,53 @@ static void do_overlay(char *const *a, unsigned flags) {
   status_send("warn", "overlay %d %s", err, a[0]);
 }
 
-/* fuse-overlayfs runs as a daemon of this mount namespace; it returns once the mount is up. */
+/* The mount namespace the fuse-overlayfs daemons run in: a copy of the host's view taken before
+ * the stage exists. fuse-overlayfs reaches some of its files by absolute path (its work dir for a
+ * file deleted while open, its upper dir when setting a fifo's mode): in this namespace's own
+ * view those paths would resolve, after pivot_root, inside the sandbox, where the store is
+ * hidden (ENOENT) or, when the store lies in a tree the daemon serves itself (SBX_HOME under
+ * /tmp), through its own mount: a request it waits on forever. pivot_root moves only the
+ * processes whose root is this namespace's, so in their own namespace the daemons keep the
+ * host's view, and the sandbox's mounts (the store's hiding tmpfs among them) are not in it. */
+static int daemons_ns = -1;
+
+static void make_daemons_namespace(void) {
+  autoclose int own = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+  if (own < 0) die_step("fuse-namespace", NULL, errno);
+  if (unshare(CLONE_NEWNS) < 0) die_step("fuse-namespace", NULL, errno);
+  daemons_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+  if (daemons_ns < 0) die_step("fuse-namespace", NULL, errno);
+  if (setns(own, CLONE_NEWNS) < 0) die_step("fuse-namespace", NULL, errno);
+}
+
+/* The FUSE mount itself, made here in the sandbox's namespace on a /dev/fuse fd the daemon is
+ * given as /dev/fd/3 (libfuse's way of serving a mount its caller made), with the options
+ * fuse-overlayfs would have asked for as root of the user namespace. */
+static int mount_fuse_dev(const char *dest) {
+  int dev = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+  if (dev < 0) die_step("fuse-overlayfs", "/dev/fuse", errno);
+  autoclose int fs = fsopen("fuse", FSOPEN_CLOEXEC);
+  char num[32];
+  int ok = fs >= 0;
+  snprintf(num, sizeof num, "%d", dev);
+  ok = ok && fsconfig(fs, FSCONFIG_SET_STRING, "source", "fuse-overlayfs", 0) == 0;
+  ok = ok && fsconfig(fs, FSCONFIG_SET_STRING, "subtype", "fuse-overlayfs", 0) == 0;
+  ok = ok && fsconfig(fs, FSCONFIG_SET_STRING, "fd", num, 0) == 0;
+  ok = ok && fsconfig(fs, FSCONFIG_SET_STRING, "rootmode", "40000", 0) == 0;
+  snprintf(num, sizeof num, "%u", (unsigned)getuid());
+  ok = ok && fsconfig(fs, FSCONFIG_SET_STRING, "user_id", num, 0) == 0;
+  snprintf(num, sizeof num, "%u", (unsigned)getgid());
+  ok = ok && fsconfig(fs, FSCONFIG_SET_STRING, "group_id", num, 0) == 0;
+  ok = ok && fsconfig(fs, FSCONFIG_SET_FLAG, "allow_other", NULL, 0) == 0;
+  ok = ok && fsconfig(fs, FSCONFIG_SET_FLAG, "default_permissions", NULL, 0) == 0;
+  ok = ok && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0;
+  autoclose int mnt = ok ? fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV | MOUNT_ATTR_NOATIME) : -1;
+  if (mnt < 0 || move_mount(mnt, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH) < 0) die_step("fuse-mount", dest, errno);
+  return dev;
+}
+
+/* fuse-overlayfs serves the mount made above as a daemon of the daemons' namespace; this returns
+ * once it is up. */
 static void mount_fuse_overlay(char *const *a) {
   /* fuse_overlay BINARY DEST LOWER UPPER WORK OPTIONS */
   char opts[16384], dest[SBX_PATH_MAX];
@@ -139,17 +186,23 @@ static void mount_fuse_overlay(char *const *a) {
   staged(dest, a[1]);
   /* Vanished since sbx planned, as for an overlay's fallback above: left as the empty stand-in. */
   if (access(a[2], F_OK) < 0 && errno == ENOENT) { status_send("warn", "overlay %d %s", ENOENT, a[1]); return; }
+  if (daemons_ns < 0) die_step("fuse-namespace", a[1], EBADF);
   /* Its chatter ("unknown argument ignored") is noise on success; on failure it says why. */
   int errp[2];
   if (pipe2(errp, O_CLOEXEC) < 0) die_step("fuse-overlayfs", a[1], errno);
+  int dev = mount_fuse_dev(dest);
   pid_t pid = fork();
   if (pid < 0) die_step("fuse-overlayfs", a[1], errno);
   if (pid == 0) {
     if (dup2(errp[1], 2) < 0) _exit(127);
-    if (close_range(3, ~0U, 0) < 0) _exit(127);
-    execl(a[0], "fuse-overlayfs", "-o", opts, dest, (char *)NULL);
+    if (setns(daemons_ns, CLONE_NEWNS) < 0) { dprintf(2, "cannot enter the daemons' mount namespace: %s\n", strerror(errno)); _exit(1); }
+    if ((dev == 3 ? fcntl(3, F_SETFD, 0) : dup2(dev, 3)) < 0 || close_range(4, ~0U, 0) < 0) _exit(127);
+    execl(a[0], "fuse-overlayfs", "-o", opts, "/dev/fd/3", (char *)NULL);
     _exit(127);
   }
+  /* The daemon holds the device now: when it ends, the mount's requests fail (ENOTCONN) rather
+   * than wait on a copy of the fd nobody reads. */
+  close(dev);
   close(errp[1]);
   char msg[4096];
   size_t len = 0;
@@ -364,6 +417,8 @@ void build_root(void) {
   /* Whiteouts are made in upper layers before anything is mounted over them. */
   for (size_t i = 0; i < cfg.n_fs_ops; i++)
     if (cfg.fs_ops[i]->type == OP_WHITEOUT) apply_fs_op(cfg.fs_ops[i]);
+  for (size_t i = 0; i < cfg.n_fs_ops; i++)
+    if (cfg.fs_ops[i]->type == OP_FUSE_OVERLAY) { make_daemons_namespace(); break; }
   if (mount("tmpfs", cfg.stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) die_step("stage", cfg.stage, errno);
   root_prefix = cfg.stage;
   for (size_t i = 0; i < cfg.n_fs_ops; i++)
