@@ -6,7 +6,7 @@
 // cache is code this process runs: it is used only when this user owns it and its directory
 // and nobody else can write either, and it is written only below a cache dir this user owns.
 // Any failure just compiles from source.
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, constants } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, constants } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Script, constants as vmConstants } from 'node:vm';
 
@@ -30,8 +30,12 @@ function ownedPrivately(st: { uid: number; mode: number }): boolean {
   return st.uid === process.geteuid?.() && (st.mode & 0o022) === 0;
 }
 
-/** The cache file's bytes when this user owns it and its dir and nobody else can write either; else undefined. */
-export function readCache(file: string, dir: string): Buffer | undefined {
+/**
+ * The cache file's bytes when this user owns it and its dir and nobody else can write either;
+ * else undefined. Read into `room` when it is big enough: a buffer whose pages are already
+ * touched costs no page faults (tens of microseconds each on a VM).
+ */
+export function readCache(file: string, dir: string, room?: Buffer): Buffer | undefined {
   let fd = -1;
   try {
     const d = lstatSync(dir);
@@ -39,7 +43,7 @@ export function readCache(file: string, dir: string): Buffer | undefined {
     fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
     const st = fstatSync(fd);
     if (!st.isFile() || !ownedPrivately(st) || st.size > 64 << 20) return undefined;
-    const b = Buffer.allocUnsafe(st.size);
+    const b = room && room.length >= st.size ? room.subarray(0, st.size) : Buffer.allocUnsafe(st.size);
     let n = 0;
     while (n < b.length) { const r = readSync(fd, b, n, b.length - n, n); if (r <= 0) break; n += r; }
     return n === b.length ? b : undefined;
@@ -70,16 +74,38 @@ export function writeCache(file: string, dir: string, base: string, data: Buffer
   }
 }
 
+/**
+ * A part's bytes, in a buffer with room for `cacheSize` bytes after them (untouched: memory
+ * costs a page fault only when first written), so the code cache can be read over them once
+ * they are in the source string.
+ */
+function readPart(path: string, cacheSize: number): { bytes: Buffer; room: Buffer } {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    // Slow: its own memory, never a slice of Node's shared pool that the cache would overwrite.
+    const room = Buffer.allocUnsafeSlow(Math.max(size, Math.min(cacheSize, 64 << 20)));
+    let n = 0;
+    while (n < size) { const r = readSync(fd, room, n, size - n, n); if (r <= 0) break; n += r; }
+    return { bytes: room.subarray(0, n), room };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Runs dist/bin/<name>.js (a CommonJS bundle) and returns its exports. */
 export function loadPart<T>(binDir: string, name: string, hash: string): T {
   const path = join(binDir, `${name}.js`);
-  // latin1: a part is ASCII (scripts/bundle.mjs refuses anything else), and this decodes without UTF-8 checks.
-  const source = readFileSync(path, 'latin1');
-  // A part of another build (or no part at all) is refused rather than run as something else.
-  if (!source.startsWith(PART_HEAD) || !source.endsWith(PART_TAIL)) throw new Error(`${path} is not a part of this sbx build: reinstall sbx`);
+  // The part's bytes are copied into the source string, then the code cache is read over them:
+  // one buffer's pages touched instead of two (~80 fewer page faults for a run).
   const where = cacheDir();
   const file = where ? join(where.dir, `${name}-${hash}-${process.version}-${process.arch}.v8`) : null;
-  const cachedData = file ? readCache(file, where!.dir) : undefined;
+  const { bytes, room } = readPart(path, file ? statSync(file, { throwIfNoEntry: false })?.size ?? 0 : 0);
+  // latin1: a part is ASCII (scripts/bundle.mjs refuses anything else), and this decodes without UTF-8 checks.
+  const source = bytes.toString('latin1');
+  // A part of another build (or no part at all) is refused rather than run as something else.
+  if (!source.startsWith(PART_HEAD) || !source.endsWith(PART_TAIL)) throw new Error(`${path} is not a part of this sbx build: reinstall sbx`);
+  const cachedData = file ? readCache(file, where!.dir, room) : undefined;
   // A dynamic import() in a part then resolves as in the main program (Node >= 20.12 has the
   // constant; sbx's own code does not use import(), base/builtin.ts, and a test checks that).
   const dynamic = (vmConstants as unknown as { USE_MAIN_CONTEXT_DEFAULT_LOADER?: symbol } | undefined)?.USE_MAIN_CONTEXT_DEFAULT_LOADER;

@@ -161,6 +161,12 @@ export async function executeRun(o: RunOptions): Promise<number> {
     for (const line of netSummaryLines(result.net, display)) info(`network: ${line}`);
     if (!result.net.length) info('network: no connection was attempted');
   }
+  // A quiet discard with no report (-n -q) scans and says nothing: reviewAfterRun would only
+  // remove the sandbox, so its code (review, change lists, rendering) is not even loaded.
+  if (o.discard && o.quiet && !o.report) {
+    store.remove(result.meta);
+    return result.exitStatus;
+  }
   // Loaded only now: the change list and diff machinery cost nothing before the command starts.
   const { reviewAfterRun } = await import('./review.js');
   const reviewStatus = await reviewAfterRun(store, result.meta, {

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IS_ROOT, SBX, makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
@@ -148,11 +148,29 @@ test('the sweep of abandoned throwaway runs removes only derived locations', () 
   const v = victimTree(c);
   ok(sbx(['run', '--name', 'planted', '-q', '--', 'true'], { store }), 'run');
   const id = idOf('planted');
+  // As a throwaway run's entry is (its layers in the scratch tree): meta.json alone.
+  const meta = readFileSync(metaPath(id), 'utf8');
+  ok(sbx(['discard', id], { store }), 'discard');
+  mkdirSync(join(store, id), { mode: 0o700 });
+  writeFileSync(metaPath(id), meta);
   editMeta(id, (m) => { m.layersDir = v; m.throwaway = true; m.state = 'running'; m.runnerPid = deadPid(); });
   const before = snapshot(c);
   ok(sbx(['run', '-n', '-q', '--', 'true'], { store }), 'a later run (sweeps)');
   assert.equal(snapshot(c), before);
   assert.not.ok(existsSync(join(store, id)), 'the abandoned entry was swept');
+});
+
+const shmIsTmpfs = ((): boolean => { try { return statfsSync('/dev/shm').type === 0x01021994; } catch { return false; } })();
+// A run must not read every saved sandbox's meta.json: with a scratch tree, throwaway runs keep
+// their layers there, so an entry holding layers is not even looked at by the sweep.
+(shmIsTmpfs ? test : test.skip)('the sweep passes over an entry that holds layers, whatever its meta.json says; discard removes it', () => {
+  ok(sbx(['run', '--name', 'layered', '-q', '--', 'true'], { store }), 'run');
+  const id = idOf('layered');
+  editMeta(id, (m) => { m.throwaway = true; m.state = 'running'; m.runnerPid = deadPid(); });
+  ok(sbx(['run', '-n', '-q', '--', 'true'], { store }), 'a later run (sweeps)');
+  assert.ok(existsSync(metaPath(id)), 'an entry with layers was swept');
+  ok(sbx(['discard', id], { store }), 'discard');
+  assert.not.ok(existsSync(join(store, id)));
 });
 
 test('a store entry that is a symlink, or whose meta.json is a symlink, is refused with one line', () => {

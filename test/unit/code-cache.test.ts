@@ -42,6 +42,19 @@ test('a private file in a private dir is read back', () => {
   assert.is(readCache(join(d, 'f'), d)?.toString(), 'bytes');
 });
 
+test('the cache is read into the room it is given when it fits (pages already touched), else into its own buffer', () => {
+  const d = privateDir();
+  writeFileSync(join(d, 'f'), 'bytes', { mode: 0o600 });
+  const room = Buffer.alloc(8, 'x');
+  const b = readCache(join(d, 'f'), d, room)!;
+  assert.is(b.toString(), 'bytes');
+  assert.ok(b.buffer === room.buffer && b.byteOffset === room.byteOffset, 'read into the room');
+  const small = Buffer.alloc(3, 'x');
+  const c = readCache(join(d, 'f'), d, small)!;
+  assert.is(c.toString(), 'bytes');
+  assert.is(small.toString(), 'xxx', 'a room too small is left alone');
+});
+
 test('a file others can write, or in a dir others can write, or a symlink, is not used', () => {
   const d = privateDir();
   writeFileSync(join(d, 'f'), 'bytes', { mode: 0o600 });
