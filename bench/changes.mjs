@@ -162,6 +162,11 @@ export async function rows() {
       const find = time('find', [sb.upper], { runs });
       const review = time(process.execPath, [SBX, 'diff', sb.meta.id], { runs, env });
       out.push(row(`review ${n} changes (\`sbx diff\`)`, review, '`find` of the layer', find, { max: 2000 }));
+      // Its floor: node's start and the helper's full-review scan (each new file opened,
+      // stat'ed, its xattrs listed, its text read and sent), the answer written undecoded.
+      const floor = time(process.execPath, [join(REPO, 'bench', 'list-floor.mjs'), join(REPO, 'native', 'build', 'sbx-helper'), sb.meta.layersDir, 'L000/upper', sb.host.slice(1), 'review'], { runs });
+      out.push(row(`  … its floor: node + the helper's full-review scan, answer written undecoded`, floor, '`find` of the layer', find, { note: 'no review from Node with this helper can beat this' }));
+      out.push(row(`  … sbx against that floor`, review, 'the floor', floor, {}));
       out.push(row(`  … its peak memory`, rssOf(['diff', sb.meta.id], sb.storeDir), '', null, { max: 200, unit: 'MB' }));
     } finally {
       rmSync(base, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import type { Change, ChangeKind, EntryStat } from '../sandbox-core/changes/type
 import { ByteOut, PIECE, type NamedChanges, type Shown } from '../sandbox-core/changes/named.js';
 import { decodeUtf8Strict, display, displayText, jsonPath } from '../sandbox-core/changes/bpath.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
-import { countLines, readHead } from '../sandbox-core/changes/content.js';
+import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
 import { humanBytes } from './progress.js';
 import { sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
 import { isGroup, viewKind, type FoldCount, type FoldSpec, type SubtreeGroup } from '../sandbox-core/changes/group.js';
@@ -320,7 +320,13 @@ interface FileText { text: string | null; why?: string }
 function textOf(path: string | undefined, size: number, maxBytes: number): FileText {
   if (!path) return { text: '' };
   if (size > maxBytes) return { text: null, why: 'large' };
-  return textOfBytes(readHead(path, Math.min(maxBytes, size)).data);
+  let head: Buffer;
+  try { head = readHead(path, Math.min(maxBytes, size)).data; } catch (e) {
+    // A file the command made unreadable (mode 000) is shown as such, never a stack trace.
+    if (isUnreadable(e)) return { text: null, why: 'unreadable' };
+    throw e;
+  }
+  return textOfBytes(head);
 }
 
 function textOfBytes(data: Buffer): FileText {
@@ -440,7 +446,7 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
     if (!d.lines) {
       const before = c.host && c.change !== 'added' ? humanBytes(c.host.size) : '-';
       const after = c.change === 'deleted' ? '-' : c.size >= LARGE_FILE ? `${humanBytes(c.size)} (${humanBytes(allocatedOf(c) ?? c.size)} allocated)` : humanBytes(c.size);
-      out.text(col.dim(`${d.why === 'large' ? 'Large' : 'Binary'} file: ${before} → ${after}\n`));
+      out.text(col.dim(`${d.why === 'large' ? 'Large' : d.why === 'unreadable' ? 'Unreadable' : 'Binary'} file: ${before} → ${after}\n`));
       continue;
     }
     out.text(col.red(`--- ${c.change === 'added' ? '/dev/null' : `a${name}`}\n`) + col.green(`+++ ${c.change === 'deleted' ? '/dev/null' : `b${name}`}\n`));
@@ -548,8 +554,11 @@ export async function renderStat(changes: Change[], col: Colors, named?: NamedCh
           if (part.added) added += part.count ?? 0; else if (part.removed) removed += part.count ?? 0;
         }
       }
-    } else if (c.change === 'deleted') removed = countLines(c.path, c.host?.size ?? c.size, MAX_DIFF_BYTES).lines;
-    else added = c.lines !== undefined ? c.lines : countLines(c.upper!, c.up?.size ?? c.size, MAX_DIFF_BYTES).lines;
+    } else {
+      const counted = c.change === 'deleted' ? countLines(c.path, c.host?.size ?? c.size, MAX_DIFF_BYTES) : c.lines !== undefined ? { lines: c.lines } : countLines(c.upper!, c.up?.size ?? c.size, MAX_DIFF_BYTES);
+      if (counted.unreadable) { rows.push([name, col.dim(`unreadable, ${c.size} bytes`)]); continue; }
+      if (c.change === 'deleted') removed = counted.lines; else added = counted.lines;
+    }
     if (added === null || removed === null) {
       rows.push([name, `Bin ${c.host && c.change !== 'added' ? c.host.size : 0} -> ${c.change === 'deleted' ? 0 : c.size} bytes`]);
     } else rows.push([name, `${col.green(`+${added}`)} ${col.red(`-${removed}`)}`]);

@@ -49,7 +49,7 @@ export async function renderPatch(changes: Change[]): Promise<PatchResult> {
       continue;
     }
     const d = await fileDiff(c, NO_LIMITS);
-    if (!d || !d.lines) { left.push({ path: c.path, reason: `${c.change} binary file` }); continue; }
+    if (!d || !d.lines) { left.push({ path: c.path, reason: `${c.change} ${d?.why === 'unreadable' ? 'unreadable' : 'binary'} file` }); continue; }
     const a = gitQuote(`a${c.path}`);
     const b = gitQuote(`b${c.path}`);
     text += `diff --git ${a} ${b}\n`;

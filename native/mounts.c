@@ -349,6 +349,8 @@ static void do_tmpfs(const char *dest_arg, const char *data, unsigned flags) {
   if (flags & FLAG_NOEXEC) mf |= MS_NOEXEC;
   if (flags & FLAG_RO) mf |= MS_RDONLY;
   autoclose int dest = open_dest(dest_arg, 0);
+  /* "optional": a cover for a path that may be absent inside (sbx's own dirs below a --hide). */
+  if (dest < 0 && (flags & FLAG_OPTIONAL) && (errno == ENOENT || errno == ENOTDIR)) return;
   if (dest < 0) die_step("tmpfs", dest_arg, errno);
   char target[64];
   snprintf(target, sizeof target, "/proc/self/fd/%d", dest);

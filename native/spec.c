@@ -107,7 +107,7 @@ static int resolve_args(struct spec_op *op, char *err, size_t errlen) {
   case OP_BIND:
     return parse_flags(a[2], FLAG_RO | FLAG_REC | FLAG_SRC_INSIDE | FLAG_OPTIONAL | FLAG_IDMAP | FLAG_PARENTS, &op->flags, err, errlen);
   case OP_TMPFS:
-    return parse_flags(a[2], FLAG_RO | FLAG_NOEXEC, &op->flags, err, errlen);
+    return parse_flags(a[2], FLAG_RO | FLAG_NOEXEC | FLAG_OPTIONAL, &op->flags, err, errlen);
   case OP_OVERLAY:
     return parse_flags(a[5], FLAG_IDMAP_LOWER | FLAG_RO_BIND, &op->flags, err, errlen);
   case OP_MKDIR:

@@ -297,15 +297,28 @@ function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null, disk
   ];
 }
 
-/** An empty read-only tmpfs on each of sbx's own dirs that exists: nothing to read, nothing to plant. */
-function ownDirsToHide(storeDir: string): SpecOp[] {
-  const dirs = ownDirs(process.env, storeDir);
-  return dirs
-    // One inside another (a config dir in the store, say) is hidden with it, and its mount
-    // point would be gone.
-    .filter((d) => !dirs.some((o) => isBelow(d, o)))
-    .filter((d) => { try { return lstatSync(d).isDirectory(); } catch { return false; } })
-    .map((d): SpecOp => ({ op: 'tmpfs', args: [d, 'mode=0000,size=0', ['ro']] }));
+/**
+ * An empty read-only tmpfs on each of sbx's own dirs that exists, wherever the sandbox could
+ * reach it: at its own path (in the host's view: /proc, /sys and /dev inside are sbx's own, so
+ * a store in the host's /dev/shm is not there to hide), and where a --bind shows it (a bind of
+ * /tmp or $HOME holding the store, or of an own dir itself). Mounted after the binds, or a bind
+ * would cover the tmpfs. Optional: a path absent inside (a --hide'd parent) needs no cover.
+ */
+function ownDirsToHide(storeDir: string, binds: BindRequest[], hostView: boolean): SpecOp[] {
+  const dirs = ownDirs(process.env, storeDir)
+    .filter((d) => { try { return lstatSync(d).isDirectory(); } catch { return false; } });
+  const targets = new Set<string>();
+  for (const d of dirs) {
+    if (hostView && !SPECIAL_PATHS.some((s) => d === s || isBelow(d, s))) targets.add(d);
+    for (const b of binds) {
+      if (d === b.host || isBelow(d, b.host)) targets.add(b.inside === '/' ? `/${relative(b.host, d)}` : join(b.inside, relative(b.host, d)));
+      else if (isBelow(b.host, d)) targets.add(b.inside);
+    }
+  }
+  // One inside another (a config dir in the store, say) is hidden with it, and its mount point
+  // would be gone.
+  return [...targets].filter((t) => ![...targets].some((o) => isBelow(t, o))).sort()
+    .map((d): SpecOp => ({ op: 'tmpfs', args: [d, 'mode=0000,size=0', ['ro', 'optional']] }));
 }
 
 /**
@@ -583,13 +596,13 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     { op: 'stage', args: [stage] },
     ...diskOps,
     ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, req.diskBytes ?? null, notice, lower?.lowers ?? null),
-    // sbx's own dirs are not the sandbox's business: the store holds other sandboxes' layers,
-    // and what the config and caches say, a later sbx runs (base/paths.ts ownDirs).
-    ...(lower ? [] : ownDirsToHide(store.root)),
     ...hidden,
     // Like bwrap and docker -v: a destination's missing parents are made (walk.ts does not
     // count them as changes).
     ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, ['rec', 'parents', ...(b.readOnly ? ['ro' as const] : []), ...(idmap.shift ? ['idmap' as const] : [])]] })),
+    // sbx's own dirs are not the sandbox's business: the store holds other sandboxes' layers,
+    // and what the config and caches say, a later sbx runs (base/paths.ts ownDirs).
+    ...ownDirsToHide(store.root, req.bind, !lower),
     // --device nodes, bound into the minimal /dev.
     ...(req.limitOps?.devices ?? []),
     // Bytes that are not UTF-8 reach the command as they are (sandbox-core/rawbytes.ts).

@@ -58,6 +58,14 @@ export function readlinkB(p: string): string {
 export interface LineCount {
   /** Lines in the file (a last line without a newline counts), or null for a binary file. */
   lines: number | null;
+  /** The file could not be opened (a mode 000 file the command made, for a user without root). */
+  unreadable?: true;
+}
+
+/** An open that failed because of who may read the file, not because sbx went wrong. */
+export function isUnreadable(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'EACCES' || code === 'EPERM';
 }
 
 let countBuf = Buffer.allocUnsafe((1 << 20) + 1);
@@ -71,7 +79,11 @@ export function countLines(p: string, size: number, maxBytes: number): LineCount
   if (size === 0) return { lines: 0 };
   if (size > maxBytes) return { lines: null };
   if (countBuf.length < size + 1) countBuf = Buffer.allocUnsafe(size + 1);
-  const fd = openNoFollow(p);
+  let fd: number;
+  try { fd = openNoFollow(p); } catch (e) {
+    if (isUnreadable(e)) return { lines: null, unreadable: true };
+    throw e;
+  }
   let n: number;
   try {
     // One byte more than the size the scan saw: a file that grew since is read as far as needed.

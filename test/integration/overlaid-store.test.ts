@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { CI, IS_ROOT, SBX, hostMounts, hostMountsLeft, makeCanary, makeStore, proveIsolation, removeCanary, removeStore } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
 import { fuseProblem } from '../../sandbox-core/engines.js';
@@ -89,6 +89,34 @@ for (const [i, where] of [[0, '/tmp'], [1, '/var/tmp']] as const) {
     assert.is(gone.code, 0, gone.stderr);
   });
 }
+
+testUnless(noFuse, { missing: true })('a store under /dev/shm (the host\'s, not the sandbox\'s /dev): a kept run works and lists its changes', () => {
+  const store = mkdtempSync('/dev/shm/sbx-test-store-');
+  chmodSync(store, 0o700);
+  try {
+    const r = bounded(['run', '-q', '--name', 'shm', '--', 'sh', '-c', `echo hi > /tmp/${tag}-shm; ls -A /dev/shm`], store, 60_000);
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, '');
+    const diff = bounded(['diff', 'shm', '--name-only'], store, 60_000);
+    assert.is(diff.stdout, `/tmp/${tag}-shm\n`, diff.stderr);
+    assert.not.ok(existsSync(`/tmp/${tag}-shm`));
+  } finally {
+    removeStore(store);
+  }
+});
+
+test('a --bind of the dir holding the store shows the store empty and read-only, at its path and at another destination', () => {
+  const store = stores[0]!;
+  const parent = dirname(store);
+  const other = `/mnt/${tag}-b`;
+  const moved = join(other, basename(store));
+  const r = bounded(['run', '-n', '-q', '--bind', `${parent}:${parent}`, '--bind', `${parent}:${other}`, '--', 'sh', '-c',
+    `ls -A '${store}' '${moved}' 2>&1; touch '${store}/planted' 2>/dev/null || echo refused; touch '${moved}/planted' 2>/dev/null || echo refused`], store, 60_000);
+  assert.is(r.code, 0, r.stderr);
+  // Empty (an ordinary user: root of the tmpfs inside) or unreadable (root's remapped run).
+  assert.is(r.stdout.split('\n').filter((l) => l && !l.endsWith(':') && !/^ls: cannot open directory .*: Permission denied$/.test(l)).join('\n'), 'refused\nrefused', r.stdout);
+  assert.not.ok(existsSync(join(store, 'planted')));
+});
 
 /** A .deb built on the spot (as view.test.ts does): /usr/share/NAME/hello.txt. */
 function buildDeb(name: string): string | null {

@@ -332,4 +332,20 @@ test('the full review (summary and diffs) of a scan with new files as columns is
   }
 });
 
+test('the review\'s columns with --only/--exclude, PATHs and a helper order that is not path order: the object scan\'s output', async () => {
+  hostileTree();
+  // Preorder is not path order here ("p/a" < "p/a-b" < "p/a.txt" < "p/a/x"): the columns are sorted.
+  for (const p of ['p/a/x', 'p/a-b', 'p/a.txt', 'p/a/y']) write(join(f.upper(), p), `${p}\n`);
+  const col = pc.createColors(false);
+  for (const opts of [{}, { only: ['/**/many/**', '/**/p/**', '**/bad*'], exclude: ['**/f1*'] }, { paths: [join(f.host, 'p')] }]) {
+    const objects = await scanSandboxAsync(f.meta, { ...opts, readNewUpTo: 1 << 20 });
+    const columns = await scanSandboxAsync(f.meta, { ...opts, readNewUpTo: 1 << 20, columns: true });
+    assert.ok(columns.named!.length > 0);
+    assert.equal(allPaths(columns), objects.changes.map((c) => c.path), JSON.stringify(opts));
+    assert.equal(columns.unmatched, objects.unmatched);
+    assert.is(renderSummary(columns.changes, col, {}, columns.named), renderSummary(objects.changes, col, {}));
+    assert.is(await renderDiffs(columns.changes, col, columns.named), await renderDiffs(objects.changes, col));
+  }
+});
+
 test.run();
