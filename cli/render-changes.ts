@@ -152,24 +152,27 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
       plan.flagged++;
       items.push({ kind: k, flagged: why, label: `${nameOf(c)}${noteOf(c)}`, paths: () => [c.path], line: `${col.bold(col.red('!'))} ${paint(`${label}${nameOf(c)}`)}${col.dim(noteOf(c))} ${col.bold(col.red(`[! ${why}]`))}` });
     };
-    // Which column entries are not flagged (and so grouped, folded or listed like `rest`).
-    const keep = extra ? new Uint8Array(extra.length) : null;
-    // The rules read a new file's path, kind, type and mode (sensitive.ts): one subject, reused.
-    const subject = { path: '', change: 'added' as const, type: 'file' as const, up: { perm: 0 } as EntryStat };
-    // In path order, the columns merged in: flagged changes are listed in that order.
-    for (let i = 0, j = 0; i <= group.length; i++) {
-      const c = group[i];
-      for (; extra && j < extra.length && (c === undefined || extra.compareTo(j, c.path) < 0); j++) {
-        subject.path = extra.pathAt(j);
-        subject.up.perm = extra.permAt(j);
-        const why = sensitiveReason(subject, ctx);
-        if (why) flag(extra.changeAt(j), why); else keep![j] = 1;
-      }
-      if (c === undefined) break;
+    const flaggedChanges: Array<[Change, string]> = [];
+    for (const c of group) {
       const why = sensitiveReason(c, ctx);
-      if (why) flag(c, why);
+      if (why) flaggedChanges.push([c, why]);
       else if (c.linksTo !== undefined && !opts.expand) linked.push(c); else rest.push(c);
     }
+    // Which column entries are not flagged (and so grouped, folded or listed like `rest`).
+    const keep = extra ? new Uint8Array(extra.length) : null;
+    const flaggedCols: Array<[Change, string]> = [];
+    // The rules read a new file's path, kind, type and mode (sensitive.ts): one subject, reused.
+    const subject = { path: '', change: 'added' as const, type: 'file' as const, up: { perm: 0 } as EntryStat };
+    // The `!` rules on column entry j (path p), asked by viewKind as it meets it (its path is
+    // made once for both): a flagged one gets its Change for its line, the rest are kept.
+    const take = (j: number, p: string): boolean => {
+      subject.path = p;
+      subject.up.perm = extra!.permAt(j);
+      const why = sensitiveReason(subject, ctx);
+      if (why) { flaggedCols.push([extra!.changeAt(j), why]); return false; }
+      keep![j] = 1;
+      return true;
+    };
     // The host paths of `rest` and of the kept column entries that pass `test`, in path order.
     const restPaths = (test: (p: string) => boolean): string[] => {
       const out: string[] = [];
@@ -184,13 +187,12 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
       }
       return out;
     };
-    // Hard links to files the host already had are always listed: which host file is the point.
-    for (const c of linked) items.push(new OneChange(k, c, paint, label, col));
     let view: { items: Array<Change | SubtreeGroup>; folds: FoldCount[] };
-    if (!opts.expand) view = viewKind(k, rest, fold, extra ? { list: extra, keep: keep! } : undefined);
+    if (!opts.expand) view = viewKind(k, rest, fold, extra ? { list: extra, take } : undefined);
     else if (!extra) view = { items: rest, folds: [] };
     else {
       // Every path listed: the kept column entries become changes, in path order with the rest.
+      for (let j = 0; j < extra.length; j++) take(j, extra.pathAt(j));
       const all: Change[] = [];
       for (let i = 0, j = 0; i <= rest.length; i++) {
         const c = rest[i];
@@ -199,6 +201,13 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
       }
       view = { items: all, folds: [] };
     }
+    // Flagged changes first, in path order (the changes' and the columns' merged).
+    for (let i = 0, j = 0; i < flaggedChanges.length || j < flaggedCols.length;) {
+      const [c, why] = j < flaggedCols.length && (i === flaggedChanges.length || flaggedCols[j]![0].path < flaggedChanges[i]![0].path) ? flaggedCols[j++]! : flaggedChanges[i++]!;
+      flag(c, why);
+    }
+    // Hard links to files the host already had are always listed: which host file is the point.
+    for (const c of linked) items.push(new OneChange(k, c, paint, label, col));
     for (const x of view.items) {
       if (isGroup(x)) {
         const root = x.root.path;

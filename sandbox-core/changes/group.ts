@@ -36,10 +36,11 @@ export interface FoldSpec {
   paths: string[];
 }
 
-/** Column entries (named.ts, all added files) that join a kind's changes: those whose `keep` is 1. */
+/** Column entries (named.ts, all added files) that join a kind's changes: those `take` says yes to. */
 export interface ColumnRest {
   list: NamedChanges;
-  keep: Uint8Array;
+  /** Asked once per entry, in path order, with its path (the caller's `!` rules: flagged ones are not taken). */
+  take(j: number, path: string): boolean;
 }
 
 export function isGroup(x: Change | SubtreeGroup): x is SubtreeGroup {
@@ -77,17 +78,26 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
   const list = cols?.list;
   const n = list ? list.length : 0;
   let total = changes.length;
+  // A file's new dir above it depends only on its directory: asked once per run of entries
+  // of one directory (its group is made before them: a dir comes first in path order).
+  let lastDir = -1;
+  let lastGroup: SubtreeGroup | undefined;
   // In path order (the changes' and the columns' merged): a dir comes before what is below it.
   for (let i = 0, j = 0; i <= changes.length; i++) {
     const c = changes[i];
     for (; j < n && (c === undefined || list!.compareTo(j, c.path) < 0); j++) {
-      if (!cols!.keep[j]) continue;
-      total++;
       const p = list!.pathAt(j);
+      if (!cols!.take(j, p)) continue;
+      total++;
       const size = list!.sizeAt(j);
       if (folded(p, true, size)) continue;
-      const top = above ? above.of(p) : null;
-      const g = top === null ? undefined : groups.get(top);
+      const d = list!.dirAt(j);
+      if (d !== lastDir) {
+        const top = above ? above.of(p) : null;
+        lastGroup = top === null ? undefined : groups.get(top);
+        lastDir = d;
+      }
+      const g = lastGroup;
       // No new dir above it, or that dir was folded away: the file stands alone.
       if (!g) { items.push(list!.changeAt(j)); continue; }
       g.entries++;

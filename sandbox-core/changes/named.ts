@@ -113,6 +113,8 @@ export class NamedChanges {
     return this.uppers[this.dir[i]!]! + this.bytes.toString('latin1', s, s + this.len[i]!);
   }
 
+  /** Entry i's directory (an index into `dirs`). */
+  dirAt(i: number): number { return this.dir[i]!; }
   linesAt(i: number): number { return this.lines ? this.lines[i]! : NaN; }
   sizeAt(i: number): number { return this.sizes ? this.sizes[i]! : NaN; }
   permAt(i: number): number { return this.perm ? this.perm[i]! : NaN; }
