@@ -150,7 +150,10 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     const [e] = setXattrs([{ path: at, attrs }]);
     if (e) res.xattrsNotKept.push(`${text(c.path)} (${errnoName(e)})`);
   };
+  /** Steps already recorded as failed: a file whose staging failed is not tried (and listed) again. */
+  const failedSteps = new Set<number>();
   const fail = (s: Step, i: number, e: unknown) => {
+    failedSteps.add(i);
     res.failed.push({ path: s.change.path, reason: errorText(e) });
     if (s.kind === 'mkdir') failedDirs.push(s.change.path);
     try { if (s.kind === 'put') removeEntry(stagingPath(s.change.path, opts.sandboxId, i)); } catch { /* reported with the step */ }
@@ -411,6 +414,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     return c.host ?? 'absent';
   };
   for (const [s, i] of filePuts) {
+    if (failedSteps.has(i)) continue;
     const c = s.change;
     const tmp = stagingPath(c.path, opts.sandboxId, i);
     if (staged.has(i) && c.host?.type !== 'dir') {

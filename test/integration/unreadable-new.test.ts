@@ -4,7 +4,7 @@
 // every file is readable: the unprivileged run covers this.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx } from '../helpers/sbx.js';
 import { testUnless, USER_CASE } from '../helpers/skip.js';
 
@@ -51,6 +51,24 @@ testUnless(USER_CASE)('the review after a run shows such a file without an error
   assert.is(r.code, 0, r.stderr);
   assert.not.match(r.stderr, /internal error|EACCES|\n\s+at /);
   assert.match(r.stderr, `${tag}-locked`);
+});
+
+testUnless(USER_CASE)('commit refuses such a file once, with its reason, and commits the rest', () => {
+  const name = `unreadc-${process.pid}`;
+  const r = sbx(['run', '-q', '--name', name, '--', 'sh', '-c', `echo secret > ${home}/${tag}-c0 && chmod 000 ${home}/${tag}-c0 && echo ok > ${home}/${tag}-c1`], { store });
+  try {
+    assert.is(r.code, 0, r.stderr);
+    const c = sbx(['commit', name], { store });
+    const mentions = c.stderr.split('\n').filter((l) => l.includes(`${tag}-c0`));
+    assert.is(mentions.length, 1, c.stderr);
+    assert.match(c.stderr, 'Not committed (1)');
+    assert.ok(existsSync(`${home}/${tag}-c1`));
+    assert.not.ok(existsSync(`${home}/${tag}-c0`));
+  } finally {
+    sbx(['discard', name], { store });
+    rmSync(`${home}/${tag}-c1`, { force: true });
+    rmSync(`${home}/${tag}-c0`, { force: true });
+  }
 });
 
 test.run();
