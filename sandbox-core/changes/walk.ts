@@ -109,6 +109,13 @@ const TEXT_BUDGET = 64 * 2 ** 20;
 
 const OPAQUE_NAMES = new Set(['user.overlay.opaque', 'trusted.overlay.opaque', 'user.fuseoverlayfs.opaque']);
 const WHITEOUT_NAMES = new Set(['user.overlay.whiteout', 'trusted.overlay.whiteout']);
+/** columnSlot's answers. */
+const COLUMN = 0, DROP = 1, OBJECT = 2;
+
+/** fuse-overlayfs's whiteouts are `.wh.NAME` files (and `.wh..wh..opq` marks a dir opaque). */
+function isWhiteoutName(b: Buffer, at: number, len: number): boolean {
+  return len >= 4 && b[at] === 0x2e && b[at + 1] === 0x77 && b[at + 2] === 0x68 && b[at + 3] === 0x2e;
+}
 
 export function upperDirOf(meta: SandboxMeta, layer: Layer): string {
   return `${meta.layersDir}/${layer.dir}/upper`;
@@ -457,7 +464,7 @@ class WalkDecoder {
         if (fast && b[start] === 0x4e /* N */ && start + 8 <= b.length && (u32(b, start + 1) | 0) === this.fastParent && b[start + 5] === DT_REG) {
           const at = start + 8;
           const n = b[start + 6]! | (b[start + 7]! << 8);
-          if (at + n <= b.length && !(this.fuse && n >= 4 && b[at] === 0x2e && b[at + 1] === 0x77 && b[at + 2] === 0x68 && b[at + 3] === 0x2e)) {
+          if (at + n <= b.length && !(this.fuse && isWhiteoutName(b, at, n))) {
             const me = this.num++;
             if (me >= this.toIdx.length) { const t = new Int32Array(this.toIdx.length * 2); t.set(this.toIdx); this.toIdx = t; }
             this.toIdx[me] = -1;
@@ -482,6 +489,24 @@ class WalkDecoder {
   }
 
   /** The host path of the name at b[at, at + len) in the dir whose prefix is cached. */
+  /**
+   * Whether a new file the host lacks may be kept as a column entry of the current dir
+   * (COLUMN), is not a change at all (DROP: another layer's mount point, or a hidden path), or
+   * needs an object because the rules of record() need its path (OBJECT: on the way to
+   * another layer's mount point).
+   */
+  private columnSlot(b: Buffer, nameAt: number, nameLen: number): typeof COLUMN | typeof DROP | typeof OBJECT {
+    const { others, hidden } = this;
+    if (hidden.length || others.length) {
+      const host = this.flatPath(b, nameAt, nameLen);
+      if (others.length && others.some((t) => t === host)) return DROP;
+      if (hidden.length && hidden.some((h) => isWithin(host, h))) return DROP;
+      if (others.length && others.some((t) => isWithin(t, host))) return OBJECT;
+    }
+    if (this.namedDir < 0) { this.named.dirs.push(this.hostPrefix); this.named.uppers.push(this.upperPrefix); this.namedDir = this.named.dirs.length - 1; }
+    return COLUMN;
+  }
+
   private flatPath(b: Buffer, at: number, len: number): string {
     const sc = this.scratch;
     const pre = this.hostPrefixLen;
@@ -539,7 +564,7 @@ class WalkDecoder {
       if (!this.opts.namesOnly || (dtype !== DT_REG && dtype !== DT_LNK)) throw new SbxError('sbx-helper scan: malformed answer');
       // --stat: the helper counted the lines of a new file (never -3 here) and gives its size.
       const b = r.b;
-      if (this.lines && dtype === DT_REG && !(this.fuse && nameLen > 4 && b[nameAt] === 0x2e && b[nameAt + 1] === 0x77 && b[nameAt + 2] === 0x68 && b[nameAt + 3] === 0x2e)) {
+      if (this.lines && dtype === DT_REG && !(this.fuse && isWhiteoutName(b, nameAt, nameLen))) {
         counted = r.i32();
         namedSize = r.u64();
         if (counted === -3) throw new SbxError('sbx-helper scan: malformed answer');
@@ -595,17 +620,10 @@ class WalkDecoder {
     // whiteout mark, ACL or capability, nor a hard link to tell about): kept as columns with
     // what its change needs (WalkOptions.columns), unless a rule below needs its path.
     if (this.named.stats && up0 && upType === 'file' && hstate === 0 && !bindPoints.length && up0.nlink === 1 && typeof upX !== 'number' && upX.length === 0
-      && !(fuse && nameLen >= 4 && b[nameAt] === 0x2e && b[nameAt + 1] === 0x77 && b[nameAt + 2] === 0x68 && b[nameAt + 3] === 0x2e)) {
-      const others = this.others;
-      let skeleton = false;
-      if (hidden.length || others.length) {
-        const host = this.flatPath(b, nameAt, nameLen);
-        if (others.length && others.some((t) => t === host)) return;
-        if (hidden.length && hidden.some((h) => isWithin(host, h))) return;
-        skeleton = others.length > 0 && others.some((t) => isWithin(t, host));
-      }
-      if (!skeleton) {
-        if (this.namedDir < 0) { this.named.dirs.push(this.hostPrefix); this.named.uppers.push(this.upperPrefix); this.namedDir = this.named.dirs.length - 1; }
+      && !(fuse && isWhiteoutName(b, nameAt, nameLen))) {
+      const slot = this.columnSlot(b, nameAt, nameLen);
+      if (slot === DROP) return;
+      if (slot === COLUMN) {
         const blocks = up0.blocks ?? 0;
         this.layerBytes += blocks * 512;
         this.named.pushStat(this.namedDir, b, nameAt, nameLen, up0.perm, up0.size, blocks, b, text);
@@ -616,26 +634,19 @@ class WalkDecoder {
     // A new regular file the host lacks (names-only scans): an added file, kept as a column
     // entry with no object (named.ts), unless a rule below needs its path: a bind's parent
     // (kept or not by what it holds), or one on the way to another layer's mount point.
-    if (byName && dtype === DT_REG && !bindPoints.length && !(fuse && nameLen >= 4 && b[nameAt] === 0x2e && b[nameAt + 1] === 0x77 && b[nameAt + 2] === 0x68 && b[nameAt + 3] === 0x2e)) {
-      const others = this.others;
-      let skeleton = false;
-      if (hidden.length || others.length) {
-        const host = this.flatPath(b, nameAt, nameLen);
-        if (others.length && others.some((t) => t === host)) return;
-        if (hidden.length && hidden.some((h) => isWithin(host, h))) return;
-        skeleton = others.length > 0 && others.some((t) => isWithin(t, host));
-      }
-      if (!skeleton) {
-        if (this.namedDir < 0) { this.named.dirs.push(this.hostPrefix); this.named.uppers.push(this.upperPrefix); this.namedDir = this.named.dirs.length - 1; }
+    if (byName && dtype === DT_REG && !bindPoints.length && !(fuse && isWhiteoutName(b, nameAt, nameLen))) {
+      const slot = this.columnSlot(b, nameAt, nameLen);
+      if (slot === DROP) return;
+      if (slot === COLUMN) {
         this.named.push(this.namedDir, b, nameAt, nameLen, counted ?? 0, namedSize);
-        if (!hidden.length && !others.length && !this.lines) this.fastParent = parentNum;
+        if (!hidden.length && !this.others.length && !this.lines) this.fastParent = parentNum;
         return;
       }
     }
     let wh = false;
     let host: string, upper: string;
     // fuse-overlayfs's whiteouts are `.wh.NAME` files, and `.wh..wh..opq` marks its dir opaque.
-    if (fuse && nameLen >= 4 && b[nameAt] === 0x2e && b[nameAt + 1] === 0x77 && b[nameAt + 2] === 0x68 && b[nameAt + 3] === 0x2e) {
+    if (fuse && isWhiteoutName(b, nameAt, nameLen)) {
       const rawName = b.toString('latin1', nameAt, nameAt + nameLen);
       if (rawName === '.wh..wh..opq') {
         if (pe) pe.opaque = true;

@@ -10,10 +10,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CI, IS_ROOT, SBX, hostMounts, hostMountsLeft, makeCanary, makeStore, proveIsolation, removeCanary, removeStore } from '../helpers/sbx.js';
+import { buildDeb } from '../helpers/deb.js';
 import { testUnless } from '../helpers/skip.js';
 import { fuseProblem } from '../../sandbox-core/engines.js';
 import { which } from '../../sandbox-core/which.js';
@@ -118,25 +118,8 @@ test('a --bind of the dir holding the store shows the store empty and read-only,
   assert.not.ok(existsSync(join(store, 'planted')));
 });
 
-/** A .deb built on the spot (as view.test.ts does): /usr/share/NAME/hello.txt. */
-function buildDeb(name: string): string | null {
-  if (!spawnSync('sh', ['-c', 'command -v dpkg-deb && command -v apt-get']).stdout?.length) return null;
-  const dir = mkdtempSync(join(tmpdir(), 'sbx-deb-'));
-  temps.push(dir);
-  chmodSync(dir, 0o755);
-  const pkg = join(dir, 'pkg');
-  mkdirSync(join(pkg, 'DEBIAN'), { recursive: true });
-  mkdirSync(join(pkg, 'usr', 'share', name), { recursive: true });
-  writeFileSync(join(pkg, 'DEBIAN', 'control'), `Package: ${name}\nVersion: 1.0\nArchitecture: all\nMaintainer: sbx tests <sbx@localhost>\nDescription: a package made by the sbx tests\n`);
-  writeFileSync(join(pkg, 'usr', 'share', name, 'hello.txt'), 'hello from a package\n');
-  const deb = join(dir, `${name}.deb`);
-  const r = spawnSync('dpkg-deb', ['--root-owner-group', '--build', pkg, deb], { encoding: 'utf8' });
-  assert.is(r.status, 0, r.stderr);
-  chmodSync(deb, 0o644);
-  return deb;
-}
 const debName = tag;
-const deb = buildDeb(debName);
+const deb = buildDeb(debName, temps);
 if (!deb) assert.not.ok(CI, 'dpkg-deb or apt-get missing');
 
 testUnless(noFuse ?? (deb ? null : 'dpkg-deb or apt-get missing'), { missing: true })('a store under /tmp: apt-get install ./x.deb in a kept sandbox completes and lists the package', () => {

@@ -8,6 +8,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, SBX as SBX_PATH, sbx, removeStore } from '../helpers/sbx.js';
+import { buildDeb } from '../helpers/deb.js';
 import { parseMountInfo, visibleMounts } from '../../sandbox-core/mountinfo.js';
 import { planView } from '../../sandbox-core/plan.js';
 import { ROOT_CASE, testUnless, USER_CASE } from '../helpers/skip.js';
@@ -80,27 +81,9 @@ test('root inside gets the sbin dirs on its PATH (dpkg needs them); SBX_ROOT_PAT
   assert.is(o.stdout, '/bin\n', o.stderr);
 });
 
-/** A .deb built on the spot: /usr/share/NAME/hello.txt. */
-function buildDeb(name: string): string | null {
-  if (!spawnSync('sh', ['-c', 'command -v dpkg-deb && command -v apt-get']).stdout?.length) return null;
-  const dir = mkdtempSync(join(tmpdir(), 'sbx-deb-'));
-  temps.push(dir);
-  chmodSync(dir, 0o755);
-  const pkg = join(dir, 'pkg');
-  mkdirSync(join(pkg, 'DEBIAN'), { recursive: true });
-  mkdirSync(join(pkg, 'usr', 'share', name, 'sub'), { recursive: true });
-  writeFileSync(join(pkg, 'DEBIAN', 'control'), `Package: ${name}\nVersion: 1.0\nArchitecture: all\nMaintainer: sbx tests <sbx@localhost>\nDescription: a package made by the sbx tests\n`);
-  writeFileSync(join(pkg, 'usr', 'share', name, 'hello.txt'), 'hello from a package\n');
-  writeFileSync(join(pkg, 'usr', 'share', name, 'sub', 'more.txt'), 'more\n');
-  const deb = join(dir, `${name}.deb`);
-  const r = spawnSync('dpkg-deb', ['--root-owner-group', '--build', pkg, deb], { encoding: 'utf8' });
-  assert.is(r.status, 0, r.stderr);
-  chmodSync(deb, 0o644);
-  return deb;
-}
 
 const debName = `sbx-view-${process.pid}`;
-const deb = buildDeb(debName);
+const deb = buildDeb(debName, temps, { 'sub/more.txt': 'more\n' });
 if (!deb) assert.not.ok(CI, 'dpkg-deb or apt-get missing');
 const USER_PATH = { PATH: '/usr/bin:/bin' };
 const NO_DEB = 'dpkg-deb or apt-get missing';
