@@ -144,7 +144,7 @@ export async function rows() {
       out.push(row(`list ${n} added files (\`sbx diff --name-only\`)`, list, '`find` of the layer', find, { max: 350, note: "try's C summary: 345 ms" }));
       // The floor of any list printed from Node: node's start, the helper's names-only scan,
       // its answer written as it came (no decoding), next to node alone.
-      const floor = time(process.execPath, [join(REPO, 'bench', 'list-floor.mjs'), join(REPO, 'native', 'build', 'sbx-helper'), sb.meta.layersDir, 'L000/upper', sb.host.slice(1)], { runs });
+      const floor = time(process.execPath, [join(REPO, 'bench', '_list-floor.mjs'), join(REPO, 'native', 'build', 'sbx-helper'), sb.meta.layersDir, 'L000/upper', sb.host.slice(1)], { runs });
       const node0 = time(process.execPath, ['-e', '0'], { runs });
       out.push(row(`  … its floor: node + the helper's names-only scan, answer written undecoded`, floor, '`node -e 0`', node0, { note: 'no list from Node can beat this' }));
       out.push(row(`  … sbx against that floor`, list, 'the floor', floor, {}));
@@ -164,7 +164,7 @@ export async function rows() {
       out.push(row(`review ${n} changes (\`sbx diff\`)`, review, '`find` of the layer', find, { max: 2000 }));
       // Its floor: node's start and the helper's full-review scan (each new file opened,
       // stat'ed, its xattrs listed, its text read and sent), the answer written undecoded.
-      const floor = time(process.execPath, [join(REPO, 'bench', 'list-floor.mjs'), join(REPO, 'native', 'build', 'sbx-helper'), sb.meta.layersDir, 'L000/upper', sb.host.slice(1), 'review'], { runs });
+      const floor = time(process.execPath, [join(REPO, 'bench', '_list-floor.mjs'), join(REPO, 'native', 'build', 'sbx-helper'), sb.meta.layersDir, 'L000/upper', sb.host.slice(1), 'review'], { runs });
       out.push(row(`  … its floor: node + the helper's full-review scan, answer written undecoded`, floor, '`find` of the layer', find, { note: 'no review from Node with this helper can beat this' }));
       out.push(row(`  … sbx against that floor`, review, 'the floor', floor, {}));
       out.push(row(`  … its peak memory`, rssOf(['diff', sb.meta.id], sb.storeDir), '', null, { max: 200, unit: 'MB' }));

@@ -4,7 +4,7 @@
 // With `review` last, the scan the full review asks for instead (flag 8: every new file
 // stat'ed, its xattrs listed and its text sent, up to 1 MiB each and 64 MiB in all, as
 // cli/diff.ts and walk.ts ask): the floor of `sbx diff` of the same tree.
-// node bench/list-floor.mjs HELPER LAYERS_DIR UPPER_REL HOST_REL [review]
+// node bench/_list-floor.mjs HELPER LAYERS_DIR UPPER_REL HOST_REL [review]
 import { spawnSync } from 'node:child_process';
 import { openSync, writeSync } from 'node:fs';
 
