@@ -4,8 +4,9 @@ import { Command, Option } from 'clipanion';
 import { resolveAnywhere } from '../sandbox-core/store.js';
 import { scanSandboxAsync } from '../sandbox-core/changes/scan.js';
 import { stdoutColors, warn } from './output.js';
-import { changesJson, countLine, renderDiffs, writeNameOnly, renderStat, renderSummary, STAT_MAX_BYTES, DIFF_MAX_BYTES, writeDiffs } from './render-changes.js';
+import { changesJson, countLine, renderDiffs, renderStat, renderSummary, STAT_MAX_BYTES, DIFF_MAX_BYTES, writeDiffs } from './render-changes.js';
 import { page } from './pager.js';
+import { diffNameOnly } from './diff-names.js';
 import { progressLine } from './progress.js';
 import { resolve } from 'node:path';
 
@@ -39,21 +40,25 @@ export class DiffCommand extends Command {
   exclude = Option.Array('--exclude', [], { description: 'Leave out paths matching GLOB (repeatable)' });
 
   override async execute(): Promise<number> {
+    if (this.nameOnly && !this.json) {
+      const n = await diffNameOnly(this.ref, { paths: this.pathArgs, only: this.only, exclude: this.exclude }, this.context.stdout);
+      return this.exitCode && n ? 1 : 0;
+    }
     const { meta } = resolveAnywhere(this.ref);
     const progress = progressLine();
     const scan = await scanSandboxAsync(meta, {
       only: this.only, exclude: this.exclude, paths: this.pathArgs.map((p) => resolve(p)),
       progress: (phase, n) => progress.update(`${phase}: ${n} entries`),
-      // Names and line counts do not show a new file's xattrs: the helper need not read them.
-      fewXattrs: this.nameOnly || this.stat,
-      // A list of names (or of line counts) needs no stat of a file the host lacks: the helper
-      // reports it by name (and, for --stat, its lines and size).
-      namesOnly: (this.nameOnly || this.stat) && !this.json,
+      // Line counts do not show a new file's xattrs: the helper need not read them.
+      fewXattrs: this.stat,
+      // A list of line counts needs no stat of a file the host lacks: the helper reports it by
+      // name, lines and size (--name-only: cli/diff-names.ts).
+      namesOnly: this.stat && !this.json,
       // --stat of a new file is its line count: the helper counts as it walks.
-      ...(this.stat && !this.json && !this.nameOnly ? { countLinesUpTo: STAT_MAX_BYTES } : {}),
+      ...(this.stat && !this.json ? { countLinesUpTo: STAT_MAX_BYTES } : {}),
       // The full view diffs every new file: the helper brings their text as it walks, and
       // the plain new files stay columns, each made a change only to be printed.
-      ...(!this.stat && !this.json && !this.nameOnly ? { readNewUpTo: DIFF_MAX_BYTES, columns: true } : {}),
+      ...(!this.stat && !this.json ? { readNewUpTo: DIFF_MAX_BYTES, columns: true } : {}),
     });
     progress.end();
     for (const e of scan.errors) warn(e);
@@ -63,7 +68,6 @@ export class DiffCommand extends Command {
     // A pipe's reader may be slower than sbx writes: wait for it rather than queue the output.
     const drained = (s: string | Buffer): Promise<void> | undefined => (out.write(s) ? undefined : new Promise<void>((r) => out.once('drain', () => r())));
     if (this.json) out.write(changesJson(meta.id, scan.changes));
-    else if (this.nameOnly) await writeNameOnly(scan.changes, drained, scan.named);
     else if (this.stat) await page(await renderStat(scan.changes, col, scan.named), out);
     else {
       const head = `${col.bold(`sandbox ${meta.name ?? meta.id}`)}: ${countLine(scan.changes, scan.named)}\n`;

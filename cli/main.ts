@@ -2,14 +2,15 @@
 // Entry point (dist/bin/sbx.js, CommonJS): picks which part of the bundle a command needs and
 // loads only that one file, through V8's code cache (cli/code-cache.ts). `sbx --version`
 // loads the version part, `sbx run` with only its common flags the run part (parsed by hand in
-// cli/run-fast.ts, no clipanion); everything else loads the whole CLI (app.ts). CommonJS, not
+// cli/run-fast.ts, no clipanion), `sbx diff ID --name-only` the list part; everything else loads the whole CLI (app.ts). CommonJS, not
 // ES modules: Node's ES module loader alone costs a tenth of its start-up.
 import { loadPart } from './code-cache.js';
 import { parseRunFast } from './run-fast.js';
+import { nameOnlyRef } from './list-fast.js';
 import { terminalSafe } from '../sandbox-core/changes/bpath.js';
 
 // Baked in by scripts/bundle.mjs: each part's content hash, which names its code cache.
-declare const __SBX_PARTS__: Record<'version' | 'run' | 'app', string>;
+declare const __SBX_PARTS__: Record<'version' | 'run' | 'list' | 'app', string>;
 
 // A closed stdout (`sbx diff | head`) ends sbx quietly. The guard is attached when stdout is
 // first used: making the stream costs milliseconds (node:stream, tty), and a run never writes
@@ -49,6 +50,11 @@ async function main(argv: string[]): Promise<void> {
       // command's): exit now instead of when the event loop drains, which has Node dispose
       // of its heap page by page first. 'exit' handlers (the code cache) still run.
       process.exit();
+    }
+    const listRef = argv[0] === 'diff' ? nameOnlyRef(argv.slice(1)) : null;
+    if (listRef !== null) {
+      process.exitCode = await loadPart<typeof import('./entry-list.js')>(__dirname, 'list', __SBX_PARTS__.list).listMain(listRef);
+      return;
     }
     process.exitCode = await loadPart<typeof import('./app.js')>(__dirname, 'app', __SBX_PARTS__.app).main(argv);
   } catch (e) {

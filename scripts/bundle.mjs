@@ -1,6 +1,6 @@
-// Bundles the CLI into dist/bin/ as CommonJS: a small entry (sbx.js) and three parts, each
+// Bundles the CLI into dist/bin/ as CommonJS: a small entry (sbx.js) and four parts, each
 // one minified file that holds all a command needs: version.js (`sbx --version`), run.js
-// (`sbx run` with its common flags) and app.js (every command, with clipanion). The entry loads
+// (`sbx run` with its common flags), list.js (`sbx diff ID --name-only`) and app.js (every command, with clipanion). The entry loads
 // one part through V8's code cache (cli/code-cache.ts), so a command reads two files and
 // compiles almost nothing instead of resolving and linking tens of ES modules.
 import { build } from 'esbuild';
@@ -58,7 +58,7 @@ const PART_TAIL = '\n})';
 const partBanner = { js: "var __sbxModuleUrl=require('node:url').pathToFileURL(__filename).href;" };
 // The parts (SBX_BUNDLE_MINIFY=0 keeps names readable, for --cpu-prof): each a whole program for its commands (dynamic imports inlined, evaluated only
 // when reached), so a command reads and compiles one file.
-const parts = { version: 'entry-version.ts', run: 'entry-run.ts', app: 'app.ts' };
+const parts = { version: 'entry-version.ts', run: 'entry-run.ts', list: 'entry-list.ts', app: 'app.ts' };
 const hashes = {};
 for (const [name, file] of Object.entries(parts)) {
   const r = await build({ ...common, entryPoints: [join(root, 'cli', file)], outfile: join(out, `${name}.js`), banner: partBanner, minify: process.env.SBX_BUNDLE_MINIFY !== '0', write: false });
