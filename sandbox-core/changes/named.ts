@@ -174,28 +174,12 @@ export class NamedChanges {
 
   /**
    * `--name-only`: entries from i on, each as display() shows its path and a newline, until
-   * `to` or until `out` holds a piece (PIECE bytes); returns where it stopped. One small loop
-   * (optimized early, 100k names are written once) copies plain paths as bytes, as writeShown.
+   * `to` or until `out` holds a piece (PIECE bytes); returns where it stopped.
    */
   writeLines(i: number, to: number, out: ByteOut, shown: Shown): number {
-    const b = this.bytes;
     for (; i < to && out.at < PIECE; i++) {
-      const d = this.dir[i]!, s = this.start[i]!, n = this.len[i]!;
-      let plain = shown.plainDir[d]!;
-      if (plain === 0) { plain = shown.display(this.dirs[d]!) === this.dirs[d]! ? 1 : 2; shown.plainDir[d] = plain; }
-      let ok = plain === 1;
-      for (let k = s, e = s + n; ok && k < e; k++) { const c = b[k]!; ok = c >= 0x20 && c <= 0x7e && c !== 0x5c; }
-      if (!ok) { out.text(shown.display(this.pathAt(i))); out.byte(0x0a); continue; }
-      const pre = (this.dirBytes[d] ??= Buffer.from(this.dirs[d]!, 'latin1'));
-      const m = pre.length;
-      out.reserve(m + n + 1);
-      const dst = out.buf;
-      let at = out.at;
-      for (let k = 0; k < m; k++) dst[at + k] = pre[k]!;
-      at += m;
-      for (let k = 0; k < n; k++) dst[at + k] = b[s + k]!;
-      dst[at + n] = 0x0a;
-      out.at = at + n + 1;
+      this.writeShown(i, out, shown);
+      out.byte(0x0a);
     }
     return i;
   }
