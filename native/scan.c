@@ -44,6 +44,7 @@
  *   entries follow it, each directory's names in byte order and each subdirectory's entries
  *   right after it (preorder: nearly the path order sbx sorts by); `parent` is the number of
  *   the directory entry.
+ * With flag 4 or 8 the walk has a second thread (see `struct pool`): the answer is the same.
  * Exit status: 0 when the protocol completed, 2 on a malformed request or an I/O error. */
 #define _GNU_SOURCE
 #include <dirent.h>
