@@ -6,6 +6,7 @@ import { loadPolicy, shippedPolicyNames, readPolicyFile, policyFile, type Resolv
 import { checkFilter } from './interpreter.js';
 import { ARCHES } from './compiler.js';
 import { UserError } from '../errors.js';
+import type { Action, Rule } from './policy.js';
 
 export { PolicyError } from './errors.js';
 export { hostArch, ARCHES, type Arch } from './compiler.js';
@@ -17,8 +18,30 @@ export { loadPolicy, shippedPolicyNames, type ResolvedPolicy } from './load.js';
  * `arch` (default: this machine), for a command holding `capabilities` (default: sbx's default
  * set; rules with ifCaps/unlessCaps depend on it). Throws PolicyError (an UserError, exit 125) on bad input.
  */
-export function compileSeccompPolicy(ref: string, arch: Arch = hostArch(), capabilities?: readonly string[]): Buffer {
-  return encode(compilePolicy(loadPolicy(ref, capabilities), arch).program);
+export function compileSeccompPolicy(ref: string, arch: Arch = hostArch(), capabilities?: readonly string[], opts: { connectNotify?: boolean } = {}): Buffer {
+  const policy = loadPolicy(ref, capabilities);
+  return encode(compilePolicy(opts.connectNotify ? withConnectNotify(policy) : policy, arch).program);
+}
+
+/**
+ * --allow-net's direct path: wherever the policy lets connect(2) through (allow or log), it
+ * becomes a user notification, answered by the sandbox's supervisor (native/netdirect.c) on
+ * the proxy's decision; where the policy refuses connect, the refusal stands.
+ */
+export function withConnectNotify(policy: ResolvedPolicy): ResolvedPolicy {
+  const notify: Action = { kind: 'notify' };
+  const lets = (a: Action) => a.kind === 'allow' || a.kind === 'log';
+  const rules: Rule[] = [];
+  for (const r of policy.rules) {
+    if (!r.syscalls.includes('connect') || !lets(r.action)) { rules.push(r); continue; }
+    rules.push({ ...r, syscalls: ['connect'], action: notify });
+    const rest = r.syscalls.filter((n) => n !== 'connect');
+    if (rest.length) rules.push({ ...r, syscalls: rest });
+  }
+  if (lets(policy.defaultAction)) {
+    rules.push({ syscalls: ['connect'], action: notify, args: [], comment: '--allow-net: connect(2) is decided by sbx', file: 'sbx --allow-net', path: '$' });
+  }
+  return { ...policy, rules };
 }
 
 export function compilePolicy(policy: ResolvedPolicy, arch: Arch): CompiledProgram {
