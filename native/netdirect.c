@@ -1,11 +1,12 @@
 /* --allow-net's direct path: the command's connect(2) is a seccomp user notification (its
  * filter, compiled by sbx, says so for connect), and this supervisor answers it. It decides
  * nothing: for a TCP socket connecting to an IPv4/IPv6 address it asks sbx's proxy, which
- * answers "continue" (the kernel does the connect, inside the sandbox's own network
- * namespace), "refused" (ECONNREFUSED at once), or a socket it connected on the host; that
- * socket is installed in the command over the command's own descriptor (ADDFD with SETFD) and
- * the connect returns 0, so the bytes never pass a relay. Everything else continues: it
- * cannot leave the sandbox's network namespace.
+ * answers "continue" (the connect is made inside the sandbox's own network namespace),
+ * "refused" (ECONNREFUSED at once), or a socket it connected on the host; that socket is
+ * installed in the command over the command's own descriptor (ADDFD with SETFD) and the
+ * connect returns 0, so the bytes never pass a relay. Every other connect is made here as
+ * the command asked, on the command's own socket: it cannot leave the sandbox's network
+ * namespace. The kernel is never told to continue (see connect_here).
  *
  * It is a child of the sandbox's pid 1 forked before the command's pid namespace exists (the
  * command can neither see nor signal it), non-dumpable like pid 1, not under the filter, and
@@ -28,6 +29,8 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <grp.h>
+#include <sched.h>
 #include "sandbox.h"
 
 struct net_direct net_direct = { -1, NULL };
@@ -95,10 +98,39 @@ static void answer(int listener, struct seccomp_notif_resp *resp) {
   while (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno == EINTR) {}
 }
 
+/* For a unix socket's path: the command's mount namespace (whose root is the command's), and
+ * the command's initial ids and capabilities, so the path resolves and is checked as it would
+ * be for the command. This child is single-threaded and ends after this one connect. */
+static int take_command_view(int pidfd) {
+  if (setns(pidfd, CLONE_NEWNS) < 0) return -1;
+  if (cfg.have_caps) {
+    const char *step = "";
+    if (caps_apply(&cfg.caps, &step) < 0) return -1;
+  }
+  if (cfg.cmd_user) {
+    if (setgroups(0, NULL) < 0 && errno != EPERM) return -1;
+    if (setresgid(cfg.cmd_gid, cfg.cmd_gid, cfg.cmd_gid) < 0 || setresuid(cfg.cmd_uid, cfg.cmd_uid, cfg.cmd_uid) < 0) return -1;
+  }
+  return 0;
+}
+
+/* The connect the command asked for, done here on the command's own socket (the same open
+ * file, from pidfd_getfd) with the address as read once: never SECCOMP_USER_NOTIF_FLAG_CONTINUE,
+ * which would let the kernel read the descriptor and the address again after the decision
+ * (another thread could by then have put a host socket there, and AF_UNSPEC, which would
+ * disconnect it: a host socket the command could then connect or listen with). A non-blocking
+ * socket gives EINPROGRESS as it would have. Returns 0 or -errno. */
+static int connect_here(int sock, const struct sockaddr_storage *sa, socklen_t len) {
+  int r;
+  do r = connect(sock, (const struct sockaddr *)sa, len); while (r < 0 && errno == EINTR);
+  return r < 0 ? -errno : 0;
+}
+
 /* One notified connect(2), in a child of its own so a slow host never holds up the others. */
 static void handle(int listener, const struct seccomp_notif *req, struct seccomp_notif_resp *resp, int dirfd, const char *name) {
   resp->id = req->id;
-  resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE; /* unless the proxy decides otherwise */
+  resp->flags = 0;
+  resp->val = 0;
   int target = (int)req->data.args[0];
   size_t len = (size_t)req->data.args[2];
   struct sockaddr_storage sa;
@@ -106,22 +138,38 @@ static void handle(int listener, const struct seccomp_notif *req, struct seccomp
   /* A pidfd first, then the memory, then the notification's validity: the pid read below is
    * the connecting thread's and no recycled one's. */
   int pfd = (int)syscall(SYS_pidfd_open, req->pid, 0);
-  if (pfd < 0 || len < sizeof(sa_family_t) || len > sizeof sa) goto done;
+  int theirs = -1;
+  if (pfd < 0) { resp->error = -ESRCH; goto done; }
+  if ((int)req->data.args[2] < 0 || len > sizeof sa) { resp->error = -EINVAL; goto done; }
   struct iovec local = { &sa, len }, remote = { (void *)(uintptr_t)req->data.args[1], len };
-  if (process_vm_readv(req->pid, &local, 1, &remote, 1, 0) != (ssize_t)len) goto done;
+  if (len && process_vm_readv(req->pid, &local, 1, &remote, 1, 0) != (ssize_t)len) { resp->error = -EFAULT; goto done; }
   if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) { close(pfd); return; }
-  if (sa.ss_family != AF_INET && sa.ss_family != AF_INET6) goto done;
-  if ((sa.ss_family == AF_INET && len < sizeof(struct sockaddr_in)) || (sa.ss_family == AF_INET6 && len < sizeof(struct sockaddr_in6))) goto done;
-  int theirs = (int)syscall(SYS_pidfd_getfd, pfd, target, 0);
-  if (theirs < 0) goto done;
-  int domain = 0, type = 0, proto = 0;
+  theirs = (int)syscall(SYS_pidfd_getfd, pfd, target, 0);
+  if (theirs < 0) { resp->error = -EBADF; goto done; }
+  int domain = -1, type = 0, proto = 0;
   socklen_t ol = sizeof domain;
-  int tcp = getsockopt(theirs, SOL_SOCKET, SO_DOMAIN, &domain, &ol) == 0 && domain == sa.ss_family
-    && (ol = sizeof type, getsockopt(theirs, SOL_SOCKET, SO_TYPE, &type, &ol) == 0) && type == SOCK_STREAM
-    && (ol = sizeof proto, getsockopt(theirs, SOL_SOCKET, SO_PROTOCOL, &proto, &ol) == 0) && proto == IPPROTO_TCP;
-  int their_flags = fcntl(theirs, F_GETFL);
-  close(theirs);
-  if (!tcp || their_flags < 0) goto done;
+  if (getsockopt(theirs, SOL_SOCKET, SO_DOMAIN, &domain, &ol) < 0) { resp->error = connect_here(theirs, &sa, (socklen_t)len); goto done; }
+  ol = sizeof type;
+  getsockopt(theirs, SOL_SOCKET, SO_TYPE, &type, &ol);
+  ol = sizeof proto;
+  getsockopt(theirs, SOL_SOCKET, SO_PROTOCOL, &proto, &ol);
+  int inet = domain == AF_INET || domain == AF_INET6;
+  /* The one connect that changes a connected TCP socket: a disconnect, after which a socket
+   * connected on the host could be connected again or listen. Refused on every IP socket. */
+  if (inet && len >= sizeof(sa_family_t) && sa.ss_family == AF_UNSPEC) { resp->error = -EOPNOTSUPP; goto done; }
+  int decide = inet && type == SOCK_STREAM && proto == IPPROTO_TCP && sa.ss_family == domain
+    && len >= (domain == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+  if (!decide) {
+    /* Everything else connects as the kernel would have inside the sandbox's own network
+     * namespace, where the socket was made; a unix path from the command's view. */
+    if (domain == AF_UNIX && len > sizeof(sa_family_t) && sa.ss_family == AF_UNIX && ((struct sockaddr_un *)&sa)->sun_path[0]) {
+      /* A relative path would need the connecting thread's working directory. */
+      if (((struct sockaddr_un *)&sa)->sun_path[0] != '/') { resp->error = -EOPNOTSUPP; goto done; }
+      if (take_command_view(pfd) < 0) { resp->error = -EACCES; goto done; }
+    }
+    resp->error = connect_here(theirs, &sa, (socklen_t)len);
+    goto done;
+  }
   char addr[INET6_ADDRSTRLEN];
   int port;
   if (sa.ss_family == AF_INET) {
@@ -136,17 +184,17 @@ static void handle(int listener, const struct seccomp_notif *req, struct seccomp
   char verdict;
   int host = ask_proxy(dirfd, name, sa.ss_family, addr, port, &verdict);
   if (host < 0) {
-    if (verdict != 'c') { resp->flags = 0; resp->error = -ECONNREFUSED; }
+    resp->error = verdict == 'c' ? connect_here(theirs, &sa, (socklen_t)len) : -ECONNREFUSED;
     goto done;
   }
-  resp->flags = 0;
   /* The client's blocking mode, on the socket that takes its place; the proxy's is non-blocking. */
-  int fl = fcntl(host, F_GETFL);
+  int fl = fcntl(host, F_GETFL), their_flags = fcntl(theirs, F_GETFL);
   struct seccomp_notif_addfd add = { .id = req->id, .flags = SECCOMP_ADDFD_FLAG_SETFD, .srcfd = (__u32)host, .newfd = (__u32)target, .newfd_flags = 0 };
-  if (fl < 0 || fcntl(host, F_SETFL, (fl & ~O_NONBLOCK) | (their_flags & O_NONBLOCK)) < 0 || ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0)
+  if (fl < 0 || their_flags < 0 || fcntl(host, F_SETFL, (fl & ~O_NONBLOCK) | (their_flags & O_NONBLOCK)) < 0 || ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0)
     resp->error = -ECONNREFUSED;
   close(host);
 done:
+  if (theirs >= 0) close(theirs);
   if (pfd >= 0) close(pfd);
   answer(listener, resp);
 }
@@ -185,9 +233,9 @@ static void __attribute__((noreturn)) supervise(int from_command, int dirfd, con
       handle(listener, req, resp, dirfd, name);
       _exit(0);
     }
-    if (pid < 0) { /* no process for it: refuse rather than leave the client waiting */
+    if (pid < 0) { /* no process for it: fail rather than leave the client waiting */
       resp->id = req->id;
-      resp->error = -ECONNREFUSED;
+      resp->error = -EAGAIN;
       answer(listener, resp);
     }
   }

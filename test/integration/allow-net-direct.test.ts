@@ -151,6 +151,36 @@ maybe('UDP, IPv6 and other families still fail; a connect to an allowed address 
   for (const n of ['udp', 'tcp6', 'tcp6-doc', 'mapped']) assert.match(r.stdout, new RegExp(`^${n} refused$`, 'm'));
 });
 
+maybe('connects inside the sandbox still work (unix path and abstract, UDP and TCP on its loopback); a direct socket cannot be disconnected', () => {
+  const py = script('local.py', [
+    'import socket, ctypes, os, sys',
+    'def pair(fam, kind, addr):',
+    '  srv = socket.socket(fam, kind); srv.bind(addr)',
+    '  if kind == socket.SOCK_STREAM: srv.listen(1)',
+    '  c = socket.socket(fam, kind); c.settimeout(5); c.connect(srv.getsockname() if fam != socket.AF_UNIX else addr)',
+    '  if kind == socket.SOCK_STREAM: a, _ = srv.accept(); c.sendall(b"ok"); return a.recv(2).decode()',
+    '  c.send(b"ok"); return srv.recv(2).decode()',
+    'print("unix-path", pair(socket.AF_UNIX, socket.SOCK_STREAM, "/tmp/sbx-test.sock"))',
+    'print("unix-dgram", pair(socket.AF_UNIX, socket.SOCK_DGRAM, "/tmp/sbx-test-dgram.sock"))',
+    'print("unix-abstract", pair(socket.AF_UNIX, socket.SOCK_STREAM, "\\0sbx-test"))',
+    'print("udp-local", pair(socket.AF_INET, socket.SOCK_DGRAM, ("127.0.0.1", 0)))',
+    'print("tcp-local", pair(socket.AF_INET, socket.SOCK_STREAM, ("127.0.0.1", 0)))',
+    'os.chdir("/tmp")',
+    'try: socket.socket(socket.AF_UNIX).connect("sbx-test.sock"); print("relative ok")',
+    'except OSError as e: print("relative", e.errno)',
+    's = socket.create_connection(("127.0.0.1", int(sys.argv[1])))',
+    'libc = ctypes.CDLL(None, use_errno=True)',
+    'unspec = ctypes.create_string_buffer(16)',
+    'r = libc.connect(s.fileno(), unspec, 16)',
+    'print("disconnect", r, ctypes.get_errno())',
+    's.sendall(b"GET /still HTTP/1.0\\r\\n\\r\\n")',
+    'print(s.makefile("rb").read().split(b"\\r\\n\\r\\n")[1].decode().strip())',
+  ].join('\n'));
+  const r = inside([`127.0.0.1:${httpPort}`], `python3 '${py}' ${httpPort}`);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'unix-path ok\nunix-dgram ok\nunix-abstract ok\nudp-local ok\ntcp-local ok\nrelative 95\ndisconnect -1 95\nplain /still\n');
+});
+
 maybe('--no-seccomp: no direct path; the relay still carries proxied traffic and nothing else gets out', () => {
   const r = inside([`127.0.0.1:${httpPort}`], `echo "$NO_PROXY"; curl -sS http://127.0.0.1:${httpPort}/p; curl -sS --noproxy '*' http://127.0.0.1:${httpPort}/q; echo "curl=$?"`, ['--no-seccomp']);
   assert.is(r.code, 0, r.stderr);

@@ -31,12 +31,17 @@ test('the shipped policies: connect notifies where it was allowed, the rest is a
     for (const arch of ARCHES) {
       const before = retOf(plain, arch, 'connect');
       assert.is(retOf(notified, arch, 'connect'), before === ALLOW ? USER_NOTIF : before, `${name} ${arch} connect`);
-      for (const other of ['socket', 'sendmsg', 'recvmsg', 'bind', 'accept4', 'read', 'close']) {
+      for (const other of ['socket', 'sendmsg', 'recvmsg', 'bind', 'accept4', 'read', 'close', 'listen']) {
         assert.is(retOf(notified, arch, other, [2n, 1n, 0n]), retOf(plain, arch, other, [2n, 1n, 0n]), `${name} ${arch} ${other}`);
       }
     }
   }
   assert.is(retOf(withConnectNotify(loadPolicy('default')), 'x86_64', 'connect'), USER_NOTIF);
+  // io_uring connects without connect(2): never allowed beside the notification.
+  for (const name of ['default', 'strict', 'permissive']) {
+    for (const arch of ARCHES) assert.not.equal(retOf(withConnectNotify(loadPolicy(name)), arch, 'io_uring_setup'), ALLOW, `${name} ${arch}`);
+  }
+  assert.is(retOf(withConnectNotify(policyOf({ version: 1, description: 't', defaultAction: 'allow', rules: [] })), 'x86_64', 'io_uring_setup'), errnoRet(38));
 });
 
 test('a policy that refuses connect keeps refusing it; a default allow gets the notification', () => {
