@@ -661,11 +661,8 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   meta.exitStatus = exitStatus;
   // A saved sandbox must be on disk before we say it is saved; a throwaway one never needs to be.
   if (!req.throwaway) spawnSync('sync', ['-f', meta.layersDir], { stdio: 'ignore' });
-  // A quiet discard (nothing reads the layers) is removed by the caller right away: its
-  // meta.json stays `running` with this pid until then (swept as abandoned if sbx dies
-  // first), so rewriting it (a rename over the old file: ext4 flushes it, 1-4 ms here) buys
-  // nothing. The state in memory is what the caller sees.
-  if (req.throwaway && req.layersUnread && !req.inSandbox) meta.state = 'saved';
-  else store.markSaved(meta);
+  // A quiet discard (nothing reads the layers) is removed by the caller right away: rewriting
+  // its meta.json (a rename over the old file: ext4 flushes it, 1-4 ms here) buys nothing.
+  store.markSaved(meta, !(req.throwaway && req.layersUnread && !req.inSandbox));
   return { meta, outcome: result.outcome, exitStatus, durationMs, launch: result, view: { readOnly: readOnlyFiles, shownEmpty: shown }, diskLost, net: netDecisions };
 }
