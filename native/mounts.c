@@ -20,18 +20,36 @@ int idmap_userns_fd = -1;
 /* Where the new root is while it is being built: the stage before pivot_root, "" after. */
 static const char *root_prefix = "";
 
-/* Joins the new root and an absolute in-sandbox path into the caller's buffer. */
-static const char *staged(char out[SBX_PATH_MAX], const char *dest) {
+/* An in-sandbox path, resolved in the new root (resolve.c): a symlink the sandbox made in its
+ * layers can only lead elsewhere inside, never to the host. Returns an O_PATH fd. */
+static int open_dest(const char *dest, int flags) {
   if (dest[0] != '/') die_msg("spec", "destination is not absolute");
-  const char *tail = strcmp(dest, "/") || !*root_prefix ? dest : "";
-  if ((size_t)snprintf(out, SBX_PATH_MAX, "%s%s", root_prefix, tail) >= SBX_PATH_MAX)
-    die_msg("spec", "path too long");
-  return out;
+  autoclose int root = open(*root_prefix ? root_prefix : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return -1;
+  return open_in_root(root, dest, O_PATH | flags);
 }
 
-static int set_readonly(const char *path, int recursive) {
-  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
-  return mount_setattr(AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr, sizeof attr);
+/* The resolved parent of an in-sandbox path and its last name, for ops that create an entry
+ * (mkdir, symlink): the entry is made on the fd, never through a path walked again. */
+static int open_dest_parent(const char *dest, const char **name) {
+  char parent[SBX_PATH_MAX];
+  if (split_last(dest, parent, sizeof parent, name) < 0) return -1;
+  return open_dest(*parent ? parent : "/", O_DIRECTORY);
+}
+
+/* A mount made detached (fsmount, open_tree) attached at an in-sandbox destination. */
+static int attach_at(int mnt, const char *dest) {
+  autoclose int d = open_dest(dest, 0);
+  if (d < 0) return -1;
+  return move_mount(mnt, "", d, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
+/* /proc/self/fd/N of a resolved destination, for the calls that take only a path (mount(2) of
+ * a new filesystem, chmod): the kernel follows that link to the object the fd holds, so
+ * nothing is resolved a second time. */
+static const char *fd_path(char out[64], int fd) {
+  snprintf(out, 64, "/proc/self/fd/%d", fd);
+  return out;
 }
 
 /* Lower layers below the next overlay's own (`lower` ops: an image's layers, top first). */
@@ -96,7 +114,7 @@ static int configure_overlay(int fs, const char *dest, const char *lower, const 
   if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) return -1;
   autoclose int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
   if (mnt < 0) return -1;
-  return move_mount(mnt, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH);
+  return attach_at(mnt, dest);
 }
 
 static int mount_overlay(const char *dest, const char *lower, const char *upper, const char *work, const char *opts, int idmap) {
@@ -113,14 +131,14 @@ static int mount_overlay(const char *dest, const char *lower, const char *upper,
 
 static void do_overlay(char *const *a, unsigned flags) {
   /* overlay DEST LOWER UPPER WORK OPTIONS FLAGS */
-  char dest[SBX_PATH_MAX];
-  staged(dest, a[0]);
-  int r = mount_overlay(dest, a[1], a[2], a[3], a[4], !!(flags & FLAG_IDMAP_LOWER));
+  int r = mount_overlay(a[0], a[1], a[2], a[3], a[4], !!(flags & FLAG_IDMAP_LOWER));
   int err = errno;
   n_extra_lowers = 0;
   if (r == 0) return;
   if (!(flags & FLAG_RO_BIND)) die_step("overlay", a[0], err);
-  if (mount(a[1], dest, NULL, MS_BIND | MS_REC, NULL) < 0 || set_readonly(dest, 1) < 0) {
+  autoclose int tree = open_tree(AT_FDCWD, a[1], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+  if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof ro) < 0 || attach_at(tree, a[0]) < 0) {
     /* The host directory vanished after sbx planned (another program's temporary dir): what
      * is left at dest is the empty stand-in, and sbx says so. */
     if (errno == ENOENT && access(a[1], F_OK) < 0 && errno == ENOENT) { status_send("warn", "overlay %d %s", ENOENT, a[0]); return; }
@@ -170,7 +188,7 @@ static int mount_fuse_dev(const char *dest) {
   ok = ok && fsconfig(fs, FSCONFIG_SET_FLAG, "default_permissions", NULL, 0) == 0;
   ok = ok && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0;
   autoclose int mnt = ok ? fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV | MOUNT_ATTR_NOATIME) : -1;
-  if (mnt < 0 || move_mount(mnt, "", AT_FDCWD, dest, MOVE_MOUNT_F_EMPTY_PATH) < 0) die_step("fuse-mount", dest, errno);
+  if (mnt < 0 || attach_at(mnt, dest) < 0) die_step("fuse-mount", dest, errno);
   return dev;
 }
 
@@ -178,19 +196,18 @@ static int mount_fuse_dev(const char *dest) {
  * once it is up. */
 static void mount_fuse_overlay(char *const *a) {
   /* fuse_overlay BINARY DEST LOWER UPPER WORK OPTIONS */
-  char opts[16384], dest[SBX_PATH_MAX];
+  char opts[16384];
   for (int i = 2; i <= 4; i++)
     if (strpbrk(a[i], ",:\\")) die_step("fuse-overlayfs", a[i], EINVAL); /* its -o syntax cannot quote these */
   if ((size_t)snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s%s%s", a[2], a[3], a[4], *a[5] ? "," : "", a[5]) >= sizeof opts)
     die_step("fuse-overlayfs", a[1], E2BIG);
-  staged(dest, a[1]);
   /* Vanished since sbx planned, as for an overlay's fallback above: left as the empty stand-in. */
   if (access(a[2], F_OK) < 0 && errno == ENOENT) { status_send("warn", "overlay %d %s", ENOENT, a[1]); return; }
   if (daemons_ns < 0) die_step("fuse-namespace", a[1], EBADF);
   /* Its chatter ("unknown argument ignored") is noise on success; on failure it says why. */
   int errp[2];
   if (pipe2(errp, O_CLOEXEC) < 0) die_step("fuse-overlayfs", a[1], errno);
-  int dev = mount_fuse_dev(dest);
+  int dev = mount_fuse_dev(a[1]);
   pid_t pid = fork();
   if (pid < 0) die_step("fuse-overlayfs", a[1], errno);
   if (pid == 0) {
@@ -257,14 +274,6 @@ int is_proc_op(const struct spec_op *op) {
   return d && !strncmp(d, "/proc/", 6);
 }
 
-/* An in-sandbox path, resolved in the new root (resolve.c): a symlink the sandbox made in its
- * layers can only lead elsewhere inside, never to the host. Returns an O_PATH fd. */
-static int open_dest(const char *dest, int flags) {
-  autoclose int root = open(*root_prefix ? root_prefix : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0) return -1;
-  return open_in_root(root, dest, O_PATH | flags);
-}
-
 /* An O_PATH fd of the in-sandbox dir `path`, each missing component made (0755, owned like
  * the new root's `/`: root inside, whoever builds the view) on the one before it, which was
  * resolved in the new root. A loop, not recursion: any depth. */
@@ -297,15 +306,16 @@ static int open_dir_made(const char *path) {
 
 /* The bind's destination, made like its source (dir or empty file) on its resolved parent
  * when it does not exist (with the parent's missing dirs, when asked); an O_PATH fd of it. */
-static int ensure_dest_like(const char *src, const char *dest, unsigned flags) {
+static int ensure_dest_like(int src, const char *src_arg, const char *dest, unsigned flags) {
   int fd = open_dest(dest, 0);
   if (fd >= 0 || errno != ENOENT) return fd;
   struct stat st;
-  if (stat(src, &st) < 0) die_step("bind", src, errno);
+  if (fstat(src, &st) < 0) die_step("bind", src_arg, errno);
   char parent[SBX_PATH_MAX];
   const char *name;
   if (split_last(dest, parent, sizeof parent, &name) < 0) die_step("bind", dest, errno);
-  autoclose int pfd = flags & FLAG_PARENTS ? open_dir_made(parent) : open_dest(parent, O_DIRECTORY);
+  const char *up = *parent ? parent : "/";
+  autoclose int pfd = flags & FLAG_PARENTS ? open_dir_made(up) : open_dest(up, O_DIRECTORY);
   if (pfd < 0) die_step("bind-mkdir", dest, errno);
   if (S_ISDIR(st.st_mode)) {
     if (mkdirat(pfd, name, 0755) < 0 && errno != EEXIST) die_step("bind-mkdir", dest, errno);
@@ -318,20 +328,21 @@ static int ensure_dest_like(const char *src, const char *dest, unsigned flags) {
 }
 
 static void do_bind(const char *src_arg, const char *dest_arg, unsigned flags) {
-  char src[SBX_PATH_MAX];
-  if (flags & FLAG_SRC_INSIDE) staged(src, src_arg);
-  else if ((size_t)snprintf(src, sizeof src, "%s", src_arg) >= sizeof src) die_msg("spec", "path too long");
+  /* A source inside (a /proc entry bound onto itself read-only) is resolved in the new root like
+   * any destination; a host source is the host path the user or sbx named. */
+  autoclose int src = flags & FLAG_SRC_INSIDE ? open_dest(src_arg, 0) : open(src_arg, O_PATH | O_CLOEXEC);
   /* "optional": kernel files that may not exist on this kernel (masks over /proc entries). */
   if (flags & FLAG_OPTIONAL) {
     autoclose int probe = open_dest(dest_arg, 0);
-    if (access(src, F_OK) < 0 || probe < 0) return;
+    if (src < 0 || probe < 0) return;
   }
-  autoclose int dest = ensure_dest_like(src, dest_arg, flags);
+  if (src < 0) die_step(flags & FLAG_IDMAP ? "bind-idmap" : "bind", src_arg, errno);
+  autoclose int dest = ensure_dest_like(src, src_arg, dest_arg, flags);
   if (dest < 0) die_step("bind", dest_arg, errno);
   int rec = !!(flags & FLAG_REC);
   /* A detached copy of the source, made read-only or idmapped before it is attached to the
    * destination fd: nothing walks the destination path again. */
-  autoclose int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
+  autoclose int tree = open_tree(src, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
   if (tree < 0) die_step(flags & FLAG_IDMAP ? "bind-idmap" : "bind", src_arg, errno);
   struct mount_attr attr = { .attr_set = flags & FLAG_RO ? MOUNT_ATTR_RDONLY : 0 };
   if (flags & FLAG_IDMAP) {
@@ -353,13 +364,48 @@ static void do_tmpfs(const char *dest_arg, const char *data, unsigned flags) {
   if (dest < 0 && (flags & FLAG_OPTIONAL) && (errno == ENOENT || errno == ENOTDIR)) return;
   if (dest < 0) die_step("tmpfs", dest_arg, errno);
   char target[64];
-  snprintf(target, sizeof target, "/proc/self/fd/%d", dest);
-  if (mount("tmpfs", target, "tmpfs", mf, data) < 0) die_step("tmpfs", dest_arg, errno);
+  if (mount("tmpfs", fd_path(target, dest), "tmpfs", mf, data) < 0) die_step("tmpfs", dest_arg, errno);
+}
+
+/* Remount-ro, chown, chmod, proc and devpts act on the object their path resolves to in the new
+ * root, the way binds and tmpfs do. */
+static int dest_or_die(const char *step, const char *dest, int flags) {
+  int fd = open_dest(dest, flags);
+  if (fd < 0) die_step(step, dest, errno);
+  return fd;
+}
+
+static void set_readonly_at(const char *step, const char *dest, int recursive) {
+  autoclose int d = dest_or_die(step, dest, 0);
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+  if (mount_setattr(d, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0) die_step(step, dest, errno);
+}
+
+static void do_mkdir(const char *dest, mode_t mode) {
+  const char *name;
+  autoclose int parent = open_dest_parent(dest, &name);
+  if (parent < 0) die_step("mkdir", dest, errno);
+  if (mkdirat(parent, name, mode) < 0 && errno != EEXIST) die_step("mkdir", dest, errno);
+  /* An existing symlink in its place is not followed to chmod what it points to. */
+  autoclose int d = open_beneath(parent, name, O_RDONLY | O_DIRECTORY);
+  if (d < 0 || fchmod(d, mode) < 0) die_step("mkdir-chmod", dest, errno);
+}
+
+static void do_symlink(const char *target, const char *dest) {
+  const char *name;
+  autoclose int parent = open_dest_parent(dest, &name);
+  if (parent < 0 || (symlinkat(target, parent, name) < 0 && errno != EEXIST)) die_step("symlink", dest, errno);
+}
+
+static void mount_new(const char *fstype, const char *dest, unsigned long flags, const char *data) {
+  autoclose int d = dest_or_die(fstype, dest, O_DIRECTORY);
+  char p[64];
+  if (mount(fstype, fd_path(p, d), fstype, flags, data) < 0) die_step(fstype, dest, errno);
 }
 
 void apply_fs_op(const struct spec_op *op) {
   char *const *a = op->args;
-  char p[SBX_PATH_MAX];
+  char p[64];
   switch (op->type) {
   case OP_WHITEOUT:
     /* An overlay whiteout (char 0/0) in an upper layer: the path looks absent inside. It is
@@ -369,18 +415,8 @@ void apply_fs_op(const struct spec_op *op) {
     if (make_whiteout_beneath(a[0], a[1], &step) < 0) die_step(step, a[1], errno);
     break;
   }
-  case OP_MKDIR:
-    staged(p, a[0]);
-    if (mkdir(p, (mode_t)op->num[0]) < 0 && errno != EEXIST) die_step("mkdir", a[0], errno);
-  {
-    /* An existing symlink in its place is not followed to chmod what it points to. */
-    autoclose int d = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (d < 0 || fchmod(d, (mode_t)op->num[0]) < 0) die_step("mkdir-chmod", a[0], errno);
-    break;
-  }
-  case OP_SYMLINK:
-    if (symlink(a[0], staged(p, a[1])) < 0 && errno != EEXIST) die_step("symlink", a[1], errno);
-    break;
+  case OP_MKDIR: do_mkdir(a[0], (mode_t)op->num[0]); break;
+  case OP_SYMLINK: do_symlink(a[0], a[1]); break;
   case OP_LOWER:
     if (n_extra_lowers >= MAX_LOWERS) die_step("overlay", a[0], E2BIG);
     extra_lowers[n_extra_lowers++] = a[0];
@@ -389,25 +425,23 @@ void apply_fs_op(const struct spec_op *op) {
   case OP_FUSE_OVERLAY: mount_fuse_overlay(a); break;
   case OP_BIND: do_bind(a[0], a[1], op->flags); break;
   case OP_TMPFS: do_tmpfs(a[0], a[1], op->flags); break;
-  case OP_PROC:
-    if (mount("proc", staged(p, a[0]), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) die_step("proc", a[0], errno);
-    break;
-  case OP_DEVPTS:
-    if (mount("devpts", staged(p, a[0]), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620") < 0)
-      die_step("devpts", a[0], errno);
-    break;
-  case OP_REMOUNT_RO:
-    if (set_readonly(staged(p, a[0]), 0) < 0) die_step("remount-readonly", a[0], errno);
-    break;
-  case OP_RO_RECURSIVE:
-    if (set_readonly(staged(p, a[0]), 1) < 0) die_step("readonly-recursive", a[0], errno);
-    break;
+  case OP_PROC: mount_new("proc", a[0], MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL); break;
+  case OP_DEVPTS: mount_new("devpts", a[0], MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620"); break;
+  case OP_REMOUNT_RO: set_readonly_at("remount-readonly", a[0], 0); break;
+  case OP_RO_RECURSIVE: set_readonly_at("readonly-recursive", a[0], 1); break;
   case OP_CHOWN:
-    if (lchown(staged(p, a[0]), (uid_t)op->num[0], (gid_t)op->num[1]) < 0) die_step("chown", a[0], errno);
+  {
+    /* Like lchown: a symlink at the destination is changed itself, never followed. */
+    autoclose int d = dest_or_die("chown", a[0], O_NOFOLLOW);
+    if (fchownat(d, "", (uid_t)op->num[0], (gid_t)op->num[1], AT_EMPTY_PATH) < 0) die_step("chown", a[0], errno);
     break;
+  }
   case OP_CHMOD:
-    if (chmod(staged(p, a[0]), (mode_t)op->num[0]) < 0) die_step("chmod", a[0], errno);
+  {
+    autoclose int d = dest_or_die("chmod", a[0], 0);
+    if (chmod(fd_path(p, d), (mode_t)op->num[0]) < 0) die_step("chmod", a[0], errno);
     break;
+  }
   default:
     die_msg("spec", "op not valid here");
   }
