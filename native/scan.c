@@ -88,10 +88,22 @@ static void put_stat(const struct stat *st) {
 
 static char names[65536], value[65536];
 
+/* The kernel allocates (and for a value zeroes) a buffer of the size passed before it looks:
+ * 64 KiB per call is a page allocation per file. Most entries have no xattr or a short list,
+ * so a small size is tried first and the whole buffer only when that is too small (ERANGE). */
+#define XATTR_FIRST 512
+static ssize_t list_of(const char *path, int fd, size_t size) {
+  return fd >= 0 ? flistxattr(fd, names, size) : llistxattr(path, names, size);
+}
+static ssize_t value_of(const char *path, int fd, const char *name, size_t size) {
+  return fd >= 0 ? fgetxattr(fd, name, value, size) : lgetxattr(path, name, value, size);
+}
+
 /* Every xattr of `path` (not following it), or of the open file `fd` when fd >= 0;
  * ENOTSUP/ENODATA are an empty list. */
 static void put_xattrs_of(const char *path, int fd) {
-  ssize_t n = fd >= 0 ? flistxattr(fd, names, sizeof names) : llistxattr(path, names, sizeof names);
+  ssize_t n = list_of(path, fd, XATTR_FIRST);
+  if (n < 0 && errno == ERANGE) n = list_of(path, fd, sizeof names);
   if (n < 0) {
     if (errno == ENOTSUP || errno == ENODATA) { put32(0); put32(0); } else put32((uint32_t)errno);
     return;
@@ -102,7 +114,8 @@ static void put_xattrs_of(const char *path, int fd) {
   put32(count);
   for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names + i) + 1) {
     const char *name = names + i;
-    ssize_t v = fd >= 0 ? fgetxattr(fd, name, value, sizeof value) : lgetxattr(path, name, value, sizeof value);
+    ssize_t v = value_of(path, fd, name, XATTR_FIRST);
+    if (v < 0 && errno == ERANGE) v = value_of(path, fd, name, sizeof value);
     if (v < 0) v = 0; /* removed meanwhile, or larger than any the kernel allows: empty */
     size_t nl = strlen(name);
     put32((uint32_t)nl); put(name, nl);
@@ -136,11 +149,39 @@ static unsigned char *text;
 static size_t text_cap;
 static int read_open(int fd, uint64_t size, size_t *len);
 
+/* The new files read for a review are closed a batch at a time: one close_range per run of
+ * consecutive fds instead of a close each (each syscall costs its entry and exit, which on
+ * this kind of VM is most of a small file's cost). Only runs made wholly of the batch's own
+ * fds are closed as ranges, so no fd of anyone else's is ever in one. */
+#define CLOSE_BATCH 64
+static int batch[CLOSE_BATCH];
+static size_t batched;
+
+static int by_fd(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+
+static void close_batch(void) {
+  qsort(batch, batched, sizeof *batch, by_fd);
+  for (size_t i = 0, j; i < batched; i = j) {
+    for (j = i + 1; j < batched && batch[j] == batch[j - 1] + 1; j++) {}
+    if (j - i == 1 || close_range((unsigned)batch[i], (unsigned)batch[j - 1], 0) < 0)
+      for (size_t k = i; k < j; k++) close(batch[k]);
+  }
+  batched = 0;
+}
+
+/* A file read here is done with: closed with its batch. */
+static void release(int fd) {
+  if (batched == CLOSE_BATCH) close_batch();
+  batch[batched++] = fd;
+}
+
 /* `name` in `dir` opened for reading if it is a regular file (its stat in *st), else -1: no
  * symlink followed, no blocking on a fifo, and the type checked on the open file, so a name
  * swapped meanwhile is never read as something else. */
 static int open_regular(int dir, const char *name, struct stat *st) {
   int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  /* Out of fds with a batch held open: closed, and the file tried again. */
+  if (fd < 0 && errno == EMFILE && batched) { close_batch(); fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC); }
   if (fd < 0) return -1;
   if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) { close(fd); return -1; }
   return fd;
@@ -166,7 +207,7 @@ static int read_open(int fd, uint64_t size, size_t *len) {
   *len = 0;
   if (text_cap < size + 1) {
     unsigned char *t = realloc(text, size + 1);
-    if (!t) { close(fd); return -3; }
+    if (!t) { release(fd); return -3; }
     text = t;
     text_cap = size + 1;
   }
@@ -175,14 +216,14 @@ static int read_open(int fd, uint64_t size, size_t *len) {
   while (n < size + 1) {
     ssize_t r = read(fd, text + n, size + 1 - n);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) { close(fd); return -3; }
+    if (r < 0) { release(fd); return -3; }
     if (r == 0) break;
     size_t upto = n + (size_t)r < size ? n + (size_t)r : size;
     if (upto > n && memchr(text + n, 0, upto - n)) { binary = 1; break; }
     n += (size_t)r;
     if (n >= size) break;
   }
-  close(fd);
+  release(fd);
   if (binary) return -1;
   *len = n < size ? n : size;
   return valid_utf8(text, *len) ? 0 : -1;
@@ -220,7 +261,7 @@ static void put_text(int dir, const char *name, uint64_t size, uint64_t cap, uin
 /* count_lines and put_text for a new file already open as `fd` (a regular file of `size`
  * bytes, as fstat said), which they close. */
 static int32_t count_lines_fd(int fd, uint64_t size, uint64_t cap) {
-  if (size == 0 || size > cap) { close(fd); return size ? -2 : 0; }
+  if (size == 0 || size > cap) { release(fd); return size ? -2 : 0; }
   size_t len;
   int r = read_open(fd, size, &len);
   return r < 0 ? r : lines_of(len);
@@ -238,8 +279,8 @@ static int32_t count_lines_named(int dir, const char *name, uint64_t cap, uint64
 }
 
 static void put_text_fd(int fd, uint64_t size, uint64_t cap, uint64_t budget) {
-  if (size > 0 && size <= cap && text_sent + size > budget) { close(fd); put32((uint32_t)-3); return; }
-  if (size == 0 || size > cap) { close(fd); put32(size ? (uint32_t)-2 : 0); return; }
+  if (size > 0 && size <= cap && text_sent + size > budget) { release(fd); put32((uint32_t)-3); return; }
+  if (size == 0 || size > cap) { release(fd); put32(size ? (uint32_t)-2 : 0); return; }
   size_t len;
   int r = read_open(fd, size, &len);
   if (r < 0) { put32((uint32_t)r); return; }
@@ -422,6 +463,9 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
       if (oom) { if (hdup >= 0) close(hdup); return fail("out of memory", ENOMEM); }
       if (flush(0) < 0) { int e = errno; if (hdup >= 0) close(hdup); return fail("write", e); }
     }
+    /* Before any other fd is opened: the next directory's files then reuse these numbers, so
+     * its batches are runs again. */
+    close_batch();
     if (hdup >= 0) close(hdup);
   }
   free(st.t);
@@ -465,6 +509,7 @@ int scan_main(void) {
     int r = scan_job(&ub, &hb, u, h, flags & 1, flags & 2, flags & 4, flags & 8, flags & 16, cap, budget);
     if (r) return r;
   }
+  close_batch();
   if (oom) return fail("out of memory", ENOMEM);
   if (flush(1) < 0) return fail("write", errno);
   beneath_close(&ub);

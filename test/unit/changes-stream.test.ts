@@ -3,7 +3,9 @@
 // tree with every kind of hostile entry.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, symlinkSync, writeFileSync, linkSync, truncateSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync, linkSync, truncateSync, openSync, closeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { helperPath } from '../../sandbox-core/helper.js';
 import { join } from 'node:path';
 import { makeFixture, whiteout, opaque, setXattr, copyUp, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox, scanSandboxAsync } from '../../sandbox-core/changes/scan.js';
@@ -113,6 +115,33 @@ test('a scan that reads new files (through one open fd each) reports the same st
   for (const opts of [{ readNewUpTo: 1 << 20 }, { countLinesUpTo: 1 << 20 }]) {
     assert.equal(walkUppers(f.meta, opts).entries.map(bare), want, JSON.stringify(opts));
   }
+});
+
+test('a review scan with fewer fds than a batch of new files held open (scan.c closes them in batches): the same answer', () => {
+  // Shallow (a deep tree needs an fd per level to be walked at all with so few), 300 files.
+  for (let i = 0; i < 300; i++) write(join(f.upper(), 'many', `f${i}`), `file ${i}\n`);
+  write(join(f.upper(), 'top.txt'), 'top\n');
+  // The review's request (flag 8: each new file opened, its text sent), as walk.ts sends it.
+  const words = [8, 1 << 20, 64 * 2 ** 20];
+  const flags = Buffer.alloc(4 * words.length);
+  words.forEach((w, i) => flags.writeUInt32LE(w, 4 * i));
+  const input = Buffer.concat([Buffer.from(`${f.meta.layers[0]!.dir}/upper\0${f.host.slice(1)}\0`), flags]);
+  const scan = (limit: string) => {
+    const fds = [openSync(f.meta.layersDir, 'r'), openSync('/', 'r')];
+    try {
+      // `many` holds 300 files: far more than 16 fds, so the batch meets EMFILE and is closed.
+      const r = spawnSync('sh', ['-c', `ulimit -n ${limit} && exec "$0" scan`, helperPath()], { input, maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'pipe', ...fds] });
+      assert.is(r.status, 0, String(r.stderr));
+      return r.stdout;
+    } finally {
+      for (const fd of fds) closeSync(fd);
+    }
+  };
+  // The first read of each file moves its access time (relatime), which the answer holds.
+  scan('1024');
+  const whole = scan('1024');
+  assert.ok(whole.includes(Buffer.from('file 299\n')), 'the files\' text is sent');
+  assert.ok(scan('16').equals(whole));
 });
 
 // (An answer cut between two records is caught by the helper's exit status: it exits 0 only
