@@ -628,7 +628,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   let result: LaunchResult;
   let netDecisions: NetDecision[] | null = null;
   try {
-    result = await launch(encodeSpec(ops), { onSpawn: req.onSpawn });
+    result = await launch(encodeSpec(ops), meta.layersDir, { onSpawn: req.onSpawn });
   } finally {
     // The proxy lives exactly as long as the sandbox: no socket or listener outlives the run.
     if (net) netDecisions = await net.stop();
@@ -664,6 +664,8 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   meta.exitStatus = exitStatus;
   // A saved sandbox must be on disk before we say it is saved; a throwaway one never needs to be.
   if (!req.throwaway) spawnSync('sync', ['-f', meta.layersDir], { stdio: 'ignore' });
-  store.markSaved(meta);
+  // A quiet discard (nothing reads the layers) is removed by the caller right away: rewriting
+  // its meta.json (a rename over the old file: ext4 flushes it, 1-4 ms here) buys nothing.
+  store.markSaved(meta, !(req.throwaway && req.layersUnread && !req.inSandbox));
   return { meta, outcome: result.outcome, exitStatus, durationMs, launch: result, view: { readOnly: readOnlyFiles, shownEmpty: shown }, diskLost, net: netDecisions };
 }
