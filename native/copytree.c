@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <linux/limits.h>
@@ -230,12 +231,40 @@ static int read_names(int dir, struct frame *f) {
   return r;
 }
 
-/* Enters a directory whose two sides are open; takes ownership of the fds. */
+/* The names of a directory fd just opened (at offset 0, read by nobody), straight from
+ * getdents64: a removal enters every directory of the tree once, and the dup, lseek and
+ * fdopendir's fstat and fcntls of read_names were most of its syscalls. */
+struct dirent64_raw { ino64_t d_ino; off64_t d_off; unsigned short d_reclen; unsigned char d_type; char d_name[]; };
+
+static int read_names_fresh(int dir, struct frame *f) {
+  char buf[16384] __attribute__((aligned(8)));
+  size_t cap = 0;
+  for (;;) {
+    long n = syscall(SYS_getdents64, dir, buf, sizeof buf);
+    if (n <= 0) return n < 0 ? -1 : 0;
+    for (long off = 0; off < n;) {
+      struct dirent64_raw *e = (struct dirent64_raw *)(buf + off);
+      off += e->d_reclen;
+      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+      if (f->n == cap) {
+        cap = cap ? cap * 2 : 16;
+        char **nn = realloc(f->names, cap * sizeof *nn);
+        if (!nn) return -1;
+        f->names = nn;
+      }
+      if (!(f->names[f->n] = strdup(e->d_name))) return -1;
+      f->n++;
+    }
+  }
+}
+
+/* Enters a directory whose two sides are open; takes ownership of the fds. A removal has no
+ * second side (dst -1) and reads its fresh src fd directly. */
 static int push(struct copy_ctx *c, int src, int dst, const struct stat *sst) {
   if (c->depth == c->cap) {
     size_t cap = c->cap ? c->cap * 2 : 64;
     struct frame *ns = realloc(c->stack, cap * sizeof *ns);
-    if (!ns) { close(src); close(dst); errno = ENOMEM; return -1; }
+    if (!ns) { close(src); if (dst >= 0) close(dst); errno = ENOMEM; return -1; }
     c->stack = ns;
     c->cap = cap;
   }
@@ -245,7 +274,7 @@ static int push(struct copy_ctx *c, int src, int dst, const struct stat *sst) {
   f->dst = dst;
   f->sst = *sst;
   f->rel_len = c->rel_len;
-  if (fstat(dst, &f->dst_st) < 0 || read_names(src, f) < 0) return -1;
+  if (dst < 0 ? read_names_fresh(src, f) < 0 : (fstat(dst, &f->dst_st) < 0 || read_names(src, f) < 0)) return -1;
   if (c->depth > FD_WINDOW) {
     struct frame *old = &c->stack[c->depth - 1 - FD_WINDOW];
     if (old->src >= 0) { close(old->src); old->src = -1; }
@@ -401,19 +430,18 @@ int remove_tree_at(int parent, const char *name) {
   if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return errno == ENOENT ? 0 : -1;
   if (!S_ISDIR(st.st_mode)) return unlinkat(parent, name, 0);
   struct copy_ctx c = { .dst_root = -1 };
-  int r = 0, s = -1, d = -1;
+  int r = 0, s = -1;
   struct stat again;
-  if ((s = open_dir_to_remove(parent, name)) < 0 || (d = dup(s)) < 0) r = -1;
+  if ((s = open_dir_to_remove(parent, name)) < 0) r = -1;
   else if (fstat(s, &again) < 0 || again.st_ino != st.st_ino || again.st_dev != st.st_dev) { errno = ESTALE; r = -1; }
   if (r < 0) {
     int e = errno;
     if (s >= 0) close(s);
-    if (d >= 0) close(d);
     errno = e;
     return -1;
   }
-  /* The copy's frames serve here too; the dst fd of each is an unused twin of src. */
-  if (push(&c, s, d, &st) < 0) r = -1;
+  /* The copy's frames serve here too, with no dst side (-1). */
+  if (push(&c, s, -1, &st) < 0) r = -1;
   while (r == 0 && c.depth) {
     struct frame *f = &c.stack[c.depth - 1];
     if (f->next < f->n) {
@@ -422,15 +450,15 @@ int remove_tree_at(int parent, const char *name) {
       if (fstatat(f->src, n, &est, AT_SYMLINK_NOFOLLOW) < 0) { if (errno != ENOENT) r = -1; continue; }
       if (!S_ISDIR(est.st_mode)) { if (unlinkat(f->src, n, 0) < 0 && errno != ENOENT) r = -1; continue; }
       if ((s = open_dir_to_remove(f->src, n)) < 0) { r = -1; continue; }
-      if ((d = dup(s)) < 0 || fstat(s, &again) < 0 || again.st_ino != est.st_ino || again.st_dev != est.st_dev) {
-        int e = d < 0 ? errno : ESTALE;
+      int bad = fstat(s, &again) < 0 ? errno : again.st_ino != est.st_ino || again.st_dev != est.st_dev ? ESTALE : 0;
+      if (bad) {
+        int e = bad;
         close(s);
-        if (d >= 0) close(d);
         errno = e;
         r = -1;
         continue;
       }
-      if (push(&c, s, d, &again) < 0) r = -1;
+      if (push(&c, s, -1, &again) < 0) r = -1;
       continue;
     }
     /* Empty now: remove it from its parent (reopened through ".." if its fds were closed). */
@@ -443,8 +471,7 @@ int remove_tree_at(int parent, const char *name) {
       pname = p->names[p->next - 1];
     }
     close(f->src);
-    close(f->dst);
-    f->src = f->dst = -1;
+    f->src = -1;
     if (unlinkat(pfd, pname, AT_REMOVEDIR) < 0) r = -1;
     free_names(f);
     c.depth--;

@@ -1,8 +1,14 @@
-// Starts the C helper with the spec on fd 3, reads its status lines from fd 4, forwards
-// signals, and turns what happened into a typed result. The helper's own exit code is not
-// trusted to tell a setup failure from the command's exit: the status lines are.
+// Starts the C helper with the spec on fd 3 and its status lines on fd 4, forwards signals,
+// and turns what happened into a typed result. The helper's own exit code is not trusted to
+// tell a setup failure from the command's exit: the status lines are.
+//
+// Both fds are unnamed files in the sandbox's own layers dir, not pipes: nothing reads the
+// status before the helper has exited, and a pipe costs Node a stream object per end (net.Socket,
+// its handle and buffers), an event-loop round trip to close the spec's end (the helper reads
+// to EOF before it starts) and another to see the status end. A file is read at once.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { Dir } from './beneath.js';
 import { SbxError } from './base/errors.js';
 import { buildCachedHelper, expectedHelperVersion, findHelper, helper, markStale, type Helper } from './helper.js';
 
@@ -107,33 +113,78 @@ export interface LaunchHooks {
 /**
  * Runs the spec in the helper. A helper of another version refuses before doing anything
  * (it is given the version this sbx expects); it is then rebuilt into the per-user cache
- * and the spec runs there.
+ * and the spec runs there. `dir` is a directory of sbx's own (the sandbox's layers dir) where
+ * the spec and status files are made and at once unlinked.
  */
-export async function launch(spec: Buffer, hooks: LaunchHooks = {}): Promise<LaunchResult> {
+export async function launch(spec: Buffer, dir: string, hooks: LaunchHooks = {}): Promise<LaunchResult> {
   const first = helper();
-  const r = await launchWith(first, spec, hooks);
+  const r = await launchWith(first, spec, dir, hooks);
   const o = r.outcome;
   if (o.kind !== 'setup-failed' || o.step !== 'helper-version') return r;
   markStale(first);
   if (first.origin === 'cache' || first.origin === 'SBX_HELPER') {
     throw new SbxError(`the helper ${first.path} is version ${o.message}, sbx needs ${expectedHelperVersion()}`, 125, "rebuild it: 'npm run build' in a checkout, or remove it and run sbx again");
   }
-  return launchWith(findHelper() ?? buildCachedHelper(`${first.path} is version ${o.message}`), spec, hooks);
+  return launchWith(findHelper() ?? buildCachedHelper(`${first.path} is version ${o.message}`), spec, dir, hooks);
 }
 
-function launchWith(h: Helper, spec: Buffer, hooks: LaunchHooks): Promise<LaunchResult> {
+/**
+ * A new file in `dir`, open read-write, its name already gone: nothing is left behind however
+ * sbx ends. Made beside nothing else's (O_EXCL, no symlink followed); a name a crashed sbx of
+ * the same pid left is replaced.
+ */
+export function unnamedFile(dir: Dir, what: string, append: boolean): number {
+  const name = `.${what}.${process.pid}`;
+  const flags = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | (append ? constants.O_APPEND : 0);
+  let fd: number;
+  try {
+    fd = openSync(dir.at(name), flags, 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    unlinkSync(dir.at(name));
+    fd = openSync(dir.at(name), flags, 0o600);
+  }
+  try { unlinkSync(dir.at(name)); } catch (e) { closeSync(fd); throw e; }
+  return fd;
+}
+
+/** The status file's whole text (the helper appended to it; our offset is not at its start). */
+export function readStatus(fd: number): string {
+  const size = fstatSync(fd).size;
+  const b = Buffer.allocUnsafe(size);
+  let n = 0;
+  while (n < size) { const r = readSync(fd, b, n, size - n, n); if (r <= 0) break; n += r; }
+  return b.toString('latin1', 0, n);
+}
+
+function launchWith(h: Helper, spec: Buffer, dirPath: string, hooks: LaunchHooks): Promise<LaunchResult> {
+  let specFd = -1, statusFd = -1;
+  const d = Dir.open(dirPath);
+  try {
+    specFd = unnamedFile(d, 'spec', false);
+    // pwrite: the offset the helper reads from (shared with this fd) stays at 0.
+    for (let n = 0; n < spec.length;) n += writeSync(specFd, spec, n, spec.length - n, n);
+    // Appended to by the helper's processes (outer, pid 1, the command's init): one line each write.
+    statusFd = unnamedFile(d, 'status', true);
+  } catch (e) {
+    if (specFd >= 0) closeSync(specFd);
+    throw e;
+  } finally {
+    d.close();
+  }
   return new Promise((resolve, reject) => {
-    const child = spawn(h.path, ['run', '3', '4', expectedHelperVersion()], {
-      stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'],
-      env: {},
-    });
-    const specStream = child.stdio[3] as NodeJS.WritableStream;
-    const statusStream = child.stdio[4] as NodeJS.ReadableStream;
-    let status = '';
-    statusStream.setEncoding?.('latin1');
-    statusStream.on('data', (d: string) => { status += d; });
-    specStream.on('error', () => { /* the helper exits early on a bad spec; its status says why */ });
-    specStream.end(spec);
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(h.path, ['run', '3', '4', expectedHelperVersion()], {
+        stdio: ['inherit', 'inherit', 'inherit', specFd, statusFd],
+        env: {},
+      });
+    } catch (e) {
+      closeSync(statusFd);
+      throw e;
+    } finally {
+      closeSync(specFd);
+    }
 
     const handlers: Array<[string, () => void]> = [];
     for (const s of FORWARDED) {
@@ -148,23 +199,28 @@ function launchWith(h: Helper, spec: Buffer, hooks: LaunchHooks): Promise<Launch
     }
     if (child.pid) hooks.onSpawn?.(child.pid);
 
-    let statusDone = false, exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-    const finish = (): void => {
-      if (!statusDone || !exitInfo) return;
-      for (const [s, h] of handlers) process.off(s, h);
-      const { outcome, fallbacks, diskCopyFailures, diskCopied, started, seen, diskUsage } = parseStatusLines(status);
-      const fallbackOutcome: LaunchOutcome = exitInfo.signal
-        ? { kind: 'helper-died', detail: `the helper was killed by ${exitInfo.signal}` }
-        : { kind: 'helper-died', detail: `the helper exited with status ${exitInfo.code} without reporting` };
-      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, diskCopyFailures, diskCopied, started, seen, ...(diskUsage ? { diskUsage } : {}) });
-    };
-    statusStream.on('end', () => { statusDone = true; finish(); });
-    statusStream.on('error', () => { statusDone = true; finish(); });
+    // The helper's processes all end before it does (pid 1 dies with it, and takes the rest):
+    // once it has exited, every status line is in the file.
+    let settled = false;
     child.on('error', (e) => {
+      if (settled) return;
+      settled = true;
       for (const [s, h] of handlers) process.off(s, h);
+      closeSync(statusFd);
       reject(new SbxError(`cannot start the sbx helper: ${e.message}`));
     });
-    child.on('exit', (code, signal) => { exitInfo = { code, signal }; finish(); });
+    child.on('exit', (code, signal) => {
+      if (settled) return;
+      settled = true;
+      for (const [s, h] of handlers) process.off(s, h);
+      let status: string;
+      try { status = readStatus(statusFd); } finally { closeSync(statusFd); }
+      const { outcome, fallbacks, diskCopyFailures, diskCopied, started, seen, diskUsage } = parseStatusLines(status);
+      const fallbackOutcome: LaunchOutcome = signal
+        ? { kind: 'helper-died', detail: `the helper was killed by ${signal}` }
+        : { kind: 'helper-died', detail: `the helper exited with status ${code} without reporting` };
+      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, diskCopyFailures, diskCopied, started, seen, ...(diskUsage ? { diskUsage } : {}) });
+    });
   });
 }
 

@@ -71,6 +71,8 @@ export interface RunRequest {
   onNotice?: (line: string) => void;
   /** --allow-net entries: the command reaches only these, through sbx's proxy. */
   allowNet?: string[];
+  /** --allow-net's direct path: `seccomp` notifies connect(2), answered by the sandbox's supervisor. */
+  allowNetDirect?: boolean;
   /** --memory in bytes: what sbx runs in the sandbox's cgroup (the --allow-net relay) is sized to fit. */
   memoryLimit?: number;
   /** --image / --rootfs: the root is an overlay of these lower layers, not the host's mounts. */
@@ -584,13 +586,14 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   // pid 1 runs as the mapped root: when that is not us, the proxy's socket is given to it.
   const relayOwner = idmap.shift ? { uid: idmap.shift.uid + idmap.insideUid, gid: idmap.shift.gid + idmap.insideUid } : null;
   // Loaded only for --allow-net: most runs need no proxy code at all.
-  const net = req.allowNet?.length ? await (await import('./net/session.js')).startAllowNet(req.allowNet, meta.layersDir, relayOwner, req.memoryLimit) : null;
+  const net = req.allowNet?.length ? await (await import('./net/session.js')).startAllowNet(req.allowNet, meta.layersDir, relayOwner, req.memoryLimit, !!req.allowNetDirect && !!req.seccomp) : null;
   const netEnv = Object.fromEntries((net?.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   const ops: SpecOp[] = [
     ...idmap.ops,
     ...(req.limitOps?.cgroup ?? []),
     req.net ? { op: 'share_net', args: [] } : { op: 'loopback_up', args: [] },
     ...(net ? [{ op: 'net_relay', args: [net.dir, net.name, String(net.port), String(net.buffer)] } satisfies SpecOp] : []),
+    ...(net?.directName ? [{ op: 'net_direct', args: [net.directName] } satisfies SpecOp] : []),
     { op: 'new_cgroupns', args: [] },
     { op: 'hostname', args: [`sbx-${meta.id}`] },
     { op: 'stage', args: [stage] },
@@ -625,7 +628,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   let result: LaunchResult;
   let netDecisions: NetDecision[] | null = null;
   try {
-    result = await launch(encodeSpec(ops), { onSpawn: req.onSpawn });
+    result = await launch(encodeSpec(ops), meta.layersDir, { onSpawn: req.onSpawn });
   } finally {
     // The proxy lives exactly as long as the sandbox: no socket or listener outlives the run.
     if (net) netDecisions = await net.stop();
@@ -661,6 +664,8 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   meta.exitStatus = exitStatus;
   // A saved sandbox must be on disk before we say it is saved; a throwaway one never needs to be.
   if (!req.throwaway) spawnSync('sync', ['-f', meta.layersDir], { stdio: 'ignore' });
-  store.markSaved(meta);
+  // A quiet discard (nothing reads the layers) is removed by the caller right away: rewriting
+  // its meta.json (a rename over the old file: ext4 flushes it, 1-4 ms here) buys nothing.
+  store.markSaved(meta, !(req.throwaway && req.layersUnread && !req.inSandbox));
   return { meta, outcome: result.outcome, exitStatus, durationMs, launch: result, view: { readOnly: readOnlyFiles, shownEmpty: shown }, diskLost, net: netDecisions };
 }

@@ -306,9 +306,13 @@ export class Store {
   }
 
   /** The run ended (or a commit left changes): reviewable, committable, discardable. */
-  markSaved(meta: SandboxMeta): void {
+  /**
+   * `write` false: saved in memory only, for an entry the caller removes next (a quiet
+   * discard); on disk it stays `running` with this pid, swept as abandoned if sbx dies first.
+   */
+  markSaved(meta: SandboxMeta, write = true): void {
     meta.state = 'saved';
-    this.writeMeta(meta);
+    if (write) this.writeMeta(meta);
   }
 
   /** A commit's journal is about to be written: the next sbx commit finishes it. */

@@ -143,4 +143,41 @@ test('status lines: a --disk copy-back is complete only when the helper says so'
   assert.not.ok(parseStatusLines('started 2\nexit 0\n').diskCopied);
 });
 
+
+test('launch: the spec and status files are unnamed at once, a stale name of this pid is replaced, and the status is read from its start', async () => {
+  const { unnamedFile, readStatus } = await import('../../sandbox-core/launch.js');
+  const { Dir } = await import('../../sandbox-core/beneath.js');
+  const { closeSync, readdirSync, writeSync, readSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-launch-files-'));
+  try {
+    // A crashed sbx of the same pid left its name behind.
+    writeFileSync(join(dir, `.status.${process.pid}`), 'stale\n');
+    const d = Dir.open(dir);
+    let spec = -1, status = -1;
+    try {
+      spec = unnamedFile(d, 'spec', false);
+      status = unnamedFile(d, 'status', true);
+    } finally {
+      d.close();
+    }
+    try {
+      assert.equal(readdirSync(dir), [], 'no name is left for anyone to find');
+      // The spec is written at offset 0 without moving the offset the helper reads from.
+      writeSync(spec, Buffer.from('7:version,1:1,'), 0, 14, 0);
+      const b = Buffer.alloc(14);
+      assert.is(readSync(spec, b, 0, 14, null), 14, 'read from the shared offset: the whole spec');
+      // Appends (the helper's writes) leave our offset at the end; the status is still read whole.
+      writeSync(status, 'started 5\n');
+      writeSync(status, 'exit 0\n');
+      assert.is(readStatus(status), 'started 5\nexit 0\n');
+      assert.equal(parseStatusLines(readStatus(status)).outcome, { kind: 'exited', code: 0 });
+    } finally {
+      if (spec >= 0) closeSync(spec);
+      if (status >= 0) closeSync(status);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
