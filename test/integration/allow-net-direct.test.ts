@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,6 +186,45 @@ maybe('--no-seccomp: no direct path; the relay still carries proxied traffic and
   assert.is(r.code, 0, r.stderr);
   assert.is(r.stdout, '\nplain /p\ncurl=7\n');
   assert.not.match(r.stderr, /direct/);
+});
+
+maybe('if the supervisor dies, connects fail (ENOSYS) instead of going anywhere', async () => {
+  const py = script('after.py', [
+    'import socket, sys',
+    'print("ready", flush=True)',
+    'sys.stdin.readline()',
+    'for addr in [("127.0.0.1", int(sys.argv[1])), ("192.0.2.1", 80)]:',
+    '  s = socket.socket(); s.settimeout(5)',
+    '  try: s.connect(addr); print("connected")',
+    '  except OSError as e: print("failed", e.errno)',
+  ].join('\n'));
+  const child = sbxAsync(['run', '-n', '-q', '--allow-net', `127.0.0.1:${httpPort}`, '--', 'python3', py, String(httpPort)], { store, stdio: ['pipe', 'pipe', 'pipe'] });
+  try {
+    let out = '';
+    child.stdout!.on('data', (d) => { out += d; });
+    for (const end = Date.now() + 30_000; !out.includes('ready') && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(out.includes('ready'), 'the command did not start');
+    // The supervisor: a helper process in the sandbox's outer pid namespace (two levels of
+    // NSpid) that is not its pid 1 (the command's processes have three).
+    const tree: number[] = [];
+    for (let todo = [child.pid!]; todo.length;) {
+      const kids = spawnSync('pgrep', ['-P', String(todo.pop()!)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+      tree.push(...kids);
+      todo.push(...kids);
+    }
+    const nspid = (p: number) => /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1]?.trim().split(/\s+/) ?? [];
+    const cmd = (p: number) => readFileSync(`/proc/${p}/cmdline`, 'latin1');
+    const supervisors = tree.filter((p) => { try { const n = nspid(p); return n.length === 2 && n[1] !== '1' && cmd(p).includes('sbx-helper'); } catch { return false; } });
+    assert.is(supervisors.length, 1, `one supervisor: ${tree.map((p) => { try { return `${p}:${nspid(p).join('/')}:${cmd(p).split('\0')[0]}`; } catch { return String(p); } }).join(' ')}`);
+    process.kill(supervisors[0]!, 'SIGKILL');
+    for (const end = Date.now() + 10_000; existsSync(`/proc/${supervisors[0]}`) && !readFileSync(`/proc/${supervisors[0]}/stat`, 'utf8').includes(') Z') && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
+    child.stdin!.write('go\n');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    assert.is(code, 0);
+    assert.is(out, 'ready\nfailed 38\nfailed 38\n');
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
 
 maybe('SIGKILL of sbx ends a direct connection and leaves no process behind', async () => {
