@@ -98,8 +98,12 @@ export async function executeRun(o: RunOptions): Promise<number> {
   const recordedCaps = inSandbox && !o.capAdd.length && !o.capDrop.length ? inSandbox.options.capabilities : undefined;
   const capabilities = recordedCaps ?? resolveCapabilities(o.capAdd, o.capDrop);
   let seccomp: Buffer | null = null;
+  // --allow-net's direct path needs the filter to notify connect(2) (net/session.ts).
+  // Not with --keep-user: the supervisor then has no capabilities to take the command's view
+  // of a unix socket's path (native/netdirect.c).
+  const allowNetDirect = o.allowNet.length > 0 && !o.noSeccomp && !o.keepUser && (await import('../sandbox-core/net/session.js')).directPathSupported();
   if (o.noSeccomp) warn('--no-seccomp: the command runs without a syscall filter');
-  else seccomp = await loadSeccomp(policy, capabilities);
+  else seccomp = await loadSeccomp(policy, capabilities, allowNetDirect);
 
   // isatty, not process.stdin/stdout: making those streams costs milliseconds a run does not need.
   const pty = isatty(0) && isatty(1);
@@ -149,6 +153,7 @@ export async function executeRun(o: RunOptions): Promise<number> {
     pty,
     diskBytes,
     allowNet: o.allowNet,
+    allowNetDirect,
     limits,
   });
   // Said even with -q: the command's end is not its own doing.

@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <grp.h>
 #include "sandbox.h"
 
@@ -68,11 +69,15 @@ void exec_command(int errpipe, int slave) {
     struct rlimit rl = { cfg.rlimits[i].soft, cfg.rlimits[i].hard };
     if (setrlimit(cfg.rlimits[i].resource, &rl) < 0) report_and_exit(errpipe, STEP_RLIMIT, errno);
   }
-  /* Only 0, 1, 2 and the exec-error pipe (closed by exec) survive. */
+  /* Only 0, 1, 2 and the exec-error pipe (closed by exec) survive; with --allow-net's direct
+   * path also, as 4 until the filter is installed, the socket its listener goes to. */
+  int direct = net_direct.cmd_end;
+  if (direct >= 0 && (direct = fcntl(direct, F_DUPFD_CLOEXEC, 5)) < 0) report_and_exit(errpipe, STEP_FDS, errno);
   if (dup2(errpipe, 3) < 0) report_and_exit(errpipe, STEP_FDS, errno);
   errpipe = 3;
   if (fcntl(errpipe, F_SETFD, FD_CLOEXEC) < 0) report_and_exit(errpipe, STEP_FDS, errno);
-  if (close_range(4, ~0U, 0) < 0) report_and_exit(errpipe, STEP_FDS, errno);
+  if (direct >= 0 && (direct = dup3(direct, 4, O_CLOEXEC)) < 0) report_and_exit(errpipe, STEP_FDS, errno);
+  if (close_range(direct >= 0 ? 5 : 4, ~0U, 0) < 0) report_and_exit(errpipe, STEP_FDS, errno);
   if (cfg.have_caps) {
     const char *step = "";
     if (caps_apply(&cfg.caps, &step) < 0)
@@ -90,7 +95,15 @@ void exec_command(int errpipe, int slave) {
   environ = cfg.envp;
   if (cfg.seccomp) {
     struct sock_fprog prog = { (unsigned short)(cfg.seccomp_len / sizeof(struct sock_filter)), (struct sock_filter *)cfg.seccomp };
-    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) report_and_exit(errpipe, STEP_SECCOMP, errno);
+    if (direct < 0) {
+      if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) report_and_exit(errpipe, STEP_SECCOMP, errno);
+    } else {
+      /* The filter's connect(2) notifications go to the supervisor (netdirect.c), which is not under it. */
+      int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+      if (listener < 0 || net_direct_send_listener(direct, listener) < 0) report_and_exit(errpipe, STEP_SECCOMP, errno);
+      close(listener);
+      close(direct);
+    }
   }
   execvp(cfg.argv[0], cfg.argv);
   report_and_exit(errpipe, STEP_EXEC, errno);

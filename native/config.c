@@ -46,6 +46,7 @@ void load_config(const struct spec *s) {
     case OP_ENV: cfg.envp[cfg.envc++] = a[0]; break;
     case OP_PTY: cfg.pty = 1; break;
     case OP_NET_RELAY: cfg.net_relay_dir = a[0]; cfg.net_relay_name = a[1]; cfg.net_relay_port = (int)op->num[0]; cfg.net_relay_buffer = (size_t)op->num[1]; break;
+    case OP_NET_DIRECT: cfg.net_direct_name = a[0]; break;
     case OP_SCAN_OUTPUT: ADD(cfg.scan, cfg.n_scan, 8, a[0], "scan_output texts"); break;
     case OP_RELAY_STDIO:
       for (int fd = 0; fd < 3; fd++) if (op->num[0] & (1u << fd)) cfg.relay_fds[cfg.n_relay++] = fd;
@@ -80,6 +81,8 @@ void load_config(const struct spec *s) {
   if (!cfg.stage && cfg.n_fs_ops) die_msg("spec", "filesystem ops need a stage directory");
   if (cfg.argc == 0) die_msg("spec", "no command");
   if (!cfg.cwd) die_msg("spec", "no cwd");
+  /* The supervisor answers the filter's notifications and reaches the proxy through net_relay's directory. */
+  if (cfg.net_direct_name && (!cfg.seccomp || !cfg.net_relay_dir)) die_msg("spec", "net_direct needs net_relay and seccomp");
   cfg.argv[cfg.argc] = NULL;
   cfg.envp[cfg.envc] = NULL;
 }

@@ -122,6 +122,7 @@ static void __attribute__((noreturn)) command_init(void) {
   }
   close(ep[1]);
   if (slave >= 0) close(slave);
+  if (net_direct.cmd_end >= 0) close(net_direct.cmd_end); /* the command's to send its listener over */
   relay_parent();
   /* A reader of the real stdout that went away is the relay's business, not a reason to die. */
   signal(SIGPIPE, SIG_IGN);
@@ -198,6 +199,8 @@ void init_main(int sync_fd) {
   if (cfg.net_relay_dir) net_relay_listen(&net_relay, cfg.net_relay_port);
   if (cfg.stage && !cfg.build_outside) build_root();
   umask(022);
+  /* Before the command's pid namespace exists: the supervisor stays out of the command's sight. */
+  if (cfg.net_direct_name) net_direct_start(&net_relay, cfg.net_direct_name);
   if (setsid() < 0) die_step("setsid", NULL, errno);
   sigset_t set;
   int sfd = make_signalfd(&set);
@@ -213,6 +216,7 @@ void init_main(int sync_fd) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
     command_init();
   }
+  if (net_direct.cmd_end >= 0) close(net_direct.cmd_end);
   int killed = 0;
   for (;;) {
     struct pollfd p[3] = { { sfd, POLLIN, 0 }, { net_relay.fd4, POLLIN, 0 }, { net_relay.fd6, POLLIN, 0 } };

@@ -7,6 +7,7 @@
  *   init.c     pid 1 of the sandbox and of the command's pid namespace
  *   command.c  the command process: session, fds, rlimits, no_new_privs, seccomp, exec
  *   netrelay.c --allow-net: the sandbox loopback listener copied to sbx's proxy
+ *   netdirect.c --allow-net: the supervisor answering the command's connect(2)
  * Every decision (what to mount where, which ids to map, which filter) was made by the
  * TypeScript side; these files only apply it and report the failing step, path and errno. */
 #ifndef SBX_SANDBOX_H
@@ -43,6 +44,7 @@ struct config {
   int have_caps; struct cap_sets caps;
   int relay_fds[3]; size_t n_relay;
   const char *net_relay_dir, *net_relay_name; int net_relay_port; size_t net_relay_buffer; /* --allow-net */
+  const char *net_direct_name; /* --allow-net's direct path: the proxy's socket for decisions, beside net_relay's */
   const char *scan[8]; size_t n_scan; /* texts whose lines in the relayed output sbx hears of */
   const unsigned char *seccomp; size_t seccomp_len;
   const struct spec_op *fs_ops[65536]; size_t n_fs_ops;
@@ -77,6 +79,14 @@ void net_relay_open_dir(struct net_relay *r, const char *dir, const char *name, 
 void net_relay_listen(struct net_relay *r, int port);
 /* A listener is readable: each connection is copied to the proxy by a child of its own. */
 void net_relay_accept(const struct net_relay *r, int listen_fd);
+
+/* netdirect.c (--allow-net's direct path: connect(2) answered by a supervisor) */
+struct net_direct { int cmd_end; const char *name; };
+extern struct net_direct net_direct;
+/* In pid 1, before the command's pid namespace: forks the supervisor; cmd_end is the socket
+ * the command sends its filter's listener over. */
+void net_direct_start(const struct net_relay *r, const char *name);
+int net_direct_send_listener(int via, int fd);
 
 /* init.c */
 extern const int forwarded_signals[];

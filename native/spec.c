@@ -28,7 +28,7 @@ static const struct { const char *name; int nargs; } op_table[OP_COUNT] = {
   [OP_CHOWN] = {"chown", 3}, [OP_BUILD_OUTSIDE] = {"build_outside", 0}, [OP_SETID] = {"setid", 2},
   [OP_DISK_TMPFS] = {"disk_tmpfs", 2}, [OP_DISK_LAYER] = {"disk_layer", 1}, [OP_SCRAP_AFTER] = {"scrap_after", 2},
   [OP_CWD] = {"cwd", 1}, [OP_CMD_USER] = {"cmd_user", 2}, [OP_ARG] = {"arg", 1}, [OP_ENV] = {"env", 1}, [OP_RLIMIT] = {"rlimit", 3},
-  [OP_CAPS] = {"caps", 4}, [OP_RELAY_STDIO] = {"relay_stdio", 1}, [OP_NET_RELAY] = {"net_relay", 4}, [OP_SCAN_OUTPUT] = {"scan_output", 1}, [OP_PTY] = {"pty", 0}, [OP_SECCOMP] = {"seccomp", 1},
+  [OP_CAPS] = {"caps", 4}, [OP_RELAY_STDIO] = {"relay_stdio", 1}, [OP_NET_RELAY] = {"net_relay", 4}, [OP_NET_DIRECT] = {"net_direct", 1}, [OP_SCAN_OUTPUT] = {"scan_output", 1}, [OP_PTY] = {"pty", 0}, [OP_SECCOMP] = {"seccomp", 1},
 };
 
 static int op_lookup(const char *name) {
@@ -151,6 +151,10 @@ static int resolve_args(struct spec_op *op, char *err, size_t errlen) {
      * relay's copy buffer per direction in bytes, sized by sbx (net/session.ts). */
     if (!a[1][0] || strchr(a[1], '/') || parse_uint(a[2], 10, 65535, &n[0]) < 0 || n[0] == 0
         || parse_uint(a[3], 10, 64ull << 20, &n[1]) < 0 || n[1] < 4096) { snprintf(err, errlen, "net_relay takes DIR NAME PORT BUFFER (4096 to 64 MiB)"); return -1; }
+    return 0;
+  case OP_NET_DIRECT:
+    /* NAME: the proxy's socket for connect decisions, in net_relay's DIR. */
+    if (!a[0][0] || strchr(a[0], '/')) { snprintf(err, errlen, "net_direct takes NAME (one component)"); return -1; }
     return 0;
   case OP_SCAN_OUTPUT:
     if (!a[0][0] || strlen(a[0]) >= 256) { snprintf(err, errlen, "scan_output takes a text of 1 to 255 bytes"); return -1; }

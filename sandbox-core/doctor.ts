@@ -1,6 +1,7 @@
 // `sbx doctor`: what this machine and user allow. The decisive check is a real throwaway
 // sandbox running `true`; the other lines explain the parts.
 import { readFileSync } from 'node:fs';
+import { release } from 'node:os';
 import { errnoName } from './base/errno.js';
 import { expectedHelperVersion, findHelper, helper, helperBuildRecord, helperMatches, helperVersionOf, markStale, packageHelperPath } from './helper.js';
 import { SbxError } from './base/errors.js';
@@ -116,6 +117,17 @@ export async function runChecks(): Promise<Check[]> {
     }
   } else seccompDetail = 'not tested (the sandbox did not start)';
   checks.push({ name: 'seccomp', status: seccompOk ? 'ok' : 'missing', detail: seccompDetail, hint: seccompOk ? undefined : 'sbx run --no-seccomp runs without a filter', required: true });
+
+  const { directPathSupported } = await import('./net/session.js');
+  const direct = directPathSupported();
+  checks.push({
+    name: 'allow-net direct path',
+    status: direct && seccompOk ? 'ok' : 'limited',
+    detail: direct && seccompOk ? `Linux ${release()}: an IP or CIDR entry of --allow-net gets a socket connected on the host (seccomp user notification, ADDFD)`
+      : direct ? 'needs the seccomp filter: --allow-net goes through the proxy and the relay only'
+      : `Linux ${release()} lacks SECCOMP_IOCTL_NOTIF_ADDFD (5.9): --allow-net goes through the proxy and the relay only (about half the speed)`,
+    required: false,
+  });
 
   checks.push({
     name: 'capabilities',

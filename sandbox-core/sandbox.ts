@@ -71,6 +71,8 @@ export interface RunRequest {
   onNotice?: (line: string) => void;
   /** --allow-net entries: the command reaches only these, through sbx's proxy. */
   allowNet?: string[];
+  /** --allow-net's direct path: `seccomp` notifies connect(2), answered by the sandbox's supervisor. */
+  allowNetDirect?: boolean;
   /** --memory in bytes: what sbx runs in the sandbox's cgroup (the --allow-net relay) is sized to fit. */
   memoryLimit?: number;
   /** --image / --rootfs: the root is an overlay of these lower layers, not the host's mounts. */
@@ -586,13 +588,14 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   // pid 1 runs as the mapped root: when that is not us, the proxy's socket is given to it.
   const relayOwner = idmap.shift ? { uid: idmap.shift.uid + idmap.insideUid, gid: idmap.shift.gid + idmap.insideUid } : null;
   // Loaded only for --allow-net: most runs need no proxy code at all.
-  const net = req.allowNet?.length ? await (await import('./net/session.js')).startAllowNet(req.allowNet, meta.layersDir, relayOwner, req.memoryLimit) : null;
+  const net = req.allowNet?.length ? await (await import('./net/session.js')).startAllowNet(req.allowNet, meta.layersDir, relayOwner, req.memoryLimit, !!req.allowNetDirect && !!req.seccomp) : null;
   const netEnv = Object.fromEntries((net?.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   const ops: SpecOp[] = [
     ...idmap.ops,
     ...(req.limitOps?.cgroup ?? []),
     req.net ? { op: 'share_net', args: [] } : { op: 'loopback_up', args: [] },
     ...(net ? [{ op: 'net_relay', args: [net.dir, net.name, String(net.port), String(net.buffer)] } satisfies SpecOp] : []),
+    ...(net?.directName ? [{ op: 'net_direct', args: [net.directName] } satisfies SpecOp] : []),
     { op: 'new_cgroupns', args: [] },
     { op: 'hostname', args: [`sbx-${meta.id}`] },
     { op: 'stage', args: [stage] },

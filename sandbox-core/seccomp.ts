@@ -40,11 +40,12 @@ function cacheKey(ref: string, arch: string, capabilities: readonly string[] | u
 }
 
 /** `capabilities`: the command's set (undefined: the default set); rules with ifCaps depend on it. */
-export async function loadSeccomp(ref: string, capabilities?: readonly string[]): Promise<Buffer> {
+/** `connectNotify`: connect(2) becomes a user notification where the policy allows it (--allow-net's direct path). */
+export async function loadSeccomp(ref: string, capabilities?: readonly string[], connectNotify = false): Promise<Buffer> {
   const arch = hostArch();
   let key: string | null = null;
   try { key = arch ? cacheKey(ref, arch, capabilities) : null; } catch { key = null; }
-  const file = key ? join(cacheRoot(), `seccomp-${ref}-${arch}-${key}.bpf`) : null;
+  const file = key ? join(cacheRoot(), `seccomp-${ref}${connectNotify ? '+notify' : ''}-${arch}-${key}.bpf`) : null;
   if (file) {
     try {
       const b = readFileSync(file);
@@ -52,7 +53,7 @@ export async function loadSeccomp(ref: string, capabilities?: readonly string[])
     } catch { /* not cached yet */ }
   }
   const { compileSeccompPolicy } = await import('../policies/seccomp/index.js');
-  const prog = compileSeccompPolicy(ref, undefined, capabilities);
+  const prog = compileSeccompPolicy(ref, undefined, capabilities, { connectNotify });
   if (file) {
     try {
       ensurePrivateDir(cacheRoot());

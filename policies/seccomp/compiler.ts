@@ -11,7 +11,7 @@
 import {
   BPF_LD, BPF_W, BPF_ABS, BPF_JMP, BPF_JEQ, BPF_JGT, BPF_JGE, BPF_K, BPF_ALU, BPF_AND, BPF_MAXINSNS,
   SECCOMP_DATA_NR, SECCOMP_DATA_ARCH, argOffset,
-  SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_THREAD, SECCOMP_RET_LOG, SECCOMP_RET_TRAP,
+  SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_THREAD, SECCOMP_RET_LOG, SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF,
   type Insn,
 } from './bpf.js';
 import { assemble, type Node } from './assembler.js';
@@ -54,6 +54,7 @@ export function actionValue(a: Action): number {
     case 'kill-thread': return SECCOMP_RET_KILL_THREAD;
     case 'trap': return SECCOMP_RET_TRAP;
     case 'log': return SECCOMP_RET_LOG;
+    case 'notify': return SECCOMP_RET_USER_NOTIF;
   }
 }
 

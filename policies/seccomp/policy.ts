@@ -17,7 +17,9 @@ export type Action =
   | { kind: 'kill-process' }
   | { kind: 'kill-thread' }
   | { kind: 'trap' }
-  | { kind: 'log' };
+  | { kind: 'log' }
+  /** Not writable in a policy file: sbx puts it on connect(2) for --allow-net's direct path (withConnectNotify). */
+  | { kind: 'notify' };
 
 const SIMPLE_ACTIONS = ['allow', 'kill-process', 'kill-thread', 'trap', 'log'] as const;
 const OPERATORS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'masked-eq'] as const;

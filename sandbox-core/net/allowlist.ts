@@ -102,6 +102,16 @@ export class AllowList {
     return this.entries.some((e) => e.kind === 'cidr' && (inCidr(e, '127.0.0.1') || inCidr(e, '::1')));
   }
 
+  /** The IP and CIDR entries without their ports, for NO_PROXY (curl reads CIDRs there). */
+  addressEntries(): string[] {
+    return this.entries.filter((e) => e.kind === 'cidr').map((e) => {
+      const t = e.text.trim();
+      const b = /^\[([^\]]+)\]/.exec(t);
+      if (b) return b[1]!;
+      return (t.match(/:/g) ?? []).length === 1 ? t.slice(0, t.lastIndexOf(':')) : t;
+    });
+  }
+
   /** Is an address the name resolved to explicitly named by an IP or CIDR entry? */
   coversAddress(ip: string, port: number): boolean {
     return this.entries.some((e) => e.kind === 'cidr' && (e.port === null || e.port === port) && inCidr(e, ip));
@@ -121,4 +131,13 @@ export function isLocalAddress(ip: string): boolean {
   if ((b.bits >> 118n) === 0x3fan) return true; // fe80::/10
   if ((b.bits >> 32n) === 0xffffn) return isLocalAddress([24n, 16n, 8n, 0n].map((s) => String((b.bits >> s) & 0xffn)).join('.'));
   return false;
+}
+
+/** 127/8, ::1 (also v4-mapped) and the unspecified addresses, which connect(2) takes for loopback. */
+export function isLoopbackOrUnspecified(ip: string): boolean {
+  const b = ipBits(ip);
+  if (!b) return false;
+  if (b.family === 4) return (b.bits >> 24n) === 127n || b.bits === 0n;
+  if (b.bits === 1n || b.bits === 0n) return true;
+  return (b.bits >> 32n) === 0xffffn && isLoopbackOrUnspecified([24n, 16n, 8n, 0n].map((s) => String((b.bits >> s) & 0xffn)).join('.'));
 }

@@ -1,10 +1,10 @@
 // The host side of `--allow-net`: an HTTP proxy (plain requests and CONNECT) that the sandbox
 // reaches only through a relay its pid 1 runs, and that decides every connection against the
 // allowlist, logs it, and answers a refusal at once (403 with one line) so nothing hangs.
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, connect, isIP, type Server, type Socket } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
-import { AllowList, ipBits, isLocalAddress } from './allowlist.js';
+import { AllowList, ipBits, isLocalAddress, isLoopbackOrUnspecified } from './allowlist.js';
 import { parseSni, tlsRecordLength } from './sni.js';
 import { Passer } from './passer.js';
 
@@ -20,8 +20,13 @@ export const HANDOFF_AFTER = 256 * 1024;
 /** A connected host socket whose reads arrive through `sink` (null: kept until piping starts). */
 interface Upstream { sock: Socket; stash: Buffer[]; sink: ((chunk: Buffer) => boolean) | null; ended: boolean }
 
-/** `spliced`: of the allowed connections, how many were handed to the relay (bytes no longer through Node; the name is from when the relay used splice). */
-export interface NetDecision { host: string; port: number; allowed: boolean; reason: string; count: number; spliced?: number }
+/**
+ * `spliced`: of the allowed connections, how many were handed to the relay (bytes no longer
+ * through Node; the name is from when the relay used splice). `direct`: how many were the
+ * command's own connect(2) to an allowed address, answered with a socket connected here
+ * (the direct path: no proxy, no relay).
+ */
+export interface NetDecision { host: string; port: number; allowed: boolean; reason: string; count: number; spliced?: number; direct?: number }
 
 /** A hosts(5)-format file consulted before DNS (for tests and pinned names); its names are trusted. */
 export function readHostsFile(path: string): Map<string, string[]> {
@@ -46,6 +51,7 @@ function splitHostPort(s: string, defPort: number): Target | null {
 
 export class NetProxy {
   private server: Server | null = null;
+  private directServer: Server | null = null;
   private readonly log = new Map<string, NetDecision>();
   private readonly sockets = new Set<Socket>();
   private readonly passer: Passer | null;
@@ -75,13 +81,99 @@ export class NetProxy {
     setImmediate(() => { if (this.server) this.passer?.start(); });
   }
 
+  /**
+   * The direct path's decisions (native/netdirect.c): the sandbox's supervisor connects here
+   * for each connect(2) of the command to an IPv4/IPv6 address over TCP and sends one line,
+   * `FAMILY ADDRESS PORT`. The answer is one byte: `c` (continue: the kernel connects inside
+   * the sandbox's own network namespace), `r` (refused: ECONNREFUSED at once), or a socket
+   * connected here, on net-pass's marker byte, which the supervisor puts in place of the
+   * command's. Only the supervisor reaches this socket (its directory was opened before the
+   * sandbox's root was replaced); `relayPort` is the relay's port on the sandbox's loopback,
+   * which always stays local.
+   */
+  async listenDirect(path: string, relayPort: number): Promise<void> {
+    const server = createServer((s) => this.handleDirect(s, relayPort));
+    this.directServer = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => { server.off('error', reject); resolve(); });
+    });
+  }
+
   async close(): Promise<void> {
     // First: a server whose accepted sockets went over an IPC channel waits, on close, for
     // the channel's other end to confirm them closed, unless that channel is gone.
     this.passer?.stop();
     for (const s of this.sockets) s.destroy();
-    if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
+    for (const srv of [this.server, this.directServer]) if (srv) await new Promise<void>((r) => srv.close(() => r()));
     this.server = null;
+    this.directServer = null;
+  }
+
+  /** The decision for a connect(2) to `addr`:`port`: continue, refuse, or the entry allowing it. */
+  directDecision(addr: string, port: number, relayPort: number): 'continue' | 'refuse' | string {
+    // The sandbox's own loopback stays local, as NO_PROXY keeps it for proxy-aware clients;
+    // only an address:port an IP or CIDR entry names is the host's.
+    if (isLoopbackOrUnspecified(addr) && (port === relayPort || !this.allow.coversAddress(addr, port))) return 'continue';
+    const entry = this.allow.allows(addr, port);
+    if (!entry || entry.kind !== 'cidr') {
+      this.record({ host: addr, port }, false, 'not in --allow-net');
+      return 'refuse';
+    }
+    return entry.text;
+  }
+
+  private handleDirect(conn: Socket, relayPort: number): void {
+    this.track(conn);
+    let line = '';
+    const onData = (d: Buffer) => {
+      line += d.toString('latin1');
+      const nl = line.indexOf('\n');
+      if (nl < 0) { if (line.length > 128) conn.destroy(); return; }
+      conn.off('data', onData);
+      conn.pause();
+      const m = /^([46]) (\S+) (\d{1,5})$/.exec(line.slice(0, nl));
+      const fam = m ? Number(m[1]) : 0;
+      if (!m || isIP(m[2]!) !== fam) { conn.end('r'); return; }
+      const addr = m[2]!;
+      const port = Number(m[3]);
+      const d2 = this.directDecision(addr, port, relayPort);
+      if (d2 === 'continue') { conn.end('c'); return; }
+      if (d2 === 'refuse') { conn.end('r'); return; }
+      void this.connectDirect(conn, { host: addr, port }, fam as 4 | 6, d2);
+    };
+    conn.on('data', onData);
+  }
+
+  /** Connects to an allowed address here and hands the socket to the supervisor. */
+  private async connectDirect(conn: Socket, t: Target, family: 4 | 6, entryText: string): Promise<void> {
+    const host = await new Promise<Socket | null>((resolve) => {
+      const s = connect({ host: t.host, port: t.port, family });
+      // Never read here: whatever the host sends first (a banner) is the client's.
+      s.pause();
+      const timer = setTimeout(() => { s.destroy(); resolve(null); }, CONNECT_TIMEOUT_MS);
+      s.once('connect', () => { clearTimeout(timer); resolve(s); });
+      s.once('error', () => { clearTimeout(timer); s.destroy(); resolve(null); });
+    });
+    if (!host || !this.passer || conn.destroyed) {
+      host?.destroy();
+      this.record(t, false, host ? 'the sandbox went away' : 'connection failed');
+      conn.end('r');
+      return;
+    }
+    this.track(host);
+    const ok = await this.passer.pass(conn, host);
+    // Our copy closes without a shutdown: the supervisor's stays connected.
+    host.destroy();
+    if (!ok) {
+      this.record(t, false, 'hand-off failed');
+      conn.destroy();
+      return;
+    }
+    this.record(t, true, `allowed by ${entryText}`);
+    const d = this.log.get(`a ${t.host.toLowerCase()}:${t.port}`);
+    if (d) d.direct = (d.direct ?? 0) + 1;
+    conn.end();
   }
 
   /** Every decision so far, one row per host:port and outcome, most frequent first. */

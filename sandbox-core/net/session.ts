@@ -2,6 +2,7 @@
 // reachable inside as 127.0.0.1:PORT, the proxy variables for the command, and the summary.
 import { lchownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { release as osRelease } from 'node:os';
 import { Dir, removeTreeAt } from '../beneath.js';
 import { findHelper } from '../helper.js';
 import { AllowList } from './allowlist.js';
@@ -10,6 +11,8 @@ import { NetProxy, readHostsFile, type NetDecision } from './proxy.js';
 /** The port the relay listens on inside the sandbox (127.0.0.1 and ::1). */
 export const RELAY_PORT = 3128;
 const SOCKET_NAME = 's';
+/** The proxy's socket for the direct path's decisions (native/netdirect.c), beside the relay's. */
+const DIRECT_NAME = 'd';
 /** The relay's copy buffer per direction without --memory, and its smallest. */
 export const RELAY_BUFFER_MAX = 4 << 20;
 export const RELAY_BUFFER_MIN = 64 << 10;
@@ -22,6 +25,8 @@ export interface NetSession {
   port: number;
   /** Bytes of the relay's copy buffer per direction (relayBufferBytes). */
   buffer: number;
+  /** With the direct path: the name of the decisions socket in `dir` (spec op net_direct). */
+  directName: string | null;
   /** Proxy variables for the command (both spellings: tools read one or the other). */
   env: string[];
   /** Stops the proxy, removes its socket, and returns every decision made. */
@@ -50,7 +55,7 @@ export function relayBufferBytes(memoryLimit?: number): number {
  * else can connect. `layersDir` is derived from the sandbox's id; what is in it may be the
  * sandbox's doing, so `net` below it is reached through beneath.ts only.
  */
-export async function startAllowNet(entries: string[], layersDir: string, relayOwner: { uid: number; gid: number } | null, memoryLimit?: number, env: NodeJS.ProcessEnv = process.env): Promise<NetSession> {
+export async function startAllowNet(entries: string[], layersDir: string, relayOwner: { uid: number; gid: number } | null, memoryLimit?: number, direct = false, env: NodeJS.ProcessEnv = process.env): Promise<NetSession> {
   const allow = AllowList.parse(entries);
   const hosts = env.SBX_NET_HOSTS ? readHostsFile(env.SBX_NET_HOSTS) : new Map<string, string[]>();
   // Beside the layers, so whatever removes the sandbox (discard, commit, the sweep of a killed
@@ -65,9 +70,10 @@ export async function startAllowNet(entries: string[], layersDir: string, relayO
     mkdirSync(layers.at(NET_DIR), { mode: 0o700 });
     net = Dir.openBeneath(layers, NET_DIR);
     await proxy.listen(net.at(SOCKET_NAME).toString('latin1'));
+    if (direct) await proxy.listenDirect(net.at(DIRECT_NAME).toString('latin1'), RELAY_PORT);
     if (relayOwner) {
       lchownSync(layers.at(NET_DIR), relayOwner.uid, relayOwner.gid);
-      lchownSync(net.at(SOCKET_NAME), relayOwner.uid, relayOwner.gid);
+      for (const n of direct ? [SOCKET_NAME, DIRECT_NAME] : [SOCKET_NAME]) lchownSync(net.at(n), relayOwner.uid, relayOwner.gid);
     }
   } catch (e) {
     await proxy.close();
@@ -78,14 +84,18 @@ export async function startAllowNet(entries: string[], layersDir: string, relayO
   }
   const url = `http://127.0.0.1:${RELAY_PORT}`;
   // Inside, loopback is the sandbox's own, and goes direct; but an entry that names a host
-  // loopback address means the host's service, which only the proxy can reach.
+  // loopback address means the host's service, which only the proxy can reach, unless the
+  // direct path decides each connect(2): then IP and CIDR entries are reached without the
+  // proxy (the sandbox's loopback stays local except what an entry names, see directDecision).
   const hostLoopback = allow.namesLoopback();
-  const noProxy = hostLoopback ? '' : 'localhost,127.0.0.1,::1';
+  const noProxy = direct ? ['localhost', '127.0.0.1', '::1', ...allow.addressEntries()].filter((x, i, a) => a.indexOf(x) === i).join(',')
+    : hostLoopback ? '' : 'localhost,127.0.0.1,::1';
   return {
     dir: join(layersDir, NET_DIR),
     name: SOCKET_NAME,
     port: RELAY_PORT,
     buffer: relayBufferBytes(memoryLimit),
+    directName: direct ? DIRECT_NAME : null,
     env: [
       `HTTP_PROXY=${url}`, `HTTPS_PROXY=${url}`, `ALL_PROXY=${url}`, `NO_PROXY=${noProxy}`,
       `http_proxy=${url}`, `https_proxy=${url}`, `all_proxy=${url}`, `no_proxy=${noProxy}`,
@@ -102,5 +112,15 @@ export async function startAllowNet(entries: string[], layersDir: string, relayO
 
 /** `allowed: a:443 ×3`, `blocked: b:80 ×1 (not in --allow-net)`: one line per host and outcome. */
 export function netSummaryLines(decisions: NetDecision[], display: (s: string) => string): string[] {
-  return decisions.map((d) => `${d.allowed ? 'allowed' : 'blocked'}: ${display(d.host)}:${d.port} ×${d.count}${d.allowed ? '' : ` (${d.reason})`}`);
+  return decisions.map((d) => `${d.allowed ? 'allowed' : 'blocked'}: ${display(d.host)}:${d.port} ×${d.count}${d.allowed ? (d.direct ? ` (direct ×${d.direct})` : '') : ` (${d.reason})`}`);
+}
+
+/**
+ * Can this kernel run the direct path? It needs seccomp user notifications with
+ * SECCOMP_IOCTL_NOTIF_ADDFD and SECCOMP_ADDFD_FLAG_SETFD (Linux 5.9), pidfd_open (5.3) and
+ * pidfd_getfd (5.6). Without them --allow-net goes through the relay only, as before.
+ */
+export function directPathSupported(release: string = osRelease()): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return !!m && (Number(m[1]) > 5 || (Number(m[1]) === 5 && Number(m[2]) >= 9));
 }

@@ -1,6 +1,8 @@
 // --allow-net for real: servers on 127.0.0.1 that this test starts (plain HTTP and TLS with a
 // CA made here), names from a hosts file made here, clients inside a real sandbox. No traffic
-// leaves this machine: every address used is loopback.
+// leaves this machine: every address used is loopback. A name entry goes through the proxy
+// (and, for big transfers, the relay); an IP entry takes the direct path where the kernel has
+// it (allow-net-direct.test.ts), so the relay's tests below use names.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -106,19 +108,19 @@ maybe('allowed by IP:port and by name: plain HTTP through the proxy; the summary
 });
 
 maybe('a 24 MiB body arrives whole through the relay and the proxy (plain and TLS)', () => {
-  const r = inside([`127.0.0.1:${httpPort}`, `tls.test:${tlsPort}`],
-    `curl -sS http://127.0.0.1:${httpPort}/big | wc -c; curl -sS --cacert '${join(dir, 'cert.pem')}' https://tls.test:${tlsPort}/big | wc -c`);
+  const r = inside([`plain.test:${httpPort}`, `tls.test:${tlsPort}`],
+    `curl -sS http://plain.test:${httpPort}/big | wc -c; curl -sS --cacert '${join(dir, 'cert.pem')}' https://tls.test:${tlsPort}/big | wc -c`);
   assert.is(r.code, 0, r.stderr);
   assert.is(r.stdout.replace(/ /g, ''), `${24 << 20}\n${24 << 20}\n`);
 });
 
 maybe('big transfers are handed to the relay (no longer through Node) with every byte in order, both ways, plain and TLS', () => {
   const cert = join(dir, 'cert.pem');
-  const r = inside([`127.0.0.1:${httpPort}`, `tls.test:${tlsPort}`], [
-    `curl -sS http://127.0.0.1:${httpPort}/mixed | sha256sum`,
+  const r = inside([`plain.test:${httpPort}`, `tls.test:${tlsPort}`], [
+    `curl -sS http://plain.test:${httpPort}/mixed | sha256sum`,
     `curl -sS --cacert '${cert}' https://tls.test:${tlsPort}/mixed | sha256sum`,
     'head -c 9000000 /dev/urandom > /tmp/up; sha256sum < /tmp/up',
-    `curl -sS --data-binary @/tmp/up -H 'Content-Type: application/octet-stream' http://127.0.0.1:${httpPort}/up`,
+    `curl -sS --data-binary @/tmp/up -H 'Content-Type: application/octet-stream' http://plain.test:${httpPort}/up`,
     `curl -sS --cacert '${cert}' --data-binary @/tmp/up -H 'Content-Type: application/octet-stream' https://tls.test:${tlsPort}/up`,
   ].join('; '), ['--report', join(dir, 'spliced.json')]);
   assert.is(r.code, 0, r.stderr);
@@ -131,8 +133,8 @@ maybe('big transfers are handed to the relay (no longer through Node) with every
   assert.is(up2, `9000000 ${sent}`, 'TLS upload');
   const j = JSON.parse(readFileSync(join(dir, 'spliced.json'), 'utf8')) as { network: Array<{ host: string; allowed: boolean; count: number; spliced?: number }> };
   const row = (h: string) => j.network.find((d) => d.host === h && d.allowed);
-  assert.is(row('127.0.0.1')?.count, 2);
-  assert.is(row('127.0.0.1')?.spliced, 2, 'both plain transfers were handed off');
+  assert.is(row('plain.test')?.count, 2);
+  assert.is(row('plain.test')?.spliced, 2, 'both plain transfers were handed off');
   assert.is(row('tls.test')?.spliced, 2, 'both TLS tunnels were handed off');
 });
 
@@ -142,7 +144,7 @@ maybe('a tight --memory (4M) still downloads 24 MiB through the relay: its buffe
   // rlimit of the command, and this checks the same bytes). /burst makes sure the bulk of the
   // body goes through the relay at full speed, not through the proxy.
   const report = join(dir, 'memory.json');
-  const r = inside([`127.0.0.1:${httpPort}`], `curl -sS http://127.0.0.1:${httpPort}/burst | wc -c; curl -sS http://127.0.0.1:${httpPort}/big | wc -c`, ['--memory', '4M', '--report', report]);
+  const r = inside([`plain.test:${httpPort}`], `curl -sS http://plain.test:${httpPort}/burst | wc -c; curl -sS http://plain.test:${httpPort}/big | wc -c`, ['--memory', '4M', '--report', report]);
   assert.is(r.code, 0, r.stderr);
   assert.is(r.stdout.replace(/ /g, ''), `${24 << 20}\n${24 << 20}\n`);
   const j = JSON.parse(readFileSync(report, 'utf8')) as { network: Array<{ allowed: boolean; count: number; spliced?: number }> };
@@ -153,7 +155,7 @@ maybe('a client that reads slower than the host sends: handed off, every byte in
   // The proxy keeps its socket to the relay full while the client lags, and stops reading the
   // host while it hands off: reading must resume after the pass (or a failed one) and the body
   // arrive whole. The helper's wait for room is tested in unit/net-passer.
-  const r = inside([`127.0.0.1:${httpPort}`], `curl -sS --limit-rate 8M http://127.0.0.1:${httpPort}/mixed | sha256sum`, ['--report', join(dir, 'slow.json')]);
+  const r = inside([`plain.test:${httpPort}`], `curl -sS --limit-rate 8M http://plain.test:${httpPort}/mixed | sha256sum`, ['--report', join(dir, 'slow.json')]);
   assert.is(r.code, 0, r.stderr);
   assert.is(r.stdout.split(' ')[0], mixedSha256());
   const j = JSON.parse(readFileSync(join(dir, 'slow.json'), 'utf8')) as { network: Array<{ allowed: boolean; count: number; spliced?: number }> };
@@ -162,10 +164,10 @@ maybe('a client that reads slower than the host sends: handed off, every byte in
 });
 
 maybe('after the hand-off, a host that resets and a client that stops reading end the connection at once', () => {
-  const r = inside([`127.0.0.1:${httpPort}`], [
-    `curl -sS --max-time 120 -o /dev/null http://127.0.0.1:${httpPort}/reset; echo "reset=$?"`,
-    `curl -sS --max-time 120 http://127.0.0.1:${httpPort}/paced | head -c 3000000 | wc -c`,
-    `curl -sS http://127.0.0.1:${httpPort}/after`,
+  const r = inside([`plain.test:${httpPort}`], [
+    `curl -sS --max-time 120 -o /dev/null http://plain.test:${httpPort}/reset; echo "reset=$?"`,
+    `curl -sS --max-time 120 http://plain.test:${httpPort}/paced | head -c 3000000 | wc -c`,
+    `curl -sS http://plain.test:${httpPort}/after`,
   ].join('; '), ['--report', join(dir, 'ends.json')]);
   assert.is(r.code, 0, r.stderr);
   // 18: a partial transfer (56: a reset seen as such); 28 would be curl's time-out: a hang.
@@ -194,7 +196,7 @@ maybe('denied name and denied port fail at once with a 403 and are reported with
   assert.match(r.stdout, /done\n$/);
 });
 
-maybe('a client that ignores the proxy variables, UDP, IPv6 and raw addresses all fail closed', () => {
+maybe('a client that ignores the proxy variables to a denied destination, UDP, IPv6 and raw addresses all fail closed', () => {
   const py = [
     'import socket',
     'def t(name, fam, kind, addr):',
@@ -202,19 +204,23 @@ maybe('a client that ignores the proxy variables, UDP, IPv6 and raw addresses al
     '  try:',
     '    (s.sendto(b"x", addr) if kind == socket.SOCK_DGRAM else s.connect(addr)); print(name, "ESCAPED")',
     '  except OSError as e: print(name, "refused", e.errno)',
-    `t("tcp-host", socket.AF_INET, socket.SOCK_STREAM, ("127.0.0.1", ${httpPort}))`,
+    `t("tcp-host", socket.AF_INET, socket.SOCK_STREAM, ("127.0.0.1", ${tlsPort}))`,
     't("tcp-public", socket.AF_INET, socket.SOCK_STREAM, ("192.0.2.1", 80))',
     't("udp-dns", socket.AF_INET, socket.SOCK_DGRAM, ("192.0.2.53", 53))',
     `t("tcp6-host", socket.AF_INET6, socket.SOCK_STREAM, ("::1", ${httpPort}))`,
+    `t("tcp-name-only", socket.AF_INET, socket.SOCK_STREAM, ("127.0.0.2", ${httpPort}))`,
     't("tcp6-public", socket.AF_INET6, socket.SOCK_STREAM, ("2001:db8::1", 80))',
   ].join('\n');
   writeFileSync(join(dir, 'escape.py'), py);
   chmodSync(join(dir, 'escape.py'), 0o644);
-  const r = inside([`127.0.0.1:${httpPort}`], `curl -sS --noproxy '*' http://127.0.0.1:${httpPort}/ ; echo "curl=$?"; python3 '${join(dir, 'escape.py')}'`);
+  // Allowed: port httpPort by IP, and plain.test by name. A name entry never opens its
+  // addresses to a client that connects by address (tcp-name-only: plain.test's is 127.0.0.1,
+  // asked for as 127.0.0.2, which the host's loopback also answers).
+  const r = inside([`127.0.0.1:${httpPort}`, `plain.test`], `curl -sS --noproxy '*' http://127.0.0.1:${tlsPort}/ ; echo "curl=$?"; python3 '${join(dir, 'escape.py')}'`);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /curl=7/);
   assert.not.match(r.stdout, /ESCAPED/);
-  for (const n of ['tcp-host', 'tcp-public', 'udp-dns', 'tcp6-host', 'tcp6-public']) assert.match(r.stdout, new RegExp(`^${n} refused`, 'm'));
+  for (const n of ['tcp-host', 'tcp-public', 'udp-dns', 'tcp6-host', 'tcp6-public', 'tcp-name-only']) assert.match(r.stdout, new RegExp(`^${n} refused`, 'm'));
 });
 
 maybe('--report includes every decision; --net and --allow-net together are refused', () => {

@@ -21,6 +21,7 @@ export function retOf(a: Action): number {
     case 'kill-thread': return 0;
     case 'trap': return 0x00030000;
     case 'log': return 0x7ffc0000;
+    case 'notify': return 0x7fc00000;
   }
 }
 

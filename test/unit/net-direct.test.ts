@@ -1,0 +1,39 @@
+// --allow-net's direct path, its TypeScript half: which connect(2) the proxy continues inside,
+// refuses or connects on the host, what NO_PROXY lists, and which kernels have the mechanism.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { AllowList, isLoopbackOrUnspecified } from '../../sandbox-core/net/allowlist.js';
+import { NetProxy } from '../../sandbox-core/net/proxy.js';
+import { directPathSupported } from '../../sandbox-core/net/session.js';
+
+test('decisions: the sandbox loopback stays inside unless an entry names the address; names never open addresses', () => {
+  const p = new NetProxy(AllowList.parse(['10.0.0.0/8:443', '127.0.0.1:8080', 'plain.test', '[2001:db8::1]']));
+  assert.is(p.directDecision('127.0.0.1', 5000, 3128), 'continue', 'a loopback port no entry names is the sandbox\'s own');
+  assert.is(p.directDecision('127.0.0.1', 3128, 3128), 'continue', 'the relay\'s port is always the relay');
+  assert.is(p.directDecision('::1', 8080, 3128), 'continue', '::1 is not named');
+  assert.is(p.directDecision('0.0.0.0', 8080, 3128), 'continue', 'connect to 0.0.0.0 reaches the sandbox\'s loopback; only the address an entry names is the host\'s');
+  assert.is(p.directDecision('127.0.0.1', 8080, 3128), '127.0.0.1:8080');
+  assert.is(p.directDecision('10.1.2.3', 443, 3128), '10.0.0.0/8:443');
+  assert.is(p.directDecision('2001:db8::1', 22, 3128), '[2001:db8::1]');
+  assert.is(p.directDecision('10.1.2.3', 80, 3128), 'refuse', 'port');
+  assert.is(p.directDecision('192.0.2.1', 80, 3128), 'refuse');
+  assert.is(p.directDecision('::ffff:10.1.2.3', 443, 3128), 'refuse', 'a v4-mapped address is not the v4 entry');
+  assert.equal(p.decisions().map((d) => [d.host, d.port, d.allowed, d.count]).sort(),
+    [['10.1.2.3', 80, false, 1], ['192.0.2.1', 80, false, 1], ['::ffff:10.1.2.3', 443, false, 1]].sort());
+});
+
+test('loopback and unspecified addresses', () => {
+  for (const a of ['127.0.0.1', '127.8.9.10', '0.0.0.0', '::1', '::', '::ffff:127.0.0.1']) assert.ok(isLoopbackOrUnspecified(a), a);
+  for (const a of ['10.0.0.1', '169.254.169.254', 'fe80::1', '2001:db8::1', '::ffff:10.0.0.1', 'localhost']) assert.not.ok(isLoopbackOrUnspecified(a), a);
+});
+
+test('NO_PROXY gets the IP and CIDR entries without ports', () => {
+  assert.equal(AllowList.parse(['10.0.0.0/8:443', '[::1]:80', '192.0.2.7', 'a.test:80', '[2001:db8::/32]']).addressEntries(), ['10.0.0.0/8', '::1', '192.0.2.7', '2001:db8::/32']);
+});
+
+test('kernels: ADDFD with SETFD arrived in 5.9', () => {
+  for (const r of ['5.9.0', '5.10.0-8-amd64', '6.1.0', '6.18.44-fc-v782', '10.0']) assert.ok(directPathSupported(r), r);
+  for (const r of ['5.8.18', '4.19.0', '3.10.0-1160.el7', 'weird']) assert.not.ok(directPathSupported(r), r);
+});
+
+test.run();
