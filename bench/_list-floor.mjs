@@ -3,7 +3,8 @@
 // undecoded. What sbx adds beyond this is the decoding, the rules and the escaping.
 // With `review` last, the scan the full review asks for instead (flag 8: every new file
 // stat'ed, its xattrs listed and its text sent, up to 1 MiB each and 64 MiB in all, as
-// cli/diff.ts and walk.ts ask): the floor of `sbx diff` of the same tree.
+// cli/diff.ts and walk.ts ask; the helper walks with two threads for it, as for sbx): the
+// floor of `sbx diff` of the same tree.
 // node bench/_list-floor.mjs HELPER LAYERS_DIR UPPER_REL HOST_REL [review]
 import { spawnSync } from 'node:child_process';
 import { openSync, writeSync } from 'node:fs';

@@ -44,6 +44,7 @@
  *   entries follow it, each directory's names in byte order and each subdirectory's entries
  *   right after it (preorder: nearly the path order sbx sorts by); `parent` is the number of
  *   the directory entry.
+ * With flag 4 or 8 the walk has a second thread (see `struct pool`): the answer is the same.
  * Exit status: 0 when the protocol completed, 2 on a malformed request or an I/O error. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -53,6 +54,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -61,13 +64,27 @@
 #include "beneath.h"
 
 static struct buf out;
-static int oom;
+
+/* What each thread of the scan has of its own (see `struct pool`): where its records go, the
+ * buffers its syscalls fill, and its batch of files to close. */
+#define CLOSE_BATCH 128
+struct tctx {
+  struct buf *cur;     /* records are put here: `out`, or a slot of the window */
+  int oom;
+  char names[65536], value[65536];
+  unsigned char *text; /* a new file's text (flags 4, 8): one buffer reused for every file */
+  size_t text_cap;
+  int batch[CLOSE_BATCH];
+  size_t batched;
+};
+static struct tctx main_ctx = {.cur = &out}, worker_ctx;
+static __thread struct tctx *T = &main_ctx;
 
 /* Out of memory is remembered and reported once the record is complete. */
-static void put(const void *d, size_t n) { if (buf_put(&out, d, n) < 0) oom = 1; }
+static void put(const void *d, size_t n) { if (buf_put(T->cur, d, n) < 0) T->oom = 1; }
 static void put8(uint8_t v) { put(&v, 1); }
 static void put16(uint16_t v) { unsigned char b[2] = {v & 0xff, v >> 8}; put(b, 2); }
-static void put32(uint32_t v) { if (buf_put32(&out, v) < 0) oom = 1; }
+static void put32(uint32_t v) { if (buf_put32(T->cur, v) < 0) T->oom = 1; }
 static void put64(uint64_t v) { put32((uint32_t)v); put32((uint32_t)(v >> 32)); }
 
 /* Written out in large pieces: Node reads the stream as it comes. */
@@ -86,24 +103,23 @@ static void put_stat(const struct stat *st) {
   put64((uint64_t)st->st_ctim.tv_sec); put32((uint32_t)st->st_ctim.tv_nsec);
 }
 
-static char names[65536], value[65536];
-
 /* The kernel allocates (and for a value zeroes) a buffer of the size passed before it looks:
  * 64 KiB per call is a page allocation per file. Most entries have no xattr or a short list,
  * so a small size is tried first and the whole buffer only when that is too small (ERANGE). */
 #define XATTR_FIRST 512
 static ssize_t list_of(const char *path, int fd, size_t size) {
-  return fd >= 0 ? flistxattr(fd, names, size) : llistxattr(path, names, size);
+  return fd >= 0 ? flistxattr(fd, T->names, size) : llistxattr(path, T->names, size);
 }
 static ssize_t value_of(const char *path, int fd, const char *name, size_t size) {
-  return fd >= 0 ? fgetxattr(fd, name, value, size) : lgetxattr(path, name, value, size);
+  return fd >= 0 ? fgetxattr(fd, name, T->value, size) : lgetxattr(path, name, T->value, size);
 }
 
 /* Every xattr of `path` (not following it), or of the open file `fd` when fd >= 0;
  * ENOTSUP/ENODATA are an empty list. */
 static void put_xattrs_of(const char *path, int fd) {
+  char *names = T->names, *value = T->value;
   ssize_t n = list_of(path, fd, XATTR_FIRST);
-  if (n < 0 && errno == ERANGE) n = list_of(path, fd, sizeof names);
+  if (n < 0 && errno == ERANGE) n = list_of(path, fd, sizeof T->names);
   if (n < 0) {
     if (errno == ENOTSUP || errno == ENODATA) { put32(0); put32(0); } else put32((uint32_t)errno);
     return;
@@ -115,7 +131,7 @@ static void put_xattrs_of(const char *path, int fd) {
   for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names + i) + 1) {
     const char *name = names + i;
     ssize_t v = value_of(path, fd, name, XATTR_FIRST);
-    if (v < 0 && errno == ERANGE) v = value_of(path, fd, name, sizeof value);
+    if (v < 0 && errno == ERANGE) v = value_of(path, fd, name, sizeof T->value);
     if (v < 0) v = 0; /* removed meanwhile, or larger than any the kernel allows: empty */
     size_t nl = strlen(name);
     put32((uint32_t)nl); put(name, nl);
@@ -145,34 +161,32 @@ static int valid_utf8(const unsigned char *b, size_t n) {
   return 1;
 }
 
-static unsigned char *text;
-static size_t text_cap;
 static int read_open(int fd, uint64_t size, size_t *len);
 
 /* The new files read for a review are closed a batch at a time: one close_range per run of
  * consecutive fds instead of a close each (each syscall costs its entry and exit, which on
  * this kind of VM is most of a small file's cost). Only runs made wholly of the batch's own
  * fds are closed as ranges, so no fd of anyone else's is ever in one. */
-#define CLOSE_BATCH 64
-static int batch[CLOSE_BATCH];
-static size_t batched;
-
 static int by_fd(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
 
-static void close_batch(void) {
+static void close_fds(int *batch, size_t batched) {
   qsort(batch, batched, sizeof *batch, by_fd);
   for (size_t i = 0, j; i < batched; i = j) {
     for (j = i + 1; j < batched && batch[j] == batch[j - 1] + 1; j++) {}
     if (j - i == 1 || close_range((unsigned)batch[i], (unsigned)batch[j - 1], 0) < 0)
       for (size_t k = i; k < j; k++) close(batch[k]);
   }
-  batched = 0;
+}
+
+static void close_batch(void) {
+  close_fds(T->batch, T->batched);
+  T->batched = 0;
 }
 
 /* A file read here is done with: closed with its batch. */
 static void release(int fd) {
-  if (batched == CLOSE_BATCH) close_batch();
-  batch[batched++] = fd;
+  if (T->batched == CLOSE_BATCH) close_batch();
+  T->batch[T->batched++] = fd;
 }
 
 /* `name` in `dir` opened for reading if it is a regular file (its stat in *st), else -1: no
@@ -181,7 +195,7 @@ static void release(int fd) {
 static int open_regular(int dir, const char *name, struct stat *st) {
   int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   /* Out of fds with a batch held open: closed, and the file tried again. */
-  if (fd < 0 && errno == EMFILE && batched) { close_batch(); fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC); }
+  if (fd < 0 && errno == EMFILE && T->batched) { close_batch(); fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC); }
   if (fd < 0) return -1;
   if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) { close(fd); return -1; }
   return fd;
@@ -205,12 +219,13 @@ static int read_new(int dir, const char *name, uint64_t size, uint64_t cap, size
 /* Reads the open regular file `fd` (closed here) as read_new does, to at most `size` bytes. */
 static int read_open(int fd, uint64_t size, size_t *len) {
   *len = 0;
-  if (text_cap < size + 1) {
-    unsigned char *t = realloc(text, size + 1);
+  if (T->text_cap < size + 1) {
+    unsigned char *t = realloc(T->text, size + 1);
     if (!t) { release(fd); return -3; }
-    text = t;
-    text_cap = size + 1;
+    T->text = t;
+    T->text_cap = size + 1;
   }
+  unsigned char *text = T->text;
   size_t n = 0;
   int binary = 0;
   while (n < size + 1) {
@@ -230,6 +245,7 @@ static int read_open(int fd, uint64_t size, size_t *len) {
 }
 
 static int32_t lines_of(size_t len) {
+  const unsigned char *text = T->text;
   int64_t lines = 0;
   for (const unsigned char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) lines++;
   if (len && text[len - 1] != '\n') lines++;
@@ -244,22 +260,12 @@ static int32_t count_lines(int dir, const char *name, uint64_t size, uint64_t ca
 }
 
 /* Bytes of file text put in this answer so far (flag 8): past the request's budget, files
- * are left for sbx to read (-3), so the answer stays bounded. */
+ * are left for sbx to read (-3), so the answer stays bounded. Written by the thread that
+ * writes the answer, read by the other (a bound that only grows). */
 static uint64_t text_sent;
 
-/* The record's `text` (flag 8): i32 length then the bytes of a text file, or -1/-2/-3. */
-static void put_text(int dir, const char *name, uint64_t size, uint64_t cap, uint64_t budget) {
-  if (size > 0 && size <= cap && text_sent + size > budget) { put32((uint32_t)-3); return; }
-  size_t len;
-  int r = read_new(dir, name, size, cap, &len);
-  if (r < 0) { put32((uint32_t)r); return; }
-  text_sent += len;
-  put32((uint32_t)len);
-  put(text, len);
-}
-
-/* count_lines and put_text for a new file already open as `fd` (a regular file of `size`
- * bytes, as fstat said), which they close. */
+/* count_lines for a new file already open as `fd` (a regular file of `size` bytes, as fstat
+ * said), which it closes. */
 static int32_t count_lines_fd(int fd, uint64_t size, uint64_t cap) {
   if (size == 0 || size > cap) { release(fd); return size ? -2 : 0; }
   size_t len;
@@ -278,15 +284,50 @@ static int32_t count_lines_named(int dir, const char *name, uint64_t cap, uint64
   return count_lines_fd(fd, *size, cap);
 }
 
-static void put_text_fd(int fd, uint64_t size, uint64_t cap, uint64_t budget) {
-  if (size > 0 && size <= cap && text_sent + size > budget) { release(fd); put32((uint32_t)-3); return; }
-  if (size == 0 || size > cap) { release(fd); put32(size ? (uint32_t)-2 : 0); return; }
+/* One entry's record, made by either thread for the window it belongs to (see `struct
+ * pool`) and written to the answer in order by the walk. A new file's text (flag 8) is the
+ * record's last field and depends on the budget spent before it, so it is decided when the
+ * record is written: the text read ahead (files up to READ_AHEAD bytes), the file still open
+ * (larger ones: read then, one at a time), or nothing to read. */
+#define READ_AHEAD 65536
+struct slot {
+  struct buf rec;    /* the record up to its text field, then the text read ahead */
+  size_t head;       /* where the text read ahead starts in rec */
+  int oom;
+  int has_text;      /* the record ends with a text field */
+  uint64_t size;     /* the new file's size (has_text) */
+  int read;          /* the text was read ahead: `result` and rec[head, rec.len) */
+  int result;        /* 0 or -1/-2/-3 (read_open's) */
+  int fd;            /* open, to read when written (-1: by name then, or nothing) */
+  int descend;       /* a directory the walk enters after this record */
+  int host_ok;       /* and its host side is a directory */
+};
+
+/* The text field of slot `s` (entry `name` in `dir`), as put_text wrote it when the walk read
+ * each file itself: a budget spent (0 < size <= cap) means -3, and nothing read ahead is
+ * sent then. */
+static void put_text_of(struct slot *s, int dir, const char *name, uint64_t cap, uint64_t budget) {
+  uint64_t size = s->size;
+  if (size > 0 && size <= cap && text_sent + size > budget) {
+    if (s->fd >= 0) release(s->fd);
+    s->fd = -1;
+    put32((uint32_t)-3);
+    return;
+  }
+  int r;
   size_t len;
-  int r = read_open(fd, size, &len);
+  const void *bytes;
+  if (s->read) { r = s->result; len = s->rec.len - s->head; bytes = s->rec.p + s->head; }
+  else {
+    r = s->fd >= 0 ? (size == 0 || size > cap ? (release(s->fd), size ? -2 : 0) : read_open(s->fd, size, &len)) : read_new(dir, name, size, cap, &len);
+    if (s->fd >= 0 && (size == 0 || size > cap)) len = 0;
+    s->fd = -1;
+    bytes = T->text;
+  }
   if (r < 0) { put32((uint32_t)r); return; }
-  text_sent += len;
+  __atomic_store_n(&text_sent, text_sent + len, __ATOMIC_RELAXED);
   put32((uint32_t)len);
-  put(text, len);
+  put(bytes, len);
 }
 
 /* A directory being reported: its paths below the roots, its entry number, and its names
@@ -371,11 +412,198 @@ static int load_names(int ufd, struct frame *t) {
   return 0;
 }
 
+/* What every entry of the directory being walked is read with. */
+struct dirctx { int ufd, hdup, fuse, few, lines, texts, names_only; uint64_t cap, budget; int32_t parent; };
+
+/* Entry `name`'s record into slot `s`, up to its text field (see `struct slot`): the
+ * syscalls an entry costs, made by whichever thread takes it. */
+static void compute(const struct dirctx *d, const char *name, struct slot *s) {
+  struct buf *saved = T->cur;
+  int saved_oom = T->oom;
+  T->cur = &s->rec;
+  T->oom = 0;
+  s->rec.len = 0;
+  s->has_text = s->read = s->descend = s->host_ok = 0;
+  s->fd = -1;
+  int ufd = d->ufd, hdup = d->hdup, fuse = d->fuse, lines = d->lines, texts = d->texts;
+  size_t nl = strlen(name);
+  int wh = fuse && nl > 4 && memcmp(name, ".wh.", 4) == 0;
+  const char *hname = wh ? name + 4 : name;
+  unsigned char dtype = (unsigned char)name[-1];
+  struct stat us, hs;
+  int hstate = 0;
+  if (hdup >= 0 && !(fuse && strcmp(name, ".wh..wh..opq") == 0)) {
+    if (fstatat(hdup, hname, &hs, AT_SYMLINK_NOFOLLOW) == 0) hstate = 1;
+    else if (errno != ENOENT) hstate = errno;
+  }
+  int32_t nlines = 0;
+  uint64_t nsize = 0;
+  if (d->names_only && hstate == 0 && dtype == DT_REG && lines && !wh) nlines = count_lines_named(ufd, name, d->cap, &nsize);
+  if (d->names_only && hstate == 0 && (dtype == DT_REG || dtype == DT_LNK) && nlines != -3) {
+    put8('N'); put32((uint32_t)d->parent); put8(dtype); put16((uint16_t)nl); put(name, nl);
+    if (lines && dtype == DT_REG && !wh) { put32((uint32_t)nlines); put64(nsize); }
+    s->oom = T->oom;
+    T->cur = saved;
+    T->oom = saved_oom;
+    return;
+  }
+  put8('E'); put32((uint32_t)d->parent); put16((uint16_t)nl); put(name, nl);
+  /* A new regular file whose content is asked for (flag 4 or 8) is opened first, then
+   * stat'ed, its xattrs listed and its content read through that fd: one lookup of the
+   * name instead of three (fstatat, llistxattr, openat). */
+  int nfd = -1;
+  if (lines != texts && dtype == DT_REG && !(hstate == 1 && S_ISREG(hs.st_mode))) {
+    nfd = open_regular(ufd, name, &us);
+  }
+  int uerr = nfd >= 0 ? 0 : fstatat(ufd, name, &us, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
+  if (uerr) put32((uint32_t)uerr); else { put32(0); put_stat(&us); }
+  put32((uint32_t)hstate);
+  if (hstate == 1) put_stat(&hs);
+  char path[64 + 256];
+  if (!uerr) {
+    /* A name relative to the cwd (the directory itself, see fchdir in scan_job): a path
+     * through /proc/self/fd costs the lookup of a magic link per call. */
+    /* flag 2: only where the change list's kinds depend on them (opaque dirs, whiteout
+     * files, entries the host also has); a listing needs no more. */
+    int same_type = hstate == 1 && (hs.st_mode & S_IFMT) == (us.st_mode & S_IFMT);
+    int new_file = S_ISREG(us.st_mode) && !(hstate == 1 && S_ISREG(hs.st_mode));
+    if (!d->few || S_ISDIR(us.st_mode) || (S_ISREG(us.st_mode) && us.st_size == 0) || same_type)
+      put_xattrs_of(name, nfd);
+    else { put32(0); put32(0); }
+    if (same_type && !S_ISLNK(hs.st_mode)) {
+      snprintf(path, sizeof path, "/proc/self/fd/%d/%s", hdup, hname);
+      put_xattrs(path);
+    }
+    if (lines && new_file) {
+      put32((uint32_t)(nfd >= 0 ? count_lines_fd(nfd, (uint64_t)us.st_size, d->cap) : count_lines(ufd, name, (uint64_t)us.st_size, d->cap)));
+      nfd = -1; /* closed by either */
+    }
+    if (texts && new_file) {
+      uint64_t size = (uint64_t)us.st_size;
+      s->has_text = 1;
+      s->size = size;
+      s->head = s->rec.len;
+      /* Read ahead unless the budget is spent already (it only grows) or the file is
+       * large: the text waits in the slot until the record is written. */
+      if (size <= READ_AHEAD && !(size > 0 && size <= d->cap && __atomic_load_n(&text_sent, __ATOMIC_RELAXED) + size > d->budget)) {
+        size_t len = 0;
+        int r = nfd >= 0 ? (size == 0 || size > d->cap ? (release(nfd), size ? -2 : 0) : read_open(nfd, size, &len)) : read_new(ufd, name, size, d->cap, &len);
+        s->read = 1;
+        s->result = r;
+        if (r == 0) put(T->text, len);
+      } else s->fd = nfd;
+      nfd = -1;
+    }
+    if (S_ISDIR(us.st_mode) && !wh) {
+      s->descend = 1;
+      s->host_ok = hstate == 1 && S_ISDIR(hs.st_mode);
+    }
+  }
+  if (nfd >= 0) close(nfd);
+  s->oom = T->oom;
+  T->cur = saved;
+  T->oom = saved_oom;
+}
+
+/* The scan's second thread (flags 4 and 8: each new file opened and read, the syscalls most of
+ * the scan's time): a directory's entries are taken a window at a time, the entries of a
+ * window shared between the two threads as they come (an atomic counter), each record made
+ * into its slot; the walk then writes the window's records in order, so the answer is the
+ * one a single thread writes. A window holds no directory (d_type), so no record of it waits
+ * while the walk is below it; one found to be a directory only when stat'ed ends the window
+ * there and the slots after it are made again later. At most WINDOW files are held open and
+ * READ_AHEAD bytes of text each. */
+#define WINDOW 128
+struct pool {
+  pthread_t thread;
+  int started;
+  pthread_mutex_t mu;
+  pthread_cond_t go, done;
+  unsigned long gen;   /* bumped for each window handed out */
+  int busy, quit;
+  const struct dirctx *d;
+  char **names;
+  struct slot *slots;
+  size_t n;
+  size_t next;         /* the next entry of the window to take (atomic) */
+};
+static struct pool pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .go = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
+static struct slot slots[WINDOW];
+
+static void take_entries(void) {
+  for (size_t k; (k = __atomic_fetch_add(&pool.next, 1, __ATOMIC_RELAXED)) < pool.n;)
+    compute(pool.d, pool.names[k], &pool.slots[k]);
+}
+
+static void *worker(void *arg) {
+  (void)arg;
+  T = &worker_ctx;
+  unsigned long seen = 0;
+  pthread_mutex_lock(&pool.mu);
+  for (;;) {
+    while (pool.gen == seen && !pool.quit) pthread_cond_wait(&pool.go, &pool.mu);
+    if (pool.quit) break;
+    seen = pool.gen;
+    pthread_mutex_unlock(&pool.mu);
+    take_entries();
+    pthread_mutex_lock(&pool.mu);
+    pool.busy = 0;
+    pthread_cond_signal(&pool.done);
+  }
+  pthread_mutex_unlock(&pool.mu);
+  return NULL;
+}
+
+/* Both threads make the slots of names[0, n); returns when all are made. */
+static void run_window(const struct dirctx *d, char **names, size_t n) {
+  pthread_mutex_lock(&pool.mu);
+  pool.d = d;
+  pool.names = names;
+  pool.slots = slots;
+  pool.n = n;
+  __atomic_store_n(&pool.next, 0, __ATOMIC_RELAXED);
+  pool.busy = 1;
+  pool.gen++;
+  pthread_cond_signal(&pool.go);
+  pthread_mutex_unlock(&pool.mu);
+  take_entries();
+  pthread_mutex_lock(&pool.mu);
+  while (pool.busy) pthread_cond_wait(&pool.done, &pool.mu);
+  pthread_mutex_unlock(&pool.mu);
+  /* The worker's files go with the walk's batch: together they are runs of fds again. */
+  for (size_t i = 0; i < worker_ctx.batched; i++) release(worker_ctx.batch[i]);
+  worker_ctx.batched = 0;
+}
+
+static void pool_stop(void) {
+  if (!pool.started) return;
+  pthread_mutex_lock(&pool.mu);
+  pool.quit = 1;
+  pthread_cond_signal(&pool.go);
+  pthread_mutex_unlock(&pool.mu);
+  pthread_join(pool.thread, NULL);
+  pool.started = 0;
+}
+
+/* The second thread, when the scan reads files and there are fds for a window's worth held
+ * open by each thread; else the walk makes every record itself. */
+static int pool_start(void) {
+  struct rlimit rl;
+  /* Open at once at most: the walk's batch, the worker's, the large files of a window, the
+   * directory chains (beneath.c, 256 each at most, fewer near the limit) and a few. */
+  if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < 2 * CLOSE_BATCH + WINDOW + 512) return 0;
+  if (pthread_create(&pool.thread, NULL, worker, NULL) != 0) return 0;
+  pool.started = 1;
+  return 1;
+}
+
 static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_root, const char *host_root, int fuse, int few, int lines, int texts, int names_only, uint64_t cap, uint64_t budget) {
   struct stack st = {0};
   int32_t next = 0;
   char *u0 = strdup(upper_root), *h0 = strdup(host_root);
   if (!u0 || !h0 || push(&st, u0, h0, -1, 1) < 0) return fail("out of memory", ENOMEM);
+  if ((lines || texts) && !pool.started) pool_start();
+  int parallel = pool.started && (lines || texts);
   while (st.n) {
     struct frame *t = &st.t[st.n - 1];
     if (t->loaded && t->i == t->n) { pop(&st); continue; }
@@ -397,70 +625,45 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
     /* The upper directory's xattr calls take names relative to it (l*xattr, which follow
      * no final symlink); the directory is ours, found without following any symlink. */
     if (fchdir(ufd) < 0) { int e = errno; if (hdup >= 0) close(hdup); return fail("fchdir", e); }
+    struct dirctx d = {ufd, hdup, fuse, few, lines, texts, names_only, cap, budget, t->entry};
     int descend = 0;
     while (!descend && t->i < t->n) {
-      const char *name = t->names[t->i++];
-      size_t nl = strlen(name);
-      int wh = fuse && nl > 4 && memcmp(name, ".wh.", 4) == 0;
-      const char *hname = wh ? name + 4 : name;
-      int32_t me = next++;
-      unsigned char dtype = (unsigned char)name[-1];
-      struct stat us, hs;
-      int hstate = 0;
-      if (hdup >= 0 && !(fuse && strcmp(name, ".wh..wh..opq") == 0)) {
-        if (fstatat(hdup, hname, &hs, AT_SYMLINK_NOFOLLOW) == 0) hstate = 1;
-        else if (errno != ENOENT) hstate = errno;
-      }
-      int32_t nlines = 0;
-      uint64_t nsize = 0;
-      if (names_only && hstate == 0 && dtype == DT_REG && lines && !wh) nlines = count_lines_named(ufd, name, cap, &nsize);
-      if (names_only && hstate == 0 && (dtype == DT_REG || dtype == DT_LNK) && nlines != -3) {
-        put8('N'); put32((uint32_t)t->entry); put8(dtype); put16((uint16_t)nl); put(name, nl);
-        if (lines && dtype == DT_REG && !wh) { put32((uint32_t)nlines); put64(nsize); }
-        if (oom) { if (hdup >= 0) close(hdup); return fail("out of memory", ENOMEM); }
-        if (flush(0) < 0) { int e = errno; if (hdup >= 0) close(hdup); return fail("write", e); }
-        continue;
-      }
-      put8('E'); put32((uint32_t)t->entry); put16((uint16_t)nl); put(name, nl);
-      /* A new regular file whose content is asked for (flag 4 or 8) is opened first, then
-       * stat'ed, its xattrs listed and its content read through that fd: one lookup of the
-       * name instead of three (fstatat, llistxattr, openat). */
-      int nfd = -1;
-      if (lines != texts && dtype == DT_REG && !(hstate == 1 && S_ISREG(hs.st_mode))) {
-        nfd = open_regular(ufd, name, &us);
-      }
-      int uerr = nfd >= 0 ? 0 : fstatat(ufd, name, &us, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
-      if (uerr) put32((uint32_t)uerr); else { put32(0); put_stat(&us); }
-      put32((uint32_t)hstate);
-      if (hstate == 1) put_stat(&hs);
-      char path[64 + 256];
-      if (!uerr) {
-        /* A name relative to the cwd (the directory itself, see fchdir above): a path
-         * through /proc/self/fd costs the lookup of a magic link per call. */
-        /* flag 2: only where the change list's kinds depend on them (opaque dirs, whiteout
-         * files, entries the host also has); a listing needs no more. */
-        int same_type = hstate == 1 && (hs.st_mode & S_IFMT) == (us.st_mode & S_IFMT);
-        int new_file = S_ISREG(us.st_mode) && !(hstate == 1 && S_ISREG(hs.st_mode));
-        if (!few || S_ISDIR(us.st_mode) || (S_ISREG(us.st_mode) && us.st_size == 0) || same_type)
-          put_xattrs_of(name, nfd);
-        else { put32(0); put32(0); }
-        if (same_type && !S_ISLNK(hs.st_mode)) {
-          snprintf(path, sizeof path, "/proc/self/fd/%d/%s", hdup, hname);
-          put_xattrs(path);
+      /* A window: the entries up to the next directory (by d_type), WINDOW at most; an entry
+       * of unknown type is a window of its own, made by the walk. */
+      size_t w = 0;
+      if (parallel) {
+        while (w < WINDOW && t->i + w < t->n) {
+          unsigned char dt = (unsigned char)t->names[t->i + w][-1];
+          if (dt == DT_DIR || dt == DT_UNKNOWN) break;
+          w++;
         }
-        if (lines && new_file) put32((uint32_t)(nfd >= 0 ? count_lines_fd(nfd, (uint64_t)us.st_size, cap) : count_lines(ufd, name, (uint64_t)us.st_size, cap)));
-        if (texts && new_file) { if (nfd >= 0) put_text_fd(nfd, (uint64_t)us.st_size, cap, budget); else put_text(ufd, name, (uint64_t)us.st_size, cap, budget); }
-        nfd = -1; /* closed by either */
-        if (S_ISDIR(us.st_mode) && !wh) {
+      }
+      if (w > 1) run_window(&d, t->names + t->i, w);
+      else { w = 1; compute(&d, t->names[t->i], &slots[0]); }
+      size_t k = 0;
+      for (; k < w; k++) {
+        struct slot *s = &slots[k];
+        const char *name = t->names[t->i + k];
+        int32_t me = next++;
+        if (s->oom || buf_put(&out, s->rec.p, s->has_text && s->read ? s->head : s->rec.len) < 0) main_ctx.oom = 1;
+        if (s->has_text) put_text_of(s, ufd, name, cap, budget);
+        if (s->descend) {
+          size_t nl = strlen(name);
+          const char *hname = fuse && nl > 4 && memcmp(name, ".wh.", 4) == 0 ? name + 4 : name;
           char *cu = join(t->upper, name, nl), *ch = join(t->host, hname, strlen(hname));
-          int host_ok = hstate == 1 && S_ISDIR(hs.st_mode);
           /* push may move the stack: t is not used after it. */
-          if (!cu || !ch || push(&st, cu, ch, me, host_ok) < 0) { if (hdup >= 0) close(hdup); return fail("out of memory", ENOMEM); }
+          size_t resume = t->i + k + 1;
+          t->i = resume;
+          if (!cu || !ch || push(&st, cu, ch, me, s->host_ok) < 0) { if (hdup >= 0) close(hdup); return fail("out of memory", ENOMEM); }
           descend = 1;
+          k++;
+          break;
         }
       }
-      if (nfd >= 0) close(nfd);
-      if (oom) { if (hdup >= 0) close(hdup); return fail("out of memory", ENOMEM); }
+      /* Made but not written (after a directory found by stat): made again on return. */
+      for (size_t j = k; j < w; j++) if (slots[j].has_text && !slots[j].read && slots[j].fd >= 0) release(slots[j].fd);
+      if (!descend) t->i += w;
+      if (main_ctx.oom) { if (hdup >= 0) close(hdup); return fail("out of memory", ENOMEM); }
       if (flush(0) < 0) { int e = errno; if (hdup >= 0) close(hdup); return fail("write", e); }
     }
     /* Before any other fd is opened: the next directory's files then reuse these numbers, so
@@ -510,11 +713,13 @@ int scan_main(void) {
     if (r) return r;
   }
   close_batch();
-  if (oom) return fail("out of memory", ENOMEM);
+  pool_stop();
+  if (main_ctx.oom) return fail("out of memory", ENOMEM);
   if (flush(1) < 0) return fail("write", errno);
   beneath_close(&ub);
   beneath_close(&hb);
   free(in.p);
-  free(text);
+  free(main_ctx.text);
+  free(worker_ctx.text);
   return 0;
 }

@@ -117,31 +117,55 @@ test('a scan that reads new files (through one open fd each) reports the same st
   }
 });
 
+/** `sbx-helper scan` of layer 0 with these flag words, under `ulimit -n limit`: its answer. */
+function helperScan(words: number[], limit: number): Buffer {
+  const flags = Buffer.alloc(4 * words.length);
+  words.forEach((w, i) => flags.writeUInt32LE(w, 4 * i));
+  const input = Buffer.concat([Buffer.from(`${f.meta.layers[0]!.dir}/upper\0${f.host.slice(1)}\0`), flags]);
+  const fds = [openSync(f.meta.layersDir, 'r'), openSync('/', 'r')];
+  try {
+    const r = spawnSync('sh', ['-c', `ulimit -n ${limit} && exec "$0" scan`, helperPath()], { input, maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'pipe', ...fds] });
+    assert.is(r.status, 0, String(r.stderr));
+    return r.stdout;
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+}
+
+/** The review's request (flag 8: each new file opened, its text sent), as walk.ts sends it. */
+const REVIEW = [8, 1 << 20, 64 * 2 ** 20];
+
 test('a review scan with fewer fds than a batch of new files held open (scan.c closes them in batches): the same answer', () => {
   // Shallow (a deep tree needs an fd per level to be walked at all with so few), 300 files.
   for (let i = 0; i < 300; i++) write(join(f.upper(), 'many', `f${i}`), `file ${i}\n`);
   write(join(f.upper(), 'top.txt'), 'top\n');
-  // The review's request (flag 8: each new file opened, its text sent), as walk.ts sends it.
-  const words = [8, 1 << 20, 64 * 2 ** 20];
-  const flags = Buffer.alloc(4 * words.length);
-  words.forEach((w, i) => flags.writeUInt32LE(w, 4 * i));
-  const input = Buffer.concat([Buffer.from(`${f.meta.layers[0]!.dir}/upper\0${f.host.slice(1)}\0`), flags]);
-  const scan = (limit: string) => {
-    const fds = [openSync(f.meta.layersDir, 'r'), openSync('/', 'r')];
-    try {
-      // `many` holds 300 files: far more than 16 fds, so the batch meets EMFILE and is closed.
-      const r = spawnSync('sh', ['-c', `ulimit -n ${limit} && exec "$0" scan`, helperPath()], { input, maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'pipe', ...fds] });
-      assert.is(r.status, 0, String(r.stderr));
-      return r.stdout;
-    } finally {
-      for (const fd of fds) closeSync(fd);
-    }
-  };
   // The first read of each file moves its access time (relatime), which the answer holds.
-  scan('1024');
-  const whole = scan('1024');
+  helperScan(REVIEW, 1024);
+  const whole = helperScan(REVIEW, 1024);
   assert.ok(whole.includes(Buffer.from('file 299\n')), 'the files\' text is sent');
-  assert.ok(scan('16').equals(whole));
+  // `many` holds 300 files: far more than 16 fds, so the batch meets EMFILE and is closed.
+  assert.ok(helperScan(REVIEW, 16).equals(whole));
+});
+
+test('the scan made by two threads (windows of a directory\'s files) is the answer one thread makes, for every request', () => {
+  hostileTree();
+  const u = f.upper();
+  // Windows cut by subdirectories, larger than a window, files past the read-ahead size (read
+  // when written), binary, empty and invalid UTF-8 files, and a text budget spent mid-window.
+  for (let d = 0; d < 3; d++) {
+    for (let i = 0; i < 300; i++) write(join(u, `w${d}`, `f${String(i).padStart(3, '0')}`), i % 50 === 7 ? Buffer.alloc(70000 + i, 0x61) : i % 50 === 9 ? Buffer.from([1, 0, 2]) : i % 50 === 11 ? '' : i % 50 === 13 ? Buffer.from([0xc3, 0x28]) : `file ${d} ${i}\n`.repeat(1 + (i % 5)));
+    mkdirSync(join(u, `w${d}`, 'f150-sub'));
+    write(join(u, `w${d}`, 'f150-sub', 'inner'), 'inner\n');
+  }
+  for (let i = 0; i < 200; i++) write(join(f.host, 'w1', `f${String(i).padStart(3, '0')}`), 'host side\n');
+  const requests = [REVIEW, [8, 1 << 20, 400000], [8, 1 << 20, 5000], [8, 60000, 64 * 2 ** 20], [4, 1 << 20], [4 | 16 | 2, 1 << 20], [4 | 8, 1 << 20, 300000]];
+  for (const words of requests) helperScan(words, 4096); // access times settled
+  for (const words of requests) {
+    // Below 896 fds the helper walks with one thread (scan.c, pool_start).
+    const one = helperScan(words, 512);
+    assert.ok(helperScan(words, 4096).equals(one), JSON.stringify(words));
+  }
+  assert.ok(helperScan([8, 1 << 20, 5000], 4096).includes(Buffer.from([0xfd, 0xff, 0xff, 0xff])), 'the small budget is spent: -3 records');
 });
 
 // (An answer cut between two records is caught by the helper's exit status: it exits 0 only
