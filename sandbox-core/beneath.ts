@@ -99,7 +99,8 @@ export class Dir {
   /** The `*at(fd, name)` path of a single name in this directory. */
   at(name: string): Buffer {
     checkName(name);
-    return Buffer.concat([Buffer.from(`/proc/self/fd/${this.fd}/`), Buffer.from(name, 'latin1')]);
+    // One buffer, not a concat of two: a latin1 name is one byte per char, as the prefix is.
+    return Buffer.from(`/proc/self/fd/${this.fd}/${name}`, 'latin1');
   }
 
   /** The directory itself, for calls that act on it (chmod, utimes, readdir, statfs). */

@@ -226,24 +226,26 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, thro
   for (const u of units) {
     switch (u.kind) {
       case 'skeleton': {
-        const base = join(layerBase, layerOf.get(u.path)!.dir);
-        ops.push({ op: 'overlay', args: [u.path, skeletonPath(skel, u.path), join(base, 'upper'), join(base, 'work'), overlayOpts, overlayFlags] });
+        const base = `${layerBase}/${layerOf.get(u.path)!.dir}`;
+        ops.push({ op: 'overlay', args: [u.path, skeletonPath(skel, u.path), `${base}/upper`, `${base}/work`, overlayOpts, overlayFlags] });
         break;
       }
       case 'overlay': {
         const l = layerOf.get(u.path)!;
-        const base = join(layerBase, l.dir);
+        // Concatenated, not join()ed: both parts are normalized already (layerBase absolute,
+        // l.dir one name), and join's normalizing made most of this loop's garbage.
+        const base = `${layerBase}/${l.dir}`;
         if (lowers && u.path === '/') {
           // An image's layers (top first) or a --rootfs tree: the mount points of /proc, /sys
           // and /dev are made in the upper layer when the image lacks them (they are hidden
           // paths: never a change).
           ops.push(...lowers.slice(1).map((d): SpecOp => ({ op: 'lower', args: [d] })));
-          ops.push({ op: 'overlay', args: ['/', lowers[0]!, join(base, 'upper'), join(base, 'work'), overlayOpts, overlayFlags.filter((f) => f !== 'ro-bind')] });
+          ops.push({ op: 'overlay', args: ['/', lowers[0]!, `${base}/upper`, `${base}/work`, overlayOpts, overlayFlags.filter((f) => f !== 'ro-bind')] });
           for (const p of SPECIAL_PATHS) ops.push({ op: 'mkdir', args: [p, '755'] });
         } else if (l.format === 'fuse' && fuseBinary) {
-          ops.push({ op: 'fuse_overlay', args: [fuseBinary, u.path, u.path, join(base, 'upper'), join(base, 'work'), FUSE_OPTIONS] });
+          ops.push({ op: 'fuse_overlay', args: [fuseBinary, u.path, u.path, `${base}/upper`, `${base}/work`, FUSE_OPTIONS] });
         } else {
-          ops.push({ op: 'overlay', args: [u.path, u.path, join(base, 'upper'), join(base, 'work'), overlayOpts, overlayFlags] });
+          ops.push({ op: 'overlay', args: [u.path, u.path, `${base}/upper`, `${base}/work`, overlayOpts, overlayFlags] });
         }
         break;
       }

@@ -11,7 +11,10 @@ import { removeTree } from './store.js';
 
 /** Where the stand-in of host path `p` lives under `root`. */
 export function skeletonPath(root: string, p: string): string {
-  return p === '/' ? root : join(root, p);
+  if (p === '/') return root;
+  // The planner's paths are normalized: concatenated, without join's normalizing garbage
+  // (a run asks this for every unit, twice). Anything else goes through join.
+  return p.charCodeAt(0) === 47 && !p.includes('//') && !p.includes('/.') && p.charCodeAt(p.length - 1) !== 47 ? root + p : join(root, p);
 }
 
 /** Units whose parent directory is a skeleton: they need an entry in the stand-in tree. */
