@@ -519,58 +519,83 @@ struct pool {
   int started;
   pthread_mutex_t mu;
   pthread_cond_t go, done;
-  unsigned long gen;   /* bumped for each window handed out */
-  int busy, quit;
+  uint32_t gen;        /* the window handed out last */
+  int quit;
   const struct dirctx *d;
   char **names;
   struct slot *slots;
   size_t n;
-  size_t next;         /* the next entry of the window to take (atomic) */
+  /* gen << 32 | the next entry of that window to take (atomic): an entry is taken only in the
+   * window it belongs to, however late the worker comes to it. */
+  uint64_t ticket;
+  size_t made;         /* entries of the window made (atomic) */
 };
 static struct pool pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .go = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
 static struct slot slots[WINDOW];
 
-static void take_entries(void) {
-  for (size_t k; (k = __atomic_fetch_add(&pool.next, 1, __ATOMIC_RELAXED)) < pool.n;)
-    compute(pool.d, pool.names[k], &pool.slots[k]);
+/* The next entry of window `gen` (n entries) to make, or SIZE_MAX when none is left. */
+static size_t take(uint32_t gen, size_t n) {
+  uint64_t t = __atomic_load_n(&pool.ticket, __ATOMIC_ACQUIRE);
+  for (;;) {
+    if ((uint32_t)(t >> 32) != gen || (t & 0xffffffffu) >= n) return SIZE_MAX;
+    if (__atomic_compare_exchange_n(&pool.ticket, &t, t + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return (size_t)(t & 0xffffffffu);
+  }
+}
+
+static void take_entries(uint32_t gen, const struct dirctx *d, char **names, struct slot *sl, size_t n, int worker) {
+  for (size_t k; (k = take(gen, n)) != SIZE_MAX;) {
+    compute(d, names[k], &sl[k]);
+    if (__atomic_add_fetch(&pool.made, 1, __ATOMIC_ACQ_REL) == n && worker) {
+      pthread_mutex_lock(&pool.mu);
+      pthread_cond_signal(&pool.done);
+      pthread_mutex_unlock(&pool.mu);
+    }
+  }
 }
 
 static void *worker(void *arg) {
   (void)arg;
   T = &worker_ctx;
-  unsigned long seen = 0;
+  uint32_t seen = 0;
   pthread_mutex_lock(&pool.mu);
   for (;;) {
     while (pool.gen == seen && !pool.quit) pthread_cond_wait(&pool.go, &pool.mu);
     if (pool.quit) break;
     seen = pool.gen;
+    const struct dirctx *d = pool.d;
+    char **names = pool.names;
+    struct slot *sl = pool.slots;
+    size_t n = pool.n;
     pthread_mutex_unlock(&pool.mu);
-    take_entries();
+    take_entries(seen, d, names, sl, n, 1);
     pthread_mutex_lock(&pool.mu);
-    pool.busy = 0;
-    pthread_cond_signal(&pool.done);
   }
   pthread_mutex_unlock(&pool.mu);
   return NULL;
 }
 
-/* Both threads make the slots of names[0, n); returns when all are made. */
+/* Both threads make the slots of names[0, n); returns when all are made. The walk waits only
+ * for an entry the worker took and is still making: a worker not scheduled in time (a busy
+ * machine) takes nothing, and the walk makes the whole window itself. */
 static void run_window(const struct dirctx *d, char **names, size_t n) {
   pthread_mutex_lock(&pool.mu);
   pool.d = d;
   pool.names = names;
   pool.slots = slots;
   pool.n = n;
-  __atomic_store_n(&pool.next, 0, __ATOMIC_RELAXED);
-  pool.busy = 1;
-  pool.gen++;
+  uint32_t gen = ++pool.gen;
+  __atomic_store_n(&pool.made, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&pool.ticket, (uint64_t)gen << 32, __ATOMIC_RELEASE);
   pthread_cond_signal(&pool.go);
   pthread_mutex_unlock(&pool.mu);
-  take_entries();
-  pthread_mutex_lock(&pool.mu);
-  while (pool.busy) pthread_cond_wait(&pool.done, &pool.mu);
-  pthread_mutex_unlock(&pool.mu);
-  /* The worker's files go with the walk's batch: together they are runs of fds again. */
+  take_entries(gen, d, names, slots, n, 0);
+  if (__atomic_load_n(&pool.made, __ATOMIC_ACQUIRE) < n) {
+    pthread_mutex_lock(&pool.mu);
+    while (__atomic_load_n(&pool.made, __ATOMIC_ACQUIRE) < n) pthread_cond_wait(&pool.done, &pool.mu);
+    pthread_mutex_unlock(&pool.mu);
+  }
+  /* The worker's files go with the walk's batch: together they are runs of fds again. (The
+   * worker touches its batch only while making an entry, and every entry is made.) */
   for (size_t i = 0; i < worker_ctx.batched; i++) release(worker_ctx.batch[i]);
   worker_ctx.batched = 0;
 }
