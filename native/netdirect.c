@@ -33,6 +33,10 @@
 #include <sched.h>
 #include "sandbox.h"
 
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
 struct net_direct net_direct = { -1, NULL };
 
 int net_direct_send_listener(int via, int fd) {
@@ -137,7 +141,9 @@ static void handle(int listener, const struct seccomp_notif *req, struct seccomp
   memset(&sa, 0, sizeof sa);
   /* A pidfd first, then the memory, then the notification's validity: the pid read below is
    * the connecting thread's and no recycled one's. */
-  int pfd = (int)syscall(SYS_pidfd_open, req->pid, 0);
+  /* The notification names the thread; a pidfd for a thread that does not lead its group
+   * needs PIDFD_THREAD (Linux 6.9, which sbx requires for this path, net/session.ts). */
+  int pfd = (int)syscall(SYS_pidfd_open, req->pid, PIDFD_THREAD);
   int theirs = -1;
   if (pfd < 0) { resp->error = -ESRCH; goto done; }
   if ((int)req->data.args[2] < 0 || len > sizeof sa) { resp->error = -EINVAL; goto done; }

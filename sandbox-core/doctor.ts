@@ -125,7 +125,7 @@ export async function runChecks(): Promise<Check[]> {
     status: direct && seccompOk ? 'ok' : 'limited',
     detail: direct && seccompOk ? `Linux ${release()}: an IP or CIDR entry of --allow-net gets a socket connected on the host (seccomp user notification, ADDFD)`
       : direct ? 'needs the seccomp filter: --allow-net goes through the proxy and the relay only'
-      : `Linux ${release()} lacks SECCOMP_IOCTL_NOTIF_ADDFD (5.9): --allow-net goes through the proxy and the relay only (about half the speed)`,
+      : `Linux ${release()} lacks pidfd_open's PIDFD_THREAD (6.9): --allow-net goes through the proxy and the relay only (about half the speed)`,
     required: false,
   });
 

@@ -117,10 +117,12 @@ export function netSummaryLines(decisions: NetDecision[], display: (s: string) =
 
 /**
  * Can this kernel run the direct path? It needs seccomp user notifications with
- * SECCOMP_IOCTL_NOTIF_ADDFD and SECCOMP_ADDFD_FLAG_SETFD (Linux 5.9), pidfd_open (5.3) and
- * pidfd_getfd (5.6). Without them --allow-net goes through the relay only, as before.
+ * SECCOMP_IOCTL_NOTIF_ADDFD and SECCOMP_ADDFD_FLAG_SETFD (Linux 5.9), pidfd_getfd (5.6), and
+ * pidfd_open of a thread with PIDFD_THREAD (6.9): every connect(2) is notified, and one from
+ * a thread that does not lead its process (Go, Java, Python threads) cannot be answered
+ * without it. Without them --allow-net goes through the relay only, as before.
  */
 export function directPathSupported(release: string = osRelease()): boolean {
   const m = /^(\d+)\.(\d+)/.exec(release);
-  return !!m && (Number(m[1]) > 5 || (Number(m[1]) === 5 && Number(m[2]) >= 9));
+  return !!m && (Number(m[1]) > 6 || (Number(m[1]) === 6 && Number(m[2]) >= 9));
 }

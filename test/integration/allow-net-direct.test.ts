@@ -17,7 +17,7 @@ const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).statu
 const tools = have('curl') && have('python3');
 if (!tools && CI) throw new Error('curl and python3 are needed (installed by .ci/run)');
 const kernel = directPathSupported();
-if (!kernel && CI) throw new Error('this kernel lacks SECCOMP_IOCTL_NOTIF_ADDFD (Linux 5.9): --allow-net has no direct path');
+if (!kernel && CI) throw new Error('this kernel lacks PIDFD_THREAD (Linux 6.9): --allow-net has no direct path');
 const maybe = tools && kernel ? test : test.skip;
 
 const store = makeStore();
@@ -84,6 +84,21 @@ maybe('a client that ignores the proxy variables reaches an allowed IP:port dire
   assert.is(row?.allowed, true);
   assert.is(row?.direct, 2);
   assert.is(row?.spliced, undefined, 'no byte went through the relay');
+});
+
+maybe('a connect from a thread that does not lead its process is answered too (direct and inside)', () => {
+  const py = script('thread.py', [
+    'import socket, sys, threading',
+    'def go(addr):',
+    '  try: s = socket.create_connection(addr, timeout=5); print("ok", addr[1] == int(sys.argv[1]))',
+    '  except OSError as e: print("failed", e.errno)',
+    'for addr in [("127.0.0.1", int(sys.argv[1])), ("127.0.0.1", 9)]:',
+    '  t = threading.Thread(target=go, args=(addr,)); t.start(); t.join()',
+  ].join('\n'));
+  const r = inside([`127.0.0.1:${httpPort}`], `python3 '${py}' ${httpPort}`);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'ok True\nfailed 111\n');
+  assert.match(r.stderr, `(direct ×1)`);
 });
 
 maybe('proxy-aware clients go direct for IP and CIDR entries (NO_PROXY lists them); names keep the proxy', () => {

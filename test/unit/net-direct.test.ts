@@ -31,9 +31,9 @@ test('NO_PROXY gets the IP and CIDR entries without ports', () => {
   assert.equal(AllowList.parse(['10.0.0.0/8:443', '[::1]:80', '192.0.2.7', 'a.test:80', '[2001:db8::/32]']).addressEntries(), ['10.0.0.0/8', '::1', '192.0.2.7', '2001:db8::/32']);
 });
 
-test('kernels: ADDFD with SETFD arrived in 5.9', () => {
-  for (const r of ['5.9.0', '5.10.0-8-amd64', '6.1.0', '6.18.44-fc-v782', '10.0']) assert.ok(directPathSupported(r), r);
-  for (const r of ['5.8.18', '4.19.0', '3.10.0-1160.el7', 'weird']) assert.not.ok(directPathSupported(r), r);
+test('kernels: ADDFD with SETFD arrived in 5.9, PIDFD_THREAD (a thread\'s connect) in 6.9', () => {
+  for (const r of ['6.9.0', '6.12.0-8-amd64', '6.18.44-fc-v782', '7.0', '10.0']) assert.ok(directPathSupported(r), r);
+  for (const r of ['6.8.12', '6.1.0', '5.10.0-8-amd64', '5.9.0', '4.19.0', '3.10.0-1160.el7', 'weird']) assert.not.ok(directPathSupported(r), r);
 });
 
 test.run();
