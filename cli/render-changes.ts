@@ -476,6 +476,8 @@ interface Paints {
   cyan: [string, string]; dim: [string, string];
   /** Before the name, between the two names, after the second; before and after a `+` line's bytes. */
   head: Buffer; mid: Buffer; tail: Buffer; plus: Buffer; eol: Buffer;
+  /** The hunk header around its line count (`@@ -0,0 +1,` N ` @@`, painted). */
+  hunk: Buffer; hunkEnd: Buffer;
 }
 
 /** The paints as prefix and suffix, or null when a paint is not that simple (then no byte path). */
@@ -489,6 +491,7 @@ function paintParts(col: Colors): Paints | null {
   return {
     cyan, dim, head: Buffer.from(`${bold[0]}diff `), mid: Buffer.from(` (added)\n${bold[1]}${red[0]}--- /dev/null\n${red[1]}${green[0]}+++ b`),
     tail: Buffer.from(`\n${green[1]}`), plus: Buffer.from(`${green[0]}+`), eol: Buffer.from(`${green[1]}\n`),
+    hunk: Buffer.from(`${cyan[0]}@@ -0,0 +1,`), hunkEnd: Buffer.from(` @@${cyan[1]}\n`),
   };
 }
 
@@ -503,22 +506,38 @@ function newFileDiff(named: NamedChanges, j: number, out: ByteOut, p: Paints, co
   const t = named.textAt(j);
   if (!t) return false;
   out.bytes(p.head, 0, p.head.length);
+  const nameAt = out.at;
   named.writeShown(j, out, shown);
+  const nameLen = out.at - nameAt;
   out.bytes(p.mid, 0, p.mid.length);
-  named.writeShown(j, out, shown);
+  // The name again: the bytes just written (reserve() may move the buffer, not its content).
+  out.reserve(nameLen);
+  const ob = out.buf;
+  for (let k = 0, at = out.at; k < nameLen; k++) ob[at + k] = ob[nameAt + k]!;
+  out.at += nameLen;
   out.bytes(p.tail, 0, p.tail.length);
   const len = t.length;
   if (!len) return true;
+  // Most new files are a few short lines: a loop beats a native search per line.
   let nl = 0;
-  for (let k = t.indexOf(0x0a); k >= 0; k = t.indexOf(0x0a, k + 1)) nl++;
+  if (len < 4096) { for (let k = 0; k < len; k++) if (t[k] === 0x0a) nl++; }
+  else for (let k = t.indexOf(0x0a); k >= 0; k = t.indexOf(0x0a, k + 1)) nl++;
   const noEol = t[len - 1] !== 0x0a;
   const lines = nl + (noEol ? 1 : 0);
-  out.text(`${p.cyan[0]}@@ -0,0 +1,${lines} @@${p.cyan[1]}\n`);
+  out.bytes(p.hunk, 0, p.hunk.length);
+  out.decimal(lines);
+  out.bytes(p.hunkEnd, 0, p.hunkEnd.length);
   const shownLines = Math.min(lines, MAX_FILE_LINES - 1);
   for (let k = 0, at = 0; k < shownLines; k++) {
-    let end = t.indexOf(0x0a, at);
-    if (end < 0) end = len;
-    if (isPrintable(t, at, end)) {
+    // The line's end, and whether it is all printable ASCII (what displayText() leaves as it is).
+    let end = at;
+    let printable = true;
+    for (; end < len; end++) {
+      const c = t[end]!;
+      if (c === 0x0a) break;
+      if (c < 0x20 || c > 0x7e) printable = false;
+    }
+    if (printable) {
       out.bytes(p.plus, 0, p.plus.length);
       out.bytes(t, at, end);
       out.bytes(p.eol, 0, p.eol.length);
@@ -527,15 +546,6 @@ function newFileDiff(named: NamedChanges, j: number, out: ByteOut, p: Paints, co
   }
   if (noEol && lines < MAX_FILE_LINES - 1) out.text(`${p.dim[0]}\\ No newline at end of file${p.dim[1]}\n`);
   if (1 + lines + (noEol ? 1 : 0) > MAX_FILE_LINES) out.text(col.dim(`… diff cut after ${MAX_FILE_LINES} lines (+${lines} -0 in all)\n`));
-  return true;
-}
-
-/** Whether b[start, end) is all printable ASCII (0x20–0x7e): what displayText() leaves as it is. */
-function isPrintable(b: Uint8Array, start: number, end: number): boolean {
-  for (let k = start; k < end; k++) {
-    const c = b[k]!;
-    if (c < 0x20 || c > 0x7e) return false;
-  }
   return true;
 }
 

@@ -332,6 +332,16 @@ export class ByteOut {
     this.reserve(1);
     this.buf[this.at++] = c;
   }
+  /** A non-negative integer in decimal, as `${n}` writes it (a count: no string made for it). */
+  decimal(n: number): void {
+    if (!Number.isSafeInteger(n) || n < 0) { this.text(String(n)); return; }
+    let digits = 1;
+    for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+    this.reserve(digits);
+    const dst = this.buf;
+    for (let k = this.at + digits - 1, m = n; k >= this.at; k--, m = Math.floor(m / 10)) dst[k] = 0x30 + (m % 10);
+    this.at += digits;
+  }
   /** What was written since the last take, as a buffer of its own; the writer starts over. */
   take(): Buffer {
     const b = this.buf.subarray(0, this.at);
