@@ -99,9 +99,12 @@ export async function executeRun(o: RunOptions): Promise<number> {
   const capabilities = recordedCaps ?? resolveCapabilities(o.capAdd, o.capDrop);
   let seccomp: Buffer | null = null;
   // --allow-net's direct path needs the filter to notify connect(2) (net/session.ts).
-  // Not with --keep-user: the supervisor then has no capabilities to take the command's view
-  // of a unix socket's path (native/netdirect.c).
-  const allowNetDirect = o.allowNet.length > 0 && !o.noSeccomp && !o.keepUser && (await import('../sandbox-core/net/session.js')).directPathSupported();
+  // Only for IP and CIDR entries (names keep the proxy, and every connect the path decides
+  // costs a round trip to the supervisor); not with --keep-user: the supervisor then has no
+  // capabilities to take the command's view of a unix socket's path (native/netdirect.c).
+  const allowNetDirect = o.allowNet.length > 0 && !o.noSeccomp && !o.keepUser
+    && (await import('../sandbox-core/net/allowlist.js')).AllowList.parse(o.allowNet).entries.some((e) => e.kind === 'cidr')
+    && (await import('../sandbox-core/net/session.js')).directPathSupported();
   if (o.noSeccomp) warn('--no-seccomp: the command runs without a syscall filter');
   else seccomp = await loadSeccomp(policy, capabilities, allowNetDirect);
 

@@ -124,7 +124,7 @@ static int mount_overlay(const char *dest, const char *lower, const char *upper,
   if (fs < 0) return -1;
   int r = configure_overlay(fs, dest, lower, upper, work, opts, idmap, trees);
   int err = errno;
-  for (int i = 0; i <= MAX_LOWERS; i++) if (trees[i] >= 0) close(trees[i]);
+  for (int i = 0; i <= MAX_LOWERS; i++) tree_release(trees[i]); /* closed off the path: trees.c */
   errno = err;
   return r;
 }
@@ -459,6 +459,7 @@ void build_root(void) {
   root_prefix = cfg.stage;
   for (size_t i = 0; i < cfg.n_fs_ops; i++)
     if (cfg.fs_ops[i]->type != OP_WHITEOUT && !is_proc_op(cfg.fs_ops[i])) apply_fs_op(cfg.fs_ops[i]);
+  trees_release_all();
   if (chdir(cfg.stage) < 0) die_step("pivot", cfg.stage, errno);
   /* pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only ours. */
   if (syscall(SYS_pivot_root, ".", ".") < 0) die_step("pivot", cfg.stage, errno);

@@ -216,6 +216,7 @@ int sandbox_main(int spec_fd, int status_fd) {
   }
   if (have_termios) tcsetattr(0, TCSADRAIN, &saved);
   idmap_reap();
+  trees_reap();
   if (cfg.disk_mount && cfg.build_outside) disk_copy_out();
   scrap_after();
   if (WIFSIGNALED(st)) {

@@ -58,6 +58,10 @@ void load_config(const struct spec *s);
 /* mounts.c */
 extern int idmap_userns_fd;     /* a user namespace with the sandbox's mapping (root only) */
 void build_root(void);
+/* trees.c: detached mount trees closed by a child that exits, off the path to the command. */
+void tree_release(int fd);
+void trees_release_all(void);
+void trees_reap(void);
 void apply_fs_op(const struct spec_op *op);
 void replace_proc(const char *dest);
 int is_proc_op(const struct spec_op *op);

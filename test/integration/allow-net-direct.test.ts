@@ -196,6 +196,17 @@ maybe('connects inside the sandbox still work (unix path and abstract, UDP and T
   assert.is(r.stdout, 'unix-path ok\nunix-dgram ok\nunix-abstract ok\nudp-local ok\ntcp-local ok\nrelative 95\ndisconnect -1 95\nplain /still\n');
 });
 
+maybe('a list of names only takes no direct path: connects are not decided one by one', () => {
+  const py = script('names.py', [
+    'import socket, os',
+    'os.chdir("/tmp"); srv = socket.socket(socket.AF_UNIX); srv.bind("rel.sock"); srv.listen(1)',
+    'c = socket.socket(socket.AF_UNIX); c.connect("rel.sock"); print("relative ok")',
+  ].join('\n'));
+  const r = inside(['plain.test'], `echo "$NO_PROXY"; python3 '${py}'`);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'localhost,127.0.0.1,::1\nrelative ok\n');
+});
+
 maybe('--no-seccomp: no direct path; the relay still carries proxied traffic and nothing else gets out', () => {
   const r = inside([`127.0.0.1:${httpPort}`], `echo "$NO_PROXY"; curl -sS http://127.0.0.1:${httpPort}/p; curl -sS --noproxy '*' http://127.0.0.1:${httpPort}/q; echo "curl=$?"`, ['--no-seccomp']);
   assert.is(r.code, 0, r.stderr);
