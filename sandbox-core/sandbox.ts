@@ -1,7 +1,7 @@
 // One `sbx run`: plan the view, prepare the store and layers, build the spec, launch the
 // helper, and record the result. Nothing slow (walking the filesystem, loading the diff
 // library) happens before the command starts.
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statfsSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statfsSync, utimesSync, type Stats } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, dirname, join, relative } from 'node:path';
 import { Dir, NotBeneathError } from './beneath.js';
@@ -113,6 +113,9 @@ function isTmpfs(path: string): boolean {
   try { return statfsSync(path).type === 0x01021994; } catch { return false; }
 }
 
+/** lstat results of host paths taken during one plan (settleUnits), by path. */
+type HostStats = Map<string, Stats>;
+
 /** Host path (a JS string) -> the byte string beneath.ts takes for a name. */
 const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
 
@@ -138,7 +141,7 @@ function openOwn(meta: SandboxMeta, at: Dir, rel: string, create = false): Dir {
  * what an earlier plan left is kept, and made only when missing; either way both must be
  * plain directories of this layer (`openOwn`).
  */
-function fillLayer(meta: SandboxMeta, base: Dir, host: string, owner: { uid: number; gid: number }, fresh: boolean): void {
+function fillLayer(meta: SandboxMeta, base: Dir, host: string, owner: { uid: number; gid: number }, fresh: boolean, seen: HostStats): void {
   const root = process.getuid!() === 0;
   if (fresh) mkdirSync(base.at('work'), { mode: 0o700 });
   if (root || !fresh) {
@@ -150,7 +153,7 @@ function fillLayer(meta: SandboxMeta, base: Dir, host: string, owner: { uid: num
   const up = openOwn(meta, base, 'upper');
   try {
     if (newUpper) {
-      const st = lstatSync(host);
+      const st = seen.get(host) ?? lstatSync(host);
       chmodSync(up.self(), st.mode & 0o7777);
       utimesSync(up.self(), st.atime, st.mtime);
     }
@@ -160,7 +163,7 @@ function fillLayer(meta: SandboxMeta, base: Dir, host: string, owner: { uid: num
   }
 }
 
-function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: number; gid: number }, layers: Dir, lowerRoot: string | null): void {
+function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: number; gid: number }, layers: Dir, lowerRoot: string | null, seen: HostStats): void {
   const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
   let next = meta.layers.length;
   for (const u of units) {
@@ -180,7 +183,7 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
     }
     const base = openOwn(meta, layers, layer.dir, !fresh);
     try {
-      fillLayer(meta, base, lowerRoot && u.path === '/' ? lowerRoot : u.path, owner, fresh);
+      fillLayer(meta, base, lowerRoot && u.path === '/' ? lowerRoot : u.path, owner, fresh, seen);
     } finally {
       base.close();
     }
@@ -200,11 +203,11 @@ function mountIdsOf(mounts: MountEntry[]): string {
  * is left out, and one that even root may not look at (another user's FUSE mount) is shown
  * empty, rather than failing the whole run.
  */
-function settleUnits(units: EngineUnit[]): EngineUnit[] {
+function settleUnits(units: EngineUnit[], seen: HostStats): EngineUnit[] {
   const out: EngineUnit[] = [];
   for (const u of units) {
     if (u.kind === 'overlay' && u.path !== '/') {
-      try { lstatSync(u.path); } catch (e) {
+      try { seen.set(u.path, lstatSync(u.path)); } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
         if (code !== 'ENOENT') out.push({ kind: 'unavailable', path: u.path, reason: code });
         continue;
@@ -517,6 +520,9 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   const fuseBinary = uid === 0 || lower || req.keepUser ? null : fuseAvailable(which);
   // An image's view is its own: the host's mounts are not planned (nor re-planned) for it.
   const mounts = lower ? [] : readVisibleMounts();
+  // Host dirs as settleUnits found them, for the layers' and the stand-ins' modes and times:
+  // one lstat (and one Stats object) per path instead of up to three. Microseconds apart.
+  const seen: HostStats = new Map();
   let units: EngineUnit[];
   if (lower) {
     units = [{ kind: 'overlay', path: '/', engine: 'kernel' }, ...SPECIAL_PATHS.map((path): EngineUnit => ({ kind: 'special', path }))];
@@ -526,7 +532,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
       fuseBinary,
       userTrees: userOwnedTrees([req.env.HOME ?? '', req.cwd].filter(Boolean), uid),
       readable: readableDir,
-    }));
+    }), seen);
   }
   if (uid !== 0 && !fuseBinary && !lower && !req.keepUser) {
     notice(`${fuseProblem(which)}: system paths owned by root (/usr, /etc, /var, ...) are read-only inside; install fuse-overlayfs (or use sudo) for the full view`);
@@ -551,7 +557,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   let hidden: SpecOp[] = [];
   let moved = false;
   try {
-    prepareLayers(meta, units, idmap.shift ?? { uid, gid }, layers, lower?.lowerRoot ?? null);
+    prepareLayers(meta, units, idmap.shift ?? { uid, gid }, layers, lower?.lowerRoot ?? null, seen);
     if (!lower) precopyEmptyUnreadable(meta.layers, layers);
     openOwn(meta, layers, 'root', true).close();
     if (req.diskBytes) openOwn(meta, layers, 'disk', true).close();
@@ -572,7 +578,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     // again when the list changes, not on every run; doctor lists them.
     if (firstTime(store.root, 'shown-empty', shown.join('\n'))) notice(shown.length === 1 ? `${shown[0]} (unreadable on the host) is shown empty inside` : `${shown.length} unreadable dirs shown empty inside ('sbx doctor' lists them)`);
   }
-  const files = buildSkeletonTree(units, join(meta.layersDir, SKELETON_DIR), uid === 0);
+  const files = buildSkeletonTree(units, join(meta.layersDir, SKELETON_DIR), uid === 0, seen);
   const viewUnits = units.filter((u) => !(u.kind === 'ro-bind' && (files.copied.has(u.path) || files.gone.has(u.path))));
   const readOnlyFiles = viewUnits.filter((u) => u.kind === 'ro-bind').map((u) => u.path);
   if (readOnlyFiles.length) notice(`read-only inside (too big to copy, or unreadable): ${listFew(readOnlyFiles)}`);

@@ -4,7 +4,7 @@
 // empty directories, symlinks and empty files with the host's names, modes and owners, and
 // mounts an overlay on it with its own upper layer. New entries then land in an upper that the
 // change walker reads like any other layer, and the host's mounts are placed on top after.
-import { chmodSync, closeSync, constants, fstatSync, lchownSync, lstatSync, mkdirSync, openSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fstatSync, lchownSync, lstatSync, mkdirSync, openSync, readFileSync, symlinkSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { EngineUnit } from './engines.js';
 import { removeTree } from './store.js';
@@ -28,14 +28,15 @@ export function skeletonChildren(units: EngineUnit[]): EngineUnit[] {
  * owner, so an idmapped lower layer shows it as the host does; an ordinary user's entries are
  * theirs, which is root inside.
  */
-export function buildSkeletonTree(units: EngineUnit[], root: string, chown: boolean): { copied: Set<string>; gone: Set<string> } {
+export function buildSkeletonTree(units: EngineUnit[], root: string, chown: boolean, seen?: ReadonlyMap<string, Stats>): { copied: Set<string>; gone: Set<string> } {
   const copied = new Set<string>(), gone = new Set<string>();
   const budget = { bytes: COPY_TOTAL };
   removeTree(root);
   mkdirSync(root, { mode: 0o700 });
   const like = (host: string, at: string, fallbackMode: number): void => {
     let st;
-    try { st = lstatSync(host); } catch {
+    // `seen`: what the planner's lstat of the same path found a moment ago.
+    try { st = seen?.get(host) ?? lstatSync(host); } catch {
       if (!lstatSync(at).isSymbolicLink()) chmodSync(at, fallbackMode);
       return;
     }
