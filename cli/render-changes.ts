@@ -503,8 +503,10 @@ function paintParts(col: Colors): Paints | null {
  * or left for sbx to read): then the Change path writes it.
  */
 function newFileDiff(named: NamedChanges, j: number, out: ByteOut, p: Paints, col: Colors, shown: Shown): boolean {
-  const t = named.textAt(j);
+  // The text where it lies in the helper's answer (no view made per file).
+  const t = named.textPieceAt(j);
   if (!t) return false;
+  const from = named.textFrom, len = named.textLength, to = from + len;
   out.bytes(p.head, 0, p.head.length);
   const nameAt = out.at;
   named.writeShown(j, out, shown);
@@ -516,23 +518,22 @@ function newFileDiff(named: NamedChanges, j: number, out: ByteOut, p: Paints, co
   for (let k = 0, at = out.at; k < nameLen; k++) ob[at + k] = ob[nameAt + k]!;
   out.at += nameLen;
   out.bytes(p.tail, 0, p.tail.length);
-  const len = t.length;
   if (!len) return true;
   // Most new files are a few short lines: a loop beats a native search per line.
   let nl = 0;
-  if (len < 4096) { for (let k = 0; k < len; k++) if (t[k] === 0x0a) nl++; }
-  else for (let k = t.indexOf(0x0a); k >= 0; k = t.indexOf(0x0a, k + 1)) nl++;
-  const noEol = t[len - 1] !== 0x0a;
+  if (len < 4096) { for (let k = from; k < to; k++) if (t[k] === 0x0a) nl++; }
+  else for (let k = t.indexOf(0x0a, from); k >= 0 && k < to; k = t.indexOf(0x0a, k + 1)) nl++;
+  const noEol = t[to - 1] !== 0x0a;
   const lines = nl + (noEol ? 1 : 0);
   out.bytes(p.hunk, 0, p.hunk.length);
   out.decimal(lines);
   out.bytes(p.hunkEnd, 0, p.hunkEnd.length);
   const shownLines = Math.min(lines, MAX_FILE_LINES - 1);
-  for (let k = 0, at = 0; k < shownLines; k++) {
+  for (let k = 0, at = from; k < shownLines; k++) {
     // The line's end, and whether it is all printable ASCII (what displayText() leaves as it is).
     let end = at;
     let printable = true;
-    for (; end < len; end++) {
+    for (; end < to; end++) {
       const c = t[end]!;
       if (c === 0x0a) break;
       if (c < 0x20 || c > 0x7e) printable = false;

@@ -119,6 +119,22 @@ export class NamedChanges {
   sizeAt(i: number): number { return this.sizes ? this.sizes[i]! : NaN; }
   permAt(i: number): number { return this.perm ? this.perm[i]! : NaN; }
 
+  /** Where the text textPieceAt() last found lies in its piece, and its length. */
+  textFrom = 0;
+  textLength = 0;
+
+  /**
+   * textAt() without a Buffer made for it (200k new files are 200k views otherwise): the answer
+   * piece entry i's text lies in, at [textFrom, textFrom + textLength), or null.
+   */
+  textPieceAt(i: number): Buffer | null {
+    const n = this.textLen ? this.textLen[i]! : -3;
+    if (n < 0) return null;
+    this.textFrom = this.textStart![i]!;
+    this.textLength = n;
+    return this.pieces[this.textPiece![i]!]!;
+  }
+
   /** Entry i's text as the helper sent it (a view of its answer), or null when it sent none. */
   textAt(i: number): Buffer | null {
     const n = this.textLen ? this.textLen[i]! : -3;
