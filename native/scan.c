@@ -252,10 +252,20 @@ static int32_t lines_of(size_t len) {
   return lines > INT32_MAX ? -2 : (int32_t)lines;
 }
 
-/* The record's `lines` (flag 4): lines of a text file (a last line without a newline counts). */
-static int32_t count_lines(int dir, const char *name, uint64_t size, uint64_t cap) {
+/* A new file's text as read_new reads it: through `fd` when the file is open already (a
+ * regular file of `size` bytes, as fstat said; released here), else opened by name. */
+static int text_of(int fd, int dir, const char *name, uint64_t size, uint64_t cap, size_t *len) {
+  if (fd < 0) return read_new(dir, name, size, cap, len);
+  *len = 0;
+  if (size == 0 || size > cap) { release(fd); return size ? -2 : 0; }
+  return read_open(fd, size, len);
+}
+
+/* The record's `lines` (flag 4): lines of a text file (a last line without a newline counts),
+ * read as text_of reads it. */
+static int32_t count_lines(int fd, int dir, const char *name, uint64_t size, uint64_t cap) {
   size_t len;
-  int r = read_new(dir, name, size, cap, &len);
+  int r = text_of(fd, dir, name, size, cap, &len);
   return r < 0 ? r : lines_of(len);
 }
 
@@ -263,15 +273,6 @@ static int32_t count_lines(int dir, const char *name, uint64_t size, uint64_t ca
  * are left for sbx to read (-3), so the answer stays bounded. Written by the thread that
  * writes the answer, read by the other (a bound that only grows). */
 static uint64_t text_sent;
-
-/* count_lines for a new file already open as `fd` (a regular file of `size` bytes, as fstat
- * said), which it closes. */
-static int32_t count_lines_fd(int fd, uint64_t size, uint64_t cap) {
-  if (size == 0 || size > cap) { release(fd); return size ? -2 : 0; }
-  size_t len;
-  int r = read_open(fd, size, &len);
-  return r < 0 ? r : lines_of(len);
-}
 
 /* count_lines for an 'N' record (flags 4|16): the file is opened by name and its size taken
  * from the open file, so no fstatat is made; -3 when it cannot be opened as a regular file
@@ -281,7 +282,7 @@ static int32_t count_lines_named(int dir, const char *name, uint64_t cap, uint64
   int fd = open_regular(dir, name, &st);
   if (fd < 0) return -3;
   *size = (uint64_t)st.st_size;
-  return count_lines_fd(fd, *size, cap);
+  return count_lines(fd, -1, NULL, *size, cap);
 }
 
 /* One entry's record, made by either thread for the window it belongs to (see `struct
@@ -319,8 +320,7 @@ static void put_text_of(struct slot *s, int dir, const char *name, uint64_t cap,
   const void *bytes;
   if (s->read) { r = s->result; len = s->rec.len - s->head; bytes = s->rec.p + s->head; }
   else {
-    r = s->fd >= 0 ? (size == 0 || size > cap ? (release(s->fd), size ? -2 : 0) : read_open(s->fd, size, &len)) : read_new(dir, name, size, cap, &len);
-    if (s->fd >= 0 && (size == 0 || size > cap)) len = 0;
+    r = text_of(s->fd, dir, name, size, cap, &len);
     s->fd = -1;
     bytes = T->text;
   }
@@ -475,7 +475,7 @@ static void compute(const struct dirctx *d, const char *name, struct slot *s) {
       put_xattrs(path);
     }
     if (lines && new_file) {
-      put32((uint32_t)(nfd >= 0 ? count_lines_fd(nfd, (uint64_t)us.st_size, d->cap) : count_lines(ufd, name, (uint64_t)us.st_size, d->cap)));
+      put32((uint32_t)count_lines(nfd, ufd, name, (uint64_t)us.st_size, d->cap));
       nfd = -1; /* closed by either */
     }
     if (texts && new_file) {
@@ -487,7 +487,7 @@ static void compute(const struct dirctx *d, const char *name, struct slot *s) {
        * large: the text waits in the slot until the record is written. */
       if (size <= READ_AHEAD && !(size > 0 && size <= d->cap && __atomic_load_n(&text_sent, __ATOMIC_RELAXED) + size > d->budget)) {
         size_t len = 0;
-        int r = nfd >= 0 ? (size == 0 || size > d->cap ? (release(nfd), size ? -2 : 0) : read_open(nfd, size, &len)) : read_new(ufd, name, size, d->cap, &len);
+        int r = text_of(nfd, ufd, name, size, d->cap, &len);
         s->read = 1;
         s->result = r;
         if (r == 0) put(T->text, len);
