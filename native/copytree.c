@@ -452,9 +452,8 @@ int remove_tree_at(int parent, const char *name) {
       if ((s = open_dir_to_remove(f->src, n)) < 0) { r = -1; continue; }
       int bad = fstat(s, &again) < 0 ? errno : again.st_ino != est.st_ino || again.st_dev != est.st_dev ? ESTALE : 0;
       if (bad) {
-        int e = bad;
         close(s);
-        errno = e;
+        errno = bad;
         r = -1;
         continue;
       }

@@ -40,18 +40,8 @@
 struct net_direct net_direct = { -1, NULL };
 
 int net_direct_send_listener(int via, int fd) {
-  char b = 0;
-  union { struct cmsghdr h; char c[CMSG_SPACE(sizeof(int))]; } u;
-  memset(&u, 0, sizeof u);
-  struct iovec iov = { &b, 1 };
-  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.c, .msg_controllen = sizeof u.c };
-  struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-  h->cmsg_level = SOL_SOCKET;
-  h->cmsg_type = SCM_RIGHTS;
-  h->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(h), &fd, sizeof fd);
   ssize_t n;
-  do n = sendmsg(via, &m, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+  do n = send_byte_fd(via, fd, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
   return n == 1 ? 0 : -1;
 }
 
@@ -64,14 +54,7 @@ static ssize_t recv_byte_fd(int via, char *b, int *fd) {
   do n = recvmsg(via, &m, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
   *fd = -1;
   if (n != 1) return 0;
-  for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
-    if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) continue;
-    for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-      int f;
-      memcpy(&f, CMSG_DATA(h) + i * sizeof f, sizeof f);
-      if (*fd < 0) *fd = f; else close(f);
-    }
-  }
+  *fd = take_fd(&m);
   return 1;
 }
 

@@ -21,6 +21,33 @@
 
 struct net_relay net_relay = { -1, -1, -1, NULL, 0 };
 
+ssize_t send_byte_fd(int via, int fd, int flags) {
+  char marker = 0;
+  union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } c;
+  memset(&c, 0, sizeof c);
+  struct iovec iov = { &marker, 1 };
+  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b, .msg_controllen = sizeof c.b };
+  struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+  h->cmsg_level = SOL_SOCKET;
+  h->cmsg_type = SCM_RIGHTS;
+  h->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(h), &fd, sizeof fd);
+  return sendmsg(via, &m, flags);
+}
+
+int take_fd(struct msghdr *m) {
+  int taken = -1;
+  for (struct cmsghdr *h = CMSG_FIRSTHDR(m); h; h = CMSG_NXTHDR(m, h)) {
+    if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) continue;
+    for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(h) + i * sizeof fd, sizeof fd);
+      if (taken < 0) taken = fd; else close(fd);
+    }
+  }
+  return taken;
+}
+
 static int listen_on(int family, int port) {
   int s = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (s < 0) return -1;
@@ -73,13 +100,9 @@ static int pump_from_proxy(int from, int to, int *handed) {
   ssize_t n = recvmsg(from, &m, MSG_CMSG_CLOEXEC);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 1;
   if (n <= 0) return 0;
-  for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
-    if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS || h->cmsg_len != CMSG_LEN(sizeof(int))) continue;
-    int fd;
-    memcpy(&fd, CMSG_DATA(h), sizeof fd);
-    if (*handed < 0) { *handed = fd; n--; } /* the kernel ends a read at the skb carrying fds: the marker is last */
-    else close(fd);
-  }
+  int fd = take_fd(&m);
+  if (fd >= 0 && *handed < 0) { *handed = fd; n--; } /* the kernel ends a read at the skb carrying fds: the marker is last */
+  else if (fd >= 0) close(fd);
   return write_all(to, buf, (size_t)n) == 0;
 }
 
@@ -207,20 +230,10 @@ void net_relay_accept(const struct net_relay *r, int listen_fd) {
  * retries later. It decides nothing; it ends when the channel closes (the proxy's exit). */
 #define PASS_WAIT_MS 250
 static int pass_fd(int via, int fd) {
-  char marker = 0;
-  union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } c;
-  memset(&c, 0, sizeof c);
-  struct iovec iov = { &marker, 1 };
-  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b, .msg_controllen = sizeof c.b };
-  struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-  h->cmsg_level = SOL_SOCKET;
-  h->cmsg_type = SCM_RIGHTS;
-  h->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(h), &fd, sizeof fd);
   struct timespec t0, now;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   for (;;) {
-    if (sendmsg(via, &m, MSG_NOSIGNAL | MSG_DONTWAIT) == 1) return 0;
+    if (send_byte_fd(via, fd, MSG_NOSIGNAL | MSG_DONTWAIT) == 1) return 0;
     int e = errno ? errno : EIO;
     if (e == EINTR) continue;
     if (e != EAGAIN) return e;
@@ -248,14 +261,9 @@ int net_pass_main(void) {
     ssize_t n = recvmsg(ch, &m, MSG_CMSG_CLOEXEC);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return 0; /* the proxy is gone */
-    for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
-      if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) continue;
-      for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-        int fd;
-        memcpy(&fd, CMSG_DATA(h) + i * sizeof fd, sizeof fd);
-        if (line_fd < 0) line_fd = fd; else close(fd); /* Node attaches one per message */
-      }
-    }
+    int fd = take_fd(&m);
+    if (fd >= 0 && line_fd < 0) line_fd = fd; /* Node attaches one per message */
+    else if (fd >= 0) close(fd);
     len += (size_t)n;
     char *nl;
     while ((nl = memchr(line, '\n', len))) {

@@ -83,6 +83,12 @@ void net_relay_open_dir(struct net_relay *r, const char *dir, const char *name, 
 void net_relay_listen(struct net_relay *r, int port);
 /* A listener is readable: each connection is copied to the proxy by a child of its own. */
 void net_relay_accept(const struct net_relay *r, int listen_fd);
+/* How net-pass, the relay and the direct path's supervisor hand each other descriptors: one
+ * marker byte carrying one descriptor (SCM_RIGHTS), sent with sendmsg's `flags`. */
+ssize_t send_byte_fd(int via, int fd, int flags);
+/* The first descriptor a received message carried, or -1; any others are closed. */
+struct msghdr;
+int take_fd(struct msghdr *m);
 
 /* netdirect.c (--allow-net's direct path: connect(2) answered by a supervisor) */
 struct net_direct { int cmd_end; const char *name; };
