@@ -5,7 +5,8 @@ import { SbxError } from '../base/errors.js';
 
 export type AllowEntry =
   | { kind: 'name'; name: string; wildcard: boolean; port: number | null; text: string }
-  | { kind: 'cidr'; family: 4 | 6; bits: bigint; prefix: number; port: number | null; text: string };
+  /** `address`: the entry's IP or CIDR as written, without brackets and port (for NO_PROXY). */
+  | { kind: 'cidr'; family: 4 | 6; bits: bigint; prefix: number; port: number | null; address: string; text: string };
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
@@ -57,7 +58,7 @@ export function parseAllowEntry(text: string): AllowEntry {
     const prefix = slash >= 0 ? Number(host.slice(slash + 1)) : max;
     if (slash >= 0 && (!/^\d{1,3}$/.test(host.slice(slash + 1)) || prefix > max)) throw bad(text, `prefix must be 0-${max}`);
     const mask = prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << BigInt(max - prefix);
-    return { kind: 'cidr', family: ip.family, bits: ip.bits & mask, prefix, port, text };
+    return { kind: 'cidr', family: ip.family, bits: ip.bits & mask, prefix, port, address: host, text };
   }
   if (slash >= 0) throw bad(text, 'a prefix needs an IP address');
   const wildcard = host.startsWith('*.');
@@ -104,12 +105,7 @@ export class AllowList {
 
   /** The IP and CIDR entries without their ports, for NO_PROXY (curl reads CIDRs there). */
   addressEntries(): string[] {
-    return this.entries.filter((e) => e.kind === 'cidr').map((e) => {
-      const t = e.text.trim();
-      const b = /^\[([^\]]+)\]/.exec(t);
-      if (b) return b[1]!;
-      return (t.match(/:/g) ?? []).length === 1 ? t.slice(0, t.lastIndexOf(':')) : t;
-    });
+    return this.entries.flatMap((e) => e.kind === 'cidr' ? [e.address] : []);
   }
 
   /** Is an address the name resolved to explicitly named by an IP or CIDR entry? */
