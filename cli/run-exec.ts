@@ -97,24 +97,20 @@ export async function executeRun(o: RunOptions): Promise<number> {
   // With --in and no capability flag, the sandbox's command keeps the set it was made with.
   const recordedCaps = inSandbox && !o.capAdd.length && !o.capDrop.length ? inSandbox.options.capabilities : undefined;
   const capabilities = recordedCaps ?? resolveCapabilities(o.capAdd, o.capDrop);
-  let seccomp: Buffer | null = null;
-  // --allow-net's direct path needs the filter to notify connect(2) (net/session.ts).
-  // Only for IP and CIDR entries (names keep the proxy, and every connect the path decides
-  // costs a round trip to the supervisor); not with --keep-user: the supervisor then has no
-  // capabilities to take the command's view of a unix socket's path (native/netdirect.c).
-  const allowNetDirect = o.allowNet.length > 0 && !o.noSeccomp && !o.keepUser
-    && (await import('../sandbox-core/net/allowlist.js')).AllowList.parse(o.allowNet).entries.some((e) => e.kind === 'cidr')
-    && (await import('../sandbox-core/net/session.js')).directPathSupported();
-  if (o.noSeccomp) warn('--no-seccomp: the command runs without a syscall filter');
-  else seccomp = await loadSeccomp(policy, capabilities, allowNetDirect);
-
   // isatty, not process.stdin/stdout: making those streams costs milliseconds a run does not need.
   const pty = isatty(0) && isatty(1);
   if (o.hideSecrets && o.allowSecrets) throw new UsageError('--hide-secrets and --allow-secrets contradict each other');
   const net = inSandbox ? inSandbox.options.net : o.net;
   if (net && o.allowNet.length) throw new UsageError('--net shares the whole network; --allow-net gives only the hosts named: use one of them');
-  // Checked before any sandbox exists, so a typo leaves nothing behind.
-  if (o.allowNet.length) (await import('../sandbox-core/net/allowlist.js')).AllowList.parse(o.allowNet);
+  // The entries are checked here, before any sandbox exists, so a typo leaves nothing behind.
+  // The direct path needs the filter to notify connect(2); not with --keep-user: the
+  // supervisor then has no capabilities to take the command's view of a unix socket's path
+  // (native/netdirect.c).
+  const allowNetDirect = o.allowNet.length > 0 && (await import('../sandbox-core/net/session.js')).wantsDirectPath(o.allowNet)
+    && !o.noSeccomp && !o.keepUser;
+  let seccomp: Buffer | null = null;
+  if (o.noSeccomp) warn('--no-seccomp: the command runs without a syscall filter');
+  else seccomp = await loadSeccomp(policy, capabilities, allowNetDirect);
   // With any network, whatever the command can read it can send: secrets hidden unless asked.
   const hideSecrets = o.hideSecrets || ((net || o.allowNet.length > 0) && !o.allowSecrets);
   let env: NodeJS.ProcessEnv = lowerView ? imageEnv(lowerView.process.env, o.envSet) : o.cleanEnvFlag ? cleanEnv(process.env, process.cwd()) : process.env;

@@ -116,6 +116,15 @@ export function netSummaryLines(decisions: NetDecision[], display: (s: string) =
 }
 
 /**
+ * Does a run with these --allow-net entries take the direct path? Only with an IP or CIDR
+ * entry (names keep the proxy, and every connect the path decides costs a round trip to the
+ * supervisor), and only where the kernel can run it. A malformed entry throws, as parse does.
+ */
+export function wantsDirectPath(entries: string[]): boolean {
+  return AllowList.parse(entries).entries.some((e) => e.kind === 'cidr') && directPathSupported();
+}
+
+/**
  * Can this kernel run the direct path? It needs seccomp user notifications with
  * SECCOMP_IOCTL_NOTIF_ADDFD and SECCOMP_ADDFD_FLAG_SETFD (Linux 5.9), pidfd_getfd (5.6), and
  * pidfd_open of a thread with PIDFD_THREAD (6.9): every connect(2) is notified, and one from
