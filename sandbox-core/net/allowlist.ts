@@ -122,18 +122,22 @@ export class AllowList {
 export function isLocalAddress(ip: string): boolean {
   const b = ipBits(ip);
   if (!b) return false;
-  if (b.family === 4) return (b.bits >> 24n) === 127n || (b.bits >> 16n) === 0xa9fen || b.bits === 0n;
-  if (b.bits === 1n || b.bits === 0n) return true;
-  if ((b.bits >> 118n) === 0x3fan) return true; // fe80::/10
-  if ((b.bits >> 32n) === 0xffffn) return isLocalAddress([24n, 16n, 8n, 0n].map((s) => String((b.bits >> s) & 0xffn)).join('.'));
-  return false;
+  const v4 = v4Of(b);
+  if (v4 !== null) return (v4 >> 24n) === 127n || (v4 >> 16n) === 0xa9fen || v4 === 0n;
+  return b.bits === 1n || b.bits === 0n || (b.bits >> 118n) === 0x3fan; // ::1, ::, fe80::/10
 }
 
 /** 127/8, ::1 (also v4-mapped) and the unspecified addresses, which connect(2) takes for loopback. */
 export function isLoopbackOrUnspecified(ip: string): boolean {
   const b = ipBits(ip);
   if (!b) return false;
-  if (b.family === 4) return (b.bits >> 24n) === 127n || b.bits === 0n;
-  if (b.bits === 1n || b.bits === 0n) return true;
-  return (b.bits >> 32n) === 0xffffn && isLoopbackOrUnspecified([24n, 16n, 8n, 0n].map((s) => String((b.bits >> s) & 0xffn)).join('.'));
+  const v4 = v4Of(b);
+  if (v4 !== null) return (v4 >> 24n) === 127n || v4 === 0n;
+  return b.bits === 1n || b.bits === 0n;
+}
+
+/** The IPv4 address of a v4 or v4-mapped (::ffff:a.b.c.d) address, else null. */
+function v4Of(b: { family: 4 | 6; bits: bigint }): bigint | null {
+  if (b.family === 4) return b.bits;
+  return (b.bits >> 32n) === 0xffffn ? b.bits & 0xffffffffn : null;
 }
