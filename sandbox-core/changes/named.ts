@@ -137,10 +137,8 @@ export class NamedChanges {
 
   /** Entry i's text as the helper sent it (a view of its answer), or null when it sent none. */
   textAt(i: number): Buffer | null {
-    const n = this.textLen ? this.textLen[i]! : -3;
-    if (n < 0) return null;
-    const at = this.textStart![i]!;
-    return this.pieces[this.textPiece![i]!]!.subarray(at, at + n);
+    const piece = this.textPieceAt(i);
+    return piece && piece.subarray(this.textFrom, this.textFrom + this.textLength);
   }
 
   /**
