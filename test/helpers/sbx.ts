@@ -63,12 +63,17 @@ export function sbxAsync(args: string[], opts: { store: string } & SpawnOptions)
  * (an overlay's work dirs may belong to a subordinate uid that only sbx can remove), then the
  * rest goes. Never throws: a clean-up must not hide the failure that left the sandbox.
  */
+/** A committed sandbox is deleted by a detached helper (`.removing-*` in the store): waits for it, a minute at most. */
+export function awaitDetachedRemovals(store: string): void {
+  const until = Date.now() + 60_000;
+  while (existsSync(store) && readdirSync(store).some((n) => n.startsWith('.removing-')) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+}
+
 export function removeStore(store: string): void {
   const ids = existsSync(store) ? readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n)) : [];
   if (ids.length) sbx(['discard', ...ids], { store });
-  // A committed sandbox is deleted by a detached helper: let it finish first.
-  const until = Date.now() + 60_000;
-  while (existsSync(store) && readdirSync(store).some((n) => n.startsWith('.removing-')) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  // Before removing anything: the detached helper and this would remove the same dirs.
+  awaitDetachedRemovals(store);
   try { rmSync(store, { recursive: true, force: true }); } catch (e) { console.error(`could not remove ${store}: ${(e as Error).message}`); }
 }
 

@@ -6,7 +6,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, lstatS
 import { join } from 'node:path';
 import { homedir, tmpdir } from 'node:os';
 import { removeTree } from '../../sandbox-core/store.js';
-import { sbx as run, type SbxResult } from '../helpers/sbx.js';
+import { awaitDetachedRemovals, sbx as run, type SbxResult } from '../helpers/sbx.js';
 
 let canary: string;
 let home: string;
@@ -34,6 +34,9 @@ test.after.each(() => {
   removeTree(canary);
   const left = JSON.parse(sbx(['ls', '--json']).stdout || '[]') as Array<{ id: string }>;
   if (left.length) sbx(['discard', ...left.map((m) => m.id)]);
+  // A complete commit's detached helper may still be deleting its sandbox: removing the same
+  // dirs at once failed the test now and then (ENOENT on a work dir the helper took first).
+  awaitDetachedRemovals(home);
   removeTree(home); // overlay work dirs are mode 000: rmSync alone fails as a non-root user
 });
 
