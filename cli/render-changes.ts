@@ -569,9 +569,11 @@ function newFileDiff(named: NamedChanges, j: number, out: ByteOut, p: Paints, co
   out.reserve(p.mid.length + nameLen + p.tail.length + p.hunk.length + 16 + p.hunkEnd.length + len + shownLines * (p.plus.length + p.eol.length));
   let ob = out.buf;
   let at = out.at;
-  at = put(ob, at, p.mid);
+  // Tens of bytes: a native copy beats a loop from about 12 bytes on (/dev/shm/s26diff/copy2.mjs).
+  ob.set(p.mid, at);
+  at += p.mid.length;
   // The name again: the bytes just written (reserve() may move the buffer, not its content).
-  for (let k = 0; k < nameLen; k++) ob[at + k] = ob[nameAt + k]!;
+  ob.copyWithin(at, nameAt, nameAt + nameLen);
   at += nameLen;
   at = put(ob, at, p.tail);
   if (!len) { out.at = at; return true; }

@@ -333,7 +333,7 @@ export class NamedChanges {
       out.buf.set(pre, out.at);
       out.at += pre.length;
       out.bytes(this.bytes, s, s + n);
-      out.spaces(spaces);
+      if (spaces) out.spaces(spaces);
       return;
     }
     out.text(shown.display(this.pathAt(i)).padEnd(pad));
