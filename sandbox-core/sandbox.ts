@@ -635,11 +635,6 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   const started = Date.now();
   let result: LaunchResult;
   let netDecisions: NetDecision[] | null = null;
-  // One turn of the event loop before the helper starts: everything before it ran without
-  // yielding, so the work V8 and Node queued meanwhile (a scavenge task, ...) would otherwise
-  // run right after the fork() that starts the helper, and every page it writes would then
-  // fault once more (copy-on-write).
-  await new Promise<void>((r) => setImmediate(r));
   try {
     result = await launch(encodeSpec(ops), meta.layersDir, { onSpawn: req.onSpawn });
   } finally {
