@@ -75,26 +75,7 @@ export class NamedChanges {
   /** Adds the name at b[at, at + n) in directory `dir` (an index into `dirs`). */
   push(dir: number, b: Uint8Array, at: number, n: number, lines = 0, size = 0): void {
     const i = this.length;
-    if (i === this.dir.length) {
-      // Grown 4x at a time: each new array is fresh memory (page faults), the old one a copy.
-      this.dir = grow(this.dir, new Int32Array(i * 4));
-      this.start = grow(this.start, new Uint32Array(i * 4));
-      this.len = grow(this.len, new Uint16Array(i * 4));
-      if (this.lines) this.lines = grow(this.lines, new Int32Array(i * 4));
-      if (this.sizes) this.sizes = grow(this.sizes, new Float64Array(i * 4));
-      if (this.perm) {
-        this.perm = grow(this.perm, new Uint16Array(i * 4));
-        this.blocks = grow(this.blocks!, new Float64Array(i * 4));
-        this.textPiece = grow(this.textPiece!, new Int32Array(i * 4));
-        this.textStart = grow(this.textStart!, new Uint32Array(i * 4));
-        this.textLen = grow(this.textLen!, new Int32Array(i * 4));
-      }
-    }
-    if (this.used + n + 1 > this.bytes.length) {
-      const nb = Buffer.allocUnsafe(Math.max(this.bytes.length * 4, this.used + n + 1));
-      this.bytes.copy(nb, 0, 0, this.used);
-      this.bytes = nb;
-    }
+    this.room(1, n + 1);
     const dst = this.bytes;
     const u = this.used;
     // Names are short: a loop beats a native copy per name.
@@ -108,6 +89,62 @@ export class NamedChanges {
     if (this.sizes) this.sizes[i] = size;
     this.used = u + n + 1;
     this.length = i + 1;
+  }
+
+  /**
+   * push() of `count` names that lie one after the other in b[from, end), each ended by a 0
+   * byte (the helper's 'M' record, a directory's new files): copied in one go, as `bytes`
+   * holds them, so only the columns are set a name at a time. False, and nothing added,
+   * unless b[from, end) is exactly `count` such names of 1 to 65535 bytes.
+   */
+  pushNames(dir: number, b: Uint8Array, from: number, end: number, count: number): boolean {
+    if (this.lines || this.sizes) throw new Error('internal error: a run of names has no line counts or stats');
+    const n = end - from;
+    this.room(count, n);
+    const dst = this.bytes, u = this.used, e = u + n, first = this.length;
+    const dirs = this.dir, starts = this.start, lens = this.len;
+    dst.set(b.subarray(from, end), u);
+    let k = u;
+    for (let i = first; i < first + count; i++) {
+      const s = k;
+      while (k < e && dst[k] !== 0) k++;
+      if (k === e || k === s || k - s > 0xffff) return false;
+      dirs[i] = dir;
+      starts[i] = s;
+      lens[i] = k - s;
+      k++;
+    }
+    if (k !== e) return false;
+    if (first === 0 || dirs[first - 1] !== dir) this.runs.push(first);
+    this.used = e;
+    this.length = first + count;
+    return true;
+  }
+
+  /** Room for `entries` more entries and `bytes` more bytes of names. */
+  private room(entries: number, bytes: number): void {
+    const need = this.length + entries;
+    if (need > this.dir.length) {
+      // Grown 4x at a time: each new array is fresh memory (page faults), the old one a copy.
+      const cap = Math.max(this.dir.length * 4, need);
+      this.dir = grow(this.dir, new Int32Array(cap));
+      this.start = grow(this.start, new Uint32Array(cap));
+      this.len = grow(this.len, new Uint16Array(cap));
+      if (this.lines) this.lines = grow(this.lines, new Int32Array(cap));
+      if (this.sizes) this.sizes = grow(this.sizes, new Float64Array(cap));
+      if (this.perm) {
+        this.perm = grow(this.perm, new Uint16Array(cap));
+        this.blocks = grow(this.blocks!, new Float64Array(cap));
+        this.textPiece = grow(this.textPiece!, new Int32Array(cap));
+        this.textStart = grow(this.textStart!, new Uint32Array(cap));
+        this.textLen = grow(this.textLen!, new Int32Array(cap));
+      }
+    }
+    if (this.used + bytes > this.bytes.length) {
+      const nb = Buffer.allocUnsafe(Math.max(this.bytes.length * 4, this.used + bytes));
+      this.bytes.copy(nb, 0, 0, this.used);
+      this.bytes = nb;
+    }
   }
 
   /** The host path of entry i (byte string). */

@@ -287,7 +287,7 @@ test('a name --name-only copies as bytes is one display() leaves as it is, and o
   }
 });
 
-test('names-only --name-only: every byte of a name prints as display() shows it, written a run of plain names at a time', async () => {
+test('names-only: a directory\'s new files come as one run of names (M), and every byte of a name prints as display() shows it', async () => {
   hostileTree();
   // A name with each byte a name can hold, between plain names of the same directory: the
   // run is written a stretch of plain names at a time (named.ts writeLines).
@@ -298,6 +298,9 @@ test('names-only --name-only: every byte of a name prints as display() shows it,
     writeFileSync(Buffer.concat([Buffer.from(`${dir}/a`), Buffer.from([c]), Buffer.from('z')]), '');
     writeFileSync(`${dir}/a${c.toString(16).padStart(2, '0')}`, '');
   }
+  const whole = scanAnswer(f.meta, { namesOnly: true })!;
+  // many/f0, f1, f10, f100, ... one after the other, each ended by a 0 byte: no record per name.
+  assert.ok(whole.includes(Buffer.from('f0\0f1\0f10\0f100\0f101\0')), 'a run of names');
   const full = scanSandbox(f.meta, { fewXattrs: true });
   const names = await scanSandboxAsync(f.meta, { namesOnly: true });
   assert.ok(names.named!.length > 800);
