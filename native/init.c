@@ -199,8 +199,10 @@ void init_main(int sync_fd) {
   if (cfg.net_relay_dir) net_relay_listen(&net_relay, cfg.net_relay_port);
   if (cfg.stage && !cfg.build_outside) build_root();
   umask(022);
-  /* Before the command's pid namespace exists: the supervisor stays out of the command's sight. */
+  /* Before the command's pid namespace exists: the supervisor and the relay stay out of the
+   * command's sight. */
   if (cfg.net_direct_name) net_direct_start(&net_relay, cfg.net_direct_name);
+  if (net_relay.fd4 >= 0) net_relay_start(&net_relay, net_direct.cmd_end);
   if (setsid() < 0) die_step("setsid", NULL, errno);
   sigset_t set;
   int sfd = make_signalfd(&set);
@@ -210,19 +212,14 @@ void init_main(int sync_fd) {
   if (inner < 0) die_step("fork", NULL, errno);
   if (inner == 0) {
     close(sfd);
-    if (net_relay.fd4 >= 0) close(net_relay.fd4);
-    if (net_relay.fd6 >= 0) close(net_relay.fd6);
-    if (net_relay.dirfd >= 0) close(net_relay.dirfd);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
     command_init();
   }
   if (net_direct.cmd_end >= 0) close(net_direct.cmd_end);
   int killed = 0;
   for (;;) {
-    struct pollfd p[3] = { { sfd, POLLIN, 0 }, { net_relay.fd4, POLLIN, 0 }, { net_relay.fd6, POLLIN, 0 } };
-    if (poll(p, 3, -1) < 0 && errno != EINTR) die_step("poll", NULL, errno);
-    if (p[1].revents & POLLIN) net_relay_accept(&net_relay, net_relay.fd4);
-    if (p[2].revents & POLLIN) net_relay_accept(&net_relay, net_relay.fd6);
+    struct pollfd p = { sfd, POLLIN, 0 };
+    if (poll(&p, 1, -1) < 0 && errno != EINTR) die_step("poll", NULL, errno);
     struct signalfd_siginfo si;
     while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
       if (si.ssi_signo == SIGCHLD) continue;

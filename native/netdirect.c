@@ -236,6 +236,7 @@ void net_direct_start(const struct net_relay *r, const char *name) {
   pid_t pid = fork();
   if (pid < 0) die_step("net-direct", NULL, errno);
   if (pid == 0) {
+    prctl(PR_SET_NAME, "sbx-net-direct"); /* for ps, and the tests that find it */
     close(sv[1]);
     if (r->fd4 >= 0) close(r->fd4);
     if (r->fd6 >= 0) close(r->fd6);

@@ -1,7 +1,7 @@
 /* --allow-net: the sandbox's only way out. pid 1 listens on the loopback of the sandbox's own
- * network namespace and copies each connection, byte for byte, to sbx's proxy on the host
- * through a unix socket in a directory it opened before the root was replaced. It parses
- * nothing: every decision is the proxy's. */
+ * network namespace, and a process of the relay's copies each connection, byte for byte, to
+ * sbx's proxy on the host through a unix socket in a directory opened before the root was
+ * replaced. It parses nothing: every decision is the proxy's. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -165,9 +165,11 @@ static void __attribute__((noreturn)) join_both(int client, int host, int sent_e
   _exit(0);
 }
 
-static void __attribute__((noreturn)) serve(int client, const struct net_relay *r) {
+static void __attribute__((noreturn)) serve(int client, const struct net_relay *r, pid_t acceptor) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != acceptor) _exit(1); /* it died before the line above: nobody would end us */
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGCHLD, SIG_DFL); /* join_both waits for its other direction */
   int up = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un a = { .sun_family = AF_UNIX };
   if (strlen(r->name) >= sizeof a.sun_path) _exit(1);
@@ -204,7 +206,8 @@ static void __attribute__((noreturn)) serve(int client, const struct net_relay *
   join_both(client, host, !in_open, r->buffer);
 }
 
-void net_relay_accept(const struct net_relay *r, int listen_fd) {
+static void accept_all(const struct net_relay *r, int listen_fd) {
+  pid_t self = getpid();
   for (;;) {
     int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (c < 0) return; /* EAGAIN: all taken */
@@ -212,10 +215,40 @@ void net_relay_accept(const struct net_relay *r, int listen_fd) {
     if (pid == 0) {
       close(r->fd4);
       if (r->fd6 >= 0) close(r->fd6);
-      serve(c, r);
+      serve(c, r, self);
     }
     close(c); /* a failed fork drops the connection: the client sees it closed, nothing hangs */
   }
+}
+
+/* The listeners get a process of their own, forked by pid 1 before it makes the command's pid
+ * namespace: every process forked after that unshare(CLONE_NEWPID) lands in the new namespace,
+ * where the command would see the relay's children and could signal them (same uid inside).
+ * Forked here, they stay in the outer namespace with the direct path's supervisor. Each dies
+ * with its parent: pid 1, then the acceptor, then the connection's process. `drop`: a
+ * descriptor of pid 1's the acceptor must not keep open (the command's end of the direct
+ * path's socket, whose EOF tells the supervisor the command never sent its listener). */
+void net_relay_start(struct net_relay *r, int drop) {
+  pid_t init = getpid();
+  pid_t pid = fork();
+  if (pid < 0) die_step("net-relay", NULL, errno);
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != init) _exit(0);
+    if (drop >= 0) close(drop);
+    prctl(PR_SET_NAME, "sbx-net-relay"); /* for ps, and the tests that find it */
+    signal(SIGCHLD, SIG_IGN); /* the kernel reaps each connection's process */
+    for (;;) {
+      struct pollfd p[2] = { { r->fd4, POLLIN, 0 }, { r->fd6, POLLIN, 0 } };
+      if (poll(p, 2, -1) < 0 && errno != EINTR) _exit(1);
+      if (p[0].revents & POLLIN) accept_all(r, r->fd4);
+      if (p[1].revents & POLLIN) accept_all(r, r->fd6);
+    }
+  }
+  close(r->fd4);
+  if (r->fd6 >= 0) close(r->fd6);
+  close(r->dirfd);
+  r->fd4 = r->fd6 = r->dirfd = -1;
 }
 
 /* `sbx-helper net-pass`: one per proxy, started at its first allowed connection, because Node

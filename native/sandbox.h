@@ -81,8 +81,9 @@ extern struct net_relay net_relay;
 void net_relay_open_dir(struct net_relay *r, const char *dir, const char *name, size_t buffer);
 /* In the sandbox's network namespace, loopback up: listen on 127.0.0.1 and ::1. */
 void net_relay_listen(struct net_relay *r, int port);
-/* A listener is readable: each connection is copied to the proxy by a child of its own. */
-void net_relay_accept(const struct net_relay *r, int listen_fd);
+/* After the root is built, before the command's pid namespace: a process of its own accepts,
+ * and each connection is copied to the proxy by a child of its own. Closes r's fds. */
+void net_relay_start(struct net_relay *r, int drop);
 /* How net-pass, the relay and the direct path's supervisor hand each other descriptors: one
  * marker byte carrying one descriptor (SCM_RIGHTS), sent with sendmsg's `flags`. */
 ssize_t send_byte_fd(int via, int fd, int flags);

@@ -157,7 +157,7 @@ export function readStatus(fd: number): string {
   return b.toString('latin1', 0, n);
 }
 
-function launchWith(h: Helper, spec: Buffer, dirPath: string, hooks: LaunchHooks): Promise<LaunchResult> {
+async function launchWith(h: Helper, spec: Buffer, dirPath: string, hooks: LaunchHooks): Promise<LaunchResult> {
   let specFd = -1, statusFd = -1;
   const d = Dir.open(dirPath);
   try {
@@ -172,54 +172,66 @@ function launchWith(h: Helper, spec: Buffer, dirPath: string, hooks: LaunchHooks
   } finally {
     d.close();
   }
-  return new Promise((resolve, reject) => {
-    let child: ReturnType<typeof spawn>;
-    try {
-      child = spawn(h.path, ['run', '3', '4', expectedHelperVersion()], {
-        stdio: ['inherit', 'inherit', 'inherit', specFd, statusFd],
-        env: {},
-      });
-    } catch (e) {
-      closeSync(statusFd);
-      throw e;
-    } finally {
-      closeSync(specFd);
-    }
 
-    const handlers: Array<[string, () => void]> = [];
-    for (const s of FORWARDED) {
-      const h = (): void => { try { child.kill(s); } catch { /* already gone */ } };
-      process.on(s, h);
-      handlers.push([s, h]);
-    }
-    for (const s of IGNORED_WHILE_RUNNING) {
-      const h = (): void => {};
-      process.on(s, h);
-      handlers.push([s, h]);
-    }
-    if (child.pid) hooks.onSpawn?.(child.pid);
+  // The signal handlers are in place before the helper starts, not after: Node starts it with
+  // fork(), and every page Node writes afterwards faults once more (copy-on-write); a signal
+  // that comes before the helper runs is passed on as soon as it does.
+  let child: ReturnType<typeof spawn> | null = null;
+  let early: NodeJS.Signals | null = null;
+  const handlers: Array<[string, () => void]> = [];
+  const unhook = (): void => { for (const [s, fn] of handlers) process.off(s, fn); };
+  for (const s of FORWARDED) {
+    const fn = (): void => { if (!child) { early ??= s; return; } try { child.kill(s); } catch { /* already gone */ } };
+    process.on(s, fn);
+    handlers.push([s, fn]);
+  }
+  for (const s of IGNORED_WHILE_RUNNING) {
+    const fn = (): void => {};
+    process.on(s, fn);
+    handlers.push([s, fn]);
+  }
+  try {
+    // One turn of the event loop first: everything before it ran without yielding, so the work
+    // V8 and Node queued meanwhile (a scavenge task: --trace-gc showed it) would otherwise run
+    // right after the fork, where every page it writes faults again.
+    await new Promise<void>((r) => setImmediate(r));
+    child = spawn(h.path, ['run', '3', '4', expectedHelperVersion()], {
+      stdio: ['inherit', 'inherit', 'inherit', specFd, statusFd],
+      env: {},
+    });
+  } catch (e) {
+    unhook();
+    closeSync(statusFd);
+    throw e;
+  } finally {
+    closeSync(specFd);
+  }
+  const started = child;
+  return new Promise((resolve, reject) => {
+    if (started.pid) hooks.onSpawn?.(started.pid);
+    if (early) { try { started.kill(early); } catch { /* already gone */ } }
 
     // The helper's processes all end before it does (pid 1 dies with it, and takes the rest):
     // once it has exited, every status line is in the file.
     let settled = false;
-    child.on('error', (e) => {
+    started.on('error', (e) => {
       if (settled) return;
       settled = true;
-      for (const [s, h] of handlers) process.off(s, h);
+      unhook();
       closeSync(statusFd);
       reject(new SbxError(`cannot start the sbx helper: ${e.message}`));
     });
-    child.on('exit', (code, signal) => {
+    started.on('exit', (code, signal) => {
       if (settled) return;
       settled = true;
-      for (const [s, h] of handlers) process.off(s, h);
+      unhook();
       let status: string;
       try { status = readStatus(statusFd); } finally { closeSync(statusFd); }
-      const { outcome, fallbacks, diskCopyFailures, diskCopied, started, seen, diskUsage } = parseStatusLines(status);
+      const { outcome, fallbacks, diskCopyFailures, diskCopied, started: ran, seen, diskUsage } = parseStatusLines(status);
       const fallbackOutcome: LaunchOutcome = signal
         ? { kind: 'helper-died', detail: `the helper was killed by ${signal}` }
         : { kind: 'helper-died', detail: `the helper exited with status ${code} without reporting` };
-      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, diskCopyFailures, diskCopied, started, seen, ...(diskUsage ? { diskUsage } : {}) });
+      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, diskCopyFailures, diskCopied, started: ran, seen, ...(diskUsage ? { diskUsage } : {}) });
     });
   });
 }

@@ -112,17 +112,17 @@ export function encodeSpec(ops: readonly SpecOp[]): Buffer {
     buf[pos++] = 0x3a; // ':'
   };
   const str = (v: string): void => {
-    // ASCII (nearly every argument) is copied char by char: Buffer's write and byteLength
-    // allocate on each call, and a spec has hundreds of arguments.
-    let ascii = true;
-    for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) > 0x7f) { ascii = false; break; }
-    if (ascii) {
-      head(v.length);
-      for (let i = 0; i < v.length; i++) buf[pos++] = v.charCodeAt(i);
-    } else {
-      head(Buffer.byteLength(v));
-      pos += buf.write(v, pos, 'utf8');
-    }
+    // Measured and copied by Buffer's native code: a loop over the characters here ran the
+    // interpreter over every byte of a spec (hundreds of arguments, the whole environment),
+    // enough for V8 to optimize it with TurboFan on a background thread, ~20-30 ms of
+    // compiling and ~400 page faults in every run, around the helper's start. utf8Write, not
+    // write(): write() checks its offset and length through Node's validators, and those
+    // calls (with the fs calls' own) were enough for TurboFan to compile Node's wrapper of
+    // every validator (--trace-opt: wrappedFn), ~100 more page faults. It checks its bounds
+    // in C++ (room() has made the space).
+    const n = Buffer.byteLength(v, 'utf8');
+    head(n);
+    pos += (buf as Buffer & { utf8Write(s: string, at: number, max: number): number }).utf8Write(v, pos, n);
     buf[pos++] = 0x2c; // ','
   };
   str('version');

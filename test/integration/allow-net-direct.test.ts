@@ -231,7 +231,8 @@ maybe('if the supervisor dies, connects fail (ENOSYS) instead of going anywhere'
     for (const end = Date.now() + 30_000; !out.includes('ready') && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
     assert.ok(out.includes('ready'), 'the command did not start');
     // The supervisor: a helper process in the sandbox's outer pid namespace (two levels of
-    // NSpid) that is not its pid 1 (the command's processes have three).
+    // NSpid; the command's processes have three) named for its job (the relay's acceptor is
+    // there too).
     const tree: number[] = [];
     for (let todo = [child.pid!]; todo.length;) {
       const kids = spawnSync('pgrep', ['-P', String(todo.pop()!)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
@@ -240,8 +241,9 @@ maybe('if the supervisor dies, connects fail (ENOSYS) instead of going anywhere'
     }
     const nspid = (p: number) => /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1]?.trim().split(/\s+/) ?? [];
     const cmd = (p: number) => readFileSync(`/proc/${p}/cmdline`, 'latin1');
-    const supervisors = tree.filter((p) => { try { const n = nspid(p); return n.length === 2 && n[1] !== '1' && cmd(p).includes('sbx-helper'); } catch { return false; } });
-    assert.is(supervisors.length, 1, `one supervisor: ${tree.map((p) => { try { return `${p}:${nspid(p).join('/')}:${cmd(p).split('\0')[0]}`; } catch { return String(p); } }).join(' ')}`);
+    const comm = (p: number) => readFileSync(`/proc/${p}/comm`, 'latin1').trim();
+    const supervisors = tree.filter((p) => { try { const n = nspid(p); return n.length === 2 && comm(p) === 'sbx-net-direct' && cmd(p).includes('sbx-helper'); } catch { return false; } });
+    assert.is(supervisors.length, 1, `one supervisor: ${tree.map((p) => { try { return `${p}:${nspid(p).join('/')}:${comm(p)}`; } catch { return String(p); } }).join(' ')}`);
     process.kill(supervisors[0]!, 'SIGKILL');
     for (const end = Date.now() + 10_000; existsSync(`/proc/${supervisors[0]}`) && !readFileSync(`/proc/${supervisors[0]}/stat`, 'utf8').includes(') Z') && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
     child.stdin!.write('go\n');

@@ -237,6 +237,22 @@ maybe('--report includes every decision; --net and --allow-net together are refu
   assert.match(bad.stderr, /invalid --allow-net entry 'exa mple'/);
 });
 
+maybe('the relay\'s processes stay out of the command\'s pid namespace: all it sees descends from its init', () => {
+  // While a proxied download is open (the relay's child for it is alive), list every process
+  // the command can see with its parent. One forked outside the namespace shows parent 0; only
+  // the namespace's init may (the command could signal or watch anything else it sees).
+  const r = inside([`plain.test:${httpPort}`], [
+    `curl -sS http://plain.test:${httpPort}/paced -o /dev/null & sleep 0.3`,
+    'for p in /proc/[0-9]*; do s=$(cat $p/stat 2>/dev/null) || continue; c=${s#*(}; c=${c%%)*}; rest=${s##*) }; set -- $rest; echo "${p#/proc/} $2 $c"; done',
+    'wait',
+  ].join('\n'));
+  assert.is(r.code, 0, r.stderr);
+  const seen = r.stdout.trim().split('\n').map((l) => l.split(' ')) as [string, string, string][];
+  assert.ok(seen.some(([, , comm]) => comm === 'curl'), `control: the download was open while listing: ${r.stdout}`);
+  const outside = seen.filter(([pid, ppid]) => pid !== '1' && ppid === '0');
+  assert.equal(outside, [], `processes from outside the command's pid namespace: ${r.stdout}`);
+});
+
 maybe('SIGKILL of sbx leaves no relay process; the socket goes with the swept sandbox', async () => {
   const child = sbxAsync(['run', '-n', '-q', '--allow-net', `127.0.0.1:${httpPort}`, '--', 'sh', '-c', 'echo ready; sleep 3600'], { store, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
