@@ -4,7 +4,7 @@ import { Command, Option } from 'clipanion';
 import { resolveAnywhere } from '../sandbox-core/store.js';
 import { scanSandboxAsync } from '../sandbox-core/changes/scan.js';
 import { stdoutColors, warn } from './output.js';
-import { changesJson, countLine, renderDiffs, renderStat, renderSummary, STAT_MAX_BYTES, DIFF_MAX_BYTES, writeDiffs } from './render-changes.js';
+import { changesJson, countLine, renderDiffs, renderStat, renderSummary, summaryMarker, STAT_MAX_BYTES, DIFF_MAX_BYTES, writeDiffs } from './render-changes.js';
 import { page } from './pager.js';
 import { diffNameOnly } from './diff-names.js';
 import { progressLine } from './progress.js';
@@ -46,6 +46,9 @@ export class DiffCommand extends Command {
     }
     const { meta } = resolveAnywhere(this.ref);
     const progress = progressLine();
+    const full = !this.stat && !this.json;
+    // The summary's rules asked of each plain new file while the helper walks, not after it.
+    const marker = full ? summaryMarker({ expand: this.all }) : undefined;
     const scan = await scanSandboxAsync(meta, {
       only: this.only, exclude: this.exclude, paths: this.pathArgs.map((p) => resolve(p)),
       progress: (phase, n) => progress.update(`${phase}: ${n} entries`),
@@ -58,7 +61,7 @@ export class DiffCommand extends Command {
       ...(this.stat && !this.json ? { countLinesUpTo: STAT_MAX_BYTES } : {}),
       // The full view diffs every new file: the helper brings their text as it walks, and
       // the plain new files stay columns, each made a change only to be printed.
-      ...(!this.stat && !this.json ? { readNewUpTo: DIFF_MAX_BYTES, columns: true } : {}),
+      ...(full ? { readNewUpTo: DIFF_MAX_BYTES, columns: true, markColumn: marker!.mark } : {}),
     });
     progress.end();
     for (const e of scan.errors) warn(e);
@@ -71,7 +74,7 @@ export class DiffCommand extends Command {
     else if (this.stat) await page(await renderStat(scan.changes, col, scan.named), out);
     else {
       const head = `${col.bold(`sandbox ${meta.name ?? meta.id}`)}: ${countLine(scan.changes, scan.named)}\n`;
-      const summary = head + renderSummary(scan.changes, col, { expand: this.all }, scan.named) + (scan.changes.length || scan.named?.length ? '\n' : '');
+      const summary = head + renderSummary(scan.changes, col, { expand: this.all, ...(marker ? { marker } : {}) }, scan.named) + (scan.changes.length || scan.named?.length ? '\n' : '');
       // Not a terminal: nothing to page, so the diffs are written as they are made.
       if (out === process.stdout && process.stdout.isTTY) await page(summary + await renderDiffs(scan.changes, col, scan.named), out);
       // A pipe's reader may be slower than the diffs are made: wait for it rather than queue them.

@@ -7,8 +7,8 @@ import { decodeUtf8Strict, display, displayText, jsonPath } from '../sandbox-cor
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
 import { humanBytes } from './progress.js';
-import { sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
-import { isGroup, viewKind, type FoldCount, type FoldSpec, type SubtreeGroup } from '../sandbox-core/changes/group.js';
+import { sensitiveContext, sensitiveReason, type SensitiveContext } from '../sandbox-core/changes/sensitive.js';
+import { columnMark, foldIndex, isGroup, viewKind, MARK_FOLD, MARK_PLAIN, type FoldCount, type FoldSpec, type SubtreeGroup } from '../sandbox-core/changes/group.js';
 import { foldRules } from '../sandbox-core/config.js';
 import { globRegExp } from '../sandbox-core/changes/glob.js';
 import { hostTreeSize, type TreeSize } from '../sandbox-core/changes/host-tree.js';
@@ -70,6 +70,44 @@ export interface SummaryOptions {
   fold?: FoldSpec[];
   /** What a deleted host dir held (tests pass their own); the host walk by default. */
   treeSize?: (path: string) => TreeSize | null;
+  /**
+   * The rules the scan's column entries were marked with (summaryMarker, made with these
+   * options): its fold list and `!` context are used, and an entry it marked is not asked again.
+   */
+  marker?: SummaryMarker;
+}
+
+/**
+ * The summary's `!` rules and fold list, made once for the scan and the summary: the scan asks
+ * `mark` of each new file it keeps as columns while the helper still walks (ScanOptions
+ * markColumn; Node waits for the helper then), and the summary reads the answers instead of
+ * asking after the walk. Made for options with the same `expand` and `fold` as the summary's.
+ */
+export interface SummaryMarker {
+  readonly expand: boolean;
+  readonly fold: FoldSpec[];
+  readonly ctx: SensitiveContext;
+  mark(path: string, perm: number): number;
+}
+
+export function summaryMarker(opts: SummaryOptions = {}): SummaryMarker {
+  const fold = opts.expand ? [] : (opts.fold ?? foldRules());
+  const ctx = sensitiveContext();
+  const foldOf = foldIndex(fold);
+  const subject = columnSubject();
+  return {
+    expand: !!opts.expand, fold, ctx,
+    mark: (p, perm) => {
+      subject.path = p;
+      subject.up.perm = perm;
+      return columnMark(sensitiveReason(subject, ctx) !== null, foldOf(p));
+    },
+  };
+}
+
+/** What the `!` rules read of a column entry (an added file): path, kind, type and mode (sensitive.ts). */
+function columnSubject(): { path: string; change: 'added'; type: 'file'; up: EntryStat } {
+  return { path: '', change: 'added', type: 'file', up: { perm: 0 } as EntryStat };
 }
 
 function groupLine(g: SubtreeGroup): string {
@@ -128,17 +166,20 @@ class OneChange implements SummaryItem {
  * changes by top-level tree (largest first), then one item per fold rule.
  */
 export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions = {}, named?: NamedChanges): SummaryPlan {
-  const fold = opts.expand ? [] : (opts.fold ?? foldRules());
+  const marker = opts.marker && opts.marker.expand === !!opts.expand ? opts.marker : null;
+  const fold = marker ? marker.fold : opts.expand ? [] : (opts.fold ?? foldRules());
   const foldTests = fold.map((f) => f.paths.map(globRegExp));
   const foldOf = (p: string) => foldTests.findIndex((res) => res.some((r) => r.test(p)));
   const treeSize = opts.treeSize ?? hostTreeSize;
-  const ctx = sensitiveContext();
+  const ctx = marker ? marker.ctx : sensitiveContext();
   const plan: SummaryPlan = { kinds: [], folded: 0, flagged: 0 };
   const byKind = new Map<ChangeKind, Change[]>(ORDER.map((k) => [k, []]));
   for (const c of changes) byKind.get(c.change)!.push(c);
   // The column list's new files (the full review's scan) are added files: a Change is made
   // only for one printed on a line of its own.
   const cols = named && named.length ? named : null;
+  // Its entries' marks were made with these rules: a plain or folded one is not asked again.
+  const marked = !!(cols && marker && cols.mark === marker.mark);
   for (const k of ORDER) {
     const group = byKind.get(k)!;
     const extra = k === 'added' ? cols : null;
@@ -161,8 +202,8 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     // Which column entries are not flagged (and so grouped, folded or listed like `rest`).
     const keep = extra ? new Uint8Array(extra.length) : null;
     const flaggedCols: Array<[Change, string]> = [];
-    // The rules read a new file's path, kind, type and mode (sensitive.ts): one subject, reused.
-    const subject = { path: '', change: 'added' as const, type: 'file' as const, up: { perm: 0 } as EntryStat };
+    // One subject, reused.
+    const subject = columnSubject();
     // The `!` rules on column entry j (path p), asked by viewKind as it meets it (its path is
     // made once for both): a flagged one gets its Change for its line, the rest are kept.
     const take = (j: number, p: string): boolean => {
@@ -187,12 +228,16 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
       }
       return out;
     };
+    const kept = (j: number): void => { keep![j] = 1; };
     let view: { items: Array<Change | SubtreeGroup>; folds: FoldCount[] };
-    if (!opts.expand) view = viewKind(k, rest, fold, extra ? { list: extra, take } : undefined);
+    if (!opts.expand) view = viewKind(k, rest, fold, extra ? { list: extra, take, ...(marked ? { kept } : {}) } : undefined);
     else if (!extra) view = { items: rest, folds: [] };
     else {
       // Every path listed: the kept column entries become changes, in path order with the rest.
-      for (let j = 0; j < extra.length; j++) take(j, extra.pathAt(j));
+      for (let j = 0; j < extra.length; j++) {
+        const m = marked ? extra.markAt(j) : 0;
+        if (m === MARK_PLAIN || m >= MARK_FOLD) kept(j); else take(j, extra.pathAt(j));
+      }
       const all: Change[] = [];
       for (let i = 0, j = 0; i <= rest.length; i++) {
         const c = rest[i];
@@ -511,43 +556,67 @@ function newFileDiff(named: NamedChanges, j: number, out: ByteOut, p: Paints, co
   const nameAt = out.at;
   named.writeShown(j, out, shown);
   const nameLen = out.at - nameAt;
-  out.bytes(p.mid, 0, p.mid.length);
-  // The name again: the bytes just written (reserve() may move the buffer, not its content).
-  out.reserve(nameLen);
-  const ob = out.buf;
-  for (let k = 0, at = out.at; k < nameLen; k++) ob[at + k] = ob[nameAt + k]!;
-  out.at += nameLen;
-  out.bytes(p.tail, 0, p.tail.length);
-  if (!len) return true;
-  // Most new files are a few short lines: a loop beats a native search per line.
+  // Lines counted first: the hunk header says how many. Most new files are a few short
+  // lines: a loop beats a native search per line.
   let nl = 0;
   if (len < 4096) { for (let k = from; k < to; k++) if (t[k] === 0x0a) nl++; }
   else for (let k = t.indexOf(0x0a, from); k >= 0 && k < to; k = t.indexOf(0x0a, k + 1)) nl++;
-  const noEol = t[to - 1] !== 0x0a;
+  const noEol = len > 0 && t[to - 1] !== 0x0a;
   const lines = nl + (noEol ? 1 : 0);
-  out.bytes(p.hunk, 0, p.hunk.length);
-  out.decimal(lines);
-  out.bytes(p.hunkEnd, 0, p.hunkEnd.length);
   const shownLines = Math.min(lines, MAX_FILE_LINES - 1);
-  for (let k = 0, at = from; k < shownLines; k++) {
-    // The line's end, and whether it is all printable ASCII (what displayText() leaves as it is).
-    let end = at;
+  // Room for all the rest but an escaped line (out.text reserves its own): the fixed parts
+  // are copied into it in local loops, with no call and no bounds check per part.
+  out.reserve(p.mid.length + nameLen + p.tail.length + p.hunk.length + 16 + p.hunkEnd.length + len + shownLines * (p.plus.length + p.eol.length));
+  let ob = out.buf;
+  let at = out.at;
+  // Tens of bytes: a native copy beats a loop from about 12 bytes on (/dev/shm/s26diff/copy2.mjs).
+  ob.set(p.mid, at);
+  at += p.mid.length;
+  // The name again: the bytes just written (reserve() may move the buffer, not its content).
+  ob.copyWithin(at, nameAt, nameAt + nameLen);
+  at += nameLen;
+  at = put(ob, at, p.tail);
+  if (!len) { out.at = at; return true; }
+  at = put(ob, at, p.hunk);
+  out.at = at;
+  out.decimal(lines);
+  ob = out.buf;
+  at = put(ob, out.at, p.hunkEnd);
+  for (let k = 0, from_ = from; k < shownLines; k++) {
+    // The line copied as it is read, while it is all printable ASCII (what displayText()
+    // leaves as it is); a line with any other byte is taken back and escaped.
+    const lineAt = at;
+    at = put(ob, at, p.plus);
+    let end = from_;
     let printable = true;
     for (; end < to; end++) {
       const c = t[end]!;
       if (c === 0x0a) break;
-      if (c < 0x20 || c > 0x7e) printable = false;
+      if (c < 0x20 || c > 0x7e) { printable = false; break; }
+      ob[at++] = c;
     }
-    if (printable) {
-      out.bytes(p.plus, 0, p.plus.length);
-      out.bytes(t, at, end);
-      out.bytes(p.eol, 0, p.eol.length);
-    } else out.text(`${col.green(displayText(`+${t.toString('utf8', at, end)}`))}\n`);
-    at = end + 1;
+    if (printable) at = put(ob, at, p.eol);
+    else {
+      while (end < to && t[end] !== 0x0a) end++;
+      out.at = lineAt;
+      out.text(`${col.green(displayText(`+${t.toString('utf8', from_, end)}`))}\n`);
+      // The escaped line may be longer than its bytes: room again for the lines left.
+      out.reserve(to - end + (shownLines - k) * (p.plus.length + p.eol.length));
+      ob = out.buf;
+      at = out.at;
+    }
+    from_ = end + 1;
   }
+  out.at = at;
   if (noEol && lines < MAX_FILE_LINES - 1) out.text(`${p.dim[0]}\\ No newline at end of file${p.dim[1]}\n`);
   if (1 + lines + (noEol ? 1 : 0) > MAX_FILE_LINES) out.text(col.dim(`… diff cut after ${MAX_FILE_LINES} lines (+${lines} -0 in all)\n`));
   return true;
+}
+
+/** Copies `src` into `dst` at `at` (a few bytes: a loop beats a native copy); returns where it ended. */
+function put(dst: Buffer, at: number, src: Buffer): number {
+  for (let k = 0; k < src.length; k++) dst[at + k] = src[k]!;
+  return at + src.length;
 }
 
 /**

@@ -41,6 +41,38 @@ export interface ColumnRest {
   list: NamedChanges;
   /** Asked once per entry, in path order, with its path (the caller's `!` rules: flagged ones are not taken). */
   take(j: number, path: string): boolean;
+  /**
+   * With marks made by the same `!` rules and fold list (list.markedBy, see columnMark): an
+   * entry marked plain or folded is taken through this, with no path made and no rule asked.
+   */
+  kept?(j: number): void;
+}
+
+/**
+ * What the summary's rules said of a column entry while the scan read it (NamedChanges marks,
+ * made during the helper's walk, when Node would otherwise wait): not asked, taken and not
+ * folded, flagged by a `!` rule (asked again when the summary is made, for its reason), or
+ * folded by fold rule k (MARK_FOLD + k). A mark fits a byte: rule 252 on is left unasked.
+ */
+export const MARK_UNKNOWN = 0, MARK_PLAIN = 1, MARK_FLAGGED = 2, MARK_FOLD = 3;
+
+/** The mark of an entry: flagged or not by the `!` rules, and its fold rule index (or -1). */
+export function columnMark(flagged: boolean, fold: number): number {
+  return flagged ? MARK_FLAGGED : fold < 0 ? MARK_PLAIN : MARK_FOLD + fold <= 0xff ? MARK_FOLD + fold : MARK_UNKNOWN;
+}
+
+/**
+ * The first fold rule a path matches (an index into `fold`), or -1: what viewKind folds a
+ * change under. Most paths match none: one alternation of every rule rejects them in one test.
+ */
+export function foldIndex(fold: FoldSpec[]): (p: string) => number {
+  const tests = fold.map((f) => anyOf(f.paths));
+  const any = anyOf(fold.flatMap((f) => f.paths));
+  return (p) => {
+    if (!tests.length || !any(p)) return -1;
+    for (let k = 0; k < tests.length; k++) if (tests[k]!(p)) return k;
+    return -1;
+  };
 }
 
 export function isGroup(x: Change | SubtreeGroup): x is SubtreeGroup {
@@ -61,13 +93,14 @@ function topOf(p: string): string {
  */
 export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], cols?: ColumnRest): KindView {
   const folds: FoldCount[] = [];
-  const compiled = fold.map((f) => ({ name: f.name, test: anyOf(f.paths), n: { name: f.name, count: 0, bytes: 0 } as FoldCount }));
-  // Most paths match no fold rule: one alternation of every rule rejects them in one test.
-  const anyFold = anyOf(fold.flatMap((f) => f.paths));
+  const counts = fold.map((f): FoldCount => ({ name: f.name, count: 0, bytes: 0 }));
+  const foldOf = foldIndex(fold);
+  const count = (k: number, file: boolean, size: number): void => { const n = counts[k]!; n.count++; if (file) n.bytes += size; };
   const folded = (p: string, file: boolean, size: number): boolean => {
-    if (!compiled.length || !anyFold(p)) return false;
-    for (const k of compiled) if (k.test(p)) { k.n.count++; if (file) k.n.bytes += size; return true; }
-    return false;
+    const k = foldOf(p);
+    if (k < 0) return false;
+    count(k, file, size);
+    return true;
   };
   const groupable = kind === 'added' || kind === 'deleted';
   const dirs = new Set<string>();
@@ -77,6 +110,8 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
   const above = dirs.size ? new TopDirs(dirs) : null;
   const list = cols?.list;
   const n = list ? list.length : 0;
+  // Marks made with these rules (the caller's word, given with `kept`): most entries need no path here.
+  const marked = !!cols?.kept;
   let total = changes.length;
   // A file's new dir above it depends only on its directory: asked once per run of entries
   // of one directory (its group is made before them: a dir comes first in path order).
@@ -86,14 +121,21 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
   for (let i = 0, j = 0; i <= changes.length; i++) {
     const c = changes[i];
     for (; j < n && (c === undefined || list!.compareTo(j, c.path) < 0); j++) {
-      const p = list!.pathAt(j);
-      if (!cols!.take(j, p)) continue;
-      total++;
+      const m = marked ? list!.markAt(j) : MARK_UNKNOWN;
       const size = list!.sizeAt(j);
-      if (folded(p, true, size)) continue;
+      if (m === MARK_PLAIN || m >= MARK_FOLD) {
+        cols!.kept!(j);
+        total++;
+        if (m >= MARK_FOLD) { count(m - MARK_FOLD, true, size); continue; }
+      } else {
+        const p = list!.pathAt(j);
+        if (!cols!.take(j, p)) continue;
+        total++;
+        if (folded(p, true, size)) continue;
+      }
       const d = list!.dirAt(j);
       if (d !== lastDir) {
-        const top = above ? above.of(p) : null;
+        const top = above ? above.of(list!.pathAt(j)) : null;
         lastGroup = top === null ? undefined : groups.get(top);
         lastDir = d;
       }
@@ -134,7 +176,7 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
   for (let i = 0; i < flat.length; i++) buckets.get(tops[i]!)!.push(flat[i]!);
   const sorted: Array<Change | SubtreeGroup> = [];
   for (const b of buckets.values()) for (const x of b) sorted.push(x);
-  for (const k of compiled) if (k.n.count) folds.push(k.n);
+  for (const k of counts) if (k.count) folds.push(k);
   return { kind, total, items: sorted, folds };
 }
 

@@ -34,12 +34,20 @@ export class NamedChanges {
   private textStart: Uint32Array | null = null;
   private textLen: Int32Array | null = null;
   private readonly pieces: Buffer[] = [];
+  /** With `mark`: what it said of each entry's path and mode as the entry was added (0-255). */
+  private marks: Uint8Array | null = null;
   /** Each directory prefix's bytes, made when first printed. */
   private dirBytes: Array<Buffer | undefined> = [];
 
-  constructor(readonly counted = false, readonly stats = false) {
+  /**
+   * `mark` (the `stats` list only) is asked of each entry as it is added, with its host path
+   * and permission bits, and its answer kept (markAt): the full review's summary rules, run
+   * while the helper still walks (render-changes.ts summaryMarker), not after.
+   */
+  constructor(readonly counted = false, readonly stats = false, readonly mark: ((path: string, perm: number) => number) | null = null) {
     this.lines = counted ? new Int32Array(1024) : null;
     this.sizes = counted || stats ? new Float64Array(1024) : null;
+    if (stats && mark) this.marks = new Uint8Array(1024);
     if (stats) {
       this.perm = new Uint16Array(1024);
       this.blocks = new Float64Array(1024);
@@ -53,11 +61,12 @@ export class NamedChanges {
    * push() for a file with its stat (the `stats` list): `text` is the file's text as a view
    * of the answer piece `piece` (kept, not copied), or the helper's reason (walk.ts).
    */
-  pushStat(dir: number, b: Uint8Array, at: number, n: number, perm: number, size: number, blocks: number, piece: Buffer, text: Buffer | number | undefined): void {
+  pushStat(dir: number, b: Uint8Array, at: number, n: number, perm: number, size: number, blocks: number, piece: Buffer, text: Buffer | number | undefined, mark?: number): void {
     const i = this.length;
     this.push(dir, b, at, n, 0, size);
     this.perm![i] = perm;
     this.blocks![i] = blocks;
+    if (this.marks) this.marks[i] = mark ?? this.mark!(this.flatPathAt(i), perm);
     if (typeof text === 'number' || text === undefined) { this.textLen![i] = text ?? -3; return; }
     let k = this.pieces.length - 1;
     if (k < 0 || this.pieces[k] !== piece) { this.pieces.push(piece); k++; }
@@ -82,6 +91,7 @@ export class NamedChanges {
         this.textStart = grow(this.textStart!, new Uint32Array(i * 4));
         this.textLen = grow(this.textLen!, new Int32Array(i * 4));
       }
+      if (this.marks) this.marks = grow(this.marks, new Uint8Array(i * 4));
     }
     if (this.used + n > this.bytes.length) {
       const nb = Buffer.allocUnsafe(Math.max(this.bytes.length * 4, this.used + n));
@@ -107,6 +117,26 @@ export class NamedChanges {
     return this.dirs[this.dir[i]!]! + this.bytes.toString('latin1', s, s + this.len[i]!);
   }
 
+  /** Where flatPathAt puts a path together, and the directory whose prefix it holds. */
+  private scratch = Buffer.allocUnsafe(4096);
+  private scratchDir = -1;
+
+  /**
+   * pathAt() as one flat string: a prefix and a name joined are a rope, which every regular
+   * expression test copies into a flat string first (the mark's rules test 200k paths).
+   */
+  private flatPathAt(i: number): string {
+    const d = this.dir[i]!;
+    const s = this.start[i]!, n = this.len[i]!;
+    const pre = (this.dirBytes[d] ??= Buffer.from(this.dirs[d]!, 'latin1'));
+    if (pre.length + n > this.scratch.length) { this.scratch = Buffer.allocUnsafe(2 * (pre.length + n)); this.scratchDir = -1; }
+    const dst = this.scratch;
+    if (this.scratchDir !== d) { dst.set(pre, 0); this.scratchDir = d; }
+    const b = this.bytes;
+    for (let k = 0, at = pre.length; k < n; k++) dst[at + k] = b[s + k]!;
+    return dst.toString('latin1', 0, pre.length + n);
+  }
+
   /** Its path in the upper layer. */
   upperAt(i: number): string {
     const s = this.start[i]!;
@@ -118,6 +148,8 @@ export class NamedChanges {
   linesAt(i: number): number { return this.lines ? this.lines[i]! : NaN; }
   sizeAt(i: number): number { return this.sizes ? this.sizes[i]! : NaN; }
   permAt(i: number): number { return this.perm ? this.perm[i]! : NaN; }
+  /** What `mark` said of entry i; 0 without a `mark`. */
+  markAt(i: number): number { return this.marks ? this.marks[i]! : 0; }
 
   /** Where the text textPieceAt() last found lies in its piece, and its length. */
   textFrom = 0;
@@ -159,16 +191,34 @@ export class NamedChanges {
     for (let i = 0; i < this.length; i++) yield this.pathAt(i);
   }
 
+  /** The directory and path compareTo last met, and what the prefix alone decided (0: nothing). */
+  private cmpDir = -1;
+  private cmpPath = '';
+  private cmpPrefix = 0;
+
   /** Compares entry i's path with `p` as comparePaths does (by bytes), without making it. */
   compareTo(i: number, p: string): number {
-    const pre = this.dirs[this.dir[i]!]!;
+    const dir = this.dir[i]!;
+    const pre = this.dirs[dir]!;
     const s = this.start[i]!, n = this.len[i]!, b = this.bytes;
     const total = pre.length + n;
     const m = Math.min(total, p.length);
     let k = 0;
-    for (; k < m && k < pre.length; k++) {
-      const d = pre.charCodeAt(k) - p.charCodeAt(k);
-      if (d) return d;
+    // A merge compares one path with a run of one directory's entries: their prefix's part of
+    // the answer is the same for each, found once.
+    if (dir === this.cmpDir && p === this.cmpPath) {
+      if (this.cmpPrefix) return this.cmpPrefix;
+      k = Math.min(m, pre.length);
+    } else {
+      this.cmpDir = dir;
+      this.cmpPath = p;
+      this.cmpPrefix = 0;
+      const pm = Math.min(pre.length, p.length);
+      for (; k < pm; k++) {
+        const d = pre.charCodeAt(k) - p.charCodeAt(k);
+        if (d) { this.cmpPrefix = d; return d; }
+      }
+      k = Math.min(m, pre.length);
     }
     for (; k < m; k++) {
       const d = b[s + k - pre.length]! - p.charCodeAt(k);
@@ -203,14 +253,14 @@ export class NamedChanges {
       const n = this.textLen![i]!;
       const piece = n >= 0 ? this.pieces[this.textPiece![i]!]! : EMPTY_PIECE;
       const at = n >= 0 ? this.textStart![i]! : 0;
-      out.pushStat(this.dir[i]!, this.bytes, this.start[i]!, this.len[i]!, this.perm[i]!, this.sizes![i]!, this.blocks![i]!, piece, n >= 0 ? piece.subarray(at, at + n) : n);
+      out.pushStat(this.dir[i]!, this.bytes, this.start[i]!, this.len[i]!, this.perm[i]!, this.sizes![i]!, this.blocks![i]!, piece, n >= 0 ? piece.subarray(at, at + n) : n, this.marks ? this.marks[i] : undefined);
       return;
     }
     out.push(this.dir[i]!, this.bytes, this.start[i]!, this.len[i]!, this.lines ? this.lines[i]! : 0, this.sizes ? this.sizes[i]! : 0);
   }
 
   private empty(): NamedChanges {
-    const out = new NamedChanges(this.counted, this.stats);
+    const out = new NamedChanges(this.counted, this.stats, this.mark);
     out.dirs.push(...this.dirs);
     out.uppers.push(...this.uppers);
     return out;
@@ -283,7 +333,7 @@ export class NamedChanges {
       out.buf.set(pre, out.at);
       out.at += pre.length;
       out.bytes(this.bytes, s, s + n);
-      out.spaces(spaces);
+      if (spaces) out.spaces(spaces);
       return;
     }
     out.text(shown.display(this.pathAt(i)).padEnd(pad));
@@ -367,7 +417,7 @@ export class ByteOut {
 
 const EMPTY_PIECE = Buffer.alloc(0);
 
-function grow<T extends Int32Array | Uint32Array | Uint16Array | Float64Array>(from: T, to: T): T {
+function grow<T extends Int32Array | Uint32Array | Uint16Array | Uint8Array | Float64Array>(from: T, to: T): T {
   to.set(from);
   return to;
 }

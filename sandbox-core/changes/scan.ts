@@ -29,6 +29,8 @@ export interface ScanOptions {
   namesOnly?: boolean;
   /** The full review (never a commit): new files as columns, ScanResult.named (WalkOptions.columns). */
   columns?: boolean;
+  /** With columns: the summary's rules, asked of each column entry while the helper walks (WalkOptions.markColumn). */
+  markColumn?: (path: string, perm: number) => number;
 }
 
 export function comparePaths(a: string, b: string): number {
@@ -78,7 +80,7 @@ function hostRootOf(meta: SandboxMeta): void {
 }
 
 function walkOptions(opts: ScanOptions): WalkOptions {
-  return { progress: opts.progress && ((n) => opts.progress!('scanning', n)), fewXattrs: !!opts.fewXattrs, countLinesUpTo: opts.countLinesUpTo, readNewUpTo: opts.readNewUpTo, namesOnly: !!opts.namesOnly, columns: !!opts.columns };
+  return { progress: opts.progress && ((n) => opts.progress!('scanning', n)), fewXattrs: !!opts.fewXattrs, countLinesUpTo: opts.countLinesUpTo, readNewUpTo: opts.readNewUpTo, namesOnly: !!opts.namesOnly, columns: !!opts.columns, ...(opts.markColumn ? { markColumn: opts.markColumn } : {}) };
 }
 
 function finish(walked: WalkResult, opts: ScanOptions): ScanResult {

@@ -22,6 +22,7 @@ export interface SensitiveRule {
 }
 
 const LIB_DIR = /^\/(usr\/)?(local\/)?lib(32|64|x32)?(\/[a-z0-9_]+-linux-gnu[a-z0-9_]*)?$/;
+// Each starts with a dot (startsWithDot tests that first).
 const RC_FILES = new Set([
   '.bashrc', '.bash_profile', '.bash_login', '.bash_logout', '.profile', '.zshrc', '.zshenv', '.zprofile', '.zlogin',
   '.zlogout', '.cshrc', '.tcshrc', '.login', '.kshrc', '.mkshrc', '.xprofile', '.xinitrc', '.xsessionrc', '.pam_environment',
@@ -30,6 +31,18 @@ const RC_FILES = new Set([
 const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 const dirOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
 const writes = (c: Subject): boolean => c.change !== 'deleted' && c.change !== 'metadata';
+// The rules run on every path of a review (200k new files): a test on one character or a
+// length turns most paths away before a string is cut out of them.
+/** Whether the last component starts with a dot (every RC_FILES name does). */
+const startsWithDot = (p: string): boolean => p.charCodeAt(p.lastIndexOf('/') + 1) === 0x2e;
+/** The lengths of the PATH dirs (a path's dir of another length is none of them), per context. */
+const dirLengths = new WeakMap<Set<string>, Set<number>>();
+function inPathDir(p: string, ctx: SensitiveContext): boolean {
+  let lengths = dirLengths.get(ctx.pathDirs);
+  if (!lengths) { lengths = new Set([...ctx.pathDirs].map((d) => d.length)); dirLengths.set(ctx.pathDirs, lengths); }
+  const i = p.lastIndexOf('/');
+  return (i < 0 || lengths.has(i > 0 ? i : 1)) && ctx.pathDirs.has(dirOf(p));
+}
 
 export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // Any user's: the commit refuses the running user's own (base/paths.ts ownDirs), this marks the rest.
@@ -62,7 +75,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'git-config', why: 'git configuration (can run commands)', paths: [/\/\.git\/config$/, /\/\.gitconfig$/, /\/\.config\/git\/(config|attributes)$/, /^\/etc\/gitconfig$/] },
   { id: 'python-startup', why: 'Python startup code (runs in every Python)', paths: [/\/(site|dist)-packages\/[^/]+\.pth$/, /\/(sitecustomize|usercustomize)\.py$/] },
   { id: 'rc-file', why: 'shell or tool startup file',
-    test: (_c, p) => RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3 },
+    test: (_c, p) => startsWithDot(p) && RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3 },
   { id: 'setid', why: 'setuid/setgid program',
     test: (c) => c.change !== 'deleted' && c.type === 'file' && !!c.up && (c.up.perm & 0o6000) !== 0 },
   { id: 'file-caps', why: 'file capabilities',
@@ -71,9 +84,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     test: (c, p, ctx) => c.change !== 'deleted' && c.type === 'dir' && !!c.up && (c.up.perm & 0o002) !== 0
       && [...ctx.pathDirs].some((d) => d === p || d.startsWith(p === '/' ? '/' : `${p}/`)) },
   { id: 'shared-library', why: 'shared library on the loader path',
-    test: (c, p) => writes(c) && c.type !== 'dir' && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(dirOf(p)) },
+    test: (c, p) => writes(c) && c.type !== 'dir' && p.includes('.so') && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(dirOf(p)) },
   { id: 'path-command', why: 'command in PATH',
-    test: (c, p, ctx) => writes(c) && c.type !== 'dir' && ctx.pathDirs.has(dirOf(p)) },
+    test: (c, p, ctx) => writes(c) && c.type !== 'dir' && inPathDir(p, ctx) },
 ];
 
 const STANDARD_PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];

@@ -89,6 +89,8 @@ export interface WalkOptions {
    * change is the one classify() would make (NamedChanges.changeAt). Never for a commit.
    */
   columns?: boolean;
+  /** With columns: asked of each column entry as it is decoded, its answer kept (NamedChanges.mark). */
+  markColumn?: (path: string, perm: number) => number;
 }
 
 /**
@@ -399,7 +401,7 @@ class WalkDecoder {
     // layer, but hiding nothing the sandbox saw; the host below them may be unreadable to us.
     this.shownEmpty = (meta.shownEmpty ?? []).map(fromUser);
     this.lines = opts.countLinesUpTo !== undefined;
-    this.named = new NamedChanges(this.lines, !!opts.columns && !opts.namesOnly);
+    this.named = new NamedChanges(this.lines, !!opts.columns && !opts.namesOnly, opts.markColumn ?? null);
     this.texts = opts.readNewUpTo !== undefined;
   }
 

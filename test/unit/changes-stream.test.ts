@@ -11,7 +11,7 @@ import { makeFixture, whiteout, opaque, setXattr, copyUp, write, type Fixture } 
 import { scanSandbox, scanSandboxAsync } from '../../sandbox-core/changes/scan.js';
 import { decodeAnswer, scanAnswer, walkUppers, type UpperEntry, type WalkOptions } from '../../sandbox-core/changes/walk.js';
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
-import { renderDiffs, renderStat, renderSummary, countLine, writeDiffs, summaryPlan, writeNameOnly } from '../../cli/render-changes.js';
+import { renderDiffs, renderStat, renderSummary, countLine, writeDiffs, summaryPlan, summaryMarker, writeNameOnly } from '../../cli/render-changes.js';
 import pc from 'picocolors';
 import { structuredPatch } from 'diff';
 import { display, isPlainBytes } from '../../sandbox-core/changes/bpath.js';
@@ -357,10 +357,20 @@ test('the full review (summary and diffs) of a scan with new files as columns is
       assert.equal({ ...c, up: undefined, newText: c.newText?.toString('hex') }, { ...o, up: undefined, newText: o.newText?.toString('hex') }, display(c.path));
       for (const k of ['type', 'perm', 'size', 'blocks', 'nlink'] as const) assert.is(c.up![k], o.up![k], `${display(c.path)} ${k}`);
     }
+    // The summary's rules asked while the helper walks (sbx diff): marks for the default view and --all.
+    const marker = summaryMarker({}), markerAll = summaryMarker({ expand: true });
+    const marked = await scanSandboxAsync(f.meta, { readNewUpTo: 1 << 20, columns: true, markColumn: marker.mark });
+    const markedAll = await scanSandboxAsync(f.meta, { readNewUpTo: 1 << 20, columns: true, markColumn: markerAll.mark });
+    const marks = new Set(Array.from({ length: marked.named!.length }, (_, j) => marked.named!.markAt(j)));
+    assert.ok(marks.size >= 3, `plain, flagged and folded entries: marks ${[...marks]}`);
     for (const col of [pc.createColors(false), pc.createColors(true)]) {
       for (const opts of [{}, { expand: true }, { limit: 3 }]) {
         const want = countLine(objects.changes) + renderSummary(objects.changes, col, opts);
         assert.is(countLine(columns.changes, columns.named) + renderSummary(columns.changes, col, opts, columns.named), want);
+        const m = 'expand' in opts ? { scan: markedAll, marker: markerAll } : { scan: marked, marker };
+        assert.is(countLine(m.scan.changes, m.scan.named) + renderSummary(m.scan.changes, col, { ...opts, marker: m.marker }, m.scan.named), want, `marked, ${JSON.stringify(opts)}`);
+        // Marks made for other options are not used (the summary asks its own rules).
+        assert.is(countLine(marked.changes, marked.named) + renderSummary(marked.changes, col, { ...opts, marker: 'expand' in opts ? marker : markerAll }, marked.named), want);
       }
       const want = await renderDiffs(objects.changes, col);
       assert.is(await renderDiffs(columns.changes, col, columns.named), want);
@@ -380,6 +390,8 @@ test('the full review (summary and diffs) of a scan with new files as columns is
     // What the review picks by line: the same host paths for every item.
     const pick = (p: ReturnType<typeof summaryPlan>) => p.kinds.map((k) => k.items.map((it) => [it.label, it.paths()]));
     assert.equal(pick(summaryPlan(columns.changes, plainCol, {}, columns.named)), pick(summaryPlan(objects.changes, plainCol, {})));
+    assert.equal(pick(summaryPlan(marked.changes, plainCol, { marker }, marked.named)), pick(summaryPlan(objects.changes, plainCol, {})));
+    assert.equal(pick(summaryPlan(markedAll.changes, plainCol, { expand: true, marker: markerAll }, markedAll.named)), pick(summaryPlan(objects.changes, plainCol, { expand: true })));
   } finally {
     process.env.PATH = path0;
   }
@@ -398,6 +410,10 @@ test('the review\'s columns with --only/--exclude, PATHs and a helper order that
     assert.equal(columns.unmatched, objects.unmatched);
     assert.is(renderSummary(columns.changes, col, {}, columns.named), renderSummary(objects.changes, col, {}));
     assert.is(await renderDiffs(columns.changes, col, columns.named), await renderDiffs(objects.changes, col));
+    // Marks follow their entries through the filter and the sort.
+    const marker = summaryMarker({});
+    const marked = await scanSandboxAsync(f.meta, { ...opts, readNewUpTo: 1 << 20, columns: true, markColumn: marker.mark });
+    assert.is(renderSummary(marked.changes, col, { marker }, marked.named), renderSummary(objects.changes, col, {}), `marked, ${JSON.stringify(opts)}`);
   }
 });
 
