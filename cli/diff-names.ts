@@ -2,6 +2,7 @@
 // bundle's list part (cli/entry-list.ts), which runs it without loading clipanion and the
 // other commands: a list of 100k names is a command people pipe into others, and the whole
 // CLI was ~60 ms of its time.
+import { writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { resolveAnywhere } from '../sandbox-core/store.js';
 import { scanSandboxAsync } from '../sandbox-core/changes/scan.js';
@@ -15,8 +16,11 @@ export interface NameFilters {
   exclude: string[];
 }
 
-/** Writes the names to `out` (waiting for a slow reader); the number of changes listed. */
-export async function diffNameOnly(ref: string, f: NameFilters, out: NodeJS.WritableStream): Promise<number> {
+/**
+ * Writes the names to `out` (waiting for a slow reader), or to fd 1 itself when `out` is
+ * null (the list part); the number of changes listed.
+ */
+export async function diffNameOnly(ref: string, f: NameFilters, out: NodeJS.WritableStream | null): Promise<number> {
   const { meta } = resolveAnywhere(ref);
   const progress = progressLine();
   const scan = await scanSandboxAsync(meta, {
@@ -30,8 +34,39 @@ export async function diffNameOnly(ref: string, f: NameFilters, out: NodeJS.Writ
   progress.end();
   for (const e of scan.errors) warn(e);
   for (const u of scan.unmatched ?? []) warn(u);
-  const drained = (s: string | Buffer): Promise<void> | undefined => (out.write(s) ? undefined : new Promise<void>((r) => out.once('drain', () => r())));
-  await writeNameOnly(scan.changes, drained, scan.named);
+  if (out) await writeNameOnly(scan.changes, streamWriter(out), scan.named);
+  else await writeNameOnly(scan.changes, fd1Writer(), scan.named, true);
   return scan.changes.length + (scan.named?.length ?? 0);
+}
+
+/** Writes to a stream, waiting for a slow reader: the stream keeps each piece until written. */
+function streamWriter(out: NodeJS.WritableStream): (b: Buffer) => Promise<void> | undefined {
+  return (b) => (out.write(b) ? undefined : new Promise<void>((r) => out.once('drain', () => r())));
+}
+
+/**
+ * Writes to fd 1 with writeSync, each piece written before it returns, so the caller reuses
+ * its buffer; process.stdout is not made (a stream of Node's, and one more copy of each
+ * piece kept until written). A descriptor another process left non-blocking (EAGAIN: a slow
+ * reader) gets the rest through process.stdout, which waits for it, each piece copied. A
+ * closed pipe (EPIPE) ends sbx quietly, as process.stdout's guard does (cli/main.ts).
+ */
+function fd1Writer(): (b: Buffer) => Promise<void> | undefined {
+  let stream: ((b: Buffer) => Promise<void> | undefined) | null = null;
+  return (b) => {
+    if (stream) return stream(Buffer.from(b));
+    for (let o = 0; o < b.length;) {
+      try {
+        o += writeSync(1, b, o);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
+        if (code !== 'EAGAIN') throw e;
+        stream = streamWriter(process.stdout);
+        return stream(Buffer.from(b.subarray(o)));
+      }
+    }
+    return undefined;
+  };
 }
 

@@ -6,7 +6,7 @@ import { reportError } from './report-error.js';
 
 export async function listMain(ref: string): Promise<number> {
   try {
-    await diffNameOnly(ref, { paths: [], only: [], exclude: [] }, process.stdout);
+    await diffNameOnly(ref, { paths: [], only: [], exclude: [] }, null);
     return reported.errors ? 125 : 0;
   } catch (e) {
     return reportError(e);

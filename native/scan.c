@@ -37,6 +37,11 @@
  *                                                an fstatat (a name list needs none of it)
  *       with flag 4, for a regular file (not a fuse `.wh.` name): i32 lines (as for 'E',
  *       never -3: a file that cannot be opened gets an 'E' record), u64 size of the open file
+ *   'M' i32 parent u32 count u32 nbytes names    flag 16 without flag 4: `count` 'N' records of
+ *                                                regular files (not fuse `.wh.` names) that
+ *                                                follow one another with one parent, sent as
+ *                                                their names, each ended by a 0 byte (nbytes
+ *                                                in all); each is an entry, numbered in turn
  *   STAT   = u32 mode uid gid nlink, u64 size blocks ino dev rdev, (i64 sec, u32 nsec) x
  *            atime mtime ctime
  *   XATTRS = u32 errno (0: then u32 count, count x (u32 len name, u32 len value))
@@ -87,12 +92,38 @@ static void put16(uint16_t v) { unsigned char b[2] = {v & 0xff, v >> 8}; put(b, 
 static void put32(uint32_t v) { if (buf_put32(T->cur, v) < 0) T->oom = 1; }
 static void put64(uint64_t v) { put32((uint32_t)v); put32((uint32_t)(v >> 32)); }
 
-/* Written out in large pieces: Node reads the stream as it comes. */
+/* Written out in large pieces: Node reads the stream as it comes. A names-only answer goes in
+ * pieces of 64 KiB: Node decodes each while the walk goes on, instead of a megabyte at once
+ * (half of 100k names), and after the walk only the last piece is left to decode. */
+static size_t flush_at = 1 << 20;
+/* The 'M' record being extended: where it starts in `out`, where `out` ended after it (any
+ * other record written since ends the run), and its parent. */
+static size_t run_at, run_end = SIZE_MAX;
+static int32_t run_parent;
 static int flush(int force) {
-  if (!force && out.len < (1 << 20)) return 0;
+  if (!force && out.len < flush_at) return 0;
   if (write_all(1, out.p, out.len) < 0) return -1;
   out.len = 0;
+  run_end = SIZE_MAX;
   return 0;
+}
+
+/* A regular file's name for the names mode without line counts, added to the 'M' record just
+ * written, or starting one: Node then takes a directory's new files a run at a time (one copy
+ * of the names) instead of decoding a record per name. */
+static void put_in_run(int32_t parent, const char *name) {
+  size_t nl = strlen(name) + 1;
+  if (run_end != out.len || run_parent != parent) {
+    run_at = out.len;
+    run_parent = parent;
+    put8('M'); put32((uint32_t)parent); put32(0); put32(0);
+  }
+  put(name, nl);
+  if (main_ctx.oom) return;
+  unsigned char *h = (unsigned char *)out.p + run_at;
+  uint32_t count = le32((const char *)h + 5) + 1, nbytes = le32((const char *)h + 9) + (uint32_t)nl;
+  for (int k = 0; k < 4; k++) { h[5 + k] = (unsigned char)(count >> (8 * k)); h[9 + k] = (unsigned char)(nbytes >> (8 * k)); }
+  run_end = out.len;
 }
 
 static void put_stat(const struct stat *st) {
@@ -670,7 +701,12 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
         struct slot *s = &slots[k];
         const char *name = t->names[t->i + k];
         int32_t me = next++;
-        if (s->oom || buf_put(&out, s->rec.p, s->has_text && s->read ? s->head : s->rec.len) < 0) main_ctx.oom = 1;
+        /* An 'N' record of a regular file (d_type at byte 5) goes into a run, unless lines are
+         * counted (then it has more fields) or it is a fuse `.wh.` name. */
+        if (!s->oom && names_only && !lines && s->rec.len > 5 && s->rec.p[0] == 'N' && (unsigned char)s->rec.p[5] == DT_REG
+            && !(fuse && strncmp(name, ".wh.", 4) == 0 && name[4] != '\0'))
+          put_in_run(t->entry, name);
+        else if (s->oom || buf_put(&out, s->rec.p, s->has_text && s->read ? s->head : s->rec.len) < 0) main_ctx.oom = 1;
         if (s->has_text) put_text_of(s, ufd, name, cap, budget);
         if (s->descend) {
           size_t nl = strlen(name);
@@ -733,6 +769,7 @@ int scan_main(void) {
       budget = le32(in.p + off);
       off += 4;
     }
+    if (flags & 16) flush_at = 1 << 16;
     put8('J'); put32(job);
     int r = scan_job(&ub, &hb, u, h, flags & 1, flags & 2, flags & 4, flags & 8, flags & 16, cap, budget);
     if (r) return r;

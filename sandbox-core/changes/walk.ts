@@ -518,10 +518,53 @@ class WalkDecoder {
     return sc.toString('latin1', 0, pre + len);
   }
 
+  /**
+   * An 'M' record: `count` new regular files of one directory by name, each ended by a 0 byte
+   * (names-only scans without line counts). Each name is the 'N' record it stands for; once
+   * the first has set its directory up for decodeFrom's short path (fastParent: nothing to
+   * check per name), the rest go to the columns in one go (NamedChanges.pushNames): one copy
+   * of the names instead of a record decoded per name (~50 ms of 100k, before V8 optimizes).
+   */
+  private nameRun(r: Reader): void {
+    const parentNum = r.i32(), count = r.u32(), nbytes = r.u32();
+    const at = r.off;
+    r.skip(nbytes);
+    if (!this.opts.namesOnly || this.lines || count === 0) throw new SbxError('sbx-helper scan: malformed answer');
+    const b = r.b, end = at + nbytes;
+    let k = at;
+    for (let left = count; left > 0; left--) {
+      if (left < count && parentNum === this.fastParent && !this.fuse) {
+        const me = this.num;
+        this.num += left;
+        if (this.num > this.toIdx.length) { const t = new Int32Array(Math.max(this.toIdx.length * 2, this.num)); t.set(this.toIdx); this.toIdx = t; }
+        this.toIdx.fill(-1, me, this.num);
+        if (!this.named.pushNames(this.namedDir, b, k, end, left)) throw new SbxError('sbx-helper scan: malformed answer');
+        return;
+      }
+      // Byte by byte, no Buffer method: this runs once per run, and V8 optimizes it with what
+      // it calls inlined.
+      let z = k;
+      while (z < end && b[z] !== 0) z++;
+      const n = z - k;
+      if (z === end || n === 0 || n > 0xffff) throw new SbxError('sbx-helper scan: malformed answer');
+      const rec = Buffer.allocUnsafe(8 + n);
+      rec[0] = 0x4e; /* N */
+      for (let q = 0; q < 4; q++) rec[1 + q] = (parentNum >>> (8 * q)) & 0xff;
+      rec[5] = DT_REG;
+      rec[6] = n & 0xff;
+      rec[7] = n >>> 8;
+      for (let q = 0; q < n; q++) rec[8 + q] = b[k + q]!;
+      this.record(new Reader(rec));
+      k = z + 1;
+    }
+    if (k !== end) throw new SbxError('sbx-helper scan: malformed answer');
+  }
+
   /** One record; every field is read before anything is changed (a cut record changes nothing). */
   private record(r: Reader): void {
     const { meta, opts, entries, errors, shift, asRoot, ownLower, hidden, bindPoints, shownEmpty } = this;
     const kind = r.u8();
+    if (kind === 0x4d /* M */) { this.nameRun(r); return; }
     if (kind === 0x4a /* J */) {
       const job = r.u32();
       const li = this.jobLayers[job];

@@ -287,6 +287,33 @@ test('a name --name-only copies as bytes is one display() leaves as it is, and o
   }
 });
 
+test('names-only: a directory\'s new files come as one run of names (M), and every byte of a name prints as display() shows it', async () => {
+  hostileTree();
+  // A name with each byte a name can hold, between plain names of the same directory: the
+  // run is written a stretch of plain names at a time (named.ts writeLines).
+  const dir = join(f.upper(), 'bytes');
+  mkdirSync(dir);
+  for (let c = 1; c < 256; c++) {
+    if (c === 0x2f) continue;
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/a`), Buffer.from([c]), Buffer.from('z')]), '');
+    writeFileSync(`${dir}/a${c.toString(16).padStart(2, '0')}`, '');
+  }
+  const whole = scanAnswer(f.meta, { namesOnly: true })!;
+  // many/f0, f1, f10, f100, ... one after the other, each ended by a 0 byte: no record per name.
+  assert.ok(whole.includes(Buffer.from('f0\0f1\0f10\0f100\0f101\0')), 'a run of names');
+  const full = scanSandbox(f.meta, { fewXattrs: true });
+  const names = await scanSandboxAsync(f.meta, { namesOnly: true });
+  assert.ok(names.named!.length > 800);
+  assert.equal(allPaths(names), full.changes.map((c) => c.path));
+  const pieces: Buffer[] = [];
+  await writeNameOnly(names.changes, (b) => { pieces.push(Buffer.from(b)); }, names.named);
+  assert.is(Buffer.concat(pieces).toString('utf8'), full.changes.map((c) => `${display(c.path)}\n`).join(''));
+  // One buffer for every piece (the list part's writes to fd 1): the same bytes.
+  const again: Buffer[] = [];
+  await writeNameOnly(names.changes, (b) => { again.push(Buffer.from(b)); }, names.named, true);
+  assert.equal(Buffer.concat(again), Buffer.concat(pieces));
+});
+
 test('--name-only of more than one piece (1 MiB) of paths', async () => {
   const many: Change[] = [];
   for (let i = 0; i < 40000; i++) many.push({ path: `/some/long/directory/name/for/the/test/${'x'.repeat(i % 7)}file-${i}\x1b`, change: 'added', type: 'file', size: 0 });
