@@ -6,7 +6,7 @@ import { ByteOut, PIECE, type NamedChanges, type Shown } from '../sandbox-core/c
 import { decodeUtf8Strict, display, displayText, jsonPath } from '../sandbox-core/changes/bpath.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
-import { humanBytes } from './progress.js';
+import { countText, humanBytes } from './progress.js';
 import { sensitiveContext, sensitiveReason, type SensitiveContext } from '../sandbox-core/changes/sensitive.js';
 import { columnMark, foldIndex, isGroup, viewKind, MARK_FOLD, MARK_PLAIN, type FoldCount, type FoldSpec, type SubtreeGroup } from '../sandbox-core/changes/group.js';
 import { foldRules } from '../sandbox-core/config.js';
@@ -113,15 +113,15 @@ function columnSubject(): { path: string; change: 'added'; type: 'file'; up: Ent
 function groupLine(g: SubtreeGroup): string {
   // A gone tree is counted in entries (what rm -rf removed); a new one in files.
   if (g.root.change === 'deleted') return ` (${entriesText(g.entries)}, ${humanBytes(g.bytes)})`;
-  const parts = [`${g.files.toLocaleString('en-US')} file${g.files === 1 ? '' : 's'}`];
+  const parts = [`${countText(g.files)} file${g.files === 1 ? '' : 's'}`];
   const other = g.entries - g.files;
-  if (other) parts.push(`${other.toLocaleString('en-US')} other entr${other === 1 ? 'y' : 'ies'}`);
+  if (other) parts.push(`${countText(other)} other entr${other === 1 ? 'y' : 'ies'}`);
   parts.push(humanBytes(g.bytes));
   return ` (${parts.join(', ')})`;
 }
 
 function entriesText(n: number, capped = false): string {
-  return `${n.toLocaleString('en-US')}${capped ? '+' : ''} entr${n === 1 && !capped ? 'y' : 'ies'}`;
+  return `${countText(n)}${capped ? '+' : ''} entr${n === 1 && !capped ? 'y' : 'ies'}`;
 }
 
 /** One line of the summary, and what picking it in the review keeps. */
@@ -279,7 +279,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     }
     for (const f of view.folds) {
       const i = fold.findIndex((r) => r.name === f.name);
-      const text = `${f.count.toLocaleString('en-US')} in ${f.name}${f.bytes ? ` (${humanBytes(f.bytes)})` : ''}, folded`;
+      const text = `${countText(f.count)} in ${f.name}${f.bytes ? ` (${humanBytes(f.bytes)})` : ''}, folded`;
       items.push({ kind: k, label: text, line: col.dim(`  ${label}${text}`), paths: () => restPaths((p) => foldOf(p) === i) });
       plan.folded += f.count;
     }
@@ -299,7 +299,7 @@ export function renderSummary(changes: Change[], col: Colors, options: number | 
   const plan = summaryPlan(changes, col, opts, named);
   let out = '';
   for (const k of plan.kinds) {
-    out += `${k.kind[0]!.toUpperCase()}${k.kind.slice(1)} (${k.total.toLocaleString('en-US')}):\n`;
+    out += `${k.kind[0]!.toUpperCase()}${k.kind.slice(1)} (${countText(k.total)}):\n`;
     const listed = k.items.slice(0, k.items.length - k.folds);
     // Flagged changes are never cut; the limit applies to the rest.
     let shown = 0;
@@ -307,10 +307,10 @@ export function renderSummary(changes: Change[], col: Colors, options: number | 
     for (const it of listed) {
       if (it.flagged || shown < limit) { out += `${it.line}\n`; if (!it.flagged) shown++; } else cut++;
     }
-    if (cut) out += col.dim(`  … and ${cut.toLocaleString('en-US')} more\n`);
+    if (cut) out += col.dim(`  … and ${countText(cut)} more\n`);
     for (const it of k.items.slice(k.items.length - k.folds)) out += `${it.line}\n`;
   }
-  if (plan.folded) out += col.dim(`${plan.folded.toLocaleString('en-US')} folded: kept too unless excluded ('sbx diff --all' lists each)\n`);
+  if (plan.folded) out += col.dim(`${countText(plan.folded)} folded: kept too unless excluded ('sbx diff --all' lists each)\n`);
   const nMarked = plan.flagged;
   if (nMarked) out += col.bold(col.red(`! ${nMarked} change${nMarked === 1 ? '' : 's'} where code runs later (marked !): review ${nMarked === 1 ? 'it' : 'them'} before keeping\n`));
   return out;

@@ -13,6 +13,7 @@ import { hostTreeSize } from '../../sandbox-core/changes/host-tree.js';
 import { viewKind, isGroup } from '../../sandbox-core/changes/group.js';
 import type { Change } from '../../sandbox-core/changes/types.js';
 import { loadFoldRules, parseFoldRules } from '../../policies/fold.js';
+import { countText } from '../../cli/progress.js';
 
 const plain = { green: (s: string) => s, red: (s: string) => s, yellow: (s: string) => s, cyan: (s: string) => s, magenta: (s: string) => s, dim: (s: string) => s, bold: (s: string) => s };
 let f: Fixture;
@@ -127,6 +128,14 @@ test('refused paths: each listed while few, else one line per reason with the sh
   const many = Array.from({ length: 511 }, (_, i) => ({ path: `/usr/share/doc/p${i}/f`, reason: 'inside /usr/share/doc, which is not committed' }));
   many.push({ path: '/etc/x', reason: 'permission denied' });
   assert.equal(refusalLines(many), ['  /usr/share/doc/ (511 entries): inside /usr/share/doc, which is not committed', '  /etc/x: permission denied']);
+});
+
+test('counts are written as toLocaleString(\'en-US\') writes them, without Intl', () => {
+  const ns = [0, 1, 9, 10, 99, 100, 999, 1000, 1001, 9999, 10000, 99999, 100000, 123456, 999999, 1000000, 1234567, 202000, Number.MAX_SAFE_INTEGER];
+  for (let k = 0; k < 2000; k++) ns.push(Math.floor(Math.random() * 10 ** (k % 16)));
+  for (const n of ns) assert.is(countText(n), n.toLocaleString('en-US'), String(n));
+  // Anything else is Intl's.
+  for (const n of [-1, -1234567, 1.5, 1234.5678, NaN, Infinity, 2 ** 60]) assert.is(countText(n), n.toLocaleString('en-US'), String(n));
 });
 
 test.run();
