@@ -173,9 +173,11 @@ int sandbox_main(int spec_fd, int status_fd) {
    * while the view is built, and keeps moving (a move into its own cgroup) every millisecond
    * until pid 1 has moved, so pid 1's moves below are quick. Only a head start: whatever
    * fails here fails again below, and is reported there. */
+  pid_t outer = getpid();
   pid_t warm = cfg.n_cgroup_procs ? fork() : -1;
   if (warm == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != outer) _exit(0); /* the helper died before the line above */
     for (int i = 0; i < 5000 && write(procs_fds[0], "0", 1) == 1; i++) usleep(1000);
     _exit(0);
   }
