@@ -10,7 +10,6 @@ import { countText, humanBytes } from './progress.js';
 import { sensitiveContext, sensitiveReason, type SensitiveContext } from '../sandbox-core/changes/sensitive.js';
 import { columnMark, foldIndex, isGroup, viewKind, MARK_FOLD, MARK_PLAIN, type FoldCount, type FoldSpec, type SubtreeGroup } from '../sandbox-core/changes/group.js';
 import { foldRules } from '../sandbox-core/config.js';
-import { globRegExp } from '../sandbox-core/changes/glob.js';
 import { hostTreeSize, type TreeSize } from '../sandbox-core/changes/host-tree.js';
 
 type Colors = { green(s: string): string; red(s: string): string; yellow(s: string): string; cyan(s: string): string; magenta(s: string): string; dim(s: string): string; bold(s: string): string };
@@ -168,8 +167,7 @@ class OneChange implements SummaryItem {
 export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions = {}, named?: NamedChanges): SummaryPlan {
   const marker = opts.marker && opts.marker.expand === !!opts.expand ? opts.marker : null;
   const fold = marker ? marker.fold : opts.expand ? [] : (opts.fold ?? foldRules());
-  const foldTests = fold.map((f) => f.paths.map(globRegExp));
-  const foldOf = (p: string) => foldTests.findIndex((res) => res.some((r) => r.test(p)));
+  const foldOf = foldIndex(fold);
   const treeSize = opts.treeSize ?? hostTreeSize;
   const ctx = marker ? marker.ctx : sensitiveContext();
   const plan: SummaryPlan = { kinds: [], folded: 0, flagged: 0 };
