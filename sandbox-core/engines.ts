@@ -72,18 +72,19 @@ export function readableDir(dir: string): boolean {
  * round trips to the daemon per file. GETATTR of the dir: the create invalidated its
  * attributes and default_permissions re-reads them before the next permission check. LOOKUP
  * (negative), CREATE. GETXATTR security.capability: the kernel asks before every write and
- * fuse never caches the answer. WRITE: the writeback cache flushed at close. RELEASE. Plus,
- * in 0-75% of the files depending on the run, a SETATTR carrying the mtime the kernel set on
- * the write. Only noxattrs=1 removes one of them (GETXATTR: 5.0 per file, 0.97× the wall time
- * in 10 alternating pairs at load 2-2.5), and it would make setcap and setfattr fail in system
- * trees and hide the host's xattrs: not passed. The other five are the kernel's, whatever the
- * daemon answers.
+ * caches no answer but ENOSYS. WRITE: the writeback cache flushed at close. RELEASE. And,
+ * while other processes on the machine take fine-grained timestamps (the kernel's multigrain
+ * floor is global), a SETATTR per file carrying the mtime the kernel set on the write (0 or
+ * ~1 per file, depending on the run). Only noxattrs=1 removes one of them (GETXATTR, answered
+ * ENOSYS: 5.0 per file, 0.97× the wall time in 10 alternating pairs at load 2-2.5), and it
+ * would make setcap and setfattr fail in system trees and hide the host's xattrs: not passed. The others are the kernel's, whatever the
+ * daemon answers (writeback=0 would drop the SETATTR, at the price below).
  * Measured and not passed (fuse-overlayfs 1.10): threaded=1 was slower in 4 runs of 4 (3.6-6.7 s
  * against 2.1-3.9 s for 10,000 files, load 5.5-6); writeback=0 kept the 6 requests and made a
  * 128 MiB file written in 4 KiB pieces 1.5× slower (one round trip per write(2)); timeout=0
  * made 9 requests per file (the default caches entries and attributes for 10⁹ s already);
- * clone_fd, max_threads and -s change nothing (6.0 per file): they configure libfuse's
- * multi-threaded loop, which 1.10 runs only with threaded=1; xattr_permissions=2 kept 6
+ * clone_fd and max_threads changed nothing (6.0 per file), nor can -s: they configure
+ * libfuse's multi-threaded loop, which 1.10 runs only with threaded=1; xattr_permissions=2 kept 6
  * requests but took 35 daemon syscalls per file instead of 25 (strace -c); fast_ino=1 was ~10%
  * faster but changes behaviour: nodes then take the directory entry's inode number with no
  * device, so a file of the upper layer and one of the lower with the same number would be
