@@ -1,8 +1,10 @@
 // Writing 10,000 small files inside a sandbox through each overlay path, next to the same
 // write on the host: kernel overlayfs (root --map-root), idmapped lower layers (sudo default),
-// fuse-overlayfs (an unprivileged user writing a system tree). Medians of a few runs.
+// fuse-overlayfs (an unprivileged user writing a system tree). Medians of a few runs; the
+// fuse and kernel runs of the unprivileged user alternate, and the fuse requests one small
+// write costs are counted (load-independent: the floor of that path, sandbox-core/engines.ts).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +14,7 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const FILES = Number(process.env.BENCH_FILES || 10000);
 const RUNS = Number(process.env.BENCH_RUNS || 3);
 const USER = 'sbxtest';
-const writer = (dir) => `mkdir -p ${dir} && cd ${dir} && i=0; while [ $i -lt ${FILES} ]; do echo $i > f$i; i=$((i+1)); done`;
+const writer = (dir, files = FILES) => `mkdir -p ${dir} && cd ${dir} && i=0; while [ $i -lt ${files} ]; do echo $i > f$i; i=$((i+1)); done`;
 
 function median(xs) { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; }
 
@@ -25,6 +27,48 @@ function timeIt(cmd, args, opts) {
     samples.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   return { ms: median(samples) };
+}
+
+/** The run's wall milliseconds, or {error}. */
+function timeOnce(cmd, args, opts) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', ...opts });
+  if (r.status !== 0) return { error: (r.stderr || '').trim().split('\n').pop() };
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+const TRACING = '/sys/kernel/tracing';
+const COUNT_FILES = 2000;
+
+/**
+ * Fuse requests per file of `run()` (which writes COUNT_FILES files), by opcode: the kernel's
+ * fuse:fuse_request_send tracepoint, in a tracing instance of this process's own, on the
+ * busiest connection (the tree written; another session's fuse mounts are other connections).
+ * A string says why not.
+ */
+function fuseRequests(run) {
+  if (!existsSync(`${TRACING}/events/fuse/fuse_request_send`)) return 'this kernel has no fuse:fuse_request_send tracepoint';
+  const inst = `${TRACING}/instances/sbx-bench-${process.pid}`;
+  try { mkdirSync(inst); } catch (e) { return `no tracing instance: ${e.code ?? e.message}`; }
+  try {
+    writeFileSync(`${inst}/buffer_size_kb`, '16384');
+    writeFileSync(`${inst}/events/fuse/fuse_request_send/enable`, '1');
+    const r = run();
+    writeFileSync(`${inst}/events/fuse/fuse_request_send/enable`, '0');
+    if (typeof r !== 'number') return r.error || 'the run failed';
+    const byConn = new Map();
+    for (const m of readFileSync(`${inst}/trace`, 'utf8').matchAll(/connection (\d+) req \d+ opcode \d+ \(FUSE_(\w+)\)/g)) {
+      const ops = byConn.get(m[1]) ?? new Map();
+      ops.set(m[2], (ops.get(m[2]) ?? 0) + 1);
+      byConn.set(m[1], ops);
+    }
+    const sum = (ops) => [...ops.values()].reduce((a, b) => a + b, 0);
+    const ops = [...byConn.values()].sort((a, b) => sum(b) - sum(a))[0];
+    if (!ops) return 'no fuse request seen';
+    return { perFile: sum(ops) / COUNT_FILES, ops: [...ops].filter(([, n]) => n / COUNT_FILES >= 0.01).sort((a, b) => b[1] - a[1]).map(([op, n]) => `${op} ${(n / COUNT_FILES).toFixed(2)}`).join(', ') };
+  } finally {
+    rmdirSync(inst);
+  }
 }
 
 export async function rows() {
@@ -43,20 +87,31 @@ export async function rows() {
   rmSync(store, { recursive: true, force: true });
 
   // The unprivileged paths need a user and a copy of sbx it can read.
+  let requests = 'needs root to run as sbxtest';
   if (isRoot && spawnSync('id', ['-u', USER]).status === 0) {
     const copy = mkdtempSync('/tmp/sbx-bench-copy-');
     chmodSync(copy, 0o755);
     for (const p of ['package.json', 'dist', 'native', 'policies', 'scripts', 'node_modules']) cpSync(join(repo, p), join(copy, p), { recursive: true });
     spawnSync('chmod', ['-R', 'a+rX', copy]);
-    const asUser = (dir) => {
+    const asUser = (dir, files = FILES) => {
       const userStore = `/tmp/sbx-bench-ustore-${process.pid}`;
-      const r = timeIt('setpriv', ['--reuid', USER, '--regid', USER, '--init-groups', '--reset-env', 'env', `HOME=/home/${USER}`, `SBX_HOME=${userStore}`, 'PATH=/usr/bin:/bin',
-        process.execPath, join(copy, 'dist/bin/sbx.js'), 'run', '-n', '-q', '--', 'sh', '-c', writer(dir)], { cwd: `/home/${USER}` });
+      const r = timeOnce('setpriv', ['--reuid', USER, '--regid', USER, '--init-groups', '--reset-env', 'env', `HOME=/home/${USER}`, `SBX_HOME=${userStore}`, 'PATH=/usr/bin:/bin',
+        process.execPath, join(copy, 'dist/bin/sbx.js'), 'run', '-n', '-q', '--', 'sh', '-c', writer(dir, files)], { cwd: `/home/${USER}` });
       rmSync(userStore, { recursive: true, force: true });
       return r;
     };
-    rows.push(['kernel overlay (unprivileged, in $HOME)', asUser(`/home/${USER}/sbx-bench-w`)]);
-    rows.push(['fuse-overlayfs (unprivileged, in /opt)', asUser('/opt/sbx-bench-w')]);
+    // Alternating (kernel first, then fuse first, ...): a change in the machine's load during
+    // the runs falls on both sides, and each pair gives a ratio of its own.
+    const kernel = [], fuse = [];
+    for (let i = 0; i < RUNS; i++) {
+      const pair = [[kernel, `/home/${USER}/sbx-bench-w`], [fuse, '/opt/sbx-bench-w']];
+      for (const [side, dir] of i % 2 ? pair.reverse() : pair) side.push(asUser(dir));
+    }
+    const failed = [...kernel, ...fuse].find((r) => typeof r !== 'number');
+    const pairs = kernel.map((k, i) => fuse[i] / k);
+    rows.push(['kernel overlay (unprivileged, in $HOME)', failed ?? { ms: median(kernel) }]);
+    rows.push(['fuse-overlayfs (unprivileged, in /opt)', failed ?? { ms: median(fuse), pairs }]);
+    requests = fuseRequests(() => asUser('/opt/sbx-bench-w', COUNT_FILES));
     rmSync(copy, { recursive: true, force: true });
   }
 
@@ -65,7 +120,11 @@ export async function rows() {
   const asRow = (r) => (r && r.ms !== undefined ? { ms: r.ms, cpu: NaN } : null);
   const kernel = ms('kernel overlay (unprivileged, in $HOME)');
   const fuse = ms('fuse-overlayfs (unprivileged, in /opt)');
-  const out = [row(`${FILES} small writes via fuse-overlayfs (ordinary user, /opt)`, asRow(fuse), 'kernel overlay (same user, $HOME)', asRow(kernel), { goal: 3, note: fuse?.error ?? (fuse ? '' : 'needs root to run as sbxtest') })];
+  const pairNote = fuse?.pairs ? `${fuse.pairs.length} alternating pairs, per-pair ratio median ${median(fuse.pairs).toFixed(2)}× (${Math.min(...fuse.pairs).toFixed(2)}-${Math.max(...fuse.pairs).toFixed(2)}×)` : '';
+  const out = [row(`${FILES} small writes via fuse-overlayfs (ordinary user, /opt)`, asRow(fuse), 'kernel overlay (same user, $HOME)', asRow(kernel), { goal: 3, note: fuse?.error ?? (fuse ? pairNote : 'needs root to run as sbxtest') })];
+  out.push(typeof requests === 'string'
+    ? row(`fuse requests per small write (${COUNT_FILES} files into /opt)`, null, '', null, { unit: 'requests', note: requests })
+    : row(`fuse requests per small write (${COUNT_FILES} files into /opt)`, requests.perFile, 'kernel overlay', 0, { unit: 'requests', note: `${requests.ops}; each a round trip to the daemon` }));
   const rootK = ms('kernel overlay (root, --map-root)');
   if (rootK) out.push(row(`${FILES} small writes, root, kernel overlay`, asRow(rootK), 'the host, no sandbox', asRow(ms('host (no sandbox)'))));
   return out;

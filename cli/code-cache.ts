@@ -111,8 +111,12 @@ export function loadPart<T>(binDir: string, name: string, hash: string): T {
   const dynamic = (vmConstants as unknown as { USE_MAIN_CONTEXT_DEFAULT_LOADER?: symbol } | undefined)?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
   const script = new Script(source, { filename: path, cachedData, ...(dynamic ? { importModuleDynamically: dynamic as never } : {}) });
   if (file && (!cachedData || script.cachedDataRejected)) {
-    // At exit the cache holds every function this run compiled, not only the top level.
-    process.once('exit', () => writeCache(file, where!.dir, where!.base, script.createCachedData()));
+    // At exit the cache holds every function this run compiled, not only the top level; a
+    // part's worthCaching() says when that is more than later runs need (a policy compiled).
+    process.once('exit', () => {
+      if ((module.exports as { worthCaching?: () => boolean }).worthCaching?.() === false) return;
+      writeCache(file, where!.dir, where!.base, script.createCachedData());
+    });
   }
   const module = { exports: {} as T };
   (script.runInThisContext() as (...a: unknown[]) => void)(module.exports, require, module, path, binDir);

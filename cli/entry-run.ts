@@ -3,6 +3,7 @@
 import { executeRun, type RunOptions } from './run-exec.js';
 import { reported } from './output.js';
 import { reportError } from './report-error.js';
+import { compiledPolicy } from '../sandbox-core/seccomp.js';
 
 export async function runMain(fast: RunOptions): Promise<number> {
   try {
@@ -11,4 +12,9 @@ export async function runMain(fast: RunOptions): Promise<number> {
   } catch (e) {
     return reportError(e);
   }
+}
+
+/** Whether this run's compiled code is the one to cache for later runs (cli/code-cache.ts). */
+export function worthCaching(): boolean {
+  return !compiledPolicy();
 }

@@ -12,14 +12,14 @@ import { colors, info, line, rendered, warn } from './output.js';
 import { changesJson, countLine, renderDiffs, renderSummary, summaryPlan } from './render-changes.js';
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
 import { globMatcher } from '../sandbox-core/changes/glob.js';
-import type { commitWithReport as CommitWithReport } from './commit.js';
+import type { commitWithReport as CommitWithReport } from './commit-report.js';
 import { progressLine } from './progress.js';
 import { queuedAsk, type Ask } from './answers.js';
 import { builtin } from '../sandbox-core/base/builtin.js';
 
 // Loaded when used: a run that ends in a discard or a save (most) needs neither the commit
 // command, the pager nor readline.
-const commitWithReport = async (...a: Parameters<typeof CommitWithReport>): Promise<number> => (await import('./commit.js')).commitWithReport(...a);
+const commitWithReport = async (...a: Parameters<typeof CommitWithReport>): Promise<number> => (await import('./commit-report.js')).commitWithReport(...a);
 
 export interface ReviewOptions {
   keep: boolean;

@@ -66,14 +66,43 @@ export function readableDir(dir: string): boolean {
  * static_nlink: a directory's link count is 1 ("unknown", as on btrfs) instead of counted:
  * without it every stat of a directory walks all its entries and every lookup of one
  * re-reads it, so writing n files into one directory costs O(n²) (measured: docs/architecture.md).
- * Measured and not passed (fuse-overlayfs 1.10; 10,000 `echo > f$i` into /opt as sbxtest,
- * alternating runs at load 5.5-6, 2026-12-01): threaded=1 was slower in 4 runs of 4 (3.6-6.7 s
- * against 2.1-3.9 s); writeback=0 gained nothing (2.1-3.5 s); fast_ino=1 was ~10% faster (5
- * runs, medians 2.8 against 3.1 s) but it changes behaviour: nodes then take the directory
- * entry's inode number with no device, so a file of the upper layer and one of the lower with
- * the same number would be taken for one inode (hard links that are not).
+ *
+ * What a small write costs (`echo $i > f$i` into a new dir of /opt as sbxtest, requests
+ * counted with the kernel's fuse:fuse_request_send tracepoint, 2000 files, 2026-12-01): 6
+ * round trips to the daemon per file. GETATTR of the dir: the create invalidated its
+ * attributes and default_permissions re-reads them before the next permission check. LOOKUP
+ * (negative), CREATE. GETXATTR security.capability: the kernel asks before every write and
+ * caches no answer but ENOSYS. WRITE: the writeback cache flushed at close. RELEASE. And,
+ * while other processes on the machine take fine-grained timestamps (the kernel's multigrain
+ * floor is global), a SETATTR per file carrying the mtime the kernel set on the write (0 or
+ * ~1 per file, depending on the run). Only noxattrs=1 removes one of them (GETXATTR, answered
+ * ENOSYS: 5.0 per file, 0.97× the wall time in 10 alternating pairs at load 2-2.5), and it
+ * would make setcap and setfattr fail in system trees and hide the host's xattrs: not passed. The others are the kernel's, whatever the
+ * daemon answers (writeback=0 would drop the SETATTR, at the price below).
+ * Measured and not passed (fuse-overlayfs 1.10): threaded=1 was slower in 4 runs of 4 (3.6-6.7 s
+ * against 2.1-3.9 s for 10,000 files, load 5.5-6); writeback=0 kept the 6 requests and made a
+ * 128 MiB file written in 4 KiB pieces 1.5× slower (one round trip per write(2)); timeout=0
+ * made 9 requests per file (the default caches entries and attributes for 10⁹ s already);
+ * clone_fd and max_threads changed nothing (6.0 per file), nor can -s: they configure
+ * libfuse's multi-threaded loop, which 1.10 runs only with threaded=1; xattr_permissions=2 kept 6
+ * requests but took 35 daemon syscalls per file instead of 25 (strace -c); fast_ino=1 was ~10%
+ * faster but changes behaviour: nodes then take the directory entry's inode number with no
+ * device, so a file of the upper layer and one of the lower with the same number would be
+ * taken for one inode (hard links that are not).
  */
 export const FUSE_OPTIONS = 'squash_to_root,allow_other,default_permissions,noacl,static_nlink';
+
+/**
+ * The options for one run's daemons. A throwaway run's layers are on tmpfs and deleted after
+ * it, so, like its kernel overlays (`volatile`), its fuse layers skip fsync: fuse-overlayfs's
+ * `volatile` answers the first FSYNC with ENOSYS and the kernel sends no more (dpkg
+ * --refuse-unsafe-io -i of 1,000 files: 23.1 requests per file, 22.0 with it). A saved
+ * sandbox keeps fsync: what a command synced in its layers survives a host crash mid-run, as
+ * on a kernel overlay.
+ */
+export function fuseOptions(throwaway: boolean): string {
+  return throwaway ? `${FUSE_OPTIONS},volatile` : FUSE_OPTIONS;
+}
 
 export function fuseAvailable(which: (cmd: string) => string | null): string | null {
   return fuseProblem(which) ? null : which('fuse-overlayfs');

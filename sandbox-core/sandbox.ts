@@ -16,7 +16,7 @@ import { isBelow } from './base/within.js';
 import type { LowerView } from './image/view.js';
 import { precopyEmptyUnreadable } from './precopy.js';
 import { ensureUpperDirs, type LayerOwner } from './layer-dirs.js';
-import { assignEngines, FUSE_OPTIONS, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
+import { assignEngines, fuseAvailable, fuseOptions, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
 import { showUnreadableEmpty, unreadableCacheFile } from './unreadable.js';
@@ -246,7 +246,7 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, thro
           ops.push({ op: 'overlay', args: ['/', lowers[0]!, `${base}/upper`, `${base}/work`, overlayOpts, overlayFlags.filter((f) => f !== 'ro-bind')] });
           for (const p of SPECIAL_PATHS) ops.push({ op: 'mkdir', args: [p, '755'] });
         } else if (l.format === 'fuse' && fuseBinary) {
-          ops.push({ op: 'fuse_overlay', args: [fuseBinary, u.path, u.path, `${base}/upper`, `${base}/work`, FUSE_OPTIONS] });
+          ops.push({ op: 'fuse_overlay', args: [fuseBinary, u.path, u.path, `${base}/upper`, `${base}/work`, fuseOptions(throwaway)] });
         } else {
           ops.push({ op: 'overlay', args: [u.path, u.path, `${base}/upper`, `${base}/work`, overlayOpts, overlayFlags] });
         }

@@ -79,6 +79,47 @@ testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${F
   assert.not.ok(existsSync(d));
 });
 
+/** The `-o` option lists of the fuse-overlayfs daemons among the descendants of `pid`. */
+function daemonOptions(pid: number): string[] {
+  const out: string[] = [];
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop()!;
+    let args: string[] = [];
+    try { args = readFileSync(`/proc/${p}/cmdline`, 'latin1').split('\0'); } catch { continue; }
+    if (args[0] === 'fuse-overlayfs') out.push(args[args.indexOf('-o') + 1] ?? '');
+    try {
+      for (const t of readdirSync(`/proc/${p}/task`)) stack.push(...readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+    } catch { /* ended meanwhile */ }
+  }
+  return out;
+}
+
+/** Runs `sbx ARGS -- a command that waits for stdin`, and returns its daemons' options while it waits. */
+async function daemonOptionsOf(args: string[]): Promise<string[]> {
+  const child = sbxAsync([...args, '--', 'sh', '-c', 'echo ready; read x'], { store, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const ended = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
+    void ended.then(() => reject(new Error(`sbx ended before its command was ready: ${stderr}`)));
+  });
+  const opts = daemonOptions(child.pid!);
+  child.stdin!.end('\n');
+  assert.is(await ended, 0, stderr);
+  return opts;
+}
+
+testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${FUSE_PROBLEM}`), { missing: !IS_ROOT })('unprivileged: a throwaway run\'s fuse layers skip fsync (volatile, as its kernel overlays), a saved sandbox\'s keep it', async () => {
+  const thrown = await daemonOptionsOf(['run', '-n', '-q']);
+  assert.ok(thrown.length > 0, 'no fuse-overlayfs daemon found');
+  for (const o of thrown) assert.ok(o.split(',').includes('volatile'), o);
+  const saved = await daemonOptionsOf(['run', '-q']);
+  assert.ok(saved.length > 0, 'no fuse-overlayfs daemon found');
+  for (const o of saved) assert.not.ok(o.split(',').includes('volatile'), o);
+});
+
 testUnless(USER_CASE ?? (FUSE_PROBLEM ? 'fuse-overlayfs path not available' : NO_DPKG_DEB), { missing: !IS_ROOT })('unprivileged: dpkg -i of a local .deb installs inside (empty root-only lock files pre-copied)', () => {
   dpkgInstall();
 });

@@ -4,8 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statfsSync, writeFileSync, chmodSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statfsSync, writeFileSync, chmodSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IS_ROOT, hostMounts, hostMountsLeft, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
 import { parseMountInfo, visibleMounts, PSEUDO_FS } from '../../sandbox-core/mountinfo.js';
@@ -289,6 +289,50 @@ test('sbx doctor says sbx can run here, one line per check', () => {
   assert.match(r.stdout, /^ok\s+seccomp: /m);
   // How the helper was linked (static-pie spares every run the dynamic loader's page faults).
   assert.match(r.stdout, /^ok\s+helper: .*, linked (static-pie|dynamic) at /m);
+});
+
+test("a run that compiled its seccomp policy leaves the run part's code cache to the next run", () => {
+  // The cache a run writes at exit holds every function it compiled: the first run after an
+  // install compiles the policy, and a cache written then made every later run deserialize
+  // the compiler too (cli/code-cache.ts, sandbox-core/seccomp.ts compiledPolicy).
+  const cache = mkdtempSync(join(tmpdir(), 'sbx-run-cache-'));
+  try {
+    const code = join(cache, 'sbx', 'code');
+    const runCaches = () => (existsSync(code) ? readdirSync(code).filter((f) => /^(run|quiet)-/.test(f)) : []);
+    const first = sbx(['run', '-n', '-q', '--', 'true'], { store, env: { XDG_CACHE_HOME: cache } });
+    assert.is(first.code, 0, first.stderr);
+    assert.ok(readdirSync(join(cache, 'sbx')).some((f) => f.startsWith('seccomp-default-')), 'the policy was compiled and cached');
+    assert.equal(runCaches(), []);
+    const second = sbx(['run', '-n', '-q', '--', 'true'], { store, env: { XDG_CACHE_HOME: cache } });
+    assert.is(second.code, 0, second.stderr);
+    assert.is(runCaches().length, 1);
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+});
+
+test('a quiet throwaway run loads the quiet part (no review code in it); a run that reviews loads the run part', () => {
+  const cache = mkdtempSync(join(tmpdir(), 'sbx-run-parts-'));
+  try {
+    const code = join(cache, 'sbx', 'code');
+    const parts = () => (existsSync(code) ? readdirSync(code).map((f) => f.replace(/-.*$/, '')).sort() : []);
+    const env = { XDG_CACHE_HOME: cache };
+    // The first run compiles the policy and writes no code cache (the test above).
+    assert.is(sbx(['run', '-n', '-q', '--', 'true'], { store, env }).code, 0);
+    const quiet = sbx(['run', '-n', '-q', '--', 'sh', '-c', 'echo out; echo x > /tmp/sbx-parts-test'], { store, env });
+    assert.is(quiet.code, 0, quiet.stderr);
+    assert.is(quiet.stdout, 'out\n');
+    assert.is(quiet.stderr, '');
+    assert.equal(parts(), ['quiet']);
+    const loud = sbx(['run', '-n', '--', 'sh', '-c', 'echo x > /tmp/sbx-parts-test'], { store, env });
+    assert.is(loud.code, 0, loud.stderr);
+    assert.match(loud.stderr, /sbx-parts-test/);
+    assert.equal(parts(), ['quiet', 'run']);
+    assert.not.ok(existsSync('/tmp/sbx-parts-test'));
+    assert.equal(readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n)), [], 'both runs left no sandbox in the store');
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
 });
 
 test.run();

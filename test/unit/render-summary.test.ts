@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { makeFixture, markStarted, whiteout, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
 import { renderSummary, changesJson, summaryPlan } from '../../cli/render-changes.js';
-import { refusalLines } from '../../cli/commit.js';
+import { refusalLines } from '../../cli/commit-report.js';
 import { hostTreeSize } from '../../sandbox-core/changes/host-tree.js';
 import { viewKind, isGroup } from '../../sandbox-core/changes/group.js';
 import type { Change } from '../../sandbox-core/changes/types.js';

@@ -1,0 +1,121 @@
+// A commit and its report, for `sbx commit` (commit.ts) and the review after a run (review.ts):
+// apart from the clipanion command, so a run part that reaches the review does not carry
+// clipanion (measured: ~50 KB of run.js, cli/entry-run.ts).
+import type { Store } from '../sandbox-core/store.js';
+import { storeRoot } from '../sandbox-core/base/paths.js';
+import type { SandboxMeta } from '../sandbox-core/types.js';
+import { commitSandbox, type CommitOptions, type CommitReport } from '../sandbox-core/commit/index.js';
+import { display, displayText } from '../sandbox-core/changes/bpath.js';
+import { filterChanges, scanSandbox } from '../sandbox-core/changes/scan.js';
+import { unmatchedPatterns } from '../sandbox-core/changes/glob.js';
+import { closeSelection } from '../sandbox-core/commit/plan.js';
+import { packageSplits } from '../sandbox-core/package-split.js';
+import { colors, info, line, warn } from './output.js';
+import { humanBytes, progressLine } from './progress.js';
+
+const b = (p: string) => display(p);
+
+/** Runs a commit with a progress line and prints its outcome; returns the exit status. */
+export function commitWithReport(store: Store, meta: SandboxMeta, opts: Omit<CommitOptions, 'progress'> & { leftOutAs?: string }, out: NodeJS.WritableStream): number {
+  const progress = progressLine();
+  const report = commitSandbox(store, meta, {
+    ...opts,
+    progress: (done, total, bytes) => progress.update(`committing: ${done}/${total} steps, ${humanBytes(bytes)}`),
+  });
+  progress.end();
+  const leftOut = opts.pick ? (opts.leftOutAs ?? 'not picked') : 'left out by --only/--exclude';
+  return printCommitReport(store, meta, report, opts.dryRun, out, leftOut);
+}
+
+/** The longest directory holding every path (`/` at least). */
+function commonDir(paths: string[]): string {
+  let dir = paths[0]!.slice(0, Math.max(1, paths[0]!.lastIndexOf('/')));
+  for (const p of paths) while (dir !== '/' && !(p.startsWith(dir) && p[dir.length] === '/')) dir = dir.slice(0, Math.max(1, dir.lastIndexOf('/')));
+  return dir;
+}
+
+/**
+ * Refused paths, each on its line while few; else one line per reason with the directory
+ * they share and their count (511 children of a refused dir are one line, not 511).
+ */
+export function refusalLines(list: Array<{ path: string; reason: string }>, few = 10): string[] {
+  if (list.length <= few) return list.map((x) => `  ${b(x.path)}: ${x.reason}`);
+  const byReason = new Map<string, string[]>();
+  for (const x of list) { const l = byReason.get(x.reason); if (l) l.push(x.path); else byReason.set(x.reason, [x.path]); }
+  const out: string[] = [];
+  for (const [reason, paths] of byReason) {
+    if (paths.length === 1) { out.push(`  ${b(paths[0]!)}: ${reason}`); continue; }
+    const dir = commonDir(paths);
+    out.push(`  ${b(dir === '/' ? '/' : `${dir}/`)} (${paths.length.toLocaleString('en-US')} entries): ${reason}`);
+  }
+  return out;
+}
+
+/** Changes the commit put on the host: each change once, however many steps it took. */
+export function committedCount(r: CommitReport): number {
+  const paths = new Set(r.plan.steps.map((s) => s.change.path));
+  for (const x of [...(r.result?.failed ?? []), ...(r.result?.conflicts ?? [])]) paths.delete(x.path);
+  return paths.size;
+}
+
+/** The command that commits this sandbox as root; under sudo, sbx finds the invoking user's store by itself if it is in the default place. */
+function asRoot(store: Store, ref: string): string {
+  const defaultStore = !!process.env.HOME && store.root === storeRoot({ HOME: process.env.HOME });
+  return `${defaultStore ? 'sudo' : `sudo SBX_HOME=${store.root}`} sbx commit ${ref}`;
+}
+
+export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitReport, dryRun: boolean, out: NodeJS.WritableStream, leftOutAs = 'left out by --only/--exclude'): number {
+  const ref = meta.name ?? meta.id;
+  if (r.resumed) {
+    info(`finishing an interrupted commit started ${new Date(r.resumed.startedMs).toISOString()}: ${r.resumed.done} of ${r.resumed.total} steps were done`);
+    for (const p of r.resumed.inFlight) info(`  was in progress: ${b(p)} (redone from the sandbox's copy)`);
+  }
+  if (!r.scanErrorsShown) for (const e of r.scanErrors) warn(e);
+  if (dryRun) {
+    for (const s of r.plan.steps) out.write(`${s.kind.padEnd(8)} ${b(s.change.path)}\n`);
+  }
+  const bad = (label: string, list: Array<{ path: string; reason: string }>) => {
+    if (!list.length) return;
+    line(`${label} (${list.length}):`, colors.red);
+    for (const l of refusalLines(list)) line(l);
+  };
+  const conflicts = [...r.plan.conflicts, ...(r.result?.conflicts ?? [])];
+  bad('Conflicts: changed on the host, not overwritten (--force overrides)', conflicts);
+  bad('Not committed', [...r.plan.skipped, ...(r.result?.failed ?? [])]);
+  bad('Permission denied', r.plan.denied);
+  if (r.plan.denied.length && process.geteuid?.() !== 0) info(`to commit those as root: ${asRoot(store, ref)}`);
+  const res = r.result;
+  if (res) {
+    if (res.ownerNotKept.length) warn(`${res.ownerNotKept.length} entries keep your ownership, not the sandbox's (only root may give files away)`);
+    if (res.setidStripped.length) warn(`setuid/setgid bits and file capabilities removed from ${res.setidStripped.map(b).join(', ')}${process.geteuid?.() === 0 ? ' (--keep-setuid keeps them)' : ''}`);
+    if (res.xattrsNotKept.length) warn(`extended attributes not kept on ${res.xattrsNotKept.map(displayText).join(', ')}`);
+    if (res.linksCopied.length) info(`${res.linksCopied.length} hard link${res.linksCopied.length === 1 ? '' : 's'} to files the host already had committed as copies (--link-host-files keeps them linked): ${res.linksCopied.map(b).join(', ')}`);
+  }
+  const n = committedCount(r);
+  const steps = dryRun ? `${r.plan.steps.length} steps would be done` : `${n.toLocaleString('en-US')} change${n === 1 ? '' : 's'} committed (${humanBytes(res?.bytes ?? 0)})`;
+  if (r.complete) info(`${steps}; sandbox ${ref} removed`);
+  else if (!dryRun) {
+    const left = r.unselected ? `, ${r.unselected.toLocaleString('en-US')} ${leftOutAs}` : '';
+    const unread = r.scanErrors.length ? `, ${r.scanErrors.length.toLocaleString('en-US')} part${r.scanErrors.length === 1 ? '' : 's'} not readable by you` : '';
+    info(`${steps}${left}${unread}; sandbox ${ref} kept`);
+    info(`'sbx diff ${ref}' shows what is left, 'sbx discard ${ref}' drops it`);
+    // Root reads what the sandbox gave to other users (0700 dirs of apt's _apt); we cannot.
+    if (r.scanErrors.length && process.geteuid?.() !== 0) info(`to read and commit the rest as root: ${asRoot(store, ref)}`);
+  } else info(steps);
+  const refused = conflicts.length + r.plan.denied.length + r.plan.skipped.length + (res?.failed.length ?? 0) + r.scanErrors.length;
+  return refused ? 1 : 0;
+}
+
+/**
+ * Before a selective commit: a pattern that matches nothing, and one line per package manager
+ * whose changes the selection splits.
+ */
+export function warnPackageSplits(meta: SandboxMeta, only: string[], exclude: string[]): void {
+  const scan = scanSandbox(meta);
+  for (const u of unmatchedPatterns(scan.changes.map((c) => c.path), only, exclude)) warn(u);
+  const selected = closeSelection(scan.changes, filterChanges(scan.changes, { only, exclude }));
+  for (const s of packageSplits(scan.changes, selected)) {
+    const few = s.left.slice(0, 3).map(b).join(', ') + (s.left.length > 3 ? ` and ${s.left.length - 3} more` : '');
+    warn(`this selection splits ${s.manager}'s changes (${few} left out): ${s.manager} will disagree with the disk; add --only '${b(s.add)}'`);
+  }
+}
