@@ -69,17 +69,22 @@ export class NamedChanges {
    * of the answer piece `piece` (kept, not copied), or the helper's reason (walk.ts).
    */
   pushStat(dir: number, b: Uint8Array, at: number, n: number, perm: number, size: number, blocks: number, piece: Buffer, text: Buffer | number | undefined, mark?: number): void {
+    if (typeof text === 'number' || text === undefined) this.pushStatAt(dir, b, at, n, perm, size, blocks, piece, 0, text ?? -3, mark);
+    else this.pushStatAt(dir, b, at, n, perm, size, blocks, piece, text.byteOffset - piece.byteOffset, text.length, mark);
+  }
+  /** pushStat() with the text given as where it lies in `piece` (textLen < 0: the helper's reason, scan.c). */
+  pushStatAt(dir: number, b: Uint8Array, at: number, n: number, perm: number, size: number, blocks: number, piece: Buffer, textAt: number, textLen: number, mark?: number): void {
     const i = this.length;
     this.push(dir, b, at, n, 0, size);
     this.perm![i] = perm;
     this.blocks![i] = blocks;
     if (this.marks) this.marks[i] = mark ?? this.mark!(this.flatPathAt(i), perm);
-    if (typeof text === 'number' || text === undefined) { this.textLen![i] = text ?? -3; return; }
+    if (textLen < 0) { this.textLen![i] = textLen; return; }
     let k = this.pieces.length - 1;
     if (k < 0 || this.pieces[k] !== piece) { this.pieces.push(piece); k++; }
     this.textPiece![i] = k;
-    this.textStart![i] = text.byteOffset - piece.byteOffset;
-    this.textLen![i] = text.length;
+    this.textStart![i] = textAt;
+    this.textLen![i] = textLen;
   }
   /** Adds the name at b[at, at + n) in directory `dir` (an index into `dirs`). */
   push(dir: number, b: Uint8Array, at: number, n: number, lines = 0, size = 0): void {

@@ -383,6 +383,13 @@ class WalkDecoder {
    * next such record of that dir is taken by decodeFrom's short loop (the prefix is the same).
    */
   private fastParent = -2;
+  /**
+   * The same for the full review (WalkOptions.columns with the text of new files): the
+   * helper's number of the dir whose last 'E' record record() kept as a column entry with
+   * nothing to check but the record itself (no hidden path, no other layer, no bind, no fuse
+   * layer), or -2: the next plain new file of that dir is taken by columnRecord().
+   */
+  private colParent = -2;
   /** Bytes received but not decoded yet (a record cut by the end of a piece). */
   private pending: Buffer[] = [];
   private pendingLen = 0;
@@ -465,9 +472,14 @@ class WalkDecoder {
     let start = off;
     const named = this.named;
     const fast = !!this.opts.namesOnly && !this.lines;
+    const cols = named.stats && this.texts && !this.lines;
     try {
       while (r.off < b.length) {
         start = r.off;
+        if (cols && b[start] === 0x45 /* E */ && start + 5 <= b.length && (u32(b, start + 1) | 0) === this.colParent) {
+          const end = this.columnRecord(b, start);
+          if (end > 0) { r.off = end; continue; }
+        }
         // A names-only scan is mostly runs of 'N' records of one dir: each is a name added
         // to the columns, in a loop small enough to be optimized early (100k names are read
         // once, mostly before a large function would be).
@@ -496,6 +508,38 @@ class WalkDecoder {
     this.pending = [rest];
     this.pendingLen = rest.length;
     this.retryAt = rest.length * 2;
+  }
+
+  /**
+   * decodeFrom's short path for the full review's most common record: an 'E' record (scan.c)
+   * of a plain new file (a regular file the host lacks, one link, no xattrs) in the dir whose
+   * last entry record() kept as a column (colParent: the dir's own checks are done). Its fields
+   * are read where the record holds them, with no stat view or text view made, and it is added
+   * as record() adds it; the record's end, or -1 for any other record or one cut by the end
+   * of the piece (record() takes it then).
+   */
+  private columnRecord(b: Buffer, start: number): number {
+    if (start + 7 > b.length) return -1;
+    const nameLen = b[start + 5]! | (b[start + 6]! << 8);
+    const nameAt = start + 7;
+    const st = nameAt + nameLen + 4;
+    const after = st + STAT_BYTES;
+    // uerr, STAT, host state, upper xattrs (errno, count), text length.
+    if (after + 16 > b.length || u32(b, st - 4) !== 0) return -1;
+    const mode = u32(b, st);
+    if ((mode & 0o170000) !== 0o100000 || u32(b, st + 12) !== 1) return -1;
+    if (u32(b, after) !== 0 || u32(b, after + 4) !== 0 || u32(b, after + 8) !== 0) return -1;
+    const textLen = u32(b, after + 12) | 0;
+    const end = after + 16 + (textLen > 0 ? textLen : 0);
+    if (end > b.length) return -1;
+    const me = this.num++;
+    if (me >= this.toIdx.length) { const t = new Int32Array(this.toIdx.length * 2); t.set(this.toIdx); this.toIdx = t; }
+    this.toIdx[me] = -1;
+    const blocks = u64(b, st + 24);
+    this.layerBytes += blocks * 512;
+    this.named.pushStatAt(this.namedDir, b, nameAt, nameLen, mode & 0o7777, u64(b, st + 16), blocks, b, after + 16, textLen);
+    if ((this.named.length & 0x3fff) === PROGRESS_AT && this.opts.progress) this.opts.progress(this.entries.length + this.named.length);
+    return end;
   }
 
   /** The host path of the name at b[at, at + len) in the dir whose prefix is cached. */
@@ -586,6 +630,7 @@ class WalkDecoder {
       this.num = 0;
       this.prefixOf = -2;
       this.fastParent = -2;
+      this.colParent = -2;
       return;
     }
     if (kind === 0x44 /* D */) {
@@ -667,6 +712,7 @@ class WalkDecoder {
       this.prefixOf = parent;
       this.namedDir = -1;
       this.fastParent = -2;
+      this.colParent = -2;
     }
     const b = r.b;
     // The full review's new regular file the host lacks, with one link and no xattrs (so no
@@ -681,6 +727,7 @@ class WalkDecoder {
         this.layerBytes += blocks * 512;
         this.named.pushStat(this.namedDir, b, nameAt, nameLen, up0.perm, up0.size, blocks, b, text);
         if ((this.named.length & 0x3fff) === PROGRESS_AT && opts.progress) opts.progress(entries.length + this.named.length);
+        if (!hidden.length && !this.others.length && !fuse && this.texts && !this.lines) this.colParent = parentNum;
         return;
       }
     }
