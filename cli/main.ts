@@ -10,7 +10,7 @@ import { nameOnlyRef } from './list-fast.js';
 import { terminalSafe } from '../sandbox-core/changes/bpath.js';
 
 // Baked in by scripts/bundle.mjs: each part's content hash, which names its code cache.
-declare const __SBX_PARTS__: Record<'version' | 'run' | 'list' | 'app', string>;
+declare const __SBX_PARTS__: Record<'version' | 'run' | 'quiet' | 'list' | 'app', string>;
 
 // A closed stdout (`sbx diff | head`) ends sbx quietly. The guard is attached when stdout is
 // first used: making the stream costs milliseconds (node:stream, tty), and a run never writes
@@ -45,7 +45,9 @@ async function main(argv: string[]): Promise<void> {
     }
     const fast = argv[0] === 'run' ? parseRunFast(argv.slice(1)) : null;
     if (fast) {
-      process.exitCode = await loadPart<typeof import('./entry-run.js')>(__dirname, 'run', __SBX_PARTS__.run).runMain(fast);
+      // A quiet throwaway run (-n -q) never reviews: its part leaves the review code out.
+      const part = fast.discard && fast.quiet ? 'quiet' : 'run';
+      process.exitCode = await loadPart<typeof import('./entry-run.js')>(__dirname, part, __SBX_PARTS__[part]).runMain(fast);
       // Everything is done and said (sbx's messages are written synchronously; stdout is the
       // command's): exit now instead of when the event loop drains, which has Node dispose
       // of its heap page by page first. 'exit' handlers (the code cache) still run.

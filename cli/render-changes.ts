@@ -489,7 +489,9 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
   const n = named && named.stats ? named.length : 0;
   const paints = n ? paintParts(col) : null;
   const shown: Shown = { display, plainDir: new Uint8Array(n ? named!.dirs.length : 0) };
-  for (let i = 0, j = 0; i < changes.length || j < n;) {
+  // One test that reads both counts from the start: `j < n` first read when the changes run
+  // out (the last one) would throw the optimized loop away there and compile it again.
+  for (let i = 0, j = 0; i + j < changes.length + n;) {
     if (out.at >= PIECE) { const w = write(out.take()); if (w) await w; }
     let c: Change;
     if (j < n && (i === changes.length || named!.compareTo(j, changes[i]!.path) < 0)) {

@@ -58,10 +58,35 @@ const PART_TAIL = '\n})';
 const partBanner = { js: "var __sbxModuleUrl=require('node:url').pathToFileURL(__filename).href;" };
 // The parts (SBX_BUNDLE_MINIFY=0 keeps names readable, for --cpu-prof): each a whole program for its commands (dynamic imports inlined, evaluated only
 // when reached), so a command reads and compiles one file.
-const parts = { version: 'entry-version.ts', run: 'entry-run.ts', list: 'entry-list.ts', app: 'app.ts' };
+// quiet.js is run.js for a quiet throwaway run (`run -n -q` with only the fast flags, the
+// entry's choice): without the code such a run never reaches (the review with the change
+// lists, commit and diff rendering; --image; --allow-net), each a dynamic import that in this
+// part fails loudly if ever reached. A run reads, copies and deserializes its whole part, and
+// those ~150 KB cost -n -q ~100 page faults (docs/architecture.md).
+const parts = { version: 'entry-version.ts', run: 'entry-run.ts', quiet: 'entry-run.ts', list: 'entry-list.ts', app: 'app.ts' };
+const QUIET_LEAVES_OUT = [
+  { from: '/cli/run-exec.ts', path: './review.js' },
+  { from: '/cli/run-exec.ts', path: '../sandbox-core/image/view.js' },
+  { from: '/cli/run-exec.ts', path: '../sandbox-core/net/session.js' },
+  { from: '/sandbox-core/sandbox.ts', path: './net/session.js' },
+];
+const leaveOut = {
+  name: 'quiet-leaves-out',
+  setup(b) {
+    b.onResolve({ filter: /./ }, (a) => {
+      if (a.kind !== 'dynamic-import') return undefined;
+      const hit = QUIET_LEAVES_OUT.find((x) => a.importer.endsWith(x.from) && a.path === x.path);
+      return hit ? { path: `${hit.from} -> ${hit.path}`, namespace: 'left-out' } : undefined;
+    });
+    b.onLoad({ filter: /./, namespace: 'left-out' }, (a) => ({
+      contents: `throw new Error(${JSON.stringify(`${a.path} is not in dist/bin/quiet.js, the part of a quiet throwaway run: reinstall sbx or report this`)});`,
+      loader: 'js',
+    }));
+  },
+};
 const hashes = {};
 for (const [name, file] of Object.entries(parts)) {
-  const r = await build({ ...common, entryPoints: [join(root, 'cli', file)], outfile: join(out, `${name}.js`), banner: partBanner, minify: process.env.SBX_BUNDLE_MINIFY !== '0', write: false });
+  const r = await build({ ...common, entryPoints: [join(root, 'cli', file)], outfile: join(out, `${name}.js`), banner: partBanner, minify: process.env.SBX_BUNDLE_MINIFY !== '0', write: false, ...(name === 'quiet' ? { plugins: [leaveOut] } : {}) });
   const text = r.outputFiles[0].text;
   // esbuild escapes non-ASCII in strings but not in regular expressions; one such character
   // makes V8 keep the whole part as a two-byte string: twice the memory to read, decode and

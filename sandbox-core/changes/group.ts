@@ -118,8 +118,10 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
   let lastDir = -1;
   let lastGroup: SubtreeGroup | undefined;
   // In path order (the changes' and the columns' merged): a dir comes before what is below it.
+  // (No read past the array's end for the last round: optimized code that meets one is thrown
+  // away and the function compiled again, after the loop over 200k entries.)
   for (let i = 0, j = 0; i <= changes.length; i++) {
-    const c = changes[i];
+    const c = i < changes.length ? changes[i] : undefined;
     for (; j < n && (c === undefined || list!.compareTo(j, c.path) < 0); j++) {
       const m = marked ? list!.markAt(j) : MARK_UNKNOWN;
       const size = list!.sizeAt(j);
@@ -193,7 +195,7 @@ class TopDirs {
     const st = this.stack;
     while (st.length) {
       const d = st[st.length - 1]!.dir;
-      if (path.charCodeAt(d.length) === 0x2f && path.startsWith(d)) break;
+      if (d.length < path.length && path.charCodeAt(d.length) === 0x2f && path.startsWith(d)) break;
       st.pop();
     }
     let top = st.length ? st[st.length - 1]!.top : null;

@@ -298,7 +298,7 @@ test("a run that compiled its seccomp policy leaves the run part's code cache to
   const cache = mkdtempSync(join(tmpdir(), 'sbx-run-cache-'));
   try {
     const code = join(cache, 'sbx', 'code');
-    const runCaches = () => (existsSync(code) ? readdirSync(code).filter((f) => f.startsWith('run-')) : []);
+    const runCaches = () => (existsSync(code) ? readdirSync(code).filter((f) => /^(run|quiet)-/.test(f)) : []);
     const first = sbx(['run', '-n', '-q', '--', 'true'], { store, env: { XDG_CACHE_HOME: cache } });
     assert.is(first.code, 0, first.stderr);
     assert.ok(readdirSync(join(cache, 'sbx')).some((f) => f.startsWith('seccomp-default-')), 'the policy was compiled and cached');
@@ -306,6 +306,30 @@ test("a run that compiled its seccomp policy leaves the run part's code cache to
     const second = sbx(['run', '-n', '-q', '--', 'true'], { store, env: { XDG_CACHE_HOME: cache } });
     assert.is(second.code, 0, second.stderr);
     assert.is(runCaches().length, 1);
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+});
+
+test('a quiet throwaway run loads the quiet part (no review code in it); a run that reviews loads the run part', () => {
+  const cache = mkdtempSync(join(tmpdir(), 'sbx-run-parts-'));
+  try {
+    const code = join(cache, 'sbx', 'code');
+    const parts = () => (existsSync(code) ? readdirSync(code).map((f) => f.replace(/-.*$/, '')).sort() : []);
+    const env = { XDG_CACHE_HOME: cache };
+    // The first run compiles the policy and writes no code cache (the test above).
+    assert.is(sbx(['run', '-n', '-q', '--', 'true'], { store, env }).code, 0);
+    const quiet = sbx(['run', '-n', '-q', '--', 'sh', '-c', 'echo out; echo x > /tmp/sbx-parts-test'], { store, env });
+    assert.is(quiet.code, 0, quiet.stderr);
+    assert.is(quiet.stdout, 'out\n');
+    assert.is(quiet.stderr, '');
+    assert.equal(parts(), ['quiet']);
+    const loud = sbx(['run', '-n', '--', 'sh', '-c', 'echo x > /tmp/sbx-parts-test'], { store, env });
+    assert.is(loud.code, 0, loud.stderr);
+    assert.match(loud.stderr, /sbx-parts-test/);
+    assert.equal(parts(), ['quiet', 'run']);
+    assert.not.ok(existsSync('/tmp/sbx-parts-test'));
+    assert.equal(readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n)), [], 'both runs left no sandbox in the store');
   } finally {
     rmSync(cache, { recursive: true, force: true });
   }

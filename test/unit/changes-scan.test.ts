@@ -3,7 +3,7 @@
 // listing mode (fewXattrs) still sees every whiteout and opaque dir.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { linkSync, lstatSync, mkdirSync, openSync, closeSync, ftruncateSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, openSync, closeSync, ftruncateSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeFixture, whiteout, opaque, setXattr, write, type Fixture } from './changes-fixture.js';
@@ -119,6 +119,25 @@ test('listing mode (fewXattrs) still finds whiteouts, opaque dirs and changed xa
   assert.equal(kinds(all), ['/gone1 deleted', '/gone2 deleted', '/new added', '/op replaced', '/op/hidden deleted', '/x metadata']);
   assert.ok(all.changes.find((c) => c.path.endsWith('/new'))!.xattrs);
   assert.is(few.changes.find((c) => c.path.endsWith('/new'))!.xattrs, undefined);
+});
+
+test('reading new files for a review leaves their atimes as the sandbox left them', () => {
+  // An atime no later than the mtime is what relatime moves on the next read (a file written
+  // since it was last read): the review would then change the atime a commit keeps.
+  const u = f.upper();
+  write(join(u, 'a/new.txt'), 'one\ntwo\n');
+  write(join(u, 'b.txt'), 'b\n');
+  const t = new Date('2020-01-02T03:04:05Z');
+  for (const p of ['a/new.txt', 'b.txt']) utimesSync(join(u, p), t, t);
+  const before = ['a/new.txt', 'b.txt'].map((p) => lstatSync(join(u, p)).atimeMs);
+  for (const opts of [{ readNewUpTo: 1 << 20 }, { countLinesUpTo: 1 << 20 }, { countLinesUpTo: 1 << 20, namesOnly: true }]) {
+    const { entries, errors } = walkUppers(f.meta, opts);
+    assert.equal(errors, []);
+    const file = entries.find((e) => e.upper.endsWith('/new.txt'));
+    if ('readNewUpTo' in opts) assert.equal(String(file?.text), 'one\ntwo\n');
+    else assert.is(file?.lines ?? 2, 2);
+    assert.equal(['a/new.txt', 'b.txt'].map((p) => lstatSync(join(u, p)).atimeMs), before, JSON.stringify(opts));
+  }
 });
 
 test.run();
