@@ -51,6 +51,7 @@ enum op_flag {
   FLAG_IDMAP_LOWER = 1u << 6, /* overlay: idmapped lower layer */
   FLAG_RO_BIND = 1u << 7,     /* overlay: fall back to a read-only bind */
   FLAG_PARENTS = 1u << 8,     /* bind: make the destination's missing parent dirs (0755) */
+  FLAG_MAY_VANISH = 1u << 9,  /* bind: a host source gone since planning keeps its stand-in, read-only */
 };
 
 struct spec_op {

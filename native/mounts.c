@@ -327,7 +327,9 @@ static int ensure_dest_like(int src, const char *src_arg, const char *dest, unsi
   return open_beneath(pfd, name, O_PATH);
 }
 
-static void do_bind(const char *src_arg, const char *dest_arg, unsigned flags) {
+static int source_vanished(const char *src_arg, const char *dest_arg, unsigned flags, int tries);
+
+static void bind_tries(const char *src_arg, const char *dest_arg, unsigned flags, int tries) {
   /* A source inside (a /proc entry bound onto itself read-only) is resolved in the new root like
    * any destination; a host source is the host path the user or sbx named. */
   autoclose int src = flags & FLAG_SRC_INSIDE ? open_dest(src_arg, 0) : open(src_arg, O_PATH | O_CLOEXEC);
@@ -336,6 +338,7 @@ static void do_bind(const char *src_arg, const char *dest_arg, unsigned flags) {
     autoclose int probe = open_dest(dest_arg, 0);
     if (src < 0 || probe < 0) return;
   }
+  if (src < 0 && source_vanished(src_arg, dest_arg, flags, tries)) return;
   if (src < 0) die_step(flags & FLAG_IDMAP ? "bind-idmap" : "bind", src_arg, errno);
   autoclose int dest = ensure_dest_like(src, src_arg, dest_arg, flags);
   if (dest < 0) die_step("bind", dest_arg, errno);
@@ -343,6 +346,7 @@ static void do_bind(const char *src_arg, const char *dest_arg, unsigned flags) {
   /* A detached copy of the source, made read-only or idmapped before it is attached to the
    * destination fd: nothing walks the destination path again. */
   autoclose int tree = open_tree(src, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
+  if (tree < 0 && source_vanished(src_arg, dest_arg, flags, tries)) return;
   if (tree < 0) die_step(flags & FLAG_IDMAP ? "bind-idmap" : "bind", src_arg, errno);
   struct mount_attr attr = { .attr_set = flags & FLAG_RO ? MOUNT_ATTR_RDONLY : 0 };
   if (flags & FLAG_IDMAP) {
@@ -352,7 +356,29 @@ static void do_bind(const char *src_arg, const char *dest_arg, unsigned flags) {
   }
   if (attr.attr_set && mount_setattr(tree, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
     die_step(flags & FLAG_IDMAP ? "bind-idmap" : "bind-readonly", src_arg, errno);
-  if (move_mount(tree, "", dest, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) die_step("bind", dest_arg, errno);
+  if (move_mount(tree, "", dest, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+    if (source_vanished(src_arg, dest_arg, flags, tries)) return;
+    die_step("bind", dest_arg, errno);
+  }
+}
+
+/* A host file beside a mount point may be another program's temporary file: it can vanish
+ * after sbx planned, between any two of the calls above, which then fail with ENOENT. Replaced
+ * (renamed over), the new file is bound, a few times at most; gone, its empty stand-in is bound
+ * onto itself instead, read-only as the file would have been, and sbx says so. */
+static int source_vanished(const char *src_arg, const char *dest_arg, unsigned flags, int tries) {
+  if (!(flags & FLAG_MAY_VANISH) || errno != ENOENT) return 0;
+  if (tries > 0 && access(src_arg, F_OK) == 0) {
+    bind_tries(src_arg, dest_arg, flags, tries - 1);
+  } else {
+    status_send("warn", "bind %d %s", ENOENT, dest_arg);
+    bind_tries(dest_arg, dest_arg, (flags & ~FLAG_MAY_VANISH) | FLAG_SRC_INSIDE, 0);
+  }
+  return 1;
+}
+
+static void do_bind(const char *src_arg, const char *dest_arg, unsigned flags) {
+  bind_tries(src_arg, dest_arg, flags, 3);
 }
 
 static void do_tmpfs(const char *dest_arg, const char *data, unsigned flags) {

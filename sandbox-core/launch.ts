@@ -30,6 +30,8 @@ export interface LaunchResult {
   outcome: LaunchOutcome;
   /** Mounts that could not be overlaid and were made read-only instead. */
   readOnlyFallbacks: Array<{ path: string; errno: number }>;
+  /** Files beside a mount point that vanished from the host before they were bound: their empty stand-ins were kept. */
+  vanishedFiles: string[];
   /** --disk: layers that could not be copied back from the tmpfs. */
   diskCopyFailures: Array<{ path: string; errno: number }>;
   /** --disk: every layer was copied back completely and replaced the old one. */
@@ -47,11 +49,12 @@ function unescapeStatus(s: string): string {
   return s.replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
-export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; diskCopyFailures: LaunchResult['diskCopyFailures']; diskCopied: boolean; started: boolean; seen: string[]; diskUsage?: { free: number; total: number } } {
+export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; vanished: string[]; diskCopyFailures: LaunchResult['diskCopyFailures']; diskCopied: boolean; started: boolean; seen: string[]; diskUsage?: { free: number; total: number } } {
   let outcome: LaunchOutcome | null = null;
   let diskUsage: { free: number; total: number } | undefined;
   let diskCopied = false;
   const fallbacks: LaunchResult['readOnlyFallbacks'] = [];
+  const vanished: string[] = [];
   const diskCopyFailures: LaunchResult['diskCopyFailures'] = [];
   let started = false;
   const seen: string[] = [];
@@ -79,8 +82,9 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
         break;
       }
       case 'warn': {
-        const m = /^overlay (\d+) (.*)$/.exec(rest);
-        if (m) fallbacks.push({ errno: Number(m[1]), path: m[2]! });
+        const m = /^(overlay|bind) (\d+) (.*)$/s.exec(rest);
+        if (m?.[1] === 'overlay') fallbacks.push({ errno: Number(m[2]), path: m[3]! });
+        else if (m) vanished.push(m[3]!);
         break;
       }
       case 'error': {
@@ -98,7 +102,7 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       default: break;
     }
   }
-  return { outcome, fallbacks, diskCopyFailures, diskCopied, started, seen, ...(diskUsage ? { diskUsage } : {}) };
+  return { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started, seen, ...(diskUsage ? { diskUsage } : {}) };
 }
 
 const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
@@ -227,11 +231,11 @@ async function launchWith(h: Helper, spec: Buffer, dirPath: string, hooks: Launc
       unhook();
       let status: string;
       try { status = readStatus(statusFd); } finally { closeSync(statusFd); }
-      const { outcome, fallbacks, diskCopyFailures, diskCopied, started: ran, seen, diskUsage } = parseStatusLines(status);
+      const { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started: ran, seen, diskUsage } = parseStatusLines(status);
       const fallbackOutcome: LaunchOutcome = signal
         ? { kind: 'helper-died', detail: `the helper was killed by ${signal}` }
         : { kind: 'helper-died', detail: `the helper exited with status ${code} without reporting` };
-      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, diskCopyFailures, diskCopied, started: ran, seen, ...(diskUsage ? { diskUsage } : {}) });
+      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, vanishedFiles: vanished, diskCopyFailures, diskCopied, started: ran, seen, ...(diskUsage ? { diskUsage } : {}) });
     });
   });
 }

@@ -255,7 +255,9 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, thro
       case 'symlink':
         break;
       case 'ro-bind':
-        ops.push({ op: 'bind', args: [u.path, u.path, ['ro']] });
+        // A file beside a mount point may be another program's temporary file, gone by the time
+        // the helper binds it: the run goes on with its stand-in (said after the run).
+        ops.push({ op: 'bind', args: [u.path, u.path, u.reason === 'file-in-split-dir' ? ['ro', 'may-vanish'] : ['ro']] });
         break;
       case 'unavailable':
         // Kept empty and read-only: writes there would be committed into a mount sbx cannot show.
@@ -653,6 +655,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   for (const f of result.readOnlyFallbacks) {
     notice(errnoName(f.errno) === 'ENOENT' ? `${f.path} vanished from the host while the sandbox started: it was an empty directory inside` : `${f.path} could not be overlaid (${errnoName(f.errno)}): it was read-only inside`);
   }
+  for (const path of result.vanishedFiles) notice(`${path} vanished from the host while the sandbox started: it was an empty read-only file inside`);
   const o = result.outcome;
   if (o.kind === 'setup-failed' && (o.step === 'idmap-lower' || o.step === 'idmap-userns') && !req.mapRoot) {
     // Nothing ran yet, so the identity mapping can take over safely.

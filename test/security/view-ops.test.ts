@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, removeStore } from '../helpers/sbx.js';
@@ -50,7 +50,8 @@ function runHelper(ops: SpecOp[], script: string) {
     { op: 'env', args: ['PATH=/usr/bin:/bin'] },
   ]);
   const r = spawnSync('sh', ['-c', `exec "$0" run 0 4 4>&3 3>&-`, helperPath()], { input: spec, encoding: 'latin1', stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
-  return { outcome: parseStatusLines((r.output[3] as string | null) ?? '').outcome, stdout: r.stdout, stderr: r.stderr };
+  const status = parseStatusLines((r.output[3] as string | null) ?? '');
+  return { outcome: status.outcome, vanished: status.vanished, stdout: r.stdout, stderr: r.stderr };
 }
 
 test('mkdir, symlink and chmod through an absolute symlink in the new root stay inside it', () => {
@@ -88,6 +89,25 @@ test('mounts through an absolute symlink in the new root land inside it', () => 
   assert.equal(r.outcome, { kind: 'exited', code: 0 }, r.stderr);
   assert.is(r.stdout, '1\nread-only\n');
   assert.equal(readdirSync(data), []);
+});
+
+// A file beside a mount point is bound onto its stand-in by host path; another program can
+// remove it between sbx's plan and the bind (a compiler's temporary file in a busy /tmp).
+test('a bound host file that vanished before the bind: its empty stand-in stays, read-only, and the run says so', () => {
+  proveIsolation(canary, store);
+  const dir = mkdtempSync(join(work, 'split-'));
+  writeFileSync(join(dir, 'stand'), '');
+  const gone = join(dir, 'was-here');
+  const view: SpecOp[] = [{ op: 'mkdir', args: ['/d', '755'] }, { op: 'bind', args: [dir, '/d', ['rec']] }];
+  const script = 'test -f /d/stand && ! test -s /d/stand && echo empty; (echo x > /d/stand) 2>/dev/null || echo read-only';
+  const r = runHelper([...view, { op: 'bind', args: [gone, '/d/stand', ['ro', 'may-vanish']] }], script);
+  assert.equal(r.outcome, { kind: 'exited', code: 0 }, r.stderr);
+  assert.is(r.stdout, 'empty\nread-only\n');
+  assert.equal(r.vanished, ['/d/stand']);
+  assert.is(readFileSync(join(dir, 'stand'), 'utf8'), '');
+  // Without the flag (a file that is itself a mount point, a --bind source) it stays an error.
+  const strict = runHelper([...view, { op: 'bind', args: [gone, '/d/stand', ['ro']] }], script);
+  assert.equal(strict.outcome, { kind: 'setup-failed', step: 'bind', errno: 2, path: gone, message: null });
 });
 
 test.run();

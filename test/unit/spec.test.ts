@@ -126,9 +126,10 @@ test('the status channel is not inherited by programs the helper runs (newuidmap
 });
 
 test('status lines: escapes decoded, last outcome wins, fallbacks collected', () => {
-  const p = parseStatusLines('warn overlay 22 /mnt/a\\x20b\nstarted 2\nexit 3\n');
+  const p = parseStatusLines('warn overlay 22 /mnt/a\\x20b\nwarn bind 2 /tmp/cc\\x0a.o\nstarted 2\nexit 3\n');
   assert.equal(p.outcome, { kind: 'exited', code: 3 });
   assert.equal(p.fallbacks, [{ errno: 22, path: '/mnt/a b' }]);
+  assert.equal(p.vanished, ['/tmp/cc\n.o']);
   assert.ok(p.started);
   assert.equal(parseStatusLines('error overlay 13 /usr\n').outcome, { kind: 'setup-failed', step: 'overlay', errno: 13, path: '/usr', message: null });
 });
