@@ -1,13 +1,13 @@
 // Terminal and JSON rendering of a change list: a git-status-like summary, --stat,
 // --name-only, JSON, and unified diffs (jsdiff, loaded only when a diff is shown).
 // Every name and diff line is escaped: a file name cannot move the cursor or recolour.
-import type { Change, ChangeKind, EntryStat } from '../sandbox-core/changes/types.js';
+import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
 import { ByteOut, PIECE, type NamedChanges, type Shown } from '../sandbox-core/changes/named.js';
 import { decodeUtf8Strict, display, displayText, jsonPath } from '../sandbox-core/changes/bpath.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
 import { countText, humanBytes } from './progress.js';
-import { sensitiveContext, sensitiveReason, type SensitiveContext } from '../sandbox-core/changes/sensitive.js';
+import { newFileReason, sensitiveContext, sensitiveReason, type SensitiveContext } from '../sandbox-core/changes/sensitive.js';
 import { columnMark, foldIndex, isGroup, viewKind, MARK_FOLD, MARK_PLAIN, type FoldCount, type FoldSpec, type SubtreeGroup } from '../sandbox-core/changes/group.js';
 import { foldRules } from '../sandbox-core/config.js';
 import { hostTreeSize, type TreeSize } from '../sandbox-core/changes/host-tree.js';
@@ -93,20 +93,10 @@ export function summaryMarker(opts: SummaryOptions = {}): SummaryMarker {
   const fold = opts.expand ? [] : (opts.fold ?? foldRules());
   const ctx = sensitiveContext();
   const foldOf = foldIndex(fold);
-  const subject = columnSubject();
   return {
     expand: !!opts.expand, fold, ctx,
-    mark: (p, perm) => {
-      subject.path = p;
-      subject.up.perm = perm;
-      return columnMark(sensitiveReason(subject, ctx) !== null, foldOf(p));
-    },
+    mark: (p, perm) => columnMark(newFileReason(p, perm, ctx) !== null, foldOf(p)),
   };
-}
-
-/** What the `!` rules read of a column entry (an added file): path, kind, type and mode (sensitive.ts). */
-function columnSubject(): { path: string; change: 'added'; type: 'file'; up: EntryStat } {
-  return { path: '', change: 'added', type: 'file', up: { perm: 0 } as EntryStat };
 }
 
 function groupLine(g: SubtreeGroup): string {
@@ -200,14 +190,10 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     // Which column entries are not flagged (and so grouped, folded or listed like `rest`).
     const keep = extra ? new Uint8Array(extra.length) : null;
     const flaggedCols: Array<[Change, string]> = [];
-    // One subject, reused.
-    const subject = columnSubject();
     // The `!` rules on column entry j (path p), asked by viewKind as it meets it (its path is
     // made once for both): a flagged one gets its Change for its line, the rest are kept.
     const take = (j: number, p: string): boolean => {
-      subject.path = p;
-      subject.up.perm = extra!.permAt(j);
-      const why = sensitiveReason(subject, ctx);
+      const why = newFileReason(p, extra!.permAt(j), ctx);
       if (why) { flaggedCols.push([extra!.changeAt(j), why]); return false; }
       keep![j] = 1;
       return true;

@@ -33,6 +33,12 @@ async function defaultDevices() {
   return { json: readFileSync(shippedDevicePolicyPath('default'), 'utf8'), program: c.program.toString('base64'), v1Allow: c.v1Allow };
 }
 
+/** The `!` rules' path filter (sandbox-core/changes/sensitive.ts), made now by the tsc output of this build. */
+async function sensitiveFilter() {
+  const { sensitiveFilterSource } = await import(pathToFileURL(join(root, 'dist', 'sandbox-core', 'changes', 'sensitive.js')).href);
+  return sensitiveFilterSource();
+}
+
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 // CommonJS: Node's ES module loader costs milliseconds per module and its own start-up.
@@ -48,6 +54,7 @@ const common = {
     __SBX_HELPER_VERSION__: JSON.stringify(helperVersion(root)),
     __SBX_COMPILER_ID__: JSON.stringify(compilerId()),
     __SBX_DEFAULT_DEVICES__: JSON.stringify(await defaultDevices()),
+    __SBX_SENSITIVE_FILTER__: JSON.stringify(await sensitiveFilter()),
     // The parts live in dist/bin/ like the old chunks: paths relative to the module still hold.
     'import.meta.url': '__sbxModuleUrl',
   },

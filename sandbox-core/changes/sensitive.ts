@@ -7,8 +7,22 @@
 // the first match decides.
 import type { Change } from './types.js';
 import { toFs } from './bpath.js';
+import { literalFilter } from './literals.js';
 
 type Subject = Pick<Change, 'path' | 'change' | 'type'> & Partial<Pick<Change, 'up' | 'xattrs'>>;
+
+/**
+ * What the rules' tests read of a change. Changes and the review's column entries are objects
+ * of different shapes; the tests see this one object instead, so V8 compiles them once.
+ */
+export interface SensitiveFacts {
+  change: Change['change'];
+  type: Change['type'];
+  /** The sandbox side's mode bits, or -1 when there is none. */
+  perm: number;
+  /** Whether it carries a security.capability xattr. */
+  caps: boolean;
+}
 
 export interface SensitiveRule {
   /** Stable name (tests and docs refer to it). */
@@ -18,7 +32,7 @@ export interface SensitiveRule {
   /** Path patterns (UTF-8 text of the host path); any match is enough. */
   paths?: RegExp[];
   /** For rules that depend on what the change does, not only where. */
-  test?: (c: Subject, p: string, ctx: SensitiveContext) => boolean;
+  test?: (f: SensitiveFacts, p: string, ctx: SensitiveContext) => boolean;
 }
 
 const LIB_DIR = /^\/(usr\/)?(local\/)?lib(32|64|x32)?(\/[a-z0-9_]+-linux-gnu[a-z0-9_]*)?$/;
@@ -30,7 +44,7 @@ const RC_FILES = new Set([
 ]);
 const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 const dirOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
-const writes = (c: Subject): boolean => c.change !== 'deleted' && c.change !== 'metadata';
+const writes = (f: SensitiveFacts): boolean => f.change !== 'deleted' && f.change !== 'metadata';
 // The rules run on every path of a review (200k new files): a test on one character or a
 // length turns most paths away before a string is cut out of them.
 /** Whether the last component starts with a dot (every RC_FILES name does). */
@@ -77,16 +91,16 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'rc-file', why: 'shell or tool startup file',
     test: (_c, p) => startsWithDot(p) && RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3 },
   { id: 'setid', why: 'setuid/setgid program',
-    test: (c) => c.change !== 'deleted' && c.type === 'file' && !!c.up && (c.up.perm & 0o6000) !== 0 },
+    test: (f) => f.change !== 'deleted' && f.type === 'file' && f.perm >= 0 && (f.perm & 0o6000) !== 0 },
   { id: 'file-caps', why: 'file capabilities',
-    test: (c) => c.change !== 'deleted' && !!c.xattrs?.some(([n]) => n === 'security.capability') },
+    test: (f) => f.change !== 'deleted' && f.caps },
   { id: 'path-dir-writable', why: 'world-writable directory on PATH (anyone can plant commands)',
-    test: (c, p, ctx) => c.change !== 'deleted' && c.type === 'dir' && !!c.up && (c.up.perm & 0o002) !== 0
+    test: (f, p, ctx) => f.change !== 'deleted' && f.type === 'dir' && f.perm >= 0 && (f.perm & 0o002) !== 0
       && [...ctx.pathDirs].some((d) => d === p || d.startsWith(p === '/' ? '/' : `${p}/`)) },
   { id: 'shared-library', why: 'shared library on the loader path',
-    test: (c, p) => writes(c) && c.type !== 'dir' && p.includes('.so') && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(dirOf(p)) },
+    test: (f, p) => writes(f) && f.type !== 'dir' && p.includes('.so') && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(dirOf(p)) },
   { id: 'path-command', why: 'command in PATH',
-    test: (c, p, ctx) => writes(c) && c.type !== 'dir' && inPathDir(p, ctx) },
+    test: (f, p, ctx) => writes(f) && f.type !== 'dir' && inPathDir(p, ctx) },
 ];
 
 const STANDARD_PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -103,26 +117,49 @@ export function sensitiveContext(env: NodeJS.ProcessEnv = process.env): Sensitiv
   return { pathDirs: dirs };
 }
 
-// Every path pattern in one alternation: most paths match none, and then only the rules
-// that test the change itself are tried (in table order, so the first match still decides).
-const ANY_PATH = new RegExp(SENSITIVE_RULES.flatMap((r) => (r.paths ?? []).map((re) => `(?:${re.source})`)).join('|'));
+// The plain text every path pattern's match holds (literals.ts), as one small alternation:
+// it turns away a path that holds none of it (nearly every path of a large review) with no
+// pattern tried, and only the rules that test the change itself are then asked (in table
+// order, so the first match still decides). Every pattern is tried on a path it lets through.
+// Reading the patterns costs ~5 ms of a cold start: the bundle carries the filter's source,
+// made by this module's tsc output at build time (scripts/bundle.mjs).
+declare const __SBX_SENSITIVE_FILTER__: string | undefined;
+/** The path filter's source, from the table (what the bundle carries). */
+export const sensitiveFilterSource = (): string => literalFilter(SENSITIVE_RULES.flatMap((r) => r.paths ?? [])).source;
+const PATH_FILTER = new RegExp(typeof __SBX_SENSITIVE_FILTER__ === 'string' ? __SBX_SENSITIVE_FILTER__ : sensitiveFilterSource());
 const TEST_RULES = SENSITIVE_RULES.filter((r) => r.test);
 const ASCII = /^[\x00-\x7f]*$/;
+const FACTS: SensitiveFacts = { change: 'added', type: 'file', perm: -1, caps: false };
+const hasCaps = (c: Subject): boolean => !!c.xattrs?.some(([n]) => n === 'security.capability');
 
-/** The first rule a change matches, or null. `path` is a byte string. */
-export function sensitiveRule(c: Subject, ctx: SensitiveContext): SensitiveRule | null {
-  const p = ASCII.test(c.path) ? c.path : toFs(c.path).toString('utf8');
-  const rules = ANY_PATH.test(p) ? SENSITIVE_RULES : TEST_RULES;
+function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext): SensitiveRule | null {
+  const p = ASCII.test(raw) ? raw : toFs(raw).toString('utf8');
+  const f = FACTS;
+  f.change = change; f.type = type; f.perm = perm; f.caps = caps;
+  const rules = PATH_FILTER.test(p) ? SENSITIVE_RULES : TEST_RULES;
   for (const r of rules) {
-    if (r.paths?.some((re) => re.test(p)) || r.test?.(c, p, ctx)) return r;
+    if (r.paths?.some((re) => re.test(p)) || r.test?.(f, p, ctx)) return r;
   }
   return null;
 }
 
+/** The first rule a change matches, or null. `path` is a byte string. */
+export function sensitiveRule(c: Subject, ctx: SensitiveContext): SensitiveRule | null {
+  return ruleOf(c.path, c.change, c.type, c.up ? c.up.perm : -1, hasCaps(c), ctx);
+}
+
 /** Why a change lands somewhere that runs code later, or null. `path` is a byte string. */
 export function sensitiveReason(c: Subject, ctx: SensitiveContext): string | null {
-  const r = sensitiveRule(c, ctx);
+  return reasonOf(ruleOf(c.path, c.change, c.type, c.up ? c.up.perm : -1, hasCaps(c), ctx), c.change);
+}
+
+/** sensitiveReason of a new regular file with no xattrs (the review's column entries), by its byte path and mode. */
+export function newFileReason(path: string, perm: number, ctx: SensitiveContext): string | null {
+  return reasonOf(ruleOf(path, 'added', 'file', perm, false, ctx), 'added');
+}
+
+function reasonOf(r: SensitiveRule | null, change: Change['change']): string | null {
   if (!r) return null;
-  if (r.id === 'path-command') return c.change === 'added' ? 'new command in PATH' : 'command in PATH changed';
+  if (r.id === 'path-command') return change === 'added' ? 'new command in PATH' : 'command in PATH changed';
   return r.why;
 }

@@ -121,7 +121,8 @@ test('the first sensitive rule is the table\'s first match, for paths near every
       for (const change of ['added', 'deleted', 'modified'] as const) {
         const c = { path: fromUser(raw), change, type: 'file' as const, up: st(perm) };
         const p = Buffer.from(c.path, 'latin1').toString('utf8');
-        const want = SENSITIVE_RULES.find((r) => r.paths?.some((re) => re.test(p)) || r.test?.(c, p, ctx)) ?? null;
+        const facts = { change, type: 'file' as const, perm, caps: false };
+        const want = SENSITIVE_RULES.find((r) => r.paths?.some((re) => re.test(p)) || r.test?.(facts, p, ctx)) ?? null;
         assert.is(sensitiveRule(c, ctx)?.id, want?.id, `${raw} ${change} ${perm.toString(8)}`);
       }
     }

@@ -1,0 +1,61 @@
+// The `!` rules' example changes: per rule, changes it must mark (and be the rule that marks
+// them), and ordinary changes nearby. sensitive.test.ts checks each; sensitive-filter.test.ts
+// uses their paths in its comparison of the filtered rules with the whole table.
+import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
+import { fromUser } from '../../sandbox-core/changes/bpath.js';
+
+const st = (type: EntryStat['type'], perm: number): EntryStat => ({ type, perm, uid: 0, gid: 0, size: 1, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 1, dev: 1, nlink: 1, rdev: 0 });
+export type C = Pick<Change, 'path' | 'change' | 'type'> & Partial<Change>;
+export const file = (path: string, change: Change['change'] = 'added'): C => ({ path: fromUser(path), change, type: 'file', up: st('file', 0o644) });
+
+// Rule id → changes it must mark (and be the rule that marks them).
+export const CASES: Record<string, C[]> = {
+  'sbx-state': ['/home/u/.config/sbx/config.json', '/home/u/.cache/sbx/helper/0.1.0+x/sbx-helper', '/root/.local/state/sbx/ab12cd34/meta.json', '/home/u/.cache/sbx'].map((p) => file(p)),
+  'shell-startup': ['/etc/profile', '/etc/bash.bashrc', '/etc/profile.d/x.sh', '/etc/environment', '/home/u/.config/fish/conf.d/x.fish'].map((p) => file(p, 'modified')),
+  sudoers: ['/etc/sudoers', '/etc/sudoers.d/99-me'].map((p) => file(p)),
+  loader: ['/etc/ld.so.preload', '/etc/ld.so.conf', '/etc/ld.so.conf.d/evil.conf'].map((p) => file(p)),
+  cron: ['/etc/crontab', '/etc/cron.d/job', '/etc/cron.daily/x', '/var/spool/cron/crontabs/root'].map((p) => file(p)),
+  systemd: ['/etc/systemd/system/x.service', '/etc/systemd/system/multi-user.target.wants/x.service', '/usr/lib/systemd/system/y.service', '/home/u/.config/systemd/user/z.service', '/usr/lib/systemd/system-generators/g'].map((p) => file(p)),
+  init: ['/etc/init.d/x', '/etc/rc.local', '/etc/rc2.d/S01x'].map((p) => file(p)),
+  autostart: ['/etc/xdg/autostart/x.desktop', '/home/u/.config/autostart/x.desktop'].map((p) => file(p)),
+  accounts: ['/etc/passwd', '/etc/shadow', '/etc/group', '/etc/gshadow', '/etc/subuid'].map((p) => file(p, 'modified')),
+  pam: ['/etc/pam.d/common-auth', '/etc/pam.d/sshd', '/etc/security/limits.conf', '/usr/lib/x86_64-linux-gnu/security/pam_evil.so'].map((p) => file(p)),
+  nsswitch: [file('/etc/nsswitch.conf', 'modified')],
+  ssh: ['/etc/ssh/sshd_config', '/home/u/.ssh/authorized_keys', '/root/.ssh/config'].map((p) => file(p)),
+  'package-source': ['/etc/apt/sources.list.d/evil.list', '/etc/apt/apt.conf.d/99hook', '/etc/apt/trusted.gpg.d/k.gpg', '/usr/share/keyrings/k.gpg'].map((p) => file(p)),
+  udev: ['/etc/udev/rules.d/99-x.rules', '/usr/lib/udev/rules.d/99-y.rules', '/lib/udev/rules.d/z.rules'].map((p) => file(p)),
+  modprobe: ['/etc/modprobe.d/x.conf', '/etc/modules-load.d/x.conf', '/usr/lib/modprobe.d/y.conf', '/etc/modules'].map((p) => file(p)),
+  sysctl: ['/etc/sysctl.conf', '/etc/sysctl.d/99-x.conf', '/usr/lib/sysctl.d/y.conf'].map((p) => file(p)),
+  polkit: ['/etc/polkit-1/rules.d/49-x.rules', '/usr/share/polkit-1/actions/x.policy'].map((p) => file(p)),
+  motd: [file('/etc/update-motd.d/99-x')],
+  logrotate: ['/etc/logrotate.d/x', '/etc/logrotate.conf'].map((p) => file(p)),
+  'network-hook': ['/etc/NetworkManager/dispatcher.d/99-x', '/etc/network/if-up.d/x'].map((p) => file(p)),
+  alternatives: [{ path: '/etc/alternatives/editor', change: 'modified', type: 'symlink', target: '/tmp/evil' }],
+  'git-hook': ['/home/u/src/p/.git/hooks/pre-commit', '/home/u/.config/git/hooks/post-checkout'].map((p) => file(p)),
+  'git-config': ['/home/u/src/p/.git/config', '/home/u/.gitconfig', '/home/u/.config/git/config', '/etc/gitconfig'].map((p) => file(p, 'modified')),
+  'python-startup': ['/usr/lib/python3/dist-packages/evil.pth', '/home/u/.local/lib/python3.11/site-packages/x.pth', '/usr/lib/python3.11/sitecustomize.py', '/home/u/.local/lib/python3.11/site-packages/usercustomize.py'].map((p) => file(p)),
+  'rc-file': ['/home/u/.bashrc', '/root/.profile', '/home/u/.zshrc', '/home/u/.vimrc'].map((p) => file(p, 'modified')),
+  setid: [
+    { path: '/opt/x/helper', change: 'added', type: 'file', up: st('file', 0o4755) },
+    { path: '/usr/bin/tool', change: 'metadata', type: 'file', up: st('file', 0o2755), details: ['mode 755→2755'] },
+  ],
+  'file-caps': [{ path: '/opt/x/ping', change: 'added', type: 'file', up: st('file', 0o755), xattrs: [['security.capability', Buffer.from([1, 0, 0, 2])]] }],
+  'path-dir-writable': [
+    { path: '/usr/local/bin', change: 'metadata', type: 'dir', up: st('dir', 0o777), details: ['mode 755→777'] },
+    { path: '/opt/tool', change: 'metadata', type: 'dir', up: st('dir', 0o1777), details: ['mode 755→1777'] },
+  ],
+  'shared-library': ['/usr/lib/x86_64-linux-gnu/libevil.so.1', '/usr/local/lib/libx.so', '/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib64/liby.so.2.3'].map((p) => file(p)),
+  'path-command': ['/usr/local/bin/tool', '/home/u/.local/bin/x', '/opt/tool/bin/y'].map((p) => file(p)),
+};
+
+// Nearby changes that are ordinary.
+export const ORDINARY: C[] = [
+  file('/etc/hostname', 'modified'), file('/etc/motd'), file('/etc/apt/listchanges.conf'), file('/home/u/notes/.bashrc.bak'),
+  file('/home/u/src/p/.git/objects/ab/cdef'), file('/usr/lib/python3/dist-packages/mod/__init__.py'), file('/usr/lib/x86_64-linux-gnu/libx.a'),
+  file('/usr/share/doc/x/README'), file('/opt/x/lib/libbundled.so'), file('/var/log/syslog', 'modified'),
+  { path: '/usr/local/bin/tool', change: 'deleted', type: 'file' },
+  { path: '/usr/local/bin', change: 'metadata', type: 'dir', up: st('dir', 0o775), details: ['mode 755→775'] },
+  { path: '/srv/share', change: 'metadata', type: 'dir', up: st('dir', 0o777), details: ['mode 755→777'] },
+  { path: '/opt/x/tool', change: 'added', type: 'file', up: st('file', 0o755) },
+  { path: '/usr/local/lib', change: 'added', type: 'dir', up: st('dir', 0o755) },
+];

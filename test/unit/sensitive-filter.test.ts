@@ -1,0 +1,203 @@
+// The `!` rules' path filter (sensitive.ts PATH_FILTER, from literals.ts) must never let a
+// flagged path through: sensitiveRule is compared with the whole table tried in order (the
+// evaluation before the filter, kept here as the reference) on the example changes, on
+// strings made to match each pattern and their near misses, and on 100k random paths built
+// from the patterns' words. A last test drops each text of the filter in turn and shows that
+// the comparison would then fail (a path a pattern matches is turned away), so it cannot pass
+// with a rule missing from the filter.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SENSITIVE_RULES, sensitiveContext, sensitiveRule, type SensitiveFacts } from '../../sandbox-core/changes/sensitive.js';
+import { filterParts, filterRegExp, literalFilter, neededText, type FilterParts } from '../../sandbox-core/changes/literals.js';
+import { fromUser, toFs } from '../../sandbox-core/changes/bpath.js';
+import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
+import { CASES, ORDINARY, type C } from './sensitive-cases.js';
+
+const ctx = sensitiveContext({ PATH: '/usr/local/bin:/usr/bin:/bin:/opt/tool/bin:/home/u/\u00e9t\u00e9/bin', HOME: '/home/u' });
+const PATTERNS = SENSITIVE_RULES.flatMap((r) => r.paths ?? []);
+
+// A seeded generator (xorshift32): the same corpus every run, so a failure can be replayed.
+let seed = 0x2545f491;
+const rand = (n: number): number => {
+  seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0;
+  return seed % n;
+};
+const pick = <T>(a: readonly T[]): T => a[rand(a.length)]!;
+
+const decoded = (raw: string): string => (/^[\x00-\x7f]*$/.test(raw) ? raw : toFs(raw).toString('utf8'));
+
+/** The table tried in order on every path, as sensitiveRule did before the filter. */
+function reference(c: C): string | undefined {
+  const p = decoded(c.path);
+  const f: SensitiveFacts = { change: c.change, type: c.type, perm: c.up ? c.up.perm : -1, caps: !!c.xattrs?.some(([n]) => n === 'security.capability') };
+  return SENSITIVE_RULES.find((r) => r.paths?.some((re) => re.test(p)) || r.test?.(f, p, ctx))?.id;
+}
+
+// Strings a pattern matches, made from its source (the subset the table uses); a string that
+// does not match after all (an anchor met mid-way) is dropped by the caller.
+const POOL = 'abcXYZ019._-/\u00e9 ';
+function sample(src: string): string {
+  let i = 0;
+  const alt = (): string => {
+    const branches: string[] = [seq()];
+    while (src[i] === '|') { i++; branches.push(seq()); }
+    return pick(branches);
+  };
+  const seq = (): string => {
+    let out = '';
+    while (i < src.length && src[i] !== '|' && src[i] !== ')') {
+      const start = i;
+      let s = atom();
+      const q = src[i];
+      const times = q === '?' ? rand(2) : q === '*' ? rand(3) : q === '+' ? 1 + rand(3) : 1;
+      if (q === '?' || q === '*' || q === '+') i++;
+      const after = i;
+      if (!times) s = '';
+      for (let k = 1; k < times; k++) { i = start; s += atom(); }
+      i = after;
+      out += s;
+    }
+    return out;
+  };
+  const atom = (): string => {
+    const c = src[i++]!;
+    if (c === '^' || c === '$') return '';
+    if (c === '(') { if (src[i] === '?') i += 2; const s = alt(); i++; return s; }
+    if (c === '\\') { const e = src[i++]!; return e === 'd' ? String(rand(10)) : e; }
+    if (c === '[') {
+      const neg = src[i] === '^';
+      if (neg) i++;
+      let body = '';
+      while (src[i] !== ']') body += src[i++];
+      i++;
+      const chars: string[] = [];
+      for (let k = 0; k < body.length; k++) {
+        if (body[k + 1] === '-' && k + 2 < body.length) { for (let x = body.charCodeAt(k); x <= body.charCodeAt(k + 2); x++) chars.push(String.fromCharCode(x)); k += 2; } else chars.push(body[k]!);
+      }
+      return neg ? pick([...POOL].filter((x) => !chars.includes(x))) : pick(chars);
+    }
+    return c;
+  };
+  return alt();
+}
+
+// Near misses of a string: cut, one character dropped, changed or case-flipped, moved below a dir or given a tail.
+function variants(s: string): string[] {
+  const k = rand(Math.max(1, s.length));
+  const flip = (ch: string): string => (ch === ch.toLowerCase() ? ch.toUpperCase() : ch.toLowerCase());
+  return [s, `/home/u${s}`, `/home/u/${s}`, `${s}/x`, `${s}.bak`, `x${s}`, s.slice(0, -1), s.slice(1), s.slice(0, k) + s.slice(k + 1),
+    s.slice(0, k) + pick([...POOL]) + s.slice(k + 1), s.slice(0, k) + flip(s[k] ?? '') + s.slice(k + 1), s.toUpperCase(), `${s}\u00e9`, `/\u00e9${s}`];
+}
+
+const WORDS = [...new Set(PATTERNS.flatMap((re) => re.source.replace(/\\(.)/g, '$1').split(/[^A-Za-z0-9_.-]+/)).filter(Boolean)),
+  'home', 'u', 'root', 'bin', 'sbin', 'opt', 'tool', 'x', '.bashrc', '.profile', 'libx.so', 'libx.so.1.2', 'x86_64-linux-gnu', 'lib64', 'local', 'tmp', 'dev', 'shm'];
+// Raw bytes as a byte string may be any latin1 character: invalid UTF-8 included.
+const ODD = ['\u00e9', '\u00c3\u00a9', '\u00ff', '\u0080', '\u00e2\u0080', 'A', '-', '.', '..', ''];
+
+function randomPath(): string {
+  const n = 1 + rand(6);
+  let p = rand(20) ? '' : pick(WORDS);
+  for (let k = 0; k < n; k++) {
+    let w = rand(4) ? pick(WORDS) : pick(ODD) + pick(WORDS) + pick(ODD);
+    if (!rand(8)) w = w.toUpperCase();
+    if (!rand(10)) w = w.slice(0, rand(w.length + 1));
+    p += (rand(30) ? '/' : '') + w;
+  }
+  return p;
+}
+
+const st = (type: EntryStat['type'], perm: number): EntryStat => ({ type, perm, uid: 0, gid: 0, size: 1, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 1, dev: 1, nlink: 1, rdev: 0 });
+const KINDS: Change['change'][] = ['added', 'modified', 'deleted', 'metadata'];
+const TYPES: Change['type'][] = ['file', 'dir', 'symlink'];
+const PERMS = [0o644, 0o755, 0o4755, 0o2711, 0o777, 0o1777];
+/** A change at byte path `raw` with a random kind, type, mode and capability. */
+function changeAt(raw: string): C {
+  const type = pick(TYPES);
+  const c: C = { path: raw, change: pick(KINDS), type };
+  if (rand(6)) c.up = st(type, pick(PERMS));
+  if (!rand(20)) c.xattrs = [['security.capability', Buffer.from([1])]];
+  return c;
+}
+
+/** Host paths (text): the examples, each pattern's samples and their near misses. */
+function corpusTexts(): string[] {
+  const out: string[] = [];
+  for (const cs of [...Object.values(CASES), ORDINARY]) for (const c of cs) out.push(...variants(decoded(c.path)));
+  for (const re of PATTERNS) {
+    for (let k = 0; k < 40; k++) {
+      const s = sample(re.source);
+      if (re.test(s)) out.push(...variants(s));
+    }
+  }
+  return out;
+}
+
+const PATH_RULES = new Set(SENSITIVE_RULES.filter((r) => r.paths).map((r) => r.id));
+
+/** The changes at `paths` whose rule differs from the reference's, and how many a pattern flagged. */
+function compare(paths: string[]): { bad: string[]; byPattern: number } {
+  const bad: string[] = [];
+  let byPattern = 0;
+  for (const raw of paths) {
+    const c = changeAt(raw);
+    const got = sensitiveRule(c, ctx)?.id;
+    const want = reference(c);
+    if (got !== want) bad.push(`${JSON.stringify(decoded(raw))} ${c.change} ${c.type} ${c.up?.perm.toString(8)}: ${got} against ${want}`);
+    if (want !== undefined && PATH_RULES.has(want)) byPattern++;
+  }
+  return { bad, byPattern };
+}
+
+test('every pattern\'s samples are matched by it (the sampler works)', () => {
+  for (const re of PATTERNS) {
+    let hits = 0;
+    for (let k = 0; k < 40; k++) if (re.test(sample(re.source))) hits++;
+    assert.ok(hits >= 20, `${re.source}: ${hits} of 40 samples match`);
+  }
+});
+
+test('the filtered rules decide as the whole table on the examples, samples and near misses', () => {
+  const texts = corpusTexts();
+  const { bad } = compare(texts.map(fromUser));
+  assert.equal(bad.slice(0, 5), [], `${bad.length} of ${texts.length} differ`);
+});
+
+test('the filtered rules decide as the whole table on 100k random paths', () => {
+  const paths: string[] = [];
+  for (let k = 0; k < 100_000; k++) paths.push(randomPath());
+  // Random paths are byte strings already (latin1 characters for any byte).
+  const { bad, byPattern } = compare(paths);
+  assert.equal(bad.slice(0, 5), [], `${bad.length} of ${paths.length} differ`);
+  // They reach the rules: many are flagged by a pattern's rule, not all turned away.
+  assert.ok(byPattern > 1000, `${byPattern} random paths flagged by a pattern's rule`);
+});
+
+test('a filter without any one of its texts fails the comparison (the corpus has a path only that text lets through)', () => {
+  const matched = corpusTexts().filter((p) => PATTERNS.some((re) => re.test(p)));
+  const parts = filterParts(PATTERNS);
+  assert.ok(parts.prefixes.length + parts.infixes.length > 10 && !parts.whole.length, 'the table is read as texts');
+  const drops: FilterParts[] = [
+    ...parts.prefixes.map((x) => ({ ...parts, prefixes: parts.prefixes.filter((y) => y !== x) })),
+    ...parts.infixes.map((x) => ({ ...parts, infixes: parts.infixes.filter((y) => y !== x) })),
+  ];
+  for (const d of drops) {
+    const without = filterRegExp(d);
+    const missed = matched.find((p) => !without.test(p));
+    assert.ok(missed !== undefined, `no corpus path shows ${without.source} missing a text`);
+  }
+});
+
+test('what a pattern needs, read from its source', () => {
+  assert.equal(neededText(/^\/etc\/(a|bc)\.d(\/|$)/), { prefixes: ['/etc/a.d', '/etc/bc.d'] });
+  assert.equal(neededText(/^\/(usr\/)?lib\/x/), { prefixes: ['/lib/x', '/usr/lib/x'] });
+  assert.equal(neededText(/(^|\/)\.ssh(\/|$)/), { infixes: ['.ssh'] });
+  assert.equal(neededText(/\/(site|dist)-packages\/[^/]+\.pth$/), { infixes: ['/site-packages/', '/dist-packages/'] });
+  assert.equal(neededText(/^[a-z]+\/x/), { infixes: ['/x'] });
+  assert.equal(neededText(/a|b\/c/), { infixes: ['a', 'b/c'] });
+  // Nothing every match holds, a flag or an unread construct: no answer (the filter keeps the pattern whole).
+  for (const re of [/x?/, /[ab]+/, /\/x/i, /(?=a)b/, /\n/, /a{0,2}/]) assert.is(neededText(re), null, re.source);
+  const f = literalFilter([/x?y*/, /^\/etc\/a/]);
+  assert.ok(f.test('anything'), 'a pattern kept whole still matches');
+});
+
+test.run();
