@@ -3,6 +3,7 @@
 // only when stderr is a TTY and NO_COLOR is unset. Every line written here passes through
 // terminalSafe (the escaping of bpath.ts): a name, id, argv word or error text with escape
 // bytes in it cannot recolour or move the cursor even if the caller forgot display().
+import pc from 'picocolors';
 import { isatty } from 'node:tty';
 import { terminalSafe } from '../sandbox-core/changes/bpath.js';
 import { setNoticeSink } from '../sandbox-core/notices.js';
@@ -12,31 +13,10 @@ import { safeConfig } from '../sandbox-core/config.js';
 const colorSetting = safeConfig().color ?? 'auto';
 const colorOn = (tty: boolean | undefined) => !('NO_COLOR' in process.env) && colorSetting !== 'never' && (colorSetting === 'always' || (!!tty && process.env.TERM !== 'dumb'));
 
-/** The paints sbx uses: SGR colour and weight codes, or the text unchanged. */
-export interface Colors { bold: Paint; dim: Paint; red: Paint; green: Paint; yellow: Paint; magenta: Paint; cyan: Paint }
-type Paint = (s: string) => string;
-
-/**
- * Our own paints rather than picocolors': loading picocolors makes process.stdout (its colour
- * check reads `process.stdout.isTTY`), a stream a run never writes to (~20 page faults and
- * Node's stream code in every `sbx run`, measured with /usr/bin/time %R).
- */
-export function createColors(on: boolean): Colors {
-  const plain: Paint = (s) => s;
-  // A paint that closes with the same code as an enclosing one (bold and dim both end with
-  // 22, every colour with 39) would end it early: after each inner close, open again.
-  const sgr = (open: number, close: number): Paint => {
-    if (!on) return plain;
-    const o = `\x1b[${open}m`, c = `\x1b[${close}m`;
-    return (s) => `${o}${s.includes(c) ? s.split(c).join(c + o) : s}${c}`;
-  };
-  return { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39), magenta: sgr(35, 39), cyan: sgr(36, 39) };
-}
-
 // isatty, not process.stdout/stderr.isTTY: making those streams costs milliseconds, and a run
 // never writes to stdout (the command's) nor, with -q, to stderr.
-export const colors = createColors(colorOn(isatty(2)));
-export const stdoutColors = createColors(colorOn(isatty(1)));
+export const colors = pc.createColors(colorOn(isatty(2)));
+export const stdoutColors = pc.createColors(colorOn(isatty(1)));
 
 let quiet = false;
 export function setQuiet(q: boolean): void {

@@ -5,7 +5,7 @@ import { sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensi
 import type { Store } from '../sandbox-core/store.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
-import type { ScanResult } from '../sandbox-core/changes/types.js';
+import type { ScanResult } from '../sandbox-core/changes/scan.js';
 import type { NetDecision } from '../sandbox-core/net/proxy.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { colors, info, line, rendered, warn } from './output.js';

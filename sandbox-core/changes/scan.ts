@@ -1,7 +1,7 @@
 // The change list of a sandbox: walk its upper layers, classify against the host, filter
 // and sort by path (parents before children).
 import type { SandboxMeta } from '../types.js';
-import type { Change, ScanResult } from './types.js';
+import type { Change } from './types.js';
 import { walkUppers, walkUppersAsync, type WalkOptions, type WalkResult } from './walk.js';
 import { classify } from './classify.js';
 import { pathFilter, unmatchedPatterns } from './glob.js';
@@ -9,6 +9,25 @@ import { fromUser } from './bpath.js';
 import { isWithin } from '../base/within.js';
 import { closeAll, setHostRoot } from './fsat.js';
 import type { NamedChanges } from './named.js';
+
+export interface ScanResult {
+  changes: Change[];
+  /**
+   * Names-only scans (ScanOptions.namesOnly): the new regular files the host lacks, all of
+   * them `added`, as a column list in path order (named.ts); they are not in `changes`. The
+   * full review's scan (ScanOptions.columns): the plain new files (one link, no xattrs) the
+   * same way, with their stats and text (NamedChanges.changeAt makes each one's Change).
+   */
+  named?: NamedChanges;
+  /** Entries that could not be read (e.g. owned by a subordinate uid); listed, never guessed. */
+  errors: string[];
+  /** Upper inode (dev:ino) → host paths of every upper name of it, for keeping hard links. */
+  links: Map<string, string[]>;
+  /** Bytes the sandbox's upper layers hold on disk (0 when given a reviewed list). */
+  layerBytes?: number;
+  /** One line per --only/--exclude pattern that matched no change. */
+  unmatched?: string[];
+}
 
 export interface ScanOptions {
   only?: string[];

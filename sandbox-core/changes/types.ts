@@ -4,8 +4,6 @@
 // name that is not valid UTF-8 survives a round trip to the filesystem unchanged. Convert with
 // bpath.ts (`toFs` for fs calls, `display` for the terminal, `jsonPath` for JSON).
 
-import type { NamedChanges } from './named.js';
-
 export type ChangeKind = 'added' | 'modified' | 'deleted' | 'replaced' | 'metadata';
 export const ENTRY_TYPES = ['file', 'dir', 'symlink', 'fifo', 'socket', 'char', 'block'] as const;
 export type EntryType = typeof ENTRY_TYPES[number];
@@ -68,23 +66,4 @@ export interface Change {
    * (ScanOptions.readNewUpTo): text (no NUL, valid UTF-8) that a diff shows without reading.
    */
   newText?: Buffer;
-}
-
-export interface ScanResult {
-  changes: Change[];
-  /**
-   * Names-only scans (ScanOptions.namesOnly): the new regular files the host lacks, all of
-   * them `added`, as a column list in path order (named.ts); they are not in `changes`. The
-   * full review's scan (ScanOptions.columns): the plain new files (one link, no xattrs) the
-   * same way, with their stats and text (NamedChanges.changeAt makes each one's Change).
-   */
-  named?: NamedChanges;
-  /** Entries that could not be read (e.g. owned by a subordinate uid); listed, never guessed. */
-  errors: string[];
-  /** Upper inode (dev:ino) → host paths of every upper name of it, for keeping hard links. */
-  links: Map<string, string[]>;
-  /** Bytes the sandbox's upper layers hold on disk (0 when given a reviewed list). */
-  layerBytes?: number;
-  /** One line per --only/--exclude pattern that matched no change. */
-  unmatched?: string[];
 }

@@ -4,7 +4,8 @@
 // Contents come from the upper layer through the same no-follow opens the commit uses, owners
 // are the host's ids (the scan already shifted a root sandbox's ids back), and setuid/setgid
 // bits and file capabilities are dropped unless asked for, as in commit.
-import type { Change, ScanResult } from '../changes/types.js';
+import type { Change } from '../changes/types.js';
+import type { ScanResult } from '../changes/scan.js';
 import { openNoFollow } from '../changes/content.js';
 import { lstatB } from '../changes/stat.js';
 import { parentB } from '../changes/bpath.js';

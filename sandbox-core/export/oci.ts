@@ -11,7 +11,7 @@ import {
 import { join } from 'node:path';
 import { TarWriter } from './tar.js';
 import { writeLayer, type LayerOptions, type LayerReport } from './layer.js';
-import type { ScanResult } from '../changes/types.js';
+import type { ScanResult } from '../changes/scan.js';
 import { SbxError } from '../base/errors.js';
 
 export const MEDIA = {
