@@ -13,7 +13,7 @@ import { decode } from '../../policies/seccomp/bpf.js';
 import { runFilter, dataWords, longestPath } from '../../policies/seccomp/interpreter.js';
 import { PolicyError } from '../../policies/seccomp/errors.js';
 import { ARG_CONSTANTS as C } from '../../policies/seccomp/constants.js';
-import { AUDIT, TABLES, ALLOW, errnoRet, expectedRet, syscallNumbers, type Arch } from './seccomp-reference.js';
+import { AUDIT, TABLES, ALLOW, errnoRet, expectedRet, nameOf, syscallNumbers, type Arch } from './seccomp-reference.js';
 
 const ARCHES: Arch[] = ['x86_64', 'aarch64'];
 const EPERM = errnoRet(1);
@@ -55,6 +55,32 @@ test('the shipped policies are found from the compiled module and listed', () =>
   assert.is(strict?.extends, 'default');
 });
 
+/**
+ * What the kernel's seccomp_is_const_allow decides for one syscall number: the filter run with
+ * only `nr` and `arch` known, through the instructions it emulates (loads of those two words,
+ * AND with a constant, the jumps on constants); anything else, or a return other than ALLOW,
+ * and the number is not cached.
+ */
+function cacheAllows(program: readonly { code: number; jt: number; jf: number; k: number }[], nr: number, arch: number): boolean {
+  let a = 0;
+  for (let pc = 0; pc < program.length; pc++) {
+    const { code, jt, jf, k } = program[pc]!;
+    const K = k >>> 0;
+    switch (code) {
+      case 0x20: /* LD W ABS */ if (K === 0) a = nr >>> 0; else if (K === 4) a = arch >>> 0; else return false; break;
+      case 0x06: /* RET K */ return K === ALLOW;
+      case 0x05: /* JA */ pc += K; break;
+      case 0x15: /* JEQ K */ pc += a === K ? jt : jf; break;
+      case 0x35: /* JGE K */ pc += a >= K ? jt : jf; break;
+      case 0x25: /* JGT K */ pc += a > K ? jt : jf; break;
+      case 0x45: /* JSET K */ pc += (a & K) !== 0 ? jt : jf; break;
+      case 0x54: /* ALU AND K */ a = (a & K) >>> 0; break;
+      default: return false;
+    }
+  }
+  return false;
+}
+
 for (const name of ['default', 'strict', 'permissive']) {
   test(`${name}: every syscall number on both architectures matches the policy's definition`, () => {
     const policy = loadPolicy(name);
@@ -94,6 +120,26 @@ for (const name of ['default', 'strict', 'permissive']) {
         const r = runFilter(program, dataWords({ nr: TABLES[arch][s]!, arch: AUDIT[arch], args: [] }));
         assert.ok(r.steps < longestPath(program) && r.steps <= 9, `${name} ${arch} ${s}: ${r.steps} instructions`);
       }
+    }
+  });
+
+  // The kernel's action cache (Linux 5.11+, kernel/seccomp.c) runs each filter once per
+  // syscall number at load, knowing only the number and the arch: a syscall whose path loads
+  // nothing else, uses only the few instructions it emulates and ends in ALLOW is from then
+  // on allowed without running the program at all. So every syscall a policy allows whatever
+  // its arguments must take such a path, or each call of it would run the filter for nothing.
+  test(`${name}: every syscall it allows whatever the arguments is one the kernel's action cache allows without running it`, () => {
+    for (const arch of ARCHES) {
+      const { program } = compilePolicy(loadPolicy(name), arch);
+      const missed: string[] = [];
+      let cached = 0;
+      for (const nr of syscallNumbers(arch)) {
+        if (!VECTORS.every((args) => runFilter(program, dataWords({ nr, arch: AUDIT[arch], args })).ret === ALLOW)) continue;
+        if (cacheAllows(program, nr, AUDIT[arch])) cached++;
+        else missed.push(nameOf(arch, nr) ?? String(nr));
+      }
+      assert.equal(missed, [], `${name} ${arch}: allowed whatever the arguments, yet the action cache cannot tell`);
+      assert.ok(cached > 100, `${name} ${arch}: ${cached} syscalls cached`);
     }
   });
 
