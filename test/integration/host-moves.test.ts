@@ -14,13 +14,27 @@ const TEST_USER = 'sbxtest';
 // The runner's copy of the build that the test user can read (the clone may sit under /root).
 const userCopy = process.env.SBX_TEST_USER_COPY;
 
+/** A store of the test user's own (sbx refuses one owned by someone else). */
+function makeUserStore(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-test-store-'));
+  chownSync(dir, Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout), 0);
+  return dir;
+}
+
+/** sbx from the user's readable copy, run as the test user. */
+function runAsUser(store: string, args: string[]) {
+  return spawnSync('setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', process.execPath, join(userCopy!, 'dist', 'bin', 'sbx.js'), ...args], {
+    encoding: 'utf8', input: '', cwd: '/', timeout: 60_000,
+    env: { ...process.env, HOME: `/home/${TEST_USER}`, SBX_HOME: store, NO_COLOR: '1' },
+  });
+}
+
 // Only root can mount on the host, so this file churns as root and runs sbx both as root and
 // (when the runner made it) as the unprivileged user, whose view uses fuse-overlayfs.
 (IS_ROOT && userCopy ? test : test.skip)('a mount point that comes and goes on the host during set-up: every run still starts', async () => {
   const canary = makeCanary();
   const store = makeStore();
-  const userStore = mkdtempSync(join(tmpdir(), 'sbx-test-store-'));
-  chownSync(userStore, Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout), 0);
+  const userStore = makeUserStore();
   const m = join(canary, 'churn');
   // Mounted for 0.3 s, then unmounted and its directory removed for 0.3 s, over and over: a
   // set-up that takes longer than that sees the host move under it.
@@ -31,10 +45,7 @@ const userCopy = process.env.SBX_TEST_USER_COPY;
     for (let i = 0; i < 10; i++) {
       const r = sbx(['run', '-n', '-q', '--', 'true'], { store });
       if (r.code !== 0) failures.push(`root: ${r.stderr.trim()}`);
-      const u = spawnSync('setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', process.execPath, join(userCopy!, 'dist', 'bin', 'sbx.js'), 'run', '-n', '-q', '--', 'true'], {
-        encoding: 'utf8', input: '', cwd: '/', timeout: 60_000,
-        env: { ...process.env, HOME: `/home/${TEST_USER}`, SBX_HOME: userStore, NO_COLOR: '1' },
-      });
+      const u = runAsUser(userStore, ['run', '-n', '-q', '--', 'true']);
       if (u.status !== 0) failures.push(`${TEST_USER}: ${u.stderr.trim()}`);
     }
     assert.equal(failures, []);
@@ -53,8 +64,7 @@ const userCopy = process.env.SBX_TEST_USER_COPY;
 (IS_ROOT && userCopy ? test : test.skip)('a big file beside a mount point that comes and goes during set-up: every run still starts', async () => {
   const canary = makeCanary();
   const store = makeStore();
-  const userStore = mkdtempSync(join(tmpdir(), 'sbx-test-store-'));
-  chownSync(userStore, Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout), 0);
+  const userStore = makeUserStore();
   const m = join(canary, 'mnt');
   mkdirSync(m);
   mkdirSync(join(canary, 'keep'));
@@ -73,10 +83,7 @@ const userCopy = process.env.SBX_TEST_USER_COPY;
     for (let i = 0; i < 15; i++) {
       const r = sbx(['run', '-n', '--', 'true'], { store });
       if (r.code !== 0) failures.push(`root: ${r.stderr.trim()}`);
-      const u = spawnSync('setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', process.execPath, join(userCopy!, 'dist', 'bin', 'sbx.js'), 'run', '-n', '--', 'true'], {
-        encoding: 'utf8', input: '', cwd: '/', timeout: 60_000,
-        env: { ...process.env, HOME: `/home/${TEST_USER}`, SBX_HOME: userStore, NO_COLOR: '1' },
-      });
+      const u = runAsUser(userStore, ['run', '-n', '--', 'true']);
       if (u.status !== 0) failures.push(`${TEST_USER}: ${u.stderr.trim()}`);
       for (const e of [r.stderr, u.stderr]) if (e.includes(`${flip} vanished from the host while the sandbox started: it was an empty read-only file inside`)) said++;
     }
