@@ -16,6 +16,9 @@ void status_send(const char *kind, const char *fmt, ...) __attribute__((format(p
 /* Report a failed setup step and exit 125. `path` may be NULL. */
 void die_step(const char *step, const char *path, int err) __attribute__((noreturn));
 void die_msg(const char *step, const char *msg) __attribute__((noreturn));
+/* In a helper's background child: dies with `parent` (SIGKILL), or exits with `status` now if
+ * it is already gone. Quiet: such a child has nobody to report to. */
+void exit_with_parent(pid_t parent, int status);
 
 /* netrelay.c: `sbx-helper net-pass` (the proxy hands a connected host socket to the relay) */
 int net_pass_main(void);

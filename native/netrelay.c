@@ -166,8 +166,7 @@ static void __attribute__((noreturn)) join_both(int client, int host, int sent_e
 }
 
 static void __attribute__((noreturn)) serve(int client, const struct net_relay *r, pid_t acceptor) {
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != acceptor) _exit(1); /* it died before the line above: nobody would end us */
+  exit_with_parent(acceptor, 1);
   signal(SIGPIPE, SIG_IGN);
   signal(SIGCHLD, SIG_DFL); /* join_both waits for its other direction */
   int up = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -233,8 +232,7 @@ void net_relay_start(struct net_relay *r, int drop) {
   pid_t pid = fork();
   if (pid < 0) die_step("net-relay", NULL, errno);
   if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != init) _exit(0);
+    exit_with_parent(init, 0);
     if (drop >= 0) close(drop);
     prctl(PR_SET_NAME, "sbx-net-relay"); /* for ps, and the tests that find it */
     signal(SIGCHLD, SIG_IGN); /* the kernel reaps each connection's process */

@@ -176,8 +176,7 @@ int sandbox_main(int spec_fd, int status_fd) {
   pid_t outer = getpid();
   pid_t warm = cfg.n_cgroup_procs ? fork() : -1;
   if (warm == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != outer) _exit(0); /* the helper died before the line above */
+    exit_with_parent(outer, 0);
     for (int i = 0; i < 5000 && write(procs_fds[0], "0", 1) == 1; i++) usleep(1000);
     _exit(0);
   }

@@ -108,6 +108,12 @@ static int flush(int force) {
   return 0;
 }
 
+/* `v` as `bytes` little-endian bytes at p; returns where they end. */
+static unsigned char *le(unsigned char *p, uint64_t v, int bytes) {
+  for (int k = 0; k < bytes; k++) p[k] = (unsigned char)(v >> (8 * k));
+  return p + bytes;
+}
+
 /* A regular file's name for the names mode without line counts, added to the 'M' record just
  * written, or starting one: Node then takes a directory's new files a run at a time (one copy
  * of the names) instead of decoding a record per name. */
@@ -122,16 +128,13 @@ static void put_in_run(int32_t parent, const char *name) {
   if (main_ctx.oom) return;
   unsigned char *h = (unsigned char *)out.p + run_at;
   uint32_t count = le32((const char *)h + 5) + 1, nbytes = le32((const char *)h + 9) + (uint32_t)nl;
-  for (int k = 0; k < 4; k++) { h[5 + k] = (unsigned char)(count >> (8 * k)); h[9 + k] = (unsigned char)(nbytes >> (8 * k)); }
+  le(h + 5, count, 4);
+  le(h + 9, nbytes, 4);
   run_end = out.len;
 }
 
 /* The STAT fields made in place and put at once: a put per field was a call (and a bounds
  * check) per field, 17 per entry. */
-static unsigned char *le(unsigned char *p, uint64_t v, int bytes) {
-  for (int k = 0; k < bytes; k++) p[k] = (unsigned char)(v >> (8 * k));
-  return p + bytes;
-}
 static void put_stat(const struct stat *st) {
   unsigned char b[92], *p = b;
   p = le(p, st->st_mode, 4); p = le(p, st->st_uid, 4); p = le(p, st->st_gid, 4); p = le(p, (uint32_t)st->st_nlink, 4);

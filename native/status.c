@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include "helper.h"
 
@@ -47,4 +49,9 @@ void die_step(const char *step, const char *path, int err) {
 void die_msg(const char *step, const char *msg) {
   status_send("error", "%s 0 - %s", step, msg);
   _exit(SBX_EXIT_FAILED);
+}
+
+void exit_with_parent(pid_t parent, int status) {
+  /* Armed first, then the parent checked: one that died before prctl never sends the signal. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) _exit(status);
 }
