@@ -285,7 +285,6 @@ export class NamedChanges {
     return lo;
   }
 
-
   /**
    * `--name-only`: entries from i on, each as display() shows its path and a newline, until
    * `to` or until `out` holds a piece (PIECE bytes); returns where it stopped.

@@ -150,7 +150,7 @@ export function sensitiveRule(c: Subject, ctx: SensitiveContext): SensitiveRule 
 
 /** Why a change lands somewhere that runs code later, or null. `path` is a byte string. */
 export function sensitiveReason(c: Subject, ctx: SensitiveContext): string | null {
-  return reasonOf(ruleOf(c.path, c.change, c.type, c.up ? c.up.perm : -1, hasCaps(c), ctx), c.change);
+  return reasonOf(sensitiveRule(c, ctx), c.change);
 }
 
 /** sensitiveReason of a new regular file with no xattrs (the review's column entries), by its byte path and mode. */

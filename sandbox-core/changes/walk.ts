@@ -487,9 +487,7 @@ class WalkDecoder {
           const at = start + 8;
           const n = b[start + 6]! | (b[start + 7]! << 8);
           if (at + n <= b.length && !(this.fuse && isWhiteoutName(b, at, n))) {
-            const me = this.num++;
-            if (me >= this.toIdx.length) { const t = new Int32Array(this.toIdx.length * 2); t.set(this.toIdx); this.toIdx = t; }
-            this.toIdx[me] = -1;
+            this.numberEntries(1);
             named.push(this.namedDir, b, at, n);
             r.off = at + n;
             continue;
@@ -508,6 +506,18 @@ class WalkDecoder {
     this.pending = [rest];
     this.pendingLen = rest.length;
     this.retryAt = rest.length * 2;
+  }
+
+  /**
+   * Numbers the next `count` entries of the helper's walk, none with a change index yet
+   * (toIdx -1); returns the first one's number.
+   */
+  private numberEntries(count: number): number {
+    const me = this.num;
+    this.num = me + count;
+    if (this.num > this.toIdx.length) { const t = new Int32Array(Math.max(this.toIdx.length * 2, this.num)); t.set(this.toIdx); this.toIdx = t; }
+    if (count === 1) this.toIdx[me] = -1; else this.toIdx.fill(-1, me, this.num);
+    return me;
   }
 
   /**
@@ -532,9 +542,7 @@ class WalkDecoder {
     const textLen = u32(b, after + 12) | 0;
     const end = after + 16 + (textLen > 0 ? textLen : 0);
     if (end > b.length) return -1;
-    const me = this.num++;
-    if (me >= this.toIdx.length) { const t = new Int32Array(this.toIdx.length * 2); t.set(this.toIdx); this.toIdx = t; }
-    this.toIdx[me] = -1;
+    this.numberEntries(1);
     const blocks = u64(b, st + 24);
     this.layerBytes += blocks * 512;
     this.named.pushStatAt(this.namedDir, b, nameAt, nameLen, mode & 0o7777, u64(b, st + 16), blocks, b, after + 16, textLen);
@@ -586,10 +594,7 @@ class WalkDecoder {
     let k = at;
     for (let left = count; left > 0; left--) {
       if (left < count && parentNum === this.fastParent && !this.fuse) {
-        const me = this.num;
-        this.num += left;
-        if (this.num > this.toIdx.length) { const t = new Int32Array(Math.max(this.toIdx.length * 2, this.num)); t.set(this.toIdx); this.toIdx = t; }
-        this.toIdx.fill(-1, me, this.num);
+        this.numberEntries(left);
         if (!this.named.pushNames(this.namedDir, b, k, end, left)) throw new SbxError('sbx-helper scan: malformed answer');
         return;
       }
@@ -690,10 +695,8 @@ class WalkDecoder {
     }
     const upType = up0 ? up0.type : null;
     const fuse = this.fuse;
-    const me = this.num++;
-    if (me >= this.toIdx.length) { const t = new Int32Array(this.toIdx.length * 2); t.set(this.toIdx); this.toIdx = t; }
+    const me = this.numberEntries(1);
     const toIdx = this.toIdx;
-    toIdx[me] = -1;
     if (parentNum >= me) throw new SbxError('sbx-helper scan: malformed answer');
     const parent = parentNum < 0 ? -1 : toIdx[parentNum]!;
     if (parentNum >= 0 && parent < 0) return;
