@@ -2,10 +2,13 @@
 // CLI), the namespace floor (`unshare`), and where the time of a run goes: one
 // `node --cpu-prof` run of the shipped bundle, its samples split into phases.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, SBX, row, runAlone, time } from './_lib.mjs';
+import { CA_FILE_AT_START, REPO, SBX, row, runAlone, time } from './_lib.mjs';
+
+/** Debian's CA bundle (ca-certificates): what a machine that sets the variable usually names. */
+const SYSTEM_CA = '/etc/ssl/certs/ca-certificates.crt';
 
 /** Phases of one profiled run, in ms of samples: module loading, sbx's own code, waiting for the helper, GC. */
 function phases(store, cache) {
@@ -62,8 +65,15 @@ export async function rows() {
     for (let i = 0; i < 2; i++) spawnSync(process.execPath, [SBX, 'run', '-n', '-q', '--', 'true'], { stdio: 'ignore', env: { ...process.env, ...env } });
     spawnSync(process.execPath, [SBX, '--version'], { stdio: 'ignore', env: { ...process.env, ...env } });
     const node = time(process.execPath, ['-e', '0']);
-    const run = time(process.execPath, [SBX, 'run', '-n', '-q', '--', 'true'], { env });
-    const version = time(process.execPath, [SBX, '--version'], { env });
+    // As a user starts it: the program (/bin/sh runs the launcher lines, cli/launcher.ts).
+    const run = time(SBX, ['run', '-n', '-q', '--', 'true'], { env });
+    const version = time(SBX, ['--version'], { env });
+    // With NODE_EXTRA_CA_CERTS set (on this VM it is: a system CA bundle), both sides.
+    const caFile = CA_FILE_AT_START ?? (existsSync(SYSTEM_CA) ? SYSTEM_CA : null);
+    const caEnv = caFile ? { ...env, NODE_EXTRA_CA_CERTS: caFile } : null;
+    const nodeCa = caEnv && time(process.execPath, ['-e', '0'], { env: caEnv });
+    const runCa = caEnv && time(SBX, ['run', '-n', '-q', '--', 'true'], { env: caEnv });
+    const runCaNode = caEnv && time(process.execPath, [SBX, 'run', '-n', '-q', '--', 'true'], { env: caEnv });
     const printFloor = time(process.execPath, [join(REPO, 'bench', '_print-floor.cjs')]);
     const unshare = time('unshare', ['-Urmpf', '--mount-proc', 'true']);
     // The floor of any Node CLI that runs a command in new namespaces: Node's start, loading
@@ -74,6 +84,7 @@ export async function rows() {
     return [
       row('`sbx run -n -- true`', run, '`node -e 0`', node, { goal: 1.2 }),
       row('`sbx --version`', version, '`node -e 0`', node, { goal: 1.1 }),
+      row(`  … \`sbx run -n -- true\` with NODE_EXTRA_CA_CERTS set (${caFile ?? 'no CA file here'})`, runCa, '`node -e 0` with it', nodeCa, { note: `Node 20 reads the file before any JavaScript; sbx's launcher keeps it from sbx's own Node and gives it back to the command (cli/launcher.ts). \`node sbx.js run -n -- true\`, past the launcher: ${runCaNode ? `${runCaNode.ms.toFixed(0)} ms` : 'n/a'}. Every other row runs without the variable` }),
       row('  … against a Node script that prints one line', version, 'that script', printFloor, { note: `the floor of --version: Node's file loader and a write; its faults ${printFloor?.flt ?? 'n/a'}, sbx --version's ${version?.flt ?? 'n/a'}` }),
       row('`unshare -Urmpf --mount-proc true`', unshare, '', null, { note: 'the namespaces alone: the kernel floor of a run' }),
       row('`node` spawning `unshare -Urmpf --mount-proc true`', nodeNs, '`node -e 0`', node, { note: "the floor of a run from Node: start, child_process, one spawn, the namespaces; sbx's goal is 1.2x node alone" }),

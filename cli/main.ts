@@ -8,6 +8,10 @@ import { loadPart } from './code-cache.js';
 import { parseRunFast } from './run-fast.js';
 import { nameOnlyRef } from './list-fast.js';
 import { terminalSafe } from '../sandbox-core/changes/bpath.js';
+import { restoreLauncherEnv } from './launcher.js';
+
+// Before anything reads the environment (cli/launcher.ts).
+restoreLauncherEnv(process.env);
 
 // Baked in by scripts/bundle.mjs: each part's content hash, which names its code cache.
 declare const __SBX_PARTS__: Record<'version' | 'run' | 'quiet' | 'list' | 'app', string>;

@@ -113,4 +113,9 @@ await build({
   outfile: join(out, 'sbx.js'),
   define: { ...common.define, __SBX_PARTS__: JSON.stringify(hashes) },
 });
+// The entry is a launcher too (cli/launcher.ts): /bin/sh runs its first lines, Node the rest.
+const { LAUNCHER_LINES } = await import(pathToFileURL(join(root, 'dist', 'cli', 'launcher.js')).href);
+const entry = readFileSync(join(out, 'sbx.js'), 'utf8');
+if (!entry.startsWith('#!/usr/bin/env node\n')) throw new Error('dist/bin/sbx.js: expected the hashbang of cli/main.ts');
+writeFileSync(join(out, 'sbx.js'), `${LAUNCHER_LINES.join('\n')}\n${entry.slice(entry.indexOf('\n') + 1)}`);
 chmodSync(join(out, 'sbx.js'), 0o755);

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { compileDefaultDevices, compileDevices, loadDevicePolicy, shippedDevicePolicyPath } from '../../policies/devices/index.js';
@@ -14,6 +14,7 @@ import { VERSION } from '../../sandbox-core/version.js';
 import { parseOption } from '../../cli/definitions.js';
 import { allDefinitions, manPage } from '../../cli/man-page.js';
 import { bashScript, fishScript, zshScript } from '../../cli/completion-scripts.js';
+import { KEPT_CA_VAR, LAUNCHER_LINES, restoreLauncherEnv } from '../../cli/launcher.js';
 
 const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const work = mkdtempSync(join(tmpdir(), 'sbx-pkg-'));
@@ -80,6 +81,27 @@ test('a static link with only compiler warnings stays static, and the warnings a
   assert.is(b.out, 'static');
   assert.is(b.record[4], 'static-pie');
   assert.ok(b.stderr.includes('unused variable'), b.stderr);
+});
+
+test('the shipped entry starts with the launcher\'s lines, is executable, and sh accepts them', () => {
+  const text = readFileSync(SBX, 'utf8');
+  assert.ok(text.startsWith(`${LAUNCHER_LINES.join('\n')}\n"use strict";`), text.slice(0, 300));
+  assert.ok((statSync(SBX).mode & 0o111) === 0o111);
+  // Only the launcher's lines: past its exec the file is JavaScript, which sh never reads.
+  const head = spawnSync('/bin/sh', ['-n'], { input: `${LAUNCHER_LINES.join('\n')}\n`, encoding: 'utf8' });
+  assert.is(head.status, 0, head.stderr);
+});
+
+test('restoreLauncherEnv puts NODE_EXTRA_CA_CERTS back as it was, set, empty or not set', () => {
+  const set: NodeJS.ProcessEnv = { [KEPT_CA_VAR]: '/a b.pem', OTHER: 'x' };
+  restoreLauncherEnv(set);
+  assert.equal(set, { NODE_EXTRA_CA_CERTS: '/a b.pem', OTHER: 'x' });
+  const empty: NodeJS.ProcessEnv = { [KEPT_CA_VAR]: '' };
+  restoreLauncherEnv(empty);
+  assert.equal(empty, { NODE_EXTRA_CA_CERTS: '' });
+  const none: NodeJS.ProcessEnv = { NODE_EXTRA_CA_CERTS: '/kept.pem' };
+  restoreLauncherEnv(none);
+  assert.equal(none, { NODE_EXTRA_CA_CERTS: '/kept.pem' });
 });
 
 test('VERSION is package.json\'s version', () => {
