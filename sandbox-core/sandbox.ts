@@ -1,7 +1,7 @@
 // One `sbx run`: plan the view, prepare the store and layers, build the spec, launch the
 // helper, and record the result. Nothing slow (walking the filesystem, loading the diff
 // library) happens before the command starts.
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statfsSync, utimesSync, type Stats } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statfsSync, utimesSync, type Stats } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, dirname, join, relative } from 'node:path';
 import { Dir, NotBeneathError } from './beneath.js';
@@ -31,6 +31,7 @@ import type { NetDecision } from './net/proxy.js';
 import { rawCwd, rawEnv } from './rawbytes.js';
 import { removeTree, safeScratch, scratchPath, type Store } from './store.js';
 import { firstTime } from './said-once.js';
+import { isoTime } from './units.js';
 import type { LimitOps } from './limits.js';
 import type { Layer, RunOptionsRecord, SandboxMeta } from './types.js';
 
@@ -137,14 +138,17 @@ function openOwn(meta: SandboxMeta, at: Dir, rel: string, create = false): Dir {
  * A layer dir's `work` and `upper`, the upper with the host dir's mode and times (the
  * overlay's root directory takes them from it), both owned by root inside, in the host's
  * terms, when sbx is root. `fresh`: the layer dir was just made, so both are made without
- * first looking for them (each look that finds nothing costs Node an exception). Otherwise
- * what an earlier plan left is kept, and made only when missing; either way both must be
- * plain directories of this layer (`openOwn`).
+ * first looking for them (each look that finds nothing costs Node an exception), and the
+ * work dir is given its owner by name (lchown acts on the name itself: no symlink is
+ * followed) instead of being opened for it. Otherwise what an earlier plan left is kept, and
+ * made only when missing; either way the upper must be a plain directory of this layer
+ * (`openOwn`), and so must a work dir this run did not make.
  */
-function fillLayer(meta: SandboxMeta, base: Dir, host: string, owner: { uid: number; gid: number }, fresh: boolean, seen: HostStats): void {
-  const root = process.getuid!() === 0;
-  if (fresh) mkdirSync(base.at('work'), { mode: 0o700 });
-  if (root || !fresh) {
+function fillLayer(meta: SandboxMeta, base: Dir, host: string, owner: { uid: number; gid: number }, root: boolean, fresh: boolean, seen: HostStats): void {
+  if (fresh) {
+    mkdirSync(base.at('work'), { mode: 0o700 });
+    if (root) lchownSync(base.at('work'), owner.uid, owner.gid);
+  } else {
     const work = openOwn(meta, base, 'work', true);
     try { if (root) chownSync(work.self(), owner.uid, owner.gid); } finally { work.close(); }
   }
@@ -153,9 +157,12 @@ function fillLayer(meta: SandboxMeta, base: Dir, host: string, owner: { uid: num
   const up = openOwn(meta, base, 'upper');
   try {
     if (newUpper) {
-      const st = seen.get(host) ?? lstatSync(host);
+      let st = seen.get(host);
+      // Kept for the skeleton's stand-in of the same dir (buildSkeletonTree).
+      if (!st) seen.set(host, st = lstatSync(host));
       chmodSync(up.self(), st.mode & 0o7777);
-      utimesSync(up.self(), st.atime, st.mtime);
+      // Seconds as numbers: the Date objects of st.atime/st.mtime are made on first use.
+      utimesSync(up.self(), st.atimeMs / 1000, st.mtimeMs / 1000);
     }
     if (root) chownSync(up.self(), owner.uid, owner.gid);
   } finally {
@@ -165,6 +172,7 @@ function fillLayer(meta: SandboxMeta, base: Dir, host: string, owner: { uid: num
 
 function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: number; gid: number }, layers: Dir, lowerRoot: string | null, seen: HostStats): void {
   const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
+  const root = process.getuid!() === 0;
   let next = meta.layers.length;
   for (const u of units) {
     if (u.kind !== 'overlay' && u.kind !== 'skeleton') continue;
@@ -183,7 +191,7 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
     }
     const base = openOwn(meta, layers, layer.dir, !fresh);
     try {
-      fillLayer(meta, base, lowerRoot && u.path === '/' ? lowerRoot : u.path, owner, fresh, seen);
+      fillLayer(meta, base, lowerRoot && u.path === '/' ? lowerRoot : u.path, owner, root, fresh, seen);
     } finally {
       base.close();
     }
@@ -491,7 +499,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   } else {
     store.sweepAbandoned();
     const { id, dir } = store.create(req.name);
-    const now = new Date();
+    const now = Date.now();
     // A throwaway run's layers go to tmpfs: its meta.json names that tree from the start.
     const onTmpfs = req.throwaway && isTmpfs('/dev/shm');
     const shm = onTmpfs ? safeScratch(uid, true) : null;
@@ -506,7 +514,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     // renamed over another (auto_da_alloc), 1-4 ms each on this VM.
     meta = store.markCreated({
       version: 1, id, name: req.name, command: req.command, cwd: req.cwd, uid, gid,
-      created: now.toISOString(), createdMs: now.getTime(), finished: null, exitStatus: null,
+      created: isoTime(now), createdMs: now, finished: null, exitStatus: null,
       runnerPid: process.pid, throwaway: req.throwaway, layersDir: shm ? join(shm, id) : dir, layers: [], hidden: [...req.hide, ...(req.lower ? SPECIAL_PATHS : [])], binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), bindPoints: req.bind.map((b) => b.inside), options,
       ...lowerFields,
     }, req.throwaway ? 'running' : 'created');
@@ -671,7 +679,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   }
   if (o.kind === 'setup-failed' && hostMoved()) return replan();
   const exitStatus = exitStatusOf(result.outcome);
-  meta.finished = new Date().toISOString();
+  meta.finished = isoTime(Date.now());
   meta.exitStatus = exitStatus;
   // A saved sandbox must be on disk before we say it is saved; a throwaway one never needs to be.
   if (!req.throwaway) spawnSync('sync', ['-f', meta.layersDir], { stdio: 'ignore' });

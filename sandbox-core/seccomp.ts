@@ -27,9 +27,11 @@ function cacheKey(ref: string, arch: string, capabilities: readonly string[] | u
   // The shipped files by identity and size, not content: reading and hashing them all cost a
   // run more than the cached program saves. An edit changes mtime (or the inode, when saved
   // by rename) and so the key.
+  // Plain numbers, not bigint stats: the times' fractions of a millisecond still tell edits
+  // apart, and a bigint Stats costs a run more than the whole key's hashing.
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
-    const st = statSync(join(dir, f), { bigint: true });
-    h.update(`${f}\0${st.ino}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}\0`);
+    const st = statSync(dir + f);
+    h.update(`${f}\0${st.ino}\0${st.size}\0${st.mtimeMs}\0${st.ctimeMs}\0`);
   }
   if (typeof __SBX_COMPILER_ID__ === 'string') h.update(__SBX_COMPILER_ID__);
   else {

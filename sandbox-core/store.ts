@@ -2,7 +2,7 @@
 // layer directories. Every directory is 0700 and created without following symlinks.
 import { randomHex } from './random.js';
 import {
-  closeSync, fchownSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync,
+  closeSync, fchownSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmdirSync, unlinkSync,
   chmodSync, statfsSync, writeSync, constants as C, type Stats,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -539,22 +539,28 @@ export class Store {
   removeId(id: string): void {
     if (!ID_RE.test(id)) throw new SbxError(`'${id}' is not a sandbox id`);
     const scratch = safeScratch(this.owner, false);
-    if (scratch) removeTree(join(scratch, id));
-    removeTree(this.dirOf(id));
+    // What a run normally leaves: the stage dir in the scratch tree (the helper removed the
+    // rest), meta.json in the entry. Anything else is found by removeTree.
+    if (scratch) removeTree(join(scratch, id), ['root']);
+    removeTree(this.dirOf(id), [], ['meta.json']);
   }
 }
 
 /**
  * rm -rf of `path` (its parent is trusted) without following a symlink at any depth; overlayfs
  * work dirs (mode 000) are opened up first. Files of our subordinate uids are left to mapped root.
+ * `dirs` (empty directories) and `files`: what the tree most likely holds, removed by name
+ * first (rmdir and unlink act on the name, never on a symlink's target): when that was all,
+ * the tree is gone without listing a directory (~25 syscalls fewer for a run's entry).
  */
-export function removeTree(path: string): void {
+export function removeTree(path: string, dirs: string[] = [], files: string[] = []): void {
   let parent: Dir;
   try { parent = Dir.open(dirname(path)); } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw e;
   }
   try {
+    if ((dirs.length || files.length) && removeKnown(parent, basename(path), dirs, files)) return;
     removeTreeAt(parent, basename(path));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -563,4 +569,17 @@ export function removeTree(path: string): void {
   } finally {
     parent.close();
   }
+}
+
+/** Whether `name` in `parent` was exactly `dirs` (empty) and `files`, now removed; false: removeTreeAt's turn. */
+function removeKnown(parent: Dir, name: string, dirs: string[], files: string[]): boolean {
+  let d: Dir;
+  try { d = Dir.openBeneath(parent, name); } catch { return false; }
+  try {
+    for (const f of files) try { unlinkSync(d.at(f)); } catch { /* absent, or not a file: the walk sees */ }
+    for (const n of dirs) try { rmdirSync(d.at(n)); } catch { /* absent, or not empty: the walk sees */ }
+  } finally {
+    d.close();
+  }
+  try { rmdirSync(parent.at(name)); return true; } catch { return false; }
 }

@@ -63,7 +63,9 @@ export function parseProcCgroup(text: string): Array<{ id: number; controllers: 
 
 export function cgroupHierarchies(mountinfo: string, fs: CgroupFs): CgroupHierarchy[] {
   const out: CgroupHierarchy[] = [];
-  for (const m of parseMountInfo(mountinfo)) {
+  // Only the cgroup mounts are parsed: a host with containers has hundreds of others. The
+  // filesystem type follows the lone `-`, and a space inside a field is escaped (\040).
+  for (const m of parseMountInfo(mountinfo.split('\n').filter((l) => l.includes(' - cgroup')).join('\n'))) {
     if (m.fsType === 'cgroup') {
       const ctl = m.superOptions.filter((o) => !['rw', 'ro', 'relatime', 'noatime', 'nosuid', 'nodev', 'noexec', 'clone_children', 'noprefix', 'xattr', 'cpuset_v2_mode'].includes(o) && !o.startsWith('release_agent='));
       out.push({ version: 1, mountPoint: m.mountPoint, mountRoot: m.root, controllers: ctl });
@@ -113,9 +115,10 @@ export function planCgroups(input: PlanInput): CgroupPlan {
     if (!h) return null;
     const mine = own.find((o) => o.id !== 0 && o.controllers.includes(name));
     const parent = ownDir(h, mine?.path ?? '/');
+    // Writable first: it exists then, and a run asks one question instead of two.
+    if (fs.writable(parent)) return { ok: true, version: 1, parent };
     if (!fs.exists(parent)) return { ok: false, why: `cgroup v1 ${name}: ${parent} does not exist` };
-    if (!fs.writable(parent)) return { ok: false, why: `cgroup v1 ${name} (${parent}) is not writable by ${who}` };
-    return { ok: true, version: 1, parent };
+    return { ok: false, why: `cgroup v1 ${name} (${parent}) is not writable by ${who}` };
   };
 
   // cgroup v2: root makes its cgroups at the top of the hierarchy it sees; anyone else needs a
@@ -139,7 +142,8 @@ export function planCgroups(input: PlanInput): CgroupPlan {
     }
   }
   const v2Enabled = v2Parent ? words(fs.read(join(v2Parent, 'cgroup.subtree_control'))) : [];
-  const v2Offered = v2Parent ? words(fs.read(join(v2Parent, 'cgroup.controllers'))) : [];
+  // Root's parent is the mount's root, whose cgroup.controllers cgroupHierarchies just read.
+  const v2Offered = !v2Parent ? [] : v2Parent === h2?.mountPoint ? h2.controllers : words(fs.read(join(v2Parent, 'cgroup.controllers')));
 
   const v2Enable: Controller[] = [];
   const controllers = {} as Record<Controller, Placement>;

@@ -5,6 +5,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dir, NotBeneathError, removeTreeAt, resolveParentBeneath, splitBeneath } from '../../sandbox-core/beneath.js';
+import { removeTree } from '../../sandbox-core/store.js';
 
 let root = '';
 let outside = '';
@@ -126,6 +127,35 @@ test('removeTreeAt of a missing name or a file', () => {
     removeTreeAt(base, 'f');
   } finally { base.close(); }
   assert.not.ok(existsSync(join(root, 'f')));
+});
+
+test('removeTree with the names a tree most likely holds: those alone, more, or symlinks in their place', () => {
+  // Exactly what was named: removed by name.
+  const exact = join(root, 'exact');
+  mkdirSync(join(exact, 'root'), { recursive: true });
+  writeFileSync(join(exact, 'meta.json'), '{}');
+  removeTree(exact, ['root'], ['meta.json']);
+  assert.not.ok(existsSync(exact));
+  // More than that, and a named dir that is not empty: the walk removes the rest.
+  const more = join(root, 'more');
+  mkdirSync(join(more, 'root', 'deep'), { recursive: true });
+  writeFileSync(join(more, 'root', 'deep', 'f'), 'x');
+  writeFileSync(join(more, 'other'), 'x');
+  removeTree(more, ['root', 'absent'], ['meta.json']);
+  assert.not.ok(existsSync(more));
+  // Symlinks under the expected names: removed as links, what they point to stays.
+  const links = join(root, 'links');
+  mkdirSync(links);
+  symlinkSync(outside, join(links, 'root'));
+  symlinkSync(join(outside, 'precious'), join(links, 'meta.json'));
+  removeTree(links, ['root'], ['meta.json']);
+  assert.not.ok(existsSync(links));
+  assert.is(readFileSync(join(outside, 'precious'), 'utf8'), 'keep\n');
+  // The tree itself a symlink: refused by name, and the walk removes only the link.
+  symlinkSync(outside, join(root, 'alias'));
+  removeTree(join(root, 'alias'), ['root'], ['precious']);
+  assert.not.ok(existsSync(join(root, 'alias')));
+  assert.is(readFileSync(join(outside, 'precious'), 'utf8'), 'keep\n');
 });
 
 test.run();

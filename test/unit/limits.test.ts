@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { UsageError } from '../../cli/usage-error.js';
-import { parseSize, parseDuration, formatSize, formatDuration } from '../../sandbox-core/units.js';
+import { parseSize, parseDuration, formatSize, formatDuration, isoTime } from '../../sandbox-core/units.js';
 import { parseLimitFlags } from '../../cli/limit-options.js';
 import { planCgroups, parseProcCgroup, hasSysAdmin, type CgroupFs } from '../../sandbox-core/cgroup/plan.js';
 import { limitWrites, CGROUP_NAME_RE, cgroupName } from '../../sandbox-core/cgroup/lifecycle.js';
@@ -37,6 +37,12 @@ test('formatting gives back what users type', () => {
   assert.is(formatDuration(120_000), '2m');
   assert.is(formatDuration(1500), '1.5s');
   assert.is(formatDuration(250), '250ms');
+});
+
+test('isoTime is Date#toISOString without the time zone', () => {
+  for (const ms of [0, 1, 999, 86_399_999, 951_782_400_000, 1_796_137_218_381, Date.now(), 253_402_300_799_999]) {
+    assert.is(isoTime(ms), new Date(ms).toISOString(), String(ms));
+  }
 });
 
 test('limit flags: defaults, values, and UsageErrors naming the flag', () => {

@@ -2,13 +2,14 @@
 // `replaced` for an opaque dir that hides nothing of the host.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootPath } from '../../sandbox-core/root-path.js';
 import { buildSkeletonTree, skeletonChildren, COPY_EACH } from '../../sandbox-core/skeleton.js';
 import type { EngineUnit } from '../../sandbox-core/engines.js';
 import { makeFixture, opaque, copyUp, write } from './changes-fixture.js';
+import { testUnless } from '../helpers/skip.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
 import { findUnreadableDirsCached } from '../../sandbox-core/unreadable.js';
 
@@ -54,6 +55,53 @@ test('stand-in tree: dirs, symlinks, small files copied, big or unreadable ones 
   } finally {
     rmSync(host, { recursive: true, force: true });
     rmSync(join(root, '..'), { recursive: true, force: true });
+  }
+});
+
+testUnless(process.geteuid?.() === 0 ? null : 'needs root to give the stand-ins the host\'s owners')('stand-ins as root: the host\'s owners (also in a setgid dir) and a nested skeleton\'s own times', () => {
+  const host = mkdtempSync(join(tmpdir(), 'sbx-skel-host-'));
+  const top = mkdtempSync(join(tmpdir(), 'sbx-skel-'));
+  try {
+    mkdirSync(join(host, 'sk', 'inner'), { recursive: true });
+    mkdirSync(join(host, 'theirs'));
+    chownSync(join(host, 'theirs'), 1234, 5678);
+    mkdirSync(join(host, 'ours'));
+    writeFileSync(join(host, 'small'), 'x');
+    chownSync(join(host, 'small'), 0, 4321);
+    symlinkSync('x', join(host, 'link'));
+    lchownSync(join(host, 'link'), 1234, 0);
+    utimesSync(join(host, 'sk'), 1_000_000, 1_000_000);
+    const units: EngineUnit[] = [
+      { kind: 'skeleton', path: host, mode: 0o755 },
+      { kind: 'skeleton', path: join(host, 'sk'), mode: 0o755 },
+      { kind: 'overlay', path: join(host, 'sk', 'inner'), engine: 'kernel' },
+      { kind: 'overlay', path: join(host, 'theirs'), engine: 'kernel' },
+      { kind: 'overlay', path: join(host, 'ours'), engine: 'kernel' },
+      { kind: 'ro-bind', path: join(host, 'small'), reason: 'file-in-split-dir' },
+      { kind: 'symlink', path: join(host, 'link'), target: 'x' },
+    ];
+    // A stand-in tree made inside a setgid dir of another group (so its root is one too):
+    // entries made there take that group until they are given the host's.
+    for (const [where, setgid] of [['plain', false], ['setgid', true]] as const) {
+      mkdirSync(join(top, where));
+      if (setgid) { chownSync(join(top, where), 0, 777); chmodSync(join(top, where), 0o2755); }
+      const root = join(top, where, 'skel');
+      mkdirSync(join(root, host, '..'), { recursive: true });
+      if (setgid) chownSync(root, 0, 777);
+      buildSkeletonTree([{ kind: 'skeleton', path: '/', mode: 0o755 }, ...parents(host), ...units], root, true);
+      const ids = (p: string): string => { const st = lstatSync(join(root, host, p)); return `${st.uid}:${st.gid}`; };
+      assert.is(ids('theirs'), '1234:5678', where);
+      assert.is(ids('ours'), '0:0', where);
+      assert.is(ids('sk'), '0:0', where);
+      assert.is(ids('sk/inner'), '0:0', where);
+      assert.is(ids('small'), '0:4321', where);
+      assert.is(ids('link'), '1234:0', where);
+      // Made after its entry, and so its own times are the host's.
+      assert.is(lstatSync(join(root, host, 'sk')).mtimeMs, lstatSync(join(host, 'sk')).mtimeMs, where);
+    }
+  } finally {
+    rmSync(host, { recursive: true, force: true });
+    rmSync(top, { recursive: true, force: true });
   }
 });
 
