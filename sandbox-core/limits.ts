@@ -48,6 +48,11 @@ export interface PreparedLimits {
   /** The notice only restates the defaults (no flag asked for more). */
   noticeIsQuiet: boolean;
   cgroups: SandboxCgroups | null;
+  /**
+   * Removes the cgroups of sbx processes that died without removing theirs: nothing of this
+   * run depends on it, so the caller does it while the sandbox runs, not before it starts.
+   */
+  sweepStale: () => void;
 }
 
 /** The device rule a --device PATH[:rwm] adds; throws for a path that is not a device node. */
@@ -80,7 +85,6 @@ export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: Cgrou
   const compiled = (): ReturnType<typeof compileDevices> => (compiledDevices ??= devs.length ? compileDevices([...loadDevicePolicy('default').rules, ...devs.map((d) => d.rule)]) : compileDefaultDevices());
   const ops: LimitOps = { cgroup: [], devices: devs.map((d) => ({ op: 'bind', args: [d.path, d.inside, []] })), rlimits: [] };
 
-  sweepStaleCgroups(plan);
   const wantV1Dev = plan.devicesV1.ok, wantBpf = plan.devicesBpf.ok;
   const anyController = plan.controllers.memory.ok || plan.controllers.pids.ok || plan.controllers.cpu.ok || plan.controllers.io.ok;
   let cg: SandboxCgroups | null = null;
@@ -151,7 +155,7 @@ export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: Cgrou
   } else if (defaultsWeaker) {
     notice = `no ${cg ? 'full ' : ''}cgroup here: default limits are rlimits ('sbx doctor' explains)`;
   }
-  return { ops, notice, noticeIsQuiet: !loud, cgroups: cg };
+  return { ops, notice, noticeIsQuiet: !loud, cgroups: cg, sweepStale: () => { sweepStaleCgroups(plan); } };
 }
 
 /** Removes the run's cgroups (once; later calls do nothing). */

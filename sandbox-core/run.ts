@@ -57,7 +57,11 @@ export async function runCommand(store: Store, req: CommandRequest): Promise<Com
       onNotice: rest.onNotice ?? ((line) => notice('warn', line)),
       limitOps: limits.ops,
       memoryLimit: limitsReq.memory,
-      onSpawn: (pid) => { if (limitsReq.timeoutMs !== undefined) disarm = armTimeout(pid, limitsReq.timeoutMs); },
+      onSpawn: (pid) => {
+        if (limitsReq.timeoutMs !== undefined) disarm = armTimeout(pid, limitsReq.timeoutMs);
+        // Best effort, and the next run tries again: it must not fail this one.
+        try { limits.sweepStale(); } catch { /* left for the next run */ }
+      },
     });
     const timedOut = (disarm as (() => boolean) | null)?.() ?? false;
     const endReasons = explainEnd(limits, limitsReq, timedOut);

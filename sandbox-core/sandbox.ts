@@ -497,7 +497,6 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     if (meta.state === 'running') throw new SbxError(`sandbox ${meta.id} is in use by another sbx`, 125, 'wait for it to finish');
     if (meta.state === 'committing' || meta.state === 'committed') throw new SbxError(`sandbox ${meta.id} is being committed`, 125, `finish it with 'sbx commit ${meta.id}'`);
   } else {
-    store.sweepAbandoned();
     const { id, dir } = store.create(req.name);
     const now = Date.now();
     // A throwaway run's layers go to tmpfs: its meta.json names that tree from the start.
@@ -646,7 +645,17 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   let result: LaunchResult;
   let netDecisions: NetDecision[] | null = null;
   try {
-    result = await launch(encodeSpec(ops), meta.layersDir, { onSpawn: req.onSpawn });
+    result = await launch(encodeSpec(ops), meta.layersDir, {
+      onSpawn: (pid) => {
+        req.onSpawn?.(pid);
+        // Throwaway runs whose sbx was killed are removed while this one runs (sbx only
+        // waits then), not before it starts: nothing of this run depends on them, and the
+        // sweep never takes a running sandbox's entry (this one's names this process).
+        // Only in a new sandbox's first launch (a re-plan or retry runs --in it): when the
+        // host moved before the first launch, the next run sweeps instead.
+        if (!req.inSandbox) try { store.sweepAbandoned(); } catch { /* left for the next run */ }
+      },
+    });
   } finally {
     // The proxy lives exactly as long as the sandbox: no socket or listener outlives the run.
     if (net) netDecisions = await net.stop();
