@@ -9,19 +9,22 @@ export function versionText(): string {
   const want = expectedHelperVersion();
   let h = findHelper();
   let line: string;
-  if (h && h.origin === 'package' && !helperMatches(h.path)) {
+  // Each check reads the binary up to its version string (~700 KB into the static helper):
+  // once per helper, not once per question.
+  let matches = h !== null && helperMatches(h.path);
+  if (h && h.origin === 'package' && !matches) {
     // The package's helper is from another build: the cached one is what a run would use.
     const other = helperVersionOf(h.path);
     markStale(h);
     const cached = findHelper();
-    if (cached && helperMatches(cached.path)) h = cached;
+    if (cached && helperMatches(cached.path)) { h = cached; matches = true; }
     else {
       line = `helper ${other ?? 'unknown'} does not match ${want} (${displayText(h.path)}): the next run rebuilds it into your cache`;
       return `sbx ${VERSION}\n${line}\n`;
     }
   }
   if (!h) line = `helper ${want} not built yet: the first run builds it (sbx doctor builds and checks it now)`;
-  else if (helperMatches(h.path)) {
+  else if (matches) {
     const rec = helperBuildRecord(h.path);
     line = `helper ${want}, matches (${displayText(h.path)}${rec ? `, built by ${rec.by}` : ''})`;
   } else {

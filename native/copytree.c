@@ -31,8 +31,10 @@ struct link_seen { dev_t dev; ino_t ino; char *rel; };
 /* One directory being copied: its entries were read when it was entered. */
 struct frame {
   char **names; size_t n, next;
+  unsigned char *types;   /* a removal's: each name's d_type (DT_UNKNOWN where not given) */
   int src, dst;           /* -1 while closed to bound the fds */
   struct stat sst, dst_st; /* identity of both sides, for reopening through ".." */
+  int sst_later;          /* a removal's: sst is taken when src is closed, if ever */
   size_t rel_len;         /* length of the relative path of this directory */
 };
 
@@ -199,7 +201,9 @@ static int link_if_seen(struct copy_ctx *c, const struct stat *st, int dst, cons
 static void free_names(struct frame *f) {
   for (size_t i = 0; i < f->n; i++) free(f->names[i]);
   free(f->names);
+  free(f->types);
   f->names = NULL;
+  f->types = NULL;
   f->n = f->next = 0;
 }
 
@@ -251,15 +255,20 @@ static int read_names_fresh(int dir, struct frame *f) {
         char **nn = realloc(f->names, cap * sizeof *nn);
         if (!nn) return -1;
         f->names = nn;
+        unsigned char *nt = realloc(f->types, cap);
+        if (!nt) return -1;
+        f->types = nt;
       }
       if (!(f->names[f->n] = strdup(e->d_name))) return -1;
-      f->n++;
+      f->types[f->n++] = e->d_type;
     }
   }
 }
 
 /* Enters a directory whose two sides are open; takes ownership of the fds. A removal has no
- * second side (dst -1) and reads its fresh src fd directly. */
+ * second side (dst -1), reads its fresh src fd directly, and passes no identity (sst NULL):
+ * it is taken only if the fd is closed to bound the fds, one fstat per level beyond the
+ * window instead of one per directory. */
 static int push(struct copy_ctx *c, int src, int dst, const struct stat *sst) {
   if (c->depth == c->cap) {
     size_t cap = c->cap ? c->cap * 2 : 64;
@@ -272,12 +281,18 @@ static int push(struct copy_ctx *c, int src, int dst, const struct stat *sst) {
   memset(f, 0, sizeof *f);
   f->src = src;
   f->dst = dst;
-  f->sst = *sst;
+  if (sst) f->sst = *sst;
+  else f->sst_later = 1;
   f->rel_len = c->rel_len;
   if (dst < 0 ? read_names_fresh(src, f) < 0 : (fstat(dst, &f->dst_st) < 0 || read_names(src, f) < 0)) return -1;
   if (c->depth > FD_WINDOW) {
     struct frame *old = &c->stack[c->depth - 1 - FD_WINDOW];
-    if (old->src >= 0) { close(old->src); old->src = -1; }
+    if (old->src >= 0) {
+      int bad = old->sst_later && fstat(old->src, &old->sst) < 0;
+      close(old->src);
+      old->src = -1;
+      if (bad) return -1;
+    }
     if (old->dst >= 0) { close(old->dst); old->dst = -1; }
   }
   return 0;
@@ -421,43 +436,43 @@ static int open_dir_to_remove(int at, const char *name) {
   return openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+/* Removes one entry of a directory being emptied, TYPE its d_type (DT_UNKNOWN: not known):
+ * a non-directory is unlinked and an empty directory removed, in one syscall each for the
+ * kinds getdents named (most directories of a throwaway run's work dirs are empty). 0 once it
+ * is gone, 1 for a directory that still holds entries (to be opened and emptied), -1 on error.
+ * unlinkat follows no symlink, with or without AT_REMOVEDIR; a name that changed kind
+ * meanwhile gets the other call. A mount point is EBUSY: an error, never entered. */
+static int remove_entry(int dir, const char *name, unsigned char type) {
+  if (type != DT_DIR && type != DT_UNKNOWN) {
+    if (unlinkat(dir, name, 0) == 0 || errno == ENOENT) return 0;
+    if (errno != EISDIR) return -1;
+  }
+  if (unlinkat(dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT) return 0;
+  if (errno == ENOTEMPTY || errno == EEXIST) return 1;
+  if (errno != ENOTDIR) return -1;
+  return unlinkat(dir, name, 0) == 0 || errno == ENOENT ? 0 : -1;
+}
+
 /* Removes `name` below `parent` and everything under it, without following any symlink, at
  * any depth, with the same bounded fds as the copy. Used for a copy that did not complete,
- * for a layer's previous contents once its copy replaced it, and for a throwaway run's
- * overlay work dirs once its sandbox ended. */
+ * for a layer's previous contents once its copy replaced it, for a throwaway run's overlay
+ * work dirs once its sandbox ended, and for a committed sandbox (rmtree). Each directory is
+ * first removed as if empty and only opened and listed when that says it is not. */
 int remove_tree_at(int parent, const char *name) {
-  struct stat st;
-  if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return errno == ENOENT ? 0 : -1;
-  if (!S_ISDIR(st.st_mode)) return unlinkat(parent, name, 0);
+  int r = remove_entry(parent, name, DT_UNKNOWN);
+  if (r <= 0) return r;
   struct copy_ctx c = { .dst_root = -1 };
-  int r = 0, s = -1;
-  struct stat again;
-  if ((s = open_dir_to_remove(parent, name)) < 0) r = -1;
-  else if (fstat(s, &again) < 0 || again.st_ino != st.st_ino || again.st_dev != st.st_dev) { errno = ESTALE; r = -1; }
-  if (r < 0) {
-    int e = errno;
-    if (s >= 0) close(s);
-    errno = e;
-    return -1;
-  }
+  int s = open_dir_to_remove(parent, name);
+  if (s < 0) return -1;
   /* The copy's frames serve here too, with no dst side (-1). */
-  if (push(&c, s, -1, &st) < 0) r = -1;
+  r = push(&c, s, -1, NULL) < 0 ? -1 : 0;
   while (r == 0 && c.depth) {
     struct frame *f = &c.stack[c.depth - 1];
     if (f->next < f->n) {
-      const char *n = f->names[f->next++];
-      struct stat est;
-      if (fstatat(f->src, n, &est, AT_SYMLINK_NOFOLLOW) < 0) { if (errno != ENOENT) r = -1; continue; }
-      if (!S_ISDIR(est.st_mode)) { if (unlinkat(f->src, n, 0) < 0 && errno != ENOENT) r = -1; continue; }
-      if ((s = open_dir_to_remove(f->src, n)) < 0) { r = -1; continue; }
-      int bad = fstat(s, &again) < 0 ? errno : again.st_ino != est.st_ino || again.st_dev != est.st_dev ? ESTALE : 0;
-      if (bad) {
-        close(s);
-        errno = bad;
-        r = -1;
-        continue;
-      }
-      if (push(&c, s, -1, &again) < 0) r = -1;
+      size_t i = f->next++;
+      int full = remove_entry(f->src, f->names[i], f->types[i]);
+      if (full < 0) r = -1;
+      else if (full && ((s = open_dir_to_remove(f->src, f->names[i])) < 0 || push(&c, s, -1, NULL) < 0)) r = -1;
       continue;
     }
     /* Empty now: remove it from its parent (reopened through ".." if its fds were closed). */
@@ -483,8 +498,6 @@ int remove_tree_at(int parent, const char *name) {
     free_names(f);
   }
   free(c.stack);
-  free(c.rel);
-  free(c.failed);
   errno = e;
   return r;
 }

@@ -92,7 +92,11 @@ static void idmap_reap(void) {
   if (idmap_child > 0) while (waitpid(idmap_child, NULL, 0) < 0 && errno == EINTR) {}
 }
 
-/* Limits and device rules are in place before the child exists. */
+/* Device programs, loaded (and their cgroups opened: a view built outside hides the host's
+ * /sys from us) before the view is built, attached once pid 1 has moved (attach_devbpf). */
+static int devbpf_prog[8], devbpf_cg[8];
+
+/* The cgroup writes now, the device programs loaded: nothing of the sandbox exists yet. */
 static void apply_cgroup_rules(void) {
   for (size_t i = 0; i < cfg.n_cgroup_writes; i++) {
     const char *path = cfg.cgroup_writes[i]->args[0], *val = cfg.cgroup_writes[i]->args[1];
@@ -102,8 +106,26 @@ static void apply_cgroup_rules(void) {
   for (size_t i = 0; i < cfg.n_devbpf; i++) {
     const char *step = NULL;
     const struct spec_op *op = cfg.devbpf[i];
-    if (devbpf_attach(op->args[0], (const unsigned char *)op->args[1], op->lens[1], &step) < 0) die_step(step, op->args[0], errno);
+    if ((devbpf_prog[i] = devbpf_load((const unsigned char *)op->args[1], op->lens[1], &step)) < 0) die_step(step, op->args[0], errno);
+    if ((devbpf_cg[i] = open(op->args[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) die_step("devbpf-cgroup", op->args[0], errno);
   }
+}
+
+static void close_devbpf(void) {
+  for (size_t i = 0; i < cfg.n_devbpf; i++) {
+    close(devbpf_prog[i]);
+    close(devbpf_cg[i]);
+  }
+}
+
+/* Attaching takes the kernel's cgroup_mutex, which the head-start child's first move holds
+ * while it waits for its grace period: here, after pid 1's own move, that wait is one we
+ * would make anyway. Pid 1 has run nothing yet (it waits for the release). */
+static void attach_devbpf(void) {
+  for (size_t i = 0; i < cfg.n_devbpf; i++) {
+    if (devbpf_attach(devbpf_prog[i], devbpf_cg[i]) < 0) outer_fail("devbpf-attach", cfg.devbpf[i]->args[0], errno);
+  }
+  close_devbpf();
 }
 
 /* A throwaway run's overlay work dirs: nothing reads them once the sandbox ended, and here
@@ -160,7 +182,6 @@ int sandbox_main(int spec_fd, int status_fd) {
   struct termios saved;
   int have_termios = cfg.pty && tcgetattr(0, &saved) == 0;
 
-  apply_cgroup_rules();
   /* Opened now: a view built outside hides the host's /sys from us. */
   int procs_fds[MAX_LIST];
   for (size_t i = 0; i < cfg.n_cgroup_procs; i++) {
@@ -170,9 +191,11 @@ int sandbox_main(int spec_fd, int status_fd) {
   /* Moving a process into a cgroup waits for an RCU grace period (the kernel's
    * cgroup_threadgroup_rwsem), 6-24 ms measured here on each run, unless another move came
    * less than a grace period before it. A child makes that first, slow move (itself: "0")
-   * while the view is built, and keeps moving (a move into its own cgroup) every millisecond
-   * until pid 1 has moved, so pid 1's moves below are quick. Only a head start: whatever
-   * fails here fails again below, and is reported there. */
+   * while the rules are written and the view is built, and keeps moving (a move into its own
+   * cgroup) every millisecond until pid 1 has moved, so pid 1's moves below are quick. It is
+   * forked before anything else so the wait starts first; it runs nothing but these writes
+   * (the device programs are attached, and it is gone, before pid 1 runs anything). Only a
+   * head start: whatever fails here fails again below, and is reported there. */
   pid_t outer = getpid();
   pid_t warm = cfg.n_cgroup_procs ? fork() : -1;
   if (warm == 0) {
@@ -180,6 +203,7 @@ int sandbox_main(int spec_fd, int status_fd) {
     for (int i = 0; i < 5000 && write(procs_fds[0], "0", 1) == 1; i++) usleep(1000);
     _exit(0);
   }
+  apply_cgroup_rules();
   /* Opened now: a view built outside replaces the root before the sandbox's pid 1 exists. */
   if (cfg.net_relay_dir) net_relay_open_dir(&net_relay, cfg.net_relay_dir, cfg.net_relay_name, cfg.net_relay_buffer);
   scrap_open();
@@ -198,6 +222,7 @@ int sandbox_main(int spec_fd, int status_fd) {
     close(sync[1]);
     close(sfd);
     for (size_t i = 0; i < cfg.n_cgroup_procs; i++) close(procs_fds[i]);
+    close_devbpf();
     /* The host's layers dir is no business of the sandbox's. */
     scrap_close();
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
@@ -211,6 +236,7 @@ int sandbox_main(int spec_fd, int status_fd) {
     if (write(procs_fds[i], pidbuf, strlen(pidbuf)) < 0) outer_fail("cgroup", cfg.cgroup_procs[i], errno);
     close(procs_fds[i]);
   }
+  attach_devbpf();
   /* Gone before pid 1 runs anything: the cgroups hold only the sandbox's processes. */
   if (warm > 0) {
     kill(warm, SIGKILL);

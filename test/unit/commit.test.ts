@@ -419,6 +419,69 @@ test('validatePath refuses exactly the paths with an empty, . or .. component, a
   }
 });
 
+// remove_tree_at removes a directory as if empty first and opens it only when that fails, and
+// takes each entry's kind from getdents: every kind, at any depth, through no symlink.
+test('sbx-helper rmtree removes a tree of every kind, 100 levels deep, and follows no symlink', () => {
+  const d = mkdtempSync('/tmp/sbx-canary-rmtree-');
+  const outside = mkdtempSync('/tmp/sbx-canary-outside-');
+  extra.push(d, outside);
+  write(join(outside, 'keep'), 'precious');
+  mkdirSync(join(outside, 'dir'));
+  write(join(outside, 'dir/inner'), 'inner');
+  const t = join(d, 't');
+  let deep = t;
+  for (let i = 0; i < 100; i++) {
+    deep = join(deep, i % 2 ? 'a' : 'b');
+    mkdirSync(join(deep, 'empty'), { recursive: true });
+  }
+  write(join(deep, 'end'), 'end');
+  // Links out, to a directory and to a file, at the top and at the bottom.
+  for (const at of [t, deep]) {
+    symlinkSync(join(outside, 'dir'), join(at, 'to-dir'));
+    symlinkSync(join(outside, 'keep'), join(at, 'to-file'));
+  }
+  linkSync(join(outside, 'keep'), join(t, 'hard'));
+  spawnSync('mkfifo', [join(t, 'fifo')]);
+  // The overlay's kind of work dir: mode 0, full and empty.
+  write(join(t, 'w/work/incompat/volatile/dirty'), '');
+  mkdirSync(join(t, 'w/work/empty0'));
+  for (const p of ['w/work/incompat/volatile', 'w/work/incompat', 'w/work/empty0', 'w/work']) chmodSync(join(t, p), 0);
+  const fd = openSync(d, 'r');
+  try {
+    const r = spawnSync(helperPath(), ['rmtree', 't'], { stdio: ['ignore', 'ignore', 'pipe', fd], encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+  } finally {
+    closeSync(fd);
+  }
+  assert.equal(readdirSync(d), [], 'the tree is gone');
+  assert.is(readFileSync(join(outside, 'keep'), 'utf8'), 'precious');
+  assert.is(readFileSync(join(outside, 'dir/inner'), 'utf8'), 'inner', 'nothing through a symlink');
+});
+
+testUnless(process.getuid!() === 0 ? null : 'only root can mount a tmpfs to test with')('sbx-helper rmtree never enters a mount point inside the tree: its contents stay', () => {
+  const d = mkdtempSync('/tmp/sbx-canary-rmtree-');
+  extra.push(d);
+  const m = join(d, 't/a/mnt');
+  mkdirSync(m, { recursive: true });
+  write(join(d, 't/a/f'), 'f');
+  assert.is(spawnSync('mount', ['-t', 'tmpfs', 'none', m]).status, 0);
+  try {
+    write(join(m, 'mounted'), 'kept');
+    const fd = openSync(d, 'r');
+    let r;
+    try {
+      r = spawnSync(helperPath(), ['rmtree', 't'], { stdio: ['ignore', 'ignore', 'pipe', fd], encoding: 'utf8' });
+    } finally {
+      closeSync(fd);
+    }
+    assert.is(r.status, 1, 'a removal that met a mount point failed');
+    assert.match(r.stderr, /EBUSY|busy/i);
+    assert.is(readFileSync(join(d, `t.${r.pid}/a/mnt/mounted`), 'utf8'), 'kept', 'the mounted tree was not entered');
+  } finally {
+    for (const e of readdirSync(d)) spawnSync('umount', ['-l', join(d, e, 'a/mnt')]);
+  }
+});
+
 test('sbx-helper rmtree refuses a name that is not one component and removes nothing for it', () => {
   const d = mkdtempSync('/tmp/sbx-canary-rmtree-');
   extra.push(d);
