@@ -172,11 +172,16 @@ static void __attribute__((noreturn)) command_init(void) {
   _exit(WEXITSTATUS(cmd_status));
 }
 
-void init_main(int sync_fd) {
+void init_main(int sync_fd, const struct self_move *self, size_t n_self) {
   char c;
   ssize_t n;
   do n = read(sync_fd, &c, 1); while (n < 0 && errno == EINTR);
   if (n != 1) _exit(SBX_EXIT_FAILED); /* the outer process failed and already reported why */
+  /* Before anything else: the limits hold from pid 1's first own act (native/outer.c). */
+  for (size_t i = 0; i < n_self; i++) {
+    if (write(self[i].fd, "0", 1) != 1) die_step("cgroup", cfg.cgroup_procs[self[i].idx], errno);
+    close(self[i].fd);
+  }
   if (cfg.setid) {
     /* A process keeps the host ids it was cloned with until it takes the mapped ones. */
     if (setgroups(0, NULL) < 0 && errno != EPERM) die_step("setgroups", NULL, errno);

@@ -15,8 +15,11 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/magic.h>
+#include <linux/sched.h>
 #include "sandbox.h"
 
 static pid_t child_pid = -1;
@@ -92,11 +95,7 @@ static void idmap_reap(void) {
   if (idmap_child > 0) while (waitpid(idmap_child, NULL, 0) < 0 && errno == EINTR) {}
 }
 
-/* Device programs, loaded (and their cgroups opened: a view built outside hides the host's
- * /sys from us) before the view is built, attached once pid 1 has moved (attach_devbpf). */
-static int devbpf_prog[8], devbpf_cg[8];
-
-/* The cgroup writes now, the device programs loaded: nothing of the sandbox exists yet. */
+/* Limits and device rules are in place before the child exists. */
 static void apply_cgroup_rules(void) {
   for (size_t i = 0; i < cfg.n_cgroup_writes; i++) {
     const char *path = cfg.cgroup_writes[i]->args[0], *val = cfg.cgroup_writes[i]->args[1];
@@ -106,26 +105,12 @@ static void apply_cgroup_rules(void) {
   for (size_t i = 0; i < cfg.n_devbpf; i++) {
     const char *step = NULL;
     const struct spec_op *op = cfg.devbpf[i];
-    if ((devbpf_prog[i] = devbpf_load((const unsigned char *)op->args[1], op->lens[1], &step)) < 0) die_step(step, op->args[0], errno);
-    if ((devbpf_cg[i] = open(op->args[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) die_step("devbpf-cgroup", op->args[0], errno);
+    autoclose int prog = devbpf_load((const unsigned char *)op->args[1], op->lens[1], &step);
+    if (prog < 0) die_step(step, op->args[0], errno);
+    autoclose int cg = open(op->args[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cg < 0) die_step("devbpf-cgroup", op->args[0], errno);
+    if (devbpf_attach(prog, cg) < 0) die_step("devbpf-attach", op->args[0], errno);
   }
-}
-
-static void close_devbpf(void) {
-  for (size_t i = 0; i < cfg.n_devbpf; i++) {
-    close(devbpf_prog[i]);
-    close(devbpf_cg[i]);
-  }
-}
-
-/* Attaching takes the kernel's cgroup_mutex, which the head-start child's first move holds
- * while it waits for its grace period: here, after pid 1's own move, that wait is one we
- * would make anyway. Pid 1 has run nothing yet (it waits for the release). */
-static void attach_devbpf(void) {
-  for (size_t i = 0; i < cfg.n_devbpf; i++) {
-    if (devbpf_attach(devbpf_prog[i], devbpf_cg[i]) < 0) outer_fail("devbpf-attach", cfg.devbpf[i]->args[0], errno);
-  }
-  close_devbpf();
 }
 
 /* A throwaway run's overlay work dirs: nothing reads them once the sandbox ended, and here
@@ -159,6 +144,41 @@ static void scrap_after(void) {
   scrap_close();
 }
 
+/* Moving a process into a cgroup through cgroup.procs waits for an RCU grace period (the
+ * kernel's cgroup_threadgroup_rwsem, taken for writing): 12-16 ms each time here, 6-27 ms
+ * under load, on the path to the command's start. Neither of these two ways takes it:
+ * pid 1 is cloned straight into the one v2 cgroup (clone3's CLONE_INTO_CGROUP, 0.2-0.3 ms),
+ * and moves itself into each v1 cgroup by writing "0" to its "tasks" file (a single thread,
+ * the writer itself: 0.03 ms, on a kernel with that short path, which 6.18 has; an older
+ * one waits there instead). The tasks files are opened here by the outer, and the kernel
+ * checks a v1 move against the credentials the file was opened with. Any cgroup.procs this
+ * does not recognise is written by the outer, as before. */
+static int into_fd = -1, into_by_clone = -1;
+static struct self_move self_moves[MAX_LIST];
+static size_t n_self;
+
+static void into_cgroups(int *procs_fds) {
+  for (size_t i = 0; i < cfg.n_cgroup_procs; i++) {
+    const char *path = cfg.cgroup_procs[i], *slash = strrchr(path, '/');
+    struct statfs sf;
+    if (!slash || strcmp(slash + 1, "cgroup.procs") != 0 || fstatfs(procs_fds[i], &sf) < 0) continue;
+    char dir[PATH_MAX];
+    if ((size_t)(slash - path) + sizeof "/tasks" > sizeof dir) continue;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = 0;
+    if (sf.f_type == CGROUP2_SUPER_MAGIC && into_fd < 0) {
+      if ((into_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) into_by_clone = (int)i;
+    } else if (sf.f_type == CGROUP_SUPER_MAGIC) {
+      strcat(dir, "/tasks");
+      int t = open(dir, O_WRONLY | O_CLOEXEC);
+      if (t < 0) continue;
+      self_moves[n_self++] = (struct self_move){ t, i };
+      close(procs_fds[i]);
+      procs_fds[i] = -1;
+    }
+  }
+}
+
 int sandbox_main(int spec_fd, int status_fd) {
   status_init(status_fd);
   /* Only our own processes write status lines: newuidmap, fuse-overlayfs and the command
@@ -188,21 +208,7 @@ int sandbox_main(int spec_fd, int status_fd) {
     procs_fds[i] = open(cfg.cgroup_procs[i], O_WRONLY | O_CLOEXEC);
     if (procs_fds[i] < 0) die_step("cgroup", cfg.cgroup_procs[i], errno);
   }
-  /* Moving a process into a cgroup waits for an RCU grace period (the kernel's
-   * cgroup_threadgroup_rwsem), 6-24 ms measured here on each run, unless another move came
-   * less than a grace period before it. A child makes that first, slow move (itself: "0")
-   * while the rules are written and the view is built, and keeps moving (a move into its own
-   * cgroup) every millisecond until pid 1 has moved, so pid 1's moves below are quick. It is
-   * forked before anything else so the wait starts first; it runs nothing but these writes
-   * (the device programs are attached, and it is gone, before pid 1 runs anything). Only a
-   * head start: whatever fails here fails again below, and is reported there. */
-  pid_t outer = getpid();
-  pid_t warm = cfg.n_cgroup_procs ? fork() : -1;
-  if (warm == 0) {
-    exit_with_parent(outer, 0);
-    for (int i = 0; i < 5000 && write(procs_fds[0], "0", 1) == 1; i++) usleep(1000);
-    _exit(0);
-  }
+  into_cgroups(procs_fds);
   apply_cgroup_rules();
   /* Opened now: a view built outside replaces the root before the sandbox's pid 1 exists. */
   if (cfg.net_relay_dir) net_relay_open_dir(&net_relay, cfg.net_relay_dir, cfg.net_relay_name, cfg.net_relay_buffer);
@@ -216,31 +222,43 @@ int sandbox_main(int spec_fd, int status_fd) {
   int sync[2];
   if (pipe2(sync, O_CLOEXEC) < 0) die_step("pipe", NULL, errno);
   int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (cfg.share_net ? 0 : CLONE_NEWNET);
-  child_pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  child_pid = -1;
+  if (into_fd >= 0) {
+    struct clone_args ca;
+    memset(&ca, 0, sizeof ca);
+    ca.flags = (uint64_t)flags | CLONE_INTO_CGROUP;
+    ca.exit_signal = SIGCHLD;
+    ca.cgroup = (uint64_t)into_fd;
+    child_pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+    /* Refused (a kernel without clone3's cgroup, or a cgroup it will not start a process in):
+     * a plain clone, and that cgroup's move written below like any other. */
+    if (child_pid < 0) into_by_clone = -1;
+  }
+  if (child_pid < 0) child_pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
   if (child_pid < 0) die_step("clone", NULL, errno);
   if (child_pid == 0) {
     close(sync[1]);
     close(sfd);
-    for (size_t i = 0; i < cfg.n_cgroup_procs; i++) close(procs_fds[i]);
-    close_devbpf();
+    for (size_t i = 0; i < cfg.n_cgroup_procs; i++) if (procs_fds[i] >= 0) close(procs_fds[i]);
+    if (into_fd >= 0) close(into_fd);
     /* The host's layers dir is no business of the sandbox's. */
     scrap_close();
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
-    init_main(sync[0]);
+    init_main(sync[0], self_moves, n_self);
   }
   close(sync[0]);
+  if (into_fd >= 0) close(into_fd);
+  for (size_t i = 0; i < n_self; i++) close(self_moves[i].fd);
   write_idmaps();
   for (size_t i = 0; i < cfg.n_cgroup_procs; i++) {
+    if (procs_fds[i] < 0 || (int)i == into_by_clone) {
+      if (procs_fds[i] >= 0) close(procs_fds[i]);
+      continue;
+    }
     char pidbuf[32];
     snprintf(pidbuf, sizeof pidbuf, "%d", (int)child_pid);
     if (write(procs_fds[i], pidbuf, strlen(pidbuf)) < 0) outer_fail("cgroup", cfg.cgroup_procs[i], errno);
     close(procs_fds[i]);
-  }
-  attach_devbpf();
-  /* Gone before pid 1 runs anything: the cgroups hold only the sandbox's processes. */
-  if (warm > 0) {
-    kill(warm, SIGKILL);
-    while (waitpid(warm, NULL, 0) < 0 && errno == EINTR) {}
   }
   if (write(sync[1], "1", 1) != 1) outer_fail("release-child", NULL, errno);
   /* sync[1] stays open while we live: the child checks it after changing its ids. */

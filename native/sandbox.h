@@ -103,7 +103,10 @@ int net_direct_send_listener(int via, int fd);
 extern const int forwarded_signals[];
 extern const size_t n_forwarded_signals;
 int make_signalfd(sigset_t *set);
-void init_main(int sync_fd) __attribute__((noreturn));
+/* A v1 cgroup pid 1 moves itself into, first thing once released (native/outer.c): its
+ * "tasks" file, opened by the outer, and its entry in cfg.cgroup_procs (for an error). */
+struct self_move { int fd; size_t idx; };
+void init_main(int sync_fd, const struct self_move *self, size_t n_self) __attribute__((noreturn));
 
 /* command.c */
 void exec_command(int errpipe, int slave) __attribute__((noreturn));
