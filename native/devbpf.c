@@ -1,6 +1,6 @@
 /* Device cgroup v2: loads a BPF_PROG_TYPE_CGROUP_DEVICE program (compiled by
  * policies/devices from the allowlist; this file knows nothing of the policy) and attaches it
- * to a cgroup directory (two steps: the caller loads it early and attaches it later). The program stays attached after our fds close, for as long as the
+ * to a cgroup directory. The program stays attached after our fds close, for as long as the
  * cgroup exists, and applies to every process later moved into it. */
 #define _GNU_SOURCE
 #include <errno.h>
