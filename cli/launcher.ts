@@ -10,8 +10,9 @@
 export const KEPT_CA_VAR = 'SBX_NODE_EXTRA_CA_CERTS';
 
 /**
- * The entry's first two lines (scripts/bundle.mjs writes them). `unset` first: a value of the
- * holder that the launcher did not put there is never taken for NODE_EXTRA_CA_CERTS.
+ * The entry's first two lines (scripts/bundle.mjs writes them). `unset` first: started as a
+ * program, a value of the holder that the launcher did not put there is never taken for
+ * NODE_EXTRA_CA_CERTS (started as `node sbx.js`, the holder is whatever the caller set).
  */
 export const LAUNCHER_LINES = [
   '#!/bin/sh',
