@@ -16,6 +16,8 @@ void status_send(const char *kind, const char *fmt, ...) __attribute__((format(p
 /* Report a failed setup step and exit 125. `path` may be NULL. */
 void die_step(const char *step, const char *path, int err) __attribute__((noreturn));
 void die_msg(const char *step, const char *msg) __attribute__((noreturn));
+/* A check die_step and die_msg run first (once, in the process that set it; NULL: none). */
+void set_before_die(void (*fn)(void));
 /* In a helper's background child: dies with `parent` (SIGKILL), or exits with `status` now if
  * it is already gone. Quiet: such a child has nobody to report to. */
 void exit_with_parent(pid_t parent, int status);

@@ -40,13 +40,32 @@ void status_send(const char *kind, const char *fmt, ...) {
   else (void)write_all(2, line, (size_t)n);
 }
 
+/* Set while work started in the background may be what made a step fail (mounts.c: the
+ * fuse-overlayfs daemons starting side by side, a mount below one whose daemon died failing
+ * with ENOTCONN): run first, once, by the process that set it, it reports that instead. */
+static void (*before_die)(void);
+static pid_t before_die_pid;
+
+void set_before_die(void (*fn)(void)) {
+  before_die = fn;
+  before_die_pid = fn ? getpid() : 0;
+}
+
+static void run_before_die(void) {
+  void (*fn)(void) = before_die;
+  before_die = NULL;
+  if (fn && getpid() == before_die_pid) fn();
+}
+
 void die_step(const char *step, const char *path, int err) {
+  run_before_die();
   /* Format: error STEP ERRNO-NAME-OR-NUMBER PATH: the launcher maps it to one user-facing line. */
   status_send("error", "%s %d %s", step, err, path ? path : "-");
   _exit(SBX_EXIT_FAILED);
 }
 
 void die_msg(const char *step, const char *msg) {
+  run_before_die();
   status_send("error", "%s 0 - %s", step, msg);
   _exit(SBX_EXIT_FAILED);
 }

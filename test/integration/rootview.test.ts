@@ -138,6 +138,21 @@ testUnless(USER_CASE ?? FUSE_PROBLEM ?? noUnreadable)('unprivileged: the dirs sh
   assert.not.match(second.stderr, /shown empty inside/);
 });
 
+testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${FUSE_PROBLEM}`), { missing: !IS_ROOT })('unprivileged: a fuse-overlayfs that fails is named with its own words, not as a later mount\'s ENOTCONN (its daemons start side by side)', () => {
+  // A stand-in found first on PATH that refuses to serve: the helper starts every daemon
+  // before it waits for any, and mounts below a tree served by one (the home dir below /home)
+  // would meet the dead connection first.
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-badfuse-'));
+  temps.push(dir);
+  chmodSync(dir, 0o755);
+  writeFileSync(join(dir, 'fuse-overlayfs'), '#!/bin/sh\necho "sbx-test: this fuse-overlayfs refuses" >&2\nexit 1\n', { mode: 0o755 });
+  const r = sbx(['run', '-n', '-q', '--', 'true'], { store, env: { PATH: `${dir}:${process.env.PATH ?? '/usr/bin:/bin'}` } });
+  assert.is(r.code, 125, r.stderr);
+  assert.match(r.stderr, /step 'fuse-overlayfs'/);
+  assert.match(r.stderr, /sbx-test: this fuse-overlayfs refuses/);
+  assert.not.match(r.stderr, /ENOTCONN/);
+});
+
 testUnless(USER_CASE)('unprivileged without fuse-overlayfs: one line says system paths are read-only, writes there fail', () => {
   // A PATH that has a shell but no fuse-overlayfs.
   const bin = mkdtempSync(join(tmpdir(), 'sbx-nofuse-'));
