@@ -36,36 +36,40 @@ static int load(const unsigned char *insns, size_t len, char *log, size_t log_si
   return (int)sys_bpf(BPF_PROG_LOAD, &attr);
 }
 
-int devbpf_load(const unsigned char *insns, size_t len, const char **step) {
+/* Loads the program (a refusal's reason sent as a "verifier" status line) and attaches it. */
+int devbpf_attach(const char *cgroup_dir, const unsigned char *insns, size_t len, const char **step) {
   static char log[65536];
-  *step = "devbpf-load";
   if (len == 0 || len % sizeof(struct bpf_insn) || len / sizeof(struct bpf_insn) > 4096) {
     *step = "devbpf-program";
     errno = EINVAL;
     return -1;
   }
-  int prog = load(insns, len, NULL, 0);
-  if (prog >= 0) return prog;
-  int err = errno;
-  int again = load(insns, len, log, sizeof log);
-  if (again >= 0) return again; /* refused once, accepted now: nothing to say */
-  /* The verifier's last line says why it refused: worth one status line. */
-  size_t n = strlen(log);
-  while (n > 0 && log[n - 1] == '\n') log[--n] = 0;
-  const char *last = strrchr(log, '\n');
-  if (n) status_send("verifier", "%s", last ? last + 1 : log);
-  errno = err;
-  return -1;
-}
-
-int devbpf_attach(int prog, int cgroup_fd) {
+  autoclose int prog = load(insns, len, NULL, 0);
+  if (prog < 0) {
+    int err = errno;
+    prog = load(insns, len, log, sizeof log);
+    if (prog < 0) {
+      /* The verifier's last line says why it refused: worth one status line. */
+      size_t n = strlen(log);
+      while (n > 0 && log[n - 1] == '\n') log[--n] = 0;
+      const char *last = strrchr(log, '\n');
+      if (n) status_send("verifier", "%s", last ? last + 1 : log);
+      *step = "devbpf-load";
+      errno = err;
+      return -1;
+    }
+    /* Refused once, accepted now: nothing to say. */
+  }
+  autoclose int cg = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cg < 0) { *step = "devbpf-cgroup"; return -1; }
   union bpf_attr attr;
   memset(&attr, 0, sizeof attr);
-  attr.target_fd = (uint32_t)cgroup_fd;
+  attr.target_fd = (uint32_t)cg;
   attr.attach_bpf_fd = (uint32_t)prog;
   attr.attach_type = BPF_CGROUP_DEVICE;
   /* MULTI: ancestors' device programs (systemd's, a container runtime's) still run too, and
    * access needs every one of them to allow it. */
   attr.attach_flags = BPF_F_ALLOW_MULTI;
-  return sys_bpf(BPF_PROG_ATTACH, &attr) < 0 ? -1 : 0;
+  if (sys_bpf(BPF_PROG_ATTACH, &attr) < 0) { *step = "devbpf-attach"; return -1; }
+  return 0;
 }

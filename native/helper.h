@@ -80,11 +80,9 @@ struct spec {
 int spec_read(int fd, struct spec *out, char *err, size_t errlen);
 
 /* ---- device cgroup v2 (devbpf.c) ---- */
-/* Loads a BPF_PROG_TYPE_CGROUP_DEVICE program: its fd (close-on-exec), or -1 with errno set
- * and *step naming what failed (a refusal's reason is sent as a "verifier" status line). */
-int devbpf_load(const unsigned char *insns, size_t len, const char **step);
-/* Attaches a loaded program to the cgroup directory open as cgroup_fd; -1 with errno set. */
-int devbpf_attach(int prog, int cgroup_fd);
+/* Loads a BPF_PROG_TYPE_CGROUP_DEVICE program and attaches it to the cgroup directory.
+ * On failure returns -1 with errno set and *step naming what failed. */
+int devbpf_attach(const char *cgroup_dir, const unsigned char *insns, size_t len, const char **step);
 
 /* ---- capabilities (caps.c) ---- */
 struct cap_sets { uint64_t bounding, permitted, inheritable, ambient; };

@@ -105,11 +105,7 @@ static void apply_cgroup_rules(void) {
   for (size_t i = 0; i < cfg.n_devbpf; i++) {
     const char *step = NULL;
     const struct spec_op *op = cfg.devbpf[i];
-    autoclose int prog = devbpf_load((const unsigned char *)op->args[1], op->lens[1], &step);
-    if (prog < 0) die_step(step, op->args[0], errno);
-    autoclose int cg = open(op->args[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (cg < 0) die_step("devbpf-cgroup", op->args[0], errno);
-    if (devbpf_attach(prog, cg) < 0) die_step("devbpf-attach", op->args[0], errno);
+    if (devbpf_attach(op->args[0], (const unsigned char *)op->args[1], op->lens[1], &step) < 0) die_step(step, op->args[0], errno);
   }
 }
 
