@@ -102,8 +102,9 @@ export async function rows() {
     // The floor of any Node CLI that runs a command in new namespaces: Node's start, loading
     // child_process, one spawn, the namespaces, waiting for the exit.
     const nodeNs = time(process.execPath, ['-e', "require('child_process').spawnSync('unshare', ['-Urmpf', '--mount-proc', 'true'])"]);
-    const floorDir = mkdtempSync(join(tmpdir(), 'sbx-bench-floor-'));
-    const floorArgs = floorSpec(floorDir, env);
+    // On tmpfs, as a throwaway run's layers are: the saved sandbox's store is in this dir.
+    const floorDir = mkdtempSync('/dev/shm/sbx-bench-floor-');
+    const floorArgs = floorSpec(floorDir, { ...env, SBX_HOME: join(floorDir, 'store') });
     const runFloor = typeof floorArgs === 'string' ? null : time(process.execPath, [join(REPO, 'bench', '_run-floor.cjs'), ...floorArgs]);
     rmSync(floorDir, { recursive: true, force: true });
     const ph = phases(store, cache);
