@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { row, runAlone } from './_lib.mjs';
+import { fuseOptions } from '../dist/sandbox-core/engines.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const FILES = Number(process.env.BENCH_FILES || 10000);
@@ -71,8 +72,41 @@ function fuseRequests(run) {
   }
 }
 
+/**
+ * The same writes with no sbx at all: the user's own namespaces (unshare -Urm), a fuse-overlayfs
+ * daemon with sbx's options over /opt, next to a kernel overlay over the user's home, each
+ * upper on tmpfs as a throwaway run's; alternating, whole processes timed. Their ratio is
+ * fuse-overlayfs's own, the floor of sbx's fuse path. {error} when either cannot run.
+ */
+function bareOverlays() {
+  const base = mkdtempSync('/dev/shm/sbx-bench-bare-');
+  try {
+    spawnSync('chown', [USER, base]);
+    const side = (name, mount) => {
+      const d = join(base, name);
+      const script = `set -e; mkdir ${d} ${d}/u ${d}/w ${d}/m; ${mount(d)}; ${writer(`${d}/m/sbx-bench-w`)}; cd /; umount ${d}/m; rm -rf ${d}`;
+      return timeOnce('setpriv', ['--reuid', USER, '--regid', USER, '--init-groups', '--reset-env', 'env', `HOME=/home/${USER}`, 'PATH=/usr/bin:/bin', 'unshare', '-Urm', 'sh', '-c', script]);
+    };
+    const fuseMount = (d) => `fuse-overlayfs -o lowerdir=/opt,upperdir=${d}/u,workdir=${d}/w,${fuseOptions(true)} ${d}/m 2>/dev/null`;
+    const kernelMount = (d) => `mount -t overlay -o lowerdir=/home/${USER},upperdir=${d}/u,workdir=${d}/w,userxattr,volatile overlay ${d}/m`;
+    const fuse = [], kernel = [];
+    for (let i = 0; i < RUNS; i++) {
+      const pair = [[fuse, 'fuse', fuseMount], [kernel, 'kernel', kernelMount]];
+      for (const [list, name, mount] of i % 2 ? pair.reverse() : pair) {
+        const r = side(`${name}${i}`, mount);
+        if (typeof r !== 'number') return r;
+        list.push(r);
+      }
+    }
+    return { fuse: median(fuse), kernel: median(kernel), pairs: fuse.map((f, i) => f / kernel[i]) };
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
 export async function rows() {
   const rows = [];
+  let bare = null;
   const hostDir = mkdtempSync(join(tmpdir(), 'sbx-bench-host-'));
   rows.push(['host (no sandbox)', timeIt('sh', ['-c', `${writer(join(hostDir, 'w'))}; rm -rf ${hostDir}/w`])]);
   rmSync(hostDir, { recursive: true, force: true });
@@ -113,6 +147,7 @@ export async function rows() {
     rows.push(['fuse-overlayfs (unprivileged, in /opt)', failed ?? { ms: median(fuse), pairs }]);
     requests = fuseRequests(() => asUser('/opt/sbx-bench-w', COUNT_FILES));
     rmSync(copy, { recursive: true, force: true });
+    bare = bareOverlays();
   }
 
 
@@ -125,6 +160,10 @@ export async function rows() {
   out.push(typeof requests === 'string'
     ? row(`fuse requests per small write (${COUNT_FILES} files into /opt)`, null, '', null, { unit: 'requests', note: requests })
     : row(`fuse requests per small write (${COUNT_FILES} files into /opt)`, requests.perFile, 'kernel overlay', 0, { unit: 'requests', note: `${requests.ops}; each a round trip to the daemon` }));
+  if (bare) {
+    const note = bare.error ?? `${bare.pairs.length} alternating pairs, per-pair ratio median ${median(bare.pairs).toFixed(2)}× (${Math.min(...bare.pairs).toFixed(2)}-${Math.max(...bare.pairs).toFixed(2)}×); no sbx: unshare -Urm, fuse-overlayfs with sbx's options over /opt, the floor of the fuse path`;
+    out.push(row(`  … the same writes in a bare fuse-overlayfs mount`, bare.error ? null : { ms: bare.fuse, cpu: NaN }, 'a bare kernel overlay', bare.error ? null : { ms: bare.kernel, cpu: NaN }, { note }));
+  }
   const rootK = ms('kernel overlay (root, --map-root)');
   if (rootK) out.push(row(`${FILES} small writes, root, kernel overlay`, asRow(rootK), 'the host, no sandbox', asRow(ms('host (no sandbox)'))));
   return out;

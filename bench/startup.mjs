@@ -2,7 +2,7 @@
 // CLI), the namespace floor (`unshare`), and where the time of a run goes: one
 // `node --cpu-prof` run of the shipped bundle, its samples split into phases.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CA_FILE_AT_START, REPO, SBX, row, runAlone, time } from './_lib.mjs';
@@ -46,6 +46,29 @@ function phases(store, cache) {
   }
 }
 
+/**
+ * The arguments of bench/_run-floor.cjs: the helper, a spec sbx made for a run of this view,
+ * the version it expects, the run's cgroup dirs; or a string saying why not. The spec is
+ * caught by starting sbx with SBX_HELPER set to a script that copies it and execs the real
+ * helper, in a saved sandbox (`--in`): its layers stay, so the spec can be run again and
+ * again (a throwaway run's helper removes the layers it ran on).
+ */
+function floorSpec(dir, env) {
+  const helper = join(REPO, 'native', 'build', 'sbx-helper');
+  const spec = join(dir, 'spec'), version = join(dir, 'version'), wrap = join(dir, 'wrap.sh');
+  const saved = spawnSync(SBX, ['run', '-q', '--name', 'sbx-bench-floor', '--', 'sh', '-c', ': > /sbx-bench-floor'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: { ...process.env, ...env } });
+  if (saved.status !== 0) return `the saved sandbox: ${saved.stderr.trim().split('\n').pop()}`;
+  // The helper starts with an empty environment: the paths are written into the script. Only
+  // the run's spec is caught (the review after it starts the helper's scan too).
+  writeFileSync(wrap, `#!/bin/sh\nif [ "$1" = run ]; then cp /proc/self/fd/3 '${spec}' && printf '%s' "$4" > '${version}' || exit 125; fi\nexec '${helper}' "$@"\n`);
+  chmodSync(wrap, 0o755);
+  const r = spawnSync(SBX, ['run', '--in', 'sbx-bench-floor', '-q', '--', 'true'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: { ...process.env, ...env, SBX_HELPER: wrap, SBX_DEBUG_SPEC: '1' } });
+  if (r.status !== 0 || !existsSync(spec)) return `the run in it: ${r.stderr.trim().split('\n').pop()}`;
+  // The run's own cgroups (sbx made and removed them): the floor makes them as sbx does.
+  const cgroups = [...new Set([...r.stderr.matchAll(/"(\/sys\/fs\/cgroup\/[^/"]+\/sbx-[^/"]+)/g)].map((m) => m[1]))];
+  return [helper, spec, readFileSync(version, 'utf8'), ...cgroups];
+}
+
 /** Microseconds one first-touch page fault costs here (a native machine: well under 1; this VM: ~28). */
 function faultUs() {
   const pages = 4096;
@@ -79,6 +102,11 @@ export async function rows() {
     // The floor of any Node CLI that runs a command in new namespaces: Node's start, loading
     // child_process, one spawn, the namespaces, waiting for the exit.
     const nodeNs = time(process.execPath, ['-e', "require('child_process').spawnSync('unshare', ['-Urmpf', '--mount-proc', 'true'])"]);
+    // On tmpfs, as a throwaway run's layers are: the saved sandbox's store is in this dir.
+    const floorDir = mkdtempSync('/dev/shm/sbx-bench-floor-');
+    const floorArgs = floorSpec(floorDir, { ...env, SBX_HOME: join(floorDir, 'store') });
+    const runFloor = typeof floorArgs === 'string' ? null : time(process.execPath, [join(REPO, 'bench', '_run-floor.cjs'), ...floorArgs]);
+    rmSync(floorDir, { recursive: true, force: true });
     const ph = phases(store, cache);
     const f = (x) => x.toFixed(0);
     return [
@@ -88,6 +116,8 @@ export async function rows() {
       row('  … against a Node script that prints one line', version, 'that script', printFloor, { note: `the floor of --version: Node's file loader and a write; its faults ${printFloor?.flt ?? 'n/a'}, sbx --version's ${version?.flt ?? 'n/a'}` }),
       row('`unshare -Urmpf --mount-proc true`', unshare, '', null, { note: 'the namespaces alone: the kernel floor of a run' }),
       row('`node` spawning `unshare -Urmpf --mount-proc true`', nodeNs, '`node -e 0`', node, { note: "the floor of a run from Node: start, child_process, one spawn, the namespaces; sbx's goal is 1.2x node alone" }),
+      row('  … the floor of a run from Node with this helper', runFloor, '`node -e 0`', node, { note: typeof floorArgs === 'string' ? floorArgs : "node, child_process, the run's cgroups made, the helper on a spec sbx made for a run of the same view (a saved sandbox's, so its layers stay), waited for, the cgroups removed: no run from Node with this helper can beat it" }),
+      row('  … `sbx run -n -- true` against that floor', run, 'the floor', runFloor, { note: 'what sbx loads and plans before the helper and does after it' }),
       // Counted, not timed: load on a shared machine stretches time, not this.
       row('minor page faults of `sbx run -n -- true`', run?.flt ?? null, '`node -e 0`', node?.flt ?? null, { unit: 'faults', note: `the node+unshare floor: ${nodeNs?.flt ?? 'n/a'}; each costs ~${faultUs()} us on this machine, so what a run touches is much of what it costs` }),
       row('`sbx run -n -- true` phases (one --cpu-prof run)', Number(ph.wall.toFixed(0)), '', null,

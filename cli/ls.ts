@@ -1,7 +1,7 @@
 // sbx ls: saved sandboxes with name, command, age, size, change count and state.
 import { Command, Option } from 'clipanion';
 import { Store } from '../sandbox-core/store.js';
-import { scanSandbox } from '../sandbox-core/changes/scan.js';
+import { scanSandboxAsync } from '../sandbox-core/changes/scan.js';
 import { displayText } from '../sandbox-core/changes/bpath.js';
 import { humanBytes } from './progress.js';
 import { stdoutColors } from './output.js';
@@ -27,15 +27,22 @@ export class LsCommand extends Command {
 
   override async execute(): Promise<number> {
     const store = new Store();
-    const rows = store.entries().map(({ id, meta: m, problem }) => {
+    const rows = [];
+    for (const { id, meta: m, problem } of store.entries()) {
       // A leftover of a failed run or a tampered entry: listed so 'sbx discard ID' can remove it.
-      if (!m) return { id, name: null, state: 'broken', created: null, command: [], size: 0, changes: null, exitStatus: null, problem };
+      if (!m) { rows.push({ id, name: null, state: 'broken', created: null, command: [] as string[], size: 0, changes: null, exitStatus: null, problem }); continue; }
       let changes: number | null = null;
-      // The scan walks every layer fd-relative at any depth; it also counts what they hold.
+      // The scan walks every layer fd-relative at any depth; it also counts what they hold. The
+      // plain new files stay columns (as in sbx diff): only counted, no object each (a sandbox
+      // of 200k new files: 2.0 -> 1.7 s, 188 -> 93 MB).
       let size = 0;
-      try { const s = scanSandbox(m, { fewXattrs: true }); changes = s.changes.length; size = s.layerBytes ?? 0; } catch { /* unreadable layers: shown as ? */ }
-      return { id: m.id, name: m.name, state: m.state, created: m.created, command: m.command, size, changes, exitStatus: m.exitStatus, problem: null };
-    });
+      try {
+        const s = await scanSandboxAsync(m, { fewXattrs: true, columns: true });
+        changes = s.changes.length + (s.named?.length ?? 0);
+        size = s.layerBytes ?? 0;
+      } catch { /* unreadable layers: shown as ? */ }
+      rows.push({ id: m.id, name: m.name, state: m.state, created: m.created, command: m.command, size, changes, exitStatus: m.exitStatus, problem: null });
+    }
     const out = this.context.stdout;
     if (this.json) { out.write(JSON.stringify(rows, null, 2) + '\n'); return 0; }
     if (!rows.length) { out.write('no saved sandboxes\n'); return 0; }

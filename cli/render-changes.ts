@@ -155,6 +155,8 @@ class OneChange implements SummaryItem {
  * changes by top-level tree (largest first), then one item per fold rule.
  */
 export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions = {}, named?: NamedChanges): SummaryPlan {
+  // Nothing to show (most runs of a test or a build that cleans up): the rules are not loaded.
+  if (!changes.length && !named?.length) return { kinds: [], folded: 0, flagged: 0 };
   const marker = opts.marker && opts.marker.expand === !!opts.expand ? opts.marker : null;
   const fold = marker ? marker.fold : opts.expand ? [] : (opts.fold ?? foldRules());
   const foldOf = foldIndex(fold);

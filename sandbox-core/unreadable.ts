@@ -53,8 +53,17 @@ function findUnreadableDirs(root: string, skip: Set<string>, canRead: (d: string
 interface WalkCache { v: 1; key: string; dirs: Array<[string, number, number]>; result: string[] }
 
 /** A directory's (mtime, ctime): an entry added, removed or renamed changes the first, a chmod or chown the second. */
-function stamp(dir: string): [number, number] | null {
+export function stamp(dir: string): [number, number] | null {
   try { const st = lstatSync(dir); return st.isDirectory() ? [st.mtimeMs, st.ctimeMs] : null; } catch { return null; }
+}
+
+/**
+ * The stamp to remember for a directory looked at `now`, or one that never matches. File
+ * times come from a coarse clock (one tick is 1-10 ms): a change in the same tick as the
+ * stamp leaves it as it was, so a stamp is only kept once a few ticks have passed since it.
+ */
+export function keptStamp(s: [number, number], now = Date.now()): [number, number] {
+  return now - Math.max(s[0], s[1]) >= 20 ? s : [-1, -1];
 }
 
 /**
@@ -80,7 +89,8 @@ export function findUnreadableDirsCached(roots: string[], skip: Set<string>, cac
   const visited: string[] = [];
   const result = roots.flatMap((r) => findUnreadableDirs(r, skip, readable, visited));
   if (cacheFile) {
-    const dirs = visited.flatMap((d): Array<[string, number, number]> => { const s = stamp(d); return s ? [[d, s[0], s[1]]] : []; });
+    const now = Date.now();
+    const dirs = visited.flatMap((d): Array<[string, number, number]> => { const s = stamp(d); return s ? [[d, ...keptStamp(s, now)]] : []; });
     const tmp = `${cacheFile}.${process.pid}`;
     try {
       writeFileSync(tmp, JSON.stringify({ v: 1, key, dirs, result } satisfies WalkCache), { mode: 0o600 });

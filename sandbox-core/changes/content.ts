@@ -8,8 +8,22 @@ const CHUNK = 1 << 16;
 const bufA = Buffer.allocUnsafe(CHUNK);
 const bufB = Buffer.allocUnsafe(CHUNK);
 
+const READ = C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY;
+
+/**
+ * Opened for reading without moving its atime, as the helper's scan reads (native/scan.c
+ * open_read): reading a file written since its last read moves its atime (relatime), so a
+ * review would change the host's files it only looked at. O_NOATIME is refused (EPERM) for a
+ * file that is not ours without CAP_FOWNER: that one is read as before.
+ */
 export function openNoFollow(p: string): number {
-  return openSync(fsAt(p), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY);
+  const at = fsAt(p);
+  try {
+    return openSync(at, READ | C.O_NOATIME);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+  }
+  return openSync(at, READ);
 }
 
 function readFull(fd: number, buf: Buffer): number {

@@ -66,6 +66,11 @@ test('run → save → diff → commit part → commit the rest: the host ends u
   const r = sbx(['run', '--name', 'trial', '--', 'sh', '-c', script(canary)]);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /saved/);
+  // sbx ls counts what the review lists (its plain new files as columns, sbx diff's way).
+  const listed = JSON.parse(sbx(['diff', 'trial', '--json']).stdout) as { changes: unknown[] };
+  const [row] = JSON.parse(sbx(['ls', '--json']).stdout) as Array<{ changes: number; size: number }>;
+  assert.is(row!.changes, listed.changes.length);
+  assert.ok(row!.size > 0);
   const d = sbx(['diff', 'trial', '--exit-code']);
   assert.is(d.code, 1);
   assert.match(d.stdout, /\+three/);

@@ -1,11 +1,13 @@
 // The fd-relative resolution every host-side access to layers and the store goes through.
 import { test } from 'uvu';
+import { spawnSync } from 'node:child_process';
 import * as assert from 'uvu/assert';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dir, NotBeneathError, removeTreeAt, resolveParentBeneath, splitBeneath } from '../../sandbox-core/beneath.js';
 import { removeTree } from '../../sandbox-core/store.js';
+import { testUnless } from '../helpers/skip.js';
 
 let root = '';
 let outside = '';
@@ -98,6 +100,38 @@ test('removeTreeAt: no symlink followed, mode-000 dirs removed, outside intact',
   try { removeTreeAt(base, 't'); } finally { base.close(); }
   assert.not.ok(existsSync(join(root, 't')));
   assert.is(readFileSync(join(outside, 'precious'), 'utf8'), 'keep\n');
+});
+
+test('removeTreeAt: a tree of empty dirs (what a finished sandbox mostly leaves) and mode-000 ones, each kind of entry', () => {
+  for (let i = 0; i < 20; i++) mkdirSync(join(root, `t/L${i}/upper`), { recursive: true });
+  mkdirSync(join(root, 't/L0/work/work'), { recursive: true });
+  chmodSync(join(root, 't/L0/work/work'), 0);
+  mkdirSync(join(root, 't/L1/upper/full'));
+  writeFileSync(join(root, 't/L1/upper/full/f'), 'x');
+  symlinkSync(outside, join(root, 't/L2/upper/link'));
+  const base = Dir.open(root);
+  try { removeTreeAt(base, 't'); } finally { base.close(); }
+  assert.not.ok(existsSync(join(root, 't')));
+  assert.is(readFileSync(join(outside, 'precious'), 'utf8'), 'keep\n');
+});
+
+testUnless(process.getuid!() === 0 ? null : 'only root can mount a tmpfs to test with')('removeTreeAt never enters a mount point inside the tree: EBUSY, its contents stay', () => {
+  const m = join(root, 't/a/mnt');
+  mkdirSync(m, { recursive: true });
+  writeFileSync(join(root, 't/a/f'), 'f');
+  assert.is(spawnSync('mount', ['-t', 'tmpfs', 'none', m]).status, 0);
+  try {
+    writeFileSync(join(m, 'mounted'), 'kept');
+    const base = Dir.open(root);
+    try {
+      assert.throws(() => removeTreeAt(base, 't'), (e: NodeJS.ErrnoException) => e.code === 'EBUSY');
+    } finally {
+      base.close();
+    }
+    assert.is(readFileSync(join(m, 'mounted'), 'utf8'), 'kept', 'the mounted tree was not entered');
+  } finally {
+    spawnSync('umount', ['-l', m]);
+  }
 });
 
 test('removeTreeAt: a 2,100-level chain of 200-byte names (far past PATH_MAX)', () => {

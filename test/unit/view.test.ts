@@ -142,6 +142,9 @@ test('the unreadable-dir walk is remembered while no directory changed, and redo
     const root = join(top, 'var');
     mkdirSync(join(root, 'a', 'b'), { recursive: true });
     const cache = join(top, 'cache.json');
+    // Stamps are kept only a few clock ticks after they were made (unreadable.ts keptStamp).
+    const settle = (): void => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30); };
+    settle();
     assert.equal(findUnreadableDirsCached([root], new Set(), cache), []);
     const c = JSON.parse(readFileSync(cache, 'utf8')) as { dirs: Array<[string, number, number]>; result: string[] };
     assert.equal(c.dirs.map((d) => d[0]).sort(), [root, join(root, 'a'), join(root, 'a', 'b')]);
@@ -152,11 +155,13 @@ test('the unreadable-dir walk is remembered while no directory changed, and redo
     assert.equal(findUnreadableDirsCached([root], new Set([join(root, 'x')]), cache), [], 'another skip set: another key');
     writeFileSync(cache, JSON.stringify(c));
     mkdirSync(join(root, 'a', 'b', 'new'));
+    settle();
     assert.equal(findUnreadableDirsCached([root], new Set(), cache), [], 'a new directory: walked again');
     const again = JSON.parse(readFileSync(cache, 'utf8')) as typeof c;
     again.result = [join(root, 'a', 'remembered')];
     writeFileSync(cache, JSON.stringify(again));
     chmodSync(join(root, 'a', 'b'), 0o700);
+    settle();
     assert.equal(findUnreadableDirsCached([root], new Set(), cache), [], 'a chmod: walked again');
     const fresh = JSON.parse(readFileSync(cache, 'utf8')) as typeof c;
     writeFileSync(cache, JSON.stringify({ ...fresh, result: [join(root, 'a', 'ok')] }));

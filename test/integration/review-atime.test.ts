@@ -1,0 +1,58 @@
+// A review reads host files (to compare and diff them) without moving their atimes: what the
+// host's files say about when they were last read is the host's, not sbx's.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { lstatSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
+import { removeTree } from '../../sandbox-core/store.js';
+import { awaitDetachedRemovals, sbx as run } from '../helpers/sbx.js';
+import { testUnless } from '../helpers/skip.js';
+
+// As the unprivileged user, in its home: a root-owned dir could not be copied up inside.
+const base = process.getuid?.() === 0 ? '/tmp' : homedir();
+const OLD = 978307200; // 2001-01-01: older than the mtime, so a read moves it (relatime)
+const MTIME = 1009843200; // 2002-01-01
+
+/** Whether a plain read moves an old atime on this filesystem (not mounted noatime). */
+function readsMoveAtime(): boolean {
+  const d = mkdtempSync(join(base, 'sbx-atime-probe-'));
+  try {
+    const f = join(d, 'probe');
+    writeFileSync(f, 'probe\n');
+    utimesSync(f, OLD, MTIME);
+    readFileSync(f);
+    return lstatSync(f).atimeMs !== OLD * 1000;
+  } finally {
+    removeTree(d);
+  }
+}
+
+testUnless(readsMoveAtime() ? null : `reads do not move atimes on ${base}'s filesystem (noatime)`)('a run\'s summary and sbx diff read the changed host file without moving its atime', () => {
+  const canary = mkdtempSync(join(base, 'sbx-canary-'));
+  const home = mkdtempSync(join(tmpdir(), 'sbx-home-'));
+  const sbx = (args: string[]) => run(args, { store: home, cwd: canary, timeoutMs: 300_000 });
+  try {
+    const f = join(canary, 'f.txt');
+    writeFileSync(f, 'abc\n');
+    utimesSync(f, OLD, MTIME);
+    // The same size with other bytes: the review has to read both sides to tell.
+    const r = sbx(['run', '--', 'sh', '-c', `printf 'xyz\\n' > ${f}`]);
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, /saved/);
+    const [meta] = JSON.parse(sbx(['ls', '--json']).stdout) as Array<{ id: string }>;
+    const d = sbx(['diff', meta!.id]);
+    assert.is(d.code, 0, d.stderr);
+    assert.match(d.stdout, /-abc\n\+xyz/);
+    // The atime first: this test's own read of the file moves it.
+    assert.is(lstatSync(f).atimeMs, OLD * 1000, 'the host file was not read with its atime moved');
+    assert.is(readFileSync(f, 'utf8'), 'abc\n', 'and is untouched');
+    sbx(['discard', meta!.id]);
+  } finally {
+    removeTree(canary);
+    awaitDetachedRemovals(home);
+    removeTree(home);
+  }
+});
+
+test.run();
