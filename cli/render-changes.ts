@@ -215,8 +215,9 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
       return out;
     };
     const kept = (j: number): void => { keep![j] = 1; };
+    const keptRun = (from: number, to: number): void => { keep!.fill(1, from, to); };
     let view: { items: Array<Change | SubtreeGroup>; folds: FoldCount[] };
-    if (!opts.expand) view = viewKind(k, rest, fold, extra ? { list: extra, take, ...(marked ? { kept } : {}) } : undefined);
+    if (!opts.expand) view = viewKind(k, rest, fold, extra ? { list: extra, take, ...(marked ? { kept, keptRun } : {}) } : undefined);
     else if (!extra) view = { items: rest, folds: [] };
     else {
       // Every path listed: the kept column entries become changes, in path order with the rest.
@@ -477,35 +478,43 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
   const n = named && named.stats ? named.length : 0;
   const paints = n ? paintParts(col) : null;
   const shown: Shown = { display, plainDir: new Uint8Array(n ? named!.dirs.length : 0) };
-  // One test that reads both counts from the start: `j < n` first read when the changes run
-  // out (the last one) would throw the optimized loop away there and compile it again.
-  for (let i = 0, j = 0; i + j < changes.length + n;) {
+  for (let i = 0, j = 0; ;) {
+    // The column entries before changes[i] (all that are left after the last change): found
+    // a directory at a time (lowerBound), not by a compare per entry.
+    const to = i === changes.length ? n : n ? named!.lowerBound(j, n, changes[i]!.path) : 0;
+    for (; j < to; j++) {
+      if (out.at >= PIECE) { const w = write(out.take()); if (w) await w; }
+      const t = paints ? named!.textPieceAt(j) : null;
+      if (t) newFileDiff(named!, j, t, named!.textFrom, named!.textLength, out, paints!, col, shown);
+      else await writeDiff(named!.changeAt(j), col, out);
+    }
+    if (i === changes.length) break;
     if (out.at >= PIECE) { const w = write(out.take()); if (w) await w; }
-    let c: Change;
-    if (j < n && (i === changes.length || named!.compareTo(j, changes[i]!.path) < 0)) {
-      if (paints && newFileDiff(named!, j, out, paints, col, shown)) { j++; continue; }
-      c = named!.changeAt(j++);
-    } else c = changes[i++]!;
-    if (c.type !== 'file') continue;
-    const now = fileDiffNow(c, DIFF_LIMITS);
-    const d = now && 'oldText' in now ? await diffTexts(c, now, DIFF_LIMITS) : now;
-    if (!d) continue;
-    const name = display(c.path);
-    out.text(col.bold(`diff ${name} (${c.change})\n`));
-    if (!d.lines) {
-      const before = c.host && c.change !== 'added' ? humanBytes(c.host.size) : '-';
-      const after = c.change === 'deleted' ? '-' : c.size >= LARGE_FILE ? `${humanBytes(c.size)} (${humanBytes(allocatedOf(c) ?? c.size)} allocated)` : humanBytes(c.size);
-      out.text(col.dim(`${d.why === 'large' ? 'Large' : d.why === 'unreadable' ? 'Unreadable' : 'Binary'} file: ${before} → ${after}\n`));
-      continue;
-    }
-    out.text(col.red(`--- ${c.change === 'added' ? '/dev/null' : `a${name}`}\n`) + col.green(`+++ ${c.change === 'deleted' ? '/dev/null' : `b${name}`}\n`));
-    for (const l of d.lines) {
-      const s = displayText(l);
-      out.text((l[0] === '+' ? col.green(s) : l[0] === '-' ? col.red(s) : l[0] === '@' ? col.cyan(s) : l[0] === '\\' ? col.dim(s) : s) + '\n');
-    }
-    if (d.cut) out.text(col.dim(`… diff cut after ${MAX_FILE_LINES} lines (+${d.added} -${d.removed} in all)\n`));
+    await writeDiff(changes[i++]!, col, out);
   }
   if (out.at) await write(out.take());
+}
+
+/** Writes change c's diff, if it has one. */
+async function writeDiff(c: Change, col: Colors, out: ByteOut): Promise<void> {
+  if (c.type !== 'file') return;
+  const now = fileDiffNow(c, DIFF_LIMITS);
+  const d = now && 'oldText' in now ? await diffTexts(c, now, DIFF_LIMITS) : now;
+  if (!d) return;
+  const name = display(c.path);
+  out.text(col.bold(`diff ${name} (${c.change})\n`));
+  if (!d.lines) {
+    const before = c.host && c.change !== 'added' ? humanBytes(c.host.size) : '-';
+    const after = c.change === 'deleted' ? '-' : c.size >= LARGE_FILE ? `${humanBytes(c.size)} (${humanBytes(allocatedOf(c) ?? c.size)} allocated)` : humanBytes(c.size);
+    out.text(col.dim(`${d.why === 'large' ? 'Large' : d.why === 'unreadable' ? 'Unreadable' : 'Binary'} file: ${before} → ${after}\n`));
+    return;
+  }
+  out.text(col.red(`--- ${c.change === 'added' ? '/dev/null' : `a${name}`}\n`) + col.green(`+++ ${c.change === 'deleted' ? '/dev/null' : `b${name}`}\n`));
+  for (const l of d.lines) {
+    const s = displayText(l);
+    out.text((l[0] === '+' ? col.green(s) : l[0] === '-' ? col.red(s) : l[0] === '@' ? col.cyan(s) : l[0] === '\\' ? col.dim(s) : s) + '\n');
+  }
+  if (d.cut) out.text(col.dim(`… diff cut after ${MAX_FILE_LINES} lines (+${d.added} -${d.removed} in all)\n`));
 }
 
 /**
@@ -539,14 +548,12 @@ function paintParts(col: Colors): Paints | null {
  * The diff of column entry j, a new text file the helper sent (named.ts), written as bytes
  * the way writeDiffs writes the Change that entry stands for (oneSided: every line added):
  * a line of plain bytes is copied as it is, which is what displayText() leaves it, and any
- * other line goes through displayText(). False when the helper sent no text (binary, large,
- * or left for sbx to read): then the Change path writes it.
+ * other line goes through displayText(). Its text is t[from, from + len); an entry the helper
+ * sent no text for (binary, large, or left for sbx to read) goes the Change path.
  */
-function newFileDiff(named: NamedChanges, j: number, out: ByteOut, p: Paints, col: Colors, shown: Shown): boolean {
-  // The text where it lies in the helper's answer (no view made per file).
-  const t = named.textPieceAt(j);
-  if (!t) return false;
-  const from = named.textFrom, len = named.textLength, to = from + len;
+function newFileDiff(named: NamedChanges, j: number, t: Buffer, from: number, len: number, out: ByteOut, p: Paints, col: Colors, shown: Shown): void {
+  // The text is where it lies in the helper's answer (no view made per file).
+  const to = from + len;
   out.bytes(p.head, 0, p.head.length);
   const nameAt = out.at;
   named.writeShown(j, out, shown);
@@ -572,7 +579,7 @@ function newFileDiff(named: NamedChanges, j: number, out: ByteOut, p: Paints, co
   ob.copyWithin(at, nameAt, nameAt + nameLen);
   at += nameLen;
   at = put(ob, at, p.tail);
-  if (!len) { out.at = at; return true; }
+  if (!len) { out.at = at; return; }
   at = put(ob, at, p.hunk);
   out.at = at;
   out.decimal(lines);
@@ -606,7 +613,6 @@ function newFileDiff(named: NamedChanges, j: number, out: ByteOut, p: Paints, co
   out.at = at;
   if (noEol && lines < MAX_FILE_LINES - 1) out.text(`${p.dim[0]}\\ No newline at end of file${p.dim[1]}\n`);
   if (1 + lines + (noEol ? 1 : 0) > MAX_FILE_LINES) out.text(col.dim(`… diff cut after ${MAX_FILE_LINES} lines (+${lines} -0 in all)\n`));
-  return true;
 }
 
 /** Copies `src` into `dst` at `at` (a few bytes: a loop beats a native copy); returns where it ended. */

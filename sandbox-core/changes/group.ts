@@ -46,6 +46,8 @@ export interface ColumnRest {
    * entry marked plain or folded is taken through this, with no path made and no rule asked.
    */
   kept?(j: number): void;
+  /** kept() of entries [from, to). */
+  keptRun?(from: number, to: number): void;
 }
 
 /**
@@ -130,9 +132,37 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
   // In path order (the changes' and the columns' merged): a dir comes before what is below it.
   // (No read past the array's end for the last round: optimized code that meets one is thrown
   // away and the function compiled again, after the loop over 200k entries.)
+  const runs = marked && !!cols!.keptRun;
+  // The end of a run that has no group (its entries are taken one at a time).
+  let alone = 0;
   for (let i = 0, j = 0; i <= changes.length; i++) {
     const c = i < changes.length ? changes[i] : undefined;
-    for (; j < n && (c === undefined || list!.compareTo(j, c.path) < 0); j++) {
+    // The column entries before c (all that are left after the last change).
+    const to = !n ? 0 : c === undefined ? n : list!.lowerBound(j, n, c.path);
+    for (; j < to; j++) {
+      // A directory's plain new files below a new dir: counted into its group as one run.
+      if (runs && j >= alone) {
+        const e = list!.markRun(j, to, MARK_PLAIN);
+        if (e > j + 1) {
+          const d = list!.dirAt(j);
+          if (d !== lastDir) {
+            const top = above ? above.of(list!.pathAt(j)) : null;
+            lastGroup = top === null ? undefined : groups.get(top);
+            lastDir = d;
+          }
+          const g = lastGroup;
+          if (g) {
+            cols!.keptRun!(j, e);
+            total += e - j;
+            g.entries += e - j;
+            g.files += e - j;
+            g.bytes += list!.runBytes;
+            j = e - 1;
+            continue;
+          }
+          alone = e;
+        }
+      }
       const m = marked ? list!.markAt(j) : MARK_UNKNOWN;
       const size = list!.sizeAt(j);
       if (m === MARK_PLAIN || m >= MARK_FOLD) {

@@ -202,6 +202,25 @@ export class NamedChanges {
   /** What `mark` said of entry i; 0 without a `mark`. */
   markAt(i: number): number { return this.marks ? this.marks[i]! : 0; }
 
+  /** The sizes of the entries markRun() last passed over, added up. */
+  runBytes = 0;
+
+  /**
+   * The end of the entries from i on, before `to`, that `mark` said `m` of and that lie in
+   * entry i's directory (i itself when it is not one): viewKind takes a directory's plain new
+   * files as one run, not an entry at a time. Their sizes added up are in runBytes.
+   */
+  markRun(i: number, to: number, m: number): number {
+    const marks = this.marks;
+    if (!marks) return i;
+    const dirs = this.dir, sizes = this.sizes!, d = dirs[i]!;
+    let bytes = 0;
+    let k = i;
+    for (; k < to && marks[k] === m && dirs[k] === d; k++) bytes += sizes[k]!;
+    this.runBytes = bytes;
+    return k;
+  }
+
   /** Where the text textPieceAt() last found lies in its piece, and its length. */
   textFrom = 0;
   textLength = 0;
