@@ -31,17 +31,18 @@ static struct timespec entry_time(unsigned long long sec, unsigned long long nse
   return (struct timespec){ (time_t)(long long)sec, (long)nsec };
 }
 
-/* Mode, then owner, then times: the order sbx's own code uses (skeleton.ts), so a tree made
- * here is the one it would make. fd is the entry itself (not O_PATH); -1 for a symlink, set
- * by name below `parent`. */
+/* Owner, then mode, then times: the order sbx's own code uses (skeleton.ts), so a tree made
+ * here is the one it would make; a chown clears a file's setuid and setgid bits, so the mode
+ * comes after it. fd is the entry itself (not O_PATH); -1 for a symlink, set by name below
+ * `parent`. */
 static void set_attrs(const struct spec_op *op, int parent, const char *name, int fd) {
   const unsigned long long *n = op->num;
   const char *rel = op->args[1];
-  if (n[1] != ENTRY_UNSET && fchmod(fd, (mode_t)n[1]) < 0) entry_fail("entry-chmod", rel, errno);
   if (n[2] != ENTRY_UNSET) {
     int r = fd >= 0 ? fchown(fd, (uid_t)n[2], (gid_t)n[3]) : fchownat(parent, name, (uid_t)n[2], (gid_t)n[3], AT_SYMLINK_NOFOLLOW);
     if (r < 0 && !((op->flags & FLAG_OWNER_OPTIONAL) && (errno == EINVAL || errno == EPERM))) entry_fail("entry-chown", rel, errno);
   }
+  if (n[1] != ENTRY_UNSET && fchmod(fd, (mode_t)n[1]) < 0) entry_fail("entry-chmod", rel, errno);
   if (n[4] != ENTRY_UNSET || n[6] != ENTRY_UNSET) {
     struct timespec ts[2] = { entry_time(n[4], n[5]), entry_time(n[6], n[7]) };
     int r = fd >= 0 ? futimens(fd, ts) : utimensat(parent, name, ts, AT_SYMLINK_NOFOLLOW);

@@ -68,13 +68,15 @@ export function buildSkeletonTree(units: EngineUnit[], root: string, chown: bool
     try { st = seen?.get(host) ?? lstatSync(host); } catch { return link ? {} : { mode: fallbackMode }; }
     return standInAttrs(st, link, chown, made);
   };
+  // Owner, then mode, then times: a chown clears a file's setuid and setgid bits (even root's,
+  // even to the same ids), so the mode comes after it.
   const apply = (a: EntryAttrs, at: string): void => {
-    if (a.mode !== undefined) chmodSync(at, a.mode);
     // In a user namespace of our own, root's ids may not be mapped (EINVAL): then the
     // stand-in keeps ours, as for an ordinary user.
     if (a.owner) {
       try { lchownSync(at, a.owner.uid, a.owner.gid); } catch (e) { const c = (e as NodeJS.ErrnoException).code; if (c !== 'EINVAL' && c !== 'EPERM') throw e; }
     }
+    if (a.mode !== undefined) chmodSync(at, a.mode);
     if (a.times) utimesSync(at, a.times.atime, a.times.mtime);
   };
   const forHelper = (a: EntryAttrs): EntryAttrs => (a.owner ? { ...a, flags: ['owner-optional'] } : a);

@@ -118,7 +118,8 @@ test('entry ops make each dir, file and symlink with the mode, owner and times l
     entryOp('dir', 'L0'),
     entryOp('dir', 'L0/upper', { mode: 0o1751, owner, times }),
     entryOp('dir', 'S'),
-    entryOp('file', 'S/f', { mode: 0o640, owner, times: { atime: 1.5, mtime: 1700000000.25 } }),
+    // setuid and setgid: a chown after the chmod would clear them.
+    entryOp('file', 'S/f', { mode: 0o6750, owner, times: { atime: 1.5, mtime: 1700000000.25 } }),
     entryOp('symlink', 'S/l', { owner, flags: ['owner-optional'] }, '/nowhere'),
     entryOp('dir-attrs', 'S', { mode: 0o555, times: { atime: 2, mtime: 3 } }),
   ]);
@@ -135,7 +136,7 @@ test('entry ops make each dir, file and symlink with the mode, owner and times l
   assert.equal([up.atimeNs, up.mtimeNs], [1000000000123456000n, -5500000000n]);
   const f = st('S/f');
   assert.ok(f.isFile());
-  assert.equal([f.mode & 0o7777n, f.uid, f.gid, f.atimeNs, f.mtimeNs], [0o640n, BigInt(owner.uid), BigInt(owner.gid), 1500000000n, 1700000000250000000n]);
+  assert.equal([f.mode & 0o7777n, f.uid, f.gid, f.atimeNs, f.mtimeNs], [0o6750n, BigInt(owner.uid), BigInt(owner.gid), 1500000000n, 1700000000250000000n]);
   const l = st('S/l');
   assert.ok(l.isSymbolicLink());
   assert.equal([readlinkSync(join(layers, 'S/l')), l.uid, l.gid], ['/nowhere', BigInt(owner.uid), BigInt(owner.gid)]);

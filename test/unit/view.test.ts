@@ -68,6 +68,8 @@ testUnless(process.geteuid?.() === 0 ? null : 'needs root to give the stand-ins 
     mkdirSync(join(host, 'ours'));
     writeFileSync(join(host, 'small'), 'x');
     chownSync(join(host, 'small'), 0, 4321);
+    // setuid and setgid: the stand-in's chown (to the host's group) must not clear them.
+    chmodSync(join(host, 'small'), 0o6755);
     symlinkSync('x', join(host, 'link'));
     lchownSync(join(host, 'link'), 1234, 0);
     utimesSync(join(host, 'sk'), 1_000_000, 1_000_000);
@@ -95,6 +97,7 @@ testUnless(process.geteuid?.() === 0 ? null : 'needs root to give the stand-ins 
       assert.is(ids('sk'), '0:0', where);
       assert.is(ids('sk/inner'), '0:0', where);
       assert.is(ids('small'), '0:4321', where);
+      assert.is(lstatSync(join(root, host, 'small')).mode & 0o7777, 0o6755, where);
       assert.is(ids('link'), '1234:0', where);
       // Made after its entry, and so its own times are the host's.
       assert.is(lstatSync(join(root, host, 'sk')).mtimeMs, lstatSync(join(host, 'sk')).mtimeMs, where);
