@@ -31,6 +31,8 @@ void load_config(const struct spec *s) {
     case OP_CGROUP_PROCS: ADD(cfg.cgroup_procs, cfg.n_cgroup_procs, MAX_LIST, a[0], "cgroups"); break;
     case OP_CGROUP_WRITE: ADD(cfg.cgroup_writes, cfg.n_cgroup_writes, MAX_LIST, op, "cgroup writes"); break;
     case OP_DEVBPF: ADD(cfg.devbpf, cfg.n_devbpf, 8, op, "device programs"); break;
+    case OP_LAYERS_DIR: cfg.layers_dir = a[0]; break;
+    case OP_ENTRY: ADD(cfg.entries, cfg.n_entries, 65536, op, "entries"); break;
     case OP_HOSTNAME: cfg.hostname = a[0]; break;
     case OP_LOOPBACK_UP: cfg.loopback_up = 1; break;
     case OP_NEW_CGROUPNS: cfg.new_cgroupns = 1; break;
@@ -79,6 +81,7 @@ void load_config(const struct spec *s) {
   }
   /* Without a stage the command keeps the host's view (used to remove files owned by mapped ids). */
   if (!cfg.stage && cfg.n_fs_ops) die_msg("spec", "filesystem ops need a stage directory");
+  if (cfg.n_entries && !cfg.layers_dir) die_msg("spec", "entries need a layers_dir");
   if (cfg.argc == 0) die_msg("spec", "no command");
   if (!cfg.cwd) die_msg("spec", "no cwd");
   /* The supervisor answers the filter's notifications and reaches the proxy through net_relay's directory. */

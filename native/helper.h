@@ -33,6 +33,8 @@ enum op_type {
   /* namespaces and identity (applied by the outer process) */
   OP_SHARE_NET, OP_UID_MAP, OP_GID_MAP, OP_SETGROUPS, OP_NEWUIDMAP, OP_NEWGIDMAP,
   OP_CGROUP_PROCS, OP_CGROUP_WRITE, OP_DEVBPF,
+  /* a fresh run's layer dirs and stand-in tree, made by the outer process first (entries.c) */
+  OP_LAYERS_DIR, OP_ENTRY,
   /* inside, before the filesystem */
   OP_HOSTNAME, OP_LOOPBACK_UP, OP_NEW_CGROUPNS,
   /* filesystem, in order, destinations relative to the new root */
@@ -57,7 +59,13 @@ enum op_flag {
   FLAG_RO_BIND = 1u << 7,     /* overlay: fall back to a read-only bind */
   FLAG_PARENTS = 1u << 8,     /* bind: make the destination's missing parent dirs (0755) */
   FLAG_MAY_VANISH = 1u << 9,  /* bind: a host source gone since planning keeps its stand-in, read-only */
+  FLAG_OWNER_OPTIONAL = 1u << 10, /* entry: an owner the kernel cannot map (EINVAL, EPERM) is left as made */
 };
+
+/* entry's kinds (its first argument). */
+enum entry_kind { ENTRY_DIR, ENTRY_FILE, ENTRY_SYMLINK, ENTRY_DIR_ATTRS };
+/* entry's "-" (leave as made) for a mode, an owner or a time. */
+#define ENTRY_UNSET (~0ull)
 
 struct spec_op {
   enum op_type type;
@@ -68,8 +76,10 @@ struct spec_op {
   unsigned flags;    /* enum op_flag bits */
   /* Numeric arguments, validated at parse time: mkdir/chmod mode; chown and setid uid, gid;
    * rlimit resource, soft, hard; disk_tmpfs size; caps bounding, permitted, inheritable,
-   * ambient; relay_stdio's fds as bits (1 << fd). */
-  unsigned long long num[4];
+   * ambient; relay_stdio's fds as bits (1 << fd); entry kind, mode, uid, gid, atime seconds
+   * and nanoseconds, mtime seconds and nanoseconds (ENTRY_UNSET: "-"; seconds as a signed
+   * value's bits). */
+  unsigned long long num[8];
 };
 
 struct spec {

@@ -1,5 +1,5 @@
 /* sbx-helper run, the outer process (in the host namespaces): reads the spec, applies cgroup
- * limits and device rules, clones the sandbox's pid 1 into new namespaces, writes its uid/gid
+ * limits and device rules, makes a fresh run's layer dirs (entries.c), clones the sandbox's pid 1 into new namespaces, writes its uid/gid
  * maps and cgroup membership, releases it, forwards signals, restores the terminal, and exits
  * with the sandbox's status. */
 #define _GNU_SOURCE
@@ -208,6 +208,8 @@ int sandbox_main(int spec_fd, int status_fd) {
   apply_cgroup_rules();
   /* Opened now: a view built outside replaces the root before the sandbox's pid 1 exists. */
   if (cfg.net_relay_dir) net_relay_open_dir(&net_relay, cfg.net_relay_dir, cfg.net_relay_name, cfg.net_relay_buffer);
+  /* Before anything uses them: root's view is built next, an ordinary user's by pid 1. */
+  make_entries();
   scrap_open();
   if (cfg.build_outside) {
     if (unshare(CLONE_NEWNS) < 0) die_step("mount-namespace", NULL, errno);

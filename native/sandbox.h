@@ -3,6 +3,7 @@
  *   config.c   spec ops -> struct config, with the checks that need the whole spec
  *   mounts.c   the filesystem ops and building the new root (pivot_root)
  *   disk.c     --disk: layers copied onto a sized tmpfs and back
+ *   entries.c  a fresh run's layer dirs and stand-in tree, as the spec lists them
  *   outer.c    the process in the host namespaces: cgroups, clone, id maps, waiting
  *   init.c     pid 1 of the sandbox and of the command's pid namespace
  *   command.c  the command process: session, fds, rlimits, no_new_privs, seccomp, exec
@@ -48,6 +49,8 @@ struct config {
   const char *scan[8]; size_t n_scan; /* texts whose lines in the relayed output sbx hears of */
   const unsigned char *seccomp; size_t seccomp_len;
   const struct spec_op *fs_ops[65536]; size_t n_fs_ops;
+  const char *layers_dir;       /* entries are made beneath it */
+  const struct spec_op *entries[65536]; size_t n_entries;
 };
 
 extern struct config cfg;
@@ -65,6 +68,9 @@ void trees_reap(void);
 void apply_fs_op(const struct spec_op *op);
 void replace_proc(const char *dest);
 int is_proc_op(const struct spec_op *op);
+
+/* entries.c: the entry ops, in order, beneath cfg.layers_dir (dies at the first failure) */
+void make_entries(void);
 
 /* disk.c */
 void disk_setup(void);

@@ -20,6 +20,7 @@ static const struct { const char *name; int nargs; } op_table[OP_COUNT] = {
   [OP_SHARE_NET] = {"share_net", 0}, [OP_UID_MAP] = {"uid_map", 1}, [OP_GID_MAP] = {"gid_map", 1},
   [OP_SETGROUPS] = {"setgroups", 1}, [OP_NEWUIDMAP] = {"newuidmap", 2}, [OP_NEWGIDMAP] = {"newgidmap", 2},
   [OP_CGROUP_PROCS] = {"cgroup_procs", 1}, [OP_CGROUP_WRITE] = {"cgroup_write", 2}, [OP_DEVBPF] = {"devbpf", 2},
+  [OP_LAYERS_DIR] = {"layers_dir", 1}, [OP_ENTRY] = {"entry", 9},
   [OP_HOSTNAME] = {"hostname", 1}, [OP_LOOPBACK_UP] = {"loopback_up", 0}, [OP_NEW_CGROUPNS] = {"new_cgroupns", 0},
   [OP_STAGE] = {"stage", 1}, [OP_WHITEOUT] = {"whiteout", 2}, [OP_MKDIR] = {"mkdir", 2},
   [OP_SYMLINK] = {"symlink", 2}, [OP_LOWER] = {"lower", 1}, [OP_OVERLAY] = {"overlay", 6}, [OP_FUSE_OVERLAY] = {"fuse_overlay", 6},
@@ -40,7 +41,7 @@ static int op_lookup(const char *name) {
 static const struct { const char *name; unsigned bit; } flag_table[] = {
   {"ro", FLAG_RO}, {"rec", FLAG_REC}, {"src-inside", FLAG_SRC_INSIDE}, {"optional", FLAG_OPTIONAL},
   {"idmap", FLAG_IDMAP}, {"parents", FLAG_PARENTS}, {"noexec", FLAG_NOEXEC}, {"idmap-lower", FLAG_IDMAP_LOWER}, {"ro-bind", FLAG_RO_BIND},
-  {"may-vanish", FLAG_MAY_VANISH},
+  {"may-vanish", FLAG_MAY_VANISH}, {"owner-optional", FLAG_OWNER_OPTIONAL},
 };
 
 /* Parses a comma list of flags; each must be one of `allowed`. */
@@ -99,6 +100,28 @@ static int parse_rlim(const char *s, unsigned long long *out) {
 
 /* (uid_t)-1 means "leave unchanged" to chown and setresuid: never a valid id here. */
 #define ID_MAX 0xfffffffeull
+
+/* entry's mode, uid or gid: "-" (ENTRY_UNSET) or digits of `base` up to max. */
+static int parse_or_unset(const char *s, unsigned base, unsigned long long max, unsigned long long *out) {
+  if (strcmp(s, "-") == 0) { *out = ENTRY_UNSET; return 0; }
+  return parse_uint(s, base, max, out);
+}
+
+/* entry's times: "-" (both parts ENTRY_UNSET) or SECONDS.NANOSECONDS, the seconds with an
+ * optional '-' (before 1970), the nanoseconds exactly 9 digits. */
+static int parse_time(const char *s, unsigned long long *sec, unsigned long long *nsec) {
+  if (strcmp(s, "-") == 0) { *sec = *nsec = ENTRY_UNSET; return 0; }
+  int neg = *s == '-';
+  const char *dot = strchr(s + neg, '.');
+  char whole[24];
+  if (!dot || (size_t)(dot - s - neg) >= sizeof whole || strlen(dot + 1) != 9) return -1;
+  memcpy(whole, s + neg, (size_t)(dot - s - neg));
+  whole[dot - s - neg] = 0;
+  unsigned long long v;
+  if (parse_uint(whole, 10, (1ull << 62), &v) < 0 || parse_uint(dot + 1, 10, 999999999, nsec) < 0) return -1;
+  *sec = neg ? (unsigned long long)(-(long long)v) : v;
+  return 0;
+}
 
 /* Resolves an op's flags and numbers; -1 with err set when an argument is malformed. */
 static int resolve_args(struct spec_op *op, char *err, size_t errlen) {
@@ -160,6 +183,26 @@ static int resolve_args(struct spec_op *op, char *err, size_t errlen) {
   case OP_SCAN_OUTPUT:
     if (!a[0][0] || strlen(a[0]) >= 256) { snprintf(err, errlen, "scan_output takes a text of 1 to 255 bytes"); return -1; }
     return 0;
+  case OP_ENTRY: {
+    /* KIND REL MODE UID GID ATIME MTIME TARGET FLAGS: REL is checked where it is resolved
+     * (beneath the layers dir); what can be checked without the filesystem is checked here. */
+    static const char *const kinds[] = { [ENTRY_DIR] = "dir", [ENTRY_FILE] = "file", [ENTRY_SYMLINK] = "symlink", [ENTRY_DIR_ATTRS] = "dir-attrs" };
+    n[0] = ENTRY_UNSET;
+    for (unsigned k = 0; k < sizeof kinds / sizeof kinds[0]; k++) if (strcmp(a[0], kinds[k]) == 0) n[0] = k;
+    if (n[0] == ENTRY_UNSET) { snprintf(err, errlen, "entry kind must be dir, file, symlink or dir-attrs"); return -1; }
+    if (!a[1][0] || a[1][0] == '/' || parse_or_unset(a[2], 8, 07777, &n[1]) < 0 || parse_or_unset(a[3], 10, ID_MAX, &n[2]) < 0
+        || parse_or_unset(a[4], 10, ID_MAX, &n[3]) < 0 || (n[2] == ENTRY_UNSET) != (n[3] == ENTRY_UNSET)
+        || parse_time(a[5], &n[4], &n[5]) < 0 || parse_time(a[6], &n[6], &n[7]) < 0) {
+      snprintf(err, errlen, "bad entry path, mode, owner or time");
+      return -1;
+    }
+    /* A symlink has a target and no mode of its own; nothing else has a target. */
+    if ((n[0] == ENTRY_SYMLINK) != (a[7][0] != 0) || (n[0] == ENTRY_SYMLINK && n[1] != ENTRY_UNSET)) {
+      snprintf(err, errlen, "entry: only a symlink has a target, and no mode");
+      return -1;
+    }
+    return parse_flags(a[8], FLAG_OWNER_OPTIONAL, &op->flags, err, errlen);
+  }
   case OP_DISK_TMPFS:
     /* The size goes into tmpfs's option string: digits only, so it cannot add options. */
     if (parse_uint(a[1], 10, ~0ull, &n[0]) < 0 || n[0] == 0) { snprintf(err, errlen, "bad disk size"); return -1; }

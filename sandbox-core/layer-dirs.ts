@@ -5,6 +5,7 @@
 import { chmodSync, chownSync, lstatSync, mkdirSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Dir, splitBeneath } from './beneath.js';
+import type { EntryFlag, EntryKind, SpecOpOf } from './spec.js';
 
 /** Host ids -> the ids to give sbx's copies in the layer, or null to leave them ours. */
 export type LayerOwner = (host: { uid: number; gid: number }) => { uid: number; gid: number } | null;
@@ -46,4 +47,38 @@ export function ensureUpperDirs(upper: Dir, target: string, dir: string, owner: 
     close(cur);
     throw e;
   }
+}
+
+/**
+ * A time in seconds as Node's utimes sets it (libuv keeps whole microseconds), for an `entry`
+ * op: the helper then makes the very times sbx's own calls would.
+ */
+export function specTime(seconds: number): string {
+  let sec = Math.trunc(seconds);
+  let nsec = Math.trunc((seconds - sec) * 1e9);
+  nsec -= nsec % 1000;
+  if (nsec < 0) { nsec += 1e9; sec -= 1; }
+  return `${sec}.${String(nsec).padStart(9, '0')}`;
+}
+
+/** What an `entry` op sets on what it makes; absent: left as made (0700 dir, 0600 file, our ids). */
+export interface EntryAttrs {
+  mode?: number;
+  owner?: { uid: number; gid: number };
+  /** Seconds, as from Stats' atimeMs / 1000. */
+  times?: { atime: number; mtime: number };
+  flags?: EntryFlag[];
+}
+
+/** One `entry` op: REL below the run's layers dir, made by the helper before the view is built. */
+export function entryOp(kind: EntryKind, rel: string, a: EntryAttrs = {}, target = ''): SpecOpOf<'entry'> {
+  return {
+    op: 'entry',
+    args: [
+      kind, rel, a.mode === undefined ? '-' : (a.mode & 0o7777).toString(8),
+      a.owner ? String(a.owner.uid) : '-', a.owner ? String(a.owner.gid) : '-',
+      a.times ? specTime(a.times.atime) : '-', a.times ? specTime(a.times.mtime) : '-',
+      target, a.flags ?? [],
+    ],
+  };
 }

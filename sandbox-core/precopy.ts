@@ -91,6 +91,14 @@ export function findEmptyUnreadable(dirs: string[], cacheFile: string | null, ca
   return out;
 }
 
+/**
+ * Whether precopyEmptyUnreadable may write into this layer: sbx then makes that layer's dirs
+ * itself, before it (the helper makes the others: sandbox.ts prepareLayers).
+ */
+export function mayPrecopyInto(layer: Layer, dirs = PRECOPY_DIRS): boolean {
+  return layer.format === 'fuse' && dirs.some((dir) => dir === layer.target || dir.startsWith(layer.target + '/'));
+}
+
 /** Returns how many files were copied. `layers` is the open directory holding the layer dirs. */
 export function precopyEmptyUnreadable(layerList: Layer[], layers: Dir, dirs = PRECOPY_DIRS, cacheFile: () => string | null = precopyCacheFile): number {
   const fuse = layerList.filter((l) => l.format === 'fuse');

@@ -18,6 +18,14 @@ export type RlimitName = 'as' | 'core' | 'cpu' | 'data' | 'fsize' | 'nofile' | '
 
 /** Octal permission bits as the helper takes them ("755"). */
 type OctalMode = string;
+/** `entry`'s kinds: a new directory, empty file or symlink, or the mode, owner and times of a directory made before (set once its entries are in it). */
+export type EntryKind = 'dir' | 'file' | 'symlink' | 'dir-attrs';
+/** Flags of `entry` (its last argument): an owner the kernel cannot map is left as made. */
+export type EntryFlag = 'owner-optional';
+/** Seconds and exactly 9 digits of nanoseconds ("1700000000.123456000"); seconds may be negative. */
+type Time = string;
+/** `entry`'s "leave as made" for a mode, an owner or a time. */
+type Unset = '-';
 /** A decimal number, or "inf" for rlimits. */
 type Decimal = string;
 /** A hexadecimal capability mask. */
@@ -36,6 +44,14 @@ interface OpArgs {
   cgroup_procs: [procsFile: string];
   cgroup_write: [file: string, value: string];
   devbpf: [cgroupDir: string, program: Buffer];
+  /** The run's layers dir: `entry` paths are below it. */
+  layers_dir: [dir: string];
+  /**
+   * A fresh run's layer dir or stand-in entry, made by the helper's outer process before
+   * anything uses it, in spec order: REL is resolved beneath layers_dir with no symlink
+   * followed; mode, owner and times are set on the entry itself. TARGET only for a symlink.
+   */
+  entry: [kind: EntryKind, rel: string, mode: OctalMode | Unset, uid: Decimal | Unset, gid: Decimal | Unset, atime: Time | Unset, mtime: Time | Unset, target: string, flags: EntryFlag[]];
   hostname: [name: string];
   loopback_up: [];
   new_cgroupns: [];
@@ -86,7 +102,7 @@ export type SpecOpOf<K extends SpecOpName> = Extract<SpecOp, { op: K }>;
 /** Arity of every op the helper accepts; must match native/spec.c (a test compares them). */
 export const OP_ARITY: { readonly [K in SpecOpName | 'version']: K extends SpecOpName ? OpArgs[K]['length'] : 1 } = {
   version: 1, share_net: 0, uid_map: 1, gid_map: 1, setgroups: 1, newuidmap: 2, newgidmap: 2,
-  cgroup_procs: 1, cgroup_write: 2, devbpf: 2, hostname: 1, loopback_up: 0, new_cgroupns: 0, stage: 1, whiteout: 2,
+  cgroup_procs: 1, cgroup_write: 2, devbpf: 2, layers_dir: 1, entry: 9, hostname: 1, loopback_up: 0, new_cgroupns: 0, stage: 1, whiteout: 2,
   mkdir: 2, symlink: 2, lower: 1, overlay: 6, fuse_overlay: 6, bind: 3, tmpfs: 3, proc: 1, devpts: 1, remount_ro: 1,
   ro_recursive: 1, chmod: 2, chown: 3, build_outside: 0, setid: 2, disk_tmpfs: 2, disk_layer: 1, scrap_after: 2, cwd: 1, cmd_user: 2, arg: 1, env: 1, rlimit: 3, caps: 4, relay_stdio: 1, net_relay: 4, net_direct: 1, scan_output: 1, pty: 0, seccomp: 1,
 };
@@ -104,6 +120,11 @@ export function encodeSpec(ops: readonly SpecOp[]): Buffer {
   };
   const head = (n: number): void => {
     room(24 + n);
+    // Most arguments are shorter than 100 bytes: their length without the loops below, whose
+    // bytecode run for each of a spec's ~1500 arguments was enough for V8 to compile `head`
+    // with TurboFan mid-run (--trace-opt: ~10-16 ms on a background thread, and its pages).
+    if (n < 10) { buf[pos++] = 0x30 + n; buf[pos++] = 0x3a; return; }
+    if (n < 100) { buf[pos++] = 0x30 + ((n / 10) | 0); buf[pos++] = 0x30 + (n % 10); buf[pos++] = 0x3a; return; }
     // The decimal length, digit by digit (no string made).
     let digits = 1;
     for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;

@@ -4,12 +4,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, makeStore, removeStore } from '../helpers/sbx.js';
 import { expectedHelperVersion, helperPath } from '../../sandbox-core/helper.js';
-import { encodeSpec } from '../../sandbox-core/spec.js';
+import { encodeSpec, type SpecOp } from '../../sandbox-core/spec.js';
+import { entryOp } from '../../sandbox-core/layer-dirs.js';
 import { parseStatusLines } from '../../sandbox-core/launch.js';
 
 const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -91,6 +92,83 @@ test('scrap_after removes a work dir beneath its base once the sandbox ended, th
   assert.not.ok(existsSync(join(base, 'L000', 'work')), 'the work dir is gone');
   assert.ok(existsSync(join(base, 'L000', 'upper')), 'its sibling stays');
   assert.ok(existsSync(join(outside, 'work')), 'nothing through a symlink');
+});
+
+// entry: a fresh run's layer dirs and stand-ins, made by the helper's outer process exactly as
+// listed (mode, owner, times), beneath the layers dir; a symlink planted on the way (an earlier
+// sandbox's, a tampered store) is refused, never followed.
+function runEntries(layers: string, entries: SpecOp[]): ReturnType<typeof parseStatusLines> {
+  const uid = process.getuid!(), gid = process.getgid!();
+  const spec = encodeSpec([
+    { op: 'uid_map', args: [`0 ${uid} 1\n`] }, { op: 'setgroups', args: ['deny'] }, { op: 'gid_map', args: [`0 ${gid} 1\n`] },
+    { op: 'layers_dir', args: [layers] }, ...entries,
+    { op: 'cwd', args: ['/'] }, { op: 'arg', args: ['true'] }, { op: 'env', args: ['PATH=/usr/bin:/bin'] },
+  ]);
+  const r = spawnSync('sh', ['-c', 'exec "$0" run 0 4 4>&3 3>&-', helperPath()], { input: spec, encoding: 'latin1', stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+  return parseStatusLines((r.output[3] as string | null) ?? '');
+}
+
+test('entry ops make each dir, file and symlink with the mode, owner and times listed, a dir\'s times after its entries', () => {
+  const layers = join(work, 'entries');
+  mkdirSync(layers);
+  // Root gives the host's owners; an ordinary user can only give its own.
+  const owner = process.getuid!() === 0 ? { uid: 1234, gid: 5678 } : { uid: process.getuid!(), gid: process.getgid!() };
+  const times = { atime: 1000000000.123456, mtime: -5.5 };
+  const r = runEntries(layers, [
+    entryOp('dir', 'L0'),
+    entryOp('dir', 'L0/upper', { mode: 0o1751, owner, times }),
+    entryOp('dir', 'S'),
+    entryOp('file', 'S/f', { mode: 0o640, owner, times: { atime: 1.5, mtime: 1700000000.25 } }),
+    entryOp('symlink', 'S/l', { owner, flags: ['owner-optional'] }, '/nowhere'),
+    entryOp('dir-attrs', 'S', { mode: 0o555, times: { atime: 2, mtime: 3 } }),
+  ]);
+  const st = (p: string) => lstatSync(join(layers, p), { bigint: true });
+  // Its mode would keep the test's clean-up from removing what is in it.
+  const s = lstatSync(join(layers, 'S'), { bigint: true, throwIfNoEntry: false });
+  if (s) chmodSync(join(layers, 'S'), 0o755);
+  assert.is(r.outcome?.kind, 'exited', JSON.stringify(r.outcome));
+  const l0 = st('L0');
+  assert.is(l0.mode & 0o7777n, 0o700n, 'made 0700, left so');
+  const up = st('L0/upper');
+  assert.equal([up.mode & 0o7777n, up.uid, up.gid], [0o1751n, BigInt(owner.uid), BigInt(owner.gid)]);
+  // Whole microseconds, as Node's utimes sets them; a time before 1970 too.
+  assert.equal([up.atimeNs, up.mtimeNs], [1000000000123456000n, -5500000000n]);
+  const f = st('S/f');
+  assert.ok(f.isFile());
+  assert.equal([f.mode & 0o7777n, f.uid, f.gid, f.atimeNs, f.mtimeNs], [0o640n, BigInt(owner.uid), BigInt(owner.gid), 1500000000n, 1700000000250000000n]);
+  const l = st('S/l');
+  assert.ok(l.isSymbolicLink());
+  assert.equal([readlinkSync(join(layers, 'S/l')), l.uid, l.gid], ['/nowhere', BigInt(owner.uid), BigInt(owner.gid)]);
+  assert.equal([s!.mode & 0o7777n, s!.atimeNs, s!.mtimeNs], [0o555n, 2000000000n, 3000000000n]);
+});
+
+test('entry ops follow no symlink planted in the layers dir: the step fails and names the path', () => {
+  const layers = join(work, 'entries-planted');
+  const outside = join(work, 'entries-outside');
+  mkdirSync(layers);
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'x'), '');
+  chmodSync(join(outside, 'x'), 0o644);
+  symlinkSync(outside, join(layers, 'P'));
+  symlinkSync(join(outside, 'x'), join(layers, 'Q'));
+  const cases: Array<[SpecOp, string, number]> = [
+    [entryOp('dir', 'P/upper', { mode: 0o777 }), 'entry-parent', 40],
+    [entryOp('dir-attrs', 'Q', { mode: 0o777, times: { atime: 1, mtime: 1 } }), 'entry-open', 20],
+    [entryOp('file', 'Q', { mode: 0o777 }), 'entry-file', 17],
+    [entryOp('dir', 'Q'), 'entry-mkdir', 17],
+    [entryOp('dir', '../entries-outside/up'), 'entry-parent', 18],
+  ];
+  for (const [op, step, errno] of cases) {
+    const r = runEntries(layers, [op]);
+    const o = r.outcome;
+    assert.ok(o?.kind === 'setup-failed', `${op.args[1]}: ${JSON.stringify(o)}`);
+    if (o?.kind !== 'setup-failed') continue;
+    assert.equal([o.step, o.errno, o.path], [step, errno, `${layers}/${op.args[1]}`]);
+  }
+  assert.equal(readdirSync(outside), ['x'], 'nothing made outside');
+  const x = statSync(join(outside, 'x'));
+  assert.is(x.mode & 0o7777, 0o644, 'its mode unchanged');
+  assert.ok(x.mtimeMs > 1000, 'its times unchanged');
 });
 
 test.run();

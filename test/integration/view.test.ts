@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, SBX as SBX_PATH, sbx, removeStore } from '../helpers/sbx.js';
@@ -336,6 +336,55 @@ testUnless(USER_CASE ?? (dir ? null : 'no directory of the host holds a mount ou
   assert.is(r.code, 0, r.stderr);
   assert.equal(changes, [`added ${dir}/${tag}`, `added ${dir}/${tag}-f`]);
   assert.not.ok(existsSync(`${dir}/${tag}`));
+});
+
+// A new sandbox's layer dirs and stand-in tree are made by the helper from entry ops (native/
+// entries.c); a --hide run has sbx make them itself. Both must be the same tree: types, modes,
+// owners, symlink targets, and the host's times where the host has not changed since.
+test('the layer dirs and stand-ins the helper makes are the ones sbx makes itself', () => {
+  const since = Date.now() - 1;
+  const made = (args: string[]): Map<string, string> => {
+    const before = new Set(readdirSync(store));
+    // Named: a run that changed nothing is otherwise not kept.
+    const r = sbx(['run', '-q', '--name', `layers-${before.size}`, ...args, '--', 'true'], { store });
+    assert.is(r.code, 0, r.stderr);
+    const id = readdirSync(store).find((n) => !before.has(n) && /^[0-9a-f]{8}$/.test(n));
+    assert.ok(id, 'the sandbox is kept');
+    const dir = join(store, id!);
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { layers: Array<{ dir: string; target: string }> };
+    const out = new Map<string, string>();
+    const host = (rel: string): string | null => {
+      if (rel === 'skel') return '/';
+      if (rel.startsWith('skel/')) return rel.slice(4);
+      const l = meta.layers.find((x) => rel === `${x.dir}/upper`);
+      return l ? l.target : null;
+    };
+    const look = (rel: string, key = rel): void => {
+      const st = lstatSync(join(dir, rel));
+      const h = host(rel);
+      let hs = null;
+      try { hs = h ? lstatSync(h) : null; } catch { /* gone: no time to compare */ }
+      // The host's time, where it has not changed since the first run began.
+      // An upper sbx put entries into (a fuse layer's dirs shown empty) has the time of that.
+      const filled = rel.endsWith('/upper') && readdirSync(join(dir, rel)).length > 0;
+      const time = !st.isSymbolicLink() && !filled && hs && Math.max(hs.mtimeMs, hs.ctimeMs) < since ? ` ${Math.floor(st.mtimeMs * 1000)}` : '';
+      out.set(key, `${st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : 'f'} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}${time}${st.isSymbolicLink() ? ` -> ${readlinkSync(join(dir, rel))}` : ''}`);
+      if (rel === 'skel' || (rel.startsWith('skel/') && st.isDirectory())) for (const n of readdirSync(join(dir, rel))) look(`${rel}/${n}`);
+    };
+    // Keyed by target, not by the layer's number: another mount on the host between the two
+    // runs numbers them differently.
+    for (const l of meta.layers) for (const part of ['', '/work', '/upper']) look(`${l.dir}${part}`, `layer ${l.target}${part}`);
+    look('root');
+    look('skel');
+    return out;
+  };
+  const bySbx = made(['--hide', '/nonexistent-sbx-test']);
+  const byHelper = made([]);
+  // Compared where both runs planned the same entry (the host may mount or add something in
+  // between: this machine runs other tests beside this one), which must be nearly all.
+  const common = [...byHelper.keys()].filter((k) => bySbx.has(k));
+  assert.ok(byHelper.size > 5 && common.length >= 0.9 * Math.max(byHelper.size, bySbx.size), `${common.length} of ${byHelper.size} and ${bySbx.size} entries in common`);
+  assert.equal(Object.fromEntries(common.map((k) => [k, byHelper.get(k)])), Object.fromEntries(common.map((k) => [k, bySbx.get(k)])));
 });
 
 test.run();

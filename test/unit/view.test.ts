@@ -105,6 +105,29 @@ testUnless(process.geteuid?.() === 0 ? null : 'needs root to give the stand-ins 
   }
 });
 
+test('a symlink stand-in whose host entry became a file by now gets no chmod or utimes: its target keeps its mode and times', () => {
+  const host = mkdtempSync(join(tmpdir(), 'sbx-skel-host-'));
+  const root = join(mkdtempSync(join(tmpdir(), 'sbx-skel-')), 'skel');
+  const victim = join(host, 'victim');
+  try {
+    writeFileSync(victim, '');
+    chmodSync(victim, 0o600);
+    utimesSync(victim, 1000, 1000);
+    // Planned as a symlink to the victim; a plain file of mode 0777 is there when the tree is made.
+    writeFileSync(join(host, 'was-link'), '');
+    chmodSync(join(host, 'was-link'), 0o777);
+    const units: EngineUnit[] = [{ kind: 'skeleton', path: host, mode: 0o755 }, { kind: 'symlink', path: join(host, 'was-link'), target: victim }];
+    mkdirSync(join(root, host, '..'), { recursive: true });
+    buildSkeletonTree([{ kind: 'skeleton', path: '/', mode: 0o755 }, ...parents(host), ...units], root, false);
+    assert.is(readlinkSync(join(root, host, 'was-link')), victim);
+    const st = lstatSync(victim);
+    assert.equal([st.mode & 0o7777, st.mtimeMs], [0o600, 1000000]);
+  } finally {
+    rmSync(host, { recursive: true, force: true });
+    rmSync(join(root, '..'), { recursive: true, force: true });
+  }
+});
+
 /** Skeleton units for every ancestor of `p` below `/`. */
 function parents(p: string): EngineUnit[] {
   const out: EngineUnit[] = [];
