@@ -4,7 +4,7 @@ import { Command, Option } from 'clipanion';
 import { resolveAnywhere } from '../sandbox-core/store.js';
 import { scanSandboxAsync } from '../sandbox-core/changes/scan.js';
 import { stdoutColors, warn } from './output.js';
-import { changesJson, countLine, renderDiffs, renderStat, renderSummary, summaryMarker, STAT_MAX_BYTES, DIFF_MAX_BYTES, writeDiffs } from './render-changes.js';
+import { changesJson, columnDiffs, countLine, renderDiffs, renderStat, renderSummary, summaryMarker, STAT_MAX_BYTES, DIFF_MAX_BYTES, writeDiffs } from './render-changes.js';
 import { page } from './pager.js';
 import { diffNameOnly } from './diff-names.js';
 import { progressLine } from './progress.js';
@@ -49,6 +49,9 @@ export class DiffCommand extends Command {
     const full = !this.stat && !this.json;
     // The summary's rules asked of each plain new file while the helper walks, not after it.
     const marker = full ? summaryMarker({ expand: this.all }) : undefined;
+    const col = stdoutColors;
+    // And each new text file's diff, so that after the walk they are only copied out in order.
+    const diffs = full ? columnDiffs(col) : null;
     const scan = await scanSandboxAsync(meta, {
       only: this.only, exclude: this.exclude, paths: this.pathArgs.map((p) => resolve(p)),
       progress: (phase, n) => progress.update(`${phase}: ${n} entries`),
@@ -61,13 +64,12 @@ export class DiffCommand extends Command {
       ...(this.stat && !this.json ? { countLinesUpTo: STAT_MAX_BYTES } : {}),
       // The full view diffs every new file: the helper brings their text as it walks, and
       // the plain new files stay columns, each made a change only to be printed.
-      ...(full ? { readNewUpTo: DIFF_MAX_BYTES, columns: true, markColumn: marker!.mark } : {}),
+      ...(full ? { readNewUpTo: DIFF_MAX_BYTES, columns: true, markColumn: marker!.mark, ...(diffs ? { renderColumn: diffs } : {}) } : {}),
     });
     progress.end();
     for (const e of scan.errors) warn(e);
     for (const u of scan.unmatched ?? []) warn(u);
     const out = this.context.stdout;
-    const col = stdoutColors;
     // A pipe's reader may be slower than sbx writes: wait for it rather than queue the output.
     const drained = (s: string | Buffer): Promise<void> | undefined => (out.write(s) ? undefined : new Promise<void>((r) => out.once('drain', () => r())));
     if (this.json) out.write(changesJson(meta.id, scan.changes));

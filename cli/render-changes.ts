@@ -2,7 +2,7 @@
 // --name-only, JSON, and unified diffs (jsdiff, loaded only when a diff is shown).
 // Every name and diff line is escaped: a file name cannot move the cursor or recolour.
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
-import { ByteOut, PIECE, type NamedChanges, type Shown } from '../sandbox-core/changes/named.js';
+import { ByteOut, PIECE, type ColumnRender, type NamedChanges, type Shown } from '../sandbox-core/changes/named.js';
 import { decodeUtf8Strict, display, displayText, jsonPath } from '../sandbox-core/changes/bpath.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
@@ -473,26 +473,48 @@ export async function renderDiffs(changes: Change[], col: Colors, named?: NamedC
 export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buffer) => void | Promise<void>, named?: NamedChanges): Promise<void> {
   const out = new ByteOut();
   // The column list's new files (the full review's scan) in path order with the changes: a
-  // text file's diff is written from the helper's bytes (newFileDiff); any other is made a
-  // Change while its diff is written, then dropped.
+  // text file's diff is the one made as the helper sent it (columnDiffs), or written now from
+  // its bytes (newFileDiff); any other is made a Change while its diff is written, then dropped.
   const n = named && named.stats ? named.length : 0;
   const paints = n ? paintParts(col) : null;
+  const made = n > 0 && named!.render !== null && named!.render.colors === col;
   const shown: Shown = { display, plainDir: new Uint8Array(n ? named!.dirs.length : 0) };
+  // Made diffs are handed on as they lie in their pieces (never written to again), a run at a
+  // time: `run` is one not handed on yet, r[runFrom, runEnd), and everything in `out` comes
+  // after it. What writes nothing (a new dir) does not end a run.
+  let run: Buffer | null = null;
+  let runFrom = 0, runEnd = 0;
+  const flush = async (): Promise<void> => {
+    if (run) { const w = write(run.subarray(runFrom, runEnd)); run = null; if (w) await w; }
+    if (out.at) { const w = write(out.take()); if (w) await w; }
+  };
   for (let i = 0, j = 0; ;) {
     // The column entries before changes[i] (all that are left after the last change): found
     // a directory at a time (lowerBound), not by a compare per entry.
     const to = i === changes.length ? n : n ? named!.lowerBound(j, n, changes[i]!.path) : 0;
-    for (; j < to; j++) {
-      if (out.at >= PIECE) { const w = write(out.take()); if (w) await w; }
+    while (j < to) {
+      if (out.at >= PIECE) await flush();
+      const r = made ? named!.renderedAt(j) : null;
+      if (r) {
+        if (r !== run || named!.renderedFrom !== runEnd || out.at) {
+          await flush();
+          run = r;
+          runFrom = runEnd = named!.renderedFrom;
+        }
+        runEnd += named!.renderedLength;
+        // And those made right after it.
+        for (j++; j < to && named!.renderedAt(j) === r && named!.renderedFrom === runEnd; j++) runEnd += named!.renderedLength;
+        continue;
+      }
       const t = paints ? named!.textPieceAt(j) : null;
-      if (t) newFileDiff(named!, j, t, named!.textFrom, named!.textLength, out, paints!, col, shown);
-      else await writeDiff(named!.changeAt(j), col, out);
+      if (t) { newFileDiff(named!, j++, t, named!.textFrom, named!.textLength, out, paints!, col, shown); continue; }
+      await writeDiff(named!.changeAt(j++), col, out);
     }
     if (i === changes.length) break;
-    if (out.at >= PIECE) { const w = write(out.take()); if (w) await w; }
+    if (out.at >= PIECE) await flush();
     await writeDiff(changes[i++]!, col, out);
   }
-  if (out.at) await write(out.take());
+  await flush();
 }
 
 /** Writes change c's diff, if it has one. */
@@ -515,6 +537,31 @@ async function writeDiff(c: Change, col: Colors, out: ByteOut): Promise<void> {
     out.text((l[0] === '+' ? col.green(s) : l[0] === '-' ? col.red(s) : l[0] === '@' ? col.cyan(s) : l[0] === '\\' ? col.dim(s) : s) + '\n');
   }
   if (d.cut) out.text(col.dim(`… diff cut after ${MAX_FILE_LINES} lines (+${d.added} -${d.removed} in all)\n`));
+}
+
+/**
+ * The diffs of the full review's new text files, made as the helper sends them (ScanOptions
+ * renderColumn): Node waits for the helper then, and after the walk writeDiffs hands the
+ * finished diffs on in path order instead of making them. Null when `col` paints in a way the
+ * byte path does not know (paintParts).
+ */
+export function columnDiffs(col: Colors): ColumnRender | null {
+  const paints = paintParts(col);
+  if (!paints) return null;
+  const shown: Shown = { display, plainDir: new Uint8Array(64) };
+  return {
+    colors: col,
+    render(list, i, text, from, len, out) {
+      // What display() said of each directory: the list's directories grow as the walk goes.
+      if (list.dirs.length > shown.plainDir.length) {
+        const p = new Uint8Array(Math.max(2 * shown.plainDir.length, list.dirs.length));
+        p.set(shown.plainDir);
+        shown.plainDir = p;
+      }
+      newFileDiff(list, i, text, from, len, out, paints, col, shown);
+      return true;
+    },
+  };
 }
 
 /**

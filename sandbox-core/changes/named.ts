@@ -45,13 +45,26 @@ export class NamedChanges {
   private marks: Uint8Array | null = null;
   /** Each directory prefix's bytes, made when first printed. */
   private dirBytes: Array<Buffer | undefined> = [];
+  /**
+   * With `render` (the `stats` list only): each entry's output as `render` wrote it (its
+   * diff, made while the helper still walks: renderNew), as the piece of
+   * `renderedPieces` it lies in, where, and its length (-1: none). `rendering` is the piece
+   * being written (index renderedPieces.length), sealed when full or first read.
+   */
+  private outPiece: Int32Array | null = null;
+  private outStart: Uint32Array | null = null;
+  private outLen: Int32Array | null = null;
+  private readonly renderedPieces: Buffer[] = [];
+  private rendering: ByteOut | null = null;
 
   /**
    * `mark` (the `stats` list only) is asked of each entry as it is added, with its host path
    * and permission bits, and its answer kept (markAt): the full review's summary rules, run
-   * while the helper still walks (render-changes.ts summaryMarker), not after.
+   * while the helper still walks (render-changes.ts summaryMarker), not after. `render` (the
+   * `stats` list only) writes each entry that has text soon after it is added (renderNew,
+   * renderedAt): the full review's diffs, made while the helper still walks, not after.
    */
-  constructor(readonly counted = false, readonly stats = false, readonly mark: ((path: string, perm: number) => number) | null = null) {
+  constructor(readonly counted = false, readonly stats = false, readonly mark: ((path: string, perm: number) => number) | null = null, readonly render: ColumnRender | null = null) {
     this.lines = counted ? new Int32Array(1024) : null;
     this.sizes = counted || stats ? new Float64Array(1024) : null;
     if (stats && mark) this.marks = new Uint8Array(1024);
@@ -61,6 +74,10 @@ export class NamedChanges {
       this.textPiece = new Int32Array(1024);
       this.textStart = new Uint32Array(1024);
       this.textLen = new Int32Array(1024);
+      this.outPiece = new Int32Array(1024);
+      this.outStart = new Uint32Array(1024);
+      this.outLen = new Int32Array(1024);
+      if (render) this.rendering = new ByteOut();
     }
   }
 
@@ -79,6 +96,7 @@ export class NamedChanges {
     this.perm![i] = perm;
     this.blocks![i] = blocks;
     if (this.marks) this.marks[i] = mark ?? this.mark!(this.flatPathAt(i), perm);
+    this.outLen![i] = -1;
     if (textLen < 0) { this.textLen![i] = textLen; return; }
     let k = this.pieces.length - 1;
     if (k < 0 || this.pieces[k] !== piece) { this.pieces.push(piece); k++; }
@@ -152,6 +170,9 @@ export class NamedChanges {
         this.textPiece = grow(this.textPiece!, new Int32Array(cap));
         this.textStart = grow(this.textStart!, new Uint32Array(cap));
         this.textLen = grow(this.textLen!, new Int32Array(cap));
+        this.outPiece = grow(this.outPiece!, new Int32Array(cap));
+        this.outStart = grow(this.outStart!, new Uint32Array(cap));
+        this.outLen = grow(this.outLen!, new Int32Array(cap));
       }
       if (this.marks) this.marks = grow(this.marks, new Uint8Array(cap));
     }
@@ -235,6 +256,56 @@ export class NamedChanges {
     this.textFrom = this.textStart![i]!;
     this.textLength = n;
     return this.pieces[this.textPiece![i]!]!;
+  }
+
+  /** The entries before this one were given to `render` (renderNew). */
+  private renderedUpTo = 0;
+
+  /**
+   * Has `render` write each entry added since the last call that has text (walk.ts calls it
+   * after each piece of the helper's answer: one loop over the piece's entries, not a call
+   * among each entry's decoding). A rendered entry's text is not kept: the answer pieces can go.
+   */
+  renderNew(): void {
+    const out = this.rendering;
+    if (!out) return;
+    const textLen = this.textLen!, textStart = this.textStart!, textPiece = this.textPiece!;
+    const outPiece = this.outPiece!, outStart = this.outStart!, outLen = this.outLen!;
+    const render = this.render!;
+    let all = true;
+    for (let i = this.renderedUpTo; i < this.length; i++) {
+      const n = textLen[i]!;
+      if (n < 0) continue;
+      const at = out.at;
+      if (!render.render(this, i, this.pieces[textPiece[i]!]!, textStart[i]!, n, out)) { out.at = at; all = false; continue; }
+      outPiece[i] = this.renderedPieces.length;
+      outStart[i] = at;
+      outLen[i] = out.at - at;
+      textLen[i] = -3;
+      if (out.at >= PIECE) this.renderedPieces.push(out.take());
+    }
+    this.renderedUpTo = this.length;
+    // No entry's text lies in them any more.
+    if (all) this.pieces.length = 0;
+  }
+
+  /** Where the output renderedAt() last found lies in its piece, and its length. */
+  renderedFrom = 0;
+  renderedLength = 0;
+
+  /**
+   * The piece entry i's output as `render` wrote it lies in, at [renderedFrom, renderedFrom +
+   * renderedLength), or null when it has none. Entries rendered one after the other lie one
+   * after the other in a piece; a piece is not written to once it is returned.
+   */
+  renderedAt(i: number): Buffer | null {
+    const n = this.outLen ? this.outLen[i]! : -1;
+    if (n < 0) return null;
+    const k = this.outPiece![i]!;
+    if (k === this.renderedPieces.length) this.renderedPieces.push(this.rendering!.take());
+    this.renderedFrom = this.outStart![i]!;
+    this.renderedLength = n;
+    return this.renderedPieces[k]!;
   }
 
   /** Entry i's text as the helper sent it (a view of its answer), or null when it sent none. */
@@ -381,13 +452,26 @@ export class NamedChanges {
       const piece = n >= 0 ? this.pieces[this.textPiece![i]!]! : EMPTY_PIECE;
       const at = n >= 0 ? this.textStart![i]! : 0;
       out.pushStat(this.dir[i]!, this.bytes, this.start[i]!, this.len[i]!, this.perm[i]!, this.sizes![i]!, this.blocks![i]!, piece, n >= 0 ? piece.subarray(at, at + n) : n, this.marks ? this.marks[i] : undefined);
+      const r = this.renderedAt(i);
+      if (r) out.keepRendered(out.length - 1, r, this.renderedFrom, this.renderedLength);
       return;
     }
     out.push(this.dir[i]!, this.bytes, this.start[i]!, this.len[i]!, this.lines ? this.lines[i]! : 0, this.sizes ? this.sizes[i]! : 0);
   }
 
+  /** Entry i's output is r[from, from + len), rendered already (copyInto). */
+  private keepRendered(i: number, r: Buffer, from: number, len: number): void {
+    let k = this.renderedPieces.length - 1;
+    if (k < 0 || this.renderedPieces[k] !== r) { this.renderedPieces.push(r); k++; }
+    this.outPiece![i] = k;
+    this.outStart![i] = from;
+    this.outLen![i] = len;
+  }
+
   private empty(): NamedChanges {
-    const out = new NamedChanges(this.counted, this.stats, this.mark);
+    const out = new NamedChanges(this.counted, this.stats, this.mark, this.render);
+    // Nothing rendered again: the entries copied in bring their output (keepRendered).
+    out.rendering = null;
     out.dirs.push(...this.dirs);
     out.uppers.push(...this.uppers);
     return out;
@@ -459,6 +543,17 @@ export class NamedChanges {
     }
     out.text(shown.display(this.pathAt(i)).padEnd(pad));
   }
+}
+
+/**
+ * What NamedChanges asks to write each entry with text (renderNew; render-changes.ts
+ * columnDiffs): `render` writes entry i of `list`, whose text is text[from, from + len), to
+ * `out` and says true, or writes nothing and says false. `colors` are the paints it was made
+ * with: output made with others is not used.
+ */
+export interface ColumnRender {
+  readonly colors: unknown;
+  render(list: NamedChanges, i: number, text: Buffer, from: number, len: number, out: ByteOut): boolean;
 }
 
 /** The escaping function and what it said of each directory prefix (0 not asked, 1 plain, 2 not). */

@@ -18,7 +18,7 @@ import { isOverlayXattr, relTo, type Xattrs } from './xattr.js';
 import { unshiftXattrs } from './acl.js';
 import { dirAt, physicalRoot, trustRoot } from './fsat.js';
 import { settleUnreadable, type UnreadableDir } from './unreadable-copy.js';
-import { NamedChanges } from './named.js';
+import { NamedChanges, type ColumnRender } from './named.js';
 
 export interface UpperEntry {
   /** Host path (byte string). */
@@ -91,6 +91,8 @@ export interface WalkOptions {
   columns?: boolean;
   /** With columns: asked of each column entry as it is decoded, its answer kept (NamedChanges.mark). */
   markColumn?: (path: string, perm: number) => number;
+  /** With columns: writes each column entry that has text as it is decoded (NamedChanges.render). */
+  renderColumn?: ColumnRender;
 }
 
 /**
@@ -416,11 +418,16 @@ class WalkDecoder {
     // layer, but hiding nothing the sandbox saw; the host below them may be unreadable to us.
     this.shownEmpty = (meta.shownEmpty ?? []).map(fromUser);
     this.lines = opts.countLinesUpTo !== undefined;
-    this.named = new NamedChanges(this.lines, !!opts.columns && !opts.namesOnly, opts.markColumn ?? null);
+    this.named = new NamedChanges(this.lines, !!opts.columns && !opts.namesOnly, opts.markColumn ?? null, opts.renderColumn ?? null);
     this.texts = opts.readNewUpTo !== undefined;
   }
 
   feed(chunk: Buffer): void {
+    this.feedRecords(chunk);
+    this.named.renderNew();
+  }
+
+  private feedRecords(chunk: Buffer): void {
     if (!chunk.length) return;
     if (!this.pendingLen) { this.decodeFrom(chunk, 0); return; }
     this.pending.push(chunk);
@@ -457,6 +464,7 @@ class WalkDecoder {
       this.decodeFrom(rest, 0);
       if (this.pendingLen) throw new SbxError('sbx-helper scan: malformed answer');
     }
+    this.named.renderNew();
     const { entries, errors, layerBytes, shownEmpty } = this;
     if (shownEmpty.length) for (const e of entries) if (e.opaque && shownEmpty.includes(e.host)) e.opaque = false;
     if (this.madeForBinds.length) keepFilledBindParents(entries, this.madeForBinds);

@@ -11,7 +11,7 @@ import { makeFixture, whiteout, opaque, setXattr, copyUp, write, type Fixture } 
 import { scanSandbox, scanSandboxAsync } from '../../sandbox-core/changes/scan.js';
 import { decodeAnswer, scanAnswer, walkUppers, type UpperEntry, type WalkOptions } from '../../sandbox-core/changes/walk.js';
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
-import { renderDiffs, renderStat, renderSummary, countLine, writeDiffs, summaryPlan, summaryMarker, writeNameOnly } from '../../cli/render-changes.js';
+import { columnDiffs, renderDiffs, renderStat, renderSummary, countLine, writeDiffs, summaryPlan, summaryMarker, writeNameOnly } from '../../cli/render-changes.js';
 import pc from 'picocolors';
 import { structuredPatch } from 'diff';
 import { display, isPlainBytes } from '../../sandbox-core/changes/bpath.js';
@@ -435,7 +435,8 @@ test('the full review (summary and diffs) of a scan with new files as columns is
     const markedAll = await scanSandboxAsync(f.meta, { readNewUpTo: 1 << 20, columns: true, markColumn: markerAll.mark });
     const marks = new Set(Array.from({ length: marked.named!.length }, (_, j) => marked.named!.markAt(j)));
     assert.ok(marks.size >= 3, `plain, flagged and folded entries: marks ${[...marks]}`);
-    for (const col of [pc.createColors(false), pc.createColors(true)]) {
+    const plainCol0 = pc.createColors(false);
+    for (const col of [plainCol0, pc.createColors(true)]) {
       for (const opts of [{}, { expand: true }, { limit: 3 }]) {
         const want = countLine(objects.changes) + renderSummary(objects.changes, col, opts);
         assert.is(countLine(columns.changes, columns.named) + renderSummary(columns.changes, col, opts, columns.named), want);
@@ -450,6 +451,23 @@ test('the full review (summary and diffs) of a scan with new files as columns is
       const pieces: Buffer[] = [];
       await writeDiffs(columns.changes, col, async (b) => { await new Promise((r) => setTimeout(r, 1)); pieces.push(b); }, columns.named);
       assert.is(Buffer.concat(pieces).toString('utf8'), want);
+      // The diffs made while the helper walks (sbx diff): the same bytes, copied out in order.
+      const made = await scanSandboxAsync(f.meta, { readNewUpTo: 1 << 20, columns: true, renderColumn: columnDiffs(col)! });
+      const madeCount = Array.from({ length: made.named!.length }, (_, j) => made.named!.renderedAt(j)).filter((r) => r).length;
+      assert.ok(madeCount > 300, `${madeCount} diffs made during the walk`);
+      assert.is(await renderDiffs(made.changes, col, made.named), want);
+      const madePieces: Buffer[] = [];
+      await writeDiffs(made.changes, col, async (b) => { await new Promise((r) => setTimeout(r, 1)); madePieces.push(b); }, made.named);
+      assert.is(Buffer.concat(madePieces).toString('utf8'), want);
+      // Made with other colours: not used.
+      const other = pc.createColors(col === plainCol0);
+      assert.is(await renderDiffs(made.changes, other, made.named), await renderDiffs(objects.changes, other));
+      // A narrowed list (filtered, copied) keeps what was made.
+      const only = ['**/txt/**', '**/a/**'];
+      const narrowed = await scanSandboxAsync(f.meta, { readNewUpTo: 1 << 20, columns: true, renderColumn: columnDiffs(col)!, only });
+      const wantNarrowed = await renderDiffs((await scanSandboxAsync(f.meta, { readNewUpTo: 1 << 20, only })).changes, col);
+      assert.ok(Array.from({ length: narrowed.named!.length }, (_, j) => narrowed.named!.renderedAt(j)).some((r) => r));
+      assert.is(await renderDiffs(narrowed.changes, col, narrowed.named), wantNarrowed);
     }
     const plainCol = pc.createColors(false);
     const summary = renderSummary(columns.changes, plainCol, {}, columns.named);
@@ -486,6 +504,10 @@ test('the review\'s columns with --only/--exclude, PATHs and a helper order that
     const marker = summaryMarker({});
     const marked = await scanSandboxAsync(f.meta, { ...opts, readNewUpTo: 1 << 20, columns: true, markColumn: marker.mark });
     assert.is(renderSummary(marked.changes, col, { marker }, marked.named), renderSummary(objects.changes, col, {}), `marked, ${JSON.stringify(opts)}`);
+    // So do the diffs made during the walk.
+    const made = await scanSandboxAsync(f.meta, { ...opts, readNewUpTo: 1 << 20, columns: true, renderColumn: columnDiffs(col)! });
+    assert.ok(Array.from({ length: made.named!.length }, (_, j) => made.named!.renderedAt(j)).some((r) => r));
+    assert.is(await renderDiffs(made.changes, col, made.named), await renderDiffs(objects.changes, col), `made, ${JSON.stringify(opts)}`);
   }
 });
 
