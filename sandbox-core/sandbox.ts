@@ -507,19 +507,20 @@ const SCRAP_MAX = 4096;
 
 /**
  * A throwaway run's overlay work dirs (the kernel's work/incompat/volatile/dirty, mode 0), five
- * of every layer's seven dirs: the helper removes them once the sandbox ended, in a few
- * syscalls each, where sbx's fd-relative removal after the review costs ~0.1 ms per entry.
- * Only scratch layers (/dev/shm): nothing of those outlives the run. When nothing reads the
- * layers after the run either (`unread`: a quiet discard, no report), whole layers go, and the
- * skeleton's stand-in tree: none is a mount point in the helper's namespace (its mounts are
- * all below the stage `root`, which stays for sbx), so the removal never leaves the tree.
+ * of every layer's seven dirs, and the skeletons' stand-in tree (a lower layer only: the review
+ * reads the uppers and the host, and a later run builds the tree anew): the helper removes
+ * them once the sandbox ended, in a few syscalls each, where sbx's fd-relative removal after
+ * the review costs ~0.1 ms per entry. Only scratch layers (/dev/shm): nothing of those
+ * outlives the run. When nothing reads the layers after the run either (`unread`: a quiet
+ * discard, no report), whole layers go. None is a mount point in the helper's namespace (its
+ * mounts are all below the stage `root`, which stays for sbx), so the removal never leaves
+ * the tree.
  */
 function scrapOps(meta: SandboxMeta, scratch: boolean, unread: boolean): SpecOp[] {
   if (!scratch || meta.layers.length + 1 > SCRAP_MAX) return [];
-  if (unread) {
-    return [...meta.layers.map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, l.dir] })), { op: 'scrap_after', args: [meta.layersDir, SKELETON_DIR] }];
-  }
-  return meta.layers.map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, `${l.dir}/work`] }));
+  const skel: SpecOp = { op: 'scrap_after', args: [meta.layersDir, SKELETON_DIR] };
+  if (unread) return [...meta.layers.map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, l.dir] })), skel];
+  return [...meta.layers.map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, `${l.dir}/work`] })), skel];
 }
 
 export async function runSandbox(store: Store, req: RunRequest, replans = 0): Promise<RunResult> {
