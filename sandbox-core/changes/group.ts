@@ -129,6 +129,16 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
   // of one directory (its group is made before them: a dir comes first in path order).
   let lastDir = -1;
   let lastGroup: SubtreeGroup | undefined;
+  /** The group of column entry j's new dir (asked once per directory of entries), if any. */
+  const groupAt = (j: number): SubtreeGroup | undefined => {
+    const d = list!.dirAt(j);
+    if (d !== lastDir) {
+      const top = above ? above.of(list!.pathAt(j)) : null;
+      lastGroup = top === null ? undefined : groups.get(top);
+      lastDir = d;
+    }
+    return lastGroup;
+  };
   // In path order (the changes' and the columns' merged): a dir comes before what is below it.
   // (No read past the array's end for the last round: optimized code that meets one is thrown
   // away and the function compiled again, after the loop over 200k entries.)
@@ -144,13 +154,7 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
       if (runs && j >= alone) {
         const e = list!.markRun(j, to, MARK_PLAIN);
         if (e > j + 1) {
-          const d = list!.dirAt(j);
-          if (d !== lastDir) {
-            const top = above ? above.of(list!.pathAt(j)) : null;
-            lastGroup = top === null ? undefined : groups.get(top);
-            lastDir = d;
-          }
-          const g = lastGroup;
+          const g = groupAt(j);
           if (g) {
             cols!.keptRun!(j, e);
             total += e - j;
@@ -175,13 +179,7 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
         total++;
         if (folded(p, true, size)) continue;
       }
-      const d = list!.dirAt(j);
-      if (d !== lastDir) {
-        const top = above ? above.of(list!.pathAt(j)) : null;
-        lastGroup = top === null ? undefined : groups.get(top);
-        lastDir = d;
-      }
-      const g = lastGroup;
+      const g = groupAt(j);
       // No new dir above it, or that dir was folded away: the file stands alone.
       if (!g) { items.push(list!.changeAt(j)); continue; }
       g.entries++;
