@@ -432,7 +432,10 @@ static int by_bytes(const void *a, const void *b) {
 /* Reads every name of the directory below `ufd` into t (sorted); -1 with errno when it
  * cannot be opened (reported as a 'D' record), -2 with errno on a read or memory error. */
 static int load_names(int ufd, struct frame *t) {
-  int dfd = openat(ufd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  /* O_NOATIME, as open_read: listing a directory changed since it was last listed moves its
+   * atime (relatime), which a commit then keeps. */
+  int dfd = openat(ufd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
+  if (dfd < 0 && errno == EPERM) dfd = openat(ufd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return -1;
   DIR *d = fdopendir(dfd);
   if (!d) { int e = errno; close(dfd); errno = e; return -2; }

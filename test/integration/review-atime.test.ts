@@ -55,4 +55,29 @@ testUnless(readsMoveAtime() ? null : `reads do not move atimes on ${base}'s file
   }
 });
 
+testUnless(readsMoveAtime() ? null : `reads do not move atimes on ${base}'s filesystem (noatime)`)("sbx diff lists a sandbox's new directory without moving its atime (the one a commit keeps)", () => {
+  const canary = mkdtempSync(join(base, 'sbx-canary-'));
+  const home = mkdtempSync(join(tmpdir(), 'sbx-home-'));
+  const sbx = (args: string[]) => run(args, { store: home, cwd: canary, timeoutMs: 300_000 });
+  try {
+    const r = sbx(['run', '--', 'sh', '-c', `mkdir ${canary}/made && echo x > ${canary}/made/f`]);
+    assert.is(r.code, 0, r.stderr);
+    const [row] = JSON.parse(sbx(['ls', '--json']).stdout) as Array<{ id: string }>;
+    // The layer holding the canary: the one whose target is its longest prefix.
+    const meta = JSON.parse(readFileSync(join(home, row!.id, 'meta.json'), 'utf8')) as { layers: Array<{ target: string; dir: string }> };
+    const layer = meta.layers.filter((l) => canary === l.target || canary.startsWith(l.target === '/' ? '/' : `${l.target}/`)).sort((a, b) => b.target.length - a.target.length)[0]!;
+    const made = join(home, row!.id, layer.dir, 'upper', canary.slice(layer.target === '/' ? 0 : layer.target.length), 'made');
+    utimesSync(made, OLD, MTIME);
+    const d = sbx(['diff', row!.id]);
+    assert.is(d.code, 0, d.stderr);
+    assert.match(d.stdout, /made\/f/);
+    assert.is(lstatSync(made).atimeMs, OLD * 1000, 'the review listed it without moving its atime');
+    sbx(['discard', row!.id]);
+  } finally {
+    removeTree(canary);
+    awaitDetachedRemovals(home);
+    removeTree(home);
+  }
+});
+
 test.run();
