@@ -26,13 +26,23 @@ function readable(dir: string): boolean {
   try { accessSync(dir, constants.R_OK | constants.X_OK); return true; } catch { return false; }
 }
 
+/** A directory looked at by the walk, with its stamp (keptStamp) taken before it was listed. */
+type Visited = [string, number, number];
+
 /**
  * Directories below `root` the user cannot list, not descending into them or into `skip`.
- * `visited` receives every directory looked at (walked or found unreadable), for the cache.
+ * `visited` receives every directory looked at (walked or found unreadable), for the cache,
+ * stamped when it is found: before it is listed, so a change made while the walk goes on
+ * shows as a new stamp next time.
  */
-function findUnreadableDirs(root: string, skip: Set<string>, canRead: (d: string) => boolean = readable, visited: string[] = []): string[] {
+function findUnreadableDirs(root: string, skip: Set<string>, canRead: (d: string) => boolean = readable, visited: Visited[] = []): string[] {
   const out: string[] = [];
-  visited.push(root);
+  const visit = (d: string): void => {
+    const now = Date.now();
+    const s = stamp(d);
+    if (s) visited.push([d, ...keptStamp(s, now)]);
+  };
+  visit(root);
   if (!canRead(root)) return out;
   const stack = [root];
   while (stack.length) {
@@ -43,7 +53,7 @@ function findUnreadableDirs(root: string, skip: Set<string>, canRead: (d: string
       if (!d.isDirectory()) continue;
       const p = join(dir, d.name);
       if (skip.has(p)) continue;
-      visited.push(p);
+      visit(p);
       if (canRead(p)) stack.push(p); else out.push(p);
     }
   }
@@ -74,7 +84,7 @@ export function keptStamp(s: [number, number], now = Date.now()): [number, numbe
  * groups (in the key), and a new directory changes its parent's mtime: if no stamp moved, the
  * answer is the same. The file is only ever a hint: anything odd in it means a fresh walk.
  */
-export function findUnreadableDirsCached(roots: string[], skip: Set<string>, cacheFile: string | null): string[] {
+export function findUnreadableDirsCached(roots: string[], skip: Set<string>, cacheFile: string | null, canRead: (d: string) => boolean = readable): string[] {
   const key = JSON.stringify([process.getuid?.(), process.getgroups?.(), roots, [...skip].sort()]);
   if (cacheFile) {
     try {
@@ -86,14 +96,12 @@ export function findUnreadableDirsCached(roots: string[], skip: Set<string>, cac
       }
     } catch { /* none yet, or unusable: walk */ }
   }
-  const visited: string[] = [];
-  const result = roots.flatMap((r) => findUnreadableDirs(r, skip, readable, visited));
+  const visited: Visited[] = [];
+  const result = roots.flatMap((r) => findUnreadableDirs(r, skip, canRead, visited));
   if (cacheFile) {
-    const now = Date.now();
-    const dirs = visited.flatMap((d): Array<[string, number, number]> => { const s = stamp(d); return s ? [[d, ...keptStamp(s, now)]] : []; });
     const tmp = `${cacheFile}.${process.pid}`;
     try {
-      writeFileSync(tmp, JSON.stringify({ v: 1, key, dirs, result } satisfies WalkCache), { mode: 0o600 });
+      writeFileSync(tmp, JSON.stringify({ v: 1, key, dirs: visited, result } satisfies WalkCache), { mode: 0o600 });
       renameSync(tmp, cacheFile);
     } catch { /* a read-only cache dir: no cache, same answer */ }
   }

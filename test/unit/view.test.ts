@@ -196,6 +196,21 @@ test('the unreadable-dir walk is remembered while no directory changed, and redo
     assert.equal(findUnreadableDirsCached([root], new Set(), cache), [], 'a result outside the roots is not believed');
     writeFileSync(cache, '{not json');
     assert.equal(findUnreadableDirsCached([root], new Set(), cache), []);
+    // A dir changed after the walk listed it, before the walk ended: its stamp is the one taken
+    // before it was listed, so the next run walks again and finds what the change made.
+    const a = join(root, 'a'), secret = join(a, 'secret');
+    const hidden = (d: string): boolean => d !== secret;
+    rmSync(cache);
+    settle();
+    let made = false;
+    const during = (d: string): boolean => {
+      if (d === join(a, 'b') && !made) { made = true; mkdirSync(secret); settle(); }
+      return hidden(d);
+    };
+    assert.equal(findUnreadableDirsCached([root], new Set(), cache, during), [], 'listed before the change');
+    assert.ok(made);
+    settle();
+    assert.equal(findUnreadableDirsCached([root], new Set(), cache, hidden), [secret], 'walked again: a/ changed after its stamp');
   } finally {
     rmSync(top, { recursive: true, force: true });
   }
