@@ -5,12 +5,12 @@
 // beforehand, with the host's mode and times, so they are no change unless the command
 // changes them. The layer is resolved through beneath.ts: where an earlier run in the sandbox
 // turned one of these directories into a symlink, nothing is copied there.
-import { accessSync, closeSync, constants, fchmodSync, futimesSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, fchmodSync, futimesSync, lstatSync, openSync, readdirSync, readFileSync, type Stats } from 'node:fs';
 import { ensureUpperDirs } from './layer-dirs.js';
 import { join } from 'node:path';
 import { Dir, NotBeneathError } from './beneath.js';
-import { cacheRoot, ensurePrivateDir } from './base/paths.js';
-import { keptStamp, stamp } from './unreadable.js';
+import { isWithin } from './base/within.js';
+import { keptStamp, stamp, stampCacheFile, writeStampCache } from './stamp-cache.js';
 import type { Layer } from './types.js';
 
 const PRECOPY_DIRS = [
@@ -24,9 +24,7 @@ function readable(path: string): boolean {
 
 /** Where the names found last time are kept: sbx's cache dir (never the store); null without one. */
 export function precopyCacheFile(env: NodeJS.ProcessEnv = process.env): string | null {
-  const dir = cacheRoot(env);
-  try { ensurePrivateDir(dir); } catch { return null; }
-  return join(dir, 'precopy-files.json');
+  return stampCacheFile('precopy-files.json', env);
 }
 
 /** Per directory: its stamp (mtime, ctime) when it was listed, and the names found then. */
@@ -81,13 +79,7 @@ export function findEmptyUnreadable(dirs: string[], cacheFile: string | null, ca
     after.push(known ? [dir, s[0], s[1], names] : [dir, ...keptStamp(s, now), found.map((f) => f.name)]);
     if (found.length) out.set(dir, found);
   }
-  if (cacheFile && changed) {
-    const tmp = `${cacheFile}.${process.pid}`;
-    try {
-      writeFileSync(tmp, JSON.stringify({ v: 1, key, dirs: after } satisfies FoundCache), { mode: 0o600 });
-      renameSync(tmp, cacheFile);
-    } catch { /* a read-only cache dir: no cache, same answer */ }
-  }
+  if (cacheFile && changed) writeStampCache(cacheFile, { v: 1, key, dirs: after } satisfies FoundCache);
   return out;
 }
 
@@ -96,19 +88,19 @@ export function findEmptyUnreadable(dirs: string[], cacheFile: string | null, ca
  * itself, before it (the helper makes the others: sandbox.ts prepareLayers).
  */
 export function mayPrecopyInto(layer: Layer, dirs = PRECOPY_DIRS): boolean {
-  return layer.format === 'fuse' && dirs.some((dir) => dir === layer.target || dir.startsWith(layer.target + '/'));
+  return layer.format === 'fuse' && dirs.some((dir) => isWithin(dir, layer.target));
 }
 
 /** Returns how many files were copied. `layers` is the open directory holding the layer dirs. */
 export function precopyEmptyUnreadable(layerList: Layer[], layers: Dir, dirs = PRECOPY_DIRS, cacheFile: () => string | null = precopyCacheFile): number {
   const fuse = layerList.filter((l) => l.format === 'fuse');
-  const inFuse = dirs.filter((dir) => fuse.some((l) => dir === l.target || dir.startsWith(l.target + '/')));
+  const inFuse = dirs.filter((dir) => fuse.some((l) => isWithin(dir, l.target)));
   if (!inFuse.length) return 0;
   const found = findEmptyUnreadable(inFuse, cacheFile());
   let n = 0;
   for (const layer of fuse) {
     for (const dir of inFuse) {
-      if (dir !== layer.target && !dir.startsWith(layer.target + '/')) continue;
+      if (!isWithin(dir, layer.target)) continue;
       const todo = found.get(dir);
       if (!todo) continue;
       let upper: Dir | null = null, parent: Dir | null = null;

@@ -4,10 +4,11 @@
 // empty, writable directory instead: an opaque directory in the layer, with the host's mode
 // and times. What the command puts there is an ordinary change; the host's hidden content is
 // never reported as deleted, and the directory never as replaced (walk.ts reads `shownEmpty`).
-import { accessSync, closeSync, constants, lstatSync, readdirSync, readFileSync, renameSync, utimesSync, chmodSync, mkdirSync, writeFileSync, type Dirent } from 'node:fs';
+import { accessSync, closeSync, constants, lstatSync, readdirSync, readFileSync, utimesSync, chmodSync, mkdirSync, type Dirent } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Dir } from './beneath.js';
-import { cacheRoot, ensurePrivateDir } from './base/paths.js';
+import { isWithin } from './base/within.js';
+import { keptStamp, stamp, stampCacheFile, writeStampCache } from './stamp-cache.js';
 import type { Layer } from './types.js';
 
 /** Where package managers and services keep state: walked (about 6k entries on a Debian host). */
@@ -17,9 +18,7 @@ const EMPTY_ROOTS = ['/var', '/etc'];
  * (not the store, whose entries are sandboxes). null when there is no private place for it.
  */
 export function unreadableCacheFile(env: NodeJS.ProcessEnv = process.env): string | null {
-  const dir = cacheRoot(env);
-  try { ensurePrivateDir(dir); } catch { return null; }
-  return join(dir, 'unreadable-dirs.json');
+  return stampCacheFile('unreadable-dirs.json', env);
 }
 
 function readable(dir: string): boolean {
@@ -62,20 +61,6 @@ function findUnreadableDirs(root: string, skip: Set<string>, canRead: (d: string
 
 interface WalkCache { v: 1; key: string; dirs: Array<[string, number, number]>; result: string[] }
 
-/** A directory's (mtime, ctime): an entry added, removed or renamed changes the first, a chmod or chown the second. */
-export function stamp(dir: string): [number, number] | null {
-  try { const st = lstatSync(dir); return st.isDirectory() ? [st.mtimeMs, st.ctimeMs] : null; } catch { return null; }
-}
-
-/**
- * The stamp to remember for a directory looked at `now`, or one that never matches. File
- * times come from a coarse clock (one tick is 1-10 ms): a change in the same tick as the
- * stamp leaves it as it was, so a stamp is only kept once a few ticks have passed since it.
- */
-export function keptStamp(s: [number, number], now = Date.now()): [number, number] {
-  return now - Math.max(s[0], s[1]) >= 20 ? s : [-1, -1];
-}
-
 /**
  * findUnreadableDirs over several roots, remembered in `cacheFile` (sbx's cache dir): the walk
  * reads every directory of /var and /etc (100-200 ms here, on every unprivileged run), while
@@ -98,20 +83,14 @@ export function findUnreadableDirsCached(roots: string[], skip: Set<string>, cac
   }
   const visited: Visited[] = [];
   const result = roots.flatMap((r) => findUnreadableDirs(r, skip, canRead, visited));
-  if (cacheFile) {
-    const tmp = `${cacheFile}.${process.pid}`;
-    try {
-      writeFileSync(tmp, JSON.stringify({ v: 1, key, dirs: visited, result } satisfies WalkCache), { mode: 0o600 });
-      renameSync(tmp, cacheFile);
-    } catch { /* a read-only cache dir: no cache, same answer */ }
-  }
+  if (cacheFile) writeStampCache(cacheFile, { v: 1, key, dirs: visited, result } satisfies WalkCache);
   return result;
 }
 
 /** The fuse layer holding host path `p`, if any. */
 function fuseLayerOf(layers: Layer[], p: string): Layer | undefined {
   return layers
-    .filter((l) => l.format === 'fuse' && (p === l.target || p.startsWith(l.target === '/' ? '/' : `${l.target}/`)))
+    .filter((l) => l.format === 'fuse' && isWithin(p, l.target))
     .sort((a, b) => b.target.length - a.target.length)[0];
 }
 
