@@ -559,7 +559,6 @@ export function columnDiffs(col: Colors): ColumnRender | null {
         shown.plainDir = p;
       }
       newFileDiff(list, i, text, from, len, out, paints, col, shown);
-      return true;
     },
   };
 }

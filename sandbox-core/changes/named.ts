@@ -272,12 +272,11 @@ export class NamedChanges {
     const textLen = this.textLen!, textStart = this.textStart!, textPiece = this.textPiece!;
     const outPiece = this.outPiece!, outStart = this.outStart!, outLen = this.outLen!;
     const render = this.render!;
-    let all = true;
     for (let i = this.renderedUpTo; i < this.length; i++) {
       const n = textLen[i]!;
       if (n < 0) continue;
       const at = out.at;
-      if (!render.render(this, i, this.pieces[textPiece[i]!]!, textStart[i]!, n, out)) { out.at = at; all = false; continue; }
+      render.render(this, i, this.pieces[textPiece[i]!]!, textStart[i]!, n, out);
       outPiece[i] = this.renderedPieces.length;
       outStart[i] = at;
       outLen[i] = out.at - at;
@@ -286,7 +285,7 @@ export class NamedChanges {
     }
     this.renderedUpTo = this.length;
     // No entry's text lies in them any more.
-    if (all) this.pieces.length = 0;
+    this.pieces.length = 0;
   }
 
   /** Where the output renderedAt() last found lies in its piece, and its length. */
@@ -548,12 +547,11 @@ export class NamedChanges {
 /**
  * What NamedChanges asks to write each entry with text (renderNew; render-changes.ts
  * columnDiffs): `render` writes entry i of `list`, whose text is text[from, from + len), to
- * `out` and says true, or writes nothing and says false. `colors` are the paints it was made
- * with: output made with others is not used.
+ * `out`. `colors` are the paints it was made with: output made with others is not used.
  */
 export interface ColumnRender {
   readonly colors: unknown;
-  render(list: NamedChanges, i: number, text: Buffer, from: number, len: number, out: ByteOut): boolean;
+  render(list: NamedChanges, i: number, text: Buffer, from: number, len: number, out: ByteOut): void;
 }
 
 /** The escaping function and what it said of each directory prefix (0 not asked, 1 plain, 2 not). */
