@@ -5,13 +5,19 @@
 // beforehand, with the host's mode and times, so they are no change unless the command
 // changes them. The layer is resolved through beneath.ts: where an earlier run in the sandbox
 // turned one of these directories into a symlink, nothing is copied there.
-import { accessSync, closeSync, constants, fchmodSync, futimesSync, lstatSync, openSync, readdirSync, readFileSync, type Stats } from 'node:fs';
+//
+// The copies keep the host's times of the moment they were made, and the host's package
+// manager moves those times whenever it takes its locks (dpkg opens them O_TRUNC). So each
+// copy's identity in the layer (inode, ctime) is recorded in meta.json: while it is the same,
+// the command never wrote, chmod-ed, renamed or replaced it, and the review does not list it
+// (changes/walk.ts), whatever the host did to its own file meanwhile.
+import { accessSync, closeSync, constants, fchmodSync, fstatSync, futimesSync, lstatSync, openSync, readdirSync, readFileSync, type Stats } from 'node:fs';
 import { ensureUpperDirs } from './layer-dirs.js';
 import { join } from 'node:path';
 import { Dir, NotBeneathError } from './beneath.js';
 import { isWithin } from './base/within.js';
 import { keptStamp, stamp, stampCacheFile, writeStampCache } from './stamp-cache.js';
-import type { Layer } from './types.js';
+import type { Layer, PrecopiedFile } from './types.js';
 
 const PRECOPY_DIRS = [
   '/var/lib/dpkg', '/var/lib/dpkg/triggers', '/var/lib/apt/lists', '/var/cache/apt/archives',
@@ -91,13 +97,16 @@ export function mayPrecopyInto(layer: Layer, dirs = PRECOPY_DIRS): boolean {
   return layer.format === 'fuse' && dirs.some((dir) => isWithin(dir, layer.target));
 }
 
-/** Returns how many files were copied. `layers` is the open directory holding the layer dirs. */
-export function precopyEmptyUnreadable(layerList: Layer[], layers: Dir, dirs = PRECOPY_DIRS, cacheFile: () => string | null = precopyCacheFile): number {
+/**
+ * Returns the copies made: host path, inode and ctime (ms, as Node and the scan compute it) of
+ * each in the layer. `layers` is the open directory holding the layer dirs.
+ */
+export function precopyEmptyUnreadable(layerList: Layer[], layers: Dir, dirs = PRECOPY_DIRS, cacheFile: () => string | null = precopyCacheFile, canRead: (p: string) => boolean = readable): PrecopiedFile[] {
   const fuse = layerList.filter((l) => l.format === 'fuse');
   const inFuse = dirs.filter((dir) => fuse.some((l) => isWithin(dir, l.target)));
-  if (!inFuse.length) return 0;
-  const found = findEmptyUnreadable(inFuse, cacheFile());
-  let n = 0;
+  if (!inFuse.length) return [];
+  const found = findEmptyUnreadable(inFuse, cacheFile(), canRead);
+  const made: PrecopiedFile[] = [];
   for (const layer of fuse) {
     for (const dir of inFuse) {
       if (!isWithin(dir, layer.target)) continue;
@@ -120,10 +129,12 @@ export function precopyEmptyUnreadable(layerList: Layer[], layers: Dir, dirs = P
             fchmodSync(fd, st.mode & 0o7777);
             // Seconds as a float keep the host's sub-millisecond time (a Date would drop it).
             futimesSync(fd, st.atimeMs / 1000, st.mtimeMs / 1000);
+            // Last: the chmod and the times moved the ctime.
+            const own = fstatSync(fd);
+            made.push([join(dir, name), own.ino, own.ctimeMs]);
           } finally {
             closeSync(fd);
           }
-          n++;
         }
       } finally {
         if (parent !== upper) parent.close();
@@ -131,5 +142,5 @@ export function precopyEmptyUnreadable(layerList: Layer[], layers: Dir, dirs = P
       }
     }
   }
-  return n;
+  return made;
 }

@@ -614,7 +614,11 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
       const shown = mayShowEmptyIn(all);
       return (l) => !shown.has(l) && !mayPrecopyInto(l);
     } : null, entries);
-    if (!lower) precopyEmptyUnreadable(meta.layers, layers);
+    if (!lower) {
+      const made = precopyEmptyUnreadable(meta.layers, layers);
+      // A later run in the same sandbox finds its copies there and makes none: both kept.
+      if (made.length) meta.precopied = [...(meta.precopied ?? []).filter(([p]) => !made.some(([q]) => q === p)), ...made];
+    }
     if (helperMakes) entries.push(entryOp('dir', 'root'));
     else openOwn(meta, layers, 'root', true).close();
     if (req.diskBytes) openOwn(meta, layers, 'disk', true).close();

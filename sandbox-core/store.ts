@@ -99,6 +99,8 @@ const isStr = (v: unknown): v is string => typeof v === 'string' && !v.includes(
 const isAbs = (v: unknown): v is string => isStr(v) && v.startsWith('/');
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
+const isPrecopied = (v: unknown): boolean => Array.isArray(v) && v.length === 3 && isAbs(v[0]) && isUint(v[1]) && typeof v[2] === 'number' && Number.isFinite(v[2]);
+
 /**
  * The fields sbx turns into host paths, ids or processes are checked here once; what is left
  * (command, times) is only displayed, through the escaping function.
@@ -123,6 +125,7 @@ function checkMeta(m: unknown, id: string): string | null {
   }
   for (const k of ['hidden', 'binds'] as const) if (!Array.isArray(x[k]) || !(x[k] as unknown[]).every(isAbs)) return `meta.json has an invalid ${k} list`;
   if (x.bindPoints !== undefined && (!Array.isArray(x.bindPoints) || !(x.bindPoints as unknown[]).every(isAbs))) return 'meta.json has an invalid bindPoints list';
+  if (x.precopied !== undefined && (!Array.isArray(x.precopied) || !(x.precopied as unknown[]).every(isPrecopied))) return 'meta.json has an invalid precopied list';
   if (!x.options || typeof x.options !== 'object') return 'meta.json has no options';
   if (x.image !== undefined && !checkImageRecord(x.image)) return 'meta.json has an invalid image record';
   if (x.rootfs !== undefined && !isAbs(x.rootfs)) return 'meta.json has an invalid rootfs';

@@ -47,6 +47,8 @@ export interface SandboxMeta {
   binds: string[];
   /** Every --bind/--ro-bind destination: what the layer holds there is the mount point sbx made, not a change. */
   bindPoints?: string[];
+  /** The package managers' lock files sbx copied into a fuse layer before a run (precopy.ts): no change while untouched. */
+  precopied?: PrecopiedFile[];
   options: RunOptionsRecord;
   /** `run --image`: the image its lower layers come from (there is no host to commit to). */
   image?: ImageRecord;
@@ -60,6 +62,9 @@ export interface SandboxMeta {
   /** Root's remapped sandboxes: host id = inside id + offset in the layers (absent: ids are host ids). */
   idShift?: { uid: number; gid: number; count: number } | null;
 }
+
+/** A file precopy.ts made in a layer: its host path, and its inode and ctime (ms) in the layer then. */
+export type PrecopiedFile = [path: string, ino: number, ctimeMs: number];
 
 /** What meta.json records of a sandbox's image (validated when read: store.ts). */
 export interface ImageRecord {

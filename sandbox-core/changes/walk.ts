@@ -352,6 +352,8 @@ class WalkDecoder {
   private readonly hidden: string[];
   private readonly bindPoints: string[];
   readonly shownEmpty: string[];
+  /** precopy.ts's copies by host path: their inode and ctime in the layer when made. */
+  private readonly precopied: Map<string, [number, number]> | null;
   private readonly lines: boolean;
   private readonly layersRoot: string;
   /** Dirs the scan could not read (EACCES): which error line each made. */
@@ -417,6 +419,7 @@ class WalkDecoder {
     // Directories shown empty because the user cannot read them (unreadable.ts): opaque in the
     // layer, but hiding nothing the sandbox saw; the host below them may be unreadable to us.
     this.shownEmpty = (meta.shownEmpty ?? []).map(fromUser);
+    this.precopied = meta.precopied?.length ? new Map(meta.precopied.map(([p, ino, ctimeMs]) => [fromUser(p), [ino, ctimeMs]])) : null;
     this.lines = opts.countLinesUpTo !== undefined;
     this.named = new NamedChanges(this.lines, !!opts.columns && !opts.namesOnly, opts.markColumn ?? null, opts.renderColumn ?? null);
     this.texts = opts.readNewUpTo !== undefined;
@@ -799,6 +802,13 @@ class WalkDecoder {
         return;
       }
       host0 = null;
+    }
+    // A lock file sbx copied in before a run that is still that copy, unwritten (same inode and
+    // ctime): the host's package manager may have moved its own file's times since; the
+    // command changed nothing there.
+    if (this.precopied && up && !wh && up.type === 'file' && up.size === 0 && host0?.type === 'file') {
+      const was = this.precopied.get(host);
+      if (was && was[0] === up.ino && was[1] === up.ctimeMs) return;
     }
     // fuse-overlayfs (squash_to_root) writes its upper files under whatever uid it runs as:
     // ownership there means nothing. Inside, everything looked root-owned, so a copy-up

@@ -2,10 +2,14 @@
 // then, while a dir's stamp holds, by looking again at the names found then.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findEmptyUnreadable } from '../../sandbox-core/precopy.js';
+import { findEmptyUnreadable, precopyEmptyUnreadable } from '../../sandbox-core/precopy.js';
+import { Dir } from '../../sandbox-core/beneath.js';
+import { scanSandbox } from '../../sandbox-core/changes/scan.js';
+import { commitSandbox } from '../../sandbox-core/commit/index.js';
+import { makeFixture } from './changes-fixture.js';
 
 // Root reads every file: which files count as unreadable is given, by name.
 const lockLike = (p: string): boolean => !/\/(lock|Lock|lock-frontend)$/.test(p);
@@ -93,6 +97,68 @@ test('a dir changed a moment ago is listed again next time: a change in the same
     assert.equal(names(findEmptyUnreadable([dir], cache, lockLike), dir), ['lock', 'lock-frontend']);
   } finally {
     rmSync(top, { recursive: true, force: true });
+  }
+});
+
+
+test("a lock file copied in before the run is no change while the copy is untouched, whatever the host did to its own", () => {
+  const f = makeFixture();
+  try {
+    f.meta.layers[0]!.format = 'fuse';
+    const dir = join(f.host, 'dpkg');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'lock'), '');
+    writeFileSync(join(dir, 'lock-frontend'), '');
+    writeFileSync(join(dir, 'status'), 'Package: x\n');
+    utimesSync(join(dir, 'lock'), 1000, 1000);
+    const layers = Dir.open(f.meta.layersDir);
+    let made;
+    try { made = precopyEmptyUnreadable(f.meta.layers, layers, [dir], () => null, lockLike); } finally { layers.close(); }
+    assert.equal(made.map(([p]) => p).sort(), [join(dir, 'lock'), join(dir, 'lock-frontend')]);
+    f.meta.precopied = made;
+    f.meta.createdMs = Date.now();
+    f.save();
+    const listed = (): string[] => scanSandbox(f.store.resolve(f.meta.id)).changes.map((c) => c.path.slice(dir.length + 1)).sort();
+    assert.equal(listed(), [], 'copies with the host times: nothing');
+    // The host's package manager takes its locks (dpkg opens them O_TRUNC): their times move.
+    truncateSync(join(dir, 'lock'), 0);
+    truncateSync(join(dir, 'lock-frontend'), 0);
+    assert.equal(listed(), [], 'the host moved its own times, the copies are untouched');
+    // Without the record, the same layer lists both (what a review showed before).
+    const saved = f.meta.precopied;
+    delete f.meta.precopied;
+    f.save();
+    assert.equal(listed(), ['lock', 'lock-frontend']);
+    f.meta.precopied = saved;
+    f.save();
+    // The command truncates one and replaces the other with a new empty file: both listed.
+    const u = join(f.upper(), 'dpkg');
+    settle();
+    truncateSync(join(u, 'lock'), 0);
+    rmSync(join(u, 'lock-frontend'));
+    writeFileSync(join(u, 'lock-frontend'), '', { mode: 0o640 });
+    assert.equal(listed(), ['lock', 'lock-frontend']);
+    // A commit then writes what the command did: the host's untouched state elsewhere stays.
+    const host = statSync(join(dir, 'status')).mtimeMs;
+    const r = commitSandbox(f.store, f.store.resolve(f.meta.id), { only: [], exclude: [], force: true, dryRun: false });
+    assert.ok(r.complete);
+    assert.equal(statSync(join(dir, 'status')).mtimeMs, host);
+  } finally {
+    f.cleanup();
+  }
+});
+
+test('meta.json: a precopied list that is not [absolute path, inode, ctime] entries is refused', () => {
+  const f = makeFixture();
+  try {
+    for (const bad of [{}, [['rel/lock', 1, 2]], [['/lock', -1, 2]], [['/lock', 1, 'x']], [['/lock', 1]]]) {
+      writeFileSync(join(f.store.dirOf(f.meta.id), 'meta.json'), JSON.stringify({ ...f.meta, precopied: bad }));
+      assert.throws(() => f.store.resolve(f.meta.id), /invalid precopied list/);
+    }
+    writeFileSync(join(f.store.dirOf(f.meta.id), 'meta.json'), JSON.stringify({ ...f.meta, precopied: [['/lock', 1, 2.5]] }));
+    assert.equal(f.store.resolve(f.meta.id).precopied, [['/lock', 1, 2.5]]);
+  } finally {
+    f.cleanup();
   }
 });
 
