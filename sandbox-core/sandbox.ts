@@ -543,16 +543,16 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     // it); sbx's own mounts cover whatever the image has there, and are never a change.
     const lowerFields = req.lower ? { ...(req.lower.image ? { image: req.lower.image } : { rootfs: req.lower.rootfs }), lowerRoot: req.lower.lowerRoot } : {};
     // Written before a scratch tree exists for this id: a scratch tree whose entry has no
-    // meta.json was abandoned, and the sweep may take it. A throwaway run's is written once,
-    // already `running` (it is never resumed, committed or pruned mid-run, and a dead sbx's is
-    // swept like any throwaway one): each rewrite replaces the file, and ext4 flushes a file
-    // renamed over another (auto_da_alloc), 1-4 ms each on this VM.
+    // meta.json was abandoned, and the sweep may take it. Written already `running`, with this
+    // process as its runner: no commit, prune or `run --in` takes it while it is set up, a
+    // dead sbx's reads as saved (a throwaway one's is swept), and the run writes it once
+    // less (a saved run's meta.json is fsynced: 1-8 ms a write on this VM).
     meta = store.markCreated({
       version: 1, id, name: req.name, command: req.command, cwd: req.cwd, uid, gid,
       created: isoTime(now), createdMs: now, finished: null, exitStatus: null,
       runnerPid: process.pid, throwaway: req.throwaway, layersDir: shm ? join(shm, id) : dir, layers: [], hidden: [...req.hide, ...(req.lower ? SPECIAL_PATHS : [])], binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), bindPoints: req.bind.map((b) => b.inside), options,
       ...lowerFields,
-    }, req.throwaway ? 'running' : 'created');
+    });
     if (shm) {
       const d = Dir.open(shm);
       try { mkdirSync(d.at(id), { mode: 0o700 }); } finally { d.close(); }

@@ -292,11 +292,14 @@ export class Store {
   }
 
   // meta.state changes only through these methods, each written at once (fsynced unless throwaway): the
-  // states are created -> running -> saved (-> committing -> committed | saved).
+  // states are running -> saved (-> running -> saved ... | committing -> committed | saved).
 
-  /** A new sandbox's meta.json, in state `created` (or `running` at once: a throwaway run's, written once). */
-  markCreated(fields: Omit<SandboxMeta, 'state'>, state: 'created' | 'running' = 'created'): SandboxMeta {
-    const meta: SandboxMeta = { ...fields, state };
+  /**
+   * A new sandbox's meta.json, already `running` (fields.runnerPid is the process setting it
+   * up). `created` is only read: meta.json files written by an older sbx.
+   */
+  markCreated(fields: Omit<SandboxMeta, 'state'>): SandboxMeta {
+    const meta: SandboxMeta = { ...fields, state: 'running' };
     this.writeMeta(meta);
     return meta;
   }
