@@ -615,6 +615,14 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   // The host mounted or unmounted something since we read its mounts (a busy /tmp): nothing has
   // run yet, so plan the view again from the host as it is now (a few times, not for ever).
   const hostMoved = (): boolean => !lower && replans < 3 && mountIdsOf(readVisibleMounts()) !== mountIdsOf(mounts);
+  // A set-up step failed at a host path that is gone now, or is another file than the one
+  // planned (a mount point that came and went, a test's dir removed): the host moved there.
+  const movedAt = (path: string | null): boolean => {
+    if (!path || lower || replans >= 3) return false;
+    const now = lstatSync(path, { throwIfNoEntry: false });
+    const then = seen.get(path);
+    return !now || (then !== undefined && (now.dev !== then.dev || now.ino !== then.ino));
+  };
   const replan = (): Promise<RunResult> => {
     if (!req.inSandbox) {
       for (const l of meta.layers) removeTree(join(meta.layersDir, l.dir));
@@ -754,7 +762,10 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   }
   for (const path of result.vanishedFiles) notice(`${path} vanished from the host while the sandbox started: it was an empty read-only file inside`);
   const o = result.outcome;
-  if (o.kind === 'setup-failed' && (o.step === 'idmap-lower' || o.step === 'idmap-userns') && !req.mapRoot) {
+  // First: a lower layer's mount point gone or replaced when the helper maps it is the host
+  // moving, not a filesystem without idmapped mounts, and must not turn root inside into root.
+  if (o.kind === 'setup-failed' && (hostMoved() || movedAt(o.path))) return replan();
+  if (o.kind === 'setup-failed' && (o.step === 'idmap-lower' || o.step === 'idmap-userns') && !req.mapRoot && errnoName(o.errno) !== 'ENOENT') {
     // Nothing ran yet, so the identity mapping can take over safely.
     notice(`${o.path ?? 'a lower layer'} does not support idmapped mounts (${errnoName(o.errno)}): root inside is root outside for this run (as with --map-root)`);
     // A fresh sandbox's layers hold nothing yet, and overlayfs refuses (EINVAL) an upper that
@@ -766,7 +777,6 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     store.markSaved(meta);
     return runSandbox(store, { ...req, mapRoot: true, inSandbox: meta }, replans);
   }
-  if (o.kind === 'setup-failed' && hostMoved()) return replan();
   const exitStatus = exitStatusOf(result.outcome);
   meta.finished = isoTime(Date.now());
   meta.exitStatus = exitStatus;
