@@ -171,4 +171,28 @@ testUnless(readsMoveAtime() ? null : `reads do not move atimes on ${base}'s file
   }
 });
 
+testUnless(readsMoveAtime() ? null : `reads do not move atimes on ${base}'s filesystem (noatime)`)('a commit that refuses to remove a host tree changed meanwhile leaves its dirs\' atimes as they were', () => {
+  const canary = mkdtempSync(join(base, 'sbx-canary-'));
+  const home = mkdtempSync(join(tmpdir(), 'sbx-home-'));
+  const sbx = (args: string[]) => run(args, { store: home, cwd: canary, timeoutMs: 300_000 });
+  try {
+    const dirs = deletedTrees(canary).filter((d) => d.includes('/gone'));
+    const r = sbx(['run', '--', 'rm', '-rf', `${canary}/gone`]);
+    assert.is(r.code, 0, r.stderr);
+    const [row] = JSON.parse(sbx(['ls', '--json']).stdout) as Array<{ id: string }>;
+    // The host writes in the tree after the start: the commit must not remove it.
+    writeFileSync(join(canary, 'gone/a/b/later'), 'later\n');
+    makeOld(dirs);
+    const c = sbx(['commit', row!.id]);
+    assert.is.not(c.code, 0, 'the commit refuses');
+    assert.match(c.stderr, /changed after the sandbox started/);
+    assert.equal(atimesMoved(dirs), []);
+    sbx(['discard', row!.id]);
+  } finally {
+    removeTree(canary);
+    awaitDetachedRemovals(home);
+    removeTree(home);
+  }
+});
+
 test.run();
