@@ -10,7 +10,7 @@ import { countText, humanBytes } from './progress.js';
 import { newFileReason, sensitiveContext, sensitiveReason, type SensitiveContext } from '../sandbox-core/changes/sensitive.js';
 import { columnMark, foldIndex, isGroup, viewKind, MARK_FOLD, MARK_PLAIN, type FoldCount, type FoldSpec, type SubtreeGroup } from '../sandbox-core/changes/group.js';
 import { foldRules } from '../sandbox-core/config.js';
-import { hostTreeSize, type TreeSize } from '../sandbox-core/changes/host-tree.js';
+import { HostTreeSizes, type TreeSize } from '../sandbox-core/changes/host-tree.js';
 
 type Colors = { green(s: string): string; red(s: string): string; yellow(s: string): string; cyan(s: string): string; magenta(s: string): string; dim(s: string): string; bold(s: string): string };
 
@@ -160,7 +160,11 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
   const marker = opts.marker && opts.marker.expand === !!opts.expand ? opts.marker : null;
   const fold = marker ? marker.fold : opts.expand ? [] : (opts.fold ?? foldRules());
   const foldOf = foldIndex(fold);
-  const treeSize = opts.treeSize ?? hostTreeSize;
+  // The deleted trees the summary may show are measured in one helper call when the first line is read.
+  const sizes = opts.treeSize ? null : new HostTreeSizes();
+  const treeSize = opts.treeSize ?? ((p: string) => sizes!.get(p));
+  const limit = opts.limit ?? Infinity;
+  let trees = 0;
   const ctx = marker ? marker.ctx : sensitiveContext();
   const plan: SummaryPlan = { kinds: [], folded: 0, flagged: 0 };
   const byKind = new Map<ChangeKind, Change[]>(ORDER.map((k) => [k, []]));
@@ -253,6 +257,8 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
       } else if (x.change === 'deleted' && x.type === 'dir' && !opts.expand) {
         // One whiteout for a whole host tree: say what it held (the walk waits for the line to be read).
         let note: string | null = null;
+        // Shown lines are among the first `limit` unflagged items: the trees past that are measured only if read.
+        if (sizes && trees++ < limit) sizes.add(x.path);
         const noteOfTree = () => {
           if (note === null) { const t = treeSize(x.path); note = t && t.entries ? ` (${entriesText(t.entries, t.capped)}, ${humanBytes(t.bytes)})` : ''; }
           return note;

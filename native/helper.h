@@ -123,6 +123,8 @@ int xattr_main(int argc, char **argv);
 int place_main(void);
 /* scan.c: the change walker's records (see scan.c) */
 int scan_main(void);
+/* hostdirs.c: a review's listings of host directories, O_NOATIME (see hostdirs.c) */
+int host_dirs_main(void);
 
 /* buf.c: a growable byte buffer ({0} is empty); -1 when memory runs out. */
 struct buf { char *p; size_t len, cap; };

@@ -34,18 +34,23 @@ function runFile(file, asUser, env) {
     // PATH would name dirs the user cannot search, and execvp would say EACCES, not ENOENT):
     // what the test needs (CI above all) is passed through env(1) after it.
     const userEnv = { SBX_TEST_ROOT: env.SBX_TEST_ROOT, CI: env.CI ?? '', TMPDIR: scratch };
+    // The preload names the test that was running if the file ends before uvu's summary.
+    const node = [process.execPath, '--import', join(env.SBX_TEST_ROOT, 'scripts', 'test-current.mjs'), file];
     const cmd = asUser
-      ? ['setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', '--reset-env', 'env', ...Object.entries(userEnv).map(([k, v]) => `${k}=${v}`), process.execPath, file]]
-      : [process.execPath, [file]];
+      ? ['setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', '--reset-env', 'env', ...Object.entries(userEnv).map(([k, v]) => `${k}=${v}`), ...node]]
+      : [node[0], node.slice(1)];
     const childEnv = { ...env, TMPDIR: scratch };
     const started = Date.now();
     const child = spawn(cmd[0], cmd[1], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], cwd: asUser ? env.SBX_TEST_ROOT : root });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { out += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    // SIGTERM first: the preload then says which test was running.
+    let killer;
+    const timer = setTimeout(() => { child.kill('SIGTERM'); killer = setTimeout(() => child.kill('SIGKILL'), 10_000); }, 300_000);
     child.on('close', (code) => {
       clearTimeout(timer);
+      clearTimeout(killer);
       let left = [];
       try { left = readdirSync(scratch); } catch { /* gone */ }
       // Never through a mount a killed file left: that would empty the mounted tree.
@@ -63,7 +68,10 @@ function runFile(file, asUser, env) {
       const seconds = (Date.now() - started) / 1000;
       process.stdout.write(out);
       console.log(`--- ${label}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} (${seconds.toFixed(1)} s)`);
-      resolve({ passed, failed, seconds, label });
+      // What failed, for the list at the end: uvu's FAIL lines, the preload's line, or the status.
+      const why = [...plain.matchAll(/^\s*FAIL\s+(.*)$/gm), ...plain.matchAll(/^sbx-test: (.*)$/gm)].map((m) => m[1]);
+      if (failed && !why.length) why.push(`no uvu summary; exit status ${code}`);
+      resolve({ passed, failed, seconds, label, why: failed ? why : [] });
     });
   });
 }
@@ -130,5 +138,7 @@ try {
 }
 const slowest = timings.sort((a, b) => b.seconds - a.seconds).slice(0, 5).map((t) => `${t.label} ${t.seconds.toFixed(0)} s`);
 console.log(`slowest: ${slowest.join('; ')}; wall ${((Date.now() - began) / 1000).toFixed(0)} s with ${lanes} lanes`);
+const failures = timings.filter((t) => t.why.length);
+if (failures.length) console.log(`failed:\n${failures.map((t) => `  ${t.label}: ${t.why.join('; ')}`).join('\n')}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && files.length > 0 ? 0 : 1);

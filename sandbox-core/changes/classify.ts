@@ -4,7 +4,7 @@
 import type { Change, EntryStat } from './types.js';
 import type { UpperEntry } from './walk.js';
 import { joinB } from './bpath.js';
-import { dirAt } from './fsat.js';
+import { hostDirNames } from './host-tree.js';
 import { lstatB, sameTime } from './stat.js';
 import { readlinkB, sameContent } from './content.js';
 import { xattrsEqual } from './xattr.js';
@@ -127,14 +127,15 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void):
       s.add(entries[i]!.host);
     }
   }
-  for (let i = 0; i < entries.length; i++) {
+  // Listed by the helper, all in one call: without moving their atimes (host-tree.ts).
+  const hiding: number[] = [];
+  for (let i = 0; i < entries.length; i++) if (hides[i] && entries[i]!.host0?.type === 'dir') hiding.push(i);
+  const listed = hostDirNames(hiding.map((i) => entries[i]!.host));
+  for (const i of hiding) {
     const e = entries[i]!;
-    if (!hides[i] || e.host0?.type !== 'dir') continue;
-    let names: string[];
-    try {
-      names = dirAt(e.host).list().map((d) => d.name as string);
-    } catch (err) {
-      errors.push(`${e.host}: cannot list the host dir (${(err as NodeJS.ErrnoException).code})`);
+    const names = listed.get(e.host)!;
+    if (typeof names === 'string') {
+      errors.push(`${e.host}: cannot list the host dir (${names})`);
       continue;
     }
     const seen = present.get(i);

@@ -1,8 +1,24 @@
-// What a deleted directory held on the host: overlayfs records `rm -rf /usr/share/doc` as one
-// whiteout, so the review counts the host's tree below it to say `5,128 entries, 118 MiB`.
-// Walked fd-relative from `/` with no symlink followed (Dir.openBeneath), iteratively, one
-// directory open at a time, and capped so a deleted /usr cannot stall the review.
-import { Dir } from '../beneath.js';
+// A review's listings of HOST directories, made by the helper (native/hostdirs.c) with
+// O_NOATIME: a review leaves the host as it was, and getdents moves a directory's atime
+// (relatime: when it is not newer than the mtime, or a day old). Node cannot list a directory
+// through an fd it opened with that flag (readdir takes a path, and /proc/self/fd/N is a new
+// open without it), so these listings are native. Root may use the flag on any directory, an
+// ordinary user only on its own: another's is listed as before (the kernel allows no other way).
+//
+// - what a deleted directory held: overlayfs records `rm -rf /usr/share/doc` as one whiteout,
+//   so the review counts the host's tree below it to say `5,128 entries, 118 MiB`; capped so a
+//   deleted /usr cannot stall the review, and the summary's trees measured in one helper call;
+// - the host names an opaque (replaced) directory hides (classify.ts);
+// - whether a host tree a commit would remove holds anything changed after the sandbox started
+//   (commit/plan.ts).
+// Every directory is reached from the host root one component at a time with no symlink
+// followed, and trees are walked with an explicit stack (the helper's).
+import { spawnSync } from 'node:child_process';
+import { closeSync, openSync, constants as C } from 'node:fs';
+import { O_PATH } from '../beneath.js';
+import { SbxError } from '../base/errors.js';
+import { errnoName } from '../base/errno.js';
+import { helperPath } from '../helper.js';
 import { physicalRoot } from './fsat.js';
 
 export interface TreeSize {
@@ -16,32 +32,122 @@ export interface TreeSize {
 
 export const TREE_SIZE_CAP = 250_000;
 
+type Job = { kind: 'S'; cap: number } | { kind: 'L' } | { kind: 'C'; afterMs: number };
+
+/** Runs the jobs (one per path, byte strings) in one helper call; its answer, or null when it could not run. */
+function hostDirs(paths: string[], job: Job): Buffer | null {
+  const parts: Buffer[] = [];
+  for (const p of paths) {
+    const head = Buffer.alloc(job.kind === 'S' ? 8 : job.kind === 'C' ? 16 : 4);
+    head.writeUInt32LE(job.kind.charCodeAt(0), 0);
+    if (job.kind === 'S') head.writeUInt32LE(Math.min(job.cap, 0xffffffff), 4);
+    if (job.kind === 'C') {
+      // ctime after afterMs: the second and the nanoseconds of the same instant.
+      const sec = Math.floor(job.afterMs / 1000);
+      head.writeBigInt64LE(BigInt(sec), 4);
+      head.writeUInt32LE(Math.min(Math.round((job.afterMs - sec * 1000) * 1e6), 999_999_999), 12);
+    }
+    parts.push(head, Buffer.from(`${p.replace(/^\/+/, '')}\0`, 'latin1'));
+  }
+  let root: number;
+  // The sandbox's "host": an image sandbox's merged lowers, else `/` (fsat.ts decides).
+  try { root = openSync(Buffer.from(physicalRoot('/'), 'latin1'), O_PATH | C.O_DIRECTORY); } catch { return null; }
+  let r;
+  try {
+    r = spawnSync(helperPath(), ['host-dirs'], { input: Buffer.concat(parts), maxBuffer: 2 ** 31 - 1, stdio: ['pipe', 'pipe', 'pipe', root] });
+  } finally {
+    closeSync(root);
+  }
+  if (r.error || r.status !== 0) return null;
+  return r.stdout;
+}
+
+function helperFailed(): never {
+  throw new SbxError('sbx-helper host-dirs failed: cannot list host directories', 125, "run 'sbx doctor'");
+}
+
+/** What each of the host trees below `paths` holds (null: it cannot be reached), in one helper call. */
+export function hostTreeSizes(paths: string[], cap = TREE_SIZE_CAP): Map<string, TreeSize | null> {
+  const out = new Map<string, TreeSize | null>();
+  const b = paths.length ? hostDirs(paths, { kind: 'S', cap }) : null;
+  let at = 0;
+  for (const p of paths) {
+    // No helper answer: no counts (the summary says nothing of the tree then, as for an unreadable one).
+    if (!b || at + 4 > b.length) { out.set(p, null); continue; }
+    const err = b.readUInt32LE(at);
+    at += 4;
+    if (err) { out.set(p, null); continue; }
+    out.set(p, { entries: Number(b.readBigUInt64LE(at)), bytes: Number(b.readBigUInt64LE(at + 8)), capped: b.readUInt32LE(at + 16) !== 0 });
+    at += 20;
+  }
+  return out;
+}
+
 /** Counts the host tree below `absPath` (a byte string); null when it cannot be opened. */
 export function hostTreeSize(absPath: string, cap = TREE_SIZE_CAP): TreeSize | null {
-  let root: Dir;
-  // The sandbox's "host": an image sandbox's merged lowers, else `/` (fsat.ts decides).
-  try { root = Dir.open(physicalRoot('/')); } catch { return null; }
-  const out: TreeSize = { entries: 0, bytes: 0, capped: false };
-  try {
-    const queue = [absPath.replace(/^\/+/, '')];
-    let first = true;
-    while (queue.length) {
-      const rel = queue.pop()!;
-      let dir: Dir;
-      try { dir = Dir.openBeneath(root, rel); } catch { if (first) return null; continue; }
-      first = false;
-      try {
-        for (const e of dir.list()) {
-          if (++out.entries >= cap) { out.capped = true; return out; }
-          if (e.isDirectory()) queue.push(`${rel}/${e.name}`);
-          else if (e.isFile()) out.bytes += dir.lstat(e.name)?.size ?? 0;
-        }
-      } catch { /* unreadable: counted as far as it could be read */ } finally {
-        dir.close();
-      }
-    }
-    return out;
-  } finally {
-    root.close();
+  return hostTreeSizes([absPath], cap).get(absPath) ?? null;
+}
+
+/**
+ * The summary's deleted trees, measured together: the ones added before the first `get` in
+ * one helper call (the summary adds those it may show, then reads its lines), any other when
+ * asked for.
+ */
+export class HostTreeSizes {
+  private readonly queued: string[] = [];
+  private readonly known = new Map<string, TreeSize | null>();
+  constructor(private readonly cap = TREE_SIZE_CAP) {}
+
+  add(absPath: string): void {
+    this.queued.push(absPath);
   }
+
+  get(absPath: string): TreeSize | null {
+    if (!this.known.has(absPath)) {
+      const batch = this.queued.includes(absPath) ? this.queued.splice(0) : [absPath];
+      for (const [p, t] of hostTreeSizes(batch, this.cap)) this.known.set(p, t);
+    }
+    return this.known.get(absPath) ?? null;
+  }
+}
+
+/** The names in each host directory of `paths`, or the errno name it cannot be listed with. */
+export function hostDirNames(paths: string[]): Map<string, string[] | string> {
+  const out = new Map<string, string[] | string>();
+  if (!paths.length) return out;
+  const b = hostDirs(paths, { kind: 'L' }) ?? helperFailed();
+  let at = 0;
+  for (const p of paths) {
+    if (at + 4 > b.length) helperFailed();
+    const err = b.readUInt32LE(at);
+    at += 4;
+    if (err) { out.set(p, errnoName(err)); continue; }
+    const count = b.readUInt32LE(at), nbytes = b.readUInt32LE(at + 4);
+    at += 8;
+    const names = count ? b.toString('latin1', at, at + nbytes - 1).split('\0') : [];
+    at += nbytes;
+    out.set(p, names);
+  }
+  return out;
+}
+
+/**
+ * For each host tree of `paths`, the first entry below it whose ctime is after `afterMs`, or a
+ * directory in it that cannot be listed (either as a host path); null when there is none.
+ */
+export function changedBelow(paths: string[], afterMs: number): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  if (!paths.length) return out;
+  const b = hostDirs(paths, { kind: 'C', afterMs }) ?? helperFailed();
+  let at = 0;
+  for (const p of paths) {
+    if (at + 4 > b.length) helperFailed();
+    const state = b.readUInt32LE(at);
+    at += 4;
+    if (!state) { out.set(p, null); continue; }
+    const len = b.readUInt32LE(at);
+    out.set(p, `/${b.toString('latin1', at + 4, at + 4 + len)}`);
+    at += 4 + len;
+  }
+  return out;
 }

@@ -2,7 +2,7 @@
 // host's files say about when they were last read is the host's, not sbx's.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { lstatSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { homedir, tmpdir } from 'node:os';
 import { removeTree } from '../../sandbox-core/store.js';
@@ -97,6 +97,97 @@ testUnless(ROOT_CASE ?? (readsMoveAtime() ? null : `reads do not move atimes on 
     assert.is(r.code, 0, r.stderr);
     assert.equal([lstatSync(read).atimeMs, lstatSync(changed).atimeMs], [OLD * 1000, OLD * 1000]);
     assert.is(readFileSync(changed, 'utf8'), 'c\n', 'and the host file is as it was');
+  } finally {
+    removeTree(canary);
+    awaitDetachedRemovals(home);
+    removeTree(home);
+  }
+});
+
+/**
+ * A host tree a sandbox deletes (`gone`: one whiteout) and a dir it replaces (`opq`: rm -rf,
+ * then mkdir: an opaque dir), each with dirs below, every dir's atime OLD (older than its
+ * mtime: a listing moves it under relatime). Returns the dirs.
+ */
+function deletedTrees(canary: string): string[] {
+  const dirs = ['gone', 'gone/a', 'gone/a/b', 'gone/c', 'opq', 'opq/sub', 'opq/sub/deep'].map((d) => join(canary, d));
+  for (const d of dirs) mkdirSync(d);
+  for (const d of dirs) writeFileSync(join(d, 'f'), 'x\n');
+  return dirs;
+}
+
+function makeOld(paths: string[]): void {
+  // Deepest first: nothing made below a dir after its times are set.
+  for (const p of [...paths].reverse()) utimesSync(p, OLD, MTIME);
+}
+
+const DELETE_AND_REPLACE = (canary: string) => `rm -rf ${canary}/gone ${canary}/opq && mkdir ${canary}/opq && echo n > ${canary}/opq/new`;
+
+function atimesMoved(dirs: string[]): string[] {
+  return dirs.filter((d) => lstatSync(d).atimeMs !== OLD * 1000);
+}
+
+// The run's own summary: the command's listings are root's overlayfs's, which reads the host's
+// dirs O_NOATIME (an ordinary user's fuse-overlayfs lists them as the user: that run moves them).
+testUnless(ROOT_CASE ?? (readsMoveAtime() ? null : `reads do not move atimes on ${base}'s filesystem (noatime)`))("root: a run's summary counts a deleted host tree and lists a replaced dir's host side without moving their atimes", () => {
+  const canary = mkdtempSync(join(base, 'sbx-canary-'));
+  const home = mkdtempSync(join(tmpdir(), 'sbx-home-'));
+  try {
+    const dirs = deletedTrees(canary);
+    makeOld(dirs);
+    const r = run(['run', '-n', '--', 'sh', '-c', DELETE_AND_REPLACE(canary)], { store: home, cwd: canary, timeoutMs: 300_000 });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, /gone\/ \(7 entries, 8 B/);
+    assert.match(r.stderr, /opq\/sub\//);
+    assert.equal(atimesMoved(dirs), []);
+  } finally {
+    removeTree(canary);
+    awaitDetachedRemovals(home);
+    removeTree(home);
+  }
+});
+
+testUnless(readsMoveAtime() ? null : `reads do not move atimes on ${base}'s filesystem (noatime)`)("sbx diff counts a deleted host tree and lists a replaced dir's host side without moving their atimes", () => {
+  const canary = mkdtempSync(join(base, 'sbx-canary-'));
+  const home = mkdtempSync(join(tmpdir(), 'sbx-home-'));
+  const sbx = (args: string[]) => run(args, { store: home, cwd: canary, timeoutMs: 300_000 });
+  try {
+    const dirs = deletedTrees(canary);
+    const r = sbx(['run', '--', 'sh', '-c', DELETE_AND_REPLACE(canary)]);
+    assert.is(r.code, 0, r.stderr);
+    const [row] = JSON.parse(sbx(['ls', '--json']).stdout) as Array<{ id: string }>;
+    // After the run and its summary: an ordinary user's command lists the host as the user.
+    makeOld(dirs);
+    const d = sbx(['diff', row!.id]);
+    assert.is(d.code, 0, d.stderr);
+    assert.match(d.stdout, /gone\/ \(7 entries, 8 B/);
+    assert.match(d.stdout, /opq\/sub\//);
+    assert.equal(atimesMoved(dirs), []);
+    sbx(['discard', row!.id]);
+  } finally {
+    removeTree(canary);
+    awaitDetachedRemovals(home);
+    removeTree(home);
+  }
+});
+
+testUnless(readsMoveAtime() ? null : `reads do not move atimes on ${base}'s filesystem (noatime)`)('a commit that refuses to remove a host tree changed meanwhile leaves its dirs\' atimes as they were', () => {
+  const canary = mkdtempSync(join(base, 'sbx-canary-'));
+  const home = mkdtempSync(join(tmpdir(), 'sbx-home-'));
+  const sbx = (args: string[]) => run(args, { store: home, cwd: canary, timeoutMs: 300_000 });
+  try {
+    const dirs = deletedTrees(canary).filter((d) => d.includes('/gone'));
+    const r = sbx(['run', '--', 'rm', '-rf', `${canary}/gone`]);
+    assert.is(r.code, 0, r.stderr);
+    const [row] = JSON.parse(sbx(['ls', '--json']).stdout) as Array<{ id: string }>;
+    // The host writes in the tree after the start: the commit must not remove it.
+    writeFileSync(join(canary, 'gone/a/b/later'), 'later\n');
+    makeOld(dirs);
+    const c = sbx(['commit', row!.id]);
+    assert.is.not(c.code, 0, 'the commit refuses');
+    assert.match(c.stderr, /changed after the sandbox started/);
+    assert.equal(atimesMoved(dirs), []);
+    sbx(['discard', row!.id]);
   } finally {
     removeTree(canary);
     awaitDetachedRemovals(home);
