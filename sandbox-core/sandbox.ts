@@ -152,13 +152,10 @@ function fillLayer(meta: SandboxMeta, base: Dir, host: string, owner: { uid: num
     const work = openOwn(meta, base, 'work', true);
     try {
       if (root) chownSync(work.self(), owner.uid, owner.gid);
-      // The kernel's own dir in the overlay's workdir, where every `volatile` mount leaves its
-      // mark (incompat/volatile/dirty), with which the kernel refuses to mount the layer again.
-      // Left by the last run (removing it after each run cost its end ~8 ms a layer, for
-      // sandboxes mostly never run in again), it goes before this one: the last run's writes
-      // are all on disk (synced when it ended) or in the page cache (its sbx was killed;
-      // an interrupted sandbox is refused), and overlayfs makes the dir anew at each mount.
-      // Mode 000, so only its parent may lose it: whole.
+      // With the mark of a volatile mount whose sbx was killed before its helper removed it
+      // (scrapOps), the kernel would refuse to mount this layer. Its writes are all there (the
+      // machine did not stop: runSandbox refuses an interrupted sandbox), and this run syncs
+      // them. Only root could look inside (mode 000): it goes whole, usually one rmdir.
       if (kernel && work.lstat('work')) removeTreeAt(work, 'work');
     } finally {
       work.close();
@@ -518,6 +515,13 @@ function capsOp(names: string[]): SpecOp {
   return { op: 'caps', args: [hex(s.bounding), hex(s.permitted), hex(s.inheritable), hex(s.ambient)] };
 }
 
+/**
+ * The kernel's own dir in an overlay's workdir (a layer dir's `work`), mode 000, where a
+ * `volatile` mount leaves its mark (incompat/volatile/dirty). Removed whole: only a dir the
+ * user may write can lose an entry, and overlayfs makes this one anew at every mount.
+ */
+const KERNEL_WORK = 'work/work';
+
 /** As many as native/sandbox.h's MAX_SCRAP: a view of more layers leaves them all to removeTree. */
 const SCRAP_MAX = 4096;
 
@@ -533,7 +537,12 @@ const SCRAP_MAX = 4096;
  * the tree.
  */
 function scrapOps(meta: SandboxMeta, scratch: boolean, unread: boolean): SpecOp[] {
-  if (!scratch || meta.layers.length + 1 > SCRAP_MAX) return [];
+  if (meta.layers.length + 1 > SCRAP_MAX) return [];
+  // Elsewhere the layers stay: only the mark a `volatile` overlay leaves in its work dir, with
+  // which the kernel refuses to mount that layer again (KERNEL_WORK), and which, mode 000 and
+  // not empty, no `rm -rf` of the store by its owner could remove. sbx syncs the layers next;
+  // a crash before that is told by meta.runBoot, not by this mark.
+  if (!scratch) return meta.layers.filter((l) => l.format === 'kernel').map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, `${l.dir}/${KERNEL_WORK}`] }));
   const skel: SpecOp = { op: 'scrap_after', args: [meta.layersDir, SKELETON_DIR] };
   if (unread) return [...meta.layers.map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, l.dir] })), skel];
   return [...meta.layers.map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, `${l.dir}/work`] })), skel];
