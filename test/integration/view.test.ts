@@ -138,14 +138,15 @@ test('an EROFS caused by the view is explained after the run (pty; relayed stdio
   const shq = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
   // `script` gives sbx a terminal on stdin and stdout: the command runs on a pty of its own.
   const pty = spawnSync('script', ['-qec', [process.execPath, SBX_PATH, ...args].map(shq).join(' '), '/dev/null'], { encoding: 'utf8', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1' }, input: '' });
-  assert.match(pty.stdout, want);
+  // What was printed goes in the message: uvu's match does not show it.
+  assert.match(pty.stdout, want, `status ${pty.status}: ${pty.stdout}`);
   assert.not.match(pty.stdout, /nothing.*because of sbx/);
   assert.not.ok(existsSync(join(dir, 'f')));
   if (IS_ROOT) {
     // A pipe of host root's, which a remapped sandbox could not reopen: relayed, so seen. (Node
     // gives a child sockets, never relayed: hence the shell's pipe.)
     const r = spawnSync('sh', ['-c', `${[process.execPath, SBX_PATH, ...args].map(shq).join(' ')} 2>&1 | cat`], { encoding: 'utf8', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1' }, input: '' });
-    assert.match(r.stdout, want);
+    assert.match(r.stdout, want, `status ${r.status}: ${r.stdout}`);
     assert.is(r.stdout.split('\n').filter((l) => l.includes("because of sbx's view")).length, 1, r.stdout);
   }
 });
