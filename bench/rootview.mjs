@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { row, runAlone } from './_lib.mjs';
-import { fuseOptions } from '../dist/sandbox-core/engines.js';
+import { FUSE_RUN_OPTIONS } from '../dist/sandbox-core/engines.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const FILES = Number(process.env.BENCH_FILES || 10000);
@@ -87,7 +87,7 @@ function bareOverlays() {
       const script = `set -e; mkdir ${d} ${d}/u ${d}/w ${d}/m; ${mount(d)}; ${writer(`${d}/m/sbx-bench-w`)}; cd /; umount ${d}/m; rm -rf ${d}`;
       return timeOnce('setpriv', ['--reuid', USER, '--regid', USER, '--init-groups', '--reset-env', 'env', `HOME=/home/${USER}`, 'PATH=/usr/bin:/bin', 'unshare', '-Urm', 'sh', '-c', script]);
     };
-    const fuseMount = (d) => `fuse-overlayfs -o lowerdir=/opt,upperdir=${d}/u,workdir=${d}/w,${fuseOptions(true)} ${d}/m 2>/dev/null`;
+    const fuseMount = (d) => `fuse-overlayfs -o lowerdir=/opt,upperdir=${d}/u,workdir=${d}/w,${FUSE_RUN_OPTIONS} ${d}/m 2>/dev/null`;
     const kernelMount = (d) => `mount -t overlay -o lowerdir=/home/${USER},upperdir=${d}/u,workdir=${d}/w,userxattr,volatile overlay ${d}/m`;
     const fuse = [], kernel = [];
     for (let i = 0; i < RUNS; i++) {

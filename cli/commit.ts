@@ -1,6 +1,7 @@
 // sbx commit: apply a saved sandbox's changes to the host (see docs/changes.md).
 import { Command, Option } from 'clipanion';
 import { resolveAnywhere } from '../sandbox-core/store.js';
+import { warnIfInterrupted } from './interrupted.js';
 import { commitWithReport, warnPackageSplits } from './commit-report.js';
 
 export class CommitCommand extends Command {
@@ -28,6 +29,7 @@ export class CommitCommand extends Command {
 
   override async execute(): Promise<number> {
     const { store, meta } = resolveAnywhere(this.ref);
+    warnIfInterrupted(meta);
     if (this.only.length || this.exclude.length) warnPackageSplits(meta, this.only, this.exclude);
     return commitWithReport(store, meta, { only: this.only, exclude: this.exclude, force: this.force, dryRun: this.dryRun, keepSetuid: this.keepSetuid, linkHostFiles: this.linkHostFiles }, this.context.stdout);
   }

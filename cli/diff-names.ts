@@ -5,6 +5,7 @@
 import { writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { resolveAnywhere } from '../sandbox-core/store.js';
+import { warnIfInterrupted } from './interrupted.js';
 import { scanSandboxAsync } from '../sandbox-core/changes/scan.js';
 import { warn } from './output.js';
 import { progressLine } from './progress.js';
@@ -22,6 +23,7 @@ export interface NameFilters {
  */
 export async function diffNameOnly(ref: string, f: NameFilters, out: NodeJS.WritableStream | null): Promise<number> {
   const { meta } = resolveAnywhere(ref);
+  warnIfInterrupted(meta);
   const progress = progressLine();
   const scan = await scanSandboxAsync(meta, {
     only: f.only, exclude: f.exclude, paths: f.paths.map((p) => resolve(p)),

@@ -2,6 +2,7 @@
 // --name-only or --json.
 import { Command, Option } from 'clipanion';
 import { resolveAnywhere } from '../sandbox-core/store.js';
+import { warnIfInterrupted } from './interrupted.js';
 import { scanSandboxAsync } from '../sandbox-core/changes/scan.js';
 import { stdoutColors, warn } from './output.js';
 import { changesJson, columnDiffs, countLine, renderDiffs, renderStat, renderSummary, summaryMarker, STAT_MAX_BYTES, DIFF_MAX_BYTES, writeDiffs } from './render-changes.js';
@@ -45,6 +46,7 @@ export class DiffCommand extends Command {
       return this.exitCode && n ? 1 : 0;
     }
     const { meta } = resolveAnywhere(this.ref);
+    warnIfInterrupted(meta);
     const progress = progressLine();
     const full = !this.stat && !this.json;
     // The summary's rules asked of each plain new file while the helper walks, not after it.

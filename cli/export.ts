@@ -4,6 +4,7 @@ import { createWriteStream, writeFileSync, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { resolveAnywhere } from '../sandbox-core/store.js';
+import { warnIfInterrupted } from './interrupted.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import { display, toFs } from '../sandbox-core/changes/bpath.js';
 import { readImage, streamLayer, writeImageLayout } from '../sandbox-core/export/oci.js';
@@ -51,6 +52,7 @@ export class ExportCommand extends Command {
     if (format === 'oci-image' && toStdout) throw new SbxError('--format oci-image writes a directory', 125, 'give it with -o DIR');
     if (toStdout && format !== 'patch' && process.stdout.isTTY) throw new SbxError('refusing to write an archive to a terminal', 125, 'redirect stdout or give -o FILE');
     const { meta, store } = resolveAnywhere(this.ref);
+    warnIfInterrupted(meta);
     const scan = scanSandbox(meta, { only: this.only, exclude: this.exclude });
     for (const e of scan.errors) warn(e);
     for (const u of scan.unmatched ?? []) warn(u);

@@ -19,7 +19,7 @@ export class LsCommand extends Command {
   static override paths = [['ls']];
   static override usage = Command.Usage({
     description: 'list saved sandboxes',
-    details: 'Shows each saved sandbox: id, name, state, age, disk size of its layers, number of changes, and the command. The change count comes from a scan of each sandbox. An entry that cannot be used (left by a failed run, or tampered with) is shown as broken with the reason; sbx discard ID removes it.',
+    details: 'Shows each saved sandbox: id, name, state, age, disk size of its layers, number of changes, and the command. The change count comes from a scan of each sandbox. An entry that cannot be used (left by a failed run, or tampered with) is shown as broken with the reason; sbx discard ID removes it. A sandbox whose command was running when the machine stopped is shown as interrupted: its layers may miss writes made before that.',
     examples: [['List', 'sbx ls'], ['As JSON', 'sbx ls --json']],
   });
 
@@ -41,7 +41,7 @@ export class LsCommand extends Command {
         changes = s.changes.length + (s.named?.length ?? 0);
         size = s.layerBytes ?? 0;
       } catch { /* unreadable layers: shown as ? */ }
-      rows.push({ id: m.id, name: m.name, state: m.state, created: m.created, command: m.command, size, changes, exitStatus: m.exitStatus, problem: null });
+      rows.push({ id: m.id, name: m.name, state: m.interrupted ? 'interrupted' : m.state, created: m.created, command: m.command, size, changes, exitStatus: m.exitStatus, problem: null });
     }
     const out = this.context.stdout;
     if (this.json) { out.write(JSON.stringify(rows, null, 2) + '\n'); return 0; }

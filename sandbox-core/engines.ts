@@ -93,16 +93,13 @@ export function readableDir(dir: string): boolean {
 export const FUSE_OPTIONS = 'squash_to_root,allow_other,default_permissions,noacl,static_nlink';
 
 /**
- * The options for one run's daemons. A throwaway run's layers are on tmpfs and deleted after
- * it, so, like its kernel overlays (`volatile`), its fuse layers skip fsync: fuse-overlayfs's
- * `volatile` answers the first FSYNC with ENOSYS and the kernel sends no more (dpkg
- * --refuse-unsafe-io -i of 1,000 files: 23.1 requests per file, 22.0 with it). A saved
- * sandbox keeps fsync: what a command synced in its layers survives a host crash mid-run, as
- * on a kernel overlay.
+ * The options of a run's daemons. Like the kernel overlays (`volatile`, sandbox.ts viewOps),
+ * fuse layers skip fsync: fuse-overlayfs's `volatile` answers the first FSYNC with ENOSYS and
+ * the kernel sends no more (dpkg --refuse-unsafe-io -i of 1,000 files: 23.1 requests per
+ * file, 22.0 with it). A throwaway run's layers are deleted after it; a saved run's are
+ * synced once when the command ended.
  */
-export function fuseOptions(throwaway: boolean): string {
-  return throwaway ? `${FUSE_OPTIONS},volatile` : FUSE_OPTIONS;
-}
+export const FUSE_RUN_OPTIONS = `${FUSE_OPTIONS},volatile`;
 
 export function fuseAvailable(which: (cmd: string) => string | null): string | null {
   return fuseProblem(which) ? null : which('fuse-overlayfs');

@@ -4,7 +4,7 @@
 import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statfsSync, utimesSync, type Stats } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { basename, dirname, join, relative } from 'node:path';
-import { Dir, NotBeneathError } from './beneath.js';
+import { Dir, NotBeneathError, removeTreeAt } from './beneath.js';
 import { SbxError } from './base/errors.js';
 import { chooseIdMapping, type IdMapping, type IdShift } from './idmap.js';
 import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_SBX_FAILED, signalStatus } from './base/exit-status.js';
@@ -16,7 +16,7 @@ import { isBelow } from './base/within.js';
 import type { LowerView } from './image/view.js';
 import { mayPrecopyInto, precopyEmptyUnreadable } from './precopy.js';
 import { ensureUpperDirs, entryOp, type LayerOwner } from './layer-dirs.js';
-import { assignEngines, fuseAvailable, fuseOptions, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
+import { assignEngines, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
 import { mayShowEmptyIn, showUnreadableEmpty, unreadableCacheFile } from './unreadable.js';
@@ -150,7 +150,16 @@ function fillLayer(meta: SandboxMeta, base: Dir, host: string, owner: { uid: num
     if (root) lchownSync(base.at('work'), owner.uid, owner.gid);
   } else {
     const work = openOwn(meta, base, 'work', true);
-    try { if (root) chownSync(work.self(), owner.uid, owner.gid); } finally { work.close(); }
+    try {
+      if (root) chownSync(work.self(), owner.uid, owner.gid);
+      // With the mark of a volatile mount whose sbx was killed before its helper removed it
+      // (scrapOps), the kernel would refuse to mount this layer. Its writes are all there (the
+      // machine did not stop: runSandbox refuses an interrupted sandbox), and this run syncs
+      // them. Only root could look inside (mode 000): it goes whole, usually one rmdir.
+      if (work.lstat('work')) removeTreeAt(work, 'work');
+    } finally {
+      work.close();
+    }
   }
   const newUpper = fresh || !base.lstat('upper');
   if (newUpper) mkdirSync(base.at('upper'), { mode: 0o700 });
@@ -261,14 +270,18 @@ function settleUnits(units: EngineUnit[], seen: HostStats): EngineUnit[] {
   return out;
 }
 
-function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, throwaway: boolean, fuseBinary: string | null, shift: IdShift | null, diskBytes: number | null, notice: (l: string) => void, lowers: string[] | null): SpecOp[] {
+function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuseBinary: string | null, shift: IdShift | null, diskBytes: number | null, notice: (l: string) => void, lowers: string[] | null): SpecOp[] {
   const ops: SpecOp[] = [];
   // Every mount point, symlink and bound file already exists in the skeletons' stand-in tree
   // (skeleton.ts): creating one here would be a write into a skeleton's upper layer.
   const skel = join(meta.layersDir, SKELETON_DIR);
   const overlayFlags: OverlayFlag[] = shift ? ['ro-bind', 'idmap-lower'] : ['ro-bind'];
   const layerOf = new Map(meta.layers.map((l) => [l.target, l]));
-  const overlayOpts = throwaway ? 'userxattr,volatile' : 'userxattr';
+  // Every run's overlays skip syncing: a throwaway run's layers are deleted after it, and a
+  // saved run's are synced once, with one syncfs, when the command ended (runSandbox), where
+  // each fsync of the command cost a journal commit (dpkg syncs every file it unpacks). What a
+  // crash of the machine mid-run may lose, the sandbox says (meta.runBoot, store.ts).
+  const overlayOpts = 'userxattr,volatile';
   for (const u of units) {
     switch (u.kind) {
       case 'skeleton': {
@@ -289,7 +302,7 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, thro
           ops.push({ op: 'overlay', args: ['/', lowers[0]!, `${base}/upper`, `${base}/work`, overlayOpts, overlayFlags.filter((f) => f !== 'ro-bind')] });
           for (const p of SPECIAL_PATHS) ops.push({ op: 'mkdir', args: [p, '755'] });
         } else if (l.format === 'fuse' && fuseBinary) {
-          ops.push({ op: 'fuse_overlay', args: [fuseBinary, u.path, u.path, `${base}/upper`, `${base}/work`, fuseOptions(throwaway)] });
+          ops.push({ op: 'fuse_overlay', args: [fuseBinary, u.path, u.path, `${base}/upper`, `${base}/work`, FUSE_RUN_OPTIONS] });
         } else {
           ops.push({ op: 'overlay', args: [u.path, u.path, `${base}/upper`, `${base}/work`, overlayOpts, overlayFlags] });
         }
@@ -502,6 +515,13 @@ function capsOp(names: string[]): SpecOp {
   return { op: 'caps', args: [hex(s.bounding), hex(s.permitted), hex(s.inheritable), hex(s.ambient)] };
 }
 
+/**
+ * The kernel's own dir in an overlay's workdir (a layer dir's `work`), mode 000, where a
+ * `volatile` mount leaves its mark (incompat/volatile/dirty). Removed whole: only a dir the
+ * user may write can lose an entry, and overlayfs makes this one anew at every mount.
+ */
+const KERNEL_WORK = 'work/work';
+
 /** As many as native/sandbox.h's MAX_SCRAP: a view of more layers leaves them all to removeTree. */
 const SCRAP_MAX = 4096;
 
@@ -517,7 +537,11 @@ const SCRAP_MAX = 4096;
  * the tree.
  */
 function scrapOps(meta: SandboxMeta, scratch: boolean, unread: boolean): SpecOp[] {
-  if (!scratch || meta.layers.length + 1 > SCRAP_MAX) return [];
+  if (meta.layers.length + 1 > SCRAP_MAX) return [];
+  // Elsewhere the layers stay: only the mark a `volatile` overlay leaves in its work dir, with
+  // which the kernel refuses to mount that layer again (KERNEL_WORK). sbx syncs the layers
+  // next; a crash before that is told by meta.runBoot, not by this mark.
+  if (!scratch) return meta.layers.filter((l) => l.format === 'kernel').map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, `${l.dir}/${KERNEL_WORK}`] }));
   const skel: SpecOp = { op: 'scrap_after', args: [meta.layersDir, SKELETON_DIR] };
   if (unread) return [...meta.layers.map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, l.dir] })), skel];
   return [...meta.layers.map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, `${l.dir}/work`] })), skel];
@@ -531,6 +555,8 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   if (req.inSandbox) {
     meta = req.inSandbox;
     if (meta.state === 'running') throw new SbxError(`sandbox ${meta.id} is in use by another sbx`, 125, 'wait for it to finish');
+    // Its layers may be half-written: running more in them would build on that.
+    if (meta.interrupted) throw new SbxError(`sandbox ${meta.name ?? meta.id} was running a command when the machine stopped, so its layers may miss writes made before that`, 125, `review it with 'sbx diff ${meta.name ?? meta.id}', then commit or discard it`);
     if (meta.state === 'committing' || meta.state === 'committed') throw new SbxError(`sandbox ${meta.id} is being committed`, 125, `finish it with 'sbx commit ${meta.id}'`);
   } else {
     const { id, dir } = store.create(req.name);
@@ -543,16 +569,16 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     // it); sbx's own mounts cover whatever the image has there, and are never a change.
     const lowerFields = req.lower ? { ...(req.lower.image ? { image: req.lower.image } : { rootfs: req.lower.rootfs }), lowerRoot: req.lower.lowerRoot } : {};
     // Written before a scratch tree exists for this id: a scratch tree whose entry has no
-    // meta.json was abandoned, and the sweep may take it. A throwaway run's is written once,
-    // already `running` (it is never resumed, committed or pruned mid-run, and a dead sbx's is
-    // swept like any throwaway one): each rewrite replaces the file, and ext4 flushes a file
-    // renamed over another (auto_da_alloc), 1-4 ms each on this VM.
+    // meta.json was abandoned, and the sweep may take it. Written already `running`, with this
+    // process as its runner: no commit, prune or `run --in` takes it while it is set up, a
+    // dead sbx's reads as saved (a throwaway one's is swept), and the run writes it once
+    // less (a saved run's meta.json is fsynced: 1-8 ms a write on this VM).
     meta = store.markCreated({
       version: 1, id, name: req.name, command: req.command, cwd: req.cwd, uid, gid,
       created: isoTime(now), createdMs: now, finished: null, exitStatus: null,
       runnerPid: process.pid, throwaway: req.throwaway, layersDir: shm ? join(shm, id) : dir, layers: [], hidden: [...req.hide, ...(req.lower ? SPECIAL_PATHS : [])], binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), bindPoints: req.bind.map((b) => b.inside), options,
       ...lowerFields,
-    }, req.throwaway ? 'running' : 'created');
+    });
     if (shm) {
       const d = Dir.open(shm);
       try { mkdirSync(d.at(id), { mode: 0o700 }); } finally { d.close(); }
@@ -589,6 +615,14 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   // The host mounted or unmounted something since we read its mounts (a busy /tmp): nothing has
   // run yet, so plan the view again from the host as it is now (a few times, not for ever).
   const hostMoved = (): boolean => !lower && replans < 3 && mountIdsOf(readVisibleMounts()) !== mountIdsOf(mounts);
+  // A set-up step failed at a host path that is gone now, or is another file than the one
+  // planned (a mount point that came and went, a test's dir removed): the host moved there.
+  const movedAt = (path: string | null): boolean => {
+    if (!path || lower || replans >= 3) return false;
+    const now = lstatSync(path, { throwIfNoEntry: false });
+    const then = seen.get(path);
+    return !now || (then !== undefined && (now.dev !== then.dev || now.ino !== then.ino));
+  };
   const replan = (): Promise<RunResult> => {
     if (!req.inSandbox) {
       for (const l of meta.layers) removeTree(join(meta.layersDir, l.dir));
@@ -669,7 +703,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     ...(entries.length ? [{ op: 'layers_dir', args: [meta.layersDir] } satisfies SpecOp, ...entries] : []),
     { op: 'stage', args: [stage] },
     ...diskOps,
-    ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, req.throwaway && meta.layersDir !== store.dirOf(meta.id), fuseBinary, idmap.shift, req.diskBytes ?? null, notice, lower?.lowers ?? null),
+    ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, fuseBinary, idmap.shift, req.diskBytes ?? null, notice, lower?.lowers ?? null),
     ...hidden,
     // Like bwrap and docker -v: a destination's missing parents are made (walk.ts does not
     // count them as changes).
@@ -728,7 +762,10 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   }
   for (const path of result.vanishedFiles) notice(`${path} vanished from the host while the sandbox started: it was an empty read-only file inside`);
   const o = result.outcome;
-  if (o.kind === 'setup-failed' && (o.step === 'idmap-lower' || o.step === 'idmap-userns') && !req.mapRoot) {
+  // First: a lower layer's mount point gone or replaced when the helper maps it is the host
+  // moving, not a filesystem without idmapped mounts, and must not turn root inside into root.
+  if (o.kind === 'setup-failed' && (hostMoved() || movedAt(o.path))) return replan();
+  if (o.kind === 'setup-failed' && (o.step === 'idmap-lower' || o.step === 'idmap-userns') && !req.mapRoot && errnoName(o.errno) !== 'ENOENT') {
     // Nothing ran yet, so the identity mapping can take over safely.
     notice(`${o.path ?? 'a lower layer'} does not support idmapped mounts (${errnoName(o.errno)}): root inside is root outside for this run (as with --map-root)`);
     // A fresh sandbox's layers hold nothing yet, and overlayfs refuses (EINVAL) an upper that
@@ -740,7 +777,6 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     store.markSaved(meta);
     return runSandbox(store, { ...req, mapRoot: true, inSandbox: meta }, replans);
   }
-  if (o.kind === 'setup-failed' && hostMoved()) return replan();
   const exitStatus = exitStatusOf(result.outcome);
   meta.finished = isoTime(Date.now());
   meta.exitStatus = exitStatus;

@@ -2,7 +2,7 @@
 // the compiler costs about as much as Node's own start-up, so the programs of shipped
 // policies are cached (keyed by sbx's version, the architecture, the command's capabilities,
 // every shipped policy file and the compiler build): a run usually loads none of it.
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync, constants as C } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, constants as C } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Fnv64 } from './random.js';
@@ -76,7 +76,25 @@ export async function loadSeccomp(ref: string, capabilities?: readonly string[],
       const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
       try { writeSync(fd, prog); fsyncSync(fd); } finally { closeSync(fd); }
       renameSync(tmp, file);
+      pruneCache(cacheRoot(), `seccomp-${ref}${connectNotify ? '+notify' : ''}-${arch}-`);
     } catch { /* a cache we cannot write only costs time */ }
   }
   return prog;
+}
+
+/** Programs kept per policy and architecture: one per capability set in use, and a few spare. */
+export const CACHE_KEEP = 8;
+
+/**
+ * Every policy edit and every sbx build makes a new key, and the old program is never read
+ * again; a hit does not touch its file (a run writes nothing to the cache), so the newest
+ * written are kept and the rest removed. A capability set pushed out is compiled once more.
+ */
+function pruneCache(dir: string, prefix: string): void {
+  const mine = readdirSync(dir).filter((n) => n.startsWith(prefix) && /^[0-9a-f]{16}\.bpf$/.test(n.slice(prefix.length)));
+  if (mine.length <= CACHE_KEEP) return;
+  const byAge = mine.map((n) => ({ n, t: lstatSync(join(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0 })).sort((a, b) => b.t - a.t);
+  for (const { n } of byAge.slice(CACHE_KEEP)) {
+    try { unlinkSync(join(dir, n)); } catch { /* another run removed it */ }
+  }
 }

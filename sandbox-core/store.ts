@@ -13,7 +13,7 @@ export { ensurePrivateDir };
 import { SbxError, UnknownSandboxError } from './base/errors.js';
 import type { SandboxMeta } from './types.js';
 import { removeAsMappedRoot } from './mapped-root.js';
-import { pidAlive } from './base/process.js';
+import { BOOT_ID_RE, bootId, pidAlive } from './base/process.js';
 import { checkImageRecord, mergedTreeOf } from './image/record.js';
 
 const ID_RE = /^[0-9a-f]{8}$/;
@@ -113,6 +113,7 @@ function checkMeta(m: unknown, id: string): string | null {
   if (x.name !== null && !(isStr(x.name) && NAME_RE.test(x.name) && !ID_RE.test(x.name))) return 'meta.json has an invalid name';
   if (!STATES.has(x.state as string)) return 'meta.json has an unknown state';
   if (x.runnerPid !== undefined && !(isUint(x.runnerPid) && x.runnerPid > 0)) return 'meta.json has an invalid runnerPid';
+  if (x.runBoot !== undefined && !(isStr(x.runBoot) && BOOT_ID_RE.test(x.runBoot))) return 'meta.json has an invalid runBoot';
   if (!isUint(x.uid) || !isUint(x.gid) || typeof x.createdMs !== 'number') return 'meta.json has invalid ids or times';
   if (!Array.isArray(x.command) || !x.command.every(isStr) || !isStr(x.cwd)) return 'meta.json has an invalid command';
   if (!Array.isArray(x.layers)) return 'meta.json has no layer list';
@@ -292,11 +293,16 @@ export class Store {
   }
 
   // meta.state changes only through these methods, each written at once (fsynced unless throwaway): the
-  // states are created -> running -> saved (-> committing -> committed | saved).
+  // states are running -> saved (-> running -> saved ... | committing -> committed | saved).
 
-  /** A new sandbox's meta.json, in state `created` (or `running` at once: a throwaway run's, written once). */
-  markCreated(fields: Omit<SandboxMeta, 'state'>, state: 'created' | 'running' = 'created'): SandboxMeta {
-    const meta: SandboxMeta = { ...fields, state };
+  /**
+   * A new sandbox's meta.json, already `running` (fields.runnerPid is the process setting it
+   * up). `created` is only read: meta.json files written by an older sbx.
+   */
+  markCreated(fields: Omit<SandboxMeta, 'state'>): SandboxMeta {
+    const meta: SandboxMeta = { ...fields, state: 'running' };
+    const boot = bootId();
+    if (boot) meta.runBoot = boot;
     this.writeMeta(meta);
     return meta;
   }
@@ -305,6 +311,8 @@ export class Store {
   markRunning(meta: SandboxMeta): void {
     meta.state = 'running';
     meta.runnerPid = process.pid;
+    const boot = bootId();
+    if (boot) meta.runBoot = boot; else delete meta.runBoot;
     this.writeMeta(meta);
   }
 
@@ -315,6 +323,7 @@ export class Store {
    */
   markSaved(meta: SandboxMeta, write = true): void {
     meta.state = 'saved';
+    delete meta.runBoot;
     if (write) this.writeMeta(meta);
   }
 
@@ -363,9 +372,16 @@ export class Store {
         meta.layersDir = this.layersDirOf(meta);
         // Derived like layersDir: the file's own value, if any, is never used.
         meta.lowerRoot = meta.image ? mergedTreeOf(this.root, meta.image) : meta.rootfs;
-        // The sbx that ran it was killed: its sandbox died with it (parent-death signals), so
-        // what is left is a saved sandbox, not a running one.
-        if (meta.state === 'running' && meta.runnerPid !== undefined && meta.runnerPid !== process.pid && !pidAlive(meta.runnerPid)) meta.state = 'saved';
+        delete meta.interrupted;
+        if (meta.state === 'running' && meta.runnerPid !== process.pid) {
+          const boot = bootId();
+          // The machine stopped mid-run: its runner is gone whatever that pid is now, and the
+          // layers (mounted volatile) may miss writes sbx had not synced yet.
+          if (meta.runBoot && boot && meta.runBoot !== boot) { meta.state = 'saved'; meta.interrupted = true; }
+          // The sbx that ran it was killed: its sandbox died with it (parent-death signals), so
+          // what is left is a saved sandbox, not a running one, with every write in the page cache.
+          else if (meta.runnerPid !== undefined && !pidAlive(meta.runnerPid)) meta.state = 'saved';
+        }
         return { id, meta, problem: null, plainDir: true };
       } finally {
         if (fd >= 0) closeSync(fd);
@@ -467,7 +483,7 @@ export class Store {
       if (!e) continue;
       const m = e.meta;
       if (m) {
-        if (!m.throwaway || m.runnerPid === undefined || m.runnerPid === process.pid || pidAlive(m.runnerPid)) continue;
+        if (!m.throwaway || m.runnerPid === process.pid || (!m.interrupted && (m.runnerPid === undefined || pidAlive(m.runnerPid)))) continue;
       } else if (!e.plainDir || !this.hasScratch(e.id)) {
         continue;
       }

@@ -34,6 +34,14 @@ export interface SandboxMeta {
   state: SandboxState;
   /** The sbx process running a command in it (state 'running'): commit waits until it is gone. */
   runnerPid?: number;
+  /** The machine's boot id when that run started (state 'running'; base/process.ts bootId). */
+  runBoot?: string;
+  /**
+   * Derived when the meta is read (never trusted from the file): the machine stopped while a
+   * command ran in it, so its layers may miss writes made before that (overlays are mounted
+   * `volatile`: sbx syncs them once the command ended).
+   */
+  interrupted?: boolean;
   /** Made by `run -n`: nothing of it is ever kept, so if its sbx was killed it is swept away. */
   throwaway?: boolean;
   /** Absolute directory holding the layer dirs (the sandbox dir, or a tmpfs dir for throwaway runs). */

@@ -1,4 +1,28 @@
+import { readFileSync } from 'node:fs';
+
 // Whether a pid names a live process (EPERM: it lives, under another user).
 export function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/** The kernel's boot id: a random UUID made at every start of the machine. */
+export const BOOT_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+let boot: string | null | undefined;
+
+/**
+ * This boot's id, or null where /proc does not say. A run records it: a sandbox whose run
+ * was cut short by the machine stopping is then told apart from one whose sbx was killed
+ * (its writes are all in the page cache), and a pid of the old boot is never taken for alive.
+ */
+export function bootId(): string | null {
+  if (boot === undefined) {
+    try {
+      const s = readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim();
+      boot = BOOT_ID_RE.test(s) ? s : null;
+    } catch {
+      boot = null;
+    }
+  }
+  return boot;
 }

@@ -1,0 +1,50 @@
+// meta.json's run state as the store reads it: a run cut short by the machine stopping
+// (runBoot of another boot) is `interrupted`, which is derived, never taken from the file.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { makeFixture, type Fixture } from './changes-fixture.js';
+import { bootId } from '../../sandbox-core/base/process.js';
+import { testUnless } from '../helpers/skip.js';
+
+let f: Fixture;
+test.before.each(() => { f = makeFixture(); });
+test.after.each(() => { f.cleanup(); });
+
+const OTHER_BOOT = '00000000-0000-4000-8000-000000000000';
+const write = (fields: Record<string, unknown>): void => writeFileSync(join(f.store.dirOf(f.meta.id), 'meta.json'), JSON.stringify({ ...f.meta, ...fields }));
+const read = () => f.store.resolve(f.meta.id);
+
+test('a runBoot that is not a boot id is refused', () => {
+  for (const bad of ['', 'x', 42, `${OTHER_BOOT}\n`, 'ABCDEF00-0000-4000-8000-000000000000']) {
+    write({ state: 'running', runnerPid: 1, runBoot: bad });
+    assert.throws(() => read(), /invalid runBoot/);
+  }
+});
+
+testUnless(bootId() ? null : 'this kernel has no /proc/sys/kernel/random/boot_id')('running in another boot: saved and interrupted, whatever that pid is now', () => {
+  write({ state: 'running', runnerPid: 1, runBoot: OTHER_BOOT });
+  const m = read();
+  assert.is(m.state, 'saved');
+  assert.is(m.interrupted, true);
+  // This boot's run by a live sbx (pid 1 stands for one) is running, not interrupted.
+  write({ state: 'running', runnerPid: 1, runBoot: bootId() });
+  assert.equal([read().state, read().interrupted], ['running', undefined]);
+  // By a dead one: saved, every write in the page cache.
+  write({ state: 'running', runnerPid: spawnSync('true').pid, runBoot: bootId() });
+  assert.equal([read().state, read().interrupted], ['saved', undefined]);
+  // The file's own word is not taken.
+  write({ state: 'saved', interrupted: true });
+  assert.is(read().interrupted, undefined);
+});
+
+test('a new sandbox is written running, with this boot; saved drops the boot', () => {
+  const m = f.store.markCreated({ ...f.meta, runnerPid: process.pid });
+  assert.equal([m.state, m.runBoot], ['running', bootId() ?? undefined]);
+  f.store.markSaved(m);
+  assert.equal([read().state, read().runBoot], ['saved', undefined]);
+});
+
+test.run();
