@@ -138,14 +138,15 @@ test('an EROFS caused by the view is explained after the run (pty; relayed stdio
   const shq = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
   // `script` gives sbx a terminal on stdin and stdout: the command runs on a pty of its own.
   const pty = spawnSync('script', ['-qec', [process.execPath, SBX_PATH, ...args].map(shq).join(' '), '/dev/null'], { encoding: 'utf8', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1' }, input: '' });
-  assert.match(pty.stdout, want);
+  // What was printed goes in the message: uvu's match does not show it.
+  assert.match(pty.stdout, want, `status ${pty.status}: ${pty.stdout}`);
   assert.not.match(pty.stdout, /nothing.*because of sbx/);
   assert.not.ok(existsSync(join(dir, 'f')));
   if (IS_ROOT) {
     // A pipe of host root's, which a remapped sandbox could not reopen: relayed, so seen. (Node
     // gives a child sockets, never relayed: hence the shell's pipe.)
     const r = spawnSync('sh', ['-c', `${[process.execPath, SBX_PATH, ...args].map(shq).join(' ')} 2>&1 | cat`], { encoding: 'utf8', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1' }, input: '' });
-    assert.match(r.stdout, want);
+    assert.match(r.stdout, want, `status ${r.status}: ${r.stdout}`);
     assert.is(r.stdout.split('\n').filter((l) => l.includes("because of sbx's view")).length, 1, r.stdout);
   }
 });
@@ -343,7 +344,9 @@ testUnless(USER_CASE ?? (dir ? null : 'no directory of the host holds a mount ou
 // owners, symlink targets, and the host's times where the host has not changed since.
 test('the layer dirs and stand-ins the helper makes are the ones sbx makes itself', () => {
   const since = Date.now() - 1;
-  const made = (args: string[]): Map<string, string> => {
+  // Per entry: what must match, and its time, compared where the host's entry is unchanged.
+  type Entry = { kind: string; time: string | null; host: string | null; link: string };
+  const made = (args: string[]): Map<string, Entry> => {
     const before = new Set(readdirSync(store));
     // Named: a run that changed nothing is otherwise not kept.
     const r = sbx(['run', '-q', '--name', `layers-${before.size}`, ...args, '--', 'true'], { store });
@@ -352,7 +355,7 @@ test('the layer dirs and stand-ins the helper makes are the ones sbx makes itsel
     assert.ok(id, 'the sandbox is kept');
     const dir = join(store, id!);
     const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { layers: Array<{ dir: string; target: string }> };
-    const out = new Map<string, string>();
+    const out = new Map<string, Entry>();
     const host = (rel: string): string | null => {
       if (rel === 'skel') return '/';
       if (rel.startsWith('skel/')) return rel.slice(4);
@@ -361,14 +364,14 @@ test('the layer dirs and stand-ins the helper makes are the ones sbx makes itsel
     };
     const look = (rel: string, key = rel): void => {
       const st = lstatSync(join(dir, rel));
-      const h = host(rel);
-      let hs = null;
-      try { hs = h ? lstatSync(h) : null; } catch { /* gone: no time to compare */ }
-      // The host's time, where it has not changed since the first run began.
       // An upper sbx put entries into (a fuse layer's dirs shown empty) has the time of that.
       const filled = rel.endsWith('/upper') && readdirSync(join(dir, rel)).length > 0;
-      const time = !st.isSymbolicLink() && !filled && hs && Math.max(hs.mtimeMs, hs.ctimeMs) < since ? ` ${Math.floor(st.mtimeMs * 1000)}` : '';
-      out.set(key, `${st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : 'f'} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}${time}${st.isSymbolicLink() ? ` -> ${readlinkSync(join(dir, rel))}` : ''}`);
+      out.set(key, {
+        kind: `${st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : 'f'} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`,
+        time: st.isSymbolicLink() || filled ? null : ` ${Math.floor(st.mtimeMs * 1000)}`,
+        host: host(rel),
+        link: st.isSymbolicLink() ? ` -> ${readlinkSync(join(dir, rel))}` : '',
+      });
       if (rel === 'skel' || (rel.startsWith('skel/') && st.isDirectory())) for (const n of readdirSync(join(dir, rel))) look(`${rel}/${n}`);
     };
     // Keyed by target, not by the layer's number: another mount on the host between the two
@@ -384,7 +387,20 @@ test('the layer dirs and stand-ins the helper makes are the ones sbx makes itsel
   // between: this machine runs other tests beside this one), which must be nearly all.
   const common = [...byHelper.keys()].filter((k) => bySbx.has(k));
   assert.ok(byHelper.size > 5 && common.length >= 0.9 * Math.max(byHelper.size, bySbx.size), `${common.length} of ${byHelper.size} and ${bySbx.size} entries in common`);
-  assert.equal(Object.fromEntries(common.map((k) => [k, byHelper.get(k)])), Object.fromEntries(common.map((k) => [k, bySbx.get(k)])));
+  // The host's times are compared where the host's entry has not changed since the first run
+  // began, asked once after both runs: asked after each, a host /tmp written between the two
+  // (other tests' temp dirs) showed its time on one side only.
+  const unchanged = new Map<string, boolean>();
+  const hostUnchanged = (h: string): boolean => {
+    let u = unchanged.get(h);
+    if (u === undefined) {
+      try { const hs = lstatSync(h); u = Math.max(hs.mtimeMs, hs.ctimeMs) < since; } catch { u = false; /* gone: no time to compare */ }
+      unchanged.set(h, u);
+    }
+    return u;
+  };
+  const shown = (e: Entry): string => `${e.kind}${e.time !== null && e.host !== null && hostUnchanged(e.host) ? e.time : ''}${e.link}`;
+  assert.equal(Object.fromEntries(common.map((k) => [k, shown(byHelper.get(k)!)])), Object.fromEntries(common.map((k) => [k, shown(bySbx.get(k)!)])));
 });
 
 test.run();
