@@ -28,11 +28,26 @@ function readsMoveAtime(): boolean {
   }
 }
 
-testUnless(readsMoveAtime() ? null : `reads do not move atimes on ${base}'s filesystem (noatime)`)('a run\'s summary and sbx diff read the changed host file without moving its atime', () => {
+/** Why these tests cannot tell anything here, or null. */
+const NO_ATIMES = readsMoveAtime() ? null : `reads do not move atimes on ${base}'s filesystem (noatime)`;
+
+type Sbx = (args: string[]) => ReturnType<typeof run>;
+
+/** A canary tree and a store of the test's own, and sbx run in them; both removed however the test ends. */
+function withCanary(body: (canary: string, sbx: Sbx, home: string) => void): void {
   const canary = mkdtempSync(join(base, 'sbx-canary-'));
   const home = mkdtempSync(join(tmpdir(), 'sbx-home-'));
-  const sbx = (args: string[]) => run(args, { store: home, cwd: canary, timeoutMs: 300_000 });
   try {
+    body(canary, (args) => run(args, { store: home, cwd: canary, timeoutMs: 300_000 }), home);
+  } finally {
+    removeTree(canary);
+    awaitDetachedRemovals(home);
+    removeTree(home);
+  }
+}
+
+testUnless(NO_ATIMES)('a run\'s summary and sbx diff read the changed host file without moving its atime', () => {
+  withCanary((canary, sbx) => {
     const f = join(canary, 'f.txt');
     writeFileSync(f, 'abc\n');
     utimesSync(f, OLD, MTIME);
@@ -48,18 +63,11 @@ testUnless(readsMoveAtime() ? null : `reads do not move atimes on ${base}'s file
     assert.is(lstatSync(f).atimeMs, OLD * 1000, 'the host file was not read with its atime moved');
     assert.is(readFileSync(f, 'utf8'), 'abc\n', 'and is untouched');
     sbx(['discard', meta!.id]);
-  } finally {
-    removeTree(canary);
-    awaitDetachedRemovals(home);
-    removeTree(home);
-  }
+  });
 });
 
-testUnless(readsMoveAtime() ? null : `reads do not move atimes on ${base}'s filesystem (noatime)`)("sbx diff lists a sandbox's new directory without moving its atime (the one a commit keeps)", () => {
-  const canary = mkdtempSync(join(base, 'sbx-canary-'));
-  const home = mkdtempSync(join(tmpdir(), 'sbx-home-'));
-  const sbx = (args: string[]) => run(args, { store: home, cwd: canary, timeoutMs: 300_000 });
-  try {
+testUnless(NO_ATIMES)("sbx diff lists a sandbox's new directory without moving its atime (the one a commit keeps)", () => {
+  withCanary((canary, sbx, home) => {
     const r = sbx(['run', '--', 'sh', '-c', `mkdir ${canary}/made && echo x > ${canary}/made/f`]);
     assert.is(r.code, 0, r.stderr);
     const [row] = JSON.parse(sbx(['ls', '--json']).stdout) as Array<{ id: string }>;
@@ -73,11 +81,7 @@ testUnless(readsMoveAtime() ? null : `reads do not move atimes on ${base}'s file
     assert.match(d.stdout, /made\/f/);
     assert.is(lstatSync(made).atimeMs, OLD * 1000, 'the review listed it without moving its atime');
     sbx(['discard', row!.id]);
-  } finally {
-    removeTree(canary);
-    awaitDetachedRemovals(home);
-    removeTree(home);
-  }
+  });
 });
 
 // Root's overlays read the host's files with O_NOATIME (overlayfs does, for a mounter that may:
@@ -85,23 +89,17 @@ testUnless(readsMoveAtime() ? null : `reads do not move atimes on ${base}'s file
 // the host as the user and moves atimes as any reader does, so this is root's case. A guard:
 // it passes on today's code, and fails if a change of the view makes the sandbox's reads
 // reach the host's atimes.
-testUnless(ROOT_CASE ?? (readsMoveAtime() ? null : `reads do not move atimes on ${base}'s filesystem (noatime)`))("root: what the command reads of the host, and a copy-up, leave the host files' atimes as they were", () => {
-  const canary = mkdtempSync(join(base, 'sbx-canary-'));
-  const home = mkdtempSync(join(tmpdir(), 'sbx-home-'));
-  try {
+testUnless(ROOT_CASE ?? NO_ATIMES)("root: what the command reads of the host, and a copy-up, leave the host files' atimes as they were", () => {
+  withCanary((canary, sbx) => {
     const read = join(canary, 'read.txt'), changed = join(canary, 'changed.txt');
     writeFileSync(read, 'r\n');
     writeFileSync(changed, 'c\n');
     for (const f of [read, changed]) utimesSync(f, OLD, MTIME);
-    const r = run(['run', '-n', '-q', '--', 'sh', '-c', `cat ${read} >/dev/null && echo more >> ${changed}`], { store: home, cwd: canary, timeoutMs: 300_000 });
+    const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', `cat ${read} >/dev/null && echo more >> ${changed}`]);
     assert.is(r.code, 0, r.stderr);
     assert.equal([lstatSync(read).atimeMs, lstatSync(changed).atimeMs], [OLD * 1000, OLD * 1000]);
     assert.is(readFileSync(changed, 'utf8'), 'c\n', 'and the host file is as it was');
-  } finally {
-    removeTree(canary);
-    awaitDetachedRemovals(home);
-    removeTree(home);
-  }
+  });
 });
 
 /**
@@ -129,29 +127,20 @@ function atimesMoved(dirs: string[]): string[] {
 
 // The run's own summary: the command's listings are root's overlayfs's, which reads the host's
 // dirs O_NOATIME (an ordinary user's fuse-overlayfs lists them as the user: that run moves them).
-testUnless(ROOT_CASE ?? (readsMoveAtime() ? null : `reads do not move atimes on ${base}'s filesystem (noatime)`))("root: a run's summary counts a deleted host tree and lists a replaced dir's host side without moving their atimes", () => {
-  const canary = mkdtempSync(join(base, 'sbx-canary-'));
-  const home = mkdtempSync(join(tmpdir(), 'sbx-home-'));
-  try {
+testUnless(ROOT_CASE ?? NO_ATIMES)("root: a run's summary counts a deleted host tree and lists a replaced dir's host side without moving their atimes", () => {
+  withCanary((canary, sbx) => {
     const dirs = deletedTrees(canary);
     makeOld(dirs);
-    const r = run(['run', '-n', '--', 'sh', '-c', DELETE_AND_REPLACE(canary)], { store: home, cwd: canary, timeoutMs: 300_000 });
+    const r = sbx(['run', '-n', '--', 'sh', '-c', DELETE_AND_REPLACE(canary)]);
     assert.is(r.code, 0, r.stderr);
     assert.match(r.stderr, /gone\/ \(7 entries, 8 B/);
     assert.match(r.stderr, /opq\/sub\//);
     assert.equal(atimesMoved(dirs), []);
-  } finally {
-    removeTree(canary);
-    awaitDetachedRemovals(home);
-    removeTree(home);
-  }
+  });
 });
 
-testUnless(readsMoveAtime() ? null : `reads do not move atimes on ${base}'s filesystem (noatime)`)("sbx diff counts a deleted host tree and lists a replaced dir's host side without moving their atimes", () => {
-  const canary = mkdtempSync(join(base, 'sbx-canary-'));
-  const home = mkdtempSync(join(tmpdir(), 'sbx-home-'));
-  const sbx = (args: string[]) => run(args, { store: home, cwd: canary, timeoutMs: 300_000 });
-  try {
+testUnless(NO_ATIMES)("sbx diff counts a deleted host tree and lists a replaced dir's host side without moving their atimes", () => {
+  withCanary((canary, sbx) => {
     const dirs = deletedTrees(canary);
     const r = sbx(['run', '--', 'sh', '-c', DELETE_AND_REPLACE(canary)]);
     assert.is(r.code, 0, r.stderr);
@@ -164,18 +153,11 @@ testUnless(readsMoveAtime() ? null : `reads do not move atimes on ${base}'s file
     assert.match(d.stdout, /opq\/sub\//);
     assert.equal(atimesMoved(dirs), []);
     sbx(['discard', row!.id]);
-  } finally {
-    removeTree(canary);
-    awaitDetachedRemovals(home);
-    removeTree(home);
-  }
+  });
 });
 
-testUnless(readsMoveAtime() ? null : `reads do not move atimes on ${base}'s filesystem (noatime)`)('a commit that refuses to remove a host tree changed meanwhile leaves its dirs\' atimes as they were', () => {
-  const canary = mkdtempSync(join(base, 'sbx-canary-'));
-  const home = mkdtempSync(join(tmpdir(), 'sbx-home-'));
-  const sbx = (args: string[]) => run(args, { store: home, cwd: canary, timeoutMs: 300_000 });
-  try {
+testUnless(NO_ATIMES)('a commit that refuses to remove a host tree changed meanwhile leaves its dirs\' atimes as they were', () => {
+  withCanary((canary, sbx) => {
     const dirs = deletedTrees(canary).filter((d) => d.includes('/gone'));
     const r = sbx(['run', '--', 'rm', '-rf', `${canary}/gone`]);
     assert.is(r.code, 0, r.stderr);
@@ -188,11 +170,7 @@ testUnless(readsMoveAtime() ? null : `reads do not move atimes on ${base}'s file
     assert.match(c.stderr, /changed after the sandbox started/);
     assert.equal(atimesMoved(dirs), []);
     sbx(['discard', row!.id]);
-  } finally {
-    removeTree(canary);
-    awaitDetachedRemovals(home);
-    removeTree(home);
-  }
+  });
 });
 
 test.run();
