@@ -117,6 +117,13 @@ function isTmpfs(path: string): boolean {
 /** lstat results of host paths taken during one plan (settleUnits), by path. */
 type HostStats = Map<string, Stats>;
 
+/** The host entry's lstat, looked up once per run: kept for the skeleton's stand-in of the same dir (buildSkeletonTree). */
+function hostStat(seen: HostStats, host: string): Stats {
+  let st = seen.get(host);
+  if (!st) seen.set(host, st = lstatSync(host));
+  return st;
+}
+
 /** Host path (a JS string) -> the byte string beneath.ts takes for a name. */
 const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
 
@@ -166,9 +173,7 @@ function fillLayer(meta: SandboxMeta, base: Dir, host: string, owner: { uid: num
   const up = openOwn(meta, base, 'upper');
   try {
     if (newUpper) {
-      let st = seen.get(host);
-      // Kept for the skeleton's stand-in of the same dir (buildSkeletonTree).
-      if (!st) seen.set(host, st = lstatSync(host));
+      const st = hostStat(seen, host);
       chmodSync(up.self(), st.mode & 0o7777);
       // Seconds as numbers: the Date objects of st.atime/st.mtime are made on first use.
       utimesSync(up.self(), st.atimeMs / 1000, st.mtimeMs / 1000);
@@ -184,8 +189,7 @@ function fillLayer(meta: SandboxMeta, base: Dir, host: string, owner: { uid: num
  * owners and times fillLayer makes for a fresh layer.
  */
 function layerEntries(dir: string, host: string, owner: { uid: number; gid: number }, root: boolean, seen: HostStats): SpecOp[] {
-  let st = seen.get(host);
-  if (!st) seen.set(host, st = lstatSync(host));
+  const st = hostStat(seen, host);
   const own = root ? { owner } : {};
   return [
     entryOp('dir', dir),
