@@ -99,6 +99,12 @@ const isStr = (v: unknown): v is string => typeof v === 'string' && !v.includes(
 const isAbs = (v: unknown): v is string => isStr(v) && v.startsWith('/');
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
+/** A run starting now: which boot it is in (none where /proc does not say; entry() reads it). */
+function stampRunBoot(meta: SandboxMeta): void {
+  const boot = bootId();
+  if (boot) meta.runBoot = boot; else delete meta.runBoot;
+}
+
 const isPrecopied = (v: unknown): boolean => Array.isArray(v) && v.length === 3 && isAbs(v[0]) && isUint(v[1]) && typeof v[2] === 'number' && Number.isFinite(v[2]);
 
 /**
@@ -301,8 +307,7 @@ export class Store {
    */
   markCreated(fields: Omit<SandboxMeta, 'state'>): SandboxMeta {
     const meta: SandboxMeta = { ...fields, state: 'running' };
-    const boot = bootId();
-    if (boot) meta.runBoot = boot;
+    stampRunBoot(meta);
     this.writeMeta(meta);
     return meta;
   }
@@ -311,8 +316,7 @@ export class Store {
   markRunning(meta: SandboxMeta): void {
     meta.state = 'running';
     meta.runnerPid = process.pid;
-    const boot = bootId();
-    if (boot) meta.runBoot = boot; else delete meta.runBoot;
+    stampRunBoot(meta);
     this.writeMeta(meta);
   }
 
