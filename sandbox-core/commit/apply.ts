@@ -33,6 +33,9 @@ export interface ApplyOptions {
   /** Upper inode → every host name it has, to keep hard links linked. */
   links: Map<string, string[]>;
   ours: Set<string>;
+  /** As in PlanOptions: when the interrupted commit behind `ours` stopped, and the step it died in. */
+  oursUntilMs?: number;
+  inFlight?: string | null;
   /** The sandbox's layers dir: sources are resolved below it, never through a symlink. */
   layersRoot: string;
   /** --keep-setuid: keep setuid/setgid bits and security.capability (honoured for root only). */
@@ -166,7 +169,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     validatePath(p);
     if (!ancestorsAreDirs(p)) throw new Error('its parent dir does not exist on the host');
     if (!opts.force && !touched.has(p) && s.kind !== 'dirmeta') {
-      const why = conflictOf(s.change, { createdMs: opts.createdMs, force: false, ours: opts.ours });
+      const why = conflictOf(s.change, { createdMs: opts.createdMs, force: false, ours: opts.ours, oursUntilMs: opts.oursUntilMs, inFlight: opts.inFlight });
       if (why) { res.conflicts.push({ path: p, reason: why }); if (s.kind === 'mkdir') failedDirs.push(p); return false; }
     }
     return true;
