@@ -262,6 +262,11 @@ static long attempt(const char *n) {
     printf("\n");
     return 0;
   }
+  /* fd 0 or 2 as a directory: a file made through it. */
+  if (!strcmp(n, "stdin-dir-openat") || !strcmp(n, "stderr-dir-openat")) {
+    int fd = openat(n[3] == 'i' ? 0 : 2, n[3] == 'i' ? "escaped-openat-0" : "escaped-openat-2", O_WRONLY | O_CREAT | O_EXCL, 0644);
+    return fd < 0 ? -errno : (write(fd, "escaped\n", 8) == 8 ? 0 : -errno);
+  }
   if (!strcmp(n, "kill-all")) return rc(kill(-1, SIGKILL));
   if (!strcmp(n, "kill-parent")) { kill(getppid(), SIGTERM); return rc(kill(getppid(), SIGKILL)); }
   if (!strcmp(n, "kill-host-pid")) return rc(kill(atoi(getenv("PROBE_PID")), SIGKILL));
