@@ -3,7 +3,7 @@
 // other test covers.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx, sbxAsync } from '../helpers/sbx.js';
 
@@ -48,6 +48,16 @@ test('a file an interrupted commit wrote and the user changed since is a conflic
   assert.is(readFileSync(join(canary, 'b.txt'), 'utf8'), 'sandbox b\n');
   assert.match(c.stderr, /sandbox resume kept/);
   assert.is(sbx(['discard', 'resume'], { store }).code, 0);
+});
+
+test('a touch of a host setuid program keeps the host\'s bit; a sandbox widening its mode still loses it', () => {
+  for (const n of ['touched', 'widened']) { copyFileSync('/bin/true', join(canary, n)); chmodSync(join(canary, n), 0o4755); }
+  const r = sbx(['run', '-y', '-q', '--', 'sh', '-c', `touch -d @2000000 ${canary}/touched && chmod 4777 ${canary}/widened`], { store });
+  assert.is(r.code, 0, r.stderr);
+  const t = statSync(join(canary, 'touched'));
+  assert.is(t.mtimeMs, 2e6 * 1000, 'the change (its mtime) is committed');
+  assert.is(t.mode & 0o7777, 0o4755, 'the host\'s setuid bit was taken off by a commit of an mtime');
+  assert.is(statSync(join(canary, 'widened')).mode & 0o7777, 0o777);
 });
 
 test.run();
