@@ -116,6 +116,28 @@ test('a host directory on stdin or stderr is no way out of the overlays', () => 
   }
 });
 
+test('System V and POSIX IPC: the host\'s objects are not reachable inside, the sandbox\'s not on the host', () => {
+  // Shared memory, semaphores and queues by key (and a POSIX queue by name) belong to the IPC
+  // namespace: a host daemon's segment must not be readable or writable from inside.
+  const key = String(0x5b780000 + (process.pid & 0xffff)), inner = String(0x5b790000 + (process.pid & 0xffff)), mq = `/sbx-probe-${process.pid}`;
+  const env = { ...process.env, PROBE_IPC_KEY: key, PROBE_MQ: mq };
+  const KINDS = ['sysv-shm', 'sysv-sem', 'sysv-msg', 'posix-mq'];
+  try {
+    const made = probeResults(spawnSync(probe, KINDS.map((k) => `${k}-make`), { encoding: 'utf8', env }).stdout);
+    assert.equal(KINDS.map((k) => made.get(`${k}-make`)), KINDS.map(() => 'ok'), 'control: the host objects were made');
+    const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', `${probe} ${KINDS.join(' ')} && PROBE_IPC_KEY=${inner} PROBE_MQ=${mq}-in ${probe} ${KINDS.map((k) => `${k}-make`).join(' ')}`], { store, env });
+    assert.is(r.code, 0, r.stderr);
+    const got = probeResults(r.stdout);
+    assert.equal(KINDS.map((k) => got.get(k)), KINDS.map(() => 'ENOENT'), r.stdout);
+    assert.equal(KINDS.map((k) => got.get(`${k}-make`)), KINDS.map(() => 'ok'), `inside, the same objects can be made: ${r.stdout}`);
+    const back = probeResults(spawnSync(probe, KINDS, { encoding: 'utf8', env: { ...env, PROBE_IPC_KEY: inner, PROBE_MQ: `${mq}-in` } }).stdout);
+    assert.equal(KINDS.map((k) => back.get(k)), KINDS.map(() => 'ENOENT'), 'an object made inside is on the host');
+  } finally {
+    spawnSync('ipcrm', ['-M', key, '-S', key, '-Q', key], { stdio: 'ignore' });
+    spawnSync(probe, ['posix-mq-unlink'], { stdio: 'ignore', env });
+  }
+});
+
 test('the cwd inside is the overlay, never the host directory sbx started in', () => {
   const canary = makeCanary();
   try {
