@@ -8,6 +8,7 @@ import { isatty } from 'node:tty';
 import { terminalSafe } from '../sandbox-core/changes/bpath.js';
 import { setNoticeSink } from '../sandbox-core/notices.js';
 import { safeConfig } from '../sandbox-core/config.js';
+import { wordLines } from './wrap.js';
 
 // The config file's "color": "never" and "always" beat the terminal check; NO_COLOR beats both.
 const colorSetting = safeConfig().color ?? 'auto';
@@ -28,24 +29,43 @@ export function safe(msg: string): string {
   return msg.split('\n').map(terminalSafe).join('\n');
 }
 
+// On a terminal a message longer than a line wraps between words, its next lines indented, so
+// a long path in a warning does not run past 80 columns mid-word. Into a pipe or a file each
+// message stays one line, as a log reader or grep wants it.
+const WIDTH = 80;
+const wrapping = isatty(2);
+
+/**
+ * The escaped message, each line fitted to the terminal: the first after a prefix `lead`
+ * columns wide (`sbx: warning: `), the lines it wraps into indented by two.
+ */
+export function fit(lead: number, msg: string, wrap = wrapping): string {
+  return safe(msg).split('\n').map((l, i) => {
+    const room = WIDTH - (i ? 0 : lead);
+    if (!wrap || l.length <= room) return l;
+    const indent = /^ */.exec(l)![0];
+    return indent + wordLines(l, room - indent.length, WIDTH - indent.length - 2).join(`\n${indent}  `);
+  }).join('\n');
+}
+
 /** Counts what was reported, so a command's exit status can say that something went wrong. */
 export const reported = { errors: 0, warnings: 0 };
 
 /** An informational line (silenced by -q). */
 export function info(msg: string): void {
-  if (!quiet) process.stderr.write(`${colors.dim('sbx:')} ${safe(msg)}\n`);
+  if (!quiet) process.stderr.write(`${colors.dim('sbx:')} ${fit(5, msg)}\n`);
 }
 
 /** A warning: something is weaker than asked for (silenced by -q). */
 export function warn(msg: string): void {
   reported.warnings++;
-  if (!quiet) process.stderr.write(`${colors.yellow('sbx: warning:')} ${safe(msg)}\n`);
+  if (!quiet) process.stderr.write(`${colors.yellow('sbx: warning:')} ${fit(14, msg)}\n`);
 }
 
 /** An error: always printed. */
 export function error(msg: string): void {
   reported.errors++;
-  process.stderr.write(`${colors.red('sbx: error:')} ${safe(msg)}\n`);
+  process.stderr.write(`${colors.red('sbx: error:')} ${fit(12, msg)}\n`);
 }
 
 /** A line without the `sbx:` prefix (list items, prompts), escaped, then painted. */
@@ -64,7 +84,7 @@ export function rendered(text: string): void {
 
 /** A line with the `sbx:` prefix that -q does not silence. */
 export function say(msg: string): void {
-  process.stderr.write(`${colors.dim('sbx:')} ${safe(msg)}\n`);
+  process.stderr.write(`${colors.dim('sbx:')} ${fit(5, msg)}\n`);
 }
 
 setNoticeSink((level, msg) => (level === 'warn' ? warn : level === 'always' ? say : info)(msg));

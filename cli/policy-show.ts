@@ -4,6 +4,7 @@ import { loadPolicy, compilePolicy, parseArch } from '../policies/seccomp/index.
 import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { actionToString, conditionToString, type Action } from '../policies/seccomp/policy.js';
 import { knownErrnoName as errnoName } from '../sandbox-core/base/errno.js';
+import { wordLines } from './wrap.js';
 
 const act = (a: Action): string => actionToString(a, errnoName);
 
@@ -62,14 +63,5 @@ export class PolicyShowCommand extends Command {
 }
 
 function wrap(text: string, width: number, prefix: string): string {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/)) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines.map((l) => `${prefix}${l}\n`).join('');
+  return wordLines(text, width).map((l) => `${prefix}${l}\n`).join('');
 }

@@ -3,6 +3,7 @@
 // long for 80 columns says `[OPTIONS]` (the options are listed below it), and a usage error
 // is one line plus where to read more, with a guess when a word looks like a typo.
 import { editDistance, nearest } from '../policies/seccomp/suggest.js';
+import { wordLines } from './wrap.js';
 
 /** What each option's value is, by long name; anything else is VALUE. */
 const VALUE_NAMES: Record<string, string> = {
@@ -38,19 +39,8 @@ export function tidyUsage(text: string): string {
     const m = rows[i];
     if (!m) return nameValues(l);
     const indent = ' '.repeat(width + 4);
-    return wrap(m[3]!, WIDTH - indent.length).map((w, k) => (k ? indent + w : `  ${nameValues(m[1]!).padEnd(width)}  ${w}`)).join('\n');
+    return wordLines(m[3]!, WIDTH - indent.length).map((w, k) => (k ? indent + w : `  ${nameValues(m[1]!).padEnd(width)}  ${w}`)).join('\n');
   }).join('\n');
-}
-
-/** Words of `text` in lines of at most `width` columns (a longer word stands alone). */
-export function wrap(text: string, width: number): string[] {
-  const out: string[] = [];
-  let cur = '';
-  for (const w of text.split(/\s+/).filter(Boolean)) {
-    if (cur && cur.length + 1 + w.length > width) { out.push(cur); cur = w; } else cur = cur ? `${cur} ${w}` : w;
-  }
-  if (cur || !out.length) out.push(cur);
-  return out;
 }
 
 export interface UsageProblem {

@@ -30,7 +30,10 @@ const inRanges = (id: number, ranges: Array<[number, number]>): boolean => range
 /**
  * fds 0-2 that must be relayed: not terminals (a pty keeps its semantics only as itself), not
  * sockets (no one can reopen those through /proc), and neither owned by a mapped id nor open
- * to everyone for the access the fd is used for.
+ * to everyone for the access the fd is used for. Anything but a pipe, a file or a character
+ * device is relayed whoever owns it: a directory (`sbx run -- cmd < dir`) given as itself is a
+ * handle on the host's tree below every overlay, where openat(0, ...) and /proc/self/fd/0/..
+ * write and climb on the host as the command's user; relayed, it reads as an empty stdin.
  */
 export function stdioToRelay(idmap: IdMapping, stat: (fd: number) => Stats | null = safeFstat, tty: (fd: number) => boolean = isatty): number[] {
   const uids = mappedHostRanges(idmap, 'uid'), gids = mappedHostRanges(idmap, 'gid');
@@ -38,7 +41,7 @@ export function stdioToRelay(idmap: IdMapping, stat: (fd: number) => Stats | nul
   for (const fd of [0, 1, 2]) {
     const st = stat(fd);
     if (!st || st.isSocket() || tty(fd)) continue;
-    if (!st.isFIFO() && !st.isFile() && !st.isCharacterDevice()) continue;
+    if (!st.isFIFO() && !st.isFile() && !st.isCharacterDevice()) { out.push(fd); continue; }
     if (inRanges(st.uid, uids) && inRanges(st.gid, gids)) continue;
     const otherBit = fd === 0 ? 0o004 : 0o002;
     if (st.mode & otherBit) continue;

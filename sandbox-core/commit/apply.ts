@@ -13,7 +13,7 @@ import { parentB } from '../changes/bpath.js';
 import { isBelow, isWithin } from '../base/within.js';
 import { lstatB } from '../changes/stat.js';
 import { auxAt, closeAll, trustRoot } from '../changes/fsat.js';
-import { mknodBatch, setXattrs, stageFiles, syncfsDirs, type StageItem, type StageResult } from '../changes/xattr.js';
+import { getXattrs, isOverlayXattr, mknodBatch, setXattrs, stageFiles, syncfsDirs, xattrsEqual, type StageItem, type StageResult } from '../changes/xattr.js';
 import { errnoName } from '../base/errno.js';
 import { constants as osConstants } from 'node:os';
 import type { Plan, Refusal, Step } from './plan.js';
@@ -33,6 +33,9 @@ export interface ApplyOptions {
   /** Upper inode → every host name it has, to keep hard links linked. */
   links: Map<string, string[]>;
   ours: Set<string>;
+  /** As in PlanOptions: when the interrupted commit behind `ours` stopped, and the step it died in. */
+  oursUntilMs?: number;
+  inFlight?: string | null;
   /** The sandbox's layers dir: sources are resolved below it, never through a symlink. */
   layersRoot: string;
   /** --keep-setuid: keep setuid/setgid bits and security.capability (honoured for root only). */
@@ -166,7 +169,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     validatePath(p);
     if (!ancestorsAreDirs(p)) throw new Error('its parent dir does not exist on the host');
     if (!opts.force && !touched.has(p) && s.kind !== 'dirmeta') {
-      const why = conflictOf(s.change, { createdMs: opts.createdMs, force: false, ours: opts.ours });
+      const why = conflictOf(s.change, { createdMs: opts.createdMs, force: false, ours: opts.ours, oursUntilMs: opts.oursUntilMs, inFlight: opts.inFlight });
       if (why) { res.conflicts.push({ path: p, reason: why }); if (s.kind === 'mkdir') failedDirs.push(p); return false; }
     }
     return true;
@@ -295,6 +298,20 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     throw new Error(`cannot commit a ${c.type}`);
   };
 
+  /**
+   * The setuid/setgid bits of a host entry whose mode, owner and xattrs the change leaves as
+   * they were (a `touch` of /usr/bin/sudo inside): the host's own, kept. Stripping them made
+   * a committed mtime take the setuid bit off the host's sudo.
+   */
+  const hostSetid = (c: Change, now: { perm: number }): number => {
+    const h = c.host;
+    const up = c.up!;
+    if (!h || h.type !== up.type || !(h.perm & now.perm & 0o6000) || h.perm !== up.perm || h.uid !== up.uid || h.gid !== up.gid) return 0;
+    const [r] = getXattrs([c.path]);
+    if (!r || r.errno || !xattrsEqual(r.attrs.filter(([n]) => !isOverlayXattr(n)), c.xattrs ?? [])) return 0;
+    return h.perm & now.perm & 0o6000;
+  };
+
   const meta = (c: Change, dir: boolean) => {
     const up = c.up!;
     const now = lstatB(c.path);
@@ -305,9 +322,10 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
       chmodSync(hostAt(c.path), up.perm & 0o777);
       return;
     }
+    const keep = hostSetid(c, now);
     xattrs(c, c.path);
     const fd = openNoFollow(c.path, dir);
-    try { note(c, applyMetaFd(fd, up, now, true, opts.keepSetuid)); } finally { closeSync(fd); }
+    try { note(c, applyMetaFd(fd, up, now, true, opts.keepSetuid, keep)); } finally { closeSync(fd); }
   };
 
   /**

@@ -5,7 +5,7 @@ import type { Store } from '../store.js';
 import type { SandboxMeta } from '../types.js';
 import type { Change } from '../changes/types.js';
 import { scanSandbox, filterChanges } from '../changes/scan.js';
-import { closeSelection, makePlan, type Plan, type Refusal } from './plan.js';
+import { CLOCK_SLACK_MS, closeSelection, makePlan, type Plan, type Refusal } from './plan.js';
 import { applyPlan, stagingPath, type ApplyResult } from './apply.js';
 import { JournalWriter, journalPath, readJournal, touchedPaths } from './journal.js';
 import { removeEntry } from './safe-fs.js';
@@ -86,6 +86,8 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   const dir = store.dirOf(meta.id);
   const j = readJournal(dir);
   let ours = new Set<string>();
+  let oursUntilMs: number | undefined;
+  let inFlightPath: string | null = null;
   let resumed: ResumeInfo | null = null;
   let only = opts.only;
   let exclude = opts.exclude;
@@ -104,6 +106,9 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
     }
     resumed = { startedMs: j.header.startedMs, total: j.header.steps.length, done: j.done.size, inFlight };
     ours = new Set(touchedPaths(j));
+    oursUntilMs = j.mtimeMs + CLOCK_SLACK_MS;
+    const last = j.inFlight === null ? undefined : j.header.steps[j.inFlight];
+    if (last) inFlightPath = Buffer.from(last.path, 'base64').toString('latin1');
     if (!only.length && !exclude.length) { only = j.header.only; exclude = j.header.exclude; }
   }
 
@@ -116,7 +121,7 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   if (opts.pick) filtered = filtered.filter((c) => opts.pick!.has(c.path));
   const selected = closeSelection(scan.changes, filtered);
   const own = ownDirs(process.env, store.root).map(fromUser);
-  const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours, ownDirs: own });
+  const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours, oursUntilMs, inFlight: inFlightPath, ownDirs: own });
   const unselected = scan.changes.length - selected.length;
   opts.phase?.('plan');
   if (opts.dryRun) return { plan, result: null, resumed, scanErrors: scan.errors, scanErrorsShown, complete: false, unselected };
@@ -129,7 +134,7 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   });
   opts.phase?.('journal header');
   const result = applyPlan(plan, {
-    sandboxId: meta.id, createdMs: meta.createdMs, force: opts.force, journal, links: scan.links, ours, keepSetuid: opts.keepSetuid,
+    sandboxId: meta.id, createdMs: meta.createdMs, force: opts.force, journal, links: scan.links, ours, oursUntilMs, inFlight: inFlightPath, keepSetuid: opts.keepSetuid,
     linkHostFiles: opts.linkHostFiles, layersRoot: fromUser(meta.layersDir),
     progress: opts.progress, phase: opts.phase,
   });

@@ -6,7 +6,7 @@
 // SIGKILL (the page cache outlives the process); after a power loss a lost line only makes
 // the next commit more careful (a path changed without a record is a conflict, not a
 // silent overwrite).
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants as C } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, constants as C } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { keepStoreOwner } from '../store.js';
 
@@ -28,6 +28,10 @@ export interface JournalState {
   staged: Set<number>;
   begun: Set<number>;
   done: Set<number>;
+  /** The step of the last `b` line when it has no `d` line: it may have written after the journal's last line. */
+  inFlight: number | null;
+  /** The journal's mtime: every host write of a step recorded before the last line came before it. */
+  mtimeMs: number;
 }
 
 export function journalPath(sandboxDir: string): string {
@@ -37,18 +41,22 @@ export function journalPath(sandboxDir: string): string {
 export function readJournal(sandboxDir: string): JournalState | null {
   const p = journalPath(sandboxDir);
   if (!existsSync(p)) return null;
+  const mtimeMs = statSync(p).mtimeMs;
   const lines = readFileSync(p, 'utf8').split('\n');
   let header: JournalHeader;
   try { header = JSON.parse(lines[0]!) as JournalHeader; } catch { return null; /* killed before the header was complete: nothing was written */ }
   const staged = new Set<number>();
   const begun = new Set<number>();
   const done = new Set<number>();
+  let last: number | null = null;
   for (const l of lines.slice(1)) {
     const m = /^([sbd]) (\d+)$/.exec(l);
     if (!m) continue;
-    (m[1] === 's' ? staged : m[1] === 'b' ? begun : done).add(Number(m[2]));
+    const i = Number(m[2]);
+    (m[1] === 's' ? staged : m[1] === 'b' ? begun : done).add(i);
+    if (m[1] === 'b') last = i;
   }
-  return { header, staged, begun, done };
+  return { header, staged, begun, done, inFlight: last !== null && !done.has(last) ? last : null, mtimeMs };
 }
 
 /** Paths (byte strings) a journal shows as touched: every step begun. */

@@ -39,6 +39,14 @@ export interface PlanOptions {
   force: boolean;
   /** Host paths a previous, interrupted commit wrote: their new ctime is ours. */
   ours?: Set<string>;
+  /**
+   * When that commit's journal had its last line (plus CLOCK_SLACK_MS): an `ours` path
+   * changed after it was changed since by someone else, a conflict like any other. Unset:
+   * `ours` paths are never conflicts.
+   */
+  oursUntilMs?: number;
+  /** The path of the step that commit died in: it may have been written after the last line. */
+  inFlight?: string | null;
   /** sbx's own dirs (base/paths.ts ownDirs), as byte strings: nothing in them, or in their way, is committed. */
   ownDirs?: string[];
   /** What newestBelow says of each host tree the changes remove, found ahead (makePlan). */
@@ -131,7 +139,14 @@ export const CONFLICT = {
   deleted: 'deleted on the host since the review',
   changed: 'changed on the host since the review',
   changedAfterStart: 'changed on the host after the sandbox started',
+  changedAfterCommit: 'changed on the host after the interrupted commit wrote it',
 } as const;
+
+/**
+ * How far a file's ctime may run ahead of a journal line written after it: timestamps are
+ * taken from a coarse clock, and some filesystems (fuse, FAT) keep whole seconds.
+ */
+export const CLOCK_SLACK_MS = 1000;
 
 /** The change removes the host's dir with its tree (an opaque dir keeps the dir and empties it: its children are changes of their own). */
 function removesHostTree(c: Change): boolean {
@@ -139,17 +154,22 @@ function removesHostTree(c: Change): boolean {
 }
 
 export function conflictOf(c: Change, opts: PlanOptions): string | null {
-  if (opts.ours?.has(c.path)) return null;
+  const ours = opts.ours?.has(c.path);
+  // A path an interrupted commit wrote has a new ctime of ours, newer than the sandbox: it
+  // is measured against when that commit stopped instead. Skipping it outright let a resumed
+  // commit overwrite what the user wrote there after the crash.
+  if (ours && (opts.oursUntilMs === undefined || c.path === opts.inFlight)) return null;
+  const since = ours ? opts.oursUntilMs! : opts.createdMs;
   const now = lstatB(c.path);
   if (!sameAsScanned(now, c.host)) {
     if (!c.host) return CONFLICT.created;
     if (!now) return CONFLICT.deleted;
     return CONFLICT.changed;
   }
-  if (now && now.type !== 'dir' && now.ctimeMs > opts.createdMs) return CONFLICT.changedAfterStart;
+  if (now && now.type !== 'dir' && now.ctimeMs > since) return ours ? CONFLICT.changedAfterCommit : CONFLICT.changedAfterStart;
   if (now?.type === 'dir' && removesHostTree(c)) {
-    const p = opts.changedBelow?.has(c.path) ? opts.changedBelow.get(c.path)! : newestBelow(c.path, opts.createdMs);
-    if (p) return `the host dir would be removed but ${Buffer.from(p, 'latin1').toString()} changed after the sandbox started`;
+    const p = !ours && opts.changedBelow?.has(c.path) ? opts.changedBelow.get(c.path)! : newestBelow(c.path, since);
+    if (p) return `the host dir would be removed but ${Buffer.from(p, 'latin1').toString()} changed after ${ours ? 'the interrupted commit' : 'the sandbox started'}`;
   }
   return null;
 }

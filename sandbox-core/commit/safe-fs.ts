@@ -91,7 +91,11 @@ export function mayKeepPrivileges(keepSetuid: boolean): boolean {
   return keepSetuid && euid === 0;
 }
 
-export function applyMetaFd(fd: number, want: MetaTarget, have: { uid: number; gid: number }, times = true, keepSetuid = false): MetaResult {
+/**
+ * `hostSetid`: setuid/setgid bits the host entry had before the sandbox, which the change
+ * leaves to it (see apply.ts): not the sandbox's, so not stripped.
+ */
+export function applyMetaFd(fd: number, want: MetaTarget, have: { uid: number; gid: number }, times = true, keepSetuid = false, hostSetid = 0): MetaResult {
   let ownerKept = true;
   if (want.uid !== have.uid || want.gid !== have.gid) {
     try { fchownSync(fd, want.uid, want.gid); } catch (e) {
@@ -101,7 +105,7 @@ export function applyMetaFd(fd: number, want: MetaTarget, have: { uid: number; g
   }
   // setuid/setgid bits from a sandbox are never committed: a command we did not trust must
   // not be able to leave a privileged binary behind.
-  const perm = mayKeepPrivileges(keepSetuid) ? want.perm : want.perm & ~0o6000;
+  const perm = mayKeepPrivileges(keepSetuid) ? want.perm : want.perm & ~(0o6000 & ~hostSetid);
   fchmodSync(fd, perm);
   if (times) futimesSync(fd, want.atimeMs / 1000, want.mtimeMs / 1000);
   return { ownerKept, setidStripped: perm !== want.perm };

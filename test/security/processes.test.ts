@@ -5,7 +5,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IS_ROOT, SBX, hostMounts, hostMountsLeft, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
 import { compileC, probeResults, removeCompiled } from '../helpers/native.js';
@@ -86,6 +87,55 @@ test('only fds 0, 1 and 2 are open inside, whatever sbx holds', () => {
     const c = spawnSync(probe, ['fds'], { stdio: ['pipe', 'pipe', 'pipe', 'pipe', extra], encoding: 'utf8' });
     assert.match(probeResults(String(c.stdout)).get('fds-list') ?? '', /^0 1 2 3 4\b/);
   } finally { closeSync(extra); }
+});
+
+test('a host directory on stdin or stderr is no way out of the overlays', () => {
+  // `sbx run -- cmd < dir` (or a caller whose stdin is a dir): given as itself, that fd is a
+  // handle on the host's tree below every overlay, and openat(0, ...) or /proc/self/fd/0/x
+  // writes there as the command's host user. Open to all, so the remapped root of a sudo run
+  // could write too.
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-stdio-dir-'));
+  chmodSync(dir, 0o777);
+  const fd0 = openSync(dir, 'r'), fd2 = openSync(dir, 'r');
+  const script = `exec 3<&2 2>/dev/null; echo escaped > /proc/self/fd/0/escaped-0; echo escaped > /proc/self/fd/3/escaped-2; ${probe} stdin-dir-openat; ${probe} stderr-dir-openat 2>&3; cat; echo done`;
+  try {
+    // Control: outside sbx the same script does write through both fds.
+    const c = spawnSync('sh', ['-c', script], { stdio: [fd0, 'pipe', fd2], encoding: 'utf8' });
+    assert.equal(readdirSync(dir).sort(), ['escaped-0', 'escaped-2', 'escaped-openat-0', 'escaped-openat-2'], `control: ${c.stdout}`);
+    for (const f of readdirSync(dir)) rmSync(join(dir, f));
+    const r = spawnSync(process.execPath, [SBX, 'run', '-n', '-q', '--', 'sh', '-c', script], {
+      stdio: [fd0, 'pipe', fd2], encoding: 'utf8', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1' },
+    });
+    assert.is(r.status, 0, String(r.stdout));
+    assert.match(String(r.stdout), /^stdin-dir-openat E\w+\nstderr-dir-openat E\w+\ndone\n$/);
+    assert.equal(readdirSync(dir), [], 'a write through the inherited directory reached the host');
+  } finally {
+    closeSync(fd0);
+    closeSync(fd2);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('System V and POSIX IPC: the host\'s objects are not reachable inside, the sandbox\'s not on the host', () => {
+  // Shared memory, semaphores and queues by key (and a POSIX queue by name) belong to the IPC
+  // namespace: a host daemon's segment must not be readable or writable from inside.
+  const key = String(0x5b780000 + (process.pid & 0xffff)), inner = String(0x5b790000 + (process.pid & 0xffff)), mq = `/sbx-probe-${process.pid}`;
+  const env = { ...process.env, PROBE_IPC_KEY: key, PROBE_MQ: mq };
+  const KINDS = ['sysv-shm', 'sysv-sem', 'sysv-msg', 'posix-mq'];
+  try {
+    const made = probeResults(spawnSync(probe, KINDS.map((k) => `${k}-make`), { encoding: 'utf8', env }).stdout);
+    assert.equal(KINDS.map((k) => made.get(`${k}-make`)), KINDS.map(() => 'ok'), 'control: the host objects were made');
+    const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', `${probe} ${KINDS.join(' ')} && PROBE_IPC_KEY=${inner} PROBE_MQ=${mq}-in ${probe} ${KINDS.map((k) => `${k}-make`).join(' ')}`], { store, env });
+    assert.is(r.code, 0, r.stderr);
+    const got = probeResults(r.stdout);
+    assert.equal(KINDS.map((k) => got.get(k)), KINDS.map(() => 'ENOENT'), r.stdout);
+    assert.equal(KINDS.map((k) => got.get(`${k}-make`)), KINDS.map(() => 'ok'), `inside, the same objects can be made: ${r.stdout}`);
+    const back = probeResults(spawnSync(probe, KINDS, { encoding: 'utf8', env: { ...env, PROBE_IPC_KEY: inner, PROBE_MQ: `${mq}-in` } }).stdout);
+    assert.equal(KINDS.map((k) => back.get(k)), KINDS.map(() => 'ENOENT'), 'an object made inside is on the host');
+  } finally {
+    spawnSync('ipcrm', ['-M', key, '-S', key, '-Q', key], { stdio: 'ignore' });
+    spawnSync(probe, ['posix-mq-unlink'], { stdio: 'ignore', env });
+  }
 });
 
 test('the cwd inside is the overlay, never the host directory sbx started in', () => {

@@ -15,7 +15,7 @@ const subordinate: IdMapping = {
   ops: [{ op: 'newuidmap', args: ['/usr/bin/newuidmap', '0 1000 1 1 100000 65536'] }, { op: 'newgidmap', args: ['/usr/bin/newgidmap', '0 1000 1 1 100000 65536'] }],
 };
 
-type Kind = 'fifo' | 'file' | 'socket' | 'chr';
+type Kind = 'fifo' | 'file' | 'socket' | 'chr' | 'dir' | 'blk';
 const st = (kind: Kind, uid: number, gid: number, mode: number): Stats => ({
   uid, gid, mode, isFIFO: () => kind === 'fifo', isFile: () => kind === 'file', isSocket: () => kind === 'socket', isCharacterDevice: () => kind === 'chr',
 }) as unknown as Stats;
@@ -36,6 +36,12 @@ test('root remapped: host root\'s pipes and files are relayed; terminals, socket
 test('an ordinary user\'s own pipes are mapped: nothing to relay; another user\'s are', () => {
   assert.equal(stdioToRelay(subordinate, () => st('fifo', 1000, 1000, 0o10600), () => false), []);
   assert.equal(stdioToRelay(subordinate, () => st('fifo', 0, 0, 0o10600), () => false), [0, 1, 2]);
+});
+
+
+test('a directory or a block device is relayed whoever owns it: as itself it is a handle on the host tree', () => {
+  assert.equal(stdioToRelay(subordinate, () => st('dir', 1000, 1000, 0o40777), () => false), [0, 1, 2]);
+  assert.equal(stdioToRelay(remapped, (fd) => (fd === 1 ? st('blk', 1_000_000_000, 1_000_000_000, 0o60666) : st('fifo', 1_000_000_000, 1_000_000_000, 0o10600)), () => false), [1]);
 });
 
 test.run();

@@ -1,0 +1,63 @@
+// The commit step against a host that changes around it: what an interrupted commit wrote
+// and the user changed afterwards, and the cases of docs/security.md's commit list that no
+// other test covers.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { chmodSync, copyFileSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx, sbxAsync } from '../helpers/sbx.js';
+
+const store = makeStore();
+let canary = '';
+test.before.each(() => { canary = makeCanary(); proveIsolation(canary, store); });
+test.after.each(() => { removeCanary(canary); });
+test.after(() => { removeStore(store); });
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `sbx commit NAME` stopped by the test hook before the rename of step `at`, then SIGKILLed. */
+async function killCommitAt(name: string, at: number): Promise<void> {
+  const child = sbxAsync(['commit', name], { store, env: { SBX_TEST_COMMIT_PAUSE_AFTER: String(at) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (d) => { err += d; if (err.includes(`paused at step ${at}`)) resolve(); });
+    child.on('exit', () => reject(new Error(`the commit ended before pausing: ${err}`)));
+  });
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('close', r));
+}
+
+test('a file an interrupted commit wrote and the user changed since is a conflict when the commit is resumed', async () => {
+  writeFileSync(join(canary, 'a.txt'), 'host a\n');
+  writeFileSync(join(canary, 'b.txt'), 'host b\n');
+  const r = sbx(['run', '--name', 'resume', '-q', '--', 'sh', '-c', `echo sandbox a > ${canary}/a.txt; echo sandbox b > ${canary}/b.txt`], { store });
+  assert.is(r.code, 0, r.stderr);
+  await killCommitAt('resume', 1);
+  assert.is(readFileSync(join(canary, 'a.txt'), 'utf8'), 'sandbox a\n', 'step 0 was done before the kill');
+  // The user edits the file after the crash, later than the journal's last line by more than
+  // the clock slack the check allows.
+  const entry = readdirSync(store).find((n) => /^[0-9a-f]{8}$/.test(n))!;
+  const journalMs = statSync(join(store, entry, 'commit.journal')).mtimeMs;
+  while (Date.now() < journalMs + 1500) await sleep(50);
+  writeFileSync(join(canary, 'a.txt'), 'the user\'s edit\n');
+  const c = sbx(['commit', 'resume'], { store });
+  assert.is(c.code, 1, c.stderr);
+  assert.match(c.stderr, /a\.txt: changed on the host after the interrupted commit wrote it/);
+  assert.is(readFileSync(join(canary, 'a.txt'), 'utf8'), 'the user\'s edit\n', 'overwritten by the resumed commit');
+  // The step that was in flight is redone: its target is unchanged since the crash.
+  assert.is(readFileSync(join(canary, 'b.txt'), 'utf8'), 'sandbox b\n');
+  assert.match(c.stderr, /sandbox resume kept/);
+  assert.is(sbx(['discard', 'resume'], { store }).code, 0);
+});
+
+test('a touch of a host setuid program keeps the host\'s bit; a sandbox widening its mode still loses it', () => {
+  for (const n of ['touched', 'widened']) { copyFileSync('/bin/true', join(canary, n)); chmodSync(join(canary, n), 0o4755); }
+  const r = sbx(['run', '-y', '-q', '--', 'sh', '-c', `touch -d @2000000 ${canary}/touched && chmod 4777 ${canary}/widened`], { store });
+  assert.is(r.code, 0, r.stderr);
+  const t = statSync(join(canary, 'touched'));
+  assert.is(t.mtimeMs, 2e6 * 1000, 'the change (its mtime) is committed');
+  assert.is(t.mode & 0o7777, 0o4755, 'the host\'s setuid bit was taken off by a commit of an mtime');
+  assert.is(statSync(join(canary, 'widened')).mode & 0o7777, 0o777);
+});
+
+test.run();
