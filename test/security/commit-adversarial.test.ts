@@ -18,6 +18,13 @@ test.after(() => { removeStore(store); });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The store dir of the sandbox named `name`. */
+function entryOf(name: string): string {
+  const id = readdirSync(store).find((n) => /^[0-9a-f]{8}$/.test(n) && JSON.parse(readFileSync(join(store, n, 'meta.json'), 'utf8')).name === name);
+  assert.ok(id, `no sandbox ${name}`);
+  return join(store, id!);
+}
+
 /** `sbx commit NAME` stopped by the test hook before the rename of step `at`, then SIGKILLed. */
 async function killCommitAt(name: string, at: number): Promise<void> {
   const child = sbxAsync(['commit', name], { store, env: { SBX_TEST_COMMIT_PAUSE_AFTER: String(at) }, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -39,8 +46,7 @@ test('a file an interrupted commit wrote and the user changed since is a conflic
   assert.is(readFileSync(join(canary, 'a.txt'), 'utf8'), 'sandbox a\n', 'step 0 was done before the kill');
   // The user edits the file after the crash, later than the journal's last line by more than
   // the clock slack the check allows.
-  const entry = readdirSync(store).find((n) => /^[0-9a-f]{8}$/.test(n))!;
-  const journalMs = statSync(join(store, entry, 'commit.journal')).mtimeMs;
+  const journalMs = statSync(join(entryOf('resume'), 'commit.journal')).mtimeMs;
   while (Date.now() < journalMs + 1500) await sleep(50);
   writeFileSync(join(canary, 'a.txt'), 'the user\'s edit\n');
   const c = sbx(['commit', 'resume'], { store });
@@ -61,6 +67,21 @@ test('a touch of a host setuid program keeps the host\'s bit; a sandbox widening
   assert.is(t.mtimeMs, 2e6 * 1000, 'the change (its mtime) is committed');
   assert.is(t.mode & 0o7777, 0o4755, 'the host\'s setuid bit was taken off by a commit of an mtime');
   assert.is(statSync(join(canary, 'widened')).mode & 0o7777, 0o777);
+});
+
+test('an interrupted commit whose pid another process has now (after a reboot, or reused) is resumed, not refused forever', async () => {
+  writeFileSync(join(canary, 'a.txt'), 'host a\n');
+  const r = sbx(['run', '--name', 'reused', '-q', '--', 'sh', '-c', `echo sandbox a > ${canary}/a.txt; echo sandbox b > ${canary}/b.txt`], { store });
+  assert.is(r.code, 0, r.stderr);
+  await killCommitAt('reused', 1);
+  const journal = join(entryOf('reused'), 'commit.journal');
+  const [head, ...rest] = readFileSync(journal, 'utf8').split('\n');
+  // This test's own process stands for the unrelated one that got the dead commit's pid.
+  writeFileSync(journal, [JSON.stringify({ ...JSON.parse(head!), pid: process.pid, pidStart: '1' }), ...rest].join('\n'));
+  const c = sbx(['commit', 'reused'], { store });
+  assert.is(c.code, 0, c.stderr);
+  assert.match(c.stderr, /finishing an interrupted commit/);
+  assert.is(readFileSync(join(canary, 'b.txt'), 'utf8'), 'sandbox b\n');
 });
 
 /** An access ACL: owner rw, user 1001 rw, group r, mask rw, other none. */
