@@ -106,8 +106,24 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
 }
 
 const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
-// Terminal-generated signals reach the helper directly (same process group); sbx only must not die of them.
-const IGNORED_WHILE_RUNNING = ['SIGINT', 'SIGQUIT'] as const;
+// A terminal's Ctrl-C and Ctrl-\ reach the helper directly (it is in sbx's process group), so
+// sbx passes these on only when they cannot have come from a terminal: passing a Ctrl-C on too
+// would give the command two (many programs take a second one as "quit now").
+const TERMINAL_SIGNALS = ['SIGINT', 'SIGQUIT'] as const;
+
+/**
+ * Whether sbx's process group is the foreground group of its controlling terminal (fields 5 and
+ * 8 of /proc/self/stat, after the command name's closing parenthesis): only then can a SIGINT
+ * or SIGQUIT have been the terminal's, sent to the helper as well. Without a terminal (a
+ * supervisor, a test runner, `timeout -s INT`), or in the background, it was sent to sbx alone.
+ */
+function foregroundOnTerminal(): boolean {
+  let stat: string;
+  try { stat = readFileSync('/proc/self/stat', 'latin1'); } catch { return true; }
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const pgrp = Number(f[2]), tpgid = Number(f[5]);
+  return tpgid > 0 && tpgid === pgrp;
+}
 
 export interface LaunchHooks {
   /** Called with the helper's pid as soon as it runs (for timeouts and cgroup bookkeeping). */
@@ -189,8 +205,12 @@ async function launchWith(h: Helper, spec: Buffer, dirPath: string, hooks: Launc
     process.on(s, fn);
     handlers.push([s, fn]);
   }
-  for (const s of IGNORED_WHILE_RUNNING) {
-    const fn = (): void => {};
+  for (const s of TERMINAL_SIGNALS) {
+    const fn = (): void => {
+      if (foregroundOnTerminal()) return;
+      if (!child) { early ??= s; return; }
+      try { child.kill(s); } catch { /* already gone */ }
+    };
     process.on(s, fn);
     handlers.push([s, fn]);
   }

@@ -759,7 +759,9 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   const explained = explainSeen(result.seen, {
     roBinds, roFiles: readOnlyFiles, fallbacks: result.readOnlyFallbacks.map((f) => f.path),
     fuseTrees: meta.layers.filter((l) => l.format === 'fuse').map((l) => l.target),
-    noFuse: uid !== 0 && !fuseBinary, uid, cwd: req.cwd,
+    // --user keeps the user's own uid: root's files refuse them inside as on the host, so the
+    // view is no cause to name.
+    noFuse: uid !== 0 && !fuseBinary && !req.keepUser, uid, cwd: req.cwd,
   });
   for (const line of explained) notice(line);
   for (const f of result.readOnlyFallbacks) {

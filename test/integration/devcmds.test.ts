@@ -1,0 +1,58 @@
+// Ordinary developer commands behave inside as they do outside (docs/architecture.md, "What
+// cannot look like the host" lists what cannot).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { SBX, makeStore, removeStore, sbxAsync } from '../helpers/sbx.js';
+import { which } from '../../sandbox-core/which.js';
+import { USER_CASE, testUnless } from '../helpers/skip.js';
+
+const store = makeStore();
+const shq = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+test.after(() => removeStore(store));
+
+/** Runs `sbx run -n -- sh -c SCRIPT` in a session of its own (no controlling terminal), sends it SIGNAL once the command said ready. */
+async function signalledRun(signal: NodeJS.Signals, script: string): Promise<{ code: number | null; out: string }> {
+  // detached: a new session, so no terminal sends the helper the signal too; what reaches the
+  // command came through sbx.
+  const child = sbxAsync(['run', '-n', '--', 'sh', '-c', script], { store, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  let ready: () => void = () => {};
+  const isReady = new Promise<void>((r) => { ready = r; });
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('ready\n')) ready(); });
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  const ended = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  try {
+    await Promise.race([isReady, ended]);
+    child.kill(signal);
+    return { code: await ended, out };
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+test('SIGINT sent to sbx alone (no terminal: a supervisor, timeout -s INT) stops the command, as it would outside', async () => {
+  // The old sbx ignored it: the sleep ran its 20 s and the run exited 0.
+  const r = await signalledRun('SIGINT', 'echo ready; exec sleep 20');
+  assert.is(r.code, 130, r.out);
+  assert.match(r.out, /killed by signal 2/);
+});
+
+test('SIGQUIT sent to sbx alone reaches the command too', async () => {
+  const r = await signalledRun('SIGQUIT', 'trap "echo got-quit; exit 3" QUIT; echo ready; sleep 20 & wait');
+  assert.is(r.code, 3, r.out);
+  assert.match(r.out, /^got-quit$/m);
+});
+
+testUnless(USER_CASE ?? (which('script') ? null : 'script (util-linux) is missing: no pty to run sbx on'))('--user: a write root\'s files refuse (as they do on the host) is not blamed on the view', () => {
+  // On a pty (script), so the helper sees the command's error lines. The old sbx said "without
+  // fuse-overlayfs ... install fuse-overlayfs", also where fuse-overlayfs was installed.
+  const inner = 'mkdir /usr/local/sbx-devcmds-x; touch /etc/sbx-devcmds-y; exit 0';
+  const r = spawnSync('script', ['-qec', [process.execPath, SBX, 'run', '-n', '--user', '--', 'sh', '-c', inner].map(shq).join(' '), '/dev/null'],
+    { encoding: 'utf8', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1' }, input: '' });
+  assert.is(r.status, 0, r.stdout);
+  assert.match(r.stdout, /Permission denied/, `the command's own errors are there: ${r.stdout}`);
+  assert.not.match(r.stdout, /because of sbx's view/, r.stdout);
+});
+
+test.run();
