@@ -3,9 +3,12 @@
 // other test covers.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, copyFileSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx, sbxAsync } from '../helpers/sbx.js';
+import { testUnless } from '../helpers/skip.js';
+import { setXattr } from '../unit/changes-fixture.js';
+import { getXattrs } from '../../sandbox-core/changes/xattr.js';
 
 const store = makeStore();
 let canary = '';
@@ -58,6 +61,31 @@ test('a touch of a host setuid program keeps the host\'s bit; a sandbox widening
   assert.is(t.mtimeMs, 2e6 * 1000, 'the change (its mtime) is committed');
   assert.is(t.mode & 0o7777, 0o4755, 'the host\'s setuid bit was taken off by a commit of an mtime');
   assert.is(statSync(join(canary, 'widened')).mode & 0o7777, 0o777);
+});
+
+/** An access ACL: owner rw, user 1001 rw, group r, mask rw, other none. */
+function acl(): Buffer {
+  const ent = (tag: number, perm: number, id = 0xffffffff) => { const b = Buffer.alloc(8); b.writeUInt16LE(tag, 0); b.writeUInt16LE(perm, 2); b.writeUInt32LE(id, 4); return b; };
+  const head = Buffer.alloc(4); head.writeUInt32LE(2);
+  return Buffer.concat([head, ent(1, 6), ent(2, 6, 1001), ent(4, 4), ent(0x10, 6), ent(0x20, 0)]);
+}
+const names = (p: string) => getXattrs([p])[0]!.attrs.map(([n]) => n).sort();
+const PY = '/usr/bin/python3';
+
+testUnless(existsSync(PY) ? null : `no ${PY} to remove xattrs inside`)('xattrs and an ACL removed inside are removed from the host; a touch keeps them', () => {
+  for (const n of ['touched', 'revoked']) { writeFileSync(join(canary, n), 'x\n'); chmodSync(join(canary, n), 0o640); setXattr(join(canary, n), 'system.posix_acl_access', acl()); }
+  setXattr(join(canary, 'revoked'), 'user.keep', '1');
+  setXattr(join(canary, 'revoked'), 'user.revoke', '1');
+  mkdirSync(join(canary, 'dir'));
+  setXattr(join(canary, 'dir'), 'user.revoke', '1');
+  const py = `import os; os.utime('${canary}/touched', (5, 5)); [os.removexattr(p, n) for p, n in (('${canary}/revoked', 'system.posix_acl_access'), ('${canary}/revoked', 'user.revoke'), ('${canary}/dir', 'user.revoke'))]`;
+  const r = sbx(['run', '-y', '--', PY, '-c', py], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /revoked \(acl removed, xattrs\)/);
+  assert.equal(names(join(canary, 'revoked')), ['user.keep'], 'a revoked ACL or xattr stayed on the host');
+  assert.equal(names(join(canary, 'dir')), []);
+  assert.equal(names(join(canary, 'touched')), ['system.posix_acl_access']);
+  assert.is(statSync(join(canary, 'touched')).mtimeMs, 5000);
 });
 
 test.run();
