@@ -3,7 +3,7 @@
 // other test covers.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx, sbxAsync } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
@@ -82,6 +82,18 @@ test('an interrupted commit whose pid another process has now (after a reboot, o
   assert.is(c.code, 0, c.stderr);
   assert.match(c.stderr, /finishing an interrupted commit/);
   assert.is(readFileSync(join(canary, 'b.txt'), 'utf8'), 'sandbox b\n');
+});
+
+test('a chmod of one name of a host file with other names changes that name only, as inside', () => {
+  writeFileSync(join(canary, 'secret'), 'secret\n', { mode: 0o600 });
+  linkSync(join(canary, 'secret'), join(canary, 'other-name'));
+  const r = sbx(['run', '-y', '--', 'sh', '-c', `chmod 666 ${canary}/other-name && stat -c %a ${canary}/secret`], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, '600\n', 'control: inside, the other name keeps its mode');
+  assert.match(r.stderr, /other-name \(mode 600→666\)/);
+  assert.is(statSync(join(canary, 'secret')).mode & 0o777, 0o600, 'a name the review never showed was made 0666');
+  assert.is(statSync(join(canary, 'other-name')).mode & 0o777, 0o666);
+  assert.is(readFileSync(join(canary, 'other-name'), 'utf8'), 'secret\n');
 });
 
 /** An access ACL: owner rw, user 1001 rw, group r, mask rw, other none. */
