@@ -15,6 +15,10 @@
  *   xattr set
  *     in:  per file: path\0 u32 count, count x (name\0 u32 valuelen value)
  *     out: per file, in order: u32 errno of the first failure (0 = all set)
+ *   xattr unset
+ *     in:  per file: path\0 u32 count, count x name\0
+ *     out: per file, in order: u32 errno of the first failure (0 = all gone; an attribute
+ *          already absent, ENODATA, is not a failure)
  *   xattr mknod fifo|socket|whiteout
  *     in:  path\0 ...   (created mode 0600; whiteout = char device 0/0, allowed
  *                        without privileges since Linux 5.8)
@@ -154,6 +158,41 @@ static int cmd_set(const struct buf *in, struct buf *out) {
         first_err = (uint32_t)e;
         fprintf(stderr, "sbx-helper xattr: set %s on %s: %s\n", name, path, strerror(e));
       }
+    }
+    if (buf_put32(out, first_err) < 0) return fail("out of memory at", path, ENOMEM);
+  }
+  return 0;
+}
+
+/* As set_one: the entry opened without following it; symlinks and sockets by path. */
+static int unset_one(const char *rel, const char *name) {
+  char buf[320];
+  const char *path = resolve(rel, buf, sizeof buf);
+  if (!path) return errno;
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  int r;
+  if (fd < 0) {
+    if (errno != ELOOP && errno != ENXIO) return errno;
+    r = lremovexattr(path, name) < 0 ? errno : 0;
+  } else {
+    r = fremovexattr(fd, name) < 0 ? errno : 0;
+    close(fd);
+  }
+  return r == ENODATA ? 0 : r;
+}
+
+static int cmd_unset(const struct buf *in, struct buf *out) {
+  size_t off = 0;
+  while (off < in->len) {
+    const char *path = next_str(in, &off);
+    uint32_t count;
+    if (!path || next_u32(in, &off, &count) < 0) return fail("malformed request", NULL, EINVAL);
+    uint32_t first_err = 0;
+    for (uint32_t i = 0; i < count; i++) {
+      const char *name = next_str(in, &off);
+      if (!name) return fail("malformed request for", path, EINVAL);
+      int e = unset_one(path, name);
+      if (e && !first_err) first_err = (uint32_t)e;
     }
     if (buf_put32(out, first_err) < 0) return fail("out of memory at", path, ENOMEM);
   }
@@ -330,7 +369,7 @@ int xattr_main(int argc, char **argv) {
     argv++;
   }
   if (argc < 2 || (strcmp(argv[1], "mknod") == 0 && argc < 3)) {
-    fprintf(stderr, "usage: sbx-helper xattr [--beneath] get | set | mknod fifo|socket|whiteout | stage | syncfs  (paths on stdin, see native/xattr.c)\n");
+    fprintf(stderr, "usage: sbx-helper xattr [--beneath] get | set | unset | mknod fifo|socket|whiteout | stage | syncfs  (paths on stdin, see native/xattr.c)\n");
     return 2;
   }
   struct buf in = {0}, out = {0};
@@ -338,6 +377,7 @@ int xattr_main(int argc, char **argv) {
   int r;
   if (strcmp(argv[1], "get") == 0) r = cmd_get(&in, &out);
   else if (strcmp(argv[1], "set") == 0) r = cmd_set(&in, &out);
+  else if (strcmp(argv[1], "unset") == 0) r = cmd_unset(&in, &out);
   else if (strcmp(argv[1], "mknod") == 0) r = cmd_mknod(argv[2], &in, &out);
   else if (strcmp(argv[1], "stage") == 0 && B) r = stage_main(&in, &out);
   else if (strcmp(argv[1], "syncfs") == 0 && B) r = syncfs_main(B, &in, &out);

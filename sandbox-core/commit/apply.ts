@@ -20,8 +20,8 @@ import type { Plan, Refusal, Step } from './plan.js';
 import { CONFLICT, conflictOf } from './plan.js';
 import { placeFiles, type PlaceItem, type PlaceResult } from './place.js';
 import {
-  ancestorsAreDirs, applyMetaFd, applyMetaSymlink, errorText, fsyncPath, hostAt, mayKeepPrivileges, openNoFollow, removeEntry,
-  UnsafePathError, validatePath, type MetaResult,
+  ancestorsAreDirs, applyMetaFd, applyMetaSymlink, errorText, fsyncPath, hostAt, mayKeepPrivileges, openNoFollow, removableXattr, removeEntry,
+  UnsafePathError, unsetXattrs, validatePath, type MetaResult,
 } from './safe-fs.js';
 import type { JournalWriter } from './journal.js';
 
@@ -312,10 +312,38 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     return h.perm & now.perm & 0o6000;
   };
 
+  /**
+   * The xattrs each host entry of an in-place metadata step has and its sandbox copy does not
+   * (a `setfacl -x u:someone` inside): read for all of them in two helper calls, then taken
+   * off with the step. Setting the copy's xattrs alone left a revoked ACL on the host.
+   */
+  const stale = new Map<string, string[]>();
+  const findStale = () => {
+    const metas = plan.steps.filter((s) => (s.kind === 'meta' || s.kind === 'dirmeta') && s.change.host && s.change.host.type !== 'symlink' &&
+      s.change.upper && isBelow(s.change.upper, opts.layersRoot)).map((s) => s.change);
+    if (!metas.length) return;
+    const host = getXattrs(metas.map((c) => c.path));
+    const upper = getXattrs(metas.map((c) => c.upper!), opts.layersRoot);
+    metas.forEach((c, k) => {
+      const h = host[k]!;
+      const u = upper[k]!;
+      // An unreadable copy says nothing about what the sandbox removed.
+      if (h.errno || u.errno) return;
+      const kept = new Set(u.attrs.map(([n]) => n));
+      const names = h.attrs.map(([n]) => n).filter((n) => removableXattr(n) && !kept.has(n));
+      if (names.length) stale.set(c.path, names);
+    });
+  };
+
   const meta = (c: Change, dir: boolean) => {
     const up = c.up!;
     const now = lstatB(c.path);
     if (!now) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+    const gone = stale.get(c.path);
+    if (gone && now.type !== 'symlink') {
+      const [e] = unsetXattrs([{ path: c.path, names: gone }]);
+      if (e) res.xattrsNotKept.push(`${text(c.path)} (${errnoName(e)})`);
+    }
     if (now.type === 'symlink') { note(c, applyMetaSymlink(c.path, up, now)); return; }
     if (now.type === 'socket') {
       note(c, applyMetaSymlink(c.path, up, now));
@@ -342,6 +370,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     }
   };
 
+  findStale();
   const steps = plan.steps;
   const filePuts: Array<[Step, number]> = [];
   const dirmetas: Array<[Step, number]> = [];

@@ -9,7 +9,9 @@ import {
   closeSync, fchmodSync, fchownSync, fsyncSync, futimesSync, lchownSync, lutimesSync,
   openSync, constants as C,
 } from 'node:fs';
-import { NotBeneathError, removeTreeAt } from '../beneath.js';
+import { spawnSync } from 'node:child_process';
+import { NotBeneathError, O_PATH, removeTreeAt } from '../beneath.js';
+import { helperPath } from '../helper.js';
 import { fsAt, forgetAt, parentAt } from '../changes/fsat.js';
 import { SbxError } from '../base/errors.js';
 
@@ -135,4 +137,36 @@ export function errorText(e: unknown): string {
   if (e instanceof UnsafePathError || e instanceof SbxError) return e.message;
   const err = e as NodeJS.ErrnoException;
   return err.code ?? err.message;
+}
+
+/**
+ * Host xattrs a commit may take off an entry because the sandbox took them off: user data
+ * and ACLs. Not security.* (a label or capability the sandbox's copy never got) nor
+ * trusted.* (invisible to a sandbox, so absent from every copy of it), nor overlayfs's own.
+ */
+export function removableXattr(name: string): boolean {
+  return (name.startsWith('user.') && !name.startsWith('user.overlay.') && !name.startsWith('user.fuseoverlayfs.')) ||
+    name === 'system.posix_acl_access' || name === 'system.posix_acl_default';
+}
+
+/** Removes the named xattrs of each host path (`sbx-helper xattr --beneath unset`): the errno of the first failure per path. */
+export function unsetXattrs(items: Array<{ path: string; names: string[] }>): number[] {
+  if (!items.length) return [];
+  const parts: Buffer[] = [];
+  for (const it of items) {
+    parts.push(Buffer.from(`${it.path.slice(1)}\0`, 'latin1'));
+    const n = Buffer.alloc(4); n.writeUInt32LE(it.names.length); parts.push(n);
+    for (const name of it.names) parts.push(Buffer.from(`${name}\0`, 'latin1'));
+  }
+  const root = openSync('/', O_PATH | C.O_DIRECTORY);
+  let r;
+  try {
+    r = spawnSync(helperPath(), ['xattr', '--beneath', 'unset'], { input: Buffer.concat(parts), stdio: ['pipe', 'pipe', 'pipe', root] });
+  } finally {
+    closeSync(root);
+  }
+  if (r.error) throw new SbxError(`sbx-helper xattr unset: ${r.error.message}`);
+  if (r.status !== 0) throw new SbxError(`sbx-helper xattr unset failed: ${String(r.stderr).trim()}`);
+  if (r.stdout.length !== items.length * 4) throw new SbxError('sbx-helper xattr unset: short answer');
+  return items.map((_, i) => r.stdout.readUInt32LE(i * 4));
 }

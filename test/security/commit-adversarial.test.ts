@@ -3,9 +3,12 @@
 // other test covers.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, copyFileSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx, sbxAsync } from '../helpers/sbx.js';
+import { testUnless } from '../helpers/skip.js';
+import { setXattr } from '../unit/changes-fixture.js';
+import { getXattrs } from '../../sandbox-core/changes/xattr.js';
 
 const store = makeStore();
 let canary = '';
@@ -14,6 +17,13 @@ test.after.each(() => { removeCanary(canary); });
 test.after(() => { removeStore(store); });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The store dir of the sandbox named `name`. */
+function entryOf(name: string): string {
+  const id = readdirSync(store).find((n) => /^[0-9a-f]{8}$/.test(n) && JSON.parse(readFileSync(join(store, n, 'meta.json'), 'utf8')).name === name);
+  assert.ok(id, `no sandbox ${name}`);
+  return join(store, id!);
+}
 
 /** `sbx commit NAME` stopped by the test hook before the rename of step `at`, then SIGKILLed. */
 async function killCommitAt(name: string, at: number): Promise<void> {
@@ -36,8 +46,7 @@ test('a file an interrupted commit wrote and the user changed since is a conflic
   assert.is(readFileSync(join(canary, 'a.txt'), 'utf8'), 'sandbox a\n', 'step 0 was done before the kill');
   // The user edits the file after the crash, later than the journal's last line by more than
   // the clock slack the check allows.
-  const entry = readdirSync(store).find((n) => /^[0-9a-f]{8}$/.test(n))!;
-  const journalMs = statSync(join(store, entry, 'commit.journal')).mtimeMs;
+  const journalMs = statSync(join(entryOf('resume'), 'commit.journal')).mtimeMs;
   while (Date.now() < journalMs + 1500) await sleep(50);
   writeFileSync(join(canary, 'a.txt'), 'the user\'s edit\n');
   const c = sbx(['commit', 'resume'], { store });
@@ -58,6 +67,46 @@ test('a touch of a host setuid program keeps the host\'s bit; a sandbox widening
   assert.is(t.mtimeMs, 2e6 * 1000, 'the change (its mtime) is committed');
   assert.is(t.mode & 0o7777, 0o4755, 'the host\'s setuid bit was taken off by a commit of an mtime');
   assert.is(statSync(join(canary, 'widened')).mode & 0o7777, 0o777);
+});
+
+test('an interrupted commit whose pid another process has now (after a reboot, or reused) is resumed, not refused forever', async () => {
+  writeFileSync(join(canary, 'a.txt'), 'host a\n');
+  const r = sbx(['run', '--name', 'reused', '-q', '--', 'sh', '-c', `echo sandbox a > ${canary}/a.txt; echo sandbox b > ${canary}/b.txt`], { store });
+  assert.is(r.code, 0, r.stderr);
+  await killCommitAt('reused', 1);
+  const journal = join(entryOf('reused'), 'commit.journal');
+  const [head, ...rest] = readFileSync(journal, 'utf8').split('\n');
+  // This test's own process stands for the unrelated one that got the dead commit's pid.
+  writeFileSync(journal, [JSON.stringify({ ...JSON.parse(head!), pid: process.pid, pidStart: '1' }), ...rest].join('\n'));
+  const c = sbx(['commit', 'reused'], { store });
+  assert.is(c.code, 0, c.stderr);
+  assert.match(c.stderr, /finishing an interrupted commit/);
+  assert.is(readFileSync(join(canary, 'b.txt'), 'utf8'), 'sandbox b\n');
+});
+
+/** An access ACL: owner rw, user 1001 rw, group r, mask rw, other none. */
+function acl(): Buffer {
+  const ent = (tag: number, perm: number, id = 0xffffffff) => { const b = Buffer.alloc(8); b.writeUInt16LE(tag, 0); b.writeUInt16LE(perm, 2); b.writeUInt32LE(id, 4); return b; };
+  const head = Buffer.alloc(4); head.writeUInt32LE(2);
+  return Buffer.concat([head, ent(1, 6), ent(2, 6, 1001), ent(4, 4), ent(0x10, 6), ent(0x20, 0)]);
+}
+const names = (p: string) => getXattrs([p])[0]!.attrs.map(([n]) => n).sort();
+const PY = '/usr/bin/python3';
+
+testUnless(existsSync(PY) ? null : `no ${PY} to remove xattrs inside`)('xattrs and an ACL removed inside are removed from the host; a touch keeps them', () => {
+  for (const n of ['touched', 'revoked']) { writeFileSync(join(canary, n), 'x\n'); chmodSync(join(canary, n), 0o640); setXattr(join(canary, n), 'system.posix_acl_access', acl()); }
+  setXattr(join(canary, 'revoked'), 'user.keep', '1');
+  setXattr(join(canary, 'revoked'), 'user.revoke', '1');
+  mkdirSync(join(canary, 'dir'));
+  setXattr(join(canary, 'dir'), 'user.revoke', '1');
+  const py = `import os; os.utime('${canary}/touched', (5, 5)); [os.removexattr(p, n) for p, n in (('${canary}/revoked', 'system.posix_acl_access'), ('${canary}/revoked', 'user.revoke'), ('${canary}/dir', 'user.revoke'))]`;
+  const r = sbx(['run', '-y', '--', PY, '-c', py], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /revoked \(acl removed, xattrs\)/);
+  assert.equal(names(join(canary, 'revoked')), ['user.keep'], 'a revoked ACL or xattr stayed on the host');
+  assert.equal(names(join(canary, 'dir')), []);
+  assert.equal(names(join(canary, 'touched')), ['system.posix_acl_access']);
+  assert.is(statSync(join(canary, 'touched')).mtimeMs, 5000);
 });
 
 test.run();

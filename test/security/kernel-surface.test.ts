@@ -5,7 +5,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { makeStore, sbx, removeStore } from '../helpers/sbx.js';
 import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 import { compileC, probeResults, removeCompiled } from '../helpers/native.js';
@@ -43,6 +44,7 @@ const EXPECTED: Record<string, string> = {
   'af-vsock': 'EAFNOSUPPORT',
   'af-packet': 'EAFNOSUPPORT',
   'af-packet-hi': 'EAFNOSUPPORT',
+  'inet-sock-packet': 'EAFNOSUPPORT',
   'personality-read-implies-exec': 'EPERM',
   'x32-unshare': SIGSYS,
   'x32-getpid': SIGSYS,
@@ -212,6 +214,23 @@ for (const args of [[], ['--policy', 'strict'], ['--no-seccomp']]) {
     assert.is(spawnSync('hostname', { encoding: 'utf8' }).stdout, host);
   });
 }
+
+testUnless(ROOT_CASE)('a device node root left in a host tree cannot be opened inside: every overlay is nodev', () => {
+  // /dev inside is sbx's own, but the overlaid trees may hold nodes (a 0666 copy of /dev/null
+  // and /dev/zero here: harmless to open if it ever got through).
+  const dir = mkdtempSync(join('/opt', 'sbx-devnode-'));
+  try {
+    chmodSync(dir, 0o755);
+    for (const [name, minor] of [['null', 3], ['zero', 5]] as const) {
+      assert.is(spawnSync('mknod', ['-m', '666', join(dir, name), 'c', '1', String(minor)]).status, 0, 'mknod on the host');
+      const node = join(dir, name);
+      assert.is(probeResults(spawnSync(probe, ['dev-node-open'], { encoding: 'utf8', env: { ...process.env, PROBE_DEV: node } }).stdout).get('dev-node-open'), 'ok', 'control: the node opens on the host');
+      const r = sbx(['run', '-n', '-q', '--', probe, 'dev-node-open'], { store, env: { PROBE_DEV: node } });
+      assert.is(r.code, 0, r.stderr);
+      assert.is(probeResults(r.stdout).get('dev-node-open'), 'EACCES', `${name}: ${r.stdout}`);
+    }
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
 
 test('personality(ADDR_NO_RANDOMIZE) stays with the sandboxed process', () => {
   // Allowed by the default policy (gdb, setarch -R): it only weakens the caller. It must not

@@ -14,6 +14,7 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 #include <linux/perf_event.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -210,6 +211,9 @@ static long attempt(const char *n) {
   if (!strcmp(n, "af-alg")) return rc(socket(AF_ALG, SOCK_SEQPACKET, 0));
   if (!strcmp(n, "af-vsock")) return rc(socket(AF_VSOCK, SOCK_STREAM, 0));
   if (!strcmp(n, "af-packet")) return rc(socket(AF_PACKET, SOCK_RAW, 0));
+  /* The kernel still turns (AF_INET, SOCK_PACKET) into a packet socket. */
+  if (!strcmp(n, "inet-sock-packet")) return rc(socket(AF_INET, 10 /* SOCK_PACKET */, htons(0x0003 /* ETH_P_ALL */)));
+  if (!strcmp(n, "dev-node-open")) return rc(open(getenv("PROBE_DEV"), O_RDWR));
   if (!strcmp(n, "af-packet-hi")) return rc(syscall(SYS_socket, AF_PACKET | (1L << 32), SOCK_RAW, 0));
   if (!strcmp(n, "personality-no-aslr")) {
     long r = rc(personality(ADDR_NO_RANDOMIZE));
