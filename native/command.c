@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <grp.h>
 #include "sandbox.h"
@@ -65,6 +66,7 @@ void exec_command(int errpipe, int slave) {
   }
   if (relay_child() < 0) report_and_exit(errpipe, STEP_FDS, errno);
   if (chdir(cfg.cwd) < 0) report_and_exit(errpipe, STEP_CWD, errno);
+  umask(cfg.umask);
   for (size_t i = 0; i < cfg.n_rlimits; i++) {
     struct rlimit rl = { cfg.rlimits[i].soft, cfg.rlimits[i].hard };
     if (setrlimit(cfg.rlimits[i].resource, &rl) < 0) report_and_exit(errpipe, STEP_RLIMIT, errno);

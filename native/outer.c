@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -190,6 +191,9 @@ int sandbox_main(int spec_fd, int status_fd) {
   if (spec_read(spec_fd, &spec, err, sizeof err) < 0) die_msg("spec", err);
   close(spec_fd);
   load_config(&spec);
+  /* The umask sbx was started with, as the command would have had it outside. */
+  cfg.umask = umask(0);
+  umask(cfg.umask);
 
   sigset_t set;
   int sfd = make_signalfd(&set);

@@ -16,6 +16,7 @@
 
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/types.h>
 #include "helper.h"
 
 #define MAX_LIST 256
@@ -32,6 +33,7 @@ struct config {
   const struct spec_op *cgroup_writes[MAX_LIST]; size_t n_cgroup_writes;
   const struct spec_op *devbpf[8]; size_t n_devbpf;
   const char *hostname, *stage, *cwd;
+  mode_t umask;                 /* the caller's, which the command gets (pid 1 sets its own) */
   int build_outside;            /* root: build the view before entering the user namespace */
   const char *disk_mount;       /* --disk: layers live on a tmpfs of disk_size bytes meanwhile */
   unsigned long long disk_size;

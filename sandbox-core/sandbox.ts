@@ -3,6 +3,7 @@
 // library) happens before the command starts.
 import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statfsSync, utimesSync, type Stats } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { Dir, NotBeneathError, removeTreeAt } from './beneath.js';
 import { SbxError } from './base/errors.js';
@@ -704,7 +705,10 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     ...(net ? [{ op: 'net_relay', args: [net.dir, net.name, String(net.port), String(net.buffer)] } satisfies SpecOp] : []),
     ...(net?.directName ? [{ op: 'net_direct', args: [net.directName] } satisfies SpecOp] : []),
     { op: 'new_cgroupns', args: [] },
-    { op: 'hostname', args: [`sbx-${meta.id}`] },
+    // The host's own name, in a UTS namespace of the sandbox's (a change of it stays inside):
+    // a name of its own resolved nowhere (no /etc/hosts line, no DNS without --net), and
+    // `hostname -i`, sudo, Java's getLocalHost() failed inside where they work outside.
+    { op: 'hostname', args: [hostname()] },
     ...(entries.length ? [{ op: 'layers_dir', args: [meta.layersDir] } satisfies SpecOp, ...entries] : []),
     { op: 'stage', args: [stage] },
     ...diskOps,

@@ -27,20 +27,39 @@ export function mappedHostRanges(idmap: IdMapping, which: 'uid' | 'gid'): Array<
 
 const inRanges = (id: number, ranges: Array<[number, number]>): boolean => ranges.some(([s, n]) => id >= s && id < s + n);
 
+const O_ACCMODE = 0o3, O_APPEND = 0o2000;
+
+/**
+ * Whether the sandbox could reopen this file through /proc/self/fd/N for writing where the fd
+ * itself may not write anywhere in it: stdin read-only (`cmd < notes.txt`) or an append-only
+ * log (`cmd >> build.log`). /proc/self/fd/N is a magic link to the host's inode, below every
+ * overlay, and the open checks only the inode's owner and mode: an ordinary user's own file
+ * (its uid is mapped, root inside may write it), a group-writable one of a mapped group or a
+ * world-writable one would be rewritten or truncated on the host. Unknown flags count as
+ * read-only.
+ */
+function reopenWritesMore(st: Stats, flags: number | null, uids: Array<[number, number]>, gids: Array<[number, number]>): boolean {
+  if (!st.isFile()) return false;
+  if (flags !== null && (flags & O_ACCMODE) !== 0 && !(flags & O_APPEND)) return false;
+  return inRanges(st.uid, uids) || (inRanges(st.gid, gids) && (st.mode & 0o020) !== 0) || (st.mode & 0o002) !== 0;
+}
+
 /**
  * fds 0-2 that must be relayed: not terminals (a pty keeps its semantics only as itself), and
  * neither owned by a mapped id nor open to everyone for the access the fd is used for. Anything
  * but a pipe, a file or a character device is relayed whoever owns it: a directory (`sbx run --
  * cmd < dir`) given as itself is a handle on the host's tree below every overlay, where
  * openat(0, ...) and /proc/self/fd/0/.. write and climb on the host as the command's user;
- * relayed, it reads as an empty stdin. A socket keeps its network namespace, the host's: only a
- * connected unix stream or seqpacket socket (a Node parent's stdio, ssh's) goes in as itself,
- * since it can be neither connected again nor disconnected. Any other (an inetd-style TCP
- * socket, an unconnected or datagram one) would let connect(2) reach the host's network and its
- * abstract unix names from a sandbox that has none; relayed, the command gets its bytes only.
+ * relayed, it reads as an empty stdin. A file the command could reopen for more writing than
+ * its fd allows is relayed too (reopenWritesMore): it then reads as a pipe (not seekable) and
+ * appends as before. A socket keeps its network namespace, the host's: only a connected unix
+ * stream or seqpacket socket (a Node parent's stdio, ssh's) goes in as itself, since it can be
+ * neither connected again nor disconnected. Any other (an inetd-style TCP socket, an
+ * unconnected or datagram one) would let connect(2) reach the host's network and its abstract
+ * unix names from a sandbox that has none; relayed, the command gets its bytes only.
  */
 export function stdioToRelay(idmap: IdMapping, stat: (fd: number) => Stats | null = safeFstat, tty: (fd: number) => boolean = isatty,
-  connectedUnix: (ino: number) => boolean = connectedUnixSocket): number[] {
+  flags: (fd: number) => number | null = fdFlags, connectedUnix: (ino: number) => boolean = connectedUnixSocket): number[] {
   const uids = mappedHostRanges(idmap, 'uid'), gids = mappedHostRanges(idmap, 'gid');
   const out: number[] = [];
   for (const fd of [0, 1, 2]) {
@@ -48,12 +67,21 @@ export function stdioToRelay(idmap: IdMapping, stat: (fd: number) => Stats | nul
     if (!st || tty(fd)) continue;
     if (st.isSocket()) { if (!connectedUnix(st.ino)) out.push(fd); continue; }
     if (!st.isFIFO() && !st.isFile() && !st.isCharacterDevice()) { out.push(fd); continue; }
+    if (reopenWritesMore(st, flags(fd), uids, gids)) { out.push(fd); continue; }
     if (inRanges(st.uid, uids) && inRanges(st.gid, gids)) continue;
     const otherBit = fd === 0 ? 0o004 : 0o002;
     if (st.mode & otherBit) continue;
     out.push(fd);
   }
   return out;
+}
+
+/** The fd's open flags (/proc/self/fdinfo: octal), or null when they cannot be read. */
+function fdFlags(fd: number): number | null {
+  try {
+    const m = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'));
+    return m ? parseInt(m[1]!, 8) : null;
+  } catch { return null; }
 }
 
 let unixLines: string[] | null = null;

@@ -207,8 +207,10 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
 
   const stageItem = (c: Change, i: number): StageItem => {
     const up = c.up!;
-    // setuid/setgid bits from a sandbox are never committed unless root asked to keep them.
-    const perm = keepPriv ? up.perm : up.perm & ~0o6000;
+    // setuid/setgid bits from a sandbox are never committed unless root asked to keep them;
+    // a host file's own, given a new inode for a change of its times (plan.ts stepsOf), are not the sandbox's.
+    const keep = c.change === 'metadata' && c.host ? hostSetid(c, c.host) : 0;
+    const perm = keepPriv ? up.perm : up.perm & ~(0o6000 & ~keep);
     if (perm !== up.perm) res.setidStripped.push(c.path);
     return {
       src: c.upper!, dst: stagingPath(c.path, opts.sandboxId, i), uid: up.uid, gid: up.gid, perm, ino: up.ino, dev: up.dev,

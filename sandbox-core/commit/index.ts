@@ -1,6 +1,7 @@
 // Commit a sandbox: scan (or take the reviewed change list), plan, journal, apply, and remove
 // the sandbox only when everything it changed is now on the host.
-import { pidAlive as anyPidAlive } from '../base/process.js';
+import { readFileSync } from 'node:fs';
+import { bootId, pidAlive as anyPidAlive } from '../base/process.js';
 import type { Store } from '../store.js';
 import type { SandboxMeta } from '../types.js';
 import type { Change } from '../changes/types.js';
@@ -60,6 +61,32 @@ function pidAlive(pid: number): boolean {
 
 const b64 = (p: string) => Buffer.from(p, 'latin1').toString('base64');
 
+/** A process's start time (clock ticks since boot, /proc/PID/stat), or null for none or a zombie. */
+function pidStart(pid: number): string | null {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return f[0] === 'Z' || f[0] === 'X' ? null : f[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether the commit that wrote a journal still runs. Its pid alone is not enough: after a
+ * power loss (what the journal is for) or a long while, another process has that pid, and
+ * the commit could never be resumed.
+ */
+function journalOwnerAlive(h: { pid: number; boot?: string; pidStart?: string }): boolean {
+  if (!pidAlive(h.pid)) return false;
+  const boot = bootId();
+  if (h.boot !== undefined && boot && h.boot !== boot) return false;
+  if (h.pidStart !== undefined && existsProc()) return pidStart(h.pid) === h.pidStart;
+  return true;
+}
+
+const existsProc = () => pidStart(process.pid) !== null;
+
 /**
  * Refuses while a command may still run in the sandbox: a live process could swap what the
  * commit reads (a file for a symlink) between the review and the write. The sbx that runs it
@@ -92,7 +119,7 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   let only = opts.only;
   let exclude = opts.exclude;
   if (j) {
-    if (pidAlive(j.header.pid)) throw new SbxError(`another commit of this sandbox is running (pid ${j.header.pid})`);
+    if (journalOwnerAlive(j.header)) throw new SbxError(`another commit of this sandbox is running (pid ${j.header.pid})`);
     const inFlight: string[] = [];
     for (const i of new Set([...j.staged, ...j.begun])) {
       if (j.done.has(i)) continue;
@@ -128,7 +155,7 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
 
   store.markCommitting(meta);
   const journal = new JournalWriter(journalPath(dir), {
-    version: 1, startedMs: Date.now(), pid: process.pid, only, exclude,
+    version: 1, startedMs: Date.now(), pid: process.pid, boot: bootId() ?? undefined, pidStart: pidStart(process.pid) ?? undefined, only, exclude,
     steps: plan.steps.map((s) => ({ path: b64(s.change.path), kind: s.kind })),
     ours: [...ours].map(b64),
   });

@@ -14,6 +14,9 @@ export interface JournalHeader {
   version: 1;
   startedMs: number;
   pid: number;
+  /** The boot and the start time (/proc/PID/stat) of that pid: a pid of another boot, or reused, is not the commit. */
+  boot?: string;
+  pidStart?: string;
   only: string[];
   exclude: string[];
   /** Host paths (base64 of the bytes) of every step, indexed by step number. */

@@ -196,7 +196,10 @@ function deniedOf(c: Change, kind: StepKind, canWrite: Map<string, boolean>): st
 function stepsOf(c: Change): StepKind[] {
   switch (c.change) {
     case 'deleted': return ['delete'];
-    case 'metadata': return [c.type === 'dir' ? 'dirmeta' : 'meta'];
+    // A host file with other names: inside, the copy-up gave this name an inode of its own and
+    // the others kept the host's; changing the host's inode in place would chmod or chown
+    // names the review never showed (a link to a 0600 secret made 0666). A new inode, as inside.
+    case 'metadata': return [c.type === 'dir' ? 'dirmeta' : c.type === 'file' && (c.host?.nlink ?? 1) > 1 && c.upper ? 'put' : 'meta'];
     case 'replaced': return c.type === 'dir' ? (c.opaque ? ['dirmeta'] : ['mkdir', 'dirmeta']) : ['put'];
     default: return c.type === 'dir' ? ['mkdir', 'dirmeta'] : ['put'];
   }

@@ -154,11 +154,14 @@ test('pid namespace: only the sandbox is visible, pid 1 is the helper', () => {
   assert.is(comm, 'sbx-helper');
 });
 
-test('hostname is the sandbox\'s own', () => {
-  const r = sbx(['run', '-n', '-q', '--', 'hostname'], { store });
+test('the hostname is the host\'s and resolves as on the host; changing it stays inside', () => {
+  const outside = spawnSync('getent', ['hosts', hostname()], { encoding: 'utf8' });
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', 'hostname; getent hosts "$(hostname)" >/dev/null && echo resolves; hostname sbx-inside-name 2>/dev/null; hostname'], { store });
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout.trim(), /^sbx-[0-9a-f]{8}$/);
-  assert.is.not(r.stdout.trim(), hostname());
+  const [name, ...rest] = r.stdout.trim().split('\n');
+  assert.is(name, hostname());
+  if (outside.status === 0) assert.is(rest[0], 'resolves', r.stdout);
+  assert.is.not(hostname(), 'sbx-inside-name', 'a hostname set inside reached the host');
 });
 
 test('network: only loopback without --net, the host network with it', () => {

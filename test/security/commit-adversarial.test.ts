@@ -3,7 +3,7 @@
 // other test covers.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx, sbxAsync } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
@@ -17,6 +17,13 @@ test.after.each(() => { removeCanary(canary); });
 test.after(() => { removeStore(store); });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The store dir of the sandbox named `name`. */
+function entryOf(name: string): string {
+  const id = readdirSync(store).find((n) => /^[0-9a-f]{8}$/.test(n) && JSON.parse(readFileSync(join(store, n, 'meta.json'), 'utf8')).name === name);
+  assert.ok(id, `no sandbox ${name}`);
+  return join(store, id!);
+}
 
 /** `sbx commit NAME` stopped by the test hook before the rename of step `at`, then SIGKILLed. */
 async function killCommitAt(name: string, at: number): Promise<void> {
@@ -39,8 +46,7 @@ test('a file an interrupted commit wrote and the user changed since is a conflic
   assert.is(readFileSync(join(canary, 'a.txt'), 'utf8'), 'sandbox a\n', 'step 0 was done before the kill');
   // The user edits the file after the crash, later than the journal's last line by more than
   // the clock slack the check allows.
-  const entry = readdirSync(store).find((n) => /^[0-9a-f]{8}$/.test(n))!;
-  const journalMs = statSync(join(store, entry, 'commit.journal')).mtimeMs;
+  const journalMs = statSync(join(entryOf('resume'), 'commit.journal')).mtimeMs;
   while (Date.now() < journalMs + 1500) await sleep(50);
   writeFileSync(join(canary, 'a.txt'), 'the user\'s edit\n');
   const c = sbx(['commit', 'resume'], { store });
@@ -61,6 +67,33 @@ test('a touch of a host setuid program keeps the host\'s bit; a sandbox widening
   assert.is(t.mtimeMs, 2e6 * 1000, 'the change (its mtime) is committed');
   assert.is(t.mode & 0o7777, 0o4755, 'the host\'s setuid bit was taken off by a commit of an mtime');
   assert.is(statSync(join(canary, 'widened')).mode & 0o7777, 0o777);
+});
+
+test('an interrupted commit whose pid another process has now (after a reboot, or reused) is resumed, not refused forever', async () => {
+  writeFileSync(join(canary, 'a.txt'), 'host a\n');
+  const r = sbx(['run', '--name', 'reused', '-q', '--', 'sh', '-c', `echo sandbox a > ${canary}/a.txt; echo sandbox b > ${canary}/b.txt`], { store });
+  assert.is(r.code, 0, r.stderr);
+  await killCommitAt('reused', 1);
+  const journal = join(entryOf('reused'), 'commit.journal');
+  const [head, ...rest] = readFileSync(journal, 'utf8').split('\n');
+  // This test's own process stands for the unrelated one that got the dead commit's pid.
+  writeFileSync(journal, [JSON.stringify({ ...JSON.parse(head!), pid: process.pid, pidStart: '1' }), ...rest].join('\n'));
+  const c = sbx(['commit', 'reused'], { store });
+  assert.is(c.code, 0, c.stderr);
+  assert.match(c.stderr, /finishing an interrupted commit/);
+  assert.is(readFileSync(join(canary, 'b.txt'), 'utf8'), 'sandbox b\n');
+});
+
+test('a chmod of one name of a host file with other names changes that name only, as inside', () => {
+  writeFileSync(join(canary, 'secret'), 'secret\n', { mode: 0o600 });
+  linkSync(join(canary, 'secret'), join(canary, 'other-name'));
+  const r = sbx(['run', '-y', '--', 'sh', '-c', `chmod 666 ${canary}/other-name && stat -c %a ${canary}/secret`], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, '600\n', 'control: inside, the other name keeps its mode');
+  assert.match(r.stderr, /other-name \(mode 600→666\)/);
+  assert.is(statSync(join(canary, 'secret')).mode & 0o777, 0o600, 'a name the review never showed was made 0666');
+  assert.is(statSync(join(canary, 'other-name')).mode & 0o777, 0o666);
+  assert.is(readFileSync(join(canary, 'other-name'), 'utf8'), 'secret\n');
 });
 
 /** An access ACL: owner rw, user 1001 rw, group r, mask rw, other none. */

@@ -1,5 +1,6 @@
 // Which stdio fds the helper relays (sandbox-core/stdio.ts): those the command could not
-// reopen because their owner is not mapped inside.
+// reopen because their owner is not mapped inside, and files it could reopen for writing
+// where its fd may not write.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Stats } from 'node:fs';
@@ -29,7 +30,7 @@ test('root remapped: host root\'s pipes and files are relayed; terminals, connec
   const fds: Record<number, Stats> = { 0: st('fifo', 0, 0, 0o10600), 1: st('file', 0, 0, 0o100644), 2: st('chr', 0, 5, 0o20620) };
   assert.equal(stdioToRelay(remapped, (fd) => fds[fd]!, (fd) => fd === 2), [0, 1]);
   const others: Record<number, Stats> = { 0: st('chr', 0, 0, 0o20666), 1: st('socket', 0, 0, 0o140777), 2: st('fifo', 1_000_000_000, 1_000_000_000, 0o10600) };
-  assert.equal(stdioToRelay(remapped, (fd) => others[fd]!, () => false, () => true), [], '/dev/null, a connected unix socket and a pipe the sandbox owns');
+  assert.equal(stdioToRelay(remapped, (fd) => others[fd]!, () => false, undefined, () => true), [], '/dev/null, a connected unix socket and a pipe the sandbox owns');
   assert.equal(stdioToRelay(remapped, () => null, () => false), [], 'closed fds');
 });
 
@@ -37,7 +38,6 @@ test('an ordinary user\'s own pipes are mapped: nothing to relay; another user\'
   assert.equal(stdioToRelay(subordinate, () => st('fifo', 1000, 1000, 0o10600), () => false), []);
   assert.equal(stdioToRelay(subordinate, () => st('fifo', 0, 0, 0o10600), () => false), [0, 1, 2]);
 });
-
 
 test('a directory or a block device is relayed whoever owns it: as itself it is a handle on the host tree', () => {
   assert.equal(stdioToRelay(subordinate, () => st('dir', 1000, 1000, 0o40777), () => false), [0, 1, 2]);
@@ -47,8 +47,23 @@ test('a directory or a block device is relayed whoever owns it: as itself it is 
 test('sockets: a connected unix stream or seqpacket socket goes in as itself, any other is relayed', () => {
   const sock = (ino: number): Stats => ({ ...st('socket', 0, 0, 0o140777), ino }) as Stats;
   const fds: Record<number, Stats> = { 0: sock(11), 1: sock(12), 2: sock(13) };
-  assert.equal(stdioToRelay(remapped, (fd) => fds[fd]!, () => false, (ino) => ino === 12), [0, 2]);
-  assert.equal(stdioToRelay(subordinate, (fd) => fds[fd]!, () => false, () => true), []);
+  assert.equal(stdioToRelay(remapped, (fd) => fds[fd]!, () => false, () => null, (ino) => ino === 12), [0, 2]);
+  assert.equal(stdioToRelay(subordinate, (fd) => fds[fd]!, () => false, () => null, () => true), []);
+});
+
+test('a file the command could reopen for more writing than its fd allows is relayed', () => {
+  const RDONLY = 0o100000, WRONLY_APPEND = 0o102001, WRONLY_TRUNC = 0o101001, RDWR = 0o100002;
+  const own = st('file', 1000, 1000, 0o100644);
+  // An ordinary user's own file: stdin read-only and a '>>' log are relayed; '>' and '<>' are not.
+  assert.equal(stdioToRelay(subordinate, () => own, () => false, (fd) => [RDONLY, WRONLY_APPEND, WRONLY_TRUNC][fd]!), [0, 1]);
+  assert.equal(stdioToRelay(subordinate, () => own, () => false, () => RDWR), []);
+  // Remapped root: host root's 0644 file cannot be reopened for writing (stdin given as
+  // itself; as stdout it is relayed as before, since /dev/stdout could not be reopened); a
+  // world-writable one, or one of a mapped group with g+w, can (relayed); unknown flags count
+  // as read-only.
+  assert.equal(stdioToRelay(remapped, () => st('file', 0, 0, 0o100644), () => false, (fd) => (fd ? WRONLY_TRUNC : RDONLY)), [1, 2]);
+  assert.equal(stdioToRelay(remapped, () => st('file', 0, 0, 0o100666), () => false, () => null), [0, 1, 2]);
+  assert.equal(stdioToRelay(remapped, () => st('file', 0, 1_000_000_005, 0o100664), () => false, () => RDONLY), [0, 1, 2]);
 });
 
 test.run();
