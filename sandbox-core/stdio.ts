@@ -45,21 +45,27 @@ function reopenWritesMore(st: Stats, flags: number | null, uids: Array<[number, 
 }
 
 /**
- * fds 0-2 that must be relayed: not terminals (a pty keeps its semantics only as itself), not
- * sockets (no one can reopen those through /proc), and neither owned by a mapped id nor open
- * to everyone for the access the fd is used for. Anything but a pipe, a file or a character
- * device is relayed whoever owns it: a directory (`sbx run -- cmd < dir`) given as itself is a
- * handle on the host's tree below every overlay, where openat(0, ...) and /proc/self/fd/0/..
- * write and climb on the host as the command's user; relayed, it reads as an empty stdin. A
- * file the command could reopen for more writing than its fd allows is relayed too
- * (reopenWritesMore): it then reads as a pipe (not seekable) and appends as before.
+ * fds 0-2 that must be relayed: not terminals (a pty keeps its semantics only as itself), and
+ * neither owned by a mapped id nor open to everyone for the access the fd is used for. Anything
+ * but a pipe, a file or a character device is relayed whoever owns it: a directory (`sbx run --
+ * cmd < dir`) given as itself is a handle on the host's tree below every overlay, where
+ * openat(0, ...) and /proc/self/fd/0/.. write and climb on the host as the command's user;
+ * relayed, it reads as an empty stdin. A file the command could reopen for more writing than
+ * its fd allows is relayed too (reopenWritesMore): it then reads as a pipe (not seekable) and
+ * appends as before. A socket keeps its network namespace, the host's: only a connected unix
+ * stream or seqpacket socket (a Node parent's stdio, ssh's) goes in as itself, since it can be
+ * neither connected again nor disconnected. Any other (an inetd-style TCP socket, an
+ * unconnected or datagram one) would let connect(2) reach the host's network and its abstract
+ * unix names from a sandbox that has none; relayed, the command gets its bytes only.
  */
-export function stdioToRelay(idmap: IdMapping, stat: (fd: number) => Stats | null = safeFstat, tty: (fd: number) => boolean = isatty, flags: (fd: number) => number | null = fdFlags): number[] {
+export function stdioToRelay(idmap: IdMapping, stat: (fd: number) => Stats | null = safeFstat, tty: (fd: number) => boolean = isatty,
+  flags: (fd: number) => number | null = fdFlags, connectedUnix: (ino: number) => boolean = connectedUnixSocket): number[] {
   const uids = mappedHostRanges(idmap, 'uid'), gids = mappedHostRanges(idmap, 'gid');
   const out: number[] = [];
   for (const fd of [0, 1, 2]) {
     const st = stat(fd);
-    if (!st || st.isSocket() || tty(fd)) continue;
+    if (!st || tty(fd)) continue;
+    if (st.isSocket()) { if (!connectedUnix(st.ino)) out.push(fd); continue; }
     if (!st.isFIFO() && !st.isFile() && !st.isCharacterDevice()) { out.push(fd); continue; }
     if (reopenWritesMore(st, flags(fd), uids, gids)) { out.push(fd); continue; }
     if (inRanges(st.uid, uids) && inRanges(st.gid, gids)) continue;
@@ -76,6 +82,26 @@ function fdFlags(fd: number): number | null {
     const m = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'));
     return m ? parseInt(m[1]!, 8) : null;
   } catch { return null; }
+}
+
+let unixLines: string[] | null = null;
+
+/**
+ * Whether the socket with this inode is a connected unix stream or seqpacket socket, from
+ * /proc/self/net/unix (read once, only when an fd 0-2 is a socket). A socket of another network
+ * namespace is not listed there, and is relayed.
+ */
+function connectedUnixSocket(ino: number): boolean {
+  if (unixLines === null) {
+    try { unixLines = readFileSync('/proc/self/net/unix', 'latin1').split('\n'); } catch { unixLines = []; }
+  }
+  const want = String(ino);
+  for (const line of unixLines) {
+    // Num RefCount Protocol Flags Type St Inode [Path]; Type 0001 stream, 0005 seqpacket; St 03 connected.
+    const f = line.trim().split(/\s+/);
+    if (f[6] === want) return (f[4] === '0001' || f[4] === '0005') && f[5] === '03';
+  }
+  return false;
 }
 
 function safeFstat(fd: number): Stats | null {

@@ -83,4 +83,38 @@ test('an abstract socket is unreachable without --net, reachable with it', async
   assert.is(await inside(['--net'], name, 'connect-abstract'), 'ok');
 });
 
+// Runs argv with an unconnected TCP socket of the host's network namespace as its stdin (what an
+// inetd-style service or `socat ... EXEC:...,nofork` hands its child), and says what a listener
+// on the host's loopback got. The connect completes inside connect(2) on loopback, so anything
+// that got through is in the listener's queue when the command has exited.
+const SOCKET_STDIN = `
+import json, socket, subprocess, sys
+srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(4)
+s = socket.socket()
+env = dict(__import__('os').environ, PROBE_PORT=str(srv.getsockname()[1]))
+r = subprocess.run(sys.argv[1:], stdin=s.fileno(), capture_output=True, text=True, env=env)
+srv.setblocking(False)
+try:
+    c, _ = srv.accept(); c.setblocking(True); c.settimeout(5); got = c.recv(100).decode()
+except BlockingIOError:
+    got = None
+print(json.dumps({'code': r.returncode, 'out': r.stdout, 'err': r.stderr, 'got': got}))
+`;
+
+test('a host TCP socket on stdin does not take the command onto the host\'s network', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { SBX } = await import('../helpers/sbx.js');
+  const run = (argv: string[]) => {
+    const r = spawnSync('python3', ['-c', SOCKET_STDIN, ...argv], { encoding: 'utf8', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1' } });
+    assert.is(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as { code: number; out: string; err: string; got: string | null };
+  };
+  const control = run([probe, 'stdin-connect-tcp']);
+  assert.is(control.got, 'escaped', `control: outside sbx the socket connects (${control.out})`);
+  const r = run([process.execPath, SBX, 'run', '-n', '-q', '--', probe, 'stdin-connect-tcp']);
+  assert.is(r.code, 0, r.err);
+  assert.is(r.got, null, `the host listener got a connection from inside: ${r.out}`);
+  assert.match(r.out, /^stdin-connect-tcp E\w+$/m);
+});
+
 test.run();

@@ -26,11 +26,11 @@ test('mapped host ranges from uid_map and newuidmap ops', () => {
   assert.equal(mappedHostRanges(subordinate, 'gid'), [[1000, 1], [100000, 65536]]);
 });
 
-test('root remapped: host root\'s pipes and files are relayed; terminals, sockets and /dev/null are not', () => {
+test('root remapped: host root\'s pipes and files are relayed; terminals, connected unix sockets and /dev/null are not', () => {
   const fds: Record<number, Stats> = { 0: st('fifo', 0, 0, 0o10600), 1: st('file', 0, 0, 0o100644), 2: st('chr', 0, 5, 0o20620) };
   assert.equal(stdioToRelay(remapped, (fd) => fds[fd]!, (fd) => fd === 2), [0, 1]);
   const others: Record<number, Stats> = { 0: st('chr', 0, 0, 0o20666), 1: st('socket', 0, 0, 0o140777), 2: st('fifo', 1_000_000_000, 1_000_000_000, 0o10600) };
-  assert.equal(stdioToRelay(remapped, (fd) => others[fd]!, () => false), [], '/dev/null, a socket and a pipe the sandbox owns');
+  assert.equal(stdioToRelay(remapped, (fd) => others[fd]!, () => false, undefined, () => true), [], '/dev/null, a connected unix socket and a pipe the sandbox owns');
   assert.equal(stdioToRelay(remapped, () => null, () => false), [], 'closed fds');
 });
 
@@ -39,10 +39,16 @@ test('an ordinary user\'s own pipes are mapped: nothing to relay; another user\'
   assert.equal(stdioToRelay(subordinate, () => st('fifo', 0, 0, 0o10600), () => false), [0, 1, 2]);
 });
 
-
 test('a directory or a block device is relayed whoever owns it: as itself it is a handle on the host tree', () => {
   assert.equal(stdioToRelay(subordinate, () => st('dir', 1000, 1000, 0o40777), () => false), [0, 1, 2]);
   assert.equal(stdioToRelay(remapped, (fd) => (fd === 1 ? st('blk', 1_000_000_000, 1_000_000_000, 0o60666) : st('fifo', 1_000_000_000, 1_000_000_000, 0o10600)), () => false), [1]);
+});
+
+test('sockets: a connected unix stream or seqpacket socket goes in as itself, any other is relayed', () => {
+  const sock = (ino: number): Stats => ({ ...st('socket', 0, 0, 0o140777), ino }) as Stats;
+  const fds: Record<number, Stats> = { 0: sock(11), 1: sock(12), 2: sock(13) };
+  assert.equal(stdioToRelay(remapped, (fd) => fds[fd]!, () => false, () => null, (ino) => ino === 12), [0, 2]);
+  assert.equal(stdioToRelay(subordinate, (fd) => fds[fd]!, () => false, () => null, () => true), []);
 });
 
 test('a file the command could reopen for more writing than its fd allows is relayed', () => {

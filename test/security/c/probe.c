@@ -324,6 +324,15 @@ static long attempt(const char *n) {
     int fd = openat(n[3] == 'i' ? 0 : 2, n[3] == 'i' ? "escaped-openat-0" : "escaped-openat-2", O_WRONLY | O_CREAT | O_EXCL, 0644);
     return fd < 0 ? -errno : (write(fd, "escaped\n", 8) == 8 ? 0 : -errno);
   }
+  /* fd 0 as a socket sbx was given: connected to a host listener, in the socket's namespace. */
+  if (!strcmp(n, "stdin-connect-tcp")) {
+    struct sockaddr_in a; memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((unsigned short)atoi(getenv("PROBE_PORT") ? getenv("PROBE_PORT") : "0"));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(0, (struct sockaddr *)&a, sizeof a) < 0) return -errno;
+    return write(0, "escaped", 7) == 7 ? 0 : -errno;
+  }
   if (!strcmp(n, "kill-all")) return rc(kill(-1, SIGKILL));
   if (!strcmp(n, "kill-parent")) { kill(getppid(), SIGTERM); return rc(kill(getppid(), SIGKILL)); }
   if (!strcmp(n, "kill-host-pid")) return rc(kill(atoi(getenv("PROBE_PID")), SIGKILL));
