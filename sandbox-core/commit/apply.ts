@@ -352,7 +352,9 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
       chmodSync(hostAt(c.path), up.perm & 0o777);
       return;
     }
-    const keep = hostSetid(c, now);
+    // A directory's setgid bit only passes its group on to what is made in it (a new dir
+    // inherits it from a setgid parent): no privilege, so the sandbox's is kept too.
+    const keep = hostSetid(c, now) | (dir ? up.perm & 0o2000 : 0);
     xattrs(c, c.path);
     const fd = openNoFollow(c.path, dir);
     try { note(c, applyMetaFd(fd, up, now, true, opts.keepSetuid, keep)); } finally { closeSync(fd); }

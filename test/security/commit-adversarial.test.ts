@@ -71,6 +71,18 @@ test('a touch of a host setuid program keeps the host\'s bit; a sandbox widening
   assert.is(statSync(join(canary, 'widened')).mode & 0o7777, 0o777);
 });
 
+test('a new dir keeps the setgid bit it inherits (group inheritance, no privilege); a file never gets one from a sandbox', () => {
+  const shared = join(canary, 'shared');
+  mkdirSync(shared);
+  chmodSync(shared, 0o2775);
+  const r = sbx(['run', '-y', '-q', '--', 'sh', '-c', `mkdir ${shared}/sub && stat -c %a ${shared}/sub && touch ${shared}/f && chmod 2755 ${shared}/f`], { store });
+  assert.is(r.code, 0, r.stderr);
+  const inside = parseInt(r.stdout.trim(), 8);
+  assert.ok(inside & 0o2000, `control: inside, the new dir is setgid (${r.stdout.trim()})`);
+  assert.is(statSync(join(shared, 'sub')).mode & 0o7777, inside, 'the committed dir lost the setgid bit it had inside');
+  assert.is(statSync(join(shared, 'f')).mode & 0o7777, 0o755);
+});
+
 test('an interrupted commit whose pid another process has now (after a reboot, or reused) is resumed, not refused forever', async () => {
   writeFileSync(join(canary, 'a.txt'), 'host a\n');
   const r = sbx(['run', '--name', 'reused', '-q', '--', 'sh', '-c', `echo sandbox a > ${canary}/a.txt; echo sandbox b > ${canary}/b.txt`], { store });
