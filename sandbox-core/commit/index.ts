@@ -118,6 +118,7 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   let resumed: ResumeInfo | null = null;
   let only = opts.only;
   let exclude = opts.exclude;
+  let pick = opts.pick;
   if (j) {
     if (journalOwnerAlive(j.header)) throw new SbxError(`another commit of this sandbox is running (pid ${j.header.pid})`);
     const inFlight: string[] = [];
@@ -136,7 +137,12 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
     oursUntilMs = j.mtimeMs + CLOCK_SLACK_MS;
     const last = j.inFlight === null ? undefined : j.header.steps[j.inFlight];
     if (last) inFlightPath = Buffer.from(last.path, 'base64').toString('latin1');
-    if (!only.length && !exclude.length) { only = j.header.only; exclude = j.header.exclude; }
+    if (!only.length && !exclude.length && !pick) {
+      only = j.header.only;
+      exclude = j.header.exclude;
+      // Without it, a resume committed the changes the user had declined line by line.
+      if (j.header.pick) pick = new Set(j.header.pick.map((p) => Buffer.from(p, 'base64').toString('latin1')));
+    }
   }
 
   // The review's scan errors still count: a part of the sandbox nobody could read is not on
@@ -145,7 +151,7 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   const scan = opts.reviewed && !j ? opts.reviewed : scanSandbox(meta);
   opts.phase?.('scan');
   let filtered = filterChanges(scan.changes, { only, exclude });
-  if (opts.pick) filtered = filtered.filter((c) => opts.pick!.has(c.path));
+  if (pick) filtered = filtered.filter((c) => pick!.has(c.path));
   const selected = closeSelection(scan.changes, filtered);
   const own = ownDirs(process.env, store.root).map(fromUser);
   const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours, oursUntilMs, inFlight: inFlightPath, ownDirs: own });
@@ -156,6 +162,7 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   store.markCommitting(meta);
   const journal = new JournalWriter(journalPath(dir), {
     version: 1, startedMs: Date.now(), pid: process.pid, boot: bootId() ?? undefined, pidStart: pidStart(process.pid) ?? undefined, only, exclude,
+    ...(pick ? { pick: [...pick].map(b64) } : {}),
     steps: plan.steps.map((s) => ({ path: b64(s.change.path), kind: s.kind })),
     ours: [...ours].map(b64),
   });

@@ -19,6 +19,8 @@ export interface JournalHeader {
   pidStart?: string;
   only: string[];
   exclude: string[];
+  /** The paths the user picked one by one (base64), when they did: a resume commits no others. */
+  pick?: string[];
   /** Host paths (base64 of the bytes) of every step, indexed by step number. */
   steps: Array<{ path: string; kind: string }>;
   /** Paths an earlier interrupted commit already wrote (base64): ours, not conflicts. */

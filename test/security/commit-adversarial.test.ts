@@ -4,7 +4,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawn } from 'node:child_process';
 import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx, sbxAsync } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
 import { setXattr } from '../unit/changes-fixture.js';
@@ -94,6 +96,30 @@ test('a chmod of one name of a host file with other names changes that name only
   assert.is(statSync(join(canary, 'secret')).mode & 0o777, 0o600, 'a name the review never showed was made 0666');
   assert.is(statSync(join(canary, 'other-name')).mode & 0o777, 0o666);
   assert.is(readFileSync(join(canary, 'other-name'), 'utf8'), 'secret\n');
+});
+
+test('a commit of changes picked one by one, interrupted, commits none of the others when resumed', async () => {
+  const r = sbx(['run', '--name', 'picked', '-q', '--', 'sh', '-c', `echo 1 > ${canary}/a; echo 2 > ${canary}/b; echo declined > ${canary}/c`], { store });
+  assert.is(r.code, 0, r.stderr);
+  // The review's pick (cli/review.ts) hands commitSandbox the set; a child stands for that sbx.
+  const dist = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'sandbox-core');
+  const script = `import { commitSandbox } from ${JSON.stringify(pathToFileURL(join(dist, 'commit', 'index.js')).href)};
+    import { Store } from ${JSON.stringify(pathToFileURL(join(dist, 'store.js')).href)};
+    const s = new Store(${JSON.stringify(store)}); const m = s.resolve('picked');
+    commitSandbox(s, m, { only: [], exclude: [], force: false, dryRun: false, pick: new Set(${JSON.stringify([`${canary}/a`, `${canary}/b`])}) });`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, SBX_TEST_COMMIT_PAUSE_AFTER: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (d) => { err += d; if (err.includes('paused at step 1')) resolve(); });
+    child.on('exit', () => reject(new Error(`the commit ended before pausing: ${err}`)));
+  });
+  child.kill('SIGKILL');
+  await new Promise((res) => child.on('close', res));
+  const c = sbx(['commit', 'picked'], { store });
+  assert.match(c.stderr, /finishing an interrupted commit/);
+  assert.is(readFileSync(join(canary, 'b'), 'utf8'), '2\n');
+  assert.not.ok(existsSync(join(canary, 'c')), 'a change the user declined was committed by the resume');
+  assert.is(sbx(['discard', 'picked'], { store }).code, 0, 'the declined change is still in the sandbox');
 });
 
 /** An access ACL: owner rw, user 1001 rw, group r, mask rw, other none. */
