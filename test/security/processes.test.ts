@@ -116,6 +116,28 @@ test('a host directory on stdin or stderr is no way out of the overlays', () => 
   }
 });
 
+test('a pidfd of a host process on stdin cannot signal it from inside', () => {
+  // A pidfd names its process whatever the pid namespace. It is relayed now (an anonymous inode,
+  // no file type in its mode); given as itself before, the kernel still refused the signal
+  // (EINVAL: the process is outside the caller's pid namespace).
+  const HARNESS = `
+import os, subprocess, sys, time
+victim = subprocess.Popen(['sleep', '60'])
+fd = os.pidfd_open(victim.pid)
+r = subprocess.run(sys.argv[1:], stdin=fd, capture_output=True, text=True)
+time.sleep(0.2)  # not a timing assertion: a kill sent during the run has long arrived by then
+alive = victim.poll() is None
+victim.kill()
+print(r.returncode, 'alive' if alive else 'killed', r.stdout.strip().replace('\\n', ' '), r.stderr.strip()[-200:].replace('\\n', ' '))
+`;
+  const script = "import signal; signal.pidfd_send_signal(0, signal.SIGKILL); print('sent')";
+  const run = (argv: string[]) => spawnSync('python3', ['-c', HARNESS, ...argv, 'python3', '-c', script], { encoding: 'utf8', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1' } });
+  const c = run([]);
+  assert.match(c.stdout, /^0 killed sent/, `control: outside sbx the pidfd kills (${c.stdout} ${c.stderr})`);
+  const r = run([process.execPath, SBX, 'run', '-n', '-q', '--']);
+  assert.match(r.stdout, /^1 alive /, `${r.stdout} ${r.stderr}`);
+});
+
 test('System V and POSIX IPC: the host\'s objects are not reachable inside, the sandbox\'s not on the host', () => {
   // Shared memory, semaphores and queues by key (and a POSIX queue by name) belong to the IPC
   // namespace: a host daemon's segment must not be readable or writable from inside.
