@@ -98,6 +98,8 @@ export interface StoreEntry {
 const isStr = (v: unknown): v is string => typeof v === 'string' && !v.includes('\0');
 const isAbs = (v: unknown): v is string => isStr(v) && v.startsWith('/');
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+/** How far a sandbox's creation time may lie ahead of the clock (the clock set back since). */
+const CLOCK_AHEAD_MS = 24 * 3600 * 1000;
 
 /** A run starting now: which boot it is in (none where /proc does not say; entry() reads it). */
 function stampRunBoot(meta: SandboxMeta): void {
@@ -120,7 +122,9 @@ function checkMeta(m: unknown, id: string): string | null {
   if (!STATES.has(x.state as string)) return 'meta.json has an unknown state';
   if (x.runnerPid !== undefined && !(isUint(x.runnerPid) && x.runnerPid > 0)) return 'meta.json has an invalid runnerPid';
   if (x.runBoot !== undefined && !(isStr(x.runBoot) && BOOT_ID_RE.test(x.runBoot))) return 'meta.json has an invalid runBoot';
-  if (!isUint(x.uid) || !isUint(x.gid) || typeof x.createdMs !== 'number') return 'meta.json has invalid ids or times';
+  // createdMs bounds the commit's check for host changes made since: a time later than now
+  // (1e999 reads as Infinity) would call every host change older, and turn the check off.
+  if (!isUint(x.uid) || !isUint(x.gid) || !isUint(x.createdMs) || x.createdMs > Date.now() + CLOCK_AHEAD_MS) return 'meta.json has invalid ids or times';
   if (!Array.isArray(x.command) || !x.command.every(isStr) || !isStr(x.cwd)) return 'meta.json has an invalid command';
   if (!Array.isArray(x.layers)) return 'meta.json has no layer list';
   const dirs = new Set<string>();

@@ -145,6 +145,25 @@ test('discard removes only the store entry, whatever meta.json says the layers d
   assert.not.ok(existsSync(join(store, id)));
 });
 
+test('a creation time later than now in meta.json (1e999 is Infinity) cannot turn off the commit\'s host-change check', () => {
+  const c = canary();
+  writeFileSync(join(c, 'edited.txt'), 'host\n');
+  ok(sbx(['run', '--name', 'future', '-q', '--', 'sh', '-c', `echo sandbox > ${c}/edited.txt`], { store }), 'run');
+  const id = idOf('future');
+  // The user edits the file after the run: a commit must call that a conflict.
+  writeFileSync(join(c, 'edited.txt'), 'edited since\n');
+  const raw = readFileSync(metaPath(id), 'utf8');
+  for (const when of ['1e999', String(Date.now() + 365 * 24 * 3600 * 1000)]) {
+    assert.match(raw, /"createdMs": *\d+/);
+    writeFileSync(metaPath(id), raw.replace(/"createdMs": *\d+/, `"createdMs": ${when}`));
+    const r = sbx(['commit', id], { store });
+    assert.is.not(r.code, 0, `createdMs ${when}: ${r.stderr}`);
+    assert.is(readFileSync(join(c, 'edited.txt'), 'utf8'), 'edited since\n', `createdMs ${when}: the user's edit was overwritten`);
+  }
+  writeFileSync(metaPath(id), raw);
+  ok(sbx(['discard', id], { store }), 'discard');
+});
+
 test('the sweep of abandoned throwaway runs removes only derived locations', () => {
   const c = canary();
   const v = victimTree(c);
