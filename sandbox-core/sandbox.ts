@@ -28,6 +28,7 @@ import { buildSkeletonTree, skeletonPath } from './skeleton.js';
 import { encodeSpec, describeSpec, type OverlayFlag, type SpecOp } from './spec.js';
 import { capabilitySets } from '../policies/capabilities/index.js';
 import { stdioToRelay } from './stdio.js';
+import { coreDumpOps } from './core-dumps.js';
 import type { NetDecision } from './net/proxy.js';
 import { rawCwd, rawEnv } from './rawbytes.js';
 import { removeTree, safeScratch, scratchPath, type Store } from './store.js';
@@ -728,6 +729,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     ...(req.rawCommand ?? req.command).map((a): SpecOp => ({ op: 'arg', args: [a] })),
     ...rawEnv(sandboxEnv({ ...req.env, ...netEnv, PATH: rootPath(req.env.PATH, idmap.insideUid, req.env.SBX_ROOT_PATH) })).map((e): SpecOp => ({ op: 'env', args: [e] })),
     ...(req.limitOps?.rlimits ?? []),
+    ...coreDumpOps(),
     capsOp(req.capabilities),
     ...relayOps(req.pty, idmap),
     ...SCANNED_TEXTS.map((t): SpecOp => ({ op: 'scan_output', args: [t] })),

@@ -1,0 +1,54 @@
+// A crash inside does not start the host's piped crash handler (sandbox-core/core-dumps.ts).
+// Root only: the test sets the host's core_pattern to a handler of its own for the few seconds
+// it runs (restored in every case), crashes a process outside (control: the handler runs)
+// and one inside sbx (it must not).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx } from '../helpers/sbx.js';
+import { ROOT_CASE, testUnless } from '../helpers/skip.js';
+import { CORE_PATTERN } from '../../sandbox-core/core-dumps.js';
+
+const rootTest = testUnless(ROOT_CASE);
+let canary = '', store = '';
+test.before(() => { canary = makeCanary(); store = makeStore(); proveIsolation(canary, store); });
+test.after(() => { removeCanary(canary); removeStore(store); });
+
+/** Waits (polling) up to `ms` for `path` to exist. */
+function appears(path: string, ms: number): boolean {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (existsSync(path)) return true;
+    spawnSync('sleep', ['0.05']);
+  }
+  return existsSync(path);
+}
+
+rootTest('a crash inside never reaches a piped core handler on the host; one outside does (control)', () => {
+  const dir = mkdtempSync('/tmp/sbx-core-handler-');
+  const handler = join(dir, 'handler'), marker = join(dir, 'called');
+  writeFileSync(handler, `#!/bin/sh\necho "$1" >> '${marker}'\ncat > /dev/null\n`);
+  chmodSync(dir, 0o755);
+  chmodSync(handler, 0o755);
+  const saved = readFileSync(CORE_PATTERN, 'latin1');
+  const crash = 'ulimit -c unlimited 2>/dev/null; sh -c \'kill -SEGV $$\'; echo crashed';
+  try {
+    writeFileSync(CORE_PATTERN, `|${handler} %p`);
+    const outside = spawnSync('sh', ['-c', crash], { encoding: 'utf8' });
+    assert.match(outside.stdout, /crashed/);
+    assert.ok(appears(marker, 5000), 'control: a crash outside did not run the handler');
+    rmSync(marker);
+    const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', `${crash}; grep core /proc/self/limits`], { store });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stdout, /crashed\nMax core file size +1 +1 +bytes/, 'the core limit inside is not 1, hard');
+    assert.not.ok(appears(marker, 2000), 'a crash inside the sandbox ran the host\'s core handler');
+  } finally {
+    writeFileSync(CORE_PATTERN, saved);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.is(readFileSync(CORE_PATTERN, 'latin1'), saved);
+});
+
+test.run();
