@@ -140,10 +140,21 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     if (m.setidStripped) res.setidStripped.push(c.path);
   };
   const keepPriv = mayKeepPrivileges(!!opts.keepSetuid);
+  /** An in-place metadata change that leaves the host entry's owner and xattrs as they were. */
+  const hostsOwnXattrs = (c: Change): boolean => {
+    const h = c.host, up = c.up;
+    if (c.change !== 'metadata' || !h || !up || h.type !== up.type || h.uid !== up.uid || h.gid !== up.gid) return false;
+    const [r] = getXattrs([c.path]);
+    return !!r && !r.errno && xattrsEqual(r.attrs.filter(([n]) => !isOverlayXattr(n)), c.xattrs ?? []);
+  };
   const allowedXattrs = (c: Change): Array<[string, Buffer]> => {
     if (!c.xattrs?.length) return [];
-    // File capabilities are setuid by another name: a sandboxed command must not leave one behind.
-    const attrs = keepPriv ? c.xattrs : c.xattrs.filter(([n]) => n !== 'security.capability');
+    // File capabilities are setuid by another name: a sandboxed command must not leave one
+    // behind. A host entry's own, where the change leaves owner and xattrs as they were (a
+    // `touch` of a setcap program inside), is not the sandbox's: set again as it was, not
+    // reported as taken off (the host kept it, and the report said otherwise).
+    const caps = c.xattrs.some(([n]) => n === 'security.capability');
+    const attrs = keepPriv || !caps || hostsOwnXattrs(c) ? c.xattrs : c.xattrs.filter(([n]) => n !== 'security.capability');
     if (attrs.length !== c.xattrs.length && !res.setidStripped.includes(c.path)) res.setidStripped.push(c.path);
     return attrs;
   };
@@ -308,9 +319,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
   const hostSetid = (c: Change, now: { perm: number }): number => {
     const h = c.host;
     const up = c.up!;
-    if (!h || h.type !== up.type || !(h.perm & now.perm & 0o6000) || h.perm !== up.perm || h.uid !== up.uid || h.gid !== up.gid) return 0;
-    const [r] = getXattrs([c.path]);
-    if (!r || r.errno || !xattrsEqual(r.attrs.filter(([n]) => !isOverlayXattr(n)), c.xattrs ?? [])) return 0;
+    if (!h || h.type !== up.type || !(h.perm & now.perm & 0o6000) || h.perm !== up.perm || !hostsOwnXattrs(c)) return 0;
     return h.perm & now.perm & 0o6000;
   };
 

@@ -6,8 +6,8 @@ import * as assert from 'uvu/assert';
 import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { spawn } from 'node:child_process';
-import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx, sbxAsync } from '../helpers/sbx.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx, sbxAsync } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
 import { setXattr } from '../unit/changes-fixture.js';
 import { getXattrs } from '../../sandbox-core/changes/xattr.js';
@@ -69,6 +69,20 @@ test('a touch of a host setuid program keeps the host\'s bit; a sandbox widening
   assert.is(t.mtimeMs, 2e6 * 1000, 'the change (its mtime) is committed');
   assert.is(t.mode & 0o7777, 0o4755, 'the host\'s setuid bit was taken off by a commit of an mtime');
   assert.is(statSync(join(canary, 'widened')).mode & 0o7777, 0o777);
+});
+
+testUnless(IS_ROOT ? null : 'a root case: only root may set a file capability on the host')('a touch of a host setcap program keeps its capability and does not report it taken off; a capability the sandbox adds is', () => {
+  for (const n of ['capped', 'added']) copyFileSync('/bin/true', join(canary, n));
+  assert.is(spawnSync('/usr/sbin/setcap', ['cap_net_raw+ep', join(canary, 'capped')]).status, 0, 'setcap on the host');
+  const r = sbx(['run', '-y', '--', 'sh', '-c', `touch -d @2000000 ${canary}/capped && /usr/sbin/setcap cap_net_raw+ep ${canary}/added`], { store });
+  assert.is(r.code, 0, r.stderr);
+  const getcap = (n: string) => spawnSync('/usr/sbin/getcap', [join(canary, n)], { encoding: 'utf8' }).stdout;
+  assert.is(statSync(join(canary, 'capped')).mtimeMs, 2e6 * 1000, 'the change (its mtime) is committed');
+  assert.match(getcap('capped'), 'cap_net_raw', 'the host\'s own capability was taken off');
+  assert.not.match(getcap('added'), 'cap_net_raw', 'a capability the sandbox set reached the host');
+  const report = r.stderr.replace(/\n\s+/g, ' ');
+  assert.match(report, /capabilities removed from [^\n]*added/);
+  assert.not.match(report, /capabilities removed from [^\n]*capped/, 'the report says the host\'s own capability was taken off');
 });
 
 test('a new dir keeps the setgid bit it inherits (group inheritance, no privilege); a file never gets one from a sandbox', () => {
