@@ -141,29 +141,6 @@ static int set_one(const char *rel, const char *name, const char *value, size_t 
   return r;
 }
 
-static int cmd_set(const struct buf *in, struct buf *out) {
-  size_t off = 0;
-  while (off < in->len) {
-    const char *path = next_str(in, &off);
-    uint32_t count;
-    if (!path || next_u32(in, &off, &count) < 0) return fail("malformed request", NULL, EINVAL);
-    uint32_t first_err = 0;
-    for (uint32_t i = 0; i < count; i++) {
-      const char *name = next_str(in, &off);
-      uint32_t vlen;
-      if (!name || next_u32(in, &off, &vlen) < 0 || in->len - off < vlen) return fail("malformed request for", path, EINVAL);
-      int e = set_one(path, name, in->p + off, vlen);
-      off += vlen;
-      if (e && !first_err) {
-        first_err = (uint32_t)e;
-        fprintf(stderr, "sbx-helper xattr: set %s on %s: %s\n", name, path, strerror(e));
-      }
-    }
-    if (buf_put32(out, first_err) < 0) return fail("out of memory at", path, ENOMEM);
-  }
-  return 0;
-}
-
 /* As set_one: the entry opened without following it; symlinks and sockets by path. */
 static int unset_one(const char *rel, const char *name) {
   char buf[320];
@@ -181,7 +158,9 @@ static int unset_one(const char *rel, const char *name) {
   return r == ENODATA ? 0 : r;
 }
 
-static int cmd_unset(const struct buf *in, struct buf *out) {
+/* `set` (each name with its value) and `unset` (names alone): one result per path, its first
+ * error (0 when every name was set or was already absent). */
+static int cmd_set_or_unset(const struct buf *in, struct buf *out, int unset) {
   size_t off = 0;
   while (off < in->len) {
     const char *path = next_str(in, &off);
@@ -190,9 +169,14 @@ static int cmd_unset(const struct buf *in, struct buf *out) {
     uint32_t first_err = 0;
     for (uint32_t i = 0; i < count; i++) {
       const char *name = next_str(in, &off);
-      if (!name) return fail("malformed request for", path, EINVAL);
-      int e = unset_one(path, name);
-      if (e && !first_err) first_err = (uint32_t)e;
+      uint32_t vlen = 0;
+      if (!name || (!unset && (next_u32(in, &off, &vlen) < 0 || in->len - off < vlen))) return fail("malformed request for", path, EINVAL);
+      int e = unset ? unset_one(path, name) : set_one(path, name, in->p + off, vlen);
+      off += vlen;
+      if (e && !first_err) {
+        first_err = (uint32_t)e;
+        if (!unset) fprintf(stderr, "sbx-helper xattr: set %s on %s: %s\n", name, path, strerror(e));
+      }
     }
     if (buf_put32(out, first_err) < 0) return fail("out of memory at", path, ENOMEM);
   }
@@ -376,8 +360,8 @@ int xattr_main(int argc, char **argv) {
   if (buf_read_fd(&in, 0) < 0) return fail("reading stdin", NULL, errno);
   int r;
   if (strcmp(argv[1], "get") == 0) r = cmd_get(&in, &out);
-  else if (strcmp(argv[1], "set") == 0) r = cmd_set(&in, &out);
-  else if (strcmp(argv[1], "unset") == 0) r = cmd_unset(&in, &out);
+  else if (strcmp(argv[1], "set") == 0) r = cmd_set_or_unset(&in, &out, 0);
+  else if (strcmp(argv[1], "unset") == 0) r = cmd_set_or_unset(&in, &out, 1);
   else if (strcmp(argv[1], "mknod") == 0) r = cmd_mknod(argv[2], &in, &out);
   else if (strcmp(argv[1], "stage") == 0 && B) r = stage_main(&in, &out);
   else if (strcmp(argv[1], "syncfs") == 0 && B) r = syncfs_main(B, &in, &out);
