@@ -30,8 +30,8 @@ const inRanges = (id: number, ranges: Array<[number, number]>): boolean => range
 const O_ACCMODE = 0o3, O_APPEND = 0o2000;
 
 /**
- * Whether the sandbox could reopen this file through /proc/self/fd/N for writing where the fd
- * itself may not write anywhere in it: stdin read-only (`cmd < notes.txt`) or an append-only
+ * Whether the sandbox could reopen this regular file through /proc/self/fd/N for writing where
+ * the fd itself may not write anywhere in it: stdin read-only (`cmd < notes.txt`) or an append-only
  * log (`cmd >> build.log`). /proc/self/fd/N is a magic link to the host's inode, below every
  * overlay, and the open checks only the inode's owner and mode: an ordinary user's own file
  * (its uid is mapped, root inside may write it), a group-writable one of a mapped group or a
@@ -39,7 +39,6 @@ const O_ACCMODE = 0o3, O_APPEND = 0o2000;
  * read-only.
  */
 function reopenWritesMore(st: Stats, flags: number | null, uids: Array<[number, number]>, gids: Array<[number, number]>): boolean {
-  if (!st.isFile()) return false;
   if (flags !== null && (flags & O_ACCMODE) !== 0 && !(flags & O_APPEND)) return false;
   return inRanges(st.uid, uids) || (inRanges(st.gid, gids) && (st.mode & 0o020) !== 0) || (st.mode & 0o002) !== 0;
 }
@@ -67,7 +66,8 @@ export function stdioToRelay(idmap: IdMapping, stat: (fd: number) => Stats | nul
     if (!st || tty(fd)) continue;
     if (st.isSocket()) { if (!connectedUnix(st.ino)) out.push(fd); continue; }
     if (!st.isFIFO() && !st.isFile() && !st.isCharacterDevice()) { out.push(fd); continue; }
-    if (reopenWritesMore(st, flags(fd), uids, gids)) { out.push(fd); continue; }
+    // A file's flags only: the common stdio (/dev/null, a pipe, a terminal) reads no fdinfo.
+    if (st.isFile() && reopenWritesMore(st, flags(fd), uids, gids)) { out.push(fd); continue; }
     if (inRanges(st.uid, uids) && inRanges(st.gid, gids)) continue;
     const otherBit = fd === 0 ? 0o004 : 0o002;
     if (st.mode & otherBit) continue;
