@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { Dir } from './beneath.js';
 import { SbxError } from './base/errors.js';
+import { procStatFields } from './base/process.js';
 import { buildCachedHelper, expectedHelperVersion, findHelper, helper, markStale, type Helper } from './helper.js';
 
 /**
@@ -118,9 +119,8 @@ const TERMINAL_SIGNALS = ['SIGINT', 'SIGQUIT'] as const;
  * supervisor, a test runner, `timeout -s INT`), or in the background, it was sent to sbx alone.
  */
 function foregroundOnTerminal(): boolean {
-  let stat: string;
-  try { stat = readFileSync('/proc/self/stat', 'latin1'); } catch { return true; }
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const f = procStatFields('self');
+  if (!f) return true;
   const pgrp = Number(f[2]), tpgid = Number(f[5]);
   return tpgid > 0 && tpgid === pgrp;
 }

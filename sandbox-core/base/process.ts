@@ -1,5 +1,18 @@
 import { readFileSync } from 'node:fs';
 
+/**
+ * The fields of /proc/PID/stat from the state on (field 3 is [0]), split after the command
+ * name's closing parenthesis (the name may hold spaces and parentheses); null when unreadable.
+ */
+export function procStatFields(pid: number | 'self'): string[] | null {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return st.slice(st.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
 // Whether a pid names a live process (EPERM: it lives, under another user).
 export function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }

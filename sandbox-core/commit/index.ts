@@ -1,7 +1,6 @@
 // Commit a sandbox: scan (or take the reviewed change list), plan, journal, apply, and remove
 // the sandbox only when everything it changed is now on the host.
-import { readFileSync } from 'node:fs';
-import { bootId, pidAlive as anyPidAlive } from '../base/process.js';
+import { bootId, pidAlive as anyPidAlive, procStatFields } from '../base/process.js';
 import type { Store } from '../store.js';
 import type { SandboxMeta } from '../types.js';
 import type { Change } from '../changes/types.js';
@@ -63,13 +62,8 @@ const b64 = (p: string) => Buffer.from(p, 'latin1').toString('base64');
 
 /** A process's start time (clock ticks since boot, /proc/PID/stat), or null for none or a zombie. */
 function pidStart(pid: number): string | null {
-  try {
-    const st = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-    return f[0] === 'Z' || f[0] === 'X' ? null : f[19] ?? null;
-  } catch {
-    return null;
-  }
+  const f = procStatFields(pid);
+  return !f || f[0] === 'Z' || f[0] === 'X' ? null : f[19] ?? null;
 }
 
 /**
