@@ -140,12 +140,14 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     if (m.setidStripped) res.setidStripped.push(c.path);
   };
   const keepPriv = mayKeepPrivileges(!!opts.keepSetuid);
+  /** Host xattrs of the entries of metadata steps, read before any step (readHostXattrs); absent: unreadable. */
+  const hostXattrs = new Map<string, Array<[string, Buffer]>>();
   /** An in-place metadata change that leaves the host entry's owner and xattrs as they were. */
   const hostsOwnXattrs = (c: Change): boolean => {
     const h = c.host, up = c.up;
     if (c.change !== 'metadata' || !h || !up || h.type !== up.type || h.uid !== up.uid || h.gid !== up.gid) return false;
-    const [r] = getXattrs([c.path]);
-    return !!r && !r.errno && xattrsEqual(r.attrs.filter(([n]) => !isOverlayXattr(n)), c.xattrs ?? []);
+    const attrs = hostXattrs.get(c.path);
+    return !!attrs && xattrsEqual(attrs.filter(([n]) => !isOverlayXattr(n)), c.xattrs ?? []);
   };
   const allowedXattrs = (c: Change): Array<[string, Buffer]> => {
     if (!c.xattrs?.length) return [];
@@ -324,22 +326,26 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
   };
 
   /**
-   * The xattrs each host entry of an in-place metadata step has and its sandbox copy does not
-   * (a `setfacl -x u:someone` inside): read for all of them in two helper calls, then taken
-   * off with the step. Setting the copy's xattrs alone left a revoked ACL on the host.
+   * The host xattrs of every metadata step's entry (in place, or a hard-linked file's new
+   * inode), for hostsOwnXattrs; and those each in-place step's host entry has and its sandbox
+   * copy does not (a `setfacl -x u:someone` inside), taken off with the step: setting the
+   * copy's xattrs alone left a revoked ACL on the host. Two helper calls for all of them.
    */
   const stale = new Map<string, string[]>();
-  const findStale = () => {
-    const metas = plan.steps.filter((s) => (s.kind === 'meta' || s.kind === 'dirmeta') && s.change.host && s.change.host.type !== 'symlink' &&
-      s.change.upper && isBelow(s.change.upper, opts.layersRoot)).map((s) => s.change);
+  const readHostXattrs = () => {
+    const inPlace = (s: Step) => s.kind === 'meta' || s.kind === 'dirmeta';
+    const metas = plan.steps.filter((s) => (inPlace(s) || (s.kind === 'put' && s.change.change === 'metadata')) && s.change.host && s.change.host.type !== 'symlink' &&
+      s.change.upper && isBelow(s.change.upper, opts.layersRoot));
     if (!metas.length) return;
-    const host = getXattrs(metas.map((c) => c.path));
-    const upper = getXattrs(metas.map((c) => c.upper!), opts.layersRoot);
-    metas.forEach((c, k) => {
+    const host = getXattrs(metas.map((s) => s.change.path));
+    const upper = getXattrs(metas.map((s) => s.change.upper!), opts.layersRoot);
+    metas.forEach((s, k) => {
+      const c = s.change;
       const h = host[k]!;
       const u = upper[k]!;
+      if (!h.errno) hostXattrs.set(c.path, h.attrs);
       // An unreadable copy says nothing about what the sandbox removed.
-      if (h.errno || u.errno) return;
+      if (!inPlace(s) || h.errno || u.errno) return;
       const kept = new Set(u.attrs.map(([n]) => n));
       const names = h.attrs.map(([n]) => n).filter((n) => removableXattr(n) && !kept.has(n));
       if (names.length) stale.set(c.path, names);
@@ -383,7 +389,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     }
   };
 
-  findStale();
+  readHostXattrs();
   const steps = plan.steps;
   const filePuts: Array<[Step, number]> = [];
   const dirmetas: Array<[Step, number]> = [];
