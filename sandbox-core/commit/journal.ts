@@ -6,9 +6,10 @@
 // SIGKILL (the page cache outlives the process); after a power loss a lost line only makes
 // the next commit more careful (a path changed without a record is a conflict, not a
 // silent overwrite).
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, constants as C } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants as C } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { keepStoreOwner } from '../store.js';
+import { SbxError } from '../base/errors.js';
 
 export interface JournalHeader {
   version: 1;
@@ -43,11 +44,31 @@ export function journalPath(sandboxDir: string): string {
   return join(sandboxDir, 'commit.journal');
 }
 
+/**
+ * The journal in a sandbox's store entry, or null when there is none. The store is not
+ * trusted: a journal that is not a plain file (a symlink to elsewhere, a FIFO) is refused,
+ * never followed or waited on.
+ */
 export function readJournal(sandboxDir: string): JournalState | null {
   const p = journalPath(sandboxDir);
-  if (!existsSync(p)) return null;
-  const mtimeMs = statSync(p).mtimeMs;
-  const lines = readFileSync(p, 'utf8').split('\n');
+  let fd: number;
+  try {
+    fd = openSync(p, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    throw new SbxError(`${p} cannot be read (${code})`, 125, 'discard the sandbox if you did not put it there');
+  }
+  let mtimeMs: number, text: string;
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new SbxError(`${p} is not a plain file`, 125, 'discard the sandbox if you did not put it there');
+    mtimeMs = st.mtimeMs;
+    text = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+  const lines = text.split('\n');
   let header: JournalHeader;
   try { header = JSON.parse(lines[0]!) as JournalHeader; } catch { return null; /* killed before the header was complete: nothing was written */ }
   const staged = new Set<number>();

@@ -3,7 +3,7 @@
 // other test covers.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawn, spawnSync } from 'node:child_process';
@@ -110,6 +110,27 @@ test('an interrupted commit whose pid another process has now (after a reboot, o
   assert.is(c.code, 0, c.stderr);
   assert.match(c.stderr, /finishing an interrupted commit/);
   assert.is(readFileSync(join(canary, 'b.txt'), 'utf8'), 'sandbox b\n');
+});
+
+test('a commit journal that is a symlink in the store is refused with one line, never followed', async () => {
+  writeFileSync(join(canary, 'a.txt'), 'host a\n');
+  writeFileSync(join(canary, 'b.txt'), 'host b\n');
+  const r = sbx(['run', '--name', 'linked', '-q', '--', 'sh', '-c', `echo sandbox a > ${canary}/a.txt; echo sandbox b > ${canary}/b.txt`], { store });
+  assert.is(r.code, 0, r.stderr);
+  await killCommitAt('linked', 1);
+  const journal = join(entryOf('linked'), 'commit.journal');
+  const elsewhere = join(canary, 'journal-elsewhere');
+  renameSync(journal, elsewhere);
+  symlinkSync(elsewhere, journal);
+  const c = sbx(['commit', 'linked'], { store });
+  assert.is(c.code, 125, c.stderr);
+  assert.match(c.stderr, /commit\.journal cannot be read \(ELOOP\)/);
+  assert.is(c.stderr.trim().split('\n').filter((l) => l.startsWith('sbx: error')).length, 1, c.stderr);
+  assert.not.match(c.stderr, /finishing an interrupted commit/);
+  assert.is(readFileSync(join(canary, 'b.txt'), 'utf8'), 'host b\n', 'the commit went on through the linked journal');
+  rmSync(journal);
+  renameSync(elsewhere, journal);
+  assert.is(sbx(['discard', 'linked'], { store }).code, 0);
 });
 
 test('a chmod of one name of a host file with other names changes that name only, as inside', () => {
