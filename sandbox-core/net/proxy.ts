@@ -4,7 +4,7 @@
 import { createServer, connect, isIP, type Server, type Socket } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
-import { AllowList, ipBits, isLocalAddress, isLoopbackOrUnspecified } from './allowlist.js';
+import { AllowList, ipBits, isHostName, isLocalAddress, isLoopbackOrUnspecified } from './allowlist.js';
 import { parseSni, tlsRecordLength } from './sni.js';
 import { Passer } from './passer.js';
 
@@ -41,12 +41,24 @@ export function readHostsFile(path: string): Map<string, string[]> {
 
 interface Target { host: string; port: number }
 
+/**
+ * `HOST[:PORT]` or `[IPV6][:PORT]`, where HOST is an IP literal or a DNS name: anything else
+ * (a zone id, userinfo, `%`-escapes, controls) is null, a 400, never a lookup or a connect.
+ */
 function splitHostPort(s: string, defPort: number): Target | null {
-  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(s) ?? /^([^:]+)(?::(\d+))?$/.exec(s);
+  const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(s) ?? /^([^:]+)(?::(\d{1,5}))?$/.exec(s);
   if (!m) return null;
   const port = m[2] ? Number(m[2]) : defPort;
   if (!(port >= 1 && port <= 65535)) return null;
+  const bracketed = s.startsWith('[');
+  const ip = ipBits(m[1]!);
+  if (bracketed ? ip?.family !== 6 : !ip && !isHostName(m[1]!)) return null;
   return { host: m[1]!, port };
+}
+
+/** A client's text in sbx's answer: a target may be up to 64 KiB. */
+function clip(s: string): string {
+  return s.length > 100 ? `${s.slice(0, 100)}...` : s;
 }
 
 export class NetProxy {
@@ -232,7 +244,7 @@ export class NetProxy {
     if (!method || !target || !version?.startsWith('HTTP/')) { this.refuse(client, 400, 'not an HTTP proxy request'); return; }
     if (method === 'CONNECT') {
       const t = splitHostPort(target, 443);
-      if (!t) { this.refuse(client, 400, `bad CONNECT target ${target}`); return; }
+      if (!t) { this.refuse(client, 400, `bad CONNECT target ${clip(target)}`); return; }
       const up = await this.open(client, t);
       if (!up) return;
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -249,7 +261,7 @@ export class NetProxy {
       const hostLine = lines.find((l) => /^host:/i.test(l));
       t = hostLine ? splitHostPort(hostLine.slice(5).trim(), 80) : null;
     }
-    if (!t || !path.startsWith('/')) { this.refuse(client, 400, `cannot proxy ${method} ${target} (use http:// URLs or CONNECT)`); return; }
+    if (!t || !path.startsWith('/')) { this.refuse(client, 400, `cannot proxy ${clip(method)} ${clip(target)} (use http:// URLs or CONNECT)`); return; }
     const up = await this.open(client, t);
     if (!up) return;
     // One request per connection: a second request on a kept-alive connection could name
@@ -280,7 +292,9 @@ export class NetProxy {
         return null;
       }
       // A name may not lead to this host's own services unless an IP entry names the address.
-      addrs = addrs.filter((a) => !isLocalAddress(a) || this.allow.coversAddress(a, t.port));
+      // (An answer that is no plain address is dropped too: Node's lookup hands back a name
+      // that isIP accepts as given, zone id and all.)
+      addrs = addrs.filter((a) => ipBits(a) !== null && (!isLocalAddress(a) || this.allow.coversAddress(a, t.port)));
       if (!addrs.length) {
         this.record(t, false, 'resolves to a local address');
         this.refuse(client, 403, `blocked ${t.host}:${t.port} (resolves to a local address; allow the address itself)`);
