@@ -9,9 +9,9 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AllowList, ipBits, isLocalAddress, parseAllowEntry } from '../../sandbox-core/net/allowlist.js';
 import { parseSni } from '../../sandbox-core/net/sni.js';
-import { NetProxy, readHostsFile } from '../../sandbox-core/net/proxy.js';
+import { BAD_REQUESTS, MAX_LOG_ROWS, NetProxy, OTHER_HOSTS, readHostsFile } from '../../sandbox-core/net/proxy.js';
 import { SbxError } from '../../sandbox-core/base/errors.js';
-import { relayBufferBytes } from '../../sandbox-core/net/session.js';
+import { netSummaryLines, relayBufferBytes } from '../../sandbox-core/net/session.js';
 import { testUnless } from '../helpers/skip.js';
 
 const hasV6Loopback = Object.values(networkInterfaces()).some((l) => l?.some((a) => a.address === '::1'));
@@ -211,6 +211,36 @@ testUnless(hasV6Loopback ? null : 'no ::1 on this machine', { missing: true })('
     await p.close();
     canary.close();
   }
+});
+
+test("a flood of names keeps the log and the summary bounded; a target too long for a name is a 400, not a row", async () => {
+  const p = new NetProxy(AllowList.parse(['allowed.test']));
+  const path = join(dir, 'p-flood.sock');
+  await p.listen(path);
+  const ask = (req: string) => new Promise<string>((resolve) => {
+    const c = connect(path);
+    let out = '';
+    c.on('data', (d) => { out += d; });
+    c.on('close', () => resolve(out));
+    c.write(req);
+  });
+  try {
+    const long = await ask(`CONNECT ${'a'.repeat(60_000)}.test:443 HTTP/1.1\r\n\r\n`);
+    assert.match(long, /^HTTP\/1.1 400 /);
+    assert.ok(long.length < 1000, `${long.length} bytes`);
+    assert.equal(p.decisions(), [{ host: BAD_REQUESTS, port: 0, allowed: false, reason: 'bad CONNECT target', count: 1 }]);
+    assert.equal(netSummaryLines(p.decisions(), (x) => x), ['blocked: bad requests ×1 (bad CONNECT target)']);
+    const n = MAX_LOG_ROWS + 50;
+    for (let i = 0; i < n; i += 25) await Promise.all(Array.from({ length: 25 }, (_, j) => ask(`CONNECT n${i + j}.${'x'.repeat(60)}.test:443 HTTP/1.1\r\n\r\n`)));
+    const d = p.decisions();
+    assert.is(d.length, MAX_LOG_ROWS + 2);
+    assert.is(d.reduce((a, x) => a + x.count, 0), n + 1, 'every connection counted');
+    const other = d.find((x) => x.host === OTHER_HOSTS)!;
+    assert.equal({ count: other.count, allowed: other.allowed, port: other.port }, { count: 50, allowed: false, port: 0 });
+    const lines = netSummaryLines(d, (x) => x);
+    assert.is(lines.length, MAX_LOG_ROWS + 2);
+    assert.ok(lines.includes(`blocked: other hosts ×50 (more than ${MAX_LOG_ROWS} host:port pairs, not listed one by one)`), lines[0]);
+  } finally { await p.close(); }
 });
 
 test('the log groups decisions by host:port with counts', () => {
