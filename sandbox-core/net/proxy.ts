@@ -5,7 +5,7 @@ import { createServer, connect, isIP, type Server, type Socket } from 'node:net'
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { AllowList, ipBits, isHostName, isLocalAddress, isLoopbackOrUnspecified } from './allowlist.js';
-import { parseSni, tlsRecordLength } from './sni.js';
+import { readHello } from './sni.js';
 import { Passer } from './passer.js';
 
 const MAX_HEAD = 64 * 1024;
@@ -367,28 +367,39 @@ export class NetProxy {
 
   private checkSniThenPipe(client: Socket, up: Upstream, t: Target, first: Buffer): void {
     let buf = first;
+    let ended = false;
     const timer = setTimeout(() => go(), FIRST_BYTES_TIMEOUT_MS);
     const go = () => {
       clearTimeout(timer);
       client.off('data', onData);
-      const sni = parseSni(buf);
-      if (sni && sni.toLowerCase() !== t.host.toLowerCase() && !this.allow.allows(sni, t.port)) {
-        this.record({ host: sni, port: t.port }, false, `TLS name inside a CONNECT to ${t.host}`);
+      client.off('end', onEnd);
+      const h = readHello(buf, MAX_HEAD);
+      let refused: [Target, string] | null = null;
+      if (h.kind === 'hello' && h.sni !== null && h.sni.toLowerCase() !== t.host.toLowerCase() && !this.allow.allows(h.sni, t.port)) {
+        refused = [{ host: isHostName(h.sni) ? h.sni : clip(h.sni), port: t.port }, `TLS name inside a CONNECT to ${t.host}`];
+      } else if (h.kind === 'bad' || (h.kind === 'more' && buf.length)) {
+        // A TLS start whose hello cannot be read whole (cut off, over 64 KiB, malformed):
+        // its name is unknown, so it is not let through unchecked.
+        refused = [t, 'a TLS hello sbx could not read'];
+      }
+      if (refused) {
+        this.record(refused[0], false, refused[1]);
         client.destroy();
         up.sock.destroy();
         return;
       }
       if (buf.length) up.sock.write(buf);
-      this.pipe(client, up, t);
+      this.pipe(client, up, t, ended);
     };
     const onData = (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
-      const need = tlsRecordLength(buf);
-      if (need === 0 || buf.length >= need || buf.length > MAX_HEAD) go();
+      if (readHello(buf, MAX_HEAD).kind !== 'more') go();
     };
-    const need = tlsRecordLength(buf);
-    if (buf.length && (need === 0 || buf.length >= need)) { go(); return; }
+    // A client that ends before its hello is whole gets its decision now, not in 30 s.
+    const onEnd = () => { ended = true; go(); };
+    if (readHello(buf, MAX_HEAD).kind !== 'more') { go(); return; }
     client.on('data', onData);
+    client.once('end', onEnd);
     client.resume();
   }
 
@@ -402,7 +413,7 @@ export class NetProxy {
    * everything the relay had sent is forwarded to the host and, once written, our end closes:
    * only then does the relay use the host socket itself.
    */
-  private pipe(client: Socket, up: Upstream, t: Target): void {
+  private pipe(client: Socket, up: Upstream, t: Target, clientEndedBefore = false): void {
     let moved = 0;
     let handing = false;
     let handed = false;
@@ -469,11 +480,13 @@ export class NetProxy {
       }
       maybeHandOff();
     });
-    client.on('end', () => {
+    const onClientEnd = () => {
       clientEnded = true;
       if (handed) finish();
       else if (!handing) host.end();
-    });
+    };
+    client.on('end', onClientEnd);
+    if (clientEndedBefore) onClientEnd();
     host.on('end', () => { if (!handed) client.end(); });
     for (const chunk of up.stash) client.write(chunk);
     up.stash = [];

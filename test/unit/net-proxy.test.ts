@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AllowList, ipBits, isLocalAddress, parseAllowEntry } from '../../sandbox-core/net/allowlist.js';
-import { parseSni } from '../../sandbox-core/net/sni.js';
+import { parseSni, readHello } from '../../sandbox-core/net/sni.js';
 import { BAD_REQUESTS, MAX_LOG_ROWS, NetProxy, OTHER_HOSTS, readHostsFile } from '../../sandbox-core/net/proxy.js';
 import { SbxError } from '../../sandbox-core/base/errors.js';
 import { netSummaryLines, relayBufferBytes } from '../../sandbox-core/net/session.js';
@@ -241,6 +241,68 @@ test("a flood of names keeps the log and the summary bounded; a target too long 
     assert.is(lines.length, MAX_LOG_ROWS + 2);
     assert.ok(lines.includes(`blocked: other hosts ×50 (more than ${MAX_LOG_ROWS} host:port pairs, not listed one by one)`), lines[0]);
   } finally { await p.close(); }
+});
+
+/** A real ClientHello asking for `name`, as one TLS record. */
+function clientHello(name: string): Promise<Buffer> {
+  return new Promise<Buffer>((resolve) => {
+    const srv = createServer((s) => s.once('data', (d) => { resolve(d); s.destroy(); srv.close(); }));
+    srv.listen(0, '127.0.0.1', () => {
+      const c = tlsConnect({ host: '127.0.0.1', port: (srv.address() as AddressInfo).port, servername: name, rejectUnauthorized: false });
+      c.on('error', () => {});
+    });
+  });
+}
+
+/** The same handshake bytes re-cut into records of `size` bytes (TLS allows any size from 1). */
+function recut(record: Buffer, size: number): Buffer {
+  const body = record.subarray(5, 5 + record.readUInt16BE(3));
+  const out: Buffer[] = [];
+  for (let i = 0; i < body.length; i += size) {
+    const piece = body.subarray(i, i + size);
+    const h = Buffer.from([0x16, record[1]!, record[2]!, 0, 0]);
+    h.writeUInt16BE(piece.length, 3);
+    out.push(h, piece);
+  }
+  return Buffer.concat(out);
+}
+
+test('a ClientHello split over records: its name is read whole', async () => {
+  const rec = await clientHello('not-allowed.test');
+  for (const size of [1, 7, 50, 100]) {
+    const b = recut(rec, size);
+    assert.equal(readHello(b, 64 * 1024), { kind: 'hello', sni: 'not-allowed.test' }, String(size));
+    assert.equal(readHello(b.subarray(0, b.length - 1), 64 * 1024), { kind: 'more' });
+  }
+  assert.equal(readHello(Buffer.from('SSH-2.0-x\r\n'), 64 * 1024), { kind: 'not-tls' });
+  assert.equal(readHello(recut(rec, 100), 200), { kind: 'bad' }, 'over the limit');
+});
+
+test('a TLS name hidden in the second record of a ClientHello is caught; a hello cut off is refused', async () => {
+  const rec = await clientHello('not-allowed.test');
+  const ok = await clientHello('allowed.test');
+  const tunnel = (first: Buffer, thenEnd: boolean) => new Promise<string>((resolve) => {
+    const c = connect(sock());
+    let out = '';
+    let sent = false;
+    c.on('data', (d) => {
+      out += d.toString('latin1');
+      if (!sent && out.includes('Established')) { sent = true; c.write(first); if (thenEnd) c.end(); }
+    });
+    c.on('close', () => resolve(out));
+    c.on('error', () => {});
+    c.write(`CONNECT allowed.test:${originPort} HTTP/1.1\r\n\r\n`);
+  });
+  const before = (proxy.decisions().find((d) => !d.allowed && d.host === 'not-allowed.test')?.count ?? 0);
+  await tunnel(recut(rec, 40), false);
+  const after = proxy.decisions().find((d) => !d.allowed && d.host === 'not-allowed.test');
+  assert.is(after?.count, before + 1, JSON.stringify(proxy.decisions()));
+  // An allowed name split the same way goes through: the origin answers (its echo of the bytes).
+  assert.match(await tunnel(Buffer.concat([recut(ok, 40), Buffer.from('\r\n\r\n')]), true), /Established[^]*HTTP\/1.1 200 OK/);
+  // Half a hello and then the end: refused, not passed on unread.
+  const half = recut(rec, 40);
+  await tunnel(half.subarray(0, 60), true);
+  assert.ok(proxy.decisions().some((d) => !d.allowed && d.host === 'allowed.test' && d.reason === 'a TLS hello sbx could not read'), JSON.stringify(proxy.decisions()));
 });
 
 test('the log groups decisions by host:port with counts', () => {
