@@ -1,4 +1,5 @@
-/* The command process, forked by the command's init: a new session, a clean fd table,
+/* The command process, forked by the command's init: a new session (with a pty: a process
+ * group in init's session, the pty's foreground), a clean fd table,
  * rlimits, no_new_privs, the seccomp filter last, exec. A failure before exec is reported to
  * init as (step, errno) through a close-on-exec pipe, which exec closes on success. */
 #define _GNU_SOURCE
@@ -51,6 +52,17 @@ int command_setup_failed(int errpipe, int *step, int *err) {
 }
 
 void exec_command(int errpipe, int slave) {
+  if (slave >= 0) {
+    /* A process group of its own in init's session, the pty's foreground (init.c: then it is
+     * not orphaned, and Ctrl-Z stops it). Taking the terminal from the background: SIGTTOU
+     * ignored until the reset below. */
+    signal(SIGTTOU, SIG_IGN);
+    if (setpgid(0, 0) < 0 || tcsetpgrp(slave, getpid()) < 0) report_and_exit(errpipe, STEP_TTY, errno);
+    for (int fd = 0; fd < 3; fd++) if (dup2(slave, fd) < 0) report_and_exit(errpipe, STEP_TTY, errno);
+  } else if (setsid() < 0) {
+    /* A new session: without a controlling terminal shared with the host, TIOCSTI cannot reach it. */
+    report_and_exit(errpipe, STEP_TTY, errno);
+  }
   sigset_t none;
   sigemptyset(&none);
   for (size_t i = 0; i < n_forwarded_signals; i++) signal(forwarded_signals[i], SIG_DFL);
@@ -58,12 +70,6 @@ void exec_command(int errpipe, int slave) {
   signal(SIGPIPE, SIG_DFL);
   signal(SIGTTOU, SIG_DFL);
   if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) report_and_exit(errpipe, STEP_SIGNALS, errno);
-  /* A new session: without a controlling terminal shared with the host, TIOCSTI cannot reach it. */
-  if (setsid() < 0) report_and_exit(errpipe, STEP_TTY, errno);
-  if (slave >= 0) {
-    if (ioctl(slave, TIOCSCTTY, 0) < 0) report_and_exit(errpipe, STEP_TTY, errno);
-    for (int fd = 0; fd < 3; fd++) if (dup2(slave, fd) < 0) report_and_exit(errpipe, STEP_TTY, errno);
-  }
   if (relay_child() < 0) report_and_exit(errpipe, STEP_FDS, errno);
   if (chdir(cfg.cwd) < 0) report_and_exit(errpipe, STEP_CWD, errno);
   umask(cfg.umask);

@@ -4,7 +4,8 @@
  *     namespace, so nothing the command runs can see, signal or ptrace those daemons (whose
  *     fds reach the host).
  *   command_init: pid 1 of the command's pid namespace. Mounts /proc for it, gives it a pty
- *     if asked, runs it, reaps zombies, forwards signals, and reports how it ended.
+ *     if asked, runs it, reaps zombies, forwards signals, and reports how it ended. With a
+ *     pty it also reports the command stopping (Ctrl-Z) and resumes it when sbx asks.
  * When pid 1 exits, the kernel kills everything left in the pid namespace and the mount
  * namespace (with every overlay) goes away. */
 #define _GNU_SOURCE
@@ -31,9 +32,13 @@
  * it, so the sandbox's pid 1 survives to copy --disk layers back. The last real-time signal,
  * 64 on every architecture sbx supports; sandbox-core/launch.ts uses the same number. */
 #define SIG_KILL_COMMAND __SIGRTMAX
+/* sbx's requests to continue a command that stopped (launch.ts, same numbers): with the
+ * terminal (sbx is in the foreground: raw mode, stdin relayed again) or without it (`bg`). */
+#define SIG_RESUME_FG (__SIGRTMAX - 1)
+#define SIG_RESUME_BG (__SIGRTMAX - 2)
 
 /* Signals forwarded from the outside to the command. */
-const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIG_KILL_COMMAND };
+const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIG_KILL_COMMAND, SIG_RESUME_FG, SIG_RESUME_BG };
 const size_t n_forwarded_signals = sizeof forwarded_signals / sizeof forwarded_signals[0];
 
 static void noop_handler(int sig) { (void)sig; }
@@ -67,6 +72,12 @@ static void copy_winsize(int from, int to) {
   if (ioctl(from, TIOCGWINSZ, &ws) == 0) ioctl(to, TIOCSWINSZ, &ws);
 }
 
+static void user_tty_raw(const struct termios *user) {
+  struct termios t = *user;
+  cfmakeraw(&t);
+  tcsetattr(0, TCSANOW, &t);
+}
+
 static int relay(int from, int to) {
   char buf[16384];
   ssize_t n = read(from, buf, sizeof buf);
@@ -90,18 +101,25 @@ static void __attribute__((noreturn)) command_init(void) {
     else if (is_proc_op(op)) apply_fs_op(op);
   }
   int master = -1, slave = -1;
+  struct termios user_tty;
+  int have_user_tty = 0;
   if (cfg.pty) {
+    /* A session of ours, the pty its terminal, the command a process group in it (command.c):
+     * a group with a parent in another group of its session is not orphaned, so the pty's
+     * SIGTSTP (Ctrl-Z) stops it as it would outside, where the kernel drops it for a session
+     * leader. Root inside cannot reach the host's terminal through it: fd 0 is ours alone. */
+    if (setsid() < 0) die_step("setsid", NULL, errno);
     master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0) die_step("pty", "/dev/pts/ptmx", errno);
     int unlock = 0;
     if (ioctl(master, TIOCSPTLCK, &unlock) < 0) die_step("pty-unlock", NULL, errno);
     slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (slave < 0) die_step("pty-peer", NULL, errno);
-    struct termios t;
-    if (tcgetattr(0, &t) == 0) {
-      tcsetattr(slave, TCSANOW, &t); /* the command starts with the user's settings */
-      cfmakeraw(&t);
-      tcsetattr(0, TCSANOW, &t);
+    if (ioctl(slave, TIOCSCTTY, 0) < 0) die_step("controlling-tty", NULL, errno);
+    if (tcgetattr(0, &user_tty) == 0) {
+      have_user_tty = 1;
+      tcsetattr(slave, TCSANOW, &user_tty); /* the command starts with the user's settings */
+      user_tty_raw(&user_tty);
     }
     copy_winsize(0, master);
   }
@@ -142,9 +160,12 @@ static void __attribute__((noreturn)) command_init(void) {
   status_send("started", "%d", (int)cmd);
 
   int cmd_status = -1, in_open = master >= 0, out_open = master >= 0;
+  /* Cleared while the command is stopped or sbx is in the background: the user's keys are the
+   * shell's then. */
+  int reading = 1;
   if (master >= 0 && fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK) < 0) die_step("pty", NULL, errno);
   while (cmd_status < 0) {
-    struct pollfd p[9] = { { sfd, POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 }, { out_open ? master : -1, POLLIN, 0 } };
+    struct pollfd p[9] = { { sfd, POLLIN, 0 }, { in_open && reading ? 0 : -1, POLLIN, 0 }, { out_open ? master : -1, POLLIN, 0 } };
     size_t np = 3 + relay_pollfds(p + 3);
     if (poll(p, np, -1) < 0 && errno != EINTR) die_step("poll", NULL, errno);
     if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) { if (relay(0, master) < 0) in_open = 0; }
@@ -153,12 +174,37 @@ static void __attribute__((noreturn)) command_init(void) {
     struct signalfd_siginfo si;
     while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
       if (si.ssi_signo == SIGCHLD) continue;
-      if (si.ssi_signo == SIGWINCH && master >= 0) copy_winsize(0, master);
-      else kill(cmd, (int)si.ssi_signo);
+      int sig = (int)si.ssi_signo;
+      if (sig == SIGWINCH && master >= 0) copy_winsize(0, master);
+      else if (sig == SIG_RESUME_FG || sig == SIG_RESUME_BG) {
+        if (master < 0) continue;
+        if (sig == SIG_RESUME_FG) {
+          if (have_user_tty) user_tty_raw(&user_tty);
+          copy_winsize(0, master); /* it may have been resized meanwhile */
+          reading = 1;
+        }
+        kill(-cmd, SIGCONT);
+      }
+      /* With a pty, a SIGCONT here is the shell continuing sbx's process group (fg, bg): sbx
+       * decides what it means and asks with SIG_RESUME_*. */
+      else if (sig == SIGCONT && master >= 0) continue;
+      else kill(cmd, sig);
     }
     int st;
     pid_t w;
-    while ((w = waitpid(-1, &st, WNOHANG)) > 0) if (w == cmd) cmd_status = st;
+    while ((w = waitpid(-1, &st, WNOHANG | (master >= 0 ? WUNTRACED : 0))) > 0) {
+      if (w != cmd) continue;
+      if (!WIFSTOPPED(st)) { cmd_status = st; continue; }
+      /* What it wrote before it stopped (a full-screen program leaving the alternate screen)
+       * goes out before the shell's prompt; then the user's terminal as it was, and sbx is
+       * told (it stops itself, so the shell sees the job stop). */
+      while (out_open && relay(master, 1) > 0) {}
+      if (have_user_tty) tcsetattr(0, TCSADRAIN, &user_tty);
+      reading = 0;
+      char line[32];
+      int n = snprintf(line, sizeof line, "stopped %d\n", WSTOPSIG(st));
+      (void)write_all(cfg.jobctl_fd, line, (size_t)n);
+    }
   }
   /* Drain what the command wrote before it exited. */
   while (out_open && relay(master, 1) > 0) {}

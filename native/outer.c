@@ -191,6 +191,8 @@ int sandbox_main(int spec_fd, int status_fd) {
   if (spec_read(spec_fd, &spec, err, sizeof err) < 0) die_msg("spec", err);
   close(spec_fd);
   load_config(&spec);
+  /* Like the status fd: the command's init writes to it, nothing that execs may inherit it. */
+  if (cfg.pty && fcntl(cfg.jobctl_fd, F_SETFD, FD_CLOEXEC) < 0) die_step("jobctl-fd", NULL, errno);
   /* The umask sbx was started with, as the command would have had it outside. */
   cfg.umask = umask(0);
   umask(cfg.umask);

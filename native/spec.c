@@ -29,7 +29,7 @@ static const struct { const char *name; int nargs; } op_table[OP_COUNT] = {
   [OP_CHOWN] = {"chown", 3}, [OP_BUILD_OUTSIDE] = {"build_outside", 0}, [OP_SETID] = {"setid", 2},
   [OP_DISK_TMPFS] = {"disk_tmpfs", 2}, [OP_DISK_LAYER] = {"disk_layer", 1}, [OP_SCRAP_AFTER] = {"scrap_after", 2},
   [OP_CWD] = {"cwd", 1}, [OP_CMD_USER] = {"cmd_user", 2}, [OP_ARG] = {"arg", 1}, [OP_ENV] = {"env", 1}, [OP_RLIMIT] = {"rlimit", 3},
-  [OP_CAPS] = {"caps", 4}, [OP_RELAY_STDIO] = {"relay_stdio", 1}, [OP_NET_RELAY] = {"net_relay", 4}, [OP_NET_DIRECT] = {"net_direct", 1}, [OP_SCAN_OUTPUT] = {"scan_output", 1}, [OP_PTY] = {"pty", 0}, [OP_SECCOMP] = {"seccomp", 1},
+  [OP_CAPS] = {"caps", 4}, [OP_RELAY_STDIO] = {"relay_stdio", 1}, [OP_NET_RELAY] = {"net_relay", 4}, [OP_NET_DIRECT] = {"net_direct", 1}, [OP_SCAN_OUTPUT] = {"scan_output", 1}, [OP_PTY] = {"pty", 1}, [OP_SECCOMP] = {"seccomp", 1},
 };
 
 static int op_lookup(const char *name) {
@@ -179,6 +179,10 @@ static int resolve_args(struct spec_op *op, char *err, size_t errlen) {
   case OP_NET_DIRECT:
     /* NAME: the proxy's socket for connect decisions, in net_relay's DIR. */
     if (!a[0][0] || strchr(a[0], '/')) { snprintf(err, errlen, "net_direct takes NAME (one component)"); return -1; }
+    return 0;
+  case OP_PTY:
+    /* The fd (one sbx gave the helper) where the command's init says the command stopped. */
+    if (parse_uint(a[0], 10, 1023, &n[0]) < 0 || n[0] < 3) { snprintf(err, errlen, "bad job-control fd"); return -1; }
     return 0;
   case OP_SCAN_OUTPUT:
     if (!a[0][0] || strlen(a[0]) >= 256) { snprintf(err, errlen, "scan_output takes a text of 1 to 255 bytes"); return -1; }

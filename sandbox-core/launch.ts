@@ -8,9 +8,11 @@
 // to EOF before it starts) and another to see the status end. A file is read at once.
 import { spawn } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { Dir } from './beneath.js';
 import { SbxError } from './base/errors.js';
 import { procStatFields } from './base/process.js';
+import { JOBCTL_FD, followJobControl } from './job-control.js';
 import { buildCachedHelper, expectedHelperVersion, findHelper, helper, markStale, type Helper } from './helper.js';
 
 /**
@@ -118,7 +120,7 @@ const TERMINAL_SIGNALS = ['SIGINT', 'SIGQUIT'] as const;
  * or SIGQUIT have been the terminal's, sent to the helper as well. Without a terminal (a
  * supervisor, a test runner, `timeout -s INT`), or in the background, it was sent to sbx alone.
  */
-function foregroundOnTerminal(): boolean {
+export function foregroundOnTerminal(): boolean {
   const f = procStatFields('self');
   if (!f) return true;
   const pgrp = Number(f[2]), tpgid = Number(f[5]);
@@ -128,6 +130,8 @@ function foregroundOnTerminal(): boolean {
 export interface LaunchHooks {
   /** Called with the helper's pid as soon as it runs (for timeouts and cgroup bookkeeping). */
   onSpawn?: (pid: number) => void;
+  /** The spec gives the command a pty: Ctrl-Z stops it and sbx (job-control.ts). */
+  jobControl?: boolean;
 }
 
 /**
@@ -220,7 +224,8 @@ async function launchWith(h: Helper, spec: Buffer, dirPath: string, hooks: Launc
     // right after the fork, where every page it writes faults again.
     await new Promise<void>((r) => setImmediate(r));
     child = spawn(h.path, ['run', '3', '4', expectedHelperVersion()], {
-      stdio: ['inherit', 'inherit', 'inherit', specFd, statusFd],
+      // A pipe only with a pty (fd JOBCTL_FD): what it costs is paid by interactive runs alone.
+      stdio: ['inherit', 'inherit', 'inherit', specFd, statusFd, ...(hooks.jobControl ? ['pipe' as const] : [])],
       env: {},
     });
   } catch (e) {
@@ -234,6 +239,8 @@ async function launchWith(h: Helper, spec: Buffer, dirPath: string, hooks: Launc
   return new Promise((resolve, reject) => {
     if (started.pid) hooks.onSpawn?.(started.pid);
     if (early) { try { started.kill(early); } catch { /* already gone */ } }
+    const events = hooks.jobControl ? (started.stdio as Array<Readable | null | undefined>)[JOBCTL_FD] : null;
+    const unfollow = events && started.pid ? followJobControl(started.pid, events as Readable, foregroundOnTerminal) : null;
 
     // The helper's processes all end before it does (pid 1 dies with it, and takes the rest):
     // once it has exited, every status line is in the file.
@@ -242,6 +249,7 @@ async function launchWith(h: Helper, spec: Buffer, dirPath: string, hooks: Launc
       if (settled) return;
       settled = true;
       unhook();
+      unfollow?.();
       closeSync(statusFd);
       reject(new SbxError(`cannot start the sbx helper: ${e.message}`));
     });
@@ -249,6 +257,7 @@ async function launchWith(h: Helper, spec: Buffer, dirPath: string, hooks: Launc
       if (settled) return;
       settled = true;
       unhook();
+      unfollow?.();
       let status: string;
       try { status = readStatus(statusFd); } finally { closeSync(statusFd); }
       const { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started: ran, seen, diskUsage } = parseStatusLines(status);

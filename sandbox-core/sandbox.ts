@@ -10,6 +10,7 @@ import { SbxError } from './base/errors.js';
 import { chooseIdMapping, type IdMapping, type IdShift } from './idmap.js';
 import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_SBX_FAILED, signalStatus } from './base/exit-status.js';
 import { errnoName, launch, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
+import { JOBCTL_FD } from './job-control.js';
 import { parseMountInfo, visibleMounts, type MountEntry } from './mountinfo.js';
 import { planView, SPECIAL_PATHS } from './plan.js';
 import { ownDirs } from './base/paths.js';
@@ -733,7 +734,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     capsOp(req.capabilities),
     ...relayOps(req.pty, idmap),
     ...SCANNED_TEXTS.map((t): SpecOp => ({ op: 'scan_output', args: [t] })),
-    ...(req.pty ? [{ op: 'pty', args: [] } satisfies SpecOp] : []),
+    ...(req.pty ? [{ op: 'pty', args: [String(JOBCTL_FD)] } satisfies SpecOp] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } satisfies SpecOp] : []),
     ...scrapOps(meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id) && !diskDir, !!req.layersUnread),
   ];
@@ -745,6 +746,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   let netDecisions: NetDecision[] | null = null;
   try {
     result = await launch(encodeSpec(ops), meta.layersDir, {
+      jobControl: req.pty,
       onSpawn: (pid) => {
         req.onSpawn?.(pid);
         // Throwaway runs whose sbx was killed are removed while this one runs (sbx only

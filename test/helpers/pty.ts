@@ -55,3 +55,127 @@ export function underPty(steps: PtyStep[], args: string[], opts: { store: string
   });
   return { code: r.status, out: r.stdout };
 }
+
+// A job-control shell (bash -i) on a pty, driven by a script of actions. `tree` records the
+// processes below the shell then (pid and cgroup); at the end the driver says which are alive.
+const SHELL_DRIVER = `
+import os, pty, sys, time, select, json
+actions = json.loads(sys.argv[1])
+deadline = time.time() + float(sys.argv[2])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp('bash', ['bash', '--norc', '--noprofile', '-i'])
+out = b''
+seen = 0  # where the next expect looks from: after what the last one matched
+marks = {}
+tree = {}
+failed = None
+def read_until(t, want):
+    global out, seen
+    end = min(time.time() + t, deadline)
+    while time.time() < end:
+        if want is not None and want in out[seen:]:
+            seen = out.index(want, seen) + len(want)
+            return True
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if fd in r:
+            try:
+                d = os.read(fd, 4096)
+            except OSError:
+                return False
+            if not d:
+                return False
+            out += d
+    if want is None:
+        seen = len(out)
+    return want is None
+def descendants(root):
+    kids = {}
+    for p in os.listdir('/proc'):
+        if not p.isdigit():
+            continue
+        try:
+            st = open('/proc/%s/stat' % p).read()
+        except OSError:
+            continue
+        ppid = int(st[st.rindex(')') + 2:].split()[1])
+        kids.setdefault(ppid, []).append(int(p))
+    found, todo = [], [root]
+    while todo:
+        for k in kids.get(todo.pop(), []):
+            found.append(k)
+            todo.append(k)
+    return found
+# Set here, not inherited: bash may take its prompt from elsewhere.
+read_until(2, None)
+os.write(fd, b"PS1='PROMPT''$ '\\n")
+read_until(10, b'PROMPT$ ')
+for action in actions:
+    kind, arg = action[0], action[1] if len(action) > 1 else None
+    if kind == 'send':
+        os.write(fd, arg.encode())
+    elif kind == 'expect':
+        if not read_until(60, arg.encode()):
+            failed = 'never saw ' + json.dumps(arg)
+            break
+    elif kind == 'pause':
+        read_until(float(arg), None)
+    elif kind == 'mark':
+        marks[arg] = seen
+    elif kind == 'tree':
+        for p in descendants(pid):
+            try:
+                tree[p] = open('/proc/%d/cgroup' % p).read()
+            except OSError:
+                pass
+os.write(fd, b'\\x03\\nexit\\nexit\\n')
+read_until(3, None)
+try:
+    os.kill(pid, 9)
+except OSError:
+    pass
+os.waitpid(pid, 0)
+time.sleep(0.5)
+alive = []
+for p in tree:
+    try:
+        st = open('/proc/%d/stat' % p).read()
+        if st[st.rindex(')') + 2] != 'Z':
+            alive.append(p)
+    except OSError:
+        pass
+text = out.decode('utf-8', 'replace')
+# Offsets into the decoded text.
+marks = {k: len(out[:v].decode('utf-8', 'replace')) for k, v in marks.items()}
+print(json.dumps({'out': text, 'marks': marks, 'failed': failed, 'tree': tree, 'alive': alive}))
+`;
+
+export type ShellAction = ['send' | 'expect' | 'pause' | 'mark', string] | ['tree'];
+
+export interface ShellResult {
+  /** Everything the terminal showed. */
+  out: string;
+  /** Offsets into `out` of each `mark`: just after what the `expect` before matched, or after all a `pause` read. */
+  marks: Record<string, number>;
+  /** Why the script stopped early (an `expect` that never came), or null. */
+  failed: string | null;
+  /** The processes below the shell at the `tree` action: pid → its /proc cgroup text. */
+  tree: Record<string, string>;
+  /** Those of them still running after the shell ended. */
+  alive: number[];
+}
+
+/**
+ * Runs an interactive bash on a pty (prompt `PROMPT$ `, SBX_HOME=store) and plays `actions`:
+ * type text, wait for text, let time pass, remember where the output is. `$SBX` in the shell
+ * runs the sbx under test.
+ */
+export function underShell(actions: ShellAction[], opts: { store: string; timeoutMs?: number }): ShellResult {
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  const r = spawnSync('python3', ['-c', SHELL_DRIVER, JSON.stringify(actions), String(timeoutMs / 1000)], {
+    encoding: 'utf8', timeout: timeoutMs + 30_000,
+    env: { ...process.env, SBX_HOME: opts.store, NO_COLOR: '1', TERM: 'xterm', SBX: `${process.execPath} ${SBX}` },
+  });
+  if (r.status !== 0) throw new Error(`the pty driver failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as ShellResult;
+}
