@@ -137,16 +137,23 @@ export class AllowList {
 }
 
 /**
- * Addresses on this host or its link (loopback, link-local, cloud metadata): a name that
- * resolves to one is refused unless an IP entry names it, so a wildcard's DNS cannot point the
- * proxy at the host's own services.
+ * Addresses on this host or its link (loopback, link-local, cloud metadata, and `own`: the
+ * addresses of the host's interfaces): a name that resolves to one is refused unless an IP
+ * entry names it, so a wildcard's DNS cannot point the proxy at the host's own services. The
+ * interfaces' addresses count because a service listening on 0.0.0.0 answers on each of them
+ * from this host, firewall or not (here eth0's 192.0.2.2 reached a host port 2024).
  */
-export function isLocalAddress(ip: string): boolean {
+export function isLocalAddress(ip: string, own: readonly string[] = []): boolean {
   const b = ipBits(ip);
   if (!b) return false;
   const v4 = v4Of(b);
-  if (v4 !== null) return (v4 >> 24n) === 127n || (v4 >> 16n) === 0xa9fen || v4 === 0n;
-  return b.bits === 1n || b.bits === 0n || (b.bits >> 118n) === 0x3fan; // ::1, ::, fe80::/10
+  if (v4 !== null && ((v4 >> 24n) === 127n || (v4 >> 16n) === 0xa9fen || v4 === 0n)) return true;
+  if (v4 === null && (b.bits === 1n || b.bits === 0n || (b.bits >> 118n) === 0x3fan)) return true; // ::1, ::, fe80::/10
+  const key = v4 ?? b.bits;
+  return own.some((o) => {
+    const ob = ipBits(o);
+    return ob !== null && (v4 !== null) === (v4Of(ob) !== null) && (v4Of(ob) ?? ob.bits) === key;
+  });
 }
 
 /** 127/8, ::1 (also v4-mapped) and the unspecified addresses, which connect(2) takes for loopback. */

@@ -4,6 +4,7 @@
 import { createServer, connect, isIP, type Server, type Socket } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { AllowList, ipBits, isHostName, isLocalAddress, isLoopbackOrUnspecified } from './allowlist.js';
 import { readHello } from './sni.js';
 import { Passer } from './passer.js';
@@ -53,6 +54,11 @@ export function readHostsFile(path: string): Map<string, string[]> {
 
 interface Target { host: string; port: number }
 
+/** The addresses of this host's interfaces (without a zone id). */
+function hostAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address.replace(/%.*/, '')));
+}
+
 /**
  * `HOST[:PORT]` or `[IPV6][:PORT]`, where HOST is an IP literal or a DNS name: anything else
  * (a zone id, userinfo, `%`-escapes, controls) is null, a 400, never a lookup or a connect.
@@ -87,7 +93,15 @@ export class NetProxy {
    * so the bytes flow between the client and the host without Node; null keeps every byte in
    * Node (slower, same decisions).
    */
-  constructor(private readonly allow: AllowList, private readonly hosts: Map<string, string[]> = new Map(), helper: string | null = null) {
+  constructor(
+    private readonly allow: AllowList,
+    private readonly hosts: Map<string, string[]> = new Map(),
+    helper: string | null = null,
+    /** DNS for names (tests give their own: a name's DNS answer is what an attack controls). */
+    private readonly resolveName: (name: string) => Promise<string[]> = async (name) => (await lookup(name, { all: true })).map((a) => a.address),
+    /** The host's own addresses, asked at each decision: interfaces come and go during a run. */
+    private readonly ownAddresses: () => string[] = hostAddresses,
+  ) {
     this.passer = helper ? new Passer(helper) : null;
   }
 
@@ -316,7 +330,7 @@ export class NetProxy {
     if (ipBits(literal)) addrs = [literal];
     else if (pinned) addrs = pinned;
     else {
-      try { addrs = (await lookup(t.host, { all: true })).map((a) => a.address); } catch (e) {
+      try { addrs = await this.resolveName(t.host); } catch (e) {
         this.record(t, false, 'name does not resolve');
         this.refuse(client, 502, `cannot resolve ${t.host}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
         return null;
@@ -324,7 +338,8 @@ export class NetProxy {
       // A name may not lead to this host's own services unless an IP entry names the address.
       // (An answer that is no plain address is dropped too: Node's lookup hands back a name
       // that isIP accepts as given, zone id and all.)
-      addrs = addrs.filter((a) => ipBits(a) !== null && (!isLocalAddress(a) || this.allow.coversAddress(a, t.port)));
+      const own = this.ownAddresses();
+      addrs = addrs.filter((a) => ipBits(a) !== null && (!isLocalAddress(a, own) || this.allow.coversAddress(a, t.port)));
       if (!addrs.length) {
         this.record(t, false, 'resolves to a local address');
         this.refuse(client, 403, `blocked ${t.host}:${t.port} (resolves to a local address; allow the address itself)`);

@@ -57,6 +57,45 @@ test('local addresses', () => {
   for (const a of ['10.0.0.1', '192.0.2.1', '2001:db8::1', '::ffff:192.0.2.1']) assert.not.ok(isLocalAddress(a), a);
 });
 
+const ownV4 = Object.values(networkInterfaces()).flatMap((l) => l ?? []).find((a) => a.family === 'IPv4' && !a.internal)?.address ?? null;
+
+test("the host's own interface addresses are local", () => {
+  assert.ok(isLocalAddress('192.0.2.2', ['192.0.2.2']));
+  assert.ok(isLocalAddress('::ffff:192.0.2.2', ['192.0.2.2']));
+  assert.ok(isLocalAddress('fd00::2', ['fe80::1', 'fd00::2']));
+  assert.not.ok(isLocalAddress('192.0.2.3', ['192.0.2.2']));
+  assert.not.ok(isLocalAddress('::c000:202', ['192.0.2.2']), 'an IPv4-compatible v6 address is another address');
+});
+
+// A wildcard entry's DNS is what an attack controls: pointed at this host's own eth0 address,
+// it reached a service listening on 0.0.0.0 (the test's canary here; port 2024 on this VM).
+testUnless(ownV4 ? null : 'no non-loopback IPv4 address here')("a name whose DNS answer is one of the host's interface addresses is refused", async () => {
+  const canary = createServer((s) => s.end('CANARY\n'));
+  await new Promise<void>((r) => canary.listen(0, '0.0.0.0', () => r()));
+  const port = (canary.address() as AddressInfo).port;
+  const ask = async (allow: string[]) => {
+    const p = new NetProxy(AllowList.parse(allow), new Map(), null, async () => [ownV4!]);
+    const path = join(dir, 'p-own.sock');
+    await p.listen(path);
+    try {
+      return await new Promise<string>((resolve) => {
+        const c = connect(path);
+        let out = '';
+        c.on('data', (d) => { out += d; });
+        c.on('close', () => resolve(out));
+        c.write(`CONNECT a.wild.test:${port} HTTP/1.1\r\n\r\n`);
+        setTimeout(() => c.end(), 300);
+      });
+    } finally { await p.close(); }
+  };
+  try {
+    const r = await ask(['*.wild.test']);
+    assert.not.match(r, /CANARY/);
+    assert.match(r, /^HTTP\/1.1 403 [^]*resolves to a local address/);
+    assert.match(await ask(['*.wild.test', ownV4!]), /Established\r\n\r\nCANARY/, 'an IP entry naming the address allows it');
+  } finally { canary.close(); }
+});
+
 test('SNI from a real ClientHello', async () => {
   const got = await new Promise<Buffer>((resolve) => {
     const srv = createServer((s) => s.once('data', (d) => { resolve(d); s.destroy(); srv.close(); }));
