@@ -142,34 +142,51 @@ export function resolveParentBeneath(base: Dir, rel: string, opts: { create?: bo
 /** Directories deeper than this are moved up to the top before going on: fds stay bounded at any depth. */
 const MAX_OPEN_DEPTH = 64;
 
-interface Frame { dir: Dir; parent: Dir; name: string; subdirs: string[] }
+interface Frame { dir: Dir; parent: Dir; name: string; subdirs: string[]; mode?: number }
+
+/** What removeTreeAt met inside the tree and could not get past, with where (relative to it). */
+export class TreeRemovalError extends Error {
+  constructor(readonly sub: string, readonly code: string) {
+    super(`${sub}: ${code}`);
+  }
+}
 
 /**
  * Removes `name` in `parent` and everything below it without following a symlink, at any
  * depth: a directory more than MAX_OPEN_DEPTH levels down is renamed to a fresh name beside
  * `name` and removed as its own job, so neither open fds nor path lengths grow with depth.
  * Directories are made writable first (overlayfs work dirs are created mode 000). Throws the
- * first error it cannot get past (e.g. EPERM on files of another uid).
+ * first error it cannot get past (e.g. EPERM on files of another uid) as a TreeRemovalError
+ * naming where, after giving the directories it made writable and did not remove their modes
+ * back. A mount point is never entered: every directory is first removed as if empty, which
+ * a mount point refuses with EBUSY.
  */
 export function removeTreeAt(parent: Dir, name: string): void {
   const jobs = [name];
+  // A job renamed up from deep down, by the path it had in the tree (for the error).
+  const movedFrom = new Map<string, string>();
   while (jobs.length) {
     const job = jobs.pop()!;
     const st = parent.lstat(job);
     if (!st) continue;
-    if (!st.isDirectory()) { unlinkSync(parent.at(job)); continue; }
-    if (removedEmpty(parent, job)) continue;
-    const stack: Frame[] = [open(parent, job)];
+    const stack: Frame[] = [];
+    let cur: string | undefined; // the subdirectory being worked on, not yet on the stack
+    const where = (sub?: string) => [movedFrom.get(job) ?? job, ...stack.slice(1).map((f) => f.name), ...(sub === undefined ? [] : [sub])].join('/');
     try {
+      if (!st.isDirectory()) { unlinkSync(parent.at(job)); continue; }
+      if (removedEmpty(parent, job)) continue;
+      stack.push(open(parent, job));
       while (stack.length) {
+        cur = undefined;
         const top = stack[stack.length - 1]!;
         const sub = top.subdirs.pop();
         if (sub === undefined) {
+          rmdirSync(top.parent.at(top.name));
           stack.pop();
           top.dir.close();
-          rmdirSync(top.parent.at(top.name));
           continue;
         }
+        cur = sub;
         // Most dirs of a finished sandbox's tree are empty (the uppers of untouched layers, the
         // stand-ins): one rmdir, where opening, listing and removing one costs six calls.
         if (removedEmpty(top.dir, sub)) continue;
@@ -177,6 +194,7 @@ export function removeTreeAt(parent: Dir, name: string): void {
           const moved = `.sbx-rm-${randomHex(6)}`;
           try {
             renameSync(top.dir.at(sub), parent.at(moved));
+            movedFrom.set(moved, where(sub));
             jobs.push(moved);
             continue;
           } catch (e) {
@@ -185,8 +203,15 @@ export function removeTreeAt(parent: Dir, name: string): void {
         }
         stack.push(open(top.dir, sub));
       }
+    } catch (e) {
+      if (e instanceof TreeRemovalError || e instanceof NotBeneathError) throw e;
+      throw new TreeRemovalError(where(cur), errno(e) ?? (e as Error).message);
     } finally {
-      for (const f of stack) f.dir.close();
+      // Left on the stack: not removed, so stopped below them.
+      for (const f of stack) {
+        if (f.mode !== undefined) { try { chmodSync(f.dir.self(), f.mode); } catch { /* the error says more */ } }
+        f.dir.close();
+      }
     }
   }
 
@@ -204,13 +229,20 @@ export function removeTreeAt(parent: Dir, name: string): void {
   function open(at: Dir, n: string): Frame {
     const dir = Dir.openBeneath(at, n);
     try {
-      if ((dir.stat().mode & 0o700) !== 0o700) chmodSync(dir.self(), 0o700);
-      const subdirs: string[] = [];
-      for (const e of dir.list()) {
-        if (e.isDirectory()) subdirs.push(e.name);
-        else unlinkSync(dir.at(e.name));
+      const st = dir.stat();
+      const mode = (st.mode & 0o700) !== 0o700 ? st.mode & 0o7777 : undefined;
+      if (mode !== undefined) chmodSync(dir.self(), 0o700);
+      const frame: Frame = { dir, parent: at, name: n, subdirs: [], mode };
+      try {
+        for (const e of dir.list()) {
+          if (e.isDirectory()) frame.subdirs.push(e.name);
+          else unlinkSync(dir.at(e.name));
+        }
+      } catch (e) {
+        if (mode !== undefined) { try { chmodSync(dir.self(), mode); } catch { /* the error says more */ } }
+        throw e;
       }
-      return { dir, parent: at, name: n, subdirs };
+      return frame;
     } catch (e) {
       dir.close();
       throw e;

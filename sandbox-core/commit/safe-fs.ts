@@ -10,7 +10,7 @@ import {
   openSync, constants as C,
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { NotBeneathError, O_PATH, removeTreeAt } from '../beneath.js';
+import { NotBeneathError, O_PATH, removeTreeAt, TreeRemovalError } from '../beneath.js';
 import { helperPath } from '../helper.js';
 import { fsAt, forgetAt, parentAt } from '../changes/fsat.js';
 import { SbxError } from '../base/errors.js';
@@ -58,7 +58,7 @@ export function openNoFollow(p: string, dir = false): number {
   return openSync(hostAt(p), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY | (dir ? C.O_DIRECTORY : 0));
 }
 
-/** Removes a path without following symlinks: a dir with its whole tree, iteratively, at any depth. */
+/** Removes a path without following symlinks: a dir with its whole tree, iteratively, at any depth (a mount point inside stops it: EBUSY). */
 export function removeEntry(p: string): void {
   let dir;
   let name;
@@ -69,7 +69,13 @@ export function removeEntry(p: string): void {
     throw e;
   }
   forgetAt(p);
-  removeTreeAt(dir, name);
+  try {
+    removeTreeAt(dir, name);
+  } catch (e) {
+    // Where inside the tree it stopped, as a host path.
+    if (e instanceof TreeRemovalError) throw new TreeRemovalError(`${p.slice(0, p.length - name.length)}${e.sub}`, e.code);
+    throw e;
+  }
 }
 
 export interface MetaTarget {
@@ -135,6 +141,10 @@ export function fsyncPath(p: string, dir: boolean): void {
 
 export function errorText(e: unknown): string {
   if (e instanceof UnsafePathError || e instanceof SbxError) return e.message;
+  if (e instanceof TreeRemovalError) {
+    const where = Buffer.from(e.sub, 'latin1').toString();
+    return e.code === 'EBUSY' ? `not removed: a filesystem is mounted on ${where}` : `stopped at ${where}: ${e.code}`;
+  }
   const err = e as NodeJS.ErrnoException;
   return err.code ?? err.message;
 }

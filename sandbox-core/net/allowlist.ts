@@ -19,11 +19,16 @@ function parsePort(text: string, s: string): number {
   return Number(s);
 }
 
-/** An address as a 32- or 128-bit integer. */
+/**
+ * An address as a 32- or 128-bit integer; null for anything else. An IPv6 zone id
+ * (`::1%lo`) is not an address here: Node's isIP accepts one (any letters, digits, dots and
+ * colons), Node connects to the part before the `%`, and reading the groups through it let
+ * `[0:0:0:0:0:0:0:1%a:2001:db8:0:0:0:0:0:5]` pass as 2001:db8::5 and reach the host's ::1.
+ */
 export function ipBits(ip: string): { family: 4 | 6; bits: bigint } | null {
   const fam = isIP(ip);
   if (fam === 4) return { family: 4, bits: ip.split('.').reduce((a, o) => (a << 8n) | BigInt(Number(o)), 0n) };
-  if (fam !== 6) return null;
+  if (fam !== 6 || ip.includes('%')) return null;
   let s = ip.toLowerCase();
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
   if (v4) {
@@ -34,7 +39,8 @@ export function ipBits(ip: string): { family: 4 | 6; bits: bigint } | null {
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
   const groups = tail === null ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  return { family: 6, bits: groups.reduce((a, g) => (a << 16n) | BigInt(parseInt(g || '0', 16)), 0n) };
+  if (groups.length !== 8 || !groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
+  return { family: 6, bits: groups.reduce((a, g) => (a << 16n) | BigInt(parseInt(g, 16)), 0n) };
 }
 
 export function parseAllowEntry(text: string): AllowEntry {
@@ -75,6 +81,18 @@ function inCidr(e: Extract<AllowEntry, { kind: 'cidr' }>, ip: string): boolean {
   return (b.bits & mask) === e.bits;
 }
 
+const TARGET_LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/i;
+
+/**
+ * Is `host` shaped like a DNS name (labels of letters, digits, `-` and `_`, an optional final
+ * dot)? What a client asks the proxy for is either this or an IP literal; `%`, `:`, `@`,
+ * spaces and controls are neither, and a name that long is not one either.
+ */
+export function isHostName(host: string): boolean {
+  const h = host.endsWith('.') ? host.slice(0, -1) : host;
+  return h.length > 0 && h.length <= 253 && h.split('.').every((l) => TARGET_LABEL.test(l));
+}
+
 /** Does a name entry cover the host name asked for? `*.example.com` covers sub-domains only. */
 export function nameMatches(e: Extract<AllowEntry, { kind: 'name' }>, host: string): boolean {
   const h = host.toLowerCase().replace(/\.$/, '');
@@ -88,9 +106,13 @@ export class AllowList {
     return new AllowList(texts.map(parseAllowEntry));
   }
 
-  /** The entry that allows `host` (a name or an IP literal) on `port`, or null. */
+  /**
+   * The entry that allows `host` (a name or an IP literal) on `port`, or null. Anything that
+   * is neither (`::1%x.example.com`, which Node's lookup and connect take for `::1`) is null.
+   */
   allows(host: string, port: number): AllowEntry | null {
     const literal = ipBits(host.replace(/^\[|\]$/g, '')) !== null;
+    if (!literal && !isHostName(host)) return null;
     for (const e of this.entries) {
       if (e.port !== null && e.port !== port) continue;
       if (e.kind === 'name' ? !literal && nameMatches(e, host) : literal && inCidr(e, host.replace(/^\[|\]$/g, ''))) return e;
@@ -115,16 +137,23 @@ export class AllowList {
 }
 
 /**
- * Addresses on this host or its link (loopback, link-local, cloud metadata): a name that
- * resolves to one is refused unless an IP entry names it, so a wildcard's DNS cannot point the
- * proxy at the host's own services.
+ * Addresses on this host or its link (loopback, link-local, cloud metadata, and `own`: the
+ * addresses of the host's interfaces): a name that resolves to one is refused unless an IP
+ * entry names it, so a wildcard's DNS cannot point the proxy at the host's own services. The
+ * interfaces' addresses count because a service listening on 0.0.0.0 answers on each of them
+ * from this host, firewall or not (here eth0's 192.0.2.2 reached a host port 2024).
  */
-export function isLocalAddress(ip: string): boolean {
+export function isLocalAddress(ip: string, own: readonly string[] = []): boolean {
   const b = ipBits(ip);
   if (!b) return false;
   const v4 = v4Of(b);
-  if (v4 !== null) return (v4 >> 24n) === 127n || (v4 >> 16n) === 0xa9fen || v4 === 0n;
-  return b.bits === 1n || b.bits === 0n || (b.bits >> 118n) === 0x3fan; // ::1, ::, fe80::/10
+  if (v4 !== null && ((v4 >> 24n) === 127n || (v4 >> 16n) === 0xa9fen || v4 === 0n)) return true;
+  if (v4 === null && (b.bits === 1n || b.bits === 0n || (b.bits >> 118n) === 0x3fan)) return true; // ::1, ::, fe80::/10
+  const key = v4 ?? b.bits;
+  return own.some((o) => {
+    const ob = ipBits(o);
+    return ob !== null && (v4 !== null) === (v4Of(ob) !== null) && (v4Of(ob) ?? ob.bits) === key;
+  });
 }
 
 /** 127/8, ::1 (also v4-mapped) and the unspecified addresses, which connect(2) takes for loopback. */

@@ -4,8 +4,9 @@
 import { createServer, connect, isIP, type Server, type Socket } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
-import { AllowList, ipBits, isLocalAddress, isLoopbackOrUnspecified } from './allowlist.js';
-import { parseSni, tlsRecordLength } from './sni.js';
+import { networkInterfaces } from 'node:os';
+import { AllowList, ipBits, isHostName, isLocalAddress, isLoopbackOrUnspecified } from './allowlist.js';
+import { readHello } from './sni.js';
 import { Passer } from './passer.js';
 
 const MAX_HEAD = 64 * 1024;
@@ -28,6 +29,18 @@ interface Upstream { sock: Socket; stash: Buffer[]; sink: ((chunk: Buffer) => bo
  */
 export interface NetDecision { host: string; port: number; allowed: boolean; reason: string; count: number; spliced?: number; direct?: number }
 
+/**
+ * Rows the log keeps one by one. A command can ask for as many names as it likes (200 a second
+ * through the relay under load here, each up to 253 bytes): without a bound the log grew in
+ * sbx's own memory, outside the sandbox's cgroup, and the summary printed a line per name,
+ * burying the rows that matter. Past this, new host:port pairs are counted in one row per
+ * outcome, OTHER_HOSTS port 0.
+ */
+export const MAX_LOG_ROWS = 200;
+export const OTHER_HOSTS = 'other hosts';
+/** The host of the rows for requests refused before any host was named (400, 431), one per reason. */
+export const BAD_REQUESTS = 'bad requests';
+
 /** A hosts(5)-format file consulted before DNS (for tests and pinned names); its names are trusted. */
 export function readHostsFile(path: string): Map<string, string[]> {
   const map = new Map<string, string[]>();
@@ -41,18 +54,37 @@ export function readHostsFile(path: string): Map<string, string[]> {
 
 interface Target { host: string; port: number }
 
+/** The addresses of this host's interfaces (without a zone id). */
+function hostAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address.replace(/%.*/, '')));
+}
+
+/**
+ * `HOST[:PORT]` or `[IPV6][:PORT]`, where HOST is an IP literal or a DNS name: anything else
+ * (a zone id, userinfo, `%`-escapes, controls) is null, a 400, never a lookup or a connect.
+ */
 function splitHostPort(s: string, defPort: number): Target | null {
-  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(s) ?? /^([^:]+)(?::(\d+))?$/.exec(s);
+  const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(s) ?? /^([^:]+)(?::(\d{1,5}))?$/.exec(s);
   if (!m) return null;
   const port = m[2] ? Number(m[2]) : defPort;
   if (!(port >= 1 && port <= 65535)) return null;
+  const bracketed = s.startsWith('[');
+  const ip = ipBits(m[1]!);
+  if (bracketed ? ip?.family !== 6 : !ip && !isHostName(m[1]!)) return null;
   return { host: m[1]!, port };
+}
+
+/** A client's text in sbx's answer: a target may be up to 64 KiB. */
+function clip(s: string): string {
+  return s.length > 100 ? `${s.slice(0, 100)}...` : s;
 }
 
 export class NetProxy {
   private server: Server | null = null;
   private directServer: Server | null = null;
   private readonly log = new Map<string, NetDecision>();
+  /** Rows of the log that name a host:port (MAX_LOG_ROWS at most). */
+  private named = 0;
   private readonly sockets = new Set<Socket>();
   private readonly passer: Passer | null;
 
@@ -61,7 +93,15 @@ export class NetProxy {
    * so the bytes flow between the client and the host without Node; null keeps every byte in
    * Node (slower, same decisions).
    */
-  constructor(private readonly allow: AllowList, private readonly hosts: Map<string, string[]> = new Map(), helper: string | null = null) {
+  constructor(
+    private readonly allow: AllowList,
+    private readonly hosts: Map<string, string[]> = new Map(),
+    helper: string | null = null,
+    /** DNS for names (tests give their own: a name's DNS answer is what an attack controls). */
+    private readonly resolveName: (name: string) => Promise<string[]> = async (name) => (await lookup(name, { all: true })).map((a) => a.address),
+    /** The host's own addresses, asked at each decision: interfaces come and go during a run. */
+    private readonly ownAddresses: () => string[] = hostAddresses,
+  ) {
     this.passer = helper ? new Passer(helper) : null;
   }
 
@@ -171,7 +211,7 @@ export class NetProxy {
       return;
     }
     this.record(t, true, `allowed by ${entryText}`);
-    const d = this.log.get(`a ${t.host.toLowerCase()}:${t.port}`);
+    const d = this.log.get(this.row(t, true));
     if (d) d.direct = (d.direct ?? 0) + 1;
     conn.end();
   }
@@ -181,15 +221,31 @@ export class NetProxy {
     return [...this.log.values()].sort((a, b) => b.count - a.count || a.host.localeCompare(b.host));
   }
 
-  private record(t: Target, allowed: boolean, reason: string): void {
+  /** The log's row for a decision about `t` (the overflow row once MAX_LOG_ROWS are taken). */
+  private row(t: Target, allowed: boolean): string {
     const key = `${allowed ? 'a' : 'b'} ${t.host.toLowerCase()}:${t.port}`;
+    return this.log.has(key) || this.named < MAX_LOG_ROWS ? key : `${allowed ? 'a' : 'b'} ${OTHER_HOSTS}`;
+  }
+
+  private record(t: Target, allowed: boolean, reason: string): void {
+    const key = this.row(t, allowed);
     const d = this.log.get(key);
     if (d) d.count++;
-    else this.log.set(key, { host: t.host.toLowerCase(), port: t.port, allowed, reason, count: 1 });
+    else if (key.endsWith(OTHER_HOSTS)) this.log.set(key, { host: OTHER_HOSTS, port: 0, allowed, reason: `more than ${MAX_LOG_ROWS} host:port pairs, not listed one by one`, count: 1 });
+    else {
+      this.log.set(key, { host: t.host.toLowerCase(), port: t.port, allowed, reason, count: 1 });
+      this.named++;
+    }
+  }
+
+  private recordBad(reason: string): void {
+    const d = this.log.get(`x ${reason}`);
+    if (d) d.count++;
+    else this.log.set(`x ${reason}`, { host: BAD_REQUESTS, port: 0, allowed: false, reason, count: 1 });
   }
 
   private countSpliced(t: Target): void {
-    const d = this.log.get(`a ${t.host.toLowerCase()}:${t.port}`);
+    const d = this.log.get(this.row(t, true));
     if (d) d.spliced = (d.spliced ?? 0) + 1;
   }
 
@@ -207,7 +263,7 @@ export class NetProxy {
       buf = Buffer.concat([buf, d]);
       const end = buf.indexOf('\r\n\r\n');
       if (end < 0) {
-        if (buf.length > MAX_HEAD) { client.off('data', onData); this.refuse(client, 431, 'request head too large'); }
+        if (buf.length > MAX_HEAD) { client.off('data', onData); this.recordBad('request head too large'); this.refuse(client, 431, 'request head too large'); }
         return;
       }
       client.off('data', onData);
@@ -229,10 +285,10 @@ export class NetProxy {
   private async dispatch(client: Socket, head: string, rest: Buffer): Promise<void> {
     const lines = head.split('\r\n');
     const [method, target, version] = (lines[0] ?? '').split(' ');
-    if (!method || !target || !version?.startsWith('HTTP/')) { this.refuse(client, 400, 'not an HTTP proxy request'); return; }
+    if (!method || !target || !version?.startsWith('HTTP/')) { this.recordBad('not an HTTP proxy request'); this.refuse(client, 400, 'not an HTTP proxy request'); return; }
     if (method === 'CONNECT') {
       const t = splitHostPort(target, 443);
-      if (!t) { this.refuse(client, 400, `bad CONNECT target ${target}`); return; }
+      if (!t) { this.recordBad('bad CONNECT target'); this.refuse(client, 400, `bad CONNECT target ${clip(target)}`); return; }
       const up = await this.open(client, t);
       if (!up) return;
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -249,7 +305,7 @@ export class NetProxy {
       const hostLine = lines.find((l) => /^host:/i.test(l));
       t = hostLine ? splitHostPort(hostLine.slice(5).trim(), 80) : null;
     }
-    if (!t || !path.startsWith('/')) { this.refuse(client, 400, `cannot proxy ${method} ${target} (use http:// URLs or CONNECT)`); return; }
+    if (!t || !path.startsWith('/')) { this.recordBad('no http:// URL or Host: with a host name or an IP'); this.refuse(client, 400, `cannot proxy ${clip(method)} ${clip(target)} (use http:// URLs or CONNECT)`); return; }
     const up = await this.open(client, t);
     if (!up) return;
     // One request per connection: a second request on a kept-alive connection could name
@@ -274,13 +330,16 @@ export class NetProxy {
     if (ipBits(literal)) addrs = [literal];
     else if (pinned) addrs = pinned;
     else {
-      try { addrs = (await lookup(t.host, { all: true })).map((a) => a.address); } catch (e) {
+      try { addrs = await this.resolveName(t.host); } catch (e) {
         this.record(t, false, 'name does not resolve');
         this.refuse(client, 502, `cannot resolve ${t.host}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
         return null;
       }
       // A name may not lead to this host's own services unless an IP entry names the address.
-      addrs = addrs.filter((a) => !isLocalAddress(a) || this.allow.coversAddress(a, t.port));
+      // (An answer that is no plain address is dropped too: Node's lookup hands back a name
+      // that isIP accepts as given, zone id and all.)
+      const own = this.ownAddresses();
+      addrs = addrs.filter((a) => ipBits(a) !== null && (!isLocalAddress(a, own) || this.allow.coversAddress(a, t.port)));
       if (!addrs.length) {
         this.record(t, false, 'resolves to a local address');
         this.refuse(client, 403, `blocked ${t.host}:${t.port} (resolves to a local address; allow the address itself)`);
@@ -323,28 +382,39 @@ export class NetProxy {
 
   private checkSniThenPipe(client: Socket, up: Upstream, t: Target, first: Buffer): void {
     let buf = first;
+    let ended = false;
     const timer = setTimeout(() => go(), FIRST_BYTES_TIMEOUT_MS);
     const go = () => {
       clearTimeout(timer);
       client.off('data', onData);
-      const sni = parseSni(buf);
-      if (sni && sni.toLowerCase() !== t.host.toLowerCase() && !this.allow.allows(sni, t.port)) {
-        this.record({ host: sni, port: t.port }, false, `TLS name inside a CONNECT to ${t.host}`);
+      client.off('end', onEnd);
+      const h = readHello(buf, MAX_HEAD);
+      let refused: [Target, string] | null = null;
+      if (h.kind === 'hello' && h.sni !== null && h.sni.toLowerCase() !== t.host.toLowerCase() && !this.allow.allows(h.sni, t.port)) {
+        refused = [{ host: isHostName(h.sni) ? h.sni : clip(h.sni), port: t.port }, `TLS name inside a CONNECT to ${t.host}`];
+      } else if (h.kind === 'bad' || (h.kind === 'more' && buf.length)) {
+        // A TLS start whose hello cannot be read whole (cut off, over 64 KiB, malformed):
+        // its name is unknown, so it is not let through unchecked.
+        refused = [t, 'a TLS hello sbx could not read'];
+      }
+      if (refused) {
+        this.record(refused[0], false, refused[1]);
         client.destroy();
         up.sock.destroy();
         return;
       }
       if (buf.length) up.sock.write(buf);
-      this.pipe(client, up, t);
+      this.pipe(client, up, t, ended);
     };
     const onData = (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
-      const need = tlsRecordLength(buf);
-      if (need === 0 || buf.length >= need || buf.length > MAX_HEAD) go();
+      if (readHello(buf, MAX_HEAD).kind !== 'more') go();
     };
-    const need = tlsRecordLength(buf);
-    if (buf.length && (need === 0 || buf.length >= need)) { go(); return; }
+    // A client that ends before its hello is whole gets its decision now, not in 30 s.
+    const onEnd = () => { ended = true; go(); };
+    if (readHello(buf, MAX_HEAD).kind !== 'more') { go(); return; }
     client.on('data', onData);
+    client.once('end', onEnd);
     client.resume();
   }
 
@@ -358,7 +428,7 @@ export class NetProxy {
    * everything the relay had sent is forwarded to the host and, once written, our end closes:
    * only then does the relay use the host socket itself.
    */
-  private pipe(client: Socket, up: Upstream, t: Target): void {
+  private pipe(client: Socket, up: Upstream, t: Target, clientEndedBefore = false): void {
     let moved = 0;
     let handing = false;
     let handed = false;
@@ -425,11 +495,13 @@ export class NetProxy {
       }
       maybeHandOff();
     });
-    client.on('end', () => {
+    const onClientEnd = () => {
       clientEnded = true;
       if (handed) finish();
       else if (!handing) host.end();
-    });
+    };
+    client.on('end', onClientEnd);
+    if (clientEndedBefore) onClientEnd();
     host.on('end', () => { if (!handed) client.end(); });
     for (const chunk of up.stash) client.write(chunk);
     up.stash = [];

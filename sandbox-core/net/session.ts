@@ -6,7 +6,7 @@ import { release as osRelease } from 'node:os';
 import { Dir, removeTreeAt } from '../beneath.js';
 import { findHelper } from '../helper.js';
 import { AllowList } from './allowlist.js';
-import { NetProxy, readHostsFile, type NetDecision } from './proxy.js';
+import { BAD_REQUESTS, NetProxy, OTHER_HOSTS, readHostsFile, type NetDecision } from './proxy.js';
 
 /** The port the relay listens on inside the sandbox (127.0.0.1 and ::1). */
 export const RELAY_PORT = 3128;
@@ -112,7 +112,10 @@ export async function startAllowNet(entries: string[], layersDir: string, relayO
 
 /** `allowed: a:443 ×3`, `blocked: b:80 ×1 (not in --allow-net)`: one line per host and outcome. */
 export function netSummaryLines(decisions: NetDecision[], display: (s: string) => string): string[] {
-  return decisions.map((d) => `${d.allowed ? 'allowed' : 'blocked'}: ${display(d.host)}:${d.port} ×${d.count}${d.allowed ? (d.direct ? ` (direct ×${d.direct})` : '') : ` (${d.reason})`}`);
+  // OTHER_HOSTS and BAD_REQUESTS rows are sbx's own (a space: no host has one), not a host:port.
+  return decisions.map((d) => d.host === OTHER_HOSTS || d.host === BAD_REQUESTS
+    ? `${d.allowed ? 'allowed' : 'blocked'}: ${d.host} ×${d.count} (${d.reason})`
+    : `${d.allowed ? 'allowed' : 'blocked'}: ${display(d.host)}:${d.port} ×${d.count}${d.allowed ? (d.direct ? ` (direct ×${d.direct})` : '') : ` (${d.reason})`}`);
 }
 
 /**
