@@ -364,6 +364,22 @@ test('plain HTTP: a Host: naming another host, a second Host:, a header line rea
   assert.match(await talk(`GET ${url} HTTP/1.1\r\nHost: a.wild.test\r\n\r\n`), /^HTTP\/1.1 200 OK/);
 });
 
+test('connections that end, or are open at the end, before a whole request are counted', async () => {
+  const p = new NetProxy(AllowList.parse(['allowed.test']));
+  const path = join(dir, 'p-half.sock');
+  await p.listen(path);
+  const half = connect(path);
+  half.write('CONNECT exam');
+  await new Promise<void>((r) => half.end(() => half.once('close', () => r())));
+  const open = connect(path);
+  open.on('error', () => {});
+  await new Promise<void>((r) => open.write('GET http://', () => r()));
+  await new Promise((r) => setTimeout(r, 50));
+  await p.close();
+  open.destroy();
+  assert.equal(p.decisions().map((d) => [d.host, d.count, d.reason]), [[BAD_REQUESTS, 2, 'no whole request before the connection ended']]);
+});
+
 test('the log groups decisions by host:port with counts', () => {
   const d = proxy.decisions();
   const evil = d.find((x) => x.host === 'evil.example');
