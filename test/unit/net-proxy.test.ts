@@ -190,6 +190,26 @@ test('a name that resolves to a local address through DNS is refused unless the 
   } finally { await p.close(); }
 });
 
+test('numeric host forms (decimal, octal, hex, short) are names whose answer is loopback: refused', async () => {
+  const forms = ['2130706433', '0177.0.0.1', '0x7f.0.0.1', '127.1', '0x7f000001'];
+  const p = new NetProxy(AllowList.parse(forms));
+  const path = join(dir, 'p-num.sock');
+  await p.listen(path);
+  try {
+    for (const f of forms) {
+      const r = await new Promise<string>((resolve) => {
+        const c = connect(path);
+        let out = '';
+        c.on('data', (d) => { out += d; });
+        c.on('close', () => resolve(out));
+        c.write(`CONNECT ${f}:${originPort} HTTP/1.1\r\n\r\n`);
+      });
+      assert.match(r, /^HTTP\/1.1 (403|502) /, f);
+      assert.not.match(r, /Established/, f);
+    }
+  } finally { await p.close(); }
+});
+
 test('a TLS name inside a CONNECT to an allowed host must be allowed too', async () => {
   const r = await new Promise<string>((resolve) => {
     const c = connect(sock());
