@@ -82,8 +82,11 @@ export class PruneCommand extends Command {
       rl.close();
       if (a !== 'y' && a !== 'yes') { info('nothing removed'); return 0; }
     }
-    for (const c of take) store.removeId(c.entry.id);
-    info(`removed ${n}${kept}`);
+    let gone = 0;
+    for (const c of take) if (!store.removeId(c.entry.id)) gone++;
+    // Another sbx (a second prune, a discard) removed some meanwhile: they are not ours to count.
+    const removed = take.length - gone;
+    info(gone ? `removed ${removed} sandbox${removed === 1 ? '' : 'es'}; ${gone} removed meanwhile by another sbx${kept}` : `removed ${n}${kept}`);
     return 0;
   }
 }
