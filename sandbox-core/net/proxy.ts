@@ -74,6 +74,14 @@ function splitHostPort(s: string, defPort: number): Target | null {
   return { host: m[1]!, port };
 }
 
+/** A header field line: a token, a colon, a value without CR, LF or NUL (RFC 9112 5). */
+const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n\0]*$/;
+
+function sameHost(a: string, b: string): boolean {
+  const norm = (h: string) => h.toLowerCase().replace(/\.$/, '');
+  return norm(a) === norm(b);
+}
+
 /** A client's text in sbx's answer: a target may be up to 64 KiB. */
 function clip(s: string): string {
   return s.length > 100 ? `${s.slice(0, 100)}...` : s;
@@ -295,17 +303,31 @@ export class NetProxy {
       this.checkSniThenPipe(client, up, t, rest);
       return;
     }
+    // The head goes to the host as sent: a line the proxy reads one way and a server another
+    // (`Host : x`, a folded line, a bare LF or CR, two Host lines) could name another host
+    // behind the allowed one's address. Only `NAME: value` lines pass.
+    const fields = lines.slice(1).filter((l) => l !== '');
+    if (!fields.every((l) => HEADER_LINE.test(l)) || fields.filter((l) => /^host:/i.test(l)).length > 1) {
+      this.recordBad('a header line sbx does not read one way only');
+      this.refuse(client, 400, 'malformed or repeated header line');
+      return;
+    }
+    const hostLine = fields.find((l) => /^host:/i.test(l));
+    const hostField = hostLine ? splitHostPort(hostLine.slice(5).trim(), 80) : null;
     let t: Target | null;
     let path = target;
     const abs = /^http:\/\/([^/?#]+)([^#]*)$/i.exec(target);
     if (abs) {
       t = splitHostPort(abs[1]!, 80);
       path = abs[2] || '/';
-    } else {
-      const hostLine = lines.find((l) => /^host:/i.test(l));
-      t = hostLine ? splitHostPort(hostLine.slice(5).trim(), 80) : null;
+    } else t = hostField;
+    if (!t || !path.startsWith('/') || (hostLine && !hostField)) { this.recordBad('no http:// URL or Host: with a host name or an IP'); this.refuse(client, 400, `cannot proxy ${clip(method)} ${clip(target)} (use http:// URLs or CONNECT)`); return; }
+    // The Host: a server on a shared address picks its site by, as the TLS name is for CONNECT.
+    if (hostField && !sameHost(hostField.host, t.host) && !this.allow.allows(hostField.host, t.port)) {
+      this.record({ host: hostField.host, port: t.port }, false, `Host: inside a request to ${t.host}`);
+      this.refuse(client, 403, `blocked ${hostField.host}:${t.port} (Host: inside a request to ${t.host}; not in --allow-net)`);
+      return;
     }
-    if (!t || !path.startsWith('/')) { this.recordBad('no http:// URL or Host: with a host name or an IP'); this.refuse(client, 400, `cannot proxy ${clip(method)} ${clip(target)} (use http:// URLs or CONNECT)`); return; }
     const up = await this.open(client, t);
     if (!up) return;
     // One request per connection: a second request on a kept-alive connection could name

@@ -344,6 +344,26 @@ test('a TLS name hidden in the second record of a ClientHello is caught; a hello
   assert.ok(proxy.decisions().some((d) => !d.allowed && d.host === 'allowed.test' && d.reason === 'a TLS hello sbx could not read'), JSON.stringify(proxy.decisions()));
 });
 
+test('plain HTTP: a Host: naming another host, a second Host:, a header line read two ways: refused before any connect', async () => {
+  const url = `http://allowed.test:${originPort}/`;
+  const cases: [string, RegExp][] = [
+    [`GET ${url} HTTP/1.1\r\nHost: evil.test\r\n\r\n`, /^HTTP\/1.1 403 [^]*Host: inside a request to allowed.test/],
+    [`GET ${url} HTTP/1.1\r\nHost: allowed.test\r\nhost: evil.test\r\n\r\n`, /^HTTP\/1.1 400 /],
+    [`GET ${url} HTTP/1.1\r\nHost : evil.test\r\n\r\n`, /^HTTP\/1.1 400 /],
+    [`GET ${url} HTTP/1.1\r\nX-A: 1\r\n Host: evil.test\r\n\r\n`, /^HTTP\/1.1 400 /],
+    [`GET ${url} HTTP/1.1\r\nX-A: 1\nHost: evil.test\r\n\r\n`, /^HTTP\/1.1 400 /],
+    [`GET ${url} HTTP/1.1\r\nHost: a@evil.test\r\n\r\n`, /^HTTP\/1.1 400 /],
+  ];
+  for (const [req, want] of cases) {
+    const r = await talk(req);
+    assert.match(r, want, JSON.stringify(req));
+    assert.not.match(r, /200 OK/, JSON.stringify(req));
+  }
+  // The same host however written, or another allowed one, is served.
+  assert.match(await talk(`GET ${url} HTTP/1.1\r\nHost: ALLOWED.test.:${originPort}\r\n\r\n`), /^HTTP\/1.1 200 OK/);
+  assert.match(await talk(`GET ${url} HTTP/1.1\r\nHost: a.wild.test\r\n\r\n`), /^HTTP\/1.1 200 OK/);
+});
+
 test('the log groups decisions by host:port with counts', () => {
   const d = proxy.decisions();
   const evil = d.find((x) => x.host === 'evil.example');
