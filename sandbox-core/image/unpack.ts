@@ -58,7 +58,12 @@ export async function unpackLayer(entries: AsyncIterable<LayerEntry>, rootPath: 
       report.entries++;
       const op = layerOp(e);
       if (op.op === 'opaque') {
-        if (op.dir !== '') Dir.openBeneath(root, op.dir, { create: true, mode: 0o755 }).close();
+        if (op.dir !== '') {
+          try { Dir.openBeneath(root, op.dir, { create: true, mode: 0o755 }).close(); } catch (err) {
+            if (err instanceof NotBeneathError) throw contained(label, op.dir);
+            throw err;
+          }
+        }
         opaque.add(op.dir);
         continue;
       }
@@ -150,7 +155,13 @@ export async function unpackLayer(entries: AsyncIterable<LayerEntry>, rootPath: 
     if (errs.some((x) => x)) throw new SbxError(`image layer ${label}: cannot mark an opaque directory (errno ${errs.find((x) => x)})`);
     // Directories last, deepest first: their modes may forbid writing, their times move with every child.
     for (const d of [...dirs.values()].sort((a, b) => b.rel.length - a.rel.length)) {
-      const dd = d.rel === '' ? Dir.openBeneath(root, '') : Dir.openBeneath(root, d.rel);
+      let dd: Dir;
+      try { dd = Dir.openBeneath(root, d.rel); } catch (err) {
+        // A later entry replaced it (a symlink, a file, a whiteout): the later one wins, as in
+        // tar; its metadata is never applied through whatever stands there now.
+        if (err instanceof NotBeneathError) continue;
+        throw err;
+      }
       try {
         if (asRoot) chownSync(dd.self(), d.uid, d.gid);
         chmodSync(dd.self(), asRoot ? d.mode & 0o1777 : (d.mode & 0o1777) | 0o700);

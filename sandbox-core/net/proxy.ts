@@ -74,6 +74,14 @@ function splitHostPort(s: string, defPort: number): Target | null {
   return { host: m[1]!, port };
 }
 
+/** A header field line: a token, a colon, a value without CR, LF or NUL (RFC 9112 5). */
+const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n\0]*$/;
+
+function sameHost(a: string, b: string): boolean {
+  const norm = (h: string) => h.toLowerCase().replace(/\.$/, '');
+  return norm(a) === norm(b);
+}
+
 /** A client's text in sbx's answer: a target may be up to 64 KiB. */
 function clip(s: string): string {
   return s.length > 100 ? `${s.slice(0, 100)}...` : s;
@@ -86,6 +94,8 @@ export class NetProxy {
   /** Rows of the log that name a host:port (MAX_LOG_ROWS at most). */
   private named = 0;
   private readonly sockets = new Set<Socket>();
+  /** Client connections whose request head is not whole yet. */
+  private readonly awaitingHead = new Set<Socket>();
   private readonly passer: Passer | null;
 
   /**
@@ -144,6 +154,8 @@ export class NetProxy {
     // First: a server whose accepted sockets went over an IPC channel waits, on close, for
     // the channel's other end to confirm them closed, unless that channel is gone.
     this.passer?.stop();
+    // Counted now: their 'close' comes after the caller has read the log.
+    for (const s of this.awaitingHead) this.endedBeforeRequest(s);
     for (const s of this.sockets) s.destroy();
     for (const srv of [this.server, this.directServer]) if (srv) await new Promise<void>((r) => srv.close(() => r()));
     this.server = null;
@@ -238,6 +250,10 @@ export class NetProxy {
     }
   }
 
+  private endedBeforeRequest(s: Socket): void {
+    if (this.awaitingHead.delete(s)) this.recordBad('no whole request before the connection ended');
+  }
+
   private recordBad(reason: string): void {
     const d = this.log.get(`x ${reason}`);
     if (d) d.count++;
@@ -259,13 +275,18 @@ export class NetProxy {
   private handle(client: Socket): void {
     this.track(client);
     let buf = Buffer.alloc(0);
+    // A connection that ends (or is still open when the run ends) before its request is whole
+    // is counted too: 500 of them said 'no connection was attempted'.
+    this.awaitingHead.add(client);
+    client.once('close', () => this.endedBeforeRequest(client));
     const onData = (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
       const end = buf.indexOf('\r\n\r\n');
       if (end < 0) {
-        if (buf.length > MAX_HEAD) { client.off('data', onData); this.recordBad('request head too large'); this.refuse(client, 431, 'request head too large'); }
+        if (buf.length > MAX_HEAD) { this.awaitingHead.delete(client); client.off('data', onData); this.recordBad('request head too large'); this.refuse(client, 431, 'request head too large'); }
         return;
       }
+      this.awaitingHead.delete(client);
       client.off('data', onData);
       client.off('end', onEnd);
       client.pause();
@@ -295,17 +316,31 @@ export class NetProxy {
       this.checkSniThenPipe(client, up, t, rest);
       return;
     }
+    // The head goes to the host as sent: a line the proxy reads one way and a server another
+    // (`Host : x`, a folded line, a bare LF or CR, two Host lines) could name another host
+    // behind the allowed one's address. Only `NAME: value` lines pass.
+    const fields = lines.slice(1).filter((l) => l !== '');
+    if (!fields.every((l) => HEADER_LINE.test(l)) || fields.filter((l) => /^host:/i.test(l)).length > 1) {
+      this.recordBad('a header line sbx does not read one way only');
+      this.refuse(client, 400, 'malformed or repeated header line');
+      return;
+    }
+    const hostLine = fields.find((l) => /^host:/i.test(l));
+    const hostField = hostLine ? splitHostPort(hostLine.slice(5).trim(), 80) : null;
     let t: Target | null;
     let path = target;
     const abs = /^http:\/\/([^/?#]+)([^#]*)$/i.exec(target);
     if (abs) {
       t = splitHostPort(abs[1]!, 80);
       path = abs[2] || '/';
-    } else {
-      const hostLine = lines.find((l) => /^host:/i.test(l));
-      t = hostLine ? splitHostPort(hostLine.slice(5).trim(), 80) : null;
+    } else t = hostField;
+    if (!t || !path.startsWith('/') || (hostLine && !hostField)) { this.recordBad('no http:// URL or Host: with a host name or an IP'); this.refuse(client, 400, `cannot proxy ${clip(method)} ${clip(target)} (use http:// URLs or CONNECT)`); return; }
+    // The Host: a server on a shared address picks its site by, as the TLS name is for CONNECT.
+    if (hostField && !sameHost(hostField.host, t.host) && !this.allow.allows(hostField.host, t.port)) {
+      this.record({ host: hostField.host, port: t.port }, false, `Host: inside a request to ${t.host}`);
+      this.refuse(client, 403, `blocked ${hostField.host}:${t.port} (Host: inside a request to ${t.host}; not in --allow-net)`);
+      return;
     }
-    if (!t || !path.startsWith('/')) { this.recordBad('no http:// URL or Host: with a host name or an IP'); this.refuse(client, 400, `cannot proxy ${clip(method)} ${clip(target)} (use http:// URLs or CONNECT)`); return; }
     const up = await this.open(client, t);
     if (!up) return;
     // One request per connection: a second request on a kept-alive connection could name
