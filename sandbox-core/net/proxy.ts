@@ -94,6 +94,8 @@ export class NetProxy {
   /** Rows of the log that name a host:port (MAX_LOG_ROWS at most). */
   private named = 0;
   private readonly sockets = new Set<Socket>();
+  /** Client connections whose request head is not whole yet. */
+  private readonly awaitingHead = new Set<Socket>();
   private readonly passer: Passer | null;
 
   /**
@@ -152,6 +154,8 @@ export class NetProxy {
     // First: a server whose accepted sockets went over an IPC channel waits, on close, for
     // the channel's other end to confirm them closed, unless that channel is gone.
     this.passer?.stop();
+    // Counted now: their 'close' comes after the caller has read the log.
+    for (const s of this.awaitingHead) this.endedBeforeRequest(s);
     for (const s of this.sockets) s.destroy();
     for (const srv of [this.server, this.directServer]) if (srv) await new Promise<void>((r) => srv.close(() => r()));
     this.server = null;
@@ -246,6 +250,10 @@ export class NetProxy {
     }
   }
 
+  private endedBeforeRequest(s: Socket): void {
+    if (this.awaitingHead.delete(s)) this.recordBad('no whole request before the connection ended');
+  }
+
   private recordBad(reason: string): void {
     const d = this.log.get(`x ${reason}`);
     if (d) d.count++;
@@ -267,13 +275,18 @@ export class NetProxy {
   private handle(client: Socket): void {
     this.track(client);
     let buf = Buffer.alloc(0);
+    // A connection that ends (or is still open when the run ends) before its request is whole
+    // is counted too: 500 of them said 'no connection was attempted'.
+    this.awaitingHead.add(client);
+    client.once('close', () => this.endedBeforeRequest(client));
     const onData = (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
       const end = buf.indexOf('\r\n\r\n');
       if (end < 0) {
-        if (buf.length > MAX_HEAD) { client.off('data', onData); this.recordBad('request head too large'); this.refuse(client, 431, 'request head too large'); }
+        if (buf.length > MAX_HEAD) { this.awaitingHead.delete(client); client.off('data', onData); this.recordBad('request head too large'); this.refuse(client, 431, 'request head too large'); }
         return;
       }
+      this.awaitingHead.delete(client);
       client.off('data', onData);
       client.off('end', onEnd);
       client.pause();

@@ -190,6 +190,26 @@ test('a name that resolves to a local address through DNS is refused unless the 
   } finally { await p.close(); }
 });
 
+test('numeric host forms (decimal, octal, hex, short) are names whose answer is loopback: refused', async () => {
+  const forms = ['2130706433', '0177.0.0.1', '0x7f.0.0.1', '127.1', '0x7f000001'];
+  const p = new NetProxy(AllowList.parse(forms));
+  const path = join(dir, 'p-num.sock');
+  await p.listen(path);
+  try {
+    for (const f of forms) {
+      const r = await new Promise<string>((resolve) => {
+        const c = connect(path);
+        let out = '';
+        c.on('data', (d) => { out += d; });
+        c.on('close', () => resolve(out));
+        c.write(`CONNECT ${f}:${originPort} HTTP/1.1\r\n\r\n`);
+      });
+      assert.match(r, /^HTTP\/1.1 (403|502) /, f);
+      assert.not.match(r, /Established/, f);
+    }
+  } finally { await p.close(); }
+});
+
 test('a TLS name inside a CONNECT to an allowed host must be allowed too', async () => {
   const r = await new Promise<string>((resolve) => {
     const c = connect(sock());
@@ -362,6 +382,22 @@ test('plain HTTP: a Host: naming another host, a second Host:, a header line rea
   // The same host however written, or another allowed one, is served.
   assert.match(await talk(`GET ${url} HTTP/1.1\r\nHost: ALLOWED.test.:${originPort}\r\n\r\n`), /^HTTP\/1.1 200 OK/);
   assert.match(await talk(`GET ${url} HTTP/1.1\r\nHost: a.wild.test\r\n\r\n`), /^HTTP\/1.1 200 OK/);
+});
+
+test('connections that end, or are open at the end, before a whole request are counted', async () => {
+  const p = new NetProxy(AllowList.parse(['allowed.test']));
+  const path = join(dir, 'p-half.sock');
+  await p.listen(path);
+  const half = connect(path);
+  half.write('CONNECT exam');
+  await new Promise<void>((r) => half.end(() => half.once('close', () => r())));
+  const open = connect(path);
+  open.on('error', () => {});
+  await new Promise<void>((r) => open.write('GET http://', () => r()));
+  await new Promise((r) => setTimeout(r, 50));
+  await p.close();
+  open.destroy();
+  assert.equal(p.decisions().map((d) => [d.host, d.count, d.reason]), [[BAD_REQUESTS, 2, 'no whole request before the connection ended']]);
 });
 
 test('the log groups decisions by host:port with counts', () => {
