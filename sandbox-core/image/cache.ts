@@ -243,7 +243,10 @@ export class ImageCache {
     const merged = this.sub('merged');
     try {
       const name = hex(rec.chainId);
-      if (!merged.lstat(name)?.isDirectory()) {
+      const there = merged.lstat(name);
+      if (!there?.isDirectory()) {
+        // Anything else there (a symlink swapped in) goes first: the rename below would fail on it.
+        if (there) removeTreeAt(merged, name);
         await this.build(merged, name, async (dir) => { mergeLayers(rec.diffIds.map((d) => this.layerPath(d)), dir, asRoot); });
       }
     } finally { merged.close(); }
@@ -318,6 +321,9 @@ export class ImageCache {
 
 /** Disk blocks of a tree (`linksFree`: files with more than one link belong to a layer, not here). */
 function treeBytes(parent: Dir, name: string, linksFree = false): number {
+  // Not a directory (a symlink swapped into the cache): its own size, and prune removes it.
+  const self = parent.lstat(name);
+  if (!self?.isDirectory()) return (self?.blocks ?? 0) * 512;
   let total = 0;
   const stack = [name];
   const top = Dir.openBeneath(parent, '');

@@ -9,7 +9,14 @@ import { AllowList, ipBits, isHostName, isLocalAddress, isLoopbackOrUnspecified 
 import { readHello } from './sni.js';
 import { Passer } from './passer.js';
 
-const MAX_HEAD = 64 * 1024;
+/** A request head (and a TLS hello) may be this long; Node's own HTTP server takes 16 KiB. */
+const MAX_HEAD = 16 * 1024;
+/**
+ * Bytes of unfinished heads and hellos held at once, all connections together: each waits in
+ * sbx's memory, outside the sandbox's cgroup, and a command can open a connection per process
+ * it may have (3000 connections each holding a 64 KiB head made sbx's max RSS 268 MB).
+ */
+const HELD_BUDGET = 4 << 20;
 const CONNECT_TIMEOUT_MS = 10_000;
 const FIRST_BYTES_TIMEOUT_MS = 30_000;
 /**
@@ -82,7 +89,7 @@ function sameHost(a: string, b: string): boolean {
   return norm(a) === norm(b);
 }
 
-/** A client's text in sbx's answer: a target may be up to 64 KiB. */
+/** A client's text in sbx's answer: a target may be up to 16 KiB. */
 function clip(s: string): string {
   return s.length > 100 ? `${s.slice(0, 100)}...` : s;
 }
@@ -96,6 +103,8 @@ export class NetProxy {
   private readonly sockets = new Set<Socket>();
   /** Client connections whose request head is not whole yet. */
   private readonly awaitingHead = new Set<Socket>();
+  /** Bytes of unfinished heads and TLS hellos held now (HELD_BUDGET at most). */
+  private held = 0;
   private readonly passer: Passer | null;
 
   /**
@@ -278,14 +287,25 @@ export class NetProxy {
     // A connection that ends (or is still open when the run ends) before its request is whole
     // is counted too: 500 of them said 'no connection was attempted'.
     this.awaitingHead.add(client);
-    client.once('close', () => this.endedBeforeRequest(client));
+    const release = () => { this.held -= buf.length; buf = Buffer.alloc(0); };
+    client.once('close', () => { if (this.awaitingHead.has(client)) release(); this.endedBeforeRequest(client); });
     const onData = (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
+      this.held += d.length;
       const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (buf.length > MAX_HEAD) { this.awaitingHead.delete(client); client.off('data', onData); this.recordBad('request head too large'); this.refuse(client, 431, 'request head too large'); }
+      const over = this.held > HELD_BUDGET;
+      if (end < 0 || over) {
+        if (buf.length > MAX_HEAD || over) {
+          const why = over ? 'too many unfinished requests at once' : 'request head too large';
+          release();
+          this.awaitingHead.delete(client);
+          client.off('data', onData);
+          this.recordBad(why);
+          this.refuse(client, over ? 503 : 431, why);
+        }
         return;
       }
+      this.held -= buf.length;
       this.awaitingHead.delete(client);
       client.off('data', onData);
       client.off('end', onEnd);
@@ -299,7 +319,7 @@ export class NetProxy {
 
   private refuse(client: Socket, status: number, reason: string): void {
     const text = `sbx: ${reason}\n`;
-    const phrase = status === 403 ? 'Forbidden' : status === 400 ? 'Bad Request' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Gateway';
+    const phrase = status === 403 ? 'Forbidden' : status === 400 ? 'Bad Request' : status === 431 ? 'Request Header Fields Too Large' : status === 503 ? 'Service Unavailable' : 'Bad Gateway';
     client.end(`HTTP/1.1 ${status} ${phrase}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\nX-Sbx-Reason: ${reason.replace(/[\r\n]/g, ' ')}\r\n\r\n${text}`);
   }
 
@@ -418,17 +438,23 @@ export class NetProxy {
   private checkSniThenPipe(client: Socket, up: Upstream, t: Target, first: Buffer): void {
     let buf = first;
     let ended = false;
+    let mine = 0;
+    const release = () => { this.held -= mine; mine = 0; };
     const timer = setTimeout(() => go(), FIRST_BYTES_TIMEOUT_MS);
-    const go = () => {
+    const stop = () => {
       clearTimeout(timer);
+      release();
       client.off('data', onData);
       client.off('end', onEnd);
+    };
+    const go = () => {
+      stop();
       const h = readHello(buf, MAX_HEAD);
       let refused: [Target, string] | null = null;
       if (h.kind === 'hello' && h.sni !== null && h.sni.toLowerCase() !== t.host.toLowerCase() && !this.allow.allows(h.sni, t.port)) {
         refused = [{ host: isHostName(h.sni) ? h.sni : clip(h.sni), port: t.port }, `TLS name inside a CONNECT to ${t.host}`];
       } else if (h.kind === 'bad' || (h.kind === 'more' && buf.length)) {
-        // A TLS start whose hello cannot be read whole (cut off, over 64 KiB, malformed):
+        // A TLS start whose hello cannot be read whole (cut off, over 16 KiB, malformed):
         // its name is unknown, so it is not let through unchecked.
         refused = [t, 'a TLS hello sbx could not read'];
       }
@@ -443,8 +469,18 @@ export class NetProxy {
     };
     const onData = (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
+      mine += d.length;
+      this.held += d.length;
+      if (this.held > HELD_BUDGET) {
+        stop();
+        this.record(t, false, 'too many unfinished requests at once');
+        client.destroy();
+        up.sock.destroy();
+        return;
+      }
       if (readHello(buf, MAX_HEAD).kind !== 'more') go();
     };
+    client.once('close', release);
     // A client that ends before its hello is whole gets its decision now, not in 30 s.
     const onEnd = () => { ended = true; go(); };
     if (readHello(buf, MAX_HEAD).kind !== 'more') { go(); return; }

@@ -284,7 +284,7 @@ test("a flood of names keeps the log and the summary bounded; a target too long 
     c.write(req);
   });
   try {
-    const long = await ask(`CONNECT ${'a'.repeat(60_000)}.test:443 HTTP/1.1\r\n\r\n`);
+    const long = await ask(`CONNECT ${'a'.repeat(10_000)}.test:443 HTTP/1.1\r\n\r\n`);
     assert.match(long, /^HTTP\/1.1 400 /);
     assert.ok(long.length < 1000, `${long.length} bytes`);
     assert.equal(p.decisions(), [{ host: BAD_REQUESTS, port: 0, allowed: false, reason: 'bad CONNECT target', count: 1 }]);
@@ -398,6 +398,24 @@ test('connections that end, or are open at the end, before a whole request are c
   await p.close();
   open.destroy();
   assert.equal(p.decisions().map((d) => [d.host, d.count, d.reason]), [[BAD_REQUESTS, 2, 'no whole request before the connection ended']]);
+});
+
+test('unfinished heads hold at most 4 MiB in all: past that a 503; the budget comes back', async () => {
+  const held: ReturnType<typeof connect>[] = [];
+  const answers: Promise<string>[] = [];
+  for (let i = 0; i < 300; i++) {
+    const c = connect(sock());
+    c.on('error', () => {});
+    held.push(c);
+    answers.push(new Promise((resolve) => { let out = ''; c.on('data', (d) => { out += d; resolve(out); }); c.on('close', () => resolve(out)); }));
+    c.write(`GET http://allowed.test/ HTTP/1.1\r\nX: ${'a'.repeat(15_000)}`);
+  }
+  const first503 = await Promise.race(answers);
+  assert.match(first503, /^HTTP\/1.1 503 /);
+  assert.ok(proxy.decisions().some((d) => d.reason === 'too many unfinished requests at once'));
+  for (const c of held) c.destroy();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.match(await talk(`GET http://allowed.test:${originPort}/ HTTP/1.1\r\n\r\n`), /^HTTP\/1.1 200 OK/);
 });
 
 test('the log groups decisions by host:port with counts', () => {
