@@ -174,11 +174,12 @@ export class JournalWriter {
 
 /**
  * The pid of a commit of this sandbox that still runs (its journal's owner), or null: removing
- * the sandbox under it would cut a commit short halfway through the host's files.
+ * the sandbox under it would cut a commit short halfway through the host's files. `name`:
+ * the entry's name in the store (Store.removeId's claim while it decides).
  */
-export function liveCommitPid(store: Store, id: string): number | null {
+export function liveCommitPid(store: Store, id: string, name = id): number | null {
   let entry: Dir;
-  try { entry = store.openEntry(id); } catch { return null; }
+  try { entry = store.openEntry(id, name); } catch { return null; }
   try {
     const j = readJournal(entry, store.dirOf(id));
     return j && journalOwnerAlive(j.header) ? j.header.pid : null;
