@@ -26,7 +26,11 @@ const FIRST_BYTES_TIMEOUT_MS = 30_000;
 export const HANDOFF_AFTER = 256 * 1024;
 
 /** A connected host socket whose reads arrive through `sink` (null: kept until piping starts). */
-interface Upstream { sock: Socket; stash: Buffer[]; sink: ((chunk: Buffer) => boolean) | null; ended: boolean }
+interface Upstream {
+  sock: Socket; stash: Buffer[]; sink: ((chunk: Buffer) => boolean) | null; ended: boolean;
+  /** Called when the host sends before piping started (a banner: SSH, SMTP). */
+  onStash?: () => void;
+}
 
 /**
  * `spliced`: of the allowed connections, how many were handed to the relay (bytes no longer
@@ -419,6 +423,7 @@ export class NetProxy {
               const chunk = Buffer.from(buf.subarray(0, n));
               if (u.sink) return u.sink(chunk);
               u.stash.push(chunk);
+              u.onStash?.();
               return false;
             },
           },
@@ -447,6 +452,7 @@ export class NetProxy {
     const release = () => { this.held -= mine; mine = 0; };
     const timer = setTimeout(() => go(), FIRST_BYTES_TIMEOUT_MS);
     const stop = () => {
+      up.onStash = undefined;
       clearTimeout(timer);
       release();
       client.off('data', onData);
@@ -488,7 +494,10 @@ export class NetProxy {
     client.once('close', release);
     // A client that ends before its hello is whole gets its decision now, not in 30 s.
     const onEnd = () => { ended = true; go(); };
-    if (readHello(buf, MAX_HEAD).kind !== 'more') { go(); return; }
+    // A host that speaks first (SSH, SMTP) is answered by a client that sent nothing yet, no
+    // TLS hello to wait for: its banner waited the 30 s first-bytes limit.
+    up.onStash = () => { if (!buf.length) go(); };
+    if (readHello(buf, MAX_HEAD).kind !== 'more' || (!buf.length && up.stash.length)) { go(); return; }
     client.on('data', onData);
     client.once('end', onEnd);
     client.resume();

@@ -208,6 +208,31 @@ test("CONNECT through 0.0.0.0/0 or ::/0 does not reach the host's loopback", asy
   } finally { await p.close(); }
 });
 
+test('a host that speaks first (a banner) through CONNECT is heard before the client sends anything', async () => {
+  const banner = createServer((s) => { s.on('error', () => {}); s.write('SSH-2.0-canary\r\n'); });
+  await new Promise<void>((r) => banner.listen(0, '127.0.0.1', () => r()));
+  const port = (banner.address() as AddressInfo).port;
+  const p = new NetProxy(AllowList.parse([`127.0.0.1:${port}`]));
+  const path = join(dir, 'p-banner.sock');
+  await p.listen(path);
+  const c = connect(path);
+  c.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\n\r\n`);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    // Not a speed check: the old proxy held the banner for its 30 s first-bytes wait.
+    const got = await Promise.race([
+      new Promise<string>((resolve) => { let out = ''; c.on('data', (d) => { out += d; if (out.includes('SSH-2.0')) resolve(out); }); }),
+      new Promise<string>((resolve) => { timer = setTimeout(() => resolve('nothing within 10 s'), 10_000); }),
+    ]);
+    clearTimeout(timer);
+    assert.match(got, /Established\r\n\r\nSSH-2.0-canary/);
+  } finally {
+    c.destroy();
+    await p.close();
+    banner.close();
+  }
+});
+
 test('numeric host forms (decimal, octal, hex, short) are names whose answer is loopback: refused', async () => {
   const forms = ['2130706433', '0177.0.0.1', '0x7f.0.0.1', '127.1', '0x7f000001'];
   const p = new NetProxy(AllowList.parse(forms));
