@@ -177,8 +177,8 @@ export class NetProxy {
     // only an address:port an IP or CIDR entry names is the host's.
     if (isLoopbackOrUnspecified(addr) && (port === relayPort || !this.allow.coversAddress(addr, port))) return 'continue';
     const entry = this.allow.allows(addr, port);
-    if (!entry || entry.kind !== 'cidr') {
-      this.record({ host: addr, port }, false, 'not in --allow-net');
+    if (!entry || entry.kind !== 'cidr' || (isLocalAddress(addr) && !this.allow.coversAddress(addr, port))) {
+      this.record({ host: addr, port }, false, entry ? 'a local address no entry names' : 'not in --allow-net');
       return 'refuse';
     }
     return entry.text;
@@ -382,6 +382,11 @@ export class NetProxy {
     const literal = t.host.replace(/^\[|\]$/g, '');
     let addrs: string[];
     const pinned = this.hosts.get(t.host.toLowerCase());
+    if (ipBits(literal) && isLocalAddress(literal) && !this.allow.coversAddress(literal, t.port)) {
+      this.record(t, false, 'a local address no entry names');
+      this.refuse(client, 403, `blocked ${t.host}:${t.port} (a local address: allow it by itself, e.g. 127.0.0.1:${t.port})`);
+      return null;
+    }
     if (ipBits(literal)) addrs = [literal];
     else if (pinned) addrs = pinned;
     else {

@@ -190,6 +190,24 @@ test('a name that resolves to a local address through DNS is refused unless the 
   } finally { await p.close(); }
 });
 
+test("CONNECT through 0.0.0.0/0 or ::/0 does not reach the host's loopback", async () => {
+  const p = new NetProxy(AllowList.parse(['0.0.0.0/0', '::/0']));
+  const path = join(dir, 'p-all.sock');
+  await p.listen(path);
+  try {
+    for (const h of ['127.0.0.1', '[::ffff:127.0.0.1]', '0.0.0.0', '169.254.169.254']) {
+      const r = await new Promise<string>((resolve) => {
+        const c = connect(path);
+        let out = '';
+        c.on('data', (d) => { out += d; });
+        c.on('close', () => resolve(out));
+        c.write(`CONNECT ${h}:${originPort} HTTP/1.1\r\n\r\n`);
+      });
+      assert.match(r, /^HTTP\/1.1 403 [^]*a local address/, h);
+    }
+  } finally { await p.close(); }
+});
+
 test('numeric host forms (decimal, octal, hex, short) are names whose answer is loopback: refused', async () => {
   const forms = ['2130706433', '0177.0.0.1', '0x7f.0.0.1', '127.1', '0x7f000001'];
   const p = new NetProxy(AllowList.parse(forms));
