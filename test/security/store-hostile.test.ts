@@ -244,6 +244,19 @@ test('a hostile store zoo: ls, ls --json, prune (--dry-run, --older-than, -f) an
       if (id !== 'ccccccc3') assert.not.ok(t.includes('CANARY-SECRET'), `export ${id} read through a symlink`);
       assert.not.ok(t.includes('sl/secret'), `export ${id} went down a symlinked dir`);
     }
+    // sbx diff of a sandbox whose layer dir is a symlink: never a confident 'no changes' with
+    // exit 0 (a script's --exit-code check would read it as nothing changed).
+    for (const args of [[], ['--stat'], ['--name-only'], ['--json'], ['--exit-code']]) {
+      const d = sbx(['diff', 'ccccccc1', ...args], { store });
+      noRaw(d.stdout + d.stderr, `diff ${args.join(' ')}`);
+      assert.is(d.code, 1, `diff ${args.join(' ')}: ${d.stdout}${d.stderr}`);
+      assert.match(d.stderr, /cannot read the sandbox's copy/);
+      if (!args.length) assert.match(d.stdout, /^sandbox ccccccc1: no changes; \d+ parts? could not be read \(see the warnings\): the list may be incomplete$/m);
+      if (args[0] === '--json') assert.ok(((JSON.parse(d.stdout) as { unread?: string[] }).unread?.length ?? 0) >= 1, d.stdout);
+    }
+    const gd = sbx(['diff', good], { store });
+    assert.is(gd.code, 0, gd.stderr);
+    assert.not.match(gd.stdout, /could not be read/);
     for (const id of ['aaaaaaa1', 'bbbbbbb2', 'bbbbbbb3']) {
       const e = sbx(['export', id, '--format', 'tar', '-o', join(store, `${id}.tar`)], { store });
       assert.is(e.code, 125, e.stderr);
