@@ -83,10 +83,18 @@ export class PruneCommand extends Command {
       if (a !== 'y' && a !== 'yes') { info('nothing removed'); return 0; }
     }
     let gone = 0;
-    for (const c of take) if (!store.removeId(c.entry.id)) gone++;
+    let live = 0;
+    for (const c of take) {
+      // Asked again once removeId holds the entry: a run --in or a commit that began since the
+      // list was made keeps its sandbox.
+      const r = store.removeId(c.entry.id, (e) => e.meta?.state === 'running' || e.meta?.state === 'committing');
+      if (r === 'gone') gone++;
+      if (r === 'live') { live++; line(`  kept ${displayText(c.entry.meta?.name ?? c.entry.id)}: it began to be used meanwhile`); }
+    }
     // Another sbx (a second prune, a discard) removed some meanwhile: they are not ours to count.
-    const removed = take.length - gone;
-    info(gone ? `removed ${removed} sandbox${removed === 1 ? '' : 'es'}; ${gone} removed meanwhile by another sbx${kept}` : `removed ${n}${kept}`);
+    const removed = take.length - gone - live;
+    const also = [gone ? `${gone} removed meanwhile by another sbx` : '', live ? `${live} kept in use` : ''].filter(Boolean).join('; ');
+    info(also ? `removed ${removed} sandbox${removed === 1 ? '' : 'es'}; ${also}${kept}` : `removed ${n}${kept}`);
     return 0;
   }
 }

@@ -17,6 +17,8 @@ import { BOOT_ID_RE, bootId, pidAlive, recordedAlive, selfStamp } from './base/p
 import { checkImageRecord, mergedTreeOf } from './image/record.js';
 
 const ID_RE = /^[0-9a-f]{8}$/;
+/** The name removeId claims an entry under while it removes it. */
+const claimName = (id: string): string => `.removing-${id}.${process.pid}`;
 /** A removed sandbox's tree being deleted in the background: unclaimed, or claimed by a pid. */
 const REMOVING_RE = /^\.removing-[0-9a-f]{8}(?:\.(\d+))?$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -250,12 +252,12 @@ export class Store {
    * A sandbox's entry, opened from the store root fd without following a symlink in it, and
    * owned by the store's owner: what it holds (the commit journal) is reached only through it.
    */
-  openEntry(id: string): Dir {
-    if (!ID_RE.test(id)) throw new SbxError(`'${id}' is not a sandbox id`);
+  openEntry(id: string, name = id): Dir {
+    if (!ID_RE.test(id) || (name !== id && name !== claimName(id))) throw new SbxError(`'${id}' is not a sandbox id`);
     const root = this.openRoot();
     try {
       let d: Dir;
-      try { d = Dir.openBeneath(root, id); } catch (e) {
+      try { d = Dir.openBeneath(root, name); } catch (e) {
         throw new SbxError(`${this.dirOf(id)} cannot be opened (${(e as NodeJS.ErrnoException).code ?? 'a symlink or not a directory'})`, 125, `'sbx discard ${id}' removes it`);
       }
       const st = d.stat();
@@ -375,17 +377,17 @@ export class Store {
   }
 
   /** One store entry, checked: a plain directory of the owner, holding a regular meta.json of the owner. */
-  entry(id: string): StoreEntry | null {
+  entry(id: string, name = id): StoreEntry | null {
     let root: Dir;
     try { root = this.openRoot(); } catch { return null; }
     try {
-      const st = root.lstat(id);
+      const st = root.lstat(name);
       if (!st) return null;
       const broken = (problem: string, plainDir = true): StoreEntry => ({ id, meta: null, problem, plainDir });
       if (!st.isDirectory()) return broken(st.isSymbolicLink() ? 'a symlink, not a directory' : 'not a directory', false);
       if (st.uid !== this.owner) return broken(`owned by uid ${st.uid}, not ${this.owner}`, false);
       let dir: Dir;
-      try { dir = Dir.openBeneath(root, id); } catch { return broken('cannot be opened', false); }
+      try { dir = Dir.openBeneath(root, name); } catch { return broken('cannot be opened', false); }
       let fd = -1;
       try {
         try { fd = dir.openFile('meta.json'); } catch (e) {
@@ -588,33 +590,40 @@ export class Store {
   }
 
   /**
-   * Removes what belongs to an id, at the locations derived from it: its scratch tree first
-   * (so no scratch tree outlives its entry), then its store entry. Nothing is followed.
-   * False when the entry was gone already (another sbx removed it meanwhile).
+   * Removes what belongs to an id, at the locations derived from it: its store entry is
+   * claimed first (renamed to `.removing-<id>.<pid>`, a rename only one remover can win, so
+   * two prunes, or a prune and a discard, never trip over each other's unlinks), then its
+   * scratch tree goes, then the claimed entry. Nothing is followed. `live` is asked about the
+   * entry as read after the claim: a run or commit that began after the caller's own check
+   * has written so by then (or finds its entry gone and stops), and true puts the entry back.
+   * 'gone': another sbx removed it meanwhile. A claim whose remover died is removed by the
+   * next commit's removeInBackground.
    */
-  removeId(id: string): boolean {
+  removeId(id: string, live?: (e: StoreEntry, name: string) => boolean): 'removed' | 'gone' | 'live' {
     if (!ID_RE.test(id)) throw new SbxError(`'${id}' is not a sandbox id`);
-    const scratch = safeScratch(this.owner, false);
-    // What a run normally leaves: the stage dir in the scratch tree (the helper removed the
-    // rest), meta.json in the entry. Anything else is found by removeTree.
-    if (scratch) removeTree(join(scratch, id), ['root']);
     // From the store root fd, checked to be the owner's: never the store path walked again.
     let root: Dir;
     try { root = this.openRoot(); } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
       throw e;
     }
     try {
-      // Claimed first, by a rename only one remover can win: two prunes (or a prune and a
-      // discard) of the same entry no longer trip over each other's unlinks. A claim whose
-      // remover died is removed by the next commit's removeInBackground.
-      const claimed = `.removing-${id}.${process.pid}`;
-      let name = id;
-      try { renameSync(root.at(id), root.at(claimed)); name = claimed; } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false; // another sbx has it
+      const claimed = claimName(id);
+      let name = claimed;
+      try { renameSync(root.at(id), root.at(claimed)); } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'gone'; // another sbx has it
+        name = id; // removed where it is
       }
+      const e = live ? this.entry(id, name) : null;
+      if (e && live!(e, name)) {
+        if (name === claimed) renameSync(root.at(claimed), root.at(id));
+        return 'live';
+      }
+      // What a run normally leaves in the scratch tree: its stage dir (the helper removed the rest).
+      const scratch = safeScratch(this.owner, false);
+      if (scratch) removeTree(join(scratch, id), ['root']);
       removeTreeIn(root, name, join(this.root, name), [], ['meta.json']);
-      return true;
+      return 'removed';
     } finally {
       root.close();
     }

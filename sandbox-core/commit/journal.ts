@@ -13,7 +13,7 @@
 import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants as C } from 'node:fs';
 import { keepStoreOwner } from '../store.js';
 import { SbxError } from '../base/errors.js';
-import { recordedAlive, selfStamp } from '../base/process.js';
+import { BOOT_ID_RE, recordedAlive, selfStamp } from '../base/process.js';
 import type { Dir } from '../beneath.js';
 import type { Store } from '../store.js';
 
@@ -88,8 +88,12 @@ export function readJournal(entry: Dir, where: string): JournalState | null {
     closeSync(fd);
   }
   const lines = text.split('\n');
-  let header: JournalHeader;
-  try { header = JSON.parse(lines[0]!) as JournalHeader; } catch { return null; /* killed before the header was complete: nothing was written */ }
+  let parsed: unknown;
+  try { parsed = JSON.parse(lines[0]!); } catch { return null; /* killed before the header was complete: nothing was written */ }
+  // What a resume turns into host paths, pids and filters is checked once here, as meta.json's
+  // fields are: a header of other types was not written by sbx.
+  if (!isHeader(parsed)) throw new SbxError(`${p} is not a journal sbx wrote`, 125, 'discard the sandbox if you did not put it there');
+  const header = parsed;
   const staged = new Set<number>();
   const begun = new Set<number>();
   const done = new Set<number>();
@@ -102,6 +106,19 @@ export function readJournal(entry: Dir, where: string): JournalState | null {
     if (m[1] === 'b') last = i;
   }
   return { header, staged, begun, done, inFlight: last !== null && !done.has(last) ? last : null, mtimeMs };
+}
+
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+function isHeader(h: unknown): h is JournalHeader {
+  if (!h || typeof h !== 'object' || Array.isArray(h)) return false;
+  const x = h as Record<string, unknown>;
+  return x.version === 1 && typeof x.startedMs === 'number' && Number.isFinite(x.startedMs)
+    && Number.isSafeInteger(x.pid) && (x.pid as number) > 0
+    && (x.boot === undefined || (typeof x.boot === 'string' && BOOT_ID_RE.test(x.boot)))
+    && (x.pidStart === undefined || (typeof x.pidStart === 'string' && /^[0-9]{1,20}$/.test(x.pidStart)))
+    && isStrings(x.only) && isStrings(x.exclude) && (x.pick === undefined || isStrings(x.pick)) && isStrings(x.ours)
+    && Array.isArray(x.steps) && x.steps.every((st: unknown) => !!st && typeof st === 'object' && typeof (st as Record<string, unknown>).path === 'string' && typeof (st as Record<string, unknown>).kind === 'string');
 }
 
 /** Paths (byte strings) a journal shows as touched: every step begun. */
@@ -174,11 +191,12 @@ export class JournalWriter {
 
 /**
  * The pid of a commit of this sandbox that still runs (its journal's owner), or null: removing
- * the sandbox under it would cut a commit short halfway through the host's files.
+ * the sandbox under it would cut a commit short halfway through the host's files. `name`:
+ * the entry's name in the store (Store.removeId's claim while it decides).
  */
-export function liveCommitPid(store: Store, id: string): number | null {
+export function liveCommitPid(store: Store, id: string, name = id): number | null {
   let entry: Dir;
-  try { entry = store.openEntry(id); } catch { return null; }
+  try { entry = store.openEntry(id, name); } catch { return null; }
   try {
     const j = readJournal(entry, store.dirOf(id));
     return j && journalOwnerAlive(j.header) ? j.header.pid : null;

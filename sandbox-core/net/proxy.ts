@@ -9,7 +9,14 @@ import { AllowList, ipBits, isHostName, isLocalAddress, isLoopbackOrUnspecified 
 import { readHello } from './sni.js';
 import { Passer } from './passer.js';
 
-const MAX_HEAD = 64 * 1024;
+/** A request head (and a TLS hello) may be this long; Node's own HTTP server takes 16 KiB. */
+const MAX_HEAD = 16 * 1024;
+/**
+ * Bytes of unfinished heads and hellos held at once, all connections together: each waits in
+ * sbx's memory, outside the sandbox's cgroup, and a command can open a connection per process
+ * it may have (3000 connections each holding a 64 KiB head made sbx's max RSS 268 MB).
+ */
+const HELD_BUDGET = 4 << 20;
 const CONNECT_TIMEOUT_MS = 10_000;
 const FIRST_BYTES_TIMEOUT_MS = 30_000;
 /**
@@ -19,7 +26,11 @@ const FIRST_BYTES_TIMEOUT_MS = 30_000;
 export const HANDOFF_AFTER = 256 * 1024;
 
 /** A connected host socket whose reads arrive through `sink` (null: kept until piping starts). */
-interface Upstream { sock: Socket; stash: Buffer[]; sink: ((chunk: Buffer) => boolean) | null; ended: boolean }
+interface Upstream {
+  sock: Socket; stash: Buffer[]; sink: ((chunk: Buffer) => boolean) | null; ended: boolean;
+  /** Called when the host sends before piping started (a banner: SSH, SMTP). */
+  onStash?: () => void;
+}
 
 /**
  * `spliced`: of the allowed connections, how many were handed to the relay (bytes no longer
@@ -82,7 +93,7 @@ function sameHost(a: string, b: string): boolean {
   return norm(a) === norm(b);
 }
 
-/** A client's text in sbx's answer: a target may be up to 64 KiB. */
+/** A client's text in sbx's answer: a target may be up to 16 KiB. */
 function clip(s: string): string {
   return s.length > 100 ? `${s.slice(0, 100)}...` : s;
 }
@@ -96,6 +107,8 @@ export class NetProxy {
   private readonly sockets = new Set<Socket>();
   /** Client connections whose request head is not whole yet. */
   private readonly awaitingHead = new Set<Socket>();
+  /** Bytes of unfinished heads and TLS hellos held now (HELD_BUDGET at most). */
+  private held = 0;
   private readonly passer: Passer | null;
 
   /**
@@ -168,8 +181,8 @@ export class NetProxy {
     // only an address:port an IP or CIDR entry names is the host's.
     if (isLoopbackOrUnspecified(addr) && (port === relayPort || !this.allow.coversAddress(addr, port))) return 'continue';
     const entry = this.allow.allows(addr, port);
-    if (!entry || entry.kind !== 'cidr') {
-      this.record({ host: addr, port }, false, 'not in --allow-net');
+    if (!entry || entry.kind !== 'cidr' || (isLocalAddress(addr) && !this.allow.coversAddress(addr, port))) {
+      this.record({ host: addr, port }, false, entry ? 'a local address no entry names' : 'not in --allow-net');
       return 'refuse';
     }
     return entry.text;
@@ -278,14 +291,25 @@ export class NetProxy {
     // A connection that ends (or is still open when the run ends) before its request is whole
     // is counted too: 500 of them said 'no connection was attempted'.
     this.awaitingHead.add(client);
-    client.once('close', () => this.endedBeforeRequest(client));
+    const release = () => { this.held -= buf.length; buf = Buffer.alloc(0); };
+    client.once('close', () => { if (this.awaitingHead.has(client)) release(); this.endedBeforeRequest(client); });
     const onData = (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
+      this.held += d.length;
       const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (buf.length > MAX_HEAD) { this.awaitingHead.delete(client); client.off('data', onData); this.recordBad('request head too large'); this.refuse(client, 431, 'request head too large'); }
+      const over = this.held > HELD_BUDGET;
+      if (end < 0 || over) {
+        if (buf.length > MAX_HEAD || over) {
+          const why = over ? 'too many unfinished requests at once' : 'request head too large';
+          release();
+          this.awaitingHead.delete(client);
+          client.off('data', onData);
+          this.recordBad(why);
+          this.refuse(client, over ? 503 : 431, why);
+        }
         return;
       }
+      this.held -= buf.length;
       this.awaitingHead.delete(client);
       client.off('data', onData);
       client.off('end', onEnd);
@@ -299,7 +323,7 @@ export class NetProxy {
 
   private refuse(client: Socket, status: number, reason: string): void {
     const text = `sbx: ${reason}\n`;
-    const phrase = status === 403 ? 'Forbidden' : status === 400 ? 'Bad Request' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Gateway';
+    const phrase = status === 403 ? 'Forbidden' : status === 400 ? 'Bad Request' : status === 431 ? 'Request Header Fields Too Large' : status === 503 ? 'Service Unavailable' : 'Bad Gateway';
     client.end(`HTTP/1.1 ${status} ${phrase}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\nX-Sbx-Reason: ${reason.replace(/[\r\n]/g, ' ')}\r\n\r\n${text}`);
   }
 
@@ -362,6 +386,11 @@ export class NetProxy {
     const literal = t.host.replace(/^\[|\]$/g, '');
     let addrs: string[];
     const pinned = this.hosts.get(t.host.toLowerCase());
+    if (ipBits(literal) && isLocalAddress(literal) && !this.allow.coversAddress(literal, t.port)) {
+      this.record(t, false, 'a local address no entry names');
+      this.refuse(client, 403, `blocked ${t.host}:${t.port} (a local address: allow it by itself, e.g. 127.0.0.1:${t.port})`);
+      return null;
+    }
     if (ipBits(literal)) addrs = [literal];
     else if (pinned) addrs = pinned;
     else {
@@ -394,6 +423,7 @@ export class NetProxy {
               const chunk = Buffer.from(buf.subarray(0, n));
               if (u.sink) return u.sink(chunk);
               u.stash.push(chunk);
+              u.onStash?.();
               return false;
             },
           },
@@ -418,17 +448,24 @@ export class NetProxy {
   private checkSniThenPipe(client: Socket, up: Upstream, t: Target, first: Buffer): void {
     let buf = first;
     let ended = false;
+    let mine = 0;
+    const release = () => { this.held -= mine; mine = 0; };
     const timer = setTimeout(() => go(), FIRST_BYTES_TIMEOUT_MS);
-    const go = () => {
+    const stop = () => {
+      up.onStash = undefined;
       clearTimeout(timer);
+      release();
       client.off('data', onData);
       client.off('end', onEnd);
+    };
+    const go = () => {
+      stop();
       const h = readHello(buf, MAX_HEAD);
       let refused: [Target, string] | null = null;
       if (h.kind === 'hello' && h.sni !== null && h.sni.toLowerCase() !== t.host.toLowerCase() && !this.allow.allows(h.sni, t.port)) {
         refused = [{ host: isHostName(h.sni) ? h.sni : clip(h.sni), port: t.port }, `TLS name inside a CONNECT to ${t.host}`];
       } else if (h.kind === 'bad' || (h.kind === 'more' && buf.length)) {
-        // A TLS start whose hello cannot be read whole (cut off, over 64 KiB, malformed):
+        // A TLS start whose hello cannot be read whole (cut off, over 16 KiB, malformed):
         // its name is unknown, so it is not let through unchecked.
         refused = [t, 'a TLS hello sbx could not read'];
       }
@@ -443,11 +480,24 @@ export class NetProxy {
     };
     const onData = (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
+      mine += d.length;
+      this.held += d.length;
+      if (this.held > HELD_BUDGET) {
+        stop();
+        this.record(t, false, 'too many unfinished requests at once');
+        client.destroy();
+        up.sock.destroy();
+        return;
+      }
       if (readHello(buf, MAX_HEAD).kind !== 'more') go();
     };
+    client.once('close', release);
     // A client that ends before its hello is whole gets its decision now, not in 30 s.
     const onEnd = () => { ended = true; go(); };
-    if (readHello(buf, MAX_HEAD).kind !== 'more') { go(); return; }
+    // A host that speaks first (SSH, SMTP) is answered by a client that sent nothing yet, no
+    // TLS hello to wait for: its banner waited the 30 s first-bytes limit.
+    up.onStash = () => { if (!buf.length) go(); };
+    if (readHello(buf, MAX_HEAD).kind !== 'more' || (!buf.length && up.stash.length)) { go(); return; }
     client.on('data', onData);
     client.once('end', onEnd);
     client.resume();

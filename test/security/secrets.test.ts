@@ -26,6 +26,11 @@ test.before(() => {
   writeFileSync(join(home, '.bash_history'), 'export SECRET=HISTORYLINE\n');
   mkdirSync(join(home, '.config', 'sops', 'age'), { recursive: true });
   writeFileSync(join(home, '.config', 'sops', 'age', 'keys.txt'), 'AGE-SECRET-KEY-1XYZ\n');
+  // Added 2026-12-02: tokens of current CLIs that were readable with --net.
+  mkdirSync(join(home, '.cache', 'huggingface'), { recursive: true });
+  writeFileSync(join(home, '.cache', 'huggingface', 'token'), 'hf_HFTOKEN\n');
+  mkdirSync(join(home, '.claude'));
+  writeFileSync(join(home, '.claude', '.credentials.json'), '{"CLAUDECRED":1}\n');
 });
 test.after(() => { rmSync(home, { recursive: true, force: true }); removeStore(store); });
 
@@ -35,9 +40,10 @@ const LEAKY = {
   PGPASSWORD: 'v_pg', MYSQL_PWD: 'v_mysql', SSHPASS: 'v_sshpass', GITHUB_PAT: 'v_pat', BW_SESSION: 'v_bw', TAILSCALE_AUTHKEY: 'v_ts',
   NGROK_AUTHTOKEN: 'v_ngrok', DATABASE_URL: 'postgres://app:v_dburl@db/app', npm_config__authToken: 'v_npm',
   UPSTREAM_URL: 'https://deploy:v_urlpass@git.example.com/r.git',
+  SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/v_hook', CI_JOB_JWT: 'v_jwt',
 };
 const ENV = { HOME: home, ...LEAKY, HARMLESS_VAR: 'kept', GIT_AUTHOR_NAME: 'Ann Author' };
-const FILES = ['.ssh/id_ed25519', '.aws/credentials', '.netrc', '.docker/config.json', '.config/containers/auth.json', '.Xauthority', '.bash_history', '.config/sops/age/keys.txt', 'notes.txt'];
+const FILES = ['.ssh/id_ed25519', '.aws/credentials', '.netrc', '.docker/config.json', '.config/containers/auth.json', '.Xauthority', '.bash_history', '.config/sops/age/keys.txt', '.cache/huggingface/token', '.claude/.credentials.json', 'notes.txt'];
 const PROBE = `for f in ${FILES.map((f) => `'${home}/${f}'`).join(' ')}; do cat "$f" 2>/dev/null; done; env | sort`;
 
 function run(args: string[]): string {
@@ -52,10 +58,11 @@ test('by default (no --net) secrets are visible: nothing can leave', () => {
   assert.match(out, 'GITHUB_TOKEN=ghp_x');
 });
 
-for (const args of [['--hide-secrets'], ['--net']]) {
+// --allow-net can send too: it hides them as --net does.
+for (const args of [['--hide-secrets'], ['--net'], ['--allow-net', 'example.test']]) {
   test(`${args[0]} hides credential stores and drops token variables`, () => {
     const out = run(args);
-    for (const s of ['PRIVATE KEY', 'aws_secret_access_key', 'password y', 'auths', 'REGISTRYAUTH', 'XCOOKIE', 'HISTORYLINE', 'AGE-SECRET-KEY', ...Object.keys(LEAKY).map((k) => `${k}=`), ...Object.values(LEAKY)]) {
+    for (const s of ['PRIVATE KEY', 'aws_secret_access_key', 'password y', 'auths', 'REGISTRYAUTH', 'XCOOKIE', 'HISTORYLINE', 'AGE-SECRET-KEY', 'HFTOKEN', 'CLAUDECRED', ...Object.keys(LEAKY).map((k) => `${k}=`), ...Object.values(LEAKY)]) {
       assert.not.match(out, s, `${s} visible inside with ${args[0]}:\n${out}`);
     }
     assert.match(out, 'not a secret');

@@ -128,6 +128,25 @@ test('discard while a commit of the sandbox runs (its journal\'s owner alive) is
   }
 });
 
+test('a commit journal of other types (planted, not sbx\'s) is one line and exit 125, never an internal error; discard removes the sandbox', () => {
+  const id = saved('badjournal');
+  writeMeta(id, { ...metaOf(id), state: 'committing' });
+  const ok = { version: 1, startedMs: Date.now(), pid: 2 ** 22 + 1, only: [], exclude: [], steps: [], ours: [] };
+  for (const h of [{ ...ok, ours: 5 }, { ...ok, pid: 'x' }, { ...ok, steps: { length: 3 } }, [1, 2], null, 7, { ...ok, steps: [{ path: 5, kind: 'put' }] }, { ...ok, pidStart: '1\n' }, { ...ok, only: [1] }]) {
+    writeFileSync(join(store, id, 'commit.journal'), `${JSON.stringify(h)}\nb 0\n`);
+    for (const args of [['commit', '--dry-run', id], ['commit', id]]) {
+      const r = sbx(args, { store });
+      assert.is(r.code, 125, `${JSON.stringify(h)}: ${r.stderr}`);
+      assert.not.match(r.stderr, /internal error/);
+      assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, /is not a journal sbx wrote/);
+    }
+  }
+  const d = sbx(['discard', id], { store });
+  assert.is(d.code, 0, d.stderr);
+  assert.not.ok(existsSync(join(store, id)));
+});
+
 test('two prunes at once both end with exit 0 and remove everything once', async () => {
   for (let i = 0; i < 4; i++) {
     const r = sbx(['run', '-q', '--', 'sh', '-c', `mkdir -p /tmp/p${i} && for j in $(seq 300); do echo $j > /tmp/p${i}/f$j; done`], { store });

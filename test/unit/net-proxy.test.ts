@@ -190,6 +190,49 @@ test('a name that resolves to a local address through DNS is refused unless the 
   } finally { await p.close(); }
 });
 
+test("CONNECT through 0.0.0.0/0 or ::/0 does not reach the host's loopback", async () => {
+  const p = new NetProxy(AllowList.parse(['0.0.0.0/0', '::/0']));
+  const path = join(dir, 'p-all.sock');
+  await p.listen(path);
+  try {
+    for (const h of ['127.0.0.1', '[::ffff:127.0.0.1]', '0.0.0.0', '169.254.169.254']) {
+      const r = await new Promise<string>((resolve) => {
+        const c = connect(path);
+        let out = '';
+        c.on('data', (d) => { out += d; });
+        c.on('close', () => resolve(out));
+        c.write(`CONNECT ${h}:${originPort} HTTP/1.1\r\n\r\n`);
+      });
+      assert.match(r, /^HTTP\/1.1 403 [^]*a local address/, h);
+    }
+  } finally { await p.close(); }
+});
+
+test('a host that speaks first (a banner) through CONNECT is heard before the client sends anything', async () => {
+  const banner = createServer((s) => { s.on('error', () => {}); s.write('SSH-2.0-canary\r\n'); });
+  await new Promise<void>((r) => banner.listen(0, '127.0.0.1', () => r()));
+  const port = (banner.address() as AddressInfo).port;
+  const p = new NetProxy(AllowList.parse([`127.0.0.1:${port}`]));
+  const path = join(dir, 'p-banner.sock');
+  await p.listen(path);
+  const c = connect(path);
+  c.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\n\r\n`);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    // Not a speed check: the old proxy held the banner for its 30 s first-bytes wait.
+    const got = await Promise.race([
+      new Promise<string>((resolve) => { let out = ''; c.on('data', (d) => { out += d; if (out.includes('SSH-2.0')) resolve(out); }); }),
+      new Promise<string>((resolve) => { timer = setTimeout(() => resolve('nothing within 10 s'), 10_000); }),
+    ]);
+    clearTimeout(timer);
+    assert.match(got, /Established\r\n\r\nSSH-2.0-canary/);
+  } finally {
+    c.destroy();
+    await p.close();
+    banner.close();
+  }
+});
+
 test('numeric host forms (decimal, octal, hex, short) are names whose answer is loopback: refused', async () => {
   const forms = ['2130706433', '0177.0.0.1', '0x7f.0.0.1', '127.1', '0x7f000001'];
   const p = new NetProxy(AllowList.parse(forms));
@@ -284,7 +327,7 @@ test("a flood of names keeps the log and the summary bounded; a target too long 
     c.write(req);
   });
   try {
-    const long = await ask(`CONNECT ${'a'.repeat(60_000)}.test:443 HTTP/1.1\r\n\r\n`);
+    const long = await ask(`CONNECT ${'a'.repeat(10_000)}.test:443 HTTP/1.1\r\n\r\n`);
     assert.match(long, /^HTTP\/1.1 400 /);
     assert.ok(long.length < 1000, `${long.length} bytes`);
     assert.equal(p.decisions(), [{ host: BAD_REQUESTS, port: 0, allowed: false, reason: 'bad CONNECT target', count: 1 }]);
@@ -398,6 +441,24 @@ test('connections that end, or are open at the end, before a whole request are c
   await p.close();
   open.destroy();
   assert.equal(p.decisions().map((d) => [d.host, d.count, d.reason]), [[BAD_REQUESTS, 2, 'no whole request before the connection ended']]);
+});
+
+test('unfinished heads hold at most 4 MiB in all: past that a 503; the budget comes back', async () => {
+  const held: ReturnType<typeof connect>[] = [];
+  const answers: Promise<string>[] = [];
+  for (let i = 0; i < 300; i++) {
+    const c = connect(sock());
+    c.on('error', () => {});
+    held.push(c);
+    answers.push(new Promise((resolve) => { let out = ''; c.on('data', (d) => { out += d; resolve(out); }); c.on('close', () => resolve(out)); }));
+    c.write(`GET http://allowed.test/ HTTP/1.1\r\nX: ${'a'.repeat(15_000)}`);
+  }
+  const first503 = await Promise.race(answers);
+  assert.match(first503, /^HTTP\/1.1 503 /);
+  assert.ok(proxy.decisions().some((d) => d.reason === 'too many unfinished requests at once'));
+  for (const c of held) c.destroy();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.match(await talk(`GET http://allowed.test:${originPort}/ HTTP/1.1\r\n\r\n`), /^HTTP\/1.1 200 OK/);
 });
 
 test('the log groups decisions by host:port with counts', () => {
