@@ -1,10 +1,10 @@
 // --hide-secrets, its default with --net, --allow-secrets and --clean-env, seen from inside.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeStore, sbx, removeStore } from '../helpers/sbx.js';
+import { makeStore, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
 
 const store = makeStore();
 // A fake home with credential stores, so the user's real ones are never touched.
@@ -83,6 +83,37 @@ test('--clean-env starts from a minimal environment', () => {
   const names = r.stdout.trim().split('\n').map((l) => l.split('=')[0]);
   assert.not.ok(names.includes('SOME_BUILD_FLAG') || names.includes('GITHUB_TOKEN') || names.includes('HARMLESS_VAR'), r.stdout);
   assert.ok(names.includes('PATH') && names.includes('HOME'), r.stdout);
+});
+
+test('--hide of a path that does not exist yet keeps out what the host creates there while the command runs', async () => {
+  const later = join(home, '.later-login');
+  const go = join(home, 'go');
+  rmSync(later, { force: true });
+  rmSync(go, { force: true });
+  // The command looks only after the host made the file (a login made meanwhile); the marker is
+  // not hidden, so its appearing shows the host's new entries do reach the view.
+  const child = sbxAsync(['run', '-n', '-q', '--hide', later, '--', 'sh', '-c',
+    `echo ready; i=0; while [ ! -e '${go}' ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; cat '${later}' 2>&1; echo "marker seen: $([ -e '${go}' ] && echo yes)"`],
+  { store, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => { err += d; });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d) => {
+        out += d;
+        if (out.includes('ready') && !existsSync(go)) { writeFileSync(later, 'LATER-SECRET\n'); writeFileSync(go, ''); resolve(); }
+      });
+      child.on('exit', () => reject(new Error(`the run ended before it was ready: ${out}${err}`)));
+    });
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    assert.is(code, 0, err);
+  } finally {
+    rmSync(later, { force: true });
+    rmSync(go, { force: true });
+  }
+  assert.not.ok(out.includes('LATER-SECRET'), `the hidden path showed what the host made meanwhile: ${out}`);
+  assert.match(out, /No such file or directory/);
 });
 
 test.run();
