@@ -19,9 +19,10 @@ export interface NameFilters {
 
 /**
  * Writes the names to `out` (waiting for a slow reader), or to fd 1 itself when `out` is
- * null (the list part); the number of changes listed.
+ * null (the list part); the number of changes listed, and how many parts of the layers
+ * could not be read (each warned about: the list lacks what they hold).
  */
-export async function diffNameOnly(ref: string, f: NameFilters, out: NodeJS.WritableStream | null): Promise<number> {
+export async function diffNameOnly(ref: string, f: NameFilters, out: NodeJS.WritableStream | null): Promise<{ listed: number; unread: number }> {
   const { meta } = resolveAnywhere(ref);
   warnIfInterrupted(meta);
   const progress = progressLine();
@@ -38,7 +39,7 @@ export async function diffNameOnly(ref: string, f: NameFilters, out: NodeJS.Writ
   for (const u of scan.unmatched ?? []) warn(u);
   if (out) await writeNameOnly(scan.changes, streamWriter(out), scan.named);
   else await writeNameOnly(scan.changes, fd1Writer(), scan.named, true);
-  return scan.changes.length + (scan.named?.length ?? 0);
+  return { listed: scan.changes.length + (scan.named?.length ?? 0), unread: scan.errors.length };
 }
 
 /** Writes to a stream, waiting for a slow reader: the stream keeps each piece until written. */

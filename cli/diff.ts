@@ -18,7 +18,9 @@ export class DiffCommand extends Command {
     details: `
       Lists every change against the host (added, modified, deleted, replaced = type change, metadata = only mode/owner/times/xattrs), then unified diffs of text files. A new or deleted directory is one line with its counts and size, and caches, logs, bytecode and shell history (the fold list, policies/fold.json) are one counted line each; \`--all\` lists every path. Binary and large files show sizes. On a terminal long output goes through \`$PAGER\` (default \`less -R\`).
 
-      PATH arguments and \`--only\`/\`--exclude\` globs (\`*\`, \`**\`, \`?\`; a pattern covers everything below what it names; a pattern without a leading / matches at any depth) narrow the list. \`--json\` prints \`{"id", "changes": [{"path", "change", "type", "size", "target"?}]}\`; a path that is not valid UTF-8 is escaped and its bytes given in base64 as \`rawPath\`.
+      PATH arguments and \`--only\`/\`--exclude\` globs (\`*\`, \`**\`, \`?\`; a pattern covers everything below what it names; a pattern without a leading / matches at any depth) narrow the list. \`--json\` prints \`{"id", "changes": [{"path", "change", "type", "size", "target"?}]}\`; a path that is not valid UTF-8 is escaped and its bytes given in base64 as \`rawPath\`, and the parts of the layers that could not be read as \`"unread"\`.
+
+      Exit status 0; 1 when part of the layers could not be read (warned about: the list may be incomplete), or with \`--exit-code\` when there are changes.
     `,
     examples: [
       ['Review a sandbox', 'sbx diff trial'],
@@ -42,8 +44,8 @@ export class DiffCommand extends Command {
 
   override async execute(): Promise<number> {
     if (this.nameOnly && !this.json) {
-      const n = await diffNameOnly(this.ref, { paths: this.pathArgs, only: this.only, exclude: this.exclude }, this.context.stdout);
-      return this.exitCode && n ? 1 : 0;
+      const { listed, unread } = await diffNameOnly(this.ref, { paths: this.pathArgs, only: this.only, exclude: this.exclude }, this.context.stdout);
+      return exitStatus(this.exitCode, listed, unread);
     }
     const { meta } = resolveAnywhere(this.ref);
     warnIfInterrupted(meta);
@@ -74,16 +76,31 @@ export class DiffCommand extends Command {
     const out = this.context.stdout;
     // A pipe's reader may be slower than sbx writes: wait for it rather than queue the output.
     const drained = (s: string | Buffer): Promise<void> | undefined => (out.write(s) ? undefined : new Promise<void>((r) => out.once('drain', () => r())));
-    if (this.json) out.write(changesJson(meta.id, scan.changes));
+    const unread = scan.errors.length;
+    if (this.json) out.write(changesJson(meta.id, scan.changes, unread ? { unread: scan.errors } : {}));
     else if (this.stat) await page(await renderStat(scan.changes, col, scan.named), out);
     else {
-      const head = `${col.bold(`sandbox ${meta.name ?? meta.id}`)}: ${countLine(scan.changes, scan.named)}\n`;
+      const head = `${col.bold(`sandbox ${meta.name ?? meta.id}`)}: ${countLine(scan.changes, scan.named)}${unread ? `; ${unreadNote(unread)}` : ''}\n`;
       const summary = head + renderSummary(scan.changes, col, { expand: this.all, ...(marker ? { marker } : {}) }, scan.named) + (scan.changes.length || scan.named?.length ? '\n' : '');
       // Not a terminal: nothing to page, so the diffs are written as they are made.
       if (out === process.stdout && process.stdout.isTTY) await page(summary + await renderDiffs(scan.changes, col, scan.named), out);
       // A pipe's reader may be slower than the diffs are made: wait for it rather than queue them.
       else { out.write(summary); await writeDiffs(scan.changes, col, drained, scan.named); }
     }
-    return this.exitCode && (scan.changes.length || scan.named?.length) ? 1 : 0;
+    return exitStatus(this.exitCode, scan.changes.length + (scan.named?.length ?? 0), unread);
   }
+}
+
+/** The head line's word on parts of the layers the scan could not read (each warned about above). */
+function unreadNote(n: number): string {
+  return `${n.toLocaleString('en-US')} part${n === 1 ? '' : 's'} could not be read (see the warnings): the list may be incomplete`;
+}
+
+/**
+ * 0, or 1 when the list may be incomplete (a part of the layers could not be read: a tampered
+ * store, a dir only root may read) or, with --exit-code, when it holds changes: "no changes"
+ * is an answer only when everything was read.
+ */
+function exitStatus(exitCode: boolean, listed: number, unread: number): number {
+  return unread || (exitCode && listed) ? 1 : 0;
 }

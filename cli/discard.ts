@@ -1,14 +1,16 @@
 // sbx discard: remove saved sandboxes (the host was never touched).
 import { Command, Option } from 'clipanion';
-import { resolveEntryAnywhere } from '../sandbox-core/store.js';
+import { resolveEntryAnywhere, runnerAlive, type Store, type StoreEntry } from '../sandbox-core/store.js';
+import { liveCommitPid } from '../sandbox-core/commit/journal.js';
 import { displayText } from '../sandbox-core/changes/bpath.js';
-import { info } from './output.js';
+import { SbxError } from '../sandbox-core/base/errors.js';
+import { error, info } from './output.js';
 
 export class DiscardCommand extends Command {
   static override paths = [['discard']];
   static override usage = Command.Usage({
     description: 'remove saved sandboxes and everything they hold',
-    details: 'Asks nothing: a sandbox only holds copies, the host is untouched. Every id is resolved before anything is removed, so an unknown id removes nothing. A broken entry (shown as broken by sbx ls) is removed by its id. Under sudo, a sandbox of the invoking user is found in their store.',
+    details: 'Asks nothing: a sandbox only holds copies, the host is untouched. Every id is resolved before anything is removed, so an unknown id removes nothing; nor does a sandbox whose command still runs, or one a commit is being written from (exit 125). A broken entry (shown as broken by sbx ls) is removed by its id. Under sudo, a sandbox of the invoking user is found in their store.',
     examples: [['Drop one', 'sbx discard trial'], ['Drop several', 'sbx discard 1a2b3c4d trial2']],
   });
 
@@ -16,10 +18,28 @@ export class DiscardCommand extends Command {
 
   override async execute(): Promise<number> {
     const found = this.refs.map((r) => resolveEntryAnywhere(r));
+    // Removing the layers under a live run or commit breaks it halfway (its command loses its
+    // files, a commit leaves the host half-written), so a live one stops the whole discard;
+    // removeId asks again once it holds the entry, for one that began since.
     for (const { store, entry } of found) {
-      store.removeId(entry.id);
-      info(`discarded ${displayText(entry.meta?.name ?? entry.id)}${entry.meta ? '' : ' (broken)'}`);
+      const why = liveUse(store, entry, entry.id);
+      if (why) throw new SbxError(`sandbox ${displayText(entry.meta?.name ?? entry.id)} ${why}: nothing discarded`, 125, 'wait for it to end, then discard it');
     }
-    return 0;
+    let status = 0;
+    for (const { store, entry } of found) {
+      const ref = displayText(entry.meta?.name ?? entry.id);
+      const r = store.removeId(entry.id, (e, name) => liveUse(store, e, name) !== null);
+      if (r === 'live') { error(`sandbox ${ref} began to be used while it was being discarded: kept`); status = 125; continue; }
+      info(r === 'gone' ? `${ref} was removed meanwhile by another sbx` : `discarded ${ref}${entry.meta ? '' : ' (broken)'}`);
+    }
+    return status;
   }
+}
+
+/** Why a sandbox must not be removed now (a run or commit of it is alive), or null. */
+function liveUse(store: Store, e: StoreEntry, name: string): string | null {
+  const m = e.meta;
+  if (m?.state === 'running' && m.runnerPid !== process.pid && runnerAlive(m)) return `is running a command (sbx pid ${m.runnerPid})`;
+  const committer = m?.state === 'committing' ? liveCommitPid(store, e.id, name) : null;
+  return committer !== null ? `is being committed (sbx pid ${committer})` : null;
 }

@@ -6,8 +6,8 @@ import { reportError } from './report-error.js';
 
 export async function listMain(ref: string): Promise<number> {
   try {
-    await diffNameOnly(ref, { paths: [], only: [], exclude: [] }, null);
-    return reported.errors ? 125 : 0;
+    const { unread } = await diffNameOnly(ref, { paths: [], only: [], exclude: [] }, null);
+    return reported.errors ? 125 : unread ? 1 : 0;
   } catch (e) {
     return reportError(e);
   }

@@ -62,7 +62,7 @@ export class ExportCommand extends Command {
       const p = await renderPatch(scan.changes);
       await this.write(Buffer.from(p.text, 'latin1'), toStdout);
       info(`patch of ${p.files} text file${p.files === 1 ? '' : 's'}${p.left.length ? `; ${p.left.length} changes not in it (listed at its end)` : ''}`);
-      return 0;
+      return this.status(scan.errors.length);
     }
     if (format === 'oci-image') {
       const r = await writeImageLayout(this.output, scan, layerOpts, {
@@ -72,7 +72,7 @@ export class ExportCommand extends Command {
       });
       this.reportSkipped(r.skipped);
       info(`image layout ${display(this.output)}: ${r.entries} entries; layer ${r.digest} (diff-id ${r.diffId}); manifest ${r.manifest}`);
-      return 0;
+      return this.status(scan.errors.length);
     }
     const tmp = toStdout ? null : `${this.output}.sbx-${process.pid}`;
     const sink: Writable = tmp ? createWriteStream(tmp, { mode: 0o644 }) : process.stdout;
@@ -86,7 +86,7 @@ export class ExportCommand extends Command {
         for (const d of r.deletions) info(`  delete: ${display(d)}`);
         if (!toStdout && r.deletions.length) writeFileSync(toFs(`${this.output}.deleted`), r.deletions.map((d) => `${display(d)}\n`).join(''));
       }
-      return 0;
+      return this.status(scan.errors.length);
     } catch (e) {
       if (tmp) rmSync(tmp, { force: true });
       throw e;
@@ -96,6 +96,16 @@ export class ExportCommand extends Command {
   private async write(data: Buffer, toStdout: boolean): Promise<void> {
     if (!toStdout) { writeFileSync(this.output, data); return; }
     if (!process.stdout.write(data)) await once(process.stdout, 'drain');
+  }
+
+  /**
+   * Exit 1 when part of the sandbox could not be read (each part warned about above): the
+   * artifact is written but lacks those changes, and a script shipping it must be told.
+   */
+  private status(unread: number): number {
+    if (!unread) return 0;
+    warn(`the export is incomplete: ${unread} part${unread === 1 ? '' : 's'} of the sandbox could not be read (above)`);
+    return 1;
   }
 
   private reportSkipped(list: Array<{ path: string; reason: string }>): void {

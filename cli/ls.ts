@@ -19,7 +19,7 @@ export class LsCommand extends Command {
   static override paths = [['ls']];
   static override usage = Command.Usage({
     description: 'list saved sandboxes',
-    details: 'Shows each saved sandbox: id, name, state, age, disk size of its layers, number of changes, and the command. The change count comes from a scan of each sandbox. An entry that cannot be used (left by a failed run, or tampered with) is shown as broken with the reason; sbx discard ID removes it. A sandbox whose command was running when the machine stopped is shown as interrupted: its layers may miss writes made before that.',
+    details: 'Shows each saved sandbox: id, name, state, age, disk size of its layers, number of changes, and the command. The change count comes from a scan of each sandbox (? when part of its layers could not be read: sbx diff ID says which). An entry that cannot be used (left by a failed run, or tampered with) is shown as broken with the reason; sbx discard ID removes it. A sandbox whose command was running when the machine stopped is shown as interrupted: its layers may miss writes made before that.',
     examples: [['List', 'sbx ls'], ['As JSON', 'sbx ls --json']],
   });
 
@@ -38,7 +38,9 @@ export class LsCommand extends Command {
       let size = 0;
       try {
         const s = await scanSandboxAsync(m, { fewXattrs: true, columns: true });
-        changes = s.changes.length + (s.named?.length ?? 0);
+        // A part of the layers the scan could not read (a layer dir swapped for a symlink, a
+        // dir nobody may list) leaves the count unknown: '?', as 'sbx diff ID' says why.
+        changes = s.errors.length ? null : s.changes.length + (s.named?.length ?? 0);
         size = s.layerBytes ?? 0;
       } catch { /* unreadable layers: shown as ? */ }
       rows.push({ id: m.id, name: m.name, state: m.interrupted ? 'interrupted' : m.state, created: m.created, command: m.command, size, changes, exitStatus: m.exitStatus, problem: null });

@@ -82,8 +82,19 @@ export class PruneCommand extends Command {
       rl.close();
       if (a !== 'y' && a !== 'yes') { info('nothing removed'); return 0; }
     }
-    for (const c of take) store.removeId(c.entry.id);
-    info(`removed ${n}${kept}`);
+    let gone = 0;
+    let live = 0;
+    for (const c of take) {
+      // Asked again once removeId holds the entry: a run --in or a commit that began since the
+      // list was made keeps its sandbox.
+      const r = store.removeId(c.entry.id, (e) => e.meta?.state === 'running' || e.meta?.state === 'committing');
+      if (r === 'gone') gone++;
+      if (r === 'live') { live++; line(`  kept ${displayText(c.entry.meta?.name ?? c.entry.id)}: it began to be used meanwhile`); }
+    }
+    // Another sbx (a second prune, a discard) removed some meanwhile: they are not ours to count.
+    const removed = take.length - gone - live;
+    const also = [gone ? `${gone} removed meanwhile by another sbx` : '', live ? `${live} kept in use` : ''].filter(Boolean).join('; ');
+    info(also ? `removed ${removed} sandbox${removed === 1 ? '' : 'es'}; ${also}${kept}` : `removed ${n}${kept}`);
     return 0;
   }
 }

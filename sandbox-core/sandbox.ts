@@ -409,11 +409,19 @@ function ownDirsToHide(storeDir: string, binds: BindRequest[], hostView: boolean
 function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: Dir, layerBase: string): SpecOp[] {
   const ops: SpecOp[] = [];
   for (const p of paths) {
-    let st;
-    try { st = lstatSync(p); } catch { continue; }
+    let st: Stats | null = null;
+    try { st = lstatSync(p); } catch (e) {
+      // Absent now, it may appear on the host while the command runs (a login made meanwhile),
+      // and an overlay shows what its lower layer gains: a whiteout keeps it out all the same.
+      // Only where its parent exists: a whiteout of a missing parent would hide, and make the
+      // review report, more than the path named.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !lstatSync(dirname(p), { throwIfNoEntry: false })?.isDirectory()) continue;
+    }
     // Every entry of a skeleton dir is a mount point or a bound file: covered, never whited out.
     const layer = meta.layers.filter((l) => !l.skeleton && p.startsWith(l.target === '/' ? '/' : `${l.target}/`)).sort((a, b) => b.target.length - a.target.length)[0];
-    let coverDir = st.isDirectory();
+    // A missing path has nothing to cover with a mount: a whiteout or nothing.
+    if (!st && (!layer || layer.target === p)) continue;
+    let coverDir = st?.isDirectory() ?? false;
     // An overlay's own root has no parent in its layer: it is covered.
     if (layer && layer.target !== p) {
       let upper: Dir | null = null, parent: Dir | null = null;
@@ -434,8 +442,9 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: 
         ops.push({ op: 'whiteout', args: [dirname(layerBase), `${basename(layerBase)}/${layer.dir}/upper/${relative(layer.target, p)}`] });
         continue;
       }
-      // Hidden by an earlier run (a whiteout), or replaced by the sandbox's own file: nothing of the host's shows.
-      if (!there.isDirectory()) continue;
+      // Hidden by an earlier run (a whiteout), or replaced by the sandbox's own file: nothing of
+      // the host's shows. A dir of the sandbox's own where the host had nothing is left to it.
+      if (!there.isDirectory() || !st) continue;
       // A directory in the layer may merge with the host's below it: covered.
       coverDir = true;
     }

@@ -13,10 +13,12 @@ export { ensurePrivateDir };
 import { SbxError, UnknownSandboxError } from './base/errors.js';
 import type { SandboxMeta } from './types.js';
 import { removeAsMappedRoot } from './mapped-root.js';
-import { BOOT_ID_RE, bootId, pidAlive } from './base/process.js';
+import { BOOT_ID_RE, bootId, pidAlive, recordedAlive, selfStamp } from './base/process.js';
 import { checkImageRecord, mergedTreeOf } from './image/record.js';
 
 const ID_RE = /^[0-9a-f]{8}$/;
+/** The name removeId claims an entry under while it removes it. */
+const claimName = (id: string): string => `.removing-${id}.${process.pid}`;
 /** A removed sandbox's tree being deleted in the background: unclaimed, or claimed by a pid. */
 const REMOVING_RE = /^\.removing-[0-9a-f]{8}(?:\.(\d+))?$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -101,10 +103,16 @@ const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSa
 /** How far a sandbox's creation time may lie ahead of the clock (the clock set back since). */
 const CLOCK_AHEAD_MS = 24 * 3600 * 1000;
 
-/** A run starting now: which boot it is in (none where /proc does not say; entry() reads it). */
+/** A run starting now: which boot and which process it is (none where /proc does not say; entry() reads them). */
 function stampRunBoot(meta: SandboxMeta): void {
-  const boot = bootId();
+  const { boot, start } = selfStamp();
   if (boot) meta.runBoot = boot; else delete meta.runBoot;
+  if (start && meta.runnerPid === process.pid) meta.runnerStart = start; else delete meta.runnerStart;
+}
+
+/** Whether the sbx recorded as running a command in it still runs (recordedAlive: the one answer). */
+export function runnerAlive(meta: Pick<SandboxMeta, 'runnerPid' | 'runBoot' | 'runnerStart'>): boolean {
+  return meta.runnerPid !== undefined && recordedAlive({ pid: meta.runnerPid, boot: meta.runBoot, start: meta.runnerStart });
 }
 
 const isPrecopied = (v: unknown): boolean => Array.isArray(v) && v.length === 3 && isAbs(v[0]) && isUint(v[1]) && typeof v[2] === 'number' && Number.isFinite(v[2]);
@@ -122,6 +130,7 @@ function checkMeta(m: unknown, id: string): string | null {
   if (!STATES.has(x.state as string)) return 'meta.json has an unknown state';
   if (x.runnerPid !== undefined && !(isUint(x.runnerPid) && x.runnerPid > 0)) return 'meta.json has an invalid runnerPid';
   if (x.runBoot !== undefined && !(isStr(x.runBoot) && BOOT_ID_RE.test(x.runBoot))) return 'meta.json has an invalid runBoot';
+  if (x.runnerStart !== undefined && !(isStr(x.runnerStart) && /^[0-9]{1,20}$/.test(x.runnerStart))) return 'meta.json has an invalid runnerStart';
   // createdMs bounds the commit's check for host changes made since: a time later than now
   // (1e999 reads as Infinity) would call every host change older, and turn the check off.
   if (!isUint(x.uid) || !isUint(x.gid) || !isUint(x.createdMs) || x.createdMs > Date.now() + CLOCK_AHEAD_MS) return 'meta.json has invalid ids or times';
@@ -239,6 +248,26 @@ export class Store {
     }
   }
 
+  /**
+   * A sandbox's entry, opened from the store root fd without following a symlink in it, and
+   * owned by the store's owner: what it holds (the commit journal) is reached only through it.
+   */
+  openEntry(id: string, name = id): Dir {
+    if (!ID_RE.test(id) || (name !== id && name !== claimName(id))) throw new SbxError(`'${id}' is not a sandbox id`);
+    const root = this.openRoot();
+    try {
+      let d: Dir;
+      try { d = Dir.openBeneath(root, name); } catch (e) {
+        throw new SbxError(`${this.dirOf(id)} cannot be opened (${(e as NodeJS.ErrnoException).code ?? 'a symlink or not a directory'})`, 125, `'sbx discard ${id}' removes it`);
+      }
+      const st = d.stat();
+      if (st.uid !== this.owner) { d.close(); throw new SbxError(`${this.dirOf(id)} is owned by uid ${st.uid}, not ${this.owner}: refusing to use it`, 125); }
+      return d;
+    } finally {
+      root.close();
+    }
+  }
+
   private openRoot(): Dir {
     const d = Dir.open(this.root);
     const st = d.stat();
@@ -348,17 +377,17 @@ export class Store {
   }
 
   /** One store entry, checked: a plain directory of the owner, holding a regular meta.json of the owner. */
-  entry(id: string): StoreEntry | null {
+  entry(id: string, name = id): StoreEntry | null {
     let root: Dir;
     try { root = this.openRoot(); } catch { return null; }
     try {
-      const st = root.lstat(id);
+      const st = root.lstat(name);
       if (!st) return null;
       const broken = (problem: string, plainDir = true): StoreEntry => ({ id, meta: null, problem, plainDir });
       if (!st.isDirectory()) return broken(st.isSymbolicLink() ? 'a symlink, not a directory' : 'not a directory', false);
       if (st.uid !== this.owner) return broken(`owned by uid ${st.uid}, not ${this.owner}`, false);
       let dir: Dir;
-      try { dir = Dir.openBeneath(root, id); } catch { return broken('cannot be opened', false); }
+      try { dir = Dir.openBeneath(root, name); } catch { return broken('cannot be opened', false); }
       let fd = -1;
       try {
         try { fd = dir.openFile('meta.json'); } catch (e) {
@@ -388,7 +417,8 @@ export class Store {
           if (meta.runBoot && boot && meta.runBoot !== boot) { meta.state = 'saved'; meta.interrupted = true; }
           // The sbx that ran it was killed: its sandbox died with it (parent-death signals), so
           // what is left is a saved sandbox, not a running one, with every write in the page cache.
-          else if (meta.runnerPid !== undefined && !pidAlive(meta.runnerPid)) meta.state = 'saved';
+          // A live pid that started at another time is not it either: pids are reused.
+          else if (meta.runnerPid !== undefined && !runnerAlive(meta)) meta.state = 'saved';
         }
         return { id, meta, problem: null, plainDir: true };
       } finally {
@@ -491,7 +521,7 @@ export class Store {
       if (!e) continue;
       const m = e.meta;
       if (m) {
-        if (!m.throwaway || m.runnerPid === process.pid || (!m.interrupted && (m.runnerPid === undefined || pidAlive(m.runnerPid)))) continue;
+        if (!m.throwaway || m.runnerPid === process.pid || (!m.interrupted && (m.runnerPid === undefined || runnerAlive(m)))) continue;
       } else if (!e.plainDir || !this.hasScratch(e.id)) {
         continue;
       }
@@ -529,7 +559,7 @@ export class Store {
         if (m[1] === undefined) { unclaimed.push(name); continue; }
         const pid = Number(m[1]);
         if (pid === process.pid || pidAlive(pid)) continue;
-        try { removeTree(join(this.root, name)); } catch { /* tried again next time */ }
+        try { removeTreeIn(root, name, join(this.root, name)); } catch { /* tried again next time */ }
       }
       const gone = `.removing-${id}`;
       try {
@@ -542,7 +572,7 @@ export class Store {
       try {
         launch(root.fd, names);
       } catch {
-        for (const n of names) try { removeTree(join(this.root, n)); } catch { /* tried again next time */ }
+        for (const n of names) try { removeTreeIn(root, n, join(this.root, n)); } catch { /* tried again next time */ }
       }
     } finally {
       root.close();
@@ -560,16 +590,43 @@ export class Store {
   }
 
   /**
-   * Removes what belongs to an id, at the locations derived from it: its scratch tree first
-   * (so no scratch tree outlives its entry), then its store entry. Nothing is followed.
+   * Removes what belongs to an id, at the locations derived from it: its store entry is
+   * claimed first (renamed to `.removing-<id>.<pid>`, a rename only one remover can win, so
+   * two prunes, or a prune and a discard, never trip over each other's unlinks), then its
+   * scratch tree goes, then the claimed entry. Nothing is followed. `live` is asked about the
+   * entry as read after the claim: a run or commit that began after the caller's own check
+   * has written so by then (or finds its entry gone and stops), and true puts the entry back.
+   * 'gone': another sbx removed it meanwhile. A claim whose remover died is removed by the
+   * next commit's removeInBackground.
    */
-  removeId(id: string): void {
+  removeId(id: string, live?: (e: StoreEntry, name: string) => boolean): 'removed' | 'gone' | 'live' {
     if (!ID_RE.test(id)) throw new SbxError(`'${id}' is not a sandbox id`);
-    const scratch = safeScratch(this.owner, false);
-    // What a run normally leaves: the stage dir in the scratch tree (the helper removed the
-    // rest), meta.json in the entry. Anything else is found by removeTree.
-    if (scratch) removeTree(join(scratch, id), ['root']);
-    removeTree(this.dirOf(id), [], ['meta.json']);
+    // From the store root fd, checked to be the owner's: never the store path walked again.
+    let root: Dir;
+    try { root = this.openRoot(); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+      throw e;
+    }
+    try {
+      const claimed = claimName(id);
+      let name = claimed;
+      try { renameSync(root.at(id), root.at(claimed)); } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'gone'; // another sbx has it
+        name = id; // removed where it is
+      }
+      const e = live ? this.entry(id, name) : null;
+      if (e && live!(e, name)) {
+        if (name === claimed) renameSync(root.at(claimed), root.at(id));
+        return 'live';
+      }
+      // What a run normally leaves in the scratch tree: its stage dir (the helper removed the rest).
+      const scratch = safeScratch(this.owner, false);
+      if (scratch) removeTree(join(scratch, id), ['root']);
+      removeTreeIn(root, name, join(this.root, name), [], ['meta.json']);
+      return 'removed';
+    } finally {
+      root.close();
+    }
   }
 }
 
@@ -586,15 +643,24 @@ export function removeTree(path: string, dirs: string[] = [], files: string[] = 
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw e;
   }
-  try {
-    if ((dirs.length || files.length) && removeKnown(parent, basename(path), dirs, files)) return;
-    removeTreeAt(parent, basename(path));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if ((code === 'EACCES' || code === 'EPERM') && process.getuid?.() !== 0) removeAsMappedRoot(path);
-    else throw e;
-  } finally {
-    parent.close();
+  try { removeTreeIn(parent, basename(path), path, dirs, files); } finally { parent.close(); }
+}
+
+/** removeTree of `name` in `parent` (an open trusted dir; `path` names it for the mapped-root fallback). */
+function removeTreeIn(parent: Dir, name: string, path: string, dirs: string[] = [], files: string[] = []): void {
+  for (let tries = 0; ; tries++) {
+    try {
+      if ((dirs.length || files.length) && removeKnown(parent, name, dirs, files)) return;
+      removeTreeAt(parent, name);
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // Something vanished under us: another sbx removing the same tree. Start over from the
+      // top (removeTreeAt picks up what is left; a tree gone entirely ends it).
+      if (code === 'ENOENT' && tries < 16) continue;
+      if ((code === 'EACCES' || code === 'EPERM') && process.getuid?.() !== 0) { removeAsMappedRoot(path); return; }
+      throw e;
+    }
   }
 }
 

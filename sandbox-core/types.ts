@@ -36,6 +36,8 @@ export interface SandboxMeta {
   runnerPid?: number;
   /** The machine's boot id when that run started (state 'running'; base/process.ts bootId). */
   runBoot?: string;
+  /** That process's start time (/proc/PID/stat): a live pid that started at another time was reused. */
+  runnerStart?: string;
   /**
    * Derived when the meta is read (never trusted from the file): the machine stopped while a
    * command ran in it, so its layers may miss writes made before that (overlays are mounted

@@ -39,3 +39,29 @@ export function bootId(): string | null {
   }
   return boot;
 }
+
+/** A process's start time (clock ticks since boot, /proc/PID/stat), or null for none or a zombie. */
+export function pidStart(pid: number): string | null {
+  const f = procStatFields(pid);
+  return !f || f[0] === 'Z' || f[0] === 'X' ? null : f[19] ?? null;
+}
+
+/** Which process this is, as recorded beside its pid: this boot and this pid's start time. */
+export function selfStamp(): { boot?: string; start?: string } {
+  return { boot: bootId() ?? undefined, start: pidStart(process.pid) ?? undefined };
+}
+
+/**
+ * Whether the process recorded as `pid` (with its boot and start time where known) still
+ * runs. The one answer for every record in the store (a run's runnerPid, a commit journal's
+ * pid): a pid of another boot, or a live pid that started at another time (reused since), is
+ * not that process. Where /proc does not give start times, the pid alone answers.
+ */
+export function recordedAlive(r: { pid: number; boot?: string; start?: string }): boolean {
+  const boot = bootId();
+  if (r.boot !== undefined && boot && r.boot !== boot) return false;
+  if (!pidAlive(r.pid)) return false;
+  if (r.start === undefined) return true;
+  const now = pidStart(r.pid);
+  return now === null ? pidStart(process.pid) === null : now === r.start;
+}

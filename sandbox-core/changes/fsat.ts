@@ -10,6 +10,7 @@
 // the last ancestors used: a sorted walk opens each directory once, and the chain is bounded.
 import { Dir, NotBeneathError } from '../beneath.js';
 import { isWithin } from '../base/within.js';
+import { SbxError } from '../base/errors.js';
 
 /** Chain entries kept open at most; past that the shallow half is closed (and reopened on need). */
 const MAX_CHAIN = 128;
@@ -19,8 +20,8 @@ interface Link { path: string; dir: Dir }
 class Resolver {
   private chain: Link[];
   /** `physical`: the directory that stands for `root` (an image sandbox's lower root for `/`). */
-  constructor(readonly root: string, physical = root) {
-    this.chain = [{ path: root, dir: Dir.open(physical) }];
+  constructor(readonly root: string, physical: Dir | string = root) {
+    this.chain = [{ path: root, dir: typeof physical === 'string' ? Dir.open(physical) : Dir.openBeneath(physical, '') }];
   }
 
   /** The directory `dirPath` (at or below the root), opened without following any symlink. */
@@ -76,7 +77,7 @@ function resolverFor(p: string, self = false): Resolver {
     if (isWithin(p, r) && (self || p !== r) && r.length > best.length) best = r;
   }
   let r = resolvers.get(best);
-  if (!r) resolvers.set(best, (r = new Resolver(best, best === '/' && hostRoot ? hostRoot : best)));
+  if (!r) resolvers.set(best, (r = new Resolver(best, best === '/' && hostDir ? hostDir : best)));
   return r;
 }
 
@@ -87,17 +88,31 @@ function resolverFor(p: string, self = false): Resolver {
  * text, export) sees that tree; null restores the real `/`.
  */
 let hostRoot: string | null = null;
+/**
+ * The lower root, opened once with its last component not followed; every use goes through
+ * this fd (its /proc/self/fd path). The merged tree is in the store's image cache, which is
+ * hostile input: one swapped for a symlink to a directory of this machine made the walk (which
+ * opened the path) compare the sandbox with that directory's files.
+ */
+let hostDir: Dir | null = null;
 
 export function setHostRoot(root: string | null): void {
   if (root === hostRoot) return;
   resolvers.get('/')?.close();
   resolvers.delete('/');
+  hostDir?.close();
+  hostDir = null;
+  hostRoot = null;
+  if (root === null) return;
+  try { hostDir = Dir.open(root); } catch (e) {
+    throw new SbxError(`the tree this sandbox is compared with, ${root}, is not a directory (${e instanceof NotBeneathError ? 'a symlink?' : (e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 125, "an image's cached tree is made again by 'sbx run --in NAME -- true'");
+  }
   hostRoot = root;
 }
 
 /** The physical directory of a trusted root (`/` may stand for an image's lower root). */
 export function physicalRoot(root: string): string {
-  return root === '/' && hostRoot ? hostRoot : root;
+  return root === '/' && hostDir ? hostDir.self() : root;
 }
 
 /**

@@ -1,13 +1,14 @@
 // Commit a sandbox: scan (or take the reviewed change list), plan, journal, apply, and remove
 // the sandbox only when everything it changed is now on the host.
-import { bootId, pidAlive as anyPidAlive, procStatFields } from '../base/process.js';
+import { recordedAlive } from '../base/process.js';
 import type { Store } from '../store.js';
+import type { Dir } from '../beneath.js';
 import type { SandboxMeta } from '../types.js';
 import type { Change } from '../changes/types.js';
 import { scanSandbox, filterChanges } from '../changes/scan.js';
 import { CLOCK_SLACK_MS, closeSelection, makePlan, type Plan, type Refusal } from './plan.js';
 import { applyPlan, stagingPath, type ApplyResult } from './apply.js';
-import { JournalWriter, journalPath, readJournal, touchedPaths } from './journal.js';
+import { JournalWriter, journalOwnerAlive, journalStamp, readJournal, touchedPaths } from './journal.js';
 import { removeEntry } from './safe-fs.js';
 import { startRemover } from './remover.js';
 import { SbxError } from '../base/errors.js';
@@ -53,33 +54,7 @@ export interface CommitReport {
   unselected: number;
 }
 
-/** A pid that is not ours and still runs (our own pid is a journal we are resuming). */
-function pidAlive(pid: number): boolean {
-  return pid !== process.pid && anyPidAlive(pid);
-}
-
 const b64 = (p: string) => Buffer.from(p, 'latin1').toString('base64');
-
-/** A process's start time (clock ticks since boot, /proc/PID/stat), or null for none or a zombie. */
-function pidStart(pid: number): string | null {
-  const f = procStatFields(pid);
-  return !f || f[0] === 'Z' || f[0] === 'X' ? null : f[19] ?? null;
-}
-
-/**
- * Whether the commit that wrote a journal still runs. Its pid alone is not enough: after a
- * power loss (what the journal is for) or a long while, another process has that pid, and
- * the commit could never be resumed.
- */
-function journalOwnerAlive(h: { pid: number; boot?: string; pidStart?: string }): boolean {
-  if (!pidAlive(h.pid)) return false;
-  const boot = bootId();
-  if (h.boot !== undefined && boot && h.boot !== boot) return false;
-  if (h.pidStart !== undefined && existsProc()) return pidStart(h.pid) === h.pidStart;
-  return true;
-}
-
-const existsProc = () => pidStart(process.pid) !== null;
 
 /**
  * Refuses while a command may still run in the sandbox: a live process could swap what the
@@ -89,7 +64,8 @@ const existsProc = () => pidStart(process.pid) !== null;
  */
 export function assertNotRunning(meta: SandboxMeta): void {
   if (meta.state !== 'running') return;
-  if (meta.runnerPid === undefined || pidAlive(meta.runnerPid)) {
+  // The store already read a dead (or reused) runner pid as saved; this is the same answer.
+  if (meta.runnerPid === undefined || (meta.runnerPid !== process.pid && recordedAlive({ pid: meta.runnerPid, boot: meta.runBoot, start: meta.runnerStart }))) {
     throw new SbxError(`sandbox ${meta.name ?? meta.id} is still running a command${meta.runnerPid ? ` (sbx pid ${meta.runnerPid})` : ''}`, 125, 'wait for it to finish, then commit');
   }
 }
@@ -104,8 +80,13 @@ export function assertHostBased(meta: SandboxMeta): void {
 export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptions): CommitReport {
   assertHostBased(meta);
   assertNotRunning(meta);
-  const dir = store.dirOf(meta.id);
-  const j = readJournal(dir);
+  const entry = store.openEntry(meta.id);
+  try { return commitEntry(store, meta, opts, entry); } finally { entry.close(); }
+}
+
+/** The commit, with the sandbox's store entry open: its journal is read and written only through that fd. */
+function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry: Dir): CommitReport {
+  const j = readJournal(entry, store.dirOf(meta.id));
   let ours = new Set<string>();
   let oursUntilMs: number | undefined;
   let inFlightPath: string | null = null;
@@ -154,8 +135,8 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   if (opts.dryRun) return { plan, result: null, resumed, scanErrors: scan.errors, scanErrorsShown, complete: false, unselected };
 
   store.markCommitting(meta);
-  const journal = new JournalWriter(journalPath(dir), {
-    version: 1, startedMs: Date.now(), pid: process.pid, boot: bootId() ?? undefined, pidStart: pidStart(process.pid) ?? undefined, only, exclude,
+  const journal = new JournalWriter(entry, {
+    version: 1, startedMs: Date.now(), ...journalStamp(), only, exclude,
     ...(pick ? { pick: [...pick].map(b64) } : {}),
     steps: plan.steps.map((s) => ({ path: b64(s.change.path), kind: s.kind })),
     ours: [...ours].map(b64),

@@ -6,10 +6,18 @@
 // SIGKILL (the page cache outlives the process); after a power loss a lost line only makes
 // the next commit more careful (a path changed without a record is a conflict, not a
 // silent overwrite).
+//
+// The journal is store data, hostile input like meta.json: it is reached only through the
+// sandbox's entry opened from the store root fd (Store.openEntry), so no component of its
+// path (the store's entries, the <id> dir, the file) is ever followed if it is a symlink.
 import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants as C } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { keepStoreOwner } from '../store.js';
 import { SbxError } from '../base/errors.js';
+import { BOOT_ID_RE, recordedAlive, selfStamp } from '../base/process.js';
+import type { Dir } from '../beneath.js';
+import type { Store } from '../store.js';
+
+const NAME = 'commit.journal';
 
 export interface JournalHeader {
   version: 1;
@@ -40,20 +48,31 @@ export interface JournalState {
   mtimeMs: number;
 }
 
-export function journalPath(sandboxDir: string): string {
-  return join(sandboxDir, 'commit.journal');
+/** This process, as a journal header records it. */
+export function journalStamp(): { pid: number; boot?: string; pidStart?: string } {
+  const { boot, start } = selfStamp();
+  return { pid: process.pid, boot, pidStart: start };
 }
 
 /**
- * The journal in a sandbox's store entry, or null when there is none. The store is not
- * trusted: a journal that is not a plain file (a symlink to elsewhere, a FIFO) is refused,
- * never followed or waited on.
+ * Whether the commit that wrote a journal still runs (not ours: ours is one we resume). Its
+ * pid alone is not enough: after a power loss (what the journal is for) or a long while,
+ * another process has that pid, and the commit could never be resumed.
  */
-export function readJournal(sandboxDir: string): JournalState | null {
-  const p = journalPath(sandboxDir);
+export function journalOwnerAlive(h: { pid: number; boot?: string; pidStart?: string }): boolean {
+  return h.pid !== process.pid && recordedAlive({ pid: h.pid, boot: h.boot, start: h.pidStart });
+}
+
+/**
+ * The journal in a sandbox's store entry (`entry`, from Store.openEntry; `where` names it in
+ * messages), or null when there is none. A journal that is not a plain file (a symlink to
+ * elsewhere, a FIFO) is refused, never followed or waited on.
+ */
+export function readJournal(entry: Dir, where: string): JournalState | null {
+  const p = `${where}/${NAME}`;
   let fd: number;
   try {
-    fd = openSync(p, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
+    fd = entry.openFile(NAME);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
@@ -69,8 +88,12 @@ export function readJournal(sandboxDir: string): JournalState | null {
     closeSync(fd);
   }
   const lines = text.split('\n');
-  let header: JournalHeader;
-  try { header = JSON.parse(lines[0]!) as JournalHeader; } catch { return null; /* killed before the header was complete: nothing was written */ }
+  let parsed: unknown;
+  try { parsed = JSON.parse(lines[0]!); } catch { return null; /* killed before the header was complete: nothing was written */ }
+  // What a resume turns into host paths, pids and filters is checked once here, as meta.json's
+  // fields are: a header of other types was not written by sbx.
+  if (!isHeader(parsed)) throw new SbxError(`${p} is not a journal sbx wrote`, 125, 'discard the sandbox if you did not put it there');
+  const header = parsed;
   const staged = new Set<number>();
   const begun = new Set<number>();
   const done = new Set<number>();
@@ -83,6 +106,19 @@ export function readJournal(sandboxDir: string): JournalState | null {
     if (m[1] === 'b') last = i;
   }
   return { header, staged, begun, done, inFlight: last !== null && !done.has(last) ? last : null, mtimeMs };
+}
+
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+function isHeader(h: unknown): h is JournalHeader {
+  if (!h || typeof h !== 'object' || Array.isArray(h)) return false;
+  const x = h as Record<string, unknown>;
+  return x.version === 1 && typeof x.startedMs === 'number' && Number.isFinite(x.startedMs)
+    && Number.isSafeInteger(x.pid) && (x.pid as number) > 0
+    && (x.boot === undefined || (typeof x.boot === 'string' && BOOT_ID_RE.test(x.boot)))
+    && (x.pidStart === undefined || (typeof x.pidStart === 'string' && /^[0-9]{1,20}$/.test(x.pidStart)))
+    && isStrings(x.only) && isStrings(x.exclude) && (x.pick === undefined || isStrings(x.pick)) && isStrings(x.ours)
+    && Array.isArray(x.steps) && x.steps.every((st: unknown) => !!st && typeof st === 'object' && typeof (st as Record<string, unknown>).path === 'string' && typeof (st as Record<string, unknown>).kind === 'string');
 }
 
 /** Paths (byte strings) a journal shows as touched: every step begun. */
@@ -103,16 +139,20 @@ export class JournalWriter {
    * two). A step done but not yet recorded when we die is resumed like one in flight.
    */
   private pendingDone = '';
-  constructor(readonly path: string, header: JournalHeader) {
-    const tmp = `${path}.new`;
-    const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
-    keepStoreOwner(fd, dirname(path));
-    writeSync(fd, JSON.stringify(header) + '\n');
-    fsyncSync(fd);
-    closeSync(fd);
+  /** `entry`: the sandbox's store entry (Store.openEntry), used until remove() or close(); the caller closes it. */
+  constructor(private readonly entry: Dir, header: JournalHeader) {
+    const tmp = `${NAME}.new`;
+    const fd = openSync(entry.at(tmp), C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
+    try {
+      keepStoreOwner(fd, entry.stat());
+      writeSync(fd, JSON.stringify(header) + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     // Replacing the old journal only now keeps what it knew if we die before this point.
-    renameSync(tmp, path);
-    this.fd = openSync(path, C.O_WRONLY | C.O_APPEND | C.O_NOFOLLOW);
+    renameSync(entry.at(tmp), entry.at(NAME));
+    this.fd = entry.openFile(NAME, C.O_WRONLY | C.O_APPEND);
   }
   /** Before a batch is written beside its targets: each of these may leave a staging name. */
   staged(steps: number[]): void { if (steps.length) this.write(steps.map((i) => `s ${i}\n`).join('')); }
@@ -145,6 +185,24 @@ export class JournalWriter {
   }
   remove(): void {
     this.close();
-    unlinkSync(this.path);
+    unlinkSync(this.entry.at(NAME));
+  }
+}
+
+/**
+ * The pid of a commit of this sandbox that still runs (its journal's owner), or null: removing
+ * the sandbox under it would cut a commit short halfway through the host's files. `name`:
+ * the entry's name in the store (Store.removeId's claim while it decides).
+ */
+export function liveCommitPid(store: Store, id: string, name = id): number | null {
+  let entry: Dir;
+  try { entry = store.openEntry(id, name); } catch { return null; }
+  try {
+    const j = readJournal(entry, store.dirOf(id));
+    return j && journalOwnerAlive(j.header) ? j.header.pid : null;
+  } catch {
+    return null;
+  } finally {
+    entry.close();
   }
 }

@@ -26,6 +26,7 @@ import { readLayer } from './layer-blob.js';
 import { readTar } from './tar-reader.js';
 import { unpackLayer } from './unpack.js';
 import { mergeLayers } from './merge.js';
+import { ensureRoom } from './room.js';
 
 import type { ImageRecord } from '../types.js';
 import { chainIdOf, imageCacheRoot, MAX_LAYERS } from './record.js';
@@ -71,6 +72,7 @@ export class ImageCache {
     const blobs = this.sub('blobs/sha256');
     try {
       if (blobs.lstat(digest.slice(7))?.isFile()) return digest;
+      ensureRoom(this.root, data.length, `blob ${digest}`);
       const tmp = `.tmp-${randomHex(6)}`;
       const fd = openSync(blobs.at(tmp), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
       try {
@@ -82,8 +84,8 @@ export class ImageCache {
     } finally { blobs.close(); }
   }
 
-  /** Streams a file into the blob store, checking it against `expect`. */
-  private copyBlobIn(srcPath: string, expect: string): void {
+  /** Streams a file into the blob store, checking it against `expect` (and `size`, when the manifest gives one). */
+  private copyBlobIn(srcPath: string, expect: string, size?: number): void {
     const blobs = this.sub('blobs/sha256');
     try {
       if (blobs.lstat(hex(expect))?.isFile()) return;
@@ -93,7 +95,11 @@ export class ImageCache {
       }
       const tmp = `.tmp-${randomHex(6)}`;
       try {
-        if (!fstatSync(src).isFile()) throw new SbxError(`blob ${expect} is not a regular file`, 125, TAMPERED);
+        const st = fstatSync(src);
+        if (!st.isFile()) throw new SbxError(`blob ${expect} is not a regular file`, 125, TAMPERED);
+        // Checked before a byte is copied: a sparse terabyte in the layout costs it nothing.
+        if (size !== undefined && st.size !== size) throw new SbxError(`blob ${expect} is ${st.size} bytes, not the ${size} its manifest says`, 125, TAMPERED);
+        ensureRoom(this.root, st.size, `blob ${expect}`);
         const dst = openSync(blobs.at(tmp), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
         const h = createHash('sha256');
         try {
@@ -168,7 +174,7 @@ export class ImageCache {
     const index = readImageIndexDigest(layout, tag);
     this.copyBlobIn(join(layout, 'blobs', 'sha256', hex(index)), index);
     this.copyBlobIn(join(layout, 'blobs', 'sha256', hex(src.manifest.config.digest)), src.manifest.config.digest);
-    for (const l of src.manifest.layers) this.copyBlobIn(join(layout, 'blobs', 'sha256', hex(l.digest)), l.digest);
+    for (const l of src.manifest.layers) this.copyBlobIn(join(layout, 'blobs', 'sha256', hex(l.digest)), l.digest, l.size);
     return index;
   }
 
@@ -243,7 +249,10 @@ export class ImageCache {
     const merged = this.sub('merged');
     try {
       const name = hex(rec.chainId);
-      if (!merged.lstat(name)?.isDirectory()) {
+      const there = merged.lstat(name);
+      if (!there?.isDirectory()) {
+        // Anything else there (a symlink swapped in) goes first: the rename below would fail on it.
+        if (there) removeTreeAt(merged, name);
         await this.build(merged, name, async (dir) => { mergeLayers(rec.diffIds.map((d) => this.layerPath(d)), dir, asRoot); });
       }
     } finally { merged.close(); }
@@ -318,6 +327,9 @@ export class ImageCache {
 
 /** Disk blocks of a tree (`linksFree`: files with more than one link belong to a layer, not here). */
 function treeBytes(parent: Dir, name: string, linksFree = false): number {
+  // Not a directory (a symlink swapped into the cache): its own size, and prune removes it.
+  const self = parent.lstat(name);
+  if (!self?.isDirectory()) return (self?.blocks ?? 0) * 512;
   let total = 0;
   const stack = [name];
   const top = Dir.openBeneath(parent, '');

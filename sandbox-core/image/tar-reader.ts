@@ -78,36 +78,75 @@ function parsePax(body: Buffer): Map<string, Buffer> {
   return out;
 }
 
+/** PATH_MAX less its NUL: no program in the image could name a longer path in one call. */
+export const MAX_NAME = 4095;
+/**
+ * Directory levels in a name. Real images stay far below (tens); every level costs sbx an open
+ * per entry, and a few thousand made unpacking run for minutes.
+ */
+export const MAX_DEPTH = 256;
+
 /**
  * A name from the archive as a clean relative byte-string path. `./a/b/` -> `a/b`; the root
- * itself -> ''. Refuses `..` components and NUL rather than normalising them away.
+ * itself -> ''. Refuses `..` components and NUL rather than normalising them away, and names
+ * longer than MAX_NAME bytes or deeper than MAX_DEPTH levels.
  */
 export function cleanName(raw: string): string {
+  if (raw.length > MAX_NAME) throw bad(`entry ${JSON.stringify(raw.slice(0, 100))}... is longer than ${MAX_NAME} bytes`);
   const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.some((p) => p === '..')) throw bad(`entry ${JSON.stringify(raw).slice(0, 200)} leaves the root`);
+  if (parts.length > MAX_DEPTH) throw bad(`entry ${JSON.stringify(raw.slice(0, 100))}... is more than ${MAX_DEPTH} levels deep`);
   return parts.join('/');
 }
 
 /** Reads a whole (uncompressed) tar stream, yielding one entry at a time. */
 export async function* readTar(input: AsyncIterable<Buffer | string>): AsyncGenerator<LayerEntry> {
-  let buf: Buffer = Buffer.alloc(0);
+  // The unread input as a queue of chunks: appending each chunk to one buffer copied everything
+  // held so far on every chunk, quadratic in an entry's size (a 64 MiB file took minutes).
+  let queue: Buffer[] = [];
+  let head = 0; // queue[head] is the next unread chunk (no shift(): that moves the whole array)
+  let held = 0;
   const it = input[Symbol.asyncIterator]();
   let ended = false;
   const need = async (n: number): Promise<boolean> => {
-    while (buf.length < n && !ended) {
+    while (held < n && !ended) {
       const r = await it.next();
       if (r.done) { ended = true; break; }
       const c = typeof r.value === 'string' ? Buffer.from(r.value, 'latin1') : r.value;
-      buf = buf.length ? Buffer.concat([buf, c]) : c;
+      if (c.length) { queue.push(c); held += c.length; }
     }
-    return buf.length >= n;
+    return held >= n;
   };
-  const take = (n: number): Buffer => { const b = buf.subarray(0, n); buf = buf.subarray(n); return b; };
-  const body = async (size: number, cap: number): Promise<Buffer> => {
+  /** The next n bytes (n <= held), as a buffer of their own; or dropped, with `keep` false. */
+  const take = (n: number, keep = true): Buffer => {
+    const out = keep ? Buffer.allocUnsafe(n) : Buffer.alloc(0);
+    for (let got = 0; got < n;) {
+      const c = queue[head]!;
+      const k = Math.min(c.length, n - got);
+      if (keep) c.copy(out, got, 0, k);
+      got += k;
+      if (k === c.length) head++; else queue[head] = c.subarray(k);
+    }
+    held -= n;
+    // Chunks read are dropped now and then, so neither the array nor what it holds grows.
+    if (head === queue.length) { queue = []; head = 0; } else if (head >= 64) { queue = queue.slice(head); head = 0; }
+    return out;
+  };
+  const body = async (size: number, cap: number, keep = true): Promise<Buffer> => {
     if (size > cap) throw bad(`an entry of ${size} bytes is too big`);
     const padded = Math.ceil(size / BLOCK) * BLOCK;
+    if (!keep) {
+      // Skipped a chunk at a time: the blocks of an entry that has no data are never held.
+      for (let left = padded; left > 0;) {
+        if (!(await need(Math.min(left, 1 << 20)))) throw bad('truncated archive');
+        const k = Math.min(left, held);
+        take(k, false);
+        left -= k;
+      }
+      return Buffer.alloc(0);
+    }
     if (!(await need(padded))) throw bad('truncated archive');
-    return Buffer.from(take(padded).subarray(0, size));
+    return take(padded).subarray(0, size);
   };
 
   let pax = new Map<string, Buffer>();
@@ -115,10 +154,10 @@ export async function* readTar(input: AsyncIterable<Buffer | string>): AsyncGene
   let longLink: Buffer | null = null;
   for (;;) {
     if (!(await need(BLOCK))) {
-      if (buf.length === 0) return; // some writers omit the end-of-archive blocks
+      if (held === 0) return; // some writers omit the end-of-archive blocks
       throw bad('truncated archive');
     }
-    const h = Buffer.from(take(BLOCK));
+    const h = take(BLOCK);
     if (h.every((b) => b === 0)) return;
     if (!checksumOk(h)) throw bad('header checksum mismatch');
     const flag = String.fromCharCode(h.readUInt8(156));
@@ -160,9 +199,10 @@ export async function* readTar(input: AsyncIterable<Buffer | string>): AsyncGene
       data: Buffer.alloc(0),
     };
     // Only regular files carry data; anything else with a size field still has its blocks skipped.
-    const data = await body(size, MAX_ENTRY);
+    const data = await body(size, MAX_ENTRY, type === 'file');
     if (type === 'file') entry.data = data;
     if (type === 'hardlink') entry.linkName = cleanName(entry.linkName);
+    if (entry.linkName.length > MAX_NAME) throw bad(`the link target of ${JSON.stringify(entry.name.slice(0, 100))} is longer than ${MAX_NAME} bytes`);
     pax = new Map(); longName = null; longLink = null;
     yield entry;
   }

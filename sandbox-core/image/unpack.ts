@@ -12,6 +12,7 @@ import { Dir, NotBeneathError, removeTreeAt, resolveParentBeneath } from '../ben
 import { SbxError } from '../base/errors.js';
 import { mknodBatch, setXattrs } from '../changes/xattr.js';
 import { layerOp, type LayerEntry } from './tar-reader.js';
+import { CHECK_EVERY, ensureRoom } from './room.js';
 
 export const OPAQUE_XATTR = 'user.overlay.opaque';
 
@@ -43,6 +44,7 @@ export async function unpackLayer(entries: AsyncIterable<LayerEntry>, rootPath: 
   const opaque = new Set<string>();
   const fifos: Array<{ rel: string; e: LayerEntry }> = [];
   const report: UnpackReport = { entries: 0, skippedDevices: 0 };
+  let unchecked = 0; // bytes written since the last look at the free space
   const parentOf = (rel: string): { dir: Dir; name: string } => {
     try { return resolveParentBeneath(root, rel, { create: true, mode: 0o755 }); } catch (e) {
       if (e instanceof NotBeneathError) throw contained(label, rel);
@@ -58,7 +60,12 @@ export async function unpackLayer(entries: AsyncIterable<LayerEntry>, rootPath: 
       report.entries++;
       const op = layerOp(e);
       if (op.op === 'opaque') {
-        if (op.dir !== '') Dir.openBeneath(root, op.dir, { create: true, mode: 0o755 }).close();
+        if (op.dir !== '') {
+          try { Dir.openBeneath(root, op.dir, { create: true, mode: 0o755 }).close(); } catch (err) {
+            if (err instanceof NotBeneathError) throw contained(label, op.dir);
+            throw err;
+          }
+        }
         opaque.add(op.dir);
         continue;
       }
@@ -88,6 +95,9 @@ export async function unpackLayer(entries: AsyncIterable<LayerEntry>, rootPath: 
         const t = e.mtimeMs / 1000;
         switch (e.type) {
           case 'file': {
+            // A gzip layer can unpack to ~1000 times its blob: the store's disk is checked as it fills.
+            unchecked += e.data.length;
+            if (unchecked >= CHECK_EVERY || e.data.length >= CHECK_EVERY) { ensureRoom(rootPath, e.data.length, `image layer ${label}`); unchecked = 0; }
             const fd = openSync(dir.at(name), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
             try {
               for (let off = 0; off < e.data.length;) off += writeSync(fd, e.data, off, e.data.length - off);
@@ -150,7 +160,13 @@ export async function unpackLayer(entries: AsyncIterable<LayerEntry>, rootPath: 
     if (errs.some((x) => x)) throw new SbxError(`image layer ${label}: cannot mark an opaque directory (errno ${errs.find((x) => x)})`);
     // Directories last, deepest first: their modes may forbid writing, their times move with every child.
     for (const d of [...dirs.values()].sort((a, b) => b.rel.length - a.rel.length)) {
-      const dd = d.rel === '' ? Dir.openBeneath(root, '') : Dir.openBeneath(root, d.rel);
+      let dd: Dir;
+      try { dd = Dir.openBeneath(root, d.rel); } catch (err) {
+        // A later entry replaced it (a symlink, a file, a whiteout): the later one wins, as in
+        // tar; its metadata is never applied through whatever stands there now.
+        if (err instanceof NotBeneathError) continue;
+        throw err;
+      }
       try {
         if (asRoot) chownSync(dd.self(), d.uid, d.gid);
         chmodSync(dd.self(), asRoot ? d.mode & 0o1777 : (d.mode & 0o1777) | 0o700);

@@ -120,9 +120,9 @@ export class AllowList {
     return null;
   }
 
-  /** Does an IP or CIDR entry cover the loopback addresses (the host's own services)? */
+  /** Does an IP or CIDR entry name a loopback address (the host's own services)? */
   namesLoopback(): boolean {
-    return this.entries.some((e) => e.kind === 'cidr' && (inCidr(e, '127.0.0.1') || inCidr(e, '::1')));
+    return this.coversAddress('127.0.0.1', null) || this.coversAddress('::1', null);
   }
 
   /** The IP and CIDR entries without their ports, for NO_PROXY (curl reads CIDRs there). */
@@ -130,23 +130,54 @@ export class AllowList {
     return this.entries.flatMap((e) => e.kind === 'cidr' ? [e.address] : []);
   }
 
-  /** Is an address the name resolved to explicitly named by an IP or CIDR entry? */
-  coversAddress(ip: string, port: number): boolean {
-    return this.entries.some((e) => e.kind === 'cidr' && (e.port === null || e.port === port) && inCidr(e, ip));
+  /**
+   * Is `ip` named by an IP or CIDR entry (on `port`, or on every port when null)? A loopback, unspecified,
+   * link-local or metadata address only by an entry that lies inside that block
+   * (`127.0.0.1:8080`, `127.0.0.0/8`, `[::1]`): `0.0.0.0/0` or `::/0`, written to mean "the
+   * internet", opened the host's loopback services and 169.254.169.254 through the proxy and
+   * the direct path (and `::/0` the host's IPv4 loopback as `::ffff:127.0.0.1`).
+   */
+  coversAddress(ip: string, port: number | null): boolean {
+    const local = isLocalAddress(ip);
+    return this.entries.some((e) => e.kind === 'cidr' && (e.port === null || port === null || e.port === port) && inCidr(e, ip) && (!local || insideLocalBlock(e)));
   }
 }
 
 /**
- * Addresses on this host or its link (loopback, link-local, cloud metadata): a name that
- * resolves to one is refused unless an IP entry names it, so a wildcard's DNS cannot point the
- * proxy at the host's own services.
+ * Addresses on this host or its link (loopback, link-local, cloud metadata, and `own`: the
+ * addresses of the host's interfaces): a name that resolves to one is refused unless an IP
+ * entry names it, so a wildcard's DNS cannot point the proxy at the host's own services. The
+ * interfaces' addresses count because a service listening on 0.0.0.0 answers on each of them
+ * from this host, firewall or not (here eth0's 192.0.2.2 reached a host port 2024).
  */
-export function isLocalAddress(ip: string): boolean {
+export function isLocalAddress(ip: string, own: readonly string[] = []): boolean {
   const b = ipBits(ip);
   if (!b) return false;
   const v4 = v4Of(b);
-  if (v4 !== null) return (v4 >> 24n) === 127n || (v4 >> 16n) === 0xa9fen || v4 === 0n;
-  return b.bits === 1n || b.bits === 0n || (b.bits >> 118n) === 0x3fan; // ::1, ::, fe80::/10
+  if (v4 !== null && ((v4 >> 24n) === 127n || (v4 >> 16n) === 0xa9fen || v4 === 0n)) return true;
+  if (v4 === null && (b.bits === 1n || b.bits === 0n || (b.bits >> 118n) === 0x3fan)) return true; // ::1, ::, fe80::/10
+  const key = v4 ?? b.bits;
+  return own.some((o) => {
+    const ob = ipBits(o);
+    return ob !== null && (v4 !== null) === (v4Of(ob) !== null) && (v4Of(ob) ?? ob.bits) === key;
+  });
+}
+
+/** The local blocks (isLocalAddress without the host's interfaces) as [family, address, prefix]. */
+const LOCAL_BLOCKS: [4 | 6, string, number][] = [
+  [4, '127.0.0.0', 8], [4, '169.254.0.0', 16], [4, '0.0.0.0', 32],
+  [6, '::1', 128], [6, '::', 128], [6, 'fe80::', 10],
+  [6, '::ffff:127.0.0.0', 104], [6, '::ffff:169.254.0.0', 112], [6, '::ffff:0.0.0.0', 128],
+];
+
+/** Does every address of a CIDR entry lie in one local block? */
+function insideLocalBlock(e: Extract<AllowEntry, { kind: 'cidr' }>): boolean {
+  const max = e.family === 4 ? 32 : 128;
+  return LOCAL_BLOCKS.some(([fam, addr, prefix]) => {
+    if (fam !== e.family || e.prefix < prefix) return false;
+    const shift = BigInt(max - prefix);
+    return (e.bits >> shift) === (ipBits(addr)!.bits >> shift);
+  });
 }
 
 /** 127/8, ::1 (also v4-mapped) and the unspecified addresses, which connect(2) takes for loopback. */

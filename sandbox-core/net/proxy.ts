@@ -4,11 +4,19 @@
 import { createServer, connect, isIP, type Server, type Socket } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { AllowList, ipBits, isHostName, isLocalAddress, isLoopbackOrUnspecified } from './allowlist.js';
 import { readHello } from './sni.js';
 import { Passer } from './passer.js';
 
-const MAX_HEAD = 64 * 1024;
+/** A request head (and a TLS hello) may be this long; Node's own HTTP server takes 16 KiB. */
+const MAX_HEAD = 16 * 1024;
+/**
+ * Bytes of unfinished heads and hellos held at once, all connections together: each waits in
+ * sbx's memory, outside the sandbox's cgroup, and a command can open a connection per process
+ * it may have (3000 connections each holding a 64 KiB head made sbx's max RSS 268 MB).
+ */
+const HELD_BUDGET = 4 << 20;
 const CONNECT_TIMEOUT_MS = 10_000;
 const FIRST_BYTES_TIMEOUT_MS = 30_000;
 /**
@@ -18,7 +26,11 @@ const FIRST_BYTES_TIMEOUT_MS = 30_000;
 export const HANDOFF_AFTER = 256 * 1024;
 
 /** A connected host socket whose reads arrive through `sink` (null: kept until piping starts). */
-interface Upstream { sock: Socket; stash: Buffer[]; sink: ((chunk: Buffer) => boolean) | null; ended: boolean }
+interface Upstream {
+  sock: Socket; stash: Buffer[]; sink: ((chunk: Buffer) => boolean) | null; ended: boolean;
+  /** Called when the host sends before piping started (a banner: SSH, SMTP). */
+  onStash?: () => void;
+}
 
 /**
  * `spliced`: of the allowed connections, how many were handed to the relay (bytes no longer
@@ -53,6 +65,11 @@ export function readHostsFile(path: string): Map<string, string[]> {
 
 interface Target { host: string; port: number }
 
+/** The addresses of this host's interfaces (without a zone id). */
+function hostAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address.replace(/%.*/, '')));
+}
+
 /**
  * `HOST[:PORT]` or `[IPV6][:PORT]`, where HOST is an IP literal or a DNS name: anything else
  * (a zone id, userinfo, `%`-escapes, controls) is null, a 400, never a lookup or a connect.
@@ -68,7 +85,15 @@ function splitHostPort(s: string, defPort: number): Target | null {
   return { host: m[1]!, port };
 }
 
-/** A client's text in sbx's answer: a target may be up to 64 KiB. */
+/** A header field line: a token, a colon, a value without CR, LF or NUL (RFC 9112 5). */
+const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n\0]*$/;
+
+function sameHost(a: string, b: string): boolean {
+  const norm = (h: string) => h.toLowerCase().replace(/\.$/, '');
+  return norm(a) === norm(b);
+}
+
+/** A client's text in sbx's answer: a target may be up to 16 KiB. */
 function clip(s: string): string {
   return s.length > 100 ? `${s.slice(0, 100)}...` : s;
 }
@@ -80,6 +105,10 @@ export class NetProxy {
   /** Rows of the log that name a host:port (MAX_LOG_ROWS at most). */
   private named = 0;
   private readonly sockets = new Set<Socket>();
+  /** Client connections whose request head is not whole yet. */
+  private readonly awaitingHead = new Set<Socket>();
+  /** Bytes of unfinished heads and TLS hellos held now (HELD_BUDGET at most). */
+  private held = 0;
   private readonly passer: Passer | null;
 
   /**
@@ -87,7 +116,15 @@ export class NetProxy {
    * so the bytes flow between the client and the host without Node; null keeps every byte in
    * Node (slower, same decisions).
    */
-  constructor(private readonly allow: AllowList, private readonly hosts: Map<string, string[]> = new Map(), helper: string | null = null) {
+  constructor(
+    private readonly allow: AllowList,
+    private readonly hosts: Map<string, string[]> = new Map(),
+    helper: string | null = null,
+    /** DNS for names (tests give their own: a name's DNS answer is what an attack controls). */
+    private readonly resolveName: (name: string) => Promise<string[]> = async (name) => (await lookup(name, { all: true })).map((a) => a.address),
+    /** The host's own addresses, asked at each decision: interfaces come and go during a run. */
+    private readonly ownAddresses: () => string[] = hostAddresses,
+  ) {
     this.passer = helper ? new Passer(helper) : null;
   }
 
@@ -130,6 +167,8 @@ export class NetProxy {
     // First: a server whose accepted sockets went over an IPC channel waits, on close, for
     // the channel's other end to confirm them closed, unless that channel is gone.
     this.passer?.stop();
+    // Counted now: their 'close' comes after the caller has read the log.
+    for (const s of this.awaitingHead) this.endedBeforeRequest(s);
     for (const s of this.sockets) s.destroy();
     for (const srv of [this.server, this.directServer]) if (srv) await new Promise<void>((r) => srv.close(() => r()));
     this.server = null;
@@ -142,8 +181,8 @@ export class NetProxy {
     // only an address:port an IP or CIDR entry names is the host's.
     if (isLoopbackOrUnspecified(addr) && (port === relayPort || !this.allow.coversAddress(addr, port))) return 'continue';
     const entry = this.allow.allows(addr, port);
-    if (!entry || entry.kind !== 'cidr') {
-      this.record({ host: addr, port }, false, 'not in --allow-net');
+    if (!entry || entry.kind !== 'cidr' || (isLocalAddress(addr) && !this.allow.coversAddress(addr, port))) {
+      this.record({ host: addr, port }, false, entry ? 'a local address no entry names' : 'not in --allow-net');
       return 'refuse';
     }
     return entry.text;
@@ -224,6 +263,10 @@ export class NetProxy {
     }
   }
 
+  private endedBeforeRequest(s: Socket): void {
+    if (this.awaitingHead.delete(s)) this.recordBad('no whole request before the connection ended');
+  }
+
   private recordBad(reason: string): void {
     const d = this.log.get(`x ${reason}`);
     if (d) d.count++;
@@ -245,13 +288,29 @@ export class NetProxy {
   private handle(client: Socket): void {
     this.track(client);
     let buf = Buffer.alloc(0);
+    // A connection that ends (or is still open when the run ends) before its request is whole
+    // is counted too: 500 of them said 'no connection was attempted'.
+    this.awaitingHead.add(client);
+    const release = () => { this.held -= buf.length; buf = Buffer.alloc(0); };
+    client.once('close', () => { if (this.awaitingHead.has(client)) release(); this.endedBeforeRequest(client); });
     const onData = (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
+      this.held += d.length;
       const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (buf.length > MAX_HEAD) { client.off('data', onData); this.recordBad('request head too large'); this.refuse(client, 431, 'request head too large'); }
+      const over = this.held > HELD_BUDGET;
+      if (end < 0 || over) {
+        if (buf.length > MAX_HEAD || over) {
+          const why = over ? 'too many unfinished requests at once' : 'request head too large';
+          release();
+          this.awaitingHead.delete(client);
+          client.off('data', onData);
+          this.recordBad(why);
+          this.refuse(client, over ? 503 : 431, why);
+        }
         return;
       }
+      this.held -= buf.length;
+      this.awaitingHead.delete(client);
       client.off('data', onData);
       client.off('end', onEnd);
       client.pause();
@@ -264,7 +323,7 @@ export class NetProxy {
 
   private refuse(client: Socket, status: number, reason: string): void {
     const text = `sbx: ${reason}\n`;
-    const phrase = status === 403 ? 'Forbidden' : status === 400 ? 'Bad Request' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Gateway';
+    const phrase = status === 403 ? 'Forbidden' : status === 400 ? 'Bad Request' : status === 431 ? 'Request Header Fields Too Large' : status === 503 ? 'Service Unavailable' : 'Bad Gateway';
     client.end(`HTTP/1.1 ${status} ${phrase}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\nX-Sbx-Reason: ${reason.replace(/[\r\n]/g, ' ')}\r\n\r\n${text}`);
   }
 
@@ -281,17 +340,31 @@ export class NetProxy {
       this.checkSniThenPipe(client, up, t, rest);
       return;
     }
+    // The head goes to the host as sent: a line the proxy reads one way and a server another
+    // (`Host : x`, a folded line, a bare LF or CR, two Host lines) could name another host
+    // behind the allowed one's address. Only `NAME: value` lines pass.
+    const fields = lines.slice(1).filter((l) => l !== '');
+    if (!fields.every((l) => HEADER_LINE.test(l)) || fields.filter((l) => /^host:/i.test(l)).length > 1) {
+      this.recordBad('a header line sbx does not read one way only');
+      this.refuse(client, 400, 'malformed or repeated header line');
+      return;
+    }
+    const hostLine = fields.find((l) => /^host:/i.test(l));
+    const hostField = hostLine ? splitHostPort(hostLine.slice(5).trim(), 80) : null;
     let t: Target | null;
     let path = target;
     const abs = /^http:\/\/([^/?#]+)([^#]*)$/i.exec(target);
     if (abs) {
       t = splitHostPort(abs[1]!, 80);
       path = abs[2] || '/';
-    } else {
-      const hostLine = lines.find((l) => /^host:/i.test(l));
-      t = hostLine ? splitHostPort(hostLine.slice(5).trim(), 80) : null;
+    } else t = hostField;
+    if (!t || !path.startsWith('/') || (hostLine && !hostField)) { this.recordBad('no http:// URL or Host: with a host name or an IP'); this.refuse(client, 400, `cannot proxy ${clip(method)} ${clip(target)} (use http:// URLs or CONNECT)`); return; }
+    // The Host: a server on a shared address picks its site by, as the TLS name is for CONNECT.
+    if (hostField && !sameHost(hostField.host, t.host) && !this.allow.allows(hostField.host, t.port)) {
+      this.record({ host: hostField.host, port: t.port }, false, `Host: inside a request to ${t.host}`);
+      this.refuse(client, 403, `blocked ${hostField.host}:${t.port} (Host: inside a request to ${t.host}; not in --allow-net)`);
+      return;
     }
-    if (!t || !path.startsWith('/')) { this.recordBad('no http:// URL or Host: with a host name or an IP'); this.refuse(client, 400, `cannot proxy ${clip(method)} ${clip(target)} (use http:// URLs or CONNECT)`); return; }
     const up = await this.open(client, t);
     if (!up) return;
     // One request per connection: a second request on a kept-alive connection could name
@@ -313,10 +386,15 @@ export class NetProxy {
     const literal = t.host.replace(/^\[|\]$/g, '');
     let addrs: string[];
     const pinned = this.hosts.get(t.host.toLowerCase());
+    if (ipBits(literal) && isLocalAddress(literal) && !this.allow.coversAddress(literal, t.port)) {
+      this.record(t, false, 'a local address no entry names');
+      this.refuse(client, 403, `blocked ${t.host}:${t.port} (a local address: allow it by itself, e.g. 127.0.0.1:${t.port})`);
+      return null;
+    }
     if (ipBits(literal)) addrs = [literal];
     else if (pinned) addrs = pinned;
     else {
-      try { addrs = (await lookup(t.host, { all: true })).map((a) => a.address); } catch (e) {
+      try { addrs = await this.resolveName(t.host); } catch (e) {
         this.record(t, false, 'name does not resolve');
         this.refuse(client, 502, `cannot resolve ${t.host}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
         return null;
@@ -324,7 +402,8 @@ export class NetProxy {
       // A name may not lead to this host's own services unless an IP entry names the address.
       // (An answer that is no plain address is dropped too: Node's lookup hands back a name
       // that isIP accepts as given, zone id and all.)
-      addrs = addrs.filter((a) => ipBits(a) !== null && (!isLocalAddress(a) || this.allow.coversAddress(a, t.port)));
+      const own = this.ownAddresses();
+      addrs = addrs.filter((a) => ipBits(a) !== null && (!isLocalAddress(a, own) || this.allow.coversAddress(a, t.port)));
       if (!addrs.length) {
         this.record(t, false, 'resolves to a local address');
         this.refuse(client, 403, `blocked ${t.host}:${t.port} (resolves to a local address; allow the address itself)`);
@@ -344,6 +423,7 @@ export class NetProxy {
               const chunk = Buffer.from(buf.subarray(0, n));
               if (u.sink) return u.sink(chunk);
               u.stash.push(chunk);
+              u.onStash?.();
               return false;
             },
           },
@@ -368,17 +448,24 @@ export class NetProxy {
   private checkSniThenPipe(client: Socket, up: Upstream, t: Target, first: Buffer): void {
     let buf = first;
     let ended = false;
+    let mine = 0;
+    const release = () => { this.held -= mine; mine = 0; };
     const timer = setTimeout(() => go(), FIRST_BYTES_TIMEOUT_MS);
-    const go = () => {
+    const stop = () => {
+      up.onStash = undefined;
       clearTimeout(timer);
+      release();
       client.off('data', onData);
       client.off('end', onEnd);
+    };
+    const go = () => {
+      stop();
       const h = readHello(buf, MAX_HEAD);
       let refused: [Target, string] | null = null;
       if (h.kind === 'hello' && h.sni !== null && h.sni.toLowerCase() !== t.host.toLowerCase() && !this.allow.allows(h.sni, t.port)) {
         refused = [{ host: isHostName(h.sni) ? h.sni : clip(h.sni), port: t.port }, `TLS name inside a CONNECT to ${t.host}`];
       } else if (h.kind === 'bad' || (h.kind === 'more' && buf.length)) {
-        // A TLS start whose hello cannot be read whole (cut off, over 64 KiB, malformed):
+        // A TLS start whose hello cannot be read whole (cut off, over 16 KiB, malformed):
         // its name is unknown, so it is not let through unchecked.
         refused = [t, 'a TLS hello sbx could not read'];
       }
@@ -393,11 +480,24 @@ export class NetProxy {
     };
     const onData = (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
+      mine += d.length;
+      this.held += d.length;
+      if (this.held > HELD_BUDGET) {
+        stop();
+        this.record(t, false, 'too many unfinished requests at once');
+        client.destroy();
+        up.sock.destroy();
+        return;
+      }
       if (readHello(buf, MAX_HEAD).kind !== 'more') go();
     };
+    client.once('close', release);
     // A client that ends before its hello is whole gets its decision now, not in 30 s.
     const onEnd = () => { ended = true; go(); };
-    if (readHello(buf, MAX_HEAD).kind !== 'more') { go(); return; }
+    // A host that speaks first (SSH, SMTP) is answered by a client that sent nothing yet, no
+    // TLS hello to wait for: its banner waited the 30 s first-bytes limit.
+    up.onStash = () => { if (!buf.length) go(); };
+    if (readHello(buf, MAX_HEAD).kind !== 'more' || (!buf.length && up.stash.length)) { go(); return; }
     client.on('data', onData);
     client.once('end', onEnd);
     client.resume();

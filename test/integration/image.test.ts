@@ -184,6 +184,38 @@ maybe('sbx images lists the cached layers with the sandbox using them; --prune k
   assert.is(readdirSync(join(store, 'images', 'layers')).length, 2, 'used layers are kept');
 });
 
+maybe("the cache's merged tree swapped for a symlink to a directory of this machine: never compared with; refused with one line, made again by run --in", () => {
+  const s2 = makeStore();
+  const fake = mkdtempSync(join(tmpdir(), 'sbx-image-fake-'));
+  try {
+    chmodSync(fake, 0o755);
+    writeFileSync(join(fake, 'probe'), 'host\n');
+    const r = sbx(['run', '--name', 'swap', '-q', '--image', `${layout}:t`, '--', 'sh', '-c', 'echo sandbox > /probe'], { store: s2 });
+    assert.is(r.code, 0, r.stderr);
+    const merged = join(s2, 'images', 'merged');
+    const [tree] = readdirSync(merged);
+    rmSync(join(merged, tree!), { recursive: true, force: true });
+    symlinkSync(fake, join(merged, tree!));
+    // Compared with `fake`, /probe would be "modified" (the walk stat-ed the host's file).
+    const d = sbx(['diff', 'swap', '--json'], { store: s2 });
+    assert.is(d.code, 125, d.stdout + d.stderr);
+    assert.match(d.stderr, /is not a directory \(a symlink\?\)/);
+    assert.is(d.stderr.trim().split('\n').length, 1, d.stderr);
+    assert.not.match(d.stdout, /modified/);
+    assert.is(sbx(['images'], { store: s2 }).code, 0, 'sbx images lists a swapped entry');
+    const again = sbx(['run', '--in', 'swap', '-q', '--', 'sh', '-c', ':'], { store: s2 });
+    assert.is(again.code, 0, again.stderr);
+    const d2 = sbx(['diff', 'swap', '--json'], { store: s2 });
+    assert.is(d2.code, 0, d2.stderr);
+    assert.equal((JSON.parse(d2.stdout) as { changes: Array<{ path: string; change: string }> }).changes.map((c) => `${c.change} ${c.path}`), ['added /probe']);
+    assert.is(readFileSync(join(fake, 'probe'), 'utf8'), 'host\n');
+  } finally {
+    sbx(['discard', 'swap'], { store: s2 });
+    rmSync(fake, { recursive: true, force: true });
+    removeStore(s2);
+  }
+});
+
 maybe('--rootfs DIR: a directory tree as the root, compared with that tree; a --bind into a dir it lacks', () => {
   const rootfs = join(work, 'b2', 'rootfs');
   const shared = join(work, 'shared');

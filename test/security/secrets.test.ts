@@ -1,10 +1,10 @@
 // --hide-secrets, its default with --net, --allow-secrets and --clean-env, seen from inside.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeStore, sbx, removeStore } from '../helpers/sbx.js';
+import { makeStore, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
 
 const store = makeStore();
 // A fake home with credential stores, so the user's real ones are never touched.
@@ -26,6 +26,11 @@ test.before(() => {
   writeFileSync(join(home, '.bash_history'), 'export SECRET=HISTORYLINE\n');
   mkdirSync(join(home, '.config', 'sops', 'age'), { recursive: true });
   writeFileSync(join(home, '.config', 'sops', 'age', 'keys.txt'), 'AGE-SECRET-KEY-1XYZ\n');
+  // Added 2026-12-02: tokens of current CLIs that were readable with --net.
+  mkdirSync(join(home, '.cache', 'huggingface'), { recursive: true });
+  writeFileSync(join(home, '.cache', 'huggingface', 'token'), 'hf_HFTOKEN\n');
+  mkdirSync(join(home, '.claude'));
+  writeFileSync(join(home, '.claude', '.credentials.json'), '{"CLAUDECRED":1}\n');
 });
 test.after(() => { rmSync(home, { recursive: true, force: true }); removeStore(store); });
 
@@ -35,9 +40,10 @@ const LEAKY = {
   PGPASSWORD: 'v_pg', MYSQL_PWD: 'v_mysql', SSHPASS: 'v_sshpass', GITHUB_PAT: 'v_pat', BW_SESSION: 'v_bw', TAILSCALE_AUTHKEY: 'v_ts',
   NGROK_AUTHTOKEN: 'v_ngrok', DATABASE_URL: 'postgres://app:v_dburl@db/app', npm_config__authToken: 'v_npm',
   UPSTREAM_URL: 'https://deploy:v_urlpass@git.example.com/r.git',
+  SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/v_hook', CI_JOB_JWT: 'v_jwt',
 };
 const ENV = { HOME: home, ...LEAKY, HARMLESS_VAR: 'kept', GIT_AUTHOR_NAME: 'Ann Author' };
-const FILES = ['.ssh/id_ed25519', '.aws/credentials', '.netrc', '.docker/config.json', '.config/containers/auth.json', '.Xauthority', '.bash_history', '.config/sops/age/keys.txt', 'notes.txt'];
+const FILES = ['.ssh/id_ed25519', '.aws/credentials', '.netrc', '.docker/config.json', '.config/containers/auth.json', '.Xauthority', '.bash_history', '.config/sops/age/keys.txt', '.cache/huggingface/token', '.claude/.credentials.json', 'notes.txt'];
 const PROBE = `for f in ${FILES.map((f) => `'${home}/${f}'`).join(' ')}; do cat "$f" 2>/dev/null; done; env | sort`;
 
 function run(args: string[]): string {
@@ -52,10 +58,11 @@ test('by default (no --net) secrets are visible: nothing can leave', () => {
   assert.match(out, 'GITHUB_TOKEN=ghp_x');
 });
 
-for (const args of [['--hide-secrets'], ['--net']]) {
+// --allow-net can send too: it hides them as --net does.
+for (const args of [['--hide-secrets'], ['--net'], ['--allow-net', 'example.test']]) {
   test(`${args[0]} hides credential stores and drops token variables`, () => {
     const out = run(args);
-    for (const s of ['PRIVATE KEY', 'aws_secret_access_key', 'password y', 'auths', 'REGISTRYAUTH', 'XCOOKIE', 'HISTORYLINE', 'AGE-SECRET-KEY', ...Object.keys(LEAKY).map((k) => `${k}=`), ...Object.values(LEAKY)]) {
+    for (const s of ['PRIVATE KEY', 'aws_secret_access_key', 'password y', 'auths', 'REGISTRYAUTH', 'XCOOKIE', 'HISTORYLINE', 'AGE-SECRET-KEY', 'HFTOKEN', 'CLAUDECRED', ...Object.keys(LEAKY).map((k) => `${k}=`), ...Object.values(LEAKY)]) {
       assert.not.match(out, s, `${s} visible inside with ${args[0]}:\n${out}`);
     }
     assert.match(out, 'not a secret');
@@ -76,6 +83,37 @@ test('--clean-env starts from a minimal environment', () => {
   const names = r.stdout.trim().split('\n').map((l) => l.split('=')[0]);
   assert.not.ok(names.includes('SOME_BUILD_FLAG') || names.includes('GITHUB_TOKEN') || names.includes('HARMLESS_VAR'), r.stdout);
   assert.ok(names.includes('PATH') && names.includes('HOME'), r.stdout);
+});
+
+test('--hide of a path that does not exist yet keeps out what the host creates there while the command runs', async () => {
+  const later = join(home, '.later-login');
+  const go = join(home, 'go');
+  rmSync(later, { force: true });
+  rmSync(go, { force: true });
+  // The command looks only after the host made the file (a login made meanwhile); the marker is
+  // not hidden, so its appearing shows the host's new entries do reach the view.
+  const child = sbxAsync(['run', '-n', '-q', '--hide', later, '--', 'sh', '-c',
+    `echo ready; i=0; while [ ! -e '${go}' ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; cat '${later}' 2>&1; echo "marker seen: $([ -e '${go}' ] && echo yes)"`],
+  { store, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => { err += d; });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d) => {
+        out += d;
+        if (out.includes('ready') && !existsSync(go)) { writeFileSync(later, 'LATER-SECRET\n'); writeFileSync(go, ''); resolve(); }
+      });
+      child.on('exit', () => reject(new Error(`the run ended before it was ready: ${out}${err}`)));
+    });
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    assert.is(code, 0, err);
+  } finally {
+    rmSync(later, { force: true });
+    rmSync(go, { force: true });
+  }
+  assert.not.ok(out.includes('LATER-SECRET'), `the hidden path showed what the host made meanwhile: ${out}`);
+  assert.match(out, /No such file or directory/);
 });
 
 test.run();

@@ -79,6 +79,10 @@ test('an abstract socket is unreachable without --net, reachable with it', async
   await listen(`\0${name}`);
   assert.ok(await hostConnects(`\0${name}`), 'control: the host can connect');
   assert.is(await inside([], name, 'connect-abstract'), 'ECONNREFUSED');
+  // --allow-net keeps the sandbox's own network namespace, with the relay only (a name) and
+  // with the direct path's supervisor making the command's unix connects (an IP entry).
+  assert.is(await inside(['--allow-net', 'example.test'], name, 'connect-abstract'), 'ECONNREFUSED');
+  assert.is(await inside(['--allow-net', '127.0.0.1:1'], name, 'connect-abstract'), 'ECONNREFUSED');
   // The door --net opens (documented): the sandbox shares the host's abstract namespace.
   assert.is(await inside(['--net'], name, 'connect-abstract'), 'ok');
 });

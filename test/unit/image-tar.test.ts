@@ -99,4 +99,55 @@ test('damaged and hostile archives are refused, never cleaned up', async () => {
   assert.throws(() => layerOp({ name: 'd/.wh.', type: 'file' } as LayerEntry), /whiteout/);
 });
 
+/** One ustar entry whose name (or link target) may be any length, through a pax header. */
+function paxEntry(name: string, opts: { type?: string; link?: string; data?: Buffer; size?: number } = {}): Buffer {
+  const header = (n: string, type: string, size: number, link = ''): Buffer => {
+    const h = Buffer.alloc(512);
+    h.write(n.slice(0, 99), 0, 'latin1');
+    h.write('0000644\0', 100); h.write('0000000\0', 108); h.write('0000000\0', 116);
+    h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
+    h.write('00000000000\0', 136);
+    h.write(type, 156);
+    h.write(link.slice(0, 99), 157, 'latin1');
+    h.write('ustar\0' + '00', 257, 'latin1');
+    h.fill(0x20, 148, 156);
+    let sum = 0; for (const b of h) sum += b;
+    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
+    return h;
+  };
+  const pad = (b: Buffer): Buffer => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
+  const rec = (k: string, v: string): string => {
+    const body = ` ${k}=${v}\n`;
+    let len = body.length;
+    while (String(len).length + body.length !== len) len = String(len).length + body.length;
+    return `${len}${body}`;
+  };
+  const pax = Buffer.from(rec('path', name) + (opts.link ? rec('linkpath', opts.link) : ''), 'latin1');
+  const data = opts.data ?? Buffer.alloc(0);
+  const size = opts.size ?? data.length;
+  return Buffer.concat([header('pax', 'x', pax.length), pad(pax), header(name, opts.type ?? '0', size, opts.link), pad(data)]);
+}
+
+test('names longer than PATH_MAX or deeper than 256 levels are refused (each level costs an open per entry)', async () => {
+  const end = Buffer.alloc(1024);
+  await rejects(all(once(Buffer.concat([paxEntry('d/'.repeat(2100) + 'f'), end]))), /longer than 4095 bytes/);
+  await rejects(all(once(Buffer.concat([paxEntry('d/'.repeat(300) + 'f'), end]))), /more than 256 levels deep/);
+  await rejects(all(once(Buffer.concat([paxEntry('h', { type: '1', link: 'd/'.repeat(300) + 'f' }), end]))), /more than 256 levels deep/);
+  await rejects(all(once(Buffer.concat([paxEntry('s', { type: '2', link: 'x'.repeat(5000) }), end]))), /link target .* longer than 4095/);
+  // At the limits: read.
+  const ok = await all(once(Buffer.concat([paxEntry('d/'.repeat(255) + 'f'), paxEntry('s', { type: '2', link: 'x'.repeat(4095) }), end])));
+  assert.equal(ok.map((e) => e.name.split('/').length), [256, 1]);
+});
+
+test('a big entry in many small chunks reads back exactly; the blocks of a data-less entry are skipped', async () => {
+  const data = Buffer.alloc(3 << 20);
+  for (let i = 0; i < data.length; i += 4096) data.writeUInt32LE(i, i);
+  // A symlink whose size field claims 1 MiB of blocks: they are skipped, never taken as data.
+  const tar = Buffer.concat([paxEntry('big', { data }), paxEntry('s', { type: '2', link: 't', data: Buffer.alloc(1 << 20, 7) }), paxEntry('after', { data: Buffer.from('x') }), Buffer.alloc(1024)]);
+  const es = await all(chunks(tar, 1000));
+  assert.equal(es.map((e) => [e.name, e.type, e.data.length]), [['big', 'file', 3 << 20], ['s', 'symlink', 0], ['after', 'file', 1]]);
+  assert.ok(es[0]!.data.equals(data), 'the data survives the chunking');
+  assert.is(es[2]!.data.toString(), 'x');
+});
+
 test.run();

@@ -22,6 +22,21 @@ test('decisions: the sandbox loopback stays inside unless an entry names the add
     [['10.1.2.3', 80, false, 1], ['192.0.2.1', 80, false, 1], ['::ffff:10.1.2.3', 443, false, 1]].sort());
 });
 
+test('a broad CIDR (0.0.0.0/0, ::/0) is the internet: no loopback, link-local or metadata address of the host through it', () => {
+  const p = new NetProxy(AllowList.parse(['0.0.0.0/0', '::/0']));
+  for (const a of ['127.0.0.1', '0.0.0.0', '::1', '::', '::ffff:127.0.0.1']) assert.is(p.directDecision(a, 22, 3128), 'continue', `${a}: the sandbox's own`);
+  for (const a of ['169.254.169.254', 'fe80::1', '::ffff:169.254.169.254']) assert.is(p.directDecision(a, 80, 3128), 'refuse', a);
+  assert.is(p.directDecision('192.0.2.1', 443, 3128), '0.0.0.0/0');
+  assert.is(p.directDecision('2001:db8::1', 443, 3128), '::/0');
+  assert.not.ok(AllowList.parse(['0.0.0.0/0', '::/0']).namesLoopback());
+  // Named by themselves, or by a block inside loopback, they are the host's.
+  const q = new NetProxy(AllowList.parse(['127.0.0.0/8:22', '169.254.169.254', '[::1]:22']));
+  assert.is(q.directDecision('127.0.0.5', 22, 3128), '127.0.0.0/8:22');
+  assert.is(q.directDecision('169.254.169.254', 80, 3128), '169.254.169.254');
+  assert.is(q.directDecision('::1', 22, 3128), '[::1]:22');
+  assert.ok(AllowList.parse(['127.0.0.0/8']).namesLoopback());
+});
+
 test('loopback and unspecified addresses', () => {
   for (const a of ['127.0.0.1', '127.8.9.10', '0.0.0.0', '::1', '::', '::ffff:127.0.0.1']) assert.ok(isLoopbackOrUnspecified(a), a);
   for (const a of ['10.0.0.1', '169.254.169.254', 'fe80::1', '2001:db8::1', '::ffff:10.0.0.1', 'localhost']) assert.not.ok(isLoopbackOrUnspecified(a), a);

@@ -1,0 +1,50 @@
+// sandbox-core/image/unpack.ts: a layer whose later entries replace earlier ones. The later
+// entry wins, as in tar; nothing is ever done through a symlink the layer made, and a refusal
+// is one line (an SbxError), never an internal error.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SbxError } from '../../sandbox-core/base/errors.js';
+import { unpackLayer } from '../../sandbox-core/image/unpack.js';
+import type { LayerEntry } from '../../sandbox-core/image/tar-reader.js';
+
+const IS_ROOT = process.getuid?.() === 0;
+
+function entry(name: string, type: LayerEntry['type'] = 'file', opts: { mode?: number; link?: string } = {}): LayerEntry {
+  return { name, type, mode: opts.mode ?? 0o644, uid: 0, gid: 0, mtimeMs: 1_000_000, size: 0, linkName: opts.link ?? '', rdev: { major: 0, minor: 0 }, xattrs: [], data: Buffer.alloc(0) };
+}
+async function* entries(es: LayerEntry[]): AsyncGenerator<LayerEntry> { yield* es; }
+
+function fixture(): { dir: string; layer: string; canary: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-imgunpack-'));
+  const layer = join(dir, 'layer');
+  const canary = join(dir, 'canary');
+  mkdirSync(layer);
+  mkdirSync(canary, { mode: 0o700 });
+  writeFileSync(join(canary, 'file'), 'x', { mode: 0o600 });
+  return { dir, layer, canary };
+}
+
+test('a directory replaced by a later symlink: the symlink stays, the directory mode is never applied through it', async () => {
+  const { dir, layer, canary } = fixture();
+  try {
+    await unpackLayer(entries([entry('d', 'dir', { mode: 0o777 }), entry('d', 'symlink', { link: canary }), entry('e', 'dir', { mode: 0o750 }), entry('.wh.e')]), layer, 'l', IS_ROOT);
+    assert.is(readlinkSync(join(layer, 'd')), canary);
+    assert.is(statSync(canary).mode & 0o7777, 0o700, 'the canary dir was chmod-ed through the symlink');
+    assert.ok(lstatSync(join(layer, 'e')).isCharacterDevice(), 'a whiteout replaces the directory');
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('an opaque marker below a symlink the layer made is refused with one line', async () => {
+  const { dir, layer, canary } = fixture();
+  try {
+    let err: unknown = null;
+    try { await unpackLayer(entries([entry('l', 'symlink', { link: canary }), entry('l/.wh..wh..opq')]), layer, 'l', IS_ROOT); } catch (e) { err = e; }
+    assert.ok(err instanceof SbxError, `not a one-line refusal: ${String(err)}`);
+    assert.match((err as Error).message, /goes through a symlink/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test.run();
