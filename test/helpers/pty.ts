@@ -130,11 +130,20 @@ for action in actions:
                 pass
 os.write(fd, b'\\x03\\nexit\\nexit\\n')
 read_until(3, None)
+# A shell still there (a script that stopped early) is hung up as a closed terminal would:
+# bash passes SIGHUP on to its jobs (and continues stopped ones), so no sbx is left waiting.
+for sig, wait in ((1, 5), (9, 0)):
+    try:
+        os.kill(pid, sig)
+    except OSError:
+        break
+    end = time.time() + wait
+    while time.time() < end and os.waitpid(pid, os.WNOHANG) == (0, 0):
+        read_until(0.1, None)
 try:
-    os.kill(pid, 9)
-except OSError:
+    os.waitpid(pid, 0)
+except ChildProcessError:
     pass
-os.waitpid(pid, 0)
 time.sleep(0.5)
 alive = []
 for p in tree:
