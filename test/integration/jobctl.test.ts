@@ -5,11 +5,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { IS_ROOT, hostMounts, hostMountsLeft, makeStore, removeStore } from '../helpers/sbx.js';
 import { underShell, type ShellResult } from '../helpers/pty.js';
 import { testUnless } from '../helpers/skip.js';
 import { which } from '../../sandbox-core/which.js';
+import { sbxCgroupDirs } from '../helpers/cgroups.js';
 
 const store = makeStore();
 test.after(() => removeStore(store));
@@ -74,7 +74,7 @@ testUnless(noShell)('kill %1 of a stopped run ends it: no process, mount, cgroup
   const names = new Set(Object.values(r.tree).join('\n').match(/sbx-[0-9a-f]{8}-\d+/g) ?? []);
   if (IS_ROOT) {
     assert.ok(names.size > 0, 'control: as root the sandbox runs in its own cgroup');
-    const left = cgroupDirs().filter((d) => [...names].some((n) => d.endsWith(`/${n}`)));
+    const left = sbxCgroupDirs().filter((d) => [...names].some((n) => d.endsWith(`/${n}`)));
     assert.equal(left, [], `cgroups left behind: ${left}`);
   }
 });
@@ -90,16 +90,5 @@ testUnless(noShell)('a program that handles SIGTSTP itself is stopped by it, as 
   assert.match(between(r, 'inner', 'outer'), /Stopped\s+\$SBX run/);
   assert.match(r.out.slice(0, r.marks.inner), /Stopped\s+sleep 60/);
 });
-
-function cgroupDirs(): string[] {
-  const out: string[] = [];
-  const walk = (d: string, depth: number): void => {
-    let es;
-    try { es = readdirSync(d, { withFileTypes: true }); } catch { return; }
-    for (const e of es) if (e.isDirectory()) { out.push(join(d, e.name)); if (depth < 3) walk(join(d, e.name), depth + 1); }
-  };
-  walk('/sys/fs/cgroup', 0);
-  return out;
-}
 
 test.run();

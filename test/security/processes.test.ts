@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IS_ROOT, SBX, hostMounts, hostMountsLeft, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
 import { compileC, probeResults, removeCompiled } from '../helpers/native.js';
+import { sbxCgroupDirs } from '../helpers/cgroups.js';
 
 const store = makeStore();
 let probe = '';
@@ -217,20 +218,9 @@ test('SIGKILL of sbx leaves no process, mount or cgroup behind', async () => {
     // No sbx was left to remove the (now empty) cgroup; the next run sweeps it.
     const r = sbx(['run', '-n', '-q', '--', 'true'], { store });
     assert.is(r.code, 0, r.stderr);
-    const left = cgroupDirs().filter((d) => [...names].some((n) => d.endsWith(`/${n}`)));
+    const left = sbxCgroupDirs().filter((d) => [...names].some((n) => d.endsWith(`/${n}`)));
     assert.equal(left, [], `cgroups left behind: ${left}`);
   }
 });
-
-function cgroupDirs(): string[] {
-  const out: string[] = [];
-  const walk = (d: string, depth: number) => {
-    let es;
-    try { es = readdirSync(d, { withFileTypes: true }); } catch { return; }
-    for (const e of es) if (e.isDirectory()) { out.push(join(d, e.name)); if (depth < 3) walk(join(d, e.name), depth + 1); }
-  };
-  walk('/sys/fs/cgroup', 0);
-  return out;
-}
 
 test.run();
