@@ -67,6 +67,10 @@ export class PruneCommand extends Command {
     }
     const total = take.reduce((n, c) => n + (c.bytes ?? 0), 0);
     const kept = newer ? `; ${newer} newer than ${this.olderThan} kept` : '';
+    // Trees a killed prune, discard or background remover left half removed, of sandboxes
+    // already gone from every listing: removed without asking.
+    const swept = this.dryRun ? 0 : store.sweepDeadClaims();
+    if (swept) info(`removed ${swept} tree${swept === 1 ? '' : 's'} an interrupted removal left`);
     if (!take.length) { info(`nothing to prune${kept}`); return 0; }
     for (const c of take) {
       const e = c.entry;

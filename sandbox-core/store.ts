@@ -552,15 +552,7 @@ export class Store {
     let root: Dir;
     try { root = this.openRoot(); } catch { this.removeId(id); return; }
     try {
-      const unclaimed: string[] = [];
-      for (const { name } of root.list()) {
-        const m = REMOVING_RE.exec(name);
-        if (!m) continue;
-        if (m[1] === undefined) { unclaimed.push(name); continue; }
-        const pid = Number(m[1]);
-        if (pid === process.pid || pidAlive(pid)) continue;
-        try { removeTreeIn(root, name, join(this.root, name)); } catch { /* tried again next time */ }
-      }
+      const unclaimed = this.sweepDeadClaims(root);
       const gone = `.removing-${id}`;
       try {
         renameSync(root.at(id), root.at(gone));
@@ -577,6 +569,36 @@ export class Store {
     } finally {
       root.close();
     }
+  }
+
+  /**
+   * Removes the trees whose remover died (`.removing-<id>.<pid>`, the pid gone: a killed
+   * prune, discard or background remover) and returns the unclaimed ones (`.removing-<id>`,
+   * waiting for a remover). With no `root`, opens the store root itself; the count removed.
+   */
+  sweepDeadClaims(root: Dir): string[];
+  sweepDeadClaims(): number;
+  sweepDeadClaims(given?: Dir): string[] | number {
+    let root: Dir;
+    if (given) root = given;
+    else {
+      try { root = this.openRoot(); } catch { return 0; }
+    }
+    const unclaimed: string[] = [];
+    let removed = 0;
+    try {
+      for (const { name } of root.list()) {
+        const m = REMOVING_RE.exec(name);
+        if (!m) continue;
+        if (m[1] === undefined) { unclaimed.push(name); continue; }
+        const pid = Number(m[1]);
+        if (pid === process.pid || pidAlive(pid)) continue;
+        try { removeTreeIn(root, name, join(this.root, name)); removed++; } catch { /* tried again next time */ }
+      }
+    } finally {
+      if (!given) root.close();
+    }
+    return given ? unclaimed : removed;
   }
 
   /** Trees of removed sandboxes still being deleted in the background (or left by a remover). */
@@ -597,7 +619,7 @@ export class Store {
    * entry as read after the claim: a run or commit that began after the caller's own check
    * has written so by then (or finds its entry gone and stops), and true puts the entry back.
    * 'gone': another sbx removed it meanwhile. A claim whose remover died is removed by the
-   * next commit's removeInBackground.
+   * next prune or commit (sweepDeadClaims).
    */
   removeId(id: string, live?: (e: StoreEntry, name: string) => boolean): 'removed' | 'gone' | 'live' {
     if (!ID_RE.test(id)) throw new SbxError(`'${id}' is not a sandbox id`);

@@ -3,7 +3,8 @@
 // --dry-run, and leaves newer sandboxes alone; config hide/fold/limits apply to `sbx run`.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
 
@@ -103,6 +104,26 @@ test('the config file sets run defaults: extra hidden paths, fold rules, a disk 
   assert.is(big.code, 0, big.stderr);
   assert.not.match(big.stderr, /disk limit/);
   assert.match(big.stderr, /big \(20(\.0)? MiB/, big.stderr);
+});
+
+test('prune removes the trees a killed removal left (its pid gone), not one whose remover lives, nor with --dry-run', () => {
+  // A pid that is gone: a child that has exited.
+  const dead = spawnSync('true').pid!;
+  const left = join(store, `.removing-0123abcd.${dead}`);
+  mkdirSync(join(left, 'L000', 'upper', 'deep'), { recursive: true });
+  writeFileSync(join(left, 'L000', 'upper', 'deep', 'f'), 'x');
+  const busy = join(store, `.removing-4567abcd.${process.pid}`);
+  mkdirSync(busy);
+  const dry = sbx(['prune', '--dry-run'], { store });
+  assert.is(dry.code, 0, dry.stderr);
+  assert.ok(existsSync(left), '--dry-run removed something');
+  const r = sbx(['prune', '-f'], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /removed 1 tree an interrupted removal left/);
+  assert.match(r.stderr, /nothing to prune/);
+  assert.equal(readdirSync(store).filter((n) => n.startsWith('.removing-')), [`.removing-4567abcd.${process.pid}`]);
+  // Ours (this test's pid): the store's clean-up would wait for its remover.
+  rmdirSync(busy);
 });
 
 test.run();
