@@ -86,6 +86,13 @@ test('the shipped fold list loads; a malformed one is one clear error', () => {
   assert.throws(() => parseFoldRules({ fodl: [] }, 'f.json'), /unknown key "fodl"/);
 });
 
+test('the lock files every apt run touches fold into one line; apt\'s real state does not', () => {
+  const meta = (path: string): Change => ({ ...ch(path, 'file'), change: 'metadata' });
+  const out = renderSummary(['/var/lib/dpkg/lock', '/var/lib/dpkg/lock-frontend', '/var/lib/dpkg/triggers/Lock', '/var/lib/apt/extended_states'].map(meta), plain);
+  assert.ok(out.includes('  metadata: 3 in package manager lock files, folded\n'), out);
+  assert.match(out, /^ {2}metadata: \/var\/lib\/apt\/extended_states\b/m);
+});
+
 test('a deleted host dir is one line with the entries and bytes it held', () => {
   const U = (p: string) => join(f.upper(), p);
   for (let i = 0; i < 4; i++) write(join(f.host, `doc/pkg${i}/README`), 'r'.repeat(1000));
