@@ -13,7 +13,7 @@ export { ensurePrivateDir };
 import { SbxError, UnknownSandboxError } from './base/errors.js';
 import type { SandboxMeta } from './types.js';
 import { removeAsMappedRoot } from './mapped-root.js';
-import { BOOT_ID_RE, bootId, pidAlive, recordedAlive, selfStamp } from './base/process.js';
+import { BOOT_ID_RE, START_RE, bootId, pidAlive, recordedAlive, selfStamp } from './base/process.js';
 import { checkImageRecord, mergedTreeOf } from './image/record.js';
 
 const ID_RE = /^[0-9a-f]{8}$/;
@@ -130,7 +130,7 @@ function checkMeta(m: unknown, id: string): string | null {
   if (!STATES.has(x.state as string)) return 'meta.json has an unknown state';
   if (x.runnerPid !== undefined && !(isUint(x.runnerPid) && x.runnerPid > 0)) return 'meta.json has an invalid runnerPid';
   if (x.runBoot !== undefined && !(isStr(x.runBoot) && BOOT_ID_RE.test(x.runBoot))) return 'meta.json has an invalid runBoot';
-  if (x.runnerStart !== undefined && !(isStr(x.runnerStart) && /^[0-9]{1,20}$/.test(x.runnerStart))) return 'meta.json has an invalid runnerStart';
+  if (x.runnerStart !== undefined && !(isStr(x.runnerStart) && START_RE.test(x.runnerStart))) return 'meta.json has an invalid runnerStart';
   // createdMs bounds the commit's check for host changes made since: a time later than now
   // (1e999 reads as Infinity) would call every host change older, and turn the check off.
   if (!isUint(x.uid) || !isUint(x.gid) || !isUint(x.createdMs) || x.createdMs > Date.now() + CLOCK_AHEAD_MS) return 'meta.json has invalid ids or times';
@@ -552,7 +552,7 @@ export class Store {
     let root: Dir;
     try { root = this.openRoot(); } catch { this.removeId(id); return; }
     try {
-      const unclaimed = this.sweepDeadClaims(root);
+      const { unclaimed } = this.sweepIn(root);
       const gone = `.removing-${id}`;
       try {
         renameSync(root.at(id), root.at(gone));
@@ -573,32 +573,27 @@ export class Store {
 
   /**
    * Removes the trees whose remover died (`.removing-<id>.<pid>`, the pid gone: a killed
-   * prune, discard or background remover) and returns the unclaimed ones (`.removing-<id>`,
-   * waiting for a remover). With no `root`, opens the store root itself; the count removed.
+   * prune, discard or background remover); how many went.
    */
-  sweepDeadClaims(root: Dir): string[];
-  sweepDeadClaims(): number;
-  sweepDeadClaims(given?: Dir): string[] | number {
+  sweepDeadClaims(): number {
     let root: Dir;
-    if (given) root = given;
-    else {
-      try { root = this.openRoot(); } catch { return 0; }
-    }
+    try { root = this.openRoot(); } catch { return 0; }
+    try { return this.sweepIn(root).removed; } finally { root.close(); }
+  }
+
+  /** sweepDeadClaims in the open store root; also the unclaimed trees (`.removing-<id>`, waiting for a remover). */
+  private sweepIn(root: Dir): { removed: number; unclaimed: string[] } {
     const unclaimed: string[] = [];
     let removed = 0;
-    try {
-      for (const { name } of root.list()) {
-        const m = REMOVING_RE.exec(name);
-        if (!m) continue;
-        if (m[1] === undefined) { unclaimed.push(name); continue; }
-        const pid = Number(m[1]);
-        if (pid === process.pid || pidAlive(pid)) continue;
-        try { removeTreeIn(root, name, join(this.root, name)); removed++; } catch { /* tried again next time */ }
-      }
-    } finally {
-      if (!given) root.close();
+    for (const { name } of root.list()) {
+      const m = REMOVING_RE.exec(name);
+      if (!m) continue;
+      if (m[1] === undefined) { unclaimed.push(name); continue; }
+      const pid = Number(m[1]);
+      if (pid === process.pid || pidAlive(pid)) continue;
+      try { removeTreeIn(root, name, join(this.root, name)); removed++; } catch { /* tried again next time */ }
     }
-    return given ? unclaimed : removed;
+    return { removed, unclaimed };
   }
 
   /** Trees of removed sandboxes still being deleted in the background (or left by a remover). */

@@ -20,6 +20,8 @@ export function pidAlive(pid: number): boolean {
 
 /** The kernel's boot id: a random UUID made at every start of the machine. */
 export const BOOT_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A process start time as recorded beside its pid (pidStart: clock ticks since boot). */
+export const START_RE = /^[0-9]{1,20}$/;
 
 let boot: string | null | undefined;
 

@@ -1,7 +1,6 @@
 // Commit a sandbox: scan (or take the reviewed change list), plan, journal, apply, and remove
 // the sandbox only when everything it changed is now on the host.
-import { recordedAlive } from '../base/process.js';
-import type { Store } from '../store.js';
+import { runnerAlive, type Store } from '../store.js';
 import type { Dir } from '../beneath.js';
 import type { SandboxMeta } from '../types.js';
 import type { Change } from '../changes/types.js';
@@ -65,7 +64,7 @@ const b64 = (p: string) => Buffer.from(p, 'latin1').toString('base64');
 export function assertNotRunning(meta: SandboxMeta): void {
   if (meta.state !== 'running') return;
   // The store already read a dead (or reused) runner pid as saved; this is the same answer.
-  if (meta.runnerPid === undefined || (meta.runnerPid !== process.pid && recordedAlive({ pid: meta.runnerPid, boot: meta.runBoot, start: meta.runnerStart }))) {
+  if (meta.runnerPid === undefined || (meta.runnerPid !== process.pid && runnerAlive(meta))) {
     throw new SbxError(`sandbox ${meta.name ?? meta.id} is still running a command${meta.runnerPid ? ` (sbx pid ${meta.runnerPid})` : ''}`, 125, 'wait for it to finish, then commit');
   }
 }

@@ -13,7 +13,7 @@
 import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants as C } from 'node:fs';
 import { keepStoreOwner } from '../store.js';
 import { SbxError } from '../base/errors.js';
-import { BOOT_ID_RE, recordedAlive, selfStamp } from '../base/process.js';
+import { BOOT_ID_RE, START_RE, recordedAlive, selfStamp } from '../base/process.js';
 import type { Dir } from '../beneath.js';
 import type { Store } from '../store.js';
 
@@ -116,7 +116,7 @@ function isHeader(h: unknown): h is JournalHeader {
   return x.version === 1 && typeof x.startedMs === 'number' && Number.isFinite(x.startedMs)
     && Number.isSafeInteger(x.pid) && (x.pid as number) > 0
     && (x.boot === undefined || (typeof x.boot === 'string' && BOOT_ID_RE.test(x.boot)))
-    && (x.pidStart === undefined || (typeof x.pidStart === 'string' && /^[0-9]{1,20}$/.test(x.pidStart)))
+    && (x.pidStart === undefined || (typeof x.pidStart === 'string' && START_RE.test(x.pidStart)))
     && isStrings(x.only) && isStrings(x.exclude) && (x.pick === undefined || isStrings(x.pick)) && isStrings(x.ours)
     && Array.isArray(x.steps) && x.steps.every((st: unknown) => !!st && typeof st === 'object' && typeof (st as Record<string, unknown>).path === 'string' && typeof (st as Record<string, unknown>).kind === 'string');
 }
