@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -245,7 +245,9 @@ maybe('if the supervisor dies, connects fail (ENOSYS) instead of going anywhere'
     const supervisors = tree.filter((p) => { try { const n = nspid(p); return n.length === 2 && comm(p) === 'sbx-net-direct' && cmd(p).includes('sbx-helper'); } catch { return false; } });
     assert.is(supervisors.length, 1, `one supervisor: ${tree.map((p) => { try { return `${p}:${nspid(p).join('/')}:${comm(p)}`; } catch { return String(p); } }).join(' ')}`);
     process.kill(supervisors[0]!, 'SIGKILL');
-    for (const end = Date.now() + 10_000; existsSync(`/proc/${supervisors[0]}`) && !readFileSync(`/proc/${supervisors[0]}/stat`, 'utf8').includes(') Z') && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
+    // Dead once a zombie or gone (reaped between two reads of /proc: no stat to read then).
+    const running = (p: number): boolean => { try { return !readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z'); } catch { return false; } };
+    for (const end = Date.now() + 10_000; running(supervisors[0]!) && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
     child.stdin!.write('go\n');
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     assert.is(code, 0);
