@@ -12,7 +12,7 @@
 // fd-relative through beneath.ts.
 import { createHash } from 'node:crypto';
 import {
-  closeSync, createReadStream, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync, constants as C,
+  closeSync, createReadStream, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync, constants as C,
   fsyncSync,
 } from 'node:fs';
 import { createGunzip } from 'node:zlib';
@@ -21,7 +21,7 @@ import { Dir, removeTreeAt } from '../beneath.js';
 import { SbxError } from '../base/errors.js';
 import { ensurePrivateDir } from '../base/paths.js';
 import { randomHex } from '../random.js';
-import { checkConfig, checkManifest, DIGEST, MEDIA, readImage, type OciImage } from '../export/oci.js';
+import { checkConfig, checkManifest, DIGEST, MEDIA, openImage, splitRef, type OciImage } from '../export/oci.js';
 import { readLayer } from './layer-blob.js';
 import { readTar } from './tar-reader.js';
 import { unpackLayer } from './unpack.js';
@@ -32,6 +32,7 @@ import type { ImageRecord } from '../types.js';
 import { chainIdOf, imageCacheRoot, MAX_LAYERS } from './record.js';
 
 export type { ImageRecord };
+export { splitRef };
 
 const TAMPERED = 'the image is damaged or was tampered with';
 const MAX_JSON = 4 << 20;
@@ -170,8 +171,9 @@ export class ImageCache {
   }
 
   private importLayout(layout: string, tag: string | null): string {
-    const src = readImage(tag === null ? layout : `${layout}:${tag}`);
-    const index = readImageIndexDigest(layout, tag);
+    // The same choice `sbx export --base` makes (pickManifest): one rule for what LAYOUT:TAG means.
+    const src = openImage(layout, tag);
+    const index = src.manifestDigest;
     this.copyBlobIn(join(layout, 'blobs', 'sha256', hex(index)), index);
     this.copyBlobIn(join(layout, 'blobs', 'sha256', hex(src.manifest.config.digest)), src.manifest.config.digest);
     for (const l of src.manifest.layers) this.copyBlobIn(join(layout, 'blobs', 'sha256', hex(l.digest)), l.digest, l.size);
@@ -349,29 +351,3 @@ function treeBytes(parent: Dir, name: string, linksFree = false): number {
   } finally { top.close(); }
   return total;
 }
-
-/** `PATH:TAG` → path and tag, when PATH alone does not exist and the part before the last colon does. */
-export function splitRef(ref: string): { path: string; tag: string | null } {
-  const exists = (p: string): boolean => { try { lstatSync(p); return true; } catch { return false; } };
-  if (exists(ref)) return { path: ref, tag: null };
-  const i = ref.indexOf(':', ref.lastIndexOf('/') + 1);
-  if (i > 0 && exists(ref.slice(0, i))) return { path: ref.slice(0, i), tag: ref.slice(i + 1) };
-  return { path: ref, tag: null };
-}
-
-/** The manifest digest readImage picked (readImage returns the content; the cache needs its name). */
-function readImageIndexDigest(layout: string, tag: string | null): string {
-  const fd = openSync(join(layout, 'index.json'), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
-  let idx: { manifests?: Array<{ digest?: unknown; annotations?: Record<string, unknown> }> };
-  try {
-    const st = fstatSync(fd);
-    const buf = Buffer.alloc(Math.min(st.size, MAX_JSON));
-    let n = 0;
-    while (n < buf.length) { const r = readSync(fd, buf, n, buf.length - n, null); if (!r) break; n += r; }
-    idx = JSON.parse(buf.subarray(0, n).toString('utf8'));
-  } finally { closeSync(fd); }
-  const list = Array.isArray(idx.manifests) ? idx.manifests.filter((m) => typeof m?.digest === 'string' && DIGEST.test(m.digest)) : [];
-  const pick = tag === null ? list[0] : list.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
-  return pick!.digest as string;
-}
-
