@@ -26,7 +26,7 @@ import { readLayer } from './layer-blob.js';
 import { readTar } from './tar-reader.js';
 import { unpackLayer } from './unpack.js';
 import { mergeLayers } from './merge.js';
-import { ensureRoom } from './room.js';
+import { ensureRoom, RoomBudget } from './room.js';
 
 import type { ImageRecord } from '../types.js';
 import { chainIdOf, imageCacheRoot, MAX_LAYERS } from './record.js';
@@ -82,6 +82,38 @@ export class ImageCache {
       } finally { closeSync(fd); }
       renameSync(blobs.at(tmp), blobs.at(digest.slice(7)));
       return digest;
+    } finally { blobs.close(); }
+  }
+
+  /**
+   * Streams a docker-save archive's file into the blob store as it is read (a layer can be any
+   * size: it is never held whole), taking its bytes from the room budget; returns its digest,
+   * size and whether it is gzip.
+   */
+  private async putBlobFrom(chunks: AsyncIterable<Buffer>, room: RoomBudget): Promise<{ digest: string; size: number; gzip: boolean }> {
+    const blobs = this.sub('blobs/sha256');
+    const tmp = `.tmp-${randomHex(6)}`;
+    try {
+      const h = createHash('sha256');
+      const head: number[] = [];
+      let size = 0;
+      const fd = openSync(blobs.at(tmp), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+      try {
+        for await (const c of chunks) {
+          room.take(c.length);
+          h.update(c);
+          for (let i = 0; head.length < 2 && i < c.length; i++) head.push(c[i]!);
+          for (let off = 0; off < c.length;) off += writeSync(fd, c, off, c.length - off);
+          size += c.length;
+        }
+        fsyncSync(fd);
+      } finally { closeSync(fd); }
+      const digest = `sha256:${h.digest('hex')}`;
+      if (blobs.lstat(digest.slice(7))?.isFile()) removeTreeAt(blobs, tmp); else renameSync(blobs.at(tmp), blobs.at(digest.slice(7)));
+      return { digest, size, gzip: head[0] === 0x1f && head[1] === 0x8b };
+    } catch (e) {
+      try { removeTreeAt(blobs, tmp); } catch { /* best effort */ }
+      throw e;
     } finally { blobs.close(); }
   }
 
@@ -183,7 +215,7 @@ export class ImageCache {
   /**
    * A `docker save` archive: its files go into the blob store under their own digests, and an
    * OCI manifest is written for the image it describes (docker's layers are tar files whose
-   * digest is their diff-id). Entries are held in memory one at a time.
+   * digest is their diff-id). Each file is streamed into the store, never held whole.
    */
   private async importArchive(path: string, tag: string | null, ref: string): Promise<string> {
     const byName = new Map<string, { digest: string; size: number; gzip: boolean }>();
@@ -193,10 +225,11 @@ export class ImageCache {
     readSync(fd, head, 0, 2, 0);
     const raw = createReadStream('', { fd, autoClose: true });
     const stream = head[0] === 0x1f && head[1] === 0x8b ? raw.pipe(createGunzip()) : raw;
+    const room = new RoomBudget(this.root, `--image ${ref}`);
     try {
       for await (const e of readTar(stream as AsyncIterable<Buffer>)) {
         if (e.type === 'file') {
-          byName.set(e.name, { digest: this.putBlob(e.data), size: e.data.length, gzip: e.data[0] === 0x1f && e.data[1] === 0x8b });
+          byName.set(e.name, await this.putBlobFrom(e.chunks, room));
         } else if (e.type === 'symlink' || e.type === 'hardlink') {
           const target = e.type === 'hardlink' ? e.linkName : join(dirname(e.name), e.linkName).replace(/^\.\//, '');
           links.set(e.name, target);
