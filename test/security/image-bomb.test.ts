@@ -38,8 +38,8 @@ function header(name: string, type: string, size = 0, link = ''): Buffer {
 }
 const pad = (n: number): Buffer => Buffer.alloc((512 - (n % 512)) % 512);
 
-/** A one-layer gzip OCI layout tagged `t`: busybox as /bin/true, and /bomb made of `block` repeated to BOMB bytes (never held whole). */
-async function bombLayout(dir: string, block: Buffer): Promise<void> {
+/** A one-layer gzip OCI layout tagged `t`: busybox as /bin/true, and /bomb made of `block` repeated to BOMB bytes (never held whole); or `files` empty files instead. */
+async function bombLayout(dir: string, block: Buffer, files = 0): Promise<void> {
   const blobs = join(dir, 'blobs', 'sha256');
   mkdirSync(blobs, { recursive: true });
   const diff = createHash('sha256');
@@ -48,8 +48,12 @@ async function bombLayout(dir: string, block: Buffer): Promise<void> {
     const out = (b: Buffer): Buffer => { diff.update(b); return b; };
     yield out(header('bin/', '5')); yield out(header('bin/busybox', '0', bb.length)); yield out(bb); yield out(pad(bb.length));
     yield out(header('bin/true', '2', 0, 'busybox'));
-    yield out(header('bomb', '0', BOMB));
-    for (let at = 0; at < BOMB; at += block.length) yield out(block);
+    if (files) {
+      for (let i = 0; i < files; i++) yield out(header(`many/f${i}`, '0'));
+    } else {
+      yield out(header('bomb', '0', BOMB));
+      for (let at = 0; at < BOMB; at += block.length) yield out(block);
+    }
     yield out(Buffer.alloc(1024));
   }
   const tmp = join(dir, 'layer.tmp');
@@ -95,6 +99,28 @@ testUnless(why)('a gzip bomb stops at the store\'s reserve with one line and lea
     const st = statSync(join(images, 'layers', layers[0]!, 'bomb'));
     assert.is(st.size, BOMB);
     assert.ok(st.blocks * 512 < 1 << 20, `${st.blocks * 512} bytes allocated`);
+  } finally {
+    spawnSync('umount', [mnt]);
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+testUnless(why)("a layer of more entries than the store has inodes to spare stops at the 5% inode reserve with one line", async () => {
+  const work = mkdtempSync(join(tmpdir(), 'sbx-imgbomb-'));
+  const mnt = join(work, 'mnt');
+  mkdirSync(mnt);
+  assert.is(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64m,nr_inodes=2000,mode=0700', 'sbx-test', mnt]).status, 0, 'mount a tmpfs');
+  try {
+    const store = join(mnt, 'store');
+    mkdirSync(store, { mode: 0o700 });
+    const many = join(work, 'many');
+    await bombLayout(many, Buffer.alloc(0), 5000);
+    const r = sbx(['run', '-n', '-q', '--image', `${many}:t`, '--', '/bin/true'], { store, timeoutMs: 300_000 });
+    assert.is(r.code, 125, r.stderr);
+    assert.match(r.stderr, /image layer sha256:[0-9a-f]+ needs more inodes and the store's filesystem has \d+ free \(sbx keeps 100 free\): refused/);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.equal(readdirSync(join(store, 'images', 'tmp')), [], 'the partial unpack is removed');
+    assert.equal(readdirSync(join(store, 'images', 'layers')), [], 'no layer was cached');
   } finally {
     spawnSync('umount', [mnt]);
     rmSync(work, { recursive: true, force: true });
