@@ -43,7 +43,10 @@ function runFile(file, asUser, env) {
     const started = Date.now();
     const child = spawn(cmd[0], cmd[1], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], cwd: asUser ? env.SBX_TEST_ROOT : root });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
+    // When uvu printed its summary: a process that lives on after it (a timer or a handle left
+    // open) costs the suite that time in silence, so it is named.
+    let summaryAt = 0;
+    child.stdout.on('data', (d) => { out += d; if (!summaryAt && out.includes('Duration:')) summaryAt = Date.now(); });
     child.stderr.on('data', (d) => { out += d; });
     // SIGTERM first: the preload then says which test was running.
     let killer;
@@ -66,6 +69,8 @@ function runFile(file, asUser, env) {
       let failed = total - passed;
       if (code !== 0 && failed === 0) failed = 1; // a crash before uvu's summary still counts
       const seconds = (Date.now() - started) / 1000;
+      const idle = summaryAt ? (Date.now() - summaryAt) / 1000 : 0;
+      if (idle > 3) out += `  its process lived ${idle.toFixed(0)} s after its last test: a timer or handle left open\n`;
       process.stdout.write(out);
       console.log(`--- ${label}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} (${seconds.toFixed(1)} s)`);
       // What failed, for the list at the end: uvu's FAIL lines, the preload's line, or the status.

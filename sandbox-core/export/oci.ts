@@ -13,6 +13,7 @@ import { TarWriter } from './tar.js';
 import { writeLayer, type LayerOptions, type LayerReport } from './layer.js';
 import type { ScanResult } from '../changes/scan.js';
 import { SbxError } from '../base/errors.js';
+import { displayText } from '../changes/bpath.js';
 
 export const MEDIA = {
   layout: '1.0.0',
@@ -104,19 +105,85 @@ function isDescriptor(d: unknown): d is Descriptor {
   return !!o && typeof o.mediaType === 'string' && typeof o.digest === 'string' && DIGEST.test(o.digest) && Number.isSafeInteger(o.size) && o.size >= 0;
 }
 
-/** Opens `LAYOUT[:TAG]`: the image tagged TAG, or the layout's only image. */
-export function readImage(ref: string): OciImage {
-  const colon = ref.lastIndexOf(':');
-  const [layout, tag] = colon > 0 && !ref.slice(colon + 1).includes('/') ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, null];
-  const index = readJson(join(layout, 'index.json'), 'image index') as { manifests?: unknown };
-  const list = Array.isArray(index.manifests) ? index.manifests.filter(isDescriptor) as Array<Descriptor & { annotations?: Record<string, string> }> : [];
-  const pick = tag === null ? (list.length === 1 ? list[0] : undefined) : list.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
-  if (!pick) throw new SbxError(`no image ${tag === null ? '(the layout holds several: name one)' : `tagged '${tag}'`} in ${layout}`, 125, 'give LAYOUT:TAG');
+/** The annotation that tags an image in a layout's index.json (skopeo's `oci:DIR:TAG`, umoci's `DIR:TAG`). */
+export const REF_NAME = 'org.opencontainers.image.ref.name';
+
+/** `PATH:TAG` → path and tag, when PATH alone does not exist and the part before the first colon after the last `/` does. */
+export function splitRef(ref: string): { path: string; tag: string | null } {
+  const exists = (p: string): boolean => { try { lstatSync(p); return true; } catch { return false; } };
+  if (exists(ref)) return { path: ref, tag: null };
+  const i = ref.indexOf(':', ref.lastIndexOf('/') + 1);
+  if (i > 0 && exists(ref.slice(0, i))) return { path: ref.slice(0, i), tag: ref.slice(i + 1) };
+  return { path: ref, tag: null };
+}
+
+type IndexEntry = Descriptor & { annotations?: Record<string, unknown>; platform?: { os?: unknown; architecture?: unknown } };
+
+/** Nested image indexes followed at most this deep (each is one more small file to read). */
+const MAX_NESTED = 4;
+const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
+
+/** Up to 10 names of a list, escaped for the terminal, and how many more. */
+function listed(names: string[]): string {
+  const shown = names.slice(0, 10).map((n) => `'${displayText(n.slice(0, 100))}'`).join(', ');
+  return names.length > 10 ? `${shown} and ${names.length - 10} more` : shown;
+}
+
+function indexEntries(index: unknown, where: string): IndexEntry[] {
+  const list = (index as { manifests?: unknown } | null)?.manifests;
+  if (!Array.isArray(list)) throw new SbxError(`the image index of ${where} has no manifests list`, 125, 'is it an OCI image layout?');
+  list.forEach((m, i) => {
+    if (!isDescriptor(m)) throw new SbxError(`entry ${i + 1} of the image index of ${where} is not a descriptor`, 125, 'the image is damaged or was tampered with');
+  });
+  return list as IndexEntry[];
+}
+
+/**
+ * The one rule that says which image `LAYOUT[:TAG]` means, for `sbx run --image` (the cache)
+ * and `sbx export --base` alike: the manifest tagged TAG (`org.opencontainers.image.ref.name`),
+ * else, with no tag, the only one; two candidates or none is one line listing the layout's
+ * tags. A nested image index (a multi-platform image) is followed to the manifest for this
+ * machine's platform, or its only one.
+ */
+export function pickManifest(layout: string, tag: string | null): Descriptor {
+  const top = indexEntries(readJson(join(layout, 'index.json'), 'image index'), layout);
+  const tags = top.map((m) => (typeof m.annotations?.[REF_NAME] === 'string' ? m.annotations[REF_NAME] : '(untagged)'));
+  const hits = tag === null ? top : top.filter((m) => m.annotations?.[REF_NAME] === tag);
+  const name = tag === null ? '' : ` tagged '${displayText(tag.slice(0, 100))}'`;
+  if (hits.length !== 1) {
+    const what = hits.length === 0 ? (top.length === 0 ? 'holds no image' : `has no image${name}`) : `holds ${hits.length} images${name}`;
+    throw new SbxError(`${layout} ${what}${top.length ? ` (its tags: ${listed(tags)})` : ''}`, 125, hits.length > 1 && tag === null ? 'name one: LAYOUT:TAG' : 'give LAYOUT:TAG with one of its tags');
+  }
+  let pick = hits[0]!;
+  for (let depth = 0; pick.mediaType === MEDIA.index; depth++) {
+    if (depth === MAX_NESTED) throw new SbxError(`the image index of ${layout} nests more than ${MAX_NESTED} indexes`, 125, 'the image is damaged or was tampered with');
+    const inner = indexEntries(readJson(blobPath(layout, pick.digest), 'image index'), `${layout} (${pick.digest})`);
+    const arch = GOARCH[process.arch] ?? process.arch;
+    const mine = inner.filter((m) => m.platform?.os === 'linux' && m.platform.architecture === arch);
+    const one = mine.length === 1 ? mine[0] : inner.length === 1 ? inner[0] : undefined;
+    if (!one) {
+      const platforms = inner.map((m) => `${String(m.platform?.os ?? '?')}/${String(m.platform?.architecture ?? '?')}`);
+      throw new SbxError(`the image${name} in ${layout} is an index of ${inner.length} images with ${mine.length} for linux/${arch} (its platforms: ${listed(platforms)})`, 125, 'copy the one image wanted into a layout of its own (skopeo copy --override-arch)');
+    }
+    pick = one;
+  }
+  return pick;
+}
+
+/** Opens `LAYOUT[:TAG]` (see splitRef and pickManifest). */
+export function readImage(ref: string): OciImage & { manifestDigest: string } {
+  const { path, tag } = splitRef(ref);
+  return openImage(path, tag);
+}
+
+/** The image of a layout pickManifest chooses, and its manifest's digest. */
+export function openImage(layout: string, tag: string | null): OciImage & { manifestDigest: string } {
+  const pick = pickManifest(layout, tag);
   const manifest = readJson(blobPath(layout, pick.digest), 'image manifest');
   checkManifest(manifest, pick.digest, layout);
   const config = readJson(blobPath(layout, manifest.config.digest), 'image config');
   checkConfig(config, manifest, layout);
-  return { layout, manifest, config };
+  return { layout, manifest, config, manifestDigest: pick.digest };
 }
 
 /** A manifest read from a file (hostile) has the shape sbx relies on, or one line says it has not. */
@@ -160,8 +227,6 @@ export interface ImageInfo {
   /** An image to put this layer on top of (docker commit's equivalent); its blobs are copied and verified. */
   base?: OciImage;
 }
-
-const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
 
 /**
  * Writes an OCI image layout at `dir` (new or empty) holding one image: the change list as its

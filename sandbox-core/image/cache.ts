@@ -12,7 +12,7 @@
 // fd-relative through beneath.ts.
 import { createHash } from 'node:crypto';
 import {
-  closeSync, createReadStream, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync, constants as C,
+  closeSync, createReadStream, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync, constants as C,
   fsyncSync,
 } from 'node:fs';
 import { createGunzip } from 'node:zlib';
@@ -21,17 +21,18 @@ import { Dir, removeTreeAt } from '../beneath.js';
 import { SbxError } from '../base/errors.js';
 import { ensurePrivateDir } from '../base/paths.js';
 import { randomHex } from '../random.js';
-import { checkConfig, checkManifest, DIGEST, MEDIA, readImage, type OciImage } from '../export/oci.js';
+import { checkConfig, checkManifest, DIGEST, MEDIA, openImage, splitRef, type OciImage } from '../export/oci.js';
 import { readLayer } from './layer-blob.js';
 import { readTar } from './tar-reader.js';
 import { unpackLayer } from './unpack.js';
 import { mergeLayers } from './merge.js';
-import { ensureRoom } from './room.js';
+import { ensureRoom, RoomBudget } from './room.js';
 
 import type { ImageRecord } from '../types.js';
 import { chainIdOf, imageCacheRoot, MAX_LAYERS } from './record.js';
 
 export type { ImageRecord };
+export { splitRef };
 
 const TAMPERED = 'the image is damaged or was tampered with';
 const MAX_JSON = 4 << 20;
@@ -81,6 +82,38 @@ export class ImageCache {
       } finally { closeSync(fd); }
       renameSync(blobs.at(tmp), blobs.at(digest.slice(7)));
       return digest;
+    } finally { blobs.close(); }
+  }
+
+  /**
+   * Streams a docker-save archive's file into the blob store as it is read (a layer can be any
+   * size: it is never held whole), taking its bytes from the room budget; returns its digest,
+   * size and whether it is gzip.
+   */
+  private async putBlobFrom(chunks: AsyncIterable<Buffer>, room: RoomBudget): Promise<{ digest: string; size: number; gzip: boolean }> {
+    const blobs = this.sub('blobs/sha256');
+    const tmp = `.tmp-${randomHex(6)}`;
+    try {
+      const h = createHash('sha256');
+      const head: number[] = [];
+      let size = 0;
+      const fd = openSync(blobs.at(tmp), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+      try {
+        for await (const c of chunks) {
+          room.take(c.length);
+          h.update(c);
+          for (let i = 0; head.length < 2 && i < c.length; i++) head.push(c[i]!);
+          for (let off = 0; off < c.length;) off += writeSync(fd, c, off, c.length - off);
+          size += c.length;
+        }
+        fsyncSync(fd);
+      } finally { closeSync(fd); }
+      const digest = `sha256:${h.digest('hex')}`;
+      if (blobs.lstat(digest.slice(7))?.isFile()) removeTreeAt(blobs, tmp); else renameSync(blobs.at(tmp), blobs.at(digest.slice(7)));
+      return { digest, size, gzip: head[0] === 0x1f && head[1] === 0x8b };
+    } catch (e) {
+      try { removeTreeAt(blobs, tmp); } catch { /* best effort */ }
+      throw e;
     } finally { blobs.close(); }
   }
 
@@ -170,8 +203,9 @@ export class ImageCache {
   }
 
   private importLayout(layout: string, tag: string | null): string {
-    const src = readImage(tag === null ? layout : `${layout}:${tag}`);
-    const index = readImageIndexDigest(layout, tag);
+    // The same choice `sbx export --base` makes (pickManifest): one rule for what LAYOUT:TAG means.
+    const src = openImage(layout, tag);
+    const index = src.manifestDigest;
     this.copyBlobIn(join(layout, 'blobs', 'sha256', hex(index)), index);
     this.copyBlobIn(join(layout, 'blobs', 'sha256', hex(src.manifest.config.digest)), src.manifest.config.digest);
     for (const l of src.manifest.layers) this.copyBlobIn(join(layout, 'blobs', 'sha256', hex(l.digest)), l.digest, l.size);
@@ -181,7 +215,7 @@ export class ImageCache {
   /**
    * A `docker save` archive: its files go into the blob store under their own digests, and an
    * OCI manifest is written for the image it describes (docker's layers are tar files whose
-   * digest is their diff-id). Entries are held in memory one at a time.
+   * digest is their diff-id). Each file is streamed into the store, never held whole.
    */
   private async importArchive(path: string, tag: string | null, ref: string): Promise<string> {
     const byName = new Map<string, { digest: string; size: number; gzip: boolean }>();
@@ -191,10 +225,11 @@ export class ImageCache {
     readSync(fd, head, 0, 2, 0);
     const raw = createReadStream('', { fd, autoClose: true });
     const stream = head[0] === 0x1f && head[1] === 0x8b ? raw.pipe(createGunzip()) : raw;
+    const room = new RoomBudget(this.root, `--image ${ref}`);
     try {
       for await (const e of readTar(stream as AsyncIterable<Buffer>)) {
         if (e.type === 'file') {
-          byName.set(e.name, { digest: this.putBlob(e.data), size: e.data.length, gzip: e.data[0] === 0x1f && e.data[1] === 0x8b });
+          byName.set(e.name, await this.putBlobFrom(e.chunks, room));
         } else if (e.type === 'symlink' || e.type === 'hardlink') {
           const target = e.type === 'hardlink' ? e.linkName : join(dirname(e.name), e.linkName).replace(/^\.\//, '');
           links.set(e.name, target);
@@ -349,29 +384,3 @@ function treeBytes(parent: Dir, name: string, linksFree = false): number {
   } finally { top.close(); }
   return total;
 }
-
-/** `PATH:TAG` → path and tag, when PATH alone does not exist and the part before the last colon does. */
-export function splitRef(ref: string): { path: string; tag: string | null } {
-  const exists = (p: string): boolean => { try { lstatSync(p); return true; } catch { return false; } };
-  if (exists(ref)) return { path: ref, tag: null };
-  const i = ref.indexOf(':', ref.lastIndexOf('/') + 1);
-  if (i > 0 && exists(ref.slice(0, i))) return { path: ref.slice(0, i), tag: ref.slice(i + 1) };
-  return { path: ref, tag: null };
-}
-
-/** The manifest digest readImage picked (readImage returns the content; the cache needs its name). */
-function readImageIndexDigest(layout: string, tag: string | null): string {
-  const fd = openSync(join(layout, 'index.json'), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
-  let idx: { manifests?: Array<{ digest?: unknown; annotations?: Record<string, unknown> }> };
-  try {
-    const st = fstatSync(fd);
-    const buf = Buffer.alloc(Math.min(st.size, MAX_JSON));
-    let n = 0;
-    while (n < buf.length) { const r = readSync(fd, buf, n, buf.length - n, null); if (!r) break; n += r; }
-    idx = JSON.parse(buf.subarray(0, n).toString('utf8'));
-  } finally { closeSync(fd); }
-  const list = Array.isArray(idx.manifests) ? idx.manifests.filter((m) => typeof m?.digest === 'string' && DIGEST.test(m.digest)) : [];
-  const pick = tag === null ? list[0] : list.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
-  return pick!.digest as string;
-}
-

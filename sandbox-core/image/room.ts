@@ -23,5 +23,26 @@ export function ensureRoom(dir: string, bytes: number, what: string): void {
   }
 }
 
-/** Checks room once per CHECK_EVERY bytes written (one statfs, not one per file). */
+/** Room is looked at once per CHECK_EVERY bytes written (one statfs, not one per file). */
 export const CHECK_EVERY = 64 << 20;
+
+/**
+ * Bytes a stream may write below `dir` before the next look at the free space: each look
+ * grants at most CHECK_EVERY and never more than the free space above the reserve, so the
+ * reserve holds as bytes arrive (a gzip layer's size is known only once it is unpacked).
+ */
+export class RoomBudget {
+  private left = 0;
+  constructor(private readonly dir: string, private readonly what: string) {}
+
+  /** Takes `bytes` (at most CHECK_EVERY) from the budget, or refuses with one line. */
+  take(bytes: number): void {
+    if (bytes <= this.left) { this.left -= bytes; return; }
+    const st = statfsSync(this.dir);
+    const free = st.bavail * st.bsize;
+    const reserve = reserveOf(st.blocks * st.bsize);
+    this.left = Math.min(CHECK_EVERY, free - reserve);
+    if (bytes > this.left) ensureRoom(this.dir, bytes, this.what);
+    this.left -= bytes;
+  }
+}

@@ -18,8 +18,12 @@ export interface LayerEntry {
   linkName: string;
   rdev: { major: number; minor: number };
   xattrs: Array<[string, Buffer]>;
-  /** The file's content, for `file` entries (other types: empty). */
-  data: Buffer;
+  /**
+   * A `file` entry's content, read from the archive as it is iterated, in chunks of at most
+   * CHUNK bytes (other types: nothing). It must be read before the reader is asked for the next
+   * entry; what is left unread then is skipped.
+   */
+  chunks: AsyncIterable<Buffer>;
 }
 
 /** What an OCI layer entry means to the merged tree (image-spec "whiteouts"). */
@@ -32,8 +36,12 @@ const BLOCK = 512;
 const TYPES: Record<string, LayerEntryType> = { '0': 'file', '\0': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo' };
 /** Metadata blocks (pax records, GNU long names) are small; a huge one is an attack. */
 const MAX_META = 1 << 20;
-/** Entries are held in memory one at a time; the cache step streams bigger ones. */
-export const MAX_ENTRY = 1 << 30;
+/**
+ * An entry's content is handed on this many bytes at a time, never held whole: a layer's file
+ * can be any size (a 512 MiB file made sbx's RSS 1.2 GB when entries were read whole).
+ */
+export const CHUNK = 1 << 20;
+const NOTHING: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true, value: undefined }) }) };
 
 function bad(what: string): SbxError {
   return new SbxError(`image layer: ${what}`, 125, 'the image is damaged or was tampered with');
@@ -132,21 +140,38 @@ export async function* readTar(input: AsyncIterable<Buffer | string>): AsyncGene
     if (head === queue.length) { queue = []; head = 0; } else if (head >= 64) { queue = queue.slice(head); head = 0; }
     return out;
   };
-  const body = async (size: number, cap: number, keep = true): Promise<Buffer> => {
-    if (size > cap) throw bad(`an entry of ${size} bytes is too big`);
-    const padded = Math.ceil(size / BLOCK) * BLOCK;
-    if (!keep) {
-      // Skipped a chunk at a time: the blocks of an entry that has no data are never held.
-      for (let left = padded; left > 0;) {
-        if (!(await need(Math.min(left, 1 << 20)))) throw bad('truncated archive');
-        const k = Math.min(left, held);
-        take(k, false);
-        left -= k;
-      }
-      return Buffer.alloc(0);
+  /** Drops `n` bytes of input a chunk at a time: what is skipped is never held. */
+  const skip = async (n: number): Promise<void> => {
+    for (let left = n; left > 0;) {
+      if (!(await need(Math.min(left, CHUNK)))) throw bad('truncated archive');
+      const k = Math.min(left, held);
+      take(k, false);
+      left -= k;
     }
+  };
+  /** A metadata entry's body (pax records, a GNU long name): small, so held. */
+  const body = async (size: number): Promise<Buffer> => {
+    if (size > MAX_META) throw bad(`a metadata entry of ${size} bytes is too big`);
+    const padded = Math.ceil(size / BLOCK) * BLOCK;
     if (!(await need(padded))) throw bad('truncated archive');
     return take(padded).subarray(0, size);
+  };
+  let unread = 0; // content bytes of the entry last yielded that its consumer has not read
+  let serial = 0; // which entry was yielded last: a content read after the next one is a bug
+  const contentOf = (size: number): AsyncIterable<Buffer> => {
+    const mine = ++serial;
+    unread = size;
+    return {
+      async *[Symbol.asyncIterator]() {
+        while (unread > 0) {
+          if (serial !== mine) throw new Error('tar reader: an entry was read after the next one');
+          const n = Math.min(unread, CHUNK);
+          if (!(await need(n))) throw bad('truncated archive');
+          unread -= n;
+          yield take(n);
+        }
+      },
+    };
   };
 
   let pax = new Map<string, Buffer>();
@@ -162,10 +187,10 @@ export async function* readTar(input: AsyncIterable<Buffer | string>): AsyncGene
     if (!checksumOk(h)) throw bad('header checksum mismatch');
     const flag = String.fromCharCode(h.readUInt8(156));
     let size = num(h.subarray(124, 136));
-    if (flag === 'x') { for (const [k, v] of parsePax(await body(size, MAX_META))) pax.set(k, v); continue; }
-    if (flag === 'g') { await body(size, MAX_META); continue; }
-    if (flag === 'L') { longName = cstr(await body(size, MAX_META)); continue; }
-    if (flag === 'K') { longLink = cstr(await body(size, MAX_META)); continue; }
+    if (flag === 'x') { for (const [k, v] of parsePax(await body(size))) pax.set(k, v); continue; }
+    if (flag === 'g') { await body(size); continue; }
+    if (flag === 'L') { longName = cstr(await body(size)); continue; }
+    if (flag === 'K') { longLink = cstr(await body(size)); continue; }
     const type = TYPES[flag];
     if (!type) throw bad(`unsupported entry type ${JSON.stringify(flag)}`);
     const ustar = h.subarray(257, 262).toString('latin1') === 'ustar';
@@ -196,15 +221,23 @@ export async function* readTar(input: AsyncIterable<Buffer | string>): AsyncGene
       linkName: linkB.toString('latin1'),
       rdev: { major: num(h.subarray(329, 337)), minor: num(h.subarray(337, 345)) },
       xattrs,
-      data: Buffer.alloc(0),
+      chunks: NOTHING,
     };
-    // Only regular files carry data; anything else with a size field still has its blocks skipped.
-    const data = await body(size, MAX_ENTRY, type === 'file');
-    if (type === 'file') entry.data = data;
     if (type === 'hardlink') entry.linkName = cleanName(entry.linkName);
     if (entry.linkName.length > MAX_NAME) throw bad(`the link target of ${JSON.stringify(entry.name.slice(0, 100))} is longer than ${MAX_NAME} bytes`);
     pax = new Map(); longName = null; longLink = null;
-    yield entry;
+    const padding = Math.ceil(size / BLOCK) * BLOCK - size;
+    // Only regular files carry data; anything else with a size field still has its blocks skipped.
+    if (type === 'file') {
+      entry.chunks = contentOf(size);
+      yield entry;
+      ++serial;
+      await skip(unread + padding);
+      unread = 0;
+    } else {
+      await skip(size + padding);
+      yield entry;
+    }
   }
 }
 

@@ -5,14 +5,14 @@
 // symlink the layer itself made cannot lead a later entry outside), names with `..` were
 // already refused by the tar reader, and absolute names are taken relative to the layer root.
 import {
-  closeSync, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lutimesSync, mkdirSync, openSync, symlinkSync,
-  writeSync, chmodSync, chownSync, utimesSync, constants as C,
+  closeSync, fchmodSync, fchownSync, ftruncateSync, futimesSync, linkSync, lchownSync, lutimesSync, mkdirSync, openSync,
+  symlinkSync, writeSync, chmodSync, chownSync, utimesSync, constants as C,
 } from 'node:fs';
 import { Dir, NotBeneathError, removeTreeAt, resolveParentBeneath } from '../beneath.js';
 import { SbxError } from '../base/errors.js';
 import { mknodBatch, setXattrs } from '../changes/xattr.js';
 import { layerOp, type LayerEntry } from './tar-reader.js';
-import { CHECK_EVERY, ensureRoom } from './room.js';
+import { RoomBudget } from './room.js';
 
 export const OPAQUE_XATTR = 'user.overlay.opaque';
 
@@ -23,6 +23,37 @@ export interface UnpackReport {
 }
 
 interface DirMeta { rel: string; mode: number; uid: number; gid: number; mtimeMs: number }
+
+/** Zero regions this long (aligned in the file) stay holes: the filesystem's blocks fit in it. */
+const HOLE = 64 << 10;
+const ZEROS = Buffer.alloc(HOLE);
+
+/**
+ * Writes a file entry's content to `fd` as it arrives (never held whole), skipping zero
+ * regions so they stay holes (a sparse file in the image costs the store nothing), and taking
+ * each written byte from the room budget.
+ */
+async function writeContent(fd: number, e: LayerEntry, room: RoomBudget): Promise<void> {
+  let pos = 0;
+  const put = (c: Buffer, from: number, to: number, at: number): void => {
+    room.take(to - from);
+    for (let off = from; off < to;) off += writeSync(fd, c, off, to - off, at + off - from);
+  };
+  for await (const c of e.chunks) {
+    let run = -1; // start in c of the data not yet written
+    for (let i = 0; i < c.length;) {
+      const end = Math.min(c.length, i + HOLE - ((pos + i) % HOLE));
+      const zero = c.subarray(i, end).equals(ZEROS.subarray(0, end - i));
+      if (zero && run >= 0) { put(c, run, i, pos + run); run = -1; }
+      if (!zero && run < 0) run = i;
+      i = end;
+    }
+    if (run >= 0) put(c, run, c.length, pos + run);
+    pos += c.length;
+  }
+  // Zeros at the end were never written: the size makes them a hole.
+  ftruncateSync(fd, pos);
+}
 
 const TAMPERED = 'the image is damaged or was tampered with';
 
@@ -44,7 +75,8 @@ export async function unpackLayer(entries: AsyncIterable<LayerEntry>, rootPath: 
   const opaque = new Set<string>();
   const fifos: Array<{ rel: string; e: LayerEntry }> = [];
   const report: UnpackReport = { entries: 0, skippedDevices: 0 };
-  let unchecked = 0; // bytes written since the last look at the free space
+  // A gzip layer can unpack to ~1000 times its blob: the store's disk is checked as it fills.
+  const room = new RoomBudget(rootPath, `image layer ${label}`);
   const parentOf = (rel: string): { dir: Dir; name: string } => {
     try { return resolveParentBeneath(root, rel, { create: true, mode: 0o755 }); } catch (e) {
       if (e instanceof NotBeneathError) throw contained(label, rel);
@@ -95,12 +127,9 @@ export async function unpackLayer(entries: AsyncIterable<LayerEntry>, rootPath: 
         const t = e.mtimeMs / 1000;
         switch (e.type) {
           case 'file': {
-            // A gzip layer can unpack to ~1000 times its blob: the store's disk is checked as it fills.
-            unchecked += e.data.length;
-            if (unchecked >= CHECK_EVERY || e.data.length >= CHECK_EVERY) { ensureRoom(rootPath, e.data.length, `image layer ${label}`); unchecked = 0; }
             const fd = openSync(dir.at(name), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
             try {
-              for (let off = 0; off < e.data.length;) off += writeSync(fd, e.data, off, e.data.length - off);
+              await writeContent(fd, e, room);
               if (asRoot) fchownSync(fd, e.uid, e.gid);
               fchmodSync(fd, mode);
               futimesSync(fd, t, t);

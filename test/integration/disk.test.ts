@@ -133,11 +133,14 @@ test('SIGTERM to sbx: the command ends, what it wrote is copied back and reviewe
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  let guard: NodeJS.Timeout | undefined;
   const code = await new Promise<number | null>((resolve) => {
     child.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('ready')) child.kill('SIGTERM'); });
     child.on('close', (c) => resolve(c));
-    setTimeout(() => child.kill('SIGKILL'), 60_000);
+    // Cleared once sbx ends: a pending timer kept the test file's process alive a minute more.
+    guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
   });
+  clearTimeout(guard);
   try {
     assert.is(code, 143, err);
     assert.not.match(err, /--disk tmpfs/);

@@ -29,7 +29,11 @@ function layout(dir: string, tar: Buffer, gzip: boolean): string {
 
 async function names(dir: string): Promise<string[]> {
   const out: string[] = [];
-  for await (const e of readLayer(readImage(dir), 0)) out.push(`${e.name}:${e.type}:${e.data.toString()}`);
+  for await (const e of readLayer(readImage(dir), 0)) {
+    const parts: Buffer[] = [];
+    for await (const c of e.chunks) parts.push(c);
+    out.push(`${e.name}:${e.type}:${Buffer.concat(parts).toString()}`);
+  }
   return out;
 }
 

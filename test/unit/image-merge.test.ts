@@ -18,8 +18,9 @@ const DEPTH = 200;
 const chain = Array.from({ length: DEPTH }, () => 'a').join('/');
 
 function entry(name: string, type: LayerEntry['type'] = 'file', data = ''): LayerEntry {
-  return { name, type, mode: type === 'dir' ? 0o755 : 0o644, uid: 0, gid: 0, mtimeMs: 1_000_000, size: data.length, linkName: '', rdev: { major: 0, minor: 0 }, xattrs: [], data: Buffer.from(data) };
+  return { name, type, mode: type === 'dir' ? 0o755 : 0o644, uid: 0, gid: 0, mtimeMs: 1_000_000, size: data.length, linkName: '', rdev: { major: 0, minor: 0 }, xattrs: [], chunks: contentOf(Buffer.from(data)) };
 }
+async function* contentOf(b: Buffer): AsyncGenerator<Buffer> { if (b.length) yield b; }
 async function* entries(es: LayerEntry[]): AsyncGenerator<LayerEntry> { yield* es; }
 
 /** Counts open(2) calls made through node:fs while `fn` runs (beneath.ts imports openSync by name). */

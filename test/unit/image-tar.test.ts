@@ -13,7 +13,17 @@ import { readTar, layerOp, cleanName, type LayerEntry } from '../../sandbox-core
 async function* once(b: Buffer): AsyncGenerator<Buffer> { yield b; }
 /** Splits the archive into odd-sized chunks, so headers straddle chunk boundaries. */
 async function* chunks(b: Buffer, n = 77): AsyncGenerator<Buffer> { for (let i = 0; i < b.length; i += n) yield b.subarray(i, i + n); }
-async function all(src: AsyncIterable<Buffer>): Promise<LayerEntry[]> { const out: LayerEntry[] = []; for await (const e of readTar(src)) out.push(e); return out; }
+type Read = LayerEntry & { data: Buffer };
+/** Every entry with its content read (as a consumer must, before the next entry). */
+async function all(src: AsyncIterable<Buffer>): Promise<Read[]> {
+  const out: Read[] = [];
+  for await (const e of readTar(src)) {
+    const parts: Buffer[] = [];
+    for await (const c of e.chunks) parts.push(c);
+    out.push({ ...e, data: Buffer.concat(parts) });
+  }
+  return out;
+}
 async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
   try { await p; } catch (e) { assert.match((e as Error).message, re); return; }
   assert.unreachable('accepted');

@@ -13,8 +13,9 @@ import type { LayerEntry } from '../../sandbox-core/image/tar-reader.js';
 const IS_ROOT = process.getuid?.() === 0;
 
 function entry(name: string, type: LayerEntry['type'] = 'file', opts: { mode?: number; link?: string } = {}): LayerEntry {
-  return { name, type, mode: opts.mode ?? 0o644, uid: 0, gid: 0, mtimeMs: 1_000_000, size: 0, linkName: opts.link ?? '', rdev: { major: 0, minor: 0 }, xattrs: [], data: Buffer.alloc(0) };
+  return { name, type, mode: opts.mode ?? 0o644, uid: 0, gid: 0, mtimeMs: 1_000_000, size: 0, linkName: opts.link ?? '', rdev: { major: 0, minor: 0 }, xattrs: [], chunks: nothing() };
 }
+async function* nothing(): AsyncGenerator<Buffer> { /* no content */ }
 async function* entries(es: LayerEntry[]): AsyncGenerator<LayerEntry> { yield* es; }
 
 function fixture(): { dir: string; layer: string; canary: string } {
