@@ -8,9 +8,10 @@ import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
 import { countText, humanBytes } from './progress.js';
 import { newFileReason, sensitiveContext, sensitiveReason, type SensitiveContext } from '../sandbox-core/changes/sensitive.js';
-import { columnMark, foldIndex, isGroup, viewKind, MARK_FOLD, MARK_PLAIN, type FoldCount, type FoldSpec, type SubtreeGroup } from '../sandbox-core/changes/group.js';
+import { columnMark, foldIndex, isGroup, viewKind, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN, type FoldCount, type FoldSpec, type SubtreeGroup } from '../sandbox-core/changes/group.js';
 import { foldRules } from '../sandbox-core/config.js';
 import { HostTreeSizes, type TreeSize } from '../sandbox-core/changes/host-tree.js';
+import { gitRepoOf, RepoFold } from '../sandbox-core/changes/repo-fold.js';
 
 type Colors = { green(s: string): string; red(s: string): string; yellow(s: string): string; cyan(s: string): string; magenta(s: string): string; dim(s: string): string; bold(s: string): string };
 
@@ -95,7 +96,11 @@ export function summaryMarker(opts: SummaryOptions = {}): SummaryMarker {
   const foldOf = foldIndex(fold);
   return {
     expand: !!opts.expand, fold, ctx,
-    mark: (p, perm) => columnMark(newFileReason(p, perm, ctx) !== null, foldOf(p)),
+    mark: (p, perm) => {
+      const flagged = newFileReason(p, perm, ctx) !== null;
+      // A git dir's files are folded per repository when the summary is made (take): asked then.
+      return !flagged && !opts.expand && gitRepoOf(p) !== null ? MARK_UNKNOWN : columnMark(flagged, foldOf(p));
+    },
   };
 }
 
@@ -168,7 +173,15 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
   const ctx = marker ? marker.ctx : sensitiveContext();
   const plan: SummaryPlan = { kinds: [], folded: 0, flagged: 0 };
   const byKind = new Map<ChangeKind, Change[]>(ORDER.map((k) => [k, []]));
-  for (const c of changes) byKind.get(c.change)!.push(c);
+  // A git dir's entries (objects, refs, logs, index) are one line per repository; what the
+  // `!` rules flag there (hooks, config, info/) stays listed like any flagged change.
+  const repos = opts.expand ? null : new RepoFold();
+  const kindTotal = new Map<ChangeKind, number>(ORDER.map((k) => [k, 0]));
+  for (const c of changes) {
+    kindTotal.set(c.change, kindTotal.get(c.change)! + 1);
+    if (repos && gitRepoOf(c.path) !== null && !sensitiveReason(c, ctx) && repos.add(c.path, c.change, c.type, c.size, () => c.upper, c.host?.size ?? 0)) continue;
+    byKind.get(c.change)!.push(c);
+  }
   // The column list's new files (the full review's scan) are added files: a Change is made
   // only for one printed on a line of its own.
   const cols = named && named.length ? named : null;
@@ -177,7 +190,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
   for (const k of ORDER) {
     const group = byKind.get(k)!;
     const extra = k === 'added' ? cols : null;
-    if (!group.length && !extra) continue;
+    if (!kindTotal.get(k) && !extra) continue;
     const paint = col[COLOR[k]];
     const label = (k + ':').padEnd(10);
     const items: SummaryItem[] = [];
@@ -201,6 +214,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     const take = (j: number, p: string): boolean => {
       const why = newFileReason(p, extra!.permAt(j), ctx);
       if (why) { flaggedCols.push([extra!.changeAt(j), why]); return false; }
+      if (repos && repos.add(p, 'added', 'file', extra!.sizeAt(j), () => extra!.changeAt(j).upper)) return false;
       keep![j] = 1;
       return true;
     };
@@ -276,7 +290,20 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
       items.push({ kind: k, label: text, line: col.dim(`  ${label}${text}`), paths: () => restPaths((p) => foldOf(p) === i) });
       plan.folded += f.count;
     }
-    plan.kinds.push({ kind: k, total: group.length + (extra ? extra.length : 0), items, folds: view.folds.length });
+    plan.kinds.push({ kind: k, total: kindTotal.get(k)! + (extra ? extra.length : 0), items, folds: view.folds.length });
+  }
+  if (repos?.size) {
+    // Each repository's line goes with its kind (added for a new one, else modified when
+    // anything was), first of that kind's fold lines; a kind left with no line is not shown.
+    for (const r of repos.lines()) {
+      const k = plan.kinds.find((x) => x.kind === r.kind)!;
+      const label = (r.kind + ':').padEnd(10);
+      const text = `${r.text} (${countText(r.entries)} entr${r.entries === 1 ? 'y' : 'ies'}${r.bytes ? `, ${humanBytes(r.bytes)}` : ''}), folded`;
+      k.items.splice(k.items.length - k.folds, 0, { kind: r.kind, label: text, line: `  ${col[COLOR[r.kind]](`${label}${r.text}`)}${col.dim(text.slice(r.text.length))}`, paths: () => r.paths });
+      k.folds++;
+      plan.folded += r.entries;
+    }
+    plan.kinds = plan.kinds.filter((x) => x.items.length);
   }
   return plan;
 }

@@ -11,9 +11,17 @@
 // copy's identity in the layer (inode, ctime) is recorded in meta.json: while it is the same,
 // the command never wrote, chmod-ed, renamed or replaced it, and the review does not list it
 // (changes/walk.ts), whatever the host did to its own file meanwhile.
+//
+// The account databases are the one case of content shown empty: /etc/shadow and /etc/gshadow
+// are root's (0640, group shadow), so every adduser, useradd, groupadd or systemd-sysusers (a
+// daemon package's postinst) failed inside ("cannot open /etc/gshadow"). Shown empty they hold
+// no host secret, and what a tool adds has its line there as under root; an account that was
+// there before has no shadow line inside, which refuses a password as the unreadable file did.
+// Their copies are hidden paths (meta.hidden): a review never lists them and a commit never
+// writes them, even under sudo, where the sandbox's few lines would replace the host's file.
 import { accessSync, closeSync, constants, fchmodSync, fstatSync, futimesSync, lstatSync, openSync, readdirSync, readFileSync, type Stats } from 'node:fs';
 import { ensureUpperDirs } from './layer-dirs.js';
-import { join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { Dir, NotBeneathError } from './beneath.js';
 import { isWithin } from './base/within.js';
 import { keptStamp, stamp, stampCacheFile, writeStampCache } from './stamp-cache.js';
@@ -23,6 +31,9 @@ const PRECOPY_DIRS = [
   '/var/lib/dpkg', '/var/lib/dpkg/triggers', '/var/lib/apt/lists', '/var/cache/apt/archives',
   '/var/cache/debconf', '/var/lib/rpm', '/var/lib/pacman',
 ];
+
+/** Root-only files of the account databases, shown empty when this user cannot read them (see above). */
+export const ACCOUNT_FILES = ['/etc/.pwd.lock', '/etc/shadow', '/etc/gshadow', '/etc/shadow-', '/etc/gshadow-'];
 
 function readable(path: string): boolean {
   try { accessSync(path, constants.R_OK); return true; } catch { return false; }
@@ -93,22 +104,36 @@ export function findEmptyUnreadable(dirs: string[], cacheFile: string | null, ca
  * Whether precopyEmptyUnreadable may write into this layer: sbx then makes that layer's dirs
  * itself, before it (the helper makes the others: sandbox.ts prepareLayers).
  */
-export function mayPrecopyInto(layer: Layer, dirs = PRECOPY_DIRS): boolean {
-  return layer.format === 'fuse' && dirs.some((dir) => isWithin(dir, layer.target));
+export function mayPrecopyInto(layer: Layer, dirs = PRECOPY_DIRS, files = ACCOUNT_FILES): boolean {
+  return layer.format === 'fuse' && [...dirs, ...files.map(dirname)].some((dir) => isWithin(dir, layer.target));
+}
+
+/** The regular files of `files` this user cannot read, by directory, as findEmptyUnreadable answers. */
+export function findUnreadableFiles(files: string[], canRead: (p: string) => boolean = readable): Map<string, Array<{ name: string; st: Stats }>> {
+  const out = new Map<string, Array<{ name: string; st: Stats }>>();
+  for (const path of files) {
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (!st?.isFile() || canRead(path)) continue;
+    const dir = dirname(path);
+    out.set(dir, [...out.get(dir) ?? [], { name: basename(path), st }]);
+  }
+  return out;
 }
 
 /**
  * Returns the copies made: host path, inode and ctime (ms, as Node and the scan compute it) of
  * each in the layer. `layers` is the open directory holding the layer dirs.
  */
-export function precopyEmptyUnreadable(layerList: Layer[], layers: Dir, dirs = PRECOPY_DIRS, cacheFile: () => string | null = precopyCacheFile, canRead: (p: string) => boolean = readable): PrecopiedFile[] {
+export function precopyEmptyUnreadable(layerList: Layer[], layers: Dir, dirs = PRECOPY_DIRS, cacheFile: () => string | null = precopyCacheFile, canRead: (p: string) => boolean = readable, files = ACCOUNT_FILES): PrecopiedFile[] {
   const fuse = layerList.filter((l) => l.format === 'fuse');
   const inFuse = dirs.filter((dir) => fuse.some((l) => isWithin(dir, l.target)));
-  if (!inFuse.length) return [];
-  const found = findEmptyUnreadable(inFuse, cacheFile(), canRead);
+  const filesInFuse = files.filter((path) => fuse.some((l) => isWithin(path, l.target)));
+  if (!inFuse.length && !filesInFuse.length) return [];
+  const found = inFuse.length ? findEmptyUnreadable(inFuse, cacheFile(), canRead) : new Map<string, Array<{ name: string; st: Stats }>>();
+  for (const [dir, more] of findUnreadableFiles(filesInFuse, canRead)) found.set(dir, [...(found.get(dir) ?? []).filter((f) => !more.some((m) => m.name === f.name)), ...more]);
   const made: PrecopiedFile[] = [];
   for (const layer of fuse) {
-    for (const dir of inFuse) {
+    for (const dir of found.keys()) {
       if (!isWithin(dir, layer.target)) continue;
       const todo = found.get(dir);
       if (!todo) continue;
@@ -143,4 +168,29 @@ export function precopyEmptyUnreadable(layerList: Layer[], layers: Dir, dirs = P
     }
   }
   return made;
+}
+
+/**
+ * The account files among `made` whose copy in the layer is no longer the one sbx made (the
+ * command wrote, replaced or removed it): what the review leaves out. `layers` is the open
+ * directory holding the layer dirs.
+ */
+export function changedAccountCopies(layerList: Layer[], layers: Dir, made: PrecopiedFile[], files = ACCOUNT_FILES): string[] {
+  const out: string[] = [];
+  for (const [path, ino, ctimeMs] of made) {
+    if (!files.includes(path)) continue;
+    const layer = layerList.find((l) => l.format === 'fuse' && isWithin(path, l.target));
+    if (!layer) continue;
+    let dir: Dir | null = null;
+    try {
+      dir = Dir.openBeneath(layers, join(`${layer.dir}/upper`, relative(layer.target, dirname(path))));
+      const st = dir.lstat(basename(path));
+      if (!st || st.ino !== ino || st.ctimeMs !== ctimeMs) out.push(path);
+    } catch {
+      out.push(path); // the command replaced its directory
+    } finally {
+      dir?.close();
+    }
+  }
+  return out;
 }

@@ -16,7 +16,7 @@ import { planView, SPECIAL_PATHS } from './plan.js';
 import { ownDirs } from './base/paths.js';
 import { isBelow } from './base/within.js';
 import type { LowerView } from './image/view.js';
-import { mayPrecopyInto, precopyEmptyUnreadable } from './precopy.js';
+import { ACCOUNT_FILES, changedAccountCopies, mayPrecopyInto, precopyEmptyUnreadable } from './precopy.js';
 import { ensureUpperDirs, entryOp, type LayerOwner } from './layer-dirs.js';
 import { assignEngines, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
@@ -669,6 +669,8 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
       const made = precopyEmptyUnreadable(meta.layers, layers);
       // A later run in the same sandbox finds its copies there and makes none: both kept.
       if (made.length) meta.precopied = [...(meta.precopied ?? []).filter(([p]) => !made.some(([q]) => q === p)), ...made];
+      const accounts = made.map(([p]) => p).filter((p) => ACCOUNT_FILES.includes(p) && !meta.hidden.includes(p));
+      if (accounts.length) meta.hidden = [...meta.hidden, ...accounts];
     }
     if (helperMakes) entries.push(entryOp('dir', 'root'));
     else openOwn(meta, layers, 'root', true).close();
@@ -707,7 +709,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   // pid 1 runs as the mapped root: when that is not us, the proxy's socket is given to it.
   const relayOwner = idmap.shift ? { uid: idmap.shift.uid + idmap.insideUid, gid: idmap.shift.gid + idmap.insideUid } : null;
   // Loaded only for --allow-net: most runs need no proxy code at all.
-  const net = req.allowNet?.length ? await (await import('./net/session.js')).startAllowNet(req.allowNet, meta.layersDir, relayOwner, req.memoryLimit, !!req.allowNetDirect && !!req.seccomp) : null;
+  const net = req.allowNet?.length ? await (await import('./net/session.js')).startAllowNet(req.allowNet, store.openLayers(meta), meta.layersDir, relayOwner, req.memoryLimit, !!req.allowNetDirect && !!req.seccomp) : null;
   const netEnv = Object.fromEntries((net?.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   const ops: SpecOp[] = [
     ...idmap.ops,
@@ -800,6 +802,14 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     }
     store.markSaved(meta);
     return runSandbox(store, { ...req, mapRoot: true, inSandbox: meta }, replans);
+  }
+  // What the command wrote into the account files shown empty is no change (precopy.ts): said
+  // where a review and a commit follow.
+  if (!req.throwaway && meta.precopied?.length) {
+    const after = store.openLayers(meta);
+    let changed: string[] = [];
+    try { changed = changedAccountCopies(meta.layers, after, meta.precopied); } finally { after.close(); }
+    if (changed.length) notice(`${listFew(changed)} changed inside: shown empty (unreadable to you on the host), so the review leaves ${changed.length === 1 ? 'it' : 'them'} out and a commit keeps the host's`);
   }
   const exitStatus = exitStatusOf(result.outcome);
   meta.finished = isoTime(Date.now());

@@ -35,6 +35,8 @@ export interface SensitiveRule {
   test?: (f: SensitiveFacts, p: string, ctx: SensitiveContext) => boolean;
 }
 
+// Tested only for the paths that end so (a test rule is asked of every path).
+const GIT_LINK = /\/\.git\/((modules\/.+|worktrees\/[^/]+)\/)?(commondir|objects\/info\/(http-)?alternates)$/;
 const LIB_DIR = /^\/(usr\/)?(local\/)?lib(32|64|x32)?(\/[a-z0-9_]+-linux-gnu[a-z0-9_]*)?$/;
 // Each starts with a dot (startsWithDot tests that first).
 const RC_FILES = new Set([
@@ -85,8 +87,22 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'logrotate', why: 'logrotate configuration (scripts run as root)', paths: [/^\/etc\/logrotate\.(conf$|d(\/|$))/] },
   { id: 'network-hook', why: 'network hook script (runs as root)', paths: [/^\/(etc|usr\/lib)\/NetworkManager\/dispatcher\.d(\/|$)/, /^\/etc\/network\/if-[a-z-]+\.d(\/|$)/, /^\/etc\/dhcp\/dhclient-(enter|exit)-hooks\.d(\/|$)/] },
   { id: 'alternatives', why: 'alternatives link (which program a command runs)', paths: [/^\/etc\/alternatives(\/|$)/, /^\/var\/lib\/dpkg\/alternatives(\/|$)/] },
-  { id: 'git-hook', why: 'git hook', paths: [/\/\.git\/hooks(\/|$)/, /\/\.config\/git\/hooks(\/|$)/] },
-  { id: 'git-config', why: 'git configuration (can run commands)', paths: [/\/\.git\/config$/, /\/\.gitconfig$/, /\/\.config\/git\/(config|attributes)$/, /^\/etc\/gitconfig$/] },
+  // A submodule's git dir (.git/modules/NAME, nested) and a worktree's have hooks and config of their own.
+  { id: 'git-hook', why: 'git hook', paths: [/\/\.git\/(modules\/.+\/)?hooks(\/|$)/, /\/\.config\/git\/hooks(\/|$)/] },
+  { id: 'git-config', why: 'git configuration (can run commands)', paths: [
+    /\/\.git\/((modules\/.+|worktrees\/[^/]+)\/)?config(\.worktree)?$/, /\/\.gitconfig$/, /\/\.config\/git\/(config|attributes)$/, /^\/etc\/gitconfig$/] },
+  // Where git reads a repository from: a `.git` file (`gitdir: PATH`), a worktree's commondir
+  // and object alternates name another dir, whose config and hooks git then uses.
+  { id: 'git-link', why: 'git dir link (git reads config and hooks from where it points)',
+    test: (f, p) => f.change !== 'deleted' && f.type !== 'dir'
+      && (p.endsWith('/.git') || ((p.endsWith('/commondir') || p.endsWith('alternates')) && GIT_LINK.test(p))) },
+  // info/attributes can name filters (commands), info/grafts rewrites history, info/exclude and
+  // sparse-checkout change what git shows: all listed, never folded into the repository line.
+  // info/refs is only update-server-info's list of refs for dumb transports.
+  { id: 'git-info', why: 'git repository settings (info/)', paths: [/\/\.git\/(modules\/.+\/)?info\/([^r/]|r$|r[^e/]|re$|re[^f/]|ref$|ref[^s/]|refs[^/])/] },
+  // Not the copies packages carry (node_modules, site-packages): git does not read attributes there.
+  { id: 'git-attributes', why: 'git attributes (can name filters that run commands)',
+    test: (f, p) => f.change !== 'deleted' && p.endsWith('/.gitattributes') && !/\/(node_modules|site-packages|dist-packages)\//.test(p) },
   { id: 'python-startup', why: 'Python startup code (runs in every Python)', paths: [/\/(site|dist)-packages\/[^/]+\.pth$/, /\/(sitecustomize|usercustomize)\.py$/] },
   { id: 'rc-file', why: 'shell or tool startup file',
     test: (_c, p) => startsWithDot(p) && RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3 },

@@ -3,10 +3,11 @@
 // install -o/-g, pip and npm from local sources (no network), and, as root, useradd and chown.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
 import { which } from '../../sandbox-core/which.js';
 import { fuseProblem } from '../../sandbox-core/engines.js';
+import { testUnless } from '../helpers/skip.js';
 
 const store = makeStore();
 test.after(() => removeStore(store));
@@ -66,6 +67,67 @@ installTest('dpkg -i of a fresh .deb, make install, pip, npm (and useradd, chown
   if (!r.stdout.includes('npm=absent')) assert.match(r.stdout, /^npm=npm-ok$/m);
   if (IS_ROOT) assert.match(r.stdout, /^useradd=ok sbxinstuser sbxinstuser$/m);
   for (const p of ['/usr/share/sbx-inst', '/usr/local/bin/sbx-inst-hello', '/home/sbxinstuser']) assert.not.ok(existsSync(p), `${p} reached the host`);
+});
+
+const ACCOUNTS = String.raw`set -e
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+W=$(mktemp -d /tmp/acct.XXXXXX); cd "$W"
+adduser --system --group --no-create-home --quiet sbxacct-a
+groupadd -r sbxacct-g
+useradd -r -g sbxacct-g sbxacct-u
+printf 'u sbxacct-s - "sbx tests" /nonexistent\n' > s.conf
+systemd-sysusers "$W/s.conf"
+mkdir -p pkg/DEBIAN
+printf 'Package: sbx-acct\nVersion: 1.0\nArchitecture: all\nMaintainer: sbx tests <sbx@localhost>\nDescription: made by the sbx tests\n' > pkg/DEBIAN/control
+printf '#!/bin/sh\nset -e\nadduser --system --group --no-create-home --quiet sbxacct-d\n' > pkg/DEBIAN/postinst
+chmod 755 pkg/DEBIAN/postinst
+dpkg-deb --root-owner-group --build pkg a.deb >/dev/null
+dpkg -i a.deb >/dev/null
+for u in sbxacct-a sbxacct-u sbxacct-s sbxacct-d; do id -u "$u" >/dev/null; done
+echo "accounts=ok $(getent group sbxacct-g | cut -d: -f1)"
+`;
+// They live in sbin, which an ordinary user's PATH may lack.
+const SBIN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const noAccounts = cannot ?? (['adduser', 'useradd', 'systemd-sysusers'].some((c) => !which(c, SBIN_PATH)) ? 'adduser, useradd or systemd-sysusers is missing' : null);
+
+testUnless(noAccounts)('adduser --system, groupadd, useradd, systemd-sysusers and a postinst that adds a user work inside for an ordinary user as for root', () => {
+  // An ordinary user's sandbox failed each ("groupadd: cannot lock /etc/group", then "cannot
+  // open /etc/gshadow"): the account files are root's and fuse-overlayfs reads as the user.
+  const before = readFileSync('/etc/passwd', 'utf8');
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', ACCOUNTS], { store, timeoutMs: 240_000 });
+  assert.is(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /^accounts=ok sbxacct-g$/m);
+  assert.is(readFileSync('/etc/passwd', 'utf8'), before, 'the host gained no account');
+});
+
+testUnless(noAccounts)('the account files shown empty are no change, and what the command wrote there is never in the review', () => {
+  const name = `acct-${process.pid}`;
+  try {
+    const r = sbx(['run', '--name', name, '--', 'sh', '-c', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin; groupadd -r sbxacct-r'], { store, timeoutMs: 120_000 });
+    assert.is(r.code, 0, r.stderr + r.stdout);
+    const d = sbx(['diff', name, '--name-only'], { store });
+    assert.is(d.code, 0, d.stderr);
+    assert.match(d.stdout, /^\/etc\/group$/m);
+    // As root the sandbox wrote the real files (their copies), which a commit would keep.
+    if (IS_ROOT) assert.match(d.stdout, /^\/etc\/gshadow$/m);
+    else {
+      assert.not.match(d.stdout, /shadow|pwd\.lock/, d.stdout);
+      assert.match(r.stderr, /\/etc\/gshadow.* changed inside: shown empty/);
+    }
+  } finally {
+    sbx(['discard', name], { store });
+  }
+  // Left alone, they are no change: the copies keep the host's mode and times (an ordinary
+  // user's review would otherwise list five files it cannot read on every run).
+  try {
+    const r = sbx(['run', '--name', name, '-q', '--', 'true'], { store });
+    assert.is(r.code, 0, r.stderr);
+    const d = sbx(['diff', name, '--name-only'], { store });
+    assert.is(d.code, 0, d.stderr);
+    assert.is(d.stdout, '');
+  } finally {
+    sbx(['discard', name], { store });
+  }
 });
 
 test.run();

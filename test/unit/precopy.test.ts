@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findEmptyUnreadable, precopyEmptyUnreadable } from '../../sandbox-core/precopy.js';
+import { changedAccountCopies, findEmptyUnreadable, precopyEmptyUnreadable } from '../../sandbox-core/precopy.js';
 import { Dir } from '../../sandbox-core/beneath.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
 import { commitSandbox } from '../../sandbox-core/commit/index.js';
@@ -143,6 +143,40 @@ test("a lock file copied in before the run is no change while the copy is untouc
     const r = commitSandbox(f.store, f.store.resolve(f.meta.id), { only: [], exclude: [], force: true, dryRun: false });
     assert.ok(r.complete);
     assert.equal(statSync(join(dir, 'status')).mtimeMs, host);
+  } finally {
+    f.cleanup();
+  }
+});
+
+test('an account file the user cannot read is copied empty with the host mode, whatever it holds; changedAccountCopies names it once written', () => {
+  const f = makeFixture();
+  try {
+    f.meta.layers[0]!.format = 'fuse';
+    const etc = join(f.host, 'etc');
+    mkdirSync(etc);
+    writeFileSync(join(etc, 'shadow'), 'root:$y$secret:19000:0:99999:7:::\n', { mode: 0o640 });
+    writeFileSync(join(etc, 'gshadow'), 'root:*::\n', { mode: 0o640 });
+    writeFileSync(join(etc, 'passwd'), 'root:x:0:0::/root:/bin/sh\n');
+    utimesSync(join(etc, 'shadow'), 1000, 1000);
+    const files = ['shadow', 'gshadow', 'passwd', 'missing'].map((n) => join(etc, n));
+    const unreadable = (p: string): boolean => !/shadow$/.test(p);
+    const layers = Dir.open(f.meta.layersDir);
+    try {
+      const made = precopyEmptyUnreadable(f.meta.layers, layers, [], () => null, unreadable, files);
+      assert.equal(made.map(([p]) => p).sort(), [join(etc, 'gshadow'), join(etc, 'shadow')], 'only the unreadable ones that exist');
+      const copy = statSync(join(f.upper(), 'etc', 'shadow'));
+      assert.is(copy.size, 0, 'no byte of the host file');
+      assert.is(copy.mode & 0o7777, 0o640);
+      assert.is(copy.mtimeMs, 1000_000);
+      assert.equal(changedAccountCopies(f.meta.layers, layers, made, files), []);
+      settle();
+      writeFileSync(join(f.upper(), 'etc', 'gshadow'), 'sbx-new:!::\n');
+      assert.equal(changedAccountCopies(f.meta.layers, layers, made, files), [join(etc, 'gshadow')]);
+      rmSync(join(f.upper(), 'etc', 'shadow'));
+      assert.equal(changedAccountCopies(f.meta.layers, layers, made, files).sort(), [join(etc, 'gshadow'), join(etc, 'shadow')]);
+    } finally {
+      layers.close();
+    }
   } finally {
     f.cleanup();
   }

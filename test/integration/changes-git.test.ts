@@ -1,0 +1,73 @@
+// Real git inside a sandbox: after commits, a new branch and a hook, the review says what git
+// did in one line per repository and lists the hook flagged; every entry of .git is still in
+// --name-only and --json and is committed (the host repository then has the commits).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
+import { removeTree } from '../../sandbox-core/store.js';
+import { awaitDetachedRemovals, sbx as run, type SbxResult } from '../helpers/sbx.js';
+import { testUnless } from '../helpers/skip.js';
+
+let canary: string;
+let home: string;
+const sbx = (args: string[]): SbxResult => run(args, { store: home, cwd: canary, timeoutMs: 300_000 });
+// As an unprivileged user the repository sits in the user's home (see changes.test.ts).
+const base = process.getuid?.() === 0 ? '/tmp' : homedir();
+let gitMissing: string | null = null;
+try { execFileSync('git', ['--version'], { stdio: 'ignore' }); } catch { gitMissing = 'git is not installed'; }
+const gitTest = testUnless(gitMissing, { missing: true });
+const git = (...a: string[]) => execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', '-C', join(canary, 'repo'), ...a], { encoding: 'utf8' });
+
+test.before.each(() => {
+  canary = mkdtempSync(join(base, 'sbx-canary-'));
+  home = mkdtempSync(join(tmpdir(), 'sbx-home-'));
+  if (gitMissing) return;
+  execFileSync('git', ['init', '-q', '-b', 'master', join(canary, 'repo')]);
+  execFileSync('sh', ['-c', `echo one > '${canary}/repo/a.txt'`]);
+  git('add', 'a.txt');
+  git('commit', '-qm', 'one');
+});
+test.after.each(() => {
+  removeTree(canary);
+  const left = JSON.parse(sbx(['ls', '--json']).stdout || '[]') as Array<{ id: string }>;
+  if (left.length) sbx(['discard', ...left.map((m) => m.id)]);
+  awaitDetachedRemovals(home);
+  removeTree(home);
+});
+
+const work = (repo: string) => [
+  `cd '${repo}'`, 'G="git -c user.email=t@t -c user.name=t"',
+  'echo two > b.txt', '$G add b.txt', '$G commit -qm two', 'echo three > c.txt', '$G add c.txt', '$G commit -qm three',
+  '$G checkout -qb feature', 'echo four > d.txt', '$G add d.txt', '$G commit -qm four',
+  "printf '#!/bin/sh\\necho hook\\n' > .git/hooks/pre-commit", 'chmod +x .git/hooks/pre-commit',
+].join(' && ');
+
+gitTest('commits, a branch and a hook: one git line, the hook flagged; every entry listed and committed', () => {
+  const repo = join(canary, 'repo');
+  const before = git('rev-parse', '--short=7', 'master').trim();
+  const r = sbx(['run', '--name', 'g', '--', 'sh', '-c', work(repo)]);
+  assert.is(r.code, 0, r.stderr);
+  const lines = r.stderr.split('\n');
+  const gitLine = lines.find((l) => l.startsWith(`  modified: ${repo}: git: `));
+  assert.ok(gitLine, r.stderr);
+  assert.match(gitLine!, new RegExp(`feature new [0-9a-f]{7} \\(1 commit\\), master ${before} -> [0-9a-f]{7} \\(2 commits\\), HEAD -> feature, 9 objects`));
+  assert.ok(lines.some((l) => l === `! added:    ${repo}/.git/hooks/pre-commit [! git hook]`), r.stderr);
+  assert.not.match(r.stderr, /\.git\/(objects|refs|logs|index)/);
+  // The list is whole: --name-only and --json name each entry of .git.
+  const names = sbx(['diff', 'g', '--name-only']).stdout.trim().split('\n');
+  const json = JSON.parse(sbx(['diff', 'g', '--json']).stdout) as { changes: Array<{ path: string }> };
+  assert.is(json.changes.length, names.length);
+  for (const p of ['.git/refs/heads/master', '.git/refs/heads/feature', '.git/index', '.git/logs/HEAD', '.git/hooks/pre-commit']) assert.ok(names.includes(join(repo, p)), p);
+  assert.ok(names.filter((n) => n.includes('/.git/objects/')).length >= 9);
+  // And committed: the host repository has the commits and the hook.
+  const c = sbx(['commit', 'g']);
+  assert.is(c.code, 0, c.stderr);
+  assert.is(git('log', '--format=%s', 'feature').trim(), 'four\nthree\ntwo\none');
+  assert.is(git('rev-parse', '--abbrev-ref', 'HEAD').trim(), 'feature');
+  assert.ok(existsSync(join(repo, '.git/hooks/pre-commit')));
+});
+
+test.run();
