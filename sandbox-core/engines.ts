@@ -62,7 +62,11 @@ export function readableDir(dir: string): boolean {
 
 /**
  * fuse-overlayfs's options. squash_to_root, allow_other, default_permissions: host files look
- * root's inside and the kernel checks permissions on that view. noacl: no ACL round trips.
+ * root's inside and the kernel checks permissions on that view. ACLs are on (no noacl since
+ * 2026-12-02): with noacl an ACL could not be set in a system tree (EOPNOTSUPP) and `cp -a` or
+ * tar dropped the host's without a word, where root keeps them; with them the requests per
+ * file stayed 6.02 writing 2,000 files and 3.76 reading 2,000 (the tracepoint below): the
+ * command is root inside and owns every file, so the kernel never asks for an ACL to decide.
  * static_nlink: a directory's link count is 1 ("unknown", as on btrfs) instead of counted:
  * without it every stat of a directory walks all its entries and every lookup of one
  * re-reads it, so writing n files into one directory costs O(n²) (measured: docs/architecture.md).
@@ -90,7 +94,7 @@ export function readableDir(dir: string): boolean {
  * device, so a file of the upper layer and one of the lower with the same number would be
  * taken for one inode (hard links that are not).
  */
-export const FUSE_OPTIONS = 'squash_to_root,allow_other,default_permissions,noacl,static_nlink';
+export const FUSE_OPTIONS = 'squash_to_root,allow_other,default_permissions,static_nlink';
 
 /**
  * The options of a run's daemons. Like the kernel overlays (`volatile`, sandbox.ts viewOps),

@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { SBX, makeStore, removeStore, sbx, sbxAsync } from '../helpers/sbx.js';
 import { which } from '../../sandbox-core/which.js';
 import { USER_CASE, testUnless } from '../helpers/skip.js';
@@ -66,6 +67,28 @@ test('the command gets the umask sbx was started with, as it would outside', () 
     assert.is(r.code, 0, r.stderr);
     assert.is(r.stdout.trim(), want, `umask ${mask}`);
   }
+});
+
+const ACL_SCRIPT = String.raw`set -e
+mkdir -p /opt/sbx-devcmds-acl/d && echo a > /opt/sbx-devcmds-acl/d/f
+/usr/bin/python3 -c '
+import os, struct
+e = lambda tag, perm, id=0xffffffff: struct.pack("<HHI", tag, perm, id)
+acl = struct.pack("<I", 2) + e(1, 6) + e(2, 4, 4321) + e(4, 4) + e(0x10, 4) + e(0x20, 4)
+os.setxattr("/opt/sbx-devcmds-acl/d/f", "system.posix_acl_access", acl)
+os.setxattr("/opt/sbx-devcmds-acl/d/f", "user.sbx", b"v")
+'
+cp -a /opt/sbx-devcmds-acl/d /usr/local/sbx-devcmds-acl
+/usr/bin/python3 -c 'import os; print("xattrs=" + ",".join(sorted(os.listxattr("/usr/local/sbx-devcmds-acl/f"))))'
+`;
+
+testUnless(existsSync('/usr/bin/python3') ? null : '/usr/bin/python3 is missing: nothing here sets an ACL')('a POSIX ACL set in a system tree is kept, and cp -a copies it, as root does', () => {
+  // An ordinary user's fuse trees were mounted noacl: the setxattr was EOPNOTSUPP, and cp -a of
+  // a tree with ACLs dropped them without a word.
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', ACL_SCRIPT], { store, timeoutMs: 60_000 });
+  assert.is(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /^xattrs=system\.posix_acl_access,user\.sbx$/m);
+  assert.not.ok(existsSync('/opt/sbx-devcmds-acl'), 'the host is untouched');
 });
 
 test.run();
