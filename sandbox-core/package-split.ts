@@ -6,6 +6,7 @@ import { closeSync, readSync, openSync, constants } from 'node:fs';
 import type { Change } from './changes/types.js';
 import { parentB, toFs } from './changes/bpath.js';
 import { isWithin } from './base/within.js';
+import { openNoFollow } from './changes/content.js';
 
 export interface PackageSplit {
   /** dpkg, npm or pip. */
@@ -18,12 +19,14 @@ export interface PackageSplit {
 
 const MAX_MANIFEST = 8 << 20;
 
-/** The bytes of a manifest: the sandbox's copy, else the host's (a removal); never a symlink. */
+/**
+ * The bytes of a manifest: the sandbox's copy, else the host's (a removal); never a symlink.
+ * The copy is opened below the layers' fd (fsat.ts), never by its path.
+ */
 function readManifest(c: Change): string | null {
-  const path = c.upper ?? (c.change === 'deleted' ? c.path : null);
-  if (!path) return null;
+  if (!c.upper && c.change !== 'deleted') return null;
   let fd: number;
-  try { fd = openSync(toFs(path), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK); } catch { return null; }
+  try { fd = c.upper ? openNoFollow(c.upper) : openSync(toFs(c.path), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK); } catch { return null; }
   try {
     const buf = Buffer.alloc(Math.min(c.size || MAX_MANIFEST, MAX_MANIFEST));
     const n = readSync(fd, buf, 0, buf.length, 0);

@@ -709,7 +709,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   // pid 1 runs as the mapped root: when that is not us, the proxy's socket is given to it.
   const relayOwner = idmap.shift ? { uid: idmap.shift.uid + idmap.insideUid, gid: idmap.shift.gid + idmap.insideUid } : null;
   // Loaded only for --allow-net: most runs need no proxy code at all.
-  const net = req.allowNet?.length ? await (await import('./net/session.js')).startAllowNet(req.allowNet, meta.layersDir, relayOwner, req.memoryLimit, !!req.allowNetDirect && !!req.seccomp) : null;
+  const net = req.allowNet?.length ? await (await import('./net/session.js')).startAllowNet(req.allowNet, store.openLayers(meta), meta.layersDir, relayOwner, req.memoryLimit, !!req.allowNetDirect && !!req.seccomp) : null;
   const netEnv = Object.fromEntries((net?.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   const ops: SpecOp[] = [
     ...idmap.ops,

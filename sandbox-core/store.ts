@@ -206,6 +206,27 @@ function defaultOwner(root: string): number {
   return st && st.isDirectory() ? st.uid : uid;
 }
 
+/** Why a directory of the store could not be opened, as the end of a sentence. */
+function whyNot(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'is gone' : code === 'ENOTBENEATH' ? 'is a symlink or not a directory' : `cannot be opened (${code ?? (e as Error).message})`;
+}
+
+/**
+ * The store each sandbox's meta came from (read by entry(), or written by writeMeta): its
+ * layers are opened through that store's root fd (layersOpener), so a meta carries no path
+ * that any read of its layers follows.
+ */
+const storeOf = new WeakMap<SandboxMeta, Store>();
+
+/** How the layers of `meta` are opened: Store.openLayers of the store it came from. */
+export function layersOpener(meta: SandboxMeta): () => Dir {
+  const store = storeOf.get(meta);
+  if (!store) throw new Error(`internal error: sandbox ${meta.id} was not read from a store`);
+  if (store.layersDirOf(meta) !== meta.layersDir) throw new Error(`internal error: sandbox ${meta.id}'s layers are not where its store keeps them`);
+  return () => store.openLayers(meta);
+}
+
 export class Store {
   readonly root: string;
   /** The uid that owns this store and everything in it (the invoking user's under sudo). */
@@ -228,24 +249,41 @@ export class Store {
     return meta.throwaway && meta.layersDir === scratch ? scratch : this.dirOf(meta.id);
   }
 
-  /** Opens the directory holding a sandbox's layer dirs (refusing a symlink anywhere below the trusted roots). */
-  openLayers(meta: SandboxMeta): Dir {
+  /**
+   * Opens the directory holding a sandbox's layer dirs, from fds only: the store root (or
+   * /dev/shm, then the owner's scratch dir in it), then the id's dir, each opened without
+   * following a symlink and checked to be the owner's on the open fd. Every host-side read of
+   * the layers starts from what this returns (fsat.ts trustRoot, the helper's fd 3), never
+   * from the path: a process of the owner may swap any directory on it meanwhile.
+   */
+  openLayers(meta: Pick<SandboxMeta, 'id' | 'throwaway' | 'layersDir'>): Dir {
+    if (!ID_RE.test(meta.id)) throw new SbxError(`'${meta.id}' is not a sandbox id`);
     const dir = this.layersDirOf(meta);
-    const parent = dirname(dir);
-    if (parent !== this.root && safeScratch(this.owner, false) !== parent) {
-      throw new SbxError(`${parent} is not a directory of uid ${this.owner}: refusing to use the layers of sandbox ${meta.id} there`);
+    const inScratch = dir !== this.dirOf(meta.id);
+    const refused = (path: string, e: unknown): SbxError => new SbxError(`the layers of sandbox ${meta.id} cannot be opened: ${path} ${whyNot(e)}`, 125);
+    const open = (at: Dir, name: string, path: string): Dir => {
+      let d: Dir;
+      try { d = Dir.openBeneath(at, name); } catch (e) { throw refused(path, e); }
+      return this.owned(d, path);
+    };
+    let top: Dir;
+    if (inScratch) {
+      const shm = Dir.open('/dev/shm');
+      try { top = open(shm, `sbx-${this.owner}`, scratchPath(this.owner)); } finally { shm.close(); }
+    } else {
+      try { top = this.openRoot(); } catch (e) {
+        if (e instanceof SbxError) throw e;
+        throw refused(this.root, e);
+      }
     }
-    const base = this.openRoot();
-    const top = parent === this.root ? base : Dir.open(parent);
-    try {
-      const d = Dir.openBeneath(top, meta.id);
-      const st = d.stat();
-      if (st.uid !== this.owner) { d.close(); throw new SbxError(`${dir} is owned by uid ${st.uid}, not ${this.owner}: refusing to use it`); }
-      return d;
-    } finally {
-      if (top !== base) top.close();
-      base.close();
-    }
+    try { return open(top, meta.id, dir); } finally { top.close(); }
+  }
+
+  /** `d` if the store's owner owns it (checked on the fd), else closed and refused. */
+  private owned(d: Dir, path: string): Dir {
+    const st = d.stat();
+    if (st.uid !== this.owner) { d.close(); throw new SbxError(`${path} is owned by uid ${st.uid}, not ${this.owner}: refusing to use it`, 125); }
+    return d;
   }
 
   /**
@@ -311,6 +349,7 @@ export class Store {
    * and a meta.json lost in a crash leaves an entry the next run's sweep removes.
    */
   writeMeta(meta: SandboxMeta): void {
+    storeOf.set(meta, this);
     const root = this.openRoot();
     let dir: Dir | null = null;
     try {
@@ -407,6 +446,7 @@ export class Store {
         if (problem) return broken(problem);
         const meta = parsed as SandboxMeta;
         meta.layersDir = this.layersDirOf(meta);
+        storeOf.set(meta, this);
         // Derived like layersDir: the file's own value, if any, is never used.
         meta.lowerRoot = meta.image ? mergedTreeOf(this.root, meta.image) : meta.rootfs;
         delete meta.interrupted;

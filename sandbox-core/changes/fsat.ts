@@ -19,9 +19,9 @@ interface Link { path: string; dir: Dir }
 
 class Resolver {
   private chain: Link[];
-  /** `physical`: the directory that stands for `root` (an image sandbox's lower root for `/`). */
-  constructor(readonly root: string, physical: Dir | string = root) {
-    this.chain = [{ path: root, dir: typeof physical === 'string' ? Dir.open(physical) : Dir.openBeneath(physical, '') }];
+  /** `top`: the open directory that stands for `root`, owned by the resolver from now on. */
+  constructor(readonly root: string, top: Dir) {
+    this.chain = [{ path: root, dir: top }];
   }
 
   /** The directory `dirPath` (at or below the root), opened without following any symlink. */
@@ -66,18 +66,31 @@ class Resolver {
   }
 }
 
-/** Trusted roots; their resolvers (and open fds) are made on first use and closed by closeAll. */
-const roots = new Set<string>(['/']);
+/**
+ * Trusted roots below `/`, each with how it is opened: from an fd, never by its path (a
+ * sandbox's layers dir from the store-root fd, Store.openLayers). Their resolvers (and open
+ * fds) are made on first use and closed by closeAll; the openers stay.
+ */
+const roots = new Map<string, () => Dir>();
 const resolvers = new Map<string, Resolver>();
+
+/** The deepest trusted root holding `p` (strictly below it, or at it with `self`); '/' when none. */
+function rootOf(p: string, self = false): string {
+  let best = '/';
+  for (const r of roots.keys()) {
+    if (isWithin(p, r) && (self || p !== r) && r.length > best.length) best = r;
+  }
+  return best;
+}
 
 /** The resolver of the deepest root holding `p` (strictly below it, or at it with `self`). */
 function resolverFor(p: string, self = false): Resolver {
-  let best = '/';
-  for (const r of roots) {
-    if (isWithin(p, r) && (self || p !== r) && r.length > best.length) best = r;
-  }
+  const best = rootOf(p, self);
   let r = resolvers.get(best);
-  if (!r) resolvers.set(best, (r = new Resolver(best, best === '/' && hostDir ? hostDir : best)));
+  if (!r) {
+    const top = best !== '/' ? roots.get(best)!() : hostDir ? Dir.openBeneath(hostDir, '') : Dir.open('/');
+    resolvers.set(best, (r = new Resolver(best, top)));
+  }
   return r;
 }
 
@@ -112,16 +125,29 @@ export function setHostRoot(root: string | null): void {
 
 /** The physical directory of a trusted root (`/` may stand for an image's lower root). */
 export function physicalRoot(root: string): string {
-  return root === '/' && hostDir ? hostDir.self() : root;
+  return root === '/' ? (hostDir ? hostDir.self() : root) : rootPath(root);
 }
 
 /**
- * Paths at or below `root` are resolved from it: `root` itself is trusted (its ancestors may
- * be symlinks, e.g. a store under a symlinked home), nothing below it is followed. Without a
- * registered root, paths are resolved from `/` with no symlink in any component.
+ * What to open for a directory handed to the helper as a root: a trusted root's open fd (its
+ * /proc/self/fd path, which names that very directory), never its path walked again; any
+ * other path (`/`, an image's own trees) as it is.
  */
-export function trustRoot(root: string): void {
-  roots.add(root);
+export function rootPath(root: string): string {
+  return root !== '/' && roots.has(root) ? dirAt(root).self() : root;
+}
+
+/**
+ * Paths at or below `root` are resolved from the directory `open` gives (an fd opened and
+ * checked by its owner, e.g. the store), never from `root`'s path: nothing on the way to it or
+ * below it is followed. Without a registered root, paths are resolved from `/` with no
+ * symlink in any component. Registering a root again replaces how it is opened.
+ */
+export function trustRoot(root: string, open: () => Dir): void {
+  if (root === '/') throw new Error('internal error: `/` is not registered');
+  roots.set(root, open);
+  resolvers.get(root)?.close();
+  resolvers.delete(root);
 }
 
 function split(p: string): [string, string] {
@@ -153,7 +179,7 @@ let aux: Resolver | null = null;
  * different directories (link), so resolving the second cannot close the first's directory.
  */
 export function auxAt(p: string): Buffer {
-  if (!aux) aux = new Resolver('/');
+  if (!aux) aux = new Resolver('/', Dir.open('/'));
   const [parent, name] = split(p);
   return aux.dir(parent).at(name);
 }

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, constants as C } from 'node:fs';
 import { O_PATH } from '../beneath.js';
 import { helperPath } from '../helper.js';
+import { rootPath } from './fsat.js';
 import { chooseIdMapping } from '../idmap.js';
 import type { SpecOp } from '../spec.js';
 
@@ -42,7 +43,8 @@ function countAsMappedRoot(layersRoot: string, rels: string[]): Array<Counted | 
   const ops = chooseIdMapping({ keepUser: false }).ops;
   const u = mapArgs(ops, 'uid'), g = mapArgs(ops, 'gid');
   if (!u || !g) return unknown;
-  const fd = openSync(Buffer.from(layersRoot, 'latin1'), O_PATH | C.O_DIRECTORY);
+  // From the fd the store opened (fsat.ts rootPath), never the layers path walked again.
+  const fd = openSync(Buffer.from(rootPath(layersRoot), 'latin1'), O_PATH | C.O_DIRECTORY);
   let r;
   try {
     r = spawnSync(helperPath(), ['as-mapped-root', ...u, ...g, 'count-entries'], {

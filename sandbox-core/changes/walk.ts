@@ -16,7 +16,8 @@ import { O_PATH } from '../beneath.js';
 import { helperPath } from '../helper.js';
 import { isOverlayXattr, relTo, type Xattrs } from './xattr.js';
 import { unshiftXattrs } from './acl.js';
-import { dirAt, physicalRoot, trustRoot } from './fsat.js';
+import { dirAt, physicalRoot, rootPath, trustRoot } from './fsat.js';
+import { layersOpener } from '../store.js';
 import { settleUnreadable, type UnreadableDir } from './unreadable-copy.js';
 import { NamedChanges, type ColumnRender } from './named.js';
 
@@ -244,10 +245,11 @@ function scanRequest(jobs: ScanJob[], layersRoot: string, fewXattrs: boolean, li
     words.forEach((w, i) => flags.writeUInt32LE(w, 4 * i));
     return Buffer.concat([Buffer.from(`${j.upper}\0${j.host}\0`, 'latin1'), flags]);
   }));
-  // The host side is `/`, or an image sandbox's lower root (fsat.ts: the one place that decides).
+  // The layers root from the fd the store opened (fsat.ts rootPath), never its path again; the
+  // host side is `/`, or an image sandbox's lower root (fsat.ts: the one place that decides).
   const fds: number[] = [];
   try {
-    for (const r of [layersRoot, physicalRoot('/')]) fds.push(openSync(Buffer.from(r, 'latin1'), O_PATH | C.O_DIRECTORY));
+    for (const r of [rootPath(layersRoot), physicalRoot('/')]) fds.push(openSync(Buffer.from(r, 'latin1'), O_PATH | C.O_DIRECTORY));
   } catch (e) {
     for (const fd of fds) closeSync(fd);
     throw e;
@@ -317,9 +319,16 @@ function planWalk(meta: SandboxMeta): WalkPlan | null {
   const targets = meta.layers.map((l) => fromUser(l.target));
   const layersRoot = fromUser(meta.layersDir);
   const roots = meta.layers.map((layer) => fromUser(upperDirOf(meta, layer)));
+  // Every read below the layers root starts from the fd the store opens for it: the store dir
+  // and the sandbox's entry (or the scratch dir) each opened without following a symlink and
+  // checked to be the store owner's (Store.openLayers). Its path is never walked again: a
+  // process of that owner could swap any directory on it (under `sudo sbx commit`, for a
+  // tree only root may read).
+  trustRoot(layersRoot, layersOpener(meta));
+  // Opened now: a store that refuses it fails the scan here, with the store's words.
+  dirAt(layersRoot);
   // Layers whose upper is empty hold no change: a sandbox that changed little (most) is
   // reviewed without starting the helper at all.
-  trustRoot(layersRoot);
   const jobLayers = meta.layers.map((_, li) => li).filter((li) => {
     try { return dirAt(roots[li]!).list().length > 0; } catch { return true; } // the helper reports why
   });

@@ -5,16 +5,23 @@ import { closeSync, openSync, constants as C } from 'node:fs';
 import { O_PATH } from '../beneath.js';
 import { SbxError } from '../base/errors.js';
 import { helperPath } from '../helper.js';
-import { physicalRoot } from './fsat.js';
+import { physicalRoot, rootPath } from './fsat.js';
 
 /**
  * Runs `sbx-helper xattr`. With `roots`, the helper gets each root directory as fd 3, 4, …
  * and resolves every path below it itself, one component at a time, no symlink followed, at
- * any depth (`--beneath`, native/beneath.c).
+ * any depth (`--beneath`, native/beneath.c). A trusted root (a sandbox's layers dir) is
+ * handed over from its open fd, not opened by its path again (fsat.ts rootPath).
  */
 function callHelper(args: string[], input: Buffer, roots: string[] = []): Buffer {
   const bin = helperPath();
-  const fds = roots.map((r) => openSync(Buffer.from(r, 'latin1'), O_PATH | C.O_DIRECTORY));
+  const fds: number[] = [];
+  try {
+    for (const r of roots) fds.push(openSync(Buffer.from(rootPath(r), 'latin1'), O_PATH | C.O_DIRECTORY));
+  } catch (e) {
+    for (const fd of fds) closeSync(fd);
+    throw e;
+  }
   let r;
   try {
     r = spawnSync(bin, ['xattr', ...(roots.length ? ['--beneath'] : []), ...args], { input, maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'pipe', ...fds] });

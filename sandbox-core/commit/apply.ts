@@ -24,6 +24,7 @@ import {
   UnsafePathError, unsetXattrs, validatePath, type MetaResult,
 } from './safe-fs.js';
 import type { JournalWriter } from './journal.js';
+import type { Dir } from '../beneath.js';
 
 export interface ApplyOptions {
   sandboxId: string;
@@ -38,6 +39,8 @@ export interface ApplyOptions {
   inFlight?: string | null;
   /** The sandbox's layers dir: sources are resolved below it, never through a symlink. */
   layersRoot: string;
+  /** Opens layersRoot from the store-root fd (Store.openLayers): its path is never walked. */
+  openLayers: () => Dir;
   /** --keep-setuid: keep setuid/setgid bits and security.capability (honoured for root only). */
   keepSetuid?: boolean;
   /** --link-host-files: a hard link to a file the host already had stays a link to it. */
@@ -119,7 +122,7 @@ function syncFilesystemsOf(dirs: Iterable<string>): number {
 
 export function applyPlan(plan: Plan, opts: ApplyOptions): ApplyResult {
   const res: ApplyResult = { applied: 0, bytes: 0, conflicts: [], failed: [], ownerNotKept: [], setidStripped: [], xattrsNotKept: [], linksCopied: [] };
-  trustRoot(opts.layersRoot);
+  trustRoot(opts.layersRoot, opts.openLayers);
   try {
     return run(plan, opts, res);
   } finally {

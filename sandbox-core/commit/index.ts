@@ -143,7 +143,7 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
   opts.phase?.('journal header');
   const result = applyPlan(plan, {
     sandboxId: meta.id, createdMs: meta.createdMs, force: opts.force, journal, links: scan.links, ours, oursUntilMs, inFlight: inFlightPath, keepSetuid: opts.keepSetuid,
-    linkHostFiles: opts.linkHostFiles, layersRoot: fromUser(meta.layersDir),
+    linkHostFiles: opts.linkHostFiles, layersRoot: fromUser(meta.layersDir), openLayers: () => store.openLayers(meta),
     progress: opts.progress, phase: opts.phase,
   });
   const refused: Refusal[] = [...plan.conflicts, ...plan.denied, ...plan.skipped, ...result.conflicts, ...result.failed];

@@ -52,16 +52,24 @@ export function relayBufferBytes(memoryLimit?: number): number {
 /**
  * Starts the proxy. `relayOwner` is the host uid/gid pid 1 runs as when that is not us (root's
  * sandboxes run as an unprivileged range): the socket's directory is given to it, so nobody
- * else can connect. `layersDir` is derived from the sandbox's id; what is in it may be the
- * sandbox's doing, so `net` below it is reached through beneath.ts only.
+ * else can connect. `layers` is the sandbox's layers dir as the store opened it (Store.openLayers,
+ * from the store-root fd), owned by the session from now on; `layersDir` is its path, only
+ * for the helper's spec. What is in it may be the sandbox's doing, so `net` below it is
+ * reached through beneath.ts only.
  */
-export async function startAllowNet(entries: string[], layersDir: string, relayOwner: { uid: number; gid: number } | null, memoryLimit?: number, direct = false, env: NodeJS.ProcessEnv = process.env): Promise<NetSession> {
-  const allow = AllowList.parse(entries);
-  const hosts = env.SBX_NET_HOSTS ? readHostsFile(env.SBX_NET_HOSTS) : new Map<string, string[]>();
+export async function startAllowNet(entries: string[], layers: Dir, layersDir: string, relayOwner: { uid: number; gid: number } | null, memoryLimit?: number, direct = false, env: NodeJS.ProcessEnv = process.env): Promise<NetSession> {
+  let allow: AllowList;
+  let hosts: Map<string, string[]>;
+  try {
+    allow = AllowList.parse(entries);
+    hosts = env.SBX_NET_HOSTS ? readHostsFile(env.SBX_NET_HOSTS) : new Map<string, string[]>();
+  } catch (e) {
+    layers.close();
+    throw e;
+  }
   // Beside the layers, so whatever removes the sandbox (discard, commit, the sweep of a killed
   // throwaway run) removes the socket too. Bound and connected through directory fds, so the
   // length of the layers' path never meets sun_path's 108 bytes.
-  const layers = Dir.open(layersDir);
   let net: Dir | null = null;
   const remove = () => { try { removeTreeAt(layers, NET_DIR); } catch { /* gone already */ } };
   const proxy = new NetProxy(allow, hosts, findHelper()?.path ?? null);
