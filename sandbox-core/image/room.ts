@@ -52,8 +52,10 @@ export class RoomBudget {
     const st = statfsSync(this.dir);
     const free = st.bavail * st.bsize;
     const reserve = reserveOf(st.blocks * st.bsize);
-    this.bytes = Math.min(CHECK_EVERY, free - reserve);
-    this.inodes = st.files > 0 ? Math.min(INODES_EVERY, st.ffree - inodeReserveOf(st.files)) : INODES_EVERY;
+    // Never below 0: a store already under its reserve still takes entries that write no byte
+    // (an empty file asks for inodes only, and must not be refused for "0 MiB").
+    this.bytes = Math.max(0, Math.min(CHECK_EVERY, free - reserve));
+    this.inodes = st.files > 0 ? Math.max(0, Math.min(INODES_EVERY, st.ffree - inodeReserveOf(st.files))) : INODES_EVERY;
     if (bytes > this.bytes) ensureRoom(this.dir, bytes, this.what);
     if (inodes > this.inodes) {
       throw new SbxError(`${this.what} needs more inodes and the store's filesystem has ${st.ffree} free (sbx keeps ${inodeReserveOf(st.files)} free): refused`, 125, 'free some space (sbx images --prune), or the image is not what it claims');

@@ -9,7 +9,7 @@ import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageCache } from '../../sandbox-core/image/cache.js';
-import { reserveOf } from '../../sandbox-core/image/room.js';
+import { reserveOf, RoomBudget } from '../../sandbox-core/image/room.js';
 
 const sha = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -45,6 +45,20 @@ test('a layer blob bigger than the free space is refused before it is copied', a
 test('the reserve is 5% of the filesystem, at most 1 GiB', () => {
   assert.is(reserveOf(100 << 20), 5 << 20);
   assert.is(reserveOf(1e12), 1 << 30);
+});
+
+test('a budget asked for inodes only never refuses for bytes; bytes beyond the free space are refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-imgroom-'));
+  try {
+    const room = new RoomBudget(dir, 'test');
+    for (let i = 0; i < 10_000; i++) room.take(0, 1);
+    const st = statfsSync(dir);
+    // More than is free: refused on the first look, whatever the disk.
+    const big = new RoomBudget(dir, 'big');
+    let err: Error | null = null;
+    try { for (let i = 0; i < 64; i++) big.take(st.bavail * st.bsize); } catch (e) { err = e as Error; }
+    assert.match(err?.message ?? '', /big needs \d+ MiB more/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
 test.run();
