@@ -119,7 +119,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     test: (f, p, ctx) => writes(f) && f.type !== 'dir' && inPathDir(p, ctx) },
 ];
 
-const STANDARD_PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+// With the games dirs Debian's /etc/profile and login.defs put on every ordinary user's PATH:
+// `apt-get install sl` as root (whose PATH lacks them) added /usr/games/sl unflagged.
+const STANDARD_PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/games', '/usr/local/games'];
 
 export interface SensitiveContext {
   /** Directories searched for commands: $PATH plus the standard ones. */

@@ -48,7 +48,7 @@ export const CASES: Record<string, C[]> = {
     { path: '/opt/tool', change: 'metadata', type: 'dir', up: st('dir', 0o1777), details: ['mode 755→1777'] },
   ],
   'shared-library': ['/usr/lib/x86_64-linux-gnu/libevil.so.1', '/usr/local/lib/libx.so', '/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib64/liby.so.2.3'].map((p) => file(p)),
-  'path-command': ['/usr/local/bin/tool', '/home/u/.local/bin/x', '/opt/tool/bin/y'].map((p) => file(p)),
+  'path-command': ['/usr/local/bin/tool', '/home/u/.local/bin/x', '/opt/tool/bin/y', '/usr/games/sl', '/usr/local/games/g'].map((p) => file(p)),
 };
 
 // Nearby changes that are ordinary.
