@@ -758,7 +758,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   let result: LaunchResult;
   let netDecisions: NetDecision[] | null = null;
   try {
-    result = await launch(encodeSpec(ops), meta.layersDir, {
+    result = await launch(encodeSpec(ops), () => store.openLayers(meta), {
       jobControl: req.pty,
       onSpawn: (pid) => {
         req.onSpawn?.(pid);
