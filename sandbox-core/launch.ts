@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { Dir } from './beneath.js';
+import type { Dir } from './beneath.js';
 import { SbxError } from './base/errors.js';
 import { procStatFields } from './base/process.js';
 import { JOBCTL_FD, followJobControl } from './job-control.js';
@@ -137,10 +137,11 @@ export interface LaunchHooks {
 /**
  * Runs the spec in the helper. A helper of another version refuses before doing anything
  * (it is given the version this sbx expects); it is then rebuilt into the per-user cache
- * and the spec runs there. `dir` is a directory of sbx's own (the sandbox's layers dir) where
- * the spec and status files are made and at once unlinked.
+ * and the spec runs there. `dir` opens a directory of sbx's own (the sandbox's layers dir, from
+ * the store-root fd: Store.openLayers) where the spec and status files are made and at once
+ * unlinked.
  */
-export async function launch(spec: Buffer, dir: string, hooks: LaunchHooks = {}): Promise<LaunchResult> {
+export async function launch(spec: Buffer, dir: () => Dir, hooks: LaunchHooks = {}): Promise<LaunchResult> {
   const first = helper();
   const r = await launchWith(first, spec, dir, hooks);
   const o = r.outcome;
@@ -181,9 +182,9 @@ export function readStatus(fd: number): string {
   return b.toString('latin1', 0, n);
 }
 
-async function launchWith(h: Helper, spec: Buffer, dirPath: string, hooks: LaunchHooks): Promise<LaunchResult> {
+async function launchWith(h: Helper, spec: Buffer, openDir: () => Dir, hooks: LaunchHooks): Promise<LaunchResult> {
   let specFd = -1, statusFd = -1;
-  const d = Dir.open(dirPath);
+  const d = openDir();
   try {
     specFd = unnamedFile(d, 'spec', false);
     // pwrite: the offset the helper reads from (shared with this fd) stays at 0.

@@ -27,7 +27,7 @@ import { isWithin } from './base/within.js';
 import { keptStamp, stamp, stampCacheFile, writeStampCache } from './stamp-cache.js';
 import type { Layer, PrecopiedFile } from './types.js';
 
-const PRECOPY_DIRS = [
+export const PRECOPY_DIRS = [
   '/var/lib/dpkg', '/var/lib/dpkg/triggers', '/var/lib/apt/lists', '/var/cache/apt/archives',
   '/var/cache/debconf', '/var/lib/rpm', '/var/lib/pacman',
 ];

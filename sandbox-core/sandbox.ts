@@ -14,9 +14,9 @@ import { JOBCTL_FD } from './job-control.js';
 import { parseMountInfo, visibleMounts, type MountEntry } from './mountinfo.js';
 import { planView, SPECIAL_PATHS } from './plan.js';
 import { ownDirs } from './base/paths.js';
-import { isBelow } from './base/within.js';
+import { isBelow, isWithin } from './base/within.js';
 import type { LowerView } from './image/view.js';
-import { ACCOUNT_FILES, changedAccountCopies, mayPrecopyInto, precopyEmptyUnreadable } from './precopy.js';
+import { ACCOUNT_FILES, changedAccountCopies, mayPrecopyInto, PRECOPY_DIRS, precopyEmptyUnreadable } from './precopy.js';
 import { ensureUpperDirs, entryOp, type LayerOwner } from './layer-dirs.js';
 import { assignEngines, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
@@ -666,7 +666,9 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
       return (l) => !shown.has(l) && !mayPrecopyInto(l);
     } : null, entries);
     if (!lower) {
-      const made = precopyEmptyUnreadable(meta.layers, layers);
+      // A --hide path stays absent: a copy there would show the file the whiteout hides.
+      const notHidden = (p: string): boolean => !req.hide.some((h) => isWithin(p, h));
+      const made = precopyEmptyUnreadable(meta.layers, layers, PRECOPY_DIRS.filter(notHidden), undefined, undefined, ACCOUNT_FILES.filter(notHidden));
       // A later run in the same sandbox finds its copies there and makes none: both kept.
       if (made.length) meta.precopied = [...(meta.precopied ?? []).filter(([p]) => !made.some(([q]) => q === p)), ...made];
       const accounts = made.map(([p]) => p).filter((p) => ACCOUNT_FILES.includes(p) && !meta.hidden.includes(p));
@@ -756,7 +758,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   let result: LaunchResult;
   let netDecisions: NetDecision[] | null = null;
   try {
-    result = await launch(encodeSpec(ops), meta.layersDir, {
+    result = await launch(encodeSpec(ops), () => store.openLayers(meta), {
       jobControl: req.pty,
       onSpawn: (pid) => {
         req.onSpawn?.(pid);

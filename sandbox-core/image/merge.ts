@@ -11,7 +11,7 @@
 import { chmodSync, chownSync, linkSync, mkdirSync, utimesSync } from 'node:fs';
 import { Dir, removeTreeAt } from '../beneath.js';
 import { getXattrs } from '../changes/xattr.js';
-import { OPAQUE_XATTR } from './unpack.js';
+import { OPAQUE_XATTR, tooManyLinks } from './unpack.js';
 
 interface DirMeta { mode: number; uid: number; gid: number; atime: Date; mtime: Date }
 
@@ -102,7 +102,11 @@ export function mergeLayers(layers: string[], outPath: string, asRoot: boolean):
             }
             if (there) removeTreeAt(od, name);
             // link(2) never follows a symlink: a symlink is linked as itself.
-            linkSync(ld.at(name), od.at(name));
+            try { linkSync(ld.at(name), od.at(name)); } catch (err) {
+              // The merged tree adds a link to every layer file: one at the filesystem's limit stops here.
+              if ((err as NodeJS.ErrnoException).code === 'EMLINK') throw tooManyLinks(layerPath.slice(layerPath.lastIndexOf('/') + 1), f.rel === '' ? name : `${f.rel}/${name}`);
+              throw err;
+            }
           }
           return subdirs;
         });

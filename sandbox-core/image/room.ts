@@ -26,23 +26,39 @@ export function ensureRoom(dir: string, bytes: number, what: string): void {
 /** Room is looked at once per CHECK_EVERY bytes written (one statfs, not one per file). */
 export const CHECK_EVERY = 64 << 20;
 
+/** Inodes an import leaves free: 5% of the filesystem's (a layer of a million empty files is an 8 MB blob). */
+export function inodeReserveOf(files: number): number {
+  return Math.floor(files / 20);
+}
+
+/** Inodes granted per look at the free count (a filesystem's inodes are counted, unlike a file's bytes, one per entry). */
+const INODES_EVERY = 4096;
+
 /**
- * Bytes a stream may write below `dir` before the next look at the free space: each look
- * grants at most CHECK_EVERY and never more than the free space above the reserve, so the
- * reserve holds as bytes arrive (a gzip layer's size is known only once it is unpacked).
+ * What a stream may still write below `dir` before the next look at the filesystem: each look
+ * grants at most CHECK_EVERY bytes and INODES_EVERY inodes, never more than what is free above
+ * the reserves, so the reserves hold as an unpack goes (a gzip layer's size and entry count
+ * are known only once it is unpacked). A filesystem that reports no inode count (btrfs) has
+ * no inode reserve.
  */
 export class RoomBudget {
-  private left = 0;
+  private bytes = 0;
+  private inodes = 0;
   constructor(private readonly dir: string, private readonly what: string) {}
 
-  /** Takes `bytes` (at most CHECK_EVERY) from the budget, or refuses with one line. */
-  take(bytes: number): void {
-    if (bytes <= this.left) { this.left -= bytes; return; }
+  /** Takes `bytes` (at most CHECK_EVERY) and `inodes` (new files, dirs, links of their own) from the budget, or refuses with one line. */
+  take(bytes: number, inodes = 0): void {
+    if (bytes <= this.bytes && inodes <= this.inodes) { this.bytes -= bytes; this.inodes -= inodes; return; }
     const st = statfsSync(this.dir);
     const free = st.bavail * st.bsize;
     const reserve = reserveOf(st.blocks * st.bsize);
-    this.left = Math.min(CHECK_EVERY, free - reserve);
-    if (bytes > this.left) ensureRoom(this.dir, bytes, this.what);
-    this.left -= bytes;
+    this.bytes = Math.min(CHECK_EVERY, free - reserve);
+    this.inodes = st.files > 0 ? Math.min(INODES_EVERY, st.ffree - inodeReserveOf(st.files)) : INODES_EVERY;
+    if (bytes > this.bytes) ensureRoom(this.dir, bytes, this.what);
+    if (inodes > this.inodes) {
+      throw new SbxError(`${this.what} needs more inodes and the store's filesystem has ${st.ffree} free (sbx keeps ${inodeReserveOf(st.files)} free): refused`, 125, 'free some space (sbx images --prune), or the image is not what it claims');
+    }
+    this.bytes -= bytes;
+    this.inodes -= inodes;
   }
 }

@@ -130,4 +130,11 @@ testUnless(noAccounts)('the account files shown empty are no change, and what th
   }
 });
 
+testUnless(noAccounts)('--hide of an account file (or a package manager\'s lock) keeps it absent inside', () => {
+  // The copy shown empty was made before the whiteout and showed through it.
+  const r = sbx(['run', '-n', '-q', '--hide', '/etc/shadow', '--hide', '/var/lib/dpkg', '--', 'sh', '-c', 'for p in /etc/shadow /var/lib/dpkg/lock; do [ -e "$p" ] && echo "shown: $p"; done; echo done'], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'done\n');
+});
+
 test.run();

@@ -3,12 +3,13 @@
 // is one line (an SbxError), never an internal error.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SbxError } from '../../sandbox-core/base/errors.js';
-import { unpackLayer } from '../../sandbox-core/image/unpack.js';
+import { MAX_ENTRIES, unpackLayer } from '../../sandbox-core/image/unpack.js';
 import type { LayerEntry } from '../../sandbox-core/image/tar-reader.js';
+import { testUnless } from '../helpers/skip.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 
@@ -45,6 +46,34 @@ test('an opaque marker below a symlink the layer made is refused with one line',
     try { await unpackLayer(entries([entry('l', 'symlink', { link: canary }), entry('l/.wh..wh..opq')]), layer, 'l', IS_ROOT); } catch (e) { err = e; }
     assert.ok(err instanceof SbxError, `not a one-line refusal: ${String(err)}`);
     assert.match((err as Error).message, /goes through a symlink/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('a layer of more entries than the limit is refused with one line naming the layer and the limit', async () => {
+  const { dir, layer } = fixture();
+  try {
+    async function* many(): AsyncGenerator<LayerEntry> { for (let i = 0; i < 101; i++) yield entry(`f${i}`); }
+    let err: unknown = null;
+    try { await unpackLayer(many(), layer, 'sha256:abc', IS_ROOT, 100); } catch (e) { err = e; }
+    assert.ok(err instanceof SbxError, `not a one-line refusal: ${String(err)}`);
+    assert.match((err as Error).message, /^image layer sha256:abc has more than 100 entries, sbx's limit per layer: refused$/);
+    assert.is(MAX_ENTRIES, 1_000_000);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+// ext4 (0xEF53) allows 65000 links to one inode; tmpfs has no such limit.
+const EXT4 = statfsSync(tmpdir()).type === 0xef53;
+testUnless(EXT4 ? null : `${tmpdir()} is not ext4 (no 65000-link limit to reach)`)('a layer linking one file more often than the filesystem allows is refused with one line', async () => {
+  const { dir, layer } = fixture();
+  try {
+    async function* many(): AsyncGenerator<LayerEntry> {
+      yield entry('t');
+      for (let i = 0; i < 65_001; i++) yield entry(`l${i}`, 'hardlink', { link: 't' });
+    }
+    let err: unknown = null;
+    try { await unpackLayer(many(), layer, 'l', IS_ROOT); } catch (e) { err = e; }
+    assert.ok(err instanceof SbxError, `not a one-line refusal: ${String(err)}`);
+    assert.match((err as Error).message, /"t" has more hard links than the store's filesystem allows/);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 

@@ -1,0 +1,130 @@
+// A compressed-layer bomb cannot fill the store's disk: a gzip layer that unpacks ~1000 times
+// its blob (here 256 MiB of a repeated non-zero block in a ~300 KB blob) stops before the store
+// keeps less than its 5% reserve, with one line, exit 125, and leaves no partial layer in the
+// cache. The store is a 64 MiB tmpfs (mounting needs root: the unprivileged run is a visible
+// skip). Zeros are different: they stay holes and cost the store nothing, so the same size of
+// zeros unpacks.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { IS_ROOT, sbx } from '../helpers/sbx.js';
+import { testUnless } from '../helpers/skip.js';
+
+const BUSYBOX = ['/usr/bin/busybox', '/bin/busybox'].find((p) => existsSync(p) && spawnSync('sh', ['-c', `file -L ${p} 2>/dev/null | grep -q 'statically linked'`]).status === 0);
+const why = !IS_ROOT ? 'a small tmpfs store needs root to mount' : !BUSYBOX ? 'no static busybox' : null;
+const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+const BOMB = 256 << 20;
+
+function header(name: string, type: string, size = 0, link = ''): Buffer {
+  const h = Buffer.alloc(512);
+  h.write(name, 0, 'latin1');
+  h.write(type === '5' ? '0000755\0' : '0000755\0', 100); h.write('0000000\0', 108); h.write('0000000\0', 116);
+  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
+  h.write('14000000000\0', 136);
+  h.write(type, 156);
+  h.write(link, 157, 'latin1');
+  h.write('ustar\0' + '00', 257, 'latin1');
+  h.fill(0x20, 148, 156);
+  let sum = 0; for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
+  return h;
+}
+const pad = (n: number): Buffer => Buffer.alloc((512 - (n % 512)) % 512);
+
+/** A one-layer gzip OCI layout tagged `t`: busybox as /bin/true, and /bomb made of `block` repeated to BOMB bytes (never held whole); or `files` empty files instead. */
+async function bombLayout(dir: string, block: Buffer, files = 0): Promise<void> {
+  const blobs = join(dir, 'blobs', 'sha256');
+  mkdirSync(blobs, { recursive: true });
+  const diff = createHash('sha256');
+  const bb = readFileSync(BUSYBOX!);
+  async function* tar(): AsyncGenerator<Buffer> {
+    const out = (b: Buffer): Buffer => { diff.update(b); return b; };
+    yield out(header('bin/', '5')); yield out(header('bin/busybox', '0', bb.length)); yield out(bb); yield out(pad(bb.length));
+    yield out(header('bin/true', '2', 0, 'busybox'));
+    if (files) {
+      for (let i = 0; i < files; i++) yield out(header(`many/f${i}`, '0'));
+    } else {
+      yield out(header('bomb', '0', BOMB));
+      for (let at = 0; at < BOMB; at += block.length) yield out(block);
+    }
+    yield out(Buffer.alloc(1024));
+  }
+  const tmp = join(dir, 'layer.tmp');
+  await pipeline(Readable.from(tar()), createGzip({ level: 9 }), createWriteStream(tmp));
+  const h = createHash('sha256');
+  for await (const c of createReadStream(tmp)) h.update(c as Buffer);
+  const layer = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${h.digest('hex')}`, size: statSync(tmp).size };
+  renameSync(tmp, join(blobs, layer.digest.slice(7)));
+  const put = (b: string): { digest: string; size: number } => { const d = sha(b); writeFileSync(join(blobs, d), b); return { digest: `sha256:${d}`, size: Buffer.byteLength(b) }; };
+  const cfg = put(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [`sha256:${diff.digest('hex')}`] } }));
+  const m = put(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...cfg }, layers: [layer] }));
+  writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m, annotations: { 'org.opencontainers.image.ref.name': 't' } }] }));
+  assert.ok(layer.size < 2 << 20, `the bomb's blob is ${layer.size} bytes`);
+}
+
+testUnless(why)('a gzip bomb stops at the store\'s reserve with one line and leaves nothing in the cache; zeros stay holes', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'sbx-imgbomb-'));
+  const mnt = join(work, 'mnt');
+  mkdirSync(mnt);
+  assert.is(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64m,mode=0700', 'sbx-test', mnt]).status, 0, 'mount a tmpfs');
+  try {
+    const store = join(mnt, 'store');
+    mkdirSync(store, { mode: 0o700 });
+    const block = Buffer.alloc(4096);
+    for (let i = 0; i < block.length; i++) block[i] = (i * 131 + 7) & 0xff || 1;
+    const bomb = join(work, 'bomb');
+    await bombLayout(bomb, block);
+    const r = sbx(['run', '-n', '-q', '--image', `${bomb}:t`, '--', '/bin/true'], { store, timeoutMs: 300_000 });
+    assert.is(r.code, 125, r.stderr);
+    assert.match(r.stderr, /image layer sha256:[0-9a-f]+ needs 1 MiB more and the store's filesystem has \d+ MiB free \(sbx keeps 4 MiB free\): refused/);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    const images = join(store, 'images');
+    assert.equal(readdirSync(join(images, 'tmp')), [], 'the partial unpack is removed');
+    assert.equal(readdirSync(join(images, 'layers')), [], 'no layer was cached');
+    // The same size of zeros: holes, so it fits in the small store.
+    const zeros = join(work, 'zeros');
+    await bombLayout(zeros, Buffer.alloc(1 << 20));
+    const z = sbx(['run', '-n', '-q', '--image', `${zeros}:t`, '--', '/bin/true'], { store, timeoutMs: 300_000 });
+    assert.is(z.code, 0, z.stderr);
+    const layers = readdirSync(join(images, 'layers'));
+    assert.is(layers.length, 1);
+    const st = statSync(join(images, 'layers', layers[0]!, 'bomb'));
+    assert.is(st.size, BOMB);
+    assert.ok(st.blocks * 512 < 1 << 20, `${st.blocks * 512} bytes allocated`);
+  } finally {
+    spawnSync('umount', [mnt]);
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+testUnless(why)("a layer of more entries than the store has inodes to spare stops at the 5% inode reserve with one line", async () => {
+  const work = mkdtempSync(join(tmpdir(), 'sbx-imgbomb-'));
+  const mnt = join(work, 'mnt');
+  mkdirSync(mnt);
+  assert.is(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64m,nr_inodes=2000,mode=0700', 'sbx-test', mnt]).status, 0, 'mount a tmpfs');
+  try {
+    const store = join(mnt, 'store');
+    mkdirSync(store, { mode: 0o700 });
+    const many = join(work, 'many');
+    await bombLayout(many, Buffer.alloc(0), 5000);
+    const r = sbx(['run', '-n', '-q', '--image', `${many}:t`, '--', '/bin/true'], { store, timeoutMs: 300_000 });
+    assert.is(r.code, 125, r.stderr);
+    assert.match(r.stderr, /image layer sha256:[0-9a-f]+ needs more inodes and the store's filesystem has \d+ free \(sbx keeps 100 free\): refused/);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.equal(readdirSync(join(store, 'images', 'tmp')), [], 'the partial unpack is removed');
+    assert.equal(readdirSync(join(store, 'images', 'layers')), [], 'no layer was cached');
+  } finally {
+    spawnSync('umount', [mnt]);
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test.run();
