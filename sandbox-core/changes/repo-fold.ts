@@ -141,19 +141,19 @@ function lineOf(r: Repo): RepoLine {
     if (!ref.startsWith('refs/heads/')) { if (ref.startsWith('refs/tags/')) tags++; else otherRefs++; continue; }
     const name = display(ref.slice('refs/heads/'.length));
     const commits = commitsOf(r, `logs/${ref}`);
-    const n = commits > 0 ? ` (${commits} commit${commits === 1 ? '' : 's'})` : '';
+    const n = commits > 0 ? ` (${count(commits)} commit${commits === 1 ? '' : 's'})` : '';
     branches.push(b === null ? `${name} deleted` : a === null ? `${name} ${r.fresh ? '' : 'new '}${short(b)}${n}` : `${name} ${short(a)} -> ${short(b)}${n}`);
   }
-  if (branches.length > 3) parts.push(...branches.slice(0, 3), `${branches.length - 3} more branches`); else parts.push(...branches);
-  if (tags) parts.push(`${tags} tag${tags === 1 ? '' : 's'}`);
-  if (otherRefs) parts.push(`${otherRefs} other ref${otherRefs === 1 ? '' : 's'}`);
+  if (branches.length > 3) parts.push(...branches.slice(0, 3), `${count(branches.length - 3)} more branches`); else parts.push(...branches);
+  if (tags) parts.push(`${count(tags)} tag${tags === 1 ? '' : 's'}`);
+  if (otherRefs) parts.push(`${count(otherRefs)} other ref${otherRefs === 1 ? '' : 's'}`);
   if (r.refFiles.has('HEAD')) {
     const head = symbolicHead(now('HEAD', MAX_REF));
     if (head !== null && (r.fresh || head !== symbolicHead(before('HEAD', MAX_REF)))) parts.push(`HEAD -> ${head}`);
   }
-  if (r.looseAdded) parts.push(`${r.looseAdded} object${r.looseAdded === 1 ? '' : 's'}`);
-  if (r.packsAdded) parts.push(`${r.packsAdded} pack${r.packsAdded === 1 ? '' : 's'}`);
-  if (r.objectsGone) parts.push(`${r.objectsGone} object entr${r.objectsGone === 1 ? 'y' : 'ies'} removed`);
+  if (r.looseAdded) parts.push(`${count(r.looseAdded)} object${r.looseAdded === 1 ? '' : 's'}`);
+  if (r.packsAdded) parts.push(`${count(r.packsAdded)} pack${r.packsAdded === 1 ? '' : 's'}`);
+  if (r.objectsGone) parts.push(`${count(r.objectsGone)} object entr${r.objectsGone === 1 ? 'y' : 'ies'} removed`);
   const others = [...r.others].sort();
   if (others.length) parts.push(others.length > 4 ? `${others.slice(0, 4).map(display).join(', ')} and ${others.length - 4} more` : others.map(display).join(', '));
   // With the kind that says most about the repository: new, else modified when anything was.
@@ -163,6 +163,8 @@ function lineOf(r: Repo): RepoLine {
 }
 
 const short = (h: string): string => h.slice(0, 7);
+/** A count as the summary writes counts (`2,194`; cli/progress.ts countText, without Intl). */
+const count = (n: number): string => String(n).replace(/\B(?=(\d{3})+$)/g, ',');
 
 /** A loose ref's hash; `?` when it is there but holds no hash (unreadable, a symlink, text); null when absent. */
 function valueOf(b: Buffer | null): string | null {

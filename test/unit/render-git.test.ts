@@ -187,6 +187,14 @@ test('a git dir deleted whole is not folded: its line says what the host held', 
   assert.not.ok(out.includes('folded'), out);
 });
 
+test('counts are written as the summary writes counts', () => {
+  const changes: Change[] = [];
+  for (let i = 0; i < 1200; i++) changes.push({ path: `/r/.git/objects/${(i % 256).toString(16).padStart(2, '0')}/${i.toString(16).padStart(38, '0')}`, change: 'added', type: 'file', size: 1 });
+  changes.sort((a, b) => (a.path < b.path ? -1 : 1));
+  const out = renderSummary(changes, plain);
+  assert.ok(out.includes('  added:    /r: git: 1,200 objects (1,200 entries, 1.2 KiB), folded\n'), out);
+});
+
 test('which repository a path belongs to', () => {
   assert.is(gitRepoOf('/a/.git'), '/a');
   assert.is(gitRepoOf('/a/.git/objects/x'), '/a');
