@@ -12,6 +12,7 @@ import { ensurePrivateDir, storeRoot, sudoUserHome } from './base/paths.js';
 export { ensurePrivateDir };
 import { SbxError, UnknownSandboxError } from './base/errors.js';
 import type { SandboxMeta } from './types.js';
+import { setLayersOpener } from './layers-opener.js';
 import { removeAsMappedRoot } from './mapped-root.js';
 import { BOOT_ID_RE, START_RE, bootId, pidAlive, recordedAlive, selfStamp } from './base/process.js';
 import { checkImageRecord, mergedTreeOf } from './image/record.js';
@@ -212,21 +213,6 @@ function whyNot(e: unknown): string {
   return code === 'ENOENT' ? 'is gone' : code === 'ENOTBENEATH' ? 'is a symlink or not a directory' : `cannot be opened (${code ?? (e as Error).message})`;
 }
 
-/**
- * The store each sandbox's meta came from (read by entry(), or written by writeMeta): its
- * layers are opened through that store's root fd (layersOpener), so a meta carries no path
- * that any read of its layers follows.
- */
-const storeOf = new WeakMap<SandboxMeta, Store>();
-
-/** How the layers of `meta` are opened: Store.openLayers of the store it came from. */
-export function layersOpener(meta: SandboxMeta): () => Dir {
-  const store = storeOf.get(meta);
-  if (!store) throw new Error(`internal error: sandbox ${meta.id} was not read from a store`);
-  if (store.layersDirOf(meta) !== meta.layersDir) throw new Error(`internal error: sandbox ${meta.id}'s layers are not where its store keeps them`);
-  return () => store.openLayers(meta);
-}
-
 export class Store {
   readonly root: string;
   /** The uid that owns this store and everything in it (the invoking user's under sudo). */
@@ -277,6 +263,11 @@ export class Store {
       }
     }
     try { return open(top, meta.id, dir); } finally { top.close(); }
+  }
+
+  /** Every read of `meta`'s layers opens them through this store (layers-opener.ts). */
+  private registerOpener(meta: SandboxMeta): void {
+    setLayersOpener(meta, { layersDir: () => this.layersDirOf(meta), open: () => this.openLayers(meta) });
   }
 
   /** `d` if the store's owner owns it (checked on the fd), else closed and refused. */
@@ -349,7 +340,7 @@ export class Store {
    * and a meta.json lost in a crash leaves an entry the next run's sweep removes.
    */
   writeMeta(meta: SandboxMeta): void {
-    storeOf.set(meta, this);
+    this.registerOpener(meta);
     const root = this.openRoot();
     let dir: Dir | null = null;
     try {
@@ -446,7 +437,7 @@ export class Store {
         if (problem) return broken(problem);
         const meta = parsed as SandboxMeta;
         meta.layersDir = this.layersDirOf(meta);
-        storeOf.set(meta, this);
+        this.registerOpener(meta);
         // Derived like layersDir: the file's own value, if any, is never used.
         meta.lowerRoot = meta.image ? mergedTreeOf(this.root, meta.image) : meta.rootfs;
         delete meta.interrupted;

@@ -17,7 +17,7 @@ import { helperPath } from '../helper.js';
 import { isOverlayXattr, relTo, type Xattrs } from './xattr.js';
 import { unshiftXattrs } from './acl.js';
 import { dirAt, physicalRoot, rootPath, trustRoot } from './fsat.js';
-import { layersOpener } from '../store.js';
+import { layersOpener } from '../layers-opener.js';
 import { settleUnreadable, type UnreadableDir } from './unreadable-copy.js';
 import { NamedChanges, type ColumnRender } from './named.js';
 
