@@ -36,6 +36,9 @@ export interface SensitiveRule {
 }
 
 // Tested only for the paths that end so (a test rule is asked of every path).
+const GIT_HOOK = /\/\.git\/(modules\/.+\/)?hooks(\/|$)|\/\.config\/git\/hooks(\/|$)/;
+const GIT_HOOKS_DIR = /\/hooks$/;
+const GIT_SAMPLE = /\/hooks\/[^/]+\.sample$/;
 const GIT_LINK = /\/\.git\/((modules\/.+|worktrees\/[^/]+)\/)?(commondir|objects\/info\/(http-)?alternates)$/;
 const LIB_DIR = /^\/(usr\/)?(local\/)?lib(32|64|x32)?(\/[a-z0-9_]+-linux-gnu[a-z0-9_]*)?$/;
 // Each starts with a dot (startsWithDot tests that first).
@@ -88,7 +91,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'network-hook', why: 'network hook script (runs as root)', paths: [/^\/(etc|usr\/lib)\/NetworkManager\/dispatcher\.d(\/|$)/, /^\/etc\/network\/if-[a-z-]+\.d(\/|$)/, /^\/etc\/dhcp\/dhclient-(enter|exit)-hooks\.d(\/|$)/] },
   { id: 'alternatives', why: 'alternatives link (which program a command runs)', paths: [/^\/etc\/alternatives(\/|$)/, /^\/var\/lib\/dpkg\/alternatives(\/|$)/] },
   // A submodule's git dir (.git/modules/NAME, nested) and a worktree's have hooks and config of their own.
-  { id: 'git-hook', why: 'git hook', paths: [/\/\.git\/(modules\/.+\/)?hooks(\/|$)/, /\/\.config\/git\/hooks(\/|$)/] },
+  // Not git's samples (`hooks/NAME.sample`): git runs a hook only by its exact name, so the 14
+  // samples every `git init` and clone writes can run nothing (they were 15 flagged lines of
+  // each new repository's review, the hooks dir with them); they fold into the repository line.
+  { id: 'git-hook', why: 'git hook', test: (f, p) => GIT_HOOK.test(p) && !(f.type === 'dir' && GIT_HOOKS_DIR.test(p)) && !(f.type === 'file' && GIT_SAMPLE.test(p)) },
   { id: 'git-config', why: 'git configuration (can run commands)', paths: [
     /\/\.git\/((modules\/.+|worktrees\/[^/]+)\/)?config(\.worktree)?$/, /\/\.gitconfig$/, /\/\.config\/git\/(config|attributes)$/, /^\/etc\/gitconfig$/] },
   // Where git reads a repository from: a `.git` file (`gitdir: PATH`), a worktree's commondir

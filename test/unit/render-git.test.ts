@@ -59,7 +59,7 @@ test('a commit, a new branch and a hook: one git line with the moves; the hook l
   const { changes } = scanSandbox(f.meta);
   const out = renderSummary(changes, plain);
   const R = `${f.host}/repo`;
-  assert.ok(out.includes(`  modified: ${R}: git: feature new ddddddd (1 commit), master aaaaaaa -> ccccccc (2 commits), HEAD -> feature, 5 objects, COMMIT_EDITMSG, index (`), out);
+  assert.ok(out.includes(`  modified: ${R}: git: feature new ddddddd (1 commit), master aaaaaaa -> ccccccc (2 commits), HEAD -> feature, 5 objects, COMMIT_EDITMSG, hooks, index (`), out);
   assert.match(out, /^! added: {4}.*\/repo\/\.git\/hooks\/pre-commit \[! git hook\]$/m);
   assert.ok(out.includes(`  added:    ${R}/b.txt\n`), out);
   // No git internals listed one by one.
@@ -74,7 +74,7 @@ test('a commit, a new branch and a hook: one git line with the moves; the hook l
   const items = summaryPlan(changes, plain).kinds.flatMap((k) => k.items);
   assert.is(items.reduce((n, i) => n + i.paths().length, 0), changes.length);
   const git = items.find((i) => i.label.startsWith(`${R}: git:`))!;
-  assert.equal(git.paths().sort(), inGit.filter((c) => !c.path.includes('/hooks')).map((c) => c.path).sort());
+  assert.equal(git.paths().sort(), inGit.filter((c) => !c.path.endsWith('/hooks/pre-commit')).map((c) => c.path).sort());
 });
 
 test('the full review (columns marked while the helper walks) folds and flags the same', async () => {
@@ -110,7 +110,7 @@ test('git gc: loose refs packed and loose objects gone still say where the branc
   assert.not.match(out, /^\s*deleted/m);
 });
 
-test('a new repository is one added line; what git init writes that can run code is flagged', () => {
+test('a new repository is one added line; what git init writes that can run code is flagged, its sample hooks are not', () => {
   const U = (p: string) => join(f.upper(), 'new/.git', p);
   markStarted(f);
   write(U('HEAD'), 'ref: refs/heads/main\n');
@@ -124,9 +124,10 @@ test('a new repository is one added line; what git init writes that can run code
   write(join(f.upper(), 'new/x'), 'x\n');
   const { changes } = scanSandbox(f.meta);
   const out = renderSummary(changes, plain);
-  assert.ok(out.includes(`  added:    ${f.host}/new: new git repository: main aaaaaaa (1 commit), HEAD -> main, 1 object, description, info (`), out);
+  assert.ok(out.includes(`  added:    ${f.host}/new: new git repository: main aaaaaaa (1 commit), HEAD -> main, 1 object, description, hooks, info (`), out);
   assert.match(out, /\/new\/\.git\/config \[! git configuration/);
-  assert.match(out, /\/new\/\.git\/hooks\/update\.sample \[! git hook\]/);
+  // git runs no `.sample` hook: the samples fold with the rest, unflagged.
+  assert.not.match(out, /update\.sample/);
   assert.match(out, /\/new\/\.git\/info\/exclude \[! git repository settings/);
 });
 

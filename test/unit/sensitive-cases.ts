@@ -31,7 +31,8 @@ export const CASES: Record<string, C[]> = {
   logrotate: ['/etc/logrotate.d/x', '/etc/logrotate.conf'].map((p) => file(p)),
   'network-hook': ['/etc/NetworkManager/dispatcher.d/99-x', '/etc/network/if-up.d/x'].map((p) => file(p)),
   alternatives: [{ path: '/etc/alternatives/editor', change: 'modified', type: 'symlink', target: '/tmp/evil' }],
-  'git-hook': ['/home/u/src/p/.git/hooks/pre-commit', '/home/u/.config/git/hooks/post-checkout', '/home/u/src/p/.git/modules/sub/hooks/post-checkout'].map((p) => file(p)),
+  'git-hook': [...['/home/u/src/p/.git/hooks/pre-commit', '/home/u/.config/git/hooks/post-checkout', '/home/u/src/p/.git/modules/sub/hooks/post-checkout', '/home/u/src/p/.git/hooks/pre-commit.sample/x'].map((p) => file(p)),
+    { path: fromUser('/home/u/src/p/.git/hooks/pre-push.sample'), change: 'added', type: 'symlink', target: '/tmp/x' }, { path: fromUser('/home/u/src/p/.git/hooks'), change: 'added', type: 'symlink', target: '/tmp/h' }],
   'git-config': ['/home/u/src/p/.git/config', '/home/u/.gitconfig', '/home/u/.config/git/config', '/etc/gitconfig', '/home/u/src/p/.git/modules/sub/config', '/home/u/src/p/.git/worktrees/w/config.worktree'].map((p) => file(p, 'modified')),
   'git-link': ['/home/u/src/p/.git', '/home/u/src/p/.git/objects/info/alternates', '/home/u/src/p/.git/worktrees/w/commondir'].map((p) => file(p)),
   'git-info': ['/home/u/src/p/.git/info/attributes', '/home/u/src/p/.git/info/exclude', '/home/u/src/p/.git/info/grafts', '/home/u/src/p/.git/modules/sub/info/attributes'].map((p) => file(p)),
@@ -54,7 +55,7 @@ export const CASES: Record<string, C[]> = {
 // Nearby changes that are ordinary.
 export const ORDINARY: C[] = [
   file('/etc/hostname', 'modified'), file('/etc/motd'), file('/etc/apt/listchanges.conf'), file('/home/u/notes/.bashrc.bak'),
-  file('/home/u/src/p/.git/objects/ab/cdef'), file('/home/u/src/p/.git/info/refs'), file('/home/u/src/p/.git/refs/heads/config'),
+  file('/home/u/src/p/.git/objects/ab/cdef'), file('/home/u/src/p/.git/hooks/pre-commit.sample'), { path: fromUser('/home/u/src/p/.git/hooks'), change: 'added', type: 'dir' }, file('/home/u/src/p/.git/info/refs'), file('/home/u/src/p/.git/refs/heads/config'),
   file('/home/u/src/p/node_modules/x/.gitattributes'), file('/home/u/src/p/.github/workflows/ci.yml'), file('/usr/lib/python3/dist-packages/mod/__init__.py'), file('/usr/lib/x86_64-linux-gnu/libx.a'),
   file('/usr/share/doc/x/README'), file('/opt/x/lib/libbundled.so'), file('/var/log/syslog', 'modified'),
   { path: '/usr/local/bin/tool', change: 'deleted', type: 'file' },
