@@ -2,7 +2,7 @@
 // layer directories. Every directory is 0700 and created without following symlinks.
 import { randomHex } from './random.js';
 import {
-  closeSync, fchownSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmdirSync, unlinkSync,
+  closeSync, fchownSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmdirSync, unlinkSync,
   chmodSync, statfsSync, writeSync, constants as C, type Stats,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -207,6 +207,24 @@ function defaultOwner(root: string): number {
   return st && st.isDirectory() ? st.uid : uid;
 }
 
+/**
+ * Whether the mount `fd` is on belongs to this process's mount namespace. The fd pins its
+ * mount, so the id fdinfo gives cannot be reused meanwhile: found in our mountinfo, it is that
+ * mount.
+ */
+function onOwnMount(fd: number): boolean {
+  let info: string;
+  let mounts: string;
+  try {
+    info = readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1');
+    mounts = readFileSync('/proc/self/mountinfo', 'latin1');
+  } catch {
+    return false;
+  }
+  const id = /^mnt_id:\s*(\d+)$/m.exec(info)?.[1];
+  return id !== undefined && (mounts.startsWith(`${id} `) || mounts.includes(`\n${id} `));
+}
+
 /** Why a directory of the store could not be opened, as the end of a sentence. */
 function whyNot(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
@@ -303,6 +321,14 @@ export class Store {
     if (st.uid !== this.owner) {
       d.close();
       throw new SbxError(`the store ${this.root} is owned by uid ${st.uid}, not by uid ${this.owner}: refusing to use it`);
+    }
+    // Root on a user's store (sudo): the path is the user's to point anywhere, through
+    // /proc/<pid>/root too, into a mount namespace of theirs, where they may bind any directory
+    // of the host (a root-only one included) into the store: a removal walking down from this
+    // fd would empty it. Every mount of our own namespace is one root (or the admin) made.
+    if (this.owner !== process.geteuid?.() && !onOwnMount(d.fd)) {
+      d.close();
+      throw new SbxError(`the store ${this.root} is on a mount of another mount namespace (reached through /proc?): refusing to use it`, 125);
     }
     return d;
   }
@@ -506,16 +532,40 @@ export class Store {
     throw new UnknownSandboxError(ref);
   }
 
+  /**
+   * /dev/shm/sbx-<owner>, opened from /dev/shm without following a symlink and checked on the
+   * fd to be the owner's: the one start of every removal in it, never the path walked again
+   * (the owner may swap it meanwhile, or leave its name to another user's directory). Null
+   * when there is none, or not one safeScratch accepts.
+   */
+  private openScratch(): Dir | null {
+    if (!safeScratch(this.owner, false)) return null;
+    let shm: Dir;
+    try { shm = Dir.open('/dev/shm'); } catch { return null; }
+    try {
+      const d = Dir.openBeneath(shm, `sbx-${this.owner}`);
+      if (d.stat().uid === this.owner) return d;
+      d.close();
+      return null;
+    } catch {
+      return null;
+    } finally {
+      shm.close();
+    }
+  }
+
+  /** Removes a throwaway run's scratch tree of `id` (see removeTree for `dirs`). */
+  private removeScratch(id: string, dirs: string[] = []): void {
+    const d = this.openScratch();
+    if (!d) return;
+    try { removeTreeIn(d, id, join(scratchPath(this.owner), id), dirs); } finally { d.close(); }
+  }
+
   /** Whether a throwaway run left a scratch tree for this id. */
   private hasScratch(id: string): boolean {
-    const scratch = safeScratch(this.owner, false);
-    if (!scratch) return false;
-    try {
-      const d = Dir.open(scratch);
-      try { return d.lstat(id)?.isDirectory() ?? false; } finally { d.close(); }
-    } catch {
-      return false;
-    }
+    const d = this.openScratch();
+    if (!d) return false;
+    try { return d.lstat(id)?.isDirectory() ?? false; } catch { return false; } finally { d.close(); }
   }
 
   /**
@@ -578,8 +628,7 @@ export class Store {
   removeInBackground(meta: SandboxMeta, launch: (storeRootFd: number, names: string[]) => void): void {
     const id = meta.id;
     if (!ID_RE.test(id)) throw new SbxError(`'${id}' is not a sandbox id`);
-    const scratch = safeScratch(this.owner, false);
-    if (scratch) removeTree(join(scratch, id));
+    this.removeScratch(id);
     let root: Dir;
     try { root = this.openRoot(); } catch { this.removeId(id); return; }
     try {
@@ -668,8 +717,7 @@ export class Store {
         return 'live';
       }
       // What a run normally leaves in the scratch tree: its stage dir (the helper removed the rest).
-      const scratch = safeScratch(this.owner, false);
-      if (scratch) removeTree(join(scratch, id), ['root']);
+      this.removeScratch(id, ['root']);
       removeTreeIn(root, name, join(this.root, name), [], ['meta.json']);
       return 'removed';
     } finally {

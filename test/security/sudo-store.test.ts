@@ -1,0 +1,274 @@
+// Root acting on an ordinary user's store (`sudo sbx discard|prune|commit`, or `sudo SBX_HOME=…`):
+// every directory on the way, the entries, the claims and /dev/shm/sbx-<uid> are that user's,
+// and a hostile process of theirs may swap any of them between sbx's check and its act. No
+// removal may delete, chmod or write anything outside the store: here a canary tree only root
+// may enter (/opt/sbx-canary-<random>, 0700), named by symlinks or bound into the store.
+// The store's owner is an otherwise unused uid, so /dev/shm/sbx-<uid> is this file's alone.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statfsSync,
+  symlinkSync, writeFileSync,
+} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { Store, scratchPath } from '../../sandbox-core/store.js';
+import { IS_ROOT, SBX } from '../helpers/sbx.js';
+import { testUnless } from '../helpers/skip.js';
+
+/** No account has it (checked): its scratch dir and its processes are this test's. */
+const UID = 54321;
+const ID = 'abcdef01';
+const accountless = !/^[^:]*:[^:]*:54321:/m.test(spawnSync('getent', ['passwd'], { encoding: 'utf8' }).stdout ?? '');
+const tmpfsShm = (() => { try { return statfsSync('/dev/shm').type === 0x01021994; } catch { return false; } })();
+const rootCase = testUnless(!IS_ROOT ? 'root acting on a user\'s store: the root run covers it' : !accountless ? `uid ${UID} has an account here` : null);
+const scratchCase = testUnless(!IS_ROOT ? 'a root case: the root run covers it' : !accountless ? `uid ${UID} has an account here` : !tmpfsShm ? '/dev/shm is not a tmpfs' : null);
+const hasPython = spawnSync('python3', ['-c', '0']).status === 0;
+const raceCase = testUnless(!IS_ROOT ? 'a root case: the root run covers it' : !accountless ? `uid ${UID} has an account here` : !tmpfsShm ? '/dev/shm is not a tmpfs' : !hasPython ? 'no python3 for the swapper (renameat2)' : null);
+/** A process of the user in a mount namespace of theirs (unprivileged user namespaces). */
+const canUnshare = IS_ROOT && accountless
+  && spawnSync('setpriv', ['--reuid', String(UID), '--regid', String(UID), '--clear-groups', 'unshare', '-Urm', 'true']).status === 0;
+const nsCase = testUnless(!IS_ROOT ? 'a root case: the root run covers it' : !canUnshare ? 'setpriv/unshare -Urm as an ordinary uid do not work here' : null, { missing: IS_ROOT && accountless });
+
+const CANARY_FILES = ['f', 'd/g'];
+
+/** The root-only tree: /opt/sbx-canary-<random>, 0700 root, with a file and a dir in it. */
+function makeCanary(): string {
+  const c = `/opt/sbx-canary-${randomBytes(4).toString('hex')}`;
+  mkdirSync(c, { mode: 0o700 });
+  mkdirSync(join(c, 'd'));
+  for (const f of CANARY_FILES) writeFileSync(join(c, f), 'canary\n');
+  chmodSync(join(c, 'd'), 0o755);
+  return c;
+}
+
+function assertCanary(c: string, what: string): void {
+  for (const f of CANARY_FILES) assert.ok(existsSync(join(c, f)), `${what}: root removed ${join(c, f)}`);
+}
+
+function meta(id: string): string {
+  return JSON.stringify({
+    version: 1, id, name: null, state: 'saved', uid: UID, gid: UID, createdMs: Date.now() - 3_600_000, command: ['true'], cwd: '/',
+    layers: [{ target: '/', dir: 'L0', format: 'kernel' }], hidden: [], binds: [], options: {},
+  });
+}
+
+/** chown -R of a tree we made, without following a symlink. */
+function chownTree(p: string): void {
+  lchownSync(p, UID, UID);
+  try { for (const n of readdirSync(p)) chownTree(join(p, n)); } catch { /* not a directory */ }
+}
+
+/** A store of UID under a fresh dir, holding sandbox ID (meta.json and a layer with a file). */
+function makeUserStore(): { top: string; store: string } {
+  const top = mkdtempSync('/tmp/sbx-sudo-test-');
+  chmodSync(top, 0o755);
+  const store = join(top, 'sbx');
+  mkdirSync(join(store, ID, 'L0', 'upper'), { recursive: true });
+  writeFileSync(join(store, ID, 'meta.json'), meta(ID));
+  writeFileSync(join(store, ID, 'L0', 'upper', 'a'), 'a\n');
+  chmodSync(store, 0o700);
+  chownTree(store);
+  return { top, store };
+}
+
+function cleanup(...paths: string[]): void {
+  for (const p of paths) rmSync(p, { recursive: true, force: true });
+}
+
+/** A symlink owned by the user, as theirs would be. */
+function userSymlink(target: string, path: string): void {
+  symlinkSync(target, path);
+  lchownSync(path, UID, UID);
+}
+
+rootCase('held: the claimed entry swapped for a symlink to the canary once meta.json is read', () => {
+  const c = makeCanary();
+  const { top, store } = makeUserStore();
+  try {
+    const s = new Store(store, UID);
+    // live() runs after the claim and the read of meta.json: the user's swap lands there.
+    const r = s.removeId(ID, (_e, name) => {
+      renameSync(join(store, name), join(top, 'moved'));
+      userSymlink(c, join(store, name));
+      return false;
+    });
+    assert.is(r, 'removed');
+    assertCanary(c, 'removeId');
+    assert.equal(readdirSync(store), []);
+  } finally {
+    cleanup(c, top);
+  }
+});
+
+rootCase('held: a layer dir of the claimed entry swapped for a symlink to the canary', () => {
+  const c = makeCanary();
+  const { top, store } = makeUserStore();
+  try {
+    const s = new Store(store, UID);
+    s.removeId(ID, (_e, name) => {
+      renameSync(join(store, name, 'L0'), join(top, 'L0'));
+      userSymlink(c, join(store, name, 'L0'));
+      return false;
+    });
+    assertCanary(c, 'removeId');
+  } finally {
+    cleanup(c, top);
+  }
+});
+
+scratchCase('held: /dev/shm/sbx-<uid> swapped for a symlink to a canary holding the id', () => {
+  const c = makeCanary();
+  mkdirSync(join(c, ID, 'root'), { recursive: true });
+  writeFileSync(join(c, ID, 'root', 'x'), 'canary\n');
+  const { top, store } = makeUserStore();
+  const scratch = scratchPath(UID);
+  try {
+    mkdirSync(scratch, { mode: 0o700 });
+    mkdirSync(join(scratch, ID));
+    chownTree(scratch);
+    const s = new Store(store, UID);
+    let swapped = false;
+    try {
+      s.removeId(ID, () => {
+        renameSync(scratch, `${scratch}.moved`);
+        userSymlink(c, scratch);
+        swapped = true;
+        return false;
+      });
+    } catch { /* refusing is fine: nothing of the canary may go */ }
+    assert.ok(swapped);
+    assertCanary(c, 'removeId');
+    assert.ok(existsSync(join(c, ID, 'root', 'x')), 'root removed the canary\'s copy of the scratch tree');
+  } finally {
+    cleanup(c, top, scratch, `${scratch}.moved`);
+  }
+});
+
+raceCase('fixed: /dev/shm/sbx-<uid> swapped for another user\'s directory between its check and the removal (a race, 2000 tries)', async () => {
+  const { top, store } = makeUserStore();
+  const scratch = scratchPath(UID);
+  const theirs = `${scratch}.theirs`;
+  let swapper: ChildProcess | null = null;
+  try {
+    mkdirSync(scratch, { mode: 0o700 });
+    chownTree(scratch);
+    // Another user's directory (uid UID+1), holding a tree of theirs under the id.
+    mkdirSync(join(theirs, ID), { recursive: true, mode: 0o700 });
+    writeFileSync(join(theirs, ID, 'x'), 'not the store owner\'s\n');
+    for (const p of [theirs, join(theirs, ID), join(theirs, ID, 'x')]) lchownSync(p, UID + 1, UID + 1);
+    // The owner's dir and theirs trade places under the name, over and over: one atomic
+    // renameat2(RENAME_EXCHANGE) each, so the name always holds one of them.
+    const code = `import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = sys.argv[1].encode(), sys.argv[2].encode()
+while True: libc.renameat2(-100, a, -100, b, 2)`;
+    swapper = spawn('python3', ['-c', code, scratch, theirs], { stdio: 'ignore' });
+    // Started once theirs was seen under the name.
+    for (const until = Date.now() + 20_000; Date.now() < until;) {
+      try { if (lstatSync(scratch).uid === UID + 1) break; } catch { /* mid-swap */ }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const s = new Store(store, UID);
+    const victim = (): boolean => [scratch, theirs].some((d) => existsSync(join(d, ID, 'x')));
+    for (let i = 0; i < 2000 && victim(); i++) {
+      mkdirSync(join(store, ID), { recursive: true });
+      lchownSync(join(store, ID), UID, UID);
+      try { s.removeId(ID); } catch { /* a refusal is fine */ }
+      if (i % 50 === 49) await new Promise((r) => setTimeout(r, 1));
+    }
+    swapper.kill('SIGKILL');
+    await new Promise((r) => swapper!.once('exit', r));
+    assert.ok(victim(), 'root removed another user\'s files in the scratch dir\'s place');
+  } finally {
+    if (swapper && swapper.exitCode === null && swapper.signalCode === null) swapper.kill('SIGKILL');
+    cleanup(top, scratch, theirs);
+  }
+});
+
+rootCase('held: a dead claim that is a symlink to the canary (prune\'s sweep)', () => {
+  const c = makeCanary();
+  const { top, store } = makeUserStore();
+  try {
+    userSymlink(c, join(store, `.removing-${ID}.999999999`));
+    assert.is(new Store(store, UID).sweepDeadClaims(), 1);
+    assertCanary(c, 'sweepDeadClaims');
+  } finally {
+    cleanup(c, top);
+  }
+});
+
+rootCase('held: the store dir itself a symlink to the canary', () => {
+  const c = makeCanary();
+  const top = mkdtempSync('/tmp/sbx-sudo-test-');
+  try {
+    mkdirSync(join(c, ID));
+    userSymlink(c, join(top, 'sbx'));
+    const s = new Store(join(top, 'sbx'), UID);
+    assert.throws(() => s.removeId(ID));
+    assert.is(s.sweepDeadClaims(), 0);
+    assertCanary(c, 'store symlink');
+    assert.ok(existsSync(join(c, ID)));
+  } finally {
+    cleanup(c, top);
+  }
+});
+
+/**
+ * The user's own mount namespace: the canary bound onto the store's layer dir there (over a
+ * file, so the layer dir is not empty below it), and the store reached by root through
+ * /proc/<pid>/root, as a symlink on the path to it (~/.local/state, or SBX_HOME) can lead.
+ */
+async function withForeignMount(fn: (c: string, storeVia: string, real: string) => void | Promise<void>): Promise<void> {
+  const c = makeCanary();
+  const { top, store } = makeUserStore();
+  let holder: ChildProcess | null = null;
+  try {
+    lchownSync(top, UID, UID); // the user's home, say
+    const ready = join(top, 'ready');
+    holder = spawn('setpriv', ['--reuid', String(UID), '--regid', String(UID), '--clear-groups', 'unshare', '-Urm', 'sh', '-c',
+      `mount --bind '${c}' '${join(store, ID, 'L0')}' && : > '${ready}' && exec sleep 600`], { stdio: 'ignore' });
+    const until = Date.now() + 10_000;
+    while (!existsSync(ready) && holder.exitCode === null && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(existsSync(ready), 'the user\'s bind mount was not made');
+    const via = join(top, 'via');
+    userSymlink(`/proc/${holder.pid}/root${top}`, via);
+    // Isolation: root sees the canary only through the user's namespace, never in its own.
+    assert.ok(existsSync(join(via, 'sbx', ID, 'L0', 'f')));
+    assert.not.ok(existsSync(join(store, ID, 'L0', 'f')));
+    await fn(c, join(via, 'sbx'), store);
+  } finally {
+    if (holder?.pid && holder.exitCode === null) holder.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 50));
+    cleanup(c, top);
+  }
+}
+
+nsCase('fixed: a store reached into the user\'s mount namespace is refused by discard, the sweep and a commit\'s removal', async () => {
+  await withForeignMount((c, via) => {
+    const s = new Store(via, UID);
+    assert.throws(() => s.removeId(ID), /another mount namespace/);
+    assertCanary(c, 'removeId');
+    renameSync(join(via, ID), join(via, `.removing-${ID}.999999999`));
+    assert.is(s.sweepDeadClaims(), 0);
+    assertCanary(c, 'sweepDeadClaims');
+    renameSync(join(via, `.removing-${ID}.999999999`), join(via, ID));
+    const launched: string[][] = [];
+    assert.throws(() => s.removeInBackground(JSON.parse(meta(ID)), (_fd, names) => { launched.push(names); }));
+    assert.equal(launched, []);
+    assertCanary(c, 'removeInBackground');
+  });
+});
+
+nsCase('fixed: sbx discard and sbx prune -f as root with SBX_HOME into the user\'s mount namespace', async () => {
+  await withForeignMount((c, via) => {
+    const env = { ...process.env, SBX_HOME: via, NO_COLOR: '1', SUDO_USER: '', SUDO_UID: '' };
+    for (const args of [['discard', ID], ['prune', '-f']]) {
+      const r = spawnSync(process.execPath, [SBX, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+      assertCanary(c, `sbx ${args.join(' ')} (${r.stderr.trim()})`);
+    }
+  });
+});
+
+test.run();
