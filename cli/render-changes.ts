@@ -212,7 +212,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     // The `!` rules on column entry j (path p), asked by viewKind as it meets it (its path is
     // made once for both): a flagged one gets its Change for its line, the rest are kept.
     const take = (j: number, p: string): boolean => {
-      const why = newFileReason(p, extra!.permAt(j), ctx);
+      const why = newFileReason(p, extra!.permAt(j), ctx, extra!.upperAt(j));
       if (why) { flaggedCols.push([extra!.changeAt(j), why]); return false; }
       if (repos && repos.add(p, 'added', 'file', extra!.sizeAt(j), () => extra!.changeAt(j).upper)) return false;
       keep![j] = 1;

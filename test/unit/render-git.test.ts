@@ -120,7 +120,7 @@ test('a new repository is one added line; what git init writes that can run code
   write(U('description'), 'd\n');
   write(U('config'), '[core]\n\tfsmonitor = touch /tmp/pwned\n');
   write(U('hooks/update.sample'), '#!/bin/sh\n');
-  write(U('info/exclude'), '# x\n');
+  write(U('info/exclude'), '# x\n*.o\n');
   write(join(f.upper(), 'new/x'), 'x\n');
   const { changes } = scanSandbox(f.meta);
   const out = renderSummary(changes, plain);
@@ -210,6 +210,27 @@ test('deleted repository entries without a modified one go with the kind they ha
   const ch = (path: string, change: Change['change']): Change => ({ path, change, type: 'file', size: 1 });
   const out = renderSummary([ch('/r/.git/objects/aa/' + 'b'.repeat(38), 'deleted'), ch('/r/x', 'added')], plain);
   assert.ok(out.includes('Deleted (1):\n  deleted:  /r: git: 1 object entry removed (1 entry), folded\n'), out);
+});
+
+/** What `git init` 2.39 writes in config and info/exclude. */
+const INIT_CONFIG = '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n';
+const TEMPLATE_EXCLUDE = "# git ls-files --others --exclude-from=.git/info/exclude\n# Lines that start with '#' are comments.\n# *.[oa]\n# *~\n";
+
+test("git init's own config and info/exclude fold into the repository line, unflagged (changes and columns)", async () => {
+  const U = (p: string) => join(f.upper(), 'new/.git', p);
+  markStarted(f);
+  write(U('HEAD'), 'ref: refs/heads/main\n');
+  write(U('config'), `${INIT_CONFIG}[remote "origin"]\n\turl = /srv/x\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n[branch "main"]\n\tremote = origin\n\tmerge = refs/heads/main\n`);
+  write(U('info/exclude'), TEMPLATE_EXCLUDE);
+  write(U('description'), 'd\n');
+  const { changes } = scanSandbox(f.meta);
+  const out = renderSummary(changes, plain);
+  assert.not.match(out, /\[!/, out);
+  assert.ok(out.includes(`  added:    ${f.host}/new: new git repository: HEAD -> main, config, description, info (`), out);
+  const marker = summaryMarker({});
+  const scan = await scanSandboxAsync(f.meta, { readNewUpTo: 1 << 20, columns: true, markColumn: marker.mark });
+  assert.ok(scan.named && scan.named.length > 0);
+  assert.is(renderSummary(scan.changes, plain, { marker }, scan.named), out);
 });
 
 test.run();
