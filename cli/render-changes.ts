@@ -3,7 +3,7 @@
 // Every name and diff line is escaped: a file name cannot move the cursor or recolour.
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
 import { ByteOut, PIECE, type ColumnRender, type NamedChanges, type Shown } from '../sandbox-core/changes/named.js';
-import { decodeUtf8Strict, display, displayText, jsonPath, terminalSafe } from '../sandbox-core/changes/bpath.js';
+import { decodeUtf8Strict, display, displayText, jsonPath, terminalSafe } from '../sandbox-core/base/bpath.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
 import { countText, humanBytes } from './progress.js';

@@ -7,7 +7,7 @@
 // Only the diffs: the summary, --name-only, --json, --stat and the commit are as before.
 import type { Change } from '../sandbox-core/changes/types.js';
 import type { NamedChanges } from '../sandbox-core/changes/named.js';
-import { display, fromUser, terminalSafe } from '../sandbox-core/changes/bpath.js';
+import { display, fromUser, terminalSafe } from '../sandbox-core/base/bpath.js';
 import { newFileReason, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
 import { foldIndex, MARK_FOLD, MARK_PLAIN } from '../sandbox-core/changes/group.js';
 import { globMatch } from '../sandbox-core/changes/glob.js';

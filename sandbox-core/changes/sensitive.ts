@@ -6,7 +6,7 @@
 // a persistence foothold among hundreds of files. The rules are one table (SENSITIVE_RULES);
 // the first match decides.
 import type { Change } from './types.js';
-import { toFs } from './bpath.js';
+import { toFs } from '../base/bpath.js';
 import { literalFilter } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
 
