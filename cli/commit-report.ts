@@ -5,7 +5,7 @@ import type { Store } from '../sandbox-core/store.js';
 import { storeRoot } from '../sandbox-core/base/paths.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 import { commitSandbox, type CommitOptions, type CommitReport } from '../sandbox-core/commit/index.js';
-import { display, displayText } from '../sandbox-core/changes/bpath.js';
+import { display, displayText } from '../sandbox-core/base/bpath.js';
 import { filterChanges, scanSandbox } from '../sandbox-core/changes/scan.js';
 import { unmatchedPatterns } from '../sandbox-core/changes/glob.js';
 import { closeSelection } from '../sandbox-core/commit/plan.js';

@@ -9,6 +9,7 @@ import { changesJson, columnDiffs, countLine, renderDiffs, renderStat, renderSum
 import { page } from './pager.js';
 import { diffNameOnly } from './diff-names.js';
 import { progressLine } from './progress.js';
+import { DiffFolds } from './render-diff-folds.js';
 import { resolve } from 'node:path';
 
 export class DiffCommand extends Command {
@@ -16,7 +17,7 @@ export class DiffCommand extends Command {
   static override usage = Command.Usage({
     description: 'show what a saved sandbox changed',
     details: `
-      Lists every change against the host (added, modified, deleted, replaced = type change, metadata = only mode/owner/times/xattrs), then unified diffs of text files. A new or deleted directory is one line with its counts and size, and caches, logs, bytecode and shell history (the fold list, policies/fold.json) are one counted line each; \`--all\` lists every path. Binary and large files show sizes. On a terminal long output goes through \`$PAGER\` (default \`less -R\`).
+      Lists every change against the host (added, modified, deleted, replaced = type change, metadata = only mode/owner/times/xattrs), then unified diffs of text files. A new or deleted directory is one line with its counts and size, and caches, logs, bytecode and shell history (the fold list, policies/fold.json) and a git repository's own files are one counted line each, and get no diff (one line at the end says how many were left out; flagged \`!\` files always get theirs); \`--all\`, or a PATH or \`--only\` pattern inside the folded place (\`sbx diff ID /src/x/.git\`), shows them. Binary and large files show sizes. On a terminal long output goes through \`$PAGER\` (default \`less -R\`).
 
       PATH arguments and \`--only\`/\`--exclude\` globs (\`*\`, \`**\`, \`?\`; a pattern covers everything below what it names; a pattern without a leading / matches at any depth) narrow the list. \`--json\` prints \`{"id", "changes": [{"path", "change", "type", "size", "target"?}]}\`; a path that is not valid UTF-8 is escaped and its bytes given in base64 as \`rawPath\`, and the parts of the layers that could not be read as \`"unread"\`.
 
@@ -83,9 +84,11 @@ export class DiffCommand extends Command {
       const head = `${col.bold(`sandbox ${meta.name ?? meta.id}`)}: ${countLine(scan.changes, scan.named)}${unread ? `; ${unreadNote(unread)}` : ''}\n`;
       const summary = head + renderSummary(scan.changes, col, { expand: this.all, ...(marker ? { marker } : {}) }, scan.named) + (scan.changes.length || scan.named?.length ? '\n' : '');
       // Not a terminal: nothing to page, so the diffs are written as they are made.
-      if (out === process.stdout && process.stdout.isTTY) await page(summary + await renderDiffs(scan.changes, col, scan.named), out);
+      // What the summary folds gets no diff either (--all: nothing is folded).
+      const folds = this.all ? undefined : new DiffFolds({ marker: marker!, ref: meta.name ?? meta.id, paths: this.pathArgs.map((p) => resolve(p)), only: this.only });
+      if (out === process.stdout && process.stdout.isTTY) await page(summary + await renderDiffs(scan.changes, col, scan.named, folds), out);
       // A pipe's reader may be slower than the diffs are made: wait for it rather than queue them.
-      else { out.write(summary); await writeDiffs(scan.changes, col, drained, scan.named); }
+      else { out.write(summary); await writeDiffs(scan.changes, col, drained, scan.named, folds); }
     }
     return exitStatus(this.exitCode, scan.changes.length + (scan.named?.length ?? 0), unread);
   }

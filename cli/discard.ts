@@ -2,7 +2,7 @@
 import { Command, Option } from 'clipanion';
 import { resolveEntryAnywhere, runnerAlive, type Store, type StoreEntry } from '../sandbox-core/store.js';
 import { liveCommitPid } from '../sandbox-core/commit/journal.js';
-import { displayText } from '../sandbox-core/changes/bpath.js';
+import { displayText } from '../sandbox-core/base/bpath.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { error, info } from './output.js';
 

@@ -1,5 +1,5 @@
 import { Command } from 'clipanion';
-import { displayText } from '../sandbox-core/changes/bpath.js';
+import { displayText } from '../sandbox-core/base/bpath.js';
 import { runChecks } from '../sandbox-core/doctor.js';
 import { colors } from './output.js';
 

@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import { resolveAnywhere } from '../sandbox-core/store.js';
 import { warnIfInterrupted } from './interrupted.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
-import { display, toFs } from '../sandbox-core/changes/bpath.js';
+import { display, toFs } from '../sandbox-core/base/bpath.js';
 import { readImage, streamLayer, writeImageLayout } from '../sandbox-core/export/oci.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { ImageCache } from '../sandbox-core/image/cache.js';

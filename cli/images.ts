@@ -3,7 +3,7 @@
 import { Command, Option } from 'clipanion';
 import { Store } from '../sandbox-core/store.js';
 import { ImageCache } from '../sandbox-core/image/cache.js';
-import { displayText } from '../sandbox-core/changes/bpath.js';
+import { displayText } from '../sandbox-core/base/bpath.js';
 import { humanBytes } from './progress.js';
 import { info, stdoutColors } from './output.js';
 

@@ -2,7 +2,7 @@
 import { Command, Option } from 'clipanion';
 import { Store } from '../sandbox-core/store.js';
 import { scanSandboxAsync } from '../sandbox-core/changes/scan.js';
-import { displayText } from '../sandbox-core/changes/bpath.js';
+import { displayText } from '../sandbox-core/base/bpath.js';
 import { humanBytes } from './progress.js';
 import { stdoutColors } from './output.js';
 

@@ -7,7 +7,7 @@
 import { loadPart } from './code-cache.js';
 import { parseRunFast } from './run-fast.js';
 import { nameOnlyRef } from './list-fast.js';
-import { terminalSafe } from '../sandbox-core/changes/bpath.js';
+import { terminalSafe } from '../sandbox-core/base/bpath.js';
 import { restoreLauncherEnv } from './launcher.js';
 
 // Before anything reads the environment (cli/launcher.ts).

@@ -5,7 +5,7 @@
 // bytes in it cannot recolour or move the cursor even if the caller forgot display().
 import pc from 'picocolors';
 import { isatty } from 'node:tty';
-import { terminalSafe } from '../sandbox-core/changes/bpath.js';
+import { terminalSafe } from '../sandbox-core/base/bpath.js';
 import { setNoticeSink } from '../sandbox-core/notices.js';
 import { safeConfig } from '../sandbox-core/config.js';
 import { wordLines } from './wrap.js';

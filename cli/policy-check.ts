@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { displayText } from '../sandbox-core/changes/bpath.js';
+import { displayText } from '../sandbox-core/base/bpath.js';
 import { loadPolicy, compilePolicy, ARCHES } from '../policies/seccomp/index.js';
 import { warn } from './output.js';
 

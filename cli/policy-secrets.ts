@@ -1,7 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { SecretMatcher, loadSecretsRules, shippedSecretsPath } from '../policies/secrets.js';
 import { secretPaths } from '../sandbox-core/secrets.js';
-import { displayText } from '../sandbox-core/changes/bpath.js';
+import { displayText } from '../sandbox-core/base/bpath.js';
 
 export class PolicySecretsCommand extends Command {
   static override paths = [['policy', 'secrets']];

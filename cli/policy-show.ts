@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { displayText } from '../sandbox-core/changes/bpath.js';
+import { displayText } from '../sandbox-core/base/bpath.js';
 import { loadPolicy, compilePolicy, parseArch } from '../policies/seccomp/index.js';
 import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { actionToString, conditionToString, type Action } from '../policies/seccomp/policy.js';

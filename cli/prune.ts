@@ -7,7 +7,7 @@ import { Store, type StoreEntry } from '../sandbox-core/store.js';
 import { Dir } from '../sandbox-core/beneath.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import { parseDuration } from '../sandbox-core/units.js';
-import { displayText } from '../sandbox-core/changes/bpath.js';
+import { displayText } from '../sandbox-core/base/bpath.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { humanBytes } from './progress.js';
 import { info, line } from './output.js';

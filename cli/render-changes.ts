@@ -3,7 +3,7 @@
 // Every name and diff line is escaped: a file name cannot move the cursor or recolour.
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
 import { ByteOut, PIECE, type ColumnRender, type NamedChanges, type Shown } from '../sandbox-core/changes/named.js';
-import { decodeUtf8Strict, display, displayText, jsonPath } from '../sandbox-core/changes/bpath.js';
+import { decodeUtf8Strict, display, displayText, jsonPath, terminalSafe } from '../sandbox-core/base/bpath.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
 import { countText, humanBytes } from './progress.js';
@@ -12,6 +12,7 @@ import { columnMark, foldIndex, isGroup, viewKind, MARK_FOLD, MARK_PLAIN, MARK_U
 import { foldRules } from '../sandbox-core/config.js';
 import { HostTreeSizes, type TreeSize } from '../sandbox-core/changes/host-tree.js';
 import { gitRepoOf, RepoFold } from '../sandbox-core/changes/repo-fold.js';
+import type { DiffFolds } from './render-diff-folds.js';
 
 type Colors = { green(s: string): string; red(s: string): string; yellow(s: string): string; cyan(s: string): string; magenta(s: string): string; dim(s: string): string; bold(s: string): string };
 
@@ -212,7 +213,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     // The `!` rules on column entry j (path p), asked by viewKind as it meets it (its path is
     // made once for both): a flagged one gets its Change for its line, the rest are kept.
     const take = (j: number, p: string): boolean => {
-      const why = newFileReason(p, extra!.permAt(j), ctx);
+      const why = newFileReason(p, extra!.permAt(j), ctx, extra!.upperAt(j));
       if (why) { flaggedCols.push([extra!.changeAt(j), why]); return false; }
       if (repos && repos.add(p, 'added', 'file', extra!.sizeAt(j), () => extra!.changeAt(j).upper)) return false;
       keep![j] = 1;
@@ -286,7 +287,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     }
     for (const f of view.folds) {
       const i = fold.findIndex((r) => r.name === f.name);
-      const text = `${countText(f.count)} in ${f.name}${f.bytes ? ` (${humanBytes(f.bytes)})` : ''}, folded`;
+      const text = `${countText(f.count)} in ${terminalSafe(f.name)}${f.bytes ? ` (${humanBytes(f.bytes)})` : ''}, folded`;
       items.push({ kind: k, label: text, line: col.dim(`  ${label}${text}`), paths: () => restPaths((p) => foldOf(p) === i) });
       plan.folded += f.count;
     }
@@ -493,17 +494,18 @@ function oneSided(c: Change, text: string, added: boolean, maxLines: number): Fi
   return { change: c, added: added ? n : 0, removed: added ? 0 : n, lines, cut: total > maxLines };
 }
 
-export async function renderDiffs(changes: Change[], col: Colors, named?: NamedChanges): Promise<string> {
+export async function renderDiffs(changes: Change[], col: Colors, named?: NamedChanges, folds?: DiffFolds): Promise<string> {
   const pieces: Buffer[] = [];
-  await writeDiffs(changes, col, (b) => { pieces.push(b); }, named);
+  await writeDiffs(changes, col, (b) => { pieces.push(b); }, named, folds);
   return Buffer.concat(pieces).toString('utf8');
 }
 
 /**
  * The unified diffs, handed to `write` in pieces of about 64 KiB as they are made: `sbx diff`
- * of 200k new files writes them as it goes instead of holding the whole text.
+ * of 200k new files writes them as it goes instead of holding the whole text. With `folds`,
+ * the diffs of what the summary folds are left out and counted, one line per group at the end.
  */
-export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buffer) => void | Promise<void>, named?: NamedChanges): Promise<void> {
+export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buffer) => void | Promise<void>, named?: NamedChanges, folds?: DiffFolds): Promise<void> {
   const out = new ByteOut();
   // The column list's new files (the full review's scan) in path order with the changes: a
   // text file's diff is the one made as the helper sent it (columnDiffs), or written now from
@@ -527,6 +529,7 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
     const to = i === changes.length ? n : n ? named!.lowerBound(j, n, changes[i]!.path) : 0;
     while (j < to) {
       if (out.at >= PIECE) await flush();
+      if (folds?.column(named!, j)) { j++; continue; }
       const r = made ? named!.renderedAt(j) : null;
       if (r) {
         if (r !== run || named!.renderedFrom !== runEnd || out.at) {
@@ -535,8 +538,12 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
           runFrom = runEnd = named!.renderedFrom;
         }
         runEnd += named!.renderedLength;
-        // And those made right after it.
-        for (j++; j < to && named!.renderedAt(j) === r && named!.renderedFrom === runEnd; j++) runEnd += named!.renderedLength;
+        // And those made right after it (a folded one left out: the run goes on only if it wrote nothing).
+        for (j++; j < to; j++) {
+          if (folds?.column(named!, j)) continue;
+          if (named!.renderedAt(j) !== r || named!.renderedFrom !== runEnd) break;
+          runEnd += named!.renderedLength;
+        }
         continue;
       }
       const t = paints ? named!.textPieceAt(j) : null;
@@ -545,8 +552,10 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
     }
     if (i === changes.length) break;
     if (out.at >= PIECE) await flush();
+    if (folds?.change(changes[i]!)) { i++; continue; }
     await writeDiff(changes[i++]!, col, out);
   }
+  if (folds) for (const l of folds.lines()) out.text(col.dim(`${l}\n`));
   await flush();
 }
 

@@ -1,7 +1,7 @@
 // A change list as a patch that `git apply` and `patch -p1` take: git-style headers, every line
 // of every text change (no review caps), and a trailer naming what a patch cannot carry.
 import type { Change } from '../sandbox-core/changes/types.js';
-import { display } from '../sandbox-core/changes/bpath.js';
+import { display } from '../sandbox-core/base/bpath.js';
 import { fileDiff } from './render-changes.js';
 
 const NO_LIMITS = { maxBytes: Number.MAX_SAFE_INTEGER, maxLines: Number.MAX_SAFE_INTEGER };

@@ -13,7 +13,7 @@ import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { rawArgs } from '../sandbox-core/rawbytes.js';
 import { info, say, setQuiet, warn } from './output.js';
 import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
-import { display, displayText } from '../sandbox-core/changes/bpath.js';
+import { display, displayText } from '../sandbox-core/base/bpath.js';
 import { parseLimitFlags, sizeFlag } from './limit-options.js';
 import { checkPatterns } from '../sandbox-core/changes/glob.js';
 import { loadConfig } from '../sandbox-core/config.js';

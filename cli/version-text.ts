@@ -3,7 +3,7 @@
 // costs what Node's start costs; only a mismatch starts the helper to ask its version.
 import { expectedHelperVersion, findHelper, helperBuildRecord, helperMatches, helperVersionOf, markStale } from '../sandbox-core/helper.js';
 import { VERSION } from './version.js';
-import { displayText } from '../sandbox-core/changes/bpath.js';
+import { displayText } from '../sandbox-core/base/bpath.js';
 
 export function versionText(): string {
   const want = expectedHelperVersion();

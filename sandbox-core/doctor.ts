@@ -13,7 +13,7 @@ import { storeRoot } from './base/paths.js';
 import { cgroupChecks } from './cgroup/checks.js';
 import { which } from './which.js';
 import { fuseProblem } from './engines.js';
-import { displayText } from './changes/bpath.js';
+import { displayText } from './base/bpath.js';
 import { defaultCapabilities } from '../policies/capabilities/index.js';
 
 export interface Check {

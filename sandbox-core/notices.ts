@@ -1,7 +1,7 @@
 // How sandbox-core says something to the user without importing cli/ (arrows only run down):
 // the CLI installs its reporter (cli/output.ts) as the sink; without one (tests, library use)
 // lines go to stderr, escaped all the same.
-import { terminalSafe } from './changes/bpath.js';
+import { terminalSafe } from './base/bpath.js';
 
 /** info and warn are silenced by -q; always is not (e.g. sbx compiling its helper). */
 export type NoticeLevel = 'info' | 'warn' | 'always';

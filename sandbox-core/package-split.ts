@@ -4,7 +4,7 @@
 // committing and name what to add.
 import { closeSync, readSync, openSync, constants } from 'node:fs';
 import type { Change } from './changes/types.js';
-import { parentB, toFs } from './changes/bpath.js';
+import { parentB, toFs } from './base/bpath.js';
 import { isWithin } from './base/within.js';
 import { openNoFollow } from './changes/content.js';
 

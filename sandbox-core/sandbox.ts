@@ -23,7 +23,7 @@ import { which } from './which.js';
 import { rootPath } from './root-path.js';
 import { mayShowEmptyIn, showUnreadableEmpty, unreadableCacheFile } from './unreadable.js';
 import { explainSeen, SCANNED_TEXTS } from './view-errors.js';
-import { display, displayText } from './changes/bpath.js';
+import { display, displayText } from './base/bpath.js';
 import { notice as coreNotice } from './notices.js';
 import { buildSkeletonTree, skeletonPath } from './skeleton.js';
 import { encodeSpec, describeSpec, type OverlayFlag, type SpecOp } from './spec.js';

@@ -3,7 +3,7 @@
 // are ignored (they move whenever a child changes, which the child's own entry reports).
 import type { Change, EntryStat } from './types.js';
 import type { UpperEntry } from './walk.js';
-import { joinB } from './bpath.js';
+import { joinB } from '../base/bpath.js';
 import { hostDirNames } from './host-tree.js';
 import { lstatB, sameTime } from './stat.js';
 import { readlinkB, sameContent } from './content.js';

@@ -2,7 +2,7 @@
 // so this is a small matcher of our own: `*` (within a name), `**` (across names), `?`,
 // `[...]`, `{a,b}`. A malformed pattern (`[` or `{` left open) is an error, never a literal. A pattern matches a path and everything below it, so `--exclude /home/u/.cache`
 // drops the whole tree. A pattern without a leading `/` matches at any depth (`*.log`).
-import { fromUser } from './bpath.js';
+import { fromUser } from '../base/bpath.js';
 import { SbxError } from '../base/errors.js';
 
 /** A pattern that cannot mean what its writer meant: said in one line. */

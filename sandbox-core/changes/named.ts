@@ -4,7 +4,7 @@
 // instead of 100k change objects and their path strings, which the garbage collector would
 // copy on every young-generation collection (almost all of them live until the list is
 // printed). A path is made only when something asks for it, and dropped right after.
-import { isPlainBytes } from './bpath.js';
+import { isPlainBytes } from '../base/bpath.js';
 import type { Change, EntryStat } from './types.js';
 
 export class NamedChanges {

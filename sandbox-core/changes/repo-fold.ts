@@ -8,7 +8,7 @@
 import { closeSync, readSync } from 'node:fs';
 import type { Change, ChangeKind } from './types.js';
 import { openNoFollow } from './content.js';
-import { display } from './bpath.js';
+import { display } from '../base/bpath.js';
 
 /**
  * The root of the repository whose git dir a path is in or is (the path before its first

@@ -5,7 +5,7 @@ import type { Change } from './types.js';
 import { walkUppers, walkUppersAsync, type WalkOptions, type WalkResult } from './walk.js';
 import { classify } from './classify.js';
 import { pathFilter, unmatchedPatterns } from './glob.js';
-import { fromUser } from './bpath.js';
+import { fromUser } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
 import { closeAll, setHostRoot } from './fsat.js';
 import type { ColumnRender, NamedChanges } from './named.js';

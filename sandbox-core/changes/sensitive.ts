@@ -6,10 +6,11 @@
 // a persistence foothold among hundreds of files. The rules are one table (SENSITIVE_RULES);
 // the first match decides.
 import type { Change } from './types.js';
-import { toFs } from './bpath.js';
+import { toFs } from '../base/bpath.js';
 import { literalFilter } from './literals.js';
+import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
 
-type Subject = Pick<Change, 'path' | 'change' | 'type'> & Partial<Pick<Change, 'up' | 'xattrs'>>;
+type Subject = Pick<Change, 'path' | 'change' | 'type'> & Partial<Pick<Change, 'up' | 'xattrs' | 'upper'>>;
 
 /**
  * What the rules' tests read of a change. Changes and the review's column entries are objects
@@ -22,6 +23,8 @@ export interface SensitiveFacts {
   perm: number;
   /** Whether it carries a security.capability xattr. */
   caps: boolean;
+  /** The sandbox side's file in the upper layer (a byte string), when the caller has it. */
+  upper?: string | undefined;
 }
 
 export interface SensitiveRule {
@@ -33,6 +36,11 @@ export interface SensitiveRule {
   paths?: RegExp[];
   /** For rules that depend on what the change does, not only where. */
   test?: (f: SensitiveFacts, p: string, ctx: SensitiveContext) => boolean;
+  /**
+   * For the few rules that look at what a file holds: a match this says yes to is none (the
+   * rules after it are asked). Asked only after the path matched; reads the layer then.
+   */
+  harmless?: (f: SensitiveFacts, p: string) => boolean;
 }
 
 // Tested only for the paths that end so (a test rule is asked of every path).
@@ -40,6 +48,15 @@ const GIT_HOOK = /\/\.git\/(modules\/.+\/)?hooks(\/|$)|\/\.config\/git\/hooks(\/
 const GIT_HOOKS_DIR = /\/hooks$/;
 const GIT_SAMPLE = /\/hooks\/[^/]+\.sample$/;
 const GIT_LINK = /\/\.git\/((modules\/.+|worktrees\/[^/]+)\/)?(commondir|objects\/info\/(http-)?alternates)$/;
+// A repository's own config (not a submodule's: git init and clone write the top one) and info/exclude.
+const REPO_CONFIG = /\/\.git\/config$/;
+const REPO_EXCLUDE = /\/\.git\/info\/exclude$/;
+/** Whether the new content of a file a rule matched passes `ok` (read bounded from the layer, no symlink followed). */
+const contentIs = (f: SensitiveFacts, ok: (data: Buffer, cut: boolean) => boolean): boolean => {
+  if (f.type !== 'file' || !writes(f) || f.upper === undefined) return false;
+  const r = readLayerFile(f.upper);
+  return r !== null && ok(r.data, r.cut);
+};
 const LIB_DIR = /^\/(usr\/)?(local\/)?lib(32|64|x32)?(\/[a-z0-9_]+-linux-gnu[a-z0-9_]*)?$/;
 // Each starts with a dot (startsWithDot tests that first).
 const RC_FILES = new Set([
@@ -95,8 +112,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // samples every `git init` and clone writes can run nothing (they were 15 flagged lines of
   // each new repository's review, the hooks dir with them); they fold into the repository line.
   { id: 'git-hook', why: 'git hook', test: (f, p) => GIT_HOOK.test(p) && !(f.type === 'dir' && GIT_HOOKS_DIR.test(p)) && !(f.type === 'file' && GIT_SAMPLE.test(p)) },
+  // Not a repository's config holding only what git init and clone write (format, filesystem
+  // settings, remotes' urls and fetch refspecs, branches' upstreams: git-config.ts), read from
+  // the layer: it was a flagged line of every new repository's review.
   { id: 'git-config', why: 'git configuration (can run commands)', paths: [
-    /\/\.git\/((modules\/.+|worktrees\/[^/]+)\/)?config(\.worktree)?$/, /\/\.gitconfig$/, /\/\.config\/git\/(config|attributes)$/, /^\/etc\/gitconfig$/] },
+    /\/\.git\/((modules\/.+|worktrees\/[^/]+)\/)?config(\.worktree)?$/, /\/\.gitconfig$/, /\/\.config\/git\/(config|attributes)$/, /^\/etc\/gitconfig$/],
+    harmless: (f, p) => REPO_CONFIG.test(p) && contentIs(f, harmlessGitConfig) },
   // Where git reads a repository from: a `.git` file (`gitdir: PATH`), a worktree's commondir
   // and object alternates name another dir, whose config and hooks git then uses.
   { id: 'git-link', why: 'git dir link (git reads config and hooks from where it points)',
@@ -105,7 +126,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // info/attributes can name filters (commands), info/grafts rewrites history, info/exclude and
   // sparse-checkout change what git shows: all listed, never folded into the repository line.
   // info/refs is only update-server-info's list of refs for dumb transports.
-  { id: 'git-info', why: 'git repository settings (info/)', paths: [/\/\.git\/(modules\/.+\/)?info\/([^r/]|r$|r[^e/]|re$|re[^f/]|ref$|ref[^s/]|refs[^/])/] },
+  // An info/exclude of comments only (git's template, written by every init and clone) excludes nothing.
+  { id: 'git-info', why: 'git repository settings (info/)', paths: [/\/\.git\/(modules\/.+\/)?info\/([^r/]|r$|r[^e/]|re$|re[^f/]|ref$|ref[^s/]|refs[^/])/],
+    harmless: (f, p) => REPO_EXCLUDE.test(p) && contentIs(f, harmlessExclude) },
   // Not the copies packages carry (node_modules, site-packages): git does not read attributes there.
   { id: 'git-attributes', why: 'git attributes (can name filters that run commands)',
     test: (f, p) => f.change !== 'deleted' && p.endsWith('/.gitattributes') && !/\/(node_modules|site-packages|dist-packages)\//.test(p) },
@@ -153,23 +176,23 @@ export const sensitiveFilterSource = (): string => literalFilter(SENSITIVE_RULES
 const PATH_FILTER = new RegExp(typeof __SBX_SENSITIVE_FILTER__ === 'string' ? __SBX_SENSITIVE_FILTER__ : sensitiveFilterSource());
 const TEST_RULES = SENSITIVE_RULES.filter((r) => r.test);
 const ASCII = /^[\x00-\x7f]*$/;
-const FACTS: SensitiveFacts = { change: 'added', type: 'file', perm: -1, caps: false };
+const FACTS: SensitiveFacts = { change: 'added', type: 'file', perm: -1, caps: false, upper: undefined };
 const hasCaps = (c: Subject): boolean => !!c.xattrs?.some(([n]) => n === 'security.capability');
 
-function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext): SensitiveRule | null {
+function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined): SensitiveRule | null {
   const p = ASCII.test(raw) ? raw : toFs(raw).toString('utf8');
   const f = FACTS;
-  f.change = change; f.type = type; f.perm = perm; f.caps = caps;
+  f.change = change; f.type = type; f.perm = perm; f.caps = caps; f.upper = upper;
   const rules = PATH_FILTER.test(p) ? SENSITIVE_RULES : TEST_RULES;
   for (const r of rules) {
-    if (r.paths?.some((re) => re.test(p)) || r.test?.(f, p, ctx)) return r;
+    if ((r.paths?.some((re) => re.test(p)) || r.test?.(f, p, ctx)) && !r.harmless?.(f, p)) return r;
   }
   return null;
 }
 
 /** The first rule a change matches, or null. `path` is a byte string. */
 export function sensitiveRule(c: Subject, ctx: SensitiveContext): SensitiveRule | null {
-  return ruleOf(c.path, c.change, c.type, c.up ? c.up.perm : -1, hasCaps(c), ctx);
+  return ruleOf(c.path, c.change, c.type, c.up ? c.up.perm : -1, hasCaps(c), ctx, c.upper);
 }
 
 /** Why a change lands somewhere that runs code later, or null. `path` is a byte string. */
@@ -177,9 +200,13 @@ export function sensitiveReason(c: Subject, ctx: SensitiveContext): string | nul
   return reasonOf(sensitiveRule(c, ctx), c.change);
 }
 
-/** sensitiveReason of a new regular file with no xattrs (the review's column entries), by its byte path and mode. */
-export function newFileReason(path: string, perm: number, ctx: SensitiveContext): string | null {
-  return reasonOf(ruleOf(path, 'added', 'file', perm, false, ctx), 'added');
+/**
+ * sensitiveReason of a new regular file with no xattrs (the review's column entries), by its
+ * byte path and mode, and its file in the upper layer when the caller has it (without it a
+ * rule that reads the content keeps its mark).
+ */
+export function newFileReason(path: string, perm: number, ctx: SensitiveContext, upper?: string): string | null {
+  return reasonOf(ruleOf(path, 'added', 'file', perm, false, ctx, upper), 'added');
 }
 
 function reasonOf(r: SensitiveRule | null, change: Change['change']): string | null {

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, constants as C } from 'node:fs';
 import type { Layer, SandboxMeta } from '../types.js';
 import type { EntryStat, EntryType } from './types.js';
-import { fromUser } from './bpath.js';
+import { fromUser } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
 import { errnoName } from '../base/errno.js';
 import { SbxError } from '../base/errors.js';

@@ -9,7 +9,7 @@
 // the old file or the complete new one, never a torn one) with a few syncs per commit.
 import { closeSync, linkSync, lstatSync, mkdirSync, renameSync, symlinkSync, unlinkSync, chmodSync } from 'node:fs';
 import type { Change } from '../changes/types.js';
-import { parentB } from '../changes/bpath.js';
+import { parentB } from '../base/bpath.js';
 import { isBelow, isWithin } from '../base/within.js';
 import { lstatB } from '../changes/stat.js';
 import { auxAt, closeAll, trustRoot } from '../changes/fsat.js';

@@ -11,7 +11,7 @@ import { JournalWriter, journalOwnerAlive, journalStamp, readJournal, touchedPat
 import { removeEntry } from './safe-fs.js';
 import { startRemover } from './remover.js';
 import { SbxError } from '../base/errors.js';
-import { fromUser } from '../changes/bpath.js';
+import { fromUser } from '../base/bpath.js';
 import { ownDirs } from '../base/paths.js';
 
 export interface CommitOptions {

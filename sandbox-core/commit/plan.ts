@@ -3,7 +3,7 @@
 import { accessSync, lstatSync, constants as C } from 'node:fs';
 import type { Change, EntryStat } from '../changes/types.js';
 import { comparePaths } from '../changes/scan.js';
-import { joinB, parentB } from '../changes/bpath.js';
+import { joinB, parentB } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
 import { dirAt, fsAt } from '../changes/fsat.js';
 import { lstatB } from '../changes/stat.js';

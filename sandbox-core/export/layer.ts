@@ -8,7 +8,7 @@ import type { Change } from '../changes/types.js';
 import type { ScanResult } from '../changes/scan.js';
 import { openNoFollow } from '../changes/content.js';
 import { lstatB } from '../changes/stat.js';
-import { parentB } from '../changes/bpath.js';
+import { parentB } from '../base/bpath.js';
 import type { TarEntry, TarWriter } from './tar.js';
 
 export type ExportFormat = 'oci-layer' | 'tar';

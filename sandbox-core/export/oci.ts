@@ -13,7 +13,7 @@ import { TarWriter } from './tar.js';
 import { writeLayer, type LayerOptions, type LayerReport } from './layer.js';
 import type { ScanResult } from '../changes/scan.js';
 import { SbxError } from '../base/errors.js';
-import { displayText } from '../changes/bpath.js';
+import { displayText } from '../base/bpath.js';
 
 export const MEDIA = {
   layout: '1.0.0',

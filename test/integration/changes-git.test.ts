@@ -70,4 +70,27 @@ gitTest('commits, a branch and a hook: one git line, the hook flagged; every ent
   assert.ok(existsSync(join(repo, '.git/hooks/pre-commit')));
 });
 
+
+gitTest("sbx diff leaves git's own files out of the diffs, says so, and --all shows them; a clone's config and exclude are not flagged", () => {
+  const repo = join(canary, 'repo');
+  const clone = join(canary, 'clone');
+  // --no-hardlinks: as sbxtest (fuse-overlayfs) a local clone's hard links of the objects fail ('hardlink different from source').
+  const r = sbx(['run', '--name', 'd', '--', 'sh', '-c', `${work(repo)} && git clone -q --no-hardlinks '${repo}' '${clone}'`]);
+  assert.is(r.code, 0, r.stderr);
+  const out = sbx(['diff', 'd']).stdout;
+  const diffs = out.split('\n').filter((l) => l.startsWith('diff '));
+  // The work and the hook (flagged: always its diff); nothing else of either .git.
+  for (const p of ['repo/b.txt', 'repo/c.txt', 'repo/d.txt', 'repo/.git/hooks/pre-commit', 'clone/a.txt']) assert.ok(diffs.includes(`diff ${join(canary, p)} (added)`), `${p}\n${out}`);
+  assert.is(diffs.filter((l) => l.includes('/.git/')).length, 1, out);
+  assert.match(out, new RegExp(`^${repo}: \\d+ diffs of git's own files left out \\(to see them: sbx diff d ${repo}/\\.git\\)$`, 'm'));
+  assert.match(out, new RegExp(`^${clone}: \\d+ diffs of git's own files left out`, 'm'));
+  // What git clone writes in config and info/exclude is not flagged: the hook is the one mark.
+  assert.equal(out.split('\n').filter((l) => l.startsWith('!')).map((l) => l.replace(/ +/g, ' ')), [`! added: ${repo}/.git/hooks/pre-commit [! git hook]`, '! 1 change where code runs later (marked !): review it before keeping'], out);
+  const all = sbx(['diff', 'd', '--all']).stdout;
+  assert.ok(all.includes(`diff ${repo}/.git/logs/HEAD (modified)`), all);
+  assert.ok(all.includes(`diff ${clone}/.git/config (added)`), all);
+  assert.not.match(all, /left out/);
+  assert.ok(sbx(['diff', 'd', join(clone, '.git')]).stdout.includes(`diff ${clone}/.git/packed-refs (added)`));
+});
+
 test.run();

@@ -16,27 +16,15 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { IS_ROOT, sbx } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
+import { tarPad, ustarHeader } from '../helpers/tar.js';
 
 const BUSYBOX = ['/usr/bin/busybox', '/bin/busybox'].find((p) => existsSync(p) && spawnSync('sh', ['-c', `file -L ${p} 2>/dev/null | grep -q 'statically linked'`]).status === 0);
 const why = !IS_ROOT ? 'a small tmpfs store needs root to mount' : !BUSYBOX ? 'no static busybox' : null;
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 const BOMB = 256 << 20;
 
-function header(name: string, type: string, size = 0, link = ''): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 'latin1');
-  h.write(type === '5' ? '0000755\0' : '0000755\0', 100); h.write('0000000\0', 108); h.write('0000000\0', 116);
-  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
-  h.write('14000000000\0', 136);
-  h.write(type, 156);
-  h.write(link, 157, 'latin1');
-  h.write('ustar\0' + '00', 257, 'latin1');
-  h.fill(0x20, 148, 156);
-  let sum = 0; for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
-  return h;
-}
-const pad = (n: number): Buffer => Buffer.alloc((512 - (n % 512)) % 512);
+const header = (name: string, type: string, size = 0, link = ''): Buffer => ustarHeader(name, { type, size, link, mode: 0o755, mtime: 0o14000000000 });
+const pad = tarPad;
 
 /** A one-layer gzip OCI layout tagged `t`: busybox as /bin/true, and /bomb made of `block` repeated to BOMB bytes (never held whole); or `files` empty files instead. */
 async function bombLayout(dir: string, block: Buffer, files = 0): Promise<void> {

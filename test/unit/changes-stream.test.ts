@@ -14,7 +14,7 @@ import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
 import { columnDiffs, renderDiffs, renderStat, renderSummary, countLine, writeDiffs, summaryPlan, summaryMarker, writeNameOnly } from '../../cli/render-changes.js';
 import pc from 'picocolors';
 import { structuredPatch } from 'diff';
-import { display, isPlainBytes } from '../../sandbox-core/changes/bpath.js';
+import { display, isPlainBytes } from '../../sandbox-core/base/bpath.js';
 
 let f: Fixture;
 test.before.each(() => { f = makeFixture(); });

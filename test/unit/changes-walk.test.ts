@@ -4,7 +4,7 @@ import { mkdirSync, symlinkSync, chmodSync, utimesSync, writeFileSync, linkSync 
 import { join } from 'node:path';
 import { makeFixture, whiteout, opaque, setXattr, copyUp, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox, countChanges } from '../../sandbox-core/changes/scan.js';
-import { display, jsonPath } from '../../sandbox-core/changes/bpath.js';
+import { display, jsonPath } from '../../sandbox-core/base/bpath.js';
 import type { Change } from '../../sandbox-core/changes/types.js';
 
 let f: Fixture;

