@@ -372,7 +372,11 @@ export class Store {
     try {
       dir = Dir.openBeneath(root, meta.id);
       const tmp = `.meta.json.${process.pid}`;
-      const fd = openSync(dir.at(tmp), C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
+      // Always a new file: one the owner left under that name may be a hard link to a file
+      // they may write but do not own, which root would otherwise fill and give to them
+      // (keepStoreOwner), or a fifo the open would wait on forever.
+      try { unlinkSync(dir.at(tmp)); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
+      const fd = openSync(dir.at(tmp), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
       try {
         keepStoreOwner(fd, dir.stat());
         writeSync(fd, JSON.stringify(meta, null, 2) + '\n');

@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statfsSync,
+  chmodSync, existsSync, lchownSync, linkSync, lstatSync, readFileSync, statSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statfsSync,
   symlinkSync, writeFileSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -210,6 +210,28 @@ rootCase('held: the store dir itself a symlink to the canary', () => {
     assert.is(s.sweepDeadClaims(), 0);
     assertCanary(c, 'store symlink');
     assert.ok(existsSync(join(c, ID)));
+  } finally {
+    cleanup(c, top);
+  }
+});
+
+rootCase('fixed: meta.json\'s temporary name planted as a hard link to a root-owned file the user may write', () => {
+  const c = makeCanary();
+  chmodSync(c, 0o711);
+  const shared = join(c, 'shared');
+  writeFileSync(shared, 'canary\n', { mode: 0o666 });
+  chmodSync(shared, 0o666);
+  const { top, store } = makeUserStore();
+  try {
+    const s = new Store(store, UID);
+    const m = s.resolve(ID);
+    // As the owner may (protected_hardlinks lets them link a file they can read and write).
+    linkSync(shared, join(store, ID, `.meta.json.${process.pid}`));
+    s.markSaved(m);
+    const st = statSync(shared);
+    assert.is(st.uid, 0, 'root gave the linked file to the store owner');
+    assert.is(readFileSync(shared, 'utf8'), 'canary\n', 'root wrote meta.json into the linked file');
+    assert.is(s.resolve(ID).state, 'saved');
   } finally {
     cleanup(c, top);
   }
