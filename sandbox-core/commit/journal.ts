@@ -142,7 +142,11 @@ export class JournalWriter {
   /** `entry`: the sandbox's store entry (Store.openEntry), used until remove() or close(); the caller closes it. */
   constructor(private readonly entry: Dir, header: JournalHeader) {
     const tmp = `${NAME}.new`;
-    const fd = openSync(entry.at(tmp), C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW, 0o600);
+    // Always a new file, as meta.json's (store.ts writeMeta): under `sudo sbx commit` one the
+    // store's owner left under that name may be a hard link to a file they may write but do not
+    // own, which root would fill and give to them (keepStoreOwner), or a fifo the open waits on.
+    try { unlinkSync(entry.at(tmp)); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
+    const fd = openSync(entry.at(tmp), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
     try {
       keepStoreOwner(fd, entry.stat());
       writeSync(fd, JSON.stringify(header) + '\n');

