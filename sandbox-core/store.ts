@@ -501,8 +501,12 @@ export class Store {
     try {
       const root = this.openRoot();
       try { names = root.list().map((e) => e.name); } finally { root.close(); }
-    } catch {
-      return [];
+    } catch (e) {
+      // No store yet is no sandbox; a store refused (not the owner's, a symlink, another mount
+      // namespace's) is said, never listed or pruned as if empty.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if (e instanceof SbxError) throw e;
+      throw new SbxError(`the store ${this.root} ${whyNot(e)}: refusing to use it`, 125);
     }
     const out: StoreEntry[] = [];
     for (const n of names) {

@@ -365,4 +365,20 @@ function userIds(name: string): { uid: number; home: string } | null {
   },
 );
 
+test('a refused store (a symlink) is said by ls and prune, exit 125, never listed or pruned as empty', () => {
+  const top = mkdtempSync(join(tmpdir(), 'sbx-refused-'));
+  try {
+    mkdirSync(join(top, 'real'), { mode: 0o700 });
+    symlinkSync(join(top, 'real'), join(top, 'link'));
+    for (const args of [['ls'], ['prune', '-f'], ['prune', '--dry-run']]) {
+      const r = sbx(args, { store: join(top, 'link') });
+      assert.is(r.code, 125, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /store/);
+      assert.not.match(r.stdout + r.stderr, /nothing to prune|no sandboxes/i);
+    }
+  } finally {
+    rmSync(top, { recursive: true, force: true });
+  }
+});
+
 test.run();
