@@ -122,3 +122,11 @@ export function hostMountsLeft(before: Set<string>, store: string): string[] {
   const systemPath = /^\S+ \S+ \S+ \S+ \/(proc|sys|dev|etc|usr|var|home|root|run)?(\/| )/;
   return [...hostMounts()].filter((l) => !before.has(l) && (/ - (overlay|fuse\.fuse-overlayfs|fuse) /.test(l) || l.includes(store) || systemPath.test(l)));
 }
+
+/** An account's uid and home from /etc/passwd, or null when there is none. */
+export function userIds(name: string): { uid: number; home: string } | null {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  if (!line) return null;
+  const f = line.split(':');
+  return { uid: Number(f[2]), home: f[5]! };
+}

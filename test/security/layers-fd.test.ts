@@ -9,7 +9,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PassThrough } from 'node:stream';
-import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, mkdtempSync, renameSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -21,18 +21,12 @@ import { commitSandbox } from '../../sandbox-core/commit/index.js';
 import { writeLayer } from '../../sandbox-core/export/layer.js';
 import { TarWriter } from '../../sandbox-core/export/tar.js';
 import type { SandboxMeta } from '../../sandbox-core/types.js';
-import { IS_ROOT, SBX } from '../helpers/sbx.js';
+import { IS_ROOT, SBX, userIds } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
 
 const SECRET = 'CANARY: only root may read this';
 const TEST_USER = 'sbxtest';
 
-function userIds(name: string): { uid: number; home: string } | null {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
-  if (!line) return null;
-  const f = line.split(':');
-  return { uid: Number(f[2]), home: f[5]! };
-}
 const userUid = (name: string): number | null => userIds(name)?.uid ?? null;
 
 interface Case { f: Fixture; store: Store; meta: SandboxMeta; storeDir: string; canary: string }

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IS_ROOT, SBX, makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
+import { IS_ROOT, SBX, makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore, userIds } from '../helpers/sbx.js';
 import { snapshot } from '../helpers/snapshot.js';
 
 const store = makeStore();
@@ -280,12 +280,6 @@ test('leftovers: an entry without meta.json is listed as broken and discard remo
 // ---- sudo forms: root acting on the invoking user's store trusts nothing in it
 
 const TEST_USER = 'sbxtest';
-function userIds(name: string): { uid: number; home: string } | null {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
-  if (!line) return null;
-  const f = line.split(':');
-  return { uid: Number(f[2]), home: f[5]! };
-}
 
 (IS_ROOT && userIds(TEST_USER) ? test : test.skip)('sudo sbx commit/diff/discard on the invoking user\'s store: derived locations only, that user as owner', () => {
   const u = userIds(TEST_USER)!;

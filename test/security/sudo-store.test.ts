@@ -216,51 +216,42 @@ rootCase('held: the store dir itself a symlink to the canary', () => {
   }
 });
 
-rootCase('fixed: meta.json\'s temporary name planted as a hard link to a root-owned file the user may write', () => {
-  const c = makeCanary();
-  chmodSync(c, 0o711);
-  const shared = join(c, 'shared');
-  writeFileSync(shared, 'canary\n', { mode: 0o666 });
-  chmodSync(shared, 0o666);
-  const { top, store } = makeUserStore();
-  try {
-    const s = new Store(store, UID);
-    const m = s.resolve(ID);
-    // As the owner may (protected_hardlinks lets them link a file they can read and write).
-    linkSync(shared, join(store, ID, `.meta.json.${process.pid}`));
-    s.markSaved(m);
-    const st = statSync(shared);
-    assert.is(st.uid, 0, 'root gave the linked file to the store owner');
-    assert.is(readFileSync(shared, 'utf8'), 'canary\n', 'root wrote meta.json into the linked file');
-    assert.is(s.resolve(ID).state, 'saved');
-  } finally {
-    cleanup(c, top);
-  }
+/**
+ * A temporary name of root's writes in the entry (`name`) planted by the store's owner as a hard
+ * link to a root-owned file they may write (protected_hardlinks lets them link a file they can
+ * read and write); `write` is root's write there. The file must stay root's and as it was.
+ */
+function plantedLinkCase(what: string, name: string, write: (s: Store) => void): void {
+  rootCase(`fixed: ${what}'s temporary name planted as a hard link to a root-owned file the user may write`, () => {
+    const c = makeCanary();
+    chmodSync(c, 0o711);
+    const shared = join(c, 'shared');
+    writeFileSync(shared, 'canary\n', { mode: 0o666 });
+    chmodSync(shared, 0o666);
+    const { top, store } = makeUserStore();
+    try {
+      const s = new Store(store, UID);
+      linkSync(shared, join(store, ID, name));
+      write(s);
+      assert.is(statSync(shared).uid, 0, 'root gave the linked file to the store owner');
+      assert.is(readFileSync(shared, 'utf8'), 'canary\n', `root wrote ${what} into the linked file`);
+    } finally {
+      cleanup(c, top);
+    }
+  });
+}
+
+plantedLinkCase('meta.json', `.meta.json.${process.pid}`, (s) => {
+  s.markSaved(s.resolve(ID));
+  assert.is(s.resolve(ID).state, 'saved');
 });
 
-rootCase('fixed: the commit journal\'s temporary name planted as a hard link to a root-owned file the user may write', () => {
-  const c = makeCanary();
-  chmodSync(c, 0o711);
-  const shared = join(c, 'shared');
-  writeFileSync(shared, 'canary\n', { mode: 0o666 });
-  chmodSync(shared, 0o666);
-  const { top, store } = makeUserStore();
+plantedLinkCase('the commit journal', 'commit.journal.new', (s) => {
+  const entry = s.openEntry(ID);
   try {
-    const s = new Store(store, UID);
-    // As the owner may (protected_hardlinks lets them link a file they can read and write).
-    linkSync(shared, join(store, ID, 'commit.journal.new'));
-    const entry = s.openEntry(ID);
-    try {
-      new JournalWriter(entry, { version: 1, startedMs: Date.now(), pid: process.pid, only: [], exclude: [], steps: [], ours: [] }).close();
-    } finally {
-      entry.close();
-    }
-    const st = statSync(shared);
-    assert.is(st.uid, 0, 'root gave the linked file to the store owner');
-    assert.is(readFileSync(shared, 'utf8'), 'canary\n', 'root wrote the journal into the linked file');
-    assert.is(lstatSync(join(store, ID, 'commit.journal')).uid, UID, 'the journal is the store owner\'s');
+    new JournalWriter(entry, { version: 1, startedMs: Date.now(), pid: process.pid, only: [], exclude: [], steps: [], ours: [] }).close();
   } finally {
-    cleanup(c, top);
+    entry.close();
   }
 });
 
