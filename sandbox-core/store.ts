@@ -3,7 +3,7 @@
 import { randomHex } from './random.js';
 import {
   closeSync, fchownSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmdirSync, unlinkSync,
-  chmodSync, statfsSync, writeSync, constants as C, type Stats,
+  chmodSync, statfsSync, writeSync, constants as C,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Dir, removeTreeAt } from './beneath.js';
@@ -73,16 +73,26 @@ export function resolveAnywhere(ref: string): { store: Store; meta: SandboxMeta 
 }
 
 /**
- * Root writing in an ordinary user's store (`sudo sbx commit ID`) gives what it writes to the
- * owner of the directory it writes in, so the user's `sbx ls`, `diff` and `discard` still see
- * the sandbox. The owner comes from the directory, never from meta.json.
+ * Replaces the store file `name` in `dir` with `text` at once: written to `tmp` beside it
+ * (fsynced when `sync`), then renamed over it. `tmp` is always a new file, an old one under that
+ * name unlinked first: the store's owner may have left there a hard link to a file they may
+ * write but do not own, which root would fill and give to them, or a fifo the open would wait
+ * on. Root writing in an ordinary user's store (`sudo sbx commit ID`) gives the file to the
+ * owner of the directory (never meta.json's word), so the user's `sbx ls`, `diff` and
+ * `discard` still see the sandbox.
  */
-export function keepStoreOwner(fd: number, dir: string | Stats): void {
-  if (process.geteuid?.() !== 0) return;
-  const st = typeof dir === 'string' ? lstatSync(dir) : dir;
-  if (st.isDirectory() && st.uid !== 0) fchownSync(fd, st.uid, st.gid);
+export function replaceStoreFile(dir: Dir, name: string, tmp: string, text: string, sync: boolean): void {
+  try { unlinkSync(dir.at(tmp)); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
+  const fd = openSync(dir.at(tmp), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+  try {
+    if (process.geteuid?.() === 0) { const st = dir.stat(); if (st.uid !== 0) fchownSync(fd, st.uid, st.gid); }
+    writeSync(fd, text);
+    if (sync) fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(dir.at(tmp), dir.at(name));
 }
-
 
 /** meta.json is small; a bigger one is not sbx's and is not read. */
 const META_MAX_BYTES = 1 << 20;
@@ -371,20 +381,7 @@ export class Store {
     let dir: Dir | null = null;
     try {
       dir = Dir.openBeneath(root, meta.id);
-      const tmp = `.meta.json.${process.pid}`;
-      // Always a new file: one the owner left under that name may be a hard link to a file
-      // they may write but do not own, which root would otherwise fill and give to them
-      // (keepStoreOwner), or a fifo the open would wait on forever.
-      try { unlinkSync(dir.at(tmp)); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
-      const fd = openSync(dir.at(tmp), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
-      try {
-        keepStoreOwner(fd, dir.stat());
-        writeSync(fd, JSON.stringify(meta, null, 2) + '\n');
-        if (!meta.throwaway) fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(dir.at(tmp), dir.at('meta.json'));
+      replaceStoreFile(dir, 'meta.json', `.meta.json.${process.pid}`, JSON.stringify(meta, null, 2) + '\n', !meta.throwaway);
     } finally {
       dir?.close();
       root.close();

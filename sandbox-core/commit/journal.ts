@@ -10,8 +10,8 @@
 // The journal is store data, hostile input like meta.json: it is reached only through the
 // sandbox's entry opened from the store root fd (Store.openEntry), so no component of its
 // path (the store's entries, the <id> dir, the file) is ever followed if it is a symlink.
-import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants as C } from 'node:fs';
-import { keepStoreOwner } from '../store.js';
+import { closeSync, fstatSync, fsyncSync, readFileSync, unlinkSync, writeSync, constants as C } from 'node:fs';
+import { replaceStoreFile } from '../store.js';
 import { SbxError } from '../base/errors.js';
 import { BOOT_ID_RE, START_RE, recordedAlive, selfStamp } from '../base/process.js';
 import type { Dir } from '../beneath.js';
@@ -141,21 +141,8 @@ export class JournalWriter {
   private pendingDone = '';
   /** `entry`: the sandbox's store entry (Store.openEntry), used until remove() or close(); the caller closes it. */
   constructor(private readonly entry: Dir, header: JournalHeader) {
-    const tmp = `${NAME}.new`;
-    // Always a new file, as meta.json's (store.ts writeMeta): under `sudo sbx commit` one the
-    // store's owner left under that name may be a hard link to a file they may write but do not
-    // own, which root would fill and give to them (keepStoreOwner), or a fifo the open waits on.
-    try { unlinkSync(entry.at(tmp)); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
-    const fd = openSync(entry.at(tmp), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
-    try {
-      keepStoreOwner(fd, entry.stat());
-      writeSync(fd, JSON.stringify(header) + '\n');
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    // Replacing the old journal only now keeps what it knew if we die before this point.
-    renameSync(entry.at(tmp), entry.at(NAME));
+    // Replacing the old journal only once the new header is durable keeps what it knew if we die before.
+    replaceStoreFile(entry, NAME, `${NAME}.new`, JSON.stringify(header) + '\n', true);
     this.fd = entry.openFile(NAME, C.O_WRONLY | C.O_APPEND);
   }
   /** Before a batch is written beside its targets: each of these may leave a staging name. */
