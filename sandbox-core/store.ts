@@ -281,14 +281,9 @@ export class Store {
       return this.owned(d, path);
     };
     let top: Dir;
-    if (inScratch) {
-      const shm = Dir.open('/dev/shm');
-      try { top = open(shm, `sbx-${this.owner}`, scratchPath(this.owner)); } finally { shm.close(); }
-    } else {
-      try { top = this.openRoot(); } catch (e) {
-        if (e instanceof SbxError) throw e;
-        throw refused(this.root, e);
-      }
+    try { top = inScratch ? this.openScratchDir() : this.openRoot(); } catch (e) {
+      if (e instanceof SbxError) throw e;
+      throw refused(inScratch ? scratchPath(this.owner) : this.root, e);
     }
     try { return open(top, meta.id, dir); } finally { top.close(); }
   }
@@ -545,18 +540,13 @@ export class Store {
    */
   private openScratch(): Dir | null {
     if (!safeScratch(this.owner, false)) return null;
-    let shm: Dir;
-    try { shm = Dir.open('/dev/shm'); } catch { return null; }
-    try {
-      const d = Dir.openBeneath(shm, `sbx-${this.owner}`);
-      if (d.stat().uid === this.owner) return d;
-      d.close();
-      return null;
-    } catch {
-      return null;
-    } finally {
-      shm.close();
-    }
+    try { return this.openScratchDir(); } catch { return null; }
+  }
+
+  /** /dev/shm/sbx-<owner> from /dev/shm, no symlink followed, the owner's on the fd; else throws why not. */
+  private openScratchDir(): Dir {
+    const shm = Dir.open('/dev/shm');
+    try { return this.owned(Dir.openBeneath(shm, `sbx-${this.owner}`), scratchPath(this.owner)); } finally { shm.close(); }
   }
 
   /** Removes a throwaway run's scratch tree of `id` (see removeTree for `dirs`). */
