@@ -11,6 +11,9 @@ export function reserveOf(total: number): number {
   return Math.min(1 << 30, Math.floor(total / 20));
 }
 
+/** What a refusal tells the user to do. */
+const HINT = 'free some space (sbx images --prune), or the image is not what it claims';
+
 const mib = (n: number): string => `${Math.ceil(n / (1 << 20))} MiB`;
 
 /** Refuses (one line) when writing `bytes` more below `dir` would leave less than the reserve. */
@@ -19,7 +22,7 @@ export function ensureRoom(dir: string, bytes: number, what: string): void {
   const free = st.bavail * st.bsize;
   const reserve = reserveOf(st.blocks * st.bsize);
   if (free - bytes < reserve) {
-    throw new SbxError(`${what} needs ${mib(bytes)} more and the store's filesystem has ${mib(free)} free (sbx keeps ${mib(reserve)} free): refused`, 125, 'free some space (sbx images --prune), or the image is not what it claims');
+    throw new SbxError(`${what} needs ${mib(bytes)} more and the store's filesystem has ${mib(free)} free (sbx keeps ${mib(reserve)} free): refused`, 125, HINT);
   }
 }
 
@@ -58,7 +61,7 @@ export class RoomBudget {
     this.inodes = st.files > 0 ? Math.max(0, Math.min(INODES_EVERY, st.ffree - inodeReserveOf(st.files))) : INODES_EVERY;
     if (bytes > this.bytes) ensureRoom(this.dir, bytes, this.what);
     if (inodes > this.inodes) {
-      throw new SbxError(`${this.what} needs more inodes and the store's filesystem has ${st.ffree} free (sbx keeps ${inodeReserveOf(st.files)} free): refused`, 125, 'free some space (sbx images --prune), or the image is not what it claims');
+      throw new SbxError(`${this.what} needs more inodes and the store's filesystem has ${st.ffree} free (sbx keeps ${inodeReserveOf(st.files)} free): refused`, 125, HINT);
     }
     this.bytes -= bytes;
     this.inodes -= inodes;
