@@ -5,11 +5,11 @@ import { resolveAnywhere } from '../sandbox-core/store.js';
 import { warnIfInterrupted } from './interrupted.js';
 import { scanSandboxAsync } from '../sandbox-core/changes/scan.js';
 import { stdoutColors, warn } from './output.js';
-import { changesJson, columnDiffs, countLine, renderDiffs, renderStat, renderSummary, summaryMarker, STAT_MAX_BYTES, DIFF_MAX_BYTES, writeDiffs } from './render-changes.js';
+import { changesJson, columnDiffs, countLine, renderDiffs, renderStat, renderSummary, STAT_MAX_BYTES, DIFF_MAX_BYTES, writeDiffs } from './render-changes.js';
 import { page } from './pager.js';
 import { diffNameOnly } from './diff-names.js';
 import { progressLine } from './progress.js';
-import { DiffFolds } from './render-diff-folds.js';
+import { diffView } from './render-diff-folds.js';
 import { resolve } from 'node:path';
 
 export class DiffCommand extends Command {
@@ -52,13 +52,15 @@ export class DiffCommand extends Command {
     warnIfInterrupted(meta);
     const progress = progressLine();
     const full = !this.stat && !this.json;
-    // The summary's rules asked of each plain new file while the helper walks, not after it.
-    const marker = full ? summaryMarker({ expand: this.all }) : undefined;
+    // The summary's rules asked of each plain new file while the helper walks, not after it;
+    // what the diffs leave out (--all: nothing).
+    const paths = this.pathArgs.map((p) => resolve(p));
+    const view = full ? diffView({ ref: meta.name ?? meta.id, all: this.all, paths, only: this.only }) : undefined;
     const col = stdoutColors;
     // And each new text file's diff, so that after the walk they are only copied out in order.
     const diffs = full ? columnDiffs(col) : null;
     const scan = await scanSandboxAsync(meta, {
-      only: this.only, exclude: this.exclude, paths: this.pathArgs.map((p) => resolve(p)),
+      only: this.only, exclude: this.exclude, paths,
       progress: (phase, n) => progress.update(`${phase}: ${n} entries`),
       // Line counts do not show a new file's xattrs: the helper need not read them.
       fewXattrs: this.stat,
@@ -69,7 +71,7 @@ export class DiffCommand extends Command {
       ...(this.stat && !this.json ? { countLinesUpTo: STAT_MAX_BYTES } : {}),
       // The full view diffs every new file: the helper brings their text as it walks, and
       // the plain new files stay columns, each made a change only to be printed.
-      ...(full ? { readNewUpTo: DIFF_MAX_BYTES, columns: true, markColumn: marker!.mark, ...(diffs ? { renderColumn: diffs } : {}) } : {}),
+      ...(full ? { readNewUpTo: DIFF_MAX_BYTES, columns: true, markColumn: view!.marker.mark, ...(diffs ? { renderColumn: diffs } : {}) } : {}),
     });
     progress.end();
     for (const e of scan.errors) warn(e);
@@ -82,13 +84,12 @@ export class DiffCommand extends Command {
     else if (this.stat) await page(await renderStat(scan.changes, col, scan.named), out);
     else {
       const head = `${col.bold(`sandbox ${meta.name ?? meta.id}`)}: ${countLine(scan.changes, scan.named)}${unread ? `; ${unreadNote(unread)}` : ''}\n`;
-      const summary = head + renderSummary(scan.changes, col, { expand: this.all, ...(marker ? { marker } : {}) }, scan.named) + (scan.changes.length || scan.named?.length ? '\n' : '');
+      const summary = head + renderSummary(scan.changes, col, view!.summary, scan.named) + (scan.changes.length || scan.named?.length ? '\n' : '');
       // Not a terminal: nothing to page, so the diffs are written as they are made.
       // What the summary folds gets no diff either (--all: nothing is folded).
-      const folds = this.all ? undefined : new DiffFolds({ marker: marker!, ref: meta.name ?? meta.id, paths: this.pathArgs.map((p) => resolve(p)), only: this.only });
-      if (out === process.stdout && process.stdout.isTTY) await page(summary + await renderDiffs(scan.changes, col, scan.named, folds), out);
+      if (out === process.stdout && process.stdout.isTTY) await page(summary + await renderDiffs(scan.changes, col, scan.named, view!.folds), out);
       // A pipe's reader may be slower than the diffs are made: wait for it rather than queue them.
-      else { out.write(summary); await writeDiffs(scan.changes, col, drained, scan.named, folds); }
+      else { out.write(summary); await writeDiffs(scan.changes, col, drained, scan.named, view!.folds); }
     }
     return exitStatus(this.exitCode, scan.changes.length + (scan.named?.length ?? 0), unread);
   }

@@ -68,7 +68,7 @@ export class ExportCommand extends Command {
       const r = await writeImageLayout(this.output, scan, layerOpts, {
         createdBy: meta.command.join(' '), comment: `sbx sandbox ${meta.id}`, tag: this.tag, arch: process.arch,
         // An image sandbox's layer goes on its own image, read back (and verified) from the cache.
-        base: this.base ? readImage(this.base) : meta.image ? new ImageCache(store.root).image(meta.image) : undefined,
+        base: this.base ? readImage(this.base) : meta.image ? new ImageCache(store).image(meta.image) : undefined,
       });
       this.reportSkipped(r.skipped);
       info(`image layout ${display(this.output)}: ${r.entries} entries; layer ${r.digest} (diff-id ${r.diffId}); manifest ${r.manifest}`);

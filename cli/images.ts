@@ -21,7 +21,7 @@ export class ImagesCommand extends Command {
   override async execute(): Promise<number> {
     const store = new Store();
     const users = store.list().flatMap((m) => (m.image ? [{ name: m.name ?? m.id, rec: m.image }] : []));
-    const cache = new ImageCache(store.root);
+    const cache = new ImageCache(store);
     if (this.prune) {
       const r = cache.prune(users);
       info(`pruned ${r.removed} cache entr${r.removed === 1 ? 'y' : 'ies'}, ${humanBytes(r.bytes)} freed`);

@@ -65,7 +65,7 @@ export function countLine(changes: Change[], named?: NamedChanges): string {
 export interface SummaryOptions {
   /** Lines per kind before "… and N more" (flagged changes are always listed). */
   limit?: number;
-  /** List every path: no subtree groups, no folding (`sbx diff --all`, the review's [r]). */
+  /** List every path: no subtree groups, no folding (`sbx diff --all`). */
   expand?: boolean;
   /** The fold list; by default the shipped policies/fold.json and the config file's rules. */
   fold?: FoldSpec[];
@@ -89,14 +89,22 @@ export interface SummaryMarker {
   readonly fold: FoldSpec[];
   readonly ctx: SensitiveContext;
   mark(path: string, perm: number): number;
+  /** sensitiveReason of a change, asked once: the summary and the diffs' folds both want it. */
+  reason(c: Change): string | null;
 }
 
 export function summaryMarker(opts: SummaryOptions = {}): SummaryMarker {
   const fold = opts.expand ? [] : (opts.fold ?? foldRules());
   const ctx = sensitiveContext();
   const foldOf = foldIndex(fold);
+  const reasons = new WeakMap<Change, string | null>();
   return {
     expand: !!opts.expand, fold, ctx,
+    reason: (c) => {
+      let why = reasons.get(c);
+      if (why === undefined) { why = sensitiveReason(c, ctx); reasons.set(c, why); }
+      return why;
+    },
     mark: (p, perm) => {
       const flagged = newFileReason(p, perm, ctx) !== null;
       // A git dir's files are folded per repository when the summary is made (take): asked then.
@@ -172,6 +180,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
   const limit = opts.limit ?? Infinity;
   let trees = 0;
   const ctx = marker ? marker.ctx : sensitiveContext();
+  const reasonOf = marker ? marker.reason : (c: Change) => sensitiveReason(c, ctx);
   const plan: SummaryPlan = { kinds: [], folded: 0, flagged: 0 };
   const byKind = new Map<ChangeKind, Change[]>(ORDER.map((k) => [k, []]));
   // A git dir's entries (objects, refs, logs, index) are one line per repository; what the
@@ -180,7 +189,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
   const kindTotal = new Map<ChangeKind, number>(ORDER.map((k) => [k, 0]));
   for (const c of changes) {
     kindTotal.set(c.change, kindTotal.get(c.change)! + 1);
-    if (repos && gitRepoOf(c.path) !== null && !sensitiveReason(c, ctx) && repos.add(c.path, c.change, c.type, c.size, () => c.upper, c.host?.size ?? 0)) continue;
+    if (repos && gitRepoOf(c.path) !== null && !reasonOf(c) && repos.add(c.path, c.change, c.type, c.size, () => c.upper, c.host?.size ?? 0)) continue;
     byKind.get(c.change)!.push(c);
   }
   // The column list's new files (the full review's scan) are added files: a Change is made
@@ -203,7 +212,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     };
     const flaggedChanges: Array<[Change, string]> = [];
     for (const c of group) {
-      const why = sensitiveReason(c, ctx);
+      const why = reasonOf(c);
       if (why) flaggedChanges.push([c, why]);
       else if (c.linksTo !== undefined && !opts.expand) linked.push(c); else rest.push(c);
     }
@@ -213,7 +222,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     // The `!` rules on column entry j (path p), asked by viewKind as it meets it (its path is
     // made once for both): a flagged one gets its Change for its line, the rest are kept.
     const take = (j: number, p: string): boolean => {
-      const why = newFileReason(p, extra!.permAt(j), ctx, extra!.upperAt(j));
+      const why = marked && extra!.markAt(j) === MARK_UNKNOWN ? null : newFileReason(p, extra!.permAt(j), ctx, extra!.upperAt(j));
       if (why) { flaggedCols.push([extra!.changeAt(j), why]); return false; }
       if (repos && repos.add(p, 'added', 'file', extra!.sizeAt(j), () => extra!.changeAt(j).upper)) return false;
       keep![j] = 1;

@@ -5,15 +5,16 @@
 // is never left out; nor is one the user pointed at: a PATH argument or --only pattern that
 // lies in the fold itself (`sbx diff ID /src/x/.git`, `--only '*.pyc'`). --all folds nothing.
 // Only the diffs: the summary, --name-only, --json, --stat and the commit are as before.
+// `sbx diff ID` and the prompt's [r] both show diffView's summary and diffs.
 import type { Change } from '../sandbox-core/changes/types.js';
 import type { NamedChanges } from '../sandbox-core/changes/named.js';
 import { display, fromUser, terminalSafe } from '../sandbox-core/base/bpath.js';
-import { newFileReason, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
-import { foldIndex, MARK_FOLD, MARK_PLAIN } from '../sandbox-core/changes/group.js';
+import { newFileReason } from '../sandbox-core/changes/sensitive.js';
+import { foldIndex, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN } from '../sandbox-core/changes/group.js';
 import { globMatch } from '../sandbox-core/changes/glob.js';
 import { gitRepoOf } from '../sandbox-core/changes/repo-fold.js';
 import { countText } from './progress.js';
-import type { SummaryMarker } from './render-changes.js';
+import { summaryMarker, type SummaryMarker, type SummaryOptions } from './render-changes.js';
 
 export interface DiffFoldOptions {
   /** The summary's rules (its fold list and `!` context; its marks on the column entries). */
@@ -24,6 +25,26 @@ export interface DiffFoldOptions {
   paths?: string[];
   /** The --only patterns. */
   only?: string[];
+}
+
+/** What the full view of a sandbox's changes shows: its summary's options and what its diffs leave out. */
+export interface DiffView {
+  /** The summary's rules, made before the scan (ScanOptions markColumn). */
+  marker: SummaryMarker;
+  /** renderSummary's options: every line, folded as the diffs are (`all`: nothing folded). */
+  summary: SummaryOptions;
+  /** For renderDiffs/writeDiffs; none with `all`. */
+  folds?: DiffFolds;
+}
+
+/**
+ * The view `sbx diff ID [PATH...]` shows and the prompt's [r] pages: the same folds in the
+ * summary and the diffs, the same hint lines naming the sandbox as `ref`.
+ */
+export function diffView(o: { ref: string; all?: boolean; paths?: string[]; only?: string[] }): DiffView {
+  const all = !!o.all;
+  const marker = summaryMarker({ expand: all });
+  return { marker, summary: { expand: all, marker }, ...(all ? {} : { folds: new DiffFolds({ marker, ref: o.ref, ...(o.paths ? { paths: o.paths } : {}), ...(o.only ? { only: o.only } : {}) }) }) };
 }
 
 /** Counts what writeDiffs leaves out, per repository and per fold rule, and says so at the end. */
@@ -47,16 +68,20 @@ export class DiffFolds {
   /** Whether change c's diff is left out (counted then). */
   change(c: Change): boolean {
     if (c.type !== 'file' || c.change === 'metadata') return false;
-    return this.left(c.path, c.linksTo !== undefined, () => sensitiveReason(c, this.o.marker.ctx) !== null);
+    return this.left(c.path, c.linksTo !== undefined, () => this.o.marker.reason(c) !== null);
   }
 
   /** Whether column entry j's diff (a new file) is left out (counted then). */
   column(list: NamedChanges, j: number): boolean {
-    const m = list.mark === this.o.marker.mark ? list.markAt(j) : 0;
+    const marked = list.mark === this.o.marker.mark;
+    const m = marked ? list.markAt(j) : MARK_UNKNOWN;
     if (m === MARK_PLAIN) return false;
     // Marked folded (by rule m - MARK_FOLD) as the helper walked: not flagged, not in a git dir.
     if (m >= MARK_FOLD && !this.roots.length && !this.globs.length) { this.folds[m - MARK_FOLD]!++; return true; }
     const p = list.pathAt(j);
+    // Marked and not flagged (a git dir's entry): the rules said no without its content, which
+    // only ever turns a yes into a no (a `harmless` test), so they say no with it too.
+    if (m === MARK_UNKNOWN && marked) return this.left(p, false, () => false);
     return this.left(p, false, () => newFileReason(p, list.permAt(j), this.o.marker.ctx, list.upperAt(j)) !== null);
   }
 

@@ -76,7 +76,7 @@ const VERB: Record<ChangeKind, string> = { added: 'addition', deleted: 'deletion
 const ANSWERS = [
   'k  keep: commit every change to the host',
   'd  discard: drop the sandbox, the host stays as it is',
-  'r  review: every path and the diffs, in a pager',
+  'r  review: the changes and their diffs, in a pager (what sbx diff shows)',
   'p  pick: decide line by line (a directory line decides its whole tree)',
   's  save: keep the sandbox for later (sbx diff, sbx commit, sbx discard)',
 ];
@@ -241,7 +241,11 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
       if (a === 'r' || a === 'review') {
         const out = process.stdout.isTTY ? process.stdout : process.stderr;
         const { page } = await import('./pager.js');
-        const text = renderSummary(changes, colors, { expand: true }) + '\n' + await renderDiffs(changes, colors);
+        // What `sbx diff ID` shows: a git dir's own files, caches and lock files folded in the
+        // summary and left out of the diffs, with a line on how to see them (never a flagged one).
+        const { diffView } = await import('./render-diff-folds.js');
+        const view = diffView({ ref: meta.name ?? meta.id });
+        const text = renderSummary(changes, colors, view.summary) + '\n' + await renderDiffs(changes, colors, undefined, view.folds);
         // The pager reads the same terminal: keys meant for it must not become answers here.
         rl.pause();
         try { await page(text, out); } finally { rl.resume(); }

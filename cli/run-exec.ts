@@ -66,9 +66,9 @@ async function lowerViewOf(o: RunOptions, store: Store, inSandbox: SandboxMeta |
   if (o.workdir !== undefined && !o.workdir.startsWith('/')) throw new UsageError('--workdir must be an absolute path inside');
   // Loaded only here: a run of this machine never pays for the image code.
   const { prepareImage, prepareRootfs, reopenLowerView, resolveUser } = await import('../sandbox-core/image/view.js');
-  const view = inSandbox ? (await reopenLowerView(store.root, inSandbox, (l) => info(l)))!
+  const view = inSandbox ? (await reopenLowerView(store, inSandbox, (l) => info(l)))!
     : o.rootfs !== undefined ? prepareRootfs(resolve(o.rootfs))
-      : await prepareImage(store.root, o.image!, (l) => info(l));
+      : await prepareImage(store, o.image!, (l) => info(l));
   const ref = o.image ?? o.rootfs ?? inSandbox?.image?.ref ?? inSandbox?.rootfs ?? '';
   return { ...view, cmdUser: resolveUser(o.imageUser ?? view.process.user, view.lowerRoot, ref) };
 }

@@ -15,7 +15,7 @@ import type { SandboxMeta } from './types.js';
 import { setLayersOpener } from './layers-opener.js';
 import { removeAsMappedRoot } from './mapped-root.js';
 import { BOOT_ID_RE, START_RE, bootId, pidAlive, recordedAlive, selfStamp } from './base/process.js';
-import { checkImageRecord, mergedTreeOf } from './image/record.js';
+import { checkImageRecord, IMAGES_DIR, lowerRootFromCache } from './image/record.js';
 
 const ID_RE = /^[0-9a-f]{8}$/;
 /** The name removeId claims an entry under while it removes it. */
@@ -404,6 +404,25 @@ export class Store {
     }
   }
 
+  /**
+   * The store's image cache (`images/`), from the store root fd (its owner and mount namespace
+   * checked there), no symlink followed, the owner's on the fd: every host-side read of the
+   * cache starts here (image/cache.ts, the merged tree of lowerRootFromCache), never at its path.
+   */
+  openImages(create = false): Dir {
+    const root = this.openRoot();
+    try {
+      let d: Dir;
+      try { d = Dir.openBeneath(root, IMAGES_DIR, { create }); } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw e;
+        throw new SbxError(`the image cache ${join(this.root, IMAGES_DIR)} ${whyNot(e)}: refusing to use it`, 125);
+      }
+      return this.owned(d, join(this.root, IMAGES_DIR));
+    } finally {
+      root.close();
+    }
+  }
+
   private openRoot(): Dir {
     const d = Dir.open(this.root);
     const st = d.stat();
@@ -566,8 +585,10 @@ export class Store {
         const meta = parsed as SandboxMeta;
         meta.layersDir = this.layersDirOf(meta);
         this.registerOpener(meta);
-        // Derived like layersDir: the file's own value, if any, is never used.
-        meta.lowerRoot = meta.image ? mergedTreeOf(this.root, meta.image) : meta.rootfs;
+        // Derived like layersDir: the file's own value, if any, is never used. An image's
+        // merged tree is opened from the store root fd when first asked for (record.ts).
+        if (meta.image) lowerRootFromCache(meta, meta.image, () => this.openImages());
+        else meta.lowerRoot = meta.rootfs;
         delete meta.interrupted;
         if (meta.state === 'running' && meta.runnerPid !== process.pid) {
           const boot = bootId();

@@ -52,9 +52,11 @@ export interface ColumnRest {
 
 /**
  * What the summary's rules said of a column entry while the scan read it (NamedChanges marks,
- * made during the helper's walk, when Node would otherwise wait): not asked, taken and not
- * folded, flagged by a `!` rule (asked again when the summary is made, for its reason), or
- * folded by fold rule k (MARK_FOLD + k). A mark fits a byte: rule 252 on is left unasked.
+ * made during the helper's walk, when Node would otherwise wait): not flagged but left to
+ * decide when the summary is made (a git dir's entry, fold rule 253 on: a mark fits a byte; or
+ * not asked at all, for a list made without marks), taken and not folded, flagged by a `!`
+ * rule (asked again then, for its reason and with the file's content), or folded by fold rule
+ * k (MARK_FOLD + k).
  */
 export const MARK_UNKNOWN = 0, MARK_PLAIN = 1, MARK_FLAGGED = 2, MARK_FOLD = 3;
 

@@ -6,7 +6,7 @@ import { PassThrough, type Writable } from 'node:stream';
 import { once } from 'node:events';
 import {
   createWriteStream, mkdirSync, renameSync, writeFileSync, existsSync, readdirSync, lstatSync, openSync, readSync, closeSync,
-  fstatSync, copyFileSync, constants as C,
+  fstatSync, rmSync, writeSync, constants as C,
 } from 'node:fs';
 import { join } from 'node:path';
 import { TarWriter } from './tar.js';
@@ -71,6 +71,11 @@ export interface Descriptor { mediaType: string; digest: string; size: number }
 /** An image read from an OCI layout: its manifest, config and the layout it lives in. */
 export interface OciImage {
   layout: string;
+  /**
+   * Opens a blob read-only (no symlink followed): an image of the store's cache reads its
+   * blobs from the cache's checked fd (image/cache.ts), never by a path below the store.
+   */
+  openBlob?: (digest: string) => number;
   manifest: { schemaVersion: number; mediaType?: string; config: Descriptor; layers: Descriptor[] };
   config: { architecture?: string; os?: string; config?: Record<string, unknown>; rootfs: { type: string; diff_ids: string[] }; history?: unknown[] };
 }
@@ -202,20 +207,38 @@ export function checkConfig(c: unknown, manifest: OciImage['manifest'], where: s
   }
 }
 
-/** Copies a blob between layouts, checking its digest on the way. */
-function copyBlob(from: string, to: string, d: Descriptor): void {
-  const src = blobPath(from, d.digest);
+/**
+ * Copies a blob of `from` into the layout `to`, checking its digest on the way: read from the
+ * image's own opener when it has one, else opened without following a symlink as its last
+ * component; only a regular file is read, and nothing is kept unless its digest matches.
+ */
+function copyBlob(from: OciImage, to: string, d: Descriptor): void {
   const dst = blobPath(to, d.digest);
   const tmp = `${dst}.tmp-${process.pid}`;
-  copyFileSync(src, tmp);
+  let src: number;
+  try { src = from.openBlob ? from.openBlob(d.digest) : openSync(blobPath(from.layout, d.digest), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK); } catch (e) {
+    if (e instanceof SbxError) throw e;
+    throw new SbxError(`cannot read blob ${d.digest} of ${from.layout}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 125, 'the image is damaged or was tampered with');
+  }
   const h = createHash('sha256');
-  const fd = openSync(tmp, C.O_RDONLY);
   try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (;;) { const n = readSync(fd, buf, 0, buf.length, null); if (!n) break; h.update(buf.subarray(0, n)); }
-  } finally { closeSync(fd); }
-  if (`sha256:${h.digest('hex')}` !== d.digest) throw new SbxError(`blob ${d.digest} of ${from} does not match its digest`, 125, 'the image is damaged or was tampered with');
-  renameSync(tmp, dst);
+    if (!fstatSync(src).isFile()) throw new SbxError(`blob ${d.digest} of ${from.layout} is not a regular file`, 125, 'the image is damaged or was tampered with');
+    const out = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644);
+    try {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      for (;;) {
+        const n = readSync(src, buf, 0, buf.length, null);
+        if (!n) break;
+        h.update(buf.subarray(0, n));
+        for (let off = 0; off < n;) off += writeSync(out, buf, off, n - off);
+      }
+    } finally { closeSync(out); }
+    if (`sha256:${h.digest('hex')}` !== d.digest) throw new SbxError(`blob ${d.digest} of ${from.layout} does not match its digest`, 125, 'the image is damaged or was tampered with');
+    renameSync(tmp, dst);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  } finally { closeSync(src); }
 }
 
 export interface ImageInfo {
@@ -243,7 +266,7 @@ export async function writeImageLayout(dir: string, scan: Pick<ScanResult, 'chan
   const layer = await streamLayer(scan, createWriteStream(tmp, { mode: 0o644 }), { ...opts, gzip: true });
   renameSync(tmp, join(blobs, layer.digest.slice(7)));
   const base = info.base;
-  for (const l of base?.manifest.layers ?? []) copyBlob(base!.layout, dir, l);
+  for (const l of base?.manifest.layers ?? []) copyBlob(base!, dir, l);
   const created = new Date().toISOString();
   const config = writeBlob(blobs, JSON.stringify({
     ...(base?.config ?? {}),

@@ -9,7 +9,12 @@
 //   tmp/                  unpacks under way; renamed into place only once verified
 //
 // A name in the cache is always derived from a digest sbx computed or checked; every access is
-// fd-relative through beneath.ts.
+// fd-relative through beneath.ts, from the cache dir the store opens from its checked root fd
+// (Store.openImages): root acting on a user's store ('sudo sbx export', 'sudo SBX_HOME=…
+// sbx images') reads and removes only what is really below that store, in its own mount
+// namespace. Only the store's owner adds to a cache (see writable): the trees a run hands its
+// helper (overlay lower layers, the unpack's mknod and xattr calls) are paths below the
+// store, and only that owner's process resolves them, with that owner's own rights.
 import { createHash } from 'node:crypto';
 import {
   closeSync, createReadStream, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync, constants as C,
@@ -17,14 +22,14 @@ import {
 } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { join, dirname } from 'node:path';
-import { Dir, removeTreeAt } from '../beneath.js';
+import { Dir, NotBeneathError, removeTreeAt } from '../beneath.js';
 import { SbxError } from '../base/errors.js';
 import { ensurePrivateDir } from '../base/paths.js';
 import { randomHex } from '../random.js';
 import { checkConfig, checkManifest, DIGEST, MEDIA, openImage, splitRef, type OciImage } from '../export/oci.js';
 import { readLayer } from './layer-blob.js';
 import { readTar } from './tar-reader.js';
-import { unpackLayer } from './unpack.js';
+import { MAX_ENTRIES, MAX_IMAGE_ENTRIES, unpackLayer } from './unpack.js';
 import { mergeLayers } from './merge.js';
 import { ensureRoom, RoomBudget } from './room.js';
 
@@ -46,30 +51,57 @@ const hex = (digest: string): string => {
 
 export interface CacheEntryInfo { digest: string; bytes: number; usedBy: string[] }
 
+/** What the cache needs of its store (store.ts Store). */
+export interface CacheStore {
+  readonly root: string;
+  /** The uid owning the store. */
+  readonly owner: number;
+  /** `images/` from the store root fd, checked (Store.openImages); an ENOENT error when absent and not `create`. */
+  openImages(create?: boolean): Dir;
+}
+
+type Sub = 'blobs/sha256' | 'layers' | 'merged' | 'tmp';
+
 export class ImageCache {
   readonly root: string;
-  constructor(storeRoot: string) {
-    this.root = imageCacheRoot(storeRoot);
+  constructor(private readonly store: CacheStore) {
+    this.root = imageCacheRoot(store.root);
   }
 
   layerPath(diffId: string): string { return join(this.root, 'layers', hex(diffId)); }
   mergedPath(chainId: string): string { return join(this.root, 'merged', hex(chainId)); }
 
-  private open(): Dir {
-    ensurePrivateDir(dirname(this.root));
-    ensurePrivateDir(this.root);
-    return Dir.open(this.root);
+  /**
+   * Refuses a write to another user's cache: root adds nothing to a user's store (what it made
+   * there would be root's, and the paths a run hands its helper are the user's to swap).
+   */
+  private writable(): void {
+    const euid = process.geteuid?.() ?? 0;
+    if (this.store.owner !== euid) throw new SbxError(`the image cache ${this.root} belongs to uid ${this.store.owner}: only its owner adds images to it`, 125, 'run images as that user (not under sudo), or in your own store');
   }
 
-  private sub(name: 'blobs/sha256' | 'layers' | 'merged' | 'tmp'): Dir {
-    const top = this.open();
-    try { return Dir.openBeneath(top, name, { create: true }); } finally { top.close(); }
+  /** A directory of the cache, from the store's checked fd; made (with the cache) only for a write. */
+  private sub(name: Sub, write = false): Dir {
+    if (write) { this.writable(); ensurePrivateDir(this.store.root); }
+    const top = this.store.openImages(write);
+    try {
+      try { return Dir.openBeneath(top, name, { create: write }); } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw e;
+        throw new SbxError(`the image cache's ${name} in ${this.root} ${e instanceof NotBeneathError ? 'is a symlink or not a directory' : `cannot be opened (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`}: refusing to use it`, 125);
+      }
+    } finally { top.close(); }
+  }
+
+  /** Opens a blob read-only without following a symlink (for export's base layers and unpacking), from the checked cache dir. */
+  openBlob(digest: string): number {
+    const blobs = this.sub('blobs/sha256');
+    try { return blobs.openFile(hex(digest)); } finally { blobs.close(); }
   }
 
   /** Writes `data` (a manifest sbx made) into the blob store under its sha256; returns the digest. */
   private putBlob(data: Buffer): string {
     const digest = sha(data);
-    const blobs = this.sub('blobs/sha256');
+    const blobs = this.sub('blobs/sha256', true);
     try {
       if (blobs.lstat(digest.slice(7))?.isFile()) return digest;
       ensureRoom(this.root, data.length, `blob ${digest}`);
@@ -90,7 +122,7 @@ export class ImageCache {
    * size and whether it is gzip.
    */
   private async putBlobFrom(chunks: AsyncIterable<Buffer>, room: RoomBudget): Promise<{ digest: string; size: number; gzip: boolean }> {
-    const blobs = this.sub('blobs/sha256');
+    const blobs = this.sub('blobs/sha256', true);
     const tmp = `.tmp-${randomHex(6)}`;
     try {
       const h = createHash('sha256');
@@ -118,7 +150,7 @@ export class ImageCache {
 
   /** Streams a file into the blob store, checking it against `expect` (and `size`, when the manifest gives one). */
   private copyBlobIn(srcPath: string, expect: string, size?: number): void {
-    const blobs = this.sub('blobs/sha256');
+    const blobs = this.sub('blobs/sha256', true);
     try {
       if (blobs.lstat(hex(expect))?.isFile()) return;
       let src: number;
@@ -155,13 +187,11 @@ export class ImageCache {
 
   /** A small blob of the cache, checked against its digest again (the cache is read back as hostile). */
   readBlobJson(digest: string, what: string): unknown {
-    const blobs = this.sub('blobs/sha256');
     let fd: number;
-    try {
-      try { fd = blobs.openFile(hex(digest)); } catch {
-        throw new SbxError(`the image cache has no ${what} ${digest}`, 125, 'run the image again with --image to bring it back');
-      }
-    } finally { blobs.close(); }
+    try { fd = this.openBlob(digest); } catch (e) {
+      if (e instanceof SbxError) throw e;
+      throw new SbxError(`the image cache has no ${what} ${digest}`, 125, 'run the image again with --image to bring it back');
+    }
     try {
       const st = fstatSync(fd);
       if (!st.isFile() || st.size > MAX_JSON) throw new SbxError(`${what} ${digest} in the image cache is not a small regular file`, 125, TAMPERED);
@@ -179,7 +209,7 @@ export class ImageCache {
     checkManifest(manifest, rec.manifest, 'the image cache');
     const config = this.readBlobJson(manifest.config.digest, 'image config');
     checkConfig(config, manifest, 'the image cache');
-    return { layout: this.root, manifest, config };
+    return { layout: this.root, manifest, config, openBlob: (d) => this.openBlob(d) };
   }
 
   /**
@@ -187,6 +217,7 @@ export class ImageCache {
    * `FILE[:TAG]`. Returns the record and the image as read from the cache.
    */
   async importImage(ref: string): Promise<{ record: ImageRecord; image: OciImage }> {
+    this.writable();
     const { path, tag } = splitRef(ref);
     let st;
     try { st = statSync(path); } catch (e) {
@@ -268,8 +299,11 @@ export class ImageCache {
    * and diff-id before it is renamed into place), then the merged tree. Returns the lower
    * layer paths, top first.
    */
-  async ensureLayers(image: OciImage, rec: ImageRecord, asRoot: boolean, say: (line: string) => void): Promise<string[]> {
-    const layers = this.sub('layers');
+  async ensureLayers(image: OciImage, rec: ImageRecord, asRoot: boolean, say: (line: string) => void, maxImageEntries = MAX_IMAGE_ENTRIES): Promise<string[]> {
+    const layers = this.sub('layers', true);
+    // The entries unpacked here count against the image's limit (layers cached before were
+    // counted by their own image; the merge below counts them all).
+    let unpacked = 0;
     try {
       for (let i = 0; i < rec.diffIds.length; i++) {
         const name = hex(rec.diffIds[i]!);
@@ -277,17 +311,22 @@ export class ImageCache {
         if (there?.isDirectory()) continue;
         if (there) removeTreeAt(layers, name);
         say(`unpacking layer ${i + 1}/${rec.diffIds.length} of ${rec.ref} (${rec.diffIds[i]!.slice(0, 19)})`);
-        await this.build(layers, name, (dir) => unpackLayer(readLayer(image, i), dir, rec.diffIds[i]!, asRoot));
+        const left = maxImageEntries - unpacked;
+        await this.build(layers, name, async (dir) => {
+          unpacked += (await (left < MAX_ENTRIES
+            ? unpackLayer(readLayer(image, i), dir, rec.diffIds[i]!, asRoot, left, `per image (${maxImageEntries} in all its layers)`)
+            : unpackLayer(readLayer(image, i), dir, rec.diffIds[i]!, asRoot))).entries;
+        });
       }
     } finally { layers.close(); }
-    const merged = this.sub('merged');
+    const merged = this.sub('merged', true);
     try {
       const name = hex(rec.chainId);
       const there = merged.lstat(name);
       if (!there?.isDirectory()) {
         // Anything else there (a symlink swapped in) goes first: the rename below would fail on it.
         if (there) removeTreeAt(merged, name);
-        await this.build(merged, name, async (dir) => { mergeLayers(rec.diffIds.map((d) => this.layerPath(d)), dir, asRoot); });
+        await this.build(merged, name, async (dir) => { mergeLayers(rec.diffIds.map((d) => this.layerPath(d)), dir, asRoot, rec.ref, maxImageEntries); });
       }
     } finally { merged.close(); }
     return rec.diffIds.map((d) => this.layerPath(d)).reverse();
@@ -295,7 +334,7 @@ export class ImageCache {
 
   /** Makes `name` in `into` by filling a fresh dir under tmp/ and renaming it in when complete. */
   private async build(into: Dir, name: string, fill: (dir: string) => Promise<unknown>): Promise<void> {
-    const tmp = this.sub('tmp');
+    const tmp = this.sub('tmp', true);
     const t = `${name.slice(0, 12)}-${randomHex(6)}`;
     try {
       mkdirSync(tmp.at(t), { mode: 0o700 });
@@ -318,7 +357,11 @@ export class ImageCache {
   list(users: Array<{ name: string; rec: ImageRecord }>): { layers: CacheEntryInfo[]; merged: CacheEntryInfo[]; blobs: CacheEntryInfo[] } {
     const entries = (sub: 'layers' | 'merged' | 'blobs/sha256', uses: (rec: ImageRecord, digest: string) => boolean, sizeOf: (d: Dir, n: string) => number): CacheEntryInfo[] => {
       let d: Dir;
-      try { d = this.sub(sub); } catch { return []; }
+      try { d = this.sub(sub); } catch (e) {
+        // No cache (or not this part of it) yet is an empty one; a refused one is said.
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw e;
+      }
       try {
         return d.list().filter((e) => /^[0-9a-f]{64}$/.test(e.name)).map((e) => {
           const digest = `sha256:${e.name}`;
@@ -343,7 +386,8 @@ export class ImageCache {
   prune(users: Array<{ name: string; rec: ImageRecord }>): { removed: number; bytes: number } {
     const l = this.list(users);
     let removed = 0, bytes = 0;
-    const drop = (sub: 'layers' | 'merged' | 'blobs/sha256', list: CacheEntryInfo[]): void => {
+    const drop = (sub: Sub, list: CacheEntryInfo[]): void => {
+      if (!list.some((e) => !e.usedBy.length)) return;
       const d = this.sub(sub);
       try {
         for (const e of list) if (!e.usedBy.length) { removeTreeAt(d, e.digest.slice(7)); removed++; bytes += e.bytes; }
@@ -353,7 +397,11 @@ export class ImageCache {
     drop('merged', l.merged);
     drop('layers', l.layers);
     drop('blobs/sha256', l.blobs);
-    const tmp = this.sub('tmp');
+    let tmp: Dir;
+    try { tmp = this.sub('tmp'); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { removed, bytes };
+      throw e;
+    }
     try { for (const e of tmp.list()) removeTreeAt(tmp, e.name); } finally { tmp.close(); }
     return { removed, bytes };
   }

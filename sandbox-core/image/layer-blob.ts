@@ -13,8 +13,8 @@ const PLAIN = new Set(['application/vnd.oci.image.layer.v1.tar']);
 const TAMPERED = 'the image is damaged or was tampered with';
 
 function openBlob(img: OciImage, digest: string): number {
-  const path = blobPath(img.layout, digest);
-  try { return openSync(path, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK); } catch (e) {
+  try { return img.openBlob ? img.openBlob(digest) : openSync(blobPath(img.layout, digest), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK); } catch (e) {
+    if (e instanceof SbxError) throw e;
     throw new SbxError(`cannot read layer ${digest} of ${img.layout}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 125, TAMPERED);
   }
 }

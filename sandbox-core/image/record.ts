@@ -3,6 +3,8 @@
 import { join } from 'node:path';
 import type { ImageRecord } from '../types.js';
 import { builtin } from '../base/builtin.js';
+import { Dir } from '../beneath.js';
+import { SbxError } from '../base/errors.js';
 
 export const MAX_LAYERS = 127;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -28,12 +30,47 @@ export function checkImageRecord(r: unknown): r is ImageRecord {
     && typeof x.chainId === 'string' && x.chainId === chainIdOf(x.diffIds);
 }
 
-/** The image cache of a store. */
+/** The image cache's directory in a store. */
+export const IMAGES_DIR = 'images';
+
+/** The image cache of a store (its path: for messages, and for the trees a run hands its helper). */
 export function imageCacheRoot(storeRoot: string): string {
-  return join(storeRoot, 'images');
+  return join(storeRoot, IMAGES_DIR);
 }
 
-/** The merged lower tree of a checked record: what its sandboxes are compared with. */
-export function mergedTreeOf(storeRoot: string, rec: ImageRecord): string {
-  return join(imageCacheRoot(storeRoot), 'merged', rec.chainId.slice(7));
+/**
+ * Gives `meta.lowerRoot` (what the change list compares an image sandbox with) as the merged
+ * tree `merged/<chain-id>` opened below the cache dir `openCache` gives (the store root fd,
+ * checked: Store.openImages), no symlink followed, and named by that fd: `/proc/self/fd/N/.`
+ * is this very directory to whoever opens it in this process (changes/fsat.ts setHostRoot), so
+ * no path below the user's store is walked again. The store's owner may swap any directory in
+ * it for a symlink to a tree only root may read, or bind one there in a mount namespace of
+ * theirs: 'sudo sbx diff ID' showed that tree's files as the image's. Opened when first asked
+ * for (sbx ls reads every meta and compares nothing); the fd stays open for the process.
+ */
+export function lowerRootFromCache(meta: { lowerRoot?: string }, rec: ImageRecord, openCache: () => Dir): void {
+  let path: string | undefined;
+  Object.defineProperty(meta, 'lowerRoot', {
+    configurable: true,
+    // Never written back to meta.json (store.ts ignores the file's value anyway).
+    enumerable: false,
+    get: (): string => (path ??= openMerged(openCache, rec).self() + '/.'),
+    set: (v: string | undefined): void => { Object.defineProperty(meta, 'lowerRoot', { value: v, writable: true, enumerable: true, configurable: true }); },
+  });
+}
+
+function openMerged(openCache: () => Dir, rec: ImageRecord): Dir {
+  const rel = `merged/${rec.chainId.slice(7)}`;
+  let cache: Dir | null = null;
+  try {
+    cache = openCache();
+    return Dir.openBeneath(cache, rel);
+  } catch (e) {
+    if (e instanceof SbxError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'is gone' : code === 'ENOTBENEATH' ? 'is a symlink or not a directory' : `cannot be opened (${code ?? (e as Error).message})`;
+    throw new SbxError(`the image tree this sandbox is compared with (${IMAGES_DIR}/${rel} in its store) ${why}`, 125, "an image's cached tree is made again by 'sbx run --in NAME -- true'");
+  } finally {
+    cache?.close();
+  }
 }

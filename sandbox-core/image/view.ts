@@ -6,7 +6,7 @@ import { closeSync, fstatSync, readSync, statSync } from 'node:fs';
 import { Dir, resolveParentBeneath } from '../beneath.js';
 import { SbxError } from '../base/errors.js';
 import type { ImageRecord } from '../types.js';
-import { ImageCache } from './cache.js';
+import { ImageCache, type CacheStore } from './cache.js';
 
 export interface LowerView {
   image?: ImageRecord;
@@ -43,8 +43,8 @@ export function imageProcess(config: Record<string, unknown> | undefined): Image
 }
 
 /** Brings an image into the store's cache (each layer unpacked once) and returns its view. */
-export async function prepareImage(storeRoot: string, ref: string, say: (line: string) => void): Promise<LowerView> {
-  const cache = new ImageCache(storeRoot);
+export async function prepareImage(store: CacheStore, ref: string, say: (line: string) => void): Promise<LowerView> {
+  const cache = new ImageCache(store);
   const { record, image } = await cache.importImage(ref);
   const lowers = await cache.ensureLayers(image, record, process.getuid?.() === 0, say);
   return { image: record, lowers, lowerRoot: cache.mergedPath(record.chainId), process: imageProcess(image.config.config) };
@@ -118,10 +118,10 @@ export function resolveUser(user: string, lowerRoot: string, ref: string): { uid
 }
 
 /** The view of an existing image or rootfs sandbox (`run --in`): its layers from the cache again. */
-export async function reopenLowerView(storeRoot: string, meta: { image?: ImageRecord; rootfs?: string }, say: (line: string) => void): Promise<LowerView | null> {
+export async function reopenLowerView(store: CacheStore, meta: { image?: ImageRecord; rootfs?: string }, say: (line: string) => void): Promise<LowerView | null> {
   if (meta.rootfs) return prepareRootfs(meta.rootfs);
   if (!meta.image) return null;
-  const cache = new ImageCache(storeRoot);
+  const cache = new ImageCache(store);
   const image = cache.image(meta.image);
   const lowers = await cache.ensureLayers(image, meta.image, process.getuid?.() === 0, say);
   return { image: meta.image, lowers, lowerRoot: cache.mergedPath(meta.image.chainId), process: imageProcess(image.config.config) };

@@ -199,7 +199,7 @@ maybe("the cache's merged tree swapped for a symlink to a directory of this mach
     // Compared with `fake`, /probe would be "modified" (the walk stat-ed the host's file).
     const d = sbx(['diff', 'swap', '--json'], { store: s2 });
     assert.is(d.code, 125, d.stdout + d.stderr);
-    assert.match(d.stderr, /is not a directory \(a symlink\?\)/);
+    assert.match(d.stderr, /is a symlink or not a directory/);
     assert.is(d.stderr.trim().split('\n').length, 1, d.stderr);
     assert.not.match(d.stdout, /modified/);
     assert.is(sbx(['images'], { store: s2 }).code, 0, 'sbx images lists a swapped entry');

@@ -111,6 +111,25 @@ test('a --disk limit that was hit is said on the line before the question', () =
   assert.not.ok(existsSync(join(canary, 'big')));
 });
 
+test("[r] shows what sbx diff shows: a fold's diffs left out with a line saying how to see them, a flagged one kept", () => {
+  proveIsolation(canary, store);
+  const cache = `${canary}/proj/__pycache__`;
+  const script = [`mkdir -p ${cache} ${canary}/.ssh/__pycache__`, `echo bytecode > ${cache}/m.cpython-311.pyc`, `echo more > ${cache}/n.cpython-311.pyc`,
+    `echo key > ${canary}/.ssh/__pycache__/k.pyc`, `echo work > ${canary}/proj/m.py`].join(' && ');
+  // No pager: less would wrap the long lines.
+  const r = ptyRun([['Keep these changes?', 'r\n'], ['Keep these changes?', 'd\n']], [], { store, argv: sbx('run', '--name', 'rv', '--', 'sh', '-c', script), env: { PAGER: 'cat' } });
+  assert.is(r.code, 0, r.out);
+  const view = r.out.slice(r.out.indexOf('Keep these changes?') + 1);
+  // The summary as sbx diff has it (the bytecode files and their dir one line), then the diffs.
+  assert.match(view, /3 in python bytecode \(14 B\), folded/);
+  assert.ok(view.includes(`diff ${canary}/proj/m.py (added)`), view);
+  assert.not.ok(view.includes(`diff ${cache}/`), view);
+  assert.match(view, /python bytecode: 2 diffs left out \(to see them: sbx diff rv --all\)/);
+  // Flagged: listed and diffed though it lies in the fold.
+  assert.ok(view.includes(`diff ${canary}/.ssh/__pycache__/k.pyc (added)`), view);
+  assert.not.ok(existsSync(join(canary, 'proj')));
+});
+
 test('every line a default run prints fits 80 columns', () => {
   proveIsolation(canary, store);
   for (let i = 0; i < 2; i++) {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readImage } from '../../sandbox-core/export/oci.js';
 import { ImageCache } from '../../sandbox-core/image/cache.js';
+import { Store } from '../../sandbox-core/store.js';
 
 const sha = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -37,7 +38,7 @@ async function both(ref: string, store: string): Promise<[string, string]> {
   const err = (e: unknown): string => { const m = (e as Error).message; assert.not.match(m, /\n/); return `error: ${m}`; };
   let exp: string, run: string;
   try { exp = readImage(ref).manifestDigest; } catch (e) { exp = err(e); }
-  try { run = (await new ImageCache(store).importImage(ref)).record.manifest; } catch (e) { run = err(e); }
+  try { run = (await new ImageCache(new Store(store)).importImage(ref)).record.manifest; } catch (e) { run = err(e); }
   return [exp, run];
 }
 

@@ -4,11 +4,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { REPO } from '../helpers/sbx.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chainIdOf, checkImageRecord, mergedTreeOf } from '../../sandbox-core/image/record.js';
+import { chainIdOf, checkImageRecord } from '../../sandbox-core/image/record.js';
 import { imageProcess, resolveUser } from '../../sandbox-core/image/view.js';
 import { splitRef } from '../../sandbox-core/image/cache.js';
 import { Store } from '../../sandbox-core/store.js';
@@ -33,7 +33,6 @@ test('a record is accepted only when every digest is well formed and the chain-i
     { ...good, diffIds: Array(200).fill(a), chainId: chainIdOf(Array(200).fill(a)) },
     null, 'img',
   ]) assert.not.ok(checkImageRecord(bad), JSON.stringify(bad)?.slice(0, 80));
-  assert.is(mergedTreeOf('/s', good), `/s/images/merged/${good.chainId.slice(7)}`);
 });
 
 test('store: a tampered image record or rootfs makes the entry broken; lowerRoot is derived, never read', () => {
@@ -53,7 +52,14 @@ test('store: a tampered image record or rootfs makes the entry broken; lowerRoot
     meta('0000000c', { image: good, lowerRoot: '/etc' });
     assert.match(store.entry('0000000a')!.problem ?? '', /invalid image record/);
     assert.match(store.entry('0000000b')!.problem ?? '', /invalid rootfs/);
-    assert.is(store.entry('0000000c')!.meta!.lowerRoot, mergedTreeOf(root, good));
+    // The merged tree, opened from the store's fd when asked for; gone, it is one line.
+    const merged = join(root, 'images', 'merged', good.chainId.slice(7));
+    assert.throws(() => store.entry('0000000c')!.meta!.lowerRoot, /image tree this sandbox is compared with .* is gone/);
+    mkdirSync(merged, { recursive: true, mode: 0o700 });
+    const m = store.entry('0000000c')!.meta!;
+    assert.match(m.lowerRoot!, /^\/proc\/self\/fd\/\d+\/\.$/);
+    assert.is(realpathSync(m.lowerRoot!), realpathSync(merged));
+    assert.not.ok(JSON.stringify(m).includes('lowerRoot'), 'the fd path is never written to meta.json');
   } finally { rmSync(root, { recursive: true, force: true }); }
 });
 

@@ -9,6 +9,7 @@ import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageCache } from '../../sandbox-core/image/cache.js';
+import { Store } from '../../sandbox-core/store.js';
 import { reserveOf, RoomBudget } from '../../sandbox-core/image/room.js';
 
 const sha = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -33,7 +34,7 @@ test('a layer blob bigger than the free space is refused before it is copied', a
     const store = join(dir, 'store');
     mkdirSync(store, { mode: 0o700 });
     let err: Error | null = null;
-    try { await new ImageCache(store).importImage(layout); } catch (e) { err = e as Error; }
+    try { await new ImageCache(new Store(store)).importImage(layout); } catch (e) { err = e as Error; }
     assert.ok(err, 'the import went on');
     assert.match(err!.message, /store's filesystem has \d+ MiB free/);
     const cached = join(store, 'images', 'blobs', 'sha256');
