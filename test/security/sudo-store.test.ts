@@ -360,13 +360,14 @@ sudoCase("fixed: sudo sbx ls and prune act on the invoking user's store as disca
     const dry = sbx(['prune', '--older-than', '3650d', '--dry-run']);
     assert.is(dry.status, 0, dry.stderr);
     assert.match(dry.stderr, `sandboxes of sbxtest (${userStore}):\n  ${id}, `);
-    assert.match(dry.stderr, /would remove 1 sandbox .*; 2 newer than 3650d kept/);
+    // Other files plant entries in the same store: only the count of this test's is certain.
+    assert.match(dry.stderr, /would remove 1 sandbox .*; \d+ newer than 3650d kept/);
     const r = sbx(['prune', '--older-than', '3650d', '-f']);
     assert.is(r.status, 0, r.stderr);
     assert.not.ok(existsSync(join(userStore, id)), `sudo sbx prune left the user's sandbox: ${r.stderr}`);
     assert.ok(existsSync(join(userStore, foreign)) && existsSync(join(rootStore, rootId)));
     const none = sbx(['prune', '--older-than', '3650d', '-f']);
-    assert.match(none.stderr, `nothing to prune in the store of sbxtest (${userStore}) nor of root (${rootStore}); 2 newer`);
+    assert.match(none.stderr, `nothing to prune in the store of sbxtest (${userStore}) nor of root (${rootStore}); `);
   } finally {
     cleanup(...planted, rootHome);
   }
