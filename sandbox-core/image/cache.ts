@@ -29,7 +29,7 @@ import { randomHex } from '../random.js';
 import { checkConfig, checkManifest, DIGEST, MEDIA, openImage, splitRef, type OciImage } from '../export/oci.js';
 import { readLayer } from './layer-blob.js';
 import { readTar } from './tar-reader.js';
-import { unpackLayer } from './unpack.js';
+import { MAX_ENTRIES, MAX_IMAGE_ENTRIES, unpackLayer } from './unpack.js';
 import { mergeLayers } from './merge.js';
 import { ensureRoom, RoomBudget } from './room.js';
 
@@ -299,8 +299,11 @@ export class ImageCache {
    * and diff-id before it is renamed into place), then the merged tree. Returns the lower
    * layer paths, top first.
    */
-  async ensureLayers(image: OciImage, rec: ImageRecord, asRoot: boolean, say: (line: string) => void): Promise<string[]> {
+  async ensureLayers(image: OciImage, rec: ImageRecord, asRoot: boolean, say: (line: string) => void, maxImageEntries = MAX_IMAGE_ENTRIES): Promise<string[]> {
     const layers = this.sub('layers', true);
+    // The entries unpacked here count against the image's limit (layers cached before were
+    // counted by their own image; the merge below counts them all).
+    let unpacked = 0;
     try {
       for (let i = 0; i < rec.diffIds.length; i++) {
         const name = hex(rec.diffIds[i]!);
@@ -308,7 +311,12 @@ export class ImageCache {
         if (there?.isDirectory()) continue;
         if (there) removeTreeAt(layers, name);
         say(`unpacking layer ${i + 1}/${rec.diffIds.length} of ${rec.ref} (${rec.diffIds[i]!.slice(0, 19)})`);
-        await this.build(layers, name, (dir) => unpackLayer(readLayer(image, i), dir, rec.diffIds[i]!, asRoot));
+        const left = maxImageEntries - unpacked;
+        await this.build(layers, name, async (dir) => {
+          unpacked += (await (left < MAX_ENTRIES
+            ? unpackLayer(readLayer(image, i), dir, rec.diffIds[i]!, asRoot, left, `per image (${maxImageEntries} in all its layers)`)
+            : unpackLayer(readLayer(image, i), dir, rec.diffIds[i]!, asRoot))).entries;
+        });
       }
     } finally { layers.close(); }
     const merged = this.sub('merged', true);
@@ -318,7 +326,7 @@ export class ImageCache {
       if (!there?.isDirectory()) {
         // Anything else there (a symlink swapped in) goes first: the rename below would fail on it.
         if (there) removeTreeAt(merged, name);
-        await this.build(merged, name, async (dir) => { mergeLayers(rec.diffIds.map((d) => this.layerPath(d)), dir, asRoot); });
+        await this.build(merged, name, async (dir) => { mergeLayers(rec.diffIds.map((d) => this.layerPath(d)), dir, asRoot, rec.ref, maxImageEntries); });
       }
     } finally { merged.close(); }
     return rec.diffIds.map((d) => this.layerPath(d)).reverse();

@@ -11,7 +11,9 @@
 import { chmodSync, chownSync, linkSync, mkdirSync, utimesSync } from 'node:fs';
 import { Dir, removeTreeAt } from '../beneath.js';
 import { getXattrs } from '../changes/xattr.js';
-import { OPAQUE_XATTR, tooManyLinks } from './unpack.js';
+import { SbxError } from '../base/errors.js';
+import { MAX_IMAGE_ENTRIES, OPAQUE_XATTR, tooManyLinks } from './unpack.js';
+import { RoomBudget } from './room.js';
 
 interface DirMeta { mode: number; uid: number; gid: number; atime: Date; mtime: Date }
 
@@ -59,11 +61,19 @@ const subdirsOf = (d: Dir): string[] => d.list().filter((e) => e.isDirectory()).
 
 /**
  * Builds the merged tree of `layers` (absolute paths of unpacked layer trees, bottom first) in
- * `outPath` (an empty directory of ours). `asRoot`: keep the image's owners.
+ * `outPath` (an empty directory of ours). `asRoot`: keep the image's owners. Every entry of
+ * every layer counts against `maxEntries` (the image's limit: layers cached for other images
+ * were never counted together), and each directory made takes an inode from the store's
+ * reserve, as an unpack's entries do (a file is a hard link: no inode of its own).
  */
-export function mergeLayers(layers: string[], outPath: string, asRoot: boolean): void {
+export function mergeLayers(layers: string[], outPath: string, asRoot: boolean, ref = 'the image', maxEntries = MAX_IMAGE_ENTRIES): void {
   const out = Dir.open(outPath);
   const dirMeta = new Map<string, DirMeta>();
+  const room = new RoomBudget(outPath, `the merged tree of ${JSON.stringify(ref).slice(0, 200)}`);
+  let count = 0;
+  const counted = (): void => {
+    if (++count > maxEntries) throw new SbxError(`image ${JSON.stringify(ref).slice(0, 200)} has more than ${maxEntries} entries in all its layers, sbx's limit per image: refused`, 125, 'no real image holds that many; the image is damaged or hostile');
+  };
   try {
     for (const layerPath of layers) {
       const layer = Dir.open(layerPath);
@@ -88,6 +98,7 @@ export function mergeLayers(layers: string[], outPath: string, asRoot: boolean):
           if (opaque.has(f.rel)) for (const e of od.list()) removeTreeAt(od, e.name);
           const subdirs: string[] = [];
           for (const e of ld.list()) {
+            counted();
             const name = e.name as string;
             const there = od.lstat(name);
             if (e.isCharacterDevice() && ld.lstat(name)!.rdev === 0) {
@@ -96,7 +107,7 @@ export function mergeLayers(layers: string[], outPath: string, asRoot: boolean):
             }
             if (e.isDirectory()) {
               if (there && !there.isDirectory()) removeTreeAt(od, name);
-              if (!there || !there.isDirectory()) mkdirSync(od.at(name), { mode: 0o700 });
+              if (!there || !there.isDirectory()) { room.take(0, 1); mkdirSync(od.at(name), { mode: 0o700 }); }
               subdirs.push(name);
               continue;
             }

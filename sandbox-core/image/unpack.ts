@@ -33,6 +33,13 @@ interface DirMeta { rel: string; mode: number; uid: number; gid: number; mtimeMs
  */
 export const MAX_ENTRIES = 1_000_000;
 
+/**
+ * Entries one image may hold in all its layers together (and its merged tree adds one per
+ * entry it keeps): without it, 127 layers of MAX_ENTRIES each were 127 million entries to
+ * unpack and link. Twice a layer's limit: the biggest real images hold a few hundred thousand.
+ */
+export const MAX_IMAGE_ENTRIES = 2_000_000;
+
 /** Zero regions this long (aligned in the file) stay holes: the filesystem's blocks fit in it. */
 const HOLE = 64 << 10;
 const ZEROS = Buffer.alloc(HOLE);
@@ -81,7 +88,7 @@ function contained(layer: string, name: string): SbxError {
  * is ours and a directory keeps at least u+rwx so the cache stays readable to us. setuid and
  * setgid bits are dropped: the cache is on the host, and inside the overlay is nosuid anyway.
  */
-export async function unpackLayer(entries: AsyncIterable<LayerEntry>, rootPath: string, label: string, asRoot: boolean, maxEntries = MAX_ENTRIES): Promise<UnpackReport> {
+export async function unpackLayer(entries: AsyncIterable<LayerEntry>, rootPath: string, label: string, asRoot: boolean, maxEntries = MAX_ENTRIES, limit = 'per layer'): Promise<UnpackReport> {
   const root = Dir.open(rootPath);
   // A layer without an entry for its root still has one, as every image builder's root is.
   const dirs = new Map<string, DirMeta>([['', { rel: '', mode: 0o755, uid: 0, gid: 0, mtimeMs: Date.now() }]]);
@@ -111,7 +118,7 @@ export async function unpackLayer(entries: AsyncIterable<LayerEntry>, rootPath: 
   };
   try {
     for await (const e of entries) {
-      if (++report.entries > maxEntries) throw new SbxError(`image layer ${label} has more than ${maxEntries} entries, sbx's limit per layer: refused`, 125, 'no real image layer holds that many; the image is damaged or hostile');
+      if (++report.entries > maxEntries) throw new SbxError(`image layer ${label} has more than ${maxEntries} entries, sbx's limit ${limit}: refused`, 125, 'no real image layer holds that many; the image is damaged or hostile');
       const op = layerOp(e);
       if (op.op === 'opaque') {
         if (op.dir !== '') {
