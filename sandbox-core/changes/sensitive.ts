@@ -5,8 +5,10 @@
 // writable PATH dirs. The review marks them so that a harmless-looking change list cannot hide
 // a persistence foothold among hundreds of files. The rules are one table (SENSITIVE_RULES);
 // the first match decides.
+import { lstatSync, type Stats } from 'node:fs';
 import type { Change } from './types.js';
 import { toFs } from '../base/bpath.js';
+import { fsAt } from './fsat.js';
 import { literalFilter } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
 
@@ -33,6 +35,8 @@ export interface SensitiveFacts {
   owner?: boolean;
   /** The sandbox side's file in the upper layer (a byte string), when the caller has it. */
   upper?: string | undefined;
+  /** The host path as a byte string (what `p` is the text of), for the rules that look on disk. */
+  raw?: string;
 }
 
 export interface SensitiveRule {
@@ -66,6 +70,47 @@ const contentIs = (f: SensitiveFacts, ok: (data: Buffer, cut: boolean) => boolea
   return r !== null && ok(r.data, r.cut);
 };
 const DPKG_SCRIPT = /^\/var\/lib\/dpkg\/info\/[^/]+\.(preinst|postinst|prerm|postrm|config)$/;
+// __pycache__/NAME.TAG.pyc, NAME.TAG.opt-1.pyc: Python loads it in place of ../NAME.py when
+// its header names that source's mtime and size, which a command can copy.
+const CACHED_PYC = /\/__pycache__\/([^/]+?)\.[^./]+(\.opt-[12])?\.pyc$/;
+/** lstat of a byte path (no symlink in any component followed), or null when there is none. */
+const lstatAt = (p: string): Stats | null => {
+  try { return lstatSync(fsAt(p), { throwIfNoEntry: false }) ?? null; } catch { return null; }
+};
+// The last source dir asked about, and whether the host has it: a pip install's bytecode sits
+// in new dirs, one lstat for each __pycache__ instead of one for each file.
+let lastSrcDir = '', lastSrcDirOnHost = false;
+/**
+ * Whether a written __pycache__ .pyc stands for a source the host has and the sandbox did not
+ * write, so that Python on the host would run the command's bytecode instead of that source.
+ * The host's side is one lstat (none for the other files of a new dir). The sandbox's side is
+ * the source's entry in the upper layer beside the .pyc's: none (the host's source, unchanged)
+ * is flagged; a whiteout (deleted: Python then ignores __pycache__) is not; a file of another
+ * size was written; one of the same size is flagged, as a touch (`metadata`, the same bytes
+ * with a new mtime the .pyc can then name) cannot be told from it without reading both.
+ * Without the upper path (the scan's marks) a host source is enough: the summary asks again.
+ */
+function bytecodeOfKeptSource(f: SensitiveFacts): boolean {
+  // A symlink too: Python opens the .pyc through it.
+  if (!writes(f) || f.type === 'dir' || f.raw === undefined || f.raw[0] !== '/') return false;
+  // On the byte path: `/` and `.` are the same bytes in any name.
+  const m = CACHED_PYC.exec(f.raw);
+  if (!m) return false;
+  const dir = f.raw.slice(0, m.index) || '/';
+  if (dir !== lastSrcDir) { lastSrcDir = dir; const d = lstatAt(dir); lastSrcDirOnHost = !!d && d.isDirectory(); }
+  if (!lastSrcDirOnHost) return false;
+  const src = `/${m[1]!}.py`;
+  // Python follows a symlinked source.
+  const host = lstatAt(dir + src);
+  if (!host || !(host.isFile() || host.isSymbolicLink())) return false;
+  if (f.upper === undefined) return true;
+  const u = CACHED_PYC.exec(f.upper);
+  if (!u) return true;
+  const up = lstatAt(f.upper.slice(0, u.index) + src);
+  if (!up) return true;
+  if (up.isCharacterDevice()) return false;
+  return up.size === host.size;
+}
 const LIB_DIR = /^\/(usr\/)?(local\/)?lib(32|64|x32)?(\/[a-z0-9_]+-linux-gnu[a-z0-9_]*)?$/;
 // Each starts with a dot (startsWithDot tests that first).
 const RC_FILES = new Set([
@@ -161,6 +206,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // Python imports a sitecustomize.pyc with no source beside it, and the cached
   // __pycache__/sitecustomize.cpython-311.pyc in place of its source.
   { id: 'python-startup', why: 'Python startup code (runs in every Python)', paths: [/\/(site|dist)-packages\/[^/]+\.pth$/, /\/(sitecustomize|usercustomize)(\.py|(\.[^/]+)?\.pyc)$/] },
+  // Not with the python bytecode fold: a flagged entry is listed on its own line with its diff.
+  { id: 'python-bytecode', why: 'bytecode Python runs in place of an unchanged source',
+    test: (f, p) => p.endsWith('.pyc') && p.includes('/__pycache__/') && bytecodeOfKeptSource(f) },
   { id: 'rc-file', why: 'shell or tool startup file',
     test: (_c, p) => startsWithDot(p) && RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3 },
   { id: 'setid', why: 'setuid/setgid program',
@@ -206,13 +254,13 @@ export const sensitiveFilterSource = (): string => literalFilter(SENSITIVE_RULES
 const PATH_FILTER = new RegExp(typeof __SBX_SENSITIVE_FILTER__ === 'string' ? __SBX_SENSITIVE_FILTER__ : sensitiveFilterSource());
 const TEST_RULES = SENSITIVE_RULES.filter((r) => r.test);
 const ASCII = /^[\x00-\x7f]*$/;
-const FACTS: SensitiveFacts = { change: 'added', type: 'file', perm: -1, caps: false, access: false, owner: false, upper: undefined };
+const FACTS: SensitiveFacts = { change: 'added', type: 'file', perm: -1, caps: false, access: false, owner: false, upper: undefined, raw: '' };
 const hasCaps = (c: Subject): boolean => !!c.xattrs?.some(([n]) => n === 'security.capability');
 
 function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined, access = false, owner = false): SensitiveRule | null {
   const p = ASCII.test(raw) ? raw : toFs(raw).toString('utf8');
   const f = FACTS;
-  f.change = change; f.type = type; f.perm = perm; f.caps = caps; f.upper = upper; f.access = access; f.owner = owner;
+  f.change = change; f.type = type; f.perm = perm; f.caps = caps; f.upper = upper; f.access = access; f.owner = owner; f.raw = raw;
   const rules = PATH_FILTER.test(p) ? SENSITIVE_RULES : TEST_RULES;
   for (const r of rules) {
     if ((r.paths?.some((re) => re.test(p)) || r.test?.(f, p, ctx)) && !r.harmless?.(f, p)) return r;

@@ -63,6 +63,42 @@ test('fold-list matches are one counted line and still in the change list', () =
   for (const l of out.split('\n')) assert.ok(l.length <= 80 || l.includes(f.host), l);
 });
 
+test('a __pycache__ .pyc for a host source the sandbox did not write is flagged and listed; one beside a written source folds', () => {
+  const U = (p: string) => join(f.upper(), p);
+  const why = 'bytecode Python runs in place of an unchanged source';
+  for (const m of ['kept', 'touched', 'opt', 'edited', 'gone']) write(join(f.host, `lib/${m}.py`), 'print(1)\n');
+  mkdirSync(join(f.host, 'lib/__pycache__'));
+  write(join(f.host, 'lib/__pycache__/old.cpython-311.pyc'), 'o');
+  write(join(f.host, 'lib/old.py'), 'print(0)\n');
+  markStarted(f);
+  write(U('lib/__pycache__/kept.cpython-311.pyc'), 'evil');
+  write(U('lib/__pycache__/opt.cpython-311.opt-2.pyc'), 'evil');
+  write(U('lib/__pycache__/old.cpython-311.pyc'), 'evil');
+  // A touch keeps the bytes (a metadata change) and gives the .pyc a new mtime to name.
+  write(U('lib/touched.py'), 'print(1)\n');
+  write(U('lib/__pycache__/touched.cpython-311.pyc'), 'evil');
+  write(U('lib/edited.py'), 'print(12345)\n');
+  write(U('lib/__pycache__/edited.cpython-311.pyc'), 'p');
+  whiteout(U('lib/gone.py'));
+  write(U('lib/__pycache__/gone.cpython-311.pyc'), 'p');
+  // No source beside it (Python does not import it), a new package (pip install).
+  write(U('lib/__pycache__/nosource.cpython-311.pyc'), 'p');
+  write(U('new/m.py'), 'print(2)\n');
+  write(U('new/__pycache__/m.cpython-311.pyc'), 'p');
+  const { changes } = scanSandbox(f.meta);
+  const out = renderSummary(changes, plain);
+  const flagged = out.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
+  assert.equal(flagged, [
+    `! modified: ${f.host}/lib/__pycache__/old.cpython-311.pyc [! ${why}]`,
+    `! added: ${f.host}/lib/__pycache__/kept.cpython-311.pyc [! ${why}]`,
+    `! added: ${f.host}/lib/__pycache__/opt.cpython-311.opt-2.pyc [! ${why}]`,
+    `! added: ${f.host}/lib/__pycache__/touched.cpython-311.pyc [! ${why}]`,
+    '! 4 changes where code runs later (marked !): review them before keeping',
+  ], out);
+  assert.match(out, /added: {4}5 in python bytecode \(4 B\), folded/);
+  assert.is(JSON.parse(changesJson('x', changes)).sensitive, 4);
+});
+
 function ch(path: string, type: Change['type'], size = 0): Change {
   return { path, change: 'added', type, size };
 }

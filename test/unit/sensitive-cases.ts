@@ -3,6 +3,14 @@
 // uses their paths in its comparison of the filtered rules with the whole table.
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
 import { fromUser } from '../../sandbox-core/base/bpath.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// A host source for the python-bytecode rule, which looks for ../NAME.py on the host.
+const PYDIR = mkdtempSync(join(tmpdir(), 'sbx-pyc-case-'));
+writeFileSync(join(PYDIR, 'm.py'), 'print(1)\n');
+process.on('exit', () => rmSync(PYDIR, { recursive: true, force: true }));
 
 const st = (type: EntryStat['type'], perm: number): EntryStat => ({ type, perm, uid: 0, gid: 0, size: 1, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 1, dev: 1, nlink: 1, rdev: 0 });
 export type C = Pick<Change, 'path' | 'change' | 'type'> & Partial<Change>;
@@ -39,6 +47,8 @@ export const CASES: Record<string, C[]> = {
   'git-info': ['/home/u/src/p/.git/info/attributes', '/home/u/src/p/.git/info/exclude', '/home/u/src/p/.git/info/grafts', '/home/u/src/p/.git/modules/sub/info/attributes'].map((p) => file(p)),
   'git-attributes': [file('/home/u/src/p/.gitattributes'), file('/home/u/src/p/sub/.gitattributes', 'modified')],
   'python-startup': ['/usr/lib/python3/dist-packages/evil.pth', '/home/u/.local/lib/python3.11/site-packages/x.pth', '/usr/lib/python3.11/sitecustomize.py', '/home/u/.local/lib/python3.11/site-packages/usercustomize.py'].map((p) => file(p)),
+  'python-bytecode': [file(`${PYDIR}/__pycache__/m.cpython-311.pyc`), file(`${PYDIR}/__pycache__/m.cpython-311.opt-1.pyc`), file(`${PYDIR}/__pycache__/m.pypy39.opt-2.pyc`, 'modified'),
+    { path: `${PYDIR}/__pycache__/m.cpython-312.pyc`, change: 'added', type: 'symlink', target: '/tmp/evil.pyc' }],
   'rc-file': ['/home/u/.bashrc', '/root/.profile', '/home/u/.zshrc', '/home/u/.vimrc'].map((p) => file(p, 'modified')),
   setid: [
     { path: '/opt/x/helper', change: 'added', type: 'file', up: st('file', 0o4755) },
@@ -70,4 +80,7 @@ export const ORDINARY: C[] = [
   { path: '/srv/share', change: 'metadata', type: 'dir', up: st('dir', 0o777), details: ['mode 755→777'] },
   { path: '/opt/x/tool', change: 'added', type: 'file', up: st('file', 0o755) },
   { path: '/usr/local/lib', change: 'added', type: 'dir', up: st('dir', 0o755) },
+  // No source beside it (Python does not import it), a source gone, deleted bytecode, a sourceless .pyc's name.
+  file(`${PYDIR}/__pycache__/other.cpython-311.pyc`), file(`${PYDIR}/sub/__pycache__/m.cpython-311.pyc`), { path: `${PYDIR}/__pycache__/m.cpython-311.pyc`, change: 'deleted', type: 'file' },
+  file(`${PYDIR}/__pycache__/m.cpython-311.pyc.tmp`),
 ];

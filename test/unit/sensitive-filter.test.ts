@@ -29,7 +29,7 @@ const decoded = (raw: string): string => (/^[\x00-\x7f]*$/.test(raw) ? raw : toF
 /** The table tried in order on every path, as sensitiveRule did before the filter. */
 function reference(c: C): string | undefined {
   const p = decoded(c.path);
-  const f: SensitiveFacts = { change: c.change, type: c.type, perm: c.up ? c.up.perm : -1, caps: !!c.xattrs?.some(([n]) => n === 'security.capability') };
+  const f: SensitiveFacts = { change: c.change, type: c.type, perm: c.up ? c.up.perm : -1, caps: !!c.xattrs?.some(([n]) => n === 'security.capability'), raw: c.path };
   return SENSITIVE_RULES.find((r) => r.paths?.some((re) => re.test(p)) || r.test?.(f, p, ctx))?.id;
 }
 
