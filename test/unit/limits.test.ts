@@ -16,6 +16,10 @@ test('sizes: binary multiples, case-insensitive, errors say what is accepted', (
   assert.is(parseSize('4096'), 4096);
   for (const bad of ['', 'M', '12X', '-1M', '0', '1 2M', 'lots']) assert.throws(() => parseSize(bad), /size/, bad);
   assert.throws(() => parseSize('12X'), /512M or 2G/);
+  // Overflowing sizes are refused as too large, not as 'not positive'.
+  for (const big of ['16777216T', '18446744073709551616', '9223372036854775809', '99999999999999999999T']) assert.throws(() => parseSize(big), /too large/, big);
+  assert.throws(() => parseDuration('99999999999999999999d'), /too long/);
+  assert.throws(() => parseSize('0M'), /not a positive size/);
 });
 
 test('durations: ms, s, m, h, d; a bare number is seconds', () => {
