@@ -1,8 +1,8 @@
 // sbx ls: saved sandboxes with name, command, age, size, change count and state.
 import { Command, Option } from 'clipanion';
-import { Store } from '../sandbox-core/store.js';
+import { listedStores, type ListedStore, type Store } from '../sandbox-core/store.js';
 import { scanSandboxAsync } from '../sandbox-core/changes/scan.js';
-import { displayText } from '../sandbox-core/base/bpath.js';
+import { display, displayText } from '../sandbox-core/base/bpath.js';
 import { humanBytes } from './progress.js';
 import { stdoutColors } from './output.js';
 
@@ -19,48 +19,71 @@ export class LsCommand extends Command {
   static override paths = [['ls']];
   static override usage = Command.Usage({
     description: 'list saved sandboxes',
-    details: 'Shows each saved sandbox: id, name, state, age, disk size of its layers, number of changes, and the command. The change count comes from a scan of each sandbox (? when part of its layers could not be read: sbx diff ID says which). An entry that cannot be used (left by a failed run, or tampered with) is shown as broken with the reason; sbx discard ID removes it. A sandbox whose command was running when the machine stopped is shown as interrupted: its layers may miss writes made before that.',
+    details: 'Shows each saved sandbox: id, name, state, age, disk size of its layers, number of changes, and the command. The change count comes from a scan of each sandbox (? when part of its layers could not be read: sbx diff ID says which). An entry that cannot be used (left by a failed run, or tampered with) is shown as broken with the reason; sbx discard ID removes it. A sandbox whose command was running when the machine stopped is shown as interrupted: its layers may miss writes made before that. Under sudo (without SBX_HOME) it lists the store of the user who ran sudo, as sbx diff, commit and discard find it, then root\'s own store when it holds any, each named.',
     examples: [['List', 'sbx ls'], ['As JSON', 'sbx ls --json']],
   });
 
   json = Option.Boolean('--json', false, { description: 'Print JSON' });
 
   override async execute(): Promise<number> {
-    const store = new Store();
-    const rows = [];
-    for (const { id, meta: m, problem } of store.entries()) {
-      // A leftover of a failed run or a tampered entry: listed so 'sbx discard ID' can remove it.
-      if (!m) { rows.push({ id, name: null, state: 'broken', created: null, command: [] as string[], size: 0, changes: null, exitStatus: null, problem }); continue; }
-      let changes: number | null = null;
-      // The scan walks every layer fd-relative at any depth; it also counts what they hold. The
-      // plain new files stay columns (as in sbx diff): only counted, no object each (a sandbox
-      // of 200k new files: 2.0 -> 1.7 s, 188 -> 93 MB).
-      let size = 0;
-      try {
-        const s = await scanSandboxAsync(m, { fewXattrs: true, columns: true });
-        // A part of the layers the scan could not read (a layer dir swapped for a symlink, a
-        // dir nobody may list) leaves the count unknown: '?', as 'sbx diff ID' says why.
-        changes = s.errors.length ? null : s.changes.length + (s.named?.length ?? 0);
-        size = s.layerBytes ?? 0;
-      } catch { /* unreadable layers: shown as ? */ }
-      rows.push({ id: m.id, name: m.name, state: m.interrupted ? 'interrupted' : m.state, created: m.created, command: m.command, size, changes, exitStatus: m.exitStatus, problem: null });
-    }
+    // Under sudo: the invoking user's store (where discard, commit and diff look), then root's.
+    const stores = listedStores();
+    const sections: Array<{ listed: ListedStore; rows: Row[] }> = [];
+    for (const listed of stores) sections.push({ listed, rows: await rowsOf(listed.store) });
     const out = this.context.stdout;
-    if (this.json) { out.write(JSON.stringify(rows, null, 2) + '\n'); return 0; }
-    if (!rows.length) { out.write('no saved sandboxes\n'); return 0; }
-    const col = stdoutColors;
-    const table = [['ID', 'NAME', 'STATE', 'AGE', 'SIZE', 'CHANGES', 'COMMAND']].concat(rows.map((r) => [
-      displayText(r.id), r.name === undefined || r.name === null ? '-' : displayText(r.name), displayText(String(r.state)), r.created ? age(Date.parse(r.created)) : '-', humanBytes(r.size), r.changes === null ? '?' : String(r.changes),
-      r.problem ? displayText(`(${r.problem}; sbx discard ${r.id} removes it)`) : displayText(r.command.join(' ')),
-    ]));
-    const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-    // The command gets what is left of the terminal's width (80 columns when not a terminal).
-    const room = Math.max(20, ((out as NodeJS.WriteStream).columns || 80) - w.slice(0, -1).reduce((a, b) => a + b + 2, 0));
-    for (const row of table) if (row[row.length - 1]!.length > room) row[row.length - 1] = `${row[row.length - 1]!.slice(0, room - 1)}…`;
-    table.forEach((row, k) => {
-      const line = row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(w[i]!))).join('  ');
-      out.write((k === 0 ? col.bold(line) : line) + '\n');
-    });
+    if (this.json) { out.write(JSON.stringify(sections.flatMap((s) => s.rows), null, 2) + '\n'); return 0; }
+    for (const { listed: { store, whose }, rows } of sections) {
+      // Root's own store is named only when it has something: the user's is the one asked about.
+      if (whose === 'root' && !rows.length) continue;
+      const where = whose === null ? '' : ` of ${displayText(whose)} (${display(store.root)})`;
+      if (whose !== null && rows.length) out.write(`sandboxes${where}:\n`);
+      if (!rows.length) { out.write(`no saved sandboxes${where}\n`); continue; }
+      writeTable(out, rows);
+    }
     return 0;
   }
+}
+
+interface Row {
+  id: string; name: string | null; state: string; created: string | null; command: string[]; size: number; changes: number | null;
+  exitStatus: number | null | undefined; problem: string | null; store: string;
+}
+
+/** `store`'s entries as `sbx ls` shows them, each scanned for its size and change count. */
+async function rowsOf(store: Store): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const { id, meta: m, problem } of store.entries()) {
+    // A leftover of a failed run or a tampered entry: listed so 'sbx discard ID' can remove it.
+    if (!m) { rows.push({ id, name: null, state: 'broken', created: null, command: [], size: 0, changes: null, exitStatus: null, problem, store: store.root }); continue; }
+    let changes: number | null = null;
+    // The scan walks every layer fd-relative at any depth; it also counts what they hold. The
+    // plain new files stay columns (as in sbx diff): only counted, no object each (a sandbox
+    // of 200k new files: 2.0 -> 1.7 s, 188 -> 93 MB).
+    let size = 0;
+    try {
+      const s = await scanSandboxAsync(m, { fewXattrs: true, columns: true });
+      // A part of the layers the scan could not read (a layer dir swapped for a symlink, a
+      // dir nobody may list) leaves the count unknown: '?', as 'sbx diff ID' says why.
+      changes = s.errors.length ? null : s.changes.length + (s.named?.length ?? 0);
+      size = s.layerBytes ?? 0;
+    } catch { /* unreadable layers: shown as ? */ }
+    rows.push({ id: m.id, name: m.name, state: m.interrupted ? 'interrupted' : m.state, created: m.created, command: m.command, size, changes, exitStatus: m.exitStatus, problem: null, store: store.root });
+  }
+  return rows;
+}
+
+function writeTable(out: NodeJS.WritableStream, rows: Row[]): void {
+  const col = stdoutColors;
+  const table = [['ID', 'NAME', 'STATE', 'AGE', 'SIZE', 'CHANGES', 'COMMAND']].concat(rows.map((r) => [
+    displayText(r.id), r.name === undefined || r.name === null ? '-' : displayText(r.name), displayText(String(r.state)), r.created ? age(Date.parse(r.created)) : '-', humanBytes(r.size), r.changes === null ? '?' : String(r.changes),
+    r.problem ? displayText(`(${r.problem}; sbx discard ${r.id} removes it)`) : displayText(r.command.join(' ')),
+  ]));
+  const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  // The command gets what is left of the terminal's width (80 columns when not a terminal).
+  const room = Math.max(20, ((out as NodeJS.WriteStream).columns || 80) - w.slice(0, -1).reduce((a, b) => a + b + 2, 0));
+  for (const row of table) if (row[row.length - 1]!.length > room) row[row.length - 1] = `${row[row.length - 1]!.slice(0, room - 1)}…`;
+  table.forEach((row, k) => {
+    const line = row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(w[i]!))).join('  ');
+    out.write((k === 0 ? col.bold(line) : line) + '\n');
+  });
 }

@@ -3,17 +3,17 @@
 // so on a terminal sbx asks first (-f skips the question), as `docker container prune` does.
 import { Command, Option, UsageError } from 'clipanion';
 import { createInterface } from 'node:readline/promises';
-import { Store, type StoreEntry } from '../sandbox-core/store.js';
+import { listedStores, scratchPath, type ListedStore, type Store, type StoreEntry } from '../sandbox-core/store.js';
 import { Dir } from '../sandbox-core/beneath.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import { parseDuration } from '../sandbox-core/units.js';
-import { displayText } from '../sandbox-core/base/bpath.js';
+import { display, displayText } from '../sandbox-core/base/bpath.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { humanBytes } from './progress.js';
 import { info, line } from './output.js';
 import { age } from './ls.js';
 
-interface Candidate { entry: StoreEntry; createdMs: number; bytes: number | null }
+interface Candidate { entry: StoreEntry; bytes: number | null; store: Store }
 
 /** When an entry was made: its meta's start time, or (broken) its directory's mtime. */
 function createdOf(store: Store, e: StoreEntry): number {
@@ -31,7 +31,7 @@ export class PruneCommand extends Command {
   static override usage = Command.Usage({
     description: 'remove saved sandboxes (all, or those older than a duration)',
     details: `
-      Removes every saved sandbox, or with \`--older-than\` those started longer ago than DURATION (\`30m\`, \`12h\`, \`7d\`). Broken entries (shown as broken by \`sbx ls\`) go as \`sbx discard\` removes them, aged by their directory's time. A sandbox whose command still runs, and one with an interrupted commit (\`sbx commit ID\` finishes it), are left alone. On a terminal sbx lists what it would remove and asks; \`-f\` skips the question, and without a terminal \`-f\` is required. \`--dry-run\` only lists.
+      Removes every saved sandbox, or with \`--older-than\` those started longer ago than DURATION (\`30m\`, \`12h\`, \`7d\`). Broken entries (shown as broken by \`sbx ls\`) go as \`sbx discard\` removes them, aged by their directory's time. A sandbox whose command still runs, and one with an interrupted commit (\`sbx commit ID\` finishes it), are left alone. On a terminal sbx lists what it would remove and asks; \`-f\` skips the question, and without a terminal \`-f\` is required. \`--dry-run\` only lists. Under sudo (without \`SBX_HOME\`) it acts on the store of the user who ran sudo, where \`sbx diff\`, \`commit\` and \`discard\` find their sandboxes, and on root's own store, naming each. Trees of throwaway runs whose store is gone (in \`/dev/shm/sbx-<uid>\`) go too.
     `,
     examples: [
       ['See what would go', 'sbx prune --dry-run'],
@@ -50,33 +50,44 @@ export class PruneCommand extends Command {
         throw new UsageError(`--older-than ${this.olderThan}: expected a duration such as 30m, 12h or 7d`);
       }
     }
-    const store = new Store();
     const now = Date.now();
     const take: Candidate[] = [];
     let newer = 0;
-    for (const e of store.entries()) {
-      const state = e.meta?.state;
-      const ref = displayText(e.meta?.name ?? e.id);
-      if (state === 'running') { line(`  skipped ${ref}: its command is still running`); continue; }
-      if (state === 'committing') { line(`  skipped ${ref}: an interrupted commit ('sbx commit ${e.id}' finishes it)`); continue; }
-      const createdMs = createdOf(store, e);
-      if (now - createdMs < minAgeMs) { newer++; continue; }
-      let bytes: number | null = null;
-      if (e.meta) { try { bytes = scanSandbox(e.meta).layerBytes ?? null; } catch { /* unreadable layers: size unknown */ } }
-      take.push({ entry: e, createdMs, bytes });
+    // Under sudo: the invoking user's store (where discard, commit and diff look), then root's.
+    const stores = listedStores();
+    const where = (l: ListedStore): string => (l.whose === null ? '' : ` of ${displayText(l.whose)} (${display(l.store.root)})`);
+    for (const listed of stores) {
+      const { store } = listed;
+      let named = listed.whose === null;
+      const say = (msg: string): void => {
+        if (!named) { line(`sandboxes${where(listed)}:`); named = true; }
+        line(msg);
+      };
+      for (const e of store.entries()) {
+        const state = e.meta?.state;
+        const ref = displayText(e.meta?.name ?? e.id);
+        if (state === 'running') { say(`  skipped ${ref}: its command is still running`); continue; }
+        if (state === 'committing') { say(`  skipped ${ref}: an interrupted commit ('sbx commit ${e.id}' finishes it)`); continue; }
+        const createdMs = createdOf(store, e);
+        if (now - createdMs < minAgeMs) { newer++; continue; }
+        let bytes: number | null = null;
+        if (e.meta) { try { bytes = scanSandbox(e.meta).layerBytes ?? null; } catch { /* unreadable layers: size unknown */ } }
+        const what = e.meta ? displayText(e.meta.name ? `${e.id} ${e.meta.name}` : e.id) : `${e.id} (broken: ${displayText(e.problem ?? '')})`;
+        say(`  ${what}, ${age(createdMs)} old${bytes !== null ? `, ${humanBytes(bytes)}` : ''}`);
+        take.push({ entry: e, bytes, store });
+      }
     }
     const total = take.reduce((n, c) => n + (c.bytes ?? 0), 0);
     const kept = newer ? `; ${newer} newer than ${this.olderThan} kept` : '';
     // Trees a killed prune, discard or background remover left half removed, of sandboxes
     // already gone from every listing: removed without asking.
-    const swept = this.dryRun ? 0 : store.sweepDeadClaims();
+    const swept = this.dryRun ? 0 : stores.reduce((n, l) => n + l.store.sweepDeadClaims(), 0);
     if (swept) info(`removed ${swept} tree${swept === 1 ? '' : 's'} an interrupted removal left`);
-    if (!take.length) { info(`nothing to prune${kept}`); return 0; }
-    for (const c of take) {
-      const e = c.entry;
-      const what = e.meta ? displayText(e.meta.name ? `${e.id} ${e.meta.name}` : e.id) : `${e.id} (broken: ${displayText(e.problem ?? '')})`;
-      line(`  ${what}, ${age(c.createdMs)} old${c.bytes !== null ? `, ${humanBytes(c.bytes)}` : ''}`);
-    }
+    // Throwaway runs' trees in /dev/shm whose store is gone (a removed SBX_HOME): only memory.
+    const uid = process.geteuid?.() ?? 0;
+    const orphans = this.dryRun ? 0 : stores.find((l) => l.store.owner === uid)?.store.sweepOrphans() ?? 0;
+    if (orphans) info(`removed ${orphans} throwaway run tree${orphans === 1 ? '' : 's'} of stores that are gone, from ${scratchPath(uid)}`);
+    if (!take.length) { info(`nothing to prune${stores.map((l) => where(l)).filter(Boolean).map((w, i) => (i ? ` nor${w}` : ` in the store${w}`)).join('')}${kept}`); return 0; }
     const n = `${take.length} sandbox${take.length === 1 ? '' : 'es'} (${humanBytes(total)})`;
     if (this.dryRun) { info(`would remove ${n}${kept}`); return 0; }
     if (!this.force) {
@@ -91,7 +102,7 @@ export class PruneCommand extends Command {
     for (const c of take) {
       // Asked again once removeId holds the entry: a run --in or a commit that began since the
       // list was made keeps its sandbox.
-      const r = store.removeId(c.entry.id, (e) => e.meta?.state === 'running' || e.meta?.state === 'committing');
+      const r = c.store.removeId(c.entry.id, (e) => e.meta?.state === 'running' || e.meta?.state === 'committing');
       if (r === 'gone') gone++;
       if (r === 'live') { live++; line(`  kept ${displayText(c.entry.meta?.name ?? c.entry.id)}: it began to be used meanwhile`); }
     }

@@ -611,10 +611,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
       runnerPid: process.pid, throwaway: req.throwaway, layersDir: shm ? join(shm, id) : dir, layers: [], hidden: [...req.hide, ...(req.lower ? SPECIAL_PATHS : [])], binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), bindPoints: req.bind.map((b) => b.inside), options,
       ...lowerFields,
     });
-    if (shm) {
-      const d = Dir.open(shm);
-      try { mkdirSync(d.at(id), { mode: 0o700 }); } finally { d.close(); }
-    }
+    if (shm) store.makeScratch(shm, meta);
   }
 
   const lower = req.lower ?? null;

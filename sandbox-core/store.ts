@@ -41,11 +41,11 @@ function validateName(name: string): void {
  * Under sudo without SBX_HOME, the store of the user who ran sudo: `sudo sbx commit ID` is how
  * an ordinary user commits system paths of a sandbox they made.
  */
-function sudoUserStore(env: NodeJS.ProcessEnv = process.env): Store | null {
+function sudoUserStore(env: NodeJS.ProcessEnv = process.env): { store: Store; user: string } | null {
   if (env.SBX_HOME) return null;
   const sudo = sudoUserHome(env);
   // Everything in it must belong to that user: root acting on it trusts nothing else.
-  return sudo ? new Store(storeRoot({ HOME: sudo.home }), sudo.uid) : null;
+  return sudo ? { store: new Store(storeRoot({ HOME: sudo.home }), sudo.uid), user: env.SUDO_USER! } : null;
 }
 
 /** Looks in our store, then under sudo in the invoking user's: what `find` found, and where. */
@@ -54,10 +54,28 @@ function inOwnOrSudoStore<T>(find: (store: Store) => T): { store: Store; found: 
   try {
     return { store: own, found: find(own) };
   } catch (e) {
-    const store = sudoUserStore();
-    if (!(e instanceof UnknownSandboxError) || !store) throw e;
-    return { store, found: find(store) };
+    const sudo = sudoUserStore();
+    if (!(e instanceof UnknownSandboxError) || !sudo) throw e;
+    return { store: sudo.store, found: find(sudo.store) };
   }
+}
+
+/** A store `sbx ls` and `sbx prune` act on; `whose` names its owner under sudo, else null. */
+export interface ListedStore { store: Store; whose: string | null }
+
+/**
+ * The stores `sbx ls` and `sbx prune` act on: ours, and under sudo without SBX_HOME first the
+ * invoking user's, where `discard`, `commit` and `diff` look too, with the same checks (that
+ * user the owner of everything in it, a store on another mount namespace refused). Root's own
+ * store (HOME=/root under sudo) holds what `sudo sbx run` saved.
+ */
+export function listedStores(env: NodeJS.ProcessEnv = process.env): ListedStore[] {
+  const own = new Store();
+  const sudo = sudoUserStore(env);
+  if (!sudo) return [{ store: own, whose: null }];
+  const theirs = { store: sudo.store, whose: sudo.user };
+  // sudo kept HOME: our store is theirs.
+  return own.root === sudo.store.root ? [theirs] : [theirs, { store: own, whose: 'root' }];
 }
 
 /** Like resolveAnywhere, for discard: broken entries are found too. */
@@ -202,6 +220,72 @@ export function safeScratch(uid: number, create: boolean): string | null {
     return null;
   } finally {
     shm.close();
+  }
+}
+
+/**
+ * The file in each scratch tree that says whose it is: the store it belongs to (its path, and
+ * the device and inode of its root) and the sbx that runs in it (pid, boot id, start time).
+ * The store's own sweep goes by the store's entries; a tree whose store is gone (a removed
+ * SBX_HOME, a deleted ~/.local/state/sbx, a removal killed after its claim) is found by this
+ * alone, by any sbx of the same uid (Store.sweepOrphans).
+ */
+const SCRATCH_MARK = 'store';
+/** A scratch tree being made (`.new-<id>.<pid>`): renamed to its id once its mark is written. */
+const NEW_SCRATCH_RE = /^\.new-[0-9a-f]{8}\.(\d+)$/;
+const SCRATCH_MARK_MAX_BYTES = 8192;
+
+interface ScratchMark { store: string; dev: number; ino: number; pid: number; boot?: string; start?: string }
+
+function checkScratchMark(m: unknown): ScratchMark | null {
+  if (!m || typeof m !== 'object') return null;
+  const x = m as Record<string, unknown>;
+  if (!isAbs(x.store) || !isUint(x.dev) || !isUint(x.ino) || !isUint(x.pid) || x.pid === 0) return null;
+  if (x.boot !== undefined && !(isStr(x.boot) && BOOT_ID_RE.test(x.boot))) return null;
+  if (x.start !== undefined && !(isStr(x.start) && START_RE.test(x.start))) return null;
+  return x as unknown as ScratchMark;
+}
+
+/**
+ * Whether the store a mark names still has an entry for `id` (or cannot be looked at): then
+ * that store's own sweep, prune or discard removes the tree. A store at that path with
+ * another device or inode is another store (removed and made again), which never has it.
+ */
+function storeHolds(mark: ScratchMark, id: string): boolean {
+  try {
+    const st = lstatSync(mark.store, { throwIfNoEntry: false });
+    if (!st || !st.isDirectory() || st.dev !== mark.dev || st.ino !== mark.ino) return false;
+    return lstatSync(join(mark.store, id), { throwIfNoEntry: false }) !== undefined;
+  } catch (e) {
+    // A path through a file is no store; one we may not look at (EACCES) is left alone.
+    return (e as NodeJS.ErrnoException).code !== 'ENOTDIR';
+  }
+}
+
+/** All of the small regular file `fd` (`size` bytes as fstat said), from its start. */
+function readWhole(fd: number, size: number): Buffer {
+  const buf = Buffer.alloc(size);
+  let off = 0;
+  for (let n; off < buf.length && (n = readSync(fd, buf, off, buf.length - off, off)) > 0;) off += n;
+  return buf.subarray(0, off);
+}
+
+/** The mark of scratch tree `id`, when the tree and the mark are `owner`'s, no symlink followed; else null. */
+function readScratchMark(scratch: Dir, id: string, owner: number): ScratchMark | null {
+  let t: Dir;
+  try { t = Dir.openBeneath(scratch, id); } catch { return null; }
+  let fd = -1;
+  try {
+    if (t.stat().uid !== owner) return null;
+    fd = t.openFile(SCRATCH_MARK);
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.uid !== owner || st.size > SCRATCH_MARK_MAX_BYTES) return null;
+    return checkScratchMark(JSON.parse(readWhole(fd, st.size).toString('utf8')));
+  } catch {
+    return null;
+  } finally {
+    if (fd >= 0) closeSync(fd);
+    t.close();
   }
 }
 
@@ -385,6 +469,31 @@ export class Store {
   }
 
   /**
+   * Makes the scratch tree of a throwaway run of this process, `<id>` in `shm` (safeScratch's
+   * dir), with its mark (SCRATCH_MARK) in it. Made as `.new-<id>.<pid>` and renamed once
+   * marked, so every tree under an id says whose it is; one a killed sbx left half made goes
+   * by its dead pid (sweepOrphans).
+   */
+  makeScratch(shm: string, meta: SandboxMeta): void {
+    const d = Dir.open(shm);
+    try {
+      const tmp = `.new-${meta.id}.${process.pid}`;
+      mkdirSync(d.at(tmp), { mode: 0o700 });
+      const root = lstatSync(this.root);
+      const mark: ScratchMark = {
+        store: this.root, dev: root.dev, ino: root.ino, pid: meta.runnerPid ?? process.pid,
+        ...(meta.runBoot ? { boot: meta.runBoot } : {}), ...(meta.runnerStart ? { start: meta.runnerStart } : {}),
+      };
+      // In the dir just made, in our own 0700 scratch dir: nobody else could have put anything there.
+      const fd = openSync(`${d.self()}/${tmp}/${SCRATCH_MARK}`, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+      try { writeSync(fd, JSON.stringify(mark) + '\n'); } finally { closeSync(fd); }
+      renameSync(d.at(tmp), d.at(meta.id));
+    } finally {
+      d.close();
+    }
+  }
+
+  /**
    * Atomically replaces meta.json (write beside, fsync, rename), in the entry opened without
    * following a symlink. A throwaway sandbox's is not fsynced: nothing of it outlives the run,
    * and a meta.json lost in a crash leaves an entry the next run's sweep removes.
@@ -469,11 +578,8 @@ export class Store {
         if (!ms.isFile()) return broken('meta.json is not a regular file');
         if (ms.uid !== this.owner) return broken(`meta.json is owned by uid ${ms.uid}, not ${this.owner}`);
         if (ms.size > META_MAX_BYTES) return broken('meta.json is too big');
-        const buf = Buffer.alloc(ms.size);
-        let off = 0;
-        for (let n; off < buf.length && (n = readSync(fd, buf, off, buf.length - off, off)) > 0;) off += n;
         let parsed: unknown;
-        try { parsed = JSON.parse(buf.subarray(0, off).toString('utf8')); } catch { return broken('meta.json is not valid JSON'); }
+        try { parsed = JSON.parse(readWhole(fd, ms.size).toString('utf8')); } catch { return broken('meta.json is not valid JSON'); }
         const problem = checkMeta(parsed, id);
         if (problem) return broken(problem);
         const meta = parsed as SandboxMeta;
@@ -570,11 +676,11 @@ export class Store {
     try { return this.owned(Dir.openBeneath(shm, `sbx-${this.owner}`), scratchPath(this.owner)); } finally { shm.close(); }
   }
 
-  /** Removes a throwaway run's scratch tree of `id` (see removeTree for `dirs`). */
-  private removeScratch(id: string, dirs: string[] = []): void {
+  /** Removes a throwaway run's scratch tree of `id` (see removeTree for `dirs` and `files`). */
+  private removeScratch(id: string, dirs: string[] = [], files: string[] = []): void {
     const d = this.openScratch();
     if (!d) return;
-    try { removeTreeIn(d, id, join(scratchPath(this.owner), id), dirs); } finally { d.close(); }
+    try { removeTreeIn(d, id, join(scratchPath(this.owner), id), dirs, files); } finally { d.close(); }
   }
 
   /** Whether a throwaway run left a scratch tree for this id. */
@@ -593,17 +699,17 @@ export class Store {
    * ext4, xfs and tmpfs; btrfs says 1, so there nothing is skipped. A throwaway run of a time
    * without a scratch tree (its layers in the store) is then left for `sbx discard`.
    */
-  private maybeAbandoned(): string[] {
-    const layered = safeScratch(this.owner, false) !== null;
+  private maybeAbandoned(layered: boolean): { all: string[]; maybe: string[] } {
     try {
       const root = this.openRoot();
       try {
-        return root.list().map((e) => e.name).filter((n) => ID_RE.test(n) && !(layered && (root.lstat(n)?.nlink ?? 0) > 2));
+        const all = root.list().map((e) => e.name).filter((n) => ID_RE.test(n));
+        return { all, maybe: all.filter((n) => !(layered && (root.lstat(n)?.nlink ?? 0) > 2)) };
       } finally {
         root.close();
       }
     } catch {
-      return [];
+      return { all: [], maybe: [] };
     }
   }
 
@@ -613,17 +719,64 @@ export class Store {
    * a scratch tree says it was a throwaway run: meta.json is written before that tree is made.
    */
   sweepAbandoned(): void {
-    for (const id of this.maybeAbandoned()) {
-      const e = this.entry(id);
-      if (!e) continue;
-      const m = e.meta;
-      if (m) {
-        if (!m.throwaway || m.runnerPid === process.pid || (!m.interrupted && (m.runnerPid === undefined || runnerAlive(m)))) continue;
-      } else if (!e.plainDir || !this.hasScratch(e.id)) {
+    const scratch = this.openScratch();
+    try {
+      const { all, maybe } = this.maybeAbandoned(scratch !== null);
+      for (const id of maybe) {
+        const e = this.entry(id);
+        if (!e) continue;
+        const m = e.meta;
+        if (m) {
+          if (!m.throwaway || m.runnerPid === process.pid || (!m.interrupted && (m.runnerPid === undefined || runnerAlive(m)))) continue;
+        } else if (!e.plainDir || !this.hasScratch(e.id)) {
+          continue;
+        }
+        try { this.removeId(e.id); } catch { /* left for 'sbx discard' */ }
+      }
+      // Each run lists the scratch dir once; only a name that is no entry of this store costs more.
+      if (scratch) this.sweepOrphansIn(scratch, new Set(all));
+    } finally {
+      scratch?.close();
+    }
+  }
+
+  /** sweepOrphansIn for `sbx prune`: how many trees went. */
+  sweepOrphans(): number {
+    const scratch = this.openScratch();
+    if (!scratch) return 0;
+    try { return this.sweepOrphansIn(scratch, new Set(this.maybeAbandoned(false).all)); } finally { scratch.close(); }
+  }
+
+  /**
+   * Removes the scratch trees no store will remove: a tree whose mark says its sbx is gone
+   * (pid, boot and start time: recordedAlive) and whose store is gone or no longer has its
+   * entry; and a tree left half made (`.new-<id>.<pid>`, that pid gone). A tree of a live
+   * run is never taken, whatever became of its store: that sbx removes it (or, its store
+   * gone, the next sweep after it ended). `ours`: this store's entries, which its own sweep
+   * handles. Only in our own uid's scratch dir (root acting on a user's store leaves theirs).
+   * A tree without a mark (an older sbx's) is left alone.
+   */
+  private sweepOrphansIn(scratch: Dir, ours: Set<string>): number {
+    if (this.owner !== process.geteuid?.()) return 0;
+    let removed = 0;
+    for (const { name } of scratch.list()) {
+      if (ours.has(name)) continue;
+      const made = NEW_SCRATCH_RE.exec(name);
+      if (made) {
+        const pid = Number(made[1]);
+        if (pid === process.pid || pidAlive(pid)) continue;
+      } else if (!ID_RE.test(name) || !this.orphaned(scratch, name)) {
         continue;
       }
-      try { this.removeId(e.id); } catch { /* left for 'sbx discard' */ }
+      try { removeTreeIn(scratch, name, join(scratchPath(this.owner), name)); removed++; } catch { /* tried again next time */ }
     }
+    return removed;
+  }
+
+  /** Whether scratch tree `id` is marked as this owner's, its sbx gone and its store without it. */
+  private orphaned(scratch: Dir, id: string): boolean {
+    const mark = readScratchMark(scratch, id, this.owner);
+    return mark !== null && mark.pid !== process.pid && !recordedAlive(mark) && !storeHolds(mark, id);
   }
 
   /** Removes a sandbox's layers and directory. */
@@ -732,8 +885,8 @@ export class Store {
         if (name === claimed) renameSync(root.at(claimed), root.at(id));
         return 'live';
       }
-      // What a run normally leaves in the scratch tree: its stage dir (the helper removed the rest).
-      this.removeScratch(id, ['root']);
+      // What a run normally leaves in the scratch tree: its stage dir and its mark (the helper removed the rest).
+      this.removeScratch(id, ['root'], [SCRATCH_MARK]);
       removeTreeIn(root, name, join(this.root, name), [], ['meta.json']);
       return 'removed';
     } finally {
@@ -781,8 +934,9 @@ function removeKnown(parent: Dir, name: string, dirs: string[], files: string[])
   let d: Dir;
   try { d = Dir.openBeneath(parent, name); } catch { return false; }
   try {
-    for (const f of files) try { unlinkSync(d.at(f)); } catch { /* absent, or not a file: the walk sees */ }
+    // The files last: a scratch tree's mark says whose it is until the tree is all but gone.
     for (const n of dirs) try { rmdirSync(d.at(n)); } catch { /* absent, or not empty: the walk sees */ }
+    for (const f of files) try { unlinkSync(d.at(f)); } catch { /* absent, or not a file: the walk sees */ }
   } finally {
     d.close();
   }

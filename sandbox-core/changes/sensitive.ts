@@ -10,7 +10,7 @@ import { toFs } from '../base/bpath.js';
 import { literalFilter } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
 
-type Subject = Pick<Change, 'path' | 'change' | 'type'> & Partial<Pick<Change, 'up' | 'xattrs' | 'upper'>>;
+type Subject = Pick<Change, 'path' | 'change' | 'type'> & Partial<Pick<Change, 'up' | 'xattrs' | 'upper' | 'details' | 'host'>>;
 
 /**
  * What the rules' tests read of a change. Changes and the review's column entries are objects
@@ -23,6 +23,14 @@ export interface SensitiveFacts {
   perm: number;
   /** Whether it carries a security.capability xattr. */
   caps: boolean;
+  /**
+   * A metadata change that says who may run or write it: its mode, owner, ACL or xattrs
+   * changed (not only its times). `chmod +x`, `chmod o+w` or `chown` of a command on PATH
+   * changes no byte of it.
+   */
+  access?: boolean;
+  /** A metadata change that gave it another owner or group. */
+  owner?: boolean;
   /** The sandbox side's file in the upper layer (a byte string), when the caller has it. */
   upper?: string | undefined;
 }
@@ -57,6 +65,7 @@ const contentIs = (f: SensitiveFacts, ok: (data: Buffer, cut: boolean) => boolea
   const r = readLayerFile(f.upper);
   return r !== null && ok(r.data, r.cut);
 };
+const DPKG_SCRIPT = /^\/var\/lib\/dpkg\/info\/[^/]+\.(preinst|postinst|prerm|postrm|config)$/;
 const LIB_DIR = /^\/(usr\/)?(local\/)?lib(32|64|x32)?(\/[a-z0-9_]+-linux-gnu[a-z0-9_]*)?$/;
 // Each starts with a dot (startsWithDot tests that first).
 const RC_FILES = new Set([
@@ -67,6 +76,17 @@ const RC_FILES = new Set([
 const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 const dirOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
 const writes = (f: SensitiveFacts): boolean => f.change !== 'deleted' && f.change !== 'metadata';
+/** Writes it, or changes who may run or write it. */
+const writesOrOpens = (f: SensitiveFacts): boolean => writes(f) || !!f.access;
+// Another user's PATH dirs (Debian's ~/.profile adds ~/bin and ~/.local/bin when they exist):
+// root's review flagged only its own.
+const HOME_BIN = /^\/(root|home\/[^/]+)\/(\.local\/)?bin$/;
+const inHomeBin = (p: string): boolean => {
+  const i = p.lastIndexOf('/');
+  return i > 4 && p.startsWith('/bin', i - 4) && (p.startsWith('/home/') || p.startsWith('/root/')) && HOME_BIN.test(p.slice(0, i));
+};
+/** Whether dir p is a PATH dir or above one (whoever owns it can rename what is below). */
+const onPathDirs = (p: string, ctx: SensitiveContext): boolean => [...ctx.pathDirs].some((d) => d === p || d.startsWith(p === '/' ? '/' : `${p}/`));
 // The rules run on every path of a review (200k new files): a test on one character or a
 // length turns most paths away before a string is cut out of them.
 /** Whether the last component starts with a dot (every RC_FILES name does). */
@@ -98,7 +118,13 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'pam', why: 'PAM configuration', paths: [/^\/etc\/pam\.(d(\/|$)|conf$)/, /^\/etc\/security\//, /^\/(usr\/)?lib\/([a-z0-9_]+-linux-gnu\/)?security\//] },
   { id: 'nsswitch', why: 'name service switch (loads modules into every program)', paths: [/^\/etc\/nsswitch\.conf$/] },
   { id: 'ssh', why: 'ssh keys or configuration', paths: [/^\/etc\/ssh\//, /(^|\/)\.ssh(\/|$)/] },
-  { id: 'package-source', why: 'package source', paths: [/^\/etc\/apt\/(sources\.list|sources\.list\.d|apt\.conf\.d|trusted\.gpg|preferences|keyrings)/, /^\/usr\/share\/keyrings\//, /^\/etc\/yum\.repos\.d\//] },
+  // /etc/apt/apt.conf as well as apt.conf.d: either can set DPkg::Post-Invoke.
+  { id: 'package-source', why: 'package source', paths: [/^\/etc\/apt\/(sources\.list|sources\.list\.d|apt\.conf(\.d|$)|trusted\.gpg|preferences|keyrings)/, /^\/usr\/share\/keyrings\//, /^\/etc\/yum\.repos\.d\//] },
+  // dpkg.cfg takes --pre-invoke/--post-invoke (commands run as root by every dpkg call), and
+  // a package's maintainer scripts run as root when it is next configured, upgraded or removed.
+  // A script removed with its package (apt-get remove) runs nothing.
+  { id: 'dpkg-hook', why: 'dpkg hook or maintainer script (runs as root at a later install)', paths: [/^\/etc\/dpkg\/dpkg\.cfg(\.d(\/|$)|$)/],
+    test: (f, p) => f.change !== 'deleted' && p.startsWith('/var/lib/dpkg/info/') && DPKG_SCRIPT.test(p) },
   { id: 'udev', why: 'udev rule (runs commands as root on device events)', paths: [/^\/(etc|lib|usr\/lib|run)\/udev\/rules\.d(\/|$)/] },
   { id: 'modprobe', why: 'kernel module loading (install commands run as root)', paths: [/^\/(etc|lib|usr\/lib|run)\/(modprobe\.d|modules-load\.d)(\/|$)/, /^\/etc\/modules$/] },
   { id: 'sysctl', why: 'kernel settings applied at boot', paths: [/^\/etc\/sysctl\.(conf$|d(\/|$))/, /^\/(lib|usr\/lib|run)\/sysctl\.d(\/|$)/] },
@@ -132,7 +158,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // Not the copies packages carry (node_modules, site-packages): git does not read attributes there.
   { id: 'git-attributes', why: 'git attributes (can name filters that run commands)',
     test: (f, p) => f.change !== 'deleted' && p.endsWith('/.gitattributes') && !/\/(node_modules|site-packages|dist-packages)\//.test(p) },
-  { id: 'python-startup', why: 'Python startup code (runs in every Python)', paths: [/\/(site|dist)-packages\/[^/]+\.pth$/, /\/(sitecustomize|usercustomize)\.py$/] },
+  // Python imports a sitecustomize.pyc with no source beside it, and the cached
+  // __pycache__/sitecustomize.cpython-311.pyc in place of its source.
+  { id: 'python-startup', why: 'Python startup code (runs in every Python)', paths: [/\/(site|dist)-packages\/[^/]+\.pth$/, /\/(sitecustomize|usercustomize)(\.py|(\.[^/]+)?\.pyc)$/] },
   { id: 'rc-file', why: 'shell or tool startup file',
     test: (_c, p) => startsWithDot(p) && RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3 },
   { id: 'setid', why: 'setuid/setgid program',
@@ -140,12 +168,14 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'file-caps', why: 'file capabilities',
     test: (f) => f.change !== 'deleted' && f.caps },
   { id: 'path-dir-writable', why: 'world-writable directory on PATH (anyone can plant commands)',
-    test: (f, p, ctx) => f.change !== 'deleted' && f.type === 'dir' && f.perm >= 0 && (f.perm & 0o002) !== 0
-      && [...ctx.pathDirs].some((d) => d === p || d.startsWith(p === '/' ? '/' : `${p}/`)) },
+    test: (f, p, ctx) => f.change !== 'deleted' && f.type === 'dir' && f.perm >= 0 && (f.perm & 0o002) !== 0 && onPathDirs(p, ctx) },
+  // Not a mode change: /usr/local/bin is group-writable (staff) on Debian.
+  { id: 'path-dir-owner', why: 'directory on PATH given to another owner or group (who can then plant commands)',
+    test: (f, p, ctx) => !!f.owner && f.type === 'dir' && onPathDirs(p, ctx) },
   { id: 'shared-library', why: 'shared library on the loader path',
-    test: (f, p) => writes(f) && f.type !== 'dir' && p.includes('.so') && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(dirOf(p)) },
+    test: (f, p) => writesOrOpens(f) && f.type !== 'dir' && p.includes('.so') && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(dirOf(p)) },
   { id: 'path-command', why: 'command in PATH',
-    test: (f, p, ctx) => writes(f) && f.type !== 'dir' && inPathDir(p, ctx) },
+    test: (f, p, ctx) => writesOrOpens(f) && f.type !== 'dir' && (inPathDir(p, ctx) || inHomeBin(p)) },
 ];
 
 // With the games dirs Debian's /etc/profile and login.defs put on every ordinary user's PATH:
@@ -176,13 +206,13 @@ export const sensitiveFilterSource = (): string => literalFilter(SENSITIVE_RULES
 const PATH_FILTER = new RegExp(typeof __SBX_SENSITIVE_FILTER__ === 'string' ? __SBX_SENSITIVE_FILTER__ : sensitiveFilterSource());
 const TEST_RULES = SENSITIVE_RULES.filter((r) => r.test);
 const ASCII = /^[\x00-\x7f]*$/;
-const FACTS: SensitiveFacts = { change: 'added', type: 'file', perm: -1, caps: false, upper: undefined };
+const FACTS: SensitiveFacts = { change: 'added', type: 'file', perm: -1, caps: false, access: false, owner: false, upper: undefined };
 const hasCaps = (c: Subject): boolean => !!c.xattrs?.some(([n]) => n === 'security.capability');
 
-function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined): SensitiveRule | null {
+function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined, access = false, owner = false): SensitiveRule | null {
   const p = ASCII.test(raw) ? raw : toFs(raw).toString('utf8');
   const f = FACTS;
-  f.change = change; f.type = type; f.perm = perm; f.caps = caps; f.upper = upper;
+  f.change = change; f.type = type; f.perm = perm; f.caps = caps; f.upper = upper; f.access = access; f.owner = owner;
   const rules = PATH_FILTER.test(p) ? SENSITIVE_RULES : TEST_RULES;
   for (const r of rules) {
     if ((r.paths?.some((re) => re.test(p)) || r.test?.(f, p, ctx)) && !r.harmless?.(f, p)) return r;
@@ -192,7 +222,9 @@ function ruleOf(raw: string, change: Change['change'], type: Change['type'], per
 
 /** The first rule a change matches, or null. `path` is a byte string. */
 export function sensitiveRule(c: Subject, ctx: SensitiveContext): SensitiveRule | null {
-  return ruleOf(c.path, c.change, c.type, c.up ? c.up.perm : -1, hasCaps(c), ctx, c.upper);
+  const meta = c.change === 'metadata';
+  return ruleOf(c.path, c.change, c.type, c.up ? c.up.perm : -1, hasCaps(c), ctx, c.upper,
+    meta && !!c.details?.some((d) => d !== 'mtime'), meta && !!c.up && !!c.host && (c.up.uid !== c.host.uid || c.up.gid !== c.host.gid));
 }
 
 /** Why a change lands somewhere that runs code later, or null. `path` is a byte string. */
@@ -211,6 +243,7 @@ export function newFileReason(path: string, perm: number, ctx: SensitiveContext,
 
 function reasonOf(r: SensitiveRule | null, change: Change['change']): string | null {
   if (!r) return null;
-  if (r.id === 'path-command') return change === 'added' ? 'new command in PATH' : 'command in PATH changed';
+  if (r.id === 'path-command') return change === 'added' ? 'new command in PATH' : change === 'metadata' ? 'command in PATH: who may run or write it changed' : 'command in PATH changed';
+  if (r.id === 'shared-library' && change === 'metadata') return 'shared library on the loader path: who may write it changed';
   return r.why;
 }

@@ -3,10 +3,14 @@
 // --dry-run, and leaves newer sandboxes alone; config hide/fold/limits apply to `sbx run`.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, statfsSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
+import { makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
+import { testUnless } from '../helpers/skip.js';
 
 let store = '';
 let canary = '';
@@ -124,6 +128,78 @@ test('prune removes the trees a killed removal left (its pid gone), not one whos
   assert.equal(readdirSync(store).filter((n) => n.startsWith('.removing-')), [`.removing-4567abcd.${process.pid}`]);
   // Ours (this test's pid): the store's clean-up would wait for its remover.
   rmdirSync(busy);
+});
+
+const shmIsTmpfs = ((): boolean => { try { return statfsSync('/dev/shm').type === 0x01021994; } catch { return false; } })();
+const scratch = `/dev/shm/sbx-${process.getuid!()}`;
+const ID_RE = /^[0-9a-f]{8}$/;
+
+/** A throwaway run of `sh -c 'echo ready; read x'` in `at`, once it is ready: its process and its scratch tree's id. */
+async function liveRun(at: string): Promise<{ child: ChildProcess; id: string }> {
+  const child = sbxAsync(['run', '-n', '-q', '--', 'sh', '-c', 'echo ready; read x'], { store: at, stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('ready')) resolve(); });
+    child.on('exit', () => reject(new Error(`the run ended before it was ready: ${err}`)));
+  });
+  const id = readdirSync(at).find((n) => ID_RE.test(n));
+  assert.ok(id && existsSync(join(scratch, id)), `no scratch tree for the run in ${at}`);
+  return { child, id: id! };
+}
+
+testUnless(shmIsTmpfs ? null : '/dev/shm is not a tmpfs: throwaway layers stay in the store', { missing: true })("a throwaway run's tree whose store is gone is swept by a run or a prune of another store; a live run's tree is kept, its store gone or not", async () => {
+  proveIsolation(canary, store);
+  const storeA = makeStore();
+  const storeB = makeStore();
+  const made: string[] = [];
+  const runs: ChildProcess[] = [];
+  try {
+    // A: its sbx killed, then its store removed (a test's temp SBX_HOME): nothing will ask for its tree.
+    const a = await liveRun(storeA);
+    made.push(a.id);
+    runs.push(a.child);
+    a.child.kill('SIGKILL');
+    await once(a.child, 'exit');
+    rmSync(storeA, { recursive: true, force: true });
+    assert.ok(existsSync(join(scratch, a.id)), 'the killed run left its tree (the case this sweep is for)');
+    // B: live, and its store removed under it.
+    const b = await liveRun(storeB);
+    made.push(b.id);
+    runs.push(b.child);
+    rmSync(storeB, { recursive: true, force: true });
+    // A tree a killed sbx left half made (its pid gone), and one without a mark (an older sbx's).
+    const dead = spawnSync('true').pid!;
+    const half = `.new-${randomBytes(4).toString('hex')}.${dead}`;
+    mkdirSync(join(scratch, half, 'L000'), { recursive: true });
+    const unmarked = randomBytes(4).toString('hex');
+    mkdirSync(join(scratch, unmarked));
+    made.push(half, unmarked);
+
+    const r = sbx(['run', '-n', '-q', '--', 'true'], { store });
+    assert.is(r.code, 0, r.stderr);
+    assert.not.ok(existsSync(join(scratch, a.id)), "the killed run's tree stayed in /dev/shm after its store was removed");
+    assert.not.ok(existsSync(join(scratch, half)), 'the half-made tree stayed');
+    assert.ok(existsSync(join(scratch, b.id)), "a live run's tree was removed");
+    assert.ok(existsSync(join(scratch, unmarked)), 'a tree without a mark was removed');
+
+    // B ends: its sbx cannot remove the tree from a store that is gone; a prune elsewhere does.
+    b.child.stdin!.end();
+    await once(b.child, 'exit');
+    const dry = sbx(['prune', '--dry-run'], { store });
+    assert.is(dry.code, 0, dry.stderr);
+    assert.ok(existsSync(join(scratch, b.id)), '--dry-run removed something');
+    const p = sbx(['prune', '-f'], { store });
+    assert.is(p.code, 0, p.stderr);
+    assert.match(p.stderr, /removed 1 throwaway run tree of stores that are gone/);
+    assert.not.ok(existsSync(join(scratch, b.id)), "the ended run's tree stayed after its store was removed");
+    assert.ok(existsSync(join(scratch, unmarked)));
+  } finally {
+    for (const c of runs) if (c.exitCode === null && c.signalCode === null) { c.kill('SIGKILL'); await once(c, 'exit'); }
+    for (const n of made) try { rmSync(join(scratch, n), { recursive: true, force: true }); } catch (e) { console.error(`could not remove ${n}: ${(e as Error).message}`); }
+    for (const s of [storeA, storeB]) removeStore(s);
+  }
 });
 
 test.run();

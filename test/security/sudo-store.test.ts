@@ -311,4 +311,66 @@ nsCase('fixed: sbx discard and sbx prune -f as root with SBX_HOME into the user\
   });
 });
 
+/** The test user the runner makes (scripts/run-tests.mjs): uid, gid and home, from the account database. */
+const testUser = ((): { uid: number; gid: number; home: string } | null => {
+  const f = (spawnSync('getent', ['passwd', 'sbxtest'], { encoding: 'utf8' }).stdout ?? '').trim().split(':');
+  return f.length >= 6 && f[5] ? { uid: Number(f[2]), gid: Number(f[3]), home: f[5] } : null;
+})();
+const sudoCase = testUnless(!IS_ROOT ? 'a root case: the root run covers it' : !testUser ? 'no sbxtest account here (scripts/run-tests.mjs makes it)' : null);
+
+sudoCase("fixed: sudo sbx ls and prune act on the invoking user's store as discard, commit and diff do, each store named, its entries checked to be that user's", () => {
+  const u = testUser!;
+  // The store sudo finds is the one in the account's home: the entries planted there are this test's (random ids).
+  const userStore = join(u.home, '.local', 'state', 'sbx');
+  for (const d of [join(u.home, '.local'), join(u.home, '.local', 'state'), userStore]) {
+    if (!existsSync(d)) { mkdirSync(d, { mode: 0o700 }); lchownSync(d, u.uid, u.gid); }
+  }
+  const id = randomBytes(4).toString('hex');
+  const foreign = randomBytes(4).toString('hex');
+  const rootHome = mkdtempSync('/tmp/sbx-sudo-home-');
+  const rootStore = join(rootHome, '.local', 'state', 'sbx');
+  const rootId = randomBytes(4).toString('hex');
+  const planted = [join(userStore, id), join(userStore, foreign)];
+  try {
+    // Theirs, started in 1970 (older than any --older-than below); one dir in it that is root's.
+    const m = JSON.parse(meta(id)) as Record<string, unknown>;
+    Object.assign(m, { uid: u.uid, gid: u.gid, createdMs: 1000, command: ['sudo-ls-case'] });
+    mkdirSync(join(userStore, id, 'L0', 'upper'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(userStore, id, 'meta.json'), JSON.stringify(m));
+    for (const p of [join(userStore, id), join(userStore, id, 'L0'), join(userStore, id, 'L0', 'upper'), join(userStore, id, 'meta.json')]) lchownSync(p, u.uid, u.gid);
+    mkdirSync(join(userStore, foreign), { mode: 0o700 });
+    // Root's own (what `sudo sbx run` saved), made now.
+    mkdirSync(join(rootStore, rootId, 'L0', 'upper'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(rootStore, rootId, 'meta.json'), JSON.stringify({ ...JSON.parse(meta(rootId)), uid: 0, gid: 0, createdMs: Date.now() }));
+
+    const env = { ...process.env, SBX_HOME: '', HOME: rootHome, XDG_STATE_HOME: '', SUDO_USER: 'sbxtest', SUDO_UID: String(u.uid), NO_COLOR: '1' };
+    const sbx = (args: string[]) => spawnSync(process.execPath, [SBX, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+    const json = sbx(['ls', '--json']);
+    assert.is(json.status, 0, json.stderr);
+    const rows = JSON.parse(json.stdout) as Array<{ id: string; state: string; store: string; problem: string | null }>;
+    assert.equal(rows.find((r) => r.id === id)?.store, userStore, json.stdout);
+    assert.match(rows.find((r) => r.id === foreign)?.problem ?? '', `owned by uid 0, not ${u.uid}`);
+    assert.equal(rows.find((r) => r.id === rootId)?.store, rootStore, json.stdout);
+    const text = sbx(['ls']);
+    assert.is(text.status, 0, text.stderr);
+    assert.match(text.stdout, `sandboxes of sbxtest (${userStore}):\nID `);
+    assert.match(text.stdout, new RegExp(`\\n${id} .* sudo-ls-case\\n`));
+    assert.match(text.stdout, `sandboxes of root (${rootStore}):\nID `);
+
+    const dry = sbx(['prune', '--older-than', '3650d', '--dry-run']);
+    assert.is(dry.status, 0, dry.stderr);
+    assert.match(dry.stderr, `sandboxes of sbxtest (${userStore}):\n  ${id}, `);
+    // Other files plant entries in the same store: only the count of this test's is certain.
+    assert.match(dry.stderr, /would remove 1 sandbox .*; \d+ newer than 3650d kept/);
+    const r = sbx(['prune', '--older-than', '3650d', '-f']);
+    assert.is(r.status, 0, r.stderr);
+    assert.not.ok(existsSync(join(userStore, id)), `sudo sbx prune left the user's sandbox: ${r.stderr}`);
+    assert.ok(existsSync(join(userStore, foreign)) && existsSync(join(rootStore, rootId)));
+    const none = sbx(['prune', '--older-than', '3650d', '-f']);
+    assert.match(none.stderr, `nothing to prune in the store of sbxtest (${userStore}) nor of root (${rootStore}); `);
+  } finally {
+    cleanup(...planted, rootHome);
+  }
+});
+
 test.run();

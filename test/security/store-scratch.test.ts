@@ -1,0 +1,73 @@
+// The sweep of throwaway trees whose store is gone (Store.sweepOrphans) reads a mark each tree
+// holds: the mark is the user's own data, so only a plain file of the uid is believed, a tree of
+// a live sbx or one its store still lists is never taken, and a removal follows no symlink.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { Store, scratchPath, safeScratch } from '../../sandbox-core/store.js';
+import { snapshot } from '../helpers/snapshot.js';
+import { testUnless } from '../helpers/skip.js';
+
+const tmpfsShm = (() => { try { return statfsSync('/dev/shm').type === 0x01021994; } catch { return false; } })();
+
+testUnless(tmpfsShm ? null : '/dev/shm is not a tmpfs: no scratch dir', { missing: true })('a tree is swept only with a mark that is a file of ours, its sbx dead and its store without it; symlinks in it are not followed', () => {
+  const uid = process.getuid!();
+  assert.ok(safeScratch(uid, true), 'no usable scratch dir');
+  const scratch = scratchPath(uid);
+  const top = mkdtempSync(join(tmpdir(), 'sbx-scratch-test-'));
+  const storeRoot = join(top, 'store');
+  mkdirSync(storeRoot, { mode: 0o700 });
+  const canary = join(top, 'canary');
+  mkdirSync(join(canary, 'd'), { recursive: true });
+  writeFileSync(join(canary, 'd', 'f'), 'canary\n');
+  const dead = spawnSync('true').pid!;
+  const st = lstatSync(storeRoot);
+  const gone = { store: join(top, 'no-such-store'), dev: st.dev, ino: st.ino, pid: dead };
+  const ids: Record<string, string> = {};
+  const tree = (what: string, mark: object | string | null): string => {
+    const id = randomBytes(4).toString('hex');
+    ids[what] = id;
+    mkdirSync(join(scratch, id, 'L000', 'upper'), { recursive: true, mode: 0o700 });
+    if (mark !== null) writeFileSync(join(scratch, id, 'store'), typeof mark === 'string' ? mark : JSON.stringify(mark));
+    return join(scratch, id);
+  };
+  try {
+    // Swept: its store gone; links to the canary inside (a dir and a file) are unlinked, not followed.
+    const orphan = tree('orphan', gone);
+    symlinkSync(canary, join(orphan, 'L000', 'upper', 'dir-link'));
+    symlinkSync(join(canary, 'd', 'f'), join(orphan, 'L000', 'upper', 'file-link'));
+    // Swept: the store at that path is another one (made again: another inode), with that id.
+    tree('remade', { ...gone, store: storeRoot, ino: st.ino + 1 });
+    mkdirSync(join(storeRoot, ids.remade!), { mode: 0o700 });
+    // Kept: the store still lists it (its own sweep's), a live sbx (this test), a mark that is
+    // a symlink to a good one, an unreadable mark, no mark (an older sbx's).
+    const held = tree('held', { ...gone, store: storeRoot });
+    mkdirSync(join(storeRoot, ids.held!), { mode: 0o700 });
+    tree('live', { ...gone, pid: process.pid });
+    const linked = tree('linked', null);
+    writeFileSync(join(top, 'mark'), JSON.stringify(gone));
+    symlinkSync(join(top, 'mark'), join(linked, 'store'));
+    tree('garbage', '{"store": 1');
+    tree('unmarked', null);
+    const before = snapshot(canary);
+
+    // Another store of ours: none of these ids are its entries.
+    const other = join(top, 'other');
+    mkdirSync(other, { mode: 0o700 });
+    const removed = new Store(other).sweepOrphans();
+    assert.ok(removed >= 2, `removed ${removed}`);
+    for (const w of ['orphan', 'remade']) assert.not.ok(existsSync(join(scratch, ids[w]!)), `${w} was kept`);
+    for (const w of ['held', 'live', 'linked', 'garbage', 'unmarked']) assert.ok(existsSync(join(scratch, ids[w]!)), `${w} was removed`);
+    assert.equal(snapshot(canary), before, 'something was removed through a link');
+    assert.ok(existsSync(held));
+  } finally {
+    for (const id of Object.values(ids)) rmSync(join(scratch, id), { recursive: true, force: true });
+    rmSync(top, { recursive: true, force: true });
+  }
+});
+
+test.run();
