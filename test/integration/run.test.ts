@@ -97,13 +97,21 @@ testUnless(IS_ROOT ? null : 'needs root to mount on the host')('a mount that can
 });
 
 const shmIsTmpfs = ((): boolean => { try { return statfsSync('/dev/shm').type === 0x01021994; } catch { return false; } })();
-testUnless(shmIsTmpfs ? null : '/dev/shm is not a tmpfs: layers are kept in the store, nothing for the helper to remove', { missing: true })('a quiet throwaway run has the helper remove whole layers and the skeleton; a listing one the work dirs and the skeleton (the list reads the uppers); neither leaves a scratch tree', () => {
+testUnless(shmIsTmpfs ? null : '/dev/shm is not a tmpfs: layers are kept in the store, nothing for the helper to remove', { missing: true })('a quiet throwaway run has the helper remove whole layers and the skeleton (as root: its layers are on a tmpfs of the helper\'s namespace, only their empty dir is left to remove); a listing one the work dirs and the skeleton (the list reads the uppers); neither leaves a scratch tree', () => {
   proveIsolation(canary, store);
   const scraps = (err: string): string[] => err.split('\n').filter((l) => l.startsWith('scrap_after ')).map((l) => l.replace(/^scrap_after "[^"]*" /, ''));
   const quiet = sbx(['run', '-n', '-q', '--', 'sh', '-c', `echo x > ${canary}/quiet`], { store, env: { SBX_DEBUG_SPEC: '1' } });
   assert.is(quiet.code, 0, quiet.stderr);
   const q = scraps(quiet.stderr);
-  assert.ok(q.length > 1 && q.includes('"skel"') && q.every((x) => /^"(L\d{3,}|skel)"$/.test(x)), q.join(' '));
+  if (IS_ROOT) {
+    // The layer dirs are made on that tmpfs (entries under lt/), the overlays' uppers are there.
+    assert.match(quiet.stderr, /^layers_tmpfs "lt"$/m);
+    assert.match(quiet.stderr, /^overlay "[^"]*" "[^"]*" "[^"]*\/lt\/L\d{3,}\/upper"/m);
+    assert.equal(q, ['"skel"', '"lt"']);
+  } else {
+    assert.not.match(quiet.stderr, /^layers_tmpfs /m);
+    assert.ok(q.length > 1 && q.includes('"skel"') && q.every((x) => /^"(L\d{3,}|skel)"$/.test(x)), q.join(' '));
+  }
   const listed = sbx(['run', '-n', '--', 'sh', '-c', `echo x > ${canary}/listed`], { store, env: { SBX_DEBUG_SPEC: '1' } });
   assert.is(listed.code, 0, listed.stderr);
   const l = scraps(listed.stderr);
