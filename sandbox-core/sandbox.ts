@@ -618,6 +618,12 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   // --user keeps the command your uid: root's files are as unwritable inside as on the host,
   // so no fuse-overlayfs (which an unprivileged pid 1 could not mount anyway: EPERM).
   const fuseBinary = uid === 0 || lower || req.keepUser ? null : fuseAvailable(which);
+  // Its -o option string cannot quote these (the helper would stop at EINVAL): said before
+  // anything runs, with what to do. Kernel overlays take any path (mounts.c).
+  if (fuseBinary && /[,:\\]/.test(meta.layersDir)) {
+    if (!req.inSandbox) store.remove(meta);
+    throw new SbxError(`the sandbox's layers would be in ${display(meta.layersDir)}, whose ',', ':' or '\\' fuse-overlayfs cannot take`, 125, 'set SBX_HOME to a directory whose path has none of them');
+  }
   // An image's view is its own: the host's mounts are not planned (nor re-planned) for it.
   const mounts = lower ? [] : readVisibleMounts();
   // Host dirs as settleUnits found them, for the layers' and the stand-ins' modes and times:

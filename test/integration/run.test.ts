@@ -347,4 +347,34 @@ test('a quiet throwaway run loads the quiet part (no review code in it); a run t
   }
 });
 
+// overlayfs reads a '\\' in upperdir and workdir as an escape (not in lowerdir+): a store path
+// with one named dirs that did not exist, and every overlay of a saved run fell back to a
+// read-only bind, each said as "vanished from the host". fuse-overlayfs's option string
+// cannot take it at all: an ordinary user's run says so in one line before anything runs.
+const userHasFuse = !IS_ROOT && spawnSync('sh', ['-c', 'command -v fuse-overlayfs && test -r /dev/fuse -a -w /dev/fuse']).status === 0;
+test('a store whose path holds a backslash: root\'s saved run gets its overlays; an ordinary user with fuse-overlayfs gets one line', () => {
+  const outer = makeStore();
+  const odd = join(outer, 'a\\b');
+  mkdirSync(odd, { mode: 0o700 });
+  try {
+    const r = sbx(['run', '-q', '--name', 'bs', '--', 'sh', '-c', `cat /etc/hostname; echo new > ${canary}/new.txt`], { store: odd });
+    if (userHasFuse) {
+      assert.is(r.code, 125, r.stderr);
+      assert.match(r.stderr, /^sbx: error: the sandbox's layers would be in .*a\\\\b.*fuse-overlayfs cannot take \(set SBX_HOME to a directory whose path has none of them\)\n$/);
+      assert.equal(readdirSync(odd).filter((n) => /^[0-9a-f]{8}$/.test(n)), [], 'no sandbox left');
+      return;
+    }
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, readFileSync('/etc/hostname', 'utf8'));
+    assert.not.match(r.stderr, /vanished/);
+    const d = sbx(['diff', 'bs', '--name-only'], { store: odd });
+    assert.is(d.code, 0, d.stderr);
+    assert.match(d.stdout, `${canary}/new.txt`);
+    assert.not.ok(existsSync(join(canary, 'new.txt')));
+  } finally {
+    removeStore(odd);
+    removeStore(outer);
+  }
+});
+
 test.run();
