@@ -38,6 +38,7 @@ void load_config(const struct spec *s) {
     case OP_NEW_CGROUPNS: cfg.new_cgroupns = 1; break;
     case OP_STAGE: cfg.stage = a[0]; break;
     case OP_BUILD_OUTSIDE: cfg.build_outside = 1; break;
+    case OP_LAYERS_TMPFS: cfg.layers_tmpfs = a[0]; break;
     case OP_DISK_TMPFS: cfg.disk_mount = a[0]; cfg.disk_size = op->num[0]; break;
     case OP_DISK_LAYER: ADD(cfg.disk_layers, cfg.n_disk_layers, MAX_LIST, a[0], "disk layers"); break;
     case OP_SCRAP_AFTER: ADD(cfg.scrap, cfg.n_scrap, MAX_SCRAP, op, "scrap_after dirs"); break;

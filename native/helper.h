@@ -34,7 +34,7 @@ enum op_type {
   OP_SHARE_NET, OP_UID_MAP, OP_GID_MAP, OP_SETGROUPS, OP_NEWUIDMAP, OP_NEWGIDMAP,
   OP_CGROUP_PROCS, OP_CGROUP_WRITE, OP_DEVBPF,
   /* a fresh run's layer dirs and stand-in tree, made by the outer process first (entries.c) */
-  OP_LAYERS_DIR, OP_ENTRY,
+  OP_LAYERS_DIR, OP_ENTRY, OP_LAYERS_TMPFS,
   /* inside, before the filesystem */
   OP_HOSTNAME, OP_LOOPBACK_UP, OP_NEW_CGROUPNS,
   /* filesystem, in order, destinations relative to the new root */

@@ -76,6 +76,20 @@ static const char *lower_path(const char *lower, int idmap, int *tree_out, char 
   return lower;
 }
 
+/* overlayfs unescapes upperdir and workdir (a '\\' quotes the next character, as in its
+ * comma-separated mount options), though not lowerdir+: a store path holding a '\\' named a
+ * dir that did not exist, and every overlay of a saved run fell back. Each '\\' goes doubled. */
+static const char *overlay_escaped(const char *path, char buf[SBX_PATH_MAX * 2]) {
+  size_t j = 0;
+  for (const char *p = path; *p; p++) {
+    if (j + 3 > SBX_PATH_MAX * 2) { errno = ENAMETOOLONG; return NULL; }
+    if (*p == '\\') buf[j++] = '\\';
+    buf[j++] = *p;
+  }
+  buf[j] = 0;
+  return buf;
+}
+
 static int configure_overlay(int fs, const char *dest, const char *lower, const char *upper, const char *work, const char *opts, int idmap, int *trees) {
   static char treepaths[MAX_LOWERS + 1][64];
   const char *paths[MAX_LOWERS + 1];
@@ -99,8 +113,9 @@ static int configure_overlay(int fs, const char *dest, const char *lower, const 
     list[len] = 0;
     if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", list, 0) < 0) return -1;
   }
-  if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0) return -1;
-  if (fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0) return -1;
+  static char esc[SBX_PATH_MAX * 2];
+  if (!overlay_escaped(upper, esc) || fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", esc, 0) < 0) return -1;
+  if (!overlay_escaped(work, esc) || fsconfig(fs, FSCONFIG_SET_STRING, "workdir", esc, 0) < 0) return -1;
   char optbuf[1024];
   if (strlen(opts) >= sizeof optbuf) { errno = E2BIG; return -1; }
   strcpy(optbuf, opts);
@@ -199,7 +214,7 @@ static int mount_fuse_dev(const char *dest) {
  * they share the cores. The mount itself is made here before the launcher starts, so the ops
  * that follow never wait on it: a request the daemon is not serving yet waits in the kernel
  * until it is (or fails with ENOTCONN once a daemon that failed has closed the device). */
-struct fuse_launch { pid_t pid; int err; const char *binary, *dest; };
+struct fuse_launch { pid_t pid; int err; const char *binary, *dest, *lower; };
 static struct fuse_launch launches[MAX_LIST];
 static size_t n_launches;
 static void fuse_wait_all(void);
@@ -234,7 +249,7 @@ static void mount_fuse_overlay(char *const *a) {
    * than wait on a copy of the fd nobody reads. */
   close(dev);
   close(errp[1]);
-  launches[n_launches++] = (struct fuse_launch){ pid, errp[0], a[0], a[1] };
+  launches[n_launches++] = (struct fuse_launch){ pid, errp[0], a[0], a[1], a[2] };
   /* A later step that fails may have failed because of a daemon that did: that is said first. */
   set_before_die(fuse_wait_all);
 }
@@ -257,6 +272,9 @@ static void fuse_wait_all(void) {
     msg[len] = 0;
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
       if (WIFEXITED(st) && WEXITSTATUS(st) == 127) die_step("fuse-overlayfs", l->binary, ENOENT);
+      /* Its lower dir went after the check above (another program's temporary dir): said as
+       * that path and ENOENT, so that sbx plans the view again from the host as it is now. */
+      if (access(l->lower, F_OK) < 0 && errno == ENOENT) die_step("fuse-overlayfs", l->lower, ENOENT);
       char *last = NULL;
       for (char *save = NULL, *line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
         if (!strstr(line, "unknown argument ignored")) last = line;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -117,6 +118,26 @@ static void apply_cgroup_rules(void) {
  * A failure is no error: sbx's own removal takes whatever is left. */
 static int scrap_fd[MAX_SCRAP];
 
+/* Root's quiet throwaway run: the layer dirs the entries make go on a tmpfs mounted, in the
+ * mount namespace root's view is built in, on a dir made beneath the layers dir (sbx's,
+ * resolved without following a symlink). Nothing reads those layers after the command, and
+ * the namespace's end frees them (after a kill too): the dir left on the host is empty, one
+ * scrap removes it. */
+static void layers_tmpfs(void) {
+  if (!cfg.layers_dir || !cfg.build_outside || strchr(cfg.layers_tmpfs, '/') || cfg.layers_tmpfs[0] == '.' || !cfg.layers_tmpfs[0])
+    die_msg("spec", "layers_tmpfs takes one name beneath a layers_dir, with build_outside");
+  if (unshare(CLONE_NEWNS) < 0) die_step("mount-namespace", NULL, errno);
+  /* Private before the mount, so that it never propagates to the host's namespace. */
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die_step("make-private", "/", errno);
+  autoclose int base = open(cfg.layers_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (base < 0) die_step("layers-tmpfs", cfg.layers_dir, errno);
+  if (mkdirat(base, cfg.layers_tmpfs, 0700) < 0) die_step("layers-tmpfs", cfg.layers_tmpfs, errno);
+  autoclose int at = open_beneath(base, cfg.layers_tmpfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", at);
+  if (at < 0 || mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0) die_step("layers-tmpfs", cfg.layers_tmpfs, errno);
+}
+
 static void scrap_open(void) {
   for (size_t i = 0; i < cfg.n_scrap; i++) {
     const char *base = cfg.scrap[i]->args[0];
@@ -215,10 +236,15 @@ int sandbox_main(int spec_fd, int status_fd) {
   /* Opened now: a view built outside replaces the root before the sandbox's pid 1 exists. */
   if (cfg.net_relay_dir) net_relay_open_dir(&net_relay, cfg.net_relay_dir, cfg.net_relay_name, cfg.net_relay_buffer);
   /* Before anything uses them: root's view is built next, an ordinary user's by pid 1. */
+  int unshared = 0;
+  if (cfg.layers_tmpfs) {
+    layers_tmpfs();
+    unshared = 1;
+  }
   make_entries();
   scrap_open();
   if (cfg.build_outside) {
-    if (unshare(CLONE_NEWNS) < 0) die_step("mount-namespace", NULL, errno);
+    if (!unshared && unshare(CLONE_NEWNS) < 0) die_step("mount-namespace", NULL, errno);
     make_idmap_userns();
     build_root();
   }

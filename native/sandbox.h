@@ -35,6 +35,7 @@ struct config {
   const struct spec_op *devbpf[8]; size_t n_devbpf;
   const char *hostname, *stage, *cwd;
   mode_t umask;                 /* the caller's, which the command gets (pid 1 sets its own) */
+  const char *layers_tmpfs;     /* root: a tmpfs of our own mount namespace on this dir beneath layers_dir */
   int build_outside;            /* root: build the view before entering the user namespace */
   const char *disk_mount;       /* --disk: layers live on a tmpfs of disk_size bytes meanwhile */
   unsigned long long disk_size;

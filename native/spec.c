@@ -20,7 +20,7 @@ static const struct { const char *name; int nargs; } op_table[OP_COUNT] = {
   [OP_SHARE_NET] = {"share_net", 0}, [OP_UID_MAP] = {"uid_map", 1}, [OP_GID_MAP] = {"gid_map", 1},
   [OP_SETGROUPS] = {"setgroups", 1}, [OP_NEWUIDMAP] = {"newuidmap", 2}, [OP_NEWGIDMAP] = {"newgidmap", 2},
   [OP_CGROUP_PROCS] = {"cgroup_procs", 1}, [OP_CGROUP_WRITE] = {"cgroup_write", 2}, [OP_DEVBPF] = {"devbpf", 2},
-  [OP_LAYERS_DIR] = {"layers_dir", 1}, [OP_ENTRY] = {"entry", 9},
+  [OP_LAYERS_DIR] = {"layers_dir", 1}, [OP_ENTRY] = {"entry", 9}, [OP_LAYERS_TMPFS] = {"layers_tmpfs", 1},
   [OP_HOSTNAME] = {"hostname", 1}, [OP_LOOPBACK_UP] = {"loopback_up", 0}, [OP_NEW_CGROUPNS] = {"new_cgroupns", 0},
   [OP_STAGE] = {"stage", 1}, [OP_WHITEOUT] = {"whiteout", 2}, [OP_MKDIR] = {"mkdir", 2},
   [OP_SYMLINK] = {"symlink", 2}, [OP_LOWER] = {"lower", 1}, [OP_OVERLAY] = {"overlay", 6}, [OP_FUSE_OVERLAY] = {"fuse_overlay", 6},

@@ -39,10 +39,11 @@ export interface CommandResult {
 
 /**
  * The --disk tmpfs was (nearly) full when the command ended: a writer ran into ENOSPC. A full
- * tmpfs has less than a page free; the slack covers metadata and a last partial write.
+ * tmpfs has less than a page free; the slack covers metadata and a last partial write. One
+ * nothing was written to is not full, however small (`--disk 1K` is one page, all of it slack).
  */
 export function diskLimitReached(u: { free: number; total: number } | undefined): boolean {
-  return !!u && u.total > 0 && u.free <= Math.max(64 * 1024, u.total / 100);
+  return !!u && u.total > 0 && u.free < u.total && u.free <= Math.max(64 * 1024, u.total / 100);
 }
 
 export async function runCommand(store: Store, req: CommandRequest): Promise<CommandResult> {

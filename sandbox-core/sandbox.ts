@@ -107,6 +107,14 @@ function listFew(paths: string[], n = 3): string {
 /** The skeletons' stand-in tree, beside the layer dirs. */
 const SKELETON_DIR = 'skel';
 
+/**
+ * Where a quiet throwaway run of root's has the helper put the layer dirs it makes: a tmpfs
+ * mounted in the helper's own mount namespace (`layers_tmpfs`), so after the command there is
+ * nothing to remove but this empty dir (the namespace's end frees the tmpfs, after a kill
+ * too), where removing ~20 layers' trees cost the helper ~650 syscalls while sbx waited.
+ */
+const LAYERS_TMPFS_DIR = 'lt';
+
 /** Host paths inside which the sandbox's view is replaced by sbx's own mounts. */
 const MASKED_PROC_FILES = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug', '/proc/latency_stats', '/proc/timer_stats', '/proc/sysrq-trigger'];
 const MASKED_PROC_DIRS = ['/proc/acpi', '/proc/scsi', '/proc/asound'];
@@ -207,7 +215,7 @@ function layerEntries(dir: string, host: string, owner: { uid: number; gid: numb
  * before it) says which new layers the helper makes from `entries` instead: ~11 fs calls per
  * layer cost Node ~15-25 us each, the helper 1-2 us.
  */
-function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: number; gid: number }, layers: Dir, lowerRoot: string | null, seen: HostStats, helperMakes: ((all: Layer[]) => (l: Layer) => boolean) | null, entries: SpecOp[]): void {
+function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: number; gid: number }, layers: Dir, lowerRoot: string | null, seen: HostStats, helperMakes: ((all: Layer[]) => (l: Layer) => boolean) | null, entries: SpecOp[], inTmpfs: Set<string> | null = null): void {
   const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
   const root = process.getuid!() === 0;
   let next = meta.layers.length;
@@ -230,7 +238,8 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
   for (const { path, layer, added } of todo) {
     const host = lowerRoot && path === '/' ? lowerRoot : path;
     if (added && byHelper?.(layer)) {
-      entries.push(...layerEntries(layer.dir, host, owner, root, seen));
+      if (inTmpfs) inTmpfs.add(layer.dir);
+      entries.push(...layerEntries(inTmpfs ? `${LAYERS_TMPFS_DIR}/${layer.dir}` : layer.dir, host, owner, root, seen));
       continue;
     }
     let fresh = false;
@@ -277,7 +286,7 @@ function settleUnits(units: EngineUnit[], seen: HostStats): EngineUnit[] {
   return out;
 }
 
-function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuseBinary: string | null, shift: IdShift | null, diskBytes: number | null, notice: (l: string) => void, lowers: string[] | null): SpecOp[] {
+function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuseBinary: string | null, shift: IdShift | null, diskBytes: number | null, notice: (l: string) => void, lowers: string[] | null, inTmpfs: Set<string> | null = null): SpecOp[] {
   const ops: SpecOp[] = [];
   // Every mount point, symlink and bound file already exists in the skeletons' stand-in tree
   // (skeleton.ts): creating one here would be a write into a skeleton's upper layer.
@@ -292,7 +301,8 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuse
   for (const u of units) {
     switch (u.kind) {
       case 'skeleton': {
-        const base = `${layerBase}/${layerOf.get(u.path)!.dir}`;
+        const dir = layerOf.get(u.path)!.dir;
+        const base = inTmpfs?.has(dir) ? `${layerBase}/${LAYERS_TMPFS_DIR}/${dir}` : `${layerBase}/${dir}`;
         ops.push({ op: 'overlay', args: [u.path, skeletonPath(skel, u.path), `${base}/upper`, `${base}/work`, overlayOpts, overlayFlags] });
         break;
       }
@@ -300,7 +310,7 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuse
         const l = layerOf.get(u.path)!;
         // Concatenated, not join()ed: both parts are normalized already (layerBase absolute,
         // l.dir one name), and join's normalizing made most of this loop's garbage.
-        const base = `${layerBase}/${l.dir}`;
+        const base = inTmpfs?.has(l.dir) ? `${layerBase}/${LAYERS_TMPFS_DIR}/${l.dir}` : `${layerBase}/${l.dir}`;
         if (lowers && u.path === '/') {
           // An image's layers (top first) or a --rootfs tree: the mount points of /proc, /sys
           // and /dev are made in the upper layer when the image lacks them (they are hidden
@@ -548,19 +558,24 @@ const SCRAP_MAX = 4096;
  * them once the sandbox ended, in a few syscalls each, where sbx's fd-relative removal after
  * the review costs ~0.1 ms per entry. Only scratch layers (/dev/shm): nothing of those
  * outlives the run. When nothing reads the layers after the run either (`unread`: a quiet
- * discard, no report), whole layers go. None is a mount point in the helper's namespace (its
- * mounts are all below the stage `root`, which stays for sbx), so the removal never leaves
- * the tree.
+ * discard, no report), whole layers go; those on root's layers tmpfs (`inTmpfs`) need
+ * nothing but their empty dir's removal. None is a mount point in the helper's namespace (its
+ * mounts are all below the stage `root`, which stays for sbx; the layers tmpfs was mounted in
+ * the old root that the pivot detached, so from the scrap's fd `lt` is the empty dir under
+ * it), so the removal never leaves the tree.
  */
-function scrapOps(meta: SandboxMeta, scratch: boolean, unread: boolean): SpecOp[] {
-  if (meta.layers.length + 1 > SCRAP_MAX) return [];
+function scrapOps(meta: SandboxMeta, scratch: boolean, unread: boolean, inTmpfs: Set<string> | null = null): SpecOp[] {
+  if (meta.layers.length + (inTmpfs?.size ? 2 : 1) > SCRAP_MAX) return [];
   // Elsewhere the layers stay: only the mark a `volatile` overlay leaves in its work dir, with
   // which the kernel refuses to mount that layer again (KERNEL_WORK), and which, mode 000 and
   // not empty, no `rm -rf` of the store by its owner could remove. sbx syncs the layers next;
   // a crash before that is told by meta.runBoot, not by this mark.
   if (!scratch) return meta.layers.filter((l) => l.format === 'kernel').map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, `${l.dir}/${KERNEL_WORK}`] }));
   const skel: SpecOp = { op: 'scrap_after', args: [meta.layersDir, SKELETON_DIR] };
-  if (unread) return [...meta.layers.map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, l.dir] })), skel];
+  if (unread) {
+    const own = meta.layers.filter((l) => !inTmpfs?.has(l.dir)).map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, l.dir] }));
+    return [...own, skel, ...(inTmpfs?.size ? [{ op: 'scrap_after', args: [meta.layersDir, LAYERS_TMPFS_DIR] } satisfies SpecOp] : [])];
+  }
   return [...meta.layers.map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, `${l.dir}/work`] })), skel];
 }
 
@@ -603,6 +618,12 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   // --user keeps the command your uid: root's files are as unwritable inside as on the host,
   // so no fuse-overlayfs (which an unprivileged pid 1 could not mount anyway: EPERM).
   const fuseBinary = uid === 0 || lower || req.keepUser ? null : fuseAvailable(which);
+  // Its -o option string cannot quote these (the helper would stop at EINVAL): said before
+  // anything runs, with what to do. Kernel overlays take any path (mounts.c).
+  if (fuseBinary && /[,:\\]/.test(meta.layersDir)) {
+    if (!req.inSandbox) store.remove(meta);
+    throw new SbxError(`the sandbox's layers would be in ${display(meta.layersDir)}, whose ',', ':' or '\\' fuse-overlayfs cannot take`, 125, 'set SBX_HOME to a directory whose path has none of them');
+  }
   // An image's view is its own: the host's mounts are not planned (nor re-planned) for it.
   const mounts = lower ? [] : readVisibleMounts();
   // Host dirs as settleUnits found them, for the layers' and the stand-ins' modes and times:
@@ -655,13 +676,17 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   const entries: SpecOp[] = [];
   // A setgid layers dir makes the stand-in tree setgid: its entries then get its group (skeleton.ts).
   const layersSetgid = helperMakes && uid === 0 && (layers.stat().mode & 0o2000) !== 0;
+  // Root builds the view in the helper's own mount namespace (build_outside): a quiet
+  // throwaway run's layers can live on a tmpfs there, which nobody reads after the command.
+  const inTmpfs = helperMakes && uid === 0 && req.throwaway && req.layersUnread && meta.layersDir !== store.dirOf(meta.id)
+    && idmap.ops.some((o) => o.op === 'build_outside') ? new Set<string>() : null;
   let hidden: SpecOp[] = [];
   let moved = false;
   try {
     prepareLayers(meta, units, idmap.shift ?? { uid, gid }, layers, lower?.lowerRoot ?? null, seen, helperMakes ? (all) => {
       const shown = mayShowEmptyIn(all);
       return (l) => !shown.has(l) && !mayPrecopyInto(l);
-    } : null, entries);
+    } : null, entries, inTmpfs);
     if (!lower) {
       // A --hide path stays absent: a copy there would show the file the whiteout hides.
       const notHidden = (p: string): boolean => !req.hide.some((h) => isWithin(p, h));
@@ -721,10 +746,10 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     // a name of its own resolved nowhere (no /etc/hosts line, no DNS without --net), and
     // `hostname -i`, sudo, Java's getLocalHost() failed inside where they work outside.
     { op: 'hostname', args: [hostname()] },
-    ...(entries.length ? [{ op: 'layers_dir', args: [meta.layersDir] } satisfies SpecOp, ...entries] : []),
+    ...(entries.length ? [{ op: 'layers_dir', args: [meta.layersDir] } satisfies SpecOp, ...(inTmpfs?.size ? [{ op: 'layers_tmpfs', args: [LAYERS_TMPFS_DIR] } satisfies SpecOp] : []), ...entries] : []),
     { op: 'stage', args: [stage] },
     ...diskOps,
-    ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, fuseBinary, idmap.shift, req.diskBytes ?? null, notice, lower?.lowers ?? null),
+    ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, fuseBinary, idmap.shift, req.diskBytes ?? null, notice, lower?.lowers ?? null, inTmpfs),
     ...hidden,
     // Like bwrap and docker -v: a destination's missing parents are made (walk.ts does not
     // count them as changes).
@@ -746,7 +771,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     ...SCANNED_TEXTS.map((t): SpecOp => ({ op: 'scan_output', args: [t] })),
     ...(req.pty ? [{ op: 'pty', args: [String(JOBCTL_FD)] } satisfies SpecOp] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } satisfies SpecOp] : []),
-    ...scrapOps(meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id) && !diskDir, !!req.layersUnread),
+    ...scrapOps(meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id) && !diskDir, !!req.layersUnread, inTmpfs),
   ];
   if (process.env.SBX_DEBUG_SPEC) coreNotice('always', describeSpec(ops));
 

@@ -10,6 +10,9 @@ export function parseSize(text: string): number {
   const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined) throw new Error(`'${text}' is not a size: use a number with K, M, G or T (binary multiples), e.g. 512M or 2G`);
   const bytes = Math.floor(Number(m[1]) * unit);
+  // Past 2^53 bytes a size cannot be held exactly, nor met by any machine: said as too large,
+  // where it read as not positive (bubblewrap's tests refuse 2^64 and 2^63+1 the same way).
+  if (bytes > Number.MAX_SAFE_INTEGER) throw new Error(`'${text}' is too large a size (at most 8191T)`);
   if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new Error(`'${text}' is not a positive size`);
   return bytes;
 }
@@ -20,6 +23,7 @@ export function parseDuration(text: string): number {
   const unit = m ? DURATION_UNITS[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined) throw new Error(`'${text}' is not a duration: use a number with ms, s, m, h or d, e.g. 30s or 2m`);
   const ms = Math.round(Number(m[1]) * unit);
+  if (ms > Number.MAX_SAFE_INTEGER) throw new Error(`'${text}' is too long a duration`);
   if (!Number.isSafeInteger(ms) || ms <= 0) throw new Error(`'${text}' is not a positive duration`);
   return ms;
 }

@@ -97,13 +97,21 @@ testUnless(IS_ROOT ? null : 'needs root to mount on the host')('a mount that can
 });
 
 const shmIsTmpfs = ((): boolean => { try { return statfsSync('/dev/shm').type === 0x01021994; } catch { return false; } })();
-testUnless(shmIsTmpfs ? null : '/dev/shm is not a tmpfs: layers are kept in the store, nothing for the helper to remove', { missing: true })('a quiet throwaway run has the helper remove whole layers and the skeleton; a listing one the work dirs and the skeleton (the list reads the uppers); neither leaves a scratch tree', () => {
+testUnless(shmIsTmpfs ? null : '/dev/shm is not a tmpfs: layers are kept in the store, nothing for the helper to remove', { missing: true })('a quiet throwaway run has the helper remove whole layers and the skeleton (as root: its layers are on a tmpfs of the helper\'s namespace, only their empty dir is left to remove); a listing one the work dirs and the skeleton (the list reads the uppers); neither leaves a scratch tree', () => {
   proveIsolation(canary, store);
   const scraps = (err: string): string[] => err.split('\n').filter((l) => l.startsWith('scrap_after ')).map((l) => l.replace(/^scrap_after "[^"]*" /, ''));
   const quiet = sbx(['run', '-n', '-q', '--', 'sh', '-c', `echo x > ${canary}/quiet`], { store, env: { SBX_DEBUG_SPEC: '1' } });
   assert.is(quiet.code, 0, quiet.stderr);
   const q = scraps(quiet.stderr);
-  assert.ok(q.length > 1 && q.includes('"skel"') && q.every((x) => /^"(L\d{3,}|skel)"$/.test(x)), q.join(' '));
+  if (IS_ROOT) {
+    // The layer dirs are made on that tmpfs (entries under lt/), the overlays' uppers are there.
+    assert.match(quiet.stderr, /^layers_tmpfs "lt"$/m);
+    assert.match(quiet.stderr, /^overlay "[^"]*" "[^"]*" "[^"]*\/lt\/L\d{3,}\/upper"/m);
+    assert.equal(q, ['"skel"', '"lt"']);
+  } else {
+    assert.not.match(quiet.stderr, /^layers_tmpfs /m);
+    assert.ok(q.length > 1 && q.includes('"skel"') && q.every((x) => /^"(L\d{3,}|skel)"$/.test(x)), q.join(' '));
+  }
   const listed = sbx(['run', '-n', '--', 'sh', '-c', `echo x > ${canary}/listed`], { store, env: { SBX_DEBUG_SPEC: '1' } });
   assert.is(listed.code, 0, listed.stderr);
   const l = scraps(listed.stderr);
@@ -336,6 +344,36 @@ test('a quiet throwaway run loads the quiet part (no review code in it); a run t
     assert.equal(readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n)), [], 'both runs left no sandbox in the store');
   } finally {
     rmSync(cache, { recursive: true, force: true });
+  }
+});
+
+// overlayfs reads a '\\' in upperdir and workdir as an escape (not in lowerdir+): a store path
+// with one named dirs that did not exist, and every overlay of a saved run fell back to a
+// read-only bind, each said as "vanished from the host". fuse-overlayfs's option string
+// cannot take it at all: an ordinary user's run says so in one line before anything runs.
+const userHasFuse = !IS_ROOT && spawnSync('sh', ['-c', 'command -v fuse-overlayfs && test -r /dev/fuse -a -w /dev/fuse']).status === 0;
+test('a store whose path holds a backslash: root\'s saved run gets its overlays; an ordinary user with fuse-overlayfs gets one line', () => {
+  const outer = makeStore();
+  const odd = join(outer, 'a\\b');
+  mkdirSync(odd, { mode: 0o700 });
+  try {
+    const r = sbx(['run', '-q', '--name', 'bs', '--', 'sh', '-c', `cat /etc/hostname; echo new > ${canary}/new.txt`], { store: odd });
+    if (userHasFuse) {
+      assert.is(r.code, 125, r.stderr);
+      assert.match(r.stderr, /^sbx: error: the sandbox's layers would be in .*a\\\\b.*fuse-overlayfs cannot take \(set SBX_HOME to a directory whose path has none of them\)\n$/);
+      assert.equal(readdirSync(odd).filter((n) => /^[0-9a-f]{8}$/.test(n)), [], 'no sandbox left');
+      return;
+    }
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, readFileSync('/etc/hostname', 'utf8'));
+    assert.not.match(r.stderr, /vanished/);
+    const d = sbx(['diff', 'bs', '--name-only'], { store: odd });
+    assert.is(d.code, 0, d.stderr);
+    assert.match(d.stdout, `${canary}/new.txt`);
+    assert.not.ok(existsSync(join(canary, 'new.txt')));
+  } finally {
+    removeStore(odd);
+    removeStore(outer);
   }
 });
 

@@ -5,6 +5,7 @@ import { parseSize, parseDuration, formatSize, formatDuration, isoTime } from '.
 import { parseLimitFlags } from '../../cli/limit-options.js';
 import { planCgroups, parseProcCgroup, hasSysAdmin, type CgroupFs } from '../../sandbox-core/cgroup/plan.js';
 import { limitWrites, CGROUP_NAME_RE, cgroupName } from '../../sandbox-core/cgroup/lifecycle.js';
+import { diskLimitReached } from '../../sandbox-core/run.js';
 
 test('sizes: binary multiples, case-insensitive, errors say what is accepted', () => {
   assert.is(parseSize('512M'), 512 * 2 ** 20);
@@ -16,6 +17,10 @@ test('sizes: binary multiples, case-insensitive, errors say what is accepted', (
   assert.is(parseSize('4096'), 4096);
   for (const bad of ['', 'M', '12X', '-1M', '0', '1 2M', 'lots']) assert.throws(() => parseSize(bad), /size/, bad);
   assert.throws(() => parseSize('12X'), /512M or 2G/);
+  // Overflowing sizes are refused as too large, not as 'not positive'.
+  for (const big of ['16777216T', '18446744073709551616', '9223372036854775809', '99999999999999999999T']) assert.throws(() => parseSize(big), /too large/, big);
+  assert.throws(() => parseDuration('99999999999999999999d'), /too long/);
+  assert.throws(() => parseSize('0M'), /not a positive size/);
 });
 
 test('durations: ms, s, m, h, d; a bare number is seconds', () => {
@@ -198,6 +203,15 @@ test('cgroup names carry the owner pid for the stale sweep; capability parsing',
   assert.ok(hasSysAdmin('CapEff:\t000001fffeffffff\n'));
   assert.not.ok(hasSysAdmin('CapEff:\t0000000000000000\n'));
   assert.equal(parseProcCgroup('4:memory:/a/b\n0::/x\n1:cpu,cpuacct:/'), [{ id: 4, controllers: ['memory'], path: '/a/b' }, { id: 0, controllers: [], path: '/x' }, { id: 1, controllers: ['cpu', 'cpuacct'], path: '/' }]);
+});
+
+test('--disk: the limit is said reached when the tmpfs is (nearly) full, never when nothing was written to it', () => {
+  // `--disk 1K` is one page: all of it within the slack, full or not.
+  assert.not.ok(diskLimitReached({ total: 4096, free: 4096 }), 'an empty one-page tmpfs');
+  assert.ok(diskLimitReached({ total: 4096, free: 0 }));
+  assert.ok(diskLimitReached({ total: 100 << 20, free: 4096 }));
+  assert.not.ok(diskLimitReached({ total: 100 << 20, free: 50 << 20 }));
+  assert.not.ok(diskLimitReached(undefined));
 });
 
 test.run();
