@@ -212,6 +212,23 @@ export function checkConfig(c: unknown, manifest: OciImage['manifest'], where: s
  * image's own opener when it has one, else opened without following a symlink as its last
  * component; only a regular file is read, and nothing is kept unless its digest matches.
  */
+/**
+ * Copies what is left of fd `src` to fd `out`, 1 MiB at a time (a blob of any size in bounded
+ * memory), and returns the sha256 digest of what was copied (`sha256:<hex>`): a blob is
+ * checked against its name as it is written, never read twice.
+ */
+export function copyHashing(src: number, out: number): string {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  for (;;) {
+    const n = readSync(src, buf, 0, buf.length, null);
+    if (!n) break;
+    h.update(buf.subarray(0, n));
+    for (let off = 0; off < n;) off += writeSync(out, buf, off, n - off);
+  }
+  return `sha256:${h.digest('hex')}`;
+}
+
 function copyBlob(from: OciImage, to: string, d: Descriptor): void {
   const dst = blobPath(to, d.digest);
   const tmp = `${dst}.tmp-${process.pid}`;
@@ -220,20 +237,12 @@ function copyBlob(from: OciImage, to: string, d: Descriptor): void {
     if (e instanceof SbxError) throw e;
     throw new SbxError(`cannot read blob ${d.digest} of ${from.layout}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 125, 'the image is damaged or was tampered with');
   }
-  const h = createHash('sha256');
   try {
     if (!fstatSync(src).isFile()) throw new SbxError(`blob ${d.digest} of ${from.layout} is not a regular file`, 125, 'the image is damaged or was tampered with');
     const out = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644);
-    try {
-      const buf = Buffer.allocUnsafe(1 << 20);
-      for (;;) {
-        const n = readSync(src, buf, 0, buf.length, null);
-        if (!n) break;
-        h.update(buf.subarray(0, n));
-        for (let off = 0; off < n;) off += writeSync(out, buf, off, n - off);
-      }
-    } finally { closeSync(out); }
-    if (`sha256:${h.digest('hex')}` !== d.digest) throw new SbxError(`blob ${d.digest} of ${from.layout} does not match its digest`, 125, 'the image is damaged or was tampered with');
+    let digest: string;
+    try { digest = copyHashing(src, out); } finally { closeSync(out); }
+    if (digest !== d.digest) throw new SbxError(`blob ${d.digest} of ${from.layout} does not match its digest`, 125, 'the image is damaged or was tampered with');
     renameSync(tmp, dst);
   } catch (e) {
     rmSync(tmp, { force: true });

@@ -26,7 +26,7 @@ import { Dir, NotBeneathError, removeTreeAt } from '../beneath.js';
 import { SbxError } from '../base/errors.js';
 import { ensurePrivateDir } from '../base/paths.js';
 import { randomHex } from '../random.js';
-import { checkConfig, checkManifest, DIGEST, MEDIA, openImage, splitRef, type OciImage } from '../export/oci.js';
+import { checkConfig, checkManifest, copyHashing, DIGEST, MEDIA, openImage, splitRef, type OciImage } from '../export/oci.js';
 import { readLayer } from './layer-blob.js';
 import { readTar } from './tar-reader.js';
 import { MAX_ENTRIES, MAX_IMAGE_ENTRIES, unpackLayer } from './unpack.js';
@@ -165,18 +165,12 @@ export class ImageCache {
         if (size !== undefined && st.size !== size) throw new SbxError(`blob ${expect} is ${st.size} bytes, not the ${size} its manifest says`, 125, TAMPERED);
         ensureRoom(this.root, st.size, `blob ${expect}`);
         const dst = openSync(blobs.at(tmp), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
-        const h = createHash('sha256');
+        let digest: string;
         try {
-          const buf = Buffer.allocUnsafe(1 << 20);
-          for (;;) {
-            const n = readSync(src, buf, 0, buf.length, null);
-            if (!n) break;
-            h.update(buf.subarray(0, n));
-            for (let off = 0; off < n;) off += writeSync(dst, buf, off, n - off);
-          }
+          digest = copyHashing(src, dst);
           fsyncSync(dst);
         } finally { closeSync(dst); }
-        if (`sha256:${h.digest('hex')}` !== expect) throw new SbxError(`blob ${expect} does not match its digest`, 125, TAMPERED);
+        if (digest !== expect) throw new SbxError(`blob ${expect} does not match its digest`, 125, TAMPERED);
         renameSync(blobs.at(tmp), blobs.at(hex(expect)));
       } catch (e) {
         try { removeTreeAt(blobs, tmp); } catch { /* best effort */ }
