@@ -1,6 +1,9 @@
 // sbx prune on real saved sandboxes, and the config file's defaults on a real run: prune
 // removes by age (a broken entry by its directory's time), asks unless -f, lists with
 // --dry-run, and leaves newer sandboxes alone; config hide/fold/limits apply to `sbx run`.
+// sbx-test: serial (the runner runs nothing beside this file: any run of the same uid sweeps
+// a throwaway tree whose store is gone, so another file's run took the tree this file's
+// orphan case checks between its run's end and its 'prune --dry-run'; seen once, 2026-12-02).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, statfsSync, utimesSync, writeFileSync } from 'node:fs';
