@@ -298,19 +298,19 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuse
   // each fsync of the command cost a journal commit (dpkg syncs every file it unpacks). What a
   // crash of the machine mid-run may lose, the sandbox says (meta.runBoot, store.ts).
   const overlayOpts = 'userxattr,volatile';
+  // Concatenated, not join()ed: both parts are normalized already (layerBase absolute, a
+  // layer's dir one name), and join's normalizing made most of this loop's garbage.
+  const layerAt = (dir: string): string => (inTmpfs?.has(dir) ? `${layerBase}/${LAYERS_TMPFS_DIR}/${dir}` : `${layerBase}/${dir}`);
   for (const u of units) {
     switch (u.kind) {
       case 'skeleton': {
-        const dir = layerOf.get(u.path)!.dir;
-        const base = inTmpfs?.has(dir) ? `${layerBase}/${LAYERS_TMPFS_DIR}/${dir}` : `${layerBase}/${dir}`;
+        const base = layerAt(layerOf.get(u.path)!.dir);
         ops.push({ op: 'overlay', args: [u.path, skeletonPath(skel, u.path), `${base}/upper`, `${base}/work`, overlayOpts, overlayFlags] });
         break;
       }
       case 'overlay': {
         const l = layerOf.get(u.path)!;
-        // Concatenated, not join()ed: both parts are normalized already (layerBase absolute,
-        // l.dir one name), and join's normalizing made most of this loop's garbage.
-        const base = inTmpfs?.has(l.dir) ? `${layerBase}/${LAYERS_TMPFS_DIR}/${l.dir}` : `${layerBase}/${l.dir}`;
+        const base = layerAt(l.dir);
         if (lowers && u.path === '/') {
           // An image's layers (top first) or a --rootfs tree: the mount points of /proc, /sys
           // and /dev are made in the upper layer when the image lacks them (they are hidden
