@@ -35,13 +35,18 @@ export class LsCommand extends Command {
     for (const { listed: { store, whose }, rows } of sections) {
       // Root's own store is named only when it has something: the user's is the one asked about.
       if (whose === 'root' && !rows.length) continue;
-      const where = whose === null ? '' : ` of ${displayText(whose)} (${display(store.root)})`;
+      const where = storeLabel({ store, whose });
       if (whose !== null && rows.length) out.write(`sandboxes${where}:\n`);
       if (!rows.length) { out.write(`no saved sandboxes${where}\n`); continue; }
       writeTable(out, rows);
     }
     return 0;
   }
+}
+
+/** How a store is named under sudo (' of USER (PATH)'); nothing for the only one. */
+export function storeLabel(l: ListedStore): string {
+  return l.whose === null ? '' : ` of ${displayText(l.whose)} (${display(l.store.root)})`;
 }
 
 interface Row {

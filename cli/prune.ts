@@ -3,15 +3,15 @@
 // so on a terminal sbx asks first (-f skips the question), as `docker container prune` does.
 import { Command, Option, UsageError } from 'clipanion';
 import { createInterface } from 'node:readline/promises';
-import { listedStores, scratchPath, type ListedStore, type Store, type StoreEntry } from '../sandbox-core/store.js';
+import { listedStores, scratchPath, type Store, type StoreEntry } from '../sandbox-core/store.js';
 import { Dir } from '../sandbox-core/beneath.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import { parseDuration } from '../sandbox-core/units.js';
-import { display, displayText } from '../sandbox-core/base/bpath.js';
+import { displayText } from '../sandbox-core/base/bpath.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { humanBytes } from './progress.js';
 import { info, line } from './output.js';
-import { age } from './ls.js';
+import { age, storeLabel } from './ls.js';
 
 interface Candidate { entry: StoreEntry; bytes: number | null; store: Store }
 
@@ -55,12 +55,11 @@ export class PruneCommand extends Command {
     let newer = 0;
     // Under sudo: the invoking user's store (where discard, commit and diff look), then root's.
     const stores = listedStores();
-    const where = (l: ListedStore): string => (l.whose === null ? '' : ` of ${displayText(l.whose)} (${display(l.store.root)})`);
     for (const listed of stores) {
       const { store } = listed;
       let named = listed.whose === null;
       const say = (msg: string): void => {
-        if (!named) { line(`sandboxes${where(listed)}:`); named = true; }
+        if (!named) { line(`sandboxes${storeLabel(listed)}:`); named = true; }
         line(msg);
       };
       for (const e of store.entries()) {
@@ -87,7 +86,7 @@ export class PruneCommand extends Command {
     const uid = process.geteuid?.() ?? 0;
     const orphans = this.dryRun ? 0 : stores.find((l) => l.store.owner === uid)?.store.sweepOrphans() ?? 0;
     if (orphans) info(`removed ${orphans} throwaway run tree${orphans === 1 ? '' : 's'} of stores that are gone, from ${scratchPath(uid)}`);
-    if (!take.length) { info(`nothing to prune${stores.map((l) => where(l)).filter(Boolean).map((w, i) => (i ? ` nor${w}` : ` in the store${w}`)).join('')}${kept}`); return 0; }
+    if (!take.length) { info(`nothing to prune${stores.map(storeLabel).filter(Boolean).map((w, i) => (i ? ` nor${w}` : ` in the store${w}`)).join('')}${kept}`); return 0; }
     const n = `${take.length} sandbox${take.length === 1 ? '' : 'es'} (${humanBytes(total)})`;
     if (this.dryRun) { info(`would remove ${n}${kept}`); return 0; }
     if (!this.force) {
