@@ -109,6 +109,7 @@ static void apply_cgroup_rules(void) {
     const struct spec_op *op = cfg.devbpf[i];
     if (devbpf_attach(op->args[0], (const unsigned char *)op->args[1], op->lens[1], &step) < 0) die_step(step, op->args[0], errno);
   }
+  times_mark("cgroup-rules");
 }
 
 /* A throwaway run's overlay work dirs: nothing reads them once the sandbox ended, and here
@@ -212,6 +213,7 @@ int sandbox_main(int spec_fd, int status_fd) {
   if (spec_read(spec_fd, &spec, err, sizeof err) < 0) die_msg("spec", err);
   close(spec_fd);
   load_config(&spec);
+  times_mark("spec");
   /* Like the status fd: the command's init writes to it, nothing that execs may inherit it. */
   if (cfg.pty && fcntl(cfg.jobctl_fd, F_SETFD, FD_CLOEXEC) < 0) die_step("jobctl-fd", NULL, errno);
   /* The umask sbx was started with, as the command would have had it outside. */
@@ -232,6 +234,7 @@ int sandbox_main(int spec_fd, int status_fd) {
     if (procs_fds[i] < 0) die_step("cgroup", cfg.cgroup_procs[i], errno);
   }
   into_cgroups(procs_fds);
+  times_mark("cgroup-open");
   apply_cgroup_rules();
   /* Opened now: a view built outside replaces the root before the sandbox's pid 1 exists. */
   if (cfg.net_relay_dir) net_relay_open_dir(&net_relay, cfg.net_relay_dir, cfg.net_relay_name, cfg.net_relay_buffer);
@@ -240,12 +243,15 @@ int sandbox_main(int spec_fd, int status_fd) {
   if (cfg.layers_tmpfs) {
     layers_tmpfs();
     unshared = 1;
+    times_mark("layers-tmpfs");
   }
   make_entries();
   scrap_open();
+  times_mark("entries");
   if (cfg.build_outside) {
     if (!unshared && unshare(CLONE_NEWNS) < 0) die_step("mount-namespace", NULL, errno);
     make_idmap_userns();
+    times_mark("idmap-userns");
     build_root();
   }
 
@@ -266,6 +272,7 @@ int sandbox_main(int spec_fd, int status_fd) {
   }
   if (child_pid < 0) child_pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
   if (child_pid < 0) die_step("clone", NULL, errno);
+  times_mark(child_pid == 0 ? "pid 1: cloned" : "clone");
   if (child_pid == 0) {
     close(sync[1]);
     close(sfd);
@@ -280,6 +287,7 @@ int sandbox_main(int spec_fd, int status_fd) {
   if (into_fd >= 0) close(into_fd);
   for (size_t i = 0; i < n_self; i++) close(self_moves[i].fd);
   write_idmaps();
+  times_mark("id-maps");
   for (size_t i = 0; i < cfg.n_cgroup_procs; i++) {
     if (procs_fds[i] < 0 || (int)i == into_by_clone) {
       if (procs_fds[i] >= 0) close(procs_fds[i]);
@@ -291,6 +299,7 @@ int sandbox_main(int spec_fd, int status_fd) {
     close(procs_fds[i]);
   }
   if (write(sync[1], "1", 1) != 1) outer_fail("release-child", NULL, errno);
+  times_mark("released");
   /* sync[1] stays open while we live: the child checks it after changing its ids. */
 
   int st = 0;
@@ -306,11 +315,13 @@ int sandbox_main(int spec_fd, int status_fd) {
     while ((w = waitpid(child_pid, &st, WNOHANG)) > 0 || (w < 0 && errno == EINTR)) if (w == child_pid) done = 1;
     if (done) break;
   }
+  times_mark("sandbox-ended");
   if (have_termios) tcsetattr(0, TCSADRAIN, &saved);
   idmap_reap();
   trees_reap();
   if (cfg.disk_mount && cfg.build_outside) disk_copy_out();
   scrap_after();
+  times_mark("scrapped");
   if (WIFSIGNALED(st)) {
     status_send("init-killed", "%d", WTERMSIG(st));
     return 128 + WTERMSIG(st);
