@@ -58,29 +58,26 @@ static pid_t idmap_child = -1;
 
 static void make_idmap_userns(void) {
   if (!cfg.uid_map || !cfg.gid_map) die_msg("idmap-userns", "idmapped layers need uid_map and gid_map");
-  /* ready: the child says it has unshared (no polling of /proc/PID/ns/user); hold: it waits
-   * for EOF on it until its namespace is mapped and held open by our fd. */
-  int ready[2], hold[2];
-  if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(hold, O_CLOEXEC) < 0) die_step("idmap-userns", NULL, errno);
-  pid_t h = fork();
-  if (h < 0) die_step("idmap-userns", NULL, errno);
+  /* hold: the child waits for EOF on it until its namespace is mapped and held open by our fd. */
+  int hold[2];
+  if (pipe2(hold, O_CLOEXEC) < 0) die_step("idmap-userns", NULL, errno);
+  /* Cloned into the new namespace, which exists once clone returns: the maps are written and
+   * the namespace opened without waiting for the child to run. A child that unshared it
+   * itself had to be scheduled first and say so: up to 4.5 ms blocked here at load ~5, median
+   * 1.98 ms against 0.29 cloned so (SBX_DEBUG_TIMES, 20 runs of one spec each). */
+  pid_t h = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (h < 0) die_step("idmap-userns", "unshare", errno);
   if (h == 0) {
     char c;
-    close(ready[0]);
     close(hold[1]);
-    int err = unshare(CLONE_NEWUSER) == 0 ? 0 : errno;
-    if (write(ready[1], &err, sizeof err) != (ssize_t)sizeof err || err) _exit(1);
     while (read(hold[0], &c, 1) < 0 && errno == EINTR) {}
     _exit(0);
   }
-  close(ready[1]);
   close(hold[0]);
-  int err = EPIPE;
-  ssize_t n;
-  while ((n = read(ready[0], &err, sizeof err)) < 0 && errno == EINTR) {}
-  close(ready[0]);
-  if (n != (ssize_t)sizeof err) err = EPIPE;
-  if (err) { waitpid(h, NULL, 0); die_step("idmap-userns", "unshare", err); }
+  /* Reaped once the sandbox has ended (idmap_reap): waiting here for it to exit put that on
+   * the path to the command's start (5-18 ms at load 4-11). Set before anything can fail, so
+   * the child is known. */
+  idmap_child = h;
   char nspath[64];
   snprintf(nspath, sizeof nspath, "/proc/%d/ns/user", (int)h);
   write_proc_file("idmap-userns", h, "uid_map", cfg.uid_map);
@@ -88,9 +85,6 @@ static void make_idmap_userns(void) {
   idmap_userns_fd = open(nspath, O_RDONLY | O_CLOEXEC);
   if (idmap_userns_fd < 0) die_step("idmap-userns", nspath, errno);
   close(hold[1]);
-  /* Reaped once the sandbox has ended (idmap_reap): waiting here for it to be scheduled and
-   * exit put that on the path to the command's start (5-18 ms at load 4-11). */
-  idmap_child = h;
 }
 
 static void idmap_reap(void) {
