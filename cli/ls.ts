@@ -5,6 +5,8 @@ import { scanSandboxAsync } from '../sandbox-core/changes/scan.js';
 import { display, displayText } from '../sandbox-core/base/bpath.js';
 import { humanBytes } from './progress.js';
 import { stdoutColors } from './output.js';
+import { reportError } from './report-error.js';
+import { UserError } from '../sandbox-core/base/errors.js';
 
 /** How long ago `ms` was, in its largest whole unit (45s, 3m, 5h, 2d). */
 export function age(ms: number): string {
@@ -19,7 +21,7 @@ export class LsCommand extends Command {
   static override paths = [['ls']];
   static override usage = Command.Usage({
     description: 'list saved sandboxes',
-    details: 'Shows each saved sandbox: id, name, state, age, disk size of its layers, number of changes, and the command. The change count comes from a scan of each sandbox (? when part of its layers could not be read: sbx diff ID says which). An entry that cannot be used (left by a failed run, or tampered with) is shown as broken with the reason; sbx discard ID removes it. A sandbox whose command was running when the machine stopped is shown as interrupted: its layers may miss writes made before that. Under sudo (without SBX_HOME) it lists the store of the user who ran sudo, as sbx diff, commit and discard find it, then root\'s own store when it holds any, each named.',
+    details: 'Shows each saved sandbox: id, name, state, age, disk size of its layers, number of changes, and the command. The change count comes from a scan of each sandbox (? when part of its layers could not be read: sbx diff ID says which). An entry that cannot be used (left by a failed run, or tampered with) is shown as broken with the reason; sbx discard ID removes it. A sandbox whose command was running when the machine stopped is shown as interrupted: its layers may miss writes made before that. Under sudo (without SBX_HOME) it lists the store of the user who ran sudo, as sbx diff, commit and discard find it, then root\'s own store when it holds any, each named. A store sbx refuses (not that user\'s, on another mount namespace) is said in one line after the others are listed, and the exit status is 125.',
     examples: [['List', 'sbx ls'], ['As JSON', 'sbx ls --json']],
   });
 
@@ -29,19 +31,43 @@ export class LsCommand extends Command {
     // Under sudo: the invoking user's store (where discard, commit and diff look), then root's.
     const stores = listedStores();
     const sections: Array<{ listed: ListedStore; rows: Row[] }> = [];
-    for (const listed of stores) sections.push({ listed, rows: await rowsOf(listed.store) });
+    const { refused } = await eachStore(stores, async (listed) => { sections.push({ listed, rows: await rowsOf(listed.store) }); });
     const out = this.context.stdout;
-    if (this.json) { out.write(JSON.stringify(sections.flatMap((s) => s.rows), null, 2) + '\n'); return 0; }
+    if (this.json) { out.write(JSON.stringify(sections.flatMap((s) => s.rows), null, 2) + '\n'); return refusedStatus(refused); }
     for (const { listed: { store, whose }, rows } of sections) {
       // Root's own store is named only when it has something: the user's is the one asked about.
-      if (whose === 'root' && !rows.length) continue;
+      if (whose === 'root' && !rows.length && !refused.length) continue;
       const where = storeLabel({ store, whose });
       if (whose !== null && rows.length) out.write(`sandboxes${where}:\n`);
       if (!rows.length) { out.write(`no saved sandboxes${where}\n`); continue; }
       writeTable(out, rows);
     }
-    return 0;
+    return refusedStatus(refused);
   }
+}
+
+/**
+ * Runs `act` on each store. Under sudo one refused store (the user's not theirs, on another
+ * mount namespace) must not hide the other: a refusal is kept, the rest still acted on; with a
+ * single store it ends the command as before. Returns the stores acted on and the refusals.
+ */
+export async function eachStore(stores: ListedStore[], act: (l: ListedStore) => void | Promise<void>): Promise<{ acted: ListedStore[]; refused: UserError[] }> {
+  const acted: ListedStore[] = [];
+  const refused: UserError[] = [];
+  for (const listed of stores) {
+    try { await act(listed); acted.push(listed); } catch (e) {
+      if (!(e instanceof UserError) || stores.length === 1) throw e;
+      refused.push(e);
+    }
+  }
+  return { acted, refused };
+}
+
+/** Says each refusal (after what could be listed) and returns the exit status: 125 if any. */
+export function refusedStatus(refused: UserError[]): number {
+  let status = 0;
+  for (const e of refused) status = reportError(e);
+  return status;
 }
 
 /** How a store is named under sudo (' of USER (PATH)'); nothing for the only one. */

@@ -11,7 +11,7 @@ import { displayText } from '../sandbox-core/base/bpath.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { humanBytes } from './progress.js';
 import { info, line } from './output.js';
-import { age, storeLabel } from './ls.js';
+import { age, eachStore, refusedStatus, storeLabel } from './ls.js';
 
 interface Candidate { entry: StoreEntry; bytes: number | null; store: Store }
 
@@ -55,7 +55,7 @@ export class PruneCommand extends Command {
     let newer = 0;
     // Under sudo: the invoking user's store (where discard, commit and diff look), then root's.
     const stores = listedStores();
-    for (const listed of stores) {
+    const { acted, refused } = await eachStore(stores, (listed) => {
       const { store } = listed;
       let named = listed.whose === null;
       const say = (msg: string): void => {
@@ -75,26 +75,28 @@ export class PruneCommand extends Command {
         say(`  ${what}, ${age(createdMs)} old${bytes !== null ? `, ${humanBytes(bytes)}` : ''}`);
         take.push({ entry: e, bytes, store });
       }
-    }
+    });
+    // A refused store is said before anything is asked or removed; the rest is pruned.
+    const status = refusedStatus(refused);
     const total = take.reduce((n, c) => n + (c.bytes ?? 0), 0);
     const kept = newer ? `; ${newer} newer than ${this.olderThan} kept` : '';
     // Trees a killed prune, discard or background remover left half removed, of sandboxes
     // already gone from every listing: removed without asking.
-    const swept = this.dryRun ? 0 : stores.reduce((n, l) => n + l.store.sweepDeadClaims(), 0);
+    const swept = this.dryRun ? 0 : acted.reduce((n, l) => n + l.store.sweepDeadClaims(), 0);
     if (swept) info(`removed ${swept} tree${swept === 1 ? '' : 's'} an interrupted removal left`);
     // Throwaway runs' trees in /dev/shm whose store is gone (a removed SBX_HOME): only memory.
     const uid = process.geteuid?.() ?? 0;
-    const orphans = this.dryRun ? 0 : stores.find((l) => l.store.owner === uid)?.store.sweepOrphans() ?? 0;
+    const orphans = this.dryRun ? 0 : acted.find((l) => l.store.owner === uid)?.store.sweepOrphans() ?? 0;
     if (orphans) info(`removed ${orphans} throwaway run tree${orphans === 1 ? '' : 's'} of stores that are gone, from ${scratchPath(uid)}`);
-    if (!take.length) { info(`nothing to prune${stores.map(storeLabel).filter(Boolean).map((w, i) => (i ? ` nor${w}` : ` in the store${w}`)).join('')}${kept}`); return 0; }
+    if (!take.length) { info(`nothing to prune${acted.map(storeLabel).filter(Boolean).map((w, i) => (i ? ` nor${w}` : ` in the store${w}`)).join('')}${kept}`); return status; }
     const n = `${take.length} sandbox${take.length === 1 ? '' : 'es'} (${humanBytes(total)})`;
-    if (this.dryRun) { info(`would remove ${n}${kept}`); return 0; }
+    if (this.dryRun) { info(`would remove ${n}${kept}`); return status; }
     if (!this.force) {
       if (!process.stdin.isTTY || !process.stderr.isTTY) throw new SbxError(`not removing ${n} without asking`, 125, "pass -f to prune without a terminal");
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       const a = (await rl.question(`remove ${n}? [y/N] `)).trim().toLowerCase();
       rl.close();
-      if (a !== 'y' && a !== 'yes') { info('nothing removed'); return 0; }
+      if (a !== 'y' && a !== 'yes') { info('nothing removed'); return status; }
     }
     let gone = 0;
     let live = 0;
@@ -109,6 +111,6 @@ export class PruneCommand extends Command {
     const removed = take.length - gone - live;
     const also = [gone ? `${gone} removed meanwhile by another sbx` : '', live ? `${live} kept in use` : ''].filter(Boolean).join('; ');
     info(also ? `removed ${removed} sandbox${removed === 1 ? '' : 'es'}; ${also}${kept}` : `removed ${n}${kept}`);
-    return 0;
+    return status;
   }
 }

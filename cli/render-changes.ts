@@ -7,8 +7,8 @@ import { decodeUtf8Strict, display, displayText, jsonPath, terminalSafe } from '
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
 import { countText, humanBytes } from './progress.js';
-import { newFileReason, sensitiveContext, sensitiveReason, type SensitiveContext } from '../sandbox-core/changes/sensitive.js';
-import { columnMark, foldIndex, isGroup, viewKind, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN, type FoldCount, type FoldSpec, type SubtreeGroup } from '../sandbox-core/changes/group.js';
+import { manyOf, newFileReason, sensitiveContext, sensitiveReason, type SensitiveContext } from '../sandbox-core/changes/sensitive.js';
+import { columnMark, foldIndex, isGroup, topOf, viewKind, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN, type FoldCount, type FoldSpec, type SubtreeGroup } from '../sandbox-core/changes/group.js';
 import { foldRules } from '../sandbox-core/config.js';
 import { HostTreeSizes, type TreeSize } from '../sandbox-core/changes/host-tree.js';
 import { gitRepoOf, RepoFold } from '../sandbox-core/changes/repo-fold.js';
@@ -113,6 +113,16 @@ export function summaryMarker(opts: SummaryOptions = {}): SummaryMarker {
   };
 }
 
+/** The deepest dir every one of `dirs` is in or under (byte strings). */
+function commonDir(dirs: Set<string>): string {
+  let common: string | null = null;
+  for (const d of dirs) {
+    if (common === null) { common = d; continue; }
+    while (common !== '/' && d !== common && !d.startsWith(`${common}/`)) common = common.slice(0, common.lastIndexOf('/')) || '/';
+  }
+  return common ?? '/';
+}
+
 function groupLine(g: SubtreeGroup): string {
   // A gone tree is counted in entries (what rm -rf removed); a new one in files.
   if (g.root.change === 'deleted') return ` (${entriesText(g.entries)}, ${humanBytes(g.bytes)})`;
@@ -164,8 +174,9 @@ class OneChange implements SummaryItem {
 }
 
 /**
- * The summary as items, in the order it is read: per kind, flagged changes (never grouped,
- * folded or cut), hard links to host files, new or gone trees as one item each and single
+ * The summary as items, in the order it is read: per kind, flagged changes (never folded or
+ * cut, nor grouped with unflagged ones; a `many` rule's of one top-level tree are one flagged
+ * item, picked as one), hard links to host files, new or gone trees as one item each and single
  * changes by top-level tree (largest first), then one item per fold rule.
  */
 export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions = {}, named?: NamedChanges): SummaryPlan {
@@ -209,6 +220,16 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     const flag = (c: Change, why: string) => {
       plan.flagged++;
       items.push({ kind: k, flagged: why, label: `${nameOf(c)}${noteOf(c)}`, paths: () => [c.path], line: `${col.bold(col.red('!'))} ${paint(`${label}${nameOf(c)}`)}${col.dim(noteOf(c))} ${col.bold(col.red(`[! ${why}]`))}` });
+    };
+    // One line for entries of a rule that come by the dozen: how many, in which dirs.
+    const flagMany = (cs: Change[], why: string, noun: string) => {
+      plan.flagged += cs.length;
+      const dirs = new Set<string>();
+      for (const c of cs) dirs.add(c.path.slice(0, c.path.lastIndexOf('/')) || '/');
+      const under = commonDir(dirs);
+      const shown = under === '/' ? '/' : `${display(under)}/`;
+      const text = `${countText(cs.length)} ${noun} in ${dirs.size === 1 ? shown : `${countText(dirs.size)} dirs under ${shown}`}`;
+      items.push({ kind: k, flagged: why, label: text, paths: () => cs.map((c) => c.path), line: `${col.bold(col.red('!'))} ${paint(`${label}${text}`)}${col.dim(" ('sbx diff --all' lists each)")} ${col.bold(col.red(`[! ${why}]`))}` });
     };
     const flaggedChanges: Array<[Change, string]> = [];
     for (const c of group) {
@@ -262,9 +283,26 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
       view = { items: all, folds: [] };
     }
     // Flagged changes first, in path order (the changes' and the columns' merged).
+    const flagged: Array<[Change, string]> = [];
     for (let i = 0, j = 0; i < flaggedChanges.length || j < flaggedCols.length;) {
-      const [c, why] = j < flaggedCols.length && (i === flaggedChanges.length || flaggedCols[j]![0].path < flaggedChanges[i]![0].path) ? flaggedCols[j++]! : flaggedChanges[i++]!;
-      flag(c, why);
+      flagged.push(j < flaggedCols.length && (i === flaggedChanges.length || flaggedCols[j]![0].path < flaggedChanges[i]![0].path) ? flaggedCols[j++]! : flaggedChanges[i++]!);
+    }
+    // A rule whose entries come by the dozen (SensitiveRule.many: bytecode Python writes for
+    // each module it imports) is one flagged line per top-level tree, where its first entry
+    // is; --all lists each, and each keeps its diff.
+    const many = opts.expand ? null : new Map<string, Change[]>();
+    if (many) {
+      for (const [c, why] of flagged) {
+        if (manyOf(why) === null) continue;
+        const key = `${why}\0${topOf(c.path)}`;
+        const g = many.get(key);
+        if (g) g.push(c); else many.set(key, [c]);
+      }
+    }
+    for (const [c, why] of flagged) {
+      const g = many?.get(`${why}\0${topOf(c.path)}`);
+      if (!g || g.length < 2) flag(c, why);
+      else if (g[0] === c) flagMany(g, why, manyOf(why)!);
     }
     // Hard links to files the host already had are always listed: which host file is the point.
     for (const c of linked) items.push(new OneChange(k, c, paint, label, col));
@@ -320,7 +358,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
 
 /**
  * git-status-like summary. Flagged changes (code runs later) come first in each kind and are
- * never grouped, folded or cut; a new or gone dir is one line with its counts; fold-list
+ * never folded or cut (a `many` rule's are counted on one flagged line per tree); a new or gone dir is one line with its counts; fold-list
  * matches are one counted line per rule; the rest is ordered by top-level tree, largest first.
  */
 export function renderSummary(changes: Change[], col: Colors, options: number | SummaryOptions = {}, named?: NamedChanges): string {

@@ -1,7 +1,7 @@
 // What happens after `sbx run`: show what changed, then keep (commit), discard, review,
 // pick, or save for later. Nothing is committed without an explicit answer (or -y).
 import { closeSync, openSync, writeFileSync } from 'node:fs';
-import { sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
+import { manyOf, sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
 import type { Store } from '../sandbox-core/store.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
@@ -13,7 +13,7 @@ import { changesJson, countLine, renderDiffs, renderSummary, summaryPlan } from 
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
 import { globMatcher } from '../sandbox-core/changes/glob.js';
 import type { commitWithReport as CommitWithReport } from './commit-report.js';
-import { progressLine } from './progress.js';
+import { countText, progressLine } from './progress.js';
 import { queuedAsk, type Ask } from './answers.js';
 import { builtin } from '../sandbox-core/base/builtin.js';
 
@@ -55,10 +55,15 @@ export function endLine(status: number, reasons: string[] = []): string | null {
   return `the command failed with exit status ${status}: its changes may be partial`;
 }
 
-/** The confirmation `k` asks for when flagged changes are in the list, within 80 columns. */
+/**
+ * The confirmation `k` asks for when flagged changes are in the list, within 80 columns. A
+ * reason the summary counts on one line (manyOf) is named as that count (`30 bytecode files`).
+ */
 export function flaggedQuestion(reasons: string[]): string {
   const n = reasons.length;
-  const uniq = [...new Set(reasons)];
+  const counts = new Map<string, number>();
+  for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+  const uniq = [...counts].map(([r, k]) => { const noun = k > 1 ? manyOf(r) : null; return noun ? `${countText(k)} ${noun}` : r; });
   const tail = `): yes keeps ${n === 1 ? 'it' : 'them'}, n skips ${n === 1 ? 'it' : 'them'}: `;
   const head = `${n} flagged change${n === 1 ? '' : 's'} (`;
   let named = '';

@@ -587,7 +587,7 @@ export class Store {
         this.registerOpener(meta);
         // Derived like layersDir: the file's own value, if any, is never used. An image's
         // merged tree is opened from the store root fd when first asked for (record.ts).
-        if (meta.image) lowerRootFromCache(meta, meta.image, () => this.openImages());
+        if (meta.image) lowerRootFromCache(meta, meta.image, () => this.openImages(), `${this.owner}:${this.root}`);
         else meta.lowerRoot = meta.rootfs;
         delete meta.interrupted;
         if (meta.state === 'running' && meta.runnerPid !== process.pid) {

@@ -93,7 +93,8 @@ export function isGroup(x: Change | SubtreeGroup): x is SubtreeGroup {
   return (x as SubtreeGroup).root !== undefined;
 }
 
-function topOf(p: string): string {
+/** The top-level dir a path is in (`/home` of `/home/u/x`): what the summary orders and counts by. */
+export function topOf(p: string): string {
   const i = p.indexOf('/', 1);
   return i < 0 ? p : p.slice(0, i);
 }

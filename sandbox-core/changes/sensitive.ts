@@ -53,6 +53,14 @@ export interface SensitiveRule {
    * rules after it are asked). Asked only after the path matched; reads the layer then.
    */
   harmless?: (f: SensitiveFacts, p: string) => boolean;
+  /**
+   * What its entries are called when the summary counts them (plural): the rule's flagged
+   * entries of one kind and top-level tree are then one flagged line, not one each. Only for
+   * a rule whose entries come by the dozen from ordinary work and whose diffs say nothing to
+   * a reader (binary), so that a line each teaches users to answer yes unread; a rule whose
+   * entries are each a different thing to read (a command, a library, a script) has none.
+   */
+  many?: string;
 }
 
 // Tested only for the paths that end so (a test rule is asked of every path).
@@ -206,8 +214,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // Python imports a sitecustomize.pyc with no source beside it, and the cached
   // __pycache__/sitecustomize.cpython-311.pyc in place of its source.
   { id: 'python-startup', why: 'Python startup code (runs in every Python)', paths: [/\/(site|dist)-packages\/[^/]+\.pth$/, /\/(sitecustomize|usercustomize)(\.py|(\.[^/]+)?\.pyc)$/] },
-  // Not with the python bytecode fold: a flagged entry is listed on its own line with its diff.
-  { id: 'python-bytecode', why: 'bytecode Python runs in place of an unchanged source',
+  // Not with the python bytecode fold: a flagged entry keeps its diff and its `!`. Counted on
+  // one summary line per tree (many): Python's first run in a checkout made outside the sandbox
+  // writes one for each module it imports.
+  { id: 'python-bytecode', why: 'bytecode Python runs in place of an unchanged source', many: 'bytecode files',
     test: (f, p) => p.endsWith('.pyc') && p.includes('/__pycache__/') && bytecodeOfKeptSource(f) },
   { id: 'rc-file', why: 'shell or tool startup file',
     test: (_c, p) => startsWithDot(p) && RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3 },
@@ -288,6 +298,10 @@ export function sensitiveReason(c: Subject, ctx: SensitiveContext): string | nul
 export function newFileReason(path: string, perm: number, ctx: SensitiveContext, upper?: string): string | null {
   return reasonOf(ruleOf(path, 'added', 'file', perm, false, ctx, upper), 'added');
 }
+
+const MANY = new Map(SENSITIVE_RULES.filter((r) => r.many).map((r) => [r.why, r.many!]));
+/** What the summary counts a reason's entries as when it shows them on one line (SensitiveRule.many), or null. */
+export const manyOf = (why: string): string | null => MANY.get(why) ?? null;
 
 function reasonOf(r: SensitiveRule | null, change: Change['change']): string | null {
   if (!r) return null;

@@ -46,18 +46,27 @@ export function imageCacheRoot(storeRoot: string): string {
  * no path below the user's store is walked again. The store's owner may swap any directory in
  * it for a symlink to a tree only root may read, or bind one there in a mount namespace of
  * theirs: 'sudo sbx diff ID' showed that tree's files as the image's. Opened when first asked
- * for (sbx ls reads every meta and compares nothing); the fd stays open for the process.
+ * for (sbx ls reads every meta and compares nothing); the fd stays open for the process, one
+ * per image tree and store (`cacheKey`: the store's root and owner), whatever the number of
+ * sandboxes made from it (sbx ls of 2,000 such sandboxes would otherwise hold 2,000 fds).
  */
-export function lowerRootFromCache(meta: { lowerRoot?: string }, rec: ImageRecord, openCache: () => Dir): void {
-  let path: string | undefined;
+export function lowerRootFromCache(meta: { lowerRoot?: string }, rec: ImageRecord, openCache: () => Dir, cacheKey: string): void {
+  const key = `${cacheKey}\0${rec.chainId}`;
   Object.defineProperty(meta, 'lowerRoot', {
     configurable: true,
     // Never written back to meta.json (store.ts ignores the file's value anyway).
     enumerable: false,
-    get: (): string => (path ??= openMerged(openCache, rec).self() + '/.'),
+    get: (): string => {
+      let path = openedMerged.get(key);
+      if (path === undefined) openedMerged.set(key, (path = openMerged(openCache, rec).self() + '/.'));
+      return path;
+    },
     set: (v: string | undefined): void => { Object.defineProperty(meta, 'lowerRoot', { value: v, writable: true, enumerable: true, configurable: true }); },
   });
 }
+
+/** The merged trees opened in this process, by store and chain id: their `/proc/self/fd/N/.`. */
+const openedMerged = new Map<string, string>();
 
 function openMerged(openCache: () => Dir, rec: ImageRecord): Dir {
   const rel = `merged/${rec.chainId.slice(7)}`;

@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { IS_ROOT, sbx } from '../helpers/sbx.js';
+import { IS_ROOT, SBX, sbx } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
 
 /** No account has it (checked): the store is this file's alone. */
@@ -163,6 +163,27 @@ rootCase('root adds nothing to a user\'s image cache (run --image under sudo SBX
     const r = sbx(['run', '-n', '--image', join(top, 'no-such-layout'), '--', 'true'], { store });
     assert.is(r.code, 125, r.stderr);
     assert.match(r.stderr, /only its owner adds images/);
+  } finally { rmSync(top, { recursive: true, force: true }); }
+});
+
+rootCase('sandboxes of one image share one open merged tree: sbx ls of 60 of them under a 40-fd limit counts every one', () => {
+  // Each compared image sandbox kept its own fd on the merged tree until the process ended:
+  // past the fd limit, the rest read as '?' (EMFILE).
+  const ids = Array.from({ length: 60 }, (_, i) => `abc${i.toString(16).padStart(5, '0')}`);
+  const { top, store } = makeUserStore((s) => {
+    const meta = JSON.parse(readFileSync(join(s, ID, 'meta.json'), 'utf8')) as Record<string, unknown>;
+    for (const id of ids) {
+      mkdirSync(join(s, id, 'L0', 'upper', 'etc'), { recursive: true });
+      writeFileSync(join(s, id, 'L0', 'upper', 'etc', 'x'), 'new\n');
+      writeFileSync(join(s, id, 'meta.json'), JSON.stringify({ ...meta, id }));
+    }
+  });
+  try {
+    const r = spawnSync('sh', ['-c', 'ulimit -n 40 && exec "$@"', 'sh', process.execPath, SBX, 'ls', '--json'], { encoding: 'utf8', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1' }, timeout: 120_000 });
+    assert.is(r.status, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as Array<{ id: string; changes: number | null }>;
+    assert.is(rows.length, ids.length + 1);
+    assert.equal(rows.filter((x) => x.changes !== 1).map((x) => x.id), [], 'rows whose changes could not be counted');
   } finally { rmSync(top, { recursive: true, force: true }); }
 });
 

@@ -1,18 +1,22 @@
 // Real sandboxes, as root (canary under /opt) and as an unprivileged user (canary in $HOME): a
 // command that writes __pycache__ bytecode for a module whose source it leaves as the host's.
 // The .pyc's header names the source's mtime and size, so Python on the host would run the
-// command's bytecode in place of that source after a commit: the review flags it and lists it
-// on its own line (docs/security.md, "What the review can hide"). Bytecode of a source the
-// command wrote itself (pip install) folds as before.
+// command's bytecode in place of that source after a commit: the review flags it, with its
+// diff (docs/security.md, "What the review can hide"); the summary counts those of one tree on
+// one flagged line, --all lists each. Bytecode of a source the command wrote itself (pip
+// install) folds as before.
 import * as assert from 'uvu/assert';
 import { test } from 'uvu';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx as run, type SbxResult } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
+import { underPty, type PtyStep } from '../helpers/pty.js';
 
 const PY = spawnSync('python3', ['-c', '0']).status === 0 ? null : 'no python3 on this host';
+// The interpreter's cache tag (cpython-311): compileall names the files with it.
+const TAG = PY === null ? spawnSync('python3', ['-c', 'import sys; print(sys.implementation.cache_tag)'], { encoding: 'utf8' }).stdout.trim() : '';
 const store = makeStore();
 let canary = '';
 test.before.each(() => {
@@ -36,7 +40,11 @@ testUnless(PY, { missing: true })('a .pyc written for an unchanged host source i
   assert.is(r.code, 0, r.stderr);
   const out = sbx(['diff', 'p']).stdout;
   const pyc = `${lib}/__pycache__/canary.cpython-311.pyc`;
+  // One line for both (one rule, one tree); --all names each.
   assert.equal(flaggedLines(out).filter((l) => l.startsWith('! added')), [
+    `! added: 2 bytecode files in ${lib}/__pycache__/ ('sbx diff --all' lists each) [! ${why}]`,
+  ], out);
+  assert.equal(flaggedLines(sbx(['diff', 'p', '--all']).stdout).filter((l) => l.startsWith('! added')), [
     `! added: ${lib}/__pycache__/canary.cpython-311.opt-1.pyc [! ${why}]`,
     `! added: ${pyc} [! ${why}]`,
   ], out);
@@ -47,6 +55,61 @@ testUnless(PY, { missing: true })('a .pyc written for an unchanged host source i
   assert.ok(out.includes(`+plain`), out);
   assert.not.match(out, /diffs left out/);
   assert.is(sbx(['discard', 'p']).code, 0);
+});
+
+testUnless(PY, { missing: true })('a module tree compiled inside is one flagged line; --all, --name-only and --json list each', () => {
+  proveIsolation(canary, store);
+  const lib = join(canary, 'lib');
+  // A checkout made outside: 3 packages of host sources, no bytecode yet (canary.py is the 7th).
+  const { pycs, script } = moduleTree(lib);
+  const r = sbx(['run', '--name', 'm', '--', 'sh', '-c', script]);
+  assert.is(r.code, 0, r.stderr);
+  const line = `! added: 7 bytecode files in 3 dirs under ${lib}/ ('sbx diff --all' lists each) [! ${why}]`;
+  const trailer = '! 7 changes where code runs later (marked !): review them before keeping';
+  // The summary after the run and sbx diff's: one line for the 7.
+  assert.equal(flaggedLines(r.stdout + r.stderr), [line, trailer], r.stdout + r.stderr);
+  const out = sbx(['diff', 'm']).stdout;
+  assert.equal(flaggedLines(out), [line, trailer], out);
+  // Each keeps its diff.
+  for (const p of pycs) assert.ok(out.includes(`diff ${p} (added)\n`), p);
+  const all = sbx(['diff', 'm', '--all']).stdout;
+  assert.equal(flaggedLines(all), [...pycs.map((p) => `! added: ${p} [! ${why}]`), trailer], all);
+  const names = sbx(['diff', 'm', '--name-only']).stdout.split('\n');
+  for (const p of pycs) assert.ok(names.includes(p), p);
+  const json = JSON.parse(sbx(['diff', 'm', '--json']).stdout) as { sensitive: number; changes: Array<{ path: string; sensitive?: string }> };
+  assert.is(json.sensitive, 7);
+  assert.equal(json.changes.filter((c) => c.sensitive === why).map((c) => c.path).sort(), pycs);
+  assert.is(sbx(['discard', 'm']).code, 0);
+});
+
+// The module tree of the test above, written on the host, and the command that compiles it.
+function moduleTree(lib: string): { pycs: string[]; script: string } {
+  const mods = ['a', 'b', 'pkg/__init__', 'pkg/c', 'pkg/sub/__init__', 'pkg/sub/d'];
+  mkdirSync(join(lib, 'pkg/sub'), { recursive: true });
+  for (const m of mods) writeFileSync(join(lib, `${m}.py`), `X = ${JSON.stringify(m)}\n`);
+  const pycs = ['canary', ...mods].map((m) => `${lib}/${m.replace(/[^/]+$/, '__pycache__/$&')}.${TAG}.pyc`).sort();
+  return { pycs, script: `unset PYTHONDONTWRITEBYTECODE; python3 -m compileall -q ${lib} && echo ok > ${lib}/plain.txt` };
+}
+
+testUnless(PY, { missing: true })('the grouped line at the prompt: n to the flagged question keeps none of them; pick asks once for all', () => {
+  proveIsolation(canary, store);
+  const lib = join(canary, 'lib');
+  const { pycs, script } = moduleTree(lib);
+  const pty = (steps: PtyStep[]) => underPty(steps, ['run', '--', 'sh', '-c', script], { store, timeoutMs: 300_000 });
+  let r = pty([['Keep these changes?', 'k\n'], ['n skips them', 'n\n']]);
+  assert.is(r.code, 0, r.out);
+  assert.match(r.out, /7 flagged changes \(7 bytecode files\): yes keeps them, n skips them:/);
+  assert.is(readFileSync(join(lib, 'plain.txt'), 'utf8'), 'ok\n');
+  for (const p of pycs) assert.not.ok(existsSync(p), p);
+  rmSync(join(lib, 'plain.txt'));
+  // Pick: one question for the 7 (n), then all the rest.
+  const q = `apply addition of 7 bytecode files in 3 dirs under ${lib}/ [! ${why}]? [y/n/a/q/?]`;
+  r = pty([['Keep these changes?', 'p\n'], [q, 'n\n'], ['plain.txt? [y/n/a/q/?]', 'a\n'], ['picked change', 'y\n']]);
+  assert.is(r.code, 0, r.out);
+  assert.ok(r.out.includes(q), r.out);
+  assert.is(r.out.split(q).length, 2, r.out);
+  assert.is(readFileSync(join(lib, 'plain.txt'), 'utf8'), 'ok\n');
+  for (const p of pycs) assert.not.ok(existsSync(p), p);
 });
 
 testUnless(PY, { missing: true })('a .pyc of a source the command wrote too folds as before', () => {

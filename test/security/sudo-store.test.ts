@@ -373,4 +373,47 @@ sudoCase("fixed: sudo sbx ls and prune act on the invoking user's store as disca
   }
 });
 
+const canUseradd = IS_ROOT && spawnSync('useradd', ['--help']).status === 0;
+const refusedCase = testUnless(!IS_ROOT ? 'a root case: the root run covers it' : !canUseradd ? 'no useradd here' : null, { missing: IS_ROOT });
+
+refusedCase("fixed: a refused user store under sudo is said, and root's own is still listed and pruned (exit 125)", () => {
+  // An account of this test's own (sudo finds the store through the passwd entry), whose store
+  // dir is root's: sbx refuses it. Before, that refusal ended ls and prune: root's own store,
+  // listed second, was never shown nor pruned.
+  const user = `sbxr${randomBytes(3).toString('hex')}`;
+  const home = mkdtempSync('/tmp/sbx-sudo-refused-');
+  const rootHome = mkdtempSync('/tmp/sbx-sudo-home-');
+  let added = false;
+  try {
+    const add = spawnSync('useradd', ['-M', '-N', '-d', home, '-s', '/usr/sbin/nologin', user], { encoding: 'utf8' });
+    assert.is(add.status, 0, add.stderr);
+    added = true;
+    const uid = Number((spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout ?? '').trim());
+    const userStore = join(home, '.local', 'state', 'sbx');
+    mkdirSync(userStore, { recursive: true, mode: 0o700 });
+    for (const d of [home, join(home, '.local'), join(home, '.local', 'state')]) lchownSync(d, uid, uid);
+    const rootStore = join(rootHome, '.local', 'state', 'sbx');
+    const rootId = randomBytes(4).toString('hex');
+    mkdirSync(join(rootStore, rootId, 'L0', 'upper'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(rootStore, rootId, 'meta.json'), JSON.stringify({ ...JSON.parse(meta(rootId)), uid: 0, gid: 0, createdMs: 1000, command: ['root-own-case'] }));
+    const env = { ...process.env, SBX_HOME: '', HOME: rootHome, XDG_STATE_HOME: '', SUDO_USER: user, SUDO_UID: String(uid), NO_COLOR: '1' };
+    const sbx = (args: string[]) => spawnSync(process.execPath, [SBX, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+    const refusal = `the store ${userStore} is owned by uid 0, not by uid ${uid}: refusing to use it`;
+    const text = sbx(['ls']);
+    assert.is(text.status, 125, text.stderr);
+    assert.match(text.stdout, new RegExp(`\\n${rootId} .* root-own-case\\n`));
+    assert.match(text.stderr, refusal);
+    const json = sbx(['ls', '--json']);
+    assert.is(json.status, 125, json.stderr);
+    assert.ok((JSON.parse(json.stdout) as Array<{ id: string }>).some((r) => r.id === rootId), json.stdout);
+    const r = sbx(['prune', '--older-than', '3650d', '-f']);
+    assert.is(r.status, 125, r.stderr);
+    assert.match(r.stderr, refusal);
+    assert.not.ok(existsSync(join(rootStore, rootId)), `root's own old sandbox was not pruned: ${r.stderr}`);
+  } finally {
+    if (added) spawnSync('userdel', [user]);
+    cleanup(home, rootHome);
+  }
+});
+
 test.run();

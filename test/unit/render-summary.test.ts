@@ -1,6 +1,7 @@
 // The review summary: a new dir is one line with exact counts and bytes, fold-list matches are
-// one counted line per rule (and still in the change list), flagged changes are never grouped,
-// and the rest comes largest top-level tree first.
+// one counted line per rule (and still in the change list), flagged changes are never grouped
+// with unflagged ones (bytecode for unchanged sources is one flagged line per tree), and the
+// rest comes largest top-level tree first.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync } from 'node:fs';
@@ -14,6 +15,8 @@ import { viewKind, isGroup } from '../../sandbox-core/changes/group.js';
 import type { Change } from '../../sandbox-core/changes/types.js';
 import { loadFoldRules, parseFoldRules } from '../../policies/fold.js';
 import { countText } from '../../cli/progress.js';
+import { flaggedQuestion } from '../../cli/review.js';
+import { sensitiveContext, sensitiveReason } from '../../sandbox-core/changes/sensitive.js';
 
 const plain = { green: (s: string) => s, red: (s: string) => s, yellow: (s: string) => s, cyan: (s: string) => s, magenta: (s: string) => s, dim: (s: string) => s, bold: (s: string) => s };
 let f: Fixture;
@@ -88,15 +91,70 @@ test('a __pycache__ .pyc for a host source the sandbox did not write is flagged 
   const { changes } = scanSandbox(f.meta);
   const out = renderSummary(changes, plain);
   const flagged = out.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
+  // The three added ones are one line (the rule's entries come by the dozen); --all lists each.
   assert.equal(flagged, [
+    `! modified: ${f.host}/lib/__pycache__/old.cpython-311.pyc [! ${why}]`,
+    `! added: 3 bytecode files in ${f.host}/lib/__pycache__/ ('sbx diff --all' lists each) [! ${why}]`,
+    '! 4 changes where code runs later (marked !): review them before keeping',
+  ], out);
+  const all = renderSummary(changes, plain, { expand: true }).split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
+  assert.equal(all, [
     `! modified: ${f.host}/lib/__pycache__/old.cpython-311.pyc [! ${why}]`,
     `! added: ${f.host}/lib/__pycache__/kept.cpython-311.pyc [! ${why}]`,
     `! added: ${f.host}/lib/__pycache__/opt.cpython-311.opt-2.pyc [! ${why}]`,
     `! added: ${f.host}/lib/__pycache__/touched.cpython-311.pyc [! ${why}]`,
     '! 4 changes where code runs later (marked !): review them before keeping',
-  ], out);
+  ], all.join('\n'));
   assert.match(out, /added: {4}5 in python bytecode \(4 B\), folded/);
   assert.is(JSON.parse(changesJson('x', changes)).sensitive, 4);
+});
+
+test('30 bytecode files for unchanged host sources are one flagged line per tree; a flagged PATH command keeps its own', () => {
+  const U = (p: string) => join(f.upper(), p);
+  const why = 'bytecode Python runs in place of an unchanged source';
+  // A checkout made outside the sandbox: 30 modules in 4 packages, no __pycache__ yet.
+  const mods = Array.from({ length: 30 }, (_, i) => `${['pkg', 'pkg/a', 'pkg/b', 'tests'][i % 4]}/m${i}`);
+  for (const m of mods) write(join(f.host, `proj/${m}.py`), `print(${m.length})\n`);
+  write(join(f.host, 'bin/tool'), '#!/bin/sh\n');
+  markStarted(f);
+  for (const m of mods) write(U(`proj/${m.replace(/[^/]+$/, '__pycache__/$&')}.cpython-311.pyc`), 'bytecode');
+  write(U('bin/tool'), '#!/bin/sh\nevil\n');
+  const path = process.env.PATH;
+  process.env.PATH = `${f.host}/bin:${path ?? ''}`;
+  try {
+    const { changes } = scanSandbox(f.meta);
+    const out = renderSummary(changes, plain, 50);
+    const lines = out.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
+    const trailer = '! 31 changes where code runs later (marked !): review them before keeping';
+    // Exactly 2 flagged entry lines (and the count of flagged changes after them).
+    assert.equal(lines, [
+      `! modified: ${f.host}/bin/tool [! command in PATH changed]`,
+      `! added: 30 bytecode files in 4 dirs under ${f.host}/proj/ ('sbx diff --all' lists each) [! ${why}]`,
+      trailer,
+    ], out);
+    // --all and JSON list each, with its reason.
+    const all = renderSummary(changes, plain, { expand: true }).split('\n').filter((l) => l.startsWith('! '));
+    assert.is(all.length, 32, all.join('\n'));
+    for (const m of mods) assert.ok(all.some((l) => l.includes(`/__pycache__/${m.split('/').pop()!}.cpython-311.pyc`) && l.endsWith(`[! ${why}]`)), m);
+    const json = JSON.parse(changesJson('x', changes)) as { sensitive: number; changes: Array<{ path: string; sensitive?: string }> };
+    assert.is(json.sensitive, 31);
+    assert.is(json.changes.filter((c) => c.sensitive === why).length, 30);
+    // Pick: the line is one choice, standing for each of the 30 (and flagged).
+    const items = summaryPlan(changes, plain).kinds.flatMap((k) => k.items);
+    const group = items.find((i) => i.label.startsWith('30 bytecode files'))!;
+    assert.is(group.flagged, why);
+    assert.is(group.paths().length, 30);
+    assert.ok(group.paths().every((p) => p.endsWith('.pyc')));
+    // The flagged question counts each, and names the rule once with its count.
+    const reasons = changes.map((c) => sensitiveReason(c, sensitiveContext())).filter((r): r is string => r !== null);
+    const q = flaggedQuestion(reasons);
+    assert.ok(q.length <= 80, q);
+    assert.is(q, '31 flagged changes (command in PATH changed, …): yes keeps them, n skips them: ');
+    assert.is(flaggedQuestion(reasons.filter((r) => r === why)), '30 flagged changes (30 bytecode files): yes keeps them, n skips them: ');
+    assert.is(flaggedQuestion([why, 'cron job', why]), '3 flagged changes (2 bytecode files, cron job): yes keeps them, n skips them: ');
+  } finally {
+    if (path === undefined) delete process.env.PATH; else process.env.PATH = path;
+  }
 });
 
 function ch(path: string, type: Change['type'], size = 0): Change {
