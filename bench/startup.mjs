@@ -2,7 +2,7 @@
 // CLI), the namespace floor (`unshare`), and where the time of a run goes: one
 // `node --cpu-prof` run of the shipped bundle, its samples split into phases.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CA_FILE_AT_START, REPO, SBX, row, runAlone, time } from './_lib.mjs';
@@ -76,7 +76,8 @@ function faultUs() {
   return r.stdout.trim() || 'n/a';
 }
 
-export async function rows() {
+/** Root's rows (the user running the bench). */
+async function rootRows() {
   const store = mkdtempSync(join(tmpdir(), 'sbx-bench-'));
   // A code cache of this build's own, written by warm-up runs: in the shared ~/.cache
   // another checkout's sbx (another build) replaces it, and every timed run would compile.
@@ -127,6 +128,54 @@ export async function rows() {
     rmSync(store, { recursive: true, force: true });
     rmSync(cache, { recursive: true, force: true });
   }
+}
+
+/** The unprivileged test user the test runner makes (scripts/run-tests.mjs). */
+const TEST_USER = 'sbxtest';
+
+/**
+ * `sbx run -n -- true` as an ordinary user (fuse-overlayfs for the system trees, the pre-copies,
+ * the dirs shown empty, newuidmap), against `node -e 0` started the same way: setpriv to the
+ * test user, its own environment, a copy of the build it can read (the checkout may not be),
+ * a store and cache dir of its own warmed up as the root rows' are. A string says why not.
+ */
+function asTestUser() {
+  if (process.getuid?.() !== 0) return 'needs root to run as the test user';
+  if (spawnSync('id', ['-u', TEST_USER], { stdio: 'ignore' }).status !== 0) return `no user ${TEST_USER} (npm test makes it)`;
+  const copy = mkdtempSync(join(tmpdir(), 'sbx-bench-user-'));
+  try {
+    for (const part of ['package.json', 'dist', 'policies', join('native', 'build')]) cpSync(join(REPO, part), join(copy, part), { recursive: true });
+    const store = join(copy, 'store'), cache = join(copy, 'cache');
+    mkdirSync(store);
+    mkdirSync(cache);
+    spawnSync('chmod', ['-R', 'a+rX', copy]);
+    spawnSync('chown', [`${TEST_USER}:${TEST_USER}`, store, cache]);
+    chmodSync(store, 0o700);
+    chmodSync(cache, 0o700);
+    const home = `/home/${TEST_USER}`;
+    const as = (cmd) => ['setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', '--reset-env', 'env', `HOME=${existsSync(home) ? home : copy}`, `SBX_HOME=${store}`, `XDG_CACHE_HOME=${cache}`, 'PATH=/usr/local/bin:/usr/bin:/bin', ...cmd]];
+    const sbxCmd = as([join(copy, 'dist', 'bin', 'sbx.js'), 'run', '-n', '-q', '--', 'true']);
+    for (let i = 0; i < 2; i++) spawnSync(sbxCmd[0], sbxCmd[1], { stdio: 'ignore' });
+    const check = spawnSync(sbxCmd[0], sbxCmd[1], { encoding: 'utf8' });
+    if (check.status !== 0) return `the run failed: ${check.stderr.trim().split('\n').pop()}`;
+    const nodeCmd = as([process.execPath, '-e', '0']);
+    return { run: time(sbxCmd[0], sbxCmd[1]), node: time(nodeCmd[0], nodeCmd[1]) };
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+}
+
+/** The rows of an ordinary user's run (a block of its own: the rows above are root's). */
+function userRows() {
+  const u = asTestUser();
+  const why = typeof u === 'string' ? u : '';
+  return [
+    row(`\`sbx run -n -- true\` as an ordinary user (${TEST_USER})`, typeof u === 'string' ? null : u.run, '`node -e 0` as that user', typeof u === 'string' ? null : u.node, { goal: 1.2, note: why || 'both through setpriv and env; fuse-overlayfs daemons for the system trees, newuidmap, the copies shown empty' }),
+  ];
+}
+
+export async function rows() {
+  return [...await rootRows(), ...userRows()];
 }
 
 await runAlone(import.meta.url, rows);
