@@ -2,7 +2,7 @@
 // CLI), the namespace floor (`unshare`), and where the time of a run goes: one
 // `node --cpu-prof` run of the shipped bundle, its samples split into phases.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CA_FILE_AT_START, REPO, SBX, row, runAlone, time } from './_lib.mjs';
@@ -46,12 +46,33 @@ function phases(store, cache) {
   }
 }
 
+/** The run's own cgroups in SBX_DEBUG_SPEC's output (sbx made and removed them): the floor makes them as sbx does. */
+const cgroupsOf = (stderr) => [...new Set([...stderr.matchAll(/"(\/sys\/fs\/cgroup\/[^/"]+\/sbx-[^/"]+)/g)].map((m) => m[1]))];
+
 /**
- * The arguments of bench/_run-floor.cjs: the helper, a spec sbx made for a run of this view,
- * the version it expects, the run's cgroup dirs; or a string saying why not. The spec is
- * caught by starting sbx with SBX_HELPER set to a script that copies it and execs the real
- * helper, in a saved sandbox (`--in`): its layers stay, so the spec can be run again and
- * again (a throwaway run's helper removes the layers it ran on).
+ * The arguments of bench/_run-floor.cjs for the spec of a `sbx run -n -q -- true`, the run
+ * the floor is compared with (root's: the layers on a tmpfs of the helper's own): the layers
+ * dir as sbx made it before the launch (bench/_snap-layers.cjs), the helper, the spec, the
+ * version it expects, the run's cgroup dirs; or a string saying why not. The spec is caught by
+ * starting sbx with SBX_HELPER set to a script that copies it and the layers dir and execs
+ * the real helper. The helper makes the layer dirs and removes them again, so with that dir
+ * made again first, the same spec runs again and again.
+ */
+function floorSpecThrowaway(dir, env) {
+  const helper = join(REPO, 'native', 'build', 'sbx-helper');
+  const spec = join(dir, 'spec'), version = join(dir, 'version'), wrap = join(dir, 'wrap.sh'), layers = join(dir, 'layers.json');
+  // The helper starts with an empty environment: the paths are written into the script.
+  writeFileSync(wrap, `#!/bin/sh\nif [ "$1" = run ]; then cp /proc/self/fd/3 '${spec}' && printf '%s' "$4" > '${version}' && '${process.execPath}' '${join(REPO, 'bench', '_snap-layers.cjs')}' '${spec}' '${dir}' || exit 125; fi\nexec '${helper}' "$@"\n`);
+  chmodSync(wrap, 0o755);
+  const r = spawnSync(SBX, ['run', '-n', '-q', '--', 'true'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: { ...process.env, ...env, SBX_HELPER: wrap, SBX_DEBUG_SPEC: '1' } });
+  if (r.status !== 0 || !existsSync(layers)) return `the run: ${r.stderr.trim().split('\n').pop()}`;
+  return ['--layers', layers, helper, spec, readFileSync(version, 'utf8'), ...cgroupsOf(r.stderr)];
+}
+
+/**
+ * The same for a saved sandbox's run (`--in`): its layers stay, so its spec runs again as it
+ * is. Not the spec of a `run -n`: no layer dirs made or removed, and its overlays are not
+ * volatile.
  */
 function floorSpec(dir, env) {
   const helper = join(REPO, 'native', 'build', 'sbx-helper');
@@ -64,9 +85,7 @@ function floorSpec(dir, env) {
   chmodSync(wrap, 0o755);
   const r = spawnSync(SBX, ['run', '--in', 'sbx-bench-floor', '-q', '--', 'true'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: { ...process.env, ...env, SBX_HELPER: wrap, SBX_DEBUG_SPEC: '1' } });
   if (r.status !== 0 || !existsSync(spec)) return `the run in it: ${r.stderr.trim().split('\n').pop()}`;
-  // The run's own cgroups (sbx made and removed them): the floor makes them as sbx does.
-  const cgroups = [...new Set([...r.stderr.matchAll(/"(\/sys\/fs\/cgroup\/[^/"]+\/sbx-[^/"]+)/g)].map((m) => m[1]))];
-  return [helper, spec, readFileSync(version, 'utf8'), ...cgroups];
+  return [helper, spec, readFileSync(version, 'utf8'), ...cgroupsOf(r.stderr)];
 }
 
 /** Microseconds one first-touch page fault costs here (a native machine: well under 1; this VM: ~28). */
@@ -76,7 +95,8 @@ function faultUs() {
   return r.stdout.trim() || 'n/a';
 }
 
-export async function rows() {
+/** Root's rows (the user running the bench). */
+async function rootRows() {
   const store = mkdtempSync(join(tmpdir(), 'sbx-bench-'));
   // A code cache of this build's own, written by warm-up runs: in the shared ~/.cache
   // another checkout's sbx (another build) replaces it, and every timed run would compile.
@@ -105,8 +125,12 @@ export async function rows() {
     // On tmpfs, as a throwaway run's layers are: the saved sandbox's store is in this dir.
     const floorDir = mkdtempSync('/dev/shm/sbx-bench-floor-');
     const floorArgs = floorSpec(floorDir, { ...env, SBX_HOME: join(floorDir, 'store') });
-    const runFloor = typeof floorArgs === 'string' ? null : time(process.execPath, [join(REPO, 'bench', '_run-floor.cjs'), ...floorArgs]);
+    const savedFloor = typeof floorArgs === 'string' ? null : time(process.execPath, [join(REPO, 'bench', '_run-floor.cjs'), ...floorArgs]);
     rmSync(floorDir, { recursive: true, force: true });
+    const throwawayDir = mkdtempSync(join(tmpdir(), 'sbx-bench-floor-n-'));
+    const throwawayArgs = floorSpecThrowaway(throwawayDir, env);
+    const runFloor = typeof throwawayArgs === 'string' ? null : time(process.execPath, [join(REPO, 'bench', '_run-floor.cjs'), ...throwawayArgs]);
+    rmSync(throwawayDir, { recursive: true, force: true });
     const ph = phases(store, cache);
     const f = (x) => x.toFixed(0);
     return [
@@ -116,7 +140,8 @@ export async function rows() {
       row('  … against a Node script that prints one line', version, 'that script', printFloor, { note: `the floor of --version: Node's file loader and a write; its faults ${printFloor?.flt ?? 'n/a'}, sbx --version's ${version?.flt ?? 'n/a'}` }),
       row('`unshare -Urmpf --mount-proc true`', unshare, '', null, { note: 'the namespaces alone: the kernel floor of a run' }),
       row('`node` spawning `unshare -Urmpf --mount-proc true`', nodeNs, '`node -e 0`', node, { note: "the floor of a run from Node: start, child_process, one spawn, the namespaces; sbx's goal is 1.2x node alone" }),
-      row('  … the floor of a run from Node with this helper', runFloor, '`node -e 0`', node, { note: typeof floorArgs === 'string' ? floorArgs : "node, child_process, the run's cgroups made, the helper on a spec sbx made for a run of the same view (a saved sandbox's, so its layers stay), waited for, the cgroups removed: no run from Node with this helper can beat it" }),
+      row('  … the floor of a run from Node with this helper', runFloor, '`node -e 0`', node, { note: typeof throwawayArgs === 'string' ? throwawayArgs : "node, child_process, the run's cgroups and layers dir made (with the stand-in files sbx copies there), the helper on the spec sbx made for a `run -n -- true` (root's: the layers on the helper's tmpfs), waited for, the layers dir and cgroups removed: no run from Node with this helper can beat it" }),
+      row('  … the same floor on a saved sandbox\'s spec (`run --in`)', savedFloor, 'that floor', runFloor, { note: typeof floorArgs === 'string' ? floorArgs : "the spec of a run in a saved sandbox (store on tmpfs here): no layer dirs made or removed by the helper, overlays not volatile; this was the floor row before 2026-12-02" }),
       row('  … `sbx run -n -- true` against that floor', run, 'the floor', runFloor, { note: 'what sbx loads and plans before the helper and does after it' }),
       // Counted, not timed: load on a shared machine stretches time, not this.
       row('minor page faults of `sbx run -n -- true`', run?.flt ?? null, '`node -e 0`', node?.flt ?? null, { unit: 'faults', note: `the node+unshare floor: ${nodeNs?.flt ?? 'n/a'}; each costs ~${faultUs()} us on this machine, so what a run touches is much of what it costs` }),
@@ -127,6 +152,54 @@ export async function rows() {
     rmSync(store, { recursive: true, force: true });
     rmSync(cache, { recursive: true, force: true });
   }
+}
+
+/** The unprivileged test user the test runner makes (scripts/run-tests.mjs). */
+const TEST_USER = 'sbxtest';
+
+/**
+ * `sbx run -n -- true` as an ordinary user (fuse-overlayfs for the system trees, the pre-copies,
+ * the dirs shown empty, newuidmap), against `node -e 0` started the same way: setpriv to the
+ * test user, its own environment, a copy of the build it can read (the checkout may not be),
+ * a store and cache dir of its own warmed up as the root rows' are. A string says why not.
+ */
+function asTestUser() {
+  if (process.getuid?.() !== 0) return 'needs root to run as the test user';
+  if (spawnSync('id', ['-u', TEST_USER], { stdio: 'ignore' }).status !== 0) return `no user ${TEST_USER} (npm test makes it)`;
+  const copy = mkdtempSync(join(tmpdir(), 'sbx-bench-user-'));
+  try {
+    for (const part of ['package.json', 'dist', 'policies', join('native', 'build')]) cpSync(join(REPO, part), join(copy, part), { recursive: true });
+    const store = join(copy, 'store'), cache = join(copy, 'cache');
+    mkdirSync(store);
+    mkdirSync(cache);
+    spawnSync('chmod', ['-R', 'a+rX', copy]);
+    spawnSync('chown', [`${TEST_USER}:${TEST_USER}`, store, cache]);
+    chmodSync(store, 0o700);
+    chmodSync(cache, 0o700);
+    const home = `/home/${TEST_USER}`;
+    const as = (cmd) => ['setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', '--reset-env', 'env', `HOME=${existsSync(home) ? home : copy}`, `SBX_HOME=${store}`, `XDG_CACHE_HOME=${cache}`, 'PATH=/usr/local/bin:/usr/bin:/bin', ...cmd]];
+    const sbxCmd = as([join(copy, 'dist', 'bin', 'sbx.js'), 'run', '-n', '-q', '--', 'true']);
+    for (let i = 0; i < 2; i++) spawnSync(sbxCmd[0], sbxCmd[1], { stdio: 'ignore' });
+    const check = spawnSync(sbxCmd[0], sbxCmd[1], { encoding: 'utf8' });
+    if (check.status !== 0) return `the run failed: ${check.stderr.trim().split('\n').pop()}`;
+    const nodeCmd = as([process.execPath, '-e', '0']);
+    return { run: time(sbxCmd[0], sbxCmd[1]), node: time(nodeCmd[0], nodeCmd[1]) };
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+}
+
+/** The rows of an ordinary user's run (a block of its own: the rows above are root's). */
+function userRows() {
+  const u = asTestUser();
+  const why = typeof u === 'string' ? u : '';
+  return [
+    row(`\`sbx run -n -- true\` as an ordinary user (${TEST_USER})`, typeof u === 'string' ? null : u.run, '`node -e 0` as that user', typeof u === 'string' ? null : u.node, { goal: 1.2, note: why || 'both through setpriv and env; fuse-overlayfs daemons for the system trees, newuidmap, the copies shown empty' }),
+  ];
+}
+
+export async function rows() {
+  return [...await rootRows(), ...userRows()];
 }
 
 await runAlone(import.meta.url, rows);

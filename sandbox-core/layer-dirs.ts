@@ -5,7 +5,8 @@
 import { chmodSync, chownSync, lstatSync, mkdirSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Dir, splitBeneath } from './beneath.js';
-import type { EntryFlag, EntryKind, SpecOpOf } from './spec.js';
+import type { EntryFlag, EntryKind, SpecOp, SpecOpOf } from './spec.js';
+import type { Layer } from './types.js';
 
 /** Host ids -> the ids to give sbx's copies in the layer, or null to leave them ours. */
 export type LayerOwner = (host: { uid: number; gid: number }) => { uid: number; gid: number } | null;
@@ -81,4 +82,52 @@ export function entryOp(kind: EntryKind, rel: string, a: EntryAttrs = {}, target
       target, a.flags ?? [],
     ],
   };
+}
+
+/**
+ * What sbx would put into fresh upper layers before a run (ensureUpperDirs' parents, the
+ * package managers' pre-copies, the dirs shown empty), listed as `entry` ops for the helper
+ * instead: the same names, modes and times, made in the same order. Only for layers the helper
+ * makes in this launch, which hold nothing but what is listed here; each path once.
+ */
+export class UpperEntries {
+  private readonly made = new Set<string>();
+  /** `layerRel`: a layer's dir below the layers dir. */
+  constructor(readonly entries: SpecOp[], private readonly layerRel: (l: Layer) => string) {}
+
+  /** The upper's path of host path `p` (at or below the layer's target). */
+  at(layer: Layer, p: string): string {
+    const rel = relative(layer.target, p);
+    return rel ? `${this.layerRel(layer)}/upper/${splitBeneath(rel).join('/')}` : `${this.layerRel(layer)}/upper`;
+  }
+
+  has(rel: string): boolean {
+    return this.made.has(rel);
+  }
+
+  /** `dir`'s parents below the target, and `dir` itself unless `parentsOnly`, like the host's (ensureUpperDirs); throws what the host's lstat throws. */
+  dirs(layer: Layer, dir: string, parentsOnly = false): void {
+    const parts = splitBeneath(relative(layer.target, dir));
+    if (parentsOnly) parts.pop();
+    let host = layer.target;
+    for (const part of parts) {
+      host = join(host, part);
+      const rel = this.at(layer, host);
+      if (this.made.has(rel)) continue;
+      const st = lstatSync(host);
+      this.add('dir', rel, st);
+    }
+  }
+
+  /** One entry of the host's mode and times (st: the host's lstat). */
+  add(kind: 'dir' | 'file', rel: string, st: { mode: number; atimeMs: number; mtimeMs: number }): void {
+    this.entries.push(entryOp(kind, rel, { mode: st.mode, times: { atime: st.atimeMs / 1000, mtime: st.mtimeMs / 1000 } }));
+    this.made.add(rel);
+  }
+
+  /** An empty file with the helper's default mode (0600). */
+  empty(rel: string): void {
+    this.entries.push(entryOp('file', rel));
+    this.made.add(rel);
+  }
 }

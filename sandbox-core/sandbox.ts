@@ -16,8 +16,8 @@ import { planView, SPECIAL_PATHS } from './plan.js';
 import { ownDirs } from './base/paths.js';
 import { isBelow, isWithin } from './base/within.js';
 import type { LowerView } from './image/view.js';
-import { ACCOUNT_FILES, changedAccountCopies, mayPrecopyInto, PRECOPY_DIRS, precopyEmptyUnreadable } from './precopy.js';
-import { ensureUpperDirs, entryOp, type LayerOwner } from './layer-dirs.js';
+import { ACCOUNT_FILES, changedAccountCopies, mayPrecopyInto, PRECOPY_DIRS, precopyEmptyUnreadable, precopyEntries } from './precopy.js';
+import { ensureUpperDirs, entryOp, UpperEntries, type LayerOwner } from './layer-dirs.js';
 import { assignEngines, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
@@ -680,20 +680,31 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   // throwaway run's layers can live on a tmpfs there, which nobody reads after the command.
   const inTmpfs = helperMakes && uid === 0 && req.throwaway && req.layersUnread && meta.layersDir !== store.dirOf(meta.id)
     && idmap.ops.some((o) => o.op === 'build_outside') ? new Set<string>() : null;
+  // When nothing reads the layers after the command (-n -q), the helper also makes what sbx
+  // would write into a fuse layer before the launch (the pre-copies, the dirs shown empty):
+  // only a review compares those copies with what sbx recorded of them.
+  const upperEntries = helperMakes && req.layersUnread ? new UpperEntries(entries, (l) => (inTmpfs?.has(l.dir) ? `${LAYERS_TMPFS_DIR}/${l.dir}` : l.dir)) : null;
   let hidden: SpecOp[] = [];
   let moved = false;
   try {
     prepareLayers(meta, units, idmap.shift ?? { uid, gid }, layers, lower?.lowerRoot ?? null, seen, helperMakes ? (all) => {
+      if (upperEntries) return () => true;
       const shown = mayShowEmptyIn(all);
       return (l) => !shown.has(l) && !mayPrecopyInto(l);
     } : null, entries, inTmpfs);
     if (!lower) {
       // A --hide path stays absent: a copy there would show the file the whiteout hides.
       const notHidden = (p: string): boolean => !req.hide.some((h) => isWithin(p, h));
-      const made = precopyEmptyUnreadable(meta.layers, layers, PRECOPY_DIRS.filter(notHidden), undefined, undefined, ACCOUNT_FILES.filter(notHidden));
-      // A later run in the same sandbox finds its copies there and makes none: both kept.
-      if (made.length) meta.precopied = [...(meta.precopied ?? []).filter(([p]) => !made.some(([q]) => q === p)), ...made];
-      const accounts = made.map(([p]) => p).filter((p) => ACCOUNT_FILES.includes(p) && !meta.hidden.includes(p));
+      const dirs = PRECOPY_DIRS.filter(notHidden), files = ACCOUNT_FILES.filter(notHidden);
+      let copied: string[];
+      if (upperEntries) copied = precopyEntries(meta.layers, upperEntries, dirs, undefined, undefined, files);
+      else {
+        const made = precopyEmptyUnreadable(meta.layers, layers, dirs, undefined, undefined, files);
+        // A later run in the same sandbox finds its copies there and makes none: both kept.
+        if (made.length) meta.precopied = [...(meta.precopied ?? []).filter(([p]) => !made.some(([q]) => q === p)), ...made];
+        copied = made.map(([p]) => p);
+      }
+      const accounts = copied.filter((p) => ACCOUNT_FILES.includes(p) && !meta.hidden.includes(p));
       if (accounts.length) meta.hidden = [...meta.hidden, ...accounts];
     }
     if (helperMakes) entries.push(entryOp('dir', 'root'));
@@ -709,7 +720,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     layers.close();
   }
   if (moved) return replan();
-  const shown = lower ? [] : showUnreadableEmpty(meta.layers, meta.layersDir, undefined, uid !== 0 && meta.layers.some((l) => l.format === 'fuse') ? unreadableCacheFile(req.env) : null);
+  const shown = lower ? [] : showUnreadableEmpty(meta.layers, meta.layersDir, undefined, uid !== 0 && meta.layers.some((l) => l.format === 'fuse') ? unreadableCacheFile(req.env) : null, upperEntries);
   if (shown.length) {
     meta.shownEmpty = [...new Set([...(meta.shownEmpty ?? []), ...shown])].sort();
     // A standing trait of this machine, like the limits notice: said on the first run and

@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { Dir } from './beneath.js';
 import { isWithin } from './base/within.js';
 import { keptStamp, stamp, stampCacheFile, writeStampCache } from './stamp-cache.js';
+import type { UpperEntries } from './layer-dirs.js';
 import type { Layer } from './types.js';
 
 /** Where package managers and services keep state: walked (about 6k entries on a Debian host). */
@@ -110,7 +111,7 @@ export function mayShowEmptyIn(layers: Layer[], roots = EMPTY_ROOTS): Set<Layer>
  * layer already has an entry (the sandbox's own, from an earlier run), and no symlink in the
  * layer is followed.
  */
-export function showUnreadableEmpty(layers: Layer[], layersDir: string, roots = EMPTY_ROOTS, cacheFile: string | null = null): string[] {
+export function showUnreadableEmpty(layers: Layer[], layersDir: string, roots = EMPTY_ROOTS, cacheFile: string | null = null, into: UpperEntries | null = null): string[] {
   const fuse = layers.filter((l) => l.format === 'fuse');
   if (!fuse.length) return [];
   const targets = new Set(layers.map((l) => l.target));
@@ -119,9 +120,23 @@ export function showUnreadableEmpty(layers: Layer[], layersDir: string, roots = 
   for (const host of findUnreadableDirsCached(walked, targets, cacheFile)) {
     const layer = fuseLayerOf(fuse, host);
     if (!layer || layer.target === host) continue;
-    if (makeOpaqueDir(join(layersDir, layer.dir, 'upper'), layer.target, host)) shown.push(host);
+    if (into ? opaqueEntries(into, layer, host) : makeOpaqueDir(join(layersDir, layer.dir, 'upper'), layer.target, host)) shown.push(host);
   }
   return shown;
+}
+
+/** makeOpaqueDir's entries, for the helper to make (UpperEntries): for a run whose layers nothing reads afterwards. */
+function opaqueEntries(into: UpperEntries, layer: Layer, host: string): boolean {
+  try {
+    const rel = into.at(layer, host);
+    if (into.has(rel)) return false;
+    into.dirs(layer, host, true);
+    into.add('dir', rel, lstatSync(host));
+    into.empty(`${rel}/.wh..wh..opq`);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Like the host (mode, times), made below `upper` one component at a time. */
