@@ -86,7 +86,7 @@ function placeError(path: string, r: Exclude<PlaceResult, { kind: 'placed' }>): 
   return Object.assign(new Error(`${where}: ${name}`), where === 'rename' ? { code: name } : {});
 }
 
-function pauseForTest(i: number | 'staged'): void {
+export function pauseForTest(i: number | 'staged' | 'planned'): void {
   const at = process.env.SBX_TEST_COMMIT_PAUSE_AFTER;
   if (at === undefined || (typeof i === 'number' ? Number(at) !== i : at !== i)) return;
   // Lets a test SIGKILL a commit at a known point, with a staged file and a half journal.
@@ -173,9 +173,18 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
   const failedSteps = new Set<number>();
   const fail = (s: Step, i: number, e: unknown) => {
     failedSteps.add(i);
-    res.failed.push({ path: s.change.path, reason: errorText(e) });
+    let reason = errorText(e);
+    if (s.kind === 'put') {
+      // A dir the host made append-only (chattr +a) takes the staged copy and refuses both its
+      // rename and its removal: said, where it was left silently (and, with the journal gone,
+      // never removed by a later commit).
+      const tmp = stagingPath(s.change.path, opts.sandboxId, i);
+      try { removeEntry(tmp); } catch (r) {
+        if ((r as NodeJS.ErrnoException).code !== 'ENOENT') reason += `; its staged copy ${text(tmp)} could not be removed (${(r as NodeJS.ErrnoException).code ?? errorText(r)}): remove it by hand`;
+      }
+    }
+    res.failed.push({ path: s.change.path, reason });
     if (s.kind === 'mkdir') failedDirs.push(s.change.path);
-    try { if (s.kind === 'put') removeEntry(stagingPath(s.change.path, opts.sandboxId, i)); } catch { /* reported with the step */ }
   };
   /** Checks common to every step; false when it must not run (recorded as a conflict or a failure). */
   const mayRun = (s: Step): boolean => {
@@ -460,7 +469,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     const pause = process.env.SBX_TEST_COMMIT_PAUSE_AFTER;
     const results = placeFiles(items.map(([s, i]) => ({
       step: i, path: s.change.path, tmpName: stagingName(opts.sandboxId, i), expect: expectOf(s.change),
-    })), { journalFd: opts.journal?.handOff() ?? null, createdMs: opts.createdMs, syncEvery: 1000, pauseAt: pause === undefined ? undefined : Number(pause) });
+    })), { journalFd: opts.journal?.handOff() ?? null, createdMs: opts.createdMs, syncEvery: 1000, pauseAt: pause === undefined || !/^\d+$/.test(pause) ? undefined : Number(pause) });
     items.forEach(([s, i], n) => {
       const r = results[n]!;
       const c = s.change;

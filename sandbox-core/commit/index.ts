@@ -6,8 +6,8 @@ import type { SandboxMeta } from '../types.js';
 import type { Change } from '../changes/types.js';
 import { scanSandbox, filterChanges } from '../changes/scan.js';
 import { CLOCK_SLACK_MS, closeSelection, makePlan, type Plan, type Refusal } from './plan.js';
-import { applyPlan, stagingPath, type ApplyResult } from './apply.js';
-import { JournalWriter, journalOwnerAlive, journalStamp, readJournal, touchedPaths } from './journal.js';
+import { applyPlan, pauseForTest, stagingPath, type ApplyResult } from './apply.js';
+import { JournalWriter, journalOwnerAlive, journalStamp, readJournal, takeCommitLock, touchedPaths } from './journal.js';
 import { removeEntry } from './safe-fs.js';
 import { startRemover } from './remover.js';
 import { SbxError } from '../base/errors.js';
@@ -80,11 +80,20 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   assertHostBased(meta);
   assertNotRunning(meta);
   const entry = store.openEntry(meta.id);
-  try { return commitEntry(store, meta, opts, entry); } finally { entry.close(); }
+  try {
+    // A dry run writes nothing: it needs no lock, and may run beside a commit.
+    const unlock = opts.dryRun ? () => {} : takeCommitLock(entry);
+    try { return commitEntry(store, meta, opts, entry, unlock); } finally { unlock(); }
+  } finally { entry.close(); }
 }
 
 /** The commit, with the sandbox's store entry open: its journal is read and written only through that fd. */
-function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry: Dir): CommitReport {
+function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry: Dir, unlock: () => void): CommitReport {
+  if (!opts.dryRun) {
+    // The lock was free because a commit of this sandbox just finished: what it read is stale.
+    const now = store.readMeta(meta.id);
+    if (!now || now.state === 'committed') throw new SbxError(`sandbox ${meta.name ?? meta.id} was committed meanwhile (by another 'sbx commit')`);
+  }
   const j = readJournal(entry, store.dirOf(meta.id));
   let ours = new Set<string>();
   let oursUntilMs: number | undefined;
@@ -131,6 +140,7 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
   const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours, oursUntilMs, inFlight: inFlightPath, ownDirs: own });
   const unselected = scan.changes.length - selected.length;
   opts.phase?.('plan');
+  pauseForTest('planned');
   if (opts.dryRun) return { plan, result: null, resumed, scanErrors: scan.errors, scanErrorsShown, complete: false, unselected };
 
   store.markCommitting(meta);
@@ -154,6 +164,8 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
   opts.phase?.('journal removal');
   if (complete) {
     store.markCommitted(meta);
+    // Before the entry goes: a commit waiting for the lock then finds it committed or gone.
+    unlock();
     // Everything is on the host: nothing waits for the sandbox's files to be deleted.
     store.removeInBackground(meta, startRemover);
     opts.phase?.('store removal');

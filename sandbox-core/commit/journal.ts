@@ -10,7 +10,7 @@
 // The journal is store data, hostile input like meta.json: it is reached only through the
 // sandbox's entry opened from the store root fd (Store.openEntry), so no component of its
 // path (the store's entries, the <id> dir, the file) is ever followed if it is a symlink.
-import { closeSync, fstatSync, fsyncSync, readFileSync, unlinkSync, writeSync, constants as C } from 'node:fs';
+import { closeSync, fchownSync, fstatSync, fsyncSync, openSync, readFileSync, unlinkSync, writeSync, constants as C } from 'node:fs';
 import { replaceStoreFile } from '../store.js';
 import { SbxError } from '../base/errors.js';
 import { BOOT_ID_RE, START_RE, recordedAlive, selfStamp } from '../base/process.js';
@@ -18,6 +18,9 @@ import type { Dir } from '../beneath.js';
 import type { Store } from '../store.js';
 
 const NAME = 'commit.journal';
+const LOCK = 'commit.lock';
+/** A lock file with no stamp yet is one being written: live for this long after it was made. */
+const LOCK_WRITE_GRACE_MS = 5000;
 
 export interface JournalHeader {
   version: 1;
@@ -61,6 +64,69 @@ export function journalStamp(): { pid: number; boot?: string; pidStart?: string 
  */
 export function journalOwnerAlive(h: { pid: number; boot?: string; pidStart?: string }): boolean {
   return h.pid !== process.pid && recordedAlive({ pid: h.pid, boot: h.boot, start: h.pidStart });
+}
+
+/**
+ * The pid of the commit holding the entry's lock (`commit.lock`: its pid, boot and start
+ * time, as a journal's header), or null when there is none or its owner is gone.
+ */
+function lockOwner(entry: Dir): number | null {
+  let fd: number;
+  try { fd = entry.openFile(LOCK); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > 4096) return null; // not ours: taken over (unlinked, never followed)
+    let h: unknown;
+    try { h = JSON.parse(readFileSync(fd, 'utf8')); } catch { h = null; }
+    const x = h as Record<string, unknown> | null;
+    if (!x || !Number.isSafeInteger(x.pid) || (x.pid as number) <= 0 || (x.boot !== undefined && (typeof x.boot !== 'string' || !BOOT_ID_RE.test(x.boot)))
+      || (x.pidStart !== undefined && (typeof x.pidStart !== 'string' || !START_RE.test(x.pidStart)))) {
+      // Made with O_EXCL and written right after: an empty one may be a commit starting now.
+      return Date.now() - st.mtimeMs < LOCK_WRITE_GRACE_MS ? 0 : null;
+    }
+    const owner = { pid: x.pid as number, boot: x.boot as string | undefined, pidStart: x.pidStart as string | undefined };
+    return journalOwnerAlive(owner) ? owner.pid : null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Takes the sandbox's commit lock for the whole commit, from before its journal is read;
+ * returns its release. Two `sbx commit X` at once both planned from the same scan, the second
+ * replaced the first's journal under it (a kill then resumed from the wrong one), each took
+ * the other's writes for host conflicts, and one ended in an internal error on the journal the
+ * other had removed. A lock whose owner is gone (killed: the journal says what to resume) is
+ * taken over.
+ */
+export function takeCommitLock(entry: Dir): () => void {
+  for (let tries = 0; ; tries++) {
+    let fd: number;
+    try {
+      fd = openSync(entry.at(LOCK), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || tries > 0) throw e;
+      const pid = lockOwner(entry);
+      if (pid !== null) throw new SbxError(`another commit of this sandbox is running${pid ? ` (pid ${pid})` : ''}`, undefined, 'wait for it to finish; a commit that was killed is finished by the next \'sbx commit\'');
+      try { unlinkSync(entry.at(LOCK)); } catch (u) { if ((u as NodeJS.ErrnoException).code !== 'ENOENT') throw u; }
+      continue;
+    }
+    try {
+      if (process.geteuid?.() === 0) { const st = entry.stat(); if (st.uid !== 0) fchownSync(fd, st.uid, st.gid); }
+      writeSync(fd, JSON.stringify(journalStamp()));
+    } finally {
+      closeSync(fd);
+    }
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      try { unlinkSync(entry.at(LOCK)); } catch { /* the entry went with a complete commit */ }
+    };
+  }
 }
 
 /**

@@ -133,6 +133,10 @@ function newestBelow(dir: string, createdMs: number): string | null {
   return null;
 }
 
+function hostBornAfter(p: string, since: number): boolean {
+  try { return lstatSync(fsAt(p)).birthtimeMs > since; } catch { return false; }
+}
+
 /** What each conflict is called, here and when the helper's place op finds one (apply.ts). */
 export const CONFLICT = {
   created: 'created on the host since the sandbox started',
@@ -141,6 +145,7 @@ export const CONFLICT = {
   changedAfterStart: 'changed on the host after the sandbox started',
   changedAfterCommit: 'changed on the host after the interrupted commit wrote it',
   goneAfterStart: 'the host file it was made from was deleted after the sandbox started',
+  createdAfterStart: 'made on the host after the sandbox started',
 } as const;
 
 /**
@@ -172,6 +177,10 @@ export function conflictOf(c: Change, opts: PlanOptions): string | null {
   if (!now && c.hostGone) return CONFLICT.goneAfterStart;
   if (now && now.type !== 'dir' && now.ctimeMs > since) return ours ? CONFLICT.changedAfterCommit : CONFLICT.changedAfterStart;
   if (now?.type === 'dir' && removesHostTree(c)) {
+    // A dir made on the host after the start where the sandbox had a file (or removed the
+    // dir): nothing below it need be new (an empty one), and its ctime follows its children's
+    // comings and goings, so its birth time says it (statx; 0 where the filesystem keeps none).
+    if (hostBornAfter(c.path, since)) return ours ? CONFLICT.changedAfterCommit : CONFLICT.createdAfterStart;
     const p = !ours && opts.changedBelow?.has(c.path) ? opts.changedBelow.get(c.path)! : newestBelow(c.path, since);
     if (p) return `the host dir would be removed but ${Buffer.from(p, 'latin1').toString()} changed after ${ours ? 'the interrupted commit' : 'the sandbox started'}`;
   }
@@ -246,7 +255,10 @@ export function makePlan(changes: Change[], opts: PlanOptions): Plan {
     }
     const kinds = stepsOf(c);
     const underNew = !c.host && c.change === 'added' && absentDirs.has(parentB(c.path));
-    const conflict = opts.force || underNew ? null : conflictOf(c, opts);
+    // Below a dir the host lacks no host entry can be in the way, but a file the sandbox
+    // copied up from the host can be there still: its dir was removed (or renamed) on the host
+    // since, and skipping the check brought the removed file back in a dir made anew.
+    const conflict = opts.force ? null : underNew ? (c.hostGone ? CONFLICT.goneAfterStart : null) : conflictOf(c, opts);
     if (conflict) { conflicts.push({ path: c.path, reason: conflict }); if (resultIsDir(c)) blocked.push(c.path); continue; }
     if (!c.host && c.change === 'added' && c.type === 'dir' && !opts.ours?.has(c.path)) absentDirs.add(c.path);
     const no = underNew ? null : deniedOf(c, kinds[0]!, canWrite);
