@@ -590,6 +590,24 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     // Its layers may be half-written: running more in them would build on that.
     if (meta.interrupted) throw new SbxError(`sandbox ${meta.name ?? meta.id} was running a command when the machine stopped, so its layers may miss writes made before that`, 125, `review it with 'sbx diff ${meta.name ?? meta.id}', then commit or discard it`);
     if (meta.state === 'committing' || meta.state === 'committed') throw new SbxError(`sandbox ${meta.id} is being committed`, 125, `finish it with 'sbx commit ${meta.id}'`);
+    // Its fuse-overlayfs layers (a run as root inside made them) cannot be a --user run's:
+    // mounted as kernel overlays, each copy fuse-overlayfs made of a host dir is owned by an id
+    // --user does not map, and overlayfs refused every lookup through it (`/usr/bin`: EACCES,
+    // the command 126); each mount left a mark that made the next one fail (EINVAL: the host's
+    // tree shown read-only); and --user's own plan has no fuse tree to nest a layer in, so the
+    // sandbox's `$HOME` layer was not mounted at all.
+    const fuse = req.keepUser ? meta.layers.filter((l) => l.format === 'fuse').map((l) => l.target) : [];
+    if (fuse.length) {
+      const named = [...fuse.filter((t) => ['/usr', '/etc', '/var'].includes(t)), ...fuse.filter((t) => !['/usr', '/etc', '/var'].includes(t))];
+      const trees = named.slice(0, 3).map(displayText).join(', ') + (named.length > 3 ? ', ...' : '');
+      throw new SbxError(`sandbox ${display(meta.name ?? meta.id)} was made by a run as root inside: its ${trees} are fuse-overlayfs layers, which a --user run cannot show`, 125, 'run in it without --user, or start a new sandbox with --user');
+    }
+    // And the other way: a --user run's layers of the system trees are kernel overlays, which
+    // root inside could not write (EACCES, as an ordinary user on the host), and its plan nests
+    // `$HOME` in a layer of its own, over the one holding what the --user runs wrote there.
+    if (!req.keepUser && meta.options?.keepUser && uid !== 0 && fuseAvailable(which)) {
+      throw new SbxError(`sandbox ${display(meta.name ?? meta.id)} was made by a --user run: a run as root inside could not show it (its system trees are not fuse-overlayfs layers)`, 125, 'run in it with --user');
+    }
   } else {
     const { id, dir } = store.create(req.name);
     const now = Date.now();
