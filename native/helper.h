@@ -60,6 +60,7 @@ enum op_flag {
   FLAG_PARENTS = 1u << 8,     /* bind: make the destination's missing parent dirs (0755) */
   FLAG_MAY_VANISH = 1u << 9,  /* bind: a host source gone since planning keeps its stand-in, read-only */
   FLAG_OWNER_OPTIONAL = 1u << 10, /* entry: an owner the kernel cannot map (EINVAL, EPERM) is left as made */
+  FLAG_REPORT = 1u << 11,     /* entry (a file): its inode and ctime, once made, as an `entry-made` status line */
 };
 
 /* entry's kinds (its first argument). */

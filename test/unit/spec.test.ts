@@ -134,6 +134,16 @@ test('status lines: escapes decoded, last outcome wins, fallbacks collected', ()
   assert.equal(parseStatusLines('error overlay 13 /usr\n').outcome, { kind: 'setup-failed', step: 'overlay', errno: 13, path: '/usr', message: null });
 });
 
+test('status lines: the copies the helper made and reported, with their inode and ctime as Stats computes it', () => {
+  // A UTF-8 name (é) comes escaped byte by byte; the ctime is seconds and nanoseconds.
+  const p = parseStatusLines('entry-made 4242 1796200259 348169000 L020/upper/lib/dpkg/lock\nentry-made 7 5 1 L002/upper/caf\\xc3\\xa9 x\nstarted 2\nexit 0\n');
+  assert.equal(p.entriesMade, [
+    { rel: 'L020/upper/lib/dpkg/lock', ino: 4242, ctimeMs: 1796200259 * 1e3 + 348169000 / 1e6 },
+    { rel: 'L002/upper/café x', ino: 7, ctimeMs: 5 * 1e3 + 1 / 1e6 },
+  ]);
+  assert.equal(parseStatusLines('started 2\nexit 0\n').entriesMade, []);
+});
+
 test('status lines: a --disk copy-back is complete only when the helper says so', () => {
   const ok = parseStatusLines('started 2\nsignal 9\ndisk-copied 3\n');
   assert.ok(ok.diskCopied);
