@@ -46,12 +46,33 @@ function phases(store, cache) {
   }
 }
 
+/** The run's own cgroups in SBX_DEBUG_SPEC's output (sbx made and removed them): the floor makes them as sbx does. */
+const cgroupsOf = (stderr) => [...new Set([...stderr.matchAll(/"(\/sys\/fs\/cgroup\/[^/"]+\/sbx-[^/"]+)/g)].map((m) => m[1]))];
+
 /**
- * The arguments of bench/_run-floor.cjs: the helper, a spec sbx made for a run of this view,
- * the version it expects, the run's cgroup dirs; or a string saying why not. The spec is
- * caught by starting sbx with SBX_HELPER set to a script that copies it and execs the real
- * helper, in a saved sandbox (`--in`): its layers stay, so the spec can be run again and
- * again (a throwaway run's helper removes the layers it ran on).
+ * The arguments of bench/_run-floor.cjs for the spec of a `sbx run -n -q -- true`, the run
+ * the floor is compared with (root's: the layers on a tmpfs of the helper's own): the layers
+ * dir as sbx made it before the launch (bench/_snap-layers.cjs), the helper, the spec, the
+ * version it expects, the run's cgroup dirs; or a string saying why not. The spec is caught by
+ * starting sbx with SBX_HELPER set to a script that copies it and the layers dir and execs
+ * the real helper. The helper makes the layer dirs and removes them again, so with that dir
+ * made again first, the same spec runs again and again.
+ */
+function floorSpecThrowaway(dir, env) {
+  const helper = join(REPO, 'native', 'build', 'sbx-helper');
+  const spec = join(dir, 'spec'), version = join(dir, 'version'), wrap = join(dir, 'wrap.sh'), layers = join(dir, 'layers.json');
+  // The helper starts with an empty environment: the paths are written into the script.
+  writeFileSync(wrap, `#!/bin/sh\nif [ "$1" = run ]; then cp /proc/self/fd/3 '${spec}' && printf '%s' "$4" > '${version}' && '${process.execPath}' '${join(REPO, 'bench', '_snap-layers.cjs')}' '${spec}' '${dir}' || exit 125; fi\nexec '${helper}' "$@"\n`);
+  chmodSync(wrap, 0o755);
+  const r = spawnSync(SBX, ['run', '-n', '-q', '--', 'true'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: { ...process.env, ...env, SBX_HELPER: wrap, SBX_DEBUG_SPEC: '1' } });
+  if (r.status !== 0 || !existsSync(layers)) return `the run: ${r.stderr.trim().split('\n').pop()}`;
+  return ['--layers', layers, helper, spec, readFileSync(version, 'utf8'), ...cgroupsOf(r.stderr)];
+}
+
+/**
+ * The same for a saved sandbox's run (`--in`): its layers stay, so its spec runs again as it
+ * is. Not the spec of a `run -n`: no layer dirs made or removed, and its overlays are not
+ * volatile.
  */
 function floorSpec(dir, env) {
   const helper = join(REPO, 'native', 'build', 'sbx-helper');
@@ -64,9 +85,7 @@ function floorSpec(dir, env) {
   chmodSync(wrap, 0o755);
   const r = spawnSync(SBX, ['run', '--in', 'sbx-bench-floor', '-q', '--', 'true'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: { ...process.env, ...env, SBX_HELPER: wrap, SBX_DEBUG_SPEC: '1' } });
   if (r.status !== 0 || !existsSync(spec)) return `the run in it: ${r.stderr.trim().split('\n').pop()}`;
-  // The run's own cgroups (sbx made and removed them): the floor makes them as sbx does.
-  const cgroups = [...new Set([...r.stderr.matchAll(/"(\/sys\/fs\/cgroup\/[^/"]+\/sbx-[^/"]+)/g)].map((m) => m[1]))];
-  return [helper, spec, readFileSync(version, 'utf8'), ...cgroups];
+  return [helper, spec, readFileSync(version, 'utf8'), ...cgroupsOf(r.stderr)];
 }
 
 /** Microseconds one first-touch page fault costs here (a native machine: well under 1; this VM: ~28). */
@@ -106,8 +125,12 @@ async function rootRows() {
     // On tmpfs, as a throwaway run's layers are: the saved sandbox's store is in this dir.
     const floorDir = mkdtempSync('/dev/shm/sbx-bench-floor-');
     const floorArgs = floorSpec(floorDir, { ...env, SBX_HOME: join(floorDir, 'store') });
-    const runFloor = typeof floorArgs === 'string' ? null : time(process.execPath, [join(REPO, 'bench', '_run-floor.cjs'), ...floorArgs]);
+    const savedFloor = typeof floorArgs === 'string' ? null : time(process.execPath, [join(REPO, 'bench', '_run-floor.cjs'), ...floorArgs]);
     rmSync(floorDir, { recursive: true, force: true });
+    const throwawayDir = mkdtempSync(join(tmpdir(), 'sbx-bench-floor-n-'));
+    const throwawayArgs = floorSpecThrowaway(throwawayDir, env);
+    const runFloor = typeof throwawayArgs === 'string' ? null : time(process.execPath, [join(REPO, 'bench', '_run-floor.cjs'), ...throwawayArgs]);
+    rmSync(throwawayDir, { recursive: true, force: true });
     const ph = phases(store, cache);
     const f = (x) => x.toFixed(0);
     return [
@@ -117,7 +140,8 @@ async function rootRows() {
       row('  … against a Node script that prints one line', version, 'that script', printFloor, { note: `the floor of --version: Node's file loader and a write; its faults ${printFloor?.flt ?? 'n/a'}, sbx --version's ${version?.flt ?? 'n/a'}` }),
       row('`unshare -Urmpf --mount-proc true`', unshare, '', null, { note: 'the namespaces alone: the kernel floor of a run' }),
       row('`node` spawning `unshare -Urmpf --mount-proc true`', nodeNs, '`node -e 0`', node, { note: "the floor of a run from Node: start, child_process, one spawn, the namespaces; sbx's goal is 1.2x node alone" }),
-      row('  … the floor of a run from Node with this helper', runFloor, '`node -e 0`', node, { note: typeof floorArgs === 'string' ? floorArgs : "node, child_process, the run's cgroups made, the helper on a spec sbx made for a run of the same view (a saved sandbox's, so its layers stay), waited for, the cgroups removed: no run from Node with this helper can beat it" }),
+      row('  … the floor of a run from Node with this helper', runFloor, '`node -e 0`', node, { note: typeof throwawayArgs === 'string' ? throwawayArgs : "node, child_process, the run's cgroups and layers dir made (with the stand-in files sbx copies there), the helper on the spec sbx made for a `run -n -- true` (root's: the layers on the helper's tmpfs), waited for, the layers dir and cgroups removed: no run from Node with this helper can beat it" }),
+      row('  … the same floor on a saved sandbox\'s spec (`run --in`)', savedFloor, 'that floor', runFloor, { note: typeof floorArgs === 'string' ? floorArgs : "the spec of a run in a saved sandbox (store on tmpfs here): no layer dirs made or removed by the helper, overlays not volatile; this was the floor row before 2026-12-02" }),
       row('  … `sbx run -n -- true` against that floor', run, 'the floor', runFloor, { note: 'what sbx loads and plans before the helper and does after it' }),
       // Counted, not timed: load on a shared machine stretches time, not this.
       row('minor page faults of `sbx run -n -- true`', run?.flt ?? null, '`node -e 0`', node?.flt ?? null, { unit: 'faults', note: `the node+unshare floor: ${nodeNs?.flt ?? 'n/a'}; each costs ~${faultUs()} us on this machine, so what a run touches is much of what it costs` }),

@@ -52,6 +52,7 @@ int command_setup_failed(int errpipe, int *step, int *err) {
 }
 
 void exec_command(int errpipe, int slave) {
+  times_mark("command: forked");
   if (slave >= 0) {
     /* A process group of its own in init's session, the pty's foreground (init.c: then it is
      * not orphaned, and Ctrl-Z stops it). Taking the terminal from the background: SIGTTOU

@@ -22,6 +22,10 @@ void set_before_die(void (*fn)(void));
  * it is already gone. Quiet: such a child has nobody to report to. */
 void exit_with_parent(pid_t parent, int status);
 
+/* times.c: SBX_DEBUG_TIMES=1 prints each marked step of a run with its time (off otherwise). */
+void times_init(void);
+void times_mark(const char *step);
+
 /* netrelay.c: `sbx-helper net-pass` (the proxy hands a connected host socket to the relay) */
 int net_pass_main(void);
 

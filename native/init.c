@@ -100,6 +100,7 @@ static void __attribute__((noreturn)) command_init(void) {
     if (op->type == OP_PROC) replace_proc(op->args[0]);
     else if (is_proc_op(op)) apply_fs_op(op);
   }
+  times_mark("command init: mount namespace, proc");
   int master = -1, slave = -1;
   struct termios user_tty;
   int have_user_tty = 0;
@@ -130,6 +131,7 @@ static void __attribute__((noreturn)) command_init(void) {
   if (!cfg.pty && relay_prepare(cfg.relay_fds, cfg.n_relay) < 0) die_step("stdio-relay", NULL, errno);
   int ep[2];
   if (pipe2(ep, O_CLOEXEC) < 0) die_step("pipe", NULL, errno);
+  times_mark("command init: stdio relay");
   pid_t cmd = fork();
   if (cmd < 0) die_step("fork", NULL, errno);
   if (cmd == 0) {
@@ -206,6 +208,7 @@ static void __attribute__((noreturn)) command_init(void) {
       (void)write_all(cfg.jobctl_fd, line, (size_t)n);
     }
   }
+  times_mark("command init: command ended");
   /* Drain what the command wrote before it exited. */
   while (out_open && relay(master, 1) > 0) {}
   relay_finish();
@@ -228,6 +231,7 @@ void init_main(int sync_fd, const struct self_move *self, size_t n_self) {
     if (write(self[i].fd, "0", 1) != 1) die_step("cgroup", cfg.cgroup_procs[self[i].idx], errno);
     close(self[i].fd);
   }
+  times_mark("pid 1: released, in its cgroups");
   if (cfg.setid) {
     /* A process keeps the host ids it was cloned with until it takes the mapped ones. */
     if (setgroups(0, NULL) < 0 && errno != EPERM) die_step("setgroups", NULL, errno);
@@ -248,6 +252,7 @@ void init_main(int sync_fd, const struct self_move *self, size_t n_self) {
   if (cfg.hostname && sethostname(cfg.hostname, strlen(cfg.hostname)) < 0) die_step("hostname", cfg.hostname, errno);
   if (cfg.loopback_up) bring_loopback_up();
   if (cfg.net_relay_dir) net_relay_listen(&net_relay, cfg.net_relay_port);
+  times_mark("pid 1: ids, hostname, loopback");
   if (cfg.stage && !cfg.build_outside) build_root();
   umask(022);
   /* Before the command's pid namespace exists: the supervisor and the relay stay out of the
@@ -259,6 +264,7 @@ void init_main(int sync_fd, const struct self_move *self, size_t n_self) {
   int sfd = make_signalfd(&set);
   if (sfd < 0) die_step("signalfd", NULL, errno);
   if (unshare(CLONE_NEWPID) < 0) die_step("pid-namespace", NULL, errno);
+  times_mark("pid 1: setsid, pid namespace");
   pid_t inner = fork();
   if (inner < 0) die_step("fork", NULL, errno);
   if (inner == 0) {
@@ -283,6 +289,7 @@ void init_main(int sync_fd, const struct self_move *self, size_t n_self) {
     pid_t w;
     while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
       if (w != inner) continue;
+      times_mark("pid 1: command init ended");
       /* Killed on sbx's request: that is the command's end, not a broken sandbox. */
       int requested = killed && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
       if (requested) status_send("signal", "%d", SIGKILL);

@@ -31,6 +31,7 @@ int main(int argc, char **argv) {
     return count_entries_main();
   }
   if (strcmp(argv[1], "run") == 0) {
+    times_init();
     if (argc != 4 && argc != 5) return usage();
     int spec_fd = parse_fd(argv[2]), status_fd = parse_fd(argv[3]);
     if (spec_fd < 0 || status_fd < 0) return usage();

@@ -71,6 +71,7 @@ static const char *lower_path(const char *lower, int idmap, int *tree_out, char 
     *tree_out = tree;
     if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) die_step("idmap-lower", lower, errno);
     snprintf(treepath, 64, "/proc/self/fd/%d", tree);
+    times_mark("overlay: idmapped lower");
     return treepath;
   }
   return lower;
@@ -126,7 +127,9 @@ static int configure_overlay(int fs, const char *dest, const char *lower, const 
     else r = fsconfig(fs, FSCONFIG_SET_FLAG, tok, NULL, 0);
     if (r < 0) return -1;
   }
+  times_mark("overlay: fsopen, fsconfig");
   if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) return -1;
+  times_mark("overlay: create");
   autoclose int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
   if (mnt < 0) return -1;
   return attach_at(mnt, dest);
@@ -526,14 +529,20 @@ void build_root(void) {
     if (cfg.fs_ops[i]->type == OP_FUSE_OVERLAY) { make_daemons_namespace(); break; }
   if (mount("tmpfs", cfg.stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) die_step("stage", cfg.stage, errno);
   root_prefix = cfg.stage;
+  times_mark("stage");
   for (size_t i = 0; i < cfg.n_fs_ops; i++)
-    if (cfg.fs_ops[i]->type != OP_WHITEOUT && !is_proc_op(cfg.fs_ops[i])) apply_fs_op(cfg.fs_ops[i]);
+    if (cfg.fs_ops[i]->type != OP_WHITEOUT && !is_proc_op(cfg.fs_ops[i])) {
+      apply_fs_op(cfg.fs_ops[i]);
+      times_mark(cfg.fs_ops[i]->name);
+    }
   fuse_wait_all();
   trees_release_all();
+  times_mark("trees-released");
   if (chdir(cfg.stage) < 0) die_step("pivot", cfg.stage, errno);
   /* pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only ours. */
   if (syscall(SYS_pivot_root, ".", ".") < 0) die_step("pivot", cfg.stage, errno);
   if (umount2(".", MNT_DETACH) < 0) die_step("detach-old-root", "/", errno);
   if (chdir("/") < 0) die_step("pivot", "/", errno);
   root_prefix = "";
+  times_mark("pivot");
 }

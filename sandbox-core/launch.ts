@@ -236,7 +236,8 @@ async function launchWith(h: Helper, spec: Buffer, openDir: () => Dir, hooks: La
     child = spawn(h.path, ['run', '3', '4', expectedHelperVersion()], {
       // A pipe only with a pty (fd JOBCTL_FD): what it costs is paid by interactive runs alone.
       stdio: ['inherit', 'inherit', 'inherit', specFd, statusFd, ...(hooks.jobControl ? ['pipe' as const] : [])],
-      env: {},
+      // Empty, but for SBX_DEBUG_TIMES: the helper's own timeline of the run on stderr (native/times.c).
+      env: process.env.SBX_DEBUG_TIMES ? { SBX_DEBUG_TIMES: process.env.SBX_DEBUG_TIMES } : {},
     });
   } catch (e) {
     unhook();

@@ -24,18 +24,34 @@ export function metadataDiff(up: EntryStat, host: EntryStat, upX: Array<[string,
   return d;
 }
 
+/**
+ * The 32-bit words of the file id in overlayfs's origin mark (struct ovl_fb: version 0, magic
+ * 0xfb, length, flags, type, a 16-byte uuid, then the lower filesystem's file id), or null when
+ * it is not one. Every common filesystem's id holds the inode number (or its low half) as one
+ * of them: ext4 (ino, generation), tmpfs (generation, ino low, ino high), btrfs, xfs.
+ */
+export function handleWords(fh: Buffer): number[] | null {
+  if (fh.length < 25 || fh[0] !== 0 || fh[1] !== 0xfb || fh[2] !== fh.length || (fh.length - 21) % 4 !== 0) return null;
+  const words: number[] = [];
+  for (let o = 21; o < fh.length; o += 4) words.push(fh.readUInt32LE(o));
+  return words;
+}
+
 export interface ClassifyResult {
   changes: Change[];
   errors: string[];
   links: Map<string, string[]>;
 }
 
-export function classify(entries: UpperEntry[], progress?: (n: number) => void): ClassifyResult {
+/** `layerStarts`: where each layer's entries begin (WalkResult.layerStarts); without it, one layer. */
+export function classify(entries: UpperEntry[], progress?: (n: number) => void, layerStarts: number[] = [0]): ClassifyResult {
   const changes: Change[] = [];
   const errors: string[] = [];
   const links = new Map<string, string[]>();
   // Upper inode → a name of it that the host already had as a file (the first one seen).
   const onHost = new Map<string, string>();
+  // Added entries that carry overlayfs's copy-up mark, with it.
+  const copied: Array<[Change, Buffer | string, number]> = [];
   // Whether each dir entry hides the host below it: its own opaque mark, or an opaque
   // ancestor (overlayfs never looks below an opaque dir, so neither do we).
   const hides = new Uint8Array(entries.length);
@@ -77,7 +93,10 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void):
       // CASE(*, absent): added (an opaque dir too: it hides nothing).
       // A new entry's ACL is worth seeing in the review: it says who else gets access.
       const acl = e.xattrs.length ? xattrDetails(e.xattrs.filter(([n]) => isAclName(n)), []) : [];
-      changes.push(acl.length ? { ...base, details: acl } : base);
+      const c = acl.length ? { ...base, details: acl } : base;
+      changes.push(c);
+      // One name of its inode only: a hard link made inside shares the mark of the file it links.
+      if (e.copiedFrom !== undefined && up.nlink === 1) copied.push([c, e.copiedFrom, i]);
       continue;
     }
     base.host = h;
@@ -107,6 +126,42 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void):
     const details = metadataDiff(up, h, e.xattrs, e.hostXattrs);
     if (modified) changes.push({ ...base, change: 'modified', details });
     else if (details.length) changes.push({ ...base, change: 'metadata', details });
+  }
+
+  // A file the sandbox copied up from the host that the host no longer has, unless it was moved
+  // inside: its mark names another path (fuse-overlayfs), or an inode the host still has under
+  // a name of this list, the one it was moved from (overlayfs's handle holds the inode number
+  // among its words). An empty mark (overlayfs in a user namespace encodes no handle) says only
+  // "copied up": it counts only in a layer where no host file could have been moved from, i.e.
+  // nothing deleted inside (a whiteout, an emptied dir) nor written anew (a file made inside
+  // over a host name, as `sed -i` and `mv x y && echo > x` leave). A mark that cannot be read
+  // is no evidence.
+  if (copied.length) {
+    let inos: Set<number> | null = null;
+    let movable: Set<number> | null = null;
+    // The layer of entry k: the last start at or before it.
+    const layerOf = (k: number): number => { let j = layerStarts.length - 1; while (j > 0 && layerStarts[j]! > k) j--; return j; };
+    for (const [c, from, i] of copied) {
+      if (typeof from === 'string') { if (from === c.path) c.hostGone = true; continue; }
+      if (!from.length) {
+        if (!movable) {
+          movable = new Set();
+          for (let j = 0; j < layerStarts.length; j++) {
+            const end = j + 1 < layerStarts.length ? layerStarts[j + 1]! : entries.length;
+            for (let k = layerStarts[j]!; k < end; k++) {
+              const x = entries[k]!;
+              if (x.host0 && (x.whiteout || x.opaque || (x.host0.type !== 'dir' && x.copiedFrom === undefined))) { movable.add(j); break; }
+            }
+          }
+        }
+        if (!movable.has(layerOf(i))) c.hostGone = true;
+        continue;
+      }
+      const words = handleWords(from);
+      if (!words) continue;
+      if (!inos) { inos = new Set(); for (const x of entries) if (x.host0) inos.add(x.host0.ino % 0x100000000); }
+      if (!words.some((w) => inos!.has(w))) c.hostGone = true;
+    }
   }
 
   // A new name the sandbox gave a file the host already had (`ln ~/.bashrc notes`): the

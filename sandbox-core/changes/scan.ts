@@ -105,7 +105,7 @@ function walkOptions(opts: ScanOptions): WalkOptions {
 }
 
 function finish(walked: WalkResult, opts: ScanOptions): ScanResult {
-  const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)));
+  const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)), walked.layerStarts);
   const changes = sortByPath(filterChanges(res.changes, opts));
   // Names-only: the new files the helper reported by name are added files as they stand.
   const keep = walked.named && keepTest(opts);

@@ -49,8 +49,9 @@ export interface SensitiveRule {
   /** For rules that depend on what the change does, not only where. */
   test?: (f: SensitiveFacts, p: string, ctx: SensitiveContext) => boolean;
   /**
-   * For the few rules that look at what a file holds: a match this says yes to is none (the
-   * rules after it are asked). Asked only after the path matched; reads the layer then.
+   * For the few rules that look at what a file holds, or at what the change did: a match this
+   * says yes to is none (the rules after it are asked). Asked only after the path matched;
+   * reads the layer then.
    */
   harmless?: (f: SensitiveFacts, p: string) => boolean;
   /**
@@ -129,6 +130,10 @@ const RC_FILES = new Set([
 const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 const dirOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
 const writes = (f: SensitiveFacts): boolean => f.change !== 'deleted' && f.change !== 'metadata';
+/** A cache entry's bytes or target written (not a dir, not a deletion, not its metadata): what a later install reads. */
+const writesEntry = (f: SensitiveFacts): boolean => writes(f) && f.type !== 'dir';
+// apt's download dir (files move out of it once checked) and its lock: read by no install.
+const APT_LISTS_OWN = /^\/var\/lib\/apt\/lists\/(partial(\/|$)|lock$)/;
 /** Writes it, or changes who may run or write it. */
 const writesOrOpens = (f: SensitiveFacts): boolean => writes(f) || !!f.access;
 // Another user's PATH dirs (Debian's ~/.profile adds ~/bin and ~/.local/bin when they exist):
@@ -234,6 +239,31 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     test: (f, p) => writesOrOpens(f) && f.type !== 'dir' && p.includes('.so') && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(dirOf(p)) },
   { id: 'path-command', why: 'command in PATH',
     test: (f, p, ctx) => writesOrOpens(f) && f.type !== 'dir' && (inPathDir(p, ctx) || inHomeBin(p)) },
+  // Package managers' caches and state that a later install on the host reads without
+  // checking it again (docs/security.md has each manager's source). Last in the table, so a
+  // setuid file or a command in PATH there keeps its own reason. Counted on one line per
+  // cache and tree (many): an ordinary install or update writes them by the hundred. Not
+  // what the manager checks against state the sandbox cannot change: npm's content-v2 (read
+  // back only by the hash it is filed under). Deleting or touching an entry plants nothing.
+  { id: 'apt-lists', why: 'apt package lists (a later apt-get install trusts them: their signature is checked only at update)', many: 'apt list files',
+    paths: [/^\/var\/lib\/apt\/lists\//], harmless: (f, p) => !writesEntry(f) || APT_LISTS_OWN.test(p) },
+  // apt 2.6 hands dpkg a .deb already in archives/ whose name and size match the lists
+  // without checking its hash (tried: 13,172 zero bytes named sl_5.02-1+b1_amd64.deb reached
+  // dpkg; another size was fetched again), so a planted one is installed as root.
+  { id: 'apt-archives', why: "apt's downloaded packages (a later apt-get install uses a .deb of the listed name and size without checking its hash)", many: 'cached .deb files',
+    paths: [/^\/var\/cache\/apt\/archives\/[^/]+\.deb$/], harmless: (f) => !writesEntry(f) },
+  { id: 'pip-cache', why: "pip's cache (a later pip install uses its wheels and index pages as they are)", many: 'pip cache files',
+    paths: [/\/\.cache\/pip\/(wheels|http|http-v2)\//], harmless: (f) => !writesEntry(f) },
+  { id: 'npm-cache', why: "npm's cache index (a later npm install trusts the integrity it names)", many: 'npm cache index entries',
+    paths: [/\/\.npm\/_cacache\/index-v5\//], harmless: (f) => !writesEntry(f) },
+  { id: 'npx-cache', why: "npx's installed packages (a later npx runs them as they are)", many: 'npx package files',
+    paths: [/\/\.npm\/_npx\//], harmless: (f) => !writesEntry(f) },
+  { id: 'cargo-cache', why: "cargo's registry and git cache (a later build uses them as they are)", many: 'cargo cache files',
+    paths: [/\/\.cargo\/registry\/(index|cache|src)\//, /\/\.cargo\/git\/(db|checkouts)\//], harmless: (f) => !writesEntry(f) },
+  { id: 'go-mod-cache', why: 'Go module cache (a later build uses it as it is)', many: 'Go module cache files',
+    paths: [/^\/(root|home\/[^/]+)\/go\/pkg\/mod\//], harmless: (f) => !writesEntry(f) },
+  { id: 'maven-repo', why: "Maven's local repository (a later build uses its artifacts as they are)", many: 'Maven repository files',
+    paths: [/\/\.m2\/repository\//], harmless: (f) => !writesEntry(f) },
 ];
 
 // With the games dirs Debian's /etc/profile and login.defs put on every ordinary user's PATH:

@@ -47,6 +47,12 @@ export interface Change {
   up?: EntryStat;
   /** Host entry as seen by the scan (absent for `added`): the commit checks it is still so. */
   host?: EntryStat;
+  /**
+   * An `added` file the sandbox copied up from the host (overlayfs's origin mark) that the
+   * host no longer has: deleted there after the sandbox started. A commit leaves it (a
+   * conflict) rather than bring back what the host's user removed.
+   */
+  hostGone?: true;
   /** Extended attributes of the upper entry, minus overlayfs's own (name → value). */
   xattrs?: Array<[string, Buffer]>;
   /** A replaced dir that is a dir on both sides (made opaque: emptied then refilled). */

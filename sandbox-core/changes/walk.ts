@@ -42,10 +42,19 @@ export interface UpperEntry {
   text?: Buffer | number;
   xattrs: Xattrs;
   hostXattrs: Xattrs;
+  /**
+   * Where a non-dir entry was copied up from, by overlayfs's origin mark: the lower file's
+   * handle (kernel overlayfs; empty when it could not encode one, as in a user namespace) or
+   * its path in the view (fuse-overlayfs records the lower path); none for a file made inside.
+   * classify.ts tells a host file deleted since from a rename inside.
+   */
+  copiedFrom?: Buffer | string;
 }
 
 export interface WalkResult {
   entries: UpperEntry[];
+  /** Where each layer's entries begin in `entries` (one run of entries per layer, in order). */
+  layerStarts?: number[];
   /** Names-only scans: the new regular files the host lacks, as columns, in none of `entries`. */
   named?: NamedChanges;
   errors: string[];
@@ -114,6 +123,9 @@ const TEXT_BUDGET = 64 * 2 ** 20;
 
 const OPAQUE_NAMES = new Set(['user.overlay.opaque', 'trusted.overlay.opaque', 'user.fuseoverlayfs.opaque']);
 const WHITEOUT_NAMES = new Set(['user.overlay.whiteout', 'trusted.overlay.whiteout']);
+// overlayfs marks a copied-up entry with the lower inode's handle; fuse-overlayfs with its path.
+const ORIGIN_NAMES = new Set(['user.overlay.origin', 'trusted.overlay.origin']);
+const FUSE_ORIGIN = 'user.fuseoverlayfs.origin';
 /** columnSlot's answers. */
 const COLUMN = 0, DROP = 1, OBJECT = 2;
 
@@ -369,6 +381,7 @@ class WalkDecoder {
   private readonly unreadable: UnreadableDir[] = [];
   /** Dirs the helper made on the way to a bind's destination (entries' indexes, in path order). */
   private readonly madeForBinds: number[] = [];
+  private readonly layerStarts: number[] = [];
   private readonly texts: boolean;
   // The helper's entry number (per layer) -> index in `entries`, -1 when not taken (skipped,
   // or below an entry that is not walked).
@@ -482,7 +495,7 @@ class WalkDecoder {
     if (this.madeForBinds.length) keepFilledBindParents(entries, this.madeForBinds);
     if (this.unreadable.length) settleUnreadable(this.layersRoot, this.unreadable, errors);
     // A names-only scan did not stat the new files: their blocks are unknown.
-    return { entries, errors: errors.filter((e) => e), layerBytes: this.opts.namesOnly ? NaN : layerBytes, ...(this.opts.namesOnly || this.opts.columns ? { named: this.named } : {}) };
+    return { entries, layerStarts: this.layerStarts, errors: errors.filter((e) => e), layerBytes: this.opts.namesOnly ? NaN : layerBytes, ...(this.opts.namesOnly || this.opts.columns ? { named: this.named } : {}) };
   }
 
   /** Decodes the whole records of `b` from `off`; the start of a cut one is kept for the next piece. */
@@ -647,6 +660,7 @@ class WalkDecoder {
       const li = this.jobLayers[job];
       if (li === undefined) throw new SbxError('sbx-helper scan: malformed answer');
       this.layer = meta.layers[li]!;
+      this.layerStarts.push(entries.length);
       this.target = this.targets[li]!;
       this.root = this.roots[li]!;
       this.fuse = this.layer.format === 'fuse';
@@ -844,6 +858,10 @@ class WalkDecoder {
         for (const [n, v] of upX) {
           if (OPAQUE_NAMES.has(n) && up.type === 'dir' && v.length === 1 && v[0] === 0x79 /* y */) e.opaque = true;
           if (WHITEOUT_NAMES.has(n) && up.type === 'file' && up.size === 0) e.whiteout = true;
+          if (up.type !== 'dir') {
+            if (!fuse && ORIGIN_NAMES.has(n)) e.copiedFrom = v;
+            else if (fuse && n === FUSE_ORIGIN) e.copiedFrom = originPath(this.target, v);
+          }
         }
         const user = upX.filter(([n]) => !isOverlayXattr(n));
         // ACL and capability ids in a shifted layer are shifted like owners (see acl.ts).
@@ -856,6 +874,12 @@ class WalkDecoder {
     }
     if ((idx & 0x3fff) === PROGRESS_AT && opts.progress) opts.progress(idx);
   }
+}
+
+/** fuse-overlayfs's origin mark (the lower path, relative, NUL-ended) as a path in the view (a byte string). */
+function originPath(target: string, v: Buffer): string {
+  const rel = v.toString('latin1').replace(/\0+$/, '');
+  return target === '/' ? `/${rel}` : `${target}/${rel}`;
 }
 
 /**

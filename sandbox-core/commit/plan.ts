@@ -140,6 +140,7 @@ export const CONFLICT = {
   changed: 'changed on the host since the review',
   changedAfterStart: 'changed on the host after the sandbox started',
   changedAfterCommit: 'changed on the host after the interrupted commit wrote it',
+  goneAfterStart: 'the host file it was made from was deleted after the sandbox started',
 } as const;
 
 /**
@@ -166,6 +167,9 @@ export function conflictOf(c: Change, opts: PlanOptions): string | null {
     if (!now) return CONFLICT.deleted;
     return CONFLICT.changed;
   }
+  // The scan saw no host file, but the sandbox copied this one up from the host: a user
+  // removed it on the host since. Before, the commit brought it back as a new file.
+  if (!now && c.hostGone) return CONFLICT.goneAfterStart;
   if (now && now.type !== 'dir' && now.ctimeMs > since) return ours ? CONFLICT.changedAfterCommit : CONFLICT.changedAfterStart;
   if (now?.type === 'dir' && removesHostTree(c)) {
     const p = !ours && opts.changedBelow?.has(c.path) ? opts.changedBelow.get(c.path)! : newestBelow(c.path, since);

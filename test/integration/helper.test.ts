@@ -1,13 +1,14 @@
 // The helper a run uses: a helper of another version in the package (an upgrade without a
 // rebuild) is detected before it does anything, and sbx builds this version into the
-// per-user cache once and runs there; and its as-mapped-root reader of hostile layer dirs.
+// per-user cache once and runs there; its as-mapped-root reader of hostile layer dirs; and
+// its timeline of a run (SBX_DEBUG_TIMES), printed only when asked.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, makeStore, removeStore } from '../helpers/sbx.js';
+import { REPO, makeStore, removeStore, sbx } from '../helpers/sbx.js';
 import { expectedHelperVersion, helperPath } from '../../sandbox-core/helper.js';
 import { encodeSpec, type SpecOp } from '../../sandbox-core/spec.js';
 import { entryOp } from '../../sandbox-core/layer-dirs.js';
@@ -170,6 +171,23 @@ test('entry ops follow no symlink planted in the layers dir: the step fails and 
   const x = statSync(join(outside, 'x'));
   assert.is(x.mode & 0o7777, 0o644, 'its mode unchanged');
   assert.ok(x.mtimeMs > 1000, 'its times unchanged');
+});
+
+test('SBX_DEBUG_TIMES=1: the helper prints each step of the run on stderr, and nothing without it', () => {
+  const run = (env: Record<string, string>) => sbx(['run', '-n', '-q', '--', 'sh', '-c', 'echo out; echo err >&2'], { store, env });
+  const on = run({ SBX_DEBUG_TIMES: '1' });
+  assert.is(on.code, 0, on.stderr);
+  assert.is(on.stdout, 'out\n', 'the command\'s output as without it');
+  assert.match(on.stderr, /^err$/m);
+  const lines = on.stderr.split('\n').filter((l) => l.startsWith('sbx-helper time '));
+  // PID, ms since the helper started, then the step's wall, CPU and runqueue ms, and its name.
+  for (const l of lines) assert.match(l, /^sbx-helper time \d+ \+\d+\.\d{3} \d+\.\d{3} -?\d+\.\d{3} -?\d+\.\d{3} \S/);
+  const steps = lines.map((l) => l.split(' ').slice(7).join(' '));
+  for (const s of ['spec', 'clone', 'released', 'command: forked', 'command init: command ended', 'sandbox-ended'])
+    assert.ok(steps.includes(s), `step ${s} in: ${steps.join(', ')}`);
+  const off = run({});
+  assert.is(off.code, 0, off.stderr);
+  assert.not.match(off.stderr, /sbx-helper time/);
 });
 
 test.run();

@@ -5,10 +5,11 @@
 // and commit planner and checks the change and the commit steps the table names.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { makeFixture, whiteout, opaque, copyUp } from './changes-fixture.js';
+import { makeFixture, whiteout, opaque, copyUp, setXattr } from './changes-fixture.js';
+import { handleWords } from '../../sandbox-core/changes/classify.js';
 import { REPO } from '../helpers/sbx.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
 import { makePlan, type StepKind } from '../../sandbox-core/commit/plan.js';
@@ -139,6 +140,59 @@ test('same type on both sides and nothing changed (a plain copy-up) is no change
   } finally {
     f.cleanup();
   }
+});
+
+test('a copy-up the host no longer has (origin mark) reads as gone from the host, a moved one does not', () => {
+  // Marks as the overlays write them: kernel overlayfs the lower inode's handle (struct ovl_fb:
+  // version 0, magic 0xfb, length, flags, type, uuid, then ext4's (ino, generation)) or an
+  // empty value in a user namespace; fuse-overlayfs the lower path, relative, NUL-ended.
+  const handle = (ino: number): Buffer => {
+    const b = Buffer.alloc(29);
+    b[1] = 0xfb; b[2] = 29; b[4] = 1;
+    b.writeUInt32LE(ino, 21); b.writeUInt32LE(0xbb9f5a0f, 25);
+    return b;
+  };
+  assert.equal(handleWords(handle(1458367)), [1458367, 0xbb9f5a0f]);
+  assert.is(handleWords(Buffer.alloc(0)), null);
+  assert.is(handleWords(Buffer.from('not a handle at all, not at all')), null);
+  const gone = (build: (f: ReturnType<typeof makeFixture>) => void): string[] => {
+    const f = makeFixture();
+    try {
+      build(f);
+      const { changes, errors } = scanSandbox(f.meta);
+      assert.equal(errors, []);
+      return changes.filter((c) => c.hostGone).map((c) => c.path.slice(f.host.length + 1)).sort();
+    } finally { f.cleanup(); }
+  };
+  // Kernel handles: `a` names an inode the host has under no listed name (deleted there), `b2`
+  // the inode of `b`, which the sandbox deleted (moved); a file with no mark was made inside.
+  assert.equal(gone((f) => {
+    writeFileSync(join(f.host, 'b'), 'b\n');
+    writeFileSync(join(f.upper(), 'a'), 'a\n'); setXattr(join(f.upper(), 'a'), 'user.overlay.origin', handle(0x7ffffff0));
+    whiteout(join(f.upper(), 'b'));
+    writeFileSync(join(f.upper(), 'b2'), 'b\n'); setXattr(join(f.upper(), 'b2'), 'user.overlay.origin', handle(statSync(join(f.host, 'b')).ino));
+    writeFileSync(join(f.upper(), 'new'), 'n\n');
+  }), ['a']);
+  // Empty marks: judged only in a layer where nothing could have been moved from.
+  assert.equal(gone((f) => {
+    writeFileSync(join(f.host, 'kept'), 'k\n');
+    copyUp(join(f.host, 'kept'), join(f.upper(), 'kept'));
+    writeFileSync(join(f.upper(), 'kept'), 'changed\n');
+    setXattr(join(f.upper(), 'kept'), 'user.overlay.origin', Buffer.alloc(0));
+    writeFileSync(join(f.upper(), 'a'), 'a\n'); setXattr(join(f.upper(), 'a'), 'user.overlay.origin', Buffer.alloc(0));
+  }), ['a']);
+  assert.equal(gone((f) => {
+    writeFileSync(join(f.host, 'b'), 'b\n');
+    writeFileSync(join(f.upper(), 'a'), 'a\n'); setXattr(join(f.upper(), 'a'), 'user.overlay.origin', Buffer.alloc(0));
+    whiteout(join(f.upper(), 'b'));
+  }), []);
+  // fuse-overlayfs: its own path (the host deleted it) or another (moved from there).
+  assert.equal(gone((f) => {
+    const up = f.addLayer(join(f.host, 'fz'), 'fuse');
+    mkdirSync(join(f.host, 'fz'));
+    writeFileSync(join(up, 'a'), 'a\n'); setXattr(join(up, 'a'), 'user.fuseoverlayfs.origin', 'a\0');
+    writeFileSync(join(up, 'b2'), 'b\n'); setXattr(join(up, 'b2'), 'user.fuseoverlayfs.origin', 'b\0');
+  }), ['fz/a']);
 });
 
 test.run();

@@ -187,6 +187,49 @@ test('the lock files every apt run touches fold into one line; apt\'s real state
   assert.match(out, /^ {2}metadata: \/var\/lib\/apt\/extended_states\b/m);
 });
 
+test('package caches a later install trusts: one flagged line per cache and tree; npm content, partial/ and deletions fold', () => {
+  const apt = 'apt package lists (a later apt-get install trusts them: their signature is checked only at update)';
+  const deb = "apt's downloaded packages (a later apt-get install uses a .deb of the listed name and size without checking its hash)";
+  const pip = "pip's cache (a later pip install uses its wheels and index pages as they are)";
+  const npm = "npm's cache index (a later npm install trusts the integrity it names)";
+  const as = (c: Change, change: Change['change']): Change => ({ ...c, change });
+  const lists = ['bookworm', 'bookworm-updates', 'bookworm-security'].flatMap((d) => [`/var/lib/apt/lists/deb.debian.org_debian_dists_${d}_InRelease`, `/var/lib/apt/lists/deb.debian.org_debian_dists_${d}_main_binary-amd64_Packages.lz4`]);
+  const wheels = Array.from({ length: 12 }, (_, i) => `/home/u/.cache/pip/wheels/${i % 3}a/bc/de/f${i % 3}/p${i}-1.0-py3-none-any.whl`);
+  const index = Array.from({ length: 8 }, (_, i) => `/home/u/.npm/_cacache/index-v5/${i}f/2e/abcdef${i}`);
+  const debs = ['sl_5.02-1+b1_amd64.deb', 'cowsay_3.03+dfsg2-8_all.deb', 'vim_9.0_amd64.deb'].map((d) => `/var/cache/apt/archives/${d}`);
+  const changes: Change[] = [
+    ...lists.map((p) => as(ch(p, 'file', 10), 'modified')),
+    ch('/var/lib/apt/lists/partial/x_InRelease', 'file'), as(ch('/var/lib/apt/lists/lock', 'file'), 'metadata'), as(ch('/var/lib/apt/lists/old_Packages', 'file'), 'deleted'),
+    ...debs.map((d) => ch(d, 'file', 100)), ch('/var/cache/apt/archives/partial/x.deb', 'file'), as(ch('/var/cache/apt/archives/old_1_all.deb', 'file'), 'deleted'),
+    ...wheels.map((p) => ch(p, 'file', 50)), ch('/home/u/.cache/pip/selfcheck/x.json', 'file'),
+    ...index.map((p) => ch(p, 'file', 5)), ...index.map((_, i) => ch(`/home/u/.npm/_cacache/content-v2/sha512/${i}a/bc/def`, 'file', 500)),
+  ].sort((a, b) => (a.path < b.path ? -1 : 1));
+  const out = renderSummary(changes, plain);
+  const flagged = out.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
+  assert.equal(flagged, [
+    `! modified: 6 apt list files in /var/lib/apt/lists/ ('sbx diff --all' lists each) [! ${apt}]`,
+    `! added: 12 pip cache files in 3 dirs under /home/u/.cache/pip/wheels/ ('sbx diff --all' lists each) [! ${pip}]`,
+    `! added: 8 npm cache index entries in 8 dirs under /home/u/.npm/_cacache/index-v5/ ('sbx diff --all' lists each) [! ${npm}]`,
+    `! added: 3 cached .deb files in /var/cache/apt/archives/ ('sbx diff --all' lists each) [! ${deb}]`,
+    '! 29 changes where code runs later (marked !): review them before keeping',
+  ], out);
+  // What the manager checks again, apt's download dirs and lock, deletions: folded, unflagged.
+  assert.match(out, /added: {4}2 in apt cache and logs, folded/);
+  assert.ok(!/partial|old_|content-v2|selfcheck/.test(flagged.join('\n')), out);
+  // --all and JSON list each with its reason.
+  const all = renderSummary(changes, plain, { expand: true }).split('\n').filter((l) => l.startsWith('! '));
+  assert.is(all.length, 30, all.join('\n'));
+  for (const p of [...lists, ...wheels, ...index, ...debs]) assert.ok(all.some((l) => l.includes(p)), p);
+  const json = JSON.parse(changesJson('x', changes)) as { sensitive: number; changes: Array<{ path: string; sensitive?: string }> };
+  assert.is(json.sensitive, 29);
+  assert.equal([apt, pip, npm, deb].map((w) => json.changes.filter((c) => c.sensitive === w).length), [6, 12, 8, 3]);
+  // Pick: each cache's line stands for each of its entries.
+  const items = summaryPlan(changes, plain).kinds.flatMap((k) => k.items);
+  assert.equal(items.filter((i) => i.flagged).map((i) => i.paths().length).sort((a, b) => a - b), [3, 6, 8, 12]);
+  const reasons = changes.map((c) => sensitiveReason(c, sensitiveContext())).filter((r): r is string => r !== null);
+  assert.is(flaggedQuestion(reasons.filter((r) => r === apt)), '6 flagged changes (6 apt list files): yes keeps them, n skips them: ');
+});
+
 test('a deleted host dir is one line with the entries and bytes it held', () => {
   const U = (p: string) => join(f.upper(), p);
   for (let i = 0; i < 4; i++) write(join(f.host, `doc/pkg${i}/README`), 'r'.repeat(1000));

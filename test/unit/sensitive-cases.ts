@@ -66,6 +66,18 @@ export const CASES: Record<string, C[]> = {
   ],
   'shared-library': ['/usr/lib/x86_64-linux-gnu/libevil.so.1', '/usr/local/lib/libx.so', '/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib64/liby.so.2.3'].map((p) => file(p)),
   'path-command': ['/usr/local/bin/tool', '/home/u/.local/bin/x', '/opt/tool/bin/y', '/usr/games/sl', '/usr/local/games/g'].map((p) => file(p)),
+  'apt-lists': [file('/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease', 'modified'), file('/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4', 'modified'),
+    file('/var/lib/apt/lists/evil.example_dists_x_InRelease'), file('/var/lib/apt/lists/auxfiles/x'),
+    { path: '/var/lib/apt/lists/x_Packages', change: 'added', type: 'symlink', target: '/tmp/evil' }, { path: '/var/lib/apt/lists/x_InRelease', change: 'replaced', type: 'file' }],
+  'apt-archives': [file('/var/cache/apt/archives/sl_5.02-1+b1_amd64.deb'), file('/var/cache/apt/archives/libc6_2.36-9+deb12u9_amd64.deb', 'modified')],
+  'pip-cache': [file('/home/u/.cache/pip/wheels/c5/dd/d5/bc1ce4e4/s35demo-1.0-py3-none-any.whl'), file('/home/u/.cache/pip/wheels/c5/dd/d5/bc1ce4e4/origin.json'),
+    file('/root/.cache/pip/http/a/b/c/d/e/abcdef0123'), file('/root/.cache/pip/http-v2/a/b/c/d/e/abcdef0123.body', 'modified')],
+  'npm-cache': [file('/home/u/.npm/_cacache/index-v5/1f/2e/abcdef'), file('/root/.npm/_cacache/index-v5/00/11/2233', 'modified')],
+  'npx-cache': [file('/home/u/.npm/_npx/6a8b/node_modules/cowsay/cli.js'), file('/home/u/.npm/_npx/6a8b/package-lock.json')],
+  'cargo-cache': ['/home/u/.cargo/registry/src/index.crates.io-6f17d22bba15001f/serde-1.0.0/build.rs', '/home/u/.cargo/registry/cache/index.crates.io-6f17d22bba15001f/serde-1.0.0.crate',
+    '/root/.cargo/registry/index/index.crates.io-6f17d22bba15001f/.cache/se/rd/serde', '/home/u/.cargo/git/checkouts/x-1234/abcd/build.rs', '/home/u/.cargo/git/db/x-1234/HEAD'].map((p) => file(p)),
+  'go-mod-cache': ['/home/u/go/pkg/mod/golang.org/x/text@v0.3.0/unicode.go', '/root/go/pkg/mod/cache/download/golang.org/x/text/@v/v0.3.0.ziphash'].map((p) => file(p)),
+  'maven-repo': ['/home/u/.m2/repository/org/x/y/1.0/y-1.0.jar', '/root/.m2/repository/org/x/y/maven-metadata-central.xml'].map((p) => file(p)),
 };
 
 // Nearby changes that are ordinary.
@@ -83,4 +95,15 @@ export const ORDINARY: C[] = [
   // No source beside it (Python does not import it), a source gone, deleted bytecode, a sourceless .pyc's name.
   file(`${PYDIR}/__pycache__/other.cpython-311.pyc`), file(`${PYDIR}/sub/__pycache__/m.cpython-311.pyc`), { path: `${PYDIR}/__pycache__/m.cpython-311.pyc`, change: 'deleted', type: 'file' },
   file(`${PYDIR}/__pycache__/m.cpython-311.pyc.tmp`),
+  // Package caches: what the manager checks again (npm's content by its hash), apt's
+  // download dirs and locks, pip's self-check stamp, and deleting, touching or making dirs
+  // in what a later install trusts.
+  file('/var/cache/apt/archives/partial/sl_5.02-1+b1_amd64.deb'), file('/var/cache/apt/archives/lock', 'modified'), { path: '/var/cache/apt/archives/sl_5.02-1+b1_amd64.deb', change: 'deleted', type: 'file' },
+  file('/var/cache/apt/pkgcache.bin', 'modified'), file('/var/lib/apt/lists/partial/x_InRelease'), file('/var/lib/apt/lists/lock', 'modified'),
+  { path: '/var/lib/apt/lists/partial', change: 'added', type: 'dir' }, { path: '/var/lib/apt/lists/x_Packages', change: 'deleted', type: 'file' },
+  { path: '/var/lib/apt/lists/x_InRelease', change: 'metadata', type: 'file', up: st('file', 0o644), details: ['mtime'] },
+  file('/home/u/.npm/_cacache/content-v2/sha512/ab/cd/ef'), file('/home/u/.npm/_cacache/tmp/x'), file('/home/u/.npm/_logs/x-debug-0.log'), file('/home/u/.cache/pip/selfcheck/abc.json'),
+  { path: '/home/u/.cache/pip/wheels/c5/dd', change: 'added', type: 'dir' }, { path: '/home/u/.cache/pip/wheels/c5/dd/x.whl', change: 'deleted', type: 'file' },
+  { path: '/home/u/.npm/_cacache/index-v5/1f/2e/abcdef', change: 'deleted', type: 'file' }, { path: '/home/u/go/pkg/mod/x@v1/y.go', change: 'deleted', type: 'file' },
+  file('/home/u/src/p/go/pkg/mod.go'),
 ];

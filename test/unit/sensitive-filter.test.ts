@@ -30,7 +30,7 @@ const decoded = (raw: string): string => (/^[\x00-\x7f]*$/.test(raw) ? raw : toF
 function reference(c: C): string | undefined {
   const p = decoded(c.path);
   const f: SensitiveFacts = { change: c.change, type: c.type, perm: c.up ? c.up.perm : -1, caps: !!c.xattrs?.some(([n]) => n === 'security.capability'), raw: c.path };
-  return SENSITIVE_RULES.find((r) => r.paths?.some((re) => re.test(p)) || r.test?.(f, p, ctx))?.id;
+  return SENSITIVE_RULES.find((r) => (r.paths?.some((re) => re.test(p)) || r.test?.(f, p, ctx)) && !r.harmless?.(f, p))?.id;
 }
 
 // Strings a pattern matches, made from its source (the subset the table uses); a string that
