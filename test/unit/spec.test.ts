@@ -109,6 +109,37 @@ test('the helper checks flags and numbers once, strictly, before applying anythi
   }
 });
 
+test('newuidmap and newgidmap run side by side; a failure of either is said as its own step', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-spec-'));
+  try {
+    // The uid tool waits (5 s at most) for the gid tool to have started: run one after the
+    // other, it would wait in vain and fail.
+    const mark = join(dir, 'gid-started');
+    const uidTool = (code: number): string => {
+      const f = join(dir, `uid-${code}`);
+      writeFileSync(f, `#!/bin/sh\ni=0\nwhile [ ! -e '${mark}' ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done\n[ -e '${mark}' ] || exit 9\nexit ${code}\n`, { mode: 0o755 });
+      return f;
+    };
+    const gidTool = (code: number): string => {
+      const f = join(dir, `gid-${code}`);
+      writeFileSync(f, `#!/bin/sh\n: > '${mark}'\nexit ${code}\n`, { mode: 0o755 });
+      return f;
+    };
+    const run = (u: string, g: string) => {
+      rmSync(mark, { force: true });
+      const spec = netstrings('version', '1', 'newuidmap', u, '0 0 1', 'newgidmap', g, '0 0 1', 'cwd', '/', 'arg', '/bin/true');
+      const r = spawnSync(helperPath(), ['run', '0', '4'], { input: spec, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'], encoding: 'latin1' });
+      return parseStatusLines(String(r.output[4] ?? '')).outcome;
+    };
+    assert.equal(run(uidTool(0), gidTool(0)), { kind: 'exited', code: 0 });
+    assert.equal(run(uidTool(1), gidTool(0)), { kind: 'setup-failed', step: 'uid-map', errno: 1, path: join(dir, 'uid-1'), message: null });
+    assert.equal(run(uidTool(0), gidTool(1)), { kind: 'setup-failed', step: 'gid-map', errno: 1, path: join(dir, 'gid-1'), message: null });
+    assert.equal(run(uidTool(1), gidTool(1)), { kind: 'setup-failed', step: 'uid-map', errno: 1, path: join(dir, 'uid-1'), message: null });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the status channel is not inherited by programs the helper runs (newuidmap)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sbx-spec-'));
   try {
