@@ -64,6 +64,7 @@ enum op_flag {
   FLAG_PARENTS = 1u << 8,     /* bind: make the destination's missing parent dirs (0755) */
   FLAG_MAY_VANISH = 1u << 9,  /* bind: a host source gone since planning keeps its stand-in, read-only */
   FLAG_OWNER_OPTIONAL = 1u << 10, /* entry: an owner the kernel cannot map (EINVAL, EPERM) is left as made */
+  FLAG_REPORT = 1u << 11,     /* entry (a file): its inode and ctime, once made, as an `entry-made` status line */
 };
 
 /* entry's kinds (its first argument). */
@@ -117,6 +118,10 @@ void relay_finish(void);                     /* the command ended: pass on what 
  * becomes root of a new user namespace with those maps (0, or -1 after a message);
  * count_entries_main: the `count-entries` subcommand run in it. */
 int run_idmap_tool(const char *tool, pid_t pid, const char *args);
+/* run_idmap_tool in two halves, so that two tools can run side by side: the tool started
+ * (its pid in *started), then its end waited for; each returns 0 or an errno. */
+int start_idmap_tool(const char *tool, pid_t pid, const char *args, pid_t *started);
+int wait_idmap_tool(pid_t p);
 int enter_mapped_root(char **maps);
 int count_entries_main(void);
 

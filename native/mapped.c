@@ -17,7 +17,7 @@
 #include <sys/xattr.h>
 #include "helper.h"
 
-int run_idmap_tool(const char *tool, pid_t pid, const char *args) {
+int start_idmap_tool(const char *tool, pid_t pid, const char *args, pid_t *started) {
   char *argv[256];
   char pidbuf[32], buf[4096];
   size_t argc = 0;
@@ -35,10 +35,21 @@ int run_idmap_tool(const char *tool, pid_t pid, const char *args) {
     execv(tool, argv);
     _exit(127);
   }
+  *started = p;
+  return 0;
+}
+
+int wait_idmap_tool(pid_t p) {
   int st;
   while (waitpid(p, &st, 0) < 0) if (errno != EINTR) return errno;
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) return WIFEXITED(st) && WEXITSTATUS(st) == 127 ? ENOENT : EPERM;
   return 0;
+}
+
+int run_idmap_tool(const char *tool, pid_t pid, const char *args) {
+  pid_t p;
+  int err = start_idmap_tool(tool, pid, args, &p);
+  return err ? err : wait_idmap_tool(p);
 }
 
 static int write_self(const char *file, const char *text) {

@@ -41,7 +41,7 @@ static int op_lookup(const char *name) {
 static const struct { const char *name; unsigned bit; } flag_table[] = {
   {"ro", FLAG_RO}, {"rec", FLAG_REC}, {"src-inside", FLAG_SRC_INSIDE}, {"optional", FLAG_OPTIONAL},
   {"idmap", FLAG_IDMAP}, {"parents", FLAG_PARENTS}, {"noexec", FLAG_NOEXEC}, {"idmap-lower", FLAG_IDMAP_LOWER}, {"ro-bind", FLAG_RO_BIND},
-  {"may-vanish", FLAG_MAY_VANISH}, {"owner-optional", FLAG_OWNER_OPTIONAL},
+  {"may-vanish", FLAG_MAY_VANISH}, {"owner-optional", FLAG_OWNER_OPTIONAL}, {"report", FLAG_REPORT},
 };
 
 /* Parses a comma list of flags; each must be one of `allowed`. */
@@ -205,7 +205,9 @@ static int resolve_args(struct spec_op *op, char *err, size_t errlen) {
       snprintf(err, errlen, "entry: only a symlink has a target, and no mode");
       return -1;
     }
-    return parse_flags(a[8], FLAG_OWNER_OPTIONAL, &op->flags, err, errlen);
+    if (parse_flags(a[8], FLAG_OWNER_OPTIONAL | FLAG_REPORT, &op->flags, err, errlen) < 0) return -1;
+    if ((op->flags & FLAG_REPORT) && n[0] != ENTRY_FILE) { snprintf(err, errlen, "entry: only a file is reported"); return -1; }
+    return 0;
   }
   case OP_DISK_TMPFS:
     /* The size goes into tmpfs's option string: digits only, so it cannot add options. */

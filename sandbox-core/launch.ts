@@ -44,6 +44,8 @@ export interface LaunchResult {
   started: boolean;
   /** Lines of the command's relayed output that contained a `scan_output` text. */
   seen: string[];
+  /** Files the helper made from `entry` ops flagged `report`: each one's path below the layers dir, inode and ctime (ms, as Node computes it). */
+  entriesMade: Array<{ rel: string; ino: number; ctimeMs: number }>;
 }
 
 export { errnoName } from './base/errno.js';
@@ -52,7 +54,7 @@ function unescapeStatus(s: string): string {
   return s.replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
-export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; vanished: string[]; diskCopyFailures: LaunchResult['diskCopyFailures']; diskCopied: boolean; started: boolean; seen: string[]; diskUsage?: { free: number; total: number } } {
+export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; vanished: string[]; diskCopyFailures: LaunchResult['diskCopyFailures']; diskCopied: boolean; started: boolean; seen: string[]; entriesMade: LaunchResult['entriesMade']; diskUsage?: { free: number; total: number } } {
   let outcome: LaunchOutcome | null = null;
   let diskUsage: { free: number; total: number } | undefined;
   let diskCopied = false;
@@ -61,6 +63,7 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
   const diskCopyFailures: LaunchResult['diskCopyFailures'] = [];
   let started = false;
   const seen: string[] = [];
+  const entriesMade: LaunchResult['entriesMade'] = [];
   for (const line of text.split('\n')) {
     if (!line) continue;
     const sp = line.indexOf(' ');
@@ -74,6 +77,12 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       case 'init-killed': outcome ??= { kind: 'helper-died', detail: `the sandbox's init was killed by signal ${rest}` }; break;
       case 'disk-copied': diskCopied = true; break;
       case 'seen': seen.push(Buffer.from(rest, 'latin1').toString('utf8')); break; // the command's own text: UTF-8, or U+FFFD
+      case 'entry-made': {
+        // A path sbx wrote into the spec as UTF-8; the time as Stats' ctimeMs is computed.
+        const m = /^(\d+) (-?\d+) (\d+) (.+)$/s.exec(rest);
+        if (m) entriesMade.push({ rel: Buffer.from(m[4]!, 'latin1').toString('utf8'), ino: Number(m[1]), ctimeMs: Number(m[2]) * 1e3 + Number(m[3]) / 1e6 });
+        break;
+      }
       case 'disk-usage': {
         const m = /^(\d+) (\d+)$/.exec(rest);
         if (m) diskUsage = { free: Number(m[1]), total: Number(m[2]) };
@@ -105,7 +114,7 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       default: break;
     }
   }
-  return { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started, seen, ...(diskUsage ? { diskUsage } : {}) };
+  return { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started, seen, entriesMade, ...(diskUsage ? { diskUsage } : {}) };
 }
 
 const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
@@ -262,11 +271,11 @@ async function launchWith(h: Helper, spec: Buffer, openDir: () => Dir, hooks: La
       unfollow?.();
       let status: string;
       try { status = readStatus(statusFd); } finally { closeSync(statusFd); }
-      const { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started: ran, seen, diskUsage } = parseStatusLines(status);
+      const { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started: ran, seen, entriesMade, diskUsage } = parseStatusLines(status);
       const fallbackOutcome: LaunchOutcome = signal
         ? { kind: 'helper-died', detail: `the helper was killed by ${signal}` }
         : { kind: 'helper-died', detail: `the helper exited with status ${code} without reporting` };
-      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, vanishedFiles: vanished, diskCopyFailures, diskCopied, started: ran, seen, ...(diskUsage ? { diskUsage } : {}) });
+      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, vanishedFiles: vanished, diskCopyFailures, diskCopied, started: ran, seen, entriesMade, ...(diskUsage ? { diskUsage } : {}) });
     });
   });
 }

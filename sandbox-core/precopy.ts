@@ -100,14 +100,6 @@ export function findEmptyUnreadable(dirs: string[], cacheFile: string | null, ca
   return out;
 }
 
-/**
- * Whether precopyEmptyUnreadable may write into this layer: sbx then makes that layer's dirs
- * itself, before it (the helper makes the others: sandbox.ts prepareLayers).
- */
-export function mayPrecopyInto(layer: Layer, dirs = PRECOPY_DIRS, files = ACCOUNT_FILES): boolean {
-  return layer.format === 'fuse' && [...dirs, ...files.map(dirname)].some((dir) => isWithin(dir, layer.target));
-}
-
 /** The regular files of `files` this user cannot read, by directory, as findEmptyUnreadable answers. */
 export function findUnreadableFiles(files: string[], canRead: (p: string) => boolean = readable): Map<string, Array<{ name: string; st: Stats }>> {
   const out = new Map<string, Array<{ name: string; st: Stats }>>();
@@ -132,14 +124,14 @@ function toPrecopy(layerList: Layer[], dirs: string[], cacheFile: () => string |
 }
 
 /**
- * The copies precopyEmptyUnreadable would make, listed for the helper instead (`into`), for a
- * run whose layers nothing reads afterwards (`-n -q`): no review compares them, so their
- * identity in the layer is not needed, and the helper makes each in a few us where Node's
- * calls cost ~15-25 us each. Returns the host paths copied.
+ * The copies precopyEmptyUnreadable would make, listed for the helper instead (`into`), each
+ * flagged `report`: the helper says each one's inode and ctime once made (LaunchResult's
+ * `entriesMade`), which the review needs (`meta.precopied`). Returns each copy's host path and
+ * its path below the layers dir.
  */
-export function precopyEntries(layerList: Layer[], into: UpperEntries, dirs = PRECOPY_DIRS, cacheFile: () => string | null = precopyCacheFile, canRead: (p: string) => boolean = readable, files = ACCOUNT_FILES): string[] {
+export function precopyEntries(layerList: Layer[], into: UpperEntries, dirs = PRECOPY_DIRS, cacheFile: () => string | null = precopyCacheFile, canRead: (p: string) => boolean = readable, files = ACCOUNT_FILES): Array<[host: string, rel: string]> {
   const { fuse, found } = toPrecopy(layerList, dirs, cacheFile, canRead, files);
-  const made: string[] = [];
+  const made: Array<[string, string]> = [];
   for (const layer of fuse) {
     for (const [dir, todo] of found) {
       if (!isWithin(dir, layer.target)) continue;
@@ -148,8 +140,8 @@ export function precopyEntries(layerList: Layer[], into: UpperEntries, dirs = PR
         const host = join(dir, name);
         const rel = into.at(layer, host);
         if (into.has(rel)) continue;
-        into.add('file', rel, st);
-        made.push(host);
+        into.add('file', rel, st, ['report']);
+        made.push([host, rel]);
       }
     }
   }

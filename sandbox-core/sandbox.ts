@@ -16,12 +16,12 @@ import { planView, SPECIAL_PATHS } from './plan.js';
 import { ownDirs } from './base/paths.js';
 import { isBelow, isWithin } from './base/within.js';
 import type { LowerView } from './image/view.js';
-import { ACCOUNT_FILES, changedAccountCopies, mayPrecopyInto, PRECOPY_DIRS, precopyEmptyUnreadable, precopyEntries } from './precopy.js';
+import { ACCOUNT_FILES, changedAccountCopies, PRECOPY_DIRS, precopyEmptyUnreadable, precopyEntries } from './precopy.js';
 import { ensureUpperDirs, entryOp, UpperEntries, type LayerOwner } from './layer-dirs.js';
 import { assignEngines, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
-import { mayShowEmptyIn, showUnreadableEmpty, unreadableCacheFile } from './unreadable.js';
+import { showUnreadableEmpty, unreadableCacheFile } from './unreadable.js';
 import { explainSeen, SCANNED_TEXTS } from './view-errors.js';
 import { display, displayText } from './base/bpath.js';
 import { notice as coreNotice } from './notices.js';
@@ -212,10 +212,10 @@ function layerEntries(dir: string, host: string, owner: { uid: number; gid: numb
 /**
  * Assigns each overlay and skeleton unit its layer, and makes the dirs of those this run adds.
  * `helperMakes` (a new sandbox's first launch, nothing of sbx's own written into its layers
- * before it) says which new layers the helper makes from `entries` instead: ~11 fs calls per
- * layer cost Node ~15-25 us each, the helper 1-2 us.
+ * before it): the helper makes the new layers from `entries` instead: ~11 fs calls per layer
+ * cost Node ~15-25 us each, the helper 1-2 us.
  */
-function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: number; gid: number }, layers: Dir, lowerRoot: string | null, seen: HostStats, helperMakes: ((all: Layer[]) => (l: Layer) => boolean) | null, entries: SpecOp[], inTmpfs: Set<string> | null = null): void {
+function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: number; gid: number }, layers: Dir, lowerRoot: string | null, seen: HostStats, helperMakes: boolean, entries: SpecOp[], inTmpfs: Set<string> | null = null): void {
   const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
   const root = process.getuid!() === 0;
   let next = meta.layers.length;
@@ -233,11 +233,9 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
     }
     todo.push({ path: u.path, layer, added });
   }
-  // Decided once every layer is known: which sbx writes into may depend on the others.
-  const byHelper = helperMakes?.(meta.layers) ?? null;
   for (const { path, layer, added } of todo) {
     const host = lowerRoot && path === '/' ? lowerRoot : path;
-    if (added && byHelper?.(layer)) {
+    if (added && helperMakes) {
       if (inTmpfs) inTmpfs.add(layer.dir);
       entries.push(...layerEntries(inTmpfs ? `${LAYERS_TMPFS_DIR}/${layer.dir}` : layer.dir, host, owner, root, seen));
       continue;
@@ -590,6 +588,24 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     // Its layers may be half-written: running more in them would build on that.
     if (meta.interrupted) throw new SbxError(`sandbox ${meta.name ?? meta.id} was running a command when the machine stopped, so its layers may miss writes made before that`, 125, `review it with 'sbx diff ${meta.name ?? meta.id}', then commit or discard it`);
     if (meta.state === 'committing' || meta.state === 'committed') throw new SbxError(`sandbox ${meta.id} is being committed`, 125, `finish it with 'sbx commit ${meta.id}'`);
+    // Its fuse-overlayfs layers (a run as root inside made them) cannot be a --user run's:
+    // mounted as kernel overlays, each copy fuse-overlayfs made of a host dir is owned by an id
+    // --user does not map, and overlayfs refused every lookup through it (`/usr/bin`: EACCES,
+    // the command 126); each mount left a mark that made the next one fail (EINVAL: the host's
+    // tree shown read-only); and --user's own plan has no fuse tree to nest a layer in, so the
+    // sandbox's `$HOME` layer was not mounted at all.
+    const fuse = req.keepUser ? meta.layers.filter((l) => l.format === 'fuse').map((l) => l.target) : [];
+    if (fuse.length) {
+      const named = [...fuse.filter((t) => ['/usr', '/etc', '/var'].includes(t)), ...fuse.filter((t) => !['/usr', '/etc', '/var'].includes(t))];
+      const trees = named.slice(0, 3).map(displayText).join(', ') + (named.length > 3 ? ', ...' : '');
+      throw new SbxError(`sandbox ${display(meta.name ?? meta.id)} was made by a run as root inside: its ${trees} are fuse-overlayfs layers, which a --user run cannot show`, 125, 'run in it without --user, or start a new sandbox with --user');
+    }
+    // And the other way: a --user run's layers of the system trees are kernel overlays, which
+    // root inside could not write (EACCES, as an ordinary user on the host), and its plan nests
+    // `$HOME` in a layer of its own, over the one holding what the --user runs wrote there.
+    if (!req.keepUser && meta.options?.keepUser && uid !== 0 && fuseAvailable(which)) {
+      throw new SbxError(`sandbox ${display(meta.name ?? meta.id)} was made by a --user run: a run as root inside could not show it (its system trees are not fuse-overlayfs layers)`, 125, 'run in it with --user');
+    }
   } else {
     const { id, dir } = store.create(req.name);
     const now = Date.now();
@@ -669,9 +685,10 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   // --disk: the helper copies the layers onto a tmpfs of that size and back afterwards.
   const diskDir = req.diskBytes ? join(meta.layersDir, 'disk') : null;
   // A new sandbox's first launch: its layer dirs and stand-in tree are made by the helper
-  // (entries), except where sbx itself writes into them before the launch (--hide, the
-  // package managers' pre-copies and unreadable dirs of a fuse layer), or they move (--disk),
-  // or an image's root is their lower. A re-plan or a retry runs --in it: sbx makes them.
+  // (entries), with the package managers' pre-copies and the unreadable dirs shown empty in a
+  // fuse layer, except where sbx itself writes into them before the launch (--hide), or they
+  // move (--disk), or an image's root is their lower. A re-plan or a retry runs --in it: sbx
+  // makes them.
   const helperMakes = !req.inSandbox && !lower && !req.diskBytes && !req.hide.length;
   const entries: SpecOp[] = [];
   // A setgid layers dir makes the stand-in tree setgid: its entries then get its group (skeleton.ts).
@@ -680,25 +697,24 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   // throwaway run's layers can live on a tmpfs there, which nobody reads after the command.
   const inTmpfs = helperMakes && uid === 0 && req.throwaway && req.layersUnread && meta.layersDir !== store.dirOf(meta.id)
     && idmap.ops.some((o) => o.op === 'build_outside') ? new Set<string>() : null;
-  // When nothing reads the layers after the command (-n -q), the helper also makes what sbx
-  // would write into a fuse layer before the launch (the pre-copies, the dirs shown empty):
-  // only a review compares those copies with what sbx recorded of them.
-  const upperEntries = helperMakes && req.layersUnread ? new UpperEntries(entries, (l) => (inTmpfs?.has(l.dir) ? `${LAYERS_TMPFS_DIR}/${l.dir}` : l.dir)) : null;
+  // The helper also makes what sbx would write into a fuse layer before the launch (the
+  // pre-copies, the dirs shown empty), and says what the review needs of each copy (inode and
+  // ctime, `copiedBy`), recorded once it has run.
+  const upperEntries = helperMakes ? new UpperEntries(entries, (l) => (inTmpfs?.has(l.dir) ? `${LAYERS_TMPFS_DIR}/${l.dir}` : l.dir)) : null;
+  let copiedBy: Array<[host: string, rel: string]> = [];
   let hidden: SpecOp[] = [];
   let moved = false;
   try {
-    prepareLayers(meta, units, idmap.shift ?? { uid, gid }, layers, lower?.lowerRoot ?? null, seen, helperMakes ? (all) => {
-      if (upperEntries) return () => true;
-      const shown = mayShowEmptyIn(all);
-      return (l) => !shown.has(l) && !mayPrecopyInto(l);
-    } : null, entries, inTmpfs);
+    prepareLayers(meta, units, idmap.shift ?? { uid, gid }, layers, lower?.lowerRoot ?? null, seen, helperMakes, entries, inTmpfs);
     if (!lower) {
       // A --hide path stays absent: a copy there would show the file the whiteout hides.
       const notHidden = (p: string): boolean => !req.hide.some((h) => isWithin(p, h));
       const dirs = PRECOPY_DIRS.filter(notHidden), files = ACCOUNT_FILES.filter(notHidden);
       let copied: string[];
-      if (upperEntries) copied = precopyEntries(meta.layers, upperEntries, dirs, undefined, undefined, files);
-      else {
+      if (upperEntries) {
+        copiedBy = precopyEntries(meta.layers, upperEntries, dirs, undefined, undefined, files);
+        copied = copiedBy.map(([host]) => host);
+      } else {
         const made = precopyEmptyUnreadable(meta.layers, layers, dirs, undefined, undefined, files);
         // A later run in the same sandbox finds its copies there and makes none: both kept.
         if (made.length) meta.precopied = [...(meta.precopied ?? []).filter(([p]) => !made.some(([q]) => q === p)), ...made];
@@ -808,6 +824,12 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     if (net) netDecisions = await net.stop();
   }
   const durationMs = Date.now() - started;
+  if (copiedBy.length) {
+    // Nothing recorded of a copy the helper did not report (its set-up failed first).
+    const made = new Map(result.entriesMade.map((e) => [e.rel, e]));
+    const copies = copiedBy.flatMap(([host, rel]): Array<[string, number, number]> => { const e = made.get(rel); return e ? [[host, e.ino, e.ctimeMs]] : []; });
+    if (copies.length) meta.precopied = [...(meta.precopied ?? []).filter(([p]) => !copies.some(([q]) => q === p)), ...copies];
+  }
   const diskLost = diskDir ? diskCopyBackProblem(meta, diskDir, result) : null;
   // The command's own EROFS/EACCES lines that the view explains (view-errors.ts).
   const explained = explainSeen(result.seen, {

@@ -96,16 +96,6 @@ function fuseLayerOf(layers: Layer[], p: string): Layer | undefined {
 }
 
 /**
- * The layers showUnreadableEmpty may write into: the fuse layer holding each walked root (the
- * walk stops at every layer's target, so what it finds is in that layer). sbx makes their dirs
- * itself, before it (the helper makes the others: sandbox.ts prepareLayers).
- */
-export function mayShowEmptyIn(layers: Layer[], roots = EMPTY_ROOTS): Set<Layer> {
-  const fuse = layers.filter((l) => l.format === 'fuse');
-  return new Set(roots.flatMap((root) => fuseLayerOf(fuse, root) ?? []));
-}
-
-/**
  * Puts an empty opaque copy of every unreadable directory under the fuse layers' parts of
  * EMPTY_ROOTS into the layer. Returns the host paths shown empty. Nothing is made where the
  * layer already has an entry (the sandbox's own, from an earlier run), and no symlink in the

@@ -136,6 +136,17 @@ const writesEntry = (f: SensitiveFacts): boolean => writes(f) && f.type !== 'dir
 const APT_LISTS_OWN = /^\/var\/lib\/apt\/lists\/(partial(\/|$)|lock$)/;
 /** Writes it, or changes who may run or write it. */
 const writesOrOpens = (f: SensitiveFacts): boolean => writes(f) || !!f.access;
+// The files a tool reads only in a home (/root, /home/NAME), not a project's of the same name.
+// Asked in `harmless`, after a pattern on the name alone matched: an anchored pattern's plain
+// text would be "/" (the path filter would then let every path through).
+const HOME_MAVEN = /^\/(root|home\/[^/]+)\/\.mavenrc$/;
+const HOME_PIP = /^\/(root|home\/[^/]+)\/(\.pydistutils\.cfg|(\.conda\/|\.config\/conda\/)?\.?condarc)$|^\/etc\/conda\/\.?condarc$/;
+const HOME_YARN = /^\/(root|home\/[^/]+)\/\.yarnrc(\.yml)?$/;
+const HOME_RUBY = /^\/(root|home\/[^/]+)\/(\.gemrc|\.bundle\/config)$/;
+const HOME_FETCH = /^\/(root|home\/[^/]+)\/(\.wgetrc|\.curlrc|\.config\/\.curlrc)$/;
+const HOME_GO = /^\/(root|home\/[^/]+)\/go\/pkg\/mod\//;
+/** A tool config rule's no: a deletion, a dir, an mtime (nothing a later run reads is planted). */
+const notPlanted = (f: SensitiveFacts): boolean => f.type === 'dir' || !writesOrOpens(f);
 // Another user's PATH dirs (Debian's ~/.profile adds ~/bin and ~/.local/bin when they exist):
 // root's review flagged only its own.
 const HOME_BIN = /^\/(root|home\/[^/]+)\/(\.local\/)?bin$/;
@@ -163,7 +174,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'sbx-state', why: "sbx's own config, cache or store (a later sbx trusts it)", paths: [/\/\.config\/sbx(\/|$)/, /\/\.cache\/sbx(\/|$)/, /\/\.local\/state\/sbx(\/|$)/] },
   { id: 'shell-startup', why: 'shell startup file', paths: [
     /^\/etc\/(profile|bash\.bashrc|bashrc|environment|zshrc|zshenv|zprofile|zlogin|zlogout|csh\.cshrc|csh\.login|ksh\.kshrc)$/,
-    /^\/etc\/(profile\.d|zsh|fish)\//, /\/\.config\/fish\/(config\.fish|conf\.d(\/|$)|functions\/)/] },
+    /^\/etc\/(profile\.d|zsh|fish)\//, /\/\.config\/fish\/(config\.fish|conf\.d(\/|$)|functions\/)/,
+    // Fedora's skeleton .bashrc runs each file of ~/.bashrc.d; rustup's install adds
+    // `. "$HOME/.cargo/env"` to .profile and .bashrc.
+    /\/\.bashrc\.d\//, /\/\.cargo\/env(\.fish|\.nu)?$/] },
   { id: 'sudoers', why: 'sudoers', paths: [/^\/etc\/sudoers(\.d(\/|$)|$)/, /^\/etc\/doas\.conf$/] },
   { id: 'loader', why: 'dynamic loader configuration', paths: [/^\/etc\/ld\.so\.(preload|conf)(\.d(\/|$)|$)/] },
   { id: 'cron', why: 'cron job', paths: [/^\/etc\/(crontab|anacrontab)$/, /^\/etc\/cron\.[^/]+(\/|$)/, /^\/var\/spool\/(cron|anacron)(\/|$)/] },
@@ -239,6 +253,46 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     test: (f, p) => writesOrOpens(f) && f.type !== 'dir' && p.includes('.so') && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(dirOf(p)) },
   { id: 'path-command', why: 'command in PATH',
     test: (f, p, ctx) => writesOrOpens(f) && f.type !== 'dir' && (inPathDir(p, ctx) || inHomeBin(p)) },
+  // Tools' own config that names a command they run, or where they fetch code from: planted,
+  // the next build, install or login on the host runs or installs what it says. Read in each
+  // tool's docs (docs/security.md has the table). The per-user ones are matched in any home
+  // (and, through sensitiveContext, where the host's environment moved them); a project's own
+  // (.cargo/config.toml is flagged wherever it is: cargo reads the one of every dir above the
+  // cwd and no ordinary cargo command writes one) is as ordinary as the project's
+  // package.json scripts or build.rs, which run code at the next build anyway: `yarn set
+  // version` writes a project .yarnrc.yml, so only the home one is flagged.
+  { id: 'cargo-config', why: 'cargo config (can name a compiler wrapper, a runner, aliases or a replacement registry)', paths: [/\/\.cargo\/config(\.toml)?$/], harmless: notPlanted },
+  { id: 'maven-config', why: 'Maven config (settings name mirrors and toolchains; mavenrc is shell run by every mvn)', paths: [
+    /\/\.m2\/(settings|toolchains)\.xml$/, /^\/(etc\/maven|usr\/share\/maven\/conf)\/(settings\.xml|toolchains\.xml|m2\.conf)$/,
+    /\/\.mavenrc$/, /^\/(usr\/local\/)?etc\/mavenrc$/], harmless: (f, p) => notPlanted(f) || (p.endsWith('/.mavenrc') && !HOME_MAVEN.test(p)) },
+  { id: 'gradle-init', why: 'Gradle init script or user properties (run in every build; jvmargs can add a -javaagent)', paths: [/\/\.gradle\/(init\.d\/[^/]+|init\.gradle(\.kts)?|gradle\.properties)$/], harmless: notPlanted },
+  { id: 'pip-config', why: 'pip, setuptools or conda config (can name the index packages come from)', paths: [
+    /\/\.config\/pip\/pip\.conf$/, /\/\.pip\/pip\.conf$/, /^\/etc\/(xdg\/pip\/)?pip\.conf$/, /\/\.pydistutils\.cfg$/, /condarc$/],
+    harmless: (f, p) => notPlanted(f) || ((p.endsWith('.cfg') || p.endsWith('condarc')) && !HOME_PIP.test(p)) },
+  { id: 'js-config', why: 'yarn or pnpm user config (can name the registry and, yarnPath/yarn-path, the yarn that runs)', paths: [
+    /\/\.yarnrc(\.yml)?$/, /\/\.config\/pnpm\/rc$/], harmless: (f, p) => notPlanted(f) || (!p.endsWith('/rc') && !HOME_YARN.test(p)) },
+  // credsStore and credHelpers run docker-credential-NAME; cli-plugins are run as `docker NAME`.
+  { id: 'docker-config', why: 'docker CLI config or plugin (credential helpers and plugins are commands it runs)', paths: [
+    /\/\.docker\/(config\.json|cli-plugins\/)/, /^\/usr\/(local\/)?(lib|libexec)\/docker\/cli-plugins\//], harmless: notPlanted },
+  { id: 'session-env', why: 'session environment (environment.d: PATH, LD_PRELOAD for user services)', paths: [
+    /\/\.config\/environment\.d\//, /^\/(etc|run|usr\/lib|usr\/local\/lib)\/environment\.d\//], harmless: notPlanted },
+  { id: 'desktop-entry', why: 'desktop entry (its Exec= runs when it is opened)', paths: [
+    /\/\.local\/share\/applications\/.*\.desktop$/, /^\/usr\/(local\/)?share\/applications\/.*\.desktop$/], harmless: notPlanted },
+  // Each file of nvim's config dir is code it runs (init.lua, plugin/, lua/, after/); vim's
+  // runtime dirs the same.
+  { id: 'editor-startup', why: 'editor startup code (vim, neovim, emacs run it when they start)', paths: [
+    /\/\.config\/nvim\//, /\/\.vim\/(vimrc|gvimrc|(plugin|autoload|ftplugin|ftdetect|after|pack|syntax|indent|compiler|colors)\/)/,
+    /\/(\.emacs\.d|\.config\/emacs)\/(early-)?init\.elc?$/, /\/\.emacs\.elc?$/], harmless: notPlanted },
+  // A project's .bundle/config is written by `bundle config set --local` (ordinary work).
+  { id: 'ruby-config', why: 'RubyGems or Bundler user config (can name gem sources or a mirror)', paths: [
+    /\/\.gemrc$/, /\/\.bundle\/config$/, /^\/etc\/gemrc$/], harmless: (f, p) => notPlanted(f) || (p !== '/etc/gemrc' && !HOME_RUBY.test(p)) },
+  // wgetrc: output_document, dir_prefix and use_askpass (a command); curlrc: output, proxy, insecure.
+  { id: 'fetch-config', why: 'wget or curl config (can name files they write, a proxy, a command: use_askpass)', paths: [
+    /\/\.wgetrc$/, /\/\.curlrc$/, /^\/etc\/wgetrc$/], harmless: (f, p) => notPlanted(f) || (p !== '/etc/wgetrc' && !HOME_FETCH.test(p)) },
+  // gpg-agent's pinentry-program, gpg's photo-viewer are commands; trust-model and keyserver
+  // options decide what a signature check accepts.
+  { id: 'gnupg-config', why: 'GnuPG config (can name programs it runs: pinentry, photo viewer; and what it trusts)', paths: [
+    /\/\.gnupg\/(gpg|gpg-agent|dirmngr|scdaemon|common)\.conf$/], harmless: notPlanted },
   // Package managers' caches and state that a later install on the host reads without
   // checking it again (docs/security.md has each manager's source). Last in the table, so a
   // setuid file or a command in PATH there keeps its own reason. Counted on one line per
@@ -261,7 +315,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'cargo-cache', why: "cargo's registry and git cache (a later build uses them as they are)", many: 'cargo cache files',
     paths: [/\/\.cargo\/registry\/(index|cache|src)\//, /\/\.cargo\/git\/(db|checkouts)\//], harmless: (f) => !writesEntry(f) },
   { id: 'go-mod-cache', why: 'Go module cache (a later build uses it as it is)', many: 'Go module cache files',
-    paths: [/^\/(root|home\/[^/]+)\/go\/pkg\/mod\//], harmless: (f) => !writesEntry(f) },
+    paths: [/\/go\/pkg\/mod\//], harmless: (f, p) => !writesEntry(f) || !HOME_GO.test(p) },
   { id: 'maven-repo', why: "Maven's local repository (a later build uses its artifacts as they are)", many: 'Maven repository files',
     paths: [/\/\.m2\/repository\//], harmless: (f) => !writesEntry(f) },
 ];
@@ -273,13 +327,44 @@ const STANDARD_PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/
 export interface SensitiveContext {
   /** Directories searched for commands: $PATH plus the standard ones. */
   pathDirs: Set<string>;
+  /**
+   * Where the host's environment moved a tool's dir or file, and the default the rules know
+   * it by (a home's form, /root/...): [host path, default], longest host path first.
+   */
+  moved?: Array<[string, string]>;
 }
+
+// The variables that move what the rules match in a home, and where each points by default.
+const MOVED_BY: Array<[string, string]> = [
+  ['XDG_CONFIG_HOME', '/root/.config'], ['XDG_CACHE_HOME', '/root/.cache'], ['XDG_DATA_HOME', '/root/.local/share'],
+  ['PIP_CACHE_DIR', '/root/.cache/pip'], ['PIP_CONFIG_FILE', '/root/.config/pip/pip.conf'],
+  ['npm_config_cache', '/root/.npm'], ['NPM_CONFIG_CACHE', '/root/.npm'], ['npm_config_userconfig', '/root/.npmrc'], ['NPM_CONFIG_USERCONFIG', '/root/.npmrc'],
+  ['CARGO_HOME', '/root/.cargo'], ['GOMODCACHE', '/root/go/pkg/mod'], ['GRADLE_USER_HOME', '/root/.gradle'], ['DOCKER_CONFIG', '/root/.docker'],
+  ['CONDARC', '/root/.condarc'], ['GNUPGHOME', '/root/.gnupg'], ['GEMRC', '/root/.gemrc'], ['BUNDLE_USER_CONFIG', '/root/.bundle/config'],
+  ['WGETRC', '/root/.wgetrc'],
+];
+const HOME_FORM = /^\/(root|home\/[^/]+)$/;
+const absDir = (d: string | undefined): string | null => {
+  const t = d?.replace(/\/+$/, '');
+  return t && t.startsWith('/') && !t.includes('/../') && !t.endsWith('/..') ? t : null;
+};
 
 export function sensitiveContext(env: NodeJS.ProcessEnv = process.env): SensitiveContext {
   const dirs = new Set(STANDARD_PATH_DIRS);
   for (const d of (env.PATH ?? '').split(':')) if (d.startsWith('/')) dirs.add(d.replace(/\/+$/, '') || '/');
   if (env.HOME) for (const d of ['.local/bin', 'bin']) dirs.add(`${env.HOME.replace(/\/+$/, '')}/${d}`);
-  return { pathDirs: dirs };
+  const moved: Array<[string, string]> = [];
+  const add = (from: string | null, to: string): void => { if (from && from !== to) moved.push([from, to]); };
+  // A HOME outside /root and /home/NAME (the home-anchored rules' form).
+  const home = absDir(env.HOME);
+  if (home && !HOME_FORM.test(home)) add(home, '/root');
+  for (const [name, to] of MOVED_BY) add(absDir(env[name]), to);
+  for (const d of (env.GOPATH ?? '').split(':')) add(absDir(d), '/root/go');
+  add(absDir(/-Dmaven\.repo\.local=(\S+)/.exec(env.MAVEN_OPTS ?? '')?.[1]), '/root/.m2/repository');
+  const cr = absDir(env.CURL_HOME);
+  if (cr) add(`${cr}/.curlrc`, '/root/.curlrc');
+  moved.sort((a, b) => b[0].length - a[0].length);
+  return moved.length ? { pathDirs: dirs, moved } : { pathDirs: dirs };
 }
 
 // The plain text every path pattern's match holds (literals.ts), as one small alternation:
@@ -297,13 +382,29 @@ const ASCII = /^[\x00-\x7f]*$/;
 const FACTS: SensitiveFacts = { change: 'added', type: 'file', perm: -1, caps: false, access: false, owner: false, upper: undefined, raw: '' };
 const hasCaps = (c: Subject): boolean => !!c.xattrs?.some(([n]) => n === 'security.capability');
 
+function ruleAt(p: string, ctx: SensitiveContext): SensitiveRule | null {
+  const rules = PATH_FILTER.test(p) ? SENSITIVE_RULES : TEST_RULES;
+  for (const r of rules) {
+    if ((r.paths?.some((re) => re.test(p)) || r.test?.(FACTS, p, ctx)) && !r.harmless?.(FACTS, p)) return r;
+  }
+  return null;
+}
+// The rules that ask the context where PATH is: a moved dir's default form says nothing of it.
+const NOT_MOVED = new Set(['path-dir-writable', 'path-dir-owner', 'path-command']);
+
 function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined, access = false, owner = false): SensitiveRule | null {
   const p = ASCII.test(raw) ? raw : toFs(raw).toString('utf8');
   const f = FACTS;
   f.change = change; f.type = type; f.perm = perm; f.caps = caps; f.upper = upper; f.access = access; f.owner = owner; f.raw = raw;
-  const rules = PATH_FILTER.test(p) ? SENSITIVE_RULES : TEST_RULES;
-  for (const r of rules) {
-    if ((r.paths?.some((re) => re.test(p)) || r.test?.(f, p, ctx)) && !r.harmless?.(f, p)) return r;
+  const r = ruleAt(p, ctx);
+  if (r || !ctx.moved) return r;
+  // Asked again as where the tool's dir is by default (a few startsWith for an unflagged path,
+  // none when the environment moved nothing).
+  for (const [from, to] of ctx.moved) {
+    if (p.startsWith(from) && (p.length === from.length || p.charCodeAt(from.length) === 0x2f)) {
+      const m = ruleAt(to + p.slice(from.length), ctx);
+      if (m && !NOT_MOVED.has(m.id)) return m;
+    }
   }
   return null;
 }

@@ -137,4 +137,40 @@ testUnless(noAccounts)('--hide of an account file (or a package manager\'s lock)
   assert.is(r.stdout, 'done\n');
 });
 
+// Root inside (fuse-overlayfs layers for an ordinary user) and --user (kernel overlays, your own
+// uid) plan a sandbox differently: one made by either cannot be run in by the other.
+const noFuse = !IS_ROOT && fuseProblem(which) ? `without fuse-overlayfs every run plans kernel overlays (${fuseProblem(which)})` : null;
+testUnless(noFuse)('run --in with --user in a sandbox made as root inside (and the other way) is refused with the reason as an ordinary user; as root both work', () => {
+  const a = `asroot-${process.pid}`, b = `asuser-${process.pid}`;
+  const mark = `/tmp/sbx-mixed-${process.pid}`;
+  try {
+    // Old code: the fuse layers mounted as kernel overlays refused lookups (`/usr/bin`: EACCES,
+    // exit 126 for `sh`), and the next --user run found /usr, /etc, ... read-only (EINVAL).
+    let r = sbx(['run', '--name', a, '-q', '--', 'sh', '-c', `touch /usr/bin/sbx-mixed-${process.pid} ${mark}`], { store });
+    assert.is(r.code, 0, r.stderr);
+    r = sbx(['run', '--in', a, '--user', '-q', '--', 'sh', '-c', `cat ${mark} && echo seen`], { store });
+    if (IS_ROOT) assert.is(r.stdout, 'seen\n', r.stderr);
+    else {
+      assert.is(r.code, 125, r.stderr + r.stdout);
+      assert.match(r.stderr, new RegExp(`sandbox ${a} was made by a run as root inside: its /etc, /usr, /var, \\.\\.\\. are fuse-overlayfs layers, which a --user run cannot show`));
+    }
+    // Old code: root inside could not write /usr (EACCES) nor see what the --user run wrote.
+    r = sbx(['run', '--name', b, '--user', '-q', '--', 'sh', '-c', `: > ${mark}-u`], { store });
+    assert.is(r.code, 0, r.stderr);
+    r = sbx(['run', '--in', b, '-q', '--', 'sh', '-c', `cat ${mark}-u && echo seen`], { store });
+    if (IS_ROOT) assert.is(r.stdout, 'seen\n', r.stderr);
+    else {
+      assert.is(r.code, 125, r.stderr + r.stdout);
+      assert.match(r.stderr, new RegExp(`sandbox ${b} was made by a --user run: a run as root inside could not show it`));
+    }
+    // Runs of the sandbox's own kind go on as before.
+    assert.is(sbx(['run', '--in', a, '-q', '--', 'cat', mark], { store }).code, 0);
+    assert.is(sbx(['run', '--in', b, '--user', '-q', '--', 'cat', `${mark}-u`], { store }).code, 0);
+  } finally {
+    sbx(['discard', a], { store });
+    sbx(['discard', b], { store });
+  }
+  assert.not.ok(existsSync(mark), 'the host gained the file');
+});
+
 test.run();

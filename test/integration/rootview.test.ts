@@ -152,12 +152,15 @@ testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${F
   assert.not.match(r.stderr, /ENOTCONN/);
 });
 
-// A quiet throwaway run (-n -q) has the helper make the empty copies of the lock and account
-// files and the dirs shown empty (entry ops, like its layer dirs); a reviewed run has sbx make
-// them, and records each copy for the review. The view must be the same either way.
-testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${FUSE_PROBLEM}`), { missing: !IS_ROOT })('unprivileged -n -q: the helper makes the copies shown empty, the same view as sbx makes them', () => {
-  const spec = sbx(['run', '-n', '-q', '--', 'true'], { store, env: { SBX_DEBUG_SPEC: '1' } });
+// A new sandbox's run has the helper make the empty copies of the lock and account files and
+// the dirs shown empty (entry ops, like its layer dirs; it reports each copy's inode and ctime
+// for the review); a --hide run has sbx make them itself. The view must be the same either way.
+testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${FUSE_PROBLEM}`), { missing: !IS_ROOT })('unprivileged: the helper makes the copies shown empty, the same view as sbx makes them', () => {
+  // A reviewed run: the review knows each copy by what the helper reported of it, so an
+  // unwritten copy is no change.
+  const { r: spec, changes } = report(['--', 'true'], { SBX_DEBUG_SPEC: '1' });
   assert.is(spec.code, 0, spec.stderr);
+  assert.equal(changes, []);
   const str = (q: string): string => JSON.parse(q) as string;
   // Layer dir -> the host tree its fuse-overlayfs serves.
   const targets = new Map<string, string>();
@@ -168,10 +171,13 @@ testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${F
     return [targets.get(dir!) ?? assert.unreachable(`${rel}: no fuse layer`), ...rest].join('/').replace(/^\/\//, '/');
   };
   const files: string[] = [], shown: string[] = [];
-  for (const m of spec.stderr.matchAll(/^entry "file" ("L\d+\/upper\/[^"]*")/gm)) {
+  for (const m of spec.stderr.matchAll(/^entry "file" ("L\d+\/upper\/[^"]*")(.*)$/gm)) {
     const rel = str(m[1]!);
     if (rel.endsWith('/.wh..wh..opq')) shown.push(host(rel.slice(0, -'/.wh..wh..opq'.length)));
-    else files.push(host(rel));
+    else {
+      assert.match(m[2]!, / "report"$/);
+      files.push(host(rel));
+    }
   }
   // The account files are root's and unreadable to an ordinary user on any Debian-like host.
   assert.ok(files.includes('/etc/shadow'), `copies the helper makes: ${files.join(' ')}`);
@@ -179,11 +185,17 @@ testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${F
   // each dir shown empty (its mtime is that of the whiteout made in it).
   const script = `for f in ${files.join(' ')}; do stat -c '%n %F %a %u %s %Y' "$f"; done; for d in ${shown.join(' ')}; do stat -c '%n %F %a %u %X' "$d"; ls -A "$d"; done`;
   const byHelper = sbx(['run', '-n', '-q', '--', 'sh', '-c', script], { store });
-  const bySbx = sbx(['run', '-n', '--', 'sh', '-c', script], { store });
+  const bySbx = sbx(['run', '-n', '-q', '--hide', '/nonexistent-sbx-test', '--', 'sh', '-c', script], { store });
   assert.is(byHelper.code, 0, byHelper.stderr);
   assert.is(bySbx.code, 0, bySbx.stderr);
   assert.is(byHelper.stdout, bySbx.stdout);
   assert.ok(byHelper.stdout.includes('/etc/shadow regular empty file 640 0 0 '), byHelper.stdout);
+  // A copy the command changed is a change.
+  if (files.includes('/var/lib/dpkg/lock')) {
+    const chmodded = report(['--', 'chmod', '600', '/var/lib/dpkg/lock']);
+    assert.is(chmodded.r.code, 0, chmodded.r.stderr);
+    assert.ok(chmodded.changes.some((c) => c.endsWith(' /var/lib/dpkg/lock')), chmodded.changes.join('\n'));
+  }
 });
 
 testUnless(USER_CASE)('unprivileged without fuse-overlayfs: one line says system paths are read-only, writes there fail', () => {

@@ -19,7 +19,7 @@ export const file = (path: string, change: Change['change'] = 'added'): C => ({ 
 // Rule id → changes it must mark (and be the rule that marks them).
 export const CASES: Record<string, C[]> = {
   'sbx-state': ['/home/u/.config/sbx/config.json', '/home/u/.cache/sbx/helper/0.1.0+x/sbx-helper', '/root/.local/state/sbx/ab12cd34/meta.json', '/home/u/.cache/sbx'].map((p) => file(p)),
-  'shell-startup': ['/etc/profile', '/etc/bash.bashrc', '/etc/profile.d/x.sh', '/etc/environment', '/home/u/.config/fish/conf.d/x.fish'].map((p) => file(p, 'modified')),
+  'shell-startup': ['/etc/profile', '/etc/bash.bashrc', '/etc/profile.d/x.sh', '/etc/environment', '/home/u/.config/fish/conf.d/x.fish', '/home/u/.bashrc.d/x.sh', '/root/.cargo/env', '/home/u/.cargo/env.fish'].map((p) => file(p, 'modified')),
   sudoers: ['/etc/sudoers', '/etc/sudoers.d/99-me'].map((p) => file(p)),
   loader: ['/etc/ld.so.preload', '/etc/ld.so.conf', '/etc/ld.so.conf.d/evil.conf'].map((p) => file(p)),
   cron: ['/etc/crontab', '/etc/cron.d/job', '/etc/cron.daily/x', '/var/spool/cron/crontabs/root'].map((p) => file(p)),
@@ -66,6 +66,19 @@ export const CASES: Record<string, C[]> = {
   ],
   'shared-library': ['/usr/lib/x86_64-linux-gnu/libevil.so.1', '/usr/local/lib/libx.so', '/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib64/liby.so.2.3'].map((p) => file(p)),
   'path-command': ['/usr/local/bin/tool', '/home/u/.local/bin/x', '/opt/tool/bin/y', '/usr/games/sl', '/usr/local/games/g'].map((p) => file(p)),
+  'cargo-config': ['/home/u/.cargo/config.toml', '/root/.cargo/config', '/home/u/src/p/.cargo/config.toml'].map((p) => file(p)),
+  'maven-config': ['/home/u/.m2/settings.xml', '/root/.m2/toolchains.xml', '/etc/maven/settings.xml', '/usr/share/maven/conf/m2.conf', '/home/u/.mavenrc', '/etc/mavenrc', '/usr/local/etc/mavenrc'].map((p) => file(p)),
+  'gradle-init': ['/home/u/.gradle/init.d/x.gradle', '/home/u/.gradle/init.d/y.init.gradle.kts', '/root/.gradle/init.gradle', '/home/u/.gradle/gradle.properties'].map((p) => file(p)),
+  'pip-config': ['/home/u/.config/pip/pip.conf', '/root/.pip/pip.conf', '/etc/pip.conf', '/etc/xdg/pip/pip.conf', '/home/u/.pydistutils.cfg', '/home/u/.condarc', '/root/.conda/condarc', '/home/u/.config/conda/.condarc', '/etc/conda/.condarc'].map((p) => file(p)),
+  'js-config': ['/home/u/.yarnrc', '/root/.yarnrc.yml', '/home/u/.config/pnpm/rc'].map((p) => file(p)),
+  'docker-config': [file('/home/u/.docker/config.json', 'modified'), file('/home/u/.docker/cli-plugins/docker-x'), file('/usr/local/lib/docker/cli-plugins/docker-y'), file('/usr/libexec/docker/cli-plugins/docker-z'),
+    { path: '/home/u/.docker/cli-plugins/docker-w', change: 'metadata', type: 'file', up: st('file', 0o755), details: ['mode 644→755'] }],
+  'session-env': ['/home/u/.config/environment.d/10-path.conf', '/etc/environment.d/x.conf', '/usr/lib/environment.d/y.conf'].map((p) => file(p)),
+  'desktop-entry': ['/home/u/.local/share/applications/x.desktop', '/home/u/.local/share/applications/wine/y.desktop', '/usr/share/applications/firefox.desktop', '/usr/local/share/applications/z.desktop'].map((p) => file(p)),
+  'editor-startup': ['/home/u/.config/nvim/init.lua', '/home/u/.config/nvim/lua/x.lua', '/root/.vim/plugin/x.vim', ...['autoload', 'ftplugin', 'ftdetect', 'after', 'syntax', 'indent', 'compiler', 'colors'].map((d) => `/home/u/.vim/${d}/x.vim`), '/home/u/.vim/gvimrc', '/home/u/.vim/pack/p/start/x/plugin/y.vim', '/home/u/.vim/vimrc', '/home/u/.emacs.d/init.el', '/home/u/.config/emacs/early-init.el', '/home/u/.emacs.el'].map((p) => file(p)),
+  'ruby-config': ['/home/u/.gemrc', '/root/.bundle/config', '/etc/gemrc'].map((p) => file(p)),
+  'fetch-config': ['/home/u/.wgetrc', '/root/.curlrc', '/home/u/.config/.curlrc', '/etc/wgetrc'].map((p) => file(p)),
+  'gnupg-config': ['/home/u/.gnupg/gpg.conf', '/root/.gnupg/gpg-agent.conf', '/home/u/.gnupg/dirmngr.conf'].map((p) => file(p, 'modified')),
   'apt-lists': [file('/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease', 'modified'), file('/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4', 'modified'),
     file('/var/lib/apt/lists/evil.example_dists_x_InRelease'), file('/var/lib/apt/lists/auxfiles/x'),
     { path: '/var/lib/apt/lists/x_Packages', change: 'added', type: 'symlink', target: '/tmp/evil' }, { path: '/var/lib/apt/lists/x_InRelease', change: 'replaced', type: 'file' }],
@@ -106,4 +119,12 @@ export const ORDINARY: C[] = [
   { path: '/home/u/.cache/pip/wheels/c5/dd', change: 'added', type: 'dir' }, { path: '/home/u/.cache/pip/wheels/c5/dd/x.whl', change: 'deleted', type: 'file' },
   { path: '/home/u/.npm/_cacache/index-v5/1f/2e/abcdef', change: 'deleted', type: 'file' }, { path: '/home/u/go/pkg/mod/x@v1/y.go', change: 'deleted', type: 'file' },
   file('/home/u/src/p/go/pkg/mod.go'),
+  // Tool config: a project's own yarn and bundler config (`yarn set version`, `bundle config
+  // set --local` write them), deleting or touching one, a dir, what the tools keep beside it.
+  file('/home/u/src/p/.yarnrc.yml'), file('/home/u/src/p/.bundle/config'), file('/home/u/src/p/.gemrc'), file('/home/u/src/p/.curlrc'), file('/home/u/src/p/.condarc'), file('/home/u/src/p/.mavenrc'), file('/home/u/src/p/.pydistutils.cfg'), file('/home/u/src/p/.wgetrc'), file('/etc/xcondarc'), file('/home/u/src/go/pkg/mod/x.go'),
+  { path: '/home/u/.cargo/config.toml', change: 'deleted', type: 'file' }, { path: '/home/u/.m2/settings.xml', change: 'metadata', type: 'file', up: st('file', 0o644), details: ['mtime'] },
+  { path: '/home/u/.config/nvim/lua', change: 'added', type: 'dir' }, { path: '/home/u/.docker/cli-plugins', change: 'added', type: 'dir' },
+  file('/home/u/.docker/buildx/instances/x'), file('/home/u/.gradle/caches/modules-2/x.bin'), file('/home/u/src/p/gradle.properties'), file('/home/u/.gnupg/random_seed'),
+  file('/home/u/.local/share/applications/mimeinfo.cache'), file('/usr/share/applications/mimeinfo.cache'), file('/home/u/.vim/.netrwhist'), file('/home/u/.viminfo'),
+  file('/home/u/.cargo/.package-cache'), file('/home/u/.cargo/.crates.toml'), file('/home/u/.config/pip/pip.conf.bak'), file('/etc/maven/logging/simplelogger.properties'),
 ];

@@ -176,6 +176,9 @@ test('a filter without any one of its texts fails the comparison (the corpus has
   const matched = corpusTexts().filter((p) => PATTERNS.some((re) => re.test(p)));
   const parts = filterParts(PATTERNS);
   assert.ok(parts.prefixes.length + parts.infixes.length > 10 && !parts.whole.length, 'the table is read as texts');
+  // A pattern anchored at a home (`^/(root|home/[^/]+)/...`) reads as the text "/", which lets
+  // every path through (the rules then ran on all 200k paths of a review: 140 -> 830 ms).
+  for (const x of [...parts.prefixes, ...parts.infixes]) assert.ok(x.length >= 4, `filter text ${JSON.stringify(x)} turns away almost nothing`);
   const drops: FilterParts[] = [
     ...parts.prefixes.map((x) => ({ ...parts, prefixes: parts.prefixes.filter((y) => y !== x) })),
     ...parts.infixes.map((x) => ({ ...parts, infixes: parts.infixes.filter((y) => y !== x) })),

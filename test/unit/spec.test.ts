@@ -109,6 +109,37 @@ test('the helper checks flags and numbers once, strictly, before applying anythi
   }
 });
 
+test('newuidmap and newgidmap run side by side; a failure of either is said as its own step', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-spec-'));
+  try {
+    // The uid tool waits (5 s at most) for the gid tool to have started: run one after the
+    // other, it would wait in vain and fail.
+    const mark = join(dir, 'gid-started');
+    const uidTool = (code: number): string => {
+      const f = join(dir, `uid-${code}`);
+      writeFileSync(f, `#!/bin/sh\ni=0\nwhile [ ! -e '${mark}' ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done\n[ -e '${mark}' ] || exit 9\nexit ${code}\n`, { mode: 0o755 });
+      return f;
+    };
+    const gidTool = (code: number): string => {
+      const f = join(dir, `gid-${code}`);
+      writeFileSync(f, `#!/bin/sh\n: > '${mark}'\nexit ${code}\n`, { mode: 0o755 });
+      return f;
+    };
+    const run = (u: string, g: string) => {
+      rmSync(mark, { force: true });
+      const spec = netstrings('version', '1', 'newuidmap', u, '0 0 1', 'newgidmap', g, '0 0 1', 'cwd', '/', 'arg', '/bin/true');
+      const r = spawnSync(helperPath(), ['run', '0', '4'], { input: spec, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'], encoding: 'latin1' });
+      return parseStatusLines(String(r.output[4] ?? '')).outcome;
+    };
+    assert.equal(run(uidTool(0), gidTool(0)), { kind: 'exited', code: 0 });
+    assert.equal(run(uidTool(1), gidTool(0)), { kind: 'setup-failed', step: 'uid-map', errno: 1, path: join(dir, 'uid-1'), message: null });
+    assert.equal(run(uidTool(0), gidTool(1)), { kind: 'setup-failed', step: 'gid-map', errno: 1, path: join(dir, 'gid-1'), message: null });
+    assert.equal(run(uidTool(1), gidTool(1)), { kind: 'setup-failed', step: 'uid-map', errno: 1, path: join(dir, 'uid-1'), message: null });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the status channel is not inherited by programs the helper runs (newuidmap)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sbx-spec-'));
   try {
@@ -132,6 +163,16 @@ test('status lines: escapes decoded, last outcome wins, fallbacks collected', ()
   assert.equal(p.vanished, ['/tmp/cc\n.o']);
   assert.ok(p.started);
   assert.equal(parseStatusLines('error overlay 13 /usr\n').outcome, { kind: 'setup-failed', step: 'overlay', errno: 13, path: '/usr', message: null });
+});
+
+test('status lines: the copies the helper made and reported, with their inode and ctime as Stats computes it', () => {
+  // A UTF-8 name (é) comes escaped byte by byte; the ctime is seconds and nanoseconds.
+  const p = parseStatusLines('entry-made 4242 1796200259 348169000 L020/upper/lib/dpkg/lock\nentry-made 7 5 1 L002/upper/caf\\xc3\\xa9 x\nstarted 2\nexit 0\n');
+  assert.equal(p.entriesMade, [
+    { rel: 'L020/upper/lib/dpkg/lock', ino: 4242, ctimeMs: 1796200259 * 1e3 + 348169000 / 1e6 },
+    { rel: 'L002/upper/café x', ino: 7, ctimeMs: 5 * 1e3 + 1 / 1e6 },
+  ]);
+  assert.equal(parseStatusLines('started 2\nexit 0\n').entriesMade, []);
 });
 
 test('status lines: a --disk copy-back is complete only when the helper says so', () => {

