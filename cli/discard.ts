@@ -40,6 +40,7 @@ export class DiscardCommand extends Command {
 function liveUse(store: Store, e: StoreEntry, name: string): string | null {
   const m = e.meta;
   if (m?.state === 'running' && m.runnerPid !== process.pid && runnerAlive(m)) return `is running a command (sbx pid ${m.runnerPid})`;
-  const committer = m?.state === 'committing' ? liveCommitPid(store, e.id, name) : null;
-  return committer !== null ? `is being committed (sbx pid ${committer})` : null;
+  // Its lock too: a commit that still scans and plans has not marked the sandbox committing yet.
+  const committer = liveCommitPid(store, e.id, name);
+  return committer !== null ? `is being committed${committer ? ` (sbx pid ${committer})` : ''}` : null;
 }

@@ -12,6 +12,7 @@ import { SbxError } from '../sandbox-core/base/errors.js';
 import { humanBytes } from './progress.js';
 import { info, line } from './output.js';
 import { age, eachStore, refusedStatus, storeLabel } from './ls.js';
+import { liveCommitPid } from '../sandbox-core/commit/journal.js';
 
 interface Candidate { entry: StoreEntry; bytes: number | null; store: Store }
 
@@ -67,6 +68,8 @@ export class PruneCommand extends Command {
         const ref = displayText(e.meta?.name ?? e.id);
         if (state === 'running') { say(`  skipped ${ref}: its command is still running`); continue; }
         if (state === 'committing') { say(`  skipped ${ref}: an interrupted commit ('sbx commit ${e.id}' finishes it)`); continue; }
+        // A commit still scanning and planning holds its lock before it marks the sandbox.
+        if (liveCommitPid(store, e.id) !== null) { say(`  skipped ${ref}: it is being committed`); continue; }
         const createdMs = createdOf(store, e);
         if (now - createdMs < minAgeMs) { newer++; continue; }
         let bytes: number | null = null;
@@ -103,7 +106,7 @@ export class PruneCommand extends Command {
     for (const c of take) {
       // Asked again once removeId holds the entry: a run --in or a commit that began since the
       // list was made keeps its sandbox.
-      const r = c.store.removeId(c.entry.id, (e) => e.meta?.state === 'running' || e.meta?.state === 'committing');
+      const r = c.store.removeId(c.entry.id, (e, name) => e.meta?.state === 'running' || e.meta?.state === 'committing' || liveCommitPid(c.store, e.id, name) !== null);
       if (r === 'gone') gone++;
       if (r === 'live') { live++; line(`  kept ${displayText(c.entry.meta?.name ?? c.entry.id)}: it began to be used meanwhile`); }
     }

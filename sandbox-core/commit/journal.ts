@@ -247,14 +247,18 @@ export class JournalWriter {
 }
 
 /**
- * The pid of a commit of this sandbox that still runs (its journal's owner), or null: removing
- * the sandbox under it would cut a commit short halfway through the host's files. `name`:
- * the entry's name in the store (Store.removeId's claim while it decides).
+ * The pid of a commit of this sandbox that still runs (the holder of its lock, 0 for one
+ * writing its lock now; or its journal's owner), or null: removing the sandbox under it would
+ * cut a commit short halfway through the host's files, or, while it still scans and plans
+ * (its lock taken, no journal yet), leave it staging from layers that are gone. `name`: the
+ * entry's name in the store (Store.removeId's claim while it decides).
  */
 export function liveCommitPid(store: Store, id: string, name = id): number | null {
   let entry: Dir;
   try { entry = store.openEntry(id, name); } catch { return null; }
   try {
+    const locked = lockOwner(entry);
+    if (locked !== null) return locked;
     const j = readJournal(entry, store.dirOf(id));
     return j && journalOwnerAlive(j.header) ? j.header.pid : null;
   } catch {

@@ -91,6 +91,34 @@ test('a second commit of a sandbox while the first runs is refused; a killed one
   assert.is(readFileSync(join(canary, 'm', 'new'), 'utf8'), 'new\n');
 }));
 
+test('discard and prune leave a sandbox whose commit still scans and plans (its lock held, no journal yet)', withCanary(async (canary, store) => {
+  writeFileSync(join(canary, 'f'), 'host\n');
+  runNamed(store, canary, 'echo sb > f');
+  const first = sbxAsync(['commit', 'x'], { store, env: { SBX_TEST_COMMIT_PAUSE_AFTER: 'planned' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const exited = new Promise<void>((res) => first.on('exit', () => res()));
+  await new Promise<void>((res, rej) => {
+    first.stderr!.on('data', (b: Buffer) => { err += b.toString(); if (err.includes('paused at step planned')) res(); });
+    first.on('exit', () => rej(new Error(`the commit did not pause: ${err}`)));
+    setTimeout(() => rej(new Error(`the commit did not pause within a minute: ${err}`)), 60_000).unref();
+  }).catch((e) => { first.kill('SIGKILL'); throw e; });
+  try {
+    const d = sbx(['discard', 'x'], { store });
+    assert.is(d.code, 125, d.stderr);
+    assert.match(d.stderr, `sandbox x is being committed (sbx pid ${first.pid}): nothing discarded`);
+    const p = sbx(['prune', '-f'], { store });
+    assert.match(p.stderr, 'skipped x: it is being committed', p.stderr);
+    assert.ok(readdirSync(store).some((n) => /^[0-9a-f]{8}$/.test(n)), `the sandbox went: ${p.stderr}`);
+  } finally {
+    first.kill('SIGKILL');
+    await exited;
+  }
+  // Its lock's owner gone, the sandbox may go.
+  const d = sbx(['discard', 'x'], { store });
+  assert.is(d.code, 0, d.stderr);
+  assert.is(readFileSync(join(canary, 'f'), 'utf8'), 'host\n');
+}));
+
 // Decided at load: whether /opt's filesystem takes the append-only flag at all.
 const chattrOk = IS_ROOT && spawnSync('sh', ['-c', 'd=$(mktemp -d /opt/sbx-chattr-XXXXXX) && chattr +a "$d" && chattr -a "$d"; s=$?; rmdir "$d"; exit $s']).status === 0;
 testUnless(!IS_ROOT ? 'chattr +a needs root' : !chattrOk ? 'no chattr, or /opt takes no append-only flag' : null, { missing: IS_ROOT })(
