@@ -88,7 +88,7 @@ function floorSpec(dir, env) {
   return [helper, spec, readFileSync(version, 'utf8'), ...cgroupsOf(r.stderr)];
 }
 
-/** Microseconds one first-touch page fault costs here (a native machine: well under 1; this VM: ~28). */
+/** Microseconds one first-touch page fault costs here (a native machine: well under 1; this VM: ~2-4). */
 function faultUs() {
   const pages = 4096;
   const r = spawnSync(process.execPath, ['-e', `const f = () => process.resourceUsage().minorPageFault; const t = process.hrtime.bigint(); const a = f(); const m = new Uint8Array(new SharedArrayBuffer(${pages} * 4096)); for (let i = 0; i < m.length; i += 4096) m[i] = 1; const n = f() - a; console.log(n > ${pages} / 2 ? (Number(process.hrtime.bigint() - t) / 1e3 / n).toFixed(0) : 'n/a')`], { encoding: 'utf8' });
