@@ -63,19 +63,25 @@ test('a dir the host made where the sandbox changed a file, or removed a dir, is
   assert.is(readFileSync(join(canary, 'k'), 'utf8'), 'new\n');
 }));
 
-test('a second commit of a sandbox while the first runs is refused; a killed one\'s lock is taken over', withCanary(async (canary, store) => {
-  mkdirSync(join(canary, 'm'));
-  for (let i = 0; i < 20; i++) writeFileSync(join(canary, 'm', `f${i}`), `host ${i}\n`);
-  runNamed(store, canary, 'for i in $(seq 0 19); do echo sb$i > m/f$i; done; echo new > m/new');
-  // The first stops after its plan, before its journal: the moment two commits raced.
+/** `sbx commit x` started and stopped after its plan (its lock held, no journal yet); its exit awaited. */
+async function pausedCommit(store: string): Promise<{ first: ReturnType<typeof sbxAsync>; exited: Promise<void> }> {
   const first = sbxAsync(['commit', 'x'], { store, env: { SBX_TEST_COMMIT_PAUSE_AFTER: 'planned' }, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   const exited = new Promise<void>((res) => first.on('exit', () => res()));
   await new Promise<void>((res, rej) => {
     first.stderr!.on('data', (b: Buffer) => { err += b.toString(); if (err.includes('paused at step planned')) res(); });
-    first.on('exit', () => rej(new Error(`the first commit did not pause: ${err}`)));
-    setTimeout(() => rej(new Error(`the first commit did not pause within a minute: ${err}`)), 60_000).unref();
+    first.on('exit', () => rej(new Error(`the commit did not pause: ${err}`)));
+    setTimeout(() => rej(new Error(`the commit did not pause within a minute: ${err}`)), 60_000).unref();
   }).catch((e) => { first.kill('SIGKILL'); throw e; });
+  return { first, exited };
+}
+
+test('a second commit of a sandbox while the first runs is refused; a killed one\'s lock is taken over', withCanary(async (canary, store) => {
+  mkdirSync(join(canary, 'm'));
+  for (let i = 0; i < 20; i++) writeFileSync(join(canary, 'm', `f${i}`), `host ${i}\n`);
+  runNamed(store, canary, 'for i in $(seq 0 19); do echo sb$i > m/f$i; done; echo new > m/new');
+  // The first stops after its plan, before its journal: the moment two commits raced.
+  const { first, exited } = await pausedCommit(store);
   try {
     const second = sbx(['commit', 'x'], { store });
     assert.is(second.code, 125, second.stderr);
@@ -94,14 +100,7 @@ test('a second commit of a sandbox while the first runs is refused; a killed one
 test('discard and prune leave a sandbox whose commit still scans and plans (its lock held, no journal yet)', withCanary(async (canary, store) => {
   writeFileSync(join(canary, 'f'), 'host\n');
   runNamed(store, canary, 'echo sb > f');
-  const first = sbxAsync(['commit', 'x'], { store, env: { SBX_TEST_COMMIT_PAUSE_AFTER: 'planned' }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  const exited = new Promise<void>((res) => first.on('exit', () => res()));
-  await new Promise<void>((res, rej) => {
-    first.stderr!.on('data', (b: Buffer) => { err += b.toString(); if (err.includes('paused at step planned')) res(); });
-    first.on('exit', () => rej(new Error(`the commit did not pause: ${err}`)));
-    setTimeout(() => rej(new Error(`the commit did not pause within a minute: ${err}`)), 60_000).unref();
-  }).catch((e) => { first.kill('SIGKILL'); throw e; });
+  const { first, exited } = await pausedCommit(store);
   try {
     const d = sbx(['discard', 'x'], { store });
     assert.is(d.code, 125, d.stderr);
