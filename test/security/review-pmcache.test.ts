@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx as run, type SbxResult } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
 import { underPty, type PtyStep } from '../helpers/pty.js';
+import { assertGroupedFlag, flaggedLines } from '../helpers/flagged.js';
 
 const store = makeStore();
 let canary = '';
@@ -22,7 +23,6 @@ const sbx = (args: string[]): SbxResult => run(args, { store, timeoutMs: 300_000
 const PIP = "pip's cache (a later pip install uses its wheels and index pages as they are)";
 const APT = 'apt package lists (a later apt-get install trusts them: their signature is checked only at update)';
 const DEB = "apt's downloaded packages (a later apt-get install uses a .deb of the listed name and size without checking its hash)";
-const flaggedLines = (out: string): string[] => out.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
 
 // The canary is the HOME whose pip cache the command fills: pip's wheel cache files a built
 // wheel under wheels/AA/BB/CC/REST/ (a hash of where it came from), beside an origin.json.
@@ -40,16 +40,7 @@ test('wheels planted in a pip cache are one flagged line; --all, --name-only and
   assert.is(r.code, 0, r.stderr);
   const line = `! added: 4 pip cache files in 2 dirs under ${canary}/.cache/pip/wheels/ ('sbx diff --all' lists each) [! ${PIP}]`;
   const trailer = '! 4 changes where code runs later (marked !): review them before keeping';
-  assert.equal(flaggedLines(r.stdout + r.stderr), [line, trailer], r.stdout + r.stderr);
-  const out = sbx(['diff', 'w']).stdout;
-  assert.equal(flaggedLines(out), [line, trailer], out);
-  const all = sbx(['diff', 'w', '--all']).stdout;
-  assert.equal(flaggedLines(all), [...wheels.map((p) => `! added: ${p} [! ${PIP}]`), trailer], all);
-  const names = sbx(['diff', 'w', '--name-only']).stdout.split('\n');
-  for (const p of wheels) assert.ok(names.includes(p), p);
-  const json = JSON.parse(sbx(['diff', 'w', '--json']).stdout) as { sensitive: number; changes: Array<{ path: string; sensitive?: string }> };
-  assert.is(json.sensitive, 4);
-  assert.equal(json.changes.filter((c) => c.sensitive === PIP).map((c) => c.path).sort(), wheels);
+  assertGroupedFlag(sbx, 'w', r.stdout + r.stderr, { line, trailer, why: PIP, paths: wheels, sensitive: 4 });
   assert.is(sbx(['discard', 'w']).code, 0);
   for (const p of wheels) assert.not.ok(existsSync(p), p);
 });

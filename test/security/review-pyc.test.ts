@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx as run, type SbxResult } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
 import { underPty, type PtyStep } from '../helpers/pty.js';
+import { assertGroupedFlag, flaggedLines } from '../helpers/flagged.js';
 
 const PY = spawnSync('python3', ['-c', '0']).status === 0 ? null : 'no python3 on this host';
 // The interpreter's cache tag (cpython-311): compileall names the files with it.
@@ -29,7 +30,6 @@ test.after(() => removeStore(store));
 
 const sbx = (args: string[]): SbxResult => run(args, { store, timeoutMs: 300_000 });
 const why = 'bytecode Python runs in place of an unchanged source';
-const flaggedLines = (out: string): string[] => out.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
 const compile = (lib: string, name: string): string => `python3 -c 'import py_compile, sys; py_compile.compile(sys.argv[1], doraise=True)' ${lib}/${name}.py`;
 
 testUnless(PY, { missing: true })('a .pyc written for an unchanged host source is flagged and listed with its diff, not folded', () => {
@@ -67,18 +67,9 @@ testUnless(PY, { missing: true })('a module tree compiled inside is one flagged 
   const line = `! added: 7 bytecode files in 3 dirs under ${lib}/ ('sbx diff --all' lists each) [! ${why}]`;
   const trailer = '! 7 changes where code runs later (marked !): review them before keeping';
   // The summary after the run and sbx diff's: one line for the 7.
-  assert.equal(flaggedLines(r.stdout + r.stderr), [line, trailer], r.stdout + r.stderr);
-  const out = sbx(['diff', 'm']).stdout;
-  assert.equal(flaggedLines(out), [line, trailer], out);
+  const out = assertGroupedFlag(sbx, 'm', r.stdout + r.stderr, { line, trailer, why, paths: pycs, sensitive: 7 });
   // Each keeps its diff.
   for (const p of pycs) assert.ok(out.includes(`diff ${p} (added)\n`), p);
-  const all = sbx(['diff', 'm', '--all']).stdout;
-  assert.equal(flaggedLines(all), [...pycs.map((p) => `! added: ${p} [! ${why}]`), trailer], all);
-  const names = sbx(['diff', 'm', '--name-only']).stdout.split('\n');
-  for (const p of pycs) assert.ok(names.includes(p), p);
-  const json = JSON.parse(sbx(['diff', 'm', '--json']).stdout) as { sensitive: number; changes: Array<{ path: string; sensitive?: string }> };
-  assert.is(json.sensitive, 7);
-  assert.equal(json.changes.filter((c) => c.sensitive === why).map((c) => c.path).sort(), pycs);
   assert.is(sbx(['discard', 'm']).code, 0);
 });
 

@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { test } from 'uvu';
 import { existsSync, mkdirSync } from 'node:fs';
 import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx as run, type SbxResult } from '../helpers/sbx.js';
+import { flaggedLines } from '../helpers/flagged.js';
 
 const store = makeStore();
 let canary = '';
@@ -20,7 +21,6 @@ const sbx = (args: string[], env: NodeJS.ProcessEnv): SbxResult => run(args, { s
 const CARGO = 'cargo config (can name a compiler wrapper, a runner, aliases or a replacement registry)';
 const PIP = 'pip, setuptools or conda config (can name the index packages come from)';
 const YARN = 'yarn or pnpm user config (can name the registry and, yarnPath/yarn-path, the yarn that runs)';
-const flaggedLines = (out: string): string[] => out.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
 
 test('a cargo config, a pip.conf and a .yarnrc.yml planted in HOME are each flagged with the tool\'s reason', () => {
   const h = canary;
