@@ -93,6 +93,16 @@ function readPart(path: string, cacheSize: number): { bytes: Buffer; room: Buffe
   }
 }
 
+/**
+ * The size of a part's code cache, 0 when there is none or it cannot be looked at: the cache
+ * only saves compiling, so a cache dir sbx may not search (an XDG_CACHE_HOME of another user's,
+ * a file in its way) is no cache, as readCache and writeCache take it; it ended every command,
+ * `sbx --version` too, with "Error: EACCES" (or ENOTDIR).
+ */
+function cacheSize(file: string): number {
+  try { return statSync(file, { throwIfNoEntry: false })?.size ?? 0; } catch { return 0; }
+}
+
 /** Runs dist/bin/<name>.js (a CommonJS bundle) and returns its exports. */
 export function loadPart<T>(binDir: string, name: string, hash: string): T {
   const path = join(binDir, `${name}.js`);
@@ -100,7 +110,7 @@ export function loadPart<T>(binDir: string, name: string, hash: string): T {
   // one buffer's pages touched instead of two (~80 fewer page faults for a run).
   const where = cacheDir();
   const file = where ? join(where.dir, `${name}-${hash}-${process.version}-${process.arch}.v8`) : null;
-  const { bytes, room } = readPart(path, file ? statSync(file, { throwIfNoEntry: false })?.size ?? 0 : 0);
+  const { bytes, room } = readPart(path, file ? cacheSize(file) : 0);
   // latin1: a part is ASCII (scripts/bundle.mjs refuses anything else), and this decodes without UTF-8 checks.
   const source = bytes.toString('latin1');
   // A part of another build (or no part at all) is refused rather than run as something else.

@@ -137,4 +137,13 @@ test('every part of the bundle is ASCII: one other character makes V8 hold the w
   }
 });
 
+test('a cache dir sbx cannot look in (a file in its way) is no cache: the command still runs', () => {
+  const file = join(work, 'not-a-dir');
+  writeFileSync(file, 'x');
+  const r = sbx(['--version'], { store: join(work, 'store'), env: { XDG_CACHE_HOME: file } });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^sbx /);
+  assert.is(r.stderr, '');
+});
+
 test.run();
