@@ -17,6 +17,7 @@ import { Store, scratchPath } from '../../sandbox-core/store.js';
 import { JournalWriter } from '../../sandbox-core/commit/journal.js';
 import { IS_ROOT, SBX } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
+import { underPty } from '../helpers/pty.js';
 
 /** No account has it (checked): its scratch dir and its processes are this test's. */
 const UID = 54321;
@@ -355,6 +356,43 @@ rootCase("fixed: a 1 GiB sparse commit journal planted by the store's owner is r
     assert.equal(readdirSync(store), []);
   } finally {
     cleanup(c, top);
+  }
+});
+
+rootCase("fixed: root's export --format patch of a user's sandbox holding a 5 GiB sparse file names it at the end, unread", () => {
+  // Before: read whole ('size' out of range: an internal error; a 4 GiB one was 4 GiB of root's memory).
+  const { top, store } = makeUserStore();
+  try {
+    const big = join(store, ID, 'L0', 'upper', 'big');
+    writeFileSync(big, '');
+    truncateSync(big, 5 * 2 ** 30);
+    chownTree(store);
+    const r = rootSbx(store, ['export', ID, '--format', 'patch']);
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stdout, '\n+a\n');
+    assert.match(r.stdout, '#   /big: added file over 128 MiB\n');
+  } finally {
+    cleanup(top);
+  }
+});
+
+const ptyCase = testUnless(!IS_ROOT ? 'a root case: the root run covers it' : !accountless ? `uid ${UID} has an account here` : !hasPython ? 'no python3 for the pty' : null);
+
+ptyCase("fixed: root's export --format patch of a user's sandbox to a terminal escapes what the files hold", () => {
+  // Before: a file of the sandbox's with a terminal escape reached root's terminal as it was.
+  const { top, store } = makeUserStore();
+  try {
+    writeFileSync(join(store, ID, 'L0', 'upper', 'a'), 'x\x1b]0;PWNED\x07y\n\x1b[2Jz\n');
+    chownTree(store);
+    const r = underPty([], ['export', ID, '--format', 'patch'], { store, env: { SUDO_USER: '', SUDO_UID: '' } });
+    assert.is(r.code, 0, r.out);
+    assert.not.ok(r.out.includes('\x1b'), `a raw escape reached the terminal: ${JSON.stringify(r.out)}`);
+    assert.match(r.out, '+x\\x1b]0;PWNED\\x07y');
+    // Into a pipe the patch is exact bytes, for git apply.
+    const piped = rootSbx(store, ['export', ID, '--format', 'patch']);
+    assert.match(piped.stdout, '+x\x1b]0;PWNED\x07y\n+\x1b[2Jz\n');
+  } finally {
+    cleanup(top);
   }
 });
 
