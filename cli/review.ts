@@ -16,6 +16,7 @@ import type { commitWithReport as CommitWithReport } from './commit-report.js';
 import { countText, progressLine } from './progress.js';
 import { queuedAsk, type Ask } from './answers.js';
 import { builtin } from '../sandbox-core/base/builtin.js';
+import { parentB } from '../sandbox-core/base/bpath.js';
 
 // Loaded when used: a run that ends in a discard or a save (most) needs neither the commit
 // command, the pager nor readline.
@@ -217,7 +218,18 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
     const ctx = sensitiveContext();
     const flagged: string[] = [];
     const unflagged = new Set<string>();
-    for (const c of changes) { const why = sensitiveReason(c, ctx); if (why) flagged.push(why); else unflagged.add(c.path); }
+    const flaggedDirs = new Set<string>();
+    for (const c of changes) {
+      const why = sensitiveReason(c, ctx);
+      if (!why) { unflagged.add(c.path); continue; }
+      flagged.push(why);
+      if (c.type === 'dir' && (c.change === 'added' || c.change === 'replaced')) flaggedDirs.add(c.path);
+    }
+    // A commit makes the new dirs a kept entry needs as the sandbox made them (closeSelection):
+    // `n` leaves what is below a flagged new dir too, or that dir (another user's) comes along.
+    if (flaggedDirs.size) {
+      for (const p of unflagged) for (let d = parentB(p); d !== '/' && d !== '.'; d = parentB(d)) if (flaggedDirs.has(d)) { unflagged.delete(p); break; }
+    }
     for (;;) {
       if (ended) line(ended, colors.yellow);
       const a = (await ask(`${colors.bold('Keep these changes?')} [k]eep, [d]iscard, [r]eview, [p]ick, [s]ave, [?]: `))?.trim().toLowerCase();

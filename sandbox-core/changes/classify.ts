@@ -37,6 +37,27 @@ export function handleWords(fh: Buffer): number[] | null {
   return words;
 }
 
+/**
+ * Root's euid and egid, or null for an ordinary user: only root's commit can give an entry
+ * away. An ordinary user's commit writes new entries as that user, and its chown to another
+ * uid fails (EPERM: safe-fs.ts applyMetaFd keeps the user's own); a group it can set is one
+ * of the user's, which the user could set on the host anyway.
+ */
+function rootReviewer(): { uid: number; gid: number } | null {
+  return process.geteuid?.() === 0 ? { uid: 0, gid: process.getegid?.() ?? 0 } : null;
+}
+
+/**
+ * Whether a new entry, owned as committed (`up`: the walk mapped the layer's ids), goes to a
+ * user who can then change it: its uid is neither its parent dir's (as committed, or the
+ * host's) nor the reviewer's, or its group may write it and is neither the parent's nor the
+ * reviewer's. A `chown -R` tree's entries below its top share its owner: only the top counts.
+ */
+export function givenAway(up: EntryStat, parent: EntryStat | null | undefined, reviewer: { uid: number; gid: number }): boolean {
+  if (up.uid !== reviewer.uid && up.uid !== parent?.uid) return true;
+  return (up.perm & 0o020) !== 0 && up.gid !== reviewer.gid && up.gid !== parent?.gid;
+}
+
 export interface ClassifyResult {
   changes: Change[];
   errors: string[];
@@ -48,6 +69,15 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
   const changes: Change[] = [];
   const errors: string[] = [];
   const links = new Map<string, string[]>();
+  const reviewer = rootReviewer();
+  // The host dirs new top-level entries go in (a layer's root has no entry of its own).
+  const hostDirs = new Map<string, EntryStat | null>();
+  const parentStat = (p: string): EntryStat | null => {
+    const d = p.slice(0, p.lastIndexOf('/')) || '/';
+    let st = hostDirs.get(d);
+    if (st === undefined) { st = lstatB(d); hostDirs.set(d, st); }
+    return st;
+  };
   // Upper inode → a name of it that the host already had as a file (the first one seen).
   const onHost = new Map<string, string>();
   // Added entries that carry overlayfs's copy-up mark, with it.
@@ -93,7 +123,10 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
       // CASE(*, absent): added (an opaque dir too: it hides nothing).
       // A new entry's ACL is worth seeing in the review: it says who else gets access.
       const acl = e.xattrs.length ? xattrDetails(e.xattrs.filter(([n]) => isAclName(n)), []) : [];
-      const c = acl.length ? { ...base, details: acl } : base;
+      let c = acl.length ? { ...base, details: acl } : base;
+      if (reviewer && up.type !== 'symlink' && givenAway(up, e.parent >= 0 ? entries[e.parent]!.up : parentStat(e.host), reviewer)) {
+        c = { ...c, details: [`owner ${up.uid}:${up.gid}`, ...(c.details ?? [])], givenAway: true };
+      }
       changes.push(c);
       // One name of its inode only: a hard link made inside shares the mark of the file it links.
       if (e.copiedFrom !== undefined && up.nlink === 1) copied.push([c, e.copiedFrom, i]);

@@ -12,7 +12,7 @@ import { fsAt } from './fsat.js';
 import { literalFilter } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
 
-type Subject = Pick<Change, 'path' | 'change' | 'type'> & Partial<Pick<Change, 'up' | 'xattrs' | 'upper' | 'details' | 'host'>>;
+type Subject = Pick<Change, 'path' | 'change' | 'type'> & Partial<Pick<Change, 'up' | 'xattrs' | 'upper' | 'details' | 'host' | 'givenAway'>>;
 
 /**
  * What the rules' tests read of a change. Changes and the review's column entries are objects
@@ -33,6 +33,8 @@ export interface SensitiveFacts {
   access?: boolean;
   /** A metadata change that gave it another owner or group. */
   owner?: boolean;
+  /** A new entry a root commit would give to another user or group (Change.givenAway). */
+  givenAway?: boolean;
   /** The sandbox side's file in the upper layer (a byte string), when the caller has it. */
   upper?: string | undefined;
   /** The host path as a byte string (what `p` is the text of), for the rules that look on disk. */
@@ -318,6 +320,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     paths: [/\/go\/pkg\/mod\//], harmless: (f, p) => !writesEntry(f) || !HOME_GO.test(p) },
   { id: 'maven-repo', why: "Maven's local repository (a later build uses its artifacts as they are)", many: 'Maven repository files',
     paths: [/\/\.m2\/repository\//], harmless: (f) => !writesEntry(f) },
+  // Last: an entry an earlier rule matches keeps its reason (its line still names the owner).
+  // Counted on one line per tree (many): a `chown -R` gives away each entry of a tree, though
+  // only its top is flagged (classify.ts givenAway: the rest share their parent's owner), and
+  // a tarball unpacked as root keeps its archive's owners on every file.
+  { id: 'other-owner', why: 'owned by another user (who can change it after the commit)', many: 'entries of other users',
+    test: (f) => !!f.givenAway },
 ];
 
 // With the games dirs Debian's /etc/profile and login.defs put on every ordinary user's PATH:
@@ -379,7 +387,7 @@ export const sensitiveFilterSource = (): string => literalFilter(SENSITIVE_RULES
 const PATH_FILTER = new RegExp(typeof __SBX_SENSITIVE_FILTER__ === 'string' ? __SBX_SENSITIVE_FILTER__ : sensitiveFilterSource());
 const TEST_RULES = SENSITIVE_RULES.filter((r) => r.test);
 const ASCII = /^[\x00-\x7f]*$/;
-const FACTS: SensitiveFacts = { change: 'added', type: 'file', perm: -1, caps: false, access: false, owner: false, upper: undefined, raw: '' };
+const FACTS: SensitiveFacts = { change: 'added', type: 'file', perm: -1, caps: false, access: false, owner: false, givenAway: false, upper: undefined, raw: '' };
 const hasCaps = (c: Subject): boolean => !!c.xattrs?.some(([n]) => n === 'security.capability');
 
 function ruleAt(p: string, ctx: SensitiveContext): SensitiveRule | null {
@@ -392,10 +400,10 @@ function ruleAt(p: string, ctx: SensitiveContext): SensitiveRule | null {
 // The rules that ask the context where PATH is: a moved dir's default form says nothing of it.
 const NOT_MOVED = new Set(['path-dir-writable', 'path-dir-owner', 'path-command']);
 
-function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined, access = false, owner = false): SensitiveRule | null {
+function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined, access = false, owner = false, givenAway = false): SensitiveRule | null {
   const p = ASCII.test(raw) ? raw : toFs(raw).toString('utf8');
   const f = FACTS;
-  f.change = change; f.type = type; f.perm = perm; f.caps = caps; f.upper = upper; f.access = access; f.owner = owner; f.raw = raw;
+  f.change = change; f.type = type; f.perm = perm; f.caps = caps; f.upper = upper; f.access = access; f.owner = owner; f.givenAway = givenAway; f.raw = raw;
   const r = ruleAt(p, ctx);
   if (r || !ctx.moved) return r;
   // Asked again as where the tool's dir is by default (a few startsWith for an unflagged path,
@@ -413,7 +421,7 @@ function ruleOf(raw: string, change: Change['change'], type: Change['type'], per
 export function sensitiveRule(c: Subject, ctx: SensitiveContext): SensitiveRule | null {
   const meta = c.change === 'metadata';
   return ruleOf(c.path, c.change, c.type, c.up ? c.up.perm : -1, hasCaps(c), ctx, c.upper,
-    meta && !!c.details?.some((d) => d !== 'mtime'), meta && !!c.up && !!c.host && (c.up.uid !== c.host.uid || c.up.gid !== c.host.gid));
+    meta && !!c.details?.some((d) => d !== 'mtime'), meta && !!c.up && !!c.host && (c.up.uid !== c.host.uid || c.up.gid !== c.host.gid), !!c.givenAway);
 }
 
 /** Why a change lands somewhere that runs code later, or null. `path` is a byte string. */

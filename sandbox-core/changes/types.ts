@@ -53,6 +53,11 @@ export interface Change {
    * conflict) rather than bring back what the host's user removed.
    */
   hostGone?: true;
+  /**
+   * An `added` entry a root commit would give to another user or group (classify.ts
+   * givenAway): its details name the owner, and the review flags it.
+   */
+  givenAway?: true;
   /** Extended attributes of the upper entry, minus overlayfs's own (name → value). */
   xattrs?: Array<[string, Buffer]>;
   /** A replaced dir that is a dir on both sides (made opaque: emptied then refilled). */

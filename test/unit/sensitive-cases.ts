@@ -91,6 +91,10 @@ export const CASES: Record<string, C[]> = {
     '/root/.cargo/registry/index/index.crates.io-6f17d22bba15001f/.cache/se/rd/serde', '/home/u/.cargo/git/checkouts/x-1234/abcd/build.rs', '/home/u/.cargo/git/db/x-1234/HEAD'].map((p) => file(p)),
   'go-mod-cache': ['/home/u/go/pkg/mod/golang.org/x/text@v0.3.0/unicode.go', '/root/go/pkg/mod/cache/download/golang.org/x/text/@v/v0.3.0.ziphash'].map((p) => file(p)),
   'maven-repo': ['/home/u/.m2/repository/org/x/y/1.0/y-1.0.jar', '/root/.m2/repository/org/x/y/maven-metadata-central.xml'].map((p) => file(p)),
+  'other-owner': [
+    { path: '/opt/x', change: 'added', type: 'file', up: { ...st('file', 0o644), uid: 1000, gid: 1000 }, details: ['owner 1000:1000'], givenAway: true },
+    { path: '/etc/x.d', change: 'added', type: 'dir', up: { ...st('dir', 0o775), gid: 100 }, details: ['owner 0:100'], givenAway: true },
+  ],
 };
 
 // Nearby changes that are ordinary.
@@ -105,6 +109,8 @@ export const ORDINARY: C[] = [
   { path: '/srv/share', change: 'metadata', type: 'dir', up: st('dir', 0o777), details: ['mode 755→777'] },
   { path: '/opt/x/tool', change: 'added', type: 'file', up: st('file', 0o755) },
   { path: '/usr/local/lib', change: 'added', type: 'dir', up: st('dir', 0o755) },
+  // Another user's, in that user's dir (classify.ts said it is not given away).
+  { path: '/home/u/notes/x', change: 'added', type: 'file', up: { ...st('file', 0o664), uid: 1000, gid: 1000 } },
   // No source beside it (Python does not import it), a source gone, deleted bytecode, a sourceless .pyc's name.
   file(`${PYDIR}/__pycache__/other.cpython-311.pyc`), file(`${PYDIR}/sub/__pycache__/m.cpython-311.pyc`), { path: `${PYDIR}/__pycache__/m.cpython-311.pyc`, change: 'deleted', type: 'file' },
   file(`${PYDIR}/__pycache__/m.cpython-311.pyc.tmp`),

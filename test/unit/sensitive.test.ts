@@ -4,6 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SENSITIVE_RULES, sensitiveContext, sensitiveReason, sensitiveRule } from '../../sandbox-core/changes/sensitive.js';
 import { CASES, ORDINARY, file, type C } from './sensitive-cases.js';
+import { givenAway } from '../../sandbox-core/changes/classify.js';
+import type { EntryStat } from '../../sandbox-core/changes/types.js';
 
 const ctx = sensitiveContext({ PATH: '/usr/local/bin:/usr/bin:/bin:/opt/tool/bin', HOME: '/home/u' });
 const ruleOf = (c: C): string | undefined => sensitiveRule(c, ctx)?.id;
@@ -49,6 +51,28 @@ test('a tool dir the host environment moved is matched where it is', () => {
   // Nothing moved: no second look.
   assert.is(sensitiveContext({ PATH: '/usr/bin', HOME: '/home/u' }).moved, undefined);
   assert.is(sensitiveContext({ HOME: '/', CARGO_HOME: 'rel/x', XDG_CONFIG_HOME: '/a/../b', GNUPGHOME: '/k' }).moved?.length, 1);
+});
+
+test('other-owner: given away is a uid neither the parent\'s nor root\'s, or a writable group neither\'s', () => {
+  const st = (perm: number, uid: number, gid: number): EntryStat => ({ type: 'file', perm, uid, gid, size: 0, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 1, dev: 1, nlink: 1, rdev: 0 });
+  const root = { uid: 0, gid: 0 };
+  const rootDir = st(0o755, 0, 0), userDir = st(0o755, 1000, 1000);
+  assert.ok(givenAway(st(0o644, 1000, 1000), rootDir, root));
+  assert.ok(givenAway(st(0o644, 1000, 0), null, root), 'no parent: only the reviewer counts');
+  assert.ok(givenAway(st(0o664, 0, 1002), rootDir, root));
+  assert.ok(givenAway(st(0o664, 1000, 1002), userDir, root), 'the group is the parent\'s neither');
+  assert.not.ok(givenAway(st(0o644, 1000, 1000), userDir, root), 'the parent\'s owner');
+  assert.not.ok(givenAway(st(0o664, 1000, 1000), userDir, root));
+  assert.not.ok(givenAway(st(0o644, 0, 1002), rootDir, root), 'another group that may not write it');
+  assert.not.ok(givenAway(st(0o664, 0, 0), rootDir, root));
+  assert.not.ok(givenAway(st(0o666, 0, 0), rootDir, root));
+});
+
+test('other-owner comes last: a given-away setuid program or command keeps its own reason', () => {
+  const away = { details: ['owner 1000:1000'], givenAway: true as const };
+  assert.is(ruleOf({ ...file('/opt/x/helper'), up: { ...file('/opt/x/helper').up!, perm: 0o4755, uid: 1000, gid: 1000 }, ...away }), 'setid');
+  assert.is(ruleOf({ ...file('/usr/local/bin/tool'), ...away }), 'path-command');
+  assert.is(SENSITIVE_RULES[SENSITIVE_RULES.length - 1]!.id, 'other-owner');
 });
 
 test.run();

@@ -1,0 +1,89 @@
+// Real sandboxes, as root and as an unprivileged user: a command run as root that makes a
+// file or dir and chowns it to another user. Root's commit writes the owner the sandbox gave
+// (a file in a root-owned dir, owned by uid 1000, who can rewrite it afterwards): the review
+// names the owner on the entry's line and flags it, one line per tree; --all lists each;
+// --json carries both. Entries below a given-away dir that share its owner are not flagged
+// again. An ordinary user's commit cannot give anything away: its review flags nothing.
+import * as assert from 'uvu/assert';
+import { test } from 'uvu';
+import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx as run, type SbxResult } from '../helpers/sbx.js';
+import { ROOT_CASE, USER_CASE, testUnless } from '../helpers/skip.js';
+import { flaggedLines } from '../helpers/flagged.js';
+import { underPty } from '../helpers/pty.js';
+import { existsSync, lstatSync } from 'node:fs';
+
+const store = makeStore();
+let canary = '';
+test.before.each(() => { canary = makeCanary(); });
+test.after.each(() => removeCanary(canary));
+test.after(() => removeStore(store));
+
+const sbx = (args: string[]): SbxResult => run(args, { store, timeoutMs: 300_000 });
+const WHY = 'owned by another user (who can change it after the commit)';
+const TRAILER = (n: number): string => n === 1 ? '! 1 change where code runs later (marked !): review it before keeping' : `! ${n} changes where code runs later (marked !): review them before keeping`;
+
+interface JsonChange { path: string; sensitive?: string; details?: string[] }
+
+testUnless(ROOT_CASE)('root: entries chowned to another user are flagged with their owner; root-owned ones and a given-away dir\'s own are not', () => {
+  proveIsolation(canary, store);
+  const c = canary;
+  // x: another user's; d: another user's dir, d/z root's inside it, d/y d's owner's; g: root's
+  // with a group-writable other group; r: another group, not group-writable; w, wg: root's.
+  const script = [
+    `touch ${c}/x ${c}/w ${c}/wg ${c}/g ${c}/r`, `chown 1000:1000 ${c}/x`, `chmod g+w ${c}/wg ${c}/g`, `chgrp 1002 ${c}/g ${c}/r`,
+    `mkdir ${c}/d`, `chown 1001 ${c}/d`, `touch ${c}/d/z ${c}/d/y`, `chown 1001 ${c}/d/y`,
+  ].join(' && ');
+  const r = sbx(['run', '--name', 'own', '--', 'sh', '-c', script]);
+  assert.is(r.code, 0, r.stderr);
+  const line = `! added: 3 entries of other users in ${c}/ ('sbx diff --all' lists each) [! ${WHY}]`;
+  assert.equal(flaggedLines(r.stdout + r.stderr), [line, TRAILER(3)], r.stdout + r.stderr);
+  assert.equal(flaggedLines(sbx(['diff', 'own']).stdout), [line, TRAILER(3)]);
+  const all = sbx(['diff', 'own', '--all']).stdout;
+  assert.equal(flaggedLines(all), [
+    `! added: ${c}/d/ (owner 1001:0) [! ${WHY}]`,
+    `! added: ${c}/g (owner 0:1002) [! ${WHY}]`,
+    `! added: ${c}/x (owner 1000:1000) [! ${WHY}]`,
+    TRAILER(3),
+  ], all);
+  for (const p of ['d/z', 'd/y', 'w', 'wg', 'r']) assert.match(all, new RegExp(`^  added: +${c}/${p}$`, 'm'), p);
+  const json = JSON.parse(sbx(['diff', 'own', '--json']).stdout) as { sensitive: number; changes: JsonChange[] };
+  assert.is(json.sensitive, 3);
+  const flagged = json.changes.filter((x) => x.sensitive !== undefined).map((x) => [x.path, x.sensitive, x.details]);
+  assert.equal(flagged, [[`${c}/d`, WHY, ['owner 1001:0']], [`${c}/g`, WHY, ['owner 0:1002']], [`${c}/x`, WHY, ['owner 1000:1000']]]);
+  assert.is(sbx(['discard', 'own']).code, 0);
+});
+
+testUnless(ROOT_CASE)('root: a tree chowned -R to another user is one flagged line for its top', () => {
+  proveIsolation(canary, store);
+  const c = canary;
+  const r = sbx(['run', '-n', '--', 'sh', '-c', `mkdir -p ${c}/t/a/b && touch ${c}/t/a/b/f ${c}/t/e && chown -R 1000:1000 ${c}/t`]);
+  assert.is(r.code, 0, r.stderr);
+  const out = r.stdout + r.stderr;
+  assert.equal(flaggedLines(out), [`! added: ${c}/t/ (owner 1000:1000) [! ${WHY}]`, TRAILER(1)], out);
+});
+
+testUnless(ROOT_CASE)('root: n to the flagged question keeps the rest, not the given-away entries nor what is below a given-away dir', () => {
+  proveIsolation(canary, store);
+  const c = canary;
+  const script = `touch ${c}/x ${c}/w && chown 1000:1000 ${c}/x && mkdir ${c}/d && chown 1001 ${c}/d && touch ${c}/d/z`;
+  const r = underPty([['Keep these changes?', 'k\n'], ['n skips them', 'n\n']], ['run', '--', 'sh', '-c', script], { store, timeoutMs: 300_000 });
+  assert.is(r.code, 0, r.out);
+  assert.match(r.out, /2 flagged changes \(2 entries of other users\): yes keeps them, n skips them:/);
+  assert.is(lstatSync(`${c}/w`).uid, 0);
+  // d/z alone would bring d along (a commit makes the new dirs a kept entry needs), uid 1001's.
+  for (const p of ['x', 'd']) assert.not.ok(existsSync(`${c}/${p}`), p);
+});
+
+testUnless(USER_CASE)('an ordinary user: new files, a dir and chmod g+w in the home are not flagged', () => {
+  proveIsolation(canary, store);
+  const c = canary;
+  const r = sbx(['run', '--name', 'mine', '--', 'sh', '-c', `mkdir ${c}/d && touch ${c}/d/f ${c}/x && chmod g+w ${c}/d ${c}/x ${c}/keep.txt`]);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(flaggedLines(r.stdout + r.stderr), [], r.stdout + r.stderr);
+  const json = JSON.parse(sbx(['diff', 'mine', '--json']).stdout) as { sensitive: number; changes: JsonChange[] };
+  assert.is(json.sensitive, 0);
+  assert.ok(json.changes.every((x) => !x.details?.some((d) => d.startsWith('owner ') && !d.includes('→'))), JSON.stringify(json.changes));
+  assert.is(sbx(['discard', 'mine']).code, 0);
+});
+
+test.run();
