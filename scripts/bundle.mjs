@@ -95,9 +95,24 @@ const leaveOut = (part, list) => ({
     }));
   },
 });
+// picocolors decides its default colours when it loads, reading process.stdout.isTTY: that
+// makes Node build stdout's stream (a tty's WriteStream, a pipe's socket, ~0.7-2 ms of a run
+// here, in-process, fresh node, /dev/null or pty, load ~8), for a default sbx never uses
+// (cli/output.ts makes its own with createColors). isatty(1) is the same answer without it.
+const STDOUT_TTY = '(p.stdout || {}).isTTY';
+const quietColors = {
+  name: 'picocolors-without-stdout',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]picocolors[\\/]picocolors\.js$/ }, (a) => {
+      const text = readFileSync(a.path, 'utf8');
+      if (!text.includes(STDOUT_TTY)) throw new Error(`${a.path}: no ${STDOUT_TTY} to replace (picocolors changed): update scripts/bundle.mjs`);
+      return { contents: text.replace(STDOUT_TTY, 'require("node:tty").isatty(1)'), loader: 'js' };
+    });
+  },
+};
 const hashes = {};
 for (const [name, file] of Object.entries(parts)) {
-  const r = await build({ ...common, entryPoints: [join(root, 'cli', file)], outfile: join(out, `${name}.js`), banner: partBanner, minify: process.env.SBX_BUNDLE_MINIFY !== '0', write: false, ...(LEAVES_OUT[name] ? { plugins: [leaveOut(name, LEAVES_OUT[name])] } : {}) });
+  const r = await build({ ...common, entryPoints: [join(root, 'cli', file)], outfile: join(out, `${name}.js`), banner: partBanner, minify: process.env.SBX_BUNDLE_MINIFY !== '0', write: false, plugins: [quietColors, ...(LEAVES_OUT[name] ? [leaveOut(name, LEAVES_OUT[name])] : [])] });
   const text = r.outputFiles[0].text;
   // esbuild escapes non-ASCII in strings but not in regular expressions; one such character
   // makes V8 keep the whole part as a two-byte string: twice the memory to read, decode and

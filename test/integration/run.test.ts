@@ -143,6 +143,19 @@ testUnless(!haveStrace ? 'no strace here to count the writes' : ROOT_CASE)("a th
   assert.equal(readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n)), [], 'a throwaway run left a sandbox in the store');
 });
 
+test("sbx's own lines go to fd 2 with write(2): a run builds neither process.stdout's nor process.stderr's stream, and says the same", () => {
+  // Into files, where Node's stream for either is a SyncWriteStream: a module of its own, loaded when the stream is made.
+  const std = join(canary, 'std'), mods = join(canary, 'modules'), preload = join(canary, 'preload.cjs');
+  writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(mods)}, process.moduleLoadList.join('\\n')));\n`);
+  const r = sbx(['run', '-n', '--', 'true'], { store, env: { NODE_OPTIONS: `--require ${preload}` }, prefix: ['sh', '-c', 'exec "$@" >"$0.out" 2>"$0.err"', std] });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(readFileSync(`${std}.err`, 'utf8'), 'Changes: no changes\nsbx: discarded: the host was not touched\n');
+  assert.is(readFileSync(`${std}.out`, 'utf8'), '');
+  const loaded = readFileSync(mods, 'utf8').split('\n');
+  assert.ok(loaded.includes('NativeModule child_process'), 'the preload saw no run');
+  assert.not.ok(loaded.includes('NativeModule internal/fs/sync_write_stream'), 'a stdio stream was made');
+});
+
 test('top-level layout of / is the same inside', () => {
   const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', 'cd /; for f in $(ls -A /); do f=/$f; if [ -L "$f" ]; then echo "$f -> $(readlink "$f")"; else echo "$f"; fi; done'], { store });
   assert.is(r.code, 0, r.stderr);
