@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { homedir, tmpdir } from 'node:os';
 import { removeTree } from '../../sandbox-core/store.js';
 import { awaitDetachedRemovals, sbx as run, type SbxResult } from '../helpers/sbx.js';
-import { testUnless } from '../helpers/skip.js';
+import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 
 let canary: string;
 let home: string;
@@ -91,6 +91,28 @@ gitTest("sbx diff leaves git's own files out of the diffs, says so, and --all sh
   assert.ok(all.includes(`diff ${clone}/.git/config (added)`), all);
   assert.not.match(all, /left out/);
   assert.ok(sbx(['diff', 'd', join(clone, '.git')]).stdout.includes(`diff ${clone}/.git/packed-refs (added)`));
+});
+
+// Root's overlays are made on the host before the sandbox's user namespace, so overlayfs
+// follows a copy-up's origin mark and a hard link of a host file keeps its inode number, which
+// git checks since CVE-2022-39253. Only on a host filesystem with a UUID (this VM's root
+// filesystem has a null one): the repository sits on a tmpfs the test mounts (tmpfs has one).
+testUnless(gitMissing ?? ROOT_CASE, { missing: gitMissing !== null })('as root a local git clone with hard links works in a tree on a filesystem with a UUID', () => {
+  const fs = join(canary, 'fs');
+  execFileSync('mkdir', ['-p', fs]);
+  execFileSync('mount', ['-t', 'tmpfs', 'sbx-canary', fs]);
+  try {
+    execFileSync('git', ['init', '-q', '-b', 'master', join(fs, 'src')]);
+    execFileSync('sh', ['-c', `cd '${fs}/src' && echo one > a.txt && git add a.txt && git -c user.email=t@t -c user.name=t commit -qm one`]);
+    const r = sbx(['run', '--name', 'c', '--', 'sh', '-c', `git clone -q '${fs}/src' '${fs}/dst' && ln '${fs}/src/a.txt' '${fs}/src/b.txt' && stat -c %i '${fs}/src/a.txt' '${fs}/src/b.txt'`]);
+    assert.is(r.code, 0, r.stderr);
+    const [a, b] = r.stdout.trim().split('\n');
+    assert.is(a, b, r.stdout);
+    assert.ok(sbx(['diff', 'c', '--name-only']).stdout.includes(`${fs}/dst/a.txt`));
+  } finally {
+    sbx(['discard', 'c']);
+    execFileSync('umount', ['-l', fs]);
+  }
 });
 
 test.run();
