@@ -10,7 +10,7 @@ import { display, toFs } from '../sandbox-core/base/bpath.js';
 import { readImage, streamLayer, writeImageLayout } from '../sandbox-core/export/oci.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { ImageCache } from '../sandbox-core/image/cache.js';
-import { info, warn } from './output.js';
+import { info, safe, warn } from './output.js';
 import { renderPatch } from './render-patch.js';
 
 const FORMATS = ['oci-layer', 'oci-image', 'tar', 'patch'] as const;
@@ -60,7 +60,11 @@ export class ExportCommand extends Command {
 
     if (format === 'patch') {
       const p = await renderPatch(scan.changes);
-      await this.write(Buffer.from(p.text, 'latin1'), toStdout);
+      // On a terminal the patch is for reading: the files' own bytes go through the escaping
+      // function there, as in sbx diff (a file the command wrote may hold escapes meant for the
+      // terminal of whoever looks, root's under sudo). Into a file or a pipe: exact bytes.
+      const onTerminal = toStdout && process.stdout.isTTY;
+      await this.write(onTerminal ? Buffer.from(safe(Buffer.from(p.text, 'latin1').toString('utf8'))) : Buffer.from(p.text, 'latin1'), toStdout);
       info(`patch of ${p.files} text file${p.files === 1 ? '' : 's'}${p.left.length ? `; ${p.left.length} changes not in it (listed at its end)` : ''}`);
       return this.status(scan.errors.length);
     }

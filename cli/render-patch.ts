@@ -4,7 +4,13 @@ import type { Change } from '../sandbox-core/changes/types.js';
 import { display } from '../sandbox-core/base/bpath.js';
 import { fileDiff } from './render-changes.js';
 
-const NO_LIMITS = { maxBytes: Number.MAX_SAFE_INTEGER, maxLines: Number.MAX_SAFE_INTEGER };
+/**
+ * Every line, but not every size: each file is read whole, and the patch is one string (V8
+ * caps one at ~512 MiB). A layer's file of any apparent size costs its maker nothing (a sparse
+ * one): a 5 GiB one ended `sudo sbx export ID --format patch` in an internal error, a 4 GiB
+ * one cost root 4 GiB of memory. A bigger text file is named at the end, as a binary one is.
+ */
+const PATCH_LIMITS = { maxBytes: 128 << 20, maxLines: Number.MAX_SAFE_INTEGER };
 
 /** git's quoting of a path in a patch header: C escapes inside quotes when a byte needs it. */
 export function gitQuote(bytes: string): string {
@@ -48,8 +54,8 @@ export async function renderPatch(changes: Change[]): Promise<PatchResult> {
       else left.push({ path: c.path, reason: 'deleted dir' });
       continue;
     }
-    const d = await fileDiff(c, NO_LIMITS);
-    if (!d || !d.lines) { left.push({ path: c.path, reason: `${c.change} ${d?.why === 'unreadable' ? 'unreadable' : 'binary'} file` }); continue; }
+    const d = await fileDiff(c, PATCH_LIMITS);
+    if (!d || !d.lines) { left.push({ path: c.path, reason: `${c.change} ${d?.why === 'unreadable' ? 'unreadable file' : d?.why === 'large' ? 'file over 128 MiB' : 'binary file'}` }); continue; }
     const a = gitQuote(`a${c.path}`);
     const b = gitQuote(`b${c.path}`);
     text += `diff --git ${a} ${b}\n`;
@@ -68,7 +74,7 @@ export async function renderPatch(changes: Change[]): Promise<PatchResult> {
     for (const l of d.lines) text += Buffer.from(l + '\n', 'utf8').toString('latin1');
   }
   if (left.length) {
-    text += '# sbx: not in this patch (binary files, type changes, metadata, special files):\n';
+    text += '# sbx: not in this patch (binary and large files, type changes, metadata, special files):\n';
     // The patch is a byte string; the trailer is text for people, so its UTF-8 becomes bytes here.
     for (const x of left) text += Buffer.from(`#   ${display(x.path)}: ${x.reason}\n`, 'utf8').toString('latin1');
   }

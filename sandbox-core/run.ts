@@ -46,7 +46,23 @@ export function diskLimitReached(u: { free: number; total: number } | undefined)
   return !!u && u.total > 0 && u.free < u.total && u.free <= Math.max(64 * 1024, u.total / 100);
 }
 
+/**
+ * Root with SBX_HOME naming an ordinary user's store runs nothing in it. In a sandbox of
+ * theirs (`run --in`) every program the command started could be one the user left in the
+ * layers (a /usr/bin/make of theirs), with root's view of the host (the files only root may
+ * read), and what it read landed in a tree the user may read; the helper gets the layer dirs
+ * by path, each one the user may swap; and the store's notice markers (said-once.ts) are
+ * files root would open in a directory of theirs. Only the owner adds sandboxes (and images).
+ */
+function assertOwnStore(store: Store, inSandbox: SandboxMeta | null): void {
+  if (store.owner === process.getuid?.()) return;
+  const what = inSandbox ? `sandbox ${inSandbox.name ?? inSandbox.id} is in the store of uid ${store.owner} (${store.root})` : `the store ${store.root} belongs to uid ${store.owner}`;
+  throw new SbxError(`${what}: only its owner runs commands in it`, 125,
+    inSandbox ? "run it as that user; 'sbx diff', 'sbx commit' and 'sbx discard' work on it from here" : 'give SBX_HOME a store of your own');
+}
+
 export async function runCommand(store: Store, req: CommandRequest): Promise<CommandResult> {
+  assertOwnStore(store, req.inSandbox);
   const { limits: limitsReq, ...rest } = req;
   const limits = prepareLimits(limitsReq, randomHex(4));
   let disarm: (() => boolean) | null = null;

@@ -263,7 +263,7 @@ function storeHolds(mark: ScratchMark, id: string): boolean {
 }
 
 /** All of the small regular file `fd` (`size` bytes as fstat said), from its start. */
-function readWhole(fd: number, size: number): Buffer {
+export function readWhole(fd: number, size: number): Buffer {
   const buf = Buffer.alloc(size);
   let off = 0;
   for (let n; off < buf.length && (n = readSync(fd, buf, off, buf.length - off, off)) > 0;) off += n;

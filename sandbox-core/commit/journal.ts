@@ -11,7 +11,7 @@
 // sandbox's entry opened from the store root fd (Store.openEntry), so no component of its
 // path (the store's entries, the <id> dir, the file) is ever followed if it is a symlink.
 import { closeSync, fchownSync, fstatSync, fsyncSync, openSync, readFileSync, unlinkSync, writeSync, constants as C } from 'node:fs';
-import { replaceStoreFile } from '../store.js';
+import { readWhole, replaceStoreFile } from '../store.js';
 import { SbxError } from '../base/errors.js';
 import { BOOT_ID_RE, START_RE, recordedAlive, selfStamp } from '../base/process.js';
 import type { Dir } from '../beneath.js';
@@ -21,6 +21,12 @@ const NAME = 'commit.journal';
 const LOCK = 'commit.lock';
 /** A lock file with no stamp yet is one being written: live for this long after it was made. */
 const LOCK_WRITE_GRACE_MS = 5000;
+/**
+ * The biggest journal read: ~125 bytes a step, so ~2 million steps. The store's owner can make
+ * one of any apparent size (a sparse file); root read a 10 GiB one whole under `sudo sbx
+ * commit`, `discard` and `prune` (16 GB resident, minutes, then an internal error).
+ */
+const JOURNAL_MAX_BYTES = 256 << 20;
 
 export interface JournalHeader {
   version: 1;
@@ -148,8 +154,10 @@ export function readJournal(entry: Dir, where: string): JournalState | null {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new SbxError(`${p} is not a plain file`, 125, 'discard the sandbox if you did not put it there');
+    if (st.size > JOURNAL_MAX_BYTES) throw new SbxError(`${p} is too big to be a journal sbx wrote (${st.size} bytes)`, 125, 'discard the sandbox if you did not put it there');
     mtimeMs = st.mtimeMs;
-    text = readFileSync(fd, 'utf8');
+    // No more than fstat said: a file still growing is not read past the bound.
+    text = readWhole(fd, st.size).toString('utf8');
   } finally {
     closeSync(fd);
   }

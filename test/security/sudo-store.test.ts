@@ -8,15 +8,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   chmodSync, existsSync, lchownSync, linkSync, lstatSync, readFileSync, statSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statfsSync,
-  symlinkSync, writeFileSync,
+  symlinkSync, truncateSync, writeFileSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { Store, scratchPath } from '../../sandbox-core/store.js';
 import { JournalWriter } from '../../sandbox-core/commit/journal.js';
 import { IS_ROOT, SBX } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
+import { underPty } from '../helpers/pty.js';
 
 /** No account has it (checked): its scratch dir and its processes are this test's. */
 const UID = 54321;
@@ -309,6 +310,90 @@ nsCase('fixed: sbx discard and sbx prune -f as root with SBX_HOME into the user\
       assertCanary(c, `sbx ${args.join(' ')} (${r.stderr.trim()})`);
     }
   });
+});
+
+/** `sbx ARGS` as root with SBX_HOME naming `store` (not under sudo). */
+function rootSbx(store: string, args: string[]): SpawnSyncReturns<string> {
+  const env = { ...process.env, SBX_HOME: store, NO_COLOR: '1', SUDO_USER: '', SUDO_UID: '' };
+  return spawnSync(process.execPath, [SBX, ...args], { env, encoding: 'utf8', timeout: 120_000 });
+}
+
+rootCase("fixed: root's run --in a sandbox of a user's store (SBX_HOME) is refused, the command never started", () => {
+  // Before, root ran it: every program the command ran could come from the user's layers, with
+  // root's view of the host, and what it read landed in a tree the user may read.
+  const { top, store } = makeUserStore();
+  try {
+    const r = rootSbx(store, ['run', '--in', ID, '--', 'sh', '-c', 'echo RAN-IN-USER-SANDBOX']);
+    assert.not.match(r.stdout, 'RAN-IN-USER-SANDBOX', 'root ran a command in the user\'s sandbox');
+    assert.is(r.status, 125, r.stderr);
+    assert.match(r.stderr, `sandbox ${ID} is in the store of uid ${UID} (${store}): only its owner runs commands in it`);
+    assert.ok(existsSync(join(store, ID, 'L0', 'upper', 'a')), 'the user\'s sandbox was changed');
+  } finally {
+    cleanup(top);
+  }
+});
+
+rootCase("fixed: a 1 GiB sparse commit journal planted by the store's owner is refused unread by root's commit; discard removes it", () => {
+  // Before, root read it whole (a 10 GiB one: 16 GB resident for minutes), then ended in an
+  // internal error; discard and prune read it too.
+  const c = makeCanary();
+  const { top, store } = makeUserStore();
+  try {
+    // The layer's changes belong in the canary: were the journal passed over, they would land there, not in /.
+    writeFileSync(join(store, ID, 'meta.json'), JSON.stringify({ ...JSON.parse(meta(ID)), layers: [{ target: c, dir: 'L0', format: 'kernel' }] }));
+    const journal = join(store, ID, 'commit.journal');
+    writeFileSync(journal, '');
+    truncateSync(journal, 1 << 30);
+    chownTree(store);
+    const r = rootSbx(store, ['commit', ID]);
+    assert.is(r.status, 125, r.stderr);
+    assert.match(r.stderr, `${journal} is too big to be a journal sbx wrote (${1 << 30} bytes)`);
+    assert.not.match(r.stderr, 'internal error');
+    assert.not.ok(existsSync(join(c, 'a')), 'root committed past the planted journal');
+    assertCanary(c, 'commit');
+    const d = rootSbx(store, ['discard', ID]);
+    assert.is(d.status, 0, d.stderr);
+    assert.equal(readdirSync(store), []);
+  } finally {
+    cleanup(c, top);
+  }
+});
+
+rootCase("fixed: root's export --format patch of a user's sandbox holding a 5 GiB sparse file names it at the end, unread", () => {
+  // Before: read whole ('size' out of range: an internal error; a 4 GiB one was 4 GiB of root's memory).
+  const { top, store } = makeUserStore();
+  try {
+    const big = join(store, ID, 'L0', 'upper', 'big');
+    writeFileSync(big, '');
+    truncateSync(big, 5 * 2 ** 30);
+    chownTree(store);
+    const r = rootSbx(store, ['export', ID, '--format', 'patch']);
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stdout, '\n+a\n');
+    assert.match(r.stdout, '#   /big: added file over 128 MiB\n');
+  } finally {
+    cleanup(top);
+  }
+});
+
+const ptyCase = testUnless(!IS_ROOT ? 'a root case: the root run covers it' : !accountless ? `uid ${UID} has an account here` : !hasPython ? 'no python3 for the pty' : null);
+
+ptyCase("fixed: root's export --format patch of a user's sandbox to a terminal escapes what the files hold", () => {
+  // Before: a file of the sandbox's with a terminal escape reached root's terminal as it was.
+  const { top, store } = makeUserStore();
+  try {
+    writeFileSync(join(store, ID, 'L0', 'upper', 'a'), 'x\x1b]0;PWNED\x07y\n\x1b[2Jz\n');
+    chownTree(store);
+    const r = underPty([], ['export', ID, '--format', 'patch'], { store, env: { SUDO_USER: '', SUDO_UID: '' } });
+    assert.is(r.code, 0, r.out);
+    assert.not.ok(r.out.includes('\x1b'), `a raw escape reached the terminal: ${JSON.stringify(r.out)}`);
+    assert.match(r.out, '+x\\x1b]0;PWNED\\x07y');
+    // Into a pipe the patch is exact bytes, for git apply.
+    const piped = rootSbx(store, ['export', ID, '--format', 'patch']);
+    assert.match(piped.stdout, '+x\x1b]0;PWNED\x07y\n+\x1b[2Jz\n');
+  } finally {
+    cleanup(top);
+  }
 });
 
 /** The test user the runner makes (scripts/run-tests.mjs): uid, gid and home, from the account database. */
