@@ -18,7 +18,7 @@ import { isBelow, isWithin } from './base/within.js';
 import type { LowerView } from './image/view.js';
 import { ACCOUNT_FILES, changedAccountCopies, PRECOPY_DIRS, precopyEmptyUnreadable, precopyEntries } from './precopy.js';
 import { ensureUpperDirs, entryOp, UpperEntries, type LayerOwner } from './layer-dirs.js';
-import { assignEngines, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
+import { assignEngines, emptyDir, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
 import { showUnreadableEmpty, unreadableCacheFile } from './unreadable.js';
@@ -654,6 +654,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
       fuseBinary,
       userTrees: userOwnedTrees([req.env.HOME ?? '', req.cwd].filter(Boolean), uid),
       readable: readableDir,
+      empty: emptyDir,
     }), seen);
   }
   if (uid !== 0 && !fuseBinary && !lower && !req.keepUser) {
