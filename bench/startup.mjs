@@ -1,4 +1,4 @@
-// Start-up: `sbx run -n -- true` and `sbx --version` next to `node -e 0` (the floor of any Node
+// Start-up: `sbx run -n -q -- true` and `sbx --version` next to `node -e 0` (the floor of any Node
 // CLI), the namespace floor (`unshare`), and where the time of a run goes: one
 // `node --cpu-prof` run of the shipped bundle, its samples split into phases.
 import { spawnSync } from 'node:child_process';
@@ -51,20 +51,24 @@ const cgroupsOf = (stderr) => [...new Set([...stderr.matchAll(/"(\/sys\/fs\/cgro
 
 /**
  * The arguments of bench/_run-floor.cjs for the spec of a `sbx run -n -q -- true`, the run
- * the floor is compared with (root's: the layers on a tmpfs of the helper's own): the layers
- * dir as sbx made it before the launch (bench/_snap-layers.cjs), the helper, the spec, the
- * version it expects, the run's cgroup dirs; or a string saying why not. The spec is caught by
- * starting sbx with SBX_HELPER set to a script that copies it and the layers dir and execs
- * the real helper. The helper makes the layer dirs and removes them again, so with that dir
- * made again first, the same spec runs again and again.
+ * the floor is compared with (root's: the layers on a tmpfs of the helper's own; an ordinary
+ * user's: fuse-overlayfs daemons, newuidmap and newgidmap, the helper's stand-in copies): the
+ * layers dir as sbx made it before the launch (bench/_snap-layers.cjs), the helper, the spec,
+ * the version it expects, the run's cgroup dirs; or a string saying why not. The spec is
+ * caught by starting sbx with SBX_HELPER set to a script that copies it and the layers dir
+ * and execs the real helper. The helper makes the layer dirs and removes them again, so with
+ * that dir made again first, the same spec runs again and again. `base` is the checkout or
+ * the copy the run starts from; `as` turns a command into [file, args] started as the user
+ * the run is measured as (with its own environment, `env` added).
  */
-function floorSpecThrowaway(dir, env) {
-  const helper = join(REPO, 'native', 'build', 'sbx-helper');
+function floorSpecThrowaway(dir, env, { base = REPO, as = (cmd, e) => [cmd[0], cmd.slice(1), { ...process.env, ...e }] } = {}) {
+  const helper = join(base, 'native', 'build', 'sbx-helper');
   const spec = join(dir, 'spec'), version = join(dir, 'version'), wrap = join(dir, 'wrap.sh'), layers = join(dir, 'layers.json');
   // The helper starts with an empty environment: the paths are written into the script.
-  writeFileSync(wrap, `#!/bin/sh\nif [ "$1" = run ]; then cp /proc/self/fd/3 '${spec}' && printf '%s' "$4" > '${version}' && '${process.execPath}' '${join(REPO, 'bench', '_snap-layers.cjs')}' '${spec}' '${dir}' || exit 125; fi\nexec '${helper}' "$@"\n`);
+  writeFileSync(wrap, `#!/bin/sh\nif [ "$1" = run ]; then cp /proc/self/fd/3 '${spec}' && printf '%s' "$4" > '${version}' && '${process.execPath}' '${join(base, 'bench', '_snap-layers.cjs')}' '${spec}' '${dir}' || exit 125; fi\nexec '${helper}' "$@"\n`);
   chmodSync(wrap, 0o755);
-  const r = spawnSync(SBX, ['run', '-n', '-q', '--', 'true'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: { ...process.env, ...env, SBX_HELPER: wrap, SBX_DEBUG_SPEC: '1' } });
+  const [file, args, runEnv] = as([join(base, 'dist', 'bin', 'sbx.js'), 'run', '-n', '-q', '--', 'true'], { ...env, SBX_HELPER: wrap, SBX_DEBUG_SPEC: '1' });
+  const r = spawnSync(file, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: runEnv });
   if (r.status !== 0 || !existsSync(layers)) return `the run: ${r.stderr.trim().split('\n').pop()}`;
   return ['--layers', layers, helper, spec, readFileSync(version, 'utf8'), ...cgroupsOf(r.stderr)];
 }
@@ -110,6 +114,8 @@ async function rootRows() {
     const node = time(process.execPath, ['-e', '0']);
     // As a user starts it: the program (/bin/sh runs the launcher lines, cli/launcher.ts).
     const run = time(SBX, ['run', '-n', '-q', '--', 'true'], { env });
+    // Issue 14's own row: without -q the review of the (empty) change list runs and prints.
+    const runLoud = time(SBX, ['run', '-n', '--', 'true'], { env });
     const version = time(SBX, ['--version'], { env });
     // With NODE_EXTRA_CA_CERTS set (on this VM it is: a system CA bundle), both sides.
     const caFile = CA_FILE_AT_START ?? (existsSync(SYSTEM_CA) ? SYSTEM_CA : null);
@@ -134,18 +140,19 @@ async function rootRows() {
     const ph = phases(store, cache);
     const f = (x) => x.toFixed(0);
     return [
-      row('`sbx run -n -- true`', run, '`node -e 0`', node, { goal: 1.2 }),
+      row('`sbx run -n -q -- true`', run, '`node -e 0`', node, { goal: 1.2 }),
+      row('`sbx run -n -- true` (without -q: the empty review printed)', runLoud, '`node -e 0`', node, { goal: 1.2, note: 'the command issue 14 names; the rows below measure -q, which skips the review and puts root\'s layers on the helper\'s tmpfs' }),
       row('`sbx --version`', version, '`node -e 0`', node, { goal: 1.1 }),
-      row(`  … \`sbx run -n -- true\` with NODE_EXTRA_CA_CERTS set (${caFile ?? 'no CA file here'})`, runCa, '`node -e 0` with it', nodeCa, { note: `Node 20 reads the file before any JavaScript; sbx's launcher keeps it from sbx's own Node and gives it back to the command (cli/launcher.ts). \`node sbx.js run -n -- true\`, past the launcher: ${runCaNode ? `${runCaNode.ms.toFixed(0)} ms` : 'n/a'}. Every other row runs without the variable` }),
+      row(`  … \`sbx run -n -q -- true\` with NODE_EXTRA_CA_CERTS set (${caFile ?? 'no CA file here'})`, runCa, '`node -e 0` with it', nodeCa, { note: `Node 20 reads the file before any JavaScript; sbx's launcher keeps it from sbx's own Node and gives it back to the command (cli/launcher.ts). \`node sbx.js run -n -q -- true\`, past the launcher: ${runCaNode ? `${runCaNode.ms.toFixed(0)} ms` : 'n/a'}. Every other row runs without the variable` }),
       row('  … against a Node script that prints one line', version, 'that script', printFloor, { note: `the floor of --version: Node's file loader and a write; its faults ${printFloor?.flt ?? 'n/a'}, sbx --version's ${version?.flt ?? 'n/a'}` }),
       row('`unshare -Urmpf --mount-proc true`', unshare, '', null, { note: 'the namespaces alone: the kernel floor of a run' }),
       row('`node` spawning `unshare -Urmpf --mount-proc true`', nodeNs, '`node -e 0`', node, { note: "the floor of a run from Node: start, child_process, one spawn, the namespaces; sbx's goal is 1.2x node alone" }),
-      row('  … the floor of a run from Node with this helper', runFloor, '`node -e 0`', node, { note: typeof throwawayArgs === 'string' ? throwawayArgs : "node, child_process, the run's cgroups and layers dir made (with the stand-in files sbx copies there), the helper on the spec sbx made for a `run -n -- true` (root's: the layers on the helper's tmpfs), waited for, the layers dir and cgroups removed: no run from Node with this helper can beat it" }),
+      row('  … the floor of a run from Node with this helper', runFloor, '`node -e 0`', node, { note: typeof throwawayArgs === 'string' ? throwawayArgs : "node, child_process, the run's cgroups and layers dir made (with the stand-in files sbx copies there), the helper on the spec sbx made for a `run -n -q -- true` (root's: the layers on the helper's tmpfs), waited for, the layers dir and cgroups removed: no run from Node with this helper can beat it" }),
       row('  … the same floor on a saved sandbox\'s spec (`run --in`)', savedFloor, 'that floor', runFloor, { note: typeof floorArgs === 'string' ? floorArgs : "the spec of a run in a saved sandbox (store on tmpfs here): no layer dirs made or removed by the helper, overlays not volatile; this was the floor row before 2026-12-02" }),
-      row('  … `sbx run -n -- true` against that floor', run, 'the floor', runFloor, { note: 'what sbx loads and plans before the helper and does after it' }),
+      row('  … `sbx run -n -q -- true` against that floor', run, 'the floor', runFloor, { note: 'what sbx loads and plans before the helper and does after it' }),
       // Counted, not timed: load on a shared machine stretches time, not this.
-      row('minor page faults of `sbx run -n -- true`', run?.flt ?? null, '`node -e 0`', node?.flt ?? null, { unit: 'faults', note: `the node+unshare floor: ${nodeNs?.flt ?? 'n/a'}; each costs ~${faultUs()} us on this machine, so what a run touches is much of what it costs` }),
-      row('`sbx run -n -- true` phases (one --cpu-prof run)', Number(ph.wall.toFixed(0)), '', null,
+      row('minor page faults of `sbx run -n -q -- true`', run?.flt ?? null, '`node -e 0`', node?.flt ?? null, { unit: 'faults', note: `the node+unshare floor: ${nodeNs?.flt ?? 'n/a'}; each costs ~${faultUs()} us on this machine, so what a run touches is much of what it costs` }),
+      row('`sbx run -n -q -- true` phases (one --cpu-prof run)', Number(ph.wall.toFixed(0)), '', null,
         { note: `node boot and exit ${f(ph.boot)}, loading modules ${f(ph.load)}, sbx code ${f(ph.sbx)}, waiting for the helper and sandbox ${f(ph.idle)}, GC ${f(ph.gc)}, other ${f(ph.other)} ms` }),
     ];
   } finally {
@@ -158,32 +165,35 @@ async function rootRows() {
 const TEST_USER = 'sbxtest';
 
 /**
- * `sbx run -n -- true` as an ordinary user (fuse-overlayfs for the system trees, the pre-copies,
- * the dirs shown empty, newuidmap), against `node -e 0` started the same way: setpriv to the
- * test user, its own environment, a copy of the build it can read (the checkout may not be),
- * a store and cache dir of its own warmed up as the root rows' are. A string says why not.
+ * `sbx run -n -q -- true` as an ordinary user (fuse-overlayfs for the system trees, the stand-in
+ * copies, the dirs shown empty, newuidmap), against `node -e 0` started the same way and the
+ * floor of that run (node and this helper on the spec sbx made for it, as root's floor row):
+ * setpriv to the test user, its own environment, a copy of the build it can read (the
+ * checkout may not be), a store and cache dir of its own warmed up as the root rows' are. A
+ * string says why not.
  */
 function asTestUser() {
   if (process.getuid?.() !== 0) return 'needs root to run as the test user';
   if (spawnSync('id', ['-u', TEST_USER], { stdio: 'ignore' }).status !== 0) return `no user ${TEST_USER} (npm test makes it)`;
   const copy = mkdtempSync(join(tmpdir(), 'sbx-bench-user-'));
   try {
-    for (const part of ['package.json', 'dist', 'policies', join('native', 'build')]) cpSync(join(REPO, part), join(copy, part), { recursive: true });
-    const store = join(copy, 'store'), cache = join(copy, 'cache');
-    mkdirSync(store);
-    mkdirSync(cache);
+    for (const part of ['package.json', 'dist', 'policies', join('native', 'build'), join('bench', '_run-floor.cjs'), join('bench', '_snap-layers.cjs')]) cpSync(join(REPO, part), join(copy, part), { recursive: true });
+    const store = join(copy, 'store'), cache = join(copy, 'cache'), floorDir = join(copy, 'floor');
+    for (const d of [store, cache, floorDir]) mkdirSync(d);
     spawnSync('chmod', ['-R', 'a+rX', copy]);
-    spawnSync('chown', [`${TEST_USER}:${TEST_USER}`, store, cache]);
-    chmodSync(store, 0o700);
-    chmodSync(cache, 0o700);
+    spawnSync('chown', [`${TEST_USER}:${TEST_USER}`, store, cache, floorDir]);
+    for (const d of [store, cache, floorDir]) chmodSync(d, 0o700);
     const home = `/home/${TEST_USER}`;
-    const as = (cmd) => ['setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', '--reset-env', 'env', `HOME=${existsSync(home) ? home : copy}`, `SBX_HOME=${store}`, `XDG_CACHE_HOME=${cache}`, 'PATH=/usr/local/bin:/usr/bin:/bin', ...cmd]];
+    const base = { HOME: existsSync(home) ? home : copy, SBX_HOME: store, XDG_CACHE_HOME: cache, PATH: '/usr/local/bin:/usr/bin:/bin' };
+    const as = (cmd, env = {}) => ['setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', '--reset-env', 'env', ...Object.entries({ ...base, ...env }).map(([k, v]) => `${k}=${v}`), ...cmd], process.env];
     const sbxCmd = as([join(copy, 'dist', 'bin', 'sbx.js'), 'run', '-n', '-q', '--', 'true']);
     for (let i = 0; i < 2; i++) spawnSync(sbxCmd[0], sbxCmd[1], { stdio: 'ignore' });
     const check = spawnSync(sbxCmd[0], sbxCmd[1], { encoding: 'utf8' });
     if (check.status !== 0) return `the run failed: ${check.stderr.trim().split('\n').pop()}`;
+    const floorArgs = floorSpecThrowaway(floorDir, {}, { base: copy, as });
     const nodeCmd = as([process.execPath, '-e', '0']);
-    return { run: time(sbxCmd[0], sbxCmd[1]), node: time(nodeCmd[0], nodeCmd[1]) };
+    const floorCmd = typeof floorArgs === 'string' ? null : as([process.execPath, join(copy, 'bench', '_run-floor.cjs'), ...floorArgs]);
+    return { run: time(sbxCmd[0], sbxCmd[1]), node: time(nodeCmd[0], nodeCmd[1]), floor: floorCmd && time(floorCmd[0], floorCmd[1]), floorWhy: typeof floorArgs === 'string' ? floorArgs : '' };
   } finally {
     rmSync(copy, { recursive: true, force: true });
   }
@@ -193,8 +203,11 @@ function asTestUser() {
 function userRows() {
   const u = asTestUser();
   const why = typeof u === 'string' ? u : '';
+  const r = typeof u === 'string' ? { run: null, node: null, floor: null, floorWhy: u } : u;
   return [
-    row(`\`sbx run -n -- true\` as an ordinary user (${TEST_USER})`, typeof u === 'string' ? null : u.run, '`node -e 0` as that user', typeof u === 'string' ? null : u.node, { goal: 1.2, note: why || 'both through setpriv and env; fuse-overlayfs daemons for the system trees, newuidmap, the copies shown empty' }),
+    row(`\`sbx run -n -q -- true\` as an ordinary user (${TEST_USER})`, r.run, '`node -e 0` as that user', r.node, { goal: 1.2, note: why || 'both through setpriv and env; fuse-overlayfs daemons for the system trees, newuidmap, the copies shown empty' }),
+    row('  … the floor of that run from Node with this helper', r.floor, '`node -e 0` as that user', r.node, { note: r.floorWhy || "as that user: node, child_process, the layers dir made, the helper on the spec sbx made for this user's `run -n -q -- true` (its fuse-overlayfs daemons, newuidmap and newgidmap, the stand-in copies the helper makes), waited for, what is left of the layers dir removed: no run from Node with this helper can beat it" }),
+    row("  … that user's `sbx run -n -q -- true` against that floor", r.run, 'the floor', r.floor, { note: 'what sbx loads and plans before the helper and does after it, as that user' }),
   ];
 }
 

@@ -1,4 +1,5 @@
 // A live progress line on stderr for work that takes more than about a second, on a TTY only.
+import { isatty } from 'node:tty';
 import { colors, rendered, safe } from './output.js';
 
 export interface Progress {
@@ -7,7 +8,7 @@ export interface Progress {
   end(): void;
 }
 
-export function progressLine(enabled = !!process.stderr.isTTY): Progress {
+export function progressLine(enabled = isatty(2)): Progress {
   const start = Date.now();
   let shown = false;
   let last = 0;

@@ -2,9 +2,9 @@
 // ordinary user it cannot copy up anything owned by an unmapped uid (host root): writing
 // /usr, /etc or /var fails. fuse-overlayfs mounted inside the user namespace with
 // squash_to_root can, but each file operation is a round trip to its daemon. So: kernel overlays for the trees
-// the user owns (home, working directory) and for everything when running as root;
-// fuse-overlayfs for the system trees when it is available.
-import { accessSync, constants, statSync } from 'node:fs';
+// the user owns (home, working directory), for empty ones, and for everything when running as
+// root; fuse-overlayfs for the other system trees when it is available.
+import { accessSync, constants, opendirSync, statSync } from 'node:fs';
 import type { ViewUnit } from './plan.js';
 import { isWithin } from './base/within.js';
 
@@ -18,6 +18,8 @@ export interface EngineContext {
   /** Directories the user owns and works in ($HOME, cwd): always kernel overlays. */
   userTrees: string[];
   readable: (dir: string) => boolean;
+  /** Whether the host dir holds no entry at all. */
+  empty: (dir: string) => boolean;
 }
 
 /** Keeps existing directories owned by `uid`, drops any nested inside another. */
@@ -36,8 +38,13 @@ export function assignEngines(units: ViewUnit[], ctx: EngineContext): EngineUnit
   for (const u of units) {
     if (u.kind !== 'overlay') { out.push(u); continue; }
     // fuse-overlayfs reads its lower as you: a directory you cannot read (/lost+found, /root)
-    // gains nothing from it, and the kernel overlay shows it as the host does.
-    if (ctx.userTrees.some((t) => isWithin(u.path, t)) || !ctx.readable(u.path)) { out.push({ ...u, engine: 'kernel' }); continue; }
+    // gains nothing from it, and the kernel overlay shows it as the host does. An empty one
+    // (/srv, /media, /boot here) has no host file to copy up: its kernel overlay's root is the
+    // upper dir, yours, which is root inside, as fuse-overlayfs's squash_to_root shows it, and
+    // what the command makes there is its own either way. A daemon not started is a fork, an
+    // exec and libfuse's set-up saved: five such trees here made the floor of an ordinary
+    // user's `run -n -- true` 0.81x the CPU (docs/architecture.md, "Overlay engines").
+    if (ctx.userTrees.some((t) => isWithin(u.path, t)) || !ctx.readable(u.path) || ctx.empty(u.path)) { out.push({ ...u, engine: 'kernel' }); continue; }
     out.push({ ...u, engine: 'fuse' });
     // The user's own trees inside a system tree get a kernel overlay stacked on top.
     for (const t of ctx.userTrees) if (t !== u.path && isWithin(t, u.path)) out.push({ kind: 'overlay', path: t, engine: 'kernel' });
@@ -58,6 +65,16 @@ export function fuseProblem(which: (cmd: string) => string | null): string | nul
 
 export function readableDir(dir: string): boolean {
   try { accessSync(dir, constants.R_OK | constants.X_OK); return true; } catch { return false; }
+}
+
+/** Whether `dir` holds no entry; one that cannot be listed is not taken for empty. */
+export function emptyDir(dir: string): boolean {
+  try {
+    const d = opendirSync(dir);
+    try { return d.readSync() === null; } finally { d.closeSync(); }
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -18,7 +18,7 @@ import { isBelow, isWithin } from './base/within.js';
 import type { LowerView } from './image/view.js';
 import { ACCOUNT_FILES, changedAccountCopies, PRECOPY_DIRS, precopyEmptyUnreadable, precopyEntries } from './precopy.js';
 import { ensureUpperDirs, entryOp, UpperEntries, type LayerOwner } from './layer-dirs.js';
-import { assignEngines, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
+import { assignEngines, emptyDir, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
 import { showUnreadableEmpty, unreadableCacheFile } from './unreadable.js';
@@ -654,6 +654,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
       fuseBinary,
       userTrees: userOwnedTrees([req.env.HOME ?? '', req.cwd].filter(Boolean), uid),
       readable: readableDir,
+      empty: emptyDir,
     }), seen);
   }
   if (uid !== 0 && !fuseBinary && !lower && !req.keepUser) {
@@ -873,8 +874,10 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   meta.exitStatus = exitStatus;
   // A saved sandbox must be on disk before we say it is saved; a throwaway one never needs to be.
   if (!req.throwaway) spawnSync('sync', ['-f', meta.layersDir], { stdio: 'ignore' });
-  // A quiet discard (nothing reads the layers) is removed by the caller right away: rewriting
-  // its meta.json (a rename over the old file: ext4 flushes it, 1-4 ms here) buys nothing.
-  store.markSaved(meta, !(req.throwaway && req.layersUnread && !req.inSandbox));
+  // A throwaway run is removed by the caller once reviewed (a discard never asks, never
+  // saves): rewriting its meta.json (a rename over the old file: ext4 flushes it, 1-4 ms here)
+  // buys nothing. On disk it stays `running` with this pid while the review scans, so nothing
+  // else takes it meanwhile, and an sbx that dies first leaves it to the sweep of abandoned runs.
+  store.markSaved(meta, !(req.throwaway && !req.inSandbox));
   return { meta, outcome: result.outcome, exitStatus, durationMs, launch: result, view: { readOnly: readOnlyFiles, shownEmpty: shown }, diskLost, net: netDecisions };
 }

@@ -71,29 +71,48 @@ const partBanner = { js: "var __sbxModuleUrl=require('node:url').pathToFileURL(_
 // part fails loudly if ever reached. A run reads, copies and deserializes its whole part, and
 // those ~150 KB cost -n -q ~100 page faults (docs/architecture.md).
 const parts = { version: 'entry-version.ts', run: 'entry-run.ts', quiet: 'entry-run.ts', list: 'entry-list.ts', app: 'app.ts' };
-const QUIET_LEAVES_OUT = [
-  { from: '/cli/run-exec.ts', path: './review.js' },
+// run.js leaves out what no flag of the fast path (cli/run-fast.ts) reaches either: --image,
+// --rootfs and --in (the image code), --allow-net (the proxy and its relay) are parsed by
+// app.js, whose part holds them (test/unit/run-fast.test.ts keeps them off the fast path):
+// 365 -> 316 KB, ~27 page faults fewer a `run -n`.
+const FAST_LEAVES_OUT = [
   { from: '/cli/run-exec.ts', path: '../sandbox-core/image/view.js' },
   { from: '/cli/run-exec.ts', path: '../sandbox-core/net/session.js' },
   { from: '/sandbox-core/sandbox.ts', path: './net/session.js' },
 ];
-const leaveOut = {
-  name: 'quiet-leaves-out',
+const LEAVES_OUT = { run: FAST_LEAVES_OUT, quiet: [{ from: '/cli/run-exec.ts', path: './review.js' }, ...FAST_LEAVES_OUT] };
+const leaveOut = (part, list) => ({
+  name: 'leave-out',
   setup(b) {
     b.onResolve({ filter: /./ }, (a) => {
       if (a.kind !== 'dynamic-import') return undefined;
-      const hit = QUIET_LEAVES_OUT.find((x) => a.importer.endsWith(x.from) && a.path === x.path);
+      const hit = list.find((x) => a.importer.endsWith(x.from) && a.path === x.path);
       return hit ? { path: `${hit.from} -> ${hit.path}`, namespace: 'left-out' } : undefined;
     });
     b.onLoad({ filter: /./, namespace: 'left-out' }, (a) => ({
-      contents: `throw new Error(${JSON.stringify(`${a.path} is not in dist/bin/quiet.js, the part of a quiet throwaway run: reinstall sbx or report this`)});`,
+      contents: `throw new Error(${JSON.stringify(`${a.path} is not in dist/bin/${part}.js, the part of ${part === 'quiet' ? 'a quiet throwaway run' : "a run with the fast path's flags"}: reinstall sbx or report this`)});`,
       loader: 'js',
     }));
+  },
+});
+// picocolors decides its default colours when it loads, reading process.stdout.isTTY: that
+// makes Node build stdout's stream (a tty's WriteStream, a pipe's socket, ~0.7-2 ms of a run
+// here, in-process, fresh node, /dev/null or pty, load ~8), for a default sbx never uses
+// (cli/output.ts makes its own with createColors). isatty(1) is the same answer without it.
+const STDOUT_TTY = '(p.stdout || {}).isTTY';
+const quietColors = {
+  name: 'picocolors-without-stdout',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]picocolors[\\/]picocolors\.js$/ }, (a) => {
+      const text = readFileSync(a.path, 'utf8');
+      if (!text.includes(STDOUT_TTY)) throw new Error(`${a.path}: no ${STDOUT_TTY} to replace (picocolors changed): update scripts/bundle.mjs`);
+      return { contents: text.replace(STDOUT_TTY, 'require("node:tty").isatty(1)'), loader: 'js' };
+    });
   },
 };
 const hashes = {};
 for (const [name, file] of Object.entries(parts)) {
-  const r = await build({ ...common, entryPoints: [join(root, 'cli', file)], outfile: join(out, `${name}.js`), banner: partBanner, minify: process.env.SBX_BUNDLE_MINIFY !== '0', write: false, ...(name === 'quiet' ? { plugins: [leaveOut] } : {}) });
+  const r = await build({ ...common, entryPoints: [join(root, 'cli', file)], outfile: join(out, `${name}.js`), banner: partBanner, minify: process.env.SBX_BUNDLE_MINIFY !== '0', write: false, plugins: [quietColors, ...(LEAVES_OUT[name] ? [leaveOut(name, LEAVES_OUT[name])] : [])] });
   const text = r.outputFiles[0].text;
   // esbuild escapes non-ASCII in strings but not in regular expressions; one such character
   // makes V8 keep the whole part as a two-byte string: twice the memory to read, decode and

@@ -100,7 +100,10 @@ function readableCopy() {
   return dir;
 }
 
-const files = listTests(join(root, 'dist', 'test')).filter((f) => !only || f.includes(only));
+// Matched within dist/test only: the checkout's own path (a worktree named after a suite) must
+// not make every file match.
+const testsDir = join(root, 'dist', 'test');
+const files = listTests(testsDir).filter((f) => !only || relative(testsDir, f).includes(only));
 const isRoot = process.getuid?.() === 0;
 // Two jobs at a time (SBX_TEST_JOBS to change): most of a sandbox test's time is spent waiting on
 // processes, and a file's root and unprivileged runs use different stores and canaries. A file

@@ -282,6 +282,9 @@ function runScan(req: { input: Buffer; fds: number[] }): Buffer {
   return r.stdout;
 }
 
+/** runScanAsync's piece of the answer decoded per turn of the event loop, and the most it holds undecoded. */
+const SLICE = 16 << 10, QUEUE_MAX = 8 << 20;
+
 /**
  * The same, decoding the records as they arrive: Node decodes while the helper walks (two
  * processes, two cores) instead of after it, and the answer is never one buffer.
@@ -300,18 +303,51 @@ function runScanAsync(req: { input: Buffer; fds: number[] }, dec: WalkDecoder): 
     }
     let failed: unknown = null;
     const err: Buffer[] = [];
+    // The helper's stdout is a socket (libuv makes a child's stdio pipes as socketpairs, so
+    // scan.c's F_SETPIPE_SZ does nothing): it holds ~200 KiB, and the helper writes a
+    // megabyte at a time. Decoded as it was read, a piece kept Node from reading while the
+    // socket filled, and the helper's write, and with it its walk, waited for Node (1.2-1.9 s
+    // of the helper's time in write(2) on 200k new files, against 0.35-0.6 s so). So a piece
+    // read is only queued, and the queue is decoded about SLICE bytes (whole records) per turn
+    // of the event loop, which reads the socket again in between; past QUEUE_MAX the socket
+    // is not read until the queue empties.
+    const queue: Buffer[] = [];
+    let queued = 0;
+    let scheduled = false;
+    let exit: number | null | undefined;
+    const settle = (): void => {
+      if (failed) { reject(failed); return; }
+      if (exit !== 0) { reject(new SbxError(`sbx-helper scan failed: ${Buffer.concat(err).toString().trim()}`)); return; }
+      resolve();
+    };
+    const decodeSlice = (): void => {
+      scheduled = false;
+      const d = failed ? undefined : queue[0];
+      if (d) {
+        try {
+          // Whole records up to SLICE bytes; the rest stays first in the queue, uncopied.
+          const rest = dec.feed(d, SLICE);
+          if (rest) queue[0] = rest; else queue.shift();
+          queued -= d.length - (rest ? rest.length : 0);
+        } catch (e) { failed = e; queue.length = 0; queued = 0; child.kill('SIGKILL'); }
+      }
+      if (queue.length) { scheduled = true; setImmediate(decodeSlice); return; }
+      if (exit !== undefined) settle(); else if (child.stdout!.isPaused()) child.stdout!.resume();
+    };
     child.on('error', (e) => { failed ??= new SbxError(`sbx-helper scan: ${e.message}`); });
     child.stdin!.on('error', () => { /* the exit status says why */ });
     child.stdin!.end(req.input);
     child.stderr!.on('data', (d: Buffer) => err.push(d));
     child.stdout!.on('data', (d: Buffer) => {
       if (failed) return;
-      try { dec.feed(d); } catch (e) { failed = e; child.kill('SIGKILL'); }
+      queue.push(d);
+      queued += d.length;
+      if (queued > QUEUE_MAX) child.stdout!.pause();
+      if (!scheduled) { scheduled = true; setImmediate(decodeSlice); }
     });
     child.on('close', (status) => {
-      if (failed) { reject(failed); return; }
-      if (status !== 0) { reject(new SbxError(`sbx-helper scan failed: ${Buffer.concat(err).toString().trim()}`)); return; }
-      resolve();
+      exit = status;
+      if (!scheduled) settle();
     });
   });
 }
@@ -452,17 +488,22 @@ class WalkDecoder {
     this.texts = opts.readNewUpTo !== undefined;
   }
 
-  feed(chunk: Buffer): void {
-    this.feedRecords(chunk);
+  /**
+   * Decodes the records of `chunk`; with `upTo`, stops at the first record that starts at or
+   * past that offset and returns the rest (from that record on: a view, no copy), else null.
+   */
+  feed(chunk: Buffer, upTo = Infinity): Buffer | null {
+    const rest = this.feedRecords(chunk, upTo);
     this.named.renderNew();
+    return rest;
   }
 
-  private feedRecords(chunk: Buffer): void {
-    if (!chunk.length) return;
-    if (!this.pendingLen) { this.decodeFrom(chunk, 0); return; }
+  private feedRecords(chunk: Buffer, upTo: number): Buffer | null {
+    if (!chunk.length) return null;
+    if (!this.pendingLen) return this.decodeFrom(chunk, 0, upTo);
     this.pending.push(chunk);
     this.pendingLen += chunk.length;
-    if (this.pendingLen < this.retryAt) return;
+    if (this.pendingLen < this.retryAt) return null;
     // The cut record is completed from the front of the new piece (a few KiB copied, more
     // only for a longer record), then the piece is decoded where it lies, never copied whole.
     let head: Buffer = Buffer.concat(this.pending.slice(0, -1));
@@ -477,12 +518,11 @@ class WalkDecoder {
         do { start = r.off; this.record(r); } while (r.off < head.length);
       } catch (e) {
         if (e !== INCOMPLETE) throw e;
-        if (take === chunk.length) { this.keep(joined.subarray(start)); return; }
+        if (take === chunk.length) { this.keep(joined.subarray(start)); return null; }
         head = joined.subarray(start, head.length);
         continue;
       }
-      this.decodeFrom(chunk, r.off - head.length);
-      return;
+      return this.decodeFrom(chunk, r.off - head.length, upTo);
     }
   }
 
@@ -503,8 +543,11 @@ class WalkDecoder {
     return { entries, layerStarts: this.layerStarts, errors: errors.filter((e) => e), layerBytes: this.opts.namesOnly ? NaN : layerBytes, ...(this.opts.namesOnly || this.opts.columns ? { named: this.named } : {}) };
   }
 
-  /** Decodes the whole records of `b` from `off`; the start of a cut one is kept for the next piece. */
-  private decodeFrom(b: Buffer, off: number): void {
+  /**
+   * Decodes the whole records of `b` from `off`; the start of a cut one is kept for the next
+   * piece. Returns the rest of `b` from the first record at or past `upTo`, or null.
+   */
+  private decodeFrom(b: Buffer, off: number, upTo = Infinity): Buffer | null {
     const r = new Reader(b);
     r.off = off;
     let start = off;
@@ -514,6 +557,7 @@ class WalkDecoder {
     try {
       while (r.off < b.length) {
         start = r.off;
+        if (start >= upTo) return b.subarray(start);
         if (cols && b[start] === 0x45 /* E */ && start + 5 <= b.length && (u32(b, start + 1) | 0) === this.colParent) {
           const end = this.columnRecord(b, start);
           if (end > 0) { r.off = end; continue; }
@@ -537,6 +581,7 @@ class WalkDecoder {
       if (e !== INCOMPLETE) throw e;
       this.keep(b.subarray(start));
     }
+    return null;
   }
 
   /** Keeps a cut record's start; a long one is not re-tried before twice its bytes have come. */
@@ -932,11 +977,19 @@ export function scanAnswer(meta: SandboxMeta, opts: WalkOptions = {}): Buffer | 
   return p ? runScan(requestOf(p, opts)) : null;
 }
 
-/** Decodes an answer that arrives in these pieces, as walkUppersAsync does (tests). */
-export function decodeAnswer(meta: SandboxMeta, opts: WalkOptions, pieces: Iterable<Buffer>): WalkResult {
+/**
+ * Decodes an answer that arrives in these pieces, as walkUppersAsync does (tests): each piece
+ * about `upTo` bytes of whole records at a time, the rest of it fed again (runScanAsync).
+ */
+export function decodeAnswer(meta: SandboxMeta, opts: WalkOptions, pieces: Iterable<Buffer>, upTo = Infinity): WalkResult {
   const p = planWalk(meta);
   if (!p) return { entries: [], errors: [], layerBytes: 0 };
   const dec = new WalkDecoder(p, opts);
-  for (const b of pieces) dec.feed(b);
+  for (const b of pieces) {
+    for (let rest = dec.feed(b, upTo); rest; rest = dec.feed(rest, upTo)) {
+      // A view of the piece, from a record's start: nothing copied, nothing decoded twice.
+      if (rest.buffer !== b.buffer || rest.byteOffset <= b.byteOffset || rest.byteOffset + rest.length !== b.byteOffset + b.length) throw new Error('internal error: a rest that is not the end of its piece');
+    }
+  }
   return dec.end();
 }

@@ -129,7 +129,7 @@ testUnless(shmIsTmpfs ? null : '/dev/shm is not a tmpfs: layers are kept in the 
 
 const haveStrace = spawnSync('sh', ['-c', 'command -v strace']).status === 0;
 // As root only: strace drops the setuid bit of newuidmap, which an ordinary user's run needs.
-testUnless(!haveStrace ? 'no strace here to count the writes' : ROOT_CASE)("a throwaway run writes its meta.json twice: once before the set-up (already running) and once when it ended; a quiet one (removed at once) only before", () => {
+testUnless(!haveStrace ? 'no strace here to count the writes' : ROOT_CASE)("a throwaway run writes its meta.json once, before the set-up (already running): it is removed once reviewed, so not again when the command ended, quiet or not", () => {
   const renamesOf = (args: string[]): string[] => {
     const trace = join(canary, 'trace');
     const r = sbx(['run', ...args, '--', 'true'], { store, prefix: ['strace', '-f', '-qq', '-e', 'trace=rename,renameat,renameat2', '-o', trace] });
@@ -137,10 +137,23 @@ testUnless(!haveStrace ? 'no strace here to count the writes' : ROOT_CASE)("a th
     return readFileSync(trace, 'utf8').split('\n').filter((l) => /meta\.json"/.test(l) && !/= -1/.test(l));
   };
   const loud = renamesOf(['-n']);
-  assert.is(loud.length, 2, loud.join('\n'));
+  assert.is(loud.length, 1, loud.join('\n'));
   const quiet = renamesOf(['-n', '-q']);
   assert.is(quiet.length, 1, quiet.join('\n'));
-  assert.equal(readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n)), [], 'the quiet run left no sandbox in the store');
+  assert.equal(readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n)), [], 'a throwaway run left a sandbox in the store');
+});
+
+test("sbx's own lines go to fd 2 with write(2): a run builds neither process.stdout's nor process.stderr's stream, and says the same", () => {
+  // Into files, where Node's stream for either is a SyncWriteStream: a module of its own, loaded when the stream is made.
+  const std = join(canary, 'std'), mods = join(canary, 'modules'), preload = join(canary, 'preload.cjs');
+  writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(mods)}, process.moduleLoadList.join('\\n')));\n`);
+  const r = sbx(['run', '-n', '--', 'true'], { store, env: { NODE_OPTIONS: `--require ${preload}` }, prefix: ['sh', '-c', 'exec "$@" >"$0.out" 2>"$0.err"', std] });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(readFileSync(`${std}.err`, 'utf8'), 'Changes: no changes\nsbx: discarded: the host was not touched\n');
+  assert.is(readFileSync(`${std}.out`, 'utf8'), '');
+  const loaded = readFileSync(mods, 'utf8').split('\n');
+  assert.ok(loaded.includes('NativeModule child_process'), 'the preload saw no run');
+  assert.not.ok(loaded.includes('NativeModule internal/fs/sync_write_stream'), 'a stdio stream was made');
 });
 
 test('top-level layout of / is the same inside', () => {

@@ -70,4 +70,35 @@ testUnless(tmpfsShm ? null : '/dev/shm is not a tmpfs: no scratch dir', { missin
   }
 });
 
+testUnless(tmpfsShm ? null : '/dev/shm is not a tmpfs: no scratch dir', { missing: true })("a throwaway run's removal takes its layers by name only where each is a real dir of the tree: a written upper, a layer or upper that is a symlink, are walked or unlinked, never followed", () => {
+  const uid = process.getuid!();
+  assert.ok(safeScratch(uid, true), 'no usable scratch dir');
+  const top = mkdtempSync(join(tmpdir(), 'sbx-scratch-test-'));
+  const storeRoot = join(top, 'store');
+  mkdirSync(storeRoot, { mode: 0o700 });
+  // Each an empty dir named as a layer's upper, where a followed link would remove it.
+  const canary = join(top, 'canary');
+  mkdirSync(join(canary, 'upper'), { recursive: true });
+  mkdirSync(join(canary, 'empty'));
+  const store = new Store(storeRoot);
+  const { id } = store.create(null);
+  const tree = join(scratchPath(uid), id);
+  try {
+    for (const d of ['root', 'L000/upper', 'L001/upper/d', 'L003']) mkdirSync(join(tree, d), { recursive: true, mode: 0o700 });
+    writeFileSync(join(tree, 'L001', 'upper', 'd', 'f'), 'written inside\n');
+    writeFileSync(join(tree, 'store'), '{}');
+    symlinkSync(canary, join(tree, 'L002'));
+    symlinkSync(join(canary, 'empty'), join(tree, 'L003', 'upper'));
+    const before = snapshot(canary);
+    const layers = ['L000', 'L001', 'L002', 'L003', 'L004'].map((dir) => ({ target: `/t/${dir}`, dir, format: 'kernel' }));
+    store.remove({ id, layers } as unknown as Parameters<Store['remove']>[0]);
+    assert.not.ok(existsSync(tree), 'the scratch tree was kept');
+    assert.not.ok(existsSync(join(storeRoot, id)), 'the store entry was kept');
+    assert.equal(snapshot(canary), before, 'something was removed through a link');
+  } finally {
+    rmSync(tree, { recursive: true, force: true });
+    rmSync(top, { recursive: true, force: true });
+  }
+});
+
 test.run();

@@ -511,4 +511,23 @@ test('the review\'s columns with --only/--exclude, PATHs and a helper order that
   }
 });
 
+test('an answer decoded a few whole records at a time (runScanAsync: the rest of a piece left for the next turn) is the one-piece answer', () => {
+  hostileTree();
+  for (const opts of [...MODES, { readNewUpTo: 1 << 20, columns: true }]) {
+    const whole = scanAnswer(f.meta, opts)!;
+    const once = walkUppers(f.meta, opts);
+    const want = once.entries.map(plainEntry);
+    for (const [size, upTo] of [[whole.length, 1], [whole.length, 100], [whole.length, 4096], [5000, 1000], [30000, 16384], [7, 3]] as const) {
+      const pieces: Buffer[] = [];
+      for (let o = 0; o < whole.length; o += size) pieces.push(whole.subarray(o, o + size));
+      const got = decodeAnswer(f.meta, opts, pieces, upTo);
+      const at = `pieces of ${size} bytes, ${upTo} at a time, ${JSON.stringify(opts)}`;
+      assert.equal(got.entries.map(plainEntry), want, at);
+      assert.equal([...(got.named?.paths() ?? [])], [...(once.named?.paths() ?? [])], at);
+      assert.equal(got.errors, once.errors, at);
+      assert.ok(Object.is(got.layerBytes, once.layerBytes), at);
+    }
+  }
+});
+
 test.run();

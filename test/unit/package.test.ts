@@ -35,6 +35,14 @@ test('the bundle carries the default device policy as this build compiled it, an
   assert.equal(compileDefaultDevices(), c);
 });
 
+test("the run parts hold no code the fast path cannot reach: --image/--rootfs's and --allow-net's are in app.js only", () => {
+  const part = (n: string): string => readFileSync(join(dirname(SBX), `${n}.js`), 'latin1');
+  // A hint of image/view.ts and the proxy environment of net/session.ts: string literals, kept by the minifier.
+  const marks = ['give the root directory of a tree', 'NO_PROXY'];
+  for (const m of marks) assert.ok(part('app').includes(m), `${m} is in app.js`);
+  for (const n of ['run', 'quiet']) for (const m of marks) assert.not.ok(part(n).includes(m), `${m} is in ${n}.js`);
+});
+
 /** Whether an ELF executable names a dynamic loader (a PT_INTERP program header). */
 function hasInterpreter(file: string): boolean {
   const b = readFileSync(file);

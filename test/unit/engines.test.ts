@@ -1,0 +1,45 @@
+// Which overlay engine serves each tree of an ordinary user's view (engines.ts), against a
+// host described by the test, and the empty-dir probe on real dirs.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assignEngines, emptyDir, type EngineContext } from '../../sandbox-core/engines.js';
+import type { ViewUnit } from '../../sandbox-core/plan.js';
+
+const trees = ['/usr', '/srv', '/root', '/home', '/home/u', '/media'];
+const units: ViewUnit[] = trees.map((path) => ({ kind: 'overlay', path }));
+const ctx = (over: Partial<EngineContext> = {}): EngineContext => ({
+  uid: 1000, fuseBinary: '/usr/bin/fuse-overlayfs', userTrees: ['/home/u'],
+  readable: (p) => p !== '/root', empty: (p) => p === '/srv' || p === '/media', ...over,
+});
+const engines = (c: EngineContext) => Object.fromEntries(assignEngines(units, c).map((u) => [u.path, u.kind === 'overlay' ? u.engine : u.kind]));
+
+test('an ordinary user: fuse-overlayfs for system trees with host files in them; kernel overlays for empty, unreadable and own trees', () => {
+  assert.equal(engines(ctx()), { '/usr': 'fuse', '/srv': 'kernel', '/root': 'kernel', '/home': 'fuse', '/home/u': 'kernel', '/media': 'kernel' });
+});
+
+test('root, or no fuse-overlayfs: every tree a kernel overlay, empty or not', () => {
+  const all = Object.fromEntries(trees.map((t) => [t, 'kernel']));
+  assert.equal(engines(ctx({ uid: 0 })), all);
+  assert.equal(engines(ctx({ fuseBinary: null })), all);
+});
+
+test('emptyDir: true only for a dir with no entry (a dotfile counts); a missing or unlistable one is not empty', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-engines-'));
+  try {
+    mkdirSync(join(dir, 'none'));
+    mkdirSync(join(dir, 'dot'));
+    writeFileSync(join(dir, 'dot', '.x'), '');
+    writeFileSync(join(dir, 'file'), '');
+    assert.is(emptyDir(join(dir, 'none')), true);
+    assert.is(emptyDir(join(dir, 'dot')), false);
+    assert.is(emptyDir(join(dir, 'file')), false);
+    assert.is(emptyDir(join(dir, 'missing')), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
