@@ -133,7 +133,10 @@ test('--cpus 0.5 puts the command in a cgroup capped at half a CPU, and a busy l
   const ratio = Number(stdout);
   if (IS_ROOT) {
     assert.equal(quota, ['50000 100000'], 'one cgroup with a quota of half the period, holding the command');
-    assert.ok(ratio <= 0.6, `ratio ${ratio} under --cpus 0.5`);
+    // Each CPU takes quota from the cgroup's pool a slice at a time (sched_cfs_bandwidth_slice_us,
+    // 5 ms), and time is charged at ticks: two busy children on two CPUs overrun a 50 ms quota by
+    // up to ~10 ms a period and more on a tick's edge (0.618 seen once, capped). Uncapped they get ~2.
+    assert.ok(ratio <= 0.75, `ratio ${ratio} under --cpus 0.5`);
   } else {
     assert.match(stderr, /not enforced: --cpus \(/);
   }
