@@ -3,7 +3,7 @@
 // are ignored (they move whenever a child changes, which the child's own entry reports).
 import type { Change, EntryStat } from './types.js';
 import type { UpperEntry } from './walk.js';
-import { joinB } from '../base/bpath.js';
+import { joinB, parentB } from '../base/bpath.js';
 import { hostDirNames } from './host-tree.js';
 import { lstatB, sameTime } from './stat.js';
 import { readlinkB, sameContent } from './content.js';
@@ -73,7 +73,7 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
   // The host dirs new top-level entries go in (a layer's root has no entry of its own).
   const hostDirs = new Map<string, EntryStat | null>();
   const parentStat = (p: string): EntryStat | null => {
-    const d = p.slice(0, p.lastIndexOf('/')) || '/';
+    const d = parentB(p);
     let st = hostDirs.get(d);
     if (st === undefined) { st = lstatB(d); hostDirs.set(d, st); }
     return st;
