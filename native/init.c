@@ -6,6 +6,8 @@
  *   command_init: pid 1 of the command's pid namespace. Mounts /proc for it, gives it a pty
  *     if asked, runs it, reaps zombies, forwards signals, and reports how it ended. With a
  *     pty it also reports the command stopping (Ctrl-Z) and resumes it when sbx asks.
+ * With nothing to hide from the command (no daemons, relay or supervisor, no --disk copy
+ * left for pid 1), pid 1 is the command's init itself (alone_init).
  * When pid 1 exits, the kernel kills everything left in the pid namespace and the mount
  * namespace (with every overlay) goes away. */
 #define _GNU_SOURCE
@@ -91,10 +93,22 @@ static int relay(int from, int to) {
   return 1;
 }
 
-static void __attribute__((noreturn)) command_init(void) {
+/* Whether the sandbox's pid 1 can be the command's init: the nested pid namespace keeps the
+ * daemons (fuse-overlayfs), the --allow-net relay and supervisor out of the command's sight,
+ * and pid 1 outlives the command's init to copy --disk layers back when it built the view.
+ * Without any of them the nesting, a second mount namespace and a process buy nothing (a
+ * fork, a copy of every mount, an exit): the command sees the same pid namespace, /proc and
+ * mounts. Derived from the spec, as make_daemons_namespace is. */
+static int alone_init(void) {
+  if (cfg.net_relay_dir || cfg.net_direct_name || (cfg.disk_mount && !cfg.build_outside)) return 0;
+  for (size_t i = 0; i < cfg.n_fs_ops; i++) if (cfg.fs_ops[i]->type == OP_FUSE_OVERLAY) return 0;
+  return 1;
+}
+
+static void __attribute__((noreturn)) command_init(int alone) {
   /* A mount namespace of its own: the /proc below is this pid namespace's, while the daemons
-   * keep theirs (fuse-overlayfs reopens files through /proc/self/fd). */
-  if (unshare(CLONE_NEWNS) < 0) die_step("mount-namespace", NULL, errno);
+   * keep theirs (fuse-overlayfs reopens files through /proc/self/fd). Alone, pid 1's is. */
+  if (!alone && unshare(CLONE_NEWNS) < 0) die_step("mount-namespace", NULL, errno);
   for (size_t i = 0; i < cfg.n_fs_ops; i++) {
     const struct spec_op *op = cfg.fs_ops[i];
     if (op->type == OP_PROC) replace_proc(op->args[0]);
@@ -190,6 +204,11 @@ static void __attribute__((noreturn)) command_init(void) {
       /* With a pty, a SIGCONT here is the shell continuing sbx's process group (fg, bg): sbx
        * decides what it means and asks with SIG_RESUME_*. */
       else if (sig == SIGCONT && master >= 0) continue;
+      /* As pid 1 does for a nested init (below): our exit SIGKILLs the pid namespace. */
+      else if (sig == SIG_KILL_COMMAND && alone) {
+        status_send("signal", "%d", SIGKILL);
+        _exit(128 + SIGKILL);
+      }
       else kill(cmd, sig);
     }
     int st;
@@ -259,6 +278,12 @@ void init_main(int sync_fd, const struct self_move *self, size_t n_self) {
    * command's sight. */
   if (cfg.net_direct_name) net_direct_start(&net_relay, cfg.net_direct_name);
   if (net_relay.fd4 >= 0) net_relay_start(&net_relay, net_direct.cmd_end);
+  if (alone_init()) {
+    /* With a pty command_init makes the session itself, and a second setsid would fail. */
+    if (!cfg.pty && setsid() < 0) die_step("setsid", NULL, errno);
+    times_mark("pid 1: setsid, the command's init");
+    command_init(1);
+  }
   if (setsid() < 0) die_step("setsid", NULL, errno);
   sigset_t set;
   int sfd = make_signalfd(&set);
@@ -270,7 +295,7 @@ void init_main(int sync_fd, const struct self_move *self, size_t n_self) {
   if (inner == 0) {
     close(sfd);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
-    command_init();
+    command_init(0);
   }
   if (net_direct.cmd_end >= 0) close(net_direct.cmd_end);
   int killed = 0;
