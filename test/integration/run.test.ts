@@ -7,22 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statfsSync, writeFileSync, chmodSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IS_ROOT, hostMounts, hostMountsLeft, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
+import { IS_ROOT, hostMounts, hostMountsLeft, makeStore, proveIsolation, removeStore, sbx, sbxAsync, canary, storeAndCanary } from '../helpers/sbx.js';
 import { parseMountInfo, visibleMounts, PSEUDO_FS } from '../../sandbox-core/mountinfo.js';
 import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 
-const store = makeStore();
-let canary = '';
-
-test.before.each(() => {
-  canary = makeCanary();
-});
-test.after.each(() => {
-  removeCanary(canary);
-});
-test.after(() => {
-  removeStore(store);
-});
+const store = storeAndCanary();
 
 test('a canary write inside is invisible on the host', () => {
   const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', `echo inside > ${canary}/new.txt; cat ${canary}/new.txt`], { store });

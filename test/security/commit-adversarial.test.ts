@@ -7,16 +7,12 @@ import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync,
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawn, spawnSync } from 'node:child_process';
-import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx, sbxAsync } from '../helpers/sbx.js';
+import { IS_ROOT, sbx, sbxAsync, canary, storeAndCanary } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
 import { setXattr } from '../unit/changes-fixture.js';
 import { getXattrs } from '../../sandbox-core/changes/xattr.js';
 
-const store = makeStore();
-let canary = '';
-test.before.each(() => { canary = makeCanary(); proveIsolation(canary, store); });
-test.after.each(() => { removeCanary(canary); });
-test.after(() => { removeStore(store); });
+const store = storeAndCanary({ prove: true });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
