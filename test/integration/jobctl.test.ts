@@ -58,7 +58,7 @@ testUnless(noShell)('kill %1 of a stopped run ends it: no process, mount, cgroup
   const mountsBefore = hostMounts();
   const r = underShell([
     ['send', `$SBX run -n -- sh -c 'echo "rea""dy"; sleep 3600'\n`], ['expect', 'ready'], ['pause', '0.3'], ['send', '\x1a'], ['expect', 'PROMPT$ '], ['tree'],
-    ['send', 'kill %1\n'], ['expect', 'PROMPT$ '], ['pause', '3'],
+    ['send', 'kill %1\n'], ['expect', 'PROMPT$ '], ['gone', '30'],
     // Not `kill %1; wait`: bash's wait returns at once on a job it still has as stopped.
     ['send', 'jobs; echo "do""ne"\n'], ['expect', 'done'], ['expect', 'PROMPT$ '],
   ], { store });
