@@ -1,7 +1,7 @@
 // Job control of `sbx run` from the user's shell, on a real terminal: Ctrl-Z stops the command
 // and gives the prompt back, `fg` resumes it, `bg` lets it run on, `kill %1` ends it and sbx
 // cleans up as for any end (sandbox-core/job-control.ts, native/init.c).
-// sbx-test: serial (it compares the host's mounts before and after a run).
+// sbx-test: host-mounts (it compares the host's mounts before and after a run).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync } from 'node:fs';

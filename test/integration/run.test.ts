@@ -1,6 +1,6 @@
 // sbx run end to end with the real kernel. The runner executes this file as root and again as
 // an unprivileged user.
-// sbx-test: serial (the runner runs nothing beside this file: it mounts tmpfs and overlays on the host, and compares the host's mounts with the view).
+// sbx-test: host-mounts (it mounts tmpfs and overlays on the host, and compares the host's mounts with the view).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';

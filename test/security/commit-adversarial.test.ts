@@ -1,6 +1,8 @@
 // The commit step against a host that changes around it: what an interrupted commit wrote
 // and the user changed afterwards, and the cases of docs/security.md's commit list that no
 // other test covers.
+// sbx-test: host-mounts (it mounts a tmpfs, or as an ordinary user a FUSE filesystem through the
+// setuid fusermount3, on the host).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
