@@ -5,7 +5,7 @@
 // bytes in it cannot recolour or move the cursor even if the caller forgot display().
 import pc from 'picocolors';
 import { writeSync } from 'node:fs';
-import { isatty } from 'node:tty';
+import { isatty } from '../sandbox-core/base/light-process.js';
 import { terminalSafe } from '../sandbox-core/base/bpath.js';
 import { setNoticeSink } from '../sandbox-core/notices.js';
 import { safeConfig } from '../sandbox-core/config.js';

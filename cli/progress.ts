@@ -1,5 +1,5 @@
 // A live progress line on stderr for work that takes more than about a second, on a TTY only.
-import { isatty } from 'node:tty';
+import { isatty } from '../sandbox-core/base/light-process.js';
 import { colors, rendered, safe } from './output.js';
 
 export interface Progress {

@@ -9,7 +9,7 @@ import type { ScanResult } from '../sandbox-core/changes/scan.js';
 import type { NetDecision } from '../sandbox-core/net/proxy.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { colors, info, line, rendered, warn } from './output.js';
-import { changesJson, countLine, renderDiffs, renderSummary, summaryPlan } from './render-changes.js';
+import { changesJson, countLine, renderDiffs, renderSummary, summaryPlan, type SummaryItem } from './render-changes.js';
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
 import { globMatcher } from '../sandbox-core/changes/glob.js';
 import type { commitWithReport as CommitWithReport } from './commit-report.js';
@@ -96,6 +96,33 @@ export const PICK_HELP = [
 ];
 
 /**
+ * A commit makes the new dirs a kept entry needs as the sandbox made them (closeSelection), so
+ * a picked entry below a flagged new dir that was not picked (another user's, say) would bring
+ * that dir along: such entries are left out, one line per dir says so.
+ */
+function leaveBelowUnpicked(changes: Change[], items: SummaryItem[], pick: Set<string>): void {
+  const flagged = new Set<string>();
+  for (const it of items) if (it.flagged) for (const p of it.paths()) if (!pick.has(p)) flagged.add(p);
+  if (!flagged.size) return;
+  const left = new Map<string, number>();
+  for (const c of changes) {
+    if (c.type !== 'dir' || (c.change !== 'added' && c.change !== 'replaced') || !flagged.has(c.path)) continue;
+    left.set(c.path, 0);
+  }
+  if (!left.size) return;
+  for (const p of pick) {
+    for (let d = parentB(p); d !== '/' && d !== '.'; d = parentB(d)) {
+      const n = left.get(d);
+      if (n === undefined) continue;
+      pick.delete(p);
+      left.set(d, n + 1);
+      break;
+    }
+  }
+  for (const [d, n] of left) if (n) line(`  leaving out ${n.toLocaleString('en-US')} picked change${n === 1 ? '' : 's'} below ${d}/: it is flagged and not picked, and keeping them would bring it along`);
+}
+
+/**
  * Pick mode: one question per summary line, in the summary's order (a new or gone directory
  * and a fold line are one question for everything they stand for), plus `+GLOB`/`-GLOB` to
  * decide many at once. Returns the picked host paths, or null when nothing is to be committed.
@@ -132,6 +159,7 @@ export async function pickChanges(changes: Change[], ask: Ask): Promise<Set<stri
       i--;
     }
   }
+  leaveBelowUnpicked(changes, items, pick);
   if (!pick.size) { info('nothing picked'); return null; }
   const n = pick.size;
   const yes = (await ask(`commit ${n.toLocaleString('en-US')} picked change${n === 1 ? '' : 's'} (of ${changes.length.toLocaleString('en-US')})? [y/N] `))?.trim().toLowerCase();

@@ -3,7 +3,7 @@
 import { UsageError } from './usage-error.js';
 import { isAbsolute, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { isatty } from 'node:tty';
+import { isatty } from '../sandbox-core/base/light-process.js';
 import { Store } from '../sandbox-core/store.js';
 import type { BindRequest } from '../sandbox-core/sandbox.js';
 import { runCommand } from '../sandbox-core/run.js';

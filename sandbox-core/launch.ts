@@ -6,12 +6,13 @@
 // status before the helper has exited, and a pipe costs Node a stream object per end (net.Socket,
 // its handle and buffers), an event-loop round trip to close the spec's end (the helper reads
 // to EOF before it starts) and another to see the status end. A file is read at once.
-import { spawn } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Dir } from './beneath.js';
 import { SbxError } from './base/errors.js';
 import { procStatFields } from './base/process.js';
+import { builtin } from './base/builtin.js';
+import { spawnInherited } from './base/light-process.js';
 import { JOBCTL_FD, followJobControl } from './job-control.js';
 import { buildCachedHelper, expectedHelperVersion, findHelper, helper, markStale, type Helper } from './helper.js';
 
@@ -210,35 +211,60 @@ async function launchWith(h: Helper, spec: Buffer, openDir: () => Dir, hooks: La
   // The signal handlers are in place before the helper starts, not after: Node starts it with
   // fork(), and every page Node writes afterwards faults once more (copy-on-write); a signal
   // that comes before the helper runs is passed on as soon as it does.
-  let child: ReturnType<typeof spawn> | null = null;
+  let kill: ((s: NodeJS.Signals) => void) | null = null;
   let early: NodeJS.Signals | null = null;
   const handlers: Array<[string, () => void]> = [];
   const unhook = (): void => { for (const [s, fn] of handlers) process.off(s, fn); };
   for (const s of FORWARDED) {
-    const fn = (): void => { if (!child) { early ??= s; return; } try { child.kill(s); } catch { /* already gone */ } };
+    const fn = (): void => { if (!kill) { early ??= s; return; } try { kill(s); } catch { /* already gone */ } };
     process.on(s, fn);
     handlers.push([s, fn]);
   }
   for (const s of TERMINAL_SIGNALS) {
     const fn = (): void => {
       if (foregroundOnTerminal()) return;
-      if (!child) { early ??= s; return; }
-      try { child.kill(s); } catch { /* already gone */ }
+      if (!kill) { early ??= s; return; }
+      try { kill(s); } catch { /* already gone */ }
     };
     process.on(s, fn);
     handlers.push([s, fn]);
   }
+  // The helper's processes all end before it does (pid 1 dies with it, and takes the rest):
+  // once it has exited, every status line is in the file.
+  let ended!: (r: { code: number | null; signal: NodeJS.Signals | null } | { error: Error }) => void;
+  const end = new Promise<{ code: number | null; signal: NodeJS.Signals | null } | { error: Error }>((r) => { ended = r; });
+  let pid: number | undefined;
+  let events: Readable | null = null;
   try {
     // One turn of the event loop first: everything before it ran without yielding, so the work
     // V8 and Node queued meanwhile (a scavenge task: --trace-gc showed it) would otherwise run
     // right after the fork, where every page it writes faults again.
     await new Promise<void>((r) => setImmediate(r));
-    child = spawn(h.path, ['run', '3', '4', expectedHelperVersion()], {
-      // A pipe only with a pty (fd JOBCTL_FD): what it costs is paid by interactive runs alone.
-      stdio: ['inherit', 'inherit', 'inherit', specFd, statusFd, ...(hooks.jobControl ? ['pipe' as const] : [])],
-      // Empty, but for SBX_DEBUG_TIMES: the helper's own timeline of the run on stderr (native/times.c).
-      env: process.env.SBX_DEBUG_TIMES ? { SBX_DEBUG_TIMES: process.env.SBX_DEBUG_TIMES } : {},
-    });
+    const args = ['run', '3', '4', expectedHelperVersion()];
+    // Empty, but for SBX_DEBUG_TIMES: the helper's own timeline of the run on stderr (native/times.c).
+    const env: Record<string, string> = process.env.SBX_DEBUG_TIMES ? { SBX_DEBUG_TIMES: process.env.SBX_DEBUG_TIMES } : {};
+    // Inherited fds alone need no node:child_process (base/light-process.ts); a pty's job
+    // control reads a pipe (fd JOBCTL_FD), whose stream is paid by interactive runs alone.
+    let light = null;
+    try {
+      light = hooks.jobControl ? null : spawnInherited(h.path, args, [0, 1, 2, specFd, statusFd], env, (code, signal) => ended({ code, signal }));
+    } catch (e) {
+      throw new SbxError(`cannot start the sbx helper: ${(e as Error).message}`);
+    }
+    if (light) {
+      pid = light.pid;
+      kill = light.kill;
+    } else {
+      const child = builtin<typeof import('node:child_process')>('node:child_process').spawn(h.path, args, {
+        stdio: ['inherit', 'inherit', 'inherit', specFd, statusFd, ...(hooks.jobControl ? ['pipe' as const] : [])],
+        env,
+      });
+      child.on('error', (e) => ended({ error: e }));
+      child.on('exit', (code, signal) => ended({ code, signal }));
+      pid = child.pid;
+      kill = (sig) => { child.kill(sig); };
+      if (hooks.jobControl) events = (child.stdio as Array<Readable | null | undefined>)[JOBCTL_FD] ?? null;
+    }
   } catch (e) {
     unhook();
     closeSync(statusFd);
@@ -246,38 +272,23 @@ async function launchWith(h: Helper, spec: Buffer, openDir: () => Dir, hooks: La
   } finally {
     closeSync(specFd);
   }
-  const started = child;
-  return new Promise((resolve, reject) => {
-    if (started.pid) hooks.onSpawn?.(started.pid);
-    if (early) { try { started.kill(early); } catch { /* already gone */ } }
-    const events = hooks.jobControl ? (started.stdio as Array<Readable | null | undefined>)[JOBCTL_FD] : null;
-    const unfollow = events && started.pid ? followJobControl(started.pid, events as Readable, foregroundOnTerminal) : null;
-
-    // The helper's processes all end before it does (pid 1 dies with it, and takes the rest):
-    // once it has exited, every status line is in the file.
-    let settled = false;
-    started.on('error', (e) => {
-      if (settled) return;
-      settled = true;
-      unhook();
-      unfollow?.();
-      closeSync(statusFd);
-      reject(new SbxError(`cannot start the sbx helper: ${e.message}`));
-    });
-    started.on('exit', (code, signal) => {
-      if (settled) return;
-      settled = true;
-      unhook();
-      unfollow?.();
-      let status: string;
-      try { status = readStatus(statusFd); } finally { closeSync(statusFd); }
-      const { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started: ran, seen, entriesMade, diskUsage } = parseStatusLines(status);
-      const fallbackOutcome: LaunchOutcome = signal
-        ? { kind: 'helper-died', detail: `the helper was killed by ${signal}` }
-        : { kind: 'helper-died', detail: `the helper exited with status ${code} without reporting` };
-      resolve({ outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, vanishedFiles: vanished, diskCopyFailures, diskCopied, started: ran, seen, entriesMade, ...(diskUsage ? { diskUsage } : {}) });
-    });
-  });
+  if (pid) hooks.onSpawn?.(pid);
+  if (early) { try { kill(early); } catch { /* already gone */ } }
+  const unfollow = events && pid ? followJobControl(pid, events, foregroundOnTerminal) : null;
+  const r = await end;
+  unhook();
+  unfollow?.();
+  if ('error' in r) {
+    closeSync(statusFd);
+    throw new SbxError(`cannot start the sbx helper: ${r.error.message}`);
+  }
+  let status: string;
+  try { status = readStatus(statusFd); } finally { closeSync(statusFd); }
+  const { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started: ran, seen, entriesMade, diskUsage } = parseStatusLines(status);
+  const fallbackOutcome: LaunchOutcome = r.signal
+    ? { kind: 'helper-died', detail: `the helper was killed by ${r.signal}` }
+    : { kind: 'helper-died', detail: `the helper exited with status ${r.code} without reporting` };
+  return { outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, vanishedFiles: vanished, diskCopyFailures, diskCopied, started: ran, seen, entriesMade, ...(diskUsage ? { diskUsage } : {}) };
 }
 
 /** Why user namespaces might be refused, for one clear line. */

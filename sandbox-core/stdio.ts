@@ -4,7 +4,7 @@
 // root) fails with EACCES, where a plain shell succeeds. A pipe made inside the sandbox belongs
 // to its root, so the command gets one of those and the helper copies bytes across.
 import { fstatSync, readFileSync, type Stats } from 'node:fs';
-import { isatty } from 'node:tty';
+import { isatty } from './base/light-process.js';
 import type { IdMapping } from './idmap.js';
 
 /** Host id ranges [start, start+count) mapped into the sandbox, from the mapping's spec ops. */

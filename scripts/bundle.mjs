@@ -98,15 +98,17 @@ const leaveOut = (part, list) => ({
 // picocolors decides its default colours when it loads, reading process.stdout.isTTY: that
 // makes Node build stdout's stream (a tty's WriteStream, a pipe's socket, ~0.7-2 ms of a run
 // here, in-process, fresh node, /dev/null or pty, load ~8), for a default sbx never uses
-// (cli/output.ts makes its own with createColors). isatty(1) is the same answer without it.
+// (cli/output.ts makes its own with createColors). isatty(1) is the same answer without it,
+// sbx's own (sandbox-core/base/light-process.ts): node:tty's loads node:net.
 const STDOUT_TTY = '(p.stdout || {}).isTTY';
+const LIGHT_PROCESS = join(root, 'sandbox-core', 'base', 'light-process.ts');
 const quietColors = {
   name: 'picocolors-without-stdout',
   setup(b) {
     b.onLoad({ filter: /[\\/]picocolors[\\/]picocolors\.js$/ }, (a) => {
       const text = readFileSync(a.path, 'utf8');
       if (!text.includes(STDOUT_TTY)) throw new Error(`${a.path}: no ${STDOUT_TTY} to replace (picocolors changed): update scripts/bundle.mjs`);
-      return { contents: text.replace(STDOUT_TTY, 'require("node:tty").isatty(1)'), loader: 'js' };
+      return { contents: text.replace(STDOUT_TTY, `require(${JSON.stringify(LIGHT_PROCESS)}).isatty(1)`), loader: 'js', resolveDir: dirname(a.path) };
     });
   },
 };

@@ -147,6 +147,9 @@ const HOME_YARN = /^\/(root|home\/[^/]+)\/\.yarnrc(\.yml)?$/;
 const HOME_RUBY = /^\/(root|home\/[^/]+)\/(\.gemrc|\.bundle\/config)$/;
 const HOME_FETCH = /^\/(root|home\/[^/]+)\/(\.wgetrc|\.curlrc|\.config\/\.curlrc)$/;
 const HOME_GO = /^\/(root|home\/[^/]+)\/go\/pkg\/mod\//;
+// A project's own .gradle dir and a uv.toml, .cache or .local in a tree are not the user's.
+const HOME_GRADLE = /^\/(root|home\/[^/]+)\/\.gradle\//;
+const HOME_UV = /^\/(root|home\/[^/]+)\/(\.config|\.cache|\.local\/share)\/uv\//;
 /** A tool config rule's no: a deletion, a dir, an mtime (nothing a later run reads is planted). */
 const notPlanted = (f: SensitiveFacts): boolean => f.type === 'dir' || !writesOrOpens(f);
 // Another user's PATH dirs (Debian's ~/.profile adds ~/bin and ~/.local/bin when they exist):
@@ -271,6 +274,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'pip-config', why: 'pip, setuptools or conda config (can name the index packages come from)', paths: [
     /\/\.config\/pip\/pip\.conf$/, /\/\.pip\/pip\.conf$/, /^\/etc\/(xdg\/pip\/)?pip\.conf$/, /\/\.pydistutils\.cfg$/, /condarc$/],
     harmless: (f, p) => notPlanted(f) || ((p.endsWith('.cfg') || p.endsWith('condarc')) && !HOME_PIP.test(p)) },
+  // uv reads the user's and the system's uv.toml for every command, tools included; a
+  // project's uv.toml is as much the project's as its pyproject.toml's [tool.uv] (not flagged).
+  { id: 'uv-config', why: 'uv config (can name the index packages come from, and a Python or tool dir)', paths: [
+    /\/\.config\/uv\/uv\.toml$/, /^\/etc\/(xdg\/)?uv\/uv\.toml$/], harmless: (f, p) => notPlanted(f) || (!p.startsWith('/etc/') && !HOME_UV.test(p)) },
   { id: 'js-config', why: 'yarn or pnpm user config (can name the registry and, yarnPath/yarn-path, the yarn that runs)', paths: [
     /\/\.yarnrc(\.yml)?$/, /\/\.config\/pnpm\/rc$/], harmless: (f, p) => notPlanted(f) || (!p.endsWith('/rc') && !HOME_YARN.test(p)) },
   // credsStore and credHelpers run docker-credential-NAME; cli-plugins are run as `docker NAME`.
@@ -320,6 +327,14 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     paths: [/\/go\/pkg\/mod\//], harmless: (f, p) => !writesEntry(f) || !HOME_GO.test(p) },
   { id: 'maven-repo', why: "Maven's local repository (a later build uses its artifacts as they are)", many: 'Maven repository files',
     paths: [/\/\.m2\/repository\//], harmless: (f) => !writesEntry(f) },
+  // The wrapper checks a distribution's hash (distributionSha256Sum, when the project sets one)
+  // only as it downloads it; one already unpacked in wrapper/dists is what ./gradlew runs.
+  { id: 'gradle-cache', why: "Gradle's wrapper distributions and dependency cache (./gradlew runs the one it finds; a later build uses the artifacts as they are)", many: 'Gradle cache files',
+    paths: [/\/\.gradle\/(wrapper\/dists|caches\/modules-2\/files-2\.1|caches\/build-cache-1)\//], harmless: (f, p) => !writesEntry(f) || !HOME_GRADLE.test(p) },
+  // uv installs from its cache without checking it again (wheels unpacked in archive-v*, built
+  // ones, index pages), and runs the Pythons and tools it installed.
+  { id: 'uv-cache', why: "uv's cache, Pythons and tools (a later uv install or uv run uses them as they are)", many: 'uv cache files',
+    paths: [/\/\.cache\/uv\/(archive|wheels|sdists|simple|git)-v\d+\//, /\/\.local\/share\/uv\/(python|tools)\//], harmless: (f, p) => !writesEntry(f) || !HOME_UV.test(p) },
   // Last: an entry an earlier rule matches keeps its reason (its line still names the owner).
   // Counted on one line per tree (many): a `chown -R` gives away each entry of a tree, though
   // only its top is flagged (classify.ts givenAway: the rest share their parent's owner), and
@@ -349,7 +364,7 @@ const MOVED_BY: Array<[string, string]> = [
   ['npm_config_cache', '/root/.npm'], ['NPM_CONFIG_CACHE', '/root/.npm'], ['npm_config_userconfig', '/root/.npmrc'], ['NPM_CONFIG_USERCONFIG', '/root/.npmrc'],
   ['CARGO_HOME', '/root/.cargo'], ['GOMODCACHE', '/root/go/pkg/mod'], ['GRADLE_USER_HOME', '/root/.gradle'], ['DOCKER_CONFIG', '/root/.docker'],
   ['CONDARC', '/root/.condarc'], ['GNUPGHOME', '/root/.gnupg'], ['GEMRC', '/root/.gemrc'], ['BUNDLE_USER_CONFIG', '/root/.bundle/config'],
-  ['WGETRC', '/root/.wgetrc'],
+  ['WGETRC', '/root/.wgetrc'], ['UV_CACHE_DIR', '/root/.cache/uv'], ['UV_PYTHON_INSTALL_DIR', '/root/.local/share/uv/python'], ['UV_TOOL_DIR', '/root/.local/share/uv/tools'],
 ];
 const HOME_FORM = /^\/(root|home\/[^/]+)$/;
 const absDir = (d: string | undefined): string | null => {

@@ -390,4 +390,14 @@ test('a store whose path holds a backslash: root\'s saved run gets its overlays;
   }
 });
 
+test('a quiet throwaway run loads neither node:child_process nor node:tty: both load node:net and the streams, which it never uses', () => {
+  const mods = join(canary, 'modules'), preload = join(canary, 'preload.cjs');
+  writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(mods)}, process.moduleLoadList.join('\\n')));\n`);
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', 'exit 3'], { store, env: { NODE_OPTIONS: `--require ${preload}` } });
+  assert.is(r.code, 3, r.stderr);
+  const loaded = readFileSync(mods, 'utf8').split('\n');
+  assert.ok(loaded.includes('Internal Binding process_wrap'), 'the preload saw no run');
+  for (const m of ['NativeModule child_process', 'NativeModule tty', 'NativeModule net']) assert.not.ok(loaded.includes(m), `${m} was loaded`);
+});
+
 test.run();

@@ -22,6 +22,9 @@ test.after(() => removeStore(store));
 const sbx = (args: string[]): SbxResult => run(args, { store, timeoutMs: 300_000 });
 const PIP = "pip's cache (a later pip install uses its wheels and index pages as they are)";
 const APT = 'apt package lists (a later apt-get install trusts them: their signature is checked only at update)';
+const GRADLE = "Gradle's wrapper distributions and dependency cache (./gradlew runs the one it finds; a later build uses the artifacts as they are)";
+const UV = "uv's cache, Pythons and tools (a later uv install or uv run uses them as they are)";
+const UVCONF = 'uv config (can name the index packages come from, and a Python or tool dir)';
 const DEB = "apt's downloaded packages (a later apt-get install uses a .deb of the listed name and size without checking its hash)";
 
 // The canary is the HOME whose pip cache the command fills: pip's wheel cache files a built
@@ -67,6 +70,30 @@ test('deleting pip cache entries is not flagged', () => {
   assert.equal(flaggedLines(r.stdout + r.stderr), [], r.stdout + r.stderr);
   assert.match(r.stdout + r.stderr, /deleted: {2}1 in pip cache \(2 B\), folded/);
   assert.ok(existsSync(whl));
+});
+
+// The canary is the HOME (sbx's own environment says where the user's tool dirs are): a
+// Gradle distribution unpacked where ./gradlew looks first, a jar in Gradle's module cache, an
+// unpacked wheel in uv's cache and a uv.toml; a project's own .gradle dir is ordinary.
+test('a Gradle distribution, Gradle and uv cache files and a uv.toml planted in HOME are flagged; a project\'s .gradle is not', () => {
+  proveIsolation(canary, store);
+  const c = canary;
+  const dist = `${c}/.gradle/wrapper/dists/gradle-8.5-bin/5t9huq95ubn472n8rpzujfbqh`;
+  const gradle = [`${dist}/gradle-8.5/bin/gradle`, `${dist}/gradle-8.5-bin.zip.ok`, `${c}/.gradle/caches/modules-2/files-2.1/org.x/y/1.0/0a1b/y-1.0.jar`];
+  const uv = `${c}/.cache/uv/archive-v0/Xy12ab/six.py`;
+  const script = [...[...gradle, uv, `${c}/.config/uv/uv.toml`, `${c}/proj/.gradle/8.5/fileHashes/fileHashes.bin`].map((f) => `mkdir -p ${f.slice(0, f.lastIndexOf('/'))} && echo x > ${f}`)].join(' && ');
+  const r = run(['run', '--name', 'g', '--', 'sh', '-c', script], { store, timeoutMs: 300_000, env: { HOME: c } });
+  assert.is(r.code, 0, r.stderr);
+  const out = r.stdout + r.stderr;
+  assert.equal(flaggedLines(out), [
+    `! added: ${uv} [! ${UV}]`,
+    `! added: ${c}/.config/uv/uv.toml [! ${UVCONF}]`,
+    `! added: 3 Gradle cache files in 3 dirs under ${c}/.gradle/ ('sbx diff --all' lists each) [! ${GRADLE}]`,
+    '! 5 changes where code runs later (marked !): review them before keeping',
+  ], out);
+  assert.match(out, new RegExp(`^  added: +${c}/proj/`, 'm'));
+  assert.is(sbx(['discard', 'g']).code, 0);
+  for (const p of [...gradle, uv]) assert.not.ok(existsSync(p), p);
 });
 
 // apt's lists are root's: the unprivileged user's sandbox cannot write them (nor can that user

@@ -70,6 +70,7 @@ export const CASES: Record<string, C[]> = {
   'maven-config': ['/home/u/.m2/settings.xml', '/root/.m2/toolchains.xml', '/etc/maven/settings.xml', '/usr/share/maven/conf/m2.conf', '/home/u/.mavenrc', '/etc/mavenrc', '/usr/local/etc/mavenrc'].map((p) => file(p)),
   'gradle-init': ['/home/u/.gradle/init.d/x.gradle', '/home/u/.gradle/init.d/y.init.gradle.kts', '/root/.gradle/init.gradle', '/home/u/.gradle/gradle.properties'].map((p) => file(p)),
   'pip-config': ['/home/u/.config/pip/pip.conf', '/root/.pip/pip.conf', '/etc/pip.conf', '/etc/xdg/pip/pip.conf', '/home/u/.pydistutils.cfg', '/home/u/.condarc', '/root/.conda/condarc', '/home/u/.config/conda/.condarc', '/etc/conda/.condarc'].map((p) => file(p)),
+  'uv-config': ['/home/u/.config/uv/uv.toml', '/root/.config/uv/uv.toml', '/etc/uv/uv.toml', '/etc/xdg/uv/uv.toml'].map((p) => file(p)),
   'js-config': ['/home/u/.yarnrc', '/root/.yarnrc.yml', '/home/u/.config/pnpm/rc'].map((p) => file(p)),
   'docker-config': [file('/home/u/.docker/config.json', 'modified'), file('/home/u/.docker/cli-plugins/docker-x'), file('/usr/local/lib/docker/cli-plugins/docker-y'), file('/usr/libexec/docker/cli-plugins/docker-z'),
     { path: '/home/u/.docker/cli-plugins/docker-w', change: 'metadata', type: 'file', up: st('file', 0o755), details: ['mode 644→755'] }],
@@ -91,6 +92,10 @@ export const CASES: Record<string, C[]> = {
     '/root/.cargo/registry/index/index.crates.io-6f17d22bba15001f/.cache/se/rd/serde', '/home/u/.cargo/git/checkouts/x-1234/abcd/build.rs', '/home/u/.cargo/git/db/x-1234/HEAD'].map((p) => file(p)),
   'go-mod-cache': ['/home/u/go/pkg/mod/golang.org/x/text@v0.3.0/unicode.go', '/root/go/pkg/mod/cache/download/golang.org/x/text/@v/v0.3.0.ziphash'].map((p) => file(p)),
   'maven-repo': ['/home/u/.m2/repository/org/x/y/1.0/y-1.0.jar', '/root/.m2/repository/org/x/y/maven-metadata-central.xml'].map((p) => file(p)),
+  'gradle-cache': ['/home/u/.gradle/wrapper/dists/gradle-8.5-bin/5t9huq95ubn472n8rpzujfbqh/gradle-8.5/bin/gradle', '/root/.gradle/wrapper/dists/gradle-8.5-bin/5t9huq95ubn472n8rpzujfbqh/gradle-8.5-bin.zip',
+    '/home/u/.gradle/caches/modules-2/files-2.1/org.x/y/1.0/0a1b2c/y-1.0.jar', '/home/u/.gradle/caches/build-cache-1/0123abcd'].map((p) => file(p)),
+  'uv-cache': ['/home/u/.cache/uv/archive-v0/Xy12ab/six.py', '/root/.cache/uv/wheels-v5/pypi/six/1.16.0-py2.py3-none-any.http', '/home/u/.cache/uv/sdists-v9/pypi/x/1.0/ab/x-1.0-py3-none-any.whl',
+    '/home/u/.cache/uv/simple-v16/pypi/six.rkyv', '/home/u/.cache/uv/git-v0/checkouts/4b8f/1a2b3c/setup.py', '/home/u/.local/share/uv/python/cpython-3.12.7-linux-x86_64-gnu/bin/python3.12', '/root/.local/share/uv/tools/ruff/bin/ruff'].map((p) => file(p)),
   'other-owner': [
     { path: '/opt/x', change: 'added', type: 'file', up: { ...st('file', 0o644), uid: 1000, gid: 1000 }, details: ['owner 1000:1000'], givenAway: true },
     { path: '/etc/x.d', change: 'added', type: 'dir', up: { ...st('dir', 0o775), gid: 100 }, details: ['owner 0:100'], givenAway: true },
@@ -132,5 +137,8 @@ export const ORDINARY: C[] = [
   { path: '/home/u/.config/nvim/lua', change: 'added', type: 'dir' }, { path: '/home/u/.docker/cli-plugins', change: 'added', type: 'dir' },
   file('/home/u/.docker/buildx/instances/x'), file('/home/u/.gradle/caches/modules-2/x.bin'), file('/home/u/src/p/gradle.properties'), file('/home/u/.gnupg/random_seed'),
   file('/home/u/.local/share/applications/mimeinfo.cache'), file('/usr/share/applications/mimeinfo.cache'), file('/home/u/.vim/.netrwhist'), file('/home/u/.viminfo'),
+  // A project's own uv.toml and Gradle dir, uv's interpreter facts and lock, Gradle's metadata; deleting cache entries.
+  file('/home/u/src/p/uv.toml'), file('/home/u/src/p/.gradle/8.5/fileHashes/fileHashes.bin'), file('/home/u/src/p/.gradle/wrapper/dists/x'), file('/home/u/.cache/uv/interpreter-v4/ab/cd.msgpack'), file('/home/u/.cache/uv/.lock'), file('/home/u/src/p/.config/uv/uv.toml'), file('/home/u/src/p/.cache/uv/archive-v0/x/y.py'),
+  { path: '/home/u/.gradle/wrapper/dists/gradle-8.5-bin/x/gradle-8.5/bin/gradle', change: 'deleted', type: 'file' }, { path: '/home/u/.cache/uv/archive-v0/Xy12ab', change: 'added', type: 'dir' },
   file('/home/u/.cargo/.package-cache'), file('/home/u/.cargo/.crates.toml'), file('/home/u/.config/pip/pip.conf.bak'), file('/etc/maven/logging/simplelogger.properties'),
 ];

@@ -1,0 +1,79 @@
+// isatty and starting a child without node:tty and node:child_process. Both load node:net and
+// Node's streams (~35 built-in modules, 7-10 ms of CPU at start-up on the VM measured) for a
+// run that never makes a socket nor a stream: a run asks isatty of fds 0-2 and starts the
+// helper with inherited fds. Node's own bindings do the same work under both modules
+// (tty_wrap's isTTY, process_wrap's Process, which ChildProcess wraps). They are reached
+// through process.binding, on Node's allow-list for it and not deprecated at run time; when it
+// is missing, or wrapped to warn (--pending-deprecation), the public modules are used instead.
+import { builtin } from './builtin.js';
+
+interface ProcessHandle {
+  pid?: number;
+  onexit: (code: number, signal: string) => void;
+  spawn(o: { file: string; args: string[]; envPairs: string[]; stdio: Array<{ type: 'fd'; fd: number }>; detached: boolean }): number;
+  close(): void;
+}
+interface Bindings {
+  isTTY: (fd: number) => boolean;
+  Process: new () => ProcessHandle;
+}
+
+let bindings: Bindings | null | undefined;
+
+function nodeBindings(): Bindings | null {
+  if (bindings !== undefined) return bindings;
+  bindings = null;
+  const binding = (process as { binding?: ((name: string) => unknown) & { name: string } }).binding;
+  // Node's deprecate() wrapper (named `deprecated`) would print DEP0111 on the first call.
+  if (typeof binding !== 'function' || binding.name !== 'binding') return null;
+  try {
+    const tty = binding('tty_wrap') as { isTTY?: unknown };
+    const proc = binding('process_wrap') as { Process?: unknown };
+    if (typeof tty.isTTY === 'function' && typeof proc.Process === 'function') {
+      bindings = { isTTY: tty.isTTY as Bindings['isTTY'], Process: proc.Process as Bindings['Process'] };
+    }
+  } catch { /* not on the allow-list in this Node */ }
+  return bindings;
+}
+
+/** tty.isatty(fd). */
+export function isatty(fd: number): boolean {
+  const b = nodeBindings();
+  return b ? Number.isInteger(fd) && fd >= 0 && b.isTTY(fd) : builtin<typeof import('node:tty')>('node:tty').isatty(fd);
+}
+
+export interface LightChild {
+  pid: number;
+  /** process.kill on the pid: the child is not reaped before `exited` is called. */
+  kill(signal: NodeJS.Signals): void;
+}
+
+/**
+ * Starts `file` with `args`, each of the child's fds the parent's fd at that index of `fds`,
+ * and `env` as its whole environment; `exited` gets its exit code, or the signal's name that
+ * ended it. A failed start throws Node's error (`spawn FILE ENOENT`). Null where the bindings
+ * are not there: the caller uses node:child_process.
+ */
+export function spawnInherited(file: string, args: readonly string[], fds: readonly number[], env: Record<string, string>, exited: (code: number | null, signal: NodeJS.Signals | null) => void): LightChild | null {
+  const b = nodeBindings();
+  if (!b) return null;
+  const h = new b.Process();
+  h.onexit = (code, signal) => {
+    h.close();
+    exited(signal ? null : code, signal ? signal as NodeJS.Signals : null);
+  };
+  const err = h.spawn({
+    file,
+    args: [file, ...args],
+    envPairs: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    stdio: fds.map((fd) => ({ type: 'fd', fd })),
+    detached: false,
+  });
+  if (err !== 0 || h.pid === undefined) {
+    h.close();
+    const code = builtin<typeof import('node:util')>('node:util').getSystemErrorName(err);
+    throw Object.assign(new Error(`spawn ${file} ${code}`), { code, errno: err, syscall: `spawn ${file}`, path: file });
+  }
+  const pid = h.pid;
+  return { pid, kill: (signal) => process.kill(pid, signal) };
+}

@@ -1,0 +1,66 @@
+// sandbox-core/base/light-process.ts: isatty and the helper's start without node:tty and
+// node:child_process must answer as those modules do.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isatty as nodeIsatty } from 'node:tty';
+import { isatty, spawnInherited } from '../../sandbox-core/base/light-process.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sbx-light-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+function exitOf(file: string, args: string[], fds: number[], env: Record<string, string> = {}): Promise<[number | null, string | null]> {
+  return new Promise((resolve) => {
+    const child = spawnInherited(file, args, fds, env, (code, signal) => resolve([code, signal]));
+    assert.ok(child, 'process.binding is there in the Node that runs the tests');
+  });
+}
+
+test('isatty answers as node:tty for a file, /dev/null, a closed fd and an fd out of range', () => {
+  const fds = [openSync(join(dir, 'f'), 'w'), openSync('/dev/null', 'r')];
+  try {
+    for (const fd of [...fds, 0, 1, 2, 999, -1, 1.5]) assert.is(isatty(fd), nodeIsatty(fd), `fd ${fd}`);
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+});
+
+test('isatty is true for a terminal (script(1) gives the child a pty)', () => {
+  const probe = `import(${JSON.stringify(join(import.meta.dirname, '../../sandbox-core/base/light-process.js'))}).then((m) => console.log([m.isatty(0), m.isatty(1), require('tty').isatty(1)].join(' ')))`;
+  const r = spawnSync('script', ['-qec', `${process.execPath} -e "${probe.replace(/"/g, '\\"')}"`, '/dev/null'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /true true true/);
+});
+
+test('a child gets the fds given, at their indexes, the environment given and no other, and its exit code', async () => {
+  const out = openSync(join(dir, 'out'), 'w');
+  try {
+    const [code, signal] = await exitOf('/bin/sh', ['-c', 'echo "$SBX_X $HOME" >&3; ls /proc/self/fd >&3; exit 7'], [0, 1, 2, out], { SBX_X: 'x' });
+    assert.equal([code, signal], [7, null]);
+  } finally {
+    closeSync(out);
+  }
+  const [first, ...fds] = readFileSync(join(dir, 'out'), 'utf8').trim().split('\n');
+  assert.is(first, 'x ');
+  // Besides 0-3, ls's own fd of /proc/self/fd and whatever the test runner left open without
+  // close-on-exec (node:child_process passes those on too; the helper closes them).
+  assert.equal(fds.map(Number).filter((n) => n <= 3), [0, 1, 2, 3]);
+});
+
+test('a child killed by a signal reports its name, and kill reaches it', async () => {
+  const done = new Promise<[number | null, string | null]>((resolve) => {
+    const child = spawnInherited('/bin/sleep', ['30'], [0, 1, 2], {}, (code, signal) => resolve([code, signal]));
+    child!.kill('SIGTERM');
+  });
+  assert.equal(await done, [null, 'SIGTERM']);
+  assert.equal(await exitOf('/bin/sh', ['-c', 'kill -USR1 $$'], [0, 1, 2]), [null, 'SIGUSR1']);
+});
+
+test("a file that cannot be started throws node:child_process's message", () => {
+  assert.throws(() => spawnInherited(join(dir, 'missing'), [], [0, 1, 2], {}, () => undefined), (e: Error & { code?: string }) => e.message === `spawn ${join(dir, 'missing')} ENOENT` && e.code === 'ENOENT');
+});
+
+test.run();
