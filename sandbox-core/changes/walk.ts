@@ -868,10 +868,12 @@ class WalkDecoder {
     if (fuse && isWhiteoutName(b, nameAt, nameLen)) {
       const rawName = b.toString('latin1', nameAt, nameAt + nameLen);
       // fuse-overlayfs makes its `.wh.` files empty and 0700 (or char 0/0, a whiteout either
-      // way), sbx its opaque marks of dirs shown empty 0600, and the command cannot make the
-      // name there; in a kernel layer it is any file the command made (`touch .wh.x`: 0644),
-      // which a `format: fuse` written into meta.json would turn into a deletion or an opaque dir.
-      if (this.checkFormat && !(up0 && ((up0.type === 'file' && up0.size === 0 && (up0.perm === 0o700 || up0.perm === 0o600)) || (up0.type === 'char' && up0.rdev === 0)))) {
+      // way), and the command cannot make the name there; in a kernel layer it is any file the
+      // command made (`touch .wh.x`: 0644), which a `format: fuse` written into meta.json would
+      // turn into a deletion or an opaque dir. sbx's own opaque marks (of any mode) are in dirs
+      // shown empty, where being opaque hides nothing of the host's (end()).
+      const fuseMade = !!up0 && ((up0.type === 'file' && up0.size === 0 && up0.perm === 0o700) || (up0.type === 'char' && up0.rdev === 0));
+      if (this.checkFormat && !fuseMade && !(rawName === '.wh..wh..opq' && shownEmpty.includes(pe ? pe.host : this.target))) {
         errors.push(`${this.hostPrefix}${rawName}: left out: meta.json says fuse-overlayfs made this layer, and this is no whiteout it made`);
         return;
       }
