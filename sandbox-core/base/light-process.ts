@@ -39,12 +39,12 @@ function nodeBindings(): Bindings | null {
 /** tty.isatty(fd). */
 export function isatty(fd: number): boolean {
   const b = nodeBindings();
-  return b ? Number.isInteger(fd) && fd >= 0 && b.isTTY(fd) : builtin<typeof import('node:tty')>('node:tty').isatty(fd);
+  return b ? Number.isInteger(fd) && fd >= 0 && fd <= 2147483647 && b.isTTY(fd) : builtin<typeof import('node:tty')>('node:tty').isatty(fd);
 }
 
 export interface LightChild {
   pid: number;
-  /** process.kill on the pid: the child is not reaped before `exited` is called. */
+  /** Signals the child until it is reaped, then nothing (its pid may be another's by then). */
   kill(signal: NodeJS.Signals): void;
 }
 
@@ -58,7 +58,9 @@ export function spawnInherited(file: string, args: readonly string[], fds: reado
   const b = nodeBindings();
   if (!b) return null;
   const h = new b.Process();
+  let reaped = false;
   h.onexit = (code, signal) => {
+    reaped = true;
     h.close();
     exited(signal ? null : code, signal ? signal as NodeJS.Signals : null);
   };
@@ -75,5 +77,5 @@ export function spawnInherited(file: string, args: readonly string[], fds: reado
     throw Object.assign(new Error(`spawn ${file} ${code}`), { code, errno: err, syscall: `spawn ${file}`, path: file });
   }
   const pid = h.pid;
-  return { pid, kill: (signal) => process.kill(pid, signal) };
+  return { pid, kill: (signal) => { if (!reaped) process.kill(pid, signal); } };
 }

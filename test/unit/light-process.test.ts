@@ -7,7 +7,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isatty as nodeIsatty } from 'node:tty';
-import { isatty, spawnInherited } from '../../sandbox-core/base/light-process.js';
+import { isatty, spawnInherited, type LightChild } from '../../sandbox-core/base/light-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sbx-light-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,6 +57,17 @@ test('a child killed by a signal reports its name, and kill reaches it', async (
   });
   assert.equal(await done, [null, 'SIGTERM']);
   assert.equal(await exitOf('/bin/sh', ['-c', 'kill -USR1 $$'], [0, 1, 2]), [null, 'SIGUSR1']);
+});
+
+test('kill after the child was reaped signals nothing: its pid may be another process by then', async () => {
+  const child = await new Promise<LightChild>((resolve) => {
+    const c: LightChild | null = spawnInherited('/bin/true', [], [0, 1, 2], {}, () => resolve(c!));
+  });
+  const killed: Array<[number, unknown]> = [];
+  const real = process.kill;
+  process.kill = ((pid: number, sig?: string | number) => { killed.push([pid, sig]); return true; }) as typeof process.kill;
+  try { child.kill('SIGTERM'); } finally { process.kill = real; }
+  assert.equal(killed, []);
 });
 
 test("a file that cannot be started throws node:child_process's message", () => {
