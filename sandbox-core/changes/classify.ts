@@ -9,6 +9,7 @@ import { lstatB, sameTime } from './stat.js';
 import { readlinkB, sameContent } from './content.js';
 import { xattrsEqual } from './xattr.js';
 import { isAclName, xattrDetails } from './acl.js';
+import { givenAway, rootReviewer } from './owner.js';
 
 function oct(n: number): string {
   return n.toString(8).padStart(3, '0');
@@ -35,27 +36,6 @@ export function handleWords(fh: Buffer): number[] | null {
   const words: number[] = [];
   for (let o = 21; o < fh.length; o += 4) words.push(fh.readUInt32LE(o));
   return words;
-}
-
-/**
- * Root's euid and egid, or null for an ordinary user: only root's commit can give an entry
- * away. An ordinary user's commit writes new entries as that user, and its chown to another
- * uid fails (EPERM: safe-fs.ts applyMetaFd keeps the user's own); a group it can set is one
- * of the user's, which the user could set on the host anyway.
- */
-function rootReviewer(): { uid: number; gid: number } | null {
-  return process.geteuid?.() === 0 ? { uid: 0, gid: process.getegid?.() ?? 0 } : null;
-}
-
-/**
- * Whether a new entry, owned as committed (`up`: the walk mapped the layer's ids), goes to a
- * user who can then change it: its uid is neither its parent dir's (as committed, or the
- * host's) nor the reviewer's, or its group may write it and is neither the parent's nor the
- * reviewer's. A `chown -R` tree's entries below its top share its owner: only the top counts.
- */
-export function givenAway(up: EntryStat, parent: EntryStat | null | undefined, reviewer: { uid: number; gid: number }): boolean {
-  if (up.uid !== reviewer.uid && up.uid !== parent?.uid) return true;
-  return (up.perm & 0o020) !== 0 && up.gid !== reviewer.gid && up.gid !== parent?.gid;
 }
 
 export interface ClassifyResult {

@@ -242,6 +242,17 @@ export class NamedChanges {
     return k;
   }
 
+  /** Where the name nameBytesAt() last found lies in its buffer, and its length. */
+  nameFrom = 0;
+  nameLength = 0;
+
+  /** Entry i's name as it lies in the buffer of names, at [nameFrom, nameFrom + nameLength): no Buffer made for it. */
+  nameBytesAt(i: number): Buffer {
+    this.nameFrom = this.start[i]!;
+    this.nameLength = this.len[i]!;
+    return this.bytes;
+  }
+
   /** Where the text textPieceAt() last found lies in its piece, and its length. */
   textFrom = 0;
   textLength = 0;
@@ -439,7 +450,7 @@ export class NamedChanges {
   }
 
   /** Directory d's prefix when display() shows it as it is, else null. */
-  private plainPrefix(d: number, shown: Shown): string | null {
+  plainPrefix(d: number, shown: Shown): string | null {
     let p = shown.plainDir[d];
     if (p === undefined || p === 0) { p = shown.display(this.dirs[d]!) === this.dirs[d]! ? 1 : 2; shown.plainDir[d] = p; }
     return p === 1 ? this.dirs[d]! : null;

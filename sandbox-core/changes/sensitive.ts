@@ -337,7 +337,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     paths: [/\/\.cache\/uv\/(archive|wheels|sdists|simple|git)-v\d+\//, /\/\.local\/share\/uv\/(python|tools)\//], harmless: (f, p) => !writesEntry(f) || !HOME_UV.test(p) },
   // Last: an entry an earlier rule matches keeps its reason (its line still names the owner).
   // Counted on one line per tree (many): a `chown -R` gives away each entry of a tree, though
-  // only its top is flagged (classify.ts givenAway: the rest share their parent's owner), and
+  // only its top is flagged (owner.ts givenAway: the rest share their parent's owner), and
   // a tarball unpacked as root keeps its archive's owners on every file.
   { id: 'other-owner', why: 'owned by another user (who can change it after the commit)', many: 'entries of other users',
     test: (f) => !!f.givenAway },

@@ -20,6 +20,7 @@ import { dirAt, physicalRoot, rootPath, trustRoot } from './fsat.js';
 import { layersOpener } from '../layers-opener.js';
 import { settleUnreadable, type UnreadableDir } from './unreadable-copy.js';
 import { NamedChanges, type ColumnRender } from './named.js';
+import { givenAway, rootReviewer, type Owned } from './owner.js';
 
 export interface UpperEntry {
   /** Host path (byte string). */
@@ -404,10 +405,12 @@ class WalkDecoder {
   private readonly shift: NonNullable<SandboxMeta['idShift']> | null;
   private readonly asRoot: boolean;
   /**
-   * Root's review: a new file owned by anyone but root may be one a commit gives away
-   * (classify.ts), so it is an object classify sees, not a column entry.
+   * Root's review: a new file a commit may give away (owner.ts givenAway, asked with no
+   * parent) is an object classify sees and flags or not, not a column entry.
    */
-  private readonly rootReview = process.geteuid?.() === 0;
+  private readonly reviewer = rootReviewer();
+  /** The ids and mode givenAway is asked about, set per file (no object made per file). */
+  private readonly owned: Owned = { uid: 0, gid: 0, perm: 0 };
   /**
    * Root's review of an ordinary user's sandbox: that user wrote meta.json and its layers'
    * `format`, which decides how owners and whiteouts are read; the layer must bear it out.
@@ -477,7 +480,7 @@ class WalkDecoder {
     this.asRoot = meta.uid !== 0 && !meta.options?.keepUser;
     // The lower layers are a tree the user owns (an image sandbox, --rootfs), not the host's.
     this.ownLower = !!(meta.image || meta.rootfs);
-    this.checkFormat = this.rootReview && meta.uid !== 0;
+    this.checkFormat = this.reviewer !== null && meta.uid !== 0;
     this.targets = p.targets;
     this.roots = p.roots;
     this.jobLayers = p.jobLayers;
@@ -628,7 +631,7 @@ class WalkDecoder {
     if (after + 16 > b.length || u32(b, st - 4) !== 0) return -1;
     const mode = u32(b, st);
     if ((mode & 0o170000) !== 0o100000 || u32(b, st + 12) !== 1) return -1;
-    if (this.rootReview && !this.rootOwned(u32(b, st + 4), u32(b, st + 8), mode)) return -1;
+    if (this.reviewer && this.mayGiveAway(u32(b, st + 4), u32(b, st + 8), mode & 0o7777)) return -1;
     if (u32(b, after) !== 0 || u32(b, after + 4) !== 0 || u32(b, after + 8) !== 0) return -1;
     const textLen = u32(b, after + 12) | 0;
     const end = after + 16 + (textLen > 0 ? textLen : 0);
@@ -641,10 +644,13 @@ class WalkDecoder {
     return end;
   }
 
-  /** Whether a new file of these layer ids is root's as committed, and no group but root's may write it. */
-  private rootOwned(uid: number, gid: number, mode: number): boolean {
-    const s = this.shift;
-    return (s ? unshift(uid, s.uid, s.count) : uid) === 0 && ((mode & 0o020) === 0 || (s ? unshift(gid, s.gid, s.count) : gid) === 0);
+  /** Whether root's commit may give a new file of these layer ids away, whatever dir it is in. */
+  private mayGiveAway(uid: number, gid: number, perm: number): boolean {
+    const s = this.shift, o = this.owned;
+    o.uid = s ? unshift(uid, s.uid, s.count) : uid;
+    o.gid = s ? unshift(gid, s.gid, s.count) : gid;
+    o.perm = perm;
+    return givenAway(o, null, this.reviewer!);
   }
 
   /**
@@ -838,7 +844,7 @@ class WalkDecoder {
     // whiteout mark, ACL or capability, nor a hard link to tell about): kept as columns with
     // what its change needs (WalkOptions.columns), unless a rule below needs its path.
     if (this.named.stats && up0 && upType === 'file' && hstate === 0 && !bindPoints.length && up0.nlink === 1 && typeof upX !== 'number' && upX.length === 0
-      && !(fuse && isWhiteoutName(b, nameAt, nameLen)) && (!this.rootReview || fuse || this.rootOwned(up0.uid, up0.gid, up0.perm))) {
+      && !(fuse && isWhiteoutName(b, nameAt, nameLen)) && (!this.reviewer || fuse || !this.mayGiveAway(up0.uid, up0.gid, up0.perm))) {
       const slot = this.columnSlot(b, nameAt, nameLen);
       if (slot === DROP) return;
       if (slot === COLUMN) {

@@ -87,6 +87,26 @@ testUnless(ROOT_CASE)('root: pick mode leaves what was picked below a given-away
   assert.not.ok(existsSync(`${c}/d`), r.out);
 });
 
+testUnless(ROOT_CASE)('root with another egid: a plain new file and a hard-linked one get the same verdict (one owner rule for the walk and the flags)', () => {
+  proveIsolation(canary, store);
+  const c = canary;
+  // All three group-writable, group root's, in a dir of group 1005: f is a plain new file (a
+  // column entry of the walk), f2 and f3 two links of one file (objects classify sees).
+  const r = sbx(['run', '--name', 'egid', '--', 'sh', '-c', `mkdir ${c}/e && chgrp 1005 ${c}/e && touch ${c}/e/f ${c}/e/f2 && ln ${c}/e/f2 ${c}/e/f3 && chmod g+w ${c}/e/f ${c}/e/f2`]);
+  assert.is(r.code, 0, r.stderr);
+  // The full review (its walk keeps plain new files as columns; --json makes every one an object).
+  const flagged = (prefix?: string[]): string[] => {
+    const d = run(['diff', 'egid', '--all'], { store, timeoutMs: 300_000, ...(prefix ? { prefix } : {}) });
+    assert.is(d.code, 0, d.stderr);
+    return ['f', 'f2', 'f3'].filter((n) => flaggedLines(d.stdout).some((l) => l.startsWith(`! added: ${c}/e/${n} `) && l.endsWith(`[! ${WHY}]`)));
+  };
+  // Root's own group: none is given away.
+  assert.equal(flagged(), []);
+  // Reviewed with egid 1002, group root's is neither the reviewer's nor the dir's: all three.
+  assert.equal(flagged(['setpriv', '--regid=1002', '--keep-groups']), ['f', 'f2', 'f3']);
+  assert.is(sbx(['discard', 'egid']).code, 0);
+});
+
 testUnless(USER_CASE)('an ordinary user: new files, a dir and chmod g+w in the home are not flagged', () => {
   proveIsolation(canary, store);
   const c = canary;

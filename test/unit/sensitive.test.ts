@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SENSITIVE_RULES, sensitiveContext, sensitiveReason, sensitiveRule } from '../../sandbox-core/changes/sensitive.js';
 import { CASES, ORDINARY, file, type C } from './sensitive-cases.js';
-import { givenAway } from '../../sandbox-core/changes/classify.js';
+import { givenAway } from '../../sandbox-core/changes/owner.js';
 import type { EntryStat } from '../../sandbox-core/changes/types.js';
 
 const ctx = sensitiveContext({ PATH: '/usr/local/bin:/usr/bin:/bin:/opt/tool/bin', HOME: '/home/u' });
