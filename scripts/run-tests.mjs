@@ -2,7 +2,7 @@
 // "N passed, N failed". Integration tests run twice: as root and as an unprivileged user that
 // this script creates, from a copy of the build that user can read.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, mkdtempSync, cpSync, rmSync, chmodSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, mkdtempSync, mkdirSync, cpSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,7 +33,7 @@ function runFile(file, asUser, env) {
     // setpriv --reset-env keeps only HOME, USER, LOGNAME, SHELL, TERM and a PATH of its own (root's
     // PATH would name dirs the user cannot search, and execvp would say EACCES, not ENOENT):
     // what the test needs (CI above all) is passed through env(1) after it.
-    const userEnv = { SBX_TEST_ROOT: env.SBX_TEST_ROOT, CI: env.CI ?? '', TMPDIR: scratch };
+    const userEnv = { SBX_TEST_ROOT: env.SBX_TEST_ROOT, CI: env.CI ?? '', TMPDIR: scratch, ...(process.env.SBX_TEST_TIMES ? { SBX_TEST_TIMES: process.env.SBX_TEST_TIMES } : {}) };
     // The preload names the test that was running if the file ends before uvu's summary.
     const node = [process.execPath, '--import', join(env.SBX_TEST_ROOT, 'scripts', 'test-current.mjs'), file];
     const cmd = asUser
@@ -107,43 +107,79 @@ const files = listTests(testsDir).filter((f) => !only || relative(testsDir, f).i
 const isRoot = process.getuid?.() === 0;
 // Two jobs at a time (SBX_TEST_JOBS to change): most of a sandbox test's time is spent waiting on
 // processes, and a file's root and unprivileged runs use different stores and canaries. A file
-// that mounts on the host, counts host mounts or measures CPU time says `sbx-test: serial` in a
-// comment and runs with nothing beside it.
+// says in a comment what it cannot share the machine with:
+// - `sbx-test: serial`: nothing beside it (it measures CPU time, sweeps its uid's trees, commits
+//   into the host's own /usr, keeps a store in a tree every run overlays).
+// - `sbx-test: host-mounts`: it mounts on the host or compares the host's mount table before and
+//   after: it runs beside unprivileged jobs of other files only. Their processes cannot change the
+//   host's mount table (a sandbox's mounts are in its own namespace), root's can.
 const lanes = Math.max(1, Number(process.env.SBX_TEST_JOBS) || 2);
-const isSerial = (f) => readFileSync(f, 'utf8').includes('sbx-test: serial');
+const marks = (f) => { const t = readFileSync(f, 'utf8'); return { serial: t.includes('sbx-test: serial'), mounts: t.includes('sbx-test: host-mounts') }; };
+const beside = (a, b) => !a.serial && !b.serial && !(a.mounts && b.mounts) && (!a.mounts || !b.root) && (!b.mounts || !a.root);
+
+// How long each job took last time, to start the longest first: a long file started last
+// leaves the other lane idle at the end. This clone's last run (node_modules/.cache), else the
+// table kept with the scripts (a fresh clone: what CI runs), else a guess by kind.
+const cacheFile = join(root, 'node_modules', '.cache', 'sbx-test', 'durations.json');
+const readTimes = (p) => { try { return JSON.parse(readFileSync(p, 'utf8')); } catch { return {}; } };
+const known = { ...readTimes(join(root, 'scripts', 'test-durations.json')), ...readTimes(cacheFile) };
+const expected = (key) => known[key] ?? (key.startsWith('dist/test/unit/') ? 1 : 8);
+
 let passed = 0;
 let failed = 0;
 let copy;
 const jobs = [];
 for (const f of files) {
   const isIntegration = /\/test\/(integration|security)\//.test(f);
-  const serial = lanes > 1 && isSerial(f);
-  jobs.push({ serial, run: () => runFile(f, false, { ...process.env, SBX_TEST_ROOT: root, ...(copy ? { SBX_TEST_USER_COPY: copy } : {}) }) });
+  const m = lanes > 1 ? marks(f) : { serial: false, mounts: false };
+  const key = relative(root, f);
+  jobs.push({ key, ...m, root: isRoot, run: () => runFile(f, false, { ...process.env, SBX_TEST_ROOT: root, ...(copy ? { SBX_TEST_USER_COPY: copy } : {}) }) });
   if (isIntegration && isRoot) {
-    jobs.push({ serial, run: () => runFile(join(copy, relative(root, f)), true, { SBX_TEST_ROOT: copy, CI: process.env.CI ?? '' }) });
+    jobs.push({ key: `${key} [as ${TEST_USER}]`, ...m, root: false, run: () => runFile(join(copy, relative(root, f)), true, { SBX_TEST_ROOT: copy, CI: process.env.CI ?? '' }) });
   } else if (isIntegration && process.env.CI === 'true') {
     console.log(`--- ${relative(root, f)} [as unprivileged user]: needs root to create the test user`);
     failed += 1;
   }
 }
+// The serial jobs first, one at a time with nothing else started yet (placed among the others,
+// each waited for the lanes to drain: the fresh-clone run of 2026-12-02 idled ~110 s so), then
+// the host-mounts ones (one at a time, beside unprivileged jobs), then the rest longest first.
+const rank = (j) => (j.serial ? 2 : j.mounts ? 1 : 0);
+jobs.sort((a, b) => rank(b) - rank(a) || expected(b.key) - expected(a.key) || (a.key < b.key ? -1 : 1));
 // Made before any job starts: a root test that runs sbx as the test user too finds the copy in
 // SBX_TEST_USER_COPY.
 if (isRoot && jobs.length > files.length) { ensureTestUser(); copy = readableCopy(); }
 const began = Date.now();
 const timings = [];
 try {
-  const running = new Set();
-  for (const job of jobs) {
-    // A serial job waits for the lanes to empty; nothing starts beside it.
-    while (running.size >= lanes || (running.size > 0 && job.serial)) await Promise.race(running);
-    const p = job.run().then((r) => { passed += r.passed; failed += r.failed; timings.push(r); running.delete(p); });
-    running.add(p);
-    if (job.serial) await p;
+  const running = new Map();
+  const queue = [...jobs];
+  while (queue.length) {
+    // The first job in the order that can run beside those running; a serial job at the head
+    // is not passed over (it would wait for ever for the lanes to empty).
+    let i = -1;
+    if (running.size < lanes) {
+      for (let k = 0; k < queue.length; k++) {
+        if ([...running.values()].every((r) => beside(queue[k], r))) { i = k; break; }
+        if (queue[k].serial) break;
+      }
+    }
+    if (i < 0) { await Promise.race(running.keys()); continue; }
+    const [job] = queue.splice(i, 1);
+    const p = job.run().then((r) => { passed += r.passed; failed += r.failed; timings.push({ ...r, key: job.key }); running.delete(p); });
+    running.set(p, job);
   }
-  await Promise.all(running);
+  await Promise.all(running.keys());
 } finally {
   if (copy) rmSync(copy, { recursive: true, force: true });
 }
+// Kept for the next run's order; a partial run updates its own files only.
+try {
+  const last = readTimes(cacheFile);
+  for (const t of timings) last[t.key] = Math.round(t.seconds * 10) / 10;
+  mkdirSync(dirname(cacheFile), { recursive: true });
+  writeFileSync(cacheFile, `${JSON.stringify(last, null, 1)}\n`);
+} catch (e) { console.log(`could not keep the durations in ${cacheFile}: ${e.message}`); }
 const slowest = timings.sort((a, b) => b.seconds - a.seconds).slice(0, 5).map((t) => `${t.label} ${t.seconds.toFixed(0)} s`);
 console.log(`slowest: ${slowest.join('; ')}; wall ${((Date.now() - began) / 1000).toFixed(0)} s with ${lanes} lanes`);
 const failures = timings.filter((t) => t.why.length);

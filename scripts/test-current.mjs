@@ -8,8 +8,14 @@ let current = '';
 let last = '';
 const failed = [];
 // Registered before the file's own hooks: a test's name is set before its before.each hooks run.
-test.before.each((state) => { current = last = state.__test__; });
-test.after.each(() => { current = ''; });
+// SBX_TEST_TIMES=1 prints each test's seconds (to find where a slow file's time goes).
+const times = process.env.SBX_TEST_TIMES === '1';
+let began = 0;
+test.before.each((state) => { current = last = state.__test__; began = Date.now(); });
+test.after.each(() => {
+  if (times) process.stderr.write(`  ${((Date.now() - began) / 1000).toFixed(1)} s  ${current}\n`);
+  current = '';
+});
 // uvu writes its mark for a test (✘ for a failure) to stdout when the test and its hooks are done.
 const write = process.stdout.write.bind(process.stdout);
 process.stdout.write = (chunk, ...rest) => {

@@ -106,8 +106,21 @@ def descendants(root):
             found.append(k)
             todo.append(k)
     return found
-# Set here, not inherited: bash may take its prompt from elsewhere.
-read_until(2, None)
+def alive_in(pids):
+    left = []
+    for p in pids:
+        try:
+            st = open('/proc/%d/stat' % p).read()
+            if st[st.rindex(')') + 2] != 'Z':
+                left.append(p)
+        except OSError:
+            pass
+    return left
+# Set here, not inherited: bash may take its prompt from elsewhere. Typed once bash has written
+# its first prompt (it reads the terminal by then), not after a fixed wait.
+end = time.time() + 10
+while not out and time.time() < end:
+    read_until(0.05, None)
 os.write(fd, b"PS1='PROMPT''$ '\\n")
 read_until(10, b'PROMPT$ ')
 for action in actions:
@@ -122,6 +135,11 @@ for action in actions:
         read_until(float(arg), None)
     elif kind == 'mark':
         marks[arg] = seen
+    elif kind == 'gone':
+        # Until the processes the last 'tree' saw have ended (a zombie has): no fixed pause.
+        end = min(time.time() + float(arg), deadline)
+        while alive_in(tree) and time.time() < end:
+            read_until(0.05, None)
     elif kind == 'tree':
         for p in descendants(pid):
             try:
@@ -144,22 +162,18 @@ try:
     os.waitpid(pid, 0)
 except ChildProcessError:
     pass
-time.sleep(0.5)
-alive = []
-for p in tree:
-    try:
-        st = open('/proc/%d/stat' % p).read()
-        if st[st.rindex(')') + 2] != 'Z':
-            alive.append(p)
-    except OSError:
-        pass
+# Those hung up end as they clean up: given up to 10 s (not a fixed wait), then named.
+end = time.time() + 10
+while alive_in(tree) and time.time() < end:
+    time.sleep(0.05)
+alive = alive_in(tree)
 text = out.decode('utf-8', 'replace')
 # Offsets into the decoded text.
 marks = {k: len(out[:v].decode('utf-8', 'replace')) for k, v in marks.items()}
 print(json.dumps({'out': text, 'marks': marks, 'failed': failed, 'tree': tree, 'alive': alive}))
 `;
 
-export type ShellAction = ['send' | 'expect' | 'pause' | 'mark', string] | ['tree'];
+export type ShellAction = ['send' | 'expect' | 'pause' | 'mark' | 'gone', string] | ['tree'];
 
 export interface ShellResult {
   /** Everything the terminal showed. */
@@ -176,7 +190,8 @@ export interface ShellResult {
 
 /**
  * Runs an interactive bash on a pty (prompt `PROMPT$ `, SBX_HOME=store) and plays `actions`:
- * type text, wait for text, let time pass, remember where the output is. `$SBX` in the shell
+ * type text, wait for text, let time pass, remember where the output is, wait (at most N s)
+ * for the processes `tree` saw to end. `$SBX` in the shell
  * runs the sbx under test.
  */
 export function underShell(actions: ShellAction[], opts: { store: string; timeoutMs?: number }): ShellResult {

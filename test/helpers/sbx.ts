@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
 
 export const REPO = process.env.SBX_TEST_ROOT || join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 // What ships: the bundled entry (scripts/bundle.mjs), not the tsc output.
@@ -105,6 +106,29 @@ export function proveIsolation(canary: string, store: string): void {
     rmSync(probe, { force: true });
     throw new Error('ISOLATION BROKEN: a write inside the sandbox reached the host; refusing to go on');
   }
+}
+
+/**
+ * The canary tree of the test that is running, when the file called storeAndCanary(): a live
+ * binding, so the file's tests read it as a plain name (one test file is one process).
+ */
+export let canary = '';
+
+/**
+ * The set-up most files that commit into a canary share: one private store for the file
+ * (removed after its last test, sandboxes and all) and a fresh canary tree for each test
+ * (`canary`). Call it before the file's own hooks: theirs then see the canary made and run
+ * before it is removed. With `prove`, each test starts after proveIsolation.
+ */
+export function storeAndCanary(opts: { prove?: boolean } = {}): string {
+  const store = makeStore();
+  test.before.each(() => {
+    canary = makeCanary();
+    if (opts.prove) proveIsolation(canary, store);
+  });
+  test.after.each(() => removeCanary(canary));
+  test.after(() => removeStore(store));
+  return store;
 }
 
 /** The host's mount table now, to compare with after a run (hostMountsLeft). */

@@ -5,12 +5,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx as run, type SbxResult } from '../helpers/sbx.js';
+import { proveIsolation, sbx as run, type SbxResult, canary, storeAndCanary } from '../helpers/sbx.js';
 
-const store = makeStore();
-let canary = '';
+const store = storeAndCanary();
+// After the helper's own: the canary is made.
 test.before.each(() => {
-  canary = makeCanary();
   mkdirSync(join(canary, 'bin'));
   writeFileSync(join(canary, 'bin/tool'), 'echo tool\n');
   chmodSync(join(canary, 'bin/tool'), 0o644);
@@ -18,8 +17,6 @@ test.before.each(() => {
   chmodSync(join(canary, 'bin/runme'), 0o755);
   mkdirSync(join(canary, 'site-packages/__pycache__'), { recursive: true });
 });
-test.after.each(() => removeCanary(canary));
-test.after(() => removeStore(store));
 
 // The canary's bin is on PATH for the review, as ~/.local/bin or /usr/local/bin is.
 const sbx = (args: string[]): SbxResult => run(args, { store, env: { PATH: `${canary}/bin:${process.env.PATH}` }, timeoutMs: 300_000 });

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
+import { IS_ROOT, proveIsolation, sbx, canary, storeAndCanary } from '../helpers/sbx.js';
 import { loadDevicePolicy, allowedByRules, compileDevices } from '../../policies/devices/index.js';
 import { encodeSpec, type SpecOp } from '../../sandbox-core/spec.js';
 import { parseStatusLines } from '../../sandbox-core/launch.js';
@@ -14,13 +14,9 @@ import { helperPath } from '../../sandbox-core/helper.js';
 import { cgroupHierarchies, realCgroupFs } from '../../sandbox-core/cgroup/plan.js';
 import { testUnless } from '../helpers/skip.js';
 
-const store = makeStore();
+const store = storeAndCanary();
 const policy = loadDevicePolicy('default');
-let canary = '';
 
-test.before.each(() => { canary = makeCanary(); });
-test.after.each(() => { removeCanary(canary); });
-test.after(() => { removeStore(store); });
 
 function mknod(path: string, major: number, minor: number): void {
   const r = spawnSync('mknod', ['-m', '0666', path, 'c', String(major), String(minor)], { encoding: 'utf8' });

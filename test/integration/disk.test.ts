@@ -6,15 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
+import { proveIsolation, sbx, sbxAsync, canary, storeAndCanary } from '../helpers/sbx.js';
 
-const store = makeStore();
-let canary = '';
+const store = storeAndCanary();
 const temps: string[] = [];
-test.before.each(() => { canary = makeCanary(); });
-test.after.each(() => removeCanary(canary));
 test.after(() => {
-  removeStore(store);
   for (const t of temps) rmSync(t, { recursive: true, force: true });
 });
 

@@ -1,7 +1,7 @@
 // The host's mounts change while sbx sets a sandbox up (a busy /tmp: FUSE mounts, automounts,
 // other sandboxes): a mount point that vanishes between planning and mounting must not fail
 // the run; sbx plans again from the host as it is now.
-// sbx-test: serial (the runner runs nothing beside this file: it mounts and unmounts on the host).
+// sbx-test: host-mounts (it mounts and unmounts on the host).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';

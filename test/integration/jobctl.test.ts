@@ -1,7 +1,7 @@
 // Job control of `sbx run` from the user's shell, on a real terminal: Ctrl-Z stops the command
 // and gives the prompt back, `fg` resumes it, `bg` lets it run on, `kill %1` ends it and sbx
 // cleans up as for any end (sandbox-core/job-control.ts, native/init.c).
-// sbx-test: serial (it compares the host's mounts before and after a run).
+// sbx-test: host-mounts (it compares the host's mounts before and after a run).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync } from 'node:fs';
@@ -58,7 +58,7 @@ testUnless(noShell)('kill %1 of a stopped run ends it: no process, mount, cgroup
   const mountsBefore = hostMounts();
   const r = underShell([
     ['send', `$SBX run -n -- sh -c 'echo "rea""dy"; sleep 3600'\n`], ['expect', 'ready'], ['pause', '0.3'], ['send', '\x1a'], ['expect', 'PROMPT$ '], ['tree'],
-    ['send', 'kill %1\n'], ['expect', 'PROMPT$ '], ['pause', '3'],
+    ['send', 'kill %1\n'], ['expect', 'PROMPT$ '], ['gone', '30'],
     // Not `kill %1; wait`: bash's wait returns at once on a job it still has as stopped.
     ['send', 'jobs; echo "do""ne"\n'], ['expect', 'done'], ['expect', 'PROMPT$ '],
   ], { store });

@@ -7,6 +7,8 @@
 // hiding tmpfs otherwise (ENOENT). Every run here is bounded and SIGKILLed at its limit (sbx
 // forwards SIGTERM to the command, which a hung FUSE request does not end), so the old code
 // fails these tests instead of hanging the suite.
+// sbx-test: serial (it keeps a store in /var/tmp, a tree every other run of the machine overlays
+// too, and compares the host's mounts before and after a run).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';

@@ -4,14 +4,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
+import { proveIsolation, sbx, canary, storeAndCanary } from '../helpers/sbx.js';
 import { underPty, type PtyResult } from '../helpers/pty.js';
 
-const store = makeStore();
-let canary = '';
-test.before.each(() => { canary = makeCanary(); });
-test.after.each(() => removeCanary(canary));
-test.after(() => removeStore(store));
+const store = storeAndCanary();
 
 const ask = (expect: string, answer: string, args: string[]): PtyResult => underPty([[expect, answer]], args, { store });
 

@@ -5,15 +5,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, SBX } from '../helpers/sbx.js';
+import { proveIsolation, SBX, canary, storeAndCanary } from '../helpers/sbx.js';
 import { underPty as ptyRun, type PtyResult, type PtyStep } from '../helpers/pty.js';
 import { flaggedQuestion, endLine } from '../../cli/review.js';
 
-const store = makeStore();
-let canary = '';
-test.before.each(() => { canary = makeCanary(); });
-test.after.each(() => removeCanary(canary));
-test.after(() => removeStore(store));
+const store = storeAndCanary();
 
 // The shared harness (test/helpers/pty.ts), given the whole argv (sbx, or a pipeline ending in it).
 const underPty = (steps: PtyStep[], argv: string[], timeoutMs?: number): PtyResult => ptyRun(steps, [], { store, argv, ...(timeoutMs ? { timeoutMs } : {}) });

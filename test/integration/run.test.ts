@@ -1,28 +1,17 @@
 // sbx run end to end with the real kernel. The runner executes this file as root and again as
 // an unprivileged user.
-// sbx-test: serial (the runner runs nothing beside this file: it mounts tmpfs and overlays on the host, and compares the host's mounts with the view).
+// sbx-test: host-mounts (it mounts tmpfs and overlays on the host, and compares the host's mounts with the view).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statfsSync, writeFileSync, chmodSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IS_ROOT, hostMounts, hostMountsLeft, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
+import { IS_ROOT, hostMounts, hostMountsLeft, makeStore, proveIsolation, removeStore, sbx, sbxAsync, canary, storeAndCanary } from '../helpers/sbx.js';
 import { parseMountInfo, visibleMounts, PSEUDO_FS } from '../../sandbox-core/mountinfo.js';
 import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 
-const store = makeStore();
-let canary = '';
-
-test.before.each(() => {
-  canary = makeCanary();
-});
-test.after.each(() => {
-  removeCanary(canary);
-});
-test.after(() => {
-  removeStore(store);
-});
+const store = storeAndCanary();
 
 test('a canary write inside is invisible on the host', () => {
   const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', `echo inside > ${canary}/new.txt; cat ${canary}/new.txt`], { store });

@@ -1,6 +1,7 @@
 // Issue 12: a faithful, writable copy of the whole host. New entries in `/` and in any
 // directory that holds mount points are ordinary changes; mount points themselves stay busy.
-// sbx-test: serial (the runner runs nothing beside this file: it mounts a tmpfs on the host and plans the view from the host's mounts).
+// sbx-test: serial (the runner runs nothing beside this file: it mounts a tmpfs on the host and plans the view from the host's mounts;
+// as root it commits packages into the host's /usr and dpkg database, which any other run's view shows).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';

@@ -1,22 +1,20 @@
 // The commit step against a host that changes around it: what an interrupted commit wrote
 // and the user changed afterwards, and the cases of docs/security.md's commit list that no
 // other test covers.
+// sbx-test: host-mounts (it mounts a tmpfs, or as an ordinary user a FUSE filesystem through the
+// setuid fusermount3, on the host).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawn, spawnSync } from 'node:child_process';
-import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx, sbxAsync } from '../helpers/sbx.js';
+import { IS_ROOT, sbx, sbxAsync, canary, storeAndCanary } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
 import { setXattr } from '../unit/changes-fixture.js';
 import { getXattrs } from '../../sandbox-core/changes/xattr.js';
 
-const store = makeStore();
-let canary = '';
-test.before.each(() => { canary = makeCanary(); proveIsolation(canary, store); });
-test.after.each(() => { removeCanary(canary); });
-test.after(() => { removeStore(store); });
+const store = storeAndCanary({ prove: true });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

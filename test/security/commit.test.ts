@@ -7,14 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
+import { IS_ROOT, sbx, sbxAsync, canary, storeAndCanary } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
 
-const store = makeStore();
-let canary = '';
-test.before.each(() => { canary = makeCanary(); proveIsolation(canary, store); });
-test.after.each(() => { removeCanary(canary); });
-test.after(() => { removeStore(store); });
+const store = storeAndCanary({ prove: true });
 
 const state = (p: string) => { try { const s = lstatSync(p); return `${s.mode}:${s.size}:${s.mtimeMs}`; } catch { return 'absent'; } };
 

@@ -1,7 +1,7 @@
 // Processes, signals and file descriptors: nothing inside can see, signal or trace a host
 // process or the sandbox's own pid 1, no fd of sbx's leaks in, and killing sbx with SIGKILL
 // leaves no process or mount behind.
-// sbx-test: serial (the runner runs nothing beside this file: it counts the host's mounts before and after a SIGKILL).
+// sbx-test: host-mounts (it compares the host's mounts before and after a SIGKILL).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';

@@ -6,17 +6,13 @@
 // again. An ordinary user's commit cannot give anything away: its review flags nothing.
 import * as assert from 'uvu/assert';
 import { test } from 'uvu';
-import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx as run, type SbxResult } from '../helpers/sbx.js';
+import { proveIsolation, sbx as run, type SbxResult, canary, storeAndCanary } from '../helpers/sbx.js';
 import { ROOT_CASE, USER_CASE, testUnless } from '../helpers/skip.js';
 import { flaggedLines } from '../helpers/flagged.js';
 import { underPty } from '../helpers/pty.js';
 import { existsSync, lstatSync } from 'node:fs';
 
-const store = makeStore();
-let canary = '';
-test.before.each(() => { canary = makeCanary(); });
-test.after.each(() => removeCanary(canary));
-test.after(() => removeStore(store));
+const store = storeAndCanary();
 
 const sbx = (args: string[]): SbxResult => run(args, { store, timeoutMs: 300_000 });
 const WHY = 'owned by another user (who can change it after the commit)';

@@ -8,16 +8,12 @@ import * as assert from 'uvu/assert';
 import { test } from 'uvu';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx as run, type SbxResult } from '../helpers/sbx.js';
+import { IS_ROOT, proveIsolation, sbx as run, type SbxResult, canary, storeAndCanary } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
 import { underPty, type PtyStep } from '../helpers/pty.js';
 import { assertGroupedFlag, flaggedLines } from '../helpers/flagged.js';
 
-const store = makeStore();
-let canary = '';
-test.before.each(() => { canary = makeCanary(); });
-test.after.each(() => removeCanary(canary));
-test.after(() => removeStore(store));
+const store = storeAndCanary();
 
 const sbx = (args: string[]): SbxResult => run(args, { store, timeoutMs: 300_000 });
 const PIP = "pip's cache (a later pip install uses its wheels and index pages as they are)";

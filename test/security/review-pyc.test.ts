@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx as run, type SbxResult } from '../helpers/sbx.js';
+import { proveIsolation, sbx as run, type SbxResult, canary, storeAndCanary } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
 import { underPty, type PtyStep } from '../helpers/pty.js';
 import { assertGroupedFlag, flaggedLines } from '../helpers/flagged.js';
@@ -18,15 +18,12 @@ import { assertGroupedFlag, flaggedLines } from '../helpers/flagged.js';
 const PY = spawnSync('python3', ['-c', '0']).status === 0 ? null : 'no python3 on this host';
 // The interpreter's cache tag (cpython-311): compileall names the files with it.
 const TAG = PY === null ? spawnSync('python3', ['-c', 'import sys; print(sys.implementation.cache_tag)'], { encoding: 'utf8' }).stdout.trim() : '';
-const store = makeStore();
-let canary = '';
+const store = storeAndCanary();
+// After the helper's own: the canary is made.
 test.before.each(() => {
-  canary = makeCanary();
   mkdirSync(join(canary, 'lib'));
   writeFileSync(join(canary, 'lib/canary.py'), 'print("the host source")\n');
 });
-test.after.each(() => removeCanary(canary));
-test.after(() => removeStore(store));
 
 const sbx = (args: string[]): SbxResult => run(args, { store, timeoutMs: 300_000 });
 const why = 'bytecode Python runs in place of an unchanged source';

@@ -8,14 +8,10 @@
 import * as assert from 'uvu/assert';
 import { test } from 'uvu';
 import { existsSync, mkdirSync } from 'node:fs';
-import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx as run, type SbxResult } from '../helpers/sbx.js';
+import { proveIsolation, sbx as run, type SbxResult, canary, storeAndCanary } from '../helpers/sbx.js';
 import { flaggedLines } from '../helpers/flagged.js';
 
-const store = makeStore();
-let canary = '';
-test.before.each(() => { canary = makeCanary(); });
-test.after.each(() => removeCanary(canary));
-test.after(() => removeStore(store));
+const store = storeAndCanary();
 
 const sbx = (args: string[], env: NodeJS.ProcessEnv): SbxResult => run(args, { store, timeoutMs: 120_000, env });
 const CARGO = 'cargo config (can name a compiler wrapper, a runner, aliases or a replacement registry)';

@@ -9,17 +9,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, removeStore } from '../helpers/sbx.js';
+import { IS_ROOT, proveIsolation, canary, storeAndCanary } from '../helpers/sbx.js';
 import { encodeSpec, type SpecOp } from '../../sandbox-core/spec.js';
 import { parseStatusLines } from '../../sandbox-core/launch.js';
 import { helperPath } from '../../sandbox-core/helper.js';
 
-const store = makeStore();
+const store = storeAndCanary();
 const work = mkdtempSync(join(tmpdir(), 'sbx-viewops-'));
-let canary = '';
-test.before.each(() => { canary = makeCanary(); });
-test.after.each(() => { removeCanary(canary); });
-test.after(() => { rmSync(work, { recursive: true, force: true }); removeStore(store); });
+test.after(() => { rmSync(work, { recursive: true, force: true }); });
 
 /** Just enough of the host, read-only, for `sh` to run inside: /usr bound, the top-level
  * links (merged /usr) or dirs copied. */
