@@ -159,6 +159,9 @@ int remove_tree_at(int parent, const char *name);
 /* `sbx-helper rmtree NAME...`: a committed sandbox's store entry removed in the background. */
 int rmtree_main(int argc, char **argv);
 
+/* lock.c: `sbx-helper lock`, an exclusive flock on fd 3 without waiting (exit 0 taken, 1 held elsewhere). */
+int lock_main(void);
+
 /* resolve.c: openat2 from a directory fd. open_beneath: no symlink in any component, never
  * above dirfd (layers, the store). open_in_root: symlinks resolved as if dirfd were / (the new
  * root being built). split_last: "a/b/c" -> "a/b" and "c". */

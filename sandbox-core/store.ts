@@ -583,6 +583,13 @@ export class Store {
         const problem = checkMeta(parsed, id);
         if (problem) return broken(problem);
         const meta = parsed as SandboxMeta;
+        // Root's commit of another owner's sandbox maps the layers' owners by these fields, and
+        // that owner writes meta.json: a made-up idShift turned the ids of their files into any
+        // uid (root's, another user's), and a uid other than theirs switched the mapping of
+        // their own ids off. Only root's remapped sandboxes have an idShift (sandbox.ts), and
+        // root's store is root's alone; a sandbox of another store ran as its owner.
+        if (this.owner !== 0 && meta.idShift) return broken('meta.json has an idShift, which only root\'s sandboxes have');
+        if (this.owner !== 0 && meta.uid !== this.owner) return broken(`meta.json names uid ${meta.uid}, not the store's owner ${this.owner}`);
         meta.layersDir = this.layersDirOf(meta);
         this.registerOpener(meta);
         // Derived like layersDir: the file's own value, if any, is never used. An image's

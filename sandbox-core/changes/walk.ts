@@ -127,6 +127,7 @@ const WHITEOUT_NAMES = new Set(['user.overlay.whiteout', 'trusted.overlay.whiteo
 // overlayfs marks a copied-up entry with the lower inode's handle; fuse-overlayfs with its path.
 const ORIGIN_NAMES = new Set(['user.overlay.origin', 'trusted.overlay.origin']);
 const FUSE_ORIGIN = 'user.fuseoverlayfs.origin';
+const FUSE_PREFIX = 'user.fuseoverlayfs.';
 /** columnSlot's answers. */
 const COLUMN = 0, DROP = 1, OBJECT = 2;
 
@@ -410,6 +411,11 @@ class WalkDecoder {
   private readonly reviewer = rootReviewer();
   /** The ids and mode givenAway is asked about, set per file (no object made per file). */
   private readonly owned: Owned = { uid: 0, gid: 0, perm: 0 };
+  /**
+   * Root's review of an ordinary user's sandbox: that user wrote meta.json and its layers'
+   * `format`, which decides how owners and whiteouts are read; the layer must bear it out.
+   */
+  private readonly checkFormat: boolean;
   private readonly ownLower: boolean;
   private readonly targets: string[];
   private readonly roots: string[];
@@ -474,6 +480,7 @@ class WalkDecoder {
     this.asRoot = meta.uid !== 0 && !meta.options?.keepUser;
     // The lower layers are a tree the user owns (an image sandbox, --rootfs), not the host's.
     this.ownLower = !!(meta.image || meta.rootfs);
+    this.checkFormat = this.reviewer !== null && meta.uid !== 0;
     this.targets = p.targets;
     this.roots = p.roots;
     this.jobLayers = p.jobLayers;
@@ -644,6 +651,24 @@ class WalkDecoder {
     o.gid = s ? unshift(gid, s.gid, s.count) : gid;
     o.perm = perm;
     return givenAway(o, null, this.reviewer!);
+  }
+
+  /**
+   * Whether an entry of an ordinary user's layer contradicts the format meta.json gives it:
+   * the other engine's own xattrs (the command cannot set `user.overlay.*` in a kernel
+   * overlay), or, in a kernel layer, a copy of a dir of root's, which kernel overlayfs cannot
+   * copy up for an ordinary user (EOVERFLOW). fuse-overlayfs keeps its copy of such a dir
+   * under a subordinate uid: read as a kernel layer's, the commit gave root's dir to that uid.
+   */
+  private formatMismatch(fuse: boolean, up: EntryStat, host0: EntryStat, upX: Xattrs | number): boolean {
+    let opaque = false;
+    if (typeof upX !== 'number') {
+      for (const [n, v] of upX) {
+        if (fuse ? (n.startsWith('user.overlay.') || n.startsWith('trusted.overlay.')) && !OPAQUE_NAMES.has(n) : n.startsWith(FUSE_PREFIX)) return true;
+        if (OPAQUE_NAMES.has(n) && v.length === 1 && v[0] === 0x79 /* y */) opaque = true;
+      }
+    }
+    return !fuse && up.type === 'dir' && host0.type === 'dir' && host0.uid === 0 && up.uid !== 0 && !opaque;
   }
 
   /** The host path of the name at b[at, at + len) in the dir whose prefix is cached. */
@@ -848,6 +873,16 @@ class WalkDecoder {
     // fuse-overlayfs's whiteouts are `.wh.NAME` files, and `.wh..wh..opq` marks its dir opaque.
     if (fuse && isWhiteoutName(b, nameAt, nameLen)) {
       const rawName = b.toString('latin1', nameAt, nameAt + nameLen);
+      // fuse-overlayfs makes its `.wh.` files empty and 0700 (or char 0/0, a whiteout either
+      // way), and the command cannot make the name there; in a kernel layer it is any file the
+      // command made (`touch .wh.x`: 0644), which a `format: fuse` written into meta.json would
+      // turn into a deletion or an opaque dir. sbx's own opaque marks (of any mode) are in dirs
+      // shown empty, where being opaque hides nothing of the host's (end()).
+      const fuseMade = !!up0 && ((up0.type === 'file' && up0.size === 0 && up0.perm === 0o700) || (up0.type === 'char' && up0.rdev === 0));
+      if (this.checkFormat && !fuseMade && !(rawName === '.wh..wh..opq' && shownEmpty.includes(pe ? pe.host : this.target))) {
+        errors.push(`${this.hostPrefix}${rawName}: left out: meta.json says fuse-overlayfs made this layer, and this is no whiteout it made`);
+        return;
+      }
       if (rawName === '.wh..wh..opq') {
         if (pe) pe.opaque = true;
         return;
@@ -909,6 +944,10 @@ class WalkDecoder {
     else if (asRoot && up && (this.layer!.skeleton || ownLower)) { up.uid = up.uid === meta.uid ? 0 : up.uid; up.gid = up.gid === meta.gid ? 0 : up.gid; }
     // An ordinary user's image cache (or --rootfs tree) is the user's, and root's inside.
     if (asRoot && host0 && ownLower) { if (host0.uid === meta.uid) host0.uid = 0; if (host0.gid === meta.gid) host0.gid = 0; }
+    else if (this.checkFormat && up && host0 && !byName && !skeleton && this.formatMismatch(fuse, up, host0, upX)) {
+      errors.push(`${host}: left out: meta.json says ${fuse ? 'fuse-overlayfs' : 'kernel overlayfs'} made this layer, and this entry says otherwise`);
+      return;
+    }
     const idx = entries.length;
     toIdx[me] = idx;
     if (toBind) this.madeForBinds.push(idx);

@@ -501,4 +501,79 @@ refusedCase("fixed: a refused user store under sudo is said, and root's own is s
   }
 });
 
+/**
+ * A sandbox of the user's whose one layer (`layer`: its meta.json entry, dir L0) belongs in the
+ * canary, with more of meta.json in `extra`: as the user left it after editing meta.json.
+ */
+function tamperedStore(layer: Record<string, unknown>, extra: Record<string, unknown> = {}): { top: string; store: string } {
+  const s = makeUserStore();
+  writeFileSync(join(s.store, ID, 'meta.json'), JSON.stringify({ ...JSON.parse(meta(ID)), layers: [{ dir: 'L0', ...layer }], ...extra }));
+  chownTree(s.store);
+  return s;
+}
+
+rootCase("fixed: root's commit of a user's sandbox whose meta.json has an idShift (only root's sandboxes have one), or names another uid, is refused", () => {
+  // Before: the idShift mapped the ids of the user's files to any uid (here the layer's file,
+  // the user's, went into the canary as uid 1000's), and a uid of 0 switched off the mapping
+  // of the user's own ids.
+  const c = makeCanary();
+  for (const [extra, why] of [
+    [{ idShift: { uid: UID - 1000, gid: UID - 1000, count: 65536 } }, 'meta.json has an idShift, which only root\'s sandboxes have'],
+    [{ uid: 0, gid: 0 }, `meta.json names uid 0, not the store's owner ${UID}`],
+  ] as const) {
+    const { top, store } = tamperedStore({ target: c, format: 'kernel' }, extra);
+    try {
+      const r = rootSbx(store, ['commit', ID]);
+      assert.is(r.status, 125, r.stderr);
+      assert.match(r.stderr, why);
+      assert.not.ok(existsSync(join(c, 'a')), `root committed the tampered sandbox (a is uid ${existsSync(join(c, 'a')) ? lstatSync(join(c, 'a')).uid : '-'}'s)`);
+    } finally {
+      cleanup(top);
+    }
+  }
+  cleanup(c);
+});
+
+rootCase("fixed: root's commit of a user's fuse-overlayfs layer called a kernel one in meta.json: its copy of root's dir, under a subordinate uid, is left out", () => {
+  // fuse-overlayfs keeps its copy of a dir of root's under the user's subordinate uid for
+  // nobody (165533 for a range from 100000); read as a kernel layer's (owners as they are),
+  // the commit gave the canary's dir d to that uid. Kernel overlayfs cannot copy up root's dir
+  // for an ordinary user.
+  const c = makeCanary();
+  const { top, store } = tamperedStore({ target: c, format: 'kernel' });
+  try {
+    mkdirSync(join(store, ID, 'L0', 'upper', 'd'), { mode: 0o755 });
+    lchownSync(join(store, ID, 'L0', 'upper', 'd'), 165533, 165533);
+    const r = rootSbx(store, ['commit', ID]);
+    assert.is(statSync(join(c, 'd')).uid, 0, 'root gave the canary\'s dir away');
+    assert.match(r.stderr, `${c}/d: left out: meta.json says kernel overlayfs made this layer, and this entry says otherwise`);
+    assert.ok(existsSync(join(c, 'a')), `the rest was not committed: ${r.stderr}`);
+    assertCanary(c, 'commit');
+  } finally {
+    cleanup(c, top);
+  }
+});
+
+rootCase("fixed: root's commit of a user's kernel layer called a fuse-overlayfs one in meta.json: a file the command named .wh.f is no deletion", () => {
+  // Before: the command's `touch .wh.f` (an ordinary file in a kernel layer) read as
+  // fuse-overlayfs's whiteout deleted the canary's f. A whiteout fuse-overlayfs made (empty,
+  // 0700) still is one: d/g goes.
+  const c = makeCanary();
+  // Made after the canary: the host's d/g is no conflict.
+  const { top, store } = tamperedStore({ target: c, format: 'fuse' }, { createdMs: Date.now() + 60_000 });
+  try {
+    const upper = join(store, ID, 'L0', 'upper');
+    writeFileSync(join(upper, '.wh.f'), '', { mode: 0o644 });
+    mkdirSync(join(upper, 'd'));
+    writeFileSync(join(upper, 'd', '.wh.g'), '', { mode: 0o700 });
+    chownTree(store);
+    const r = rootSbx(store, ['commit', ID]);
+    assert.ok(existsSync(join(c, 'f')), 'root deleted the canary\'s file');
+    assert.match(r.stderr, `${c}/.wh.f: left out: meta.json says fuse-overlayfs made this layer, and this is no whiteout it made`);
+    assert.not.ok(existsSync(join(c, 'd', 'g')), `fuse-overlayfs's own whiteout was not committed: ${r.stderr}`);
+  } finally {
+    cleanup(c, top);
+  }
+});
+
 test.run();
