@@ -1,6 +1,5 @@
 // The floor of `sbx run` from Node with this helper (bench/startup.mjs): Node's start,
-// the helper's start as sbx makes it (process_wrap's Process, not node:child_process, which
-// loads node:net and the streams: sandbox-core/base/light-process.ts), the run's cgroups made, the helper started on a spec that sbx made for a run
+// child_process, the run's cgroups made, the helper started on a spec that sbx made for a run
 // of the same view (read from a file), waited for, the cgroups removed. What sbx loads and
 // plans before the helper and does after it is left out.
 //   node _run-floor.cjs [--layers LAYERS_JSON] HELPER SPEC VERSION CGROUP_DIR...
@@ -8,6 +7,7 @@
 // it before the launch (the dir, the stand-in tree's copied files) is made first, and removed
 // after the helper, as sbx does: the helper needs it and removes only what it made there.
 'use strict';
+const { spawn } = require('node:child_process');
 const { copyFileSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, unlinkSync } = require('node:fs');
 const { join } = require('node:path');
 
@@ -24,14 +24,7 @@ if (layers) {
 }
 const spec = openSync(specFile, 'r');
 const status = openSync('/dev/null', 'a');
-function start(file, argv, fds, exited) {
-  const { Process } = process.binding('process_wrap');
-  const h = new Process();
-  h.onexit = (code, signal) => { h.close(); exited(signal ? null : code, signal || null); };
-  const err = h.spawn({ file, args: [file, ...argv], envPairs: [], stdio: fds.map((fd) => ({ type: 'fd', fd })), detached: false });
-  if (err) throw new Error(`spawn ${file}: ${err}`);
-}
-start(helper, ['run', '3', '4', version], [0, 1, 2, spec, status], (code, signal) => {
+spawn(helper, ['run', '3', '4', version], { stdio: ['inherit', 'inherit', 'inherit', spec, status], env: {} }).on('exit', (code, signal) => {
   for (const d of cgroups.reverse()) rmdirSync(d);
   if (layers) {
     // What the helper leaves: the files sbx put at the top, then the dir.
