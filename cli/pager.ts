@@ -1,5 +1,5 @@
 // Long output on a TTY goes through a pager (config "pager", $PAGER, else `less -R`), like git.
-import { spawn } from 'node:child_process';
+import { childProcess } from '../sandbox-core/base/builtin.js';
 import type { Writable } from 'node:stream';
 import { safeConfig } from '../sandbox-core/config.js';
 
@@ -14,7 +14,7 @@ export async function page(text: string, out: Writable): Promise<void> {
     return;
   }
   await new Promise<void>((resolve) => {
-    const child = spawn('/bin/sh', ['-c', cmd], { stdio: ['pipe', 'inherit', 'inherit'], env: { LESS: 'FRX', ...process.env } });
+    const child = childProcess().spawn('/bin/sh', ['-c', cmd], { stdio: ['pipe', 'inherit', 'inherit'], env: { LESS: 'FRX', ...process.env } });
     child.on('error', () => { out.write(text); resolve(); });
     child.stdin.on('error', () => { /* the user quit the pager early */ });
     child.on('close', () => resolve());

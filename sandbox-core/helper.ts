@@ -9,13 +9,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SbxError } from './base/errors.js';
 import { cacheRoot, ensurePrivateDir } from './base/paths.js';
-import { builtin } from './base/builtin.js';
+import { builtin, childProcess } from './base/builtin.js';
 import { VERSION } from './version.js';
 
 // node:crypto and node:child_process cost milliseconds to load; `sbx --version` and a run with
 // the helper in place need neither, so they are required only on the paths that do.
 const crypto = (): typeof import('node:crypto') => builtin('node:crypto');
-const childProcess = (): typeof import('node:child_process') => builtin('node:child_process');
 
 // Baked in by scripts/bundle.mjs; absent when running the tsc output (tests, benches).
 declare const __SBX_HELPER_VERSION__: string | undefined;

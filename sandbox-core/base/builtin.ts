@@ -23,3 +23,9 @@ function loader(): Load {
   if (main) return (id) => main.require(id);
   throw new Error('sbx run from its ES modules (dist/) needs Node >= 20.16 (process.getBuiltinModule)');
 }
+
+/**
+ * node:child_process, loaded when a path first starts a process: with node:net and Node's
+ * streams it is ~30 built-in modules that a run whose sandbox changed nothing never uses.
+ */
+export const childProcess = (): typeof import('node:child_process') => builtin('node:child_process');

@@ -2,7 +2,7 @@
 // to another inside user (apt leaves its 0700 `_apt` partial dirs behind). Root of a user
 // namespace with the user's own mapping may read them (`sbx-helper as-mapped-root
 // count-entries`), and an empty one holds nothing a commit could lose.
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../base/builtin.js';
 import { closeSync, openSync, constants as C } from 'node:fs';
 import { O_PATH } from '../beneath.js';
 import { helperPath } from '../helper.js';
@@ -47,7 +47,7 @@ function countAsMappedRoot(layersRoot: string, rels: string[]): Array<Counted | 
   const fd = openSync(Buffer.from(rootPath(layersRoot), 'latin1'), O_PATH | C.O_DIRECTORY);
   let r;
   try {
-    r = spawnSync(helperPath(), ['as-mapped-root', ...u, ...g, 'count-entries'], {
+    r = childProcess().spawnSync(helperPath(), ['as-mapped-root', ...u, ...g, 'count-entries'], {
       input: Buffer.from(rels.map((p) => `${p}\0`).join(''), 'latin1'), stdio: ['pipe', 'pipe', 'pipe', fd],
     });
   } finally {

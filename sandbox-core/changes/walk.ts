@@ -4,7 +4,7 @@
 // whiteouts and opaque dirs from them and skips what is not the layer's (another layer's
 // mount point, hidden paths). The helper opens every directory one component at a time below
 // the layers dir or `/` with no symlink followed, at any depth; names are bytes.
-import { spawn, spawnSync } from 'node:child_process';
+import { childProcess } from '../base/builtin.js';
 import { closeSync, openSync, constants as C } from 'node:fs';
 import type { Layer, SandboxMeta } from '../types.js';
 import type { EntryStat, EntryType } from './types.js';
@@ -275,7 +275,7 @@ function scanRequest(jobs: ScanJob[], layersRoot: string, fewXattrs: boolean, li
 function runScan(req: { input: Buffer; fds: number[] }): Buffer {
   let r;
   try {
-    r = spawnSync(helperPath(), ['scan'], { input: req.input, maxBuffer: 2 ** 31 - 1, stdio: ['pipe', 'pipe', 'pipe', ...req.fds] });
+    r = childProcess().spawnSync(helperPath(), ['scan'], { input: req.input, maxBuffer: 2 ** 31 - 1, stdio: ['pipe', 'pipe', 'pipe', ...req.fds] });
   } finally {
     for (const fd of req.fds) closeSync(fd);
   }
@@ -295,7 +295,7 @@ function runScanAsync(req: { input: Buffer; fds: number[] }, dec: WalkDecoder): 
   return new Promise<void>((resolve, reject) => {
     let child;
     try {
-      child = spawn(helperPath(), ['scan'], { stdio: ['pipe', 'pipe', 'pipe', ...req.fds] });
+      child = childProcess().spawn(helperPath(), ['scan'], { stdio: ['pipe', 'pipe', 'pipe', ...req.fds] });
     } catch (e) {
       reject(new SbxError(`sbx-helper scan: ${(e as Error).message}`));
       return;

@@ -1,6 +1,6 @@
 // Batched calls to `sbx-helper xattr` (native/xattr.c): Node has no getxattr, setxattr or
 // mknod. One helper process per batch, never one per file.
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../base/builtin.js';
 import { closeSync, openSync, constants as C } from 'node:fs';
 import { O_PATH } from '../beneath.js';
 import { SbxError } from '../base/errors.js';
@@ -24,7 +24,7 @@ function callHelper(args: string[], input: Buffer, roots: string[] = []): Buffer
   }
   let r;
   try {
-    r = spawnSync(bin, ['xattr', ...(roots.length ? ['--beneath'] : []), ...args], { input, maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'pipe', ...fds] });
+    r = childProcess().spawnSync(bin, ['xattr', ...(roots.length ? ['--beneath'] : []), ...args], { input, maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'pipe', ...fds] });
   } finally {
     for (const fd of fds) closeSync(fd);
   }

@@ -10,8 +10,8 @@
 // The journal is store data, hostile input like meta.json: it is reached only through the
 // sandbox's entry opened from the store root fd (Store.openEntry), so no component of its
 // path (the store's entries, the <id> dir, the file) is ever followed if it is a symlink.
+import { childProcess } from '../base/builtin.js';
 import { closeSync, fchownSync, fstatSync, fsyncSync, openSync, readFileSync, unlinkSync, writeSync, constants as C, type Stats } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { helperPath } from '../helper.js';
 import { readWhole, replaceStoreFile } from '../store.js';
 import { SbxError } from '../base/errors.js';
@@ -110,7 +110,7 @@ function lockOwnerOf(fd: number): number | null {
  * ends it.
  */
 function flockNow(fd: number): boolean {
-  const r = spawnSync(helperPath(), ['lock'], { stdio: ['ignore', 'ignore', 'pipe', fd], encoding: 'utf8' });
+  const r = childProcess().spawnSync(helperPath(), ['lock'], { stdio: ['ignore', 'ignore', 'pipe', fd], encoding: 'utf8' });
   if (r.status === 0) return true;
   if (r.status === 1) return false;
   throw new SbxError(`cannot lock the sandbox's commit.lock: ${(r.stderr || r.error?.message || `sbx-helper exited with ${r.status}`).trim()}`, 125);

@@ -2,7 +2,7 @@
 // (native/place.c): the helper does each entry's last conflict check, journal line and
 // rename in a fixed order; which entries, their order and the state each target must be in
 // are decided here and in apply.ts.
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../base/builtin.js';
 import { closeSync, openSync, constants as C } from 'node:fs';
 import { O_PATH } from '../beneath.js';
 import { SbxError } from '../base/errors.js';
@@ -76,7 +76,7 @@ export function placeFiles(items: PlaceItem[], opts: PlaceOptions): PlaceResult[
     const paused = opts.pauseAt !== undefined;
     const fds: Array<number | 'pipe' | 'inherit' | 'ignore'> = ['pipe', 'pipe', paused ? 'inherit' : 'pipe', root];
     if (opts.journalFd !== null) fds.push(opts.journalFd);
-    r = spawnSync(helperPath(), ['place'], { input: encode(items, opts), maxBuffer: 1 << 30, stdio: fds });
+    r = childProcess().spawnSync(helperPath(), ['place'], { input: encode(items, opts), maxBuffer: 1 << 30, stdio: fds });
   } finally {
     closeSync(root);
   }

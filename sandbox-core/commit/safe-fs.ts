@@ -5,11 +5,11 @@
 // the final component is opened with O_NOFOLLOW or created with O_EXCL. The directories are
 // held open while they are used, so a swap of a path component after it was checked changes
 // nothing that we write.
+import { childProcess } from '../base/builtin.js';
 import {
   closeSync, fchmodSync, fchownSync, fsyncSync, futimesSync, lchownSync, lutimesSync,
   openSync, constants as C,
 } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { NotBeneathError, O_PATH, removeTreeAt, TreeRemovalError } from '../beneath.js';
 import { helperPath } from '../helper.js';
 import { fsAt, forgetAt, parentAt } from '../changes/fsat.js';
@@ -171,7 +171,7 @@ export function unsetXattrs(items: Array<{ path: string; names: string[] }>): nu
   const root = openSync('/', O_PATH | C.O_DIRECTORY);
   let r;
   try {
-    r = spawnSync(helperPath(), ['xattr', '--beneath', 'unset'], { input: Buffer.concat(parts), stdio: ['pipe', 'pipe', 'pipe', root] });
+    r = childProcess().spawnSync(helperPath(), ['xattr', '--beneath', 'unset'], { input: Buffer.concat(parts), stdio: ['pipe', 'pipe', 'pipe', root] });
   } finally {
     closeSync(root);
   }
