@@ -2,6 +2,8 @@
 // Root only: the test sets the host's core_pattern to a handler of its own for the few seconds
 // it runs (restored in every case), crashes a process outside (control: the handler runs)
 // and one inside sbx (it must not).
+// sbx-test: serial (the runner runs nothing beside this file: security/procfs compares the host's
+// core_pattern before and after a run, and read this file's handler in a fresh-clone run).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
