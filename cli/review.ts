@@ -95,31 +95,39 @@ export const PICK_HELP = [
   '       (e.g. +/usr/local/** or -*.log; sbx diff --help explains globs)',
 ];
 
+const isNewDir = (c: Change): boolean => c.type === 'dir' && (c.change === 'added' || c.change === 'replaced');
+
 /**
  * A commit makes the new dirs a kept entry needs as the sandbox made them (closeSelection), so
- * a picked entry below a flagged new dir that was not picked (another user's, say) would bring
- * that dir along: such entries are left out, one line per dir says so.
+ * an entry kept below a new dir left out (flagged, another user's say) would bring that dir
+ * along: takes every path below one of `dirs` out of `keep`; how many went, per dir.
  */
+function dropBelow(keep: Set<string>, dirs: Set<string>): Map<string, number> {
+  const dropped = new Map<string, number>();
+  if (!dirs.size) return dropped;
+  for (const p of keep) {
+    for (let d = parentB(p); d !== '/' && d !== '.'; d = parentB(d)) {
+      if (!dirs.has(d)) continue;
+      keep.delete(p);
+      dropped.set(d, (dropped.get(d) ?? 0) + 1);
+      break;
+    }
+  }
+  return dropped;
+}
+
+/** Pick mode's dropBelow: the flagged new dirs not picked, one line per dir saying so. */
 function leaveBelowUnpicked(changes: Change[], items: SummaryItem[], pick: Set<string>): void {
   const flagged = new Set<string>();
   for (const it of items) if (it.flagged) for (const p of it.paths()) if (!pick.has(p)) flagged.add(p);
   if (!flagged.size) return;
-  const left = new Map<string, number>();
-  for (const c of changes) {
-    if (c.type !== 'dir' || (c.change !== 'added' && c.change !== 'replaced') || !flagged.has(c.path)) continue;
-    left.set(c.path, 0);
+  // In the changes' order, the order the lines are said in.
+  const dirs = new Set(changes.filter((c) => isNewDir(c) && flagged.has(c.path)).map((c) => c.path));
+  const dropped = dropBelow(pick, dirs);
+  for (const d of dirs) {
+    const n = dropped.get(d);
+    if (n) line(`  leaving out ${n.toLocaleString('en-US')} picked change${n === 1 ? '' : 's'} below ${d}/: it is flagged and not picked, and keeping them would bring it along`);
   }
-  if (!left.size) return;
-  for (const p of pick) {
-    for (let d = parentB(p); d !== '/' && d !== '.'; d = parentB(d)) {
-      const n = left.get(d);
-      if (n === undefined) continue;
-      pick.delete(p);
-      left.set(d, n + 1);
-      break;
-    }
-  }
-  for (const [d, n] of left) if (n) line(`  leaving out ${n.toLocaleString('en-US')} picked change${n === 1 ? '' : 's'} below ${d}/: it is flagged and not picked, and keeping them would bring it along`);
 }
 
 /**
@@ -251,13 +259,10 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
       const why = sensitiveReason(c, ctx);
       if (!why) { unflagged.add(c.path); continue; }
       flagged.push(why);
-      if (c.type === 'dir' && (c.change === 'added' || c.change === 'replaced')) flaggedDirs.add(c.path);
+      if (isNewDir(c)) flaggedDirs.add(c.path);
     }
-    // A commit makes the new dirs a kept entry needs as the sandbox made them (closeSelection):
     // `n` leaves what is below a flagged new dir too, or that dir (another user's) comes along.
-    if (flaggedDirs.size) {
-      for (const p of unflagged) for (let d = parentB(p); d !== '/' && d !== '.'; d = parentB(d)) if (flaggedDirs.has(d)) { unflagged.delete(p); break; }
-    }
+    dropBelow(unflagged, flaggedDirs);
     for (;;) {
       if (ended) line(ended, colors.yellow);
       const a = (await ask(`${colors.bold('Keep these changes?')} [k]eep, [d]iscard, [r]eview, [p]ick, [s]ave, [?]: `))?.trim().toLowerCase();
