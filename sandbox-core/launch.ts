@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import type { Dir } from './beneath.js';
 import { SbxError } from './base/errors.js';
 import { procStatFields } from './base/process.js';
-import { builtin } from './base/builtin.js';
+import { childProcess } from './base/builtin.js';
 import { spawnInherited } from './base/light-process.js';
 import { JOBCTL_FD, followJobControl } from './job-control.js';
 import { buildCachedHelper, expectedHelperVersion, findHelper, helper, markStale, type Helper } from './helper.js';
@@ -255,7 +255,7 @@ async function launchWith(h: Helper, spec: Buffer, openDir: () => Dir, hooks: La
       pid = light.pid;
       kill = light.kill;
     } else {
-      const child = builtin<typeof import('node:child_process')>('node:child_process').spawn(h.path, args, {
+      const child = childProcess().spawn(h.path, args, {
         stdio: ['inherit', 'inherit', 'inherit', specFd, statusFd, ...(hooks.jobControl ? ['pipe' as const] : [])],
         env,
       });

@@ -1,7 +1,7 @@
 // Launching the helper for one job outside a run: removing what our subordinate uids wrote,
 // as root of a user namespace with the sandbox's mapping. Beside launch.ts so that the store
 // never builds a spec or starts the helper itself.
-import { builtin } from './base/builtin.js';
+import { childProcess } from './base/builtin.js';
 import { SbxError } from './base/errors.js';
 import { chooseIdMapping } from './idmap.js';
 import { encodeSpec } from './spec.js';
@@ -21,7 +21,7 @@ export function removeAsMappedRoot(path: string): void {
     { op: 'arg', args: ['/bin/rm'] }, { op: 'arg', args: ['-rf'] }, { op: 'arg', args: ['--'] }, { op: 'arg', args: [path] },
     { op: 'env', args: ['PATH=/usr/bin:/bin'] },
   ]);
-  const r = builtin<typeof import('node:child_process')>('node:child_process').spawnSync(helperPath(), ['run', '0', '2', expectedHelperVersion()], { input: spec, stdio: ['pipe', 'ignore', 'pipe'], encoding: 'latin1' });
+  const r = childProcess().spawnSync(helperPath(), ['run', '0', '2', expectedHelperVersion()], { input: spec, stdio: ['pipe', 'ignore', 'pipe'], encoding: 'latin1' });
   const { outcome } = parseStatusLines(r.stderr ?? '');
   if (!outcome || outcome.kind !== 'exited' || outcome.code !== 0) {
     throw new SbxError(`cannot remove ${path}`, 125, 'remove it by hand');

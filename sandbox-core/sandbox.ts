@@ -4,7 +4,7 @@
 import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statfsSync, utimesSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
-import { builtin } from './base/builtin.js';
+import { childProcess } from './base/builtin.js';
 import { Dir, NotBeneathError, removeTreeAt } from './beneath.js';
 import { SbxError } from './base/errors.js';
 import { chooseIdMapping, type IdMapping, type IdShift } from './idmap.js';
@@ -873,7 +873,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   meta.finished = isoTime(Date.now());
   meta.exitStatus = exitStatus;
   // A saved sandbox must be on disk before we say it is saved; a throwaway one never needs to be.
-  if (!req.throwaway) builtin<typeof import('node:child_process')>('node:child_process').spawnSync('sync', ['-f', meta.layersDir], { stdio: 'ignore' });
+  if (!req.throwaway) childProcess().spawnSync('sync', ['-f', meta.layersDir], { stdio: 'ignore' });
   // A throwaway run is removed by the caller once reviewed (a discard never asks, never
   // saves): rewriting its meta.json (a rename over the old file: ext4 flushes it, 1-4 ms here)
   // buys nothing. On disk it stays `running` with this pid while the review scans, so nothing

@@ -520,11 +520,8 @@ export class NamedChanges {
 
   /** Whether entry i's path is what display() shows for it (then it is copied as bytes). */
   private plain(i: number, shown: Shown): boolean {
-    const d = this.dir[i]!;
-    let p = shown.plainDir[d];
-    if (p === undefined || p === 0) { p = shown.display(this.dirs[d]!) === this.dirs[d]! ? 1 : 2; shown.plainDir[d] = p; }
     const s = this.start[i]!;
-    return p === 1 && isPlainBytes(this.bytes, s, s + this.len[i]!);
+    return this.plainPrefix(this.dir[i]!, shown) !== null && isPlainBytes(this.bytes, s, s + this.len[i]!);
   }
 
   /** The length of entry i's path as display() shows it (in UTF-16 units, as padEnd counts). */
