@@ -90,11 +90,15 @@ test('--hide of a path that does not exist yet keeps out what the host creates t
   const go = join(home, 'go');
   rmSync(later, { force: true });
   rmSync(go, { force: true });
-  // The command looks only after the host made the file (a login made meanwhile); the marker is
-  // not hidden, so its appearing shows the host's new entries do reach the view.
+  // The command looks only after the host made the file (a login made meanwhile): it waits for
+  // a line on its stdin, which the test writes once both files exist. Not a poll for the marker
+  // inside: a look before the host made it left the overlay a negative entry for the name, the
+  // marker was then never seen and the run waited out the poll's 10 s (most runs under load).
+  // The marker is not hidden, so its appearing shows the host's new entries do reach the view
+  // (without --hide the secret is read).
   const child = sbxAsync(['run', '-n', '-q', '--hide', later, '--', 'sh', '-c',
-    `echo ready; i=0; while [ ! -e '${go}' ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; cat '${later}' 2>&1; echo "marker seen: $([ -e '${go}' ] && echo yes)"`],
-  { store, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    `echo ready; read x; cat '${later}' 2>&1; echo "marker seen: $([ -e '${go}' ] && echo yes)"`],
+  { store, env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => { err += d; });
@@ -102,7 +106,7 @@ test('--hide of a path that does not exist yet keeps out what the host creates t
     await new Promise<void>((resolve, reject) => {
       child.stdout!.on('data', (d) => {
         out += d;
-        if (out.includes('ready') && !existsSync(go)) { writeFileSync(later, 'LATER-SECRET\n'); writeFileSync(go, ''); resolve(); }
+        if (out.includes('ready') && !existsSync(go)) { writeFileSync(later, 'LATER-SECRET\n'); writeFileSync(go, ''); child.stdin!.end('go\n'); resolve(); }
       });
       child.on('exit', () => reject(new Error(`the run ended before it was ready: ${out}${err}`)));
     });
@@ -113,6 +117,7 @@ test('--hide of a path that does not exist yet keeps out what the host creates t
     rmSync(go, { force: true });
   }
   assert.not.ok(out.includes('LATER-SECRET'), `the hidden path showed what the host made meanwhile: ${out}`);
+  assert.match(out, /marker seen: yes/);
   assert.match(out, /No such file or directory/);
 });
 
