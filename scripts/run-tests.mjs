@@ -108,13 +108,18 @@ const isRoot = process.getuid?.() === 0;
 // Two jobs at a time (SBX_TEST_JOBS to change): most of a sandbox test's time is spent waiting on
 // processes, and a file's root and unprivileged runs use different stores and canaries. A file
 // says in a comment what it cannot share the machine with:
-// - `sbx-test: serial`: nothing beside it (it measures CPU time, sweeps its uid's trees, commits
-//   into the host's own /usr, keeps a store in a tree every run overlays).
+// - `sbx-test: serial`: nothing beside it (it sweeps its uid's trees, keeps a store in a tree
+//   every run overlays).
+// - `sbx-test: serial as root`: its run as root has nothing beside it (it commits into the host's
+//   own /usr, reads the cgroup a CPU cap made); its unprivileged run is placed by its other marks.
 // - `sbx-test: host-mounts`: it mounts on the host or compares the host's mount table before and
 //   after: it runs beside unprivileged jobs of other files only. Their processes cannot change the
 //   host's mount table (a sandbox's mounts are in its own namespace), root's can.
 const lanes = Math.max(1, Number(process.env.SBX_TEST_JOBS) || 2);
-const marks = (f) => { const t = readFileSync(f, 'utf8'); return { serial: t.includes('sbx-test: serial'), mounts: t.includes('sbx-test: host-mounts') }; };
+const marks = (f) => {
+  const t = readFileSync(f, 'utf8');
+  return { serial: /sbx-test: serial(?! as root)/.test(t), serialAsRoot: t.includes('sbx-test: serial as root'), mounts: t.includes('sbx-test: host-mounts') };
+};
 const beside = (a, b) => !a.serial && !b.serial && !(a.mounts && b.mounts) && (!a.mounts || !b.root) && (!b.mounts || !a.root);
 
 // How long each job took last time, to start the longest first: a long file started last
@@ -131,9 +136,9 @@ let copy;
 const jobs = [];
 for (const f of files) {
   const isIntegration = /\/test\/(integration|security)\//.test(f);
-  const m = lanes > 1 ? marks(f) : { serial: false, mounts: false };
+  const m = lanes > 1 ? marks(f) : { serial: false, serialAsRoot: false, mounts: false };
   const key = relative(root, f);
-  jobs.push({ key, ...m, root: isRoot, run: () => runFile(f, false, { ...process.env, SBX_TEST_ROOT: root, ...(copy ? { SBX_TEST_USER_COPY: copy } : {}) }) });
+  jobs.push({ key, ...m, serial: m.serial || (m.serialAsRoot && isRoot), root: isRoot, run: () => runFile(f, false, { ...process.env, SBX_TEST_ROOT: root, ...(copy ? { SBX_TEST_USER_COPY: copy } : {}) }) });
   if (isIntegration && isRoot) {
     jobs.push({ key: `${key} [as ${TEST_USER}]`, ...m, root: false, run: () => runFile(join(copy, relative(root, f)), true, { SBX_TEST_ROOT: copy, CI: process.env.CI ?? '' }) });
   } else if (isIntegration && process.env.CI === 'true') {

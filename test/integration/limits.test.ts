@@ -1,7 +1,8 @@
 // Resource limits with the real kernel. The runner executes this file as root (cgroups
 // enforce the limits) and as an unprivileged user without a delegated cgroup (rlimits, and one
 // line saying what is not enforced). Each test asserts the behaviour of the mode it runs in.
-// sbx-test: serial (the runner runs nothing beside this file: it measures CPU time against wall time).
+// sbx-test: serial as root (nothing beside its run as root: it reads the cgroup of a CPU cap and measures CPU time
+// against wall time; the unprivileged run caps nothing and measures nothing, so it runs beside others).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';

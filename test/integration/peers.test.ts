@@ -3,7 +3,7 @@
 // check). Commits go only into a canary tree this file creates, after a canary write proved
 // that a throwaway run does not reach the host. The runner executes it as root and again as the
 // unprivileged test user.
-// sbx-test: serial (sandboxes that commit into a canary tree; one kills sbx mid-run).
+// sbx-test: host-mounts (as root it mounts a tmpfs in its canary for the nested-mount case).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';

@@ -1,7 +1,8 @@
 // Issue 12: a faithful, writable copy of the whole host. New entries in `/` and in any
 // directory that holds mount points are ordinary changes; mount points themselves stay busy.
-// sbx-test: serial (the runner runs nothing beside this file: it mounts a tmpfs on the host and plans the view from the host's mounts;
-// as root it commits packages into the host's /usr and dpkg database, which any other run's view shows).
+// sbx-test: serial as root (nothing beside its run as root: it mounts a tmpfs on the host and commits packages into the
+// host's /usr and dpkg database, which any other run's view shows).
+// sbx-test: host-mounts (its unprivileged run plans the view from the host's mounts: only beside other unprivileged runs).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
