@@ -76,11 +76,12 @@ static struct buf out;
 /* What each thread of the scan has of its own (see `struct pool`): where its records go, the
  * buffers its syscalls fill, and its batch of files to close. */
 #define CLOSE_BATCH 128
-/* A file `prefetch` opened for compute() in one batch with the rest of its chunk (ring.c):
- * the file opened (>= 0), -errno, or NOT_ASKED (also once given out). */
+/* What `prefetch` found for compute(), for one entry of a chunk: the host side looked up
+ * (`host` as compute's hstate, with its stat, or NOT_ASKED) and the file opened in one batch
+ * with the rest of the chunk (ring.c): >= 0, -errno, or NOT_ASKED (also once given out). */
 #define CHUNK 32
 #define NOT_ASKED (-1000000)
-struct pre { int fd; };
+struct pre { int fd; int host; struct stat hs; };
 struct tctx {
   struct buf *cur;     /* records are put here: `out`, or a slot of the window */
   int oom;
@@ -500,14 +501,13 @@ struct dirctx { int ufd, hdup, fuse, few, lines, texts, names_only; uint64_t cap
  * instead of one openat each (ring.c). Only opens: io_uring makes a statx in its worker
  * threads always, and on tmpfs (where a throwaway run's layers are) its reads too, so batching
  * those cost more CPU than the syscalls they saved (a review of 200k new files: the helper's
- * CPU +20% with the stats and reads batched too, -15% with only the opens). Only below a
- * directory the host lacks (a new tree: most of a large review), where compute() opens every
- * DT_REG name; elsewhere it opens only a name the host has no regular file for, which it
- * learns from its own lookup of the host side. */
+ * CPU +20% with the stats and reads batched too, -15% with only the opens). compute() opens a
+ * DT_REG name only where the host has no regular file: the host side is looked up here first
+ * (fstatat, as compute() would), and its answer kept for compute(). */
 static void prefetch(const struct dirctx *d, char **names, size_t n) {
   struct tctx *t = T;
-  for (size_t k = 0; k < n; k++) t->pre[k].fd = NOT_ASKED;
-  if (d->lines == d->texts || d->hdup >= 0 || t->ring_state < 0) return;
+  for (size_t k = 0; k < n; k++) t->pre[k].fd = t->pre[k].host = NOT_ASKED;
+  if (d->lines == d->texts || t->ring_state < 0) return;
   if (t->ring_state == 0) {
     t->ring_state = ring_init(&t->ring, CHUNK) < 0 ? -1 : 1;
     if (t->ring_state < 0) return;
@@ -517,6 +517,13 @@ static void prefetch(const struct dirctx *d, char **names, size_t n) {
   for (size_t k = 0; k < n; k++) {
     res[k] = NOT_ASKED;
     if ((unsigned char)names[k][-1] != DT_REG) continue;
+    struct pre *p = &t->pre[k];
+    const char *name = names[k];
+    if (d->hdup >= 0 && !(d->fuse && strcmp(name, ".wh..wh..opq") == 0)) {
+      const char *hname = d->fuse && strlen(name) > 4 && memcmp(name, ".wh.", 4) == 0 ? name + 4 : name;
+      p->host = fstatat(d->hdup, hname, &p->hs, AT_SYMLINK_NOFOLLOW) == 0 ? 1 : errno == ENOENT ? 0 : errno;
+      if (p->host == 1 && S_ISREG(p->hs.st_mode)) continue;
+    }
     struct io_uring_sqe *q = ring_sqe(&t->ring);
     q->opcode = IORING_OP_OPENAT; q->fd = d->ufd; q->addr = (uintptr_t)names[k];
     q->open_flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOATIME;
@@ -546,7 +553,11 @@ static void compute(const struct dirctx *d, const char *name, struct slot *s) {
   unsigned char dtype = (unsigned char)name[-1];
   struct stat us, hs;
   int hstate = 0;
-  if (hdup >= 0 && !(fuse && strcmp(name, ".wh..wh..opq") == 0)) {
+  struct pre *p = T->at;
+  if (p && p->host != NOT_ASKED) {
+    hstate = p->host;
+    if (hstate == 1) hs = p->hs;
+  } else if (hdup >= 0 && !(fuse && strcmp(name, ".wh..wh..opq") == 0)) {
     if (fstatat(hdup, hname, &hs, AT_SYMLINK_NOFOLLOW) == 0) hstate = 1;
     else if (errno != ENOENT) hstate = errno;
   }
