@@ -96,7 +96,10 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   if (r.complete) info(`${steps}; sandbox ${ref} removed`);
   else if (!dryRun) {
     const left = r.unselected ? `, ${r.unselected.toLocaleString('en-US')} ${leftOutAs}` : '';
-    const unread = r.scanErrors.length ? `, ${r.scanErrors.length.toLocaleString('en-US')} part${r.scanErrors.length === 1 ? '' : 's'} not readable by you` : '';
+    // Root reads every layer: what its review could not take is left out (a layer not what
+    // meta.json says, a read error), never "not readable by you".
+    const why = process.geteuid?.() === 0 ? 'left out (named above)' : 'not readable by you';
+    const unread = r.scanErrors.length ? `, ${r.scanErrors.length.toLocaleString('en-US')} part${r.scanErrors.length === 1 ? '' : 's'} ${why}` : '';
     info(`${steps}${left}${unread}; sandbox ${ref} kept`);
     info(`'sbx diff ${ref}' shows what is left, 'sbx discard ${ref}' drops it`);
     // Root reads what the sandbox gave to other users (0700 dirs of apt's _apt); we cannot.

@@ -14,7 +14,7 @@ import { foldIndex, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN } from '../sandbox-core/
 import { globMatch } from '../sandbox-core/changes/glob.js';
 import { gitRepoOf } from '../sandbox-core/changes/repo-fold.js';
 import { countText } from './progress.js';
-import { summaryMarker, type SummaryMarker, type SummaryOptions } from './render-changes.js';
+import { summaryMarker, type SummaryMarker, type SummaryOptions } from './summary-marker.js';
 
 export interface DiffFoldOptions {
   /** The summary's rules (its fold list and `!` context; its marks on the column entries). */

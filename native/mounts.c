@@ -225,7 +225,7 @@ static void fuse_wait_all(void);
 /* fuse-overlayfs serves the mount made above as a daemon of the daemons' namespace; this
  * starts it, and fuse_wait_all sees it up. */
 static void mount_fuse_overlay(char *const *a) {
-  /* fuse_overlay BINARY DEST LOWER UPPER WORK OPTIONS */
+  /* fuse_overlay BINARY DEST LOWER UPPER WORK OPTIONS PRELOAD ("": none) */
   char opts[16384];
   for (int i = 2; i <= 4; i++)
     if (strpbrk(a[i], ",:\\")) die_step("fuse-overlayfs", a[i], EINVAL); /* its -o syntax cannot quote these */
@@ -245,6 +245,7 @@ static void mount_fuse_overlay(char *const *a) {
     if (dup2(errp[1], 2) < 0) _exit(127);
     if (setns(daemons_ns, CLONE_NEWNS) < 0) { dprintf(2, "cannot enter the daemons' mount namespace: %s\n", strerror(errno)); _exit(1); }
     if ((dev == 3 ? fcntl(3, F_SETFD, 0) : dup2(dev, 3)) < 0 || close_range(4, ~0U, 0) < 0) _exit(127);
+    if (*a[6] && setenv("LD_PRELOAD", a[6], 1) < 0) _exit(127);
     execl(a[0], "fuse-overlayfs", "-o", opts, "/dev/fd/3", (char *)NULL);
     _exit(127);
   }

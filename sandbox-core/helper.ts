@@ -5,7 +5,7 @@
 // user, a helper left from another version), by sbx itself into a per-user cache.
 import { notice } from './notices.js';
 import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SbxError } from './base/errors.js';
 import { cacheRoot, ensurePrivateDir } from './base/paths.js';
@@ -110,6 +110,22 @@ export function helper(): Helper {
 
 export function helperPath(): string {
   return helper().path;
+}
+
+/**
+ * The shared object the fuse-overlayfs daemons preload (native/preload/fuse-noplus.c: their
+ * listings without READDIRPLUS), built beside the helper this run uses; '' where there is none
+ * (the daemons then run as they are). One in the per-user cache is used on the helper's terms.
+ */
+export function fusePreloadPath(): string {
+  const h = helper();
+  const path = join(dirname(h.path), 'sbx-fuse-noplus.so');
+  try {
+    if (!statSync(path).isFile()) return '';
+  } catch {
+    return '';
+  }
+  return h.origin !== 'cache' || trustworthy(path) ? path : '';
 }
 
 /**

@@ -10,6 +10,7 @@ import { SbxError } from './base/errors.js';
 import { chooseIdMapping, type IdMapping, type IdShift } from './idmap.js';
 import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_SBX_FAILED, signalStatus } from './base/exit-status.js';
 import { errnoName, launch, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
+import { fusePreloadPath } from './helper.js';
 import { JOBCTL_FD } from './job-control.js';
 import { parseMountInfo, visibleMounts, type MountEntry } from './mountinfo.js';
 import { planView, SPECIAL_PATHS } from './plan.js';
@@ -299,6 +300,8 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuse
   // Concatenated, not join()ed: both parts are normalized already (layerBase absolute, a
   // layer's dir one name), and join's normalizing made most of this loop's garbage.
   const layerAt = (dir: string): string => (inTmpfs?.has(dir) ? `${layerBase}/${LAYERS_TMPFS_DIR}/${dir}` : `${layerBase}/${dir}`);
+  // Looked up once, for the first fuse layer: a root run has none.
+  let fusePreload: string | undefined;
   for (const u of units) {
     switch (u.kind) {
       case 'skeleton': {
@@ -317,7 +320,7 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuse
           ops.push({ op: 'overlay', args: ['/', lowers[0]!, `${base}/upper`, `${base}/work`, overlayOpts, overlayFlags.filter((f) => f !== 'ro-bind')] });
           for (const p of SPECIAL_PATHS) ops.push({ op: 'mkdir', args: [p, '755'] });
         } else if (l.format === 'fuse' && fuseBinary) {
-          ops.push({ op: 'fuse_overlay', args: [fuseBinary, u.path, u.path, `${base}/upper`, `${base}/work`, FUSE_RUN_OPTIONS] });
+          ops.push({ op: 'fuse_overlay', args: [fuseBinary, u.path, u.path, `${base}/upper`, `${base}/work`, FUSE_RUN_OPTIONS, fusePreload ??= fusePreloadPath()] });
         } else {
           ops.push({ op: 'overlay', args: [u.path, u.path, `${base}/upper`, `${base}/work`, overlayOpts, overlayFlags] });
         }

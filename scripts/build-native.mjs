@@ -24,7 +24,8 @@ if (probe.error || probe.status !== 0) {
 }
 const version = helperVersion(root);
 mkdirSync(out, { recursive: true, mode: 0o755 });
-const sources = nativeSources(root).filter((f) => f.endsWith('.c')).map((f) => join(root, 'native', f));
+// native/preload/ holds shared objects the helper has other programs load, built below: not the helper's.
+const sources = nativeSources(root).filter((f) => f.endsWith('.c') && !f.startsWith('preload/')).map((f) => join(root, 'native', f));
 // Built beside, then renamed: a concurrent sbx never executes a half-written binary.
 const tmp = join(out, `.sbx-helper.${process.pid}`);
 const args = ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror=implicit-function-declaration',
@@ -51,6 +52,13 @@ if (r.status !== 0) {
   process.exit(1);
 }
 renameSync(tmp, join(out, 'sbx-helper'));
+// The fuse-overlayfs daemons' preload (native/preload/fuse-noplus.c): built beside the helper,
+// which names it to them when it is there. Without it (no dlfcn.h, no -shared) runs go on as
+// before, their listings exposed to the daemon's ENOENT when the host removes a listed entry.
+const preload = join(out, `.sbx-fuse-noplus.so.${process.pid}`);
+const so = spawnSync(cc, ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-o', preload, join(root, 'native', 'preload', 'fuse-noplus.c'), '-ldl'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+if (so.status === 0) renameSync(preload, join(out, 'sbx-fuse-noplus.so'));
+else console.error(`sbx: building the fuse-overlayfs preload with '${cc}' failed; directory listings in fuse layers may come out empty when the host removes entries meanwhile:\n${so.stderr ?? ''}`);
 const compiler = probe.stdout.split('\n')[0].trim();
 // What `sbx doctor` reports as "how built"; the link kind last, so older records still parse.
 writeFileSync(join(out, 'sbx-helper.build'), `${version}\n${compiler}\n${why}\n${new Date().toISOString()}\n${linked}\n`);

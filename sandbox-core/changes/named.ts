@@ -60,7 +60,7 @@ export class NamedChanges {
   /**
    * `mark` (the `stats` list only) is asked of each entry as it is added, with its host path
    * and permission bits, and its answer kept (markAt): the full review's summary rules, run
-   * while the helper still walks (render-changes.ts summaryMarker), not after. `render` (the
+   * while the helper still walks (cli/summary-marker.ts), not after. `render` (the
    * `stats` list only) writes each entry that has text soon after it is added (renderNew,
    * renderedAt): the full review's diffs, made while the helper still walks, not after.
    */

@@ -548,6 +548,7 @@ rootCase("fixed: root's commit of a user's fuse-overlayfs layer called a kernel 
     assert.is(statSync(join(c, 'd')).uid, 0, 'root gave the canary\'s dir away');
     assert.match(r.stderr, `${c}/d: left out: meta.json says kernel overlayfs made this layer, and this entry says otherwise`);
     assert.ok(existsSync(join(c, 'a')), `the rest was not committed: ${r.stderr}`);
+    assert.match(r.stderr, /1 part left out \(named above\); sandbox [0-9a-f]{8} kept/);
     assertCanary(c, 'commit');
   } finally {
     cleanup(c, top);

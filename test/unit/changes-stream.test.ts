@@ -11,7 +11,8 @@ import { makeFixture, whiteout, opaque, setXattr, copyUp, write, type Fixture } 
 import { scanSandbox, scanSandboxAsync } from '../../sandbox-core/changes/scan.js';
 import { decodeAnswer, scanAnswer, walkUppers, type UpperEntry, type WalkOptions } from '../../sandbox-core/changes/walk.js';
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
-import { columnDiffs, renderDiffs, renderStat, renderSummary, countLine, writeDiffs, summaryPlan, summaryMarker, writeNameOnly } from '../../cli/render-changes.js';
+import { columnDiffs, renderDiffs, renderStat, renderSummary, countLine, writeDiffs, summaryPlan, writeNameOnly } from '../../cli/render-changes.js';
+import { summaryMarker } from '../../cli/summary-marker.js';
 import pc from 'picocolors';
 import { structuredPatch } from 'diff';
 import { display, isPlainBytes } from '../../sandbox-core/base/bpath.js';
