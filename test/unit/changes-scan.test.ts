@@ -3,7 +3,7 @@
 // listing mode (fewXattrs) still sees every whiteout and opaque dir.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { linkSync, lstatSync, mkdirSync, openSync, closeSync, ftruncateSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, openSync, closeSync, ftruncateSync, symlinkSync, utimesSync, writeFileSync, readFileSync, chmodSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeFixture, whiteout, opaque, setXattr, write, type Fixture } from './changes-fixture.js';
@@ -11,6 +11,8 @@ import { walkUppers } from '../../sandbox-core/changes/walk.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
 import { toEntryStat } from '../../sandbox-core/changes/stat.js';
 import type { EntryStat } from '../../sandbox-core/changes/types.js';
+import { helperPath } from '../../sandbox-core/helper.js';
+import { testUnless } from '../helpers/skip.js';
 
 const STAT_KEYS = ['type', 'perm', 'uid', 'gid', 'size', 'mtimeMs', 'atimeMs', 'ctimeMs', 'ino', 'dev', 'nlink', 'rdev', 'blocks'] as const;
 const plainStat = (st: EntryStat) => Object.fromEntries(STAT_KEYS.map((k) => [k, st[k]]));
@@ -137,6 +139,67 @@ test('reading new files for a review leaves their atimes as the sandbox left the
     if ('readNewUpTo' in opts) assert.equal(String(file?.text), 'one\ntwo\n');
     else assert.is(file?.lines ?? 2, 2);
     assert.equal(['a/new.txt', 'b.txt'].map((p) => lstatSync(join(u, p)).atimeMs), before, JSON.stringify(opts));
+  }
+});
+
+const NO_STRACE = spawnSync('strace', ['-V']).status === 0 ? null : 'strace is not installed';
+const NO_URING = ((): string | null => {
+  try { return readFileSync('/proc/sys/kernel/io_uring_disabled', 'utf8').trim() === '0' ? null : 'io_uring is disabled on this host'; } catch { return 'no io_uring_disabled sysctl (a kernel without io_uring, or older than 6.6)'; }
+})();
+
+testUnless(NO_STRACE ?? NO_URING, { missing: true })('a review opens new files in batches, and answers as the plain calls do where io_uring is refused', () => {
+  const u = f.upper();
+  const files = new Map<string, Buffer>();
+  for (let i = 0; i < 200; i++) {
+    const kind = i % 8;
+    const body = kind === 0 ? Buffer.alloc(0) : kind === 1 ? Buffer.from(`a\0b${i}`) : kind === 2 ? Buffer.from([0xff, 0xfe, i & 0x7f])
+      : kind === 3 ? Buffer.alloc(70_000 + i, 'x') : Buffer.from(`line ${i}\nnext\n`);
+    const name = `new/f${String(i).padStart(3, '0')}`;
+    write(join(u, name), body);
+    files.set(name, body);
+    if (kind === 5) setXattr(join(u, name), 'user.note', `n${i}`);
+    if (kind === 6) linkSync(join(u, name), join(u, `new/h${i}`));
+    if (kind === 7 && i % 16 === 7) chmodSync(join(u, name), 0);
+  }
+  // And in a dir the host has: there only what the host has no regular file for is opened.
+  for (let i = 500; i < 560; i++) {
+    if (i % 3 === 0) write(join(f.host, `old/f${i}`), 'host\n');
+    write(join(u, `old/f${i}`), `layer ${i}\n`);
+    if (i % 3 !== 0) files.set(`old/f${i}`, Buffer.from(`layer ${i}\n`));
+  }
+  symlinkSync('f001', join(u, 'new/s-link'));
+  spawnSync('mkfifo', [join(u, 'new/p-fifo')]);
+  mkdirSync(join(u, 'new/f100-dir'));
+  write(join(u, 'new/f100-dir/inner'), 'inner\n');
+  const helper = helperPath();
+  const flags = Buffer.alloc(12);
+  flags.writeUInt32LE(8, 0); flags.writeUInt32LE(1 << 20, 4); flags.writeUInt32LE(64 << 20, 8);
+  const input = Buffer.concat([Buffer.from(`L0/upper\0${f.host.slice(1)}\0`), flags]);
+  const scan = (refused: boolean) => {
+    const log = join(f.root, `strace-${refused}`);
+    const fds = [openSync(f.meta.layersDir, 'r'), openSync('/', 'r')];
+    try {
+      const inject = refused ? ['-e', 'inject=io_uring_setup:error=ENOSYS'] : [];
+      const r = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=openat,io_uring_setup', ...inject, helper, 'scan'], { input, stdio: ['pipe', 'pipe', 'pipe', ...fds], maxBuffer: 1 << 28 });
+      assert.is(r.status, 0, String(r.stderr));
+      const opens = readFileSync(log, 'latin1').split('\n').filter((l) => /openat\(\d+, "f\d{3}"/.test(l)).length;
+      return { out: r.stdout, opens };
+    } finally { for (const fd of fds) closeSync(fd); }
+  };
+  const batched = scan(false);
+  const plain = scan(true);
+  assert.ok(plain.out.equals(batched.out), 'the same answer with io_uring and without');
+  assert.ok(plain.opens >= files.size - 30 && plain.opens <= files.size, `without io_uring each new file is opened by openat (${plain.opens} for ${files.size})`);
+  assert.ok(batched.opens < files.size / 20, `with io_uring new files are opened in batches (${batched.opens} openat calls for ${files.size} files)`);
+  // And the answer is right: each new file's text as read here, or why not.
+  const { entries, errors } = walkUppers(f.meta, { readNewUpTo: 1 << 20 });
+  assert.equal(errors, []);
+  for (const [name, body] of files) {
+    const e = entries.find((x) => x.upper.endsWith(`/${name}`));
+    assert.ok(e, name);
+    const unreadable = (e!.up!.perm & 0o444) === 0 && process.getuid!() !== 0;
+    const text = body.length === 0 ? '' : body.length > 65536 || unreadable ? undefined : body.includes(0) || !Buffer.from(body.toString('utf8')).equals(body) ? -1 : body.toString();
+    if (text !== undefined) assert.equal(typeof e!.text === 'number' ? e!.text : String(e!.text ?? ''), text, name);
   }
 });
 
