@@ -1,7 +1,7 @@
 // Shared helpers for integration tests: run the real sbx binary, make canary trees that only
 // the test owns, and prove isolation before anything destructive happens.
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,26 +94,11 @@ export function removeCanary(d: string): void {
   if (/\/sbx-canary-[^/]+$/.test(d)) rmSync(d, { recursive: true, force: true });
 }
 
-/** The proofs that held in this process (one test file): store, parent dir and its filesystem. */
-const proven = new Set<string>();
-
 /**
  * Before a test runs anything destructive: a write inside must not reach the host. Throws
- * (failing the test before any damage) if it does. Once it held for a store and a canary, it
- * holds for the canaries made beside that one (the same parent directory on the same
- * filesystem, so the same layer of the same view): those are not probed again, which was a
- * sandbox run in front of most tests of the files that make a canary per test. A failed proof
- * is not remembered: each later test probes again and fails as the first did.
+ * (failing the test before any damage) if it does.
  */
 export function proveIsolation(canary: string, store: string): void {
-  const parent = dirname(canary);
-  const key = `${store}\0${parent}\0${statSync(parent).dev}`;
-  if (proven.has(key)) return;
-  probeIsolation(canary, store);
-  proven.add(key);
-}
-
-function probeIsolation(canary: string, store: string): void {
   const probe = join(canary, 'isolation-probe');
   const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', `echo leaked > '${probe}' && cat '${probe}'`], { store });
   if (r.code !== 0 || r.stdout !== 'leaked\n') throw new Error(`isolation probe did not run: ${r.code} ${r.stderr}`);
