@@ -497,6 +497,19 @@ static int load_names(int ufd, struct frame *t) {
 /* What every entry of the directory being walked is read with. */
 struct dirctx { int ufd, hdup, fuse, few, lines, texts, names_only; uint64_t cap, budget; int32_t parent; };
 
+/* Whether entry `name`'s host side is looked up: there is a host dir, and a fuse layer's opaque
+ * mark names nothing of the host's. */
+static int host_asked(const struct dirctx *d, const char *name) {
+  return d->hdup >= 0 && !(d->fuse && strcmp(name, ".wh..wh..opq") == 0);
+}
+
+/* The host side of entry `name` (a fuse layer's `.wh.X` whiteout stands for X): 1 with *hs, 0
+ * where there is none, else the errno. */
+static int host_state(const struct dirctx *d, const char *name, struct stat *hs) {
+  const char *hname = d->fuse && strlen(name) > 4 && memcmp(name, ".wh.", 4) == 0 ? name + 4 : name;
+  return fstatat(d->hdup, hname, hs, AT_SYMLINK_NOFOLLOW) == 0 ? 1 : errno == ENOENT ? 0 : errno;
+}
+
 /* The opens compute() would make for names[0, n) (n <= CHUNK), made in one io_uring_enter
  * instead of one openat each (ring.c). Only opens: io_uring makes a statx in its worker
  * threads always, and on tmpfs (where a throwaway run's layers are) its reads too, so batching
@@ -519,9 +532,8 @@ static void prefetch(const struct dirctx *d, char **names, size_t n) {
     if ((unsigned char)names[k][-1] != DT_REG) continue;
     struct pre *p = &t->pre[k];
     const char *name = names[k];
-    if (d->hdup >= 0 && !(d->fuse && strcmp(name, ".wh..wh..opq") == 0)) {
-      const char *hname = d->fuse && strlen(name) > 4 && memcmp(name, ".wh.", 4) == 0 ? name + 4 : name;
-      p->host = fstatat(d->hdup, hname, &p->hs, AT_SYMLINK_NOFOLLOW) == 0 ? 1 : errno == ENOENT ? 0 : errno;
+    if (host_asked(d, name)) {
+      p->host = host_state(d, name, &p->hs);
       if (p->host == 1 && S_ISREG(p->hs.st_mode)) continue;
     }
     struct io_uring_sqe *q = ring_sqe(&t->ring);
@@ -557,9 +569,8 @@ static void compute(const struct dirctx *d, const char *name, struct slot *s) {
   if (p && p->host != NOT_ASKED) {
     hstate = p->host;
     if (hstate == 1) hs = p->hs;
-  } else if (hdup >= 0 && !(fuse && strcmp(name, ".wh..wh..opq") == 0)) {
-    if (fstatat(hdup, hname, &hs, AT_SYMLINK_NOFOLLOW) == 0) hstate = 1;
-    else if (errno != ENOENT) hstate = errno;
+  } else if (host_asked(d, name)) {
+    hstate = host_state(d, name, &hs);
   }
   int32_t nlines = 0;
   uint64_t nsize = 0;
