@@ -6,7 +6,7 @@
 // the layers dir or `/` with no symlink followed, at any depth; names are bytes.
 import { childProcess } from '../base/builtin.js';
 import { closeSync, openSync, constants as C } from 'node:fs';
-import type { Layer, SandboxMeta } from '../types.js';
+import { upperOf, type Layer, type SandboxMeta } from '../types.js';
 import type { EntryStat, EntryType } from './types.js';
 import { fromUser } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
@@ -137,7 +137,7 @@ function isWhiteoutName(b: Buffer, at: number, len: number): boolean {
 }
 
 export function upperDirOf(meta: SandboxMeta, layer: Layer): string {
-  return `${meta.layersDir}/${layer.dir}/upper`;
+  return `${meta.layersDir}/${upperOf(layer)}`;
 }
 
 function unshift(id: number, base: number, count: number): number {
