@@ -367,7 +367,10 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuse
   const layerAt = (dir: string): string => (inTmpfs?.has(dir) ? `${layerBase}/${LAYERS_TMPFS_DIR}/${dir}` : `${layerBase}/${dir}`);
   // Looked up once, for the first fuse layer: a root run has none.
   let fusePreload: string | undefined;
-  const daemons = new Set<string>();
+  // Each shared daemon's mount comes first: it is made on a host path, not in the view, and its
+  // daemon then starts while the other mounts are made, where the first tree bound from it
+  // waited ~6 ms for it (SBX_DEBUG_TIMES, as sbxtest).
+  const daemons = new Map<string, SpecOp>();
   for (const u of units) {
     switch (u.kind) {
       case 'skeleton': {
@@ -387,10 +390,7 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuse
           for (const p of SPECIAL_PATHS) ops.push({ op: 'mkdir', args: [p, '755'] });
         } else if (l.format === 'fuse' && fuseBinary && l.shared) {
           const stage = `${basename(layerBase)}/${inTmpfs?.has(l.dir) ? `${LAYERS_TMPFS_DIR}/` : ''}${l.dir}/${FUSE_STAGE}`;
-          if (!daemons.has(l.dir)) {
-            daemons.add(l.dir);
-            ops.push({ op: 'fuse_shared', args: [fuseBinary, dirname(layerBase), stage, '/', `${base}/upper`, `${base}/work`, FUSE_RUN_OPTIONS, fusePreload ??= fusePreloadPath()] });
-          }
+          if (!daemons.has(l.dir)) daemons.set(l.dir, { op: 'fuse_shared', args: [fuseBinary, dirname(layerBase), stage, '/', `${base}/upper`, `${base}/work`, FUSE_RUN_OPTIONS, fusePreload ??= fusePreloadPath()] });
           ops.push({ op: 'fuse_tree', args: [u.path, stage, u.path.slice(1)] });
         } else if (l.format === 'fuse' && fuseBinary) {
           ops.push({ op: 'fuse_overlay', args: [fuseBinary, u.path, u.path, `${base}/upper`, `${base}/work`, FUSE_RUN_OPTIONS, fusePreload ??= fusePreloadPath()] });
@@ -416,7 +416,7 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuse
         break;
     }
   }
-  return ops;
+  return daemons.size ? [...daemons.values(), ...ops] : ops;
 }
 
 function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null, diskBytes: number | null): SpecOp[] {
