@@ -962,7 +962,8 @@ class WalkDecoder {
           if (WHITEOUT_NAMES.has(n) && up.type === 'file' && up.size === 0) e.whiteout = true;
           if (up.type !== 'dir') {
             if (!fuse && ORIGIN_NAMES.has(n)) e.copiedFrom = v;
-            else if (fuse && n === FUSE_ORIGIN) e.copiedFrom = originPath(this.target, v);
+            // A shared daemon's lower is `/`: its marks are paths from there.
+            else if (fuse && n === FUSE_ORIGIN) e.copiedFrom = originPath(this.layer?.shared ? '/' : this.target, v);
           }
         }
         const user = upX.filter(([n]) => !isOverlayXattr(n));
