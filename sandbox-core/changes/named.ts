@@ -47,9 +47,13 @@ export class NamedChanges {
   /** Each directory prefix's bytes, made when first printed. */
   private dirBytes: Array<Buffer | undefined> = [];
   /**
-   * With `keepsTexts` (the `stats` list only): the texts copied out of the helper's answer
-   * (keepNewTexts), one after the other in pieces of about PIECE bytes; `keeping` is the
-   * piece being written (index kept.length), sealed when full or first read.
+   * With `keepsTexts` (the `stats` list only): the texts copied out of the helper's answer as
+   * each entry is added, one after the other in pieces of about PIECE bytes, so that no
+   * entry's text lies in the answer and its pieces can go. The full review's diffs are made
+   * from them after the walk (cli/render-changes.ts writeDiffs), into one reused buffer: ~20
+   * bytes kept per new file of the 200k-file fixture, where its diff made during the walk held
+   * ~150 bytes of fresh memory to the end (peak RSS 138 -> 111 MiB). `keeping` is the piece
+   * being written (index kept.length), sealed when full or first read.
    */
   private readonly kept: Buffer[] = [];
   private keeping: ByteOut | null = null;
@@ -58,8 +62,7 @@ export class NamedChanges {
    * `mark` (the `stats` list only) is asked of each entry as it is added, with its host path
    * and permission bits, and its answer kept (markAt): the full review's summary rules, run
    * while the helper still walks (cli/summary-marker.ts), not after. With `keepsTexts` (the
-   * `stats` list only), each entry's text is copied out of the helper's answer soon after
-   * it is added (keepNewTexts), so that the answer's pieces can go.
+   * `stats` list only), each entry's text is copied out of the helper's answer as it is added.
    */
   constructor(readonly counted = false, readonly stats = false, readonly mark: ((path: string, perm: number) => number) | null = null, readonly keepsTexts = false) {
     this.lines = counted ? new Int32Array(1024) : null;
@@ -91,11 +94,24 @@ export class NamedChanges {
     this.blocks![i] = blocks;
     if (this.marks) this.marks[i] = mark ?? this.mark!(this.flatPathAt(i), perm);
     if (textLen < 0) { this.textLen![i] = textLen; return; }
+    this.textLen![i] = textLen;
+    const out = this.keeping;
+    if (out) {
+      // Copied out of the answer while its bytes are at hand: no pass over the entries again.
+      this.textPiece![i] = -1 - this.kept.length;
+      this.textStart![i] = out.at;
+      out.reserve(textLen);
+      // Most texts are a few lines: a loop beats a native copy.
+      if (textLen > 64) piece.copy(out.buf, out.at, textAt, textAt + textLen);
+      else { const dst = out.buf, at = out.at; for (let k = 0; k < textLen; k++) dst[at + k] = piece[textAt + k]!; }
+      out.at += textLen;
+      if (out.at >= PIECE) this.kept.push(out.take());
+      return;
+    }
     let k = this.pieces.length - 1;
     if (k < 0 || this.pieces[k] !== piece) { this.pieces.push(piece); k++; }
     this.textPiece![i] = k;
     this.textStart![i] = textAt;
-    this.textLen![i] = textLen;
   }
   /** Adds the name at b[at, at + n) in directory `dir` (an index into `dirs`). */
   push(dir: number, b: Uint8Array, at: number, n: number, lines = 0, size = 0): void {
@@ -261,38 +277,6 @@ export class NamedChanges {
     // A kept text: its piece is sealed when first read (never written to after).
     if (-1 - k === this.kept.length) this.kept.push(this.keeping!.take());
     return this.kept[-1 - k]!;
-  }
-
-  /** The entries before this one had their text kept (keepNewTexts). */
-  private keptUpTo = 0;
-
-  /**
-   * With `keepsTexts`: copies the text of each entry added since the last call out of the
-   * helper's answer (walk.ts calls it after each piece of the answer: one loop over the
-   * piece's entries, not a call among each entry's decoding), so that no entry's text lies in
-   * the answer's pieces any more and they can go. The full review's diffs are made from the
-   * kept texts after the walk (cli/render-changes.ts writeDiffs), into one reused buffer:
-   * ~20 bytes kept per new file of the 200k-file fixture, where its diff held ~150 bytes of
-   * fresh memory from the walk to the end (measured: peak RSS 138 -> 114 MiB).
-   */
-  keepNewTexts(): void {
-    const out = this.keeping;
-    if (!out) return;
-    const textLen = this.textLen!, textStart = this.textStart!, textPiece = this.textPiece!;
-    for (let i = this.keptUpTo; i < this.length; i++) {
-      const n = textLen[i]!;
-      if (n < 0) continue;
-      const k = textPiece[i]!;
-      if (k < 0) continue;
-      const from = textStart[i]!;
-      textPiece[i] = -1 - this.kept.length;
-      textStart[i] = out.at;
-      out.bytes(this.pieces[k]!, from, from + n);
-      if (out.at >= PIECE) this.kept.push(out.take());
-    }
-    this.keptUpTo = this.length;
-    // No entry's text lies in them any more.
-    this.pieces.length = 0;
   }
 
   /** Entry i's text as the helper sent it (a view of its answer), or null when it sent none. */

@@ -503,12 +503,6 @@ class WalkDecoder {
    * past that offset and returns the rest (from that record on: a view, no copy), else null.
    */
   feed(chunk: Buffer, upTo = Infinity): Buffer | null {
-    const rest = this.feedRecords(chunk, upTo);
-    this.named.keepNewTexts();
-    return rest;
-  }
-
-  private feedRecords(chunk: Buffer, upTo: number): Buffer | null {
     if (!chunk.length) return null;
     if (!this.pendingLen) return this.decodeFrom(chunk, 0, upTo);
     this.pending.push(chunk);
@@ -544,7 +538,6 @@ class WalkDecoder {
       this.decodeFrom(rest, 0);
       if (this.pendingLen) throw new SbxError('sbx-helper scan: malformed answer');
     }
-    this.named.keepNewTexts();
     const { entries, errors, layerBytes, shownEmpty } = this;
     if (shownEmpty.length) for (const e of entries) if (e.opaque && shownEmpty.includes(e.host)) e.opaque = false;
     if (this.madeForBinds.length) keepFilledBindParents(entries, this.madeForBinds);

@@ -538,14 +538,13 @@ test('an answer decoded a few whole records at a time (runScanAsync: the rest of
   }
 });
 
-test('a kept text is a copy: the answer piece it came in can be written over (NamedChanges.keepNewTexts)', () => {
+test('a kept text is a copy: the answer piece it came in can be written over (NamedChanges keepsTexts)', () => {
   const list = new NamedChanges(false, true, null, true);
   list.dirs.push('/d/');
   list.uppers.push('/u/');
   const piece = Buffer.from('nameAtext of a\nnameBmore text\n', 'latin1');
   list.pushStatAt(0, piece, 0, 5, 0o644, 9, 8, piece, 5, 10);
   list.pushStatAt(0, piece, 15, 5, 0o644, 10, 8, piece, 20, 10);
-  list.keepNewTexts();
   piece.fill(0x78);
   assert.is(list.textAt(0)?.toString('latin1'), 'text of a\n');
   assert.is(list.textAt(1)?.toString('latin1'), 'more text\n');
