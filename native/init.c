@@ -101,7 +101,7 @@ static int relay(int from, int to) {
  * mounts. Derived from the spec, as make_daemons_namespace is. */
 static int alone_init(void) {
   if (cfg.net_relay_dir || cfg.net_direct_name || (cfg.disk_mount && !cfg.build_outside)) return 0;
-  for (size_t i = 0; i < cfg.n_fs_ops; i++) if (cfg.fs_ops[i]->type == OP_FUSE_OVERLAY) return 0;
+  for (size_t i = 0; i < cfg.n_fs_ops; i++) if (cfg.fs_ops[i]->type == OP_FUSE_OVERLAY || cfg.fs_ops[i]->type == OP_FUSE_SHARED) return 0;
   return 1;
 }
 

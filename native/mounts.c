@@ -186,8 +186,9 @@ static void make_daemons_namespace(void) {
 
 /* The FUSE mount itself, made here in the sandbox's namespace on a /dev/fuse fd the daemon is
  * given as /dev/fd/3 (libfuse's way of serving a mount its caller made), with the options
- * fuse-overlayfs would have asked for as root of the user namespace. */
-static int mount_fuse_dev(const char *dest) {
+ * fuse-overlayfs would have asked for as root of the user namespace. Attached at the
+ * in-sandbox `dest`, or, with `mnt_out`, left detached and handed back. */
+static int mount_fuse_dev(const char *dest, int *mnt_out) {
   int dev = open("/dev/fuse", O_RDWR | O_CLOEXEC);
   if (dev < 0) die_step("fuse-overlayfs", "/dev/fuse", errno);
   autoclose int fs = fsopen("fuse", FSOPEN_CLOEXEC);
@@ -205,8 +206,11 @@ static int mount_fuse_dev(const char *dest) {
   ok = ok && fsconfig(fs, FSCONFIG_SET_FLAG, "allow_other", NULL, 0) == 0;
   ok = ok && fsconfig(fs, FSCONFIG_SET_FLAG, "default_permissions", NULL, 0) == 0;
   ok = ok && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0;
-  autoclose int mnt = ok ? fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV | MOUNT_ATTR_NOATIME) : -1;
-  if (mnt < 0 || attach_at(mnt, dest) < 0) die_step("fuse-mount", dest, errno);
+  int mnt = ok ? fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV | MOUNT_ATTR_NOATIME) : -1;
+  if (mnt < 0) die_step("fuse-mount", dest, errno);
+  if (mnt_out) { *mnt_out = mnt; return dev; }
+  if (attach_at(mnt, dest) < 0) die_step("fuse-mount", dest, errno);
+  close(mnt);
   return dev;
 }
 
@@ -222,40 +226,96 @@ static struct fuse_launch launches[MAX_LIST];
 static size_t n_launches;
 static void fuse_wait_all(void);
 
-/* fuse-overlayfs serves the mount made above as a daemon of the daemons' namespace; this
- * starts it, and fuse_wait_all sees it up. */
-static void mount_fuse_overlay(char *const *a) {
-  /* fuse_overlay BINARY DEST LOWER UPPER WORK OPTIONS PRELOAD ("": none) */
-  char opts[16384];
-  for (int i = 2; i <= 4; i++)
+/* fuse-overlayfs's -o for LOWER UPPER WORK OPTIONS (`a`), into `opts`; `label` names the mount in errors. */
+static void fuse_options(char *opts, size_t size, char *const *a, const char *label) {
+  for (int i = 0; i <= 2; i++)
     if (strpbrk(a[i], ",:\\")) die_step("fuse-overlayfs", a[i], EINVAL); /* its -o syntax cannot quote these */
-  if ((size_t)snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s%s%s", a[2], a[3], a[4], *a[5] ? "," : "", a[5]) >= sizeof opts)
-    die_step("fuse-overlayfs", a[1], E2BIG);
-  /* Vanished since sbx planned, as for an overlay's fallback above: left as the empty stand-in. */
-  if (access(a[2], F_OK) < 0 && errno == ENOENT) { status_send("warn", "overlay %d %s", ENOENT, a[1]); return; }
-  if (daemons_ns < 0) die_step("fuse-namespace", a[1], EBADF);
-  if (n_launches == MAX_LIST) die_step("fuse-overlayfs", a[1], E2BIG);
-  /* Its chatter ("unknown argument ignored") is noise on success; on failure it says why. */
-  int errp[2];
-  if (pipe2(errp, O_CLOEXEC) < 0) die_step("fuse-overlayfs", a[1], errno);
-  int dev = mount_fuse_dev(a[1]);
+  if ((size_t)snprintf(opts, size, "lowerdir=%s,upperdir=%s,workdir=%s%s%s", a[0], a[1], a[2], *a[3] ? "," : "", a[3]) >= size)
+    die_step("fuse-overlayfs", label, E2BIG);
+}
+
+/* fuse-overlayfs serving the mount on `dev` as a daemon of the daemons' namespace, started
+ * here; fuse_wait_all sees it up. */
+static void launch_fuse(const char *binary, const char *label, const char *lower, const char *opts, const char *preload, int dev, int errp[2]) {
   pid_t pid = fork();
-  if (pid < 0) die_step("fuse-overlayfs", a[1], errno);
+  if (pid < 0) die_step("fuse-overlayfs", label, errno);
   if (pid == 0) {
     if (dup2(errp[1], 2) < 0) _exit(127);
     if (setns(daemons_ns, CLONE_NEWNS) < 0) { dprintf(2, "cannot enter the daemons' mount namespace: %s\n", strerror(errno)); _exit(1); }
     if ((dev == 3 ? fcntl(3, F_SETFD, 0) : dup2(dev, 3)) < 0 || close_range(4, ~0U, 0) < 0) _exit(127);
-    if (*a[6] && setenv("LD_PRELOAD", a[6], 1) < 0) _exit(127);
-    execl(a[0], "fuse-overlayfs", "-o", opts, "/dev/fd/3", (char *)NULL);
+    if (*preload && setenv("LD_PRELOAD", preload, 1) < 0) _exit(127);
+    execl(binary, "fuse-overlayfs", "-o", opts, "/dev/fd/3", (char *)NULL);
     _exit(127);
   }
   /* The daemon holds the device now: when it ends, the mount's requests fail (ENOTCONN) rather
    * than wait on a copy of the fd nobody reads. */
   close(dev);
   close(errp[1]);
-  launches[n_launches++] = (struct fuse_launch){ pid, errp[0], a[0], a[1], a[2] };
+  launches[n_launches++] = (struct fuse_launch){ pid, errp[0], binary, label, lower };
   /* A later step that fails may have failed because of a daemon that did: that is said first. */
   set_before_die(fuse_wait_all);
+}
+
+/* The checks before a daemon is started, and the pipe for its chatter ("unknown argument
+ * ignored" is noise on success; on failure it says why). */
+static void fuse_prepare(const char *label, int errp[2]) {
+  if (daemons_ns < 0) die_step("fuse-namespace", label, EBADF);
+  if (n_launches == MAX_LIST) die_step("fuse-overlayfs", label, E2BIG);
+  if (pipe2(errp, O_CLOEXEC) < 0) die_step("fuse-overlayfs", label, errno);
+}
+
+static void mount_fuse_overlay(char *const *a) {
+  /* fuse_overlay BINARY DEST LOWER UPPER WORK OPTIONS PRELOAD ("": none) */
+  char opts[16384];
+  int errp[2];
+  fuse_options(opts, sizeof opts, a + 2, a[1]);
+  /* Vanished since sbx planned, as for an overlay's fallback above: left as the empty stand-in. */
+  if (access(a[2], F_OK) < 0 && errno == ENOENT) { status_send("warn", "overlay %d %s", ENOENT, a[1]); return; }
+  fuse_prepare(a[1], errp);
+  int dev = mount_fuse_dev(a[1], NULL);
+  launch_fuse(a[0], a[1], a[2], opts, a[6], dev, errp);
+}
+
+/* Each fuse_shared op's mount, attached at its stage, by the stage's name: a fuse_tree op
+ * names the one it binds from (the trees of two daemons come in the view's order, mixed). */
+#define MAX_SHARED 64
+static struct { const char *stage; int mnt; } shared_fuse[MAX_SHARED];
+static size_t n_shared_fuse;
+
+/* One daemon for several trees: its mount of LOWER attached at STAGE (beneath ROOT, the store's
+ * or the scratch dir: no symlink followed), in this namespace's host view, which the pivot
+ * detaches. Attached, not kept detached: older kernels clone no tree of a detached mount. */
+static void mount_fuse_shared(char *const *a) {
+  /* fuse_shared BINARY ROOT STAGE LOWER UPPER WORK OPTIONS PRELOAD */
+  char opts[16384];
+  int errp[2];
+  fuse_options(opts, sizeof opts, a + 3, a[3]);
+  autoclose int rfd = open(a[1], O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rfd < 0) die_step("fuse-stage", a[1], errno);
+  autoclose int stage = open_beneath(rfd, a[2], O_PATH | O_DIRECTORY);
+  if (stage < 0) die_step("fuse-stage", a[2], errno);
+  if (n_shared_fuse == MAX_SHARED) die_step("fuse-stage", a[2], E2BIG);
+  fuse_prepare(a[3], errp);
+  int mnt;
+  int dev = mount_fuse_dev(a[3], &mnt);
+  if (move_mount(mnt, "", stage, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) die_step("fuse-stage", a[2], errno);
+  shared_fuse[n_shared_fuse].stage = a[2];
+  shared_fuse[n_shared_fuse++].mnt = mnt;
+  launch_fuse(a[0], a[3], a[3], opts, a[7], dev, errp);
+}
+
+/* REL of the shared daemon's mount at STAGE bound at DEST. Its first lookup waits until the
+ * daemon serves (or fails with ENOTCONN once a daemon that failed has closed the device). */
+static void fuse_tree(const char *dest, const char *stage, const char *rel) {
+  int mnt = -1;
+  for (size_t i = 0; i < n_shared_fuse; i++) if (!strcmp(shared_fuse[i].stage, stage)) mnt = shared_fuse[i].mnt;
+  if (mnt < 0) die_step("fuse-tree", dest, EBADF);
+  autoclose int dir = open_beneath(mnt, rel, O_PATH | O_DIRECTORY);
+  /* Gone from the host since sbx planned: left as the empty stand-in, said after the run. */
+  if (dir < 0 && errno == ENOENT) { status_send("warn", "overlay %d %s", ENOENT, dest); return; }
+  if (dir < 0) die_step("fuse-tree", dest, errno);
+  autoclose int tree = open_tree(dir, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree < 0 || attach_at(tree, dest) < 0) die_step("fuse-tree", dest, errno);
 }
 
 /* Each launcher's end, in the order they started: the first that failed is reported, with the
@@ -308,6 +368,7 @@ void replace_proc(const char *dest) {
 static const char *op_dest(const struct spec_op *op) {
   switch (op->type) {
   case OP_WHITEOUT: return NULL;
+  case OP_FUSE_SHARED: return NULL;
   case OP_SYMLINK: case OP_BIND: case OP_FUSE_OVERLAY: return op->args[1];
   default: return op->args[0];
   }
@@ -496,6 +557,8 @@ void apply_fs_op(const struct spec_op *op) {
     break;
   case OP_OVERLAY: do_overlay(a, op->flags); break;
   case OP_FUSE_OVERLAY: mount_fuse_overlay(a); break;
+  case OP_FUSE_SHARED: mount_fuse_shared(a); break;
+  case OP_FUSE_TREE: fuse_tree(a[0], a[1], a[2]); break;
   case OP_BIND: do_bind(a[0], a[1], op->flags); break;
   case OP_TMPFS: do_tmpfs(a[0], a[1], op->flags); break;
   case OP_PROC: mount_new("proc", a[0], MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL); break;
@@ -527,7 +590,7 @@ void build_root(void) {
   for (size_t i = 0; i < cfg.n_fs_ops; i++)
     if (cfg.fs_ops[i]->type == OP_WHITEOUT) apply_fs_op(cfg.fs_ops[i]);
   for (size_t i = 0; i < cfg.n_fs_ops; i++)
-    if (cfg.fs_ops[i]->type == OP_FUSE_OVERLAY) { make_daemons_namespace(); break; }
+    if (cfg.fs_ops[i]->type == OP_FUSE_OVERLAY || cfg.fs_ops[i]->type == OP_FUSE_SHARED) { make_daemons_namespace(); break; }
   if (mount("tmpfs", cfg.stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) die_step("stage", cfg.stage, errno);
   root_prefix = cfg.stage;
   times_mark("stage");

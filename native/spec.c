@@ -24,6 +24,7 @@ static const struct { const char *name; int nargs; } op_table[OP_COUNT] = {
   [OP_HOSTNAME] = {"hostname", 1}, [OP_LOOPBACK_UP] = {"loopback_up", 0}, [OP_NEW_CGROUPNS] = {"new_cgroupns", 0},
   [OP_STAGE] = {"stage", 1}, [OP_WHITEOUT] = {"whiteout", 2}, [OP_MKDIR] = {"mkdir", 2},
   [OP_SYMLINK] = {"symlink", 2}, [OP_LOWER] = {"lower", 1}, [OP_OVERLAY] = {"overlay", 6}, [OP_FUSE_OVERLAY] = {"fuse_overlay", 7},
+  [OP_FUSE_SHARED] = {"fuse_shared", 8}, [OP_FUSE_TREE] = {"fuse_tree", 3},
   [OP_BIND] = {"bind", 3}, [OP_TMPFS] = {"tmpfs", 3}, [OP_PROC] = {"proc", 1}, [OP_DEVPTS] = {"devpts", 1},
   [OP_REMOUNT_RO] = {"remount_ro", 1}, [OP_RO_RECURSIVE] = {"ro_recursive", 1}, [OP_CHMOD] = {"chmod", 2},
   [OP_CHOWN] = {"chown", 3}, [OP_BUILD_OUTSIDE] = {"build_outside", 0}, [OP_SETID] = {"setid", 2},

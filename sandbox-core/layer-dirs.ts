@@ -6,7 +6,7 @@ import { chmodSync, chownSync, lstatSync, mkdirSync, utimesSync } from 'node:fs'
 import { join, relative } from 'node:path';
 import { Dir, splitBeneath } from './beneath.js';
 import type { EntryFlag, EntryKind, SpecOp, SpecOpOf } from './spec.js';
-import type { Layer } from './types.js';
+import { upperOf, type Layer } from './types.js';
 
 /** Host ids -> the ids to give sbx's copies in the layer, or null to leave them ours. */
 export type LayerOwner = (host: { uid: number; gid: number }) => { uid: number; gid: number } | null;
@@ -99,7 +99,8 @@ export class UpperEntries {
   /** The upper's path of host path `p` (at or below the layer's target). */
   at(layer: Layer, p: string): string {
     const rel = relative(layer.target, p);
-    return rel ? `${this.layerRel(layer)}/upper/${splitBeneath(rel).join('/')}` : `${this.layerRel(layer)}/upper`;
+    const upper = upperOf({ ...layer, dir: this.layerRel(layer) });
+    return rel ? `${upper}/${splitBeneath(rel).join('/')}` : upper;
   }
 
   has(rel: string): boolean {

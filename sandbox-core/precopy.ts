@@ -25,7 +25,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { Dir, NotBeneathError } from './beneath.js';
 import { isWithin } from './base/within.js';
 import { keptStamp, stamp, stampCacheFile, writeStampCache } from './stamp-cache.js';
-import type { Layer, PrecopiedFile } from './types.js';
+import { upperOf, type Layer, type PrecopiedFile } from './types.js';
 
 export const PRECOPY_DIRS = [
   '/var/lib/dpkg', '/var/lib/dpkg/triggers', '/var/lib/apt/lists', '/var/cache/apt/archives',
@@ -162,7 +162,7 @@ export function precopyEmptyUnreadable(layerList: Layer[], layers: Dir, dirs = P
       if (!todo) continue;
       let upper: Dir | null = null, parent: Dir | null = null;
       try {
-        upper = Dir.openBeneath(layers, `${layer.dir}/upper`);
+        upper = Dir.openBeneath(layers, upperOf(layer));
         parent = ensureUpperDirs(upper, layer.target, dir);
       } catch (e) {
         upper?.close();
@@ -206,7 +206,7 @@ export function changedAccountCopies(layerList: Layer[], layers: Dir, made: Prec
     if (!layer) continue;
     let dir: Dir | null = null;
     try {
-      dir = Dir.openBeneath(layers, join(`${layer.dir}/upper`, relative(layer.target, dirname(path))));
+      dir = Dir.openBeneath(layers, join(upperOf(layer), relative(layer.target, dirname(path))));
       const st = dir.lstat(basename(path));
       if (!st || st.ino !== ino || st.ctimeMs !== ctimeMs) out.push(path);
     } catch {

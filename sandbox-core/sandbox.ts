@@ -37,7 +37,7 @@ import { removeTree, safeScratch, scratchPath, type Store } from './store.js';
 import { firstTime } from './said-once.js';
 import { isoTime } from './units.js';
 import type { LimitOps } from './limits.js';
-import type { Layer, RunOptionsRecord, SandboxMeta } from './types.js';
+import { upperOf, type Layer, type RunOptionsRecord, type SandboxMeta } from './types.js';
 
 export interface BindRequest { host: string; inside: string; readOnly: boolean }
 
@@ -115,6 +115,18 @@ const SKELETON_DIR = 'skel';
  * too), where removing ~20 layers' trees cost the helper ~650 syscalls while sbx waited.
  */
 const LAYERS_TMPFS_DIR = 'lt';
+
+/**
+ * In a shared fuse layer's dir: where the helper attaches the daemon's mount of `/` in its own
+ * namespace, to bind each tree from it into the view (`fuse_tree`). That namespace's host root
+ * is detached at the pivot, and this mount with it; the trees' binds keep the filesystem.
+ */
+const FUSE_STAGE = 'mnt';
+
+/** Each layer dir once (the trees of a shared fuse daemon name the same one). */
+function layerDirs(meta: SandboxMeta): string[] {
+  return [...new Set(meta.layers.map((l) => l.dir))];
+}
 
 /** Host paths inside which the sandbox's view is replaced by sbx's own mounts. */
 const MASKED_PROC_FILES = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug', '/proc/latency_stats', '/proc/timer_stats', '/proc/sysrq-trigger'];
@@ -220,29 +232,51 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
   const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
   const root = process.getuid!() === 0;
   let next = meta.layers.length;
+  const newDir = (): string => {
+    let dir: string;
+    do dir = `L${String(next++).padStart(3, '0')}`; while (meta.layers.some((l) => l.dir === dir));
+    return dir;
+  };
+  // The new fuse trees of one host filesystem share one daemon (its lower `/`, one upper): a
+  // daemon is a fork, an exec and libfuse's set-up, most of an ordinary user's start
+  // (docs/architecture.md, "Overlay engines"). Trees of different filesystems keep apart, so
+  // that no two files inside share a device and inode number that the host keeps apart.
+  const fuseDirs = new Map<number, string>();
   const todo: Array<{ path: string; layer: Layer; added: boolean }> = [];
   for (const u of units) {
     if (u.kind !== 'overlay' && u.kind !== 'skeleton') continue;
     let layer = byTarget.get(u.path);
     const added = !layer;
     if (!layer) {
-      layer = u.kind === 'skeleton'
-        ? { target: u.path, dir: `L${String(next++).padStart(3, '0')}`, format: 'kernel', skeleton: true }
-        : { target: u.path, dir: `L${String(next++).padStart(3, '0')}`, format: u.engine } satisfies Layer;
+      if (u.kind === 'skeleton') layer = { target: u.path, dir: newDir(), format: 'kernel', skeleton: true };
+      else if (u.engine === 'fuse' && u.path !== '/') {
+        const dev = hostStat(seen, u.path).dev;
+        let dir = fuseDirs.get(dev);
+        if (!dir) fuseDirs.set(dev, dir = newDir());
+        layer = { target: u.path, dir, format: 'fuse', shared: true };
+      } else layer = { target: u.path, dir: newDir(), format: u.engine } satisfies Layer;
       meta.layers.push(layer);
       byTarget.set(u.path, layer);
     }
     todo.push({ path: u.path, layer, added });
   }
+  const made = new Set<string>();
   for (const { path, layer, added } of todo) {
     const host = lowerRoot && path === '/' ? lowerRoot : path;
     if (added && helperMakes) {
       if (inTmpfs) inTmpfs.add(layer.dir);
-      entries.push(...layerEntries(inTmpfs ? `${LAYERS_TMPFS_DIR}/${layer.dir}` : layer.dir, host, owner, root, seen));
+      const dir = inTmpfs ? `${LAYERS_TMPFS_DIR}/${layer.dir}` : layer.dir;
+      if (!layer.shared) entries.push(...layerEntries(dir, host, owner, root, seen));
+      else {
+        if (!made.has(layer.dir)) entries.push(...layerEntries(dir, '/', owner, root, seen), entryOp('dir', `${dir}/${FUSE_STAGE}`));
+        made.add(layer.dir);
+        entries.push(...sharedTreeEntries(dir, layer.target, made, seen));
+      }
       continue;
     }
     let fresh = false;
-    // A layer this run adds: its dir cannot exist yet, unless an earlier plan left it.
+    // A layer this run adds: its dir cannot exist yet, unless an earlier plan left it (or,
+    // shared, another tree of its daemon made it just now).
     if (added) {
       try { mkdirSync(layers.at(layer.dir), { mode: 0o700 }); fresh = true; } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -250,11 +284,42 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
     }
     const base = openOwn(meta, layers, layer.dir, !fresh);
     try {
-      fillLayer(meta, base, host, owner, root, fresh, seen, layer.format === 'kernel');
+      if (!layer.shared) fillLayer(meta, base, host, owner, root, fresh, seen, layer.format === 'kernel');
+      else {
+        if (!made.has(layer.dir)) {
+          fillLayer(meta, base, '/', owner, root, fresh, seen, false);
+          if (fresh || !base.lstat(FUSE_STAGE)) mkdirSync(base.at(FUSE_STAGE), { mode: 0o700 });
+          made.add(layer.dir);
+        }
+        const up = openOwn(meta, base, 'upper');
+        try { ensureUpperDirs(up, '/', layer.target).close(); } catch (e) {
+          if (e instanceof NotBeneathError) throw tampered(meta, upperOf(layer));
+          throw e;
+        } finally { up.close(); }
+      }
     } finally {
       base.close();
     }
   }
+}
+
+/**
+ * A shared fuse layer's dirs down to one tree's upper (`DIR/upper/usr`), each with the host's
+ * mode and times, as ensureUpperDirs makes them: the daemon's view of the tree's root is then
+ * the host's, and the walk finds no change there.
+ */
+function sharedTreeEntries(dir: string, target: string, made: Set<string>, seen: HostStats): SpecOp[] {
+  const ops: SpecOp[] = [];
+  let host = '';
+  for (const part of target.slice(1).split('/')) {
+    host += `/${part}`;
+    const rel = `${dir}/upper${host}`;
+    if (made.has(rel)) continue;
+    made.add(rel);
+    const st = hostStat(seen, host);
+    ops.push(entryOp('dir', rel, { mode: st.mode, times: { atime: st.atimeMs / 1000, mtime: st.mtimeMs / 1000 } }));
+  }
+  return ops;
 }
 
 function readVisibleMounts(): MountEntry[] {
@@ -302,6 +367,10 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuse
   const layerAt = (dir: string): string => (inTmpfs?.has(dir) ? `${layerBase}/${LAYERS_TMPFS_DIR}/${dir}` : `${layerBase}/${dir}`);
   // Looked up once, for the first fuse layer: a root run has none.
   let fusePreload: string | undefined;
+  // Each shared daemon's mount comes first: it is made on a host path, not in the view, and its
+  // daemon then starts while the other mounts are made, where the first tree bound from it
+  // waited ~6 ms for it (SBX_DEBUG_TIMES, as sbxtest).
+  const daemons = new Map<string, SpecOp>();
   for (const u of units) {
     switch (u.kind) {
       case 'skeleton': {
@@ -319,6 +388,10 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuse
           ops.push(...lowers.slice(1).map((d): SpecOp => ({ op: 'lower', args: [d] })));
           ops.push({ op: 'overlay', args: ['/', lowers[0]!, `${base}/upper`, `${base}/work`, overlayOpts, overlayFlags.filter((f) => f !== 'ro-bind')] });
           for (const p of SPECIAL_PATHS) ops.push({ op: 'mkdir', args: [p, '755'] });
+        } else if (l.format === 'fuse' && fuseBinary && l.shared) {
+          const stage = `${basename(layerBase)}/${inTmpfs?.has(l.dir) ? `${LAYERS_TMPFS_DIR}/` : ''}${l.dir}/${FUSE_STAGE}`;
+          if (!daemons.has(l.dir)) daemons.set(l.dir, { op: 'fuse_shared', args: [fuseBinary, dirname(layerBase), stage, '/', `${base}/upper`, `${base}/work`, FUSE_RUN_OPTIONS, fusePreload ??= fusePreloadPath()] });
+          ops.push({ op: 'fuse_tree', args: [u.path, stage, u.path.slice(1)] });
         } else if (l.format === 'fuse' && fuseBinary) {
           ops.push({ op: 'fuse_overlay', args: [fuseBinary, u.path, u.path, `${base}/upper`, `${base}/work`, FUSE_RUN_OPTIONS, fusePreload ??= fusePreloadPath()] });
         } else {
@@ -343,7 +416,7 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuse
         break;
     }
   }
-  return ops;
+  return daemons.size ? [...daemons.values(), ...ops] : ops;
 }
 
 function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null, diskBytes: number | null): SpecOp[] {
@@ -437,7 +510,7 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: 
     if (layer && layer.target !== p) {
       let upper: Dir | null = null, parent: Dir | null = null;
       try {
-        upper = openOwn(meta, layers, `${layer.dir}/upper`);
+        upper = openOwn(meta, layers, upperOf(layer));
         parent = ensureUpperDirs(upper, layer.target, dirname(p), owner);
       } catch (e) {
         if (parent !== upper) parent?.close();
@@ -450,7 +523,7 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: 
       let there;
       try { there = parent.lstat(bytes(basename(p))); } finally { if (parent !== upper) parent.close(); upper.close(); }
       if (!there) {
-        ops.push({ op: 'whiteout', args: [dirname(layerBase), `${basename(layerBase)}/${layer.dir}/upper/${relative(layer.target, p)}`] });
+        ops.push({ op: 'whiteout', args: [dirname(layerBase), `${basename(layerBase)}/${upperOf(layer)}/${relative(layer.target, p)}`] });
         continue;
       }
       // Hidden by an earlier run (a whiteout), or replaced by the sandbox's own file: nothing of
@@ -476,6 +549,8 @@ function hostPathOf(meta: SandboxMeta, p: string): string {
   const m = /^([^/]+)\/upper(?:\/(.*))?$/s.exec(p);
   const l = m ? meta.layers.find((x) => x.dir === m[1]) : undefined;
   if (!m || !l) return p;
+  // A shared fuse daemon's upper stands for `/`.
+  if (l.shared) return m[2] === undefined ? '/' : `/${m[2]}`;
   return m[2] === undefined ? l.target : `${l.target === '/' ? '' : l.target}/${m[2]}`;
 }
 
@@ -566,7 +641,8 @@ const SCRAP_MAX = 4096;
  * it), so the removal never leaves the tree.
  */
 function scrapOps(meta: SandboxMeta, scratch: boolean, unread: boolean, inTmpfs: Set<string> | null = null): SpecOp[] {
-  if (meta.layers.length + (inTmpfs?.size ? 2 : 1) > SCRAP_MAX) return [];
+  const dirs = layerDirs(meta);
+  if (dirs.length + (inTmpfs?.size ? 2 : 1) > SCRAP_MAX) return [];
   // Elsewhere the layers stay: only the mark a `volatile` overlay leaves in its work dir, with
   // which the kernel refuses to mount that layer again (KERNEL_WORK), and which, mode 000 and
   // not empty, no `rm -rf` of the store by its owner could remove. sbx syncs the layers next;
@@ -574,10 +650,10 @@ function scrapOps(meta: SandboxMeta, scratch: boolean, unread: boolean, inTmpfs:
   if (!scratch) return meta.layers.filter((l) => l.format === 'kernel').map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, `${l.dir}/${KERNEL_WORK}`] }));
   const skel: SpecOp = { op: 'scrap_after', args: [meta.layersDir, SKELETON_DIR] };
   if (unread) {
-    const own = meta.layers.filter((l) => !inTmpfs?.has(l.dir)).map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, l.dir] }));
+    const own = dirs.filter((d) => !inTmpfs?.has(d)).map((d): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, d] }));
     return [...own, skel, ...(inTmpfs?.size ? [{ op: 'scrap_after', args: [meta.layersDir, LAYERS_TMPFS_DIR] } satisfies SpecOp] : [])];
   }
-  return [...meta.layers.map((l): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, `${l.dir}/work`] })), skel];
+  return [...dirs.map((d): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, `${d}/work`] })), skel];
 }
 
 export async function runSandbox(store: Store, req: RunRequest, replans = 0): Promise<RunResult> {
@@ -680,7 +756,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   };
   const replan = (): Promise<RunResult> => {
     if (!req.inSandbox) {
-      for (const l of meta.layers) removeTree(join(meta.layersDir, l.dir));
+      for (const d of layerDirs(meta)) removeTree(join(meta.layersDir, d));
       meta.layers = [];
     }
     store.markSaved(meta);
@@ -758,7 +834,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   const diskOps: SpecOp[] = [];
   if (diskDir && req.diskBytes) {
     diskOps.push({ op: 'disk_tmpfs', args: [diskDir, String(req.diskBytes)] });
-    for (const l of meta.layers) diskOps.push({ op: 'disk_layer', args: [join(meta.layersDir, l.dir)] });
+    for (const d of layerDirs(meta)) diskOps.push({ op: 'disk_layer', args: [join(meta.layersDir, d)] });
   }
 
   // pid 1 runs as the mapped root: when that is not us, the proxy's socket is given to it.
@@ -858,7 +934,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     // A fresh sandbox's layers hold nothing yet, and overlayfs refuses (EINVAL) an upper that
     // an idmapped mount used: start them again.
     if (!req.inSandbox) {
-      for (const l of meta.layers) removeTree(join(meta.layersDir, l.dir));
+      for (const d of layerDirs(meta)) removeTree(join(meta.layersDir, d));
       meta.layers = [];
     }
     store.markSaved(meta);

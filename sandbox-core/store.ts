@@ -5,9 +5,10 @@ import {
   closeSync, fchownSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmdirSync, unlinkSync,
   chmodSync, statfsSync, writeSync, constants as C,
 } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, posix } from 'node:path';
 import { Dir, removeTreeAt } from './beneath.js';
 import { ensurePrivateDir, storeRoot, sudoUserHome } from './base/paths.js';
+import { isWithin } from './base/within.js';
 
 export { ensurePrivateDir };
 import { SbxError, UnknownSandboxError } from './base/errors.js';
@@ -166,10 +167,25 @@ function checkMeta(m: unknown, id: string): string | null {
   if (!Array.isArray(x.command) || !x.command.every(isStr) || !isStr(x.cwd)) return 'meta.json has an invalid command';
   if (!Array.isArray(x.layers)) return 'meta.json has no layer list';
   const dirs = new Set<string>();
+  // A shared fuse daemon's dir is named by each of its trees: its upper is the daemon's view of
+  // `/`, and each tree's upper a path in it made of the target. Those must not nest (the walk
+  // would list a change twice) nor step anywhere but down.
+  const shared = new Map<string, string[]>();
   for (const l of x.layers as unknown[]) {
     const y = l as Record<string, unknown> | null;
-    if (!y || !isAbs(y.target) || !isStr(y.dir) || !LAYER_DIR_RE.test(y.dir) || dirs.has(y.dir) || (y.format !== 'kernel' && y.format !== 'fuse')) return 'meta.json has an invalid layer';
+    if (!y || !isAbs(y.target) || !isStr(y.dir) || !LAYER_DIR_RE.test(y.dir) || (y.format !== 'kernel' && y.format !== 'fuse')) return 'meta.json has an invalid layer';
     if (y.skeleton !== undefined && typeof y.skeleton !== 'boolean') return 'meta.json has an invalid layer';
+    if (y.shared !== undefined && y.shared !== true) return 'meta.json has an invalid layer';
+    if (y.shared) {
+      const trees = shared.get(y.dir) ?? [];
+      if (dirs.has(y.dir) && !trees.length) return 'meta.json has an invalid layer';
+      if (y.format !== 'fuse' || y.skeleton || y.target === '/' || posix.normalize(y.target) !== y.target || y.target.endsWith('/')) return 'meta.json has an invalid layer';
+      if (trees.some((t) => t === y.target || isWithin(t, y.target as string) || isWithin(y.target as string, t))) return 'meta.json has an invalid layer';
+      trees.push(y.target);
+      shared.set(y.dir, trees);
+    } else if (dirs.has(y.dir)) {
+      return 'meta.json has an invalid layer';
+    }
     dirs.add(y.dir);
   }
   for (const k of ['hidden', 'binds'] as const) if (!Array.isArray(x[k]) || !(x[k] as unknown[]).every(isAbs)) return `meta.json has an invalid ${k} list`;
@@ -788,7 +804,7 @@ export class Store {
 
   /** Removes a sandbox's layers and directory. */
   remove(meta: SandboxMeta): void {
-    this.removeId(meta.id, undefined, meta.layers.map((l) => l.dir));
+    this.removeId(meta.id, undefined, [...new Set(meta.layers.map((l) => l.dir))]);
   }
 
   /**

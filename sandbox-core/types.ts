@@ -11,6 +11,17 @@ export interface Layer {
   format: 'kernel' | 'fuse';
   /** The layer of a skeleton dir (one holding mount points): its lower is sbx's stand-in tree. */
   skeleton?: boolean;
+  /**
+   * A fuse tree served by one fuse-overlayfs daemon together with the other trees of its host
+   * filesystem (`dir` is theirs too): the daemon's lower is `/` and its upper `<dir>/upper`, so
+   * this tree's upper is `<dir>/upper<target>` (upperOf).
+   */
+  shared?: boolean;
+}
+
+/** A layer's upper dir below the sandbox's layers dir. */
+export function upperOf(l: Pick<Layer, 'dir' | 'target' | 'shared'>): string {
+  return l.shared ? `${l.dir}/upper${l.target}` : `${l.dir}/upper`;
 }
 
 export type SandboxState = 'created' | 'running' | 'saved' | 'committing' | 'committed';

@@ -10,7 +10,7 @@ import { Dir } from './beneath.js';
 import { isWithin } from './base/within.js';
 import { keptStamp, stamp, stampCacheFile, writeStampCache } from './stamp-cache.js';
 import type { UpperEntries } from './layer-dirs.js';
-import type { Layer } from './types.js';
+import { upperOf, type Layer } from './types.js';
 
 /** Where package managers and services keep state: walked (about 6k entries on a Debian host). */
 const EMPTY_ROOTS = ['/var', '/etc'];
@@ -110,7 +110,7 @@ export function showUnreadableEmpty(layers: Layer[], layersDir: string, roots = 
   for (const host of findUnreadableDirsCached(walked, targets, cacheFile)) {
     const layer = fuseLayerOf(fuse, host);
     if (!layer || layer.target === host) continue;
-    if (into ? opaqueEntries(into, layer, host) : makeOpaqueDir(join(layersDir, layer.dir, 'upper'), layer.target, host)) shown.push(host);
+    if (into ? opaqueEntries(into, layer, host) : makeOpaqueDir(join(layersDir, upperOf(layer)), layer.target, host)) shown.push(host);
   }
   return shown;
 }

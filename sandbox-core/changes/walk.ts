@@ -6,7 +6,7 @@
 // the layers dir or `/` with no symlink followed, at any depth; names are bytes.
 import { childProcess } from '../base/builtin.js';
 import { closeSync, openSync, constants as C } from 'node:fs';
-import type { Layer, SandboxMeta } from '../types.js';
+import { upperOf, type Layer, type SandboxMeta } from '../types.js';
 import type { EntryStat, EntryType } from './types.js';
 import { fromUser } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
@@ -137,7 +137,7 @@ function isWhiteoutName(b: Buffer, at: number, len: number): boolean {
 }
 
 export function upperDirOf(meta: SandboxMeta, layer: Layer): string {
-  return `${meta.layersDir}/${layer.dir}/upper`;
+  return `${meta.layersDir}/${upperOf(layer)}`;
 }
 
 function unshift(id: number, base: number, count: number): number {
@@ -955,7 +955,8 @@ class WalkDecoder {
           if (WHITEOUT_NAMES.has(n) && up.type === 'file' && up.size === 0) e.whiteout = true;
           if (up.type !== 'dir') {
             if (!fuse && ORIGIN_NAMES.has(n)) e.copiedFrom = v;
-            else if (fuse && n === FUSE_ORIGIN) e.copiedFrom = originPath(this.target, v);
+            // A shared daemon's lower is `/`: its marks are paths from there.
+            else if (fuse && n === FUSE_ORIGIN) e.copiedFrom = originPath(this.layer?.shared ? '/' : this.target, v);
           }
         }
         const user = upX.filter(([n]) => !isOverlayXattr(n));

@@ -5,10 +5,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { testUnless } from '../helpers/skip.js';
 
 const TEST_USER = 'sbxtest';
 // The runner's copy of the build that the test user can read (the clone may sit under /root).
@@ -96,6 +97,43 @@ function runAsUser(store: string, args: string[]) {
     churn.kill('SIGKILL');
     await new Promise((r) => churn.once('exit', r));
     spawnSync('umount', [m]);
+    removeCanary(canary);
+    spawnSync('rm', ['-rf', store, userStore]);
+  }
+});
+
+// One fuse-overlayfs daemon serves the fuse trees of one host filesystem (its lower is `/`, each
+// tree bound from its mount): trees of two filesystems must not share one, or two files the
+// host keeps apart (two devices) could show one device and inode number inside.
+testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and the test user\'s copy of the build')('fuse trees of two host filesystems get a daemon each: inside, each keeps its own device', () => {
+  const canary = makeCanary();
+  const store = makeStore();
+  const userStore = makeUserStore();
+  const other = join(canary, 'other');
+  const same = join(canary, 'same');
+  mkdirSync(other);
+  mkdirSync(same);
+  writeFileSync(join(same, 'f'), 'same\n');
+  let mounted = false;
+  try {
+    proveIsolation(canary, store);
+    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'mode=0755,size=1m', 'sbx-devs', other], { encoding: 'utf8' });
+    assert.is(m.status, 0, m.stderr);
+    mounted = true;
+    writeFileSync(join(other, 'f'), 'other\n');
+    const u = runAsUser(userStore, ['run', '-n', '-q', '--', 'sh', '-c', `stat -c '%d' ${other}/f ${same}/f /usr && cat ${other}/f ${same}/f`]);
+    assert.is(u.status, 0, u.stderr);
+    const [devOther, devSame, devUsr, ...text] = u.stdout.trim().split('\n');
+    assert.equal(text, ['other', 'same']);
+    assert.ok(devOther !== devSame, u.stdout);
+    assert.is(devSame === devUsr, statSync(same).dev === statSync('/usr').dev, u.stdout);
+    // What the command writes in each goes to its own daemon's layer, and the review finds it there.
+    const w = runAsUser(userStore, ['run', '-n', '--', 'sh', '-c', `echo 1 > ${other}/new && echo 2 > ${same}/new && echo 3 > /usr/local/sbx-devs-new`]);
+    assert.is(w.status, 0, w.stderr);
+    for (const p of [`${other}/new`, `${same}/new`, '/usr/local/sbx-devs-new']) assert.match(w.stderr, new RegExp(`added: +${p}\\n`), w.stderr);
+    assert.not.ok(existsSync(join(other, 'new')) || existsSync(join(same, 'new')) || existsSync('/usr/local/sbx-devs-new'));
+  } finally {
+    if (mounted) spawnSync('umount', [other]);
     removeCanary(canary);
     spawnSync('rm', ['-rf', store, userStore]);
   }

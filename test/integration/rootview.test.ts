@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
@@ -119,6 +119,25 @@ testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${F
   }
 });
 
+testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${FUSE_PROBLEM}`), { missing: !IS_ROOT })('unprivileged: the system trees of one host filesystem share one fuse-overlayfs daemon, each bound from its mount of /', async () => {
+  const opts = await daemonOptionsOf(['run', '-n', '-q']);
+  assert.ok(opts.length > 0, 'no fuse-overlayfs daemon found');
+  assert.equal([...new Set(opts.map((o) => /(?:^|,)lowerdir=([^,]*)/.exec(o)?.[1]))], ['/'], opts.join('\n'));
+  // At most one daemon per filesystem the host's top-level dirs lie on.
+  const devs = new Set(readdirSync('/').map((n) => { try { return lstatSync(`/${n}`).dev; } catch { return -1; } }));
+  assert.ok(opts.length <= devs.size, `${opts.length} daemons for ${devs.size} filesystems`);
+  // Inside, trees of one host filesystem are one filesystem (one device), each mount's root
+  // the tree's own path in the daemon's view; trees of two host filesystems are two.
+  const trees = ['/usr', '/etc', '/var'];
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', `awk '${trees.map((t) => `$5=="${t}"`).join('||')} {print $5, $3, $4}' /proc/self/mountinfo | sort`], { store });
+  assert.is(r.code, 0, r.stderr);
+  const inside = new Map(r.stdout.trim().split('\n').map((l) => { const [mp, dev, root] = l.split(' '); return [mp!, { dev, root }]; }));
+  for (const t of [...trees].sort()) {
+    assert.is(inside.get(t)?.root, t, r.stdout);
+    assert.is(inside.get(t)!.dev === inside.get('/usr')!.dev, statSync(t).dev === statSync('/usr').dev, `${t}: ${r.stdout}`);
+  }
+});
+
 testUnless(USER_CASE ?? (FUSE_PROBLEM ? 'fuse-overlayfs path not available' : NO_DPKG_DEB), { missing: !IS_ROOT })('unprivileged: dpkg -i of a local .deb installs inside (empty root-only lock files pre-copied)', () => {
   dpkgInstall();
 });
@@ -165,6 +184,8 @@ testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${F
   // Layer dir -> the host tree its fuse-overlayfs serves.
   const targets = new Map<string, string>();
   for (const m of spec.stderr.matchAll(/^fuse_overlay "[^"]*" "[^"]*" ("[^"]*") ("[^"]*")/gm)) targets.set(str(m[2]!).split('/').slice(-2, -1)[0]!, str(m[1]!));
+  // A shared daemon serves `/`: its upper holds each tree at the tree's own path.
+  for (const m of spec.stderr.matchAll(/^fuse_shared "[^"]*" "[^"]*" "[^"]*" ("[^"]*") ("[^"]*")/gm)) targets.set(str(m[2]!).split('/').slice(-2, -1)[0]!, str(m[1]!));
   const host = (rel: string): string => {
     const [dir, upper, ...rest] = rel.split('/');
     assert.is(upper, 'upper', rel);

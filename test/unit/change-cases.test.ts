@@ -193,6 +193,18 @@ test('a copy-up the host no longer has (origin mark) reads as gone from the host
     writeFileSync(join(up, 'a'), 'a\n'); setXattr(join(up, 'a'), 'user.fuseoverlayfs.origin', 'a\0');
     writeFileSync(join(up, 'b2'), 'b\n'); setXattr(join(up, 'b2'), 'user.fuseoverlayfs.origin', 'b\0');
   }), ['fz/a']);
+  // A shared daemon's lower is `/`: its marks are paths from there.
+  assert.equal(gone((f) => {
+    const t = join(f.host, 'sh');
+    mkdirSync(t);
+    const up = join(f.meta.layersDir, 'L9', 'upper', t);
+    mkdirSync(up, { recursive: true });
+    mkdirSync(join(f.meta.layersDir, 'L9', 'work'));
+    f.meta.layers.push({ target: t, dir: 'L9', format: 'fuse', shared: true });
+    f.save();
+    writeFileSync(join(up, 'a'), 'a\n'); setXattr(join(up, 'a'), 'user.fuseoverlayfs.origin', `${t.slice(1)}/a\0`);
+    writeFileSync(join(up, 'b2'), 'b\n'); setXattr(join(up, 'b2'), 'user.fuseoverlayfs.origin', `${t.slice(1)}/b\0`);
+  }), ['sh/a']);
 });
 
 test.run();

@@ -142,6 +142,25 @@ test('fuse-overlayfs whiteouts and opaque marker', () => {
   assert.equal(byPath(changes), { '/x/gone': 'deleted file', '/y/sub': 'replaced dir from dir', '/y/sub/hidden': 'deleted file' });
 });
 
+test('a shared fuse daemon\'s trees: each one\'s upper is its own path in the one upper, nothing above them walked', () => {
+  write(join(f.host, 'x/gone'), 'g');
+  write(join(f.host, 'y/keep'), 'k');
+  const upper = join(f.meta.layersDir, 'L9', 'upper');
+  mkdirSync(join(f.meta.layersDir, 'L9', 'work'), { recursive: true });
+  for (const t of ['x', 'y']) {
+    // The dirs above the trees (the daemon's view of the host's `/` down to them) are made
+    // here with this process's mode and times, not the host's: no tree holds them.
+    mkdirSync(join(upper, f.host, t), { recursive: true });
+    f.meta.layers.push({ target: join(f.host, t), dir: 'L9', format: 'fuse', shared: true });
+  }
+  f.save();
+  writeFileSync(join(upper, f.host, 'x', '.wh.gone'), '');
+  write(join(upper, f.host, 'y', 'new'), 'n');
+  const { changes, errors } = scanSandbox(f.meta);
+  assert.equal(errors, []);
+  assert.equal(byPath(changes), { '/x/gone': 'deleted file', '/y/new': 'added file' });
+});
+
 test('another layer\'s mount point and its ancestors are skeleton, not changes', () => {
   mkdirSync(join(f.host, 'home/u/mnt'), { recursive: true });
   f.addLayer(join(f.host, 'home/u/mnt'));

@@ -47,4 +47,26 @@ test('a new sandbox is written running, with this boot; saved drops the boot', (
   assert.equal([read().state, read().runBoot], ['saved', undefined]);
 });
 
+test('shared fuse layers: one dir for trees that do not nest, and nothing else in it', () => {
+  const base = { dir: 'L5', format: 'fuse', shared: true };
+  write({ layers: [...f.meta.layers, { ...base, target: '/usr' }, { ...base, target: '/etc' }] });
+  assert.is(read().layers.length, 3);
+  for (const bad of [
+    [{ ...base, target: '/usr' }, { ...base, target: '/usr/lib' }],
+    [{ ...base, target: '/usr/lib' }, { ...base, target: '/usr' }],
+    [{ ...base, target: '/usr' }, { ...base, target: '/usr' }],
+    [{ ...base, target: '/usr', format: 'kernel' }],
+    [{ ...base, target: '/usr', skeleton: true }],
+    [{ ...base, target: '/' }],
+    [{ ...base, target: '/usr/../etc' }],
+    [{ ...base, target: '/usr/' }],
+    [{ ...base, target: '/usr', shared: 1 }],
+    [{ ...base, target: '/usr' }, { dir: 'L5', format: 'fuse', target: '/etc' }],
+    [{ dir: 'L5', format: 'fuse', target: '/etc' }, { ...base, target: '/usr' }],
+  ]) {
+    write({ layers: [...f.meta.layers, ...bad] });
+    assert.throws(() => read(), /invalid layer/, JSON.stringify(bad));
+  }
+});
+
 test.run();
