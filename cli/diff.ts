@@ -88,9 +88,13 @@ export class DiffCommand extends Command {
       // What the summary folds gets no diff either (--all: nothing is folded).
       if (out === process.stdout && process.stdout.isTTY) await page(summary + await renderDiffs(scan.changes, col, scan.named, view!.folds), out);
       // A pipe's reader may be slower than the diffs are made: wait for it rather than queue
-      // them. Once a piece is written out whole (a pipe, a file: Node holds nothing back), its
-      // buffer takes the next.
-      else { out.write(summary); await writeDiffs(scan.changes, col, drained, scan.named, view!.folds, () => out.writableLength === 0); }
+      // them. Once stdout has written a piece out whole (a pipe, a file: Node holds nothing
+      // back), its buffer takes the next; any other stream may keep the chunks it is given.
+      else {
+        out.write(summary);
+        const free = out === process.stdout ? () => out.writableLength === 0 : undefined;
+        await writeDiffs(scan.changes, col, drained, scan.named, view!.folds, free);
+      }
     }
     return exitStatus(this.exitCode, scan.changes.length + (scan.named?.length ?? 0), unread);
   }
