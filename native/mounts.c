@@ -318,6 +318,13 @@ static void fuse_tree(const char *dest, const char *stage, const char *rel) {
   if (tree < 0 || attach_at(tree, dest) < 0) die_step("fuse-tree", dest, errno);
 }
 
+/* The shared mounts' fds, once every tree is bound: no process of the sandbox (pid 1, the
+ * command's init before its exec) keeps a way to the daemons' whole view of `/`. */
+static void fuse_shared_close(void) {
+  for (size_t i = 0; i < n_shared_fuse; i++) close(shared_fuse[i].mnt);
+  n_shared_fuse = 0;
+}
+
 /* Each launcher's end, in the order they started: the first that failed is reported, with the
  * last line of its own that says something other than the option chatter. */
 static void fuse_wait_all(void) {
@@ -600,6 +607,7 @@ void build_root(void) {
       times_mark(cfg.fs_ops[i]->name);
     }
   fuse_wait_all();
+  fuse_shared_close();
   trees_release_all();
   times_mark("trees-released");
   if (chdir(cfg.stage) < 0) die_step("pivot", cfg.stage, errno);
