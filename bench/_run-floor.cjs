@@ -7,48 +7,22 @@
 // it before the launch (the dir, the stand-in tree's copied files) is made first, and removed
 // after the helper, as sbx does: the helper needs it and removes only what it made there.
 'use strict';
-const { copyFileSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmdirSync, rmSync, unlinkSync, writeFileSync } = require('node:fs');
+const { copyFileSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmdirSync, rmSync, unlinkSync } = require('node:fs');
 const { join } = require('node:path');
 
 const args = process.argv.slice(2);
 const layers = args[0] === '--layers' ? JSON.parse(readFileSync(args.splice(0, 2)[1], 'utf8')) : null;
-const [helper, specFile, version, ...theirs] = args;
-// The spec's cgroups are named for the sbx run it came from (sbx-<id>-<pid>), long gone: any
-// other sbx started meanwhile sweeps them as stale (sandbox-core/cgroup/lifecycle.ts), under
-// the helper. They are named for this process, as sbx names its own.
-const renamed = new Map(theirs.map((d) => [d, d.replace(/-\d+$/, `-${process.pid}`)]));
-const cgroups = [...renamed.values()];
-/** The scratch tree's mark (store.ts SCRATCH_MARK) as this process's, as sbx marks its own: another sbx sweeps a tree whose process is gone. */
-function ownMark(text) {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  return JSON.stringify({ ...JSON.parse(text), pid: process.pid, start: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] }) + '\n';
-}
+const [helper, specFile, version, ...cgroups] = args;
+// The spec's cgroups and the scratch tree's mark name a live process already (bench/_floor-claim.cjs).
 for (const d of cgroups) mkdirSync(d);
 if (layers) {
   mkdirSync(layers.layers, { mode: 0o700 });
   for (const [kind, rel] of layers.manifest) {
     if (kind === 'd') mkdirSync(join(layers.layers, rel), { mode: 0o700 });
-    else if (rel === 'store') writeFileSync(join(layers.layers, rel), ownMark(readFileSync(join(layers.snap, rel), 'utf8')), { mode: 0o600 });
     else copyFileSync(join(layers.snap, rel), join(layers.layers, rel));
   }
 }
-/** The spec (netstrings, `LEN:BYTES,`) with every path in a renamed cgroup renamed. */
-function respec(b) {
-  const out = [];
-  for (let i = 0; i < b.length;) {
-    const colon = b.indexOf(0x3a, i);
-    const len = Number(b.toString('latin1', i, colon));
-    let item = b.toString('latin1', colon + 1, colon + 1 + len);
-    for (const [from, to] of renamed) if (item === from || item.startsWith(`${from}/`)) item = to + item.slice(from.length);
-    out.push(Buffer.from(`${item.length}:${item},`, 'latin1'));
-    i = colon + 1 + len + 1;
-  }
-  return Buffer.concat(out);
-}
-const specCopy = join(require('node:os').tmpdir(), `sbx-floor-spec-${process.pid}`);
-writeFileSync(specCopy, respec(readFileSync(specFile)), { mode: 0o600 });
-const spec = openSync(specCopy, 'r');
-unlinkSync(specCopy);
+const spec = openSync(specFile, 'r');
 // The helper reports a failed step on this fd, not on stderr: kept so a failed floor says why.
 const statusFile = join(require('node:os').tmpdir(), `sbx-floor-status-${process.pid}`);
 const status = openSync(statusFile, 'w+', 0o600);

@@ -6,6 +6,9 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, re
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CA_FILE_AT_START, REPO, SBX, row, runAlone, time } from './_lib.mjs';
+import { createRequire } from 'node:module';
+
+const claimFloor = createRequire(import.meta.url)('./_floor-claim.cjs');
 
 /** Debian's CA bundle (ca-certificates): what a machine that sets the variable usually names. */
 const SYSTEM_CA = '/etc/ssl/certs/ca-certificates.crt';
@@ -70,7 +73,7 @@ function floorSpecThrowaway(dir, env, { base = REPO, as = (cmd, e) => [cmd[0], c
   const [file, args, runEnv] = as([join(base, 'dist', 'bin', 'sbx.js'), 'run', '-n', '-q', '--', 'true'], { ...env, SBX_HELPER: wrap, SBX_DEBUG_SPEC: '1' });
   const r = spawnSync(file, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: runEnv });
   if (r.status !== 0 || !existsSync(layers)) return `the run: ${r.stderr.trim().split('\n').pop()}`;
-  return ['--layers', layers, helper, spec, readFileSync(version, 'utf8'), ...cgroupsOf(r.stderr)];
+  return claimFloor(['--layers', layers, helper, spec, readFileSync(version, 'utf8'), ...cgroupsOf(r.stderr)]);
 }
 
 /**
@@ -89,7 +92,7 @@ function floorSpec(dir, env) {
   chmodSync(wrap, 0o755);
   const r = spawnSync(SBX, ['run', '--in', 'sbx-bench-floor', '-q', '--', 'true'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: { ...process.env, ...env, SBX_HELPER: wrap, SBX_DEBUG_SPEC: '1' } });
   if (r.status !== 0 || !existsSync(spec)) return `the run in it: ${r.stderr.trim().split('\n').pop()}`;
-  return [helper, spec, readFileSync(version, 'utf8'), ...cgroupsOf(r.stderr)];
+  return claimFloor([helper, spec, readFileSync(version, 'utf8'), ...cgroupsOf(r.stderr)]);
 }
 
 /** Microseconds one first-touch page fault costs here (a native machine: well under 1; this VM: ~2-4). */
