@@ -896,7 +896,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
         // sweep never takes a running sandbox's entry (this one's names this process).
         // Only in a new sandbox's first launch (a re-plan or retry runs --in it): when the
         // host moved before the first launch, the next run sweeps instead.
-        if (!req.inSandbox) try { store.sweepAbandoned(); } catch { /* left for the next run */ }
+        if (!req.inSandbox) try { store.sweepAbandoned(meta.id); } catch { /* left for the next run */ }
       },
     });
   } finally {
