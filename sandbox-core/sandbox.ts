@@ -37,7 +37,7 @@ import { removeTree, safeScratch, scratchPath, type Store } from './store.js';
 import { firstTime } from './said-once.js';
 import { isoTime } from './units.js';
 import type { LimitOps } from './limits.js';
-import { upperOf, type Layer, type RunOptionsRecord, type SandboxMeta } from './types.js';
+import { layerDirs, upperOf, type Layer, type RunOptionsRecord, type SandboxMeta } from './types.js';
 
 export interface BindRequest { host: string; inside: string; readOnly: boolean }
 
@@ -122,11 +122,6 @@ const LAYERS_TMPFS_DIR = 'lt';
  * is detached at the pivot, and this mount with it; the trees' binds keep the filesystem.
  */
 const FUSE_STAGE = 'mnt';
-
-/** Each layer dir once (the trees of a shared fuse daemon name the same one). */
-function layerDirs(meta: SandboxMeta): string[] {
-  return [...new Set(meta.layers.map((l) => l.dir))];
-}
 
 /** Host paths inside which the sandbox's view is replaced by sbx's own mounts. */
 const MASKED_PROC_FILES = ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug', '/proc/latency_stats', '/proc/timer_stats', '/proc/sysrq-trigger'];
@@ -260,7 +255,9 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
     }
     todo.push({ path: u.path, layer, added });
   }
-  const made = new Set<string>();
+  // The shared layer dirs set up in this loop, and the upper dirs made for their trees.
+  const groups = new Set<string>();
+  const treeDirs = new Set<string>();
   for (const { path, layer, added } of todo) {
     const host = lowerRoot && path === '/' ? lowerRoot : path;
     if (added && helperMakes) {
@@ -268,9 +265,9 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
       const dir = inTmpfs ? `${LAYERS_TMPFS_DIR}/${layer.dir}` : layer.dir;
       if (!layer.shared) entries.push(...layerEntries(dir, host, owner, root, seen));
       else {
-        if (!made.has(layer.dir)) entries.push(...layerEntries(dir, '/', owner, root, seen), entryOp('dir', `${dir}/${FUSE_STAGE}`));
-        made.add(layer.dir);
-        entries.push(...sharedTreeEntries(dir, layer.target, made, seen));
+        if (!groups.has(layer.dir)) entries.push(...layerEntries(dir, '/', owner, root, seen), entryOp('dir', `${dir}/${FUSE_STAGE}`));
+        groups.add(layer.dir);
+        entries.push(...sharedTreeEntries(dir, layer.target, treeDirs, seen));
       }
       continue;
     }
@@ -286,10 +283,10 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
     try {
       if (!layer.shared) fillLayer(meta, base, host, owner, root, fresh, seen, layer.format === 'kernel');
       else {
-        if (!made.has(layer.dir)) {
+        if (!groups.has(layer.dir)) {
           fillLayer(meta, base, '/', owner, root, fresh, seen, false);
           if (fresh || !base.lstat(FUSE_STAGE)) mkdirSync(base.at(FUSE_STAGE), { mode: 0o700 });
-          made.add(layer.dir);
+          groups.add(layer.dir);
         }
         const up = openOwn(meta, base, 'upper');
         try { ensureUpperDirs(up, '/', layer.target).close(); } catch (e) {
@@ -389,7 +386,7 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuse
           ops.push({ op: 'overlay', args: ['/', lowers[0]!, `${base}/upper`, `${base}/work`, overlayOpts, overlayFlags.filter((f) => f !== 'ro-bind')] });
           for (const p of SPECIAL_PATHS) ops.push({ op: 'mkdir', args: [p, '755'] });
         } else if (l.format === 'fuse' && fuseBinary && l.shared) {
-          const stage = `${basename(layerBase)}/${inTmpfs?.has(l.dir) ? `${LAYERS_TMPFS_DIR}/` : ''}${l.dir}/${FUSE_STAGE}`;
+          const stage = relative(dirname(layerBase), `${base}/${FUSE_STAGE}`);
           if (!daemons.has(l.dir)) daemons.set(l.dir, { op: 'fuse_shared', args: [fuseBinary, dirname(layerBase), stage, '/', `${base}/upper`, `${base}/work`, FUSE_RUN_OPTIONS, fusePreload ??= fusePreloadPath()] });
           ops.push({ op: 'fuse_tree', args: [u.path, stage, u.path.slice(1)] });
         } else if (l.format === 'fuse' && fuseBinary) {
@@ -641,7 +638,7 @@ const SCRAP_MAX = 4096;
  * it), so the removal never leaves the tree.
  */
 function scrapOps(meta: SandboxMeta, scratch: boolean, unread: boolean, inTmpfs: Set<string> | null = null): SpecOp[] {
-  const dirs = layerDirs(meta);
+  const dirs = layerDirs(meta.layers);
   if (dirs.length + (inTmpfs?.size ? 2 : 1) > SCRAP_MAX) return [];
   // Elsewhere the layers stay: only the mark a `volatile` overlay leaves in its work dir, with
   // which the kernel refuses to mount that layer again (KERNEL_WORK), and which, mode 000 and
@@ -756,7 +753,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   };
   const replan = (): Promise<RunResult> => {
     if (!req.inSandbox) {
-      for (const d of layerDirs(meta)) removeTree(join(meta.layersDir, d));
+      for (const d of layerDirs(meta.layers)) removeTree(join(meta.layersDir, d));
       meta.layers = [];
     }
     store.markSaved(meta);
@@ -834,7 +831,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   const diskOps: SpecOp[] = [];
   if (diskDir && req.diskBytes) {
     diskOps.push({ op: 'disk_tmpfs', args: [diskDir, String(req.diskBytes)] });
-    for (const d of layerDirs(meta)) diskOps.push({ op: 'disk_layer', args: [join(meta.layersDir, d)] });
+    for (const d of layerDirs(meta.layers)) diskOps.push({ op: 'disk_layer', args: [join(meta.layersDir, d)] });
   }
 
   // pid 1 runs as the mapped root: when that is not us, the proxy's socket is given to it.
@@ -934,7 +931,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     // A fresh sandbox's layers hold nothing yet, and overlayfs refuses (EINVAL) an upper that
     // an idmapped mount used: start them again.
     if (!req.inSandbox) {
-      for (const d of layerDirs(meta)) removeTree(join(meta.layersDir, d));
+      for (const d of layerDirs(meta.layers)) removeTree(join(meta.layersDir, d));
       meta.layers = [];
     }
     store.markSaved(meta);

@@ -12,7 +12,7 @@ import { isWithin } from './base/within.js';
 
 export { ensurePrivateDir };
 import { SbxError, UnknownSandboxError } from './base/errors.js';
-import type { SandboxMeta } from './types.js';
+import { layerDirs, type SandboxMeta } from './types.js';
 import { setLayersOpener } from './layers-opener.js';
 import { removeAsMappedRoot } from './mapped-root.js';
 import { BOOT_ID_RE, START_RE, bootId, pidAlive, recordedAlive, selfStamp } from './base/process.js';
@@ -180,7 +180,7 @@ function checkMeta(m: unknown, id: string): string | null {
       const trees = shared.get(y.dir) ?? [];
       if (dirs.has(y.dir) && !trees.length) return 'meta.json has an invalid layer';
       if (y.format !== 'fuse' || y.skeleton || y.target === '/' || posix.normalize(y.target) !== y.target || y.target.endsWith('/')) return 'meta.json has an invalid layer';
-      if (trees.some((t) => t === y.target || isWithin(t, y.target as string) || isWithin(y.target as string, t))) return 'meta.json has an invalid layer';
+      if (trees.some((t) => isWithin(t, y.target as string) || isWithin(y.target as string, t))) return 'meta.json has an invalid layer';
       trees.push(y.target);
       shared.set(y.dir, trees);
     } else if (dirs.has(y.dir)) {
@@ -807,7 +807,7 @@ export class Store {
 
   /** Removes a sandbox's layers and directory. */
   remove(meta: SandboxMeta): void {
-    this.removeId(meta.id, undefined, [...new Set(meta.layers.map((l) => l.dir))]);
+    this.removeId(meta.id, undefined, layerDirs(meta.layers));
   }
 
   /**

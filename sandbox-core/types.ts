@@ -24,6 +24,11 @@ export function upperOf(l: Pick<Layer, 'dir' | 'target' | 'shared'>): string {
   return l.shared ? `${l.dir}/upper${l.target}` : `${l.dir}/upper`;
 }
 
+/** Each layer dir of a sandbox once (the trees of a shared fuse daemon name the same one). */
+export function layerDirs(layers: readonly Layer[]): string[] {
+  return [...new Set(layers.map((l) => l.dir))];
+}
+
 export type SandboxState = 'created' | 'running' | 'saved' | 'committing' | 'committed';
 
 /** meta.json of a sandbox. Version bumps when the shape changes incompatibly. */
