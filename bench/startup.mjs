@@ -1,6 +1,7 @@
 // Start-up: `sbx run -n -q -- true` and `sbx --version` next to `node -e 0` (the floor of any Node
-// CLI), the namespace floor (`unshare`), and where the time of a run goes: one
-// `node --cpu-prof` run of the shipped bundle, its samples split into phases.
+// CLI), the namespace floor (`unshare`), and where the time of a run goes: step by step beside
+// the floor's same steps (bench/_phase-marks.cjs, no profiler), and one `node --cpu-prof` run
+// of the shipped bundle, its samples split into phases.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,64 @@ const claimFloor = createRequire(import.meta.url)('./_floor-claim.cjs');
 
 /** Debian's CA bundle (ca-certificates): what a machine that sets the variable usually names. */
 const SYSTEM_CA = '/etc/ssl/certs/ca-certificates.crt';
+
+/** The steps bench/_phase-marks.cjs marks, in order, each named for what ends at it. */
+const STEPS = [
+  ['preload', "Node's start"],
+  ['script', 'the entry and its part read'],
+  ['script-done', "the part's code cache deserialised"],
+  ['fork', "the part's top level and the plan"],
+  ['forked', 'the fork and exec of the helper'],
+  ['helper-exit', 'the helper (the sandbox, the command)'],
+  ['exit', 'after the helper'],
+];
+
+/**
+ * Median ms and page faults of each step of `runs` runs of each command (`[file, args]`, run
+ * in turn, `node -r bench/_phase-marks.cjs` inserted before the script), from Node's start to
+ * its exit event: Node's own exit after it is left out (timed from here it would include this
+ * process's spawn, a fork of a big process). A step a command does not reach (the floor
+ * compiles no part) counts into the next one it does.
+ */
+function stepSplit(cmds, env, runs = 15) {
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-bench-marks-'));
+  try {
+    const got = cmds.map(() => []);
+    for (let i = 0; i < runs; i++) {
+      cmds.forEach(([file, args], c) => {
+        const marksFile = join(dir, `marks-${c}`);
+        rmSync(marksFile, { force: true });
+        const r = spawnSync(file, ['-r', join(REPO, 'bench', '_phase-marks.cjs'), ...args], { stdio: 'ignore', env: { ...process.env, ...env, SBX_BENCH_MARKS: marksFile } });
+        if (r.status !== 0 || !existsSync(marksFile)) return;
+        const marks = new Map(JSON.parse(readFileSync(marksFile, 'utf8').trim().split('\n').pop()).map(([k, ms, flt]) => [k, { ms, flt }]));
+        const steps = {};
+        let prev = { ms: 0, flt: 0 };
+        for (const [k] of STEPS) {
+          const m = marks.get(k);
+          if (!m) continue;
+          steps[k] = { ms: m.ms - prev.ms, flt: m.flt - prev.flt };
+          prev = m;
+        }
+        got[c].push(steps);
+      });
+    }
+    const median = (xs) => { const a = xs.filter((x) => x !== null && x !== undefined).sort((x, y) => x - y); return a.length ? a[Math.floor(a.length / 2)] : null; };
+    return got.map((list) => (list.length ? Object.fromEntries(STEPS.map(([k]) => k).map((k) => [k, { ms: median(list.map((s) => s[k]?.ms)), flt: median(list.map((s) => s[k]?.flt)) }])) : null));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One note of stepSplit's medians, sbx's beside the floor's: "step sbx/floor ms (faults sbx/floor)". */
+function stepNote(sbxSteps, floorSteps) {
+  if (!sbxSteps) return 'n/a: the marked runs failed';
+  const n = (v, d = 1) => (v === null || v === undefined ? '-' : v.toFixed(d));
+  const parts = STEPS.map(([k, what]) => {
+    const a = sbxSteps[k], b = floorSteps?.[k];
+    return `${what} ${n(a.ms)}${b ? `/${n(b.ms)}` : ''} (${n(a.flt, 0)}${b ? `/${n(b.flt, 0)}` : ''} faults)`;
+  });
+  return `ms, sbx${floorSteps ? '/the floor' : ''}, median of each step: ${parts.join('; ')}`;
+}
 
 /** Phases of one profiled run, in ms of samples: module loading, sbx's own code, waiting for the helper, GC. */
 function phases(store, cache) {
@@ -139,6 +198,8 @@ async function rootRows() {
     const throwawayDir = mkdtempSync(join(tmpdir(), 'sbx-bench-floor-n-'));
     const throwawayArgs = floorSpecThrowaway(throwawayDir, env);
     const runFloor = typeof throwawayArgs === 'string' ? null : time(process.execPath, [join(REPO, 'bench', '_run-floor.cjs'), ...throwawayArgs]);
+    // The launcher is left out (`node -r` runs the entry directly), as the floor has none.
+    const split = stepSplit([[process.execPath, [SBX, 'run', '-n', '-q', '--', 'true']], ...(runFloor ? [[process.execPath, [join(REPO, 'bench', '_run-floor.cjs'), ...throwawayArgs]]] : [])], env);
     rmSync(throwawayDir, { recursive: true, force: true });
     const ph = phases(store, cache);
     const f = (x) => x.toFixed(0);
@@ -155,6 +216,8 @@ async function rootRows() {
       row('  … `sbx run -n -q -- true` against that floor', run, 'the floor', runFloor, { note: 'what sbx loads and plans before the helper and does after it' }),
       // Counted, not timed: load on a shared machine stretches time, not this.
       row('minor page faults of `sbx run -n -q -- true`', run?.flt ?? null, '`node -e 0`', node?.flt ?? null, { unit: 'faults', note: `the node+unshare floor: ${nodeNs?.flt ?? 'n/a'}; each costs ~${faultUs()} us on this machine, so what a run touches is much of what it costs` }),
+      row('`sbx run -n -q -- true` step by step, beside the floor\'s same steps', split[0] ? Number(Object.values(split[0]).reduce((t, x) => t + (x.ms ?? 0), 0).toFixed(0)) : null, 'the floor', split[1] ? Number(Object.values(split[1]).reduce((t, x) => t + (x.ms ?? 0), 0).toFixed(0)) : null,
+        { note: `${stepNote(split[0], split[1])}; each step timed at public points (vm.Script, the helper\'s spawn and exit, the exit event) by bench/_phase-marks.cjs, no profiler, 15 runs each, in turn; the sums are to the exit event, Node\'s own exit after it left out` }),
       row('`sbx run -n -q -- true` phases (one --cpu-prof run)', Number(ph.wall.toFixed(0)), '', null,
         { note: `node boot and exit ${f(ph.boot)}, loading modules ${f(ph.load)}, sbx code ${f(ph.sbx)}, waiting for the helper and sandbox ${f(ph.idle)}, GC ${f(ph.gc)}, other ${f(ph.other)} ms` }),
     ];
