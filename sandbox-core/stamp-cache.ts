@@ -2,9 +2,10 @@
 // unreadable dirs; precopy.ts: the package managers' lock files), each answer next to the
 // stamps of the directories it came from. Only ever a hint: a stamp that moved, or anything
 // odd in the file, means looking again.
-import { lstatSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheRoot, ensurePrivateDir } from './base/paths.js';
+import { dirTimes } from './base/dir-times.js';
 
 /** `name` in sbx's cache dir (not the store, whose entries are sandboxes); null when there is no private place for it. */
 export function stampCacheFile(name: string, env: NodeJS.ProcessEnv = process.env): string | null {
@@ -15,7 +16,7 @@ export function stampCacheFile(name: string, env: NodeJS.ProcessEnv = process.en
 
 /** A directory's (mtime, ctime): an entry added, removed or renamed changes the first, a chmod or chown the second. */
 export function stamp(dir: string): [number, number] | null {
-  try { const st = lstatSync(dir); return st.isDirectory() ? [st.mtimeMs, st.ctimeMs] : null; } catch { return null; }
+  return dirTimes(dir);
 }
 
 /**
