@@ -4,9 +4,10 @@
 // squash_to_root can, but each file operation is a round trip to its daemon. So: kernel overlays for the trees
 // the user owns (home, working directory), for empty ones, and for everything when running as
 // root; fuse-overlayfs for the other system trees when it is available.
-import { accessSync, constants, opendirSync, statSync } from 'node:fs';
+import { accessSync, constants, opendirSync, readdirSync, statSync } from 'node:fs';
 import type { ViewUnit } from './plan.js';
 import { isWithin } from './base/within.js';
+import { dirStat } from './base/dir-stat.js';
 
 export type Engine = 'kernel' | 'fuse';
 export type EngineUnit = Exclude<ViewUnit, { kind: 'overlay' }> | { kind: 'overlay'; path: string; engine: Engine };
@@ -67,9 +68,19 @@ export function readableDir(dir: string): boolean {
   try { accessSync(dir, constants.R_OK | constants.X_OK); return true; } catch { return false; }
 }
 
-/** Whether `dir` holds no entry; one that cannot be listed is not taken for empty. */
+/**
+ * Whether `dir` holds no entry; one that cannot be listed is not taken for empty. Asked of each
+ * tree of an ordinary user's view: a directory's link count is 2 plus its subdirectories on
+ * most filesystems (1 on btrfs), so one over 2 answers with one lstat; a small one is listed
+ * whole; only a big one without subdirectories is opened as a Dir (whose set-up cost ~0.15 ms
+ * a tree: 2.2 ms for the 14 trees here, 0.5 this way).
+ */
 export function emptyDir(dir: string): boolean {
   try {
+    // Not a directory to lstat (missing, a file, a symlink): opendir answers, as it always did.
+    const st = dirStat(dir);
+    if (st && st.nlink > 2) return false;
+    if (st && st.size <= 4096) return readdirSync(dir).length === 0;
     const d = opendirSync(dir);
     try { return d.readSync() === null; } finally { d.closeSync(); }
   } catch {

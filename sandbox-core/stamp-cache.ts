@@ -5,7 +5,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheRoot, ensurePrivateDir } from './base/paths.js';
-import { dirTimes } from './base/dir-times.js';
+import { dirStat } from './base/dir-stat.js';
 
 /** `name` in sbx's cache dir (not the store, whose entries are sandboxes); null when there is no private place for it. */
 export function stampCacheFile(name: string, env: NodeJS.ProcessEnv = process.env): string | null {
@@ -16,7 +16,8 @@ export function stampCacheFile(name: string, env: NodeJS.ProcessEnv = process.en
 
 /** A directory's (mtime, ctime): an entry added, removed or renamed changes the first, a chmod or chown the second. */
 export function stamp(dir: string): [number, number] | null {
-  return dirTimes(dir);
+  const st = dirStat(dir);
+  return st ? [st.mtimeMs, st.ctimeMs] : null;
 }
 
 /**

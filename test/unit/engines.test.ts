@@ -2,7 +2,7 @@
 // host described by the test, and the empty-dir probe on real dirs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assignEngines, emptyDir, type EngineContext } from '../../sandbox-core/engines.js';
@@ -37,6 +37,16 @@ test('emptyDir: true only for a dir with no entry (a dotfile counts); a missing 
     assert.is(emptyDir(join(dir, 'dot')), false);
     assert.is(emptyDir(join(dir, 'file')), false);
     assert.is(emptyDir(join(dir, 'missing')), false);
+    // A subdirectory (answered by the link count), and a big directory of files only (listed
+    // through a Dir): neither is empty; a symlink to an empty dir is, as opendir sees it.
+    mkdirSync(join(dir, 'sub', 'inner'), { recursive: true });
+    assert.is(emptyDir(join(dir, 'sub')), false);
+    mkdirSync(join(dir, 'many'));
+    for (let i = 0; i < 400; i++) writeFileSync(join(dir, 'many', `a-rather-long-file-name-${i}`), '');
+    assert.ok(statSync(join(dir, 'many')).size > 4096);
+    assert.is(emptyDir(join(dir, 'many')), false);
+    symlinkSync(join(dir, 'none'), join(dir, 'link'));
+    assert.is(emptyDir(join(dir, 'link')), true);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
