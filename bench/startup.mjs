@@ -14,6 +14,23 @@ const claimFloor = createRequire(import.meta.url)('./_floor-claim.cjs');
 /** Debian's CA bundle (ca-certificates): what a machine that sets the variable usually names. */
 const SYSTEM_CA = '/etc/ssl/certs/ca-certificates.crt';
 
+/**
+ * How many functions V8 compiled with its optimizing compiler (TurboFan) in one run of
+ * `[file, args]` (`--trace-opt`, the flag put before the script): in a short run such a compile
+ * is ~10 ms of a background thread beside the helper, and its writes fault on the pages the
+ * fork of the helper shares (one in an ordinary user's run cost it ~6.6 ms, 2026-12-03). A
+ * run's own code cache is kept apart: V8 rejects one made under other flags.
+ */
+function optimizingCompiles(file, args, env) {
+  // Before the script: right after Node itself, wherever that is in the command (setpriv, env).
+  const at = file === process.execPath ? -1 : args.indexOf(process.execPath);
+  const argv = at < 0 ? ['--trace-opt', ...args] : [...args.slice(0, at + 1), '--trace-opt', ...args.slice(at + 1)];
+  const r = spawnSync(file, argv, { encoding: 'utf8', env: { ...process.env, ...env } });
+  if (r.status !== 0) return null;
+  const names = [...r.stdout.matchAll(/completed compiling 0x[0-9a-f]+ <JSFunction ([^ ]*)/g)].map((m) => m[1] || '(anonymous)');
+  return { count: names.length, names };
+}
+
 /** The steps bench/_phase-marks.cjs marks, in order, each named for what ends at it. */
 const STEPS = [
   ['preload', "Node's start"],
@@ -199,6 +216,12 @@ async function rootRows() {
     const throwawayArgs = floorSpecThrowaway(throwawayDir, env);
     const runFloor = typeof throwawayArgs === 'string' ? null : time(process.execPath, [join(REPO, 'bench', '_run-floor.cjs'), ...throwawayArgs]);
     // The launcher is left out (`node -r` runs the entry directly), as the floor has none.
+    const traceCache = mkdtempSync(join(tmpdir(), 'sbx-bench-trace-cache-'));
+    const traceEnv = { ...env, XDG_CACHE_HOME: traceCache };
+    // The first run writes the code cache (its policy is compiled in the second: see above).
+    for (let i = 0; i < 2; i++) optimizingCompiles(process.execPath, [SBX, 'run', '-n', '-q', '--', 'true'], traceEnv);
+    const opt = optimizingCompiles(process.execPath, [SBX, 'run', '-n', '-q', '--', 'true'], traceEnv);
+    rmSync(traceCache, { recursive: true, force: true });
     const split = stepSplit([[process.execPath, [SBX, 'run', '-n', '-q', '--', 'true']], ...(runFloor ? [[process.execPath, [join(REPO, 'bench', '_run-floor.cjs'), ...throwawayArgs]]] : [])], env);
     rmSync(throwawayDir, { recursive: true, force: true });
     const ph = phases(store, cache);
@@ -218,6 +241,7 @@ async function rootRows() {
       row('minor page faults of `sbx run -n -q -- true`', run?.flt ?? null, '`node -e 0`', node?.flt ?? null, { unit: 'faults', note: `the node+unshare floor: ${nodeNs?.flt ?? 'n/a'}; each costs ~${faultUs()} us on this machine, so what a run touches is much of what it costs` }),
       row('`sbx run -n -q -- true` step by step, beside the floor\'s same steps', split[0] ? Number(Object.values(split[0]).reduce((t, x) => t + (x.ms ?? 0), 0).toFixed(0)) : null, 'the floor', split[1] ? Number(Object.values(split[1]).reduce((t, x) => t + (x.ms ?? 0), 0).toFixed(0)) : null,
         { note: `${stepNote(split[0], split[1])}; each step timed at public points (vm.Script, the helper\'s spawn and exit, the exit event) by bench/_phase-marks.cjs, no profiler, 15 runs each, in turn; the sums are to the exit event, Node\'s own exit after it left out` }),
+      row('functions compiled by V8\'s optimizing compiler during `sbx run -n -q -- true`', opt ? opt.count : null, '', null, { unit: 'functions', note: `${opt?.names.length ? opt.names.join(', ') : 'none'}; one run with --trace-opt after two that wrote its code cache: in a run this short such a compile is ~10 ms of a background thread beside the helper` }),
       row('`sbx run -n -q -- true` phases (one --cpu-prof run)', Number(ph.wall.toFixed(0)), '', null,
         { note: `node boot and exit ${f(ph.boot)}, loading modules ${f(ph.load)}, sbx code ${f(ph.sbx)}, waiting for the helper and sandbox ${f(ph.idle)}, GC ${f(ph.gc)}, other ${f(ph.other)} ms` }),
     ];
@@ -259,7 +283,14 @@ function asTestUser() {
     const floorArgs = floorSpecThrowaway(floorDir, {}, { base: copy, as });
     const nodeCmd = as([process.execPath, '-e', '0']);
     const floorCmd = typeof floorArgs === 'string' ? null : as([process.execPath, join(copy, 'bench', '_run-floor.cjs'), ...floorArgs]);
-    return { run: time(sbxCmd[0], sbxCmd[1]), node: time(nodeCmd[0], nodeCmd[1]), floor: floorCmd && time(floorCmd[0], floorCmd[1]), floorWhy: typeof floorArgs === 'string' ? floorArgs : '' };
+    const timed = { run: time(sbxCmd[0], sbxCmd[1]), node: time(nodeCmd[0], nodeCmd[1]), floor: floorCmd && time(floorCmd[0], floorCmd[1]), floorWhy: typeof floorArgs === 'string' ? floorArgs : '' };
+    // After the timed runs, with a cache dir of its own (V8 rejects a code cache made under other flags).
+    const traceCache = join(copy, 'trace-cache');
+    mkdirSync(traceCache, { mode: 0o700 });
+    spawnSync('chown', [`${TEST_USER}:${TEST_USER}`, traceCache]);
+    const [traced, tracedArgs] = as([process.execPath, join(copy, 'dist', 'bin', 'sbx.js'), 'run', '-n', '-q', '--', 'true'], { XDG_CACHE_HOME: traceCache });
+    for (let i = 0; i < 2; i++) optimizingCompiles(traced, tracedArgs, {});
+    return { ...timed, opt: optimizingCompiles(traced, tracedArgs, {}) };
   } finally {
     rmSync(copy, { recursive: true, force: true });
   }
@@ -269,11 +300,12 @@ function asTestUser() {
 function userRows() {
   const u = asTestUser();
   const why = typeof u === 'string' ? u : '';
-  const r = typeof u === 'string' ? { run: null, node: null, floor: null, floorWhy: u } : u;
+  const r = typeof u === 'string' ? { run: null, node: null, floor: null, floorWhy: u, opt: null } : u;
   return [
     row(`\`sbx run -n -q -- true\` as an ordinary user (${TEST_USER})`, r.run, '`node -e 0` as that user', r.node, { goal: 1.2, note: why || 'both through setpriv and env; one fuse-overlayfs daemon for the system trees of each host filesystem, newuidmap, the copies shown empty' }),
     row('  … the floor of that run from Node with this helper', r.floor, '`node -e 0` as that user', r.node, { note: r.floorWhy || "as that user: node, the layers dir made, the helper on the spec sbx made for this user's `run -n -q -- true` (its fuse-overlayfs daemon, newuidmap and newgidmap, the stand-in copies the helper makes), waited for, what is left of the layers dir removed: no run from Node with this helper can beat it" }),
     row("  … that user's `sbx run -n -q -- true` against that floor", r.run, 'the floor', r.floor, { note: 'what sbx loads and plans before the helper and does after it, as that user' }),
+    row('  … functions compiled by V8\'s optimizing compiler during it', r.opt ? r.opt.count : null, '', null, { unit: 'functions', note: why || `${r.opt?.names.length ? r.opt.names.join(', ') : 'none'}; as for root's row above` }),
   ];
 }
 
