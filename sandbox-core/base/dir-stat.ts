@@ -2,10 +2,10 @@
 // four Date objects: for the ~320 directories an ordinary user's run checks before it starts
 // (unreadable.ts's remembered walk of /var and /etc), lstatSync cost 4.6 ms and ~140 page
 // faults where Node's own binding answers the same lstat(2) into one shared array in 1.6 ms
-// and 8 faults (321 dirs, this VM). The binding is reached through process.binding, as
-// light-process.ts reaches its own; it is used only after it gave exactly what lstatSync gives
-// for `/`, and lstatSync is used wherever it is missing, wrapped to warn, or answers otherwise.
+// and 8 faults (321 dirs, this VM). The binding (node-binding.ts) is used only after it gave
+// exactly what lstatSync gives for `/`, and lstatSync wherever it is missing or answers otherwise.
 import { constants, lstatSync } from 'node:fs';
+import { nodeBinding } from './node-binding.js';
 
 /** What dirStat tells of a directory, each as lstatSync's Stats has it. */
 export interface DirStat { nlink: number; size: number; mtimeMs: number; ctimeMs: number }
@@ -17,17 +17,14 @@ let binding: Lstat | null | undefined;
 function fsBinding(): Lstat | null {
   if (binding !== undefined) return binding;
   binding = null;
-  const b = (process as { binding?: ((name: string) => unknown) & { name: string } }).binding;
-  // Node's deprecate() wrapper (named `deprecated`) would print DEP0111 on the first call.
-  if (typeof b !== 'function' || b.name !== 'binding') return null;
+  const fs = nodeBinding('fs');
+  if (typeof fs?.lstat !== 'function') return null;
   try {
-    const fs = b('fs') as { lstat?: unknown };
-    if (typeof fs.lstat !== 'function') return null;
     const lstat = (fs.lstat as Lstat).bind(fs);
     const st = lstatSync('/');
     const got = fromValues(lstat('/', false, undefined, false));
     if (got && got.nlink === st.nlink && got.size === st.size && got.mtimeMs === st.mtimeMs && got.ctimeMs === st.ctimeMs) binding = lstat;
-  } catch { /* not on the allow-list, or another signature: lstatSync */ }
+  } catch { /* another signature: lstatSync */ }
   return binding;
 }
 

@@ -6,6 +6,7 @@
 // through process.binding, on Node's allow-list for it and not deprecated at run time; when it
 // is missing, or wrapped to warn (--pending-deprecation), the public modules are used instead.
 import { builtin } from './builtin.js';
+import { nodeBinding } from './node-binding.js';
 
 interface ProcessHandle {
   pid?: number;
@@ -23,16 +24,11 @@ let bindings: Bindings | null | undefined;
 function nodeBindings(): Bindings | null {
   if (bindings !== undefined) return bindings;
   bindings = null;
-  const binding = (process as { binding?: ((name: string) => unknown) & { name: string } }).binding;
-  // Node's deprecate() wrapper (named `deprecated`) would print DEP0111 on the first call.
-  if (typeof binding !== 'function' || binding.name !== 'binding') return null;
-  try {
-    const tty = binding('tty_wrap') as { isTTY?: unknown };
-    const proc = binding('process_wrap') as { Process?: unknown };
-    if (typeof tty.isTTY === 'function' && typeof proc.Process === 'function') {
-      bindings = { isTTY: tty.isTTY as Bindings['isTTY'], Process: proc.Process as Bindings['Process'] };
-    }
-  } catch { /* not on the allow-list in this Node */ }
+  const tty = nodeBinding('tty_wrap');
+  const proc = nodeBinding('process_wrap');
+  if (typeof tty?.isTTY === 'function' && typeof proc?.Process === 'function') {
+    bindings = { isTTY: tty.isTTY as Bindings['isTTY'], Process: proc.Process as Bindings['Process'] };
+  }
   return bindings;
 }
 
