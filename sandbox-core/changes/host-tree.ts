@@ -13,7 +13,7 @@
 //   (commit/plan.ts).
 // Every directory is reached from the host root one component at a time with no symlink
 // followed, and trees are walked with an explicit stack (the helper's).
-import { childProcess } from '../base/builtin.js';
+import { spawnSyncPiped } from '../base/light-process.js';
 import { closeSync, openSync, constants as C } from 'node:fs';
 import { O_PATH } from '../beneath.js';
 import { SbxError } from '../base/errors.js';
@@ -54,7 +54,7 @@ function hostDirs(paths: string[], job: Job): Buffer | null {
   try { root = openSync(Buffer.from(physicalRoot('/'), 'latin1'), O_PATH | C.O_DIRECTORY); } catch { return null; }
   let r;
   try {
-    r = childProcess().spawnSync(helperPath(), ['host-dirs'], { input: Buffer.concat(parts), maxBuffer: 2 ** 31 - 1, stdio: ['pipe', 'pipe', 'pipe', root] });
+    r = spawnSyncPiped(helperPath(), ['host-dirs'], Buffer.concat(parts), [root], 2 ** 31 - 1);
   } finally {
     closeSync(root);
   }

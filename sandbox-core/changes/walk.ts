@@ -5,6 +5,7 @@
 // mount point, hidden paths). The helper opens every directory one component at a time below
 // the layers dir or `/` with no symlink followed, at any depth; names are bytes.
 import { childProcess } from '../base/builtin.js';
+import { spawnSyncPiped } from '../base/light-process.js';
 import { closeSync, openSync, constants as C } from 'node:fs';
 import { upperOf, type Layer, type SandboxMeta } from '../types.js';
 import type { EntryStat, EntryType } from './types.js';
@@ -275,7 +276,7 @@ function scanRequest(jobs: ScanJob[], layersRoot: string, fewXattrs: boolean, li
 function runScan(req: { input: Buffer; fds: number[] }): Buffer {
   let r;
   try {
-    r = childProcess().spawnSync(helperPath(), ['scan'], { input: req.input, maxBuffer: 2 ** 31 - 1, stdio: ['pipe', 'pipe', 'pipe', ...req.fds] });
+    r = spawnSyncPiped(helperPath(), ['scan'], req.input, req.fds, 2 ** 31 - 1);
   } finally {
     for (const fd of req.fds) closeSync(fd);
   }
@@ -538,6 +539,9 @@ class WalkDecoder {
       this.decodeFrom(rest, 0);
       if (this.pendingLen) throw new SbxError('sbx-helper scan: malformed answer');
     }
+    // Every job starts with its 'J' record, even one whose root cannot be read: an answer that
+    // lacks one (a helper that read no request) would otherwise read as a layer with no change.
+    if (this.layerStarts.length !== this.jobLayers.length) throw new SbxError(`sbx-helper scan: answered ${this.layerStarts.length} of ${this.jobLayers.length} layers`);
     const { entries, errors, layerBytes, shownEmpty } = this;
     if (shownEmpty.length) for (const e of entries) if (e.opaque && shownEmpty.includes(e.host)) e.opaque = false;
     if (this.madeForBinds.length) keepFilledBindParents(entries, this.madeForBinds);

@@ -3,11 +3,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isatty as nodeIsatty } from 'node:tty';
-import { isatty, spawnInherited, type LightChild } from '../../sandbox-core/base/light-process.js';
+import { isatty, spawnInherited, spawnSyncFromBinding, spawnSyncPiped, type LightChild } from '../../sandbox-core/base/light-process.js';
+import { testUnless } from '../helpers/skip.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sbx-light-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -72,6 +73,51 @@ test('kill after the child was reaped signals nothing: its pid may be another pr
 
 test("a file that cannot be started throws node:child_process's message", () => {
   assert.throws(() => spawnInherited(join(dir, 'missing'), [], [0, 1, 2], {}, () => undefined), (e: Error & { code?: string }) => e.message === `spawn ${join(dir, 'missing')} ENOENT` && e.code === 'ENOENT');
+});
+
+/** child_process.spawnSync with the options spawnSyncPiped stands for, in the same shape. */
+function nodeSync(file: string, args: string[], input: Buffer, fds: number[], maxBuffer: number) {
+  const r = spawnSync(file, args, { input, maxBuffer, stdio: ['pipe', 'pipe', 'pipe', ...fds] });
+  return { status: r.status, signal: r.signal, stdout: r.stdout ?? Buffer.alloc(0), stderr: r.stderr ?? Buffer.alloc(0), error: (r.error as NodeJS.ErrnoException | undefined)?.code ?? null };
+}
+function lightSync(file: string, args: string[], input: Buffer, fds: number[], maxBuffer: number) {
+  const r = spawnSyncPiped(file, args, input, fds, maxBuffer);
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, error: (r.error as NodeJS.ErrnoException | undefined)?.code ?? null };
+}
+
+const bindingWhy = typeof (process as { binding?: unknown }).binding !== 'function' ? `no process.binding in Node ${process.version}` : null;
+testUnless(bindingWhy)('spawnSyncPiped runs through the spawn_sync binding on this Node', () => {
+  assert.ok(spawnSyncFromBinding());
+});
+
+test('spawnSyncPiped answers as child_process.spawnSync: input, both outputs, exit codes, signals, extra fds, the environment, a missing program, a full buffer', () => {
+  const extra = join(dir, 'extra');
+  writeFileSync(extra, 'from fd 3\n');
+  const fd = openSync(extra, 'r');
+  process.env.SBX_LIGHT_SYNC_PROBE = 'probe value';
+  try {
+    const big = Buffer.alloc(300_000, 0x61);
+    const cases: Array<[string, string[], Buffer, number[], number]> = [
+      ['/bin/cat', [], Buffer.from('some input\n\0bytes'), [], 1 << 20],
+      ['/bin/cat', [], big, [], 1 << 20],
+      ['/bin/sh', ['-c', 'echo out; echo err >&2; exit 3'], Buffer.alloc(0), [], 1 << 20],
+      ['/bin/sh', ['-c', 'kill -TERM $$'], Buffer.alloc(0), [], 1 << 20],
+      // /dev/fd/3 opens the file again: both runs read it from its start.
+      ['/bin/sh', ['-c', 'cat /dev/fd/3'], Buffer.alloc(0), [fd], 1 << 20],
+      ['/bin/sh', ['-c', 'printf %s "$SBX_LIGHT_SYNC_PROBE"'], Buffer.alloc(0), [], 1 << 20],
+      [join(dir, 'no-such-program'), [], Buffer.alloc(0), [], 1 << 20],
+      ['/bin/cat', [], big, [], 1000],
+    ];
+    for (const [file, args, input, fds, max] of cases) {
+      const want = nodeSync(file, args, input, fds, max);
+      const got = lightSync(file, args, input, fds, max);
+      const what = `${file} ${args.join(' ')} (maxBuffer ${max})`;
+      assert.equal({ ...got, stdout: got.stdout.toString('latin1'), stderr: got.stderr.toString('latin1') }, { ...want, stdout: want.stdout.toString('latin1'), stderr: want.stderr.toString('latin1') }, what);
+    }
+  } finally {
+    delete process.env.SBX_LIGHT_SYNC_PROBE;
+    closeSync(fd);
+  }
 });
 
 test.run();
