@@ -19,6 +19,12 @@ export const CA_FILE_AT_START = process.env.NODE_EXTRA_CA_CERTS ?? null;
 delete process.env.NODE_EXTRA_CA_CERTS;
 delete process.env.SBX_NODE_EXTRA_CA_CERTS;
 
+/** The middle value (the upper one of two), as every bench row quotes it; undefined for none. */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
 let timerBin = null;
 function timer() {
   if (timerBin) return timerBin;

@@ -21,7 +21,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, SBX, row, runAlone } from './_lib.mjs';
+import { REPO, SBX, median, row, runAlone } from './_lib.mjs';
 import { relayBufferBytes } from '../dist/sandbox-core/net/session.js';
 
 const MB = 100;
@@ -62,7 +62,6 @@ export async function rows(runs = Number(process.env.BENCH_RUNS || 5)) {
   const curl = (port, host = '127.0.0.1') => ['curl', '-s', '-o', '/dev/null', '-w', '%{time_total}', `http://${host}:${port}/`];
   const inSbx = (entry, ...cmd) => [process.execPath, SBX, 'run', '-n', '-q', '--allow-net', entry, '--', ...cmd];
   const ms = (cmd) => 1000 * Number(execFileSync(cmd[0], cmd.slice(1), { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', SBX_NET_HOSTS: hosts } }).trim());
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const direct = [], hop = [], hop1M = [], spliced = [], kernel = [], sbx = [], sbxDirect = [], directFloor = [];
   try {
     for (let i = 0; i < runs; i++) {

@@ -8,7 +8,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rm
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { row, runAlone } from './_lib.mjs';
+import { median, row, runAlone } from './_lib.mjs';
 import { FUSE_RUN_OPTIONS } from '../dist/sandbox-core/engines.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -17,7 +17,6 @@ const RUNS = Number(process.env.BENCH_RUNS || 3);
 const USER = 'sbxtest';
 const writer = (dir, files = FILES) => `mkdir -p ${dir} && cd ${dir} && i=0; while [ $i -lt ${files} ]; do echo $i > f$i; i=$((i+1)); done`;
 
-function median(xs) { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; }
 
 function timeIt(cmd, args, opts) {
   const samples = [];

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CA_FILE_AT_START, REPO, SBX, row, runAlone, time } from './_lib.mjs';
+import { CA_FILE_AT_START, REPO, SBX, median, row, runAlone, time } from './_lib.mjs';
 import { createRequire } from 'node:module';
 
 const claimFloor = createRequire(import.meta.url)('./_floor-claim.cjs');
@@ -18,14 +18,18 @@ const SYSTEM_CA = '/etc/ssl/certs/ca-certificates.crt';
  * How many functions V8 compiled with its optimizing compiler (TurboFan) in one run of
  * `[file, args]` (`--trace-opt`, the flag put before the script): in a short run such a compile
  * is ~10 ms of a background thread beside the helper, and its writes fault on the pages the
- * fork of the helper shares (one in an ordinary user's run cost it ~6.6 ms, 2026-12-03). A
- * run's own code cache is kept apart: V8 rejects one made under other flags.
+ * fork of the helper shares (one in an ordinary user's run cost it ~6.6 ms, 2026-12-03). The
+ * caller gives it a cache dir of its own (V8 rejects a code cache made under other flags): the
+ * run counted comes after two that write it (the first compiles the seccomp policy instead).
  */
 function optimizingCompiles(file, args, env) {
   // Before the script: right after Node itself, wherever that is in the command (setpriv, env).
   const at = file === process.execPath ? -1 : args.indexOf(process.execPath);
   const argv = at < 0 ? ['--trace-opt', ...args] : [...args.slice(0, at + 1), '--trace-opt', ...args.slice(at + 1)];
-  const r = spawnSync(file, argv, { encoding: 'utf8', env: { ...process.env, ...env } });
+  const run = () => spawnSync(file, argv, { encoding: 'utf8', env: { ...process.env, ...env } });
+  run();
+  run();
+  const r = run();
   if (r.status !== 0) return null;
   const names = [...r.stdout.matchAll(/completed compiling 0x[0-9a-f]+ <JSFunction ([^ ]*)/g)].map((m) => m[1] || '(anonymous)');
   return { count: names.length, names };
@@ -71,12 +75,15 @@ function stepSplit(cmds, env, runs = 15) {
         got[c].push(steps);
       });
     }
-    const median = (xs) => { const a = xs.filter((x) => x !== null && x !== undefined).sort((x, y) => x - y); return a.length ? a[Math.floor(a.length / 2)] : null; };
-    return got.map((list) => (list.length ? Object.fromEntries(STEPS.map(([k]) => k).map((k) => [k, { ms: median(list.map((s) => s[k]?.ms)), flt: median(list.map((s) => s[k]?.flt)) }])) : null));
+    const mid = (xs) => median(xs.filter((x) => x !== null && x !== undefined)) ?? null;
+    return got.map((list) => (list.length ? Object.fromEntries(STEPS.map(([k]) => k).map((k) => [k, { ms: mid(list.map((s) => s[k]?.ms)), flt: mid(list.map((s) => s[k]?.flt)) }])) : null));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** The sum of stepSplit's medians: from Node's start to the exit event; null for no runs. */
+const stepsTotal = (steps) => (steps ? Number(Object.values(steps).reduce((t, x) => t + (x.ms ?? 0), 0).toFixed(0)) : null);
 
 /** One note of stepSplit's medians, sbx's beside the floor's: "step sbx/floor ms (faults sbx/floor)". */
 function stepNote(sbxSteps, floorSteps) {
@@ -215,13 +222,10 @@ async function rootRows() {
     const throwawayDir = mkdtempSync(join(tmpdir(), 'sbx-bench-floor-n-'));
     const throwawayArgs = floorSpecThrowaway(throwawayDir, env);
     const runFloor = typeof throwawayArgs === 'string' ? null : time(process.execPath, [join(REPO, 'bench', '_run-floor.cjs'), ...throwawayArgs]);
-    // The launcher is left out (`node -r` runs the entry directly), as the floor has none.
     const traceCache = mkdtempSync(join(tmpdir(), 'sbx-bench-trace-cache-'));
-    const traceEnv = { ...env, XDG_CACHE_HOME: traceCache };
-    // The first run writes the code cache (its policy is compiled in the second: see above).
-    for (let i = 0; i < 2; i++) optimizingCompiles(process.execPath, [SBX, 'run', '-n', '-q', '--', 'true'], traceEnv);
-    const opt = optimizingCompiles(process.execPath, [SBX, 'run', '-n', '-q', '--', 'true'], traceEnv);
+    const opt = optimizingCompiles(process.execPath, [SBX, 'run', '-n', '-q', '--', 'true'], { ...env, XDG_CACHE_HOME: traceCache });
     rmSync(traceCache, { recursive: true, force: true });
+    // The launcher is left out (`node -r` runs the entry directly), as the floor has none.
     const split = stepSplit([[process.execPath, [SBX, 'run', '-n', '-q', '--', 'true']], ...(runFloor ? [[process.execPath, [join(REPO, 'bench', '_run-floor.cjs'), ...throwawayArgs]]] : [])], env);
     rmSync(throwawayDir, { recursive: true, force: true });
     const ph = phases(store, cache);
@@ -239,7 +243,7 @@ async function rootRows() {
       row('  … `sbx run -n -q -- true` against that floor', run, 'the floor', runFloor, { note: 'what sbx loads and plans before the helper and does after it' }),
       // Counted, not timed: load on a shared machine stretches time, not this.
       row('minor page faults of `sbx run -n -q -- true`', run?.flt ?? null, '`node -e 0`', node?.flt ?? null, { unit: 'faults', note: `the node+unshare floor: ${nodeNs?.flt ?? 'n/a'}; each costs ~${faultUs()} us on this machine, so what a run touches is much of what it costs` }),
-      row('`sbx run -n -q -- true` step by step, beside the floor\'s same steps', split[0] ? Number(Object.values(split[0]).reduce((t, x) => t + (x.ms ?? 0), 0).toFixed(0)) : null, 'the floor', split[1] ? Number(Object.values(split[1]).reduce((t, x) => t + (x.ms ?? 0), 0).toFixed(0)) : null,
+      row('`sbx run -n -q -- true` step by step, beside the floor\'s same steps', stepsTotal(split[0]), 'the floor', stepsTotal(split[1]),
         { note: `${stepNote(split[0], split[1])}; each step timed at public points (vm.Script, the helper\'s spawn and exit, the exit event) by bench/_phase-marks.cjs, no profiler, 15 runs each, in turn; the sums are to the exit event, Node\'s own exit after it left out` }),
       row('functions compiled by V8\'s optimizing compiler during `sbx run -n -q -- true`', opt ? opt.count : null, '', null, { unit: 'functions', note: `${opt?.names.length ? opt.names.join(', ') : 'none'}; one run with --trace-opt after two that wrote its code cache: in a run this short such a compile is ~10 ms of a background thread beside the helper` }),
       row('`sbx run -n -q -- true` phases (one --cpu-prof run)', Number(ph.wall.toFixed(0)), '', null,
@@ -289,7 +293,6 @@ function asTestUser() {
     mkdirSync(traceCache, { mode: 0o700 });
     spawnSync('chown', [`${TEST_USER}:${TEST_USER}`, traceCache]);
     const [traced, tracedArgs] = as([process.execPath, join(copy, 'dist', 'bin', 'sbx.js'), 'run', '-n', '-q', '--', 'true'], { XDG_CACHE_HOME: traceCache });
-    for (let i = 0; i < 2; i++) optimizingCompiles(traced, tracedArgs, {});
     return { ...timed, opt: optimizingCompiles(traced, tracedArgs, {}) };
   } finally {
     rmSync(copy, { recursive: true, force: true });

@@ -63,17 +63,29 @@ export function spawnInherited(file: string, args: readonly string[], fds: reado
   const err = h.spawn({
     file,
     args: [file, ...args],
-    envPairs: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    envPairs: envPairs(env),
     stdio: fds.map((fd) => ({ type: 'fd', fd })),
     detached: false,
   });
   if (err !== 0 || h.pid === undefined) {
     h.close();
-    const code = builtin<typeof import('node:util')>('node:util').getSystemErrorName(err);
-    throw Object.assign(new Error(`spawn ${file} ${code}`), { code, errno: err, syscall: `spawn ${file}`, path: file });
+    throw startError('spawn', file, err);
   }
   const pid = h.pid;
   return { pid, kill: (signal) => { if (!reaped) process.kill(pid, signal); } };
+}
+
+/** `K=V` for each variable set: the environment as the process bindings take it. */
+function envPairs(env: NodeJS.ProcessEnv): string[] {
+  const pairs: string[] = [];
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) pairs.push(`${k}=${v}`);
+  return pairs;
+}
+
+/** Node's error for a start that failed with libuv's `errno` (`spawn FILE ENOENT`), as child_process makes it. */
+function startError(verb: string, file: string, errno: number): Error {
+  const code = builtin<typeof import('node:util')>('node:util').getSystemErrorName(errno);
+  return Object.assign(new Error(`${verb} ${file} ${code}`), { code, errno, syscall: `${verb} ${file}`, path: file });
 }
 
 /** What spawn_sync's spawn answers (node's internal/child_process.js reads the same fields). */
@@ -110,12 +122,10 @@ export function spawnSyncPiped(file: string, args: readonly string[], input: Buf
     const r = childProcess().spawnSync(file, [...args], { input, maxBuffer, stdio: ['pipe', 'pipe', 'pipe', ...fds] });
     return { status: r.status, signal: r.signal, stdout: r.stdout ?? Buffer.alloc(0), stderr: r.stderr ?? Buffer.alloc(0), ...(r.error ? { error: r.error } : {}) };
   }
-  const envPairs: string[] = [];
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) envPairs.push(`${k}=${v}`);
   const r = run({
     file,
     args: [file, ...args],
-    envPairs,
+    envPairs: envPairs(process.env),
     detached: false,
     windowsHide: false,
     windowsVerbatimArguments: false,
@@ -128,12 +138,7 @@ export function spawnSyncPiped(file: string, args: readonly string[], input: Buf
     ],
   });
   const out = r.output;
-  const res: PipedResult = { status: r.status, signal: r.signal as NodeJS.Signals | null, stdout: out?.[1] ?? Buffer.alloc(0), stderr: out?.[2] ?? Buffer.alloc(0) };
-  if (r.error) {
-    const code = builtin<typeof import('node:util')>('node:util').getSystemErrorName(r.error);
-    res.error = Object.assign(new Error(`spawnSync ${file} ${code}`), { code, errno: r.error, syscall: `spawnSync ${file}`, path: file });
-  }
-  return res;
+  return { status: r.status, signal: r.signal as NodeJS.Signals | null, stdout: out?.[1] ?? Buffer.alloc(0), stderr: out?.[2] ?? Buffer.alloc(0), ...(r.error ? { error: startError('spawnSync', file, r.error) } : {}) };
 }
 
 /** Whether spawnSyncPiped runs through the binding here (for the tests). */
