@@ -35,14 +35,15 @@ async function defaultDevices() {
 
 /** The `!` rules' path filter (sandbox-core/changes/sensitive.ts), made now by the tsc output of this build. */
 async function sensitiveFilter() {
-  const { sensitiveFilterSource } = await import(pathToFileURL(join(root, 'dist', 'sandbox-core', 'changes', 'sensitive.js')).href);
-  return sensitiveFilterSource();
+  const { sensitiveFilterSource, sensitiveGates } = await import(pathToFileURL(join(root, 'dist', 'sandbox-core', 'changes', 'sensitive.js')).href);
+  return { source: sensitiveFilterSource(), gates: sensitiveGates() };
 }
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 // CommonJS: Node's ES module loader costs milliseconds per module and its own start-up.
 writeFileSync(join(out, 'package.json'), '{ "type": "commonjs" }\n');
+const sensitive = await sensitiveFilter();
 const common = {
   bundle: true,
   format: 'cjs',
@@ -54,7 +55,8 @@ const common = {
     __SBX_HELPER_VERSION__: JSON.stringify(helperVersion(root)),
     __SBX_COMPILER_ID__: JSON.stringify(compilerId()),
     __SBX_DEFAULT_DEVICES__: JSON.stringify(await defaultDevices()),
-    __SBX_SENSITIVE_FILTER__: JSON.stringify(await sensitiveFilter()),
+    __SBX_SENSITIVE_FILTER__: JSON.stringify(sensitive.source),
+    __SBX_SENSITIVE_GATES__: JSON.stringify(JSON.stringify(sensitive.gates)),
     // The parts live in dist/bin/ like the old chunks: paths relative to the module still hold.
     'import.meta.url': '__sbxModuleUrl',
   },

@@ -9,7 +9,7 @@ import { lstatSync, type Stats } from 'node:fs';
 import type { Change } from './types.js';
 import { toFs } from '../base/bpath.js';
 import { fsAt } from './fsat.js';
-import { literalFilter } from './literals.js';
+import { literalFilter, neededText } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
 
 type Subject = Pick<Change, 'path' | 'change' | 'type'> & Partial<Pick<Change, 'up' | 'xattrs' | 'upper' | 'details' | 'host' | 'givenAway'>>;
@@ -393,22 +393,58 @@ export function sensitiveContext(env: NodeJS.ProcessEnv = process.env): Sensitiv
 // The plain text every path pattern's match holds (literals.ts), as one small alternation:
 // it turns away a path that holds none of it (nearly every path of a large review) with no
 // pattern tried, and only the rules that test the change itself are then asked (in table
-// order, so the first match still decides). Every pattern is tried on a path it lets through.
-// Reading the patterns costs ~5 ms of a cold start: the bundle carries the filter's source,
-// made by this module's tsc output at build time (scripts/bundle.mjs).
+// order, so the first match still decides). A path it lets through meets each pattern's own
+// texts first (a startsWith or an includes), and only a pattern whose text it holds is tried:
+// V8 compiles a pattern when it is first tried, and the ~90 compiled for the first path under
+// /etc or /usr/lib cost a small review ~3 ms. Reading the patterns costs ~5 ms of a cold
+// start: the bundle carries the filter's source and the texts, made by this module's tsc
+// output at build time (scripts/bundle.mjs).
 declare const __SBX_SENSITIVE_FILTER__: string | undefined;
+declare const __SBX_SENSITIVE_GATES__: string | undefined;
+const PATTERNS = SENSITIVE_RULES.flatMap((r) => r.paths ?? []);
 /** The path filter's source, from the table (what the bundle carries). */
-export const sensitiveFilterSource = (): string => literalFilter(SENSITIVE_RULES.flatMap((r) => r.paths ?? [])).source;
+export const sensitiveFilterSource = (): string => literalFilter(PATTERNS).source;
+/**
+ * What a path must hold for one pattern to match it: it starts with one of `starts`, or
+ * contains one of `holds`; null when nothing is known (the pattern is always tried).
+ */
+export type PatternGate = { starts: string[] } | { holds: string[] } | null;
+/** Each path pattern's gate, in table order (what the bundle carries). */
+export const sensitiveGates = (): PatternGate[] => PATTERNS.map((re) => {
+  const n = neededText(re);
+  return n?.prefixes ? { starts: n.prefixes } : n?.infixes ? { holds: n.infixes } : null;
+});
 const PATH_FILTER = new RegExp(typeof __SBX_SENSITIVE_FILTER__ === 'string' ? __SBX_SENSITIVE_FILTER__ : sensitiveFilterSource());
-const TEST_RULES = SENSITIVE_RULES.filter((r) => r.test);
+interface Gated { re: RegExp; gate: PatternGate }
+/** Each rule's patterns with their gates (index for index with SENSITIVE_RULES), made when a path first gets past PATH_FILTER. */
+let gatedRules: Array<Gated[] | null> | null = null;
+function makeGated(): Array<Gated[] | null> {
+  const gates: PatternGate[] = typeof __SBX_SENSITIVE_GATES__ === 'string' ? JSON.parse(__SBX_SENSITIVE_GATES__) : sensitiveGates();
+  if (gates.length !== PATTERNS.length) throw new Error("sensitive.ts: the bundle's pattern texts are not this table's");
+  let k = 0;
+  return SENSITIVE_RULES.map((r) => r.paths?.map((re) => ({ re, gate: gates[k++] ?? null })) ?? null);
+}
+const TEST_RULES = SENSITIVE_RULES.flatMap((r, i) => (r.test ? [i] : []));
+const ALL_RULES = SENSITIVE_RULES.map((_r, i) => i);
 const ASCII = /^[\x00-\x7f]*$/;
 const FACTS: SensitiveFacts = { change: 'added', type: 'file', perm: -1, caps: false, access: false, owner: false, givenAway: false, upper: undefined, raw: '' };
 const hasCaps = (c: Subject): boolean => !!c.xattrs?.some(([n]) => n === 'security.capability');
 
+/** Whether path text `p` holds what `gate` asks of a path its pattern matches. */
+export function passesGate(gate: PatternGate, p: string): boolean {
+  if (gate === null) return true;
+  return 'starts' in gate ? gate.starts.some((x) => p.startsWith(x)) : gate.holds.some((x) => p.includes(x));
+}
+
+const matchesPaths = (gated: Gated[], p: string): boolean => gated.some((g) => passesGate(g.gate, p) && g.re.test(p));
+
 function ruleAt(p: string, ctx: SensitiveContext): SensitiveRule | null {
-  const rules = PATH_FILTER.test(p) ? SENSITIVE_RULES : TEST_RULES;
-  for (const r of rules) {
-    if ((r.paths?.some((re) => re.test(p)) || r.test?.(FACTS, p, ctx)) && !r.harmless?.(FACTS, p)) return r;
+  const passed = PATH_FILTER.test(p);
+  const gated = passed ? (gatedRules ??= makeGated()) : null;
+  for (const i of passed ? ALL_RULES : TEST_RULES) {
+    const r = SENSITIVE_RULES[i]!;
+    const g = gated?.[i] ?? null;
+    if (((g !== null && matchesPaths(g, p)) || r.test?.(FACTS, p, ctx)) && !r.harmless?.(FACTS, p)) return r;
   }
   return null;
 }

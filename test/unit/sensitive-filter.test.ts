@@ -7,7 +7,7 @@
 // with a rule missing from the filter.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SENSITIVE_RULES, sensitiveContext, sensitiveRule, type SensitiveFacts } from '../../sandbox-core/changes/sensitive.js';
+import { passesGate, SENSITIVE_RULES, sensitiveContext, sensitiveGates, sensitiveRule, type PatternGate, type SensitiveFacts } from '../../sandbox-core/changes/sensitive.js';
 import { filterParts, filterRegExp, literalFilter, neededText, type FilterParts } from '../../sandbox-core/changes/literals.js';
 import { fromUser, toFs } from '../../sandbox-core/base/bpath.js';
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
@@ -188,6 +188,29 @@ test('a filter without any one of its texts fails the comparison (the corpus has
     const missed = matched.find((p) => !without.test(p));
     assert.ok(missed !== undefined, `no corpus path shows ${without.source} missing a text`);
   }
+});
+
+test('each pattern\'s own texts let through every corpus path it matches, and each text is needed by one', () => {
+  const gates = sensitiveGates();
+  assert.is(gates.length, PATTERNS.length);
+  // A pattern without texts is tried on every path the filter lets through: none in the table.
+  assert.equal(PATTERNS.filter((_re, i) => gates[i] === null).map((re) => re.source), []);
+  const texts = corpusTexts();
+  PATTERNS.forEach((re, i) => {
+    const gate = gates[i]!;
+    const matched = texts.filter((p) => re.test(p));
+    assert.ok(matched.length > 0, `${re.source}: no corpus path matches it`);
+    const missed = matched.find((p) => !passesGate(gate, p));
+    assert.is(missed, undefined, `${re.source}: its texts ${JSON.stringify(gate)} turn away ${JSON.stringify(missed)}`);
+    // Without any one of its texts, the gate would turn away a path the pattern matches.
+    const list = 'starts' in gate! ? gate.starts : gate!.holds;
+    for (const x of list) {
+      const without: PatternGate = 'starts' in gate! ? { starts: list.filter((y) => y !== x) } : { holds: list.filter((y) => y !== x) };
+      assert.ok(matched.some((p) => !passesGate(without, p)), `${re.source}: no corpus path needs its text ${JSON.stringify(x)}`);
+    }
+    // And it turns away what it should: a path holding none of its texts.
+    assert.not.ok(passesGate(gate, '/zz/zz'), `${re.source}: its texts let /zz/zz through`);
+  });
 });
 
 test('what a pattern needs, read from its source', () => {
