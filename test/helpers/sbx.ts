@@ -55,6 +55,16 @@ export function sbx(args: string[], opts: SbxOptions): SbxResult {
   return { code: r.status ?? (r.signal ? 128 : -1), stdout: r.stdout ?? '', stderr: r.stderr ?? '', pid: r.pid ?? -1, ms: Date.now() - t };
 }
 
+/** `sbx run -n --report FILE ...args` in `store`: its result and the report's changes as "KIND PATH", sorted (the report's dir is added to `temps`). */
+export function runReport(store: string, temps: string[], args: string[], env?: NodeJS.ProcessEnv): { r: SbxResult; changes: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-report-'));
+  temps.push(dir);
+  const file = join(dir, 'report.json');
+  const r = sbx(['run', '-n', '--report', file, ...args], { store, env });
+  const changes = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')).changes as Array<{ path: string; change: string }>) : [];
+  return { r, changes: changes.map((c) => `${c.change} ${c.path}`).sort() };
+}
+
 export function sbxAsync(args: string[], opts: { store: string } & SpawnOptions) {
   return spawn(process.execPath, [SBX, ...args], { ...opts, env: { ...process.env, SBX_HOME: opts.store, NO_COLOR: '1', ...opts.env } });
 }

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
+import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, runReport, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
 import { which } from '../../sandbox-core/which.js';
 import { fuseProblem } from '../../sandbox-core/engines.js';
 import { ROOT_CASE, USER_CASE, testUnless } from '../helpers/skip.js';
@@ -22,14 +22,7 @@ test.after(() => {
   for (const t of temps) rmSync(t, { recursive: true, force: true });
 });
 
-function report(args: string[], env?: NodeJS.ProcessEnv) {
-  const dir = mkdtempSync(join(tmpdir(), 'sbx-report-'));
-  temps.push(dir);
-  const file = join(dir, 'report.json');
-  const r = sbx(['run', '-n', '--report', file, ...args], { store, env });
-  const changes = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')).changes as Array<{ path: string; change: string }>) : [];
-  return { r, changes: changes.map((c) => `${c.change} ${c.path}`).sort() };
-}
+const report = (args: string[], env?: NodeJS.ProcessEnv) => runReport(store, temps, args, env);
 
 const SYSTEM_SCRIPT = 'echo x > /usr/local/bin/sbx-rootview-t && rm /usr/bin/true && mkdir -p /etc/sbx-test && echo y >> /etc/hostname';
 
