@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UserError } from './errors.js';
-import { isObject, own, shippedLoader, unknownKeys } from './read-json.js';
+import { isObject, own, shippedLoader, unknownKeys, type BakedFile } from './read-json.js';
 
 export interface FoldRule {
   name: string;
@@ -38,4 +38,7 @@ export function parseFoldRules(v: unknown, file: string): FoldRule[] {
   });
 }
 
-export const loadFoldRules: () => FoldRule[] = shippedLoader(shippedFoldPath, parseFoldRules);
+// Baked in by scripts/bundle.mjs: the shipped file's text and its rules. The tsc output (tests) has none.
+declare const __SBX_SHIPPED_FOLD__: string | undefined;
+const bakedFold = (): BakedFile<FoldRule[]> | null => (typeof __SBX_SHIPPED_FOLD__ === 'string' ? JSON.parse(__SBX_SHIPPED_FOLD__) : null);
+export const loadFoldRules: () => FoldRule[] = shippedLoader(shippedFoldPath, parseFoldRules, bakedFold);

@@ -16,17 +16,47 @@ export const POLICY_LIMITS = {
 
 export type ReadJsonResult = { ok: true; value: unknown } | { ok: false; message: string };
 
-/** A shipped data file, read and checked by `parse` once per process; a problem is one UserError line. */
-export function shippedLoader<T>(file: () => string, parse: (value: unknown, file: string) => T): () => T {
+/** A shipped data file as the build read it (scripts/bundle.mjs): its text, and what its parser made of it. */
+export interface BakedFile<T> { text: string; value: T }
+
+/**
+ * A shipped data file, read and checked by `parse` once per process; a problem is one UserError
+ * line. With `baked`, a file that still holds the text the build read is not parsed or checked
+ * again: the build's result is used (a review read and checked the fold list on every run).
+ */
+export function shippedLoader<T>(file: () => string, parse: (value: unknown, file: string) => T, baked?: () => BakedFile<T> | null): () => T {
   let cached: T | null = null;
   return () => {
     if (cached) return cached;
     const f = file();
+    const b = baked?.() ?? null;
+    if (b && holdsText(f, b.text)) return (cached = b.value);
     const r = readJsonFile(f);
     if (!r.ok) throw new UserError(`${f}: ${r.message}`);
     cached = parse(r.value, f);
     return cached;
   };
+}
+
+/** Whether `file` holds exactly `text`: at most one byte more than it is read; any problem is a no (readJsonFile then says what it is). */
+function holdsText(file: string, text: string): boolean {
+  const want = Buffer.from(text);
+  let fd: number;
+  try { fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK); } catch { return false; }
+  try {
+    const buf = Buffer.allocUnsafe(want.length + 1);
+    let len = 0;
+    while (len < buf.length) {
+      const n = readSync(fd, buf, len, buf.length - len, null);
+      if (n === 0) break;
+      len += n;
+    }
+    return len === want.length && want.equals(buf.subarray(0, len));
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Reads and parses a JSON policy file within POLICY_LIMITS; problems are one line, never a throw. */

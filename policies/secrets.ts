@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { UserError } from './errors.js';
-import { POLICY_LIMITS, isObject, own, shippedLoader, unknownKeys } from './read-json.js';
+import { POLICY_LIMITS, isObject, own, shippedLoader, unknownKeys, type BakedFile } from './read-json.js';
 
 export interface NameRule { name: string; why: string }
 export interface ValueRule { match: ValueMatcher; why: string }
@@ -88,7 +88,10 @@ export function parseSecretsRules(json: unknown, file: string): SecretsRules {
   };
 }
 
-export const loadSecretsRules: () => SecretsRules = shippedLoader(shippedSecretsPath, parseSecretsRules);
+// Baked in by scripts/bundle.mjs: the shipped file's text and its rules. The tsc output (tests) has none.
+declare const __SBX_SHIPPED_SECRETS__: string | undefined;
+const bakedSecrets = (): BakedFile<SecretsRules> | null => (typeof __SBX_SHIPPED_SECRETS__ === 'string' ? JSON.parse(__SBX_SHIPPED_SECRETS__) : null);
+export const loadSecretsRules: () => SecretsRules = shippedLoader(shippedSecretsPath, parseSecretsRules, bakedSecrets);
 
 function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');

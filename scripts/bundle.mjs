@@ -7,6 +7,7 @@ import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { helperVersion } from './native-id.mjs';
 
@@ -44,6 +45,17 @@ mkdirSync(out, { recursive: true });
 // CommonJS: Node's ES module loader costs milliseconds per module and its own start-up.
 writeFileSync(join(out, 'package.json'), '{ "type": "commonjs" }\n');
 const sensitive = await sensitiveFilter();
+
+/** A shipped data file's text and what its parser (this build's tsc output) makes of it: a run that finds the same text uses the result (policies/read-json.ts shippedLoader). */
+async function bakedFile(name, parser) {
+  const mod = await import(pathToFileURL(join(root, 'dist', 'policies', `${name}.js`)).href);
+  const file = join(root, 'policies', `${name}.json`);
+  const text = readFileSync(file, 'utf8');
+  const value = mod[parser](JSON.parse(text), file);
+  // Carried as JSON: what JSON cannot hold (a RegExp, a Map, undefined) would come back otherwise.
+  if (!isDeepStrictEqual(JSON.parse(JSON.stringify(value)), value)) throw new Error(`${file}: ${parser}'s result does not survive JSON`);
+  return JSON.stringify({ text, value });
+}
 const common = {
   bundle: true,
   format: 'cjs',
@@ -57,6 +69,8 @@ const common = {
     __SBX_DEFAULT_DEVICES__: JSON.stringify(await defaultDevices()),
     __SBX_SENSITIVE_FILTER__: JSON.stringify(sensitive.source),
     __SBX_SENSITIVE_GATES__: JSON.stringify(JSON.stringify(sensitive.gates)),
+    __SBX_SHIPPED_FOLD__: JSON.stringify(await bakedFile('fold', 'parseFoldRules')),
+    __SBX_SHIPPED_SECRETS__: JSON.stringify(await bakedFile('secrets', 'parseSecretsRules')),
     // The parts live in dist/bin/ like the old chunks: paths relative to the module still hold.
     'import.meta.url': '__sbxModuleUrl',
   },

@@ -4,11 +4,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPolicy } from '../../policies/seccomp/index.js';
-import { POLICY_LIMITS } from '../../policies/read-json.js';
+import { POLICY_LIMITS, shippedLoader } from '../../policies/read-json.js';
 import { SBX } from '../helpers/sbx.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sbx-policy-limits-'));
@@ -82,6 +82,33 @@ test('sbx run --policy /dev/zero and sbx policy check: one line, exit 125', () =
     assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.not.match(r.stderr, 'internal error');
   }
+});
+
+// The bundle carries each shipped data file's text and parsed value (scripts/bundle.mjs): used
+// only while the file still holds that text, else the file is read, checked and parsed as ever.
+test('a shipped file that still holds the build\'s text gives the build\'s value; any other content is read and checked', () => {
+  const text = '{"n": 1}\n';
+  const path = file('shipped.json', text);
+  let parses = 0;
+  const parse = (v: unknown): { n: number } => { parses++; return v as { n: number }; };
+  const baked = () => ({ text, value: { n: 42 } });
+  assert.equal(shippedLoader(() => path, parse, baked)(), { n: 42 });
+  assert.is(parses, 0);
+  // One byte more, one byte less, another byte: parsed from the file.
+  appendFileSync(path, ' ');
+  assert.equal(shippedLoader(() => path, parse, baked)(), { n: 1 });
+  writeFileSync(path, text.slice(0, -1));
+  assert.equal(shippedLoader(() => path, parse, baked)(), { n: 1 });
+  writeFileSync(path, text.replace('1', '2'));
+  assert.equal(shippedLoader(() => path, parse, baked)(), { n: 2 });
+  assert.is(parses, 3);
+  // What the file is, not the baked text, is reported: a directory, a missing file.
+  const d = join(dir, 'shipped-dir');
+  mkdirSync(d);
+  assert.throws(() => shippedLoader(() => d, parse, baked)(), /is a directory/);
+  assert.throws(() => shippedLoader(() => join(dir, 'none.json'), parse, baked)(), /no such file/);
+  // Without a baked value (the tsc output), as before.
+  assert.equal(shippedLoader(() => path, parse)(), { n: 2 });
 });
 
 test.run();
