@@ -36,8 +36,8 @@ async function defaultDevices() {
 
 /** The `!` rules' path filter (sandbox-core/changes/sensitive.ts), made now by the tsc output of this build. */
 async function sensitiveFilter() {
-  const { sensitiveFilterSource, sensitiveGates } = await import(pathToFileURL(join(root, 'dist', 'sandbox-core', 'changes', 'sensitive.js')).href);
-  return { source: sensitiveFilterSource(), gates: sensitiveGates() };
+  const { sensitiveFilter: filter, sensitiveGates } = await import(pathToFileURL(join(root, 'dist', 'sandbox-core', 'changes', 'sensitive.js')).href);
+  return { filter: filter(), gates: sensitiveGates() };
 }
 
 rmSync(out, { recursive: true, force: true });
@@ -67,7 +67,7 @@ const common = {
     __SBX_HELPER_VERSION__: JSON.stringify(helperVersion(root)),
     __SBX_COMPILER_ID__: JSON.stringify(compilerId()),
     __SBX_DEFAULT_DEVICES__: JSON.stringify(await defaultDevices()),
-    __SBX_SENSITIVE_FILTER__: JSON.stringify(sensitive.source),
+    __SBX_SENSITIVE_FILTER__: JSON.stringify(JSON.stringify(sensitive.filter)),
     __SBX_SENSITIVE_GATES__: JSON.stringify(JSON.stringify(sensitive.gates)),
     __SBX_SHIPPED_FOLD__: JSON.stringify(await bakedFile('fold', 'parseFoldRules')),
     __SBX_SHIPPED_SECRETS__: JSON.stringify(await bakedFile('secrets', 'parseSecretsRules')),

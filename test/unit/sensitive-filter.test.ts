@@ -1,4 +1,4 @@
-// The `!` rules' path filter (sensitive.ts PATH_FILTER, from literals.ts) must never let a
+// The `!` rules' path filter (sensitive.ts passesFilter, from literals.ts) must never let a
 // flagged path through: sensitiveRule is compared with the whole table tried in order (the
 // evaluation before the filter, kept here as the reference) on the example changes, on
 // strings made to match each pattern and their near misses, and on 100k random paths built
@@ -7,7 +7,7 @@
 // with a rule missing from the filter.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { passesGate, SENSITIVE_RULES, sensitiveContext, sensitiveGates, sensitiveRule, type PatternGate, type SensitiveFacts } from '../../sandbox-core/changes/sensitive.js';
+import { passesGate, passesTexts, SENSITIVE_RULES, sensitiveContext, sensitiveFilter, sensitiveGates, sensitiveRule, type PatternGate, type SensitiveFacts } from '../../sandbox-core/changes/sensitive.js';
 import { filterParts, filterRegExp, literalFilter, neededText, type FilterParts } from '../../sandbox-core/changes/literals.js';
 import { fromUser, toFs } from '../../sandbox-core/base/bpath.js';
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
@@ -211,6 +211,18 @@ test('each pattern\'s own texts let through every corpus path it matches, and ea
     // And it turns away what it should: a path holding none of its texts.
     assert.not.ok(passesGate(gate, '/zz/zz'), `${re.source}: its texts let /zz/zz through`);
   });
+});
+
+test('the filter\'s texts (a review\'s first paths) answer as its regexp on the corpus and 100k random paths', () => {
+  const f = sensitiveFilter();
+  assert.ok(f.texts, 'the filter is all texts');
+  const re = new RegExp(f.source);
+  const paths = [...corpusTexts()];
+  for (let k = 0; k < 100_000; k++) paths.push(randomPath());
+  const differ = paths.filter((p) => passesTexts(f.texts!, p) !== re.test(p));
+  assert.equal(differ.slice(0, 5), [], `${differ.length} of ${paths.length} differ`);
+  const through = paths.filter((p) => re.test(p)).length;
+  assert.ok(through > 1000 && through < paths.length - 1000, `${through} of ${paths.length} let through: both answers are asked`);
 });
 
 test('what a pattern needs, read from its source', () => {
