@@ -2,7 +2,7 @@
 // inside (or itself with --user), plus the subordinate range from /etc/subuid and /etc/subgid
 // when newuidmap/newgidmap exist. As root: the full range, identity.
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { builtin } from './base/builtin.js';
+import { userName } from './base/user-name.js';
 import type { SpecOp } from './spec.js';
 
 export interface SubRange { start: number; count: number }
@@ -105,9 +105,8 @@ export function chooseIdMapping(opts: { keepUser: boolean; mapRoot?: boolean }, 
   }
   const inside = opts.keepUser ? uid : 0;
   const insideG = opts.keepUser ? gid : 0;
-  let name = String(uid);
-  // node:os on first use: a run as root never gets here, and loading it costs every run pages.
-  try { name = builtin<typeof import('node:os')>('node:os').userInfo().username; } catch { /* no passwd entry: match by number */ }
+  // No passwd entry: matched by number.
+  const name = userName() ?? String(uid);
   const subU = readSub('/etc/subuid', name, uid);
   const subG = readSub('/etc/subgid', name, uid);
   if (!opts.keepUser && subU && subG && executable(NEWUIDMAP) && executable(NEWGIDMAP)) {

@@ -1,0 +1,42 @@
+// userName (sandbox-core/base/user-name.ts) answers what os.userInfo().username does, through
+// Node's os binding: an ordinary user's subuid and subgid lines are found by that name, so any
+// other answer would map the sandbox's ids through the wrong range, or none.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { userInfo } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { userName } from '../../sandbox-core/base/user-name.js';
+import { testUnless } from '../helpers/skip.js';
+
+test('the running user: the name os.userInfo() gives', () => {
+  assert.is(userName(), userInfo().username);
+});
+
+const module = fileURLToPath(new URL('../../sandbox-core/base/user-name.js', import.meta.url));
+/** What userName() and os.userInfo() answer in a Node running as `uid`, and whether userName() loaded node:os. */
+function asUid(uid: number): { ours: string | null; node: string | null; loadedOs: boolean } {
+  const code = `const { userName } = await import(${JSON.stringify(module)});
+const ours = userName();
+const loadedOs = process.moduleLoadList.includes('NativeModule os');
+let node = null; try { node = (await import('node:os')).userInfo().username; } catch {}
+console.log(JSON.stringify({ ours, node, loadedOs }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { uid, gid: 65534, encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as { ours: string | null; node: string | null; loadedOs: boolean };
+}
+const otherUsers = (): string | null => {
+  if (process.getuid?.() !== 0) return 'needs root to run a Node as other uids';
+  try { accessSync(module, constants.R_OK); } catch { return 'the build is not readable here'; }
+  return null;
+};
+testUnless(otherUsers())('another user\'s name, and none for a uid without a passwd entry, as os.userInfo() says, without loading node:os', () => {
+  const nobody = asUid(65534);
+  assert.ok(nobody.node, 'uid 65534 has a passwd entry here (nobody)');
+  assert.equal(nobody, { ours: nobody.node, node: nobody.node, loadedOs: false });
+  // No passwd entry: os.userInfo() throws, userName() answers null (sbx then matches by number).
+  assert.equal(asUid(4_242_424), { ours: null, node: null, loadedOs: false });
+});
+
+test.run();
