@@ -141,6 +141,23 @@ export function storeAndCanary(opts: { prove?: boolean } = {}): string {
   return store;
 }
 
+/**
+ * A store for a file's runs: before its tests one canary write proves the sandbox isolates;
+ * after them the store and the `temps` dirs the tests made are removed.
+ */
+export function provenStore(temps: string[] = []): string {
+  const store = makeStore();
+  test.before(() => {
+    const c = makeCanary();
+    try { proveIsolation(c, store); } finally { removeCanary(c); }
+  });
+  test.after(() => {
+    removeStore(store);
+    for (const t of temps) rmSync(t, { recursive: true, force: true });
+  });
+  return store;
+}
+
 /** The host's mount table now, to compare with after a run (hostMountsLeft). */
 export function hostMounts(): Set<string> {
   return new Set(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean));

@@ -8,21 +8,12 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, runReport, SBX as SBX_PATH, sbx, removeStore } from '../helpers/sbx.js';
+import { CI, IS_ROOT, provenStore, runReport, SBX as SBX_PATH, sbx } from '../helpers/sbx.js';
 import { buildDeb } from '../helpers/deb.js';
 import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 
-const store = makeStore();
 const temps: string[] = [];
-test.after(() => {
-  removeStore(store);
-  for (const t of temps) rmSync(t, { recursive: true, force: true });
-});
-
-test.before(() => {
-  const canary = makeCanary();
-  try { proveIsolation(canary, store); } finally { removeCanary(canary); }
-});
+const store = provenStore(temps);
 
 const tag = `sbx-viewc-${process.pid}`;
 const debName = `sbx-viewc-${process.pid}`;

@@ -6,26 +6,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, runReport, SBX as SBX_PATH, sbx, removeStore } from '../helpers/sbx.js';
+import { CI, IS_ROOT, makeCanary, provenStore, removeCanary, runReport, SBX as SBX_PATH, sbx } from '../helpers/sbx.js';
 import { buildDeb } from '../helpers/deb.js';
 import { parseMountInfo, visibleMounts } from '../../sandbox-core/mountinfo.js';
 import { planView } from '../../sandbox-core/plan.js';
 import { testUnless, USER_CASE } from '../helpers/skip.js';
 
-const store = makeStore();
 const temps: string[] = [];
-test.after(() => {
-  removeStore(store);
-  for (const t of temps) rmSync(t, { recursive: true, force: true });
-});
-
-test.before(() => {
-  const canary = makeCanary();
-  try { proveIsolation(canary, store); } finally { removeCanary(canary); }
-});
+const store = provenStore(temps);
 
 const report = (args: string[], env?: NodeJS.ProcessEnv) => runReport(store, temps, args, env);
 
