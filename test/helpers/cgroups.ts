@@ -1,6 +1,7 @@
 // Finding the cgroups an sbx process made (named sbx-<id>-<owner pid>), so tests can prove
 // none is left behind, and removing any a failed test left.
 import { readdirSync, rmdirSync } from 'node:fs';
+import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 
 const NAME = /^sbx-[0-9a-f]{8}-(\d+)$/;
@@ -24,4 +25,14 @@ export function sbxCgroupDirs(ownerPid?: number): string[] {
 
 export function removeCgroupDirs(dirs: string[]): void {
   for (const d of dirs) { try { rmdirSync(d); } catch { /* busy or gone: reported by the test that made it */ } }
+}
+
+/**
+ * Fails when sbx process `pid` left cgroups behind; they are added to `made`, which the file
+ * removes after its tests (removeCgroupDirs).
+ */
+export function assertNoCgroupsOf(pid: number, made: string[]): void {
+  const left = sbxCgroupDirs(pid);
+  made.push(...left);
+  assert.equal(left, [], `cgroups left behind by sbx pid ${pid}`);
 }

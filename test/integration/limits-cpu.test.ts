@@ -8,16 +8,11 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IS_ROOT, makeStore, sbxAsync, removeStore } from '../helpers/sbx.js';
-import { removeCgroupDirs, sbxCgroupDirs } from '../helpers/cgroups.js';
+import { assertNoCgroupsOf, removeCgroupDirs, sbxCgroupDirs } from '../helpers/cgroups.js';
 
 const store = makeStore();
 const made: string[] = [];
 
-function assertNoCgroupsOf(pid: number): void {
-  const left = sbxCgroupDirs(pid);
-  made.push(...left);
-  assert.equal(left, [], `cgroups left behind by sbx pid ${pid}`);
-}
 
 test.after(() => {
   removeCgroupDirs(made);
@@ -76,7 +71,7 @@ test('--cpus 0.5 puts the command in a cgroup capped at half a CPU, and a busy l
   } else {
     assert.match(stderr, /not enforced: --cpus \(/);
   }
-  assertNoCgroupsOf(child.pid!);
+  assertNoCgroupsOf(child.pid!, made);
 });
 
 test.run();

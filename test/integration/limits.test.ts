@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { CI, IS_ROOT, makeStore, sbx, sbxAsync, type SbxResult, removeStore } from '../helpers/sbx.js';
-import { removeCgroupDirs, sbxCgroupDirs } from '../helpers/cgroups.js';
+import { assertNoCgroupsOf, removeCgroupDirs, sbxCgroupDirs } from '../helpers/cgroups.js';
 
 const store = makeStore();
 const made: string[] = [];
@@ -18,11 +18,6 @@ test.after(() => {
 
 const run = (args: string[], timeoutMs = 60_000): SbxResult => sbx(args, { store, timeoutMs });
 
-function assertNoCgroupsOf(pid: number): void {
-  const left = sbxCgroupDirs(pid);
-  made.push(...left);
-  assert.equal(left, [], `cgroups left behind by sbx pid ${pid}`);
-}
 
 function hasV1(controller: string): boolean {
   return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => / - cgroup /.test(l) && l.split(' ').pop()!.split(',').includes(controller));
@@ -62,7 +57,7 @@ test('a fork bomb under --pids 64 ends, stays within the limit, and the host kee
     // matter; what the limits could not enforce is said in one line.
     assert.is(stderr.split('\n').filter((l) => l.startsWith('sbx: warning:') && /enforc|cgroup|RLIMIT/.test(l)).length, 1, 'one line about what is not enforced');
   }
-  assertNoCgroupsOf(child.pid!);
+  assertNoCgroupsOf(child.pid!, made);
 });
 
 test('allocating 1 GiB under --memory 128M fails and sbx says why', () => {
@@ -80,7 +75,7 @@ test('allocating 1 GiB under --memory 128M fails and sbx says why', () => {
     assert.match(r.stderr, /MemoryError/);
     assert.match(r.stderr, /--memory is RLIMIT_DATA/);
   }
-  assertNoCgroupsOf(r.pid);
+  assertNoCgroupsOf(r.pid, made);
   // Control: without the limit the same allocation succeeds, so the limit is what stopped it.
   const free = run(['run', '-n', '-q', '--', 'python3', '-c', 'b = bytearray(1 << 30); print("survived")']);
   assert.is(free.code, 0, free.stderr);
@@ -96,8 +91,8 @@ test('--timeout 1s ends sleep 100 in about a second with status 124; SIGTERM-pro
   assert.is(stubborn.code, 124, stubborn.stderr);
   assert.not.match(stubborn.stdout, /late/);
   assert.ok(stubborn.ms < 15_000, `took ${stubborn.ms} ms`);
-  assertNoCgroupsOf(r.pid);
-  assertNoCgroupsOf(stubborn.pid);
+  assertNoCgroupsOf(r.pid, made);
+  assertNoCgroupsOf(stubborn.pid, made);
 });
 
 test('bad limit values are usage errors naming the flag', () => {
@@ -112,7 +107,7 @@ test('no cgroup is left after a normal exit, a failure, or SIGKILL of sbx', asyn
   for (const cmd of [['true'], ['sh', '-c', 'exit 7'], ['sbx-no-such-command-xyz']]) {
     const r = run(['run', '-n', '-q', '--pids', '100', '--memory', '256M', '--', ...cmd]);
     assert.ok([0, 7, 127].includes(r.code), `${cmd.join(' ')}: ${r.code} ${r.stderr}`);
-    assertNoCgroupsOf(r.pid);
+    assertNoCgroupsOf(r.pid, made);
   }
   // The sleep's own command line is the marker: sbx's argv holds it too, but only once the
   // sandboxed command runs is there a process whose whole command line is this.
@@ -131,8 +126,8 @@ test('no cgroup is left after a normal exit, a failure, or SIGKILL of sbx', asyn
   await waitFor(() => false, 200);
   const next = run(['run', '-n', '-q', '--', 'true']);
   assert.is(next.code, 0, next.stderr);
-  assertNoCgroupsOf(child.pid!);
-  assertNoCgroupsOf(next.pid);
+  assertNoCgroupsOf(child.pid!, made);
+  assertNoCgroupsOf(next.pid, made);
 });
 
 test.after(() => {
