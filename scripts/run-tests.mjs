@@ -114,7 +114,9 @@ const isRoot = process.getuid?.() === 0;
 //   own /usr, reads the cgroup a CPU cap made); its unprivileged run is placed by its other marks.
 // - `sbx-test: host-mounts`: it mounts on the host or compares the host's mount table before and
 //   after: it runs beside unprivileged jobs of other files only. Their processes cannot change the
-//   host's mount table (a sandbox's mounts are in its own namespace), root's can.
+//   host's mount table (a sandbox's mounts are in its own namespace), root's can. A file whose
+//   unprivileged run mounts on the host itself (fusermount3) is `serial`: every run's view,
+//   an ordinary user's too, is planned from the host's mounts.
 const lanes = Math.max(1, Number(process.env.SBX_TEST_JOBS) || 2);
 const marks = (f) => {
   const t = readFileSync(f, 'utf8');

@@ -1,8 +1,6 @@
 // The commit step against a host that changes around it: what an interrupted commit wrote
 // and the user changed afterwards, and the cases of docs/security.md's commit list that no
-// other test covers.
-// sbx-test: host-mounts (it mounts a tmpfs, or as an ordinary user a FUSE filesystem through the
-// setuid fusermount3, on the host).
+// other test covers. A commit that meets a mount point on the host is commit-mountpoint.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -192,50 +190,5 @@ testUnless(existsSync(PY) ? null : `no ${PY} to remove xattrs inside`)('xattrs a
   assert.is(statSync(join(canary, 'touched')).mtimeMs, 5000);
 });
 
-
-/**
- * A filesystem mounted on `dir` for the test (root: a tmpfs; an ordinary user: fuse-overlayfs
- * through the setuid fusermount3) holding `precious`; returns its unmount.
- */
-function mountOn(dir: string, scratch: string): () => void {
-  if (IS_ROOT) {
-    assert.is(spawnSync('mount', ['-t', 'tmpfs', 'sbx-test', dir]).status, 0, 'mount a tmpfs');
-    writeFileSync(join(dir, 'precious'), 'kept\n');
-    return () => { spawnSync('umount', [dir]); };
-  }
-  for (const d of ['lower', 'upper', 'work']) mkdirSync(join(scratch, d));
-  writeFileSync(join(scratch, 'lower', 'precious'), 'kept\n');
-  const r = spawnSync('fuse-overlayfs', ['-o', `lowerdir=${scratch}/lower,upperdir=${scratch}/upper,workdir=${scratch}/work`, dir], { encoding: 'utf8' });
-  assert.is(r.status, 0, `fuse-overlayfs: ${r.stderr}`);
-  return () => { spawnSync('fusermount3', ['-u', dir]); };
-}
-
-const noFuse = IS_ROOT || spawnSync('fuse-overlayfs', ['--version']).status === 0 ? null : 'fuse-overlayfs is not installed (an ordinary user mounts with it)';
-testUnless(noFuse, { missing: true })('a host tree delete that stops at a mount point names it, enters nothing mounted, and gives back the modes it opened up', () => {
-  const t = join(canary, 't');
-  mkdirSync(join(t, 'd', 'm'), { recursive: true });
-  writeFileSync(join(t, 'd', 'f'), 'x\n');
-  const r = sbx(['run', '--name', 'rmtree', '-q', '--', 'rm', '-rf', t], { store });
-  assert.is(r.code, 0, r.stderr);
-  // Made unwritable after the run: a commit must open them up to empty them.
-  chmodSync(join(t, 'd'), 0o555);
-  chmodSync(t, 0o511);
-  const scratch = join(canary, 'scratch');
-  mkdirSync(scratch);
-  const unmount = mountOn(join(t, 'd', 'm'), scratch);
-  try {
-    const c = sbx(['commit', '--force', 'rmtree'], { store });
-    assert.is(c.code, 1, c.stderr);
-    assert.match(c.stderr, new RegExp(`${t}: not removed: a filesystem is mounted on ${t}/d/m\\n`));
-    assert.is(readFileSync(join(t, 'd', 'm', 'precious'), 'utf8'), 'kept\n', 'the mounted filesystem was entered');
-    assert.is(statSync(t).mode & 0o7777, 0o511, 'left opened up to 0700');
-    assert.is(statSync(join(t, 'd')).mode & 0o7777, 0o555, 'left opened up to 0700');
-  } finally {
-    unmount();
-    chmodSync(t, 0o755);
-    chmodSync(join(t, 'd'), 0o755);
-  }
-  assert.is(sbx(['discard', 'rmtree'], { store }).code, 0);
-});
 
 test.run();
