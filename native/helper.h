@@ -65,6 +65,7 @@ enum op_flag {
   FLAG_MAY_VANISH = 1u << 9,  /* bind: a host source gone since planning keeps its stand-in, read-only */
   FLAG_OWNER_OPTIONAL = 1u << 10, /* entry: an owner the kernel cannot map (EINVAL, EPERM) is left as made */
   FLAG_REPORT = 1u << 11,     /* entry (a file): its inode and ctime, once made, as an `entry-made` status line */
+  FLAG_MOVED_CHECK = 1u << 12, /* overlay: EINVAL with a mount below the lower is the step overlay-moved, not a fallback */
 };
 
 /* entry's kinds (its first argument). */

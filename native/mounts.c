@@ -147,12 +147,46 @@ static int mount_overlay(const char *dest, const char *lower, const char *upper,
   return r;
 }
 
+/* Whether a mount point lies below `dir` in this mount namespace (/proc/self/mountinfo writes
+ * mount points with ' ', '\t', '\n' and '\\' as octal escapes; `dir` is escaped the same way). */
+static int mount_below(const char *dir) {
+  char want[SBX_PATH_MAX * 4 + 2];
+  size_t n = 0;
+  for (const char *p = dir; *p; p++) {
+    if (n + 6 >= sizeof want) return 0;
+    if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\\') n += (size_t)snprintf(want + n, sizeof want - n, "\\%03o", (unsigned char)*p);
+    else want[n++] = *p;
+  }
+  if (n == 1 && want[0] == '/') n = 0;
+  want[n++] = '/';
+  want[n] = 0;
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f) return 0;
+  char *line = NULL;
+  size_t cap = 0;
+  int found = 0;
+  while (!found && getline(&line, &cap, f) > 0) {
+    /* ID PARENT MAJOR:MINOR ROOT MOUNTPOINT ...: the fifth field. */
+    char *s = line;
+    for (int field = 0; field < 4 && s; field++) if ((s = strchr(s, ' '))) s++;
+    if (s && strncmp(s, want, n) == 0) found = 1;
+  }
+  free(line);
+  fclose(f);
+  return found;
+}
+
 static void do_overlay(char *const *a, unsigned flags) {
   /* overlay DEST LOWER UPPER WORK OPTIONS FLAGS */
   int r = mount_overlay(a[0], a[1], a[2], a[3], a[4], !!(flags & FLAG_IDMAP_LOWER));
   int err = errno;
   n_extra_lowers = 0;
   if (r == 0) return;
+  /* sbx's plan gives every dir that held a mount point a layer of its own, so a mount below
+   * this lower appeared on the host after the plan. In an ordinary user's namespace it is
+   * locked, and overlayfs cannot clone the lower (EINVAL): the host moved, which sbx answers
+   * by planning again, where the fallback would show the whole tree read-only. */
+  if (err == EINVAL && (flags & FLAG_MOVED_CHECK) && mount_below(a[1])) die_step("overlay-moved", a[0], err);
   if (!(flags & FLAG_RO_BIND)) die_step("overlay", a[0], err);
   autoclose int tree = open_tree(AT_FDCWD, a[1], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
   struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };

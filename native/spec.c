@@ -43,6 +43,7 @@ static const struct { const char *name; unsigned bit; } flag_table[] = {
   {"ro", FLAG_RO}, {"rec", FLAG_REC}, {"src-inside", FLAG_SRC_INSIDE}, {"optional", FLAG_OPTIONAL},
   {"idmap", FLAG_IDMAP}, {"parents", FLAG_PARENTS}, {"noexec", FLAG_NOEXEC}, {"idmap-lower", FLAG_IDMAP_LOWER}, {"ro-bind", FLAG_RO_BIND},
   {"may-vanish", FLAG_MAY_VANISH}, {"owner-optional", FLAG_OWNER_OPTIONAL}, {"report", FLAG_REPORT},
+  {"moved-check", FLAG_MOVED_CHECK},
 };
 
 /* Parses a comma list of flags; each must be one of `allowed`. */
@@ -134,7 +135,7 @@ static int resolve_args(struct spec_op *op, char *err, size_t errlen) {
   case OP_TMPFS:
     return parse_flags(a[2], FLAG_RO | FLAG_NOEXEC | FLAG_OPTIONAL, &op->flags, err, errlen);
   case OP_OVERLAY:
-    return parse_flags(a[5], FLAG_IDMAP_LOWER | FLAG_RO_BIND, &op->flags, err, errlen);
+    return parse_flags(a[5], FLAG_IDMAP_LOWER | FLAG_RO_BIND | FLAG_MOVED_CHECK, &op->flags, err, errlen);
   case OP_MKDIR:
   case OP_CHMOD:
     if (parse_uint(a[1], 8, 07777, &n[0]) < 0) { snprintf(err, errlen, "bad mode"); return -1; }

@@ -354,12 +354,26 @@ function hostName(): string {
   try { return readFileSync('/proc/sys/kernel/hostname', 'utf8').replace(/\n$/, ''); } catch { return builtin<typeof import('node:os')>('node:os').hostname(); }
 }
 
-function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuseBinary: string | null, shift: IdShift | null, diskBytes: number | null, notice: (l: string) => void, lowers: string[] | null, inTmpfs: Set<string> | null = null): SpecOp[] {
+/**
+ * Tests only (SBX_TEST_PAUSE_BEFORE_LAUNCH=FILE): a first launch, planned, waits until FILE
+ * exists (at most 30 s), so that a test can move the host between the plan and the helper.
+ */
+function pauseBeforeLaunchForTest(): void {
+  const file = process.env.SBX_TEST_PAUSE_BEFORE_LAUNCH;
+  if (!file) return;
+  coreNotice('always', 'sbx-test: paused before launch');
+  const tick = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; waited < 30_000 && !existsSync(file); waited += 20) Atomics.wait(tick, 0, 0, 20);
+}
+
+function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuseBinary: string | null, shift: IdShift | null, diskBytes: number | null, notice: (l: string) => void, lowers: string[] | null, inTmpfs: Set<string> | null, movedCheck: boolean): SpecOp[] {
   const ops: SpecOp[] = [];
   // Every mount point, symlink and bound file already exists in the skeletons' stand-in tree
   // (skeleton.ts): creating one here would be a write into a skeleton's upper layer.
   const skel = join(meta.layersDir, SKELETON_DIR);
-  const overlayFlags: OverlayFlag[] = shift ? ['ro-bind', 'idmap-lower'] : ['ro-bind'];
+  // moved-check: an overlay that fails because a mount appeared below its lower since the plan
+  // is the step overlay-moved (runSandbox plans again), not the read-only fallback.
+  const overlayFlags: OverlayFlag[] = ['ro-bind', ...(shift ? ['idmap-lower' as const] : []), ...(movedCheck ? ['moved-check' as const] : [])];
   const layerOf = new Map(meta.layers.map((l) => [l.target, l]));
   // Every run's overlays skip syncing: a throwaway run's layers are deleted after it, and a
   // saved run's are synced once, with one syncfs, when the command ended (runSandbox), where
@@ -860,7 +874,8 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     ...(entries.length ? [{ op: 'layers_dir', args: [meta.layersDir] } satisfies SpecOp, ...(inTmpfs?.size ? [{ op: 'layers_tmpfs', args: [LAYERS_TMPFS_DIR] } satisfies SpecOp] : []), ...entries] : []),
     { op: 'stage', args: [stage] },
     ...diskOps,
-    ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, fuseBinary, idmap.shift, req.diskBytes ?? null, notice, lower?.lowers ?? null, inTmpfs),
+    // The check is left off on the last attempt: what still fails then gets the old fallback.
+    ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, fuseBinary, idmap.shift, req.diskBytes ?? null, notice, lower?.lowers ?? null, inTmpfs, !lower && replans < 2),
     ...hidden,
     // Like bwrap and docker -v: a destination's missing parents are made (walk.ts does not
     // count them as changes).
@@ -886,6 +901,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   ];
   if (process.env.SBX_DEBUG_SPEC) coreNotice('always', describeSpec(ops));
 
+  if (replans === 0) pauseBeforeLaunchForTest();
   if (meta.state !== 'running') store.markRunning(meta);
   const started = Date.now();
   let result: LaunchResult;
@@ -931,7 +947,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   const o = result.outcome;
   // First: a lower layer's mount point gone or replaced when the helper maps it is the host
   // moving, not a filesystem without idmapped mounts, and must not turn root inside into root.
-  if (o.kind === 'setup-failed' && (hostMoved() || movedAt(o.path))) return replan();
+  if (o.kind === 'setup-failed' && (o.step === 'overlay-moved' || hostMoved() || movedAt(o.path))) return replan();
   if (o.kind === 'setup-failed' && (o.step === 'idmap-lower' || o.step === 'idmap-userns') && !req.mapRoot && errnoName(o.errno) !== 'ENOENT') {
     // Nothing ran yet, so the identity mapping can take over safely.
     notice(`${o.path ?? 'a lower layer'} does not support idmapped mounts (${errnoName(o.errno)}): root inside is root outside for this run (as with --map-root)`);

@@ -13,7 +13,7 @@ export type BindFlag = 'ro' | 'rec' | 'src-inside' | 'optional' | 'idmap' | 'par
 /** Flags of `tmpfs` (its third argument). */
 export type TmpfsFlag = 'ro' | 'noexec' | 'optional';
 /** Flags of `overlay` (its sixth argument): an idmapped lower layer; fall back to a read-only bind. */
-export type OverlayFlag = 'idmap-lower' | 'ro-bind';
+export type OverlayFlag = 'idmap-lower' | 'ro-bind' | 'moved-check';
 export type RlimitName = 'as' | 'core' | 'cpu' | 'data' | 'fsize' | 'nofile' | 'nproc' | 'stack' | 'memlock' | 'msgqueue';
 
 /** Octal permission bits as the helper takes them ("755"). */
