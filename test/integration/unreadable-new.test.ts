@@ -5,15 +5,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, rmSync } from 'node:fs';
-import { makeCanary, makeStore, proveIsolation, removeCanary, removeStore, sbx } from '../helpers/sbx.js';
+import { provenStore, sbx } from '../helpers/sbx.js';
 import { testUnless, USER_CASE } from '../helpers/skip.js';
 
-const store = makeStore();
-test.before(() => {
-  const canary = makeCanary();
-  try { proveIsolation(canary, store); } finally { removeCanary(canary); }
-});
-test.after(() => removeStore(store));
+const store = provenStore();
 
 const tag = `sbx-unread-${process.pid}`;
 const home = process.env.HOME ?? '/nonexistent';
