@@ -45,18 +45,24 @@ function holdsText(file: string, text: string): boolean {
   try { fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK); } catch { return false; }
   try {
     const buf = Buffer.allocUnsafe(want.length + 1);
-    let len = 0;
-    while (len < buf.length) {
-      const n = readSync(fd, buf, len, buf.length - len, null);
-      if (n === 0) break;
-      len += n;
-    }
+    const len = readInto(fd, buf);
     return len === want.length && want.equals(buf.subarray(0, len));
   } catch {
     return false;
   } finally {
     closeSync(fd);
   }
+}
+
+/** Reads from `fd` until `buf` is full or the file ends; the bytes read. */
+function readInto(fd: number, buf: Buffer): number {
+  let len = 0;
+  while (len < buf.length) {
+    const n = readSync(fd, buf, len, buf.length - len, null);
+    if (n === 0) break;
+    len += n;
+  }
+  return len;
 }
 
 /** Reads and parses a JSON policy file within POLICY_LIMITS; problems are one line, never a throw. */
@@ -76,17 +82,9 @@ export function readJsonFile(file: string): ReadJsonResult {
     if (st.size > POLICY_LIMITS.maxBytes) return { ok: false, message: `too large: ${st.size} bytes (a policy file is at most ${POLICY_LIMITS.maxBytes})` };
     // The size can change under us (a file being written): read at most one byte past the cap.
     const buf = Buffer.alloc(Math.min(st.size, POLICY_LIMITS.maxBytes) + 1);
-    let len = 0;
-    for (;;) {
-      let n: number;
-      try { n = readSync(fd, buf, len, buf.length - len, null); } catch (e) { return { ok: false, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }; }
-      if (n === 0) break;
-      len += n;
-      if (len === buf.length) {
-        if (len > POLICY_LIMITS.maxBytes) return { ok: false, message: `too large: more than ${POLICY_LIMITS.maxBytes} bytes` };
-        break;
-      }
-    }
+    let len: number;
+    try { len = readInto(fd, buf); } catch (e) { return { ok: false, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }; }
+    if (len > POLICY_LIMITS.maxBytes) return { ok: false, message: `too large: more than ${POLICY_LIMITS.maxBytes} bytes` };
     return parseJsonText(buf.subarray(0, len).toString('utf8'));
   } finally {
     closeSync(fd);
