@@ -10,13 +10,20 @@
 const { readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
-/** The spec (netstrings, `LEN:BYTES,`) with every path in a renamed cgroup renamed. */
+/**
+ * The spec (netstrings, `LEN:BYTES,`) with every path in a renamed cgroup renamed, and without
+ * its `review_scan` op (4 arguments: the fds it names are sbx's, given the helper at its
+ * start; the floor is the run without sbx's review).
+ */
 function respec(b, renamed) {
   const out = [];
+  let skip = 0;
   for (let i = 0; i < b.length;) {
     const colon = b.indexOf(0x3a, i);
     const len = Number(b.toString('latin1', i, colon));
     let item = b.toString('latin1', colon + 1, colon + 1 + len);
+    if (item === 'review_scan' && !skip) skip = 5;
+    if (skip) { skip--; i = colon + 1 + len + 1; continue; }
     for (const [from, to] of renamed) if (item === from || item.startsWith(`${from}/`)) item = to + item.slice(from.length);
     out.push(Buffer.from(`${item.length}:${item},`, 'latin1'));
     i = colon + 1 + len + 1;

@@ -170,7 +170,7 @@ function floorSpec(dir, env) {
   const saved = spawnSync(SBX, ['run', '-q', '--name', 'sbx-bench-floor', '--', 'sh', '-c', ': > /sbx-bench-floor'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: { ...process.env, ...env } });
   if (saved.status !== 0) return `the saved sandbox: ${saved.stderr.trim().split('\n').pop()}`;
   // The helper starts with an empty environment: the paths are written into the script. Only
-  // the run's spec is caught (the review after it starts the helper's scan too).
+  // a run's spec is caught (a review whose scan the run's helper did not make starts it too).
   writeFileSync(wrap, `#!/bin/sh\nif [ "$1" = run ]; then cp /proc/self/fd/3 '${spec}' && printf '%s' "$4" > '${version}' || exit 125; fi\nexec '${helper}' "$@"\n`);
   chmodSync(wrap, 0o755);
   const r = spawnSync(SBX, ['run', '--in', 'sbx-bench-floor', '-q', '--', 'true'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: { ...process.env, ...env, SBX_HELPER: wrap, SBX_DEBUG_SPEC: '1' } });

@@ -41,6 +41,8 @@ export interface ReviewOptions {
   interactive?: boolean;
   /** Why the command ended early (timeout, memory limit), from the limits report. */
   endReasons?: string[];
+  /** The run's helper's scan of the layers (CommandResult.reviewAnswer): decoded instead of a scan now. */
+  answer?: Buffer | null;
 }
 
 /** How the command ended, said right before the question; null when it exited 0. */
@@ -191,7 +193,7 @@ const SUMMARY_LIMIT = 50;
 
 function scan(meta: SandboxMeta, opts: ReviewOptions): ScanResult {
   const progress = progressLine();
-  const r = scanSandbox(meta, { only: opts.only, exclude: opts.exclude, progress: (phase, n) => progress.update(`${phase}: ${n} entries`) });
+  const r = scanSandbox(meta, { only: opts.only, exclude: opts.exclude, progress: (phase, n) => progress.update(`${phase}: ${n} entries`), answer: opts.answer ?? null });
   progress.end();
   for (const u of r.unmatched ?? []) warn(u);
   return r;

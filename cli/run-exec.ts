@@ -140,6 +140,8 @@ export async function executeRun(o: RunOptions): Promise<number> {
     throwaway: o.discard,
     // As reviewAfterRun decides: a quiet discard with no report scans nothing.
     layersUnread: o.discard && o.quiet && !o.report,
+    // Every other run is reviewed with reviewAfterRun's plain scan: the helper makes it.
+    reviewScan: !(o.discard && o.quiet && !o.report),
     net,
     keepUser: o.keepUser,
     mapRoot: inSandbox ? !!inSandbox.options.mapRoot : o.mapRoot,
@@ -185,6 +187,7 @@ export async function executeRun(o: RunOptions): Promise<number> {
     durationMs: result.durationMs,
     endReasons: result.endReasons,
     net: result.net,
+    answer: result.reviewAnswer,
   });
   // --keep whose commit refused something (conflicts, denied paths) must not look like success.
   return result.exitStatus === 0 && reviewStatus !== 0 ? reviewStatus : result.exitStatus;

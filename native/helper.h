@@ -44,7 +44,7 @@ enum op_type {
   /* filesystem, in order, destinations relative to the new root */
   OP_STAGE, OP_WHITEOUT, OP_MKDIR, OP_SYMLINK, OP_LOWER, OP_OVERLAY, OP_FUSE_OVERLAY, OP_FUSE_SHARED, OP_FUSE_TREE, OP_BIND, OP_TMPFS,
   OP_PROC, OP_DEVPTS, OP_REMOUNT_RO, OP_RO_RECURSIVE, OP_CHMOD, OP_CHOWN,
-  OP_BUILD_OUTSIDE, OP_SETID, OP_DISK_TMPFS, OP_DISK_LAYER, OP_SCRAP_AFTER,
+  OP_BUILD_OUTSIDE, OP_SETID, OP_DISK_TMPFS, OP_DISK_LAYER, OP_SCRAP_AFTER, OP_REVIEW_SCAN,
   /* the process */
   OP_CWD, OP_CMD_USER, OP_ARG, OP_ENV, OP_RLIMIT, OP_CAPS, OP_RELAY_STDIO, OP_NET_RELAY, OP_NET_DIRECT, OP_SCAN_OUTPUT, OP_PTY, OP_SECCOMP,
   OP_COUNT
@@ -133,6 +133,7 @@ int xattr_main(int argc, char **argv);
 int place_main(void);
 /* scan.c: the change walker's records (see scan.c) */
 int scan_main(void);
+int scan_answer(const char *req, size_t len, int lfd, int hfd, int ofd, int say);
 /* hostdirs.c: a review's listings of host directories, O_NOATIME (see hostdirs.c) */
 int host_dirs_main(void);
 

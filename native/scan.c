@@ -113,9 +113,11 @@ static size_t flush_at = 1 << 20;
  * other record written since ends the run), and its parent. */
 static size_t run_at, run_end = SIZE_MAX;
 static int32_t run_parent;
+/* Where the answer goes, and whether a failure is said on stderr (scan_answer's caller). */
+static int out_fd = 1, say_errors = 1;
 static int flush(int force) {
   if (!force && out.len < flush_at) return 0;
-  if (write_all(1, out.p, out.len) < 0) return -1;
+  if (write_all(out_fd, out.p, out.len) < 0) return -1;
   out.len = 0;
   run_end = SIZE_MAX;
   return 0;
@@ -447,7 +449,7 @@ static char *join(const char *dir, const char *name, size_t nl) {
 }
 
 static int fail(const char *what, int err) {
-  fprintf(stderr, "sbx-helper scan: %s: %s\n", what, strerror(err));
+  if (say_errors) fprintf(stderr, "sbx-helper scan: %s: %s\n", what, strerror(err));
   return 2;
 }
 
@@ -797,6 +799,8 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
       pop(&st);
       continue;
     }
+    /* An empty directory (most of a run's layers' roots): its host side is not looked up. */
+    if (t->n == 0) { pop(&st); continue; }
     /* The host side, when it is a directory: entries are looked up from its fd. */
     int hfd = t->host_ok ? beneath_dir(hb, t->host, strlen(t->host)) : -1;
     int hdup = hfd >= 0 ? fcntl(hfd, F_DUPFD_CLOEXEC, 0) : -1;
@@ -861,12 +865,25 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
 int scan_main(void) {
   struct buf in = {0};
   if (buf_read_fd(&in, 0) < 0) return fail("read", errno);
+  int r = scan_answer(in.p, in.len, 3, 4, 1, 1);
+  free(in.p);
+  return r;
+}
+
+/* The walk of one request (the bytes scan_main reads on stdin), below the layers root `lfd`
+ * and the host root `hfd`, written to `ofd`; with `say` 0 a failure is only the return value.
+ * Also called by the run's outer process once the sandbox ended (outer.c review_scan), once:
+ * the walk's state is this file's. */
+int scan_answer(const char *req, size_t len, int lfd, int hfd, int ofd, int say) {
+  struct { const char *p; size_t len; } in = { req, len };
+  out_fd = ofd;
+  say_errors = say;
   /* A larger pipe: fewer wake-ups of Node and of this process for a stream of megabytes
    * (stdout may be no pipe; then this fails and changes nothing). */
-  (void)fcntl(1, F_SETPIPE_SZ, 1 << 20);
+  (void)fcntl(ofd, F_SETPIPE_SZ, 1 << 20);
   struct beneath ub, hb;
-  beneath_init(&ub, 3);
-  beneath_init(&hb, 4);
+  beneath_init(&ub, lfd);
+  beneath_init(&hb, hfd);
   size_t off = 0;
   for (uint32_t job = 0; off < in.len; job++) {
     const char *u = in.p + off;
@@ -902,7 +919,6 @@ int scan_main(void) {
   if (flush(1) < 0) return fail("write", errno);
   beneath_close(&ub);
   beneath_close(&hb);
-  free(in.p);
   free(main_ctx.text);
   free(worker_ctx.text);
   if (main_ctx.ring_state == 1) ring_close(&main_ctx.ring);

@@ -28,7 +28,7 @@ static const struct { const char *name; int nargs; } op_table[OP_COUNT] = {
   [OP_BIND] = {"bind", 3}, [OP_TMPFS] = {"tmpfs", 3}, [OP_PROC] = {"proc", 1}, [OP_DEVPTS] = {"devpts", 1},
   [OP_REMOUNT_RO] = {"remount_ro", 1}, [OP_RO_RECURSIVE] = {"ro_recursive", 1}, [OP_CHMOD] = {"chmod", 2},
   [OP_CHOWN] = {"chown", 3}, [OP_BUILD_OUTSIDE] = {"build_outside", 0}, [OP_SETID] = {"setid", 2},
-  [OP_DISK_TMPFS] = {"disk_tmpfs", 2}, [OP_DISK_LAYER] = {"disk_layer", 1}, [OP_SCRAP_AFTER] = {"scrap_after", 2},
+  [OP_DISK_TMPFS] = {"disk_tmpfs", 2}, [OP_DISK_LAYER] = {"disk_layer", 1}, [OP_SCRAP_AFTER] = {"scrap_after", 2}, [OP_REVIEW_SCAN] = {"review_scan", 4},
   [OP_CWD] = {"cwd", 1}, [OP_CMD_USER] = {"cmd_user", 2}, [OP_ARG] = {"arg", 1}, [OP_ENV] = {"env", 1}, [OP_RLIMIT] = {"rlimit", 3},
   [OP_CAPS] = {"caps", 4}, [OP_RELAY_STDIO] = {"relay_stdio", 1}, [OP_NET_RELAY] = {"net_relay", 4}, [OP_NET_DIRECT] = {"net_direct", 1}, [OP_SCAN_OUTPUT] = {"scan_output", 1}, [OP_PTY] = {"pty", 1}, [OP_SECCOMP] = {"seccomp", 1},
 };
@@ -186,6 +186,13 @@ static int resolve_args(struct spec_op *op, char *err, size_t errlen) {
     /* The fd (one sbx gave the helper) where the command's init says the command stopped. */
     if (parse_uint(a[0], 10, 1023, &n[0]) < 0 || n[0] < 3) { snprintf(err, errlen, "bad job-control fd"); return -1; }
     return 0;
+  case OP_REVIEW_SCAN:
+    /* LAYERS_FD HOST_FD OUT_FD REQUEST: three distinct fds sbx gave the helper, and a scan
+     * request as `sbx-helper scan` reads it on stdin (scan.c checks its shape). */
+    for (int i = 0; i < 3; i++)
+      if (parse_uint(a[i], 10, 1023, &n[i]) < 0 || n[i] < 3) { snprintf(err, errlen, "review_scan takes three fds from 3 to 1023 and a request"); return -1; }
+    if (n[0] == n[1] || n[0] == n[2] || n[1] == n[2] || op->lens[3] == 0) { snprintf(err, errlen, "review_scan takes three distinct fds and a request"); return -1; }
+    return 0;
   case OP_SCAN_OUTPUT:
     if (!a[0][0] || strlen(a[0]) >= 256) { snprintf(err, errlen, "scan_output takes a text of 1 to 255 bytes"); return -1; }
     return 0;
@@ -312,8 +319,8 @@ int spec_read(int fd, struct spec *out, char *err, size_t errlen) {
         snprintf(err, errlen, "op '%s' argument %d: %s", op->name, i + 1, inner);
         return -1;
       }
-      /* Only seccomp/devbpf programs may carry NUL bytes. */
-      if (op->type != OP_SECCOMP && op->type != OP_DEVBPF && strlen(op->args[i]) != op->lens[i]) {
+      /* Only seccomp/devbpf programs and a review_scan's request may carry NUL bytes. */
+      if (op->type != OP_SECCOMP && op->type != OP_DEVBPF && !(op->type == OP_REVIEW_SCAN && i == 3) && strlen(op->args[i]) != op->lens[i]) {
         snprintf(err, errlen, "op '%s' argument %d contains a NUL byte", op->name, i + 1);
         return -1;
       }

@@ -47,6 +47,8 @@ export interface LaunchResult {
   seen: string[];
   /** Files the helper made from `entry` ops flagged `report`: each one's path below the layers dir, inode and ctime (ms, as Node computes it). */
   entriesMade: Array<{ rel: string; ino: number; ctimeMs: number }>;
+  /** The review's scan, as the helper made it once the sandbox ended (LaunchHooks.reviewScan); null when it did not. */
+  reviewAnswer: Buffer | null;
 }
 
 export { errnoName } from './base/errno.js';
@@ -55,8 +57,9 @@ function unescapeStatus(s: string): string {
   return s.replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
-export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; vanished: string[]; diskCopyFailures: LaunchResult['diskCopyFailures']; diskCopied: boolean; started: boolean; seen: string[]; entriesMade: LaunchResult['entriesMade']; diskUsage?: { free: number; total: number } } {
+export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; vanished: string[]; diskCopyFailures: LaunchResult['diskCopyFailures']; diskCopied: boolean; started: boolean; seen: string[]; entriesMade: LaunchResult['entriesMade']; reviewScanned: boolean; diskUsage?: { free: number; total: number } } {
   let outcome: LaunchOutcome | null = null;
+  let reviewScanned = false;
   let diskUsage: { free: number; total: number } | undefined;
   let diskCopied = false;
   const fallbacks: LaunchResult['readOnlyFallbacks'] = [];
@@ -77,6 +80,8 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       case 'exec-error': outcome = { kind: 'exec-failed', errno: Number(rest) }; break;
       case 'init-killed': outcome ??= { kind: 'helper-died', detail: `the sandbox's init was killed by signal ${rest}` }; break;
       case 'disk-copied': diskCopied = true; break;
+      // Its failure says nothing of the run: the review then scans for itself.
+      case 'review-scanned': reviewScanned = true; break;
       case 'seen': seen.push(Buffer.from(rest, 'latin1').toString('utf8')); break; // the command's own text: UTF-8, or U+FFFD
       case 'entry-made': {
         // A path sbx wrote into the spec as UTF-8; the time as Stats' ctimeMs is computed.
@@ -115,7 +120,7 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       default: break;
     }
   }
-  return { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started, seen, entriesMade, ...(diskUsage ? { diskUsage } : {}) };
+  return { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started, seen, entriesMade, reviewScanned, ...(diskUsage ? { diskUsage } : {}) };
 }
 
 const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
@@ -142,6 +147,17 @@ export interface LaunchHooks {
   onSpawn?: (pid: number) => void;
   /** The spec gives the command a pty: Ctrl-Z stops it and sbx (job-control.ts). */
   jobControl?: boolean;
+  /**
+   * The spec's `review_scan`: its layers root and host root fds (the caller's, left open), given
+   * the helper at reviewScanFds with the answer's file, which is made and read here.
+   */
+  reviewScan?: { layersFd: number; hostFd: number };
+}
+
+/** The fd numbers the helper has a `review_scan`'s layers root, host root and answer file at: after the job-control pipe, if any. */
+export function reviewScanFds(jobControl: boolean): [number, number, number] {
+  const at = jobControl ? JOBCTL_FD + 1 : JOBCTL_FD;
+  return [at, at + 1, at + 2];
 }
 
 /**
@@ -185,15 +201,20 @@ export function unnamedFile(dir: Dir, what: string, append: boolean): number {
 
 /** The status file's whole text (the helper appended to it; our offset is not at its start). */
 export function readStatus(fd: number): string {
+  return readWhole(fd).toString('latin1');
+}
+
+/** A file the helper wrote, from its start (the offset we share with it is at its end). */
+function readWhole(fd: number): Buffer {
   const size = fstatSync(fd).size;
   const b = Buffer.allocUnsafe(size);
   let n = 0;
   while (n < size) { const r = readSync(fd, b, n, size - n, n); if (r <= 0) break; n += r; }
-  return b.toString('latin1', 0, n);
+  return n === size ? b : b.subarray(0, n);
 }
 
 async function launchWith(h: Helper, spec: Buffer, openDir: () => Dir, hooks: LaunchHooks): Promise<LaunchResult> {
-  let specFd = -1, statusFd = -1;
+  let specFd = -1, statusFd = -1, answerFd = -1;
   const d = openDir();
   try {
     specFd = unnamedFile(d, 'spec', false);
@@ -201,12 +222,15 @@ async function launchWith(h: Helper, spec: Buffer, openDir: () => Dir, hooks: La
     for (let n = 0; n < spec.length;) n += writeSync(specFd, spec, n, spec.length - n, n);
     // Appended to by the helper's processes (outer, pid 1, the command's init): one line each write.
     statusFd = unnamedFile(d, 'status', true);
+    if (hooks.reviewScan) answerFd = unnamedFile(d, 'review-scan', false);
   } catch (e) {
     if (specFd >= 0) closeSync(specFd);
+    if (statusFd >= 0) closeSync(statusFd);
     throw e;
   } finally {
     d.close();
   }
+  const extraFds = hooks.reviewScan ? [hooks.reviewScan.layersFd, hooks.reviewScan.hostFd, answerFd] : [];
 
   // The signal handlers are in place before the helper starts, not after: Node starts it with
   // fork(), and every page Node writes afterwards faults once more (copy-on-write); a signal
@@ -247,7 +271,7 @@ async function launchWith(h: Helper, spec: Buffer, openDir: () => Dir, hooks: La
     // control reads a pipe (fd JOBCTL_FD), whose stream is paid by interactive runs alone.
     let light = null;
     try {
-      light = hooks.jobControl ? null : spawnInherited(h.path, args, [0, 1, 2, specFd, statusFd], env, (code, signal) => ended({ code, signal }));
+      light = hooks.jobControl ? null : spawnInherited(h.path, args, [0, 1, 2, specFd, statusFd, ...extraFds], env, (code, signal) => ended({ code, signal }));
     } catch (e) {
       throw new SbxError(`cannot start the sbx helper: ${(e as Error).message}`);
     }
@@ -256,7 +280,7 @@ async function launchWith(h: Helper, spec: Buffer, openDir: () => Dir, hooks: La
       kill = light.kill;
     } else {
       const child = childProcess().spawn(h.path, args, {
-        stdio: ['inherit', 'inherit', 'inherit', specFd, statusFd, ...(hooks.jobControl ? ['pipe' as const] : [])],
+        stdio: ['inherit', 'inherit', 'inherit', specFd, statusFd, ...(hooks.jobControl ? ['pipe' as const] : []), ...extraFds],
         env,
       });
       child.on('error', (e) => ended({ error: e }));
@@ -268,6 +292,7 @@ async function launchWith(h: Helper, spec: Buffer, openDir: () => Dir, hooks: La
   } catch (e) {
     unhook();
     closeSync(statusFd);
+    if (answerFd >= 0) closeSync(answerFd);
     throw e;
   } finally {
     closeSync(specFd);
@@ -280,15 +305,20 @@ async function launchWith(h: Helper, spec: Buffer, openDir: () => Dir, hooks: La
   unfollow?.();
   if ('error' in r) {
     closeSync(statusFd);
+    if (answerFd >= 0) closeSync(answerFd);
     throw new SbxError(`cannot start the sbx helper: ${r.error.message}`);
   }
   let status: string;
   try { status = readStatus(statusFd); } finally { closeSync(statusFd); }
-  const { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started: ran, seen, entriesMade, diskUsage } = parseStatusLines(status);
+  const { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started: ran, seen, entriesMade, reviewScanned, diskUsage } = parseStatusLines(status);
+  let reviewAnswer: Buffer | null = null;
+  if (answerFd >= 0) {
+    try { if (reviewScanned) reviewAnswer = readWhole(answerFd); } finally { closeSync(answerFd); }
+  }
   const fallbackOutcome: LaunchOutcome = r.signal
     ? { kind: 'helper-died', detail: `the helper was killed by ${r.signal}` }
     : { kind: 'helper-died', detail: `the helper exited with status ${r.code} without reporting` };
-  return { outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, vanishedFiles: vanished, diskCopyFailures, diskCopied, started: ran, seen, entriesMade, ...(diskUsage ? { diskUsage } : {}) };
+  return { outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, vanishedFiles: vanished, diskCopyFailures, diskCopied, started: ran, seen, entriesMade, reviewAnswer, ...(diskUsage ? { diskUsage } : {}) };
 }
 
 /** Why user namespaces might be refused, for one clear line. */

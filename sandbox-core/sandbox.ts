@@ -1,14 +1,14 @@
 // One `sbx run`: plan the view, prepare the store and layers, build the spec, launch the
 // helper, and record the result. Nothing slow (walking the filesystem, loading the diff
 // library) happens before the command starts.
-import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statfsSync, utimesSync, type Stats } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statfsSync, utimesSync, type Stats } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { builtin, childProcess } from './base/builtin.js';
 import { Dir, NotBeneathError, removeTreeAt } from './beneath.js';
 import { SbxError } from './base/errors.js';
 import { chooseIdMapping, type IdMapping, type IdShift } from './idmap.js';
 import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_SBX_FAILED, signalStatus } from './base/exit-status.js';
-import { errnoName, launch, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
+import { errnoName, launch, reviewScanFds, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
 import { fusePreloadPath } from './helper.js';
 import { JOBCTL_FD } from './job-control.js';
 import { parseMountInfo, visibleMounts, type MountEntry } from './mountinfo.js';
@@ -51,6 +51,11 @@ export interface RunRequest {
   throwaway: boolean;
   /** Nothing reads the layers once the command ended (-n -q, no report): the helper removes them. */
   layersUnread?: boolean;
+  /**
+   * The caller reviews the run with a plain scan (scanSandbox without options that change what
+   * the helper sends): the helper makes it once the sandbox ended (RunResult.launch.reviewAnswer).
+   */
+  reviewScan?: boolean;
   net: boolean;
   keepUser: boolean;
   /** Root only: identity uid mapping instead of the unprivileged range. */
@@ -899,16 +904,23 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } satisfies SpecOp] : []),
     ...scrapOps(meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id) && !diskDir, !!req.layersUnread, inTmpfs),
   ];
-  if (process.env.SBX_DEBUG_SPEC) coreNotice('always', describeSpec(ops));
-
-  if (replans === 0) pauseBeforeLaunchForTest();
-  if (meta.state !== 'running') store.markRunning(meta);
-  const started = Date.now();
+  // The review's scan, made by the helper once the sandbox ended: sbx then starts no helper of
+  // its own for it (~8 ms a review: the fork and exec from this process). Not for --disk, whose
+  // layers come back from the tmpfs first, nor an image's tree. Loaded only here: a quiet
+  // discard never reviews.
+  const reviewScan = req.reviewScan && !lower && !diskDir ? (await import('./changes/scan-request.js')).reviewScanOf(meta) : null;
+  if (reviewScan) ops.push({ op: 'review_scan', args: [...reviewScanFds(req.pty).map(String) as [string, string, string], reviewScan.input] });
+  let started = 0;
   let result: LaunchResult;
   let netDecisions: NetDecision[] | null = null;
   try {
+    if (process.env.SBX_DEBUG_SPEC) coreNotice('always', describeSpec(ops));
+    if (replans === 0) pauseBeforeLaunchForTest();
+    if (meta.state !== 'running') store.markRunning(meta);
+    started = Date.now();
     result = await launch(encodeSpec(ops), () => store.openLayers(meta), {
       jobControl: req.pty,
+      ...(reviewScan ? { reviewScan: { layersFd: reviewScan.layersFd, hostFd: reviewScan.hostFd } } : {}),
       onSpawn: (pid) => {
         req.onSpawn?.(pid);
         // Throwaway runs whose sbx was killed are removed while this one runs (sbx only
@@ -920,6 +932,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
       },
     });
   } finally {
+    if (reviewScan) { closeSync(reviewScan.layersFd); closeSync(reviewScan.hostFd); }
     // The proxy lives exactly as long as the sandbox: no socket or listener outlives the run.
     if (net) netDecisions = await net.stop();
   }

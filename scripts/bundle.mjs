@@ -96,7 +96,7 @@ const FAST_LEAVES_OUT = [
   { from: '/cli/run-exec.ts', path: '../sandbox-core/net/session.js' },
   { from: '/sandbox-core/sandbox.ts', path: './net/session.js' },
 ];
-const LEAVES_OUT = { run: FAST_LEAVES_OUT, quiet: [{ from: '/cli/run-exec.ts', path: './review.js' }, ...FAST_LEAVES_OUT] };
+const LEAVES_OUT = { run: FAST_LEAVES_OUT, quiet: [{ from: '/cli/run-exec.ts', path: './review.js' }, { from: '/sandbox-core/sandbox.ts', path: './changes/scan-request.js' }, ...FAST_LEAVES_OUT] };
 const leaveOut = (part, list) => ({
   name: 'leave-out',
   setup(b) {

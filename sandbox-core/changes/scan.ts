@@ -52,6 +52,12 @@ export interface ScanOptions {
   markColumn?: (path: string, perm: number) => number;
   /** With columns: each column entry's text copied out of the helper's answer as it comes (WalkOptions.keepTexts). */
   keepTexts?: boolean;
+  /**
+   * The run's helper already walked the layers (scan-request.ts reviewScanOf, answered once the
+   * sandbox ended): decoded instead of a scan now. Only for a scan with none of the options
+   * above that change what the helper sends.
+   */
+  answer?: Buffer | null;
 }
 
 export function comparePaths(a: string, b: string): number {
@@ -74,7 +80,7 @@ export function filterChanges(changes: Change[], opts: ScanOptions): Change[] {
 export function scanSandbox(meta: SandboxMeta, opts: ScanOptions = {}): ScanResult {
   hostRootOf(meta);
   try {
-    return finish(walkUppers(meta, walkOptions(opts)), opts);
+    return finish(walkUppers(meta, walkOptions(opts), opts.answer ?? null), opts);
   } finally {
     closeAll();
   }

@@ -6,19 +6,20 @@
 // the layers dir or `/` with no symlink followed, at any depth; names are bytes.
 import { childProcess } from '../base/builtin.js';
 import { spawnSyncPiped } from '../base/light-process.js';
-import { closeSync, openSync, constants as C } from 'node:fs';
-import { upperOf, type Layer, type SandboxMeta } from '../types.js';
+import { closeSync } from 'node:fs';
+import type { Layer, SandboxMeta } from '../types.js';
 import type { EntryStat, EntryType } from './types.js';
 import { fromUser } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
 import { errnoName } from '../base/errno.js';
 import { SbxError } from '../base/errors.js';
-import { O_PATH } from '../beneath.js';
 import { helperPath } from '../helper.js';
 import { isOverlayXattr, relTo, type Xattrs } from './xattr.js';
 import { unshiftXattrs } from './acl.js';
-import { dirAt, physicalRoot, rootPath, trustRoot } from './fsat.js';
-import { layersOpener } from '../layers-opener.js';
+import { dirAt } from './fsat.js';
+import { planLayers, requestOf, type WalkPlan } from './scan-request.js';
+
+export { upperDirOf } from './scan-request.js';
 import { settleUnreadable, type UnreadableDir } from './unreadable-copy.js';
 import { NamedChanges } from './named.js';
 import { givenAway, rootReviewer, type Owned } from './owner.js';
@@ -120,8 +121,6 @@ const KIND_ONLY = { file: new KindOnly('file'), symlink: new KindOnly('symlink')
 /** d_type values native/scan.c sends 'N' records for. */
 const DT_REG = 8, DT_LNK = 10;
 
-/** Bytes of new files' text one scan brings at most (the answer is held in memory whole). */
-const TEXT_BUDGET = 64 * 2 ** 20;
 
 const OPAQUE_NAMES = new Set(['user.overlay.opaque', 'trusted.overlay.opaque', 'user.fuseoverlayfs.opaque']);
 const WHITEOUT_NAMES = new Set(['user.overlay.whiteout', 'trusted.overlay.whiteout']);
@@ -135,10 +134,6 @@ const COLUMN = 0, DROP = 1, OBJECT = 2;
 /** fuse-overlayfs's whiteouts are `.wh.NAME` files (and `.wh..wh..opq` marks a dir opaque). */
 function isWhiteoutName(b: Buffer, at: number, len: number): boolean {
   return len >= 4 && b[at] === 0x2e && b[at + 1] === 0x77 && b[at + 2] === 0x68 && b[at + 3] === 0x2e;
-}
-
-export function upperDirOf(meta: SandboxMeta, layer: Layer): string {
-  return `${meta.layersDir}/${upperOf(layer)}`;
 }
 
 function unshift(id: number, base: number, count: number): number {
@@ -247,31 +242,6 @@ class Reader {
   }
 }
 
-interface ScanJob { upper: string; host: string; fuse: boolean }
-
-/** The request (native/scan.c) and the fds the helper is given: the layers root, the host side. */
-function scanRequest(jobs: ScanJob[], layersRoot: string, fewXattrs: boolean, linesUpTo: number | undefined, textUpTo: number | undefined, namesOnly: boolean): { input: Buffer; fds: number[] } {
-  if (namesOnly && textUpTo !== undefined) throw new Error('internal error: a names-only scan sends no text');
-  const input = Buffer.concat(jobs.map((j) => {
-    const words = [(j.fuse ? 1 : 0) | (fewXattrs || namesOnly ? 2 : 0) | (linesUpTo === undefined ? 0 : 4) | (textUpTo === undefined ? 0 : 8) | (namesOnly ? 16 : 0)];
-    if (linesUpTo !== undefined || textUpTo !== undefined) words.push(Math.min(Math.max(linesUpTo ?? 0, textUpTo ?? 0), 0xffffffff));
-    if (textUpTo !== undefined) words.push(TEXT_BUDGET);
-    const flags = Buffer.alloc(4 * words.length);
-    words.forEach((w, i) => flags.writeUInt32LE(w, 4 * i));
-    return Buffer.concat([Buffer.from(`${j.upper}\0${j.host}\0`, 'latin1'), flags]);
-  }));
-  // The layers root from the fd the store opened (fsat.ts rootPath), never its path again; the
-  // host side is `/`, or an image sandbox's lower root (fsat.ts: the one place that decides).
-  const fds: number[] = [];
-  try {
-    for (const r of [rootPath(layersRoot), physicalRoot('/')]) fds.push(openSync(Buffer.from(r, 'latin1'), O_PATH | C.O_DIRECTORY));
-  } catch (e) {
-    for (const fd of fds) closeSync(fd);
-    throw e;
-  }
-  return { input, fds };
-}
-
 /** Runs `sbx-helper scan` and hands its whole record stream to the decoder. */
 function runScan(req: { input: Buffer; fds: number[] }): Buffer {
   let r;
@@ -355,46 +325,20 @@ function runScanAsync(req: { input: Buffer; fds: number[] }, dec: WalkDecoder): 
   });
 }
 
-/** What a walk needs to know of the sandbox, worked out once before the helper runs. */
-interface WalkPlan {
-  meta: SandboxMeta;
-  targets: string[];
-  roots: string[];
-  jobLayers: number[];
-  layersRoot: string;
-}
-
 /** The layers to walk, or null when no upper layer holds anything (no helper then). */
 function planWalk(meta: SandboxMeta): WalkPlan | null {
-  if (!meta.layers.length) return null;
-  const targets = meta.layers.map((l) => fromUser(l.target));
-  const layersRoot = fromUser(meta.layersDir);
-  const roots = meta.layers.map((layer) => fromUser(upperDirOf(meta, layer)));
-  // Every read below the layers root starts from the fd the store opens for it: the store dir
-  // and the sandbox's entry (or the scratch dir) each opened without following a symlink and
-  // checked to be the store owner's (Store.openLayers). Its path is never walked again: a
-  // process of that owner could swap any directory on it (under `sudo sbx commit`, for a
-  // tree only root may read).
-  trustRoot(layersRoot, layersOpener(meta));
-  // Opened now: a store that refuses it fails the scan here, with the store's words.
-  dirAt(layersRoot);
+  const p = planLayers(meta);
+  if (!p) return null;
   // Layers whose upper is empty hold no change: a sandbox that changed nothing is reviewed
   // without starting the helper at all. Once one layer holds something the helper starts
   // anyway, and the layers after it go to it unlisted (an empty one is an open and a getdents
   // there, against ~18 syscalls and a Dirent each from here: a root run here has 21 layers, and
   // a one-change review under /etc made 1748 syscalls on Node's main thread, now 1419).
   const first = meta.layers.findIndex((_, li) => {
-    try { return dirAt(roots[li]!).list().length > 0; } catch { return true; } // the helper reports why
+    try { return dirAt(p.roots[li]!).list().length > 0; } catch { return true; } // the helper reports why
   });
   if (first < 0) return null;
-  const jobLayers = meta.layers.map((_, li) => li).slice(first);
-  return { meta, targets, roots, jobLayers, layersRoot };
-}
-
-function requestOf(p: WalkPlan, opts: WalkOptions): { input: Buffer; fds: number[] } {
-  return scanRequest(p.jobLayers.map((li) => ({
-    upper: relTo(p.layersRoot, p.roots[li]!), host: p.targets[li] === '/' ? '' : relTo('/', p.targets[li]!), fuse: p.meta.layers[li]!.format === 'fuse',
-  })), p.layersRoot, !!opts.fewXattrs, opts.countLinesUpTo, opts.readNewUpTo, !!opts.namesOnly);
+  return { ...p, jobLayers: p.jobLayers.slice(first) };
 }
 
 /**
@@ -1001,11 +945,16 @@ function keepFilledBindParents(entries: UpperEntry[], made: number[]): void {
   for (const i of made) if (filled[i]) entries[i]!.skeleton = false;
 }
 
-export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}): WalkResult {
-  const p = planWalk(meta);
+/**
+ * With `answer`: what the run's helper answered to reviewScanRequest (every layer, plain
+ * options), decoded instead of starting the helper's scan now.
+ */
+export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}, answer: Buffer | null = null): WalkResult {
+  if (answer && (opts.countLinesUpTo !== undefined || opts.readNewUpTo !== undefined || opts.namesOnly || opts.fewXattrs)) throw new Error('internal error: the run\'s scan answers a plain walk only');
+  const p = answer ? planLayers(meta) : planWalk(meta);
   if (!p) return { entries: [], errors: [], layerBytes: 0 };
   const dec = new WalkDecoder(p, opts);
-  dec.feed(runScan(requestOf(p, opts)));
+  dec.feed(answer ?? runScan(requestOf(p, opts)));
   return dec.end();
 }
 

@@ -6,6 +6,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, lstatS
 import { join } from 'node:path';
 import { homedir, tmpdir } from 'node:os';
 import { removeTree } from '../../sandbox-core/store.js';
+import { helperPath } from '../../sandbox-core/helper.js';
 import { awaitDetachedRemovals, sbx as run, type SbxResult } from '../helpers/sbx.js';
 
 let canary: string;
@@ -47,8 +48,13 @@ const script = (c: string) => [
 
 test('the report lists adds, modifies, deletes, replacements, nested dirs and metadata; a copy-up is nothing', () => {
   const report = join(home, 'report.json');
-  const r = sbx(['run', '-n', '--report', report, '--', 'sh', '-c', script(canary)]);
+  // The helper through a script that notes each start: the review's scan is the one the run's
+  // helper made once the sandbox ended (the spec's review_scan), sbx starts none of its own.
+  const calls = join(home, 'helper-calls'), wrapper = join(home, 'helper');
+  writeFileSync(wrapper, `#!/bin/sh\necho "$1" >> '${calls}'\nexec '${helperPath()}' "$@"\n`, { mode: 0o755 });
+  const r = run(['run', '-n', '--report', report, '--', 'sh', '-c', script(canary)], { store: home, cwd: canary, timeoutMs: 300_000, env: { SBX_HELPER: wrapper } });
   assert.is(r.code, 0, r.stderr);
+  assert.equal(readFileSync(calls, 'utf8').trim().split('\n'), ['run'], 'the helper started once, for the run');
   const j = JSON.parse(readFileSync(report, 'utf8'));
   const got = Object.fromEntries(j.changes.map((c: { path: string; change: string; type: string }) => [c.path.slice(canary.length), `${c.change} ${c.type}`]));
   assert.equal(got, {

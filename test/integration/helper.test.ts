@@ -4,8 +4,8 @@
 // its timeline of a run (SBX_DEBUG_TIMES), printed only when asked.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, makeStore, removeStore, sbx } from '../helpers/sbx.js';
@@ -13,6 +13,7 @@ import { expectedHelperVersion, helperPath } from '../../sandbox-core/helper.js'
 import { encodeSpec, type SpecOp } from '../../sandbox-core/spec.js';
 import { entryOp } from '../../sandbox-core/layer-dirs.js';
 import { parseStatusLines } from '../../sandbox-core/launch.js';
+import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 
 const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const work = mkdtempSync(join(tmpdir(), 'sbx-helpertest-'));
@@ -180,6 +181,127 @@ test('entry ops follow no symlink planted in the layers dir: the step fails and 
   const x = statSync(join(outside, 'x'));
   assert.is(x.mode & 0o7777, 0o644, 'its mode unchanged');
   assert.ok(x.mtimeMs > 1000, 'its times unchanged');
+});
+
+// review_scan: once the sandbox ended, the outer process walks the layers as `sbx-helper scan`
+// would and writes the answer into the file sbx gave it; no process of the sandbox holds any of
+// the three fds; a scan that fails is said and leaves the command's outcome as it was.
+function runReviewScan(request: Buffer, layers: string, host: string): { status: ReturnType<typeof parseStatusLines>; answer: Buffer; out: string } {
+  const uid = process.getuid!(), gid = process.getgid!();
+  const answerPath = join(work, `review-answer-${Math.random().toString(16).slice(2)}`);
+  const fds = [openSync(layers, 'r'), openSync(host, 'r'), openSync(answerPath, 'wx+', 0o600)];
+  try {
+    // A view of its own (the host's /usr, a /proc of the sandbox's): pid 1's fds can be read.
+    const stage = mkdtempSync(join(work, 'rs-stage-'));
+    const view: SpecOp[] = [{ op: 'stage', args: [stage] }, { op: 'bind', args: ['/usr', '/usr', ['ro', 'rec']] }];
+    for (const d of ['bin', 'sbin', 'lib', 'lib64']) {
+      if (existsSync(`/${d}`)) view.push(lstatSync(`/${d}`).isSymbolicLink() ? { op: 'symlink', args: [readlinkSync(`/${d}`), `/${d}`] } : { op: 'bind', args: [`/${d}`, `/${d}`, ['ro', 'rec']] });
+    }
+    view.push({ op: 'mkdir', args: ['/proc', '555'] }, { op: 'proc', args: ['/proc'] });
+    const spec = encodeSpec([
+      { op: 'uid_map', args: [`0 ${uid} 1\n`] }, { op: 'setgroups', args: ['deny'] }, { op: 'gid_map', args: [`0 ${gid} 1\n`] },
+      ...view,
+      { op: 'review_scan', args: ['5', '6', '7', request] },
+      { op: 'cwd', args: ['/'] }, { op: 'arg', args: ['sh'] }, { op: 'arg', args: ['-c'] },
+      // Each fd of the command, then each of pid 1's, as a link's target.
+      { op: 'arg', args: ['ls /proc/self/fd | tr "\\n" " "; echo; for f in /proc/1/fd/*; do readlink "$f"; done; exit 3'] },
+      { op: 'env', args: ['PATH=/usr/bin:/bin'] },
+    ]);
+    const r = spawnSync('sh', ['-c', 'exec "$0" run 0 4 4>&3 3>&-', helperPath()], { input: spec, encoding: 'latin1', stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'ignore', ...fds] });
+    return { status: parseStatusLines((r.output[3] as string | null) ?? ''), answer: readFileSync(answerPath), out: `${r.stdout}${r.stderr}` };
+  } finally {
+    for (const fd of fds) closeSync(fd);
+    rmSync(answerPath, { force: true });
+  }
+}
+
+test('review_scan writes the scan of the layers once the sandbox ended; nothing inside holds its fds', () => {
+  const layers = join(work, 'rs-layers'), host = join(work, 'rs-host');
+  mkdirSync(join(layers, 'L0', 'upper', 'new'), { recursive: true });
+  mkdirSync(join(layers, 'L1', 'upper'), { recursive: true });
+  writeFileSync(join(layers, 'L0', 'upper', 'new', 'file'), 'inside\n');
+  writeFileSync(join(layers, 'L0', 'upper', 'conf'), 'changed\n');
+  mkdirSync(join(host, 'sub'), { recursive: true });
+  writeFileSync(join(host, 'conf'), 'host\n');
+  // L0 over the host dir itself, L1 (empty) over its `sub`: upper\0 host\0 and the flags word.
+  const job = (upper: string, hostRel: string): Buffer => Buffer.concat([Buffer.from(`${upper}\0${hostRel}\0`), Buffer.alloc(4)]);
+  const request = Buffer.concat([job('L0/upper', ''), job('L1/upper', 'sub')]);
+  const r = runReviewScan(request, layers, host);
+  assert.equal(r.status.outcome, { kind: 'exited', code: 3 }, r.out);
+  assert.ok(r.status.reviewScanned, r.out);
+  // The same walk as the subcommand's, byte for byte.
+  const fds = [openSync(layers, 'r'), openSync(host, 'r')];
+  let own;
+  try { own = spawnSync(helperPath(), ['scan'], { input: request, stdio: ['pipe', 'pipe', 'pipe', ...fds] }); } finally { for (const fd of fds) closeSync(fd); }
+  assert.is(own.status, 0, String(own.stderr));
+  assert.ok(own.stdout.length > 10, 'the subcommand found the changes');
+  assert.ok(r.answer.equals(own.stdout), `${r.answer.length} bytes against ${own.stdout.length}`);
+  // The command's own fds are 0, 1, 2 (and the listing's own, 3); pid 1 holds nothing of the host's.
+  const [ownFds, ...pid1] = r.out.trim().split('\n');
+  assert.ok(ownFds!.trim().split(' ').map(Number).every((fd) => fd <= 3), r.out);
+  for (const target of pid1) assert.not.ok(target === layers || target === host || target.includes('review-answer'), `pid 1 holds ${target}`);
+});
+
+// Seen from the host, as only root may look at the sandbox's processes (pid 1 is not dumpable):
+// while the command runs, no process below the outer helper holds the layers root, the host
+// root or the answer file, compared by device and inode.
+testUnless(ROOT_CASE)('review_scan: no process of the sandbox holds its layers root, host root or answer file', async () => {
+  const layers = join(work, 'rs-layers-fds'), host = join(work, 'rs-host-fds');
+  mkdirSync(join(layers, 'L0', 'upper'), { recursive: true });
+  mkdirSync(host, { recursive: true });
+  const answerPath = join(work, 'rs-answer-fds');
+  const fds = [openSync(layers, 'r'), openSync(host, 'r'), openSync(answerPath, 'wx+', 0o600)];
+  const ids = (st: { dev: number; ino: number }): string => `${st.dev}:${st.ino}`;
+  const ours = new Set(fds.map((fd) => ids(fstatSync(fd))));
+  const spec = encodeSpec([
+    { op: 'uid_map', args: ['0 0 4294967295\n'] }, { op: 'gid_map', args: ['0 0 4294967295\n'] },
+    { op: 'review_scan', args: ['5', '6', '7', Buffer.concat([Buffer.from('L0/upper\0\0'), Buffer.alloc(4)])] },
+    { op: 'cwd', args: ['/'] }, { op: 'arg', args: ['sh'] }, { op: 'arg', args: ['-c'] }, { op: 'arg', args: ['echo up; sleep 30'] },
+    { op: 'env', args: ['PATH=/usr/bin:/bin'] },
+  ]);
+  const child = spawn('sh', ['-c', 'exec "$0" run 0 4 4>&3 3>&-', helperPath()], { stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'ignore', ...fds] });
+  for (const fd of fds) closeSync(fd);
+  try {
+    child.stdin!.end(spec);
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('up')) resolve(); });
+      child.on('exit', () => reject(new Error('the helper ended before the command said it was up')));
+    });
+    const below = (pid: number): number[] => {
+      const kids = readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+      return kids.flatMap((k) => [k, ...below(k)]);
+    };
+    const sandbox = below(child.pid!);
+    assert.ok(sandbox.length >= 2, `pid 1 and the command below the helper: ${sandbox}`);
+    let seen = 0;
+    for (const pid of sandbox) {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        let st;
+        try { st = statSync(`/proc/${pid}/fd/${fd}`); } catch { continue; }
+        seen++;
+        assert.not.ok(ours.has(ids(st)), `process ${pid} holds fd ${fd}: ${readlinkSync(`/proc/${pid}/fd/${fd}`)}`);
+      }
+    }
+    assert.ok(seen > 0, 'the sandbox\'s fds were read');
+    // The outer helper itself holds them: what the check above would see, had they leaked.
+    const outer = readdirSync(`/proc/${child.pid}/fd`).filter((fd) => { try { return ours.has(ids(statSync(`/proc/${child.pid}/fd/${fd}`))); } catch { return false; } });
+    assert.is(outer.length, 3, 'the outer helper holds the three');
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.on('exit', r)));
+    rmSync(answerPath, { force: true });
+  }
+});
+
+test('review_scan that fails is said, and the command\'s outcome stands', () => {
+  const layers = join(work, 'rs-layers-bad'), host = join(work, 'rs-host-bad');
+  mkdirSync(join(layers, 'L0', 'upper'), { recursive: true });
+  mkdirSync(host, { recursive: true });
+  // A job without its flags word: the scan refuses the request.
+  const r = runReviewScan(Buffer.from('L0/upper\0\0'), layers, host);
+  assert.equal(r.status.outcome, { kind: 'exited', code: 3 }, r.out);
+  assert.not.ok(r.status.reviewScanned, r.out);
+  assert.not.match(r.out, /sbx-helper scan/, 'the scan\'s own error line stays unsaid: sbx scans again and says it');
 });
 
 test('SBX_DEBUG_TIMES=1: the helper prints each step of the run on stderr, and nothing without it', () => {
