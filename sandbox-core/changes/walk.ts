@@ -945,12 +945,21 @@ function keepFilledBindParents(entries: UpperEntry[], made: number[]): void {
   for (const i of made) if (filled[i]) entries[i]!.skeleton = false;
 }
 
+/** Whether `answer` is the `J` records of jobs 0 to n-1 and nothing else (native/scan.c). */
+function onlyJobStarts(answer: Buffer, n: number): boolean {
+  if (answer.length !== 5 * n) return false;
+  for (let j = 0; j < n; j++) if (answer[5 * j] !== 0x4a || answer.readUInt32LE(5 * j + 1) !== j) return false;
+  return true;
+}
+
 /**
  * With `answer`: what the run's helper answered to reviewScanRequest (every layer, plain
  * options), decoded instead of starting the helper's scan now.
  */
 export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}, answer: Buffer | null = null): WalkResult {
   if (answer && (opts.countLinesUpTo !== undefined || opts.readNewUpTo !== undefined || opts.namesOnly || opts.fewXattrs)) throw new Error('internal error: the run\'s scan answers a plain walk only');
+  // Nothing but each layer's start: the sandbox changed nothing, and nothing is opened to say so.
+  if (answer && onlyJobStarts(answer, meta.layers.length)) return { entries: [], errors: [], layerBytes: 0 };
   const p = answer ? planLayers(meta) : planWalk(meta);
   if (!p) return { entries: [], errors: [], layerBytes: 0 };
   const dec = new WalkDecoder(p, opts);

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFixture, whiteout, copyUp, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
@@ -69,7 +69,9 @@ test('a sandbox that changed nothing: the answer holds each layer\'s start and n
   const answer = helperAnswer();
   // 'J' and the job's number, per layer: nothing else.
   assert.is(answer.length, 3 * 5);
-  assert.equal(scanSandbox(f.meta, { answer }).changes, []);
+  // Nothing is opened to decode it: the layers may be gone already.
+  for (const l of f.meta.layers) rmSync(join(f.meta.layersDir, l.dir), { recursive: true });
+  assert.equal(scanSandbox(f.meta, { answer }), { changes: [], errors: [], links: new Map(), layerBytes: 0 });
 });
 
 test('the answer of a plain walk is not taken for a walk that asks for more', () => {
