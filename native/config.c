@@ -43,6 +43,7 @@ void load_config(const struct spec *s) {
     case OP_DISK_LAYER: ADD(cfg.disk_layers, cfg.n_disk_layers, MAX_LIST, a[0], "disk layers"); break;
     case OP_SCRAP_AFTER: ADD(cfg.scrap, cfg.n_scrap, MAX_SCRAP, op, "scrap_after dirs"); break;
     case OP_REVIEW_SCAN: cfg.review_scan = op; break;
+    case OP_SYNCFS_AFTER: cfg.syncfs_dir = a[0]; break;
     case OP_SETID: cfg.setid = 1; cfg.inside_uid = (uid_t)op->num[0]; cfg.inside_gid = (gid_t)op->num[1]; break;
     case OP_CWD: cfg.cwd = a[0]; break;
     case OP_CMD_USER: cfg.cmd_user = 1; cfg.cmd_uid = (uid_t)op->num[0]; cfg.cmd_gid = (gid_t)op->num[1]; break;

@@ -42,6 +42,7 @@ struct config {
   const char *disk_layers[MAX_LIST]; size_t n_disk_layers;
   const struct spec_op *scrap[MAX_SCRAP]; size_t n_scrap; /* removed once the sandbox ended */
   const struct spec_op *review_scan; /* the review's scan, made once the sandbox ended (outer.c) */
+  const char *syncfs_dir;       /* a saved run's layers: their filesystem synced once the sandbox ended */
   int setid; uid_t inside_uid; gid_t inside_gid;
   int cmd_user; uid_t cmd_uid; gid_t cmd_gid;
   char **argv; size_t argc;   /* as many as the spec has: execve's own limit is the only one */

@@ -49,6 +49,8 @@ export interface LaunchResult {
   entriesMade: Array<{ rel: string; ino: number; ctimeMs: number }>;
   /** The review's scan, as the helper made it once the sandbox ended (LaunchHooks.reviewScan); null when it did not. */
   reviewAnswer: Buffer | null;
+  /** The spec's `syncfs_after` dir was synced once the sandbox ended. */
+  synced: boolean;
 }
 
 export { errnoName } from './base/errno.js';
@@ -57,9 +59,10 @@ function unescapeStatus(s: string): string {
   return s.replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
-export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; vanished: string[]; diskCopyFailures: LaunchResult['diskCopyFailures']; diskCopied: boolean; started: boolean; seen: string[]; entriesMade: LaunchResult['entriesMade']; reviewScanned: boolean; diskUsage?: { free: number; total: number } } {
+export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; vanished: string[]; diskCopyFailures: LaunchResult['diskCopyFailures']; diskCopied: boolean; started: boolean; seen: string[]; entriesMade: LaunchResult['entriesMade']; reviewScanned: boolean; synced: boolean; diskUsage?: { free: number; total: number } } {
   let outcome: LaunchOutcome | null = null;
   let reviewScanned = false;
+  let synced = false;
   let diskUsage: { free: number; total: number } | undefined;
   let diskCopied = false;
   const fallbacks: LaunchResult['readOnlyFallbacks'] = [];
@@ -82,6 +85,7 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       case 'disk-copied': diskCopied = true; break;
       // Its failure says nothing of the run: the review then scans for itself.
       case 'review-scanned': reviewScanned = true; break;
+      case 'synced': synced = true; break;
       case 'seen': seen.push(Buffer.from(rest, 'latin1').toString('utf8')); break; // the command's own text: UTF-8, or U+FFFD
       case 'entry-made': {
         // A path sbx wrote into the spec as UTF-8; the time as Stats' ctimeMs is computed.
@@ -120,7 +124,7 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       default: break;
     }
   }
-  return { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started, seen, entriesMade, reviewScanned, ...(diskUsage ? { diskUsage } : {}) };
+  return { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started, seen, entriesMade, reviewScanned, synced, ...(diskUsage ? { diskUsage } : {}) };
 }
 
 const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
@@ -310,7 +314,7 @@ async function launchWith(h: Helper, spec: Buffer, openDir: () => Dir, hooks: La
   }
   let status: string;
   try { status = readStatus(statusFd); } finally { closeSync(statusFd); }
-  const { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started: ran, seen, entriesMade, reviewScanned, diskUsage } = parseStatusLines(status);
+  const { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started: ran, seen, entriesMade, reviewScanned, synced, diskUsage } = parseStatusLines(status);
   let reviewAnswer: Buffer | null = null;
   if (answerFd >= 0) {
     try { if (reviewScanned) reviewAnswer = readWhole(answerFd); } finally { closeSync(answerFd); }
@@ -318,7 +322,7 @@ async function launchWith(h: Helper, spec: Buffer, openDir: () => Dir, hooks: La
   const fallbackOutcome: LaunchOutcome = r.signal
     ? { kind: 'helper-died', detail: `the helper was killed by ${r.signal}` }
     : { kind: 'helper-died', detail: `the helper exited with status ${r.code} without reporting` };
-  return { outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, vanishedFiles: vanished, diskCopyFailures, diskCopied, started: ran, seen, entriesMade, reviewAnswer, ...(diskUsage ? { diskUsage } : {}) };
+  return { outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, vanishedFiles: vanished, diskCopyFailures, diskCopied, started: ran, seen, entriesMade, reviewAnswer, synced, ...(diskUsage ? { diskUsage } : {}) };
 }
 
 /** Why user namespaces might be refused, for one clear line. */

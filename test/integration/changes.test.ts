@@ -69,9 +69,15 @@ test('the report lists adds, modifies, deletes, replacements, nested dirs and me
 });
 
 test('run → save → diff → commit part → commit the rest: the host ends up as the sandbox saw it', () => {
-  const r = sbx(['run', '--name', 'trial', '--', 'sh', '-c', script(canary)]);
+  // The helper syncs the saved layers once the sandbox ended (syncfs_after): sbx starts no
+  // `sync` of its own, which a `sync` first in PATH would note.
+  const bin = join(home, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'sync'), `#!/bin/sh\necho "$@" >> '${join(home, 'sync-calls')}'\n`, { mode: 0o755 });
+  const r = run(['run', '--name', 'trial', '--', 'sh', '-c', script(canary)], { store: home, cwd: canary, timeoutMs: 300_000, env: { PATH: `${bin}:${process.env.PATH}` } });
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /saved/);
+  assert.not.ok(existsSync(join(home, 'sync-calls')), 'sbx started no sync');
   // sbx ls counts what the review lists (its plain new files as columns, sbx diff's way).
   const listed = JSON.parse(sbx(['diff', 'trial', '--json']).stdout) as { changes: unknown[] };
   const [row] = JSON.parse(sbx(['ls', '--json']).stdout) as Array<{ changes: number; size: number }>;

@@ -304,6 +304,29 @@ test('review_scan that fails is said, and the command\'s outcome stands', () => 
   assert.not.match(r.out, /sbx-helper scan/, 'the scan\'s own error line stays unsaid: sbx scans again and says it');
 });
 
+// syncfs_after: a saved run's layers are synced by the helper once the sandbox ended, and it
+// says so; a dir it cannot open is said too (sbx then starts `sync -f` itself), and the
+// command's outcome stands.
+test('syncfs_after syncs the dir\'s filesystem once the sandbox ended and says so, or says why not', () => {
+  const uid = process.getuid!(), gid = process.getgid!();
+  const run = (dir: string) => {
+    const spec = encodeSpec([
+      { op: 'uid_map', args: [`0 ${uid} 1\n`] }, { op: 'setgroups', args: ['deny'] }, { op: 'gid_map', args: [`0 ${gid} 1\n`] },
+      { op: 'syncfs_after', args: [dir] },
+      { op: 'cwd', args: ['/'] }, { op: 'arg', args: ['sh'] }, { op: 'arg', args: ['-c'] }, { op: 'arg', args: ['exit 4'] }, { op: 'env', args: ['PATH=/usr/bin:/bin'] },
+    ]);
+    const r = spawnSync('sh', ['-c', 'exec "$0" run 0 4 4>&3 3>&-', helperPath()], { input: spec, encoding: 'latin1', stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    return { status: parseStatusLines((r.output[3] as string | null) ?? ''), text: (r.output[3] as string | null) ?? '' };
+  };
+  const ok = run(work);
+  assert.equal(ok.status.outcome, { kind: 'exited', code: 4 }, ok.text);
+  assert.ok(ok.status.synced, ok.text);
+  const missing = run(join(work, 'no-such-dir'));
+  assert.equal(missing.status.outcome, { kind: 'exited', code: 4 }, missing.text);
+  assert.not.ok(missing.status.synced, missing.text);
+  assert.match(missing.text, /^sync-failed 2$/m);
+});
+
 test('SBX_DEBUG_TIMES=1: the helper prints each step of the run on stderr, and nothing without it', () => {
   const run = (env: Record<string, string>) => sbx(['run', '-n', '-q', '--', 'sh', '-c', 'echo out; echo err >&2'], { store, env });
   const on = run({ SBX_DEBUG_TIMES: '1' });

@@ -79,8 +79,10 @@ test('the answer of a plain walk is not taken for a walk that asks for more', ()
   assert.throws(() => scanSandbox(f.meta, { answer, countLinesUpTo: 1 << 20 }), /answers a plain walk only/);
 });
 
-test('the helper says whether it made the scan; a failed one is no outcome of the run', () => {
+test('the helper says whether it made the scan and synced the layers; a failure of either is no outcome of the run', () => {
   assert.ok(parseStatusLines('started 2\nexit 0\nreview-scanned 0\n').reviewScanned);
+  assert.ok(parseStatusLines('started 2\nexit 0\nsynced 0\n').synced);
+  assert.not.ok(parseStatusLines('started 2\nexit 0\nsync-failed 5\n').synced);
   const failed = parseStatusLines('started 2\nexit 3\nreview-scan-failed 2\n');
   assert.not.ok(failed.reviewScanned);
   assert.equal(failed.outcome, { kind: 'exited', code: 3 });
