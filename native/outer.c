@@ -178,11 +178,12 @@ static void scrap_after(void) {
  * loaded from a path. The fds are close-on-exec here and closed in pid 1 at once: no process
  * of the sandbox holds one. A scan that fails is no error of the run (the command's end is
  * already in the status file): sbx is told, and scans itself. */
-static void review_scan_fds(int close_them) {
+static void review_scan_fds(int close_them, int status_fd) {
   if (!cfg.review_scan) return;
   for (int i = 0; i < 3; i++) {
     int fd = (int)cfg.review_scan->num[i];
     if (close_them) close(fd);
+    else if (fd == status_fd || (cfg.pty && fd == cfg.jobctl_fd)) die_msg("review-scan-fd", "a review_scan fd is the status or job-control fd");
     else if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) die_step("review-scan-fd", NULL, errno);
   }
 }
@@ -191,7 +192,7 @@ static void review_scan(void) {
   if (!cfg.review_scan) return;
   const struct spec_op *op = cfg.review_scan;
   int r = scan_answer(op->args[3], op->lens[3], (int)op->num[0], (int)op->num[1], (int)op->num[2], 0);
-  review_scan_fds(1);
+  review_scan_fds(1, -1);
   if (r == 0) status_send("review-scanned", "%d", 0);
   else status_send("review-scan-failed", "%d", r);
   times_mark("review-scan");
@@ -199,7 +200,7 @@ static void review_scan(void) {
 
 /* A saved run's layers are mounted volatile (no fsync reaches the disk while the command
  * runs): once the sandbox ended, one syncfs of their filesystem puts them on disk before sbx
- * says the sandbox is saved (sbx started `sync -f` for it: a fork of its Node, ~10 ms before
+ * says the sandbox is saved (sbx started `sync -f` for it: a fork of its Node, ~25 ms besides
  * the sync itself). The dir is opened before the view is built (root's outer then has the
  * sandbox's root); a path that led elsewhere would only sync another filesystem. */
 static int syncfs_fd = -1, syncfs_err;
@@ -270,7 +271,7 @@ int sandbox_main(int spec_fd, int status_fd) {
   close(spec_fd);
   load_config(&spec);
   times_mark("spec");
-  review_scan_fds(0);
+  review_scan_fds(0, status_fd);
   /* Like the status fd: the command's init writes to it, nothing that execs may inherit it. */
   if (cfg.pty && fcntl(cfg.jobctl_fd, F_SETFD, FD_CLOEXEC) < 0) die_step("jobctl-fd", NULL, errno);
   /* The umask sbx was started with, as the command would have had it outside. */
@@ -338,7 +339,7 @@ int sandbox_main(int spec_fd, int status_fd) {
     if (into_fd >= 0) close(into_fd);
     /* The host's layers dir and root are no business of the sandbox's. */
     scrap_close();
-    review_scan_fds(1);
+    review_scan_fds(1, -1);
     if (syncfs_fd >= 0) close(syncfs_fd);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die_step("parent-death-signal", NULL, errno);
     init_main(sync[0], self_moves, n_self);

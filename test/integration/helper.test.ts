@@ -293,6 +293,18 @@ testUnless(ROOT_CASE)('review_scan: no process of the sandbox holds its layers r
   }
 });
 
+test('review_scan refuses an fd that is the status fd: the spec is wrong, nothing runs', () => {
+  const uid = process.getuid!(), gid = process.getgid!();
+  const spec = encodeSpec([
+    { op: 'uid_map', args: [`0 ${uid} 1\n`] }, { op: 'setgroups', args: ['deny'] }, { op: 'gid_map', args: [`0 ${gid} 1\n`] },
+    { op: 'review_scan', args: ['4', '6', '7', Buffer.concat([Buffer.from('L0/upper\0\0'), Buffer.alloc(4)])] },
+    { op: 'cwd', args: ['/'] }, { op: 'arg', args: ['true'] }, { op: 'env', args: ['PATH=/usr/bin:/bin'] },
+  ]);
+  const r = spawnSync('sh', ['-c', 'exec "$0" run 0 4 4>&3 3>&- 6</dev/null 7</dev/null', helperPath()], { input: spec, encoding: 'latin1', stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+  const o = parseStatusLines((r.output[3] as string | null) ?? '').outcome;
+  assert.ok(o?.kind === 'setup-failed' && o.step === 'review-scan-fd', JSON.stringify(o));
+});
+
 test('review_scan that fails is said, and the command\'s outcome stands', () => {
   const layers = join(work, 'rs-layers-bad'), host = join(work, 'rs-host-bad');
   mkdirSync(join(layers, 'L0', 'upper'), { recursive: true });
