@@ -904,13 +904,14 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } satisfies SpecOp] : []),
     ...scrapOps(meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id) && !diskDir, !!req.layersUnread, inTmpfs),
     // A saved sandbox must be on disk before we say it is saved: its volatile layers are synced
-    // by the helper once the sandbox ended (a `sync -f` started from here costs ~10 ms more).
+    // by the helper once the sandbox ended (a `sync -f` started from here cost ~25 ms more).
     ...(req.throwaway ? [] : [{ op: 'syncfs_after', args: [meta.layersDir] } satisfies SpecOp]),
   ];
   // The review's scan, made by the helper once the sandbox ended: sbx then starts no helper of
-  // its own for it (~8 ms a review: the fork and exec from this process). Not for --disk, whose
-  // layers come back from the tmpfs first, nor an image's tree. Loaded only here: a quiet
-  // discard never reviews.
+  // its own for it (~8 ms a review: the fork and exec from this process). Not for --disk,
+  // whose layers reach the store only by the copy back (a path this was not tried with), nor
+  // an image's tree (compared with its lower root). Loaded only here: a quiet discard never
+  // reviews.
   const reviewScan = req.reviewScan && !lower && !diskDir ? (await import('./changes/scan-request.js')).reviewScanOf(meta) : null;
   if (reviewScan) ops.push({ op: 'review_scan', args: [...reviewScanFds(req.pty).map(String) as [string, string, string], reviewScan.input] });
   let started = 0;
