@@ -18,11 +18,11 @@ import { isOverlayXattr, relTo, type Xattrs } from './xattr.js';
 import { unshiftXattrs } from './acl.js';
 import { dirAt } from './fsat.js';
 import { planLayers, requestOf, type WalkPlan } from './scan-request.js';
-
-export { upperDirOf } from './scan-request.js';
 import { settleUnreadable, type UnreadableDir } from './unreadable-copy.js';
 import { NamedChanges } from './named.js';
 import { givenAway, rootReviewer, type Owned } from './owner.js';
+
+export { upperDirOf } from './scan-request.js';
 
 export interface UpperEntry {
   /** Host path (byte string). */
@@ -120,7 +120,6 @@ class KindOnly implements EntryStat {
 const KIND_ONLY = { file: new KindOnly('file'), symlink: new KindOnly('symlink') };
 /** d_type values native/scan.c sends 'N' records for. */
 const DT_REG = 8, DT_LNK = 10;
-
 
 const OPAQUE_NAMES = new Set(['user.overlay.opaque', 'trusted.overlay.opaque', 'user.fuseoverlayfs.opaque']);
 const WHITEOUT_NAMES = new Set(['user.overlay.whiteout', 'trusted.overlay.whiteout']);
@@ -953,8 +952,8 @@ function onlyJobStarts(answer: Buffer, n: number): boolean {
 }
 
 /**
- * With `answer`: what the run's helper answered to reviewScanRequest (every layer, plain
- * options), decoded instead of starting the helper's scan now.
+ * With `answer`: what the run's helper answered to scan-request.ts reviewScanOf's request
+ * (every layer, plain options), decoded instead of starting the helper's scan now.
  */
 export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}, answer: Buffer | null = null): WalkResult {
   if (answer && (opts.countLinesUpTo !== undefined || opts.readNewUpTo !== undefined || opts.namesOnly || opts.fewXattrs)) throw new Error('internal error: the run\'s scan answers a plain walk only');
