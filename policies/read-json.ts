@@ -54,8 +54,8 @@ function holdsText(file: string, text: string): boolean {
   }
 }
 
-/** Reads from `fd` until `buf` is full or the file ends; the bytes read. */
-function readInto(fd: number, buf: Buffer): number {
+/** Reads from `fd` (at its offset) until `buf` is full or the file ends; the bytes read. */
+export function readInto(fd: number, buf: Buffer): number {
   let len = 0;
   while (len < buf.length) {
     const n = readSync(fd, buf, len, buf.length - len, null);

@@ -1,8 +1,9 @@
 // File contents compared and read in bounded memory: size first, then 64 KiB at a time. Paths
 // are resolved fd-relative (fsat.ts): any depth, no symlink followed in any component.
-import { closeSync, openSync, readSync, readlinkSync, constants as C } from 'node:fs';
+import { closeSync, openSync, readlinkSync, constants as C } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { fsAt } from './fsat.js';
+import { readInto } from '../../policies/read-json.js';
 
 const CHUNK = 1 << 16;
 const bufA = Buffer.allocUnsafe(CHUNK);
@@ -26,16 +27,6 @@ export function openNoFollow(p: string): number {
   return openSync(at, READ);
 }
 
-function readFull(fd: number, buf: Buffer): number {
-  let n = 0;
-  while (n < buf.length) {
-    const r = readSync(fd, buf, n, buf.length - n, null);
-    if (r === 0) break;
-    n += r;
-  }
-  return n;
-}
-
 /** Do two regular files (byte strings) hold the same bytes? */
 export function sameContent(a: string, b: string): boolean {
   const fa = openNoFollow(a);
@@ -43,8 +34,8 @@ export function sameContent(a: string, b: string): boolean {
     const fb = openNoFollow(b);
     try {
       for (;;) {
-        const na = readFull(fa, bufA);
-        const nb = readFull(fb, bufB);
+        const na = readInto(fa, bufA);
+        const nb = readInto(fb, bufB);
         if (na !== nb) return false;
         if (na === 0) return true;
         if (bufA.compare(bufB, 0, nb, 0, na) !== 0) return false;
@@ -59,7 +50,7 @@ export function readHead(p: string, limit: number): { data: Buffer; cut: boolean
   const fd = openNoFollow(p);
   try {
     const buf = Buffer.allocUnsafe(limit + 1);
-    const n = readFull(fd, buf);
+    const n = readInto(fd, buf);
     return { data: buf.subarray(0, Math.min(n, limit)), cut: n > limit };
   } finally { closeSync(fd); }
 }
@@ -101,7 +92,7 @@ export function countLines(p: string, size: number, maxBytes: number): LineCount
   let n: number;
   try {
     // One byte more than the size the scan saw: a file that grew since is read as far as needed.
-    n = readFull(fd, countBuf.subarray(0, size + 1));
+    n = readInto(fd, countBuf.subarray(0, size + 1));
   } finally { closeSync(fd); }
   const data = countBuf.subarray(0, Math.min(n, size));
   if (data.includes(0) || !isUtf8(data)) return { lines: null };
