@@ -213,9 +213,12 @@ static void syncfs_open(void) {
 
 static void syncfs_after(void) {
   if (!cfg.syncfs_dir) return;
-  if (syncfs_fd >= 0 && syncfs(syncfs_fd) < 0) syncfs_err = errno;
-  if (syncfs_fd >= 0) close(syncfs_fd);
-  if (syncfs_fd >= 0 && !syncfs_err) status_send("synced", "%d", 0);
+  /* syncfs_err is already set when the dir could not be opened. */
+  if (syncfs_fd >= 0) {
+    if (syncfs(syncfs_fd) < 0) syncfs_err = errno;
+    close(syncfs_fd);
+  }
+  if (!syncfs_err) status_send("synced", "%d", 0);
   else status_send("sync-failed", "%d", syncfs_err);
   times_mark("synced");
 }
