@@ -10,11 +10,16 @@
 #include <unistd.h>
 #include "helper.h"
 
-/* The highest capability this kernel knows: bits above it cannot be held or dropped. */
+/* The highest capability this kernel knows: bits above it cannot be held or dropped. The
+ * kernel answers EINVAL for every number past it, so a bisection finds it in six calls (one
+ * call per number was ~40 before the command's exec). */
 static int last_cap(void) {
-  int last = 0;
-  while (last < 63 && prctl(PR_CAPBSET_READ, last + 1, 0, 0, 0) >= 0) last++;
-  return last;
+  int known = 0, unknown = 64;
+  while (unknown - known > 1) {
+    int mid = known + (unknown - known) / 2;
+    if (prctl(PR_CAPBSET_READ, mid, 0, 0, 0) >= 0) known = mid; else unknown = mid;
+  }
+  return known;
 }
 
 int caps_apply(const struct cap_sets *c, const char **step) {
@@ -25,7 +30,10 @@ int caps_apply(const struct cap_sets *c, const char **step) {
   *step = "cap-bounding";
   for (int cap = 0; cap <= last; cap++) {
     if ((c->bounding >> cap) & 1) continue;
-    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) return -1;
+    /* Dropped at once (the sandbox's processes hold CAP_SETPCAP here): asking first whether
+     * each is still there doubled the ~40 calls. Without CAP_SETPCAP even a cap already gone
+     * is refused (EPERM), and that one is no failure. */
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && !(errno == EPERM && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 0)) return -1;
   }
   struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
   struct __user_cap_data_struct d[2];
