@@ -44,14 +44,23 @@ static void write_proc_file(const char *step, pid_t pid, const char *file, const
   if (fd < 0 || write(fd, content, strlen(content)) < 0) outer_fail(step, path, errno);
 }
 
-static void write_idmaps(void) {
-  /* Two setuid execs (~1.5 ms each here) that write different files of the child: started
-   * side by side, each failure still said as its own step, the uid map's first. */
-  if (cfg.newuidmap[0] && cfg.newgidmap[0] && !cfg.setgroups) {
+/* An ordinary user's maps: two setuid execs (newuidmap, newgidmap) that write different files
+ * of the child, started side by side. They take ~7 ms here (each loads five libraries as a
+ * setuid program), so the outer makes the layer dirs meanwhile (prepare_layers): the sandbox's
+ * pid 1 uses none of them before it is released. */
+static int idmap_tools_side_by_side(void) {
+  return cfg.newuidmap[0] && cfg.newgidmap[0] && !cfg.setgroups;
+}
+
+/* Each failure is still said as its own step, the uid map's first. prepare runs while the
+ * tools do; a failure of its own ends us, and pid 1 with us (EOF on its release pipe). */
+static void write_idmaps(void (*prepare)(void)) {
+  if (idmap_tools_side_by_side()) {
     pid_t u, g;
     int uerr = start_idmap_tool(cfg.newuidmap[0], child_pid, cfg.newuidmap[1], &u);
     if (uerr) outer_fail("uid-map", cfg.newuidmap[0], uerr);
     int gerr = start_idmap_tool(cfg.newgidmap[0], child_pid, cfg.newgidmap[1], &g);
+    if (prepare) prepare();
     uerr = wait_idmap_tool(u);
     if (!gerr) gerr = wait_idmap_tool(g);
     if (uerr) outer_fail("uid-map", cfg.newuidmap[0], uerr);
@@ -124,7 +133,7 @@ static void apply_cgroup_rules(void) {
  * trusted layers dir, opened before the view is built (root's is built here, and then this
  * process's root is the sandbox's); REL is resolved beneath it without following a symlink.
  * A failure is no error: sbx's own removal takes whatever is left. */
-static int scrap_fd[MAX_SCRAP];
+static int scrap_fd[MAX_SCRAP], scrap_opened;
 
 /* Root's quiet throwaway run: the layer dirs the entries make go on a tmpfs mounted, in the
  * mount namespace root's view is built in, on a dir made beneath the layers dir (sbx's,
@@ -147,6 +156,7 @@ static void layers_tmpfs(void) {
 }
 
 static void scrap_open(void) {
+  scrap_opened = 1;
   for (size_t i = 0; i < cfg.n_scrap; i++) {
     const char *base = cfg.scrap[i]->args[0];
     scrap_fd[i] = i > 0 && strcmp(base, cfg.scrap[i - 1]->args[0]) == 0 ? scrap_fd[i - 1]
@@ -156,6 +166,8 @@ static void scrap_open(void) {
 
 /* Each distinct BASE fd once (consecutive ops share it). */
 static void scrap_close(void) {
+  if (!scrap_opened) return;
+  scrap_opened = 0;
   for (size_t i = 0; i < cfg.n_scrap; i++) if (scrap_fd[i] >= 0 && (i + 1 == cfg.n_scrap || scrap_fd[i + 1] != scrap_fd[i])) close(scrap_fd[i]);
 }
 
@@ -258,6 +270,15 @@ static void into_cgroups(int *procs_fds) {
   }
 }
 
+/* The layer dirs and the stand-in tree (entries.c), and the dirs opened for what the outer
+ * does once the sandbox ended. */
+static void prepare_layers(void) {
+  make_entries();
+  scrap_open();
+  syncfs_open();
+  times_mark("entries");
+}
+
 int sandbox_main(int spec_fd, int status_fd) {
   status_init(status_fd);
   /* Only our own processes write status lines: newuidmap, fuse-overlayfs and the command
@@ -306,10 +327,10 @@ int sandbox_main(int spec_fd, int status_fd) {
     unshared = 1;
     times_mark("layers-tmpfs");
   }
-  make_entries();
-  scrap_open();
-  syncfs_open();
-  times_mark("entries");
+  /* Root's view is built here from the layer dirs; an ordinary user's maps are written by
+   * programs slow to start, and the dirs made while they run (write_idmaps). */
+  int dirs_later = !cfg.build_outside && idmap_tools_side_by_side();
+  if (!dirs_later) prepare_layers();
   if (cfg.build_outside) {
     if (!unshared && unshare(CLONE_NEWNS) < 0) die_step("mount-namespace", NULL, errno);
     make_idmap_userns();
@@ -350,7 +371,7 @@ int sandbox_main(int spec_fd, int status_fd) {
   close(sync[0]);
   if (into_fd >= 0) close(into_fd);
   for (size_t i = 0; i < n_self; i++) close(self_moves[i].fd);
-  write_idmaps();
+  write_idmaps(dirs_later ? prepare_layers : NULL);
   times_mark("id-maps");
   for (size_t i = 0; i < cfg.n_cgroup_procs; i++) {
     if (procs_fds[i] < 0 || (int)i == into_by_clone) {

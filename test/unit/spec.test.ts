@@ -1,12 +1,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeSpec, OP_ARITY, type SpecOp } from '../../sandbox-core/spec.js';
 import { spawnSync } from 'node:child_process';
 import { parseStatusLines } from '../../sandbox-core/launch.js';
 import { helperPath } from '../../sandbox-core/helper.js';
+import { entryOp } from '../../sandbox-core/layer-dirs.js';
 import { REPO } from '../helpers/sbx.js';
 
 test('netstrings: op then its arguments, binary safe', () => {
@@ -135,6 +136,41 @@ test('newuidmap and newgidmap run side by side; a failure of either is said as i
     assert.equal(run(uidTool(1), gidTool(0)), { kind: 'setup-failed', step: 'uid-map', errno: 1, path: join(dir, 'uid-1'), message: null });
     assert.equal(run(uidTool(0), gidTool(1)), { kind: 'setup-failed', step: 'gid-map', errno: 1, path: join(dir, 'gid-1'), message: null });
     assert.equal(run(uidTool(1), gidTool(1)), { kind: 'setup-failed', step: 'uid-map', errno: 1, path: join(dir, 'uid-1'), message: null });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('with newuidmap and newgidmap the layer dirs are made while they run; a failure there still stops the sandbox before its command', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-spec-'));
+  try {
+    const layers = join(dir, 'layers');
+    mkdirSync(layers);
+    const started = join(dir, 'uid-started'), ran = join(dir, 'command-ran');
+    const uidTool = join(dir, 'uid'), gidTool = join(dir, 'gid');
+    // The uid tool waits (5 s at most) for the layer dir: the helper makes it while the tools run.
+    writeFileSync(uidTool, `#!/bin/sh\n: > '${started}'\ni=0\nwhile [ ! -d '${layers}/L0' ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done\n[ -d '${layers}/L0' ]\n`, { mode: 0o755 });
+    writeFileSync(gidTool, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const run = (entries: SpecOp[]) => {
+      rmSync(started, { force: true });
+      const spec = encodeSpec([
+        { op: 'newuidmap', args: [uidTool, '0 0 1'] }, { op: 'newgidmap', args: [gidTool, '0 0 1'] },
+        { op: 'layers_dir', args: [layers] }, ...entries,
+        { op: 'cwd', args: ['/'] }, { op: 'arg', args: ['/bin/sh'] }, { op: 'arg', args: ['-c'] }, { op: 'arg', args: [`: > '${ran}'`] },
+      ]);
+      const r = spawnSync(helperPath(), ['run', '0', '4'], { input: spec, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'], encoding: 'latin1' });
+      return parseStatusLines(String(r.output[4] ?? '')).outcome;
+    };
+    assert.equal(run([entryOp('dir', 'L0')]), { kind: 'exited', code: 0 });
+    assert.ok(existsSync(ran), 'the command ran');
+    rmSync(ran);
+    // An entry that cannot be made (a symlink planted on its way): the tools had been started
+    // (the sandbox's pid 1 existed), the step is the entry's, and pid 1 never ran the command.
+    symlinkSync(dir, join(layers, 'P'));
+    const o = run([entryOp('dir', 'P/upper')]);
+    assert.equal(o, { kind: 'setup-failed', step: 'entry-parent', errno: 40, path: `${layers}/P/upper`, message: null });
+    assert.ok(existsSync(started), 'the uid tool was started before the entries');
+    assert.not.ok(existsSync(ran), 'the command did not run');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
