@@ -18,6 +18,17 @@ export function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
+/**
+ * Whether a pid names a process that still runs: alive, and not a zombie. A killed sbx whose
+ * parent has not waited for it yet still answers kill(pid, 0), but holds nothing and does
+ * nothing more; where /proc does not say, alive is the answer.
+ */
+export function pidRunning(pid: number): boolean {
+  if (!pidAlive(pid)) return false;
+  const f = procStatFields(pid);
+  return !f || (f[0] !== 'Z' && f[0] !== 'X');
+}
+
 /** The kernel's boot id: a random UUID made at every start of the machine. */
 export const BOOT_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** A process start time as recorded beside its pid (pidStart: clock ticks since boot). */

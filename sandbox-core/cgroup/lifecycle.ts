@@ -2,7 +2,7 @@
 // removed after it (and swept when an sbx that was SIGKILLed left them behind).
 import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pidAlive } from '../base/process.js';
+import { pidRunning } from '../base/process.js';
 import { CONTROLLERS, realCgroupFs, words, type CgroupFs, type CgroupPlan, type Controller } from './plan.js';
 
 /** sbx-<sandbox id>-<pid of the sbx that owns it>: a sweep can tell whose it is and whether they are gone. */
@@ -155,7 +155,8 @@ export function sweepStaleCgroups(plan: CgroupPlan, fs: CgroupFs = realCgroupFs)
   for (const parent of parents) {
     for (const n of fs.list(parent)) {
       const m = CGROUP_NAME_RE.exec(n);
-      if (!m || pidAlive(Number(m[2]))) continue;
+      // A zombie sbx (killed, its parent not yet waiting for it) runs nothing in its cgroup.
+      if (!m || pidRunning(Number(m[2]))) continue;
       const dir = join(parent, n);
       if (removeSandboxCgroups({ dirs: [dir] }, 1000).length === 0) removed.push(dir);
     }
