@@ -20,8 +20,9 @@ export function pidAlive(pid: number): boolean {
 
 /**
  * Whether a pid names a process that still runs: alive, and not a zombie. A killed sbx whose
- * parent has not waited for it yet still answers kill(pid, 0), but holds nothing and does
- * nothing more; where /proc does not say, alive is the answer.
+ * parent has not waited for it yet still answers kill(pid, 0), but does nothing more; where
+ * /proc does not say, alive is the answer. (A leader that left its other threads running reads
+ * as a zombie too: the cgroup sweep is safe with that, a cgroup with a task left is not removed.)
  */
 export function pidRunning(pid: number): boolean {
   if (!pidAlive(pid)) return false;
