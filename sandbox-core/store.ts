@@ -15,7 +15,7 @@ import { SbxError, UnknownSandboxError } from './base/errors.js';
 import { layerDirs, type SandboxMeta } from './types.js';
 import { setLayersOpener } from './layers-opener.js';
 import { removeAsMappedRoot } from './mapped-root.js';
-import { BOOT_ID_RE, START_RE, bootId, pidAlive, recordedAlive, selfStamp } from './base/process.js';
+import { BOOT_ID_RE, START_RE, bootId, pidRunning, recordedAlive, selfStamp } from './base/process.js';
 import { checkImageRecord, IMAGES_DIR, lowerRootFromCache } from './image/record.js';
 
 const ID_RE = /^[0-9a-f]{8}$/;
@@ -790,7 +790,7 @@ export class Store {
       const made = NEW_SCRATCH_RE.exec(name);
       if (made) {
         const pid = Number(made[1]);
-        if (pid === process.pid || pidAlive(pid)) continue;
+        if (pid === process.pid || pidRunning(pid)) continue;
       } else if (!ID_RE.test(name) || !this.orphaned(scratch, name)) {
         continue;
       }
@@ -847,8 +847,8 @@ export class Store {
   }
 
   /**
-   * Removes the trees whose remover died (`.removing-<id>.<pid>`, the pid gone: a killed
-   * prune, discard or background remover); how many went.
+   * Removes the trees whose remover died (`.removing-<id>.<pid>`, the pid gone or a zombie: a
+   * killed prune, discard or background remover); how many went.
    */
   sweepDeadClaims(): number {
     let root: Dir;
@@ -865,7 +865,7 @@ export class Store {
       if (!m) continue;
       if (m[1] === undefined) { unclaimed.push(name); continue; }
       const pid = Number(m[1]);
-      if (pid === process.pid || pidAlive(pid)) continue;
+      if (pid === process.pid || pidRunning(pid)) continue;
       try { removeTreeIn(root, name, join(this.root, name)); removed++; } catch { /* tried again next time */ }
     }
     return { removed, unclaimed };

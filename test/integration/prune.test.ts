@@ -14,6 +14,7 @@ import { once } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import { makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
+import { makeZombie } from '../helpers/zombie.js';
 
 let store = '';
 let canary = '';
@@ -113,24 +114,32 @@ test('the config file sets run defaults: extra hidden paths, fold rules, a disk 
   assert.match(big.stderr, /big \(20(\.0)? MiB/, big.stderr);
 });
 
-test('prune removes the trees a killed removal left (its pid gone), not one whose remover lives, nor with --dry-run', () => {
-  // A pid that is gone: a child that has exited.
+test('prune removes the trees a killed removal left (its pid gone, or a zombie), not one whose remover lives, nor with --dry-run', async () => {
+  // A pid that is gone: a child that has exited. And a killed remover its parent has not
+  // waited for yet: its pid still answers kill(pid, 0).
   const dead = spawnSync('true').pid!;
-  const left = join(store, `.removing-0123abcd.${dead}`);
-  mkdirSync(join(left, 'L000', 'upper', 'deep'), { recursive: true });
-  writeFileSync(join(left, 'L000', 'upper', 'deep', 'f'), 'x');
-  const busy = join(store, `.removing-4567abcd.${process.pid}`);
-  mkdirSync(busy);
-  const dry = sbx(['prune', '--dry-run'], { store });
-  assert.is(dry.code, 0, dry.stderr);
-  assert.ok(existsSync(left), '--dry-run removed something');
-  const r = sbx(['prune', '-f'], { store });
-  assert.is(r.code, 0, r.stderr);
-  assert.match(r.stderr, /removed 1 tree an interrupted removal left/);
-  assert.match(r.stderr, /nothing to prune/);
-  assert.equal(readdirSync(store).filter((n) => n.startsWith('.removing-')), [`.removing-4567abcd.${process.pid}`]);
-  // Ours (this test's pid): the store's clean-up would wait for its remover.
-  rmdirSync(busy);
+  const zombie = await makeZombie();
+  try {
+    const left = join(store, `.removing-0123abcd.${dead}`);
+    mkdirSync(join(left, 'L000', 'upper', 'deep'), { recursive: true });
+    writeFileSync(join(left, 'L000', 'upper', 'deep', 'f'), 'x');
+    const byZombie = join(store, `.removing-89abcdef.${zombie.pid}`);
+    mkdirSync(join(byZombie, 'L000'), { recursive: true });
+    const busy = join(store, `.removing-4567abcd.${process.pid}`);
+    mkdirSync(busy);
+    const dry = sbx(['prune', '--dry-run'], { store });
+    assert.is(dry.code, 0, dry.stderr);
+    assert.ok(existsSync(left) && existsSync(byZombie), '--dry-run removed something');
+    const r = sbx(['prune', '-f'], { store });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, /removed 2 trees an interrupted removal left/);
+    assert.match(r.stderr, /nothing to prune/);
+    assert.equal(readdirSync(store).filter((n) => n.startsWith('.removing-')), [`.removing-4567abcd.${process.pid}`]);
+    // Ours (this test's pid): the store's clean-up would wait for its remover.
+    rmdirSync(busy);
+  } finally {
+    await zombie.end();
+  }
 });
 
 const shmIsTmpfs = ((): boolean => { try { return statfsSync('/dev/shm').type === 0x01021994; } catch { return false; } })();
