@@ -6,7 +6,7 @@
 // the kernel's own "no piped dump" value (fs/coredump.c), and with the hard limit at 1 the
 // command cannot raise it (that needs CAP_SYS_RESOURCE in the host's user namespace). A core
 // file pattern writes inside the sandbox's view, so it is left alone.
-import { readFileSync } from 'node:fs';
+import { readProcText } from './base/process.js';
 import type { SpecOpOf } from './spec.js';
 
 export const CORE_PATTERN = '/proc/sys/kernel/core_pattern';
@@ -18,5 +18,5 @@ export function coreDumpOps(pattern: string | null = readPattern()): Array<SpecO
 }
 
 function readPattern(): string | null {
-  try { return readFileSync(CORE_PATTERN, 'latin1'); } catch { return null; }
+  try { return readProcText(CORE_PATTERN); } catch { return null; }
 }

@@ -3,7 +3,8 @@
 // into its user namespace: reopening /dev/stdin or /dev/stdout (a pipe or a file owned by host
 // root) fails with EACCES, where a plain shell succeeds. A pipe made inside the sandbox belongs
 // to its root, so the command gets one of those and the helper copies bytes across.
-import { fstatSync, readFileSync, type Stats } from 'node:fs';
+import { fstatSync, type Stats } from 'node:fs';
+import { readProcText } from './base/process.js';
 import { isatty } from './base/light-process.js';
 import type { IdMapping } from './idmap.js';
 
@@ -79,7 +80,7 @@ export function stdioToRelay(idmap: IdMapping, stat: (fd: number) => Stats | nul
 /** The fd's open flags (/proc/self/fdinfo: octal), or null when they cannot be read. */
 function fdFlags(fd: number): number | null {
   try {
-    const m = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'));
+    const m = /^flags:\s*([0-7]+)$/m.exec(readProcText(`/proc/self/fdinfo/${fd}`));
     return m ? parseInt(m[1]!, 8) : null;
   } catch { return null; }
 }
@@ -93,7 +94,7 @@ let unixLines: string[] | null = null;
  */
 function connectedUnixSocket(ino: number): boolean {
   if (unixLines === null) {
-    try { unixLines = readFileSync('/proc/self/net/unix', 'latin1').split('\n'); } catch { unixLines = []; }
+    try { unixLines = readProcText('/proc/self/net/unix').split('\n'); } catch { unixLines = []; }
   }
   const want = String(ino);
   for (const line of unixLines) {

@@ -2,7 +2,7 @@
 // layer directories. Every directory is 0700 and created without following symlinks.
 import { randomHex } from './random.js';
 import {
-  closeSync, fchownSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, renameSync, rmdirSync, unlinkSync,
+  closeSync, fchownSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmdirSync, unlinkSync,
   chmodSync, statfsSync, writeSync, constants as C,
 } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
@@ -15,7 +15,7 @@ import { SbxError, UnknownSandboxError } from './base/errors.js';
 import { layerDirs, type SandboxMeta } from './types.js';
 import { setLayersOpener } from './layers-opener.js';
 import { removeAsMappedRoot } from './mapped-root.js';
-import { BOOT_ID_RE, START_RE, bootId, pidRunning, recordedAlive, selfStamp } from './base/process.js';
+import { BOOT_ID_RE, START_RE, bootId, pidRunning, readProcText, recordedAlive, selfStamp } from './base/process.js';
 import { checkImageRecord, IMAGES_DIR, lowerRootFromCache } from './image/record.js';
 
 const ID_RE = /^[0-9a-f]{8}$/;
@@ -326,8 +326,8 @@ function onOwnMount(fd: number): boolean {
   let info: string;
   let mounts: string;
   try {
-    info = readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1');
-    mounts = readFileSync('/proc/self/mountinfo', 'latin1');
+    info = readProcText(`/proc/self/fdinfo/${fd}`);
+    mounts = readProcText('/proc/self/mountinfo');
   } catch {
     return false;
   }

@@ -1,12 +1,23 @@
 import { readFileSync } from 'node:fs';
 
 /**
+ * A procfs file's text. Such a file reports size 0, and Node's latin1 read of one takes the
+ * generic path (a 64 KiB buffer a chunk, then a copy): ~130 us a read here against ~25 for the
+ * utf8 read, one call into Node's C++. The files read so are ASCII where sbx looks (numbers,
+ * state letters, flags, a leading `|`); bytes of a name that are not UTF-8 become U+FFFD, never
+ * an ASCII byte, so a field after them stays where it was.
+ */
+export function readProcText(path: string): string {
+  return readFileSync(path, 'utf8');
+}
+
+/**
  * The fields of /proc/PID/stat from the state on (field 3 is [0]), split after the command
  * name's closing parenthesis (the name may hold spaces and parentheses); null when unreadable.
  */
 export function procStatFields(pid: number | 'self'): string[] | null {
   try {
-    const st = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const st = readProcText(`/proc/${pid}/stat`);
     return st.slice(st.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
@@ -45,7 +56,7 @@ let boot: string | null | undefined;
 export function bootId(): string | null {
   if (boot === undefined) {
     try {
-      const s = readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim();
+      const s = readProcText('/proc/sys/kernel/random/boot_id').trim();
       boot = BOOT_ID_RE.test(s) ? s : null;
     } catch {
       boot = null;

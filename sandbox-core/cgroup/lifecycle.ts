@@ -152,11 +152,18 @@ export function sweepStaleCgroups(plan: CgroupPlan, fs: CgroupFs = realCgroupFs)
   if (plan.devicesV1.ok) parents.add(plan.devicesV1.parent);
   if (plan.v2Parent) parents.add(plan.v2Parent);
   const removed: string[] = [];
+  // A run's cgroups sit under each controller's parent: each pid is asked once (this run's own,
+  // found under every parent, never: it runs).
+  const running = new Map<number, boolean>([[process.pid, true]]);
   for (const parent of parents) {
     for (const n of fs.list(parent)) {
       const m = CGROUP_NAME_RE.exec(n);
+      if (!m) continue;
+      const pid = Number(m[2]);
+      let live = running.get(pid);
       // A zombie sbx (killed, its parent not yet waiting for it) runs nothing in its cgroup.
-      if (!m || pidRunning(Number(m[2]))) continue;
+      if (live === undefined) running.set(pid, (live = pidRunning(pid)));
+      if (live) continue;
       const dir = join(parent, n);
       if (removeSandboxCgroups({ dirs: [dir] }, 1000).length === 0) removed.push(dir);
     }
