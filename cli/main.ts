@@ -5,7 +5,7 @@
 // cli/run-fast.ts, no clipanion), `sbx diff ID --name-only` the list part; everything else loads the whole CLI (app.ts). CommonJS, not
 // ES modules: Node's ES module loader alone costs a tenth of its start-up.
 import { loadPart } from './code-cache.js';
-import { parseRunFast } from './run-fast.js';
+import { fastPart, parseRunFast } from './run-fast.js';
 import { nameOnlyRef } from './list-fast.js';
 import { terminalSafe } from '../sandbox-core/base/bpath.js';
 import { restoreLauncherEnv } from './launcher.js';
@@ -49,8 +49,7 @@ async function main(argv: string[]): Promise<void> {
     }
     const fast = argv[0] === 'run' ? parseRunFast(argv.slice(1)) : null;
     if (fast) {
-      // A quiet throwaway run (-n -q) never reviews: its part leaves the review code out.
-      const part = fast.discard && fast.quiet ? 'quiet' : 'run';
+      const part = fastPart(fast);
       process.exitCode = await loadPart<typeof import('./entry-run.js')>(__dirname, part, __SBX_PARTS__[part]).runMain(fast);
       // Everything is done and said (sbx's messages are written synchronously; stdout is the
       // command's): exit now instead of when the event loop drains, which has Node dispose

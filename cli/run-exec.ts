@@ -12,7 +12,7 @@ import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { rawArgs } from '../sandbox-core/rawbytes.js';
 import { info, say, setQuiet, warn } from './output.js';
-import { cleanEnv, secretPaths, withoutSecrets } from '../sandbox-core/secrets.js';
+import { cleanEnv } from '../sandbox-core/clean-env.js';
 import { display, displayText } from '../sandbox-core/base/bpath.js';
 import { parseLimitFlags, sizeFlag } from './limit-options.js';
 import { checkPatterns } from '../sandbox-core/changes/glob.js';
@@ -114,9 +114,12 @@ export async function executeRun(o: RunOptions): Promise<number> {
   // With any network, whatever the command can read it can send: secrets hidden unless asked.
   const hideSecrets = o.hideSecrets || ((net || o.allowNet.length > 0) && !o.allowSecrets);
   let env: NodeJS.ProcessEnv = lowerView ? imageEnv(lowerView.process.env, o.envSet) : o.cleanEnvFlag ? cleanEnv(process.env, process.cwd()) : process.env;
-  // An image holds none of this machine's credential stores: there is nothing to hide.
-  const secretHide = hideSecrets && !lowerView ? secretPaths(process.env.HOME) : [];
+  let secretHide: string[] = [];
   if (hideSecrets) {
+    // Loaded only here: quiet.js, the part of a run that cannot hide secrets, leaves the list out.
+    const { secretPaths, withoutSecrets } = await import('../sandbox-core/secrets.js');
+    // An image holds none of this machine's credential stores: there is nothing to hide.
+    if (!lowerView) secretHide = secretPaths(process.env.HOME);
     const w = withoutSecrets(env);
     env = w.env;
     const what = [secretHide.length ? `${secretHide.length} credential paths hidden` : '', w.dropped.length ? `${w.dropped.length} secret variables dropped (${w.dropped.map(displayText).join(', ')})` : ''].filter(Boolean).join(', ');

@@ -42,3 +42,12 @@ export function parseRunFast(args: readonly string[]): RunOptions | null {
   if (!o.command.length || (o.discard && o.keep) || (o.hideSecrets && o.allowSecrets)) return null;
   return o;
 }
+
+/**
+ * The part a fast run loads (scripts/bundle.mjs): quiet.js for a quiet throwaway run that hides
+ * no secrets (it leaves out the review, and the secrets list with its rules), else run.js. A run
+ * hides secrets with --hide-secrets, or with --net unless --allow-secrets (cli/run-exec.ts).
+ */
+export function fastPart(o: RunOptions): 'quiet' | 'run' {
+  return o.discard && o.quiet && !o.net && !o.hideSecrets ? 'quiet' : 'run';
+}

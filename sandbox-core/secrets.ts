@@ -1,4 +1,4 @@
-// What --hide-secrets hides and drops, and what --clean-env keeps. A sandbox with --net can
+// What --hide-secrets hides and drops (--clean-env's minimum: clean-env.ts). A sandbox with --net can
 // send whatever it reads anywhere, so the credential stores named in policies/secrets.json are
 // replaced by empty, unreadable mounts and secret variables never reach the command.
 import { lstatSync } from 'node:fs';
@@ -25,14 +25,4 @@ export function withoutSecrets(env: NodeJS.ProcessEnv, rules: SecretsRules = loa
     if (m.envRule(k, v)) dropped.push(k); else out[k] = v;
   }
   return { env: out, dropped };
-}
-
-const CLEAN_KEEP = ['HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'COLORTERM', 'LANG', 'LANGUAGE', 'TZ', 'NO_COLOR'];
-
-/** --clean-env: a login-like minimum, nothing inherited by accident. */
-export function cleanEnv(env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', PWD: cwd };
-  for (const k of CLEAN_KEEP) if (env[k] !== undefined) out[k] = env[k];
-  for (const k of Object.keys(env)) if (k.startsWith('LC_')) out[k] = env[k];
-  return out;
 }

@@ -96,7 +96,17 @@ const FAST_LEAVES_OUT = [
   { from: '/cli/run-exec.ts', path: '../sandbox-core/net/session.js' },
   { from: '/sandbox-core/sandbox.ts', path: './net/session.js' },
 ];
-const LEAVES_OUT = { run: FAST_LEAVES_OUT, quiet: [{ from: '/cli/run-exec.ts', path: './review.js' }, { from: '/sandbox-core/sandbox.ts', path: './changes/scan-request.js' }, ...FAST_LEAVES_OUT] };
+// quiet.js also leaves out the secrets list (policies/secrets.ts, 23 KB with its baked rules):
+// the entry loads it only for a run that hides none (cli/run-fast.ts fastPart).
+const LEAVES_OUT = {
+  run: FAST_LEAVES_OUT,
+  quiet: [
+    { from: '/cli/run-exec.ts', path: './review.js' },
+    { from: '/sandbox-core/sandbox.ts', path: './changes/scan-request.js' },
+    { from: '/cli/run-exec.ts', path: '../sandbox-core/secrets.js' },
+    ...FAST_LEAVES_OUT,
+  ],
+};
 const leaveOut = (part, list) => ({
   name: 'leave-out',
   setup(b) {

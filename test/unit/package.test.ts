@@ -41,6 +41,10 @@ test("the run parts hold no code the fast path cannot reach: --image/--rootfs's 
   const marks = ['give the root directory of a tree', 'NO_PROXY'];
   for (const m of marks) assert.ok(part('app').includes(m), `${m} is in app.js`);
   for (const n of ['run', 'quiet']) for (const m of marks) assert.not.ok(part(n).includes(m), `${m} is in ${n}.js`);
+  // The secrets list (policies/secrets.ts): a quiet run that hides none leaves it out (cli/run-fast.ts fastPart).
+  const secrets = 'a plain path relative to $HOME';
+  for (const n of ['app', 'run']) assert.ok(part(n).includes(secrets), `the secrets list is in ${n}.js`);
+  assert.not.ok(part('quiet').includes(secrets), 'the secrets list is in quiet.js');
 });
 
 /** Whether an ELF executable names a dynamic loader (a PT_INTERP program header). */

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Cli } from 'clipanion';
-import { parseRunFast } from '../../cli/run-fast.js';
+import { fastPart, parseRunFast } from '../../cli/run-fast.js';
 import { RunCommand } from '../../cli/run.js';
 import type { RunOptions } from '../../cli/run-exec.js';
 
@@ -74,5 +74,15 @@ for (const args of declined) {
     assert.is(parseRunFast(args), null);
   });
 }
+
+test('a quiet throwaway run loads quiet.js unless it hides secrets (its secrets list is left out); any other fast run run.js', () => {
+  const part = (args: string[]): string => fastPart(parseRunFast(args)!);
+  assert.is(part(['-n', '-q', 'true']), 'quiet');
+  assert.is(part(['-nq', '--net', '--allow-secrets', 'true']), 'run');
+  assert.is(part(['-n', '-q', '--net', 'true']), 'run');
+  assert.is(part(['-n', '-q', '--hide-secrets', 'true']), 'run');
+  assert.is(part(['-n', 'true']), 'run');
+  assert.is(part(['-q', 'true']), 'run');
+});
 
 test.run();
