@@ -137,16 +137,17 @@ export function helperMatches(path: string): boolean {
   let fd: number;
   try { fd = openSync(path, 'r'); } catch { return false; }
   try {
-    // Searched through one small buffer, not read whole: the static helper is ~850 KiB with
-    // its version far in, and every page a new buffer touches is a page fault (tens of us
-    // each on a VM): `sbx --version` lives on this. Consecutive chunks overlap by the
-    // string's length, so one that straddles two is found.
+    // Searched through one small buffer, not read whole: every page a new buffer touches is a
+    // page fault (tens of us each on a VM), and `sbx --version` lives on this. The helper
+    // carries its version as an ELF note in its first page (native/main.c), so the first read
+    // is one page; a helper without it is searched on, its code's string ~800 KB in.
+    // Consecutive chunks overlap by the string's length, so one that straddles two is found.
     const size = Math.min(statSync(path).size, 8 << 20);
     const buf = Buffer.allocUnsafe(64 << 10);
     const keep = want.length - 1;
     let have = 0; // bytes carried over from the previous chunk, at the buffer's start
     for (let off = 0; off < size;) {
-      const n = readSync(fd, buf, have, Math.min(buf.length - have, size - off), off);
+      const n = readSync(fd, buf, have, Math.min(off === 0 ? 4096 : buf.length - have, size - off), off);
       if (n <= 0) break;
       off += n;
       const end = have + n;

@@ -127,12 +127,19 @@ test('the helper version: build script, runtime and the built helper agree', asy
   const r = spawnSync(packageHelperPath(), ['version'], { encoding: 'utf8' });
   assert.is(r.stdout.trim(), expectedHelperVersion());
   assert.ok(helperMatches(packageHelperPath()));
+  // As an ELF note in the first page (native/main.c), where `sbx --version` reads first.
+  const head = readFileSync(packageHelperPath()).subarray(0, 4096);
+  assert.ok(head.indexOf(Buffer.from(`sbx\0${expectedHelperVersion()}\0`)) >= 0, 'the version note is in the first page');
 });
 
 test('helperMatches finds the version anywhere in a large binary, across the chunks it reads', () => {
   const fake = join(work, 'large-helper');
   const v = Buffer.from(`${expectedHelperVersion()}\0`);
-  for (const at of [0, 65536 - 5, 65536 - v.length + 1, 65536, 2 * 65536 - 7, 300000 - v.length]) {
+  // The chunks' edges: one page first (where the helper's note is), then 64 KiB less the overlap.
+  const step = 65536 - (v.length - 1);
+  const edges = [4096, 4096 + step, 4096 + 2 * step];
+  const near = edges.flatMap((e) => [e - v.length, e - v.length + 1, e - 5, e - 1, e]);
+  for (const at of [0, ...near, 300000 - v.length]) {
     const b = Buffer.alloc(300000, 0x41);
     v.copy(b, at);
     writeFileSync(fake, b);
