@@ -23,6 +23,9 @@ const ID_RE = /^[0-9a-f]{8}$/;
 const claimName = (id: string): string => `.removing-${id}.${process.pid}`;
 /** A removed sandbox's tree being deleted in the background: unclaimed, or claimed by a pid. */
 const REMOVING_RE = /^\.removing-[0-9a-f]{8}(?:\.(\d+))?$/;
+
+/** Starts a detached remover of `names` below the directory `rootFd` (commit/remover.ts). */
+export type TreeRemover = (rootFd: number, names: string[]) => void;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** mkdir -p where every component we create is 0700 and no existing component is a symlink we did not expect. */
@@ -706,6 +709,34 @@ export class Store {
     try { removeTreeIn(d, id, join(scratchPath(this.owner), id), dirs, files, layers); } finally { d.close(); }
   }
 
+  /**
+   * Hands a throwaway run's scratch tree to a detached remover (commit/remover.ts, fd 3 the
+   * scratch dir): renamed to `.removing-<id>` first, which no sweep takes for a run's, then
+   * claimed by the remover as `.removing-<id>.<pid>`; trees of earlier removers that never
+   * started go along. A review of thousands of new files waited ~10 us a file for sbx's
+   * unlinks. Root only: an ordinary user's layers hold files of its subordinate uids, which
+   * only mapped root removes (removeTreeIn), so its tree is removed here. A remover that dies
+   * leaves its claim to the next run's sweep (sweepOrphansIn).
+   */
+  private removeScratchInBackground(id: string, launch: TreeRemover): void {
+    if (process.geteuid?.() !== 0) { this.removeScratch(id, ['root'], [SCRATCH_MARK]); return; }
+    const d = this.openScratch();
+    if (!d) return;
+    try {
+      const gone = `.removing-${id}`;
+      try { renameSync(d.at(id), d.at(gone)); } catch { return; } // none: nothing to remove
+      const unclaimed = d.list().map((e) => e.name).filter((n) => { const m = REMOVING_RE.exec(n); return n !== gone && m !== null && m[1] === undefined; });
+      const names = [gone, ...unclaimed];
+      try {
+        launch(d.fd, names);
+      } catch {
+        for (const n of names) try { removeTreeIn(d, n, join(scratchPath(this.owner), n)); } catch { /* swept next time */ }
+      }
+    } finally {
+      d.close();
+    }
+  }
+
   /** Whether a throwaway run left a scratch tree for this id. */
   private hasScratch(id: string): boolean {
     const d = this.openScratch();
@@ -776,19 +807,24 @@ export class Store {
   /**
    * Removes the scratch trees no store will remove: a tree whose mark says its sbx is gone
    * (pid, boot and start time: recordedAlive) and whose store is gone or no longer has its
-   * entry; and a tree left half made (`.new-<id>.<pid>`, that pid gone). A tree of a live
-   * run is never taken, whatever became of its store: that sbx removes it (or, its store
-   * gone, the next sweep after it ended). `ours`: this store's entries, which its own sweep
-   * handles. Only in our own uid's scratch dir (root acting on a user's store leaves theirs).
-   * A tree without a mark (an older sbx's) is left alone.
+   * entry; a tree left half made (`.new-<id>.<pid>`, that pid gone); and a tree whose
+   * detached remover died (`.removing-<id>.<pid>`, removeScratchInBackground; one no remover
+   * claimed is prune's, sweepScratchClaims). A tree of a live run is never taken,
+   * whatever became of its store: that sbx removes it (or, its store gone, the next sweep
+   * after it ended). `ours`: this store's entries, which its own sweep handles. Only in our
+   * own uid's scratch dir (root acting on a user's store leaves theirs). A tree without a
+   * mark (an older sbx's) is left alone.
    */
   private sweepOrphansIn(scratch: Dir, ours: Set<string>): number {
     if (this.owner !== process.geteuid?.()) return 0;
     let removed = 0;
     for (const { name } of scratch.list()) {
       if (ours.has(name)) continue;
-      const made = NEW_SCRATCH_RE.exec(name);
-      if (made) {
+      const made = NEW_SCRATCH_RE.exec(name) ?? REMOVING_RE.exec(name);
+      if (made && made[1] === undefined) {
+        // Handed to a remover that has not claimed it yet (it may be starting): prune takes it (sweepScratchClaims).
+        continue;
+      } else if (made) {
         const pid = Number(made[1]);
         if (pid === process.pid || pidRunning(pid)) continue;
       } else if (!ID_RE.test(name) || !this.orphaned(scratch, name)) {
@@ -805,9 +841,12 @@ export class Store {
     return mark !== null && mark.pid !== process.pid && !recordedAlive(mark) && !storeHolds(mark, id);
   }
 
-  /** Removes a sandbox's layers and directory. */
-  remove(meta: SandboxMeta): void {
-    this.removeId(meta.id, undefined, layerDirs(meta.layers));
+  /**
+   * Removes a sandbox's layers and directory. `scratchRemover`: a throwaway run's scratch tree
+   * goes to a detached remover instead of being unlinked while sbx waits (removeScratchInBackground).
+   */
+  remove(meta: SandboxMeta, scratchRemover?: TreeRemover): void {
+    this.removeId(meta.id, undefined, layerDirs(meta.layers), scratchRemover);
   }
 
   /**
@@ -820,7 +859,7 @@ export class Store {
    * here, in the foreground, the next time; trees no remover has claimed yet go to the new
    * one. Whatever cannot be handed on is removed in the foreground.
    */
-  removeInBackground(meta: SandboxMeta, launch: (storeRootFd: number, names: string[]) => void): void {
+  removeInBackground(meta: SandboxMeta, launch: TreeRemover): void {
     const id = meta.id;
     if (!ID_RE.test(id)) throw new SbxError(`'${id}' is not a sandbox id`);
     this.removeScratch(id);
@@ -848,12 +887,37 @@ export class Store {
 
   /**
    * Removes the trees whose remover died (`.removing-<id>.<pid>`, the pid gone or a zombie: a
-   * killed prune, discard or background remover); how many went.
+   * killed prune, discard or background remover), in the store and in the scratch dir (there
+   * also those no remover claimed: sweepScratchClaims); how many went.
    */
   sweepDeadClaims(): number {
+    let removed = this.sweepScratchClaims();
     let root: Dir;
-    try { root = this.openRoot(); } catch { return 0; }
-    try { return this.sweepIn(root).removed; } finally { root.close(); }
+    try { root = this.openRoot(); } catch { return removed; }
+    try { removed += this.sweepIn(root).removed; } finally { root.close(); }
+    return removed;
+  }
+
+  /**
+   * The scratch trees handed to a detached remover (removeScratchInBackground) that are still
+   * there: claimed by one that died, or never claimed (its remover did not start, or is
+   * starting: a prune asked for it). How many went.
+   */
+  private sweepScratchClaims(): number {
+    if (this.owner !== process.geteuid?.()) return 0;
+    const scratch = this.openScratch();
+    if (!scratch) return 0;
+    let removed = 0;
+    try {
+      for (const { name } of scratch.list()) {
+        const m = REMOVING_RE.exec(name);
+        if (!m || (m[1] !== undefined && (Number(m[1]) === process.pid || pidRunning(Number(m[1]))))) continue;
+        try { removeTreeIn(scratch, name, join(scratchPath(this.owner), name)); removed++; } catch { /* tried again next time */ }
+      }
+    } finally {
+      scratch.close();
+    }
+    return removed;
   }
 
   /** sweepDeadClaims in the open store root; also the unclaimed trees (`.removing-<id>`, waiting for a remover). */
@@ -892,7 +956,7 @@ export class Store {
    * next prune or commit (sweepDeadClaims). `layers`: the layer dirs its meta.json names, which
    * a throwaway run leaves in its scratch tree each holding an empty upper (removeKnown).
    */
-  removeId(id: string, live?: (e: StoreEntry, name: string) => boolean, layers: readonly string[] = []): 'removed' | 'gone' | 'live' {
+  removeId(id: string, live?: (e: StoreEntry, name: string) => boolean, layers: readonly string[] = [], scratchRemover?: TreeRemover): 'removed' | 'gone' | 'live' {
     if (!ID_RE.test(id)) throw new SbxError(`'${id}' is not a sandbox id`);
     // From the store root fd, checked to be the owner's: never the store path walked again.
     let root: Dir;
@@ -913,7 +977,8 @@ export class Store {
         return 'live';
       }
       // What a run normally leaves in the scratch tree: its stage dir and its mark (the helper removed the rest).
-      this.removeScratch(id, ['root'], [SCRATCH_MARK], layers);
+      if (scratchRemover) this.removeScratchInBackground(id, scratchRemover);
+      else this.removeScratch(id, ['root'], [SCRATCH_MARK], layers);
       removeTreeIn(root, name, join(this.root, name), [], ['meta.json']);
       return 'removed';
     } finally {

@@ -214,4 +214,38 @@ testUnless(shmIsTmpfs ? null : '/dev/shm is not a tmpfs: throwaway layers stay i
   }
 });
 
+testUnless(shmIsTmpfs ? null : '/dev/shm is not a tmpfs: throwaway layers stay in the store', { missing: true })("a scratch tree handed to a detached remover that died is swept by the next run; a live remover's is kept; one no remover claimed is prune's", async () => {
+  proveIsolation(canary, store);
+  // The scratch dir is made, checked and owned by a run.
+  assert.is(sbx(['run', '-n', '-q', '--', 'true'], { store }).code, 0);
+  const dead = spawnSync('true').pid!;
+  const zombie = await makeZombie();
+  const hex = (): string => randomBytes(4).toString('hex');
+  const byDead = `.removing-${hex()}.${dead}`, byZombie = `.removing-${hex()}.${zombie.pid}`, byLive = `.removing-${hex()}.${process.pid}`, unclaimed = `.removing-${hex()}`;
+  const made = [byDead, byZombie, byLive, unclaimed];
+  try {
+    for (const n of made) {
+      mkdirSync(join(scratch, n, 'L000', 'upper', 'deep'), { recursive: true });
+      writeFileSync(join(scratch, n, 'L000', 'upper', 'deep', 'f'), 'x');
+    }
+    const r = sbx(['run', '-n', '-q', '--', 'true'], { store });
+    assert.is(r.code, 0, r.stderr);
+    assert.not.ok(existsSync(join(scratch, byDead)), "a dead remover's tree stayed");
+    assert.not.ok(existsSync(join(scratch, byZombie)), "a killed remover's tree (a zombie) stayed");
+    assert.ok(existsSync(join(scratch, byLive)), "a live remover's tree was taken");
+    assert.ok(existsSync(join(scratch, unclaimed)), 'a run took a tree waiting for its remover');
+    const dry = sbx(['prune', '--dry-run'], { store });
+    assert.is(dry.code, 0, dry.stderr);
+    assert.ok(existsSync(join(scratch, unclaimed)), '--dry-run removed something');
+    const p = sbx(['prune', '-f'], { store });
+    assert.is(p.code, 0, p.stderr);
+    assert.match(p.stderr, /removed 1 tree an interrupted removal left/);
+    assert.not.ok(existsSync(join(scratch, unclaimed)), 'prune left a tree no remover claimed');
+    assert.ok(existsSync(join(scratch, byLive)), "prune took a live remover's tree");
+  } finally {
+    await zombie.end();
+    for (const n of made) rmSync(join(scratch, n), { recursive: true, force: true });
+  }
+});
+
 test.run();

@@ -132,6 +132,27 @@ testUnless(!haveStrace ? 'no strace here to count the writes' : ROOT_CASE)("a th
   assert.equal(readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n)), [], 'a throwaway run left a sandbox in the store');
 });
 
+testUnless(!haveStrace ? 'no strace here to see the remover start' : ROOT_CASE)('a discarded run of thousands of new files leaves its scratch tree to a detached remover (sbx-helper rmtree), which removes it all; a small one sbx removes itself', () => {
+  proveIsolation(canary, store);
+  const removersOf = (files: number): string[] => {
+    const trace = join(canary, `trace-${files}`);
+    // strace -f follows the detached remover too, and returns once it has ended.
+    const r = sbx(['run', '-n', '--', 'sh', '-c', `mkdir ${canary}/many && cd ${canary}/many && seq 1 ${files} | xargs touch`], { store, prefix: ['strace', '-f', '-qq', '-e', 'trace=execve', '-o', trace] });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, /discarded: the host was not touched/);
+    assert.not.ok(existsSync(join(canary, 'many')), 'the run reached the host');
+    return readFileSync(trace, 'utf8').split('\n').filter((l) => /execve\(".*\/sbx-helper", \[.*, "rmtree", /.test(l));
+  };
+  const scratch = `/dev/shm/sbx-${process.getuid!()}`;
+  const big = removersOf(2500);
+  assert.is(big.length, 1, 'no remover started');
+  const name = /"rmtree", "(\.removing-[0-9a-f]{8})"/.exec(big[0]!)?.[1];
+  assert.ok(name, big[0]);
+  assert.equal(readdirSync(scratch).filter((n) => n.startsWith(name!)), [], 'the remover left the tree');
+  assert.equal(removersOf(50), [], 'a small tree went to a remover');
+  assert.equal(readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n)), [], 'a discarded run left a sandbox in the store');
+});
+
 test("sbx's own lines go to fd 2 with write(2): a run builds neither process.stdout's nor process.stderr's stream, and says the same", () => {
   // Into files, where Node's stream for either is a SyncWriteStream: a module of its own, loaded when the stream is made.
   const std = join(canary, 'std'), mods = join(canary, 'modules'), preload = join(canary, 'preload.cjs');
