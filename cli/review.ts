@@ -2,7 +2,7 @@
 // pick, or save for later. Nothing is committed without an explicit answer (or -y).
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { manyOf, sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
-import type { Store } from '../sandbox-core/store.js';
+import type { Store, TreeRemover } from '../sandbox-core/store.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import type { ScanResult } from '../sandbox-core/changes/scan.js';
@@ -215,7 +215,7 @@ function save(store: Store, meta: SandboxMeta): void {
  */
 const BACKGROUND_REMOVAL_MIN = 2000;
 
-function scratchRemover(s: ScanResult | null): typeof startRemover | undefined {
+function scratchRemover(s: ScanResult | null): TreeRemover | undefined {
   return s && s.changes.length >= BACKGROUND_REMOVAL_MIN ? startRemover : undefined;
 }
 

@@ -23,7 +23,6 @@ const ID_RE = /^[0-9a-f]{8}$/;
 const claimName = (id: string): string => `.removing-${id}.${process.pid}`;
 /** A removed sandbox's tree being deleted in the background: unclaimed, or claimed by a pid. */
 const REMOVING_RE = /^\.removing-[0-9a-f]{8}(?:\.(\d+))?$/;
-
 /** Starts a detached remover of `names` below the directory `rootFd` (commit/remover.ts). */
 export type TreeRemover = (rootFd: number, names: string[]) => void;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -718,8 +717,8 @@ export class Store {
    * only mapped root removes (removeTreeIn), so its tree is removed here. A remover that dies
    * leaves its claim to the next run's sweep (sweepOrphansIn).
    */
-  private removeScratchInBackground(id: string, launch: TreeRemover): void {
-    if (process.geteuid?.() !== 0) { this.removeScratch(id, ['root'], [SCRATCH_MARK]); return; }
+  private removeScratchInBackground(id: string, launch: TreeRemover, layers: readonly string[]): void {
+    if (process.geteuid?.() !== 0) { this.removeScratch(id, ['root'], [SCRATCH_MARK], layers); return; }
     const d = this.openScratch();
     if (!d) return;
     try {
@@ -977,7 +976,7 @@ export class Store {
         return 'live';
       }
       // What a run normally leaves in the scratch tree: its stage dir and its mark (the helper removed the rest).
-      if (scratchRemover) this.removeScratchInBackground(id, scratchRemover);
+      if (scratchRemover) this.removeScratchInBackground(id, scratchRemover, layers);
       else this.removeScratch(id, ['root'], [SCRATCH_MARK], layers);
       removeTreeIn(root, name, join(this.root, name), [], ['meta.json']);
       return 'removed';
