@@ -456,23 +456,29 @@ static int remove_entry(int dir, const char *name, unsigned char type) {
 /* Removes `name` below `parent` and everything under it, without following any symlink, at
  * any depth, with the same bounded fds as the copy. Used for a copy that did not complete,
  * for a layer's previous contents once its copy replaced it, for a throwaway run's overlay
- * work dirs once its sandbox ended, and for a committed sandbox (rmtree). Each directory is
- * first removed as if empty and only opened and listed when that says it is not. */
+ * work dirs once its sandbox ended, and for a committed sandbox or a discarded run's scratch
+ * tree (rmtree). Each directory is first removed as if empty and only opened and listed when
+ * that says it is not. */
 int remove_tree_at(int parent, const char *name) {
   int r = remove_entry(parent, name, DT_UNKNOWN);
   if (r <= 0) return r;
   struct copy_ctx c = { .dst_root = -1 };
   int s = open_dir_to_remove(parent, name);
   if (s < 0) return -1;
-  /* The copy's frames serve here too, with no dst side (-1). */
-  r = push(&c, s, -1, NULL) < 0 ? -1 : 0;
-  while (r == 0 && c.depth) {
+  /* The copy's frames serve here too, with no dst side (-1). An entry that cannot be removed
+   * (a file of another uid in a dir we may not write) is stepped over and the rest removed, as
+   * rm -r does: the first failure's errno is the answer, and what is left is that entry and
+   * the dirs above it. */
+  int e = 0;
+#define FAILED() do { if (!e) e = errno ? errno : EIO; } while (0)
+  if (push(&c, s, -1, NULL) < 0) FAILED();
+  while (c.depth) {
     struct frame *f = &c.stack[c.depth - 1];
     if (f->next < f->n) {
       size_t i = f->next++;
       int full = remove_entry(f->src, f->names[i], f->types[i]);
-      if (full < 0) r = -1;
-      else if (full && ((s = open_dir_to_remove(f->src, f->names[i])) < 0 || push(&c, s, -1, NULL) < 0)) r = -1;
+      if (full < 0) FAILED();
+      else if (full && ((s = open_dir_to_remove(f->src, f->names[i])) < 0 || push(&c, s, -1, NULL) < 0)) FAILED();
       continue;
     }
     /* Empty now: remove it from its parent (reopened through ".." if its fds were closed). */
@@ -480,17 +486,18 @@ int remove_tree_at(int parent, const char *name) {
     const char *pname = name;
     if (c.depth > 1) {
       struct frame *p = &c.stack[c.depth - 2];
-      if (p->src < 0 && (p->src = reopen_dotdot(f->src, &p->sst)) < 0) { r = -1; break; }
+      if (p->src < 0 && (p->src = reopen_dotdot(f->src, &p->sst)) < 0) { FAILED(); break; }
       pfd = p->src;
       pname = p->names[p->next - 1];
     }
     close(f->src);
     f->src = -1;
-    if (unlinkat(pfd, pname, AT_REMOVEDIR) < 0) r = -1;
+    if (unlinkat(pfd, pname, AT_REMOVEDIR) < 0) FAILED();
     free_names(f);
     c.depth--;
   }
-  int e = errno;
+#undef FAILED
+  r = e ? -1 : 0;
   while (c.depth) {
     struct frame *f = &c.stack[--c.depth];
     if (f->src >= 0) close(f->src);
@@ -503,9 +510,10 @@ int remove_tree_at(int parent, const char *name) {
 }
 
 /* sbx-helper rmtree NAME...: removes each NAME below fd 3 (a directory the caller opened and
- * trusts: the store root) with everything under it, as remove_tree_at does. Started detached
- * by a commit that no longer needs the sandbox it just committed, so the commit does not wait
- * for the unlinks (deleting is slower than copying on a disk mounted with `discard`). Each
+ * trusts: the store root, or the scratch dir) with everything under it, as remove_tree_at does.
+ * Started detached by a commit that no longer needs the sandbox it just committed, so the
+ * commit does not wait for the unlinks (deleting is slower than copying on a disk mounted
+ * with `discard`), and by the discard of a run with thousands of changes. Each
  * name is first claimed by renaming it, never over an existing name, to NAME.PID: two
  * removers never work on one tree, and a claimed tree whose pid is gone was left by a remover
  * that died or failed (sandbox-core/store.ts sweeps those). Exit 0 when every name is gone or

@@ -713,12 +713,11 @@ export class Store {
    * scratch dir): renamed to `.removing-<id>` first, which no sweep takes for a run's, then
    * claimed by the remover as `.removing-<id>.<pid>`; trees of earlier removers that never
    * started go along. A review of thousands of new files waited ~10 us a file for sbx's
-   * unlinks. Root only: an ordinary user's layers hold files of its subordinate uids, which
-   * only mapped root removes (removeTreeIn), so its tree is removed here. A remover that dies
-   * leaves its claim to the next run's sweep (sweepOrphansIn).
+   * unlinks. A remover that dies, or cannot finish (an ordinary user's tree may hold files of
+   * its subordinate uids, which only mapped root removes), leaves its claim to the next run's
+   * sweep (sweepOrphansIn, with removeTreeIn's mapped-root fallback).
    */
-  private removeScratchInBackground(id: string, launch: TreeRemover, layers: readonly string[]): void {
-    if (process.geteuid?.() !== 0) { this.removeScratch(id, ['root'], [SCRATCH_MARK], layers); return; }
+  private removeScratchInBackground(id: string, launch: TreeRemover): void {
     const d = this.openScratch();
     if (!d) return;
     try {
@@ -976,7 +975,7 @@ export class Store {
         return 'live';
       }
       // What a run normally leaves in the scratch tree: its stage dir and its mark (the helper removed the rest).
-      if (scratchRemover) this.removeScratchInBackground(id, scratchRemover, layers);
+      if (scratchRemover) this.removeScratchInBackground(id, scratchRemover);
       else this.removeScratch(id, ['root'], [SCRATCH_MARK], layers);
       removeTreeIn(root, name, join(this.root, name), [], ['meta.json']);
       return 'removed';

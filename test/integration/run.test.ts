@@ -153,6 +153,26 @@ testUnless(!haveStrace ? 'no strace here to see the remover start' : ROOT_CASE)(
   assert.equal(readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n)), [], 'a discarded run left a sandbox in the store');
 });
 
+test("a big discarded run's scratch tree is gone once its remover ended and the next run swept: files of another uid inside included (an ordinary user's remover cannot unlink them; the sweep's mapped root does)", async () => {
+  proveIsolation(canary, store);
+  const scratch = `/dev/shm/sbx-${process.getuid!()}`;
+  // uid 1000 inside: mapped root's own for root, a subordinate uid for an ordinary user.
+  const r = sbx(['run', '-n', '--', 'sh', '-c', `mkdir ${canary}/many && cd ${canary}/many && seq 1 2500 | xargs touch && mkdir theirs && touch theirs/f && chown -R 1000:1000 theirs`], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.not.ok(existsSync(join(canary, 'many')), 'the run reached the host');
+  const claims = (): string[] => readdirSync(scratch).filter((n) => n.startsWith('.removing-'));
+  const live = (): string[] => claims().filter((n) => { const pid = Number(/\.(\d+)$/.exec(n)?.[1]); return pid > 0 && existsSync(`/proc/${pid}`); });
+  for (const until = Date.now() + 30_000; live().length && Date.now() < until;) await new Promise((res) => setTimeout(res, 50));
+  assert.equal(live(), [], 'the remover did not end');
+  // Root's remover takes everything; an ordinary user's steps over what it may not unlink and
+  // removes the rest (the other uid's dir, its file and the dirs above them are left).
+  if (IS_ROOT) assert.equal(claims(), [], "root's remover left a tree");
+  for (const n of claims()) assert.ok(readdirSync(join(scratch, n), { recursive: true }).length < 20, `the remover stopped early in ${n}`);
+  const next = sbx(['run', '-n', '-q', '--', 'true'], { store });
+  assert.is(next.code, 0, next.stderr);
+  assert.equal(claims(), [], 'a tree the remover left stayed after the next run');
+});
+
 test("sbx's own lines go to fd 2 with write(2): a run builds neither process.stdout's nor process.stderr's stream, and says the same", () => {
   // Into files, where Node's stream for either is a SyncWriteStream: a module of its own, loaded when the stream is made.
   const std = join(canary, 'std'), mods = join(canary, 'modules'), preload = join(canary, 'preload.cjs');
