@@ -905,21 +905,19 @@ export class Store {
     if (this.owner !== process.geteuid?.()) return 0;
     const scratch = this.openScratch();
     if (!scratch) return 0;
-    let removed = 0;
     try {
-      for (const { name } of scratch.list()) {
-        const m = REMOVING_RE.exec(name);
-        if (!m || (m[1] !== undefined && (Number(m[1]) === process.pid || pidRunning(Number(m[1]))))) continue;
-        try { removeTreeIn(scratch, name, join(scratchPath(this.owner), name)); removed++; } catch { /* tried again next time */ }
-      }
+      const path = scratchPath(this.owner);
+      const swept = this.sweepIn(scratch, path);
+      let removed = swept.removed;
+      for (const name of swept.unclaimed) try { removeTreeIn(scratch, name, join(path, name)); removed++; } catch { /* tried again next time */ }
+      return removed;
     } finally {
       scratch.close();
     }
-    return removed;
   }
 
-  /** sweepDeadClaims in the open store root; also the unclaimed trees (`.removing-<id>`, waiting for a remover). */
-  private sweepIn(root: Dir): { removed: number; unclaimed: string[] } {
+  /** sweepDeadClaims in `root` (the open store root, or the scratch dir at `rootPath`); also the unclaimed trees (`.removing-<id>`, waiting for a remover). */
+  private sweepIn(root: Dir, rootPath = this.root): { removed: number; unclaimed: string[] } {
     const unclaimed: string[] = [];
     let removed = 0;
     for (const { name } of root.list()) {
@@ -928,7 +926,7 @@ export class Store {
       if (m[1] === undefined) { unclaimed.push(name); continue; }
       const pid = Number(m[1]);
       if (pid === process.pid || pidRunning(pid)) continue;
-      try { removeTreeIn(root, name, join(this.root, name)); removed++; } catch { /* tried again next time */ }
+      try { removeTreeIn(root, name, join(rootPath, name)); removed++; } catch { /* tried again next time */ }
     }
     return { removed, unclaimed };
   }
