@@ -17,7 +17,7 @@ import { countText, progressLine } from './progress.js';
 import { queuedAsk, type Ask } from './answers.js';
 import { builtin } from '../sandbox-core/base/builtin.js';
 import { parentB } from '../sandbox-core/base/bpath.js';
-import { startRemover } from '../sandbox-core/commit/remover.js';
+import { BACKGROUND_REMOVAL_MIN, startRemover } from '../sandbox-core/commit/remover.js';
 
 // Loaded when used: a run that ends in a discard or a save (most) needs neither the commit
 // command, the pager nor readline.
@@ -208,14 +208,8 @@ function save(store: Store, meta: SandboxMeta): void {
   info(`${meta.image || meta.rootfs ? `'sbx export ${ref}' ships its changes` : `'sbx commit ${ref}' keeps it`}, 'sbx discard ${ref}' drops it`);
 }
 
-/**
- * Past this many changes a discarded run's scratch tree goes to a detached remover
- * (Store.remove): sbx's own unlinks cost ~10 us an entry (a discard of 10,000 new files waited
- * ~100 ms for them), starting the remover a few ms.
- */
-const BACKGROUND_REMOVAL_MIN = 2000;
-
-function scratchRemover(s: ScanResult | null): TreeRemover | undefined {
+/** A discarded run of many changes is removed by a detached remover (Store.remove). */
+function bigRemover(s: ScanResult | null): TreeRemover | undefined {
   return s && s.changes.length >= BACKGROUND_REMOVAL_MIN ? startRemover : undefined;
 }
 
@@ -238,7 +232,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
   };
   if (opts.discard) {
     summary();
-    store.remove(meta, scratchRemover(s));
+    store.remove(meta, bigRemover(s));
     if (wantSummary) info('discarded: the host was not touched');
     return 0;
   }
@@ -301,7 +295,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
         tty.close();
         return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s!, ...(pick ? { pick, leftOutAs } : {}) }, process.stdout);
       }
-      if (a === 'd' || a === 'discard') { store.remove(meta, scratchRemover(s)); info('discarded: the host was not touched'); return 0; }
+      if (a === 'd' || a === 'discard') { store.remove(meta, bigRemover(s)); info('discarded: the host was not touched'); return 0; }
       if (a === 'r' || a === 'review') {
         const out = process.stdout.isTTY ? process.stdout : process.stderr;
         const { page } = await import('./pager.js');

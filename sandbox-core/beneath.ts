@@ -9,8 +9,8 @@
 // stops the walk, and `..` is refused before any syscall. Names are byte strings (latin1,
 // one char per byte) as everywhere in the change list, so any name survives.
 import {
-  chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync,
-  unlinkSync, constants as C, type Dirent, type Stats,
+  chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, opendirSync, openSync, readdirSync, renameSync, rmdirSync,
+  unlinkSync, constants as C, type Dir as NodeDir, type Dirent, type Stats,
 } from 'node:fs';
 import { randomHex } from './random.js';
 
@@ -141,6 +141,48 @@ export function resolveParentBeneath(base: Dir, rel: string, opts: { create?: bo
 
 /** Directories deeper than this are moved up to the top before going on: fds stay bounded at any depth. */
 const MAX_OPEN_DEPTH = 64;
+
+/**
+ * Whether `name` in `parent` holds at least `n` entries below it, counted without following a
+ * symlink and only until `n` (what decides whether removing a tree is worth a detached
+ * remover). A directory that cannot be opened or listed counts as its own entry alone; a tree
+ * deeper than MAX_OPEN_DEPTH counts as reaching `n` (fds stay bounded). False when `name` is
+ * not a directory there.
+ */
+export function holdsAtLeast(parent: Dir, name: string, n: number): boolean {
+  const stack: Array<{ dir: Dir; subdirs: string[] }> = [];
+  let count = 0;
+  const enter = (at: Dir, sub: string): void => {
+    const frame = { dir: Dir.openBeneath(at, sub), subdirs: [] as string[] };
+    stack.push(frame);
+    // Read as far as needed: one directory of 50,000 entries took ~40 ms to list whole.
+    let listing: NodeDir;
+    try { listing = opendirSync(frame.dir.self(), { encoding: 'latin1' as BufferEncoding }); } catch { return; }
+    try {
+      for (let e: Dirent | null; count < n && (e = listing.readSync()) !== null;) {
+        count++;
+        if (e.isDirectory()) frame.subdirs.push(e.name);
+      }
+    } catch {
+      // Unreadable part way: what was counted stands.
+    } finally {
+      listing.closeSync();
+    }
+  };
+  try {
+    try { enter(parent, name); } catch { return false; }
+    while (stack.length && count < n) {
+      const top = stack[stack.length - 1]!;
+      const sub = top.subdirs.pop();
+      if (sub === undefined) { stack.pop()!.dir.close(); continue; }
+      if (stack.length >= MAX_OPEN_DEPTH) return true;
+      try { enter(top.dir, sub); } catch { /* gone, or replaced by a non-directory: counted already */ }
+    }
+    return count >= n;
+  } finally {
+    for (const f of stack) f.dir.close();
+  }
+}
 
 interface Frame { dir: Dir; parent: Dir; name: string; subdirs: string[]; mode?: number }
 

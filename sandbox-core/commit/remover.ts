@@ -1,9 +1,16 @@
 // The detached remover of a committed sandbox's files (Store.removeInBackground hands it the
-// trees), and of a reviewed throwaway run's scratch tree (Store.remove with a remover):
-// `sbx-helper rmtree` (native/copytree.c) outlives sbx, in its own session, so `sbx commit`
-// and the review return without waiting for the unlinks.
+// trees), and of a big discarded sandbox's (Store.removeId with a remover: the review's
+// discard, `sbx discard`): `sbx-helper rmtree` (native/copytree.c) outlives sbx, in its own
+// session, so sbx returns without waiting for the unlinks.
 import { childProcess } from '../base/builtin.js';
 import { helperPath } from '../helper.js';
+
+/**
+ * From this many changes (the review's count) or entries (`sbx discard`'s, Store.holdsAtLeast)
+ * a discarded sandbox goes to the remover: sbx's own unlinks cost ~10 us an entry (a discard
+ * of 10,000 new files waited ~100 ms for them), starting the remover a few ms.
+ */
+export const BACKGROUND_REMOVAL_MIN = 2000;
 
 /** Starts `sbx-helper rmtree NAMES...` below `rootFd`, the store root or the scratch dir (fd 3 in the helper). */
 export function startRemover(rootFd: number, names: string[]): void {

@@ -3,11 +3,13 @@
 // keeps all but the flagged), and with stdin a pipe the question is read from /dev/tty.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { proveIsolation, SBX, canary, storeAndCanary } from '../helpers/sbx.js';
 import { underPty as ptyRun, type PtyResult, type PtyStep } from '../helpers/pty.js';
 import { flaggedQuestion, endLine } from '../../cli/review.js';
+import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 
 const store = storeAndCanary();
 
@@ -23,6 +25,24 @@ test('a failed command is said on the line right before the question', () => {
   const q = lines.findIndex((l) => l.includes('Keep these changes?'));
   assert.is(lines[q - 1], 'the command failed with exit status 3: its changes may be partial', r.out);
   assert.not.ok(existsSync(join(canary, 'new.txt')));
+});
+
+// The pty harness execs argv[0] as given: strace by its full path.
+const strace = spawnSync('sh', ['-c', 'command -v strace'], { encoding: 'utf8' }).stdout.trim();
+
+// Root only: an ordinary user's run execs newuidmap, which strace (ptrace) would strip of its setuid.
+testUnless(!strace ? 'no strace here to see the remover start' : ROOT_CASE)("d after a run of thousands of new files hands its layers (in the store: not a -n run) to a detached remover, which removes them all", () => {
+  proveIsolation(canary, store);
+  const trace = join(canary, 'trace-d');
+  // strace -f follows the detached remover too, and ends once it has.
+  const r = underPty([['Keep these changes?', 'd\n']], [strace, '-f', '-qq', '-e', 'trace=execve', '-o', trace, ...sbx('run', '--', 'sh', '-c', `mkdir ${canary}/many && cd ${canary}/many && seq 1 2500 | xargs touch`)], 120_000);
+  assert.is(r.code, 0, r.out);
+  assert.match(r.out, /discarded: the host was not touched/);
+  assert.not.ok(existsSync(join(canary, 'many')), 'the run reached the host');
+  const removers = readFileSync(trace, 'utf8').split('\n').filter((l) => /execve\(".*\/sbx-helper", \[.*, "rmtree", /.test(l));
+  assert.is(removers.length, 1, 'no remover started');
+  assert.match(removers[0]!, /"rmtree", "\.removing-[0-9a-f]{8}"/);
+  assert.equal(readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n) || n.startsWith('.removing-')), [], 'the remover left the layers');
 });
 
 test('k with flagged changes asks again: n keeps all but the flagged', () => {

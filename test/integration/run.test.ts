@@ -153,24 +153,69 @@ testUnless(!haveStrace ? 'no strace here to see the remover start' : ROOT_CASE)(
   assert.equal(readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n)), [], 'a discarded run left a sandbox in the store');
 });
 
-test("a big discarded run's scratch tree is gone once its remover ended and the next run swept: files of another uid inside included (an ordinary user's remover cannot unlink them; the sweep's mapped root does)", async () => {
+testUnless(!haveStrace ? 'no strace here to see the remover start' : null)('sbx discard hands a saved sandbox of thousands of new files to a detached remover (sbx-helper rmtree), which removes it all; a small one sbx removes itself', () => {
   proveIsolation(canary, store);
-  const scratch = `/dev/shm/sbx-${process.getuid!()}`;
-  // uid 1000 inside: mapped root's own for root, a subordinate uid for an ordinary user.
-  const r = sbx(['run', '-n', '--', 'sh', '-c', `mkdir ${canary}/many && cd ${canary}/many && seq 1 2500 | xargs touch && mkdir theirs && touch theirs/f && chown -R 1000:1000 theirs`], { store });
-  assert.is(r.code, 0, r.stderr);
-  assert.not.ok(existsSync(join(canary, 'many')), 'the run reached the host');
-  const claims = (): string[] => readdirSync(scratch).filter((n) => n.startsWith('.removing-'));
+  const storeTrees = (): string[] => readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n) || n.startsWith('.removing-'));
+  const removersOf = (files: number): string[] => {
+    const name = `many-${files}`;
+    const made = sbx(['run', '--name', name, '--', 'sh', '-c', `mkdir ${canary}/many && cd ${canary}/many && seq 1 ${files} | xargs touch`], { store });
+    assert.is(made.code, 0, made.stderr);
+    assert.match(made.stderr, new RegExp(`sandbox ${name} saved`));
+    assert.not.ok(existsSync(join(canary, 'many')), 'the run reached the host');
+    // Only the discard is traced (an ordinary user's run execs newuidmap, which ptrace would strip of its setuid).
+    const trace = join(canary, `trace-discard-${files}`);
+    const r = sbx(['discard', name], { store, prefix: ['strace', '-f', '-qq', '-e', 'trace=execve', '-o', trace] });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`discarded ${name}`));
+    return readFileSync(trace, 'utf8').split('\n').filter((l) => /execve\(".*\/sbx-helper", \[.*, "rmtree", /.test(l));
+  };
+  const big = removersOf(2500);
+  assert.is(big.length, 1, 'no remover started');
+  assert.match(big[0]!, /"rmtree", "\.removing-[0-9a-f]{8}"/);
+  // strace -f follows the detached remover and returns once it has ended: the files of the
+  // sandbox's own user (the caller's, or mapped root's) are all gone by then.
+  assert.equal(storeTrees(), [], 'the remover left the tree');
+  assert.equal(removersOf(50), [], 'a small sandbox went to a remover');
+  assert.equal(storeTrees(), [], 'a discarded sandbox stayed in the store');
+});
+
+/** A command that makes 2,500 files in the canary, and a dir of uid 1000 inside (mapped root's own for root, a subordinate uid for an ordinary user). */
+const manyWithTheirs = ['sh', '-c', `mkdir ${canary}/many && cd ${canary}/many && seq 1 2500 | xargs touch && mkdir theirs && touch theirs/f && chown -R 1000:1000 theirs`];
+
+/**
+ * Once the detached remover of a tree in `dir` has ended: root's took everything; an ordinary
+ * user's stepped over what it may not unlink and removed the rest (the other uid's dir, its
+ * file and the dirs above them are left); the next run's sweep removes that.
+ */
+async function removerThenSweepLeaveNothing(dir: string): Promise<void> {
+  const claims = (): string[] => readdirSync(dir).filter((n) => n.startsWith('.removing-'));
   const live = (): string[] => claims().filter((n) => { const pid = Number(/\.(\d+)$/.exec(n)?.[1]); return pid > 0 && existsSync(`/proc/${pid}`); });
   for (const until = Date.now() + 30_000; live().length && Date.now() < until;) await new Promise((res) => setTimeout(res, 50));
   assert.equal(live(), [], 'the remover did not end');
-  // Root's remover takes everything; an ordinary user's steps over what it may not unlink and
-  // removes the rest (the other uid's dir, its file and the dirs above them are left).
   if (IS_ROOT) assert.equal(claims(), [], "root's remover left a tree");
-  for (const n of claims()) assert.ok(readdirSync(join(scratch, n), { recursive: true }).length < 20, `the remover stopped early in ${n}`);
+  for (const n of claims()) assert.ok(readdirSync(join(dir, n), { recursive: true }).length < 20, `the remover stopped early in ${n}`);
   const next = sbx(['run', '-n', '-q', '--', 'true'], { store });
   assert.is(next.code, 0, next.stderr);
   assert.equal(claims(), [], 'a tree the remover left stayed after the next run');
+}
+
+test("a big discarded saved sandbox is gone from the store once its remover ended and the next run swept: files of another uid inside included (an ordinary user's remover cannot unlink them; the sweep's mapped root does)", async () => {
+  proveIsolation(canary, store);
+  const made = sbx(['run', '--name', 'many-theirs', '--', ...manyWithTheirs], { store });
+  assert.is(made.code, 0, made.stderr);
+  assert.not.ok(existsSync(join(canary, 'many')), 'the run reached the host');
+  const r = sbx(['discard', 'many-theirs'], { store });
+  assert.is(r.code, 0, r.stderr);
+  await removerThenSweepLeaveNothing(store);
+  assert.equal(readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n)), [], 'the discarded sandbox is still listed');
+});
+
+test("a big discarded run's scratch tree is gone once its remover ended and the next run swept: files of another uid inside included (an ordinary user's remover cannot unlink them; the sweep's mapped root does)", async () => {
+  proveIsolation(canary, store);
+  const r = sbx(['run', '-n', '--', ...manyWithTheirs], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.not.ok(existsSync(join(canary, 'many')), 'the run reached the host');
+  await removerThenSweepLeaveNothing(`/dev/shm/sbx-${process.getuid!()}`);
 });
 
 test("sbx's own lines go to fd 2 with write(2): a run builds neither process.stdout's nor process.stderr's stream, and says the same", () => {

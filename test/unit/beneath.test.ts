@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Dir, NotBeneathError, removeTreeAt, resolveParentBeneath, splitBeneath } from '../../sandbox-core/beneath.js';
+import { Dir, NotBeneathError, holdsAtLeast, removeTreeAt, resolveParentBeneath, splitBeneath } from '../../sandbox-core/beneath.js';
 import { removeTree } from '../../sandbox-core/store.js';
 import { testUnless } from '../helpers/skip.js';
 
@@ -87,6 +87,30 @@ test('names are bytes: a non-UTF-8 name round-trips', () => {
     const d = Dir.openBeneath(base, name);
     d.close();
   } finally { base.close(); }
+});
+
+test('holdsAtLeast counts the entries below a dir up to n, follows no symlink, and calls a tree past the fd bound big', () => {
+  // 3 files, 2 dirs, 1 symlink to a dir of 40 entries: 6 below t.
+  mkdirSync(join(root, 't/a/b'), { recursive: true });
+  for (const f of ['t/f1', 't/a/f2', 't/a/b/f3']) writeFileSync(join(root, f), 'x');
+  for (let i = 0; i < 40; i++) writeFileSync(join(outside, `o${i}`), 'o');
+  symlinkSync(outside, join(root, 't/a/to-outside'));
+  symlinkSync(outside, join(root, 'link'));
+  writeFileSync(join(root, 'file'), 'x');
+  // 70 nested dirs: fewer entries than asked for, but deeper than the walk holds fds for.
+  mkdirSync(join(root, 'deep', ...Array.from({ length: 70 }, () => 'd')), { recursive: true });
+  const base = Dir.open(root);
+  try {
+    assert.ok(holdsAtLeast(base, 't', 6));
+    assert.not.ok(holdsAtLeast(base, 't', 7), 'counted past the symlink');
+    assert.ok(holdsAtLeast(base, 't', 1));
+    assert.not.ok(holdsAtLeast(base, 'link', 1), 'followed a symlink given as the tree');
+    assert.not.ok(holdsAtLeast(base, 'file', 1));
+    assert.not.ok(holdsAtLeast(base, 'missing', 1));
+    assert.ok(holdsAtLeast(base, 'deep', 1000), 'a tree deeper than the fd bound');
+  } finally {
+    base.close();
+  }
 });
 
 test('removeTreeAt: no symlink followed, mode-000 dirs removed, outside intact', () => {
