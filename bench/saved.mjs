@@ -4,7 +4,8 @@
 // once when the command ended (sandbox-core/sandbox.ts). The throwaway run, whose layers are on
 // tmpfs and never synced, is the floor. The files go to a tree of the sandbox's own: nothing
 // reaches the host.
-// Then `sbx discard` of a big saved sandbox beside `rm -rf` of as many files (discardRow).
+// Then `sbx ls` of the sandboxes those runs saved (listRow), and `sbx discard` of a big saved
+// sandbox beside `rm -rf` of as many files (discardRow).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,10 +24,24 @@ export async function rows() {
     const thrown = time(process.execPath, [SBX, 'run', '-n', '-q', '--', 'python3', '-c', SCRIPT], { env, runs: 7 });
     return [
       row(`saved \`sbx run\` of ${FILES} files written and fsynced`, saved, '`sbx run -n` of the same', thrown, { note: 'both skip the command\'s fsyncs (volatile overlays); the saved run adds the review\'s scan of what it wrote, its meta.json writes and one sync of its layers' }),
+      listRow(store, env),
       discardRow(store, env),
     ];
   } finally {
     rmSync(store, { recursive: true, force: true });
+  }
+}
+
+/** `sbx ls` of the sandboxes the saved runs left (each scanned for its count), beside `sbx ls` of an empty store. */
+function listRow(store, env) {
+  const saved = readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n)).length;
+  const empty = mkdtempSync(join(tmpdir(), 'sbx-bench-empty-'));
+  try {
+    const listed = time(process.execPath, [SBX, 'ls'], { env });
+    const none = time(process.execPath, [SBX, 'ls'], { env: { ...env, SBX_HOME: empty } });
+    return row(`\`sbx ls\` of ${saved} saved sandboxes of ${FILES} new files`, listed, '`sbx ls` of an empty store', none, { note: 'each sandbox scanned for its size and change count: the small ones (under 2,000 entries) in one start of the helper (`sbx-helper scan-many`)' });
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
   }
 }
 

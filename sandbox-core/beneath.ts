@@ -143,23 +143,32 @@ export function resolveParentBeneath(base: Dir, rel: string, opts: { create?: bo
 const MAX_OPEN_DEPTH = 64;
 
 /**
- * Whether `name` in `parent` holds at least `n` entries below it, counted without following a
- * symlink and only until `n` (what decides whether removing a tree is worth a detached
- * remover). A directory that cannot be opened or listed counts as its own entry alone; a tree
- * deeper than MAX_OPEN_DEPTH counts as reaching `n` (fds stay bounded). False when `name` is
- * not a directory there.
+ * Whether `name` in `parent` holds at least `n` entries below it (countBelow); false when
+ * `name` is not a directory there.
  */
 export function holdsAtLeast(parent: Dir, name: string, n: number): boolean {
+  let top: Dir;
+  try { top = Dir.openBeneath(parent, name); } catch { return false; }
+  try { return countBelow(top, n) >= n; } finally { top.close(); }
+}
+
+/**
+ * The entries below `top` (left open), counted without following a symlink and only up to
+ * `most` (what decides whether a tree is big: removed by a detached remover, listed alone). A
+ * directory that cannot be opened or listed counts as its own entry alone; a tree deeper than
+ * MAX_OPEN_DEPTH counts as reaching `most` (fds stay bounded).
+ */
+export function countBelow(top: Dir, most: number): number {
   const stack: Array<{ dir: Dir; subdirs: string[] }> = [];
   let count = 0;
-  const enter = (at: Dir, sub: string): void => {
-    const frame = { dir: Dir.openBeneath(at, sub), subdirs: [] as string[] };
+  const read = (dir: Dir): void => {
+    const frame = { dir, subdirs: [] as string[] };
     stack.push(frame);
     // Read as far as needed: one directory of 50,000 entries took ~40 ms to list whole.
     let listing: NodeDir;
-    try { listing = opendirSync(frame.dir.self(), { encoding: 'latin1' as BufferEncoding }); } catch { return; }
+    try { listing = opendirSync(dir.self(), { encoding: 'latin1' as BufferEncoding }); } catch { return; }
     try {
-      for (let e: Dirent | null; count < n && (e = listing.readSync()) !== null;) {
+      for (let e: Dirent | null; count < most && (e = listing.readSync()) !== null;) {
         count++;
         if (e.isDirectory()) frame.subdirs.push(e.name);
       }
@@ -170,17 +179,19 @@ export function holdsAtLeast(parent: Dir, name: string, n: number): boolean {
     }
   };
   try {
-    try { enter(parent, name); } catch { return false; }
-    while (stack.length && count < n) {
-      const top = stack[stack.length - 1]!;
-      const sub = top.subdirs.pop();
-      if (sub === undefined) { stack.pop()!.dir.close(); continue; }
-      if (stack.length >= MAX_OPEN_DEPTH) return true;
-      try { enter(top.dir, sub); } catch { /* gone, or replaced by a non-directory: counted already */ }
+    read(top);
+    while (stack.length && count < most) {
+      const f = stack[stack.length - 1]!;
+      const sub = f.subdirs.pop();
+      if (sub === undefined) { const done = stack.pop()!; if (done.dir !== top) done.dir.close(); continue; }
+      if (stack.length >= MAX_OPEN_DEPTH) return most;
+      let d: Dir;
+      try { d = Dir.openBeneath(f.dir, sub); } catch { continue; } // gone, or replaced by a non-directory: counted already
+      read(d);
     }
-    return count >= n;
+    return Math.min(count, most);
   } finally {
-    for (const f of stack) f.dir.close();
+    for (const f of stack) if (f.dir !== top) f.dir.close();
   }
 }
 

@@ -2,12 +2,14 @@
 // and sort by path (parents before children).
 import type { SandboxMeta } from '../types.js';
 import type { Change } from './types.js';
-import { walkUppers, walkUppersAsync, type WalkOptions, type WalkResult } from './walk.js';
+import { decodeWalk, runScanMany, walkRequest, walksPerStart, walkUppers, walkUppersAsync, type PlannedWalk, type WalkOptions, type WalkResult } from './walk.js';
 import { classify } from './classify.js';
 import { pathFilter, unmatchedPatterns } from './glob.js';
 import { fromUser } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
-import { closeAll, setHostRoot } from './fsat.js';
+import { closeAll, dirAt, setHostRoot } from './fsat.js';
+import { planLayers } from './scan-request.js';
+import { countBelow } from '../beneath.js';
 import type { NamedChanges } from './named.js';
 
 export interface ScanResult {
@@ -94,6 +96,59 @@ export async function scanSandboxAsync(meta: SandboxMeta, opts: ScanOptions = {}
   hostRootOf(meta);
   try {
     return finish(await walkUppersAsync(meta, walkOptions(opts)), opts);
+  } finally {
+    closeAll();
+  }
+}
+
+/**
+ * scanSandbox of each sandbox, with one start of the helper for up to walksPerStart() of them
+ * (`sbx-helper scan-many`): `sbx ls` started one per sandbox, ~5 ms of Node's fork each (61
+ * small sandboxes listed in 0.77 s). Each answer is held whole: for small sandboxes (a big one
+ * is scanned with scanSandboxAsync, decoded while the helper walks). Each result, or the error
+ * its scan met, in order.
+ */
+export function scanSandboxes(metas: SandboxMeta[], opts: ScanOptions = {}): Array<ScanResult | Error> {
+  const w = walkOptions(opts);
+  const each = <T>(meta: SandboxMeta, fn: () => T): T | Error => {
+    try { hostRootOf(meta); return fn(); } catch (e) { return e instanceof Error ? e : new Error(String(e)); } finally { closeAll(); }
+  };
+  const results: Array<ScanResult | Error> = [];
+  for (let at = 0, n = walksPerStart(); at < metas.length; at += n) {
+    const chunk = metas.slice(at, at + n);
+    const planned = chunk.map((m) => each(m, () => walkRequest(m, w)));
+    const asked = planned.filter((x): x is PlannedWalk => x !== null && !(x instanceof Error));
+    const answers = runScanMany(asked.map((x) => x.req));
+    let k = 0;
+    chunk.forEach((m, i) => {
+      const pl = planned[i]!;
+      if (pl instanceof Error) { results.push(pl); return; }
+      const answer = pl ? answers[k++]! : null;
+      if (answer instanceof Error) { results.push(answer); return; }
+      results.push(each(m, () => finish(pl && answer ? decodeWalk(m, w, pl, answer) : { entries: [], errors: [], layerBytes: 0 }, opts)));
+    });
+  }
+  return results;
+}
+
+/**
+ * Whether the sandbox's upper layers hold at least `n` entries between them (counted only that
+ * far, nothing followed): a sandbox that big is scanned alone (scanSandboxAsync), not with
+ * others (scanSandboxes holds each answer whole: one of 100,000 files listed 1.35x slower).
+ * False when its layers cannot be opened (the scan says why).
+ */
+export function layersHoldAtLeast(meta: SandboxMeta, n: number): boolean {
+  try {
+    hostRootOf(meta);
+    const p = planLayers(meta);
+    let count = 0;
+    for (const root of p?.roots ?? []) {
+      try { count += countBelow(dirAt(root), n - count); } catch { /* the scan says why */ }
+      if (count >= n) return true;
+    }
+    return false;
+  } catch {
+    return false;
   } finally {
     closeAll();
   }

@@ -179,6 +179,27 @@ testUnless(!haveStrace ? 'no strace here to see the remover start' : null)('sbx 
   assert.equal(storeTrees(), [], 'a discarded sandbox stayed in the store');
 });
 
+testUnless(!haveStrace ? 'no strace here to count the scans' : null)('sbx ls scans its small sandboxes with one start of the helper (scan-many) and a big one on its own, and counts each', () => {
+  proveIsolation(canary, store);
+  const made = (name: string, script: string): void => {
+    const r = sbx(['run', '--name', name, '--', 'sh', '-c', script], { store });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`sandbox ${name} saved`));
+  };
+  made('ls-one', `echo 1 > ${canary}/one`);
+  made('ls-three', `mkdir ${canary}/d && echo a > ${canary}/d/a && echo b > ${canary}/d/b`);
+  made('ls-big', `mkdir ${canary}/big && cd ${canary}/big && seq 1 2500 | xargs touch`);
+  assert.not.ok(existsSync(join(canary, 'one')) || existsSync(join(canary, 'd')) || existsSync(join(canary, 'big')), 'a run reached the host');
+  const trace = join(canary, 'trace-ls');
+  const r = sbx(['ls', '--json'], { store, prefix: ['strace', '-f', '-qq', '-e', 'trace=execve', '-o', trace] });
+  assert.is(r.code, 0, r.stderr);
+  const scans = readFileSync(trace, 'utf8').split('\n').map((l) => /execve\(".*\/sbx-helper", \[[^\]]*"(scan(?:-many)?)"\]/.exec(l)?.[1]).filter(Boolean);
+  assert.equal(scans.sort(), ['scan', 'scan-many'], 'one scan-many for the small two, one scan for the big one');
+  const rows = JSON.parse(r.stdout) as Array<{ name: string; changes: number | null }>;
+  assert.equal(Object.fromEntries(rows.filter((x) => x.name?.startsWith('ls-')).map((x) => [x.name, x.changes])), { 'ls-one': 1, 'ls-three': 3, 'ls-big': 2501 });
+  assert.is(sbx(['discard', 'ls-one', 'ls-three', 'ls-big'], { store }).code, 0);
+});
+
 /** A command that makes 2,500 files in the canary, and a dir of uid 1000 inside (mapped root's own for root, a subordinate uid for an ordinary user). */
 const manyWithTheirs = ['sh', '-c', `mkdir ${canary}/many && cd ${canary}/many && seq 1 2500 | xargs touch && mkdir theirs && touch theirs/f && chown -R 1000:1000 theirs`];
 

@@ -3,12 +3,13 @@
 // listing mode (fewXattrs) still sees every whiteout and opaque dir.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { linkSync, lstatSync, mkdirSync, openSync, closeSync, ftruncateSync, symlinkSync, utimesSync, writeFileSync, readFileSync, chmodSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, openSync, closeSync, ftruncateSync, rmSync, symlinkSync, utimesSync, writeFileSync, readFileSync, chmodSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeFixture, whiteout, opaque, setXattr, write, type Fixture } from './changes-fixture.js';
-import { walkUppers } from '../../sandbox-core/changes/walk.js';
-import { scanSandbox } from '../../sandbox-core/changes/scan.js';
+import { runScanMany, scanAnswer, walkRequest, walkUppers } from '../../sandbox-core/changes/walk.js';
+import { scanSandbox, scanSandboxes, layersHoldAtLeast } from '../../sandbox-core/changes/scan.js';
+import { closeAll } from '../../sandbox-core/changes/fsat.js';
 import { toEntryStat } from '../../sandbox-core/changes/stat.js';
 import type { EntryStat } from '../../sandbox-core/changes/types.js';
 import { helperPath } from '../../sandbox-core/helper.js';
@@ -200,6 +201,44 @@ testUnless(NO_STRACE ?? NO_URING, { missing: true })('a review opens new files i
     const unreadable = (e!.up!.perm & 0o444) === 0 && process.getuid!() !== 0;
     const text = body.length === 0 ? '' : body.length > 65536 || unreadable ? undefined : body.includes(0) || !Buffer.from(body.toString('utf8')).equals(body) ? -1 : body.toString();
     if (text !== undefined) assert.equal(typeof e!.text === 'number' ? e!.text : String(e!.text ?? ''), text, name);
+  }
+});
+
+test('scan-many answers each sandbox byte for byte as its own scan does; scanSandboxes lists what scanSandbox does, an error only for the sandbox that met one', () => {
+  const g = makeFixture(), empty = makeFixture(), broken = makeFixture();
+  try {
+    write(join(f.host, 'gone'), 'x');
+    write(join(f.host, 'mod'), 'host');
+    write(join(f.upper(), 'mod'), 'changed');
+    write(join(f.upper(), 'a/new.txt'), 'new');
+    whiteout(join(f.upper(), 'gone'));
+    mkdirSync(join(g.host, 'sub'));
+    write(join(g.upper(), 'b'), 'bee');
+    write(join(g.addLayer(join(g.host, 'sub')), 'deep/x'), 'x');
+    // Its layers dir gone: planning its walk fails, and only its scan says so.
+    rmSync(broken.meta.layersDir, { recursive: true, force: true });
+    const opts = { fewXattrs: true };
+    // Once first: a scan that reads a dir may move its atime, which the answer holds.
+    for (const m of [f.meta, g.meta]) scanAnswer(m, opts);
+    closeAll();
+    const alone = [f.meta, g.meta].map((m) => scanAnswer(m, opts)!.toString('hex'));
+    closeAll();
+    const reqs = [f.meta, g.meta].map((m) => walkRequest(m, opts)!);
+    closeAll();
+    const many = runScanMany(reqs.map((r) => r.req));
+    assert.equal(many.map((a) => (a instanceof Error ? a.message : a.toString('hex'))), alone);
+    const listed = (r: { changes: Array<{ path: string; change: string }> }) => r.changes.map((c) => `${c.change} ${c.path.slice(c.path.indexOf('/host/') + 5)}`);
+    const got = scanSandboxes([f.meta, empty.meta, broken.meta, g.meta], opts);
+    assert.instance(got[2], Error);
+    const ok = [got[0], got[1], got[3]].map((r) => { if (r instanceof Error) throw r; return listed(r!); });
+    assert.equal(ok, [f.meta, empty.meta, g.meta].map((m) => listed(scanSandbox(m, opts))));
+    assert.equal(ok[0], ['modified /mod', 'added /a', 'added /a/new.txt', 'deleted /gone'].sort((a, b) => (a.slice(a.indexOf(' ')) < b.slice(b.indexOf(' ')) ? -1 : 1)));
+    assert.equal(ok[1], []);
+    assert.ok(layersHoldAtLeast(f.meta, 4) && !layersHoldAtLeast(f.meta, 5), 'f\'s uppers hold mod, a, a/new.txt and gone');
+    assert.ok(layersHoldAtLeast(g.meta, 3) && !layersHoldAtLeast(g.meta, 4), 'g\'s two uppers hold b, deep and deep/x');
+    assert.not.ok(layersHoldAtLeast(broken.meta, 1));
+  } finally {
+    for (const x of [g, empty, broken]) x.cleanup();
   }
 });
 
