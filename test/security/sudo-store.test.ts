@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { Store, scratchPath } from '../../sandbox-core/store.js';
 import { JournalWriter } from '../../sandbox-core/commit/journal.js';
-import { IS_ROOT, SBX } from '../helpers/sbx.js';
+import { IS_ROOT, SBX, awaitDetachedRemovals } from '../helpers/sbx.js';
+import { startRemover } from '../../sandbox-core/commit/remover.js';
 import { testUnless } from '../helpers/skip.js';
 import { underPty } from '../helpers/pty.js';
 
@@ -119,6 +120,29 @@ rootCase('held: a layer dir of the claimed entry swapped for a symlink to the ca
     cleanup(c, top);
   }
 });
+
+for (const [what, swap] of [
+  ['the claimed entry', (store: string, top: string, name: string, c: string) => { renameSync(join(store, name), join(top, 'moved')); userSymlink(c, join(store, name)); }],
+  // Another layer dir stays: the entry still holds layers, so it goes to the remover.
+  ['a layer dir of the claimed entry', (store: string, top: string, name: string, c: string) => { mkdirSync(join(store, name, 'L1')); lchownSync(join(store, name, 'L1'), UID, UID); renameSync(join(store, name, 'L0'), join(top, 'L0')); userSymlink(c, join(store, name, 'L0')); }],
+] as const) {
+  rootCase(`held with a detached remover (a big discard): ${what} swapped for a symlink to the canary once meta.json is read`, () => {
+    const c = makeCanary();
+    const { top, store } = makeUserStore();
+    try {
+      const s = new Store(store, UID);
+      const launched: string[][] = [];
+      const r = s.removeId(ID, (_e, name) => { swap(store, top, name, c); return false; }, [], (fd, names) => { launched.push(names); startRemover(fd, names); });
+      assert.is(r, 'removed');
+      assert.equal(launched, [[`.removing-${ID}`]], 'not handed to the remover');
+      awaitDetachedRemovals(store);
+      assertCanary(c, 'removeId with a remover');
+      assert.equal(readdirSync(store), []);
+    } finally {
+      cleanup(c, top);
+    }
+  });
+}
 
 scratchCase('held: /dev/shm/sbx-<uid> swapped for a symlink to a canary holding the id', () => {
   const c = makeCanary();
