@@ -13,6 +13,7 @@ import { humanBytes } from './progress.js';
 import { info, line } from './output.js';
 import { age, eachStore, refusedStatus, storeLabel } from './ls.js';
 import { liveCommitPid } from '../sandbox-core/commit/journal.js';
+import { BACKGROUND_REMOVAL_MIN, startRemover } from '../sandbox-core/commit/remover.js';
 
 interface Candidate { entry: StoreEntry; bytes: number | null; store: Store }
 
@@ -32,7 +33,7 @@ export class PruneCommand extends Command {
   static override usage = Command.Usage({
     description: 'remove saved sandboxes (all, or those older than a duration)',
     details: `
-      Removes every saved sandbox, or with \`--older-than\` those started longer ago than DURATION (\`30m\`, \`12h\`, \`7d\`). Broken entries (shown as broken by \`sbx ls\`) go as \`sbx discard\` removes them, aged by their directory's time. A sandbox whose command still runs, and one with an interrupted commit (\`sbx commit ID\` finishes it), are left alone. On a terminal sbx lists what it would remove and asks; \`-f\` skips the question, and without a terminal \`-f\` is required. \`--dry-run\` only lists. Under sudo (without \`SBX_HOME\`) it acts on the store of the user who ran sudo, where \`sbx diff\`, \`commit\` and \`discard\` find their sandboxes, and on root's own store, naming each. Trees of throwaway runs whose store is gone (in \`/dev/shm/sbx-<uid>\`) go too.
+      Removes every saved sandbox, or with \`--older-than\` those started longer ago than DURATION (\`30m\`, \`12h\`, \`7d\`). Broken entries (shown as broken by \`sbx ls\`) go as \`sbx discard\` removes them, aged by their directory's time. A sandbox whose command still runs, and one with an interrupted commit (\`sbx commit ID\` finishes it), are left alone. On a terminal sbx lists what it would remove and asks; \`-f\` skips the question, and without a terminal \`-f\` is required. \`--dry-run\` only lists. Under sudo (without \`SBX_HOME\`) it acts on the store of the user who ran sudo, where \`sbx diff\`, \`commit\` and \`discard\` find their sandboxes, and on root's own store, naming each. Trees of throwaway runs whose store is gone (in \`/dev/shm/sbx-<uid>\`) go too. A sandbox of 2,000 files or more is deleted by a detached process: its disk space comes back moments after sbx returns.
     `,
     examples: [
       ['See what would go', 'sbx prune --dry-run'],
@@ -106,7 +107,9 @@ export class PruneCommand extends Command {
     for (const c of take) {
       // Asked again once removeId holds the entry: a run --in or a commit that began since the
       // list was made keeps its sandbox.
-      const r = c.store.removeId(c.entry.id, (e, name) => e.meta?.state === 'running' || e.meta?.state === 'committing' || liveCommitPid(c.store, e.id, name) !== null);
+      // A big one goes to a detached remover, as `sbx discard` hands it on.
+      const remover = c.store.holdsAtLeast(c.entry.id, BACKGROUND_REMOVAL_MIN) ? startRemover : undefined;
+      const r = c.store.removeId(c.entry.id, (e, name) => e.meta?.state === 'running' || e.meta?.state === 'committing' || liveCommitPid(c.store, e.id, name) !== null, [], remover);
       if (r === 'gone') gone++;
       if (r === 'live') { live++; line(`  kept ${displayText(c.entry.meta?.name ?? c.entry.id)}: it began to be used meanwhile`); }
     }

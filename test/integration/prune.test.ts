@@ -41,6 +41,23 @@ function backdate(id: string, ms: number): void {
   writeFileSync(f, JSON.stringify(m));
 }
 
+const haveStrace = spawnSync('sh', ['-c', 'command -v strace']).status === 0;
+
+testUnless(!haveStrace ? 'no strace here to see the remover start' : null)('prune hands a saved sandbox of thousands of new files to a detached remover (sbx-helper rmtree), which removes it all', () => {
+  proveIsolation(canary, store);
+  const made = sbx(['run', '--name', 'many', '--', 'sh', '-c', `mkdir ${canary}/many && cd ${canary}/many && seq 1 2500 | xargs touch`], { store });
+  assert.is(made.code, 0, made.stderr);
+  assert.not.ok(existsSync(join(canary, 'many')), 'the run reached the host');
+  // strace -f follows the detached remover and returns once it has ended.
+  const trace = join(canary, 'trace-prune');
+  const r = sbx(['prune', '-f'], { store, prefix: ['strace', '-f', '-qq', '-e', 'trace=execve', '-o', trace] });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /removed 1 sandbox /);
+  const removers = readFileSync(trace, 'utf8').split('\n').filter((l) => /execve\(".*\/sbx-helper", \[.*, "rmtree", /.test(l));
+  assert.is(removers.length, 1, 'no remover started');
+  assert.equal(readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n) || n.startsWith('.removing-')), [], 'the remover left the tree');
+});
+
 test('--older-than removes only older sandboxes; --dry-run lists; without a terminal -f is needed', () => {
   proveIsolation(canary, store);
   const old = saved('old');
