@@ -1,14 +1,15 @@
 // The detached remover of a committed sandbox's files (Store.removeInBackground hands it the
 // trees), and of a big discarded sandbox's (Store.removeId with a remover: the review's
-// discard, `sbx discard`): `sbx-helper rmtree` (native/copytree.c) outlives sbx, in its own
-// session, so sbx returns without waiting for the unlinks.
+// discard, `sbx discard`, `sbx prune`): `sbx-helper rmtree` (native/copytree.c) outlives sbx,
+// in its own session, so sbx returns without waiting for the unlinks.
 import { childProcess } from '../base/builtin.js';
 import { helperPath } from '../helper.js';
 
 /**
- * From this many changes (the review's count) or entries (`sbx discard`'s, Store.holdsAtLeast)
- * a discarded sandbox goes to the remover: sbx's own unlinks cost ~10 us an entry (a discard
- * of 10,000 new files waited ~100 ms for them), starting the remover a few ms.
+ * From this many changes (the review's count) or entries (`sbx discard`'s and `sbx prune`'s,
+ * Store.holdsAtLeast) a discarded sandbox goes to the remover: sbx's own unlinks cost ~10 us
+ * an entry (a discard of 10,000 new files waited ~100 ms for them), starting the remover a
+ * few ms.
  */
 export const BACKGROUND_REMOVAL_MIN = 2000;
 
