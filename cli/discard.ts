@@ -2,7 +2,7 @@
 import { Command, Option } from 'clipanion';
 import { resolveEntryAnywhere, runnerAlive, type Store, type StoreEntry } from '../sandbox-core/store.js';
 import { liveCommitPid } from '../sandbox-core/commit/journal.js';
-import { BACKGROUND_REMOVAL_MIN, startRemover } from '../sandbox-core/commit/remover.js';
+import { removerIfBig } from '../sandbox-core/commit/remover.js';
 import { displayText } from '../sandbox-core/base/bpath.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { error, info } from './output.js';
@@ -30,8 +30,7 @@ export class DiscardCommand extends Command {
     for (const { store, entry } of found) {
       const ref = displayText(entry.meta?.name ?? entry.id);
       // A big tree goes to a detached remover: sbx returns without waiting for its unlinks.
-      const remover = store.holdsAtLeast(entry.id, BACKGROUND_REMOVAL_MIN) ? startRemover : undefined;
-      const r = store.removeId(entry.id, (e, name) => liveUse(store, e, name) !== null, [], remover);
+      const r = store.removeId(entry.id, (e, name) => liveUse(store, e, name) !== null, [], removerIfBig(store, entry.id));
       if (r === 'live') { error(`sandbox ${ref} began to be used while it was being discarded: kept`); status = 125; continue; }
       info(r === 'gone' ? `${ref} was removed meanwhile by another sbx` : `discarded ${ref}${entry.meta ? '' : ' (broken)'}`);
     }

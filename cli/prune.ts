@@ -13,7 +13,7 @@ import { humanBytes } from './progress.js';
 import { info, line } from './output.js';
 import { age, eachStore, refusedStatus, storeLabel } from './ls.js';
 import { liveCommitPid } from '../sandbox-core/commit/journal.js';
-import { BACKGROUND_REMOVAL_MIN, startRemover } from '../sandbox-core/commit/remover.js';
+import { removerIfBig } from '../sandbox-core/commit/remover.js';
 
 interface Candidate { entry: StoreEntry; bytes: number | null; store: Store }
 
@@ -108,8 +108,7 @@ export class PruneCommand extends Command {
       // Asked again once removeId holds the entry: a run --in or a commit that began since the
       // list was made keeps its sandbox.
       // A big one goes to a detached remover, as `sbx discard` hands it on.
-      const remover = c.store.holdsAtLeast(c.entry.id, BACKGROUND_REMOVAL_MIN) ? startRemover : undefined;
-      const r = c.store.removeId(c.entry.id, (e, name) => e.meta?.state === 'running' || e.meta?.state === 'committing' || liveCommitPid(c.store, e.id, name) !== null, [], remover);
+      const r = c.store.removeId(c.entry.id, (e, name) => e.meta?.state === 'running' || e.meta?.state === 'committing' || liveCommitPid(c.store, e.id, name) !== null, [], removerIfBig(c.store, c.entry.id));
       if (r === 'gone') gone++;
       if (r === 'live') { live++; line(`  kept ${displayText(c.entry.meta?.name ?? c.entry.id)}: it began to be used meanwhile`); }
     }

@@ -736,12 +736,7 @@ export class Store {
   private handToRemover(d: Dir, dirPath: string, from: string, id: string, unclaimed: string[], launch: TreeRemover): boolean {
     const gone = `.removing-${id}`;
     try { renameSync(d.at(from), d.at(gone)); } catch { return false; }
-    const names = [gone, ...unclaimed.filter((n) => n !== gone)];
-    try {
-      launch(d.fd, names);
-    } catch {
-      for (const n of names) try { removeTreeIn(d, n, join(dirPath, n)); } catch { /* swept next time */ }
-    }
+    launchOrRemove(d, dirPath, [gone, ...unclaimed.filter((n) => n !== gone)], launch);
     return true;
   }
 
@@ -893,18 +888,9 @@ export class Store {
     try { root = this.openRoot(); } catch { this.removeId(id); return; }
     try {
       const { unclaimed } = this.sweepIn(root);
-      const gone = `.removing-${id}`;
-      try {
-        renameSync(root.at(id), root.at(gone));
-      } catch {
+      if (!this.handToRemover(root, this.root, id, id, unclaimed, launch)) {
         this.removeId(id);
-        if (!unclaimed.length) return;
-      }
-      const names = unclaimed.includes(gone) ? unclaimed : [gone, ...unclaimed];
-      try {
-        launch(root.fd, names);
-      } catch {
-        for (const n of names) try { removeTreeIn(root, n, join(this.root, n)); } catch { /* tried again next time */ }
+        if (unclaimed.length) launchOrRemove(root, this.root, unclaimed, launch);
       }
     } finally {
       root.close();
@@ -1046,6 +1032,15 @@ export function removeTree(path: string, dirs: string[] = [], files: string[] = 
     throw e;
   }
   try { removeTreeIn(parent, basename(path), path, dirs, files); } finally { parent.close(); }
+}
+
+/** Starts a detached remover of `names` in `d` (`dirPath` names it); if it cannot start, removes them here. */
+function launchOrRemove(d: Dir, dirPath: string, names: string[], launch: TreeRemover): void {
+  try {
+    launch(d.fd, names);
+  } catch {
+    for (const n of names) try { removeTreeIn(d, n, join(dirPath, n)); } catch { /* swept next time */ }
+  }
 }
 
 /** removeTree of `name` in `parent` (an open trusted dir; `path` names it for the mapped-root fallback). */

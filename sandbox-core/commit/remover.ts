@@ -4,6 +4,7 @@
 // in its own session, so sbx returns without waiting for the unlinks.
 import { childProcess } from '../base/builtin.js';
 import { helperPath } from '../helper.js';
+import type { Store, TreeRemover } from '../store.js';
 
 /**
  * From this many changes (the review's count) or entries (`sbx discard`'s and `sbx prune`'s,
@@ -19,4 +20,9 @@ export function startRemover(rootFd: number, names: string[]): void {
   // A helper that could not start leaves the trees unclaimed: the next commit hands them on.
   child.on('error', () => {});
   child.unref();
+}
+
+/** startRemover for saved sandbox `id` when its entry holds BACKGROUND_REMOVAL_MIN entries or more (`sbx discard`, `sbx prune`); else none: sbx removes it itself. */
+export function removerIfBig(store: Store, id: string): TreeRemover | undefined {
+  return store.holdsAtLeast(id, BACKGROUND_REMOVAL_MIN) ? startRemover : undefined;
 }
