@@ -1,8 +1,7 @@
 // sbx ls: saved sandboxes with name, command, age, size, change count and state.
 import { Command, Option } from 'clipanion';
 import { listedStores, type ListedStore, type Store } from '../sandbox-core/store.js';
-import { layersHoldAtLeast, scanSandboxAsync, scanSandboxes, type ScanResult } from '../sandbox-core/changes/scan.js';
-import type { SandboxMeta } from '../sandbox-core/types.js';
+import { scanSandboxes } from '../sandbox-core/changes/scan.js';
 import { display, displayText } from '../sandbox-core/base/bpath.js';
 import { humanBytes } from './progress.js';
 import { stdoutColors } from './output.js';
@@ -91,19 +90,14 @@ async function rowsOf(store: Store): Promise<Row[]> {
   // plain new files stay columns (as in sbx diff): only counted, no object each (a sandbox
   // of 200k new files: 2.0 -> 1.7 s, 188 -> 93 MB).
   const metas = entries.flatMap((e) => (e.meta ? [e.meta] : []));
-  const opts = { fewXattrs: true, columns: true };
   // The small ones in one start of the helper (~5 ms each saved); a big one alone, its answer
   // decoded while the helper walks.
-  const big = new Set(metas.filter((m) => layersHoldAtLeast(m, LIST_ALONE_MIN)));
-  const small = metas.filter((m) => !big.has(m));
-  const batch = scanSandboxes(small, opts);
-  const scans = new Map<SandboxMeta, ScanResult | Error>(small.map((m, i) => [m, batch[i]!]));
-  for (const m of big) scans.set(m, await scanSandboxAsync(m, opts).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
+  const scans = await scanSandboxes(metas, { fewXattrs: true, columns: true }, LIST_ALONE_MIN);
   const rows: Row[] = [];
   for (const { id, meta: m, problem } of entries) {
     // A leftover of a failed run or a tampered entry: listed so 'sbx discard ID' can remove it.
     if (!m) { rows.push({ id, name: null, state: 'broken', created: null, command: [], size: 0, changes: null, exitStatus: null, problem, store: store.root }); continue; }
-    const s = scans.get(m);
+    const s = scans[metas.indexOf(m)];
     // A part of the layers the scan could not read (a layer dir swapped for a symlink, a dir
     // nobody may list), or layers it could not start on, leave the count unknown: '?', as
     // 'sbx diff ID' says why.

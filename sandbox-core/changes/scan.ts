@@ -7,9 +7,7 @@ import { classify } from './classify.js';
 import { pathFilter, unmatchedPatterns } from './glob.js';
 import { fromUser } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
-import { closeAll, dirAt, setHostRoot } from './fsat.js';
-import { planLayers } from './scan-request.js';
-import { countBelow } from '../beneath.js';
+import { closeAll, setHostRoot } from './fsat.js';
 import type { NamedChanges } from './named.js';
 
 export interface ScanResult {
@@ -104,11 +102,12 @@ export async function scanSandboxAsync(meta: SandboxMeta, opts: ScanOptions = {}
 /**
  * scanSandbox of each sandbox, with one start of the helper for up to walksPerStart() of them
  * (`sbx-helper scan-many`): `sbx ls` started one per sandbox, ~5 ms of Node's fork each (61
- * small sandboxes listed in 0.77 s). Each answer is held whole: for small sandboxes (a big one
- * is scanned with scanSandboxAsync, decoded while the helper walks). Each result, or the error
- * its scan met, in order.
+ * small sandboxes listed in 0.77 s). Each answer is held whole, so a sandbox whose layers hold
+ * `aloneFrom` entries or more is scanned on its own, decoded while the helper walks
+ * (scanSandboxAsync): held whole, one of 100,000 files was listed 1.35x slower. Each result, or
+ * the error its scan met, in order.
  */
-export function scanSandboxes(metas: SandboxMeta[], opts: ScanOptions = {}): Array<ScanResult | Error> {
+export async function scanSandboxes(metas: SandboxMeta[], opts: ScanOptions = {}, aloneFrom = Infinity): Promise<Array<ScanResult | Error>> {
   const w = walkOptions(opts);
   const each = <T>(meta: SandboxMeta, fn: () => T): T | Error => {
     try { hostRootOf(meta); return fn(); } catch (e) { return e instanceof Error ? e : new Error(String(e)); } finally { closeAll(); }
@@ -116,42 +115,19 @@ export function scanSandboxes(metas: SandboxMeta[], opts: ScanOptions = {}): Arr
   const results: Array<ScanResult | Error> = [];
   for (let at = 0, n = walksPerStart(); at < metas.length; at += n) {
     const chunk = metas.slice(at, at + n);
-    const planned = chunk.map((m) => each(m, () => walkRequest(m, w)));
-    const asked = planned.filter((x): x is PlannedWalk => x !== null && !(x instanceof Error));
+    const planned = chunk.map((m) => each(m, () => walkRequest(m, w, aloneFrom)));
+    const asked = planned.filter((x): x is PlannedWalk => x !== null && x !== 'alone' && !(x instanceof Error));
     const answers = runScanMany(asked.map((x) => x.req));
     let k = 0;
-    chunk.forEach((m, i) => {
+    for (const [i, m] of chunk.entries()) {
       const pl = planned[i]!;
-      if (pl instanceof Error) { results.push(pl); return; }
-      const answer = pl ? answers[k++]! : null;
-      if (answer instanceof Error) { results.push(answer); return; }
-      results.push(each(m, () => finish(pl && answer ? decodeWalk(m, w, pl, answer) : { entries: [], errors: [], layerBytes: 0 }, opts)));
-    });
+      const answer = pl && pl !== 'alone' && !(pl instanceof Error) ? answers[k++]! : null;
+      if (pl instanceof Error || answer instanceof Error) results.push(pl instanceof Error ? pl : answer as Error);
+      else if (pl === 'alone') results.push(await scanSandboxAsync(m, opts).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
+      else results.push(each(m, () => finish(pl && answer ? decodeWalk(m, w, pl, answer) : { entries: [], errors: [], layerBytes: 0 }, opts)));
+    }
   }
   return results;
-}
-
-/**
- * Whether the sandbox's upper layers hold at least `n` entries between them (counted only that
- * far, nothing followed): a sandbox that big is scanned alone (scanSandboxAsync), not with
- * others (scanSandboxes holds each answer whole: one of 100,000 files listed 1.35x slower).
- * False when its layers cannot be opened (the scan says why).
- */
-export function layersHoldAtLeast(meta: SandboxMeta, n: number): boolean {
-  try {
-    hostRootOf(meta);
-    const p = planLayers(meta);
-    let count = 0;
-    for (const root of p?.roots ?? []) {
-      try { count += countBelow(dirAt(root), n - count); } catch { /* the scan says why */ }
-      if (count >= n) return true;
-    }
-    return false;
-  } catch {
-    return false;
-  } finally {
-    closeAll();
-  }
 }
 
 function hostRootOf(meta: SandboxMeta): void {

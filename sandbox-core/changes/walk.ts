@@ -17,6 +17,7 @@ import { helperPath } from '../helper.js';
 import { isOverlayXattr, relTo, type Xattrs } from './xattr.js';
 import { unshiftXattrs } from './acl.js';
 import { dirAt } from './fsat.js';
+import { countBelow } from '../beneath.js';
 import { planLayers, requestOf, type WalkPlan } from './scan-request.js';
 import { settleUnreadable, type UnreadableDir } from './unreadable-copy.js';
 import { NamedChanges } from './named.js';
@@ -978,10 +979,21 @@ export async function walkUppersAsync(meta: SandboxMeta, opts: WalkOptions = {})
 /** One sandbox's part of a walk of many (scan.ts scanSandboxes): which layers its request asks for, and the request. */
 export interface PlannedWalk { jobLayers: number[]; req: { input: Buffer; fds: number[] } }
 
-/** The walk of `meta` to run with others (runScanMany, which closes its fds); null when no layer holds anything. */
-export function walkRequest(meta: SandboxMeta, opts: WalkOptions = {}): PlannedWalk | null {
+/**
+ * The walk of `meta` to run with others (runScanMany, which closes its fds); null when no layer
+ * holds anything; 'alone' when the layers to walk hold `aloneFrom` entries or more between them
+ * (counted only that far through the dirs the plan opened, nothing followed): its answer is
+ * better decoded as it comes than held whole with the others'.
+ */
+export function walkRequest(meta: SandboxMeta, opts: WalkOptions = {}, aloneFrom = Infinity): PlannedWalk | 'alone' | null {
   const p = planWalk(meta);
-  return p ? { jobLayers: p.jobLayers, req: requestOf(p, opts) } : null;
+  if (!p) return null;
+  let count = 0;
+  for (const li of aloneFrom < Infinity ? p.jobLayers : []) {
+    try { count += countBelow(dirAt(p.roots[li]!), aloneFrom - count); } catch { /* the walk says why */ }
+    if (count >= aloneFrom) return 'alone';
+  }
+  return { jobLayers: p.jobLayers, req: requestOf(p, opts) };
 }
 
 /** walkUppers of `meta` from the helper's answer to walkRequest's request (the same options). */

@@ -7,8 +7,8 @@ import { linkSync, lstatSync, mkdirSync, openSync, closeSync, ftruncateSync, rmS
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeFixture, whiteout, opaque, setXattr, write, type Fixture } from './changes-fixture.js';
-import { runScanMany, scanAnswer, walkRequest, walkUppers } from '../../sandbox-core/changes/walk.js';
-import { scanSandbox, scanSandboxes, layersHoldAtLeast } from '../../sandbox-core/changes/scan.js';
+import { runScanMany, scanAnswer, walkRequest, walkUppers, type PlannedWalk } from '../../sandbox-core/changes/walk.js';
+import { scanSandbox, scanSandboxes } from '../../sandbox-core/changes/scan.js';
 import { closeAll } from '../../sandbox-core/changes/fsat.js';
 import { toEntryStat } from '../../sandbox-core/changes/stat.js';
 import type { EntryStat } from '../../sandbox-core/changes/types.js';
@@ -204,7 +204,7 @@ testUnless(NO_STRACE ?? NO_URING, { missing: true })('a review opens new files i
   }
 });
 
-test('scan-many answers each sandbox byte for byte as its own scan does; scanSandboxes lists what scanSandbox does, an error only for the sandbox that met one', () => {
+test('scan-many answers each sandbox byte for byte as its own scan does; scanSandboxes lists what scanSandbox does, an error only for the sandbox that met one', async () => {
   const g = makeFixture(), empty = makeFixture(), broken = makeFixture();
   try {
     write(join(f.host, 'gone'), 'x');
@@ -223,20 +223,32 @@ test('scan-many answers each sandbox byte for byte as its own scan does; scanSan
     closeAll();
     const alone = [f.meta, g.meta].map((m) => scanAnswer(m, opts)!.toString('hex'));
     closeAll();
-    const reqs = [f.meta, g.meta].map((m) => walkRequest(m, opts)!);
+    const reqs = [f.meta, g.meta].map((m) => walkRequest(m, opts) as PlannedWalk);
     closeAll();
     const many = runScanMany(reqs.map((r) => r.req));
     assert.equal(many.map((a) => (a instanceof Error ? a.message : a.toString('hex'))), alone);
     const listed = (r: { changes: Array<{ path: string; change: string }> }) => r.changes.map((c) => `${c.change} ${c.path.slice(c.path.indexOf('/host/') + 5)}`);
-    const got = scanSandboxes([f.meta, empty.meta, broken.meta, g.meta], opts);
+    const got = await scanSandboxes([f.meta, empty.meta, broken.meta, g.meta], opts);
     assert.instance(got[2], Error);
     const ok = [got[0], got[1], got[3]].map((r) => { if (r instanceof Error) throw r; return listed(r!); });
     assert.equal(ok, [f.meta, empty.meta, g.meta].map((m) => listed(scanSandbox(m, opts))));
     assert.equal(ok[0], ['modified /mod', 'added /a', 'added /a/new.txt', 'deleted /gone'].sort((a, b) => (a.slice(a.indexOf(' ')) < b.slice(b.indexOf(' ')) ? -1 : 1)));
     assert.equal(ok[1], []);
-    assert.ok(layersHoldAtLeast(f.meta, 4) && !layersHoldAtLeast(f.meta, 5), 'f\'s uppers hold mod, a, a/new.txt and gone');
-    assert.ok(layersHoldAtLeast(g.meta, 3) && !layersHoldAtLeast(g.meta, 4), 'g\'s two uppers hold b, deep and deep/x');
-    assert.not.ok(layersHoldAtLeast(broken.meta, 1));
+    // Whether a walk is scanned alone: its layers' entries counted up to the bound.
+    const scannedAlone = (m: typeof f.meta, n: number): boolean => {
+      try {
+        const r = walkRequest(m, opts, n);
+        if (r && r !== 'alone') for (const fd of r.req.fds) closeSync(fd);
+        return r === 'alone';
+      } finally { closeAll(); }
+    };
+    assert.ok(scannedAlone(f.meta, 4) && !scannedAlone(f.meta, 5), 'f\'s uppers hold mod, a, a/new.txt and gone');
+    assert.ok(scannedAlone(g.meta, 3) && !scannedAlone(g.meta, 4), 'g\'s two uppers hold b, deep and deep/x');
+    assert.throws(() => walkRequest(broken.meta, opts, 1), undefined, 'a sandbox whose layers are gone was planned');
+    closeAll();
+    // f alone (4 entries), g with the helper's batch: the same lists.
+    const split = await scanSandboxes([f.meta, g.meta], opts, 4);
+    assert.equal(split.map((r) => { if (r instanceof Error) throw r; return listed(r); }), [ok[0], ok[2]]);
   } finally {
     for (const x of [g, empty, broken]) x.cleanup();
   }
