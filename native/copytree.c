@@ -516,27 +516,40 @@ int remove_tree_at(int parent, const char *name) {
  * with `discard`), and by the discard of a run with thousands of changes. Each
  * name is first claimed by renaming it, never over an existing name, to NAME.PID: two
  * removers never work on one tree, and a claimed tree whose pid is gone was left by a remover
- * that died or failed (sandbox-core/store.ts sweeps those). Exit 0 when every name is gone or
- * was claimed by another remover, 1 when a removal failed, 2 on a malformed name. */
-int rmtree_main(int argc, char **argv) {
+ * that died or failed (sandbox-core/store.ts sweeps those). With `maps` (`sbx-helper
+ * as-mapped-root UIDTOOL UIDMAP GIDTOOL GIDMAP rmtree NAME...`) the names are claimed first,
+ * as the caller, and removed as root of a user namespace with the sandbox's mapping: files a
+ * sandbox gave to other inside users belong to the caller's subordinate uids, which it cannot
+ * unlink as itself. If that namespace cannot be entered, the claims stay for the sweep. Exit
+ * 0 when every name is gone or was claimed by another remover, 1 when a removal failed, 2 on
+ * a malformed name. */
+int rmtree_main(int argc, char **argv, char **maps) {
   int r = 0;
+  size_t n_claimed = 0;
+  char (*claimed)[NAME_MAX + 1] = calloc(argc > 1 ? (size_t)argc - 1 : 1, sizeof *claimed);
+  if (!claimed) { fprintf(stderr, "sbx-helper rmtree: out of memory\n"); return 1; }
   for (int i = 1; i < argc; i++) {
     const char *n = argv[i];
-    char claimed[NAME_MAX + 1];
+    char *c = claimed[n_claimed];
     if (!*n || strchr(n, '/') || strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
-        snprintf(claimed, sizeof claimed, "%s.%d", n, (int)getpid()) >= (int)sizeof claimed) {
+        snprintf(c, NAME_MAX + 1, "%s.%d", n, (int)getpid()) >= NAME_MAX + 1) {
       fprintf(stderr, "sbx-helper rmtree: malformed name\n");
       r = 2;
       continue;
     }
-    if (renameat2(3, n, 3, claimed, RENAME_NOREPLACE) < 0) {
+    if (renameat2(3, n, 3, c, RENAME_NOREPLACE) < 0) {
       if (errno != ENOENT) { fprintf(stderr, "sbx-helper rmtree: claim %s: %s\n", n, strerror(errno)); r = r ? r : 1; }
       continue;
     }
-    if (remove_tree_at(3, claimed) < 0) {
-      fprintf(stderr, "sbx-helper rmtree: remove %s: %s\n", claimed, strerror(errno));
+    n_claimed++;
+  }
+  if (n_claimed && maps && enter_mapped_root(maps) < 0) { free(claimed); return 1; }
+  for (size_t i = 0; i < n_claimed; i++) {
+    if (remove_tree_at(3, claimed[i]) < 0) {
+      fprintf(stderr, "sbx-helper rmtree: remove %s: %s\n", claimed[i], strerror(errno));
       r = r ? r : 1;
     }
   }
+  free(claimed);
   return r;
 }

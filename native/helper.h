@@ -117,7 +117,8 @@ void relay_finish(void);                     /* the command ended: pass on what 
 /* mapped.c: runs newuidmap/newgidmap for pid (0 or an errno: ENOENT when the tool is missing,
  * EPERM when it refused); enter_mapped_root(UIDTOOL UIDMAP GIDTOOL GIDMAP): this process
  * becomes root of a new user namespace with those maps (0, or -1 after a message);
- * count_entries_main: the `count-entries` subcommand run in it. */
+ * count_entries_main: the `count-entries` subcommand run in it (copytree.c's rmtree_main, given
+ * the maps, enters it itself once it has claimed its trees). */
 int run_idmap_tool(const char *tool, pid_t pid, const char *args);
 /* run_idmap_tool in two halves, so that two tools can run side by side: the tool started
  * (its pid in *started), then its end waited for; each returns 0 or an errno. */
@@ -160,7 +161,7 @@ int copy_tree(int src, int dst, char *failed_path, size_t failed_len);
 /* Removes `name` below `parent` with everything under it (no symlink followed, any depth). */
 int remove_tree_at(int parent, const char *name);
 /* `sbx-helper rmtree NAME...`: a committed sandbox's store entry removed in the background. */
-int rmtree_main(int argc, char **argv);
+int rmtree_main(int argc, char **argv, char **maps);
 
 /* lock.c: `sbx-helper lock`, an exclusive flock on fd 3 without waiting (exit 0 taken, 1 held elsewhere). */
 int lock_main(void);

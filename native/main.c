@@ -21,7 +21,7 @@ static const struct {
 } version_note = { 4, sizeof(SBX_HELPER_VERSION), 1, "sbx", SBX_HELPER_VERSION };
 
 static int usage(void) {
-  fprintf(stderr, "usage: sbx-helper run SPEC_FD STATUS_FD [VERSION] | sbx-helper xattr ... | sbx-helper scan | sbx-helper scan-many | sbx-helper host-dirs | sbx-helper place | sbx-helper rmtree NAME... | sbx-helper lock | sbx-helper as-mapped-root UIDTOOL UIDMAP GIDTOOL GIDMAP count-entries | sbx-helper net-pass | sbx-helper version\n"
+  fprintf(stderr, "usage: sbx-helper run SPEC_FD STATUS_FD [VERSION] | sbx-helper xattr ... | sbx-helper scan | sbx-helper scan-many | sbx-helper host-dirs | sbx-helper place | sbx-helper rmtree NAME... | sbx-helper lock | sbx-helper as-mapped-root UIDTOOL UIDMAP GIDTOOL GIDMAP count-entries|rmtree NAME... | sbx-helper net-pass | sbx-helper version\n"
                   "This is sbx's internal helper; run 'sbx' instead.\n");
   return SBX_EXIT_FAILED;
 }
@@ -35,8 +35,9 @@ static int parse_fd(const char *s) {
 
 int main(int argc, char **argv) {
   if (argc < 2) return usage();
-  /* Only what reads a sandbox's layers runs with this prefix. */
+  /* Only what reads or removes a sandbox's layers runs with this prefix. */
   if (strcmp(argv[1], "as-mapped-root") == 0) {
+    if (argc >= 7 && strcmp(argv[6], "rmtree") == 0) return rmtree_main(argc - 6, argv + 6, argv + 2);
     if (argc != 7 || strcmp(argv[6], "count-entries") != 0) return usage();
     if (enter_mapped_root(argv + 2) < 0) return SBX_EXIT_FAILED;
     return count_entries_main();
@@ -64,7 +65,7 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "host-dirs") == 0 && argc == 2) return host_dirs_main();
   if (strcmp(argv[1], "place") == 0 && argc == 2) return place_main();
   if (strcmp(argv[1], "net-pass") == 0 && argc == 2) return net_pass_main();
-  if (strcmp(argv[1], "rmtree") == 0) return rmtree_main(argc - 1, argv + 1);
+  if (strcmp(argv[1], "rmtree") == 0) return rmtree_main(argc - 1, argv + 1, NULL);
   if (strcmp(argv[1], "lock") == 0 && argc == 2) return lock_main();
   return usage();
 }

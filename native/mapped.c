@@ -1,6 +1,7 @@
 /* User-namespace id maps written by newuidmap/newgidmap (setuid tools that must run in the
- * host's namespace), and `sbx-helper as-mapped-root ... count-entries`: counting what a
- * sandbox's directory holds, as root of a new user namespace with the sandbox's mapping. Why: a sandbox's programs may give files to other inside
+ * host's namespace), and `sbx-helper as-mapped-root ... count-entries` (or `rmtree`, in
+ * copytree.c): counting what a sandbox's directory holds (or removing it), as root of a new
+ * user namespace with the sandbox's mapping. Why: a sandbox's programs may give files to other inside
  * users (apt's 0700 `_apt` dirs); those files belong to the user's subordinate uids, which the
  * user cannot read as itself, but root of a namespace mapping exactly the ids the user was
  * granted can. No access beyond those ids is gained. */

@@ -64,6 +64,23 @@ function readOr(path: string, fallback: string): string {
   try { return readFileSync(path, 'utf8'); } catch { return fallback; }
 }
 
+/**
+ * The maps of `ops` as `sbx-helper as-mapped-root` takes them (UIDTOOL UIDMAP GIDTOOL GIDMAP):
+ * a tool and its ranges, or "-" and the map text written directly; null when `ops` has none.
+ */
+export function mappedRootArgs(ops: readonly SpecOp[]): [string, string, string, string] | null {
+  const one = (kind: 'uid' | 'gid'): [string, string] | null => {
+    for (const o of ops) {
+      const a = o.args as readonly unknown[];
+      if (o.op === `new${kind}map`) return [String(a[0]), String(a[1])];
+      if (o.op === `${kind}_map`) return ['-', String(a[0])];
+    }
+    return null;
+  };
+  const u = one('uid'), g = one('gid');
+  return u && g ? [...u, ...g] : null;
+}
+
 export function chooseIdMapping(opts: { keepUser: boolean; mapRoot?: boolean }, uid = process.getuid!(), gid = process.getgid!()): IdMapping {
   if (uid === 0 && !opts.mapRoot) {
     // Root inside must not be root outside: map 0-65535 to an unprivileged range. Host files

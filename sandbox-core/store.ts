@@ -711,9 +711,9 @@ export class Store {
   /**
    * Hands a throwaway run's scratch tree to a detached remover (commit/remover.ts, fd 3 the
    * scratch dir), as handToRemover does. A review of thousands of new files waited ~10 us a
-   * file for sbx's unlinks. A remover that dies, or cannot finish (an ordinary user's tree may
-   * hold files of its subordinate uids, which only mapped root removes), leaves its claim to
-   * the next run's sweep (sweepOrphansIn, with removeTreeIn's mapped-root fallback).
+   * file for sbx's unlinks. A remover that dies, or cannot finish (an ordinary user's could
+   * not enter its mapped-root namespace), leaves its claim to the next run's sweep
+   * (sweepOrphansIn, with removeTreeIn's mapped-root fallback).
    */
   private removeScratchInBackground(id: string, launch: TreeRemover): void {
     const d = this.openScratch();
@@ -796,8 +796,8 @@ export class Store {
     const scratch = this.openScratch();
     try {
       const { all, maybe, claims } = this.maybeAbandoned(scratch !== null);
-      // What a detached remover left in the store (it died, or met files of subordinate uids,
-      // which removeTreeIn's mapped-root fallback removes): gone by the next run.
+      // What a detached remover left in the store (it died, or could not finish; removeTreeIn
+      // has the mapped-root fallback): gone by the next run.
       if (claims.length) this.sweepStoreClaims(claims);
       for (const id of maybe) {
         if (id === own) continue;
@@ -876,8 +876,7 @@ export class Store {
    * for it (commit/remover.ts: `sbx-helper rmtree`, which claims each tree first as
    * `.removing-<id>.<pid>`). A commit of 10k files spent longer unlinking its layers than
    * writing them (this VM's disk is mounted with `discard`). Trees a remover left behind (it
-   * died, or could not remove files of subordinate uids: those need mapped root) are removed
-   * here, in the foreground, the next time; trees no remover has claimed yet go to the new
+   * died, or could not finish) are removed here, in the foreground, the next time; trees no remover has claimed yet go to the new
    * one. Whatever cannot be handed on is removed in the foreground.
    */
   removeInBackground(meta: SandboxMeta, launch: TreeRemover): void {

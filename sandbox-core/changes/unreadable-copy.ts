@@ -7,18 +7,7 @@ import { closeSync, openSync, constants as C } from 'node:fs';
 import { O_PATH } from '../beneath.js';
 import { helperPath } from '../helper.js';
 import { rootPath } from './fsat.js';
-import { chooseIdMapping } from '../idmap.js';
-import type { SpecOp } from '../spec.js';
-
-/** The helper's map arguments for one of uid/gid: a tool and its ranges, or "-" and the map text. */
-function mapArgs(ops: readonly SpecOp[], kind: 'uid' | 'gid'): [string, string] | null {
-  for (const o of ops) {
-    const a = o.args as readonly unknown[];
-    if (o.op === `new${kind}map`) return [String(a[0]), String(a[1])];
-    if (o.op === `${kind}_map`) return ['-', String(a[0])];
-  }
-  return null;
-}
+import { chooseIdMapping, mappedRootArgs } from '../idmap.js';
 
 export interface UnreadableDir {
   /** Its line in the walk's errors. */
@@ -40,14 +29,13 @@ function countAsMappedRoot(layersRoot: string, rels: string[]): Array<Counted | 
   const unknown = rels.map(() => null);
   // Root reads everything already: whatever it could not read, nobody can.
   if (!rels.length || process.getuid!() === 0) return unknown;
-  const ops = chooseIdMapping({ keepUser: false }).ops;
-  const u = mapArgs(ops, 'uid'), g = mapArgs(ops, 'gid');
-  if (!u || !g) return unknown;
+  const maps = mappedRootArgs(chooseIdMapping({ keepUser: false }).ops);
+  if (!maps) return unknown;
   // From the fd the store opened (fsat.ts rootPath), never the layers path walked again.
   const fd = openSync(Buffer.from(rootPath(layersRoot), 'latin1'), O_PATH | C.O_DIRECTORY);
   let r;
   try {
-    r = childProcess().spawnSync(helperPath(), ['as-mapped-root', ...u, ...g, 'count-entries'], {
+    r = childProcess().spawnSync(helperPath(), ['as-mapped-root', ...maps, 'count-entries'], {
       input: Buffer.from(rels.map((p) => `${p}\0`).join(''), 'latin1'), stdio: ['pipe', 'pipe', 'pipe', fd],
     });
   } finally {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
-import { makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
+import { awaitDetachedRemovals, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
 import { makeZombie } from '../helpers/zombie.js';
 
@@ -48,13 +48,15 @@ testUnless(!haveStrace ? 'no strace here to see the remover start' : null)('prun
   const made = sbx(['run', '--name', 'many', '--', 'sh', '-c', `mkdir ${canary}/many && cd ${canary}/many && seq 1 2500 | xargs touch`], { store });
   assert.is(made.code, 0, made.stderr);
   assert.not.ok(existsSync(join(canary, 'many')), 'the run reached the host');
-  // strace -f follows the detached remover and returns once it has ended.
+  // The remover is traced up to its exec (-b execve): an ordinary user's execs newuidmap,
+  // which ptrace would strip of its setuid.
   const trace = join(canary, 'trace-prune');
-  const r = sbx(['prune', '-f'], { store, prefix: ['strace', '-f', '-qq', '-e', 'trace=execve', '-o', trace] });
+  const r = sbx(['prune', '-f'], { store, prefix: ['strace', '-f', '-b', 'execve', '-qq', '-e', 'trace=execve', '-o', trace] });
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /removed 1 sandbox /);
   const removers = readFileSync(trace, 'utf8').split('\n').filter((l) => /execve\(".*\/sbx-helper", \[.*, "rmtree", /.test(l));
   assert.is(removers.length, 1, 'no remover started');
+  awaitDetachedRemovals(store);
   assert.equal(readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n) || n.startsWith('.removing-')), [], 'the remover left the tree');
 });
 
