@@ -3,7 +3,7 @@
 // the floor's same steps (bench/_phase-marks.cjs, no profiler), and one `node --cpu-prof` run
 // of the shipped bundle, its samples split into phases.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CA_FILE_AT_START, REPO, SBX, median, row, runAlone, time } from './_lib.mjs';
@@ -185,6 +185,37 @@ function faultUs() {
   return r.stdout.trim() || 'n/a';
 }
 
+/**
+ * Where the helper's time goes in `runs` saved runs of `sbx run -- true` (SBX_DEBUG_TIMES=1,
+ * native/times.c: the outer process's steps): median ms of making the layer dirs, mounting
+ * the overlays (all of their steps), removing their volatile marks (the scraps) and the syncfs,
+ * and how many overlays; with the cost of one mkdir and one rmdir in `dir` (the store's
+ * filesystem), each the median of 200. null when the lines are missing.
+ */
+function savedRunSteps(env, dir, runs = 5) {
+  const got = [];
+  for (let i = 0; i < runs; i++) {
+    const r = spawnSync(process.execPath, [SBX, 'run', '--', 'true'], { encoding: 'utf8', env: { ...process.env, ...env, SBX_DEBUG_TIMES: '1' } });
+    const lines = [...r.stderr.matchAll(/^sbx-helper time (\d+) \+[\d.]+ ([\d.]+) [\d.]+ [-\d.]+ (.*)$/gm)].filter((m) => m[1] !== '1' && m[1] !== '2');
+    if (r.status !== 0 || !lines.length) return null;
+    const sum = (re) => lines.filter((m) => re.test(m[3])).reduce((s, m) => s + Number(m[2]), 0);
+    got.push({ entries: sum(/^entries$/), overlays: sum(/^overlay/), count: lines.filter((m) => m[3] === 'overlay').length, scraps: sum(/^scrapped$/), sync: sum(/^synced$/) });
+  }
+  const mk = [], rm = [];
+  for (let i = 0; i < 200; i++) {
+    const p = join(dir, `op-${i}`);
+    const a = process.hrtime.bigint();
+    mkdirSync(p);
+    const b = process.hrtime.bigint();
+    rmdirSync(p);
+    mk.push(Number(b - a) / 1e3);
+    rm.push(Number(process.hrtime.bigint() - b) / 1e3);
+  }
+  const mkdirUs = median(mk), rmdirUs = median(rm);
+  const mid = (k) => median(got.map((g) => g[k]));
+  return { entries: mid('entries'), overlays: mid('overlays'), count: mid('count'), scraps: mid('scraps'), sync: mid('sync'), mkdirUs, rmdirUs };
+}
+
 /** Root's rows (the user running the bench). */
 async function rootRows() {
   const store = mkdtempSync(join(tmpdir(), 'sbx-bench-'));
@@ -203,6 +234,10 @@ async function rootRows() {
     // Issue 14's own row: without -q the review of the (empty) change list runs and prints.
     const runLoud = time(SBX, ['run', '-n', '--', 'true'], { env });
     const version = time(SBX, ['--version'], { env });
+    // The default command: a saved run, its layers in the store (here under tmpdir()); with
+    // no change the sandbox is removed again.
+    const runSaved = time(SBX, ['run', '--', 'true'], { env });
+    const saved = savedRunSteps(env, store);
     // With NODE_EXTRA_CA_CERTS set (on this VM it is: a system CA bundle), both sides.
     const caFile = CA_FILE_AT_START ?? (existsSync(SYSTEM_CA) ? SYSTEM_CA : null);
     const caEnv = caFile ? { ...env, NODE_EXTRA_CA_CERTS: caFile } : null;
@@ -233,6 +268,9 @@ async function rootRows() {
     return [
       row('`sbx run -n -q -- true`', run, '`node -e 0`', node, { goal: 1.2 }),
       row('`sbx run -n -- true` (without -q: the empty review printed)', runLoud, '`node -e 0`', node, { goal: 1.2, note: 'the command issue 14 names; the rows below measure -q, which skips the review and puts root\'s layers on the helper\'s tmpfs' }),
+      row('`sbx run -- true` (saved: the default, no -n; with no change the sandbox is removed)', runSaved, '`sbx run -n -q -- true`', run, {
+        note: saved ? `its layers in the store on disk, not tmpfs: here a mkdir costs ${saved.mkdirUs.toFixed(0)} µs, an rmdir ${saved.rmdirUs.toFixed(0)} µs (tmpfs: a few). The helper made the layer dirs in ${saved.entries.toFixed(1)} ms, mounted ${saved.count} overlays in ${saved.overlays.toFixed(1)} ms (the kernel's work-dir checks make and remove a few inodes for each), removed their volatile marks in ${saved.scraps.toFixed(1)} ms and synced in ${saved.sync.toFixed(1)} ms (SBX_DEBUG_TIMES=1, median of 5); sbx then removes the empty sandbox's dirs` : 'its helper steps could not be read',
+      }),
       row('`sbx --version`', version, '`node -e 0`', node, { goal: 1.1 }),
       row(`  … \`sbx run -n -q -- true\` with NODE_EXTRA_CA_CERTS set (${caFile ?? 'no CA file here'})`, runCa, '`node -e 0` with it', nodeCa, { note: `Node 20 reads the file before any JavaScript; sbx's launcher keeps it from sbx's own Node and gives it back to the command (cli/launcher.ts). \`node sbx.js run -n -q -- true\`, past the launcher: ${runCaNode ? `${runCaNode.ms.toFixed(0)} ms` : 'n/a'}. Every other row runs without the variable` }),
       row('  … against a Node script that prints one line', version, 'that script', printFloor, { note: `the floor of --version: Node's file loader and a write; its faults ${printFloor?.flt ?? 'n/a'}, sbx --version's ${version?.flt ?? 'n/a'}` }),
