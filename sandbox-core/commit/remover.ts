@@ -4,6 +4,7 @@
 // in its own session, so sbx returns without waiting for the unlinks.
 import { childProcess } from '../base/builtin.js';
 import { helperPath } from '../helper.js';
+import { chooseIdMapping, mappedRootArgs } from '../idmap.js';
 import type { Store, TreeRemover } from '../store.js';
 
 /**
@@ -14,9 +15,21 @@ import type { Store, TreeRemover } from '../store.js';
  */
 export const BACKGROUND_REMOVAL_MIN = 2000;
 
+/**
+ * The remover's arguments. An ordinary user with subordinate ids removes as root of a user
+ * namespace with the sandbox's mapping (`as-mapped-root ... rmtree`): a sandbox's programs may
+ * give files to other inside users, which are then the user's subordinate uids', and the user
+ * could not unlink them as itself (they stayed, claimed, until the next run swept them).
+ */
+function removerArgs(names: string[]): string[] {
+  const mapping = process.getuid!() === 0 ? null : chooseIdMapping({ keepUser: false });
+  const maps = mapping?.kind === 'subordinate' ? mappedRootArgs(mapping.ops) : null;
+  return [...(maps ? ['as-mapped-root', ...maps] : []), 'rmtree', ...names];
+}
+
 /** Starts `sbx-helper rmtree NAMES...` below `rootFd`, the store root or the scratch dir (fd 3 in the helper). */
 export function startRemover(rootFd: number, names: string[]): void {
-  const child = childProcess().spawn(helperPath(), ['rmtree', ...names], { detached: true, stdio: ['ignore', 'ignore', 'ignore', rootFd] });
+  const child = childProcess().spawn(helperPath(), removerArgs(names), { detached: true, stdio: ['ignore', 'ignore', 'ignore', rootFd] });
   // A helper that could not start leaves the trees unclaimed: the next commit hands them on.
   child.on('error', () => {});
   child.unref();
