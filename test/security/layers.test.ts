@@ -46,10 +46,20 @@ function removeDeep(dir: string): void {
   if (existsSync(join(dir, 'd'))) spawnSync('rm', ['-rf', '--', join(dir, 'd')]);
 }
 
-/** Throwaway layers of this test's sandboxes that hold our chain (must be none after a run). */
+/**
+ * Throwaway layers of this test's sandboxes that hold our chain (must be none after a run),
+ * once a detached remover that has them (2,101 changes: the run hands them to one) has ended.
+ */
 function leftoverLayers(): string[] {
   const scratch = `/dev/shm/sbx-${process.getuid!()}`;
   if (!existsSync(scratch)) return [];
+  // Unclaimed (`.removing-ID`: its remover not started yet) or claimed by a live one.
+  const removing = (): boolean => readdirSync(scratch).some((n) => {
+    if (!n.startsWith('.removing-')) return false;
+    const pid = /\.(\d+)$/.exec(n)?.[1];
+    return pid === undefined || existsSync(`/proc/${pid}`);
+  });
+  for (const until = Date.now() + 120_000; removing() && Date.now() < until;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
   const rel = canary.slice(1);
   const out: string[] = [];
   for (const id of readdirSync(scratch)) {
