@@ -1,7 +1,12 @@
 // Plans the sandbox's filesystem view from the host's mount table. An overlay of `/` alone
 // fails in a user namespace (its sub-mounts are locked), so every directory that has no mount
 // below it becomes its own overlay, and directories that contain mount points become read-only
-// skeleton directories holding those overlays. The plan is pure data; the helper applies it.
+// skeleton directories holding those overlays. Root builds the view outside any user
+// namespace (`whole`): there each mount is one overlay whose lower layer is that mount alone
+// (the helper's idmapped clone of it takes no sub-mount), the mounts below it placed on top,
+// so `/` is one overlay and not ~20 (each a few inodes made and removed by the kernel's
+// checks: ~0.8 ms on a disk here), and a rename between top-level dirs is no EXDEV. The plan
+// is pure data; the helper applies it.
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { PSEUDO_FS, type MountEntry } from './mountinfo.js';
@@ -43,7 +48,7 @@ export const SPECIAL_PATHS = ['/proc', '/sys', '/dev'] as const;
  * Every path of the host view, parents before children. `mounts` must be the visible mounts
  * (see visibleMounts). Paths under /proc, /sys and /dev are replaced wholesale.
  */
-export function planView(mounts: MountEntry[], host: HostFs = realHostFs): ViewUnit[] {
+export function planView(mounts: MountEntry[], host: HostFs = realHostFs, { whole = false }: { whole?: boolean } = {}): ViewUnit[] {
   const special = new Set<string>(SPECIAL_PATHS);
   const relevant = mounts.filter((m) => !SPECIAL_PATHS.some((s) => m.mountPoint === s || isBelow(m.mountPoint, s)));
   const mountAt = new Map(relevant.map((m) => [m.mountPoint, m]));
@@ -76,6 +81,21 @@ export function planView(mounts: MountEntry[], host: HostFs = realHostFs): ViewU
     const hasMountBelow = relevant.some((x) => isBelow(x.mountPoint, path)) || (path === '/' && SPECIAL_PATHS.length > 0);
     if (!hasMountBelow) {
       units.push({ kind: 'overlay', path });
+      return;
+    }
+    if (whole && (path === '/' || m)) {
+      units.push({ kind: 'overlay', path });
+      // The mount points nearest below it (none of the others in between), each planned as
+      // itself: what this mount's own filesystem holds there stays under it, covered.
+      const below = [...(path === '/' ? SPECIAL_PATHS : []), ...relevant.map((x) => x.mountPoint)
+        .filter((q) => isBelow(q, path) && !relevant.some((y) => y.mountPoint !== q && isBelow(y.mountPoint, path) && isBelow(q, y.mountPoint)))];
+      for (const q of [...new Set(below)].sort()) {
+        const parent = q.slice(0, q.lastIndexOf('/')) || '/';
+        let kind: string | undefined;
+        try { kind = host.list(parent).find((e) => e.name === q.slice(parent.length === 1 ? 1 : parent.length + 1))?.kind; } catch { /* as below */ }
+        // A mount point its parent's listing does not show is taken as a dir, as a skeleton's is.
+        visit(q, kind === undefined || kind === 'dir' || special.has(q));
+      }
       return;
     }
     let entries: ReturnType<HostFs['list']>;

@@ -679,6 +679,20 @@ function scrapOps(meta: SandboxMeta, scratch: boolean, unread: boolean, inTmpfs:
   return [...dirs.map((d): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, `${d}/work`] })), skel];
 }
 
+/**
+ * Whether the view is planned whole (plan.ts): root building it outside any user namespace
+ * (the `build_outside` of root's remapped ids), for a new sandbox or one whose `/` layer was
+ * planned so. A sandbox of skeleton layers (made before 2026-12-03, or as --map-root) keeps
+ * them: its changes are in those layers. One planned whole needs that view again.
+ */
+function wholeView(meta: SandboxMeta, uid: number, ops: readonly SpecOp[]): boolean {
+  const can = uid === 0 && ops.some((o) => o.op === 'build_outside');
+  const slash = meta.layers.find((l) => l.target === '/');
+  if (!slash) return can;
+  if (!slash.skeleton && !can) throw new SbxError(`sandbox ${display(meta.name ?? meta.id)} was made by root with its ids remapped (\`/\` one overlay): this run cannot build that view`, 125, 'run in it as root without --map-root, where subordinate ids exist');
+  return !slash.skeleton;
+}
+
 export async function runSandbox(store: Store, req: RunRequest, replans = 0): Promise<RunResult> {
   const uid = process.getuid!(), gid = process.getgid!();
   const notice = req.onNotice ?? ((): void => {});
@@ -747,11 +761,12 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   // Host dirs as settleUnits found them, for the layers' and the stand-ins' modes and times:
   // one lstat (and one Stats object) per path instead of up to three. Microseconds apart.
   const seen: HostStats = new Map();
+  const idmap = chooseIdMapping({ keepUser: req.keepUser, mapRoot: req.mapRoot });
   let units: EngineUnit[];
   if (lower) {
     units = [{ kind: 'overlay', path: '/', engine: 'kernel' }, ...SPECIAL_PATHS.map((path): EngineUnit => ({ kind: 'special', path }))];
   } else {
-    units = settleUnits(assignEngines(planView(mounts), {
+    units = settleUnits(assignEngines(planView(mounts, undefined, { whole: wholeView(meta, uid, idmap.ops) }), {
       uid,
       fuseBinary,
       userTrees: userOwnedTrees([req.env.HOME ?? '', req.cwd].filter(Boolean), uid),
@@ -762,7 +777,6 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   if (uid !== 0 && !fuseBinary && !lower && !req.keepUser) {
     notice(`${fuseProblem(which)}: system paths owned by root (/usr, /etc, /var, ...) are read-only inside; install fuse-overlayfs (or use sudo) for the full view`);
   }
-  const idmap = chooseIdMapping({ keepUser: req.keepUser, mapRoot: req.mapRoot });
   if (idmap.unavailableRange) notice(`uids ${idmap.unavailableRange} do not exist in this user namespace (a container?): root inside is root outside for this run (as with --map-root)`);
   meta.idShift = idmap.shift;
   const layers = store.openLayers(meta);

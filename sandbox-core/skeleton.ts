@@ -44,6 +44,11 @@ const copiesFile = (u: EngineUnit): boolean => u.kind === 'ro-bind' && u.reason 
  */
 export function buildSkeletonTree(units: EngineUnit[], root: string, chown: boolean, seen?: ReadonlyMap<string, Stats>, helper?: SkeletonByHelper): { copied: Set<string>; gone: Set<string> } {
   const copied = new Set<string>(), gone = new Set<string>();
+  // A view planned whole (root's, plan.ts) has no skeleton dir: no stand-in tree either.
+  if (!units.some((u) => u.kind === 'skeleton')) {
+    if (!helper) removeTree(root);
+    return { copied, gone };
+  }
   const budget = { bytes: COPY_TOTAL };
   const children = skeletonChildren(units);
   // With `helper`: the skeleton dirs that hold a file sbx copies, and those above them.

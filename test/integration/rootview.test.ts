@@ -257,8 +257,9 @@ testUnless(ROOT_CASE)('sudo: a file made inside /root belongs to the range in th
     const meta = JSON.parse(sbx(['ls', '--json'], { store }).stdout) as Array<{ id: string; name: string }>;
     const id = meta.find((m) => m.name === name)!.id;
     const sandbox = JSON.parse(readFileSync(join(store, id, 'meta.json'), 'utf8')) as { layersDir: string; layers: Array<{ target: string; dir: string }>; idShift: { uid: number } };
-    const layer = sandbox.layers.find((l) => l.target === '/root')!;
-    const upperFile = join(sandbox.layersDir, layer.dir, 'upper', canary.slice('/root/'.length), 'made.txt');
+    // The layer holding the canary: the nearest target above it (root's `/` is one layer).
+    const layer = sandbox.layers.filter((l) => canary.startsWith(l.target === '/' ? '/' : `${l.target}/`)).sort((a, b) => b.target.length - a.target.length)[0]!;
+    const upperFile = join(sandbox.layersDir, layer.dir, 'upper', canary.slice(layer.target === '/' ? 1 : layer.target.length + 1), 'made.txt');
     assert.is(statSync(upperFile).uid, sandbox.idShift.uid);
     const commit = sbx(['commit', name], { store });
     assert.is(commit.code, 0, commit.stderr);

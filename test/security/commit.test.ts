@@ -98,8 +98,9 @@ testUnless(IS_ROOT ? null : 'planting a device node in the layer by hand needs r
   const r = sbx(['run', '--name', 'dev', '-q', '--', 'sh', '-c', `echo x > ${canary}/plain`], { store });
   assert.is(r.code, 0, r.stderr);
   const meta = JSON.parse(readFileSync(join(store, readdirSync(store).find((d) => /^[0-9a-f]{8}$/.test(d) && JSON.parse(readFileSync(join(store, d, 'meta.json'), 'utf8')).name === 'dev')!, 'meta.json'), 'utf8'));
-  const layer = meta.layers.find((l: { target: string }) => canary.startsWith(l.target + '/') || canary === l.target);
-  const upperCanary = join(meta.layersDir, layer.dir, 'upper', canary.slice(layer.target.length));
+  // The layer holding the canary: the nearest target above it (root's `/` is one layer).
+  const layer = (meta.layers as Array<{ target: string; dir: string }>).filter((l) => canary === l.target || canary.startsWith(l.target === '/' ? '/' : `${l.target}/`)).sort((a, b) => b.target.length - a.target.length)[0]!;
+  const upperCanary = join(meta.layersDir, layer.dir, 'upper', canary.slice(layer.target === '/' ? 0 : layer.target.length));
   assert.is(spawnSync('mknod', [join(upperCanary, 'planted'), 'c', '1', '3']).status, 0);
   const c = sbx(['commit', 'dev'], { store });
   assert.match(c.stderr, 'device nodes are never committed');

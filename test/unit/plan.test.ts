@@ -107,4 +107,32 @@ test("another user's FUSE mount that refuses even root is planned as an empty un
   assert.equal(unit, { kind: 'unavailable', path: '/mnt/theirs', reason: 'a mount sbx cannot read: EACCES' });
 });
 
+test('planned whole (root, outside any user namespace): each mount is one overlay, the mounts below it on top, in order', () => {
+  const mi = MOUNTINFO + '\n11 1 254:0 /x /etc/resolv.conf rw - ext4 /dev/vda rw';
+  const units = planView(visibleMounts(parseMountInfo(mi)), fakeHost({ ...TREE, '/etc': [['usr-bind', 'dir'], ['resolv.conf', 'file'], ['passwd', 'file']] }), { whole: true });
+  assert.equal(Object.fromEntries(units.map((u) => [u.path, u.kind])), {
+    '/': 'overlay',
+    '/dev': 'special',
+    '/etc/resolv.conf': 'ro-bind',
+    '/etc/usr-bind': 'overlay',
+    '/home': 'overlay',
+    '/mnt/data': 'overlay',
+    '/mnt/data/inner': 'unavailable',
+    '/proc': 'special',
+    '/run': 'overlay',
+    '/run/user/1000': 'overlay',
+    '/sys': 'special',
+  });
+  // Each after the mount it is in: the helper mounts in this order.
+  const order = units.map((u) => u.path);
+  for (const [i, p] of order.entries()) {
+    const outer = order.slice(0, i).filter((q) => q === '/' || p.startsWith(`${q}/`));
+    if (p !== '/') assert.ok(outer.length > 0, `${p} after the mount holding it`);
+  }
+  // A mount point its parent's listing does not show is still planned, as a dir.
+  const hidden = planView(visibleMounts(parseMountInfo(MOUNTINFO)), fakeHost({ ...TREE, '/run': [['lock', 'dir']], '/etc': [] }), { whole: true });
+  assert.ok(hidden.some((u) => u.path === '/run/user/1000' && u.kind === 'overlay'));
+  assert.ok(hidden.some((u) => u.path === '/etc/usr-bind' && u.kind === 'overlay'));
+});
+
 test.run();
