@@ -44,6 +44,21 @@ export function time(cmd, args, { runs = Number(process.env.BENCH_RUNS || 11), e
 }
 
 /**
+ * `time` of two commands run in turns (A B, B A, ...; timer.c `--vs`): { a, b } as `time`
+ * gives them and `pairs`, the median of the per-pair ratios B/A ({ ms, cpu }); null if either
+ * fails. A burst of load on a shared machine then stretches both sides of a ratio, not one.
+ */
+export function timeVs([aCmd, aArgs], [bCmd, bArgs], { runs = Number(process.env.BENCH_RUNS || 11), env, cwd } = {}) {
+  const r = spawnSync(timer(), [String(runs), aCmd, ...aArgs, '--vs', bCmd, ...bArgs], { encoding: 'utf8', env: { ...process.env, ...env }, cwd });
+  if (r.status !== 0) return null;
+  const [a, b, ratios] = r.stdout.trim().split('\n').map((l) => l.split(' ').map(Number));
+  return { a: { ms: a[0], cpu: a[1], flt: a[2] }, b: { ms: b[0], cpu: b[1], flt: b[2] }, pairs: { ms: ratios[0], cpu: ratios[1] } };
+}
+
+/** The note of a row timed by timeVs: how, and the per-pair ratios. */
+export const inTurns = (v, runs = Number(process.env.BENCH_RUNS || 11)) => (v ? `run in turns with it, ${runs} pairs: per-pair median ${v.pairs.ms.toFixed(2)}× (cpu ${v.pairs.cpu.toFixed(2)}×)` : 'could not run');
+
+/**
  * One row of the table. `sbx` and `peer` are {ms, cpu} (timed), a number with `unit`, or null
  * (could not run). `goal` is the largest acceptable ratio sbx/peer (or, with `max`, the
  * largest acceptable value of sbx itself).

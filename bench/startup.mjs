@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CA_FILE_AT_START, REPO, SBX, median, row, runAlone, time } from './_lib.mjs';
+import { CA_FILE_AT_START, REPO, SBX, inTurns, median, row, runAlone, time, timeVs } from './_lib.mjs';
 import { createRequire } from 'node:module';
 
 const claimFloor = createRequire(import.meta.url)('./_floor-claim.cjs');
@@ -228,15 +228,18 @@ async function rootRows() {
     const env = { SBX_HOME: store, XDG_CACHE_HOME: cache };
     for (let i = 0; i < 2; i++) spawnSync(process.execPath, [SBX, 'run', '-n', '-q', '--', 'true'], { stdio: 'ignore', env: { ...process.env, ...env } });
     spawnSync(process.execPath, [SBX, '--version'], { stdio: 'ignore', env: { ...process.env, ...env } });
-    const node = time(process.execPath, ['-e', '0']);
+    // The headline rows run in turns with their floor (timeVs): this VM's load comes in bursts.
+    const NODE0 = [process.execPath, ['-e', '0']];
     // As a user starts it: the program (/bin/sh runs the launcher lines, cli/launcher.ts).
-    const run = time(SBX, ['run', '-n', '-q', '--', 'true'], { env });
+    const runVs = timeVs(NODE0, [SBX, ['run', '-n', '-q', '--', 'true']], { env });
+    const node = runVs?.a ?? null, run = runVs?.b ?? null;
     // Issue 14's own row: without -q the review of the (empty) change list runs and prints.
-    const runLoud = time(SBX, ['run', '-n', '--', 'true'], { env });
-    const version = time(SBX, ['--version'], { env });
+    const loudVs = timeVs(NODE0, [SBX, ['run', '-n', '--', 'true']], { env });
+    const versionVs = timeVs(NODE0, [SBX, ['--version']], { env });
+    const version = versionVs?.b ?? null;
     // The default command: a saved run, its layers in the store (here under tmpdir()); with
     // no change the sandbox is removed again.
-    const runSaved = time(SBX, ['run', '--', 'true'], { env });
+    const savedVs = timeVs([SBX, ['run', '-n', '-q', '--', 'true']], [SBX, ['run', '--', 'true']], { env });
     const saved = savedRunSteps(env, store);
     // With NODE_EXTRA_CA_CERTS set (on this VM it is: a system CA bundle), both sides.
     const caFile = CA_FILE_AT_START ?? (existsSync(SYSTEM_CA) ? SYSTEM_CA : null);
@@ -266,12 +269,12 @@ async function rootRows() {
     const ph = phases(store, cache);
     const f = (x) => x.toFixed(0);
     return [
-      row('`sbx run -n -q -- true`', run, '`node -e 0`', node, { goal: 1.2 }),
-      row('`sbx run -n -- true` (without -q: the empty review printed)', runLoud, '`node -e 0`', node, { goal: 1.2, note: 'the command issue 14 names; the rows below measure -q, which skips the review and puts root\'s layers on the helper\'s tmpfs' }),
-      row('`sbx run -- true` (saved: the default, no -n; with no change the sandbox is removed)', runSaved, '`sbx run -n -q -- true`', run, {
-        note: saved ? `its layers in the store on disk, not tmpfs: here a mkdir costs ${saved.mkdirUs.toFixed(0)} µs, an rmdir ${saved.rmdirUs.toFixed(0)} µs (tmpfs: a few). The helper made the layer dirs in ${saved.entries.toFixed(1)} ms, mounted ${saved.count} overlays in ${saved.overlays.toFixed(1)} ms (the kernel's work-dir checks make and remove a few inodes for each), removed their volatile marks in ${saved.scraps.toFixed(1)} ms and synced in ${saved.sync.toFixed(1)} ms (SBX_DEBUG_TIMES=1, median of 5); sbx then removes the empty sandbox's dirs` : 'its helper steps could not be read',
+      row('`sbx run -n -q -- true`', run, '`node -e 0`', node, { goal: 1.2, note: inTurns(runVs) }),
+      row('`sbx run -n -- true` (without -q: the empty review printed)', loudVs?.b ?? null, '`node -e 0`', loudVs?.a ?? null, { goal: 1.2, note: `the command issue 14 names; the rows below measure -q, which skips the review and puts root's layers on the helper's tmpfs; ${inTurns(loudVs)}` }),
+      row('`sbx run -- true` (saved: the default, no -n; with no change the sandbox is removed)', savedVs?.b ?? null, '`sbx run -n -q -- true`', savedVs?.a ?? null, {
+        note: saved ? `${inTurns(savedVs)}; its layers in the store on disk, not tmpfs: here a mkdir costs ${saved.mkdirUs.toFixed(0)} µs, an rmdir ${saved.rmdirUs.toFixed(0)} µs (tmpfs: a few). The helper made the layer dirs in ${saved.entries.toFixed(1)} ms, mounted ${saved.count} overlays in ${saved.overlays.toFixed(1)} ms (the kernel's work-dir checks make and remove a few inodes for each), removed their volatile marks in ${saved.scraps.toFixed(1)} ms and synced in ${saved.sync.toFixed(1)} ms (SBX_DEBUG_TIMES=1, median of 5); sbx then removes the empty sandbox's dirs` : 'its helper steps could not be read',
       }),
-      row('`sbx --version`', version, '`node -e 0`', node, { goal: 1.1 }),
+      row('`sbx --version`', version, '`node -e 0`', versionVs?.a ?? null, { goal: 1.1, note: inTurns(versionVs) }),
       row(`  … \`sbx run -n -q -- true\` with NODE_EXTRA_CA_CERTS set (${caFile ?? 'no CA file here'})`, runCa, '`node -e 0` with it', nodeCa, { note: `Node 20 reads the file before any JavaScript; sbx's launcher keeps it from sbx's own Node and gives it back to the command (cli/launcher.ts). \`node sbx.js run -n -q -- true\`, past the launcher: ${runCaNode ? `${runCaNode.ms.toFixed(0)} ms` : 'n/a'}. Every other row runs without the variable` }),
       row('  … against a Node script that prints one line', version, 'that script', printFloor, { note: `the floor of --version: Node's file loader and a write; its faults ${printFloor?.flt ?? 'n/a'}, sbx --version's ${version?.flt ?? 'n/a'}` }),
       row('`unshare -Urmpf --mount-proc true`', unshare, '', null, { note: 'the namespaces alone: the kernel floor of a run' }),
