@@ -328,7 +328,9 @@ function asTestUser() {
     const floorArgs = floorSpecThrowaway(floorDir, {}, { base: copy, as });
     const nodeCmd = as([process.execPath, '-e', '0']);
     const floorCmd = typeof floorArgs === 'string' ? null : as([process.execPath, join(copy, 'bench', '_run-floor.cjs'), ...floorArgs]);
-    const timed = { run: time(sbxCmd[0], sbxCmd[1]), node: time(nodeCmd[0], nodeCmd[1]), floor: floorCmd && time(floorCmd[0], floorCmd[1]), floorWhy: typeof floorArgs === 'string' ? floorArgs : '' };
+    // In turns with `node -e 0`, as root's headline rows.
+    const pair = timeVs([nodeCmd[0], nodeCmd[1]], [sbxCmd[0], sbxCmd[1]]);
+    const timed = { run: pair?.b ?? null, node: pair?.a ?? null, pair, floor: floorCmd && time(floorCmd[0], floorCmd[1]), floorWhy: typeof floorArgs === 'string' ? floorArgs : '' };
     // After the timed runs, with a cache dir of its own (V8 rejects a code cache made under other flags).
     const traceCache = join(copy, 'trace-cache');
     mkdirSync(traceCache, { mode: 0o700 });
@@ -344,9 +346,9 @@ function asTestUser() {
 function userRows() {
   const u = asTestUser();
   const why = typeof u === 'string' ? u : '';
-  const r = typeof u === 'string' ? { run: null, node: null, floor: null, floorWhy: u, opt: null } : u;
+  const r = typeof u === 'string' ? { run: null, node: null, pair: null, floor: null, floorWhy: u, opt: null } : u;
   return [
-    row(`\`sbx run -n -q -- true\` as an ordinary user (${TEST_USER})`, r.run, '`node -e 0` as that user', r.node, { goal: 1.2, note: why || 'both through setpriv and env; one fuse-overlayfs daemon for the system trees of each host filesystem, newuidmap, the copies shown empty' }),
+    row(`\`sbx run -n -q -- true\` as an ordinary user (${TEST_USER})`, r.run, '`node -e 0` as that user', r.node, { goal: 1.2, note: why || `both through setpriv and env; one fuse-overlayfs daemon for the system trees of each host filesystem, newuidmap, the copies shown empty; ${inTurns(r.pair)}` }),
     row('  … the floor of that run from Node with this helper', r.floor, '`node -e 0` as that user', r.node, { note: r.floorWhy || "as that user: node, the layers dir made, the helper on the spec sbx made for this user's `run -n -q -- true` (its fuse-overlayfs daemon, newuidmap and newgidmap, the stand-in copies the helper makes), waited for, what is left of the layers dir removed: no run from Node with this helper can beat it" }),
     row("  … that user's `sbx run -n -q -- true` against that floor", r.run, 'the floor', r.floor, { note: 'what sbx loads and plans before the helper and does after it, as that user' }),
     row('  … functions compiled by V8\'s optimizing compiler during it', r.opt ? r.opt.count : null, '', null, { unit: 'functions', note: why || `${r.opt?.names.length ? r.opt.names.join(', ') : 'none'}; as for root's row above` }),
