@@ -44,18 +44,15 @@ const copiesFile = (u: EngineUnit): boolean => u.kind === 'ro-bind' && u.reason 
  */
 export function buildSkeletonTree(units: EngineUnit[], root: string, chown: boolean, seen?: ReadonlyMap<string, Stats>, helper?: SkeletonByHelper): { copied: Set<string>; gone: Set<string> } {
   const copied = new Set<string>(), gone = new Set<string>();
+  if (!helper) removeTree(root);
   // A view planned whole (root's, plan.ts) has no skeleton dir: no stand-in tree either.
-  if (!units.some((u) => u.kind === 'skeleton')) {
-    if (!helper) removeTree(root);
-    return { copied, gone };
-  }
+  if (!units.some((u) => u.kind === 'skeleton')) return { copied, gone };
   const budget = { bytes: COPY_TOTAL };
   const children = skeletonChildren(units);
   // With `helper`: the skeleton dirs that hold a file sbx copies, and those above them.
   const ownDirs = new Set<string>();
   if (helper) for (const u of children) if (copiesFile(u)) for (let d = dirname(u.path); d !== '/' && !ownDirs.has(d); d = dirname(d)) ownDirs.add(d);
   const rootByNode = !helper || children.some(copiesFile);
-  if (!helper) removeTree(root);
   if (rootByNode) mkdirSync(root, { mode: 0o700 });
   else helper!.entries.push(entryOp('dir', helper!.rel));
   // What an entry made here is owned by: our ids, the group of its directory when that is
