@@ -74,7 +74,7 @@ export function sbxAsync(args: string[], opts: { store: string } & SpawnOptions)
  * (an overlay's work dirs may belong to a subordinate uid that only sbx can remove), then the
  * rest goes. Never throws: a clean-up must not hide the failure that left the sandbox.
  */
-/** A committed sandbox is deleted by a detached helper (`.removing-*` in the store): waits for it, a minute at most. */
+/** A committed or big discarded sandbox is deleted by a detached helper (`.removing-*` in `store`, or in the scratch dir given instead): waits for it, a minute at most. */
 export function awaitDetachedRemovals(store: string): void {
   const until = Date.now() + 60_000;
   while (existsSync(store) && readdirSync(store).some((n) => n.startsWith('.removing-')) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);

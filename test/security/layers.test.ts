@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync, writeFileSync, constants as C } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { SBX, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { SBX, awaitDetachedRemovals, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
 
 const store = makeStore();
 let canary = '';
@@ -53,13 +53,7 @@ function removeDeep(dir: string): void {
 function leftoverLayers(): string[] {
   const scratch = `/dev/shm/sbx-${process.getuid!()}`;
   if (!existsSync(scratch)) return [];
-  // Unclaimed (`.removing-ID`: its remover not started yet) or claimed by a live one.
-  const removing = (): boolean => readdirSync(scratch).some((n) => {
-    if (!n.startsWith('.removing-')) return false;
-    const pid = /\.(\d+)$/.exec(n)?.[1];
-    return pid === undefined || existsSync(`/proc/${pid}`);
-  });
-  for (const until = Date.now() + 120_000; removing() && Date.now() < until;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  awaitDetachedRemovals(scratch);
   const rel = canary.slice(1);
   const out: string[] = [];
   for (const id of readdirSync(scratch)) {
