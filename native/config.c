@@ -72,7 +72,7 @@ void load_config(const struct spec *s) {
       cfg.seccomp = (const unsigned char *)a[0];
       cfg.seccomp_len = op->lens[0];
       break;
-    case OP_WHITEOUT: case OP_MKDIR: case OP_SYMLINK: case OP_LOWER: case OP_OVERLAY: case OP_FUSE_OVERLAY: case OP_FUSE_SHARED: case OP_FUSE_TREE:
+    case OP_WHITEOUT: case OP_MKDIR: case OP_SYMLINK: case OP_LOWER: case OP_OVERLAY: case OP_FUSE_OVERLAY: case OP_FUSE_SHARED: case OP_FUSE_TREE: case OP_FUSE_LOWER:
     case OP_BIND: case OP_TMPFS: case OP_PROC: case OP_DEVPTS: case OP_REMOUNT_RO:
     case OP_RO_RECURSIVE: case OP_CHMOD: case OP_CHOWN:
       ADD(cfg.fs_ops, cfg.n_fs_ops, 65536, op, "filesystem ops");

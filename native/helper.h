@@ -42,7 +42,7 @@ enum op_type {
   /* inside, before the filesystem */
   OP_HOSTNAME, OP_LOOPBACK_UP, OP_NEW_CGROUPNS,
   /* filesystem, in order, destinations relative to the new root */
-  OP_STAGE, OP_WHITEOUT, OP_MKDIR, OP_SYMLINK, OP_LOWER, OP_OVERLAY, OP_FUSE_OVERLAY, OP_FUSE_SHARED, OP_FUSE_TREE, OP_BIND, OP_TMPFS,
+  OP_STAGE, OP_WHITEOUT, OP_MKDIR, OP_SYMLINK, OP_LOWER, OP_OVERLAY, OP_FUSE_OVERLAY, OP_FUSE_SHARED, OP_FUSE_TREE, OP_FUSE_LOWER, OP_BIND, OP_TMPFS,
   OP_PROC, OP_DEVPTS, OP_REMOUNT_RO, OP_RO_RECURSIVE, OP_CHMOD, OP_CHOWN,
   OP_BUILD_OUTSIDE, OP_SETID, OP_DISK_TMPFS, OP_DISK_LAYER, OP_SCRAP_AFTER, OP_REVIEW_SCAN, OP_SYNCFS_AFTER,
   /* the process */
@@ -66,6 +66,7 @@ enum op_flag {
   FLAG_OWNER_OPTIONAL = 1u << 10, /* entry: an owner the kernel cannot map (EINVAL, EPERM) is left as made */
   FLAG_REPORT = 1u << 11,     /* entry (a file): its inode and ctime, once made, as an `entry-made` status line */
   FLAG_MOVED_CHECK = 1u << 12, /* overlay: EINVAL with a mount below the lower is the step overlay-moved, not a fallback */
+  FLAG_OPAQUE = 1u << 13,     /* entry (a dir): marked opaque for kernel overlayfs (user.overlay.opaque) */
 };
 
 /* entry's kinds (its first argument). */

@@ -264,8 +264,10 @@ static void fuse_wait_all(void);
 static void fuse_options(char *opts, size_t size, char *const *a, const char *label) {
   for (int i = 0; i <= 2; i++)
     if (strpbrk(a[i], ",:\\")) die_step("fuse-overlayfs", a[i], EINVAL); /* its -o syntax cannot quote these */
-  if ((size_t)snprintf(opts, size, "lowerdir=%s,upperdir=%s,workdir=%s%s%s", a[0], a[1], a[2], *a[3] ? "," : "", a[3]) >= size)
-    die_step("fuse-overlayfs", label, E2BIG);
+  /* No upper: a read-only daemon, the lower of the kernel overlays of fuse_lower ops. */
+  int n = *a[1] ? snprintf(opts, size, "lowerdir=%s,upperdir=%s,workdir=%s%s%s", a[0], a[1], a[2], *a[3] ? "," : "", a[3])
+                : snprintf(opts, size, "lowerdir=%s%s%s", a[0], *a[3] ? "," : "", a[3]);
+  if (n < 0 || (size_t)n >= size) die_step("fuse-overlayfs", label, E2BIG);
 }
 
 /* fuse-overlayfs serving the mount on `dev` as a daemon of the daemons' namespace, started
@@ -338,18 +340,38 @@ static void mount_fuse_shared(char *const *a) {
   launch_fuse(a[0], a[3], a[3], opts, a[7], dev, errp);
 }
 
-/* REL of the shared daemon's mount at STAGE bound at DEST. Its first lookup waits until the
- * daemon serves (or fails with ENOTCONN once a daemon that failed has closed the device). */
-static void fuse_tree(const char *dest, const char *stage, const char *rel) {
+/* REL (no symlink) of the shared daemon's mount at STAGE, as an O_PATH fd; -1 with errno
+ * ENOENT when the host dir went since sbx planned. Its first lookup waits until the daemon
+ * serves (or fails with ENOTCONN once a daemon that failed has closed the device). */
+static int fuse_dir(const char *step, const char *dest, const char *stage, const char *rel) {
   int mnt = -1;
   for (size_t i = 0; i < n_shared_fuse; i++) if (!strcmp(shared_fuse[i].stage, stage)) mnt = shared_fuse[i].mnt;
-  if (mnt < 0) die_step("fuse-tree", dest, EBADF);
-  autoclose int dir = open_beneath(mnt, rel, O_PATH | O_DIRECTORY);
+  if (mnt < 0) die_step(step, dest, EBADF);
+  int dir = open_beneath(mnt, rel, O_PATH | O_DIRECTORY);
+  if (dir < 0 && errno != ENOENT) die_step(step, dest, errno);
+  return dir;
+}
+
+/* REL of the shared daemon's mount at STAGE bound at DEST (a sandbox saved before fuse_lower). */
+static void fuse_tree(const char *dest, const char *stage, const char *rel) {
+  autoclose int dir = fuse_dir("fuse-tree", dest, stage, rel);
   /* Gone from the host since sbx planned: left as the empty stand-in, said after the run. */
-  if (dir < 0 && errno == ENOENT) { status_send("warn", "overlay %d %s", ENOENT, dest); return; }
-  if (dir < 0) die_step("fuse-tree", dest, errno);
+  if (dir < 0) { status_send("warn", "overlay %d %s", ENOENT, dest); return; }
   autoclose int tree = open_tree(dir, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
   if (tree < 0 || attach_at(tree, dest) < 0) die_step("fuse-tree", dest, errno);
+}
+
+/* A kernel overlay at DEST over REL of the shared read-only daemon's mount at STAGE. The daemon
+ * shows the host's files as root's (squash_to_root), which is an id of the user namespace, so
+ * overlayfs can copy them up, and every write after that stays in the kernel: no round trip
+ * to the daemon per file written (docs/architecture.md, "Overlay engines"). */
+static void fuse_lower(char *const *a) {
+  /* fuse_lower DEST STAGE REL UPPER WORK OPTIONS */
+  autoclose int dir = fuse_dir("fuse-lower", a[0], a[1], a[2]);
+  if (dir < 0) { status_send("warn", "overlay %d %s", ENOENT, a[0]); return; }
+  char lower[64];
+  snprintf(lower, sizeof lower, "/proc/self/fd/%d", dir);
+  if (mount_overlay(a[0], lower, a[3], a[4], a[5], 0) < 0) die_step("overlay", a[0], errno);
 }
 
 /* The shared mounts' fds, once every tree is bound: no process of the sandbox (pid 1, the
@@ -600,6 +622,7 @@ void apply_fs_op(const struct spec_op *op) {
   case OP_FUSE_OVERLAY: mount_fuse_overlay(a); break;
   case OP_FUSE_SHARED: mount_fuse_shared(a); break;
   case OP_FUSE_TREE: fuse_tree(a[0], a[1], a[2]); break;
+  case OP_FUSE_LOWER: fuse_lower(a); break;
   case OP_BIND: do_bind(a[0], a[1], op->flags); break;
   case OP_TMPFS: do_tmpfs(a[0], a[1], op->flags); break;
   case OP_PROC: mount_new("proc", a[0], MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL); break;

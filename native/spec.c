@@ -24,7 +24,7 @@ static const struct { const char *name; int nargs; } op_table[OP_COUNT] = {
   [OP_HOSTNAME] = {"hostname", 1}, [OP_LOOPBACK_UP] = {"loopback_up", 0}, [OP_NEW_CGROUPNS] = {"new_cgroupns", 0},
   [OP_STAGE] = {"stage", 1}, [OP_WHITEOUT] = {"whiteout", 2}, [OP_MKDIR] = {"mkdir", 2},
   [OP_SYMLINK] = {"symlink", 2}, [OP_LOWER] = {"lower", 1}, [OP_OVERLAY] = {"overlay", 6}, [OP_FUSE_OVERLAY] = {"fuse_overlay", 7},
-  [OP_FUSE_SHARED] = {"fuse_shared", 8}, [OP_FUSE_TREE] = {"fuse_tree", 3},
+  [OP_FUSE_SHARED] = {"fuse_shared", 8}, [OP_FUSE_TREE] = {"fuse_tree", 3}, [OP_FUSE_LOWER] = {"fuse_lower", 6},
   [OP_BIND] = {"bind", 3}, [OP_TMPFS] = {"tmpfs", 3}, [OP_PROC] = {"proc", 1}, [OP_DEVPTS] = {"devpts", 1},
   [OP_REMOUNT_RO] = {"remount_ro", 1}, [OP_RO_RECURSIVE] = {"ro_recursive", 1}, [OP_CHMOD] = {"chmod", 2},
   [OP_CHOWN] = {"chown", 3}, [OP_BUILD_OUTSIDE] = {"build_outside", 0}, [OP_SETID] = {"setid", 2},
@@ -43,7 +43,7 @@ static const struct { const char *name; unsigned bit; } flag_table[] = {
   {"ro", FLAG_RO}, {"rec", FLAG_REC}, {"src-inside", FLAG_SRC_INSIDE}, {"optional", FLAG_OPTIONAL},
   {"idmap", FLAG_IDMAP}, {"parents", FLAG_PARENTS}, {"noexec", FLAG_NOEXEC}, {"idmap-lower", FLAG_IDMAP_LOWER}, {"ro-bind", FLAG_RO_BIND},
   {"may-vanish", FLAG_MAY_VANISH}, {"owner-optional", FLAG_OWNER_OPTIONAL}, {"report", FLAG_REPORT},
-  {"moved-check", FLAG_MOVED_CHECK},
+  {"moved-check", FLAG_MOVED_CHECK}, {"opaque", FLAG_OPAQUE},
 };
 
 /* Parses a comma list of flags; each must be one of `allowed`. */
@@ -214,8 +214,9 @@ static int resolve_args(struct spec_op *op, char *err, size_t errlen) {
       snprintf(err, errlen, "entry: only a symlink has a target, and no mode");
       return -1;
     }
-    if (parse_flags(a[8], FLAG_OWNER_OPTIONAL | FLAG_REPORT, &op->flags, err, errlen) < 0) return -1;
+    if (parse_flags(a[8], FLAG_OWNER_OPTIONAL | FLAG_REPORT | FLAG_OPAQUE, &op->flags, err, errlen) < 0) return -1;
     if ((op->flags & FLAG_REPORT) && n[0] != ENTRY_FILE) { snprintf(err, errlen, "entry: only a file is reported"); return -1; }
+    if ((op->flags & FLAG_OPAQUE) && n[0] != ENTRY_DIR) { snprintf(err, errlen, "entry: only a dir is made opaque"); return -1; }
     return 0;
   }
   case OP_DISK_TMPFS:

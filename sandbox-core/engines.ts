@@ -1,9 +1,11 @@
 // Which overlay engine serves each overlaid directory. Kernel overlayfs is fast, but as an
 // ordinary user it cannot copy up anything owned by an unmapped uid (host root): writing
 // /usr, /etc or /var fails. fuse-overlayfs mounted inside the user namespace with
-// squash_to_root can, but each file operation is a round trip to its daemon. So: kernel overlays for the trees
-// the user owns (home, working directory), for empty ones, and for everything when running as
-// root; fuse-overlayfs for the other system trees when it is available.
+// squash_to_root shows those files as root's, an id of the namespace, but each file operation
+// through it is a round trip to its daemon. So: kernel overlays for the trees the user owns
+// (home, working directory), for empty ones, and for everything when running as root;
+// fuse-overlayfs for the other system trees when it is available, read-only, as the lower of a
+// kernel overlay that takes the writes (sandbox.ts prepareLayers, `fuseLower`).
 import { accessSync, constants, opendirSync, readdirSync, statSync } from 'node:fs';
 import type { ViewUnit } from './plan.js';
 import { isWithin } from './base/within.js';
@@ -99,9 +101,13 @@ export function emptyDir(dir: string): boolean {
  * without it every stat of a directory walks all its entries and every lookup of one
  * re-reads it, so writing n files into one directory costs O(n²) (measured: docs/architecture.md).
  *
- * What a small write costs (`echo $i > f$i` into a new dir of /opt as sbxtest, requests
- * counted with the kernel's fuse:fuse_request_send tracepoint, 2000 files, 2026-12-01): 6
- * round trips to the daemon per file. GETATTR of the dir: the create invalidated its
+ * Since 2026-12-03 a new sandbox's daemons take no writes: each system tree is a kernel overlay
+ * whose lower is the tree as a read-only daemon shows it (Layer's `fuseLower`), and a small
+ * write in /opt costs 0.1 round trips to the daemon, 0.96× a kernel overlay of the user's own
+ * (`npm run bench -- rootview`). What follows is what the daemon cost when it took the writes
+ * (a sandbox saved before still runs so). A small write (`echo $i > f$i` into a new dir of /opt
+ * as sbxtest, requests counted with the kernel's fuse:fuse_request_send tracepoint, 2000
+ * files, 2026-12-01): 6 round trips to the daemon per file. GETATTR of the dir: the create invalidated its
  * attributes and default_permissions re-reads them before the next permission check. LOOKUP
  * (negative), CREATE. GETXATTR security.capability: the kernel asks before every write and
  * caches no answer but ENOSYS. WRITE: the writeback cache flushed at close. RELEASE. And,

@@ -25,7 +25,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { Dir, NotBeneathError } from './beneath.js';
 import { isWithin } from './base/within.js';
 import { keptStamp, stamp, stampCacheFile, writeStampCache } from './stamp-cache.js';
-import { upperOf, type Layer, type PrecopiedFile } from './types.js';
+import { throughFuse, upperOf, type Layer, type PrecopiedFile } from './types.js';
 
 export const PRECOPY_DIRS = [
   '/var/lib/dpkg', '/var/lib/dpkg/triggers', '/var/lib/apt/lists', '/var/cache/apt/archives',
@@ -114,7 +114,7 @@ export function findUnreadableFiles(files: string[], canRead: (p: string) => boo
 
 /** The fuse layers, and the files of theirs to copy, by host directory. */
 function toPrecopy(layerList: Layer[], dirs: string[], cacheFile: () => string | null, canRead: (p: string) => boolean, files: string[]): { fuse: Layer[]; found: Map<string, Array<{ name: string; st: Stats }>> } {
-  const fuse = layerList.filter((l) => l.format === 'fuse');
+  const fuse = layerList.filter(throughFuse);
   const inFuse = dirs.filter((dir) => fuse.some((l) => isWithin(dir, l.target)));
   const filesInFuse = files.filter((path) => fuse.some((l) => isWithin(path, l.target)));
   if (!inFuse.length && !filesInFuse.length) return { fuse, found: new Map() };
@@ -202,7 +202,7 @@ export function changedAccountCopies(layerList: Layer[], layers: Dir, made: Prec
   const out: string[] = [];
   for (const [path, ino, ctimeMs] of made) {
     if (!files.includes(path)) continue;
-    const layer = layerList.find((l) => l.format === 'fuse' && isWithin(path, l.target));
+    const layer = layerList.find((l) => throughFuse(l) && isWithin(path, l.target));
     if (!layer) continue;
     let dir: Dir | null = null;
     try {

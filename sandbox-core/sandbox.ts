@@ -36,7 +36,7 @@ import { removeTree, safeScratch, scratchPath, type Store } from './store.js';
 import { firstTime } from './said-once.js';
 import { isoTime } from './units.js';
 import type { LimitOps } from './limits.js';
-import { layerDirs, upperOf, type Layer, type RunOptionsRecord, type SandboxMeta } from './types.js';
+import { layerDirs, throughFuse, upperOf, type Layer, type RunOptionsRecord, type SandboxMeta } from './types.js';
 
 export interface BindRequest { host: string; inside: string; readOnly: boolean }
 
@@ -241,6 +241,10 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
   // (docs/architecture.md, "Overlay engines"). Trees of different filesystems keep apart, so
   // that no two files inside share a device and inode number that the host keeps apart.
   const fuseDirs = new Map<number, string>();
+  // Since 2026-12-03 each new fuse tree is a kernel overlay of its own whose lower is the tree
+  // as that daemon shows it, read-only: writes no longer go through the daemon. That needs the
+  // daemon's preload (no O_NOATIME, native/preload/fuse-noplus.c); without it, the old layout.
+  let fuseLower: boolean | undefined;
   const todo: Array<{ path: string; layer: Layer; added: boolean }> = [];
   for (const u of units) {
     if (u.kind !== 'overlay' && u.kind !== 'skeleton') continue;
@@ -250,9 +254,15 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
       if (u.kind === 'skeleton') layer = { target: u.path, dir: newDir(), format: 'kernel', skeleton: true };
       else if (u.engine === 'fuse' && u.path !== '/') {
         const dev = hostStat(seen, u.path).dev;
-        let dir = fuseDirs.get(dev);
-        if (!dir) fuseDirs.set(dev, dir = newDir());
-        layer = { target: u.path, dir, format: 'fuse', shared: true };
+        let head = fuseDirs.get(dev);
+        if (fuseLower ??= fusePreloadPath() !== '') {
+          const dir = newDir();
+          if (!head) fuseDirs.set(dev, head = dir);
+          layer = { target: u.path, dir, format: 'kernel', fuseLower: head };
+        } else {
+          if (!head) fuseDirs.set(dev, head = newDir());
+          layer = { target: u.path, dir: head, format: 'fuse', shared: true };
+        }
       } else layer = { target: u.path, dir: newDir(), format: u.engine } satisfies Layer;
       meta.layers.push(layer);
       byTarget.set(u.path, layer);
@@ -267,8 +277,10 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
     if (added && helperMakes) {
       if (inTmpfs) inTmpfs.add(layer.dir);
       const dir = inTmpfs ? `${LAYERS_TMPFS_DIR}/${layer.dir}` : layer.dir;
-      if (!layer.shared) entries.push(...layerEntries(dir, host, owner, root, seen));
-      else {
+      if (!layer.shared) {
+        entries.push(...layerEntries(dir, host, owner, root, seen));
+        if (layer.fuseLower === layer.dir) entries.push(entryOp('dir', `${dir}/${FUSE_STAGE}`));
+      } else {
         if (!groups.has(layer.dir)) entries.push(...layerEntries(dir, '/', owner, root, seen), entryOp('dir', `${dir}/${FUSE_STAGE}`));
         groups.add(layer.dir);
         entries.push(...sharedTreeEntries(dir, layer.target, treeDirs, seen));
@@ -285,8 +297,10 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
     }
     const base = openOwn(meta, layers, layer.dir, !fresh);
     try {
-      if (!layer.shared) fillLayer(meta, base, host, owner, root, fresh, seen, layer.format === 'kernel');
-      else {
+      if (!layer.shared) {
+        fillLayer(meta, base, host, owner, root, fresh, seen, layer.format === 'kernel');
+        if (layer.fuseLower === layer.dir && (fresh || !base.lstat(FUSE_STAGE))) mkdirSync(base.at(FUSE_STAGE), { mode: 0o700 });
+      } else {
         if (!groups.has(layer.dir)) {
           fillLayer(meta, base, '/', owner, root, fresh, seen, false);
           if (fresh || !base.lstat(FUSE_STAGE)) mkdirSync(base.at(FUSE_STAGE), { mode: 0o700 });
@@ -411,6 +425,11 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuse
           ops.push(...lowers.slice(1).map((d): SpecOp => ({ op: 'lower', args: [d] })));
           ops.push({ op: 'overlay', args: ['/', lowers[0]!, `${base}/upper`, `${base}/work`, overlayOpts, overlayFlags.filter((f) => f !== 'ro-bind')] });
           for (const p of SPECIAL_PATHS) ops.push({ op: 'mkdir', args: [p, '755'] });
+        } else if (l.fuseLower !== undefined && fuseBinary) {
+          // The daemon's mount is in its first tree's layer dir, made with that tree.
+          const stage = relative(dirname(layerBase), `${layerAt(l.fuseLower)}/${FUSE_STAGE}`);
+          if (!daemons.has(l.fuseLower)) daemons.set(l.fuseLower, { op: 'fuse_shared', args: [fuseBinary, dirname(layerBase), stage, '/', '', '', FUSE_RUN_OPTIONS, fusePreload ??= fusePreloadPath()] });
+          ops.push({ op: 'fuse_lower', args: [u.path, stage, u.path.slice(1), `${base}/upper`, `${base}/work`, overlayOpts] });
         } else if (l.format === 'fuse' && fuseBinary && l.shared) {
           const stage = relative(dirname(layerBase), `${base}/${FUSE_STAGE}`);
           if (!daemons.has(l.dir)) daemons.set(l.dir, { op: 'fuse_shared', args: [fuseBinary, dirname(layerBase), stage, '/', `${base}/upper`, `${base}/work`, FUSE_RUN_OPTIONS, fusePreload ??= fusePreloadPath()] });
@@ -710,7 +729,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     // the command 126); each mount left a mark that made the next one fail (EINVAL: the host's
     // tree shown read-only); and --user's own plan has no fuse tree to nest a layer in, so the
     // sandbox's `$HOME` layer was not mounted at all.
-    const fuse = req.keepUser ? meta.layers.filter((l) => l.format === 'fuse').map((l) => l.target) : [];
+    const fuse = req.keepUser ? meta.layers.filter(throughFuse).map((l) => l.target) : [];
     if (fuse.length) {
       const named = [...fuse.filter((t) => ['/usr', '/etc', '/var'].includes(t)), ...fuse.filter((t) => !['/usr', '/etc', '/var'].includes(t))];
       const trees = named.slice(0, 3).map(displayText).join(', ') + (named.length > 3 ? ', ...' : '');
@@ -853,7 +872,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     layers.close();
   }
   if (moved) return replan();
-  const shown = lower ? [] : showUnreadableEmpty(meta.layers, meta.layersDir, undefined, uid !== 0 && meta.layers.some((l) => l.format === 'fuse') ? unreadableCacheFile(req.env) : null, upperEntries);
+  const shown = lower ? [] : showUnreadableEmpty(meta.layers, meta.layersDir, undefined, uid !== 0 && meta.layers.some(throughFuse) ? unreadableCacheFile(req.env) : null, upperEntries);
   if (shown.length) {
     meta.shownEmpty = [...new Set([...(meta.shownEmpty ?? []), ...shown])].sort();
     // A standing trait of this machine, like the limits notice: said on the first run and
@@ -965,7 +984,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   // The command's own EROFS/EACCES lines that the view explains (view-errors.ts).
   const explained = explainSeen(result.seen, {
     roBinds, roFiles: readOnlyFiles, fallbacks: result.readOnlyFallbacks.map((f) => f.path),
-    fuseTrees: meta.layers.filter((l) => l.format === 'fuse').map((l) => l.target),
+    fuseTrees: meta.layers.filter(throughFuse).map((l) => l.target),
     // --user keeps the user's own uid: root's files refuse them inside as on the host, so the
     // view is no cause to name.
     noFuse: uid !== 0 && !fuseBinary && !req.keepUser, uid, cwd: req.cwd,

@@ -21,7 +21,7 @@ type OctalMode = string;
 /** `entry`'s kinds: a new directory, empty file or symlink, or the mode, owner and times of a directory made before (set once its entries are in it). */
 export type EntryKind = 'dir' | 'file' | 'symlink' | 'dir-attrs';
 /** Flags of `entry` (its last argument): an owner the kernel cannot map is left as made. */
-export type EntryFlag = 'owner-optional' | 'report';
+export type EntryFlag = 'owner-optional' | 'report' | 'opaque';
 /** Seconds and exactly 9 digits of nanoseconds ("1700000000.123456000"); seconds may be negative. */
 type Time = string;
 /** `entry`'s "leave as made" for a mode, an owner or a time. */
@@ -72,6 +72,11 @@ interface OpArgs {
   fuse_shared: [binary: string, root: string, stage: string, lower: string, upper: string, work: string, options: string, preload: string];
   /** REL (below the mount of the `fuse_shared` op of that STAGE, no symlink) bound at DEST. */
   fuse_tree: [dest: string, stage: string, rel: string];
+  /**
+   * A kernel overlay at DEST whose lower is REL below the mount of the `fuse_shared` op of that
+   * STAGE (no symlink; that daemon has no upper: read-only, the host shown root's).
+   */
+  fuse_lower: [dest: string, stage: string, rel: string, upper: string, work: string, options: string];
   bind: [src: string, dest: string, flags: BindFlag[]];
   tmpfs: [dest: string, data: string, flags: TmpfsFlag[]];
   proc: [dest: string];
@@ -122,7 +127,7 @@ export type SpecOpOf<K extends SpecOpName> = Extract<SpecOp, { op: K }>;
 export const OP_ARITY: { readonly [K in SpecOpName | 'version']: K extends SpecOpName ? OpArgs[K]['length'] : 1 } = {
   version: 1, share_net: 0, uid_map: 1, gid_map: 1, setgroups: 1, newuidmap: 2, newgidmap: 2,
   cgroup_procs: 1, cgroup_write: 2, devbpf: 2, layers_dir: 1, entry: 9, hostname: 1, loopback_up: 0, new_cgroupns: 0, stage: 1, whiteout: 2,
-  mkdir: 2, symlink: 2, lower: 1, overlay: 6, fuse_overlay: 7, fuse_shared: 8, fuse_tree: 3, bind: 3, tmpfs: 3, proc: 1, devpts: 1, remount_ro: 1,
+  mkdir: 2, symlink: 2, lower: 1, overlay: 6, fuse_overlay: 7, fuse_shared: 8, fuse_tree: 3, fuse_lower: 6, bind: 3, tmpfs: 3, proc: 1, devpts: 1, remount_ro: 1,
   ro_recursive: 1, chmod: 2, chown: 3, build_outside: 0, layers_tmpfs: 1, setid: 2, disk_tmpfs: 2, disk_layer: 1, scrap_after: 2, review_scan: 4, syncfs_after: 1, cwd: 1, cmd_user: 2, arg: 1, env: 1, rlimit: 3, caps: 4, relay_stdio: 1, net_relay: 4, net_direct: 1, scan_output: 1, pty: 1, seccomp: 1,
 };
 

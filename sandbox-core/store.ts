@@ -12,7 +12,7 @@ import { isWithin } from './base/within.js';
 
 export { ensurePrivateDir };
 import { SbxError, UnknownSandboxError } from './base/errors.js';
-import { layerDirs, type SandboxMeta } from './types.js';
+import { layerDirs, type Layer, type SandboxMeta } from './types.js';
 import { setLayersOpener } from './layers-opener.js';
 import { removeAsMappedRoot } from './mapped-root.js';
 import { BOOT_ID_RE, START_RE, bootId, pidRunning, readProcText, recordedAlive, selfStamp } from './base/process.js';
@@ -178,6 +178,9 @@ function checkMeta(m: unknown, id: string): string | null {
     if (!y || !isAbs(y.target) || !isStr(y.dir) || !LAYER_DIR_RE.test(y.dir) || (y.format !== 'kernel' && y.format !== 'fuse')) return 'meta.json has an invalid layer';
     if (y.skeleton !== undefined && typeof y.skeleton !== 'boolean') return 'meta.json has an invalid layer';
     if (y.shared !== undefined && y.shared !== true) return 'meta.json has an invalid layer';
+    // A tree read through a shared read-only daemon: a kernel layer of its own, naming the
+    // layer dir that holds the daemon's mount (one whose tree names itself, checked below).
+    if (y.fuseLower !== undefined && (!isStr(y.fuseLower) || !LAYER_DIR_RE.test(y.fuseLower) || y.format !== 'kernel' || y.skeleton || y.shared || y.target === '/')) return 'meta.json has an invalid layer';
     if (y.shared) {
       const trees = shared.get(y.dir) ?? [];
       if (dirs.has(y.dir) && !trees.length) return 'meta.json has an invalid layer';
@@ -190,6 +193,8 @@ function checkMeta(m: unknown, id: string): string | null {
     }
     dirs.add(y.dir);
   }
+  const heads = new Set((x.layers as Layer[]).filter((l) => l.fuseLower === l.dir).map((l) => l.dir));
+  if ((x.layers as Layer[]).some((l) => l.fuseLower !== undefined && !heads.has(l.fuseLower))) return 'meta.json has an invalid layer';
   for (const k of ['hidden', 'binds'] as const) if (!Array.isArray(x[k]) || !(x[k] as unknown[]).every(isAbs)) return `meta.json has an invalid ${k} list`;
   if (x.bindPoints !== undefined && (!Array.isArray(x.bindPoints) || !(x.bindPoints as unknown[]).every(isAbs))) return 'meta.json has an invalid bindPoints list';
   if (x.precopied !== undefined && (!Array.isArray(x.precopied) || !(x.precopied as unknown[]).every(isPrecopied))) return 'meta.json has an invalid precopied list';

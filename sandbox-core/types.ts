@@ -17,6 +17,18 @@ export interface Layer {
    * this tree's upper is `<dir>/upper<target>` (upperOf).
    */
   shared?: boolean;
+  /**
+   * A kernel overlay (`format: 'kernel'`) whose lower is this tree as a read-only
+   * fuse-overlayfs daemon shows it (squash_to_root: the host's files look root's, so an ordinary
+   * user's overlay can copy them up): the layer dir of the tree that holds the daemon's mount
+   * (its `mnt`). The daemon serves the trees of one host filesystem; writes stay in the kernel.
+   */
+  fuseLower?: string;
+}
+
+/** Whether the host's files reach this layer's tree through a fuse-overlayfs daemon (shown root's, read as the user). */
+export function throughFuse(l: Pick<Layer, 'format' | 'fuseLower'>): boolean {
+  return l.format === 'fuse' || l.fuseLower !== undefined;
 }
 
 /** A layer's upper dir below the sandbox's layers dir. */

@@ -10,7 +10,8 @@ import { Dir } from './beneath.js';
 import { isWithin } from './base/within.js';
 import { keptStamp, stamp, stampCacheFile, writeStampCache } from './stamp-cache.js';
 import type { UpperEntries } from './layer-dirs.js';
-import { upperOf, type Layer } from './types.js';
+import { setXattrs } from './changes/xattr.js';
+import { throughFuse, upperOf, type Layer } from './types.js';
 
 /** Where package managers and services keep state: walked (about 6k entries on a Debian host). */
 const EMPTY_ROOTS = ['/var', '/etc'];
@@ -88,10 +89,10 @@ export function findUnreadableDirsCached(roots: string[], skip: Set<string>, cac
   return result;
 }
 
-/** The fuse layer holding host path `p`, if any. */
+/** The layer read through fuse-overlayfs holding host path `p`, if any. */
 function fuseLayerOf(layers: Layer[], p: string): Layer | undefined {
   return layers
-    .filter((l) => l.format === 'fuse' && isWithin(p, l.target))
+    .filter((l) => throughFuse(l) && isWithin(p, l.target))
     .sort((a, b) => b.target.length - a.target.length)[0];
 }
 
@@ -102,7 +103,7 @@ function fuseLayerOf(layers: Layer[], p: string): Layer | undefined {
  * layer is followed.
  */
 export function showUnreadableEmpty(layers: Layer[], layersDir: string, roots = EMPTY_ROOTS, cacheFile: string | null = null, into: UpperEntries | null = null): string[] {
-  const fuse = layers.filter((l) => l.format === 'fuse');
+  const fuse = layers.filter(throughFuse);
   if (!fuse.length) return [];
   const targets = new Set(layers.map((l) => l.target));
   const shown: string[] = [];
@@ -110,7 +111,7 @@ export function showUnreadableEmpty(layers: Layer[], layersDir: string, roots = 
   for (const host of findUnreadableDirsCached(walked, targets, cacheFile)) {
     const layer = fuseLayerOf(fuse, host);
     if (!layer || layer.target === host) continue;
-    if (into ? opaqueEntries(into, layer, host) : makeOpaqueDir(join(layersDir, upperOf(layer)), layer.target, host)) shown.push(host);
+    if (into ? opaqueEntries(into, layer, host) : makeOpaqueDir(join(layersDir, upperOf(layer)), layer.target, host, layer.format === 'fuse')) shown.push(host);
   }
   return shown;
 }
@@ -121,16 +122,21 @@ function opaqueEntries(into: UpperEntries, layer: Layer, host: string): boolean 
     const rel = into.at(layer, host);
     if (into.has(rel)) return false;
     into.dirs(layer, host, true);
-    into.add('dir', rel, lstatSync(host));
-    into.empty(`${rel}/.wh..wh..opq`);
+    // fuse-overlayfs's opaque mark is a file in the dir; kernel overlayfs's an xattr of it.
+    if (layer.format === 'fuse') {
+      into.add('dir', rel, lstatSync(host));
+      into.empty(`${rel}/.wh..wh..opq`);
+    } else {
+      into.add('dir', rel, lstatSync(host), ['opaque']);
+    }
     return true;
   } catch {
     return false;
   }
 }
 
-/** Like the host (mode, times), made below `upper` one component at a time. */
-function makeOpaqueDir(upper: string, target: string, host: string): boolean {
+/** Like the host (mode, times), made below `upper` one component at a time; `fuse`: fuse-overlayfs's mark, else kernel overlayfs's. */
+function makeOpaqueDir(upper: string, target: string, host: string, fuse: boolean): boolean {
   const parts = relative(target, host).split('/');
   const name = parts.pop()!;
   const base = Dir.open(upper);
@@ -145,6 +151,13 @@ function makeOpaqueDir(upper: string, target: string, host: string): boolean {
       cur = next;
     }
     if (cur.lstat(name)) return false;
+    if (!fuse) {
+      mkdirSync(cur.at(name), { mode: 0o700 });
+      // Node has no setxattr: the helper sets it, resolving the name below this dir's fd.
+      if (setXattrs([{ path: `${cur.self()}/${name}`, attrs: [['user.overlay.opaque', Buffer.from('y')]] }], cur.self())[0] !== 0) return false;
+      likeHost(cur, name, host, false);
+      return true;
+    }
     likeHost(cur, name, host);
     const d = Dir.openBeneath(cur, name);
     try { closeSync(d.openFile('.wh..wh..opq', constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL)); } finally { d.close(); }
@@ -157,9 +170,9 @@ function makeOpaqueDir(upper: string, target: string, host: string): boolean {
   }
 }
 
-function likeHost(dir: Dir, name: string, host: string): void {
+function likeHost(dir: Dir, name: string, host: string, make = true): void {
   const st = lstatSync(host);
-  mkdirSync(dir.at(name), { mode: 0o700 });
+  if (make) mkdirSync(dir.at(name), { mode: 0o700 });
   chmodSync(dir.at(name), st.mode & 0o7777);
   utimesSync(dir.at(name), st.atimeMs / 1000, st.mtimeMs / 1000);
 }

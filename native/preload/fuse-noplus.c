@@ -1,27 +1,44 @@
-/* Preloaded into the fuse-overlayfs daemons (LD_PRELOAD, the spec's fuse_overlay op names it):
- * starts their FUSE session without a readdirplus handler, so the kernel lists their
- * directories with plain READDIR.
+/* Preloaded into the fuse-overlayfs daemons (LD_PRELOAD, the spec's fuse_overlay and
+ * fuse_shared ops name it): starts their FUSE session without a readdirplus handler, so the
+ * kernel lists their directories with plain READDIR, and opens no file with O_NOATIME.
  *
- * Why: fuse-overlayfs (1.10 at least) keeps every lower entry it once listed in its node
- * tree, and its READDIRPLUS stats each one; an entry the host has removed since (any busy
- * /tmp, /var or /run) fails the whole listing with ENOENT, and glibc's readdir takes ENOENT
- * from getdents for the end of the directory: `ls`, a shell glob or make saw an empty
+ * Why no readdirplus: fuse-overlayfs (1.10 at least) keeps every lower entry it once listed
+ * in its node tree, and its READDIRPLUS stats each one; an entry the host has removed since
+ * (any busy /tmp, /var or /run) fails the whole listing with ENOENT, and glibc's readdir takes
+ * ENOENT from getdents for the end of the directory: `ls`, a shell glob or make saw an empty
  * directory, for the rest of the run, holding files the command had just written. Plain
  * READDIR stats nothing. Lookups and attributes are unchanged (LOOKUP and GETATTR).
+ *
+ * Why no O_NOATIME: a kernel overlay stacked on the daemon's mount (the fuse_lower op) opens
+ * a file it copies up with O_NOATIME, since the file looks the mounter's own (squash_to_root),
+ * and FUSE passes the flag on; fuse-overlayfs opens the host's file with it, which the kernel
+ * refuses (EPERM) for a file the user does not own: every copy-up of a host file failed.
  *
  * Built as a shared object beside the helper (scripts/build-native.mjs), never into it. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* libfuse 3's struct fuse_lowlevel_ops is a list of handler pointers that only grows at its
- * end (its ABI): readdirplus is the 42nd since 3.0 (init, destroy, lookup, ... fallocate,
- * readdirplus). */
+ * end (its ABI): open is the 15th since 3.0 (init, destroy, lookup, forget, getattr, setattr,
+ * readlink, mknod, mkdir, unlink, rmdir, symlink, rename, link, open), readdirplus the 42nd. */
+#define OPEN_SLOT 14
 #define READDIRPLUS_SLOT 41
 
 typedef void *(*session_new_fn)(void *args, const void *op, size_t op_size, void *userdata);
+/* open(req, ino, struct fuse_file_info *fi): the struct's first member is `int flags`. */
+typedef void (*open_fn)(void *req, uint64_t ino, int *fi);
+
+static open_fn real_open;
+
+static void open_without_noatime(void *req, uint64_t ino, int *fi) {
+  fi[0] &= ~O_NOATIME;
+  real_open(req, ino, fi);
+}
 
 void *fuse_session_new(void *args, const void *op, size_t op_size, void *userdata);
 
@@ -34,6 +51,10 @@ void *fuse_session_new(void *args, const void *op, size_t op_size, void *userdat
     if (copy) {
       memcpy(copy, op, op_size);
       copy[READDIRPLUS_SLOT] = NULL;
+      if (copy[OPEN_SLOT]) {
+        real_open = (open_fn)copy[OPEN_SLOT];
+        copy[OPEN_SLOT] = (void *)open_without_noatime;
+      }
       op = copy;
     }
   }

@@ -7,7 +7,7 @@
 import { childProcess } from '../base/builtin.js';
 import { spawnSyncPiped } from '../base/light-process.js';
 import { closeSync, readFileSync, readdirSync } from 'node:fs';
-import type { Layer, SandboxMeta } from '../types.js';
+import { throughFuse, type Layer, type SandboxMeta } from '../types.js';
 import type { EntryStat, EntryType } from './types.js';
 import { fromUser } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
@@ -389,6 +389,8 @@ class WalkDecoder {
   private target = '';
   private root = '';
   private fuse = false;
+  /** The layer's tree read through fuse-overlayfs (throughFuse): its owners mean nothing. */
+  private squash = false;
   private others: string[] = [];
   private num = 0;
   /** The entry (-1: the layer's root) whose children's path prefixes are cached below. */
@@ -604,8 +606,9 @@ class WalkDecoder {
    * overlay), or, in a kernel layer, a copy of a dir of root's, which kernel overlayfs cannot
    * copy up for an ordinary user (EOVERFLOW). fuse-overlayfs keeps its copy of such a dir
    * under a subordinate uid: read as a kernel layer's, the commit gave root's dir to that uid.
+   * (A kernel overlay over fuse-overlayfs, `squash`, copies them up: that is its point.)
    */
-  private formatMismatch(fuse: boolean, up: EntryStat, host0: EntryStat, upX: Xattrs | number): boolean {
+  private formatMismatch(fuse: boolean, squash: boolean, up: EntryStat, host0: EntryStat, upX: Xattrs | number): boolean {
     let opaque = false;
     if (typeof upX !== 'number') {
       for (const [n, v] of upX) {
@@ -613,7 +616,7 @@ class WalkDecoder {
         if (OPAQUE_NAMES.has(n) && v.length === 1 && v[0] === 0x79 /* y */) opaque = true;
       }
     }
-    return !fuse && up.type === 'dir' && host0.type === 'dir' && host0.uid === 0 && up.uid !== 0 && !opaque;
+    return !squash && up.type === 'dir' && host0.type === 'dir' && host0.uid === 0 && up.uid !== 0 && !opaque;
   }
 
   /** The host path of the name at b[at, at + len) in the dir whose prefix is cached. */
@@ -697,6 +700,7 @@ class WalkDecoder {
       this.target = this.targets[li]!;
       this.root = this.roots[li]!;
       this.fuse = this.layer.format === 'fuse';
+      this.squash = throughFuse(this.layer);
       const target = this.target;
       this.others = this.targets.filter((t, k) => k !== li && t !== target && isWithin(t, target));
       this.num = 0;
@@ -761,7 +765,7 @@ class WalkDecoder {
       text = this.texts && upType === 'file' && hostType !== 'file' ? r.text() : undefined;
     }
     const upType = up0 ? up0.type : null;
-    const fuse = this.fuse;
+    const fuse = this.fuse, squash = this.squash;
     const me = this.numberEntries(1);
     const toIdx = this.toIdx;
     if (parentNum >= me) throw new SbxError('sbx-helper scan: malformed answer');
@@ -789,7 +793,7 @@ class WalkDecoder {
     // whiteout mark, ACL or capability, nor a hard link to tell about): kept as columns with
     // what its change needs (WalkOptions.columns), unless a rule below needs its path.
     if (this.named.stats && up0 && upType === 'file' && hstate === 0 && !bindPoints.length && up0.nlink === 1 && typeof upX !== 'number' && upX.length === 0
-      && !(fuse && isWhiteoutName(b, nameAt, nameLen)) && (!this.reviewer || fuse || !this.mayGiveAway(up0.uid, up0.gid, up0.perm))) {
+      && !(fuse && isWhiteoutName(b, nameAt, nameLen)) && (!this.reviewer || squash || !this.mayGiveAway(up0.uid, up0.gid, up0.perm))) {
       const slot = this.columnSlot(b, nameAt, nameLen);
       if (slot === DROP) return;
       if (slot === COLUMN) {
@@ -876,11 +880,12 @@ class WalkDecoder {
       const was = this.precopied.get(host);
       if (was && was[0] === up.ino && was[1] === up.ctimeMs) return;
     }
-    // fuse-overlayfs (squash_to_root) writes its upper files under whatever uid it runs as:
-    // ownership there means nothing. Inside, everything looked root-owned, so a copy-up
-    // keeps the host's owner and a new entry is root's.
+    // fuse-overlayfs (squash_to_root) writes its upper files under whatever uid it runs as,
+    // and a kernel overlay over its mount copies up as the user: ownership there means
+    // nothing. Inside, everything looked root-owned, so a copy-up keeps the host's owner and
+    // a new entry is root's.
     // (An entry reported by name has no owner to map.)
-    if (byName) { /* nothing */ } else if (fuse && up) { up.uid = host0 && host0.type === up.type ? host0.uid : 0; up.gid = host0 && host0.type === up.type ? host0.gid : 0; }
+    if (byName) { /* nothing */ } else if (squash && up) { up.uid = host0 && host0.type === up.type ? host0.uid : 0; up.gid = host0 && host0.type === up.type ? host0.gid : 0; }
     // Root's remapped sandboxes: the layers hold shifted ids; the change list speaks in
     // the ids the sandbox saw, which are what a commit restores.
     else if (shift && up) { up.uid = unshift(up.uid, shift.uid, shift.count); up.gid = unshift(up.gid, shift.gid, shift.count); }
@@ -889,7 +894,7 @@ class WalkDecoder {
     else if (asRoot && up && (this.layer!.skeleton || ownLower)) { up.uid = up.uid === meta.uid ? 0 : up.uid; up.gid = up.gid === meta.gid ? 0 : up.gid; }
     // An ordinary user's image cache (or --rootfs tree) is the user's, and root's inside.
     if (asRoot && host0 && ownLower) { if (host0.uid === meta.uid) host0.uid = 0; if (host0.gid === meta.gid) host0.gid = 0; }
-    else if (this.checkFormat && up && host0 && !byName && !skeleton && this.formatMismatch(fuse, up, host0, upX)) {
+    else if (this.checkFormat && up && host0 && !byName && !skeleton && this.formatMismatch(fuse, squash, up, host0, upX)) {
       errors.push(`${host}: left out: meta.json says ${fuse ? 'fuse-overlayfs' : 'kernel overlayfs'} made this layer, and this entry says otherwise`);
       return;
     }

@@ -51,7 +51,11 @@ test('a listing inside still shows what the command wrote after the host removed
     child.stdin!.end('\n');
     const [code] = await exited;
     assert.is(code, 0, err);
-    assert.is(out.slice(out.indexOf('step2\n') + 6), 'mine\nmine2\n', err);
+    // The command's own files are listed. Since 2026-12-03 the daemon under /tmp is read-only
+    // (a kernel overlay over it takes the writes) and lists a host dir as it first read it: the
+    // host's x, removed since, may still be named (opening it fails with ENOENT), as a kernel
+    // overlay's merged dir lists its lower.
+    assert.equal(out.slice(out.indexOf('step2\n') + 6).split('\n').filter((l) => l && l !== 'x'), ['mine', 'mine2'], err);
   } finally {
     if (child.exitCode === null && child.signalCode === null) { child.kill('SIGKILL'); await exited; }
   }

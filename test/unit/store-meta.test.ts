@@ -69,4 +69,24 @@ test('shared fuse layers: one dir for trees that do not nest, and nothing else i
   }
 });
 
+test('trees read through a read-only daemon: kernel layers naming a head that names itself', () => {
+  const head = { dir: 'L5', format: 'kernel', fuseLower: 'L5', target: '/usr' };
+  write({ layers: [...f.meta.layers, head, { dir: 'L6', format: 'kernel', fuseLower: 'L5', target: '/etc' }] });
+  assert.equal(read().layers.map((l) => l.fuseLower), [undefined, 'L5', 'L5']);
+  for (const bad of [
+    [{ ...head, fuseLower: 'L6' }],
+    [head, { dir: 'L6', format: 'kernel', fuseLower: 'L7', target: '/etc' }],
+    [head, { dir: 'L6', format: 'kernel', fuseLower: 'L6x', target: '/etc' }],
+    [head, { dir: 'L6', format: 'kernel', fuseLower: '../L5', target: '/etc' }],
+    [{ ...head, format: 'fuse' }],
+    [{ ...head, skeleton: true }],
+    [{ ...head, shared: true }],
+    [{ ...head, target: '/' }],
+    [{ ...head, fuseLower: 5 }],
+  ]) {
+    write({ layers: [...f.meta.layers, ...bad] });
+    assert.throws(() => read(), /invalid layer/, JSON.stringify(bad));
+  }
+});
+
 test.run();
