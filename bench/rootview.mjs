@@ -1,8 +1,9 @@
 // Writing 10,000 small files inside a sandbox through each overlay path, next to the same
 // write on the host: kernel overlayfs (root --map-root), idmapped lower layers (sudo default),
-// fuse-overlayfs (an unprivileged user writing a system tree). Medians of a few runs; the
-// fuse and kernel runs of the unprivileged user alternate, and the fuse requests one small
-// write costs are counted (load-independent: the floor of that path, sandbox-core/engines.ts).
+// and an unprivileged user writing a system tree (a kernel overlay over a read-only
+// fuse-overlayfs daemon, sandbox-core/engines.ts). Medians of a few runs; that user's system
+// tree and home runs alternate, and the fuse requests one small write costs are counted
+// (load-independent); a bare fuse-overlayfs mount doing the writes itself is the path before.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,7 +87,7 @@ function countFuseRequests(run) {
  * The same writes with no sbx at all: the user's own namespaces (unshare -Urm), a fuse-overlayfs
  * daemon with sbx's options over /opt, next to a kernel overlay over the user's home, each
  * upper on tmpfs as a throwaway run's; alternating, whole processes timed. Their ratio is
- * fuse-overlayfs's own, the floor of sbx's fuse path. {error} when either cannot run.
+ * fuse-overlayfs's own: what each write cost when the daemon took it. {error} when either cannot run.
  */
 function bareOverlays() {
   const base = mkdtempSync('/dev/shm/sbx-bench-bare-');
@@ -154,7 +155,7 @@ export async function rows() {
     const failed = [...kernel, ...fuse].find((r) => typeof r !== 'number');
     const pairs = kernel.map((k, i) => fuse[i] / k);
     rows.push(['kernel overlay (unprivileged, in $HOME)', failed ?? { ms: median(kernel) }]);
-    rows.push(['fuse-overlayfs (unprivileged, in /opt)', failed ?? { ms: median(fuse), pairs }]);
+    rows.push(['system tree (unprivileged, in /opt)', failed ?? { ms: median(fuse), pairs }]);
     requests = fuseRequests(() => asUser('/opt/sbx-bench-w', COUNT_FILES));
     rmSync(copy, { recursive: true, force: true });
     bare = bareOverlays();
@@ -164,14 +165,14 @@ export async function rows() {
   const ms = (name) => rows.find(([n]) => n === name)?.[1];
   const asRow = (r) => (r && r.ms !== undefined ? { ms: r.ms, cpu: NaN } : null);
   const kernel = ms('kernel overlay (unprivileged, in $HOME)');
-  const fuse = ms('fuse-overlayfs (unprivileged, in /opt)');
+  const fuse = ms('system tree (unprivileged, in /opt)');
   const pairNote = fuse?.pairs ? `${fuse.pairs.length} alternating pairs, per-pair ratio median ${median(fuse.pairs).toFixed(2)}× (${Math.min(...fuse.pairs).toFixed(2)}-${Math.max(...fuse.pairs).toFixed(2)}×)` : '';
-  const out = [row(`${FILES} small writes via fuse-overlayfs (ordinary user, /opt)`, asRow(fuse), 'kernel overlay (same user, $HOME)', asRow(kernel), { goal: 3, note: fuse?.error ?? (fuse ? pairNote : 'needs root to run as sbxtest') })];
+  const out = [row(`${FILES} small writes in a system tree (ordinary user, /opt: kernel overlay over fuse-overlayfs)`, asRow(fuse), 'kernel overlay (same user, $HOME)', asRow(kernel), { goal: 3, note: fuse?.error ?? (fuse ? pairNote : 'needs root to run as sbxtest') })];
   out.push(typeof requests === 'string'
     ? row(`fuse requests per small write (${COUNT_FILES} files into /opt)`, null, '', null, { unit: 'requests', note: requests })
     : row(`fuse requests per small write (${COUNT_FILES} files into /opt)`, requests.perFile, 'kernel overlay', 0, { unit: 'requests', note: `${requests.ops}; each a round trip to the daemon` }));
   if (bare) {
-    const note = bare.error ?? `${bare.pairs.length} alternating pairs, per-pair ratio median ${median(bare.pairs).toFixed(2)}× (${Math.min(...bare.pairs).toFixed(2)}-${Math.max(...bare.pairs).toFixed(2)}×); no sbx: unshare -Urm, fuse-overlayfs with sbx's options over /opt, the floor of the fuse path`;
+    const note = bare.error ?? `${bare.pairs.length} alternating pairs, per-pair ratio median ${median(bare.pairs).toFixed(2)}× (${Math.min(...bare.pairs).toFixed(2)}-${Math.max(...bare.pairs).toFixed(2)}×); no sbx: unshare -Urm, fuse-overlayfs with sbx's options over /opt taking the writes itself, as sbx's system trees did before 2026-12-03`;
     out.push(row(`  … the same writes in a bare fuse-overlayfs mount`, bare.error ? null : { ms: bare.fuse, cpu: NaN }, 'a bare kernel overlay', bare.error ? null : { ms: bare.kernel, cpu: NaN }, { note }));
   }
   const rootK = ms('kernel overlay (root, --map-root)');
