@@ -105,10 +105,11 @@ export function emptyDir(dir: string): boolean {
  * whose lower is the tree as a read-only daemon shows it (Layer's `fuseLower`), and a small
  * write in /opt costs 0.1 round trips to the daemon, 0.96× a kernel overlay of the user's own
  * (`npm run bench -- rootview`). What follows is what the daemon cost when it took the writes
- * (a sandbox saved before still runs so). A small write (`echo $i > f$i` into a new dir of /opt
- * as sbxtest, requests counted with the kernel's fuse:fuse_request_send tracepoint, 2000
- * files, 2026-12-01): 6 round trips to the daemon per file. GETATTR of the dir: the create invalidated its
- * attributes and default_permissions re-reads them before the next permission check. LOOKUP
+ * (a sandbox saved before still runs so). A small write (`echo $i > f$i` into a new dir of
+ * /opt as sbxtest, requests counted with the kernel's fuse:fuse_request_send tracepoint, 2000
+ * files, 2026-12-01): 6 round trips to the daemon per file. GETATTR of the dir: the create
+ * invalidated its attributes and default_permissions re-reads them before the next permission
+ * check. LOOKUP
  * (negative), CREATE. GETXATTR security.capability: the kernel asks before every write and
  * caches no answer but ENOSYS. WRITE: the writeback cache flushed at close. RELEASE. And,
  * while other processes on the machine take fine-grained timestamps (the kernel's multigrain

@@ -30,6 +30,9 @@
 #define READDIRPLUS_SLOT 41
 
 typedef void *(*session_new_fn)(void *args, const void *op, size_t op_size, void *userdata);
+/* libfuse 3.17 added this entry, and its header makes a fuse_session_new call go through it:
+ * a daemon built against 3.17 calls this symbol, one built before calls the other. */
+typedef void *(*session_new_versioned_fn)(void *args, const void *op, size_t op_size, void *version, void *userdata);
 /* open(req, ino, struct fuse_file_info *fi): the struct's first member is `int flags`. */
 typedef void (*open_fn)(void *req, uint64_t ino, int *fi);
 
@@ -40,23 +43,33 @@ static void open_without_noatime(void *req, uint64_t ino, int *fi) {
   real_open(req, ino, fi);
 }
 
+/* The daemon's handlers without readdirplus, its open wrapped. libfuse keeps the pointer for
+ * the session's life: the copy is never freed. Called twice when one entry calls the other
+ * through its own exported name: the second call finds the ops already changed. */
+static const void *changed_ops(const void *op, size_t op_size) {
+  if (!op || op_size < (READDIRPLUS_SLOT + 1) * sizeof(void *)) return op;
+  void **copy = malloc(op_size);
+  if (!copy) return op;
+  memcpy(copy, op, op_size);
+  copy[READDIRPLUS_SLOT] = NULL;
+  if (copy[OPEN_SLOT] && copy[OPEN_SLOT] != (void *)open_without_noatime) {
+    real_open = (open_fn)copy[OPEN_SLOT];
+    copy[OPEN_SLOT] = (void *)open_without_noatime;
+  }
+  return copy;
+}
+
 void *fuse_session_new(void *args, const void *op, size_t op_size, void *userdata);
+void *fuse_session_new_versioned(void *args, const void *op, size_t op_size, void *version, void *userdata);
 
 void *fuse_session_new(void *args, const void *op, size_t op_size, void *userdata) {
   session_new_fn real = (session_new_fn)dlsym(RTLD_NEXT, "fuse_session_new");
   if (!real) abort();
-  /* libfuse keeps the pointer for the session's life: the copy is never freed. */
-  if (op && op_size >= (READDIRPLUS_SLOT + 1) * sizeof(void *)) {
-    void **copy = malloc(op_size);
-    if (copy) {
-      memcpy(copy, op, op_size);
-      copy[READDIRPLUS_SLOT] = NULL;
-      if (copy[OPEN_SLOT]) {
-        real_open = (open_fn)copy[OPEN_SLOT];
-        copy[OPEN_SLOT] = (void *)open_without_noatime;
-      }
-      op = copy;
-    }
-  }
-  return real(args, op, op_size, userdata);
+  return real(args, changed_ops(op, op_size), op_size, userdata);
+}
+
+void *fuse_session_new_versioned(void *args, const void *op, size_t op_size, void *version, void *userdata) {
+  session_new_versioned_fn real = (session_new_versioned_fn)dlsym(RTLD_NEXT, "fuse_session_new_versioned");
+  if (!real) abort();
+  return real(args, changed_ops(op, op_size), op_size, version, userdata);
 }
