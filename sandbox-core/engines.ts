@@ -66,6 +66,19 @@ export function fuseProblem(which: (cmd: string) => string | null): string | nul
   return null;
 }
 
+/**
+ * Whether an upper layer on this filesystem takes `user.*` xattrs, which a kernel overlay in a
+ * user namespace needs for its opaque dirs (`rm -rf` of a host dir and a mkdir of its name,
+ * the dirs shown empty): tmpfs (a throwaway run's layers, `--disk`'s copy) gained them in Linux
+ * 6.6; Debian 12 runs 6.1. Where it does not, an ordinary user's system trees keep
+ * fuse-overlayfs's own upper, whose marks are files. `release`: uname -r.
+ */
+export function upperTakesUserXattrs(release: string, tmpfs: boolean): boolean {
+  if (!tmpfs) return true;
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return !!m && (Number(m[1]) > 6 || (Number(m[1]) === 6 && Number(m[2]) >= 6));
+}
+
 export function readableDir(dir: string): boolean {
   try { accessSync(dir, constants.R_OK | constants.X_OK); return true; } catch { return false; }
 }

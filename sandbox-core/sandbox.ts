@@ -18,7 +18,7 @@ import { isBelow, isWithin } from './base/within.js';
 import type { LowerView } from './image/view.js';
 import { ACCOUNT_FILES, changedAccountCopies, PRECOPY_DIRS, precopyEmptyUnreadable, precopyEntries } from './precopy.js';
 import { ensureUpperDirs, entryOp, UpperEntries, type LayerOwner } from './layer-dirs.js';
-import { assignEngines, emptyDir, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, userOwnedTrees, type EngineUnit } from './engines.js';
+import { assignEngines, emptyDir, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, upperTakesUserXattrs, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
 import { showUnreadableEmpty, unreadableCacheFile } from './unreadable.js';
@@ -32,7 +32,7 @@ import { stdioToRelay } from './stdio.js';
 import { coreDumpOps } from './core-dumps.js';
 import type { NetDecision } from './net/proxy.js';
 import { rawCwd, rawEnv } from './rawbytes.js';
-import { removeTree, safeScratch, scratchPath, type Store } from './store.js';
+import { removeTree, safeScratch, scratchPath, TMPFS_MAGIC, type Store } from './store.js';
 import { firstTime } from './said-once.js';
 import { isoTime } from './units.js';
 import type { LimitOps } from './limits.js';
@@ -227,7 +227,7 @@ function layerEntries(dir: string, host: string, owner: { uid: number; gid: numb
  * before it): the helper makes the new layers from `entries` instead: ~11 fs calls per layer
  * cost Node ~15-25 us each, the helper 1-2 us.
  */
-function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: number; gid: number }, layers: Dir, lowerRoot: string | null, seen: HostStats, helperMakes: boolean, entries: SpecOp[], inTmpfs: Set<string> | null = null): void {
+function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: number; gid: number }, layers: Dir, lowerRoot: string | null, seen: HostStats, helperMakes: boolean, entries: SpecOp[], inTmpfs: Set<string> | null, onTmpfs: () => boolean): void {
   const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
   const root = process.getuid!() === 0;
   let next = meta.layers.length;
@@ -243,7 +243,8 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
   const fuseDirs = new Map<number, string>();
   // Since 2026-12-03 each new fuse tree is a kernel overlay of its own whose lower is the tree
   // as that daemon shows it, read-only: writes no longer go through the daemon. That needs the
-  // daemon's preload (no O_NOATIME, native/preload/fuse-noplus.c); without it, the old layout.
+  // daemon's preload (no O_NOATIME, native/preload/fuse-noplus.c) and an upper that takes
+  // user xattrs (upperTakesUserXattrs); without them, the old layout.
   let fuseLower: boolean | undefined;
   const todo: Array<{ path: string; layer: Layer; added: boolean }> = [];
   for (const u of units) {
@@ -255,7 +256,7 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
       else if (u.engine === 'fuse' && u.path !== '/') {
         const dev = hostStat(seen, u.path).dev;
         let head = fuseDirs.get(dev);
-        if (fuseLower ??= fusePreloadPath() !== '') {
+        if (fuseLower ??= fusePreloadPath() !== '' && upperTakesUserXattrs(kernelRelease(), onTmpfs())) {
           const dir = newDir();
           if (!head) fuseDirs.set(dev, head = dir);
           layer = { target: u.path, dir, format: 'kernel', fuseLower: head };
@@ -371,6 +372,11 @@ function settleUnits(units: EngineUnit[], seen: HostStats): EngineUnit[] {
  */
 function hostName(): string {
   try { return readFileSync('/proc/sys/kernel/hostname', 'utf8').replace(/\n$/, ''); } catch { return builtin<typeof import('node:os')>('node:os').hostname(); }
+}
+
+/** uname -r, from procfs as hostName is. */
+function kernelRelease(): string {
+  try { return readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(); } catch { return builtin<typeof import('node:os')>('node:os').release(); }
 }
 
 /**
@@ -841,7 +847,8 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   let hidden: SpecOp[] = [];
   let moved = false;
   try {
-    prepareLayers(meta, units, idmap.shift ?? { uid, gid }, layers, lower?.lowerRoot ?? null, seen, helperMakes, entries, inTmpfs);
+    // --disk copies the layers onto a tmpfs of the helper's.
+    prepareLayers(meta, units, idmap.shift ?? { uid, gid }, layers, lower?.lowerRoot ?? null, seen, helperMakes, entries, inTmpfs, () => !!req.diskBytes || statfsSync(meta.layersDir).type === TMPFS_MAGIC);
     if (!lower) {
       // A --hide path stays absent: a copy there would show the file the whiteout hides.
       const notHidden = (p: string): boolean => !req.hide.some((h) => isWithin(p, h));

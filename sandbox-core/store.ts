@@ -118,6 +118,8 @@ export function replaceStoreFile(dir: Dir, name: string, tmp: string, text: stri
 /** meta.json is small; a bigger one is not sbx's and is not read. */
 const META_MAX_BYTES = 1 << 20;
 const LAYER_DIR_RE = /^L[0-9]{1,6}$/;
+/** statfs's f_type of a tmpfs. */
+export const TMPFS_MAGIC = 0x01021994;
 const STATES = new Set(['created', 'running', 'saved', 'committing', 'committed']);
 
 /** One directory in the store: its meta, or why it cannot be used (`broken` in `sbx ls`). */
@@ -221,7 +223,7 @@ export function safeScratch(uid: number, create: boolean): string | null {
   let shm: Dir;
   try {
     // TMPFS_MAGIC: only a real tmpfs keeps a throwaway run off the disk.
-    if (statfsSync('/dev/shm').type !== 0x01021994) return null;
+    if (statfsSync('/dev/shm').type !== TMPFS_MAGIC) return null;
     shm = Dir.open('/dev/shm');
   } catch {
     return null;

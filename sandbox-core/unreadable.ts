@@ -4,7 +4,7 @@
 // empty, writable directory instead: an opaque directory in the layer, with the host's mode
 // and times. What the command puts there is an ordinary change; the host's hidden content is
 // never reported as deleted, and the directory never as replaced (walk.ts reads `shownEmpty`).
-import { accessSync, closeSync, constants, lstatSync, readdirSync, readFileSync, utimesSync, chmodSync, mkdirSync, type Dirent } from 'node:fs';
+import { accessSync, closeSync, constants, lstatSync, readdirSync, readFileSync, rmdirSync, utimesSync, chmodSync, mkdirSync, type Dirent } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Dir } from './beneath.js';
 import { isWithin } from './base/within.js';
@@ -154,7 +154,11 @@ function makeOpaqueDir(upper: string, target: string, host: string, fuse: boolea
     if (!fuse) {
       mkdirSync(cur.at(name), { mode: 0o700 });
       // Node has no setxattr: the helper sets it, resolving the name below this dir's fd.
-      if (setXattrs([{ path: `${cur.self()}/${name}`, attrs: [['user.overlay.opaque', Buffer.from('y')]] }], cur.self())[0] !== 0) return false;
+      // Without the mark the dir would merge with the host's, unreadable: taken out again.
+      if (setXattrs([{ path: `${cur.self()}/${name}`, attrs: [['user.overlay.opaque', Buffer.from('y')]] }], cur.self())[0] !== 0) {
+        rmdirSync(cur.at(name));
+        return false;
+      }
       likeHost(cur, name, host, false);
       return true;
     }

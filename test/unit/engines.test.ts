@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assignEngines, emptyDir, type EngineContext } from '../../sandbox-core/engines.js';
+import { assignEngines, emptyDir, upperTakesUserXattrs, type EngineContext } from '../../sandbox-core/engines.js';
 import type { ViewUnit } from '../../sandbox-core/plan.js';
 
 const trees = ['/usr', '/srv', '/root', '/home', '/home/u', '/media'];
@@ -50,6 +50,16 @@ test('emptyDir: true only for a dir with no entry (a dotfile counts); a missing 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a kernel overlay over the fuse daemon only where its upper takes user xattrs: tmpfs since 6.6', () => {
+  assert.ok(upperTakesUserXattrs('6.1.0-28-amd64', false));
+  assert.not.ok(upperTakesUserXattrs('6.1.0-28-amd64', true));
+  assert.not.ok(upperTakesUserXattrs('5.19.0', true));
+  assert.ok(upperTakesUserXattrs('6.6.0', true));
+  assert.ok(upperTakesUserXattrs('6.18.44-fc-v1252', true));
+  assert.ok(upperTakesUserXattrs('7.0.1', true));
+  assert.not.ok(upperTakesUserXattrs('weird', true));
 });
 
 test.run();
