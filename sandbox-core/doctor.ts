@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { errnoName } from './base/errno.js';
-import { expectedHelperVersion, findHelper, helper, helperBuildRecord, helperMatches, helperVersionOf, markStale, packageHelperPath } from './helper.js';
+import { expectedHelperVersion, findHelper, fusePreloadPath, helper, helperBuildRecord, helperMatches, helperVersionOf, markStale, packageHelperPath } from './helper.js';
 import { SbxError } from './base/errors.js';
 import { chooseIdMapping } from './idmap.js';
 import { describeFailure, runSandbox } from './sandbox.js';
@@ -12,7 +12,7 @@ import { loadSeccomp } from './seccomp.js';
 import { storeRoot } from './base/paths.js';
 import { cgroupChecks } from './cgroup/checks.js';
 import { which } from './which.js';
-import { fuseProblem } from './engines.js';
+import { fuseProblem, upperTakesUserXattrs } from './engines.js';
 import { displayText } from './base/bpath.js';
 import { defaultCapabilities } from '../policies/capabilities/index.js';
 
@@ -149,7 +149,7 @@ export async function runChecks(): Promise<Check[]> {
   checks.push({
     name: 'fuse-overlayfs',
     status: fuseWhy ? 'limited' : 'ok',
-    detail: fuseWhy ?? (isRoot ? `${which('fuse-overlayfs')} (not needed as root)` : `${which('fuse-overlayfs')}: system paths are writable inside`),
+    detail: fuseWhy ?? (isRoot ? `${which('fuse-overlayfs')} (not needed as root)` : `${which('fuse-overlayfs')}: system paths are writable inside, ${fuseLayout()}`),
     hint: fuseWhy && !isRoot ? 'without it, system paths owned by root are read-only inside: apt-get install fuse-overlayfs' : undefined,
     required: false,
   });
@@ -157,4 +157,11 @@ export async function runChecks(): Promise<Check[]> {
   const store = storeRoot();
   checks.push({ name: 'store', status: 'ok', detail: store, required: false });
   return checks;
+}
+
+/** How a throwaway run's system trees take writes (sandbox.ts prepareLayers): its layers are on tmpfs. */
+function fuseLayout(): string {
+  if (!fusePreloadPath()) return 'every write through the daemon (its preload, sbx-fuse-noplus.so, was not built)';
+  if (!upperTakesUserXattrs(release(), true)) return `a throwaway run's writes through the daemon (tmpfs takes user xattrs from Linux 6.6; this is ${release()})`;
+  return 'each a kernel overlay over a read-only daemon';
 }
