@@ -242,10 +242,14 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
   // that no two files inside share a device and inode number that the host keeps apart.
   const fuseDirs = new Map<number, string>();
   // Since 2026-12-03 each new fuse tree is a kernel overlay of its own whose lower is the tree
-  // as that daemon shows it, read-only: writes no longer go through the daemon. That needs the
+  // as a read-only daemon shows it: writes no longer go through the daemon. That needs the
   // daemon's preload (no O_NOATIME, native/preload/fuse-noplus.c) and an upper that takes
-  // user xattrs (upperTakesUserXattrs); without them, the old layout.
+  // user xattrs (upperTakesUserXattrs); without them, the old layout. One such daemon serves
+  // the trees of every host filesystem (the sandbox's first, when it has one): each tree's
+  // overlay gives its lower files a device of its own, so two host filesystems never show
+  // one device and inode inside.
   let fuseLower: boolean | undefined;
+  let lowerHead = meta.layers.find((l) => l.fuseLower === l.dir)?.dir;
   const todo: Array<{ path: string; layer: Layer; added: boolean }> = [];
   for (const u of units) {
     if (u.kind !== 'overlay' && u.kind !== 'skeleton') continue;
@@ -254,15 +258,14 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: num
     if (!layer) {
       if (u.kind === 'skeleton') layer = { target: u.path, dir: newDir(), format: 'kernel', skeleton: true };
       else if (u.engine === 'fuse' && u.path !== '/') {
-        const dev = hostStat(seen, u.path).dev;
-        let head = fuseDirs.get(dev);
         if (fuseLower ??= fusePreloadPath() !== '' && upperTakesUserXattrs(kernelRelease(), onTmpfs())) {
           const dir = newDir();
-          if (!head) fuseDirs.set(dev, head = dir);
-          layer = { target: u.path, dir, format: 'kernel', fuseLower: head };
+          layer = { target: u.path, dir, format: 'kernel', fuseLower: lowerHead ??= dir };
         } else {
-          if (!head) fuseDirs.set(dev, head = newDir());
-          layer = { target: u.path, dir: head, format: 'fuse', shared: true };
+          const dev = hostStat(seen, u.path).dev;
+          let dir = fuseDirs.get(dev);
+          if (!dir) fuseDirs.set(dev, dir = newDir());
+          layer = { target: u.path, dir, format: 'fuse', shared: true };
         }
       } else layer = { target: u.path, dir: newDir(), format: u.engine } satisfies Layer;
       meta.layers.push(layer);

@@ -23,10 +23,10 @@ function makeUserStore(): string {
 }
 
 /** sbx from the user's readable copy, run as the test user. */
-function runAsUser(store: string, args: string[]) {
+function runAsUser(store: string, args: string[], env: Record<string, string> = {}) {
   return spawnSync('setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', process.execPath, join(userCopy!, 'dist', 'bin', 'sbx.js'), ...args], {
     encoding: 'utf8', input: '', cwd: '/', timeout: 60_000,
-    env: { ...process.env, HOME: `/home/${TEST_USER}`, SBX_HOME: store, NO_COLOR: '1' },
+    env: { ...process.env, HOME: `/home/${TEST_USER}`, SBX_HOME: store, NO_COLOR: '1', ...env },
   });
 }
 
@@ -105,7 +105,7 @@ function runAsUser(store: string, args: string[]) {
 // One fuse-overlayfs daemon serves the fuse trees of one host filesystem (its lower is `/`, each
 // tree bound from its mount): trees of two filesystems must not share one, or two files the
 // host keeps apart (two devices) could show one device and inode number inside.
-testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and the test user\'s copy of the build')('fuse trees of two host filesystems get a daemon each: inside, each keeps its own device', () => {
+testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and the test user\'s copy of the build')('fuse trees of two host filesystems: one read-only daemon serves both, and inside each keeps its own device', () => {
   const canary = makeCanary();
   const store = makeStore();
   const userStore = makeUserStore();
@@ -122,15 +122,18 @@ testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and th
     assert.is(m.status, 0, m.stderr);
     mounted = true;
     writeFileSync(join(other, 'f'), 'other\n');
-    const u = runAsUser(userStore, ['run', '-n', '-q', '--', 'sh', '-c', `stat -c '%d' ${other}/f ${same}/f ${same}/g && cat ${other}/f ${same}/f`]);
+    const u = runAsUser(userStore, ['run', '-n', '-q', '--', 'sh', '-c', `stat -c '%d' ${other}/f ${same}/f ${same}/g && cat ${other}/f ${same}/f`], { SBX_DEBUG_SPEC: '1' });
     assert.is(u.status, 0, u.stderr);
+    // The spec starts one daemon for both trees, each a kernel overlay over it.
+    assert.is(u.stderr.split('\n').filter((l) => l.startsWith('fuse_shared ')).length, 1, u.stderr);
+    assert.ok([other, same].every((t) => u.stderr.includes(`fuse_lower "${t}" `)), u.stderr);
     const [devOther, devSame, devG, ...text] = u.stdout.trim().split('\n');
     assert.equal(text, ['other', 'same']);
     assert.ok(devOther !== devSame, u.stdout);
     // Two files of one host filesystem in one tree: one device, as on the host. (Each tree is
     // an overlay of its own since 2026-12-03, so two trees never share one.)
     assert.is(devSame, devG, u.stdout);
-    // What the command writes in each goes to its own daemon's layer, and the review finds it there.
+    // What the command writes in each goes to its own tree's layer, and the review finds it there.
     const w = runAsUser(userStore, ['run', '-n', '--', 'sh', '-c', `echo 1 > ${other}/new && echo 2 > ${same}/new && echo 3 > /usr/local/sbx-devs-new`]);
     assert.is(w.status, 0, w.stderr);
     for (const p of [`${other}/new`, `${same}/new`, '/usr/local/sbx-devs-new']) assert.match(w.stderr, new RegExp(`added: +${p}\\n`), w.stderr);
