@@ -5,7 +5,7 @@
 // and times. What the command puts there is an ordinary change; the host's hidden content is
 // never reported as deleted, and the directory never as replaced (walk.ts reads `shownEmpty`).
 import { accessSync, closeSync, constants, lstatSync, readdirSync, readFileSync, rmdirSync, utimesSync, chmodSync, mkdirSync, type Dirent } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { Dir } from './beneath.js';
 import { isWithin } from './base/within.js';
 import { keptStamp, stamp, stampCacheFile, writeStampCache } from './stamp-cache.js';
@@ -107,12 +107,18 @@ export function showUnreadableEmpty(layers: Layer[], layersDir: string, roots = 
   if (!fuse.length) return [];
   const targets = new Set(layers.map((l) => l.target));
   const shown: string[] = [];
+  // Dirs made in kernel layers, their opaque xattr still to set: all in one start of the helper.
+  const unmarked: Array<[host: string, rel: string]> = [];
   const walked = roots.filter((root) => fuseLayerOf(fuse, root));
   for (const host of findUnreadableDirsCached(walked, targets, cacheFile)) {
     const layer = fuseLayerOf(fuse, host);
     if (!layer || layer.target === host) continue;
-    if (into ? opaqueEntries(into, layer, host) : makeOpaqueDir(join(layersDir, upperOf(layer)), layer.target, host, layer.format === 'fuse')) shown.push(host);
+    const fuseMarks = layer.format === 'fuse';
+    if (into ? !opaqueEntries(into, layer, host) : !makeOpaqueDir(join(layersDir, upperOf(layer)), layer.target, host, fuseMarks)) continue;
+    if (into || fuseMarks) shown.push(host);
+    else unmarked.push([host, `${upperOf(layer)}/${relative(layer.target, host)}`]);
   }
+  if (unmarked.length) shown.push(...markOpaque(layersDir, unmarked));
   return shown;
 }
 
@@ -135,7 +141,10 @@ function opaqueEntries(into: UpperEntries, layer: Layer, host: string): boolean 
   }
 }
 
-/** Like the host (mode, times), made below `upper` one component at a time; `fuse`: fuse-overlayfs's mark, else kernel overlayfs's. */
+/**
+ * Like the host (mode, times), made below `upper` one component at a time, with
+ * fuse-overlayfs's mark in it (`fuse`); else made empty and 0700, for markOpaque.
+ */
 function makeOpaqueDir(upper: string, target: string, host: string, fuse: boolean): boolean {
   const parts = relative(target, host).split('/');
   const name = parts.pop()!;
@@ -151,18 +160,9 @@ function makeOpaqueDir(upper: string, target: string, host: string, fuse: boolea
       cur = next;
     }
     if (cur.lstat(name)) return false;
-    if (!fuse) {
-      mkdirSync(cur.at(name), { mode: 0o700 });
-      // Node has no setxattr: the helper sets it, resolving the name below this dir's fd.
-      // Without the mark the dir would merge with the host's, unreadable: taken out again.
-      if (setXattrs([{ path: `${cur.self()}/${name}`, attrs: [['user.overlay.opaque', Buffer.from('y')]] }], cur.self())[0] !== 0) {
-        rmdirSync(cur.at(name));
-        return false;
-      }
-      likeHost(cur, name, host, false);
-      return true;
-    }
-    likeHost(cur, name, host);
+    mkdirSync(cur.at(name), { mode: 0o700 });
+    if (!fuse) return true;
+    takeHostAttrs(cur, name, host);
     const d = Dir.openBeneath(cur, name);
     try { closeSync(d.openFile('.wh..wh..opq', constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL)); } finally { d.close(); }
     return true;
@@ -174,9 +174,46 @@ function makeOpaqueDir(upper: string, target: string, host: string, fuse: boolea
   }
 }
 
-function likeHost(dir: Dir, name: string, host: string, make = true): void {
+/**
+ * Kernel overlayfs's opaque mark on each dir makeOpaqueDir made (`rel` below the layers dir),
+ * set by the helper (Node has no setxattr), which resolves each below the layers dir's fd with
+ * no symlink; then the host's mode and times (the mark first: a mode without the owner's write
+ * bit would refuse it). A dir left unmarked would merge with the host's, unreadable: taken
+ * out again. Returns the host paths marked.
+ */
+function markOpaque(layersDir: string, dirs: Array<[host: string, rel: string]>): string[] {
+  const top = Dir.open(layersDir);
+  try {
+    let errs: number[];
+    try {
+      errs = setXattrs(dirs.map(([, rel]) => ({ path: `${top.self()}/${rel}`, attrs: [['user.overlay.opaque', Buffer.from('y')]] })), top.self());
+    } catch {
+      errs = dirs.map(() => -1);
+    }
+    const marked: string[] = [];
+    dirs.forEach(([host, rel], i) => {
+      try {
+        const parent = Dir.openBeneath(top, dirname(rel));
+        try {
+          if (errs[i] !== 0) { rmdirSync(parent.at(basename(rel))); return; }
+          takeHostAttrs(parent, basename(rel), host);
+          marked.push(host);
+        } finally { parent.close(); }
+      } catch { /* left as it is, and not said to be shown empty */ }
+    });
+    return marked;
+  } finally {
+    top.close();
+  }
+}
+
+function likeHost(dir: Dir, name: string, host: string): void {
+  mkdirSync(dir.at(name), { mode: 0o700 });
+  takeHostAttrs(dir, name, host);
+}
+
+function takeHostAttrs(dir: Dir, name: string, host: string): void {
   const st = lstatSync(host);
-  if (make) mkdirSync(dir.at(name), { mode: 0o700 });
   chmodSync(dir.at(name), st.mode & 0o7777);
   utimesSync(dir.at(name), st.atimeMs / 1000, st.mtimeMs / 1000);
 }

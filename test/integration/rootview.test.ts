@@ -5,10 +5,11 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, runReport, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
 import { which } from '../../sandbox-core/which.js';
 import { fuseProblem } from '../../sandbox-core/engines.js';
+import { getXattrs } from '../../sandbox-core/changes/xattr.js';
 import { ROOT_CASE, USER_CASE, testUnless } from '../helpers/skip.js';
 
 const NO_DPKG_DEB = which('dpkg-deb') ? null : 'dpkg-deb missing';
@@ -208,6 +209,21 @@ testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${F
   assert.is(bySbx.code, 0, bySbx.stderr);
   assert.is(byHelper.stdout, bySbx.stdout);
   assert.ok(byHelper.stdout.includes('/etc/shadow regular empty file 640 0 0 '), byHelper.stdout);
+  // Through fuse-overlayfs such a dir lists empty with or without a mark: the mark sbx sets
+  // itself (kernel overlayfs's xattr) is looked for in the layer of a kept sandbox.
+  const kept = sbx(['run', '-q', '--name', 'marks', '--hide', '/nonexistent-sbx-test', '--', 'touch', '/opt/sbx-rootview-marks'], { store, env: { SBX_DEBUG_SPEC: '1' } });
+  assert.is(kept.code, 0, kept.stderr);
+  try {
+    const uppers = [...kept.stderr.matchAll(/^fuse_lower ("[^"]*") "[^"]*" "[^"]*" ("[^"]*")/gm)].map((m) => [str(m[1]!), str(m[2]!)] as const);
+    for (const d of shown) {
+      const [tree, upper] = uppers.filter(([t]) => d.startsWith(`${t}/`)).sort((a, b) => b[0].length - a[0].length)[0] ?? [];
+      if (!tree || !upper) continue; // a fuse layer's mark is its `.wh..wh..opq` file
+      const [x] = getXattrs([`${upper}/${relative(tree, d)}`], upper);
+      assert.ok(x!.attrs.some(([n, v]) => n === 'user.overlay.opaque' && v.toString() === 'y'), `${d}: no opaque mark (${x!.errno})`);
+    }
+  } finally {
+    sbx(['discard', 'marks'], { store });
+  }
   // A copy the command changed is a change.
   if (files.includes('/var/lib/dpkg/lock')) {
     const chmodded = report(['--', 'chmod', '600', '/var/lib/dpkg/lock']);
