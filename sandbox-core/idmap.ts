@@ -2,7 +2,7 @@
 // inside (or itself with --user), plus the subordinate range from /etc/subuid and /etc/subgid
 // when newuidmap/newgidmap exist. As root: the full range, identity.
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { userName } from './base/user-name.js';
+import { nameOfUid } from './base/user-name.js';
 import type { SpecOp } from './spec.js';
 
 export interface SubRange { start: number; count: number }
@@ -81,6 +81,18 @@ export function mappedRootArgs(ops: readonly SpecOp[]): [string, string, string,
   return u && g ? [...u, ...g] : null;
 }
 
+/** The most ids a sandbox maps from a subordinate range (uids 1-65536 inside). */
+const SUB_MAX = 65536;
+
+/**
+ * The subordinate uids and gids a user's sandboxes map ids 1.. inside to (/etc/subuid and
+ * /etc/subgid, by name or number, first range, at most SUB_MAX), each null without one.
+ */
+export function subordinateIds(uid: number, name = nameOfUid(uid) ?? String(uid)): { uid: SubRange | null; gid: SubRange | null } {
+  const cap = (r: SubRange | null): SubRange | null => r && { start: r.start, count: Math.min(r.count, SUB_MAX) };
+  return { uid: cap(readSub('/etc/subuid', name, uid)), gid: cap(readSub('/etc/subgid', name, uid)) };
+}
+
 export function chooseIdMapping(opts: { keepUser: boolean; mapRoot?: boolean }, uid = process.getuid!(), gid = process.getgid!()): IdMapping {
   if (uid === 0 && !opts.mapRoot) {
     // Root inside must not be root outside: map 0-65535 to an unprivileged range. Host files
@@ -123,11 +135,9 @@ export function chooseIdMapping(opts: { keepUser: boolean; mapRoot?: boolean }, 
   const inside = opts.keepUser ? uid : 0;
   const insideG = opts.keepUser ? gid : 0;
   // No passwd entry: matched by number.
-  const name = userName() ?? String(uid);
-  const subU = readSub('/etc/subuid', name, uid);
-  const subG = readSub('/etc/subgid', name, uid);
+  const { uid: subU, gid: subG } = subordinateIds(uid);
   if (!opts.keepUser && subU && subG && executable(NEWUIDMAP) && executable(NEWGIDMAP)) {
-    const nu = Math.min(subU.count, 65536), ng = Math.min(subG.count, 65536);
+    const nu = subU.count, ng = subG.count;
     return {
       kind: 'subordinate',
       description: `you (uid ${uid}) are root inside; uids 1-${nu} map to your subordinate range ${subU.start}-${subU.start + nu - 1} (newuidmap)`,

@@ -4,9 +4,10 @@
 // line names is checked against what the view made read-only or unwritable, using facts about
 // this run and the host (never a guess from the text alone). A path that no part of the view
 // explains is left alone: the host would have refused it as well, or sbx cannot tell.
-import { accessSync, constants, lstatSync, readFileSync } from 'node:fs';
+import { accessSync, constants, lstatSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { isWithin } from './base/within.js';
+import { nameOfUid } from './base/user-name.js';
 
 /** glibc's texts for EROFS, EACCES and EPERM: what the helper looks for (spec op scan_output). */
 export const SCANNED_TEXTS = ['Read-only file system', 'Permission denied', 'Operation not permitted'];
@@ -54,11 +55,7 @@ export const hostProbe: HostProbe = {
     }
   },
   userName(uid) {
-    try {
-      const line = readFileSync('/etc/passwd', 'latin1').split('\n').find((l) => l.split(':')[2] === String(uid));
-      if (line) return line.split(':')[0]!;
-    } catch { /* no passwd: the number will do */ }
-    return `uid ${uid}`;
+    return nameOfUid(uid) ?? `uid ${uid}`;
   },
 };
 

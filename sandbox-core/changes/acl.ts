@@ -1,8 +1,9 @@
 // Extended attributes that carry user and group ids: POSIX ACLs (system.posix_acl_access and
 // system.posix_acl_default) and v3 file capabilities (security.capability's rootid). In a
 // root sandbox with the unprivileged range, the layers hold those ids shifted (uid 1005 inside
-// is 1000001005 on the host), exactly like file owners; the change list shifts them back the
-// same way, so a commit restores what the sandbox saw and the review can show them.
+// is 1000001005 on the host), and in an ordinary user's sandbox uids 1.. inside are the user's
+// subordinate range, exactly like file owners; the change list shifts them back the same way,
+// so a commit restores what the sandbox saw and the review can show them.
 // Pure functions over the kernel's on-disk formats (little-endian).
 
 export const ACL_ACCESS = 'system.posix_acl_access';
@@ -15,11 +16,22 @@ const VFS_CAP_REVISION_2 = 0x02000000;
 const VFS_CAP_REVISION_3 = 0x03000000;
 const VFS_CAP_REVISION_MASK = 0xff000000;
 
-export interface IdShift { uid: number; gid: number; count: number }
+/**
+ * Host uids [uid, uid + count) are the sandbox's [from, from + count), gids [gid, gid +
+ * gidCount) likewise: root's shifted range starts at 0 inside, an ordinary user's subordinate
+ * range at 1 (0 is the user). Other ids are left as they are.
+ */
+export interface IdShift { uid: number; gid: number; count: number; from?: number; gidCount?: number }
 export interface AclEntry { tag: number; perm: number; id: number }
 
-function unshift(id: number, base: number, count: number): number {
-  return id >= base && id < base + count ? id - base : id;
+/** The sandbox's uid for host uid `id` (`id` itself outside the range). */
+export function uidBack(id: number, s: IdShift): number {
+  return id >= s.uid && id < s.uid + s.count ? id - s.uid + (s.from ?? 0) : id;
+}
+
+/** The sandbox's gid for host gid `id` (`id` itself outside the range). */
+export function gidBack(id: number, s: IdShift): number {
+  return id >= s.gid && id < s.gid + (s.gidCount ?? s.count) ? id - s.gid + (s.from ?? 0) : id;
 }
 
 /** The entries of an ACL xattr, or null when it is not one (wrong version or length). */
@@ -46,11 +58,11 @@ export function unshiftXattr(name: string, value: Buffer, shift: IdShift): Buffe
   if (name === ACL_ACCESS || name === ACL_DEFAULT) {
     const acl = parseAcl(value);
     if (!acl) return value;
-    return encodeAcl(acl.map((e) => e.tag === TAG.USER ? { ...e, id: unshift(e.id, shift.uid, shift.count) }
-      : e.tag === TAG.GROUP ? { ...e, id: unshift(e.id, shift.gid, shift.count) } : e));
+    return encodeAcl(acl.map((e) => e.tag === TAG.USER ? { ...e, id: uidBack(e.id, shift) }
+      : e.tag === TAG.GROUP ? { ...e, id: gidBack(e.id, shift) } : e));
   }
   if (name === CAPABILITY && value.length === 24 && ((value.readUInt32LE(0) & VFS_CAP_REVISION_MASK) >>> 0) === VFS_CAP_REVISION_3) {
-    const rootid = unshift(value.readUInt32LE(20), shift.uid, shift.count);
+    const rootid = uidBack(value.readUInt32LE(20), shift);
     // rootid 0 is the host's root: the kernel's own form for that is revision 2 (no rootid).
     if (rootid === 0) {
       const v2 = Buffer.from(value.subarray(0, 20));

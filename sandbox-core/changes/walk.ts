@@ -15,7 +15,8 @@ import { errnoName } from '../base/errno.js';
 import { SbxError } from '../base/errors.js';
 import { helperPath } from '../helper.js';
 import { isOverlayXattr, relTo, type Xattrs } from './xattr.js';
-import { unshiftXattrs } from './acl.js';
+import { gidBack, uidBack, unshiftXattrs, type IdShift } from './acl.js';
+import { subordinateIds } from '../idmap.js';
 import { dirAt } from './fsat.js';
 import { countBelow } from '../beneath.js';
 import { planLayers, requestOf, type WalkPlan } from './scan-request.js';
@@ -134,10 +135,6 @@ const COLUMN = 0, DROP = 1, OBJECT = 2;
 /** fuse-overlayfs's whiteouts are `.wh.NAME` files (and `.wh..wh..opq` marks a dir opaque). */
 function isWhiteoutName(b: Buffer, at: number, len: number): boolean {
   return len >= 4 && b[at] === 0x2e && b[at + 1] === 0x77 && b[at + 2] === 0x68 && b[at + 3] === 0x2e;
-}
-
-function unshift(id: number, base: number, count: number): number {
-  return id >= base && id < base + count ? id - base : id;
 }
 
 const S_IFMT = 0o170000;
@@ -351,7 +348,13 @@ class WalkDecoder {
   layerBytes = 0;
   private readonly meta: SandboxMeta;
   private readonly opts: WalkOptions;
-  private readonly shift: NonNullable<SandboxMeta['idShift']> | null;
+  /**
+   * The layers' host ids back to the sandbox's (acl.ts): root's shifted range from meta.json;
+   * an ordinary user's subordinate range from /etc/subuid and /etc/subgid, looked up the first
+   * time an entry is not the user's own (undefined until then). Never from that user's
+   * meta.json, which root's review would otherwise trust to give a file any uid.
+   */
+  private shiftIds: IdShift | null | undefined;
   private readonly asRoot: boolean;
   /**
    * Root's review: a new file a commit may give away (owner.ts givenAway, asked with no
@@ -427,7 +430,7 @@ class WalkDecoder {
     const meta = p.meta;
     this.meta = meta;
     this.opts = opts;
-    this.shift = meta.idShift ?? null;
+    this.shiftIds = meta.idShift ?? (meta.uid !== 0 && !meta.options?.keepUser ? undefined : null);
     this.asRoot = meta.uid !== 0 && !meta.options?.keepUser;
     // The lower layers are a tree the user owns (an image sandbox, --rootfs), not the host's.
     this.ownLower = !!(meta.image || meta.rootfs);
@@ -591,12 +594,48 @@ class WalkDecoder {
     return end;
   }
 
+  /** The host ids back to the sandbox's for this sandbox (shiftIds), null when they are the host's. */
+  private shift(): IdShift | null {
+    if (this.shiftIds !== undefined) return this.shiftIds;
+    const sub = subordinateIds(this.meta.uid);
+    // Both or none, as chooseIdMapping maps them.
+    this.shiftIds = sub.uid && sub.gid ? { uid: sub.uid.start, count: sub.uid.count, gid: sub.gid.start, gidCount: sub.gid.count, from: 1 } : null;
+    return this.shiftIds;
+  }
+
+  /**
+   * The owner of an entry of this layer as its sandbox saw it, which is what a commit
+   * restores; `host` is the host entry's owner when it is of the same type (else null). A
+   * layer read through fuse-overlayfs showed every host file as root's: an entry there keeps
+   * the host's owner (a new one is root's), unless the command gave it one of the subordinate
+   * ids, which a kernel overlay over the daemon's mount keeps (fuse-overlayfs's own upper
+   * does not: its owners mean nothing). An ordinary user's skeleton and image layers were
+   * written by root inside, which is the user on the host: the user's ids there are root's,
+   * as a real root run makes them. Elsewhere the user's own ids stay theirs.
+   */
+  private ownerBack(up: { uid: number; gid: number }, host: { uid: number; gid: number } | null): void {
+    const { meta } = this;
+    // The user's own ids need no lookup: they are in no range.
+    const s = meta.uid !== 0 && up.uid === meta.uid && up.gid === meta.gid ? null : this.shift();
+    const uid = s ? uidBack(up.uid, s) : up.uid, gid = s ? gidBack(up.gid, s) : up.gid;
+    if (this.squash) {
+      const kept = !this.fuse;
+      up.uid = kept && uid !== up.uid ? uid : host ? host.uid : 0;
+      up.gid = kept && gid !== up.gid ? gid : host ? host.gid : 0;
+      return;
+    }
+    const asRootIds = this.asRoot && (this.layer!.skeleton || this.ownLower);
+    up.uid = asRootIds && uid === meta.uid ? 0 : uid;
+    up.gid = asRootIds && gid === meta.gid ? 0 : gid;
+  }
+
   /** Whether root's commit may give a new file of these layer ids away, whatever dir it is in. */
   private mayGiveAway(uid: number, gid: number, perm: number): boolean {
-    const s = this.shift, o = this.owned;
-    o.uid = s ? unshift(uid, s.uid, s.count) : uid;
-    o.gid = s ? unshift(gid, s.gid, s.count) : gid;
+    const o = this.owned;
+    o.uid = uid;
+    o.gid = gid;
     o.perm = perm;
+    this.ownerBack(o, null);
     return givenAway(o, null, this.reviewer!);
   }
 
@@ -688,7 +727,7 @@ class WalkDecoder {
 
   /** One record; every field is read before anything is changed (a cut record changes nothing). */
   private record(r: Reader): void {
-    const { meta, opts, entries, errors, shift, asRoot, ownLower, hidden, bindPoints, shownEmpty } = this;
+    const { meta, opts, entries, errors, asRoot, ownLower, hidden, bindPoints, shownEmpty } = this;
     const kind = r.u8();
     if (kind === 0x4d /* M */) { this.nameRun(r); return; }
     if (kind === 0x4a /* J */) {
@@ -793,7 +832,7 @@ class WalkDecoder {
     // whiteout mark, ACL or capability, nor a hard link to tell about): kept as columns with
     // what its change needs (WalkOptions.columns), unless a rule below needs its path.
     if (this.named.stats && up0 && upType === 'file' && hstate === 0 && !bindPoints.length && up0.nlink === 1 && typeof upX !== 'number' && upX.length === 0
-      && !(fuse && isWhiteoutName(b, nameAt, nameLen)) && (!this.reviewer || squash || !this.mayGiveAway(up0.uid, up0.gid, up0.perm))) {
+      && !(fuse && isWhiteoutName(b, nameAt, nameLen)) && (!this.reviewer || !this.mayGiveAway(up0.uid, up0.gid, up0.perm))) {
       const slot = this.columnSlot(b, nameAt, nameLen);
       if (slot === DROP) return;
       if (slot === COLUMN) {
@@ -880,18 +919,8 @@ class WalkDecoder {
       const was = this.precopied.get(host);
       if (was && was[0] === up.ino && was[1] === up.ctimeMs) return;
     }
-    // fuse-overlayfs (squash_to_root) writes its upper files under whatever uid it runs as,
-    // and a kernel overlay over its mount copies up as the user: ownership there means
-    // nothing. Inside, everything looked root-owned, so a copy-up keeps the host's owner and
-    // a new entry is root's.
-    // (An entry reported by name has no owner to map.)
-    if (byName) { /* nothing */ } else if (squash && up) { up.uid = host0 && host0.type === up.type ? host0.uid : 0; up.gid = host0 && host0.type === up.type ? host0.gid : 0; }
-    // Root's remapped sandboxes: the layers hold shifted ids; the change list speaks in
-    // the ids the sandbox saw, which are what a commit restores.
-    else if (shift && up) { up.uid = unshift(up.uid, shift.uid, shift.count); up.gid = unshift(up.gid, shift.gid, shift.count); }
-    // An ordinary user's skeleton layers (new entries in `/`, `/run`, ...) were written by
-    // root inside, which is the user on the host: they are root's, as a real root run makes them.
-    else if (asRoot && up && (this.layer!.skeleton || ownLower)) { up.uid = up.uid === meta.uid ? 0 : up.uid; up.gid = up.gid === meta.gid ? 0 : up.gid; }
+    // The change list speaks in the ids the sandbox saw (an entry reported by name has none).
+    if (!byName && up) this.ownerBack(up, host0 && host0.type === up.type ? host0 : null);
     // An ordinary user's image cache (or --rootfs tree) is the user's, and root's inside.
     if (asRoot && host0 && ownLower) { if (host0.uid === meta.uid) host0.uid = 0; if (host0.gid === meta.gid) host0.gid = 0; }
     else if (this.checkFormat && up && host0 && !byName && !skeleton && this.formatMismatch(fuse, squash, up, host0, upX)) {
@@ -918,6 +947,7 @@ class WalkDecoder {
         }
         const user = upX.filter(([n]) => !isOverlayXattr(n));
         // ACL and capability ids in a shifted layer are shifted like owners (see acl.ts).
+        const shift = user.length ? this.shift() : null;
         if (user.length) e.xattrs = shift ? unshiftXattrs(user, shift) : user;
       }
       if (host0 && host0.type === up.type && host0.type !== 'symlink' && typeof hostX !== 'number' && hostX.length) {

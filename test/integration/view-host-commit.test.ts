@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CI, IS_ROOT, provenStore, runReport, SBX as SBX_PATH, sbx } from '../helpers/sbx.js';
+import { CI, IS_ROOT, makeCanary, provenStore, removeCanary, runReport, SBX as SBX_PATH, sbx } from '../helpers/sbx.js';
 import { buildDeb } from '../helpers/deb.js';
 import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 
@@ -102,6 +102,46 @@ testUnless(ROOT_CASE ?? (userCanRunSbx ? null : NO_USER))('root: a sudo-style pa
     rmSync(bdir, { recursive: true, force: true });
   }
 });
+/** Whether sbxtest has a subordinate range: else no uid but 0 is mapped in its sandboxes. */
+const userSubIds = IS_ROOT && ['/etc/subuid', '/etc/subgid'].every((f) => existsSync(f) && /^sbxtest:/m.test(readFileSync(f, 'utf8')));
+testUnless(ROOT_CASE ?? (!userCanRunSbx ? NO_USER : userSubIds ? null : 'sbxtest has no /etc/subuid and /etc/subgid range'), { missing: IS_ROOT && userCanRunSbx })('root: an ordinary user\'s chown inside, committed with sudo, gives the ids the sandbox saw, not its subordinate ids', () => {
+  const userStore = userStoreDir();
+  const home = mkdtempSync('/home/sbxtest/sbx-view-ids-');
+  temps.push(home);
+  spawnSync('chown', ['sbxtest:sbxtest', home]);
+  const canary = makeCanary();
+  const top = `/${tag}-ids`;
+  const asUser = (args: string[]) => asTestUser(userStore, args);
+  try {
+    // One entry of each kind of layer: the user's own tree (home), a system tree read through
+    // fuse-overlayfs (the /opt canary), and a new top-level dir (a skeleton layer).
+    const script = [
+      `touch ${home}/a ${home}/r ${canary}/a ${canary}/r && mkdir ${top} && touch ${top}/a ${top}/r`,
+      `chown 32:33 ${home}/a ${canary}/a ${top}/a`, `mkdir ${canary}/t && touch ${canary}/t/f && chown -R 34:35 ${canary}/t`,
+      `stat -c %u:%g ${home}/a ${canary}/t/f`,
+    ].join(' && ');
+    const run = asUser(['run', '-q', '--name', 'ids', '--', 'sh', '-c', script]);
+    assert.is(run.status, 0, run.stderr);
+    assert.is(run.stdout, '32:33\n34:35\n');
+    const sudo = { SUDO_USER: 'sbxtest', SUDO_UID: '1001', SUDO_GID: '1001' };
+    const json = JSON.parse(sbx(['diff', 'ids', '--json'], { store: userStore, env: sudo }).stdout) as { changes: Array<{ path: string; details?: string[] }> };
+    assert.equal(json.changes.find((x) => x.path === `${home}/a`)?.details, ['owner 32:33'], JSON.stringify(json.changes));
+    // An older layout (fuse-overlayfs's own upper for /opt) keeps no owner there: its entries are root's.
+    const metaFile = readdirSync(userStore).map((n) => join(userStore, n, 'meta.json')).find((f) => existsSync(f))!;
+    const layers = (JSON.parse(readFileSync(metaFile, 'utf8')) as { layers: Array<{ target: string; fuseLower?: string }> }).layers;
+    const optKeeps = layers.some((l) => l.target === '/opt' && l.fuseLower);
+    const c = sbx(['commit', 'ids'], { store: userStore, env: sudo });
+    assert.is(c.code, 0, c.stderr);
+    const owner = (p: string) => { const st = lstatSync(p); return `${st.uid}:${st.gid}`; };
+    assert.equal([`${home}/a`, `${home}/r`, `${top}/a`, `${top}/r`].map(owner), ['32:33', '1001:1001', '32:33', '0:0']);
+    const sys = optKeeps ? ['32:33', '0:0', '34:35', '34:35'] : ['0:0', '0:0', '0:0', '0:0'];
+    assert.equal([`${canary}/a`, `${canary}/r`, `${canary}/t`, `${canary}/t/f`].map(owner), sys);
+  } finally {
+    removeCanary(canary);
+    rmSync(top, { recursive: true, force: true });
+  }
+});
+
 /** dpkg's database is consistent and `pkg` is installed, its files as dpkg recorded them. */
 const dpkgClean = (pkg = debName): void => {
   const audit = spawnSync('dpkg', ['--audit'], { encoding: 'utf8' });

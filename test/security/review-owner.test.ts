@@ -3,14 +3,16 @@
 // (a file in a root-owned dir, owned by uid 1000, who can rewrite it afterwards): the review
 // names the owner on the entry's line and flags it, one line per tree; --all lists each;
 // --json carries both. Entries below a given-away dir that share its owner are not flagged
-// again. An ordinary user's commit cannot give anything away: its review flags nothing.
+// again. An ordinary user's commit cannot give anything away: its review flags nothing, and
+// speaks of the ids the sandbox saw (uid 32 inside, not the subordinate uid its layer holds).
 import * as assert from 'uvu/assert';
 import { test } from 'uvu';
-import { proveIsolation, sbx as run, type SbxResult, canary, storeAndCanary } from '../helpers/sbx.js';
+import { IS_ROOT, proveIsolation, sbx as run, type SbxResult, canary, storeAndCanary } from '../helpers/sbx.js';
 import { ROOT_CASE, USER_CASE, testUnless } from '../helpers/skip.js';
 import { flaggedLines } from '../helpers/flagged.js';
 import { underPty } from '../helpers/pty.js';
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 
 const store = storeAndCanary();
 
@@ -113,6 +115,23 @@ testUnless(USER_CASE)('an ordinary user: new files, a dir and chmod g+w in the h
   assert.is(json.sensitive, 0);
   assert.ok(json.changes.every((x) => !x.details?.some((d) => d.startsWith('owner ') && !d.includes('→'))), JSON.stringify(json.changes));
   assert.is(sbx(['discard', 'mine']).code, 0);
+});
+
+/** Whether /etc/subuid and /etc/subgid give this user a range: else only uid 0 is mapped inside. */
+const subordinate = !IS_ROOT && ['/etc/subuid', '/etc/subgid'].every((f) => {
+  try { return readFileSync(f, 'utf8').split('\n').some((l) => l.startsWith(`${userInfo().username}:`)); } catch { return false; }
+});
+testUnless(USER_CASE ?? (subordinate ? null : 'no /etc/subuid and /etc/subgid range for this user: no uid but 0 inside'), { missing: !IS_ROOT })('an ordinary user: a chown inside is reviewed in the ids the sandbox saw, not the subordinate ids its layer holds', () => {
+  proveIsolation(canary, store);
+  const c = canary;
+  const r = sbx(['run', '-q', '--name', 'ids', '--', 'sh', '-c', `chown 32:33 ${c}/keep.txt && stat -c %u:%g ${c}/keep.txt`]);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, '32:33\n');
+  const json = JSON.parse(sbx(['diff', 'ids', '--json']).stdout) as { changes: JsonChange[] };
+  const keep = json.changes.find((x) => x.path === `${c}/keep.txt`);
+  assert.equal(keep?.details, [`owner ${process.getuid!()}:${process.getgid!()}→32:33`], JSON.stringify(json.changes));
+  assert.is(sbx(['discard', 'ids']).code, 0);
+  assert.is(lstatSync(`${c}/keep.txt`).uid, process.getuid!());
 });
 
 test.run();

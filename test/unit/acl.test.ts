@@ -2,7 +2,7 @@
 // ACL changes described in getfacl terms.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ACL_ACCESS, ACL_DEFAULT, aclEntryText, describeAclChange, parseAcl, unshiftXattr, xattrDetails } from '../../sandbox-core/changes/acl.js';
+import { ACL_ACCESS, ACL_DEFAULT, aclEntryText, describeAclChange, gidBack, parseAcl, uidBack, unshiftXattr, xattrDetails } from '../../sandbox-core/changes/acl.js';
 
 const SHIFT = { uid: 1000000000, gid: 1000000000, count: 65536 };
 
@@ -20,6 +20,22 @@ test('named user and group entries in the range are shifted back; others untouch
   const out = parseAcl(unshiftXattr(ACL_ACCESS, v, SHIFT))!;
   assert.equal(out.map(aclEntryText), ['user::rw-', 'user:1005:rw-', 'group:50:r-x', 'user:7:r--', 'group::r--', 'mask::rw-', 'other::r--']);
   assert.equal(parseAcl(unshiftXattr(ACL_DEFAULT, v, SHIFT))!.map((e) => e.id).filter((id) => id !== U), [1005, 50, 7]);
+});
+
+// An ordinary user's sandbox: uid 0 inside is the user, uids 1.. its subordinate range.
+const SUB = { uid: 100000, count: 65536, gid: 200000, gidCount: 10, from: 1 };
+
+test('a subordinate range: its first id is 1 inside, each count bounds its own ids, the user\'s own id stays', () => {
+  assert.is(uidBack(100000, SUB), 1);
+  assert.is(uidBack(100031, SUB), 32);
+  assert.is(uidBack(165535, SUB), 65536);
+  assert.is(uidBack(165536, SUB), 165536);
+  assert.is(uidBack(99999, SUB), 99999);
+  assert.is(uidBack(1001, SUB), 1001);
+  assert.is(gidBack(200009, SUB), 10);
+  assert.is(gidBack(200010, SUB), 200010);
+  const v = base([[2, 6, 100031], [8, 5, 200005], [8, 5, 200010], [2, 4, 1001]]);
+  assert.equal(parseAcl(unshiftXattr(ACL_ACCESS, v, SUB))!.map(aclEntryText), ['user::rw-', 'user:32:rw-', 'group:6:r-x', 'group:200010:r-x', 'user:1001:r--', 'group::r--', 'mask::rw-', 'other::r--']);
 });
 
 test('a malformed ACL or another xattr is left as it is', () => {
