@@ -3,11 +3,14 @@
 // remembers the exact text, so a changed situation is said again.
 import { closeSync, constants as C, openSync, readFileSync, writeSync } from 'node:fs';
 import { Dir } from './beneath.js';
+import { ensurePrivateDir } from './base/paths.js';
 
 /** True when `text` was not said yet for `key` in this store (and records that it now is). */
 export function firstTime(storeRoot: string, key: string, text: string): boolean {
   let dir: Dir;
-  try { dir = Dir.open(storeRoot); } catch { return true; }
+  // A new user's first run asks before its store exists (the limits are planned first): made
+  // here, as the run would make it, or that run's notice was never remembered and said twice.
+  try { ensurePrivateDir(storeRoot); dir = Dir.open(storeRoot); } catch { return true; }
   try {
     const name = `.said-${key}`;
     try {
