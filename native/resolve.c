@@ -68,6 +68,13 @@ int make_whiteout_beneath(const char *root, const char *rel, const char **step) 
   if (rfd < 0) return -1;
   autoclose int pfd = open_beneath(rfd, parent, O_PATH | O_DIRECTORY);
   if (pfd < 0) { *step = "whiteout-parent"; return -1; }
-  if (mknodat(pfd, name, S_IFCHR | 0000, makedev(0, 0)) < 0 && errno != EEXIST) return -1;
-  return 0;
+  if (mknodat(pfd, name, S_IFCHR | 0000, makedev(0, 0)) == 0) return 0;
+  if (errno != EEXIST) return -1;
+  /* Only a whiteout already there hides the path: anything else (a dir made there after sbx
+   * planned the whiteout) would leave it showing, so the run fails instead. */
+  struct stat st;
+  if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) return 0;
+  *step = "whiteout-exists";
+  errno = EEXIST;
+  return -1;
 }

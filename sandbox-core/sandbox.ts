@@ -882,7 +882,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     layers.close();
   }
   if (moved) return replan();
-  const shown = lower ? [] : showUnreadableEmpty(meta.layers, meta.layersDir, undefined, uid !== 0 && meta.layers.some(throughFuse) ? unreadableCacheFile(req.env) : null, upperEntries);
+  const shown = lower ? [] : showUnreadableEmpty(meta.layers, meta.layersDir, undefined, uid !== 0 && meta.layers.some(throughFuse) ? unreadableCacheFile(req.env) : null, upperEntries, req.hide);
   if (shown.length) {
     meta.shownEmpty = [...new Set([...(meta.shownEmpty ?? []), ...shown])].sort();
     // A standing trait of this machine, like the limits notice: said on the first run and

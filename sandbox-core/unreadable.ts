@@ -99,10 +99,11 @@ function fuseLayerOf(layers: Layer[], p: string): Layer | undefined {
 /**
  * Puts an empty opaque copy of every unreadable directory under the fuse layers' parts of
  * EMPTY_ROOTS into the layer. Returns the host paths shown empty. Nothing is made where the
- * layer already has an entry (the sandbox's own, from an earlier run), and no symlink in the
- * layer is followed.
+ * layer already has an entry (the sandbox's own, from an earlier run), nor at or below a
+ * `hidden` path (its whiteout, which the helper makes later, would find a dir there and the
+ * path would show), and no symlink in the layer is followed.
  */
-export function showUnreadableEmpty(layers: Layer[], layersDir: string, roots = EMPTY_ROOTS, cacheFile: string | null = null, into: UpperEntries | null = null): string[] {
+export function showUnreadableEmpty(layers: Layer[], layersDir: string, roots = EMPTY_ROOTS, cacheFile: string | null = null, into: UpperEntries | null = null, hidden: string[] = []): string[] {
   const fuse = layers.filter(throughFuse);
   if (!fuse.length) return [];
   const targets = new Set(layers.map((l) => l.target));
@@ -112,7 +113,7 @@ export function showUnreadableEmpty(layers: Layer[], layersDir: string, roots = 
   const walked = roots.filter((root) => fuseLayerOf(fuse, root));
   for (const host of findUnreadableDirsCached(walked, targets, cacheFile)) {
     const layer = fuseLayerOf(fuse, host);
-    if (!layer || layer.target === host) continue;
+    if (!layer || layer.target === host || hidden.some((h) => isWithin(host, h))) continue;
     const fuseMarks = layer.format === 'fuse';
     if (into ? !opaqueEntries(into, layer, host) : !makeOpaqueDir(join(layersDir, upperOf(layer)), layer.target, host, fuseMarks)) continue;
     if (into || fuseMarks) shown.push(host);

@@ -183,6 +183,36 @@ test('entry ops follow no symlink planted in the layers dir: the step fails and 
   assert.ok(x.mtimeMs > 1000, 'its times unchanged');
 });
 
+// whiteout (--hide): made beneath the layers root; a whiteout already there is kept, but
+// anything else at the name (a dir made after sbx planned it) fails the run: it would leave the
+// hidden path showing.
+test('a whiteout op where a dir is already at the name fails the run; one where a whiteout is, runs', () => {
+  const layers = mkdtempSync(join(work, 'wh-'));
+  mkdirSync(join(layers, 'L0', 'upper', 'hidden'), { recursive: true });
+  const uid = process.getuid!(), gid = process.getgid!();
+  const run = (rel: string) => {
+    const stage = mkdtempSync(join(work, 'wh-stage-'));
+    const view: SpecOp[] = [{ op: 'stage', args: [stage] }, { op: 'bind', args: ['/usr', '/usr', ['ro', 'rec']] }];
+    for (const d of ['bin', 'sbin', 'lib', 'lib64']) {
+      if (existsSync(`/${d}`)) view.push(lstatSync(`/${d}`).isSymbolicLink() ? { op: 'symlink', args: [readlinkSync(`/${d}`), `/${d}`] } : { op: 'bind', args: [`/${d}`, `/${d}`, ['ro', 'rec']] });
+    }
+    const spec = encodeSpec([
+      { op: 'uid_map', args: [`0 ${uid} 1\n`] }, { op: 'setgroups', args: ['deny'] }, { op: 'gid_map', args: [`0 ${gid} 1\n`] },
+      { op: 'whiteout', args: [layers, rel] }, ...view,
+      { op: 'cwd', args: ['/'] }, { op: 'arg', args: ['true'] }, { op: 'env', args: ['PATH=/usr/bin:/bin'] },
+    ]);
+    const r = spawnSync('sh', ['-c', 'exec "$0" run 0 4 4>&3 3>&-', helperPath()], { input: spec, encoding: 'latin1', stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    return parseStatusLines((r.output[3] as string | null) ?? '').outcome;
+  };
+  const o = run('L0/upper/hidden');
+  assert.ok(o?.kind === 'setup-failed' && o.step === 'whiteout-exists' && o.errno === 17, JSON.stringify(o));
+  assert.ok(statSync(join(layers, 'L0', 'upper', 'hidden')).isDirectory(), 'the dir is left as it was');
+  assert.is(run('L0/upper/new')?.kind, 'exited', 'a new whiteout');
+  const wh = lstatSync(join(layers, 'L0', 'upper', 'new'));
+  assert.ok(wh.isCharacterDevice() && wh.rdev === 0, 'made as a whiteout');
+  assert.is(run('L0/upper/new')?.kind, 'exited', 'a whiteout already there');
+});
+
 // review_scan: once the sandbox ended, the outer process walks the layers as `sbx-helper scan`
 // would and writes the answer into the file sbx gave it; no process of the sandbox holds any of
 // the three fds; a scan that fails is said and leaves the command's outcome as it was.

@@ -2,9 +2,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeStore, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
+import { IS_ROOT, SBX, makeStore, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
+import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 
 const store = makeStore();
 // A fake home with credential stores, so the user's real ones are never touched.
@@ -119,6 +122,34 @@ test('--hide of a path that does not exist yet keeps out what the host creates t
   assert.not.ok(out.includes('LATER-SECRET'), `the hidden path showed what the host made meanwhile: ${out}`);
   assert.match(out, /marker seen: yes/);
   assert.match(out, /No such file or directory/);
+});
+
+// An ordinary user's view shows a system dir it cannot read as an empty dir of the sandbox's
+// (unreadable.ts): one below a --hide path must not be made there, or the path's whiteout met
+// that dir and the path showed (sbx made them itself then: --disk, or every --hide run until
+// 2026-12-04). The tree is root's, under /var (which the view walks for such dirs); the runs
+// are the test user's, in its own store.
+const userRuns = IS_ROOT && existsSync('/home/sbxtest') && spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', 'test', '-r', SBX]).status === 0;
+testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run this build'), { missing: IS_ROOT })('an ordinary user\'s --hide of a dir holding one it cannot read: absent inside, with or without --disk', () => {
+  const tree = `/var/tmp/sbx-hidecase-${randomBytes(4).toString('hex')}`;
+  const userStore = mkdtempSync('/home/sbxtest/sbx-hide-store-');
+  try {
+    mkdirSync(join(tree, 'closed'), { recursive: true });
+    chmodSync(tree, 0o755);
+    chmodSync(join(tree, 'closed'), 0o700);
+    writeFileSync(join(tree, 'secret.txt'), 'secret\n');
+    spawnSync('chown', ['sbxtest:sbxtest', userStore]);
+    for (const extra of [[], ['--disk', '64M']]) {
+      const r = spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', '--reset-env', 'env', `SBX_HOME=${userStore}`, 'HOME=/home/sbxtest', 'PATH=/usr/bin:/bin',
+        process.execPath, SBX, 'run', '-n', '-q', ...extra, '--hide', tree, '--', 'sh', '-c', `ls -a ${tree}; echo "ls $?"`], { encoding: 'utf8', cwd: '/', input: '' });
+      assert.is(r.status, 0, `${extra.join(' ')}: ${r.stderr}`);
+      assert.not.match(r.stdout, /secret|closed/, `${extra.join(' ')}: the hidden dir shows: ${r.stdout}`);
+      assert.match(r.stdout, /ls [12]\n$/, `${extra.join(' ')}: ${r.stdout}`);
+    }
+  } finally {
+    rmSync(tree, { recursive: true, force: true });
+    rmSync(userStore, { recursive: true, force: true });
+  }
 });
 
 test.run();
