@@ -4,7 +4,7 @@
 // left in any component is refused, never followed to the host.
 import { chmodSync, chownSync, lstatSync, mkdirSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { Dir, splitBeneath } from './beneath.js';
+import { Dir, NotBeneathError, splitBeneath } from './beneath.js';
 import type { EntryFlag, EntryKind, SpecOp, SpecOpOf } from './spec.js';
 import { upperOf, type Layer } from './types.js';
 
@@ -93,6 +93,8 @@ export function entryOp(kind: EntryKind, rel: string, a: EntryAttrs = {}, target
  */
 export class UpperEntries {
   private readonly made = new Set<string>();
+  /** Names the helper makes otherwise (claim): nothing is made below one. */
+  private readonly claimed = new Set<string>();
   /** `layerRel`: a layer's dir below the layers dir. */
   constructor(readonly entries: SpecOp[], private readonly layerRel: (l: Layer) => string) {}
 
@@ -107,8 +109,8 @@ export class UpperEntries {
     return this.made.has(rel);
   }
 
-  /** `dir`'s parents below the target, and `dir` itself unless `parentsOnly`, like the host's (ensureUpperDirs); throws what the host's lstat throws. */
-  dirs(layer: Layer, dir: string, parentsOnly = false): void {
+  /** `dir`'s parents below the target, and `dir` itself unless `parentsOnly`, like the host's (ensureUpperDirs, `owner` too); throws what the host's lstat throws. */
+  dirs(layer: Layer, dir: string, parentsOnly = false, owner: LayerOwner = () => null): void {
     const parts = splitBeneath(relative(layer.target, dir));
     if (parentsOnly) parts.pop();
     // Each parent's host and upper paths grown a name at a time, as `at` would give them:
@@ -120,14 +122,23 @@ export class UpperEntries {
     for (const part of parts) {
       host = `${host}/${part}`;
       rel = `${rel}/${part}`;
+      // A whiteout there: nothing of the host's shows below it, nothing is to be made.
+      if (this.claimed.has(rel)) throw new NotBeneathError(`${rel} is a whiteout`);
       if (this.made.has(rel)) continue;
-      this.add('dir', rel, lstatSync(host));
+      const st = lstatSync(host);
+      this.add('dir', rel, st, [], owner(st) ?? undefined);
     }
   }
 
-  /** One entry of the host's mode and times (st: the host's lstat); `flags` as entryOp's. */
-  add(kind: 'dir' | 'file', rel: string, st: { mode: number; atimeMs: number; mtimeMs: number }, flags: EntryFlag[] = []): void {
-    this.entries.push(entryOp(kind, rel, { mode: st.mode, times: { atime: st.atimeMs / 1000, mtime: st.mtimeMs / 1000 }, flags }));
+  /** A name something else makes in the layer (a --hide whiteout): no entry may make it, nor anything below it. */
+  claim(rel: string): void {
+    this.made.add(rel);
+    this.claimed.add(rel);
+  }
+
+  /** One entry of the host's mode and times (st: the host's lstat); `flags` and `owner` as entryOp's. */
+  add(kind: 'dir' | 'file', rel: string, st: { mode: number; atimeMs: number; mtimeMs: number }, flags: EntryFlag[] = [], owner?: { uid: number; gid: number }): void {
+    this.entries.push(entryOp(kind, rel, { mode: st.mode, times: { atime: st.atimeMs / 1000, mtime: st.mtimeMs / 1000 }, flags, ...(owner ? { owner } : {}) }));
     this.made.add(rel);
   }
 

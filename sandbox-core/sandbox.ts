@@ -539,9 +539,10 @@ function ownDirsToHide(storeDir: string, binds: BindRequest[], hostView: boolean
 /**
  * `layerBase` is where the helper finds the layers the overlays are made of: the sandbox's own
  * dir, or the --disk tmpfs it copies them onto first (a whiteout left in the original would
- * not be seen, and the path would not be hidden).
+ * not be seen, and the path would not be hidden). With `into` (a new sandbox's layers, which
+ * the helper makes and which hold nothing yet) the whiteout's parents are entries too.
  */
-function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: Dir, layerBase: string): SpecOp[] {
+function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: Dir, layerBase: string, into: UpperEntries | null): SpecOp[] {
   const ops: SpecOp[] = [];
   for (const p of paths) {
     let st: Stats | null = null;
@@ -558,7 +559,21 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: 
     if (!st && (!layer || layer.target === p)) continue;
     let coverDir = st?.isDirectory() ?? false;
     // An overlay's own root has no parent in its layer: it is covered.
-    if (layer && layer.target !== p) {
+    if (layer && layer.target !== p && into) {
+      const rel = into.at(layer, p);
+      // Nothing of the layer's is there but what this launch makes: a dir made for something
+      // else (a parent of another hidden path) may merge with the host's below it: covered.
+      if (into.has(rel)) {
+        if (!st) continue;
+        coverDir = true;
+      } else {
+        // Below another hidden path's whiteout: already absent inside.
+        try { into.dirs(layer, p, true, owner); } catch (e) { if (e instanceof NotBeneathError) continue; throw e; }
+        into.claim(rel);
+        ops.push({ op: 'whiteout', args: [dirname(layerBase), `${basename(layerBase)}/${rel}`] });
+        continue;
+      }
+    } else if (layer && layer.target !== p) {
       let upper: Dir | null = null, parent: Dir | null = null;
       try {
         upper = openOwn(meta, layers, upperOf(layer));
@@ -830,17 +845,17 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   // --disk: the helper copies the layers onto a tmpfs of that size and back afterwards.
   const diskDir = req.diskBytes ? join(meta.layersDir, 'disk') : null;
   // A new sandbox's first launch: its layer dirs and stand-in tree are made by the helper
-  // (entries), with the package managers' pre-copies and the unreadable dirs shown empty in a
-  // fuse layer, except where sbx itself writes into them before the launch (--hide), or they
-  // move (--disk), or an image's root is their lower. A re-plan or a retry runs --in it: sbx
-  // makes them.
-  const helperMakes = !req.inSandbox && !lower && !req.diskBytes && !req.hide.length;
+  // (entries), with the package managers' pre-copies, the unreadable dirs shown empty in a
+  // fuse layer and the parents of --hide's whiteouts, except where they move (--disk) or an
+  // image's root is their lower. A re-plan or a retry runs --in it: sbx makes them.
+  const helperMakes = !req.inSandbox && !lower && !req.diskBytes;
   const entries: SpecOp[] = [];
   // A setgid layers dir makes the stand-in tree setgid: its entries then get its group (skeleton.ts).
   const layersSetgid = helperMakes && uid === 0 && (layers.stat().mode & 0o2000) !== 0;
   // Root builds the view in the helper's own mount namespace (build_outside): a quiet
-  // throwaway run's layers can live on a tmpfs there, which nobody reads after the command.
-  const inTmpfs = helperMakes && uid === 0 && req.throwaway && req.layersUnread && meta.layersDir !== store.dirOf(meta.id)
+  // throwaway run's layers can live on a tmpfs there, which nobody reads after the command
+  // (not with --hide, whose whiteouts name the layers dir).
+  const inTmpfs = helperMakes && !req.hide.length && uid === 0 && req.throwaway && req.layersUnread && meta.layersDir !== store.dirOf(meta.id)
     && idmap.ops.some((o) => o.op === 'build_outside') ? new Set<string>() : null;
   // The helper also makes what sbx would write into a fuse layer before the launch (the
   // pre-copies, the dirs shown empty), and says what the review needs of each copy (inode and
@@ -872,7 +887,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     if (helperMakes) entries.push(entryOp('dir', 'root'));
     else openOwn(meta, layers, 'root', true).close();
     if (req.diskBytes) openOwn(meta, layers, 'disk', true).close();
-    hidden = lower ? [] : hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: st.uid + idmap.shift.uid, gid: st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid }), layers, diskDir ?? meta.layersDir);
+    hidden = lower ? [] : hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: st.uid + idmap.shift.uid, gid: st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid }), layers, diskDir ?? meta.layersDir, upperEntries);
   } catch (e) {
     // ENOENT here is a host path that vanished since it was planned (a test's dir in a busy
     // /tmp), whether or not a mount moved with it: nothing has run yet, so plan again.

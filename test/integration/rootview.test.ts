@@ -167,7 +167,7 @@ testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${F
 
 // A new sandbox's run has the helper make the empty copies of the lock and account files and
 // the dirs shown empty (entry ops, like its layer dirs; it reports each copy's inode and ctime
-// for the review); a --hide run has sbx make them itself. The view must be the same either way.
+// for the review); a --disk run has sbx make them itself. The view must be the same either way.
 testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${FUSE_PROBLEM}`), { missing: !IS_ROOT })('unprivileged: the helper makes the copies shown empty, the same view as sbx makes them', () => {
   // A reviewed run: the review knows each copy by what the helper reported of it, so an
   // unwritten copy is no change.
@@ -204,17 +204,19 @@ testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${F
   // each dir shown empty (a fuse layer's mtime is that of the whiteout made in it).
   const script = `for f in ${files.join(' ')}; do stat -c '%n %F %a %u %s %Y' "$f"; done; for d in ${shown.join(' ')}; do stat -c '%n %F %a %u %X' "$d"; ls -A "$d"; done`;
   const byHelper = sbx(['run', '-n', '-q', '--', 'sh', '-c', script], { store });
-  const bySbx = sbx(['run', '-n', '-q', '--hide', '/nonexistent-sbx-test', '--', 'sh', '-c', script], { store });
+  const bySbx = sbx(['run', '-n', '-q', '--disk', '64M', '--', 'sh', '-c', script], { store });
   assert.is(byHelper.code, 0, byHelper.stderr);
   assert.is(bySbx.code, 0, bySbx.stderr);
   assert.is(byHelper.stdout, bySbx.stdout);
   assert.ok(byHelper.stdout.includes('/etc/shadow regular empty file 640 0 0 '), byHelper.stdout);
   // Through fuse-overlayfs such a dir lists empty with or without a mark: the mark sbx sets
   // itself (kernel overlayfs's xattr) is looked for in the layer of a kept sandbox.
-  const kept = sbx(['run', '-q', '--name', 'marks', '--hide', '/nonexistent-sbx-test', '--', 'touch', '/opt/sbx-rootview-marks'], { store, env: { SBX_DEBUG_SPEC: '1' } });
+  const kept = sbx(['run', '-q', '--name', 'marks', '--disk', '64M', '--', 'touch', '/opt/sbx-rootview-marks'], { store, env: { SBX_DEBUG_SPEC: '1' } });
   assert.is(kept.code, 0, kept.stderr);
   try {
-    const uppers = [...kept.stderr.matchAll(/^fuse_lower ("[^"]*") "[^"]*" "[^"]*" ("[^"]*")/gm)].map((m) => [str(m[1]!), str(m[2]!)] as const);
+    // The spec names the layers as --disk's tmpfs holds them during the run: read where they
+    // are copied back to, the sandbox's own dir.
+    const uppers = [...kept.stderr.matchAll(/^fuse_lower ("[^"]*") "[^"]*" "[^"]*" ("[^"]*")/gm)].map((m) => [str(m[1]!), str(m[2]!).replace(/\/disk\/(L\d+\/upper)$/, '/$1')] as const);
     for (const d of shown) {
       const [tree, upper] = uppers.filter(([t]) => d.startsWith(`${t}/`)).sort((a, b) => b[0].length - a[0].length)[0] ?? [];
       if (!tree || !upper) continue; // a fuse layer's mark is its `.wh..wh..opq` file

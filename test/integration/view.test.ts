@@ -168,7 +168,7 @@ testUnless(USER_CASE ?? (dir ? null : 'no directory of the host holds a mount ou
 });
 
 // A new sandbox's layer dirs and stand-in tree are made by the helper from entry ops (native/
-// entries.c); a --hide run has sbx make them itself. Both must be the same tree: types, modes,
+// entries.c); a --disk run has sbx make them itself. Both must be the same tree: types, modes,
 // owners, symlink targets, and the host's times where the host has not changed since.
 test('the layer dirs and stand-ins the helper makes are the ones sbx makes itself', () => {
   const since = Date.now() - 1;
@@ -210,8 +210,8 @@ test('the layer dirs and stand-ins the helper makes are the ones sbx makes itsel
     if (existsSync(join(dir, 'skel'))) look('skel');
     return out;
   };
-  // A --hide makes sbx make them; one whose parent is missing puts no whiteout in a layer.
-  const bySbx = made(['--hide', '/nonexistent-sbx-test/x']);
+  // --disk makes sbx make them (the helper then copies them onto its tmpfs and back).
+  const bySbx = made(['--disk', '64M']);
   const byHelper = made([]);
   // Compared where both runs planned the same entry (the host may mount or add something in
   // between: this machine runs other tests beside this one), which must be nearly all.
