@@ -134,7 +134,7 @@ const READONLY_PROC = ['/proc/sys', '/proc/bus', '/proc/fs', '/proc/irq'];
 const DEV_NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 
 function isTmpfs(path: string): boolean {
-  try { return statfsSync(path).type === 0x01021994; } catch { return false; }
+  try { return statfsSync(path).type === TMPFS_MAGIC; } catch { return false; }
 }
 
 /** lstat results of host paths taken during one plan (settleUnits), by path. */
@@ -866,7 +866,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   let moved = false;
   try {
     // --disk copies the layers onto a tmpfs of the helper's.
-    prepareLayers(meta, units, idmap.shift ?? { uid, gid }, layers, lower?.lowerRoot ?? null, seen, helperMakes, entries, inTmpfs, () => !!req.diskBytes || statfsSync(meta.layersDir).type === TMPFS_MAGIC);
+    prepareLayers(meta, units, idmap.shift ?? { uid, gid }, layers, lower?.lowerRoot ?? null, seen, helperMakes, entries, inTmpfs, () => !!req.diskBytes || isTmpfs(meta.layersDir));
     if (!lower) {
       // A --hide path stays absent: a copy there would show the file the whiteout hides.
       const notHidden = (p: string): boolean => !req.hide.some((h) => isWithin(p, h));

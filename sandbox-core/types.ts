@@ -21,7 +21,7 @@ export interface Layer {
    * A kernel overlay (`format: 'kernel'`) whose lower is this tree as a read-only
    * fuse-overlayfs daemon shows it (squash_to_root: the host's files look root's, so an ordinary
    * user's overlay can copy them up): the layer dir of the tree that holds the daemon's mount
-   * (its `mnt`). The daemon serves the trees of one host filesystem; writes stay in the kernel.
+   * (its `mnt`). One daemon serves the trees of every host filesystem; writes stay in the kernel.
    */
   fuseLower?: string;
 }

@@ -392,7 +392,7 @@ class WalkDecoder {
   private target = '';
   private root = '';
   private fuse = false;
-  /** The layer's tree read through fuse-overlayfs (throughFuse): its owners mean nothing. */
+  /** The layer's tree read through fuse-overlayfs (throughFuse): every host file looked root's (ownerBack). */
   private squash = false;
   private others: string[] = [];
   private num = 0;
@@ -430,8 +430,8 @@ class WalkDecoder {
     const meta = p.meta;
     this.meta = meta;
     this.opts = opts;
-    this.shiftIds = meta.idShift ?? (meta.uid !== 0 && !meta.options?.keepUser ? undefined : null);
     this.asRoot = meta.uid !== 0 && !meta.options?.keepUser;
+    this.shiftIds = meta.idShift ?? (this.asRoot ? undefined : null);
     // The lower layers are a tree the user owns (an image sandbox, --rootfs), not the host's.
     this.ownLower = !!(meta.image || meta.rootfs);
     this.checkFormat = this.reviewer !== null && meta.uid !== 0;

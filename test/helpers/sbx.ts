@@ -181,3 +181,8 @@ export function userIds(name: string): { uid: number; home: string } | null {
   const f = line.split(':');
   return { uid: Number(f[2]), home: f[5]! };
 }
+
+/** Root's tests that run sbx as the test user (`setpriv` to sbxtest): whether that user exists and can read this build. */
+export function testUserCanRunSbx(): boolean {
+  return IS_ROOT && existsSync('/home/sbxtest') && spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', 'test', '-r', SBX]).status === 0;
+}

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CI, IS_ROOT, makeCanary, provenStore, removeCanary, runReport, SBX as SBX_PATH, sbx } from '../helpers/sbx.js';
+import { CI, IS_ROOT, makeCanary, provenStore, removeCanary, runReport, SBX as SBX_PATH, sbx, testUserCanRunSbx } from '../helpers/sbx.js';
 import { buildDeb } from '../helpers/deb.js';
 import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 
@@ -70,7 +70,7 @@ testUnless(ROOT_CASE)('root: a committed new top-level directory lands on the ho
 // `sudo sbx commit ID` on an ordinary user's sandbox: what root writes in the user's store
 // stays the user's, so a partial commit leaves a sandbox the user still sees and discards.
 const NO_USER = 'the test user sbxtest cannot run this build';
-const userCanRunSbx = IS_ROOT && existsSync('/home/sbxtest') && spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', 'test', '-r', SBX_PATH]).status === 0;
+const userCanRunSbx = testUserCanRunSbx();
 testUnless(ROOT_CASE ?? (userCanRunSbx ? null : NO_USER))('root: a sudo-style partial commit leaves the user\'s sandbox theirs (ls, diff, discard)', () => {
   const userStore = userStoreDir();
   const a = `/${tag}-sudo-a`, bdir = `/${tag}-sudo-b`;

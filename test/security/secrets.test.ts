@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IS_ROOT, SBX, makeStore, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
+import { IS_ROOT, SBX, makeStore, sbx, sbxAsync, removeStore, testUserCanRunSbx } from '../helpers/sbx.js';
 import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 
 const store = makeStore();
@@ -129,7 +129,7 @@ test('--hide of a path that does not exist yet keeps out what the host creates t
 // that dir and the path showed (sbx made them itself then: --disk, or every --hide run until
 // 2026-12-04). The tree is root's, under /var (which the view walks for such dirs); the runs
 // are the test user's, in its own store.
-const userRuns = IS_ROOT && existsSync('/home/sbxtest') && spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', 'test', '-r', SBX]).status === 0;
+const userRuns = testUserCanRunSbx();
 testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run this build'), { missing: IS_ROOT })('an ordinary user\'s --hide of a dir holding one it cannot read: absent inside, with or without --disk', () => {
   const tree = `/var/tmp/sbx-hidecase-${randomBytes(4).toString('hex')}`;
   const userStore = mkdtempSync('/home/sbxtest/sbx-hide-store-');
