@@ -14,6 +14,7 @@ import { HostTreeSizes } from '../sandbox-core/changes/host-tree.js';
 import { gitRepoOf, RepoFold } from '../sandbox-core/changes/repo-fold.js';
 import type { DiffFolds } from './render-diff-folds.js';
 import type { SummaryOptions } from './summary-marker.js';
+import { NO_CHANGES } from './review-words.js';
 
 type Colors = { green(s: string): string; red(s: string): string; yellow(s: string): string; cyan(s: string): string; magenta(s: string): string; dim(s: string): string; bold(s: string): string };
 
@@ -59,7 +60,7 @@ export function countLine(changes: Change[], named?: NamedChanges): string {
   const n = countChanges(changes);
   // A names-only scan's new files are all added files.
   if (named) { n.added += named.length; n.total += named.length; }
-  if (!n.total) return 'no changes';
+  if (!n.total) return NO_CHANGES;
   return ORDER.filter((k) => n[k]).map((k) => `${n[k]} ${k}`).join(', ');
 }
 

@@ -14,6 +14,7 @@ import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
 import { globMatcher } from '../sandbox-core/changes/glob.js';
 import type { commitWithReport as CommitWithReport } from './commit-report.js';
 import { countText, progressLine } from './progress.js';
+import { changesHeading, DISCARDED } from './review-words.js';
 import { queuedAsk, type Ask } from './answers.js';
 import { builtin } from '../sandbox-core/base/builtin.js';
 import { parentB } from '../sandbox-core/base/bpath.js';
@@ -228,12 +229,12 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
   }
   const summary = () => {
     if (!wantSummary || !s) return;
-    rendered(`${colors.bold('Changes')}: ${countLine(s.changes)}\n${renderSummary(s.changes, colors, SUMMARY_LIMIT)}`);
+    rendered(changesHeading(colors.bold, countLine(s.changes)) + renderSummary(s.changes, colors, SUMMARY_LIMIT));
   };
   if (opts.discard) {
     summary();
     store.remove(meta, bigRemover(s));
-    if (wantSummary) info('discarded: the host was not touched');
+    if (wantSummary) info(DISCARDED);
     return 0;
   }
   const changes = s!.changes;
@@ -257,7 +258,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
   // End of input answers null, which every question below takes as "save".
   const ask = queuedAsk(rl, process.stderr);
   try {
-    rendered(`${colors.bold('Changes')}: ${countLine(changes)}\n${renderSummary(changes, colors, SUMMARY_LIMIT)}`);
+    rendered(changesHeading(colors.bold, countLine(changes)) + renderSummary(changes, colors, SUMMARY_LIMIT));
     const ended = endLine(opts.exitStatus, opts.endReasons);
     const ctx = sensitiveContext();
     const flagged: string[] = [];
@@ -295,7 +296,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
         tty.close();
         return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s!, ...(pick ? { pick, leftOutAs } : {}) }, process.stdout);
       }
-      if (a === 'd' || a === 'discard') { store.remove(meta, bigRemover(s)); info('discarded: the host was not touched'); return 0; }
+      if (a === 'd' || a === 'discard') { store.remove(meta, bigRemover(s)); info(DISCARDED); return 0; }
       if (a === 'r' || a === 'review') {
         const out = process.stdout.isTTY ? process.stdout : process.stderr;
         const { page } = await import('./pager.js');

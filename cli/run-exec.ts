@@ -11,7 +11,9 @@ import { SbxError } from '../sandbox-core/base/errors.js';
 import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { rawArgs } from '../sandbox-core/rawbytes.js';
-import { info, say, setQuiet, warn } from './output.js';
+import { colors, info, rendered, say, setQuiet, warn } from './output.js';
+import { changesHeading, DISCARDED, NO_CHANGES } from './review-words.js';
+import { onlyJobStarts } from '../sandbox-core/changes/empty-scan.js';
 import { cleanEnv } from '../sandbox-core/clean-env.js';
 import { display, displayText } from '../sandbox-core/base/bpath.js';
 import { parseLimitFlags, sizeFlag } from './limit-options.js';
@@ -174,6 +176,16 @@ export async function executeRun(o: RunOptions): Promise<number> {
   // remove the sandbox, so its code (review, change lists, rendering) is not even loaded.
   if (o.discard && o.quiet && !o.report) {
     store.remove(result.meta);
+    return result.exitStatus;
+  }
+  // A run whose helper found nothing in any layer ends as the review would (the summary's
+  // first line, the sandbox removed), without loading it: its modules' start was ~3 ms of a
+  // `run -n -- true`. The review still takes what it does more with an empty list: a report,
+  // --only/--exclude that match nothing (it warns), a named sandbox (it is saved).
+  if (result.reviewAnswer && onlyJobStarts(result.reviewAnswer, result.meta.layers.length) && !o.report && !o.only.length && !o.exclude.length && (o.discard || !result.meta.name)) {
+    if (!o.quiet) rendered(changesHeading(colors.bold, NO_CHANGES));
+    store.remove(result.meta);
+    if (o.discard && !o.quiet) info(DISCARDED);
     return result.exitStatus;
   }
   // Loaded only now: the change list and diff machinery cost nothing before the command starts.

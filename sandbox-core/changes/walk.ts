@@ -23,6 +23,7 @@ import { planLayers, requestOf, type WalkPlan } from './scan-request.js';
 import { settleUnreadable, type UnreadableDir } from './unreadable-copy.js';
 import { NamedChanges } from './named.js';
 import { givenAway, rootReviewer, type Owned } from './owner.js';
+import { onlyJobStarts } from './empty-scan.js';
 
 export { upperDirOf } from './scan-request.js';
 
@@ -978,13 +979,6 @@ function keepFilledBindParents(entries: UpperEntry[], made: number[]): void {
     if (p >= 0 && isMade.has(p) && (!isMade.has(i) || filled[i])) filled[p] = 1;
   }
   for (const i of made) if (filled[i]) entries[i]!.skeleton = false;
-}
-
-/** Whether `answer` is the `J` records of jobs 0 to n-1 and nothing else (native/scan.c). */
-function onlyJobStarts(answer: Buffer, n: number): boolean {
-  if (answer.length !== 5 * n) return false;
-  for (let j = 0; j < n; j++) if (answer[5 * j] !== 0x4a || answer.readUInt32LE(5 * j + 1) !== j) return false;
-  return true;
 }
 
 /**

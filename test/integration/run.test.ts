@@ -252,6 +252,32 @@ test("sbx's own lines go to fd 2 with write(2): a run builds neither process.std
   if (IS_ROOT) for (const m of ['NativeModule child_process', 'NativeModule net']) assert.not.ok(loaded.includes(m), `${m} was loaded`);
 });
 
+test("a run that changed nothing ends as the review would: the same lines, no sandbox left; a name, --report and --only still get the review's answer", () => {
+  const entries = () => readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n));
+  const before = entries();
+  // As root the helper's answer is its job starts alone (cli/run-exec.ts ends the run without
+  // the review); an ordinary user's holds sbx's own marks and goes through the review: the same lines.
+  const saved = sbx(['run', '--', 'true'], { store });
+  assert.is(saved.code, 0, saved.stderr);
+  assert.is(saved.stderr, 'Changes: no changes\n');
+  const kept = sbx(['run', '-y', '--', 'sh', '-c', 'exit 3'], { store });
+  assert.is(kept.code, 3, kept.stderr);
+  assert.is(kept.stderr, 'Changes: no changes\n');
+  assert.equal(entries(), before, 'a run that changed nothing left its sandbox');
+  const named = sbx(['run', '--name', 'nothing-changed', '--', 'true'], { store });
+  assert.is(named.code, 0, named.stderr);
+  assert.match(named.stderr, /^Changes: no changes\nsbx: sandbox nothing-changed saved/);
+  assert.is(sbx(['discard', 'nothing-changed'], { store }).code, 0);
+  const only = sbx(['run', '-n', '--only', '/nowhere-at-all', '--', 'true'], { store });
+  assert.is(only.code, 0, only.stderr);
+  assert.match(only.stderr, /--only '\/nowhere-at-all' matches no change/);
+  const report = join(canary, 'nothing.json');
+  const reported = sbx(['run', '-n', '-q', '--report', report, '--', 'true'], { store });
+  assert.is(reported.code, 0, reported.stderr);
+  assert.equal(JSON.parse(readFileSync(report, 'utf8')).changes, []);
+  assert.equal(entries(), before);
+});
+
 test('top-level layout of / is the same inside', () => {
   const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', 'cd /; for f in $(ls -A /); do f=/$f; if [ -L "$f" ]; then echo "$f -> $(readlink "$f")"; else echo "$f"; fi; done'], { store });
   assert.is(r.code, 0, r.stderr);

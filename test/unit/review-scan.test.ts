@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { makeFixture, whiteout, copyUp, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
 import { reviewScanOf } from '../../sandbox-core/changes/scan-request.js';
+import { onlyJobStarts } from '../../sandbox-core/changes/empty-scan.js';
 import { helperPath } from '../../sandbox-core/helper.js';
 import { parseStatusLines } from '../../sandbox-core/launch.js';
 
@@ -69,6 +70,14 @@ test('a sandbox that changed nothing: the answer holds each layer\'s start and n
   const answer = helperAnswer();
   // 'J' and the job's number, per layer: nothing else.
   assert.is(answer.length, 3 * 5);
+  // What cli/run-exec.ts asks before it would load the review: that answer, and no other.
+  assert.ok(onlyJobStarts(answer, 3));
+  assert.not.ok(onlyJobStarts(answer, 2), 'a layer more than the run has');
+  assert.not.ok(onlyJobStarts(answer, 4), 'a layer the helper did not answer');
+  const swapped = Buffer.from(answer);
+  swapped.writeUInt32LE(2, 6);
+  assert.not.ok(onlyJobStarts(swapped, 3), 'job 2 where job 1 starts');
+  assert.not.ok(onlyJobStarts(Buffer.concat([answer.subarray(0, 10), Buffer.from('D'), answer.subarray(11)]), 3), 'a record other than a job start');
   // Nothing is opened to decode it: the layers may be gone already.
   for (const l of f.meta.layers) rmSync(join(f.meta.layersDir, l.dir), { recursive: true });
   assert.equal(scanSandbox(f.meta, { answer }), { changes: [], errors: [], links: new Map(), layerBytes: 0 });
