@@ -259,7 +259,10 @@ async function rootRows() {
     rmSync(floorDir, { recursive: true, force: true });
     const throwawayDir = mkdtempSync(join(tmpdir(), 'sbx-bench-floor-n-'));
     const throwawayArgs = floorSpecThrowaway(throwawayDir, env);
-    const runFloor = typeof throwawayArgs === 'string' ? null : time(process.execPath, [join(REPO, 'bench', '_run-floor.cjs'), ...throwawayArgs]);
+    // In turns with sbx's run: sbx against its floor is the row the start-up's gap rests on,
+    // and timed apart (minutes after sbx's own row) it read 0.98x in one run, 1.24x in the next.
+    const floorVs = typeof throwawayArgs === 'string' ? null : timeVs([process.execPath, [join(REPO, 'bench', '_run-floor.cjs'), ...throwawayArgs]], [SBX, ['run', '-n', '-q', '--', 'true']], { env });
+    const runFloor = floorVs?.a ?? null;
     const traceCache = mkdtempSync(join(tmpdir(), 'sbx-bench-trace-cache-'));
     const opt = optimizingCompiles(process.execPath, [SBX, 'run', '-n', '-q', '--', 'true'], { ...env, XDG_CACHE_HOME: traceCache });
     rmSync(traceCache, { recursive: true, force: true });
@@ -281,7 +284,7 @@ async function rootRows() {
       row('`node` spawning `unshare -Urmpf --mount-proc true`', nodeNs, '`node -e 0`', node, { note: "the floor of a run from Node: start, child_process, one spawn, the namespaces; sbx's goal is 1.2x node alone" }),
       row('  … the floor of a run from Node with this helper', runFloor, '`node -e 0`', node, { note: typeof throwawayArgs === 'string' ? throwawayArgs : "node, the run's cgroups and layers dir made (with the stand-in files sbx copies there), the helper on the spec sbx made for a `run -n -q -- true` (root's: the layers on the helper's tmpfs), waited for, the layers dir and cgroups removed: no run from Node with this helper can beat it" }),
       row('  … the same floor on a saved sandbox\'s spec (`run --in`)', savedFloor, 'that floor', runFloor, { note: typeof floorArgs === 'string' ? floorArgs : "the spec of a run in a saved sandbox (store on tmpfs here): no layer dirs made or removed by the helper, overlays not volatile; this was the floor row before 2026-12-02" }),
-      row('  … `sbx run -n -q -- true` against that floor', run, 'the floor', runFloor, { note: 'what sbx loads and plans before the helper and does after it' }),
+      row('  … `sbx run -n -q -- true` against that floor', floorVs?.b ?? null, 'the floor', runFloor, { note: `what sbx loads and plans before the helper and does after it; ${inTurns(floorVs)}` }),
       // Counted, not timed: load on a shared machine stretches time, not this.
       row('minor page faults of `sbx run -n -q -- true`', run?.flt ?? null, '`node -e 0`', node?.flt ?? null, { unit: 'faults', note: `the node+unshare floor: ${nodeNs?.flt ?? 'n/a'}; each costs ~${faultUs()} us on this machine, so what a run touches is much of what it costs` }),
       row('`sbx run -n -q -- true` step by step, beside the floor\'s same steps', stepsTotal(split[0]), 'the floor', stepsTotal(split[1]),
@@ -330,7 +333,9 @@ function asTestUser() {
     const floorCmd = typeof floorArgs === 'string' ? null : as([process.execPath, join(copy, 'bench', '_run-floor.cjs'), ...floorArgs]);
     // In turns with `node -e 0`, as root's headline rows.
     const pair = timeVs([nodeCmd[0], nodeCmd[1]], [sbxCmd[0], sbxCmd[1]]);
-    const timed = { run: pair?.b ?? null, node: pair?.a ?? null, pair, floor: floorCmd && time(floorCmd[0], floorCmd[1]), floorWhy: typeof floorArgs === 'string' ? floorArgs : '' };
+    // The floor in turns with sbx too, as root's.
+    const floorPair = floorCmd && timeVs([floorCmd[0], floorCmd[1]], [sbxCmd[0], sbxCmd[1]]);
+    const timed = { run: pair?.b ?? null, node: pair?.a ?? null, pair, floor: floorPair?.a ?? null, floorPair, floorWhy: typeof floorArgs === 'string' ? floorArgs : '' };
     // After the timed runs, with a cache dir of its own (V8 rejects a code cache made under other flags).
     const traceCache = join(copy, 'trace-cache');
     mkdirSync(traceCache, { mode: 0o700 });
@@ -346,11 +351,11 @@ function asTestUser() {
 function userRows() {
   const u = asTestUser();
   const why = typeof u === 'string' ? u : '';
-  const r = typeof u === 'string' ? { run: null, node: null, pair: null, floor: null, floorWhy: u, opt: null } : u;
+  const r = typeof u === 'string' ? { run: null, node: null, pair: null, floor: null, floorPair: null, floorWhy: u, opt: null } : u;
   return [
     row(`\`sbx run -n -q -- true\` as an ordinary user (${TEST_USER})`, r.run, '`node -e 0` as that user', r.node, { goal: 1.2, note: why || `both through setpriv and env; one read-only fuse-overlayfs daemon under the system trees' kernel overlays, newuidmap, the copies shown empty; ${inTurns(r.pair)}` }),
     row('  … the floor of that run from Node with this helper', r.floor, '`node -e 0` as that user', r.node, { note: r.floorWhy || "as that user: node, the layers dir made, the helper on the spec sbx made for this user's `run -n -q -- true` (its fuse-overlayfs daemon, newuidmap and newgidmap, the stand-in copies the helper makes), waited for, what is left of the layers dir removed: no run from Node with this helper can beat it" }),
-    row("  … that user's `sbx run -n -q -- true` against that floor", r.run, 'the floor', r.floor, { note: 'what sbx loads and plans before the helper and does after it, as that user' }),
+    row("  … that user's `sbx run -n -q -- true` against that floor", r.floorPair?.b ?? null, 'the floor', r.floor, { note: `what sbx loads and plans before the helper and does after it, as that user; ${inTurns(r.floorPair)}` }),
     row('  … functions compiled by V8\'s optimizing compiler during it', r.opt ? r.opt.count : null, '', null, { unit: 'functions', note: why || `${r.opt?.names.length ? r.opt.names.join(', ') : 'none'}; as for root's row above` }),
   ];
 }
