@@ -23,7 +23,7 @@ const COLOR: Record<ChangeKind, keyof Colors> = { added: 'green', modified: 'yel
 
 function nameOf(c: Change): string {
   let s = display(c.path);
-  if (c.type === 'dir' && c.change !== 'deleted') s += '/';
+  if (c.type === 'dir' && c.change !== 'deleted' && c.path !== '/') s += '/';
   if (c.type === 'symlink' && c.target !== undefined && c.change !== 'deleted') s += ` -> ${display(c.target)}`;
   return s;
 }

@@ -13,7 +13,7 @@ import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { rawArgs } from '../sandbox-core/rawbytes.js';
 import { colors, info, rendered, say, setQuiet, warn } from './output.js';
 import { changesHeading, DISCARDED, NO_CHANGES } from './review-words.js';
-import { onlyJobStarts } from '../sandbox-core/changes/empty-scan.js';
+import { changedNothing } from '../sandbox-core/changes/empty-scan.js';
 import { cleanEnv } from '../sandbox-core/clean-env.js';
 import { display, displayText } from '../sandbox-core/base/bpath.js';
 import { parseLimitFlags, sizeFlag } from './limit-options.js';
@@ -182,7 +182,7 @@ export async function executeRun(o: RunOptions): Promise<number> {
   // first line, the sandbox removed), without loading it: its modules' start was ~3 ms of a
   // `run -n -- true`. The review still takes what it does more with an empty list: a report,
   // --only/--exclude that match nothing (it warns), a named sandbox (it is saved).
-  if (result.reviewAnswer && onlyJobStarts(result.reviewAnswer, result.meta.layers.length) && !o.report && !o.only.length && !o.exclude.length && (o.discard || !result.meta.name)) {
+  if (result.reviewAnswer && changedNothing(result.reviewAnswer, result.meta.layers.length) && !o.report && !o.only.length && !o.exclude.length && (o.discard || !result.meta.name)) {
     if (!o.quiet) rendered(changesHeading(colors.bold, NO_CHANGES));
     store.remove(result.meta);
     if (o.discard && !o.quiet) info(DISCARDED);

@@ -15,9 +15,15 @@
  *   depends on them, the others are reported as none; flag 4: count the lines of new files;
  *   flag 8: send the text of new files, at most `budget` bytes in all over the request;
  *   `cap`, present with flag 4 or 8, is the largest file read; `budget` with flag 8;
- *   flag 16 (not with 8): names mode, see 'N' below)
+ *   flag 16 (not with 8): names mode, see 'N' below; flag 32: base_rel\0 follows, see 'R')
  * stdout, records (integers little-endian):
  *   'J' u32 job                                  a job starts
+ *   'R' ROOT ROOT ROOT                           flag 32, right after 'J': the upper root, the
+ *                                                host root and `base_rel` (below the layers
+ *                                                root: a dir sbx made as it made the upper
+ *                                                root), each ROOT = u32 errno (0: then STAT
+ *                                                and XATTRS). The roots' own attributes, which
+ *                                                no 'E' record carries
  *   'D' i32 dir u32 errno                        directory `dir` (-1: the job's root) cannot
  *                                                be read; nothing below it is reported
  *   'E' i32 parent u16 namelen name
@@ -778,6 +784,18 @@ static int pool_start(void) {
   return 1;
 }
 
+/* A ROOT of an 'R' record: the directory `rel` below `b`'s root, its stat and xattrs (read
+ * through the directory made the cwd: l*xattr on "." follow nothing). */
+static void put_root(struct beneath *b, const char *rel) {
+  int fd = beneath_dir(b, rel, strlen(rel));
+  struct stat st;
+  if (fd < 0 || fstatat(fd, "", &st, AT_EMPTY_PATH) < 0) { put32((uint32_t)(errno ? errno : EIO)); return; }
+  put32(0);
+  put_stat(&st);
+  if (fchdir(fd) < 0) put32((uint32_t)errno);
+  else put_xattrs(".");
+}
+
 static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_root, const char *host_root, int fuse, int few, int lines, int texts, int names_only, uint64_t cap, uint64_t budget) {
   struct stack st = {0};
   int32_t next = 0;
@@ -956,8 +974,16 @@ int scan_answer(const char *req, size_t len, int lfd, int hfd, int ofd, int say)
       budget = le32(in.p + off);
       off += 4;
     }
+    const char *base = NULL;
+    if (flags & 32) {
+      base = in.p + off;
+      const char *bn = off < in.len ? memchr(base, '\0', in.len - off) : NULL;
+      if (!bn) return fail("malformed request", EINVAL);
+      off = (size_t)(bn - in.p) + 1;
+    }
     if (flags & 16) flush_at = 1 << 16;
     put8('J'); put32(job);
+    if (base) { put8('R'); put_root(&ub, u); put_root(&hb, h); put_root(&ub, base); }
     int r = scan_job(&ub, &hb, u, h, flags & 1, flags & 2, flags & 4, flags & 8, flags & 16, cap, budget);
     if (r) return r;
   }

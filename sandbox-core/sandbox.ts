@@ -719,7 +719,10 @@ function scrapOps(meta: SandboxMeta, scratch: boolean, unread: boolean, inTmpfs:
     const own = dirs.filter((d) => !inTmpfs?.has(d)).map((d): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, d] }));
     return [...own, skel, ...(inTmpfs?.size ? [{ op: 'scrap_after', args: [meta.layersDir, LAYERS_TMPFS_DIR] } satisfies SpecOp] : [])];
   }
-  return [...dirs.map((d): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, `${d}/work`] })), skel];
+  // A kernel layer's work dir itself stays (empty): the review compares the upper root with
+  // it ('R' records, native/scan.c), made as it was. fuse-overlayfs's goes whole.
+  const kernel = new Set(meta.layers.filter((l) => l.format === 'kernel').map((l) => l.dir));
+  return [...dirs.map((d): SpecOp => ({ op: 'scrap_after', args: [meta.layersDir, kernel.has(d) ? `${d}/${KERNEL_WORK}` : `${d}/work`] })), skel];
 }
 
 /**

@@ -1,10 +1,58 @@
-// The helper's answer to a scan that found nothing in any layer: one job start ('J' u32 job,
-// native/scan.c) per layer and no other record. A module of its own: a run whose answer is
-// this ends without loading the review's decoder (cli/run-exec.ts).
+// The helper's answer to a scan that found nothing in any layer: per layer, its job start
+// ('J' u32 job, native/scan.c) and the 'R' record of its roots showing the upper root as sbx
+// made it, and no other record. A module of its own: a run whose answer is this ends without
+// loading the review's decoder (cli/run-exec.ts).
+import { isOverlayXattr } from './overlay-xattrs.js';
 
-/** Whether `answer` is the `J` records of jobs 0 to n-1 and nothing else. */
-export function onlyJobStarts(answer: Buffer, n: number): boolean {
-  if (answer.length !== 5 * n) return false;
-  for (let j = 0; j < n; j++) if (answer[5 * j] !== 0x4a || answer.readUInt32LE(5 * j + 1) !== j) return false;
-  return true;
+/** Bytes of a STAT (native/scan.c). */
+const STAT_BYTES = 92;
+
+/**
+ * One ROOT of an 'R' record read from `at`: its mode, owner and non-overlay xattrs (null: not
+ * read), and where it ends; null when it could not be stat'ed or runs past the answer.
+ */
+interface Root { mode: number; uid: number; gid: number; xattrs: string | null; end: number }
+
+function rootAt(b: Buffer, at: number): Root | null {
+  if (at + 4 > b.length || b.readUInt32LE(at) !== 0) return null;
+  const st = at + 4;
+  let o = st + STAT_BYTES;
+  if (o + 4 > b.length) return null;
+  const stat = { mode: b.readUInt32LE(st) & 0o7777, uid: b.readUInt32LE(st + 4), gid: b.readUInt32LE(st + 8) };
+  if (b.readUInt32LE(o) !== 0) return { ...stat, xattrs: null, end: o + 4 };
+  if (o + 8 > b.length) return null;
+  const count = b.readUInt32LE(o + 4);
+  o += 8;
+  const kept: string[] = [];
+  for (let k = 0; k < count; k++) {
+    if (o + 4 > b.length) return null;
+    const nl = b.readUInt32LE(o);
+    if (o + 4 + nl + 4 > b.length) return null;
+    const name = b.toString('latin1', o + 4, o + 4 + nl);
+    const vl = b.readUInt32LE(o + 4 + nl);
+    const v = o + 8 + nl;
+    if (v + vl > b.length) return null;
+    if (!isOverlayXattr(name)) kept.push(`${name}\0${b.toString('latin1', v, v + vl)}`);
+    o = v + vl;
+  }
+  return { ...stat, xattrs: kept.sort().join('\0\0'), end: o };
+}
+
+/**
+ * Whether `answer` is, for jobs 0 to n-1, a 'J' record and an 'R' record whose upper root
+ * has the host root's mode and the owner and xattrs (overlayfs's aside) of the dir sbx made
+ * beside it, and nothing else: the sandbox changed nothing. Stricter than the decoder
+ * (walk.ts rootEntry), never looser: a root it doubts is decoded.
+ */
+export function changedNothing(answer: Buffer, n: number): boolean {
+  let o = 0;
+  for (let j = 0; j < n; j++) {
+    if (o + 6 > answer.length || answer[o] !== 0x4a || answer.readUInt32LE(o + 1) !== j || answer[o + 5] !== 0x52) return false;
+    const up = rootAt(answer, o + 6);
+    const host = up && rootAt(answer, up.end);
+    const base = host && rootAt(answer, host.end);
+    if (!base || up!.mode !== host!.mode || up!.uid !== base.uid || up!.gid !== base.gid || up!.xattrs === null || up!.xattrs !== base.xattrs) return false;
+    o = base.end;
+  }
+  return o === answer.length;
 }

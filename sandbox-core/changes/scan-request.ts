@@ -34,7 +34,8 @@ export interface RequestOptions {
   namesOnly?: boolean;
 }
 
-interface ScanJob { upper: string; host: string; fuse: boolean }
+/** `base`: the layer's work dir, made as its upper root was (scan.c 'R': what the root is compared with). */
+interface ScanJob { upper: string; host: string; fuse: boolean; base: string }
 
 /** The request (native/scan.c) and the fds the helper is given: the layers root, the host side. */
 function scanRequest(jobs: ScanJob[], layersRoot: string, fewXattrs: boolean, linesUpTo: number | undefined, textUpTo: number | undefined, namesOnly: boolean): { input: Buffer; fds: number[] } {
@@ -43,11 +44,13 @@ function scanRequest(jobs: ScanJob[], layersRoot: string, fewXattrs: boolean, li
   // into one buffer: a run asks this before its helper starts, where three buffers a layer
   // were most of the request's ~0.6 ms.
   const word = (w: number): string => String.fromCharCode(w & 0xff, (w >>> 8) & 0xff, (w >>> 16) & 0xff, w >>> 24);
-  const flags = (fewXattrs || namesOnly ? 2 : 0) | (linesUpTo === undefined ? 0 : 4) | (textUpTo === undefined ? 0 : 8) | (namesOnly ? 16 : 0);
+  // Every job reports its roots ('R', flag 32): a change to the attributes of a layer's own
+  // root is in no entry below it.
+  const flags = 32 | (fewXattrs || namesOnly ? 2 : 0) | (linesUpTo === undefined ? 0 : 4) | (textUpTo === undefined ? 0 : 8) | (namesOnly ? 16 : 0);
   const words = (linesUpTo !== undefined || textUpTo !== undefined ? word(Math.min(Math.max(linesUpTo ?? 0, textUpTo ?? 0), 0xffffffff)) : '')
     + (textUpTo !== undefined ? word(TEXT_BUDGET) : '');
   let text = '';
-  for (const j of jobs) text += `${j.upper}\0${j.host}\0${word(flags | (j.fuse ? 1 : 0))}${words}`;
+  for (const j of jobs) text += `${j.upper}\0${j.host}\0${word(flags | (j.fuse ? 1 : 0))}${words}${j.base}\0`;
   const input = Buffer.from(text, 'latin1');
   // The layers root from the fd the store opened (fsat.ts rootPath), never its path again; the
   // host side is `/`, or an image sandbox's lower root (fsat.ts: the one place that decides).
@@ -81,6 +84,7 @@ export function planLayers(meta: SandboxMeta): WalkPlan | null {
 export function requestOf(p: WalkPlan, opts: RequestOptions): { input: Buffer; fds: number[] } {
   return scanRequest(p.jobLayers.map((li) => ({
     upper: relTo(p.layersRoot, p.roots[li]!), host: p.targets[li] === '/' ? '' : relTo('/', p.targets[li]!), fuse: p.meta.layers[li]!.format === 'fuse',
+    base: `${fromUser(p.meta.layers[li]!.dir)}/work`,
   })), p.layersRoot, !!opts.fewXattrs, opts.countLinesUpTo, opts.readNewUpTo, !!opts.namesOnly);
 }
 

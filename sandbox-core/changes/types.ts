@@ -60,6 +60,11 @@ export interface Change {
   givenAway?: true;
   /** Extended attributes of the upper entry, minus overlayfs's own (name → value). */
   xattrs?: Array<[string, Buffer]>;
+  /**
+   * A layer's own root (a mount point of the view, `/` among them): its `xattrs` are only
+   * those the command set or changed, and a commit takes none of the host's away.
+   */
+  layerRoot?: true;
   /** A replaced dir that is a dir on both sides (made opaque: emptied then refilled). */
   opaque?: boolean;
   /**

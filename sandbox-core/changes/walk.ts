@@ -23,7 +23,7 @@ import { planLayers, requestOf, type WalkPlan } from './scan-request.js';
 import { settleUnreadable, type UnreadableDir } from './unreadable-copy.js';
 import { NamedChanges } from './named.js';
 import { givenAway, rootReviewer, type Owned } from './owner.js';
-import { onlyJobStarts } from './empty-scan.js';
+import { changedNothing } from './empty-scan.js';
 
 export { upperDirOf } from './scan-request.js';
 
@@ -42,6 +42,8 @@ export interface UpperEntry {
   host0: EntryStat | null;
   /** Not reported itself: another layer's mount point or an ancestor of one. */
   skeleton: boolean;
+  /** The layer's own root (walk.ts rootEntry): only what the command changed there is in `xattrs`. */
+  layerRoot?: true;
   /** Lines of a new file as the helper counted them (WalkOptions.countLinesUpTo; see scan.c). */
   lines?: number;
   /** A new file's text as the helper read it (WalkOptions.readNewUpTo), or why not (scan.c). */
@@ -225,6 +227,12 @@ class Reader {
     this.off += STAT_BYTES;
     return st;
   }
+  /** A ROOT of an 'R' record: its stat and xattrs (or their errno), or null when not stat'ed. */
+  root(): { st: RecordStat; x: Xattrs | number } | null {
+    if (this.u32()) return null;
+    const st = this.stat();
+    return { st, x: this.xattrs() };
+  }
   /** An xattr list, or its errno. */
   xattrs(): Xattrs | number {
     const errno = this.u32();
@@ -321,22 +329,6 @@ function runScanAsync(req: { input: Buffer; fds: number[] }, dec: WalkDecoder): 
       if (!scheduled) settle();
     });
   });
-}
-
-/** The layers to walk, or null when no upper layer holds anything (no helper then). */
-function planWalk(meta: SandboxMeta): WalkPlan | null {
-  const p = planLayers(meta);
-  if (!p) return null;
-  // Layers whose upper is empty hold no change: a sandbox that changed nothing is reviewed
-  // without starting the helper at all. Once one layer holds something the helper starts
-  // anyway, and the layers after it go to it unlisted (an empty one is an open and a getdents
-  // there, against ~18 syscalls and a Dirent each from here: a root run here has 21 layers, and
-  // a one-change review under /etc made 1748 syscalls on Node's main thread, now 1419).
-  const first = meta.layers.findIndex((_, li) => {
-    try { return dirAt(p.roots[li]!).list().length > 0; } catch { return true; } // the helper reports why
-  });
-  if (first < 0) return null;
-  return { ...p, jobLayers: p.jobLayers.slice(first) };
 }
 
 /**
@@ -630,6 +622,40 @@ class WalkDecoder {
     up.gid = asRootIds && gid === meta.gid ? 0 : gid;
   }
 
+  /**
+   * The layer's own root, from its 'R' record, as an entry when the command changed its mode,
+   * owner or xattrs; none when nothing of it changed (or a side could not be read: the walk
+   * says why). The upper root is the overlay's root dir, made by sbx with the host's mode and
+   * with the owner and xattrs of the layer's work dir (`base`, made beside it the same way):
+   * its mode is compared with the host's, its owner and xattrs with the base's. A changed
+   * owner is the one the sandbox saw (ownerBack); the xattrs are those the command set or
+   * changed, never the host's it could not see (the upper root never had them), so a commit
+   * sets those and takes none of the host's away.
+   */
+  private rootEntry(u: { st: RecordStat; x: Xattrs | number } | null, h: { st: RecordStat; x: Xattrs | number } | null, base: { st: RecordStat; x: Xattrs | number } | null): void {
+    const target = this.target;
+    if (!u || !h || u.st.type !== 'dir' || h.st.type !== 'dir') return;
+    if (this.hidden.length && this.hidden.some((p) => isWithin(target, p))) return;
+    const up = u.st, host0 = h.st;
+    // An ordinary user's image cache (or --rootfs tree) is the user's, and root's inside (record()).
+    if (this.asRoot && this.ownLower) { if (host0.uid === this.meta.uid) host0.uid = 0; if (host0.gid === this.meta.gid) host0.gid = 0; }
+    const ownerMoved = !!base && (up.uid !== base.st.uid || up.gid !== base.st.gid);
+    if (ownerMoved) this.ownerBack(up, host0);
+    else { up.uid = host0.uid; up.gid = host0.gid; }
+    const userX = (x: Xattrs | number): Xattrs | null => (typeof x === 'number' ? null : x.filter(([n]) => !isOverlayXattr(n)));
+    const upX = userX(u.x), baseX = base ? userX(base.x) : null;
+    if (upX === null) this.errors.push(`${target}: cannot read the sandbox copy's attributes (errno ${u.x as number})`);
+    let set: Xattrs = upX && baseX ? upX.filter(([n, v]) => !baseX.some(([m, w]) => m === n && w.equals(v))) : EMPTY;
+    if (set.length) { const shift = this.shift(); if (shift) set = unshiftXattrs(set, shift); }
+    if (up.perm === host0.perm && !ownerMoved && !set.length) return;
+    const hostX = userX(h.x) ?? EMPTY;
+    const names = new Set(set.map(([n]) => n));
+    this.entries.push({
+      host: target, upper: this.root, parent: -1, whiteout: false, opaque: false, up, host0, skeleton: false,
+      xattrs: set, hostXattrs: hostX.filter(([n]) => names.has(n)), layerRoot: true,
+    });
+  }
+
   /** Whether root's commit may give a new file of these layer ids away, whatever dir it is in. */
   private mayGiveAway(uid: number, gid: number, perm: number): boolean {
     const o = this.owned;
@@ -747,6 +773,11 @@ class WalkDecoder {
       this.prefixOf = -2;
       this.fastParent = -2;
       this.colParent = -2;
+      return;
+    }
+    if (kind === 0x52 /* R */) {
+      const up = r.root(), host = r.root(), base = r.root();
+      this.rootEntry(up, host, base);
       return;
     }
     if (kind === 0x44 /* D */) {
@@ -987,9 +1018,9 @@ function keepFilledBindParents(entries: UpperEntry[], made: number[]): void {
  */
 export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}, answer: Buffer | null = null): WalkResult {
   if (answer && (opts.countLinesUpTo !== undefined || opts.readNewUpTo !== undefined || opts.namesOnly || opts.fewXattrs)) throw new Error('internal error: the run\'s scan answers a plain walk only');
-  // Nothing but each layer's start: the sandbox changed nothing, and nothing is opened to say so.
-  if (answer && onlyJobStarts(answer, meta.layers.length)) return { entries: [], errors: [], layerBytes: 0 };
-  const p = answer ? planLayers(meta) : planWalk(meta);
+  // Each layer's start and its untouched roots: the sandbox changed nothing, and nothing is opened to say so.
+  if (answer && changedNothing(answer, meta.layers.length)) return { entries: [], errors: [], layerBytes: 0 };
+  const p = planLayers(meta);
   if (!p) return { entries: [], errors: [], layerBytes: 0 };
   const dec = new WalkDecoder(p, opts);
   dec.feed(answer ?? runScan(requestOf(p, opts)));
@@ -998,7 +1029,7 @@ export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}, answer: Bu
 
 /** walkUppers, decoding the helper's records while it still walks. */
 export async function walkUppersAsync(meta: SandboxMeta, opts: WalkOptions = {}): Promise<WalkResult> {
-  const p = planWalk(meta);
+  const p = planLayers(meta);
   if (!p) return { entries: [], errors: [], layerBytes: 0 };
   const dec = new WalkDecoder(p, opts);
   await runScanAsync(requestOf(p, opts), dec);
@@ -1015,7 +1046,7 @@ export interface PlannedWalk { jobLayers: number[]; req: { input: Buffer; fds: n
  * better decoded as it comes than held whole with the others'.
  */
 export function walkRequest(meta: SandboxMeta, opts: WalkOptions = {}, aloneFrom = Infinity): PlannedWalk | 'alone' | null {
-  const p = planWalk(meta);
+  const p = planLayers(meta);
   if (!p) return null;
   let count = 0;
   for (const li of aloneFrom < Infinity ? p.jobLayers : []) {
@@ -1093,9 +1124,9 @@ export function runScanMany(reqs: Array<{ input: Buffer; fds: number[] }>): Arra
   });
 }
 
-/** The helper's whole answer for `meta`, undecoded; null when no layer holds anything (tests). */
+/** The helper's whole answer for `meta`, undecoded; null when the sandbox has no layers (tests). */
 export function scanAnswer(meta: SandboxMeta, opts: WalkOptions = {}): Buffer | null {
-  const p = planWalk(meta);
+  const p = planLayers(meta);
   return p ? runScan(requestOf(p, opts)) : null;
 }
 
@@ -1104,7 +1135,7 @@ export function scanAnswer(meta: SandboxMeta, opts: WalkOptions = {}): Buffer | 
  * about `upTo` bytes of whole records at a time, the rest of it fed again (runScanAsync).
  */
 export function decodeAnswer(meta: SandboxMeta, opts: WalkOptions, pieces: Iterable<Buffer>, upTo = Infinity): WalkResult {
-  const p = planWalk(meta);
+  const p = planLayers(meta);
   if (!p) return { entries: [], errors: [], layerBytes: 0 };
   const dec = new WalkDecoder(p, opts);
   for (const b of pieces) {

@@ -98,10 +98,7 @@ export function mknodBatch(kind: 'fifo' | 'socket' | 'whiteout', paths: string[]
   return paths.map((_, i) => out.readUInt32LE(i * 4));
 }
 
-/** overlayfs's own bookkeeping attributes: never user data, never compared or committed. */
-export function isOverlayXattr(name: string): boolean {
-  return name.startsWith('user.overlay.') || name.startsWith('trusted.overlay.') || name.startsWith('user.fuseoverlayfs.');
-}
+export { isOverlayXattr } from './overlay-xattrs.js';
 
 export function xattrsEqual(a: Xattrs, b: Xattrs): boolean {
   if (a.length !== b.length) return false;

@@ -242,6 +242,9 @@ export function makePlan(changes: Change[], opts: PlanOptions): Plan {
   for (const c of changes) {
     const under = blocked.find((b) => isWithin(c.path, b) && c.path !== b);
     if (under) { skipped.push({ path: c.path, reason: `inside ${Buffer.from(under, 'latin1').toString()}, which is not committed` }); continue; }
+    // The host's `/` is the one root no commit changes: its mode, owner or xattrs, if the
+    // sandbox changed them, are listed and left for the user to set by hand.
+    if (c.layerRoot && c.path === '/') { skipped.push({ path: c.path, reason: 'sbx never changes the host\'s / itself: set its mode, owner or xattrs by hand if you mean it' }); continue; }
     try { validatePath(c.path); } catch (e) {
       if (!(e instanceof UnsafePathError)) throw e;
       skipped.push({ path: c.path, reason: e.message });

@@ -68,6 +68,8 @@ export async function writeLayer(scan: Pick<ScanResult, 'changes'>, tar: TarWrit
   };
 
   for (const c of scan.changes) {
+    // The view's `/` has no name in an archive (a change to its own mode, owner or xattrs).
+    if (c.path === '/') { report.skipped.push({ path: c.path, reason: 'the root directory\'s own attributes have no name in a tar' }); continue; }
     await ensureParents(c.path);
     if (c.change === 'deleted') {
       if (layer) await whiteout(c.path); else report.deletions.push(c.path);

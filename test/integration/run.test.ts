@@ -4,7 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statfsSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statfsSync, writeFileSync, chmodSync } from 'node:fs';
+import { getXattrs, setXattrs } from '../../sandbox-core/changes/xattr.js';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IS_ROOT, awaitDetachedRemovals, hostMounts, hostMountsLeft, makeStore, proveIsolation, removeStore, sbx, sbxAsync, canary, storeAndCanary } from '../helpers/sbx.js';
@@ -104,7 +105,8 @@ testUnless(shmIsTmpfs ? null : '/dev/shm is not a tmpfs: layers are kept in the 
   const listed = sbx(['run', '-n', '--', 'sh', '-c', `echo x > ${canary}/listed`], { store, env: { SBX_DEBUG_SPEC: '1' } });
   assert.is(listed.code, 0, listed.stderr);
   const l = scraps(listed.stderr);
-  assert.ok(l.includes('"skel"') && l.every((x) => /^"(L\d{3,}\/work|skel)"$/.test(x)), l.join(' '));
+  // A kernel layer's work dir itself stays for the review (walk.ts rootEntry compares the upper root with it).
+  assert.ok(l.includes('"skel"') && l.every((x) => /^"(L\d{3,}\/work(\/work)?|skel)"$/.test(x)), l.join(' '));
   assert.match(listed.stderr, 'listed');
   for (const f of ['quiet', 'listed']) assert.not.ok(existsSync(join(canary, f)));
   // Other sandboxes may share the scratch dir: these two runs' trees are gone, and their entries.
@@ -543,6 +545,46 @@ testUnless(ROOT_CASE)("a root run has no process between its pid 1 and the comma
     assert.equal(nspid(parent).slice(1), ['1']);
   } finally {
     child.kill('SIGKILL');
+  }
+});
+
+test('a change to the attributes of a layer\'s own root is reviewed and committed; the host\'s xattrs there stay', () => {
+  proveIsolation(canary, store);
+  // Root's layers are the host's mounts (a tmpfs on the canary is one); an ordinary user's
+  // $HOME is a layer of its own (the canary stands in for it).
+  const root = IS_ROOT ? join(canary, 'mnt') : canary;
+  if (IS_ROOT) {
+    mkdirSync(root);
+    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'mode=0755,size=1m', 'sbx-canary', root], { encoding: 'utf8' });
+    assert.is(m.status, 0, m.stderr);
+  }
+  try {
+    chmodSync(root, 0o755);
+    writeFileSync(join(root, 'kept'), 'k\n');
+    const env = IS_ROOT ? {} : { HOME: canary };
+    assert.equal(getXattrs([root])[0]!.errno, 0);
+    assert.equal(setXattrs([{ path: root, attrs: [['user.sbx-host', Buffer.from('h')]] }]), [0]);
+    const listed = sbx(['run', '-n', '--', 'chmod', '750', root], { store, env, cwd: root });
+    assert.is(listed.code, 0, listed.stderr);
+    assert.match(listed.stderr, `metadata: ${root}/ (mode 755→750)`);
+    assert.is(lstatSync(root).mode & 0o7777, 0o755, 'the host\'s, after a discard');
+    const py = `import os; os.setxattr('${root}', 'user.sbx-new', b'n', follow_symlinks=False)`;
+    const kept = sbx(['run', '-y', '--', 'sh', '-c', `chmod 750 '${root}' && python3 -c "${py}"${IS_ROOT ? ` && chown 5:6 '${root}'` : ''}`], { store, env, cwd: root });
+    assert.is(kept.code, 0, kept.stderr);
+    assert.match(kept.stderr, IS_ROOT ? `metadata: ${root}/ (mode 755→750, owner 0:0→5:6, xattrs)` : `metadata: ${root}/ (mode 755→750, xattrs)`);
+    const st = lstatSync(root);
+    assert.is(st.mode & 0o7777, 0o750);
+    if (IS_ROOT) assert.equal([st.uid, st.gid], [5, 6]);
+    // The sandbox set one xattr and never saw the host's: the host has both.
+    assert.equal(getXattrs([root])[0]!.attrs.filter(([n]) => n.startsWith('user.sbx-')).map(([n, v]) => [n, v.toString()]).sort(), [['user.sbx-host', 'h'], ['user.sbx-new', 'n']]);
+    assert.is(readFileSync(join(root, 'kept'), 'utf8'), 'k\n');
+    // Nothing changed there: no change listed, the sandbox gone.
+    const none = sbx(['run', '--', 'true'], { store, env, cwd: root });
+    assert.is(none.code, 0, none.stderr);
+    assert.match(none.stderr, 'no changes');
+    assert.equal(readdirSync(store).filter((e) => /^[0-9a-f]{8}$/.test(e)), []);
+  } finally {
+    if (IS_ROOT) spawnSync('umount', [root]);
   }
 });
 

@@ -1,7 +1,7 @@
 // A fake sandbox for unit tests: a canary "host" tree and hand-built upper layers in a private
 // temp dir, with meta.json in a private store. Whiteouts and opaque dirs are made with the
 // helper (char 0/0 needs no privilege since Linux 5.8; user.* xattrs work on ext4 and tmpfs).
-import { mkdtempSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, chmodSync, lstatSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,9 @@ export function makeFixture(): Fixture {
       const d = `L${meta.layers.length}`;
       mkdirSync(join(layersDir, d, 'upper'), { recursive: true });
       mkdirSync(join(layersDir, d, 'work'), { recursive: true });
+      // As sbx makes it: the overlay's root dir takes its mode from the upper's.
+      const st = lstatSync(target, { throwIfNoEntry: false });
+      if (st) chmodSync(join(layersDir, d, 'upper'), st.mode & 0o7777);
       meta.layers.push({ target, dir: d, format });
       f.save();
       return join(layersDir, d, 'upper');
