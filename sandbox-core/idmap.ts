@@ -60,6 +60,11 @@ export function rangeMapped(mapText: string, start: number, count: number): bool
   return false;
 }
 
+/** Whether this process's user namespace maps both ids (an unmapped one shows as the overflow id, and cannot be given). */
+export function idsMappedHere(uid: number, gid: number): boolean {
+  return rangeMapped(readOr('/proc/self/uid_map', '0 0 4294967295'), uid, 1) && rangeMapped(readOr('/proc/self/gid_map', '0 0 4294967295'), gid, 1);
+}
+
 function readOr(path: string, fallback: string): string {
   try { return readFileSync(path, 'utf8'); } catch { return fallback; }
 }

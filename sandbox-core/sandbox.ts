@@ -6,7 +6,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { builtin, childProcess } from './base/builtin.js';
 import { Dir, NotBeneathError, removeTreeAt } from './beneath.js';
 import { SbxError } from './base/errors.js';
-import { chooseIdMapping, type IdMapping, type IdShift } from './idmap.js';
+import { chooseIdMapping, idsMappedHere, type IdMapping, type IdShift } from './idmap.js';
 import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_SBX_FAILED, signalStatus } from './base/exit-status.js';
 import { errnoName, launch, reviewScanFds, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
 import { fusePreloadPath } from './helper.js';
@@ -164,24 +164,31 @@ function openOwn(meta: SandboxMeta, at: Dir, rel: string, create = false): Dir {
   }
 }
 
+/** The owner sbx gives a layer's work and upper dirs for the host dir `st`, in the layer's terms. */
+type RootOwner = (st: { uid: number; gid: number }) => { uid: number; gid: number };
+
 /**
  * A layer dir's `work` and `upper`, the upper with the host dir's mode and times (the
- * overlay's root directory takes them from it), both owned by root inside, in the host's
- * terms, when sbx is root. `fresh`: the layer dir was just made, so both are made without
+ * overlay's root directory takes them from it), both owned by the host dir's owner as the
+ * sandbox sees it (`ownerOf`), when sbx is root; the review compares the upper with the work
+ * dir (walk.ts rootEntry). An upper a command changed the owner of (no longer its work dir's)
+ * keeps it. `fresh`: the layer dir was just made, so both are made without
  * first looking for them (each look that finds nothing costs Node an exception), and the
  * work dir is given its owner by name (lchown acts on the name itself: no symlink is
  * followed) instead of being opened for it. Otherwise what an earlier plan left is kept, and
  * made only when missing; either way the upper must be a plain directory of this layer
  * (`openOwn`), and so must a work dir this run did not make.
  */
-function fillLayer(meta: SandboxMeta, base: Dir, host: string, owner: { uid: number; gid: number }, root: boolean, fresh: boolean, seen: HostStats, kernel: boolean): void {
+function fillLayer(meta: SandboxMeta, base: Dir, host: string, ownerOf: RootOwner, root: boolean, fresh: boolean, seen: HostStats, kernel: boolean): void {
+  const owner = ownerOf(hostStat(seen, host));
+  let workWas: { uid: number; gid: number } | null = null;
   if (fresh) {
     mkdirSync(base.at('work'), { mode: 0o700 });
     if (root) lchownSync(base.at('work'), owner.uid, owner.gid);
   } else {
     const work = openOwn(meta, base, 'work', true);
     try {
-      if (root) chownSync(work.self(), owner.uid, owner.gid);
+      if (root) { workWas = work.stat(); chownSync(work.self(), owner.uid, owner.gid); }
       // With the mark of a volatile mount whose sbx was killed before its helper removed it
       // (scrapOps), the kernel would refuse to mount this layer. Its writes are all there (the
       // machine did not stop: runSandbox refuses an interrupted sandbox), and this run syncs
@@ -201,7 +208,8 @@ function fillLayer(meta: SandboxMeta, base: Dir, host: string, owner: { uid: num
       // Seconds as numbers: the Date objects of st.atime/st.mtime are made on first use.
       utimesSync(up.self(), st.atimeMs / 1000, st.mtimeMs / 1000);
     }
-    if (root) chownSync(up.self(), owner.uid, owner.gid);
+    const was = root && !newUpper && workWas ? up.stat() : null;
+    if (root && (!was || (was.uid === workWas!.uid && was.gid === workWas!.gid))) chownSync(up.self(), owner.uid, owner.gid);
   } finally {
     up.close();
   }
@@ -211,9 +219,9 @@ function fillLayer(meta: SandboxMeta, base: Dir, host: string, owner: { uid: num
  * A fresh layer's dirs as `entry` ops for the helper (native/entries.c): the same dirs, modes,
  * owners and times fillLayer makes for a fresh layer.
  */
-function layerEntries(dir: string, host: string, owner: { uid: number; gid: number }, root: boolean, seen: HostStats): SpecOp[] {
+function layerEntries(dir: string, host: string, ownerOf: RootOwner, root: boolean, seen: HostStats): SpecOp[] {
   const st = hostStat(seen, host);
-  const own = root ? { owner } : {};
+  const own = root ? { owner: ownerOf(st) } : {};
   return [
     entryOp('dir', dir),
     entryOp('dir', `${dir}/work`, own),
@@ -222,12 +230,27 @@ function layerEntries(dir: string, host: string, owner: { uid: number; gid: numb
 }
 
 /**
+ * Root's layer roots are owned as the host dir is inside (a mount point of a user's, say
+ * /home/alice on a filesystem of its own, is alice's there too, not root's): through the
+ * run's id shift; root's own owner (the shift's root, as before) when the shift cannot map
+ * it or, with no shift, this process's user namespace does not. An ordinary user's are the
+ * user's own (`own`): it cannot give them another.
+ */
+function rootOwner(shift: IdShift | null, own: { uid: number; gid: number }): RootOwner {
+  if (own.uid !== 0) return () => own;
+  // Root of a user namespace (a container, `unshare -Ur`) sees the ids it does not map as the
+  // overflow id, which it cannot give: those roots stay its own.
+  if (!shift) return (st) => (st.uid === own.uid && st.gid === own.gid) || idsMappedHere(st.uid, st.gid) ? { uid: st.uid, gid: st.gid } : own;
+  return (st) => (st.uid < shift.count && st.gid < shift.count ? { uid: st.uid + shift.uid, gid: st.gid + shift.gid } : { uid: shift.uid, gid: shift.gid });
+}
+
+/**
  * Assigns each overlay and skeleton unit its layer, and makes the dirs of those this run adds.
  * `helperMakes` (a new sandbox's first launch, nothing of sbx's own written into its layers
  * before it): the helper makes the new layers from `entries` instead: ~11 fs calls per layer
  * cost Node ~15-25 us each, the helper 1-2 us.
  */
-function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: { uid: number; gid: number }, layers: Dir, lowerRoot: string | null, seen: HostStats, helperMakes: boolean, entries: SpecOp[], inTmpfs: Set<string> | null, onTmpfs: () => boolean): void {
+function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner, layers: Dir, lowerRoot: string | null, seen: HostStats, helperMakes: boolean, entries: SpecOp[], inTmpfs: Set<string> | null, onTmpfs: () => boolean): void {
   const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
   const root = process.getuid!() === 0;
   let next = meta.layers.length;
@@ -869,7 +892,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   let moved = false;
   try {
     // --disk copies the layers onto a tmpfs of the helper's.
-    prepareLayers(meta, units, idmap.shift ?? { uid, gid }, layers, lower?.lowerRoot ?? null, seen, helperMakes, entries, inTmpfs, () => !!req.diskBytes || isTmpfs(meta.layersDir));
+    prepareLayers(meta, units, rootOwner(idmap.shift, { uid, gid }), layers, lower?.lowerRoot ?? null, seen, helperMakes, entries, inTmpfs, () => !!req.diskBytes || isTmpfs(meta.layersDir));
     if (!lower) {
       // A --hide path stays absent: a copy there would show the file the whiteout hides.
       const notHidden = (p: string): boolean => !req.hide.some((h) => isWithin(p, h));

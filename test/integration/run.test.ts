@@ -588,4 +588,27 @@ test('a change to the attributes of a layer\'s own root is reviewed and committe
   }
 });
 
+testUnless(ROOT_CASE)('root\'s layer roots look as the host dir does: a mount point of another user\'s is that user\'s inside, a change of its owner is listed, and a later run --in keeps it', () => {
+  proveIsolation(canary, store);
+  const root = join(canary, 'theirs');
+  mkdirSync(root);
+  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'mode=0750,uid=1234,gid=1235,size=1m', 'sbx-canary', root], { encoding: 'utf8' });
+  assert.is(m.status, 0, m.stderr);
+  try {
+    const seen = sbx(['run', '-n', '--', 'stat', '-c', '%u:%g %a', root], { store });
+    assert.is(seen.code, 0, seen.stderr);
+    assert.is(seen.stdout, '1234:1235 750\n');
+    assert.match(seen.stderr, 'no changes');
+    const saved = sbx(['run', '--name', 'theirs', '--', 'chown', '5:6', root], { store });
+    assert.match(saved.stderr, `metadata: ${root}/ (owner 1234:1235→5:6)`);
+    const again = sbx(['run', '--in', 'theirs', '--', 'stat', '-c', '%u:%g', root], { store });
+    assert.is(again.stdout, '5:6\n', again.stderr);
+    assert.match(again.stderr, `metadata: ${root}/ (owner 1234:1235→5:6)`);
+    assert.equal([lstatSync(root).uid, lstatSync(root).gid], [1234, 1235]);
+  } finally {
+    sbx(['discard', 'theirs'], { store });
+    spawnSync('umount', [root]);
+  }
+});
+
 test.run();
