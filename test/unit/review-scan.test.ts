@@ -12,6 +12,7 @@ import { scanSandbox } from '../../sandbox-core/changes/scan.js';
 import { reviewScanOf } from '../../sandbox-core/changes/scan-request.js';
 import { changedNothing } from '../../sandbox-core/changes/empty-scan.js';
 import { helperPath } from '../../sandbox-core/helper.js';
+import { setXattrs } from '../../sandbox-core/changes/xattr.js';
 import { parseStatusLines } from '../../sandbox-core/launch.js';
 
 let f: Fixture;
@@ -118,6 +119,17 @@ test('a change to a layer root\'s own mode, owner or xattrs is in the answer\'s 
   chmodSync(f.upper(0), 0o711);
   assert.equal(scanSandbox(f.meta).changes.map((c) => [c.path, c.details]), [[f.host, ['mode 755→711']]]);
   chmodSync(f.upper(0), 0o755);
+  assert.equal(scanSandbox(f.meta).changes, []);
+  // An xattr the command set on the root is the change's, the host's own are not; one the
+  // work dir has too (sbx made both so) is none.
+  const work = join(f.meta.layersDir, f.meta.layers[1]!.dir, 'work');
+  const xattrsHere = setXattrs([{ path: join(f.host, 'a'), attrs: [['user.host', Buffer.from('h')]] }, { path: a, attrs: [['user.set', Buffer.from('s')]] }]);
+  if (xattrsHere[0] === 95 /* EOPNOTSUPP */) { console.log(`  (skipped here: no user xattrs on ${f.root}'s filesystem)`); return; }
+  assert.equal(xattrsHere, [0, 0]);
+  const set = scanSandbox(f.meta).changes;
+  assert.equal(set.map((c) => [c.path, c.details, c.xattrs?.map(([n, v]) => `${n}=${v.toString()}`)]), [[join(f.host, 'a'), ['xattrs'], ['user.set=s']]]);
+  assert.equal(setXattrs([{ path: work, attrs: [['user.set', Buffer.from('s')]] }]), [0]);
+  assert.ok(changedNothing(helperAnswer(), 2), 'an xattr sbx gave both');
   assert.equal(scanSandbox(f.meta).changes, []);
   // The owner is compared with the layer's work dir, made as the upper was (root only: chown).
   if (process.getuid!() === 0) {
