@@ -51,6 +51,39 @@ static void set_attrs(const struct spec_op *op, int parent, const char *name, in
   }
 }
 
+/* FLAG_HOST_XATTRS: the host dir's user.* xattrs (not overlayfs's) and POSIX ACLs copied onto
+ * the new dir `fd`: a layer's upper root, whose attributes the overlay's root shows, and its
+ * work dir, which the review compares the root with (changes/walk.ts rootEntry). `from` is
+ * "UIDBASE:GIDBASE:COUNT:/HOST": an ACL's named users and groups below COUNT are moved up by
+ * the bases, as the run's id shift moves owners (0:0:0: none). A host dir we may not read, or
+ * a name the layers' filesystem refuses, is left out, of both dirs alike. */
+static void copy_host_xattrs(int fd, const char *from) {
+  unsigned long long ub, gb, count;
+  int at = 0;
+  if (sscanf(from, "%llu:%llu:%llu:%n", &ub, &gb, &count, &at) != 3 || at == 0) return;
+  autoclose int h = open(from + at, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (h < 0) return;
+  static char names[65536], value[65536];
+  ssize_t n = flistxattr(h, names, sizeof names);
+  for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names + i) + 1) {
+    const char *name = names + i;
+    int acl = strcmp(name, "system.posix_acl_access") == 0 || strcmp(name, "system.posix_acl_default") == 0;
+    if (!acl && (strncmp(name, "user.", 5) != 0 || strncmp(name, "user.overlay.", 13) == 0 || strncmp(name, "user.fuseoverlayfs.", 19) == 0)) continue;
+    ssize_t v = fgetxattr(h, name, value, sizeof value);
+    if (v < 0) continue;
+    /* struct posix_acl_xattr_entry after a 4-byte header: u16 tag, u16 perm, u32 id, little-endian. */
+    for (ssize_t o = 4; acl && o + 8 <= v; o += 8) {
+      unsigned char *e = (unsigned char *)value + o;
+      unsigned tag = e[0] | (unsigned)e[1] << 8;
+      unsigned long long id = e[4] | (unsigned long long)e[5] << 8 | (unsigned long long)e[6] << 16 | (unsigned long long)e[7] << 24;
+      if ((tag != 0x02 && tag != 0x08) || id >= count) continue;
+      id += tag == 0x02 ? ub : gb;
+      for (int k = 0; k < 4; k++) e[4 + k] = (unsigned char)(id >> (8 * k));
+    }
+    (void)fsetxattr(fd, name, value, (size_t)v, 0);
+  }
+}
+
 void make_entries(void) {
   if (!cfg.n_entries) return;
   autoclose int root = open(cfg.layers_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -79,7 +112,7 @@ void make_entries(void) {
     case ENTRY_DIR:
       if (mkdirat(parent, name, 0700) < 0) entry_fail("entry-mkdir", rel, errno);
       /* Nothing to set: no need to open it. */
-      if (op->num[1] == ENTRY_UNSET && op->num[2] == ENTRY_UNSET && op->num[4] == ENTRY_UNSET && op->num[6] == ENTRY_UNSET && !(op->flags & FLAG_OPAQUE)) continue;
+      if (op->num[1] == ENTRY_UNSET && op->num[2] == ENTRY_UNSET && op->num[4] == ENTRY_UNSET && op->num[6] == ENTRY_UNSET && !(op->flags & (FLAG_OPAQUE | FLAG_HOST_XATTRS))) continue;
       /* fallthrough */
     case ENTRY_DIR_ATTRS:
       fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -95,6 +128,7 @@ void make_entries(void) {
     }
     /* A dir shown empty in a kernel overlay's upper: the mark before its times are set. */
     if ((op->flags & FLAG_OPAQUE) && fsetxattr(fd, "user.overlay.opaque", "y", 1, 0) < 0) entry_fail("entry-opaque", rel, errno);
+    if (op->flags & FLAG_HOST_XATTRS) copy_host_xattrs(fd, op->args[7]);
     set_attrs(op, parent, name, fd);
     /* Last: the mode and times set above moved its ctime. sbx records both (the review knows
      * an unwritten copy by them: changes/walk.ts), as it does for a copy it makes itself. */

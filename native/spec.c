@@ -43,7 +43,7 @@ static const struct { const char *name; unsigned bit; } flag_table[] = {
   {"ro", FLAG_RO}, {"rec", FLAG_REC}, {"src-inside", FLAG_SRC_INSIDE}, {"optional", FLAG_OPTIONAL},
   {"idmap", FLAG_IDMAP}, {"parents", FLAG_PARENTS}, {"noexec", FLAG_NOEXEC}, {"idmap-lower", FLAG_IDMAP_LOWER}, {"ro-bind", FLAG_RO_BIND},
   {"may-vanish", FLAG_MAY_VANISH}, {"owner-optional", FLAG_OWNER_OPTIONAL}, {"report", FLAG_REPORT},
-  {"moved-check", FLAG_MOVED_CHECK}, {"opaque", FLAG_OPAQUE},
+  {"moved-check", FLAG_MOVED_CHECK}, {"opaque", FLAG_OPAQUE}, {"host-xattrs", FLAG_HOST_XATTRS},
 };
 
 /* Parses a comma list of flags; each must be one of `allowed`. */
@@ -209,12 +209,20 @@ static int resolve_args(struct spec_op *op, char *err, size_t errlen) {
       snprintf(err, errlen, "bad entry path, mode, owner or time");
       return -1;
     }
-    /* A symlink has a target and no mode of its own; nothing else has a target. */
-    if ((n[0] == ENTRY_SYMLINK) != (a[7][0] != 0) || (n[0] == ENTRY_SYMLINK && n[1] != ENTRY_UNSET)) {
+    if (parse_flags(a[8], FLAG_OWNER_OPTIONAL | FLAG_REPORT | FLAG_OPAQUE | FLAG_HOST_XATTRS, &op->flags, err, errlen) < 0) return -1;
+    /* A symlink has a target and no mode of its own; a dir that takes the host dir's xattrs
+     * has "UIDBASE:GIDBASE:COUNT:/HOST" (entries.c); nothing else has a target. */
+    if (op->flags & FLAG_HOST_XATTRS) {
+      unsigned long long b[3];
+      int at = 0;
+      if (n[0] != ENTRY_DIR || sscanf(a[7], "%llu:%llu:%llu:%n", &b[0], &b[1], &b[2], &at) != 3 || at == 0 || a[7][at] != '/') {
+        snprintf(err, errlen, "entry: host-xattrs takes a dir and UIDBASE:GIDBASE:COUNT:/HOST");
+        return -1;
+      }
+    } else if ((n[0] == ENTRY_SYMLINK) != (a[7][0] != 0) || (n[0] == ENTRY_SYMLINK && n[1] != ENTRY_UNSET)) {
       snprintf(err, errlen, "entry: only a symlink has a target, and no mode");
       return -1;
     }
-    if (parse_flags(a[8], FLAG_OWNER_OPTIONAL | FLAG_REPORT | FLAG_OPAQUE, &op->flags, err, errlen) < 0) return -1;
     if ((op->flags & FLAG_REPORT) && n[0] != ENTRY_FILE) { snprintf(err, errlen, "entry: only a file is reported"); return -1; }
     if ((op->flags & FLAG_OPAQUE) && n[0] != ENTRY_DIR) { snprintf(err, errlen, "entry: only a dir is made opaque"); return -1; }
     return 0;

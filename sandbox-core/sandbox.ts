@@ -217,15 +217,21 @@ function fillLayer(meta: SandboxMeta, base: Dir, host: string, ownerOf: RootOwne
 
 /**
  * A fresh layer's dirs as `entry` ops for the helper (native/entries.c): the same dirs, modes,
- * owners and times fillLayer makes for a fresh layer.
+ * owners and times fillLayer makes for a fresh layer. With `xattrsFrom` (entries.c
+ * copy_host_xattrs: the id shift's bases and count, then the host dir) the upper and work
+ * dirs also take the host dir's user.* xattrs and ACLs: the overlay's root shows them, and
+ * the review compares the root with the work dir (walk.ts rootEntry). fillLayer's dirs (a
+ * layer made by sbx itself: --disk, a re-plan) take none, neither dir: compared all the same.
  */
-function layerEntries(dir: string, host: string, ownerOf: RootOwner, root: boolean, seen: HostStats): SpecOp[] {
+function layerEntries(dir: string, host: string, ownerOf: RootOwner, root: boolean, seen: HostStats, xattrsFrom: string | null): SpecOp[] {
   const st = hostStat(seen, host);
   const own = root ? { owner: ownerOf(st) } : {};
+  const copy = xattrsFrom === null ? {} : { flags: ['host-xattrs' as const] };
+  const from = xattrsFrom === null ? '' : `${xattrsFrom}:${host}`;
   return [
     entryOp('dir', dir),
-    entryOp('dir', `${dir}/work`, own),
-    entryOp('dir', `${dir}/upper`, { mode: st.mode, ...own, times: { atime: st.atimeMs / 1000, mtime: st.mtimeMs / 1000 } }),
+    entryOp('dir', `${dir}/work`, { ...own, ...copy }, from),
+    entryOp('dir', `${dir}/upper`, { mode: st.mode, ...own, times: { atime: st.atimeMs / 1000, mtime: st.mtimeMs / 1000 }, ...copy }, from),
   ];
 }
 
@@ -250,7 +256,7 @@ function rootOwner(shift: IdShift | null, own: { uid: number; gid: number }): Ro
  * before it): the helper makes the new layers from `entries` instead: ~11 fs calls per layer
  * cost Node ~15-25 us each, the helper 1-2 us.
  */
-function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner, layers: Dir, lowerRoot: string | null, seen: HostStats, helperMakes: boolean, entries: SpecOp[], inTmpfs: Set<string> | null, onTmpfs: () => boolean): void {
+function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner, xattrsFrom: string, layers: Dir, lowerRoot: string | null, seen: HostStats, helperMakes: boolean, entries: SpecOp[], inTmpfs: Set<string> | null, onTmpfs: () => boolean): void {
   const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
   const root = process.getuid!() === 0;
   let next = meta.layers.length;
@@ -305,10 +311,11 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner,
       if (inTmpfs) inTmpfs.add(layer.dir);
       const dir = inTmpfs ? `${LAYERS_TMPFS_DIR}/${layer.dir}` : layer.dir;
       if (!layer.shared) {
-        entries.push(...layerEntries(dir, host, owner, root, seen));
+        entries.push(...layerEntries(dir, host, owner, root, seen, xattrsFrom));
         if (layer.fuseLower === layer.dir) entries.push(entryOp('dir', `${dir}/${FUSE_STAGE}`));
       } else {
-        if (!groups.has(layer.dir)) entries.push(...layerEntries(dir, '/', owner, root, seen), entryOp('dir', `${dir}/${FUSE_STAGE}`));
+        // Its trees' roots are dirs below one upper: none takes `/`'s xattrs.
+        if (!groups.has(layer.dir)) entries.push(...layerEntries(dir, '/', owner, root, seen, null), entryOp('dir', `${dir}/${FUSE_STAGE}`));
         groups.add(layer.dir);
         entries.push(...sharedTreeEntries(dir, layer.target, treeDirs, seen));
       }
@@ -892,7 +899,8 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   let moved = false;
   try {
     // --disk copies the layers onto a tmpfs of the helper's.
-    prepareLayers(meta, units, rootOwner(idmap.shift, { uid, gid }), layers, lower?.lowerRoot ?? null, seen, helperMakes, entries, inTmpfs, () => !!req.diskBytes || isTmpfs(meta.layersDir));
+    const shift = uid === 0 ? idmap.shift : null;
+    prepareLayers(meta, units, rootOwner(idmap.shift, { uid, gid }), shift ? `${shift.uid}:${shift.gid}:${shift.count}` : '0:0:0', layers, lower?.lowerRoot ?? null, seen, helperMakes, entries, inTmpfs, () => !!req.diskBytes || isTmpfs(meta.layersDir));
     if (!lower) {
       // A --hide path stays absent: a copy there would show the file the whiteout hides.
       const notHidden = (p: string): boolean => !req.hide.some((h) => isWithin(p, h));

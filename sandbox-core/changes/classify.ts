@@ -90,6 +90,7 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
     const base: Change = { path: e.host, change: 'added', type: up.type, size: up.type === 'file' ? up.size : 0, upper: e.upper, up };
     if (e.xattrs.length) base.xattrs = e.xattrs;
     if (e.layerRoot) base.layerRoot = true;
+    if (e.xattrsRemoved) base.xattrsRemoved = e.xattrsRemoved;
     // Counted by the helper when asked (diff --stat); -3: not read there, counted on demand.
     if (e.lines !== undefined && e.lines !== -3) base.lines = e.lines >= 0 ? e.lines : null;
     if (e.text !== undefined && typeof e.text !== 'number') base.newText = e.text;

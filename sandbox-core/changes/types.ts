@@ -65,6 +65,8 @@ export interface Change {
    * those the command set or changed, and a commit takes none of the host's away.
    */
   layerRoot?: true;
+  /** A layer root's xattrs the command removed: the commit takes these (and no other) off the host's. */
+  xattrsRemoved?: string[];
   /** A replaced dir that is a dir on both sides (made opaque: emptied then refilled). */
   opaque?: boolean;
   /**

@@ -44,6 +44,8 @@ export interface UpperEntry {
   skeleton: boolean;
   /** The layer's own root (walk.ts rootEntry): only what the command changed there is in `xattrs`. */
   layerRoot?: true;
+  /** A layer root's xattrs the command removed (rootEntry). */
+  xattrsRemoved?: string[];
   /** Lines of a new file as the helper counted them (WalkOptions.countLinesUpTo; see scan.c). */
   lines?: number;
   /** A new file's text as the helper read it (WalkOptions.readNewUpTo), or why not (scan.c). */
@@ -629,8 +631,9 @@ class WalkDecoder {
    * with the owner and xattrs of the layer's work dir (`base`, made beside it the same way):
    * its mode is compared with the host's, its owner and xattrs with the base's. A changed
    * owner is the one the sandbox saw (ownerBack); the xattrs are those the command set or
-   * changed, never the host's it could not see (the upper root never had them), so a commit
-   * sets those and takes none of the host's away.
+   * changed, and the names of those it removed: a commit sets the first and takes only the
+   * second off the host (a root made before the roots took the host dir's xattrs, or by sbx
+   * itself, has none of the host's, nor has its work dir: what it lacks was never removed).
    */
   private rootEntry(u: { st: RecordStat; x: Xattrs | number } | null, h: { st: RecordStat; x: Xattrs | number } | null, base: { st: RecordStat; x: Xattrs | number } | null): void {
     const target = this.target;
@@ -646,13 +649,14 @@ class WalkDecoder {
     const upX = userX(u.x), baseX = base ? userX(base.x) : null;
     if (upX === null) this.errors.push(`${target}: cannot read the sandbox copy's attributes (errno ${u.x as number})`);
     let set: Xattrs = upX && baseX ? upX.filter(([n, v]) => !baseX.some(([m, w]) => m === n && w.equals(v))) : EMPTY;
+    const removed = upX && baseX ? baseX.filter(([n]) => !upX.some(([m]) => m === n)).map(([n]) => n) : [];
     if (set.length) { const shift = this.shift(); if (shift) set = unshiftXattrs(set, shift); }
-    if (up.perm === host0.perm && !ownerMoved && !set.length) return;
+    if (up.perm === host0.perm && !ownerMoved && !set.length && !removed.length) return;
     const hostX = userX(h.x) ?? EMPTY;
-    const names = new Set(set.map(([n]) => n));
+    const names = new Set([...set.map(([n]) => n), ...removed]);
     this.entries.push({
       host: target, upper: this.root, parent: -1, whiteout: false, opaque: false, up, host0, skeleton: false,
-      xattrs: set, hostXattrs: hostX.filter(([n]) => names.has(n)), layerRoot: true,
+      xattrs: set, hostXattrs: hostX.filter(([n]) => names.has(n)), layerRoot: true, ...(removed.length ? { xattrsRemoved: removed } : {}),
     });
   }
 

@@ -356,11 +356,12 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
       const h = host[k]!;
       const u = upper[k]!;
       if (!h.errno) hostXattrs.set(c.path, h.attrs);
-      // An unreadable copy says nothing about what the sandbox removed; a layer's root never
-      // had the host's xattrs (walk.ts rootEntry: its change holds only what the command set).
-      if (!inPlace(s) || h.errno || u.errno || c.layerRoot) return;
+      // An unreadable copy says nothing about what the sandbox removed; a layer's root says
+      // itself what the command removed (walk.ts rootEntry: it may lack host xattrs it never had).
+      if (!inPlace(s) || h.errno || u.errno) return;
       const kept = new Set(u.attrs.map(([n]) => n));
-      const names = h.attrs.map(([n]) => n).filter((n) => removableXattr(n) && !kept.has(n));
+      const gone = c.layerRoot ? new Set(c.xattrsRemoved ?? []) : null;
+      const names = h.attrs.map(([n]) => n).filter((n) => removableXattr(n) && (gone ? gone.has(n) : !kept.has(n)));
       if (names.length) stale.set(c.path, names);
     });
   };

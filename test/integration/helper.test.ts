@@ -13,6 +13,7 @@ import { expectedHelperVersion, helperPath } from '../../sandbox-core/helper.js'
 import { encodeSpec, type SpecOp } from '../../sandbox-core/spec.js';
 import { entryOp } from '../../sandbox-core/layer-dirs.js';
 import { parseStatusLines } from '../../sandbox-core/launch.js';
+import { getXattrs, setXattrs } from '../../sandbox-core/changes/xattr.js';
 import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 
 const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -153,6 +154,40 @@ test('entry ops make each dir, file and symlink with the mode, owner and times l
   assert.equal([readlinkSync(join(layers, 'S/l')), l.uid, l.gid], ['/nowhere', BigInt(owner.uid), BigInt(owner.gid)]);
   assert.equal([s!.mode & 0o7777n, s!.atimeNs, s!.mtimeNs], [0o555n, 2000000000n, 3000000000n]);
 });
+
+test('entry host-xattrs: a layer\'s upper and work dirs take the host dir\'s user.* xattrs and ACL, its named ids moved by the shift; a malformed source is refused', () => {
+  const layers = join(work, 'entries-xattrs');
+  const host = join(work, 'xattrs-host');
+  mkdirSync(layers);
+  mkdirSync(host);
+  // An access ACL: user::rwx, user:1005:r-x, group::r-x, mask::r-x, other::--- (posix_acl_xattr, version 2).
+  const acl = Buffer.alloc(4 + 5 * 8);
+  acl.writeUInt32LE(2, 0);
+  [[0x01, 7, 0xffffffff], [0x02, 5, 1005], [0x04, 5, 0xffffffff], [0x10, 5, 0xffffffff], [0x20, 0, 0xffffffff]].forEach(([t, perm, id], i) => {
+    acl.writeUInt16LE(t!, 4 + 8 * i); acl.writeUInt16LE(perm!, 6 + 8 * i); acl.writeUInt32LE(id!, 8 + 8 * i);
+  });
+  const set = setXattrs([{ path: host, attrs: [['user.kept', Buffer.from('k')], ['system.posix_acl_access', acl]] }]);
+  if (set[0] === 95 /* EOPNOTSUPP */) { console.log(`  skip: no user xattrs or ACLs on ${work}'s filesystem`); return; }
+  assert.equal(set, [0]);
+  const flags = ['host-xattrs' as const];
+  const o = runEntries(layers, [entryOp('dir', 'L0'), entryOp('dir', 'L0/work', { flags }, `100:200:65536:${host}`), entryOp('dir', 'L0/upper', { mode: 0o750, flags }, `100:200:65536:${host}`)]);
+  assert.equal(o.outcome, { kind: 'exited', code: 0 });
+  for (const d of ['work', 'upper']) {
+    const x = getXattrs([join(layers, 'L0', d)])[0]!;
+    assert.is(x.errno, 0);
+    const attrs = new Map(x.attrs);
+    assert.is(attrs.get('user.kept')?.toString(), 'k', d);
+    const a = attrs.get('system.posix_acl_access');
+    assert.ok(a, `${d} has the ACL`);
+    assert.is(a!.readUInt32LE(8 + 8), 1105, 'user:1005 moved by the shift\'s uid base');
+  }
+  assert.is(lstatSync(join(layers, 'L0', 'upper')).mode & 0o7777, 0o750, 'the mode set after the ACL');
+  mkdirSync(join(work, 'entries-bad'));
+  const bad = runEntries(join(work, 'entries-bad'), [entryOp('dir', 'L0', { flags }, host)]).outcome;
+  assert.ok(bad?.kind === 'setup-failed' && bad.step === 'spec' && /host-xattrs takes a dir and UIDBASE:GIDBASE:COUNT:\/HOST/.test(bad.message ?? ''), JSON.stringify(bad));
+  assert.equal(readdirSync(join(work, 'entries-bad')), []);
+});
+
 
 test('entry ops follow no symlink planted in the layers dir: the step fails and names the path', () => {
   const layers = join(work, 'entries-planted');

@@ -548,7 +548,7 @@ testUnless(ROOT_CASE)("a root run has no process between its pid 1 and the comma
   }
 });
 
-test('a change to the attributes of a layer\'s own root is reviewed and committed; the host\'s xattrs there stay', () => {
+test('a layer\'s own root shows the host dir\'s xattrs; a change to its attributes is reviewed and committed, the host\'s other xattrs there stay', () => {
   proveIsolation(canary, store);
   // Root's layers are the host's mounts (a tmpfs on the canary is one); an ordinary user's
   // $HOME is a layer of its own (the canary stands in for it).
@@ -564,6 +564,10 @@ test('a change to the attributes of a layer\'s own root is reviewed and committe
     const env = IS_ROOT ? {} : { HOME: canary };
     assert.equal(getXattrs([root])[0]!.errno, 0);
     assert.equal(setXattrs([{ path: root, attrs: [['user.sbx-host', Buffer.from('h')]] }]), [0]);
+    // The root shows the host dir's xattrs inside (entries.c copy_host_xattrs), unchanged.
+    const seen = sbx(['run', '-n', '--', 'python3', '-c', `import os; print(os.getxattr('${root}', 'user.sbx-host').decode())`], { store, env, cwd: root });
+    assert.is(seen.stdout, 'h\n', seen.stderr);
+    assert.match(seen.stderr, 'no changes');
     const listed = sbx(['run', '-n', '--', 'chmod', '750', root], { store, env, cwd: root });
     assert.is(listed.code, 0, listed.stderr);
     assert.match(listed.stderr, `metadata: ${root}/ (mode 755→750)`);
@@ -577,6 +581,11 @@ test('a change to the attributes of a layer\'s own root is reviewed and committe
     if (IS_ROOT) assert.equal([st.uid, st.gid], [5, 6]);
     // The sandbox set one xattr and never saw the host's: the host has both.
     assert.equal(getXattrs([root])[0]!.attrs.filter(([n]) => n.startsWith('user.sbx-')).map(([n, v]) => [n, v.toString()]).sort(), [['user.sbx-host', 'h'], ['user.sbx-new', 'n']]);
+    // One the command removed goes from the host too, and only that one.
+    const gone = sbx(['run', '-y', '--', 'python3', '-c', `import os; os.removexattr('${root}', 'user.sbx-host')`], { store, env, cwd: root });
+    assert.is(gone.code, 0, gone.stderr);
+    assert.match(gone.stderr, `metadata: ${root}/ (xattrs)`);
+    assert.equal(getXattrs([root])[0]!.attrs.filter(([n]) => n.startsWith('user.sbx-')).map(([n]) => n), ['user.sbx-new']);
     assert.is(readFileSync(join(root, 'kept'), 'utf8'), 'k\n');
     // Nothing changed there: no change listed, the sandbox gone.
     const none = sbx(['run', '--', 'true'], { store, env, cwd: root });
