@@ -164,6 +164,16 @@ function openOwn(meta: SandboxMeta, at: Dir, rel: string, create = false): Dir {
   }
 }
 
+/**
+ * A layer's work dir keeps the mode its upper root was made with (the host dir's, as the run
+ * found it; owner rwx always, so that sbx and the overlay can use it): the review compares the
+ * root's mode with it (walk.ts rootEntry), not with the host's mode now, which may have moved
+ * since. 0700 (a work dir made before, or for a host dir of that mode) says nothing.
+ */
+function workMode(hostMode: number): number {
+  return (hostMode & 0o7777) | 0o700;
+}
+
 /** The owner sbx gives a layer's work and upper dirs for the host dir `st`, in the layer's terms. */
 type RootOwner = (st: { uid: number; gid: number }) => { uid: number; gid: number };
 
@@ -179,16 +189,21 @@ type RootOwner = (st: { uid: number; gid: number }) => { uid: number; gid: numbe
  * made only when missing; either way the upper must be a plain directory of this layer
  * (`openOwn`), and so must a work dir this run did not make.
  */
-function fillLayer(meta: SandboxMeta, base: Dir, host: string, ownerOf: RootOwner, root: boolean, fresh: boolean, seen: HostStats, kernel: boolean): void {
-  const owner = ownerOf(hostStat(seen, host));
+function fillLayer(meta: SandboxMeta, base: Dir, host: string, ownerOf: RootOwner, root: boolean, fresh: boolean, seen: HostStats, kernel: boolean, shared = false): void {
+  // An existing layer (run --in) whose host dir is gone since (a mount that came and went)
+  // is used as it is: its owners are left alone.
+  const st = fresh ? hostStat(seen, host) : seen.get(host) ?? lstatSync(host, { throwIfNoEntry: false });
+  const owner = root && st ? ownerOf(st) : null;
   let workWas: { uid: number; gid: number } | null = null;
   if (fresh) {
     mkdirSync(base.at('work'), { mode: 0o700 });
-    if (root) lchownSync(base.at('work'), owner.uid, owner.gid);
+    if (owner) lchownSync(base.at('work'), owner.uid, owner.gid);
+    // As layerEntries makes it; a shared layer's trees' roots are dirs below one upper.
+    if (!shared) chmodSync(base.at('work'), workMode(st!.mode));
   } else {
     const work = openOwn(meta, base, 'work', true);
     try {
-      if (root) { workWas = work.stat(); chownSync(work.self(), owner.uid, owner.gid); }
+      if (owner) { workWas = work.stat(); chownSync(work.self(), owner.uid, owner.gid); }
       // With the mark of a volatile mount whose sbx was killed before its helper removed it
       // (scrapOps), the kernel would refuse to mount this layer. Its writes are all there (the
       // machine did not stop: runSandbox refuses an interrupted sandbox), and this run syncs
@@ -208,8 +223,8 @@ function fillLayer(meta: SandboxMeta, base: Dir, host: string, ownerOf: RootOwne
       // Seconds as numbers: the Date objects of st.atime/st.mtime are made on first use.
       utimesSync(up.self(), st.atimeMs / 1000, st.mtimeMs / 1000);
     }
-    const was = root && !newUpper && workWas ? up.stat() : null;
-    if (root && (!was || (was.uid === workWas!.uid && was.gid === workWas!.gid))) chownSync(up.self(), owner.uid, owner.gid);
+    const was = owner && !newUpper && workWas ? up.stat() : null;
+    if (owner && (!was || (was.uid === workWas!.uid && was.gid === workWas!.gid))) chownSync(up.self(), owner.uid, owner.gid);
   } finally {
     up.close();
   }
@@ -230,7 +245,7 @@ function layerEntries(dir: string, host: string, ownerOf: RootOwner, root: boole
   const from = xattrsFrom === null ? '' : `${xattrsFrom}:${host}`;
   return [
     entryOp('dir', dir),
-    entryOp('dir', `${dir}/work`, { ...own, ...copy }, from),
+    entryOp('dir', `${dir}/work`, { ...(xattrsFrom === null ? {} : { mode: workMode(st.mode) }), ...own, ...copy }, from),
     entryOp('dir', `${dir}/upper`, { mode: st.mode, ...own, times: { atime: st.atimeMs / 1000, mtime: st.mtimeMs / 1000 }, ...copy }, from),
   ];
 }
@@ -336,7 +351,7 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner,
         if (layer.fuseLower === layer.dir && (fresh || !base.lstat(FUSE_STAGE))) mkdirSync(base.at(FUSE_STAGE), { mode: 0o700 });
       } else {
         if (!groups.has(layer.dir)) {
-          fillLayer(meta, base, '/', owner, root, fresh, seen, false);
+          fillLayer(meta, base, '/', owner, root, fresh, seen, false, true);
           if (fresh || !base.lstat(FUSE_STAGE)) mkdirSync(base.at(FUSE_STAGE), { mode: 0o700 });
           groups.add(layer.dir);
         }

@@ -39,9 +39,20 @@ function rootAt(b: Buffer, at: number): Root | null {
 }
 
 /**
+ * Whether a layer's upper root (`up`, permission bits) has another mode than the one it was
+ * made with. sbx keeps that mode on the layer's work dir (`base`; its owner bits always rwx:
+ * sandbox.ts workMode), so the rest is compared with the base, the owner bits with the host
+ * dir's; a base of 0700 (made before, or for a 0700 dir) or none: all with the host dir's.
+ */
+export function rootModeMoved(up: number, host: number, base: number | null): boolean {
+  if (base === null || base === 0o700) return up !== host;
+  return (up & 0o7077) !== (base & 0o7077) || (up & 0o700) !== (host & 0o700);
+}
+
+/**
  * Whether `answer` is, for jobs 0 to n-1, a 'J' record and an 'R' record whose upper root
- * has the host root's mode and the owner and xattrs (overlayfs's aside) of the dir sbx made
- * beside it, and nothing else: the sandbox changed nothing. Stricter than the decoder
+ * has the mode, owner and xattrs (overlayfs's aside) of the dir sbx made beside it
+ * (rootModeMoved), and nothing else: the sandbox changed nothing. Stricter than the decoder
  * (walk.ts rootEntry), never looser: a root it doubts is decoded.
  */
 export function changedNothing(answer: Buffer, n: number): boolean {
@@ -51,7 +62,7 @@ export function changedNothing(answer: Buffer, n: number): boolean {
     const up = rootAt(answer, o + 6);
     const host = up && rootAt(answer, up.end);
     const base = host && rootAt(answer, host.end);
-    if (!base || up!.mode !== host!.mode || up!.uid !== base.uid || up!.gid !== base.gid || up!.xattrs === null || up!.xattrs !== base.xattrs) return false;
+    if (!base || rootModeMoved(up!.mode, host!.mode, base.mode) || up!.uid !== base.uid || up!.gid !== base.gid || up!.xattrs === null || up!.xattrs !== base.xattrs) return false;
     o = base.end;
   }
   return o === answer.length;

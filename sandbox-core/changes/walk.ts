@@ -23,7 +23,7 @@ import { planLayers, requestOf, type WalkPlan } from './scan-request.js';
 import { settleUnreadable, type UnreadableDir } from './unreadable-copy.js';
 import { NamedChanges } from './named.js';
 import { givenAway, rootReviewer, type Owned } from './owner.js';
-import { changedNothing } from './empty-scan.js';
+import { changedNothing, rootModeMoved } from './empty-scan.js';
 
 export { upperDirOf } from './scan-request.js';
 
@@ -628,8 +628,9 @@ class WalkDecoder {
    * The layer's own root, from its 'R' record, as an entry when the command changed its mode,
    * owner or xattrs; none when nothing of it changed (or a side could not be read: the walk
    * says why). The upper root is the overlay's root dir, made by sbx with the host's mode and
-   * with the owner and xattrs of the layer's work dir (`base`, made beside it the same way):
-   * its mode is compared with the host's, its owner and xattrs with the base's. A changed
+   * with the owner and xattrs of the layer's work dir (`base`, made beside it the same way,
+   * with the mode the root was made with: empty-scan.ts rootModeMoved): all three are
+   * compared with the base's, so a host dir changed since is not the command's change. A changed
    * owner is the one the sandbox saw (ownerBack); the xattrs are those the command set or
    * changed, and the names of those it removed: a commit sets the first and takes only the
    * second off the host (a root made before the roots took the host dir's xattrs, or by sbx
@@ -642,6 +643,7 @@ class WalkDecoder {
     const up = u.st, host0 = h.st;
     // An ordinary user's image cache (or --rootfs tree) is the user's, and root's inside (record()).
     if (this.asRoot && this.ownLower) { if (host0.uid === this.meta.uid) host0.uid = 0; if (host0.gid === this.meta.gid) host0.gid = 0; }
+    const modeMoved = rootModeMoved(up.perm, host0.perm, base ? base.st.perm : null);
     const ownerMoved = !!base && (up.uid !== base.st.uid || up.gid !== base.st.gid);
     if (ownerMoved) this.ownerBack(up, host0);
     else { up.uid = host0.uid; up.gid = host0.gid; }
@@ -651,7 +653,7 @@ class WalkDecoder {
     let set: Xattrs = upX && baseX ? upX.filter(([n, v]) => !baseX.some(([m, w]) => m === n && w.equals(v))) : EMPTY;
     const removed = upX && baseX ? baseX.filter(([n]) => !upX.some(([m]) => m === n)).map(([n]) => n) : [];
     if (set.length) { const shift = this.shift(); if (shift) set = unshiftXattrs(set, shift); }
-    if (up.perm === host0.perm && !ownerMoved && !set.length && !removed.length) return;
+    if (!modeMoved && !ownerMoved && !set.length && !removed.length) return;
     const hostX = userX(h.x) ?? EMPTY;
     const names = new Set([...set.map(([n]) => n), ...removed]);
     this.entries.push({

@@ -45,9 +45,11 @@ export function makeFixture(): Fixture {
       const d = `L${meta.layers.length}`;
       mkdirSync(join(layersDir, d, 'upper'), { recursive: true });
       mkdirSync(join(layersDir, d, 'work'), { recursive: true });
-      // As sbx makes it: the overlay's root dir takes its mode from the upper's.
+      // As sbx makes them: the overlay's root dir takes its mode from the upper's, and the
+      // work dir keeps that mode for the review (sandbox.ts workMode).
       const st = lstatSync(target, { throwIfNoEntry: false });
       if (st) chmodSync(join(layersDir, d, 'upper'), st.mode & 0o7777);
+      chmodSync(join(layersDir, d, 'work'), st ? (st.mode & 0o7777) | 0o700 : 0o700);
       meta.layers.push({ target, dir: d, format });
       f.save();
       return join(layersDir, d, 'upper');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { makeFixture, whiteout, copyUp, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
 import { reviewScanOf } from '../../sandbox-core/changes/scan-request.js';
-import { changedNothing } from '../../sandbox-core/changes/empty-scan.js';
+import { changedNothing, rootModeMoved } from '../../sandbox-core/changes/empty-scan.js';
 import { helperPath } from '../../sandbox-core/helper.js';
 import { setXattrs } from '../../sandbox-core/changes/xattr.js';
 import { parseStatusLines } from '../../sandbox-core/launch.js';
@@ -116,6 +116,14 @@ test('a change to a layer root\'s own mode, owner or xattrs is in the answer\'s 
   // sbx's own scan says the same, as does one of the first layer's root.
   assert.equal(shown(scanSandbox(f.meta)), shown(r));
   chmodSync(a, 0o755);
+  // A host dir whose mode moved since the sandbox was made: not the command's change (the work
+  // dir keeps the mode the root was made with), in the answer's check too.
+  chmodSync(join(f.host, 'a'), 0o711);
+  assert.equal(scanSandbox(f.meta).changes, []);
+  assert.ok(changedNothing(helperAnswer(), 2));
+  chmodSync(join(f.host, 'a'), 0o755);
+  assert.ok(rootModeMoved(0o750, 0o755, 0o755) && !rootModeMoved(0o555, 0o555, 0o755) && rootModeMoved(0o555, 0o755, 0o755), 'owner bits against the host dir\'s');
+  assert.ok(!rootModeMoved(0o755, 0o755, 0o700) && rootModeMoved(0o755, 0o750, 0o700) && rootModeMoved(0o755, 0o750, null), 'no mode kept: the host dir\'s');
   chmodSync(f.upper(0), 0o711);
   assert.equal(scanSandbox(f.meta).changes.map((c) => [c.path, c.details]), [[f.host, ['mode 755→711']]]);
   chmodSync(f.upper(0), 0o755);
