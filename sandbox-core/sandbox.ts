@@ -192,14 +192,18 @@ type RootOwner = (st: { uid: number; gid: number }) => { uid: number; gid: numbe
 function fillLayer(meta: SandboxMeta, base: Dir, host: string, ownerOf: RootOwner, root: boolean, fresh: boolean, seen: HostStats, kernel: boolean, shared = false): void {
   // An existing layer (run --in) whose host dir is gone since (a mount that came and went)
   // is used as it is: its owners are left alone.
-  const st = fresh ? hostStat(seen, host) : seen.get(host) ?? lstatSync(host, { throwIfNoEntry: false });
-  const owner = root && st ? ownerOf(st) : null;
+  const hostNow = fresh ? hostStat(seen, host) : seen.get(host) ?? lstatSync(host, { throwIfNoEntry: false });
+  const owner = root && hostNow ? ownerOf(hostNow) : null;
   let workWas: { uid: number; gid: number } | null = null;
   if (fresh) {
     mkdirSync(base.at('work'), { mode: 0o700 });
     if (owner) lchownSync(base.at('work'), owner.uid, owner.gid);
-    // As layerEntries makes it; a shared layer's trees' roots are dirs below one upper.
-    if (!shared) chmodSync(base.at('work'), workMode(st!.mode));
+    // As layerEntries makes it; a shared layer's trees' roots are dirs below one upper. Set
+    // through the dir opened beneath the layer (chmod by name would follow a symlink put there).
+    if (!shared) {
+      const work = openOwn(meta, base, 'work');
+      try { chmodSync(work.self(), workMode(hostNow!.mode)); } finally { work.close(); }
+    }
   } else {
     const work = openOwn(meta, base, 'work', true);
     try {
@@ -914,8 +918,8 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   let moved = false;
   try {
     // --disk copies the layers onto a tmpfs of the helper's.
-    const shift = uid === 0 ? idmap.shift : null;
-    prepareLayers(meta, units, rootOwner(idmap.shift, { uid, gid }), shift ? `${shift.uid}:${shift.gid}:${shift.count}` : '0:0:0', layers, lower?.lowerRoot ?? null, seen, helperMakes, entries, inTmpfs, () => !!req.diskBytes || isTmpfs(meta.layersDir));
+    const shift = idmap.shift;
+    prepareLayers(meta, units, rootOwner(shift, { uid, gid }), shift ? `${shift.uid}:${shift.gid}:${shift.count}` : '0:0:0', layers, lower?.lowerRoot ?? null, seen, helperMakes, entries, inTmpfs, () => !!req.diskBytes || isTmpfs(meta.layersDir));
     if (!lower) {
       // A --hide path stays absent: a copy there would show the file the whiteout hides.
       const notHidden = (p: string): boolean => !req.hide.some((h) => isWithin(p, h));
