@@ -52,8 +52,9 @@ static void set_attrs(const struct spec_op *op, int parent, const char *name, in
 }
 
 /* FLAG_HOST_XATTRS: the host dir's user.* xattrs (not overlayfs's) and POSIX ACLs copied onto
- * the new dir `fd`: a layer's upper root, whose attributes the overlay's root shows, and its
- * work dir, which the review compares the root with (changes/walk.ts rootEntry). `from` is
+ * the dir `fd` (made here, or by sbx for a layer it made itself: dir-attrs): a layer's upper
+ * root, whose attributes the overlay's root shows, and its work dir, which the review
+ * compares the root with (changes/walk.ts rootEntry). `from` is
  * "UIDBASE:GIDBASE:COUNT:/HOST": an ACL's named users and groups below COUNT are moved up by
  * the bases, as the run's id shift moves owners (0:0:0: none). A host dir we may not read, or
  * a name the layers' filesystem refuses, is left out, of both dirs alike. */

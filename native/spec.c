@@ -211,11 +211,12 @@ static int resolve_args(struct spec_op *op, char *err, size_t errlen) {
     }
     if (parse_flags(a[8], FLAG_OWNER_OPTIONAL | FLAG_REPORT | FLAG_OPAQUE | FLAG_HOST_XATTRS, &op->flags, err, errlen) < 0) return -1;
     /* A symlink has a target and no mode of its own; a dir that takes the host dir's xattrs
-     * has "UIDBASE:GIDBASE:COUNT:/HOST" (entries.c); nothing else has a target. */
+     * (made here, or by sbx: dir-attrs) has "UIDBASE:GIDBASE:COUNT:/HOST" (entries.c);
+     * nothing else has a target. */
     if (op->flags & FLAG_HOST_XATTRS) {
       unsigned long long b[3];
       int at = 0;
-      if (n[0] != ENTRY_DIR || sscanf(a[7], "%llu:%llu:%llu:%n", &b[0], &b[1], &b[2], &at) != 3 || at == 0 || a[7][at] != '/') {
+      if ((n[0] != ENTRY_DIR && n[0] != ENTRY_DIR_ATTRS) || sscanf(a[7], "%llu:%llu:%llu:%n", &b[0], &b[1], &b[2], &at) != 3 || at == 0 || a[7][at] != '/') {
         snprintf(err, errlen, "entry: host-xattrs takes a dir and UIDBASE:GIDBASE:COUNT:/HOST");
         return -1;
       }

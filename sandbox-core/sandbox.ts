@@ -239,9 +239,16 @@ function fillLayer(meta: SandboxMeta, base: Dir, host: string, ownerOf: RootOwne
  * owners and times fillLayer makes for a fresh layer. With `xattrsFrom` (entries.c
  * copy_host_xattrs: the id shift's bases and count, then the host dir) the upper and work
  * dirs also take the host dir's user.* xattrs and ACLs: the overlay's root shows them, and
- * the review compares the root with the work dir (walk.ts rootEntry). fillLayer's dirs (a
- * layer made by sbx itself: --disk, a re-plan) take none, neither dir: compared all the same.
+ * the review compares the root with the work dir (walk.ts rootEntry). A layer fillLayer makes
+ * (--disk, an image's root, a re-plan, a new mount under `run --in`) takes them through
+ * hostXattrsEntries.
  */
+/** `dir-attrs` ops giving a layer's work and upper dirs, made by fillLayer, the host dir's xattrs (as layerEntries' do). */
+function hostXattrsEntries(dir: string, host: string, xattrsFrom: string): SpecOp[] {
+  const a = { flags: ['host-xattrs' as const] }, from = `${xattrsFrom}:${host}`;
+  return [entryOp('dir-attrs', `${dir}/work`, a, from), entryOp('dir-attrs', `${dir}/upper`, a, from)];
+}
+
 function layerEntries(dir: string, host: string, ownerOf: RootOwner, root: boolean, seen: HostStats, xattrsFrom: string | null): SpecOp[] {
   const st = hostStat(seen, host);
   const own = root ? { owner: ownerOf(st) } : {};
@@ -352,6 +359,9 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner,
     try {
       if (!layer.shared) {
         fillLayer(meta, base, host, owner, root, fresh, seen, layer.format === 'kernel');
+        // The host dir's xattrs and ACL too, as for a layer the helper makes: Node cannot read
+        // xattrs, so the helper copies them onto the dirs made here before it mounts them.
+        if (fresh) entries.push(...hostXattrsEntries(layer.dir, host, xattrsFrom));
         if (layer.fuseLower === layer.dir && (fresh || !base.lstat(FUSE_STAGE))) mkdirSync(base.at(FUSE_STAGE), { mode: 0o700 });
       } else {
         if (!groups.has(layer.dir)) {

@@ -568,6 +568,10 @@ test('a layer\'s own root shows the host dir\'s xattrs; a change to its attribut
     const seen = sbx(['run', '-n', '--', 'python3', '-c', `import os; print(os.getxattr('${root}', 'user.sbx-host').decode())`], { store, env, cwd: root });
     assert.is(seen.stdout, 'h\n', seen.stderr);
     assert.match(seen.stderr, 'no changes');
+    // So it does in a layer sbx makes itself (--disk: fillLayer, its xattrs copied by the helper).
+    const onDisk = sbx(['run', '-n', '--disk', '64M', '--', 'python3', '-c', `import os; print(os.getxattr('${root}', 'user.sbx-host').decode())`], { store, env, cwd: root });
+    assert.is(onDisk.stdout, 'h\n', onDisk.stderr);
+    assert.match(onDisk.stderr, 'no changes');
     const listed = sbx(['run', '-n', '--', 'chmod', '750', root], { store, env, cwd: root });
     assert.is(listed.code, 0, listed.stderr);
     assert.match(listed.stderr, `metadata: ${root}/ (mode 755→750)`);
