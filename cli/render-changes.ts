@@ -216,7 +216,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     };
     const kept = (j: number): void => { keep![j] = 1; };
     const keptRun = (from: number, to: number): void => { keep!.fill(1, from, to); };
-    let view: { items: Array<Change | SubtreeGroup>; folds: FoldCount[] };
+    let view: { items: Array<Change | SubtreeGroup>; folds: FoldCount[]; foldedDirs?: Map<string, number> };
     if (!opts.expand) view = viewKind(k, rest, fold, extra ? { list: extra, take, ...(marked ? { kept, keptRun } : {}) } : undefined);
     else if (!extra) view = { items: rest, folds: [] };
     else {
@@ -286,7 +286,9 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     for (const f of view.folds) {
       const i = fold.findIndex((r) => r.name === f.name);
       const text = `${countText(f.count)} in ${terminalSafe(f.name)}${f.bytes ? ` (${humanBytes(f.bytes)})` : ''}, folded`;
-      items.push({ kind: k, label: text, line: col.dim(`  ${label}${text}`), paths: () => restPaths((p) => foldOf(p) === i) });
+      // With the dirs that held nothing else (viewKind's foldedDirs).
+      const dirs = view.foldedDirs;
+      items.push({ kind: k, label: text, line: col.dim(`  ${label}${text}`), paths: () => restPaths((p) => foldOf(p) === i || dirs?.get(p) === i) });
       plan.folded += f.count;
     }
     plan.kinds.push({ kind: k, total: kindTotal.get(k)! + (extra ? extra.length : 0), items, folds: view.folds.length });

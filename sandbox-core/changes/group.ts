@@ -29,6 +29,11 @@ export interface KindView {
   /** Single changes and subtree groups, largest top-level tree first. */
   items: Array<Change | SubtreeGroup>;
   folds: FoldCount[];
+  /**
+   * New (or gone) dirs counted into a fold rule's line (path -> rule index): everything below
+   * one was folded by that rule, so listed alone it would read as an empty dir.
+   */
+  foldedDirs: Map<string, number>;
 }
 
 export interface FoldSpec {
@@ -114,11 +119,19 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
   const counts = fold.map((f): FoldCount => ({ name: f.name, count: 0, bytes: 0 }));
   const foldOf = foldIndex(fold);
   const count = (k: number, file: boolean, size: number): void => { const n = counts[k]!; n.count++; if (file) n.bytes += size; };
-  const folded = (p: string, file: boolean, size: number): boolean => {
+  // The rule that folded what is below each group's root (-2: more than one), for the roots
+  // with nothing of their own to list.
+  const foldedBelow = new Map<SubtreeGroup, number>();
+  const foldedIn = (g: SubtreeGroup | undefined, k: number): void => {
+    if (!g) return;
+    const was = foldedBelow.get(g);
+    foldedBelow.set(g, was === undefined || was === k ? k : -2);
+  };
+  /** The fold rule p matches (counted), or -1. */
+  const folded = (p: string, file: boolean, size: number): number => {
     const k = foldOf(p);
-    if (k < 0) return false;
-    count(k, file, size);
-    return true;
+    if (k >= 0) count(k, file, size);
+    return k;
   };
   const groupable = kind === 'added' || kind === 'deleted';
   const dirs = new Set<string>();
@@ -178,12 +191,13 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
       if (m === MARK_PLAIN || m >= MARK_FOLD) {
         cols!.kept!(j);
         total++;
-        if (m >= MARK_FOLD) { count(m - MARK_FOLD, true, size); continue; }
+        if (m >= MARK_FOLD) { count(m - MARK_FOLD, true, size); foldedIn(groupAt(j), m - MARK_FOLD); continue; }
       } else {
         const p = list!.pathAt(j);
         if (!cols!.take(j, p)) continue;
         total++;
-        if (folded(p, true, size)) continue;
+        const k = folded(p, true, size);
+        if (k >= 0) { foldedIn(groupAt(j), k); continue; }
       }
       const g = groupAt(j);
       // No new dir above it, or that dir was folded away: the file stands alone.
@@ -193,8 +207,9 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
       g.bytes += size;
     }
     if (c === undefined) break;
-    if (folded(c.path, c.type === 'file', c.size)) continue;
+    const k = folded(c.path, c.type === 'file', c.size);
     const top = above ? above.of(c.path) : null;
+    if (k >= 0) { if (top !== null) foldedIn(groups.get(top), k); continue; }
     if (top === null) {
       if (groupable && c.type === 'dir') { const g = { root: c, entries: 0, files: 0, bytes: 0 }; groups.set(c.path, g); items.push(g); } else items.push(c);
       continue;
@@ -205,8 +220,17 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
     g.entries++;
     if (c.type === 'file') { g.files++; g.bytes += c.size; }
   }
-  // A dir with nothing below it is just a change.
-  const flat = items.map((x) => (isGroup(x) && x.entries === 0 ? x.root : x));
+  // A dir with nothing below it is just a change, and one whose every entry below was folded
+  // by one rule is counted on that rule's line (~/.npm made by npm for its cache alone).
+  const foldedDirs = new Map<string, number>();
+  const flat: Array<Change | SubtreeGroup> = [];
+  for (const x of items) {
+    if (!isGroup(x) || x.entries) { flat.push(x); continue; }
+    const k = foldedBelow.get(x) ?? -1;
+    if (k < 0) { flat.push(x.root); continue; }
+    count(k, false, 0);
+    foldedDirs.set(x.root.path, k);
+  }
   const tops: string[] = new Array(flat.length);
   const treeBytes = new Map<string, number>();
   for (let i = 0; i < flat.length; i++) {
@@ -223,7 +247,7 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
   const sorted: Array<Change | SubtreeGroup> = [];
   for (const b of buckets.values()) for (const x of b) sorted.push(x);
   for (const k of counts) if (k.count) folds.push(k);
-  return { kind, total, items: sorted, folds };
+  return { kind, total, items: sorted, folds, foldedDirs };
 }
 
 /**

@@ -266,6 +266,32 @@ test('each summary line knows the paths it stands for (pick mode keeps exactly t
   assert.is(items.reduce((n, i) => n + i.paths().length, 0), changes.length);
 });
 
+test('a new dir holding only what one fold rule folds is counted on that rule\'s line, not listed as if empty; mixed rules keep its line', () => {
+  const npm = [{ name: 'npm cache', paths: ['.npm/_cacache', '.npm/_logs'] }];
+  const v = viewKind('added', [
+    ch('/h/.npm', 'dir'), ch('/h/.npm/_cacache', 'dir'), ch('/h/.npm/_cacache/x', 'file', 5),
+    ch('/h/.npm/_logs', 'dir'), ch('/h/.npm/_logs/1.log', 'file', 3), ch('/h/empty', 'dir'),
+  ], npm);
+  assert.equal(v.items.map((x) => (isGroup(x) ? x.root.path : x.path)), ['/h/empty']);
+  assert.equal(v.folds, [{ name: 'npm cache', count: 5, bytes: 8 }]);
+  assert.equal([...v.foldedDirs], [['/h/.npm', 0]]);
+  const two = [{ name: 'py', paths: ['__pycache__'] }, { name: 'history', paths: ['.bash_history'] }];
+  const mixed = viewKind('added', [ch('/q', 'dir'), ch('/q/.bash_history', 'file', 1), ch('/q/__pycache__', 'dir'), ch('/q/__pycache__/a.pyc', 'file', 1)], two);
+  assert.equal(mixed.items.map((x) => (isGroup(x) ? x.root.path : x.path)), ['/q']);
+  assert.is(mixed.foldedDirs.size, 0);
+  // In the summary: one line, which stands for the dir too (pick mode keeps it with its cache).
+  const U = (p: string) => join(f.upper(), p);
+  mkdirSync(join(f.host, 'home'), { recursive: true });
+  markStarted(f);
+  write(U('home/.npm/_cacache/x'), 'z');
+  const { changes } = scanSandbox(f.meta);
+  const out = renderSummary(changes, plain);
+  assert.ok(out.includes('  added:    3 in npm cache (1 B), folded\n'), out);
+  assert.not.ok(out.includes(`${f.host}/home/.npm/`), out);
+  const items = summaryPlan(changes, plain).kinds.flatMap((k) => k.items);
+  assert.equal(items.map((i) => i.paths().map((p) => p.replace(f.host, '')).sort()), [['/home/.npm', '/home/.npm/_cacache', '/home/.npm/_cacache/x']]);
+});
+
 test('refused paths: each listed while few, else one line per reason with the shared dir', () => {
   const few = refusalLines([{ path: '/a', reason: 'r' }]);
   assert.equal(few, ['  /a: r']);

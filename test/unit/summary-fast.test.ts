@@ -14,22 +14,34 @@ const added = (path: string, type: Change['type'] = 'file', size = 1): Change =>
 
 type Shape = { groups: string[]; singles: string[] };
 
-/** Groups (root and counts) and single items, by the definition: the shallowest new dir above. */
+/**
+ * Groups (root and counts) and single items, by the definition: the shallowest new dir above;
+ * a root with nothing of its own below and everything below folded by one rule is folded too.
+ */
 function reference(changes: Change[], fold: FoldSpec[]): Shape {
   const res = fold.map((f) => f.paths.map(globRegExp));
-  const folded = (p: string) => res.some((rs) => rs.some((r) => r.test(p)));
+  const ruleOf = (p: string) => res.findIndex((rs) => rs.some((r) => r.test(p)));
+  const folded = (p: string) => ruleOf(p) >= 0;
   const rest = changes.filter((c) => !folded(c.path));
   const dirs = new Set(changes.filter((c) => c.type === 'dir').map((c) => c.path));
   const kept = new Set(rest.filter((c) => c.type === 'dir').map((c) => c.path));
   const members = new Map<string, Change[]>();
   const singles: string[] = [];
-  for (const c of rest) {
-    let top: string | null = null;
-    const parts = c.path.split('/');
+  const topOf = (path: string): string | null => {
+    const parts = path.split('/');
     for (let i = 2; i < parts.length; i++) {
       const a = parts.slice(0, i).join('/');
-      if (dirs.has(a)) { top = a; break; }
+      if (dirs.has(a)) return a;
     }
+    return null;
+  };
+  const rulesBelow = new Map<string, Set<number>>();
+  for (const c of changes) {
+    const top = folded(c.path) ? topOf(c.path) : null;
+    if (top !== null) rulesBelow.set(top, (rulesBelow.get(top) ?? new Set()).add(ruleOf(c.path)));
+  }
+  for (const c of rest) {
+    const top = topOf(c.path);
     if (top === null && c.type === 'dir') { if (!members.has(c.path)) members.set(c.path, []); continue; }
     if (top === null || !kept.has(top)) { singles.push(c.path); continue; }
     if (!members.has(top)) members.set(top, []);
@@ -37,7 +49,7 @@ function reference(changes: Change[], fold: FoldSpec[]): Shape {
   }
   const groups: string[] = [];
   for (const [root, m] of members) {
-    if (!m.length) singles.push(root);
+    if (!m.length) { if (rulesBelow.get(root)?.size !== 1) singles.push(root); }
     else groups.push(`${root} ${m.length} ${m.filter((c) => c.type === 'file').length}`);
   }
   return { groups: groups.sort(), singles: singles.sort() };
