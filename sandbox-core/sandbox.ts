@@ -26,6 +26,7 @@ import { explainSeen, SCANNED_TEXTS } from './view-errors.js';
 import { display, displayText } from './base/bpath.js';
 import { notice as coreNotice } from './notices.js';
 import { buildSkeletonTree, skeletonPath } from './skeleton.js';
+import { coveredChange } from './covered-changes.js';
 import { encodeSpec, describeSpec, type OverlayFlag, type SpecOp } from './spec.js';
 import { capabilitySets } from '../policies/capabilities/index.js';
 import { stdioToRelay } from './stdio.js';
@@ -885,6 +886,14 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   if (idmap.unavailableRange) notice(`uids ${idmap.unavailableRange} do not exist in this user namespace (a container?): root inside is root outside for this run (as with --map-root)`);
   meta.idShift = idmap.shift;
   const layers = store.openLayers(meta);
+  // A new layer over what the sandbox wrote before would hide it, in this run and (recorded)
+  // in every later review and commit: refused, with nothing made.
+  const covered = req.inSandbox && !lower ? coveredChange(layers, meta.layers, units) : null;
+  if (covered) {
+    layers.close();
+    const ref = display(meta.name ?? meta.id);
+    throw new SbxError(`sandbox ${ref}: what it changed in ${display(covered.layer)} at ${display(covered.path)} would be hidden in this run, because the host's mounts there changed since it was made (a new mount at or below ${display(covered.path)}); nothing ran`, 125, `unmount what was mounted there to run in it, or review it with 'sbx diff ${ref}' and commit or export it first`);
+  }
   // The host mounted or unmounted something since we read its mounts (a busy /tmp): nothing has
   // run yet, so plan the view again from the host as it is now (a few times, not for ever).
   const hostMoved = (): boolean => !lower && replans < 3 && mountIdsOf(readVisibleMounts()) !== mountIdsOf(mounts);

@@ -2,6 +2,9 @@
 // other sandboxes): a mount point that vanishes between planning and mounting must not fail
 // the run; sbx plans again from the host as it is now.
 // sbx-test: host-mounts (it mounts and unmounts on the host).
+// sbx-test: serial as root: one of its mounts is in the test user's home, where the other
+// files' unprivileged runs keep their canaries: a saved sandbox's `run --in` planned while it
+// is there would be refused (covered-changes.ts), as it should be on a real machine.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
@@ -186,6 +189,65 @@ testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and th
   } finally {
     if (mounted) spawnSync('umount', [m]);
     removeCanary(canary);
+    spawnSync('rm', ['-rf', store, userStore]);
+  }
+});
+
+// A saved sandbox's change at a path the host has since made a mount point (or, for an
+// ordinary user, a dir on the way to a new mount in its home: each is planned as a layer of its
+// own then): a run in it would mount the new layer over the change, hiding it there, and the
+// layer recorded in the sandbox would keep it out of every later review and commit (2026-12-04:
+// a saved file in the test user's home vanished from `sbx diff` after one such run).
+testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and the test user\'s copy of the build')('a new host mount over what a saved sandbox changed: run --in refused and the sandbox unchanged; after the unmount it runs and shows the change', () => {
+  const home = `/home/${TEST_USER}`;
+  const uid = Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout);
+  const rootCanary = makeCanary();
+  const userCanary = mkdtempSync(join(home, 'sbx-canary-'));
+  chownSync(userCanary, uid, uid);
+  chmodSync(userCanary, 0o755);
+  const store = makeStore();
+  const userStore = makeUserStore();
+  const mounted: string[] = [];
+  const mount = (dir: string): void => {
+    mkdirSync(dir, { recursive: true });
+    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'sbx-covers', dir], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    mounted.push(dir);
+  };
+  const unmountAll = (): void => { while (mounted.length) spawnSync('umount', [mounted.pop()!]); };
+  try {
+    proveIsolation(rootCanary, store);
+    // Root: the change is below the new mount point.
+    const made = sbx(['run', '-q', '--name', 'covered', '--', 'sh', '-c', `mkdir ${rootCanary}/x && echo f > ${rootCanary}/x/f`], { store });
+    assert.is(made.code, 0, made.stderr);
+    mount(join(rootCanary, 'elsewhere'));
+    const beside = sbx(['run', '-q', '--in', 'covered', '--', 'cat', `${rootCanary}/x/f`], { store });
+    assert.is(beside.stdout, 'f\n', `a new mount where the sandbox never wrote is no reason to refuse: ${beside.stderr}`);
+    mount(join(rootCanary, 'x'));
+    const refused = sbx(['run', '-q', '--in', 'covered', '--', 'sh', '-c', `echo ran > ${rootCanary}/ran`], { store });
+    assert.is(refused.code, 125, refused.stderr);
+    assert.match(refused.stderr, `sbx: error: sandbox covered: what it changed in / at ${rootCanary}/x would be hidden in this run`);
+    assert.is(sbx(['diff', 'covered', '--name-only'], { store }).stdout, `${rootCanary}/x\n${rootCanary}/x/f\n`);
+    unmountAll();
+    const after = sbx(['run', '-q', '--in', 'covered', '--', 'cat', `${rootCanary}/x/f`], { store });
+    assert.is(after.stdout, 'f\n', after.stderr);
+    // The test user: its home is one layer; a mount in it splits the home into layers of its
+    // own, one of them over the saved change's dir.
+    const userMade = runAsUser(userStore, ['run', '-q', '--name', 'covered', '--', 'sh', '-c', `echo r > ${userCanary}/r`]);
+    assert.is(userMade.status, 0, userMade.stderr);
+    mount(join(userCanary, 'm'));
+    const userRefused = runAsUser(userStore, ['run', '-q', '--in', 'covered', '--', 'sh', '-c', `echo ran > ${userCanary}/ran`]);
+    assert.is(userRefused.status, 125, userRefused.stderr);
+    assert.match(userRefused.stderr, `sbx: error: sandbox covered: what it changed in ${home} at ${userCanary} would be hidden in this run`);
+    assert.is(runAsUser(userStore, ['diff', 'covered', '--name-only']).stdout, `${userCanary}/r\n`);
+    unmountAll();
+    const userAfter = runAsUser(userStore, ['run', '-q', '--in', 'covered', '--', 'cat', `${userCanary}/r`]);
+    assert.is(userAfter.stdout, 'r\n', userAfter.stderr);
+    assert.not.ok(existsSync(join(rootCanary, 'ran')) || existsSync(join(userCanary, 'ran')) || existsSync(join(userCanary, 'r')));
+  } finally {
+    unmountAll();
+    removeCanary(rootCanary);
+    removeCanary(userCanary);
     spawnSync('rm', ['-rf', store, userStore]);
   }
 });

@@ -1,0 +1,62 @@
+// A saved sandbox's changes live in the upper dir of the layer whose tree they are in. A run
+// in it (`run --in`) plans the view from the host as it is now: when the host's mounts below
+// a layer's tree changed since (a mount appeared there), the plan gives the new mount point,
+// or, for an ordinary user, each dir on the way to it and their siblings, layers of their
+// own, mounted over the old layer's tree. What the sandbox had written at or below such a
+// path in the old layer would be hidden in the run, and the new layers recorded in the
+// sandbox would keep it out of every later review and commit. So such a run is refused
+// before anything is made, and the sandbox stays as it was.
+import { Dir, NotBeneathError, resolveParentBeneath } from './beneath.js';
+import { isBelow } from './base/within.js';
+import type { EngineUnit } from './engines.js';
+import { upperOf, type Layer } from './types.js';
+
+/** Where a new layer would cover a saved change: the new layer's tree, and the old layer's. */
+export interface CoveredChange {
+  path: string;
+  layer: string;
+}
+
+/** Host path (a JS string) -> the byte string beneath.ts takes for a name. */
+const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+
+/**
+ * Whether the old layer `l` holds something at `rel` (below its tree's root) in its upper:
+ * an entry there, or on the way to it one that is not a plain directory (a whiteout, a file or
+ * a symlink the sandbox put in a dir's place). Resolved beneath the layers dir, no symlink
+ * followed: the upper is the sandboxed command's writing.
+ */
+function holdsAt(layers: Dir, l: Layer, rel: string): boolean {
+  let found: { dir: Dir; name: string };
+  try {
+    found = resolveParentBeneath(layers, `${bytes(upperOf(l))}/${bytes(rel)}`);
+  } catch (e) {
+    if (e instanceof NotBeneathError) return true;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+  try {
+    return found.dir.lstat(found.name) !== null;
+  } finally {
+    found.dir.close();
+  }
+}
+
+/**
+ * The first unit of a plan that would cover something a saved sandbox's layer holds: a unit
+ * with no layer yet whose path lies strictly inside an existing layer's tree, where that
+ * layer's upper holds an entry. Null when none does (the usual case: a new mount where the
+ * sandbox never wrote).
+ */
+export function coveredChange(layers: Dir, existing: readonly Layer[], units: readonly EngineUnit[]): CoveredChange | null {
+  const targets = new Set(existing.map((l) => l.target));
+  for (const u of units) {
+    if ((u.kind !== 'overlay' && u.kind !== 'skeleton') || targets.has(u.path)) continue;
+    for (const l of existing) {
+      if (!isBelow(u.path, l.target)) continue;
+      const rel = l.target === '/' ? u.path.slice(1) : u.path.slice(l.target.length + 1);
+      if (holdsAt(layers, l, rel)) return { path: u.path, layer: l.target };
+    }
+  }
+  return null;
+}

@@ -1,0 +1,52 @@
+// A new layer of a run's plan over what a saved sandbox's layer holds (covered-changes.ts):
+// found at the path, below a dir, through anything the sandbox put in a dir's place, and never
+// by following a symlink the sandbox made in its upper.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Dir } from '../../sandbox-core/beneath.js';
+import { coveredChange } from '../../sandbox-core/covered-changes.js';
+import type { EngineUnit } from '../../sandbox-core/engines.js';
+import type { Layer } from '../../sandbox-core/types.js';
+
+let top = '';
+let layers: Dir;
+test.before.each(() => {
+  top = mkdtempSync(join(tmpdir(), 'sbx-covered-'));
+  mkdirSync(join(top, 'L000/upper/opt/app'), { recursive: true });
+  writeFileSync(join(top, 'L000/upper/opt/app/f'), 'f');
+  writeFileSync(join(top, 'L000/upper/file'), 'x');
+  mkdirSync(join(top, 'L001/upper/c'), { recursive: true });
+  // Elsewhere, a dir that holds what a followed symlink would find.
+  mkdirSync(join(top, 'outside/x'), { recursive: true });
+  symlinkSync(join(top, 'outside'), join(top, 'L001/upper/link'));
+  symlinkSync(join(top, 'nowhere'), join(top, 'L001/upper/dangling'));
+  layers = Dir.open(top);
+});
+test.after.each(() => { layers.close(); rmSync(top, { recursive: true, force: true }); });
+
+const existing: Layer[] = [{ target: '/', dir: 'L000', format: 'kernel' }, { target: '/home/u', dir: 'L001', format: 'kernel' }];
+const overlay = (path: string): EngineUnit => ({ kind: 'overlay', path, engine: 'kernel' });
+
+test('a new unit at or above what a layer holds covers it; one where the layer holds nothing does not', () => {
+  assert.equal(coveredChange(layers, existing, [overlay('/opt/app')]), { path: '/opt/app', layer: '/' });
+  assert.equal(coveredChange(layers, existing, [{ kind: 'skeleton', path: '/opt', mode: 0o755 }]), { path: '/opt', layer: '/' });
+  assert.equal(coveredChange(layers, existing, [overlay('/home/u/c')]), { path: '/home/u/c', layer: '/home/u' });
+  assert.is(coveredChange(layers, existing, [overlay('/srv'), overlay('/opt/other'), overlay('/home/u/d')]), null);
+  // A unit that is an existing layer's own tree is that layer, not a new one over it.
+  assert.is(coveredChange(layers, existing, [overlay('/home/u'), overlay('/')]), null);
+  // Units that are no layer (a file bound read-only) cover nothing.
+  assert.is(coveredChange(layers, existing, [{ kind: 'ro-bind', path: '/opt/app', reason: 'file-mount' }]), null);
+});
+
+test('a file or a symlink where a dir was is the sandbox\'s change too; the symlink is never followed', () => {
+  // A new mount below a path that the sandbox made a file.
+  assert.equal(coveredChange(layers, existing, [overlay('/file/below')]), { path: '/file/below', layer: '/' });
+  // Followed, `link/x` would be found and `dangling/x` not: both are the sandbox's symlinks.
+  assert.equal(coveredChange(layers, existing, [overlay('/home/u/dangling/x')]), { path: '/home/u/dangling/x', layer: '/home/u' });
+  assert.equal(coveredChange(layers, existing, [overlay('/home/u/link/y')]), { path: '/home/u/link/y', layer: '/home/u' });
+});
+
+test.run();
