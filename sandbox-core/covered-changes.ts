@@ -60,3 +60,10 @@ export function coveredChange(layers: Dir, existing: readonly Layer[], units: re
   }
   return null;
 }
+
+/** The layers of a saved sandbox that no layer unit of this plan is for: the host has no mount at their tree now. */
+export function unplannedLayers(existing: readonly Layer[], units: readonly EngineUnit[]): Layer[] {
+  const planned = new Set<string>();
+  for (const u of units) if (u.kind === 'overlay' || u.kind === 'skeleton') planned.add(u.path);
+  return existing.filter((l) => !planned.has(l.target));
+}

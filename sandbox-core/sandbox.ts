@@ -26,7 +26,7 @@ import { explainSeen, SCANNED_TEXTS } from './view-errors.js';
 import { display, displayText } from './base/bpath.js';
 import { notice as coreNotice } from './notices.js';
 import { buildSkeletonTree, skeletonPath } from './skeleton.js';
-import { coveredChange } from './covered-changes.js';
+import { coveredChange, unplannedLayers } from './covered-changes.js';
 import { encodeSpec, describeSpec, type OverlayFlag, type SpecOp } from './spec.js';
 import { capabilitySets } from '../policies/capabilities/index.js';
 import { stdioToRelay } from './stdio.js';
@@ -260,6 +260,30 @@ function layerEntries(dir: string, host: string, ownerOf: RootOwner, root: boole
     entryOp('dir', `${dir}/work`, { ...(xattrsFrom === null ? {} : { mode: workMode(st.mode) }), ...own, ...copy }, from),
     entryOp('dir', `${dir}/upper`, { mode: st.mode, ...own, times: { atime: st.atimeMs / 1000, mtime: st.mtimeMs / 1000 }, ...copy }, from),
   ];
+}
+
+/**
+ * Takes out of a saved sandbox the layers `unplanned` (their mounts are gone from the host)
+ * when the review finds no change in their trees, and removes their dirs; refuses the run when
+ * it does (or cannot tell): what they hold would be hidden in it. Rare, so the review's scan
+ * is loaded only here (a full walk of the sandbox, filtered to those trees).
+ */
+async function dropEmptyLayers(meta: SandboxMeta, unplanned: Layer[], layers: Dir, ref: string): Promise<void> {
+  const { scanSandbox } = await import('./changes/scan.js');
+  const trees = unplanned.map((l) => l.target);
+  const s = scanSandbox(meta, { paths: trees });
+  const first = s.changes[0]?.path ?? (s.errors.length ? trees[0]! : null);
+  if (first !== null) {
+    const tree = trees.find((t) => isWithin(first, t)) ?? trees[0]!;
+    const why = s.changes.length ? `what it changed at ${display(first)}` : `what it holds in ${display(tree)} (${s.errors[0]})`;
+    throw new SbxError(`sandbox ${ref}: ${why} would be hidden in this run: ${display(tree)} had a layer of its own when the sandbox was made (a mount was there, or below it), and the host has no mount there now; nothing ran`, 125, `mount it again to run in it, or review it with 'sbx diff ${ref}' and commit or export it first`);
+  }
+  const gone = new Set(unplanned);
+  const kept = meta.layers.filter((l) => !gone.has(l));
+  // A dir another layer still uses (a shared fuse layer, a fuse daemon's stage) stays.
+  const used = new Set(kept.flatMap((l) => [l.dir, ...(l.fuseLower ? [l.fuseLower] : [])]));
+  meta.layers = kept;
+  for (const d of new Set(unplanned.map((l) => l.dir))) if (!used.has(d)) removeTreeAt(layers, bytes(d));
 }
 
 /**
@@ -889,10 +913,20 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   // A new layer over what the sandbox wrote before would hide it, in this run and (recorded)
   // in every later review and commit: refused, with nothing made.
   const covered = req.inSandbox && !lower ? coveredChange(layers, meta.layers, units) : null;
+  const ref = display(meta.name ?? meta.id);
   if (covered) {
     layers.close();
-    const ref = display(meta.name ?? meta.id);
     throw new SbxError(`sandbox ${ref}: what it changed in ${display(covered.layer)} at ${display(covered.path)} would be hidden in this run, because the host's mounts there changed since it was made (a new mount at or below ${display(covered.path)}); nothing ran`, 125, `unmount what was mounted there to run in it, or review it with 'sbx diff ${ref}' and commit or export it first`);
+  }
+  // And a layer of a mount the host no longer has: refused when it holds a change, else dropped.
+  const unplanned = req.inSandbox && !lower ? unplannedLayers(meta.layers, units) : [];
+  if (unplanned.length) {
+    try {
+      await dropEmptyLayers(meta, unplanned, layers, ref);
+    } catch (e) {
+      layers.close();
+      throw e;
+    }
   }
   // The host mounted or unmounted something since we read its mounts (a busy /tmp): nothing has
   // run yet, so plan the view again from the host as it is now (a few times, not for ever).

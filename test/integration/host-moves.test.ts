@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
@@ -247,6 +247,65 @@ testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and th
   } finally {
     unmountAll();
     removeCanary(rootCanary);
+    removeCanary(userCanary);
+    spawnSync('rm', ['-rf', store, userStore]);
+  }
+});
+
+// The other way: a mount that had a layer of its own when a sandbox was saved is gone. The
+// plan has no place for that layer: what it holds was hidden in a run in the sandbox, and what
+// the run wrote there went into the layer above, where the review, which gives that tree to
+// the old layer, never looked (2026-12-04: a file written there was in no diff and no commit).
+testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and the test user\'s copy of the build')('a mount gone since a sandbox was saved: run --in refused while its layer holds a change; an empty one is dropped, and what the run writes there is reviewed', () => {
+  const home = `/home/${TEST_USER}`;
+  const uid = Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout);
+  const canary = makeCanary();
+  const userCanary = mkdtempSync(join(home, 'sbx-canary-'));
+  chownSync(userCanary, uid, uid);
+  chmodSync(userCanary, 0o755);
+  const store = makeStore();
+  const userStore = makeUserStore();
+  const mounted = new Set<string>();
+  const mount = (dir: string, owner?: number): void => {
+    mkdirSync(dir, { recursive: true });
+    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=1m${owner === undefined ? '' : `,uid=${owner},gid=${owner}`}`, 'sbx-gone', dir], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    mounted.add(dir);
+  };
+  const unmount = (dir: string): void => { spawnSync('umount', [dir]); mounted.delete(dir); };
+  try {
+    proveIsolation(canary, store);
+    for (const d of ['x', 'y', 'z']) mount(join(canary, d));
+    const made = sbx(['run', '-q', '--name', 'gone', '--', 'sh', '-c', `echo f > ${canary}/x/f`], { store });
+    assert.is(made.code, 0, made.stderr);
+    for (const d of ['x', 'y', 'z']) unmount(join(canary, d));
+    rmdirSync(join(canary, 'y'));
+    const refused = sbx(['run', '-q', '--in', 'gone', '--', 'sh', '-c', `echo ran > ${canary}/ran`], { store });
+    assert.is(refused.code, 125, refused.stderr);
+    assert.match(refused.stderr, `sbx: error: sandbox gone: what it changed at ${canary}/x/f would be hidden in this run: ${canary}/x had a layer of its own when the sandbox was made`);
+    assert.is(sbx(['diff', 'gone', '--name-only'], { store }).stdout, `${canary}/x/f\n`);
+    // x's mount back: the run sees f; y's and z's empty layers are dropped, and what it writes
+    // in z (a plain dir now) is in the review.
+    mount(join(canary, 'x'));
+    const ran = sbx(['run', '-q', '--in', 'gone', '--', 'sh', '-c', `cat ${canary}/x/f && echo w > ${canary}/z/w`], { store });
+    assert.is(ran.stdout, 'f\n', ran.stderr);
+    assert.is(sbx(['diff', 'gone', '--name-only'], { store }).stdout, `${canary}/x/f\n${canary}/z/w\n`);
+    assert.not.ok(existsSync(join(canary, 'z', 'w')) || existsSync(join(canary, 'ran')));
+    // The test user: a mount in its home makes the dirs on the way to it layers of their own.
+    mount(join(userCanary, 'm'), uid);
+    const userMade = runAsUser(userStore, ['run', '-q', '--name', 'gone', '--', 'sh', '-c', `echo r > ${userCanary}/r`]);
+    assert.is(userMade.status, 0, userMade.stderr);
+    unmount(join(userCanary, 'm'));
+    const userRefused = runAsUser(userStore, ['run', '-q', '--in', 'gone', '--', 'true']);
+    assert.is(userRefused.status, 125, userRefused.stderr);
+    assert.match(userRefused.stderr, `sbx: error: sandbox gone: what it changed at ${userCanary}/r would be hidden in this run: ${userCanary} had a layer of its own`);
+    assert.is(runAsUser(userStore, ['diff', 'gone', '--name-only']).stdout, `${userCanary}/r\n`);
+    mount(join(userCanary, 'm'), uid);
+    const userRan = runAsUser(userStore, ['run', '-q', '--in', 'gone', '--', 'cat', `${userCanary}/r`]);
+    assert.is(userRan.stdout, 'r\n', userRan.stderr);
+  } finally {
+    for (const d of [...mounted]) unmount(d);
+    removeCanary(canary);
     removeCanary(userCanary);
     spawnSync('rm', ['-rf', store, userStore]);
   }

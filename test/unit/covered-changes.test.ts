@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dir } from '../../sandbox-core/beneath.js';
-import { coveredChange } from '../../sandbox-core/covered-changes.js';
+import { coveredChange, unplannedLayers } from '../../sandbox-core/covered-changes.js';
 import type { EngineUnit } from '../../sandbox-core/engines.js';
 import type { Layer } from '../../sandbox-core/types.js';
 
@@ -47,6 +47,13 @@ test('a file or a symlink where a dir was is the sandbox\'s change too; the syml
   // Followed, `link/x` would be found and `dangling/x` not: both are the sandbox's symlinks.
   assert.equal(coveredChange(layers, existing, [overlay('/home/u/dangling/x')]), { path: '/home/u/dangling/x', layer: '/home/u' });
   assert.equal(coveredChange(layers, existing, [overlay('/home/u/link/y')]), { path: '/home/u/link/y', layer: '/home/u' });
+});
+
+test('a layer no overlay or skeleton unit of the plan is for is unplanned', () => {
+  const units: EngineUnit[] = [overlay('/'), { kind: 'skeleton', path: '/home/u', mode: 0o755 }, { kind: 'ro-bind', path: '/gone', reason: 'file-mount' }];
+  const gone: Layer = { target: '/gone', dir: 'L002', format: 'kernel' };
+  assert.equal(unplannedLayers([...existing, gone], units), [gone]);
+  assert.equal(unplannedLayers(existing, [overlay('/')]), [existing[1]]);
 });
 
 test.run();
