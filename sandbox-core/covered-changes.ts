@@ -1,11 +1,17 @@
 // A saved sandbox's changes live in the upper dir of the layer whose tree they are in. A run
-// in it (`run --in`) plans the view from the host as it is now: when the host's mounts below
-// a layer's tree changed since (a mount appeared there), the plan gives the new mount point,
-// or, for an ordinary user, each dir on the way to it and their siblings, layers of their
-// own, mounted over the old layer's tree. What the sandbox had written at or below such a
-// path in the old layer would be hidden in the run, and the new layers recorded in the
-// sandbox would keep it out of every later review and commit. So such a run is refused
-// before anything is made, and the sandbox stays as it was.
+// in it (`run --in`) plans its view from the host as it is now, and the host's mounts may have
+// moved since:
+// - A mount appeared in a layer's tree: the plan gives the new mount point, or, for an
+//   ordinary user, each dir on the way to it and their siblings, layers of their own, mounted
+//   over the old layer's tree. What the sandbox had written at or below such a path in the old
+//   layer would be hidden in the run, and the new layers recorded in the sandbox would keep it
+//   out of every later review and commit (coveredChange).
+// - A mount that had a layer of its own is gone: the plan has no place for that layer, so what
+//   it holds would be hidden in the run, and while it stays recorded, what the run writes there
+//   (into the layer above) is left out of the review, which gives that tree to it
+//   (unplannedLayers).
+// Such a run is refused before anything is made, and the sandbox stays as it was; a layer that
+// holds nothing is dropped instead (sandbox.ts dropEmptyLayers).
 import { Dir, NotBeneathError, resolveParentBeneath } from './beneath.js';
 import { isBelow } from './base/within.js';
 import type { EngineUnit } from './engines.js';

@@ -235,6 +235,12 @@ function fillLayer(meta: SandboxMeta, base: Dir, host: string, ownerOf: RootOwne
   }
 }
 
+/** `dir-attrs` ops giving a layer's work and upper dirs, made by fillLayer, the host dir's xattrs (as layerEntries' do). */
+function hostXattrsEntries(dir: string, host: string, xattrsFrom: string): SpecOp[] {
+  const a = { flags: ['host-xattrs' as const] }, from = `${xattrsFrom}:${host}`;
+  return [entryOp('dir-attrs', `${dir}/work`, a, from), entryOp('dir-attrs', `${dir}/upper`, a, from)];
+}
+
 /**
  * A fresh layer's dirs as `entry` ops for the helper (native/entries.c): the same dirs, modes,
  * owners and times fillLayer makes for a fresh layer. With `xattrsFrom` (entries.c
@@ -244,12 +250,6 @@ function fillLayer(meta: SandboxMeta, base: Dir, host: string, ownerOf: RootOwne
  * (--disk, an image's root, a re-plan, a new mount under `run --in`) takes them through
  * hostXattrsEntries.
  */
-/** `dir-attrs` ops giving a layer's work and upper dirs, made by fillLayer, the host dir's xattrs (as layerEntries' do). */
-function hostXattrsEntries(dir: string, host: string, xattrsFrom: string): SpecOp[] {
-  const a = { flags: ['host-xattrs' as const] }, from = `${xattrsFrom}:${host}`;
-  return [entryOp('dir-attrs', `${dir}/work`, a, from), entryOp('dir-attrs', `${dir}/upper`, a, from)];
-}
-
 function layerEntries(dir: string, host: string, ownerOf: RootOwner, root: boolean, seen: HostStats, xattrsFrom: string | null): SpecOp[] {
   const st = hostStat(seen, host);
   const own = root ? { owner: ownerOf(st) } : {};
@@ -272,10 +272,12 @@ async function dropEmptyLayers(meta: SandboxMeta, unplanned: Layer[], layers: Di
   const { scanSandbox } = await import('./changes/scan.js');
   const trees = unplanned.map((l) => l.target);
   const s = scanSandbox(meta, { paths: trees });
-  const first = s.changes[0]?.path ?? (s.errors.length ? trees[0]! : null);
+  // An error that names one of the trees (a dir there it could not read): it cannot tell.
+  const error = s.errors.find((e) => trees.some((t) => e.includes(t)));
+  const first = s.changes[0]?.path ?? (error === undefined ? null : trees.find((t) => error.includes(t))!);
   if (first !== null) {
     const tree = trees.find((t) => isWithin(first, t)) ?? trees[0]!;
-    const why = s.changes.length ? `what it changed at ${display(first)}` : `what it holds in ${display(tree)} (${s.errors[0]})`;
+    const why = s.changes.length ? `what it changed at ${display(first)}` : `what it holds in ${display(tree)} (${error})`;
     throw new SbxError(`sandbox ${ref}: ${why} would be hidden in this run: ${display(tree)} had a layer of its own when the sandbox was made (a mount was there, or below it), and the host has no mount there now; nothing ran`, 125, `mount it again to run in it, or review it with 'sbx diff ${ref}' and commit or export it first`);
   }
   const gone = new Set(unplanned);
