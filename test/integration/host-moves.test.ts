@@ -33,6 +33,37 @@ function runAsUser(store: string, args: string[], env: Record<string, string> = 
   });
 }
 
+/** The test user's uid. */
+const userId = (): number => Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout);
+
+/** A canary dir of the test user's own in its home (mode 0755). */
+function userHomeCanary(): string {
+  const d = mkdtempSync(join(`/home/${TEST_USER}`, 'sbx-canary-'));
+  chownSync(d, userId(), userId());
+  chmodSync(d, 0o755);
+  return d;
+}
+
+/** The tmpfs mounts one test makes on the host; `release` unmounts what is left, newest first. */
+function hostMounts(source: string) {
+  const mounted: string[] = [];
+  const unmount = (dir: string): void => {
+    spawnSync('umount', [dir]);
+    const i = mounted.lastIndexOf(dir);
+    if (i >= 0) mounted.splice(i, 1);
+  };
+  return {
+    mount(dir: string, owner?: number): void {
+      mkdirSync(dir, { recursive: true });
+      const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=1m${owner === undefined ? '' : `,uid=${owner},gid=${owner}`}`, source, dir], { encoding: 'utf8' });
+      assert.is(r.status, 0, r.stderr);
+      mounted.push(dir);
+    },
+    unmount,
+    release(): void { while (mounted.length) unmount(mounted[mounted.length - 1]!); },
+  };
+}
+
 // Only root can mount on the host, so this file churns as root and runs sbx both as root and
 // (when the runner made it) as the unprivileged user, whose view uses fuse-overlayfs.
 (IS_ROOT && userCopy ? test : test.skip)('a mount point that comes and goes on the host during set-up: every run still starts', async () => {
@@ -154,10 +185,8 @@ testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and th
 // made 3 of 25 runs read-only there). The helper names the step; sbx plans again.
 testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and the test user\'s copy of the build')('a mount that appears in the user\'s home between the plan and the helper: planned again, the home stays writable', async () => {
   const home = `/home/${TEST_USER}`;
-  const uid = Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout);
-  const canary = mkdtempSync(join(home, 'sbx-canary-'));
-  chownSync(canary, uid, uid);
-  chmodSync(canary, 0o755);
+  const uid = userId();
+  const canary = userHomeCanary();
   const m = join(canary, 'm');
   mkdirSync(m);
   chownSync(m, uid, uid);
@@ -200,21 +229,12 @@ testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and th
 // a saved file in the test user's home vanished from `sbx diff` after one such run).
 testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and the test user\'s copy of the build')('a new host mount over what a saved sandbox changed: run --in refused and the sandbox unchanged; after the unmount it runs and shows the change', () => {
   const home = `/home/${TEST_USER}`;
-  const uid = Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout);
   const rootCanary = makeCanary();
-  const userCanary = mkdtempSync(join(home, 'sbx-canary-'));
-  chownSync(userCanary, uid, uid);
-  chmodSync(userCanary, 0o755);
+  const userCanary = userHomeCanary();
   const store = makeStore();
   const userStore = makeUserStore();
-  const mounted: string[] = [];
-  const mount = (dir: string): void => {
-    mkdirSync(dir, { recursive: true });
-    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'sbx-covers', dir], { encoding: 'utf8' });
-    assert.is(r.status, 0, r.stderr);
-    mounted.push(dir);
-  };
-  const unmountAll = (): void => { while (mounted.length) spawnSync('umount', [mounted.pop()!]); };
+  const mounts = hostMounts('sbx-covers');
+  const mount = mounts.mount, unmountAll = mounts.release;
   try {
     proveIsolation(rootCanary, store);
     // Root: the change is below the new mount point.
@@ -257,22 +277,13 @@ testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and th
 // the run wrote there went into the layer above, where the review, which gives that tree to
 // the old layer, never looked (2026-12-04: a file written there was in no diff and no commit).
 testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and the test user\'s copy of the build')('a mount gone since a sandbox was saved: run --in refused while its layer holds a change; an empty one is dropped, and what the run writes there is reviewed', () => {
-  const home = `/home/${TEST_USER}`;
-  const uid = Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout);
+  const uid = userId();
   const canary = makeCanary();
-  const userCanary = mkdtempSync(join(home, 'sbx-canary-'));
-  chownSync(userCanary, uid, uid);
-  chmodSync(userCanary, 0o755);
+  const userCanary = userHomeCanary();
   const store = makeStore();
   const userStore = makeUserStore();
-  const mounted = new Set<string>();
-  const mount = (dir: string, owner?: number): void => {
-    mkdirSync(dir, { recursive: true });
-    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=1m${owner === undefined ? '' : `,uid=${owner},gid=${owner}`}`, 'sbx-gone', dir], { encoding: 'utf8' });
-    assert.is(r.status, 0, r.stderr);
-    mounted.add(dir);
-  };
-  const unmount = (dir: string): void => { spawnSync('umount', [dir]); mounted.delete(dir); };
+  const mounts = hostMounts('sbx-gone');
+  const { mount, unmount } = mounts;
   try {
     proveIsolation(canary, store);
     for (const d of ['x', 'y', 'z']) mount(join(canary, d));
@@ -304,7 +315,7 @@ testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and th
     const userRan = runAsUser(userStore, ['run', '-q', '--in', 'gone', '--', 'cat', `${userCanary}/r`]);
     assert.is(userRan.stdout, 'r\n', userRan.stderr);
   } finally {
-    for (const d of [...mounted]) unmount(d);
+    mounts.release();
     removeCanary(canary);
     removeCanary(userCanary);
     spawnSync('rm', ['-rf', store, userStore]);
