@@ -8,10 +8,12 @@
 //   out of every later review and commit (coveredChange).
 // - A mount that had a layer of its own is gone: the plan has no place for that layer, so what
 //   it holds would be hidden in the run, and while it stays recorded, what the run writes there
-//   (into the layer above) is left out of the review, which gives that tree to it
-//   (unplannedLayers).
-// Such a run is refused before anything is made, and the sandbox stays as it was; a layer that
-// holds nothing is dropped instead (sandbox.ts dropEmptyLayers).
+//   (into the layer above) is left out of the review, which gives that tree to it. Where its
+//   dir is still there, the layer keeps its place: mounted over that dir as it is now
+//   (withOldPlaces). Where it is gone, the layer is unplanned (unplannedLayers).
+// A run that would hide a change is refused before anything is made, and the sandbox stays as
+// it was; an unplanned layer that holds nothing is dropped instead (sandbox.ts
+// dropEmptyLayers).
 import { Dir, NotBeneathError, resolveParentBeneath } from './beneath.js';
 import { isBelow } from './base/within.js';
 import type { EngineUnit } from './engines.js';
@@ -72,4 +74,28 @@ export function unplannedLayers(existing: readonly Layer[], units: readonly Engi
   const planned = new Set<string>();
   for (const u of units) if (u.kind === 'overlay' || u.kind === 'skeleton') planned.add(u.path);
   return existing.filter((l) => !planned.has(l.target));
+}
+
+/**
+ * The plan with a unit for each layer of the sandbox whose mount is gone but whose dir is still
+ * a directory on the host (`isDir`, not following a symlink) inside a tree the plan overlays:
+ * an overlay of its engine (`fuse` for a fuse-overlayfs layer, when `fuse` says one can be
+ * mounted), placed after the units of the trees it is in. Layers it cannot place stay unplanned.
+ */
+export function withOldPlaces(units: readonly EngineUnit[], existing: readonly Layer[], isDir: (p: string) => boolean, fuse: boolean): EngineUnit[] {
+  const out = [...units];
+  for (const l of unplannedLayers(existing, out)) {
+    const engine = l.format === 'fuse' || l.fuseLower ? 'fuse' : 'kernel';
+    if ((engine === 'fuse' && !fuse) || !isDir(l.target)) continue;
+    // The nearest unit at or above it must be a layer's (not a bind, /proc, a stand-in file).
+    let parent = -1;
+    for (let i = 0; i < out.length; i++) if (isBelow(l.target, out[i]!.path) && (parent < 0 || out[i]!.path.length > out[parent]!.path.length)) parent = i;
+    const above = parent >= 0 ? out[parent]! : null;
+    if (!above || (above.kind !== 'overlay' && above.kind !== 'skeleton')) continue;
+    // After its tree's units that sort before it: a dir's mounts come after its parent's.
+    let at = parent + 1;
+    while (at < out.length && isBelow(out[at]!.path, above.path) && out[at]!.path < l.target) at++;
+    out.splice(at, 0, { kind: 'overlay', path: l.target, engine });
+  }
+  return out;
 }

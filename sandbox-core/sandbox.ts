@@ -26,7 +26,7 @@ import { explainSeen, SCANNED_TEXTS } from './view-errors.js';
 import { display, displayText } from './base/bpath.js';
 import { notice as coreNotice } from './notices.js';
 import { buildSkeletonTree, skeletonPath } from './skeleton.js';
-import { coveredChange, unplannedLayers } from './covered-changes.js';
+import { coveredChange, unplannedLayers, withOldPlaces } from './covered-changes.js';
 import { encodeSpec, describeSpec, type OverlayFlag, type SpecOp } from './spec.js';
 import { capabilitySets } from '../policies/capabilities/index.js';
 import { stdioToRelay } from './stdio.js';
@@ -905,6 +905,11 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
       readable: readableDir,
       empty: emptyDir,
     }), seen);
+    // A layer of a mount gone since keeps its place where its dir still is (covered-changes.ts).
+    if (req.inSandbox) {
+      const placed = withOldPlaces(units, meta.layers, (p) => !!lstatSync(p, { throwIfNoEntry: false })?.isDirectory(), !!fuseBinary);
+      if (placed.length !== units.length) units = settleUnits(placed, seen);
+    }
   }
   if (uid !== 0 && !fuseBinary && !lower && !req.keepUser) {
     notice(`${fuseProblem(which)}: system paths owned by root (/usr, /etc, /var, ...) are read-only inside; install fuse-overlayfs (or use sudo) for the full view`);

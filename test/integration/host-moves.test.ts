@@ -273,10 +273,10 @@ testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and th
 });
 
 // The other way: a mount that had a layer of its own when a sandbox was saved is gone. The
-// plan has no place for that layer: what it holds was hidden in a run in the sandbox, and what
+// plan had no place for that layer: what it held was hidden in a run in the sandbox, and what
 // the run wrote there went into the layer above, where the review, which gives that tree to
 // the old layer, never looked (2026-12-04: a file written there was in no diff and no commit).
-testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and the test user\'s copy of the build')('a mount gone since a sandbox was saved: run --in refused while its layer holds a change; an empty one is dropped, and what the run writes there is reviewed', () => {
+testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and the test user\'s copy of the build')('a mount gone since a sandbox was saved: its layer keeps its place over the dir; with the dir gone too, run --in refused while the layer holds a change, an empty one dropped', () => {
   const uid = userId();
   const canary = makeCanary();
   const userCanary = userHomeCanary();
@@ -287,33 +287,34 @@ testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and th
   try {
     proveIsolation(canary, store);
     for (const d of ['x', 'y', 'z']) mount(join(canary, d));
-    const made = sbx(['run', '-q', '--name', 'gone', '--', 'sh', '-c', `echo f > ${canary}/x/f`], { store });
+    const made = sbx(['run', '-q', '--name', 'gone', '--', 'sh', '-c', `echo f > ${canary}/x/f && echo g > ${canary}/y/g`], { store });
     assert.is(made.code, 0, made.stderr);
     for (const d of ['x', 'y', 'z']) unmount(join(canary, d));
     rmdirSync(join(canary, 'y'));
+    rmdirSync(join(canary, 'z'));
+    // y's dir is gone, and its layer holds g: no place to show it.
     const refused = sbx(['run', '-q', '--in', 'gone', '--', 'sh', '-c', `echo ran > ${canary}/ran`], { store });
     assert.is(refused.code, 125, refused.stderr);
-    assert.match(refused.stderr, `sbx: error: sandbox gone: what it changed at ${canary}/x/f would be hidden in this run: ${canary}/x had a layer of its own when the sandbox was made`);
-    assert.is(sbx(['diff', 'gone', '--name-only'], { store }).stdout, `${canary}/x/f\n`);
-    // x's mount back: the run sees f; y's and z's empty layers are dropped, and what it writes
-    // in z (a plain dir now) is in the review.
-    mount(join(canary, 'x'));
-    const ran = sbx(['run', '-q', '--in', 'gone', '--', 'sh', '-c', `cat ${canary}/x/f && echo w > ${canary}/z/w`], { store });
-    assert.is(ran.stdout, 'f\n', ran.stderr);
-    assert.is(sbx(['diff', 'gone', '--name-only'], { store }).stdout, `${canary}/x/f\n${canary}/z/w\n`);
-    assert.not.ok(existsSync(join(canary, 'z', 'w')) || existsSync(join(canary, 'ran')));
-    // The test user: a mount in its home makes the dirs on the way to it layers of their own.
+    assert.match(refused.stderr, `sbx: error: sandbox gone: what it changed at ${canary}/y/g would be hidden in this run: ${canary}/y had a layer of its own when the sandbox was made`);
+    assert.is(sbx(['diff', 'gone', '--name-only'], { store }).stdout, `${canary}/x/f\n${canary}/y/g\n`);
+    // With y a plain dir again, x's and y's layers are mounted over the dirs as they are; z's,
+    // empty, is dropped, and what the run writes where z was is reviewed.
+    mkdirSync(join(canary, 'y'));
+    const ran = sbx(['run', '-q', '--in', 'gone', '--', 'sh', '-c', `cat ${canary}/x/f ${canary}/y/g && echo w > ${canary}/x/w && mkdir ${canary}/z && echo v > ${canary}/z/v`], { store });
+    assert.is(ran.stdout, 'f\ng\n', ran.stderr);
+    const listed = sbx(['diff', 'gone', '--name-only'], { store }).stdout.split('\n');
+    for (const p of ['x/f', 'x/w', 'y/g', 'z/v']) assert.ok(listed.includes(`${canary}/${p}`), `${p}: ${listed.join(' ')}`);
+    assert.not.ok(existsSync(join(canary, 'x', 'w')) || existsSync(join(canary, 'z')) || existsSync(join(canary, 'ran')));
+    // The test user: a mount in its home made the dirs on the way to it layers of their own;
+    // once it is gone, they keep their places.
     mount(join(userCanary, 'm'), uid);
     const userMade = runAsUser(userStore, ['run', '-q', '--name', 'gone', '--', 'sh', '-c', `echo r > ${userCanary}/r`]);
     assert.is(userMade.status, 0, userMade.stderr);
     unmount(join(userCanary, 'm'));
-    const userRefused = runAsUser(userStore, ['run', '-q', '--in', 'gone', '--', 'true']);
-    assert.is(userRefused.status, 125, userRefused.stderr);
-    assert.match(userRefused.stderr, `sbx: error: sandbox gone: what it changed at ${userCanary}/r would be hidden in this run: ${userCanary} had a layer of its own`);
-    assert.is(runAsUser(userStore, ['diff', 'gone', '--name-only']).stdout, `${userCanary}/r\n`);
-    mount(join(userCanary, 'm'), uid);
-    const userRan = runAsUser(userStore, ['run', '-q', '--in', 'gone', '--', 'cat', `${userCanary}/r`]);
+    const userRan = runAsUser(userStore, ['run', '-q', '--in', 'gone', '--', 'sh', '-c', `cat ${userCanary}/r && echo w > ${userCanary}/w`]);
     assert.is(userRan.stdout, 'r\n', userRan.stderr);
+    assert.is(runAsUser(userStore, ['diff', 'gone', '--name-only']).stdout, `${userCanary}/r\n${userCanary}/w\n`);
+    assert.not.ok(existsSync(join(userCanary, 'r')) || existsSync(join(userCanary, 'w')));
   } finally {
     mounts.release();
     removeCanary(canary);

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dir } from '../../sandbox-core/beneath.js';
-import { coveredChange, unplannedLayers } from '../../sandbox-core/covered-changes.js';
+import { coveredChange, unplannedLayers, withOldPlaces } from '../../sandbox-core/covered-changes.js';
 import type { EngineUnit } from '../../sandbox-core/engines.js';
 import type { Layer } from '../../sandbox-core/types.js';
 
@@ -54,6 +54,18 @@ test('a layer no overlay or skeleton unit of the plan is for is unplanned', () =
   const gone: Layer = { target: '/gone', dir: 'L002', format: 'kernel' };
   assert.equal(unplannedLayers([...existing, gone], units), [gone]);
   assert.equal(unplannedLayers(existing, [overlay('/')]), [existing[1]]);
+});
+
+test('a layer whose mount is gone keeps its place over its dir, after the units of the tree it is in; one it cannot place stays unplanned', () => {
+  const units: EngineUnit[] = [overlay('/'), overlay('/home/u'), overlay('/home/u/a'), overlay('/home/u/z'), { kind: 'special', path: '/proc' }, overlay('/srv')];
+  const layer = (target: string, format: Layer['format'] = 'kernel'): Layer => ({ target, dir: 'L009', format });
+  const dirs = new Set(['/home/u/m', '/proc/x', '/usr/fuse', '/']);
+  const placed = withOldPlaces(units, [...existing, layer('/home/u/m'), layer('/proc/x'), layer('/usr/fuse', 'fuse'), layer('/gone')], (p) => dirs.has(p), false);
+  assert.equal(placed.map((u) => u.path), ['/', '/home/u', '/home/u/a', '/home/u/m', '/home/u/z', '/proc', '/srv']);
+  assert.equal(placed[3], { kind: 'overlay', path: '/home/u/m', engine: 'kernel' });
+  // With fuse-overlayfs at hand a fuse layer is placed too, as a fuse unit.
+  const fused = withOldPlaces(units, [layer('/usr/fuse', 'fuse')], (p) => dirs.has(p), true);
+  assert.equal(fused.find((u) => u.path === '/usr/fuse'), { kind: 'overlay', path: '/usr/fuse', engine: 'fuse' });
 });
 
 test.run();
