@@ -923,7 +923,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   const ref = display(meta.name ?? meta.id);
   if (covered) {
     layers.close();
-    throw new SbxError(`sandbox ${ref}: what it changed in ${display(covered.layer)} at ${display(covered.path)} would be hidden in this run, because the host's mounts there changed since it was made (a new mount at or below ${display(covered.path)}); nothing ran`, 125, `unmount what was mounted there to run in it, or review it with 'sbx diff ${ref}' and commit or export it first`);
+    throw new SbxError(`sandbox ${ref}: what it changed in ${display(covered.layer)} at ${display(covered.path)} would be hidden in this run: a mount made in ${display(covered.layer)} since the sandbox was made gives ${display(covered.path)} a layer of its own; nothing ran`, 125, `unmount what was mounted there to run in it, or review it with 'sbx diff ${ref}' and commit or export it first`);
   }
   // And a layer of a mount the host no longer has: refused when it holds a change, else dropped.
   const unplanned = req.inSandbox && !lower ? unplannedLayers(meta.layers, units) : [];

@@ -258,7 +258,7 @@ testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and th
     mount(join(userCanary, 'm'));
     const userRefused = runAsUser(userStore, ['run', '-q', '--in', 'covered', '--', 'sh', '-c', `echo ran > ${userCanary}/ran`]);
     assert.is(userRefused.status, 125, userRefused.stderr);
-    assert.match(userRefused.stderr, `sbx: error: sandbox covered: what it changed in ${home} at ${userCanary} would be hidden in this run`);
+    assert.match(userRefused.stderr, `sbx: error: sandbox covered: what it changed in ${home} at ${userCanary} would be hidden in this run: a mount made in ${home} since the sandbox was made gives ${userCanary} a layer of its own; nothing ran`);
     assert.is(runAsUser(userStore, ['diff', 'covered', '--name-only']).stdout, `${userCanary}/r\n`);
     unmountAll();
     const userAfter = runAsUser(userStore, ['run', '-q', '--in', 'covered', '--', 'cat', `${userCanary}/r`]);
