@@ -178,6 +178,9 @@ function checkMeta(m: unknown, id: string): string | null {
   for (const l of x.layers as unknown[]) {
     const y = l as Record<string, unknown> | null;
     if (!y || !isAbs(y.target) || !isStr(y.dir) || !LAYER_DIR_RE.test(y.dir) || (y.format !== 'kernel' && y.format !== 'fuse')) return 'meta.json has an invalid layer';
+    // A tree as sbx names one (no `..`, `//` or trailing `/`): a run in the sandbox may mount the
+    // layer there again even when the host has no mount there now (covered-changes.ts).
+    if (y.target !== '/' && (posix.normalize(y.target) !== y.target || y.target.endsWith('/'))) return 'meta.json has an invalid layer';
     if (y.skeleton !== undefined && typeof y.skeleton !== 'boolean') return 'meta.json has an invalid layer';
     if (y.shared !== undefined && y.shared !== true) return 'meta.json has an invalid layer';
     // A tree read through a shared read-only daemon: a kernel layer of its own, naming the

@@ -89,4 +89,14 @@ test('trees read through a read-only daemon: kernel layers naming a head that na
   }
 });
 
+test('a layer\'s tree is named as sbx names one: no `..`, `//` or trailing `/` (a run may mount it there again)', () => {
+  const ok = { dir: 'L7', format: 'kernel', target: '/opt/x' };
+  write({ layers: [...f.meta.layers, ok] });
+  assert.is(read().layers.length, 2);
+  for (const target of ['/opt/../etc', '/opt//x', '/opt/x/', '/opt/./x', 'opt/x']) {
+    write({ layers: [...f.meta.layers, { ...ok, target }] });
+    assert.throws(() => read(), /invalid layer/, target);
+  }
+});
+
 test.run();
