@@ -278,7 +278,7 @@ async function dropEmptyLayers(meta: SandboxMeta, unplanned: Layer[], layers: Di
   if (first !== null) {
     const tree = trees.find((t) => isWithin(first, t)) ?? trees[0]!;
     const why = s.changes.length ? `what it changed at ${display(first)}` : `what it holds in ${display(tree)} (${error})`;
-    throw new SbxError(`sandbox ${ref}: ${why} would be hidden in this run: ${display(tree)} had a layer of its own when the sandbox was made (a mount was there, or below it), and the host has no mount there now; nothing ran`, 125, `mount it again to run in it, or review it with 'sbx diff ${ref}' and commit or export it first`);
+    throw new SbxError(`sandbox ${ref}: ${why} would be hidden in this run: ${display(tree)} had a layer of its own when the sandbox was made (a mount was there, or below it), and the host has no mount there now; nothing ran`, 125, `make ${display(tree)} a directory again (or mount it) to run in it, or review it with 'sbx diff ${ref}' and commit or export it first`);
   }
   const gone = new Set(unplanned);
   const kept = meta.layers.filter((l) => !gone.has(l));

@@ -295,7 +295,7 @@ testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and th
     // y's dir is gone, and its layer holds g: no place to show it.
     const refused = sbx(['run', '-q', '--in', 'gone', '--', 'sh', '-c', `echo ran > ${canary}/ran`], { store });
     assert.is(refused.code, 125, refused.stderr);
-    assert.match(refused.stderr, `sbx: error: sandbox gone: what it changed at ${canary}/y/g would be hidden in this run: ${canary}/y had a layer of its own when the sandbox was made`);
+    assert.match(refused.stderr, `sbx: error: sandbox gone: what it changed at ${canary}/y/g would be hidden in this run: ${canary}/y had a layer of its own when the sandbox was made (a mount was there, or below it), and the host has no mount there now; nothing ran (make ${canary}/y a directory again (or mount it) to run in it`);
     assert.is(sbx(['diff', 'gone', '--name-only'], { store }).stdout, `${canary}/x/f\n${canary}/y/g\n`);
     // With y a plain dir again, x's and y's layers are mounted over the dirs as they are; z's,
     // empty, is dropped, and what the run writes where z was is reviewed.
