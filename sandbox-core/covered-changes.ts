@@ -8,12 +8,12 @@
 //   out of every later review and commit (coveredChange).
 // - A mount that had a layer of its own is gone: the plan has no place for that layer, so what
 //   it holds would be hidden in the run, and while it stays recorded, what the run writes there
-//   (into the layer above) is left out of the review, which gives that tree to it. Where its
-//   dir is still there, the layer keeps its place: mounted over that dir as it is now
-//   (withOldPlaces). Where it is gone, the layer is unplanned (unplannedLayers).
+//   (into the layer above) is left out of the review, which gives that tree to it
+//   (unplannedLayers). One that holds a change keeps its place where its dir is still there:
+//   mounted over that dir as it is now (withOldPlaces); one that holds none is dropped
+//   (sandbox.ts settleOldLayers).
 // A run that would hide a change is refused before anything is made, and the sandbox stays as
-// it was; an unplanned layer that holds nothing is dropped instead (sandbox.ts
-// dropEmptyLayers).
+// it was.
 import { Dir, NotBeneathError, resolveParentBeneath } from './beneath.js';
 import { isBelow } from './base/within.js';
 import type { EngineUnit } from './engines.js';

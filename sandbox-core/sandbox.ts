@@ -263,29 +263,49 @@ function layerEntries(dir: string, host: string, ownerOf: RootOwner, root: boole
 }
 
 /**
- * Takes out of a saved sandbox the layers `unplanned` (their mounts are gone from the host)
- * when the review finds no change in their trees, and removes their dirs; refuses the run when
- * it does (or cannot tell): what they hold would be hidden in it. Rare, so the review's scan
- * is loaded only here (a full walk of the sandbox, filtered to those trees).
+ * The sandbox's layers no unit of this plan is for (their mounts are gone from the host),
+ * settled before anything is made: the review's scan of their trees (loaded only here: a full
+ * walk of the sandbox, filtered to them) tells which hold a change (or cannot tell: a scan
+ * error naming the tree). Each of those keeps its place over its dir (`placeable`: still a
+ * directory there, one this user can read), or the run is refused: what it holds would be
+ * hidden. Returns the plan with the kept places, and the others, to drop once nothing else
+ * refuses the run (dropLayers).
  */
-async function dropEmptyLayers(meta: SandboxMeta, unplanned: Layer[], layers: Dir, ref: string): Promise<void> {
+async function settleOldLayers(meta: SandboxMeta, units: EngineUnit[], ref: string, placeable: (p: string) => boolean, fuse: boolean, seen: HostStats): Promise<{ units: EngineUnit[]; drop: Layer[] }> {
+  const unplanned = unplannedLayers(meta.layers, units);
+  if (!unplanned.length) return { units, drop: [] };
   const { scanSandbox } = await import('./changes/scan.js');
-  const trees = unplanned.map((l) => l.target);
-  const s = scanSandbox(meta, { paths: trees });
-  // An error that names one of the trees (a dir there it could not read): it cannot tell.
-  const error = s.errors.find((e) => trees.some((t) => e.includes(t)));
-  const first = s.changes[0]?.path ?? (error === undefined ? null : trees.find((t) => error.includes(t))!);
-  if (first !== null) {
-    const tree = trees.find((t) => isWithin(first, t)) ?? trees[0]!;
-    const why = s.changes.length ? `what it changed at ${display(first)}` : `what it holds in ${display(tree)} (${error})`;
-    throw new SbxError(`sandbox ${ref}: ${why} would be hidden in this run: ${display(tree)} had a layer of its own when the sandbox was made (a mount was there, or below it), and the host has no mount there now; nothing ran`, 125, `make ${display(tree)} a directory again (or mount it) to run in it, or review it with 'sbx diff ${ref}' and commit or export it first`);
+  const s = scanSandbox(meta, { paths: unplanned.map((l) => l.target) });
+  // What each holds: a change is the deepest one's whose tree it is in.
+  const held = new Map<Layer, string>();
+  for (const c of s.changes) {
+    let at: Layer | undefined;
+    for (const l of unplanned) if (isWithin(c.path, l.target) && (!at || l.target.length > at.target.length)) at = l;
+    if (at && !held.has(at)) held.set(at, `what it changed at ${display(c.path)}`);
   }
-  const gone = new Set(unplanned);
+  for (const l of unplanned) {
+    const error = s.errors.find((e) => e.includes(l.target));
+    if (!held.has(l) && error !== undefined) held.set(l, `what it holds in ${display(l.target)} (${error})`);
+  }
+  const placed = withOldPlaces(units, [...held.keys()], placeable, fuse);
+  const out = unplannedLayers([...held.keys()], placed)[0];
+  if (out) {
+    throw new SbxError(`sandbox ${ref}: ${held.get(out)!} would be hidden in this run: ${display(out.target)} had a layer of its own when the sandbox was made (a mount was there, or below it), and the host has no mount there now; nothing ran`, 125, `make ${display(out.target)} a directory again (or mount it) to run in it, or review it with 'sbx diff ${ref}' and commit or export it first`);
+  }
+  return { units: placed.length === units.length ? units : settleUnits(placed, seen), drop: unplanned.filter((l) => !held.has(l)) };
+}
+
+/**
+ * Takes layers that hold no change out of the sandbox and removes their dirs, so that their
+ * trees are the layers' above again; a dir another layer still uses (a shared fuse layer, a
+ * fuse daemon's stage) stays.
+ */
+function dropLayers(meta: SandboxMeta, drop: Layer[], layers: Dir): void {
+  const gone = new Set(drop);
   const kept = meta.layers.filter((l) => !gone.has(l));
-  // A dir another layer still uses (a shared fuse layer, a fuse daemon's stage) stays.
   const used = new Set(kept.flatMap((l) => [l.dir, ...(l.fuseLower ? [l.fuseLower] : [])]));
   meta.layers = kept;
-  for (const d of new Set(unplanned.map((l) => l.dir))) if (!used.has(d)) removeTreeAt(layers, bytes(d));
+  for (const d of new Set(drop.map((l) => l.dir))) if (!used.has(d)) removeTreeAt(layers, bytes(d));
 }
 
 /**
@@ -905,11 +925,6 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
       readable: readableDir,
       empty: emptyDir,
     }), seen);
-    // A layer of a mount gone since keeps its place where its dir still is (covered-changes.ts).
-    if (req.inSandbox) {
-      const placed = withOldPlaces(units, meta.layers, (p) => !!lstatSync(p, { throwIfNoEntry: false })?.isDirectory(), !!fuseBinary);
-      if (placed.length !== units.length) units = settleUnits(placed, seen);
-    }
   }
   if (uid !== 0 && !fuseBinary && !lower && !req.keepUser) {
     notice(`${fuseProblem(which)}: system paths owned by root (/usr, /etc, /var, ...) are read-only inside; install fuse-overlayfs (or use sudo) for the full view`);
@@ -917,23 +932,28 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   if (idmap.unavailableRange) notice(`uids ${idmap.unavailableRange} do not exist in this user namespace (a container?): root inside is root outside for this run (as with --map-root)`);
   meta.idShift = idmap.shift;
   const layers = store.openLayers(meta);
-  // A new layer over what the sandbox wrote before would hide it, in this run and (recorded)
-  // in every later review and commit: refused, with nothing made.
-  const covered = req.inSandbox && !lower ? coveredChange(layers, meta.layers, units) : null;
-  const ref = display(meta.name ?? meta.id);
-  if (covered) {
-    layers.close();
-    throw new SbxError(`sandbox ${ref}: what it changed in ${display(covered.layer)} at ${display(covered.path)} would be hidden in this run: a mount made in ${display(covered.layer)} since the sandbox was made gives ${display(covered.path)} a layer of its own; nothing ran`, 125, `unmount what was mounted there to run in it, or review it with 'sbx diff ${ref}' and commit or export it first`);
-  }
-  // And a layer of a mount the host no longer has: refused when it holds a change, else dropped.
-  const unplanned = req.inSandbox && !lower ? unplannedLayers(meta.layers, units) : [];
-  if (unplanned.length) {
+  // The sandbox's layers whose mounts are gone from the host (covered-changes.ts): one that
+  // holds a change keeps its place, or the run is refused; the others are dropped.
+  const ref = req.inSandbox ? display(meta.name ?? meta.id) : '';
+  let drop: Layer[] = [];
+  if (req.inSandbox && !lower) {
+    const placeable = (p: string): boolean => !!lstatSync(p, { throwIfNoEntry: false })?.isDirectory() && (uid === 0 || readableDir(p));
     try {
-      await dropEmptyLayers(meta, unplanned, layers, ref);
+      ({ units, drop } = await settleOldLayers(meta, units, ref, placeable, !!fuseBinary, seen));
     } catch (e) {
       layers.close();
       throw e;
     }
+  }
+  // A new layer over what the sandbox wrote before would hide it, in this run and (recorded)
+  // in every later review and commit: refused, with nothing made.
+  const covered = req.inSandbox && !lower ? coveredChange(layers, meta.layers, units) : null;
+  if (covered) {
+    layers.close();
+    throw new SbxError(`sandbox ${ref}: what it changed in ${display(covered.layer)} at ${display(covered.path)} would be hidden in this run: a mount made in ${display(covered.layer)} since the sandbox was made gives ${display(covered.path)} a layer of its own; nothing ran`, 125, `unmount what was mounted there to run in it, or review it with 'sbx diff ${ref}' and commit or export it first`);
+  }
+  if (drop.length) {
+    try { dropLayers(meta, drop, layers); } catch (e) { layers.close(); throw e; }
   }
   // The host mounted or unmounted something since we read its mounts (a busy /tmp): nothing has
   // run yet, so plan the view again from the host as it is now (a few times, not for ever).

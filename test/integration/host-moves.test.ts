@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
@@ -286,10 +286,10 @@ testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and th
   const { mount, unmount } = mounts;
   try {
     proveIsolation(canary, store);
-    for (const d of ['x', 'y', 'z']) mount(join(canary, d));
+    for (const d of ['x', 'y', 'z', 'w']) mount(join(canary, d));
     const made = sbx(['run', '-q', '--name', 'gone', '--', 'sh', '-c', `echo f > ${canary}/x/f && echo g > ${canary}/y/g`], { store });
     assert.is(made.code, 0, made.stderr);
-    for (const d of ['x', 'y', 'z']) unmount(join(canary, d));
+    for (const d of ['x', 'y', 'z', 'w']) unmount(join(canary, d));
     rmdirSync(join(canary, 'y'));
     rmdirSync(join(canary, 'z'));
     // y's dir is gone, and its layer holds g: no place to show it.
@@ -297,14 +297,18 @@ testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and th
     assert.is(refused.code, 125, refused.stderr);
     assert.match(refused.stderr, `sbx: error: sandbox gone: what it changed at ${canary}/y/g would be hidden in this run: ${canary}/y had a layer of its own when the sandbox was made (a mount was there, or below it), and the host has no mount there now; nothing ran (make ${canary}/y a directory again (or mount it) to run in it`);
     assert.is(sbx(['diff', 'gone', '--name-only'], { store }).stdout, `${canary}/x/f\n${canary}/y/g\n`);
-    // With y a plain dir again, x's and y's layers are mounted over the dirs as they are; z's,
-    // empty, is dropped, and what the run writes where z was is reviewed.
+    // With y a plain dir again, x's and y's layers are mounted over the dirs as they are; z's
+    // and w's (whose dir stayed), empty, are dropped, and what the run writes where z was is
+    // reviewed.
     mkdirSync(join(canary, 'y'));
     const ran = sbx(['run', '-q', '--in', 'gone', '--', 'sh', '-c', `cat ${canary}/x/f ${canary}/y/g && echo w > ${canary}/x/w && mkdir ${canary}/z && echo v > ${canary}/z/v`], { store });
     assert.is(ran.stdout, 'f\ng\n', ran.stderr);
     const listed = sbx(['diff', 'gone', '--name-only'], { store }).stdout.split('\n');
     for (const p of ['x/f', 'x/w', 'y/g', 'z/v']) assert.ok(listed.includes(`${canary}/${p}`), `${p}: ${listed.join(' ')}`);
     assert.not.ok(existsSync(join(canary, 'x', 'w')) || existsSync(join(canary, 'z')) || existsSync(join(canary, 'ran')));
+    const id = readdirSync(store).find((e) => /^[0-9a-f]{8}$/.test(e))!;
+    const targets = (JSON.parse(readFileSync(join(store, id, 'meta.json'), 'utf8')) as { layers: Array<{ target: string }> }).layers.map((l) => l.target);
+    assert.equal(targets.filter((t) => t.startsWith(`${canary}/`)), [`${canary}/x`, `${canary}/y`]);
     // The test user: a mount in its home made the dirs on the way to it layers of their own;
     // once it is gone, they keep their places.
     mount(join(userCanary, 'm'), uid);
