@@ -15,6 +15,7 @@
 // A run that would hide a change is refused before anything is made, and the sandbox stays as
 // it was.
 import { Dir, NotBeneathError, resolveParentBeneath } from './beneath.js';
+import { fromUser } from './base/bpath.js';
 import { isBelow } from './base/within.js';
 import type { EngineUnit } from './engines.js';
 import { upperOf, type Layer } from './types.js';
@@ -25,9 +26,6 @@ export interface CoveredChange {
   layer: string;
 }
 
-/** Host path (a JS string) -> the byte string beneath.ts takes for a name. */
-const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
-
 /**
  * Whether the old layer `l` holds something at `rel` (below its tree's root) in its upper:
  * an entry there, or on the way to it one that is not a plain directory (a whiteout, a file or
@@ -37,7 +35,7 @@ const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
 function holdsAt(layers: Dir, l: Layer, rel: string): boolean {
   let found: { dir: Dir; name: string };
   try {
-    found = resolveParentBeneath(layers, `${bytes(upperOf(l))}/${bytes(rel)}`);
+    found = resolveParentBeneath(layers, `${fromUser(upperOf(l))}/${fromUser(rel)}`);
   } catch (e) {
     if (e instanceof NotBeneathError) return true;
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;

@@ -23,7 +23,7 @@ import { which } from './which.js';
 import { rootPath } from './root-path.js';
 import { showUnreadableEmpty, unreadableCacheFile } from './unreadable.js';
 import { explainSeen, SCANNED_TEXTS } from './view-errors.js';
-import { display, displayText } from './base/bpath.js';
+import { display, displayText, fromUser } from './base/bpath.js';
 import { notice as coreNotice } from './notices.js';
 import { buildSkeletonTree, skeletonPath } from './skeleton.js';
 import { coveredChange, unplannedLayers, withOldPlaces } from './covered-changes.js';
@@ -148,8 +148,6 @@ function hostStat(seen: HostStats, host: string): Stats {
   return st;
 }
 
-/** Host path (a JS string) -> the byte string beneath.ts takes for a name. */
-const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
 
 /** A store entry whose own directories (layer dirs, upper, work) are not plain directories was tampered with. */
 function tampered(meta: SandboxMeta, what: string): SbxError {
@@ -305,7 +303,7 @@ function dropLayers(meta: SandboxMeta, drop: Layer[], layers: Dir): void {
   const kept = meta.layers.filter((l) => !gone.has(l));
   const used = new Set(kept.flatMap((l) => [l.dir, ...(l.fuseLower ? [l.fuseLower] : [])]));
   meta.layers = kept;
-  for (const d of new Set(drop.map((l) => l.dir))) if (!used.has(d)) removeTreeAt(layers, bytes(d));
+  for (const d of new Set(drop.map((l) => l.dir))) if (!used.has(d)) removeTreeAt(layers, fromUser(d));
 }
 
 /**
@@ -693,7 +691,7 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: 
         throw e;
       }
       let there;
-      try { there = parent.lstat(bytes(basename(p))); } finally { if (parent !== upper) parent.close(); upper.close(); }
+      try { there = parent.lstat(fromUser(basename(p))); } finally { if (parent !== upper) parent.close(); upper.close(); }
       if (!there) {
         ops.push({ op: 'whiteout', args: [dirname(layerBase), `${basename(layerBase)}/${upperOf(layer)}/${relative(layer.target, p)}`] });
         continue;

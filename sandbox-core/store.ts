@@ -189,7 +189,7 @@ function checkMeta(m: unknown, id: string): string | null {
     if (y.shared) {
       const trees = shared.get(y.dir) ?? [];
       if (dirs.has(y.dir) && !trees.length) return 'meta.json has an invalid layer';
-      if (y.format !== 'fuse' || y.skeleton || y.target === '/' || posix.normalize(y.target) !== y.target || y.target.endsWith('/')) return 'meta.json has an invalid layer';
+      if (y.format !== 'fuse' || y.skeleton || y.target === '/') return 'meta.json has an invalid layer';
       if (trees.some((t) => isWithin(t, y.target as string) || isWithin(y.target as string, t))) return 'meta.json has an invalid layer';
       trees.push(y.target);
       shared.set(y.dir, trees);

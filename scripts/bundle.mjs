@@ -103,7 +103,7 @@ const LEAVES_OUT = {
   quiet: [
     { from: '/cli/run-exec.ts', path: './review.js' },
     { from: '/sandbox-core/sandbox.ts', path: './changes/scan-request.js' },
-    // A saved sandbox's layers whose mounts are gone (sandbox.ts dropEmptyLayers): never a new one's.
+    // A saved sandbox's layers whose mounts are gone (sandbox.ts settleOldLayers): never a new one's.
     { from: '/sandbox-core/sandbox.ts', path: './changes/scan.js' },
     { from: '/cli/run-exec.ts', path: '../sandbox-core/secrets.js' },
     ...FAST_LEAVES_OUT,

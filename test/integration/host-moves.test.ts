@@ -33,6 +33,9 @@ function runAsUser(store: string, args: string[], env: Record<string, string> = 
   });
 }
 
+/** Why a test that mounts on the host and runs sbx as the test user cannot run here (null: it can). */
+const MOUNTS_AS_ROOT = IS_ROOT && userCopy ? null : 'needs root to mount on the host, and the test user\'s copy of the build';
+
 /** The test user's uid. */
 const userId = (): number => Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout);
 
@@ -139,7 +142,7 @@ function hostMounts(source: string) {
 // One fuse-overlayfs daemon serves the fuse trees of one host filesystem (its lower is `/`, each
 // tree bound from its mount): trees of two filesystems must not share one, or two files the
 // host keeps apart (two devices) could show one device and inode number inside.
-testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and the test user\'s copy of the build')('fuse trees of two host filesystems: one read-only daemon serves both, and inside each keeps its own device', () => {
+testUnless(MOUNTS_AS_ROOT)('fuse trees of two host filesystems: one read-only daemon serves both, and inside each keeps its own device', () => {
   const canary = makeCanary();
   const store = makeStore();
   const userStore = makeUserStore();
@@ -183,7 +186,7 @@ testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and th
 // exists: in an ordinary user's namespace it is locked, overlayfs cannot clone that lower
 // (EINVAL), and the tree was shown read-only (a mount coming and going in the test user's home
 // made 3 of 25 runs read-only there). The helper names the step; sbx plans again.
-testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and the test user\'s copy of the build')('a mount that appears in the user\'s home between the plan and the helper: planned again, the home stays writable', async () => {
+testUnless(MOUNTS_AS_ROOT)('a mount that appears in the user\'s home between the plan and the helper: planned again, the home stays writable', async () => {
   const home = `/home/${TEST_USER}`;
   const uid = userId();
   const canary = userHomeCanary();
@@ -227,7 +230,7 @@ testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and th
 // own then): a run in it would mount the new layer over the change, hiding it there, and the
 // layer recorded in the sandbox would keep it out of every later review and commit (2026-12-04:
 // a saved file in the test user's home vanished from `sbx diff` after one such run).
-testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and the test user\'s copy of the build')('a new host mount over what a saved sandbox changed: run --in refused and the sandbox unchanged; after the unmount it runs and shows the change', () => {
+testUnless(MOUNTS_AS_ROOT)('a new host mount over what a saved sandbox changed: run --in refused and the sandbox unchanged; after the unmount it runs and shows the change', () => {
   const home = `/home/${TEST_USER}`;
   const rootCanary = makeCanary();
   const userCanary = userHomeCanary();
@@ -276,7 +279,7 @@ testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and th
 // plan had no place for that layer: what it held was hidden in a run in the sandbox, and what
 // the run wrote there went into the layer above, where the review, which gives that tree to
 // the old layer, never looked (2026-12-04: a file written there was in no diff and no commit).
-testUnless(IS_ROOT && userCopy ? null : 'needs root to mount on the host, and the test user\'s copy of the build')('a mount gone since a sandbox was saved: its layer keeps its place over the dir; with the dir gone too, run --in refused while the layer holds a change, an empty one dropped', () => {
+testUnless(MOUNTS_AS_ROOT)('a mount gone since a sandbox was saved: its layer keeps its place over the dir; with the dir gone too, run --in refused while the layer holds a change, an empty one dropped', () => {
   const uid = userId();
   const canary = makeCanary();
   const userCanary = userHomeCanary();
