@@ -65,7 +65,7 @@ export class ExportCommand extends Command {
       // terminal of whoever looks, root's under sudo). Into a file or a pipe: exact bytes.
       const onTerminal = toStdout && process.stdout.isTTY;
       await this.write(onTerminal ? Buffer.from(safe(Buffer.from(p.text, 'latin1').toString('utf8'))) : Buffer.from(p.text, 'latin1'), toStdout);
-      info(`patch of ${p.files} text file${p.files === 1 ? '' : 's'}${p.left.length ? `; ${p.left.length} changes not in it (listed at its end)` : ''}`);
+      info(`patch of ${p.files} text file${p.files === 1 ? '' : 's'}${p.left.length ? `; ${p.left.length} change${p.left.length === 1 ? '' : 's'} not in it (listed at its end)` : ''}`);
       return this.status(scan.errors.length);
     }
     if (format === 'oci-image') {

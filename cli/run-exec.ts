@@ -124,7 +124,8 @@ export async function executeRun(o: RunOptions): Promise<number> {
     if (!lowerView) secretHide = secretPaths(process.env.HOME);
     const w = withoutSecrets(env);
     env = w.env;
-    const what = [secretHide.length ? `${secretHide.length} credential paths hidden` : '', w.dropped.length ? `${w.dropped.length} secret variables dropped (${w.dropped.map(displayText).join(', ')})` : ''].filter(Boolean).join(', ');
+    const n = (k: number, what: string): string => `${k} ${what}${k === 1 ? '' : 's'}`;
+    const what = [secretHide.length ? `${n(secretHide.length, 'credential path')} hidden` : '', w.dropped.length ? `${n(w.dropped.length, 'secret variable')} dropped (${w.dropped.map(displayText).join(', ')})` : ''].filter(Boolean).join(', ');
     if (what) info(`secrets: ${what}${o.hideSecrets ? '' : '; --allow-secrets keeps them'}`);
   }
   let diskBytes: number | null = null;

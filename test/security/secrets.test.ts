@@ -74,6 +74,22 @@ for (const args of [['--hide-secrets'], ['--net'], ['--allow-net', 'example.test
   });
 }
 
+test('--hide-secrets says what it hid, counted in words that fit the count', () => {
+  const one = mkdtempSync(join(tmpdir(), 'sbx-test-home-'));
+  try {
+    chmodSync(one, 0o755);
+    writeFileSync(join(one, '.netrc'), 'machine x password y\n');
+    // Only GITHUB_TOKEN: this machine's own secret-looking variables (AWS_CA_BUNDLE here) taken out.
+    const env: NodeJS.ProcessEnv = { HOME: one, GITHUB_TOKEN: 'ghp_x' };
+    for (const k of Object.keys(process.env)) if (k !== 'PATH' && !(k in env)) env[k] = undefined;
+    const r = sbx(['run', '-n', '--hide-secrets', '--', 'true'], { store, env });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, 'sbx: secrets: 1 credential path hidden, 1 secret variable dropped (GITHUB_TOKEN)');
+    const many = sbx(['run', '-n', '--hide-secrets', '--', 'true'], { store, env: ENV });
+    assert.match(many.stderr, /sbx: secrets: \d+ credential paths hidden, \d+ secret variables dropped \(/);
+  } finally { rmSync(one, { recursive: true, force: true }); }
+});
+
 test('--net --allow-secrets leaves them visible', () => {
   const out = run(['--net', '--allow-secrets']);
   assert.match(out, 'PRIVATE KEY');
