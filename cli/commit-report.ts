@@ -14,6 +14,8 @@ import { colors, info, line, warn } from './output.js';
 import { humanBytes, progressLine } from './progress.js';
 
 const b = (p: string) => display(p);
+/** The first three paths, and how many more. */
+const few = (paths: string[]): string => paths.slice(0, 3).map(b).join(', ') + (paths.length > 3 ? ` and ${(paths.length - 3).toLocaleString('en-US')} more` : '');
 
 /** Runs a commit with a progress line and prints its outcome; returns the exit status. */
 export function commitWithReport(store: Store, meta: SandboxMeta, opts: Omit<CommitOptions, 'progress'> & { leftOutAs?: string }, out: NodeJS.WritableStream): number {
@@ -86,7 +88,8 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   if (r.plan.denied.length && process.geteuid?.() !== 0) info(`to commit those as root: ${asRoot(store, ref)}`);
   const res = r.result;
   if (res) {
-    if (res.ownerNotKept.length) warn(`${res.ownerNotKept.length} entries keep your ownership, not the sandbox's (only root may give files away)`);
+    const mine = res.ownerNotKept.length;
+    if (mine) warn(`${mine.toLocaleString('en-US')} ${mine === 1 ? 'entry keeps' : 'entries keep'} your ownership, not the sandbox's (only root may give files away): ${few([...res.ownerNotKept].sort())}`);
     if (res.setidStripped.length) warn(`setuid/setgid bits and file capabilities removed from ${res.setidStripped.map(b).join(', ')}${process.geteuid?.() === 0 ? ' (--keep-setuid keeps them)' : ''}`);
     if (res.xattrsNotKept.length) warn(`extended attributes not kept on ${res.xattrsNotKept.map(displayText).join(', ')}`);
     if (res.linksCopied.length) info(`${res.linksCopied.length} hard link${res.linksCopied.length === 1 ? '' : 's'} to files the host already had committed as copies (--link-host-files keeps them linked): ${res.linksCopied.map(b).join(', ')}`);
@@ -118,7 +121,6 @@ export function warnPackageSplits(meta: SandboxMeta, only: string[], exclude: st
   for (const u of unmatchedPatterns(scan.changes.map((c) => c.path), only, exclude)) warn(u);
   const selected = closeSelection(scan.changes, filterChanges(scan.changes, { only, exclude }));
   for (const s of packageSplits(scan.changes, selected)) {
-    const few = s.left.slice(0, 3).map(b).join(', ') + (s.left.length > 3 ? ` and ${s.left.length - 3} more` : '');
-    warn(`this selection splits ${s.manager}'s changes (${few} left out): ${s.manager} will disagree with the disk; add --only '${b(s.add)}'`);
+    warn(`this selection splits ${s.manager}'s changes (${few(s.left)} left out): ${s.manager} will disagree with the disk; add --only '${b(s.add)}'`);
   }
 }

@@ -176,6 +176,18 @@ testUnless(manyIds ? null : 'no subordinate uid range for this user: a sandbox c
   assert.is(statSync(join(canary, 'partial')).mode & 0o7777, 0o700);
 });
 
+testUnless(IS_ROOT ? 'root may give files away: every owner is kept' : null)('an ordinary user\'s commit names the entries that keep its ownership', () => {
+  // A new dir in the host's /tmp is root's inside (the dir it is in is root's): the user's once committed.
+  const dir = `/tmp/sbx-test-owner-${process.pid}-${Date.now()}`;
+  try {
+    const r = sbx(['run', '-y', '--', 'sh', '-c', `mkdir ${dir} && echo x > ${dir}/f`], { store });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, `sbx: warning: 2 entries keep your ownership, not the sandbox's (only root may give files away): ${dir}, ${dir}/f\n`, r.stderr);
+    assert.is(readFileSync(join(dir, 'f'), 'utf8'), 'x\n');
+    assert.is(statSync(join(dir, 'f')).uid, process.getuid!());
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
 test('a commit is refused while a command still runs in the sandbox; nothing outlives sbx', async () => {
   const child = sbxAsync(['run', '--name', 'live', '--', 'sh', '-c', `(setsid sh -c 'while :; do echo x >> ${canary}/bg; sleep 0.05; done' &); echo ready; sleep 600`], { store, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
