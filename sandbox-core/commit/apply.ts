@@ -138,8 +138,12 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
   const total = plan.steps.length;
   let done = 0;
 
+  // A new entry of the sandbox's root (0:0 inside) becomes the committing user's: the command
+  // ran as that root, which for an ordinary user's run is that user, so nothing is lost; an
+  // entry of any other owner, or a host entry's owner replaced, is worth a warning.
+  const ownerLost = (c: Change, kept: boolean) => !kept && !(c.change === 'added' && c.up?.uid === 0 && c.up.gid === 0);
   const note = (c: Change, m: MetaResult) => {
-    if (!m.ownerKept) res.ownerNotKept.push(c.path);
+    if (ownerLost(c, m.ownerKept)) res.ownerNotKept.push(c.path);
     if (m.setidStripped) res.setidStripped.push(c.path);
   };
   const keepPriv = mayKeepPrivileges(!!opts.keepSetuid);
@@ -293,7 +297,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     for (const [s, i, r] of written) {
       if (syncErr) { fail(s, i, new Error(`syncfs: ${errnoName(syncErr)}`)); continue; }
       res.bytes += r.bytes;
-      if (!r.ownerKept) res.ownerNotKept.push(s.change.path);
+      if (ownerLost(s.change, r.ownerKept)) res.ownerNotKept.push(s.change.path);
       if (r.xattrErrno) res.xattrsNotKept.push(`${text(s.change.path)} (${errnoName(r.xattrErrno)})`);
       staged.add(i);
     }
