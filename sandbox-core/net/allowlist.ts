@@ -135,11 +135,15 @@ export class AllowList {
    * link-local or metadata address only by an entry that lies inside that block
    * (`127.0.0.1:8080`, `127.0.0.0/8`, `[::1]`): `0.0.0.0/0` or `::/0`, written to mean "the
    * internet", opened the host's loopback services and 169.254.169.254 through the proxy and
-   * the direct path (and `::/0` the host's IPv4 loopback as `::ffff:127.0.0.1`).
+   * the direct path (and `::/0` the host's IPv4 loopback as `::ffff:127.0.0.1`). One of the
+   * host's interface addresses (`own`) only by an entry of that one address: a block around
+   * it (`0.0.0.0/0`, the host's own /24) reached a host service listening on 0.0.0.0.
    */
-  coversAddress(ip: string, port: number | null): boolean {
+  coversAddress(ip: string, port: number | null, own: readonly string[] = []): boolean {
     const local = isLocalAddress(ip);
-    return this.entries.some((e) => e.kind === 'cidr' && (e.port === null || port === null || e.port === port) && inCidr(e, ip) && (!local || insideLocalBlock(e)));
+    const hosts = !local && own.length > 0 && isLocalAddress(ip, own);
+    return this.entries.some((e) => e.kind === 'cidr' && (e.port === null || port === null || e.port === port) && inCidr(e, ip)
+      && (!local || insideLocalBlock(e)) && (!hosts || e.prefix === (e.family === 4 ? 32 : 128)));
   }
 }
 

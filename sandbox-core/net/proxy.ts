@@ -181,7 +181,8 @@ export class NetProxy {
     // only an address:port an IP or CIDR entry names is the host's.
     if (isLoopbackOrUnspecified(addr) && (port === relayPort || !this.allow.coversAddress(addr, port))) return 'continue';
     const entry = this.allow.allows(addr, port);
-    if (!entry || entry.kind !== 'cidr' || (isLocalAddress(addr) && !this.allow.coversAddress(addr, port))) {
+    const own = entry ? this.ownAddresses() : [];
+    if (!entry || entry.kind !== 'cidr' || (isLocalAddress(addr, own) && !this.allow.coversAddress(addr, port, own))) {
       this.record({ host: addr, port }, false, entry ? 'a local address no entry names' : 'not in --allow-net');
       return 'refuse';
     }
@@ -386,9 +387,10 @@ export class NetProxy {
     const literal = t.host.replace(/^\[|\]$/g, '');
     let addrs: string[];
     const pinned = this.hosts.get(t.host.toLowerCase());
-    if (ipBits(literal) && isLocalAddress(literal) && !this.allow.coversAddress(literal, t.port)) {
+    const own = this.ownAddresses();
+    if (ipBits(literal) && isLocalAddress(literal, own) && !this.allow.coversAddress(literal, t.port, own)) {
       this.record(t, false, 'a local address no entry names');
-      this.refuse(client, 403, `blocked ${t.host}:${t.port} (a local address: allow it by itself, e.g. 127.0.0.1:${t.port})`);
+      this.refuse(client, 403, `blocked ${t.host}:${t.port} (a local address: allow it by itself, e.g. ${t.host}:${t.port})`);
       return null;
     }
     if (ipBits(literal)) addrs = [literal];
@@ -402,8 +404,7 @@ export class NetProxy {
       // A name may not lead to this host's own services unless an IP entry names the address.
       // (An answer that is no plain address is dropped too: Node's lookup hands back a name
       // that isIP accepts as given, zone id and all.)
-      const own = this.ownAddresses();
-      addrs = addrs.filter((a) => ipBits(a) !== null && (!isLocalAddress(a, own) || this.allow.coversAddress(a, t.port)));
+      addrs = addrs.filter((a) => ipBits(a) !== null && (!isLocalAddress(a, own) || this.allow.coversAddress(a, t.port, own)));
       if (!addrs.length) {
         this.record(t, false, 'resolves to a local address');
         this.refuse(client, 403, `blocked ${t.host}:${t.port} (resolves to a local address; allow the address itself)`);

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CI, makeStore, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
 import { directPathSupported } from '../../sandbox-core/net/session.js';
@@ -286,6 +286,38 @@ maybe('SIGKILL of sbx ends a direct connection and leaves no process behind', as
     child.kill('SIGKILL');
     srv.close();
   }
+});
+
+// The host's own interface address: a service listening on 0.0.0.0 answers there from the
+// sandbox's direct path as from the host, so a block around it is not enough to reach it.
+const ownV4 = Object.values(networkInterfaces()).flatMap((l) => l ?? []).find((a) => a.family === 'IPv4' && !a.internal)?.address ?? null;
+(tools && kernel && ownV4 ? test : test.skip)("the host's own address: refused through 0.0.0.0/0 or its /24, reached when named by itself", async () => {
+  const srv = createServer((s: Socket) => s.end('HOSTSERVICE\n'));
+  await new Promise<void>((r) => srv.listen(0, '0.0.0.0', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  const py = script('own.py', [
+    'import socket, sys',
+    'try: print(socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5).recv(64).decode().strip())',
+    'except OSError as e: print("refused", e.errno)',
+  ].join('\n'));
+  // The server is in this process: sbx runs beside it, never with the event loop blocked.
+  const run = (args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const c = sbxAsync(args, { store, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    c.stdout!.on('data', (d) => { stdout += d; });
+    c.stderr!.on('data', (d) => { stderr += d; });
+    c.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  try {
+    for (const allow of ['0.0.0.0/0', `${ownV4!.split('.').slice(0, 3).join('.')}.0/24`]) {
+      const r = await run(['run', '-n', '--allow-net', allow, '--', 'python3', py, ownV4!, String(port)]);
+      assert.is(r.code, 0, r.stderr);
+      assert.is(r.stdout, 'refused 111\n', `${allow}: ${r.stdout}`);
+      assert.match(r.stderr, `network: blocked: ${ownV4}:${port} ×1 (a local address no entry names)`);
+    }
+    const ok = await run(['run', '-n', '--allow-net', `${ownV4}:${port}`, '--', 'python3', py, ownV4!, String(port)]);
+    assert.is(ok.stdout, 'HOSTSERVICE\n', ok.stderr);
+  } finally { srv.close(); }
 });
 
 test.run();

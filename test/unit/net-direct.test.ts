@@ -37,6 +37,23 @@ test('a broad CIDR (0.0.0.0/0, ::/0) is the internet: no loopback, link-local or
   assert.ok(AllowList.parse(['127.0.0.0/8']).namesLoopback());
 });
 
+test("the host's own interface addresses: only an entry of that one address reaches them, never a block around them", () => {
+  const own = () => ['192.0.2.2', '2001:db8::2'];
+  const at = (allow: string[]) => new NetProxy(AllowList.parse(allow), new Map(), null, undefined, own);
+  for (const allow of [['0.0.0.0/0'], ['192.0.2.0/24'], ['192.0.2.2/31']]) {
+    assert.is(at(allow).directDecision('192.0.2.2', 18083, 3128), 'refuse', `${allow[0]} covers the host's eth0 address`);
+    assert.is(at(allow).directDecision('192.0.2.3', 18083, 3128), allow[0], `${allow[0]}: a neighbour is not the host`);
+  }
+  assert.is(at(['::/0']).directDecision('2001:db8::2', 443, 3128), 'refuse');
+  assert.is(at(['::/0']).directDecision('::ffff:192.0.2.2', 443, 3128), 'refuse', 'the v4-mapped form is the host too');
+  assert.is(at(['192.0.2.2']).directDecision('192.0.2.2', 18083, 3128), '192.0.2.2');
+  assert.is(at(['192.0.2.2/32:18083']).directDecision('192.0.2.2', 18083, 3128), '192.0.2.2/32:18083');
+  assert.is(at(['192.0.2.2/32:18083']).directDecision('192.0.2.2', 22, 3128), 'refuse', 'port');
+  assert.is(at(['[2001:db8::2]']).directDecision('2001:db8::2', 443, 3128), '[2001:db8::2]');
+  assert.ok(AllowList.parse(['192.0.2.0/24']).coversAddress('192.0.2.2', null), 'without the host\'s addresses it is any address');
+  assert.not.ok(AllowList.parse(['192.0.2.0/24']).coversAddress('192.0.2.2', null, ['192.0.2.2']));
+});
+
 test('loopback and unspecified addresses', () => {
   for (const a of ['127.0.0.1', '127.8.9.10', '0.0.0.0', '::1', '::', '::ffff:127.0.0.1']) assert.ok(isLoopbackOrUnspecified(a), a);
   for (const a of ['10.0.0.1', '169.254.169.254', 'fe80::1', '2001:db8::1', '::ffff:10.0.0.1', 'localhost']) assert.not.ok(isLoopbackOrUnspecified(a), a);

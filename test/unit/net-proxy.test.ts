@@ -73,7 +73,7 @@ testUnless(ownV4 ? null : 'no non-loopback IPv4 address here')("a name whose DNS
   const canary = createServer((s) => s.end('CANARY\n'));
   await new Promise<void>((r) => canary.listen(0, '0.0.0.0', () => r()));
   const port = (canary.address() as AddressInfo).port;
-  const ask = async (allow: string[]) => {
+  const ask = async (allow: string[], host = 'a.wild.test') => {
     const p = new NetProxy(AllowList.parse(allow), new Map(), null, async () => [ownV4!]);
     const path = join(dir, 'p-own.sock');
     await p.listen(path);
@@ -83,7 +83,7 @@ testUnless(ownV4 ? null : 'no non-loopback IPv4 address here')("a name whose DNS
         let out = '';
         c.on('data', (d) => { out += d; });
         c.on('close', () => resolve(out));
-        c.write(`CONNECT a.wild.test:${port} HTTP/1.1\r\n\r\n`);
+        c.write(`CONNECT ${host}:${port} HTTP/1.1\r\n\r\n`);
         setTimeout(() => c.end(), 300);
       });
     } finally { await p.close(); }
@@ -93,6 +93,14 @@ testUnless(ownV4 ? null : 'no non-loopback IPv4 address here')("a name whose DNS
     assert.not.match(r, /CANARY/);
     assert.match(r, /^HTTP\/1.1 403 [^]*resolves to a local address/);
     assert.match(await ask(['*.wild.test', ownV4!]), /Established\r\n\r\nCANARY/, 'an IP entry naming the address allows it');
+    assert.match(await ask(['*.wild.test', '0.0.0.0/0']), /^HTTP\/1.1 403 [^]*resolves to a local address/, '0.0.0.0/0 is the internet, not the host');
+    // The address itself asked for: the same (a broad block is not the host's own address).
+    for (const allow of [['0.0.0.0/0'], [`${ownV4!.split('.').slice(0, 3).join('.')}.0/24`]]) {
+      const lit = await ask(allow, ownV4!);
+      assert.not.match(lit, /CANARY/, `${allow[0]}: ${lit}`);
+      assert.match(lit, /^HTTP\/1.1 403 [^]*a local address: allow it by itself/);
+    }
+    assert.match(await ask([ownV4!], ownV4!), /Established\r\n\r\nCANARY/);
   } finally { canary.close(); }
 });
 
