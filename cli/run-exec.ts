@@ -100,7 +100,11 @@ export async function executeRun(o: RunOptions): Promise<number> {
   const recordedCaps = inSandbox && !o.capAdd.length && !o.capDrop.length ? inSandbox.options.capabilities : undefined;
   const capabilities = recordedCaps ?? resolveCapabilities(o.capAdd, o.capDrop);
   // isatty, not process.stdin/stdout: making those streams costs milliseconds a run does not need.
-  const pty = isatty(0) && isatty(1);
+  // Each terminal among them is the command's own pty, never the host's (docs/security.md),
+  // except a terminal on stdin alone (`cmd | less`, `cmd > log`): a pty there would read the
+  // keys while the command runs, a pager's too; it goes in as itself.
+  const t0 = isatty(0), t1 = isatty(1);
+  const pty = t0 && !t1 ? 0 : (t0 ? 1 : 0) | (t1 ? 2 : 0) | (isatty(2) ? 4 : 0);
   if (o.hideSecrets && o.allowSecrets) throw new UsageError('--hide-secrets and --allow-secrets contradict each other');
   const net = inSandbox ? inSandbox.options.net : o.net;
   if (net && o.allowNet.length) throw new UsageError('--net shares the whole network; --allow-net gives only the hosts named: use one of them');

@@ -59,7 +59,7 @@ void exec_command(int errpipe, int slave) {
      * ignored until the reset below. */
     signal(SIGTTOU, SIG_IGN);
     if (setpgid(0, 0) < 0 || tcsetpgrp(slave, getpid()) < 0) report_and_exit(errpipe, STEP_TTY, errno);
-    for (int fd = 0; fd < 3; fd++) if (dup2(slave, fd) < 0) report_and_exit(errpipe, STEP_TTY, errno);
+    for (int fd = 0; fd < 3; fd++) if ((cfg.pty_fds & (1 << fd)) && dup2(slave, fd) < 0) report_and_exit(errpipe, STEP_TTY, errno);
   } else if (setsid() < 0) {
     /* A new session: without a controlling terminal shared with the host, TIOCSTI cannot reach it. */
     report_and_exit(errpipe, STEP_TTY, errno);

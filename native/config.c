@@ -49,7 +49,7 @@ void load_config(const struct spec *s) {
     case OP_CMD_USER: cfg.cmd_user = 1; cfg.cmd_uid = (uid_t)op->num[0]; cfg.cmd_gid = (gid_t)op->num[1]; break;
     case OP_ARG: cfg.argv[cfg.argc++] = a[0]; break;
     case OP_ENV: cfg.envp[cfg.envc++] = a[0]; break;
-    case OP_PTY: cfg.pty = 1; cfg.jobctl_fd = (int)op->num[0]; break;
+    case OP_PTY: cfg.pty = 1; cfg.jobctl_fd = (int)op->num[0]; cfg.pty_fds = (int)op->num[1]; break;
     case OP_NET_RELAY: cfg.net_relay_dir = a[0]; cfg.net_relay_name = a[1]; cfg.net_relay_port = (int)op->num[0]; cfg.net_relay_buffer = (size_t)op->num[1]; break;
     case OP_NET_DIRECT: cfg.net_direct_name = a[0]; break;
     case OP_SCAN_OUTPUT: ADD(cfg.scan, cfg.n_scan, 8, a[0], "scan_output texts"); break;

@@ -80,11 +80,11 @@ static void user_tty_raw(const struct termios *user) {
   tcsetattr(0, TCSANOW, &t);
 }
 
-static int relay(int from, int to) {
+static int relay(int from, int to, int output) {
   char buf[16384];
   ssize_t n = read(from, buf, sizeof buf);
   if (n <= 0) return (n < 0 && (errno == EAGAIN || errno == EINTR)) ? 0 : -1;
-  if (to == 1) errlines_feed(0, buf, (size_t)n); /* the pty's output: the command's stdout and stderr */
+  if (output) errlines_feed(0, buf, (size_t)n); /* the pty's output: the command's stdout and stderr */
   for (ssize_t off = 0; off < n;) {
     ssize_t w = write(to, buf + off, (size_t)(n - off));
     if (w < 0) { if (errno == EINTR || errno == EAGAIN) continue; return -1; }
@@ -118,6 +118,13 @@ static void __attribute__((noreturn)) command_init(int alone) {
   int master = -1, slave = -1;
   struct termios user_tty;
   int have_user_tty = 0;
+  /* Each host terminal among fds 0-2 is the pty's (cfg.pty_fds), never handed in as itself:
+   * its ioctls (a line discipline, TIOCEXCL) would outlast the run, and a command could read
+   * the keys typed there. The keys come from fd 0 when it is one; what the pty prints goes
+   * to stdout's terminal, else stderr's, else back to stdin's (its echo). */
+  int tty_in = cfg.pty && (cfg.pty_fds & 1);
+  int tty_out = (cfg.pty_fds & 2) ? 1 : (cfg.pty_fds & 4) ? 2 : 0;
+  int tty_any = (cfg.pty_fds & 1) ? 0 : tty_out;
   if (cfg.pty) {
     /* A session of ours, the pty its terminal, the command a process group in it (command.c):
      * a group with a parent in another group of its session is not orphaned, so the pty's
@@ -131,18 +138,22 @@ static void __attribute__((noreturn)) command_init(int alone) {
     slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (slave < 0) die_step("pty-peer", NULL, errno);
     if (ioctl(slave, TIOCSCTTY, 0) < 0) die_step("controlling-tty", NULL, errno);
-    if (tcgetattr(0, &user_tty) == 0) {
-      have_user_tty = 1;
-      tcsetattr(slave, TCSANOW, &user_tty); /* the command starts with the user's settings */
-      user_tty_raw(&user_tty);
+    if (tcgetattr(tty_any, &user_tty) == 0) {
+      /* The command starts with the user's settings. The user's terminal is made raw only where
+       * keys are read (the pty's line discipline edits them then); kept as it is, it does the
+       * output processing itself (NL to CR NL), and the pty must not do it twice. */
+      struct termios t = user_tty;
+      if (!tty_in) t.c_oflag &= ~(tcflag_t)OPOST;
+      tcsetattr(slave, TCSANOW, &t);
+      if (tty_in) { have_user_tty = 1; user_tty_raw(&user_tty); }
     }
-    copy_winsize(0, master);
+    copy_winsize(tty_any, master);
   }
   sigset_t set;
   int sfd = make_signalfd(&set);
   if (sfd < 0) die_step("signalfd", NULL, errno);
   /* Made here, by root of the sandbox: the command can reopen them as /dev/stdin etc. */
-  if (!cfg.pty && relay_prepare(cfg.relay_fds, cfg.n_relay) < 0) die_step("stdio-relay", NULL, errno);
+  if (relay_prepare(cfg.relay_fds, cfg.n_relay) < 0) die_step("stdio-relay", NULL, errno);
   int ep[2];
   if (pipe2(ep, O_CLOEXEC) < 0) die_step("pipe", NULL, errno);
   times_mark("command init: stdio relay");
@@ -175,7 +186,7 @@ static void __attribute__((noreturn)) command_init(int alone) {
   }
   status_send("started", "%d", (int)cmd);
 
-  int cmd_status = -1, in_open = master >= 0, out_open = master >= 0;
+  int cmd_status = -1, in_open = tty_in, out_open = master >= 0;
   /* Cleared while the command is stopped or sbx is in the background: the user's keys are the
    * shell's then. */
   int reading = 1;
@@ -184,19 +195,19 @@ static void __attribute__((noreturn)) command_init(int alone) {
     struct pollfd p[9] = { { sfd, POLLIN, 0 }, { in_open && reading ? 0 : -1, POLLIN, 0 }, { out_open ? master : -1, POLLIN, 0 } };
     size_t np = 3 + relay_pollfds(p + 3);
     if (poll(p, np, -1) < 0 && errno != EINTR) die_step("poll", NULL, errno);
-    if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) { if (relay(0, master) < 0) in_open = 0; }
-    if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) { if (relay(master, 1) < 0) out_open = 0; }
+    if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) { if (relay(0, master, 0) < 0) in_open = 0; }
+    if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) { if (relay(master, tty_out, 1) < 0) out_open = 0; }
     relay_events(p + 3);
     struct signalfd_siginfo si;
     while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
       if (si.ssi_signo == SIGCHLD) continue;
       int sig = (int)si.ssi_signo;
-      if (sig == SIGWINCH && master >= 0) copy_winsize(0, master);
+      if (sig == SIGWINCH && master >= 0) copy_winsize(tty_any, master);
       else if (sig == SIG_RESUME_FG || sig == SIG_RESUME_BG) {
         if (master < 0) continue;
         if (sig == SIG_RESUME_FG) {
           if (have_user_tty) user_tty_raw(&user_tty);
-          copy_winsize(0, master); /* it may have been resized meanwhile */
+          copy_winsize(tty_any, master); /* it may have been resized meanwhile */
           reading = 1;
         }
         kill(-cmd, SIGCONT);
@@ -219,7 +230,7 @@ static void __attribute__((noreturn)) command_init(int alone) {
       /* What it wrote before it stopped (a full-screen program leaving the alternate screen)
        * goes out before the shell's prompt; then the user's terminal as it was, and sbx is
        * told (it stops itself, so the shell sees the job stop). */
-      while (out_open && relay(master, 1) > 0) {}
+      while (out_open && relay(master, tty_out, 1) > 0) {}
       if (have_user_tty) tcsetattr(0, TCSADRAIN, &user_tty);
       reading = 0;
       char line[32];
@@ -229,7 +240,7 @@ static void __attribute__((noreturn)) command_init(int alone) {
   }
   times_mark("command init: command ended");
   /* Drain what the command wrote before it exited. */
-  while (out_open && relay(master, 1) > 0) {}
+  while (out_open && relay(master, tty_out, 1) > 0) {}
   relay_finish();
   errlines_report();
   if (WIFSIGNALED(cmd_status)) {

@@ -307,7 +307,7 @@ int sandbox_main(int spec_fd, int status_fd) {
   if (sfd < 0) die_step("signalfd", NULL, errno);
   signal(SIGTTOU, SIG_IGN); /* restoring the terminal from a background group must not stop us */
   struct termios saved;
-  int have_termios = cfg.pty && tcgetattr(0, &saved) == 0;
+  int have_termios = cfg.pty && (cfg.pty_fds & 1) && tcgetattr(0, &saved) == 0; /* init makes it raw */
 
   /* Opened now: a view built outside hides the host's /sys from us. */
   int procs_fds[MAX_LIST];

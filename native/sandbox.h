@@ -28,6 +28,7 @@ struct rlimit_op { int resource; rlim_t soft, hard; };
 struct config {
   int share_net, loopback_up, new_cgroupns, pty;
   int jobctl_fd;                /* with pty: "stopped SIG" lines for sbx (launch.ts) */
+  int pty_fds;                  /* with pty: which of fds 0-2 (bits 1, 2, 4) are the pty, the host's terminals */
   const char *uid_map, *gid_map, *setgroups;
   const char *newuidmap[2], *newgidmap[2]; /* path, "inside outside count ..." */
   const char *cgroup_procs[MAX_LIST]; size_t n_cgroup_procs;

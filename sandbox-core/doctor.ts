@@ -34,7 +34,7 @@ async function probeSandbox(seccomp: Buffer | null): Promise<{ ok: boolean; deta
   try {
     const r = await runSandbox(store, {
       command: ['true'], cwd: '/', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, name: null, throwaway: true,
-      net: false, keepUser: false, hide: [], bind: [], seccomp, policyName: 'probe', capabilities: defaultCapabilities(), inSandbox: null, pty: false,
+      net: false, keepUser: false, hide: [], bind: [], seccomp, policyName: 'probe', capabilities: defaultCapabilities(), inSandbox: null, pty: 0,
     });
     store.remove(r.meta);
     const fail = describeFailure(r.outcome, ['true']);

@@ -70,8 +70,11 @@ export interface RunRequest {
   capabilities: string[];
   /** Run inside this existing sandbox (--in). */
   inSandbox: SandboxMeta | null;
-  /** Give the command its own pseudo-terminal (stdin and stdout are terminals). */
-  pty: boolean;
+  /**
+   * Which of fds 0-2 are terminals (bits 1, 2, 4): each is the command's own pseudo-terminal,
+   * never the host's (0: none, no pty).
+   */
+  pty: number;
   /** --disk: the layers live on a tmpfs of this many bytes during the run. */
   diskBytes?: number | null;
   /** Spec ops from resource limits and devices (limits.ts), each placed where it applies. */
@@ -775,8 +778,9 @@ export function describeFailure(o: LaunchOutcome, command: string[]): SbxError |
 }
 
 /** Stdio the command could not reopen as /dev/stdin etc. goes through pipes of the sandbox's own. */
-function relayOps(pty: boolean, idmap: IdMapping): SpecOp[] {
-  const fds = pty ? [] : stdioToRelay(idmap).filter((fd): fd is 0 | 1 | 2 => fd === 0 || fd === 1 || fd === 2);
+function relayOps(idmap: IdMapping): SpecOp[] {
+  // Terminals are not relayed: they are the pty's.
+  const fds = stdioToRelay(idmap).filter((fd): fd is 0 | 1 | 2 => fd === 0 || fd === 1 || fd === 2);
   return fds.length ? [{ op: 'relay_stdio', args: [fds] }] : [];
 }
 
@@ -1087,9 +1091,9 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     ...(req.limitOps?.rlimits ?? []),
     ...coreDumpOps(),
     capsOp(req.capabilities),
-    ...relayOps(req.pty, idmap),
+    ...relayOps(idmap),
     ...SCANNED_TEXTS.map((t): SpecOp => ({ op: 'scan_output', args: [t] })),
-    ...(req.pty ? [{ op: 'pty', args: [String(JOBCTL_FD)] } satisfies SpecOp] : []),
+    ...(req.pty ? [{ op: 'pty', args: [String(JOBCTL_FD), String(req.pty)] } satisfies SpecOp] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } satisfies SpecOp] : []),
     ...scrapOps(meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id) && !diskDir, !!req.layersUnread, inTmpfs),
     // A saved sandbox must be on disk before we say it is saved: its volatile layers are synced
@@ -1102,7 +1106,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   // an image's tree (compared with its lower root). Loaded only here: a quiet discard never
   // reviews.
   const reviewScan = req.reviewScan && !lower && !diskDir ? (await import('./changes/scan-request.js')).reviewScanOf(meta) : null;
-  if (reviewScan) ops.push({ op: 'review_scan', args: [...reviewScanFds(req.pty).map(String) as [string, string, string], reviewScan.input] });
+  if (reviewScan) ops.push({ op: 'review_scan', args: [...reviewScanFds(req.pty !== 0).map(String) as [string, string, string], reviewScan.input] });
   let started = 0;
   let result: LaunchResult;
   let netDecisions: NetDecision[] | null = null;
@@ -1112,7 +1116,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     if (meta.state !== 'running') store.markRunning(meta);
     started = Date.now();
     result = await launch(encodeSpec(ops), () => store.openLayers(meta), {
-      jobControl: req.pty,
+      jobControl: req.pty !== 0,
       ...(reviewScan ? { reviewScan: { layersFd: reviewScan.layersFd, hostFd: reviewScan.hostFd } } : {}),
       onSpawn: (pid) => {
         req.onSpawn?.(pid);

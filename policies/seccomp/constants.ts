@@ -124,6 +124,9 @@ export const ARG_CONSTANTS: Readonly<Record<string, number>> = Object.freeze({
   // Terminal ioctls that push input into a terminal another process reads (asm-generic/ioctls.h).
   TIOCSTI: 0x5412,
   TIOCLINUX: 0x541c,
+  // ...and that leave it changed after the command ends: exclusive (every later open EBUSY), another line discipline.
+  TIOCEXCL: 0x540c,
+  TIOCSETD: 0x5423,
 
   // File type bits of a mode (mknod(2)).
   S_IFMT: 0o170000,

@@ -72,6 +72,15 @@ static long try_ioctl(const char *name) {
   return 0;
 }
 
+/* Terminal state that outlives the command: exclusive mode (further opens fail with EBUSY) and
+ * the line discipline (27: N_NULL, which swallows everything); on fd 0..2. */
+static long try_tty_state(const char *name) {
+  int fd = strstr(name, "fd1") ? 1 : strstr(name, "fd2") ? 2 : 0;
+  if (!strncmp(name, "tiocexcl", 8)) return rc(ioctl(fd, TIOCEXCL));
+  int ldisc = 27;
+  return rc(ioctl(fd, TIOCSETD, &ldisc));
+}
+
 /* ---- netlink requests: what nft, ip link and tc send, reduced to one message each ---- */
 struct nlbuf { char b[2048] __attribute__((aligned(NLMSG_ALIGNTO))); size_t len; };
 
@@ -172,6 +181,7 @@ static long attempt(const char *n) {
   if (!strcmp(n, "netlink-generic")) return rc(socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC));
   if (!strcmp(n, "netlink-xfrm")) return rc(socket(AF_NETLINK, SOCK_RAW, NETLINK_XFRM));
   if (!strncmp(n, "tiocsti", 7) || !strncmp(n, "tioclinux", 9)) return try_ioctl(n);
+  if (!strncmp(n, "tiocexcl", 8) || !strncmp(n, "tiocsetd", 8)) return try_tty_state(n);
   if (!strcmp(n, "unshare-user")) return rc(unshare(CLONE_NEWUSER));
   if (!strcmp(n, "unshare-mnt")) return rc(unshare(CLONE_NEWNS));
   if (!strcmp(n, "clone-newuser") || !strcmp(n, "clone-newuser-hi")) {
