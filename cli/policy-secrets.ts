@@ -10,7 +10,7 @@ export class PolicySecretsCommand extends Command {
     category: 'Policies',
     description: 'list what --hide-secrets hides (the default with --net)',
     details: `
-      Prints the rules of policies/secrets.json: environment variable names dropped (case-insensitive, \`*\` matches any run of characters), the exceptions, the value rules (a URL with a password or token before the host), and the files and directories under $HOME replaced by an empty, unreadable stand-in.
+      Prints the rules of policies/secrets.json: environment variable names dropped (case-insensitive, \`*\` matches any run of characters), the exceptions, the value rules (a URL with a password or token before the host, a value in a format only secrets have), and the files and directories under $HOME replaced by an empty, unreadable stand-in.
 
       With \`--check\`, prints instead which variables of the current environment and which files of the current $HOME would be hidden, and why (names only, never values).
     `,

@@ -16,7 +16,9 @@ test('the variables that passed --net before are dropped by name', () => {
   for (const n of ['PGPASSWORD', 'MYSQL_PWD', 'SSHPASS', 'GITHUB_PAT', 'BW_SESSION', 'TAILSCALE_AUTHKEY', 'NGROK_AUTHTOKEN',
     'DATABASE_URL', 'npm_config__authToken', 'GITHUB_TOKEN', 'GH_TOKEN', 'SSH_AUTH_SOCK', 'OPENAI_API_KEY', 'AWS_ACCESS_KEY_ID',
     'AWS_SECRET_ACCESS_KEY', 'ANTHROPIC_API_KEY', 'SOPS_AGE_KEY', 'VAULT_TOKEN', 'OP_SESSION_my', 'DOCKER_AUTH_CONFIG',
-    'GOOGLE_APPLICATION_CREDENTIALS', 'KUBECONFIG', 'my_api_secret_value', 'STRIPE_SECRET_KEY', 'REDIS_PASSWORD', 'XAUTHORITY']) {
+    'GOOGLE_APPLICATION_CREDENTIALS', 'KUBECONFIG', 'my_api_secret_value', 'STRIPE_SECRET_KEY', 'REDIS_PASSWORD', 'XAUTHORITY',
+    // Passed --net until 2026-12-04 (an adversarial probe).
+    'DB_PASS', 'SMTP_PASS', 'REDIS_PASS', 'DOCKER_PASS', 'DB_PWD', 'LDAP_BIND_PW']) {
     assert.ok(secret(n), `${n} should be dropped`);
   }
 });
@@ -35,6 +37,16 @@ test('a URL with credentials in the value is dropped whatever the name', () => {
   assert.not.ok(secret('HOMEPAGE', 'https://example.com/path?x=1'));
   assert.not.ok(secret('REMOTE', 'ssh://git@github.com/o/r.git'), 'a plain user name is not a credential');
   assert.not.ok(secret('NOTE', 'mail me: a@b.c'));
+});
+
+test('a value in a format only secrets have is dropped whatever the name', () => {
+  for (const v of ['sk_live_4eC39HqLyjWDarjtT1zdp7dc', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789', 'github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEF',
+    'glpat-abcdefghij0123456789', 'xoxb-1234567890-abcdefghij', 'AKIAIOSFODNN7EXAMPLE', 'npm_abcdefghijklmnopqrstuvwxyz0123456789',
+    'sk-ant-api03-abcdefghijklmnopqrst', 'AIzaSyA-abcdefghijklmnopqrstuvwxyz01234', '-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl']) {
+    assert.ok(secret('SK_LIVE', v), v);
+    assert.ok(secret('STRIPE_SK', v), v);
+  }
+  for (const v of ['sk_live', 'ghp_short', 'AKIA', 'xoxb-1', 'npm_config', 'plain words', '/usr/bin/npm_helper', '-----BEGIN CERTIFICATE-----']) assert.not.ok(secret('HARMLESS', v), v);
 });
 
 test('withoutSecrets returns the kept environment and the dropped names', () => {
@@ -59,7 +71,7 @@ test('docs/security.md lists exactly the rules of policies/secrets.json', () => 
   assert.ok(start >= 0 && end > start, 'docs/security.md has no secrets-rules section');
   const section = doc.slice(start, end);
   // Only what looks like a rule: flags and commands in the prose are not rules.
-  const documented = new Set([...section.matchAll(/`([^`]+)`/g)].map((x) => x[1]!).filter((t) => /^(~\/.+|[A-Za-z0-9_*]*[A-Za-z0-9][A-Za-z0-9_*]*|url-userinfo)$/.test(t)));
+  const documented = new Set([...section.matchAll(/`([^`]+)`/g)].map((x) => x[1]!).filter((t) => /^(~\/.+|[A-Za-z0-9_*]*[A-Za-z0-9][A-Za-z0-9_*]*|url-userinfo|known-token)$/.test(t)));
   const want = [...rules.env.map((r) => r.name), ...rules.envKeep.map((r) => r.name), ...rules.envValues.map((r) => r.match), ...rules.files.map((r) => `~/${r.path}`)];
   for (const w of want) assert.ok(documented.has(w), `docs/security.md does not list \`${w}\``);
   for (const d of documented) assert.ok(want.includes(d), `docs/security.md lists \`${d}\`, which policies/secrets.json does not have`);
