@@ -648,9 +648,13 @@ function ownDirsToHide(storeDir: string, binds: BindRequest[], hostView: boolean
  * dir, or the --disk tmpfs it copies them onto first (a whiteout left in the original would
  * not be seen, and the path would not be hidden). With `into` (a new sandbox's layers, which
  * the helper makes and which hold nothing yet) the whiteout's parents are entries too.
+ * A whiteout made in a saved sandbox's layer (`run --in`) stays there: its path joins
+ * meta.hidden, so that no review takes it for a deletion and no commit removes the host's
+ * file (until 2026-12-04, `run --in ID --allow-net …` and then `sbx commit ID` deleted ~/.ssh).
  */
 function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: Dir, layerBase: string, into: UpperEntries | null): SpecOp[] {
   const ops: SpecOp[] = [];
+  const whitedOut: string[] = [];
   for (const p of paths) {
     let st: Stats | null = null;
     try { st = lstatSync(p); } catch (e) {
@@ -697,6 +701,7 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: 
       try { there = parent.lstat(fromUser(basename(p))); } finally { if (parent !== upper) parent.close(); upper.close(); }
       if (!there) {
         ops.push({ op: 'whiteout', args: [dirname(layerBase), `${basename(layerBase)}/${upperOf(layer)}/${relative(layer.target, p)}`] });
+        whitedOut.push(p);
         continue;
       }
       // Hidden by an earlier run (a whiteout), or replaced by the sandbox's own file: nothing of
@@ -708,6 +713,8 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: 
     if (coverDir) ops.push({ op: 'tmpfs', args: [p, 'mode=0000,size=0', ['ro']] });
     else ops.push({ op: 'bind', args: ['/dev/null', p, ['ro']] });
   }
+  const kept = whitedOut.filter((p) => !meta.hidden.includes(p));
+  if (kept.length) meta.hidden = [...meta.hidden, ...kept];
   return ops;
 }
 

@@ -1,7 +1,7 @@
 // --hide-secrets, its default with --net, --allow-secrets and --clean-env, seen from inside.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -88,6 +88,29 @@ test('--hide-secrets says what it hid, counted in words that fit the count', () 
     const many = sbx(['run', '-n', '--hide-secrets', '--', 'true'], { store, env: ENV });
     assert.match(many.stderr, /sbx: secrets: \d+ credential paths hidden, \d+ secret variables dropped \(/);
   } finally { rmSync(one, { recursive: true, force: true }); }
+});
+
+test('hiding secrets in a run of a saved sandbox deletes nothing: its review lists no deletion, its commit keeps the files', () => {
+  const own = mkdtempSync(join(tmpdir(), 'sbx-test-home-'));
+  try {
+    chmodSync(own, 0o755);
+    mkdirSync(join(own, '.ssh'));
+    writeFileSync(join(own, '.ssh', 'id_ed25519'), 'PRIVATE KEY\n');
+    writeFileSync(join(own, '.netrc'), 'machine x password y\n');
+    const env = { HOME: own };
+    assert.is(sbx(['run', '--name', 'hidein', '-q', '--', 'sh', '-c', `echo note > ${own}/note`], { store, env }).code, 0);
+    const r = sbx(['run', '--in', 'hidein', '-q', '--hide-secrets', '--', 'sh', '-c', `cat ${own}/.netrc ${own}/.ssh/id_ed25519; echo more >> ${own}/note`], { store, env });
+    assert.is(r.code, 0, r.stderr);
+    assert.not.match(r.stdout, 'PRIVATE KEY');
+    assert.not.match(r.stdout, 'password');
+    const diff = sbx(['diff', 'hidein', '--json'], { store, env });
+    assert.equal((JSON.parse(diff.stdout) as { changes: Array<{ path: string; change: string }> }).changes.map((c) => `${c.change} ${c.path}`), [`added ${own}/note`]);
+    const c = sbx(['commit', 'hidein'], { store, env });
+    assert.is(c.code, 0, c.stderr);
+    assert.is(readFileSync(join(own, '.ssh', 'id_ed25519'), 'utf8'), 'PRIVATE KEY\n');
+    assert.is(readFileSync(join(own, '.netrc'), 'utf8'), 'machine x password y\n');
+    assert.is(readFileSync(join(own, 'note'), 'utf8'), 'note\nmore\n');
+  } finally { rmSync(own, { recursive: true, force: true }); }
 });
 
 test('--net --allow-secrets leaves them visible', () => {
