@@ -106,6 +106,8 @@ export async function executeRun(o: RunOptions): Promise<number> {
   const t0 = isatty(0), t1 = isatty(1);
   const pty = t0 && !t1 ? 0 : (t0 ? 1 : 0) | (t1 ? 2 : 0) | (isatty(2) ? 4 : 0);
   if (o.hideSecrets && o.allowSecrets) throw new UsageError('--hide-secrets and --allow-secrets contradict each other');
+  // --in keeps the network the sandbox was made with; --net cannot widen it (it was ignored).
+  if (inSandbox && o.net && !inSandbox.options.net) throw new UsageError(`--net: sandbox ${displayText(inSandbox.name ?? inSandbox.id)} was made without the host's network, which --in keeps; --allow-net HOST:PORT opens hosts for one run`);
   const net = inSandbox ? inSandbox.options.net : o.net;
   if (net && o.allowNet.length) throw new UsageError('--net shares the whole network; --allow-net gives only the hosts named: use one of them');
   // The entries are checked here, before any sandbox exists, so a typo leaves nothing behind.
@@ -119,6 +121,13 @@ export async function executeRun(o: RunOptions): Promise<number> {
   else seccomp = await loadSeccomp(policy, capabilities, allowNetDirect);
   // With any network, whatever the command can read it can send: secrets hidden unless asked.
   const hideSecrets = o.hideSecrets || ((net || o.allowNet.length > 0) && !o.allowSecrets);
+  // What an earlier run without a network saw (~/.ssh, tokens) it may have copied into the
+  // sandbox, out of reach of this run's hiding: with a network now, the copy could leave.
+  if (inSandbox?.secretsSeen && (net || o.allowNet.length > 0) && !o.allowSecrets) {
+    const ref = displayText(inSandbox.name ?? inSandbox.id);
+    throw new SbxError(`sandbox ${ref}: an earlier run in it had your credentials in sight (it had no network then), and what it copied is out of reach of --hide-secrets; with a network now a copy could leave; nothing ran`, 125,
+      `check what it holds with 'sbx diff ${ref}' and add --allow-secrets if none of it is a secret, or run the networked step in a new sandbox`);
+  }
   let env: NodeJS.ProcessEnv = lowerView ? imageEnv(lowerView.process.env, o.envSet) : o.cleanEnvFlag ? cleanEnv(process.env, process.cwd()) : process.env;
   let secretHide: string[] = [];
   if (hideSecrets) {
@@ -156,6 +165,7 @@ export async function executeRun(o: RunOptions): Promise<number> {
     keepUser: o.keepUser,
     mapRoot: inSandbox ? !!inSandbox.options.mapRoot : o.mapRoot,
     hide: [...(lowerView ? [] : cfg.hide ?? []), ...o.hide.map((h) => resolve(h)), ...secretHide],
+    secretsVisible: !hideSecrets,
     bind,
     seccomp,
     policyName: o.noSeccomp ? 'none' : policy,

@@ -61,6 +61,8 @@ export interface RunRequest {
   keepUser: boolean;
   /** Root only: identity uid mapping instead of the unprivileged range. */
   mapRoot?: boolean;
+  /** The command sees the user's credential stores and secret variables (no --hide-secrets): recorded in meta.json. */
+  secretsVisible?: boolean;
   hide: string[];
   bind: BindRequest[];
   /** Compiled seccomp program, or null for --no-seccomp. */
@@ -1120,6 +1122,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   try {
     if (process.env.SBX_DEBUG_SPEC) coreNotice('always', describeSpec(ops));
     if (replans === 0) pauseBeforeLaunchForTest();
+    if (req.secretsVisible) meta.secretsSeen = true;
     if (meta.state !== 'running') store.markRunning(meta);
     started = Date.now();
     result = await launch(encodeSpec(ops), () => store.openLayers(meta), {

@@ -202,6 +202,7 @@ function checkMeta(m: unknown, id: string): string | null {
   if ((x.layers as Layer[]).some((l) => l.fuseLower !== undefined && !heads.has(l.fuseLower))) return 'meta.json has an invalid layer';
   for (const k of ['hidden', 'binds'] as const) if (!Array.isArray(x[k]) || !(x[k] as unknown[]).every(isAbs)) return `meta.json has an invalid ${k} list`;
   if (x.bindPoints !== undefined && (!Array.isArray(x.bindPoints) || !(x.bindPoints as unknown[]).every(isAbs))) return 'meta.json has an invalid bindPoints list';
+  if (x.secretsSeen !== undefined && typeof x.secretsSeen !== 'boolean') return 'meta.json has an invalid secretsSeen';
   if (x.precopied !== undefined && (!Array.isArray(x.precopied) || !(x.precopied as unknown[]).every(isPrecopied))) return 'meta.json has an invalid precopied list';
   if (!x.options || typeof x.options !== 'object') return 'meta.json has no options';
   if (x.image !== undefined && !checkImageRecord(x.image)) return 'meta.json has an invalid image record';

@@ -79,6 +79,13 @@ export interface SandboxMeta {
   layers: Layer[];
   /** Host paths hidden inside (their absence is not a change). */
   hidden: string[];
+  /**
+   * A run in it had the user's credential stores and secret variables in sight (no
+   * --hide-secrets: it had no network): copies of them may be in it, and a run with a network
+   * is refused unless --allow-secrets (cli/run-exec.ts). Absent in sandboxes made before
+   * 2026-12-04: unknown.
+   */
+  secretsSeen?: boolean;
   /** Host dirs the user cannot read, shown empty and writable inside (fuse layers): never "emptied". */
   shownEmpty?: string[];
   /** Host paths bind-mounted writable: changes there went straight to the host. */

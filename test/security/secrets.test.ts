@@ -113,6 +113,34 @@ test('hiding secrets in a run of a saved sandbox deletes nothing: its review lis
   } finally { rmSync(own, { recursive: true, force: true }); }
 });
 
+test('a network for a sandbox whose earlier run had the secrets in sight is refused unless --allow-secrets', () => {
+  const own = mkdtempSync(join(tmpdir(), 'sbx-test-home-'));
+  try {
+    chmodSync(own, 0o755);
+    writeFileSync(join(own, '.netrc'), 'machine x password y\n');
+    const env = { HOME: own };
+    // No network: everything in sight, and a copy of it in the sandbox.
+    assert.is(sbx(['run', '--name', 'sawit', '-q', '--', 'sh', '-c', `cp ${own}/.netrc ${own}/copy`], { store, env }).code, 0);
+    const r = sbx(['run', '--in', 'sawit', '-q', '--allow-net', 'example.test:80', '--', 'cat', `${own}/copy`], { store, env });
+    assert.is(r.code, 125, r.stderr);
+    assert.not.match(r.stdout, 'password');
+    assert.match(r.stderr, 'sbx: error: sandbox sawit: an earlier run in it had your credentials in sight');
+    assert.match(r.stderr, '--allow-secrets');
+    const ok = sbx(['run', '--in', 'sawit', '-q', '--allow-net', 'example.test:80', '--allow-secrets', '--', 'cat', `${own}/copy`], { store, env });
+    assert.is(ok.code, 0, ok.stderr);
+    // Hidden from the start: a later run may have a network.
+    assert.is(sbx(['run', '--name', 'hidit', '-q', '--hide-secrets', '--', 'sh', '-c', `cat ${own}/.netrc > ${own}/copy2 || true`], { store, env }).code, 0);
+    const h = sbx(['run', '--in', 'hidit', '-q', '--allow-net', 'example.test:80', '--', 'cat', `${own}/copy2`], { store, env });
+    assert.is(h.code, 0, h.stderr);
+    assert.not.match(h.stdout, 'password');
+    // --in keeps the sandbox's network: --net is refused, not ignored.
+    const n = sbx(['run', '--in', 'hidit', '-q', '--net', '--', 'true'], { store, env });
+    assert.is(n.code, 125);
+    assert.match(n.stderr, '--net: sandbox hidit was made without the host\'s network');
+    for (const s of ['sawit', 'hidit']) sbx(['discard', s], { store, env });
+  } finally { rmSync(own, { recursive: true, force: true }); }
+});
+
 test('--net --allow-secrets leaves them visible', () => {
   const out = run(['--net', '--allow-secrets']);
   assert.match(out, 'PRIVATE KEY');

@@ -24,6 +24,15 @@ test('a runBoot that is not a boot id is refused', () => {
   }
 });
 
+test('secretsSeen is a boolean or absent', () => {
+  for (const bad of ['yes', 1, null, {}]) {
+    write({ secretsSeen: bad });
+    assert.throws(() => read(), /invalid secretsSeen/, JSON.stringify(bad));
+  }
+  write({ secretsSeen: true });
+  assert.is(read().secretsSeen, true);
+});
+
 testUnless(bootId() ? null : 'this kernel has no /proc/sys/kernel/random/boot_id')('running in another boot: saved and interrupted, whatever that pid is now', () => {
   write({ state: 'running', runnerPid: 1, runBoot: OTHER_BOOT });
   const m = read();
