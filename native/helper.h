@@ -68,6 +68,7 @@ enum op_flag {
   FLAG_MOVED_CHECK = 1u << 12, /* overlay: EINVAL with a mount below the lower is the step overlay-moved, not a fallback */
   FLAG_OPAQUE = 1u << 13,     /* entry (a dir): marked opaque for kernel overlayfs (user.overlay.opaque) */
   FLAG_HOST_XATTRS = 1u << 14, /* entry (a dir): the host dir's user.* xattrs and ACLs copied onto it (entries.c) */
+  FLAG_NOSUID_NODEV = 1u << 15, /* bind: no setuid and no device access through it (a user's --bind/--ro-bind) */
 };
 
 /* entry's kinds (its first argument). */

@@ -520,6 +520,7 @@ static void bind_tries(const char *src_arg, const char *dest_arg, unsigned flags
   if (tree < 0 && source_vanished(src_arg, dest_arg, flags, tries)) return;
   if (tree < 0) die_step(flags & FLAG_IDMAP ? "bind-idmap" : "bind", src_arg, errno);
   struct mount_attr attr = { .attr_set = flags & FLAG_RO ? MOUNT_ATTR_RDONLY : 0 };
+  if (flags & FLAG_NOSUID_NODEV) attr.attr_set |= MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   if (flags & FLAG_IDMAP) {
     /* Root's remapped sandboxes see bound host paths with their real owners. */
     attr.attr_set |= MOUNT_ATTR_IDMAP;

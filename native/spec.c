@@ -41,7 +41,7 @@ static int op_lookup(const char *name) {
 
 static const struct { const char *name; unsigned bit; } flag_table[] = {
   {"ro", FLAG_RO}, {"rec", FLAG_REC}, {"src-inside", FLAG_SRC_INSIDE}, {"optional", FLAG_OPTIONAL},
-  {"idmap", FLAG_IDMAP}, {"parents", FLAG_PARENTS}, {"noexec", FLAG_NOEXEC}, {"idmap-lower", FLAG_IDMAP_LOWER}, {"ro-bind", FLAG_RO_BIND},
+  {"idmap", FLAG_IDMAP}, {"parents", FLAG_PARENTS}, {"noexec", FLAG_NOEXEC}, {"nosuid-nodev", FLAG_NOSUID_NODEV}, {"idmap-lower", FLAG_IDMAP_LOWER}, {"ro-bind", FLAG_RO_BIND},
   {"may-vanish", FLAG_MAY_VANISH}, {"owner-optional", FLAG_OWNER_OPTIONAL}, {"report", FLAG_REPORT},
   {"moved-check", FLAG_MOVED_CHECK}, {"opaque", FLAG_OPAQUE}, {"host-xattrs", FLAG_HOST_XATTRS},
 };
@@ -131,7 +131,7 @@ static int resolve_args(struct spec_op *op, char *err, size_t errlen) {
   unsigned long long *n = op->num;
   switch (op->type) {
   case OP_BIND:
-    return parse_flags(a[2], FLAG_RO | FLAG_REC | FLAG_SRC_INSIDE | FLAG_OPTIONAL | FLAG_IDMAP | FLAG_PARENTS | FLAG_MAY_VANISH, &op->flags, err, errlen);
+    return parse_flags(a[2], FLAG_RO | FLAG_REC | FLAG_SRC_INSIDE | FLAG_OPTIONAL | FLAG_IDMAP | FLAG_PARENTS | FLAG_MAY_VANISH | FLAG_NOSUID_NODEV, &op->flags, err, errlen);
   case OP_TMPFS:
     return parse_flags(a[2], FLAG_RO | FLAG_NOEXEC | FLAG_OPTIONAL, &op->flags, err, errlen);
   case OP_OVERLAY:

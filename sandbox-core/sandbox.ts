@@ -1086,7 +1086,9 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     ...hidden,
     // Like bwrap and docker -v: a destination's missing parents are made (walk.ts does not
     // count them as changes).
-    ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, ['rec', 'parents', ...(b.readOnly ? ['ro' as const] : []), ...(idmap.shift ? ['idmap' as const] : [])]] })),
+    // A user's bind: no setuid program or device node of the host's works through it (the
+    // rest of the view is nodev and the filter refuses mknod: a bound /dev was the way round).
+    ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, ['rec', 'parents', 'nosuid-nodev', ...(b.readOnly ? ['ro' as const] : []), ...(idmap.shift ? ['idmap' as const] : [])]] })),
     // sbx's own dirs are not the sandbox's business: the store holds other sandboxes' layers,
     // and what the config and caches say, a later sbx runs (base/paths.ts ownDirs).
     ...ownDirsToHide(store.root, req.bind, !lower),

@@ -9,7 +9,7 @@
 export type SpecArg = string | Buffer;
 
 /** Flags of `bind` (its third argument); native/spec.c turns them into bits. */
-export type BindFlag = 'ro' | 'rec' | 'src-inside' | 'optional' | 'idmap' | 'parents' | 'may-vanish';
+export type BindFlag = 'ro' | 'rec' | 'src-inside' | 'optional' | 'idmap' | 'parents' | 'may-vanish' | 'nosuid-nodev';
 /** Flags of `tmpfs` (its third argument). */
 export type TmpfsFlag = 'ro' | 'noexec' | 'optional';
 /** Flags of `overlay` (its sixth argument): an idmapped lower layer; fall back to a read-only bind. */

@@ -94,6 +94,29 @@ test('--ro-bind paths are named in one line before the command starts', () => {
   assert.match(r.stderr, new RegExp(`read-only inside \\(--ro-bind\\): /${tag}-ro\n`));
 });
 
+test('a --bind and a --ro-bind are nosuid and nodev inside: no setuid program or device node of the host works through them', () => {
+  const dir = mkdtempSync(join(tmpdir(), `${tag}-nd-`));
+  temps.push(dir);
+  chmodSync(dir, 0o755);
+  const r = sbx(['run', '-n', '-q', '--ro-bind', `${dir}:/${tag}-nd-ro`, '--bind', `${dir}:/${tag}-nd-rw`, '--ro-bind', `/dev:/${tag}-nd-dev`, '--', 'sh', '-c',
+    `for m in /${tag}-nd-ro /${tag}-nd-rw /${tag}-nd-dev; do awk -v m="$m" '$5 == m { print m, $6 }' /proc/self/mountinfo; done; head -c1 /${tag}-nd-dev/zero >/dev/null 2>&1 && echo DEVICE-OPENED || echo device-refused`], { store });
+  if (r.code !== 0 && /bind-idmap/.test(r.stderr)) {
+    // Root's remapped view idmaps a bind, which devtmpfs refuses: the /dev bind cannot be made at all.
+    const s = sbx(['run', '-n', '-q', '--ro-bind', `${dir}:/${tag}-nd-ro`, '--bind', `${dir}:/${tag}-nd-rw`, '--', 'sh', '-c',
+      `for m in /${tag}-nd-ro /${tag}-nd-rw; do awk -v m="$m" '$5 == m { print m, $6 }' /proc/self/mountinfo; done`], { store });
+    assert.is(s.code, 0, s.stderr);
+    const lines = s.stdout.trim().split('\n');
+    assert.is(lines.length, 2, s.stdout);
+    for (const l of lines) assert.ok(/\bnosuid\b/.test(l) && /\bnodev\b/.test(l), l);
+    return;
+  }
+  assert.is(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.is(lines.length, 4, r.stdout);
+  for (const l of lines.slice(0, 3)) assert.ok(/\bnosuid\b/.test(l) && /\bnodev\b/.test(l), l);
+  assert.is(lines[3], 'device-refused');
+});
+
 test('a --ro-bind destination sbx had to make is no change', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sbx-robind-'));
   temps.push(dir);
