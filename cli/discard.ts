@@ -3,6 +3,7 @@ import { Command, Option } from 'clipanion';
 import { resolveEntryAnywhere, runnerAlive, type Store, type StoreEntry } from '../sandbox-core/store.js';
 import { liveCommitPid } from '../sandbox-core/commit/journal.js';
 import { removerIfBig } from '../sandbox-core/commit/remover.js';
+import { removeStagedCopies } from '../sandbox-core/commit/index.js';
 import { displayText } from '../sandbox-core/base/bpath.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { error, info } from './output.js';
@@ -11,7 +12,7 @@ export class DiscardCommand extends Command {
   static override paths = [['discard']];
   static override usage = Command.Usage({
     description: 'remove saved sandboxes and everything they hold',
-    details: 'Asks nothing: a sandbox only holds copies, the host is untouched. Every id is resolved before anything is removed, so an unknown id removes nothing; nor does a sandbox whose command still runs, or one a commit is being written from (exit 125). A sandbox of 2,000 files or more is deleted by a detached process: sbx returns at once, the disk space comes back moments later. A broken entry (shown as broken by sbx ls) is removed by its id. Under sudo, a sandbox of the invoking user is found in their store.',
+    details: 'Asks nothing: a sandbox only holds copies, the host is untouched. Every id is resolved before anything is removed, so an unknown id removes nothing; nor does a sandbox whose command still runs, or one a commit is being written from (exit 125). A sandbox of 2,000 files or more is deleted by a detached process: sbx returns at once, the disk space comes back moments later. A broken entry (shown as broken by sbx ls) is removed by its id. The copies an interrupted commit staged beside their targets go too (what it had already put in place stays). Under sudo, a sandbox of the invoking user is found in their store.',
     examples: [['Drop one', 'sbx discard trial'], ['Drop several', 'sbx discard 1a2b3c4d trial2']],
   });
 
@@ -29,6 +30,7 @@ export class DiscardCommand extends Command {
     let status = 0;
     for (const { store, entry } of found) {
       const ref = displayText(entry.meta?.name ?? entry.id);
+      removeStagedCopies(store, entry.id);
       // A big tree goes to a detached remover: sbx returns without waiting for its unlinks.
       const r = store.removeId(entry.id, (e, name) => liveUse(store, e, name) !== null, [], removerIfBig(store, entry.id));
       if (r === 'live') { error(`sandbox ${ref} began to be used while it was being discarded: kept`); status = 125; continue; }

@@ -57,6 +57,20 @@ test('a file an interrupted commit wrote and the user changed since is a conflic
   assert.is(sbx(['discard', 'resume'], { store }).code, 0);
 });
 
+test('discarding a sandbox whose commit was interrupted removes the copies that commit staged on the host', async () => {
+  const dir = join(canary, 'staged');
+  mkdirSync(dir);
+  const r = sbx(['run', '--name', 'halfway', '-q', '--', 'sh', '-c', `for f in a b c; do echo sandbox $f > ${dir}/$f; done`], { store });
+  assert.is(r.code, 0, r.stderr);
+  await killCommitAt('halfway', 1);
+  const staged = () => readdirSync(dir).filter((n) => n.startsWith('.sbx-'));
+  assert.ok(staged().length > 0, `the interrupted commit staged nothing: ${readdirSync(dir).join(' ')}`);
+  const d = sbx(['discard', 'halfway'], { store });
+  assert.is(d.code, 0, d.stderr);
+  assert.equal(staged(), [], 'the staged copies outlived their sandbox');
+  assert.equal(readdirSync(dir).sort(), ['a'], 'step 0 was done before the kill: its file stays, the others were never committed');
+});
+
 test('a touch of a host setuid program keeps the host\'s bit; a sandbox widening its mode still loses it', () => {
   for (const n of ['touched', 'widened']) { copyFileSync('/bin/true', join(canary, n)); chmodSync(join(canary, n), 0o4755); }
   const r = sbx(['run', '-y', '-q', '--', 'sh', '-c', `touch -d @2000000 ${canary}/touched && chmod 4777 ${canary}/widened`], { store });
