@@ -7,7 +7,7 @@
 // each after a last conflict check; then directory metadata, deepest first; then one more
 // syncfs makes the renames durable. The crash guarantees of one fsync per file (a target is
 // the old file or the complete new one, never a torn one) with a few syncs per commit.
-import { closeSync, linkSync, lstatSync, mkdirSync, renameSync, symlinkSync, unlinkSync, chmodSync } from 'node:fs';
+import { closeSync, linkSync, lstatSync, mkdirSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import type { Change } from '../changes/types.js';
 import { parentB } from '../base/bpath.js';
 import { isBelow, isWithin } from '../base/within.js';
@@ -20,7 +20,7 @@ import type { Plan, Refusal, Step } from './plan.js';
 import { CONFLICT, conflictOf } from './plan.js';
 import { placeFiles, type PlaceItem, type PlaceResult } from './place.js';
 import {
-  ancestorsAreDirs, applyMetaFd, applyMetaSymlink, errorText, fsyncPath, hostAt, mayKeepPrivileges, openNoFollow, removableXattr, removeEntry,
+  ancestorsAreDirs, applyMetaFd, applyMetaSymlink, chmodSocketNoFollow, errorText, fsyncPath, hostAt, mayKeepPrivileges, openNoFollow, removableXattr, removeEntry,
   UnsafePathError, unsetXattrs, validatePath, type MetaResult,
 } from './safe-fs.js';
 import type { JournalWriter } from './journal.js';
@@ -322,7 +322,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
         const st = lstatSync(hostAt(tmp));
         if (!st.isSocket()) throw new Error(`${text(tmp)} changed under us`);
         note(c, applyMetaSymlink(tmp, up, st));
-        chmodSync(hostAt(tmp), up.perm & 0o777);
+        chmodSocketNoFollow(tmp, up.perm & 0o777);
       }
       return;
     }
@@ -382,7 +382,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     if (now.type === 'symlink') { note(c, applyMetaSymlink(c.path, up, now)); return; }
     if (now.type === 'socket') {
       note(c, applyMetaSymlink(c.path, up, now));
-      chmodSync(hostAt(c.path), up.perm & 0o777);
+      chmodSocketNoFollow(c.path, up.perm & 0o777);
       return;
     }
     // A directory's setgid bit only passes its group on to what is made in it (a new dir

@@ -7,7 +7,7 @@
 // nothing that we write.
 import { childProcess } from '../base/builtin.js';
 import {
-  closeSync, fchmodSync, fchownSync, fsyncSync, futimesSync, lchownSync, lutimesSync,
+  chmodSync, closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, futimesSync, lchownSync, lutimesSync,
   openSync, constants as C,
 } from 'node:fs';
 import { NotBeneathError, O_PATH, removeTreeAt, TreeRemovalError } from '../beneath.js';
@@ -56,6 +56,19 @@ export function ancestorsAreDirs(p: string): boolean {
 /** Opens an existing entry without following it (fifos without blocking). */
 export function openNoFollow(p: string, dir = false): number {
   return openSync(hostAt(p), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY | (dir ? C.O_DIRECTORY : 0));
+}
+
+/**
+ * The mode of a socket, which cannot be opened for fchmod: through an O_PATH handle on the name
+ * itself (never following a symlink there), chmod'ed by its /proc/self/fd link, which names that
+ * inode and nothing else. A path chmod after an lstat followed a symlink swapped in between.
+ */
+export function chmodSocketNoFollow(p: string, perm: number): void {
+  const fd = openSync(hostAt(p), O_PATH | C.O_NOFOLLOW);
+  try {
+    if (!fstatSync(fd).isSocket()) throw Object.assign(new Error(`${p} is no longer a socket`), { code: 'EEXIST' });
+    chmodSync(`/proc/self/fd/${fd}`, perm);
+  } finally { closeSync(fd); }
 }
 
 /** Removes a path without following symlinks: a dir with its whole tree, iteratively, at any depth (a mount point inside stops it: EBUSY). */

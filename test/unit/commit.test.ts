@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   mkdirSync, symlinkSync, chmodSync, utimesSync, writeFileSync, readFileSync, readlinkSync, lstatSync, existsSync,
-  linkSync, readdirSync, statSync, mkdtempSync, openSync, writeSync, closeSync, truncateSync,
+  linkSync, readdirSync, statSync, mkdtempSync, openSync, writeSync, closeSync, truncateSync, rmSync,
 } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { commitSandbox } from '../../sandbox-core/commit/index.js';
 import { getXattrs, mknodBatch } from '../../sandbox-core/changes/xattr.js';
 import { removeTree } from '../../sandbox-core/store.js';
 import { helperPath } from '../../sandbox-core/helper.js';
-import { validatePath } from '../../sandbox-core/commit/safe-fs.js';
+import { chmodSocketNoFollow, validatePath } from '../../sandbox-core/commit/safe-fs.js';
 import type { Change } from '../../sandbox-core/changes/types.js';
 import { testUnless } from '../helpers/skip.js';
 
@@ -402,6 +402,27 @@ test('trees a remover left are removed by the next commit without following syml
   assert.equal(readdirSync(root), [`.removing-bbbbbbbb.${process.pid}`]);
   assert.is(readFileSync(join(outside, 'keep'), 'utf8'), 'precious', 'nothing outside the store followed');
   removeTree(live);
+});
+
+test('a socket\'s mode is set on the socket itself; a symlink swapped in at its name is refused, its target untouched', () => {
+  const d = mkdtempSync(join(tmpdir(), 'sbx-sock-'));
+  try {
+    const sock = join(d, 's');
+    mknodBatch('socket', [sock]);
+    chmodSocketNoFollow(sock, 0o640);
+    assert.is(lstatSync(sock).mode & 0o777, 0o640);
+    const victim = join(d, 'victim');
+    writeFileSync(victim, 'x');
+    chmodSync(victim, 0o600);
+    rmSync(sock);
+    symlinkSync(victim, sock);
+    // O_PATH|O_NOFOLLOW opens the symlink itself: not a socket, refused.
+    assert.throws(() => chmodSocketNoFollow(sock, 0o666), /no longer a socket/);
+    assert.is(statSync(victim).mode & 0o777, 0o600);
+    rmSync(sock);
+    writeFileSync(sock, 'a file now');
+    assert.throws(() => chmodSocketNoFollow(sock, 0o666), /no longer a socket/);
+  } finally { rmSync(d, { recursive: true, force: true }); }
 });
 
 test('validatePath refuses exactly the paths with an empty, . or .. component, a NUL, or not absolute', () => {
