@@ -26,7 +26,7 @@ export function gitRepoOf(p: string): string | null {
 const gitDirOf = (root: string): string => (root === '/' ? '/.git' : `${root}/.git`);
 
 /** Reads of refs, HEAD and packed-refs stop here (a ref is 41 bytes; packed-refs of 10k refs ~1 MiB). */
-const MAX_REF = 4096;
+export const MAX_REF = 4096;
 const MAX_PACKED = 1 << 20;
 /** The new lines of a reflog read (the host's part is skipped, not read). */
 const MAX_REFLOG_NEW = 256 << 10;
@@ -167,7 +167,7 @@ const short = (h: string): string => h.slice(0, 7);
 const count = (n: number): string => String(n).replace(/\B(?=(\d{3})+$)/g, ',');
 
 /** A loose ref's hash; `?` when it is there but holds no hash (unreadable, a symlink, text); null when absent. */
-function valueOf(b: Buffer | null): string | null {
+export function valueOf(b: Buffer | null): string | null {
   if (!b) return null;
   const s = b.toString('latin1').trim();
   return HASH.test(s) ? s : '?';
@@ -182,7 +182,7 @@ function symbolicHead(b: Buffer | null): string | null {
 }
 
 /** packed-refs' `HASH refname` lines (peeled `^` lines and comments skipped). */
-function parsePacked(b: Buffer | null): Map<string, string> | null {
+export function parsePacked(b: Buffer | null): Map<string, string> | null {
   if (!b) return null;
   const m = new Map<string, string>();
   for (const l of b.toString('latin1').split('\n')) {
@@ -218,7 +218,7 @@ function commitsOf(r: Repo, rel: string): number {
  * Up to `limit` bytes of a file from `at`, no symlink followed; null when there is none, no
  * bytes when it is there but cannot be read (a symlink, no permission).
  */
-function readBounded(p: string, limit: number, at = 0): Buffer | null {
+export function readBounded(p: string, limit: number, at = 0): Buffer | null {
   let fd: number;
   try { fd = openNoFollow(p); } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
