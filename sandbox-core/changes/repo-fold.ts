@@ -133,20 +133,22 @@ function lineOf(r: Repo): RepoLine {
     for (const [ref, v] of packedNow ?? new Map()) if (packedBefore?.get(ref) !== v) names.add(ref);
     for (const [ref, v] of packedBefore ?? new Map()) if (packedNow?.get(ref) !== v) names.add(ref);
   }
-  const branches: string[] = [];
-  let tags = 0, otherRefs = 0;
+  // Every moved ref by its name, not a count: a tag or remote ref moved to a forged commit was
+  // `1 tag`, `1 other ref` (which one, and where from, is what a reader checks).
+  const branches: string[] = [], tags: string[] = [], remotes: string[] = [], otherRefs: string[] = [];
   for (const ref of [...names].sort()) {
     const a = valueBefore(ref), b = valueNow(ref);
     if (a === b) continue;
-    if (!ref.startsWith('refs/heads/')) { if (ref.startsWith('refs/tags/')) tags++; else otherRefs++; continue; }
-    const name = display(ref.slice('refs/heads/'.length));
-    const commits = commitsOf(r, `logs/${ref}`);
+    const [list, name] = ref.startsWith('refs/heads/') ? [branches, display(ref.slice(11))]
+      : ref.startsWith('refs/tags/') ? [tags, `tag ${display(ref.slice(10))}`]
+        : ref.startsWith('refs/remotes/') ? [remotes, `remote ${display(ref.slice(13))}`] : [otherRefs, display(ref)];
+    const commits = list === branches ? commitsOf(r, `logs/${ref}`) : 0;
     const n = commits > 0 ? ` (${count(commits)} commit${commits === 1 ? '' : 's'})` : '';
-    branches.push(b === null ? `${name} deleted` : a === null ? `${name} ${r.fresh ? '' : 'new '}${short(b)}${n}` : `${name} ${short(a)} -> ${short(b)}${n}`);
+    list.push(b === null ? `${name} deleted` : a === null ? `${name} ${r.fresh ? '' : 'new '}${short(b)}${n}` : `${name} ${short(a)} -> ${short(b)}${n}`);
   }
-  if (branches.length > 3) parts.push(...branches.slice(0, 3), `${count(branches.length - 3)} more branches`); else parts.push(...branches);
-  if (tags) parts.push(`${count(tags)} tag${tags === 1 ? '' : 's'}`);
-  if (otherRefs) parts.push(`${count(otherRefs)} other ref${otherRefs === 1 ? '' : 's'}`);
+  for (const [list, more] of [[branches, 'branches'], [tags, 'tags'], [remotes, 'remote refs'], [otherRefs, 'other refs']] as const) {
+    if (list.length > 3) parts.push(...list.slice(0, 3), `${count(list.length - 3)} more ${more}`); else parts.push(...list);
+  }
   if (r.refFiles.has('HEAD')) {
     const head = symbolicHead(now('HEAD', MAX_REF));
     if (head !== null && (r.fresh || head !== symbolicHead(before('HEAD', MAX_REF)))) parts.push(`HEAD -> ${head}`);
