@@ -5,6 +5,8 @@
 // rewrites one), and a tag moved (tags are not supposed to move; a clone or fetch that meets
 // one that did keeps the old one). sensitive.ts flags them (`!`); these say which changes do.
 // Read bounded from the layer and the host, no symlink followed, never by running git.
+import { lstatSync } from 'node:fs';
+import { fsAt } from './fsat.js';
 import { MAX_REF, parsePacked, readBounded, valueOf } from './repo-fold.js';
 
 /** A packed-refs read stops here; a longer one is flagged unread (~120k refs). */
@@ -18,8 +20,20 @@ function hostValue(gitDir: string, ref: string, packed: () => Map<string, string
   return valueOf(readBounded(`${gitDir}/${ref}`, MAX_REF)) ?? packed()?.get(ref) ?? null;
 }
 
-const once = <T>(make: () => T): (() => T) => { let v: T | undefined, done = false; return () => (done ? v! : (done = true, v = make())); };
-const hostPacked = (gitDir: string) => once(() => parsePacked(readBounded(`${gitDir}/packed-refs`, MAX_PACKED_CHECK)));
+// The last host packed-refs read, by its git dir and identity: a fetch writes each new tag as
+// a loose file, and each is looked up in it (read for each, 1,000 new tags against a 1 MiB
+// packed-refs would read 1 GB).
+let lastPacked: { key: string; refs: Map<string, string> | null } | null = null;
+/** The host's packed refs of a git dir, read when first asked (a loose file may answer first). */
+const hostPacked = (gitDir: string) => (): Map<string, string> | null => {
+  const p = `${gitDir}/packed-refs`;
+  let st;
+  try { st = lstatSync(fsAt(p), { throwIfNoEntry: false }); } catch { st = undefined; }
+  if (!st) return null;
+  const key = `${gitDir}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  if (lastPacked?.key !== key) lastPacked = { key, refs: parsePacked(readBounded(p, MAX_PACKED_CHECK)) };
+  return lastPacked.refs;
+};
 
 /**
  * Whether a ref written in the sandbox (name `ref`, pointing at `now`) rewrites history: any
@@ -63,7 +77,9 @@ export function packedRefsRewrite(raw: string, upper: string | undefined): boole
   const now = parsePacked(b);
   if (!now) return false;
   const gitDir = m[1]!;
-  const packed = hostPacked(gitDir);
+  const read = hostPacked(gitDir);
+  let hp: Map<string, string> | null | undefined;
+  const packed = () => (hp === undefined ? (hp = read()) : hp);
   for (const [ref, v] of now) {
     if (rewrites(ref, v, () => hostValue(gitDir, ref, packed))) return true;
   }

@@ -5,7 +5,7 @@
 // copy of it, and what the copy changed is laid into the upper layer as overlayfs would.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, chmodSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, chmodSync, utimesSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { deflateSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -158,6 +158,23 @@ gitTest('a tag rewritten to its own value, a tag deleted, a replace ref deleted:
   inSandbox('git tag -d v2 >/dev/null; V=$(cat .git/refs/tags/v1); rm .git/refs/tags/v1; echo $V > .git/refs/tags/v1; git replace -d $(ls .git/refs/replace) >/dev/null');
   const { out, flagged } = review();
   assert.equal(flagged, [], out);
+});
+
+test("the host's packed-refs is read again when it changed (it is kept between lookups)", () => {
+  const A = 'a'.repeat(40), B = 'b'.repeat(40);
+  const git = join(f.host, 'r/.git');
+  mkdirSync(git, { recursive: true });
+  const up = join(f.root, 'v1');
+  writeFileSync(up, `${A}\n`);
+  const tag = { path: `${git}/refs/tags/v1`, change: 'added' as const, type: 'file' as const, upper: up };
+  const ctx = sensitiveContext();
+  writeFileSync(`${git}/packed-refs`, `${A} refs/tags/v1\n`);
+  utimesSync(`${git}/packed-refs`, 1, 1);
+  assert.is(sensitiveRule(tag, ctx), null);
+  // The same size, and a later mtime: only what the host now says counts.
+  writeFileSync(`${git}/packed-refs`, `${B} refs/tags/v1\n`);
+  utimesSync(`${git}/packed-refs`, 2, 2);
+  assert.is(sensitiveRule(tag, ctx)?.id, 'git-tag-moved');
 });
 
 test.run();
