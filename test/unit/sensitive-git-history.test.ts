@@ -160,6 +160,14 @@ gitTest('a tag rewritten to its own value, a tag deleted, a replace ref deleted:
   assert.equal(flagged, [], out);
 });
 
+gitTest("the host's own replace ref and moved-before tags, packed by gc in the sandbox: quiet", () => {
+  sh(host, `git replace ${G} $(echo x | git hash-object -w --stdin); git tag -f v1 HEAD >/dev/null`);
+  inSandbox('git gc -q --prune=now');
+  const { out, flagged } = review();
+  assert.equal(flagged, [], out);
+  assert.match(out, /git: /);
+});
+
 test("the host's packed-refs is read again when it changed (it is kept between lookups)", () => {
   const A = 'a'.repeat(40), B = 'b'.repeat(40);
   const git = join(f.host, 'r/.git');
