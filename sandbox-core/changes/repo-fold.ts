@@ -26,7 +26,7 @@ export function gitRepoOf(p: string): string | null {
 const gitDirOf = (root: string): string => (root === '/' ? '/.git' : `${root}/.git`);
 
 /** Reads of refs, HEAD and packed-refs stop here (a ref is 41 bytes; packed-refs of 10k refs ~1 MiB). */
-const MAX_REF = 4096;
+export const MAX_REF = 4096;
 const MAX_PACKED = 1 << 20;
 /** The new lines of a reflog read (the host's part is skipped, not read). */
 const MAX_REFLOG_NEW = 256 << 10;
@@ -133,20 +133,22 @@ function lineOf(r: Repo): RepoLine {
     for (const [ref, v] of packedNow ?? new Map()) if (packedBefore?.get(ref) !== v) names.add(ref);
     for (const [ref, v] of packedBefore ?? new Map()) if (packedNow?.get(ref) !== v) names.add(ref);
   }
-  const branches: string[] = [];
-  let tags = 0, otherRefs = 0;
+  // Every moved ref by its name, not a count: a tag or remote ref moved to a forged commit was
+  // `1 tag`, `1 other ref` (which one, and where from, is what a reader checks).
+  const branches: string[] = [], tags: string[] = [], remotes: string[] = [], otherRefs: string[] = [];
   for (const ref of [...names].sort()) {
     const a = valueBefore(ref), b = valueNow(ref);
     if (a === b) continue;
-    if (!ref.startsWith('refs/heads/')) { if (ref.startsWith('refs/tags/')) tags++; else otherRefs++; continue; }
-    const name = display(ref.slice('refs/heads/'.length));
-    const commits = commitsOf(r, `logs/${ref}`);
+    const [list, name] = ref.startsWith('refs/heads/') ? [branches, display(ref.slice(11))]
+      : ref.startsWith('refs/tags/') ? [tags, `tag ${display(ref.slice(10))}`]
+        : ref.startsWith('refs/remotes/') ? [remotes, `remote ${display(ref.slice(13))}`] : [otherRefs, display(ref)];
+    const commits = list === branches ? commitsOf(r, `logs/${ref}`) : 0;
     const n = commits > 0 ? ` (${count(commits)} commit${commits === 1 ? '' : 's'})` : '';
-    branches.push(b === null ? `${name} deleted` : a === null ? `${name} ${r.fresh ? '' : 'new '}${short(b)}${n}` : `${name} ${short(a)} -> ${short(b)}${n}`);
+    list.push(b === null ? `${name} deleted` : a === null ? `${name} ${r.fresh ? '' : 'new '}${short(b)}${n}` : `${name} ${short(a)} -> ${short(b)}${n}`);
   }
-  if (branches.length > 3) parts.push(...branches.slice(0, 3), `${count(branches.length - 3)} more branches`); else parts.push(...branches);
-  if (tags) parts.push(`${count(tags)} tag${tags === 1 ? '' : 's'}`);
-  if (otherRefs) parts.push(`${count(otherRefs)} other ref${otherRefs === 1 ? '' : 's'}`);
+  for (const [list, more] of [[branches, 'branches'], [tags, 'tags'], [remotes, 'remote refs'], [otherRefs, 'other refs']] as const) {
+    if (list.length > 3) parts.push(...list.slice(0, 3), `${count(list.length - 3)} more ${more}`); else parts.push(...list);
+  }
   if (r.refFiles.has('HEAD')) {
     const head = symbolicHead(now('HEAD', MAX_REF));
     if (head !== null && (r.fresh || head !== symbolicHead(before('HEAD', MAX_REF)))) parts.push(`HEAD -> ${head}`);
@@ -167,7 +169,7 @@ const short = (h: string): string => h.slice(0, 7);
 const count = (n: number): string => String(n).replace(/\B(?=(\d{3})+$)/g, ',');
 
 /** A loose ref's hash; `?` when it is there but holds no hash (unreadable, a symlink, text); null when absent. */
-function valueOf(b: Buffer | null): string | null {
+export function valueOf(b: Buffer | null): string | null {
   if (!b) return null;
   const s = b.toString('latin1').trim();
   return HASH.test(s) ? s : '?';
@@ -182,7 +184,7 @@ function symbolicHead(b: Buffer | null): string | null {
 }
 
 /** packed-refs' `HASH refname` lines (peeled `^` lines and comments skipped). */
-function parsePacked(b: Buffer | null): Map<string, string> | null {
+export function parsePacked(b: Buffer | null): Map<string, string> | null {
   if (!b) return null;
   const m = new Map<string, string>();
   for (const l of b.toString('latin1').split('\n')) {
@@ -218,7 +220,7 @@ function commitsOf(r: Repo, rel: string): number {
  * Up to `limit` bytes of a file from `at`, no symlink followed; null when there is none, no
  * bytes when it is there but cannot be read (a symlink, no permission).
  */
-function readBounded(p: string, limit: number, at = 0): Buffer | null {
+export function readBounded(p: string, limit: number, at = 0): Buffer | null {
   let fd: number;
   try { fd = openNoFollow(p); } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

@@ -11,6 +11,7 @@ import { toFs } from '../base/bpath.js';
 import { fsAt } from './fsat.js';
 import { filterParts, filterRegExp, neededText } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
+import { looseRefRewrites, packedRefsRewrite } from './git-history.js';
 
 type Subject = Pick<Change, 'path' | 'change' | 'type'> & Partial<Pick<Change, 'up' | 'xattrs' | 'upper' | 'details' | 'host' | 'givenAway'>>;
 
@@ -74,6 +75,12 @@ const GIT_LINK = /\/\.git\/((modules\/.+|worktrees\/[^/]+)\/)?(commondir|objects
 // A repository's own config (not a submodule's: git init and clone write the top one) and info/exclude.
 const REPO_CONFIG = /\/\.git\/config$/;
 const REPO_EXCLUDE = /\/\.git\/info\/exclude$/;
+// A path in a repository's git dir or a submodule's, as two patterns: the top one's text holds
+// `/.git/`, which the path filter already has (one `(modules/.+/)?` pattern's longest text
+// would be the tail, a filter text no path needs).
+const inGitDirs = (tail: string): RegExp[] => [new RegExp(`\\/\\.git\\/${tail}`), new RegExp(`\\/\\.git\\/modules\\/.+\\/${tail}`)];
+/** A loose ref the sandbox wrote (not deleted, not a dir) that git-history.ts says rewrites history. */
+const refRewrites = (f: SensitiveFacts): boolean => writesEntry(f) && looseRefRewrites(f.raw ?? '', f.upper);
 /** Whether the new content of a file a rule matched passes `ok` (read bounded from the layer, no symlink followed). */
 const contentIs = (f: SensitiveFacts, ok: (data: Buffer, cut: boolean) => boolean): boolean => {
   if (f.type !== 'file' || !writes(f) || f.upper === undefined) return false;
@@ -226,6 +233,19 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'git-link', why: 'git dir link (git reads config and hooks from where it points)',
     test: (f, p) => f.change !== 'deleted' && f.type !== 'dir'
       && (p.endsWith('/.git') || ((p.endsWith('/commondir') || p.endsWith('alternates')) && GIT_LINK.test(p))) },
+  // History the host has, rewritten behind the repository's folded line (git-history.ts):
+  // after a commit `git status` is clean, `git fsck` passes (but for a written-over object) and
+  // `git checkout` writes the sandbox's content. A new tag, a new object or pack (commit, fetch,
+  // gc), an object's mtime (git freshens objects it writes again) and a deletion stay folded.
+  { id: 'git-replace-ref', why: 'git replace ref (git shows and checks out another object in place of one)',
+    paths: inGitDirs('refs\\/replace\\/'), harmless: (f) => !refRewrites(f) },
+  { id: 'git-tag-moved', why: 'git tag moved to another commit (tags are not supposed to move)',
+    paths: inGitDirs('refs\\/tags\\/'), harmless: (f) => !refRewrites(f) },
+  { id: 'git-packed-refs', why: 'git packed-refs: a replace ref added or a tag moved (its diff says which)',
+    paths: inGitDirs('packed-refs$'), harmless: (f) => !writesEntry(f) || !packedRefsRewrite(f.raw ?? '', f.upper) },
+  { id: 'git-object-rewritten', why: 'git object or pack written over (objects never change: checkout would write other content)',
+    paths: inGitDirs('objects\\/([0-9a-f][0-9a-f]\\/[0-9a-f]+|pack\\/pack-[0-9a-f]+\\.(pack|idx|rev|bitmap))$'),
+    harmless: (f) => f.change !== 'modified' && f.change !== 'replaced' },
   // info/attributes can name filters (commands), info/grafts rewrites history, info/exclude and
   // sparse-checkout change what git shows: all listed, never folded into the repository line.
   // info/refs is only update-server-info's list of refs for dumb transports.

@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { deflateSync } from 'node:zlib';
 import { join } from 'node:path';
 import { homedir, tmpdir } from 'node:os';
 import { removeTree } from '../../sandbox-core/store.js';
@@ -91,6 +92,35 @@ gitTest("sbx diff leaves git's own files out of the diffs, says so, and --all sh
   assert.ok(all.includes(`diff ${clone}/.git/config (added)`), all);
   assert.not.match(all, /left out/);
   assert.ok(sbx(['diff', 'd', join(clone, '.git')]).stdout.includes(`diff ${clone}/.git/packed-refs (added)`));
+});
+
+// Real sandboxes over the canary repository: git's everyday work flags nothing; history the
+// host has, rewritten behind the repository line (an adversarial test's three ways), is listed
+// and flagged, each by its path. Both sandboxes are discarded.
+gitTest('commit, branch, tag, fetch and gc flag nothing; a replace ref, a rewritten object and a moved tag are flagged', () => {
+  const repo = join(canary, 'repo');
+  const remote = join(canary, 'remote');
+  git('tag', 'v1');
+  execFileSync('git', ['clone', '-q', '--no-hardlinks', repo, remote]);
+  execFileSync('sh', ['-c', `cd '${remote}' && echo r > r.txt && git add r.txt && git -c user.email=t@t -c user.name=t commit -qm r && git tag r1`]);
+  const G = 'git -c user.email=t@t -c user.name=t';
+  const quiet = sbx(['run', '--name', 'q', '--', 'sh', '-c', [`cd '${repo}'`, 'echo two >> a.txt', `${G} commit -qam two`, 'git checkout -qb feature',
+    `${G} commit -q --allow-empty -m three`, 'git tag v2', `git remote add origin '${remote}'`, 'git fetch -q --tags origin', 'git gc -q --prune=now'].join(' && ')]);
+  assert.is(quiet.code, 0, quiet.stderr);
+  assert.not.match(quiet.stderr, /^!/m);
+  assert.match(quiet.stderr, /git: .*tag r1 new [0-9a-f]{7}, tag v2 new [0-9a-f]{7}, remote origin\/master new [0-9a-f]{7}/);
+  sbx(['discard', 'q']);
+  const blob = git('rev-parse', 'HEAD:a.txt').trim();
+  const obj = `.git/objects/${blob.slice(0, 2)}/${blob.slice(2)}`;
+  const evil = deflateSync(Buffer.from('blob 5\0evil\n')).toString('base64');
+  const r = sbx(['run', '--name', 'h', '--', 'sh', '-c', [`cd '${repo}'`, `git replace ${blob} $(echo evil | git hash-object -w --stdin)`,
+    `chmod u+w ${obj}`, `printf %s ${evil} | base64 -d > ${obj}`, `git update-ref refs/tags/v1 $(${G} commit-tree -m forged -p HEAD 'HEAD^{tree}')`].join(' && ')]);
+  assert.is(r.code, 0, r.stderr);
+  const marks = r.stderr.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
+  assert.ok(marks.some((l) => new RegExp(`^! added: ${repo}/\\.git/refs/replace/${blob} \\[! git replace ref`).test(l)), r.stderr);
+  assert.ok(marks.includes(`! modified: ${repo}/${obj} [! git object or pack written over (objects never change: checkout would write other content)]`), r.stderr);
+  assert.ok(marks.some((l) => l.startsWith(`! modified: ${repo}/.git/refs/tags/v1 [! git tag moved`)), r.stderr);
+  sbx(['discard', 'h']);
 });
 
 // Root's overlays are made on the host before the sandbox's user namespace, so overlayfs

@@ -108,8 +108,24 @@ test('git gc: loose refs packed and loose objects gone still say where the branc
   void H;
   const { changes } = scanSandbox(f.meta);
   const out = renderSummary(changes, plain);
-  assert.ok(out.includes(`${f.host}/repo: git: master aaaaaaa -> bbbbbbb, 1 tag, 1 pack, 1 object entry removed, info (`), out);
+  assert.ok(out.includes(`${f.host}/repo: git: master aaaaaaa -> bbbbbbb, tag v1 new aaaaaaa, 1 pack, 1 object entry removed, info (`), out);
   assert.not.match(out, /^\s*deleted/m);
+});
+
+test('moved tags and remote refs are named, not counted (a remote ref moved to a forged commit was `1 other ref`)', () => {
+  const { H, U } = hostRepo();
+  write(H('refs/remotes/origin/master'), `${A}\n`);
+  write(H('refs/tags/old'), `${A}\n`);
+  markStarted(f);
+  write(U('refs/remotes/origin/master'), `${D}\n`);
+  write(U('refs/remotes/origin/topic'), `${B}\n`);
+  for (const t of ['t1', 't2', 't3', 't4']) write(U(`refs/tags/${t}`), `${C}\n`);
+  mkdirSync(U('refs/tags'), { recursive: true });
+  whiteout(U('refs/tags/old'));
+  write(U('refs/notes/commits'), `${B}\n`);
+  const out = renderSummary(scanSandbox(f.meta).changes, plain);
+  assert.ok(out.includes(`${f.host}/repo: git: tag old deleted, tag t1 new ccccccc, tag t2 new ccccccc, 2 more tags, remote origin/master aaaaaaa -> ddddddd, remote origin/topic new bbbbbbb, refs/notes/commits new bbbbbbb (`), out);
+  assert.not.match(out, /!/);
 });
 
 test('a new repository is one added line; what git init writes that can run code is flagged, its sample hooks are not', () => {

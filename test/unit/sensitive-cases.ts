@@ -44,6 +44,13 @@ export const CASES: Record<string, C[]> = {
     { path: fromUser('/home/u/src/p/.git/hooks/pre-push.sample'), change: 'added', type: 'symlink', target: '/tmp/x' }, { path: fromUser('/home/u/src/p/.git/hooks'), change: 'added', type: 'symlink', target: '/tmp/h' }],
   'git-config': ['/home/u/src/p/.git/config', '/home/u/.gitconfig', '/home/u/.config/git/config', '/etc/gitconfig', '/home/u/src/p/.git/modules/sub/config', '/home/u/src/p/.git/worktrees/w/config.worktree'].map((p) => file(p, 'modified')),
   'git-link': ['/home/u/src/p/.git', '/home/u/src/p/.git/objects/info/alternates', '/home/u/src/p/.git/worktrees/w/commondir'].map((p) => file(p)),
+  // Without the layer's file (the scan's marks) a ref or packed-refs is flagged; unit/sensitive-git-history reads real ones.
+  'git-replace-ref': [file(`/home/u/src/p/.git/refs/replace/${'a'.repeat(40)}`), file(`/home/u/src/p/.git/modules/sub/refs/replace/${'b'.repeat(40)}`, 'modified')],
+  'git-tag-moved': [file('/home/u/src/p/.git/refs/tags/v1.0', 'modified'), file('/home/u/src/p/.git/refs/tags/release/v2')],
+  'git-packed-refs': [file('/home/u/src/p/.git/packed-refs', 'modified'), file('/home/u/src/p/.git/modules/sub/packed-refs')],
+  'git-object-rewritten': [file(`/home/u/src/p/.git/objects/ab/${'c'.repeat(38)}`, 'modified'), file(`/home/u/src/p/.git/objects/pack/pack-${'d'.repeat(40)}.pack`, 'modified'),
+    file(`/home/u/src/p/.git/objects/pack/pack-${'d'.repeat(40)}.idx`, 'modified'), file(`/home/u/src/p/.git/modules/sub/objects/ab/${'c'.repeat(62)}`, 'modified'),
+    { path: fromUser(`/home/u/src/p/.git/objects/ab/${'e'.repeat(38)}`), change: 'replaced', type: 'symlink', oldType: 'file', target: '/tmp/evil' }],
   'git-info': ['/home/u/src/p/.git/info/attributes', '/home/u/src/p/.git/info/exclude', '/home/u/src/p/.git/info/grafts', '/home/u/src/p/.git/modules/sub/info/attributes'].map((p) => file(p)),
   'git-attributes': [file('/home/u/src/p/.gitattributes'), file('/home/u/src/p/sub/.gitattributes', 'modified')],
   'python-startup': ['/usr/lib/python3/dist-packages/evil.pth', '/home/u/.local/lib/python3.11/site-packages/x.pth', '/usr/lib/python3.11/sitecustomize.py', '/home/u/.local/lib/python3.11/site-packages/usercustomize.py'].map((p) => file(p)),
@@ -106,6 +113,12 @@ export const CASES: Record<string, C[]> = {
 export const ORDINARY: C[] = [
   file('/etc/hostname', 'modified'), file('/etc/motd'), file('/etc/apt/listchanges.conf'), file('/home/u/notes/.bashrc.bak'),
   file('/home/u/src/p/.git/objects/ab/cdef'), file('/home/u/src/p/.git/hooks/pre-commit.sample'), { path: fromUser('/home/u/src/p/.git/hooks'), change: 'added', type: 'dir' }, file('/home/u/src/p/.git/info/refs'), file('/home/u/src/p/.git/refs/heads/config'),
+  // New objects and packs (commit, fetch, gc), an object's mtime (git freshens one it writes again), refs and packed-refs deleted.
+  file(`/home/u/src/p/.git/objects/ab/${'c'.repeat(38)}`), file(`/home/u/src/p/.git/objects/pack/pack-${'d'.repeat(40)}.pack`),
+  { path: fromUser(`/home/u/src/p/.git/objects/ab/${'c'.repeat(38)}`), change: 'metadata', type: 'file', up: st('file', 0o444), details: ['mtime'] },
+  { path: fromUser(`/home/u/src/p/.git/objects/pack/pack-${'d'.repeat(40)}.idx`), change: 'deleted', type: 'file' },
+  { path: fromUser('/home/u/src/p/.git/refs/tags/v1.0'), change: 'deleted', type: 'file' }, { path: fromUser('/home/u/src/p/.git/refs/replace'), change: 'added', type: 'dir' },
+  { path: fromUser('/home/u/src/p/.git/packed-refs'), change: 'deleted', type: 'file' }, file('/home/u/src/p/.git/refs/remotes/origin/main', 'modified'),
   file('/home/u/src/p/node_modules/x/.gitattributes'), file('/home/u/src/p/.github/workflows/ci.yml'), file('/usr/lib/python3/dist-packages/mod/__init__.py'), file('/usr/lib/x86_64-linux-gnu/libx.a'),
   file('/usr/share/doc/x/README'), file('/opt/x/lib/libbundled.so'), file('/var/log/syslog', 'modified'),
   { path: '/usr/local/bin/tool', change: 'deleted', type: 'file' },
