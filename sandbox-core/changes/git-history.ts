@@ -72,6 +72,10 @@ export function packedRefsRewrite(raw: string, upper: string | undefined): boole
   const m = PACKED_IN_GIT_DIR.exec(raw);
   if (!m) return false;
   if (upper === undefined) return true;
+  // git reads packed-refs through a symlink: one there names refs this check cannot see.
+  let st;
+  try { st = lstatSync(fsAt(upper), { throwIfNoEntry: false }); } catch { st = undefined; }
+  if (st && !st.isFile()) return true;
   const b = readBounded(upper, MAX_PACKED_CHECK);
   if (b && b.length >= MAX_PACKED_CHECK) return true;
   const now = parsePacked(b);

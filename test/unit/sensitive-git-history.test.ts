@@ -132,6 +132,12 @@ gitTest('a tag moved then packed (the loose file gone): packed-refs flagged', ()
   assert.equal(flagged, ['git-packed-refs .git/packed-refs'], out);
 });
 
+gitTest('a packed-refs that is a symlink (git reads through it, this check cannot): flagged', () => {
+  inSandbox(`E=$(echo evil | git hash-object -w --stdin); printf '%s refs/replace/${G}\\n' $E > ../refs-elsewhere; ln -s ../../refs-elsewhere .git/packed-refs`);
+  const { out, flagged } = review();
+  assert.ok(flagged.includes('git-packed-refs .git/packed-refs'), out);
+});
+
 gitTest('an existing loose object written over (what checkout would then write): flagged', () => {
   const blob = sh(host, 'git rev-parse HEAD:Makefile').trim();
   const rel = `.git/objects/${blob.slice(0, 2)}/${blob.slice(2)}`;
