@@ -92,16 +92,18 @@ const lstatAt = (p: string): Stats | null => {
 // in new dirs, one lstat for each __pycache__ instead of one for each file.
 let lastSrcDir = '', lastSrcDirOnHost = false;
 /**
- * Whether a written __pycache__ .pyc stands for a source the host has and the sandbox did not
- * write, so that Python on the host would run the command's bytecode instead of that source.
- * The host's side is one lstat (none for the other files of a new dir). The sandbox's side is
- * the source's entry in the upper layer beside the .pyc's: none (the host's source, unchanged)
- * is flagged; a whiteout (deleted: Python then ignores __pycache__) is not; a file of another
- * size was written; one of the same size is flagged, as a touch (`metadata`, the same bytes
- * with a new mtime the .pyc can then name) cannot be told from it without reading both.
- * Without the upper path (the scan's marks) a host source is enough: the summary asks again.
+ * Whether a written __pycache__ .pyc stands for a source the host has, so that Python on the
+ * host would run the command's bytecode instead of that source. Python compares only the
+ * mtime and size the header names with the source's, never the code: a sandbox that edits
+ * the source (any size) can write bytecode of other code naming the edited source's mtime and
+ * size, and the review would show the harmless .py diff only. So a source the sandbox wrote
+ * counts as the host's too; only a new source (pip install: its bytecode is no less trusted
+ * than the new .py beside it) or a deleted one (a whiteout: Python then ignores __pycache__)
+ * is not flagged. The host's side is one lstat (none for the other files of a new dir); the
+ * sandbox's is one lstat of the source's entry in the upper layer beside the .pyc's. Without
+ * the upper path (the scan's marks) a host source is enough: the summary asks again.
  */
-function bytecodeOfKeptSource(f: SensitiveFacts): boolean {
+function bytecodeOfHostSource(f: SensitiveFacts): boolean {
   // A symlink too: Python opens the .pyc through it.
   if (!writes(f) || f.type === 'dir' || f.raw === undefined || f.raw[0] !== '/') return false;
   // On the byte path: `/` and `.` are the same bytes in any name.
@@ -118,9 +120,7 @@ function bytecodeOfKeptSource(f: SensitiveFacts): boolean {
   const u = CACHED_PYC.exec(f.upper);
   if (!u) return true;
   const up = lstatAt(f.upper.slice(0, u.index) + src);
-  if (!up) return true;
-  if (up.isCharacterDevice()) return false;
-  return up.size === host.size;
+  return !up?.isCharacterDevice();
 }
 const LIB_DIR = /^\/(usr\/)?(local\/)?lib(32|64|x32)?(\/[a-z0-9_]+-linux-gnu[a-z0-9_]*)?$/;
 // Each starts with a dot (startsWithDot tests that first).
@@ -241,8 +241,8 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // Not with the python bytecode fold: a flagged entry keeps its diff and its `!`. Counted on
   // one summary line per tree (many): Python's first run in a checkout made outside the sandbox
   // writes one for each module it imports.
-  { id: 'python-bytecode', why: 'bytecode Python runs in place of an unchanged source', many: 'bytecode files',
-    test: (f, p) => p.endsWith('.pyc') && p.includes('/__pycache__/') && bytecodeOfKeptSource(f) },
+  { id: 'python-bytecode', why: 'bytecode Python runs in place of its source (it checks mtime and size, not that the code matches the .py)', many: 'bytecode files',
+    test: (f, p) => p.endsWith('.pyc') && p.includes('/__pycache__/') && bytecodeOfHostSource(f) },
   { id: 'rc-file', why: 'shell or tool startup file',
     test: (_c, p) => startsWithDot(p) && RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3 },
   { id: 'setid', why: 'setuid/setgid program',

@@ -1,6 +1,6 @@
 // The review summary: a new dir is one line with exact counts and bytes, fold-list matches are
 // one counted line per rule (and still in the change list), flagged changes are never grouped
-// with unflagged ones (bytecode for unchanged sources is one flagged line per tree), and the
+// with unflagged ones (bytecode for host sources is one flagged line per tree), and the
 // rest comes largest top-level tree first.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -66,9 +66,9 @@ test('fold-list matches are one counted line and still in the change list', () =
   for (const l of out.split('\n')) assert.ok(l.length <= 80 || l.includes(f.host), l);
 });
 
-test('a __pycache__ .pyc for a host source the sandbox did not write is flagged and listed; one beside a written source folds', () => {
+test('a __pycache__ .pyc for a source the host has is flagged and listed, an edit of it in the sandbox too; one beside a new source folds', () => {
   const U = (p: string) => join(f.upper(), p);
-  const why = 'bytecode Python runs in place of an unchanged source';
+  const why = 'bytecode Python runs in place of its source (it checks mtime and size, not that the code matches the .py)';
   for (const m of ['kept', 'touched', 'opt', 'edited', 'gone']) write(join(f.host, `lib/${m}.py`), 'print(1)\n');
   mkdirSync(join(f.host, 'lib/__pycache__'));
   write(join(f.host, 'lib/__pycache__/old.cpython-311.pyc'), 'o');
@@ -80,8 +80,10 @@ test('a __pycache__ .pyc for a host source the sandbox did not write is flagged 
   // A touch keeps the bytes (a metadata change) and gives the .pyc a new mtime to name.
   write(U('lib/touched.py'), 'print(1)\n');
   write(U('lib/__pycache__/touched.cpython-311.pyc'), 'evil');
+  // A harmless edit of another size, and bytecode of other code naming the new mtime and size:
+  // Python never compares the code with the reviewed .py.
   write(U('lib/edited.py'), 'print(12345)\n');
-  write(U('lib/__pycache__/edited.cpython-311.pyc'), 'p');
+  write(U('lib/__pycache__/edited.cpython-311.pyc'), 'evil');
   whiteout(U('lib/gone.py'));
   write(U('lib/__pycache__/gone.cpython-311.pyc'), 'p');
   // No source beside it (Python does not import it), a new package (pip install).
@@ -94,24 +96,25 @@ test('a __pycache__ .pyc for a host source the sandbox did not write is flagged 
   // The three added ones are one line (the rule's entries come by the dozen); --all lists each.
   assert.equal(flagged, [
     `! modified: ${f.host}/lib/__pycache__/old.cpython-311.pyc [! ${why}]`,
-    `! added: 3 bytecode files in ${f.host}/lib/__pycache__/ ('sbx diff --all' lists each) [! ${why}]`,
-    '! 4 changes where code runs later (marked !): review them before keeping',
+    `! added: 4 bytecode files in ${f.host}/lib/__pycache__/ ('sbx diff --all' lists each) [! ${why}]`,
+    '! 5 changes where code runs later (marked !): review them before keeping',
   ], out);
   const all = renderSummary(changes, plain, { expand: true }).split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
   assert.equal(all, [
     `! modified: ${f.host}/lib/__pycache__/old.cpython-311.pyc [! ${why}]`,
+    `! added: ${f.host}/lib/__pycache__/edited.cpython-311.pyc [! ${why}]`,
     `! added: ${f.host}/lib/__pycache__/kept.cpython-311.pyc [! ${why}]`,
     `! added: ${f.host}/lib/__pycache__/opt.cpython-311.opt-2.pyc [! ${why}]`,
     `! added: ${f.host}/lib/__pycache__/touched.cpython-311.pyc [! ${why}]`,
-    '! 4 changes where code runs later (marked !): review them before keeping',
+    '! 5 changes where code runs later (marked !): review them before keeping',
   ], all.join('\n'));
-  assert.match(out, /added: {4}5 in python bytecode \(4 B\), folded/);
-  assert.is(JSON.parse(changesJson('x', changes)).sensitive, 4);
+  assert.match(out, /added: {4}4 in python bytecode \(3 B\), folded/);
+  assert.is(JSON.parse(changesJson('x', changes)).sensitive, 5);
 });
 
 test('30 bytecode files for unchanged host sources are one flagged line per tree; a flagged PATH command keeps its own', () => {
   const U = (p: string) => join(f.upper(), p);
-  const why = 'bytecode Python runs in place of an unchanged source';
+  const why = 'bytecode Python runs in place of its source (it checks mtime and size, not that the code matches the .py)';
   // A checkout made outside the sandbox: 30 modules in 4 packages, no __pycache__ yet.
   const mods = Array.from({ length: 30 }, (_, i) => `${['pkg', 'pkg/a', 'pkg/b', 'tests'][i % 4]}/m${i}`);
   for (const m of mods) write(join(f.host, `proj/${m}.py`), `print(${m.length})\n`);
