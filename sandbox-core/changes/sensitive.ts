@@ -254,6 +254,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // Not a mode change: /usr/local/bin is group-writable (staff) on Debian.
   { id: 'path-dir-owner', why: 'directory on PATH given to another owner or group (who can then plant commands)',
     test: (f, p, ctx) => !!f.owner && f.type === 'dir' && onPathDirs(p, ctx) },
+  // A PATH dir (or one above it) the sandbox made a symlink, or retargeted: every command is
+  // then looked up where it points, none of which the review lists.
+  { id: 'path-dir-symlink', why: 'directory on PATH made a symlink (commands are then found where it points)',
+    test: (f, p, ctx) => f.type === 'symlink' && writes(f) && (onPathDirs(p, ctx) || HOME_BIN.test(p)) },
   { id: 'shared-library', why: 'shared library on the loader path',
     test: (f, p) => writesOrOpens(f) && f.type !== 'dir' && p.includes('.so') && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(dirOf(p)) },
   { id: 'path-command', why: 'command in PATH',
@@ -476,7 +480,7 @@ function ruleAt(p: string, ctx: SensitiveContext): SensitiveRule | null {
   return null;
 }
 // The rules that ask the context where PATH is: a moved dir's default form says nothing of it.
-const NOT_MOVED = new Set(['path-dir-writable', 'path-dir-owner', 'path-command']);
+const NOT_MOVED = new Set(['path-dir-writable', 'path-dir-owner', 'path-dir-symlink', 'path-command']);
 
 function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined, access = false, owner = false, givenAway = false): SensitiveRule | null {
   const p = ASCII.test(raw) ? raw : toFs(raw).toString('utf8');

@@ -4,7 +4,7 @@
 // rest comes largest top-level tree first.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFixture, markStarted, whiteout, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
@@ -155,6 +155,35 @@ test('30 bytecode files for unchanged host sources are one flagged line per tree
     assert.is(q, '31 flagged changes (command in PATH changed, …): yes keeps them, n skips them: ');
     assert.is(flaggedQuestion(reasons.filter((r) => r === why)), '30 flagged changes (30 bytecode files): yes keeps them, n skips them: ');
     assert.is(flaggedQuestion([why, 'cron job', why]), '3 flagged changes (2 bytecode files, cron job): yes keeps them, n skips them: ');
+  } finally {
+    if (path === undefined) delete process.env.PATH; else process.env.PATH = path;
+  }
+});
+
+test('a PATH dir replaced by, retargeted or made as a symlink is flagged; one off PATH is not', () => {
+  const U = (p: string) => join(f.upper(), p);
+  write(join(f.host, 'bin/tool'), '#!/bin/sh\n');
+  write(join(f.host, 'share/x'), 'x');
+  mkdirSync(join(f.host, 'usr/bin'), { recursive: true });
+  symlinkSync('usr/bin', join(f.host, 'sbin'));
+  markStarted(f);
+  symlinkSync('/tmp/x', U('bin'));
+  symlinkSync('/tmp/x', U('sbin'));
+  symlinkSync('/tmp/x', U('newbin'));
+  symlinkSync('/tmp/x', U('share'));
+  const path = process.env.PATH;
+  process.env.PATH = `${f.host}/bin:${f.host}/sbin:${f.host}/newbin:${path ?? ''}`;
+  try {
+    const { changes } = scanSandbox(f.meta);
+    const why = 'directory on PATH made a symlink (commands are then found where it points)';
+    const out = renderSummary(changes, plain);
+    assert.equal(out.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' ')), [
+      `! modified: ${f.host}/sbin -> /tmp/x [! ${why}]`,
+      `! added: ${f.host}/newbin -> /tmp/x [! ${why}]`,
+      `! replaced: ${f.host}/bin -> /tmp/x (dir → symlink) [! ${why}]`,
+      '! 3 changes where code runs later (marked !): review them before keeping',
+    ], out);
+    assert.ok(out.includes(`${f.host}/share -> /tmp/x`), out);
   } finally {
     if (path === undefined) delete process.env.PATH; else process.env.PATH = path;
   }

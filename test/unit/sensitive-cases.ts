@@ -64,6 +64,11 @@ export const CASES: Record<string, C[]> = {
     { path: '/usr', change: 'metadata', type: 'dir', up: { ...st('dir', 0o755), uid: 1000 }, host: st('dir', 0o755), details: ['owner 0:0→1000:0'] },
     { path: '/usr/bin', change: 'metadata', type: 'dir', up: { ...st('dir', 0o775), gid: 100 }, host: st('dir', 0o755), details: ['mode 755→775', 'owner 0:0→0:100'] },
   ],
+  'path-dir-symlink': [
+    { path: '/sbin', change: 'modified', type: 'symlink', target: '/tmp/x' }, { path: '/usr/local/bin', change: 'replaced', type: 'symlink', target: '/tmp/x' },
+    { path: '/usr', change: 'replaced', type: 'symlink', target: '/tmp/x' }, { path: '/opt/tool/bin', change: 'added', type: 'symlink', target: '/tmp/x' },
+    { path: '/home/u/bin', change: 'added', type: 'symlink', target: '/tmp/x' }, { path: '/home/v/.local/bin', change: 'added', type: 'symlink', target: '/tmp/x' },
+  ],
   'shared-library': ['/usr/lib/x86_64-linux-gnu/libevil.so.1', '/usr/local/lib/libx.so', '/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib64/liby.so.2.3'].map((p) => file(p)),
   'path-command': ['/usr/local/bin/tool', '/home/u/.local/bin/x', '/opt/tool/bin/y', '/usr/games/sl', '/usr/local/games/g'].map((p) => file(p)),
   'cargo-config': ['/home/u/.cargo/config.toml', '/root/.cargo/config', '/home/u/src/p/.cargo/config.toml'].map((p) => file(p)),
@@ -114,6 +119,9 @@ export const ORDINARY: C[] = [
   { path: '/srv/share', change: 'metadata', type: 'dir', up: st('dir', 0o777), details: ['mode 755→777'] },
   { path: '/opt/x/tool', change: 'added', type: 'file', up: st('file', 0o755) },
   { path: '/usr/local/lib', change: 'added', type: 'dir', up: st('dir', 0o755) },
+  // A PATH dir's symlink deleted, a symlink beside one, a symlink's metadata.
+  { path: '/usr/local/bin', change: 'deleted', type: 'symlink' }, { path: '/usr/local/share', change: 'replaced', type: 'symlink', target: '/tmp/x' },
+  { path: '/home/u/src/bin', change: 'added', type: 'symlink', target: '/tmp/x' }, { path: '/sbin', change: 'metadata', type: 'symlink', details: ['mtime'] },
   // Another user's, in that user's dir (classify.ts said it is not given away).
   { path: '/home/u/notes/x', change: 'added', type: 'file', up: { ...st('file', 0o664), uid: 1000, gid: 1000 } },
   // No source beside it (Python does not import it), a source gone, deleted bytecode, a sourceless .pyc's name.
