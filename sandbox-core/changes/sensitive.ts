@@ -2,7 +2,7 @@
 // config and caches, shell startup files, ssh keys, autostart entries, git hooks and config,
 // cron, systemd units, udev and modprobe rules, polkit, PAM, the dynamic loader, Python startup
 // files, new programs and libraries where they get loaded, setuid bits, file capabilities,
-// writable PATH dirs. The review marks them so that a harmless-looking change list cannot hide
+// writable PATH dirs, world-writable entries. The review marks them so that a harmless-looking change list cannot hide
 // a persistence foothold among hundreds of files. The rules are one table (SENSITIVE_RULES);
 // the first match decides.
 import { lstatSync, type Stats } from 'node:fs';
@@ -339,6 +339,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // ones, index pages), and runs the Pythons and tools it installed.
   { id: 'uv-cache', why: "uv's cache, Pythons and tools (a later uv install or uv run uses them as they are)", many: 'uv cache files',
     paths: [/\/\.cache\/uv\/(archive|wheels|sdists|simple|git)-v\d+\//, /\/\.local\/share\/uv\/(python|tools)\//], harmless: (f, p) => !writesEntry(f) || !HOME_UV.test(p) },
+  // path-dir-writable's reason for any entry: any local user can rewrite a world-writable
+  // file (a script, a config) or replace what a dir holds after the commit, what the review
+  // showed or not. Not a sticky dir (/tmp: each user only their own) nor a symlink (always
+  // 777). Counted on one line per tree (many): `chmod -R 777` opens each entry of a tree.
+  { id: 'world-writable', why: 'world-writable (any local user can change it after the commit)', many: 'world-writable entries',
+    test: (f) => f.perm >= 0 && (f.perm & 0o002) !== 0 && (f.type === 'file' || (f.type === 'dir' && (f.perm & 0o1000) === 0)) && writesOrOpens(f) },
   // Last: an entry an earlier rule matches keeps its reason (its line still names the owner).
   // Counted on one line per tree (many): a `chown -R` gives away each entry of a tree, though
   // only its top is flagged (owner.ts givenAway: the rest share their parent's owner), and

@@ -4,7 +4,7 @@
 // rest comes largest top-level tree first.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFixture, markStarted, whiteout, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
@@ -187,6 +187,29 @@ test('a PATH dir replaced by, retargeted or made as a symlink is flagged; one of
   } finally {
     if (path === undefined) delete process.env.PATH; else process.env.PATH = path;
   }
+});
+
+test('new world-writable entries are flagged, one line per tree; a sticky dir is not', () => {
+  const U = (p: string) => join(f.upper(), p);
+  markStarted(f);
+  // The probe's `mkdir -m 777 d; touch d/f; chmod 666 d/f`, and one file alone.
+  mkdirSync(U('d'));
+  write(U('d/f'), '', 0o666);
+  chmodSync(U('d'), 0o777);
+  write(U('one'), 'x', 0o646);
+  mkdirSync(U('tmp'));
+  chmodSync(U('tmp'), 0o1777);
+  write(U('tmp/mine'), 'x', 0o644);
+  const { changes } = scanSandbox(f.meta);
+  const why = 'world-writable (any local user can change it after the commit)';
+  const out = renderSummary(changes, plain);
+  assert.equal(out.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' ')), [
+    `! added: 3 world-writable entries in 2 dirs under ${f.host}/ ('sbx diff --all' lists each) [! ${why}]`,
+    '! 3 changes where code runs later (marked !): review them before keeping',
+  ], out);
+  assert.ok(out.includes(`  added:    ${f.host}/tmp/ (1 file, 1 B)`), out);
+  const all = renderSummary(changes, plain, { expand: true }).split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
+  assert.equal(all.slice(0, 3), [`! added: ${f.host}/d/ [! ${why}]`, `! added: ${f.host}/d/f [! ${why}]`, `! added: ${f.host}/one [! ${why}]`], all.join('\n'));
 });
 
 function ch(path: string, type: Change['type'], size = 0): Change {

@@ -101,6 +101,13 @@ export const CASES: Record<string, C[]> = {
     '/home/u/.gradle/caches/modules-2/files-2.1/org.x/y/1.0/0a1b2c/y-1.0.jar', '/home/u/.gradle/caches/build-cache-1/0123abcd'].map((p) => file(p)),
   'uv-cache': ['/home/u/.cache/uv/archive-v0/Xy12ab/six.py', '/root/.cache/uv/wheels-v5/pypi/six/1.16.0-py2.py3-none-any.http', '/home/u/.cache/uv/sdists-v9/pypi/x/1.0/ab/x-1.0-py3-none-any.whl',
     '/home/u/.cache/uv/simple-v16/pypi/six.rkyv', '/home/u/.cache/uv/git-v0/checkouts/4b8f/1a2b3c/setup.py', '/home/u/.local/share/uv/python/cpython-3.12.7-linux-x86_64-gnu/bin/python3.12', '/root/.local/share/uv/tools/ruff/bin/ruff'].map((p) => file(p)),
+  'world-writable': [
+    { path: '/opt/x/d', change: 'added', type: 'dir', up: st('dir', 0o777) }, { path: '/opt/x/d/f', change: 'added', type: 'file', up: st('file', 0o666) },
+    { path: '/home/u/notes/run.sh', change: 'modified', type: 'file', up: st('file', 0o757) },
+    { path: '/srv/share', change: 'metadata', type: 'dir', up: st('dir', 0o777), details: ['mode 755→777'] },
+    { path: '/etc/x.conf', change: 'metadata', type: 'file', up: st('file', 0o646), details: ['mode 644→646'] },
+    { path: '/opt/x/e', change: 'replaced', type: 'dir', up: st('dir', 0o2777) },
+  ],
   'other-owner': [
     { path: '/opt/x', change: 'added', type: 'file', up: { ...st('file', 0o644), uid: 1000, gid: 1000 }, details: ['owner 1000:1000'], givenAway: true },
     { path: '/etc/x.d', change: 'added', type: 'dir', up: { ...st('dir', 0o775), gid: 100 }, details: ['owner 0:100'], givenAway: true },
@@ -116,7 +123,11 @@ export const ORDINARY: C[] = [
   { path: '/usr/local/bin/tool', change: 'deleted', type: 'file' },
   file('/var/lib/dpkg/info/coreutils.list'), file('/var/lib/dpkg/info/coreutils.md5sums'), { path: '/var/lib/dpkg/info/sl.postinst', change: 'deleted', type: 'file' }, file('/etc/apt/apt.conf.orig'),
   { path: '/usr/local/bin', change: 'metadata', type: 'dir', up: st('dir', 0o775), details: ['mode 755→775'] },
-  { path: '/srv/share', change: 'metadata', type: 'dir', up: st('dir', 0o777), details: ['mode 755→777'] },
+  // Sticky (/tmp's shape), group-writable, a symlink (always 777), a fifo (holds no code),
+  // only the mtime of an already world-writable file, deleted.
+  { path: '/srv/tmp', change: 'added', type: 'dir', up: st('dir', 0o1777) }, { path: '/srv/g', change: 'added', type: 'file', up: st('file', 0o664) },
+  { path: '/srv/l', change: 'added', type: 'symlink', up: st('symlink', 0o777), target: 'x' }, { path: '/srv/p', change: 'added', type: 'fifo', up: st('fifo', 0o666) },
+  { path: '/srv/w', change: 'metadata', type: 'file', up: st('file', 0o666), details: ['mtime'] }, { path: '/srv/w2', change: 'deleted', type: 'file', up: st('file', 0o666) },
   { path: '/opt/x/tool', change: 'added', type: 'file', up: st('file', 0o755) },
   { path: '/usr/local/lib', change: 'added', type: 'dir', up: st('dir', 0o755) },
   // A PATH dir's symlink deleted, a symlink beside one, a symlink's metadata.

@@ -129,7 +129,7 @@ test('the first sensitive rule is the table\'s first match, for paths near every
     '/srv/app/.git/hooks/pre-commit', '/usr/lib/python3/site-packages/x.pth', '/tmp/plain', '/home/u/notes.txt', '/etc/cron.d/j',
     '/usr/local/bin/x', '/home/u/\u00e9t\u00e9/.bashrc', '/etc/passwd', '/opt/x/y'];
   for (const raw of paths) {
-    for (const perm of [0o644, 0o4755]) {
+    for (const perm of [0o644, 0o4755, 0o666]) {
       for (const change of ['added', 'deleted', 'modified'] as const) {
         const c = { path: fromUser(raw), change, type: 'file' as const, up: st(perm) };
         const p = Buffer.from(c.path, 'latin1').toString('utf8');
