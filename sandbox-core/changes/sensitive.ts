@@ -2,7 +2,7 @@
 // config and caches, shell startup files, ssh keys, autostart entries, git hooks and config,
 // cron, systemd units, udev and modprobe rules, polkit, PAM, the dynamic loader, Python startup
 // files, new programs and libraries where they get loaded, setuid bits, file capabilities,
-// writable PATH dirs, world-writable entries. The review marks them so that a harmless-looking change list cannot hide
+// writable PATH dirs, world-writable entries, sbx's own installation. The review marks them so that a harmless-looking change list cannot hide
 // a persistence foothold among hundreds of files. The rules are one table (SENSITIVE_RULES);
 // the first match decides.
 import { lstatSync, type Stats } from 'node:fs';
@@ -11,6 +11,7 @@ import { toFs } from '../base/bpath.js';
 import { fsAt } from './fsat.js';
 import { filterParts, filterRegExp, neededText } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 
 type Subject = Pick<Change, 'path' | 'change' | 'type'> & Partial<Pick<Change, 'up' | 'xattrs' | 'upper' | 'details' | 'host' | 'givenAway'>>;
 
@@ -128,6 +129,9 @@ const RC_FILES = new Set([
   '.bashrc', '.bash_profile', '.bash_login', '.bash_logout', '.profile', '.zshrc', '.zshenv', '.zprofile', '.zlogin',
   '.zlogout', '.cshrc', '.tcshrc', '.login', '.kshrc', '.mkshrc', '.xprofile', '.xinitrc', '.xsessionrc', '.pam_environment',
   '.inputrc', '.npmrc', '.pythonrc', '.pythonstartup', '.guile', '.sbclrc', '.vimrc', '.exrc', '.emacs', '.tmux.conf', '.screenrc',
+  // bash-completion sources ~/.bash_completion in every interactive bash; gdb and pdb run their
+  // rc's commands at each start.
+  '.bash_completion', '.gdbinit', '.gdbearlyinit', '.pdbrc',
 ]);
 const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 const dirOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
@@ -150,6 +154,11 @@ const HOME_GO = /^\/(root|home\/[^/]+)\/go\/pkg\/mod\//;
 // A project's own .gradle dir and a uv.toml, .cache or .local in a tree are not the user's.
 const HOME_GRADLE = /^\/(root|home\/[^/]+)\/\.gradle\//;
 const HOME_UV = /^\/(root|home\/[^/]+)\/(\.config|\.cache|\.local\/share)\/uv\//;
+const HOME_SITE = /^\/(root|home\/[^/]+)\/\.local\/lib\/python[^/]*\/site-packages\//;
+// What a later sbx loads of its own installation: its code, its policies (fold.json decides
+// what every later review folds), its helper's sources and build, and package.json (its bin
+// and module type). Not the rest of a checkout (src, tests): no installed sbx runs them.
+const INSTALL_PART = /^\/(dist|policies|native)(\/|$)|^\/package\.json$/;
 /** A tool config rule's no: a deletion, a dir, an mtime (nothing a later run reads is planted). */
 const notPlanted = (f: SensitiveFacts): boolean => f.type === 'dir' || !writesOrOpens(f);
 // Another user's PATH dirs (Debian's ~/.profile adds ~/bin and ~/.local/bin when they exist):
@@ -177,13 +186,25 @@ function inPathDir(p: string, ctx: SensitiveContext): boolean {
 export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // Any user's: the commit refuses the running user's own (base/paths.ts ownDirs), this marks the rest.
   { id: 'sbx-state', why: "sbx's own config, cache or store (a later sbx trusts it)", paths: [/\/\.config\/sbx(\/|$)/, /\/\.cache\/sbx(\/|$)/, /\/\.local\/state\/sbx(\/|$)/] },
+  // The running sbx's installation (PACKAGE_ROOT): a sandbox that rewrote
+  // policies/fold.json would have every later review fold everything. A deletion too (a
+  // policy file gone). Counted on one line (many): a build of sbx in its own checkout
+  // rewrites dist/ by the hundred.
+  { id: 'sbx-install', why: 'sbx itself (its code and policies: a later sbx and its reviews run by them)', many: 'files of sbx itself',
+    test: (f, p) => (f.change !== 'metadata' || !!f.access) && p.startsWith(PACKAGE_ROOT) && INSTALL_PART.test(p.slice(PACKAGE_ROOT.length)) },
   { id: 'shell-startup', why: 'shell startup file', paths: [
     /^\/etc\/(profile|bash\.bashrc|bashrc|environment|zshrc|zshenv|zprofile|zlogin|zlogout|csh\.cshrc|csh\.login|ksh\.kshrc)$/,
     /^\/etc\/(profile\.d|zsh|fish)\//, /\/\.config\/fish\/(config\.fish|conf\.d(\/|$)|functions\/)/,
     // Fedora's skeleton .bashrc runs each file of ~/.bashrc.d; rustup's install adds
     // `. "$HOME/.cargo/env"` to .profile and .bashrc.
-    /\/\.bashrc\.d\//, /\/\.cargo\/env(\.fish|\.nu)?$/] },
+    /\/\.bashrc\.d\//, /\/\.cargo\/env(\.fish|\.nu)?$/,
+    // Completions: every interactive bash sources bash_completion.d and, when a command is
+    // first completed, its file in completions/. Xsession.d: sourced by the X session's sh.
+    /^\/etc\/bash_completion(\.d(\/|$)|$)/, /^\/usr\/(local\/)?share\/bash-completion\/(completions\/|bash_completion$)/,
+    /\/\.local\/share\/bash-completion\/completions\//, /^\/etc\/X11\/(Xsession(\.d(\/|$)|$)|xinit\/xinitrc(\.d(\/|$)|$))/] },
   { id: 'sudoers', why: 'sudoers', paths: [/^\/etc\/sudoers(\.d(\/|$)|$)/, /^\/etc\/doas\.conf$/] },
+  // Plugin lines name the shared objects sudo loads (policy, I/O log, group plugins).
+  { id: 'sudo-conf', why: 'sudo plugin configuration (libraries sudo loads as root)', paths: [/^\/etc\/sudo\.conf$/] },
   { id: 'loader', why: 'dynamic loader configuration', paths: [/^\/etc\/ld\.so\.(preload|conf)(\.d(\/|$)|$)/] },
   { id: 'cron', why: 'cron job', paths: [/^\/etc\/(crontab|anacrontab)$/, /^\/etc\/cron\.[^/]+(\/|$)/, /^\/var\/spool\/(cron|anacron)(\/|$)/] },
   { id: 'systemd', why: 'systemd unit', paths: [
@@ -205,6 +226,14 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'udev', why: 'udev rule (runs commands as root on device events)', paths: [/^\/(etc|lib|usr\/lib|run)\/udev\/rules\.d(\/|$)/] },
   { id: 'modprobe', why: 'kernel module loading (install commands run as root)', paths: [/^\/(etc|lib|usr\/lib|run)\/(modprobe\.d|modules-load\.d)(\/|$)/, /^\/etc\/modules$/] },
   { id: 'sysctl', why: 'kernel settings applied at boot', paths: [/^\/etc\/sysctl\.(conf$|d(\/|$))/, /^\/(lib|usr\/lib|run)\/sysctl\.d(\/|$)/] },
+  // An `L`, `C` or `w` line plants a link, a copy or file content anywhere; `z`/`Z` set owners and modes.
+  { id: 'tmpfiles', why: 'tmpfiles.d rule (systemd creates, writes and chowns files by it as root at boot)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/tmpfiles\.d(\/|$)/] },
+  { id: 'binfmt', why: 'binfmt_misc rule (names the interpreter the kernel runs a kind of file with)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/binfmt\.d(\/|$)/] },
+  // /etc/kernel/{postinst,preinst,postrm,prerm,header_postinst,install}.d: run-parts by each
+  // kernel package's scripts; initramfs-tools' hooks run as mkinitramfs builds the image,
+  // and its scripts run in the initramfs at every boot.
+  { id: 'kernel-hook', why: 'kernel or initramfs hook (runs as root at a kernel install, or at boot)', paths: [
+    /^\/etc\/kernel\/[^/]+\.d(\/|$)/, /^\/usr\/lib\/kernel\/install\.d(\/|$)/, /^\/(etc|usr\/share)\/initramfs-tools\/(hooks|scripts)(\/|$)/] },
   { id: 'polkit', why: 'polkit rules (who may act as root)', paths: [/^\/(etc|usr\/share)\/polkit-1(\/|$)/] },
   { id: 'motd', why: 'login message script (runs as root at login)', paths: [/^\/etc\/update-motd\.d(\/|$)/] },
   { id: 'logrotate', why: 'logrotate configuration (scripts run as root)', paths: [/^\/etc\/logrotate\.(conf$|d(\/|$))/] },
@@ -243,7 +272,14 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // writes one for each module it imports.
   { id: 'python-bytecode', why: 'bytecode Python runs in place of its source (it checks mtime and size, not that the code matches the .py)', many: 'bytecode files',
     test: (f, p) => p.endsWith('.pyc') && p.includes('/__pycache__/') && bytecodeOfHostSource(f) },
-  { id: 'rc-file', why: 'shell or tool startup file',
+  // The same startup files where they live in a dir: tmux's XDG config (and /etc/tmux.conf),
+  // direnv's rc and lib, gdb's system and XDG init files, IPython's startup scripts and config
+  // (exec_lines). Perl: /etc/perl is first on Debian's @INC (its .pm shadow every module), and
+  // a perl built with usesitecustomize runs sitecustomize.pl at each start.
+  { id: 'rc-file', why: 'shell or tool startup file', paths: [
+    /\/\.config\/tmux\/tmux\.conf$/, /^\/etc\/tmux\.conf$/, /\/\.config\/direnv\/(direnvrc$|lib\/)/,
+    /^\/etc\/gdb\/gdb(early)?init(\.d(\/|$)|$)/, /\/\.config\/gdb\/gdb(early)?init$/,
+    /\/\.ipython\/profile_[^/]+\/(startup\/|ipython_(kernel_)?config\.py$)/, /^\/etc\/perl\/(.+\.pm|sitecustomize\.pl)$/],
     test: (_c, p) => startsWithDot(p) && RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3 },
   { id: 'setid', why: 'setuid/setgid program',
     test: (f) => f.change !== 'deleted' && f.type === 'file' && f.perm >= 0 && (f.perm & 0o6000) !== 0 },
@@ -306,6 +342,13 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // options decide what a signature check accepts.
   { id: 'gnupg-config', why: 'GnuPG config (can name programs it runs: pinentry, photo viewer; and what it trusts)', paths: [
     /\/\.gnupg\/(gpg|gpg-agent|dirmngr|scdaemon|common)\.conf$/], harmless: notPlanted },
+  // Python's user site dir (`pip install --user`) comes before the system's installed
+  // packages on sys.path: a module there shadows the one of the same name. Counted on one
+  // line (many): a --user install writes a package's files by the dozen. The pattern is the
+  // bare /site-packages/ and the home is asked in `harmless` (HOME_GO's shape): a pattern's
+  // own text must be one the filter needs.
+  { id: 'user-site', why: "Python's user site-packages (imported before the system's installed modules)", many: 'user site-packages files',
+    paths: [/\/site-packages\//], harmless: (f, p) => notPlanted(f) || !HOME_SITE.test(p) },
   // Package managers' caches and state that a later install on the host reads without
   // checking it again (docs/security.md has each manager's source). Last in the table, so a
   // setuid file or a command in PATH there keeps its own reason. Counted on one line per
@@ -486,7 +529,7 @@ function ruleAt(p: string, ctx: SensitiveContext): SensitiveRule | null {
   return null;
 }
 // The rules that ask the context where PATH is: a moved dir's default form says nothing of it.
-const NOT_MOVED = new Set(['path-dir-writable', 'path-dir-owner', 'path-dir-symlink', 'path-command']);
+const NOT_MOVED = new Set(['sbx-install', 'path-dir-writable', 'path-dir-owner', 'path-dir-symlink', 'path-command']);
 
 function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined, access = false, owner = false, givenAway = false): SensitiveRule | null {
   const p = ASCII.test(raw) ? raw : toFs(raw).toString('utf8');
