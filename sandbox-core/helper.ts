@@ -6,11 +6,11 @@
 import { notice } from './notices.js';
 import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SbxError } from './base/errors.js';
 import { cacheRoot, ensurePrivateDir } from './base/paths.js';
 import { builtin, childProcess } from './base/builtin.js';
 import { VERSION } from './version.js';
+import { PACKAGE_ROOT } from './package-root.js';
 
 // node:crypto and node:child_process cost milliseconds to load; `sbx --version` and a run with
 // the helper in place need neither, so they are required only on the paths that do.
@@ -19,11 +19,6 @@ const crypto = (): typeof import('node:crypto') => builtin('node:crypto');
 // Baked in by scripts/bundle.mjs; absent when running the tsc output (tests, benches).
 declare const __SBX_HELPER_VERSION__: string | undefined;
 
-/**
- * The package's root. Both layouts keep this module two directories deep: the tsc output
- * (dist/sandbox-core/helper.js) and the bundle (dist/bin/*.js).
- */
-const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export type HelperOrigin = 'SBX_HELPER' | 'package' | 'cache';
 export interface Helper { path: string; origin: HelperOrigin }

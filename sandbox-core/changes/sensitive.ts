@@ -2,7 +2,7 @@
 // config and caches, shell startup files, ssh keys, autostart entries, git hooks and config,
 // cron, systemd units, udev and modprobe rules, polkit, PAM, the dynamic loader, Python startup
 // files, new programs and libraries where they get loaded, setuid bits, file capabilities,
-// writable PATH dirs. The review marks them so that a harmless-looking change list cannot hide
+// writable PATH dirs, world-writable entries, sbx's own installation. The review marks them so that a harmless-looking change list cannot hide
 // a persistence foothold among hundreds of files. The rules are one table (SENSITIVE_RULES);
 // the first match decides.
 import { lstatSync, type Stats } from 'node:fs';
@@ -12,6 +12,7 @@ import { fsAt } from './fsat.js';
 import { filterParts, filterRegExp, neededText } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
 import { looseRefRewrites, packedRefsRewrite } from './git-history.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 
 type Subject = Pick<Change, 'path' | 'change' | 'type'> & Partial<Pick<Change, 'up' | 'xattrs' | 'upper' | 'details' | 'host' | 'givenAway'>>;
 
@@ -99,16 +100,18 @@ const lstatAt = (p: string): Stats | null => {
 // in new dirs, one lstat for each __pycache__ instead of one for each file.
 let lastSrcDir = '', lastSrcDirOnHost = false;
 /**
- * Whether a written __pycache__ .pyc stands for a source the host has and the sandbox did not
- * write, so that Python on the host would run the command's bytecode instead of that source.
- * The host's side is one lstat (none for the other files of a new dir). The sandbox's side is
- * the source's entry in the upper layer beside the .pyc's: none (the host's source, unchanged)
- * is flagged; a whiteout (deleted: Python then ignores __pycache__) is not; a file of another
- * size was written; one of the same size is flagged, as a touch (`metadata`, the same bytes
- * with a new mtime the .pyc can then name) cannot be told from it without reading both.
- * Without the upper path (the scan's marks) a host source is enough: the summary asks again.
+ * Whether a written __pycache__ .pyc stands for a source the host has, so that Python on the
+ * host would run the command's bytecode instead of that source. Python compares only the
+ * mtime and size the header names with the source's, never the code: a sandbox that edits
+ * the source (any size) can write bytecode of other code naming the edited source's mtime and
+ * size, and the review would show the harmless .py diff only. So a source the sandbox wrote
+ * counts as the host's too; only a new source (pip install: its bytecode is no less trusted
+ * than the new .py beside it) or a deleted one (a whiteout: Python then ignores __pycache__)
+ * is not flagged. The host's side is one lstat (none for the other files of a new dir); the
+ * sandbox's is one lstat of the source's entry in the upper layer beside the .pyc's. Without
+ * the upper path (the scan's marks) a host source is enough: the summary asks again.
  */
-function bytecodeOfKeptSource(f: SensitiveFacts): boolean {
+function bytecodeOfHostSource(f: SensitiveFacts): boolean {
   // A symlink too: Python opens the .pyc through it.
   if (!writes(f) || f.type === 'dir' || f.raw === undefined || f.raw[0] !== '/') return false;
   // On the byte path: `/` and `.` are the same bytes in any name.
@@ -125,9 +128,7 @@ function bytecodeOfKeptSource(f: SensitiveFacts): boolean {
   const u = CACHED_PYC.exec(f.upper);
   if (!u) return true;
   const up = lstatAt(f.upper.slice(0, u.index) + src);
-  if (!up) return true;
-  if (up.isCharacterDevice()) return false;
-  return up.size === host.size;
+  return !up?.isCharacterDevice();
 }
 const LIB_DIR = /^\/(usr\/)?(local\/)?lib(32|64|x32)?(\/[a-z0-9_]+-linux-gnu[a-z0-9_]*)?$/;
 // Each starts with a dot (startsWithDot tests that first).
@@ -135,6 +136,9 @@ const RC_FILES = new Set([
   '.bashrc', '.bash_profile', '.bash_login', '.bash_logout', '.profile', '.zshrc', '.zshenv', '.zprofile', '.zlogin',
   '.zlogout', '.cshrc', '.tcshrc', '.login', '.kshrc', '.mkshrc', '.xprofile', '.xinitrc', '.xsessionrc', '.pam_environment',
   '.inputrc', '.npmrc', '.pythonrc', '.pythonstartup', '.guile', '.sbclrc', '.vimrc', '.exrc', '.emacs', '.tmux.conf', '.screenrc',
+  // bash-completion sources ~/.bash_completion in every interactive bash; gdb and pdb run their
+  // rc's commands at each start.
+  '.bash_completion', '.gdbinit', '.gdbearlyinit', '.pdbrc',
 ]);
 const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 const dirOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
@@ -157,6 +161,11 @@ const HOME_GO = /^\/(root|home\/[^/]+)\/go\/pkg\/mod\//;
 // A project's own .gradle dir and a uv.toml, .cache or .local in a tree are not the user's.
 const HOME_GRADLE = /^\/(root|home\/[^/]+)\/\.gradle\//;
 const HOME_UV = /^\/(root|home\/[^/]+)\/(\.config|\.cache|\.local\/share)\/uv\//;
+const HOME_SITE = /^\/(root|home\/[^/]+)\/\.local\/lib\/python[^/]*\/site-packages\//;
+// What a later sbx loads of its own installation: its code, its policies (fold.json decides
+// what every later review folds), its helper's sources and build, and package.json (its bin
+// and module type). Not the rest of a checkout (src, tests): no installed sbx runs them.
+const INSTALL_PART = /^\/(dist|policies|native)(\/|$)|^\/package\.json$/;
 /** A tool config rule's no: a deletion, a dir, an mtime (nothing a later run reads is planted). */
 const notPlanted = (f: SensitiveFacts): boolean => f.type === 'dir' || !writesOrOpens(f);
 // Another user's PATH dirs (Debian's ~/.profile adds ~/bin and ~/.local/bin when they exist):
@@ -184,13 +193,25 @@ function inPathDir(p: string, ctx: SensitiveContext): boolean {
 export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // Any user's: the commit refuses the running user's own (base/paths.ts ownDirs), this marks the rest.
   { id: 'sbx-state', why: "sbx's own config, cache or store (a later sbx trusts it)", paths: [/\/\.config\/sbx(\/|$)/, /\/\.cache\/sbx(\/|$)/, /\/\.local\/state\/sbx(\/|$)/] },
+  // The running sbx's installation (PACKAGE_ROOT): a sandbox that rewrote
+  // policies/fold.json would have every later review fold everything. A deletion too (a
+  // policy file gone). Counted on one line (many): a build of sbx in its own checkout
+  // rewrites dist/ by the hundred.
+  { id: 'sbx-install', why: 'sbx itself (its code and policies: a later sbx and its reviews run by them)', many: 'files of sbx itself',
+    test: (f, p) => (f.change !== 'metadata' || !!f.access) && p.startsWith(PACKAGE_ROOT) && INSTALL_PART.test(p.slice(PACKAGE_ROOT.length)) },
   { id: 'shell-startup', why: 'shell startup file', paths: [
     /^\/etc\/(profile|bash\.bashrc|bashrc|environment|zshrc|zshenv|zprofile|zlogin|zlogout|csh\.cshrc|csh\.login|ksh\.kshrc)$/,
     /^\/etc\/(profile\.d|zsh|fish)\//, /\/\.config\/fish\/(config\.fish|conf\.d(\/|$)|functions\/)/,
     // Fedora's skeleton .bashrc runs each file of ~/.bashrc.d; rustup's install adds
     // `. "$HOME/.cargo/env"` to .profile and .bashrc.
-    /\/\.bashrc\.d\//, /\/\.cargo\/env(\.fish|\.nu)?$/] },
+    /\/\.bashrc\.d\//, /\/\.cargo\/env(\.fish|\.nu)?$/,
+    // Completions: every interactive bash sources bash_completion.d and, when a command is
+    // first completed, its file in completions/. Xsession.d: sourced by the X session's sh.
+    /^\/etc\/bash_completion(\.d(\/|$)|$)/, /^\/usr\/(local\/)?share\/bash-completion\/(completions\/|bash_completion$)/,
+    /\/\.local\/share\/bash-completion\/completions\//, /^\/etc\/X11\/(Xsession(\.d(\/|$)|$)|xinit\/xinitrc(\.d(\/|$)|$))/] },
   { id: 'sudoers', why: 'sudoers', paths: [/^\/etc\/sudoers(\.d(\/|$)|$)/, /^\/etc\/doas\.conf$/] },
+  // Plugin lines name the shared objects sudo loads (policy, I/O log, group plugins).
+  { id: 'sudo-conf', why: 'sudo plugin configuration (libraries sudo loads as root)', paths: [/^\/etc\/sudo\.conf$/] },
   { id: 'loader', why: 'dynamic loader configuration', paths: [/^\/etc\/ld\.so\.(preload|conf)(\.d(\/|$)|$)/] },
   { id: 'cron', why: 'cron job', paths: [/^\/etc\/(crontab|anacrontab)$/, /^\/etc\/cron\.[^/]+(\/|$)/, /^\/var\/spool\/(cron|anacron)(\/|$)/] },
   { id: 'systemd', why: 'systemd unit', paths: [
@@ -212,6 +233,14 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'udev', why: 'udev rule (runs commands as root on device events)', paths: [/^\/(etc|lib|usr\/lib|run)\/udev\/rules\.d(\/|$)/] },
   { id: 'modprobe', why: 'kernel module loading (install commands run as root)', paths: [/^\/(etc|lib|usr\/lib|run)\/(modprobe\.d|modules-load\.d)(\/|$)/, /^\/etc\/modules$/] },
   { id: 'sysctl', why: 'kernel settings applied at boot', paths: [/^\/etc\/sysctl\.(conf$|d(\/|$))/, /^\/(lib|usr\/lib|run)\/sysctl\.d(\/|$)/] },
+  // An `L`, `C` or `w` line plants a link, a copy or file content anywhere; `z`/`Z` set owners and modes.
+  { id: 'tmpfiles', why: 'tmpfiles.d rule (systemd creates, writes and chowns files by it as root at boot)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/tmpfiles\.d(\/|$)/] },
+  { id: 'binfmt', why: 'binfmt_misc rule (names the interpreter the kernel runs a kind of file with)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/binfmt\.d(\/|$)/] },
+  // /etc/kernel/{postinst,preinst,postrm,prerm,header_postinst,install}.d: run-parts by each
+  // kernel package's scripts; initramfs-tools' hooks run as mkinitramfs builds the image,
+  // and its scripts run in the initramfs at every boot.
+  { id: 'kernel-hook', why: 'kernel or initramfs hook (runs as root at a kernel install, or at boot)', paths: [
+    /^\/etc\/kernel\/[^/]+\.d(\/|$)/, /^\/usr\/lib\/kernel\/install\.d(\/|$)/, /^\/(etc|usr\/share)\/initramfs-tools\/(hooks|scripts)(\/|$)/] },
   { id: 'polkit', why: 'polkit rules (who may act as root)', paths: [/^\/(etc|usr\/share)\/polkit-1(\/|$)/] },
   { id: 'motd', why: 'login message script (runs as root at login)', paths: [/^\/etc\/update-motd\.d(\/|$)/] },
   { id: 'logrotate', why: 'logrotate configuration (scripts run as root)', paths: [/^\/etc\/logrotate\.(conf$|d(\/|$))/] },
@@ -261,9 +290,16 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // Not with the python bytecode fold: a flagged entry keeps its diff and its `!`. Counted on
   // one summary line per tree (many): Python's first run in a checkout made outside the sandbox
   // writes one for each module it imports.
-  { id: 'python-bytecode', why: 'bytecode Python runs in place of an unchanged source', many: 'bytecode files',
-    test: (f, p) => p.endsWith('.pyc') && p.includes('/__pycache__/') && bytecodeOfKeptSource(f) },
-  { id: 'rc-file', why: 'shell or tool startup file',
+  { id: 'python-bytecode', why: 'bytecode Python runs in place of its source (it checks mtime and size, not that the code matches the .py)', many: 'bytecode files',
+    test: (f, p) => p.endsWith('.pyc') && p.includes('/__pycache__/') && bytecodeOfHostSource(f) },
+  // The same startup files where they live in a dir: tmux's XDG config (and /etc/tmux.conf),
+  // direnv's rc and lib, gdb's system and XDG init files, IPython's startup scripts and config
+  // (exec_lines). Perl: /etc/perl is first on Debian's @INC (its .pm shadow every module), and
+  // a perl built with usesitecustomize runs sitecustomize.pl at each start.
+  { id: 'rc-file', why: 'shell or tool startup file', paths: [
+    /\/\.config\/tmux\/tmux\.conf$/, /^\/etc\/tmux\.conf$/, /\/\.config\/direnv\/(direnvrc$|lib\/)/,
+    /^\/etc\/gdb\/gdb(early)?init(\.d(\/|$)|$)/, /\/\.config\/gdb\/gdb(early)?init$/,
+    /\/\.ipython\/profile_[^/]+\/(startup\/|ipython_(kernel_)?config\.py$)/, /^\/etc\/perl\/(.+\.pm|sitecustomize\.pl)$/],
     test: (_c, p) => startsWithDot(p) && RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3 },
   { id: 'setid', why: 'setuid/setgid program',
     test: (f) => f.change !== 'deleted' && f.type === 'file' && f.perm >= 0 && (f.perm & 0o6000) !== 0 },
@@ -274,6 +310,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // Not a mode change: /usr/local/bin is group-writable (staff) on Debian.
   { id: 'path-dir-owner', why: 'directory on PATH given to another owner or group (who can then plant commands)',
     test: (f, p, ctx) => !!f.owner && f.type === 'dir' && onPathDirs(p, ctx) },
+  // A PATH dir (or one above it) the sandbox made a symlink, or retargeted: every command is
+  // then looked up where it points, none of which the review lists.
+  { id: 'path-dir-symlink', why: 'directory on PATH made a symlink (commands are then found where it points)',
+    test: (f, p, ctx) => f.type === 'symlink' && writes(f) && (onPathDirs(p, ctx) || HOME_BIN.test(p)) },
   { id: 'shared-library', why: 'shared library on the loader path',
     test: (f, p) => writesOrOpens(f) && f.type !== 'dir' && p.includes('.so') && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(dirOf(p)) },
   { id: 'path-command', why: 'command in PATH',
@@ -322,6 +362,13 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // options decide what a signature check accepts.
   { id: 'gnupg-config', why: 'GnuPG config (can name programs it runs: pinentry, photo viewer; and what it trusts)', paths: [
     /\/\.gnupg\/(gpg|gpg-agent|dirmngr|scdaemon|common)\.conf$/], harmless: notPlanted },
+  // Python's user site dir (`pip install --user`) comes before the system's installed
+  // packages on sys.path: a module there shadows the one of the same name. Counted on one
+  // line (many): a --user install writes a package's files by the dozen. The pattern is the
+  // bare /site-packages/ and the home is asked in `harmless` (HOME_GO's shape): a pattern's
+  // own text must be one the filter needs.
+  { id: 'user-site', why: "Python's user site-packages (imported before the system's installed modules)", many: 'user site-packages files',
+    paths: [/\/site-packages\//], harmless: (f, p) => notPlanted(f) || !HOME_SITE.test(p) },
   // Package managers' caches and state that a later install on the host reads without
   // checking it again (docs/security.md has each manager's source). Last in the table, so a
   // setuid file or a command in PATH there keeps its own reason. Counted on one line per
@@ -355,6 +402,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // ones, index pages), and runs the Pythons and tools it installed.
   { id: 'uv-cache', why: "uv's cache, Pythons and tools (a later uv install or uv run uses them as they are)", many: 'uv cache files',
     paths: [/\/\.cache\/uv\/(archive|wheels|sdists|simple|git)-v\d+\//, /\/\.local\/share\/uv\/(python|tools)\//], harmless: (f, p) => !writesEntry(f) || !HOME_UV.test(p) },
+  // path-dir-writable's reason for any entry: any local user can rewrite a world-writable
+  // file (a script, a config) or replace what a dir holds after the commit, what the review
+  // showed or not. Not a sticky dir (/tmp: each user only their own) nor a symlink (always
+  // 777). Counted on one line per tree (many): `chmod -R 777` opens each entry of a tree.
+  { id: 'world-writable', why: 'world-writable (any local user can change it after the commit)', many: 'world-writable entries',
+    test: (f) => f.perm >= 0 && (f.perm & 0o002) !== 0 && (f.type === 'file' || (f.type === 'dir' && (f.perm & 0o1000) === 0)) && writesOrOpens(f) },
   // Last: an entry an earlier rule matches keeps its reason (its line still names the owner).
   // Counted on one line per tree (many): a `chown -R` gives away each entry of a tree, though
   // only its top is flagged (owner.ts givenAway: the rest share their parent's owner), and
@@ -496,7 +549,7 @@ function ruleAt(p: string, ctx: SensitiveContext): SensitiveRule | null {
   return null;
 }
 // The rules that ask the context where PATH is: a moved dir's default form says nothing of it.
-const NOT_MOVED = new Set(['path-dir-writable', 'path-dir-owner', 'path-command']);
+const NOT_MOVED = new Set(['sbx-install', 'path-dir-writable', 'path-dir-owner', 'path-dir-symlink', 'path-command']);
 
 function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined, access = false, owner = false, givenAway = false): SensitiveRule | null {
   const p = ASCII.test(raw) ? raw : toFs(raw).toString('utf8');

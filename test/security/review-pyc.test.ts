@@ -26,7 +26,7 @@ test.before.each(() => {
 });
 
 const sbx = (args: string[]): SbxResult => run(args, { store, timeoutMs: 300_000 });
-const why = 'bytecode Python runs in place of an unchanged source';
+const why = 'bytecode Python runs in place of its source (it checks mtime and size, not that the code matches the .py)';
 const compile = (lib: string, name: string): string => `python3 -c 'import py_compile, sys; py_compile.compile(sys.argv[1], doraise=True)' ${lib}/${name}.py`;
 
 testUnless(PY, { missing: true })('a .pyc written for an unchanged host source is flagged and listed with its diff, not folded', () => {
@@ -98,6 +98,23 @@ testUnless(PY, { missing: true })('the grouped line at the prompt: n to the flag
   assert.is(r.out.split(q).length, 2, r.out);
   assert.is(readFileSync(join(lib, 'plain.txt'), 'utf8'), 'ok\n');
   for (const p of pycs) assert.not.ok(existsSync(p), p);
+});
+
+// The adversarial probe's shape: a harmless edit of another size to the host's source, and
+// bytecode of other code whose header names the edited source's mtime and size. Python on the
+// host runs the bytecode (checked here, in the sandbox), so the review must not fold it.
+testUnless(PY, { missing: true })('bytecode of other code for a source the command edited is flagged, not folded', () => {
+  proveIsolation(canary, store);
+  const lib = join(canary, 'lib');
+  const plant = `python3 -c 'import importlib.util as u, importlib._bootstrap_external as b, os, sys; s = sys.argv[1]; st = os.stat(s); c = u.cache_from_source(s); os.makedirs(os.path.dirname(c), exist_ok=True); open(c, "wb").write(b._code_to_timestamp_pyc(compile("print(\\"planted\\")", s, "exec"), st.st_mtime, st.st_size))' ${lib}/canary.py`;
+  const script = `printf '# reviewed\\n' >> ${lib}/canary.py && ${plant} && cd ${lib} && python3 -c 'import canary'`;
+  const r = sbx(['run', '--name', 'e', '--', 'sh', '-c', script]);
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(r.stdout.includes('planted'), r.stdout);
+  const out = sbx(['diff', 'e']).stdout;
+  assert.equal(flaggedLines(out), [`! added: ${lib}/__pycache__/canary.${TAG}.pyc [! ${why}]`, '! 1 change where code runs later (marked !): review it before keeping'], out);
+  assert.ok(out.includes('+# reviewed'), out);
+  assert.is(sbx(['discard', 'e']).code, 0);
 });
 
 testUnless(PY, { missing: true })('a .pyc of a source the command wrote too folds as before', () => {

@@ -1,10 +1,10 @@
 // The review summary: a new dir is one line with exact counts and bytes, fold-list matches are
 // one counted line per rule (and still in the change list), flagged changes are never grouped
-// with unflagged ones (bytecode for unchanged sources is one flagged line per tree), and the
+// with unflagged ones (bytecode for host sources is one flagged line per tree), and the
 // rest comes largest top-level tree first.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFixture, markStarted, whiteout, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
@@ -66,9 +66,9 @@ test('fold-list matches are one counted line and still in the change list', () =
   for (const l of out.split('\n')) assert.ok(l.length <= 80 || l.includes(f.host), l);
 });
 
-test('a __pycache__ .pyc for a host source the sandbox did not write is flagged and listed; one beside a written source folds', () => {
+test('a __pycache__ .pyc for a source the host has is flagged and listed, an edit of it in the sandbox too; one beside a new source folds', () => {
   const U = (p: string) => join(f.upper(), p);
-  const why = 'bytecode Python runs in place of an unchanged source';
+  const why = 'bytecode Python runs in place of its source (it checks mtime and size, not that the code matches the .py)';
   for (const m of ['kept', 'touched', 'opt', 'edited', 'gone']) write(join(f.host, `lib/${m}.py`), 'print(1)\n');
   mkdirSync(join(f.host, 'lib/__pycache__'));
   write(join(f.host, 'lib/__pycache__/old.cpython-311.pyc'), 'o');
@@ -80,8 +80,10 @@ test('a __pycache__ .pyc for a host source the sandbox did not write is flagged 
   // A touch keeps the bytes (a metadata change) and gives the .pyc a new mtime to name.
   write(U('lib/touched.py'), 'print(1)\n');
   write(U('lib/__pycache__/touched.cpython-311.pyc'), 'evil');
+  // A harmless edit of another size, and bytecode of other code naming the new mtime and size:
+  // Python never compares the code with the reviewed .py.
   write(U('lib/edited.py'), 'print(12345)\n');
-  write(U('lib/__pycache__/edited.cpython-311.pyc'), 'p');
+  write(U('lib/__pycache__/edited.cpython-311.pyc'), 'evil');
   whiteout(U('lib/gone.py'));
   write(U('lib/__pycache__/gone.cpython-311.pyc'), 'p');
   // No source beside it (Python does not import it), a new package (pip install).
@@ -94,24 +96,25 @@ test('a __pycache__ .pyc for a host source the sandbox did not write is flagged 
   // The three added ones are one line (the rule's entries come by the dozen); --all lists each.
   assert.equal(flagged, [
     `! modified: ${f.host}/lib/__pycache__/old.cpython-311.pyc [! ${why}]`,
-    `! added: 3 bytecode files in ${f.host}/lib/__pycache__/ ('sbx diff --all' lists each) [! ${why}]`,
-    '! 4 changes where code runs later (marked !): review them before keeping',
+    `! added: 4 bytecode files in ${f.host}/lib/__pycache__/ ('sbx diff --all' lists each) [! ${why}]`,
+    '! 5 changes where code runs later (marked !): review them before keeping',
   ], out);
   const all = renderSummary(changes, plain, { expand: true }).split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
   assert.equal(all, [
     `! modified: ${f.host}/lib/__pycache__/old.cpython-311.pyc [! ${why}]`,
+    `! added: ${f.host}/lib/__pycache__/edited.cpython-311.pyc [! ${why}]`,
     `! added: ${f.host}/lib/__pycache__/kept.cpython-311.pyc [! ${why}]`,
     `! added: ${f.host}/lib/__pycache__/opt.cpython-311.opt-2.pyc [! ${why}]`,
     `! added: ${f.host}/lib/__pycache__/touched.cpython-311.pyc [! ${why}]`,
-    '! 4 changes where code runs later (marked !): review them before keeping',
+    '! 5 changes where code runs later (marked !): review them before keeping',
   ], all.join('\n'));
-  assert.match(out, /added: {4}5 in python bytecode \(4 B\), folded/);
-  assert.is(JSON.parse(changesJson('x', changes)).sensitive, 4);
+  assert.match(out, /added: {4}4 in python bytecode \(3 B\), folded/);
+  assert.is(JSON.parse(changesJson('x', changes)).sensitive, 5);
 });
 
 test('30 bytecode files for unchanged host sources are one flagged line per tree; a flagged PATH command keeps its own', () => {
   const U = (p: string) => join(f.upper(), p);
-  const why = 'bytecode Python runs in place of an unchanged source';
+  const why = 'bytecode Python runs in place of its source (it checks mtime and size, not that the code matches the .py)';
   // A checkout made outside the sandbox: 30 modules in 4 packages, no __pycache__ yet.
   const mods = Array.from({ length: 30 }, (_, i) => `${['pkg', 'pkg/a', 'pkg/b', 'tests'][i % 4]}/m${i}`);
   for (const m of mods) write(join(f.host, `proj/${m}.py`), `print(${m.length})\n`);
@@ -155,6 +158,58 @@ test('30 bytecode files for unchanged host sources are one flagged line per tree
   } finally {
     if (path === undefined) delete process.env.PATH; else process.env.PATH = path;
   }
+});
+
+test('a PATH dir replaced by, retargeted or made as a symlink is flagged; one off PATH is not', () => {
+  const U = (p: string) => join(f.upper(), p);
+  write(join(f.host, 'bin/tool'), '#!/bin/sh\n');
+  write(join(f.host, 'share/x'), 'x');
+  mkdirSync(join(f.host, 'usr/bin'), { recursive: true });
+  symlinkSync('usr/bin', join(f.host, 'sbin'));
+  markStarted(f);
+  symlinkSync('/tmp/x', U('bin'));
+  symlinkSync('/tmp/x', U('sbin'));
+  symlinkSync('/tmp/x', U('newbin'));
+  symlinkSync('/tmp/x', U('share'));
+  const path = process.env.PATH;
+  process.env.PATH = `${f.host}/bin:${f.host}/sbin:${f.host}/newbin:${path ?? ''}`;
+  try {
+    const { changes } = scanSandbox(f.meta);
+    const why = 'directory on PATH made a symlink (commands are then found where it points)';
+    const out = renderSummary(changes, plain);
+    assert.equal(out.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' ')), [
+      `! modified: ${f.host}/sbin -> /tmp/x [! ${why}]`,
+      `! added: ${f.host}/newbin -> /tmp/x [! ${why}]`,
+      `! replaced: ${f.host}/bin -> /tmp/x (dir → symlink) [! ${why}]`,
+      '! 3 changes where code runs later (marked !): review them before keeping',
+    ], out);
+    assert.ok(out.includes(`${f.host}/share -> /tmp/x`), out);
+  } finally {
+    if (path === undefined) delete process.env.PATH; else process.env.PATH = path;
+  }
+});
+
+test('new world-writable entries are flagged, one line per tree; a sticky dir is not', () => {
+  const U = (p: string) => join(f.upper(), p);
+  markStarted(f);
+  // The probe's `mkdir -m 777 d; touch d/f; chmod 666 d/f`, and one file alone.
+  mkdirSync(U('d'));
+  write(U('d/f'), '', 0o666);
+  chmodSync(U('d'), 0o777);
+  write(U('one'), 'x', 0o646);
+  mkdirSync(U('tmp'));
+  chmodSync(U('tmp'), 0o1777);
+  write(U('tmp/mine'), 'x', 0o644);
+  const { changes } = scanSandbox(f.meta);
+  const why = 'world-writable (any local user can change it after the commit)';
+  const out = renderSummary(changes, plain);
+  assert.equal(out.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' ')), [
+    `! added: 3 world-writable entries in 2 dirs under ${f.host}/ ('sbx diff --all' lists each) [! ${why}]`,
+    '! 3 changes where code runs later (marked !): review them before keeping',
+  ], out);
+  assert.ok(out.includes(`  added:    ${f.host}/tmp/ (1 file, 1 B)`), out);
+  const all = renderSummary(changes, plain, { expand: true }).split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
+  assert.equal(all.slice(0, 3), [`! added: ${f.host}/d/ [! ${why}]`, `! added: ${f.host}/d/f [! ${why}]`, `! added: ${f.host}/one [! ${why}]`], all.join('\n'));
 });
 
 function ch(path: string, type: Change['type'], size = 0): Change {

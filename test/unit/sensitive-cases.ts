@@ -3,6 +3,7 @@
 // uses their paths in its comparison of the filtered rules with the whole table.
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
 import { fromUser } from '../../sandbox-core/base/bpath.js';
+import { PACKAGE_ROOT } from '../../sandbox-core/package-root.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +20,12 @@ export const file = (path: string, change: Change['change'] = 'added'): C => ({ 
 // Rule id → changes it must mark (and be the rule that marks them).
 export const CASES: Record<string, C[]> = {
   'sbx-state': ['/home/u/.config/sbx/config.json', '/home/u/.cache/sbx/helper/0.1.0+x/sbx-helper', '/root/.local/state/sbx/ab12cd34/meta.json', '/home/u/.cache/sbx'].map((p) => file(p)),
-  'shell-startup': ['/etc/profile', '/etc/bash.bashrc', '/etc/profile.d/x.sh', '/etc/environment', '/home/u/.config/fish/conf.d/x.fish', '/home/u/.bashrc.d/x.sh', '/root/.cargo/env', '/home/u/.cargo/env.fish'].map((p) => file(p, 'modified')),
+  'sbx-install': [`${PACKAGE_ROOT}/policies/fold.json`, `${PACKAGE_ROOT}/dist/bin/sbx.js`, `${PACKAGE_ROOT}/native/build/sbx-helper`, `${PACKAGE_ROOT}/package.json`].map((p) => file(p, 'modified')),
+  'shell-startup': ['/etc/profile', '/etc/bash.bashrc', '/etc/profile.d/x.sh', '/etc/environment', '/home/u/.config/fish/conf.d/x.fish', '/home/u/.bashrc.d/x.sh', '/root/.cargo/env', '/home/u/.cargo/env.fish',
+    '/etc/bash_completion.d/x', '/etc/bash_completion', '/usr/share/bash-completion/completions/git', '/usr/local/share/bash-completion/completions/x', '/usr/share/bash-completion/bash_completion', '/usr/local/share/bash-completion/bash_completion',
+    '/home/u/.local/share/bash-completion/completions/ls', '/etc/X11/Xsession.d/99x', '/etc/X11/Xsession', '/etc/X11/xinit/xinitrc', '/etc/X11/xinit/xinitrc.d/x.sh'].map((p) => file(p, 'modified')),
   sudoers: ['/etc/sudoers', '/etc/sudoers.d/99-me'].map((p) => file(p)),
+  'sudo-conf': [file('/etc/sudo.conf', 'modified'), file('/etc/sudo.conf')],
   loader: ['/etc/ld.so.preload', '/etc/ld.so.conf', '/etc/ld.so.conf.d/evil.conf'].map((p) => file(p)),
   cron: ['/etc/crontab', '/etc/cron.d/job', '/etc/cron.daily/x', '/var/spool/cron/crontabs/root'].map((p) => file(p)),
   systemd: ['/etc/systemd/system/x.service', '/etc/systemd/system/multi-user.target.wants/x.service', '/usr/lib/systemd/system/y.service', '/home/u/.config/systemd/user/z.service', '/usr/lib/systemd/system-generators/g'].map((p) => file(p)),
@@ -35,7 +40,10 @@ export const CASES: Record<string, C[]> = {
   udev: ['/etc/udev/rules.d/99-x.rules', '/usr/lib/udev/rules.d/99-y.rules', '/lib/udev/rules.d/z.rules'].map((p) => file(p)),
   modprobe: ['/etc/modprobe.d/x.conf', '/etc/modules-load.d/x.conf', '/usr/lib/modprobe.d/y.conf', '/etc/modules'].map((p) => file(p)),
   sysctl: ['/etc/sysctl.conf', '/etc/sysctl.d/99-x.conf', '/usr/lib/sysctl.d/y.conf'].map((p) => file(p)),
-  polkit: ['/etc/polkit-1/rules.d/49-x.rules', '/usr/share/polkit-1/actions/x.policy'].map((p) => file(p)),
+  tmpfiles: ['/etc/tmpfiles.d/x.conf', '/usr/lib/tmpfiles.d/y.conf', '/run/tmpfiles.d/z.conf', '/usr/local/lib/tmpfiles.d/w.conf'].map((p) => file(p)),
+  binfmt: ['/etc/binfmt.d/x.conf', '/usr/lib/binfmt.d/y.conf', '/run/binfmt.d/z.conf', '/usr/local/lib/binfmt.d/w.conf'].map((p) => file(p)),
+  'kernel-hook': ['/etc/kernel/postinst.d/zz-x', '/etc/kernel/preinst.d/x', '/etc/kernel/postrm.d/x', '/etc/kernel/prerm.d/x', '/etc/kernel/header_postinst.d/x', '/etc/kernel/install.d/90-x.install',
+    '/usr/lib/kernel/install.d/90-x.install', '/etc/initramfs-tools/hooks/x', '/etc/initramfs-tools/scripts/init-top/x', '/usr/share/initramfs-tools/hooks/y', '/usr/share/initramfs-tools/scripts/local-top/y'].map((p) => file(p)),  polkit: ['/etc/polkit-1/rules.d/49-x.rules', '/usr/share/polkit-1/actions/x.policy'].map((p) => file(p)),
   motd: [file('/etc/update-motd.d/99-x')],
   logrotate: ['/etc/logrotate.d/x', '/etc/logrotate.conf'].map((p) => file(p)),
   'network-hook': ['/etc/NetworkManager/dispatcher.d/99-x', '/etc/network/if-up.d/x'].map((p) => file(p)),
@@ -56,7 +64,10 @@ export const CASES: Record<string, C[]> = {
   'python-startup': ['/usr/lib/python3/dist-packages/evil.pth', '/home/u/.local/lib/python3.11/site-packages/x.pth', '/usr/lib/python3.11/sitecustomize.py', '/home/u/.local/lib/python3.11/site-packages/usercustomize.py'].map((p) => file(p)),
   'python-bytecode': [file(`${PYDIR}/__pycache__/m.cpython-311.pyc`), file(`${PYDIR}/__pycache__/m.cpython-311.opt-1.pyc`), file(`${PYDIR}/__pycache__/m.pypy39.opt-2.pyc`, 'modified'),
     { path: `${PYDIR}/__pycache__/m.cpython-312.pyc`, change: 'added', type: 'symlink', target: '/tmp/evil.pyc' }],
-  'rc-file': ['/home/u/.bashrc', '/root/.profile', '/home/u/.zshrc', '/home/u/.vimrc'].map((p) => file(p, 'modified')),
+  'rc-file': ['/home/u/.bashrc', '/root/.profile', '/home/u/.zshrc', '/home/u/.vimrc', '/home/u/.bash_completion', '/root/.gdbinit', '/home/u/.gdbearlyinit', '/home/u/.pdbrc',
+    '/home/u/.config/tmux/tmux.conf', '/etc/tmux.conf', '/home/u/.config/direnv/direnvrc', '/home/u/.config/direnv/lib/x.sh', '/etc/gdb/gdbinit', '/etc/gdb/gdbinit.d/x.gdb', '/etc/gdb/gdbearlyinit',
+    '/home/u/.config/gdb/gdbinit', '/home/u/.config/gdb/gdbearlyinit', '/home/u/.ipython/profile_default/startup/00-x.py', '/root/.ipython/profile_work/ipython_config.py', '/home/u/.ipython/profile_default/ipython_kernel_config.py',
+    '/etc/perl/sitecustomize.pl', '/etc/perl/Net/HTTP.pm', '/etc/perl/strict.pm'].map((p) => file(p, 'modified')),
   setid: [
     { path: '/opt/x/helper', change: 'added', type: 'file', up: st('file', 0o4755) },
     { path: '/usr/bin/tool', change: 'metadata', type: 'file', up: st('file', 0o2755), details: ['mode 755→2755'] },
@@ -70,6 +81,11 @@ export const CASES: Record<string, C[]> = {
     { path: '/usr/local/bin', change: 'metadata', type: 'dir', up: { ...st('dir', 0o755), uid: 1000 }, host: st('dir', 0o755), details: ['owner 0:0→1000:0'] },
     { path: '/usr', change: 'metadata', type: 'dir', up: { ...st('dir', 0o755), uid: 1000 }, host: st('dir', 0o755), details: ['owner 0:0→1000:0'] },
     { path: '/usr/bin', change: 'metadata', type: 'dir', up: { ...st('dir', 0o775), gid: 100 }, host: st('dir', 0o755), details: ['mode 755→775', 'owner 0:0→0:100'] },
+  ],
+  'path-dir-symlink': [
+    { path: '/sbin', change: 'modified', type: 'symlink', target: '/tmp/x' }, { path: '/usr/local/bin', change: 'replaced', type: 'symlink', target: '/tmp/x' },
+    { path: '/usr', change: 'replaced', type: 'symlink', target: '/tmp/x' }, { path: '/opt/tool/bin', change: 'added', type: 'symlink', target: '/tmp/x' },
+    { path: '/home/u/bin', change: 'added', type: 'symlink', target: '/tmp/x' }, { path: '/home/v/.local/bin', change: 'added', type: 'symlink', target: '/tmp/x' },
   ],
   'shared-library': ['/usr/lib/x86_64-linux-gnu/libevil.so.1', '/usr/local/lib/libx.so', '/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib64/liby.so.2.3'].map((p) => file(p)),
   'path-command': ['/usr/local/bin/tool', '/home/u/.local/bin/x', '/opt/tool/bin/y', '/usr/games/sl', '/usr/local/games/g'].map((p) => file(p)),
@@ -87,6 +103,8 @@ export const CASES: Record<string, C[]> = {
   'ruby-config': ['/home/u/.gemrc', '/root/.bundle/config', '/etc/gemrc'].map((p) => file(p)),
   'fetch-config': ['/home/u/.wgetrc', '/root/.curlrc', '/home/u/.config/.curlrc', '/etc/wgetrc'].map((p) => file(p)),
   'gnupg-config': ['/home/u/.gnupg/gpg.conf', '/root/.gnupg/gpg-agent.conf', '/home/u/.gnupg/dirmngr.conf'].map((p) => file(p, 'modified')),
+  'user-site': ['/home/u/.local/lib/python3.11/site-packages/requests/__init__.py', '/root/.local/lib/python3.12/site-packages/json.py', '/home/u/.local/lib/python3.11/site-packages/x/__pycache__/y.cpython-311.pyc',
+    '/home/u/.local/lib/python3.11/site-packages/x-1.0.dist-info/RECORD'].map((p) => file(p)),
   'apt-lists': [file('/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease', 'modified'), file('/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4', 'modified'),
     file('/var/lib/apt/lists/evil.example_dists_x_InRelease'), file('/var/lib/apt/lists/auxfiles/x'),
     { path: '/var/lib/apt/lists/x_Packages', change: 'added', type: 'symlink', target: '/tmp/evil' }, { path: '/var/lib/apt/lists/x_InRelease', change: 'replaced', type: 'file' }],
@@ -103,6 +121,13 @@ export const CASES: Record<string, C[]> = {
     '/home/u/.gradle/caches/modules-2/files-2.1/org.x/y/1.0/0a1b2c/y-1.0.jar', '/home/u/.gradle/caches/build-cache-1/0123abcd'].map((p) => file(p)),
   'uv-cache': ['/home/u/.cache/uv/archive-v0/Xy12ab/six.py', '/root/.cache/uv/wheels-v5/pypi/six/1.16.0-py2.py3-none-any.http', '/home/u/.cache/uv/sdists-v9/pypi/x/1.0/ab/x-1.0-py3-none-any.whl',
     '/home/u/.cache/uv/simple-v16/pypi/six.rkyv', '/home/u/.cache/uv/git-v0/checkouts/4b8f/1a2b3c/setup.py', '/home/u/.local/share/uv/python/cpython-3.12.7-linux-x86_64-gnu/bin/python3.12', '/root/.local/share/uv/tools/ruff/bin/ruff'].map((p) => file(p)),
+  'world-writable': [
+    { path: '/opt/x/d', change: 'added', type: 'dir', up: st('dir', 0o777) }, { path: '/opt/x/d/f', change: 'added', type: 'file', up: st('file', 0o666) },
+    { path: '/home/u/notes/run.sh', change: 'modified', type: 'file', up: st('file', 0o757) },
+    { path: '/srv/share', change: 'metadata', type: 'dir', up: st('dir', 0o777), details: ['mode 755→777'] },
+    { path: '/etc/x.conf', change: 'metadata', type: 'file', up: st('file', 0o646), details: ['mode 644→646'] },
+    { path: '/opt/x/e', change: 'replaced', type: 'dir', up: st('dir', 0o2777) },
+  ],
   'other-owner': [
     { path: '/opt/x', change: 'added', type: 'file', up: { ...st('file', 0o644), uid: 1000, gid: 1000 }, details: ['owner 1000:1000'], givenAway: true },
     { path: '/etc/x.d', change: 'added', type: 'dir', up: { ...st('dir', 0o775), gid: 100 }, details: ['owner 0:100'], givenAway: true },
@@ -124,9 +149,16 @@ export const ORDINARY: C[] = [
   { path: '/usr/local/bin/tool', change: 'deleted', type: 'file' },
   file('/var/lib/dpkg/info/coreutils.list'), file('/var/lib/dpkg/info/coreutils.md5sums'), { path: '/var/lib/dpkg/info/sl.postinst', change: 'deleted', type: 'file' }, file('/etc/apt/apt.conf.orig'),
   { path: '/usr/local/bin', change: 'metadata', type: 'dir', up: st('dir', 0o775), details: ['mode 755→775'] },
-  { path: '/srv/share', change: 'metadata', type: 'dir', up: st('dir', 0o777), details: ['mode 755→777'] },
+  // Sticky (/tmp's shape), group-writable, a symlink (always 777), a fifo (holds no code),
+  // only the mtime of an already world-writable file, deleted.
+  { path: '/srv/tmp', change: 'added', type: 'dir', up: st('dir', 0o1777) }, { path: '/srv/g', change: 'added', type: 'file', up: st('file', 0o664) },
+  { path: '/srv/l', change: 'added', type: 'symlink', up: st('symlink', 0o777), target: 'x' }, { path: '/srv/p', change: 'added', type: 'fifo', up: st('fifo', 0o666) },
+  { path: '/srv/w', change: 'metadata', type: 'file', up: st('file', 0o666), details: ['mtime'] }, { path: '/srv/w2', change: 'deleted', type: 'file', up: st('file', 0o666) },
   { path: '/opt/x/tool', change: 'added', type: 'file', up: st('file', 0o755) },
   { path: '/usr/local/lib', change: 'added', type: 'dir', up: st('dir', 0o755) },
+  // A PATH dir's symlink deleted, a symlink beside one, a symlink's metadata.
+  { path: '/usr/local/bin', change: 'deleted', type: 'symlink' }, { path: '/usr/local/share', change: 'replaced', type: 'symlink', target: '/tmp/x' },
+  { path: '/home/u/src/bin', change: 'added', type: 'symlink', target: '/tmp/x' }, { path: '/sbin', change: 'metadata', type: 'symlink', details: ['mtime'] },
   // Another user's, in that user's dir (classify.ts said it is not given away).
   { path: '/home/u/notes/x', change: 'added', type: 'file', up: { ...st('file', 0o664), uid: 1000, gid: 1000 } },
   // No source beside it (Python does not import it), a source gone, deleted bytecode, a sourceless .pyc's name.
@@ -153,5 +185,14 @@ export const ORDINARY: C[] = [
   // A project's own uv.toml and Gradle dir, uv's interpreter facts and lock, Gradle's metadata; deleting cache entries.
   file('/home/u/src/p/uv.toml'), file('/home/u/src/p/.gradle/8.5/fileHashes/fileHashes.bin'), file('/home/u/src/p/.gradle/wrapper/dists/x'), file('/home/u/.cache/uv/interpreter-v4/ab/cd.msgpack'), file('/home/u/.cache/uv/.lock'), file('/home/u/src/p/.config/uv/uv.toml'), file('/home/u/src/p/.cache/uv/archive-v0/x/y.py'),
   { path: '/home/u/.gradle/wrapper/dists/gradle-8.5-bin/x/gradle-8.5/bin/gradle', change: 'deleted', type: 'file' }, { path: '/home/u/.cache/uv/archive-v0/Xy12ab', change: 'added', type: 'dir' },
+  // Beside the new rules: a checkout of sbx's sources, another dir of its name, sudo's other
+  // files, a project's own site-packages (a venv's, under .local in a tree), kernel and perl
+  // files that run nothing, bash-completion's own helpers dir, an mtime only.
+  file(`${PACKAGE_ROOT}/cli/main.ts`), file(`${PACKAGE_ROOT}/test/unit/x.ts`), file(`${PACKAGE_ROOT}-old/dist/bin/sbx.js`), file(`${PACKAGE_ROOT}/distx`),
+  { path: `${PACKAGE_ROOT}/policies/fold.json`, change: 'metadata', type: 'file', up: st('file', 0o644), details: ['mtime'] },
+  file('/etc/sudo_logsrvd.conf'), file('/etc/sudo.conf.bak'), file('/home/u/src/p/.local/lib/python3.11/site-packages/x.py'), file('/home/u/venv/lib/python3.11/site-packages/x.py'),
+  { path: '/home/u/.local/lib/python3.11/site-packages/x', change: 'added', type: 'dir' }, { path: '/home/u/.local/lib/python3.11/site-packages/y.py', change: 'deleted', type: 'file' },
+  file('/etc/kernel/cmdline'), file('/etc/kernel/install.conf'), file('/etc/initramfs-tools/modules'), file('/etc/perl/CPAN/Config.txt'), file('/usr/share/bash-completion/helpers/x'),
+  file('/home/u/src/tmux.conf'), file('/home/u/.config/gdb/notes'), file('/home/u/.ipython/profile_default/history.sqlite'), file('/etc/X11/Xresources/x'), file('/etc/tmpfiles.conf'),
   file('/home/u/.cargo/.package-cache'), file('/home/u/.cargo/.crates.toml'), file('/home/u/.config/pip/pip.conf.bak'), file('/etc/maven/logging/simplelogger.properties'),
 ];

@@ -8,6 +8,7 @@ import { viewKind, isGroup, type FoldSpec } from '../../sandbox-core/changes/gro
 import { globLiteral, globRegExp } from '../../sandbox-core/changes/glob.js';
 import { SENSITIVE_RULES, sensitiveContext, sensitiveRule } from '../../sandbox-core/changes/sensitive.js';
 import { fromUser } from '../../sandbox-core/base/bpath.js';
+import { PACKAGE_ROOT } from '../../sandbox-core/package-root.js';
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
 
 const added = (path: string, type: Change['type'] = 'file', size = 1): Change => ({ path, change: 'added', type, size });
@@ -127,14 +128,16 @@ test('the first sensitive rule is the table\'s first match, for paths near every
   const st = (perm: number): EntryStat => ({ type: 'file', perm, uid: 0, gid: 0, size: 1, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 1, dev: 1, nlink: 1, rdev: 0 });
   const paths = ['/etc/profile', '/etc/profile.d/x', '/home/u/.bashrc', '/usr/bin/tool', '/usr/lib/libx.so.1', '/etc/ssh/x', '/home/u/.ssh/k',
     '/srv/app/.git/hooks/pre-commit', '/usr/lib/python3/site-packages/x.pth', '/tmp/plain', '/home/u/notes.txt', '/etc/cron.d/j',
-    '/usr/local/bin/x', '/home/u/\u00e9t\u00e9/.bashrc', '/etc/passwd', '/opt/x/y'];
+    '/usr/local/bin/x', '/home/u/\u00e9t\u00e9/.bashrc', '/etc/passwd', '/opt/x/y', '/etc/sudo.conf', '/etc/tmpfiles.d/x.conf', '/etc/kernel/postinst.d/x',
+    '/home/u/.local/lib/python3.11/site-packages/m.py', '/home/u/.local/lib/python3.11/site-packages/x.pth', '/etc/perl/x.pm', '/home/u/.config/tmux/tmux.conf', '/home/u/.gdbinit',
+    '/usr/share/bash-completion/completions/x', `${PACKAGE_ROOT}/policies/fold.json`, `${PACKAGE_ROOT}/cli/main.ts`];
   for (const raw of paths) {
-    for (const perm of [0o644, 0o4755]) {
+    for (const perm of [0o644, 0o4755, 0o666]) {
       for (const change of ['added', 'deleted', 'modified'] as const) {
         const c = { path: fromUser(raw), change, type: 'file' as const, up: st(perm) };
         const p = Buffer.from(c.path, 'latin1').toString('utf8');
         const facts = { change, type: 'file' as const, perm, caps: false };
-        const want = SENSITIVE_RULES.find((r) => r.paths?.some((re) => re.test(p)) || r.test?.(facts, p, ctx)) ?? null;
+        const want = SENSITIVE_RULES.find((r) => (r.paths?.some((re) => re.test(p)) || r.test?.(facts, p, ctx)) && !r.harmless?.(facts, p)) ?? null;
         assert.is(sensitiveRule(c, ctx)?.id, want?.id, `${raw} ${change} ${perm.toString(8)}`);
       }
     }
