@@ -19,7 +19,6 @@ const crypto = (): typeof import('node:crypto') => builtin('node:crypto');
 // Baked in by scripts/bundle.mjs; absent when running the tsc output (tests, benches).
 declare const __SBX_HELPER_VERSION__: string | undefined;
 
-
 export type HelperOrigin = 'SBX_HELPER' | 'package' | 'cache';
 export interface Helper { path: string; origin: HelperOrigin }
 
