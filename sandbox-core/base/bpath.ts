@@ -56,6 +56,8 @@ function utf8SeqLen(b: Buffer, i: number): number {
   return n;
 }
 
+/** Characters a terminal shows as nothing (escapeChar says why). */
+const INVISIBLE = /^[\p{Cf}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0]$/u;
 function escapeChar(ch: string, keepBackslash = false): string {
   const cp = ch.codePointAt(0)!;
   if (ch === '\n') return '\\n';
@@ -63,8 +65,11 @@ function escapeChar(ch: string, keepBackslash = false): string {
   if (ch === '\r') return '\\r';
   if (ch === '\\') return keepBackslash ? ch : '\\\\';
   if (cp < 0x20 || cp === 0x7f) return `\\x${cp.toString(16).padStart(2, '0')}`;
-  // C1 controls and bidi overrides can repaint or reorder what the terminal shows.
-  if ((cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) {
+  // C1 controls and bidi overrides can repaint or reorder what the terminal shows; the other
+  // format characters (zero-width spaces and joiners, bidi marks, a BOM, tags), line and
+  // paragraph separators and the blank Hangul fillers are not seen at all, so a name holding
+  // one would read as another (`/usr/bin/sudo\u{200b}` as the host's sudo).
+  if ((cp >= 0x80 && cp <= 0x9f) || INVISIBLE.test(ch)) {
     return `\\u{${cp.toString(16)}}`;
   }
   return ch;

@@ -24,6 +24,18 @@ test('no sbx module writes to stderr except through cli/output.ts (one output pa
   assert.equal(offenders, []);
 });
 
+test('characters a terminal shows as nothing are escaped, so no name reads as another; visible ones stay', () => {
+  // Zero-width space, joiner, LRM/RLM marks, BOM, word joiner, a tag, line/paragraph separators, Hangul fillers.
+  for (const cp of [0x200b, 0x200d, 0x200e, 0x200f, 0xfeff, 0x2060, 0xe0041, 0x2028, 0x2029, 0x3164, 0x115f, 0x00ad]) {
+    const ch = String.fromCodePoint(cp);
+    const want = `/usr/bin/sudo\\u{${cp.toString(16)}}`;
+    assert.is(display(fromUser(`/usr/bin/sudo${ch}`)), want, cp.toString(16));
+    assert.is(displayText(`/usr/bin/sudo${ch}`), want, cp.toString(16));
+    assert.is(terminalSafe(`/usr/bin/sudo${ch}`), want, cp.toString(16));
+  }
+  for (const v of ['caf\u00e9', '\u65e5\u672c\u8a9e', 'na\u0308ive', '\u{1f600}']) assert.is(display(fromUser(`/x/${v}`)), `/x/${v}`, v);
+});
+
 test('terminalSafe escapes controls and leaves escaped values as they are', () => {
   assert.is(terminalSafe('a\x1b[31mb\x07\u009bc\u202e'), 'a\\x1b[31mb\\x07\\u{9b}c\\u{202e}');
   for (const v of ['evil\x1b[31mRED', 'caf\u00e9\x1b', 'back\\slash\n']) {
