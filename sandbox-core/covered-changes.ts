@@ -78,22 +78,24 @@ export function unplannedLayers(existing: readonly Layer[], units: readonly Engi
  * The plan with a unit for each layer of the sandbox whose mount is gone but whose dir is still
  * a directory on the host (`isDir`, not following a symlink) inside a tree the plan overlays:
  * an overlay of its engine (`fuse` for a fuse-overlayfs layer, when `fuse` says one can be
- * mounted), placed after the units of the trees it is in. Layers it cannot place stay unplanned.
+ * mounted), placed after the units of the trees it is in; and the layers it could not place,
+ * which stay unplanned.
  */
-export function withOldPlaces(units: readonly EngineUnit[], existing: readonly Layer[], isDir: (p: string) => boolean, fuse: boolean): EngineUnit[] {
+export function withOldPlaces(units: readonly EngineUnit[], existing: readonly Layer[], isDir: (p: string) => boolean, fuse: boolean): { units: EngineUnit[]; unplaced: Layer[] } {
   const out = [...units];
+  const unplaced: Layer[] = [];
   for (const l of unplannedLayers(existing, out)) {
     const engine = l.format === 'fuse' || l.fuseLower ? 'fuse' : 'kernel';
-    if ((engine === 'fuse' && !fuse) || !isDir(l.target)) continue;
+    if ((engine === 'fuse' && !fuse) || !isDir(l.target)) { unplaced.push(l); continue; }
     // The nearest unit at or above it must be a layer's (not a bind, /proc, a stand-in file).
     let parent = -1;
     for (let i = 0; i < out.length; i++) if (isBelow(l.target, out[i]!.path) && (parent < 0 || out[i]!.path.length > out[parent]!.path.length)) parent = i;
     const above = parent >= 0 ? out[parent]! : null;
-    if (!above || (above.kind !== 'overlay' && above.kind !== 'skeleton')) continue;
+    if (!above || (above.kind !== 'overlay' && above.kind !== 'skeleton')) { unplaced.push(l); continue; }
     // After its tree's units that sort before it: a dir's mounts come after its parent's.
     let at = parent + 1;
     while (at < out.length && isBelow(out[at]!.path, above.path) && out[at]!.path < l.target) at++;
     out.splice(at, 0, { kind: 'overlay', path: l.target, engine });
   }
-  return out;
+  return { units: out, unplaced };
 }

@@ -153,7 +153,6 @@ function hostStat(seen: HostStats, host: string): Stats {
   return st;
 }
 
-
 /** A store entry whose own directories (layer dirs, upper, work) are not plain directories was tampered with. */
 function tampered(meta: SandboxMeta, what: string): SbxError {
   return new SbxError(`sandbox ${meta.id}: ${what} in its store directory is a symlink or not a directory: refusing to use it`, 125, `'sbx discard ${meta.id}' removes it`);
@@ -290,8 +289,7 @@ async function settleOldLayers(meta: SandboxMeta, units: EngineUnit[], ref: stri
     const error = s.errors.find((e) => e.includes(l.target));
     if (!held.has(l) && error !== undefined) held.set(l, `what it holds in ${display(l.target)} (${error})`);
   }
-  const placed = withOldPlaces(units, [...held.keys()], placeable, fuse);
-  const out = unplannedLayers([...held.keys()], placed)[0];
+  const { units: placed, unplaced: [out] } = withOldPlaces(units, [...held.keys()], placeable, fuse);
   if (out) {
     throw new SbxError(`sandbox ${ref}: ${held.get(out)!} would be hidden in this run: ${display(out.target)} had a layer of its own when the sandbox was made (a mount was there, or below it), and the host has no mount there now; nothing ran`, 125, `make ${display(out.target)} a directory again (or mount it) to run in it, or review it with 'sbx diff ${ref}' and commit or export it first`);
   }

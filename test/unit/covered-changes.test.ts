@@ -60,11 +60,12 @@ test('a layer whose mount is gone keeps its place over its dir, after the units 
   const units: EngineUnit[] = [overlay('/'), overlay('/home/u'), overlay('/home/u/a'), overlay('/home/u/z'), { kind: 'special', path: '/proc' }, overlay('/srv')];
   const layer = (target: string, format: Layer['format'] = 'kernel'): Layer => ({ target, dir: 'L009', format });
   const dirs = new Set(['/home/u/m', '/proc/x', '/usr/fuse', '/']);
-  const placed = withOldPlaces(units, [...existing, layer('/home/u/m'), layer('/proc/x'), layer('/usr/fuse', 'fuse'), layer('/gone')], (p) => dirs.has(p), false);
+  const { units: placed, unplaced } = withOldPlaces(units, [...existing, layer('/home/u/m'), layer('/proc/x'), layer('/usr/fuse', 'fuse'), layer('/gone')], (p) => dirs.has(p), false);
+  assert.equal(unplaced.map((l) => l.target), ['/proc/x', '/usr/fuse', '/gone']);
   assert.equal(placed.map((u) => u.path), ['/', '/home/u', '/home/u/a', '/home/u/m', '/home/u/z', '/proc', '/srv']);
   assert.equal(placed[3], { kind: 'overlay', path: '/home/u/m', engine: 'kernel' });
   // With fuse-overlayfs at hand a fuse layer is placed too, as a fuse unit.
-  const fused = withOldPlaces(units, [layer('/usr/fuse', 'fuse')], (p) => dirs.has(p), true);
+  const fused = withOldPlaces(units, [layer('/usr/fuse', 'fuse')], (p) => dirs.has(p), true).units;
   assert.equal(fused.find((u) => u.path === '/usr/fuse'), { kind: 'overlay', path: '/usr/fuse', engine: 'fuse' });
 });
 
