@@ -123,9 +123,12 @@ export async function executeRun(o: RunOptions): Promise<number> {
   const hideSecrets = o.hideSecrets || ((net || o.allowNet.length > 0) && !o.allowSecrets);
   // What an earlier run without a network saw (~/.ssh, tokens) it may have copied into the
   // sandbox, out of reach of this run's hiding: with a network now, the copy could leave.
-  if (inSandbox?.secretsSeen && (net || o.allowNet.length > 0) && !o.allowSecrets) {
+  // A sandbox made before sbx recorded this has no record: it may have, so it is refused too.
+  if (inSandbox && inSandbox.secretsSeen !== false && (net || o.allowNet.length > 0) && !o.allowSecrets) {
     const ref = displayText(inSandbox.name ?? inSandbox.id);
-    throw new SbxError(`sandbox ${ref}: an earlier run in it had your credentials in sight (it had no network then), and what it copied is out of reach of --hide-secrets; with a network now a copy could leave; nothing ran`, 125,
+    const saw = inSandbox.secretsSeen ? 'an earlier run in it had your credentials in sight (it had no network then)'
+      : 'it was made by an older sbx that did not record whether a run in it had your credentials in sight';
+    throw new SbxError(`sandbox ${ref}: ${saw}, and what it copied is out of reach of --hide-secrets; with a network now a copy could leave; nothing ran`, 125,
       `check what it holds with 'sbx diff ${ref}' and add --allow-secrets if none of it is a secret, or run the networked step in a new sandbox`);
   }
   let env: NodeJS.ProcessEnv = lowerView ? imageEnv(lowerView.process.env, o.envSet) : o.cleanEnvFlag ? cleanEnv(process.env, process.cwd()) : process.env;

@@ -82,8 +82,9 @@ export interface SandboxMeta {
   /**
    * A run in it had the user's credential stores and secret variables in sight (no
    * --hide-secrets: it had no network): copies of them may be in it, and a run with a network
-   * is refused unless --allow-secrets (cli/run-exec.ts). Absent in sandboxes made before
-   * 2026-12-04: unknown.
+   * is refused unless --allow-secrets (cli/run-exec.ts). Written false when the sandbox is
+   * made; absent in sandboxes made before 2026-12-05, whose runs were not recorded: unknown,
+   * and refused the same way.
    */
   secretsSeen?: boolean;
   /** Host dirs the user cannot read, shown empty and writable inside (fuse layers): never "emptied". */

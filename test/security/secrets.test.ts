@@ -1,7 +1,7 @@
 // --hide-secrets, its default with --net, --allow-secrets and --clean-env, seen from inside.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -140,6 +140,17 @@ test('a network for a sandbox whose earlier run had the secrets in sight is refu
     const n = sbx(['run', '--in', 'hidit', '-q', '--net', '--', 'true'], { store, env });
     assert.is(n.code, 125);
     assert.match(n.stderr, '--net: sandbox hidit was made without the host\'s network');
+    // Made by an sbx that kept no record: unknown, refused the same way.
+    const id = readdirSync(store).find((d) => /^[0-9a-f]{8}$/.test(d) && JSON.parse(readFileSync(join(store, d, 'meta.json'), 'utf8')).name === 'hidit')!;
+    const metaFile = join(store, id, 'meta.json');
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Record<string, unknown>;
+    assert.is(meta.secretsSeen, false);
+    delete meta.secretsSeen;
+    writeFileSync(metaFile, JSON.stringify(meta));
+    const old = sbx(['run', '--in', 'hidit', '-q', '--allow-net', 'example.test:80', '--', 'true'], { store, env });
+    assert.is(old.code, 125, old.stderr);
+    assert.match(old.stderr, 'sbx: error: sandbox hidit: it was made by an older sbx that did not record whether a run in it had your credentials in sight');
+    assert.is(sbx(['run', '--in', 'hidit', '-q', '--allow-net', 'example.test:80', '--allow-secrets', '--', 'true'], { store, env }).code, 0);
     for (const s of ['sawit', 'hidit']) sbx(['discard', s], { store, env });
   } finally { rmSync(own, { recursive: true, force: true }); }
 });
