@@ -491,8 +491,9 @@ class WalkDecoder {
     // lacks one (a helper that read no request) would otherwise read as a layer with no change.
     if (this.layerStarts.length !== this.jobLayers.length) throw new SbxError(`sbx-helper scan: answered ${this.layerStarts.length} of ${this.jobLayers.length} layers`);
     const { entries, errors, layerBytes, shownEmpty } = this;
-    if (shownEmpty.length) for (const e of entries) if (e.opaque && shownEmpty.includes(e.host)) e.opaque = false;
-    if (this.madeForBinds.length) keepFilledBindParents(entries, this.madeForBinds);
+    const made = shownEmpty.length ? vanishedShownEmpty(entries, shownEmpty) : [];
+    if (this.madeForBinds.length) made.push(...this.madeForBinds);
+    if (made.length) keepFilledMadeDirs(entries, made);
     if (this.unreadable.length) settleUnreadable(this.layersRoot, this.unreadable, errors);
     // A names-only scan did not stat the new files: their blocks are unknown.
     return { entries, layerStarts: this.layerStarts, errors: errors.filter((e) => e), layerBytes: this.opts.namesOnly ? NaN : layerBytes, ...(this.opts.namesOnly || this.opts.columns ? { named: this.named } : {}) };
@@ -1004,16 +1005,40 @@ function originPath(target: string, v: Buffer): string {
 }
 
 /**
- * A dir the helper made for a bind in which the command also put something is the command's
- * new dir after all: without it, what it holds could not be committed.
+ * Clears the opaque mark of the dirs shown empty (it hid nothing the host showed the user) and
+ * returns those of them the host removed while the sandbox lived, with the dirs the layer made
+ * to hold them that the host lacks too, now marked as sbx's own (`skeleton`): they were never
+ * the command's, and would otherwise read as added (and a commit would make them again).
  */
-function keepFilledBindParents(entries: UpperEntry[], made: number[]): void {
+function vanishedShownEmpty(entries: UpperEntry[], shownEmpty: string[]): number[] {
+  const made = new Set<number>();
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (!e.opaque || !shownEmpty.includes(e.host)) continue;
+    e.opaque = false;
+    for (let k = i; k >= 0 && !made.has(k); k = entries[k]!.parent) {
+      const d = entries[k]!;
+      if (d.host0 || d.whiteout || d.up?.type !== 'dir' || d.skeleton) break;
+      d.skeleton = true;
+      made.add(k);
+    }
+  }
+  return [...made];
+}
+
+/**
+ * A dir sbx made (for a bind, or to show an unreadable dir the host has since removed) in
+ * which the command also put something is the command's new dir after all: without it, what
+ * it holds could not be committed. A whiteout of a name the host lacks puts nothing there.
+ */
+function keepFilledMadeDirs(entries: UpperEntry[], made: number[]): void {
   const isMade = new Set(made);
   const filled = new Uint8Array(entries.length);
   // Children come after their parents: one backward pass carries "holds something" upwards.
   for (let i = entries.length - 1; i >= 0; i--) {
-    const p = entries[i]!.parent;
-    if (p >= 0 && isMade.has(p) && (!isMade.has(i) || filled[i])) filled[p] = 1;
+    const e = entries[i]!;
+    const p = e.parent;
+    if (p >= 0 && isMade.has(p) && (isMade.has(i) ? filled[i] : !e.whiteout || e.host0)) filled[p] = 1;
   }
   for (const i of made) if (filled[i]) entries[i]!.skeleton = false;
 }

@@ -4,9 +4,10 @@
 // every file is readable: the unprivileged run covers this.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, rmSync } from 'node:fs';
-import { provenStore, sbx } from '../helpers/sbx.js';
-import { testUnless, USER_CASE } from '../helpers/skip.js';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { IS_ROOT, SBX, provenStore, sbx, testUserCanRunSbx } from '../helpers/sbx.js';
+import { ROOT_CASE, testUnless, USER_CASE } from '../helpers/skip.js';
 
 const store = provenStore();
 
@@ -63,6 +64,40 @@ testUnless(USER_CASE)('commit refuses such a file once, with its reason, and com
     sbx(['discard', name], { store });
     rmSync(`${home}/${tag}-c1`, { force: true });
     rmSync(`${home}/${tag}-c0`, { force: true });
+  }
+});
+
+// A dir the user cannot read is shown empty inside (sbx's opaque dir in the layer). When the
+// host removed it while the sandbox lived, that dir of sbx's read as added, and a commit would
+// have made it again; one the command put something in is the command's to add. The dirs are
+// root's, under /var (which the view walks for such dirs); the runs are the test user's.
+const userRuns = testUserCanRunSbx();
+testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run this build'), { missing: IS_ROOT })('an unreadable dir shown empty that the host removed meanwhile is no change, unless the command filled it', () => {
+  const tree = `/var/tmp/sbx-vanish-${process.pid}`;
+  const gone = `/var/tmp/sbx-vanish2-${process.pid}`;
+  const userStore = mkdtempSync('/home/sbxtest/sbx-vanish-store-');
+  const asUser = (...args: string[]): SpawnSyncReturns<string> => spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', '--reset-env', 'env', `SBX_HOME=${userStore}`, 'HOME=/home/sbxtest', 'PATH=/usr/bin:/bin',
+    process.execPath, SBX, ...args], { encoding: 'utf8', cwd: '/', input: '' });
+  try {
+    spawnSync('chown', ['sbxtest:sbxtest', userStore]);
+    for (const d of [`${tree}/closed`, `${tree}/filled`, `${gone}/closed`]) { mkdirSync(d, { recursive: true }); chmodSync(d, 0o700); }
+    const r = asUser('run', '-q', '--name', 'vanish', '--', 'sh', '-c', `ls -A ${tree}/closed && echo new > ${tree}/filled/new`);
+    assert.is(r.status, 0, r.stderr);
+    const changes = (): string[] => {
+      const d = asUser('diff', 'vanish', '--json');
+      assert.is(d.status, 0, d.stderr);
+      return (JSON.parse(d.stdout) as { changes: Array<{ path: string; change: string }> }).changes
+        .filter((c) => c.path.startsWith('/var/tmp/sbx-vanish')).map((c) => `${c.change} ${c.path}`);
+    };
+    assert.equal(changes(), [`added ${tree}/filled/new`]);
+    for (const d of [`${tree}/closed`, `${tree}/filled`]) rmSync(d, { recursive: true });
+    rmSync(gone, { recursive: true });
+    assert.equal(changes(), [`added ${tree}/filled`, `added ${tree}/filled/new`]);
+    assert.is(asUser('discard', 'vanish').status, 0);
+  } finally {
+    rmSync(tree, { recursive: true, force: true });
+    rmSync(gone, { recursive: true, force: true });
+    rmSync(userStore, { recursive: true, force: true });
   }
 });
 
