@@ -39,7 +39,11 @@ import { isoTime } from './units.js';
 import type { LimitOps } from './limits.js';
 import { layerDirs, throughFuse, upperOf, type Layer, type RunOptionsRecord, type SandboxMeta } from './types.js';
 
-export interface BindRequest { host: string; inside: string; readOnly: boolean }
+export interface BindRequest {
+  host: string; inside: string; readOnly: boolean;
+  /** Root's remapped view: its filesystem refused an idmapped mount (proc, sysfs, devtmpfs), so it is bound as it is. */
+  plainIds?: boolean;
+}
 
 export interface RunRequest {
   command: string[];
@@ -84,6 +88,8 @@ export interface RunRequest {
   onSpawn?: (pid: number) => void;
   /** Lines sbx says before the command starts (fallbacks, read-only paths). */
   onNotice?: (line: string) => void;
+  /** The lines an earlier attempt of this run said (a re-plan starts the launch again): not said twice. */
+  said?: Set<string>;
   /** --allow-net entries: the command reaches only these, through sbx's proxy. */
   allowNet?: string[];
   /** --allow-net's direct path: `seccomp` notifies connect(2), answered by the sandbox's supervisor. */
@@ -774,6 +780,9 @@ export function describeFailure(o: LaunchOutcome, command: string[]): SbxError |
       if (o.step === 'disk-copy-in' && (o.errno === 28 || o.errno === 122)) {
         return new SbxError(`the sandbox's saved changes do not fit in the --disk tmpfs (${errnoName(o.errno)} copying ${display(o.path ?? '?')}); nothing ran`, 125, 'pass a larger --disk');
       }
+      if (o.step === 'bind-idmap' && o.errno === 22) {
+        return new SbxError(`--bind${where}: its filesystem does not support idmapped mounts, which root's sandbox needs to write there with the host's owners; nothing ran`, 125, 'use --ro-bind, or --map-root (root inside is then root outside)');
+      }
       if (o.step === 'cwd') return new SbxError(`the working directory${where} does not exist inside the sandbox (${errnoName(o.errno)})`, 125, 'cd somewhere else first');
       return new SbxError(`sandbox setup failed at step '${o.step}'${where}: ${o.message ?? errnoName(o.errno)}`);
     }
@@ -856,7 +865,12 @@ function wholeView(meta: SandboxMeta, uid: number, ops: readonly SpecOp[]): bool
 
 export async function runSandbox(store: Store, req: RunRequest, replans = 0): Promise<RunResult> {
   const uid = process.getuid!(), gid = process.getgid!();
-  const notice = req.onNotice ?? ((): void => {});
+  const said = req.said ?? new Set<string>();
+  const notice = (line: string): void => {
+    if (said.has(line)) return;
+    said.add(line);
+    req.onNotice?.(line);
+  };
   let meta: SandboxMeta;
   const options: RunOptionsRecord = { net: req.net, keepUser: req.keepUser, mapRoot: !!req.mapRoot, policy: req.policyName, capabilities: req.capabilities, hide: req.hide, bind: req.bind };
   if (req.inSandbox) {
@@ -975,13 +989,13 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     const then = seen.get(path);
     return !now || (then !== undefined && (now.dev !== then.dev || now.ino !== then.ino));
   };
-  const replan = (): Promise<RunResult> => {
+  const replan = (change: Partial<RunRequest> = {}, counted = 1): Promise<RunResult> => {
     if (!req.inSandbox) {
       for (const d of layerDirs(meta.layers)) removeTree(join(meta.layersDir, d));
       meta.layers = [];
     }
     store.markSaved(meta);
-    return runSandbox(store, { ...req, inSandbox: meta }, replans + 1);
+    return runSandbox(store, { ...req, ...change, said, inSandbox: meta }, replans + counted);
   };
   // --disk: the helper copies the layers onto a tmpfs of that size and back afterwards.
   const diskDir = req.diskBytes ? join(meta.layersDir, 'disk') : null;
@@ -1086,7 +1100,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
     // count them as changes).
     // A user's bind: no setuid program or device node of the host's works through it (the
     // rest of the view is nodev and the filter refuses mknod: a bound /dev was the way round).
-    ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, ['rec', 'parents', 'nosuid-nodev', ...(b.readOnly ? ['ro' as const] : []), ...(idmap.shift ? ['idmap' as const] : [])]] })),
+    ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, ['rec', 'parents', 'nosuid-nodev', ...(b.readOnly ? ['ro' as const] : []), ...(idmap.shift && !b.plainIds ? ['idmap' as const] : [])]] })),
     // sbx's own dirs are not the sandbox's business: the store holds other sandboxes' layers,
     // and what the config and caches say, a later sbx runs (base/paths.ts ownDirs).
     ...ownDirsToHide(store.root, req.bind, !lower),
@@ -1168,6 +1182,16 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   // First: a lower layer's mount point gone or replaced when the helper maps it is the host
   // moving, not a filesystem without idmapped mounts, and must not turn root inside into root.
   if (o.kind === 'setup-failed' && (o.step === 'overlay-moved' || hostMoved() || movedAt(o.path))) return replan();
+  // A read-only bind whose filesystem cannot be idmapped (proc, sysfs, devtmpfs) is bound as
+  // it is: the owners the sandbox does not map show as nobody inside, which grants less, never
+  // more. A writable one is refused (describeFailure): what root inside made there would be
+  // the host's files of an unnamed uid. Nothing ran yet; each retry idmaps one bind fewer.
+  const plain = o.kind === 'setup-failed' && o.step === 'bind-idmap' && errnoName(o.errno) === 'EINVAL'
+    ? req.bind.find((b) => b.host === o.path && b.readOnly && !b.plainIds) : undefined;
+  if (plain) {
+    notice(`--ro-bind ${display(plain.host)}: its filesystem does not support idmapped mounts: its owners are shown as nobody inside`);
+    return replan({ bind: req.bind.map((b) => b === plain ? { ...b, plainIds: true } : b) }, 0);
+  }
   if (o.kind === 'setup-failed' && (o.step === 'idmap-lower' || o.step === 'idmap-userns') && !req.mapRoot && errnoName(o.errno) !== 'ENOENT') {
     // Nothing ran yet, so the identity mapping can take over safely.
     notice(`${o.path ?? 'a lower layer'} does not support idmapped mounts (${errnoName(o.errno)}): root inside is root outside for this run (as with --map-root)`);
@@ -1178,7 +1202,7 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
       meta.layers = [];
     }
     store.markSaved(meta);
-    return runSandbox(store, { ...req, mapRoot: true, inSandbox: meta }, replans);
+    return runSandbox(store, { ...req, mapRoot: true, said, inSandbox: meta }, replans);
   }
   // What the command wrote into the account files shown empty is no change (precopy.ts): said
   // where a review and a commit follow.
