@@ -1,7 +1,7 @@
 // sbx discard: remove saved sandboxes (the host was never touched).
 import { Command, Option } from 'clipanion';
 import { resolveEntryAnywhere, runnerAlive, type Store, type StoreEntry } from '../sandbox-core/store.js';
-import { liveCommitPid } from '../sandbox-core/commit/journal.js';
+import { liveHolder } from '../sandbox-core/commit/journal.js';
 import { removerIfBig } from '../sandbox-core/commit/remover.js';
 import { removeStagedCopies } from '../sandbox-core/commit/index.js';
 import { displayText } from '../sandbox-core/base/bpath.js';
@@ -45,6 +45,8 @@ function liveUse(store: Store, e: StoreEntry, name: string): string | null {
   const m = e.meta;
   if (m?.state === 'running' && m.runnerPid !== process.pid && runnerAlive(m)) return `is running a command (sbx pid ${m.runnerPid})`;
   // Its lock too: a commit that still scans and plans has not marked the sandbox committing yet.
-  const committer = liveCommitPid(store, e.id, name);
-  return committer !== null ? `is being committed${committer ? ` (sbx pid ${committer})` : ''}` : null;
+  const h = liveHolder(store, e.id, name);
+  if (h === null) return null;
+  const pid = h.pid ? ` (sbx pid ${h.pid})` : '';
+  return h.use === 'run' ? `has a run or its review still going${pid}` : `is being committed${pid}`;
 }

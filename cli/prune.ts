@@ -12,7 +12,7 @@ import { SbxError } from '../sandbox-core/base/errors.js';
 import { humanBytes } from './progress.js';
 import { info, line } from './output.js';
 import { age, eachStore, refusedStatus, storeLabel } from './ls.js';
-import { liveCommitPid } from '../sandbox-core/commit/journal.js';
+import { liveHolder } from '../sandbox-core/commit/journal.js';
 import { removerIfBig } from '../sandbox-core/commit/remover.js';
 
 interface Candidate { entry: StoreEntry; bytes: number | null; store: Store }
@@ -69,8 +69,10 @@ export class PruneCommand extends Command {
         const ref = displayText(e.meta?.name ?? e.id);
         if (state === 'running') { say(`  skipped ${ref}: its command is still running`); continue; }
         if (state === 'committing') { say(`  skipped ${ref}: an interrupted commit ('sbx commit ${e.id}' finishes it)`); continue; }
-        // A commit still scanning and planning holds its lock before it marks the sandbox.
-        if (liveCommitPid(store, e.id) !== null) { say(`  skipped ${ref}: it is being committed`); continue; }
+        // A commit still scanning and planning holds its lock before it marks the sandbox; a
+        // run's review waiting for its answer holds it with the sandbox marked saved.
+        const holder = liveHolder(store, e.id);
+        if (holder !== null) { say(`  skipped ${ref}: ${holder.use === 'run' ? 'a run in it or its review is still going' : 'it is being committed'}`); continue; }
         const createdMs = createdOf(store, e);
         if (now - createdMs < minAgeMs) { newer++; continue; }
         let bytes: number | null = null;
@@ -108,7 +110,7 @@ export class PruneCommand extends Command {
       // Asked again once removeId holds the entry: a run --in or a commit that began since the
       // list was made keeps its sandbox.
       // A big one goes to a detached remover, as `sbx discard` hands it on.
-      const r = c.store.removeId(c.entry.id, (e, name) => e.meta?.state === 'running' || e.meta?.state === 'committing' || liveCommitPid(c.store, e.id, name) !== null, [], removerIfBig(c.store, c.entry.id));
+      const r = c.store.removeId(c.entry.id, (e, name) => e.meta?.state === 'running' || e.meta?.state === 'committing' || liveHolder(c.store, e.id, name) !== null, [], removerIfBig(c.store, c.entry.id));
       if (r === 'gone') gone++;
       if (r === 'live') { live++; line(`  kept ${displayText(c.entry.meta?.name ?? c.entry.id)}: it began to be used meanwhile`); }
     }

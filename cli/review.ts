@@ -245,7 +245,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
   }
   if (opts.keep) {
     summary();
-    return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s! }, process.stdout);
+    return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, lockHeld: true, reviewed: s! }, process.stdout);
   }
   const tty = opts.interactive ? { input: process.stdin, terminal: !!process.stdin.isTTY, close: () => {} } : process.stderr.isTTY ? promptInput() : null;
   if (!tty) {
@@ -294,7 +294,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
         }
         rl.close();
         tty.close();
-        return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s!, ...(pick ? { pick, leftOutAs } : {}) }, process.stdout);
+        return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, lockHeld: true, reviewed: s!, ...(pick ? { pick, leftOutAs } : {}) }, process.stdout);
       }
       if (a === 'd' || a === 'discard') { store.remove(meta, bigRemover(s)); info(DISCARDED); return 0; }
       if (a === 'r' || a === 'review') {
@@ -315,7 +315,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
         if (pick === null) continue;
         rl.close();
         tty.close();
-        return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, reviewed: s!, pick, leftOutAs: 'not picked' }, process.stdout);
+        return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, lockHeld: true, reviewed: s!, pick, leftOutAs: 'not picked' }, process.stdout);
       }
       for (const l of ANSWERS) line(`  ${l}`);
     }

@@ -180,48 +180,54 @@ export async function executeRun(o: RunOptions): Promise<number> {
     allowNetDirect,
     limits,
   });
-  // Said even with -q: the command's end is not its own doing.
-  for (const l of result.endReasons) say(l);
-  if (result.error) throw result.error;
-  if (result.failure) say(result.failure);
-  if (result.signal !== null) info(`the command was killed by signal ${result.signal}`);
-  if (result.net) {
-    const { netSummaryLines } = await import('../sandbox-core/net/session.js');
-    for (const line of netSummaryLines(result.net, display)) info(`network: ${line}`);
-    if (!result.net.length) info('network: no connection was attempted');
+  // The sandbox stays this run's (no other run in it, commit, discard or prune) until the
+  // review has its answer and has acted on it.
+  try {
+    // Said even with -q: the command's end is not its own doing.
+    for (const l of result.endReasons) say(l);
+    if (result.error) throw result.error;
+    if (result.failure) say(result.failure);
+    if (result.signal !== null) info(`the command was killed by signal ${result.signal}`);
+    if (result.net) {
+      const { netSummaryLines } = await import('../sandbox-core/net/session.js');
+      for (const line of netSummaryLines(result.net, display)) info(`network: ${line}`);
+      if (!result.net.length) info('network: no connection was attempted');
+    }
+    // A quiet discard with no report (-n -q) scans and says nothing: reviewAfterRun would only
+    // remove the sandbox, so its code (review, change lists, rendering) is not even loaded.
+    if (o.discard && o.quiet && !o.report) {
+      store.remove(result.meta);
+      return result.exitStatus;
+    }
+    // A run whose helper found nothing in any layer ends as the review would (the summary's
+    // first line, the sandbox removed), without loading it: its modules' start was ~3 ms of a
+    // `run -n -- true`. The review still takes what it does more with an empty list: a report,
+    // --only/--exclude that match nothing (it warns), a named sandbox (it is saved).
+    if (result.reviewAnswer && changedNothing(result.reviewAnswer, result.meta.layers.length) && !o.report && !o.only.length && !o.exclude.length && (o.discard || !result.meta.name)) {
+      if (!o.quiet) rendered(changesHeading(colors.bold, NO_CHANGES));
+      store.remove(result.meta);
+      if (o.discard && !o.quiet) info(DISCARDED);
+      return result.exitStatus;
+    }
+    // Loaded only now: the change list and diff machinery cost nothing before the command starts.
+    const { reviewAfterRun } = await import('./review.js');
+    const reviewStatus = await reviewAfterRun(store, result.meta, {
+      keep: o.keep,
+      keepSetuid: o.keepSetuid,
+      discard: o.discard,
+      quiet: o.quiet,
+      only: o.only,
+      exclude: o.exclude,
+      report: o.report ?? null,
+      exitStatus: result.exitStatus,
+      durationMs: result.durationMs,
+      endReasons: result.endReasons,
+      net: result.net,
+      answer: result.reviewAnswer,
+    });
+    // --keep whose commit refused something (conflicts, denied paths) must not look like success.
+    return result.exitStatus === 0 && reviewStatus !== 0 ? reviewStatus : result.exitStatus;
+  } finally {
+    result.release();
   }
-  // A quiet discard with no report (-n -q) scans and says nothing: reviewAfterRun would only
-  // remove the sandbox, so its code (review, change lists, rendering) is not even loaded.
-  if (o.discard && o.quiet && !o.report) {
-    store.remove(result.meta);
-    return result.exitStatus;
-  }
-  // A run whose helper found nothing in any layer ends as the review would (the summary's
-  // first line, the sandbox removed), without loading it: its modules' start was ~3 ms of a
-  // `run -n -- true`. The review still takes what it does more with an empty list: a report,
-  // --only/--exclude that match nothing (it warns), a named sandbox (it is saved).
-  if (result.reviewAnswer && changedNothing(result.reviewAnswer, result.meta.layers.length) && !o.report && !o.only.length && !o.exclude.length && (o.discard || !result.meta.name)) {
-    if (!o.quiet) rendered(changesHeading(colors.bold, NO_CHANGES));
-    store.remove(result.meta);
-    if (o.discard && !o.quiet) info(DISCARDED);
-    return result.exitStatus;
-  }
-  // Loaded only now: the change list and diff machinery cost nothing before the command starts.
-  const { reviewAfterRun } = await import('./review.js');
-  const reviewStatus = await reviewAfterRun(store, result.meta, {
-    keep: o.keep,
-    keepSetuid: o.keepSetuid,
-    discard: o.discard,
-    quiet: o.quiet,
-    only: o.only,
-    exclude: o.exclude,
-    report: o.report ?? null,
-    exitStatus: result.exitStatus,
-    durationMs: result.durationMs,
-    endReasons: result.endReasons,
-    net: result.net,
-    answer: result.reviewAnswer,
-  });
-  // --keep whose commit refused something (conflicts, denied paths) must not look like success.
-  return result.exitStatus === 0 && reviewStatus !== 0 ? reviewStatus : result.exitStatus;
 }

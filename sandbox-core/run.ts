@@ -18,6 +18,8 @@ export interface CommandRequest extends Omit<RunRequest, 'limitOps' | 'onSpawn'>
 }
 
 export interface CommandResult {
+  /** Releases the sandbox's lock (RunResult.release): once the review has its answer. */
+  release: () => void;
   meta: SandboxMeta;
   /** What `sbx run` exits with (before the review has its say). */
   exitStatus: number;
@@ -87,7 +89,7 @@ export async function runCommand(store: Store, req: CommandRequest): Promise<Com
     if (req.diskBytes && diskLimitReached(result.launch.diskUsage)) endReasons.push(`disk limit ${formatSize(req.diskBytes)} reached (writes failed: no space)`);
     releaseLimits(limits);
     const o = result.outcome;
-    const ended = { meta: result.meta, durationMs: result.durationMs, endReasons, net: result.net, reviewAnswer: result.launch.reviewAnswer };
+    const ended = { release: result.release, meta: result.meta, durationMs: result.durationMs, endReasons, net: result.net, reviewAnswer: result.launch.reviewAnswer };
     if (result.diskLost) {
       // The layers are as they were before this run (runSandbox saved the sandbox so); a
       // throwaway run had nothing before it.

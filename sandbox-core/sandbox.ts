@@ -25,6 +25,7 @@ import { showUnreadableEmpty, unreadableCacheFile } from './unreadable.js';
 import { explainSeen, SCANNED_TEXTS } from './view-errors.js';
 import { display, displayText, fromUser } from './base/bpath.js';
 import { notice as coreNotice } from './notices.js';
+import { lockSandbox } from './sandbox-lock.js';
 import { buildSkeletonTree, skeletonPath } from './skeleton.js';
 import { coveredChange, unplannedLayers, withOldPlaces } from './covered-changes.js';
 import { encodeSpec, describeSpec, type OverlayFlag, type SpecOp } from './spec.js';
@@ -90,6 +91,8 @@ export interface RunRequest {
   onNotice?: (line: string) => void;
   /** The lines an earlier attempt of this run said (a re-plan starts the launch again): not said twice. */
   said?: Set<string>;
+  /** The sandbox's lock, once this run holds it (a re-plan keeps it). */
+  lock?: RunLock;
   /** --allow-net entries: the command reaches only these, through sbx's proxy. */
   allowNet?: string[];
   /** --allow-net's direct path: `seccomp` notifies connect(2), answered by the sandbox's supervisor. */
@@ -102,7 +105,16 @@ export interface RunRequest {
   cmdUser?: { uid: number; gid: number } | null;
 }
 
+/**
+ * A run's hold on its saved sandbox's lock (sandbox-lock.ts): taken before it looks at the
+ * sandbox's state (`--in`) or once it is made, kept across re-plans, and released by the
+ * caller once the review has its answer; a throwaway run's new sandbox takes none.
+ */
+export interface RunLock { release: (() => void) | null }
+
 export interface RunResult {
+  /** Releases the sandbox's lock: after the review's answer (and its commit or discard). */
+  release: () => void;
   meta: SandboxMeta;
   outcome: LaunchOutcome;
   exitStatus: number;
@@ -864,6 +876,17 @@ function wholeView(meta: SandboxMeta, uid: number, ops: readonly SpecOp[]): bool
 }
 
 export async function runSandbox(store: Store, req: RunRequest, replans = 0): Promise<RunResult> {
+  if (req.lock) return runHolding(store, req, replans, req.lock);
+  const lock: RunLock = { release: null };
+  try {
+    return await runHolding(store, { ...req, lock }, replans, lock);
+  } catch (e) {
+    lock.release?.();
+    throw e;
+  }
+}
+
+async function runHolding(store: Store, req: RunRequest, replans: number, lock: RunLock): Promise<RunResult> {
   const uid = process.getuid!(), gid = process.getgid!();
   const said = req.said ?? new Set<string>();
   const notice = (line: string): void => {
@@ -875,6 +898,14 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   const options: RunOptionsRecord = { net: req.net, keepUser: req.keepUser, mapRoot: !!req.mapRoot, policy: req.policyName, capabilities: req.capabilities, hide: req.hide, bind: req.bind };
   if (req.inSandbox) {
     meta = req.inSandbox;
+    if (!lock.release) {
+      lock.release = lockSandbox(store, meta.id, 'run');
+      // Read again under the lock: what was resolved before it may be stale (another sbx ran
+      // in it, committed it or removed it meanwhile).
+      const now = store.readMeta(meta.id);
+      if (!now) throw new SbxError(`sandbox ${display(meta.name ?? meta.id)} was removed meanwhile by another sbx`, 125);
+      meta = now;
+    }
     if (meta.state === 'running') throw new SbxError(`sandbox ${meta.id} is in use by another sbx`, 125, 'wait for it to finish');
     // Its layers may be half-written: running more in them would build on that.
     if (meta.interrupted) throw new SbxError(`sandbox ${meta.name ?? meta.id} was running a command when the machine stopped, so its layers may miss writes made before that`, 125, `review it with 'sbx diff ${meta.name ?? meta.id}', then commit or discard it`);
@@ -919,6 +950,8 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
       ...lowerFields,
     });
     if (shm) store.makeScratch(shm, meta);
+    // A saved sandbox's review waits for the user with the sandbox marked saved: held until then.
+    if (!req.throwaway) lock.release = lockSandbox(store, id, 'run');
   }
 
   const lower = req.lower ?? null;
@@ -1223,5 +1256,5 @@ export async function runSandbox(store: Store, req: RunRequest, replans = 0): Pr
   // buys nothing. On disk it stays `running` with this pid while the review scans, so nothing
   // else takes it meanwhile, and an sbx that dies first leaves it to the sweep of abandoned runs.
   store.markSaved(meta, !(req.throwaway && !req.inSandbox));
-  return { meta, outcome: result.outcome, exitStatus, durationMs, launch: result, view: { readOnly: readOnlyFiles, shownEmpty: shown }, diskLost, net: netDecisions };
+  return { release: () => lock.release?.(), meta, outcome: result.outcome, exitStatus, durationMs, launch: result, view: { readOnly: readOnlyFiles, shownEmpty: shown }, diskLost, net: netDecisions };
 }

@@ -7,7 +7,8 @@ import type { Change } from '../changes/types.js';
 import { scanSandbox, filterChanges } from '../changes/scan.js';
 import { CLOCK_SLACK_MS, closeSelection, makePlan, type Plan, type Refusal } from './plan.js';
 import { applyPlan, pauseForTest, stagingPath, type ApplyResult } from './apply.js';
-import { JournalWriter, journalOwnerAlive, journalStamp, readJournal, takeCommitLock, touchedPaths, type JournalState } from './journal.js';
+import { JournalWriter, journalOwnerAlive, journalStamp, readJournal, touchedPaths, type JournalState } from './journal.js';
+import { takeSandboxLock } from '../sandbox-lock.js';
 import { removeEntry } from './safe-fs.js';
 import { startRemover } from './remover.js';
 import { SbxError } from '../base/errors.js';
@@ -19,6 +20,11 @@ export interface CommitOptions {
   exclude: string[];
   force: boolean;
   dryRun: boolean;
+  /**
+   * This process holds the sandbox's lock already: the run whose review this commit is, which
+   * kept every other sbx out of the sandbox from before its command ran to this answer.
+   */
+  lockHeld?: boolean;
   /** The change list the user reviewed; when given, exactly this is committed (no rescan). */
   reviewed?: { changes: Change[]; links: Map<string, string[]>; errors: string[] };
   /** Host paths picked one by one by the user (after --only/--exclude). */
@@ -115,7 +121,7 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   const entry = store.openEntry(meta.id);
   try {
     // A dry run writes nothing: it needs no lock, and may run beside a commit.
-    const unlock = opts.dryRun ? () => {} : takeCommitLock(entry);
+    const unlock = opts.dryRun || opts.lockHeld ? () => {} : takeSandboxLock(entry, 'commit');
     try { return commitEntry(store, meta, opts, entry, unlock); } finally { unlock(); }
   } finally { entry.close(); }
 }
@@ -126,6 +132,8 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
     // The lock was free because a commit of this sandbox just finished: what it read is stale.
     const now = store.readMeta(meta.id);
     if (!now || now.state === 'committed') throw new SbxError(`sandbox ${meta.name ?? meta.id} was committed meanwhile (by another 'sbx commit')`);
+    // And a `run --in` that began after the caller read the sandbox may still be running.
+    assertNotRunning(now);
   }
   const j = readJournal(entry, store.dirOf(meta.id));
   let ours = new Set<string>();

@@ -10,9 +10,8 @@
 // The journal is store data, hostile input like meta.json: it is reached only through the
 // sandbox's entry opened from the store root fd (Store.openEntry), so no component of its
 // path (the store's entries, the <id> dir, the file) is ever followed if it is a symlink.
-import { childProcess } from '../base/builtin.js';
-import { closeSync, fchownSync, fstatSync, fsyncSync, openSync, readFileSync, unlinkSync, writeSync, constants as C, type Stats } from 'node:fs';
-import { helperPath } from '../helper.js';
+import { closeSync, fstatSync, fsyncSync, unlinkSync, writeSync, constants as C } from 'node:fs';
+import { lockHolder, type LockHolder } from '../sandbox-lock.js';
 import { readWhole, replaceStoreFile } from '../store.js';
 import { SbxError } from '../base/errors.js';
 import { BOOT_ID_RE, START_RE, recordedAlive, selfStamp } from '../base/process.js';
@@ -20,9 +19,6 @@ import type { Dir } from '../beneath.js';
 import type { Store } from '../store.js';
 
 const NAME = 'commit.journal';
-const LOCK = 'commit.lock';
-/** A lock file with no stamp yet is one being written: live for this long after it was made. */
-const LOCK_WRITE_GRACE_MS = 5000;
 /**
  * The biggest journal read: ~125 bytes a step, so ~2 million steps. The store's owner can make
  * one of any apparent size (a sparse file); root read a 10 GiB one whole under `sudo sbx
@@ -72,122 +68,6 @@ export function journalStamp(): { pid: number; boot?: string; pidStart?: string 
  */
 export function journalOwnerAlive(h: { pid: number; boot?: string; pidStart?: string }): boolean {
   return h.pid !== process.pid && recordedAlive({ pid: h.pid, boot: h.boot, start: h.pidStart });
-}
-
-/**
- * The pid of the commit holding the entry's lock (`commit.lock`: its pid, boot and start
- * time, as a journal's header), or null when there is none or its owner is gone.
- */
-function lockOwner(entry: Dir): number | null {
-  let fd: number;
-  try { fd = entry.openFile(LOCK); } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-  try { return lockOwnerOf(fd); } finally { closeSync(fd); }
-}
-
-/** lockOwner of the lock file open on `fd` (0: one being written now). */
-function lockOwnerOf(fd: number): number | null {
-  const st = fstatSync(fd);
-  if (!st.isFile() || st.size > 4096) return null; // not ours: taken over (unlinked, never followed)
-  let h: unknown;
-  try { h = JSON.parse(readFileSync(fd, 'utf8')); } catch { h = null; }
-  const x = h as Record<string, unknown> | null;
-  if (!x || !Number.isSafeInteger(x.pid) || (x.pid as number) <= 0 || (x.boot !== undefined && (typeof x.boot !== 'string' || !BOOT_ID_RE.test(x.boot)))
-    || (x.pidStart !== undefined && (typeof x.pidStart !== 'string' || !START_RE.test(x.pidStart)))) {
-    // Made with O_EXCL and written right after: an empty one may be a commit starting now.
-    return Date.now() - st.mtimeMs < LOCK_WRITE_GRACE_MS ? 0 : null;
-  }
-  const owner = { pid: x.pid as number, boot: x.boot as string | undefined, pidStart: x.pidStart as string | undefined };
-  return journalOwnerAlive(owner) ? owner.pid : null;
-}
-
-/**
- * An exclusive flock on `fd`'s open file description, taken by `sbx-helper lock` (Node has
- * no flock): true when taken, false when another description holds it. The lock lives as long
- * as the description: our fd keeps it after the helper exits, and closing it (or our death)
- * ends it.
- */
-function flockNow(fd: number): boolean {
-  const r = childProcess().spawnSync(helperPath(), ['lock'], { stdio: ['ignore', 'ignore', 'pipe', fd], encoding: 'utf8' });
-  if (r.status === 0) return true;
-  if (r.status === 1) return false;
-  throw new SbxError(`cannot lock the sandbox's commit.lock: ${(r.stderr || r.error?.message || `sbx-helper exited with ${r.status}`).trim()}`, 125);
-}
-
-const sameFile = (a: Stats, b: Stats | null): boolean => b !== null && a.ino === b.ino && a.dev === b.dev;
-
-const busy = (pid: number): SbxError => new SbxError(`another commit of this sandbox is running${pid ? ` (pid ${pid})` : ''}`, undefined, 'wait for it to finish; a commit that was killed is finished by the next \'sbx commit\'');
-
-/**
- * Takes the sandbox's commit lock for the whole commit, from before its journal is read;
- * returns its release. Two `sbx commit X` at once both planned from the same scan, the second
- * replaced the first's journal under it (a kill then resumed from the wrong one), each took
- * the other's writes for host conflicts, and one ended in an internal error on the journal the
- * other had removed.
- *
- * The lock is `commit.lock`, made O_EXCL and stamped with its commit's pid, boot and start
- * time. One whose commit is gone (killed: the journal says what to resume) is taken over:
- * removed, then made afresh. Two commits taking over one dead lock at once could both hold a
- * lock (each unlinked the dead file, the slower one unlinking the other's fresh lock), so the
- * takeover is a kernel lock's: only the holder of the dead file's flock removes it, and only
- * while its name still names that file. A commit that lost the race finds the name gone or
- * another file under it, and tries again. No flock is needed while the lock is live: nobody
- * takes over a lock whose stamp names a live commit.
- */
-export function takeCommitLock(entry: Dir): () => void {
-  for (let tries = 0; tries < 8; tries++) {
-    let fd: number;
-    try {
-      fd = openSync(entry.at(LOCK), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      takeOver(entry);
-      continue;
-    }
-    try {
-      if (process.geteuid?.() === 0) { const st = entry.stat(); if (st.uid !== 0) fchownSync(fd, st.uid, st.gid); }
-      writeSync(fd, JSON.stringify(journalStamp()));
-    } finally {
-      closeSync(fd);
-    }
-    const mine = entry.lstat(LOCK);
-    let held = true;
-    return () => {
-      if (!held) return;
-      held = false;
-      try { if (mine && sameFile(mine, entry.lstat(LOCK))) unlinkSync(entry.at(LOCK)); } catch { /* the entry went with a complete commit */ }
-    };
-  }
-  throw new SbxError('another commit of this sandbox keeps taking its lock', undefined, 'try again');
-}
-
-/**
- * Removes the lock file that is there when its commit is gone; throws when it is live (or
- * another commit is taking it over). An existing file is only opened to read and lock it,
- * never written: it may be a hard link the store's owner made to a file of root's they may
- * write.
- */
-function takeOver(entry: Dir): void {
-  let fd: number;
-  try { fd = entry.openFile(LOCK); } catch (o) {
-    const code = (o as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return; // released or taken over as we looked
-    throw new SbxError(`the sandbox's commit.lock is not a lock sbx made (${code})`, 125, 'remove it if no commit of this sandbox runs');
-  }
-  try {
-    const pid = lockOwnerOf(fd);
-    if (pid !== null) throw busy(pid);
-    if (!flockNow(fd)) throw busy(0);
-    // Ours now, unless its name was removed (taken over) between our open and the flock.
-    if (!sameFile(fstatSync(fd), entry.lstat(LOCK))) return;
-    try { unlinkSync(entry.at(LOCK)); } catch (u) {
-      throw new SbxError(`the sandbox's commit.lock cannot be taken over (${(u as NodeJS.ErrnoException).code})`, 125, 'remove it if no commit of this sandbox runs');
-    }
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**
@@ -310,20 +190,21 @@ export class JournalWriter {
 }
 
 /**
- * The pid of a commit of this sandbox that still runs (the holder of its lock, 0 for one
- * writing its lock now; or its journal's owner), or null: removing the sandbox under it would
- * cut a commit short halfway through the host's files, or, while it still scans and plans
- * (its lock taken, no journal yet), leave it staging from layers that are gone. `name`: the
- * entry's name in the store (Store.removeId's claim while it decides).
+ * The live sbx working on this sandbox: the holder of its lock (a commit, or a run in it until
+ * its review's answer; pid 0 for one writing its lock now), or the owner of its journal; or
+ * null. Removing the sandbox under a commit would cut it short halfway through the host's
+ * files, or, while it still scans and plans (its lock taken, no journal yet), leave it staging
+ * from layers that are gone; under a run's review, lose what the user is about to keep.
+ * `name`: the entry's name in the store (Store.removeId's claim while it decides).
  */
-export function liveCommitPid(store: Store, id: string, name = id): number | null {
+export function liveHolder(store: Store, id: string, name = id): LockHolder | null {
   let entry: Dir;
   try { entry = store.openEntry(id, name); } catch { return null; }
   try {
-    const locked = lockOwner(entry);
+    const locked = lockHolder(entry);
     if (locked !== null) return locked;
     const j = readJournal(entry, store.dirOf(id));
-    return j && journalOwnerAlive(j.header) ? j.header.pid : null;
+    return j && journalOwnerAlive(j.header) ? { pid: j.header.pid, use: 'commit' } : null;
   } catch {
     return null;
   } finally {

@@ -1,10 +1,11 @@
 // The one pty harness: runs sbx on a real terminal (python3's pty module is the driver, as
 // Node has no pty of its own) and answers its questions in order.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { SBX } from './sbx.js';
 
 // For each [expect, answer] pair: waits until `expect` appears after the previous answer's
-// prompt, then types `answer`. Stops when the program ends or after the deadline.
+// prompt, then types `answer` (with a third item, a path: only once that file exists). Stops
+// when the program ends or after the deadline.
 const DRIVER = `
 import os, pty, sys, time, select, json
 steps = json.loads(sys.argv[1])
@@ -25,7 +26,7 @@ while time.time() < deadline:
         if not data:
             break
         out += data
-    if steps and steps[0][0].encode() in out[seen:]:
+    if steps and steps[0][0].encode() in out[seen:] and (len(steps[0]) < 3 or os.path.exists(steps[0][2])):
         seen = out.index(steps[0][0].encode(), seen) + 1
         os.write(fd, steps[0][1].encode())
         steps.pop(0)
@@ -34,13 +35,25 @@ sys.stdout.write(out.decode('utf-8', 'replace'))
 sys.exit(os.waitstatus_to_exitcode(status))
 `;
 
-export type PtyStep = [expect: string, answer: string];
+export type PtyStep = [expect: string, answer: string, gate?: string];
 
 export interface PtyResult {
   /** sbx's exit status (null if the harness itself was killed). */
   code: number | null;
   /** Everything the terminal showed (stdout and stderr together, with \r\n line ends). */
   out: string;
+}
+
+/** underPty, not waiting: the test does other things while sbx waits at a gated step. */
+export function underPtyAsync(steps: PtyStep[], args: string[], opts: { store: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<PtyResult> {
+  const timeoutMs = opts.timeoutMs ?? 90_000;
+  const child = spawn('python3', ['-c', DRIVER, JSON.stringify(steps), String(timeoutMs / 1000), process.execPath, SBX, ...args], {
+    env: { ...process.env, SBX_HOME: opts.store, NO_COLOR: '1', TERM: 'xterm', ...opts.env }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  const kill = setTimeout(() => child.kill('SIGKILL'), timeoutMs + 30_000);
+  return new Promise((resolve) => child.on('close', (code) => { clearTimeout(kill); resolve({ code, out }); }));
 }
 
 /**

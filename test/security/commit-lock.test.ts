@@ -3,7 +3,7 @@
 // next. Two processes taking over the same dead lock at the same instant must never both hold
 // it: before, each unlinked the dead file and made its own with O_EXCL, and the slower one's
 // unlink could remove the faster one's fresh lock. No sandbox is run: the lock is taken by
-// the real takeCommitLock in child processes, in an entry dir of a temporary store.
+// the real takeSandboxLock in child processes, in an entry dir of a temporary store.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Dir } from '../../sandbox-core/beneath.js';
-import { takeCommitLock } from '../../sandbox-core/commit/journal.js';
+import { takeSandboxLock } from '../../sandbox-core/sandbox-lock.js';
 import { REPO } from '../helpers/sbx.js';
 
 const ROUNDS = 150;
@@ -27,18 +27,18 @@ const TAKER = `
 import { openSync, closeSync, unlinkSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 const { Dir } = await import(process.argv[1] + '/dist/sandbox-core/beneath.js');
-const { takeCommitLock } = await import(process.argv[1] + '/dist/sandbox-core/commit/journal.js');
+const { takeSandboxLock } = await import(process.argv[1] + '/dist/sandbox-core/sandbox-lock.js');
 const entry = Dir.open(process.argv[2]);
 const mark = process.argv[2] + '.held';
 const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 for await (const line of createInterface({ input: process.stdin })) {
   const [cmd, at] = line.split(' ');
-  if (cmd === 'kill') { takeCommitLock(entry); console.log('holding'); continue; }
+  if (cmd === 'kill') { takeSandboxLock(entry, 'commit'); console.log('holding'); continue; }
   // Both start together: asleep until 2 ms before, then spinning.
   if (Number(at) - Date.now() > 2) sleep(Number(at) - Date.now() - 2);
   while (Date.now() < Number(at)) { /* spin */ }
   let release;
-  try { release = takeCommitLock(entry); } catch { console.log('lost'); continue; }
+  try { release = takeSandboxLock(entry, 'commit'); } catch { console.log('lost'); continue; }
   let said = 'won';
   try { closeSync(openSync(mark, 'wx')); } catch { said = 'overlap'; }
   sleep(5);
@@ -99,10 +99,10 @@ test('a lock held by a process that is SIGKILLed is free at once for the next co
   try {
     k.child.stdin!.write('kill\n');
     assert.is(await k.next(), 'holding');
-    assert.throws(() => takeCommitLock(entry), /another commit of this sandbox is running \(pid \d+\)/);
+    assert.throws(() => takeSandboxLock(entry, 'commit'), /another commit of this sandbox is running \(pid \d+\)/);
     k.child.kill('SIGKILL');
     await new Promise((r) => k.child.once('exit', r));
-    const release = takeCommitLock(entry);
+    const release = takeSandboxLock(entry, 'commit');
     release();
   } finally {
     entry.close();
