@@ -70,7 +70,9 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   const ref = meta.name ?? meta.id;
   if (r.resumed) {
     info(`finishing an interrupted commit started ${new Date(r.resumed.startedMs).toISOString()}: ${r.resumed.done} of ${r.resumed.total} steps were done`);
-    for (const p of r.resumed.inFlight) info(`  was in progress: ${b(p)} (redone from the sandbox's copy)`);
+    // A step in flight is redone, unless the host changed its path since: then a conflict, listed below.
+    const held = new Set([...r.plan.conflicts, ...(r.result?.conflicts ?? [])].map((c) => c.path));
+    for (const p of r.resumed.inFlight) info(`  was in progress: ${b(p)} (${held.has(p) ? 'changed on the host since: a conflict, not redone' : 'redone from the sandbox\'s copy'})`);
   }
   if (!r.scanErrorsShown) for (const e of r.scanErrors) warn(e);
   if (dryRun) {

@@ -36,7 +36,6 @@ export interface ApplyOptions {
   ours: Set<string>;
   /** As in PlanOptions: when the interrupted commit behind `ours` stopped, and the step it died in. */
   oursUntilMs?: number;
-  inFlight?: string | null;
   /** The sandbox's layers dir: sources are resolved below it, never through a symlink. */
   layersRoot: string;
   /** Opens layersRoot from the store-root fd (Store.openLayers): its path is never walked. */
@@ -198,7 +197,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     validatePath(p);
     if (!ancestorsAreDirs(p)) throw new Error('its parent dir does not exist on the host');
     if (!opts.force && !touched.has(p) && s.kind !== 'dirmeta') {
-      const why = conflictOf(s.change, { createdMs: opts.createdMs, force: false, ours: opts.ours, oursUntilMs: opts.oursUntilMs, inFlight: opts.inFlight });
+      const why = conflictOf(s.change, { createdMs: opts.createdMs, force: false, ours: opts.ours, oursUntilMs: opts.oursUntilMs });
       if (why) { res.conflicts.push({ path: p, reason: why }); if (s.kind === 'mkdir') failedDirs.push(p); return false; }
     }
     return true;

@@ -138,7 +138,6 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
   const j = readJournal(entry, store.dirOf(meta.id));
   let ours = new Set<string>();
   let oursUntilMs: number | undefined;
-  let inFlightPath: string | null = null;
   let resumed: ResumeInfo | null = null;
   let only = opts.only;
   let exclude = opts.exclude;
@@ -149,8 +148,6 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
     resumed = { startedMs: j.header.startedMs, total: j.header.steps.length, done: j.done.size, inFlight };
     ours = new Set(touchedPaths(j));
     oursUntilMs = j.mtimeMs + CLOCK_SLACK_MS;
-    const last = j.inFlight === null ? undefined : j.header.steps[j.inFlight];
-    if (last) inFlightPath = Buffer.from(last.path, 'base64').toString('latin1');
     if (!only.length && !exclude.length && !pick) {
       only = j.header.only;
       exclude = j.header.exclude;
@@ -168,7 +165,7 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
   if (pick) filtered = filtered.filter((c) => pick!.has(c.path));
   const selected = closeSelection(scan.changes, filtered);
   const own = ownDirs(process.env, store.root).map(fromUser);
-  const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours, oursUntilMs, inFlight: inFlightPath, ownDirs: own });
+  const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours, oursUntilMs, ownDirs: own });
   const unselected = scan.changes.length - selected.length;
   opts.phase?.('plan');
   pauseForTest('planned');
@@ -183,7 +180,7 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
   });
   opts.phase?.('journal header');
   const result = applyPlan(plan, {
-    sandboxId: meta.id, createdMs: meta.createdMs, force: opts.force, journal, links: scan.links, ours, oursUntilMs, inFlight: inFlightPath, keepSetuid: opts.keepSetuid,
+    sandboxId: meta.id, createdMs: meta.createdMs, force: opts.force, journal, links: scan.links, ours, oursUntilMs, keepSetuid: opts.keepSetuid,
     linkHostFiles: opts.linkHostFiles, layersRoot: fromUser(meta.layersDir), openLayers: () => store.openLayers(meta),
     progress: opts.progress, phase: opts.phase,
   });

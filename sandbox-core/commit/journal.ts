@@ -49,8 +49,6 @@ export interface JournalState {
   staged: Set<number>;
   begun: Set<number>;
   done: Set<number>;
-  /** The step of the last `b` line when it has no `d` line: it may have written after the journal's last line. */
-  inFlight: number | null;
   /** The journal's mtime: every host write of a step recorded before the last line came before it. */
   mtimeMs: number;
 }
@@ -106,15 +104,13 @@ export function readJournal(entry: Dir, where: string): JournalState | null {
   const staged = new Set<number>();
   const begun = new Set<number>();
   const done = new Set<number>();
-  let last: number | null = null;
   for (const l of lines.slice(1)) {
     const m = /^([sbd]) (\d+)$/.exec(l);
     if (!m) continue;
     const i = Number(m[2]);
     (m[1] === 's' ? staged : m[1] === 'b' ? begun : done).add(i);
-    if (m[1] === 'b') last = i;
   }
-  return { header, staged, begun, done, inFlight: last !== null && !done.has(last) ? last : null, mtimeMs };
+  return { header, staged, begun, done, mtimeMs };
 }
 
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');

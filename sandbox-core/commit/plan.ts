@@ -45,8 +45,6 @@ export interface PlanOptions {
    * `ours` paths are never conflicts.
    */
   oursUntilMs?: number;
-  /** The path of the step that commit died in: it may have been written after the last line. */
-  inFlight?: string | null;
   /** sbx's own dirs (base/paths.ts ownDirs), as byte strings: nothing in them, or in their way, is committed. */
   ownDirs?: string[];
   /** What newestBelow says of each host tree the changes remove, found ahead (makePlan). */
@@ -163,8 +161,10 @@ export function conflictOf(c: Change, opts: PlanOptions): string | null {
   const ours = opts.ours?.has(c.path);
   // A path an interrupted commit wrote has a new ctime of ours, newer than the sandbox: it
   // is measured against when that commit stopped instead. Skipping it outright let a resumed
-  // commit overwrite what the user wrote there after the crash.
-  if (ours && (opts.oursUntilMs === undefined || c.path === opts.inFlight)) return null;
+  // commit overwrite what the user wrote there after the crash. The step in flight too: its
+  // rename comes right after its journal line, well within the clock slack, so a later ctime
+  // there is the user's (until 2026-12-04 it was redone over their edit).
+  if (ours && opts.oursUntilMs === undefined) return null;
   const since = ours ? opts.oursUntilMs! : opts.createdMs;
   const now = lstatB(c.path);
   if (!sameAsScanned(now, c.host)) {

@@ -57,6 +57,28 @@ test('a file an interrupted commit wrote and the user changed since is a conflic
   assert.is(sbx(['discard', 'resume'], { store }).code, 0);
 });
 
+// The step in flight may have written its target after the journal's last line, but only
+// just after (its line is written right before the rename): an edit later than that is the
+// user's, and a resume redid the step over it.
+test('the file an interrupted commit was placing, changed by the user since, is a conflict when the commit is resumed', async () => {
+  writeFileSync(join(canary, 'a.txt'), 'host a\n');
+  writeFileSync(join(canary, 'b.txt'), 'host b\n');
+  const r = sbx(['run', '--name', 'inflight', '-q', '--', 'sh', '-c', `echo sandbox a > ${canary}/a.txt; echo sandbox b > ${canary}/b.txt`], { store });
+  assert.is(r.code, 0, r.stderr);
+  await killCommitAt('inflight', 1);
+  assert.is(readFileSync(join(canary, 'b.txt'), 'utf8'), 'host b\n', 'step 1 was not placed before the kill');
+  const journalMs = statSync(join(entryOf('inflight'), 'commit.journal')).mtimeMs;
+  while (Date.now() < journalMs + 1500) await sleep(50);
+  writeFileSync(join(canary, 'b.txt'), 'the user\'s edit\n');
+  const c = sbx(['commit', 'inflight'], { store });
+  assert.is(c.code, 1, c.stderr);
+  assert.match(c.stderr, /b\.txt: changed on the host after the interrupted commit wrote it/);
+  assert.match(c.stderr, /was in progress: .*b\.txt \(changed on the host since: a conflict, not redone\)/);
+  assert.is(readFileSync(join(canary, 'b.txt'), 'utf8'), 'the user\'s edit\n', 'overwritten by the resumed commit');
+  assert.is(readFileSync(join(canary, 'a.txt'), 'utf8'), 'sandbox a\n');
+  assert.is(sbx(['discard', 'inflight'], { store }).code, 0);
+});
+
 test('discarding a sandbox whose commit was interrupted removes the copies that commit staged on the host', async () => {
   const dir = join(canary, 'staged');
   mkdirSync(dir);
