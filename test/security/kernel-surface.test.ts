@@ -134,6 +134,12 @@ test('control: with --cap-add NET_ADMIN --cap-add NET_RAW the same probes succee
   assert.is(raw.get('nft-newtable'), 'EAFNOSUPPORT');
 });
 
+test('--cap-add SYS_ADMIN: mount stays refused', () => {
+  const r = sbx(['run', '-n', '-q', '--cap-add', 'SYS_ADMIN', '--', 'sh', '-c', 'mount -t tmpfs none /mnt 2>/dev/null && echo MOUNTED || echo refused'], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 'refused\n');
+});
+
 test('the command runs with the default capability set: bounding, permitted, effective; inheritable and ambient empty', () => {
   const DEFAULT = 0xa80405fbn; // CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP
   const caps = (args: string[]): Record<string, bigint> => {
