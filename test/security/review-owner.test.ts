@@ -167,4 +167,17 @@ testUnless(USER_CASE ?? (subordinate ? null : 'no /etc/subuid and /etc/subgid ra
   for (const p of [d, f, `${d}.plain`]) assert.not.ok(existsSync(p), p);
 });
 
+testUnless(USER_CASE)('an ordinary user: with --user, a new dir of the user\'s own in root\'s /tmp is not flagged (either commit makes it the user\'s)', () => {
+  proveIsolation(canary, store);
+  // Root's review of this sandbox flags it (given to uid 1001 in a dir of root's); not the user's own.
+  const t = `/tmp/${basename(canary)}-own`;
+  const r = sbx(['run', '--user', '--name', 'own', '--', 'sh', '-c', `mkdir ${t} && touch ${t}/f ${t}.f`]);
+  assert.is(r.code, 0, r.stderr);
+  const json = JSON.parse(sbx(['diff', 'own', '--json']).stdout) as { sensitive: number; changes: JsonChange[] };
+  assert.equal(json.changes.filter((x) => x.path.startsWith(t)).map((x) => [x.path, x.details, x.sensitive]), [[t, undefined, undefined], [`${t}.f`, undefined, undefined], [`${t}/f`, undefined, undefined]]);
+  assert.equal(flaggedLines(sbx(['diff', 'own']).stdout), []);
+  assert.is(sbx(['discard', 'own']).code, 0);
+  assert.not.ok(existsSync(t));
+});
+
 test.run();
