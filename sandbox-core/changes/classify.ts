@@ -9,7 +9,7 @@ import { lstatB, sameTime } from './stat.js';
 import { readlinkB, sameContent } from './content.js';
 import { xattrsEqual } from './xattr.js';
 import { isAclName, xattrDetails } from './acl.js';
-import { givenAway, rootReviewer } from './owner.js';
+import { givenAway, reviewer as reviewerOf } from './owner.js';
 
 function oct(n: number): string {
   return n.toString(8).padStart(3, '0');
@@ -49,13 +49,17 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
   const changes: Change[] = [];
   const errors: string[] = [];
   const links = new Map<string, string[]>();
-  const reviewer = rootReviewer();
-  // The host dirs new top-level entries go in (a layer's root has no entry of its own).
+  const reviewer = reviewerOf();
+  // The host dirs new top-level entries go in (a layer's root has no entry of its own). One an
+  // ordinary user cannot stat (EACCES) is none: only the reviewer's ids keep an entry then.
   const hostDirs = new Map<string, EntryStat | null>();
   const parentStat = (p: string): EntryStat | null => {
     const d = parentB(p);
     let st = hostDirs.get(d);
-    if (st === undefined) { st = lstatB(d); hostDirs.set(d, st); }
+    if (st === undefined) {
+      try { st = lstatB(d); } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err; st = null; }
+      hostDirs.set(d, st);
+    }
     return st;
   };
   // Upper inode → a name of it that the host already had as a file (the first one seen).
@@ -106,7 +110,7 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
       // A new entry's ACL is worth seeing in the review: it says who else gets access.
       const acl = e.xattrs.length ? xattrDetails(e.xattrs.filter(([n]) => isAclName(n)), []) : [];
       let c = acl.length ? { ...base, details: acl } : base;
-      if (reviewer && up.type !== 'symlink' && givenAway(up, e.parent >= 0 ? entries[e.parent]!.up : parentStat(e.host), reviewer)) {
+      if (up.type !== 'symlink' && givenAway(up, e.parent >= 0 ? entries[e.parent]!.up : parentStat(e.host), reviewer)) {
         c = { ...c, details: [`owner ${up.uid}:${up.gid}`, ...(c.details ?? [])], givenAway: true };
       }
       changes.push(c);

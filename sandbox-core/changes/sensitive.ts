@@ -13,6 +13,7 @@ import { filterParts, filterRegExp, neededText } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
 import { looseRefRewrites, packedRefsRewrite } from './git-history.js';
 import { PACKAGE_ROOT } from '../package-root.js';
+import { userReview } from './owner.js';
 
 type Subject = Pick<Change, 'path' | 'change' | 'type'> & Partial<Pick<Change, 'up' | 'xattrs' | 'upper' | 'details' | 'host' | 'givenAway'>>;
 
@@ -411,8 +412,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // Last: an entry an earlier rule matches keeps its reason (its line still names the owner).
   // Counted on one line per tree (many): a `chown -R` gives away each entry of a tree, though
   // only its top is flagged (owner.ts givenAway: the rest share their parent's owner), and
-  // a tarball unpacked as root keeps its archive's owners on every file.
-  { id: 'other-owner', why: 'owned by another user (who can change it after the commit)', many: 'entries of other users',
+  // a tarball unpacked as root keeps its archive's owners on every file. An ordinary user's
+  // review flags what root's commit of the sandbox would give away (owner.ts), which the
+  // user's own commit cannot: its entries keep the user's ownership, as that commit warns.
+  { id: 'other-owner', why: userReview() ? 'owned by another user inside (who can change it after a root commit; your own commit keeps it yours)' : 'owned by another user (who can change it after the commit)', many: 'entries of other users',
     test: (f) => !!f.givenAway },
 ];
 

@@ -22,7 +22,7 @@ import { countBelow } from '../beneath.js';
 import { planLayers, requestOf, type WalkPlan } from './scan-request.js';
 import { settleUnreadable, type UnreadableDir } from './unreadable-copy.js';
 import { NamedChanges } from './named.js';
-import { givenAway, rootReviewer, type Owned } from './owner.js';
+import { givenAway, reviewer, type Owned } from './owner.js';
 import { changedNothing, rootModeMoved } from './empty-scan.js';
 
 export { upperDirOf } from './scan-request.js';
@@ -352,10 +352,11 @@ class WalkDecoder {
   private shiftIds: IdShift | null | undefined;
   private readonly asRoot: boolean;
   /**
-   * Root's review: a new file a commit may give away (owner.ts givenAway, asked with no
-   * parent) is an object classify sees and flags or not, not a column entry.
+   * A new file a root commit may give away (owner.ts givenAway, asked with no parent) is an
+   * object classify sees and flags or not, not a column entry: in root's review and in an
+   * ordinary user's, which says what `sudo sbx commit` would give away.
    */
-  private readonly reviewer = rootReviewer();
+  private readonly reviewer = reviewer();
   /** The ids and mode givenAway is asked about, set per file (no object made per file). */
   private readonly owned: Owned = { uid: 0, gid: 0, perm: 0 };
   /**
@@ -429,7 +430,7 @@ class WalkDecoder {
     this.shiftIds = meta.idShift ?? (this.asRoot ? undefined : null);
     // The lower layers are a tree the user owns (an image sandbox, --rootfs), not the host's.
     this.ownLower = !!(meta.image || meta.rootfs);
-    this.checkFormat = this.reviewer !== null && meta.uid !== 0;
+    this.checkFormat = process.geteuid?.() === 0 && meta.uid !== 0;
     this.targets = p.targets;
     this.roots = p.roots;
     this.jobLayers = p.jobLayers;
@@ -577,7 +578,7 @@ class WalkDecoder {
     if (after + 16 > b.length || u32(b, st - 4) !== 0) return -1;
     const mode = u32(b, st);
     if ((mode & 0o170000) !== 0o100000 || u32(b, st + 12) !== 1) return -1;
-    if (this.reviewer && this.mayGiveAway(u32(b, st + 4), u32(b, st + 8), mode & 0o7777)) return -1;
+    if (this.mayGiveAway(u32(b, st + 4), u32(b, st + 8), mode & 0o7777)) return -1;
     if (u32(b, after) !== 0 || u32(b, after + 4) !== 0 || u32(b, after + 8) !== 0) return -1;
     const textLen = u32(b, after + 12) | 0;
     const end = after + 16 + (textLen > 0 ? textLen : 0);
@@ -663,14 +664,14 @@ class WalkDecoder {
     });
   }
 
-  /** Whether root's commit may give a new file of these layer ids away, whatever dir it is in. */
+  /** Whether a root commit may give a new file of these layer ids away, whatever dir it is in. */
   private mayGiveAway(uid: number, gid: number, perm: number): boolean {
     const o = this.owned;
     o.uid = uid;
     o.gid = gid;
     o.perm = perm;
     this.ownerBack(o, null);
-    return givenAway(o, null, this.reviewer!);
+    return givenAway(o, null, this.reviewer);
   }
 
   /**
@@ -871,7 +872,7 @@ class WalkDecoder {
     // whiteout mark, ACL or capability, nor a hard link to tell about): kept as columns with
     // what its change needs (WalkOptions.columns), unless a rule below needs its path.
     if (this.named.stats && up0 && upType === 'file' && hstate === 0 && !bindPoints.length && up0.nlink === 1 && typeof upX !== 'number' && upX.length === 0
-      && !(fuse && isWhiteoutName(b, nameAt, nameLen)) && (!this.reviewer || !this.mayGiveAway(up0.uid, up0.gid, up0.perm))) {
+      && !(fuse && isWhiteoutName(b, nameAt, nameLen)) && !this.mayGiveAway(up0.uid, up0.gid, up0.perm)) {
       const slot = this.columnSlot(b, nameAt, nameLen);
       if (slot === DROP) return;
       if (slot === COLUMN) {

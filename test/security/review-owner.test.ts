@@ -3,7 +3,9 @@
 // (a file in a root-owned dir, owned by uid 1000, who can rewrite it afterwards): the review
 // names the owner on the entry's line and flags it, one line per tree; --all lists each;
 // --json carries both. Entries below a given-away dir that share its owner are not flagged
-// again. An ordinary user's commit cannot give anything away: its review flags nothing, and
+// again. An ordinary user's commit cannot give anything away, but `sudo sbx commit` of that
+// user's sandbox gives the owners the sandbox set: the user's review names and flags what that
+// root commit would give away (saying so: the user's own commit keeps them the user's), and
 // speaks of the ids the sandbox saw (uid 32 inside, not the subordinate uid its layer holds).
 import * as assert from 'uvu/assert';
 import { test } from 'uvu';
@@ -12,7 +14,10 @@ import { ROOT_CASE, USER_CASE, testUnless } from '../helpers/skip.js';
 import { flaggedLines } from '../helpers/flagged.js';
 import { underPty } from '../helpers/pty.js';
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { userInfo } from 'node:os';
+import { which } from '../../sandbox-core/which.js';
+import { fuseProblem } from '../../sandbox-core/engines.js';
 
 const store = storeAndCanary();
 
@@ -132,6 +137,47 @@ testUnless(USER_CASE ?? (subordinate ? null : 'no /etc/subuid and /etc/subgid ra
   assert.equal(keep?.details, [`owner ${process.getuid!()}:${process.getgid!()}→32:33`], JSON.stringify(json.changes));
   assert.is(sbx(['discard', 'ids']).code, 0);
   assert.is(lstatSync(`${c}/keep.txt`).uid, process.getuid!());
+});
+
+/** As an ordinary user: why system paths are not writable inside here (no fuse-overlayfs path), or null. */
+const FUSE_PROBLEM = IS_ROOT ? null : fuseProblem(which);
+const USER_WHY = 'owned by another user inside (who can change it after a root commit; your own commit keeps it yours)';
+testUnless(USER_CASE ?? (subordinate ? null : 'no /etc/subuid and /etc/subgid range for this user: no uid but 0 inside') ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${FUSE_PROBLEM}`), { missing: !IS_ROOT })('an ordinary user: a new system dir chowned inside is named and flagged with the owner `sudo sbx commit` gives it; a new file of root\'s inside is not', () => {
+  proveIsolation(canary, store);
+  const c = canary;
+  // Only inside the sandbox, never committed: a name no host has.
+  // A dir, and a plain new file (the walk's column entry unless the owner rule says no) in
+  // another top-level tree, so that each is its own line.
+  const d = `/var/lib/${basename(c)}`, f = `/opt/${basename(c)}`;
+  const r = sbx(['run', '--name', 'sys', '--', 'sh', '-c', `mkdir ${d} && chown 1000 ${d} && touch ${f} ${d}.plain ${c}/plain && chown 1234:5678 ${f}`]);
+  assert.is(r.code, 0, r.stderr);
+  const lines = [`! added: ${f} (owner 1234:5678) [! ${USER_WHY}]`, `! added: ${d}/ (owner 1000:0) [! ${USER_WHY}]`, TRAILER(2)];
+  // The run's own review, then sbx diff's.
+  assert.equal(flaggedLines(r.stdout + r.stderr), lines, r.stdout + r.stderr);
+  const out = sbx(['diff', 'sys']).stdout;
+  assert.equal(flaggedLines(out), lines, out);
+  assert.match(out, new RegExp(`^  added: +${d}\\.plain$`, 'm'), out);
+  const json = JSON.parse(sbx(['diff', 'sys', '--json']).stdout) as { sensitive: number; changes: JsonChange[] };
+  assert.is(json.sensitive, 2);
+  const at = (p: string) => { const x = json.changes.find((y) => y.path === p); return x && [x.details, x.sensitive]; };
+  assert.equal(at(d), [['owner 1000:0'], USER_WHY], JSON.stringify(json.changes));
+  assert.equal(at(f), [['owner 1234:5678'], USER_WHY]);
+  for (const p of [`${d}.plain`, `${c}/plain`]) assert.equal(at(p), [undefined, undefined], p);
+  assert.is(sbx(['discard', 'sys']).code, 0);
+  for (const p of [d, f, `${d}.plain`]) assert.not.ok(existsSync(p), p);
+});
+
+testUnless(USER_CASE)('an ordinary user: with --user, a new dir of the user\'s own in root\'s /tmp is not flagged (either commit makes it the user\'s)', () => {
+  proveIsolation(canary, store);
+  // Root's review of this sandbox flags it (given to uid 1001 in a dir of root's); not the user's own.
+  const t = `/tmp/${basename(canary)}-own`;
+  const r = sbx(['run', '--user', '--name', 'own', '--', 'sh', '-c', `mkdir ${t} && touch ${t}/f ${t}.f`]);
+  assert.is(r.code, 0, r.stderr);
+  const json = JSON.parse(sbx(['diff', 'own', '--json']).stdout) as { sensitive: number; changes: JsonChange[] };
+  assert.equal(json.changes.filter((x) => x.path.startsWith(t)).map((x) => [x.path, x.details, x.sensitive]), [[t, undefined, undefined], [`${t}.f`, undefined, undefined], [`${t}/f`, undefined, undefined]]);
+  assert.equal(flaggedLines(sbx(['diff', 'own']).stdout), []);
+  assert.is(sbx(['discard', 'own']).code, 0);
+  assert.not.ok(existsSync(t));
 });
 
 test.run();

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SENSITIVE_RULES, sensitiveContext, sensitiveReason, sensitiveRule } from '../../sandbox-core/changes/sensitive.js';
 import { CASES, ORDINARY, file, type C } from './sensitive-cases.js';
-import { givenAway } from '../../sandbox-core/changes/owner.js';
+import { givenAway, reviewer } from '../../sandbox-core/changes/owner.js';
 import type { EntryStat } from '../../sandbox-core/changes/types.js';
 
 const ctx = sensitiveContext({ PATH: '/usr/local/bin:/usr/bin:/bin:/opt/tool/bin', HOME: '/home/u' });
@@ -56,7 +56,7 @@ test('a tool dir the host environment moved is matched where it is', () => {
 
 test('other-owner: given away is a uid neither the parent\'s nor root\'s, or a writable group neither\'s', () => {
   const st = (perm: number, uid: number, gid: number): EntryStat => ({ type: 'file', perm, uid, gid, size: 0, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 1, dev: 1, nlink: 1, rdev: 0 });
-  const root = { uid: 0, gid: 0 };
+  const root = { uid: 0, gid: 0, selfUid: 0, selfGid: 0 };
   const rootDir = st(0o755, 0, 0), userDir = st(0o755, 1000, 1000);
   assert.ok(givenAway(st(0o644, 1000, 1000), rootDir, root));
   assert.ok(givenAway(st(0o644, 1000, 0), null, root), 'no parent: only the reviewer counts');
@@ -67,6 +67,24 @@ test('other-owner: given away is a uid neither the parent\'s nor root\'s, or a w
   assert.not.ok(givenAway(st(0o644, 0, 1002), rootDir, root), 'another group that may not write it');
   assert.not.ok(givenAway(st(0o664, 0, 0), rootDir, root));
   assert.not.ok(givenAway(st(0o666, 0, 0), rootDir, root));
+});
+
+test('other-owner in an ordinary user\'s review: what root\'s commit gives away, except to that user', () => {
+  const st = (perm: number, uid: number, gid: number): EntryStat => ({ type: 'dir', perm, uid, gid, size: 0, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 1, dev: 1, nlink: 1, rdev: 0 });
+  // The user 1001:1001 reviews; root's commit (sudo, 0:0) applies the owners the sandbox set.
+  const user = { uid: 0, gid: 0, selfUid: 1001, selfGid: 1001 };
+  const rootDir = st(0o755, 0, 0);
+  assert.ok(givenAway(st(0o755, 1000, 0), rootDir, user), '`chown 1000 /nix`: root\'s commit gives it to uid 1000');
+  assert.ok(givenAway(st(0o755, 102, 105), null, user));
+  assert.ok(givenAway(st(0o775, 0, 1002), rootDir, user), 'a writable group neither root\'s nor the user\'s');
+  assert.not.ok(givenAway(st(0o755, 0, 0), null, user), 'root\'s inside: no parent needed (walk.ts keeps it a column entry)');
+  assert.not.ok(givenAway(st(0o775, 1001, 1001), null, user), 'the user\'s own ids go to the user whoever commits');
+  assert.not.ok(givenAway(st(0o775, 0, 1001), rootDir, user));
+  assert.not.ok(givenAway(st(0o755, 0, 1002), rootDir, user), 'another group that may not write it');
+  // This process's reviewer: root's commit's ids and its own.
+  const me = reviewer();
+  const euid = process.geteuid!(), egid = process.getegid!();
+  assert.equal(me, euid === 0 ? { uid: 0, gid: egid, selfUid: 0, selfGid: egid } : { uid: 0, gid: 0, selfUid: euid, selfGid: egid });
 });
 
 test('other-owner comes last: a given-away setuid program or command keeps its own reason', () => {
