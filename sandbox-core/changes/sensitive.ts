@@ -291,6 +291,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'git-object-rewritten', why: 'git object or pack written over (objects never change: checkout would write other content)',
     paths: inGitDirs('objects\\/([0-9a-f][0-9a-f]\\/[0-9a-f]+|pack\\/pack-[0-9a-f]+\\.(pack|idx|rev|bitmap))$'),
     harmless: (f) => f.change !== 'modified' && f.change !== 'replaced' },
+  // git opens a loose object, a pack, its index and the commit-graph and multi-pack-index
+  // through a symlink (the objects dir, or one below it, too): what it reads is then outside the
+  // layer, shown nowhere, and can change after the commit. git never writes one there (it
+  // shares objects through alternates, flagged above).
+  { id: 'git-object-symlink', why: 'git object store entry that is a symlink (git reads objects, packs and graphs through it: content the review does not show)',
+    paths: inGitDirs('objects(\\/|$)'), harmless: (f) => f.type !== 'symlink' || !writes(f) },
   // info/attributes can name filters (commands), info/grafts rewrites history, info/exclude and
   // sparse-checkout change what git shows: all listed, never folded into the repository line.
   // info/refs is only update-server-info's list of refs for dumb transports.

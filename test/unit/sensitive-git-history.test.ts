@@ -293,4 +293,18 @@ test('a deleted loose tag: the packed-refs beside it in the layer decides, one t
   assert.is(rule(), 'git-tag-moved');
 });
 
+gitTest('a symlink written in the object store (git reads a pack, object or graph through it): flagged', () => {
+  const out0 = join(f.root, 'elsewhere');
+  writeFileSync(out0, 'x');
+  inSandbox(`ln -s '${out0}' .git/objects/pack/pack-${'1'.repeat(40)}.pack; ln -s '${out0}' .git/objects/pack/pack-${'1'.repeat(40)}.idx; ln -s '${out0}' .git/objects/info/commit-graph; mkdir -p .git/objects/ab; ln -s '${out0}' .git/objects/ab/${'2'.repeat(38)}`);
+  const { out, flagged } = review();
+  assert.equal(flagged.sort(), [`git-object-symlink .git/objects/ab/${'2'.repeat(38)}`, 'git-object-symlink .git/objects/info/commit-graph',
+    `git-object-symlink .git/objects/pack/pack-${'1'.repeat(40)}.idx`, `git-object-symlink .git/objects/pack/pack-${'1'.repeat(40)}.pack`], out);
+  assert.match(out, /^! added: +\S+\/repo\/\.git\/objects\/info\/commit-graph -> \S+ \[! git object store entry that is a symlink/m);
+  // The objects dir itself made a symlink; a symlink's mtime alone is no write.
+  const ctx = sensitiveContext();
+  assert.is(sensitiveRule({ path: `${host}/.git/objects`, change: 'replaced', type: 'symlink' }, ctx)?.id, 'git-object-symlink');
+  assert.is(sensitiveRule({ path: `${host}/.git/objects/pack/x.pack`, change: 'metadata', type: 'symlink' }, ctx), null);
+});
+
 test.run();
