@@ -5,7 +5,9 @@
 // rewrites one), and a tag moved (tags are not supposed to move; a clone or fetch that meets
 // one that did keeps the old one), by a write or by deleting a loose file over an older packed
 // line. sensitive.ts flags them (`!`); these say which changes do.
-// Read bounded from the layer and the host, no symlink followed, never by running git.
+// Read bounded from the layer and the host, no symlink followed, never by running git. Not here
+// (docs/changes.md says why): a new pack or multi-pack-index that gives an id the host has
+// other content, and a forged commit-graph; telling either needs every such object hashed.
 import { lstatSync, type Stats } from 'node:fs';
 import { fsAt } from './fsat.js';
 import { MAX_REF, parsePacked, readBounded, valueOf } from './repo-fold.js';
