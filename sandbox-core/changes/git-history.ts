@@ -167,16 +167,24 @@ export function looseRefGoneRewrites(raw: string, layerDir: string | undefined, 
   }
   const after = packedAfter(gitDir, ug);
   if (after === UNREAD) return true;
-  if (after === null || after === OWNED) return false;
+  if (after === null) return false;
   const host = hostPacked(gitDir);
   let hp: Map<string, string> | null | undefined;
   const packed = () => (hp === undefined ? (hp = host()) : hp);
   const moved = (ref: string, now: string): boolean => rewrites(ref, now, () => hostValue(gitDir, ref, packed));
-  if (!dir) {
-    const now = after.get(rel);
-    return now !== undefined && moved(rel, now);
-  }
-  const under = `${rel}/`;
-  for (const [ref, now] of after) if (ref.startsWith(under) && moved(ref, now)) return true;
-  return false;
+  const movesIn = (refs: Map<string, string>): boolean => {
+    if (!dir) {
+      const now = refs.get(rel);
+      return now !== undefined && moved(rel, now);
+    }
+    const under = `${rel}/`;
+    for (const [ref, now] of refs) if (ref.startsWith(under) && moved(ref, now)) return true;
+    return false;
+  };
+  if (after !== OWNED) return movesIn(after);
+  // Committed with the layer's packed-refs the deletion moves nothing that file's own entry
+  // does not say. But pick mode can keep the deletion (folded in the repository's line) and
+  // leave that file when it is flagged, for any ref: then the host's packed line shows.
+  const hostRefs = packed();
+  return hostRefs !== null && movesIn(hostRefs) && packedRefsRewrite(`${gitDir}/packed-refs`, `${ug!}/packed-refs`);
 }

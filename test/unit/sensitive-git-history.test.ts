@@ -243,6 +243,13 @@ gitTest('over an older packed line, pack-refs, gc and tag -d stay quiet', () => 
   assert.equal(flagged, [], out);
 });
 
+gitTest('over an older packed line, pack-refs with a replace ref packed too: the deletion is flagged with packed-refs (pick mode could keep it alone)', () => {
+  sh(host, PACKED_UNDER_LOOSE);
+  inSandbox(`git replace ${G} $(echo evil | git hash-object -w --stdin); git pack-refs --all`);
+  const { out, flagged } = review();
+  assert.equal(flagged.sort(), ['git-packed-refs .git/packed-refs', 'git-tag-moved .git/refs/tags/v1'], out);
+});
+
 gitTest('a loose tag deleted whose packed line is the same, or that has none: quiet', () => {
   // v1 loose and packed at the same commit; v5 only loose.
   sh(host, 'git pack-refs; V=$(git rev-parse v1); echo $V > .git/refs/tags/v1; git tag v5');
@@ -275,10 +282,16 @@ test('a deleted loose tag: the packed-refs beside it in the layer decides, one t
   assert.is(sensitiveRule({ ...gone, layerDir: undefined }, ctx)?.id, 'git-tag-moved');
   // A layer dir that is not the ref's: flagged, never guessed.
   assert.is(sensitiveRule({ ...gone, layerDir: join(f.upper(), 'elsewhere') }, ctx)?.id, 'git-tag-moved');
-  // The layer's packed-refs names other refs: its own entry says what moved (not flagged twice).
-  writeFileSync(join(layer, 'packed-refs'), `${A} refs/tags/v1\n${A} refs/tags/v3\n`);
+  // The layer's packed-refs names other refs: when it moves nothing (what pack-refs writes), the
+  // two go together in the repository's line: quiet.
+  const packedRefs = () => sensitiveRule({ path: `${git}/packed-refs`, change: 'modified', type: 'file', upper: join(layer, 'packed-refs') }, ctx)?.id ?? null;
+  writeFileSync(join(layer, 'packed-refs'), `${B} refs/tags/v1\n${A} refs/tags/v3\n`);
+  assert.is(packedRefs(), null);
   assert.is(rule(), null);
-  assert.is(sensitiveRule({ path: `${git}/packed-refs`, change: 'modified', type: 'file', upper: join(layer, 'packed-refs') }, ctx)?.id, 'git-packed-refs');
+  // When it is flagged, the deletion is too: pick mode can leave the file and keep the deletion.
+  writeFileSync(join(layer, 'packed-refs'), `${A} refs/tags/v1\n${A} refs/tags/v3\n`);
+  assert.is(packedRefs(), 'git-packed-refs');
+  assert.is(rule(), 'git-tag-moved');
   // The layer deleted packed-refs too: no tag left.
   rmSync(join(layer, 'packed-refs'));
   whiteout(join(layer, 'packed-refs'));
