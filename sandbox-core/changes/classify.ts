@@ -79,7 +79,8 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
     const h = e.host0;
     if (e.whiteout) {
       // CASE(whiteout, absent): nothing. CASE(whiteout, *): deleted.
-      if (h) changes.push({ path: e.host, change: 'deleted', type: h.type, size: h.size, host: h });
+      const layerDir = e.parent >= 0 ? entries[e.parent]!.upper : e.upper ? parentB(e.upper) : undefined;
+      if (h) changes.push(layerDir === undefined ? { path: e.host, change: 'deleted', type: h.type, size: h.size, host: h } : { path: e.host, change: 'deleted', type: h.type, size: h.size, host: h, layerDir });
       continue;
     }
     const up = e.up!;
@@ -218,7 +219,7 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
       const p = joinB(e.host, n);
       if (seen?.has(p)) continue;
       const h = lstatB(p);
-      if (h) { changes.push({ path: p, change: 'deleted', type: h.type, size: h.size, host: h }); hidden++; }
+      if (h) { changes.push({ path: p, change: 'deleted', type: h.type, size: h.size, host: h, layerDir: e.upper }); hidden++; }
     }
     // An opaque dir that hides nothing of the host (made new by a package manager, then
     // committed) is not a replacement: only its own metadata can still differ.

@@ -11,11 +11,11 @@ import { toFs } from '../base/bpath.js';
 import { fsAt } from './fsat.js';
 import { filterParts, filterRegExp, neededText } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
-import { looseRefRewrites, packedRefsRewrite } from './git-history.js';
+import { looseRefGoneRewrites, looseRefRewrites, packedRefsRewrite } from './git-history.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { userReview } from './owner.js';
 
-type Subject = Pick<Change, 'path' | 'change' | 'type'> & Partial<Pick<Change, 'up' | 'xattrs' | 'upper' | 'details' | 'host' | 'givenAway'>>;
+type Subject = Pick<Change, 'path' | 'change' | 'type'> & Partial<Pick<Change, 'up' | 'xattrs' | 'upper' | 'details' | 'host' | 'givenAway' | 'layerDir'>>;
 
 /**
  * What the rules' tests read of a change. Changes and the review's column entries are objects
@@ -42,6 +42,8 @@ export interface SensitiveFacts {
   upper?: string | undefined;
   /** The host path as a byte string (what `p` is the text of), for the rules that look on disk. */
   raw?: string;
+  /** For a deletion: the layer's dir of its parent (Change.layerDir), when the caller has it. */
+  layerDir?: string | undefined;
 }
 
 export interface SensitiveRule {
@@ -83,6 +85,17 @@ const REPO_EXCLUDE = /\/\.git\/info\/exclude$/;
 const inGitDirs = (tail: string): RegExp[] => [new RegExp(`\\/\\.git\\/${tail}`), new RegExp(`\\/\\.git\\/modules\\/.+\\/${tail}`)];
 /** A loose ref the sandbox wrote (not deleted, not a dir) that git-history.ts says rewrites history. */
 const refRewrites = (f: SensitiveFacts): boolean => writesEntry(f) && looseRefRewrites(f.raw ?? '', f.upper);
+/**
+ * A loose ref or a dir of them the sandbox deleted, or replaced by another kind of entry, that
+ * uncovers a packed-refs line git-history.ts says rewrites history (the layer's packed-refs
+ * read from beside it).
+ */
+const refGone = (f: SensitiveFacts): boolean => {
+  if (f.change === 'deleted') return looseRefGoneRewrites(f.raw ?? '', f.layerDir, f.type === 'dir');
+  if (f.change !== 'replaced') return false;
+  // A file that became a dir: its packed line shows; a dir that became a file: those below it do.
+  return looseRefGoneRewrites(f.raw ?? '', f.upper === undefined ? undefined : dirOf(f.upper), f.type !== 'dir');
+};
 /** Whether the new content of a file a rule matched passes `ok` (read bounded from the layer, no symlink followed). */
 const contentIs = (f: SensitiveFacts, ok: (data: Buffer, cut: boolean) => boolean): boolean => {
   if (f.type !== 'file' || !writes(f) || f.upper === undefined) return false;
@@ -266,16 +279,25 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // History the host has, rewritten behind the repository's folded line (git-history.ts):
   // after a commit `git status` is clean, `git fsck` passes (but for a written-over object) and
   // `git checkout` writes the sandbox's content. A new tag, a new object or pack (commit, fetch,
-  // gc), an object's mtime (git freshens objects it writes again) and a deletion stay folded.
+  // gc), an object's mtime (git freshens objects it writes again) and a deletion (but of a
+  // loose ref over another packed line) stay folded.
+  // A loose tag deleted whose packed line is older moves the tag too (refGone), as does `refs`
+  // or `refs/tags` gone or turned into a file.
   { id: 'git-replace-ref', why: 'git replace ref (git shows and checks out another object in place of one)',
-    paths: inGitDirs('refs\\/replace\\/'), harmless: (f) => !refRewrites(f) },
+    paths: inGitDirs('refs\\/replace(\\/|$)'), harmless: (f) => !refRewrites(f) && !refGone(f) },
   { id: 'git-tag-moved', why: 'git tag moved to another commit (tags are not supposed to move)',
-    paths: inGitDirs('refs\\/tags\\/'), harmless: (f) => !refRewrites(f) },
+    paths: inGitDirs('refs(\\/tags(\\/|$)|$)'), harmless: (f) => !refRewrites(f) && !refGone(f) },
   { id: 'git-packed-refs', why: 'git packed-refs: a replace ref added or a tag moved (its diff says which)',
     paths: inGitDirs('packed-refs$'), harmless: (f) => !writesEntry(f) || !packedRefsRewrite(f.raw ?? '', f.upper) },
   { id: 'git-object-rewritten', why: 'git object or pack written over (objects never change: checkout would write other content)',
     paths: inGitDirs('objects\\/([0-9a-f][0-9a-f]\\/[0-9a-f]+|pack\\/pack-[0-9a-f]+\\.(pack|idx|rev|bitmap))$'),
     harmless: (f) => f.change !== 'modified' && f.change !== 'replaced' },
+  // git opens a loose object, a pack, its index and the commit-graph and multi-pack-index
+  // through a symlink (the objects dir, or one below it, too): what it reads is then outside the
+  // layer, shown nowhere, and can change after the commit. git never writes one there (it
+  // shares objects through alternates, flagged above).
+  { id: 'git-object-symlink', why: 'git object store entry that is a symlink (git reads objects, packs and graphs through it: content the review does not show)',
+    paths: inGitDirs('objects(\\/|$)'), harmless: (f) => f.type !== 'symlink' || !writes(f) },
   // info/attributes can name filters (commands), info/grafts rewrites history, info/exclude and
   // sparse-checkout change what git shows: all listed, never folded into the repository line.
   // info/refs is only update-server-info's list of refs for dumb transports.
@@ -530,7 +552,7 @@ function makeGated(): Array<Gated[] | null> {
 const TEST_RULES = SENSITIVE_RULES.flatMap((r, i) => (r.test ? [i] : []));
 const ALL_RULES = SENSITIVE_RULES.map((_r, i) => i);
 const ASCII = /^[\x00-\x7f]*$/;
-const FACTS: SensitiveFacts = { change: 'added', type: 'file', perm: -1, caps: false, access: false, owner: false, givenAway: false, upper: undefined, raw: '' };
+const FACTS: SensitiveFacts = { change: 'added', type: 'file', perm: -1, caps: false, access: false, owner: false, givenAway: false, upper: undefined, raw: '', layerDir: undefined };
 const hasCaps = (c: Subject): boolean => !!c.xattrs?.some(([n]) => n === 'security.capability');
 
 /** Whether path text `p` holds what `gate` asks of a path its pattern matches. */
@@ -579,10 +601,10 @@ function ruleAt(p: string, ctx: SensitiveContext): SensitiveRule | null {
 // The rules that ask the context where PATH is: a moved dir's default form says nothing of it.
 const NOT_MOVED = new Set(['sbx-install', 'path-dir-writable', 'path-dir-owner', 'path-dir-symlink', 'path-command']);
 
-function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined, access = false, owner = false, givenAway = false): SensitiveRule | null {
+function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined, access = false, owner = false, givenAway = false, layerDir?: string): SensitiveRule | null {
   const p = ASCII.test(raw) ? raw : toFs(raw).toString('utf8');
   const f = FACTS;
-  f.change = change; f.type = type; f.perm = perm; f.caps = caps; f.upper = upper; f.access = access; f.owner = owner; f.givenAway = givenAway; f.raw = raw;
+  f.change = change; f.type = type; f.perm = perm; f.caps = caps; f.upper = upper; f.access = access; f.owner = owner; f.givenAway = givenAway; f.raw = raw; f.layerDir = layerDir;
   const r = ruleAt(p, ctx);
   if (r || !ctx.moved) return r;
   // Asked again as where the tool's dir is by default (a few startsWith for an unflagged path,
@@ -600,7 +622,7 @@ function ruleOf(raw: string, change: Change['change'], type: Change['type'], per
 export function sensitiveRule(c: Subject, ctx: SensitiveContext): SensitiveRule | null {
   const meta = c.change === 'metadata';
   return ruleOf(c.path, c.change, c.type, c.up ? c.up.perm : -1, hasCaps(c), ctx, c.upper,
-    meta && !!c.details?.some((d) => d !== 'mtime'), meta && !!c.up && !!c.host && (c.up.uid !== c.host.uid || c.up.gid !== c.host.gid), !!c.givenAway);
+    meta && !!c.details?.some((d) => d !== 'mtime'), meta && !!c.up && !!c.host && (c.up.uid !== c.host.uid || c.up.gid !== c.host.gid), !!c.givenAway, c.layerDir);
 }
 
 /** Why a change lands somewhere that runs code later, or null. `path` is a byte string. */

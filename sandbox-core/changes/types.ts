@@ -43,6 +43,12 @@ export interface Change {
   details?: string[];
   /** Entry in the upper layer (byte string); absent for `deleted`. */
   upper?: string;
+  /**
+   * For `deleted`: the upper layer's dir that holds its whiteout or, opaque, hides it (its
+   * parent's place in the layer), when the scan knows it. What else the sandbox wrote beside
+   * it is read from there (git-history.ts: the packed-refs a deleted loose ref uncovers).
+   */
+  layerDir?: string;
   /** lstat of the upper entry; absent for `deleted`. */
   up?: EntryStat;
   /** Host entry as seen by the scan (absent for `added`): the commit checks it is still so. */

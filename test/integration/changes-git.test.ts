@@ -123,6 +123,27 @@ gitTest('commit, branch, tag, fetch and gc flag nothing; a replace ref, a rewrit
   sbx(['discard', 'h']);
 });
 
+// A tag the host moved after packing it is a loose file over an older packed line: deleting the
+// loose file in a real sandbox (a whiteout) moves the tag back, and is flagged; pack-refs and gc,
+// which write its value into packed-refs first, are not.
+gitTest('a loose tag deleted over an older packed line is flagged; pack-refs and gc over it are not', () => {
+  const repo = join(canary, 'repo');
+  git('tag', 'v1');
+  git('commit', '-q', '--allow-empty', '-m', 'two');
+  git('pack-refs', '--all');
+  git('tag', '-f', 'v1', 'HEAD');
+  const quiet = sbx(['run', '--name', 'q', '--', 'sh', '-c', `cd '${repo}' && git pack-refs --all && git gc -q --prune=now && git tag v2`]);
+  assert.is(quiet.code, 0, quiet.stderr);
+  assert.not.match(quiet.stderr, /^!/m);
+  assert.ok(sbx(['diff', 'q', '--name-only']).stdout.split('\n').includes(`${repo}/.git/refs/tags/v1`), 'pack-refs deleted the loose tag');
+  sbx(['discard', 'q']);
+  const r = sbx(['run', '--name', 'm', '--', 'sh', '-c', `rm '${repo}/.git/refs/tags/v1'`]);
+  assert.is(r.code, 0, r.stderr);
+  const marks = r.stderr.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
+  assert.ok(marks.some((l) => l.startsWith(`! deleted: ${repo}/.git/refs/tags/v1 [! git tag moved`)), r.stderr);
+  sbx(['discard', 'm']);
+});
+
 // Root's overlays are made on the host before the sandbox's user namespace, so overlayfs
 // follows a copy-up's origin mark and a hard link of a host file keeps its inode number, which
 // git checks since CVE-2022-39253. Only on a host filesystem with a UUID (this VM's root

@@ -21,7 +21,7 @@ export const file = (path: string, change: Change['change'] = 'added'): C => ({ 
 export const CASES: Record<string, C[]> = {
   'sbx-state': ['/home/u/.config/sbx/config.json', '/home/u/.cache/sbx/helper/0.1.0+x/sbx-helper', '/root/.local/state/sbx/ab12cd34/meta.json', '/home/u/.cache/sbx'].map((p) => file(p)),
   'sbx-install': [`${PACKAGE_ROOT}/policies/fold.json`, `${PACKAGE_ROOT}/dist/bin/sbx.js`, `${PACKAGE_ROOT}/native/build/sbx-helper`, `${PACKAGE_ROOT}/package.json`].map((p) => file(p, 'modified')),
-  'shell-startup': ['/etc/profile', '/etc/bash.bashrc', '/etc/profile.d/x.sh', '/etc/environment', '/home/u/.config/fish/conf.d/x.fish', '/home/u/.bashrc.d/x.sh', '/root/.cargo/env', '/home/u/.cargo/env.fish',
+  'shell-startup': ['/etc/profile', '/etc/bash.bashrc', '/etc/zprofile', '/etc/profile.d/x.sh', '/etc/environment', '/home/u/.config/fish/conf.d/x.fish', '/home/u/.bashrc.d/x.sh', '/root/.cargo/env', '/home/u/.cargo/env.fish',
     '/etc/bash_completion.d/x', '/etc/bash_completion', '/usr/share/bash-completion/completions/git', '/usr/local/share/bash-completion/completions/x', '/usr/share/bash-completion/bash_completion', '/usr/local/share/bash-completion/bash_completion',
     '/home/u/.local/share/bash-completion/completions/ls', '/etc/X11/Xsession.d/99x', '/etc/X11/Xsession', '/etc/X11/xinit/xinitrc', '/etc/X11/xinit/xinitrc.d/x.sh'].map((p) => file(p, 'modified')),
   sudoers: ['/etc/sudoers', '/etc/sudoers.d/99-me'].map((p) => file(p)),
@@ -59,6 +59,9 @@ export const CASES: Record<string, C[]> = {
   'git-object-rewritten': [file(`/home/u/src/p/.git/objects/ab/${'c'.repeat(38)}`, 'modified'), file(`/home/u/src/p/.git/objects/pack/pack-${'d'.repeat(40)}.pack`, 'modified'),
     file(`/home/u/src/p/.git/objects/pack/pack-${'d'.repeat(40)}.idx`, 'modified'), file(`/home/u/src/p/.git/modules/sub/objects/ab/${'c'.repeat(62)}`, 'modified'),
     { path: fromUser(`/home/u/src/p/.git/objects/ab/${'e'.repeat(38)}`), change: 'replaced', type: 'symlink', oldType: 'file', target: '/tmp/evil' }],
+  'git-object-symlink': [{ path: fromUser(`/home/u/src/p/.git/objects/pack/pack-${'d'.repeat(40)}.pack`), change: 'added', type: 'symlink', target: '/tmp/evil.pack' },
+    { path: fromUser('/home/u/src/p/.git/objects/info/commit-graph'), change: 'added', type: 'symlink', target: '/tmp/g' },
+    { path: fromUser('/home/u/src/p/.git/modules/sub/objects'), change: 'replaced', type: 'symlink', oldType: 'dir', target: '/tmp/o' }],
   'git-info': ['/home/u/src/p/.git/info/attributes', '/home/u/src/p/.git/info/exclude', '/home/u/src/p/.git/info/grafts', '/home/u/src/p/.git/modules/sub/info/attributes'].map((p) => file(p)),
   'git-attributes': [file('/home/u/src/p/.gitattributes'), file('/home/u/src/p/sub/.gitattributes', 'modified')],
   'python-startup': ['/usr/lib/python3/dist-packages/evil.pth', '/home/u/.local/lib/python3.11/site-packages/x.pth', '/usr/lib/python3.11/sitecustomize.py', '/home/u/.local/lib/python3.11/site-packages/usercustomize.py'].map((p) => file(p)),

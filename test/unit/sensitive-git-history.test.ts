@@ -5,11 +5,11 @@
 // copy of it, and what the copy changed is laid into the upper layer as overlayfs would.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, chmodSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, chmodSync, utimesSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { deflateSync } from 'node:zlib';
 import { join } from 'node:path';
-import { makeFixture, markStarted, whiteout, type Fixture } from './changes-fixture.js';
+import { makeFixture, markStarted, opaque, whiteout, type Fixture } from './changes-fixture.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
 import { renderSummary } from '../../cli/render-changes.js';
 import { sensitiveContext, sensitiveRule } from '../../sandbox-core/changes/sensitive.js';
@@ -189,6 +189,135 @@ test("the host's packed-refs is read again when it changed (it is kept between l
   writeFileSync(`${git}/packed-refs`, `${B} refs/tags/v1\n`);
   utimesSync(`${git}/packed-refs`, 2, 2);
   assert.is(sensitiveRule(tag, ctx)?.id, 'git-tag-moved');
+});
+
+// The host's v1 packed at commit one, then moved by the host's own `git tag -f` to commit two:
+// a loose file over an older packed line, which deleting the loose file uncovers.
+const PACKED_UNDER_LOOSE = 'git pack-refs --all; git tag -f v1 HEAD >/dev/null';
+
+gitTest('a loose tag deleted over an older packed line (the tag moves back): flagged', () => {
+  sh(host, PACKED_UNDER_LOOSE);
+  inSandbox('rm .git/refs/tags/v1');
+  let { out, flagged } = review();
+  assert.equal(flagged, ['git-tag-moved .git/refs/tags/v1'], out);
+  assert.match(out, /^! deleted: +\S+\/repo\/\.git\/refs\/tags\/v1 \[! git tag moved/m);
+  // packed-refs copied up with its refs as they were (only its mtime new): still the host's lines.
+  again();
+  inSandbox('touch .git/packed-refs; rm .git/refs/tags/v1');
+  ({ out, flagged } = review());
+  assert.equal(flagged, ['git-tag-moved .git/refs/tags/v1'], out);
+  // The whole refs/tags dir gone: one deleted dir, flagged.
+  again();
+  inSandbox('rm -r .git/refs/tags');
+  ({ out, flagged } = review());
+  assert.equal(flagged, ['git-tag-moved .git/refs/tags'], out);
+});
+
+gitTest('refs/tags emptied and made again (an opaque dir): the tag it hides is deleted, flagged', () => {
+  sh(host, PACKED_UNDER_LOOSE);
+  inSandbox(':');
+  const tags = join(f.upper(), 'repo/.git/refs/tags');
+  mkdirSync(tags, { recursive: true });
+  opaque(tags);
+  let { out, flagged } = review();
+  assert.equal(flagged, ['git-tag-moved .git/refs/tags/v1'], out);
+  // With the tag packed at its loose value in the layer (what pack-refs writes): quiet.
+  writeFileSync(join(f.upper(), 'repo/.git/packed-refs'), `${readFileSync(join(host, '.git/refs/tags/v1'), 'latin1').trim()} refs/tags/v1\n`);
+  ({ out, flagged } = review());
+  assert.equal(flagged, [], out);
+});
+
+gitTest('over an older packed line, pack-refs, gc and tag -d stay quiet', () => {
+  sh(host, PACKED_UNDER_LOOSE);
+  inSandbox('git pack-refs --all');
+  let { out, flagged } = review();
+  assert.equal(flagged, [], out);
+  assert.ok(!existsSync(join(f.upper(), 'repo/.git/refs/tags/v1')) || lstatSync(join(f.upper(), 'repo/.git/refs/tags/v1')).isCharacterDevice(), 'pack-refs deleted the loose tag');
+  again();
+  inSandbox('git gc -q --prune=now; git tag v9; git commit -q --allow-empty -m three');
+  ({ out, flagged } = review());
+  assert.equal(flagged, [], out);
+  again();
+  inSandbox('git tag -d v1 >/dev/null');
+  ({ out, flagged } = review());
+  assert.equal(flagged, [], out);
+});
+
+gitTest('over an older packed line, pack-refs with a replace ref packed too: the deletion is flagged with packed-refs (pick mode could keep it alone)', () => {
+  sh(host, PACKED_UNDER_LOOSE);
+  inSandbox(`git replace ${G} $(echo evil | git hash-object -w --stdin); git pack-refs --all`);
+  const { out, flagged } = review();
+  assert.equal(flagged.sort(), ['git-packed-refs .git/packed-refs', 'git-tag-moved .git/refs/tags/v1'], out);
+});
+
+gitTest('a loose tag deleted whose packed line is the same, or that has none: quiet', () => {
+  // v1 loose and packed at the same commit; v5 only loose.
+  sh(host, 'git pack-refs; V=$(git rev-parse v1); echo $V > .git/refs/tags/v1; git tag v5');
+  inSandbox('rm .git/refs/tags/v1 .git/refs/tags/v5');
+  const { out, flagged } = review();
+  assert.equal(flagged, [], out);
+});
+
+gitTest('a loose replace ref deleted over another packed one: flagged', () => {
+  sh(host, `git replace ${G} $(echo x | git hash-object -w --stdin); git pack-refs --all; git replace -f ${G} $(echo y | git hash-object -w --stdin)`);
+  inSandbox('rm .git/refs/replace/*');
+  const { out, flagged } = review();
+  assert.equal(flagged.length, 1, out);
+  assert.match(flagged[0]!, /^git-replace-ref \.git\/refs\/replace\/[0-9a-f]{40}$/);
+});
+
+test('a deleted loose tag: the packed-refs beside it in the layer decides, one this cannot read is flagged', () => {
+  const A = 'a'.repeat(40), B = 'b'.repeat(40);
+  const git = join(f.host, 'r/.git');
+  mkdirSync(join(git, 'refs/tags'), { recursive: true });
+  writeFileSync(join(git, 'refs/tags/v1'), `${B}\n`);
+  writeFileSync(join(git, 'packed-refs'), `${A} refs/tags/v1\n`);
+  const layer = join(f.upper(), 'r/.git');
+  mkdirSync(join(layer, 'refs/tags'), { recursive: true });
+  const gone = { path: `${git}/refs/tags/v1`, change: 'deleted' as const, type: 'file' as const, layerDir: join(layer, 'refs/tags') };
+  const ctx = sensitiveContext();
+  const rule = () => sensitiveRule(gone, ctx)?.id ?? null;
+  assert.is(rule(), 'git-tag-moved');
+  // Without the layer's dir (a hand-made change list): the host's lines decide.
+  assert.is(sensitiveRule({ ...gone, layerDir: undefined }, ctx)?.id, 'git-tag-moved');
+  // A layer dir that is not the ref's: flagged, never guessed.
+  assert.is(sensitiveRule({ ...gone, layerDir: join(f.upper(), 'elsewhere') }, ctx)?.id, 'git-tag-moved');
+  // The layer's packed-refs names other refs: when it moves nothing (what pack-refs writes), the
+  // two go together in the repository's line: quiet.
+  const packedRefs = () => sensitiveRule({ path: `${git}/packed-refs`, change: 'modified', type: 'file', upper: join(layer, 'packed-refs') }, ctx)?.id ?? null;
+  writeFileSync(join(layer, 'packed-refs'), `${B} refs/tags/v1\n${A} refs/tags/v3\n`);
+  assert.is(packedRefs(), null);
+  assert.is(rule(), null);
+  // When it is flagged, the deletion is too: pick mode can leave the file and keep the deletion.
+  writeFileSync(join(layer, 'packed-refs'), `${A} refs/tags/v1\n${A} refs/tags/v3\n`);
+  assert.is(packedRefs(), 'git-packed-refs');
+  assert.is(rule(), 'git-tag-moved');
+  // The layer deleted packed-refs too: no tag left.
+  rmSync(join(layer, 'packed-refs'));
+  whiteout(join(layer, 'packed-refs'));
+  assert.is(rule(), null);
+  rmSync(join(layer, 'packed-refs'));
+  // The host's packed line the same as its loose file: quiet.
+  writeFileSync(join(git, 'packed-refs'), `${B} refs/tags/v1\n`);
+  utimesSync(join(git, 'packed-refs'), 5, 5);
+  assert.is(rule(), null);
+  // A symlink in the layer's place (git reads through it, this does not): flagged.
+  symlinkSync('/dev/null', join(layer, 'packed-refs'));
+  assert.is(rule(), 'git-tag-moved');
+});
+
+gitTest('a symlink written in the object store (git reads a pack, object or graph through it): flagged', () => {
+  const out0 = join(f.root, 'elsewhere');
+  writeFileSync(out0, 'x');
+  inSandbox(`ln -s '${out0}' .git/objects/pack/pack-${'1'.repeat(40)}.pack; ln -s '${out0}' .git/objects/pack/pack-${'1'.repeat(40)}.idx; ln -s '${out0}' .git/objects/info/commit-graph; mkdir -p .git/objects/ab; ln -s '${out0}' .git/objects/ab/${'2'.repeat(38)}`);
+  const { out, flagged } = review();
+  assert.equal(flagged.sort(), [`git-object-symlink .git/objects/ab/${'2'.repeat(38)}`, 'git-object-symlink .git/objects/info/commit-graph',
+    `git-object-symlink .git/objects/pack/pack-${'1'.repeat(40)}.idx`, `git-object-symlink .git/objects/pack/pack-${'1'.repeat(40)}.pack`], out);
+  assert.match(out, /^! added: +\S+\/repo\/\.git\/objects\/info\/commit-graph -> \S+ \[! git object store entry that is a symlink/m);
+  // The objects dir itself made a symlink; a symlink's mtime alone is no write.
+  const ctx = sensitiveContext();
+  assert.is(sensitiveRule({ path: `${host}/.git/objects`, change: 'replaced', type: 'symlink' }, ctx)?.id, 'git-object-symlink');
+  assert.is(sensitiveRule({ path: `${host}/.git/objects/pack/x.pack`, change: 'metadata', type: 'symlink' }, ctx), null);
 });
 
 test.run();
