@@ -4,11 +4,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
+import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
 
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const tools = have('umoci') && have('skopeo') && have('git') && have('patch');
@@ -184,6 +185,34 @@ test('tar: FILE.deleted is always this export\'s list (empty without deletions),
     assert.is(readFileSync(victim, 'utf8'), 'keep\n', 'the export wrote through a symlink');
   } finally {
     sbx(['discard', other], { store });
+  }
+});
+
+test('a sandbox whose command still runs is not exported: one line, 125, nothing written', async () => {
+  // Its layer changes while it is read: a file that shrinks meanwhile came out padded with zeros.
+  const busy = `${name}r`;
+  const child = sbxAsync(['run', '--name', busy, '-q', '--', 'sleep', '5'], { store, stdio: 'ignore' });
+  const exited = once(child, 'exit');
+  try {
+    const until = Date.now() + 30_000;
+    while (!/\brunning\b/.test(sbx(['ls'], { store }).stdout.split('\n').find((l) => l.includes(busy)) ?? '')) {
+      assert.ok(Date.now() < until, 'the run never showed as running');
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    const file = join(work, 'busy.tar');
+    const r = sbx(['export', busy, '--format', 'tar', '-o', file], { store });
+    assert.is(r.code, 125, r.stderr);
+    assert.match(r.stderr, `sandbox ${busy} is still running a command`);
+    assert.match(r.stderr, /then export/);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.not.ok(existsSync(file) || existsSync(`${file}.deleted`), 'an export was written');
+    const [code] = await exited;
+    assert.is(code, 0);
+    assert.is(sbx(['export', busy, '--format', 'tar', '-o', file], { store }).code, 0, 'the export once the run ended');
+  } finally {
+    child.kill();
+    await exited;
+    sbx(['discard', busy], { store });
   }
 });
 
