@@ -108,6 +108,9 @@ testUnless(USER_CASE ?? (tmpfsShm ? null : '/dev/shm is not a tmpfs: no scratch 
   const uid = process.getuid!();
   const store = makeStore();
   const planted = `planted-${process.pid}`;
+  const trees = () => existsSync(scratchPath(uid)) ? readdirSync(scratchPath(uid)).filter((n) => /^[0-9a-f]{8}$/.test(n)) : [];
+  // Only the other run's own tree is tried below, not those of runs this test did not start.
+  const before = new Set(trees());
   const other = sbxAsync(['run', '-n', '-q', '--', 'sh', '-c', 'echo ready; sleep 5'], { store, stdio: ['ignore', 'pipe', 'ignore'] });
   const exited = once(other, 'exit');
   try {
@@ -115,7 +118,7 @@ testUnless(USER_CASE ?? (tmpfsShm ? null : '/dev/shm is not a tmpfs: no scratch 
       other.stdout!.on('data', (b: Buffer) => { if (b.toString().includes('ready')) ready(); });
       void exited.then(() => failed(new Error('the other run ended before it was ready')));
     });
-    const layers = readdirSync(scratchPath(uid)).filter((n) => /^[0-9a-f]{8}$/.test(n));
+    const layers = trees().filter((n) => !before.has(n));
     assert.ok(layers.length > 0, `no live run's layers in ${scratchPath(uid)}`);
     const seen = `/mnt/x/sbx-${uid}`;
     const r = sbx(['run', '-n', '-q', '--bind', '/dev/shm:/mnt/x', '--', 'sh', '-c',
