@@ -1,12 +1,14 @@
 // sbx export: a sandbox's changes as an OCI layer or image, a plain tar, or a patch.
 import { Command, Option } from 'clipanion';
-import { createWriteStream, writeFileSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, constants as C, createWriteStream, openSync, writeFileSync, writeSync, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { resolveAnywhere } from '../sandbox-core/store.js';
+import { resolveAnywhere, type Store } from '../sandbox-core/store.js';
+import { assertNotRunning } from '../sandbox-core/commit/index.js';
+import type { SandboxMeta } from '../sandbox-core/types.js';
 import { warnIfInterrupted } from './interrupted.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
-import { display, toFs } from '../sandbox-core/base/bpath.js';
+import { display } from '../sandbox-core/base/bpath.js';
 import { readImage, streamLayer, writeImageLayout } from '../sandbox-core/export/oci.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { ImageCache } from '../sandbox-core/image/cache.js';
@@ -21,11 +23,11 @@ export class ExportCommand extends Command {
   static override usage = Command.Usage({
     description: "write a sandbox's changes as an OCI layer or image, a tar, or a patch",
     details: `
-      Ships only the diff. The same selection (\`--only\`/\`--exclude\`) and the same safety as \`sbx commit\`: contents are read from the sandbox's layer without following any symlink, owners are the host's ids, setuid/setgid bits and file capabilities are dropped unless \`--keep-setuid\`.
+      Ships only the diff, of a sandbox in which no command runs (as for commit; 125 otherwise). The same selection (\`--only\`/\`--exclude\`) and the same safety as \`sbx commit\`: contents are read from the sandbox's layer without following any symlink, owners are the host's ids, setuid/setgid bits and file capabilities are dropped unless \`--keep-setuid\`.
 
       - \`oci-layer\` (default): one gzip tar in the OCI layer format: deletions as \`.wh.NAME\`, replaced directories as \`.wh..wh..opq\`, modes, owners, times, symlinks, hard links, xattrs. Its diff-id and digest are printed on stderr.
       - \`oci-image\`: an OCI image layout directory (\`-o DIR\`, new or empty) holding a one-layer image tagged \`--tag\` (default \`latest\`), for \`skopeo\`, \`umoci\`, \`podman\`; with \`--base LAYOUT[:TAG]\` the layer goes on top of that image's layers (copied and verified), as \`docker commit\` does; a sandbox made with \`run --image\` gets its own image's layers by default.
-      - \`tar\`: the new and changed entries as a plain tar rooted at /, for \`tar -C / -xpf\`; what to delete is written to \`FILE.deleted\` (one escaped path per line) and listed on stderr.
+      - \`tar\`: the new and changed entries as a plain tar rooted at /, for \`tar -C / -xpf\`; what to delete is written to \`FILE.deleted\` (one escaped path per line; empty, not left as it was, when nothing was deleted) and listed on stderr.
       - \`patch\`: unified diffs of text files for \`git apply\` or \`patch -p1\` (run from /); binary files, type changes and metadata are named in a trailer.
     `,
     examples: [
@@ -51,7 +53,8 @@ export class ExportCommand extends Command {
     const toStdout = this.output === '-';
     if (format === 'oci-image' && toStdout) throw new SbxError('--format oci-image writes a directory', 125, 'give it with -o DIR');
     if (toStdout && format !== 'patch' && process.stdout.isTTY) throw new SbxError('refusing to write an archive to a terminal', 125, 'redirect stdout or give -o FILE');
-    const { meta, store } = resolveAnywhere(this.ref);
+    const { meta: resolved, store } = resolveAnywhere(this.ref);
+    const meta = idle(store, resolved);
     warnIfInterrupted(meta);
     const scan = scanSandbox(meta, { only: this.only, exclude: this.exclude });
     for (const e of scan.errors) warn(e);
@@ -60,6 +63,7 @@ export class ExportCommand extends Command {
 
     if (format === 'patch') {
       const p = await renderPatch(scan.changes);
+      unchangedSince(store, meta);
       // On a terminal the patch is for reading: the files' own bytes go through the escaping
       // function there, as in sbx diff (a file the command wrote may hold escapes meant for the
       // terminal of whoever looks, root's under sudo). Into a file or a pipe: exact bytes.
@@ -74,25 +78,44 @@ export class ExportCommand extends Command {
         // An image sandbox's layer goes on its own image, read back (and verified) from the cache.
         base: this.base ? readImage(this.base) : meta.image ? new ImageCache(store).image(meta.image) : undefined,
       });
+      unchangedSince(store, meta);
       this.reportSkipped(r.skipped);
       info(`image layout ${display(this.output)}: ${r.entries} entries; layer ${r.digest} (diff-id ${r.diffId}); manifest ${r.manifest}`);
       return this.status(scan.errors.length);
     }
+    // Written beside FILE and renamed into place: an export that fails leaves no half tar
+    // there. The temp files are always new (O_EXCL, which also refuses a symlink planted under
+    // their name), and a rename replaces a symlink at FILE or FILE.deleted, never follows it.
     const tmp = toStdout ? null : `${this.output}.sbx-${process.pid}`;
-    const sink: Writable = tmp ? createWriteStream(tmp, { mode: 0o644 }) : process.stdout;
+    const listTmp = tmp && format === 'tar' ? `${this.output}.deleted.sbx-${process.pid}` : null;
+    if (tmp) rmSync(tmp, { force: true });
+    const sink: Writable = tmp ? createWriteStream(tmp, { fd: openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644) }) : process.stdout;
     try {
       const r = await streamLayer(scan, sink, { ...layerOpts, gzip: format === 'oci-layer' });
+      // Before anything is put in place: a run that began meanwhile changed what was read.
+      unchangedSince(store, meta);
+      // FILE.deleted always lists this export's deletions, empty when it has none, and is in
+      // place before the tar: the user deletes what it names, then untars, and a list left by an
+      // earlier export to the same FILE (of another sandbox) would delete host files this
+      // sandbox never touched. A crash between the renames leaves the old tar beside the new
+      // list, never a new tar beside an old list.
+      if (listTmp) {
+        rmSync(listTmp, { force: true });
+        const fd = openSync(listTmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644);
+        try { writeSync(fd, r.deletions.map((d) => `${display(d)}\n`).join('')); } finally { closeSync(fd); }
+        renameSync(listTmp, `${this.output}.deleted`);
+      }
       if (tmp) renameSync(tmp, this.output);
       this.reportSkipped(r.skipped);
       if (format === 'oci-layer') info(`layer: ${r.entries} entries, ${r.size} bytes; digest ${r.digest}, diff-id ${r.diffId}`);
       else {
         info(`tar: ${r.entries} entries${r.deletions.length ? `; ${r.deletions.length} paths to delete on the target` : ''}`);
         for (const d of r.deletions) info(`  delete: ${display(d)}`);
-        if (!toStdout && r.deletions.length) writeFileSync(toFs(`${this.output}.deleted`), r.deletions.map((d) => `${display(d)}\n`).join(''));
       }
       return this.status(scan.errors.length);
     } catch (e) {
       if (tmp) rmSync(tmp, { force: true });
+      if (listTmp) rmSync(listTmp, { force: true });
       throw e;
     }
   }
@@ -115,4 +138,23 @@ export class ExportCommand extends Command {
   private reportSkipped(list: Array<{ path: string; reason: string }>): void {
     for (const s of list) warn(`not exported: ${display(s.path)}: ${s.reason}`);
   }
+}
+
+/**
+ * The sandbox as it is now, refused while a command runs in it: the export reads its layer,
+ * which that command changes under it (a file that shrinks meanwhile comes out padded with
+ * zeros). Read afresh: the meta the name was resolved with may be older than a run begun since.
+ */
+function idle(store: Store, resolved: SandboxMeta): SandboxMeta {
+  const now = store.readMeta(resolved.id);
+  if (!now) throw new SbxError(`sandbox ${resolved.name ?? resolved.id} was removed meanwhile`, 125, "see 'sbx ls'");
+  assertNotRunning(now, 'export');
+  return now;
+}
+
+/** After reading the layer: refused when a run began in the sandbox meanwhile (it may have changed what was read). */
+function unchangedSince(store: Store, before: SandboxMeta): void {
+  const now = store.readMeta(before.id);
+  if (now && now.state !== 'running' && now.finished === before.finished && now.runnerPid === before.runnerPid) return;
+  throw new SbxError(`sandbox ${before.name ?? before.id} ${now ? 'ran a command while it was exported' : 'was removed while it was exported'}: nothing written`, 125, 'export it again once no command runs in it');
 }

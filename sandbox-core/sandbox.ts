@@ -637,6 +637,11 @@ function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null, disk
  * would cover the tmpfs. Optional: a path absent inside (a --hide'd parent) needs no cover.
  */
 function ownDirsToHide(storeDir: string, binds: BindRequest[], hostView: boolean): SpecOp[] {
+  // A bind that shows /dev/shm shows the scratch dir a later throwaway run of the user makes
+  // there too (the bind is the same tmpfs): made now (0700, ours), it is there to be covered.
+  const uid = process.getuid!();
+  const scratch = scratchPath(uid);
+  if (binds.some((b) => scratch === b.host || isBelow(scratch, b.host))) safeScratch(uid, true);
   const dirs = ownDirs(process.env, storeDir)
     .filter((d) => { try { return lstatSync(d).isDirectory(); } catch { return false; } });
   const targets = new Set<string>();

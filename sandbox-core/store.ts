@@ -7,7 +7,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
 import { Dir, holdsAtLeast, removeTreeAt } from './beneath.js';
-import { ensurePrivateDir, storeRoot, sudoUserHome } from './base/paths.js';
+import { ensurePrivateDir, scratchPath, storeRoot, sudoUserHome } from './base/paths.js';
 import { isWithin } from './base/within.js';
 
 export { ensurePrivateDir };
@@ -213,10 +213,8 @@ function checkMeta(m: unknown, id: string): string | null {
   return null;
 }
 
-/** /dev/shm/sbx-<uid>: where throwaway runs keep their layers, in memory. */
-export function scratchPath(uid: number): string {
-  return `/dev/shm/sbx-${uid}`;
-}
+// Where throwaway runs keep their layers: one of sbx's own dirs (base/paths.ts ownDirs).
+export { scratchPath };
 
 /**
  * The scratch dir if it is a real directory of `uid` (checked without following a symlink),
@@ -513,9 +511,15 @@ export class Store {
         store: this.root, dev: root.dev, ino: root.ino, pid: meta.runnerPid ?? process.pid,
         ...(meta.runBoot ? { boot: meta.runBoot } : {}), ...(meta.runnerStart ? { start: meta.runnerStart } : {}),
       };
-      // In the dir just made, in our own 0700 scratch dir: nobody else could have put anything there.
-      const fd = openSync(`${d.self()}/${tmp}/${SCRATCH_MARK}`, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
-      try { writeSync(fd, JSON.stringify(mark) + '\n'); } finally { closeSync(fd); }
+      // Through the dir just made, opened without following a symlink, never by its path: the
+      // scratch dir is 0700 and covered wherever a sandbox's view or --bind shows it (ownDirs),
+      // but until 2026-12-04 a sandbox of the user given --bind /dev/shm could write in it, and
+      // swap the new dir for a symlink between the mkdir and the open.
+      const made = Dir.openBeneath(d, tmp);
+      try {
+        const fd = openSync(made.at(SCRATCH_MARK), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+        try { writeSync(fd, JSON.stringify(mark) + '\n'); } finally { closeSync(fd); }
+      } finally { made.close(); }
       renameSync(d.at(tmp), d.at(meta.id));
     } finally {
       d.close();

@@ -40,19 +40,26 @@ export function sudoUserHome(env: NodeJS.ProcessEnv = process.env): { home: stri
   return entry?.[5] ? { home: entry[5], uid: Number(env.SUDO_UID) } : null;
 }
 
+/** /dev/shm/sbx-<uid>: where throwaway runs keep their layers, in memory. */
+export function scratchPath(uid: number): string {
+  return `/dev/shm/sbx-${uid}`;
+}
+
 /**
  * Every dir whose files sbx trusts: its config (which names the pager it runs), its caches (it
- * runs the helper and loads seccomp programs from there) and its store; under sudo also those
- * of the user who ran sudo. A sandbox must never plant anything there: the view hides them and
- * a commit refuses them, or the next sbx would run what the sandboxed command wrote.
+ * runs the helper and loads seccomp programs from there), its store, and the scratch dir that
+ * holds the layers of the user's live throwaway runs (a sandbox shown it by `--bind /dev/shm`
+ * wrote into another run's upper layer: that run's view and review); under sudo also those of
+ * the user who ran sudo. A sandbox must never plant anything there: the view hides them and a
+ * commit refuses them, or the next sbx would run what the sandboxed command wrote.
  */
-export function ownDirs(env: NodeJS.ProcessEnv = process.env, store?: string): string[] {
+export function ownDirs(env: NodeJS.ProcessEnv = process.env, store?: string, uid = process.getuid?.()): string[] {
   // `store`: the store this command uses, when it is not the one env names.
-  const dirs = [store, storeRoot(env), cacheRoot(env), configRoot(env)];
+  const dirs = [store, storeRoot(env), cacheRoot(env), configRoot(env), uid === undefined ? null : scratchPath(uid)];
   const sudo = sudoUserHome(env);
   if (sudo) {
     const theirs = { HOME: sudo.home };
-    dirs.push(storeRoot(theirs), cacheRoot(theirs), configRoot(theirs));
+    dirs.push(storeRoot(theirs), cacheRoot(theirs), configRoot(theirs), scratchPath(sudo.uid));
   }
   return [...new Set(dirs.filter((d): d is string => !!d && d.startsWith('/')))];
 }

@@ -67,11 +67,11 @@ const b64 = (p: string) => Buffer.from(p, 'latin1').toString('base64');
  * records its pid; its helper, and with it every process and mount of the sandbox, ends
  * before that sbx does (parent-death signals chain down from it).
  */
-export function assertNotRunning(meta: SandboxMeta): void {
+export function assertNotRunning(meta: SandboxMeta, then: 'commit' | 'export' = 'commit'): void {
   if (meta.state !== 'running') return;
   // The store already read a dead (or reused) runner pid as saved; this is the same answer.
   if (meta.runnerPid === undefined || (meta.runnerPid !== process.pid && runnerAlive(meta))) {
-    throw new SbxError(`sandbox ${meta.name ?? meta.id} is still running a command${meta.runnerPid ? ` (sbx pid ${meta.runnerPid})` : ''}`, 125, 'wait for it to finish, then commit');
+    throw new SbxError(`sandbox ${meta.name ?? meta.id} is still running a command${meta.runnerPid ? ` (sbx pid ${meta.runnerPid})` : ''}`, 125, `wait for it to finish, then ${then}`);
   }
 }
 

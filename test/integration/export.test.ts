@@ -4,11 +4,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
+import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
 
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const tools = have('umoci') && have('skopeo') && have('git') && have('patch');
@@ -151,6 +152,68 @@ maybe('a base image whose blob does not match its digest is refused', () => {
   assert.is(r.code, 125, r.stderr);
   assert.match(r.stderr, /does not match its digest/);
   assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+});
+
+test('tar: FILE.deleted is always this export\'s list (empty without deletions), in either order; a symlink there is replaced, not followed', () => {
+  // A sandbox that only adds: its export to a FILE an export with deletions used before must
+  // not leave that list, which the user would apply to the host before untarring.
+  const other = `${name}b`;
+  const made = sbx(['run', '--name', other, '-q', '--', 'sh', '-c', `echo b > '${canary}/only-added'`], { store });
+  assert.is(made.code, 0, made.stderr);
+  try {
+    const expected = [`${canary}/gone`, `${canary}/od/a`, `${canary}/tc`];
+    const exportTo = (ref: string, file: string): string[] => {
+      const r = sbx(['export', ref, '--format', 'tar', '-o', file], { store });
+      assert.is(r.code, 0, r.stderr);
+      assert.ok(lstatSync(`${file}.deleted`).isFile(), `${file}.deleted is not a regular file`);
+      return readFileSync(`${file}.deleted`, 'utf8').split('\n').filter(Boolean).sort();
+    };
+    const first = join(work, 'order1.tar');
+    assert.equal(exportTo(name, first), expected);
+    assert.is(readFileSync(`${first}.deleted`, 'utf8').length > 0, true);
+    assert.equal(exportTo(other, first), [], 'the list of the earlier export was left');
+    assert.is(readFileSync(`${first}.deleted`, 'utf8'), '');
+    const second = join(work, 'order2.tar');
+    assert.equal(exportTo(other, second), []);
+    assert.equal(exportTo(name, second), expected);
+    // A symlink at FILE.deleted (to a file of someone's) is replaced by the list, not written through.
+    const victim = join(work, 'victim');
+    writeFileSync(victim, 'keep\n');
+    const third = join(work, 'order3.tar');
+    symlinkSync(victim, `${third}.deleted`);
+    assert.equal(exportTo(name, third), expected);
+    assert.is(readFileSync(victim, 'utf8'), 'keep\n', 'the export wrote through a symlink');
+  } finally {
+    sbx(['discard', other], { store });
+  }
+});
+
+test('a sandbox whose command still runs is not exported: one line, 125, nothing written', async () => {
+  // Its layer changes while it is read: a file that shrinks meanwhile came out padded with zeros.
+  const busy = `${name}r`;
+  const child = sbxAsync(['run', '--name', busy, '-q', '--', 'sleep', '5'], { store, stdio: 'ignore' });
+  const exited = once(child, 'exit');
+  try {
+    const until = Date.now() + 30_000;
+    while (!/\brunning\b/.test(sbx(['ls'], { store }).stdout.split('\n').find((l) => l.includes(busy)) ?? '')) {
+      assert.ok(Date.now() < until, 'the run never showed as running');
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    const file = join(work, 'busy.tar');
+    const r = sbx(['export', busy, '--format', 'tar', '-o', file], { store });
+    assert.is(r.code, 125, r.stderr);
+    assert.match(r.stderr, `sandbox ${busy} is still running a command`);
+    assert.match(r.stderr, /then export/);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.not.ok(existsSync(file) || existsSync(`${file}.deleted`), 'an export was written');
+    const [code] = await exited;
+    assert.is(code, 0);
+    assert.is(sbx(['export', busy, '--format', 'tar', '-o', file], { store }).code, 0, 'the export once the run ended');
+  } finally {
+    child.kill();
+    await exited;
+    sbx(['discard', busy], { store });
+  }
 });
 
 test('unknown format and an archive to a terminal are one-line errors', () => {

@@ -3,14 +3,16 @@
 // a live sbx or one its store still lists is never taken, and a removal follows no symlink.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Store, scratchPath, safeScratch } from '../../sandbox-core/store.js';
 import { snapshot } from '../helpers/snapshot.js';
-import { testUnless } from '../helpers/skip.js';
+import { testUnless, USER_CASE } from '../helpers/skip.js';
+import { makeStore, removeStore, sbx, sbxAsync } from '../helpers/sbx.js';
+import { once } from 'node:events';
 
 const tmpfsShm = (() => { try { return statfsSync('/dev/shm').type === 0x01021994; } catch { return false; } })();
 
@@ -98,6 +100,37 @@ testUnless(tmpfsShm ? null : '/dev/shm is not a tmpfs: no scratch dir', { missin
   } finally {
     rmSync(tree, { recursive: true, force: true });
     rmSync(top, { recursive: true, force: true });
+  }
+});
+
+testUnless(USER_CASE ?? (tmpfsShm ? null : '/dev/shm is not a tmpfs: no scratch dir'))("a --bind of /dev/shm shows the user's scratch dir empty and read-only while another throwaway run of theirs keeps its layers there", async () => {
+  // Through the bind the sandbox wrote into the other run's upper layer: its view and its review.
+  const uid = process.getuid!();
+  const store = makeStore();
+  const planted = `planted-${process.pid}`;
+  const trees = () => existsSync(scratchPath(uid)) ? readdirSync(scratchPath(uid)).filter((n) => /^[0-9a-f]{8}$/.test(n)) : [];
+  // Only the other run's own tree is tried below, not those of runs this test did not start.
+  const before = new Set(trees());
+  const other = sbxAsync(['run', '-n', '-q', '--', 'sh', '-c', 'echo ready; sleep 5'], { store, stdio: ['ignore', 'pipe', 'ignore'] });
+  const exited = once(other, 'exit');
+  try {
+    await new Promise<void>((ready, failed) => {
+      other.stdout!.on('data', (b: Buffer) => { if (b.toString().includes('ready')) ready(); });
+      void exited.then(() => failed(new Error('the other run ended before it was ready')));
+    });
+    const layers = trees().filter((n) => !before.has(n));
+    assert.ok(layers.length > 0, `no live run's layers in ${scratchPath(uid)}`);
+    const seen = `/mnt/x/sbx-${uid}`;
+    const r = sbx(['run', '-n', '-q', '--bind', '/dev/shm:/mnt/x', '--', 'sh', '-c',
+      `ls -A ${seen} 2>/dev/null; for id in ${layers.join(' ')}; do mkdir -p ${seen}/$id/L000/upper 2>/dev/null && echo "wrote $id"; done; touch ${seen}/${planted} 2>/dev/null && echo planted; echo done`], { store });
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, 'done\n', `the other run's layers were in sight or writable: ${r.stdout}`);
+    assert.not.ok(existsSync(join(scratchPath(uid), planted)));
+  } finally {
+    other.kill();
+    await exited;
+    removeStore(store);
+    rmSync(join(scratchPath(uid), planted), { force: true });
   }
 });
 

@@ -43,20 +43,22 @@ test('a sibling whose name only starts like an own dir is not one', () => {
   assert.equal(skippedPaths([change('/home/u/.cache/sbx-other/x', 'added'), change('/home/u/.config/sbx.bak', 'added')]), []);
 });
 
-test('ownDirs: the store, the cache and the config dir from the environment; under sudo the invoking user\'s too', () => {
-  assert.equal(ownDirs({ HOME: '/home/u' }), ['/home/u/.local/state/sbx', '/home/u/.cache/sbx', '/home/u/.config/sbx']);
-  assert.equal(ownDirs({ HOME: '/home/u', SBX_HOME: '/data/sbx', XDG_CACHE_HOME: '/c', XDG_CONFIG_HOME: '/cfg' }), ['/data/sbx', '/c/sbx', '/cfg/sbx']);
+test('ownDirs: the store, the cache, the config dir from the environment and the scratch dir of the uid; under sudo the invoking user\'s too', () => {
+  assert.equal(ownDirs({ HOME: '/home/u' }, undefined, 1000), ['/home/u/.local/state/sbx', '/home/u/.cache/sbx', '/home/u/.config/sbx', '/dev/shm/sbx-1000']);
+  assert.equal(ownDirs({ HOME: '/home/u', SBX_HOME: '/data/sbx', XDG_CACHE_HOME: '/c', XDG_CONFIG_HOME: '/cfg' }, undefined, 1000), ['/data/sbx', '/c/sbx', '/cfg/sbx', '/dev/shm/sbx-1000']);
   // Relative XDG dirs are invalid and ignored; a relative SBX_HOME is taken from where sbx runs.
-  assert.equal(ownDirs({ HOME: '/home/u', XDG_STATE_HOME: 'st', XDG_CACHE_HOME: 'c', XDG_CONFIG_HOME: 'cfg' }), ['/home/u/.local/state/sbx', '/home/u/.cache/sbx', '/home/u/.config/sbx']);
+  assert.equal(ownDirs({ HOME: '/home/u', XDG_STATE_HOME: 'st', XDG_CACHE_HOME: 'c', XDG_CONFIG_HOME: 'cfg' }, undefined, 1000), ['/home/u/.local/state/sbx', '/home/u/.cache/sbx', '/home/u/.config/sbx', '/dev/shm/sbx-1000']);
   assert.equal(ownDirs({ HOME: '/home/u', SBX_HOME: 'rel/store' })[0], join(process.cwd(), 'rel/store'));
+  // By default the scratch dir of the uid sbx runs as (its throwaway runs' layers, in memory).
+  assert.ok(ownDirs({ HOME: '/home/u' }).includes(`/dev/shm/sbx-${process.getuid!()}`));
 });
 
-testUnless(process.getuid?.() === 0 ? null : 'sbx trusts SUDO_USER only when it runs as root')('ownDirs under sudo: the invoking user\'s dirs too, at the home /etc/passwd gives', () => {
+testUnless(process.getuid?.() === 0 ? null : 'sbx trusts SUDO_USER only when it runs as root')('ownDirs under sudo: the invoking user\'s dirs too, at the home /etc/passwd gives, and their scratch dir', () => {
   const home = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[0] === 'nobody')?.[5];
   assert.ok(home, 'the test needs the nobody account');
-  assert.equal(ownDirs({ HOME: '/h', SUDO_USER: 'nobody', SUDO_UID: '65534' }), ['/h/.local/state/sbx', '/h/.cache/sbx', '/h/.config/sbx', `${home}/.local/state/sbx`, `${home}/.cache/sbx`, `${home}/.config/sbx`]);
+  assert.equal(ownDirs({ HOME: '/h', SUDO_USER: 'nobody', SUDO_UID: '65534' }), ['/h/.local/state/sbx', '/h/.cache/sbx', '/h/.config/sbx', '/dev/shm/sbx-0', `${home}/.local/state/sbx`, `${home}/.cache/sbx`, `${home}/.config/sbx`, '/dev/shm/sbx-65534']);
   // SUDO_USER and SUDO_UID must name the same account.
-  assert.equal(ownDirs({ HOME: '/h', SUDO_USER: 'nobody', SUDO_UID: '1' }), ['/h/.local/state/sbx', '/h/.cache/sbx', '/h/.config/sbx']);
+  assert.equal(ownDirs({ HOME: '/h', SUDO_USER: 'nobody', SUDO_UID: '1' }), ['/h/.local/state/sbx', '/h/.cache/sbx', '/h/.config/sbx', '/dev/shm/sbx-0']);
 });
 
 test.run();
