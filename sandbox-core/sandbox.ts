@@ -935,6 +935,9 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     }
   } else {
     const { id, dir } = store.create(req.name);
+    // A saved sandbox's review waits for the user with the sandbox marked saved: held until
+    // then, and taken before its meta.json names it, so no other sbx finds it unlocked.
+    if (!req.throwaway) lock.release = lockSandbox(store, id, 'run');
     const now = Date.now();
     // A throwaway run's layers go to tmpfs: its meta.json names that tree from the start.
     const onTmpfs = req.throwaway && isTmpfs('/dev/shm');
@@ -955,8 +958,6 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
       ...lowerFields,
     });
     if (shm) store.makeScratch(shm, meta);
-    // A saved sandbox's review waits for the user with the sandbox marked saved: held until then.
-    if (!req.throwaway) lock.release = lockSandbox(store, id, 'run');
   }
 
   const lower = req.lower ?? null;

@@ -35,24 +35,34 @@ async function killCommitAt(name: string, at: number): Promise<void> {
   await new Promise((r) => child.on('close', r));
 }
 
-test('a file an interrupted commit wrote and the user changed since is a conflict when the commit is resumed', async () => {
+/**
+ * A sandbox `name` that changed a.txt and b.txt, its commit killed at step 1 (a.txt placed,
+ * b.txt in flight), then the user's edit of `edited` later than the journal's last line by
+ * more than the clock slack the check allows; returns the resumed commit.
+ */
+async function resumeAfterEdit(name: string, edited: 'a.txt' | 'b.txt'): Promise<ReturnType<typeof sbx>> {
   writeFileSync(join(canary, 'a.txt'), 'host a\n');
   writeFileSync(join(canary, 'b.txt'), 'host b\n');
-  const r = sbx(['run', '--name', 'resume', '-q', '--', 'sh', '-c', `echo sandbox a > ${canary}/a.txt; echo sandbox b > ${canary}/b.txt`], { store });
+  const r = sbx(['run', '--name', name, '-q', '--', 'sh', '-c', `echo sandbox a > ${canary}/a.txt; echo sandbox b > ${canary}/b.txt`], { store });
   assert.is(r.code, 0, r.stderr);
-  await killCommitAt('resume', 1);
+  await killCommitAt(name, 1);
   assert.is(readFileSync(join(canary, 'a.txt'), 'utf8'), 'sandbox a\n', 'step 0 was done before the kill');
-  // The user edits the file after the crash, later than the journal's last line by more than
-  // the clock slack the check allows.
-  const journalMs = statSync(join(entryOf('resume'), 'commit.journal')).mtimeMs;
+  assert.is(readFileSync(join(canary, 'b.txt'), 'utf8'), 'host b\n', 'step 1 was not placed before the kill');
+  const journalMs = statSync(join(entryOf(name), 'commit.journal')).mtimeMs;
   while (Date.now() < journalMs + 1500) await sleep(50);
-  writeFileSync(join(canary, 'a.txt'), 'the user\'s edit\n');
-  const c = sbx(['commit', 'resume'], { store });
+  writeFileSync(join(canary, edited), 'the user\'s edit\n');
+  const c = sbx(['commit', name], { store });
   assert.is(c.code, 1, c.stderr);
-  assert.match(c.stderr, /a\.txt: changed on the host after the interrupted commit wrote it/);
-  assert.is(readFileSync(join(canary, 'a.txt'), 'utf8'), 'the user\'s edit\n', 'overwritten by the resumed commit');
+  assert.match(c.stderr, `${edited}: changed on the host after the interrupted commit wrote it`);
+  assert.is(readFileSync(join(canary, edited), 'utf8'), 'the user\'s edit\n', 'overwritten by the resumed commit');
+  return c;
+}
+
+test('a file an interrupted commit wrote and the user changed since is a conflict when the commit is resumed', async () => {
+  const c = await resumeAfterEdit('resume', 'a.txt');
   // The step that was in flight is redone: its target is unchanged since the crash.
   assert.is(readFileSync(join(canary, 'b.txt'), 'utf8'), 'sandbox b\n');
+  assert.match(c.stderr, /was in progress: .*b\.txt \(redone from the sandbox's copy\)/);
   assert.match(c.stderr, /sandbox resume kept/);
   assert.is(sbx(['discard', 'resume'], { store }).code, 0);
 });
@@ -61,20 +71,8 @@ test('a file an interrupted commit wrote and the user changed since is a conflic
 // just after (its line is written right before the rename): an edit later than that is the
 // user's, and a resume redid the step over it.
 test('the file an interrupted commit was placing, changed by the user since, is a conflict when the commit is resumed', async () => {
-  writeFileSync(join(canary, 'a.txt'), 'host a\n');
-  writeFileSync(join(canary, 'b.txt'), 'host b\n');
-  const r = sbx(['run', '--name', 'inflight', '-q', '--', 'sh', '-c', `echo sandbox a > ${canary}/a.txt; echo sandbox b > ${canary}/b.txt`], { store });
-  assert.is(r.code, 0, r.stderr);
-  await killCommitAt('inflight', 1);
-  assert.is(readFileSync(join(canary, 'b.txt'), 'utf8'), 'host b\n', 'step 1 was not placed before the kill');
-  const journalMs = statSync(join(entryOf('inflight'), 'commit.journal')).mtimeMs;
-  while (Date.now() < journalMs + 1500) await sleep(50);
-  writeFileSync(join(canary, 'b.txt'), 'the user\'s edit\n');
-  const c = sbx(['commit', 'inflight'], { store });
-  assert.is(c.code, 1, c.stderr);
-  assert.match(c.stderr, /b\.txt: changed on the host after the interrupted commit wrote it/);
+  const c = await resumeAfterEdit('inflight', 'b.txt');
   assert.match(c.stderr, /was in progress: .*b\.txt \(changed on the host since: a conflict, not redone\)/);
-  assert.is(readFileSync(join(canary, 'b.txt'), 'utf8'), 'the user\'s edit\n', 'overwritten by the resumed commit');
   assert.is(readFileSync(join(canary, 'a.txt'), 'utf8'), 'sandbox a\n');
   assert.is(sbx(['discard', 'inflight'], { store }).code, 0);
 });
