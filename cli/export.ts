@@ -1,6 +1,6 @@
 // sbx export: a sandbox's changes as an OCI layer or image, a plain tar, or a patch.
 import { Command, Option } from 'clipanion';
-import { closeSync, constants as C, createWriteStream, openSync, writeFileSync, writeSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, constants as C, createWriteStream, openSync, writeFileSync, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { resolveAnywhere, type Store } from '../sandbox-core/store.js';
@@ -99,12 +99,7 @@ export class ExportCommand extends Command {
       // earlier export to the same FILE (of another sandbox) would delete host files this
       // sandbox never touched. A crash between the renames leaves the old tar beside the new
       // list, never a new tar beside an old list.
-      if (listTmp) {
-        rmSync(listTmp, { force: true });
-        const fd = openSync(listTmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644);
-        try { writeSync(fd, r.deletions.map((d) => `${display(d)}\n`).join('')); } finally { closeSync(fd); }
-        renameSync(listTmp, `${this.output}.deleted`);
-      }
+      if (listTmp) putInPlace(`${this.output}.deleted`, listTmp, r.deletions.map((d) => `${display(d)}\n`).join(''));
       if (tmp) renameSync(tmp, this.output);
       this.reportSkipped(r.skipped);
       if (format === 'oci-layer') info(`layer: ${r.entries} entries, ${r.size} bytes; digest ${r.digest}, diff-id ${r.diffId}`);
@@ -121,7 +116,7 @@ export class ExportCommand extends Command {
   }
 
   private async write(data: Buffer, toStdout: boolean): Promise<void> {
-    if (!toStdout) { writeFileSync(this.output, data); return; }
+    if (!toStdout) { putInPlace(this.output, `${this.output}.sbx-${process.pid}`, data); return; }
     if (!process.stdout.write(data)) await once(process.stdout, 'drain');
   }
 
@@ -137,6 +132,23 @@ export class ExportCommand extends Command {
 
   private reportSkipped(list: Array<{ path: string; reason: string }>): void {
     for (const s of list) warn(`not exported: ${display(s.path)}: ${s.reason}`);
+  }
+}
+
+/**
+ * `data` as the file `target`: written to `tmp` beside it, always a new file (O_EXCL, which
+ * also refuses a symlink planted under that name), and renamed over `target`, which replaces
+ * a symlink there instead of writing through it; an export that fails leaves no half file.
+ */
+function putInPlace(target: string, tmp: string, data: string | Buffer): void {
+  rmSync(tmp, { force: true });
+  try {
+    const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644);
+    try { writeFileSync(fd, data); } finally { closeSync(fd); }
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
   }
 }
 

@@ -188,6 +188,18 @@ test('tar: FILE.deleted is always this export\'s list (empty without deletions),
   }
 });
 
+test('patch -o FILE: a symlink at FILE is replaced by the patch, not written through', () => {
+  const victim = join(work, 'patch-victim');
+  writeFileSync(victim, 'keep\n');
+  const file = join(work, 'out.patch');
+  symlinkSync(victim, file);
+  const r = sbx(['export', name, '--format', 'patch', '-o', file], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(readFileSync(victim, 'utf8'), 'keep\n', 'the export wrote through a symlink');
+  assert.ok(lstatSync(file).isFile());
+  assert.match(readFileSync(file, 'utf8'), '--- a/');
+});
+
 test('a sandbox whose command still runs is not exported: one line, 125, nothing written', async () => {
   // Its layer changes while it is read: a file that shrinks meanwhile came out padded with zeros.
   const busy = `${name}r`;
