@@ -17,6 +17,7 @@ import { countText, progressLine } from './progress.js';
 import { changesHeading, DISCARDED } from './review-words.js';
 import { queuedAsk, type Ask } from './answers.js';
 import { builtin } from '../sandbox-core/base/builtin.js';
+import { dropPendingInput } from '../sandbox-core/terminal-input.js';
 import { parentB } from '../sandbox-core/base/bpath.js';
 import { BACKGROUND_REMOVAL_MIN, startRemover } from '../sandbox-core/commit/remover.js';
 
@@ -182,13 +183,13 @@ export async function pickChanges(changes: Change[], ask: Ask): Promise<Set<stri
  * The terminal to ask on: stdin when it is one, else /dev/tty (`cat x.sh | sbx run -- sh`
  * leaves stdin a pipe the command used up, as git and less handle it). Null: nobody to ask.
  */
-function promptInput(): { input: NodeJS.ReadableStream; terminal: boolean; close(): void } | null {
-  if (process.stdin.isTTY) return { input: process.stdin, terminal: true, close: () => {} };
+function promptInput(): { input: NodeJS.ReadableStream; fd: number; terminal: boolean; close(): void } | null {
+  if (process.stdin.isTTY) return { input: process.stdin, fd: 0, terminal: true, close: () => {} };
   let fd: number;
   try { fd = openSync('/dev/tty', 'r'); } catch { return null; }
   const { ReadStream } = builtin<typeof import('node:tty')>('node:tty');
   const s = new ReadStream(fd);
-  return { input: s, terminal: true, close: () => { s.destroy(); try { closeSync(fd); } catch { /* destroy closed it */ } } };
+  return { input: s, fd, terminal: true, close: () => { s.destroy(); try { closeSync(fd); } catch { /* destroy closed it */ } } };
 }
 
 const SUMMARY_LIMIT = 50;
@@ -247,18 +248,23 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
     summary();
     return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, lockHeld: true, reviewed: s! }, process.stdout);
   }
-  const tty = opts.interactive ? { input: process.stdin, terminal: !!process.stdin.isTTY, close: () => {} } : process.stderr.isTTY ? promptInput() : null;
+  const tty = opts.interactive ? { input: process.stdin, fd: -1, terminal: !!process.stdin.isTTY, close: () => {} } : process.stderr.isTTY ? promptInput() : null;
   if (!tty) {
     summary();
     save(store, meta);
     return 0;
   }
+  rendered(changesHeading(colors.bold, countLine(changes)) + renderSummary(changes, colors, SUMMARY_LIMIT));
+  // Only keys typed once the question is up answer it: what waits on the terminal now was
+  // typed ahead, or is a terminal's reply to what the command wrote last. Dropped before the
+  // line reader starts reading (it would take it at once), after the summary (printed
+  // without a turn of the event loop, so nothing is read meanwhile).
+  if (tty.fd >= 0) dropPendingInput(tty.fd);
   const { createInterface } = builtin<typeof import('node:readline')>('node:readline');
   const rl = createInterface({ input: tty.input, output: process.stderr, terminal: tty.terminal });
   // End of input answers null, which every question below takes as "save".
   const ask = queuedAsk(rl, process.stderr);
   try {
-    rendered(changesHeading(colors.bold, countLine(changes)) + renderSummary(changes, colors, SUMMARY_LIMIT));
     const ended = endLine(opts.exitStatus, opts.endReasons);
     const ctx = sensitiveContext();
     const flagged: string[] = [];

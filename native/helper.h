@@ -168,6 +168,7 @@ int rmtree_main(int argc, char **argv, char **maps);
 
 /* lock.c: `sbx-helper lock`, an exclusive flock on fd 3 without waiting (exit 0 taken, 1 held elsewhere). */
 int lock_main(void);
+int flush_input_main(void);
 
 /* resolve.c: openat2 from a directory fd. open_beneath: no symlink in any component, never
  * above dirfd (layers, the store). open_in_root: symlinks resolved as if dirfd were / (the new

@@ -1,5 +1,5 @@
 /* sbx-helper lock: an exclusive flock(2) on fd 3, taken without waiting, for the commit lock
- * (sandbox-core/commit/journal.ts; Node has no flock). The lock belongs to the open file
+ * (sandbox-core/sandbox-lock.ts; Node has no flock). The lock belongs to the open file
  * description, which the caller keeps open: it outlives this process and ends when the caller
  * closes its fd or dies, so a SIGKILLed commit holds nothing. Which file, and what to do when
  * the lock is taken, is the caller's. Exit 0: taken; 1: another open file description holds

@@ -21,7 +21,7 @@ static const struct {
 } version_note = { 4, sizeof(SBX_HELPER_VERSION), 1, "sbx", SBX_HELPER_VERSION };
 
 static int usage(void) {
-  fprintf(stderr, "usage: sbx-helper run SPEC_FD STATUS_FD [VERSION] | sbx-helper xattr ... | sbx-helper scan | sbx-helper scan-many | sbx-helper host-dirs | sbx-helper place | sbx-helper rmtree NAME... | sbx-helper lock | sbx-helper as-mapped-root UIDTOOL UIDMAP GIDTOOL GIDMAP count-entries|rmtree NAME... | sbx-helper net-pass | sbx-helper version\n"
+  fprintf(stderr, "usage: sbx-helper run SPEC_FD STATUS_FD [VERSION] | sbx-helper xattr ... | sbx-helper scan | sbx-helper scan-many | sbx-helper host-dirs | sbx-helper place | sbx-helper rmtree NAME... | sbx-helper lock | sbx-helper flush-input | sbx-helper as-mapped-root UIDTOOL UIDMAP GIDTOOL GIDMAP count-entries|rmtree NAME... | sbx-helper net-pass | sbx-helper version\n"
                   "This is sbx's internal helper; run 'sbx' instead.\n");
   return SBX_EXIT_FAILED;
 }
@@ -67,5 +67,6 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "net-pass") == 0 && argc == 2) return net_pass_main();
   if (strcmp(argv[1], "rmtree") == 0) return rmtree_main(argc - 1, argv + 1, NULL);
   if (strcmp(argv[1], "lock") == 0 && argc == 2) return lock_main();
+  if (strcmp(argv[1], "flush-input") == 0 && argc == 2) return flush_input_main();
   return usage();
 }

@@ -4,8 +4,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { SBX } from './sbx.js';
 
 // For each [expect, answer] pair: waits until `expect` appears after the previous answer's
-// prompt, then types `answer` (with a third item, a path: only once that file exists). Stops
-// when the program ends or after the deadline.
+// prompt, then types `answer` (with a third item, a path: only once that file exists; with a
+// fourth, that many seconds later). Stops when the program ends or after the deadline.
 const DRIVER = `
 import os, pty, sys, time, select, json
 steps = json.loads(sys.argv[1])
@@ -26,8 +26,10 @@ while time.time() < deadline:
         if not data:
             break
         out += data
-    if steps and steps[0][0].encode() in out[seen:] and (len(steps[0]) < 3 or os.path.exists(steps[0][2])):
+    if steps and steps[0][0].encode() in out[seen:] and (len(steps[0]) < 3 or not steps[0][2] or os.path.exists(steps[0][2])):
         seen = out.index(steps[0][0].encode(), seen) + 1
+        if len(steps[0]) > 3:
+            time.sleep(steps[0][3])
         os.write(fd, steps[0][1].encode())
         steps.pop(0)
 _, status = os.waitpid(pid, 0)
@@ -35,7 +37,7 @@ sys.stdout.write(out.decode('utf-8', 'replace'))
 sys.exit(os.waitstatus_to_exitcode(status))
 `;
 
-export type PtyStep = [expect: string, answer: string, gate?: string];
+export type PtyStep = [expect: string, answer: string, gate?: string, delaySeconds?: number];
 
 export interface PtyResult {
   /** sbx's exit status (null if the harness itself was killed). */

@@ -45,6 +45,18 @@ testUnless(!strace ? 'no strace here to see the remover start' : ROOT_CASE)("d a
   assert.equal(readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n) || n.startsWith('.removing-')), [], 'the remover left the layers');
 });
 
+// Keys typed after the command ended and before the question showed (a terminal's reply to
+// a query the command wrote last lands there too) answered it: a `k` typed ahead committed
+// 40,000 files nobody had seen listed. Now the terminal's pending input is dropped first.
+testUnless(ROOT_CASE)('keys typed ahead of the question do not answer it', () => {
+  proveIsolation(canary, store);
+  const r = underPty([['MARKER', 'k\n', '', 0.3], ['Keep these changes?', 'd\n']],
+    sbx('run', '--', 'sh', '-c', `mkdir ${canary}/many && cd ${canary}/many && seq 1 40000 | xargs touch && echo MARKER`), 180_000);
+  assert.is(r.code, 0, r.out);
+  assert.match(r.out, /discarded: the host was not touched/);
+  assert.not.ok(existsSync(join(canary, 'many')), 'the typed-ahead k kept the changes');
+});
+
 test('k with flagged changes asks again: n keeps all but the flagged', () => {
   proveIsolation(canary, store);
   const r = underPty([['Keep these changes?', 'k\n'], ['n skips them', 'n\n']],
