@@ -97,7 +97,8 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
     if (res.linksCopied.length) info(`${res.linksCopied.length} hard link${res.linksCopied.length === 1 ? '' : 's'} to files the host already had committed as copies (--link-host-files keeps them linked): ${res.linksCopied.map(b).join(', ')}`);
   }
   const n = committedCount(r);
-  const steps = dryRun ? `${r.plan.steps.length} steps would be done` : `${n.toLocaleString('en-US')} change${n === 1 ? '' : 's'} committed (${humanBytes(res?.bytes ?? 0)})`;
+  const k = r.plan.steps.length;
+  const steps = dryRun ? `${k.toLocaleString('en-US')} step${k === 1 ? '' : 's'} would be done` : `${n.toLocaleString('en-US')} change${n === 1 ? '' : 's'} committed (${humanBytes(res?.bytes ?? 0)})`;
   if (r.complete) info(`${steps}; sandbox ${ref} removed`);
   else if (!dryRun) {
     const left = r.unselected ? `, ${r.unselected.toLocaleString('en-US')} ${leftOutAs}` : '';

@@ -14,6 +14,17 @@ const store = storeAndCanary({ prove: true });
 
 const state = (p: string) => { try { const s = lstatSync(p); return `${s.mode}:${s.size}:${s.mtimeMs}`; } catch { return 'absent'; } };
 
+test('commit --dry-run lists its steps and writes nothing', () => {
+  const r = sbx(['run', '--name', 'dry', '-q', '--', 'sh', '-c', `echo x > ${canary}/dry`], { store });
+  assert.is(r.code, 0, r.stderr);
+  const d = sbx(['commit', 'dry', '--dry-run'], { store });
+  assert.is(d.code, 0, d.stderr);
+  assert.match(d.stdout, `put      ${canary}/dry`);
+  assert.match(d.stderr, 'sbx: 1 step would be done');
+  assert.not.ok(existsSync(join(canary, 'dry')));
+  assert.is(sbx(['discard', 'dry'], { store }).code, 0);
+});
+
 test('planted symlinks are committed as symlinks, never followed', () => {
   const ak = join(homedir(), '.ssh', 'authorized_keys');
   const before = [state(ak), state('/etc/passwd'), readFileSync('/etc/passwd', 'utf8')];
