@@ -88,8 +88,7 @@ export class ExportCommand extends Command {
     // their name), and a rename replaces a symlink at FILE or FILE.deleted, never follows it.
     const tmp = toStdout ? null : `${this.output}.sbx-${process.pid}`;
     const listTmp = tmp && format === 'tar' ? `${this.output}.deleted.sbx-${process.pid}` : null;
-    if (tmp) rmSync(tmp, { force: true });
-    const sink: Writable = tmp ? createWriteStream(tmp, { fd: openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644) }) : process.stdout;
+    const sink: Writable = tmp ? createWriteStream(tmp, { fd: openNew(tmp) }) : process.stdout;
     try {
       const r = await streamLayer(scan, sink, { ...layerOpts, gzip: format === 'oci-layer' });
       // Before anything is put in place: a run that began meanwhile changed what was read.
@@ -135,15 +134,20 @@ export class ExportCommand extends Command {
   }
 }
 
+/** A temp file of this export's, made afresh: one left by a killed export goes first; a symlink under its name is refused, never followed. */
+function openNew(tmp: string): number {
+  rmSync(tmp, { force: true });
+  return openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644);
+}
+
 /**
  * `data` as the file `target`: written to `tmp` beside it, always a new file (O_EXCL, which
  * also refuses a symlink planted under that name), and renamed over `target`, which replaces
  * a symlink there instead of writing through it; an export that fails leaves no half file.
  */
 function putInPlace(target: string, tmp: string, data: string | Buffer): void {
-  rmSync(tmp, { force: true });
+  const fd = openNew(tmp);
   try {
-    const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644);
     try { writeFileSync(fd, data); } finally { closeSync(fd); }
     renameSync(tmp, target);
   } catch (e) {

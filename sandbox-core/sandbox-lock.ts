@@ -21,7 +21,7 @@ import { childProcess } from './base/builtin.js';
 import { closeSync, fchownSync, fstatSync, openSync, readFileSync, unlinkSync, writeSync, constants as C, type Stats } from 'node:fs';
 import { helperPath } from './helper.js';
 import { SbxError } from './base/errors.js';
-import { BOOT_ID_RE, START_RE, recordedAlive, selfStamp } from './base/process.js';
+import { hasPidStamp, otherStampAlive, ownPidStamp, type PidStamp } from './base/process.js';
 import type { Dir } from './beneath.js';
 import type { Store } from './store.js';
 
@@ -54,16 +54,13 @@ function holderOf(fd: number): LockHolder | null {
   if (!st.isFile() || st.size > 4096) return null; // not ours: taken over (unlinked, never followed)
   let h: unknown;
   try { h = JSON.parse(readFileSync(fd, 'utf8')); } catch { h = null; }
-  const x = h as Record<string, unknown> | null;
-  if (!x || !Number.isSafeInteger(x.pid) || (x.pid as number) <= 0 || (x.boot !== undefined && (typeof x.boot !== 'string' || !BOOT_ID_RE.test(x.boot)))
-    || (x.pidStart !== undefined && (typeof x.pidStart !== 'string' || !START_RE.test(x.pidStart)))) {
+  const x = h !== null && typeof h === 'object' ? h as Record<string, unknown> : null;
+  if (!x || !hasPidStamp(x)) {
     // Made with O_EXCL and written right after: an empty one may be a holder starting now.
     return Date.now() - st.mtimeMs < LOCK_WRITE_GRACE_MS ? { pid: 0, use: 'commit' } : null;
   }
-  const pid = x.pid as number;
-  const alive = pid !== process.pid && recordedAlive({ pid, boot: x.boot as string | undefined, start: x.pidStart as string | undefined });
   // A lock of an sbx before runs took it has no `use`: a commit's.
-  return alive ? { pid, use: x.use === 'run' ? 'run' : 'commit' } : null;
+  return otherStampAlive(x as unknown as PidStamp) ? { pid: x.pid as number, use: x.use === 'run' ? 'run' : 'commit' } : null;
 }
 
 /**
@@ -104,8 +101,7 @@ export function takeSandboxLock(entry: Dir, use: LockUse): () => void {
     }
     try {
       if (process.geteuid?.() === 0) { const st = entry.stat(); if (st.uid !== 0) fchownSync(fd, st.uid, st.gid); }
-      const { boot, start } = selfStamp();
-      writeSync(fd, JSON.stringify({ pid: process.pid, boot, pidStart: start, use }));
+      writeSync(fd, JSON.stringify({ ...ownPidStamp(), use }));
     } finally {
       closeSync(fd);
     }

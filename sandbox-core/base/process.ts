@@ -76,6 +76,36 @@ export function selfStamp(): { boot?: string; start?: string } {
   return { boot: bootId() ?? undefined, start: pidStart(process.pid) ?? undefined };
 }
 
+/** A process as sbx records it beside its pid: a commit journal's header, a sandbox's lock. */
+export interface PidStamp {
+  pid: number;
+  /** The boot and the start time (/proc/PID/stat) of that pid. */
+  boot?: string;
+  pidStart?: string;
+}
+
+/** This process as a PidStamp. */
+export function ownPidStamp(): PidStamp {
+  const { boot, start } = selfStamp();
+  return { pid: process.pid, boot, pidStart: start };
+}
+
+/** Whether `x`'s pid, boot and pidStart are a PidStamp as sbx writes one (store data is hostile input). */
+export function hasPidStamp(x: Record<string, unknown>): boolean {
+  return Number.isSafeInteger(x.pid) && (x.pid as number) > 0
+    && (x.boot === undefined || (typeof x.boot === 'string' && BOOT_ID_RE.test(x.boot)))
+    && (x.pidStart === undefined || (typeof x.pidStart === 'string' && START_RE.test(x.pidStart)));
+}
+
+/**
+ * Whether another process a stamp names still runs (this one's is a commit we resume, or a
+ * lock we hold). Its pid alone is not enough: after a power loss or a long while, another
+ * process has that pid, and what it stamped could never be resumed or taken over.
+ */
+export function otherStampAlive(s: PidStamp): boolean {
+  return s.pid !== process.pid && recordedAlive({ pid: s.pid, boot: s.boot, start: s.pidStart });
+}
+
 /**
  * Whether the process recorded as `pid` (with its boot and start time where known) still
  * runs. The one answer for every record in the store (a run's runnerPid, a commit journal's

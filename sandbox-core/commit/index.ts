@@ -7,7 +7,8 @@ import type { Change } from '../changes/types.js';
 import { scanSandbox, filterChanges } from '../changes/scan.js';
 import { CLOCK_SLACK_MS, closeSelection, makePlan, type Plan, type Refusal } from './plan.js';
 import { applyPlan, pauseForTest, stagingPath, type ApplyResult } from './apply.js';
-import { JournalWriter, journalOwnerAlive, journalStamp, readJournal, touchedPaths, type JournalState } from './journal.js';
+import { JournalWriter, readJournal, touchedPaths, type JournalState } from './journal.js';
+import { otherStampAlive, ownPidStamp } from '../base/process.js';
 import { takeSandboxLock } from '../sandbox-lock.js';
 import { removeEntry } from './safe-fs.js';
 import { startRemover } from './remover.js';
@@ -111,7 +112,7 @@ export function removeStagedCopies(store: Store, id: string): void {
   try { entry = store.openEntry(id); } catch { return; /* a broken entry: it has no journal sbx could read */ }
   try {
     const j = readJournal(entry, store.dirOf(id));
-    if (j && !journalOwnerAlive(j.header)) unfinishedSteps(j, id, true);
+    if (j && !otherStampAlive(j.header)) unfinishedSteps(j, id, true);
   } catch { /* a journal sbx did not write: nothing of it is followed */ } finally { entry.close(); }
 }
 
@@ -143,7 +144,7 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
   let exclude = opts.exclude;
   let pick = opts.pick;
   if (j) {
-    if (journalOwnerAlive(j.header)) throw new SbxError(`another commit of this sandbox is running (pid ${j.header.pid})`);
+    if (otherStampAlive(j.header)) throw new SbxError(`another commit of this sandbox is running (pid ${j.header.pid})`);
     const inFlight = unfinishedSteps(j, meta.id, !opts.dryRun);
     resumed = { startedMs: j.header.startedMs, total: j.header.steps.length, done: j.done.size, inFlight };
     ours = new Set(touchedPaths(j));
@@ -173,7 +174,7 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
 
   store.markCommitting(meta);
   const journal = new JournalWriter(entry, {
-    version: 1, startedMs: Date.now(), ...journalStamp(), only, exclude,
+    version: 1, startedMs: Date.now(), ...ownPidStamp(), only, exclude,
     ...(pick ? { pick: [...pick].map(b64) } : {}),
     steps: plan.steps.map((s) => ({ path: b64(s.change.path), kind: s.kind })),
     ours: [...ours].map(b64),

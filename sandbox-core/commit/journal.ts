@@ -14,7 +14,7 @@ import { closeSync, fstatSync, fsyncSync, unlinkSync, writeSync, constants as C 
 import { lockHolder, type LockHolder } from '../sandbox-lock.js';
 import { readWhole, replaceStoreFile } from '../store.js';
 import { SbxError } from '../base/errors.js';
-import { BOOT_ID_RE, START_RE, recordedAlive, selfStamp } from '../base/process.js';
+import { hasPidStamp, otherStampAlive, type PidStamp } from '../base/process.js';
 import type { Dir } from '../beneath.js';
 import type { Store } from '../store.js';
 
@@ -26,13 +26,10 @@ const NAME = 'commit.journal';
  */
 const JOURNAL_MAX_BYTES = 256 << 20;
 
-export interface JournalHeader {
+/** Its PidStamp is the commit's: a pid of another boot, or reused, is not the commit. */
+export interface JournalHeader extends PidStamp {
   version: 1;
   startedMs: number;
-  pid: number;
-  /** The boot and the start time (/proc/PID/stat) of that pid: a pid of another boot, or reused, is not the commit. */
-  boot?: string;
-  pidStart?: string;
   only: string[];
   exclude: string[];
   /** The paths the user picked one by one (base64), when they did: a resume commits no others. */
@@ -53,20 +50,6 @@ export interface JournalState {
   mtimeMs: number;
 }
 
-/** This process, as a journal header records it. */
-export function journalStamp(): { pid: number; boot?: string; pidStart?: string } {
-  const { boot, start } = selfStamp();
-  return { pid: process.pid, boot, pidStart: start };
-}
-
-/**
- * Whether the commit that wrote a journal still runs (not ours: ours is one we resume). Its
- * pid alone is not enough: after a power loss (what the journal is for) or a long while,
- * another process has that pid, and the commit could never be resumed.
- */
-export function journalOwnerAlive(h: { pid: number; boot?: string; pidStart?: string }): boolean {
-  return h.pid !== process.pid && recordedAlive({ pid: h.pid, boot: h.boot, start: h.pidStart });
-}
 
 /**
  * The journal in a sandbox's store entry (`entry`, from Store.openEntry; `where` names it in
@@ -119,9 +102,7 @@ function isHeader(h: unknown): h is JournalHeader {
   if (!h || typeof h !== 'object' || Array.isArray(h)) return false;
   const x = h as Record<string, unknown>;
   return x.version === 1 && typeof x.startedMs === 'number' && Number.isFinite(x.startedMs)
-    && Number.isSafeInteger(x.pid) && (x.pid as number) > 0
-    && (x.boot === undefined || (typeof x.boot === 'string' && BOOT_ID_RE.test(x.boot)))
-    && (x.pidStart === undefined || (typeof x.pidStart === 'string' && START_RE.test(x.pidStart)))
+    && hasPidStamp(x)
     && isStrings(x.only) && isStrings(x.exclude) && (x.pick === undefined || isStrings(x.pick)) && isStrings(x.ours)
     && Array.isArray(x.steps) && x.steps.every((st: unknown) => !!st && typeof st === 'object' && typeof (st as Record<string, unknown>).path === 'string' && typeof (st as Record<string, unknown>).kind === 'string');
 }
@@ -200,7 +181,7 @@ export function liveHolder(store: Store, id: string, name = id): LockHolder | nu
     const locked = lockHolder(entry);
     if (locked !== null) return locked;
     const j = readJournal(entry, store.dirOf(id));
-    return j && journalOwnerAlive(j.header) ? { pid: j.header.pid, use: 'commit' } : null;
+    return j && otherStampAlive(j.header) ? { pid: j.header.pid, use: 'commit' } : null;
   } catch {
     return null;
   } finally {
