@@ -13,7 +13,7 @@ import { fusePreloadPath } from './helper.js';
 import { JOBCTL_FD } from './job-control.js';
 import { parseMountInfo, visibleMounts, type MountEntry } from './mountinfo.js';
 import { planView, SPECIAL_PATHS } from './plan.js';
-import { ownDirs } from './base/paths.js';
+import { ownDirs, sudoUserHome } from './base/paths.js';
 import { isBelow, isWithin } from './base/within.js';
 import type { LowerView } from './image/view.js';
 import { ACCOUNT_FILES, changedAccountCopies, PRECOPY_DIRS, precopyEmptyUnreadable, precopyEntries } from './precopy.js';
@@ -639,9 +639,12 @@ function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null, disk
 function ownDirsToHide(storeDir: string, binds: BindRequest[], hostView: boolean): SpecOp[] {
   // A bind that shows /dev/shm shows the scratch dir a later throwaway run of the user makes
   // there too (the bind is the same tmpfs): made now (0700, ours), it is there to be covered.
-  const uid = process.getuid!();
-  const scratch = scratchPath(uid);
-  if (binds.some((b) => scratch === b.host || isBelow(scratch, b.host))) safeScratch(uid, true);
+  // Under sudo the user's own too: their next throwaway run would make it in sight.
+  const sudo = sudoUserHome(process.env);
+  for (const uid of [process.getuid!(), ...(sudo ? [sudo.uid] : [])]) {
+    const scratch = scratchPath(uid);
+    if (binds.some((b) => scratch === b.host || isBelow(scratch, b.host))) safeScratch(uid, true);
+  }
   const dirs = ownDirs(process.env, storeDir)
     .filter((d) => { try { return lstatSync(d).isDirectory(); } catch { return false; } });
   const targets = new Set<string>();

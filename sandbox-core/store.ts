@@ -3,7 +3,7 @@
 import { randomHex } from './random.js';
 import {
   closeSync, fchownSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmdirSync, unlinkSync,
-  chmodSync, statfsSync, writeSync, constants as C,
+  chmodSync, chownSync, statfsSync, writeSync, constants as C,
 } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
 import { Dir, holdsAtLeast, removeTreeAt } from './beneath.js';
@@ -218,7 +218,7 @@ export { scratchPath };
 
 /**
  * The scratch dir if it is a real directory of `uid` (checked without following a symlink),
- * made when `create`; null when it is not (a squatter: another user's dir, a symlink, a file)
+ * made when `create` (root may make the sudo user's); null when it is not (a squatter: another user's dir, a symlink, a file)
  * or /dev/shm is not a tmpfs.
  */
 export function safeScratch(uid: number, create: boolean): string | null {
@@ -233,7 +233,14 @@ export function safeScratch(uid: number, create: boolean): string | null {
   const name = `sbx-${uid}`;
   try {
     if (create) {
-      try { mkdirSync(shm.at(name), { mode: 0o700 }); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return null; }
+      let made = true;
+      try { mkdirSync(shm.at(name), { mode: 0o700 }); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return null; made = false; }
+      // Root making the sudo user's (a bind of /dev/shm would show the one their next run
+      // makes, uncovered): root's until chowned, in a sticky dir, so nobody can swap it first.
+      if (made && uid !== process.getuid?.()) {
+        const d = Dir.openBeneath(shm, name);
+        try { chownSync(d.self(), uid, -1); } finally { d.close(); }
+      }
     }
     const st = shm.lstat(name);
     if (!st || !st.isDirectory() || st.uid !== uid) return null;

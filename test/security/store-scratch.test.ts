@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { Store, scratchPath, safeScratch } from '../../sandbox-core/store.js';
 import { snapshot } from '../helpers/snapshot.js';
 import { testUnless, USER_CASE } from '../helpers/skip.js';
-import { makeStore, removeStore, sbx, sbxAsync } from '../helpers/sbx.js';
+import { IS_ROOT, makeStore, removeStore, sbx, sbxAsync } from '../helpers/sbx.js';
 import { once } from 'node:events';
 
 const tmpfsShm = (() => { try { return statfsSync('/dev/shm').type === 0x01021994; } catch { return false; } })();
@@ -131,6 +131,28 @@ testUnless(USER_CASE ?? (tmpfsShm ? null : '/dev/shm is not a tmpfs: no scratch 
     await exited;
     removeStore(store);
     rmSync(join(scratchPath(uid), planted), { force: true });
+  }
+});
+
+// `nobody` stands for the user who ran sudo: no sbx of theirs keeps a scratch dir here.
+const nobodyFree = !existsSync(scratchPath(65534)) && /^nobody:[^:]*:65534:/m.test(spawnSync('getent', ['passwd', 'nobody'], { encoding: 'utf8' }).stdout ?? '');
+testUnless(!IS_ROOT ? 'a root case: sudo' : !tmpfsShm ? '/dev/shm is not a tmpfs: no scratch dir' : !nobodyFree ? 'no account nobody (65534), or /dev/shm/sbx-65534 is in use' : null)("under sudo a --bind of /dev/shm covers the sudo user's scratch dir even before their first throwaway run made it", () => {
+  // Made uncovered, their next run's layers (its view and review) would be the sandbox's to write.
+  const store = makeStore();
+  const mine = scratchPath(65534);
+  try {
+    // Root's writable bind of this tmpfs (not idmappable here) needs --map-root: root inside is root.
+    const r = sbx(['run', '-n', '-q', '--map-root', '--bind', '/dev/shm:/mnt/x', '--', 'sh', '-c',
+      'mkdir /mnt/x/sbx-65534/L 2>/dev/null && echo wrote; touch /mnt/x/sbx-65534/f 2>/dev/null && echo planted; echo done'],
+    { store, env: { SUDO_USER: 'nobody', SUDO_UID: '65534', SUDO_GID: '65534' } });
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, 'done\n', `the sudo user's scratch dir was writable: ${r.stdout}`);
+    const st = lstatSync(mine);
+    assert.ok(st.isDirectory() && st.uid === 65534 && (st.mode & 0o777) === 0o700, `made as ${st.uid} ${(st.mode & 0o777).toString(8)}`);
+    assert.equal(readdirSync(mine), []);
+  } finally {
+    removeStore(store);
+    rmSync(mine, { recursive: true, force: true });
   }
 });
 
