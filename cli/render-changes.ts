@@ -612,6 +612,7 @@ function plainDiff(h: DirHeads, names: Buffer, at: number, n: number, t: Buffer,
     if (c < 0x20 || c > 0x7e || c === 0x5c) return false;
     ob[o++] = c;
   }
+  if (n > 0 && names[at + n - 1] === 0x20) return false;
   ob.set(h.mid, o);
   o += h.mid.length;
   for (let k = 0; k < n; k++) ob[o + k] = ob[nameAt + k]!;

@@ -22,7 +22,7 @@ export function parentB(p: string): string {
 
 const PLAIN = /^[\x20-\x7e]*$/;
 /**
- * Whether b[start, end) is all PLAIN bytes and no backslash: then display() of a path of them
+ * Whether b[start, end) is all PLAIN bytes, no backslash and no space at its end: then display() of a path of them
  * is the path itself (the test display() starts with, on bytes, for a list printed as bytes).
  */
 export function isPlainBytes(b: Uint8Array, start: number, end: number): boolean {
@@ -30,7 +30,8 @@ export function isPlainBytes(b: Uint8Array, start: number, end: number): boolean
     const c = b[k]!;
     if (c < 0x20 || c > 0x7e || c === 0x5c) return false;
   }
-  return true;
+  // A path's last name: a blank at its end is escaped.
+  return end === start || b[end - 1] !== 0x20;
 }
 // Made on first use: sbx's start-up (the entry imports terminalSafe) should not pay for it.
 let strictUtf8: TextDecoder | null = null;
@@ -82,14 +83,28 @@ function escapeText(s: string): string {
 }
 
 /**
+ * Blanks at the very end of a path are seen as nothing (`/usr/bin/sudo ` reads as the host's
+ * sudo): there they are escaped (`\x20`, `\u{a0}`); within a name the next character shows them.
+ * Paths only: a diff line's trailing blanks (displayText) are text, shown as they are.
+ */
+const TRAILING_BLANKS = /\p{Zs}+$/u;
+function escapeTrailingBlanks(s: string): string {
+  const m = TRAILING_BLANKS.exec(s);
+  if (!m) return s;
+  let tail = '';
+  for (const ch of m[0]) tail += ch === ' ' ? '\\x20' : `\\u{${ch.codePointAt(0)!.toString(16)}}`;
+  return s.slice(0, m.index) + tail;
+}
+
+/**
  * A byte string made safe for a terminal: valid UTF-8 is shown as text, control characters
  * and invalid bytes as escapes (\n, \x1b, \xff), so no name can move the cursor or recolour.
  */
 export function display(p: string): string {
-  if (PLAIN.test(p) && !p.includes('\\')) return p;
+  if (PLAIN.test(p) && !p.includes('\\') && !p.endsWith(' ')) return p;
   const b = toFs(p);
   try {
-    return escapeText(decodeUtf8Strict(b));
+    return escapeTrailingBlanks(escapeText(decodeUtf8Strict(b)));
   } catch { /* invalid UTF-8: escape the bad bytes one by one */ }
   let out = '';
   for (let i = 0; i < b.length;) {
@@ -98,7 +113,7 @@ export function display(p: string): string {
     const n = utf8SeqLen(b, i);
     if (n) { out += escapeText(b.subarray(i, i + n).toString('utf8')); i += n; } else { out += `\\x${c.toString(16).padStart(2, '0')}`; i++; }
   }
-  return out;
+  return escapeTrailingBlanks(out);
 }
 
 /** Escapes text that is already a JS string (a diff line, a name from meta.json, argv) for the terminal. */

@@ -576,8 +576,11 @@ export class ByteOut {
 }
 
 const EMPTY_PIECE = Buffer.alloc(0);
-/** A byte display() would escape (bpath.ts PLAIN and the backslash), or anything but the 0 after each name. */
-const NOT_PLAIN = /[^\0\x20-\x5b\x5d-\x7e]/;
+/**
+ * A byte display() would escape (bpath.ts PLAIN and the backslash, a space that ends a name),
+ * or anything but the 0 after each name.
+ */
+const NOT_PLAIN = /[^\0\x20-\x5b\x5d-\x7e]| \0/;
 
 function grow<T extends Int32Array | Uint32Array | Uint16Array | Uint8Array | Float64Array>(from: T, to: T): T {
   to.set(from);

@@ -41,6 +41,7 @@ function hostileTree(): void {
   // Names are bytes: invalid UTF-8, escapes, a newline, the longest name.
   writeFileSync(Buffer.concat([Buffer.from(u + '/bad'), Buffer.from([0xff, 0x1b]), Buffer.from('[31m')]), 'text\n');
   write(join(u, 'new\nline'), 'nl\n');
+  write(join(u, 'sudo '), 'a blank at the end\n');
   write(join(u, 'n'.repeat(255)), 'long name\n');
   symlinkSync('/etc/passwd', join(u, 'link'));
   write(join(u, 'h1'), 'linked\n');
@@ -243,7 +244,7 @@ test('scanSandboxAsync gives exactly scanSandbox\'s change list, errors and link
   assert.equal(kinds, {
     '/bad\\xff\\x1b[31m': 'added', '/bin.dat': 'added', '/deep': 'added', '/fz/added': 'added', '/fz/old': 'deleted', '/gone': 'deleted',
     '/h1': 'added', '/h2': 'added', '/link': 'added', '/many': 'added', '/mod.txt': 'modified', [`/${'n'.repeat(255)}`]: 'added',
-    '/new\\nline': 'added', '/noeol': 'added', '/op': 'replaced', '/op/hidden': 'deleted', '/op/new': 'added', '/xa': 'metadata',
+    '/new\\nline': 'added', '/noeol': 'added', '/op': 'replaced', '/op/hidden': 'deleted', '/op/new': 'added', '/sudo\\x20': 'added', '/xa': 'metadata',
   });
 });
 
@@ -329,8 +330,9 @@ test('names-only with --only/--exclude and PATHs: the column list is filtered li
 
 test('a name --name-only copies as bytes is one display() leaves as it is, and only such', () => {
   for (let c = 0; c < 256; c++) {
-    const p = `/dir/a${String.fromCharCode(c)}b`;
-    assert.is(isPlainBytes(Buffer.from(p, 'latin1'), 0, p.length), display(p) === p, `byte ${c}`);
+    for (const p of [`/dir/a${String.fromCharCode(c)}b`, `/dir/a${String.fromCharCode(c)}`]) {
+      assert.is(isPlainBytes(Buffer.from(p, 'latin1'), 0, p.length), display(p) === p, `byte ${c} in ${JSON.stringify(p)}`);
+    }
   }
 });
 

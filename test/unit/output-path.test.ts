@@ -36,6 +36,17 @@ test('characters a terminal shows as nothing are escaped, so no name reads as an
   for (const v of ['caf\u00e9', '\u65e5\u672c\u8a9e', 'na\u0308ive', '\u{1f600}']) assert.is(display(fromUser(`/x/${v}`)), `/x/${v}`, v);
 });
 
+test('blanks at the end of a path are escaped (`sudo ` would read as sudo); within it they show', () => {
+  assert.is(display(fromUser('/usr/bin/sudo ')), '/usr/bin/sudo\\x20');
+  assert.is(display(fromUser('/usr/bin/sudo  ')), '/usr/bin/sudo\\x20\\x20');
+  assert.is(display(fromUser('/usr/bin/sudo\u00a0')), '/usr/bin/sudo\\u{a0}');
+  assert.is(display(`/x/bad\xff `), '/x/bad\\xff\\x20');
+  assert.is(display(fromUser('/usr/bin/sudo\u3000')), '/usr/bin/sudo\\u{3000}');
+  assert.is(displayText('a diff line '), 'a diff line ');
+  for (const p of ['/my dir/a file', '/a /b']) assert.is(display(fromUser(p)), p);
+  assert.is(terminalSafe(display(fromUser('/usr/bin/sudo '))), '/usr/bin/sudo\\x20');
+});
+
 test('terminalSafe escapes controls and leaves escaped values as they are', () => {
   assert.is(terminalSafe('a\x1b[31mb\x07\u009bc\u202e'), 'a\\x1b[31mb\\x07\\u{9b}c\\u{202e}');
   for (const v of ['evil\x1b[31mRED', 'caf\u00e9\x1b', 'back\\slash\n']) {
