@@ -128,10 +128,17 @@ const KIND_ONLY = { file: new KindOnly('file'), symlink: new KindOnly('symlink')
 /** d_type values native/scan.c sends 'N' records for. */
 const DT_REG = 8, DT_LNK = 10;
 
-const OPAQUE_NAMES = new Set(['user.overlay.opaque', 'trusted.overlay.opaque', 'user.fuseoverlayfs.opaque']);
-const WHITEOUT_NAMES = new Set(['user.overlay.whiteout', 'trusted.overlay.whiteout']);
+// Each engine's own marks, which the command cannot set through it. sbx mounts every kernel
+// overlay with `userxattr`, and it refuses `user.overlay.*` to the command; any other name there
+// is the command's own xattr (`setfattr -n user.fuseoverlayfs.opaque` on a dir of root's layer
+// made a commit delete what the dir held, though the sandbox still showed it). fuse-overlayfs
+// reads all three opaque names and refuses each of its prefixes to the command.
+const KERNEL_OPAQUE = 'user.overlay.opaque';
+const FUSE_OPAQUE_NAMES = new Set([KERNEL_OPAQUE, 'trusted.overlay.opaque', 'user.fuseoverlayfs.opaque']);
+const isOpaqueName = (fuse: boolean, n: string): boolean => (fuse ? FUSE_OPAQUE_NAMES.has(n) : n === KERNEL_OPAQUE);
+const KERNEL_WHITEOUT = 'user.overlay.whiteout';
 // overlayfs marks a copied-up entry with the lower inode's handle; fuse-overlayfs with its path.
-const ORIGIN_NAMES = new Set(['user.overlay.origin', 'trusted.overlay.origin']);
+const KERNEL_ORIGIN = 'user.overlay.origin';
 const FUSE_ORIGIN = 'user.fuseoverlayfs.origin';
 const FUSE_PREFIX = 'user.fuseoverlayfs.';
 /** columnSlot's answers. */
@@ -686,8 +693,8 @@ class WalkDecoder {
     let opaque = false;
     if (typeof upX !== 'number') {
       for (const [n, v] of upX) {
-        if (fuse ? (n.startsWith('user.overlay.') || n.startsWith('trusted.overlay.')) && !OPAQUE_NAMES.has(n) : n.startsWith(FUSE_PREFIX)) return true;
-        if (OPAQUE_NAMES.has(n) && v.length === 1 && v[0] === 0x79 /* y */) opaque = true;
+        if (fuse ? (n.startsWith('user.overlay.') || n.startsWith('trusted.overlay.')) && !FUSE_OPAQUE_NAMES.has(n) : n.startsWith(FUSE_PREFIX)) return true;
+        if (isOpaqueName(fuse, n) && v.length === 1 && v[0] === 0x79 /* y */) opaque = true;
       }
     }
     return !squash && up.type === 'dir' && host0.type === 'dir' && host0.uid === 0 && up.uid !== 0 && !opaque;
@@ -977,10 +984,10 @@ class WalkDecoder {
       if (typeof upX === 'number') errors.push(`${host}: cannot read the sandbox copy's attributes (errno ${upX})`);
       else if (upX.length) {
         for (const [n, v] of upX) {
-          if (OPAQUE_NAMES.has(n) && up.type === 'dir' && v.length === 1 && v[0] === 0x79 /* y */) e.opaque = true;
-          if (WHITEOUT_NAMES.has(n) && up.type === 'file' && up.size === 0) e.whiteout = true;
+          if (up.type === 'dir' && isOpaqueName(fuse, n) && v.length === 1 && v[0] === 0x79 /* y */) e.opaque = true;
+          if (!fuse && n === KERNEL_WHITEOUT && up.type === 'file' && up.size === 0) e.whiteout = true;
           if (up.type !== 'dir') {
-            if (!fuse && ORIGIN_NAMES.has(n)) e.copiedFrom = v;
+            if (!fuse && n === KERNEL_ORIGIN) e.copiedFrom = v;
             // A shared daemon's lower is `/`: its marks are paths from there.
             else if (fuse && n === FUSE_ORIGIN) e.copiedFrom = originPath(this.layer?.shared ? '/' : this.target, v);
           }

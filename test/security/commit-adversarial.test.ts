@@ -225,4 +225,24 @@ testUnless(existsSync(PY) ? null : `no ${PY} to remove xattrs inside`)('xattrs a
 });
 
 
+testUnless(existsSync(PY) ? null : `no ${PY} to set xattrs inside`)("another engine's opaque or whiteout name set by the command is its own xattr: no deletion is reviewed or committed", () => {
+  // fuse-overlayfs's opaque name on a dir of a kernel layer: the sandbox still showed every file
+  // in it, while the review called it emptied and the commit deleted them.
+  mkdirSync(join(canary, 'd'));
+  writeFileSync(join(canary, 'd', 'important'), 'keep me\n');
+  writeFileSync(join(canary, 'w'), '');
+  const py = `import os; os.setxattr('${canary}/d', 'user.fuseoverlayfs.opaque', b'y'); os.setxattr('${canary}/w', 'user.fuseoverlayfs.whiteout', b'y'); print(sorted(os.listdir('${canary}/d')))`;
+  const r = sbx(['run', '--name', 'forged', '-q', '--', PY, '-c', py], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, "['important']\n", 'the sandbox did not show the file');
+  const d = sbx(['diff', 'forged', '--name-only'], { store });
+  assert.is(d.code, 0, d.stderr);
+  assert.not.match(d.stdout, 'important', `a deletion was reviewed: ${d.stdout}`);
+  const c = sbx(['commit', 'forged'], { store });
+  assert.is(c.code, 0, c.stderr);
+  assert.not.match(c.stderr, /deleted|replaced/);
+  assert.is(readFileSync(join(canary, 'd', 'important'), 'utf8'), 'keep me\n', 'the commit deleted a file the command never deleted');
+  assert.ok(existsSync(join(canary, 'w')));
+});
+
 test.run();

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, symlinkSync, chmodSync, utimesSync, writeFileSync, linkSync } from 'node:fs';
+import { mkdirSync, symlinkSync, chmodSync, statSync, utimesSync, writeFileSync, linkSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFixture, whiteout, opaque, setXattr, copyUp, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox, countChanges } from '../../sandbox-core/changes/scan.js';
@@ -140,6 +140,28 @@ test('fuse-overlayfs whiteouts and opaque marker', () => {
   writeFileSync(join(u2, 'sub/.wh..wh..opq'), '');
   const { changes } = scanSandbox(f.meta);
   assert.equal(byPath(changes), { '/x/gone': 'deleted file', '/y/sub': 'replaced dir from dir', '/y/sub/hidden': 'deleted file' });
+});
+
+test("in a kernel layer another engine's marks are the command's own xattrs: no opaque dir, no whiteout; in a fuse layer fuse-overlayfs's opaque name is one", () => {
+  write(join(f.host, 'k/sub/hidden'), 'h');
+  write(join(f.host, 'k/w'), '');
+  write(join(f.host, 'z/sub/hidden'), 'h');
+  const k = f.addLayer(f.host + '/k');
+  // The dir as overlayfs copies it up: its mode and times, none of its entries.
+  mkdirSync(join(k, 'sub'));
+  const hs = statSync(join(f.host, 'k/sub'));
+  chmodSync(join(k, 'sub'), hs.mode & 0o7777);
+  utimesSync(join(k, 'sub'), hs.atime, hs.mtime);
+  for (const n of ['user.fuseoverlayfs.opaque', 'trusted.overlay.opaque']) {
+    try { setXattr(join(k, 'sub'), n, 'y'); } catch { /* trusted.*: root only */ }
+  }
+  copyUp(join(f.host, 'k/w'), join(k, 'w'));
+  setXattr(join(k, 'w'), 'user.fuseoverlayfs.whiteout', 'y');
+  const z = f.addLayer(f.host + '/z', 'fuse');
+  mkdirSync(join(z, 'sub'));
+  setXattr(join(z, 'sub'), 'user.fuseoverlayfs.opaque', 'y');
+  const { changes } = scanSandbox(f.meta);
+  assert.equal(byPath(changes), { '/z/sub': 'replaced dir from dir', '/z/sub/hidden': 'deleted file' });
 });
 
 test('a shared fuse daemon\'s trees: each one\'s upper is its own path in the one upper, nothing above them walked', () => {
