@@ -45,8 +45,16 @@ function reopenWritesMore(st: Stats, flags: number | null, uids: Array<[number, 
 }
 
 /**
- * fds 0-2 that must be relayed: not terminals (a pty keeps its semantics only as itself), and
- * neither owned by a mapped id nor open to everyone for the access the fd is used for. Anything
+ * fds 0-2 that must be relayed: all but terminals (a pty keeps its semantics only as itself),
+ * connected unix sockets (below), and a file or character device of an owner not mapped inside
+ * that is open to everyone for the access the fd is used for (`/dev/null`; host root's file
+ * read as an ordinary user's stdin). A pipe is relayed whoever owns it: as itself it could be
+ * reopened through /proc/self/fd/0 for writing (the pipe's owner is the command inside, or the
+ * pipe is open to it), and what the command wrote there the host read after the sandbox was
+ * gone: `cat script | bash` ran what a throwaway run of one of its lines put in the pipe; a
+ * stdout pipe reopened for reading takes bytes other host processes write to it. A file or
+ * device whose owner is mapped is the command's own inside: through fd 1 it could chmod (a
+ * setuid program left in `> out.bin`), chown or touch the host's file. Anything
  * but a pipe, a file or a character device is relayed whoever owns it: a directory (`sbx run --
  * cmd < dir`) given as itself is a handle on the host's tree below every overlay, where
  * openat(0, ...) and /proc/self/fd/0/.. write and climb on the host as the command's user;
@@ -66,10 +74,10 @@ export function stdioToRelay(idmap: IdMapping, stat: (fd: number) => Stats | nul
     const st = stat(fd);
     if (!st || tty(fd)) continue;
     if (st.isSocket()) { if (!connectedUnix(st.ino)) out.push(fd); continue; }
-    if (!st.isFIFO() && !st.isFile() && !st.isCharacterDevice()) { out.push(fd); continue; }
-    // A file's flags only: the common stdio (/dev/null, a pipe, a terminal) reads no fdinfo.
+    if (!st.isFile() && !st.isCharacterDevice()) { out.push(fd); continue; }
+    if (inRanges(st.uid, uids)) { out.push(fd); continue; }
+    // A file's flags only: the common stdio (/dev/null, a terminal) reads no fdinfo.
     if (st.isFile() && reopenWritesMore(st, flags(fd), uids, gids)) { out.push(fd); continue; }
-    if (inRanges(st.uid, uids) && inRanges(st.gid, gids)) continue;
     const otherBit = fd === 0 ? 0o004 : 0o002;
     if (st.mode & otherBit) continue;
     out.push(fd);

@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SBX, makeCanary, makeStore, proveIsolation, removeCanary, removeStore } from '../helpers/sbx.js';
 
@@ -46,6 +46,39 @@ for (const mode of [0o644, 0o666]) {
     assert.is(r.code, 0, r.stderr);
     assert.is(readFileSync(input, 'utf8'), 'precious input\n', 'the stdin file was rewritten on the host');
     assert.is(readFileSync(log, 'utf8'), 'old history\nprecious input\nappended\n', 'the log lost its history or missed the output');
+  });
+}
+
+/** `sh -c script` with `$SBX` naming sbx (root: with `flags`), its stdin and stdout as sh's own. */
+function shell(script: string, flags: string[] = []): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('sh', ['-c', script], {
+    encoding: 'utf8', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1', SBX: [process.execPath, SBX, 'run', '-n', '-q', ...flags].join(' ') },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+// Root's default sandbox does not map host root (the pipe's owner); --map-root does.
+const ROOT_FLAGS = process.getuid!() === 0 ? [[], ['--map-root']] : [[]];
+
+for (const flags of ROOT_FLAGS) {
+  test(`a pipe on stdin is not the host's to write through /proc/self/fd/0: what the command writes never reaches the host's next reader${flags.length ? ` (${flags.join(' ')})` : ''}`, () => {
+    // `cat script | bash` with a line that runs sbx: the command wrote the shell's next lines.
+    // Control first: the same write outside sbx does reach the next reader.
+    const control = shell("printf 'from the host\\n' | { sh -c 'echo planted > /proc/self/fd/0'; cat; }");
+    assert.match(control.stdout, 'planted', 'control: a write through /proc/self/fd/0 did not reach the pipe');
+    const r = shell(`printf 'from the host\\n' | { $SBX -- sh -c 'echo planted > /proc/self/fd/0; echo ran >&2'; cat; }`, flags);
+    assert.match(r.stderr, 'ran', r.stderr);
+    assert.not.match(r.stdout, 'planted', `the command's write reached the host's pipe: ${r.stdout}`);
+  });
+
+  test(`a file the caller made with '>' keeps its mode and owner: the command cannot chmod it through fd 1${flags.length ? ` (${flags.join(' ')})` : ''}`, () => {
+    const out = join(canary, `out-${flags.length}`);
+    const r = shell(`$SBX -- sh -c 'echo data; chmod 6755 /proc/self/fd/1 /dev/stdout; chown 5:5 /proc/self/fd/1; touch -d 1999-01-01 /proc/self/fd/1' 2>/dev/null > ${out}; echo $? >&2`, flags);
+    assert.is(r.stderr.trim(), '0', r.stderr);
+    assert.is(readFileSync(out, 'utf8'), 'data\n');
+    const st = statSync(out);
+    assert.is(st.mode & 0o7777, 0o644 & ~process.umask(), `mode ${(st.mode & 0o7777).toString(8)}`);
+    assert.is(st.uid, process.getuid!());
+    assert.ok(st.mtimeMs > Date.now() - 600_000, 'the command set the host file\'s time');
   });
 }
 

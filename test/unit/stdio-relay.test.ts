@@ -29,19 +29,33 @@ test('mapped host ranges from uid_map and newuidmap ops', () => {
 test('root remapped: host root\'s pipes and files are relayed; terminals, connected unix sockets and /dev/null are not', () => {
   const fds: Record<number, Stats> = { 0: st('fifo', 0, 0, 0o10600), 1: st('file', 0, 0, 0o100644), 2: st('chr', 0, 5, 0o20620) };
   assert.equal(stdioToRelay(remapped, (fd) => fds[fd]!, (fd) => fd === 2), [0, 1]);
-  const others: Record<number, Stats> = { 0: st('chr', 0, 0, 0o20666), 1: st('socket', 0, 0, 0o140777), 2: st('fifo', 1_000_000_000, 1_000_000_000, 0o10600) };
-  assert.equal(stdioToRelay(remapped, (fd) => others[fd]!, () => false, undefined, () => true), [], '/dev/null, a connected unix socket and a pipe the sandbox owns');
+  const others: Record<number, Stats> = { 0: st('chr', 0, 0, 0o20666), 1: st('socket', 0, 0, 0o140777), 2: st('chr', 0, 0, 0o20666) };
+  assert.equal(stdioToRelay(remapped, (fd) => others[fd]!, () => false, undefined, () => true), [], '/dev/null and a connected unix socket');
   assert.equal(stdioToRelay(remapped, () => null, () => false), [], 'closed fds');
 });
 
-test('an ordinary user\'s own pipes are mapped: nothing to relay; another user\'s are', () => {
-  assert.equal(stdioToRelay(subordinate, () => st('fifo', 1000, 1000, 0o10600), () => false), []);
+test('a pipe is relayed whoever owns it: as itself the command could reopen it the other way (/proc/self/fd/0 for writing)', () => {
+  assert.equal(stdioToRelay(subordinate, () => st('fifo', 1000, 1000, 0o10600), () => false), [0, 1, 2]);
   assert.equal(stdioToRelay(subordinate, () => st('fifo', 0, 0, 0o10600), () => false), [0, 1, 2]);
+  assert.equal(stdioToRelay(remapped, () => st('fifo', 1_000_000_000, 1_000_000_000, 0o10600), () => false), [0, 1, 2]);
+  assert.equal(stdioToRelay(remapped, () => st('fifo', 0, 0, 0o10666), () => false), [0, 1, 2], 'a named pipe open to everyone');
+});
+
+test('a file or device whose owner is mapped is relayed: the command, its owner inside, could chmod or chown it through the fd', () => {
+  const WRONLY_TRUNC = 0o101001;
+  assert.equal(stdioToRelay(subordinate, () => st('file', 1000, 1000, 0o100644), () => false, () => WRONLY_TRUNC), [0, 1, 2], "'> out.bin'");
+  assert.equal(stdioToRelay(subordinate, () => st('file', 1000, 0, 0o100644), () => false, () => WRONLY_TRUNC), [0, 1, 2], 'of an unmapped group');
+  assert.equal(stdioToRelay(subordinate, () => st('chr', 1000, 1000, 0o20600), () => false), [0, 1, 2]);
+  // --map-root: root inside is host root, /dev/null is its own.
+  const mapRoot: IdMapping = { ...remapped, ops: [{ op: 'uid_map', args: ['0 0 65536'] }, { op: 'gid_map', args: ['0 0 65536'] }] } as IdMapping;
+  assert.equal(stdioToRelay(mapRoot, () => st('chr', 0, 0, 0o20666), () => false), [0, 1, 2]);
+  // Not mapped: /dev/null goes in as itself.
+  assert.equal(stdioToRelay(subordinate, () => st('chr', 0, 0, 0o20666), () => false), []);
 });
 
 test('a directory or a block device is relayed whoever owns it: as itself it is a handle on the host tree', () => {
   assert.equal(stdioToRelay(subordinate, () => st('dir', 1000, 1000, 0o40777), () => false), [0, 1, 2]);
-  assert.equal(stdioToRelay(remapped, (fd) => (fd === 1 ? st('blk', 1_000_000_000, 1_000_000_000, 0o60666) : st('fifo', 1_000_000_000, 1_000_000_000, 0o10600)), () => false), [1]);
+  assert.equal(stdioToRelay(remapped, (fd) => (fd === 1 ? st('blk', 0, 0, 0o60666) : st('chr', 0, 0, 0o20666)), () => false), [1]);
 });
 
 test('sockets: a connected unix stream or seqpacket socket goes in as itself, any other is relayed', () => {
@@ -54,9 +68,12 @@ test('sockets: a connected unix stream or seqpacket socket goes in as itself, an
 test('a file the command could reopen for more writing than its fd allows is relayed', () => {
   const RDONLY = 0o100000, WRONLY_APPEND = 0o102001, WRONLY_TRUNC = 0o101001, RDWR = 0o100002;
   const own = st('file', 1000, 1000, 0o100644);
-  // An ordinary user's own file: stdin read-only and a '>>' log are relayed; '>' and '<>' are not.
-  assert.equal(stdioToRelay(subordinate, () => own, () => false, (fd) => [RDONLY, WRONLY_APPEND, WRONLY_TRUNC][fd]!), [0, 1]);
-  assert.equal(stdioToRelay(subordinate, () => own, () => false, () => RDWR), []);
+  // An ordinary user's own file is relayed however it is open (it is the command's inside).
+  assert.equal(stdioToRelay(subordinate, () => own, () => false, (fd) => [RDONLY, WRONLY_APPEND, WRONLY_TRUNC][fd]!), [0, 1, 2]);
+  assert.equal(stdioToRelay(subordinate, () => own, () => false, () => RDWR), [0, 1, 2]);
+  // Another user's file of a mapped group with g+w, read-only: reopened, it would be written.
+  assert.equal(stdioToRelay(subordinate, () => st('file', 0, 1000, 0o100664), () => false, (fd) => (fd ? WRONLY_TRUNC : RDONLY)), [0, 1, 2]);
+  assert.equal(stdioToRelay(subordinate, () => st('file', 0, 1000, 0o100644), () => false, () => RDONLY), [1, 2]);
   // Remapped root: host root's 0644 file cannot be reopened for writing (stdin given as
   // itself; as stdout it is relayed as before, since /dev/stdout could not be reopened); a
   // world-writable one, or one of a mapped group with g+w, can (relayed); unknown flags count
