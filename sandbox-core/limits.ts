@@ -83,7 +83,9 @@ export function prepareLimits(req: LimitsRequest, sandboxId: string, plan: Cgrou
   // run's start-up parses no policy it does not use.
   let compiledDevices: ReturnType<typeof compileDevices> | null = null;
   const compiled = (): ReturnType<typeof compileDevices> => (compiledDevices ??= devs.length ? compileDevices([...loadDevicePolicy('default').rules, ...devs.map((d) => d.rule)]) : compileDefaultDevices());
-  const ops: LimitOps = { cgroup: [], devices: devs.map((d) => ({ op: 'bind', args: [d.path, d.inside, []] })), rlimits: [] };
+  // Read-only binds, as /dev's own nodes (sandbox.ts DEV_NODES): the device is read and written
+  // as ever, its host node's mode, owner and times are not the command's to change.
+  const ops: LimitOps = { cgroup: [], devices: devs.map((d) => ({ op: 'bind', args: [d.path, d.inside, ['ro']] })), rlimits: [] };
 
   const wantV1Dev = plan.devicesV1.ok, wantBpf = plan.devicesBpf.ok;
   const anyController = plan.controllers.memory.ok || plan.controllers.pids.ok || plan.controllers.cpu.ok || plan.controllers.io.ok;

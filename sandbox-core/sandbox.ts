@@ -615,7 +615,11 @@ function specialOps(path: '/proc' | '/sys' | '/dev', shift: IdShift | null, disk
   }
   return [
     { op: 'tmpfs', args: ['/dev', `mode=0755,size=1m${ids}`, ['noexec']] },
-    ...DEV_NODES.map((n): SpecOp => ({ op: 'bind', args: [`/dev/${n}`, `/dev/${n}`, []] })),
+    // Read-only binds: reads and writes of a device node do not need its mount writable, a
+    // chmod, chown or touch of it does. They are the host's nodes (devtmpfs): with --map-root,
+    // root inside made the host's /dev/null 0600 (adversarial probe), and anyone's touch moved
+    // its times.
+    ...DEV_NODES.map((n): SpecOp => ({ op: 'bind', args: [`/dev/${n}`, `/dev/${n}`, ['ro']] })),
     { op: 'mkdir', args: ['/dev/pts', '755'] },
     { op: 'devpts', args: ['/dev/pts'] },
     { op: 'symlink', args: ['pts/ptmx', '/dev/ptmx'] },

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeStore, sbx, removeStore } from '../helpers/sbx.js';
 import { ROOT_CASE, testUnless } from '../helpers/skip.js';
@@ -256,6 +256,37 @@ test('the sandbox root cannot be climbed out of with chroot', () => {
   assert.is(r.code, 0, r.stderr);
   assert.ok(existsSync(marker), `control: ${marker} exists on the host`);
   assert.is(probeResults(r.stdout).get('chroot-escape'), 'ENOENT');
+});
+
+test("/dev's nodes are the host's, bound read-only: written and read as ever, their mode, owner and times not the command's to change", () => {
+  // touch of /dev/null is anyone's right on the host node (it is 0666); with --map-root, root
+  // inside made it 0600. Only a touch and a chmod to its own mode are tried on the real one.
+  const before = statSync('/dev/null', { bigint: true });
+  const script = 'echo x > /dev/null && head -c 1 /dev/zero | wc -c && touch /dev/null 2>&1; chmod 666 /dev/null 2>&1; echo done';
+  for (const flags of process.getuid!() === 0 ? [[], ['--map-root']] : [[]]) {
+    const r = sbx(['run', '-n', '-q', ...flags, '--', 'sh', '-c', script], { store });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^1\n/, r.stdout);
+    assert.match(r.stdout, /touch: .*Read-only file system/, r.stdout);
+    assert.match(r.stdout, /done\n$/);
+    const after = statSync('/dev/null', { bigint: true });
+    assert.is(after.mtimeNs, before.mtimeNs, `${flags.join(' ')}: the host's /dev/null was touched`);
+    assert.is(after.ctimeNs, before.ctimeNs, `${flags.join(' ')}: the host's /dev/null was changed`);
+  }
+});
+
+testUnless(ROOT_CASE)('a --device node is bound read-only: with --map-root root inside cannot chmod or chown the host node', () => {
+  const dir = mkdtempSync(join('/opt', 'sbx-devnode-'));
+  try {
+    const node = join(dir, 'cnull');
+    assert.is(spawnSync('mknod', ['-m', '666', node, 'c', '1', '3']).status, 0, 'mknod on the host');
+    const r = sbx(['run', '-n', '-q', '--map-root', '--device', `${node}:/dev/cnull`, '--', 'sh', '-c', 'echo x > /dev/cnull && echo wrote; chmod 600 /dev/cnull; chown 5:5 /dev/cnull; exit 0'], { store });
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, 'wrote\n');
+    const st = statSync(node);
+    assert.is(st.mode & 0o7777, 0o666, `mode ${(st.mode & 0o7777).toString(8)}`);
+    assert.is(st.uid, 0);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
 test.run();
