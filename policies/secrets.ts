@@ -9,7 +9,7 @@ import { POLICY_LIMITS, isObject, own, shippedLoader, unknownKeys, type BakedFil
 export interface NameRule { name: string; why: string }
 export interface ValueRule { match: ValueMatcher; why: string }
 export interface FileRule { path: string; why: string }
-export type ValueMatcher = 'url-userinfo' | 'known-token';
+export type ValueMatcher = 'url-userinfo' | 'known-token' | 'auth-header';
 
 export interface SecretsRules {
   description: string;
@@ -28,7 +28,10 @@ const VALUE_MATCHERS: Record<ValueMatcher, RegExp> = {
   'url-userinfo': /^[a-z][a-z0-9+.-]*:\/\/(?:[^\s/@:]*:[^\s/@]+|[^\s/@:]{20,})@/i,
   // Whole values in formats only secrets have, long enough not to be a word (STRIPE_SK=sk_live_…
   // passed every name rule).
-  'known-token': /^(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}|glpat-[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|(?:AKIA|ASIA)[0-9A-Z]{16}|npm_[A-Za-z0-9]{36}|pypi-[A-Za-z0-9_-]{50,}|sk-ant-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}|-----BEGIN [A-Z ]*PRIVATE KEY-----)/,
+  'known-token': /^(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}|glpat-[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|(?:AKIA|ASIA)[0-9A-Z]{16}|npm_[A-Za-z0-9]{36}|pypi-[A-Za-z0-9_-]{50,}|sk-ant-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.|-----BEGIN [A-Z ]*PRIVATE KEY-----)/,
+  // A header's credential anywhere in the value: git's `-c http.extraHeader=…` passes into
+  // GIT_CONFIG_PARAMETERS, and a curl or proxy setting may quote one.
+  'auth-header': /(?:authorization\s*:\s*(?:basic|bearer|token|digest)\s+|\bbearer\s+)[A-Za-z0-9._~+/=-]{12,}/i,
 };
 
 export function shippedSecretsPath(): string {

@@ -18,14 +18,18 @@ test('the variables that passed --net before are dropped by name', () => {
     'AWS_SECRET_ACCESS_KEY', 'ANTHROPIC_API_KEY', 'SOPS_AGE_KEY', 'VAULT_TOKEN', 'OP_SESSION_my', 'DOCKER_AUTH_CONFIG',
     'GOOGLE_APPLICATION_CREDENTIALS', 'KUBECONFIG', 'my_api_secret_value', 'STRIPE_SECRET_KEY', 'REDIS_PASSWORD', 'XAUTHORITY',
     // Passed --net until 2026-12-04 (an adversarial probe).
-    'DB_PASS', 'SMTP_PASS', 'REDIS_PASS', 'DOCKER_PASS', 'DB_PWD', 'LDAP_BIND_PW']) {
+    'DB_PASS', 'SMTP_PASS', 'REDIS_PASS', 'DOCKER_PASS', 'DB_PWD', 'LDAP_BIND_PW',
+    // And these, found by the next probe the same day.
+    'MINIO_ACCESSKEY', 'S3_ACCESSKEY', 'KEY', 'PASS', 'PGPASS', 'COOKIE', 'SESSION_COOKIE', 'BEARER', 'API_BEARER', 'CREDS', 'DOCKER_CREDS',
+    'GIT_CONFIG_PARAMETERS', 'GIT_CONFIG_VALUE_0']) {
     assert.ok(secret(n), `${n} should be dropped`);
   }
 });
 
 test('ordinary variables are kept, including ones that only look like secrets', () => {
   for (const n of ['PATH', 'HOME', 'PWD', 'OLDPWD', 'TERM', 'LANG', 'LC_ALL', 'SHELL', 'USER', 'EDITOR', 'XDG_SESSION_TYPE',
-    'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'TOKENIZERS_PARALLELISM', 'KEYBOARD', 'MONKEY', 'SSH_CONNECTION', 'DISPLAY', 'NODE_OPTIONS']) {
+    'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'TOKENIZERS_PARALLELISM', 'KEYBOARD', 'MONKEY', 'SSH_CONNECTION', 'DISPLAY', 'NODE_OPTIONS',
+    'AWS_CA_BUNDLE', 'REQUESTS_CA_BUNDLE', 'GIT_CONFIG_COUNT', 'PASSAGE', 'KEYMAP']) {
     assert.not.ok(secret(n, 'plain'), `${n} should be kept`);
   }
 });
@@ -47,6 +51,12 @@ test('a value in a format only secrets have is dropped whatever the name', () =>
     assert.ok(secret('STRIPE_SK', v), v);
   }
   for (const v of ['sk_live', 'ghp_short', 'AKIA', 'xoxb-1', 'npm_config', 'plain words', '/usr/bin/npm_helper', '-----BEGIN CERTIFICATE-----']) assert.not.ok(secret('HARMLESS', v), v);
+  // A JSON Web Token (header and payload are base64url JSON: eyJ…), and an Authorization header anywhere.
+  assert.ok(secret('JWT', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U'));
+  assert.ok(secret('GIT_CONFIG_PARAMS', "'http.extraheader'='Authorization: Basic dXNlcjpodW50ZXIyMjIy'"));
+  assert.ok(secret('CURL_OPTS', '-H "Authorization: Bearer abcdefghijklmnop0123"'));
+  assert.ok(secret('HDR', 'bearer abcdefghijklmnop0123'));
+  for (const v of ['eyJ', 'see the Authorization: header docs', 'the bearer of news', 'Bearer short']) assert.not.ok(secret('HARMLESS', v), v);
 });
 
 test('withoutSecrets returns the kept environment and the dropped names', () => {
@@ -71,7 +81,7 @@ test('docs/security.md lists exactly the rules of policies/secrets.json', () => 
   assert.ok(start >= 0 && end > start, 'docs/security.md has no secrets-rules section');
   const section = doc.slice(start, end);
   // Only what looks like a rule: flags and commands in the prose are not rules.
-  const documented = new Set([...section.matchAll(/`([^`]+)`/g)].map((x) => x[1]!).filter((t) => /^(~\/.+|[A-Za-z0-9_*]*[A-Za-z0-9][A-Za-z0-9_*]*|url-userinfo|known-token)$/.test(t)));
+  const documented = new Set([...section.matchAll(/`([^`]+)`/g)].map((x) => x[1]!).filter((t) => /^(~\/.+|[A-Za-z0-9_*]*[A-Za-z0-9][A-Za-z0-9_*]*|url-userinfo|known-token|auth-header)$/.test(t)));
   const want = [...rules.env.map((r) => r.name), ...rules.envKeep.map((r) => r.name), ...rules.envValues.map((r) => r.match), ...rules.files.map((r) => `~/${r.path}`)];
   for (const w of want) assert.ok(documented.has(w), `docs/security.md does not list \`${w}\``);
   for (const d of documented) assert.ok(want.includes(d), `docs/security.md lists \`${d}\`, which policies/secrets.json does not have`);
