@@ -53,6 +53,11 @@ function kindNote(c: Change): string {
   if (c.type !== 'file' && c.type !== 'dir' && c.type !== 'symlink') return ` (${c.type})`;
   if (big) return ` (${sizeOf(c)})`;
   if (c.change === 'added' && c.details?.length) return ` (${c.details.join(', ')})`;
+  // What changed besides the bytes (a chmod or chown with the edit); the time always moves.
+  if (c.change === 'modified') {
+    const also = c.details?.filter((d) => d !== 'mtime');
+    if (also?.length) return ` (${also.join(', ')})`;
+  }
   return '';
 }
 

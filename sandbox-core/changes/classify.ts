@@ -144,8 +144,12 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
       continue;
     }
     const details = metadataDiff(up, h, e.xattrs, e.hostXattrs);
-    if (modified) changes.push({ ...base, change: 'modified', details });
-    else if (details.length) changes.push({ ...base, change: 'metadata', details });
+    // A host entry given to another user (`chown 1000 /etc/hosts`, `chgrp staff` of a g+w
+    // dir): the same rule as a new entry's, asked only where the owner changed.
+    const given = up.type !== 'symlink' && (up.uid !== h.uid || up.gid !== h.gid)
+      && givenAway(up, e.parent >= 0 ? entries[e.parent]!.up : parentStat(e.host), reviewer);
+    if (modified) changes.push({ ...base, change: 'modified', details, ...(given ? { givenAway: true } : {}) });
+    else if (details.length) changes.push({ ...base, change: 'metadata', details, ...(given ? { givenAway: true } : {}) });
   }
 
   // A file the sandbox copied up from the host that the host no longer has, unless it was moved

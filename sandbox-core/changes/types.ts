@@ -60,8 +60,9 @@ export interface Change {
    */
   hostGone?: true;
   /**
-   * An `added` entry a root commit would give to another user or group (classify.ts
-   * givenAway): its details name the owner, and the review flags it.
+   * An `added` entry a root commit would give to another user or group, or a host entry
+   * whose owner the sandbox changed so (classify.ts givenAway): its details name the owner,
+   * and the review flags it.
    */
   givenAway?: true;
   /** Extended attributes of the upper entry, minus overlayfs's own (name → value). */

@@ -118,7 +118,7 @@ gitTest('commit, branch, tag, fetch and gc flag nothing; a replace ref, a rewrit
   assert.is(r.code, 0, r.stderr);
   const marks = r.stderr.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
   assert.ok(marks.some((l) => new RegExp(`^! added: ${repo}/\\.git/refs/replace/${blob} \\[! git replace ref`).test(l)), r.stderr);
-  assert.ok(marks.includes(`! modified: ${repo}/${obj} [! git object or pack written over (objects never change: checkout would write other content)]`), r.stderr);
+  assert.ok(marks.includes(`! modified: ${repo}/${obj} (mode 444→644) [! git object or pack written over (objects never change: checkout would write other content)]`), r.stderr);
   assert.ok(marks.some((l) => l.startsWith(`! modified: ${repo}/.git/refs/tags/v1 [! git tag moved`)), r.stderr);
   sbx(['discard', 'h']);
 });

@@ -13,7 +13,7 @@ import { IS_ROOT, proveIsolation, sbx as run, type SbxResult, canary, storeAndCa
 import { ROOT_CASE, USER_CASE, testUnless } from '../helpers/skip.js';
 import { flaggedLines } from '../helpers/flagged.js';
 import { underPty } from '../helpers/pty.js';
-import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { userInfo } from 'node:os';
 import { which } from '../../sandbox-core/which.js';
@@ -63,6 +63,25 @@ testUnless(ROOT_CASE)('root: a tree chowned -R to another user is one flagged li
   assert.is(r.code, 0, r.stderr);
   const out = r.stdout + r.stderr;
   assert.equal(flaggedLines(out), [`! added: ${c}/t/ (owner 1000:1000) [! ${WHY}]`, TRAILER(1)], out);
+});
+
+testUnless(ROOT_CASE)("root: a host entry given to another user (chown, chgrp of a g+w dir) is flagged like a new one; one given to root, or a chmod alone, is not", () => {
+  proveIsolation(canary, store);
+  const c = canary;
+  // On the host: mine is 1000's, dg 0:1002 and group-writable, dx and dm root's.
+  mkdirSync(`${c}/dg`); mkdirSync(`${c}/dx`); mkdirSync(`${c}/dm`);
+  writeFileSync(`${c}/mine`, 'm\n');
+  chownSync(`${c}/mine`, 1000, 0); chownSync(`${c}/dg`, 0, 1002); chmodSync(`${c}/dg`, 0o2775); chmodSync(`${c}/dx`, 0o755); chmodSync(`${c}/dm`, 0o755);
+  const r = sbx(['run', '--name', 'given', '-q', '--', 'sh', '-c',
+    `echo . >> ${c}/keep.txt && chown 1000 ${c}/keep.txt && chgrp 1002 ${c}/dx && chmod 2775 ${c}/dx && chown 0:0 ${c}/mine ${c}/dg && chmod 700 ${c}/dm`]);
+  assert.is(r.code, 0, r.stderr);
+  const all = sbx(['diff', 'given', '--all']).stdout;
+  assert.equal(flaggedLines(all), [
+    `! modified: ${c}/keep.txt (owner 0:0→1000:0) [! ${WHY}]`,
+    `! metadata: ${c}/dx/ (mode 755→2775, owner 0:0→0:1002) [! ${WHY}]`,
+    TRAILER(2),
+  ], all);
+  assert.is(sbx(['discard', 'given']).code, 0);
 });
 
 testUnless(ROOT_CASE)('root: n to the flagged question keeps the rest, not the given-away entries nor what is below a given-away dir', () => {
@@ -135,6 +154,8 @@ testUnless(USER_CASE ?? (subordinate ? null : 'no /etc/subuid and /etc/subgid ra
   const json = JSON.parse(sbx(['diff', 'ids', '--json']).stdout) as { changes: JsonChange[] };
   const keep = json.changes.find((x) => x.path === `${c}/keep.txt`);
   assert.equal(keep?.details, [`owner ${process.getuid!()}:${process.getgid!()}→32:33`], JSON.stringify(json.changes));
+  // A host file given to another user: flagged as a new one would be (`sudo sbx commit` gives it away).
+  assert.is(keep?.sensitive, USER_WHY, JSON.stringify(keep));
   assert.is(sbx(['discard', 'ids']).code, 0);
   assert.is(lstatSync(`${c}/keep.txt`).uid, process.getuid!());
 });
