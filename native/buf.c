@@ -73,6 +73,14 @@ int next_u64(const struct buf *in, size_t *off, uint64_t *v) {
   return 0;
 }
 
+/* Two's complement, as the sender writes it (a time before 1970 is negative). */
+int next_i64(const struct buf *in, size_t *off, int64_t *v) {
+  uint64_t u;
+  if (next_u64(in, off, &u) < 0) return -1;
+  *v = (int64_t)u;
+  return 0;
+}
+
 int write_all(int fd, const void *data, size_t n) {
   const char *p = data;
   while (n) {

@@ -155,6 +155,7 @@ uint32_t le32(const void *p);               /* a little-endian u32 */
 const char *next_str(const struct buf *in, size_t *off);
 int next_u32(const struct buf *in, size_t *off, uint32_t *v);
 int next_u64(const struct buf *in, size_t *off, uint64_t *v);
+int next_i64(const struct buf *in, size_t *off, int64_t *v);
 /* Writes all n bytes: 0, or -1 with errno (EINTR retried). */
 int write_all(int fd, const void *p, size_t n);
 

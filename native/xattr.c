@@ -28,6 +28,7 @@
  *     the same, with every path relative to the directory on fd 3 and resolved one
  *     component at a time without following any symlink (beneath.c), at any depth
  *   xattr --beneath stage        (see stage_main: commit's batch of new files, holes kept)
+ *   xattr --beneath times        (see times_main: atime and mtime to the nanosecond, any sign)
  *   xattr --beneath syncfs       (see syncfs_main)
  *
  * Exit status: 0 when the protocol completed (per-path errors are in the output), 2 on a
@@ -260,8 +261,8 @@ enum { ST_OK, ST_OPEN_SOURCE, ST_SOURCE_CHANGED, ST_CREATE, ST_COPY, ST_OWNER, S
 /* xattr --beneath stage: writes each new file beside its target, unsynced (the caller makes
  * all its batches durable with one `syncfs` per filesystem before it renames anything).
  *   fd 3: root of the sources (the sandbox's layers), fd 4: root of the destinations ("/")
- *   in, per file: src\0 dst\0 u32 uid, u32 gid, u32 perm, u64 ino, u64 dev, u64 atime_s,
- *        u32 atime_ns, u64 mtime_s, u32 mtime_ns, u32 count, count x (name\0 u32 len, value)
+ *   in, per file: src\0 dst\0 u32 uid, u32 gid, u32 perm, u64 ino, u64 dev, i64 atime_s,
+ *        u32 atime_ns, i64 mtime_s, u32 mtime_ns, u32 count, count x (name\0 u32 len, value)
  *   out, per file: u32 errno, u32 step (ST_*), u32 owner_not_kept, u32 xattr_errno, u64 bytes
  * The source must still be the inode the review saw (ino, dev); the destination is created
  * with O_EXCL, so an existing name, even a dangling symlink, fails. */
@@ -272,10 +273,11 @@ static int stage_main(const struct buf *in, struct buf *out) {
   while (off < in->len) {
     const char *src = next_str(in, &off), *dst = next_str(in, &off);
     uint32_t uid, gid, perm, ans, mns, count;
-    uint64_t ino, dev, as, ms;
+    uint64_t ino, dev;
+    int64_t as, ms;
     if (!src || !dst || next_u32(in, &off, &uid) < 0 || next_u32(in, &off, &gid) < 0 || next_u32(in, &off, &perm) < 0 ||
-        next_u64(in, &off, &ino) < 0 || next_u64(in, &off, &dev) < 0 || next_u64(in, &off, &as) < 0 ||
-        next_u32(in, &off, &ans) < 0 || next_u64(in, &off, &ms) < 0 || next_u32(in, &off, &mns) < 0 ||
+        next_u64(in, &off, &ino) < 0 || next_u64(in, &off, &dev) < 0 || next_i64(in, &off, &as) < 0 ||
+        next_u32(in, &off, &ans) < 0 || next_i64(in, &off, &ms) < 0 || next_u32(in, &off, &mns) < 0 ||
         next_u32(in, &off, &count) < 0)
       return fail("malformed request", NULL, EINVAL);
     size_t xattrs_at = off;
@@ -289,7 +291,11 @@ static int stage_main(const struct buf *in, struct buf *out) {
     const char *sname, *dname;
     struct stat st, dst_st;
     int sdir = beneath_parent(B, src, &sname);
-    if (sdir < 0 || (s = openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) { err = errno; step = ST_OPEN_SOURCE; goto done; }
+    /* O_NOATIME: reading the copy moved its atime (relatime), and a commit killed after this
+     * staged its file again with the moved one; refused on a file not ours without CAP_FOWNER. */
+    if (sdir >= 0 && (s = openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOATIME)) < 0 && errno == EPERM)
+      s = openat(sdir, sname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (sdir < 0 || s < 0) { err = errno; step = ST_OPEN_SOURCE; goto done; }
     if (fstat(s, &st) < 0) { err = errno; step = ST_OPEN_SOURCE; goto done; }
     if (!S_ISREG(st.st_mode) || (uint64_t)st.st_ino != ino || (uint64_t)st.st_dev != dev) { err = ESTALE; step = ST_SOURCE_CHANGED; goto done; }
     ddir = beneath_parent(&dst_b, dst, &dname);
@@ -325,6 +331,37 @@ static int stage_main(const struct buf *in, struct buf *out) {
   return 0;
 }
 
+/* xattr --beneath times: sets each entry's atime and mtime as given, to the nanosecond and of
+ * any sign (Node's utimes takes seconds as a double, keeps microseconds and makes a negative
+ * time the current one).
+ *   fd 3: root of the paths ("/")
+ *   in, per entry: path\0 u64 ino, u64 dev, i64 atime_s, u32 atime_ns, i64 mtime_s, u32 mtime_ns
+ *   out, per entry: u32 errno (ESTALE: the name no longer holds that inode)
+ * The entry is opened O_PATH without following it (a symlink gets its own times) and must be
+ * the inode the caller worked on, so a name swapped since is refused rather than changed. */
+static int times_main(const struct buf *in, struct buf *out) {
+  size_t off = 0;
+  while (off < in->len) {
+    const char *path = next_str(in, &off), *name;
+    uint64_t ino, dev;
+    int64_t as, ms;
+    uint32_t ans, mns;
+    if (!path || next_u64(in, &off, &ino) < 0 || next_u64(in, &off, &dev) < 0 || next_i64(in, &off, &as) < 0 ||
+        next_u32(in, &off, &ans) < 0 || next_i64(in, &off, &ms) < 0 || next_u32(in, &off, &mns) < 0)
+      return fail("malformed request", NULL, EINVAL);
+    int e = 0, parent = beneath_parent(B, path, &name), fd = -1;
+    struct stat st;
+    struct timespec ts[2] = {{(time_t)as, (long)ans}, {(time_t)ms, (long)mns}};
+    if (parent < 0 || (fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) e = errno;
+    else if ((uint64_t)st.st_ino != ino || (uint64_t)st.st_dev != dev) e = ESTALE;
+    /* Before Linux 5.8 utimensat takes no AT_EMPTY_PATH: by name, the inode just checked. */
+    else if (utimensat(fd, "", ts, AT_EMPTY_PATH) < 0 && (errno != EINVAL || utimensat(parent, name, ts, AT_SYMLINK_NOFOLLOW) < 0)) e = errno;
+    if (fd >= 0) close(fd);
+    if (buf_put32(out, (uint32_t)e) < 0) return fail("out of memory at", path, ENOMEM);
+  }
+  return 0;
+}
+
 /* xattr --beneath syncfs: in: dir\0 ... (one per filesystem); out: u32 errno per dir. One
  * syncfs makes every rename and directory entry on that filesystem durable at once. */
 static int syncfs_main(struct beneath *b, const struct buf *in, struct buf *out) {
@@ -353,7 +390,7 @@ int xattr_main(int argc, char **argv) {
     argv++;
   }
   if (argc < 2 || (strcmp(argv[1], "mknod") == 0 && argc < 3)) {
-    fprintf(stderr, "usage: sbx-helper xattr [--beneath] get | set | unset | mknod fifo|socket|whiteout | stage | syncfs  (paths on stdin, see native/xattr.c)\n");
+    fprintf(stderr, "usage: sbx-helper xattr [--beneath] get | set | unset | mknod fifo|socket|whiteout | stage | times | syncfs  (paths on stdin, see native/xattr.c)\n");
     return 2;
   }
   struct buf in = {0}, out = {0};
@@ -364,6 +401,7 @@ int xattr_main(int argc, char **argv) {
   else if (strcmp(argv[1], "unset") == 0) r = cmd_set_or_unset(&in, &out, 1);
   else if (strcmp(argv[1], "mknod") == 0) r = cmd_mknod(argv[2], &in, &out);
   else if (strcmp(argv[1], "stage") == 0 && B) r = stage_main(&in, &out);
+  else if (strcmp(argv[1], "times") == 0 && B) r = times_main(&in, &out);
   else if (strcmp(argv[1], "syncfs") == 0 && B) r = syncfs_main(B, &in, &out);
   else return fail("unknown subcommand", argv[1], EINVAL);
   if (r == 0 && write_all(1, out.p ? out.p : "", out.len) < 0) r = fail("writing stdout", NULL, errno);

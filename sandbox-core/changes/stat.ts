@@ -1,6 +1,6 @@
 // lstat → EntryStat, without following symlinks and without throwing for a missing path.
 import { lstatSync, type Stats } from 'node:fs';
-import type { EntryStat, EntryType } from './types.js';
+import type { EntryStat, EntryType, Timespec } from './types.js';
 import { fsAt } from './fsat.js';
 
 export function typeOf(st: Stats): EntryType {
@@ -39,4 +39,16 @@ export function lstatB(p: string): EntryStat | null {
 /** Modification times compared at 1 µs: utimes() takes a double, which cannot carry every ns. */
 export function sameTime(a: number, b: number): boolean {
   return Math.abs(a - b) < 0.001;
+}
+
+/** A Stats *Ms double as seconds and nanoseconds, the seconds floored (-500 ms: -1 s + 500000000 ns). */
+export function timespecOfMs(ms: number): Timespec {
+  const sec = Math.floor(ms / 1000);
+  const nsec = Math.round((ms - sec * 1000) * 1e6);
+  return nsec < 1e9 ? { sec, nsec } : { sec: sec + 1, nsec: nsec - 1e9 };
+}
+
+/** The atime and mtime a commit sets: the helper's record's exactly, else from the doubles. */
+export function exactTimes(st: EntryStat): { atime: Timespec; mtime: Timespec } {
+  return { atime: st.atimeSpec ?? timespecOfMs(st.atimeMs), mtime: st.mtimeSpec ?? timespecOfMs(st.mtimeMs) };
 }

@@ -8,6 +8,12 @@ export type ChangeKind = 'added' | 'modified' | 'deleted' | 'replaced' | 'metada
 export const ENTRY_TYPES = ['file', 'dir', 'symlink', 'fifo', 'socket', 'char', 'block'] as const;
 export type EntryType = typeof ENTRY_TYPES[number];
 
+/** A time as the kernel keeps it: whole seconds (negative before 1970) and 0-999999999 ns. */
+export interface Timespec {
+  sec: number;
+  nsec: number;
+}
+
 /** The part of lstat a change needs; kept small so 100k changes stay cheap. */
 export interface EntryStat {
   type: EntryType;
@@ -25,6 +31,12 @@ export interface EntryStat {
   rdev: number;
   /** 512-byte blocks allocated (st_blocks): far fewer than size/512 for a sparse file. */
   blocks?: number;
+  /**
+   * atime and mtime exactly, where the stat came from the helper's record: the *Ms doubles
+   * above are off by up to ~100 ns for a time of this century, so a commit sets these.
+   */
+  readonly atimeSpec?: Timespec;
+  readonly mtimeSpec?: Timespec;
 }
 
 export interface Change {

@@ -8,7 +8,7 @@ import { childProcess } from '../base/builtin.js';
 import { spawnSyncPiped } from '../base/light-process.js';
 import { closeSync, readFileSync, readdirSync } from 'node:fs';
 import { throughFuse, type Layer, type SandboxMeta } from '../types.js';
-import type { EntryStat, EntryType } from './types.js';
+import type { EntryStat, EntryType, Timespec } from './types.js';
 import { fromUser } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
 import { errnoName } from '../base/errno.js';
@@ -190,6 +190,8 @@ class RecordStat implements EntryStat {
   get atimeMs(): number { return msAt(this.b, this.o + 56); }
   get mtimeMs(): number { return msAt(this.b, this.o + 68); }
   get ctimeMs(): number { return msAt(this.b, this.o + 80); }
+  get atimeSpec(): Timespec { return { sec: i64(this.b, this.o + 56), nsec: u32(this.b, this.o + 64) }; }
+  get mtimeSpec(): Timespec { return { sec: i64(this.b, this.o + 68), nsec: u32(this.b, this.o + 76) }; }
   /** The plain fields (JSON, logs): never the record buffer. */
   toJSON(): EntryStat {
     return { type: this.type, perm: this.perm, uid: this.uid, gid: this.gid, size: this.size, mtimeMs: this.mtimeMs, atimeMs: this.atimeMs, ctimeMs: this.ctimeMs, ino: this.ino, dev: this.dev, nlink: this.nlink, rdev: this.rdev, blocks: this.blocks };

@@ -6,6 +6,7 @@ import { O_PATH } from '../beneath.js';
 import { SbxError } from '../base/errors.js';
 import { helperPath } from '../helper.js';
 import { physicalRoot, rootPath } from './fsat.js';
+import type { Timespec } from './types.js';
 
 /**
  * Runs `sbx-helper xattr`. With `roots`, the helper gets each root directory as fd 3, 4, …
@@ -119,8 +120,8 @@ export interface StageItem {
   perm: number;
   ino: number;
   dev: number;
-  atimeMs: number;
-  mtimeMs: number;
+  atime: Timespec;
+  mtime: Timespec;
   xattrs: Xattrs;
 }
 
@@ -135,9 +136,44 @@ export interface StageResult {
 
 const STAGE_STEPS = ['', 'open the sandbox copy', 'the sandbox copy changed since the review', 'create', 'copy', 'owner', 'xattrs', 'mode', 'times'];
 
-function timeParts(ms: number): [number, number] {
-  const s = Math.floor(ms / 1000);
-  return [s, Math.round((ms - s * 1000) * 1e6)];
+/** Bytes of an atime and an mtime in a request: i64 seconds (signed: before 1970), u32 ns each. */
+const TIMES_BYTES = 2 * (8 + 4);
+
+function putTimes(b: Buffer, o: number, atime: Timespec, mtime: Timespec): number {
+  o = b.writeBigInt64LE(BigInt(atime.sec), o); o = b.writeUInt32LE(atime.nsec, o);
+  o = b.writeBigInt64LE(BigInt(mtime.sec), o);
+  return b.writeUInt32LE(mtime.nsec, o);
+}
+
+/** An entry whose times `setTimes` sets: it must still be the inode `ino` on `dev`. */
+export interface TimesItem {
+  path: string;
+  ino: number;
+  dev: number;
+  atime: Timespec;
+  mtime: Timespec;
+}
+
+/**
+ * Sets the atime and mtime of host entries (below `/`, no symlink followed at any depth; a
+ * symlink's own) to the nanosecond, of any sign, in one helper call: Node's utimes keeps
+ * microseconds and takes a time before 1970 for the current one. An errno per item (ESTALE:
+ * the name holds another inode now, left alone).
+ */
+export function setTimes(items: TimesItem[]): number[] {
+  if (!items.length) return [];
+  const parts: Buffer[] = [];
+  for (const it of items) {
+    parts.push(Buffer.from(`${relTo('/', it.path)}\0`, 'latin1'));
+    const h = Buffer.alloc(8 * 2 + TIMES_BYTES);
+    let o = h.writeBigUInt64LE(BigInt(it.ino), 0);
+    o = h.writeBigUInt64LE(BigInt(it.dev), o);
+    putTimes(h, o, it.atime, it.mtime);
+    parts.push(h);
+  }
+  const out = callHelper(['times'], Buffer.concat(parts), ['/']);
+  if (out.length !== items.length * 4) throw new SbxError('sbx-helper xattr times: short answer');
+  return items.map((_, i) => out.readUInt32LE(i * 4));
 }
 
 /**
@@ -150,14 +186,11 @@ export function stageFiles(items: StageItem[], srcRoot: string): StageResult[] {
   const parts: Buffer[] = [];
   for (const it of items) {
     parts.push(Buffer.from(`${relTo(srcRoot, it.src)}\0${relTo('/', it.dst)}\0`, 'latin1'));
-    const [as, ans] = timeParts(it.atimeMs);
-    const [ms, mns] = timeParts(it.mtimeMs);
-    const h = Buffer.alloc(4 * 3 + 8 * 3 + 4 + 8 + 4 + 4);
+    const h = Buffer.alloc(4 * 3 + 8 * 2 + TIMES_BYTES + 4);
     let o = 0;
     o = h.writeUInt32LE(it.uid, o); o = h.writeUInt32LE(it.gid, o); o = h.writeUInt32LE(it.perm, o);
     o = h.writeBigUInt64LE(BigInt(it.ino), o); o = h.writeBigUInt64LE(BigInt(it.dev), o);
-    o = h.writeBigUInt64LE(BigInt(as), o); o = h.writeUInt32LE(ans, o);
-    o = h.writeBigUInt64LE(BigInt(ms), o); o = h.writeUInt32LE(mns, o);
+    o = putTimes(h, o, it.atime, it.mtime);
     h.writeUInt32LE(it.xattrs.length, o);
     parts.push(h);
     for (const [name, value] of it.xattrs) {

@@ -6,14 +6,18 @@
 // syncfs per filesystem; then the staged files are renamed over their targets in path order,
 // each after a last conflict check; then directory metadata, deepest first; then one more
 // syncfs makes the renames durable. The crash guarantees of one fsync per file (a target is
-// the old file or the complete new one, never a torn one) with a few syncs per commit.
+// the old file or the complete new one, never a torn one) with a few syncs per commit. The
+// times of what the first and the directory phases wrote are set at each phase's end, in one
+// helper call (setTimes), to the nanosecond and of any sign.
 import { closeSync, linkSync, lstatSync, mkdirSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import type { Change } from '../changes/types.js';
 import { parentB } from '../base/bpath.js';
 import { isBelow, isWithin } from '../base/within.js';
-import { lstatB } from '../changes/stat.js';
+import { exactTimes, lstatB } from '../changes/stat.js';
 import { auxAt, closeAll, trustRoot } from '../changes/fsat.js';
-import { getXattrs, isOverlayXattr, mknodBatch, setXattrs, stageFiles, syncfsDirs, xattrsEqual, type StageItem, type StageResult } from '../changes/xattr.js';
+import {
+  getXattrs, isOverlayXattr, mknodBatch, setTimes, setXattrs, stageFiles, syncfsDirs, xattrsEqual, type StageItem, type StageResult, type TimesItem,
+} from '../changes/xattr.js';
 import { errnoName } from '../base/errno.js';
 import { constants as osConstants } from 'node:os';
 import type { Plan, Refusal, Step } from './plan.js';
@@ -48,6 +52,9 @@ export interface ApplyOptions {
   /** Called as each phase ends, with its name: the bench times the phases with it. */
   phase?: (name: string) => void;
 }
+
+/** The inode a step wrote, as lstat named it: its times are set only while the name holds it. */
+interface Made { ino: number; dev: number }
 
 export interface ApplyResult {
   applied: number;
@@ -97,9 +104,11 @@ const linkKey = (c: Change) => `${c.up!.dev}:${c.up!.ino}`;
 const text = (p: string) => Buffer.from(p, 'latin1').toString();
 /** Files per helper call: progress between batches, bounded memory for the request. */
 const STAGE_BATCH = 16384;
-const { EEXIST, EISDIR, ENOENT, ELOOP, ENOTDIR } = osConstants.errno;
+const { EEXIST, EISDIR, ENOENT, ELOOP, ENOTDIR, ESTALE } = osConstants.errno;
 /** Renames per helper call: progress between batches, bounded memory for the request. */
 const PLACE_BATCH = 16384;
+/** Entries per helper call that sets times: bounded memory for the request. */
+const TIMES_BATCH = 16384;
 
 /**
  * One syncfs per filesystem holding any of `dirs` (one dir stands for its filesystem): the
@@ -242,7 +251,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     if (perm !== up.perm) res.setidStripped.push(c.path);
     return {
       src: c.upper!, dst: stagingPath(c.path, opts.sandboxId, i), uid: up.uid, gid: up.gid, perm, ino: up.ino, dev: up.dev,
-      atimeMs: up.atimeMs, mtimeMs: up.mtimeMs, xattrs: allowedXattrs(c),
+      ...exactTimes(up), xattrs: allowedXattrs(c),
     };
   };
   const staged = new Set<number>();
@@ -302,30 +311,59 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     }
   };
 
-  const stageOther = (c: Change, tmp: string) => {
+  /** Makes the entry at `tmp`, with its owner and mode; the inode made, whose times come later. */
+  const stageOther = (c: Change, tmp: string): Made => {
     removeEntry(tmp);
     const up = c.up!;
     if (c.type === 'symlink') {
       symlinkSync(Buffer.from(c.target!, 'latin1'), hostAt(tmp));
-      note(c, applyMetaSymlink(tmp, up, lstatSync(hostAt(tmp))));
-      return;
+      const st = lstatSync(hostAt(tmp));
+      note(c, applyMetaSymlink(tmp, up, st));
+      return st;
     }
     if (c.type === 'fifo' || c.type === 'socket') {
       const [e] = mknodBatch(c.type, [tmp]);
       if (e) throw Object.assign(new Error(errnoName(e)), { code: errnoName(e) });
+      const st = lstatSync(hostAt(tmp));
       if (c.type === 'fifo') {
         const fd = openNoFollow(tmp);
-        try { note(c, applyMetaFd(fd, up, lstatSync(hostAt(tmp)))); } finally { closeSync(fd); }
+        try { note(c, applyMetaFd(fd, up, st)); } finally { closeSync(fd); }
       } else {
         // A socket cannot be opened; the name was just created by us with O_EXCL semantics.
-        const st = lstatSync(hostAt(tmp));
         if (!st.isSocket()) throw new Error(`${text(tmp)} changed under us`);
         note(c, applyMetaSymlink(tmp, up, st));
         chmodSocketNoFollow(tmp, up.perm & 0o777);
       }
-      return;
+      return st;
     }
     throw new Error(`cannot commit a ${c.type}`);
+  };
+
+  /**
+   * Times of the entries steps made or changed, set at once by flushTimes. Node's utimes takes
+   * seconds as a double: it kept microseconds only, and made a time before 1970 the commit's
+   * own; a helper call per entry would cost milliseconds each (a dir's metadata is a step).
+   */
+  const timed: Array<[Step, TimesItem]> = [];
+  const timesLater = (s: Step, made: Made) => {
+    timed.push([s, { path: s.change.path, ino: made.ino, dev: made.dev, ...exactTimes(s.change.up!) }]);
+    if (timed.length >= TIMES_BATCH) flushTimes();
+  };
+  /**
+   * The steps' other writes are done and journalled before their times: a commit that dies
+   * in between leaves a file's or symlink's times a metadata change that the resumed commit
+   * sets, and a new dir's as mkdir made them (as when it dies between a dir's mkdir and its
+   * dirmeta). Setting a time moves no other entry's, so the order within a batch is free.
+   */
+  const flushTimes = () => {
+    const items = timed.splice(0);
+    const errs = setTimes(items.map(([, t]) => t));
+    items.forEach(([s], n) => {
+      const e = errs[n]!;
+      if (!e) return;
+      res.applied--;
+      res.failed.push({ path: s.change.path, reason: e === ESTALE ? 'times not set: replaced on the host during the commit' : `times: ${errnoName(e)}` });
+    });
   };
 
   /**
@@ -369,7 +407,8 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     });
   };
 
-  const meta = (c: Change, dir: boolean) => {
+  /** Owner, mode and xattrs in place; the inode changed, whose times come later. */
+  const meta = (c: Change, dir: boolean): Made => {
     const up = c.up!;
     const now = lstatB(c.path);
     if (!now) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
@@ -378,18 +417,19 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
       const [e] = unsetXattrs([{ path: c.path, names: gone }]);
       if (e) res.xattrsNotKept.push(`${text(c.path)} (${errnoName(e)})`);
     }
-    if (now.type === 'symlink') { note(c, applyMetaSymlink(c.path, up, now)); return; }
+    if (now.type === 'symlink') { note(c, applyMetaSymlink(c.path, up, now)); return now; }
     if (now.type === 'socket') {
       note(c, applyMetaSymlink(c.path, up, now));
       chmodSocketNoFollow(c.path, up.perm & 0o777);
-      return;
+      return now;
     }
     // A directory's setgid bit only passes its group on to what is made in it (a new dir
     // inherits it from a setgid parent): no privilege, so the sandbox's is kept too.
     const keep = hostSetid(c, now) | (dir ? up.perm & 0o2000 : 0);
     xattrs(c, c.path);
     const fd = openNoFollow(c.path, dir);
-    try { note(c, applyMetaFd(fd, up, now, true, opts.keepSetuid, keep)); } finally { closeSync(fd); }
+    try { note(c, applyMetaFd(fd, up, now, opts.keepSetuid, keep)); } finally { closeSync(fd); }
+    return now;
   };
 
   /**
@@ -426,8 +466,9 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
           break;
         case 'put': {
           const tmp = stagingPath(c.path, opts.sandboxId, i);
-          stageOther(c, tmp);
+          const made = stageOther(c, tmp);
           place(c.path, tmp);
+          timesLater(s, made);
           break;
         }
         case 'mkdir': {
@@ -437,12 +478,13 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
           break;
         }
         case 'meta':
-          meta(c, false);
+          timesLater(s, meta(c, false));
           break;
       }
       finish(s, i);
     } catch (e) { fail(s, i, e); }
   }
+  flushTimes();
 
   // Phase 2: new files beside their targets, one batch, durable before any rename. A second
   // name of an inode already being copied is linked to it in phase 3 instead.
@@ -538,10 +580,11 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
       if (!mayRun(s)) continue;
       opts.journal?.begin(i);
       pauseForTest(i);
-      meta(s.change, true);
+      timesLater(s, meta(s.change, true));
       finish(s, i);
     } catch (e) { fail(s, i, e); }
   }
+  flushTimes();
 
   opts.phase?.('dir metadata');
   // Phase 5: the renames and new entries reach the disk: one syncfs per filesystem touched.

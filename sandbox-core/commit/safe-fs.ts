@@ -7,8 +7,7 @@
 // nothing that we write.
 import { childProcess } from '../base/builtin.js';
 import {
-  chmodSync, closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, futimesSync, lchownSync, lutimesSync,
-  openSync, constants as C,
+  chmodSync, closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, lchownSync, openSync, constants as C,
 } from 'node:fs';
 import { NotBeneathError, O_PATH, removeTreeAt, TreeRemovalError } from '../beneath.js';
 import { helperPath } from '../helper.js';
@@ -91,12 +90,11 @@ export function removeEntry(p: string): void {
   }
 }
 
+/** Times are not here: the commit sets them afterwards, a phase's at once (apply.ts, setTimes). */
 export interface MetaTarget {
   perm: number;
   uid: number;
   gid: number;
-  atimeMs: number;
-  mtimeMs: number;
 }
 
 export interface MetaResult {
@@ -106,17 +104,17 @@ export interface MetaResult {
 
 const euid = process.geteuid?.() ?? -1;
 
-/** Applies owner, mode and times to an open fd. chown first: it clears setuid bits. */
 /** setuid/setgid bits and file capabilities survive a commit only when asked for, by root. */
 export function mayKeepPrivileges(keepSetuid: boolean): boolean {
   return keepSetuid && euid === 0;
 }
 
 /**
- * `hostSetid`: setuid/setgid bits the host entry had before the sandbox, which the change
- * leaves to it (see apply.ts): not the sandbox's, so not stripped.
+ * Applies owner and mode to an open fd; chown first: it clears setuid bits. `hostSetid`:
+ * setuid/setgid bits the host entry had before the sandbox, which the change leaves to it (see
+ * apply.ts): not the sandbox's, so not stripped.
  */
-export function applyMetaFd(fd: number, want: MetaTarget, have: { uid: number; gid: number }, times = true, keepSetuid = false, hostSetid = 0): MetaResult {
+export function applyMetaFd(fd: number, want: MetaTarget, have: { uid: number; gid: number }, keepSetuid = false, hostSetid = 0): MetaResult {
   let ownerKept = true;
   if (want.uid !== have.uid || want.gid !== have.gid) {
     try { fchownSync(fd, want.uid, want.gid); } catch (e) {
@@ -128,11 +126,10 @@ export function applyMetaFd(fd: number, want: MetaTarget, have: { uid: number; g
   // not be able to leave a privileged binary behind.
   const perm = mayKeepPrivileges(keepSetuid) ? want.perm : want.perm & ~(0o6000 & ~hostSetid);
   fchmodSync(fd, perm);
-  if (times) futimesSync(fd, want.atimeMs / 1000, want.mtimeMs / 1000);
   return { ownerKept, setidStripped: perm !== want.perm };
 }
 
-/** Owner and times of a symlink (Linux has no lchmod; a symlink's mode means nothing). */
+/** Owner of a symlink (Linux has no lchmod; a symlink's mode means nothing). */
 export function applyMetaSymlink(p: string, want: MetaTarget, have: { uid: number; gid: number }): MetaResult {
   let ownerKept = true;
   if (want.uid !== have.uid || want.gid !== have.gid) {
@@ -141,7 +138,6 @@ export function applyMetaSymlink(p: string, want: MetaTarget, have: { uid: numbe
       ownerKept = false;
     }
   }
-  lutimesSync(hostAt(p), want.atimeMs / 1000, want.mtimeMs / 1000);
   return { ownerKept, setidStripped: false };
 }
 

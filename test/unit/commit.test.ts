@@ -13,6 +13,7 @@ import { scanSandbox } from '../../sandbox-core/changes/scan.js';
 import { commitSandbox } from '../../sandbox-core/commit/index.js';
 import { getXattrs, mknodBatch } from '../../sandbox-core/changes/xattr.js';
 import { removeTree } from '../../sandbox-core/store.js';
+import { timespecOfMs } from '../../sandbox-core/changes/stat.js';
 import { helperPath } from '../../sandbox-core/helper.js';
 import { chmodSocketNoFollow, validatePath } from '../../sandbox-core/commit/safe-fs.js';
 import type { Change } from '../../sandbox-core/changes/types.js';
@@ -200,6 +201,45 @@ test('names with newlines, spaces and invalid UTF-8 are committed byte for byte'
   assert.is(readFileSync(H('a b'), 'utf8'), '1');
   assert.is(readFileSync(H('new\nline'), 'utf8'), '2');
   assert.is(readFileSync(Buffer.concat([Buffer.from(H('bad')), Buffer.from([0xff, 0xfe])]), 'utf8'), '3');
+});
+
+test('times are committed to the nanosecond and of any sign: files, dirs, symlinks, fifos, host files in place', () => {
+  write(H('old'), 'host');
+  markStarted(f);
+  write(U('new'), 'n');
+  write(U('nd/inside'), 'i');
+  symlinkSync('target', U('sl'));
+  mknodBatch('fifo', [Buffer.from(U('ff')).toString('latin1')]);
+  copyUp(H('old'), U('old'));
+  // Node's utimes cannot set these (microseconds; a negative time becomes the current one).
+  const set = (p: string, at: string, m: string) => {
+    for (const [flag, t] of [['-a', at], ['-m', m]] as const) assert.is(spawnSync('touch', ['-h', flag, '-d', t, p]).status, 0);
+  };
+  set(U('new'), '@-157766400.000000001', '@-0.5');
+  set(U('nd/inside'), '@1', '@-1');
+  set(U('nd'), '@-631152000', '@978307200.123456789');
+  set(U('sl'), '@-86400.25', '@-333000000.987654321');
+  set(U('ff'), '@-2', '@-3');
+  set(U('old'), '@-86400', '@-86400.999999999');
+  const want = ['new', 'nd/inside', 'nd', 'sl', 'ff', 'old'].map((p) => [p, lstatSync(U(p), { bigint: true })] as const);
+  const r = commitSandbox(f.store, f.meta, opts);
+  assert.ok(r.complete, JSON.stringify(r.result?.failed));
+  for (const [p, up] of want) {
+    const got = lstatSync(H(p), { bigint: true });
+    assert.is(got.mtimeNs, up.mtimeNs, `${p} mtime`);
+    // A symlink's atime moves when its target is read (the scan's readlink).
+    if (p !== 'sl') assert.is(got.atimeNs, up.atimeNs, `${p} atime`);
+  }
+  assert.is(lstatSync(H('old'), { bigint: true }).mtimeNs, -86400999999999n, 'the host file\'s own mtime, in place');
+});
+
+test('timespecOfMs: seconds floored, nanoseconds in range, for times of either sign', () => {
+  assert.equal(timespecOfMs(-500), { sec: -1, nsec: 500_000_000 });
+  assert.equal(timespecOfMs(-157766400000), { sec: -157766400, nsec: 0 });
+  assert.equal(timespecOfMs(1500.25), { sec: 1, nsec: 500_250_000 });
+  // A double just below a whole second rounds up to it, never to 1e9 ns (EINVAL).
+  assert.equal(timespecOfMs(1999.99999999999), { sec: 2, nsec: 0 });
+  assert.equal(timespecOfMs(-0.0000000001), { sec: 0, nsec: 0 });
 });
 
 test('dry run writes nothing', () => {
