@@ -45,6 +45,26 @@ const size_t n_forwarded_signals = sizeof forwarded_signals / sizeof forwarded_s
 
 static void noop_handler(int sig) { (void)sig; }
 
+/* Whether a signal sbx passes on goes to the command's process group (command.c: it leads one),
+ * as a terminal's Ctrl-C, a hangup a shell passes on to its jobs, `kill %1`, `timeout` and
+ * systemd reach every process of a job outside. Sent to the first process alone, a shell
+ * waiting for its child (dash and bash put off a SIGINT, and a trap, until it ends) left
+ * `sleep 30` to run its 30 s. SIGUSR1, SIGUSR2 and SIGALRM are messages to one process (dd's
+ * progress, a server's "reopen logs"), kill by default and come from no terminal or shell:
+ * its children get only what it passes on. */
+static int to_group(int sig) {
+  return sig == SIGINT || sig == SIGQUIT || sig == SIGHUP || sig == SIGTERM || sig == SIGCONT || sig == SIGWINCH;
+}
+
+/* The group the command was started as, never the one it is in now: in pty mode it may have
+ * joined init's, and a signal sent there would come back here. A command that left its group
+ * (a pty's command may: setpgid, setsid) still gets the signal itself. */
+static void forward(pid_t cmd, int sig) {
+  if (!to_group(sig)) { kill(cmd, sig); return; }
+  kill(-cmd, sig);
+  if (getpgid(cmd) != cmd) kill(cmd, sig);
+}
+
 int make_signalfd(sigset_t *set) {
   sigemptyset(set);
   sigaddset(set, SIGCHLD);
@@ -220,7 +240,7 @@ static void __attribute__((noreturn)) command_init(int alone) {
         status_send("signal", "%d", SIGKILL);
         _exit(128 + SIGKILL);
       }
-      else kill(cmd, sig);
+      else forward(cmd, sig);
     }
     int st;
     pid_t w;

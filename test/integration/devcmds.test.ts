@@ -45,6 +45,43 @@ test('SIGQUIT sent to sbx alone reaches the command too', async () => {
   assert.match(r.out, /^got-quit$/m);
 });
 
+// The command's shell traps the signal and waits for a shell of its own, which traps it too: a
+// signal that reached the whole process group, as a terminal's Ctrl-C or `timeout -s INT`
+// outside, interrupts the child's wait at once; sent to the first process alone (sbx until
+// 2026-12-04), the leader's trap waited for its child, and the child for its `sleep 30`.
+const groupScript = (sig: string): string => `trap "echo leader-got-${sig}" ${sig}; sh -c 'trap "echo child-got-${sig}; exit 5" ${sig}; echo ready; sleep 30 & wait'; echo "after $?"`;
+
+for (const sig of ['SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTERM'] as const) {
+  const name = sig.slice(3);
+  test(`${sig} sent to sbx reaches the command's whole process group, not its first process alone`, async () => {
+    const r = await signalledRun(sig, groupScript(name));
+    assert.match(r.out, new RegExp(`^child-got-${name}$`, 'm'), `the command's child did not get ${sig}: ${r.out}`);
+    assert.match(r.out, new RegExp(`^leader-got-${name}$`, 'm'), r.out);
+    assert.match(r.out, /^after 5$/m, r.out);
+    assert.is(r.code, 0, r.out);
+  });
+}
+
+test('SIGINT to sbx ends a shell\'s running child as `timeout -s INT` does outside: the next command never runs', async () => {
+  const started = Date.now();
+  // The child says ready itself and execs: dash vforks `sleep` after the echo, and a SIGINT
+  // that came before the vfork would find no child, here as outside.
+  const r = await signalledRun('SIGINT', `sh -c 'echo ready; exec sleep 30'; echo after`);
+  // A bound far from the child's 30 s, not a timing: before, sbx returned when the sleep ended.
+  assert.ok(Date.now() - started < 15_000, `sbx returned only after the child's sleep: ${r.out}`);
+  assert.not.match(r.out, /^after$/m, r.out);
+  assert.is(r.code, 130, r.out);
+});
+
+test('SIGUSR1 sent to sbx reaches the command alone: its children, which die of one by default, are left alone', async () => {
+  const r = await signalledRun('SIGUSR1', `trap "echo leader-got-USR1" USR1; sh -c 'trap "echo child-got-USR1" USR1; echo ready; sleep 1 & wait; echo child-done'; echo "after $?"`);
+  assert.match(r.out, /^leader-got-USR1$/m, r.out);
+  assert.not.match(r.out, /child-got-USR1/, r.out);
+  assert.match(r.out, /^child-done$/m, r.out);
+  assert.match(r.out, /^after 0$/m, r.out);
+  assert.is(r.code, 0, r.out);
+});
+
 testUnless(USER_CASE ?? (which('script') ? null : 'script (util-linux) is missing: no pty to run sbx on'))('--user: a write root\'s files refuse (as they do on the host) is not blamed on the view', () => {
   // On a pty (script), so the helper sees the command's error lines. The old sbx said "without
   // fuse-overlayfs ... install fuse-overlayfs", also where fuse-overlayfs was installed.
