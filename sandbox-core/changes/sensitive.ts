@@ -239,6 +239,20 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'ssh', why: 'ssh keys or configuration', paths: [/^\/etc\/ssh\//, /(^|\/)\.ssh(\/|$)/] },
   // /etc/apt/apt.conf as well as apt.conf.d: either can set DPkg::Post-Invoke.
   { id: 'package-source', why: 'package source', paths: [/^\/etc\/apt\/(sources\.list|sources\.list\.d|apt\.conf(\.d|$)|trusted\.gpg|preferences|keyrings)/, /^\/usr\/share\/keyrings\//, /^\/etc\/yum\.repos\.d\//] },
+  // A CA certificate added to a trust store lets whoever holds its key impersonate any TLS
+  // site to every program that reads the store (update-ca-certificates builds the bundle and
+  // the hash links from these dirs; certifi's bundle is Python's requests'; ~/.pki/nssdb is
+  // Chrome's and NSS tools'). An install or upgrade of ca-certificates writes them by the
+  // hundred (many). Not a deletion (it trusts less), a dir, or a time (dpkg rewrites them).
+  { id: 'tls-trust', why: 'TLS trust store (a CA added here lets its holder impersonate any site)', many: 'trust-store files',
+    paths: [/^\/usr\/(local\/)?share\/ca-certificates\//, /^\/etc\/ca-certificates\.conf$/, /^\/etc\/ssl\/(certs\/|cert\.pem$)/,
+      /^\/etc\/pki\/(ca-trust\/|tls\/(certs\/|cert\.pem$))/, /^\/usr\/share\/pki\/ca-trust-source\//, /\/certifi\/cacert\.pem$/, /\/\.pki\/nssdb\//],
+    harmless: (f) => !writesEntry(f) },
+  // openssl_conf's engines and providers name shared objects every program using OpenSSL
+  // loads (`dynamic_path`, `module`): curl, apt's https, python's ssl, as root too.
+  { id: 'openssl-config', why: 'OpenSSL configuration (can load a library into every program using OpenSSL)', paths: [/^\/(etc|usr\/lib)\/ssl\/openssl\.cnf$/, /^\/etc\/pki\/tls\/openssl\.cnf$/] },
+  // update-ca-certificates runs each of these as root after it rebuilt the store.
+  { id: 'ca-hook', why: 'update-ca-certificates hook (runs as root at the next update of the trust store)', paths: [/^\/etc\/ca-certificates\/update\.d(\/|$)/] },
   // dpkg.cfg takes --pre-invoke/--post-invoke (commands run as root by every dpkg call), and
   // a package's maintainer scripts run as root when it is next configured, upgraded or removed.
   // A script removed with its package (apt-get remove) runs nothing.

@@ -56,4 +56,25 @@ test('a cargo config where the host\'s CARGO_HOME points is flagged; without it,
   assert.equal(flaggedLines(plain.stdout + plain.stderr), [], plain.stdout + plain.stderr);
 });
 
+const TRUST = 'TLS trust store (a CA added here lets its holder impersonate any site)';
+test("a CA added to a trust store is flagged: a home's NSS db, a venv's certifi bundle; as root the system's store and its hash link", () => {
+  const h = canary;
+  proveIsolation(canary, store);
+  const root = process.getuid!() === 0;
+  // As root the system store too (a throwaway run: nothing of it reaches the host).
+  const crt = `/usr/local/share/ca-certificates/sbx-test-${process.pid}.crt`;
+  const script = [
+    `mkdir -p ${h}/.pki/nssdb ${h}/venv/lib/python3.11/site-packages/certifi`,
+    `echo db > ${h}/.pki/nssdb/cert9.db`, `echo pem > ${h}/venv/lib/python3.11/site-packages/certifi/cacert.pem`,
+    ...(root ? ['mkdir -p /usr/local/share/ca-certificates', `echo pem > ${crt}`, `ln -s ${crt} /etc/ssl/certs/sbx-test-${process.pid}.0`] : []),
+  ].join(' && ');
+  const r = sbx(['run', '-n', '--', 'sh', '-c', script], { HOME: h });
+  assert.is(r.code, 0, r.stderr);
+  const out = r.stdout + r.stderr;
+  assert.equal(flaggedLines(out).filter((l) => !l.startsWith('! 1 change') && !/^! \d+ changes/.test(l)).sort(), [
+    `! added: 2 trust-store files in 2 dirs under ${h}/ ('sbx diff --all' lists each) [! ${TRUST}]`,
+    ...(root ? [`! added: ${crt} [! ${TRUST}]`, `! added: /etc/ssl/certs/sbx-test-${process.pid}.0 -> ${crt} [! ${TRUST}]`] : []),
+  ].sort(), out);
+});
+
 test.run();

@@ -111,6 +111,12 @@ export const CASES: Record<string, C[]> = {
   'apt-lists': [file('/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease', 'modified'), file('/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4', 'modified'),
     file('/var/lib/apt/lists/evil.example_dists_x_InRelease'), file('/var/lib/apt/lists/auxfiles/x'),
     { path: '/var/lib/apt/lists/x_Packages', change: 'added', type: 'symlink', target: '/tmp/evil' }, { path: '/var/lib/apt/lists/x_InRelease', change: 'replaced', type: 'file' }],
+  'tls-trust': [file('/usr/local/share/ca-certificates/evil.crt'), file('/usr/share/ca-certificates/mozilla/X.crt', 'modified'), file('/etc/ssl/certs/ca-certificates.crt', 'modified'),
+    { path: '/etc/ssl/certs/d554b291.0', change: 'added', type: 'symlink', target: 'evil.pem' }, file('/etc/ssl/certs/java/cacerts', 'modified'), file('/etc/ca-certificates.conf', 'modified'),
+    file('/etc/pki/ca-trust/source/anchors/evil.pem'), file('/etc/pki/tls/certs/ca-bundle.crt', 'modified'), file('/home/u/venv/lib/python3.11/site-packages/certifi/cacert.pem', 'modified'),
+    file('/home/u/.pki/nssdb/cert9.db', 'modified'), file('/etc/ssl/cert.pem')],
+  'openssl-config': [file('/etc/ssl/openssl.cnf', 'modified'), file('/usr/lib/ssl/openssl.cnf', 'modified'), file('/etc/pki/tls/openssl.cnf', 'modified')],
+  'ca-hook': [file('/etc/ca-certificates/update.d/evil'), file('/etc/ca-certificates/update.d/jks-keystore', 'modified')],
   'apt-archives': [file('/var/cache/apt/archives/sl_5.02-1+b1_amd64.deb'), file('/var/cache/apt/archives/libc6_2.36-9+deb12u9_amd64.deb', 'modified')],
   'pip-cache': [file('/home/u/.cache/pip/wheels/c5/dd/d5/bc1ce4e4/s35demo-1.0-py3-none-any.whl'), file('/home/u/.cache/pip/wheels/c5/dd/d5/bc1ce4e4/origin.json'),
     file('/root/.cache/pip/http/a/b/c/d/e/abcdef0123'), file('/root/.cache/pip/http-v2/a/b/c/d/e/abcdef0123.body', 'modified')],
@@ -170,6 +176,10 @@ export const ORDINARY: C[] = [
   // Package caches: what the manager checks again (npm's content by its hash), apt's
   // download dirs and locks, pip's self-check stamp, and deleting, touching or making dirs
   // in what a later install trusts.
+  // A trust store's certificate deleted (it trusts less), or only rewritten (dpkg: its time), a dir made.
+  { path: '/usr/share/ca-certificates/mozilla/Old.crt', change: 'deleted', type: 'file' }, { path: '/etc/ssl/certs', change: 'added', type: 'dir' },
+  { path: '/usr/share/ca-certificates/mozilla/ACCVRAIZ1.crt', change: 'metadata', type: 'file', up: st('file', 0o644), details: ['mtime'] },
+  file('/etc/ssl/private/ssl-cert-snakeoil.key'), file('/etc/ssl/openssl.cnf.dpkg-dist'),
   file('/var/cache/apt/archives/partial/sl_5.02-1+b1_amd64.deb'), file('/var/cache/apt/archives/lock', 'modified'), { path: '/var/cache/apt/archives/sl_5.02-1+b1_amd64.deb', change: 'deleted', type: 'file' },
   file('/var/cache/apt/pkgcache.bin', 'modified'), file('/var/lib/apt/lists/partial/x_InRelease'), file('/var/lib/apt/lists/lock', 'modified'),
   { path: '/var/lib/apt/lists/partial', change: 'added', type: 'dir' }, { path: '/var/lib/apt/lists/x_Packages', change: 'deleted', type: 'file' },
