@@ -21,13 +21,14 @@ export const file = (path: string, change: Change['change'] = 'added'): C => ({ 
 export const CASES: Record<string, C[]> = {
   'sbx-state': ['/home/u/.config/sbx/config.json', '/home/u/.cache/sbx/helper/0.1.0+x/sbx-helper', '/root/.local/state/sbx/ab12cd34/meta.json', '/home/u/.cache/sbx'].map((p) => file(p)),
   'sbx-install': [`${PACKAGE_ROOT}/policies/fold.json`, `${PACKAGE_ROOT}/dist/bin/sbx.js`, `${PACKAGE_ROOT}/native/build/sbx-helper`, `${PACKAGE_ROOT}/package.json`].map((p) => file(p, 'modified')),
-  'shell-startup': ['/etc/profile', '/etc/bash.bashrc', '/etc/zprofile', '/etc/profile.d/x.sh', '/etc/environment', '/home/u/.config/fish/conf.d/x.fish', '/home/u/.bashrc.d/x.sh', '/root/.cargo/env', '/home/u/.cargo/env.fish',
+  'shell-startup': ['/etc/profile', '/etc/bash.bashrc', '/etc/zprofile', ...['bashrc', 'environment', 'zshrc', 'zshenv', 'zlogin', 'zlogout', 'csh.cshrc', 'csh.login', 'ksh.kshrc'].map((n) => `/etc/${n}`), '/etc/profile.d/x.sh', '/etc/environment', '/home/u/.config/fish/conf.d/x.fish', '/home/u/.bashrc.d/x.sh', '/root/.cargo/env', '/home/u/.cargo/env.fish',
     '/etc/bash_completion.d/x', '/etc/bash_completion', '/usr/share/bash-completion/completions/git', '/usr/local/share/bash-completion/completions/x', '/usr/share/bash-completion/bash_completion', '/usr/local/share/bash-completion/bash_completion',
     '/home/u/.local/share/bash-completion/completions/ls', '/etc/X11/Xsession.d/99x', '/etc/X11/Xsession', '/etc/X11/xinit/xinitrc', '/etc/X11/xinit/xinitrc.d/x.sh'].map((p) => file(p, 'modified')),
   sudoers: ['/etc/sudoers', '/etc/sudoers.d/99-me'].map((p) => file(p)),
   'sudo-conf': [file('/etc/sudo.conf', 'modified'), file('/etc/sudo.conf')],
   loader: ['/etc/ld.so.preload', '/etc/ld.so.conf', '/etc/ld.so.conf.d/evil.conf'].map((p) => file(p)),
-  cron: ['/etc/crontab', '/etc/cron.d/job', '/etc/cron.daily/x', '/var/spool/cron/crontabs/root'].map((p) => file(p)),
+  cron: [...['/etc/crontab', '/etc/cron.d/job', '/etc/cron.daily/x', '/var/spool/cron/crontabs/root', '/etc/cron.d/job.sh'].map((p) => file(p)),
+    { path: '/etc/cron.d/job', change: 'added', type: 'symlink', target: '/tmp/evil' }, { path: '/etc/cron.daily', change: 'replaced', type: 'symlink', target: '/tmp/evil' }],
   systemd: ['/etc/systemd/system/x.service', '/etc/systemd/system/multi-user.target.wants/x.service', '/usr/lib/systemd/system/y.service', '/home/u/.config/systemd/user/z.service', '/usr/lib/systemd/system-generators/g'].map((p) => file(p)),
   init: ['/etc/init.d/x', '/etc/rc.local', '/etc/rc2.d/S01x'].map((p) => file(p)),
   autostart: ['/etc/xdg/autostart/x.desktop', '/home/u/.config/autostart/x.desktop'].map((p) => file(p)),
@@ -176,6 +177,8 @@ export const ORDINARY: C[] = [
   // Package caches: what the manager checks again (npm's content by its hash), apt's
   // download dirs and locks, pip's self-check stamp, and deleting, touching or making dirs
   // in what a later install trusts.
+  // cron's own placeholders and empty dirs (an install of cron writes one in each dir).
+  file('/etc/cron.daily/.placeholder'), file('/etc/cron.d/.placeholder'), { path: '/etc/cron.hourly', change: 'added', type: 'dir' }, { path: '/etc/cron.d/sub', change: 'added', type: 'dir' },
   // A trust store's certificate deleted (it trusts less), or only rewritten (dpkg: its time), a dir made.
   { path: '/usr/share/ca-certificates/mozilla/Old.crt', change: 'deleted', type: 'file' }, { path: '/etc/ssl/certs', change: 'added', type: 'dir' },
   { path: '/usr/share/ca-certificates/mozilla/ACCVRAIZ1.crt', change: 'metadata', type: 'file', up: st('file', 0o644), details: ['mtime'] },
