@@ -208,8 +208,11 @@ testUnless(ROOT_CASE ?? (testUser() ? null : 'no test user sbxtest'))('tamper ma
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', SUDO_USER: 'sbxtest', SUDO_UID: String(u.uid), HOME: home };
   delete env.SBX_HOME;
   const run: Runner = (args) => {
-    // Everything in the store is the user's, as if they had made (or tampered with) it.
-    spawnSync('chown', ['-R', '-h', `${u.uid}:${u.uid}`, userStore]);
+    // Everything of this test in the store is the user's, as if they had made (or tampered
+    // with) it. Only its own entries: store.test.ts plants one of root's there, which a chown of
+    // the whole store running beside it gave to the user (its refusal then did not come).
+    const ours = readdirSync(userStore).filter((n) => n.startsWith(ID_PREFIX)).map((n) => join(userStore, n));
+    if (ours.length) spawnSync('chown', ['-R', '-h', `${u.uid}:${u.uid}`, ...ours]);
     const r = spawnSync(process.execPath, [SBX, ...args], { encoding: 'utf8', input: '', env, timeout: 60_000 });
     return { code: r.status ?? -1, stderr: r.stderr };
   };
