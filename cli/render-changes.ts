@@ -50,6 +50,10 @@ function kindNote(c: Change): string {
   const big = c.type === 'file' && c.change !== 'deleted' && c.change !== 'metadata' && c.size >= LARGE_FILE;
   if (c.change === 'replaced') return c.opaque ? ' (dir emptied and refilled)' : ` (${c.oldType} → ${c.type}${big ? `, ${sizeOf(c)}` : ''})`;
   if (c.change === 'metadata') return ` (${(c.details ?? []).join(', ')})`;
+  // A device node only reaches a layer by hand (mknod is refused inside): the commit skips it (plan.ts).
+  if ((c.type === 'char' || c.type === 'block') && c.change !== 'deleted' && c.up) {
+    return ` (${c.type} device ${Math.floor(c.up.rdev / 256) & 0xfff}:${(c.up.rdev & 0xff) | ((c.up.rdev >> 12) & 0xfff00)}, never committed)`;
+  }
   if (c.type !== 'file' && c.type !== 'dir' && c.type !== 'symlink') return ` (${c.type})`;
   if (big) return ` (${sizeOf(c)})`;
   if (c.change === 'added' && c.details?.length) return ` (${c.details.join(', ')})`;

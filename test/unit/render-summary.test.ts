@@ -363,4 +363,19 @@ test('counts are written as toLocaleString(\'en-US\') writes them, without Intl'
   for (const n of [-1, -1234567, 1.5, 1234.5678, NaN, Infinity, 2 ** 60]) assert.is(countText(n), n.toLocaleString('en-US'), String(n));
 });
 
+test('a device node in a layer names its numbers and that the commit never writes it; a fifo its kind', () => {
+  const st = { type: 'char' as const, perm: 0o666, uid: 0, gid: 0, size: 0, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 1, dev: 1, nlink: 1, rdev: (1 << 8) | 1 };
+  const changes: Change[] = [
+    { path: `${f.host}/mem`, change: 'added', type: 'char', size: 0, up: st },
+    { path: `${f.host}/sda`, change: 'added', type: 'block', size: 0, up: { ...st, type: 'block', rdev: (8 << 8) | 0 } },
+    { path: `${f.host}/big`, change: 'added', type: 'char', size: 0, up: { ...st, rdev: (259 << 8) | (300 & 0xff) | ((300 & ~0xff) << 12) } },
+    { path: `${f.host}/p`, change: 'added', type: 'fifo', size: 0, up: { ...st, type: 'fifo', rdev: 0 } },
+  ];
+  const out = renderSummary(changes, plain, { fold: [] });
+  assert.ok(out.includes(`${f.host}/mem (char device 1:1, never committed)\n`), out);
+  assert.ok(out.includes(`${f.host}/sda (block device 8:0, never committed)\n`), out);
+  assert.ok(out.includes(`${f.host}/big (char device 259:300, never committed)\n`), out);
+  assert.ok(out.includes(`${f.host}/p (fifo)\n`), out);
+});
+
 test.run();
