@@ -15,7 +15,7 @@ import { looseRefGoneRewrites, looseRefRewrites, packedRefsRewrite } from './git
 import { PACKAGE_ROOT } from '../package-root.js';
 import { userReview } from './owner.js';
 
-type Subject = Pick<Change, 'path' | 'change' | 'type'> & Partial<Pick<Change, 'up' | 'xattrs' | 'upper' | 'details' | 'host' | 'givenAway' | 'layerDir'>>;
+type Subject = Pick<Change, 'path' | 'change' | 'type'> & Partial<Pick<Change, 'up' | 'xattrs' | 'upper' | 'details' | 'host' | 'givenAway' | 'layerDir' | 'oldType'>>;
 
 /**
  * What the rules' tests read of a change. Changes and the review's column entries are objects
@@ -44,6 +44,8 @@ export interface SensitiveFacts {
   raw?: string;
   /** For a deletion: the layer's dir of its parent (Change.layerDir), when the caller has it. */
   layerDir?: string | undefined;
+  /** For a replacement: what the host had there (Change.oldType). */
+  oldType?: Change['type'] | undefined;
 }
 
 export interface SensitiveRule {
@@ -448,6 +450,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // 777). Counted on one line per tree (many): `chmod -R 777` opens each entry of a tree.
   { id: 'world-writable', why: 'world-writable (any local user can change it after the commit)', many: 'world-writable entries',
     test: (f) => f.perm >= 0 && (f.perm & 0o002) !== 0 && (f.type === 'file' || (f.type === 'dir' && (f.perm & 0o1000) === 0)) && writesOrOpens(f) },
+  // A host dir made a symlink: whatever later writes into the dir by its name (a service's
+  // log or cache dir, often as root) writes where the link points (`/var/log/app -> /etc/cron.d`).
+  // Shown with its target either way; a symlink that was one, or a new one, is not this.
+  { id: 'dir-symlink', why: 'directory made a symlink (what is later written into it goes where it points)',
+    test: (f) => f.change === 'replaced' && f.type === 'symlink' && f.oldType === 'dir' },
   // Last: an entry an earlier rule matches keeps its reason (its line still names the owner).
   // Counted on one line per tree (many): a `chown -R` gives away each entry of a tree, though
   // only its top is flagged (owner.ts givenAway: the rest share their parent's owner), and
@@ -569,7 +576,7 @@ function makeGated(): Array<Gated[] | null> {
 const TEST_RULES = SENSITIVE_RULES.flatMap((r, i) => (r.test ? [i] : []));
 const ALL_RULES = SENSITIVE_RULES.map((_r, i) => i);
 const ASCII = /^[\x00-\x7f]*$/;
-const FACTS: SensitiveFacts = { change: 'added', type: 'file', perm: -1, caps: false, access: false, owner: false, givenAway: false, upper: undefined, raw: '', layerDir: undefined };
+const FACTS: SensitiveFacts = { change: 'added', type: 'file', perm: -1, caps: false, access: false, owner: false, givenAway: false, upper: undefined, raw: '', layerDir: undefined, oldType: undefined };
 const hasCaps = (c: Subject): boolean => !!c.xattrs?.some(([n]) => n === 'security.capability');
 
 /** Whether path text `p` holds what `gate` asks of a path its pattern matches. */
@@ -618,10 +625,10 @@ function ruleAt(p: string, ctx: SensitiveContext): SensitiveRule | null {
 // The rules that ask the context where PATH is: a moved dir's default form says nothing of it.
 const NOT_MOVED = new Set(['sbx-install', 'path-dir-writable', 'path-dir-owner', 'path-dir-symlink', 'path-command']);
 
-function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined, access = false, owner = false, givenAway = false, layerDir?: string): SensitiveRule | null {
+function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined, access = false, owner = false, givenAway = false, layerDir?: string, oldType?: Change['type']): SensitiveRule | null {
   const p = ASCII.test(raw) ? raw : toFs(raw).toString('utf8');
   const f = FACTS;
-  f.change = change; f.type = type; f.perm = perm; f.caps = caps; f.upper = upper; f.access = access; f.owner = owner; f.givenAway = givenAway; f.raw = raw; f.layerDir = layerDir;
+  f.change = change; f.type = type; f.perm = perm; f.caps = caps; f.upper = upper; f.access = access; f.owner = owner; f.givenAway = givenAway; f.raw = raw; f.layerDir = layerDir; f.oldType = oldType;
   const r = ruleAt(p, ctx);
   if (r || !ctx.moved) return r;
   // Asked again as where the tool's dir is by default (a few startsWith for an unflagged path,
@@ -639,7 +646,7 @@ function ruleOf(raw: string, change: Change['change'], type: Change['type'], per
 export function sensitiveRule(c: Subject, ctx: SensitiveContext): SensitiveRule | null {
   const meta = c.change === 'metadata';
   return ruleOf(c.path, c.change, c.type, c.up ? c.up.perm : -1, hasCaps(c), ctx, c.upper,
-    meta && !!c.details?.some((d) => d !== 'mtime'), meta && !!c.up && !!c.host && (c.up.uid !== c.host.uid || c.up.gid !== c.host.gid), !!c.givenAway, c.layerDir);
+    meta && !!c.details?.some((d) => d !== 'mtime'), meta && !!c.up && !!c.host && (c.up.uid !== c.host.uid || c.up.gid !== c.host.gid), !!c.givenAway, c.layerDir, c.oldType);
 }
 
 /** Why a change lands somewhere that runs code later, or null. `path` is a byte string. */

@@ -77,4 +77,18 @@ test("a CA added to a trust store is flagged: a home's NSS db, a venv's certifi 
   ].sort(), out);
 });
 
+test('a host dir made a symlink is flagged with its target; a file made one, or a new symlink, is not', () => {
+  const h = canary;
+  mkdirSync(`${h}/logs`);
+  proveIsolation(canary, store);
+  const r = sbx(['run', '-n', '--', 'sh', '-c', `rm -rf ${h}/logs ${h}/keep.txt && ln -s /etc ${h}/logs && ln -s /etc/passwd ${h}/keep.txt && ln -s /etc ${h}/new`], { HOME: h });
+  assert.is(r.code, 0, r.stderr);
+  const out = r.stdout + r.stderr;
+  assert.equal(flaggedLines(out), [
+    `! replaced: ${h}/logs -> /etc (dir → symlink) [! directory made a symlink (what is later written into it goes where it points)]`,
+    '! 1 change where code runs later (marked !): review it before keeping',
+  ], out);
+  assert.match(out, `replaced: ${h}/keep.txt -> /etc/passwd (file → symlink)`);
+});
+
 test.run();

@@ -138,6 +138,8 @@ export const CASES: Record<string, C[]> = {
     { path: '/etc/x.conf', change: 'metadata', type: 'file', up: st('file', 0o646), details: ['mode 644→646'] },
     { path: '/opt/x/e', change: 'replaced', type: 'dir', up: st('dir', 0o2777) },
   ],
+  'dir-symlink': [{ path: '/var/log/app', change: 'replaced', type: 'symlink', target: '/etc/cron.d', oldType: 'dir' },
+    { path: '/home/u/.cache/tool', change: 'replaced', type: 'symlink', target: '/home/u/.ssh', oldType: 'dir' }],
   'other-owner': [
     { path: '/opt/x', change: 'added', type: 'file', up: { ...st('file', 0o644), uid: 1000, gid: 1000 }, details: ['owner 1000:1000'], givenAway: true },
     { path: '/etc/x.d', change: 'added', type: 'dir', up: { ...st('dir', 0o775), gid: 100 }, details: ['owner 0:100'], givenAway: true },
@@ -177,6 +179,8 @@ export const ORDINARY: C[] = [
   // Package caches: what the manager checks again (npm's content by its hash), apt's
   // download dirs and locks, pip's self-check stamp, and deleting, touching or making dirs
   // in what a later install trusts.
+  // A file made a symlink, a symlink retargeted, a new symlink: not a dir's writers redirected.
+  { path: '/home/u/notes/a', change: 'replaced', type: 'symlink', target: '/etc/passwd', oldType: 'file' }, { path: '/srv/cur', change: 'modified', type: 'symlink', target: 'rel-2' },
   // cron's own placeholders and empty dirs (an install of cron writes one in each dir).
   file('/etc/cron.daily/.placeholder'), file('/etc/cron.d/.placeholder'), { path: '/etc/cron.hourly', change: 'added', type: 'dir' }, { path: '/etc/cron.d/sub', change: 'added', type: 'dir' },
   // A trust store's certificate deleted (it trusts less), or only rewritten (dpkg: its time), a dir made.
