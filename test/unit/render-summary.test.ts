@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFixture, markStarted, whiteout, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
-import { renderSummary, changesJson, summaryPlan } from '../../cli/render-changes.js';
+import { renderSummary, renderStat, changesJson, summaryPlan } from '../../cli/render-changes.js';
 import { refusalLines } from '../../cli/commit-report.js';
 import { hostTreeSize } from '../../sandbox-core/changes/host-tree.js';
 import { viewKind, isGroup } from '../../sandbox-core/changes/group.js';
@@ -180,7 +180,7 @@ test('a PATH dir replaced by, retargeted or made as a symlink is flagged; one of
     assert.equal(out.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' ')), [
       `! modified: ${f.host}/sbin -> /tmp/x [! ${why}]`,
       `! added: ${f.host}/newbin -> /tmp/x [! ${why}]`,
-      `! replaced: ${f.host}/bin -> /tmp/x (dir → symlink) [! ${why}]`,
+      `! replaced: ${f.host}/bin -> /tmp/x (dir of 1 entry, 10 B → symlink) [! ${why}]`,
       '! 3 changes where code runs later (marked !): review them before keeping',
     ], out);
     assert.ok(out.includes(`${f.host}/share -> /tmp/x`), out);
@@ -301,6 +301,42 @@ test('a deleted host dir is one line with the entries and bytes it held', () => 
   assert.is(hostTreeSize(`${f.host}/nothere`), null);
   // --all names just the path.
   assert.ok(renderSummary(changes, plain, { expand: true }).includes(`  deleted:  ${f.host}/doc\n`));
+});
+
+test('a host dir replaced by a symlink or a file says what of the host goes with it, in the summary, --all, --stat and JSON', async () => {
+  const U = (p: string) => join(f.upper(), p);
+  for (let i = 0; i < 3; i++) write(join(f.host, `big/sub${i}/f`), 'b'.repeat(100));
+  write(join(f.host, 'small/one'), 'xy');
+  mkdirSync(join(f.host, 'hollow'));
+  write(join(f.host, 'was-file'), 'w');
+  markStarted(f);
+  symlinkSync('/etc', U('big'));
+  write(U('small'), 'now a file\n');
+  symlinkSync('/etc', U('hollow'));
+  symlinkSync('/etc', U('was-file'));
+  const { changes } = scanSandbox(f.meta);
+  assert.is(changes.length, 4);
+  const lines = (out: string) => out.split('\n').filter((l) => l.includes('replaced:')).map((l) => l.replace(f.host, '').replace(/ +/g, ' '));
+  // 3 dirs + 3 files of 100 bytes: as `rm -rf big` would be counted.
+  const want = [
+    ' replaced: /big -> /etc (dir of 6 entries, 300 B → symlink)',
+    ' replaced: /hollow -> /etc (empty dir → symlink)',
+    ' replaced: /small (dir of 1 entry, 2 B → file)',
+    ' replaced: /was-file -> /etc (file → symlink)',
+  ];
+  assert.equal(lines(renderSummary(changes, plain)).sort(), want);
+  assert.equal(lines(renderSummary(changes, plain, { expand: true })).sort(), want);
+  // Pick mode asks with the same words.
+  const labels = summaryPlan(changes, plain).kinds.flatMap((k) => k.items).map((i) => i.label.replace(f.host, ''));
+  assert.ok(labels.includes('/big -> /etc (dir of 6 entries, 300 B → symlink)'), labels.join('\n'));
+  const json = JSON.parse(changesJson('x', changes)).changes as Array<{ path: string; hostTree?: unknown }>;
+  assert.equal(Object.fromEntries(json.map((c) => [c.path.slice(f.host.length), c.hostTree ?? null])), {
+    '/big': { entries: 6, bytes: 300, capped: false }, '/hollow': { entries: 0, bytes: 0, capped: false }, '/small': { entries: 1, bytes: 2, capped: false }, '/was-file': null,
+  });
+  const stat = (await renderStat(changes, plain)).split('\n').map((l) => l.replace(f.host, '').replace(/ +/g, ' '));
+  assert.ok(stat.includes(' /big | replaced (dir of 6 entries, 300 B → symlink)'), stat.join('\n'));
+  assert.ok(stat.includes(' /small | +1 -0 replaced (dir of 1 entry, 2 B → file)'), stat.join('\n'));
+  assert.ok(stat.includes(' /was-file | replaced symlink'), stat.join('\n'));
 });
 
 test('each summary line knows the paths it stands for (pick mode keeps exactly those)', () => {

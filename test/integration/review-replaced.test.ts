@@ -1,0 +1,56 @@
+// What the review says of changes whose size is not in their own entry, in a real sandbox (as
+// root and as an ordinary user): a host dir replaced by a symlink or a file takes the host's
+// tree with it, which its line, --stat, --json and the dry run count as a deletion's does.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { canary, proveIsolation, sbx as run, storeAndCanary } from '../helpers/sbx.js';
+
+const store = storeAndCanary();
+const sbx = (...args: string[]) => run(args, { store, cwd: canary, timeoutMs: 300_000 });
+
+test('a host dir replaced by a symlink or a file is counted in the summary, --stat, --json and the dry run; the commit removes that tree', () => {
+  proveIsolation(canary, store);
+  // 41 entries, 192 bytes in bigdir; 3 entries in filetarget; plaindel for the deleted line's words.
+  for (let d = 0; d < 3; d++) {
+    mkdirSync(join(canary, `bigdir/d${d}`), { recursive: true });
+    for (let i = 0; i < 12; i++) writeFileSync(join(canary, `bigdir/d${d}/f${i}`), `${d}-${i}\n`);
+  }
+  writeFileSync(join(canary, 'bigdir/top'), 'top\n');
+  writeFileSync(join(canary, 'bigdir/d0/longer'), 'x'.repeat(38));
+  mkdirSync(join(canary, 'filetarget'));
+  for (let i = 0; i < 3; i++) writeFileSync(join(canary, `filetarget/q${i}`), 'hello\n');
+  mkdirSync(join(canary, 'plaindel'));
+  writeFileSync(join(canary, 'plaindel/p'), 'ab\n');
+  const r = sbx('run', '--name', 'H', '--', 'sh', '-c', 'rm -rf bigdir && ln -s /etc bigdir && rm -rf filetarget && echo x > filetarget && rm -rf plaindel');
+  assert.is(r.code, 0, r.stderr);
+  const C = canary;
+  const big = `${C}/bigdir -> /etc (dir of 41 entries, 192 B → symlink)`;
+  const file = `${C}/filetarget (dir of 3 entries, 18 B → file)`;
+  // The run's own review says it, as `sbx diff` does.
+  assert.ok(r.stderr.includes(`  replaced: ${big}\n`), r.stderr);
+  const d = sbx('diff', 'H');
+  assert.is(d.code, 0, d.stderr);
+  assert.ok(d.stdout.includes(`  deleted:  ${C}/plaindel/ (1 entry, 3 B)\n`), d.stdout);
+  assert.ok(d.stdout.includes(`  replaced: ${big}\n`), d.stdout);
+  assert.ok(d.stdout.includes(`  replaced: ${file}\n`), d.stdout);
+  const stat = sbx('diff', 'H', '--stat').stdout.split('\n').map((l) => l.replace(/ +/g, ' '));
+  assert.ok(stat.includes(` ${C}/bigdir | replaced (dir of 41 entries, 192 B → symlink)`), stat.join('\n'));
+  assert.ok(stat.includes(` ${C}/filetarget | +1 -0 replaced (dir of 3 entries, 18 B → file)`), stat.join('\n'));
+  const json = JSON.parse(sbx('diff', 'H', '--json').stdout).changes as Array<{ path: string; hostTree?: unknown }>;
+  assert.equal(json.find((c) => c.path === `${C}/bigdir`)?.hostTree, { entries: 41, bytes: 192, capped: false });
+  assert.equal(json.find((c) => c.path === `${C}/filetarget`)?.hostTree, { entries: 3, bytes: 18, capped: false });
+  const dry = sbx('commit', 'H', '--dry-run');
+  assert.is(dry.code, 0, dry.stderr);
+  assert.ok(dry.stdout.includes(`put      ${C}/bigdir (dir of 41 entries, 192 B → symlink)\n`), dry.stdout);
+  assert.ok(dry.stdout.includes(`put      ${C}/filetarget (dir of 3 entries, 18 B → file)\n`), dry.stdout);
+  // What was counted is what goes.
+  const c = sbx('commit', 'H');
+  assert.is(c.code, 0, c.stderr);
+  assert.ok(lstatSync(join(C, 'bigdir')).isSymbolicLink());
+  assert.ok(lstatSync(join(C, 'filetarget')).isFile());
+  assert.not.ok(existsSync(join(C, 'plaindel')));
+});
+
+test.run();
