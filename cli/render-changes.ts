@@ -326,6 +326,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
       }
     }
     for (const f of view.folds) {
+      if (f.times) { items.push(timesItem(k, f.count, f.times, label, col)); plan.folded += f.count; continue; }
       const i = fold.findIndex((r) => r.name === f.name);
       const text = `${countText(f.count)} in ${terminalSafe(f.name)}${f.bytes ? ` (${humanBytes(f.bytes)})` : ''}, folded`;
       // With the dirs that held nothing else (viewKind's foldedDirs).
@@ -349,6 +350,17 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     plan.kinds = plan.kinds.filter((x) => x.items.length);
   }
   return plan;
+}
+
+/**
+ * The fold line of metadata changes that moved only the mtime (group.ts timesOnly), one dir's
+ * (`/usr/share/ca-certificates/mozilla/: 105 files, times only, folded`) or the smaller dirs'
+ * past the summary's few (`40 files in 12 other dirs, times only, folded`).
+ */
+function timesItem(kind: ChangeKind, n: number, t: NonNullable<FoldCount['times']>, label: string, col: Colors): SummaryItem {
+  const what = `${countText(n)} ${t.files ? 'files' : 'entries'}`;
+  const text = t.dir === null ? `${what} in ${countText(t.dirs)} other dirs, times only, folded` : `${t.dir === '/' ? '/' : `${display(t.dir)}/`}: ${what}, times only, folded`;
+  return { kind, label: text, line: col.dim(`  ${label}${text}`), paths: () => t.changes.map((c) => c.path) };
 }
 
 /**

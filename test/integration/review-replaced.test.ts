@@ -1,11 +1,13 @@
-// What the review says of changes whose size is not in their own entry, in a real sandbox (as
-// root and as an ordinary user): a host dir replaced by a symlink or a file takes the host's
-// tree with it, which its line, --stat, --json and the dry run count as a deletion's does.
+// What the review says of changes that are more (or less) than their own entry, in a real
+// sandbox (as root and as an ordinary user): a host dir replaced by a symlink or a file takes
+// the host's tree with it, which its line, --stat, --json and the dry run count as a
+// deletion's does; files rewritten with the bytes they had (dpkg) are one line per dir.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canary, proveIsolation, sbx as run, storeAndCanary } from '../helpers/sbx.js';
+import { canary, proveIsolation, SBX, sbx as run, storeAndCanary } from '../helpers/sbx.js';
+import { underPty } from '../helpers/pty.js';
 
 const store = storeAndCanary();
 const sbx = (...args: string[]) => run(args, { store, cwd: canary, timeoutMs: 300_000 });
@@ -51,6 +53,49 @@ test('a host dir replaced by a symlink or a file is counted in the summary, --st
   assert.ok(lstatSync(join(C, 'bigdir')).isSymbolicLink());
   assert.ok(lstatSync(join(C, 'filetarget')).isFile());
   assert.not.ok(existsSync(join(C, 'plaindel')));
+});
+
+/** 60 files with an old mtime in certs/, one to chmod in other/; what rewrites each with its own bytes and chmods the other. */
+function timesFixture(): string {
+  const old = new Date('2020-01-01T00:00:00Z');
+  mkdirSync(join(canary, 'certs'));
+  mkdirSync(join(canary, 'other'));
+  for (let i = 0; i < 60; i++) writeFileSync(join(canary, `certs/c${i}.crt`), `cert ${i}\n`);
+  writeFileSync(join(canary, 'other/mode'), 'm\n');
+  for (const f of [...Array.from({ length: 60 }, (_, i) => `certs/c${i}.crt`), 'other/mode']) utimesSync(join(canary, f), old, old);
+  return `cd ${canary} && for f in certs/*.crt; do cat "$f" > t; cat t > "$f"; done && rm t && chmod 600 other/mode`;
+}
+
+test('files rewritten with their own bytes are one line per dir in the review and sbx diff; --all lists each; a commit keeps their times', () => {
+  proveIsolation(canary, store);
+  const r = sbx('run', '--name', 'T', '--', 'sh', '-c', timesFixture());
+  assert.is(r.code, 0, r.stderr);
+  const C = canary;
+  const folded = `  metadata: ${C}/certs/: 60 files, times only, folded\n`;
+  // The run's own review (cut at its limit) and sbx diff: the one line, the chmod still its own.
+  for (const out of [r.stderr, sbx('diff', 'T').stdout]) {
+    assert.ok(out.includes(folded), out);
+    assert.ok(out.includes(`  metadata: ${C}/other/mode (mode 644→600)\n`), out);
+    assert.ok(out.includes("60 folded: kept too unless excluded ('sbx diff --all' lists each)\n"), out);
+    assert.not.ok(out.includes('c7.crt'), out);
+  }
+  const all = sbx('diff', 'T', '--all').stdout;
+  for (let i = 0; i < 60; i++) assert.ok(all.includes(`  metadata: ${C}/certs/c${i}.crt (mtime)\n`), all);
+  const c = sbx('commit', 'T');
+  assert.is(c.code, 0, c.stderr);
+  assert.ok(statSync(join(C, 'certs/c7.crt')).mtimeMs > Date.parse('2021-01-01'), 'a folded change is committed');
+});
+
+test('pick mode asks once for a dir of times-only changes and keeps exactly those', () => {
+  proveIsolation(canary, store);
+  const C = canary;
+  const r = underPty([['Keep these changes?', 'p\n'], ['(mode 644→600)? [y/n/a/q/?]', 'n\n'], ['times only, folded? [y/n/a/q/?]', 'y\n'], ['commit 60 picked changes (of 61)? [y/N]', 'y\n']],
+    [], { store, argv: [process.execPath, SBX, 'run', '--', 'sh', '-c', timesFixture()], timeoutMs: 60_000 });
+  assert.is(r.code, 0, r.out);
+  assert.ok(r.out.includes(`metadata: ${C}/certs/: 60 files, times only, folded`), r.out);
+  assert.ok(r.out.includes(`apply metadata change of ${C}/certs/: 60 files, times only, folded? [y/n/a/q/?]`), r.out);
+  assert.ok(statSync(join(C, 'certs/c59.crt')).mtimeMs > Date.parse('2021-01-01'), r.out);
+  assert.is(statSync(join(C, 'other/mode')).mode & 0o777, 0o644, r.out);
 });
 
 test.run();
