@@ -12,6 +12,7 @@ import { closeSelection } from '../sandbox-core/commit/plan.js';
 import { packageSplits } from '../sandbox-core/package-split.js';
 import { colors, info, line, warn } from './output.js';
 import { humanBytes, progressLine } from './progress.js';
+import { removesHostDir, replacedText, replacedTrees } from './render-changes.js';
 
 const b = (p: string) => display(p);
 /** The first three paths, and how many more. */
@@ -76,7 +77,14 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   }
   if (!r.scanErrorsShown) for (const e of r.scanErrors) warn(e);
   if (dryRun) {
-    for (const s of r.plan.steps) out.write(`${s.kind.padEnd(8)} ${b(s.change.path)}\n`);
+    // A step that removes a host dir with its tree (a symlink or file put in its place) says
+    // what the tree holds, as the review's line does: the path alone read as one entry.
+    const trees = replacedTrees(r.plan.steps.map((s) => s.change));
+    for (const s of r.plan.steps) {
+      const c = s.change;
+      const note = removesHostDir(c) ? ` (${replacedText(c, trees.get(c.path))})` : '';
+      out.write(`${s.kind.padEnd(8)} ${b(c.path)}${note}\n`);
+    }
   }
   const bad = (label: string, list: Array<{ path: string; reason: string }>) => {
     if (!list.length) return;

@@ -10,7 +10,7 @@ import { countText, humanBytes } from './progress.js';
 import { manyOf, newFileReason, sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
 import { foldIndex, isGroup, topOf, viewKind, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN, type FoldCount, type SubtreeGroup } from '../sandbox-core/changes/group.js';
 import { foldRules } from '../sandbox-core/config.js';
-import { HostTreeSizes } from '../sandbox-core/changes/host-tree.js';
+import { HostTreeSizes, hostTreeSizes, type TreeSize } from '../sandbox-core/changes/host-tree.js';
 import { gitRepoOf, RepoFold } from '../sandbox-core/changes/repo-fold.js';
 import type { DiffFolds } from './render-diff-folds.js';
 import type { SummaryOptions } from './summary-marker.js';
@@ -42,13 +42,14 @@ function sizeOf(c: Change): string {
   return a === null ? humanBytes(c.size) : `${humanBytes(c.size)}, ${humanBytes(a)} allocated`;
 }
 
-function noteOf(c: Change): string {
-  return c.linksTo !== undefined ? `${kindNote(c)} (hard link to ${display(c.linksTo)})` : kindNote(c);
+/** `tree`: what the host's dir held, for a change that removes it with its tree (removesHostDir). */
+function noteOf(c: Change, tree?: TreeSize | null): string {
+  return c.linksTo !== undefined ? `${kindNote(c, tree)} (hard link to ${display(c.linksTo)})` : kindNote(c, tree);
 }
 
-function kindNote(c: Change): string {
+function kindNote(c: Change, tree?: TreeSize | null): string {
   const big = c.type === 'file' && c.change !== 'deleted' && c.change !== 'metadata' && c.size >= LARGE_FILE;
-  if (c.change === 'replaced') return c.opaque ? ' (dir emptied and refilled)' : ` (${c.oldType} → ${c.type}${big ? `, ${sizeOf(c)}` : ''})`;
+  if (c.change === 'replaced') return c.opaque ? ' (dir emptied and refilled)' : ` (${replacedText(c, tree)}${big ? `, ${sizeOf(c)}` : ''})`;
   if (c.change === 'metadata') return ` (${(c.details ?? []).join(', ')})`;
   // A device node only reaches a layer by hand (mknod is refused inside): the commit skips it (plan.ts).
   if ((c.type === 'char' || c.type === 'block') && c.change !== 'deleted' && c.up) {
@@ -63,6 +64,32 @@ function kindNote(c: Change): string {
     if (also?.length) return ` (${also.join(', ')})`;
   }
   return '';
+}
+
+/**
+ * A replacement that removes a host dir with everything below it (a symlink or a file in its
+ * place; an opaque dir keeps the dir, and what it hides is listed as deleted): the commit
+ * takes the host's tree, which no other line names, so its line says what that tree holds.
+ */
+export function removesHostDir(c: Change): boolean {
+  return c.change === 'replaced' && c.oldType === 'dir' && !c.opaque;
+}
+
+/**
+ * `dir of 41 entries, 1.2 KiB → symlink`: the host's type, with what its dir held counted as a
+ * deleted dir's line counts it (`tree`, from HostTreeSizes; undefined or null: not measured or
+ * not reachable), then the sandbox's type.
+ */
+export function replacedText(c: Change, tree?: TreeSize | null): string {
+  const was = !tree || !removesHostDir(c) ? `${c.oldType}` : tree.entries ? `dir of ${entriesText(tree.entries, tree.capped)}, ${humanBytes(tree.bytes)}` : 'empty dir';
+  return `${was} → ${c.type}`;
+}
+
+/** What each host dir the changes replace holds (removesHostDir), in one helper call: for the views that list every change. */
+export function replacedTrees(changes: readonly Change[]): Map<string, TreeSize | null> {
+  const paths: string[] = [];
+  for (const c of changes) if (removesHostDir(c)) paths.push(c.path);
+  return paths.length ? hostTreeSizes(paths) : new Map();
 }
 
 export function countLine(changes: Change[], named?: NamedChanges): string {
@@ -127,9 +154,9 @@ export interface SummaryPlan {
 
 /** A single change's item: its text is made when read (a summary shows a few of 200k items). */
 class OneChange implements SummaryItem {
-  constructor(readonly kind: ChangeKind, private readonly c: Change, private readonly paint: (s: string) => string, private readonly head: string, private readonly col: Colors) {}
-  get label(): string { return `${nameOf(this.c)}${noteOf(this.c)}`; }
-  get line(): string { return `  ${this.paint(`${this.head}${nameOf(this.c)}`)}${this.col.dim(noteOf(this.c))}`; }
+  constructor(readonly kind: ChangeKind, private readonly c: Change, private readonly paint: (s: string) => string, private readonly head: string, private readonly col: Colors, private readonly tree?: (c: Change) => TreeSize | null | undefined) {}
+  get label(): string { return `${nameOf(this.c)}${noteOf(this.c, this.tree?.(this.c))}`; }
+  get line(): string { return `  ${this.paint(`${this.head}${nameOf(this.c)}`)}${this.col.dim(noteOf(this.c, this.tree?.(this.c)))}`; }
   paths(): string[] { return [this.c.path]; }
 }
 
@@ -149,7 +176,8 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
   const sizes = opts.treeSize ? null : new HostTreeSizes();
   const treeSize = opts.treeSize ?? ((p: string) => sizes!.get(p));
   const limit = opts.limit ?? Infinity;
-  let trees = 0;
+  // A host dir a replacement removes says what it held, measured with the deleted trees.
+  const treeOf = (c: Change): TreeSize | null | undefined => (removesHostDir(c) ? treeSize(c.path) : undefined);
   const ctx = marker ? marker.ctx : sensitiveContext();
   const reasonOf = marker ? marker.reason : (c: Change) => sensitiveReason(c, ctx);
   const plan: SummaryPlan = { kinds: [], folded: 0, flagged: 0 };
@@ -174,12 +202,18 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     if (!kindTotal.get(k) && !extra) continue;
     const paint = col[COLOR[k]];
     const label = (k + ':').padEnd(10);
+    let trees = 0;
     const items: SummaryItem[] = [];
     const rest: Change[] = [];
     const linked: Change[] = [];
     const flag = (c: Change, why: string) => {
       plan.flagged++;
-      items.push({ kind: k, flagged: why, label: `${nameOf(c)}${noteOf(c)}`, paths: () => [c.path], line: `${col.bold(col.red('!'))} ${paint(`${label}${nameOf(c)}`)}${col.dim(noteOf(c))} ${col.bold(col.red(`[! ${why}]`))}` });
+      if (sizes && removesHostDir(c)) sizes.add(c.path);
+      items.push({
+        kind: k, flagged: why, paths: () => [c.path],
+        get label() { return `${nameOf(c)}${noteOf(c, treeOf(c))}`; },
+        get line() { return `${col.bold(col.red('!'))} ${paint(`${label}${nameOf(c)}`)}${col.dim(noteOf(c, treeOf(c)))} ${col.bold(col.red(`[! ${why}]`))}`; },
+      });
     };
     // One line for entries of a rule that come by the dozen: how many, in which dirs.
     const flagMany = (cs: Change[], why: string, noun: string) => {
@@ -265,7 +299,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
       else if (g[0] === c) flagMany(g, why, manyOf(why)!);
     }
     // Hard links to files the host already had are always listed: which host file is the point.
-    for (const c of linked) items.push(new OneChange(k, c, paint, label, col));
+    for (const c of linked) items.push(new OneChange(k, c, paint, label, col, treeOf));
     for (const x of view.items) {
       if (isGroup(x)) {
         const root = x.root.path;
@@ -290,9 +324,13 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
           get label() { return `${nameOf(x)}/${noteOfTree()}`; },
           get line() { return `  ${paint(`${label}${nameOf(x)}/`)}${col.dim(noteOfTree())}`; },
         });
-      } else items.push(new OneChange(k, x, paint, label, col));
+      } else {
+        if (sizes && removesHostDir(x) && trees++ < limit) sizes.add(x.path);
+        items.push(new OneChange(k, x, paint, label, col, treeOf));
+      }
     }
     for (const f of view.folds) {
+      if (f.times) { items.push(timesItem(k, f.count, f.times, label, col)); plan.folded += f.count; continue; }
       const i = fold.findIndex((r) => r.name === f.name);
       const text = `${countText(f.count)} in ${terminalSafe(f.name)}${f.bytes ? ` (${humanBytes(f.bytes)})` : ''}, folded`;
       // With the dirs that held nothing else (viewKind's foldedDirs).
@@ -316,6 +354,17 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     plan.kinds = plan.kinds.filter((x) => x.items.length);
   }
   return plan;
+}
+
+/**
+ * The fold line of metadata changes that moved only the mtime (group.ts timesOnly), one dir's
+ * (`/usr/share/ca-certificates/mozilla/: 105 files, times only, folded`) or the smaller dirs'
+ * past the summary's few (`40 files in 12 other dirs, times only, folded`).
+ */
+function timesItem(kind: ChangeKind, n: number, t: NonNullable<FoldCount['times']>, label: string, col: Colors): SummaryItem {
+  const what = `${countText(n)} ${t.files ? 'files' : 'entries'}`;
+  const text = t.dir === null ? `${what} in ${countText(t.dirs)} other dirs, times only, folded` : `${t.dir === '/' ? '/' : `${display(t.dir)}/`}: ${what}, times only, folded`;
+  return { kind, label: text, line: col.dim(`  ${label}${text}`), paths: () => t.changes.map((c) => c.path) };
 }
 
 /**
@@ -383,6 +432,7 @@ export async function writeNameOnly(changes: Change[], write: (b: Buffer) => voi
 export function changesJson(id: string, changes: Change[], extra: Record<string, unknown> = {}): string {
   const ctx = sensitiveContext();
   let sensitive = 0;
+  const trees = replacedTrees(changes);
   const list = changes.map((c) => {
     const o: Record<string, unknown> = { ...jsonPath(c.path), change: c.change, type: c.type, size: c.size };
     const why = sensitiveReason(c, ctx);
@@ -391,6 +441,8 @@ export function changesJson(id: string, changes: Change[], extra: Record<string,
     const allocated = c.type === 'file' && c.change !== 'deleted' ? allocatedOf(c) : null;
     if (allocated !== null) o.allocated = allocated;
     if (c.oldType) o.oldType = c.oldType;
+    const tree = trees.get(c.path);
+    if (tree) o.hostTree = tree;
     if (c.linksTo !== undefined) o.linksTo = jsonPath(c.linksTo).path;
     if (c.details?.length) o.details = c.details;
     return o;
@@ -752,9 +804,12 @@ function put(dst: Buffer, at: number, src: Buffer): number {
 export async function renderStat(changes: Change[], col: Colors, named?: NamedChanges): Promise<string> {
   let diffLines: typeof import('diff').diffLines | null = null;
   const rows: Array<[string, string]> = [];
+  const trees = replacedTrees(changes);
   for (const c of changes) {
     const name = display(c.path);
-    if (c.type !== 'file' || c.change === 'metadata') { rows.push([name, col.dim(c.change === 'metadata' ? (c.details ?? []).join(', ') : `${c.change} ${c.type}`)]); continue; }
+    // A host dir replaced by a non-dir goes with its tree: the row says what it held.
+    const tree = removesHostDir(c) ? ` ${col.dim(`replaced (${replacedText(c, trees.get(c.path))})`)}` : '';
+    if (c.type !== 'file' || c.change === 'metadata') { rows.push([name, tree ? tree.slice(1) : col.dim(c.change === 'metadata' ? (c.details ?? []).join(', ') : `${c.change} ${c.type}`)]); continue; }
     let added: number | null = 0;
     let removed: number | null = 0;
     if (c.change === 'modified') {
@@ -769,12 +824,12 @@ export async function renderStat(changes: Change[], col: Colors, named?: NamedCh
       }
     } else {
       const counted = c.change === 'deleted' ? countLines(c.path, c.host?.size ?? c.size, MAX_DIFF_BYTES) : c.lines !== undefined ? { lines: c.lines } : countLines(c.upper!, c.up?.size ?? c.size, MAX_DIFF_BYTES);
-      if (counted.unreadable) { rows.push([name, col.dim(`unreadable, ${c.size} bytes`)]); continue; }
+      if (counted.unreadable) { rows.push([name, col.dim(`unreadable, ${c.size} bytes`) + tree]); continue; }
       if (c.change === 'deleted') removed = counted.lines; else added = counted.lines;
     }
     if (added === null || removed === null) {
-      rows.push([name, `Bin ${c.host && c.change !== 'added' ? c.host.size : 0} -> ${c.change === 'deleted' ? 0 : c.size} bytes`]);
-    } else rows.push([name, `${col.green(`+${added}`)} ${col.red(`-${removed}`)}`]);
+      rows.push([name, `Bin ${c.host && c.change !== 'added' ? c.host.size : 0} -> ${c.change === 'deleted' ? 0 : c.size} bytes${tree}`]);
+    } else rows.push([name, `${col.green(`+${added}`)} ${col.red(`-${removed}`)}${tree}`]);
   }
   const shown: Shown = { display, plainDir: new Uint8Array(named ? named.dirs.length : 0) };
   const n = named ? named.length : 0;

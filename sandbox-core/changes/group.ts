@@ -20,6 +20,54 @@ export interface FoldCount {
   name: string;
   count: number;
   bytes: number;
+  /**
+   * A fold of metadata changes that moved the mtime alone (timesOnly), made by no rule: the
+   * dir they are in (null: the dirs past TIMES_DIRS, `dirs` of them) and the changes.
+   */
+  times?: { dir: string | null; dirs: number; files: boolean; changes: Change[] };
+}
+
+/**
+ * A metadata change whose one difference is the mtime (no mode, owner, xattr or ACL): a
+ * package manager that rewrites files with the bytes they had (dpkg, an upgrade of
+ * ca-certificates: 159 such lines) leaves a directory of these, which crowd out real edits.
+ */
+export function timesOnly(c: Change): boolean {
+  return c.change === 'metadata' && c.details?.length === 1 && c.details[0] === 'mtime' && !c.givenAway;
+}
+
+/** Times-only fold lines a summary shows at most: past that the smaller dirs share one line. */
+export const TIMES_DIRS = 10;
+
+/**
+ * The times-only metadata changes of `flat` (timesOnly) folded per directory, one line for a
+ * dir holding two or more (one alone keeps its line, which is no longer than the fold's); the
+ * largest TIMES_DIRS - 1 dirs keep a line each, in path order, when there are more, and the
+ * rest share one. What is left to list, and the folds.
+ */
+function foldTimes(flat: Array<Change | SubtreeGroup>): { rest: Array<Change | SubtreeGroup>; folds: FoldCount[] } {
+  const byDir = new Map<string, Change[]>();
+  for (const x of flat) {
+    if (isGroup(x) || !timesOnly(x)) continue;
+    const d = x.path.slice(0, x.path.lastIndexOf('/')) || '/';
+    const l = byDir.get(d);
+    if (l) l.push(x); else byDir.set(d, [x]);
+  }
+  const dirs = [...byDir].filter(([, cs]) => cs.length > 1);
+  if (!dirs.length) return { rest: flat, folds: [] };
+  const folded = new Set<Change>();
+  for (const [, cs] of dirs) for (const c of cs) folded.add(c);
+  const fold = (dir: string | null, n: number, cs: Change[]): FoldCount => ({ name: '', count: cs.length, bytes: 0, times: { dir, dirs: n, files: cs.every((c) => c.type === 'file'), changes: cs } });
+  let own = dirs;
+  let others: Array<[string, Change[]]> = [];
+  if (dirs.length > TIMES_DIRS) {
+    const big = new Set([...dirs].sort((a, b) => b[1].length - a[1].length).slice(0, TIMES_DIRS - 1));
+    own = dirs.filter((d) => big.has(d));
+    others = dirs.filter((d) => !big.has(d));
+  }
+  const folds = own.map(([d, cs]) => fold(d, 1, cs));
+  if (others.length) folds.push(fold(null, others.length, others.flatMap(([, cs]) => cs)));
+  return { rest: flat.filter((x) => isGroup(x) || !folded.has(x)), folds };
 }
 
 export interface KindView {
@@ -223,7 +271,7 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
   // A dir with nothing below it is just a change, and one whose every entry below was folded
   // by one rule is counted on that rule's line (~/.npm made by npm for its cache alone).
   const foldedDirs = new Map<string, number>();
-  const flat: Array<Change | SubtreeGroup> = [];
+  let flat: Array<Change | SubtreeGroup> = [];
   for (const x of items) {
     if (!isGroup(x) || x.entries) { flat.push(x); continue; }
     const k = foldedBelow.get(x) ?? -1;
@@ -231,6 +279,8 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
     count(k, false, 0);
     foldedDirs.set(x.root.path, k);
   }
+  let timeFolds: FoldCount[] = [];
+  if (kind === 'metadata') ({ rest: flat, folds: timeFolds } = foldTimes(flat));
   const tops: string[] = new Array(flat.length);
   const treeBytes = new Map<string, number>();
   for (let i = 0; i < flat.length; i++) {
@@ -247,6 +297,7 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
   const sorted: Array<Change | SubtreeGroup> = [];
   for (const b of buckets.values()) for (const x of b) sorted.push(x);
   for (const k of counts) if (k.count) folds.push(k);
+  folds.push(...timeFolds);
   return { kind, total, items: sorted, folds, foldedDirs };
 }
 

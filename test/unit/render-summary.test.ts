@@ -4,14 +4,14 @@
 // rest comes largest top-level tree first.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFixture, markStarted, whiteout, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
-import { renderSummary, changesJson, summaryPlan } from '../../cli/render-changes.js';
+import { renderSummary, renderStat, changesJson, summaryPlan } from '../../cli/render-changes.js';
 import { refusalLines } from '../../cli/commit-report.js';
 import { hostTreeSize } from '../../sandbox-core/changes/host-tree.js';
-import { viewKind, isGroup } from '../../sandbox-core/changes/group.js';
+import { viewKind, isGroup, TIMES_DIRS } from '../../sandbox-core/changes/group.js';
 import type { Change } from '../../sandbox-core/changes/types.js';
 import { loadFoldRules, parseFoldRules } from '../../policies/fold.js';
 import { countText } from '../../cli/progress.js';
@@ -180,7 +180,7 @@ test('a PATH dir replaced by, retargeted or made as a symlink is flagged; one of
     assert.equal(out.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' ')), [
       `! modified: ${f.host}/sbin -> /tmp/x [! ${why}]`,
       `! added: ${f.host}/newbin -> /tmp/x [! ${why}]`,
-      `! replaced: ${f.host}/bin -> /tmp/x (dir → symlink) [! ${why}]`,
+      `! replaced: ${f.host}/bin -> /tmp/x (dir of 1 entry, 10 B → symlink) [! ${why}]`,
       '! 3 changes where code runs later (marked !): review them before keeping',
     ], out);
     assert.ok(out.includes(`${f.host}/share -> /tmp/x`), out);
@@ -301,6 +301,95 @@ test('a deleted host dir is one line with the entries and bytes it held', () => 
   assert.is(hostTreeSize(`${f.host}/nothere`), null);
   // --all names just the path.
   assert.ok(renderSummary(changes, plain, { expand: true }).includes(`  deleted:  ${f.host}/doc\n`));
+});
+
+test('a host dir replaced by a symlink or a file says what of the host goes with it, in the summary, --all, --stat and JSON', async () => {
+  const U = (p: string) => join(f.upper(), p);
+  for (let i = 0; i < 3; i++) write(join(f.host, `big/sub${i}/f`), 'b'.repeat(100));
+  write(join(f.host, 'small/one'), 'xy');
+  mkdirSync(join(f.host, 'hollow'));
+  write(join(f.host, 'was-file'), 'w');
+  markStarted(f);
+  symlinkSync('/etc', U('big'));
+  write(U('small'), 'now a file\n');
+  symlinkSync('/etc', U('hollow'));
+  symlinkSync('/etc', U('was-file'));
+  const { changes } = scanSandbox(f.meta);
+  assert.is(changes.length, 4);
+  const lines = (out: string) => out.split('\n').filter((l) => l.includes('replaced:')).map((l) => l.replace(f.host, '').replace(/ +/g, ' '));
+  // 3 dirs + 3 files of 100 bytes: as `rm -rf big` would be counted.
+  const want = [
+    ' replaced: /big -> /etc (dir of 6 entries, 300 B → symlink)',
+    ' replaced: /hollow -> /etc (empty dir → symlink)',
+    ' replaced: /small (dir of 1 entry, 2 B → file)',
+    ' replaced: /was-file -> /etc (file → symlink)',
+  ];
+  assert.equal(lines(renderSummary(changes, plain)).sort(), want);
+  assert.equal(lines(renderSummary(changes, plain, { expand: true })).sort(), want);
+  // Pick mode asks with the same words.
+  const labels = summaryPlan(changes, plain).kinds.flatMap((k) => k.items).map((i) => i.label.replace(f.host, ''));
+  assert.ok(labels.includes('/big -> /etc (dir of 6 entries, 300 B → symlink)'), labels.join('\n'));
+  const json = JSON.parse(changesJson('x', changes)).changes as Array<{ path: string; hostTree?: unknown }>;
+  assert.equal(Object.fromEntries(json.map((c) => [c.path.slice(f.host.length), c.hostTree ?? null])), {
+    '/big': { entries: 6, bytes: 300, capped: false }, '/hollow': { entries: 0, bytes: 0, capped: false }, '/small': { entries: 1, bytes: 2, capped: false }, '/was-file': null,
+  });
+  const stat = (await renderStat(changes, plain)).split('\n').map((l) => l.replace(f.host, '').replace(/ +/g, ' '));
+  assert.ok(stat.includes(' /big | replaced (dir of 6 entries, 300 B → symlink)'), stat.join('\n'));
+  assert.ok(stat.includes(' /small | +1 -0 replaced (dir of 1 entry, 2 B → file)'), stat.join('\n'));
+  assert.ok(stat.includes(' /was-file | replaced symlink'), stat.join('\n'));
+});
+
+test('metadata changes of the mtime alone fold per dir (two or more); --all lists each; a flagged one, another detail or one alone keeps its line', () => {
+  const U = (p: string) => join(f.upper(), p);
+  const old = new Date('2020-01-01T00:00:00Z');
+  const host = (p: string, data = 'same\n') => { write(join(f.host, p), data); utimesSync(join(f.host, p), old, old); };
+  for (let i = 0; i < 5; i++) host(`certs/c${i}.crt`);
+  host('certs/mode');
+  for (const k of ['a', 'b']) host(`home/.ssh/${k}`);
+  host('one/solo');
+  markStarted(f);
+  // Rewritten with the bytes they had (dpkg), a chmod beside them, ssh files touched.
+  for (let i = 0; i < 5; i++) write(U(`certs/c${i}.crt`), 'same\n');
+  write(U('certs/mode'), 'same\n', 0o600);
+  for (const k of ['a', 'b']) write(U(`home/.ssh/${k}`), 'same\n');
+  write(U('one/solo'), 'same\n');
+  const { changes } = scanSandbox(f.meta);
+  assert.equal(changes.map((c) => `${c.change} ${c.path.slice(f.host.length)} ${c.details?.join(',')}`).sort(), [
+    'metadata /certs/c0.crt mtime', 'metadata /certs/c1.crt mtime', 'metadata /certs/c2.crt mtime', 'metadata /certs/c3.crt mtime', 'metadata /certs/c4.crt mtime',
+    'metadata /certs/mode mode 644→600,mtime', 'metadata /home/.ssh/a mtime', 'metadata /home/.ssh/b mtime', 'metadata /one/solo mtime',
+  ]);
+  const out = renderSummary(changes, plain).replaceAll(f.host, '');
+  assert.equal(out.split('\n').filter((l) => l.includes('metadata:')).map((l) => l.replace(/ +/g, ' ')), [
+    '! metadata: /home/.ssh/a (mtime) [! ssh keys or configuration]',
+    '! metadata: /home/.ssh/b (mtime) [! ssh keys or configuration]',
+    ' metadata: /certs/mode (mode 644→600, mtime)',
+    ' metadata: /one/solo (mtime)',
+    ' metadata: /certs/: 5 files, times only, folded',
+  ], out);
+  assert.ok(out.includes("5 folded: kept too unless excluded ('sbx diff --all' lists each)\n"), out);
+  // Folded, not dropped: the line stands for each (pick mode), --all and JSON list each.
+  const item = summaryPlan(changes, plain).kinds.flatMap((k) => k.items).find((i) => i.label.endsWith('times only, folded'))!;
+  assert.equal(item.paths().map((p) => p.slice(f.host.length)).sort(), [0, 1, 2, 3, 4].map((i) => `/certs/c${i}.crt`));
+  const all = renderSummary(changes, plain, { expand: true });
+  for (const c of changes) assert.ok(all.includes(`${c.path} (`), c.path);
+  assert.not.ok(all.includes('folded'), all);
+});
+
+test('past TIMES_DIRS dirs of times-only changes, the largest keep a line each and the rest share one', () => {
+  const mt = (path: string): Change => ({ path, change: 'metadata', type: 'file', size: 1, details: ['mtime'] });
+  const list: Change[] = [];
+  for (let d = 0; d < TIMES_DIRS + 2; d++) for (let i = 0; i < (d === 5 ? 9 : 2); i++) list.push(mt(`/t/d${String(d).padStart(2, '0')}/f${i}`));
+  list.push(mt('/t/alone/f'), { ...mt('/t/d00/owner'), details: ['owner 0:0→1:1', 'mtime'] }, { ...mt('/t/d00/link'), type: 'symlink' });
+  list.sort((a, b) => (a.path < b.path ? -1 : 1));
+  const v = viewKind('metadata', list, []);
+  assert.equal(v.items.map((x) => (isGroup(x) ? x.root.path : x.path)), ['/t/alone/f', '/t/d00/owner']);
+  const lines = v.folds.map((x) => `${x.times!.dir ?? `${x.times!.dirs} other dirs`}: ${x.count} ${x.times!.files ? 'files' : 'entries'}`);
+  assert.is(lines.length, TIMES_DIRS);
+  // d05 (9) and d00 (2 and a symlink) are among the largest, in path order; two of the 2-file dirs share the last line.
+  assert.equal(lines.slice(0, 2), ['/t/d00: 3 entries', '/t/d01: 2 files']);
+  assert.ok(lines.includes('/t/d05: 9 files'), lines.join('\n'));
+  assert.is(lines[TIMES_DIRS - 1], '3 other dirs: 6 files');
+  assert.is(v.folds.reduce((n, x) => n + x.count, 0) + v.items.length, list.length);
 });
 
 test('each summary line knows the paths it stands for (pick mode keeps exactly those)', () => {
