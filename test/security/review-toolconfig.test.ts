@@ -85,7 +85,7 @@ test('a host dir made a symlink is flagged with its target; a file made one, or 
   assert.is(r.code, 0, r.stderr);
   const out = r.stdout + r.stderr;
   assert.equal(flaggedLines(out), [
-    `! replaced: ${h}/logs -> /etc (dir → symlink) [! directory made a symlink (what is later written into it goes where it points)]`,
+    `! replaced: ${h}/logs -> /etc (empty dir → symlink) [! directory made a symlink (what is later written into it goes where it points)]`,
     '! 1 change where code runs later (marked !): review it before keeping',
   ], out);
   assert.match(out, `replaced: ${h}/keep.txt -> /etc/passwd (file → symlink)`);
