@@ -188,6 +188,13 @@ export async function executeRun(o: RunOptions): Promise<number> {
     if (result.error) throw result.error;
     if (result.failure) say(result.failure);
     if (result.signal !== null) info(`the command was killed by signal ${result.signal}`);
+    // A warning, as the view's explanations of the command's EROFS/EACCES lines are (silenced
+    // by -q). --in keeps the sandbox's network: --net is refused there, so it is not offered.
+    if (result.noNetwork) {
+      warn(inSandbox
+        ? `the command had no network (sandbox ${displayText(inSandbox.name ?? inSandbox.id)} was made without one) and said "${result.noNetwork}": use --allow-net HOST:PORT for what it needs`
+        : `the command had no network (sbx's default) and said "${result.noNetwork}": use --allow-net HOST:PORT for what it needs, or --net`);
+    }
     if (result.net) {
       const { netSummaryLines } = await import('../sandbox-core/net/session.js');
       for (const line of netSummaryLines(result.net, display)) info(`network: ${line}`);
