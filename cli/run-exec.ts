@@ -188,6 +188,9 @@ export async function executeRun(o: RunOptions): Promise<number> {
     if (result.error) throw result.error;
     if (result.failure) say(result.failure);
     if (result.signal !== null) info(`the command was killed by signal ${result.signal}`);
+    // As a death by signal is: a review without a prompt lists the changes with nothing else
+    // to say that they may be partial. A failure to execute and a limit said their own line.
+    else if (result.exitStatus !== 0 && !result.failure && !result.endReasons.length) info(`the command failed with exit status ${result.exitStatus}`);
     // A warning, as the view's explanations of the command's EROFS/EACCES lines are (silenced
     // by -q). --in keeps the sandbox's network: --net is refused there, so it is not offered.
     if (result.noNetwork) {

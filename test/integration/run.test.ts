@@ -265,7 +265,7 @@ test("a run that changed nothing ends as the review would: the same lines, no sa
   assert.is(saved.stderr, 'Changes: no changes\n');
   const kept = sbx(['run', '-y', '--', 'sh', '-c', 'exit 3'], { store });
   assert.is(kept.code, 3, kept.stderr);
-  assert.is(kept.stderr, 'Changes: no changes\n');
+  assert.is(kept.stderr, 'sbx: the command failed with exit status 3\nChanges: no changes\n');
   assert.equal(entries(), before, 'a run that changed nothing left its sandbox');
   const named = sbx(['run', '--name', 'nothing-changed', '--', 'true'], { store });
   assert.is(named.code, 0, named.stderr);
