@@ -8,6 +8,7 @@ import { Store } from '../sandbox-core/store.js';
 import type { BindRequest } from '../sandbox-core/sandbox.js';
 import { runCommand } from '../sandbox-core/run.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
+import { EXIT_INTERRUPTED } from '../sandbox-core/base/exit-status.js';
 import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { rawArgs } from '../sandbox-core/rawbytes.js';
@@ -235,6 +236,9 @@ export async function executeRun(o: RunOptions): Promise<number> {
       net: result.net,
       answer: result.reviewAnswer,
     });
+    // An interrupted review wins over the command's own status: what comes next in a script
+    // must stop, and the sandbox it saved waits for an answer.
+    if (reviewStatus === EXIT_INTERRUPTED) return reviewStatus;
     // --keep whose commit refused something (conflicts, denied paths) must not look like success.
     return result.exitStatus === 0 && reviewStatus !== 0 ? reviewStatus : result.exitStatus;
   } finally {

@@ -62,6 +62,29 @@ test('without a question a failed command is said too, as a death by signal is: 
   assert.not.match(timedOut.stderr, 'exit status');
 });
 
+test('Ctrl-C at a question saves the sandbox and exits 130, whatever the command exited with; end of input saves and exits as before', () => {
+  proveIsolation(canary, store);
+  const cases: Array<[name: string, script: string, steps: PtyStep[], code: number]> = [
+    ['int-question', 'exit 0', [['Keep these changes?', '\x03']], 130],
+    ['int-failed', 'exit 3', [['Keep these changes?', '\x03']], 130],
+    ['int-pick', 'exit 0', [['Keep these changes?', 'p\n'], ['[y/n/a/q/?]', '\x03']], 130],
+    ['eof-question', 'exit 0', [['Keep these changes?', '\x04']], 0],
+  ];
+  for (const [name, script, steps, code] of cases) {
+    const r = underPty(steps, sbx('run', '--name', name, '--', 'sh', '-c', `echo x > ${canary}/${name}; ${script}`));
+    try {
+      assert.is(r.code, code, `${name}: ${r.out}`);
+      assert.match(r.out, `sandbox ${name} saved`);
+      assert.not.ok(existsSync(join(canary, name)), `${name}: the host was touched`);
+      const d = plain('diff', name, '--name-only');
+      assert.is(d.code, 0, d.stderr);
+      assert.match(d.stdout, `${canary}/${name}`);
+    } finally {
+      plain('discard', name);
+    }
+  }
+});
+
 // The pty harness execs argv[0] as given: strace by its full path.
 const strace = spawnSync('sh', ['-c', 'command -v strace'], { encoding: 'utf8' }).stdout.trim();
 
