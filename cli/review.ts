@@ -8,6 +8,7 @@ import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import type { ScanResult } from '../sandbox-core/changes/scan.js';
 import type { NetDecision } from '../sandbox-core/net/proxy.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
+import { EXIT_INTERRUPTED } from '../sandbox-core/base/exit-status.js';
 import { colors, info, line, rendered, warn } from './output.js';
 import { changesJson, countLine, renderDiffs, renderSummary, summaryPlan, type SummaryItem } from './render-changes.js';
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
@@ -215,7 +216,7 @@ function bigRemover(s: ScanResult | null): TreeRemover | undefined {
   return s && s.changes.length >= BACKGROUND_REMOVAL_MIN ? startRemover : undefined;
 }
 
-/** Reviews a finished run; returns the commit's exit status when it committed (1: something refused), else 0. */
+/** Reviews a finished run; returns the commit's exit status when it committed (1: something refused), EXIT_INTERRUPTED for Ctrl-C at a question (saved), else 0. */
 export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: ReviewOptions): Promise<number> {
   const wantSummary = !opts.quiet;
   // A quiet discard with no report needs no scan at all.
@@ -264,6 +265,10 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
   const rl = createInterface({ input: tty.input, output: process.stderr, terminal: tty.terminal });
   // End of input answers null, which every question below takes as "save".
   const ask = queuedAsk(rl, process.stderr);
+  // Ctrl-C reaches readline as a key (the terminal is raw), and readline without a listener
+  // closes: saved as at end of input, but sbx exited 0 as if answered.
+  let interrupted = false;
+  rl.on('SIGINT', () => { interrupted = true; line(''); rl.close(); });
   try {
     const ended = endLine(opts.exitStatus, opts.endReasons);
     const ctx = sensitiveContext();
@@ -281,7 +286,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
     for (;;) {
       if (ended) line(ended, colors.yellow);
       const a = (await ask(`${colors.bold('Keep these changes?')} [k]eep, [d]iscard, [r]eview, [p]ick, [s]ave, [?]: `))?.trim().toLowerCase();
-      if (a === null || a === undefined || a === 's' || a === 'save') { save(store, meta); return 0; }
+      if (a === null || a === undefined || a === 's' || a === 'save') { save(store, meta); return interrupted ? EXIT_INTERRUPTED : 0; }
       if ((a === 'k' || a === 'keep' || a === 'p' || a === 'pick') && (meta.image || meta.rootfs)) {
         line(`  there is no host to keep them on (the root is ${meta.image ? 'an image' : 'a --rootfs tree'}): save, then 'sbx export'`);
         continue;

@@ -8,6 +8,7 @@ import { Store } from '../sandbox-core/store.js';
 import type { BindRequest } from '../sandbox-core/sandbox.js';
 import { runCommand } from '../sandbox-core/run.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
+import { EXIT_INTERRUPTED } from '../sandbox-core/base/exit-status.js';
 import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { rawArgs } from '../sandbox-core/rawbytes.js';
@@ -188,6 +189,16 @@ export async function executeRun(o: RunOptions): Promise<number> {
     if (result.error) throw result.error;
     if (result.failure) say(result.failure);
     if (result.signal !== null) info(`the command was killed by signal ${result.signal}`);
+    // As a death by signal is: a review without a prompt lists the changes with nothing else
+    // to say that they may be partial. A failure to execute and a limit said their own line.
+    else if (result.exitStatus !== 0 && !result.failure && !result.endReasons.length) info(`the command failed with exit status ${result.exitStatus}`);
+    // A warning, as the view's explanations of the command's EROFS/EACCES lines are (silenced
+    // by -q). --in keeps the sandbox's network: --net is refused there, so it is not offered.
+    if (result.noNetwork) {
+      warn(inSandbox
+        ? `the command had no network (sandbox ${displayText(inSandbox.name ?? inSandbox.id)} was made without one) and said "${result.noNetwork}": use --allow-net HOST:PORT for what it needs`
+        : `the command had no network (sbx's default) and said "${result.noNetwork}": use --allow-net HOST:PORT for what it needs, or --net`);
+    }
     if (result.net) {
       const { netSummaryLines } = await import('../sandbox-core/net/session.js');
       for (const line of netSummaryLines(result.net, display)) info(`network: ${line}`);
@@ -225,6 +236,9 @@ export async function executeRun(o: RunOptions): Promise<number> {
       net: result.net,
       answer: result.reviewAnswer,
     });
+    // An interrupted review wins over the command's own status: what comes next in a script
+    // must stop, and the sandbox it saved waits for an answer.
+    if (reviewStatus === EXIT_INTERRUPTED) return reviewStatus;
     // --keep whose commit refused something (conflicts, denied paths) must not look like success.
     return result.exitStatus === 0 && reviewStatus !== 0 ? reviewStatus : result.exitStatus;
   } finally {

@@ -13,7 +13,7 @@ export class RunCommand extends Command {
 
       The command's arguments are executed directly, never joined into a shell string: use \`sbx run -- sh -c '...'\` for shell syntax. stdout is the command's alone; sbx speaks on stderr.
 
-      Exit status: the command's own; 125 if sbx failed, 126 if the command cannot be executed, 127 if it was not found, 128+N if it was killed by signal N (137: the --memory limit); 124 if --timeout expired. Limits and devices: docs/limits.md.
+      Exit status: the command's own; 125 if sbx failed, 126 if the command cannot be executed, 127 if it was not found, 128+N if it was killed by signal N (137: the --memory limit); 124 if --timeout expired; 130 if Ctrl-C interrupted the question after it (the sandbox is saved). Limits and devices: docs/limits.md.
     `,
     examples: [
       ['Run an install script, then review and decide', 'sbx run ./install.sh'],

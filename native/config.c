@@ -52,7 +52,7 @@ void load_config(const struct spec *s) {
     case OP_PTY: cfg.pty = 1; cfg.jobctl_fd = (int)op->num[0]; cfg.pty_fds = (int)op->num[1]; break;
     case OP_NET_RELAY: cfg.net_relay_dir = a[0]; cfg.net_relay_name = a[1]; cfg.net_relay_port = (int)op->num[0]; cfg.net_relay_buffer = (size_t)op->num[1]; break;
     case OP_NET_DIRECT: cfg.net_direct_name = a[0]; break;
-    case OP_SCAN_OUTPUT: ADD(cfg.scan, cfg.n_scan, 8, a[0], "scan_output texts"); break;
+    case OP_SCAN_OUTPUT: ADD(cfg.scan, cfg.n_scan, 16, a[0], "scan_output texts"); break;
     case OP_RELAY_STDIO:
       for (int fd = 0; fd < 3; fd++) if (op->num[0] & (1u << fd)) cfg.relay_fds[cfg.n_relay++] = fd;
       break;

@@ -1,7 +1,9 @@
 /* Notes the command's own error lines that the helper already copies (its pty, or a relayed
  * stdout/stderr), when they contain one of the texts the spec names (`scan_output`, e.g.
- * "Read-only file system"). After the command, each kept line goes to sbx as `seen LINE`, and
- * sbx decides whether the path it names lies in a part of the view that caused the error.
+ * "Read-only file system", "Temporary failure in name resolution"). After the command, each
+ * kept line goes to sbx as `seen LINE`, and sbx decides what it means: whether the path it
+ * names lies in a part of the view that caused the error, or whether the command missed a
+ * network it did not have.
  * Nothing is parsed here beyond finding lines; bytes pass on unchanged, and no byte is held
  * back: a line is looked at as it goes by. */
 #include <string.h>

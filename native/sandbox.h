@@ -53,7 +53,7 @@ struct config {
   int relay_fds[3]; size_t n_relay;
   const char *net_relay_dir, *net_relay_name; int net_relay_port; size_t net_relay_buffer; /* --allow-net */
   const char *net_direct_name; /* --allow-net's direct path: the proxy's socket for decisions, beside net_relay's */
-  const char *scan[8]; size_t n_scan; /* texts whose lines in the relayed output sbx hears of */
+  const char *scan[16]; size_t n_scan; /* texts whose lines in the relayed output sbx hears of */
   const unsigned char *seccomp; size_t seccomp_len;
   const struct spec_op *fs_ops[65536]; size_t n_fs_ops;
   const char *layers_dir;       /* entries are made beneath it */

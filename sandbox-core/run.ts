@@ -37,6 +37,8 @@ export interface CommandResult {
   signal: number | null;
   /** --allow-net: every connection the proxy decided. */
   net: NetDecision[] | null;
+  /** A run without a network whose output showed a failed lookup or connection: the text it contained. */
+  noNetwork: string | null;
   /** The review's scan as the helper made it (CommandRequest.reviewScan), for scanSandbox's `answer`; null when it did not. */
   reviewAnswer: Buffer | null;
 }
@@ -89,7 +91,7 @@ export async function runCommand(store: Store, req: CommandRequest): Promise<Com
     if (req.diskBytes && diskLimitReached(result.launch.diskUsage)) endReasons.push(`disk limit ${formatSize(req.diskBytes)} reached (writes failed: no space)`);
     releaseLimits(limits);
     const o = result.outcome;
-    const ended = { release: result.release, meta: result.meta, durationMs: result.durationMs, endReasons, net: result.net, reviewAnswer: result.launch.reviewAnswer };
+    const ended = { release: result.release, meta: result.meta, durationMs: result.durationMs, endReasons, net: result.net, noNetwork: result.noNetwork, reviewAnswer: result.launch.reviewAnswer };
     if (result.diskLost) {
       // The layers are as they were before this run (runSandbox saved the sandbox so); a
       // throwaway run had nothing before it.

@@ -23,6 +23,7 @@ import { which } from './which.js';
 import { rootPath } from './root-path.js';
 import { showUnreadableEmpty, unreadableCacheFile } from './unreadable.js';
 import { explainSeen, SCANNED_TEXTS } from './view-errors.js';
+import { NO_NETWORK_TEXTS, noNetworkText } from './net-errors.js';
 import { display, displayText, fromUser } from './base/bpath.js';
 import { notice as coreNotice } from './notices.js';
 import { lockSandbox } from './sandbox-lock.js';
@@ -126,6 +127,8 @@ export interface RunResult {
   diskLost: string | null;
   /** --allow-net: every connection the proxy decided, grouped by host:port and outcome. */
   net: NetDecision[] | null;
+  /** A run without a network whose output showed a failed lookup or connection: the text it contained (net-errors.ts). */
+  noNetwork: string | null;
 }
 
 /** At most a few paths in a one-line notice; `sbx doctor` lists them all. */
@@ -1124,6 +1127,8 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   const relayOwner = idmap.shift ? { uid: idmap.shift.uid + idmap.insideUid, gid: idmap.shift.gid + idmap.insideUid } : null;
   // Loaded only for --allow-net: most runs need no proxy code at all.
   const net = req.allowNet?.length ? await (await import('./net/session.js')).startAllowNet(req.allowNet, store.openLayers(meta), meta.layersDir, relayOwner, req.memoryLimit, !!req.allowNetDirect && !!req.seccomp) : null;
+  // Only then is a failed lookup or connection sbx's doing (net-errors.ts); with a network it is the network's.
+  const withoutNetwork = !req.net && !net;
   const netEnv = Object.fromEntries((net?.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   const ops: SpecOp[] = [
     ...idmap.ops,
@@ -1161,7 +1166,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     ...coreDumpOps(),
     capsOp(req.capabilities),
     ...relayOps(idmap),
-    ...SCANNED_TEXTS.map((t): SpecOp => ({ op: 'scan_output', args: [t] })),
+    ...[...SCANNED_TEXTS, ...(withoutNetwork ? NO_NETWORK_TEXTS : [])].map((t): SpecOp => ({ op: 'scan_output', args: [t] })),
     ...(req.pty ? [{ op: 'pty', args: [String(JOBCTL_FD), String(req.pty)] } satisfies SpecOp] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } satisfies SpecOp] : []),
     ...scrapOps(meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id) && !diskDir, !!req.layersUnread, inTmpfs),
@@ -1269,5 +1274,5 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   // buys nothing. On disk it stays `running` with this pid while the review scans, so nothing
   // else takes it meanwhile, and an sbx that dies first leaves it to the sweep of abandoned runs.
   store.markSaved(meta, !(req.throwaway && !req.inSandbox));
-  return { release: () => lock.release?.(), meta, outcome: result.outcome, exitStatus, durationMs, launch: result, view: { readOnly: readOnlyFiles, shownEmpty: shown }, diskLost, net: netDecisions };
+  return { release: () => lock.release?.(), meta, outcome: result.outcome, exitStatus, durationMs, launch: result, view: { readOnly: readOnlyFiles, shownEmpty: shown }, diskLost, net: netDecisions, noNetwork: withoutNetwork ? noNetworkText(result.seen) : null };
 }

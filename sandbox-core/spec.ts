@@ -112,7 +112,7 @@ interface OpArgs {
   /** --allow-net: pid 1 copies 127.0.0.1/::1:PORT inside to the unix socket NAME in host DIR, through BUFFER bytes per direction. */
   net_relay: [dir: string, name: string, port: Decimal, buffer: Decimal];
   net_direct: [name: string];
-  /** Lines of the output the helper relays (pty, relayed fds) containing TEXT come back as `seen` (at most 8 texts). */
+  /** Lines of the output the helper relays (pty, relayed fds) containing TEXT come back as `seen` (at most 16 texts). */
   scan_output: [text: string];
   /**
    * The command gets a pty on the fds 0-2 of MASK (bits 1, 2, 4: the host's terminals); pid 1

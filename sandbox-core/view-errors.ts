@@ -103,8 +103,10 @@ export function viewReason(path: string, kind: 'EROFS' | 'EACCES', f: ViewFacts,
 export function explainSeen(lines: string[], f: ViewFacts, host: HostProbe = hostProbe, max = 3): string[] {
   const byReason = new Map<string, { paths: Set<string>; text: string; why: string }>();
   for (const line of lines) {
-    const kind = line.includes(SCANNED_TEXTS[0]!) ? 'EROFS' : 'EACCES';
-    const text = SCANNED_TEXTS.find((t) => line.includes(t)) ?? SCANNED_TEXTS[1]!;
+    // The helper keeps other texts' lines too (net-errors.ts): a URL such a line quotes is no path.
+    const text = SCANNED_TEXTS.find((t) => line.includes(t));
+    if (!text) continue;
+    const kind = text === SCANNED_TEXTS[0] ? 'EROFS' : 'EACCES';
     for (const p of pathsIn(line, f.cwd)) {
       const why = viewReason(p, kind, f, host);
       if (!why) continue;

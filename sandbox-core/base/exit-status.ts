@@ -8,3 +8,9 @@ export const EXIT_NOT_FOUND = 127;
 export function signalStatus(signal: number): number {
   return 128 + signal;
 }
+
+/**
+ * Ctrl-C at the review's question: the sandbox is saved, and the status is the shell's for
+ * SIGINT, so that `sbx run -- make && deploy` stops there as after any interrupted program.
+ */
+export const EXIT_INTERRUPTED = signalStatus(2);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCipheriv, createHash } from 'node:crypto';
 import { CI, makeStore, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
+import { underPty } from '../helpers/pty.js';
 
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const tools = have('curl') && have('openssl') && have('python3');
@@ -221,6 +222,15 @@ maybe('a client that ignores the proxy variables to a denied destination, UDP, I
   assert.match(r.stdout, /curl=7/);
   assert.not.match(r.stdout, /ESCAPED/);
   for (const n of ['tcp-host', 'tcp-public', 'udp-dns', 'tcp6-host', 'tcp6-public', 'tcp-name-only']) assert.match(r.stdout, new RegExp(`^${n} refused`, 'm'));
+});
+
+maybe('with --allow-net, a lookup that fails outside the proxy gets the report of attempts, not the hint for a run without a network (on a pty, where the helper sees it)', () => {
+  const lookup = `${process.execPath} -e "require('dns').lookup('sbx-test.invalid', (e) => { console.error(String(e)); process.exit(0); })"`;
+  const t = underPty([], ['run', '-n', '--allow-net', `plain.test:${httpPort}`, '--', 'sh', '-c', lookup], { store, env });
+  assert.is(t.code, 0, t.out);
+  assert.match(t.out, 'getaddrinfo EAI_AGAIN sbx-test.invalid');
+  assert.match(t.out, 'network: no connection was attempted');
+  assert.not.match(t.out, 'had no network');
 });
 
 maybe('--report includes every decision; --net and --allow-net together are refused', () => {

@@ -1,12 +1,12 @@
 // The post-run question on a real terminal (a pty driven by python3): a failed command is said
-// on the line before the question, `k` with flagged changes asks once more (yes keeps all, n
+// on the line before the question (and, as without a question, after the run), `k` with flagged changes asks once more (yes keeps all, n
 // keeps all but the flagged), and with stdin a pipe the question is read from /dev/tty.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { proveIsolation, SBX, canary, storeAndCanary } from '../helpers/sbx.js';
+import { proveIsolation, SBX, canary, sbx as runSbx, storeAndCanary } from '../helpers/sbx.js';
 import { underPty as ptyRun, type PtyResult, type PtyStep } from '../helpers/pty.js';
 import { flaggedQuestion, endLine } from '../../cli/review.js';
 import { ROOT_CASE, testUnless } from '../helpers/skip.js';
@@ -16,6 +16,8 @@ const store = storeAndCanary();
 // The shared harness (test/helpers/pty.ts), given the whole argv (sbx, or a pipeline ending in it).
 const underPty = (steps: PtyStep[], argv: string[], timeoutMs?: number): PtyResult => ptyRun(steps, [], { store, argv, ...(timeoutMs ? { timeoutMs } : {}) });
 const sbx = (...args: string[]) => [process.execPath, SBX, ...args];
+// sbx on pipes: no terminal, so no question.
+const plain = (...args: string[]) => runSbx(args, { store });
 
 test('a failed command is said on the line right before the question', () => {
   proveIsolation(canary, store);
@@ -25,6 +27,62 @@ test('a failed command is said on the line right before the question', () => {
   const q = lines.findIndex((l) => l.includes('Keep these changes?'));
   assert.is(lines[q - 1], 'the command failed with exit status 3: its changes may be partial', r.out);
   assert.not.ok(existsSync(join(canary, 'new.txt')));
+});
+
+test('without a question a failed command is said too, as a death by signal is: a discard, a save and a keep; -q silences it; a command that could not run or a limit says only its own line', () => {
+  proveIsolation(canary, store);
+  const said = 'sbx: the command failed with exit status 42\n';
+  const failing = ['--', 'sh', '-c', `echo x > ${canary}/new.txt; exit 42`];
+  const n = plain('run', '-n', ...failing);
+  assert.is(n.code, 42, n.stderr);
+  assert.ok(n.stderr.startsWith(said), n.stderr);
+  assert.match(n.stderr, `added:    ${canary}/new.txt`);
+  const saved = plain('run', '--name', 'failed', ...failing);
+  assert.is(saved.code, 42, saved.stderr);
+  assert.ok(saved.stderr.startsWith(said), saved.stderr);
+  assert.match(saved.stderr, 'sandbox failed saved');
+  assert.is(plain('discard', 'failed').code, 0);
+  const kept = plain('run', '-y', '--', 'sh', '-c', `echo x > ${canary}/kept.txt; exit 42`);
+  assert.is(kept.code, 42, kept.stderr);
+  assert.ok(kept.stderr.startsWith(said), kept.stderr);
+  assert.ok(existsSync(join(canary, 'kept.txt')), 'kept as asked, partial or not');
+  rmSync(join(canary, 'kept.txt'));
+  const q = plain('run', '-n', '-q', ...failing);
+  assert.is(q.code, 42, q.stderr);
+  assert.is(q.stderr, '');
+  const killed = plain('run', '-n', '--', 'sh', '-c', 'kill -9 $$');
+  assert.is(killed.code, 137, killed.stderr);
+  assert.match(killed.stderr, 'sbx: the command was killed by signal 9\n');
+  assert.not.match(killed.stderr, 'exit status');
+  const missing = plain('run', '-n', '--', 'sbx-no-such-command');
+  assert.is(missing.code, 127, missing.stderr);
+  assert.not.match(missing.stderr, 'exit status');
+  const timedOut = plain('run', '-n', '--timeout', '1s', '--', 'sleep', '30');
+  assert.is(timedOut.code, 124, timedOut.stderr);
+  assert.not.match(timedOut.stderr, 'exit status');
+});
+
+test('Ctrl-C at a question saves the sandbox and exits 130, whatever the command exited with; end of input saves and exits as before', () => {
+  proveIsolation(canary, store);
+  const cases: Array<[name: string, script: string, steps: PtyStep[], code: number]> = [
+    ['int-question', 'exit 0', [['Keep these changes?', '\x03']], 130],
+    ['int-failed', 'exit 3', [['Keep these changes?', '\x03']], 130],
+    ['int-pick', 'exit 0', [['Keep these changes?', 'p\n'], ['[y/n/a/q/?]', '\x03']], 130],
+    ['eof-question', 'exit 0', [['Keep these changes?', '\x04']], 0],
+  ];
+  for (const [name, script, steps, code] of cases) {
+    const r = underPty(steps, sbx('run', '--name', name, '--', 'sh', '-c', `echo x > ${canary}/${name}; ${script}`));
+    try {
+      assert.is(r.code, code, `${name}: ${r.out}`);
+      assert.match(r.out, `sandbox ${name} saved`);
+      assert.not.ok(existsSync(join(canary, name)), `${name}: the host was touched`);
+      const d = plain('diff', name, '--name-only');
+      assert.is(d.code, 0, d.stderr);
+      assert.match(d.stdout, `${canary}/${name}`);
+    } finally {
+      plain('discard', name);
+    }
+  }
 });
 
 // The pty harness execs argv[0] as given: strace by its full path.

@@ -8,9 +8,10 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { getXattrs, setXattrs } from '../../sandbox-core/changes/xattr.js';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IS_ROOT, awaitDetachedRemovals, hostMounts, hostMountsLeft, makeStore, proveIsolation, removeStore, sbx, sbxAsync, canary, storeAndCanary } from '../helpers/sbx.js';
+import { IS_ROOT, SBX, awaitDetachedRemovals, hostMounts, hostMountsLeft, makeStore, proveIsolation, removeStore, sbx, sbxAsync, canary, storeAndCanary } from '../helpers/sbx.js';
 import { parseMountInfo, visibleMounts, PSEUDO_FS } from '../../sandbox-core/mountinfo.js';
 import { ROOT_CASE, testUnless } from '../helpers/skip.js';
+import { underPty } from '../helpers/pty.js';
 
 const store = storeAndCanary();
 
@@ -264,7 +265,7 @@ test("a run that changed nothing ends as the review would: the same lines, no sa
   assert.is(saved.stderr, 'Changes: no changes\n');
   const kept = sbx(['run', '-y', '--', 'sh', '-c', 'exit 3'], { store });
   assert.is(kept.code, 3, kept.stderr);
-  assert.is(kept.stderr, 'Changes: no changes\n');
+  assert.is(kept.stderr, 'sbx: the command failed with exit status 3\nChanges: no changes\n');
   assert.equal(entries(), before, 'a run that changed nothing left its sandbox');
   const named = sbx(['run', '--name', 'nothing-changed', '--', 'true'], { store });
   assert.is(named.code, 0, named.stderr);
@@ -621,6 +622,39 @@ testUnless(ROOT_CASE)('root\'s layer roots look as the host dir does: a mount po
   } finally {
     sbx(['discard', 'theirs'], { store });
     spawnSync('umount', [root]);
+  }
+});
+
+test('without a network, a failed name lookup in the command\'s output gets one hint after the run (pty; relayed stdio under sudo), silenced by -q; never with --net; --in offers --allow-net alone', () => {
+  // A real lookup, failing as it does in any sandbox without a network: no traffic is needed.
+  const lookup = [process.execPath, '-e', "require('dns').lookup('sbx-test.invalid', (e) => { console.error(String(e)); process.exit(e ? 1 : 0); })"];
+  const hint = 'sbx: warning: the command had no network (sbx\'s default) and said "EAI_AGAIN": use --allow-net HOST:PORT for what it needs, or --net';
+  // On a terminal sbx wraps its own lines at 80 columns, next lines indented by two: unwrapped here.
+  const unwrap = (out: string) => out.replace(/\r?\n  /g, ' ');
+  const t = underPty([], ['run', '-n', '--', ...lookup], { store });
+  assert.is(t.code, 1, t.out);
+  assert.match(t.out, 'getaddrinfo EAI_AGAIN sbx-test.invalid');
+  assert.ok(unwrap(t.out).includes(hint), t.out);
+  const q = underPty([], ['run', '-n', '-q', '--', ...lookup], { store });
+  assert.is(q.code, 1, q.out);
+  assert.not.match(q.out, 'had no network');
+  // The text alone, with the host's network: not sbx's doing.
+  const n = underPty([], ['run', '-n', '--net', '--', 'sh', '-c', 'echo "curl: (6) Could not resolve host: x" >&2'], { store });
+  assert.is(n.code, 0, n.out);
+  assert.match(n.out, 'Could not resolve host: x');
+  assert.not.match(n.out, 'had no network');
+  assert.is(sbx(['run', '--name', 'nonet', '--', 'true'], { store }).code, 0);
+  try {
+    const i = underPty([], ['run', '--in', 'nonet', '--', ...lookup], { store });
+    assert.ok(unwrap(i.out).includes('sbx: warning: the command had no network (sandbox nonet was made without one) and said "EAI_AGAIN": use --allow-net HOST:PORT for what it needs\r\n'), i.out);
+  } finally {
+    sbx(['discard', 'nonet'], { store });
+  }
+  if (IS_ROOT) {
+    // A pipe of host root's is relayed, so seen (Node gives a child sockets: hence the shell's pipe).
+    const shq = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+    const r = spawnSync('sh', ['-c', `${[process.execPath, SBX, 'run', '-n', '--', ...lookup].map(shq).join(' ')} 2>&1 | cat`], { encoding: 'utf8', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1' }, input: '' });
+    assert.is(r.stdout.split('\n').filter((l) => l === hint).length, 1, r.stdout);
   }
 });
 

@@ -64,4 +64,12 @@ test('one line per cause with a count; lines the view does not explain are not m
   assert.equal(explainSeen([], facts(), host), []);
 });
 
+test('a line the helper kept for another text (a network failure quoting a URL) is no EROFS/EACCES to explain', () => {
+  // Without fuse-overlayfs a root-owned path is explained: the quoted URL, taken as a path
+  // relative to the cwd, would be one.
+  const f = facts({ noFuse: true, fuseTrees: [], cwd: '/' });
+  assert.equal(explainSeen(["fatal: unable to access 'https://github.com/x/y/': Could not resolve host: github.com"], f, host), []);
+  assert.equal(explainSeen(["cat: '/srv/x': Permission denied"], f, host).length, 1, 'the same facts explain a real one');
+});
+
 test.run();
