@@ -328,7 +328,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     test: (f, p) => f.change !== 'deleted' && p.endsWith('/.gitattributes') && !/\/(node_modules|site-packages|dist-packages)\//.test(p) },
   // Python imports a sitecustomize.pyc with no source beside it, and the cached
   // __pycache__/sitecustomize.cpython-311.pyc in place of its source.
-  { id: 'python-startup', why: 'Python startup code (runs in every Python)', paths: [/\/(site|dist)-packages\/[^/]+\.pth$/, /\/(sitecustomize|usercustomize)(\.py|(\.[^/]+)?\.pyc)$/] },
+  { id: 'python-startup', why: 'Python startup code (runs at every start of a Python that uses this site-packages)', paths: [/\/(site|dist)-packages\/[^/]+\.pth$/, /\/(sitecustomize|usercustomize)(\.py|(\.[^/]+)?\.pyc)$/] },
   // Not with the python bytecode fold: a flagged entry keeps its diff and its `!`. Counted on
   // one summary line per tree (many): Python's first run in a checkout made outside the sandbox
   // writes one for each module it imports.

@@ -31,7 +31,7 @@ test('chmod +x and o+w of commands on PATH and a sitecustomize.pyc are flagged, 
   const out = sbx(['diff', 'h']).stdout;
   const flagged = out.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
   assert.equal(flagged, [
-    `! added: ${sp}/sitecustomize.pyc [! Python startup code (runs in every Python)]`,
+    `! added: ${sp}/sitecustomize.pyc [! Python startup code (runs at every start of a Python that uses this site-packages)]`,
     `! metadata: ${canary}/bin/runme (mode 755→757) [! command in PATH: who may run or write it changed]`,
     `! metadata: ${canary}/bin/tool (mode 644→755) [! command in PATH: who may run or write it changed]`,
     '! 3 changes where code runs later (marked !): review them before keeping',

@@ -53,10 +53,10 @@ test("another user's ~/bin and ~/.local/bin are on their PATH: a command there i
 test('a sitecustomize or usercustomize bytecode file is Python startup code', () => {
   for (const p of ['/usr/lib/python3/dist-packages/sitecustomize.pyc', '/usr/lib/python3.11/__pycache__/sitecustomize.cpython-311.pyc',
     '/root/.local/lib/python3.11/site-packages/__pycache__/usercustomize.cpython-311.opt-1.pyc', '/srv/app/usercustomize.pyc']) {
-    assert.is(sensitiveReason(file(p), ctx), 'Python startup code (runs in every Python)', p);
+    assert.is(sensitiveReason(file(p), ctx), 'Python startup code (runs at every start of a Python that uses this site-packages)', p);
   }
   // Not startup code (with no upper path to look at, a host site.py makes it python-bytecode's).
-  assert.is.not(sensitiveReason(file('/usr/lib/python3.11/__pycache__/site.cpython-311.pyc'), ctx), 'Python startup code (runs in every Python)');
+  assert.is.not(sensitiveReason(file('/usr/lib/python3.11/__pycache__/site.cpython-311.pyc'), ctx), 'Python startup code (runs at every start of a Python that uses this site-packages)');
 });
 
 test("what dpkg and apt run as root later: dpkg.cfg's invoke hooks, maintainer scripts, apt.conf", () => {
@@ -81,7 +81,7 @@ test('the summary: a sitecustomize.pyc is listed flagged, a module.pyc beside no
   write(U('site-packages/__pycache__/a.cpython-311.pyc'), 'cache');
   write(U('site-packages/__pycache__/b.cpython-311.pyc'), 'cache');
   const out = renderSummary(scanSandbox(f.meta).changes, plain);
-  assert.ok(out.includes(`! added:    ${f.host}/site-packages/sitecustomize.pyc [! Python startup code (runs in every Python)]\n`), out);
+  assert.ok(out.includes(`! added:    ${f.host}/site-packages/sitecustomize.pyc [! Python startup code (runs at every start of a Python that uses this site-packages)]\n`), out);
   assert.ok(out.includes(`  added:    ${f.host}/site-packages/json.pyc\n`), out);
   assert.match(out, /  added: {4}2 in python bytecode \(10 B\), folded\n/);
 });
