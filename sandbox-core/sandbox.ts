@@ -1247,13 +1247,8 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     // Nothing ran yet, so the identity mapping can take over safely.
     notice(`${o.path ?? 'a lower layer'} does not support idmapped mounts (${errnoName(o.errno)}): root inside is root outside for this run (as with --map-root)`);
     // A fresh sandbox's layers hold nothing yet, and overlayfs refuses (EINVAL) an upper that
-    // an idmapped mount used: start them again.
-    if (!req.inSandbox) {
-      for (const d of layerDirs(meta.layers)) removeTree(join(meta.layersDir, d));
-      meta.layers = [];
-    }
-    store.markSaved(meta);
-    return runSandbox(store, { ...req, mapRoot: true, said, inSandbox: meta }, replans);
+    // an idmapped mount used: replan starts them again.
+    return replan({ mapRoot: true }, 0);
   }
   // What the command wrote into the account files shown empty is no change (precopy.ts): said
   // where a review and a commit follow.
