@@ -62,6 +62,8 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
     }
     return st;
   };
+  /** What e's parent dir is as committed: its own entry, else the host's dir. */
+  const parentOf = (e: UpperEntry): EntryStat | null | undefined => (e.parent >= 0 ? entries[e.parent]!.up : parentStat(e.host));
   // Upper inode → a name of it that the host already had as a file (the first one seen).
   const onHost = new Map<string, string>();
   // Added entries that carry overlayfs's copy-up mark, with it.
@@ -111,7 +113,7 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
       // A new entry's ACL is worth seeing in the review: it says who else gets access.
       const acl = e.xattrs.length ? xattrDetails(e.xattrs.filter(([n]) => isAclName(n)), []) : [];
       let c = acl.length ? { ...base, details: acl } : base;
-      if (up.type !== 'symlink' && givenAway(up, e.parent >= 0 ? entries[e.parent]!.up : parentStat(e.host), reviewer)) {
+      if (up.type !== 'symlink' && givenAway(up, parentOf(e), reviewer)) {
         c = { ...c, details: [`owner ${up.uid}:${up.gid}`, ...(c.details ?? [])], givenAway: true };
       }
       changes.push(c);
@@ -147,7 +149,7 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
     // A host entry given to another user (`chown 1000 /etc/hosts`, `chgrp staff` of a g+w
     // dir): the same rule as a new entry's, asked only where the owner changed.
     const given = up.type !== 'symlink' && (up.uid !== h.uid || up.gid !== h.gid)
-      && givenAway(up, e.parent >= 0 ? entries[e.parent]!.up : parentStat(e.host), reviewer);
+      && givenAway(up, parentOf(e), reviewer);
     if (modified) changes.push({ ...base, change: 'modified', details, ...(given ? { givenAway: true } : {}) });
     else if (details.length) changes.push({ ...base, change: 'metadata', details, ...(given ? { givenAway: true } : {}) });
   }
