@@ -11,6 +11,7 @@ import { manyOf, newFileReason, sensitiveContext, sensitiveReason } from '../san
 import { foldIndex, isGroup, topOf, viewKind, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN, type FoldCount, type SubtreeGroup } from '../sandbox-core/changes/group.js';
 import { foldRules } from '../sandbox-core/config.js';
 import { HostTreeSizes, hostTreeSizes, type TreeSize } from '../sandbox-core/changes/host-tree.js';
+import { devNumbers } from '../sandbox-core/base/dev-numbers.js';
 import { gitRepoOf, RepoFold } from '../sandbox-core/changes/repo-fold.js';
 import type { DiffFolds } from './render-diff-folds.js';
 import type { SummaryOptions } from './summary-marker.js';
@@ -53,7 +54,8 @@ function kindNote(c: Change, tree?: TreeSize | null): string {
   if (c.change === 'metadata') return ` (${(c.details ?? []).join(', ')})`;
   // A device node only reaches a layer by hand (mknod is refused inside): the commit skips it (plan.ts).
   if ((c.type === 'char' || c.type === 'block') && c.change !== 'deleted' && c.up) {
-    return ` (${c.type} device ${Math.floor(c.up.rdev / 256) & 0xfff}:${(c.up.rdev & 0xff) | ((c.up.rdev >> 12) & 0xfff00)}, never committed)`;
+    const { major, minor } = devNumbers(c.up.rdev);
+    return ` (${c.type} device ${major}:${minor}, never committed)`;
   }
   if (c.type !== 'file' && c.type !== 'dir' && c.type !== 'symlink') return ` (${c.type})`;
   if (big) return ` (${sizeOf(c)})`;

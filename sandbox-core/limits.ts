@@ -1,6 +1,7 @@
 // Resource limits and device rules for one run: what the user asked for, turned into cgroups
 // (when this user can write one) or rlimits (when not), spec ops for the helper, one line
 // saying what is not enforced, and afterwards the reason the command died.
+import { devNumbers } from './base/dev-numbers.js';
 import { notice } from './notices.js';
 import { lstatSync } from 'node:fs';
 import { compileDefaultDevices, compileDevices, loadDevicePolicy, type DeviceRule } from '../policies/devices/index.js';
@@ -66,10 +67,7 @@ function deviceRule(req: DeviceRequest): { rule: DeviceRule; path: string; insid
   if (!st.isCharacterDevice() && !st.isBlockDevice()) {
     throw new SbxError(`--device ${req.path}: not a device node (${st.isSymbolicLink() ? 'a symlink: give the node it points to' : st.isDirectory() ? 'a directory' : 'a regular file or other'})`);
   }
-  const rdev = st.rdev;
-  // Linux's new_encode_dev layout (glibc's major()/minor()).
-  const major = ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
-  const minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xff);
+  const { major, minor } = devNumbers(st.rdev);
   return { rule: { type: st.isCharacterDevice() ? 'c' : 'b', major, minor, access: req.access, path: req.inside }, path: req.path, inside: req.inside };
 }
 
