@@ -1,7 +1,7 @@
 // One `sbx run`: plan the view, prepare the store and layers, build the spec, launch the
 // helper, and record the result. Nothing slow (walking the filesystem, loading the diff
 // library) happens before the command starts.
-import { chmodSync, chownSync, closeSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statfsSync, utimesSync, type Stats } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, closeSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statfsSync, utimesSync, type Stats } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { builtin, childProcess } from './base/builtin.js';
 import { Dir, NotBeneathError, removeTreeAt } from './beneath.js';
@@ -134,6 +134,11 @@ export interface RunResult {
 /** At most a few paths in a one-line notice; `sbx doctor` lists them all. */
 function listFew(paths: string[], n = 3): string {
   return paths.slice(0, n).map(displayText).join(', ') + (paths.length > n ? ` and ${paths.length - n} more (sbx doctor lists them)` : '');
+}
+
+/** Whether this process may write the host file at `path` (access(2), by the real ids). */
+function writableHere(path: string): boolean {
+  try { accessSync(path, constants.W_OK); return true; } catch { return false; }
 }
 
 /** The skeletons' stand-in tree, beside the layer dirs. */
@@ -1113,7 +1118,10 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   const files = buildSkeletonTree(units, join(meta.layersDir, SKELETON_DIR), uid === 0, seen, helperMakes ? { entries, rel: SKELETON_DIR, setgidParent: layersSetgid } : undefined);
   const viewUnits = units.filter((u) => !(u.kind === 'ro-bind' && (files.copied.has(u.path) || files.gone.has(u.path))));
   const readOnlyFiles = viewUnits.filter((u) => u.kind === 'ro-bind').map((u) => u.path);
-  if (readOnlyFiles.length) notice(`read-only inside (too big to copy, or unreadable): ${listFew(readOnlyFiles)}`);
+  // Only what the caller could write on the host is a difference worth a line: another user's
+  // unreadable file in a shared /tmp is read-only to them outside too (doctor lists them all).
+  const lostWrites = readOnlyFiles.filter(writableHere);
+  if (lostWrites.length) notice(`read-only inside (too big to copy, or unreadable): ${listFew(lostWrites)}`);
   const roBinds = req.bind.filter((x) => x.readOnly).map((x) => x.inside);
   if (roBinds.length) notice(`read-only inside (--ro-bind): ${listFew(roBinds)}`);
   const stage = join(meta.layersDir, 'root');
@@ -1226,9 +1234,12 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   });
   for (const line of explained) notice(line);
   for (const f of result.readOnlyFallbacks) {
-    notice(errnoName(f.errno) === 'ENOENT' ? `${f.path} vanished from the host while the sandbox started: it was an empty directory inside` : `${f.path} could not be overlaid (${errnoName(f.errno)}): it was read-only inside`);
+    notice(errnoName(f.errno) === 'ENOENT' ? `${display(f.path)} vanished from the host while the sandbox started: it was an empty directory inside` : `${display(f.path)} could not be overlaid (${errnoName(f.errno)}): it was read-only inside`);
   }
-  for (const path of result.vanishedFiles) notice(`${path} vanished from the host while the sandbox started: it was an empty read-only file inside`);
+  // A busy /tmp beside a mount (a compiler's temporaries) can lose dozens at once: one line.
+  const gone = result.vanishedFiles;
+  if (gone.length > 1) notice(`${gone.length} files vanished from the host while the sandbox started (${gone.slice(0, 3).map(display).join(', ')}${gone.length > 3 ? ', …' : ''}): each is an empty read-only file inside`);
+  else for (const path of gone) notice(`${display(path)} vanished from the host while the sandbox started: it is an empty read-only file inside`);
   const o = result.outcome;
   // First: a lower layer's mount point gone or replaced when the helper maps it is the host
   // moving, not a filesystem without idmapped mounts, and must not turn root inside into root.

@@ -182,6 +182,60 @@ testUnless(MOUNTS_AS_ROOT)('fuse trees of two host filesystems: one read-only da
   }
 });
 
+// Big files beside a mount point are bound read-only: said only to whom it takes a write away
+// (another user's file in a shared /tmp is read-only to an ordinary user outside too: the line
+// came on every run of a user on a shared machine), and a busy dir's temporaries that vanish
+// before their binds are one line, not one each (36 lines from a compiler running elsewhere).
+testUnless(MOUNTS_AS_ROOT)('files beside a mount point bound read-only: named to whom they take a write from; many vanished at set-up are one line', async () => {
+  const canary = makeCanary();
+  const store = makeStore();
+  const userStore = makeUserStore();
+  const m = join(canary, 'mnt');
+  mkdirSync(m);
+  const big = (name: string, owner?: number): string => {
+    const f = join(canary, name);
+    writeFileSync(f, Buffer.alloc(2 << 20));
+    chmodSync(f, 0o644);
+    if (owner !== undefined) chownSync(f, owner, owner);
+    return f;
+  };
+  const rootsFile = big('roots-big'), usersFile = big('users-big', userId());
+  const temps = [1, 2, 3, 4, 5].map((i) => big(`cc${i}.o`));
+  const go = join(userStore, 'go');
+  let mounted = false;
+  try {
+    proveIsolation(canary, store);
+    assert.is(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'sbx-beside', m]).status, 0);
+    mounted = true;
+    const u = runAsUser(userStore, ['run', '-n', '--', 'true']);
+    assert.is(u.status, 0, u.stderr);
+    const userLine = u.stderr.split('\n').filter((l) => l.includes('read-only inside (too big to copy'));
+    assert.is(userLine.length, 1, u.stderr);
+    assert.match(userLine[0]!, usersFile);
+    assert.not.match(userLine[0]!, rootsFile);
+    for (const t of temps) assert.not.match(userLine[0]!, t);
+    // Root's runs overlay the mount on its parent's overlay: the stand-ins are an ordinary
+    // user's. Temporaries gone between the plan and their binds:
+    const child = spawn('setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', process.execPath, join(userCopy!, 'dist', 'bin', 'sbx.js'), 'run', '-n', '--', 'true'], {
+      cwd: '/', stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, HOME: `/home/${TEST_USER}`, SBX_HOME: userStore, NO_COLOR: '1', SBX_TEST_PAUSE_BEFORE_LAUNCH: go },
+    });
+    let err = '';
+    const paused = new Promise<void>((resolve) => child.stderr!.on('data', (d) => { err += d; if (err.includes('sbx-test: paused before launch')) resolve(); }));
+    const exited = new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+    await Promise.race([paused, exited]);
+    for (const t of temps) spawnSync('rm', ['-f', t]);
+    writeFileSync(go, '');
+    assert.is(await exited, 0, err);
+    const gone = err.split('\n').filter((l) => l.includes('vanished from the host') && l.includes(canary));
+    assert.equal(gone, [`sbx: warning: 5 files vanished from the host while the sandbox started (${temps.slice(0, 3).join(', ')}, …): each is an empty read-only file inside`], err);
+  } finally {
+    if (mounted) spawnSync('umount', [m]);
+    removeCanary(canary);
+    spawnSync('rm', ['-rf', store, userStore]);
+  }
+});
+
 // A mount that appears inside a tree the plan gave one overlay, before the helper's namespace
 // exists: in an ordinary user's namespace it is locked, overlayfs cannot clone that lower
 // (EINVAL), and the tree was shown read-only (a mount coming and going in the test user's home
