@@ -2,7 +2,6 @@
 // apart from the clipanion command, so a run part that reaches the review does not carry
 // clipanion (measured: ~50 KB of run.js, cli/entry-run.ts).
 import type { Store } from '../sandbox-core/store.js';
-import { storeRoot } from '../sandbox-core/base/paths.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 import { commitSandbox, type CommitOptions, type CommitReport } from '../sandbox-core/commit/index.js';
 import { display, displayText } from '../sandbox-core/base/bpath.js';
@@ -11,6 +10,7 @@ import { unmatchedPatterns } from '../sandbox-core/changes/glob.js';
 import { closeSelection } from '../sandbox-core/commit/plan.js';
 import { packageSplits } from '../sandbox-core/package-split.js';
 import { colors, info, line, warn } from './output.js';
+import { asRoot } from './as-root.js';
 import { humanBytes, progressLine } from './progress.js';
 import { removesHostDir, replacedText, replacedTrees } from './render-changes.js';
 
@@ -61,12 +61,6 @@ export function committedCount(r: CommitReport): number {
   return paths.size;
 }
 
-/** The command that commits this sandbox as root; under sudo, sbx finds the invoking user's store by itself if it is in the default place. */
-function asRoot(store: Store, ref: string): string {
-  const defaultStore = !!process.env.HOME && store.root === storeRoot({ HOME: process.env.HOME });
-  return `${defaultStore ? 'sudo' : `sudo SBX_HOME=${store.root}`} sbx commit ${ref}`;
-}
-
 export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitReport, dryRun: boolean, out: NodeJS.WritableStream, leftOutAs = 'left out by --only/--exclude'): number {
   const ref = meta.name ?? meta.id;
   if (r.resumed) {
@@ -95,7 +89,7 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   bad('Conflicts: changed on the host, not overwritten (--force overrides)', conflicts);
   bad('Not committed', [...r.plan.skipped, ...(r.result?.failed ?? [])]);
   bad('Permission denied', r.plan.denied);
-  if (r.plan.denied.length && process.geteuid?.() !== 0) info(`to commit those as root: ${asRoot(store, ref)}`);
+  if (r.plan.denied.length && process.geteuid?.() !== 0) info(`to commit those as root: ${asRoot(store, 'commit', ref)}`);
   const res = r.result;
   if (res) {
     const mine = res.ownerNotKept.length;
@@ -117,7 +111,7 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
     info(`${steps}${left}${unread}; sandbox ${ref} kept`);
     info(`'sbx diff ${ref}' shows what is left, 'sbx discard ${ref}' drops it`);
     // Root reads what the sandbox gave to other users (0700 dirs of apt's _apt); we cannot.
-    if (r.scanErrors.length && process.geteuid?.() !== 0) info(`to read and commit the rest as root: ${asRoot(store, ref)}`);
+    if (r.scanErrors.length && process.geteuid?.() !== 0) info(`to read and commit the rest as root: ${asRoot(store, 'commit', ref)}`);
   } else info(steps);
   const refused = conflicts.length + r.plan.denied.length + r.plan.skipped.length + (res?.failed.length ?? 0) + r.scanErrors.length;
   return refused ? 1 : 0;

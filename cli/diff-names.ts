@@ -8,6 +8,7 @@ import { resolveAnywhere } from '../sandbox-core/store.js';
 import { warnIfInterrupted } from './interrupted.js';
 import { scanSandboxAsync } from '../sandbox-core/changes/scan.js';
 import { warn } from './output.js';
+import { rootOnlyHint } from './as-root.js';
 import { progressLine } from './progress.js';
 import { writeNameOnly } from './render-changes.js';
 
@@ -23,7 +24,7 @@ export interface NameFilters {
  * could not be read (each warned about: the list lacks what they hold).
  */
 export async function diffNameOnly(ref: string, f: NameFilters, out: NodeJS.WritableStream | null): Promise<{ listed: number; unread: number }> {
-  const { meta } = resolveAnywhere(ref);
+  const { store, meta } = resolveAnywhere(ref);
   warnIfInterrupted(meta);
   const progress = progressLine();
   const scan = await scanSandboxAsync(meta, {
@@ -36,6 +37,7 @@ export async function diffNameOnly(ref: string, f: NameFilters, out: NodeJS.Writ
   });
   progress.end();
   for (const e of scan.errors) warn(e);
+  rootOnlyHint(scan.rootOnly, store, meta.name ?? meta.id);
   for (const u of scan.unmatched ?? []) warn(u);
   if (out) await writeNameOnly(scan.changes, streamWriter(out), scan.named);
   else await writeNameOnly(scan.changes, fd1Writer(), scan.named, true);

@@ -5,6 +5,7 @@ import { resolveAnywhere } from '../sandbox-core/store.js';
 import { warnIfInterrupted } from './interrupted.js';
 import { scanSandboxAsync } from '../sandbox-core/changes/scan.js';
 import { stdoutColors, warn } from './output.js';
+import { rootOnlyHint } from './as-root.js';
 import { changesJson, countLine, renderDiffs, renderStat, renderSummary, STAT_MAX_BYTES, DIFF_MAX_BYTES, writeDiffs } from './render-changes.js';
 import { page } from './pager.js';
 import { diffNameOnly } from './diff-names.js';
@@ -48,7 +49,7 @@ export class DiffCommand extends Command {
       const { listed, unread } = await diffNameOnly(this.ref, { paths: this.pathArgs, only: this.only, exclude: this.exclude }, this.context.stdout);
       return exitStatus(this.exitCode, listed, unread);
     }
-    const { meta } = resolveAnywhere(this.ref);
+    const { store, meta } = resolveAnywhere(this.ref);
     warnIfInterrupted(meta);
     const progress = progressLine();
     const full = !this.stat && !this.json;
@@ -74,6 +75,7 @@ export class DiffCommand extends Command {
     });
     progress.end();
     for (const e of scan.errors) warn(e);
+    rootOnlyHint(scan.rootOnly, store, meta.name ?? meta.id);
     for (const u of scan.unmatched ?? []) warn(u);
     const out = this.context.stdout;
     // A pipe's reader may be slower than sbx writes: wait for it rather than queue the output.

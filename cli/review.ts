@@ -10,6 +10,7 @@ import type { NetDecision } from '../sandbox-core/net/proxy.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { EXIT_INTERRUPTED } from '../sandbox-core/base/exit-status.js';
 import { colors, info, line, rendered, warn } from './output.js';
+import { rootOnlyHint } from './as-root.js';
 import { changesJson, countLine, renderDiffs, renderSummary, summaryPlan, type SummaryItem } from './render-changes.js';
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
 import { globMatcher } from '../sandbox-core/changes/glob.js';
@@ -222,6 +223,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
   // A quiet discard with no report needs no scan at all.
   const s = opts.discard && !wantSummary && !opts.report ? null : scan(meta, opts);
   if (s) for (const e of s.errors) warn(e);
+  if (s) rootOnlyHint(s.rootOnly, store, opts.discard ? null : meta.name ?? meta.id, false);
   if (s && opts.report) {
     try {
       writeFileSync(opts.report, changesJson(meta.id, s.changes, { exitStatus: opts.exitStatus, durationMs: opts.durationMs, ...(opts.net ? { network: opts.net } : {}) }));

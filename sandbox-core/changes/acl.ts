@@ -11,7 +11,7 @@ export const ACL_DEFAULT = 'system.posix_acl_default';
 const CAPABILITY = 'security.capability';
 
 const ACL_VERSION = 2;
-const TAG = { USER_OBJ: 0x01, USER: 0x02, GROUP_OBJ: 0x04, GROUP: 0x08, MASK: 0x10, OTHER: 0x20 } as const;
+export const TAG = { USER_OBJ: 0x01, USER: 0x02, GROUP_OBJ: 0x04, GROUP: 0x08, MASK: 0x10, OTHER: 0x20 } as const;
 const VFS_CAP_REVISION_2 = 0x02000000;
 const VFS_CAP_REVISION_3 = 0x03000000;
 const VFS_CAP_REVISION_MASK = 0xff000000;

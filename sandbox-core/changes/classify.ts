@@ -9,7 +9,7 @@ import { lstatB, sameTime } from './stat.js';
 import { readlinkB, sameContent } from './content.js';
 import { xattrsEqual } from './xattr.js';
 import { isAclName, xattrDetails } from './acl.js';
-import { givenAway, reviewer as reviewerOf } from './owner.js';
+import { aclGivesAccess, givenAway, reviewer as reviewerOf } from './owner.js';
 
 function oct(n: number): string {
   return n.toString(8).padStart(3, '0');
@@ -116,12 +116,16 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
       if (up.type !== 'symlink' && givenAway(up, parentOf(e), reviewer)) {
         c = { ...c, details: [`owner ${up.uid}:${up.gid}`, ...(c.details ?? [])], givenAway: true };
       }
+      if (acl.length && aclGivesAccess(e.xattrs, [], up.uid, reviewer)) c = { ...c, aclGrant: true };
       changes.push(c);
       // One name of its inode only: a hard link made inside shares the mark of the file it links.
       if (e.copiedFrom !== undefined && up.nlink === 1) copied.push([c, e.copiedFrom, i]);
       continue;
     }
     base.host = h;
+    // An ACL that grants another user or group what the host's did not (a new one: the host
+    // entry of another type had none the sandbox kept; e.hostXattrs is empty then).
+    if (up.type !== 'symlink' && e.xattrs.length && aclGivesAccess(e.xattrs, e.hostXattrs, up.uid, reviewer)) base.aclGrant = true;
     if (h.type !== up.type) {
       // CASE(file|dir|opaque-dir|symlink|fifo|socket|char|block, <another type>): replaced.
       changes.push({ ...base, change: 'replaced', oldType: h.type });

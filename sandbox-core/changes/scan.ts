@@ -21,6 +21,8 @@ export interface ScanResult {
   named?: NamedChanges;
   /** Entries that could not be read (e.g. owned by a subordinate uid); listed, never guessed. */
   errors: string[];
+  /** How many of `errors` are dirs only root may read (WalkResult.rootOnly). */
+  rootOnly?: number;
   /** Upper inode (dev:ino) → host paths of every upper name of it, for keeping hard links. */
   links: Map<string, string[]>;
   /** Bytes the sandbox's upper layers hold on disk (0 when given a reviewed list). */
@@ -149,7 +151,7 @@ function finish(walked: WalkResult, opts: ScanOptions): ScanResult {
   const named = walked.named && (keep ? walked.named.filter(keep) : walked.named).sorted();
   // A pattern that matches nothing is most likely a typo: said, not silently a no-op.
   const unmatched = unmatchedPatterns(pathsOf(res.changes, walked.named), opts.only ?? [], opts.exclude ?? []);
-  return { changes, ...(named ? { named } : {}), errors: walked.errors.concat(res.errors), links: res.links, layerBytes: walked.layerBytes, ...(unmatched.length ? { unmatched } : {}) };
+  return { changes, ...(named ? { named } : {}), errors: walked.errors.concat(res.errors), ...(walked.rootOnly ? { rootOnly: walked.rootOnly } : {}), links: res.links, layerBytes: walked.layerBytes, ...(unmatched.length ? { unmatched } : {}) };
 }
 
 /** In path order. The helper's order almost always is already: then one pass checks it. */

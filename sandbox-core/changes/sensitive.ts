@@ -15,7 +15,7 @@ import { looseRefGoneRewrites, looseRefRewrites, packedRefsRewrite } from './git
 import { PACKAGE_ROOT } from '../package-root.js';
 import { userReview } from './owner.js';
 
-type Subject = Pick<Change, 'path' | 'change' | 'type'> & Partial<Pick<Change, 'up' | 'xattrs' | 'upper' | 'details' | 'host' | 'givenAway' | 'layerDir' | 'oldType'>>;
+type Subject = Pick<Change, 'path' | 'change' | 'type'> & Partial<Pick<Change, 'up' | 'xattrs' | 'upper' | 'details' | 'host' | 'givenAway' | 'aclGrant' | 'layerDir' | 'oldType'>>;
 
 /**
  * What the rules' tests read of a change. Changes and the review's column entries are objects
@@ -38,6 +38,8 @@ export interface SensitiveFacts {
   owner?: boolean;
   /** A new entry a root commit would give to another user or group (Change.givenAway). */
   givenAway?: boolean;
+  /** An ACL that grants another user or group access (Change.aclGrant). */
+  aclGrant?: boolean;
   /** The sandbox side's file in the upper layer (a byte string), when the caller has it. */
   upper?: string | undefined;
   /** The host path as a byte string (what `p` is the text of), for the rules that look on disk. */
@@ -463,6 +465,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // user's own commit cannot: its entries keep the user's ownership, as that commit warns.
   { id: 'other-owner', why: userReview() ? 'owned by another user inside (who can change it after a root commit; your own commit keeps it yours)' : 'owned by another user (who can change it after the commit)', many: 'entries of other users',
     test: (f) => !!f.givenAway },
+  // The same for access granted by a POSIX ACL (`setfacl -m u:1000:rwx`, a default ACL on a
+  // dir: what is made in it inherits the grant), after other-owner, whose line already names
+  // the owner. Either commit applies the ACL (owner.ts aclGivesAccess), so one reason for both
+  // reviews. Counted on one line per tree: `setfacl -R` gives each entry of a tree its ACL.
+  { id: 'acl-grant', why: 'ACL grants another user or group access (which they keep after the commit)', many: 'entries with ACLs for other users',
+    test: (f) => !!f.aclGrant },
 ];
 
 // With the games dirs Debian's /etc/profile and login.defs put on every ordinary user's PATH:
@@ -576,7 +584,7 @@ function makeGated(): Array<Gated[] | null> {
 const TEST_RULES = SENSITIVE_RULES.flatMap((r, i) => (r.test ? [i] : []));
 const ALL_RULES = SENSITIVE_RULES.map((_r, i) => i);
 const ASCII = /^[\x00-\x7f]*$/;
-const FACTS: SensitiveFacts = { change: 'added', type: 'file', perm: -1, caps: false, access: false, owner: false, givenAway: false, upper: undefined, raw: '', layerDir: undefined, oldType: undefined };
+const FACTS: SensitiveFacts = { change: 'added', type: 'file', perm: -1, caps: false, access: false, owner: false, givenAway: false, aclGrant: false, upper: undefined, raw: '', layerDir: undefined, oldType: undefined };
 const hasCaps = (c: Subject): boolean => !!c.xattrs?.some(([n]) => n === 'security.capability');
 
 /** Whether path text `p` holds what `gate` asks of a path its pattern matches. */
@@ -625,10 +633,10 @@ function ruleAt(p: string, ctx: SensitiveContext): SensitiveRule | null {
 // The rules that ask the context where PATH is: a moved dir's default form says nothing of it.
 const NOT_MOVED = new Set(['sbx-install', 'path-dir-writable', 'path-dir-owner', 'path-dir-symlink', 'path-command']);
 
-function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined, access = false, owner = false, givenAway = false, layerDir?: string, oldType?: Change['type']): SensitiveRule | null {
+function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined, access = false, owner = false, givenAway = false, layerDir?: string, oldType?: Change['type'], aclGrant = false): SensitiveRule | null {
   const p = ASCII.test(raw) ? raw : toFs(raw).toString('utf8');
   const f = FACTS;
-  f.change = change; f.type = type; f.perm = perm; f.caps = caps; f.upper = upper; f.access = access; f.owner = owner; f.givenAway = givenAway; f.raw = raw; f.layerDir = layerDir; f.oldType = oldType;
+  f.change = change; f.type = type; f.perm = perm; f.caps = caps; f.upper = upper; f.access = access; f.owner = owner; f.givenAway = givenAway; f.aclGrant = aclGrant; f.raw = raw; f.layerDir = layerDir; f.oldType = oldType;
   const r = ruleAt(p, ctx);
   if (r || !ctx.moved) return r;
   // Asked again as where the tool's dir is by default (a few startsWith for an unflagged path,
@@ -646,7 +654,7 @@ function ruleOf(raw: string, change: Change['change'], type: Change['type'], per
 export function sensitiveRule(c: Subject, ctx: SensitiveContext): SensitiveRule | null {
   const meta = c.change === 'metadata';
   return ruleOf(c.path, c.change, c.type, c.up ? c.up.perm : -1, hasCaps(c), ctx, c.upper,
-    meta && !!c.details?.some((d) => d !== 'mtime'), meta && !!c.up && !!c.host && (c.up.uid !== c.host.uid || c.up.gid !== c.host.gid), !!c.givenAway, c.layerDir, c.oldType);
+    meta && !!c.details?.some((d) => d !== 'mtime'), meta && !!c.up && !!c.host && (c.up.uid !== c.host.uid || c.up.gid !== c.host.gid), !!c.givenAway, c.layerDir, c.oldType, !!c.aclGrant);
 }
 
 /** Why a change lands somewhere that runs code later, or null. `path` is a byte string. */

@@ -77,6 +77,11 @@ export interface Change {
    * and the review flags it.
    */
   givenAway?: true;
+  /**
+   * An ACL of the entry grants a named user or group that is another's a permission the
+   * host's did not (owner.ts aclGivesAccess): its details name the ACL, and the review flags it.
+   */
+  aclGrant?: true;
   /** Extended attributes of the upper entry, minus overlayfs's own (name → value). */
   xattrs?: Array<[string, Buffer]>;
   /**

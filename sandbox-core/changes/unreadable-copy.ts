@@ -49,9 +49,10 @@ function countAsMappedRoot(layersRoot: string, rels: string[]): Array<Counted | 
 /**
  * Clears the error of each dir that holds nothing (a fuse-overlayfs opaque marker is no data;
  * in a kernel overlay layer a file of that name is) unless, being opaque, it hides host
- * entries, and says how many entries the others hold.
+ * entries, and says how many entries the others hold. Returns how many dirs are left: root
+ * reads them (what the review then tells the user: `sudo sbx diff`).
  */
-export function settleUnreadable(layersRoot: string, dirs: UnreadableDir[], errors: string[]): void {
+export function settleUnreadable(layersRoot: string, dirs: UnreadableDir[], errors: string[]): number {
   const counts = countAsMappedRoot(layersRoot, dirs.map((d) => d.rel));
   dirs.forEach((d, i) => {
     const c = counts[i];
@@ -61,4 +62,5 @@ export function settleUnreadable(layersRoot: string, dirs: UnreadableDir[], erro
     if (data > 0) errors[d.error] += `: ${data.toLocaleString('en-US')} entr${data === 1 ? 'y' : 'ies'} only root can read`;
     else if (!opaque || !d.hidesHost) errors[d.error] = '';
   });
+  return dirs.filter((d) => errors[d.error]).length;
 }

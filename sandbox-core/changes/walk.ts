@@ -68,6 +68,8 @@ export interface WalkResult {
   /** Names-only scans: the new regular files the host lacks, as columns, in none of `entries`. */
   named?: NamedChanges;
   errors: string[];
+  /** How many of `errors` are dirs this user may not read (EACCES) that hold something: root reads them. */
+  rootOnly?: number;
   /** Bytes the upper layers hold on disk (allocated blocks): what discarding frees. */
   layerBytes: number;
 }
@@ -504,9 +506,9 @@ class WalkDecoder {
     const made = shownEmpty.length ? vanishedShownEmpty(entries, shownEmpty) : [];
     if (this.madeForBinds.length) made.push(...this.madeForBinds);
     if (made.length) keepFilledMadeDirs(entries, made);
-    if (this.unreadable.length) settleUnreadable(this.layersRoot, this.unreadable, errors);
+    const rootOnly = this.unreadable.length ? settleUnreadable(this.layersRoot, this.unreadable, errors) : 0;
     // A names-only scan did not stat the new files: their blocks are unknown.
-    return { entries, layerStarts: this.layerStarts, errors: errors.filter((e) => e), layerBytes: this.opts.namesOnly ? NaN : layerBytes, ...(this.opts.namesOnly || this.opts.columns ? { named: this.named } : {}) };
+    return { entries, layerStarts: this.layerStarts, errors: errors.filter((e) => e), ...(rootOnly ? { rootOnly } : {}), layerBytes: this.opts.namesOnly ? NaN : layerBytes, ...(this.opts.namesOnly || this.opts.columns ? { named: this.named } : {}) };
   }
 
   /**

@@ -29,7 +29,9 @@ export const CASES: Record<string, C[]> = {
   loader: ['/etc/ld.so.preload', '/etc/ld.so.conf', '/etc/ld.so.conf.d/evil.conf'].map((p) => file(p)),
   cron: [...['/etc/crontab', '/etc/cron.d/job', '/etc/cron.daily/x', '/var/spool/cron/crontabs/root', '/etc/cron.d/job.sh'].map((p) => file(p)),
     { path: '/etc/cron.d/job', change: 'added', type: 'symlink', target: '/tmp/evil' }, { path: '/etc/cron.daily', change: 'replaced', type: 'symlink', target: '/tmp/evil' }],
-  systemd: ['/etc/systemd/system/x.service', '/etc/systemd/system/multi-user.target.wants/x.service', '/usr/lib/systemd/system/y.service', '/home/u/.config/systemd/user/z.service', '/usr/lib/systemd/system-generators/g'].map((p) => file(p)),
+  systemd: ['/etc/systemd/system/x.service', '/etc/systemd/system/multi-user.target.wants/x.service', '/usr/lib/systemd/system/y.service', '/home/u/.config/systemd/user/z.service', '/usr/lib/systemd/system-generators/g',
+    // Each prefix the pattern's gate is made of (the random samples need not hit every one).
+    ...['/etc', '/usr/lib', '/lib', '/usr/local/lib', '/run'].flatMap((d) => [`${d}/systemd/system/x.service`, `${d}/systemd/user/x.service`])].map((p) => file(p)),
   init: ['/etc/init.d/x', '/etc/rc.local', '/etc/rc2.d/S01x'].map((p) => file(p)),
   autostart: ['/etc/xdg/autostart/x.desktop', '/home/u/.config/autostart/x.desktop'].map((p) => file(p)),
   accounts: ['/etc/passwd', '/etc/shadow', '/etc/group', '/etc/gshadow', '/etc/subuid'].map((p) => file(p, 'modified')),
@@ -143,6 +145,10 @@ export const CASES: Record<string, C[]> = {
   'other-owner': [
     { path: '/opt/x', change: 'added', type: 'file', up: { ...st('file', 0o644), uid: 1000, gid: 1000 }, details: ['owner 1000:1000'], givenAway: true },
     { path: '/etc/x.d', change: 'added', type: 'dir', up: { ...st('dir', 0o775), gid: 100 }, details: ['owner 0:100'], givenAway: true },
+  ],
+  'acl-grant': [
+    { path: '/etc/hosts', change: 'metadata', type: 'file', up: st('file', 0o674), details: ['mode 644→674', 'acl +user:1000:rwx +mask::rwx'], aclGrant: true },
+    { path: '/srv/share', change: 'added', type: 'dir', up: st('dir', 0o755), details: ['default acl +group:1002:r-x +mask::r-x'], aclGrant: true },
   ],
 };
 

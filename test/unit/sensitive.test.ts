@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SENSITIVE_RULES, sensitiveContext, sensitiveReason, sensitiveRule } from '../../sandbox-core/changes/sensitive.js';
 import { CASES, ORDINARY, file, type C } from './sensitive-cases.js';
-import { givenAway, reviewer } from '../../sandbox-core/changes/owner.js';
+import { aclGivesAccess, givenAway, reviewer } from '../../sandbox-core/changes/owner.js';
 import type { EntryStat } from '../../sandbox-core/changes/types.js';
 
 const ctx = sensitiveContext({ PATH: '/usr/local/bin:/usr/bin:/bin:/opt/tool/bin', HOME: '/home/u' });
@@ -87,11 +87,41 @@ test('other-owner in an ordinary user\'s review: what root\'s commit gives away,
   assert.equal(me, euid === 0 ? { uid: 0, gid: egid, selfUid: 0, selfGid: egid } : { uid: 0, gid: 0, selfUid: euid, selfGid: egid });
 });
 
-test('other-owner comes last: a given-away setuid program or command keeps its own reason', () => {
+test('other-owner and acl-grant come last: a given-away setuid program or command keeps its own reason, an entry given away and granted says whose it is', () => {
   const away = { details: ['owner 1000:1000'], givenAway: true as const };
   assert.is(ruleOf({ ...file('/opt/x/helper'), up: { ...file('/opt/x/helper').up!, perm: 0o4755, uid: 1000, gid: 1000 }, ...away }), 'setid');
   assert.is(ruleOf({ ...file('/usr/local/bin/tool'), ...away }), 'path-command');
-  assert.is(SENSITIVE_RULES[SENSITIVE_RULES.length - 1]!.id, 'other-owner');
+  assert.is(ruleOf({ ...file('/usr/local/bin/tool'), aclGrant: true }), 'path-command');
+  assert.is(ruleOf({ ...file('/opt/x/f'), ...away, aclGrant: true }), 'other-owner');
+  assert.equal(SENSITIVE_RULES.slice(-2).map((r) => r.id), ['other-owner', 'acl-grant']);
+});
+
+test('acl-grant: a named user or group entry that grants anything, not the reviewer\'s, the owner\'s or what the host had', () => {
+  const U = 0xffffffff;
+  const acl = (named: Array<[number, number, number]>, mask = 7): Buffer => {
+    const e: Array<[number, number, number]> = [[1, 6, U], ...named.filter((n) => n[0] === 2), [4, 4, U], ...named.filter((n) => n[0] === 8), [0x10, mask, U], [0x20, 4, U]];
+    const b = Buffer.alloc(4 + e.length * 8);
+    b.writeUInt32LE(2, 0);
+    e.forEach(([tag, perm, id], i) => { b.writeUInt16LE(tag, 4 + i * 8); b.writeUInt16LE(perm, 6 + i * 8); b.writeUInt32LE(id, 8 + i * 8); });
+    return b;
+  };
+  const A = 'system.posix_acl_access', D = 'system.posix_acl_default';
+  const root = { uid: 0, gid: 0, selfUid: 0, selfGid: 0 };
+  const user = { uid: 0, gid: 0, selfUid: 1001, selfGid: 1001 };
+  const grants = (up: Array<[string, Buffer]>, host: Array<[string, Buffer]> = [], owner = 0, r = root): boolean => aclGivesAccess(up, host, owner, r);
+  assert.ok(grants([[A, acl([[2, 4, 1000]])]]), 'read for uid 1000');
+  assert.ok(grants([[D, acl([[8, 1, 1002]])]]), 'a default ACL: what is made in the dir inherits it');
+  assert.ok(grants([[A, acl([[2, 7, 1000]], 0)]]), 'a mask of --- holds it back only until a chmod g+…');
+  assert.ok(grants([[A, acl([[2, 7, 1000]])]], [[A, acl([[2, 4, 1000]])]]), 'widened beyond what the host granted');
+  assert.ok(grants([[A, acl([[2, 4, 1000]])]], [[D, acl([[2, 4, 1000]])]]), 'the host had it as a default ACL only');
+  assert.ok(grants([[A, acl([[2, 6, 1001]])]]), 'root\'s review: the user is another user');
+  assert.ok(grants([[A, acl([[8, 4, 1002]])]], [], 0, user));
+  assert.not.ok(grants([[A, acl([[2, 0, 1000], [8, 0, 1002]])]]), 'entries that grant nothing');
+  assert.not.ok(grants([[A, acl([[2, 7, 0], [8, 7, 0]])]]), 'root\'s ids');
+  assert.not.ok(grants([[A, acl([[2, 7, 1001], [8, 7, 1001]])]], [], 0, user), 'the reviewing user\'s own');
+  assert.not.ok(grants([[A, acl([[2, 7, 1000]])]], [], 1000), 'the owner\'s: the kernel asks user:: of the owner');
+  assert.not.ok(grants([[A, acl([[2, 4, 1000]])]], [[A, acl([[2, 6, 1000]])]]), 'narrowed: the host granted more');
+  assert.not.ok(grants([[A, Buffer.from('not an acl')], ['user.x', acl([[2, 7, 1000]])]]), 'not an ACL');
 });
 
 test.run();
