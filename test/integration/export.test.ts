@@ -203,7 +203,8 @@ test('patch -o FILE: a symlink at FILE is replaced by the patch, not written thr
 test('a sandbox whose command still runs is not exported: one line, 125, nothing written', async () => {
   // Its layer changes while it is read: a file that shrinks meanwhile came out padded with zeros.
   const busy = `${name}r`;
-  const child = sbxAsync(['run', '--name', busy, '-q', '--', 'sleep', '5'], { store, stdio: 'ignore' });
+  // It runs until the test closes its stdin: a fixed `sleep` cost its whole length.
+  const child = sbxAsync(['run', '--name', busy, '-q', '--', 'sh', '-c', 'read x'], { store, stdio: ['pipe', 'ignore', 'ignore'] });
   const exited = once(child, 'exit');
   try {
     const until = Date.now() + 30_000;
@@ -218,10 +219,12 @@ test('a sandbox whose command still runs is not exported: one line, 125, nothing
     assert.match(r.stderr, /then export/);
     assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.not.ok(existsSync(file) || existsSync(`${file}.deleted`), 'an export was written');
+    child.stdin!.end('go\n');
     const [code] = await exited;
     assert.is(code, 0);
     assert.is(sbx(['export', busy, '--format', 'tar', '-o', file], { store }).code, 0, 'the export once the run ended');
   } finally {
+    child.stdin!.end();
     child.kill();
     await exited;
     sbx(['discard', busy], { store });

@@ -1,71 +1,17 @@
 // The host's mounts change while sbx sets a sandbox up (a busy /tmp: FUSE mounts, automounts,
 // other sandboxes): a mount point that vanishes between planning and mounting must not fail
-// the run; sbx plans again from the host as it is now.
+// the run; sbx plans again from the host as it is now. Root's canaries only: what mounts in the
+// test user's home, where the other files' unprivileged runs keep theirs, is
+// host-moves-home.test.ts, which runs with nothing beside it.
 // sbx-test: host-mounts (it mounts and unmounts on the host).
-// sbx-test: serial as root: one of its mounts is in the test user's home, where the other
-// files' unprivileged runs keep their canaries: a saved sandbox's `run --in` planned while it
-// is there would be refused (covered-changes.ts), as it should be on a real machine.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
+import { hostMounts, makeUserStore, MOUNTS_AS_ROOT, runAsUser, TEST_USER, userCopy, userId } from '../helpers/host-moves.js';
 import { testUnless } from '../helpers/skip.js';
-
-const TEST_USER = 'sbxtest';
-// The runner's copy of the build that the test user can read (the clone may sit under /root).
-const userCopy = process.env.SBX_TEST_USER_COPY;
-
-/** A store of the test user's own (sbx refuses one owned by someone else). */
-function makeUserStore(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sbx-test-store-'));
-  chownSync(dir, Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout), 0);
-  return dir;
-}
-
-/** sbx from the user's readable copy, run as the test user. */
-function runAsUser(store: string, args: string[], env: Record<string, string> = {}) {
-  return spawnSync('setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', process.execPath, join(userCopy!, 'dist', 'bin', 'sbx.js'), ...args], {
-    encoding: 'utf8', input: '', cwd: '/', timeout: 60_000,
-    env: { ...process.env, HOME: `/home/${TEST_USER}`, SBX_HOME: store, NO_COLOR: '1', ...env },
-  });
-}
-
-/** Why a test that mounts on the host and runs sbx as the test user cannot run here (null: it can). */
-const MOUNTS_AS_ROOT = IS_ROOT && userCopy ? null : 'needs root to mount on the host, and the test user\'s copy of the build';
-
-/** The test user's uid. */
-const userId = (): number => Number(spawnSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).stdout);
-
-/** A canary dir of the test user's own in its home (mode 0755). */
-function userHomeCanary(): string {
-  const d = mkdtempSync(join(`/home/${TEST_USER}`, 'sbx-canary-'));
-  chownSync(d, userId(), userId());
-  chmodSync(d, 0o755);
-  return d;
-}
-
-/** The tmpfs mounts one test makes on the host; `release` unmounts what is left, newest first. */
-function hostMounts(source: string) {
-  const mounted: string[] = [];
-  const unmount = (dir: string): void => {
-    spawnSync('umount', [dir]);
-    const i = mounted.lastIndexOf(dir);
-    if (i >= 0) mounted.splice(i, 1);
-  };
-  return {
-    mount(dir: string, owner?: number): void {
-      mkdirSync(dir, { recursive: true });
-      const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=1m${owner === undefined ? '' : `,uid=${owner},gid=${owner}`}`, source, dir], { encoding: 'utf8' });
-      assert.is(r.status, 0, r.stderr);
-      mounted.push(dir);
-    },
-    unmount,
-    release(): void { while (mounted.length) unmount(mounted[mounted.length - 1]!); },
-  };
-}
 
 // Only root can mount on the host, so this file churns as root and runs sbx both as root and
 // (when the runner made it) as the unprivileged user, whose view uses fuse-overlayfs.
@@ -236,60 +182,15 @@ testUnless(MOUNTS_AS_ROOT)('files beside a mount point bound read-only: named to
   }
 });
 
-// A mount that appears inside a tree the plan gave one overlay, before the helper's namespace
-// exists: in an ordinary user's namespace it is locked, overlayfs cannot clone that lower
-// (EINVAL), and the tree was shown read-only (a mount coming and going in the test user's home
-// made 3 of 25 runs read-only there). The helper names the step; sbx plans again.
-testUnless(MOUNTS_AS_ROOT)('a mount that appears in the user\'s home between the plan and the helper: planned again, the home stays writable', async () => {
-  const home = `/home/${TEST_USER}`;
-  const uid = userId();
-  const canary = userHomeCanary();
-  const m = join(canary, 'm');
-  mkdirSync(m);
-  chownSync(m, uid, uid);
-  const store = makeStore();
-  const userStore = makeUserStore();
-  const go = join(userStore, 'go');
-  let mounted = false;
-  try {
-    proveIsolation(canary, store);
-    const child = spawn('setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', process.execPath, join(userCopy!, 'dist', 'bin', 'sbx.js'),
-      'run', '-n', '--', 'sh', '-c', `mkdir ${canary}/new && echo made`], {
-      cwd: '/', stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, HOME: home, SBX_HOME: userStore, NO_COLOR: '1', SBX_TEST_PAUSE_BEFORE_LAUNCH: go },
-    });
-    let out = '', err = '';
-    child.stdout!.on('data', (d) => { out += d; });
-    const paused = new Promise<void>((resolve) => child.stderr!.on('data', (d) => { err += d; if (err.includes('sbx-test: paused before launch')) resolve(); }));
-    const exited = new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
-    await Promise.race([paused, exited]);
-    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'sbx-appeared', m], { encoding: 'utf8' });
-    assert.is(r.status, 0, r.stderr);
-    mounted = true;
-    writeFileSync(go, '');
-    const code = await exited;
-    assert.is(code, 0, err);
-    assert.is(out, 'made\n', err);
-    assert.not.match(err, /could not be overlaid/);
-    assert.not.ok(existsSync(join(canary, 'new')), 'the new dir stayed inside');
-  } finally {
-    if (mounted) spawnSync('umount', [m]);
-    removeCanary(canary);
-    spawnSync('rm', ['-rf', store, userStore]);
-  }
-});
-
 // A saved sandbox's change at a path the host has since made a mount point (or, for an
 // ordinary user, a dir on the way to a new mount in its home: each is planned as a layer of its
-// own then): a run in it would mount the new layer over the change, hiding it there, and the
-// layer recorded in the sandbox would keep it out of every later review and commit (2026-12-04:
-// a saved file in the test user's home vanished from `sbx diff` after one such run).
-testUnless(MOUNTS_AS_ROOT)('a new host mount over what a saved sandbox changed: run --in refused and the sandbox unchanged; after the unmount it runs and shows the change', () => {
-  const home = `/home/${TEST_USER}`;
+// own then, host-moves-home.test.ts): a run in it would mount the new layer over the change,
+// hiding it there, and the layer recorded in the sandbox would keep it out of every later
+// review and commit (2026-12-04: a saved file in the test user's home vanished from `sbx diff`
+// after one such run).
+testUnless(MOUNTS_AS_ROOT)('a new host mount over what a saved sandbox changed: run --in refused and the sandbox unchanged; after the unmount it runs and shows the change (root)', () => {
   const rootCanary = makeCanary();
-  const userCanary = userHomeCanary();
   const store = makeStore();
-  const userStore = makeUserStore();
   const mounts = hostMounts('sbx-covers');
   const mount = mounts.mount, unmountAll = mounts.release;
   try {
@@ -308,24 +209,11 @@ testUnless(MOUNTS_AS_ROOT)('a new host mount over what a saved sandbox changed: 
     unmountAll();
     const after = sbx(['run', '-q', '--in', 'covered', '--', 'cat', `${rootCanary}/x/f`], { store });
     assert.is(after.stdout, 'f\n', after.stderr);
-    // The test user: its home is one layer; a mount in it splits the home into layers of its
-    // own, one of them over the saved change's dir.
-    const userMade = runAsUser(userStore, ['run', '-q', '--name', 'covered', '--', 'sh', '-c', `echo r > ${userCanary}/r`]);
-    assert.is(userMade.status, 0, userMade.stderr);
-    mount(join(userCanary, 'm'));
-    const userRefused = runAsUser(userStore, ['run', '-q', '--in', 'covered', '--', 'sh', '-c', `echo ran > ${userCanary}/ran`]);
-    assert.is(userRefused.status, 125, userRefused.stderr);
-    assert.match(userRefused.stderr, `sbx: error: sandbox covered: what it changed in ${home} at ${userCanary} would be hidden in this run: a mount made in ${home} since the sandbox was made gives ${userCanary} a layer of its own; nothing ran`);
-    assert.is(runAsUser(userStore, ['diff', 'covered', '--name-only']).stdout, `${userCanary}/r\n`);
-    unmountAll();
-    const userAfter = runAsUser(userStore, ['run', '-q', '--in', 'covered', '--', 'cat', `${userCanary}/r`]);
-    assert.is(userAfter.stdout, 'r\n', userAfter.stderr);
-    assert.not.ok(existsSync(join(rootCanary, 'ran')) || existsSync(join(userCanary, 'ran')) || existsSync(join(userCanary, 'r')));
+    assert.not.ok(existsSync(join(rootCanary, 'ran')));
   } finally {
     unmountAll();
     removeCanary(rootCanary);
-    removeCanary(userCanary);
-    spawnSync('rm', ['-rf', store, userStore]);
+    spawnSync('rm', ['-rf', store]);
   }
 });
 
@@ -333,12 +221,9 @@ testUnless(MOUNTS_AS_ROOT)('a new host mount over what a saved sandbox changed: 
 // plan had no place for that layer: what it held was hidden in a run in the sandbox, and what
 // the run wrote there went into the layer above, where the review, which gives that tree to
 // the old layer, never looked (2026-12-04: a file written there was in no diff and no commit).
-testUnless(MOUNTS_AS_ROOT)('a mount gone since a sandbox was saved: its layer keeps its place over the dir; with the dir gone too, run --in refused while the layer holds a change, an empty one dropped', () => {
-  const uid = userId();
+testUnless(MOUNTS_AS_ROOT)('a mount gone since a sandbox was saved: its layer keeps its place over the dir; with the dir gone too, run --in refused while the layer holds a change, an empty one dropped (root)', () => {
   const canary = makeCanary();
-  const userCanary = userHomeCanary();
   const store = makeStore();
-  const userStore = makeUserStore();
   const mounts = hostMounts('sbx-gone');
   const { mount, unmount } = mounts;
   try {
@@ -366,21 +251,10 @@ testUnless(MOUNTS_AS_ROOT)('a mount gone since a sandbox was saved: its layer ke
     const id = readdirSync(store).find((e) => /^[0-9a-f]{8}$/.test(e))!;
     const targets = (JSON.parse(readFileSync(join(store, id, 'meta.json'), 'utf8')) as { layers: Array<{ target: string }> }).layers.map((l) => l.target);
     assert.equal(targets.filter((t) => t.startsWith(`${canary}/`)), [`${canary}/x`, `${canary}/y`]);
-    // The test user: a mount in its home made the dirs on the way to it layers of their own;
-    // once it is gone, they keep their places.
-    mount(join(userCanary, 'm'), uid);
-    const userMade = runAsUser(userStore, ['run', '-q', '--name', 'gone', '--', 'sh', '-c', `echo r > ${userCanary}/r`]);
-    assert.is(userMade.status, 0, userMade.stderr);
-    unmount(join(userCanary, 'm'));
-    const userRan = runAsUser(userStore, ['run', '-q', '--in', 'gone', '--', 'sh', '-c', `cat ${userCanary}/r && echo w > ${userCanary}/w`]);
-    assert.is(userRan.stdout, 'r\n', userRan.stderr);
-    assert.is(runAsUser(userStore, ['diff', 'gone', '--name-only']).stdout, `${userCanary}/r\n${userCanary}/w\n`);
-    assert.not.ok(existsSync(join(userCanary, 'r')) || existsSync(join(userCanary, 'w')));
   } finally {
     mounts.release();
     removeCanary(canary);
-    removeCanary(userCanary);
-    spawnSync('rm', ['-rf', store, userStore]);
+    spawnSync('rm', ['-rf', store]);
   }
 });
 

@@ -88,13 +88,23 @@ test('large binary streams pass unchanged both ways (checksums), through /dev/st
 // Whoever starts sbx may hand it a non-blocking pipe (a Node parent does: the description is
 // shared, so the helper's writes to it can fail with EAGAIN while the reader is slow).
 const SLOW_READER = `
-import fcntl, os, subprocess, sys, time
+import fcntl, os, struct, subprocess, sys, termios, time
 r, w = os.pipe()
 fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
 cmd = "head -c 153600 /dev/zero | tr '\\\\0' x > /dev/stderr"
 p = subprocess.Popen(sys.argv[1:] + ["run", "-n", "-q", "--", "sh", "-c", cmd], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=w)
 os.close(w)
-time.sleep(3)  # the command has written everything and ended; the pipe to us is full
+# Read only once the pipe to us is full: within a page of its size, and no fuller 50 ms later
+# (the command has more to write than it holds, so sbx's writes to it meet EAGAIN by then), as
+# a fixed 3 s wait used to assume; a minute at most.
+size = fcntl.fcntl(r, 1032)  # F_GETPIPE_SZ
+queued = last = -1
+end = time.time() + 60
+while time.time() < end:
+    last, queued = queued, struct.unpack('i', fcntl.ioctl(r, termios.FIONREAD, b'\\0\\0\\0\\0'))[0]
+    if queued >= size - 4096 and queued == last:
+        break
+    time.sleep(0.05)
 n = 0
 while True:
     b = os.read(r, 4096)

@@ -70,16 +70,21 @@ test('while a run\'s review waits for its answer, run --in, commit, discard and 
 test('a run --in while another runs in the sandbox is refused; the lock is free again after', async () => {
   proveIsolation(canary, store);
   const name = `busy-${process.pid}`;
+  let first: ReturnType<typeof sbxAsync> | undefined;
   try {
     assert.is(sbx(['run', '--name', name, '-q', '--', 'true'], { store }).code, 0);
-    const first = sbxAsync(['run', '--in', name, '-q', '--', 'sh', '-c', `sleep 3; echo first > ${canary}/g`], { store });
+    // It runs until the test closes its stdin, not for a fixed while: that cost the wait in full,
+    // and on a slow enough machine it could end before the refusals were asked.
+    first = sbxAsync(['run', '--in', name, '-q', '--', 'sh', '-c', `read x; echo first > ${canary}/g`], { store, stdio: ['pipe', 'ignore', 'ignore'] });
     await until('the first run', () => entryOf(name)?.state === 'running');
     const second = sbx(['run', '--in', name, '-q', '--', 'sh', '-c', `echo second > ${canary}/g`], { store });
     assert.is(second.code, 125, second.stderr);
     assert.match(second.stderr, /in use by another sbx|a run in this sandbox \(sbx pid/);
     const commit = sbx(['commit', name], { store });
     assert.is(commit.code, 125, commit.stderr);
-    await new Promise((r) => first.on('close', r));
+    const closed = new Promise((r) => first!.on('close', r));
+    first.stdin!.end();
+    await closed;
     assert.is(first.exitCode, 0);
     // Released: a run in it and the commit go on.
     assert.is(sbx(['run', '--in', name, '-q', '--', 'sh', '-c', `cat ${canary}/g`], { store }).stdout, 'first\n');
@@ -87,6 +92,12 @@ test('a run --in while another runs in the sandbox is refused; the lock is free 
     assert.is(c.code, 0, c.stderr);
     assert.is(readFileSync(join(canary, 'g'), 'utf8'), 'first\n');
   } finally {
+    // A failed assertion left it reading: its end lets the discard go on.
+    if (first && first.exitCode === null && first.signalCode === null) {
+      const closed = new Promise((r) => first!.on('close', r));
+      first.stdin!.end();
+      await closed;
+    }
     sbx(['discard', name], { store });
   }
 });

@@ -1,6 +1,7 @@
 // The change list decoded while the helper still walks (scanSandboxAsync, walk.ts's decoder):
 // records arrive cut at any byte, and the result must be exactly the one-piece scan's, on a
 // tree with every kind of hostile entry.
+// sbx-test: host-free (the helper scans fixture trees in its TMPDIR).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, symlinkSync, writeFileSync, linkSync, truncateSync, openSync, closeSync } from 'node:fs';

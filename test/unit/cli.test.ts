@@ -1,5 +1,6 @@
 // The command line contract that needs no sandbox: help, user errors as one line on stderr
 // with exit 125, stdout left clean.
+// sbx-test: host-free (its sbx runs end at the command line, before any store or sandbox).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';

@@ -2,6 +2,7 @@
 // its file in chunks, never held whole, and its zero regions stay holes. Entries were held
 // whole (up to 1 GiB): a 512 MiB file made `sbx run --image` peak at 1.2 GB RSS, and a file
 // over 1 GiB was refused. Runs first in its own process: the peak RSS asserted is this test's.
+// sbx-test: host-free (it streams archives into its TMPDIR).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, openSync, readSync, closeSync, rmSync, statSync } from 'node:fs';

@@ -1,6 +1,7 @@
 // sandbox-core/image/unpack.ts: a layer whose later entries replace earlier ones. The later
 // entry wins, as in tar; nothing is ever done through a symlink the layer made, and a refusal
 // is one line (an SbxError), never an internal error.
+// sbx-test: host-free (it unpacks layers into its TMPDIR).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';

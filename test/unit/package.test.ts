@@ -1,6 +1,7 @@
 // What makes sbx an installable package without running a sandbox: the helper's version is
 // computed the same way by the build script, the runtime and the bundle; --version reports the
 // helper; the man page and completion scripts come from the command definitions.
+// sbx-test: host-free (it builds and asks helpers in its TMPDIR; its sbx runs are --version and completion).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';

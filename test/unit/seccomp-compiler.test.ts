@@ -1,3 +1,4 @@
+// sbx-test: host-free (it compiles rules and runs them in an interpreter).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compile, decide } from '../../policies/seccomp/compiler.js';

@@ -7,6 +7,7 @@
 // cannot match together, and an unconditional rule is the fallback. libseccomp has one global
 // default, so a syscall whose fallback differs from the policy default is compared in a filter
 // of its own whose default is that fallback.
+// sbx-test: host-free (it compiles filters, here and in python3, and runs them in an interpreter).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';

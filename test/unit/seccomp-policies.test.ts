@@ -1,6 +1,7 @@
 // Every shipped policy, on every syscall number of both architectures and a set of argument
 // vectors, against the policy's definition (seccomp-reference.ts) and against the denials the
 // issue asks for. Prints the longest and mean decision path.
+// sbx-test: host-free (it compiles the shipped policies and runs them in an interpreter).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';

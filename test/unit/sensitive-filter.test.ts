@@ -5,6 +5,7 @@
 // from the patterns' words. A last test drops each text of the filter in turn and shows that
 // the comparison would then fail (a path a pattern matches is turned away), so it cannot pass
 // with a rule missing from the filter.
+// sbx-test: host-free (it computes only).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { passesGate, passesTexts, SENSITIVE_RULES, sensitiveContext, sensitiveFilter, sensitiveGates, sensitiveRule, type PatternGate, type SensitiveFacts } from '../../sandbox-core/changes/sensitive.js';

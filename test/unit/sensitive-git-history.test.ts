@@ -3,6 +3,7 @@
 // pack written over. What git does every day (commit, branch, new tag, fetch, gc, pack-refs)
 // stays quiet. Real git: the host repository is made with the git CLI, the command runs in a
 // copy of it, and what the copy changed is laid into the upper layer as overlayfs would.
+// sbx-test: host-free (git and the scan work in fixture trees in its TMPDIR).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, chmodSync, utimesSync, writeFileSync } from 'node:fs';

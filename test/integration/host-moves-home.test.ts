@@ -1,0 +1,122 @@
+// Mounts that appear, or go, in the test user's home while its sandboxes are planned, made and
+// run again (host-moves.test.ts has root's side): planned again, the home stays writable; a
+// saved sandbox's change a new mount would hide refuses `run --in`; a gone mount's layer keeps
+// its place.
+// sbx-test: host-mounts (it mounts and unmounts on the host).
+// sbx-test: serial as root: its mounts are in the test user's home, where the other
+// files' unprivileged runs keep their canaries: a saved sandbox's `run --in` planned while it
+// is there would be refused (covered-changes.ts), as it should be on a real machine.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeStore, proveIsolation, removeCanary } from '../helpers/sbx.js';
+import { hostMounts, makeUserStore, MOUNTS_AS_ROOT, runAsUser, TEST_USER, userCopy, userHomeCanary, userId } from '../helpers/host-moves.js';
+import { testUnless } from '../helpers/skip.js';
+
+// A mount that appears inside a tree the plan gave one overlay, before the helper's namespace
+// exists: in an ordinary user's namespace it is locked, overlayfs cannot clone that lower
+// (EINVAL), and the tree was shown read-only (a mount coming and going in the test user's home
+// made 3 of 25 runs read-only there). The helper names the step; sbx plans again.
+testUnless(MOUNTS_AS_ROOT)('a mount that appears in the user\'s home between the plan and the helper: planned again, the home stays writable', async () => {
+  const home = `/home/${TEST_USER}`;
+  const uid = userId();
+  const canary = userHomeCanary();
+  const m = join(canary, 'm');
+  mkdirSync(m);
+  chownSync(m, uid, uid);
+  const store = makeStore();
+  const userStore = makeUserStore();
+  const go = join(userStore, 'go');
+  let mounted = false;
+  try {
+    proveIsolation(canary, store);
+    const child = spawn('setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', process.execPath, join(userCopy!, 'dist', 'bin', 'sbx.js'),
+      'run', '-n', '--', 'sh', '-c', `mkdir ${canary}/new && echo made`], {
+      cwd: '/', stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, HOME: home, SBX_HOME: userStore, NO_COLOR: '1', SBX_TEST_PAUSE_BEFORE_LAUNCH: go },
+    });
+    let out = '', err = '';
+    child.stdout!.on('data', (d) => { out += d; });
+    const paused = new Promise<void>((resolve) => child.stderr!.on('data', (d) => { err += d; if (err.includes('sbx-test: paused before launch')) resolve(); }));
+    const exited = new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+    await Promise.race([paused, exited]);
+    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'sbx-appeared', m], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    mounted = true;
+    writeFileSync(go, '');
+    const code = await exited;
+    assert.is(code, 0, err);
+    assert.is(out, 'made\n', err);
+    assert.not.match(err, /could not be overlaid/);
+    assert.not.ok(existsSync(join(canary, 'new')), 'the new dir stayed inside');
+  } finally {
+    if (mounted) spawnSync('umount', [m]);
+    removeCanary(canary);
+    spawnSync('rm', ['-rf', store, userStore]);
+  }
+});
+
+// A saved sandbox's change at a dir on the way to a new mount in the test user's home (each is
+// planned as a layer of its own then): a run in it would mount the new layer over the change
+// (2026-12-04: a saved file in the test user's home vanished from `sbx diff` after one such run).
+testUnless(MOUNTS_AS_ROOT)('a new host mount over what a saved sandbox changed: run --in refused and the sandbox unchanged; after the unmount it runs and shows the change (the test user)', () => {
+  const home = `/home/${TEST_USER}`;
+  const userCanary = userHomeCanary();
+  const store = makeStore();
+  const userStore = makeUserStore();
+  const mounts = hostMounts('sbx-covers');
+  const mount = mounts.mount, unmountAll = mounts.release;
+  try {
+    proveIsolation(userCanary, store);
+    // The test user: its home is one layer; a mount in it splits the home into layers of its
+    // own, one of them over the saved change's dir.
+    const userMade = runAsUser(userStore, ['run', '-q', '--name', 'covered', '--', 'sh', '-c', `echo r > ${userCanary}/r`]);
+    assert.is(userMade.status, 0, userMade.stderr);
+    mount(join(userCanary, 'm'));
+    const userRefused = runAsUser(userStore, ['run', '-q', '--in', 'covered', '--', 'sh', '-c', `echo ran > ${userCanary}/ran`]);
+    assert.is(userRefused.status, 125, userRefused.stderr);
+    assert.match(userRefused.stderr, `sbx: error: sandbox covered: what it changed in ${home} at ${userCanary} would be hidden in this run: a mount made in ${home} since the sandbox was made gives ${userCanary} a layer of its own; nothing ran`);
+    assert.is(runAsUser(userStore, ['diff', 'covered', '--name-only']).stdout, `${userCanary}/r\n`);
+    unmountAll();
+    const userAfter = runAsUser(userStore, ['run', '-q', '--in', 'covered', '--', 'cat', `${userCanary}/r`]);
+    assert.is(userAfter.stdout, 'r\n', userAfter.stderr);
+    assert.not.ok(existsSync(join(userCanary, 'ran')) || existsSync(join(userCanary, 'r')));
+  } finally {
+    unmountAll();
+    removeCanary(userCanary);
+    spawnSync('rm', ['-rf', store, userStore]);
+  }
+});
+
+// The other way: a mount in the test user's home that made the dirs on the way to it layers of
+// their own is gone since the sandbox was saved; what those layers hold is shown, and what a
+// run writes there reviewed.
+testUnless(MOUNTS_AS_ROOT)('a mount gone since a sandbox was saved: its layer keeps its place over the dir; with the dir gone too, run --in refused while the layer holds a change, an empty one dropped (the test user)', () => {
+  const uid = userId();
+  const userCanary = userHomeCanary();
+  const store = makeStore();
+  const userStore = makeUserStore();
+  const mounts = hostMounts('sbx-gone');
+  const { mount, unmount } = mounts;
+  try {
+    proveIsolation(userCanary, store);
+    // The test user: a mount in its home made the dirs on the way to it layers of their own;
+    // once it is gone, they keep their places.
+    mount(join(userCanary, 'm'), uid);
+    const userMade = runAsUser(userStore, ['run', '-q', '--name', 'gone', '--', 'sh', '-c', `echo r > ${userCanary}/r`]);
+    assert.is(userMade.status, 0, userMade.stderr);
+    unmount(join(userCanary, 'm'));
+    const userRan = runAsUser(userStore, ['run', '-q', '--in', 'gone', '--', 'sh', '-c', `cat ${userCanary}/r && echo w > ${userCanary}/w`]);
+    assert.is(userRan.stdout, 'r\n', userRan.stderr);
+    assert.is(runAsUser(userStore, ['diff', 'gone', '--name-only']).stdout, `${userCanary}/r\n${userCanary}/w\n`);
+    assert.not.ok(existsSync(join(userCanary, 'r')) || existsSync(join(userCanary, 'w')));
+  } finally {
+    mounts.release();
+    removeCanary(userCanary);
+    spawnSync('rm', ['-rf', store, userStore]);
+  }
+});
+
+test.run();
