@@ -58,7 +58,11 @@ function utf8SeqLen(b: Buffer, i: number): number {
 }
 
 /** Characters a terminal shows as nothing (escapeChar says why). */
-const INVISIBLE = /^[\p{Cf}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0]$/u;
+// Unicode's default-ignorable code points are those a renderer may show as nothing (the
+// combining grapheme joiner, variation selectors, Mongolian and Khmer fillers, the Hangul
+// fillers) beside the format characters; the braille blank and the Khitan filler draw nothing
+// either but are not in that set.
+const INVISIBLE = /^[\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800\u{16fe4}]$/u;
 function escapeChar(ch: string, keepBackslash = false): string {
   const cp = ch.codePointAt(0)!;
   if (ch === '\n') return '\\n';
