@@ -39,8 +39,8 @@ function parseBind(spec: string, readOnly: boolean, flag: string): BindRequest {
   const i = spec.indexOf(':');
   const host = resolve(i < 0 ? spec : spec.slice(0, i));
   const inside = i < 0 ? host : spec.slice(i + 1);
-  if (!isAbsolute(inside)) throw new UsageError(`${flag} ${spec}: the inside path must be absolute`);
-  if (!existsSync(host)) throw new SbxError(`${flag} ${spec}: ${host} does not exist`);
+  if (!isAbsolute(inside)) throw new UsageError(`${flag} ${displayText(spec)}: the inside path must be absolute`);
+  if (!existsSync(host)) throw new SbxError(`${flag} ${displayText(spec)}: ${displayText(host)} does not exist`);
   return { host, inside, readOnly };
 }
 
@@ -63,7 +63,7 @@ function imageEnv(base: string[], set: string[]): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const e of [...base, ...set]) {
     const i = e.indexOf('=');
-    if (i <= 0) throw new UsageError(`--env ${e}: give NAME=VALUE`);
+    if (i <= 0) throw new UsageError(`--env ${displayText(e)}: give NAME=VALUE`);
     env[e.slice(0, i)] = e.slice(i + 1);
   }
   if (process.env.TERM && env.TERM === undefined) env.TERM = process.env.TERM;

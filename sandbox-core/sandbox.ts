@@ -792,13 +792,17 @@ function exitStatusOf(o: LaunchOutcome): number {
 }
 
 /** One line describing a setup failure, with the fix where we know it. */
-export function describeFailure(o: LaunchOutcome, command: string[]): SbxError | null {
+export function describeFailure(o: LaunchOutcome, command: ReadonlyArray<string | Buffer>): SbxError | null {
   switch (o.kind) {
-    case 'exec-failed':
+    case 'exec-failed': {
+      // Its bytes as the kernel got them (rawArgs): `\xff`, not Node's U+FFFD.
+      const c = command[0] ?? '';
+      const name = typeof c === 'string' ? displayText(c) : display(c.toString('latin1'));
       if (o.errno === 7) {
-        return new SbxError(`cannot execute ${command[0]}: its arguments and environment are larger than the kernel accepts (E2BIG)`, 126, 'pass less on the command line or in the environment (--clean-env starts from a minimal one)');
+        return new SbxError(`cannot execute ${name}: its arguments and environment are larger than the kernel accepts (E2BIG)`, 126, 'pass less on the command line or in the environment (--clean-env starts from a minimal one)');
       }
-      return new SbxError(o.errno === 2 ? `${command[0]}: command not found inside the sandbox` : `cannot execute ${command[0]}: ${errnoName(o.errno)}`, o.errno === 2 ? 127 : 126);
+      return new SbxError(o.errno === 2 ? `${name}: command not found inside the sandbox` : `cannot execute ${name}: ${errnoName(o.errno)}`, o.errno === 2 ? 127 : 126);
+    }
     case 'setup-failed': {
       const where = o.path ? ` ${o.path}` : '';
       if (o.step === 'clone' || (o.step === 'uid-map' && o.errno === 1)) {

@@ -99,4 +99,21 @@ test('--hide of a path that is not there is said (a typo would leave the one mea
   assert.not.match(there.stderr, /warning/);
 });
 
+// A value with a line break started a line of its own that sbx did not write.
+test('a line break or escape in a name, a path or the command is escaped in the one line said', () => {
+  const cases: Array<[string, RegExp]> = [
+    [`commit "$(printf 'x\\033[31mred\\nline')"`, /^sbx: error: no sandbox called 'x\\x1b\[31mred\\nline' \(/],
+    [`run -n -q --bind "$(printf '/tmp/x\\033[31mred\\nline')" -- true`, /^sbx: error: --bind \/tmp\/x\\x1b\[31mred\\nline: \/tmp\/x\\x1b\[31mred\\nline does not exist$/],
+    [`run -n -q --name "$(printf 'bad\\nname')" -- true`, /^sbx: error: invalid sandbox name 'bad\\nname' \(/],
+    [`run -n -q -- "$(printf '\\033[31mevil\\nline')"`, /^sbx: \\x1b\[31mevil\\nline: command not found inside the sandbox$/],
+    [`run -n -q -- "$(printf '/tmp/\\377\\376')"`, /^sbx: \/tmp\/\\xff\\xfe: command not found inside the sandbox$/],
+  ];
+  for (const [args, want] of cases) {
+    const r = shell(`"$1" "$2" ${args}`);
+    assert.ok(r.code === 125 || r.code === 127, `${args}: ${r.code} ${r.stderr}`);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr.trim(), want);
+  }
+});
+
 test.run();
