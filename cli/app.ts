@@ -8,8 +8,15 @@ import { parseOption } from './definitions.js';
 import { reportError } from './report-error.js';
 import { loadConfig } from '../sandbox-core/config.js';
 import { VERSION } from './version.js';
+import { refuseLossyArgs } from './arg-bytes.js';
 
 export async function main(argv: string[]): Promise<number> {
+  // `sbx run` checks in executeRun, where the command (whose arguments may be any bytes) is known.
+  if (argv[0] !== 'run') {
+    try { refuseLossyArgs(argv, 0); } catch (e) { return reportError(e); }
+  }
+  // `sbx help [COMMAND...]` as git's: the help of that command, or sbx's own.
+  if (argv[0] === 'help') argv = [...argv.slice(1).filter((a) => !a.startsWith('-')), '--help'];
   const cli = new Cli({ binaryName: 'sbx', binaryLabel: 'sbx', binaryVersion: VERSION, enableColors: false });
   for (const c of await loadCommands(argv)) cli.register(c);
   cli.register(Builtins.HelpCommand);

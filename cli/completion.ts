@@ -1,6 +1,7 @@
 // sbx completion bash|zsh|fish: a completion script for the shell; --sandboxes and --policies
 // print the words those scripts complete with (saved sandbox ids and names, policy names).
 import { Command, Option, UsageError } from 'clipanion';
+import { displayText } from '../sandbox-core/base/bpath.js';
 
 export class CompletionCommand extends Command {
   static override paths = [['completion']];
@@ -44,7 +45,7 @@ export class CompletionCommand extends Command {
       case 'bash': out.write(scripts.bashScript(defs)); return 0;
       case 'zsh': out.write(scripts.zshScript(defs)); return 0;
       case 'fish': out.write(scripts.fishScript(defs)); return 0;
-      default: throw new UsageError(`sbx completion: give a shell: bash, zsh or fish${this.shell ? ` (not '${this.shell}')` : ''}`);
+      default: throw new UsageError(`sbx completion: give a shell: bash, zsh or fish${this.shell ? ` (not '${displayText(this.shell)}')` : ''}`);
     }
   }
 }

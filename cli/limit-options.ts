@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import { DEFAULT_PIDS, type LimitsRequest } from '../sandbox-core/limits.js';
 import { parseDuration, parseSize } from '../sandbox-core/units.js';
 import { normaliseAccess } from '../policies/devices/index.js';
+import { displayText } from '../sandbox-core/base/bpath.js';
 
 export interface LimitFlags {
   memory?: string;
@@ -21,7 +22,7 @@ function wrap<T>(flag: string, f: () => T): T {
 }
 
 function integer(flag: string, text: string, min: number, max: number): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) throw new UsageError(`${flag} ${text}: ${/^\s*-/.test(text) ? 'a negative number is not a count: ' : ''}expected a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) throw new UsageError(`${flag} ${displayText(text)}: ${/^\s*-/.test(text) ? 'a negative number is not a count: ' : ''}expected a whole number from ${min} to ${max}`);
   return Number(text);
 }
 
@@ -30,7 +31,7 @@ function integer(flag: string, text: string, min: number, max: number): number {
  * cap (`--memory 10`): the missing unit is the mistake to name.
  */
 export function sizeFlag(flag: string, text: string): number {
-  if (/^\s*\d+(?:\.\d+)?\s*$/.test(text)) throw new UsageError(`${flag} ${text}: the size has no unit: write e.g. ${text.trim()}M or ${text.trim()}G (K, M, G or T)`);
+  if (/^\s*\d+(?:\.\d+)?\s*$/.test(text)) throw new UsageError(`${flag} ${displayText(text)}: the size has no unit: write e.g. ${text.trim()}M or ${text.trim()}G (K, M, G or T)`);
   return wrap(flag, () => parseSize(text));
 }
 
@@ -47,7 +48,7 @@ export function parseLimitFlags(f: LimitFlags): LimitsRequest {
   }
   if (f.cpus !== undefined) {
     const n = Number(f.cpus);
-    if (!/^\d*\.?\d+$/.test(f.cpus.trim()) || !(n >= 0.01) || n > 1024) throw new UsageError(`--cpus ${f.cpus}: expected a number of CPUs such as 0.5 or 2 (0.01 to 1024)`);
+    if (!/^\d*\.?\d+$/.test(f.cpus.trim()) || !(n >= 0.01) || n > 1024) throw new UsageError(`--cpus ${displayText(f.cpus)}: expected a number of CPUs such as 0.5 or 2 (0.01 to 1024)`);
     req.cpus = n;
   }
   if (f.ioWeight !== undefined) req.ioWeight = integer('--io-weight', f.ioWeight, 1, 10000);
@@ -55,14 +56,14 @@ export function parseLimitFlags(f: LimitFlags): LimitsRequest {
   for (const d of f.device) {
     // HOST[:INSIDE][:RIGHTS], as docker run --device.
     const parts = d.split(':');
-    if (parts.length > 3) throw new UsageError(`--device ${d}: expected HOST[:INSIDE][:rwm]`);
+    if (parts.length > 3) throw new UsageError(`--device ${displayText(d)}: expected HOST[:INSIDE][:rwm]`);
     const last = parts.length > 1 && !parts[parts.length - 1]!.startsWith('/') ? parts.pop()! : null;
     const access = last === null ? 'rwm' : wrap(`--device ${d}`, () => normaliseAccess(last, 'rights'));
     const [path, insideArg] = parts as [string, string | undefined];
-    if (!path.startsWith('/')) throw new UsageError(`--device ${d}: give the absolute path of a device node, e.g. /dev/fuse`);
+    if (!path.startsWith('/')) throw new UsageError(`--device ${displayText(d)}: give the absolute path of a device node, e.g. /dev/fuse`);
     const inside = insideArg ?? (path.startsWith('/dev/') ? path : `/dev/${basename(path)}`);
     if (!/^\/dev\/[^\0]+$/.test(inside) || inside.split('/').includes('..') || inside.startsWith('/dev/pts/') || inside.startsWith('/dev/shm/')) {
-      throw new UsageError(`--device ${d}: the inside path must be a new name under /dev (not in pts or shm)`);
+      throw new UsageError(`--device ${displayText(d)}: the inside path must be a new name under /dev (not in pts or shm)`);
     }
     req.devices.push({ path, inside, access });
   }

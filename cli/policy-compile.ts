@@ -3,6 +3,7 @@ import { loadPolicy, compilePolicy, syscallNames, parseArch } from '../policies/
 import { encode } from '../policies/seccomp/bpf.js';
 import { disassemble } from '../policies/seccomp/disasm.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
+import { displayText } from '../sandbox-core/base/bpath.js';
 
 export class PolicyCompileCommand extends Command {
   static override paths = [['policy', 'compile']];
@@ -27,7 +28,7 @@ export class PolicyCompileCommand extends Command {
 
   override async execute(): Promise<number> {
     if (this.format !== 'asm' && this.format !== 'bpf') {
-      throw new SbxError(`unknown format '${this.format}'`, 125, 'use --format asm or --format bpf');
+      throw new SbxError(`unknown format '${displayText(this.format)}'`, 125, 'use --format asm or --format bpf');
     }
     const arch = parseArch(this.arch);
     const out = this.context.stdout as NodeJS.WriteStream;

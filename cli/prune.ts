@@ -49,7 +49,7 @@ export class PruneCommand extends Command {
     let minAgeMs = 0;
     if (this.olderThan !== undefined) {
       try { minAgeMs = parseDuration(this.olderThan); } catch {
-        throw new UsageError(`--older-than ${this.olderThan}: expected a duration such as 30m, 12h or 7d`);
+        throw new UsageError(`--older-than ${displayText(this.olderThan)}: expected a duration such as 30m, 12h or 7d`);
       }
     }
     const now = Date.now();

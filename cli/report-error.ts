@@ -6,7 +6,10 @@ import { colors, error, rendered, safe } from './output.js';
 /** Says `e` and returns the exit status. Usage errors are app.ts's (they need the usage). */
 export function reportError(e: unknown): number {
   if (e instanceof UserError) {
-    error(e.hint ? `${e.message} (${e.hint})` : e.message);
+    // An error a user can cause is one line: a line break left in it came from a value (a
+    // name, a path) that missed displayText, and would start a line sbx did not write.
+    const msg = e.hint ? `${e.message} (${e.hint})` : e.message;
+    error(msg.replace(/\n/g, '\\n').replace(/\r/g, '\\r'));
     return e.exitCode;
   }
   const err = e as Error;

@@ -1,8 +1,8 @@
 // What `sbx run` does once its options are parsed: by clipanion (cli/run.ts) or, for the
 // common flags, by the fast path (cli/run-fast.ts) that spares a run the parser's start-up.
 import { UsageError } from './usage-error.js';
-import { isAbsolute, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { existsSync, lstatSync } from 'node:fs';
 import { isatty } from '../sandbox-core/base/light-process.js';
 import { Store } from '../sandbox-core/store.js';
 import type { BindRequest } from '../sandbox-core/sandbox.js';
@@ -12,6 +12,7 @@ import { EXIT_INTERRUPTED } from '../sandbox-core/base/exit-status.js';
 import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { rawArgs } from '../sandbox-core/rawbytes.js';
+import { refuseLossyArgs } from './arg-bytes.js';
 import { colors, info, rendered, say, setQuiet, warn } from './output.js';
 import { changesHeading, DISCARDED, NO_CHANGES } from './review-words.js';
 import { changedNothing } from '../sandbox-core/changes/empty-scan.js';
@@ -38,9 +39,23 @@ function parseBind(spec: string, readOnly: boolean, flag: string): BindRequest {
   const i = spec.indexOf(':');
   const host = resolve(i < 0 ? spec : spec.slice(0, i));
   const inside = i < 0 ? host : spec.slice(i + 1);
-  if (!isAbsolute(inside)) throw new UsageError(`${flag} ${spec}: the inside path must be absolute`);
-  if (!existsSync(host)) throw new SbxError(`${flag} ${spec}: ${host} does not exist`);
+  if (!isAbsolute(inside)) throw new UsageError(`${flag} ${displayText(spec)}: the inside path must be absolute`);
+  if (!existsSync(host)) throw new SbxError(`${flag} ${displayText(spec)}: ${displayText(host)} does not exist`);
   return { host, inside, readOnly };
+}
+
+/**
+ * A --hide of a path that is not there is kept (it may appear during the run: the whiteout keeps
+ * it out), but said: a typo in it would leave the path meant visible with no sign. Only a path
+ * known missing: one that cannot be looked at is the command's to miss too.
+ */
+function warnHideMissing(p: string): void {
+  let code: string | undefined;
+  try { lstatSync(p); return; } catch (e) { code = (e as NodeJS.ErrnoException).code; }
+  if (code !== 'ENOENT' && code !== 'ENOTDIR') return;
+  const parent = lstatSync(dirname(p), { throwIfNoEntry: false })?.isDirectory();
+  warn(parent ? `--hide ${displayText(p)}: no such path here (check for a typo: the path you meant would stay visible); if it appears during the run it stays absent inside`
+    : `--hide ${displayText(p)}: no such path here, nor its parent directory: nothing is hidden (check for a typo: the path you meant would stay visible)`);
 }
 
 /** The environment of an image's command: its Env, then --env on top (never this machine's). */
@@ -48,7 +63,7 @@ function imageEnv(base: string[], set: string[]): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const e of [...base, ...set]) {
     const i = e.indexOf('=');
-    if (i <= 0) throw new UsageError(`--env ${e}: give NAME=VALUE`);
+    if (i <= 0) throw new UsageError(`--env ${displayText(e)}: give NAME=VALUE`);
     env[e.slice(0, i)] = e.slice(i + 1);
   }
   if (process.env.TERM && env.TERM === undefined) env.TERM = process.env.TERM;
@@ -78,6 +93,8 @@ async function lowerViewOf(o: RunOptions, store: Store, inSandbox: SandboxMeta |
 
 export async function executeRun(o: RunOptions): Promise<number> {
   setQuiet(o.quiet);
+  // Both parsers leave the command as the tail of argv: everything before it is sbx's.
+  refuseLossyArgs(process.argv.slice(2), o.command.length);
   let argv = o.command[0] === '--' ? o.command.slice(1) : o.command;
   const store = new Store();
   const inSandbox = o.inRef ? store.resolve(o.inRef) : null;
@@ -90,6 +107,7 @@ export async function executeRun(o: RunOptions): Promise<number> {
   if (o.mapRoot && process.getuid?.() !== 0) throw new UsageError('--map-root only means something under sudo (as root)');
   if (o.inRef && o.discard) throw new UsageError('--in with -n would discard the saved sandbox: use sbx discard afterwards instead');
   for (const h of o.hide) if (resolve(h) === '/') throw new UsageError('--hide /: refusing to hide the whole filesystem');
+  if (!lowerView) for (const h of o.hide) warnHideMissing(resolve(h));
   // A malformed pattern is refused before the command runs, not after.
   checkPatterns(o.only, o.exclude);
   // The config file's defaults (docs/config.md); a flag given here wins. The fast path skips

@@ -4,6 +4,7 @@
 // is one line plus where to read more, with a guess when a word looks like a typo.
 import { editDistance, nearest } from '../policies/seccomp/suggest.js';
 import { wordLines } from './wrap.js';
+import { displayText } from '../sandbox-core/base/bpath.js';
 
 /** What each option's value is, by long name; anything else is VALUE. */
 const VALUE_NAMES: Record<string, string> = {
@@ -82,11 +83,23 @@ export function describeSyntaxError(e: Error & { candidates?: Array<{ usage: str
     // A close word among the commands: `rnu` is `run`, `dif` is `diff`.
     const near = tops.filter((t) => editDistance(word, t) <= (t.length <= 2 ? 1 : 2)).sort((a, b) => editDistance(word, a) - editDistance(word, b));
     if (!word) return { command: '', message: 'no command given' };
-    return { command: '', message: `unknown command '${word}'${near.length ? `: did you mean '${near[0]}'?` : ''}` };
+    // A group's name (`sbx policy`): its commands, not itself as the guess.
+    const subs = paths.filter((p) => p.length > 1 && p[0] === word).map((p) => p.slice(1).join(' '));
+    if (subs.length) {
+      const i = argv.indexOf(word);
+      const sub = argv.slice(i + 1).find((a) => !a.startsWith('-'));
+      const close = sub === undefined ? [] : subs.filter((t) => editDistance(sub, t) <= (t.length <= 2 ? 1 : 2)).sort((a, b) => editDistance(sub, a) - editDistance(sub, b));
+      return {
+        command: '',
+        message: sub === undefined ? `'sbx ${word}' needs a command: ${subs.sort().join(', ')}`
+          : `unknown command '${word} ${displayText(sub)}': ${close.length ? `did you mean '${word} ${close[0]}'?` : `the ${word} commands are ${subs.sort().join(', ')}`}`,
+      };
+    }
+    return { command: '', message: `unknown command '${displayText(word)}'${near.length ? `: did you mean '${near[0]}'?` : ''}` };
   }
   if (/^Extraneous positional argument/.test(first)) {
     const m = /\("(.*)"\)/.exec(first);
-    return { command, message: `unexpected argument${m ? ` '${m[1]}'` : ''}` };
+    return { command, message: `unexpected argument${m ? ` '${displayText(m[1]!)}'` : ''}` };
   }
   if (/^Not enough positional arguments/.test(first)) return { command, message: 'missing argument' };
   return { command, message: first.replace(/\.$/, '').replace(/^./, (c) => c.toLowerCase()) };

@@ -5,6 +5,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,19 +38,79 @@ const char *command_step_name(int step) {
 int command_step_is_exec(int step) { return step == STEP_EXEC; }
 int command_step_is_cwd(int step) { return step == STEP_CWD; }
 
-static void __attribute__((noreturn)) report_and_exit(int pipefd, enum cmd_step step, int err) {
-  int msg[2] = { (int)step, err };
-  if (write(pipefd, msg, sizeof msg) < 0) { /* nothing left to tell anyone */ }
-  _exit(step == STEP_EXEC && err == ENOENT ? 127 : step == STEP_EXEC ? 126 : SBX_EXIT_FAILED);
+static void __attribute__((noreturn)) send_report(int pipefd, const struct command_report *r) {
+  if (write(pipefd, r, sizeof *r) < 0) { /* nothing left to tell anyone */ }
+  _exit(r->step == STEP_EXEC && (r->err == ENOENT || r->fact == EXEC_FACT_MISSING) ? 127 : r->step == STEP_EXEC ? 126 : SBX_EXIT_FAILED);
 }
 
-int command_setup_failed(int errpipe, int *step, int *err) {
-  int msg[2];
+static void __attribute__((noreturn)) report_and_exit(int pipefd, enum cmd_step step, int err) {
+  struct command_report r = { (int)step, err, EXEC_FACT_NONE, "" };
+  send_report(pipefd, &r);
+}
+
+const char *exec_fact_name(int fact) {
+  static const char *const names[] = { "-", "missing", "dir", "not-exec", "interp" };
+  return fact >= 0 && fact <= EXEC_FACT_INTERP ? names[fact] : "-";
+}
+
+/* After execvp failed: what its name led to, as a shell would have found it, so that sbx can
+ * say what a shell says (is a directory, not executable, a missing #! interpreter, not found)
+ * rather than the errno alone. execvp's EACCES also stands for a PATH directory this user
+ * cannot search, where a shell goes on and says not found: that case finds no file here. */
+static void exec_facts(const char *file, struct command_report *r) {
+  static char buf[PATH_MAX], first[PATH_MAX];
+  const char *found = NULL;
+  struct stat st;
+  if (!*file) { r->fact = EXEC_FACT_MISSING; return; }
+  if (strchr(file, '/')) {
+    found = file;
+  } else {
+    /* The first executable file by that name, else the first file (bash's order). */
+    const char *path = getenv("PATH");
+    if (!path) path = "/bin:/usr/bin";
+    first[0] = 0;
+    for (const char *p = path;;) {
+      const char *end = strchrnul(p, ':');
+      int n = end > p ? snprintf(buf, sizeof buf, "%.*s/%s", (int)(end - p), p, file) : snprintf(buf, sizeof buf, "%s", file);
+      if (n > 0 && (size_t)n < sizeof buf && stat(buf, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        if (access(buf, X_OK) == 0) { found = buf; break; }
+        if (!first[0]) memcpy(first, buf, (size_t)n + 1);
+      }
+      if (!*end) break;
+      p = end + 1;
+    }
+    if (!found && first[0]) found = first;
+  }
+  if (!found) { r->fact = EXEC_FACT_MISSING; return; }
+  if (stat(found, &st) < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) r->fact = EXEC_FACT_MISSING;
+    return;
+  }
+  if (S_ISDIR(st.st_mode)) { r->fact = EXEC_FACT_DIR; return; }
+  if (access(found, X_OK) < 0) { r->fact = EXEC_FACT_NOT_EXEC; return; }
+  if (r->err != ENOENT) return;
+  /* The file is there and executable: what is missing is its #! interpreter. */
+  int fd = open(found, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char head[sizeof r->interp + 2];
+  ssize_t n = read(fd, head, sizeof head - 1);
+  close(fd);
+  if (n < 3 || head[0] != '#' || head[1] != '!') return;
+  head[n] = 0;
+  char *s = head + 2;
+  while (*s == ' ' || *s == '\t') s++;
+  size_t len = strcspn(s, " \t\n");
+  if (!len || len >= sizeof r->interp) return;
+  memcpy(r->interp, s, len);
+  r->interp[len] = 0;
+  r->fact = EXEC_FACT_INTERP;
+}
+
+int command_setup_failed(int errpipe, struct command_report *r) {
   ssize_t n;
-  do n = read(errpipe, msg, sizeof msg); while (n < 0 && errno == EINTR);
-  if (n != (ssize_t)sizeof msg) return 0;
-  *step = msg[0];
-  *err = msg[1];
+  do n = read(errpipe, r, sizeof *r); while (n < 0 && errno == EINTR);
+  if (n != (ssize_t)sizeof *r) return 0;
+  r->interp[sizeof r->interp - 1] = 0;
   return 1;
 }
 
@@ -115,5 +178,7 @@ void exec_command(int errpipe, int slave) {
     }
   }
   execvp(cfg.argv[0], cfg.argv);
-  report_and_exit(errpipe, STEP_EXEC, errno);
+  struct command_report r = { STEP_EXEC, errno, EXEC_FACT_NONE, "" };
+  exec_facts(cfg.argv[0], &r);
+  send_report(errpipe, &r);
 }

@@ -191,15 +191,15 @@ static void __attribute__((noreturn)) command_init(int alone) {
   relay_parent();
   /* A reader of the real stdout that went away is the relay's business, not a reason to die. */
   signal(SIGPIPE, SIG_IGN);
-  int step, err;
-  int failed = command_setup_failed(ep[0], &step, &err);
+  struct command_report rep;
+  int failed = command_setup_failed(ep[0], &rep);
   close(ep[0]);
   if (failed) {
-    int st;
+    int st, step = rep.step, err = rep.err;
     waitpid(cmd, &st, 0);
     if (command_step_is_exec(step)) {
-      status_send("exec-error", "%d", err);
-      _exit(err == ENOENT ? 127 : 126);
+      status_send("exec-error", "%d %s %s", err, exec_fact_name(rep.fact), rep.interp[0] ? rep.interp : "-");
+      _exit(err == ENOENT || rep.fact == EXEC_FACT_MISSING ? 127 : 126);
     }
     status_send("error", "%s %d %s", command_step_name(step), err, command_step_is_cwd(step) ? cfg.cwd : "-");
     _exit(SBX_EXIT_FAILED);

@@ -123,8 +123,12 @@ void init_main(int sync_fd, const struct self_move *self, size_t n_self) __attri
 
 /* command.c */
 void exec_command(int errpipe, int slave) __attribute__((noreturn));
+/* What a failed exec's name led to (command.c exec_facts): facts for sbx's wording. */
+enum exec_fact { EXEC_FACT_NONE, EXEC_FACT_MISSING, EXEC_FACT_DIR, EXEC_FACT_NOT_EXEC, EXEC_FACT_INTERP };
+struct command_report { int step, err, fact; char interp[256]; };
 /* Reads the command's setup report; returns 0 when exec succeeded (the pipe closed). */
-int command_setup_failed(int errpipe, int *step, int *err);
+int command_setup_failed(int errpipe, struct command_report *r);
+const char *exec_fact_name(int fact);
 const char *command_step_name(int step);
 int command_step_is_exec(int step);
 int command_step_is_cwd(int step);

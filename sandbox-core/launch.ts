@@ -26,7 +26,12 @@ export const SIG_KILL_COMMAND = 64;
 export type LaunchOutcome =
   | { kind: 'exited'; code: number }
   | { kind: 'signaled'; signal: number }
-  | { kind: 'exec-failed'; errno: number }
+  /**
+   * `fact`: what the name led to, as a shell finds it (native/command.c exec_facts): 'missing'
+   * (no such file: execvp's EACCES from a PATH dir it cannot search included), 'dir',
+   * 'not-exec', 'interp' (the file's #! interpreter, `interp`, is missing).
+   */
+  | { kind: 'exec-failed'; errno: number; fact?: 'missing' | 'dir' | 'not-exec' | 'interp'; interp?: string }
   | { kind: 'setup-failed'; step: string; errno: number; path: string | null; message: string | null }
   | { kind: 'helper-died'; detail: string };
 
@@ -80,7 +85,13 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       case 'started': started = true; break;
       case 'exit': outcome = { kind: 'exited', code: Number(rest) }; break;
       case 'signal': outcome = { kind: 'signaled', signal: Number(rest) }; break;
-      case 'exec-error': outcome = { kind: 'exec-failed', errno: Number(rest) }; break;
+      case 'exec-error': {
+        const m = /^(\d+)(?: (missing|dir|not-exec|interp|-) (.+))?$/s.exec(rest);
+        outcome = { kind: 'exec-failed', errno: Number(m ? m[1] : rest) };
+        if (m?.[2] && m[2] !== '-') outcome.fact = m[2] as 'missing';
+        if (m?.[2] === 'interp') outcome.interp = m[3];
+        break;
+      }
       case 'init-killed': outcome ??= { kind: 'helper-died', detail: `the sandbox's init was killed by signal ${rest}` }; break;
       case 'disk-copied': diskCopied = true; break;
       // Its failure says nothing of the run: the review then scans for itself.

@@ -11,6 +11,7 @@ import { SbxError } from './base/errors.js';
 import type { SpecOpOf } from './spec.js';
 import { SIG_KILL_COMMAND } from './launch.js';
 import { formatDuration, formatSize } from './units.js';
+import { displayText } from './base/bpath.js';
 
 export const DEFAULT_PIDS = 4096;
 /** Between SIGTERM and SIGKILL when --timeout expires. */
@@ -62,10 +63,10 @@ function deviceRule(req: DeviceRequest): { rule: DeviceRule; path: string; insid
   try {
     st = lstatSync(req.path, { bigint: false });
   } catch (e) {
-    throw new SbxError(`--device ${req.path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new SbxError(`--device ${displayText(req.path)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
   if (!st.isCharacterDevice() && !st.isBlockDevice()) {
-    throw new SbxError(`--device ${req.path}: not a device node (${st.isSymbolicLink() ? 'a symlink: give the node it points to' : st.isDirectory() ? 'a directory' : 'a regular file or other'})`);
+    throw new SbxError(`--device ${displayText(req.path)}: not a device node (${st.isSymbolicLink() ? 'a symlink: give the node it points to' : st.isDirectory() ? 'a directory' : 'a regular file or other'})`);
   }
   const { major, minor } = devNumbers(st.rdev);
   return { rule: { type: st.isCharacterDevice() ? 'c' : 'b', major, minor, access: req.access, path: req.inside }, path: req.path, inside: req.inside };

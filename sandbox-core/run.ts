@@ -100,7 +100,7 @@ export async function runCommand(store: Store, req: CommandRequest): Promise<Com
       return { ...ended, exitStatus: 125, error: new SbxError(result.diskLost, 125, hint), failure: null, signal: null };
     }
     const exitStatus = timedOut ? TIMEOUT_EXIT : result.exitStatus;
-    const failure = describeFailure(o, req.command);
+    const failure = describeFailure(o, req.rawCommand ?? req.command);
     // A sandbox that ended without reporting after --timeout fired ended by the timeout, not a failure.
     if (failure && o.kind !== 'exec-failed' && !(timedOut && o.kind === 'helper-died')) {
       // Setup failed: the command never ran, so a new sandbox holds nothing worth keeping

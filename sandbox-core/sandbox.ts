@@ -791,19 +791,34 @@ function exitStatusOf(o: LaunchOutcome): number {
   switch (o.kind) {
     case 'exited': return o.code;
     case 'signaled': return signalStatus(o.signal);
-    case 'exec-failed': return o.errno === 2 ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;
+    case 'exec-failed': return execNotFound(o) ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;
     default: return EXIT_SBX_FAILED;
   }
 }
 
+/** A shell's 127: no file by that name (nor a PATH dir one could not search), or its #! interpreter missing. */
+function execNotFound(o: { errno: number; fact?: string }): boolean {
+  return o.fact === 'missing' || o.fact === 'interp' || (o.errno === 2 && o.fact !== 'dir' && o.fact !== 'not-exec');
+}
+
 /** One line describing a setup failure, with the fix where we know it. */
-export function describeFailure(o: LaunchOutcome, command: string[]): SbxError | null {
+export function describeFailure(o: LaunchOutcome, command: ReadonlyArray<string | Buffer>): SbxError | null {
   switch (o.kind) {
-    case 'exec-failed':
+    case 'exec-failed': {
+      // Its bytes as the kernel got them (rawArgs): `\xff`, not Node's U+FFFD.
+      const c = command[0] ?? '';
+      const name = typeof c === 'string' ? displayText(c) : display(c.toString('latin1'));
       if (o.errno === 7) {
-        return new SbxError(`cannot execute ${command[0]}: its arguments and environment are larger than the kernel accepts (E2BIG)`, 126, 'pass less on the command line or in the environment (--clean-env starts from a minimal one)');
+        return new SbxError(`cannot execute ${name}: its arguments and environment are larger than the kernel accepts (E2BIG)`, 126, 'pass less on the command line or in the environment (--clean-env starts from a minimal one)');
       }
-      return new SbxError(o.errno === 2 ? `${command[0]}: command not found inside the sandbox` : `cannot execute ${command[0]}: ${errnoName(o.errno)}`, o.errno === 2 ? 127 : 126);
+      // As a shell words it: what the name is, not execve's errno alone (EACCES for a directory).
+      if (name === '') return new SbxError("the command is empty (its first argument is '')", 127);
+      if (o.fact === 'dir') return new SbxError(`cannot execute ${name}: it is a directory`, 126);
+      if (o.fact === 'not-exec') return new SbxError(`cannot execute ${name}: permission denied: it is not executable (no x bit for this user, or a noexec mount)`, 126);
+      if (o.fact === 'interp') return new SbxError(`cannot execute ${name}: its #! interpreter ${display(o.interp ?? '')} is not found inside the sandbox`, 127);
+      if (execNotFound(o)) return new SbxError(`${name}: command not found inside the sandbox`, 127);
+      return new SbxError(`cannot execute ${name}: ${errnoName(o.errno)}`, 126);
+    }
     case 'setup-failed': {
       const where = o.path ? ` ${o.path}` : '';
       if (o.step === 'clone' || (o.step === 'uid-map' && o.errno === 1)) {

@@ -9,6 +9,7 @@ import { basename, dirname, join, posix } from 'node:path';
 import { Dir, holdsAtLeast, removeTreeAt } from './beneath.js';
 import { ensurePrivateDir, scratchPath, storeRoot, sudoUserHome } from './base/paths.js';
 import { isWithin } from './base/within.js';
+import { displayText } from './base/bpath.js';
 
 export { ensurePrivateDir };
 import { SbxError, UnknownSandboxError } from './base/errors.js';
@@ -35,7 +36,7 @@ export function isPlainName(s: string): boolean {
 
 function validateName(name: string): void {
   if (!NAME_RE.test(name) || ID_RE.test(name)) {
-    throw new SbxError(`invalid sandbox name '${name}'`, 125,
+    throw new SbxError(`invalid sandbox name '${displayText(name)}'`, 125,
       'use letters, digits, _ . - (up to 64), and not 8 hex digits (that is an id)');
   }
 }

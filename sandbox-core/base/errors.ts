@@ -3,6 +3,7 @@
 
 import { UserError } from '../../policies/errors.js';
 import { EXIT_SBX_FAILED } from './exit-status.js';
+import { displayText } from './bpath.js';
 
 export { UserError };
 
@@ -16,7 +17,7 @@ export class SbxError extends UserError {
 /** A sandbox id or name that does not exist. */
 export class UnknownSandboxError extends SbxError {
   constructor(ref: string) {
-    super(`no sandbox called '${ref}'`, 125, "run 'sbx ls' to see saved sandboxes");
+    super(`no sandbox called '${displayText(ref)}'`, 125, "run 'sbx ls' to see saved sandboxes");
     this.name = 'UnknownSandboxError';
   }
 }

@@ -7,6 +7,7 @@ import { Dir, resolveParentBeneath } from '../beneath.js';
 import { SbxError } from '../base/errors.js';
 import type { ImageRecord } from '../types.js';
 import { ImageCache, type CacheStore } from './cache.js';
+import { displayText } from '../base/bpath.js';
 
 export interface LowerView {
   image?: ImageRecord;
@@ -54,9 +55,9 @@ export async function prepareImage(store: CacheStore, ref: string, say: (line: s
 export function prepareRootfs(dir: string): LowerView {
   let st;
   try { st = statSync(dir); } catch (e) {
-    throw new SbxError(`--rootfs ${dir}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}`, 125);
+    throw new SbxError(`--rootfs ${displayText(dir)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}`, 125);
   }
-  if (!st.isDirectory()) throw new SbxError(`--rootfs ${dir}: not a directory`, 125, 'give the root directory of a tree, e.g. one made by debootstrap or umoci unpack');
+  if (!st.isDirectory()) throw new SbxError(`--rootfs ${displayText(dir)}: not a directory`, 125, 'give the root directory of a tree, e.g. one made by debootstrap or umoci unpack');
   return { rootfs: dir, lowers: [dir], lowerRoot: dir, process: imageProcess({}) };
 }
 

@@ -2,6 +2,7 @@
 // wildcard), an IP literal or a CIDR, each with an optional port.
 import { isIP } from 'node:net';
 import { SbxError } from '../base/errors.js';
+import { displayText } from '../base/bpath.js';
 
 export type AllowEntry =
   | { kind: 'name'; name: string; wildcard: boolean; port: number | null; text: string }
@@ -11,7 +12,7 @@ export type AllowEntry =
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 function bad(text: string, why: string): SbxError {
-  return new SbxError(`invalid --allow-net entry '${text}': ${why}`, 125, 'give HOST, *.DOMAIN, an IP or a CIDR, each with an optional :PORT');
+  return new SbxError(`invalid --allow-net entry '${displayText(text)}': ${why}`, 125, 'give HOST, *.DOMAIN, an IP or a CIDR, each with an optional :PORT');
 }
 
 function parsePort(text: string, s: string): number {

@@ -63,4 +63,57 @@ test('E2BIG from exec is one clear line with exit 126', () => {
   assert.match(e?.message ?? '', /^cannot execute make: its arguments and environment are larger than the kernel accepts \(E2BIG\)$/);
 });
 
+// Node reads argv as UTF-8, so `--hide /x/sec\xff` reached sbx as another path: nothing was
+// hidden and the secret stayed readable. sbx's own arguments are refused unless UTF-8.
+test("sbx's own options and operands that are not UTF-8 are refused in one line, never ignored", () => {
+  const sec = join(dir, 'sec\xff');
+  mkdirSync(Buffer.from(sec, 'latin1') as unknown as string, { mode: 0o755 });
+  spawnSync('sh', ['-c', `printf TOPSECRET > "$(printf '%s/sec\\377/key' "$1")"`, 'sh', dir]);
+  const D = `"$(printf '%s/sec\\377' "$3")"`;
+  for (const [opt, form] of [['--hide', `--hide ${D}`], ['--hide=', `--hide=${D}`], ['--ro-bind', `--ro-bind ${D}:/mnt/x`], ['--bind', `--bind ${D}`], ['--policy', `--policy ${D}`], ['--device', `--device ${D}`]] as const) {
+    const r = shell(`"$1" "$2" run -n -q ${form} -- cat ${D}/key`.replace(/"\$3"/g, `'${dir}'`));
+    assert.is(r.code, 125, `${opt}: ${r.stderr}`);
+    assert.not.match(r.stdout, /TOPSECRET/, opt);
+    const lines = r.stderr.trim().split('\n');
+    assert.is(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, new RegExp(`^sbx: error: ${opt}[ =]?${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/sec\\\\xff\\S*: not valid UTF-8`), opt);
+  }
+  const diff = shell(`"$1" "$2" diff someid "$(printf '%s/sec\\377' '${dir}')"`);
+  assert.is(diff.code, 125, diff.stderr);
+  assert.match(diff.stderr, /not valid UTF-8/);
+  // The command's own arguments still pass as bytes; a U+FFFD typed as such is UTF-8.
+  const cat = shell(`"$1" "$2" run -n -q -- cat "$(printf '%s/sec\\377/key' '${dir}')"`);
+  assert.is(cat.code, 0, cat.stderr);
+  assert.is(cat.stdout, 'TOPSECRET');
+  const typed = shell(`"$1" "$2" run -n -q --hide '${dir}/x\u{fffd}' -- true`);
+  assert.is(typed.code, 0, typed.stderr);
+});
+
+test('--hide of a path that is not there is said (a typo would leave the one meant visible)', () => {
+  const absent = shell(`"$1" "$2" run -n --hide '${dir}/no-such' --hide '${dir}/no-dir/key' -- true`);
+  assert.is(absent.code, 0, absent.stderr);
+  assert.match(absent.stderr, new RegExp(`sbx: warning: --hide ${dir}/no-such: no such path here .*if it appears during the run it stays absent inside`));
+  assert.match(absent.stderr, new RegExp(`sbx: warning: --hide ${dir}/no-dir/key: no such path here, nor its parent directory: nothing is hidden`));
+  const there = shell(`"$1" "$2" run -n --hide '${dir}' -- true`);
+  assert.is(there.code, 0, there.stderr);
+  assert.not.match(there.stderr, /warning/);
+});
+
+// A value with a line break started a line of its own that sbx did not write.
+test('a line break or escape in a name, a path or the command is escaped in the one line said', () => {
+  const cases: Array<[string, RegExp]> = [
+    [`commit "$(printf 'x\\033[31mred\\nline')"`, /^sbx: error: no sandbox called 'x\\x1b\[31mred\\nline' \(/],
+    [`run -n -q --bind "$(printf '/tmp/x\\033[31mred\\nline')" -- true`, /^sbx: error: --bind \/tmp\/x\\x1b\[31mred\\nline: \/tmp\/x\\x1b\[31mred\\nline does not exist$/],
+    [`run -n -q --name "$(printf 'bad\\nname')" -- true`, /^sbx: error: invalid sandbox name 'bad\\nname' \(/],
+    [`run -n -q -- "$(printf '\\033[31mevil\\nline')"`, /^sbx: \\x1b\[31mevil\\nline: command not found inside the sandbox$/],
+    [`run -n -q -- "$(printf '/tmp/\\377\\376')"`, /^sbx: \/tmp\/\\xff\\xfe: command not found inside the sandbox$/],
+  ];
+  for (const [args, want] of cases) {
+    const r = shell(`"$1" "$2" ${args}`);
+    assert.ok(r.code === 125 || r.code === 127, `${args}: ${r.code} ${r.stderr}`);
+    assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr.trim(), want);
+  }
+});
+
 test.run();

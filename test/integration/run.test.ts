@@ -334,6 +334,31 @@ test('exit statuses: own code, 126, 127, 128+N', () => {
   assert.is(sbx(['run', '-n', '-q', '--', 'sh', '-c', 'kill -9 $$'], { store }).code, 137);
 });
 
+// execve's errno alone misled: EACCES for a directory, ENOENT for a script whose #! names a
+// missing interpreter, and EACCES (126) for an ordinary user's unknown command when PATH held a
+// dir it cannot search, where a shell goes on and says not found (127).
+test('a failed exec says what a shell would, with its status', () => {
+  const script = join(canary, 'script');
+  writeFileSync(script, '#!/sbx-no-such/interp -x\necho hi\n');
+  chmodSync(script, 0o755);
+  const notExec = join(canary, 'plain');
+  writeFileSync(notExec, 'echo hi\n');
+  chmodSync(notExec, 0o644);
+  const cases: Array<[string[], number, string, NodeJS.ProcessEnv?]> = [
+    [[canary], 126, `sbx: cannot execute ${canary}: it is a directory\n`],
+    [[notExec], 126, `sbx: cannot execute ${notExec}: permission denied: it is not executable (no x bit for this user, or a noexec mount)\n`],
+    [[''], 127, "sbx: the command is empty (its first argument is '')\n"],
+    [[script], 127, `sbx: cannot execute ${script}: its #! interpreter /sbx-no-such/interp is not found inside the sandbox\n`],
+    [['sbx-no-such-command-xyz'], 127, 'sbx: sbx-no-such-command-xyz: command not found inside the sandbox\n', { PATH: '/root/sbx-no-such-dir:/usr/bin' }],
+    [['true'], 0, '', { PATH: '/root/sbx-no-such-dir:/usr/bin' }],
+  ];
+  for (const [cmd, code, said, env] of cases) {
+    const r = sbx(['run', '-n', '-q', '--', ...cmd], { store, env });
+    assert.is(r.stderr, said, cmd.join(' '));
+    assert.is(r.code, code, cmd.join(' '));
+  }
+});
+
 test('stdout is the command\'s alone; sbx speaks on stderr', () => {
   const r = sbx(['run', '-n', '--', 'sh', '-c', 'echo out; echo err >&2'], { store });
   assert.is(r.code, 0);

@@ -53,6 +53,18 @@ test('a typo of a command suggests the command', () => {
   assert.match(sbx('dif', 'x').stderr, /did you mean 'diff'\?/);
 });
 
+test('a group without its command, or with an unknown one, lists its commands; `sbx help CMD` is its help', () => {
+  const bare = sbx('policy');
+  assert.is(bare.code, 125);
+  assert.is(bare.stderr, "sbx: error: 'sbx policy' needs a command: check, compile, ls, secrets, show\nsbx: see 'sbx --help'\n");
+  assert.match(sbx('policy', 'bogus').stderr, /^sbx: error: unknown command 'policy bogus': the policy commands are check, compile, ls, secrets, show\n/);
+  assert.match(sbx('policy', 'shwo').stderr, /^sbx: error: unknown command 'policy shwo': did you mean 'policy show'\?\n/);
+  const help = sbx('help', 'run');
+  assert.is(help.code, 0, help.stderr);
+  assert.is(help.stdout, sbx('run', '--help').stdout);
+  assert.is(sbx('help').stdout, sbx('--help').stdout);
+});
+
 test('a size without its unit and a negative count are refused with one clear line', () => {
   const m = sbx('run', '--memory', '10', '--', 'true');
   assert.is(m.code, 125);
