@@ -163,6 +163,30 @@ test('pick mode: a directory line keeps its whole tree; the final line counts wh
   assert.not.match(r.out, /--only\/--exclude/);
 });
 
+test('pick mode: a new dir declined takes the repository line below it along, unasked; the count asked is the count committed', () => {
+  proveIsolation(canary, store);
+  const repo = join(canary, 'pickrepo');
+  // `n` to the dir, then answers enough for a repository question too: it used to be asked,
+  // and `y` to it made pickrepo/ with .git and without README (git status: ' D README').
+  const r = underPty([['Keep these changes?', 'p\n'], ['pickf? [y/n/a/q/?]', 'y\n'], ['pickrepo/ (1 file, 6 B)? [y/n/a/q/?]', 'n\ny\ny\n']],
+    sbx('run', '--', 'sh', '-c', `cd ${canary} && git init -q pickrepo && cd pickrepo && echo hello > README && git add . && git -c user.name=a -c user.email=a@b commit -qm init && echo x > ${canary}/pickf`));
+  try {
+    assert.is(r.code, 0, r.out);
+    assert.not.match(r.out, /new git repository.*\? \[y\/n/, 'the repository line below the declined dir is not asked');
+    assert.not.ok(existsSync(repo), r.out);
+    assert.is(readFileSync(join(canary, 'pickf'), 'utf8'), 'x\n');
+    const asked = /commit (\d+) picked changes? \(of (\d+)\)\?/.exec(r.out);
+    const told = /sbx: (\d+) changes? committed \([^)]*\), (\d+) not picked/.exec(r.out);
+    assert.ok(asked && told, r.out);
+    assert.is(asked![1], '1', r.out);
+    assert.is(told![1], asked![1], 'committed what was asked about');
+    assert.is(Number(told![2]), Number(asked![2]) - 1, r.out);
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+    rmSync(join(canary, 'pickf'), { force: true });
+  }
+});
+
 test('answers typed ahead all at once are taken in order, none dropped', () => {
   proveIsolation(canary, store);
   // One write holds every answer: readline hands out lines only to a pending question, so the
