@@ -2,9 +2,12 @@
 // bundle's list part (cli/entry-list.ts), which runs it without loading clipanion and the
 // other commands: a list of 100k names is a command people pipe into others, and the whole
 // CLI was ~60 ms of its time.
-import { writeSync } from 'node:fs';
+import { lstatSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { resolveAnywhere } from '../sandbox-core/store.js';
+import { resolveAnywhere, type Store } from '../sandbox-core/store.js';
+import type { ScanResult } from '../sandbox-core/changes/scan.js';
+import { display, fromUser } from '../sandbox-core/base/bpath.js';
+import { SbxError } from '../sandbox-core/base/errors.js';
 import { warnIfInterrupted } from './interrupted.js';
 import { scanSandboxAsync } from '../sandbox-core/changes/scan.js';
 import { warn } from './output.js';
@@ -36,12 +39,37 @@ export async function diffNameOnly(ref: string, f: NameFilters, out: NodeJS.Writ
     namesOnly: true,
   });
   progress.end();
+  checkPathFilters(store, f.paths, scan);
   for (const e of scan.errors) warn(e);
   rootOnlyHint(scan.rootOnly, store, meta.name ?? meta.id);
   for (const u of scan.unmatched ?? []) warn(u);
   if (out) await writeNameOnly(scan.changes, streamWriter(out), scan.named);
   else await writeNameOnly(scan.changes, fd1Writer(), scan.named, true);
   return { listed: scan.changes.length + (scan.named?.length ?? 0), unread: scan.errors.length };
+}
+
+/**
+ * Before anything is printed: a PATH that selects no change is said, as a pattern that matches
+ * none is; one that names a sandbox and no file here is refused, as diff takes one id: `sbx
+ * diff A B` took B for a path and said A had no changes (exit 0 with --exit-code).
+ */
+export function checkPathFilters(store: Store, typed: readonly string[], scan: ScanResult): void {
+  const unmatched = new Set(scan.unmatchedPaths ?? []);
+  if (!unmatched.size) return;
+  for (const t of typed) {
+    const root = fromUser(resolve(t));
+    if (!unmatched.has(root)) continue;
+    if (!t.includes('/') && !lstatSync(t, { throwIfNoEntry: false }) && isSandbox(store, t)) {
+      const x = display(fromUser(t));
+      throw new SbxError(`diff takes one sandbox id, and '${x}' is a sandbox`, 125, `'./${x}' for a path of that name`);
+    }
+    unmatched.delete(root);
+    warn(`PATH ${display(root)} matches no change`);
+  }
+}
+
+function isSandbox(store: Store, ref: string): boolean {
+  try { store.resolveEntry(ref); return true; } catch { return false; }
 }
 
 /** Writes to a stream, waiting for a slow reader: the stream keeps each piece until written. */

@@ -1,14 +1,16 @@
 // sbx diff: what a saved sandbox changed, as a summary with unified diffs, --stat,
 // --name-only or --json.
 import { Command, Option } from 'clipanion';
+import { UsageError } from './usage-error.js';
 import { resolveAnywhere } from '../sandbox-core/store.js';
 import { warnIfInterrupted } from './interrupted.js';
-import { scanSandboxAsync } from '../sandbox-core/changes/scan.js';
+import { scanSandboxAsync, type ScanResult } from '../sandbox-core/changes/scan.js';
+import { display, fromUser } from '../sandbox-core/base/bpath.js';
 import { stdoutColors, warn } from './output.js';
 import { rootOnlyHint } from './as-root.js';
 import { changesJson, countLine, renderDiffs, renderStat, renderSummary, STAT_MAX_BYTES, DIFF_MAX_BYTES, writeDiffs } from './render-changes.js';
 import { page } from './pager.js';
-import { diffNameOnly } from './diff-names.js';
+import { checkPathFilters, diffNameOnly } from './diff-names.js';
 import { progressLine } from './progress.js';
 import { diffView } from './render-diff-folds.js';
 import { resolve } from 'node:path';
@@ -22,7 +24,7 @@ export class DiffCommand extends Command {
 
       PATH arguments and \`--only\`/\`--exclude\` globs (\`*\`, \`**\`, \`?\`; a pattern covers everything below what it names; a pattern without a leading / matches at any depth) narrow the list. \`--json\` prints \`{"id", "changes": [{"path", "change", "type", "size", "target"?}]}\`; a path that is not valid UTF-8 is escaped and its bytes given in base64 as \`rawPath\`, and the parts of the layers that could not be read as \`"unread"\`.
 
-      Exit status 0; 1 when part of the layers could not be read (warned about: the list may be incomplete), or with \`--exit-code\` when there are changes.
+      Exit status 0; 1 when part of the layers could not be read (warned about: the list may be incomplete), or with \`--exit-code\` when there are changes among those the PATHs and globs select (as \`git diff --exit-code\` with a pathspec: 0 when nothing there changed, whatever changed elsewhere). A PATH that selects no change is warned about, and the summary then says how many changes there are in all; one that names a saved sandbox and no file is refused: diff takes one ID.
     `,
     examples: [
       ['Review a sandbox', 'sbx diff trial'],
@@ -45,7 +47,10 @@ export class DiffCommand extends Command {
   exclude = Option.Array('--exclude', [], { description: 'Leave out paths matching GLOB (repeatable)' });
 
   override async execute(): Promise<number> {
-    if (this.nameOnly && !this.json) {
+    // Each is a whole output of its own: one silently won (--json over --stat and --name-only).
+    const outputs = [this.stat && '--stat', this.nameOnly && '--name-only', this.json && '--json'].filter((f): f is string => !!f);
+    if (outputs.length > 1) throw new UsageError(`${outputs.join(' and ')} are different outputs: give one`);
+    if (this.nameOnly) {
       const { listed, unread } = await diffNameOnly(this.ref, { paths: this.pathArgs, only: this.only, exclude: this.exclude }, this.context.stdout);
       return exitStatus(this.exitCode, listed, unread);
     }
@@ -74,6 +79,7 @@ export class DiffCommand extends Command {
       ...(full ? { readNewUpTo: DIFF_MAX_BYTES, columns: true, markColumn: view!.marker.mark, keepTexts: true } : {}),
     });
     progress.end();
+    checkPathFilters(store, this.pathArgs, scan);
     for (const e of scan.errors) warn(e);
     rootOnlyHint(scan.rootOnly, store, meta.name ?? meta.id);
     for (const u of scan.unmatched ?? []) warn(u);
@@ -84,7 +90,7 @@ export class DiffCommand extends Command {
     if (this.json) out.write(changesJson(meta.id, scan.changes, unread ? { unread: scan.errors } : {}));
     else if (this.stat) await page(await renderStat(scan.changes, col, scan.named), out);
     else {
-      const head = `${col.bold(`sandbox ${meta.name ?? meta.id}`)}: ${countLine(scan.changes, scan.named)}${unread ? `; ${unreadNote(unread)}` : ''}\n`;
+      const head = `${col.bold(`sandbox ${meta.name ?? meta.id}`)}: ${countLine(scan.changes, scan.named)}${filteredNote(scan, paths, !!(this.only.length || this.exclude.length))}${unread ? `; ${unreadNote(unread)}` : ''}\n`;
       const summary = head + renderSummary(scan.changes, col, view!.summary, scan.named) + (scan.changes.length || scan.named?.length ? '\n' : '');
       // Not a terminal: nothing to page, so the diffs are written as they are made.
       // What the summary folds gets no diff either (--all: nothing is folded).
@@ -100,6 +106,18 @@ export class DiffCommand extends Command {
     }
     return exitStatus(this.exitCode, scan.changes.length + (scan.named?.length ?? 0), unread);
   }
+}
+
+/**
+ * "no changes" of a filtered list is about the filters: says which, and how many changes the
+ * sandbox has in all (`no changes under /etc (3 changes in all)`), so a mistyped PATH does not
+ * read as an unchanged sandbox.
+ */
+function filteredNote(scan: ScanResult, paths: string[], globs: boolean): string {
+  if (!scan.total || scan.changes.length || scan.named?.length) return '';
+  const under = paths.length ? ` under ${paths.map((p) => display(fromUser(p))).join(', ')}` : '';
+  const matching = globs ? `${under ? ' and' : ''} matching --only/--exclude` : '';
+  return `${under}${matching} (${scan.total.toLocaleString('en-US')} change${scan.total === 1 ? '' : 's'} in all)`;
 }
 
 /** The head line's word on parts of the layers the scan could not read (each warned about above). */

@@ -1,5 +1,6 @@
 // sbx export: a sandbox's changes as an OCI layer or image, a plain tar, or a patch.
 import { Command, Option } from 'clipanion';
+import { UsageError } from './usage-error.js';
 import { closeSync, constants as C, createWriteStream, openSync, writeFileSync, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
@@ -44,12 +45,15 @@ export class ExportCommand extends Command {
   only = Option.Array('--only', [], { description: 'Export only paths matching GLOB (repeatable)' });
   exclude = Option.Array('--exclude', [], { description: 'Leave out paths matching GLOB (repeatable)' });
   keepSetuid = Option.Boolean('--keep-setuid', false, { description: 'Keep setuid/setgid bits and file capabilities' });
-  tag = Option.String('--tag', 'latest', { description: 'oci-image: the reference name of the image in the layout' });
+  tag = Option.String('--tag', { description: 'oci-image: the reference name of the image in the layout' });
   base = Option.String('--base', { description: 'oci-image: put the layer on top of the image LAYOUT[:TAG] (like docker commit)' });
 
   override async execute(): Promise<number> {
     const format = this.format as Format;
     if (!FORMATS.includes(format)) throw new SbxError(`unknown export format '${display(this.format)}'`, 125, `use one of ${FORMATS.join(', ')}`);
+    // Only an image has a tag or a base: said, not silently dropped from a layer or a tar.
+    const imageOnly = [this.tag !== undefined && '--tag', this.base !== undefined && '--base'].filter((f): f is string => !!f);
+    if (imageOnly.length && format !== 'oci-image') throw new UsageError(`${imageOnly.join(' and ')} go${imageOnly.length === 1 ? 'es' : ''} with --format oci-image (the format is ${format})`);
     const toStdout = this.output === '-';
     if (format === 'oci-image' && toStdout) throw new SbxError('--format oci-image writes a directory', 125, 'give it with -o DIR');
     if (toStdout && format !== 'patch' && process.stdout.isTTY) throw new SbxError('refusing to write an archive to a terminal', 125, 'redirect stdout or give -o FILE');
@@ -74,7 +78,7 @@ export class ExportCommand extends Command {
     }
     if (format === 'oci-image') {
       const r = await writeImageLayout(this.output, scan, layerOpts, {
-        createdBy: meta.command.join(' '), comment: `sbx sandbox ${meta.id}`, tag: this.tag, arch: process.arch,
+        createdBy: meta.command.join(' '), comment: `sbx sandbox ${meta.id}`, tag: this.tag ?? 'latest', arch: process.arch,
         // An image sandbox's layer goes on its own image, read back (and verified) from the cache.
         base: this.base ? readImage(this.base) : meta.image ? new ImageCache(store).image(meta.image) : undefined,
       });

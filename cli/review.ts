@@ -20,7 +20,7 @@ import { changesHeading, DISCARDED } from './review-words.js';
 import { queuedAsk, type Ask } from './answers.js';
 import { builtin } from '../sandbox-core/base/builtin.js';
 import { dropPendingInput } from '../sandbox-core/terminal-input.js';
-import { parentB } from '../sandbox-core/base/bpath.js';
+import { display, parentB } from '../sandbox-core/base/bpath.js';
 import { BACKGROUND_REMOVAL_MIN, startRemover } from '../sandbox-core/commit/remover.js';
 
 // Loaded when used: a run that ends in a discard or a save (most) needs neither the commit
@@ -96,7 +96,7 @@ const ANSWERS = [
 
 export const PICK_HELP = [
   'y  apply this change (a directory line: everything below it)',
-  'n  leave it in the sandbox',
+  'n  leave it in the sandbox (a directory line: everything below it, unasked)',
   'a  apply this and all the rest      q  none of the rest',
   '+GLOB  apply every change matching GLOB   -GLOB  leave them all',
   '       (e.g. +/usr/local/** or -*.log; sbx diff --help explains globs)',
@@ -123,50 +123,77 @@ function dropBelow(keep: Set<string>, dirs: Set<string>): Map<string, number> {
   return dropped;
 }
 
-/** Pick mode's dropBelow: the flagged new dirs not picked, one line per dir saying so. */
+/** The nearest of `dirs` strictly above `p`, or null. */
+function dirAbove(p: string, dirs: Set<string>): string | null {
+  if (!dirs.size) return null;
+  for (let d = parentB(p); d !== '/' && d !== '.'; d = parentB(d)) if (dirs.has(d)) return d;
+  return null;
+}
+
+/**
+ * Pick mode's dropBelow: every new dir not picked (flagged or declined), one line per dir
+ * saying so. A change picked below one (a flagged line asked before its dir's, a glob, `a`)
+ * would have brought the dir along half-filled: a repository's `.git` without its files.
+ */
 function leaveBelowUnpicked(changes: Change[], items: SummaryItem[], pick: Set<string>): void {
   const flagged = new Set<string>();
   for (const it of items) if (it.flagged) for (const p of it.paths()) if (!pick.has(p)) flagged.add(p);
-  if (!flagged.size) return;
   // In the changes' order, the order the lines are said in.
-  const dirs = new Set(changes.filter((c) => isNewDir(c) && flagged.has(c.path)).map((c) => c.path));
+  const dirs = new Set(changes.filter((c) => isNewDir(c) && !pick.has(c.path)).map((c) => c.path));
   const dropped = dropBelow(pick, dirs);
   for (const d of dirs) {
     const n = dropped.get(d);
-    if (n) line(`  leaving out ${n.toLocaleString('en-US')} picked change${n === 1 ? '' : 's'} below ${d}/: it is flagged and not picked, and keeping them would bring it along`);
+    if (n) line(`  leaving out ${n.toLocaleString('en-US')} picked change${n === 1 ? '' : 's'} below ${display(d)}/: it is ${flagged.has(d) ? 'flagged and ' : ''}not picked, and keeping them would bring it along`);
   }
 }
 
 /**
  * Pick mode: one question per summary line, in the summary's order (a new or gone directory
  * and a fold line are one question for everything they stand for), plus `+GLOB`/`-GLOB` to
- * decide many at once. Returns the picked host paths, or null when nothing is to be committed.
+ * decide many at once. A new directory left out takes every line below it along unasked (a
+ * repository's line below a declined dir: committing it would have made the dir with `.git`
+ * and without the files). Returns the picked host paths, or null when nothing is to be committed.
  */
 export async function pickChanges(changes: Change[], ask: Ask): Promise<Set<string> | null> {
   const plan = summaryPlan(changes, colors);
   const items = plan.kinds.flatMap((k) => k.items);
   const pick = new Set<string>();
+  const newDirs = new Set<string>();
+  for (const c of changes) if (isNewDir(c)) newDirs.add(c.path);
+  // The new dirs left out so far: what is below one is left out with it.
+  const declined = new Set<string>();
+  const leave = (paths: string[]) => { for (const p of paths) if (newDirs.has(p)) declined.add(p); };
+  const take = (paths: string[]) => {
+    for (const p of paths) declined.delete(p);
+    for (const p of paths) if (!dirAbove(p, declined)) pick.add(p);
+  };
   // Paths decided by a glob answer: later items they fully cover are not asked about.
   const decided = new Set<string>();
   let rest: boolean | null = null;
   for (let i = 0; i < items.length; i++) {
     const it = items[i]!;
     const paths = it.paths();
-    if (rest !== null) { if (rest) for (const p of paths) pick.add(p); continue; }
+    if (declined.size && paths.every((p) => dirAbove(p, declined) !== null)) continue;
+    if (rest !== null) { if (rest) take(paths); else leave(paths); continue; }
     if (paths.every((p) => decided.has(p))) continue;
     const q = `apply ${VERB[it.kind]} of ${it.label}${it.flagged ? ` [! ${it.flagged}]` : ''}? [y/n/a/q/?] `;
     const r = (await ask(it.flagged ? colors.red(q) : q))?.trim();
     if (r === null || r === undefined) return null;
     const lower = r.toLowerCase();
-    if (lower === 'y' || lower === 'yes') for (const p of paths) pick.add(p);
-    else if (lower === 'n' || lower === 'no') { /* left in the sandbox */ }
-    else if (lower === 'a') { rest = true; for (const p of paths) pick.add(p); }
-    else if (lower === 'q') rest = false;
+    if (lower === 'y' || lower === 'yes') take(paths);
+    else if (lower === 'n' || lower === 'no') leave(paths);
+    else if (lower === 'a') { rest = true; take(paths); }
+    else if (lower === 'q') { rest = false; leave(paths); }
     else if ((r.startsWith('+') || r.startsWith('-')) && r.length > 1) {
       let m: (p: string) => boolean;
       try { m = globMatcher(r.slice(1)); } catch (e) { line(`  ${(e as Error).message}`); i--; continue; }
       let n = 0;
-      for (const c of changes) if (m(c.path)) { n++; decided.add(c.path); if (r[0] === '+') pick.add(c.path); else pick.delete(c.path); }
+      for (const c of changes) {
+        if (!m(c.path)) continue;
+        n++;
+        decided.add(c.path);
+        if (r[0] === '+') { pick.add(c.path); declined.delete(c.path); } else { pick.delete(c.path); if (newDirs.has(c.path)) declined.add(c.path); }
+      }
       line(n ? `  ${r[0] === '+' ? 'applying' : 'leaving out'} ${n.toLocaleString('en-US')} change${n === 1 ? '' : 's'} matching ${r.slice(1)}` : `  ${r.slice(1)} matches no change`);
       i--;
     } else {

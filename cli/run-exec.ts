@@ -37,6 +37,8 @@ export interface RunOptions {
 
 function parseBind(spec: string, readOnly: boolean, flag: string): BindRequest {
   const i = spec.indexOf(':');
+  // resolve('') is the current directory: `--bind ''` (an unset variable) bound it writable.
+  if (i === 0 || !spec) throw new UsageError(`${flag} '${spec}': give the host path to bind`);
   const host = resolve(i < 0 ? spec : spec.slice(0, i));
   const inside = i < 0 ? host : spec.slice(i + 1);
   if (!isAbsolute(inside)) throw new UsageError(`${flag} ${displayText(spec)}: the inside path must be absolute`);
@@ -104,8 +106,11 @@ export async function executeRun(o: RunOptions): Promise<number> {
   if (argv.length === 0) throw new UsageError(`no command given${lowerView ? ' (and the image names none)' : ''}: sbx run [OPTIONS] [--] COMMAND [ARG...]${lowerView ? " ('sbx run --image IMAGE' alone runs the image's own command)" : ''}`);
   if (o.discard && o.keep) throw new UsageError('-n/--discard and -y/--keep contradict each other');
   if (o.inRef && o.name) throw new UsageError('--in and --name cannot be combined');
+  if (o.discard && o.name !== undefined) throw new UsageError('-n/--discard keeps nothing for --name to name: drop one');
   if (o.mapRoot && process.getuid?.() !== 0) throw new UsageError('--map-root only means something under sudo (as root)');
   if (o.inRef && o.discard) throw new UsageError('--in with -n would discard the saved sandbox: use sbx discard afterwards instead');
+  // resolve('') is the current directory: `--hide ''` (an unset variable) hid it.
+  if (o.hide.includes('')) throw new UsageError("--hide '': give the path to hide");
   for (const h of o.hide) if (resolve(h) === '/') throw new UsageError('--hide /: refusing to hide the whole filesystem');
   if (!lowerView) for (const h of o.hide) warnHideMissing(resolve(h));
   // A malformed pattern is refused before the command runs, not after.

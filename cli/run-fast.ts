@@ -39,7 +39,7 @@ export function parseRunFast(args: readonly string[]): RunOptions | null {
   }
   o.command = args.slice(i);
   // Contradictions and a missing command are explained by clipanion, with the usage.
-  if (!o.command.length || (o.discard && o.keep) || (o.hideSecrets && o.allowSecrets)) return null;
+  if (!o.command.length || (o.discard && o.keep) || (o.discard && o.name !== undefined) || (o.hideSecrets && o.allowSecrets)) return null;
   return o;
 }
 

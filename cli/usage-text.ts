@@ -30,7 +30,8 @@ export function tidyUsage(text: string): string {
   const lines = text.split('\n').map((l) => {
     let s = l.replace(/ +$/, '');
     if (s.length > WIDTH && / \[-/.test(s)) s = s.replace(/( \[-[^\]]*\])+/, ' [OPTIONS]').replace(/ \[-[^\]]*\]/g, '');
-    return s.replace(/ <arg> \.\.\./g, ' [--] COMMAND [ARG...]');
+    // diff's rest is PATHs, not more ids (`sbx diff A B` read as two sandboxes to compare).
+    return s.replace(/ <arg> \.\.\./g, ' [--] COMMAND [ARG...]').replace(/^(\$? ?sbx diff .*<ID>) \.\.\.$/, '$1 [PATH...]');
   });
   // The option list: `  --memory #0     Memory limit…`, re-aligned after naming the values.
   const opt = /^  (-\S*(?: #\d+)*)( {2,})(\S.*)$/;

@@ -29,6 +29,10 @@ export interface ScanResult {
   layerBytes?: number;
   /** One line per --only/--exclude pattern that matched no change. */
   unmatched?: string[];
+  /** The PATH filters (ScanOptions.paths, as host paths) that select no change. */
+  unmatchedPaths?: string[];
+  /** With a filter given: how many changes there are before it (what "no changes" is out of). */
+  total?: number;
 }
 
 export interface ScanOptions {
@@ -151,7 +155,29 @@ function finish(walked: WalkResult, opts: ScanOptions): ScanResult {
   const named = walked.named && (keep ? walked.named.filter(keep) : walked.named).sorted();
   // A pattern that matches nothing is most likely a typo: said, not silently a no-op.
   const unmatched = unmatchedPatterns(pathsOf(res.changes, walked.named), opts.only ?? [], opts.exclude ?? []);
-  return { changes, ...(named ? { named } : {}), errors: walked.errors.concat(res.errors), ...(walked.rootOnly ? { rootOnly: walked.rootOnly } : {}), links: res.links, layerBytes: walked.layerBytes, ...(unmatched.length ? { unmatched } : {}) };
+  const unmatchedPaths = unmatchedRoots(pathsOf(res.changes, walked.named), opts.paths ?? []);
+  const filtered = keepTest(opts) !== null;
+  return {
+    changes, ...(named ? { named } : {}), errors: walked.errors.concat(res.errors), ...(walked.rootOnly ? { rootOnly: walked.rootOnly } : {}), links: res.links, layerBytes: walked.layerBytes,
+    ...(unmatched.length ? { unmatched } : {}), ...(unmatchedPaths.length ? { unmatchedPaths } : {}),
+    ...(filtered ? { total: res.changes.length + (walked.named?.length ?? 0) } : {}),
+  };
+}
+
+/**
+ * The PATH filters no change is at or below, as host paths: `sbx diff A B` took B for a path
+ * and said "no changes" (and --exit-code 0) of a sandbox that had some.
+ */
+function unmatchedRoots(paths: Iterable<string>, typed: string[]): string[] {
+  const roots = typed.map((p) => fromUser(p.length > 1 ? p.replace(/\/+$/, '') : p));
+  if (!roots.length) return [];
+  const hit = roots.map(() => false);
+  let left = roots.length;
+  for (const p of paths) {
+    for (let i = 0; i < roots.length; i++) if (!hit[i] && isWithin(p, roots[i]!)) { hit[i] = true; left--; }
+    if (!left) break;
+  }
+  return roots.filter((_, i) => !hit[i]);
 }
 
 /** In path order. The helper's order almost always is already: then one pass checks it. */

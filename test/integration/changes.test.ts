@@ -113,4 +113,28 @@ test('a conflicting host edit is kept and reported; exit status 1', () => {
   assert.is(readFileSync(join(canary, 'other'), 'utf8'), 'x\n');
 });
 
+test('diff PATH filters: one that selects nothing is said with the count in all, --exit-code answers for what they select (as git), and a sandbox given as a PATH is refused', () => {
+  assert.is(sbx(['run', '--name', 'pa', '--', 'sh', '-c', `echo a > ${canary}/pa.txt`]).code, 0);
+  assert.is(sbx(['run', '--name', 'pb', '--', 'sh', '-c', `echo b > ${canary}/pb.txt`]).code, 0);
+  // `sbx diff pa pb` took pb for a path: "sandbox pa: no changes", exit 0 with --exit-code.
+  for (const extra of [[], ['--exit-code'], ['--name-only'], ['--stat'], ['--json']]) {
+    const two = sbx(['diff', 'pa', 'pb', ...extra]);
+    assert.is(two.code, 125, `${extra.join(' ')}: ${two.stderr}`);
+    assert.is(two.stdout, '');
+    assert.is(two.stderr, "sbx: error: diff takes one sandbox id, and 'pb' is a sandbox ('./pb' for a path of that name)\n");
+  }
+  const none = sbx(['diff', 'pa', '--exit-code', 'nosuch']);
+  assert.is(none.code, 0, 'git diff --exit-code with a pathspec: nothing changed under it');
+  assert.is(none.stderr, `sbx: warning: PATH ${canary}/nosuch matches no change\n`);
+  assert.match(none.stdout, new RegExp(`^sandbox pa: no changes under ${canary}/nosuch \\(1 change in all\\)\n`));
+  const dot = sbx(['diff', 'pa', '--name-only', './pb']);
+  assert.is(dot.code, 0, dot.stderr);
+  assert.match(dot.stderr, /PATH .*\/pb matches no change/);
+  const some = sbx(['diff', 'pa', '--exit-code', '--name-only', 'pa.txt', 'nosuch']);
+  assert.is(some.code, 1, some.stderr);
+  assert.is(some.stdout, `${canary}/pa.txt\n`);
+  assert.match(some.stderr, /nosuch matches no change/);
+  assert.not.match(some.stderr, /pa\.txt matches/);
+});
+
 test.run();

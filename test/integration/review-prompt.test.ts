@@ -163,6 +163,65 @@ test('pick mode: a directory line keeps its whole tree; the final line counts wh
   assert.not.match(r.out, /--only\/--exclude/);
 });
 
+test('pick mode: a new dir declined takes the repository line below it along, unasked; the count asked is the count committed', () => {
+  proveIsolation(canary, store);
+  const repo = join(canary, 'pickrepo');
+  // `n` to the dir, then answers enough for a repository question too: it used to be asked,
+  // and `y` to it made pickrepo/ with .git and without README (git status: ' D README').
+  const r = underPty([['Keep these changes?', 'p\n'], ['pickf? [y/n/a/q/?]', 'y\n'], ['pickrepo/ (1 file, 6 B)? [y/n/a/q/?]', 'n\ny\ny\n']],
+    // --only: a change other tests make meanwhile (a dir in /var/tmp) must not take an answer.
+    sbx('run', '--only', `${canary}/**`, '--', 'sh', '-c', `cd ${canary} && git init -q pickrepo && cd pickrepo && echo hello > README && git add . && git -c user.name=a -c user.email=a@b commit -qm init && echo x > ${canary}/pickf`));
+  try {
+    assert.is(r.code, 0, r.out);
+    assert.not.match(r.out, /new git repository.*\? \[y\/n/, 'the repository line below the declined dir is not asked');
+    assert.not.ok(existsSync(repo), r.out);
+    assert.is(readFileSync(join(canary, 'pickf'), 'utf8'), 'x\n');
+    const asked = /commit (\d+) picked changes? \(of (\d+)\)\?/.exec(r.out);
+    const told = /sbx: (\d+) changes? committed \([^)]*\), (\d+) not picked/.exec(r.out);
+    assert.ok(asked && told, r.out);
+    assert.is(asked![1], '1', r.out);
+    assert.is(told![1], asked![1], 'committed what was asked about');
+    assert.is(Number(told![2]), Number(asked![2]) - 1, r.out);
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+    rmSync(join(canary, 'pickf'), { force: true });
+  }
+});
+
+test('a pager that cannot start or fails at once: the text follows unpaged after one warning naming it; a working pager or one quit early is no failure', () => {
+  proveIsolation(canary, store);
+  const big = (f: string) => `seq 0 999 | sed s/^/pager-line-/ > ${canary}/${f}`;
+  assert.is(plain('run', '--name', 'pg', '--', 'sh', '-c', big('pg.txt')).code, 0);
+  // A warning wraps at 80 columns on a terminal.
+  const flat = (out: string) => out.replace(/\r?\n +/g, ' ');
+  try {
+    const diff = (pager: string) => ptyRun([], ['diff', 'pg'], { store, env: { PAGER: pager }, timeoutMs: 60_000 });
+    // Before: sh's "not found" line alone, exit 0; PAGER=false printed nothing.
+    for (const [pager, why] of [['/nonexistent/pager', 'exit status 127'], ['false', 'exit status 1']] as const) {
+      const r = diff(pager);
+      assert.is(r.code, 0, r.out);
+      assert.ok(flat(r.out).includes(`sbx: warning: the pager '${pager}' failed (${why}): the text follows unpaged`), r.out.slice(0, 2000));
+      assert.ok(r.out.includes('+pager-line-999'), 'the review reached the terminal');
+    }
+    const upper = diff('tr a-z A-Z');
+    assert.is(upper.code, 0, upper.out);
+    assert.ok(upper.out.includes('+PAGER-LINE-999'), upper.out.slice(-500));
+    assert.not.ok(upper.out.includes('+pager-line-'), 'written once, through the pager');
+    // A reader that stops early (the user's q in less): EPIPE on sbx's side, no warning.
+    const quit = diff('head -c 10');
+    assert.is(quit.code, 0, quit.out);
+    assert.not.match(quit.out, /warning|failed|pager-line-999/);
+    // The review's r goes through the same pager.
+    const r = ptyRun([['Keep these changes?', 'r\n'], ['Keep these changes?', 'd\n']], ['run', '--', 'sh', '-c', big('pg2.txt')], { store, env: { PAGER: '/nonexistent/pager' } });
+    assert.is(r.code, 0, r.out.slice(-2000));
+    assert.ok(flat(r.out).includes("sbx: warning: the pager '/nonexistent/pager' failed (exit status 127)"), r.out.slice(0, 2000));
+    assert.ok(r.out.includes('+pager-line-999'));
+    assert.not.ok(existsSync(join(canary, 'pg2.txt')));
+  } finally {
+    plain('discard', 'pg');
+  }
+});
+
 test('answers typed ahead all at once are taken in order, none dropped', () => {
   proveIsolation(canary, store);
   // One write holds every answer: readline hands out lines only to a pending question, so the

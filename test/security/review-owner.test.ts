@@ -100,11 +100,13 @@ testUnless(ROOT_CASE)('root: pick mode leaves what was picked below a given-away
   proveIsolation(canary, store);
   const c = canary;
   const script = `touch ${c}/w && mkdir ${c}/d && chown 1001 ${c}/d && touch ${c}/d/z`;
-  // n to the flagged dir, then a (all the rest): d/z alone would bring d along, uid 1001's.
-  const r = underPty([['Keep these changes?', 'p\n'], [`${c}/d/ (owner 1001:0) [! ${WHY}]? [y/n/a/q/?]`, 'n\n'], [`${c}/d/z? [y/n/a/q/?]`, 'a\n'], ['commit 1 picked change (of 3)?', 'y\n']],
+  // n to the flagged dir (d/z is then not asked), then a glob that picks d/z anyway: d/z
+  // alone would bring d along, uid 1001's.
+  const r = underPty([['Keep these changes?', 'p\n'], [`${c}/d/ (owner 1001:0) [! ${WHY}]? [y/n/a/q/?]`, 'n\n'], [`${c}/w? [y/n/a/q/?]`, `+${c}/d/z\n`], [`applying 1 change matching ${c}/d/z`, 'y\n'], ['commit 1 picked change (of 3)?', 'y\n']],
     ['run', '--', 'sh', '-c', script], { store, timeoutMs: 120_000 });
   assert.is(r.code, 0, r.out);
   assert.match(r.out, new RegExp(`leaving out 1 picked change below ${c}/d/: it is flagged and not picked`), r.out);
+  assert.not.match(r.out, new RegExp(`${c}/d/z\\? \\[y`), 'below a dir answered n: not asked');
   assert.is(lstatSync(`${c}/w`).uid, 0);
   assert.not.ok(existsSync(`${c}/d`), r.out);
 });

@@ -92,6 +92,32 @@ test('contradicting options are refused before anything runs', () => {
   assert.match(r.stderr, /contradict/);
 });
 
+test('options that cannot go together are refused with one line naming them, before anything runs', () => {
+  // Each was accepted and one silently won, or (--bind '') bound the current directory.
+  const cases: Array<[string[], RegExp]> = [
+    [['diff', 'x', '--json', '--stat'], /^sbx: error: --stat and --json are different outputs: give one\n/],
+    [['diff', 'x', '--name-only', '--stat'], /^sbx: error: --stat and --name-only are different outputs: give one\n/],
+    [['diff', 'x', '--json', '--name-only'], /^sbx: error: --name-only and --json are different outputs: give one\n/],
+    [['export', 'x', '--tag', 'foo', '-o', '/nonexistent/x.tar'], /^sbx: error: --tag goes with --format oci-image \(the format is oci-layer\)\n/],
+    [['export', 'x', '--format', 'tar', '--base', 'l:t', '-o', '/nonexistent/x.tar'], /^sbx: error: --base goes with --format oci-image \(the format is tar\)\n/],
+    // The fast path's flags alone, and with one only clipanion parses.
+    [['run', '-n', '--name', 'x', '--', 'true'], /^sbx: error: -n\/--discard keeps nothing for --name to name: drop one\n/],
+    [['run', '-n', '--name', 'x', '--pids', '100', '--', 'true'], /^sbx: error: -n\/--discard keeps nothing for --name to name: drop one\n/],
+    [['run', '-n', '--bind', '', '--', 'true'], /^sbx: error: --bind '': give the host path to bind\n/],
+    [['run', '-n', '--ro-bind', ':/x', '--', 'true'], /^sbx: error: --ro-bind ':\/x': give the host path to bind\n/],
+    [['run', '-n', '--hide', '', '--', 'true'], /^sbx: error: --hide '': give the path to hide\n/],
+  ];
+  for (const [args, want] of cases) {
+    const r = sbx(...args);
+    assert.is(r.code, 125, `${args.join(' ')}: ${r.stderr}`);
+    assert.is(r.stdout, '');
+    assert.match(r.stderr, want, args.join(' '));
+    assert.is(r.stderr.split('\n').length, 3, r.stderr);
+  }
+  // diff's rest is PATHs: its usage said `<ID> ...`, read as several ids.
+  assert.match(sbx('diff', '--help').stdout, /\$ sbx diff <ID> \[PATH\.\.\.\]\n/);
+});
+
 test('a closed stdout pipe is not a crash', () => {
   // stdout is a pipe whose reader is gone before sbx starts, so every write gets EPIPE; the
   // status asserted is sbx's own (not that of the last command of a shell pipeline).
