@@ -35,7 +35,8 @@ export async function main(argv: string[]): Promise<number> {
       if (!retry) throw e;
       command = cli.process(retry, context);
     } catch {
-      const p = describeSyntaxError(e as Error, argv, paths, new Map(defs.map((d) => [d.path.split(' ').slice(1).join(' '), d.options.map((o) => o.definition).join(' ')])));
+      const p = describeSyntaxError(e as Error, argv, paths, new Map(defs.map((d) => [d.path.split(' ').slice(1).join(' '), d.options.map((o) => o.definition).join(' ')])),
+        new Map(defs.map((d) => [d.path.split(' ').slice(1).join(' '), d.usage])));
       error(p.message);
       say(seeHelp(p.command));
       return 125;

@@ -19,7 +19,13 @@ export class DiscardCommand extends Command {
   refs = Option.Rest({ name: 'ID', required: 1 });
 
   override async execute(): Promise<number> {
-    const found = this.refs.map((r) => resolveEntryAnywhere(r));
+    // One sandbox named twice (`X X`, or its id and its name) is discarded once: the second
+    // removal found it gone and said another sbx had removed it.
+    const seen = new Set<string>();
+    const found = this.refs.map((r) => resolveEntryAnywhere(r)).filter(({ store, entry }) => {
+      const key = `${store.root}\0${entry.id}`;
+      return !seen.has(key) && !!seen.add(key);
+    });
     // Removing the layers under a live run or commit breaks it halfway (its command loses its
     // files, a commit leaves the host half-written), so a live one stops the whole discard;
     // removeId asks again once it holds the entry, for one that began since.

@@ -1,7 +1,8 @@
 // sbx export: a sandbox's changes as an OCI layer or image, a plain tar, or a patch.
 import { Command, Option } from 'clipanion';
 import { UsageError } from './usage-error.js';
-import { closeSync, constants as C, createWriteStream, openSync, writeFileSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, constants as C, createWriteStream, openSync, statSync, writeFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, isAbsolute } from 'node:path';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { resolveAnywhere, type Store } from '../sandbox-core/store.js';
@@ -9,7 +10,9 @@ import { assertNotRunning } from '../sandbox-core/commit/index.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 import { warnIfInterrupted } from './interrupted.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
-import { display } from '../sandbox-core/base/bpath.js';
+import { display, fromUser } from '../sandbox-core/base/bpath.js';
+import { currentDir } from '../sandbox-core/base/cwd.js';
+import { errnoName } from '../sandbox-core/base/errno.js';
 import { readImage, streamLayer, writeImageLayout } from '../sandbox-core/export/oci.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { ImageCache } from '../sandbox-core/image/cache.js';
@@ -57,6 +60,8 @@ export class ExportCommand extends Command {
     const toStdout = this.output === '-';
     if (format === 'oci-image' && toStdout) throw new SbxError('--format oci-image writes a directory', 125, 'give it with -o DIR');
     if (toStdout && format !== 'patch' && process.stdout.isTTY) throw new SbxError('refusing to write an archive to a terminal', 125, 'redirect stdout or give -o FILE');
+    // Before the sandbox is read, which can take long: a file that cannot go there is said now.
+    if (!toStdout && format !== 'oci-image') checkOutputDir(this.output);
     const { meta: resolved, store } = resolveAnywhere(this.ref);
     const meta = idle(store, resolved);
     warnIfInterrupted(meta);
@@ -92,7 +97,7 @@ export class ExportCommand extends Command {
     // their name), and a rename replaces a symlink at FILE or FILE.deleted, never follows it.
     const tmp = toStdout ? null : `${this.output}.sbx-${process.pid}`;
     const listTmp = tmp && format === 'tar' ? `${this.output}.deleted.sbx-${process.pid}` : null;
-    const sink: Writable = tmp ? createWriteStream(tmp, { fd: openNew(tmp) }) : process.stdout;
+    const sink: Writable = tmp ? createWriteStream(tmp, { fd: openNew(tmp, this.output) }) : process.stdout;
     try {
       const r = await streamLayer(scan, sink, { ...layerOpts, gzip: format === 'oci-layer' });
       // Before anything is put in place: a run that began meanwhile changed what was read.
@@ -138,10 +143,38 @@ export class ExportCommand extends Command {
   }
 }
 
+/**
+ * -o FILE's directory, checked before anything is read: a missing one was an internal error
+ * naming the export's temporary file. A relative FILE needs the current directory.
+ */
+function checkOutputDir(output: string): void {
+  if (!isAbsolute(output)) currentDir();
+  const dir = dirname(output);
+  let st;
+  try { st = statSync(dir); } catch (e) { throw outputError(e, output); }
+  if (!st.isDirectory()) throw new SbxError(`cannot write ${display(fromUser(output))}: ${display(fromUser(dir))} is not a directory`, 125, 'give -o a file in an existing directory');
+}
+
+/** A failure to make the output file (or its temporary one), as one line naming FILE and its directory. */
+function outputError(e: unknown, output: string): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const dir = display(fromUser(dirname(output)));
+  if (code === 'ENOENT' && !statSync(dirname(output), { throwIfNoEntry: false })) return new SbxError(`cannot write ${display(fromUser(output))}: the directory ${dir} does not exist`, 125, 'create it first, or give -o a file in an existing directory');
+  if (code === 'ENOTDIR') return new SbxError(`cannot write ${display(fromUser(output))}: ${dir} is not a directory`, 125, 'give -o a file in an existing directory');
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOENT') return new SbxError(`cannot write ${display(fromUser(output))}: ${code} in ${dir}`, 125, 'give -o a file in a directory you may write');
+  const errno = (e as NodeJS.ErrnoException)?.errno;
+  if (typeof errno === 'number') return new SbxError(`cannot write ${display(fromUser(output))}: ${errnoName(-errno)}`, 125);
+  return e;
+}
+
 /** A temp file of this export's, made afresh: one left by a killed export goes first; a symlink under its name is refused, never followed. */
-function openNew(tmp: string): number {
-  rmSync(tmp, { force: true });
-  return openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644);
+function openNew(tmp: string, output: string): number {
+  try {
+    rmSync(tmp, { force: true });
+    return openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644);
+  } catch (e) {
+    throw outputError(e, output);
+  }
 }
 
 /**
@@ -150,7 +183,7 @@ function openNew(tmp: string): number {
  * a symlink there instead of writing through it; an export that fails leaves no half file.
  */
 function putInPlace(target: string, tmp: string, data: string | Buffer): void {
-  const fd = openNew(tmp);
+  const fd = openNew(tmp, target);
   try {
     try { writeFileSync(fd, data); } finally { closeSync(fd); }
     renameSync(tmp, target);

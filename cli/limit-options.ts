@@ -31,7 +31,14 @@ function integer(flag: string, text: string, min: number, max: number): number {
  * cap (`--memory 10`): the missing unit is the mistake to name.
  */
 export function sizeFlag(flag: string, text: string): number {
-  if (/^\s*\d+(?:\.\d+)?\s*$/.test(text)) throw new UsageError(`${flag} ${displayText(text)}: the size has no unit: write e.g. ${text.trim()}M or ${text.trim()}G (K, M, G or T)`);
+  if (/^\s*\d+(?:\.\d+)?\s*$/.test(text)) {
+    // The number with a unit is the suggestion only when that is a size sbx takes: `--memory
+    // 0` suggested `0M`, which was then refused as not a positive size.
+    const n = text.trim();
+    const valid = ((): boolean => { try { parseSize(`${n}M`); return true; } catch { return false; } })();
+    const what = Number(n) * 2 ** 20 >= 1 ? 'the size has no unit' : 'the size must be more than 0, with a unit';
+    throw new UsageError(`${flag} ${displayText(text)}: ${what}: write e.g. ${valid ? `${n}M or ${n}G` : '512M or 2G'} (K, M, G or T)`);
+  }
   return wrap(flag, () => parseSize(text));
 }
 

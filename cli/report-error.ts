@@ -1,10 +1,14 @@
 // How an error that ends a command is said: one line on stderr and a documented exit status.
 // Shared by app.ts (clipanion's path) and main.ts (sbx run's fast path).
 import { UserError } from '../sandbox-core/base/errors.js';
+import { cwdGoneError, isCwdGone } from '../sandbox-core/base/cwd.js';
 import { colors, error, rendered, safe } from './output.js';
 
 /** Says `e` and returns the exit status. Usage errors are app.ts's (they need the usage). */
 export function reportError(e: unknown): number {
+  // Any relative path resolved in a removed current directory ends here (path.resolve reads
+  // it): the user's situation, said as such, wherever the command met it.
+  if (isCwdGone(e)) e = cwdGoneError();
   if (e instanceof UserError) {
     // An error a user can cause is one line: a line break left in it came from a value (a
     // name, a path) that missed displayText, and would start a line sbx did not write.

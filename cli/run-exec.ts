@@ -8,6 +8,8 @@ import { Store } from '../sandbox-core/store.js';
 import type { BindRequest } from '../sandbox-core/sandbox.js';
 import { runCommand } from '../sandbox-core/run.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
+import { currentDir } from '../sandbox-core/base/cwd.js';
+import { isWithin } from '../sandbox-core/base/within.js';
 import { EXIT_INTERRUPTED } from '../sandbox-core/base/exit-status.js';
 import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { resolveCapabilities } from '../policies/capabilities/index.js';
@@ -17,7 +19,7 @@ import { colors, info, rendered, say, setQuiet, warn } from './output.js';
 import { changesHeading, DISCARDED, NO_CHANGES } from './review-words.js';
 import { changedNothing } from '../sandbox-core/changes/empty-scan.js';
 import { cleanEnv } from '../sandbox-core/clean-env.js';
-import { display, displayText } from '../sandbox-core/base/bpath.js';
+import { display, displayText, fromUser } from '../sandbox-core/base/bpath.js';
 import { parseLimitFlags, sizeFlag } from './limit-options.js';
 import { checkPatterns } from '../sandbox-core/changes/glob.js';
 import { loadConfig } from '../sandbox-core/config.js';
@@ -103,6 +105,9 @@ export async function executeRun(o: RunOptions): Promise<number> {
   const lowerView = await lowerViewOf(o, store, inSandbox);
   if (lowerView && o.keep) throw new UsageError('-y/--keep: with --image or --rootfs there is no host to commit to (save, then sbx export)');
   if (lowerView && argv.length === 0) argv = [...lowerView.process.entrypoint, ...lowerView.process.cmd];
+  // The command starts where sbx was started: a removed directory is said here, before any
+  // sandbox exists (an image's run starts in its own WorkingDir and needs none of ours).
+  const cwd = lowerView ? o.workdir ?? lowerView.process.cwd : currentDir();
   if (argv.length === 0) throw new UsageError(`no command given${lowerView ? ' (and the image names none)' : ''}: sbx run [OPTIONS] [--] COMMAND [ARG...]${lowerView ? " ('sbx run --image IMAGE' alone runs the image's own command)" : ''}`);
   if (o.discard && o.keep) throw new UsageError('-n/--discard and -y/--keep contradict each other');
   if (o.inRef && o.name) throw new UsageError('--in and --name cannot be combined');
@@ -155,7 +160,7 @@ export async function executeRun(o: RunOptions): Promise<number> {
     throw new SbxError(`sandbox ${ref}: ${saw}, and what it copied is out of reach of --hide-secrets; with a network now a copy could leave; nothing ran`, 125,
       `check what it holds with 'sbx diff ${ref}' and add --allow-secrets if none of it is a secret, or run the networked step in a new sandbox`);
   }
-  let env: NodeJS.ProcessEnv = lowerView ? imageEnv(lowerView.process.env, o.envSet) : o.cleanEnvFlag ? cleanEnv(process.env, process.cwd()) : process.env;
+  let env: NodeJS.ProcessEnv = lowerView ? imageEnv(lowerView.process.env, o.envSet) : o.cleanEnvFlag ? cleanEnv(process.env, cwd) : process.env;
   let secretHide: string[] = [];
   if (hideSecrets) {
     // Loaded only here: quiet.js, the part of a run that cannot hide secrets, leaves the list out.
@@ -175,10 +180,21 @@ export async function executeRun(o: RunOptions): Promise<number> {
   }
   const dl = cfg.limits ?? {};
   const limits = parseLimitFlags({ memory: o.memory ?? dl.memory, pids: o.pids ?? dl.pids, cpus: o.cpus ?? dl.cpus, ioWeight: o.ioWeight, timeout: o.timeout ?? dl.timeout, device: o.device });
+  const ownHide = o.hide.map((h) => resolve(h));
+  const hide = [...(lowerView ? [] : cfg.hide ?? []), ...ownHide, ...secretHide];
+  // A hidden working directory is absent inside, so the command could not start there: root's
+  // helper failed at its `cwd` step, an ordinary user's ran in the empty cover of a tree of
+  // its own. Refused alike, before any sandbox exists, naming what hides it.
+  const hiddenBy = lowerView ? undefined : hide.find((h) => isWithin(cwd, h));
+  if (hiddenBy !== undefined) {
+    const by = display(fromUser(hiddenBy));
+    const why = ownHide.includes(hiddenBy) ? `--hide ${by}` : secretHide.includes(hiddenBy) ? `hiding secrets hides ${by}` : `the config's hide lists ${by}`;
+    throw new SbxError(`the working directory ${display(fromUser(cwd))} would be hidden inside (${why})`, 125, 'cd somewhere else first');
+  }
   const result = await runCommand(store, {
     command: argv,
     rawCommand: lowerView ? argv : rawArgs(argv),
-    cwd: lowerView ? o.workdir ?? lowerView.process.cwd : process.cwd(),
+    cwd,
     lower: lowerView,
     cmdUser: lowerView?.cmdUser ?? null,
     env,
@@ -191,7 +207,7 @@ export async function executeRun(o: RunOptions): Promise<number> {
     net,
     keepUser: o.keepUser,
     mapRoot: inSandbox ? !!inSandbox.options.mapRoot : o.mapRoot,
-    hide: [...(lowerView ? [] : cfg.hide ?? []), ...o.hide.map((h) => resolve(h)), ...secretHide],
+    hide,
     secretsVisible: !hideSecrets,
     bind,
     seccomp,

@@ -67,7 +67,7 @@ function optionNames(usage: string): string[] {
  * A clipanion parse failure (UnknownSyntaxError and friends) as one line. `paths` are the
  * registered command paths, `usages` each path's synopsis (to suggest option names).
  */
-export function describeSyntaxError(e: Error & { candidates?: Array<{ usage: string; reason: string | null }> }, argv: string[], paths: string[][], usages: Map<string, string>): UsageProblem {
+export function describeSyntaxError(e: Error & { candidates?: Array<{ usage: string; reason: string | null }> }, argv: string[], paths: string[][], usages: Map<string, string>, synopses = new Map<string, string>()): UsageProblem {
   const command = commandOf(argv, paths);
   const first = (e.message ?? '').split('\n')[0]!.trim();
   const unsupported = /^Unsupported option name \("(.*)"\)/.exec(first);
@@ -102,9 +102,21 @@ export function describeSyntaxError(e: Error & { candidates?: Array<{ usage: str
     const m = /\("(.*)"\)/.exec(first);
     return { command, message: `unexpected argument${m ? ` '${displayText(m[1]!)}'` : ''}` };
   }
-  if (/^Not enough positional arguments/.test(first)) return { command, message: 'missing argument' };
+  if (/^Not enough positional arguments/.test(first)) {
+    // The first positional of the synopsis (`sbx diff [--stat] <ID> ...`): clipanion does not
+    // say which one is missing, and `missing argument` left the user to read the help.
+    const name = /<([^>]+)>/.exec(synopses.get(command) ?? '')?.[1];
+    return { command, message: `missing ${name === undefined ? 'argument' : POSITIONALS[name] ?? name}` };
+  }
   return { command, message: first.replace(/\.$/, '').replace(/^./, (c) => c.toLowerCase()) };
 }
+
+/** What a command's positional (as its synopsis names it) is, said when it is missing. */
+const POSITIONALS: Record<string, string> = {
+  ID: "sandbox id or name (see 'sbx ls')",
+  file: 'policy file (a JSON file)',
+  policy: "policy name or file (see 'sbx policy ls')",
+};
 
 /** The line that follows a usage error. */
 export function seeHelp(command: string): string {

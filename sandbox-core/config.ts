@@ -74,7 +74,8 @@ export function parseConfig(v: unknown, file: string): SbxConfig {
       const s = String(x);
       try {
         if (k === 'memory' || k === 'disk') {
-          if (/^\s*\d+(\.\d+)?\s*$/.test(s)) throw new Error(`'${s}' has no unit (e.g. ${s}M)`);
+          // `0M` would be refused in turn: a zero is told to be more than 0.
+          if (/^\s*\d+(\.\d+)?\s*$/.test(s)) throw new Error(Number(s) * 2 ** 20 >= 1 ? `'${s}' has no unit (e.g. ${s.trim()}M)` : `'${s}' is not more than 0 (e.g. 512M)`);
           parseSize(s);
         } else if (k === 'timeout') parseDuration(s);
         else if (k === 'pids') { if (!/^\d+$/.test(s) || Number(s) < 2) throw new Error(`'${s}' is not a whole number of 2 or more`); }

@@ -8,6 +8,7 @@ import { SbxError } from './base/errors.js';
 import { chooseIdMapping } from './idmap.js';
 import { describeFailure, runSandbox } from './sandbox.js';
 import { Store } from './store.js';
+import type { SandboxMeta } from './types.js';
 import { loadSeccomp } from './seccomp.js';
 import { storeRoot } from './base/paths.js';
 import { cgroupChecks } from './cgroup/checks.js';
@@ -29,20 +30,32 @@ function read(p: string): string | null {
   try { return readFileSync(p, 'utf8').trim(); } catch { return null; }
 }
 
-async function probeSandbox(seccomp: Buffer | null): Promise<{ ok: boolean; detail: string; fallbacks: string[]; readOnly?: string[]; shownEmpty?: string[] }> {
+/**
+ * `run` is runSandbox; a test passes one that fails midway. The probe's sandbox is removed
+ * however the probe ends: doctor is what one runs when something is wrong, and a failure after
+ * the store entry was made (until 2026-12-04 a removed current directory made one) left a
+ * saved, empty sandbox in `sbx ls`.
+ */
+export async function probeSandbox(seccomp: Buffer | null, run: typeof runSandbox = runSandbox): Promise<{ ok: boolean; detail: string; fallbacks: string[]; readOnly?: string[]; shownEmpty?: string[] }> {
   const store = new Store();
+  let made: SandboxMeta | null = null;
   try {
-    const r = await runSandbox(store, {
+    const r = await run(store, {
       command: ['true'], cwd: '/', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, name: null, throwaway: true,
       net: false, keepUser: false, hide: [], bind: [], seccomp, policyName: 'probe', capabilities: defaultCapabilities(), inSandbox: null, pty: 0,
+      onCreated: (meta) => { made = meta; },
     });
-    store.remove(r.meta);
+    made = r.meta;
     const fail = describeFailure(r.outcome, ['true']);
     const fallbacks = r.launch.readOnlyFallbacks.map((f) => `${f.path} (${errnoName(f.errno)})`);
     if (fail) return { ok: false, detail: fail.hint ? `${fail.message} (${fail.hint})` : fail.message, fallbacks };
     return { ok: r.exitStatus === 0, detail: r.exitStatus === 0 ? 'a throwaway sandbox ran `true`' : `\`true\` exited ${r.exitStatus}`, fallbacks, readOnly: r.view.readOnly, shownEmpty: r.view.shownEmpty };
   } catch (e) {
     return { ok: false, detail: (e as Error).message, fallbacks: [] };
+  } finally {
+    if (made) {
+      try { store.remove(made); } catch { /* the next sbx ls lists it as broken; nothing more to do here */ }
+    }
   }
 }
 

@@ -121,7 +121,8 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
         break;
       }
       case 'error': {
-        const m = /^(\S+) (\d+) (.*)$/.exec(rest);
+        // `s`: the path may hold any byte the helper escaped, a newline too.
+        const m = /^(\S+) (\d+) (.*)$/s.exec(rest);
         if (!m) { outcome = { kind: 'setup-failed', step: 'unknown', errno: 0, path: null, message: rest }; break; }
         const errno = Number(m[2]);
         if (errno === 0) {

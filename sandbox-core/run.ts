@@ -69,6 +69,9 @@ function assertOwnStore(store: Store, inSandbox: SandboxMeta | null): void {
 
 export async function runCommand(store: Store, req: CommandRequest): Promise<CommandResult> {
   assertOwnStore(store, req.inSandbox);
+  // A store this run cannot use is refused before anything else is said (the cgroup notice
+  // came first, then the refusal).
+  if (!req.inSandbox) store.checkUsable();
   const { limits: limitsReq, ...rest } = req;
   const limits = prepareLimits(limitsReq, randomHex(4));
   let disarm: (() => boolean) | null = null;

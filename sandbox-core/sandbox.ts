@@ -15,6 +15,7 @@ import { parseMountInfo, visibleMounts, type MountEntry } from './mountinfo.js';
 import { planView, SPECIAL_PATHS } from './plan.js';
 import { ownDirs, sudoUserHome } from './base/paths.js';
 import { isBelow, isWithin } from './base/within.js';
+import { currentDirOrNull } from './base/cwd.js';
 import type { LowerView } from './image/view.js';
 import { ACCOUNT_FILES, changedAccountCopies, PRECOPY_DIRS, precopyEmptyUnreadable, precopyEntries } from './precopy.js';
 import { ensureUpperDirs, entryOp, UpperEntries, type LayerOwner } from './layer-dirs.js';
@@ -90,6 +91,8 @@ export interface RunRequest {
   onSpawn?: (pid: number) => void;
   /** Lines sbx says before the command starts (fallbacks, read-only paths). */
   onNotice?: (line: string) => void;
+  /** A new sandbox's entry exists in the store (its meta.json written): a caller that must never leave it behind removes it. */
+  onCreated?: (meta: SandboxMeta) => void;
   /** The lines an earlier attempt of this run said (a re-plan starts the launch again): not said twice. */
   said?: Set<string>;
   /** The sandbox's lock, once this run holds it (a re-plan keeps it). */
@@ -820,7 +823,7 @@ export function describeFailure(o: LaunchOutcome, command: ReadonlyArray<string 
       return new SbxError(`cannot execute ${name}: ${errnoName(o.errno)}`, 126);
     }
     case 'setup-failed': {
-      const where = o.path ? ` ${o.path}` : '';
+      const where = o.path ? ` ${display(o.path)}` : '';
       if (o.step === 'clone' || (o.step === 'uid-map' && o.errno === 1)) {
         return new SbxError(`cannot create a user namespace (${o.step}: ${errnoName(o.errno)})`, 125, userNamespaceHint());
       }
@@ -988,6 +991,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
       ...lowerFields,
     });
     if (shm) store.makeScratch(shm, meta);
+    req.onCreated?.(meta);
   }
 
   const lower = req.lower ?? null;
@@ -1181,7 +1185,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     // --device nodes, bound into the minimal /dev.
     ...(req.limitOps?.devices ?? []),
     // Bytes that are not UTF-8 reach the command as they are (sandbox-core/rawbytes.ts).
-    { op: 'cwd', args: [req.cwd === process.cwd() && !lower ? rawCwd(req.cwd) : req.cwd] },
+    { op: 'cwd', args: [req.cwd === currentDirOrNull() && !lower ? rawCwd(req.cwd) : req.cwd] },
     ...(req.cmdUser ? [{ op: 'cmd_user', args: [String(req.cmdUser.uid), String(req.cmdUser.gid)] } satisfies SpecOp] : []),
     ...(req.rawCommand ?? req.command).map((a): SpecOp => ({ op: 'arg', args: [a] })),
     ...rawEnv(sandboxEnv({ ...req.env, ...netEnv, PATH: rootPath(req.env.PATH, idmap.insideUid, req.env.SBX_ROOT_PATH) })).map((e): SpecOp => ({ op: 'env', args: [e] })),

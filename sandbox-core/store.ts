@@ -9,7 +9,7 @@ import { basename, dirname, join, posix } from 'node:path';
 import { Dir, holdsAtLeast, removeTreeAt } from './beneath.js';
 import { ensurePrivateDir, scratchPath, storeRoot, sudoUserHome } from './base/paths.js';
 import { isWithin } from './base/within.js';
-import { displayText } from './base/bpath.js';
+import { display, displayText, fromUser } from './base/bpath.js';
 
 export { ensurePrivateDir };
 import { SbxError, UnknownSandboxError } from './base/errors.js';
@@ -332,9 +332,14 @@ function readScratchMark(scratch: Dir, id: string, owner: number): ScratchMark |
 function defaultOwner(root: string): number {
   const uid = process.getuid?.() ?? 0;
   if (uid !== 0) return uid;
-  const st = lstatSync(root, { throwIfNoEntry: false });
+  let st;
+  // ENOTDIR: a parent is a file (SBX_HOME=/etc/passwd/x); the store's own checks then say so.
+  try { st = lstatSync(root, { throwIfNoEntry: false }); } catch { return uid; }
   return st && st.isDirectory() ? st.uid : uid;
 }
+
+/** What to do about a store this user cannot use. */
+const STORE_HINT = 'give SBX_HOME a directory of your own, or unset it for the default store';
 
 /**
  * Whether the mount `fd` is on belongs to this process's mount namespace. The fd pins its
@@ -463,7 +468,9 @@ export class Store {
     const st = d.stat();
     if (st.uid !== this.owner) {
       d.close();
-      throw new SbxError(`the store ${this.root} is owned by uid ${st.uid}, not by uid ${this.owner}: refusing to use it`);
+      throw new SbxError(`the store ${display(fromUser(this.root))} is owned by uid ${st.uid}, not by uid ${this.owner}: refusing to use it`, 125,
+        // Under sudo, the invoking user's store: SBX_HOME is not what is wrong there.
+        this.owner === process.geteuid?.() ? STORE_HINT : undefined);
     }
     // Root on a user's store (sudo): the path is the user's to point anywhere, through
     // /proc/<pid>/root too, into a mount namespace of theirs, where they may bind any directory
@@ -476,9 +483,18 @@ export class Store {
     return d;
   }
 
+  /**
+   * Whether a sandbox can be made here (create's checks, made ahead): a run says nothing of
+   * its limits or view before a store it cannot use is refused.
+   */
+  checkUsable(): void {
+    ensurePrivateDir(this.root, STORE_HINT);
+    this.openRoot().close();
+  }
+
   /** Creates an empty sandbox directory with a fresh id. */
   create(name: string | null): { id: string; dir: string } {
-    ensurePrivateDir(this.root);
+    ensurePrivateDir(this.root, STORE_HINT);
     if (name !== null) {
       validateName(name);
       if (this.list().some((m) => m.name === name)) {

@@ -45,8 +45,10 @@ export function shippedPolicyNames(): string[] {
 const isPathRef = (ref: string): boolean => ref.includes('/') || ref.endsWith('.json');
 
 /** The file a reference names, or a PolicyError for an unknown shipped name. */
-export function policyFile(ref: string, relativeTo = process.cwd()): string {
-  if (isPathRef(ref)) return isAbsolute(ref) ? ref : resolve(relativeTo, ref);
+export function policyFile(ref: string, relativeTo?: string): string {
+  // The current directory is read only for a relative file: a shipped name needs none (and
+  // the directory sbx was started in may have been removed since).
+  if (isPathRef(ref)) return isAbsolute(ref) ? ref : relativeTo === undefined ? resolve(ref) : resolve(relativeTo, ref);
   const names = shippedPolicyNames();
   if (!names.includes(ref)) {
     throw new PolicyError([{ file: ref, path: '', message: `no shipped seccomp policy called '${ref}'`, hint: didYouMean(ref, names) ?? `shipped: ${names.join(', ')}; a file path needs a '/' or .json` }]);

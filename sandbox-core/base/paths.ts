@@ -1,6 +1,7 @@
 import { chmodSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SbxError } from './errors.js';
+import { display, displayText, fromUser } from './bpath.js';
 import { builtin } from './builtin.js';
 
 /** os.homedir(), loaded on first use: callers try $HOME first, and node:os costs start-up. */
@@ -12,7 +13,12 @@ function homedir(): string {
 export function storeRoot(env: NodeJS.ProcessEnv = process.env): string {
   // Absolute either way, so that ownDirs hides and guards the store wherever sbx was started;
   // a relative XDG_STATE_HOME is invalid (XDG spec) and ignored.
-  if (env.SBX_HOME) return resolve(env.SBX_HOME);
+  // A relative SBX_HOME would be a different store in every directory sbx is started in
+  // (and none in a removed one): refused, never resolved against the current directory.
+  if (env.SBX_HOME) {
+    if (!env.SBX_HOME.startsWith('/')) throw new SbxError(`SBX_HOME=${displayText(env.SBX_HOME)} is not an absolute path`, 125, 'set SBX_HOME to an absolute path, e.g. SBX_HOME="$PWD/' + displayText(env.SBX_HOME) + '"');
+    return resolve(env.SBX_HOME);
+  }
   const state = (env.XDG_STATE_HOME?.startsWith('/') ? env.XDG_STATE_HOME : '') || join(env.HOME || homedir(), '.local', 'state');
   return join(state, 'sbx');
 }
@@ -64,17 +70,24 @@ export function ownDirs(env: NodeJS.ProcessEnv = process.env, store?: string, ui
   return [...new Set(dirs.filter((d): d is string => !!d && d.startsWith('/')))];
 }
 
-/** Creates (or checks) a directory only this user can enter; refuses a symlink or another owner's directory. */
-export function ensurePrivateDir(path: string): void {
+/**
+ * Creates (or checks) a directory only this user can enter; refuses a symlink or another
+ * owner's directory. `hint`: what to do instead (the store's names SBX_HOME).
+ */
+export function ensurePrivateDir(path: string, hint?: string): void {
+  const shown = display(fromUser(path));
   try {
     mkdirSync(path, { recursive: true, mode: 0o700 });
   } catch (e) {
-    throw new SbxError(`cannot create ${path}: ${(e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    // mkdir's EEXIST names a file in the way; ENOTDIR one of its parents.
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new SbxError(`${shown} is not a directory${code === 'ENOTDIR' ? ' (one of its parents is a file)' : ''}: refusing to use it`, 125, hint);
+    throw new SbxError(`cannot create ${shown}: ${(e as Error).message}`, 125, hint);
   }
   const st = lstatSync(path);
-  if (!st.isDirectory()) throw new SbxError(`${path} is not a directory (a symlink?): refusing to use it`);
+  if (!st.isDirectory()) throw new SbxError(`${shown} is not a directory (a symlink?): refusing to use it`, 125, hint);
   if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-    throw new SbxError(`${path} is owned by uid ${st.uid}, not by you: refusing to use it`);
+    throw new SbxError(`${shown} is owned by uid ${st.uid}, not by you: refusing to use it`, 125, hint);
   }
   if ((st.mode & 0o077) !== 0) chmodSync(path, 0o700);
 }

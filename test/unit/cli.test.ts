@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SBX, sbx as run, type SbxResult, removeStore } from '../helpers/sbx.js';
@@ -136,6 +136,49 @@ test('policy show follows --cap-add: the raw-socket rule exists only with NET_RA
   const raw = sbx('policy', 'show', 'default', '--cap-add', 'NET_RAW');
   assert.match(raw.stdout, /allow if .*AF_PACKET.* \[with NET_RAW\]:/);
   assert.not.match(raw.stdout, /\[without NET_RAW\]/);
+});
+
+test('a missing argument names what is missing', () => {
+  const id = "sandbox id or name \\(see 'sbx ls'\\)";
+  for (const [cmd, what] of [
+    [['diff'], id], [['commit'], id], [['discard'], id], [['export'], id],
+    [['policy', 'check'], 'policy file \\(a JSON file\\)'], [['policy', 'show'], "policy name or file \\(see 'sbx policy ls'\\)"],
+  ] as const) {
+    const r = sbx(...cmd);
+    assert.is(r.code, 125, cmd.join(' '));
+    assert.match(r.stderr, new RegExp(`^sbx: error: missing ${what}\\n(?:.*\\n)?sbx: see 'sbx ${cmd.join(' ')} --help'\\n$`), r.stderr);
+  }
+});
+
+test('a size of 0 suggests a size sbx takes, in the flag and in the config', () => {
+  for (const flag of ['--memory', '--disk']) {
+    const r = sbx('run', flag, '0', '--', 'true');
+    assert.is(r.code, 125);
+    assert.is(r.stderr, `sbx: error: ${flag} 0: the size must be more than 0, with a unit: write e.g. 512M or 2G (K, M, G or T)\nsbx: see 'sbx run --help'\n`);
+  }
+  assert.match(sbx('run', '--memory', '1.5', '--', 'true').stderr, /write e\.g\. 1\.5M or 1\.5G/);
+});
+
+test('SBX_HOME must be an absolute path to a directory', () => {
+  const rel = run(['ls'], { store: 'rel-store', cwd: store });
+  assert.is(rel.code, 125);
+  assert.is(rel.stderr, 'sbx: error: SBX_HOME=rel-store is not an absolute path (set SBX_HOME to an absolute path, e.g. SBX_HOME="$PWD/rel-store")\n');
+  assert.not.ok(existsSync(join(store, 'rel-store')));
+  const runRel = run(['run', '-n', '--', 'true'], { store: 'rel-store', cwd: store });
+  assert.is(runRel.code, 125);
+  assert.match(runRel.stderr, /^sbx: error: SBX_HOME=rel-store is not an absolute path/);
+  assert.not.ok(existsSync(join(store, 'rel-store')));
+  const file = join(store, 'a-file');
+  writeFileSync(file, '');
+  for (const home of [file, join(file, 'below')]) {
+    const r = run(['run', '-n', '--', 'true'], { store: home });
+    assert.is(r.code, 125);
+    assert.match(r.stderr, new RegExp(`^sbx: error: ${home} is not a directory.*: refusing to use it \\(give SBX_HOME a directory of your own, or unset it for the default store\\)\\n$`), r.stderr);
+    const ls = run(['ls'], { store: home });
+    assert.is(ls.code, 125);
+    assert.is(ls.stderr.split('\n').length, 2, ls.stderr);
+    assert.not.match(ls.stderr, /internal error/);
+  }
 });
 
 test.run();

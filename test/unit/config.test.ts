@@ -31,6 +31,7 @@ test('each mistake is one line naming the file and the key', () => {
     [{ hide: ['relative'] }, /hide: expected a list of absolute paths/],
     [{ hide: ['/'] }, /hide: expected a list of absolute paths \(not \/\)/],
     [{ limits: { memory: '10' } }, /limits\.memory: '10' has no unit \(e\.g\. 10M\)/],
+    [{ limits: { disk: 0 } }, /limits\.disk: '0' is not more than 0 \(e\.g\. 512M\)/],
     [{ limits: { pids: -1 } }, /limits\.pids: '-1' is not a whole number/],
     [{ limits: { timeout: 'soon' } }, /limits\.timeout: 'soon' is not a duration/],
     [{ limits: { swap: '1G' } }, /limits\.swap: unknown key/],

@@ -6,7 +6,6 @@ import { makePlan } from '../../sandbox-core/commit/plan.js';
 import { ownDirs } from '../../sandbox-core/base/paths.js';
 import type { Change } from '../../sandbox-core/changes/types.js';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { testUnless } from '../helpers/skip.js';
 
 const change = (path: string, c: Change['change'], type: Change['type'] = 'file'): Change => ({ path, change: c, type, size: 1 });
@@ -46,9 +45,10 @@ test('a sibling whose name only starts like an own dir is not one', () => {
 test('ownDirs: the store, the cache, the config dir from the environment and the scratch dir of the uid; under sudo the invoking user\'s too', () => {
   assert.equal(ownDirs({ HOME: '/home/u' }, undefined, 1000), ['/home/u/.local/state/sbx', '/home/u/.cache/sbx', '/home/u/.config/sbx', '/dev/shm/sbx-1000']);
   assert.equal(ownDirs({ HOME: '/home/u', SBX_HOME: '/data/sbx', XDG_CACHE_HOME: '/c', XDG_CONFIG_HOME: '/cfg' }, undefined, 1000), ['/data/sbx', '/c/sbx', '/cfg/sbx', '/dev/shm/sbx-1000']);
-  // Relative XDG dirs are invalid and ignored; a relative SBX_HOME is taken from where sbx runs.
+  // Relative XDG dirs are invalid and ignored; a relative SBX_HOME is refused (it would be
+  // another store in every directory sbx starts in).
   assert.equal(ownDirs({ HOME: '/home/u', XDG_STATE_HOME: 'st', XDG_CACHE_HOME: 'c', XDG_CONFIG_HOME: 'cfg' }, undefined, 1000), ['/home/u/.local/state/sbx', '/home/u/.cache/sbx', '/home/u/.config/sbx', '/dev/shm/sbx-1000']);
-  assert.equal(ownDirs({ HOME: '/home/u', SBX_HOME: 'rel/store' })[0], join(process.cwd(), 'rel/store'));
+  assert.throws(() => ownDirs({ HOME: '/home/u', SBX_HOME: 'rel/store' }), /^SBX_HOME=rel\/store is not an absolute path$/);
   // By default the scratch dir of the uid sbx runs as (its throwaway runs' layers, in memory).
   assert.ok(ownDirs({ HOME: '/home/u' }).includes(`/dev/shm/sbx-${process.getuid!()}`));
 });
