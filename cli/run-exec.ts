@@ -188,7 +188,9 @@ export async function executeRun(o: RunOptions): Promise<number> {
     for (const l of result.endReasons) say(l);
     if (result.error) throw result.error;
     if (result.failure) say(result.failure);
-    if (result.signal !== null) info(`the command was killed by signal ${result.signal}`);
+    // A limit that killed it (`killed: memory limit 32M reached`) was said above, and says more
+    // than the SIGKILL it sent.
+    if (result.signal !== null) { if (!result.endReasons.some((r) => r.startsWith('killed:'))) info(`the command was killed by signal ${result.signal}`); }
     // As a death by signal is: a review without a prompt lists the changes with nothing else
     // to say that they may be partial. A failure to execute and a limit said their own line.
     else if (result.exitStatus !== 0 && !result.failure && !result.endReasons.length) info(`the command failed with exit status ${result.exitStatus}`);
