@@ -13,7 +13,7 @@ import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { rawArgs } from '../sandbox-core/rawbytes.js';
 import { colors, info, rendered, say, setQuiet, warn } from './output.js';
-import { changesHeading, DISCARDED, NO_CHANGES } from './review-words.js';
+import { changesHeading, discarded, noChanges } from './review-words.js';
 import { changedNothing } from '../sandbox-core/changes/empty-scan.js';
 import { cleanEnv } from '../sandbox-core/clean-env.js';
 import { display, displayText } from '../sandbox-core/base/bpath.js';
@@ -152,6 +152,9 @@ export async function executeRun(o: RunOptions): Promise<number> {
   }
   const dl = cfg.limits ?? {};
   const limits = parseLimitFlags({ memory: o.memory ?? dl.memory, pids: o.pids ?? dl.pids, cpus: o.cpus ?? dl.cpus, ioWeight: o.ioWeight, timeout: o.timeout ?? dl.timeout, device: o.device });
+  // What the command could write on the host itself, past the overlays: the end of the run
+  // names these rather than say the host was not touched.
+  const direct = [...bind.filter((b) => !b.readOnly).map((b) => `--bind ${display(b.host)}`), ...limits.devices.filter((d) => d.access.includes('w')).map((d) => `--device ${display(d.path)}`)];
   const result = await runCommand(store, {
     command: argv,
     rawCommand: lowerView ? argv : rawArgs(argv),
@@ -217,9 +220,9 @@ export async function executeRun(o: RunOptions): Promise<number> {
     // `run -n -- true`. The review still takes what it does more with an empty list: a report,
     // --only/--exclude that match nothing (it warns), a named sandbox (it is saved).
     if (result.reviewAnswer && changedNothing(result.reviewAnswer, result.meta.layers.length) && !o.report && !o.only.length && !o.exclude.length && (o.discard || !result.meta.name)) {
-      if (!o.quiet) rendered(changesHeading(colors.bold, NO_CHANGES));
+      if (!o.quiet) rendered(changesHeading(colors.bold, noChanges(direct)));
       store.remove(result.meta);
-      if (o.discard && !o.quiet) info(DISCARDED);
+      if (o.discard && !o.quiet) info(discarded(direct));
       return result.exitStatus;
     }
     // Loaded only now: the change list and diff machinery cost nothing before the command starts.
@@ -237,11 +240,13 @@ export async function executeRun(o: RunOptions): Promise<number> {
       endReasons: result.endReasons,
       net: result.net,
       answer: result.reviewAnswer,
+      direct,
     });
     // An interrupted review wins over the command's own status: what comes next in a script
     // must stop, and the sandbox it saved waits for an answer.
     if (reviewStatus === EXIT_INTERRUPTED) return reviewStatus;
-    // --keep whose commit refused something (conflicts, denied paths) must not look like success.
+    // --keep whose commit refused something (conflicts, denied paths) must not look like success;
+    // a --keep that committed nothing because the command failed exits with the command's status.
     return result.exitStatus === 0 && reviewStatus !== 0 ? reviewStatus : result.exitStatus;
   } finally {
     result.release();
