@@ -1,7 +1,6 @@
 // What sbx tells an ordinary user to run as root for one of their sandboxes: root reads and
 // writes what the sandbox gave to other users inside, which the user cannot.
-import type { Store } from '../sandbox-core/store.js';
-import { storeRoot } from '../sandbox-core/base/paths.js';
+import { sudoSbx, type Store } from '../sandbox-core/store.js';
 import { display } from '../sandbox-core/base/bpath.js';
 import { info } from './output.js';
 
@@ -10,8 +9,7 @@ import { info } from './output.js';
  * store (store.ts sudoUserStore), so any other store is named.
  */
 export function asRoot(store: Store, verb: string, ref: string): string {
-  const defaultStore = !!process.env.HOME && store.root === storeRoot({ HOME: process.env.HOME });
-  return `${defaultStore ? 'sudo' : `sudo SBX_HOME=${display(store.root)}`} sbx ${verb} ${display(ref)}`;
+  return `${sudoSbx(store)} ${verb} ${display(ref)}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 // A commit and its report, for `sbx commit` (commit.ts) and the review after a run (review.ts):
 // apart from the clipanion command, so a run part that reaches the review does not carry
 // clipanion (measured: ~50 KB of run.js, cli/entry-run.ts).
-import type { Store } from '../sandbox-core/store.js';
+import { sbxFor, type Store } from '../sandbox-core/store.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 import { commitSandbox, type CommitOptions, type CommitReport } from '../sandbox-core/commit/index.js';
 import { display, displayText } from '../sandbox-core/base/bpath.js';
@@ -109,7 +109,7 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
     const why = process.geteuid?.() === 0 ? 'left out (named above)' : 'not readable by you';
     const unread = r.scanErrors.length ? `, ${r.scanErrors.length.toLocaleString('en-US')} part${r.scanErrors.length === 1 ? '' : 's'} ${why}` : '';
     info(`${steps}${left}${unread}; sandbox ${ref} kept`);
-    info(`'sbx diff ${ref}' shows what is left, 'sbx discard ${ref}' drops it`);
+    info(`'${sbxFor(store)} diff ${ref}' shows what is left, '${sbxFor(store)} discard ${ref}' drops it`);
     // Root reads what the sandbox gave to other users (0700 dirs of apt's _apt); we cannot.
     if (r.scanErrors.length && process.geteuid?.() !== 0) info(`to read and commit the rest as root: ${asRoot(store, 'commit', ref)}`);
   } else info(steps);

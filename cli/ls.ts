@@ -1,6 +1,6 @@
 // sbx ls: saved sandboxes with name, command, age, size, change count and state.
 import { Command, Option } from 'clipanion';
-import { listedStores, type ListedStore, type Store } from '../sandbox-core/store.js';
+import { listedStores, sbxFor, type ListedStore, type Store } from '../sandbox-core/store.js';
 import { scanSandboxes } from '../sandbox-core/changes/scan.js';
 import { display, displayText } from '../sandbox-core/base/bpath.js';
 import { humanBytes } from './progress.js';
@@ -40,7 +40,7 @@ export class LsCommand extends Command {
       const where = storeLabel({ store, whose });
       if (whose !== null && rows.length) out.write(`sandboxes${where}:\n`);
       if (!rows.length) { out.write(`no saved sandboxes${where}\n`); continue; }
-      writeTable(out, rows);
+      writeTable(out, rows, sbxFor(store));
     }
     return refusedStatus(refused);
   }
@@ -108,11 +108,12 @@ async function rowsOf(store: Store): Promise<Row[]> {
   return rows;
 }
 
-function writeTable(out: NodeJS.WritableStream, rows: Row[]): void {
+/** `sbx`: how the user runs sbx on these rows' store (sbxFor), for a broken row's hint. */
+function writeTable(out: NodeJS.WritableStream, rows: Row[], sbx: string): void {
   const col = stdoutColors;
   const table = [['ID', 'NAME', 'STATE', 'AGE', 'SIZE', 'CHANGES', 'COMMAND']].concat(rows.map((r) => [
     displayText(r.id), r.name === undefined || r.name === null ? '-' : displayText(r.name), displayText(String(r.state)), r.created ? age(Date.parse(r.created)) : '-', humanBytes(r.size), r.changes === null ? '?' : String(r.changes),
-    r.problem ? displayText(`(${r.problem}; sbx discard ${r.id} removes it)`) : displayText(r.command.join(' ')),
+    r.problem ? displayText(`(${r.problem}; ${sbx} discard ${r.id} removes it)`) : displayText(r.command.join(' ')),
   ]));
   const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   // The command gets what is left of the terminal's width (80 columns when not a terminal).

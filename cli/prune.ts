@@ -3,7 +3,7 @@
 // so on a terminal sbx asks first (-f skips the question), as `docker container prune` does.
 import { Command, Option, UsageError } from 'clipanion';
 import { createInterface } from 'node:readline/promises';
-import { listedStores, scratchPath, type Store, type StoreEntry } from '../sandbox-core/store.js';
+import { listedStores, sbxFor, scratchPath, type Store, type StoreEntry } from '../sandbox-core/store.js';
 import { Dir } from '../sandbox-core/beneath.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import { parseDuration } from '../sandbox-core/units.js';
@@ -68,7 +68,7 @@ export class PruneCommand extends Command {
         const state = e.meta?.state;
         const ref = displayText(e.meta?.name ?? e.id);
         if (state === 'running') { say(`  skipped ${ref}: its command is still running`); continue; }
-        if (state === 'committing') { say(`  skipped ${ref}: an interrupted commit ('sbx commit ${e.id}' finishes it)`); continue; }
+        if (state === 'committing') { say(`  skipped ${ref}: an interrupted commit ('${sbxFor(store)} commit ${e.id}' finishes it)`); continue; }
         // A commit still scanning and planning holds its lock before it marks the sandbox; a
         // run's review waiting for its answer holds it with the sandbox marked saved.
         const holder = liveHolder(store, e.id);

@@ -1,22 +1,23 @@
 // What happens after `sbx run`: show what changed, then keep (commit), discard, review,
-// pick, or save for later. Nothing is committed without an explicit answer (or -y).
+// pick, or save for later. Nothing is committed without an explicit answer (or -y, for a
+// command that succeeded).
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { manyOf, sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
-import type { Store, TreeRemover } from '../sandbox-core/store.js';
+import { sbxFor, type Store, type TreeRemover } from '../sandbox-core/store.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import type { ScanResult } from '../sandbox-core/changes/scan.js';
 import type { NetDecision } from '../sandbox-core/net/proxy.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { EXIT_INTERRUPTED } from '../sandbox-core/base/exit-status.js';
-import { colors, info, line, rendered, warn } from './output.js';
+import { colors, info, line, rendered, say, warn } from './output.js';
 import { rootOnlyHint } from './as-root.js';
 import { changesJson, countLine, renderDiffs, renderSummary, summaryPlan, type SummaryItem } from './render-changes.js';
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
 import { globMatcher } from '../sandbox-core/changes/glob.js';
 import type { commitWithReport as CommitWithReport } from './commit-report.js';
 import { countText, progressLine } from './progress.js';
-import { changesHeading, DISCARDED } from './review-words.js';
+import { changesHeading, discarded, noChanges } from './review-words.js';
 import { queuedAsk, type Ask } from './answers.js';
 import { builtin } from '../sandbox-core/base/builtin.js';
 import { dropPendingInput } from '../sandbox-core/terminal-input.js';
@@ -48,6 +49,21 @@ export interface ReviewOptions {
   endReasons?: string[];
   /** The run's helper's scan of the layers (CommandResult.reviewAnswer): decoded instead of a scan now. */
   answer?: Buffer | null;
+  /** The flags that gave the command a writable host path (`--bind /srv/out`): what it wrote there is on the host, whatever the answer. */
+  direct?: string[];
+}
+
+/**
+ * Why -y commits nothing: how the command ended when it did not succeed, else null. What a
+ * failed or killed command wrote may be half of what it meant to (half a config file, an
+ * install cut short), and -y answered before anyone could see that.
+ */
+export function keepRefusal(status: number, reasons: string[] = []): string | null {
+  if (status === 0) return null;
+  const limits = reasons.filter((r) => r.startsWith('killed: ')).map((r) => r.slice('killed: '.length));
+  if (limits.length) return `the command was killed (${limits.join('; ')})`;
+  if (status > 128 && status < 128 + 65) return `the command was killed by signal ${status - 128}`;
+  return `the command failed with exit status ${status}`;
 }
 
 /** How the command ended, said right before the question; null when it exited 0. */
@@ -231,12 +247,19 @@ function scan(meta: SandboxMeta, opts: ReviewOptions): ScanResult {
   return r;
 }
 
-function save(store: Store, meta: SandboxMeta): void {
+/**
+ * Saves the sandbox and says how to reach it. With -q one line still names it: a saved sandbox
+ * nobody knows the id of is only disk space. `refused`: why -y committed nothing (keepRefusal).
+ */
+function save(store: Store, meta: SandboxMeta, quiet: boolean, refused: string | null = null): void {
   store.markSaved(meta);
   const ref = meta.name ?? meta.id;
-  // Two short lines: each fits 80 columns with an 8-character id.
-  info(`sandbox ${ref} saved: 'sbx diff ${ref}' to review it`);
-  info(`${meta.image || meta.rootfs ? `'sbx export ${ref}' ships its changes` : `'sbx commit ${ref}' keeps it`}, 'sbx discard ${ref}' drops it`);
+  const sbx = sbxFor(store);
+  // Two short lines: each fits 80 columns with an 8-character id (as root, not under sudo).
+  if (refused) say(`not committed: ${refused}; sandbox ${ref} saved`);
+  else (quiet ? say : info)(`sandbox ${ref} saved: '${sbx} diff ${ref}' to review it`);
+  if (quiet && !refused) return;
+  (refused ? say : info)(`${meta.image || meta.rootfs ? `'${sbx} export ${ref}' ships its changes` : `'${sbx} commit ${ref}' keeps it`}, '${sbx} discard ${ref}' drops it`);
 }
 
 /** A discarded run of many changes is removed by a detached remover (Store.remove). */
@@ -258,20 +281,28 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
       throw new SbxError(`cannot write the report ${opts.report}: ${(e as Error).message}`);
     }
   }
+  const direct = opts.direct ?? [];
+  const heading = (changes: Change[]) => changesHeading(colors.bold, changes.length ? countLine(changes) : noChanges(direct));
   const summary = () => {
     if (!wantSummary || !s) return;
-    rendered(changesHeading(colors.bold, countLine(s.changes)) + renderSummary(s.changes, colors, SUMMARY_LIMIT));
+    rendered(heading(s.changes) + renderSummary(s.changes, colors, SUMMARY_LIMIT));
   };
   if (opts.discard) {
     summary();
     store.remove(meta, bigRemover(s));
-    if (wantSummary) info(DISCARDED);
+    if (wantSummary) info(discarded(direct));
     return 0;
   }
   const changes = s!.changes;
   if (!changes.length && !s!.errors.length) {
     summary();
-    if (meta.name) save(store, meta); else store.remove(meta);
+    if (meta.name) save(store, meta, opts.quiet); else store.remove(meta);
+    return 0;
+  }
+  const refused = opts.keep ? keepRefusal(opts.exitStatus, opts.endReasons) : null;
+  if (refused) {
+    summary();
+    save(store, meta, opts.quiet, refused);
     return 0;
   }
   if (opts.keep) {
@@ -281,10 +312,10 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
   const tty = opts.interactive ? { input: process.stdin, fd: -1, terminal: !!process.stdin.isTTY, close: () => {} } : process.stderr.isTTY ? promptInput() : null;
   if (!tty) {
     summary();
-    save(store, meta);
+    save(store, meta, opts.quiet);
     return 0;
   }
-  rendered(changesHeading(colors.bold, countLine(changes)) + renderSummary(changes, colors, SUMMARY_LIMIT));
+  rendered(heading(changes) + renderSummary(changes, colors, SUMMARY_LIMIT));
   // Only keys typed once the question is up answer it: what waits on the terminal now was
   // typed ahead, or is a terminal's reply to what the command wrote last. Dropped before the
   // line reader starts reading (it would take it at once), after the summary (printed
@@ -315,7 +346,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
     for (;;) {
       if (ended) line(ended, colors.yellow);
       const a = (await ask(`${colors.bold('Keep these changes?')} [k]eep, [d]iscard, [r]eview, [p]ick, [s]ave, [?]: `))?.trim().toLowerCase();
-      if (a === null || a === undefined || a === 's' || a === 'save') { save(store, meta); return interrupted ? EXIT_INTERRUPTED : 0; }
+      if (a === null || a === undefined || a === 's' || a === 'save') { save(store, meta, opts.quiet); return interrupted ? EXIT_INTERRUPTED : 0; }
       if ((a === 'k' || a === 'keep' || a === 'p' || a === 'pick') && (meta.image || meta.rootfs)) {
         line(`  there is no host to keep them on (the root is ${meta.image ? 'an image' : 'a --rootfs tree'}): save, then 'sbx export'`);
         continue;
@@ -336,7 +367,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
         tty.close();
         return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, lockHeld: true, reviewed: s!, ...(pick ? { pick, leftOutAs } : {}) }, process.stdout);
       }
-      if (a === 'd' || a === 'discard') { store.remove(meta, bigRemover(s)); info(DISCARDED); return 0; }
+      if (a === 'd' || a === 'discard') { store.remove(meta, bigRemover(s)); info(discarded(direct)); return 0; }
       if (a === 'r' || a === 'review') {
         const out = process.stdout.isTTY ? process.stdout : process.stderr;
         const { page } = await import('./pager.js');

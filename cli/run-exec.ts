@@ -16,7 +16,7 @@ import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { rawArgs } from '../sandbox-core/rawbytes.js';
 import { refuseLossyArgs } from './arg-bytes.js';
 import { colors, info, rendered, say, setQuiet, warn } from './output.js';
-import { changesHeading, DISCARDED, NO_CHANGES } from './review-words.js';
+import { changesHeading, discarded, noChanges } from './review-words.js';
 import { changedNothing } from '../sandbox-core/changes/empty-scan.js';
 import { cleanEnv } from '../sandbox-core/clean-env.js';
 import { display, displayText, fromUser } from '../sandbox-core/base/bpath.js';
@@ -191,6 +191,9 @@ export async function executeRun(o: RunOptions): Promise<number> {
     const why = ownHide.includes(hiddenBy) ? `--hide ${by}` : secretHide.includes(hiddenBy) ? `hiding secrets hides ${by}` : `the config's hide lists ${by}`;
     throw new SbxError(`the working directory ${display(fromUser(cwd))} would be hidden inside (${why})`, 125, 'cd somewhere else first');
   }
+  // What the command could write on the host itself, past the overlays: the end of the run
+  // names these rather than say the host was not touched.
+  const direct = [...bind.filter((b) => !b.readOnly).map((b) => `--bind ${display(b.host)}`), ...limits.devices.filter((d) => d.access.includes('w')).map((d) => `--device ${display(d.path)}`)];
   const result = await runCommand(store, {
     command: argv,
     rawCommand: lowerView ? argv : rawArgs(argv),
@@ -227,7 +230,9 @@ export async function executeRun(o: RunOptions): Promise<number> {
     for (const l of result.endReasons) say(l);
     if (result.error) throw result.error;
     if (result.failure) say(result.failure);
-    if (result.signal !== null) info(`the command was killed by signal ${result.signal}`);
+    // A limit that killed it (`killed: memory limit 32M reached`) was said above, and says more
+    // than the SIGKILL it sent.
+    if (result.signal !== null) { if (!result.endReasons.some((r) => r.startsWith('killed:'))) info(`the command was killed by signal ${result.signal}`); }
     // As a death by signal is: a review without a prompt lists the changes with nothing else
     // to say that they may be partial. A failure to execute and a limit said their own line.
     else if (result.exitStatus !== 0 && !result.failure && !result.endReasons.length) info(`the command failed with exit status ${result.exitStatus}`);
@@ -254,9 +259,9 @@ export async function executeRun(o: RunOptions): Promise<number> {
     // `run -n -- true`. The review still takes what it does more with an empty list: a report,
     // --only/--exclude that match nothing (it warns), a named sandbox (it is saved).
     if (result.reviewAnswer && changedNothing(result.reviewAnswer, result.meta.layers.length) && !o.report && !o.only.length && !o.exclude.length && (o.discard || !result.meta.name)) {
-      if (!o.quiet) rendered(changesHeading(colors.bold, NO_CHANGES));
+      if (!o.quiet) rendered(changesHeading(colors.bold, noChanges(direct)));
       store.remove(result.meta);
-      if (o.discard && !o.quiet) info(DISCARDED);
+      if (o.discard && !o.quiet) info(discarded(direct));
       return result.exitStatus;
     }
     // Loaded only now: the change list and diff machinery cost nothing before the command starts.
@@ -274,11 +279,13 @@ export async function executeRun(o: RunOptions): Promise<number> {
       endReasons: result.endReasons,
       net: result.net,
       answer: result.reviewAnswer,
+      direct,
     });
     // An interrupted review wins over the command's own status: what comes next in a script
     // must stop, and the sandbox it saved waits for an answer.
     if (reviewStatus === EXIT_INTERRUPTED) return reviewStatus;
-    // --keep whose commit refused something (conflicts, denied paths) must not look like success.
+    // --keep whose commit refused something (conflicts, denied paths) must not look like success;
+    // a --keep that committed nothing because the command failed exits with the command's status.
     return result.exitStatus === 0 && reviewStatus !== 0 ? reviewStatus : result.exitStatus;
   } finally {
     result.release();

@@ -13,7 +13,7 @@ export class RunCommand extends Command {
 
       The command's arguments are executed directly, never joined into a shell string: use \`sbx run -- sh -c '...'\` for shell syntax. stdout is the command's alone; sbx speaks on stderr.
 
-      Exit status: the command's own; 125 if sbx failed, 126 if the command cannot be executed, 127 if it was not found, 128+N if it was killed by signal N (137: the --memory limit); 124 if --timeout expired; 130 if Ctrl-C interrupted the question after it (the sandbox is saved). Limits and devices: docs/limits.md.
+      Exit status: the command's own; 125 if sbx failed, 126 if the command cannot be executed, 127 if it was not found, 128+N if it was killed by signal N (137: the --memory limit); 124 if --timeout expired; 130 if Ctrl-C interrupted the question after it (the sandbox is saved). With -y a command that did not exit 0 commits nothing: its sandbox is saved, and the status is the command's. Limits and devices: docs/limits.md.
     `,
     examples: [
       ['Run an install script, then review and decide', 'sbx run ./install.sh'],
@@ -27,7 +27,7 @@ export class RunCommand extends Command {
   });
 
   discard = Option.Boolean('-n,--discard', false, { description: 'Discard the sandbox after the command (nothing is kept)' });
-  keep = Option.Boolean('-y,--keep', false, { description: 'Commit every change to the host without asking' });
+  keep = Option.Boolean('-y,--keep', false, { description: 'Commit every change to the host without asking, when the command exits 0 (else the sandbox is saved)' });
   name = Option.String('--name', { description: 'Name the sandbox (unique)' });
   inRef = Option.String('--in', { description: 'Run inside an existing saved sandbox, seeing its changes' });
   net = Option.Boolean('--net', false, { description: "Share the host's network (default: none, only loopback)" });
@@ -43,7 +43,7 @@ export class RunCommand extends Command {
   only = Option.Array('--only', [], { description: 'Review and keep only paths matching GLOB' });
   exclude = Option.Array('--exclude', [], { description: 'Leave paths matching GLOB out of the review and the commit' });
   report = Option.String('--report', { description: 'Write the change list, exit status and duration as JSON to FILE' });
-  quiet = Option.Boolean('-q,--quiet', false, { description: "Silence sbx's own lines except errors" });
+  quiet = Option.Boolean('-q,--quiet', false, { description: "Silence sbx's own lines except errors and the one naming a saved sandbox" });
   memory = Option.String('--memory', { description: 'Memory limit, e.g. 512M or 2G (swap included); the command is OOM-killed beyond it' });
   pids = Option.String('--pids', { description: 'Most processes and threads at once (default 4096)' });
   cpus = Option.String('--cpus', { description: 'CPU time as a number of CPUs, e.g. 0.5' });

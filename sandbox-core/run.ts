@@ -9,7 +9,7 @@ import { firstTime } from './said-once.js';
 import { formatSize } from './units.js';
 import { armTimeout, explainEnd, prepareLimits, releaseLimits, TIMEOUT_EXIT, type LimitsRequest } from './limits.js';
 import { describeFailure, runSandbox, type RunRequest } from './sandbox.js';
-import type { Store } from './store.js';
+import { sbxFor, type Store } from './store.js';
 import type { NetDecision } from './net/proxy.js';
 import type { SandboxMeta } from './types.js';
 
@@ -99,7 +99,7 @@ export async function runCommand(store: Store, req: CommandRequest): Promise<Com
       // The layers are as they were before this run (runSandbox saved the sandbox so); a
       // throwaway run had nothing before it.
       if (req.throwaway) store.remove(result.meta);
-      const hint = req.throwaway ? undefined : `'sbx diff ${result.meta.name ?? result.meta.id}' shows that state`;
+      const hint = req.throwaway ? undefined : `'${sbxFor(store)} diff ${result.meta.name ?? result.meta.id}' shows that state`;
       return { ...ended, exitStatus: 125, error: new SbxError(result.diskLost, 125, hint), failure: null, signal: null };
     }
     const exitStatus = timedOut ? TIMEOUT_EXIT : result.exitStatus;

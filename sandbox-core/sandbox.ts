@@ -36,7 +36,7 @@ import { stdioToRelay } from './stdio.js';
 import { coreDumpOps } from './core-dumps.js';
 import type { NetDecision } from './net/proxy.js';
 import { rawCwd, rawEnv } from './rawbytes.js';
-import { removeTree, safeScratch, scratchPath, TMPFS_MAGIC, type Store } from './store.js';
+import { removeTree, safeScratch, sbxFor, scratchPath, TMPFS_MAGIC, type Store } from './store.js';
 import { firstTime } from './said-once.js';
 import { isoTime } from './units.js';
 import type { LimitOps } from './limits.js';
@@ -302,7 +302,7 @@ function layerEntries(dir: string, host: string, ownerOf: RootOwner, root: boole
  * hidden. Returns the plan with the kept places, and the others, to drop once nothing else
  * refuses the run (dropLayers).
  */
-async function settleOldLayers(meta: SandboxMeta, units: EngineUnit[], ref: string, placeable: (p: string) => boolean, fuse: boolean, seen: HostStats): Promise<{ units: EngineUnit[]; drop: Layer[] }> {
+async function settleOldLayers(meta: SandboxMeta, units: EngineUnit[], ref: string, sbx: string, placeable: (p: string) => boolean, fuse: boolean, seen: HostStats): Promise<{ units: EngineUnit[]; drop: Layer[] }> {
   const unplanned = unplannedLayers(meta.layers, units);
   if (!unplanned.length) return { units, drop: [] };
   const { scanSandbox } = await import('./changes/scan.js');
@@ -320,7 +320,7 @@ async function settleOldLayers(meta: SandboxMeta, units: EngineUnit[], ref: stri
   }
   const { units: placed, unplaced: [out] } = withOldPlaces(units, [...held.keys()], placeable, fuse);
   if (out) {
-    throw new SbxError(`sandbox ${ref}: ${held.get(out)!} would be hidden in this run: ${display(out.target)} had a layer of its own when the sandbox was made (a mount was there, or below it), and the host has no mount there now; nothing ran`, 125, `make ${display(out.target)} a directory again (or mount it) to run in it, or review it with 'sbx diff ${ref}' and commit or export it first`);
+    throw new SbxError(`sandbox ${ref}: ${held.get(out)!} would be hidden in this run: ${display(out.target)} had a layer of its own when the sandbox was made (a mount was there, or below it), and the host has no mount there now; nothing ran`, 125, `make ${display(out.target)} a directory again (or mount it) to run in it, or review it with '${sbx} diff ${ref}' and commit or export it first`);
   }
   return { units: placed.length === units.length ? units : settleUnits(placed, seen), drop: unplanned.filter((l) => !held.has(l)) };
 }
@@ -946,8 +946,8 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     }
     if (meta.state === 'running') throw new SbxError(`sandbox ${meta.id} is in use by another sbx`, 125, 'wait for it to finish');
     // Its layers may be half-written: running more in them would build on that.
-    if (meta.interrupted) throw new SbxError(`sandbox ${meta.name ?? meta.id} was running a command when the machine stopped, so its layers may miss writes made before that`, 125, `review it with 'sbx diff ${meta.name ?? meta.id}', then commit or discard it`);
-    if (meta.state === 'committing' || meta.state === 'committed') throw new SbxError(`sandbox ${meta.id} is being committed`, 125, `finish it with 'sbx commit ${meta.id}'`);
+    if (meta.interrupted) throw new SbxError(`sandbox ${meta.name ?? meta.id} was running a command when the machine stopped, so its layers may miss writes made before that`, 125, `review it with '${sbxFor(store)} diff ${meta.name ?? meta.id}', then commit or discard it`);
+    if (meta.state === 'committing' || meta.state === 'committed') throw new SbxError(`sandbox ${meta.id} is being committed`, 125, `finish it with '${sbxFor(store)} commit ${meta.id}'`);
     // Its fuse-overlayfs layers (a run as root inside made them) cannot be a --user run's:
     // mounted as kernel overlays, each copy fuse-overlayfs made of a host dir is owned by an id
     // --user does not map, and overlayfs refused every lookup through it (`/usr/bin`: EACCES,
@@ -1035,7 +1035,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   if (req.inSandbox && !lower) {
     const placeable = (p: string): boolean => !!lstatSync(p, { throwIfNoEntry: false })?.isDirectory() && (uid === 0 || readableDir(p));
     try {
-      ({ units, drop } = await settleOldLayers(meta, units, ref, placeable, !!fuseBinary, seen));
+      ({ units, drop } = await settleOldLayers(meta, units, ref, sbxFor(store), placeable, !!fuseBinary, seen));
     } catch (e) {
       layers.close();
       throw e;
@@ -1046,7 +1046,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   const covered = req.inSandbox && !lower ? coveredChange(layers, meta.layers, units) : null;
   if (covered) {
     layers.close();
-    throw new SbxError(`sandbox ${ref}: what it changed in ${display(covered.layer)} at ${display(covered.path)} would be hidden in this run: a mount made in ${display(covered.layer)} since the sandbox was made gives ${display(covered.path)} a layer of its own; nothing ran`, 125, `unmount what was mounted there to run in it, or review it with 'sbx diff ${ref}' and commit or export it first`);
+    throw new SbxError(`sandbox ${ref}: what it changed in ${display(covered.layer)} at ${display(covered.path)} would be hidden in this run: a mount made in ${display(covered.layer)} since the sandbox was made gives ${display(covered.path)} a layer of its own; nothing ran`, 125, `unmount what was mounted there to run in it, or review it with '${sbxFor(store)} diff ${ref}' and commit or export it first`);
   }
   if (drop.length) {
     try { dropLayers(meta, drop, layers); } catch (e) { layers.close(); throw e; }

@@ -52,6 +52,26 @@ function sudoUserStore(env: NodeJS.ProcessEnv = process.env): { store: Store; us
   return sudo ? { store: new Store(storeRoot({ HOME: sudo.home }), sudo.uid), user: env.SUDO_USER! } : null;
 }
 
+/**
+ * `sbx` as root for the user who types it, on `store`: `sudo sbx`, which finds root's default
+ * store, or the invoking user's there (sudoUserStore); else SBX_HOME names it.
+ */
+export function sudoSbx(store: Store, env: NodeJS.ProcessEnv = process.env): string {
+  const defaultStore = !!env.HOME && store.root === storeRoot({ HOME: env.HOME });
+  return `${defaultStore ? 'sudo' : `sudo SBX_HOME=${display(store.root)}`} sbx`;
+}
+
+/**
+ * How the user at the keyboard runs sbx on `store`'s sandboxes, for a hint that names a
+ * command: `sbx`; under sudo, for a store that is not the invoking user's (root's own, where
+ * `sudo sbx run` saves), sudoSbx: their plain `sbx diff ID` looks in their own store and
+ * answers "no sandbox called".
+ */
+export function sbxFor(store: Store, env: NodeJS.ProcessEnv = process.env): string {
+  const sudo = sudoUserHome(env);
+  return !sudo || store.owner === sudo.uid ? 'sbx' : sudoSbx(store, env);
+}
+
 /** Looks in our store, then under sudo in the invoking user's: what `find` found, and where. */
 function inOwnOrSudoStore<T>(find: (store: Store) => T): { store: Store; found: T } {
   const own = new Store();
@@ -434,7 +454,7 @@ export class Store {
     try {
       let d: Dir;
       try { d = Dir.openBeneath(root, name); } catch (e) {
-        throw new SbxError(`${this.dirOf(id)} cannot be opened (${(e as NodeJS.ErrnoException).code ?? 'a symlink or not a directory'})`, 125, `'sbx discard ${id}' removes it`);
+        throw new SbxError(`${this.dirOf(id)} cannot be opened (${(e as NodeJS.ErrnoException).code ?? 'a symlink or not a directory'})`, 125, `'${sbxFor(this)} discard ${id}' removes it`);
       }
       const st = d.stat();
       if (st.uid !== this.owner) { d.close(); throw new SbxError(`${this.dirOf(id)} is owned by uid ${st.uid}, not ${this.owner}: refusing to use it`, 125); }
@@ -498,7 +518,7 @@ export class Store {
     if (name !== null) {
       validateName(name);
       if (this.list().some((m) => m.name === name)) {
-        throw new SbxError(`a sandbox named '${name}' already exists`, 125, `pick another --name, or 'sbx discard ${name}'`);
+        throw new SbxError(`a sandbox named '${name}' already exists`, 125, `pick another --name, or '${sbxFor(this)} discard ${name}'`);
       }
     }
     const root = this.openRoot();
@@ -708,7 +728,7 @@ export class Store {
   /** Resolves an id, a unique id prefix, or a name; a broken entry is refused with why. */
   resolve(ref: string): SandboxMeta {
     const e = this.resolveEntry(ref);
-    if (!e.meta) throw new SbxError(`sandbox ${e.id} in ${this.root} is broken: ${e.problem}`, 125, `'sbx discard ${e.id}' removes it`);
+    if (!e.meta) throw new SbxError(`sandbox ${e.id} in ${this.root} is broken: ${e.problem}`, 125, `'${sbxFor(this)} discard ${e.id}' removes it`);
     return e.meta;
   }
 

@@ -45,8 +45,11 @@ test('without a question a failed command is said too, as a death by signal is: 
   const kept = plain('run', '-y', '--', 'sh', '-c', `echo x > ${canary}/kept.txt; exit 42`);
   assert.is(kept.code, 42, kept.stderr);
   assert.ok(kept.stderr.startsWith(said), kept.stderr);
-  assert.ok(existsSync(join(canary, 'kept.txt')), 'kept as asked, partial or not');
-  rmSync(join(canary, 'kept.txt'));
+  // -y keeps only a command that succeeded: this one's sandbox is saved instead (run-end.test.ts).
+  assert.not.ok(existsSync(join(canary, 'kept.txt')), '-y committed a failed command\'s changes');
+  const notKept = /sbx: not committed: the command failed with exit status 42; sandbox (\S+) saved\n/.exec(kept.stderr);
+  assert.ok(notKept, kept.stderr);
+  assert.is(plain('discard', notKept![1]!).code, 0);
   const q = plain('run', '-n', '-q', ...failing);
   assert.is(q.code, 42, q.stderr);
   assert.is(q.stderr, '');
