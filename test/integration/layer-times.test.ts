@@ -143,4 +143,21 @@ testUnless(USER_CASE ?? (rootFiles.length ? null : 'no small readable file right
   }
 });
 
+testUnless(USER_CASE)('an ordinary user: a review of a dir in the layers the user cannot read (a subordinate uid\'s) leaves its atime as the command left it', () => {
+  const home = process.env.HOME ?? '';
+  const d = `${home}/sbx-canary-lt${process.pid}/d`;
+  // Its atime before its mtime: listing it then moves the atime (relatime).
+  const r = sbx(['run', '--name', 'lt-mapped', '-q', '--', 'sh', '-c', `mkdir -p ${d} && touch -a -d '2000-01-01 UTC' ${d} && echo s > ${d}/s && chown 5:5 ${d} && chmod 700 ${d}`], { store });
+  assert.is(r.code, 0, r.stderr);
+  const id = readdirSync(store).find((n) => /^[0-9a-f]{8}$/.test(n) && readFileSync(join(store, n, 'meta.json'), 'utf8').includes('"lt-mapped"'))!;
+  const layer = readdirSync(join(store, id)).map((l) => join(store, id, l, 'upper', d.slice(home.length + 1))).find((p) => existsSync(p));
+  if (!layer) { console.log('  (the home dir is not a layer of its own here)'); sbx(['discard', 'lt-mapped'], { store }); return; }
+  const atime = (): bigint => lstatSync(layer, { bigint: true }).atimeNs;
+  assert.is(atime(), 946684800n * 1_000_000_000n, 'as the command left it');
+  // It says it cannot read the copy's content (exit 1): it counts what the dir holds.
+  assert.match(sbx(['diff', 'lt-mapped'], { store }).stderr, /only root can read/);
+  assert.is(atime(), 946684800n * 1_000_000_000n, 'after sbx diff');
+  sbx(['discard', 'lt-mapped'], { store });
+});
+
 test.run();
