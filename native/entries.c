@@ -123,6 +123,15 @@ void make_entries(void) {
       fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
       if (fd < 0) entry_fail("entry-file", rel, errno);
       break;
+    case ENTRY_FILE_ATTRS: {
+      /* A regular file sbx wrote itself (a stand-in's copy): opened for its attributes only. */
+      struct stat st;
+      fd = openat(parent, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+      if (fd < 0) entry_fail("entry-open", rel, errno);
+      if (fstat(fd, &st) < 0) entry_fail("entry-stat", rel, errno);
+      if (!S_ISREG(st.st_mode)) entry_fail("entry-open", rel, EINVAL);
+      break;
+    }
     case ENTRY_SYMLINK:
       if (symlinkat(op->args[7], parent, name) < 0) entry_fail("entry-symlink", rel, errno);
       break;

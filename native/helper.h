@@ -72,7 +72,7 @@ enum op_flag {
 };
 
 /* entry's kinds (its first argument). */
-enum entry_kind { ENTRY_DIR, ENTRY_FILE, ENTRY_SYMLINK, ENTRY_DIR_ATTRS };
+enum entry_kind { ENTRY_DIR, ENTRY_FILE, ENTRY_SYMLINK, ENTRY_DIR_ATTRS, ENTRY_FILE_ATTRS };
 /* entry's "-" (leave as made) for a mode, an owner or a time. */
 #define ENTRY_UNSET (~0ull)
 

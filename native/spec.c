@@ -201,10 +201,10 @@ static int resolve_args(struct spec_op *op, char *err, size_t errlen) {
   case OP_ENTRY: {
     /* KIND REL MODE UID GID ATIME MTIME TARGET FLAGS: REL is checked where it is resolved
      * (beneath the layers dir); what can be checked without the filesystem is checked here. */
-    static const char *const kinds[] = { [ENTRY_DIR] = "dir", [ENTRY_FILE] = "file", [ENTRY_SYMLINK] = "symlink", [ENTRY_DIR_ATTRS] = "dir-attrs" };
+    static const char *const kinds[] = { [ENTRY_DIR] = "dir", [ENTRY_FILE] = "file", [ENTRY_SYMLINK] = "symlink", [ENTRY_DIR_ATTRS] = "dir-attrs", [ENTRY_FILE_ATTRS] = "file-attrs" };
     n[0] = ENTRY_UNSET;
     for (unsigned k = 0; k < sizeof kinds / sizeof kinds[0]; k++) if (strcmp(a[0], kinds[k]) == 0) n[0] = k;
-    if (n[0] == ENTRY_UNSET) { snprintf(err, errlen, "entry kind must be dir, file, symlink or dir-attrs"); return -1; }
+    if (n[0] == ENTRY_UNSET) { snprintf(err, errlen, "entry kind must be dir, file, symlink, dir-attrs or file-attrs"); return -1; }
     if (!a[1][0] || a[1][0] == '/' || parse_or_unset(a[2], 8, 07777, &n[1]) < 0 || parse_or_unset(a[3], 10, ID_MAX, &n[2]) < 0
         || parse_or_unset(a[4], 10, ID_MAX, &n[3]) < 0 || (n[2] == ENTRY_UNSET) != (n[3] == ENTRY_UNSET)
         || parse_time(a[5], &n[4], &n[5]) < 0 || parse_time(a[6], &n[6], &n[7]) < 0) {

@@ -19,11 +19,12 @@
 // there before has no shadow line inside, which refuses a password as the unreadable file did.
 // Their copies are hidden paths (meta.hidden): a review never lists them and a commit never
 // writes them, even under sudo, where the sandbox's few lines would replace the host's file.
-import { accessSync, closeSync, constants, fchmodSync, fstatSync, futimesSync, lstatSync, openSync, readdirSync, readFileSync, type Stats } from 'node:fs';
-import { ensureUpperDirs, type UpperEntries } from './layer-dirs.js';
+import { accessSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, type Stats } from 'node:fs';
+import { ensureUpperDirs, LayerTimes, type UpperEntries } from './layer-dirs.js';
 import { basename, dirname, join, relative } from 'node:path';
 import { Dir, NotBeneathError } from './beneath.js';
 import { isWithin } from './base/within.js';
+import { exactTimes } from './base/dir-stat.js';
 import { keptStamp, stamp, stampCacheFile, writeStampCache } from './stamp-cache.js';
 import { throughFuse, upperOf, type Layer, type PrecopiedFile } from './types.js';
 
@@ -140,7 +141,10 @@ export function precopyEntries(layerList: Layer[], into: UpperEntries, dirs = PR
         const host = join(dir, name);
         const rel = into.at(layer, host);
         if (into.has(rel)) continue;
-        into.add('file', rel, st, ['report']);
+        // Gone since it was found: nothing to copy.
+        let times;
+        try { times = exactTimes(host); } catch { continue; }
+        into.add('file', rel, st.mode, times, ['report']);
         made.push([host, rel]);
       }
     }
@@ -150,11 +154,16 @@ export function precopyEntries(layerList: Layer[], into: UpperEntries, dirs = PR
 
 /**
  * Returns the copies made: host path, inode and ctime (ms, as Node and the scan compute it) of
- * each in the layer. `layers` is the open directory holding the layer dirs.
+ * each in the layer. `layers` is the open directory holding the layer dirs. The copies' times
+ * (and their new parents') go to `times`; each ctime is read once they are set (`times.then`),
+ * so the records are complete only after `times.flush`. Without `times` they are set here.
  */
-export function precopyEmptyUnreadable(layerList: Layer[], layers: Dir, dirs = PRECOPY_DIRS, cacheFile: () => string | null = precopyCacheFile, canRead: (p: string) => boolean = readable, files = ACCOUNT_FILES): PrecopiedFile[] {
+export function precopyEmptyUnreadable(layerList: Layer[], layers: Dir, dirs = PRECOPY_DIRS, cacheFile: () => string | null = precopyCacheFile, canRead: (p: string) => boolean = readable, files = ACCOUNT_FILES, times?: LayerTimes): PrecopiedFile[] {
   const { fuse, found } = toPrecopy(layerList, dirs, cacheFile, canRead, files);
   const made: PrecopiedFile[] = [];
+  const to = times ?? new LayerTimes();
+  // Each copy's dir below the layers dir and its name, for the ctime once its times are set.
+  const where: Array<[string, string]> = [];
   for (const layer of fuse) {
     for (const dir of found.keys()) {
       if (!isWithin(dir, layer.target)) continue;
@@ -163,26 +172,28 @@ export function precopyEmptyUnreadable(layerList: Layer[], layers: Dir, dirs = P
       let upper: Dir | null = null, parent: Dir | null = null;
       try {
         upper = Dir.openBeneath(layers, upperOf(layer));
-        parent = ensureUpperDirs(upper, layer.target, dir);
+        parent = ensureUpperDirs(upper, layer.target, dir, { to, upperRel: upperOf(layer) });
       } catch (e) {
         upper?.close();
         if (e instanceof NotBeneathError) continue; // the sandbox replaced this directory: nothing of the host's shows there
         throw e;
       }
+      const rel = join(upperOf(layer), relative(layer.target, dir));
       try {
         for (const { name, st } of todo) {
           if (parent.lstat(name)) continue;
+          let times;
+          try { times = exactTimes(join(dir, name)); } catch { continue; }
           const fd = openSync(parent.at(name), constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
           try {
             fchmodSync(fd, st.mode & 0o7777);
-            // Seconds as a float keep the host's sub-millisecond time (a Date would drop it).
-            futimesSync(fd, st.atimeMs / 1000, st.mtimeMs / 1000);
-            // Last: the chmod and the times moved the ctime.
             const own = fstatSync(fd);
             made.push([join(dir, name), own.ino, own.ctimeMs]);
           } finally {
             closeSync(fd);
           }
+          to.add(parent, rel, name, times);
+          where.push([rel, name]);
         }
       } finally {
         if (parent !== upper) parent.close();
@@ -190,6 +201,16 @@ export function precopyEmptyUnreadable(layerList: Layer[], layers: Dir, dirs = P
       }
     }
   }
+  // Last: setting the times moved the ctime the review knows an unwritten copy by.
+  to.then((top) => made.forEach((m, i) => {
+    const [rel, name] = where[i]!;
+    const d = Dir.openBeneath(top, rel);
+    try {
+      const st = d.lstat(name);
+      if (st && st.ino === m[1]) m[2] = st.ctimeMs;
+    } finally { d.close(); }
+  }));
+  if (!times) to.flush(layers);
   return made;
 }
 

@@ -1,7 +1,7 @@
 // One `sbx run`: plan the view, prepare the store and layers, build the spec, launch the
 // helper, and record the result. Nothing slow (walking the filesystem, loading the diff
 // library) happens before the command starts.
-import { accessSync, chmodSync, chownSync, constants, closeSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statfsSync, utimesSync, type Stats } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, closeSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statfsSync, type Stats } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { builtin, childProcess } from './base/builtin.js';
 import { Dir, NotBeneathError, removeTreeAt } from './beneath.js';
@@ -18,7 +18,8 @@ import { isBelow, isWithin } from './base/within.js';
 import { currentDirOrNull } from './base/cwd.js';
 import type { LowerView } from './image/view.js';
 import { ACCOUNT_FILES, changedAccountCopies, PRECOPY_DIRS, precopyEmptyUnreadable, precopyEntries } from './precopy.js';
-import { ensureUpperDirs, entryOp, UpperEntries, type LayerOwner } from './layer-dirs.js';
+import { dirAttrsLast, ensureUpperDirs, entryOp, LayerTimes, UpperEntries, type LayerOwner } from './layer-dirs.js';
+import { exactTimes } from './base/dir-stat.js';
 import { assignEngines, emptyDir, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, upperTakesUserXattrs, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
@@ -182,6 +183,13 @@ function hostStat(seen: HostStats, host: string): Stats {
   return st;
 }
 
+/** Sets the times `times` holds below the sandbox's layers dir (opened from the store-root fd). */
+function flushTimes(store: Store, meta: SandboxMeta, times: LayerTimes): void {
+  if (times.empty()) return;
+  const layers = store.openLayers(meta);
+  try { times.flush(layers); } finally { layers.close(); }
+}
+
 /** A store entry whose own directories (layer dirs, upper, work) are not plain directories was tampered with. */
 function tampered(meta: SandboxMeta, what: string): SbxError {
   return new SbxError(`sandbox ${meta.id}: ${what} in its store directory is a symlink or not a directory: refusing to use it`, 125, `'sbx discard ${meta.id}' removes it`);
@@ -221,7 +229,7 @@ type RootOwner = (st: { uid: number; gid: number }) => { uid: number; gid: numbe
  * made only when missing; either way the upper must be a plain directory of this layer
  * (`openOwn`), and so must a work dir this run did not make.
  */
-function fillLayer(meta: SandboxMeta, base: Dir, host: string, ownerOf: RootOwner, root: boolean, fresh: boolean, seen: HostStats, kernel: boolean, shared = false): void {
+function fillLayer(meta: SandboxMeta, base: Dir, host: string, ownerOf: RootOwner, root: boolean, fresh: boolean, seen: HostStats, kernel: boolean, times: { to: LayerTimes; rel: string }, shared = false): void {
   // An existing layer (run --in) whose host dir is gone since (a mount that came and went)
   // is used as it is: its owners are left alone.
   const hostNow = fresh ? hostStat(seen, host) : seen.get(host) ?? lstatSync(host, { throwIfNoEntry: false });
@@ -256,8 +264,7 @@ function fillLayer(meta: SandboxMeta, base: Dir, host: string, ownerOf: RootOwne
     if (newUpper) {
       const st = hostStat(seen, host);
       chmodSync(up.self(), st.mode & 0o7777);
-      // Seconds as numbers: the Date objects of st.atime/st.mtime are made on first use.
-      utimesSync(up.self(), st.atimeMs / 1000, st.mtimeMs / 1000);
+      times.to.add(base, times.rel, 'upper', exactTimes(host));
     }
     const was = owner && !newUpper && workWas ? up.stat() : null;
     if (owner && (!was || (was.uid === workWas!.uid && was.gid === workWas!.gid))) chownSync(up.self(), owner.uid, owner.gid);
@@ -289,7 +296,7 @@ function layerEntries(dir: string, host: string, ownerOf: RootOwner, root: boole
   return [
     entryOp('dir', dir),
     entryOp('dir', `${dir}/work`, { ...(xattrsFrom === null ? {} : { mode: workMode(st.mode) }), ...own, ...copy }, from),
-    entryOp('dir', `${dir}/upper`, { mode: st.mode, ...own, times: { atime: st.atimeMs / 1000, mtime: st.mtimeMs / 1000 }, ...copy }, from),
+    entryOp('dir', `${dir}/upper`, { mode: st.mode, ...own, times: exactTimes(host), ...copy }, from),
   ];
 }
 
@@ -357,9 +364,9 @@ function rootOwner(shift: IdShift | null, own: { uid: number; gid: number }): Ro
  * Assigns each overlay and skeleton unit its layer, and makes the dirs of those this run adds.
  * `helperMakes` (a new sandbox's first launch, nothing of sbx's own written into its layers
  * before it): the helper makes the new layers from `entries` instead: ~11 fs calls per layer
- * cost Node ~15-25 us each, the helper 1-2 us.
+ * cost Node ~15-25 us each, the helper 1-2 us. The times of the dirs made here go to `times`.
  */
-function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner, xattrsFrom: string, layers: Dir, lowerRoot: string | null, seen: HostStats, helperMakes: boolean, entries: SpecOp[], inTmpfs: Set<string> | null, onTmpfs: () => boolean): void {
+function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner, xattrsFrom: string, layers: Dir, lowerRoot: string | null, seen: HostStats, helperMakes: boolean, entries: SpecOp[], inTmpfs: Set<string> | null, onTmpfs: () => boolean, times: LayerTimes): void {
   const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
   const root = process.getuid!() === 0;
   let next = meta.layers.length;
@@ -435,19 +442,19 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner,
     const base = openOwn(meta, layers, layer.dir, !fresh);
     try {
       if (!layer.shared) {
-        fillLayer(meta, base, host, owner, root, fresh, seen, layer.format === 'kernel');
+        fillLayer(meta, base, host, owner, root, fresh, seen, layer.format === 'kernel', { to: times, rel: layer.dir });
         // The host dir's xattrs and ACL too, as for a layer the helper makes: Node cannot read
         // xattrs, so the helper copies them onto the dirs made here before it mounts them.
         if (fresh) entries.push(...hostXattrsEntries(layer.dir, host, xattrsFrom));
         if (layer.fuseLower === layer.dir && (fresh || !base.lstat(FUSE_STAGE))) mkdirSync(base.at(FUSE_STAGE), { mode: 0o700 });
       } else {
         if (!groups.has(layer.dir)) {
-          fillLayer(meta, base, '/', owner, root, fresh, seen, false, true);
+          fillLayer(meta, base, '/', owner, root, fresh, seen, false, { to: times, rel: layer.dir }, true);
           if (fresh || !base.lstat(FUSE_STAGE)) mkdirSync(base.at(FUSE_STAGE), { mode: 0o700 });
           groups.add(layer.dir);
         }
         const up = openOwn(meta, base, 'upper');
-        try { ensureUpperDirs(up, '/', layer.target).close(); } catch (e) {
+        try { ensureUpperDirs(up, '/', layer.target, { to: times, upperRel: `${layer.dir}/upper` }).close(); } catch (e) {
           if (e instanceof NotBeneathError) throw tampered(meta, upperOf(layer));
           throw e;
         } finally { up.close(); }
@@ -472,7 +479,7 @@ function sharedTreeEntries(dir: string, target: string, made: Set<string>, seen:
     if (made.has(rel)) continue;
     made.add(rel);
     const st = hostStat(seen, host);
-    ops.push(entryOp('dir', rel, { mode: st.mode, times: { atime: st.atimeMs / 1000, mtime: st.mtimeMs / 1000 } }));
+    ops.push(entryOp('dir', rel, { mode: st.mode, times: exactTimes(host) }));
   }
   return ops;
 }
@@ -693,7 +700,7 @@ function ownDirsToHide(storeDir: string, binds: BindRequest[], hostView: boolean
  * meta.hidden, so that no review takes it for a deletion and no commit removes the host's
  * file (until 2026-12-04, `run --in ID --allow-net …` and then `sbx commit ID` deleted ~/.ssh).
  */
-function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: Dir, layerBase: string, into: UpperEntries | null): SpecOp[] {
+function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: Dir, layerBase: string, into: UpperEntries | null, times: LayerTimes): SpecOp[] {
   const ops: SpecOp[] = [];
   const whitedOut: string[] = [];
   for (const p of paths) {
@@ -729,7 +736,7 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: 
       let upper: Dir | null = null, parent: Dir | null = null;
       try {
         upper = openOwn(meta, layers, upperOf(layer));
-        parent = ensureUpperDirs(upper, layer.target, dirname(p), owner);
+        parent = ensureUpperDirs(upper, layer.target, dirname(p), { to: times, upperRel: upperOf(layer) }, owner);
       } catch (e) {
         if (parent !== upper) parent?.close();
         upper?.close();
@@ -1089,13 +1096,15 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   // pre-copies, the dirs shown empty), and says what the review needs of each copy (inode and
   // ctime, `copiedBy`), recorded once it has run.
   const upperEntries = helperMakes ? new UpperEntries(entries, (l) => (inTmpfs?.has(l.dir) ? `${LAYERS_TMPFS_DIR}/${l.dir}` : l.dir)) : null;
+  // The times of what sbx makes in the layers itself, set together once it is all made.
+  const times = new LayerTimes();
   let copiedBy: Array<[host: string, rel: string]> = [];
   let hidden: SpecOp[] = [];
   let moved = false;
   try {
     // --disk copies the layers onto a tmpfs of the helper's.
     const shift = idmap.shift;
-    prepareLayers(meta, units, rootOwner(shift, { uid, gid }), shift ? `${shift.uid}:${shift.gid}:${shift.count}` : '0:0:0', layers, lower?.lowerRoot ?? null, seen, helperMakes, entries, inTmpfs, () => !!req.diskBytes || isTmpfs(meta.layersDir));
+    prepareLayers(meta, units, rootOwner(shift, { uid, gid }), shift ? `${shift.uid}:${shift.gid}:${shift.count}` : '0:0:0', layers, lower?.lowerRoot ?? null, seen, helperMakes, entries, inTmpfs, () => !!req.diskBytes || isTmpfs(meta.layersDir), times);
     if (!lower) {
       // A --hide path stays absent: a copy there would show the file the whiteout hides.
       const notHidden = (p: string): boolean => !req.hide.some((h) => isWithin(p, h));
@@ -1105,7 +1114,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
         copiedBy = precopyEntries(meta.layers, upperEntries, dirs, undefined, undefined, files);
         copied = copiedBy.map(([host]) => host);
       } else {
-        const made = precopyEmptyUnreadable(meta.layers, layers, dirs, undefined, undefined, files);
+        const made = precopyEmptyUnreadable(meta.layers, layers, dirs, undefined, undefined, files, times);
         // A later run in the same sandbox finds its copies there and makes none: both kept.
         if (made.length) meta.precopied = [...(meta.precopied ?? []).filter(([p]) => !made.some(([q]) => q === p)), ...made];
         copied = made.map(([p]) => p);
@@ -1116,7 +1125,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     if (helperMakes) entries.push(entryOp('dir', 'root'));
     else openOwn(meta, layers, 'root', true).close();
     if (req.diskBytes) openOwn(meta, layers, 'disk', true).close();
-    hidden = lower ? [] : hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: st.uid + idmap.shift.uid, gid: st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid }), layers, diskDir ?? meta.layersDir, upperEntries);
+    hidden = lower ? [] : hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: st.uid + idmap.shift.uid, gid: st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid }), layers, diskDir ?? meta.layersDir, upperEntries, times);
   } catch (e) {
     // ENOENT here is a host path that vanished since it was planned (a test's dir in a busy
     // /tmp), whether or not a mount moved with it: nothing has run yet, so plan again.
@@ -1125,8 +1134,12 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   } finally {
     layers.close();
   }
-  if (moved) return replan();
-  const shown = lower ? [] : showUnreadableEmpty(meta.layers, meta.layersDir, undefined, uid !== 0 && meta.layers.some(throughFuse) ? unreadableCacheFile(req.env) : null, upperEntries, req.hide);
+  if (moved) {
+    // What a re-plan finds made is kept as it is: it takes its times now.
+    flushTimes(store, meta, times);
+    return replan();
+  }
+  const shown = lower ? [] : showUnreadableEmpty(meta.layers, meta.layersDir, times, undefined, uid !== 0 && meta.layers.some(throughFuse) ? unreadableCacheFile(req.env) : null, upperEntries, req.hide);
   if (shown.length) {
     meta.shownEmpty = [...new Set([...(meta.shownEmpty ?? []), ...shown])].sort();
     // A standing trait of this machine, like the limits notice: said on the first run and
@@ -1134,7 +1147,9 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     if (firstTime(store.root, 'shown-empty', shown.join('\n'))) notice(shown.length === 1 ? `${shown[0]} (unreadable on the host) is shown empty inside` : `${shown.length} unreadable dirs shown empty inside ('sbx doctor' lists them)`);
   }
   // The stand-in tree too, but for the files it copies (sbx reads them anyway).
-  const files = buildSkeletonTree(units, join(meta.layersDir, SKELETON_DIR), uid === 0, seen, helperMakes ? { entries, rel: SKELETON_DIR, setgidParent: layersSetgid } : undefined);
+  const files = buildSkeletonTree(units, join(meta.layersDir, SKELETON_DIR), uid === 0, seen, helperMakes ? { entries, rel: SKELETON_DIR, setgidParent: layersSetgid } : undefined, { to: times, rel: SKELETON_DIR });
+  dirAttrsLast(entries);
+  flushTimes(store, meta, times);
   const viewUnits = units.filter((u) => !(u.kind === 'ro-bind' && (files.copied.has(u.path) || files.gone.has(u.path))));
   const readOnlyFiles = viewUnits.filter((u) => u.kind === 'ro-bind').map((u) => u.path);
   // Only what the caller could write on the host is a difference worth a line: another user's

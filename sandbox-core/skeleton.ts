@@ -4,10 +4,12 @@
 // empty directories, symlinks and empty files with the host's names, modes and owners, and
 // mounts an overlay on it with its own upper layer. New entries then land in an upper that the
 // change walker reads like any other layer, and the host's mounts are placed on top after.
-import { chmodSync, closeSync, constants, fstatSync, lchownSync, lstatSync, mkdirSync, openSync, readSync, symlinkSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, closeSync, constants, fstatSync, lchownSync, lstatSync, mkdirSync, openSync, readSync, symlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { EngineUnit } from './engines.js';
-import { entryOp, type EntryAttrs } from './layer-dirs.js';
+import { entryOp, LayerTimes, type EntryAttrs } from './layer-dirs.js';
+import { Dir } from './beneath.js';
+import { exactTimes, fromNs, timesOfMs, type ExactTimes } from './base/dir-stat.js';
 import type { SpecOp } from './spec.js';
 import { removeTree } from './store.js';
 
@@ -42,7 +44,19 @@ const copiesFile = (u: EngineUnit): boolean => u.kind === 'ro-bind' && u.reason 
  * owner and times it would get here, is listed for the helper, which makes them in this order
  * before the view is built: Node pays ~15-25 us per fs call, the helper 1-2 us.
  */
-export function buildSkeletonTree(units: EngineUnit[], root: string, chown: boolean, seen?: ReadonlyMap<string, Stats>, helper?: SkeletonByHelper): { copied: Set<string>; gone: Set<string> } {
+export function buildSkeletonTree(units: EngineUnit[], root: string, chown: boolean, seen?: ReadonlyMap<string, Stats>, helper?: SkeletonByHelper, times?: { to: LayerTimes; rel: string }): { copied: Set<string>; gone: Set<string> } {
+  // Without `times` (whose owner sets them with the rest of the layers'), set here at the end.
+  const own = times ? null : new LayerTimes();
+  const to = times ?? { to: own!, rel: basename(root) };
+  const out = buildTree(units, root, chown, seen, helper, to);
+  if (own && !own.empty()) {
+    const parent = Dir.open(dirname(root));
+    try { own.flush(parent); } finally { parent.close(); }
+  }
+  return out;
+}
+
+function buildTree(units: EngineUnit[], root: string, chown: boolean, seen: ReadonlyMap<string, Stats> | undefined, helper: SkeletonByHelper | undefined, times: { to: LayerTimes; rel: string }): { copied: Set<string>; gone: Set<string> } {
   const copied = new Set<string>(), gone = new Set<string>();
   if (!helper) removeTree(root);
   // A view planned whole (root's, plan.ts) has no skeleton dir: no stand-in tree either.
@@ -64,24 +78,34 @@ export function buildSkeletonTree(units: EngineUnit[], root: string, chown: bool
   // `link`: the stand-in made is a symlink, whatever the host's entry is by now: chmod and
   // utimes would follow it (to its target, a host path), so it only gets an owner (lchown).
   // Null: the host's entry is gone; then a non-link gets fallbackMode.
-  const attrsOf = (host: string, link: boolean, fallbackMode: number): EntryAttrs => {
+  // `shown`: a skeleton dir's own stand-in, which the command sees, takes the host's times
+  // exactly (one more lstat); the others are under the mount or bind made on them, and keep
+  // the times of the planner's lstat, to the microsecond.
+  const attrsOf = (host: string, link: boolean, fallbackMode: number, shown = false): EntryAttrs => {
     let st;
     // `seen`: what the planner's lstat of the same path found a moment ago.
     try { st = seen?.get(host) ?? lstatSync(host); } catch { return link ? {} : { mode: fallbackMode }; }
-    return standInAttrs(st, link, chown, made);
+    return standInAttrs(st, link, chown, made, shown ? host : timesOfMs(st));
   };
+  const forHelper = (a: EntryAttrs): EntryAttrs => (a.owner ? { ...a, flags: ['owner-optional'] } : a);
   // Owner, then mode, then times: a chown clears a file's setuid and setgid bits (even root's,
   // even to the same ids), so the mode comes after it.
-  const apply = (a: EntryAttrs, at: string): void => {
+  const apply = (a: EntryAttrs, at: string, host: string, kind: 'dir' | 'file' | 'symlink'): void => {
+    // What sbx made itself in a tree the helper makes the rest of: the helper sets it all too,
+    // exactly and after every entry is in (a dir's times), at no extra start of the helper.
+    if (helper && kind !== 'symlink') {
+      helper.entries.push(entryOp(kind === 'dir' ? 'dir-attrs' : 'file-attrs', skeletonPath(helper.rel, host), forHelper(a)));
+      return;
+    }
     // In a user namespace of our own, root's ids may not be mapped (EINVAL): then the
     // stand-in keeps ours, as for an ordinary user.
     if (a.owner) {
       try { lchownSync(at, a.owner.uid, a.owner.gid); } catch (e) { const c = (e as NodeJS.ErrnoException).code; if (c !== 'EINVAL' && c !== 'EPERM') throw e; }
     }
     if (a.mode !== undefined) chmodSync(at, a.mode);
-    if (a.times) utimesSync(at, a.times.atime, a.times.mtime);
+    // Set with the others once all is made (an entry made in a dir moves its mtime), exactly.
+    if (a.times) times.to.addPath(at, skeletonPath(times.rel, host), a.times);
   };
-  const forHelper = (a: EntryAttrs): EntryAttrs => (a.owner ? { ...a, flags: ['owner-optional'] } : a);
   for (const u of children) {
     if (helper && !copiesFile(u) && !ownDirs.has(u.path)) {
       const rel = skeletonPath(helper.rel, u.path);
@@ -95,7 +119,7 @@ export function buildSkeletonTree(units: EngineUnit[], root: string, chown: bool
     switch (u.kind) {
       case 'symlink':
         symlinkSync(u.target, at);
-        apply(attrsOf(u.path, true, 0o777), at);
+        apply(attrsOf(u.path, true, 0o777), at, u.path, 'symlink');
         break;
       case 'ro-bind': {
         const how = u.reason === 'file-in-split-dir' ? copyFile(u.path, at, budget) : 'bind';
@@ -103,27 +127,27 @@ export function buildSkeletonTree(units: EngineUnit[], root: string, chown: bool
         if (typeof how === 'object') {
           copied.add(u.path);
           // The copy takes the stat of the very file it read (opened without following).
-          apply(standInAttrs(how, false, chown, made), at);
+          apply(standInAttrs(how.st, false, chown, made, how.times), at, u.path, 'file');
           break;
         }
         // Otherwise the host file is bound read-only on top of this empty stand-in.
         closeSync(openSync(at, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600));
-        apply(attrsOf(u.path, false, 0o644), at);
+        apply(attrsOf(u.path, false, 0o644), at, u.path, 'file');
         break;
       }
       default:
         mkdirSync(at, { mode: 0o700 });
         // A skeleton's own stand-in is done below, once its entries are in it (making them
         // changes its times).
-        if (u.kind !== 'skeleton') apply(attrsOf(u.path, false, 0o755), at);
+        if (u.kind !== 'skeleton') apply(attrsOf(u.path, false, 0o755), at, u.path, 'dir');
     }
   }
   // The skeleton dirs themselves: their mode inside comes from their upper's root, but a
   // lower dir that root inside cannot search would hide the mounts below it.
   for (const u of units) {
     if (u.kind !== 'skeleton') continue;
-    if (helper) helper.entries.push(entryOp('dir-attrs', skeletonPath(helper.rel, u.path), forHelper(attrsOf(u.path, false, 0o755))));
-    else apply(attrsOf(u.path, false, 0o755), skeletonPath(root, u.path));
+    if (helper) helper.entries.push(entryOp('dir-attrs', skeletonPath(helper.rel, u.path), forHelper(attrsOf(u.path, false, 0o755, true))));
+    else apply(attrsOf(u.path, false, 0o755, true), skeletonPath(root, u.path), u.path, 'dir');
   }
   return { copied, gone };
 }
@@ -133,13 +157,18 @@ export function buildSkeletonTree(units: EngineUnit[], root: string, chown: bool
  * made or found), and, when sbx is root, the owner, unless the stand-in is made with those
  * ids anyway (`made`).
  */
-function standInAttrs(st: Stats, link: boolean, chown: boolean, made: { uid: number; gid: number } | null): EntryAttrs {
+/** What standInAttrs reads of a host entry's stat. */
+type StandInStat = Pick<Stats, 'mode' | 'uid' | 'gid' | 'isSymbolicLink'>;
+
+function standInAttrs(st: StandInStat, link: boolean, chown: boolean, made: { uid: number; gid: number } | null, host: string | ExactTimes): EntryAttrs {
   const plain = !link && !st.isSymbolicLink();
   const a: EntryAttrs = {};
   if (plain) a.mode = st.mode & 0o7777;
   if (chown && !(made && st.uid === made.uid && st.gid === made.gid)) a.owner = { uid: st.uid, gid: st.gid };
-  // Seconds as numbers: the Date objects of st.atime/st.mtime are made on first use.
-  if (plain) a.times = { atime: st.atimeMs / 1000, mtime: st.mtimeMs / 1000 };
+  // Stats' doubles of ms lose the last ns (and utimes a time before 1970): the host's own,
+  // looked up now (`st` may be the planner's); none when the entry is gone since, as above.
+  if (plain && typeof host !== 'string') a.times = host;
+  else if (plain && typeof host === 'string') try { a.times = exactTimes(host); } catch { /* gone: left as made */ }
   return a;
 }
 
@@ -152,26 +181,38 @@ export const COPY_EACH = 1 << 20;
 const COPY_TOTAL = 16 << 20;
 
 /**
- * The copied file's stat (of the file read), or 'gone': the file vanished since the plan
+ * The copied file's stat and times (of the file read, before it was read), or 'gone': the file vanished since the plan
  * listed it (a busy /tmp), so it is left out.
  */
-function copyFile(host: string, at: string, budget: { bytes: number }): Stats | 'bind' | 'gone' {
+function copyFile(host: string, at: string, budget: { bytes: number }): { st: StandInStat; times: ExactTimes } | 'bind' | 'gone' {
   let fd: number;
-  try { fd = openSync(host, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK); } catch (e) {
+  // O_NOATIME where we may (our own file, or CAP_FOWNER): the read would move the host's atime
+  // (relatime), which the next run's copy, and the host, would then show.
+  const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+  try {
+    try { fd = openSync(host, flags | constants.O_NOATIME); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+      fd = openSync(host, flags);
+    }
+  } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : 'bind';
   }
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.size > COPY_EACH || st.size > budget.bytes) return 'bind';
+    // One fstat, in ns: Stats' doubles of ms lose the last ns of the times.
+    const big = fstatSync(fd, { bigint: true });
+    const size = Number(big.size);
+    if (!big.isFile() || size > COPY_EACH || size > budget.bytes) return 'bind';
+    const st: StandInStat = { mode: Number(big.mode), uid: Number(big.uid), gid: Number(big.gid), isSymbolicLink: () => false };
+    const times = { atime: fromNs(big.atimeNs), mtime: fromNs(big.mtimeNs) };
     // Read to the size just taken (readFileSync would fstat again); a file that grew since is
     // copied as it was then, one that shrank as far as it goes.
-    const data = Buffer.allocUnsafe(st.size);
+    const data = Buffer.allocUnsafe(size);
     let n = 0;
     for (let r; n < data.length && (r = readSync(fd, data, n, data.length - n, n)) > 0;) n += r;
     budget.bytes -= n;
     const out = openSync(at, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o600);
     try { if (n) writeFileSync(out, data.subarray(0, n)); } finally { closeSync(out); }
-    return st;
+    return { st, times };
   } catch {
     return 'bind';
   } finally {

@@ -18,8 +18,8 @@ export type RlimitName = 'as' | 'core' | 'cpu' | 'data' | 'fsize' | 'nofile' | '
 
 /** Octal permission bits as the helper takes them ("755"). */
 type OctalMode = string;
-/** `entry`'s kinds: a new directory, empty file or symlink, or the mode, owner and times of a directory made before (set once its entries are in it). */
-export type EntryKind = 'dir' | 'file' | 'symlink' | 'dir-attrs';
+/** `entry`'s kinds: a new directory, empty file or symlink, or the mode, owner and times of a directory (set once its entries are in it) or a regular file made before. */
+export type EntryKind = 'dir' | 'file' | 'symlink' | 'dir-attrs' | 'file-attrs';
 /** Flags of `entry` (its last argument): an owner the kernel cannot map is left as made. */
 export type EntryFlag = 'owner-optional' | 'report' | 'opaque' | 'host-xattrs';
 /** Seconds and exactly 9 digits of nanoseconds ("1700000000.123456000"); seconds may be negative. */

@@ -4,12 +4,13 @@
 // empty, writable directory instead: an opaque directory in the layer, with the host's mode
 // and times. What the command puts there is an ordinary change; the host's hidden content is
 // never reported as deleted, and the directory never as replaced (walk.ts reads `shownEmpty`).
-import { accessSync, closeSync, constants, lstatSync, readdirSync, readFileSync, rmdirSync, utimesSync, chmodSync, mkdirSync, type Dirent } from 'node:fs';
+import { accessSync, closeSync, constants, readdirSync, readFileSync, rmdirSync, chmodSync, mkdirSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { Dir } from './beneath.js';
 import { isWithin } from './base/within.js';
+import { exactStat } from './base/dir-stat.js';
 import { keptStamp, stamp, stampCacheFile, writeStampCache } from './stamp-cache.js';
-import type { UpperEntries } from './layer-dirs.js';
+import type { LayerTimes, UpperEntries } from './layer-dirs.js';
 import { setXattrs } from './changes/xattr.js';
 import { throughFuse, upperOf, type Layer } from './types.js';
 
@@ -101,9 +102,10 @@ function fuseLayerOf(layers: Layer[], p: string): Layer | undefined {
  * EMPTY_ROOTS into the layer. Returns the host paths shown empty. Nothing is made where the
  * layer already has an entry (the sandbox's own, from an earlier run), nor at or below a
  * `hidden` path (its whiteout, which the helper makes later, would find a dir there and the
- * path would show), and no symlink in the layer is followed.
+ * path would show), and no symlink in the layer is followed. What sbx makes itself (not
+ * `into`) takes the host's times once `times` is flushed.
  */
-export function showUnreadableEmpty(layers: Layer[], layersDir: string, roots = EMPTY_ROOTS, cacheFile: string | null = null, into: UpperEntries | null = null, hidden: string[] = []): string[] {
+export function showUnreadableEmpty(layers: Layer[], layersDir: string, times: LayerTimes, roots = EMPTY_ROOTS, cacheFile: string | null = null, into: UpperEntries | null = null, hidden: string[] = []): string[] {
   const fuse = layers.filter(throughFuse);
   if (!fuse.length) return [];
   const targets = new Set(layers.map((l) => l.target));
@@ -115,11 +117,11 @@ export function showUnreadableEmpty(layers: Layer[], layersDir: string, roots = 
     const layer = fuseLayerOf(fuse, host);
     if (!layer || layer.target === host || hidden.some((h) => isWithin(host, h))) continue;
     const fuseMarks = layer.format === 'fuse';
-    if (into ? !opaqueEntries(into, layer, host) : !makeOpaqueDir(join(layersDir, upperOf(layer)), layer.target, host, fuseMarks)) continue;
+    if (into ? !opaqueEntries(into, layer, host) : !makeOpaqueDir(join(layersDir, upperOf(layer)), upperOf(layer), layer.target, host, fuseMarks, times)) continue;
     if (into || fuseMarks) shown.push(host);
     else unmarked.push([host, `${upperOf(layer)}/${relative(layer.target, host)}`]);
   }
-  if (unmarked.length) shown.push(...markOpaque(layersDir, unmarked));
+  if (unmarked.length) shown.push(...markOpaque(layersDir, unmarked, times));
   return shown;
 }
 
@@ -130,11 +132,12 @@ function opaqueEntries(into: UpperEntries, layer: Layer, host: string): boolean 
     if (into.has(rel)) return false;
     into.dirs(layer, host, true);
     // fuse-overlayfs's opaque mark is a file in the dir; kernel overlayfs's an xattr of it.
+    const { mode, times } = exactStat(host);
     if (layer.format === 'fuse') {
-      into.add('dir', rel, lstatSync(host));
+      into.add('dir', rel, mode, times);
       into.empty(`${rel}/.wh..wh..opq`);
     } else {
-      into.add('dir', rel, lstatSync(host), ['opaque']);
+      into.add('dir', rel, mode, times, ['opaque']);
     }
     return true;
   } catch {
@@ -143,19 +146,22 @@ function opaqueEntries(into: UpperEntries, layer: Layer, host: string): boolean 
 }
 
 /**
- * Like the host (mode, times), made below `upper` one component at a time, with
- * fuse-overlayfs's mark in it (`fuse`); else made empty and 0700, for markOpaque.
+ * Like the host (mode, times), made below `upper` (`upperRel` below the layers dir) one
+ * component at a time, with fuse-overlayfs's mark in it (`fuse`); else made empty and 0700,
+ * for markOpaque. The times go to `times`, set once all is made (the mark moves the mtime).
  */
-function makeOpaqueDir(upper: string, target: string, host: string, fuse: boolean): boolean {
+function makeOpaqueDir(upper: string, upperRel: string, target: string, host: string, fuse: boolean, times: LayerTimes): boolean {
   const parts = relative(target, host).split('/');
   const name = parts.pop()!;
   const base = Dir.open(upper);
   let cur = base;
   let hostDir = target;
+  let rel = upperRel;
   try {
     for (const part of parts) {
       hostDir = join(hostDir, part);
-      if (!cur.lstat(part)) likeHost(cur, part, hostDir);
+      if (!cur.lstat(part)) likeHost(cur, rel, part, hostDir, times);
+      rel = `${rel}/${part}`;
       const next = Dir.openBeneath(cur, part);
       if (cur !== base) cur.close();
       cur = next;
@@ -163,9 +169,9 @@ function makeOpaqueDir(upper: string, target: string, host: string, fuse: boolea
     if (cur.lstat(name)) return false;
     mkdirSync(cur.at(name), { mode: 0o700 });
     if (!fuse) return true;
-    takeHostAttrs(cur, name, host);
     const d = Dir.openBeneath(cur, name);
     try { closeSync(d.openFile('.wh..wh..opq', constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL)); } finally { d.close(); }
+    takeHostAttrs(cur, rel, name, host, times);
     return true;
   } catch {
     return false;
@@ -182,7 +188,7 @@ function makeOpaqueDir(upper: string, target: string, host: string, fuse: boolea
  * bit would refuse it). A dir left unmarked would merge with the host's, unreadable: taken
  * out again. Returns the host paths marked.
  */
-function markOpaque(layersDir: string, dirs: Array<[host: string, rel: string]>): string[] {
+function markOpaque(layersDir: string, dirs: Array<[host: string, rel: string]>, times: LayerTimes): string[] {
   const top = Dir.open(layersDir);
   try {
     let errs: number[];
@@ -197,7 +203,7 @@ function markOpaque(layersDir: string, dirs: Array<[host: string, rel: string]>)
         const parent = Dir.openBeneath(top, dirname(rel));
         try {
           if (errs[i] !== 0) { rmdirSync(parent.at(basename(rel))); return; }
-          takeHostAttrs(parent, basename(rel), host);
+          takeHostAttrs(parent, dirname(rel), basename(rel), host, times);
           marked.push(host);
         } finally { parent.close(); }
       } catch { /* left as it is, and not said to be shown empty */ }
@@ -208,13 +214,14 @@ function markOpaque(layersDir: string, dirs: Array<[host: string, rel: string]>)
   }
 }
 
-function likeHost(dir: Dir, name: string, host: string): void {
+function likeHost(dir: Dir, rel: string, name: string, host: string, times: LayerTimes): void {
   mkdirSync(dir.at(name), { mode: 0o700 });
-  takeHostAttrs(dir, name, host);
+  takeHostAttrs(dir, rel, name, host, times);
 }
 
-function takeHostAttrs(dir: Dir, name: string, host: string): void {
-  const st = lstatSync(host);
+/** `name` in `dir` (`rel` below the layers dir) takes the host's mode now, and its times once all is made. */
+function takeHostAttrs(dir: Dir, rel: string, name: string, host: string, times: LayerTimes): void {
+  const st = exactStat(host);
   chmodSync(dir.at(name), st.mode & 0o7777);
-  utimesSync(dir.at(name), st.atimeMs / 1000, st.mtimeMs / 1000);
+  times.add(dir, rel, name, st.times);
 }

@@ -4,7 +4,7 @@
 // faults where Node's own binding answers the same lstat(2) into one shared array in 1.6 ms
 // and 8 faults (321 dirs, this VM). The binding (node-binding.ts) is used only after it gave
 // exactly what lstatSync gives for `/`, and lstatSync wherever it is missing or answers otherwise.
-import { constants, lstatSync } from 'node:fs';
+import { constants, fstatSync, lstatSync } from 'node:fs';
 import { nodeBinding } from './node-binding.js';
 
 /** What dirStat tells of a directory, each as lstatSync's Stats has it. */
@@ -47,6 +47,48 @@ export function dirStat(path: string): DirStat | null {
   } catch {
     return null;
   }
+}
+
+/** A time as the kernel keeps it: seconds (negative before 1970) and 0-999999999 ns after them. */
+export interface ExactTime { sec: number; nsec: number }
+
+/** An entry's atime and mtime, every nanosecond and any sign: what a copy of it is given. */
+export interface ExactTimes { atime: ExactTime; mtime: ExactTime }
+
+/**
+ * lstat(2)'s atime and mtime of `path` (a symlink's own), exactly: Stats' atimeMs and mtimeMs
+ * are doubles of milliseconds, ~240 ns apart at today's times. Node's binding keeps each as
+ * seconds and nanoseconds (statValues [10]/[11] atime, [12]/[13] mtime), exact in a double;
+ * without it (or for an open fd: fstat), the bigint ns of BigIntStats. Throws what lstat throws.
+ */
+export function exactTimes(path: string | Buffer | number): ExactTimes {
+  return exactStat(path).times;
+}
+
+/** exactTimes with the mode and owner of the same lstat (one call where both are needed). */
+export function exactStat(path: string | Buffer | number): { mode: number; uid: number; gid: number; times: ExactTimes } {
+  const lstat = typeof path === 'string' ? fsBinding() : null;
+  if (lstat) {
+    let a: Float64Array | undefined;
+    try { a = lstat(path as string, false, undefined, false); } catch { a = undefined; }
+    if (a instanceof Float64Array && a.length >= 14) return { mode: a[1]!, uid: a[3]!, gid: a[4]!, times: { atime: { sec: a[10]!, nsec: a[11]! }, mtime: { sec: a[12]!, nsec: a[13]! } } };
+  }
+  const st = typeof path === 'number' ? fstatSync(path, { bigint: true }) : lstatSync(path, { bigint: true });
+  return { mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), times: { atime: fromNs(st.atimeNs), mtime: fromNs(st.mtimeNs) } };
+}
+
+/** Stats' atimeMs and mtimeMs to the microsecond (what a double of ms holds), before 1970 too. */
+export function timesOfMs(st: { atimeMs: number; mtimeMs: number }): ExactTimes {
+  const of = (ms: number): ExactTime => fromNs(BigInt(Math.round(ms * 1000)) * 1000n);
+  return { atime: of(st.atimeMs), mtime: of(st.mtimeMs) };
+}
+
+/** ns since 1970 as seconds floored and the ns after them (-0.5 s: -1 s and 500000000 ns). */
+export function fromNs(ns: bigint): ExactTime {
+  const B = 1_000_000_000n;
+  let sec = ns / B, nsec = ns % B;
+  if (nsec < 0n) { nsec += B; sec -= 1n; }
+  return { sec: Number(sec), nsec: Number(nsec) };
 }
 
 /** Whether dirStat answers through Node's binding here (for the tests). */

@@ -155,23 +155,23 @@ export interface TimesItem {
 }
 
 /**
- * Sets the atime and mtime of host entries (below `/`, no symlink followed at any depth; a
- * symlink's own) to the nanosecond, of any sign, in one helper call: Node's utimes keeps
- * microseconds and takes a time before 1970 for the current one. An errno per item (ESTALE:
- * the name holds another inode now, left alone).
+ * Sets the atime and mtime of entries below `root` (default `/`; no symlink followed at any
+ * depth; a symlink's own) to the nanosecond, of any sign, in one helper call: Node's utimes
+ * keeps microseconds and takes a time before 1970 for the current one. An errno per item
+ * (ESTALE: the name holds another inode now, left alone).
  */
-export function setTimes(items: TimesItem[]): number[] {
+export function setTimes(items: TimesItem[], root = '/'): number[] {
   if (!items.length) return [];
   const parts: Buffer[] = [];
   for (const it of items) {
-    parts.push(Buffer.from(`${relTo('/', it.path)}\0`, 'latin1'));
+    parts.push(Buffer.from(`${relTo(root, it.path)}\0`, 'latin1'));
     const h = Buffer.alloc(8 * 2 + TIMES_BYTES);
     let o = h.writeBigUInt64LE(BigInt(it.ino), 0);
     o = h.writeBigUInt64LE(BigInt(it.dev), o);
     putTimes(h, o, it.atime, it.mtime);
     parts.push(h);
   }
-  const out = callHelper(['times'], Buffer.concat(parts), ['/']);
+  const out = callHelper(['times'], Buffer.concat(parts), [root]);
   if (out.length !== items.length * 4) throw new SbxError('sbx-helper xattr times: short answer');
   return items.map((_, i) => out.readUInt32LE(i * 4));
 }

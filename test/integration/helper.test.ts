@@ -125,15 +125,19 @@ test('entry ops make each dir, file and symlink with the mode, owner and times l
   mkdirSync(layers);
   // Root gives the host's owners; an ordinary user can only give its own.
   const owner = process.getuid!() === 0 ? { uid: 1234, gid: 5678 } : { uid: process.getuid!(), gid: process.getgid!() };
-  const times = { atime: 1000000000.123456, mtime: -5.5 };
+  // Every nanosecond, and before 1970: -5.5 s is second -6 and 500000000 ns after it.
+  const times = { atime: { sec: 1000000000, nsec: 123456789 }, mtime: { sec: -6, nsec: 500000000 } };
   const r = runEntries(layers, [
     entryOp('dir', 'L0'),
     entryOp('dir', 'L0/upper', { mode: 0o1751, owner, times }),
     entryOp('dir', 'S'),
     // setuid and setgid: a chown after the chmod would clear them.
-    entryOp('file', 'S/f', { mode: 0o6750, owner, times: { atime: 1.5, mtime: 1700000000.25 } }),
+    entryOp('file', 'S/f', { mode: 0o6750, owner, times: { atime: { sec: 1, nsec: 500000000 }, mtime: { sec: 1700000000, nsec: 250000001 } } }),
     entryOp('symlink', 'S/l', { owner, flags: ['owner-optional'] }, '/nowhere'),
-    entryOp('dir-attrs', 'S', { mode: 0o555, times: { atime: 2, mtime: 3 } }),
+    entryOp('dir-attrs', 'S', { mode: 0o555, times: { atime: { sec: 2, nsec: 0 }, mtime: { sec: 3, nsec: 0 } } }),
+    // A file sbx wrote itself (a stand-in's copy) takes its attributes the same way.
+    entryOp('file', 'L0/copied'),
+    entryOp('file-attrs', 'L0/copied', { mode: 0o4440, owner, times: { atime: { sec: -100, nsec: 1 }, mtime: { sec: 5, nsec: 999999999 } } }),
   ]);
   const st = (p: string) => lstatSync(join(layers, p), { bigint: true });
   // Its mode would keep the test's clean-up from removing what is in it.
@@ -144,15 +148,16 @@ test('entry ops make each dir, file and symlink with the mode, owner and times l
   assert.is(l0.mode & 0o7777n, 0o700n, 'made 0700, left so');
   const up = st('L0/upper');
   assert.equal([up.mode & 0o7777n, up.uid, up.gid], [0o1751n, BigInt(owner.uid), BigInt(owner.gid)]);
-  // Whole microseconds, as Node's utimes sets them; a time before 1970 too.
-  assert.equal([up.atimeNs, up.mtimeNs], [1000000000123456000n, -5500000000n]);
+  assert.equal([up.atimeNs, up.mtimeNs], [1000000000123456789n, -5500000000n]);
   const f = st('S/f');
   assert.ok(f.isFile());
-  assert.equal([f.mode & 0o7777n, f.uid, f.gid, f.atimeNs, f.mtimeNs], [0o6750n, BigInt(owner.uid), BigInt(owner.gid), 1500000000n, 1700000000250000000n]);
+  assert.equal([f.mode & 0o7777n, f.uid, f.gid, f.atimeNs, f.mtimeNs], [0o6750n, BigInt(owner.uid), BigInt(owner.gid), 1500000000n, 1700000000250000001n]);
   const l = st('S/l');
   assert.ok(l.isSymbolicLink());
   assert.equal([readlinkSync(join(layers, 'S/l')), l.uid, l.gid], ['/nowhere', BigInt(owner.uid), BigInt(owner.gid)]);
   assert.equal([s!.mode & 0o7777n, s!.atimeNs, s!.mtimeNs], [0o555n, 2000000000n, 3000000000n]);
+  const c = st('L0/copied');
+  assert.equal([c.mode & 0o7777n, c.uid, c.gid, c.atimeNs, c.mtimeNs, c.size], [0o4440n, BigInt(owner.uid), BigInt(owner.gid), -99999999999n, 5999999999n, 0n]);
 });
 
 test('entry host-xattrs: a layer\'s upper and work dirs take the host dir\'s user.* xattrs and ACL, its named ids moved by the shift; a malformed source is refused', () => {
@@ -198,10 +203,14 @@ test('entry ops follow no symlink planted in the layers dir: the step fails and 
   chmodSync(join(outside, 'x'), 0o644);
   symlinkSync(outside, join(layers, 'P'));
   symlinkSync(join(outside, 'x'), join(layers, 'Q'));
+  mkdirSync(join(layers, 'R'), { mode: 0o700 });
   const cases: Array<[SpecOp, string, number]> = [
     [entryOp('dir', 'P/upper', { mode: 0o777 }), 'entry-parent', 40],
-    [entryOp('dir-attrs', 'Q', { mode: 0o777, times: { atime: 1, mtime: 1 } }), 'entry-open', 20],
+    [entryOp('dir-attrs', 'Q', { mode: 0o777, times: { atime: { sec: 1, nsec: 0 }, mtime: { sec: 1, nsec: 0 } } }), 'entry-open', 20],
     [entryOp('file', 'Q', { mode: 0o777 }), 'entry-file', 17],
+    [entryOp('file-attrs', 'Q', { mode: 0o777, times: { atime: { sec: 1, nsec: 0 }, mtime: { sec: 1, nsec: 0 } } }), 'entry-open', 40],
+    // A file-attrs op is for a regular file sbx wrote: a dir there is refused, not changed.
+    [entryOp('file-attrs', 'R', { mode: 0o777 }), 'entry-open', 22],
     [entryOp('dir', 'Q'), 'entry-mkdir', 17],
     [entryOp('dir', '../entries-outside/up'), 'entry-parent', 18],
   ];

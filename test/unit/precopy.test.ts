@@ -2,8 +2,9 @@
 // then, while a dir's stamp holds, by looking again at the names found then.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { changedAccountCopies, findEmptyUnreadable, precopyEmptyUnreadable } from '../../sandbox-core/precopy.js';
 import { Dir } from '../../sandbox-core/beneath.js';
@@ -191,6 +192,37 @@ test('meta.json: a precopied list that is not [absolute path, inode, ctime] entr
     }
     writeFileSync(join(f.store.dirOf(f.meta.id), 'meta.json'), JSON.stringify({ ...f.meta, precopied: [['/lock', 1, 2.5]] }));
     assert.equal(f.store.resolve(f.meta.id).precopied, [['/lock', 1, 2.5]]);
+  } finally {
+    f.cleanup();
+  }
+});
+
+test('a copy and the dirs made for it take the host times exactly, before 1970 too, the dirs once their entries are in; its ctime is the one after', () => {
+  const f = makeFixture();
+  try {
+    f.meta.layers[0]!.format = 'fuse';
+    const dir = join(f.host, 'dpkg', 'triggers');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'Lock'), '', { mode: 0o640 });
+    // Node's utimes keeps microseconds and takes a time before 1970 for now: touch sets these.
+    const at = (p: string, t: string, ...only: string[]): void => { execFileSync('touch', ['-h', ...only, '-d', t, p]); };
+    at(join(dir, 'Lock'), '1960-01-01 00:00:00.123456789 UTC');
+    at(join(dir, 'Lock'), '2001-02-03 04:05:06.987654321 UTC', '-a');
+    at(dir, '1961-06-01 00:00:00.000000001 UTC');
+    at(join(f.host, 'dpkg'), '@-1.5');
+    const layers = Dir.open(f.meta.layersDir);
+    let made;
+    try { made = precopyEmptyUnreadable(f.meta.layers, layers, [dir], () => null, lockLike); } finally { layers.close(); }
+    const ns = (p: string): [bigint, bigint] => { const st = lstatSync(p, { bigint: true }); return [st.atimeNs, st.mtimeNs]; };
+    const u = join(f.upper(), 'dpkg');
+    assert.equal(ns(join(u, 'triggers', 'Lock')), ns(join(dir, 'Lock')), 'the copy');
+    assert.equal(ns(join(u, 'triggers', 'Lock')), [981173106987654321n, -315619199876543211n]);
+    assert.equal(ns(join(u, 'triggers')), ns(dir), 'its dir, made for it: not the moment the copy went in');
+    assert.equal(ns(u), [-1500000000n, -1500000000n], 'a dir of @-1.5');
+    assert.equal(made.map(([p, ino, ctime]) => [p, ino, ctime]), [[join(dir, 'Lock'), lstatSync(join(u, 'triggers', 'Lock')).ino, lstatSync(join(u, 'triggers', 'Lock')).ctimeMs]], 'the ctime after the times were set');
+    f.meta.precopied = made;
+    f.save();
+    assert.equal(scanSandbox(f.store.resolve(f.meta.id)).changes.map((c) => c.path), [], 'an untouched copy: no change');
   } finally {
     f.cleanup();
   }
