@@ -40,6 +40,8 @@ export interface SensitiveFacts {
   givenAway?: boolean;
   /** An ACL that grants another user or group access (Change.aclGrant). */
   aclGrant?: boolean;
+  /** A host entry's mode change that gave others write (the host's mode lacked it). */
+  opened?: boolean;
   /** The sandbox side's file in the upper layer (a byte string), when the caller has it. */
   upper?: string | undefined;
   /** The host path as a byte string (what `p` is the text of), for the rules that look on disk. */
@@ -452,6 +454,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // 777). Counted on one line per tree (many): `chmod -R 777` opens each entry of a tree.
   { id: 'world-writable', why: 'world-writable (any local user can change it after the commit)', many: 'world-writable entries',
     test: (f) => f.perm >= 0 && (f.perm & 0o002) !== 0 && (f.type === 'file' || (f.type === 'dir' && (f.perm & 0o1000) === 0)) && writesOrOpens(f) },
+  // world-writable leaves out sticky dirs, /tmp's shape, which a sandbox may well make; but a
+  // host dir made one is opened to every user: a sticky bit keeps each user from removing
+  // another's entries, not from adding their own (a script in /etc/profile.d, a .pth in
+  // dist-packages, a library in the loader's path), whatever code later looks there.
+  { id: 'dir-opened', why: 'host directory opened to all users (sticky: anyone can add entries to it after the commit)', many: 'host directories opened to all users',
+    test: (f) => !!f.opened && f.type === 'dir' && f.perm >= 0 && (f.perm & 0o1002) === 0o1002 },
   // A host dir made a symlink: whatever later writes into the dir by its name (a service's
   // log or cache dir, often as root) writes where the link points (`/var/log/app -> /etc/cron.d`).
   // Shown with its target either way; a symlink that was one, or a new one, is not this.
@@ -584,7 +592,7 @@ function makeGated(): Array<Gated[] | null> {
 const TEST_RULES = SENSITIVE_RULES.flatMap((r, i) => (r.test ? [i] : []));
 const ALL_RULES = SENSITIVE_RULES.map((_r, i) => i);
 const ASCII = /^[\x00-\x7f]*$/;
-const FACTS: SensitiveFacts = { change: 'added', type: 'file', perm: -1, caps: false, access: false, owner: false, givenAway: false, aclGrant: false, upper: undefined, raw: '', layerDir: undefined, oldType: undefined };
+const FACTS: SensitiveFacts = { change: 'added', type: 'file', perm: -1, caps: false, access: false, owner: false, givenAway: false, aclGrant: false, opened: false, upper: undefined, raw: '', layerDir: undefined, oldType: undefined };
 const hasCaps = (c: Subject): boolean => !!c.xattrs?.some(([n]) => n === 'security.capability');
 
 /** Whether path text `p` holds what `gate` asks of a path its pattern matches. */
@@ -633,10 +641,10 @@ function ruleAt(p: string, ctx: SensitiveContext): SensitiveRule | null {
 // The rules that ask the context where PATH is: a moved dir's default form says nothing of it.
 const NOT_MOVED = new Set(['sbx-install', 'path-dir-writable', 'path-dir-owner', 'path-dir-symlink', 'path-command']);
 
-function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined, access = false, owner = false, givenAway = false, layerDir?: string, oldType?: Change['type'], aclGrant = false): SensitiveRule | null {
+function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined, access = false, owner = false, givenAway = false, layerDir?: string, oldType?: Change['type'], aclGrant = false, opened = false): SensitiveRule | null {
   const p = ASCII.test(raw) ? raw : toFs(raw).toString('utf8');
   const f = FACTS;
-  f.change = change; f.type = type; f.perm = perm; f.caps = caps; f.upper = upper; f.access = access; f.owner = owner; f.givenAway = givenAway; f.aclGrant = aclGrant; f.raw = raw; f.layerDir = layerDir; f.oldType = oldType;
+  f.change = change; f.type = type; f.perm = perm; f.caps = caps; f.upper = upper; f.access = access; f.owner = owner; f.givenAway = givenAway; f.aclGrant = aclGrant; f.opened = opened; f.raw = raw; f.layerDir = layerDir; f.oldType = oldType;
   const r = ruleAt(p, ctx);
   if (r || !ctx.moved) return r;
   // Asked again as where the tool's dir is by default (a few startsWith for an unflagged path,
@@ -654,7 +662,7 @@ function ruleOf(raw: string, change: Change['change'], type: Change['type'], per
 export function sensitiveRule(c: Subject, ctx: SensitiveContext): SensitiveRule | null {
   const meta = c.change === 'metadata';
   return ruleOf(c.path, c.change, c.type, c.up ? c.up.perm : -1, hasCaps(c), ctx, c.upper,
-    meta && !!c.details?.some((d) => d !== 'mtime'), meta && !!c.up && !!c.host && (c.up.uid !== c.host.uid || c.up.gid !== c.host.gid), !!c.givenAway, c.layerDir, c.oldType, !!c.aclGrant);
+    meta && !!c.details?.some((d) => d !== 'mtime'), meta && !!c.up && !!c.host && (c.up.uid !== c.host.uid || c.up.gid !== c.host.gid), !!c.givenAway, c.layerDir, c.oldType, !!c.aclGrant, meta && !!c.host && (c.host.perm & 0o002) === 0);
 }
 
 /** Why a change lands somewhere that runs code later, or null. `path` is a byte string. */

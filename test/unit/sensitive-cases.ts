@@ -140,6 +140,11 @@ export const CASES: Record<string, C[]> = {
     { path: '/etc/x.conf', change: 'metadata', type: 'file', up: st('file', 0o646), details: ['mode 644→646'] },
     { path: '/opt/x/e', change: 'replaced', type: 'dir', up: st('dir', 0o2777) },
   ],
+  // `chmod 1777` of host dirs where code is looked for (a probe's; each was an unmarked line).
+  'dir-opened': [
+    { path: '/etc/profile.d', change: 'metadata', type: 'dir', up: st('dir', 0o1777), host: st('dir', 0o755), details: ['mode 755→1777'] },
+    { path: '/usr/lib/python3/dist-packages', change: 'metadata', type: 'dir', up: st('dir', 0o1733), host: st('dir', 0o755), details: ['mode 755→1733'] },
+  ],
   'dir-symlink': [{ path: '/var/log/app', change: 'replaced', type: 'symlink', target: '/etc/cron.d', oldType: 'dir' },
     { path: '/home/u/.cache/tool', change: 'replaced', type: 'symlink', target: '/home/u/.ssh', oldType: 'dir' }],
   'other-owner': [
@@ -169,7 +174,9 @@ export const ORDINARY: C[] = [
   { path: '/usr/local/bin', change: 'metadata', type: 'dir', up: st('dir', 0o775), details: ['mode 755→775'] },
   // Sticky (/tmp's shape), group-writable, a symlink (always 777), a fifo (holds no code),
   // only the mtime of an already world-writable file, deleted.
-  { path: '/srv/tmp', change: 'added', type: 'dir', up: st('dir', 0o1777) }, { path: '/srv/g', change: 'added', type: 'file', up: st('file', 0o664) },
+  { path: '/srv/tmp', change: 'added', type: 'dir', up: st('dir', 0o1777) },
+  // A host dir that already was /tmp's shape, given a change of owner mode bits only.
+  { path: '/srv/tmp2', change: 'metadata', type: 'dir', up: st('dir', 0o1777), host: st('dir', 0o3777), details: ['mode 3777→1777'] }, { path: '/srv/g', change: 'added', type: 'file', up: st('file', 0o664) },
   { path: '/srv/l', change: 'added', type: 'symlink', up: st('symlink', 0o777), target: 'x' }, { path: '/srv/p', change: 'added', type: 'fifo', up: st('fifo', 0o666) },
   { path: '/srv/w', change: 'metadata', type: 'file', up: st('file', 0o666), details: ['mtime'] }, { path: '/srv/w2', change: 'deleted', type: 'file', up: st('file', 0o666) },
   { path: '/opt/x/tool', change: 'added', type: 'file', up: st('file', 0o755) },
