@@ -393,7 +393,7 @@ export function renderSummary(changes: Change[], col: Colors, options: number | 
   }
   if (plan.folded) out += col.dim(`${countText(plan.folded)} folded: kept too unless excluded ('sbx diff --all' lists each)\n`);
   const nMarked = plan.flagged;
-  if (nMarked) out += col.bold(col.red(`! ${nMarked} change${nMarked === 1 ? '' : 's'} where code runs later (marked !): review ${nMarked === 1 ? 'it' : 'them'} before keeping\n`));
+  if (nMarked) out += col.bold(col.red(`! ${nMarked} change${nMarked === 1 ? '' : 's'} marked ! (code that runs later, or access for others): review ${nMarked === 1 ? 'it' : 'them'} before keeping\n`));
   return out;
 }
 

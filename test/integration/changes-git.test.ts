@@ -86,7 +86,7 @@ gitTest("sbx diff leaves git's own files out of the diffs, says so, and --all sh
   assert.match(out, new RegExp(`^${repo}: \\d+ diffs of git's own files left out \\(to see them: sbx diff d ${repo}/\\.git\\)$`, 'm'));
   assert.match(out, new RegExp(`^${clone}: \\d+ diffs of git's own files left out`, 'm'));
   // What git clone writes in config and info/exclude is not flagged: the hook is the one mark.
-  assert.equal(out.split('\n').filter((l) => l.startsWith('!')).map((l) => l.replace(/ +/g, ' ')), [`! added: ${repo}/.git/hooks/pre-commit [! git hook]`, '! 1 change where code runs later (marked !): review it before keeping'], out);
+  assert.equal(out.split('\n').filter((l) => l.startsWith('!')).map((l) => l.replace(/ +/g, ' ')), [`! added: ${repo}/.git/hooks/pre-commit [! git hook]`, '! 1 change marked ! (code that runs later, or access for others): review it before keeping'], out);
   const all = sbx(['diff', 'd', '--all']).stdout;
   assert.ok(all.includes(`diff ${repo}/.git/logs/HEAD (modified)`), all);
   assert.ok(all.includes(`diff ${clone}/.git/config (added)`), all);

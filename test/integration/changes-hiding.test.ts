@@ -34,7 +34,7 @@ test('chmod +x and o+w of commands on PATH and a sitecustomize.pyc are flagged, 
     `! added: ${sp}/sitecustomize.pyc [! Python startup code (runs at every start of a Python that uses this site-packages)]`,
     `! metadata: ${canary}/bin/runme (mode 755→757) [! command in PATH: who may run or write it changed]`,
     `! metadata: ${canary}/bin/tool (mode 644→755) [! command in PATH: who may run or write it changed]`,
-    '! 3 changes where code runs later (marked !): review them before keeping',
+    '! 3 changes marked ! (code that runs later, or access for others): review them before keeping',
   ], out);
   assert.ok(out.includes(`  added:    ${sp}/json.pyc\n`), out);
   assert.match(out, /added: {4}1 in python bytecode \(5 B\), folded/);

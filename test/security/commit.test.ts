@@ -136,7 +136,7 @@ test('persistence-sensitive paths are flagged in the summary and the JSON report
       assert.ok(flagged.some((l) => l.includes(p)), `${p} not flagged:\n${r.stderr}`);
     }
     assert.not.ok(flagged.some((l) => l.includes('notes.txt')));
-    assert.match(r.stderr, /! \d+ changes where code runs later/);
+    assert.match(r.stderr, /! \d+ changes marked ! \(code that runs later, or access for others\)/);
     const j = JSON.parse(readFileSync(report, 'utf8'));
     const sens = j.changes.filter((c: { sensitive?: string }) => c.sensitive).map((c: { path: string }) => c.path);
     assert.ok(sens.includes(`${canary}/.bashrc`) && sens.includes(`${bin}/ls`), JSON.stringify(sens));

@@ -17,7 +17,7 @@ import { aclEntryText, parseAcl } from '../../sandbox-core/changes/acl.js';
 const store = storeAndCanary();
 const sbx = (args: string[]): SbxResult => run(args, { store, timeoutMs: 300_000 });
 const WHY = 'ACL grants another user or group access (which they keep after the commit)';
-const TRAILER = (n: number): string => n === 1 ? '! 1 change where code runs later (marked !): review it before keeping' : `! ${n} changes where code runs later (marked !): review them before keeping`;
+const TRAILER = (n: number): string => n === 1 ? '! 1 change marked ! (code that runs later, or access for others): review it before keeping' : `! ${n} changes marked ! (code that runs later, or access for others): review them before keeping`;
 
 const U = 0xffffffff;
 const ACCESS = 'system.posix_acl_access', DEFAULT = 'system.posix_acl_default';

@@ -23,7 +23,7 @@ const store = storeAndCanary();
 
 const sbx = (args: string[]): SbxResult => run(args, { store, timeoutMs: 300_000 });
 const WHY = 'owned by another user (who can change it after the commit)';
-const TRAILER = (n: number): string => n === 1 ? '! 1 change where code runs later (marked !): review it before keeping' : `! ${n} changes where code runs later (marked !): review them before keeping`;
+const TRAILER = (n: number): string => n === 1 ? '! 1 change marked ! (code that runs later, or access for others): review it before keeping' : `! ${n} changes marked ! (code that runs later, or access for others): review them before keeping`;
 
 interface JsonChange { path: string; sensitive?: string; details?: string[] }
 

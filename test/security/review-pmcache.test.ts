@@ -38,7 +38,7 @@ test('wheels planted in a pip cache are one flagged line; --all, --name-only and
   const r = sbx(['run', '--name', 'w', '--', 'sh', '-c', script]);
   assert.is(r.code, 0, r.stderr);
   const line = `! added: 4 pip cache files in 2 dirs under ${canary}/.cache/pip/wheels/ ('sbx diff --all' lists each) [! ${PIP}]`;
-  const trailer = '! 4 changes where code runs later (marked !): review them before keeping';
+  const trailer = '! 4 changes marked ! (code that runs later, or access for others): review them before keeping';
   assertGroupedFlag(sbx, 'w', r.stdout + r.stderr, { line, trailer, why: PIP, paths: wheels, sensitive: 4 });
   assert.is(sbx(['discard', 'w']).code, 0);
   for (const p of wheels) assert.not.ok(existsSync(p), p);
@@ -85,7 +85,7 @@ test('a Gradle distribution, Gradle and uv cache files and a uv.toml planted in 
     `! added: ${uv} [! ${UV}]`,
     `! added: ${c}/.config/uv/uv.toml [! ${UVCONF}]`,
     `! added: 3 Gradle cache files in 3 dirs under ${c}/.gradle/ ('sbx diff --all' lists each) [! ${GRADLE}]`,
-    '! 5 changes where code runs later (marked !): review them before keeping',
+    '! 5 changes marked ! (code that runs later, or access for others): review them before keeping',
   ], out);
   assert.match(out, new RegExp(`^  added: +${c}/proj/`, 'm'));
   assert.is(sbx(['discard', 'g']).code, 0);
@@ -119,7 +119,7 @@ testUnless(APT_CASE)('list files and a .deb written in apt\'s dirs are flagged, 
   assert.equal(flaggedLines(out), [
     `! added: ${deb} [! ${DEB}]`,
     `! added: 2 apt list files in ${LISTS}/ ('sbx diff --all' lists each) [! ${APT}]`,
-    '! 3 changes where code runs later (marked !): review them before keeping',
+    '! 3 changes marked ! (code that runs later, or access for others): review them before keeping',
   ], out);
   assert.match(out, /added: {4}\d+ in apt cache and logs.*folded/);
   for (const l of [...lists, deb]) assert.not.ok(existsSync(l), l);

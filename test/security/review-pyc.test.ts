@@ -62,7 +62,7 @@ testUnless(PY, { missing: true })('a module tree compiled inside is one flagged 
   const r = sbx(['run', '--name', 'm', '--', 'sh', '-c', script]);
   assert.is(r.code, 0, r.stderr);
   const line = `! added: 7 bytecode files in 3 dirs under ${lib}/ ('sbx diff --all' lists each) [! ${why}]`;
-  const trailer = '! 7 changes where code runs later (marked !): review them before keeping';
+  const trailer = '! 7 changes marked ! (code that runs later, or access for others): review them before keeping';
   // The summary after the run and sbx diff's: one line for the 7.
   const out = assertGroupedFlag(sbx, 'm', r.stdout + r.stderr, { line, trailer, why, paths: pycs, sensitive: 7 });
   // Each keeps its diff.
@@ -112,7 +112,7 @@ testUnless(PY, { missing: true })('bytecode of other code for a source the comma
   assert.is(r.code, 0, r.stderr);
   assert.ok(r.stdout.includes('planted'), r.stdout);
   const out = sbx(['diff', 'e']).stdout;
-  assert.equal(flaggedLines(out), [`! added: ${lib}/__pycache__/canary.${TAG}.pyc [! ${why}]`, '! 1 change where code runs later (marked !): review it before keeping'], out);
+  assert.equal(flaggedLines(out), [`! added: ${lib}/__pycache__/canary.${TAG}.pyc [! ${why}]`, '! 1 change marked ! (code that runs later, or access for others): review it before keeping'], out);
   assert.ok(out.includes('+# reviewed'), out);
   assert.is(sbx(['discard', 'e']).code, 0);
 });

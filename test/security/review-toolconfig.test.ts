@@ -38,7 +38,7 @@ test('a cargo config, a pip.conf and a .yarnrc.yml planted in HOME are each flag
     `! added: ${h}/.cargo/config.toml [! ${CARGO}]`,
     `! added: ${h}/.config/pip/pip.conf [! ${PIP}]`,
     `! added: ${h}/.yarnrc.yml [! ${YARN}]`,
-    '! 3 changes where code runs later (marked !): review them before keeping',
+    '! 3 changes marked ! (code that runs later, or access for others): review them before keeping',
   ].sort(), out);
   assert.match(out, new RegExp(`added: +${h}/proj/\\.yarnrc\\.yml`), out);
   assert.not.ok(existsSync(`${h}/.cargo/config.toml`));
@@ -86,7 +86,7 @@ test('a host dir made a symlink is flagged with its target; a file made one, or 
   const out = r.stdout + r.stderr;
   assert.equal(flaggedLines(out), [
     `! replaced: ${h}/logs -> /etc (empty dir → symlink) [! directory made a symlink (what is later written into it goes where it points)]`,
-    '! 1 change where code runs later (marked !): review it before keeping',
+    '! 1 change marked ! (code that runs later, or access for others): review it before keeping',
   ], out);
   assert.match(out, `replaced: ${h}/keep.txt -> /etc/passwd (file → symlink)`);
 });

@@ -97,7 +97,7 @@ test('a __pycache__ .pyc for a source the host has is flagged and listed, an edi
   assert.equal(flagged, [
     `! modified: ${f.host}/lib/__pycache__/old.cpython-311.pyc [! ${why}]`,
     `! added: 4 bytecode files in ${f.host}/lib/__pycache__/ ('sbx diff --all' lists each) [! ${why}]`,
-    '! 5 changes where code runs later (marked !): review them before keeping',
+    '! 5 changes marked ! (code that runs later, or access for others): review them before keeping',
   ], out);
   const all = renderSummary(changes, plain, { expand: true }).split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
   assert.equal(all, [
@@ -106,7 +106,7 @@ test('a __pycache__ .pyc for a source the host has is flagged and listed, an edi
     `! added: ${f.host}/lib/__pycache__/kept.cpython-311.pyc [! ${why}]`,
     `! added: ${f.host}/lib/__pycache__/opt.cpython-311.opt-2.pyc [! ${why}]`,
     `! added: ${f.host}/lib/__pycache__/touched.cpython-311.pyc [! ${why}]`,
-    '! 5 changes where code runs later (marked !): review them before keeping',
+    '! 5 changes marked ! (code that runs later, or access for others): review them before keeping',
   ], all.join('\n'));
   assert.match(out, /added: {4}4 in python bytecode \(3 B\), folded/);
   assert.is(JSON.parse(changesJson('x', changes)).sensitive, 5);
@@ -128,7 +128,7 @@ test('30 bytecode files for unchanged host sources are one flagged line per tree
     const { changes } = scanSandbox(f.meta);
     const out = renderSummary(changes, plain, 50);
     const lines = out.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
-    const trailer = '! 31 changes where code runs later (marked !): review them before keeping';
+    const trailer = '! 31 changes marked ! (code that runs later, or access for others): review them before keeping';
     // Exactly 2 flagged entry lines (and the count of flagged changes after them).
     assert.equal(lines, [
       `! modified: ${f.host}/bin/tool [! command in PATH changed]`,
@@ -182,7 +182,7 @@ test('a PATH dir replaced by, retargeted or made as a symlink is flagged as such
       `! added: ${f.host}/newbin -> /tmp/x [! ${why}]`,
       `! replaced: ${f.host}/bin -> /tmp/x (dir of 1 entry, 10 B → symlink) [! ${why}]`,
       `! replaced: ${f.host}/share -> /tmp/x (dir of 1 entry, 1 B → symlink) [! directory made a symlink (what is later written into it goes where it points)]`,
-      '! 4 changes where code runs later (marked !): review them before keeping',
+      '! 4 changes marked ! (code that runs later, or access for others): review them before keeping',
     ], out);
   } finally {
     if (path === undefined) delete process.env.PATH; else process.env.PATH = path;
@@ -205,7 +205,7 @@ test('new world-writable entries are flagged, one line per tree; a sticky dir is
   const out = renderSummary(changes, plain);
   assert.equal(out.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' ')), [
     `! added: 3 world-writable entries in 2 dirs under ${f.host}/ ('sbx diff --all' lists each) [! ${why}]`,
-    '! 3 changes where code runs later (marked !): review them before keeping',
+    '! 3 changes marked ! (code that runs later, or access for others): review them before keeping',
   ], out);
   assert.ok(out.includes(`  added:    ${f.host}/tmp/ (1 file, 1 B)`), out);
   const all = renderSummary(changes, plain, { expand: true }).split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
@@ -266,7 +266,7 @@ test('package caches a later install trusts: one flagged line per cache and tree
     `! added: 12 pip cache files in 3 dirs under /home/u/.cache/pip/wheels/ ('sbx diff --all' lists each) [! ${pip}]`,
     `! added: 8 npm cache index entries in 8 dirs under /home/u/.npm/_cacache/index-v5/ ('sbx diff --all' lists each) [! ${npm}]`,
     `! added: 3 cached .deb files in /var/cache/apt/archives/ ('sbx diff --all' lists each) [! ${deb}]`,
-    '! 29 changes where code runs later (marked !): review them before keeping',
+    '! 29 changes marked ! (code that runs later, or access for others): review them before keeping',
   ], out);
   // What the manager checks again, apt's download dirs and lock, deletions: folded, unflagged.
   assert.match(out, /added: {4}2 in apt cache and logs, folded/);
