@@ -58,7 +58,8 @@ function kindNote(c: Change, tree?: TreeSize | null): string {
     return ` (${c.type} device ${major}:${minor}, never committed)`;
   }
   if (c.type !== 'file' && c.type !== 'dir' && c.type !== 'symlink') return ` (${c.type})`;
-  if (big) return ` (${sizeOf(c)})`;
+  // A large file's line has no diff below it: what else changed (a chmod, an ACL) is on it.
+  if (big) return ` (${[sizeOf(c), ...(c.change === 'modified' ? c.details?.filter((d) => d !== 'mtime') : c.details) ?? []].join(', ')})`;
   if (c.change === 'added' && c.details?.length) return ` (${c.details.join(', ')})`;
   // What changed besides the bytes (a chmod or chown with the edit); the time always moves.
   if (c.change === 'modified') {

@@ -47,6 +47,18 @@ test('a new dir is one line with its file count and bytes; --all lists every pat
   assert.is(JSON.parse(changesJson('x', changes)).changes.length, changes.length);
 });
 
+test('a large modified file (no diff shown) names its mode change beside its size, as a small one does', () => {
+  const U = (p: string) => join(f.upper(), p);
+  write(join(f.host, 'app.conf'), 'cfg=1\n'.repeat(200_000));
+  chmodSync(join(f.host, 'app.conf'), 0o644);
+  markStarted(f);
+  write(U('app.conf'), 'cfg=2\n'.repeat(200_000));
+  chmodSync(U('app.conf'), 0o755);
+  const { changes } = scanSandbox(f.meta);
+  const out = renderSummary(changes, plain, { fold: [] });
+  assert.match(out, new RegExp(`  modified: ${f.host}/app\\.conf \\(1\\.1 MiB, [^,]+ allocated, mode 644→755\\)\n`), out);
+});
+
 test('fold-list matches are one counted line and still in the change list', () => {
   const U = (p: string) => join(f.upper(), p);
   mkdirSync(join(f.host, 'home/.npm'), { recursive: true });
