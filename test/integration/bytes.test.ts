@@ -104,7 +104,7 @@ test('a line break or escape in a name, a path or the command is escaped in the 
   const cases: Array<[string, RegExp]> = [
     [`commit "$(printf 'x\\033[31mred\\nline')"`, /^sbx: error: no sandbox called 'x\\x1b\[31mred\\nline' \(/],
     [`run -n -q --bind "$(printf '/tmp/x\\033[31mred\\nline')" -- true`, /^sbx: error: --bind \/tmp\/x\\x1b\[31mred\\nline: \/tmp\/x\\x1b\[31mred\\nline does not exist$/],
-    [`run -n -q --name "$(printf 'bad\\nname')" -- true`, /^sbx: error: invalid sandbox name 'bad\\nname' \(/],
+    [`run -q --name "$(printf 'bad\\nname')" -- true`, /^sbx: error: invalid sandbox name 'bad\\nname' \(/],
     [`run -n -q -- "$(printf '\\033[31mevil\\nline')"`, /^sbx: \\x1b\[31mevil\\nline: command not found inside the sandbox$/],
     [`run -n -q -- "$(printf '/tmp/\\377\\376')"`, /^sbx: \/tmp\/\\xff\\xfe: command not found inside the sandbox$/],
   ];

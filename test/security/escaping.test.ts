@@ -19,7 +19,7 @@ function clean(where: string, text: string): void {
 }
 
 test('an unknown id or name, a bad --name and an unknown option are escaped', () => {
-  for (const args of [['diff', EVIL], ['commit', EVIL], ['discard', EVIL], ['run', '-n', '--name', EVIL, '--', 'true'], ['run', `--${EVIL}`, '--', 'true'], ['policy', 'show', `./${EVIL}.json`], ['run', '-n', '--policy', `/nonexistent/${EVIL}`, '--', 'true']]) {
+  for (const args of [['diff', EVIL], ['commit', EVIL], ['discard', EVIL], ['run', '--name', EVIL, '--', 'true'], ['run', `--${EVIL}`, '--', 'true'], ['policy', 'show', `./${EVIL}.json`], ['run', '-n', '--policy', `/nonexistent/${EVIL}`, '--', 'true']]) {
     const r = sbx(args, { store });
     assert.ok(r.code !== 0, `${JSON.stringify(args)} succeeded`);
     clean(`stderr of ${JSON.stringify(args)}`, r.stderr);
