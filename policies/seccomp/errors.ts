@@ -10,7 +10,7 @@ export interface PolicyProblem {
   hint?: string;
 }
 
-function formatProblem(p: PolicyProblem): string {
+export function formatProblem(p: PolicyProblem): string {
   const where = p.path ? `${p.file}: ${p.path}` : p.file;
   return `${where}: ${p.message}${p.hint ? ` (${p.hint})` : ''}`;
 }

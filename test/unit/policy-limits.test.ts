@@ -84,6 +84,19 @@ test('sbx run --policy /dev/zero and sbx policy check: one line, exit 125', () =
   }
 });
 
+// Each of a file's mistakes is one line of its own, each said as an error: the one-line rule's
+// escape of line breaks (cli/report-error.ts) ran them together with literal \n between.
+test('a policy file with several mistakes: one `sbx: error:` line for each, in run and in policy check', () => {
+  const bad = file('several.json', { defaultAction: 'bogus', syscalls: [] });
+  for (const args of [['policy', 'check', bad], ['run', '-n', '--policy', bad, '--', 'true']]) {
+    const r = spawnSync(process.execPath, [SBX, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 30_000 });
+    assert.is(r.status, 125, `${args.join(' ')}: ${r.stderr}`);
+    const lines = r.stderr.trim().split('\n');
+    assert.ok(lines.length >= 3, r.stderr);
+    for (const l of lines) assert.ok(l.startsWith(`sbx: error: ${bad}: $.`) && !l.includes('\\n'), r.stderr);
+  }
+});
+
 // The bundle carries each shipped data file's text and parsed value (scripts/bundle.mjs): used
 // only while the file still holds that text, else the file is read, checked and parsed as ever.
 test('a shipped file that still holds the build\'s text gives the build\'s value; any other content is read and checked', () => {
