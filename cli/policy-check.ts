@@ -1,6 +1,8 @@
 import { Command, Option } from 'clipanion';
 import { displayText } from '../sandbox-core/base/bpath.js';
 import { loadPolicy, compilePolicy, ARCHES } from '../policies/seccomp/index.js';
+import { PolicyError } from '../policies/seccomp/errors.js';
+import { reportPolicyProblems } from './report-error.js';
 import { warn } from './output.js';
 
 export class PolicyCheckCommand extends Command {
@@ -23,7 +25,14 @@ export class PolicyCheckCommand extends Command {
   file = Option.String({ required: true, name: 'file' });
 
   override async execute(): Promise<number> {
-    const policy = loadPolicy(this.file);
+    let policy: ReturnType<typeof loadPolicy>;
+    try {
+      policy = loadPolicy(this.file);
+    } catch (e) {
+      // Checking is the place to see every mistake at once; a run says the first.
+      if (e instanceof PolicyError) return reportPolicyProblems(e);
+      throw e;
+    }
     const sizes: string[] = [];
     const shadowed = new Map<string, string[]>();
     for (const arch of ARCHES) {

@@ -1,6 +1,7 @@
 // How an error that ends a command is said: one line on stderr and a documented exit status.
 // Shared by app.ts (clipanion's path) and main.ts (sbx run's fast path).
 import { UserError } from '../sandbox-core/base/errors.js';
+import { displayText } from '../sandbox-core/base/bpath.js';
 import { cwdGoneError, isCwdGone } from '../sandbox-core/base/cwd.js';
 import { PolicyError, formatProblem } from '../policies/seccomp/errors.js';
 import { colors, error, rendered, safe } from './output.js';
@@ -10,9 +11,10 @@ export function reportError(e: unknown): number {
   // Any relative path resolved in a removed current directory ends here (path.resolve reads
   // it): the user's situation, said as such, wherever the command met it.
   if (isCwdGone(e)) e = cwdGoneError();
-  // A policy file's mistakes are each one line of their own, all of them at once.
-  if (e instanceof PolicyError) {
-    for (const p of e.problems) error(oneLine(formatProblem(p)));
+  // A policy file's first mistake, and where to see them all (a line each, sbx policy check).
+  if (e instanceof PolicyError && e.problems.length > 1) {
+    const [first] = e.problems;
+    error(oneLine(`${formatProblem(first!)} (and ${e.problems.length - 1} more: 'sbx policy check ${displayText(first!.file)}' lists each)`));
     return e.exitCode;
   }
   if (e instanceof UserError) {
@@ -30,6 +32,12 @@ export function reportError(e: unknown): number {
   error(`internal error: ${err?.message ?? String(e)}${process.env.SBX_DEBUG ? '' : ' (set SBX_DEBUG=1 for details)'}`);
   if (process.env.SBX_DEBUG) rendered(colors.dim(`${safe(String(err?.stack))}\n`));
   return 125;
+}
+
+/** `sbx policy check`'s answer for a policy it refuses: each mistake one `sbx: error:` line. */
+export function reportPolicyProblems(e: PolicyError): number {
+  for (const p of e.problems) error(oneLine(formatProblem(p)));
+  return e.exitCode;
 }
 
 function oneLine(s: string): string {
