@@ -5,10 +5,9 @@
 // mounts an overlay on it with its own upper layer. New entries then land in an upper that the
 // change walker reads like any other layer, and the host's mounts are placed on top after.
 import { chmodSync, closeSync, constants, fstatSync, lchownSync, lstatSync, mkdirSync, openSync, readSync, symlinkSync, writeFileSync, type Stats } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { EngineUnit } from './engines.js';
-import { entryOp, LayerTimes, type EntryAttrs } from './layer-dirs.js';
-import { Dir } from './beneath.js';
+import { entryOp, type EntryAttrs, type LayerTimes } from './layer-dirs.js';
 import { exactTimes, fromNs, timesOfMs, type ExactTimes } from './base/dir-stat.js';
 import type { SpecOp } from './spec.js';
 import { removeTree } from './store.js';
@@ -42,21 +41,11 @@ const copiesFile = (u: EngineUnit): boolean => u.kind === 'ro-bind' && u.reason 
  * theirs, which is root inside. With `helper` (a fresh run's tree) sbx makes only the files it
  * copies (it reads them anyway) and the dirs on their way; every other entry, with the mode,
  * owner and times it would get here, is listed for the helper, which makes them in this order
- * before the view is built: Node pays ~15-25 us per fs call, the helper 1-2 us.
+ * before the view is built: Node pays ~15-25 us per fs call, the helper 1-2 us. The times of
+ * what sbx makes itself go to `times` (`rel`: `root` below the layers dir), which its caller
+ * sets with the rest of the layers' once all is made.
  */
-export function buildSkeletonTree(units: EngineUnit[], root: string, chown: boolean, seen?: ReadonlyMap<string, Stats>, helper?: SkeletonByHelper, times?: { to: LayerTimes; rel: string }): { copied: Set<string>; gone: Set<string> } {
-  // Without `times` (whose owner sets them with the rest of the layers'), set here at the end.
-  const own = times ? null : new LayerTimes();
-  const to = times ?? { to: own!, rel: basename(root) };
-  const out = buildTree(units, root, chown, seen, helper, to);
-  if (own && !own.empty()) {
-    const parent = Dir.open(dirname(root));
-    try { own.flush(parent); } finally { parent.close(); }
-  }
-  return out;
-}
-
-function buildTree(units: EngineUnit[], root: string, chown: boolean, seen: ReadonlyMap<string, Stats> | undefined, helper: SkeletonByHelper | undefined, times: { to: LayerTimes; rel: string }): { copied: Set<string>; gone: Set<string> } {
+export function buildSkeletonTree(units: EngineUnit[], root: string, chown: boolean, seen: ReadonlyMap<string, Stats> | undefined, helper: SkeletonByHelper | undefined, times: { to: LayerTimes; rel: string }): { copied: Set<string>; gone: Set<string> } {
   const copied = new Set<string>(), gone = new Set<string>();
   if (!helper) removeTree(root);
   // A view planned whole (root's, plan.ts) has no skeleton dir: no stand-in tree either.

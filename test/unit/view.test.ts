@@ -4,14 +4,25 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { rootPath } from '../../sandbox-core/root-path.js';
-import { buildSkeletonTree, skeletonChildren, COPY_EACH } from '../../sandbox-core/skeleton.js';
+import { buildSkeletonTree as buildTree, skeletonChildren, COPY_EACH } from '../../sandbox-core/skeleton.js';
+import { LayerTimes } from '../../sandbox-core/layer-dirs.js';
+import { Dir } from '../../sandbox-core/beneath.js';
 import type { EngineUnit } from '../../sandbox-core/engines.js';
 import { makeFixture, opaque, copyUp, write } from './changes-fixture.js';
 import { testUnless } from '../helpers/skip.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
 import { findUnreadableDirsCached } from '../../sandbox-core/unreadable.js';
+
+/** The stand-in tree at `root` as a run makes it without the helper, its times set at the end as the run sets them (below the layers dir: root's parent). */
+function buildSkeletonTree(units: EngineUnit[], root: string, chown: boolean): ReturnType<typeof buildTree> {
+  const times = new LayerTimes();
+  const out = buildTree(units, root, chown, undefined, undefined, { to: times, rel: basename(root) });
+  const layers = Dir.open(dirname(root));
+  try { times.flush(layers); } finally { layers.close(); }
+  return out;
+}
 
 test('root inside gets the sbin dirs it lacks, after the user\'s own; SBX_ROOT_PATH overrides', () => {
   assert.is(rootPath('/home/u/bin:/usr/bin:/bin', 0, undefined), '/home/u/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin');
