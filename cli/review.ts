@@ -9,7 +9,7 @@ import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import type { ScanResult } from '../sandbox-core/changes/scan.js';
 import type { NetDecision } from '../sandbox-core/net/proxy.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
-import { EXIT_INTERRUPTED } from '../sandbox-core/base/exit-status.js';
+import { EXIT_INTERRUPTED, signalOf } from '../sandbox-core/base/exit-status.js';
 import { colors, info, line, rendered, say, warn } from './output.js';
 import { rootOnlyHint } from './as-root.js';
 import { changesJson, countLine, renderDiffs, renderSummary, summaryPlan, type SummaryItem } from './render-changes.js';
@@ -62,8 +62,13 @@ export function keepRefusal(status: number, reasons: string[] = []): string | nu
   if (status === 0) return null;
   const limits = reasons.filter((r) => r.startsWith('killed: ')).map((r) => r.slice('killed: '.length));
   if (limits.length) return `the command was killed (${limits.join('; ')})`;
-  if (status > 128 && status < 128 + 65) return `the command was killed by signal ${status - 128}`;
-  return `the command failed with exit status ${status}`;
+  return endedBadly(status);
+}
+
+/** A status other than 0 in words: killed by signal N (128+N), else failed with exit status N. */
+function endedBadly(status: number): string {
+  const signal = signalOf(status);
+  return signal === null ? `the command failed with exit status ${status}` : `the command was killed by signal ${signal}`;
 }
 
 /** How the command ended, said right before the question; null when it exited 0. */
@@ -75,8 +80,7 @@ export function endLine(status: number, reasons: string[] = []): string | null {
     return `the command failed with exit status ${status}: ${why}`;
   }
   if (status === 0) return null;
-  if (status > 128 && status < 128 + 65) return `the command was killed by signal ${status - 128}: its changes may be partial`;
-  return `the command failed with exit status ${status}: its changes may be partial`;
+  return `${endedBadly(status)}: its changes may be partial`;
 }
 
 /**
