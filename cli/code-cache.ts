@@ -1,8 +1,11 @@
 // Loads one of the bundle's parts (dist/bin/<name>.js, CommonJS) through V8's code cache.
 // Compiling a bundle costs more than Node's own start; the cache (bytecode V8 wrote after an
 // earlier run) spares it. It lives in the user's cache dir, one file per part, named after the
-// part's content hash (baked in by scripts/bundle.mjs), Node's version and the architecture, so
-// a stale file is never even opened; V8 checks the rest and rejects what does not fit. The
+// part's content hash (baked in by scripts/bundle.mjs), the install's dir, Node's version and
+// the architecture, so a stale file is never even opened; V8 checks the rest and rejects what
+// does not fit. The install's dir is in the name because V8 keeps the file name a cache was
+// made under: one install's stack traces named another's files, and two installs of different
+// builds each evicted the other's cache on every run. The
 // cache is code this process runs: it is used only when this user owns it and its directory
 // and nobody else can write either, and it is written only below a cache dir this user owns.
 // Any failure just compiles from source.
@@ -66,12 +69,46 @@ export function writeCache(file: string, dir: string, base: string, data: Buffer
     if (!d.isDirectory() || !ownedPrivately(d)) return;
     writeFileSync(tmp, data, { flag: 'wx', mode: 0o600 });
     renameSync(tmp, file);
-    // The same part's caches of earlier builds or Node versions are never read again.
-    const part = basename(file).replace(/-[0-9a-f]{16}-.*$/, '');
-    for (const f of readdirSync(dir)) if (f !== basename(file) && f.startsWith(`${part}-`) && /^[a-z]+-[0-9a-f]{16}-[^/]*\.v8$/.test(f)) unlinkSync(join(dir, f));
+    evictStale(dir, basename(file));
   } catch {
     try { unlinkSync(tmp); } catch { /* never written */ }
   }
+}
+
+/** The caches one part may keep, newest first: this install's and those of a few others. */
+const KEPT_PER_PART = 4;
+const CACHE_NAME = /^([a-z]+)-[0-9a-f]{16}-(?:([0-9a-f]{8})-)?v[^/]*\.v8$/;
+
+/**
+ * Removes what `kept`'s part will never read again: the caches of its earlier builds or Node
+ * versions in the same install (and those named before install keys), and of other installs
+ * beyond the newest few (a removed checkout's stay otherwise).
+ */
+function evictStale(dir: string, kept: string): void {
+  const [, part, key] = CACHE_NAME.exec(kept) ?? [];
+  if (!part) return;
+  const others: { name: string; mtime: number }[] = [];
+  for (const f of readdirSync(dir)) {
+    const m = CACHE_NAME.exec(f);
+    if (f === kept || !m || m[1] !== part) continue;
+    if (!m[2] || m[2] === key) { removeIfThere(join(dir, f)); continue; }
+    // Another sbx may be evicting the same files at this moment.
+    const st = lstatSync(join(dir, f), { throwIfNoEntry: false });
+    if (st) others.push({ name: f, mtime: st.mtimeMs });
+  }
+  others.sort((a, b) => b.mtime - a.mtime);
+  for (const o of others.slice(KEPT_PER_PART - 1)) removeIfThere(join(dir, o.name));
+}
+
+function removeIfThere(path: string): void {
+  try { unlinkSync(path); } catch { /* gone already */ }
+}
+
+/** A short key for the install's dir (FNV-1a): no crypto module is loaded for it at start-up. */
+export function installKey(binDir: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < binDir.length; i++) h = Math.imul(h ^ binDir.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
 }
 
 /**
@@ -109,7 +146,7 @@ export function loadPart<T>(binDir: string, name: string, hash: string): T {
   // The part's bytes are copied into the source string, then the code cache is read over them:
   // one buffer's pages touched instead of two (~80 fewer page faults for a run).
   const where = cacheDir();
-  const file = where ? join(where.dir, `${name}-${hash}-${process.version}-${process.arch}.v8`) : null;
+  const file = where ? join(where.dir, `${name}-${hash}-${installKey(binDir)}-${process.version}-${process.arch}.v8`) : null;
   const { bytes, room } = readPart(path, file ? cacheSize(file) : 0);
   // latin1: a part is ASCII (scripts/bundle.mjs refuses anything else), and this decodes without UTF-8 checks.
   const source = bytes.toString('latin1');

@@ -3,10 +3,11 @@
 // below a cache dir this user owns. And the shipped entry writes and then uses it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, cpSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { cacheDir, readCache, writeCache } from '../../cli/code-cache.js';
+import { cacheDir, installKey, readCache, writeCache } from '../../cli/code-cache.js';
 import { cacheRoot, ownDirs } from '../../sandbox-core/base/paths.js';
 import { SBX, sbx } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
@@ -93,14 +94,38 @@ test('written atomically as a private file in a private dir; no temporary file l
   assert.is(readCache(join(dir, 'x.v8'), dir)?.toString(), 'data');
 });
 
-test("writing a part's cache removes that part's older caches, and only those", () => {
+test("writing a part's cache removes that part's older caches of the same install, and only those", () => {
   const base = privateDir();
   const dir = join(base, 'sbx', 'code');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const old = 'run-0123456789abcdef-v20.0.0-x64.v8', other = 'app-0123456789abcdef-v20.0.0-x64.v8';
-  for (const f of [old, other, 'notes.txt']) writeFileSync(join(dir, f), 'x', { mode: 0o600 });
-  writeCache(join(dir, 'run-fedcba9876543210-v20.1.0-x64.v8'), dir, base, Buffer.from('new'));
-  assert.equal(readdirSync(dir).sort(), [other, 'notes.txt', 'run-fedcba9876543210-v20.1.0-x64.v8']);
+  const key = installKey('/opt/sbx/dist/bin');
+  const old = `run-0123456789abcdef-${key}-v20.0.0-x64.v8`, unkeyed = 'run-0123456789abcdef-v20.0.0-x64.v8';
+  const otherPart = `app-0123456789abcdef-${key}-v20.0.0-x64.v8`, otherInstall = `run-0123456789abcdef-${installKey('/home/u/sbx/dist/bin')}-v20.0.0-x64.v8`;
+  for (const f of [old, unkeyed, otherPart, otherInstall, 'notes.txt']) writeFileSync(join(dir, f), 'x', { mode: 0o600 });
+  const fresh = `run-fedcba9876543210-${key}-v20.1.0-x64.v8`;
+  writeCache(join(dir, fresh), dir, base, Buffer.from('new'));
+  assert.equal(readdirSync(dir).sort(), [otherPart, 'notes.txt', fresh, otherInstall].sort());
+});
+
+test("other installs' caches of a part are kept, the newest few: a removed checkout's do not stay forever", () => {
+  const base = privateDir();
+  const dir = join(base, 'sbx', 'code');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const names = [1, 2, 3, 4, 5].map((i) => `run-0123456789abcdef-${installKey(`/install${i}`)}-v20.0.0-x64.v8`);
+  names.forEach((f, i) => {
+    writeFileSync(join(dir, f), 'x', { mode: 0o600 });
+    utimesSync(join(dir, f), 1000 + i, 1000 + i);
+  });
+  const mine = `run-0123456789abcdef-${installKey('/mine')}-v20.0.0-x64.v8`;
+  writeCache(join(dir, mine), dir, base, Buffer.from('new'));
+  // Mine and the three newest others: installs 1 and 2 (the oldest) are evicted.
+  assert.equal(readdirSync(dir).sort(), [mine, ...names.slice(2)].sort());
+});
+
+test('install keys differ between dirs and are stable', () => {
+  assert.is(installKey('/a/dist/bin'), installKey('/a/dist/bin'));
+  assert.is.not(installKey('/a/dist/bin'), installKey('/b/dist/bin'));
+  assert.match(installKey(''), /^[0-9a-f]{8}$/);
 });
 
 test('the shipped entry writes the cache of the part it ran, then runs from it; a corrupt cache is replaced', () => {
@@ -111,7 +136,7 @@ test('the shipped entry writes the cache of the part it ran, then runs from it; 
   const dir = join(base, 'sbx', 'code');
   const files = readdirSync(dir);
   assert.is(files.length, 1);
-  assert.match(files[0]!, new RegExp(`^version-[0-9a-f]{16}-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.v8$`));
+  assert.match(files[0]!, new RegExp(`^version-[0-9a-f]{16}-${installKey(dirname(SBX))}-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.v8$`));
   const size = statSync(join(dir, files[0]!)).size;
   assert.ok(size > 0);
   const second = sbx(['--version'], { store: join(work, 'store'), env });
@@ -120,6 +145,21 @@ test('the shipped entry writes the cache of the part it ran, then runs from it; 
   const third = sbx(['--version'], { store: join(work, 'store'), env });
   assert.is(third.stdout, first.stdout);
   assert.is(statSync(join(dir, files[0]!)).size, size);
+});
+
+test("two installs of sbx keep a cache each: V8 keeps the file name a cache was made under, so one install's stack traces named the other's files", () => {
+  const base = privateDir();
+  const env = { XDG_CACHE_HOME: base };
+  const copy = join(work, 'copy', 'dist', 'bin');
+  cpSync(dirname(SBX), copy, { recursive: true });
+  const dir = join(base, 'sbx', 'code');
+  for (const bin of [SBX, join(copy, 'sbx.js')]) {
+    const r = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8', env: { ...process.env, ...env, SBX_HOME: join(work, 'store') } });
+    assert.is(r.status, 0, r.stderr);
+  }
+  const files = readdirSync(dir);
+  assert.is(files.length, 2, files.join(' '));
+  for (const k of [installKey(dirname(SBX)), installKey(copy)]) assert.ok(files.some((f) => f.includes(`-${k}-`)), `${k}: ${files.join(' ')}`);
 });
 
 test('no part of the bundle uses import(): in a vm.Script it has no loader (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING)', () => {
