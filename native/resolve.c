@@ -68,7 +68,16 @@ int make_whiteout_beneath(const char *root, const char *rel, const char **step) 
   if (rfd < 0) return -1;
   autoclose int pfd = open_beneath(rfd, parent, O_PATH | O_DIRECTORY);
   if (pfd < 0) { *step = "whiteout-parent"; return -1; }
-  if (mknodat(pfd, name, S_IFCHR | 0000, makedev(0, 0)) == 0) return 0;
+  /* The whiteout is sbx's, not the command's: the dir keeps the times it had (the host's, set
+   * when sbx made it), or the command would see it modified at launch. */
+  struct stat before;
+  if (fstatat(pfd, "", &before, AT_EMPTY_PATH) < 0) { *step = "whiteout-parent"; return -1; }
+  if (mknodat(pfd, name, S_IFCHR | 0000, makedev(0, 0)) == 0) {
+    struct timespec ts[2] = { before.st_atim, before.st_mtim };
+    /* Before Linux 5.8 utimensat takes no AT_EMPTY_PATH: the times are then left moved. */
+    if (utimensat(pfd, "", ts, AT_EMPTY_PATH) < 0 && errno != EINVAL) { *step = "whiteout-parent-times"; return -1; }
+    return 0;
+  }
   if (errno != EEXIST) return -1;
   /* Only a whiteout already there hides the path: anything else (a dir made there after sbx
    * planned the whiteout) would leave it showing, so the run fails instead. */
