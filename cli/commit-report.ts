@@ -96,6 +96,7 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
     if (mine) warn(`${mine.toLocaleString('en-US')} ${mine === 1 ? 'entry keeps' : 'entries keep'} your ownership, not the sandbox's (only root may give files away): ${few([...res.ownerNotKept].sort())}`);
     if (res.setidStripped.length) warn(`setuid/setgid bits and file capabilities removed from ${res.setidStripped.map(b).join(', ')}${process.geteuid?.() === 0 ? ' (--keep-setuid keeps them)' : ''}`);
     if (res.xattrsNotKept.length) warn(`extended attributes not kept on ${res.xattrsNotKept.map(displayText).join(', ')}`);
+    if (res.flagsNotKept.length) warn(`chattr flags not kept on ${res.flagsNotKept.map(displayText).join(', ')}: set them again with chattr`);
     if (res.linksCopied.length) info(`${res.linksCopied.length} hard link${res.linksCopied.length === 1 ? '' : 's'} to files the host already had committed as copies (--link-host-files keeps them linked): ${res.linksCopied.map(b).join(', ')}`);
   }
   const n = committedCount(r);

@@ -40,6 +40,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -256,14 +258,37 @@ static int copy_sparse(int s, int d, const struct stat *st, uint64_t *copied) {
   return 0;
 }
 
+/* The flags in `mask` (the caller's choice of chattr's flags) of the regular file `name` in
+ * `dir`, onto the staged copy `d` before its data: compression and no-COW apply only to what
+ * is written after. 0 or an errno. Nothing but a regular file is opened (a device's or a
+ * FIFO's open may act); a filesystem without inode flags has none to carry. */
+static int carry_inode_flags(int dir, const char *name, int d, uint32_t mask) {
+  struct stat st;
+  if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return errno == ENOENT ? 0 : errno;
+  if (!S_ISREG(st.st_mode)) return 0;
+  int t = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (t < 0) return errno;
+  int host = 0, mine = 0, e = ioctl(t, FS_IOC_GETFLAGS, &host) < 0 ? errno : 0;
+  close(t);
+  if (e) return e == ENOTTY || e == EOPNOTSUPP ? 0 : e;
+  if (!(host & (int)mask)) return 0;
+  if (ioctl(d, FS_IOC_GETFLAGS, &mine) < 0) return errno;
+  int want = (mine & ~(int)mask) | (host & (int)mask);
+  return want == mine || ioctl(d, FS_IOC_SETFLAGS, &want) == 0 ? 0 : errno;
+}
+
 enum { ST_OK, ST_OPEN_SOURCE, ST_SOURCE_CHANGED, ST_CREATE, ST_COPY, ST_OWNER, ST_XATTR, ST_MODE, ST_TIMES };
 
 /* xattr --beneath stage: writes each new file beside its target, unsynced (the caller makes
  * all its batches durable with one `syncfs` per filesystem before it renames anything).
  *   fd 3: root of the sources (the sandbox's layers), fd 4: root of the destinations ("/")
- *   in, per file: src\0 dst\0 u32 uid, u32 gid, u32 perm, u64 ino, u64 dev, i64 atime_s,
- *        u32 atime_ns, i64 mtime_s, u32 mtime_ns, u32 count, count x (name\0 u32 len, value)
- *   out, per file: u32 errno, u32 step (ST_*), u32 owner_not_kept, u32 xattr_errno, u64 bytes
+ *   in, per file: src\0 dst\0 like\0 u32 uid, u32 gid, u32 perm, u64 ino, u64 dev, i64 atime_s,
+ *        u32 atime_ns, i64 mtime_s, u32 mtime_ns, u32 flags_mask, u32 count,
+ *        count x (name\0 u32 len, value)
+ *   out, per file: u32 errno, u32 step (ST_*), u32 owner_not_kept, u32 xattr_errno,
+ *        u32 flags_errno, u64 bytes
+ * `like`: the file the copy replaces, a name in dst's dir (empty: none); its inode flags in
+ * flags_mask are given to the copy (a new inode has none of the old one's).
  * The source must still be the inode the review saw (ino, dev); the destination is created
  * with O_EXCL, so an existing name, even a dangling symlink, fails. */
 static int stage_main(const struct buf *in, struct buf *out) {
@@ -271,14 +296,14 @@ static int stage_main(const struct buf *in, struct buf *out) {
   beneath_init(&dst_b, 4);
   size_t off = 0;
   while (off < in->len) {
-    const char *src = next_str(in, &off), *dst = next_str(in, &off);
-    uint32_t uid, gid, perm, ans, mns, count;
+    const char *src = next_str(in, &off), *dst = next_str(in, &off), *like = next_str(in, &off);
+    uint32_t uid, gid, perm, ans, mns, mask, count;
     uint64_t ino, dev;
     int64_t as, ms;
     if (!src || !dst || next_u32(in, &off, &uid) < 0 || next_u32(in, &off, &gid) < 0 || next_u32(in, &off, &perm) < 0 ||
         next_u64(in, &off, &ino) < 0 || next_u64(in, &off, &dev) < 0 || next_i64(in, &off, &as) < 0 ||
         next_u32(in, &off, &ans) < 0 || next_i64(in, &off, &ms) < 0 || next_u32(in, &off, &mns) < 0 ||
-        next_u32(in, &off, &count) < 0)
+        next_u32(in, &off, &mask) < 0 || next_u32(in, &off, &count) < 0 || !like)
       return fail("malformed request", NULL, EINVAL);
     size_t xattrs_at = off;
     for (uint32_t i = 0; i < count; i++) {
@@ -286,7 +311,7 @@ static int stage_main(const struct buf *in, struct buf *out) {
       if (!next_str(in, &off) || next_u32(in, &off, &vl) < 0 || in->len - off < vl) return fail("malformed request for", dst, EINVAL);
       off += vl;
     }
-    int err = 0, step = ST_OK, owner_lost = 0, xerr = 0, s = -1, d = -1, ddir = -1;
+    int err = 0, step = ST_OK, owner_lost = 0, xerr = 0, ferr = 0, s = -1, d = -1, ddir = -1;
     uint64_t copied = 0;
     const char *sname, *dname;
     struct stat st, dst_st;
@@ -300,6 +325,7 @@ static int stage_main(const struct buf *in, struct buf *out) {
     if (!S_ISREG(st.st_mode) || (uint64_t)st.st_ino != ino || (uint64_t)st.st_dev != dev) { err = ESTALE; step = ST_SOURCE_CHANGED; goto done; }
     ddir = beneath_parent(&dst_b, dst, &dname);
     if (ddir < 0 || (d = openat(ddir, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) { err = errno; step = ST_CREATE; d = -1; goto done; }
+    if (mask && *like) ferr = carry_inode_flags(ddir, like, d, mask);
     if (copy_sparse(s, d, &st, &copied) < 0) { err = errno; step = ST_COPY; goto done; }
     if (fstat(d, &dst_st) < 0) { err = errno; step = ST_COPY; goto done; }
     if (dst_st.st_size != st.st_size && ftruncate(d, st.st_size) < 0) { err = errno; step = ST_COPY; goto done; }
@@ -324,7 +350,7 @@ static int stage_main(const struct buf *in, struct buf *out) {
     if (d >= 0) close(d);
     if (err && step > ST_CREATE) unlinkat(ddir, dname, 0);
     if (buf_put32(out, (uint32_t)err) < 0 || buf_put32(out, (uint32_t)step) < 0 || buf_put32(out, (uint32_t)owner_lost) < 0 ||
-        buf_put32(out, (uint32_t)xerr) < 0 || buf_put64(out, copied) < 0)
+        buf_put32(out, (uint32_t)xerr) < 0 || buf_put32(out, (uint32_t)ferr) < 0 || buf_put64(out, copied) < 0)
       return fail("out of memory at", dst, ENOMEM);
   }
   beneath_close(&dst_b);

@@ -123,6 +123,9 @@ export interface StageItem {
   atime: Timespec;
   mtime: Timespec;
   xattrs: Xattrs;
+  /** The file the copy replaces, a name in dst's dir ('' for none), and which of its inode flags (chattr's, FS_IOC_GETFLAGS) the copy takes. */
+  like: string;
+  flagsMask: number;
 }
 
 export interface StageResult {
@@ -131,6 +134,8 @@ export interface StageResult {
   step: string;
   ownerKept: boolean;
   xattrErrno: number;
+  /** Why the replaced file's inode flags could not be given to the copy (0: given, or none). */
+  flagsErrno: number;
   bytes: number;
 }
 
@@ -185,12 +190,13 @@ export function stageFiles(items: StageItem[], srcRoot: string): StageResult[] {
   if (!items.length) return [];
   const parts: Buffer[] = [];
   for (const it of items) {
-    parts.push(Buffer.from(`${relTo(srcRoot, it.src)}\0${relTo('/', it.dst)}\0`, 'latin1'));
-    const h = Buffer.alloc(4 * 3 + 8 * 2 + TIMES_BYTES + 4);
+    parts.push(Buffer.from(`${relTo(srcRoot, it.src)}\0${relTo('/', it.dst)}\0${it.like}\0`, 'latin1'));
+    const h = Buffer.alloc(4 * 3 + 8 * 2 + TIMES_BYTES + 4 + 4);
     let o = 0;
     o = h.writeUInt32LE(it.uid, o); o = h.writeUInt32LE(it.gid, o); o = h.writeUInt32LE(it.perm, o);
     o = h.writeBigUInt64LE(BigInt(it.ino), o); o = h.writeBigUInt64LE(BigInt(it.dev), o);
     o = putTimes(h, o, it.atime, it.mtime);
+    o = h.writeUInt32LE(it.flagsMask >>> 0, o);
     h.writeUInt32LE(it.xattrs.length, o);
     parts.push(h);
     for (const [name, value] of it.xattrs) {
@@ -199,11 +205,14 @@ export function stageFiles(items: StageItem[], srcRoot: string): StageResult[] {
     }
   }
   const out = callHelper(['stage'], Buffer.concat(parts), [srcRoot, '/']);
-  if (out.length !== items.length * 24) throw new SbxError('sbx-helper xattr stage: short answer');
+  if (out.length !== items.length * 28) throw new SbxError('sbx-helper xattr stage: short answer');
   return items.map((_, i): StageResult => {
-    const o = i * 24;
+    const o = i * 28;
     const step = out.readUInt32LE(o + 4);
-    return { errno: out.readUInt32LE(o), step: STAGE_STEPS[step] ?? `step ${step}`, ownerKept: out.readUInt32LE(o + 8) === 0, xattrErrno: out.readUInt32LE(o + 12), bytes: Number(out.readBigUInt64LE(o + 16)) };
+    return {
+      errno: out.readUInt32LE(o), step: STAGE_STEPS[step] ?? `step ${step}`, ownerKept: out.readUInt32LE(o + 8) === 0,
+      xattrErrno: out.readUInt32LE(o + 12), flagsErrno: out.readUInt32LE(o + 16), bytes: Number(out.readBigUInt64LE(o + 20)),
+    };
   });
 }
 

@@ -64,9 +64,21 @@ export interface ApplyResult {
   ownerNotKept: string[];
   setidStripped: string[];
   xattrsNotKept: string[];
+  /** Replaced files whose chattr flags the new inode could not take (CARRIED_INODE_FLAGS). */
+  flagsNotKept: string[];
   /** Hard links to files the host already had, committed as copies (no --link-host-files). */
   linksCopied: string[];
 }
+
+/**
+ * The inode flags (chattr's letters) a replaced file's new inode takes from the old one: a
+ * commit that changes a file's bytes writes a new file and renames it over the old, and the
+ * flags belong to the inode. s u c S d A m t C: what an owner may set, each about how the
+ * file is stored, dumped or synced. Not i or a (they refuse the write: a conflict), nor j
+ * (needs CAP_SYS_RESOURCE: set with the others, an ordinary user's commit would keep none),
+ * nor the ones the filesystem sets itself (e, and the like).
+ */
+const CARRIED_INODE_FLAGS = 0x1 | 0x2 | 0x4 | 0x8 | 0x40 | 0x80 | 0x400 | 0x8000 | 0x800000;
 
 /** Deterministic, so an interrupted commit's leftovers are found and removed on resume. */
 export function stagingPath(path: string, sandboxId: string, step: number): string {
@@ -129,7 +141,7 @@ function syncFilesystemsOf(dirs: Iterable<string>): number {
 }
 
 export function applyPlan(plan: Plan, opts: ApplyOptions): ApplyResult {
-  const res: ApplyResult = { applied: 0, bytes: 0, conflicts: [], failed: [], ownerNotKept: [], setidStripped: [], xattrsNotKept: [], linksCopied: [] };
+  const res: ApplyResult = { applied: 0, bytes: 0, conflicts: [], failed: [], ownerNotKept: [], setidStripped: [], xattrsNotKept: [], flagsNotKept: [], linksCopied: [] };
   trustRoot(opts.layersRoot, opts.openLayers);
   try {
     return run(plan, opts, res);
@@ -252,6 +264,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     return {
       src: c.upper!, dst: stagingPath(c.path, opts.sandboxId, i), uid: up.uid, gid: up.gid, perm, ino: up.ino, dev: up.dev,
       ...exactTimes(up), xattrs: allowedXattrs(c),
+      like: c.host?.type === 'file' ? c.path.slice(c.path.lastIndexOf('/') + 1) : '', flagsMask: CARRIED_INODE_FLAGS,
     };
   };
   const staged = new Set<number>();
@@ -307,6 +320,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
       res.bytes += r.bytes;
       if (ownerLost(s.change, r.ownerKept)) res.ownerNotKept.push(s.change.path);
       if (r.xattrErrno) res.xattrsNotKept.push(`${text(s.change.path)} (${errnoName(r.xattrErrno)})`);
+      if (r.flagsErrno) res.flagsNotKept.push(`${text(s.change.path)} (${errnoName(r.flagsErrno)})`);
       staged.add(i);
     }
   };
