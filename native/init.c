@@ -19,6 +19,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include "sandbox.h"
 
 /* sbx's request to SIGKILL the command (--timeout): sent to the helper instead of SIGKILLing
@@ -125,13 +127,64 @@ static int alone_init(void) {
   return 1;
 }
 
+/* Facts for sbx's line about background processes (sandbox-core/sandbox.ts words it): how many
+ * processes besides this init are still alive in the command's pid namespace once the command
+ * ended, and the first few names (comm), lowest pid first. Every one of them is the command's:
+ * the daemons, the relay and the supervisor live outside this namespace, and nothing else of
+ * sbx's is forked here. They die with our exit (the kernel SIGKILLs the namespace), and the
+ * outer process reaps the sandbox's pid 1 only after they did, so none writes into the layers
+ * once the review scans. `proc` is this namespace's procfs, opened before the command ran: a
+ * command that mounts over /proc (--cap-add SYS_ADMIN) cannot feed us other files. */
+static void report_background(int proc) {
+  if (proc < 0) return;
+  DIR *d = fdopendir(proc);
+  if (!d) { close(proc); return; }
+  int count = 0;
+  char names[3][64];
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    char *end;
+    long pid = strtol(e->d_name, &end, 10);
+    if (*end || pid <= 0 || pid == (long)getpid()) continue;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "%ld/stat", pid);
+    int fd = openat(dirfd(d), path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) continue; /* it ended meanwhile */
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) continue;
+    buf[n] = 0;
+    /* "pid (comm) S ...": the comm may hold ')' itself, the last one ends it. */
+    char *open_p = strchr(buf, '('), *close_p = strrchr(buf, ')');
+    if (!open_p || !close_p || close_p < open_p || close_p[1] != ' ') continue;
+    char state = close_p[2];
+    if (state == 'Z' || state == 'X') continue; /* ended, not yet reaped */
+    if (count < 3) {
+      size_t len = (size_t)(close_p - open_p - 1);
+      if (len >= sizeof names[0]) len = sizeof names[0] - 1;
+      memcpy(names[count], open_p + 1, len);
+      names[count][len] = 0;
+    }
+    count++;
+  }
+  closedir(d);
+  if (!count) return;
+  status_send("background", "%d", count);
+  for (int i = 0; i < count && i < 3; i++) status_send("background-name", "%s", names[i]);
+}
+
 static void __attribute__((noreturn)) command_init(int alone) {
   /* A mount namespace of its own: the /proc below is this pid namespace's, while the daemons
    * keep theirs (fuse-overlayfs reopens files through /proc/self/fd). Alone, pid 1's is. */
   if (!alone && unshare(CLONE_NEWNS) < 0) die_step("mount-namespace", NULL, errno);
+  int proc = -1; /* for report_background */
   for (size_t i = 0; i < cfg.n_fs_ops; i++) {
     const struct spec_op *op = cfg.fs_ops[i];
-    if (op->type == OP_PROC) replace_proc(op->args[0]);
+    if (op->type == OP_PROC) {
+      replace_proc(op->args[0]);
+      if (proc >= 0) close(proc);
+      proc = open(op->args[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    }
     else if (is_proc_op(op)) apply_fs_op(op);
   }
   times_mark("command init: mount namespace, proc");
@@ -182,6 +235,7 @@ static void __attribute__((noreturn)) command_init(int alone) {
   if (cmd == 0) {
     close(ep[0]);
     close(sfd);
+    if (proc >= 0) close(proc);
     if (master >= 0) close(master);
     exec_command(ep[1], slave);
   }
@@ -259,10 +313,16 @@ static void __attribute__((noreturn)) command_init(int alone) {
     }
   }
   times_mark("command init: command ended");
+  /* What the command left running stops here, before the output is drained: a background
+   * writer (`yes &`) cannot keep the drain below going, nor fork while they are counted. Our
+   * exit SIGKILLs them. (kill -1 from a pid namespace's init reaches every process of it but
+   * this one.) */
+  kill(-1, SIGSTOP);
   /* Drain what the command wrote before it exited. */
   while (out_open && relay(master, tty_out, 1) > 0) {}
   relay_finish();
   errlines_report();
+  report_background(proc);
   if (WIFSIGNALED(cmd_status)) {
     status_send("signal", "%d", WTERMSIG(cmd_status));
     _exit(128 + WTERMSIG(cmd_status));

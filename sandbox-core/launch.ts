@@ -56,6 +56,11 @@ export interface LaunchResult {
   reviewAnswer: Buffer | null;
   /** The spec's `syncfs_after` dir was synced once the sandbox ended. */
   synced: boolean;
+  /**
+   * Processes the command left running when it ended (the kernel stopped them with the
+   * sandbox): how many, and the first few names (their comm, the command's own text).
+   */
+  background: { count: number; names: string[] } | null;
 }
 
 export { errnoName } from './base/errno.js';
@@ -64,7 +69,7 @@ function unescapeStatus(s: string): string {
   return s.replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
-export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; vanished: string[]; diskCopyFailures: LaunchResult['diskCopyFailures']; diskCopied: boolean; started: boolean; seen: string[]; entriesMade: LaunchResult['entriesMade']; reviewScanned: boolean; synced: boolean; diskUsage?: { free: number; total: number } } {
+export function parseStatusLines(text: string): { outcome: LaunchOutcome | null; fallbacks: LaunchResult['readOnlyFallbacks']; vanished: string[]; diskCopyFailures: LaunchResult['diskCopyFailures']; diskCopied: boolean; started: boolean; seen: string[]; entriesMade: LaunchResult['entriesMade']; reviewScanned: boolean; synced: boolean; background: LaunchResult['background']; diskUsage?: { free: number; total: number } } {
   let outcome: LaunchOutcome | null = null;
   let reviewScanned = false;
   let synced = false;
@@ -76,6 +81,7 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
   let started = false;
   const seen: string[] = [];
   const entriesMade: LaunchResult['entriesMade'] = [];
+  let background: LaunchResult['background'] = null;
   for (const line of text.split('\n')) {
     if (!line) continue;
     const sp = line.indexOf(' ');
@@ -97,6 +103,9 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       // Its failure says nothing of the run: the review then scans for itself.
       case 'review-scanned': reviewScanned = true; break;
       case 'synced': synced = true; break;
+      case 'background': if (/^\d+$/.test(rest) && Number(rest) > 0) (background ??= { count: 0, names: [] }).count = Number(rest); break;
+      // A name the command chose (comm): UTF-8, or U+FFFD, as `seen`.
+      case 'background-name': (background ??= { count: 0, names: [] }).names.push(Buffer.from(rest, 'latin1').toString('utf8')); break;
       case 'seen': seen.push(Buffer.from(rest, 'latin1').toString('utf8')); break; // the command's own text: UTF-8, or U+FFFD
       case 'entry-made': {
         // A path sbx wrote into the spec as UTF-8; the time as Stats' ctimeMs is computed.
@@ -136,7 +145,7 @@ export function parseStatusLines(text: string): { outcome: LaunchOutcome | null;
       default: break;
     }
   }
-  return { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started, seen, entriesMade, reviewScanned, synced, ...(diskUsage ? { diskUsage } : {}) };
+  return { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started, seen, entriesMade, reviewScanned, synced, background: background?.count ? background : null, ...(diskUsage ? { diskUsage } : {}) };
 }
 
 const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
@@ -326,7 +335,7 @@ async function launchWith(h: Helper, spec: Buffer, openDir: () => Dir, hooks: La
   }
   let status: string;
   try { status = readStatus(statusFd); } finally { closeSync(statusFd); }
-  const { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started: ran, seen, entriesMade, reviewScanned, synced, diskUsage } = parseStatusLines(status);
+  const { outcome, fallbacks, vanished, diskCopyFailures, diskCopied, started: ran, seen, entriesMade, reviewScanned, synced, background, diskUsage } = parseStatusLines(status);
   let reviewAnswer: Buffer | null = null;
   if (answerFd >= 0) {
     try { if (reviewScanned) reviewAnswer = readWhole(answerFd); } finally { closeSync(answerFd); }
@@ -334,7 +343,7 @@ async function launchWith(h: Helper, spec: Buffer, openDir: () => Dir, hooks: La
   const fallbackOutcome: LaunchOutcome = r.signal
     ? { kind: 'helper-died', detail: `the helper was killed by ${r.signal}` }
     : { kind: 'helper-died', detail: `the helper exited with status ${r.code} without reporting` };
-  return { outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, vanishedFiles: vanished, diskCopyFailures, diskCopied, started: ran, seen, entriesMade, reviewAnswer, synced, ...(diskUsage ? { diskUsage } : {}) };
+  return { outcome: outcome ?? fallbackOutcome, readOnlyFallbacks: fallbacks, vanishedFiles: vanished, diskCopyFailures, diskCopied, started: ran, seen, entriesMade, reviewAnswer, synced, background, ...(diskUsage ? { diskUsage } : {}) };
 }
 
 /** Why user namespaces might be refused, for one clear line. */

@@ -1295,6 +1295,15 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     // an idmapped mount used: replan starts them again.
     return replan({ mapRoot: true }, 0);
   }
+  // Outside, a `daemon &` outlives the shell that started it; here it ends with the sandbox,
+  // and a user would otherwise never learn that it did.
+  const bg = result.background;
+  if (bg) {
+    const few = bg.names.length ? ` (${bg.names.map(displayText).join(', ')}${bg.count > bg.names.length ? ', …' : ''})` : '';
+    notice(bg.count === 1
+      ? `1 background process was still running when the command ended${few}; it was stopped`
+      : `${bg.count} background processes were still running when the command ended${few}; they were stopped`);
+  }
   // What the command wrote into the account files shown empty is no change (precopy.ts): said
   // where a review and a commit follow.
   if (!req.throwaway && meta.precopied?.length) {

@@ -160,4 +160,31 @@ testUnless(ROOT_CASE ?? (userIds('sbxtest') ? null : 'no user sbxtest to have ru
   }
 });
 
+test('background processes left running are named in one line and stopped with the sandbox: a late write lands nowhere, the layers the review saw are the ones committed', async () => {
+  proveIsolation(canary, store);
+  // Three processes outlive the shell: a sleep, a subshell that writes after 0.5 s, and its
+  // sleep. The shell ends only once each exists under its name (forked and exec'd), so
+  // the count and names are exact; `read` is a builtin, no process of its own.
+  const script = `sleep 100 & a=$!; (sleep 0.5; echo late > ${canary}/late) & l=$!; echo early > ${canary}/early
+until read c < /proc/$a/comm; [ "$c" = sleep ] && { read k < /proc/$l/task/$l/children || :; [ -n "$k" ] && read d < /proc/$k/comm && [ "$d" = sleep ]; }; do :; done`;
+  const r = run(['run', '--name', 'bg', '--', 'sh', '-c', script]);
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(r.stderr.includes('sbx: warning: 3 background processes were still running when the command ended (sleep, sh, sleep); they were stopped\n'), r.stderr);
+  // Then the review, as for any run.
+  assert.match(r.stderr, /^Changes: 1 added$/m);
+  const listed = (): string => { const d = run(['diff', '--name-only', 'bg']); assert.is(d.code, 0, d.stderr); return d.stdout; };
+  const reviewed = listed();
+  assert.is(reviewed, `${canary}/early\n`);
+  // Past the subshell's 0.5 s: had it lived on, its file would be in the layers now.
+  await new Promise((done) => setTimeout(done, 800));
+  assert.is(listed(), reviewed, 'the layers changed after the review');
+  assert.is(run(['commit', 'bg']).code, 0);
+  assert.is(readFileSync(join(canary, 'early'), 'utf8'), 'early\n');
+  assert.not.ok(existsSync(join(canary, 'late')), 'a background process of the sandbox wrote after the command ended');
+  // Nothing left behind: no line.
+  const plain = run(['run', '-n', '--', 'sh', '-c', 'sleep 0 & wait']);
+  assert.is(plain.code, 0, plain.stderr);
+  assert.not.match(plain.stderr, /background/);
+});
+
 test.run();

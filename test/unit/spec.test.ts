@@ -258,4 +258,13 @@ test('launch: the spec and status files are unnamed at once, a stale name of thi
   }
 });
 
+test('status lines: the processes a command left running, counted and named as the helper escaped them', () => {
+  const p = parseStatusLines('started 2\nbackground 4\nbackground-name sleep\nbackground-name ev\\x1b[31m\\xc3\\xa9\nbackground-name a b\nexit 0\n');
+  assert.equal(p.background, { count: 4, names: ['sleep', 'ev\x1b[31m\u00e9', 'a b'] });
+  assert.equal(p.outcome, { kind: 'exited', code: 0 });
+  assert.is(parseStatusLines('exit 0\n').background, null);
+  // A count that is no count says nothing.
+  assert.is(parseStatusLines('background x\nbackground-name sleep\nexit 0\n').background, null);
+});
+
 test.run();
