@@ -126,15 +126,21 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
     // An ACL that grants another user or group what the host's did not (a new one: the host
     // entry of another type had none the sandbox kept; e.hostXattrs is empty then).
     if (up.type !== 'symlink' && e.xattrs.length && aclGivesAccess(e.xattrs, e.hostXattrs, up.uid, reviewer)) base.aclGrant = true;
+    // A host entry given to another user (`chown 1000 /etc/hosts`, `chgrp staff` of a g+w
+    // dir; `rm f; mkdir f; chown 1000 f` replaces it): the same rule as a new entry's, asked
+    // only where the owner changed (an opaque dir remade by its own owner gives nothing away).
+    const given = up.type !== 'symlink' && (up.uid !== h.uid || up.gid !== h.gid)
+      && givenAway(up, parentOf(e), reviewer);
     if (h.type !== up.type) {
       // CASE(file|dir|opaque-dir|symlink|fifo|socket|char|block, <another type>): replaced.
-      changes.push({ ...base, change: 'replaced', oldType: h.type });
+      // Its line names the new owner, as a new entry's does (no metadata diff across types).
+      changes.push({ ...base, change: 'replaced', oldType: h.type, ...(given ? { details: [`owner ${up.uid}:${up.gid}`], givenAway: true } : {}) });
       continue;
     }
     if (up.type === 'dir' && e.opaque) {
       // CASE(opaque-dir, dir): replaced, or only metadata when it hides nothing (below).
       replacedAt.set(i, changes.length);
-      changes.push({ ...base, change: 'replaced', oldType: 'dir', opaque: true, details: metadataDiff(up, h, e.xattrs, e.hostXattrs) });
+      changes.push({ ...base, change: 'replaced', oldType: 'dir', opaque: true, details: metadataDiff(up, h, e.xattrs, e.hostXattrs), ...(given ? { givenAway: true } : {}) });
       continue;
     }
     // CASE(file, file) CASE(symlink, symlink) CASE(char, char) CASE(block, block): content
@@ -150,10 +156,6 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
       continue;
     }
     const details = metadataDiff(up, h, e.xattrs, e.hostXattrs);
-    // A host entry given to another user (`chown 1000 /etc/hosts`, `chgrp staff` of a g+w
-    // dir): the same rule as a new entry's, asked only where the owner changed.
-    const given = up.type !== 'symlink' && (up.uid !== h.uid || up.gid !== h.gid)
-      && givenAway(up, parentOf(e), reviewer);
     if (modified) changes.push({ ...base, change: 'modified', details, ...(given ? { givenAway: true } : {}) });
     else if (details.length) changes.push({ ...base, change: 'metadata', details, ...(given ? { givenAway: true } : {}) });
   }

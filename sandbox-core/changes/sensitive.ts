@@ -1,7 +1,8 @@
 // Changes that make code run later, outside the sandbox, or widen who can do so: sbx's own
 // config and caches, shell startup files, ssh keys, autostart entries, git hooks and config,
 // cron, systemd units, udev and modprobe rules, polkit, PAM, the dynamic loader, Python startup
-// files, new programs and libraries where they get loaded, setuid bits, file capabilities,
+// files, new programs and libraries where they get loaded, interpreters' library trees (Python,
+// Perl, Ruby, Node.js, apt's methods), setuid bits, file capabilities,
 // writable PATH dirs, world-writable entries, sbx's own installation. The review marks them so that a harmless-looking change list cannot hide
 // a persistence foothold among hundreds of files. The rules are one table (SENSITIVE_RULES);
 // the first match decides.
@@ -182,6 +183,13 @@ const HOME_GO = /^\/(root|home\/[^/]+)\/go\/pkg\/mod\//;
 const HOME_GRADLE = /^\/(root|home\/[^/]+)\/\.gradle\//;
 const HOME_UV = /^\/(root|home\/[^/]+)\/(\.config|\.cache|\.local\/share)\/uv\//;
 const HOME_SITE = /^\/(root|home\/[^/]+)\/\.local\/lib\/python[^/]*\/site-packages\//;
+// Where a home's ruby, node and perl look for code by default: RubyGems' user dirs (on
+// Gem.path for `gem install --user-install`), node's $HOME/.node_modules and .node_libraries
+// (searched after a project's node_modules), local::lib's ~/perl5 (what cpanm installs to
+// without root; on @INC once the shell's rc sets PERL5LIB).
+const MULTIARCH_PERL = /^\/usr\/(local\/)?lib\/[a-z0-9_]+-linux-gnu[a-z0-9_]*\/perl(5|-base)?\//;
+const MULTIARCH_RUBY = /^\/usr\/(local\/)?lib\/[a-z0-9_]+-linux-gnu[a-z0-9_]*\/ruby\//;
+const HOME_LIB = /^\/(root|home\/[^/]+)\/(\.gem\/|\.local\/share\/gem\/|\.node_modules\/|\.node_libraries\/|perl5\/lib\/perl5\/)/;
 // What a later sbx loads of its own installation: its code, its policies (fold.json decides
 // what every later review folds), its helper's sources and build, and package.json (its bin
 // and module type). Not the rest of a checkout (src, tests): no installed sbx runs them.
@@ -415,6 +423,38 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // own text must be one the filter needs.
   { id: 'user-site', why: "Python's user site-packages (imported before the system's installed modules)", many: 'user site-packages files',
     paths: [/\/site-packages\//], harmless: (f, p) => notPlanted(f) || !HOME_SITE.test(p) },
+  // The system's library trees of the interpreters root and every user run: a module written
+  // or changed there runs in whatever imports it, root's cron jobs and apt's hooks too (Debian's
+  // apt-listchanges, unattended-upgrades and command-not-found are Python). Any version
+  // (python3.11, python3.13t), /usr/local's and lib64's, Debian's multiarch perl dirs; a new
+  // package's __pycache__ bytecode with it (python-bytecode, before, takes the bytecode of a
+  // host source). Counted on one line per kind and tree (many): `apt-get install python3-x`
+  // or a root `pip install` writes a package's files by the hundred, so a line each would
+  // teach yes unread; --all lists each. Not a deletion, a dir or a time (notPlanted).
+  { id: 'python-library', why: "Python library code (every Python on the host that imports it runs it, root's too)", many: 'Python library files',
+    paths: [/^\/usr\/(local\/)?lib(64)?\/python[0-9][^/]*\//], harmless: notPlanted },
+  // The multiarch dirs (/usr/lib/x86_64-linux-gnu/perl5) in a test: a pattern's gate would be
+  // `/usr/lib/` or `/usr/local/lib/`, so the filter would pass every path under /usr/local/lib
+  // and each /usr/lib path would run the pattern (a 50k-path review of either: 1.5x and 6x
+  // the rules' time); the test asks a regexp only of a path holding `/perl` or `/ruby/`.
+  { id: 'perl-library', why: "Perl library code (every perl on the host that loads it runs it, root's too)", many: 'Perl library files',
+    paths: [/^\/usr\/(local\/)?(share|lib(64)?)\/perl(5|-base)?\//], harmless: notPlanted,
+    test: (_f, p) => p.startsWith('/usr/') && p.includes('/perl') && MULTIARCH_PERL.test(p) },
+  // Debian's `gem install` as root installs to /var/lib/gems; RHEL's to /usr/local/share/gems.
+  { id: 'ruby-library', why: "Ruby library or gem (every ruby on the host that requires it runs it, root's too)", many: 'Ruby library files',
+    paths: [/^\/usr\/(local\/)?(share|lib(64)?)\/(ruby|gems|rubygems-integration)\//, /^\/var\/lib\/gems\//], harmless: notPlanted,
+    test: (_f, p) => p.startsWith('/usr/') && p.includes('/ruby/') && MULTIARCH_RUBY.test(p) },
+  // `npm install -g` (its commands in PATH are symlinks into these trees: a changed file of a
+  // package is flagged nowhere else), and Debian's node-* packages' dirs, on node's default path.
+  { id: 'node-library', why: "Node.js global module (node and the commands installed with it run it, root's too)", many: 'Node.js module files',
+    paths: [/^\/usr\/(local\/)?lib\/node_modules\//, /^\/usr\/(local\/)?(share|lib)\/nodejs\//], harmless: notPlanted },
+  // apt runs its methods (http, https, gpgv, ...), solvers and planners, and apt.systemd.daily
+  // (its timer), as root: every apt-get update runs a written http method.
+  { id: 'apt-helper', why: "apt's helper programs (apt runs them as root)", many: 'apt helper files',
+    paths: [/^\/usr\/lib\/apt\//, /^\/usr\/lib\/dpkg\/methods\//], harmless: notPlanted },
+  // The same for a home's ruby, node and perl (user-site's shape: the home asked in `harmless`).
+  { id: 'user-library', why: "a home's Ruby gems, Node.js or Perl modules (that user's ruby, node and perl load them)", many: 'user library files',
+    paths: [/\/\.gem\//, /\/\.local\/share\/gem\//, /\/\.node_(modules|libraries)\//, /\/perl5\/lib\/perl5\//], harmless: (f, p) => notPlanted(f) || !HOME_LIB.test(p) },
   // Package managers' caches and state that a later install on the host reads without
   // checking it again (docs/security.md has each manager's source). Last in the table, so a
   // setuid file or a command in PATH there keeps its own reason. Counted on one line per

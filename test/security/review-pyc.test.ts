@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { proveIsolation, sbx as run, type SbxResult, canary, storeAndCanary } from '../helpers/sbx.js';
-import { testUnless } from '../helpers/skip.js';
+import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 import { underPty, type PtyStep } from '../helpers/pty.js';
 import { assertGroupedFlag, flaggedLines } from '../helpers/flagged.js';
 
@@ -127,6 +127,32 @@ testUnless(PY, { missing: true })('a .pyc of a source the command wrote too fold
   assert.match(out, /added: {4}\d+ in python bytecode \([^)]*\), folded/);
   assert.ok(out.includes(`${lib}/fresh.py`), out);
   assert.is(sbx(['discard', 'q']).code, 0);
+});
+
+// The system's own dist-packages (Debian's /usr/lib/python3; else /usr/local's), written by a
+// real root run of the host's python3 inside the sandbox, which is discarded: a .pth keeps its
+// startup reason, a new package's modules are one python-library line (not one each).
+const SYS_SITE = ['/usr/lib/python3/dist-packages', '/usr/lib64/python3/site-packages'].find((d) => existsSync(d)) ?? null;
+testUnless(ROOT_CASE ?? PY ?? (SYS_SITE === null ? 'no /usr/lib/python3/dist-packages on this host' : null), { missing: PY !== null })('a root run writing a .pth and a package into the system dist-packages is flagged', () => {
+  proveIsolation(canary, store);
+  const name = `sbx_canary_${process.pid}_${Date.now()}`;
+  const pth = `${SYS_SITE}/${name}.pth`, pkg = `${SYS_SITE}/${name}`;
+  assert.not.ok(existsSync(pth) || existsSync(pkg), 'the names are free on the host');
+  const code = `import os, sys; d, n = sys.argv[1], sys.argv[2]; open(f"{d}/{n}.pth", "w").write("import os\\n"); os.makedirs(f"{d}/{n}/sub")
+for m in ("__init__.py", "a.py", "sub/b.py"): open(f"{d}/{n}/{m}", "w").write("x = 1\\n")`;
+  try {
+    const r = sbx(['run', '--name', 'sys', '--', 'python3', '-c', code, SYS_SITE!, name]);
+    assert.is(r.code, 0, r.stderr);
+    const out = sbx(['diff', 'sys']).stdout;
+    assert.equal(flaggedLines(out).filter((l) => l.startsWith('! added')), [
+      `! added: ${pth} [! Python startup code (runs at every start of a Python that uses this site-packages)]`,
+      `! added: 3 Python library files in 2 dirs under ${pkg}/ ('sbx diff --all' lists each) [! Python library code (every Python on the host that imports it runs it, root's too)]`,
+    ], out);
+    assert.is(flaggedLines(sbx(['diff', 'sys', '--all']).stdout).filter((l) => l.includes('[! Python library code')).length, 3);
+  } finally {
+    assert.is(sbx(['discard', 'sys']).code, 0);
+  }
+  assert.not.ok(existsSync(pth) || existsSync(pkg), 'nothing reached the host');
 });
 
 test.run();

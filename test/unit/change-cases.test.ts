@@ -5,15 +5,17 @@
 // and commit planner and checks the change and the commit steps the table names.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeFixture, whiteout, opaque, copyUp, setXattr } from './changes-fixture.js';
 import { handleWords } from '../../sandbox-core/changes/classify.js';
-import { REPO } from '../helpers/sbx.js';
+import { IS_ROOT, REPO } from '../helpers/sbx.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
 import { makePlan, type StepKind } from '../../sandbox-core/commit/plan.js';
 import { ENTRY_TYPES, type EntryType } from '../../sandbox-core/changes/types.js';
+import { testUnless } from '../helpers/skip.js';
+import { sensitiveContext, sensitiveRule } from '../../sandbox-core/changes/sensitive.js';
 
 const LAYER_STATES = ['whiteout', 'opaque-dir', ...ENTRY_TYPES] as const;
 const HOST_STATES = ['absent', ...ENTRY_TYPES] as const;
@@ -205,6 +207,43 @@ test('a copy-up the host no longer has (origin mark) reads as gone from the host
     writeFileSync(join(up, 'a'), 'a\n'); setXattr(join(up, 'a'), 'user.fuseoverlayfs.origin', `${t.slice(1)}/a\0`);
     writeFileSync(join(up, 'b2'), 'b\n'); setXattr(join(up, 'b2'), 'user.fuseoverlayfs.origin', `${t.slice(1)}/b\0`);
   }), ['sh/a']);
+});
+
+// other-owner on the entries the classifier calls replaced (another type over a host entry, an
+// opaque dir), asked as for a modified one: where the owner changed. Until 2026-12-05 only
+// added, modified and metadata entries were asked, so `rm /etc/x; mkdir /etc/x; chown 1000
+// /etc/x` gave uid 1000 a dir in /etc unflagged. The layer's owners need chown: root only.
+testUnless(IS_ROOT ? null : 'chown of layer entries to another uid needs root')('a replaced entry given to another user is flagged other-owner like a modified one', () => {
+  const f = makeFixture();
+  try {
+    const h = (n: string): string => join(f.host, n), u = (n: string): string => join(f.upper(), n);
+    // Host file → dir of uid 1000; host dir → opaque dir of uid 1000 (hiding a child, and
+    // hiding nothing: then only metadata); host file → fifo of group 1002 it may write.
+    writeFileSync(h('file-dir'), 'host\n'); mkdirSync(u('file-dir')); chownSync(u('file-dir'), 1000, 1000);
+    mkdirSync(h('opaque')); writeFileSync(join(h('opaque'), 'c'), 'x\n'); mkdirSync(u('opaque')); opaque(u('opaque')); chownSync(u('opaque'), 1000, 1000);
+    mkdirSync(h('opaque-empty')); mkdirSync(u('opaque-empty')); opaque(u('opaque-empty')); chownSync(u('opaque-empty'), 1000, 1000);
+    writeFileSync(h('file-fifo'), 'host\n'); mkfifo(u('file-fifo'), 0o664); chownSync(u('file-fifo'), 0, 1002);
+    // Not given away: the host entry's owner kept, root's, a group that may not write, a symlink.
+    writeFileSync(h('same-owner'), 'host\n'); chownSync(h('same-owner'), 1000, 1000); mkdirSync(u('same-owner')); chownSync(u('same-owner'), 1000, 1000);
+    writeFileSync(h('root-dir'), 'host\n'); mkdirSync(u('root-dir'));
+    writeFileSync(h('group-ro'), 'host\n'); mkdirSync(u('group-ro'), 0o755); chownSync(u('group-ro'), 0, 1002);
+    mkdirSync(h('dir-link')); symlinkSync('/tmp', u('dir-link')); spawnSync('chown', ['-h', '1000:1000', u('dir-link')]);
+    const { changes, errors } = scanSandbox(f.meta);
+    assert.equal(errors, []);
+    const ctx = sensitiveContext({ PATH: '/usr/bin', HOME: '/root' });
+    const got: Record<string, string> = {};
+    for (const c of changes) {
+      const n = Buffer.from(c.path, 'latin1').toString().slice(f.host.length + 1);
+      if (n.includes('/')) continue;
+      got[n] = `${c.change} ${c.givenAway ? 'given' : '-'} ${sensitiveRule(c, ctx)?.id ?? '-'}${c.givenAway && !c.details?.some((d) => d.includes('1000') || d.includes('1002')) ? ' (owner not named)' : ''}`;
+    }
+    assert.equal(got, {
+      'file-dir': 'replaced given other-owner', opaque: 'replaced given other-owner', 'opaque-empty': 'metadata given other-owner', 'file-fifo': 'replaced given other-owner',
+      'same-owner': 'replaced - -', 'root-dir': 'replaced - -', 'group-ro': 'replaced - -', 'dir-link': 'replaced - dir-symlink',
+    });
+  } finally {
+    f.cleanup();
+  }
 });
 
 test.run();

@@ -133,6 +133,25 @@ export const CASES: Record<string, C[]> = {
     '/home/u/.gradle/caches/modules-2/files-2.1/org.x/y/1.0/0a1b2c/y-1.0.jar', '/home/u/.gradle/caches/build-cache-1/0123abcd'].map((p) => file(p)),
   'uv-cache': ['/home/u/.cache/uv/archive-v0/Xy12ab/six.py', '/root/.cache/uv/wheels-v5/pypi/six/1.16.0-py2.py3-none-any.http', '/home/u/.cache/uv/sdists-v9/pypi/x/1.0/ab/x-1.0-py3-none-any.whl',
     '/home/u/.cache/uv/simple-v16/pypi/six.rkyv', '/home/u/.cache/uv/git-v0/checkouts/4b8f/1a2b3c/setup.py', '/home/u/.local/share/uv/python/cpython-3.12.7-linux-x86_64-gnu/bin/python3.12', '/root/.local/share/uv/tools/ruff/bin/ruff'].map((p) => file(p)),
+  // Every gate prefix of each pattern: /usr and /usr/local, lib, lib64, multiarch, share.
+  'python-library': [file('/usr/lib/python3/dist-packages/mod/__init__.py'), file('/usr/lib/python3.11/os.py', 'modified'), file('/usr/local/lib/python3.11/dist-packages/evil/__init__.py'),
+    file('/usr/lib64/python3.9/site-packages/x.py'), file('/usr/local/lib/python3.13t/site-packages/x.py'), file('/usr/local/lib64/python3.12/x.py'), file('/usr/lib/python2.7/dist-packages/x.py'),
+    // A new package's bytecode (python-bytecode takes a host source's), a symlink, a module whose mode changed.
+    file('/usr/lib/python3/dist-packages/newpkg/__pycache__/m.cpython-311.pyc'), { path: '/usr/lib/python3/dist-packages/x.py', change: 'added', type: 'symlink', target: '/tmp/evil.py' },
+    { path: '/usr/lib/python3/dist-packages/apt/__init__.py', change: 'metadata', type: 'file', up: st('file', 0o755), details: ['mode 644→755'] },
+    file('/usr/lib/python3/dist-packages/x-1.0.dist-info/entry_points.txt'), { path: '/usr/lib/python3/dist-packages/y.py', change: 'replaced', type: 'file', oldType: 'dir' }],
+  'perl-library': ['/usr/share/perl5/Debian/AdduserCommon.pm', '/usr/share/perl/5.36/strict.pm', '/usr/lib/x86_64-linux-gnu/perl5/5.36/x.pm', '/usr/lib/x86_64-linux-gnu/perl-base/strict.pm',
+    '/usr/lib/x86_64-linux-gnu/perl/5.36.0/x.pm', '/usr/local/share/perl/5.36.0/Evil.pm', '/usr/local/lib/x86_64-linux-gnu/perl/5.36.0/x.pm', '/usr/lib64/perl5/vendor_perl/x.pm',
+    '/usr/local/lib64/perl5/x.pm', '/usr/lib/perl5/x.pm', '/usr/lib/aarch64-linux-gnu/perl5/5.36/x.pm', '/usr/local/lib/arm-linux-gnueabihf/perl-base/x.pm',
+    // Each text the path filter holds for the pattern (sensitive-filter asks that one path needs each).
+    ...['/usr', '/usr/local'].flatMap((u) => ['share', 'lib', 'lib64'].flatMap((d) => ['perl', 'perl5', 'perl-base'].map((n) => `${u}/${d}/${n}/X.pm`)))].map((p, i) => file(p, i % 2 ? 'added' : 'modified')),
+  'ruby-library': ['/usr/lib/ruby/3.1.0/json.rb', '/usr/lib/ruby/vendor_ruby/x.rb', '/var/lib/gems/3.1.0/gems/x-1.0/lib/x.rb', '/usr/local/share/gems/gems/x/lib/x.rb',
+    '/usr/share/rubygems-integration/all/specifications/x.gemspec', '/usr/lib/x86_64-linux-gnu/ruby/3.1.0/x.so', '/usr/local/lib/ruby/site_ruby/x.rb', '/usr/share/ruby/x.rb', '/usr/lib64/ruby/x.rb',
+    '/usr/lib/ruby/gems/3.1.0/gems/rake-13/lib/rake.rb', '/usr/local/lib/aarch64-linux-gnu/ruby/3.1.0/x.so',
+    ...['/usr', '/usr/local'].flatMap((u) => ['share', 'lib', 'lib64'].flatMap((d) => ['ruby', 'gems', 'rubygems-integration'].map((n) => `${u}/${d}/${n}/x.rb`)))].map((p) => file(p)),
+  'node-library': ['/usr/local/lib/node_modules/npm/lib/cli.js', '/usr/lib/node_modules/x/index.js', '/usr/share/nodejs/x/index.js', '/usr/lib/nodejs/x.js', '/usr/local/share/nodejs/x.js', '/usr/local/lib/nodejs/x.js'].map((p) => file(p, 'modified')),
+  'apt-helper': [file('/usr/lib/apt/methods/http', 'modified'), file('/usr/lib/apt/methods/evil'), file('/usr/lib/apt/apt.systemd.daily', 'modified'), file('/usr/lib/apt/solvers/dump'), file('/usr/lib/dpkg/methods/apt/install', 'modified')],
+  'user-library': ['/home/u/.gem/ruby/3.1.0/gems/x/lib/x.rb', '/root/.local/share/gem/ruby/3.1.0/gems/x/lib/x.rb', '/home/u/.node_modules/x/index.js', '/home/u/.node_libraries/x.js', '/home/u/perl5/lib/perl5/Evil.pm'].map((p) => file(p)),
   'world-writable': [
     { path: '/opt/x/d', change: 'added', type: 'dir', up: st('dir', 0o777) }, { path: '/opt/x/d/f', change: 'added', type: 'file', up: st('file', 0o666) },
     { path: '/home/u/notes/run.sh', change: 'modified', type: 'file', up: st('file', 0o757) },
@@ -167,7 +186,7 @@ export const ORDINARY: C[] = [
   { path: fromUser(`/home/u/src/p/.git/objects/pack/pack-${'d'.repeat(40)}.idx`), change: 'deleted', type: 'file' },
   { path: fromUser('/home/u/src/p/.git/refs/tags/v1.0'), change: 'deleted', type: 'file' }, { path: fromUser('/home/u/src/p/.git/refs/replace'), change: 'added', type: 'dir' },
   { path: fromUser('/home/u/src/p/.git/packed-refs'), change: 'deleted', type: 'file' }, file('/home/u/src/p/.git/refs/remotes/origin/main', 'modified'),
-  file('/home/u/src/p/node_modules/x/.gitattributes'), file('/home/u/src/p/.github/workflows/ci.yml'), file('/usr/lib/python3/dist-packages/mod/__init__.py'), file('/usr/lib/x86_64-linux-gnu/libx.a'),
+  file('/home/u/src/p/node_modules/x/.gitattributes'), file('/home/u/src/p/.github/workflows/ci.yml'), file('/usr/lib/x86_64-linux-gnu/libx.a'),
   file('/usr/share/doc/x/README'), file('/opt/x/lib/libbundled.so'), file('/var/log/syslog', 'modified'),
   { path: '/usr/local/bin/tool', change: 'deleted', type: 'file' },
   file('/var/lib/dpkg/info/coreutils.list'), file('/var/lib/dpkg/info/coreutils.md5sums'), { path: '/var/lib/dpkg/info/sl.postinst', change: 'deleted', type: 'file' }, file('/etc/apt/apt.conf.orig'),
@@ -227,5 +246,12 @@ export const ORDINARY: C[] = [
   { path: '/home/u/.local/lib/python3.11/site-packages/x', change: 'added', type: 'dir' }, { path: '/home/u/.local/lib/python3.11/site-packages/y.py', change: 'deleted', type: 'file' },
   file('/etc/kernel/cmdline'), file('/etc/kernel/install.conf'), file('/etc/initramfs-tools/modules'), file('/etc/perl/CPAN/Config.txt'), file('/usr/share/bash-completion/helpers/x'),
   file('/home/u/src/tmux.conf'), file('/home/u/.config/gdb/notes'), file('/home/u/.ipython/profile_default/history.sqlite'), file('/etc/X11/Xresources/x'), file('/etc/tmpfiles.conf'),
+  // Beside the library trees: a venv's or a project's own (not /usr), another dir of the name,
+  // a dir made, a deletion, a time; a home's project node_modules, .gem or perl5 outside a home.
+  file('/opt/venv/lib/python3.11/site-packages/x.py'), file('/usr/share/python3/debian_defaults'), file('/usr/lib/pythonx/x.py'), file('/usr/share/perl-openssl-defaults/x'), file('/usr/share/doc/ruby/x'),
+  file('/usr/libx/node_modules/x.js'), file('/usr/lib/aptx/methods/x'), file('/usr/share/apt/x'),
+  { path: '/usr/lib/python3/dist-packages/newpkg', change: 'added', type: 'dir' }, { path: '/usr/share/perl5/Old.pm', change: 'deleted', type: 'file' },
+  { path: '/usr/lib/python3/dist-packages/apt/__init__.py', change: 'metadata', type: 'file', up: st('file', 0o644), details: ['mtime'] },
+  file('/home/u/src/p/node_modules/x/index.js'), file('/home/u/src/p/.gem/x.rb'), file('/home/u/perl5/bin/x'), file('/srv/h/.node_modules/x.js'), { path: '/home/u/.node_modules/x.js', change: 'deleted', type: 'file' },
   file('/home/u/.cargo/.package-cache'), file('/home/u/.cargo/.crates.toml'), file('/home/u/.config/pip/pip.conf.bak'), file('/etc/maven/logging/simplelogger.properties'),
 ];
