@@ -98,6 +98,8 @@ export interface RunRequest {
   said?: Set<string>;
   /** The sandbox's lock, once this run holds it (a re-plan keeps it). */
   lock?: RunLock;
+  /** What this run made and how far it got, across its re-plans (runSandbox sets it). */
+  attempt?: RunAttempt;
   /** --allow-net entries: the command reaches only these, through sbx's proxy. */
   allowNet?: string[];
   /** --allow-net's direct path: `seccomp` notifies connect(2), answered by the sandbox's supervisor. */
@@ -116,6 +118,12 @@ export interface RunRequest {
  * caller once the review has its answer; a throwaway run's new sandbox takes none.
  */
 export interface RunLock { release: (() => void) | null }
+
+/**
+ * The store entry a run made, and whether the helper was started for it: an entry made by a
+ * run that failed before that holds nothing of a command, and goes with the failure.
+ */
+export interface RunAttempt { made: SandboxMeta | null; spawned: boolean }
 
 export interface RunResult {
   /** Releases the sandbox's lock: after the review's answer (and its commit or discard). */
@@ -923,9 +931,16 @@ function wholeView(meta: SandboxMeta, uid: number, ops: readonly SpecOp[]): bool
 export async function runSandbox(store: Store, req: RunRequest, replans = 0): Promise<RunResult> {
   if (req.lock) return runHolding(store, req, replans, req.lock);
   const lock: RunLock = { release: null };
+  const attempt: RunAttempt = { made: null, spawned: false };
   try {
-    return await runHolding(store, { ...req, lock }, replans, lock);
+    return await runHolding(store, { ...req, lock, attempt }, replans, lock);
   } catch (e) {
+    // A failure before the helper started (it could not be started, the layers could not be
+    // prepared): the new entry would stay in `sbx ls` as an empty saved sandbox nobody made.
+    // Once the helper started, the command may have run and what it wrote is the user's.
+    if (attempt.made && !attempt.spawned) {
+      try { store.remove(attempt.made); } catch { /* left for 'sbx ls' to show as broken and 'sbx discard' to remove */ }
+    }
     lock.release?.();
     throw e;
   }
@@ -997,6 +1012,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
       runnerPid: process.pid, throwaway: req.throwaway, layersDir: shm ? join(shm, id) : dir, layers: [], hidden: [...req.hide, ...(req.lower ? SPECIAL_PATHS : [])], secretsSeen: false, binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), bindPoints: req.bind.map((b) => b.inside), options,
       ...lowerFields,
     });
+    if (req.attempt) req.attempt.made = meta;
     if (shm) store.makeScratch(shm, meta);
     req.onCreated?.(meta);
   }
@@ -1236,6 +1252,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
       jobControl: req.pty !== 0,
       ...(reviewScan ? { reviewScan: { layersFd: reviewScan.layersFd, hostFd: reviewScan.hostFd } } : {}),
       onSpawn: (pid) => {
+        if (req.attempt) req.attempt.spawned = true;
         req.onSpawn?.(pid);
         // Throwaway runs whose sbx was killed are removed while this one runs (sbx only
         // waits then), not before it starts: nothing of this run depends on them, and the

@@ -12,6 +12,7 @@ import { otherStampAlive, ownPidStamp } from '../base/process.js';
 import { takeSandboxLock } from '../sandbox-lock.js';
 import { removeEntry } from './safe-fs.js';
 import { startRemover } from './remover.js';
+import { mountGuard } from './mounts.js';
 import { SbxError } from '../base/errors.js';
 import { fromUser } from '../base/bpath.js';
 import { ownDirs } from '../base/paths.js';
@@ -166,7 +167,7 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
   if (pick) filtered = filtered.filter((c) => pick!.has(c.path));
   const selected = closeSelection(scan.changes, filtered);
   const own = ownDirs(process.env, store.root).map(fromUser);
-  const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours, oursUntilMs, ownDirs: own });
+  const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours, oursUntilMs, ownDirs: own, otherMount: mountGuard(meta.layers) });
   const unselected = scan.changes.length - selected.length;
   opts.phase?.('plan');
   pauseForTest('planned');

@@ -47,6 +47,12 @@ export interface PlanOptions {
   oursUntilMs?: number;
   /** sbx's own dirs (base/paths.ts ownDirs), as byte strings: nothing in them, or in their way, is committed. */
   ownDirs?: string[];
+  /**
+   * Why a change would be written on another filesystem than its layer's tree (a mount made
+   * on the host since the run: mounts.ts), or null. Asked even with --force: it is no change
+   * of the host's content but a place the review never showed.
+   */
+  otherMount?: (c: Change) => string | null;
   /** What newestBelow says of each host tree the changes remove, found ahead (makePlan). */
   changedBelow?: Map<string, string | null>;
 }
@@ -256,6 +262,8 @@ export function makePlan(changes: Change[], opts: PlanOptions): Plan {
       skipped.push({ path: c.path, reason: 'device nodes are never committed' });
       continue;
     }
+    const foreign = opts.otherMount?.(c) ?? null;
+    if (foreign) { skipped.push({ path: c.path, reason: foreign }); if (resultIsDir(c)) blocked.push(c.path); continue; }
     const kinds = stepsOf(c);
     const underNew = !c.host && c.change === 'added' && absentDirs.has(parentB(c.path));
     // Below a dir the host lacks no host entry can be in the way, but a file the sandbox

@@ -7,7 +7,7 @@
 // left that sandbox's home read-only, 2026-12-03).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { IS_ROOT, sbx, canary, storeAndCanary } from '../helpers/sbx.js';
@@ -58,6 +58,44 @@ testUnless(noFuse, { missing: true })('a host tree delete that stops at a mount 
     chmodSync(join(t, 'd'), 0o755);
   }
   assert.is(sbx(['discard', 'rmtree'], { store }).code, 0);
+});
+
+// docs/security.md: a mount made on the host after the run receives nothing of the commit.
+// Root binds another dir of the same filesystem (st_dev alike: only the mount id tells them
+// apart); an ordinary user mounts fuse-overlayfs, as above.
+testUnless(noFuse, { missing: true })('a commit refuses to write into a filesystem mounted on the host after the run, even with --force, and commits it once unmounted', () => {
+  const t = join(canary, 't');
+  mkdirSync(join(t, 'dir'), { recursive: true });
+  const r = sbx(['run', '--name', 'later', '-q', '--', 'sh', '-c', `echo hi > ${t}/dir/f && mkdir ${t}/dir/sub && echo g > ${t}/dir/sub/g && echo ok > ${t}/ok`], { store });
+  assert.is(r.code, 0, r.stderr);
+  const scratch = join(canary, 'scratch');
+  mkdirSync(scratch);
+  let unmount: () => void;
+  if (IS_ROOT) {
+    mkdirSync(join(scratch, 'elsewhere'));
+    writeFileSync(join(scratch, 'elsewhere', 'precious'), 'kept\n');
+    assert.is(statSync(join(scratch, 'elsewhere')).dev, statSync(join(t, 'dir')).dev, 'the bound dir is on the same filesystem');
+    assert.is(spawnSync('mount', ['--bind', join(scratch, 'elsewhere'), join(t, 'dir')]).status, 0, 'mount --bind');
+    unmount = () => { spawnSync('umount', [join(t, 'dir')]); };
+  } else unmount = mountOn(join(t, 'dir'), scratch);
+  let mounted = true;
+  try {
+    const c = sbx(['commit', '--force', 'later'], { store });
+    assert.is(c.code, 1, c.stderr);
+    assert.match(c.stderr, `  ${t}/dir/f: a filesystem was mounted on ${t}/dir after the sandbox ran, which the review never showed: unmount it and commit again (or discard the sandbox)\n`, c.stderr);
+    assert.match(c.stderr, `  ${t}/dir/sub/g: inside ${t}/dir/sub, which is not committed\n`);
+    assert.equal(readdirSync(join(t, 'dir')).sort(), ['precious'], 'the commit wrote into the mounted filesystem');
+    assert.is(readFileSync(join(t, 'ok'), 'utf8'), 'ok\n', 'what lies on the run-time filesystem is committed');
+    unmount();
+    mounted = false;
+    const again = sbx(['commit', 'later'], { store });
+    assert.is(again.code, 0, again.stderr);
+    assert.is(readFileSync(join(t, 'dir', 'f'), 'utf8'), 'hi\n');
+    assert.is(readFileSync(join(t, 'dir', 'sub', 'g'), 'utf8'), 'g\n');
+  } finally {
+    if (mounted) unmount();
+    sbx(['discard', 'later'], { store });
+  }
 });
 
 test.run();
