@@ -139,6 +139,10 @@ export interface SummaryItem {
   /** The host paths this line stands for. */
   paths(): string[];
 }
+/** The parenthesis a grouped or folded summary line ends with: how to see each of its paths. */
+export function listAllHint(opts: SummaryOptions): string {
+  return opts.listAll === null ? '' : ` ('${opts.listAll ?? 'sbx diff --all'}' lists each)`;
+}
 
 export interface SummaryKind {
   kind: ChangeKind;
@@ -226,7 +230,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
       const under = commonDir(dirs);
       const shown = under === '/' ? '/' : `${display(under)}/`;
       const text = `${countText(cs.length)} ${noun} in ${dirs.size === 1 ? shown : `${countText(dirs.size)} dirs under ${shown}`}`;
-      items.push({ kind: k, flagged: why, label: text, paths: () => cs.map((c) => c.path), line: `${col.bold(col.red('!'))} ${paint(`${label}${text}`)}${col.dim(" ('sbx diff --all' lists each)")} ${col.bold(col.red(`[! ${why}]`))}` });
+      items.push({ kind: k, flagged: why, label: text, paths: () => cs.map((c) => c.path), line: `${col.bold(col.red('!'))} ${paint(`${label}${text}`)}${col.dim(listAllHint(opts))} ${col.bold(col.red(`[! ${why}]`))}` });
     };
     const flaggedChanges: Array<[Change, string]> = [];
     for (const c of group) {
@@ -392,7 +396,7 @@ export function renderSummary(changes: Change[], col: Colors, options: number | 
     if (cut) out += col.dim(`  … and ${countText(cut)} more\n`);
     for (const it of k.items.slice(k.items.length - k.folds)) out += `${it.line}\n`;
   }
-  if (plan.folded) out += col.dim(`${countText(plan.folded)} folded: kept too unless excluded ('sbx diff --all' lists each)\n`);
+  if (plan.folded) out += col.dim(`${countText(plan.folded)} folded: kept too unless excluded${listAllHint(opts)}\n`);
   const nMarked = plan.flagged;
   if (nMarked) out += col.bold(col.red(`! ${nMarked} change${nMarked === 1 ? '' : 's'} marked ! (code that runs later, or access for others): review ${nMarked === 1 ? 'it' : 'them'} before keeping\n`));
   return out;

@@ -286,10 +286,12 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
     }
   }
   const direct = opts.direct ?? [];
+  // What lists a grouped line's paths once the sandbox is saved; a throwaway run's has none.
+  const listAll = `${sbxFor(store)} diff ${meta.name ?? meta.id} --all`;
   const heading = (changes: Change[]) => changesHeading(colors.bold, changes.length ? countLine(changes) : noChanges(direct));
   const summary = () => {
     if (!wantSummary || !s) return;
-    rendered(heading(s.changes) + renderSummary(s.changes, colors, SUMMARY_LIMIT));
+    rendered(heading(s.changes) + renderSummary(s.changes, colors, { limit: SUMMARY_LIMIT, listAll: opts.discard ? null : listAll }));
   };
   if (opts.discard) {
     summary();
@@ -319,7 +321,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
     save(store, meta, opts.quiet);
     return 0;
   }
-  rendered(heading(changes) + renderSummary(changes, colors, SUMMARY_LIMIT));
+  rendered(heading(changes) + renderSummary(changes, colors, { limit: SUMMARY_LIMIT, listAll }));
   // Only keys typed once the question is up answer it: what waits on the terminal now was
   // typed ahead, or is a terminal's reply to what the command wrote last. Dropped before the
   // line reader starts reading (it would take it at once), after the summary (printed
@@ -352,7 +354,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
       const a = (await ask(`${colors.bold('Keep these changes?')} [k]eep, [d]iscard, [r]eview, [p]ick, [s]ave, [?]: `))?.trim().toLowerCase();
       if (a === null || a === undefined || a === 's' || a === 'save') { save(store, meta, opts.quiet); return interrupted ? EXIT_INTERRUPTED : 0; }
       if ((a === 'k' || a === 'keep' || a === 'p' || a === 'pick') && (meta.image || meta.rootfs)) {
-        line(`  there is no host to keep them on (the root is ${meta.image ? 'an image' : 'a --rootfs tree'}): save, then 'sbx export'`);
+        line(`  there is no host to keep them on (the root is ${meta.image ? 'an image' : 'a --rootfs tree'}): save, then '${sbxFor(store)} export ${meta.name ?? meta.id}'`);
         continue;
       }
       if (a === 'k' || a === 'keep') {
@@ -378,7 +380,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
         // What `sbx diff ID` shows: a git dir's own files, caches and lock files folded in the
         // summary and left out of the diffs, with a line on how to see them (never a flagged one).
         const { diffView } = await import('./render-diff-folds.js');
-        const view = diffView({ ref: meta.name ?? meta.id });
+        const view = diffView({ ref: meta.name ?? meta.id, sbx: sbxFor(store) });
         const text = renderSummary(changes, colors, view.summary) + '\n' + await renderDiffs(changes, colors, undefined, view.folds);
         // The pager reads the same terminal: keys meant for it must not become answers here.
         rl.pause();

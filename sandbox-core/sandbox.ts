@@ -38,6 +38,7 @@ import { coreDumpOps } from './core-dumps.js';
 import type { NetDecision } from './net/proxy.js';
 import { rawCwd, rawEnv } from './rawbytes.js';
 import { removeTree, safeScratch, sbxFor, scratchPath, TMPFS_MAGIC, type Store } from './store.js';
+import { sbxOf } from './layers-opener.js';
 import { firstTime } from './said-once.js';
 import { isoTime } from './units.js';
 import type { LimitOps } from './limits.js';
@@ -192,7 +193,7 @@ function flushTimes(store: Store, meta: SandboxMeta, times: LayerTimes): void {
 
 /** A store entry whose own directories (layer dirs, upper, work) are not plain directories was tampered with. */
 function tampered(meta: SandboxMeta, what: string): SbxError {
-  return new SbxError(`sandbox ${meta.id}: ${what} in its store directory is a symlink or not a directory: refusing to use it`, 125, `'sbx discard ${meta.id}' removes it`);
+  return new SbxError(`sandbox ${meta.id}: ${what} in its store directory is a symlink or not a directory: refusing to use it`, 125, `'${sbxOf(meta)} discard ${meta.id}' removes it`);
 }
 
 function openOwn(meta: SandboxMeta, at: Dir, rel: string, create = false): Dir {
