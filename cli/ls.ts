@@ -7,6 +7,7 @@ import { humanBytes } from './progress.js';
 import { stdoutColors } from './output.js';
 import { reportError } from './report-error.js';
 import { UserError } from '../sandbox-core/base/errors.js';
+import { ELLIPSIS } from '../sandbox-core/base/charset.js';
 
 /** How long ago `ms` was, in its largest whole unit (45s, 3m, 5h, 2d). */
 export function age(ms: number): string {
@@ -118,7 +119,7 @@ function writeTable(out: NodeJS.WritableStream, rows: Row[], sbx: string): void 
   const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   // The command gets what is left of the terminal's width (80 columns when not a terminal).
   const room = Math.max(20, ((out as NodeJS.WriteStream).columns || 80) - w.slice(0, -1).reduce((a, b) => a + b + 2, 0));
-  for (const row of table) if (row[row.length - 1]!.length > room) row[row.length - 1] = `${row[row.length - 1]!.slice(0, room - 1)}…`;
+  for (const row of table) if (row[row.length - 1]!.length > room) row[row.length - 1] = `${row[row.length - 1]!.slice(0, room - ELLIPSIS.length)}${ELLIPSIS}`;
   table.forEach((row, k) => {
     const line = row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(w[i]!))).join('  ');
     out.write((k === 0 ? col.bold(line) : line) + '\n');

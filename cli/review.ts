@@ -23,6 +23,7 @@ import { builtin } from '../sandbox-core/base/builtin.js';
 import { dropPendingInput } from '../sandbox-core/terminal-input.js';
 import { display, parentB } from '../sandbox-core/base/bpath.js';
 import { BACKGROUND_REMOVAL_MIN, startRemover } from '../sandbox-core/commit/remover.js';
+import { ELLIPSIS } from '../sandbox-core/base/charset.js';
 
 // Loaded when used: a run that ends in a discard or a save (most) needs neither the commit
 // command, the pager nor readline.
@@ -97,8 +98,8 @@ export function flaggedQuestion(reasons: string[]): string {
   let named = '';
   for (let i = 0; i < uniq.length; i++) {
     const next = named ? `${named}, ${uniq[i]}` : uniq[i]!;
-    const more = i + 1 < uniq.length ? ', …'.length : 0;
-    if (head.length + next.length + more + tail.length > 80) { named = named ? `${named}, …` : '…'; break; }
+    const more = i + 1 < uniq.length ? `, ${ELLIPSIS}`.length : 0;
+    if (head.length + next.length + more + tail.length > 80) { named = named ? `${named}, ${ELLIPSIS}` : ELLIPSIS; break; }
     named = next;
   }
   return head + named + tail;

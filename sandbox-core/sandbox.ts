@@ -43,6 +43,7 @@ import { firstTime } from './said-once.js';
 import { isoTime } from './units.js';
 import type { LimitOps } from './limits.js';
 import { layerDirs, throughFuse, upperOf, type Layer, type RunOptionsRecord, type SandboxMeta } from './types.js';
+import { ELLIPSIS } from './base/charset.js';
 
 export interface BindRequest {
   host: string; inside: string; readOnly: boolean;
@@ -1273,7 +1274,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   }
   // A busy /tmp beside a mount (a compiler's temporaries) can lose dozens at once: one line.
   const gone = result.vanishedFiles;
-  if (gone.length > 1) notice(`${gone.length} files vanished from the host while the sandbox started (${gone.slice(0, 3).map(display).join(', ')}${gone.length > 3 ? ', …' : ''}): each is an empty read-only file inside`);
+  if (gone.length > 1) notice(`${gone.length} files vanished from the host while the sandbox started (${gone.slice(0, 3).map(display).join(', ')}${gone.length > 3 ? `, ${ELLIPSIS}` : ''}): each is an empty read-only file inside`);
   else for (const path of gone) notice(`${display(path)} vanished from the host while the sandbox started: it is an empty read-only file inside`);
   const o = result.outcome;
   // First: a lower layer's mount point gone or replaced when the helper maps it is the host

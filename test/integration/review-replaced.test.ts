@@ -80,6 +80,10 @@ test('files rewritten with their own bytes are one line per dir in the review an
     assert.ok(out.includes("60 folded: kept too unless excluded ('sbx diff T --all' lists each)\n"), out);
     assert.not.ok(out.includes('c7.crt'), out);
   }
+  // In the C locale sbx's arrows are ASCII (sandbox-core/base/charset.ts).
+  const ascii = run(['diff', 'T'], { store, cwd: canary, env: { LANG: 'C' } }).stdout;
+  assert.ok(ascii.includes(`  metadata: ${C}/other/mode (mode 644->600)\n`), ascii);
+  assert.ok(/^[\x00-\x7f]*$/.test(ascii), ascii);
   // Under sudo (root told so by SUDO_USER/SUDO_UID of a real user) a store the user does not
   // own is named in the hint, as every other hint names it; the unprivileged run cannot be sudo.
   const sudoUser = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((e) => e[0] === 'sbxtest');
