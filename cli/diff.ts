@@ -2,7 +2,7 @@
 // --name-only or --json.
 import { Command, Option } from 'clipanion';
 import { UsageError } from './usage-error.js';
-import { resolveAnywhere } from '../sandbox-core/store.js';
+import { resolveAnywhere, sbxFor } from '../sandbox-core/store.js';
 import { warnIfInterrupted } from './interrupted.js';
 import { scanSandboxAsync, type ScanResult } from '../sandbox-core/changes/scan.js';
 import { display, fromUser } from '../sandbox-core/base/bpath.js';
@@ -61,7 +61,7 @@ export class DiffCommand extends Command {
     // The summary's rules asked of each plain new file while the helper walks, not after it;
     // what the diffs leave out (--all: nothing).
     const paths = this.pathArgs.map((p) => resolve(p));
-    const view = full ? diffView({ ref: meta.name ?? meta.id, all: this.all, paths, only: this.only }) : undefined;
+    const view = full ? diffView({ ref: meta.name ?? meta.id, sbx: sbxFor(store), all: this.all, paths, only: this.only }) : undefined;
     const col = stdoutColors;
     const scan = await scanSandboxAsync(meta, {
       only: this.only, exclude: this.exclude, paths,

@@ -5,7 +5,7 @@ import { closeSync, constants as C, createWriteStream, openSync, statSync, write
 import { dirname, isAbsolute } from 'node:path';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { resolveAnywhere, type Store } from '../sandbox-core/store.js';
+import { resolveAnywhere, sbxFor, type Store } from '../sandbox-core/store.js';
 import { assertNotRunning } from '../sandbox-core/commit/index.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 import { warnIfInterrupted } from './interrupted.js';
@@ -200,7 +200,7 @@ function putInPlace(target: string, tmp: string, data: string | Buffer): void {
  */
 function idle(store: Store, resolved: SandboxMeta): SandboxMeta {
   const now = store.readMeta(resolved.id);
-  if (!now) throw new SbxError(`sandbox ${resolved.name ?? resolved.id} was removed meanwhile`, 125, "see 'sbx ls'");
+  if (!now) throw new SbxError(`sandbox ${resolved.name ?? resolved.id} was removed meanwhile`, 125, `see '${sbxFor(store)} ls'`);
   assertNotRunning(now, 'export');
   return now;
 }

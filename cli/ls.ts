@@ -7,6 +7,7 @@ import { humanBytes } from './progress.js';
 import { stdoutColors } from './output.js';
 import { reportError } from './report-error.js';
 import { UserError } from '../sandbox-core/base/errors.js';
+import { ELLIPSIS } from '../sandbox-core/base/charset.js';
 
 /** How long ago `ms` was, in its largest whole unit (45s, 3m, 5h, 2d). */
 export function age(ms: number): string {
@@ -75,7 +76,7 @@ export function storeLabel(l: ListedStore): string {
   return l.whose === null ? '' : ` of ${displayText(l.whose)} (${display(l.store.root)})`;
 }
 
-interface Row {
+export interface Row {
   id: string; name: string | null; state: string; created: string | null; command: string[]; size: number; changes: number | null;
   exitStatus: number | null | undefined; problem: string | null; store: string;
 }
@@ -109,7 +110,7 @@ async function rowsOf(store: Store): Promise<Row[]> {
 }
 
 /** `sbx`: how the user runs sbx on these rows' store (sbxFor), for a broken row's hint. */
-function writeTable(out: NodeJS.WritableStream, rows: Row[], sbx: string): void {
+export function writeTable(out: NodeJS.WritableStream, rows: Row[], sbx: string): void {
   const col = stdoutColors;
   const table = [['ID', 'NAME', 'STATE', 'AGE', 'SIZE', 'CHANGES', 'COMMAND']].concat(rows.map((r) => [
     displayText(r.id), r.name === undefined || r.name === null ? '-' : displayText(r.name), displayText(String(r.state)), r.created ? age(Date.parse(r.created)) : '-', humanBytes(r.size), r.changes === null ? '?' : String(r.changes),
@@ -118,7 +119,12 @@ function writeTable(out: NodeJS.WritableStream, rows: Row[], sbx: string): void 
   const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   // The command gets what is left of the terminal's width (80 columns when not a terminal).
   const room = Math.max(20, ((out as NodeJS.WriteStream).columns || 80) - w.slice(0, -1).reduce((a, b) => a + b + 2, 0));
-  for (const row of table) if (row[row.length - 1]!.length > room) row[row.length - 1] = `${row[row.length - 1]!.slice(0, room - 1)}…`;
+  // A broken entry's reason is shown whole (escaped, one line): cut, it said neither what was
+  // wrong nor where to read the rest; a command is cut, its sandbox's meta.json holds it all.
+  table.forEach((row, k) => {
+    if (k > 0 && rows[k - 1]!.problem) return;
+    if (row[row.length - 1]!.length > room) row[row.length - 1] = `${row[row.length - 1]!.slice(0, room - ELLIPSIS.length)}${ELLIPSIS}`;
+  });
   table.forEach((row, k) => {
     const line = row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(w[i]!))).join('  ');
     out.write((k === 0 ? col.bold(line) : line) + '\n');

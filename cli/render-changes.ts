@@ -16,6 +16,7 @@ import { gitRepoOf, RepoFold } from '../sandbox-core/changes/repo-fold.js';
 import type { DiffFolds } from './render-diff-folds.js';
 import type { SummaryOptions } from './summary-marker.js';
 import { NO_CHANGES } from './review-words.js';
+import { ARROW, ELLIPSIS } from '../sandbox-core/base/charset.js';
 
 type Colors = { green(s: string): string; red(s: string): string; yellow(s: string): string; cyan(s: string): string; magenta(s: string): string; dim(s: string): string; bold(s: string): string };
 
@@ -48,10 +49,19 @@ function noteOf(c: Change, tree?: TreeSize | null): string {
   return c.linksTo !== undefined ? `${kindNote(c, tree)} (hard link to ${display(c.linksTo)})` : kindNote(c, tree);
 }
 
+/**
+ * A change's details as the terminal shows them: the change list keeps `mode 644→600` (as
+ * --json gives it, whatever the locale), shown with charset.ts's arrow.
+ */
+export function detailsText(details: readonly string[]): string {
+  const text = details.join(', ');
+  return ARROW === '\u2192' ? text : text.replaceAll('\u2192', ARROW);
+}
+
 function kindNote(c: Change, tree?: TreeSize | null): string {
   const big = c.type === 'file' && c.change !== 'deleted' && c.change !== 'metadata' && c.size >= LARGE_FILE;
   if (c.change === 'replaced') return c.opaque ? ' (dir emptied and refilled)' : ` (${replacedText(c, tree)}${big ? `, ${sizeOf(c)}` : ''})`;
-  if (c.change === 'metadata') return ` (${(c.details ?? []).join(', ')})`;
+  if (c.change === 'metadata') return ` (${detailsText(c.details ?? [])})`;
   // A device node only reaches a layer by hand (mknod is refused inside): the commit skips it (plan.ts).
   if ((c.type === 'char' || c.type === 'block') && c.change !== 'deleted' && c.up) {
     const { major, minor } = devNumbers(c.up.rdev);
@@ -59,12 +69,12 @@ function kindNote(c: Change, tree?: TreeSize | null): string {
   }
   if (c.type !== 'file' && c.type !== 'dir' && c.type !== 'symlink') return ` (${c.type})`;
   // A large file's line has no diff below it: what else changed (a chmod, an ACL) is on it.
-  if (big) return ` (${[sizeOf(c), ...(c.change === 'modified' ? c.details?.filter((d) => d !== 'mtime') : c.details) ?? []].join(', ')})`;
-  if (c.change === 'added' && c.details?.length) return ` (${c.details.join(', ')})`;
+  if (big) return ` (${detailsText([sizeOf(c), ...(c.change === 'modified' ? c.details?.filter((d) => d !== 'mtime') : c.details) ?? []])})`;
+  if (c.change === 'added' && c.details?.length) return ` (${detailsText(c.details)})`;
   // What changed besides the bytes (a chmod or chown with the edit); the time always moves.
   if (c.change === 'modified') {
     const also = c.details?.filter((d) => d !== 'mtime');
-    if (also?.length) return ` (${also.join(', ')})`;
+    if (also?.length) return ` (${detailsText(also)})`;
   }
   return '';
 }
@@ -85,7 +95,7 @@ export function removesHostDir(c: Change): boolean {
  */
 export function replacedText(c: Change, tree?: TreeSize | null): string {
   const was = !tree || !removesHostDir(c) ? `${c.oldType}` : tree.entries ? `dir of ${entriesText(tree.entries, tree.capped)}, ${humanBytes(tree.bytes)}` : 'empty dir';
-  return `${was} → ${c.type}`;
+  return `${was} ${ARROW} ${c.type}`;
 }
 
 /** What each host dir the changes replace holds (removesHostDir), in one helper call: for the views that list every change. */
@@ -138,6 +148,10 @@ export interface SummaryItem {
   flagged?: string;
   /** The host paths this line stands for. */
   paths(): string[];
+}
+/** The parenthesis a grouped or folded summary line ends with: how to see each of its paths. */
+export function listAllHint(opts: SummaryOptions): string {
+  return opts.listAll === null ? '' : ` ('${opts.listAll ?? 'sbx diff --all'}' lists each)`;
 }
 
 export interface SummaryKind {
@@ -226,7 +240,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
       const under = commonDir(dirs);
       const shown = under === '/' ? '/' : `${display(under)}/`;
       const text = `${countText(cs.length)} ${noun} in ${dirs.size === 1 ? shown : `${countText(dirs.size)} dirs under ${shown}`}`;
-      items.push({ kind: k, flagged: why, label: text, paths: () => cs.map((c) => c.path), line: `${col.bold(col.red('!'))} ${paint(`${label}${text}`)}${col.dim(" ('sbx diff --all' lists each)")} ${col.bold(col.red(`[! ${why}]`))}` });
+      items.push({ kind: k, flagged: why, label: text, paths: () => cs.map((c) => c.path), line: `${col.bold(col.red('!'))} ${paint(`${label}${text}`)}${col.dim(listAllHint(opts))} ${col.bold(col.red(`[! ${why}]`))}` });
     };
     const flaggedChanges: Array<[Change, string]> = [];
     for (const c of group) {
@@ -389,10 +403,10 @@ export function renderSummary(changes: Change[], col: Colors, options: number | 
     for (const it of listed) {
       if (it.flagged || shown < limit) { out += `${it.line}\n`; if (!it.flagged) shown++; } else cut++;
     }
-    if (cut) out += col.dim(`  … and ${countText(cut)} more\n`);
+    if (cut) out += col.dim(`  ${ELLIPSIS} and ${countText(cut)} more\n`);
     for (const it of k.items.slice(k.items.length - k.folds)) out += `${it.line}\n`;
   }
-  if (plan.folded) out += col.dim(`${countText(plan.folded)} folded: kept too unless excluded ('sbx diff --all' lists each)\n`);
+  if (plan.folded) out += col.dim(`${countText(plan.folded)} folded: kept too unless excluded${listAllHint(opts)}\n`);
   const nMarked = plan.flagged;
   if (nMarked) out += col.bold(col.red(`! ${nMarked} change${nMarked === 1 ? '' : 's'} marked ! (code that runs later, or access for others): review ${nMarked === 1 ? 'it' : 'them'} before keeping\n`));
   return out;
@@ -616,7 +630,7 @@ async function writeDiff(c: Change, col: Colors, out: ByteOut): Promise<void> {
   if (!d.lines) {
     const before = c.host && c.change !== 'added' ? humanBytes(c.host.size) : '-';
     const after = c.change === 'deleted' ? '-' : c.size >= LARGE_FILE ? `${humanBytes(c.size)} (${humanBytes(allocatedOf(c) ?? c.size)} allocated)` : humanBytes(c.size);
-    out.text(col.dim(`${d.why === 'large' ? 'Large' : d.why === 'unreadable' ? 'Unreadable' : 'Binary'} file: ${before} → ${after}\n`));
+    out.text(col.dim(`${d.why === 'large' ? 'Large' : d.why === 'unreadable' ? 'Unreadable' : 'Binary'} file: ${before} ${ARROW} ${after}\n`));
     return;
   }
   out.text(col.red(`--- ${c.change === 'added' ? '/dev/null' : `a${name}`}\n`) + col.green(`+++ ${c.change === 'deleted' ? '/dev/null' : `b${name}`}\n`));
@@ -624,7 +638,7 @@ async function writeDiff(c: Change, col: Colors, out: ByteOut): Promise<void> {
     const s = displayText(l);
     out.text((l[0] === '+' ? col.green(s) : l[0] === '-' ? col.red(s) : l[0] === '@' ? col.cyan(s) : l[0] === '\\' ? col.dim(s) : s) + '\n');
   }
-  if (d.cut) out.text(col.dim(`… diff cut after ${MAX_FILE_LINES} lines (+${d.added} -${d.removed} in all)\n`));
+  if (d.cut) out.text(col.dim(`${ELLIPSIS} diff cut after ${MAX_FILE_LINES} lines (+${d.added} -${d.removed} in all)\n`));
 }
 
 /** Writes the diff of the list's entry i, a new file whose text is text[from, from + len), to `out`. */
@@ -789,7 +803,7 @@ function addedLines(t: Buffer, from: number, len: number, out: ByteOut, p: Paint
   }
   out.at = at;
   if (noEol && lines < MAX_FILE_LINES - 1) out.text(`${p.dim[0]}\\ No newline at end of file${p.dim[1]}\n`);
-  if (1 + lines + (noEol ? 1 : 0) > MAX_FILE_LINES) out.text(col.dim(`… diff cut after ${MAX_FILE_LINES} lines (+${lines} -0 in all)\n`));
+  if (1 + lines + (noEol ? 1 : 0) > MAX_FILE_LINES) out.text(col.dim(`${ELLIPSIS} diff cut after ${MAX_FILE_LINES} lines (+${lines} -0 in all)\n`));
 }
 
 /** Copies `src` into `dst` at `at` (a few bytes: a loop beats a native copy); returns where it ended. */
@@ -812,7 +826,7 @@ export async function renderStat(changes: Change[], col: Colors, named?: NamedCh
     const name = display(c.path);
     // A host dir replaced by a non-dir goes with its tree: the row says what it held.
     const tree = removesHostDir(c) ? ` ${col.dim(`replaced (${replacedText(c, trees.get(c.path))})`)}` : '';
-    if (c.type !== 'file' || c.change === 'metadata') { rows.push([name, tree ? tree.slice(1) : col.dim(c.change === 'metadata' ? (c.details ?? []).join(', ') : `${c.change} ${c.type}`)]); continue; }
+    if (c.type !== 'file' || c.change === 'metadata') { rows.push([name, tree ? tree.slice(1) : col.dim(c.change === 'metadata' ? detailsText(c.details ?? []) : `${c.change} ${c.type}`)]); continue; }
     let added: number | null = 0;
     let removed: number | null = 0;
     if (c.change === 'modified') {

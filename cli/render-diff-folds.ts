@@ -21,6 +21,8 @@ export interface DiffFoldOptions {
   marker: SummaryMarker;
   /** How the sandbox is named in the hint (`sbx diff ID ...`). */
   ref: string;
+  /** How the user runs sbx on the sandbox's store (store.ts sbxFor: `sbx`, `sudo sbx`, ...). */
+  sbx: string;
   /** The PATH arguments, absolute, as typed (text). */
   paths?: string[];
   /** The --only patterns. */
@@ -41,10 +43,11 @@ export interface DiffView {
  * The view `sbx diff ID [PATH...]` shows and the prompt's [r] pages: the same folds in the
  * summary and the diffs, the same hint lines naming the sandbox as `ref`.
  */
-export function diffView(o: { ref: string; all?: boolean; paths?: string[]; only?: string[] }): DiffView {
+export function diffView(o: { ref: string; sbx: string; all?: boolean; paths?: string[]; only?: string[] }): DiffView {
   const all = !!o.all;
   const marker = summaryMarker({ expand: all });
-  return { marker, summary: { expand: all, marker }, ...(all ? {} : { folds: new DiffFolds({ marker, ref: o.ref, ...(o.paths ? { paths: o.paths } : {}), ...(o.only ? { only: o.only } : {}) }) }) };
+  const listAll = `${o.sbx} diff ${shellWord(terminalSafe(o.ref))} --all`;
+  return { marker, summary: { expand: all, marker, listAll }, ...(all ? {} : { folds: new DiffFolds({ marker, ref: o.ref, sbx: o.sbx, ...(o.paths ? { paths: o.paths } : {}), ...(o.only ? { only: o.only } : {}) }) }) };
 }
 
 /** Counts what writeDiffs leaves out, per repository and per fold rule, and says so at the end. */
@@ -107,11 +110,11 @@ export class DiffFolds {
     const ref = shellWord(terminalSafe(this.o.ref));
     for (const [root, n] of [...this.repos].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       const gitDir = root === '/' ? '/.git' : `${root}/.git`;
-      out.push(`${display(root)}: ${diffs(n)} of git's own files left out (to see them: sbx diff ${ref} ${shellWord(display(gitDir))})`);
+      out.push(`${display(root)}: ${diffs(n)} of git's own files left out (to see them: ${this.o.sbx} diff ${ref} ${shellWord(display(gitDir))})`);
     }
     this.o.marker.fold.forEach((f, k) => {
       const n = this.folds[k]!;
-      if (n) out.push(`${terminalSafe(f.name)}: ${diffs(n)} left out (to see them: sbx diff ${ref} --all)`);
+      if (n) out.push(`${terminalSafe(f.name)}: ${diffs(n)} left out (to see them: ${this.o.sbx} diff ${ref} --all)`);
     });
     return out;
   }

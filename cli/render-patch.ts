@@ -2,7 +2,8 @@
 // of every text change (no review caps), and a trailer naming what a patch cannot carry.
 import type { Change } from '../sandbox-core/changes/types.js';
 import { display } from '../sandbox-core/base/bpath.js';
-import { fileDiff } from './render-changes.js';
+import { detailsText, fileDiff } from './render-changes.js';
+import { ARROW } from '../sandbox-core/base/charset.js';
 
 /**
  * Every line, but not every size: each file is read whole, and the patch is one string (V8
@@ -48,8 +49,8 @@ export async function renderPatch(changes: Change[]): Promise<PatchResult> {
     if (under !== undefined) { left.push({ path: c.path, reason: `${c.change} ${c.type} below a type change` }); continue; }
     if (c.change === 'replaced' && !c.opaque) typeChanged.push(c.path);
     if (c.type !== 'file' || c.change === 'metadata' || c.change === 'replaced') {
-      if (c.change === 'replaced') left.push({ path: c.path, reason: `type change (${c.oldType ?? '?'} → ${c.type})` });
-      else if (c.change === 'metadata') left.push({ path: c.path, reason: `metadata (${(c.details ?? []).join(', ')})` });
+      if (c.change === 'replaced') left.push({ path: c.path, reason: `type change (${c.oldType ?? '?'} ${ARROW} ${c.type})` });
+      else if (c.change === 'metadata') left.push({ path: c.path, reason: `metadata (${detailsText(c.details ?? [])})` });
       else if (c.change !== 'deleted' || c.type !== 'dir') left.push({ path: c.path, reason: `${c.change} ${c.type}` });
       else left.push({ path: c.path, reason: 'deleted dir' });
       continue;

@@ -23,6 +23,7 @@ import { builtin } from '../sandbox-core/base/builtin.js';
 import { dropPendingInput } from '../sandbox-core/terminal-input.js';
 import { display, parentB } from '../sandbox-core/base/bpath.js';
 import { BACKGROUND_REMOVAL_MIN, startRemover } from '../sandbox-core/commit/remover.js';
+import { ELLIPSIS } from '../sandbox-core/base/charset.js';
 
 // Loaded when used: a run that ends in a discard or a save (most) needs neither the commit
 // command, the pager nor readline.
@@ -97,8 +98,8 @@ export function flaggedQuestion(reasons: string[]): string {
   let named = '';
   for (let i = 0; i < uniq.length; i++) {
     const next = named ? `${named}, ${uniq[i]}` : uniq[i]!;
-    const more = i + 1 < uniq.length ? ', …'.length : 0;
-    if (head.length + next.length + more + tail.length > 80) { named = named ? `${named}, …` : '…'; break; }
+    const more = i + 1 < uniq.length ? `, ${ELLIPSIS}`.length : 0;
+    if (head.length + next.length + more + tail.length > 80) { named = named ? `${named}, ${ELLIPSIS}` : ELLIPSIS; break; }
     named = next;
   }
   return head + named + tail;
@@ -286,10 +287,12 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
     }
   }
   const direct = opts.direct ?? [];
+  // What lists a grouped line's paths once the sandbox is saved; a throwaway run's has none.
+  const listAll = `${sbxFor(store)} diff ${meta.name ?? meta.id} --all`;
   const heading = (changes: Change[]) => changesHeading(colors.bold, changes.length ? countLine(changes) : noChanges(direct));
   const summary = () => {
     if (!wantSummary || !s) return;
-    rendered(heading(s.changes) + renderSummary(s.changes, colors, SUMMARY_LIMIT));
+    rendered(heading(s.changes) + renderSummary(s.changes, colors, { limit: SUMMARY_LIMIT, listAll: opts.discard ? null : listAll }));
   };
   if (opts.discard) {
     summary();
@@ -319,7 +322,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
     save(store, meta, opts.quiet);
     return 0;
   }
-  rendered(heading(changes) + renderSummary(changes, colors, SUMMARY_LIMIT));
+  rendered(heading(changes) + renderSummary(changes, colors, { limit: SUMMARY_LIMIT, listAll }));
   // Only keys typed once the question is up answer it: what waits on the terminal now was
   // typed ahead, or is a terminal's reply to what the command wrote last. Dropped before the
   // line reader starts reading (it would take it at once), after the summary (printed
@@ -352,7 +355,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
       const a = (await ask(`${colors.bold('Keep these changes?')} [k]eep, [d]iscard, [r]eview, [p]ick, [s]ave, [?]: `))?.trim().toLowerCase();
       if (a === null || a === undefined || a === 's' || a === 'save') { save(store, meta, opts.quiet); return interrupted ? EXIT_INTERRUPTED : 0; }
       if ((a === 'k' || a === 'keep' || a === 'p' || a === 'pick') && (meta.image || meta.rootfs)) {
-        line(`  there is no host to keep them on (the root is ${meta.image ? 'an image' : 'a --rootfs tree'}): save, then 'sbx export'`);
+        line(`  there is no host to keep them on (the root is ${meta.image ? 'an image' : 'a --rootfs tree'}): save, then '${sbxFor(store)} export ${meta.name ?? meta.id}'`);
         continue;
       }
       if (a === 'k' || a === 'keep') {
@@ -378,7 +381,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
         // What `sbx diff ID` shows: a git dir's own files, caches and lock files folded in the
         // summary and left out of the diffs, with a line on how to see them (never a flagged one).
         const { diffView } = await import('./render-diff-folds.js');
-        const view = diffView({ ref: meta.name ?? meta.id });
+        const view = diffView({ ref: meta.name ?? meta.id, sbx: sbxFor(store) });
         const text = renderSummary(changes, colors, view.summary) + '\n' + await renderDiffs(changes, colors, undefined, view.folds);
         // The pager reads the same terminal: keys meant for it must not become answers here.
         rl.pause();

@@ -4,7 +4,8 @@ import { UsageError } from './usage-error.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { existsSync, lstatSync } from 'node:fs';
 import { isatty } from '../sandbox-core/base/light-process.js';
-import { Store } from '../sandbox-core/store.js';
+import { sbxFor, Store } from '../sandbox-core/store.js';
+import { sbxOf } from '../sandbox-core/layers-opener.js';
 import type { BindRequest } from '../sandbox-core/sandbox.js';
 import { runCommand } from '../sandbox-core/run.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
@@ -103,7 +104,7 @@ export async function executeRun(o: RunOptions): Promise<number> {
   const store = new Store();
   const inSandbox = o.inRef ? store.resolve(o.inRef) : null;
   const lowerView = await lowerViewOf(o, store, inSandbox);
-  if (lowerView && o.keep) throw new UsageError('-y/--keep: with --image or --rootfs there is no host to commit to (save, then sbx export)');
+  if (lowerView && o.keep) throw new UsageError(`-y/--keep: with --image or --rootfs there is no host to commit to (save, then ${inSandbox ? sbxOf(inSandbox) : sbxFor(store)} export)`);
   if (lowerView && argv.length === 0) argv = [...lowerView.process.entrypoint, ...lowerView.process.cmd];
   // The command starts where sbx was started: a removed directory is said here, before any
   // sandbox exists (an image's run starts in its own WorkingDir and needs none of ours).
@@ -158,7 +159,7 @@ export async function executeRun(o: RunOptions): Promise<number> {
     const saw = inSandbox.secretsSeen ? 'an earlier run in it had your credentials in sight (it had no network then)'
       : 'it was made by an older sbx that did not record whether a run in it had your credentials in sight';
     throw new SbxError(`sandbox ${ref}: ${saw}, and what it copied is out of reach of --hide-secrets; with a network now a copy could leave; nothing ran`, 125,
-      `check what it holds with 'sbx diff ${ref}' and add --allow-secrets if none of it is a secret, or run the networked step in a new sandbox`);
+      `check what it holds with '${sbxOf(inSandbox)} diff ${ref}' and add --allow-secrets if none of it is a secret, or run the networked step in a new sandbox`);
   }
   let env: NodeJS.ProcessEnv = lowerView ? imageEnv(lowerView.process.env, o.envSet) : o.cleanEnvFlag ? cleanEnv(process.env, cwd) : process.env;
   let secretHide: string[] = [];

@@ -21,7 +21,14 @@ export interface SummaryOptions {
    * options): its fold list and `!` context are used, and an entry it marked is not asked again.
    */
   marker?: SummaryMarker;
+  /**
+   * The command that lists each path a grouped or folded line stands for, named in that line:
+   * `sbx diff ID --all` with store.ts sbxFor's prefix, so a sandbox in root's store says `sudo
+   * sbx`; null for none (a throwaway run leaves no sandbox to list); `sbx diff --all` if unset.
+   */
+  listAll?: string | null;
 }
+
 
 /**
  * The summary's `!` rules and fold list, made once for the scan and the summary: the scan asks

@@ -9,6 +9,8 @@ interface Opener {
   layersDir(): string;
   /** Store.openLayers: from the store-root fd, never the layers path. */
   open(): Dir;
+  /** store.ts sbxFor of that store: how the user at the keyboard runs sbx on it, for hints. */
+  sbx(): string;
 }
 
 const openers = new WeakMap<SandboxMeta, Opener>();
@@ -27,4 +29,13 @@ export function layersOpener(meta: SandboxMeta): () => Dir {
   if (!o) throw new Error(`internal error: sandbox ${meta.id} was not read from a store`);
   if (o.layersDir() !== meta.layersDir) throw new Error(`internal error: sandbox ${meta.id}'s layers are not where its store keeps them`);
   return () => o.open();
+}
+
+/**
+ * How the user at the keyboard runs sbx on `meta`'s sandbox (`sbx`, `sudo sbx`, `sudo
+ * SBX_HOME=... sbx`: store.ts sbxFor of the store it came from), for a hint that names a command
+ * where the store itself is out of reach. A meta no store read (tests) gets plain `sbx`.
+ */
+export function sbxOf(meta: SandboxMeta): string {
+  return openers.get(meta)?.sbx() ?? 'sbx';
 }

@@ -38,10 +38,12 @@ import { coreDumpOps } from './core-dumps.js';
 import type { NetDecision } from './net/proxy.js';
 import { rawCwd, rawEnv } from './rawbytes.js';
 import { removeTree, safeScratch, sbxFor, scratchPath, TMPFS_MAGIC, type Store } from './store.js';
+import { sbxOf } from './layers-opener.js';
 import { firstTime } from './said-once.js';
 import { isoTime } from './units.js';
 import type { LimitOps } from './limits.js';
 import { layerDirs, throughFuse, upperOf, type Layer, type RunOptionsRecord, type SandboxMeta } from './types.js';
+import { ELLIPSIS } from './base/charset.js';
 
 export interface BindRequest {
   host: string; inside: string; readOnly: boolean;
@@ -200,7 +202,7 @@ function flushTimes(store: Store, meta: SandboxMeta, times: LayerTimes): void {
 
 /** A store entry whose own directories (layer dirs, upper, work) are not plain directories was tampered with. */
 function tampered(meta: SandboxMeta, what: string): SbxError {
-  return new SbxError(`sandbox ${meta.id}: ${what} in its store directory is a symlink or not a directory: refusing to use it`, 125, `'sbx discard ${meta.id}' removes it`);
+  return new SbxError(`sandbox ${meta.id}: ${what} in its store directory is a symlink or not a directory: refusing to use it`, 125, `'${sbxOf(meta)} discard ${meta.id}' removes it`);
 }
 
 function openOwn(meta: SandboxMeta, at: Dir, rel: string, create = false): Dir {
@@ -1289,7 +1291,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   }
   // A busy /tmp beside a mount (a compiler's temporaries) can lose dozens at once: one line.
   const gone = result.vanishedFiles;
-  if (gone.length > 1) notice(`${gone.length} files vanished from the host while the sandbox started (${gone.slice(0, 3).map(display).join(', ')}${gone.length > 3 ? ', …' : ''}): each is an empty read-only file inside`);
+  if (gone.length > 1) notice(`${gone.length} files vanished from the host while the sandbox started (${gone.slice(0, 3).map(display).join(', ')}${gone.length > 3 ? `, ${ELLIPSIS}` : ''}): each is an empty read-only file inside`);
   else for (const path of gone) notice(`${display(path)} vanished from the host while the sandbox started: it is an empty read-only file inside`);
   const o = result.outcome;
   // First: a lower layer's mount point gone or replaced when the helper maps it is the host

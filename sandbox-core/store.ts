@@ -434,7 +434,7 @@ export class Store {
 
   /** Every read of `meta`'s layers opens them through this store (layers-opener.ts). */
   private registerOpener(meta: SandboxMeta): void {
-    setLayersOpener(meta, { layersDir: () => this.layersDirOf(meta), open: () => this.openLayers(meta) });
+    setLayersOpener(meta, { layersDir: () => this.layersDirOf(meta), open: () => this.openLayers(meta), sbx: () => sbxFor(this) });
   }
 
   /** `d` if the store's owner owns it (checked on the fd), else closed and refused. */

@@ -21,6 +21,8 @@ function listTests(dir) {
   return out.sort();
 }
 
+const TEST_LANG = 'C.UTF-8';
+
 function runFile(file, asUser, env) {
   return new Promise((resolve) => {
     const label = `${relative(env.SBX_TEST_ROOT, file)}${asUser ? ` [as ${TEST_USER}]` : ''}`;
@@ -33,13 +35,17 @@ function runFile(file, asUser, env) {
     // setpriv --reset-env keeps only HOME, USER, LOGNAME, SHELL, TERM and a PATH of its own (root's
     // PATH would name dirs the user cannot search, and execvp would say EACCES, not ENOENT):
     // what the test needs (CI above all) is passed through env(1) after it.
-    const userEnv = { SBX_TEST_ROOT: env.SBX_TEST_ROOT, CI: env.CI ?? '', TMPDIR: scratch, ...(process.env.SBX_TEST_TIMES ? { SBX_TEST_TIMES: process.env.SBX_TEST_TIMES } : {}) };
+    const userEnv = { SBX_TEST_ROOT: env.SBX_TEST_ROOT, CI: env.CI ?? '', TMPDIR: scratch, LANG: TEST_LANG, ...(process.env.SBX_TEST_TIMES ? { SBX_TEST_TIMES: process.env.SBX_TEST_TIMES } : {}) };
     // The preload names the test that was running if the file ends before uvu's summary.
     const node = [process.execPath, '--import', join(env.SBX_TEST_ROOT, 'scripts', 'test-current.mjs'), file];
     const cmd = asUser
       ? ['setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', '--reset-env', 'env', ...Object.entries(userEnv).map(([k, v]) => `${k}=${v}`), ...node]]
       : [node[0], node.slice(1)];
-    const childEnv = { ...env, TMPDIR: scratch };
+    const childEnv = { ...env, TMPDIR: scratch, LANG: TEST_LANG };
+    // sbx's decorations and escaping follow the locale (sandbox-core/base/charset.ts): every
+    // test runs in the same UTF-8 one, whatever the caller's; a test of another sets its own.
+    delete childEnv.LC_ALL;
+    delete childEnv.LC_CTYPE;
     const started = Date.now();
     const child = spawn(cmd[0], cmd[1], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], cwd: asUser ? env.SBX_TEST_ROOT : root });
     let out = '';

@@ -1,5 +1,6 @@
 // Byte-string paths: one char per byte (latin1), so names that are not valid UTF-8 survive.
 import { dirname } from 'node:path';
+import { UTF8 } from './charset.js';
 
 /** Converts a byte-string path for an fs call. */
 export function toFs(p: string): Buffer {
@@ -77,6 +78,9 @@ function escapeChar(ch: string, keepBackslash = false): string {
   if ((cp >= 0x80 && cp <= 0x9f) || INVISIBLE.test(ch)) {
     return `\\u{${cp.toString(16)}}`;
   }
+  // A terminal in a locale that is not UTF-8 (charset.ts) would show a character's bytes as
+  // some other text or as nothing: the name still reads as one, `caf\u{e9}`.
+  if (cp >= 0x80 && !UTF8) return `\\u{${cp.toString(16)}}`;
   return ch;
 }
 

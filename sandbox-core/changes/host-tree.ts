@@ -34,8 +34,11 @@ export const TREE_SIZE_CAP = 250_000;
 
 type Job = { kind: 'S'; cap: number } | { kind: 'L' } | { kind: 'C'; afterMs: number };
 
-/** Runs the jobs (one per path, byte strings) in one helper call; its answer, or null when it could not run. */
-function hostDirs(paths: string[], job: Job): Buffer | null {
+/**
+ * Runs the jobs (one per path, byte strings) in one helper call; its answer, or null when it
+ * could not run. `rootPath`: the tree the paths are below (fsat.ts's `/` of the sandbox by default).
+ */
+function hostDirs(paths: string[], job: Job, rootPath = physicalRoot('/')): Buffer | null {
   const parts: Buffer[] = [];
   for (const p of paths) {
     const head = Buffer.alloc(job.kind === 'S' ? 8 : job.kind === 'C' ? 16 : 4);
@@ -51,7 +54,7 @@ function hostDirs(paths: string[], job: Job): Buffer | null {
   }
   let root: number;
   // The sandbox's "host": an image sandbox's merged lowers, else `/` (fsat.ts decides).
-  try { root = openSync(Buffer.from(physicalRoot('/'), 'latin1'), O_PATH | C.O_DIRECTORY); } catch { return null; }
+  try { root = openSync(Buffer.from(rootPath, 'latin1'), O_PATH | C.O_DIRECTORY); } catch { return null; }
   let r;
   try {
     r = spawnSyncPiped(helperPath(), ['host-dirs'], Buffer.concat(parts), [root], 2 ** 31 - 1);
@@ -67,9 +70,9 @@ function helperFailed(): never {
 }
 
 /** What each of the host trees below `paths` holds (null: it cannot be reached), in one helper call. */
-export function hostTreeSizes(paths: string[], cap = TREE_SIZE_CAP): Map<string, TreeSize | null> {
+export function hostTreeSizes(paths: string[], cap = TREE_SIZE_CAP, rootPath?: string): Map<string, TreeSize | null> {
   const out = new Map<string, TreeSize | null>();
-  const b = paths.length ? hostDirs(paths, { kind: 'S', cap }) : null;
+  const b = paths.length ? hostDirs(paths, { kind: 'S', cap }, rootPath) : null;
   let at = 0;
   for (const p of paths) {
     // No helper answer: no counts (the summary says nothing of the tree then, as for an unreadable one).
@@ -81,6 +84,49 @@ export function hostTreeSizes(paths: string[], cap = TREE_SIZE_CAP): Map<string,
     at += 20;
   }
   return out;
+}
+
+/**
+ * The entries below each of `groups`' paths (relative to its root, an O_PATH fd of a trusted
+ * dir the caller opened and closes), counted up to `cap`, in one helper call for all the roots (each
+ * passed as an fd, the paths resolved below it with no symlink followed): `sbx ls` counts every
+ * sandbox's layers so, O_NOATIME. null where a path cannot be reached or the helper failed.
+ */
+export function entriesBelow(groups: Array<{ fd: number; paths: string[] }>, cap: number): Array<Array<number | null>> {
+  const none = groups.map((g) => g.paths.map(() => null));
+  const fds: number[] = [];
+  const parts: Buffer[] = [];
+  try {
+    for (const g of groups) {
+      fds.push(g.fd);
+      const r = Buffer.alloc(9);
+      r.writeUInt32LE('R'.charCodeAt(0), 0);
+      r.writeUInt32LE(2 + fds.length, 4);
+      parts.push(r);
+      for (const p of g.paths) {
+        const head = Buffer.alloc(8);
+        head.writeUInt32LE('S'.charCodeAt(0), 0);
+        head.writeUInt32LE(Math.min(cap, 0xffffffff), 4);
+        parts.push(head, Buffer.from(`${p.replace(/^\/+/, '')}\0`, 'latin1'));
+      }
+    }
+    if (fds.length > 1000) return none;
+    const r = spawnSyncPiped(helperPath(), ['host-dirs'], Buffer.concat(parts), fds, 2 ** 31 - 1);
+    if (r.error || r.status !== 0) return none;
+    const b = r.stdout;
+    let at = 0;
+    return groups.map((g) => g.paths.map(() => {
+      if (at + 4 > b.length) return null;
+      const err = b.readUInt32LE(at);
+      at += 4;
+      if (err) return null;
+      const n = Number(b.readBigUInt64LE(at));
+      at += 20;
+      return n;
+    }));
+  } catch {
+    return none;
+  }
 }
 
 /** Counts the host tree below `absPath` (a byte string); null when it cannot be opened. */

@@ -2,13 +2,15 @@
 // and sort by path (parents before children).
 import type { SandboxMeta } from '../types.js';
 import type { Change } from './types.js';
-import { decodeWalk, runScanMany, walkRequest, walksPerStart, walkUppers, walkUppersAsync, type PlannedWalk, type WalkOptions, type WalkResult } from './walk.js';
+import { decodeWalk, layerCountJob, runScanMany, walkRequest, walksPerStart, walkUppers, walkUppersAsync, type PlannedWalk, type WalkOptions, type WalkResult } from './walk.js';
 import { classify } from './classify.js';
 import { pathFilter, unmatchedPatterns } from './glob.js';
 import { fromUser } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
 import { closeAll, setHostRoot } from './fsat.js';
 import type { NamedChanges } from './named.js';
+import { entriesBelow } from './host-tree.js';
+import { closeSync } from 'node:fs';
 
 export interface ScanResult {
   changes: Change[];
@@ -121,7 +123,8 @@ export async function scanSandboxes(metas: SandboxMeta[], opts: ScanOptions = {}
   const results: Array<ScanResult | Error> = [];
   for (let at = 0, n = walksPerStart(); at < metas.length; at += n) {
     const chunk = metas.slice(at, at + n);
-    const planned = chunk.map((m) => each(m, () => walkRequest(m, w, aloneFrom)));
+    const alone = aloneFrom < Infinity ? bigOnes(chunk, aloneFrom) : chunk.map(() => false);
+    const planned = chunk.map((m, i) => (alone[i] ? 'alone' as const : each(m, () => walkRequest(m, w))));
     const asked = planned.filter((x): x is PlannedWalk => x !== null && x !== 'alone' && !(x instanceof Error));
     const answers = runScanMany(asked.map((x) => x.req));
     let k = 0;
@@ -134,6 +137,26 @@ export async function scanSandboxes(metas: SandboxMeta[], opts: ScanOptions = {}
     }
   }
   return results;
+}
+
+/**
+ * Which of `metas` hold `aloneFrom` entries or more in their layers, counted only that far, for
+ * all of them in one start of the helper (a start per sandbox cost `sbx ls` of 20 sandboxes
+ * 0.4 -> 1.4 s at load 9). A sandbox that cannot be counted is not alone: its scan says why.
+ */
+export function bigOnes(metas: SandboxMeta[], aloneFrom: number): boolean[] {
+  const jobs: Array<{ fd: number; paths: string[] } | null> = [];
+  try {
+    for (const m of metas) {
+      try { jobs.push(layerCountJob(m)); } catch { jobs.push(null); } finally { closeAll(); }
+    }
+    const asked = jobs.filter((j): j is { fd: number; paths: string[] } => j !== null);
+    const counts = entriesBelow(asked, aloneFrom);
+    let k = 0;
+    return jobs.map((j) => (j ? counts[k++]!.reduce<number>((a, n) => a + (n ?? 0), 0) >= aloneFrom : false));
+  } finally {
+    for (const j of jobs) if (j) closeSync(j.fd);
+  }
 }
 
 function hostRootOf(meta: SandboxMeta): void {

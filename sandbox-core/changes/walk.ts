@@ -6,7 +6,8 @@
 // the layers dir or `/` with no symlink followed, at any depth; names are bytes.
 import { childProcess } from '../base/builtin.js';
 import { spawnSyncPiped } from '../base/light-process.js';
-import { closeSync, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readdirSync, constants as C } from 'node:fs';
+import { O_PATH } from '../beneath.js';
 import { throughFuse, type Layer, type SandboxMeta } from '../types.js';
 import type { EntryStat, EntryType, Timespec } from './types.js';
 import { fromUser } from '../base/bpath.js';
@@ -17,8 +18,7 @@ import { helperPath } from '../helper.js';
 import { isOverlayXattr, relTo, type Xattrs } from './xattr.js';
 import { gidBack, uidBack, unshiftXattrs, type IdShift } from './acl.js';
 import { subordinateIds } from '../idmap.js';
-import { dirAt } from './fsat.js';
-import { countBelow } from '../beneath.js';
+import { rootPath } from './fsat.js';
 import { planLayers, requestOf, type WalkPlan } from './scan-request.js';
 import { settleUnreadable, type UnreadableDir } from './unreadable-copy.js';
 import { NamedChanges } from './named.js';
@@ -1088,15 +1088,23 @@ export interface PlannedWalk { jobLayers: number[]; req: { input: Buffer; fds: n
  * (counted only that far through the dirs the plan opened, nothing followed): its answer is
  * better decoded as it comes than held whole with the others'.
  */
-export function walkRequest(meta: SandboxMeta, opts: WalkOptions = {}, aloneFrom = Infinity): PlannedWalk | 'alone' | null {
+export function walkRequest(meta: SandboxMeta, opts: WalkOptions = {}): PlannedWalk | null {
   const p = planLayers(meta);
   if (!p) return null;
-  let count = 0;
-  for (const li of aloneFrom < Infinity ? p.jobLayers : []) {
-    try { count += countBelow(dirAt(p.roots[li]!), aloneFrom - count); } catch { /* the walk says why */ }
-    if (count >= aloneFrom) return 'alone';
-  }
   return { jobLayers: p.jobLayers, req: requestOf(p, opts) };
+}
+
+/**
+ * What scan.ts scanSandboxes counts of `meta` to decide whether it is scanned alone: its
+ * layers dir as an O_PATH fd (the caller closes it) and the upper roots below it. Counted by the
+ * helper (host-tree.ts entriesBelow, O_NOATIME), not by Node's opendir: getdents moves a
+ * directory's atime (relatime: one changed since last listed), and `sbx ls` must leave the
+ * layers as the review and a commit will find them. null when no layer holds anything.
+ */
+export function layerCountJob(meta: SandboxMeta): { fd: number; paths: string[] } | null {
+  const p = planLayers(meta);
+  if (!p || !p.jobLayers.length) return null;
+  return { fd: openSync(Buffer.from(rootPath(p.layersRoot), 'latin1'), O_PATH | C.O_DIRECTORY), paths: p.jobLayers.map((li) => relTo(p.layersRoot, p.roots[li]!)) };
 }
 
 /** walkUppers of `meta` from the helper's answer to walkRequest's request (the same options). */

@@ -1,6 +1,7 @@
 // Commit a sandbox: scan (or take the reviewed change list), plan, journal, apply, and remove
 // the sandbox only when everything it changed is now on the host.
 import { runnerAlive, type Store } from '../store.js';
+import { sbxOf } from '../layers-opener.js';
 import type { Dir } from '../beneath.js';
 import type { SandboxMeta } from '../types.js';
 import type { Change } from '../changes/types.js';
@@ -81,7 +82,7 @@ export function assertNotRunning(meta: SandboxMeta, then: 'commit' | 'export' = 
 export function assertHostBased(meta: SandboxMeta): void {
   if (!meta.image && !meta.rootfs) return;
   const ref = meta.name ?? meta.id;
-  throw new SbxError(`sandbox ${ref} runs on ${meta.image ? `the image ${meta.image.ref}` : `the tree ${meta.rootfs}`}, not on this machine: there is no host to commit it to`, 125, `'sbx export ${ref} --format oci-image -o DIR' ships its changes on top of the image (also oci-layer, tar, patch)`);
+  throw new SbxError(`sandbox ${ref} runs on ${meta.image ? `the image ${meta.image.ref}` : `the tree ${meta.rootfs}`}, not on this machine: there is no host to commit it to`, 125, `'${sbxOf(meta)} export ${ref} --format oci-image -o DIR' ships its changes on top of the image (also oci-layer, tar, patch)`);
 }
 
 /**

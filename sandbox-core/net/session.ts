@@ -7,6 +7,7 @@ import { Dir, removeTreeAt } from '../beneath.js';
 import { findHelper } from '../helper.js';
 import { AllowList } from './allowlist.js';
 import { BAD_REQUESTS, NetProxy, OTHER_HOSTS, readHostsFile, type NetDecision } from './proxy.js';
+import { TIMES } from '../base/charset.js';
 
 /** The port the relay listens on inside the sandbox (127.0.0.1 and ::1). */
 export const RELAY_PORT = 3128;
@@ -122,8 +123,8 @@ export async function startAllowNet(entries: string[], layers: Dir, layersDir: s
 export function netSummaryLines(decisions: NetDecision[], display: (s: string) => string): string[] {
   // OTHER_HOSTS and BAD_REQUESTS rows are sbx's own (a space: no host has one), not a host:port.
   return decisions.map((d) => d.host === OTHER_HOSTS || d.host === BAD_REQUESTS
-    ? `${d.allowed ? 'allowed' : 'blocked'}: ${d.host} ×${d.count} (${d.reason})`
-    : `${d.allowed ? 'allowed' : 'blocked'}: ${display(d.host)}:${d.port} ×${d.count}${d.allowed ? (d.direct ? ` (direct ×${d.direct})` : '') : ` (${d.reason})`}`);
+    ? `${d.allowed ? 'allowed' : 'blocked'}: ${d.host} ${TIMES}${d.count} (${d.reason})`
+    : `${d.allowed ? 'allowed' : 'blocked'}: ${display(d.host)}:${d.port} ${TIMES}${d.count}${d.allowed ? (d.direct ? ` (direct ${TIMES}${d.direct})` : '') : ` (${d.reason})`}`);
 }
 
 /**

@@ -66,7 +66,7 @@ testUnless(NO_ATIMES)('a run\'s summary and sbx diff read the changed host file 
   });
 });
 
-testUnless(NO_ATIMES)("sbx diff lists a sandbox's new directory without moving its atime (the one a commit keeps)", () => {
+testUnless(NO_ATIMES)("sbx ls and sbx diff list a sandbox's new directory without moving its atime (the one a commit keeps)", () => {
   withCanary((canary, sbx, home) => {
     const r = sbx(['run', '--', 'sh', '-c', `mkdir ${canary}/made && echo x > ${canary}/made/f`]);
     assert.is(r.code, 0, r.stderr);
@@ -76,6 +76,10 @@ testUnless(NO_ATIMES)("sbx diff lists a sandbox's new directory without moving i
     const layer = meta.layers.filter((l) => canary === l.target || canary.startsWith(l.target === '/' ? '/' : `${l.target}/`)).sort((a, b) => b.target.length - a.target.length)[0]!;
     const made = join(home, row!.id, layer.dir, 'upper', canary.slice(layer.target === '/' ? 0 : layer.target.length), 'made');
     utimesSync(made, OLD, MTIME);
+    // sbx ls counts what the layers hold (to scan a big sandbox alone): no atime moves either.
+    const l = sbx(['ls']);
+    assert.is(l.code, 0, l.stderr);
+    assert.is(lstatSync(made).atimeMs, OLD * 1000, 'sbx ls counted it without moving its atime');
     const d = sbx(['diff', row!.id]);
     assert.is(d.code, 0, d.stderr);
     assert.match(d.stdout, /made\/f/);

@@ -4,9 +4,9 @@
 // deletion's does; files rewritten with the bytes they had (dpkg) are one line per dir.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, lstatSync, mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { canary, proveIsolation, SBX, sbx as run, storeAndCanary } from '../helpers/sbx.js';
+import { canary, IS_ROOT, proveIsolation, SBX, sbx as run, storeAndCanary } from '../helpers/sbx.js';
 import { underPty } from '../helpers/pty.js';
 
 const store = storeAndCanary();
@@ -77,8 +77,19 @@ test('files rewritten with their own bytes are one line per dir in the review an
   for (const out of [r.stderr, sbx('diff', 'T').stdout]) {
     assert.ok(out.includes(folded), out);
     assert.ok(out.includes(`  metadata: ${C}/other/mode (mode 644→600)\n`), out);
-    assert.ok(out.includes("60 folded: kept too unless excluded ('sbx diff --all' lists each)\n"), out);
+    assert.ok(out.includes("60 folded: kept too unless excluded ('sbx diff T --all' lists each)\n"), out);
     assert.not.ok(out.includes('c7.crt'), out);
+  }
+  // In the C locale sbx's arrows are ASCII (sandbox-core/base/charset.ts).
+  const ascii = run(['diff', 'T'], { store, cwd: canary, env: { LANG: 'C' } }).stdout;
+  assert.ok(ascii.includes(`  metadata: ${C}/other/mode (mode 644->600)\n`), ascii);
+  assert.ok(/^[\x00-\x7f]*$/.test(ascii), ascii);
+  // Under sudo (root told so by SUDO_USER/SUDO_UID of a real user) a store the user does not
+  // own is named in the hint, as every other hint names it; the unprivileged run cannot be sudo.
+  const sudoUser = readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')).find((e) => e[0] === 'sbxtest');
+  if (IS_ROOT && sudoUser) {
+    const d = run(['diff', 'T'], { store, cwd: canary, env: { SUDO_USER: 'sbxtest', SUDO_UID: sudoUser[2]! } }).stdout;
+    assert.ok(d.includes(`60 folded: kept too unless excluded ('sudo SBX_HOME=${store} sbx diff T --all' lists each)\n`), d);
   }
   const all = sbx('diff', 'T', '--all').stdout;
   for (let i = 0; i < 60; i++) assert.ok(all.includes(`  metadata: ${C}/certs/c${i}.crt (mtime)\n`), all);

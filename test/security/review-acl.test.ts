@@ -63,7 +63,7 @@ testUnless(ROOT_CASE)('root: an ACL that grants another user or group access is 
   // Two host entries of one tree are one line; the new file its own.
   const summary = [
     `! added: ${c}/n (acl +group:1002:r-- +mask::---) [! ${WHY}]`,
-    `! metadata: 2 entries with ACLs for other users in ${c}/ ('sbx diff --all' lists each) [! ${WHY}]`,
+    `! metadata: 2 entries with ACLs for other users in ${c}/ ('sbx diff acl --all' lists each) [! ${WHY}]`,
     TRAILER(3),
   ];
   assert.equal(flaggedLines(r.stdout + r.stderr), summary, r.stdout + r.stderr);
@@ -101,7 +101,7 @@ testUnless(USER_CASE ?? (subordinate ? null : 'no /etc/subuid and /etc/subgid ra
     [`${c}/own`, ACCESS, acl([['u', 0, 6], ['g', 0, 4]])], [`${c}/mine`, ACCESS, acl([['u', me, 6], ['g', myGid, 4]])],
   ])]);
   assert.is(r.code, 0, r.stderr);
-  const line = `! metadata: 2 entries with ACLs for other users in ${c}/ ('sbx diff --all' lists each) [! ${WHY}]`;
+  const line = `! metadata: 2 entries with ACLs for other users in ${c}/ ('sbx diff uacl --all' lists each) [! ${WHY}]`;
   assert.equal(flaggedLines(r.stdout + r.stderr), [line, TRAILER(2)], r.stdout + r.stderr);
   const all = sbx(['diff', 'uacl', '--all']).stdout;
   assert.equal(flaggedLines(all), [

