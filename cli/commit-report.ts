@@ -54,12 +54,19 @@ export function refusalLines(list: Array<{ path: string; reason: string }>, few 
   return out;
 }
 
-/** Changes the commit put on the host: each change once, however many steps it took. */
-export function committedCount(r: CommitReport): number {
+/** The changes the commit put on the host: each change once, however many steps it took. */
+function committedPaths(r: CommitReport): Set<string> {
   const paths = new Set(r.plan.steps.map((s) => s.change.path));
   for (const x of [...(r.result?.failed ?? []), ...(r.result?.conflicts ?? [])]) paths.delete(x.path);
-  return paths.size;
+  return paths;
 }
+
+export function committedCount(r: CommitReport): number {
+  return committedPaths(r).size;
+}
+
+/** "also committed" lines before one line counts the rest. */
+const NEEDED_SHOWN = 5;
 
 export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitReport, dryRun: boolean, out: NodeJS.WritableStream, leftOutAs = 'left out by --only/--exclude'): number {
   const ref = meta.name ?? meta.id;
@@ -98,7 +105,12 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
     if (res.xattrsNotKept.length) warn(`extended attributes not kept on ${res.xattrsNotKept.map(displayText).join(', ')}`);
     if (res.linksCopied.length) info(`${res.linksCopied.length} hard link${res.linksCopied.length === 1 ? '' : 's'} to files the host already had committed as copies (--link-host-files keeps them linked): ${res.linksCopied.map(b).join(', ')}`);
   }
-  const n = committedCount(r);
+  // A new dir the selection did not name is said, not brought along silently.
+  const done = committedPaths(r);
+  const needed = r.needed.filter((d) => dryRun || done.has(d.dir));
+  for (const d of needed.slice(0, NEEDED_SHOWN)) info(`${dryRun ? 'would also commit' : 'also committed'}: new dir ${b(d.dir)} (needed for ${b(d.for)})`);
+  if (needed.length > NEEDED_SHOWN) info(`${dryRun ? 'would also commit' : 'also committed'}: ${(needed.length - NEEDED_SHOWN).toLocaleString('en-US')} more new dirs the selected changes are in ('--dry-run' lists the steps)`);
+  const n = done.size;
   const k = r.plan.steps.length;
   const steps = dryRun ? `${k.toLocaleString('en-US')} step${k === 1 ? '' : 's'} would be done` : `${n.toLocaleString('en-US')} change${n === 1 ? '' : 's'} committed (${humanBytes(res?.bytes ?? 0)})`;
   if (r.complete) info(`${steps}; sandbox ${ref} removed`);

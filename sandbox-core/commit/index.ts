@@ -5,7 +5,8 @@ import type { Dir } from '../beneath.js';
 import type { SandboxMeta } from '../types.js';
 import type { Change } from '../changes/types.js';
 import { scanSandbox, filterChanges } from '../changes/scan.js';
-import { CLOCK_SLACK_MS, closeSelection, makePlan, type Plan, type Refusal } from './plan.js';
+import { CLOCK_SLACK_MS, closeSelection, makePlan, selectionParents, type NeededDir, type Plan, type Refusal } from './plan.js';
+import { sensitiveContext, sensitiveReason } from '../changes/sensitive.js';
 import { applyPlan, pauseForTest, stagingPath, type ApplyResult } from './apply.js';
 import { JournalWriter, readJournal, touchedPaths, type JournalState } from './journal.js';
 import { otherStampAlive, ownPidStamp } from '../base/process.js';
@@ -58,6 +59,8 @@ export interface CommitReport {
   complete: boolean;
   /** Changes left in the sandbox because a filter left them out. */
   unselected: number;
+  /** New dirs committed (or, dry, to be) only because a selected change is below them. */
+  needed: NeededDir[];
 }
 
 const b64 = (p: string) => Buffer.from(p, 'latin1').toString('base64');
@@ -164,13 +167,17 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
   opts.phase?.('scan');
   let filtered = filterChanges(scan.changes, { only, exclude });
   if (pick) filtered = filtered.filter((c) => pick!.has(c.path));
-  const selected = closeSelection(scan.changes, filtered);
+  const ctx = sensitiveContext();
+  const parents = selectionParents(scan.changes, filtered, (c) => sensitiveReason(c, ctx));
+  const selected = closeSelection(scan.changes, parents.keep);
   const own = ownDirs(process.env, store.root).map(fromUser);
   const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours, oursUntilMs, ownDirs: own });
-  const unselected = scan.changes.length - selected.length;
+  // Refused before any other reason: nothing else was looked at for them.
+  plan.skipped.unshift(...parents.held);
+  const unselected = scan.changes.length - selected.length - parents.held.length;
   opts.phase?.('plan');
   pauseForTest('planned');
-  if (opts.dryRun) return { plan, result: null, resumed, scanErrors: scan.errors, scanErrorsShown, complete: false, unselected };
+  if (opts.dryRun) return { plan, result: null, resumed, scanErrors: scan.errors, scanErrorsShown, complete: false, unselected, needed: parents.needed };
 
   store.markCommitting(meta);
   const journal = new JournalWriter(entry, {
@@ -201,5 +208,5 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
   } else {
     store.markSaved(meta);
   }
-  return { plan, result, resumed, scanErrors: scan.errors, scanErrorsShown, complete, unselected };
+  return { plan, result, resumed, scanErrors: scan.errors, scanErrorsShown, complete, unselected, needed: parents.needed };
 }

@@ -124,6 +124,27 @@ test('after a partial commit only the rest is still a change', () => {
   assert.ok(commitSandbox(f.store, f.meta, opts).complete);
 });
 
+test('--only FILE: its new dirs are named; one below a flagged new dir is left out, saying which and how to add it', () => {
+  write(U('keep/a'), 'a');
+  write(U('ww/sub/g'), 'g');
+  chmodSync(U('ww'), 0o777);
+  markStarted(f);
+  const rel = (p: string) => p.slice(f.host.length);
+  const r = commitSandbox(f.store, f.meta, { ...opts, only: [H('keep/a'), H('ww/sub/g')] });
+  assert.equal(r.needed.map((d) => [rel(d.dir), rel(d.for)]), [['/keep', '/keep/a']]);
+  assert.equal(r.plan.skipped.map((x) => rel(x.path)), ['/ww/sub/g']);
+  assert.match(r.plan.skipped[0]!.reason, `below the new dir ${H('ww')}, which is flagged [! world-writable`);
+  assert.match(r.plan.skipped[0]!.reason, `add --only '${H('ww')}'`);
+  assert.is(r.unselected, 2, 'ww and ww/sub; ww/sub/g is counted as not committed');
+  assert.ok(existsSync(H('keep/a')));
+  assert.not.ok(existsSync(H('ww')), 'the flagged dir did not come along');
+  // Named, it comes with what it holds.
+  const all = commitSandbox(f.store, f.meta, { ...opts, only: [H('ww')] });
+  assert.ok(all.complete);
+  assert.equal(all.needed, []);
+  assert.is(readFileSync(H('ww/sub/g'), 'utf8'), 'g');
+});
+
 test('conflicts: changed host files are not overwritten, the rest is committed; --force overrides', () => {
   write(H('a'), 'host a');
   write(H('tree/x'), 'x');
