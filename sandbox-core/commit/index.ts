@@ -28,7 +28,7 @@ export interface CommitOptions {
    */
   lockHeld?: boolean;
   /** The change list the user reviewed; when given, exactly this is committed (no rescan). */
-  reviewed?: { changes: Change[]; links: Map<string, string[]>; errors: string[] };
+  reviewed?: { changes: Change[]; links: Map<string, string[]>; errors: string[]; all?: Change[] };
   /** Host paths picked one by one by the user (after --only/--exclude). */
   pick?: Set<string>;
   /** Keep setuid/setgid bits and file capabilities (root only). */
@@ -167,14 +167,17 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
   opts.phase?.('scan');
   let filtered = filterChanges(scan.changes, { only, exclude });
   if (pick) filtered = filtered.filter((c) => pick!.has(c.path));
+  // A reviewed list filtered by --only lacks the new dirs above what it holds: found in all.
+  const all = 'all' in scan && scan.all ? scan.all : scan.changes;
   const ctx = sensitiveContext();
-  const parents = selectionParents(scan.changes, filtered, (c) => sensitiveReason(c, ctx));
-  const selected = closeSelection(scan.changes, parents.keep);
+  const parents = selectionParents(all, filtered, (c) => sensitiveReason(c, ctx));
+  const selected = closeSelection(all, parents.keep);
   const own = ownDirs(process.env, store.root).map(fromUser);
   const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours, oursUntilMs, ownDirs: own });
   // Refused before any other reason: nothing else was looked at for them.
   plan.skipped.unshift(...parents.held);
-  const unselected = scan.changes.length - selected.length - parents.held.length;
+  // Of the changes listed (the reviewed ones): a needed dir outside them is not one left out.
+  const unselected = scan.changes.length - parents.keep.length - parents.held.length - (all === scan.changes ? parents.needed.length : 0);
   opts.phase?.('plan');
   pauseForTest('planned');
   if (opts.dryRun) return { plan, result: null, resumed, scanErrors: scan.errors, scanErrorsShown, complete: false, unselected, needed: parents.needed };
