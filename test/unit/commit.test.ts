@@ -11,6 +11,9 @@ import { pathToFileURL } from 'node:url';
 import { makeFixture, markStarted, opaque, whiteout, setXattr, copyUp, write, waitForRemovers, type Fixture } from './changes-fixture.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
 import { commitSandbox } from '../../sandbox-core/commit/index.js';
+import { makePlan } from '../../sandbox-core/commit/plan.js';
+import { applyPlan } from '../../sandbox-core/commit/apply.js';
+import { fromUser } from '../../sandbox-core/base/bpath.js';
 import { getXattrs, mknodBatch } from '../../sandbox-core/changes/xattr.js';
 import { removeTree } from '../../sandbox-core/store.js';
 import { timespecOfMs } from '../../sandbox-core/changes/stat.js';
@@ -143,6 +146,24 @@ test('--only FILE: its new dirs are named; one below a flagged new dir is left o
   assert.ok(all.complete);
   assert.equal(all.needed, []);
   assert.is(readFileSync(H('ww/sub/g'), 'utf8'), 'g');
+});
+
+test('a file staged and then refused at its rename is not counted in the bytes committed', () => {
+  write(U('a'), 'four');
+  write(U('b'), 'twelve bytes');
+  markStarted(f);
+  const scan = scanSandbox(f.meta);
+  const plan = makePlan(scan.changes, { createdMs: f.meta.createdMs, force: false });
+  assert.equal(plan.conflicts, []);
+  // Made on the host between the plan and the rename: the place op's last check refuses it.
+  write(H('a'), 'host');
+  const res = applyPlan(plan, {
+    sandboxId: f.meta.id, createdMs: f.meta.createdMs, force: false, journal: null, links: scan.links, ours: new Set(),
+    layersRoot: fromUser(f.meta.layersDir), openLayers: () => f.store.openLayers(f.meta),
+  });
+  assert.equal(res.conflicts.map((x) => x.path), [Buffer.from(H('a')).toString('latin1')]);
+  assert.is(readFileSync(H('a'), 'utf8'), 'host');
+  assert.is(res.bytes, 12, 'b only: "0 changes committed (4 B)" counted a staged file never placed');
 });
 
 test('conflicts: changed host files are not overwritten, the rest is committed; --force overrides', () => {
