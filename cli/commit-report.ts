@@ -54,12 +54,45 @@ export function refusalLines(list: Array<{ path: string; reason: string }>, few 
   return out;
 }
 
-/** Changes the commit put on the host: each change once, however many steps it took. */
-export function committedCount(r: CommitReport): number {
+/** The changes the commit put on the host: each change once, however many steps it took. */
+function committedPaths(r: CommitReport): Set<string> {
   const paths = new Set(r.plan.steps.map((s) => s.change.path));
   for (const x of [...(r.result?.failed ?? []), ...(r.result?.conflicts ?? [])]) paths.delete(x.path);
-  return paths.size;
+  return paths;
 }
+
+export function committedCount(r: CommitReport): number {
+  return committedPaths(r).size;
+}
+
+/** A refusal that only follows another's: an entry below a dir refused or failed (plan.ts, apply.ts). */
+const isFollower = (reason: string): boolean => reason.startsWith('inside ') || reason.startsWith('not committed: ');
+
+/** Refusals with those that only follow another's last, each part in its order. */
+export function causesFirst<T extends { reason: string }>(list: T[]): T[] {
+  return [...list.filter((x) => !isFollower(x.reason)), ...list.filter((x) => isFollower(x.reason))];
+}
+
+const count = (n: number, one: string, many = `${one}s`): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+/**
+ * The summary line's cause: how many were refused and why, the reason itself when there is
+ * one (`1 change failed (create: ENOENT)`), else a pointer to the lists above; null: none.
+ */
+export function refusedText(conflicts: number, denied: number, failed: number, withThem: number, causes: Array<{ reason: string }>): string | null {
+  const parts: string[] = [];
+  if (conflicts) parts.push(count(conflicts, 'conflict'));
+  if (denied) parts.push(`${count(denied, 'change')} denied`);
+  if (failed) parts.push(`${count(failed, 'change')} not committed`);
+  if (withThem) parts.push(`${withThem.toLocaleString('en-US')} below ${conflicts + denied + failed === 1 ? 'it' : 'them'}`);
+  if (!parts.length) return null;
+  const reasons = new Set(causes.map((x) => x.reason));
+  const one = reasons.size === 1 ? [...reasons][0]! : null;
+  return `${parts.join(', ')} (${one !== null && one.length <= 60 ? displayText(one) : 'listed above'})`;
+}
+
+/** "also committed" lines before one line counts the rest. */
+const NEEDED_SHOWN = 5;
 
 export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitReport, dryRun: boolean, out: NodeJS.WritableStream, leftOutAs = 'left out by --only/--exclude'): number {
   const ref = meta.name ?? meta.id;
@@ -86,10 +119,14 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
     for (const l of refusalLines(list)) line(l);
   };
   const conflicts = [...r.plan.conflicts, ...(r.result?.conflicts ?? [])];
+  // Causes before effects: a dir refused (a conflict, no permission, its own failure) before
+  // what is below it, left out with it ("inside X, which is not committed" came first).
+  const notCommitted = causesFirst([...r.plan.skipped, ...(r.result?.failed ?? [])]);
+  const followed = notCommitted.filter((x) => isFollower(x.reason));
   bad('Conflicts: changed on the host, not overwritten (--force overrides)', conflicts);
-  bad('Not committed', [...r.plan.skipped, ...(r.result?.failed ?? [])]);
   bad('Permission denied', r.plan.denied);
   if (r.plan.denied.length && process.geteuid?.() !== 0) info(`to commit those as root: ${asRoot(store, 'commit', ref)}`);
+  bad('Not committed', notCommitted);
   const res = r.result;
   if (res) {
     const mine = res.ownerNotKept.length;
@@ -99,9 +136,15 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
     if (res.flagsNotKept.length) warn(`chattr flags not kept on ${res.flagsNotKept.map(displayText).join(', ')}: set them again with chattr`);
     if (res.linksCopied.length) info(`${res.linksCopied.length} hard link${res.linksCopied.length === 1 ? '' : 's'} to files the host already had committed as copies (--link-host-files keeps them linked): ${res.linksCopied.map(b).join(', ')}`);
   }
-  const n = committedCount(r);
+  // A new dir the selection did not name is said, not brought along silently.
+  const done = committedPaths(r);
+  const needed = r.needed.filter((d) => dryRun || done.has(d.dir));
+  for (const d of needed.slice(0, NEEDED_SHOWN)) info(`${dryRun ? 'would also commit' : 'also committed'}: new dir ${b(d.dir)} (needed for ${b(d.for)})`);
+  if (needed.length > NEEDED_SHOWN) info(`${dryRun ? 'would also commit' : 'also committed'}: ${(needed.length - NEEDED_SHOWN).toLocaleString('en-US')} more new dirs the selected changes are in ('--dry-run' lists the steps)`);
+  const n = done.size;
   const k = r.plan.steps.length;
-  const steps = dryRun ? `${k.toLocaleString('en-US')} step${k === 1 ? '' : 's'} would be done` : `${n.toLocaleString('en-US')} change${n === 1 ? '' : 's'} committed (${humanBytes(res?.bytes ?? 0)})`;
+  // Nothing committed is said so: "0 changes committed (4 B)" counted a file staged and then refused.
+  const steps = dryRun ? `${k.toLocaleString('en-US')} step${k === 1 ? '' : 's'} would be done` : n ? `${n.toLocaleString('en-US')} change${n === 1 ? '' : 's'} committed (${humanBytes(res?.bytes ?? 0)})` : 'nothing committed';
   if (r.complete) info(`${steps}; sandbox ${ref} removed`);
   else if (!dryRun) {
     const left = r.unselected ? `, ${r.unselected.toLocaleString('en-US')} ${leftOutAs}` : '';
@@ -109,7 +152,9 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
     // meta.json says, a read error), never "not readable by you".
     const why = process.geteuid?.() === 0 ? 'left out (named above)' : 'not readable by you';
     const unread = r.scanErrors.length ? `, ${r.scanErrors.length.toLocaleString('en-US')} part${r.scanErrors.length === 1 ? '' : 's'} ${why}` : '';
-    info(`${steps}${left}${unread}; sandbox ${ref} kept`);
+    // What went wrong leads the line, then what it left: the commit's effects.
+    const cause = refusedText(conflicts.length, r.plan.denied.length, notCommitted.length - followed.length, followed.length, [...r.plan.denied, ...notCommitted.filter((x) => !isFollower(x.reason)), ...conflicts]);
+    info(`${cause ? `${cause}: ` : ''}${steps}${left}${unread}; sandbox ${ref} kept`);
     info(`'${sbxFor(store)} diff ${ref}' shows what is left, '${sbxFor(store)} discard ${ref}' drops it`);
     // Root reads what the sandbox gave to other users (0700 dirs of apt's _apt); we cannot.
     if (r.scanErrors.length && process.geteuid?.() !== 0) info(`to read and commit the rest as root: ${asRoot(store, 'commit', ref)}`);

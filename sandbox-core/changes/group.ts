@@ -176,6 +176,17 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
     foldedBelow.set(g, was === undefined || was === k ? k : -2);
   };
   /** The fold rule p matches (counted), or -1. */
+  // A hard-linked file's bytes count once per inode, as the commit writes them (its other
+  // names are links to the first): a new dir with two names of one 4-byte file said 8 B here
+  // and 4 B in the commit's line. Column entries have one link: never asked.
+  const seenInodes = new Set<string>();
+  const bytesOf = (c: Change): number => {
+    if (c.type !== 'file' || !c.up || c.up.nlink < 2) return c.size;
+    const key = `${c.up.dev}:${c.up.ino}`;
+    if (seenInodes.has(key)) return 0;
+    seenInodes.add(key);
+    return c.size;
+  };
   const folded = (p: string, file: boolean, size: number): number => {
     const k = foldOf(p);
     if (k >= 0) count(k, file, size);
@@ -255,7 +266,8 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
       g.bytes += size;
     }
     if (c === undefined) break;
-    const k = folded(c.path, c.type === 'file', c.size);
+    const size = bytesOf(c);
+    const k = folded(c.path, c.type === 'file', size);
     const top = above ? above.of(c.path) : null;
     if (k >= 0) { if (top !== null) foldedIn(groups.get(top), k); continue; }
     if (top === null) {
@@ -266,7 +278,7 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
     // The ancestor dir was folded away: the child stands alone.
     if (!g) { items.push(c); continue; }
     g.entries++;
-    if (c.type === 'file') { g.files++; g.bytes += c.size; }
+    if (c.type === 'file') { g.files++; g.bytes += size; }
   }
   // A dir with nothing below it is just a change, and one whose every entry below was folded
   // by one rule is counted on that rule's line (~/.npm made by npm for its cache alone).

@@ -35,6 +35,12 @@ export interface ScanResult {
   unmatchedPaths?: string[];
   /** With a filter given: how many changes there are before it (what "no changes" is out of). */
   total?: number;
+  /**
+   * With --only/--exclude given: every change, in path order. A commit of the reviewed list
+   * (`run -y --only FILE`) makes the new dirs above what it selects from these: without them
+   * a file in a new dir failed (`create: ENOENT`) and the sandbox was kept.
+   */
+  all?: Change[];
 }
 
 export interface ScanOptions {
@@ -172,7 +178,8 @@ function walkOptions(opts: ScanOptions): WalkOptions {
 
 function finish(walked: WalkResult, opts: ScanOptions): ScanResult {
   const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)), walked.layerStarts);
-  const changes = sortByPath(filterChanges(res.changes, opts));
+  const sorted = sortByPath(res.changes);
+  const changes = filterChanges(sorted, opts);
   // Names-only: the new files the helper reported by name are added files as they stand.
   const keep = walked.named && keepTest(opts);
   const named = walked.named && (keep ? walked.named.filter(keep) : walked.named).sorted();
@@ -183,7 +190,7 @@ function finish(walked: WalkResult, opts: ScanOptions): ScanResult {
   return {
     changes, ...(named ? { named } : {}), errors: walked.errors.concat(res.errors), ...(walked.rootOnly ? { rootOnly: walked.rootOnly } : {}), links: res.links, layerBytes: walked.layerBytes,
     ...(unmatched.length ? { unmatched } : {}), ...(unmatchedPaths.length ? { unmatchedPaths } : {}),
-    ...(filtered ? { total: res.changes.length + (walked.named?.length ?? 0) } : {}),
+    ...(filtered ? { total: res.changes.length + (walked.named?.length ?? 0), all: sorted } : {}),
   };
 }
 

@@ -58,6 +58,7 @@ interface Made { ino: number; dev: number }
 
 export interface ApplyResult {
   applied: number;
+  /** Bytes of the files placed on the host: a file staged and then refused or failed is not counted. */
   bytes: number;
   conflicts: Refusal[];
   failed: Refusal[];
@@ -193,6 +194,10 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     const [e] = setXattrs([{ path: at, attrs }]);
     if (e) res.xattrsNotKept.push(`${text(c.path)} (${errnoName(e)})`);
   };
+  // What the progress line shows (copied so far) and what the report counts (placed) differ:
+  // a staged file refused at its rename was counted, and "0 changes committed (4 B)" said so.
+  let copied = 0;
+  const stagedBytes = new Map<number, number>();
   /** Steps already recorded as failed: a file whose staging failed is not tried (and listed) again. */
   const failedSteps = new Set<number>();
   const fail = (s: Step, i: number, e: unknown) => {
@@ -226,10 +231,11 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
   /** `journalled`: the helper's place op already wrote the step's `d` line. */
   const finish = (s: Step, i: number, journalled = false) => {
     if (!journalled) opts.journal?.done(i);
+    res.bytes += stagedBytes.get(i) ?? 0;
     touched.add(s.change.path);
     syncDirs.add(parentB(s.change.path));
     res.applied++;
-    if (opts.progress && (++done & 0xff) === 0) opts.progress(done, total, res.bytes);
+    if (opts.progress && (++done & 0xff) === 0) opts.progress(done, total, copied);
   };
 
   /**
@@ -307,7 +313,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
         try { removeEntry(stagingPath(s.change.path, opts.sandboxId, i)); again.push([s, i]); } catch (e) { fail(s, i, e); }
       }
       if (again.length) record(again, false);
-      opts.progress?.(done, total, res.bytes);
+      opts.progress?.(done, total, copied);
     }
     if (timed) opts.phase?.('staging copy');
     if (!written.length) return;
@@ -317,7 +323,8 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     const syncErr = syncFilesystemsOf(written.map(([s]) => parentB(s.change.path)));
     for (const [s, i, r] of written) {
       if (syncErr) { fail(s, i, new Error(`syncfs: ${errnoName(syncErr)}`)); continue; }
-      res.bytes += r.bytes;
+      copied += r.bytes;
+      stagedBytes.set(i, r.bytes);
       if (ownerLost(s.change, r.ownerKept)) res.ownerNotKept.push(s.change.path);
       if (r.xattrErrno) res.xattrsNotKept.push(`${text(s.change.path)} (${errnoName(r.xattrErrno)})`);
       if (r.flagsErrno) res.flagsNotKept.push(`${text(s.change.path)} (${errnoName(r.flagsErrno)})`);
@@ -605,7 +612,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
   // A dir we may not open for reading: fsync each touched dir on that filesystem instead.
   if (syncFilesystemsOf(syncDirs)) for (const d of syncDirs) fsyncPath(d, true);
   opts.phase?.('final syncfs');
-  opts.progress?.(total, total, res.bytes);
+  opts.progress?.(total, total, copied);
   return res;
 }
 

@@ -6,7 +6,8 @@ import type { Dir } from '../beneath.js';
 import type { SandboxMeta } from '../types.js';
 import type { Change } from '../changes/types.js';
 import { scanSandbox, filterChanges } from '../changes/scan.js';
-import { CLOCK_SLACK_MS, closeSelection, makePlan, type Plan, type Refusal } from './plan.js';
+import { CLOCK_SLACK_MS, closeSelection, makePlan, selectionParents, type NeededDir, type Plan, type Refusal } from './plan.js';
+import { sensitiveContext, sensitiveReason } from '../changes/sensitive.js';
 import { applyPlan, pauseForTest, stagingPath, type ApplyResult } from './apply.js';
 import { JournalWriter, readJournal, touchedPaths, type JournalState } from './journal.js';
 import { otherStampAlive, ownPidStamp } from '../base/process.js';
@@ -29,7 +30,7 @@ export interface CommitOptions {
    */
   lockHeld?: boolean;
   /** The change list the user reviewed; when given, exactly this is committed (no rescan). */
-  reviewed?: { changes: Change[]; links: Map<string, string[]>; errors: string[] };
+  reviewed?: { changes: Change[]; links: Map<string, string[]>; errors: string[]; all?: Change[] };
   /** Host paths picked one by one by the user (after --only/--exclude). */
   pick?: Set<string>;
   /** Keep setuid/setgid bits and file capabilities (root only). */
@@ -60,6 +61,8 @@ export interface CommitReport {
   complete: boolean;
   /** Changes left in the sandbox because a filter left them out. */
   unselected: number;
+  /** New dirs committed (or, dry, to be) only because a selected change is below them. */
+  needed: NeededDir[];
 }
 
 const b64 = (p: string) => Buffer.from(p, 'latin1').toString('base64');
@@ -166,13 +169,20 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
   opts.phase?.('scan');
   let filtered = filterChanges(scan.changes, { only, exclude });
   if (pick) filtered = filtered.filter((c) => pick!.has(c.path));
-  const selected = closeSelection(scan.changes, filtered);
+  // A reviewed list filtered by --only lacks the new dirs above what it holds: found in all.
+  const all = 'all' in scan && scan.all ? scan.all : scan.changes;
+  const ctx = sensitiveContext();
+  const parents = selectionParents(all, filtered, (c) => sensitiveReason(c, ctx));
+  const selected = closeSelection(all, parents.keep);
   const own = ownDirs(process.env, store.root).map(fromUser);
   const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours, oursUntilMs, ownDirs: own, otherMount: mountGuard(meta.layers) });
-  const unselected = scan.changes.length - selected.length;
+  // Refused before any other reason: nothing else was looked at for them.
+  plan.skipped.unshift(...parents.held);
+  // Of the changes listed (the reviewed ones): a needed dir outside them is not one left out.
+  const unselected = scan.changes.length - parents.keep.length - parents.held.length - (all === scan.changes ? parents.needed.length : 0);
   opts.phase?.('plan');
   pauseForTest('planned');
-  if (opts.dryRun) return { plan, result: null, resumed, scanErrors: scan.errors, scanErrorsShown, complete: false, unselected };
+  if (opts.dryRun) return { plan, result: null, resumed, scanErrors: scan.errors, scanErrorsShown, complete: false, unselected, needed: parents.needed };
 
   store.markCommitting(meta);
   const journal = new JournalWriter(entry, {
@@ -203,5 +213,5 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
   } else {
     store.markSaved(meta);
   }
-  return { plan, result, resumed, scanErrors: scan.errors, scanErrorsShown, complete, unselected };
+  return { plan, result, resumed, scanErrors: scan.errors, scanErrorsShown, complete, unselected, needed: parents.needed };
 }

@@ -3,7 +3,7 @@
 import { accessSync, lstatSync, constants as C } from 'node:fs';
 import type { Change, EntryStat } from '../changes/types.js';
 import { comparePaths } from '../changes/scan.js';
-import { joinB, parentB } from '../base/bpath.js';
+import { display, joinB, parentB } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
 import { dirAt, fsAt } from '../changes/fsat.js';
 import { lstatB } from '../changes/stat.js';
@@ -102,6 +102,61 @@ export function closeSelection(all: Change[], selected: Change[]): Change[] {
     }
   }
   return [...out.values()].sort((a, b) => comparePaths(a.path, b.path));
+}
+
+/** A new dir a selection did not name, committed because a selected change is below it. */
+export interface NeededDir {
+  dir: string;
+  /** The first selected change below it (path order). */
+  for: string;
+}
+
+export interface SelectionParents {
+  /** The selected changes that may be committed: those below a flagged new dir taken out. */
+  keep: Change[];
+  /** The unnamed new dirs `keep` needs, in path order: closeSelection adds exactly these. */
+  needed: NeededDir[];
+  /** Selected changes left out because a new dir above them is flagged and was not selected. */
+  held: Refusal[];
+}
+
+/**
+ * What closeSelection would add, said rather than done silently. A new dir that a flagged
+ * rule names (a new dir in PATH, a world-writable one, one in /etc/profile.d) is never brought
+ * along unnamed: what is selected below it is left out with a reason naming the dir and how to
+ * select it, as pick mode leaves out what was picked below a dir it did not pick.
+ */
+export function selectionParents(all: Change[], selected: Change[], flagOf: (c: Change) => string | null): SelectionParents {
+  if (selected.length === all.length && inPathOrder(selected)) return { keep: selected, needed: [], held: [] };
+  const byPath = new Map(all.map((c) => [c.path, c]));
+  const chosen = new Set(selected.map((c) => c.path));
+  const flags = new Map<string, string | null>();
+  const flagged = (a: Change): string | null => {
+    let f = flags.get(a.path);
+    if (f === undefined) flags.set(a.path, (f = flagOf(a)));
+    return f;
+  };
+  const keep: Change[] = [];
+  const held: Refusal[] = [];
+  const needed = new Map<string, NeededDir>();
+  for (const c of [...selected].sort((x, y) => comparePaths(x.path, y.path))) {
+    const above: Change[] = [];
+    for (let p = parentB(c.path); p !== '/' && p !== '.'; p = parentB(p)) {
+      const a = byPath.get(p);
+      if (a && !chosen.has(p) && resultIsDir(a) && (a.change === 'added' || a.change === 'replaced')) above.push(a);
+    }
+    // The outermost flagged one: selecting it (and so its tree) is what lets the rest through.
+    let stop: Change | null = null;
+    for (const a of above) if (flagged(a)) stop = a;
+    if (stop) {
+      const d = display(stop.path);
+      held.push({ path: c.path, reason: `below the new dir ${d}, which is flagged [! ${flagged(stop)!}] and not selected: add --only '${d}' to commit it with all it holds` });
+      continue;
+    }
+    keep.push(c);
+    for (const a of above) if (!needed.has(a.path)) needed.set(a.path, { dir: a.path, for: c.path });
+  }
+  return { keep, needed: [...needed.values()].sort((x, y) => comparePaths(x.dir, y.dir)), held };
 }
 
 /** Is the host entry still the one the scan (and so the review) saw? */

@@ -90,6 +90,8 @@ test('run → save → diff → commit part → commit the rest: the host ends u
   assert.equal(names.map((n) => n.slice(canary.length)), ['/new', '/new/a', '/new/a/b', '/new/a/b/c.txt']);
   const part = sbx(['commit', 'trial', '--only', join(canary, 'new/a/b/c.txt')]);
   assert.is(part.code, 0, part.stderr);
+  // The new dirs the file needs come along, each named (they were silent).
+  for (const d of ['new', 'new/a', 'new/a/b']) assert.ok(part.stderr.includes(`also committed: new dir ${join(canary, d)} (needed for ${join(canary, 'new/a/b/c.txt')})`), part.stderr);
   assert.is(readFileSync(join(canary, 'new/a/b/c.txt'), 'utf8'), 'deep\n');
   assert.ok(existsSync(join(canary, 'gone.txt')), 'not selected, not committed');
   const rest = sbx(['commit', 'trial']);

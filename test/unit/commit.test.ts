@@ -11,6 +11,9 @@ import { pathToFileURL } from 'node:url';
 import { makeFixture, markStarted, opaque, whiteout, setXattr, copyUp, write, waitForRemovers, type Fixture } from './changes-fixture.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
 import { commitSandbox } from '../../sandbox-core/commit/index.js';
+import { makePlan } from '../../sandbox-core/commit/plan.js';
+import { applyPlan } from '../../sandbox-core/commit/apply.js';
+import { fromUser } from '../../sandbox-core/base/bpath.js';
 import { getXattrs, mknodBatch } from '../../sandbox-core/changes/xattr.js';
 import { removeTree } from '../../sandbox-core/store.js';
 import { timespecOfMs } from '../../sandbox-core/changes/stat.js';
@@ -122,6 +125,45 @@ test('after a partial commit only the rest is still a change', () => {
   assert.equal(left, ['/skip', '/skip/b']);
   assert.is(f.store.readMeta(f.meta.id)!.state, 'saved');
   assert.ok(commitSandbox(f.store, f.meta, opts).complete);
+});
+
+test('--only FILE: its new dirs are named; one below a flagged new dir is left out, saying which and how to add it', () => {
+  write(U('keep/a'), 'a');
+  write(U('ww/sub/g'), 'g');
+  chmodSync(U('ww'), 0o777);
+  markStarted(f);
+  const rel = (p: string) => p.slice(f.host.length);
+  const r = commitSandbox(f.store, f.meta, { ...opts, only: [H('keep/a'), H('ww/sub/g')] });
+  assert.equal(r.needed.map((d) => [rel(d.dir), rel(d.for)]), [['/keep', '/keep/a']]);
+  assert.equal(r.plan.skipped.map((x) => rel(x.path)), ['/ww/sub/g']);
+  assert.match(r.plan.skipped[0]!.reason, `below the new dir ${H('ww')}, which is flagged [! world-writable`);
+  assert.match(r.plan.skipped[0]!.reason, `add --only '${H('ww')}'`);
+  assert.is(r.unselected, 2, 'ww and ww/sub; ww/sub/g is counted as not committed');
+  assert.ok(existsSync(H('keep/a')));
+  assert.not.ok(existsSync(H('ww')), 'the flagged dir did not come along');
+  // Named, it comes with what it holds.
+  const all = commitSandbox(f.store, f.meta, { ...opts, only: [H('ww')] });
+  assert.ok(all.complete);
+  assert.equal(all.needed, []);
+  assert.is(readFileSync(H('ww/sub/g'), 'utf8'), 'g');
+});
+
+test('a file staged and then refused at its rename is not counted in the bytes committed', () => {
+  write(U('a'), 'four');
+  write(U('b'), 'twelve bytes');
+  markStarted(f);
+  const scan = scanSandbox(f.meta);
+  const plan = makePlan(scan.changes, { createdMs: f.meta.createdMs, force: false });
+  assert.equal(plan.conflicts, []);
+  // Made on the host between the plan and the rename: the place op's last check refuses it.
+  write(H('a'), 'host');
+  const res = applyPlan(plan, {
+    sandboxId: f.meta.id, createdMs: f.meta.createdMs, force: false, journal: null, links: scan.links, ours: new Set(),
+    layersRoot: fromUser(f.meta.layersDir), openLayers: () => f.store.openLayers(f.meta),
+  });
+  assert.equal(res.conflicts.map((x) => x.path), [Buffer.from(H('a')).toString('latin1')]);
+  assert.is(readFileSync(H('a'), 'utf8'), 'host');
+  assert.is(res.bytes, 12, 'b only: "0 changes committed (4 B)" counted a staged file never placed');
 });
 
 test('conflicts: changed host files are not overwritten, the rest is committed; --force overrides', () => {

@@ -4,7 +4,8 @@
 // rest comes largest top-level tree first.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdirSync, symlinkSync, utimesSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, statSync, symlinkSync, utimesSync } from 'node:fs';
+import { commitSandbox } from '../../sandbox-core/commit/index.js';
 import { join } from 'node:path';
 import { makeFixture, markStarted, whiteout, write, type Fixture } from './changes-fixture.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
@@ -45,6 +46,21 @@ test('a new dir is one line with its file count and bytes; --all lists every pat
   for (const c of changes) assert.ok(all.includes(c.path), c.path);
   // JSON always lists every path.
   assert.is(JSON.parse(changesJson('x', changes)).changes.length, changes.length);
+});
+
+test('hard links: the summary counts a file\'s bytes once per inode, as the commit does', () => {
+  const U = (p: string) => join(f.upper(), p);
+  markStarted(f);
+  write(U('hl/a'), 'four');
+  linkSync(U('hl/a'), U('hl/b'));
+  write(U('hl/c'), 'xy');
+  const { changes } = scanSandbox(f.meta);
+  const out = renderSummary(changes, plain, { fold: [] });
+  assert.ok(out.includes(`  added:    ${f.host}/hl/ (3 files, 6 B)\n`), out);
+  const r = commitSandbox(f.store, f.meta, { only: [], exclude: [], force: false, dryRun: false });
+  assert.ok(r.complete);
+  assert.is(r.result!.bytes, 6, 'the commit\'s line: b is a link to a, no bytes of its own');
+  assert.is(statSync(join(f.host, 'hl/a')).ino, statSync(join(f.host, 'hl/b')).ino);
 });
 
 test('a large modified file (no diff shown) names its mode change beside its size, as a small one does', () => {
