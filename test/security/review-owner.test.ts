@@ -38,7 +38,7 @@ testUnless(ROOT_CASE)('root: entries chowned to another user are flagged with th
   ].join(' && ');
   const r = sbx(['run', '--name', 'own', '--', 'sh', '-c', script]);
   assert.is(r.code, 0, r.stderr);
-  const line = `! added: 3 entries of other users in ${c}/ ('sbx diff --all' lists each) [! ${WHY}]`;
+  const line = `! added: 3 entries of other users in ${c}/ ('sbx diff own --all' lists each) [! ${WHY}]`;
   assert.equal(flaggedLines(r.stdout + r.stderr), [line, TRAILER(3)], r.stdout + r.stderr);
   assert.equal(flaggedLines(sbx(['diff', 'own']).stdout), [line, TRAILER(3)]);
   const all = sbx(['diff', 'own', '--all']).stdout;

@@ -37,7 +37,7 @@ test('wheels planted in a pip cache are one flagged line; --all, --name-only and
   const { wheels, script } = wheelScript(canary);
   const r = sbx(['run', '--name', 'w', '--', 'sh', '-c', script]);
   assert.is(r.code, 0, r.stderr);
-  const line = `! added: 4 pip cache files in 2 dirs under ${canary}/.cache/pip/wheels/ ('sbx diff --all' lists each) [! ${PIP}]`;
+  const line = `! added: 4 pip cache files in 2 dirs under ${canary}/.cache/pip/wheels/ ('sbx diff w --all' lists each) [! ${PIP}]`;
   const trailer = '! 4 changes marked ! (code that runs later, or access for others): review them before keeping';
   assertGroupedFlag(sbx, 'w', r.stdout + r.stderr, { line, trailer, why: PIP, paths: wheels, sensitive: 4 });
   assert.is(sbx(['discard', 'w']).code, 0);
@@ -84,7 +84,7 @@ test('a Gradle distribution, Gradle and uv cache files and a uv.toml planted in 
   assert.equal(flaggedLines(out), [
     `! added: ${uv} [! ${UV}]`,
     `! added: ${c}/.config/uv/uv.toml [! ${UVCONF}]`,
-    `! added: 3 Gradle cache files in 3 dirs under ${c}/.gradle/ ('sbx diff --all' lists each) [! ${GRADLE}]`,
+    `! added: 3 Gradle cache files in 3 dirs under ${c}/.gradle/ ('sbx diff g --all' lists each) [! ${GRADLE}]`,
     '! 5 changes marked ! (code that runs later, or access for others): review them before keeping',
   ], out);
   assert.match(out, new RegExp(`^  added: +${c}/proj/`, 'm'));
@@ -118,7 +118,7 @@ testUnless(APT_CASE)('list files and a .deb written in apt\'s dirs are flagged, 
   const out = r.stdout + r.stderr;
   assert.equal(flaggedLines(out), [
     `! added: ${deb} [! ${DEB}]`,
-    `! added: 2 apt list files in ${LISTS}/ ('sbx diff --all' lists each) [! ${APT}]`,
+    `! added: 2 apt list files in ${LISTS}/ [! ${APT}]`,
     '! 3 changes marked ! (code that runs later, or access for others): review them before keeping',
   ], out);
   assert.match(out, /added: {4}\d+ in apt cache and logs.*folded/);

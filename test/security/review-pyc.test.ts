@@ -39,7 +39,7 @@ testUnless(PY, { missing: true })('a .pyc written for an unchanged host source i
   const pyc = `${lib}/__pycache__/canary.cpython-311.pyc`;
   // One line for both (one rule, one tree); --all names each.
   assert.equal(flaggedLines(out).filter((l) => l.startsWith('! added')), [
-    `! added: 2 bytecode files in ${lib}/__pycache__/ ('sbx diff --all' lists each) [! ${why}]`,
+    `! added: 2 bytecode files in ${lib}/__pycache__/ ('sbx diff p --all' lists each) [! ${why}]`,
   ], out);
   assert.equal(flaggedLines(sbx(['diff', 'p', '--all']).stdout).filter((l) => l.startsWith('! added')), [
     `! added: ${lib}/__pycache__/canary.cpython-311.opt-1.pyc [! ${why}]`,
@@ -61,7 +61,7 @@ testUnless(PY, { missing: true })('a module tree compiled inside is one flagged 
   const { pycs, script } = moduleTree(lib);
   const r = sbx(['run', '--name', 'm', '--', 'sh', '-c', script]);
   assert.is(r.code, 0, r.stderr);
-  const line = `! added: 7 bytecode files in 3 dirs under ${lib}/ ('sbx diff --all' lists each) [! ${why}]`;
+  const line = `! added: 7 bytecode files in 3 dirs under ${lib}/ ('sbx diff m --all' lists each) [! ${why}]`;
   const trailer = '! 7 changes marked ! (code that runs later, or access for others): review them before keeping';
   // The summary after the run and sbx diff's: one line for the 7.
   const out = assertGroupedFlag(sbx, 'm', r.stdout + r.stderr, { line, trailer, why, paths: pycs, sensitive: 7 });
@@ -146,7 +146,7 @@ for m in ("__init__.py", "a.py", "sub/b.py"): open(f"{d}/{n}/{m}", "w").write("x
     const out = sbx(['diff', 'sys']).stdout;
     assert.equal(flaggedLines(out).filter((l) => l.startsWith('! added')), [
       `! added: ${pth} [! Python startup code (runs at every start of a Python that uses this site-packages)]`,
-      `! added: 3 Python library files in 2 dirs under ${pkg}/ ('sbx diff --all' lists each) [! Python library code (every Python on the host that imports it runs it, root's too)]`,
+      `! added: 3 Python library files in 2 dirs under ${pkg}/ ('sbx diff sys --all' lists each) [! Python library code (every Python on the host that imports it runs it, root's too)]`,
     ], out);
     assert.is(flaggedLines(sbx(['diff', 'sys', '--all']).stdout).filter((l) => l.includes('[! Python library code')).length, 3);
   } finally {
