@@ -4,7 +4,7 @@
 import { sbxFor, type Store } from '../sandbox-core/store.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 import { commitSandbox, type CommitOptions, type CommitReport } from '../sandbox-core/commit/index.js';
-import { display, displayText } from '../sandbox-core/base/bpath.js';
+import { display, terminalSafe } from '../sandbox-core/base/bpath.js';
 import { filterChanges, scanSandbox } from '../sandbox-core/changes/scan.js';
 import { unmatchedPatterns } from '../sandbox-core/changes/glob.js';
 import { closeSelection } from '../sandbox-core/commit/plan.js';
@@ -42,14 +42,15 @@ function commonDir(paths: string[]): string {
  * they share and their count (511 children of a refused dir are one line, not 511).
  */
 export function refusalLines(list: Array<{ path: string; reason: string }>, few = 10): string[] {
-  if (list.length <= few) return list.map((x) => `  ${b(x.path)}: ${x.reason}`);
+  // A reason's paths were escaped where it was made (display); this leaves their escapes as they are.
+  if (list.length <= few) return list.map((x) => `  ${b(x.path)}: ${terminalSafe(x.reason)}`);
   const byReason = new Map<string, string[]>();
   for (const x of list) { const l = byReason.get(x.reason); if (l) l.push(x.path); else byReason.set(x.reason, [x.path]); }
   const out: string[] = [];
   for (const [reason, paths] of byReason) {
-    if (paths.length === 1) { out.push(`  ${b(paths[0]!)}: ${reason}`); continue; }
+    if (paths.length === 1) { out.push(`  ${b(paths[0]!)}: ${terminalSafe(reason)}`); continue; }
     const dir = commonDir(paths);
-    out.push(`  ${b(dir === '/' ? '/' : `${dir}/`)} (${paths.length.toLocaleString('en-US')} entries): ${reason}`);
+    out.push(`  ${b(dir === '/' ? '/' : `${dir}/`)} (${paths.length.toLocaleString('en-US')} entries): ${terminalSafe(reason)}`);
   }
   return out;
 }
@@ -88,7 +89,7 @@ export function refusedText(conflicts: number, denied: number, failed: number, w
   if (!parts.length) return null;
   const reasons = new Set(causes.map((x) => x.reason));
   const one = reasons.size === 1 ? [...reasons][0]! : null;
-  return `${parts.join(', ')} (${one !== null && one.length <= 60 ? displayText(one) : 'listed above'})`;
+  return `${parts.join(', ')} (${one !== null && one.length <= 60 ? terminalSafe(one) : 'listed above'})`;
 }
 
 /** "also committed" lines before one line counts the rest. */
@@ -132,8 +133,8 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
     const mine = res.ownerNotKept.length;
     if (mine) warn(`${mine.toLocaleString('en-US')} ${mine === 1 ? 'entry keeps' : 'entries keep'} your ownership, not the sandbox's (only root may give files away): ${few([...res.ownerNotKept].sort())}`);
     if (res.setidStripped.length) warn(`setuid/setgid bits and file capabilities removed from ${res.setidStripped.map(b).join(', ')}${process.geteuid?.() === 0 ? ' (--keep-setuid keeps them)' : ''}`);
-    if (res.xattrsNotKept.length) warn(`extended attributes not kept on ${res.xattrsNotKept.map(displayText).join(', ')}`);
-    if (res.flagsNotKept.length) warn(`chattr flags not kept on ${res.flagsNotKept.map(displayText).join(', ')}: set them again with chattr`);
+    if (res.xattrsNotKept.length) warn(`extended attributes not kept on ${res.xattrsNotKept.join(', ')}`);
+    if (res.flagsNotKept.length) warn(`chattr flags not kept on ${res.flagsNotKept.join(', ')}: set them again with chattr`);
     if (res.linksCopied.length) info(`${res.linksCopied.length} hard link${res.linksCopied.length === 1 ? '' : 's'} to files the host already had committed as copies (--link-host-files keeps them linked): ${res.linksCopied.map(b).join(', ')}`);
   }
   // A new dir the selection did not name is said, not brought along silently.

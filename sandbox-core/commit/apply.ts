@@ -11,7 +11,7 @@
 // helper call (setTimes), to the nanosecond and of any sign.
 import { closeSync, linkSync, lstatSync, mkdirSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import type { Change } from '../changes/types.js';
-import { parentB } from '../base/bpath.js';
+import { display, parentB } from '../base/bpath.js';
 import { isBelow, isWithin } from '../base/within.js';
 import { exactTimes, lstatB } from '../changes/stat.js';
 import { auxAt, closeAll, trustRoot } from '../changes/fsat.js';
@@ -114,7 +114,8 @@ export function pauseForTest(i: number | 'staged' | 'planned'): void {
 }
 
 const linkKey = (c: Change) => `${c.up!.dev}:${c.up!.ino}`;
-const text = (p: string) => Buffer.from(p, 'latin1').toString();
+// Paths in reasons and notes are escaped here, once: the report prints them as they are.
+const text = display;
 /** Files per helper call: progress between batches, bounded memory for the request. */
 const STAGE_BATCH = 16384;
 const { EEXIST, EISDIR, ENOENT, ELOOP, ENOTDIR, ESTALE } = osConstants.errno;

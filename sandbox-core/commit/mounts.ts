@@ -17,7 +17,7 @@ import type { Change } from '../changes/types.js';
 import type { Layer } from '../types.js';
 import { dirAt } from '../changes/fsat.js';
 import { NotBeneathError } from '../beneath.js';
-import { fromUser, parentB } from '../base/bpath.js';
+import { display, fromUser, parentB } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
 
 /** The mount an open fd is on (`mnt_id` of proc(5)'s fdinfo): unlike st_dev, a bind mount of the same filesystem differs. */
@@ -51,7 +51,7 @@ function hostMountPoints(): string[] {
   return parseMountInfo(readFileSync('/proc/self/mountinfo', 'latin1')).map((m) => m.mountPoint);
 }
 
-const text = (p: string) => Buffer.from(p, 'latin1').toString();
+const text = display;
 
 /**
  * A function that answers, for a change, why it would be written on another filesystem than

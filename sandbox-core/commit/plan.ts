@@ -65,9 +65,9 @@ export interface PlanOptions {
  */
 function ownDirRefusal(c: Change, own: readonly string[]): string | null {
   for (const d of own) {
-    if (isWithin(c.path, d)) return `sbx's own files (${Buffer.from(d, 'latin1').toString()}) are never written from a sandbox`;
+    if (isWithin(c.path, d)) return `sbx's own files (${display(d)}) are never written from a sandbox`;
     if (isWithin(d, c.path) && !(c.type === 'dir' && (c.change === 'added' || c.change === 'metadata'))) {
-      return `on the way to sbx's own files (${Buffer.from(d, 'latin1').toString()}): never replaced from a sandbox`;
+      return `on the way to sbx's own files (${display(d)}): never replaced from a sandbox`;
     }
   }
   return null;
@@ -243,7 +243,7 @@ export function conflictOf(c: Change, opts: PlanOptions): string | null {
     // comings and goings, so its birth time says it (statx; 0 where the filesystem keeps none).
     if (hostBornAfter(c.path, since)) return ours ? CONFLICT.changedAfterCommit : CONFLICT.createdAfterStart;
     const p = !ours && opts.changedBelow?.has(c.path) ? opts.changedBelow.get(c.path)! : newestBelow(c.path, since);
-    if (p) return `the host dir would be removed but ${Buffer.from(p, 'latin1').toString()} changed after ${ours ? 'the interrupted commit' : 'the sandbox started'}`;
+    if (p) return `the host dir would be removed but ${display(p)} changed after ${ours ? 'the interrupted commit' : 'the sandbox started'}`;
   }
   return null;
 }
@@ -262,7 +262,7 @@ function deniedOf(c: Change, kind: StepKind, canWrite: Map<string, boolean>): st
   const parent = parentB(c.path);
   let w = canWrite.get(parent);
   if (w === undefined) canWrite.set(parent, (w = writable(parent)));
-  if (needsParent && !w) return `cannot write ${Buffer.from(parent, 'latin1').toString()}`;
+  if (needsParent && !w) return `cannot write ${display(parent)}`;
   if ((kind === 'meta' || kind === 'dirmeta') && c.host && c.host.uid !== euid) return 'owned by another user';
   return null;
 }
@@ -302,7 +302,7 @@ export function makePlan(changes: Change[], opts: PlanOptions): Plan {
   }
   for (const c of changes) {
     const under = blocked.find((b) => isWithin(c.path, b) && c.path !== b);
-    if (under) { skipped.push({ path: c.path, reason: `inside ${Buffer.from(under, 'latin1').toString()}, which is not committed` }); continue; }
+    if (under) { skipped.push({ path: c.path, reason: `inside ${display(under)}, which is not committed` }); continue; }
     // The host's `/` is the one root no commit changes: its mode, owner or xattrs, if the
     // sandbox changed them, are listed and left for the user to set by hand.
     if (c.layerRoot && c.path === '/') { skipped.push({ path: c.path, reason: 'sbx never changes the host\'s / itself: set its mode, owner or xattrs by hand if you mean it' }); continue; }

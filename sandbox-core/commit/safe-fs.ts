@@ -13,6 +13,7 @@ import { NotBeneathError, O_PATH, removeTreeAt, TreeRemovalError } from '../bene
 import { helperPath } from '../helper.js';
 import { fsAt, forgetAt, parentAt } from '../changes/fsat.js';
 import { SbxError } from '../base/errors.js';
+import { display } from '../base/bpath.js';
 
 export class UnsafePathError extends Error {}
 
@@ -22,7 +23,7 @@ export function validatePath(p: string): void {
   // `.` or `..` one sits between two slashes or at the end (73 ms of a 10k-file plan before).
   if (!p.startsWith('/') || p === '/' || p.includes('\0') || p.endsWith('/') || p.includes('//') || p.includes('/./') ||
       p.includes('/../') || p.endsWith('/.') || p.endsWith('/..')) {
-    throw new UnsafePathError(`refusing unsafe path ${JSON.stringify(p)}`);
+    throw new UnsafePathError(`refusing unsafe path ${display(p)}`);
   }
 }
 
@@ -31,7 +32,7 @@ export function hostAt(p: string): Buffer {
   try {
     return fsAt(p);
   } catch (e) {
-    if (e instanceof NotBeneathError) throw new UnsafePathError(`a parent of ${Buffer.from(p, 'latin1').toString()} is a symlink or not a directory: refusing to write below it`);
+    if (e instanceof NotBeneathError) throw new UnsafePathError(`a parent of ${display(p)} is a symlink or not a directory: refusing to write below it`);
     throw e;
   }
 }
@@ -47,7 +48,7 @@ export function ancestorsAreDirs(p: string): boolean {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return false;
-    if (e instanceof NotBeneathError) throw new UnsafePathError(`a parent of ${Buffer.from(p, 'latin1').toString()} is a symlink or not a directory: refusing to write below it`);
+    if (e instanceof NotBeneathError) throw new UnsafePathError(`a parent of ${display(p)} is a symlink or not a directory: refusing to write below it`);
     throw e;
   }
 }
@@ -65,7 +66,7 @@ export function openNoFollow(p: string, dir = false): number {
 export function chmodSocketNoFollow(p: string, perm: number): void {
   const fd = openSync(hostAt(p), O_PATH | C.O_NOFOLLOW);
   try {
-    if (!fstatSync(fd).isSocket()) throw Object.assign(new Error(`${p} is no longer a socket`), { code: 'EEXIST' });
+    if (!fstatSync(fd).isSocket()) throw Object.assign(new Error(`${display(p)} is no longer a socket`), { code: 'EEXIST' });
     chmodSync(`/proc/self/fd/${fd}`, perm);
   } finally { closeSync(fd); }
 }
@@ -151,7 +152,7 @@ export function fsyncPath(p: string, dir: boolean): void {
 export function errorText(e: unknown): string {
   if (e instanceof UnsafePathError || e instanceof SbxError) return e.message;
   if (e instanceof TreeRemovalError) {
-    const where = Buffer.from(e.sub, 'latin1').toString();
+    const where = display(e.sub);
     return e.code === 'EBUSY' ? `not removed: a filesystem is mounted on ${where}` : `stopped at ${where}: ${e.code}`;
   }
   const err = e as NodeJS.ErrnoException;

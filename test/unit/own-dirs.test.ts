@@ -61,4 +61,14 @@ testUnless(process.getuid?.() === 0 ? null : 'sbx trusts SUDO_USER only when it 
   assert.equal(ownDirs({ HOME: '/h', SUDO_USER: 'nobody', SUDO_UID: '1' }), ['/h/.local/state/sbx', '/h/.cache/sbx', '/h/.config/sbx', '/dev/shm/sbx-0']);
 });
 
+test('a reason names its paths escaped, byte for byte: a control character or a byte that is not UTF-8 never reaches the terminal raw, nor as U+FFFD', () => {
+  // Byte strings: '\xff' is the byte 0xff, not valid UTF-8 on its own.
+  const dir = '/home/u/.st\x1bate\xff';
+  const p = makePlan([change(dir, 'replaced', 'dir'), change(`${dir}/sbx/f`, 'added')], { createdMs: 0, force: true, ownDirs: [`${dir}/sbx`] });
+  assert.equal(p.skipped.map((s) => s.reason), [
+    "on the way to sbx's own files (/home/u/.st\\x1bate\\xff/sbx): never replaced from a sandbox",
+    'inside /home/u/.st\\x1bate\\xff, which is not committed',
+  ]);
+});
+
 test.run();
