@@ -146,7 +146,9 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   const k = r.plan.steps.length;
   // Nothing committed is said so: "0 changes committed (4 B)" counted a file staged and then refused.
   const steps = dryRun ? `${k.toLocaleString('en-US')} step${k === 1 ? '' : 's'} would be done` : n ? `${n.toLocaleString('en-US')} change${n === 1 ? '' : 's'} committed (${humanBytes(res?.bytes ?? 0)})` : 'nothing committed';
-  if (r.complete) info(`${steps}; sandbox ${ref} removed`);
+  // What --only/--exclude kept out of the run's review goes with the sandbox: said, not silent.
+  const gone = r.unreviewed ? ` with ${r.unreviewed.toLocaleString('en-US')} change${r.unreviewed === 1 ? '' : 's'} outside --only/--exclude (never reviewed)` : '';
+  if (r.complete) info(`${steps}; sandbox ${ref} removed${gone}`);
   else if (!dryRun) {
     const left = r.unselected ? `, ${r.unselected.toLocaleString('en-US')} ${leftOutAs}` : '';
     // Root reads every layer: what its review could not take is left out (a layer not what

@@ -63,6 +63,11 @@ export interface CommitReport {
   unselected: number;
   /** New dirs committed (or, dry, to be) only because a selected change is below them. */
   needed: NeededDir[];
+  /**
+   * Changes a review filtered out (`sbx run --only/--exclude`): never shown, and gone with the
+   * sandbox when the commit completes.
+   */
+  unreviewed: number;
 }
 
 const b64 = (p: string) => Buffer.from(p, 'latin1').toString('base64');
@@ -180,9 +185,11 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
   plan.skipped.unshift(...parents.held);
   // Of the changes listed (the reviewed ones): a needed dir outside them is not one left out.
   const unselected = scan.changes.length - parents.keep.length - parents.held.length - (all === scan.changes ? parents.needed.length : 0);
+  const reviewedPaths = all === scan.changes ? null : new Set(scan.changes.map((c) => c.path));
+  const unreviewed = reviewedPaths ? all.length - scan.changes.length - parents.needed.filter((d) => !reviewedPaths.has(d.dir)).length : 0;
   opts.phase?.('plan');
   pauseForTest('planned');
-  if (opts.dryRun) return { plan, result: null, resumed, scanErrors: scan.errors, scanErrorsShown, complete: false, unselected, needed: parents.needed };
+  if (opts.dryRun) return { plan, result: null, resumed, scanErrors: scan.errors, scanErrorsShown, complete: false, unselected, needed: parents.needed, unreviewed };
 
   store.markCommitting(meta);
   const journal = new JournalWriter(entry, {
@@ -213,5 +220,5 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
   } else {
     store.markSaved(meta);
   }
-  return { plan, result, resumed, scanErrors: scan.errors, scanErrorsShown, complete, unselected, needed: parents.needed };
+  return { plan, result, resumed, scanErrors: scan.errors, scanErrorsShown, complete, unselected, needed: parents.needed, unreviewed };
 }

@@ -710,6 +710,12 @@ test('run -y --only FILE in a new dir commits its dir too (named), as sbx commit
   assert.match(again.stderr, /\nsbx: 1 change not committed \(listed above\): nothing committed, 1 left out by --only\/--exclude; sandbox only-new kept\n/);
   assert.is(sbx(['discard', 'only-new'], { store }).code, 0, 'kept for what it did not commit');
   rmSync(d, { recursive: true });
+  // What --only kept out of the run's review goes with the sandbox, and that is said.
+  const rest = sbx(['run', '-y', '--only', `${canary}/only-kept`, '--', 'sh', '-c', `echo k > ${canary}/only-kept && echo x > ${canary}/only-other`], { store });
+  assert.is(rest.code, 0, rest.stderr);
+  assert.match(rest.stderr, /\nsbx: 1 change committed \(2 B\); sandbox [0-9a-f]{8} removed with 1 change outside --only\/--exclude \(never reviewed\)\n/);
+  assert.ok(existsSync(`${canary}/only-kept`) && !existsSync(`${canary}/only-other`));
+  rmSync(`${canary}/only-kept`);
 });
 
 test.run();
