@@ -776,6 +776,12 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: 
   return ops;
 }
 
+/** One notice for host entries that vanished while the sandbox started: by name when one, else counted, the first three named. */
+function vanished(notice: (line: string) => void, paths: string[], noun: string, one: string, many: string): void {
+  if (paths.length === 1) notice(`${display(paths[0]!)} vanished from the host while the sandbox started: ${one}`);
+  else if (paths.length) notice(`${paths.length} ${noun} vanished from the host while the sandbox started (${paths.slice(0, 3).map(display).join(', ')}${paths.length > 3 ? `, ${ELLIPSIS}` : ''}): ${many}`);
+}
+
 function sandboxEnv(env: NodeJS.ProcessEnv): string[] {
   return Object.entries(env)
     .filter(([k, v]) => v !== undefined && !k.startsWith('SBX_') && !k.includes('='))
@@ -1286,13 +1292,15 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     noFuse: uid !== 0 && !fuseBinary && !req.keepUser, uid, cwd: req.cwd,
   });
   for (const line of explained) notice(line);
+  const goneDirs: string[] = [];
   for (const f of result.readOnlyFallbacks) {
-    notice(errnoName(f.errno) === 'ENOENT' ? `${display(f.path)} vanished from the host while the sandbox started: it was an empty directory inside` : `${display(f.path)} could not be overlaid (${errnoName(f.errno)}): it was read-only inside`);
+    if (errnoName(f.errno) === 'ENOENT') goneDirs.push(f.path);
+    else notice(`${display(f.path)} could not be overlaid (${errnoName(f.errno)}): it was read-only inside`);
   }
-  // A busy /tmp beside a mount (a compiler's temporaries) can lose dozens at once: one line.
-  const gone = result.vanishedFiles;
-  if (gone.length > 1) notice(`${gone.length} files vanished from the host while the sandbox started (${gone.slice(0, 3).map(display).join(', ')}${gone.length > 3 ? `, ${ELLIPSIS}` : ''}): each is an empty read-only file inside`);
-  else for (const path of gone) notice(`${display(path)} vanished from the host while the sandbox started: it is an empty read-only file inside`);
+  // A busy /tmp beside a mount (a compiler's temporaries, a test's scratch tree) can lose
+  // dozens at once: one line each for dirs and for files.
+  vanished(notice, goneDirs, 'directories', 'it was an empty directory inside', 'each was an empty directory inside');
+  vanished(notice, result.vanishedFiles, 'files', 'it is an empty read-only file inside', 'each is an empty read-only file inside');
   const o = result.outcome;
   // First: a lower layer's mount point gone or replaced when the helper maps it is the host
   // moving, not a filesystem without idmapped mounts, and must not turn root inside into root.
