@@ -32,29 +32,36 @@ export interface TreeSize {
 
 export const TREE_SIZE_CAP = 250_000;
 
-type Job = { kind: 'S'; cap: number } | { kind: 'L' } | { kind: 'C'; afterMs: number };
+type Job = { kind: 'S'; cap: number } | { kind: 'L' } | { kind: 'C'; afterMs: number } | { kind: 'R'; fd: number };
 
-/**
- * Runs the jobs (one per path, byte strings) in one helper call; its answer, or null when it
- * could not run. `rootPath`: the tree the paths are below (fsat.ts's `/` of the sandbox by default).
- */
-function hostDirs(paths: string[], job: Job, rootPath = physicalRoot('/')): Buffer | null {
-  const parts: Buffer[] = [];
-  for (const p of paths) {
-    const head = Buffer.alloc(job.kind === 'S' ? 8 : job.kind === 'C' ? 16 : 4);
-    head.writeUInt32LE(job.kind.charCodeAt(0), 0);
-    if (job.kind === 'S') head.writeUInt32LE(Math.min(job.cap, 0xffffffff), 4);
-    if (job.kind === 'C') {
-      // ctime after afterMs: the second and the nanoseconds of the same instant.
-      const sec = Math.floor(job.afterMs / 1000);
-      head.writeBigInt64LE(BigInt(sec), 4);
-      head.writeUInt32LE(Math.min(Math.round((job.afterMs - sec * 1000) * 1e6), 999_999_999), 12);
-    }
-    parts.push(head, Buffer.from(`${p.replace(/^\/+/, '')}\0`, 'latin1'));
+/** One job of the request: its kind and arguments, then its path below the root (no leading `/`). */
+function jobBytes(job: Job, p: string): Buffer[] {
+  const head = Buffer.alloc(job.kind === 'S' || job.kind === 'R' ? 8 : job.kind === 'C' ? 16 : 4);
+  head.writeUInt32LE(job.kind.charCodeAt(0), 0);
+  if (job.kind === 'S') head.writeUInt32LE(Math.min(job.cap, 0xffffffff), 4);
+  if (job.kind === 'R') head.writeUInt32LE(job.fd, 4);
+  if (job.kind === 'C') {
+    // ctime after afterMs: the second and the nanoseconds of the same instant.
+    const sec = Math.floor(job.afterMs / 1000);
+    head.writeBigInt64LE(BigInt(sec), 4);
+    head.writeUInt32LE(Math.min(Math.round((job.afterMs - sec * 1000) * 1e6), 999_999_999), 12);
   }
+  return [head, Buffer.from(`${p.replace(/^\/+/, '')}\0`, 'latin1')];
+}
+
+/** One 'S' job's answer at `at`: the tree's size (null: it cannot be reached, or the answer is short) and where the next starts. */
+function readSize(b: Buffer, at: number): { size: TreeSize | null; next: number } {
+  if (at + 4 > b.length) return { size: null, next: b.length };
+  if (b.readUInt32LE(at)) return { size: null, next: at + 4 };
+  return { size: { entries: Number(b.readBigUInt64LE(at + 4)), bytes: Number(b.readBigUInt64LE(at + 12)), capped: b.readUInt32LE(at + 20) !== 0 }, next: at + 24 };
+}
+
+/** Runs the jobs (one per path, byte strings) in one helper call; its answer, or null when it could not run. */
+function hostDirs(paths: string[], job: Job): Buffer | null {
+  const parts = paths.flatMap((p) => jobBytes(job, p));
   let root: number;
   // The sandbox's "host": an image sandbox's merged lowers, else `/` (fsat.ts decides).
-  try { root = openSync(Buffer.from(rootPath, 'latin1'), O_PATH | C.O_DIRECTORY); } catch { return null; }
+  try { root = openSync(Buffer.from(physicalRoot('/'), 'latin1'), O_PATH | C.O_DIRECTORY); } catch { return null; }
   let r;
   try {
     r = spawnSyncPiped(helperPath(), ['host-dirs'], Buffer.concat(parts), [root], 2 ** 31 - 1);
@@ -70,18 +77,16 @@ function helperFailed(): never {
 }
 
 /** What each of the host trees below `paths` holds (null: it cannot be reached), in one helper call. */
-export function hostTreeSizes(paths: string[], cap = TREE_SIZE_CAP, rootPath?: string): Map<string, TreeSize | null> {
+export function hostTreeSizes(paths: string[], cap = TREE_SIZE_CAP): Map<string, TreeSize | null> {
   const out = new Map<string, TreeSize | null>();
-  const b = paths.length ? hostDirs(paths, { kind: 'S', cap }, rootPath) : null;
+  const b = paths.length ? hostDirs(paths, { kind: 'S', cap }) : null;
   let at = 0;
   for (const p of paths) {
     // No helper answer: no counts (the summary says nothing of the tree then, as for an unreadable one).
-    if (!b || at + 4 > b.length) { out.set(p, null); continue; }
-    const err = b.readUInt32LE(at);
-    at += 4;
-    if (err) { out.set(p, null); continue; }
-    out.set(p, { entries: Number(b.readBigUInt64LE(at)), bytes: Number(b.readBigUInt64LE(at + 8)), capped: b.readUInt32LE(at + 16) !== 0 });
-    at += 20;
+    if (!b) { out.set(p, null); continue; }
+    const r = readSize(b, at);
+    out.set(p, r.size);
+    at = r.next;
   }
   return out;
 }
@@ -99,30 +104,18 @@ export function entriesBelow(groups: Array<{ fd: number; paths: string[] }>, cap
   try {
     for (const g of groups) {
       fds.push(g.fd);
-      const r = Buffer.alloc(9);
-      r.writeUInt32LE('R'.charCodeAt(0), 0);
-      r.writeUInt32LE(2 + fds.length, 4);
-      parts.push(r);
-      for (const p of g.paths) {
-        const head = Buffer.alloc(8);
-        head.writeUInt32LE('S'.charCodeAt(0), 0);
-        head.writeUInt32LE(Math.min(cap, 0xffffffff), 4);
-        parts.push(head, Buffer.from(`${p.replace(/^\/+/, '')}\0`, 'latin1'));
-      }
+      // The jobs after it are below this root: the helper has it at fd 3 on.
+      parts.push(...jobBytes({ kind: 'R', fd: 2 + fds.length }, ''));
+      for (const p of g.paths) parts.push(...jobBytes({ kind: 'S', cap }, p));
     }
     if (fds.length > 1000) return none;
     const r = spawnSyncPiped(helperPath(), ['host-dirs'], Buffer.concat(parts), fds, 2 ** 31 - 1);
     if (r.error || r.status !== 0) return none;
-    const b = r.stdout;
     let at = 0;
     return groups.map((g) => g.paths.map(() => {
-      if (at + 4 > b.length) return null;
-      const err = b.readUInt32LE(at);
-      at += 4;
-      if (err) return null;
-      const n = Number(b.readBigUInt64LE(at));
-      at += 20;
-      return n;
+      const size = readSize(r.stdout, at);
+      at = size.next;
+      return size.size?.entries ?? null;
     }));
   } catch {
     return none;
