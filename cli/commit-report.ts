@@ -123,7 +123,7 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   // Causes before effects: a dir refused (a conflict, no permission, its own failure) before
   // what is below it, left out with it ("inside X, which is not committed" came first).
   const notCommitted = causesFirst([...r.plan.skipped, ...(r.result?.failed ?? [])]);
-  const followed = notCommitted.filter((x) => isFollower(x.reason));
+  const ownCause = notCommitted.filter((x) => !isFollower(x.reason));
   bad('Conflicts: changed on the host, not overwritten (--force overrides)', conflicts);
   bad('Permission denied', r.plan.denied);
   if (r.plan.denied.length && process.geteuid?.() !== 0) info(`to commit those as root: ${asRoot(store, 'commit', ref)}`);
@@ -156,7 +156,7 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
     const why = process.geteuid?.() === 0 ? 'left out (named above)' : 'not readable by you';
     const unread = r.scanErrors.length ? `, ${r.scanErrors.length.toLocaleString('en-US')} part${r.scanErrors.length === 1 ? '' : 's'} ${why}` : '';
     // What went wrong leads the line, then what it left: the commit's effects.
-    const cause = refusedText(conflicts.length, r.plan.denied.length, notCommitted.length - followed.length, followed.length, [...r.plan.denied, ...notCommitted.filter((x) => !isFollower(x.reason)), ...conflicts]);
+    const cause = refusedText(conflicts.length, r.plan.denied.length, ownCause.length, notCommitted.length - ownCause.length, [...r.plan.denied, ...ownCause, ...conflicts]);
     info(`${cause ? `${cause}: ` : ''}${steps}${left}${unread}; sandbox ${ref} kept`);
     info(`'${sbxFor(store)} diff ${ref}' shows what is left, '${sbxFor(store)} discard ${ref}' drops it`);
     // Root reads what the sandbox gave to other users (0700 dirs of apt's _apt); we cannot.
