@@ -194,7 +194,7 @@ test('pick mode: a new dir declined takes the repository line below it along, un
   }
 });
 
-test('a pager that cannot start or fails at once: the text follows unpaged after one warning naming it; a working pager or one quit early is no failure', () => {
+test('a pager that cannot start or fails before reading: the text follows unpaged after one warning naming it; a working pager, one quit early or one that exits non-zero after reading is no failure', () => {
   proveIsolation(canary, store);
   const big = (f: string) => `seq 0 999 | sed s/^/pager-line-/ > ${canary}/${f}`;
   assert.is(plain('run', '--name', 'pg', '--', 'sh', '-c', big('pg.txt')).code, 0);
@@ -213,10 +213,16 @@ test('a pager that cannot start or fails at once: the text follows unpaged after
     assert.is(upper.code, 0, upper.out);
     assert.ok(upper.out.includes('+PAGER-LINE-999'), upper.out.slice(-500));
     assert.not.ok(upper.out.includes('+pager-line-'), 'written once, through the pager');
-    // A reader that stops early (the user's q in less): EPIPE on sbx's side, no warning.
+    // A reader that stops early (the user's q in less): no warning.
     const quit = diff('head -c 10');
     assert.is(quit.code, 0, quit.out);
     assert.not.match(quit.out, /warning|failed|pager-line-999/);
+    // One that shows the text and then exits non-zero (some pagers' quit key): shown once.
+    // Before: a warning, and the whole text again after the pager's.
+    const shown = diff('tr a-z A-Z; exit 3');
+    assert.is(shown.code, 0, shown.out);
+    assert.ok(shown.out.includes('+PAGER-LINE-999'), shown.out.slice(-500));
+    assert.not.match(shown.out, /warning|failed|\+pager-line-/);
     // The review's r goes through the same pager.
     const r = ptyRun([['Keep these changes?', 'r\n'], ['Keep these changes?', 'd\n']], ['run', '--', 'sh', '-c', big('pg2.txt')], { store, env: { PAGER: '/nonexistent/pager' } });
     assert.is(r.code, 0, r.out.slice(-2000));
