@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, mkdtempSync, mkdirSync, cpSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv[2]; // 'unit', 'integration', 'security' or a path fragment
@@ -22,6 +23,9 @@ function listTests(dir) {
 }
 
 const TEST_LANG = 'C.UTF-8';
+// This suite's id, in the name of every canary tree its tests make.
+const RUN = randomBytes(4).toString('hex');
+process.env.SBX_TEST_RUN = RUN;
 
 function runFile(file, asUser, env) {
   return new Promise((resolve) => {
@@ -35,7 +39,7 @@ function runFile(file, asUser, env) {
     // setpriv --reset-env keeps only HOME, USER, LOGNAME, SHELL, TERM and a PATH of its own (root's
     // PATH would name dirs the user cannot search, and execvp would say EACCES, not ENOENT):
     // what the test needs (CI above all) is passed through env(1) after it.
-    const userEnv = { SBX_TEST_ROOT: env.SBX_TEST_ROOT, CI: env.CI ?? '', TMPDIR: scratch, LANG: TEST_LANG, ...(process.env.SBX_TEST_TIMES ? { SBX_TEST_TIMES: process.env.SBX_TEST_TIMES } : {}) };
+    const userEnv = { SBX_TEST_ROOT: env.SBX_TEST_ROOT, SBX_TEST_RUN: RUN, CI: env.CI ?? '', TMPDIR: scratch, LANG: TEST_LANG, ...(process.env.SBX_TEST_TIMES ? { SBX_TEST_TIMES: process.env.SBX_TEST_TIMES } : {}) };
     // The preload names the test that was running if the file ends before uvu's summary.
     const node = [process.execPath, '--import', join(env.SBX_TEST_ROOT, 'scripts', 'test-current.mjs'), file];
     const cmd = asUser
@@ -82,7 +86,7 @@ function runFile(file, asUser, env) {
       // What failed, for the list at the end: uvu's FAIL lines, the preload's line, or the status.
       const why = [...plain.matchAll(/^\s*FAIL\s+(.*)$/gm), ...plain.matchAll(/^sbx-test: (.*)$/gm)].map((m) => m[1]);
       if (failed && !why.length) why.push(`no uvu summary; exit status ${code}`);
-      resolve({ passed, failed, seconds, label, why: failed ? why : [] });
+      resolve({ passed, failed, seconds, label, started, ended: Date.now(), why: failed ? why : [] });
     });
   });
 }
@@ -167,6 +171,12 @@ jobs.sort((a, b) => rank(b) - rank(a) || expected(b.key) - expected(a.key) || (a
 // Made before any job starts: a root test that runs sbx as the test user too finds the copy in
 // SBX_TEST_USER_COPY.
 if (isRoot && jobs.length > files.length) { ensureTestUser(); copy = readableCopy(); }
+// A canary tree a test made (named with RUN: test/helpers/canary-name.ts) and did not remove
+// (its clean-up never ran, or failed quietly) is found here, named with the files that were
+// running when it was made, counted as a failure and removed: tests must leave nothing
+// behind, even when they fail.
+const canaryParents = [...new Set(['/opt', '/var/tmp', '/tmp', '/root', `/home/${TEST_USER}`, process.env.HOME].filter(Boolean))];
+const canaries = () => canaryParents.flatMap((d) => { try { return readdirSync(d).filter((n) => n.startsWith(`sbx-canary-${RUN}-`)).map((n) => join(d, n)); } catch { return []; } });
 const began = Date.now();
 const timings = [];
 try {
@@ -202,7 +212,19 @@ try {
 } catch (e) { console.log(`could not keep the durations in ${cacheFile}: ${e.message}`); }
 const slowest = timings.sort((a, b) => b.seconds - a.seconds).slice(0, 5).map((t) => `${t.label} ${t.seconds.toFixed(0)} s`);
 console.log(`slowest: ${slowest.join('; ')}; wall ${((Date.now() - began) / 1000).toFixed(0)} s with ${lanes} lanes`);
+const left = canaries();
+const leftovers = [];
+for (const c of left) {
+  let born = 0;
+  try { born = statSync(c).birthtimeMs; } catch { /* gone meanwhile */ }
+  const during = timings.filter((t) => t.started <= born && born <= t.ended).map((t) => t.label);
+  const mounted = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => (l.split(' ')[4] ?? '').startsWith(`${c}/`) || l.split(' ')[4] === c);
+  leftovers.push(`left behind: ${c} (made ${born ? new Date(born).toISOString() : 'at an unknown time'}, while ${during.join(', ') || 'no test file'} ran)${mounted ? '; a mount inside: kept' : '; removed now'}`);
+  console.log(leftovers.at(-1));
+  if (!mounted) { spawnSync('chmod', ['-R', 'u+rwx', c]); rmSync(c, { recursive: true, force: true }); }
+  failed += 1;
+}
 const failures = timings.filter((t) => t.why.length);
-if (failures.length) console.log(`failed:\n${failures.map((t) => `  ${t.label}: ${t.why.join('; ')}`).join('\n')}`);
+if (failures.length || leftovers.length) console.log(`failed:\n${[...failures.map((t) => `  ${t.label}: ${t.why.join('; ')}`), ...leftovers.map((l) => `  ${l}`)].join('\n')}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && files.length > 0 ? 0 : 1);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { IS_ROOT } from './sbx.js';
+import { CANARY } from './canary-name.js';
 
 export const TEST_USER = 'sbxtest';
 // The runner's copy of the build that the test user can read (the clone may sit under /root).
@@ -35,7 +36,7 @@ export const userId = (): number => Number(spawnSync('id', ['-u', TEST_USER], { 
 
 /** A canary dir of the test user's own in its home (mode 0755). */
 export function userHomeCanary(): string {
-  const d = mkdtempSync(join(`/home/${TEST_USER}`, 'sbx-canary-'));
+  const d = mkdtempSync(join(`/home/${TEST_USER}`, CANARY));
   chownSync(d, userId(), userId());
   chmodSync(d, 0o755);
   return d;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
+import { CANARY } from './canary-name.js';
 
 export const REPO = process.env.SBX_TEST_ROOT || join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 // What ships: the bundled entry (scripts/bundle.mjs), not the tsc output.
@@ -94,7 +95,7 @@ export function removeStore(store: string): void {
  */
 export function makeCanary(): string {
   const base = IS_ROOT ? '/opt' : (process.env.HOME && existsSync(process.env.HOME) ? process.env.HOME : tmpdir());
-  const d = mkdtempSync(join(base, 'sbx-canary-'));
+  const d = mkdtempSync(join(base, CANARY));
   chmodSync(d, 0o755);
   writeFileSync(join(d, 'keep.txt'), 'precious\n');
   return d;

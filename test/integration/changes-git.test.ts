@@ -11,6 +11,7 @@ import { homedir, tmpdir } from 'node:os';
 import { removeTree } from '../../sandbox-core/store.js';
 import { awaitDetachedRemovals, sbx as run, type SbxResult } from '../helpers/sbx.js';
 import { ROOT_CASE, testUnless } from '../helpers/skip.js';
+import { CANARY } from '../helpers/canary-name.js';
 
 let canary: string;
 let home: string;
@@ -23,7 +24,7 @@ const gitTest = testUnless(gitMissing, { missing: true });
 const git = (...a: string[]) => execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', '-C', join(canary, 'repo'), ...a], { encoding: 'utf8' });
 
 test.before.each(() => {
-  canary = mkdtempSync(join(base, 'sbx-canary-'));
+  canary = mkdtempSync(join(base, CANARY));
   home = mkdtempSync(join(tmpdir(), 'sbx-home-'));
   if (gitMissing) return;
   execFileSync('git', ['init', '-q', '-b', 'master', join(canary, 'repo')]);

@@ -8,6 +8,7 @@ import { homedir, tmpdir } from 'node:os';
 import { removeTree } from '../../sandbox-core/store.js';
 import { helperPath } from '../../sandbox-core/helper.js';
 import { awaitDetachedRemovals, sbx as run, type SbxResult } from '../helpers/sbx.js';
+import { CANARY } from '../helpers/canary-name.js';
 
 let canary: string;
 let home: string;
@@ -20,7 +21,7 @@ const sbx = (args: string[], input = ''): SbxResult => run(args, { store: home, 
 const base = process.getuid?.() === 0 ? '/tmp' : homedir();
 
 test.before.each(() => {
-  canary = mkdtempSync(join(base, 'sbx-canary-'));
+  canary = mkdtempSync(join(base, CANARY));
   home = mkdtempSync(join(tmpdir(), 'sbx-home-'));
   writeFileSync(join(canary, 'keep.txt'), 'one\ntwo\n');
   writeFileSync(join(canary, 'gone.txt'), 'bye\n');

@@ -10,6 +10,7 @@ import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, op
 import { join } from 'node:path';
 import { IS_ROOT, makeCanary, provenStore, removeCanary, sbx } from '../helpers/sbx.js';
 import { ROOT_CASE, USER_CASE, testUnless } from '../helpers/skip.js';
+import { CANARY } from '../helpers/canary-name.js';
 
 const store = provenStore();
 
@@ -91,7 +92,7 @@ testUnless(ROOT_CASE)('root: a layer\'s upper root takes its mount\'s times exac
 
 /** An ordinary user's view of /var: fuse-overlayfs, which shows a dir the user cannot read empty. */
 testUnless(USER_CASE ?? (mountedAt('/var/tmp') ? "/var/tmp is a mount of its own here: not below /var's layer" : null))('an ordinary user: a dir shown empty and its parent, made by the helper or by sbx (--disk), show the host times exactly, before 1970', () => {
-  const c = mkdtempSync('/var/tmp/sbx-canary-');
+  const c = mkdtempSync(`/var/tmp/${CANARY}`);
   try {
     chmodSync(c, 0o755);
     const secret = join(c, 'secret');
@@ -113,8 +114,9 @@ testUnless(USER_CASE ?? (mountedAt('/var/tmp') ? "/var/tmp is a mount of its own
     assert.match(d.stdout + d.stderr, /no changes/);
     sbx(['discard', 'lt-u'], { store });
   } finally {
-    try { chmodSync(join(c, 'secret'), 0o700); } catch { /* not made */ }
-    rmSync(c, { recursive: true, force: true });
+    // Not forced: a canary that vanished before its clean-up is a failure to look into.
+    if (existsSync(join(c, 'secret'))) chmodSync(join(c, 'secret'), 0o700);
+    rmSync(c, { recursive: true });
   }
 });
 
@@ -146,7 +148,7 @@ testUnless(USER_CASE ?? (rootFiles.length ? null : 'no small readable file right
 
 testUnless(USER_CASE)('an ordinary user: a review of a dir in the layers the user cannot read (a subordinate uid\'s) leaves its atime as the command left it', () => {
   const home = process.env.HOME ?? '';
-  const d = `${home}/sbx-canary-lt${process.pid}/d`;
+  const d = `${home}/${CANARY}lt${process.pid}/d`;
   // Its atime before its mtime: listing it then moves the atime (relatime).
   const r = sbx(['run', '--name', 'lt-mapped', '-q', '--', 'sh', '-c', `mkdir -p ${d} && touch -a -d '2000-01-01 UTC' ${d} && echo s > ${d}/s && chown 5:5 ${d} && chmod 700 ${d}`], { store });
   assert.is(r.code, 0, r.stderr);

@@ -8,6 +8,7 @@ import { homedir, tmpdir } from 'node:os';
 import { removeTree } from '../../sandbox-core/store.js';
 import { awaitDetachedRemovals, sbx as run } from '../helpers/sbx.js';
 import { ROOT_CASE, testUnless } from '../helpers/skip.js';
+import { CANARY } from '../helpers/canary-name.js';
 
 // As the unprivileged user, in its home: a root-owned dir could not be copied up inside.
 const base = process.getuid?.() === 0 ? '/tmp' : homedir();
@@ -35,7 +36,7 @@ type Sbx = (args: string[]) => ReturnType<typeof run>;
 
 /** A canary tree and a store of the test's own, and sbx run in them; both removed however the test ends. */
 function withCanary(body: (canary: string, sbx: Sbx, home: string) => void): void {
-  const canary = mkdtempSync(join(base, 'sbx-canary-'));
+  const canary = mkdtempSync(join(base, CANARY));
   const home = mkdtempSync(join(tmpdir(), 'sbx-home-'));
   try {
     body(canary, (args) => run(args, { store: home, cwd: canary, timeoutMs: 300_000 }), home);

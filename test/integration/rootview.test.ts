@@ -11,6 +11,7 @@ import { which } from '../../sandbox-core/which.js';
 import { fuseProblem } from '../../sandbox-core/engines.js';
 import { getXattrs } from '../../sandbox-core/changes/xattr.js';
 import { ROOT_CASE, USER_CASE, testUnless } from '../helpers/skip.js';
+import { CANARY } from '../helpers/canary-name.js';
 
 const NO_DPKG_DEB = which('dpkg-deb') ? null : 'dpkg-deb missing';
 /** As an ordinary user: why the fuse-overlayfs path is not available here, or null. */
@@ -269,7 +270,7 @@ testUnless(ROOT_CASE)('sudo: root inside sees real owners, its processes run as 
 });
 
 testUnless(ROOT_CASE)('sudo: a file made inside /root belongs to the range in the layer and to root after commit', () => {
-  const canary = mkdtempSync('/root/sbx-canary-');
+  const canary = mkdtempSync(`/root/${CANARY}`);
   try {
     proveIsolation(canary, store);
     const name = `rv${process.pid}`;

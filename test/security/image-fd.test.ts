@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { IS_ROOT, SBX, sbx } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
+import { CANARY } from '../helpers/canary-name.js';
 
 /** No account has it (checked): the store is this file's alone. */
 const UID = 54321;
@@ -37,7 +38,7 @@ function imageBlobs(): { blobs: Map<string, string>; record: Record<string, unkn
 
 /** The root-only tree: /opt/sbx-canary-<random>, 0700 root. */
 function makeCanary(): string {
-  const c = `/opt/sbx-canary-${randomBytes(4).toString('hex')}`;
+  const c = `/opt/${CANARY}${randomBytes(4).toString('hex')}`;
   mkdirSync(c, { mode: 0o700 });
   return c;
 }

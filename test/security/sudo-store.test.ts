@@ -19,6 +19,7 @@ import { IS_ROOT, SBX, awaitDetachedRemovals } from '../helpers/sbx.js';
 import { startRemover } from '../../sandbox-core/commit/remover.js';
 import { testUnless } from '../helpers/skip.js';
 import { underPty } from '../helpers/pty.js';
+import { CANARY } from '../helpers/canary-name.js';
 
 /** No account has it (checked): its scratch dir and its processes are this test's. */
 const UID = 54321;
@@ -38,7 +39,7 @@ const CANARY_FILES = ['f', 'd/g'];
 
 /** The root-only tree: /opt/sbx-canary-<random>, 0700 root, with a file and a dir in it. */
 function makeCanary(): string {
-  const c = `/opt/sbx-canary-${randomBytes(4).toString('hex')}`;
+  const c = `/opt/${CANARY}${randomBytes(4).toString('hex')}`;
   mkdirSync(c, { mode: 0o700 });
   mkdirSync(join(c, 'd'));
   for (const f of CANARY_FILES) writeFileSync(join(c, f), 'canary\n');

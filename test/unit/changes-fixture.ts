@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Store, removeTree } from '../../sandbox-core/store.js';
 import type { Layer, SandboxMeta } from '../../sandbox-core/types.js';
 import { mknodBatch, setXattrs } from '../../sandbox-core/changes/xattr.js';
+import { CANARY } from '../helpers/canary-name.js';
 
 export interface Fixture {
   root: string;
@@ -24,7 +25,7 @@ export interface Fixture {
 }
 
 export function makeFixture(): Fixture {
-  const root = mkdtempSync(join(tmpdir(), 'sbx-canary-'));
+  const root = mkdtempSync(join(tmpdir(), CANARY));
   chmodSync(root, 0o755);
   const host = join(root, 'host');
   mkdirSync(host);

@@ -13,9 +13,10 @@ import { toEntryStat } from '../../sandbox-core/changes/stat.js';
 import { commitSandbox } from '../../sandbox-core/commit/index.js';
 import { removeTree } from '../../sandbox-core/store.js';
 import { makeFixture, markStarted, write, type Fixture } from './changes-fixture.js';
+import { CANARY } from '../helpers/canary-name.js';
 
 let dir: string;
-test.before.each(() => { dir = mkdtempSync(join(tmpdir(), 'sbx-canary-place-')); });
+test.before.each(() => { dir = mkdtempSync(join(tmpdir(), `${CANARY}place-`)); });
 test.after.each(() => { removeTree(dir); });
 
 const opts = { journalFd: null, createdMs: Date.now() + 60_000, syncEvery: 0 };

@@ -21,6 +21,7 @@ import { helperPath } from '../../sandbox-core/helper.js';
 import { chmodSocketNoFollow, validatePath } from '../../sandbox-core/commit/safe-fs.js';
 import type { Change } from '../../sandbox-core/changes/types.js';
 import { testUnless } from '../helpers/skip.js';
+import { CANARY } from '../helpers/canary-name.js';
 
 let f: Fixture;
 let extra: string[] = [];
@@ -460,7 +461,7 @@ test('a complete commit takes its sandbox out of the store at once and deletes i
 });
 
 test('trees a remover left are removed by the next commit without following symlinks; a live remover keeps its own', () => {
-  const outside = mkdtempSync('/tmp/sbx-canary-outside-');
+  const outside = mkdtempSync(`/tmp/${CANARY}outside-`);
   extra.push(outside);
   write(join(outside, 'keep'), 'precious');
   const dead = spawnSync('true').pid;
@@ -525,8 +526,8 @@ test('validatePath refuses exactly the paths with an empty, . or .. component, a
 // remove_tree_at removes a directory as if empty first and opens it only when that fails, and
 // takes each entry's kind from getdents: every kind, at any depth, through no symlink.
 test('sbx-helper rmtree removes a tree of every kind, 100 levels deep, and follows no symlink', () => {
-  const d = mkdtempSync('/tmp/sbx-canary-rmtree-');
-  const outside = mkdtempSync('/tmp/sbx-canary-outside-');
+  const d = mkdtempSync(`/tmp/${CANARY}rmtree-`);
+  const outside = mkdtempSync(`/tmp/${CANARY}outside-`);
   extra.push(d, outside);
   write(join(outside, 'keep'), 'precious');
   mkdirSync(join(outside, 'dir'));
@@ -562,7 +563,7 @@ test('sbx-helper rmtree removes a tree of every kind, 100 levels deep, and follo
 });
 
 testUnless(process.getuid!() === 0 ? null : 'only root can mount a tmpfs to test with')('sbx-helper rmtree never enters a mount point inside the tree: its contents stay', () => {
-  const d = mkdtempSync('/tmp/sbx-canary-rmtree-');
+  const d = mkdtempSync(`/tmp/${CANARY}rmtree-`);
   extra.push(d);
   const m = join(d, 't/a/mnt');
   mkdirSync(m, { recursive: true });
@@ -586,7 +587,7 @@ testUnless(process.getuid!() === 0 ? null : 'only root can mount a tmpfs to test
 });
 
 test('sbx-helper rmtree refuses a name that is not one component and removes nothing for it', () => {
-  const d = mkdtempSync('/tmp/sbx-canary-rmtree-');
+  const d = mkdtempSync(`/tmp/${CANARY}rmtree-`);
   extra.push(d);
   write(join(d, 'a/b/c'), 'c');
   const fd = openSync(d, 'r');
