@@ -23,7 +23,7 @@ import { helperPath } from './helper.js';
 import { SbxError } from './base/errors.js';
 import { hasPidStamp, otherStampAlive, ownPidStamp, type PidStamp } from './base/process.js';
 import type { Dir } from './beneath.js';
-import type { Store } from './store.js';
+import { sbxFor, type Store } from './store.js';
 
 const LOCK = 'commit.lock';
 /** A lock file with no stamp yet is one being written: live for this long after it was made. */
@@ -79,24 +79,24 @@ function flockNow(fd: number): boolean {
 const sameFile = (a: Stats, b: Stats | null): boolean => b !== null && a.ino === b.ino && a.dev === b.dev;
 
 /** The one line for a sandbox another sbx holds. */
-export function busyError(h: LockHolder): SbxError {
+export function busyError(h: LockHolder, sbx = 'sbx'): SbxError {
   return h.use === 'run'
     ? new SbxError(`a run in this sandbox${h.pid ? ` (sbx pid ${h.pid})` : ''} is still going, or its review waits for an answer`, 125, 'wait for it to finish')
-    : new SbxError(`another commit of this sandbox is running${h.pid ? ` (pid ${h.pid})` : ''}`, 125, 'wait for it to finish; a commit that was killed is finished by the next \'sbx commit\'');
+    : new SbxError(`another commit of this sandbox is running${h.pid ? ` (pid ${h.pid})` : ''}`, 125, `wait for it to finish; a commit that was killed is finished by the next '${sbx} commit'`);
 }
 
 /**
  * Takes the sandbox's lock (`entry`, from Store.openEntry) for `use`; returns its release.
- * Throws busyError when another live sbx holds it.
+ * Throws busyError when another live sbx holds it; `sbx` is how its hint names sbx (sbxFor).
  */
-export function takeSandboxLock(entry: Dir, use: LockUse): () => void {
+export function takeSandboxLock(entry: Dir, use: LockUse, sbx = 'sbx'): () => void {
   for (let tries = 0; tries < 8; tries++) {
     let fd: number;
     try {
       fd = openSync(entry.at(LOCK), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      takeOver(entry);
+      takeOver(entry, sbx);
       continue;
     }
     try {
@@ -121,7 +121,7 @@ export function takeSandboxLock(entry: Dir, use: LockUse): () => void {
  * another sbx is taking it over). An existing file is only opened to read and lock it, never
  * written: it may be a hard link the store's owner made to a file of root's they may write.
  */
-function takeOver(entry: Dir): void {
+function takeOver(entry: Dir, sbx: string): void {
   let fd: number;
   try { fd = entry.openFile(LOCK); } catch (o) {
     const code = (o as NodeJS.ErrnoException).code;
@@ -130,8 +130,8 @@ function takeOver(entry: Dir): void {
   }
   try {
     const h = holderOf(fd);
-    if (h !== null) throw busyError(h);
-    if (!flockNow(fd)) throw busyError({ pid: 0, use: 'commit' });
+    if (h !== null) throw busyError(h, sbx);
+    if (!flockNow(fd)) throw busyError({ pid: 0, use: 'commit' }, sbx);
     // Ours now, unless its name was removed (taken over) between our open and the flock.
     if (!sameFile(fstatSync(fd), entry.lstat(LOCK))) return;
     try { unlinkSync(entry.at(LOCK)); } catch (u) {
@@ -149,7 +149,7 @@ function takeOver(entry: Dir): void {
 export function lockSandbox(store: Store, id: string, use: LockUse): () => void {
   const entry = store.openEntry(id);
   let release: () => void;
-  try { release = takeSandboxLock(entry, use); } catch (e) { entry.close(); throw e; }
+  try { release = takeSandboxLock(entry, use, sbxFor(store)); } catch (e) { entry.close(); throw e; }
   let open = true;
   return () => {
     if (!open) return;

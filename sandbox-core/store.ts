@@ -80,7 +80,12 @@ function inOwnOrSudoStore<T>(find: (store: Store) => T): { store: Store; found: 
   } catch (e) {
     const sudo = sudoUserStore();
     if (!(e instanceof UnknownSandboxError) || !sudo) throw e;
-    return { store: sudo.store, found: find(sudo.store) };
+    try {
+      return { store: sudo.store, found: find(sudo.store) };
+    } catch (e2) {
+      // In neither: the hint's `sudo sbx ls` lists both.
+      throw e2 instanceof UnknownSandboxError ? new UnknownSandboxError(e2.ref, sbxFor(own)) : e2;
+    }
   }
 }
 
@@ -740,7 +745,7 @@ export class Store {
     const prefixed = ref.length >= 3 ? all.filter((e) => e.id.startsWith(ref)) : [];
     if (prefixed.length === 1) return prefixed[0]!;
     if (prefixed.length > 1) throw new SbxError(`'${ref}' matches more than one sandbox`, 125, 'give more of the id');
-    throw new UnknownSandboxError(ref);
+    throw new UnknownSandboxError(ref, sbxFor(this));
   }
 
   /**

@@ -16,8 +16,9 @@ export class SbxError extends UserError {
 
 /** A sandbox id or name that does not exist. */
 export class UnknownSandboxError extends SbxError {
-  constructor(ref: string) {
-    super(`no sandbox called '${displayText(ref)}'`, 125, "run 'sbx ls' to see saved sandboxes");
+  /** `sbx` as the hint names it: under sudo, `sudo sbx` (store.ts sbxFor), whose ls lists both stores. */
+  constructor(readonly ref: string, sbx = 'sbx') {
+    super(`no sandbox called '${displayText(ref)}'`, 125, `run '${sbx} ls' to see saved sandboxes`);
     this.name = 'UnknownSandboxError';
   }
 }

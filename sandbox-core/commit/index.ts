@@ -1,6 +1,6 @@
 // Commit a sandbox: scan (or take the reviewed change list), plan, journal, apply, and remove
 // the sandbox only when everything it changed is now on the host.
-import { runnerAlive, type Store } from '../store.js';
+import { runnerAlive, sbxFor, type Store } from '../store.js';
 import { sbxOf } from '../layers-opener.js';
 import type { Dir } from '../beneath.js';
 import type { SandboxMeta } from '../types.js';
@@ -132,7 +132,7 @@ export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptio
   const entry = store.openEntry(meta.id);
   try {
     // A dry run writes nothing: it needs no lock, and may run beside a commit.
-    const unlock = opts.dryRun || opts.lockHeld ? () => {} : takeSandboxLock(entry, 'commit');
+    const unlock = opts.dryRun || opts.lockHeld ? () => {} : takeSandboxLock(entry, 'commit', sbxFor(store));
     try { return commitEntry(store, meta, opts, entry, unlock); } finally { unlock(); }
   } finally { entry.close(); }
 }

@@ -139,7 +139,7 @@ test('-q still names a sandbox it saved, in one line: off a terminal and answere
   assert.is(run(['discard', id2!]).code, 0);
 });
 
-testUnless(ROOT_CASE ?? (userIds('sbxtest') ? null : 'no user sbxtest to have run sudo'))('under sudo, the hints for a sandbox in root\'s store say sudo (with SBX_HOME when it is not the default place)', () => {
+testUnless(ROOT_CASE ?? (userIds('sbxtest') ? null : 'no user sbxtest to have run sudo'))('under sudo, the hints for a sandbox in root\'s store say sudo (with SBX_HOME when it is not the default place), and so does the one for a name in no store', () => {
   const sudo = { SUDO_USER: 'sbxtest', SUDO_UID: String(userIds('sbxtest')!.uid), SUDO_GID: String(userIds('sbxtest')!.uid) };
   const saved = run(['run', '--', 'sh', '-c', `echo x > ${canary}/s`], sudo);
   assert.is(saved.code, 0, saved.stderr);
@@ -151,6 +151,10 @@ testUnless(ROOT_CASE ?? (userIds('sbxtest') ? null : 'no user sbxtest to have ru
   const failed = run(['run', '-y', '--', 'sh', '-c', `echo x > ${canary}/s; exit 1`], sudo);
   assert.is(failed.code, 1, failed.stderr);
   assert.is(run(['discard', notKept(failed.stderr, 'the command failed with exit status 1', `sudo SBX_HOME=${store} sbx`)]).code, 0);
+  // A name in no store: the hint's ls is the one that lists root's store too.
+  const unknown = run(['diff', 'no-such-sandbox'], sudo);
+  assert.is(unknown.code, 125, unknown.stderr);
+  assert.ok(unknown.stderr.includes(`run 'sudo SBX_HOME=${store} sbx ls' to see saved sandboxes`), unknown.stderr);
   // Root's store in its default place (HOME's): plain sudo finds it.
   const home = mkdtempSync(join(tmpdir(), 'sbx-root-home-'));
   const env = { ...sudo, SBX_HOME: '', XDG_STATE_HOME: '', HOME: home };
@@ -158,9 +162,14 @@ testUnless(ROOT_CASE ?? (userIds('sbxtest') ? null : 'no user sbxtest to have ru
     const r = run(['run', '--', 'sh', '-c', `echo x > ${canary}/s`], env);
     assert.is(r.code, 0, r.stderr);
     assert.match(r.stderr, /^sbx: sandbox (\S+) saved: 'sudo sbx diff \1' to review it$/m);
+    // Neither root's store nor the invoking user's has it: `sudo sbx ls` lists both.
+    const unknown = run(['commit', 'no-such-sandbox'], env);
+    assert.is(unknown.code, 125, unknown.stderr);
+    assert.ok(unknown.stderr.includes("run 'sudo sbx ls' to see saved sandboxes"), unknown.stderr);
     // Not under sudo: the plain command.
     const plain = run(['run', '--', 'sh', '-c', `echo x > ${canary}/s`]);
     assert.match(plain.stderr, /^sbx: sandbox (\S+) saved: 'sbx diff \1' to review it$/m);
+    assert.ok(run(['diff', 'no-such-sandbox']).stderr.includes("run 'sbx ls' to see saved sandboxes"));
   } finally {
     const own = join(home, '.local', 'state', 'sbx');
     const ids = existsSync(own) ? entries(own) : [];

@@ -100,6 +100,8 @@ test('a lock held by a process that is SIGKILLed is free at once for the next co
     k.child.stdin!.write('kill\n');
     assert.is(await k.next(), 'holding');
     assert.throws(() => takeSandboxLock(entry, 'commit'), /another commit of this sandbox is running \(pid \d+\)/);
+    // Its hint names sbx as the caller types it (under sudo, for root's store: store.ts sbxFor).
+    assert.throws(() => takeSandboxLock(entry, 'commit', 'sudo sbx'), (e: Error & { hint?: string }) => e.hint === "wait for it to finish; a commit that was killed is finished by the next 'sudo sbx commit'");
     k.child.kill('SIGKILL');
     await new Promise((r) => k.child.once('exit', r));
     const release = takeSandboxLock(entry, 'commit');
