@@ -259,7 +259,7 @@ export async function executeRun(o: RunOptions): Promise<number> {
     // first line, the sandbox removed), without loading it: its modules' start was ~3 ms of a
     // `run -n -- true`. The review still takes what it does more with an empty list: a report,
     // --only/--exclude that match nothing (it warns), a named sandbox (it is saved).
-    if (result.reviewAnswer && changedNothing(result.reviewAnswer, result.meta.layers.length) && !o.report && !o.only.length && !o.exclude.length && (o.discard || !result.meta.name)) {
+    if (result.reviewAnswer && changedNothing(result.reviewAnswer, result.meta.layers) && !o.report && !o.only.length && !o.exclude.length && (o.discard || !result.meta.name)) {
       if (!o.quiet) rendered(changesHeading(colors.bold, noChanges(direct)));
       store.remove(result.meta);
       if (o.discard && !o.quiet) info(discarded(direct));

@@ -224,6 +224,30 @@ function workMode(hostMode: number): number {
   return (hostMode & 0o7777) | 0o700;
 }
 
+/** A layer's upper root's mode for a host dir of mode `hostMode`: its owner bits `ownerBits` when given (Layer's rootOwnerBits). */
+function upperMode(hostMode: number, ownerBits: number | undefined): number {
+  return ownerBits === undefined ? hostMode & 0o7777 : (hostMode & 0o7077) | (ownerBits << 6);
+}
+
+/**
+ * For an ordinary user who stays the user inside (--user): the bits the user has on a host dir
+ * of another's (Layer's rootOwnerBits), as the kernel picks them (the group's when the dir's
+ * group is one of the user's, else the other's; an ACL's named entries are not read), with
+ * read and search added: the review's scan runs as the user with no capability, and must read
+ * the root's xattrs and walk below it (a 0000 `/root` was a warning on every run). Overlayfs
+ * still reads the host's dir with the user's own rights: such a root can be entered but not
+ * listed, as before. Null for a dir of the user's own, whose owner bits are already the
+ * user's. The upper root is the user's either way (it cannot be given another owner), and
+ * overlayfs shows the merged root with the upper's owner and mode: with the host's mode, a
+ * root of root's such as /etc showed writable (`touch /etc/x` worked inside, not outside).
+ */
+type ViewBits = (st: { uid: number; gid: number; mode: number }) => number | null;
+
+function userViewBits(uid: number, groups: readonly number[]): ViewBits {
+  const gids = new Set(groups);
+  return (st) => (st.uid === uid ? null : ((gids.has(st.gid) ? st.mode >> 3 : st.mode) & 7) | 5);
+}
+
 /** The owner sbx gives a layer's work and upper dirs for the host dir `st`, in the layer's terms. */
 type RootOwner = (st: { uid: number; gid: number }) => { uid: number; gid: number };
 
@@ -239,7 +263,7 @@ type RootOwner = (st: { uid: number; gid: number }) => { uid: number; gid: numbe
  * made only when missing; either way the upper must be a plain directory of this layer
  * (`openOwn`), and so must a work dir this run did not make.
  */
-function fillLayer(meta: SandboxMeta, base: Dir, host: string, ownerOf: RootOwner, root: boolean, fresh: boolean, seen: HostStats, kernel: boolean, times: { to: LayerTimes; rel: string }, shared = false): void {
+function fillLayer(meta: SandboxMeta, base: Dir, host: string, ownerOf: RootOwner, root: boolean, fresh: boolean, seen: HostStats, kernel: boolean, times: { to: LayerTimes; rel: string }, shared = false, ownerBits?: number): void {
   // An existing layer (run --in) whose host dir is gone since (a mount that came and went)
   // is used as it is: its owners are left alone.
   const hostNow = fresh ? hostStat(seen, host) : seen.get(host) ?? lstatSync(host, { throwIfNoEntry: false });
@@ -273,7 +297,7 @@ function fillLayer(meta: SandboxMeta, base: Dir, host: string, ownerOf: RootOwne
   try {
     if (newUpper) {
       const st = hostStat(seen, host);
-      chmodSync(up.self(), st.mode & 0o7777);
+      chmodSync(up.self(), upperMode(st.mode, ownerBits));
       times.to.add(base, times.rel, 'upper', exactTimes(host));
     }
     const was = owner && !newUpper && workWas ? up.stat() : null;
@@ -298,7 +322,7 @@ function hostXattrsEntries(dir: string, host: string, xattrsFrom: string): SpecO
  * (--disk, an image's root, a re-plan, a new mount under `run --in`) takes them through
  * hostXattrsEntries.
  */
-function layerEntries(dir: string, host: string, ownerOf: RootOwner, root: boolean, seen: HostStats, xattrsFrom: string | null): SpecOp[] {
+function layerEntries(dir: string, host: string, ownerOf: RootOwner, root: boolean, seen: HostStats, xattrsFrom: string | null, ownerBits?: number): SpecOp[] {
   const st = hostStat(seen, host);
   const own = root ? { owner: ownerOf(st) } : {};
   const copy = xattrsFrom === null ? {} : { flags: ['host-xattrs' as const] };
@@ -306,7 +330,7 @@ function layerEntries(dir: string, host: string, ownerOf: RootOwner, root: boole
   return [
     entryOp('dir', dir),
     entryOp('dir', `${dir}/work`, { ...(xattrsFrom === null ? {} : { mode: workMode(st.mode) }), ...own, ...copy }, from),
-    entryOp('dir', `${dir}/upper`, { mode: st.mode, ...own, times: exactTimes(host), ...copy }, from),
+    entryOp('dir', `${dir}/upper`, { mode: upperMode(st.mode, ownerBits), ...own, times: exactTimes(host), ...copy }, from),
   ];
 }
 
@@ -376,7 +400,7 @@ function rootOwner(shift: IdShift | null, own: { uid: number; gid: number }): Ro
  * before it): the helper makes the new layers from `entries` instead: ~11 fs calls per layer
  * cost Node ~15-25 us each, the helper 1-2 us. The times of the dirs made here go to `times`.
  */
-function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner, xattrsFrom: string, layers: Dir, lowerRoot: string | null, seen: HostStats, helperMakes: boolean, entries: SpecOp[], inTmpfs: Set<string> | null, onTmpfs: () => boolean, times: LayerTimes): void {
+function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner, viewBits: ViewBits | null, xattrsFrom: string, layers: Dir, lowerRoot: string | null, seen: HostStats, helperMakes: boolean, entries: SpecOp[], inTmpfs: Set<string> | null, onTmpfs: () => boolean, times: LayerTimes): void {
   const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
   const root = process.getuid!() === 0;
   let next = meta.layers.length;
@@ -427,11 +451,16 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner,
   const treeDirs = new Set<string>();
   for (const { path, layer, added } of todo) {
     const host = lowerRoot && path === '/' ? lowerRoot : path;
+    // A layer this run adds takes the view's owner bits now; one made before keeps what it has.
+    if (added && viewBits && !layer.shared) {
+      const bits = viewBits(hostStat(seen, host));
+      if (bits !== null) layer.rootOwnerBits = bits;
+    }
     if (added && helperMakes) {
       if (inTmpfs) inTmpfs.add(layer.dir);
       const dir = inTmpfs ? `${LAYERS_TMPFS_DIR}/${layer.dir}` : layer.dir;
       if (!layer.shared) {
-        entries.push(...layerEntries(dir, host, owner, root, seen, xattrsFrom));
+        entries.push(...layerEntries(dir, host, owner, root, seen, xattrsFrom, layer.rootOwnerBits));
         if (layer.fuseLower === layer.dir) entries.push(entryOp('dir', `${dir}/${FUSE_STAGE}`));
       } else {
         // Its trees' roots are dirs below one upper: none takes `/`'s xattrs.
@@ -452,7 +481,7 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner,
     const base = openOwn(meta, layers, layer.dir, !fresh);
     try {
       if (!layer.shared) {
-        fillLayer(meta, base, host, owner, root, fresh, seen, layer.format === 'kernel', { to: times, rel: layer.dir });
+        fillLayer(meta, base, host, owner, root, fresh, seen, layer.format === 'kernel', { to: times, rel: layer.dir }, false, layer.rootOwnerBits);
         // The host dir's xattrs and ACL too, as for a layer the helper makes: Node cannot read
         // xattrs, so the helper copies them onto the dirs made here before it mounts them.
         if (fresh) entries.push(...hostXattrsEntries(layer.dir, host, xattrsFrom));
@@ -1128,7 +1157,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   try {
     // --disk copies the layers onto a tmpfs of the helper's.
     const shift = idmap.shift;
-    prepareLayers(meta, units, rootOwner(shift, { uid, gid }), shift ? `${shift.uid}:${shift.gid}:${shift.count}` : '0:0:0', layers, lower?.lowerRoot ?? null, seen, helperMakes, entries, inTmpfs, () => !!req.diskBytes || isTmpfs(meta.layersDir), times);
+    prepareLayers(meta, units, rootOwner(shift, { uid, gid }), uid !== 0 && req.keepUser ? userViewBits(uid, [gid, ...process.getgroups!()]) : null, shift ? `${shift.uid}:${shift.gid}:${shift.count}` : '0:0:0', layers, lower?.lowerRoot ?? null, seen, helperMakes, entries, inTmpfs, () => !!req.diskBytes || isTmpfs(meta.layersDir), times);
     if (!lower) {
       // A --hide path stays absent: a copy there would show the file the whiteout hides.
       const notHidden = (p: string): boolean => !req.hide.some((h) => isWithin(p, h));

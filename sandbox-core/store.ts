@@ -212,6 +212,8 @@ function checkMeta(m: unknown, id: string): string | null {
     // A tree read through a shared read-only daemon: a kernel layer of its own, naming the
     // layer dir that holds the daemon's mount (one whose tree names itself, checked below).
     if (y.fuseLower !== undefined && (!isStr(y.fuseLower) || !LAYER_DIR_RE.test(y.fuseLower) || y.format !== 'kernel' || y.skeleton || y.shared || y.target === '/')) return 'meta.json has an invalid layer';
+    // Read only by the review's comparison of this layer's root (a wrong value lists, or hides, a mode change of that root, and commits nothing elsewhere).
+    if (y.rootOwnerBits !== undefined && (!Number.isInteger(y.rootOwnerBits) || (y.rootOwnerBits as number) < 0 || (y.rootOwnerBits as number) > 7 || y.shared)) return 'meta.json has an invalid layer';
     if (y.shared) {
       const trees = shared.get(y.dir) ?? [];
       if (dirs.has(y.dir) && !trees.length) return 'meta.json has an invalid layer';

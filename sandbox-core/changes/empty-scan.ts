@@ -43,26 +43,30 @@ function rootAt(b: Buffer, at: number): Root | null {
  * made with. sbx keeps that mode on the layer's work dir (`base`; its owner bits always rwx:
  * sandbox.ts workMode), so the rest is compared with the base, the owner bits with the host
  * dir's; a base of 0700 (made before, or for a 0700 dir) or none: all with the host dir's.
+ * With `ownerBits` (Layer's rootOwnerBits: a --user run gave the root the bits the user has
+ * on the host, not the owner's) the owner bits are compared with those, the rest with the
+ * base (a base of 0700 is then that dir's own mode: recorded only since the work dir keeps it).
  */
-export function rootModeMoved(up: number, host: number, base: number | null): boolean {
+export function rootModeMoved(up: number, host: number, base: number | null, ownerBits?: number): boolean {
+  if (ownerBits !== undefined) return (up & 0o7077) !== ((base ?? host) & 0o7077) || (up & 0o700) !== (ownerBits & 7) << 6;
   if (base === null || base === 0o700) return up !== host;
   return (up & 0o7077) !== (base & 0o7077) || (up & 0o700) !== (host & 0o700);
 }
 
 /**
- * Whether `answer` is, for jobs 0 to n-1, a 'J' record and an 'R' record whose upper root
+ * Whether `answer` is, for jobs 0 to n-1 (`layers`, in the sandbox's order), a 'J' record and an 'R' record whose upper root
  * has the mode, owner and xattrs (overlayfs's aside) of the dir sbx made beside it
  * (rootModeMoved), and nothing else: the sandbox changed nothing. Stricter than the decoder
  * (walk.ts rootEntry), never looser: a root it doubts is decoded.
  */
-export function changedNothing(answer: Buffer, n: number): boolean {
+export function changedNothing(answer: Buffer, layers: ReadonlyArray<{ rootOwnerBits?: number }>): boolean {
   let o = 0;
-  for (let j = 0; j < n; j++) {
+  for (let j = 0; j < layers.length; j++) {
     if (o + 6 > answer.length || answer[o] !== 0x4a || answer.readUInt32LE(o + 1) !== j || answer[o + 5] !== 0x52) return false;
     const up = rootAt(answer, o + 6);
     const host = up && rootAt(answer, up.end);
     const base = host && rootAt(answer, host.end);
-    if (!base || rootModeMoved(up!.mode, host!.mode, base.mode) || up!.uid !== base.uid || up!.gid !== base.gid || up!.xattrs === null || up!.xattrs !== base.xattrs) return false;
+    if (!base || rootModeMoved(up!.mode, host!.mode, base.mode, layers[j]!.rootOwnerBits) || up!.uid !== base.uid || up!.gid !== base.gid || up!.xattrs === null || up!.xattrs !== base.xattrs) return false;
     o = base.end;
   }
   return o === answer.length;

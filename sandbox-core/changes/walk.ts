@@ -656,7 +656,8 @@ class WalkDecoder {
     const up = u.st, host0 = h.st;
     // An ordinary user's image cache (or --rootfs tree) is the user's, and root's inside (record()).
     if (this.asRoot && this.ownLower) { if (host0.uid === this.meta.uid) host0.uid = 0; if (host0.gid === this.meta.gid) host0.gid = 0; }
-    const modeMoved = rootModeMoved(up.perm, host0.perm, base ? base.st.perm : null);
+    const bits = this.layer!.rootOwnerBits;
+    const modeMoved = rootModeMoved(up.perm, host0.perm, base ? base.st.perm : null, bits);
     const ownerMoved = !!base && (up.uid !== base.st.uid || up.gid !== base.st.gid);
     if (ownerMoved) this.ownerBack(up, host0);
     else { up.uid = host0.uid; up.gid = host0.gid; }
@@ -669,8 +670,10 @@ class WalkDecoder {
     if (!modeMoved && !ownerMoved && !set.length && !removed.length) return;
     const hostX = userX(h.x) ?? EMPTY;
     const names = new Set([...set.map(([n]) => n), ...removed]);
+    // Owner bits still as sbx gave them stand for the host dir's: a `chmod g+w` is 755→775, not 755→575.
+    const shown = bits !== undefined && (up.perm & 0o700) === (bits & 7) << 6 ? { ...up.toJSON(), atimeSpec: up.atimeSpec, mtimeSpec: up.mtimeSpec, perm: (up.perm & 0o7077) | (host0.perm & 0o700) } : up;
     this.entries.push({
-      host: target, upper: this.root, parent: -1, whiteout: false, opaque: false, up, host0, skeleton: false,
+      host: target, upper: this.root, parent: -1, whiteout: false, opaque: false, up: shown, host0, skeleton: false,
       xattrs: set, hostXattrs: hostX.filter(([n]) => names.has(n)), layerRoot: true, ...(removed.length ? { xattrsRemoved: removed } : {}),
     });
   }
@@ -1062,7 +1065,7 @@ function keepFilledMadeDirs(entries: UpperEntry[], made: number[]): void {
 export function walkUppers(meta: SandboxMeta, opts: WalkOptions = {}, answer: Buffer | null = null): WalkResult {
   if (answer && (opts.countLinesUpTo !== undefined || opts.readNewUpTo !== undefined || opts.namesOnly || opts.fewXattrs)) throw new Error('internal error: the run\'s scan answers a plain walk only');
   // Each layer's start and its untouched roots: the sandbox changed nothing, and nothing is opened to say so.
-  if (answer && changedNothing(answer, meta.layers.length)) return { entries: [], errors: [], layerBytes: 0 };
+  if (answer && changedNothing(answer, meta.layers)) return { entries: [], errors: [], layerBytes: 0 };
   const p = planLayers(meta);
   if (!p) return { entries: [], errors: [], layerBytes: 0 };
   const dec = new WalkDecoder(p, opts);

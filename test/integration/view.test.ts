@@ -176,17 +176,35 @@ function skeletonDirOfHost(): string | null {
   return s ? s.path : null;
 }
 
-testUnless(USER_CASE)('unprivileged --user: the command keeps your uid; root\'s files are as unwritable as on the host, yours are writable', () => {
+// The top-level dirs are layer roots, shown with the upper's owner (the user's): their owner
+// bits are the user's bits on the host (sandbox.ts userViewBits), so /etc and /usr refuse a new
+// entry as outside. The canary is in the user's home: its write copies /home/USER up into
+// /home's upper root, which is r-x for the user.
+testUnless(USER_CASE)('unprivileged --user: the command keeps your uid; root\'s files and top-level dirs are as unwritable as on the host, yours are writable', () => {
   const canary = makeCanary();
   try {
-    const { r, changes } = report(['--user', '--', 'sh', '-c', `id -u; touch ${canary}/new; touch /usr/local/${tag}-u 2>/dev/null || echo refused`]);
+    const script = `id -u; test -w /etc || echo etc-read-only; touch /etc/${tag} 2>/dev/null || echo refused; mkdir /usr/${tag} 2>/dev/null || echo refused; `
+      + `touch ${canary}/new; echo hi > /tmp/${tag}-u; touch /usr/local/${tag}-u 2>/dev/null || echo refused; chmod 700 /etc`;
+    const { r, changes } = report(['--user', '--', 'sh', '-c', script]);
     assert.is(r.code, 0, r.stderr);
-    assert.is(r.stdout, `${process.getuid!()}\nrefused\n`);
-    assert.equal(changes, [`added ${canary}/new`]);
+    assert.is(r.stdout, `${process.getuid!()}\netc-read-only\nrefused\nrefused\nrefused\n`);
+    // A chmod of a root the command could make (it owns the upper) is its change.
+    assert.equal(changes, [`added ${canary}/new`, `added /tmp/${tag}-u`, 'metadata /etc']);
+    assert.not.match(r.stderr, /warning/, 'every root is readable to the review');
     assert.not.match(r.stderr, /fuse-overlayfs/, 'no engine warning: this is the host\'s own rule');
   } finally {
     removeCanary(canary);
   }
+});
+testUnless(USER_CASE)('unprivileged --user: the mode sbx gave the top-level dirs is no change, in the run\'s review and in a later diff', () => {
+  const name = `user-view-${process.pid}`;
+  const r = sbx(['run', '--user', '--name', name, '--', 'true'], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /no changes/);
+  const d = sbx(['diff', name], { store });
+  assert.is(d.code, 0, d.stderr);
+  assert.match(d.stdout + d.stderr, /no changes/);
+  assert.is(sbx(['discard', name], { store }).code, 0);
 });
 const dir = skeletonDirOfHost();
 testUnless(USER_CASE ?? (dir ? null : 'no directory of the host holds a mount outside /proc, /sys, /dev'), { missing: USER_CASE === null })('unprivileged: new entries in a directory of the host that holds a mount', () => {
@@ -199,14 +217,14 @@ testUnless(USER_CASE ?? (dir ? null : 'no directory of the host holds a mount ou
 // A new sandbox's layer dirs and stand-in tree are made by the helper from entry ops (native/
 // entries.c); a --disk run has sbx make them itself. Both must be the same tree: types, modes,
 // owners, symlink targets, and the host's times where the host has not changed since.
-test('the layer dirs and stand-ins the helper makes are the ones sbx makes itself', () => {
+function sameLayerDirs(flags: string[]): void {
   const since = Date.now() - 1;
   // Per entry: what must match, and its time, compared where the host's entry is unchanged.
   type Entry = { kind: string; time: string | null; host: string | null; link: string };
   const made = (args: string[]): Map<string, Entry> => {
     const before = new Set(readdirSync(store));
     // Named: a run that changed nothing is otherwise not kept.
-    const r = sbx(['run', '-q', '--name', `layers-${before.size}`, ...args, '--', 'true'], { store });
+    const r = sbx(['run', '-q', '--name', `layers-${before.size}`, ...flags, ...args, '--', 'true'], { store });
     assert.is(r.code, 0, r.stderr);
     const id = readdirSync(store).find((n) => !before.has(n) && /^[0-9a-f]{8}$/.test(n));
     assert.ok(id, 'the sandbox is kept');
@@ -260,7 +278,11 @@ test('the layer dirs and stand-ins the helper makes are the ones sbx makes itsel
   };
   const shown = (e: Entry): string => `${e.kind}${e.time !== null && e.host !== null && hostUnchanged(e.host) ? e.time : ''}${e.link}`;
   assert.equal(Object.fromEntries(common.map((k) => [k, shown(byHelper.get(k)!)])), Object.fromEntries(common.map((k) => [k, shown(bySbx.get(k)!)])));
-});
+  // --user: root's /etc (0755) is r-x for the user in both (sandbox.ts userViewBits).
+  if (flags.includes('--user')) assert.match(byHelper.get('layer /etc/upper')?.kind ?? '', /^d 555 /);
+}
+test('the layer dirs and stand-ins the helper makes are the ones sbx makes itself', () => sameLayerDirs([]));
+testUnless(USER_CASE)('unprivileged --user: the layer dirs the helper makes are the ones sbx makes itself, /etc\'s upper r-x', () => sameLayerDirs(['--user']));
 
 // Root plans each mount as one overlay (plan.ts `whole`): /etc, /usr and /var of one host
 // filesystem are one layer, so a rename or hard link between them works as on the host.

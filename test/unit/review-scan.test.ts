@@ -19,6 +19,9 @@ let f: Fixture;
 test.before.each(() => { f = makeFixture(); });
 test.after.each(() => { f.cleanup(); });
 
+/** `k` layers with no owner bits of their own, for changedNothing. */
+const layersOf = (k: number): Array<{ rootOwnerBits?: number }> => Array.from({ length: k }, () => ({}));
+
 /** What the helper answers to the run's request, through `sbx-helper scan` (the same walk, native/scan.c scan_answer). */
 function helperAnswer(): Buffer {
   const req = reviewScanOf(f.meta);
@@ -91,14 +94,14 @@ test('a sandbox that changed nothing: the answer holds each layer\'s start and u
   }
   assert.is(o, answer.length);
   // What cli/run-exec.ts asks before it would load the review: that answer, and no other.
-  assert.ok(changedNothing(answer, 3));
-  assert.not.ok(changedNothing(answer, 2), 'a layer more than the run has');
-  assert.not.ok(changedNothing(answer, 4), 'a layer the helper did not answer');
+  assert.ok(changedNothing(answer, layersOf(3)));
+  assert.not.ok(changedNothing(answer, layersOf(2)), 'a layer more than the run has');
+  assert.not.ok(changedNothing(answer, layersOf(4)), 'a layer the helper did not answer');
   const swapped = Buffer.from(answer);
   swapped.writeUInt32LE(2, starts[1]! + 1);
-  assert.not.ok(changedNothing(swapped, 3), 'job 2 where job 1 starts');
-  assert.not.ok(changedNothing(Buffer.concat([answer, Buffer.from('D\xff\xff\xff\xff\x0d\0\0\0', 'latin1')]), 3), 'a record other than a job start');
-  assert.not.ok(changedNothing(answer.subarray(0, answer.length - 1), 3), 'a root cut short');
+  assert.not.ok(changedNothing(swapped, layersOf(3)), 'job 2 where job 1 starts');
+  assert.not.ok(changedNothing(Buffer.concat([answer, Buffer.from('D\xff\xff\xff\xff\x0d\0\0\0', 'latin1')]), layersOf(3)), 'a record other than a job start');
+  assert.not.ok(changedNothing(answer.subarray(0, answer.length - 1), layersOf(3)), 'a root cut short');
   // Nothing is opened to decode it: the layers may be gone already.
   for (const l of f.meta.layers) rmSync(join(f.meta.layersDir, l.dir), { recursive: true });
   assert.equal(scanSandbox(f.meta, { answer }), { changes: [], errors: [], links: new Map(), layerBytes: 0 });
@@ -107,10 +110,10 @@ test('a sandbox that changed nothing: the answer holds each layer\'s start and u
 test('a change to a layer root\'s own mode, owner or xattrs is in the answer\'s change list, and nothing else of the root', () => {
   mkdirSync(join(f.host, 'a'), { mode: 0o755 });
   const a = f.addLayer(join(f.host, 'a'));
-  assert.ok(changedNothing(helperAnswer(), 2), 'untouched roots first');
+  assert.ok(changedNothing(helperAnswer(), layersOf(2)), 'untouched roots first');
   chmodSync(a, 0o700);
   const answer = helperAnswer();
-  assert.not.ok(changedNothing(answer, 2));
+  assert.not.ok(changedNothing(answer, layersOf(2)));
   const r = scanSandbox(f.meta, { answer });
   assert.equal(r.changes.map((c) => [c.path, c.change, c.details, c.layerRoot]), [[join(f.host, 'a'), 'metadata', ['mode 755→700'], true]]);
   // sbx's own scan says the same, as does one of the first layer's root.
@@ -120,7 +123,7 @@ test('a change to a layer root\'s own mode, owner or xattrs is in the answer\'s 
   // dir keeps the mode the root was made with), in the answer's check too.
   chmodSync(join(f.host, 'a'), 0o711);
   assert.equal(scanSandbox(f.meta).changes, []);
-  assert.ok(changedNothing(helperAnswer(), 2));
+  assert.ok(changedNothing(helperAnswer(), layersOf(2)));
   chmodSync(join(f.host, 'a'), 0o755);
   assert.ok(rootModeMoved(0o750, 0o755, 0o755) && !rootModeMoved(0o555, 0o555, 0o755) && rootModeMoved(0o555, 0o755, 0o755), 'owner bits against the host dir\'s');
   assert.ok(!rootModeMoved(0o755, 0o755, 0o700) && rootModeMoved(0o755, 0o750, 0o700) && rootModeMoved(0o755, 0o750, null), 'no mode kept: the host dir\'s');
@@ -137,14 +140,14 @@ test('a change to a layer root\'s own mode, owner or xattrs is in the answer\'s 
   const set = scanSandbox(f.meta).changes;
   assert.equal(set.map((c) => [c.path, c.details, c.xattrs?.map(([n, v]) => `${n}=${v.toString()}`)]), [[join(f.host, 'a'), ['xattrs'], ['user.set=s']]]);
   assert.equal(setXattrs([{ path: work, attrs: [['user.set', Buffer.from('s')]] }]), [0]);
-  assert.ok(changedNothing(helperAnswer(), 2), 'an xattr sbx gave both');
+  assert.ok(changedNothing(helperAnswer(), layersOf(2)), 'an xattr sbx gave both');
   assert.equal(scanSandbox(f.meta).changes, []);
   // The owner is compared with the layer's work dir, made as the upper was (root only: chown).
   if (process.getuid!() === 0) {
     chownSync(a, 1234, 1234);
-    assert.ok(!changedNothing(helperAnswer(), 2));
+    assert.ok(!changedNothing(helperAnswer(), layersOf(2)));
     chownSync(join(f.meta.layersDir, f.meta.layers[1]!.dir, 'work'), 1234, 1234);
-    assert.ok(changedNothing(helperAnswer(), 2), 'an owner sbx gave both');
+    assert.ok(changedNothing(helperAnswer(), layersOf(2)), 'an owner sbx gave both');
   } else console.log('  (skipped here: the owner part needs root to chown)');
 });
 
@@ -160,6 +163,26 @@ test('the helper says whether it made the scan and synced the layers; a failure 
   const failed = parseStatusLines('started 2\nexit 3\nreview-scan-failed 2\n');
   assert.not.ok(failed.reviewScanned);
   assert.equal(failed.outcome, { kind: 'exited', code: 3 });
+});
+
+test('a root given the user\'s own bits on the host (--user, rootOwnerBits) is no change as made, and a chmod of it is', () => {
+  assert.ok(!rootModeMoved(0o555, 0o755, 0o755, 5) && !rootModeMoved(0o000, 0o700, 0o700, 0) && !rootModeMoved(0o1777, 0o1777, 0o1777, 7), 'as made: /etc, /root, /tmp');
+  assert.ok(rootModeMoved(0o755, 0o755, 0o755, 5) && rootModeMoved(0o700, 0o700, 0o700, 0) && rootModeMoved(0o551, 0o755, 0o755, 5), 'chmod u+w, chmod 700, o-r+x');
+  assert.ok(!rootModeMoved(0o555, 0o700, 0o755, 5), 'the host dir\'s mode moved since: not the command\'s');
+  mkdirSync(join(f.host, 'a'), { mode: 0o755 });
+  const a = f.addLayer(join(f.host, 'a'));
+  chmodSync(a, 0o555);
+  const layer = f.meta.layers[1]!;
+  assert.not.ok(changedNothing(helperAnswer(), f.meta.layers), 'without the record: today\'s comparison');
+  layer.rootOwnerBits = 5;
+  assert.ok(changedNothing(helperAnswer(), f.meta.layers));
+  assert.equal(scanSandbox(f.meta).changes, []);
+  chmodSync(a, 0o700);
+  assert.not.ok(changedNothing(helperAnswer(), f.meta.layers));
+  assert.equal(scanSandbox(f.meta).changes.map((c) => [c.path, c.details]), [[join(f.host, 'a'), ['mode 755→700']]]);
+  // The owner bits as sbx gave them are the host dir's: what the command changed is the rest.
+  chmodSync(a, 0o575);
+  assert.equal(scanSandbox(f.meta).changes.map((c) => [c.path, c.details, c.up?.perm]), [[join(f.host, 'a'), ['mode 755→775'], 0o775]]);
 });
 
 test.run();

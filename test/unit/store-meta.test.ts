@@ -78,6 +78,18 @@ test('shared fuse layers: one dir for trees that do not nest, and nothing else i
   }
 });
 
+test('a root\'s owner bits (--user): 0 to 7, on a layer of its own', () => {
+  const l = { dir: 'L5', format: 'kernel', target: '/etc' };
+  write({ layers: [...f.meta.layers, { ...l, rootOwnerBits: 5 }, { ...l, dir: 'L6', target: '/root', rootOwnerBits: 0 }] });
+  assert.equal(read().layers.map((x) => x.rootOwnerBits), [undefined, 5, 0]);
+  for (const bits of [8, -1, 1.5, '5', null]) {
+    write({ layers: [...f.meta.layers, { ...l, rootOwnerBits: bits }] });
+    assert.throws(() => read(), /invalid layer/, String(bits));
+  }
+  write({ layers: [...f.meta.layers, { dir: 'L5', format: 'fuse', shared: true, target: '/usr', rootOwnerBits: 5 }] });
+  assert.throws(() => read(), /invalid layer/, 'a shared tree\'s root is no upper root');
+});
+
 test('trees read through a read-only daemon: kernel layers naming a head that names itself', () => {
   const head = { dir: 'L5', format: 'kernel', fuseLower: 'L5', target: '/usr' };
   write({ layers: [...f.meta.layers, head, { dir: 'L6', format: 'kernel', fuseLower: 'L5', target: '/etc' }] });
