@@ -67,7 +67,11 @@ import { testUnless } from '../helpers/skip.js';
     assert.is(spawnSync('mount', ['-t', 'tmpfs', 'sbx-split', m]).status, 0);
     const failures: string[] = [];
     let said = 0;
-    for (let i = 0; i < 15; i++) {
+    // Ten runs: the race itself is driven deterministically by security/view-ops (a vanished
+    // source, with and without the flag). Here 6 of 30 runs met it when the test was written
+    // (2026-12-01), none of 30 in each of three suites of 2026-12-05 (the start got faster),
+    // and the 30 runs beside a spinning churn cost the suite ~30 s of a lane.
+    for (let i = 0; i < 5; i++) {
       const r = sbx(['run', '-n', '--', 'true'], { store });
       if (r.code !== 0) failures.push(`root: ${r.stderr.trim()}`);
       const u = runAsUser(userStore, ['run', '-n', '--', 'true']);
@@ -75,7 +79,7 @@ import { testUnless } from '../helpers/skip.js';
       for (const e of [r.stderr, u.stderr]) if (e.includes(`${flip} vanished from the host while the sandbox started: it was an empty read-only file inside`)) said++;
     }
     assert.equal(failures, []);
-    console.log(`  (${said} of 30 runs met the file gone at its bind)`);
+    console.log(`  (${said} of 10 runs met the file gone at its bind)`);
   } finally {
     churn.kill('SIGKILL');
     await new Promise((r) => churn.once('exit', r));
