@@ -255,7 +255,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'nsswitch', why: 'name service switch (loads modules into every program)', paths: [/^\/etc\/nsswitch\.conf$/] },
   { id: 'ssh', why: 'ssh keys or configuration', paths: [/^\/etc\/ssh\//, /(^|\/)\.ssh(\/|$)/] },
   // /etc/apt/apt.conf as well as apt.conf.d: either can set DPkg::Post-Invoke.
-  { id: 'package-source', why: 'package source', paths: [/^\/etc\/apt\/(sources\.list|sources\.list\.d|apt\.conf(\.d|$)|trusted\.gpg|preferences|keyrings)/, /^\/usr\/share\/keyrings\//, /^\/etc\/yum\.repos\.d\//] },
+  // The same for pacman (pacman.conf also names the hook dirs), dnf and yum (their .conf can
+  // turn signature checks off), apk and zypper.
+  { id: 'package-source', why: 'package source', paths: [/^\/etc\/apt\/(sources\.list|sources\.list\.d|apt\.conf(\.d|$)|trusted\.gpg|preferences|keyrings)/, /^\/usr\/share\/keyrings\//, /^\/etc\/yum\.repos\.d\//,
+    /^\/etc\/pacman\.(conf$|d\/(mirrorlist$|gnupg\/))/, /^\/usr\/share\/pacman\/keyrings\//, /^\/etc\/(dnf\/dnf|yum)\.conf$/, /^\/etc\/pki\/rpm-gpg\//,
+    /^\/etc\/apk\/(repositories$|keys\/)/, /^\/etc\/zypp\/repos\.d\//] },
   // A CA certificate added to a trust store lets whoever holds its key impersonate any TLS
   // site to every program that reads the store (update-ca-certificates builds the bundle and
   // the hash links from these dirs; certifi's bundle is Python's requests'; ~/.pki/nssdb is
@@ -275,6 +279,17 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // A script removed with its package (apt-get remove) runs nothing.
   { id: 'dpkg-hook', why: 'dpkg hook or maintainer script (runs as root at a later install)', paths: [/^\/etc\/dpkg\/dpkg\.cfg(\.d(\/|$)|$)/],
     test: (f, p) => f.change !== 'deleted' && p.startsWith('/var/lib/dpkg/info/') && DPKG_SCRIPT.test(p) },
+  // Other package managers' equivalents: pacman's hooks (an Exec line, run as root by every
+  // transaction that matches) and a package's install script (kept as local/PKG/install, run
+  // at its upgrade or removal); dnf's and yum's plugins (loaded into every run); rpm's macros
+  // (`%(cmd)` runs a shell in every rpm call) and its database, which holds each package's
+  // scriptlets, run at its removal; apk's commit hooks and its scripts.tar. A deletion plants
+  // nothing.
+  { id: 'package-hook', why: 'package manager hook, plugin or package script (runs as root at a later install)', paths: [
+    /^\/etc\/pacman\.d\/hooks(\/|$)/, /^\/usr\/share\/libalpm\/(hooks|scripts)(\/|$)/, /^\/var\/lib\/pacman\/local\/[^/]+\/install$/,
+    /^\/etc\/(dnf|yum)\/(plugins|pluginconf\.d)(\/|$)/, /^\/usr\/lib\/yum-plugins(\/|$)/,
+    /^\/etc\/rpm\//, /^\/usr\/lib\/rpm\/macros\.d(\/|$)/, /^\/var\/lib\/rpm\//,
+    /^\/etc\/apk\/commit_hooks\.d(\/|$)/, /^\/lib\/apk\/db\/scripts\.tar$/], harmless: (f) => f.change === 'deleted' },
   { id: 'udev', why: 'udev rule (runs commands as root on device events)', paths: [/^\/(etc|lib|usr\/lib|run)\/udev\/rules\.d(\/|$)/] },
   { id: 'modprobe', why: 'kernel module loading (install commands run as root)', paths: [/^\/(etc|lib|usr\/lib|run)\/(modprobe\.d|modules-load\.d)(\/|$)/, /^\/etc\/modules$/] },
   { id: 'sysctl', why: 'kernel settings applied at boot', paths: [/^\/etc\/sysctl\.(conf$|d(\/|$))/, /^\/(lib|usr\/lib|run)\/sysctl\.d(\/|$)/] },
