@@ -181,6 +181,12 @@ const isPrecopied = (v: unknown): boolean => Array.isArray(v) && v.length === 3 
  * The fields sbx turns into host paths, ids or processes are checked here once; what is left
  * (command, times) is only displayed, through the escaping function.
  */
+const isHostDir = (v: unknown): boolean => {
+  const d = v as Record<string, unknown> | null;
+  return typeof d === 'object' && d !== null && Object.keys(d).length === 3 && Number.isSafeInteger(d.dev) && Number.isSafeInteger(d.ino) && (d.dev as number) >= 0 && (d.ino as number) >= 0
+    && typeof d.birthMs === 'number' && Number.isFinite(d.birthMs);
+};
+
 function checkMeta(m: unknown, id: string): string | null {
   if (!m || typeof m !== 'object') return 'meta.json is not an object';
   const x = m as Record<string, unknown>;
@@ -213,6 +219,8 @@ function checkMeta(m: unknown, id: string): string | null {
     // layer dir that holds the daemon's mount (one whose tree names itself, checked below).
     if (y.fuseLower !== undefined && (!isStr(y.fuseLower) || !LAYER_DIR_RE.test(y.fuseLower) || y.format !== 'kernel' || y.skeleton || y.shared || y.target === '/')) return 'meta.json has an invalid layer';
     // Read only by the review's comparison of this layer's root (a wrong value lists, or hides, a mode change of that root, and commits nothing elsewhere).
+    // Read only by the commit's check that the host dir is still the one the layer was made over (a wrong value refuses that tree's changes, and lets none go elsewhere).
+    if (y.hostDir !== undefined && !isHostDir(y.hostDir)) return 'meta.json has an invalid layer';
     if (y.rootOwnerBits !== undefined && (!Number.isInteger(y.rootOwnerBits) || (y.rootOwnerBits as number) < 0 || (y.rootOwnerBits as number) > 7 || y.shared)) return 'meta.json has an invalid layer';
     if (y.shared) {
       const trees = shared.get(y.dir) ?? [];

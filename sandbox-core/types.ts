@@ -32,6 +32,15 @@ export interface Layer {
    * with these instead of the host dir's (empty-scan.ts rootModeMoved). Absent: the host's.
    */
   rootOwnerBits?: number;
+  /**
+   * The host dir's device, inode and birth time (ms, as lstat gives it; 0 where the
+   * filesystem keeps none) when the layer was made: a commit writes into the tree only while
+   * `target` is still that dir (commit/mounts.ts), not a filesystem mounted on it since, nor a
+   * dir made anew there. The birth time tells a tmpfs mounted anew from the one before: its
+   * root has the inode 1 and, often, the device number the old one freed. Absent in
+   * sandboxes made before 2026-12-05.
+   */
+  hostDir?: { dev: number; ino: number; birthMs: number };
 }
 
 /** Whether the host's files reach this layer's tree through a fuse-overlayfs daemon (shown root's, read as the user). */

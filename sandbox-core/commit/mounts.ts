@@ -11,7 +11,7 @@
 // symlink (fsat.ts), its mount id from /proc/self/fdinfo, once per dir. Nothing here is read
 // from meta.json but the layers' paths, and a path that names no layer refuses nothing more
 // than a real one would: a wrong record can only compare a dir with the mount of another dir.
-import { readFileSync } from 'node:fs';
+import { fstatSync, readFileSync } from 'node:fs';
 import { fdinfoField } from '../base/fdinfo.js';
 import { parseMountInfo } from '../mountinfo.js';
 import type { Change } from '../changes/types.js';
@@ -94,8 +94,35 @@ export function mountGuard(layers: readonly Layer[], mountPoints: readonly strin
     byDir.set(dir, why);
     return why;
   };
+  // A layer's own tree is still the dir it was made over: a filesystem mounted exactly on it
+  // since (a tmpfs on /opt, /var/tmp mounted anew) passes every check above, which compare
+  // with the tree's mount as it is now. Read per layer, once.
+  const recorded = new Map<string, Layer['hostDir']>();
+  for (const l of layers) if (l.hostDir) recorded.set(fromUser(l.target), l.hostDir);
+  const treeMoved = new Map<string, string | null>();
+  const moved = (top: string): string | null => {
+    let why = treeMoved.get(top);
+    if (why !== undefined) return why;
+    why = null;
+    const want = recorded.get(top);
+    if (want) {
+      try {
+        const st = fstatSync(dirAt(top).fd);
+        if (st.dev !== want.dev || st.ino !== want.ino || st.birthtimeMs !== want.birthMs) why = `${text(top)} is no longer the directory the sandbox ran over (a filesystem was mounted on it, or it was made anew, after the run), which the review never showed: unmount it and commit again (or discard the sandbox)`;
+      } catch (e) {
+        // Gone, or a symlink in its place: the commit's own checks refuse or make it.
+        const code = (e as NodeJS.ErrnoException).code;
+        if (!(e instanceof NotBeneathError) && code !== 'ENOENT' && code !== 'ENOTDIR') why = `cannot tell whether ${text(top)} is still the directory the sandbox ran over (${code ?? (e as Error).message}): not written`;
+      }
+    }
+    treeMoved.set(top, why);
+    return why;
+  };
   return (c: Change) => {
     if (c.path === '/') return null;
+    const top = layerOf(c.path);
+    const tree = top === null ? null : moved(top);
+    if (tree) return tree;
     const parent = check(parentB(c.path));
     if (parent) return parent;
     // A host dir the change keeps (its mode, owner, times; an opaque dir's new content) is

@@ -11,7 +11,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSyn
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { IS_ROOT, sbx, canary, storeAndCanary } from '../helpers/sbx.js';
-import { testUnless } from '../helpers/skip.js';
+import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 
 const store = storeAndCanary({ prove: true });
 
@@ -95,6 +95,41 @@ testUnless(noFuse, { missing: true })('a commit refuses to write into a filesyst
   } finally {
     if (mounted) unmount();
     sbx(['discard', 'later'], { store });
+  }
+});
+
+// The same for a filesystem mounted exactly on a layer's own tree: root's view makes each host
+// mount a layer of its own, so a tmpfs on the canary's `m` is one; mounted anew after the run,
+// every other check compared with the new one. Root only: an ordinary user cannot mount there.
+testUnless(ROOT_CASE)('a commit refuses to write into a filesystem mounted anew exactly on a layer\'s own tree, even with --force; the rest is committed', () => {
+  const m = join(canary, 'm');
+  mkdirSync(m);
+  let mounted = false;
+  const mount = (file: string): void => {
+    assert.is(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'sbx-test', m]).status, 0, 'mount a tmpfs');
+    mounted = true;
+    writeFileSync(join(m, file), 'kept\n');
+  };
+  const unmount = (): void => { if (mounted) spawnSync('umount', [m]); mounted = false; };
+  try {
+    mount('old');
+    const r = sbx(['run', '--name', 'exact', '-q', '--', 'sh', '-c', `echo hi > ${m}/f && echo ok > ${canary}/ok`], { store });
+    assert.is(r.code, 0, r.stderr);
+    unmount();
+    mount('precious');
+    const c = sbx(['commit', '--force', 'exact'], { store });
+    assert.is(c.code, 1, c.stderr);
+    assert.match(c.stderr, `  ${m}/f: ${m} is no longer the directory the sandbox ran over (a filesystem was mounted on it, or it was made anew, after the run), which the review never showed: unmount it and commit again (or discard the sandbox)\n`, c.stderr);
+    assert.equal(readdirSync(m).sort(), ['precious'], 'the commit wrote into the filesystem mounted anew');
+    assert.is(readFileSync(join(canary, 'ok'), 'utf8'), 'ok\n', 'what lies on the run-time filesystem is committed');
+    // Unmounted, the dir below is not the tmpfs the sandbox ran over either.
+    unmount();
+    const again = sbx(['commit', 'exact'], { store });
+    assert.is(again.code, 1, again.stderr);
+    assert.equal(readdirSync(m), [], 'the commit wrote into the dir below the mount');
+  } finally {
+    unmount();
+    sbx(['discard', 'exact'], { store });
   }
 });
 

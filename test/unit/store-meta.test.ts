@@ -90,6 +90,17 @@ test('a root\'s owner bits (--user): 0 to 7, on a layer of its own', () => {
   assert.throws(() => read(), /invalid layer/, 'a shared tree\'s root is no upper root');
 });
 
+test('a layer\'s host dir record (the commit\'s check that the tree is still that dir): three numbers, nothing else', () => {
+  const l = { dir: 'L5', format: 'kernel', target: '/opt' };
+  const ok = { dev: 65024, ino: 2, birthMs: 1796448819857.682 };
+  write({ layers: [...f.meta.layers, { ...l, hostDir: ok }] });
+  assert.equal(read().layers[1]!.hostDir, ok);
+  for (const bad of [null, 5, {}, { dev: 1, ino: 2 }, { ...ok, dev: -1 }, { ...ok, ino: 1.5 }, { ...ok, birthMs: '0' }, { ...ok, extra: 1 }, { ...ok, dev: 2 ** 60 }]) {
+    write({ layers: [...f.meta.layers, { ...l, hostDir: bad }] });
+    assert.throws(() => read(), /invalid layer/, JSON.stringify(bad));
+  }
+});
+
 test('trees read through a read-only daemon: kernel layers naming a head that names itself', () => {
   const head = { dir: 'L5', format: 'kernel', fuseLower: 'L5', target: '/usr' };
   write({ layers: [...f.meta.layers, head, { dir: 'L6', format: 'kernel', fuseLower: 'L5', target: '/etc' }] });
