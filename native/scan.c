@@ -179,7 +179,9 @@ static ssize_t value_of(const char *path, int fd, const char *name, size_t size)
 }
 
 /* Every xattr of `path` (not following it), or of the open file `fd` when fd >= 0;
- * ENOTSUP/ENODATA are an empty list. */
+ * ENOTSUP/ENODATA are an empty list. A value that cannot be read (EACCES: a user xattr of an
+ * entry the caller may not read, such as one of mode 000) makes the whole list that errno:
+ * sent as empty, it was committed empty. */
 static void put_xattrs_of(const char *path, int fd) {
   char *names = T->names, *value = T->value;
   ssize_t n = list_of(path, fd, XATTR_FIRST);
@@ -189,7 +191,14 @@ static void put_xattrs_of(const char *path, int fd) {
     return;
   }
   uint32_t count = 0;
-  for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names + i) + 1) count++;
+  for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names + i) + 1) {
+    /* Size 0 asks only the length, after the same permission check as a read. */
+    if (value_of(path, fd, names + i, 0) < 0 && errno != ENODATA && errno != ERANGE) {
+      put32((uint32_t)errno);
+      return;
+    }
+    count++;
+  }
   put32(0);
   put32(count);
   for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names + i) + 1) {

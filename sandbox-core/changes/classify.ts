@@ -96,6 +96,7 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
     if (e.skeleton) continue;
     const base: Change = { path: e.host, change: 'added', type: up.type, size: up.type === 'file' ? up.size : 0, upper: e.upper, up };
     if (e.xattrs.length) base.xattrs = e.xattrs;
+    if (e.attrsUnread) base.attrsUnread = e.attrsUnread;
     if (e.layerRoot) base.layerRoot = true;
     if (e.xattrsRemoved) base.xattrsRemoved = e.xattrsRemoved;
     // Counted by the helper when asked (diff --stat); -3: not read there, counted on demand.

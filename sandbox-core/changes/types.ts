@@ -82,6 +82,11 @@ export interface Change {
    * host's did not (owner.ts aclGivesAccess): its details name the ACL, and the review flags it.
    */
   aclGrant?: true;
+  /**
+   * The upper entry's xattrs could not be read (this errno name; scan.c: a user xattr of an
+   * entry of mode 000): `xattrs` is empty for want of them, and a commit leaves the entry.
+   */
+  attrsUnread?: string;
   /** Extended attributes of the upper entry, minus overlayfs's own (name → value). */
   xattrs?: Array<[string, Buffer]>;
   /**

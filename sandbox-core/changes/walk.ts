@@ -52,6 +52,8 @@ export interface UpperEntry {
   text?: Buffer | number;
   xattrs: Xattrs;
   hostXattrs: Xattrs;
+  /** Why its xattrs could not be read (an errno name): a commit must not make it without them. */
+  attrsUnread?: string;
   /**
    * Where a non-dir entry was copied up from, by overlayfs's origin mark: the lower file's
    * handle (kernel overlayfs; empty when it could not encode one, as in a user namespace) or
@@ -663,7 +665,7 @@ class WalkDecoder {
     else { up.uid = host0.uid; up.gid = host0.gid; }
     const userX = (x: Xattrs | number): Xattrs | null => (typeof x === 'number' ? null : x.filter(([n]) => !isOverlayXattr(n)));
     const upX = userX(u.x), baseX = base ? userX(base.x) : null;
-    if (upX === null) this.errors.push(`${target}: cannot read the sandbox copy's attributes (errno ${u.x as number})`);
+    if (upX === null) this.errors.push(`${target}: cannot read the sandbox copy's attributes (${errnoName(u.x as number)})`);
     let set: Xattrs = upX && baseX ? upX.filter(([n, v]) => !baseX.some(([m, w]) => m === n && w.equals(v))) : EMPTY;
     const removed = upX && baseX ? baseX.filter(([n]) => !upX.some(([m]) => m === n)).map(([n]) => n) : [];
     if (set.length) { const shift = this.shift(); if (shift) set = unshiftXattrs(set, shift); }
@@ -988,7 +990,12 @@ class WalkDecoder {
     entries.push(e);
     if (!wh && up) {
       // Every entry's attributes: data to commit, and the marks of whiteouts and opaque dirs.
-      if (typeof upX === 'number') errors.push(`${host}: cannot read the sandbox copy's attributes (errno ${upX})`);
+      // Not for sbx's copy of a dir shown empty (mode 000: the user cannot read its opaque
+      // mark): what it holds is sbx's, and end() knows it by its name.
+      if (typeof upX === 'number') {
+        if (!shownEmpty.includes(host)) errors.push(`${host}: cannot read the sandbox copy's attributes (${errnoName(upX)})`);
+        e.attrsUnread = errnoName(upX);
+      }
       else if (upX.length) {
         for (const [n, v] of upX) {
           if (up.type === 'dir' && isOpaqueName(fuse, n) && v.length === 1 && v[0] === 0x79 /* y */) e.opaque = true;
@@ -1020,7 +1027,8 @@ function originPath(target: string, v: Buffer): string {
 }
 
 /**
- * Clears the opaque mark of the dirs shown empty (it hid nothing the host showed the user) and
+ * Clears the opaque mark of the dirs shown empty (meta.json shownEmpty: a wrong list only
+ * leaves out what it names; it hid nothing the host showed the user) and
  * returns those of them the host removed while the sandbox lived, with the dirs the layer made
  * to hold them that the host lacks too, now marked as sbx's own (`skeleton`): they were never
  * the command's, and would otherwise read as added (and a commit would make them again).
@@ -1029,7 +1037,12 @@ function vanishedShownEmpty(entries: UpperEntry[], shownEmpty: string[]): number
   const made = new Set<number>();
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
-    if (!e.opaque || !shownEmpty.includes(e.host)) continue;
+    // Not asked whether it is opaque: sbx's copy has the host dir's mode, and one of mode 000
+    // is the user's but unreadable to the user's scan, whose user xattrs (the opaque mark)
+    // then read as empty. Such a dir, once the host removed it, read as added and a commit
+    // made it again. A dir the command made there in its place holds nothing the host lacks
+    // unless filled (keepFilledMadeDirs).
+    if (e.whiteout || e.up?.type !== 'dir' || !shownEmpty.includes(e.host)) continue;
     e.opaque = false;
     for (let k = i; k >= 0 && !made.has(k); k = entries[k]!.parent) {
       const d = entries[k]!;

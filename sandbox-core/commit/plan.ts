@@ -317,6 +317,13 @@ export function makePlan(changes: Change[], opts: PlanOptions): Plan {
       skipped.push({ path: c.path, reason: 'device nodes are never committed' });
       continue;
     }
+    // Made without its xattrs, it would lose them (a dir of mode 000 the command set one on:
+    // the user's scan cannot read them); root's commit reads them.
+    if (c.attrsUnread && c.change !== 'deleted') {
+      skipped.push({ path: c.path, reason: `its extended attributes cannot be read (${c.attrsUnread}): not committed, so that none is lost` });
+      if (resultIsDir(c)) blocked.push(c.path);
+      continue;
+    }
     const foreign = opts.otherMount?.(c) ?? null;
     if (foreign) { skipped.push({ path: c.path, reason: foreign }); if (resultIsDir(c)) blocked.push(c.path); continue; }
     const kinds = stepsOf(c);

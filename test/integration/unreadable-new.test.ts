@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { IS_ROOT, SBX, provenStore, sbx, testUserCanRunSbx } from '../helpers/sbx.js';
 import { ROOT_CASE, testUnless, USER_CASE } from '../helpers/skip.js';
+import { CANARY } from '../helpers/canary-name.js';
 
 const store = provenStore();
 
@@ -81,6 +82,11 @@ testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run thi
   try {
     spawnSync('chown', ['sbxtest:sbxtest', userStore]);
     for (const d of [`${tree}/closed`, `${tree}/filled`, `${gone}/closed`]) { mkdirSync(d, { recursive: true }); chmodSync(d, 0o700); }
+    // Mode 000: sbx's copy in the layer (the user's, with the host's mode) is one whose
+    // opaque mark the user's scan cannot read (EACCES on a user xattr); it read as added, and
+    // a commit made it again (integration/layer-times' canary, left by half of the full suites).
+    mkdirSync(`${gone}/sealed`);
+    chmodSync(`${gone}/sealed`, 0);
     const r = asUser('run', '-q', '--name', 'vanish', '--', 'sh', '-c', `ls -A ${tree}/closed && echo new > ${tree}/filled/new`);
     assert.is(r.status, 0, r.stderr);
     const changes = (): string[] => {
@@ -97,6 +103,35 @@ testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run thi
   } finally {
     rmSync(tree, { recursive: true, force: true });
     rmSync(gone, { recursive: true, force: true });
+    rmSync(userStore, { recursive: true, force: true });
+  }
+});
+
+// A dir the command made mode 000 after setting a user xattr on it: the user's scan cannot
+// read the value (EACCES), which it sent as empty, and the user's commit made the dir with the
+// xattr emptied. Now the review says it cannot read them, the user's commit leaves the dir,
+// and root's (sudo, which reads them) commits it whole.
+testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run this build'), { missing: IS_ROOT })('a new dir of mode 000 with a user xattr: the user\'s commit leaves it rather than lose the xattr, root\'s commits it whole', () => {
+  const userStore = mkdtempSync('/home/sbxtest/sbx-xattr-store-');
+  const canary = mkdtempSync(`/home/sbxtest/${CANARY}`);
+  const d = `${canary}/d`;
+  const asUser = (...args: string[]): SpawnSyncReturns<string> => spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', '--reset-env', 'env', `SBX_HOME=${userStore}`, 'HOME=/home/sbxtest', 'PATH=/usr/bin:/bin',
+    process.execPath, SBX, ...args], { encoding: 'utf8', cwd: '/', input: '' });
+  try {
+    spawnSync('chown', ['sbxtest:sbxtest', userStore, canary]);
+    const r = asUser('run', '-q', '--name', 'xa', '--', 'python3', '-c', `import os; os.mkdir('${d}'); os.setxattr('${d}', 'user.note', b'precious'); os.chmod('${d}', 0)`);
+    assert.is(r.status, 0, r.stderr);
+    const c = asUser('commit', 'xa');
+    assert.is(c.status, 1, c.stderr);
+    assert.match(c.stderr, `${d}: cannot read the sandbox copy's attributes (EACCES)`);
+    assert.match(c.stderr, `${d}: its extended attributes cannot be read (EACCES): not committed, so that none is lost`);
+    assert.not.ok(existsSync(d), 'the dir was made without its xattr');
+    const root = sbx(['commit', 'xa'], { store: userStore, env: { SUDO_USER: 'sbxtest', SUDO_UID: '1001', SUDO_GID: '1001' } });
+    assert.is(root.code, 0, root.stderr);
+    assert.is(spawnSync('python3', ['-c', `import os, sys; sys.stdout.write(os.getxattr('${d}', 'user.note').decode())`], { encoding: 'utf8' }).stdout, 'precious');
+  } finally {
+    asUser('discard', 'xa');
+    rmSync(canary, { recursive: true, force: true });
     rmSync(userStore, { recursive: true, force: true });
   }
 });
