@@ -11,6 +11,9 @@ import { underPty as ptyRun, type PtyResult, type PtyStep } from '../helpers/pty
 import { flaggedQuestion, endLine } from '../../cli/review.js';
 import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 
+// Each test's command makes new entries in the test's own canary and nothing else: were the
+// sandbox broken, they would land there, harming nothing. The one that removes the canary's
+// keep.txt proves isolation first (docs/STYLE.md: before anything destructive).
 const store = storeAndCanary();
 
 // The shared harness (test/helpers/pty.ts), given the whole argv (sbx, or a pipeline ending in it).
@@ -20,7 +23,6 @@ const sbx = (...args: string[]) => [process.execPath, SBX, ...args];
 const plain = (...args: string[]) => runSbx(args, { store });
 
 test('a failed command is said on the line right before the question', () => {
-  proveIsolation(canary, store);
   const r = underPty([['Keep these changes?', 'd\n']], sbx('run', '--', 'sh', '-c', `echo x > ${canary}/new.txt; exit 3`));
   assert.is(r.code, 3, r.out);
   const lines = r.out.split(/\r?\n/);
@@ -30,7 +32,6 @@ test('a failed command is said on the line right before the question', () => {
 });
 
 test('without a question a failed command is said too, as a death by signal is: a discard, a save and a keep; -q silences it; a command that could not run or a limit says only its own line', () => {
-  proveIsolation(canary, store);
   const said = 'sbx: the command failed with exit status 42\n';
   // Another test's scratch tree under the canaries' dir, made and removed as a run starts, is
   // said before everything else (a line of its own): not what this test is about.
@@ -69,7 +70,6 @@ test('without a question a failed command is said too, as a death by signal is: 
 });
 
 test('Ctrl-C at a question saves the sandbox and exits 130, whatever the command exited with; end of input saves and exits as before', () => {
-  proveIsolation(canary, store);
   const cases: Array<[name: string, script: string, steps: PtyStep[], code: number]> = [
     ['int-question', 'exit 0', [['Keep these changes?', '\x03']], 130],
     ['int-failed', 'exit 3', [['Keep these changes?', '\x03']], 130],
@@ -96,7 +96,6 @@ const strace = spawnSync('sh', ['-c', 'command -v strace'], { encoding: 'utf8' }
 
 // Root only: an ordinary user's run execs newuidmap, which strace (ptrace) would strip of its setuid.
 testUnless(!strace ? 'no strace here to see the remover start' : ROOT_CASE)("d after a run of thousands of new files hands its layers (in the store: not a -n run) to a detached remover, which removes them all", () => {
-  proveIsolation(canary, store);
   const trace = join(canary, 'trace-d');
   // strace -f follows the detached remover too, and ends once it has.
   const r = underPty([['Keep these changes?', 'd\n']], [strace, '-f', '-qq', '-e', 'trace=execve', '-o', trace, ...sbx('run', '--', 'sh', '-c', `mkdir ${canary}/many && cd ${canary}/many && seq 1 2500 | xargs touch`)], 120_000);
@@ -113,7 +112,6 @@ testUnless(!strace ? 'no strace here to see the remover start' : ROOT_CASE)("d a
 // a query the command wrote last lands there too) answered it: a `k` typed ahead committed
 // 40,000 files nobody had seen listed. Now the terminal's pending input is dropped first.
 testUnless(ROOT_CASE)('keys typed ahead of the question do not answer it', () => {
-  proveIsolation(canary, store);
   const r = underPty([['MARKER', 'k\n', '', 0.3], ['Keep these changes?', 'd\n']],
     sbx('run', '--', 'sh', '-c', `mkdir ${canary}/many && cd ${canary}/many && seq 1 40000 | xargs touch && echo MARKER`), 180_000);
   assert.is(r.code, 0, r.out);
@@ -122,7 +120,6 @@ testUnless(ROOT_CASE)('keys typed ahead of the question do not answer it', () =>
 });
 
 test('k with flagged changes asks again: n keeps all but the flagged', () => {
-  proveIsolation(canary, store);
   const r = underPty([['Keep these changes?', 'k\n'], ['n skips them', 'n\n']],
     sbx('run', '--', 'sh', '-c', `mkdir -p ${canary}/.ssh && echo key > ${canary}/.ssh/authorized_keys && echo ok > ${canary}/plain.txt`));
   assert.is(r.code, 0, r.out);
@@ -132,7 +129,6 @@ test('k with flagged changes asks again: n keeps all but the flagged', () => {
 });
 
 test('k with flagged changes: yes keeps them too; anything else keeps nothing yet', () => {
-  proveIsolation(canary, store);
   const r = underPty([['Keep these changes?', 'k\n'], ['n skips them', 'y\n'], ['nothing kept yet', 'k\n'], ['n skips them', 'yes\n']],
     sbx('run', '--', 'sh', '-c', `mkdir -p ${canary}/.ssh && echo key > ${canary}/.ssh/authorized_keys`));
   assert.is(r.code, 0, r.out);
@@ -140,7 +136,6 @@ test('k with flagged changes: yes keeps them too; anything else keeps nothing ye
 });
 
 test('with stdin a pipe the question is read from /dev/tty', () => {
-  proveIsolation(canary, store);
   const script = `echo piped > ${canary}/piped.txt`;
   const r = underPty([['Keep these changes?', 'k\n']],
     ['/bin/sh', '-c', `printf '%s\\n' "$0" | exec "$@"`, script, ...sbx('run', '--', 'sh')]);
@@ -158,7 +153,6 @@ test('the end line and the flagged question fit 80 columns', () => {
 });
 
 test('pick mode: a directory line keeps its whole tree; the final line counts what was asked', () => {
-  proveIsolation(canary, store);
   const r = underPty([['Keep these changes?', 'p\n'], ['newdir/ (2 files, 1 other entry, 4 B)? [y/n/a/q/?]', 'y\n'], ['other.txt? [y/n/a/q/?]', 'n\n'], ['commit 4 picked changes (of 5)? [y/N]', 'y\n']],
     sbx('run', '--', 'sh', '-c', `mkdir -p ${canary}/newdir/sub && echo a > ${canary}/newdir/a && echo b > ${canary}/newdir/sub/b && echo o > ${canary}/other.txt`));
   assert.is(r.code, 0, r.out);
@@ -170,7 +164,6 @@ test('pick mode: a directory line keeps its whole tree; the final line counts wh
 });
 
 test('pick mode: a new dir declined takes the repository line below it along, unasked; the count asked is the count committed', () => {
-  proveIsolation(canary, store);
   const repo = join(canary, 'pickrepo');
   // `n` to the dir, then answers enough for a repository question too: it used to be asked,
   // and `y` to it made pickrepo/ with .git and without README (git status: ' D README').
@@ -195,7 +188,6 @@ test('pick mode: a new dir declined takes the repository line below it along, un
 });
 
 test('a pager that cannot start or fails before reading: the text follows unpaged after one warning naming it; a working pager, one quit early or one that exits non-zero after reading is no failure', () => {
-  proveIsolation(canary, store);
   const big = (f: string) => `seq 0 999 | sed s/^/pager-line-/ > ${canary}/${f}`;
   assert.is(plain('run', '--name', 'pg', '--', 'sh', '-c', big('pg.txt')).code, 0);
   // A warning wraps at 80 columns on a terminal.
@@ -235,7 +227,6 @@ test('a pager that cannot start or fails before reading: the text follows unpage
 });
 
 test('answers typed ahead all at once are taken in order, none dropped', () => {
-  proveIsolation(canary, store);
   // One write holds every answer: readline hands out lines only to a pending question, so the
   // old prompt dropped all but the first and then waited for ever.
   const r = underPty([['Keep these changes?', 'p\ny\nn\ny\n']],
@@ -248,7 +239,6 @@ test('answers typed ahead all at once are taken in order, none dropped', () => {
 });
 
 test('pick mode: +GLOB decides every match at once; ? explains the answers', () => {
-  proveIsolation(canary, store);
   const r = underPty([['Keep these changes?', 'p\n'], ['a.log? [y/n/a/q/?]', '?\n'], ['+GLOB', '+*.log\n'], ['c.txt? [y/n/a/q/?]', 'n\n'], ['commit 2 picked changes (of 3)?', 'y\n']],
     sbx('run', '--', 'sh', '-c', `echo a > ${canary}/a.log && echo b > ${canary}/b.log && echo c > ${canary}/c.txt`));
   assert.is(r.code, 0, r.out);
@@ -259,7 +249,6 @@ test('pick mode: +GLOB decides every match at once; ? explains the answers', () 
 });
 
 test('a --disk limit that was hit is said on the line before the question', () => {
-  proveIsolation(canary, store);
   const r = underPty([['Keep these changes?', 'd\n']], sbx('run', '--disk', '8M', '--', 'sh', '-c', `dd if=/dev/zero of=${canary}/big bs=1M count=20 2>/dev/null; exit 1`));
   assert.is(r.code, 1, r.out);
   const lines = r.out.split(/\r?\n/);
@@ -269,7 +258,6 @@ test('a --disk limit that was hit is said on the line before the question', () =
 });
 
 test("[r] shows what sbx diff shows: a fold's diffs left out with a line saying how to see them, a flagged one kept", () => {
-  proveIsolation(canary, store);
   const cache = `${canary}/proj/__pycache__`;
   const script = [`mkdir -p ${cache} ${canary}/.ssh/__pycache__`, `echo bytecode > ${cache}/m.cpython-311.pyc`, `echo more > ${cache}/n.cpython-311.pyc`,
     `echo key > ${canary}/.ssh/__pycache__/k.pyc`, `echo work > ${canary}/proj/m.py`].join(' && ');
