@@ -177,16 +177,17 @@ export function runnerAlive(meta: Pick<SandboxMeta, 'runnerPid' | 'runBoot' | 'r
 
 const isPrecopied = (v: unknown): boolean => Array.isArray(v) && v.length === 3 && isAbs(v[0]) && isUint(v[1]) && typeof v[2] === 'number' && Number.isFinite(v[2]);
 
-/**
- * The fields sbx turns into host paths, ids or processes are checked here once; what is left
- * (command, times) is only displayed, through the escaping function.
- */
+/** A layer's hostDir record: its device, inode and birth time, as lstat gives them. */
 const isHostDir = (v: unknown): boolean => {
   const d = v as Record<string, unknown> | null;
   return typeof d === 'object' && d !== null && Object.keys(d).length === 3 && Number.isSafeInteger(d.dev) && Number.isSafeInteger(d.ino) && (d.dev as number) >= 0 && (d.ino as number) >= 0
     && typeof d.birthMs === 'number' && Number.isFinite(d.birthMs);
 };
 
+/**
+ * The fields sbx turns into host paths, ids or processes are checked here once; what is left
+ * (command, times) is only displayed, through the escaping function.
+ */
 function checkMeta(m: unknown, id: string): string | null {
   if (!m || typeof m !== 'object') return 'meta.json is not an object';
   const x = m as Record<string, unknown>;
@@ -218,9 +219,9 @@ function checkMeta(m: unknown, id: string): string | null {
     // A tree read through a shared read-only daemon: a kernel layer of its own, naming the
     // layer dir that holds the daemon's mount (one whose tree names itself, checked below).
     if (y.fuseLower !== undefined && (!isStr(y.fuseLower) || !LAYER_DIR_RE.test(y.fuseLower) || y.format !== 'kernel' || y.skeleton || y.shared || y.target === '/')) return 'meta.json has an invalid layer';
-    // Read only by the review's comparison of this layer's root (a wrong value lists, or hides, a mode change of that root, and commits nothing elsewhere).
     // Read only by the commit's check that the host dir is still the one the layer was made over (a wrong value refuses that tree's changes, and lets none go elsewhere).
     if (y.hostDir !== undefined && !isHostDir(y.hostDir)) return 'meta.json has an invalid layer';
+    // Read only by the review's comparison of this layer's root (a wrong value lists, or hides, a mode change of that root, and commits nothing elsewhere).
     if (y.rootOwnerBits !== undefined && (!Number.isInteger(y.rootOwnerBits) || (y.rootOwnerBits as number) < 0 || (y.rootOwnerBits as number) > 7 || y.shared)) return 'meta.json has an invalid layer';
     if (y.shared) {
       const trees = shared.get(y.dir) ?? [];

@@ -9,8 +9,9 @@
 // each dir a change is written in (its parent, and a host dir it changes itself) must be on
 // the mount its layer's tree is on: read from an fd opened below `/` without following a
 // symlink (fsat.ts), its mount id from /proc/self/fdinfo, once per dir. Nothing here is read
-// from meta.json but the layers' paths, and a path that names no layer refuses nothing more
-// than a real one would: a wrong record can only compare a dir with the mount of another dir.
+// from meta.json but the layers' paths and their host dirs' records (hostDir), and a path that
+// names no layer refuses nothing more than a real one would: a wrong record can only compare a
+// dir with the mount of another dir, or refuse a tree's changes.
 import { fstatSync, readFileSync } from 'node:fs';
 import { fdinfoField } from '../base/fdinfo.js';
 import { parseMountInfo } from '../mountinfo.js';
