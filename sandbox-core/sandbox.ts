@@ -451,9 +451,13 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner,
   const treeDirs = new Set<string>();
   for (const { path, layer, added } of todo) {
     const host = lowerRoot && path === '/' ? lowerRoot : path;
-    // The host dir it is made over, for the commit (commit/mounts.ts): an image's or a
-    // --rootfs tree's layers are never committed.
-    if (added && !lowerRoot) { const st = hostStat(seen, host); layer.hostDir = { dev: st.dev, ino: st.ino, birthMs: st.birthtimeMs }; }
+    // The host dir it runs over, for the commit (commit/mounts.ts), from each run: a run --in
+    // over a dir mounted anew since shows the command, and the review, that dir. An image's or
+    // a --rootfs tree's layers are never committed; a layer whose host dir is gone keeps its record.
+    if (!lowerRoot) {
+      const st = added ? hostStat(seen, host) : seen.get(host) ?? lstatSync(host, { throwIfNoEntry: false });
+      if (st?.isDirectory()) layer.hostDir = { dev: st.dev, ino: st.ino, birthMs: st.birthtimeMs };
+    }
     // A layer this run adds takes the view's owner bits now; one made before keeps what it has.
     if (added && viewBits && !layer.shared) {
       const bits = viewBits(hostStat(seen, host));

@@ -34,7 +34,7 @@ export interface Layer {
   rootOwnerBits?: number;
   /**
    * The host dir's device, inode and birth time (ms, as lstat gives it; 0 where the
-   * filesystem keeps none) when the layer was made: a commit writes into the tree only while
+   * filesystem keeps none) at the last run in the sandbox: a commit writes into the tree only while
    * `target` is still that dir (commit/mounts.ts), not a filesystem mounted on it since, nor a
    * dir made anew there. The birth time tells a tmpfs mounted anew from the one before: its
    * root has the inode 1 and, often, the device number the old one freed. Absent in

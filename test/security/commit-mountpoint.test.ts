@@ -101,7 +101,7 @@ testUnless(noFuse, { missing: true })('a commit refuses to write into a filesyst
 // The same for a filesystem mounted exactly on a layer's own tree: root's view makes each host
 // mount a layer of its own, so a tmpfs on the canary's `m` is one; mounted anew after the run,
 // every other check compared with the new one. Root only: an ordinary user cannot mount there.
-testUnless(ROOT_CASE)('a commit refuses to write into a filesystem mounted anew exactly on a layer\'s own tree, even with --force; the rest is committed', () => {
+testUnless(ROOT_CASE)('a commit refuses to write into a filesystem mounted anew exactly on a layer\'s own tree, even with --force; the rest is committed; a run --in over the new one commits there', () => {
   const m = join(canary, 'm');
   mkdirSync(m);
   let mounted = false;
@@ -127,6 +127,13 @@ testUnless(ROOT_CASE)('a commit refuses to write into a filesystem mounted anew 
     const again = sbx(['commit', 'exact'], { store });
     assert.is(again.code, 1, again.stderr);
     assert.equal(readdirSync(m), [], 'the commit wrote into the dir below the mount');
+    // A run in it over the dir as it is now: the sandbox runs over that one, and it commits.
+    mount('anew');
+    const rerun = sbx(['run', '--in', 'exact', '-q', '--', 'true'], { store });
+    assert.is(rerun.code, 0, rerun.stderr);
+    const last = sbx(['commit', 'exact'], { store });
+    assert.is(last.code, 0, last.stderr);
+    assert.is(readFileSync(join(m, 'f'), 'utf8'), 'hi\n');
   } finally {
     unmount();
     sbx(['discard', 'exact'], { store });
