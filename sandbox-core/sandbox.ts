@@ -193,6 +193,13 @@ function hostStat(seen: HostStats, host: string): Stats {
   return st;
 }
 
+/** hostStat for a dir an existing layer (run --in) stands over, which may be gone since: undefined then. */
+function hostStatIfAny(seen: HostStats, host: string): Stats | undefined {
+  let st = seen.get(host);
+  if (!st && (st = lstatSync(host, { throwIfNoEntry: false }))) seen.set(host, st);
+  return st;
+}
+
 /** Sets the times `times` holds below the sandbox's layers dir (opened from the store-root fd). */
 function flushTimes(store: Store, meta: SandboxMeta, times: LayerTimes): void {
   if (times.empty()) return;
@@ -266,7 +273,7 @@ type RootOwner = (st: { uid: number; gid: number }) => { uid: number; gid: numbe
 function fillLayer(meta: SandboxMeta, base: Dir, host: string, ownerOf: RootOwner, root: boolean, fresh: boolean, seen: HostStats, kernel: boolean, times: { to: LayerTimes; rel: string }, shared = false, ownerBits?: number): void {
   // An existing layer (run --in) whose host dir is gone since (a mount that came and went)
   // is used as it is: its owners are left alone.
-  const hostNow = fresh ? hostStat(seen, host) : seen.get(host) ?? lstatSync(host, { throwIfNoEntry: false });
+  const hostNow = fresh ? hostStat(seen, host) : hostStatIfAny(seen, host);
   const owner = root && hostNow ? ownerOf(hostNow) : null;
   let workWas: { uid: number; gid: number } | null = null;
   if (fresh) {
@@ -455,7 +462,7 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner,
     // over a dir mounted anew since shows the command, and the review, that dir. An image's or
     // a --rootfs tree's layers are never committed; a layer whose host dir is gone keeps its record.
     if (!lowerRoot) {
-      const st = added ? hostStat(seen, host) : seen.get(host) ?? lstatSync(host, { throwIfNoEntry: false });
+      const st = added ? hostStat(seen, host) : hostStatIfAny(seen, host);
       if (st?.isDirectory()) layer.hostDir = { dev: st.dev, ino: st.ino, birthMs: st.birthtimeMs };
     }
     // A layer this run adds takes the view's owner bits now; one made before keeps what it has.

@@ -22,6 +22,9 @@ function listTests(dir) {
   return out.sort();
 }
 
+// The mount points of this namespace (mountinfo's fifth field, octal escapes kept).
+const mountPoints = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
+
 const TEST_LANG = 'C.UTF-8';
 // This suite's id, in the name of every canary tree its tests make.
 const RUN = randomBytes(4).toString('hex');
@@ -67,7 +70,7 @@ function runFile(file, asUser, env) {
       let left = [];
       try { left = readdirSync(scratch); } catch { /* gone */ }
       // Never through a mount a killed file left: that would empty the mounted tree.
-      const mounted = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4]?.startsWith(`${scratch}/`));
+      const mounted = mountPoints().some((m) => m.startsWith(`${scratch}/`));
       if (left.length) out += `  left in its TMPDIR${mounted ? ` (a mount inside: kept at ${scratch})` : ', removed now'}: ${left.join(', ')}\n`;
       if (!mounted) try { rmSync(scratch, { recursive: true, force: true }); } catch (e) { out += `  could not remove ${scratch}: ${e.message}\n`; }
       // uvu's own summary strips colour only when not a TTY; strip ANSI anyway.
@@ -218,7 +221,7 @@ for (const c of left) {
   let born = 0;
   try { born = statSync(c).birthtimeMs; } catch { /* gone meanwhile */ }
   const during = timings.filter((t) => t.started <= born && born <= t.ended).map((t) => t.label);
-  const mounted = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => (l.split(' ')[4] ?? '').startsWith(`${c}/`) || l.split(' ')[4] === c);
+  const mounted = mountPoints().some((m) => m === c || m.startsWith(`${c}/`));
   leftovers.push(`left behind: ${c} (made ${born ? new Date(born).toISOString() : 'at an unknown time'}, while ${during.join(', ') || 'no test file'} ran)${mounted ? '; a mount inside: kept' : '; removed now'}`);
   console.log(leftovers.at(-1));
   if (!mounted) { spawnSync('chmod', ['-R', 'u+rwx', c]); rmSync(c, { recursive: true, force: true }); }

@@ -26,16 +26,21 @@ import { isWithin } from '../base/within.js';
 export const mountIdOfFd = (fd: number): number => fdinfoField(fd, 'mnt_id');
 
 /**
- * The mount of host dir `p` (byte string), or null when it is not there as a dir (missing, or
- * a file or symlink in its place or on the way: the commit makes the dir, or refuses, itself).
+ * An fd of host dir `p` (byte string), opened below `/` without following a symlink, or null
+ * when it is not there as a dir (missing, or a file or symlink in its place or on the way: the
+ * commit makes the dir, or refuses, itself).
  */
-function mountOf(p: string): number | null {
-  let fd: number;
-  try { fd = dirAt(p).fd; } catch (e) {
+function hostDirFd(p: string): number | null {
+  try { return dirAt(p).fd; } catch (e) {
     if (e instanceof NotBeneathError || (e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
     throw e;
   }
-  return mountIdOfFd(fd);
+}
+
+/** The mount of host dir `p`, or null when it is not there as a dir (hostDirFd). */
+function mountOf(p: string): number | null {
+  const fd = hostDirFd(p);
+  return fd === null ? null : mountIdOfFd(fd);
 }
 
 /** The mount points of this mount namespace now, as byte strings (mountinfo's octal escapes undone). */
@@ -108,12 +113,12 @@ export function mountGuard(layers: readonly Layer[], mountPoints: readonly strin
     const want = recorded.get(top);
     if (want) {
       try {
-        const st = fstatSync(dirAt(top).fd);
-        if (st.dev !== want.dev || st.ino !== want.ino || st.birthtimeMs !== want.birthMs) why = `${text(top)} is no longer the directory the sandbox ran over (a filesystem was mounted on it, or it was made anew, after the run), which the review never showed: unmount it and commit again (or discard the sandbox)`;
+        // Gone, or a symlink in its place (null): the commit's own checks refuse or make it.
+        const fd = hostDirFd(top);
+        const st = fd === null ? null : fstatSync(fd);
+        if (st && (st.dev !== want.dev || st.ino !== want.ino || st.birthtimeMs !== want.birthMs)) why = `${text(top)} is no longer the directory the sandbox ran over (a filesystem was mounted on it, or it was made anew, after the run), which the review never showed: unmount it and commit again (or discard the sandbox)`;
       } catch (e) {
-        // Gone, or a symlink in its place: the commit's own checks refuse or make it.
-        const code = (e as NodeJS.ErrnoException).code;
-        if (!(e instanceof NotBeneathError) && code !== 'ENOENT' && code !== 'ENOTDIR') why = `cannot tell whether ${text(top)} is still the directory the sandbox ran over (${code ?? (e as Error).message}): not written`;
+        why = `cannot tell whether ${text(top)} is still the directory the sandbox ran over (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): not written`;
       }
     }
     treeMoved.set(top, why);
