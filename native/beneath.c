@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "beneath.h"
@@ -36,6 +37,81 @@ void beneath_close(struct beneath *b) {
   free(b->fds);
   free(b->ends);
   memset(b, 0, sizeof *b);
+}
+
+void beneath_fence(struct beneath *b, const struct beneath_fence *f, size_t n) {
+  b->fences = f;
+  b->nfences = n;
+}
+
+static int hexval(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int beneath_fence_args(int *argc, char ***argv, struct beneath_fence **f, size_t *n) {
+  *f = NULL;
+  *n = 0;
+  while (*argc >= 2 && strncmp((*argv)[1], "--fence=", 8) == 0) {
+    const char *a = (*argv)[1] + 8;
+    char *end;
+    errno = 0;
+    unsigned long long mnt = strtoull(a, &end, 10);
+    size_t hex = end && *end == ':' ? strlen(end + 1) : 1;
+    if (errno || end == a || *end != ':' || hex % 2) { errno = EINVAL; return -1; }
+    struct beneath_fence *grown = realloc(*f, (*n + 1) * sizeof **f);
+    char *path = malloc(hex / 2 + 1);
+    if (!grown || !path) { free(path); if (grown) *f = grown; errno = ENOMEM; return -1; }
+    *f = grown;
+    for (size_t i = 0; i < hex / 2; i++) {
+      int hi = hexval(end[1 + 2 * i]), lo = hexval(end[2 + 2 * i]);
+      if (hi < 0 || lo < 0 || (!hi && !lo)) { free(path); errno = EINVAL; return -1; }
+      path[i] = (char)(hi << 4 | lo);
+    }
+    path[hex / 2] = '\0';
+    (*f)[(*n)++] = (struct beneath_fence){ path, hex / 2, mnt };
+    (*argc)--;
+    (*argv)++;
+  }
+  return 0;
+}
+
+/* The mount of an open fd: statx's mnt id (Linux 5.8), else fdinfo's mnt_id (the same number). */
+static int mount_of(int fd, unsigned long long *mnt) {
+#ifdef STATX_MNT_ID
+  struct statx sx;
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) == 0 && (sx.stx_mask & STATX_MNT_ID)) {
+    *mnt = sx.stx_mnt_id;
+    return 0;
+  }
+#endif
+  char p[64], text[1024];
+  snprintf(p, sizeof p, "/proc/self/fdinfo/%d", fd);
+  int f = open(p, O_RDONLY | O_CLOEXEC);
+  if (f < 0) return -1;
+  ssize_t got = read(f, text, sizeof text - 1);
+  close(f);
+  if (got < 0) return -1;
+  text[got] = '\0';
+  char *at = strstr(text, "\nmnt_id:");
+  if (!at) { errno = ENOSYS; return -1; }
+  *mnt = strtoull(at + 8, NULL, 10);
+  return 0;
+}
+
+/* 0 when directory fd `fd`, at `path` (len bytes), is on its deepest fence's mount (or under
+ * none); -1 with errno EXDEV when a filesystem was mounted on the way since the fences were read. */
+static int check_fence(const struct beneath *b, int fd, const char *path, size_t len) {
+  const struct beneath_fence *best = NULL;
+  for (size_t i = 0; i < b->nfences; i++) {
+    const struct beneath_fence *f = &b->fences[i];
+    if (f->len > len || memcmp(f->path, path, f->len) != 0 || (f->len && f->len < len && path[f->len] != '/')) continue;
+    if (!best || f->len > best->len) best = f;
+  }
+  if (!best) return 0;
+  unsigned long long mnt;
+  if (mount_of(fd, &mnt) < 0) return -1;
+  if (mnt != best->mnt) { errno = EXDEV; return -1; }
+  return 0;
 }
 
 static int valid_name(const char *s, size_t n) {
@@ -103,6 +179,7 @@ int beneath_dir(struct beneath *b, const char *dir, size_t dlen) {
     /* Out of fds (a low limit, a deep path): the top of the chain goes first, as below. */
     while (fd < 0 && errno == EMFILE && drop_oldest(b)) fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return -1;
+    if (b->nfences && check_fence(b, fd, dir, at + n) < 0) { int e = errno; close(fd); errno = e; return -1; }
     if (grow(b, b->depth + 1, at + n) < 0) { close(fd); errno = ENOMEM; return -1; }
     memcpy(b->path + b->len, b->len ? "/" : "", b->len ? 1 : 0);
     memcpy(b->path + at, comp, n);

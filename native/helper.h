@@ -134,7 +134,7 @@ int count_entries_main(void);
 int sandbox_main(int spec_fd, int status_fd);
 int xattr_main(int argc, char **argv);
 /* place.c: commit's renames of staged files over their targets (see place.c) */
-int place_main(void);
+int place_main(int argc, char **argv);
 /* scan.c: the change walker's records (see scan.c) */
 int scan_main(void);
 int scan_many_main(void);

@@ -5,7 +5,8 @@
  * was made by sandbox-core/commit, which reads the results.
  *
  *   fd 3: the host root ("/", O_PATH); every path below it is resolved one component at a
- *         time without following a symlink (beneath.c), at any depth
+ *         time without following a symlink (beneath.c), at any depth, each directory on
+ *         the way checked against the --fence arguments (the layers' trees and their mounts)
  *   fd 4: the commit journal (O_APPEND), when the header's flag says so
  *   in:  header: u32 flags (1 = journal on fd 4), u32 pause_at (a step number, or ~0: a test
  *        hook, see below), u32 sync_every (fdatasync the journal after this many renames),
@@ -78,10 +79,13 @@ static int fail(const char *what, int err) {
   return 2;
 }
 
-int place_main(void) {
+int place_main(int argc, char **argv) {
   /* A commit killed half way is resumed by the next sbx; nothing of this one may still be
    * renaming by then. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  struct beneath_fence *fences;
+  size_t nfences;
+  if (beneath_fence_args(&argc, &argv, &fences, &nfences) < 0 || argc != 1) return fail("usage: sbx-helper place [--fence=MNT:HEXPATH ...]", EINVAL);
   struct buf in = {0}, out = {0};
   if (buf_read_fd(&in, 0) < 0) return fail("reading stdin", errno);
   size_t off = 0;
@@ -93,6 +97,7 @@ int place_main(void) {
   int journal = flags & 1 ? 4 : -1;
   struct beneath root;
   beneath_init(&root, 3);
+  beneath_fence(&root, fences, nfences);
   char line[48];
   size_t pending = 0; /* bytes of `d N\n` not yet written */
   char pend[24];

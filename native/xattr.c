@@ -24,9 +24,11 @@
  *                        without privileges since Linux 5.8)
  *     out: per path: u32 errno
  *
- *   xattr --beneath OP ...
+ *   xattr --beneath [--fence=MNT:HEXPATH ...] OP ...
  *     the same, with every path relative to the directory on fd 3 and resolved one
- *     component at a time without following any symlink (beneath.c), at any depth
+ *     component at a time without following any symlink (beneath.c), at any depth; with
+ *     fences (a commit's layer trees, hex-encoded, and the mount each was on), a directory
+ *     on the way that is on another mount than its tree's fails with EXDEV
  *   xattr --beneath stage        (see stage_main: commit's batch of new files, holes kept)
  *   xattr --beneath times        (see times_main: atime and mtime to the nanosecond, any sign)
  *   xattr --beneath syncfs       (see syncfs_main)
@@ -55,6 +57,9 @@
  * at a time with no symlink followed (beneath.c), at any depth. */
 static struct beneath root_b;
 static struct beneath *B;
+/* --fence: the host root's layer trees and their mounts during a commit (beneath.h). */
+static struct beneath_fence *fences;
+static size_t nfences;
 
 /* The path a call should use: as given, or /proc/self/fd/N/name below fd 3. */
 static const char *resolve(const char *path, char *buf, size_t len) {
@@ -294,6 +299,7 @@ enum { ST_OK, ST_OPEN_SOURCE, ST_SOURCE_CHANGED, ST_CREATE, ST_COPY, ST_OWNER, S
 static int stage_main(const struct buf *in, struct buf *out) {
   struct beneath dst_b;
   beneath_init(&dst_b, 4);
+  beneath_fence(&dst_b, fences, nfences);
   size_t off = 0;
   while (off < in->len) {
     const char *src = next_str(in, &off), *dst = next_str(in, &off), *like = next_str(in, &off);
@@ -414,9 +420,12 @@ int xattr_main(int argc, char **argv) {
     B = &root_b;
     argc--;
     argv++;
+    if (beneath_fence_args(&argc, &argv, &fences, &nfences) < 0) return fail("bad --fence", NULL, errno);
+    /* stage's root on fd 3 is the layers': its fences go with the destinations' (fd 4). */
+    if (argc >= 2 && strcmp(argv[1], "stage") != 0) beneath_fence(&root_b, fences, nfences);
   }
   if (argc < 2 || (strcmp(argv[1], "mknod") == 0 && argc < 3)) {
-    fprintf(stderr, "usage: sbx-helper xattr [--beneath] get | set | unset | mknod fifo|socket|whiteout | stage | times | syncfs  (paths on stdin, see native/xattr.c)\n");
+    fprintf(stderr, "usage: sbx-helper xattr [--beneath [--fence=MNT:HEXPATH ...]] get | set | unset | mknod fifo|socket|whiteout | stage | times | syncfs  (paths on stdin, see native/xattr.c)\n");
     return 2;
   }
   struct buf in = {0}, out = {0};

@@ -11,6 +11,8 @@
 import { Dir, NotBeneathError } from '../beneath.js';
 import { isWithin } from '../base/within.js';
 import { SbxError } from '../base/errors.js';
+import { display } from '../base/bpath.js';
+import { fdinfoField } from '../base/fdinfo.js';
 
 /** Chain entries kept open at most; past that the shallow half is closed (and reopened on need). */
 const MAX_CHAIN = 128;
@@ -41,7 +43,11 @@ class Resolver {
       const name = rest.slice(at, end);
       at = end + 1;
       const dir = Dir.openBeneath(cur.dir, name);
-      cur = { path: cur.path === '/' ? `/${name}` : `${cur.path}/${name}`, dir };
+      const path = cur.path === '/' ? `/${name}` : `${cur.path}/${name}`;
+      if (this.root === '/') {
+        try { checkFence(path, dir.fd); } catch (e) { dir.close(); throw e; }
+      }
+      cur = { path, dir };
       chain.push(cur);
       if (chain.length > MAX_CHAIN) {
         const drop = chain.splice(1, MAX_CHAIN / 2);
@@ -64,6 +70,63 @@ class Resolver {
     for (const l of this.chain) l.dir.close();
     this.chain = [];
   }
+}
+
+/** A layer's host tree and the mount it was on when the commit was planned (commit/mounts.ts). */
+export interface Fence { path: string; mnt: number }
+
+/**
+ * A filesystem mounted during a commit on a dir it writes in (or on the way to one): the
+ * checks before the commit compared the dirs with the mounts as they were then.
+ */
+export class FenceError extends Error {
+  readonly code = 'EXDEV';
+  constructor(readonly dir: string) {
+    super(`a filesystem was mounted on ${display(dir)} while the commit ran, which the review never showed: unmount it and commit again (or discard the sandbox)`);
+  }
+}
+
+let fences: readonly Fence[] | null = null;
+
+/**
+ * While a commit writes: every host dir opened from `/` at or below a fence's tree must be on
+ * that tree's mount (the deepest fence holding it), and the helper's writes are given the same
+ * fences (fenceArgs). null ends it.
+ */
+export function setFences(f: readonly Fence[] | null): void {
+  fences = f && f.length ? f : null;
+  // Dirs opened before were never checked: they are opened again on need.
+  resolvers.get('/')?.close();
+  resolvers.delete('/');
+  aux?.close();
+  aux = null;
+}
+
+/** Throws a FenceError when `fd`, opened at host path `p`, is not on the mount of its deepest fence. */
+export function checkFence(p: string, fd: number): void {
+  if (!fences || hostDir) return;
+  let best: Fence | null = null;
+  for (const f of fences) if (isWithin(p, f.path) && (!best || f.path.length > best.path.length)) best = f;
+  if (best && fdinfoField(fd, 'mnt_id') !== best.mnt) throw new FenceError(p);
+}
+
+/** The fences as the helper takes them (beneath.h): `--fence=MNT:HEX` with the path relative to `/`. */
+export function fenceArgs(): string[] {
+  if (!fences || hostDir) return [];
+  return fences.map((f) => `--fence=${f.mnt}:${Buffer.from(f.path.slice(1), 'latin1').toString('hex')}`);
+}
+
+/**
+ * Why the helper's write at host path `p` met EXDEV, if a fence did it: the dirs on the way
+ * to it opened again and checked (a FenceError naming the mount point), else null.
+ */
+export function fenceBreachOf(p: string): FenceError | null {
+  if (!fences) return null;
+  resolvers.get('/')?.forget('/');
+  try { parentAt(p); } catch (e) {
+    if (e instanceof FenceError) return e;
+  }
+  return null;
 }
 
 /**

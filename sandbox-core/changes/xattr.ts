@@ -5,7 +5,7 @@ import { closeSync, openSync, constants as C } from 'node:fs';
 import { O_PATH } from '../beneath.js';
 import { SbxError } from '../base/errors.js';
 import { helperPath } from '../helper.js';
-import { physicalRoot, rootPath } from './fsat.js';
+import { fenceArgs, physicalRoot, rootPath } from './fsat.js';
 import type { Timespec } from './types.js';
 
 /**
@@ -14,6 +14,8 @@ import type { Timespec } from './types.js';
  * any depth (`--beneath`, native/beneath.c). A trusted root (a sandbox's layers dir) is
  * handed over from its open fd, not opened by its path again (fsat.ts rootPath).
  */
+const WRITES = new Set(['set', 'unset', 'mknod', 'times', 'stage']);
+
 function callHelper(args: string[], input: Buffer, roots: string[] = []): Buffer {
   const bin = helperPath();
   const fds: number[] = [];
@@ -25,7 +27,9 @@ function callHelper(args: string[], input: Buffer, roots: string[] = []): Buffer
   }
   let r;
   try {
-    r = childProcess().spawnSync(bin, ['xattr', ...(roots.length ? ['--beneath'] : []), ...args], { input, maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'pipe', ...fds] });
+    // The writes of a commit in the host's tree are fenced (fsat.ts setFences); a read is not.
+    const fenced = roots[roots.length - 1] === '/' && WRITES.has(args[0]!) ? fenceArgs() : [];
+    r = childProcess().spawnSync(bin, ['xattr', ...(roots.length ? ['--beneath', ...fenced] : []), ...args], { input, maxBuffer: 1 << 30, stdio: ['pipe', 'pipe', 'pipe', ...fds] });
   } finally {
     for (const fd of fds) closeSync(fd);
   }

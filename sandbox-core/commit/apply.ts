@@ -9,12 +9,12 @@
 // the old file or the complete new one, never a torn one) with a few syncs per commit. The
 // times of what the first and the directory phases wrote are set at each phase's end, in one
 // helper call (setTimes), to the nanosecond and of any sign.
-import { closeSync, linkSync, lstatSync, mkdirSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, lstatSync, mkdirSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import type { Change } from '../changes/types.js';
 import { display, parentB } from '../base/bpath.js';
 import { isBelow, isWithin } from '../base/within.js';
 import { exactTimes, lstatB } from '../changes/stat.js';
-import { auxAt, closeAll, trustRoot } from '../changes/fsat.js';
+import { auxAt, closeAll, FenceError, fenceBreachOf, setFences, trustRoot, type Fence } from '../changes/fsat.js';
 import {
   getXattrs, isOverlayXattr, mknodBatch, setTimes, setXattrs, stageFiles, syncfsDirs, xattrsEqual, type StageItem, type StageResult, type TimesItem,
 } from '../changes/xattr.js';
@@ -44,6 +44,11 @@ export interface ApplyOptions {
   layersRoot: string;
   /** Opens layersRoot from the store-root fd (Store.openLayers): its path is never walked. */
   openLayers: () => Dir;
+  /**
+   * The layers' host trees and the mounts they were on when the commit was planned: no dir the
+   * commit writes in may be on another (a filesystem mounted there since, commit/mounts.ts).
+   */
+  fences: readonly Fence[];
   /** --keep-setuid: keep setuid/setgid bits and security.capability (honoured for root only). */
   keepSetuid?: boolean;
   /** --link-host-files: a hard link to a file the host already had stays a link to it. */
@@ -94,9 +99,18 @@ function placeConflict(why: 'exists' | 'gone' | 'differs' | 'changed-after-start
   return why === 'exists' ? CONFLICT.created : why === 'gone' ? CONFLICT.deleted : why === 'differs' ? CONFLICT.changed : CONFLICT.changedAfterStart;
 }
 
+/**
+ * The error a helper's errno for host path `p` stands for: a fence's own line (naming where a
+ * filesystem was mounted during the commit) for EXDEV, else `what: ERRNO`.
+ */
+function helperFailure(p: string, what: string, errno: number): Error {
+  return (errno === EXDEV ? fenceBreachOf(p) : null) ?? new Error(`${what}: ${errnoName(errno)}`);
+}
+
 /** The error a failed place op entry stands for, worded as the same failure from Node. */
 function placeError(path: string, r: Exclude<PlaceResult, { kind: 'placed' }>): Error {
   const name = errnoName(r.errno);
+  if (r.errno === EXDEV) return helperFailure(path, r.kind === 'conflict' ? 'lstat' : r.step, r.errno);
   if (r.kind === 'failed' && r.step === 'parent') {
     if (r.errno === ENOENT) return new Error('its parent dir does not exist on the host');
     if (r.errno === ELOOP || r.errno === ENOTDIR) return new UnsafePathError(`a parent of ${text(path)} is a symlink or not a directory: refusing to write below it`);
@@ -108,9 +122,13 @@ function placeError(path: string, r: Exclude<PlaceResult, { kind: 'placed' }>): 
 export function pauseForTest(i: number | 'staged' | 'planned'): void {
   const at = process.env.SBX_TEST_COMMIT_PAUSE_AFTER;
   if (at === undefined || (typeof i === 'number' ? Number(at) !== i : at !== i)) return;
-  // Lets a test SIGKILL a commit at a known point, with a staged file and a half journal.
+  // Lets a test SIGKILL a commit at a known point, with a staged file and a half journal, or
+  // (SBX_TEST_COMMIT_RESUME=FILE) change the host there and let it go on once FILE exists.
   process.stderr.write(`sbx-test: paused at step ${i}\n`);
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+  const tick = new Int32Array(new SharedArrayBuffer(4));
+  const resume = process.env.SBX_TEST_COMMIT_RESUME;
+  if (!resume) Atomics.wait(tick, 0, 0);
+  else for (let waited = 0; waited < 30_000 && !existsSync(resume); waited += 20) Atomics.wait(tick, 0, 0, 20);
 }
 
 const linkKey = (c: Change) => `${c.up!.dev}:${c.up!.ino}`;
@@ -118,7 +136,7 @@ const linkKey = (c: Change) => `${c.up!.dev}:${c.up!.ino}`;
 const text = display;
 /** Files per helper call: progress between batches, bounded memory for the request. */
 const STAGE_BATCH = 16384;
-const { EEXIST, EISDIR, ENOENT, ELOOP, ENOTDIR, ESTALE } = osConstants.errno;
+const { EEXIST, EISDIR, ENOENT, ELOOP, ENOTDIR, ESTALE, EXDEV } = osConstants.errno;
 /** Renames per helper call: progress between batches, bounded memory for the request. */
 const PLACE_BATCH = 16384;
 /** Entries per helper call that sets times: bounded memory for the request. */
@@ -131,7 +149,9 @@ const TIMES_BATCH = 16384;
 function syncFilesystemsOf(dirs: Iterable<string>): number {
   const perDev = new Map<number, string>();
   for (const d of new Set(dirs)) {
-    const st = lstatB(d);
+    let st;
+    // On a filesystem mounted since the plan: nothing of the commit's is written there.
+    try { st = lstatB(d); } catch (e) { if (e instanceof FenceError) continue; throw e; }
     if (st && st.type === 'dir' && !perDev.has(st.dev)) perDev.set(st.dev, d);
   }
   const reps = [...perDev.values()];
@@ -145,9 +165,11 @@ function syncFilesystemsOf(dirs: Iterable<string>): number {
 export function applyPlan(plan: Plan, opts: ApplyOptions): ApplyResult {
   const res: ApplyResult = { applied: 0, bytes: 0, conflicts: [], failed: [], ownerNotKept: [], setidStripped: [], xattrsNotKept: [], flagsNotKept: [], linksCopied: [] };
   trustRoot(opts.layersRoot, opts.openLayers);
+  setFences(opts.fences);
   try {
     return run(plan, opts, res);
   } finally {
+    setFences(null);
     closeAll();
   }
 }
@@ -210,7 +232,8 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
       // never removed by a later commit).
       const tmp = stagingPath(s.change.path, opts.sandboxId, i);
       try { removeEntry(tmp); } catch (r) {
-        if ((r as NodeJS.ErrnoException).code !== 'ENOENT') reason += `; its staged copy ${text(tmp)} could not be removed (${(r as NodeJS.ErrnoException).code ?? errorText(r)}): remove it by hand`;
+        if (r instanceof FenceError) reason += `; its staged copy ${text(tmp)} is left below that mount: remove it once it is unmounted`;
+        else if ((r as NodeJS.ErrnoException).code !== 'ENOENT') reason += `; its staged copy ${text(tmp)} could not be removed (${(r as NodeJS.ErrnoException).code ?? errorText(r)}): remove it by hand`;
       }
     }
     res.failed.push({ path: s.change.path, reason });
@@ -304,7 +327,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
         items.forEach(([s, i], n) => {
           const r = results[n]!;
           if (retry && r.errno === EEXIST && r.step === 'create') { stale.push([s, i]); return; }
-          if (r.errno) { fail(s, i, new Error(`${r.step}: ${errnoName(r.errno)}`)); return; }
+          if (r.errno) { fail(s, i, helperFailure(s.change.path, r.step, r.errno)); return; }
           written.push([s, i, r]);
         });
       };
@@ -345,7 +368,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     }
     if (c.type === 'fifo' || c.type === 'socket') {
       const [e] = mknodBatch(c.type, [tmp]);
-      if (e) throw Object.assign(new Error(errnoName(e)), { code: errnoName(e) });
+      if (e) throw (e === EXDEV ? fenceBreachOf(tmp) : null) ?? Object.assign(new Error(errnoName(e)), { code: errnoName(e) });
       const st = lstatSync(hostAt(tmp));
       if (c.type === 'fifo') {
         const fd = openNoFollow(tmp);
@@ -384,7 +407,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
       const e = errs[n]!;
       if (!e) return;
       res.applied--;
-      res.failed.push({ path: s.change.path, reason: e === ESTALE ? 'times not set: replaced on the host during the commit' : `times: ${errnoName(e)}` });
+      res.failed.push({ path: s.change.path, reason: e === ESTALE ? 'times not set: replaced on the host during the commit' : errorText(helperFailure(s.change.path, 'times', e)) });
     });
   };
 

@@ -180,7 +180,8 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
   const parents = selectionParents(all, filtered, (c) => sensitiveReason(c, ctx));
   const selected = closeSelection(all, parents.keep);
   const own = ownDirs(process.env, store.root).map(fromUser);
-  const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours, oursUntilMs, ownDirs: own, otherMount: mountGuard(meta.layers) });
+  const mounts = mountGuard(meta.layers);
+  const plan = makePlan(selected, { createdMs: meta.createdMs, force: opts.force, ours, oursUntilMs, ownDirs: own, otherMount: mounts.check });
   // Refused before any other reason: nothing else was looked at for them.
   plan.skipped.unshift(...parents.held);
   // Of the changes listed (the reviewed ones): a needed dir outside them is not one left out.
@@ -202,7 +203,7 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
   const result = applyPlan(plan, {
     sandboxId: meta.id, createdMs: meta.createdMs, force: opts.force, journal, links: scan.links, ours, oursUntilMs, keepSetuid: opts.keepSetuid,
     linkHostFiles: opts.linkHostFiles, layersRoot: fromUser(meta.layersDir), openLayers: () => store.openLayers(meta),
-    progress: opts.progress, phase: opts.phase,
+    progress: opts.progress, phase: opts.phase, fences: mounts.fences(),
   });
   const refused: Refusal[] = [...plan.conflicts, ...plan.denied, ...plan.skipped, ...result.conflicts, ...result.failed];
   const complete = refused.length === 0 && unselected === 0 && scan.errors.length === 0;

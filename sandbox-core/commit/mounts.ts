@@ -11,13 +11,15 @@
 // symlink (fsat.ts), its mount id from /proc/self/fdinfo, once per dir. Nothing here is read
 // from meta.json but the layers' paths and their host dirs' records (hostDir), and a path that
 // names no layer refuses nothing more than a real one would: a wrong record can only compare a
-// dir with the mount of another dir, or refuse a tree's changes.
+// dir with the mount of another dir, or refuse a tree's changes. The trees' mounts read here
+// are the commit's fences while it writes (changes/fsat.ts setFences): a filesystem mounted
+// after this plan meets those, in Node and in the helper.
 import { fstatSync, readFileSync } from 'node:fs';
 import { fdinfoField } from '../base/fdinfo.js';
 import { parseMountInfo } from '../mountinfo.js';
 import type { Change } from '../changes/types.js';
 import type { Layer } from '../types.js';
-import { dirAt } from '../changes/fsat.js';
+import { dirAt, type Fence } from '../changes/fsat.js';
 import { NotBeneathError } from '../beneath.js';
 import { display, fromUser, parentB } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
@@ -50,11 +52,17 @@ function hostMountPoints(): string[] {
 
 const text = display;
 
+export interface MountGuard {
+  check: (c: Change) => string | null;
+  /** The trees of the layers `check` was asked about (their changes), each with its mount then: the commit's fences. */
+  fences: () => readonly Fence[];
+}
+
 /**
- * A function that answers, for a change, why it would be written on another filesystem than
+ * `check` answers, for a change, why it would be written on another filesystem than
  * its layer's (naming the mount point), or null. Answers are kept per dir.
  */
-export function mountGuard(layers: readonly Layer[], mountPoints: readonly string[] = hostMountPoints()): (c: Change) => string | null {
+export function mountGuard(layers: readonly Layer[], mountPoints: readonly string[] = hostMountPoints()): MountGuard {
   const targets = [...new Set(layers.map((l) => fromUser(l.target)))];
   // Every mount point on the way to a layer's tree was one at the run (a layer's own, or a
   // skeleton's: plan.ts splits a dir holding a mount into layers). Only a dir below one of
@@ -72,7 +80,7 @@ export function mountGuard(layers: readonly Layer[], mountPoints: readonly strin
     for (const t of targets) if (isWithin(p, t) && (best === null || t.length > best.length)) best = t;
     return best;
   };
-  const check = (dir: string): string | null => {
+  const checkDir = (dir: string): string | null => {
     const known = byDir.get(dir);
     if (known !== undefined) return known;
     if (!others.some((m) => isWithin(dir, m))) return null;
@@ -102,37 +110,39 @@ export function mountGuard(layers: readonly Layer[], mountPoints: readonly strin
   };
   // A layer's own tree is still the dir it was made over: a filesystem mounted exactly on it
   // since (a tmpfs on /opt, /var/tmp mounted anew) passes every check above, which compare
-  // with the tree's mount as it is now. Read per layer, once.
+  // with the tree's mount as it is now. Read per layer, once; the mount read from the same fd
+  // is the tree's fence while the commit writes (a filesystem mounted during it, fsat.ts).
   const recorded = new Map<string, Layer['hostDir']>();
   for (const l of layers) if (l.hostDir) recorded.set(fromUser(l.target), l.hostDir);
   const treeMoved = new Map<string, string | null>();
+  const fences: Fence[] = [];
   const moved = (top: string): string | null => {
     let why = treeMoved.get(top);
     if (why !== undefined) return why;
     why = null;
     const want = recorded.get(top);
-    if (want) {
-      try {
-        // Gone, or a symlink in its place (null): the commit's own checks refuse or make it.
-        const fd = hostDirFd(top);
-        const st = fd === null ? null : fstatSync(fd);
-        if (st && (st.dev !== want.dev || st.ino !== want.ino || st.birthtimeMs !== want.birthMs)) why = `${text(top)} is no longer the directory the sandbox ran over (a filesystem was mounted on it, or it was made anew, after the run), which the review never showed: unmount it and commit again (or discard the sandbox)`;
-      } catch (e) {
-        why = `cannot tell whether ${text(top)} is still the directory the sandbox ran over (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): not written`;
-      }
+    try {
+      // Gone, or a symlink in its place (null): the commit's own checks refuse or make it.
+      const fd = hostDirFd(top);
+      if (fd !== null) fences.push({ path: top, mnt: mountIdOfFd(fd) });
+      const st = fd === null || !want ? null : fstatSync(fd);
+      if (want && st && (st.dev !== want.dev || st.ino !== want.ino || st.birthtimeMs !== want.birthMs)) why = `${text(top)} is no longer the directory the sandbox ran over (a filesystem was mounted on it, or it was made anew, after the run), which the review never showed: unmount it and commit again (or discard the sandbox)`;
+    } catch (e) {
+      why = `cannot tell whether ${text(top)} is still the directory the sandbox ran over (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): not written`;
     }
     treeMoved.set(top, why);
     return why;
   };
-  return (c: Change) => {
+  const check = (c: Change): string | null => {
     if (c.path === '/') return null;
     const top = layerOf(c.path);
     const tree = top === null ? null : moved(top);
     if (tree) return tree;
-    const parent = check(parentB(c.path));
+    const parent = checkDir(parentB(c.path));
     if (parent) return parent;
     // A host dir the change keeps (its mode, owner, times; an opaque dir's new content) is
     // written in itself: a mount on it is as foreign as one on its parent.
-    return c.host?.type === 'dir' ? check(c.path) : null;
+    return c.host?.type === 'dir' ? checkDir(c.path) : null;
   };
+  return { check, fences: () => fences };
 }

@@ -8,6 +8,7 @@ import { O_PATH } from '../beneath.js';
 import { SbxError } from '../base/errors.js';
 import { helperPath } from '../helper.js';
 import type { EntryStat, EntryType } from '../changes/types.js';
+import { fenceArgs } from '../changes/fsat.js';
 
 export interface PlaceItem {
   step: number;
@@ -76,7 +77,7 @@ export function placeFiles(items: PlaceItem[], opts: PlaceOptions): PlaceResult[
     const paused = opts.pauseAt !== undefined;
     const fds: Array<number | 'pipe' | 'inherit' | 'ignore'> = ['pipe', 'pipe', paused ? 'inherit' : 'pipe', root];
     if (opts.journalFd !== null) fds.push(opts.journalFd);
-    r = childProcess().spawnSync(helperPath(), ['place'], { input: encode(items, opts), maxBuffer: 1 << 30, stdio: fds });
+    r = childProcess().spawnSync(helperPath(), ['place', ...fenceArgs()], { input: encode(items, opts), maxBuffer: 1 << 30, stdio: fds });
   } finally {
     closeSync(root);
   }

@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { NotBeneathError, O_PATH, removeTreeAt, TreeRemovalError } from '../beneath.js';
 import { helperPath } from '../helper.js';
-import { fsAt, forgetAt, parentAt } from '../changes/fsat.js';
+import { checkFence, fenceArgs, FenceError, fsAt, forgetAt, parentAt } from '../changes/fsat.js';
 import { SbxError } from '../base/errors.js';
 import { display } from '../base/bpath.js';
 
@@ -55,7 +55,10 @@ export function ancestorsAreDirs(p: string): boolean {
 
 /** Opens an existing entry without following it (fifos without blocking). */
 export function openNoFollow(p: string, dir = false): number {
-  return openSync(hostAt(p), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY | (dir ? C.O_DIRECTORY : 0));
+  const fd = openSync(hostAt(p), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY | (dir ? C.O_DIRECTORY : 0));
+  // A name is opened through a filesystem mounted on it: that one's root, not the entry.
+  try { checkFence(p, fd); } catch (e) { closeSync(fd); throw e; }
+  return fd;
 }
 
 /**
@@ -150,7 +153,7 @@ export function fsyncPath(p: string, dir: boolean): void {
 }
 
 export function errorText(e: unknown): string {
-  if (e instanceof UnsafePathError || e instanceof SbxError) return e.message;
+  if (e instanceof UnsafePathError || e instanceof SbxError || e instanceof FenceError) return e.message;
   if (e instanceof TreeRemovalError) {
     const where = display(e.sub);
     return e.code === 'EBUSY' ? `not removed: a filesystem is mounted on ${where}` : `stopped at ${where}: ${e.code}`;
@@ -181,7 +184,7 @@ export function unsetXattrs(items: Array<{ path: string; names: string[] }>): nu
   const root = openSync('/', O_PATH | C.O_DIRECTORY);
   let r;
   try {
-    r = childProcess().spawnSync(helperPath(), ['xattr', '--beneath', 'unset'], { input: Buffer.concat(parts), stdio: ['pipe', 'pipe', 'pipe', root] });
+    r = childProcess().spawnSync(helperPath(), ['xattr', '--beneath', ...fenceArgs(), 'unset'], { input: Buffer.concat(parts), stdio: ['pipe', 'pipe', 'pipe', root] });
   } finally {
     closeSync(root);
   }

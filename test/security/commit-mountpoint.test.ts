@@ -7,10 +7,10 @@
 // left that sandbox's home read-only, 2026-12-03).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { IS_ROOT, sbx, canary, storeAndCanary } from '../helpers/sbx.js';
+import { IS_ROOT, sbx, sbxAsync, canary, storeAndCanary } from '../helpers/sbx.js';
 import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 
 const store = storeAndCanary({ prove: true });
@@ -95,6 +95,66 @@ testUnless(noFuse, { missing: true })('a commit refuses to write into a filesyst
   } finally {
     if (mounted) unmount();
     sbx(['discard', 'later'], { store });
+  }
+});
+
+// docs/security.md: a filesystem mounted while the commit runs receives nothing either. The
+// commit stops after staging its files beside their targets; the mount is made then, and the
+// renames (the helper's place op), the dir metadata and times (Node's) meet it: each dir a
+// commit writes in is checked against the mount its layer's tree was on when it was planned.
+testUnless(noFuse, { missing: true })('a commit refuses to write into a filesystem mounted on the host while it runs, and commits it once unmounted', async () => {
+  const t = join(canary, 't');
+  mkdirSync(join(t, 'dir'), { recursive: true });
+  const r = sbx(['run', '--name', 'during', '-q', '--', 'sh', '-c', `echo hi > ${t}/dir/f && mkdir ${t}/dir/sub && echo g > ${t}/dir/sub/g && echo ok > ${t}/ok`], { store });
+  assert.is(r.code, 0, r.stderr);
+  const scratch = join(canary, 'scratch');
+  mkdirSync(scratch);
+  const go = join(scratch, 'go');
+  const child = sbxAsync(['commit', '--force', 'during'], {
+    store, stdio: ['ignore', 'ignore', 'pipe'], env: { SBX_TEST_COMMIT_PAUSE_AFTER: 'staged', SBX_TEST_COMMIT_RESUME: go },
+  });
+  let stderr = '';
+  const paused = new Promise<void>((resolve) => {
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); if (stderr.includes('sbx-test: paused at step staged')) resolve(); });
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let unmount: (() => void) | null = null;
+  try {
+    await Promise.race([paused, exited]);
+    assert.match(stderr, 'paused at step staged', stderr);
+    if (IS_ROOT) {
+      // Another dir of the same filesystem: only the mount id tells it apart.
+      mkdirSync(join(scratch, 'elsewhere'));
+      writeFileSync(join(scratch, 'elsewhere', 'precious'), 'kept\n');
+      assert.is(spawnSync('mount', ['--bind', join(scratch, 'elsewhere'), join(t, 'dir')]).status, 0, 'mount --bind');
+      unmount = () => { spawnSync('umount', [join(t, 'dir')]); };
+    } else {
+      mkdirSync(join(scratch, 'fuse'));
+      unmount = mountOn(join(t, 'dir'), join(scratch, 'fuse'));
+    }
+    writeFileSync(go, '');
+    const code = await exited;
+    assert.is(code, 1, stderr);
+    assert.match(stderr, `  ${t}/dir/f: a filesystem was mounted on ${t}/dir while the commit ran, which the review never showed: unmount it and commit again (or discard the sandbox)`, stderr);
+    assert.match(stderr, `  ${t}/dir/sub/g: a filesystem was mounted on ${t}/dir while the commit ran`);
+    const left = [...stderr.matchAll(new RegExp(`its staged copy ${t}/dir/((sub/)?\\.sbx-[^/ ]+) is left below that mount: remove it once it is unmounted`, 'g'))].map((m) => m[1]!);
+    assert.is(left.length, 2, 'f and sub/g were staged before the mount');
+    assert.equal(readdirSync(join(t, 'dir')).sort(), ['precious'], 'the commit wrote into the mounted filesystem');
+    assert.is(readFileSync(join(t, 'ok'), 'utf8'), 'ok\n', 'what lies on the planned filesystem is committed');
+    unmount();
+    unmount = null;
+    // As the line says: the copy staged before the mount is there once it is gone.
+    for (const copy of left) rmSync(join(t, 'dir', copy));
+    const again = sbx(['commit', '--force', 'during'], { store });
+    assert.is(again.code, 0, again.stderr);
+    assert.is(readFileSync(join(t, 'dir', 'f'), 'utf8'), 'hi\n');
+    assert.is(readFileSync(join(t, 'dir', 'sub', 'g'), 'utf8'), 'g\n');
+    assert.equal(readdirSync(join(t, 'dir')).sort(), ['f', 'sub'], 'a staged copy was left behind');
+    assert.equal(readdirSync(join(t, 'dir', 'sub')), ['g'], 'a staged copy was left behind');
+  } finally {
+    if (child.exitCode === null) { writeFileSync(go, ''); await exited; }
+    unmount?.();
+    sbx(['discard', 'during'], { store });
   }
 });
 

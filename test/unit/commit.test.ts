@@ -160,7 +160,7 @@ test('a file staged and then refused at its rename is not counted in the bytes c
   write(H('a'), 'host');
   const res = applyPlan(plan, {
     sandboxId: f.meta.id, createdMs: f.meta.createdMs, force: false, journal: null, links: scan.links, ours: new Set(),
-    layersRoot: fromUser(f.meta.layersDir), openLayers: () => f.store.openLayers(f.meta),
+    layersRoot: fromUser(f.meta.layersDir), openLayers: () => f.store.openLayers(f.meta), fences: [],
   });
   assert.equal(res.conflicts.map((x) => x.path), [Buffer.from(H('a')).toString('latin1')]);
   assert.is(readFileSync(H('a'), 'utf8'), 'host');
