@@ -72,7 +72,7 @@ test('two takers of the same dead lock at the same instant: never both hold it',
     let overlaps = 0, both = 0, none = 0;
     for (let i = 0; i < ROUNDS; i++) {
       plantDeadLock(entryDir);
-      const at = Date.now() + (i === 0 ? 1500 : 30);
+      const at = Date.now() + (i === 0 ? 1500 : 8);
       a.child.stdin!.write(`go ${at}\n`);
       b.child.stdin!.write(`go ${at}\n`);
       const said = [await a.next(), await b.next()];
