@@ -238,21 +238,30 @@ function upperMode(hostMode: number, ownerBits: number | undefined): number {
 
 /**
  * For an ordinary user who stays the user inside (--user): the bits the user has on a host dir
- * of another's (Layer's rootOwnerBits), as the kernel picks them (the group's when the dir's
- * group is one of the user's, else the other's; an ACL's named entries are not read), with
- * read and search added: the review's scan runs as the user with no capability, and must read
- * the root's xattrs and walk below it (a 0000 `/root` was a warning on every run). Overlayfs
- * still reads the host's dir with the user's own rights: such a root can be entered but not
- * listed, as before. Null for a dir of the user's own, whose owner bits are already the
- * user's. The upper root is the user's either way (it cannot be given another owner), and
+ * of another's (Layer's rootOwnerBits), as the kernel answers access(2) for the user (the
+ * owner's, group's or other's bits, and an ACL's named entries and mask: a dir shared with
+ * `setfacl -m u:USER:rwx` stays writable inside), with read and search added: the review's
+ * scan runs as the user with no capability, and must read the root's xattrs and walk below it
+ * (a 0000 `/root` was a warning on every run). A write refused only because the host's
+ * filesystem is read-only (EROFS) is the mode's to say: the sandbox writes to its own layer.
+ * Overlayfs still reads the host's dir with the user's own rights: such a root can be entered
+ * but not listed, as before. Null for a dir of the user's own, whose owner bits are already
+ * the user's. The upper root is the user's either way (it cannot be given another owner), and
  * overlayfs shows the merged root with the upper's owner and mode: with the host's mode, a
  * root of root's such as /etc showed writable (`touch /etc/x` worked inside, not outside).
  */
-type ViewBits = (st: { uid: number; gid: number; mode: number }) => number | null;
+type ViewBits = (st: { uid: number; gid: number; mode: number }, path: string) => number | null;
 
 function userViewBits(uid: number, groups: readonly number[]): ViewBits {
   const gids = new Set(groups);
-  return (st) => (st.uid === uid ? null : ((gids.has(st.gid) ? st.mode >> 3 : st.mode) & 7) | 5);
+  return (st, path) => {
+    if (st.uid === uid) return null;
+    const modeBits = (gids.has(st.gid) ? st.mode >> 3 : st.mode) & 7;
+    const may = (how: number, bit: number): number => {
+      try { accessSync(path, how); return bit; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EROFS' ? modeBits & bit : 0; }
+    };
+    return may(constants.W_OK, 2) | 5;
+  };
 }
 
 /** The owner sbx gives a layer's work and upper dirs for the host dir `st`, in the layer's terms. */
@@ -467,7 +476,7 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner,
     }
     // A layer this run adds takes the view's owner bits now; one made before keeps what it has.
     if (added && viewBits && !layer.shared) {
-      const bits = viewBits(hostStat(seen, host));
+      const bits = viewBits(hostStat(seen, host), host);
       if (bits !== null) layer.rootOwnerBits = bits;
     }
     if (added && helperMakes) {

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CI, IS_ROOT, makeCanary, provenStore, removeCanary, runReport, SBX as SBX_PATH, sbx, testUserCanRunSbx } from '../helpers/sbx.js';
 import { buildDeb } from '../helpers/deb.js';
@@ -223,6 +223,33 @@ testUnless(ROOT_CASE ?? mirror ?? (userCanRunSbx ? null : NO_USER))(`root: an or
   } finally {
     spawnSync('dpkg', ['--purge', mirrorPkg], { encoding: 'utf8' });
   }
+});
+
+// --user gives a layer root of another's the user's own bits on the host as owner bits
+// (sandbox.ts userViewBits): read from access(2), so an ACL naming the user counts as it does
+// outside. A new top-level dir is a layer root of its own in an ordinary user's view.
+/** system.posix_acl_access of `setfacl -m u:UID:rwx` on a 0755 dir (acl(5)'s xattr layout). */
+function aclNamingUser(uid: number): Buffer {
+  const entries: Array<[number, number, number]> = [[0x01, 7, 0xffffffff], [0x02, 7, uid], [0x04, 5, 0xffffffff], [0x10, 7, 0xffffffff], [0x20, 5, 0xffffffff]];
+  const b = Buffer.alloc(4 + entries.length * 8);
+  b.writeUInt32LE(2, 0);
+  entries.forEach(([tag, perm, id], i) => { b.writeUInt16LE(tag, 4 + i * 8); b.writeUInt16LE(perm, 6 + i * 8); b.writeUInt32LE(id, 8 + i * 8); });
+  return b;
+}
+testUnless(ROOT_CASE ?? (userCanRunSbx ? null : NO_USER))('root: an ordinary user\'s --user run may write in a root dir an ACL lets it write in, as outside; not in one without', () => {
+  const shared = mkdtempSync(`/${tag}-acl-`), closed = mkdtempSync(`/${tag}-noacl-`);
+  temps.push(shared, closed);
+  for (const d of [shared, closed]) chmodSync(d, 0o755);
+  const uid = Number(spawnSync('id', ['-u', 'sbxtest'], { encoding: 'utf8' }).stdout.trim());
+  const set = spawnSync('python3', ['-c', 'import os,sys; os.setxattr(sys.argv[1], "system.posix_acl_access", bytes.fromhex(sys.argv[2]))', shared, aclNamingUser(uid).toString('hex')], { encoding: 'utf8' });
+  assert.is(set.status, 0, `the host's / takes no ACL: ${set.stderr}`);
+  // The host's own answer first: the ACL lets the user write there, the mode alone does not.
+  const outside = spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', 'sh', '-c', `test -w ${shared} && echo may; test -w ${closed} || echo may-not`], { encoding: 'utf8' });
+  assert.is(outside.stdout, 'may\nmay-not\n', outside.stderr);
+  const r = asTestUser(userStoreDir(), ['run', '--user', '-n', '-q', '--', 'sh', '-c', `touch ${shared}/new && echo made; touch ${closed}/new 2>/dev/null || echo refused`]);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, 'made\nrefused\n', r.stderr);
+  assert.equal(readdirSync(shared), [], 'a throwaway run wrote on the host');
 });
 
 test.run();
