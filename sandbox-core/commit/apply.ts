@@ -277,7 +277,10 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     if (!opts.linkHostFiles) return null;
     for (const other of opts.links.get(key) ?? []) {
       if (other === c.path) continue;
-      const h = lstatB(other);
+      // One that cannot be looked at (a symlink on its way, a filesystem mounted there since
+      // the plan) is no partner: the file is copied.
+      let h;
+      try { h = lstatB(other); } catch { continue; }
       // An unchanged partner: the host file already equals the upper one.
       if (h && h.type === 'file' && h.size === c.up!.size && Math.abs(h.mtimeMs - c.up!.mtimeMs) < 0.001 && !plan.steps.some((s) => s.change.path === other)) return other;
     }

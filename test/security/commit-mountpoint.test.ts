@@ -32,6 +32,31 @@ function mountOn(dir: string, scratch: string): () => void {
   return () => { spawnSync('fusermount3', ['-u', dir]); };
 }
 
+/**
+ * A sandbox `name` that wrote t/dir/f, t/dir/sub/g and t/ok below the canary; returns t.
+ */
+function wroteInDir(name: string): string {
+  const t = join(canary, 't');
+  mkdirSync(join(t, 'dir'), { recursive: true });
+  const r = sbx(['run', '--name', name, '-q', '--', 'sh', '-c', `echo hi > ${t}/dir/f && mkdir ${t}/dir/sub && echo g > ${t}/dir/sub/g && echo ok > ${t}/ok`], { store });
+  assert.is(r.code, 0, r.stderr);
+  return t;
+}
+
+/**
+ * Another filesystem on t/dir holding `precious`; returns its unmount. Root binds another dir
+ * of the same filesystem (st_dev alike: only the mount id tells them apart); an ordinary user
+ * mounts fuse-overlayfs (mountOn).
+ */
+function mountOnDir(t: string, scratch: string): () => void {
+  if (!IS_ROOT) return mountOn(join(t, 'dir'), scratch);
+  mkdirSync(join(scratch, 'elsewhere'));
+  writeFileSync(join(scratch, 'elsewhere', 'precious'), 'kept\n');
+  assert.is(statSync(join(scratch, 'elsewhere')).dev, statSync(join(t, 'dir')).dev, 'the bound dir is on the same filesystem');
+  assert.is(spawnSync('mount', ['--bind', join(scratch, 'elsewhere'), join(t, 'dir')]).status, 0, 'mount --bind');
+  return () => { spawnSync('umount', [join(t, 'dir')]); };
+}
+
 const noFuse = IS_ROOT || spawnSync('fuse-overlayfs', ['--version']).status === 0 ? null : 'fuse-overlayfs is not installed (an ordinary user mounts with it)';
 testUnless(noFuse, { missing: true })('a host tree delete that stops at a mount point names it, enters nothing mounted, and gives back the modes it opened up', () => {
   const t = join(canary, 't');
@@ -61,23 +86,11 @@ testUnless(noFuse, { missing: true })('a host tree delete that stops at a mount 
 });
 
 // docs/security.md: a mount made on the host after the run receives nothing of the commit.
-// Root binds another dir of the same filesystem (st_dev alike: only the mount id tells them
-// apart); an ordinary user mounts fuse-overlayfs, as above.
 testUnless(noFuse, { missing: true })('a commit refuses to write into a filesystem mounted on the host after the run, even with --force, and commits it once unmounted', () => {
-  const t = join(canary, 't');
-  mkdirSync(join(t, 'dir'), { recursive: true });
-  const r = sbx(['run', '--name', 'later', '-q', '--', 'sh', '-c', `echo hi > ${t}/dir/f && mkdir ${t}/dir/sub && echo g > ${t}/dir/sub/g && echo ok > ${t}/ok`], { store });
-  assert.is(r.code, 0, r.stderr);
+  const t = wroteInDir('later');
   const scratch = join(canary, 'scratch');
   mkdirSync(scratch);
-  let unmount: () => void;
-  if (IS_ROOT) {
-    mkdirSync(join(scratch, 'elsewhere'));
-    writeFileSync(join(scratch, 'elsewhere', 'precious'), 'kept\n');
-    assert.is(statSync(join(scratch, 'elsewhere')).dev, statSync(join(t, 'dir')).dev, 'the bound dir is on the same filesystem');
-    assert.is(spawnSync('mount', ['--bind', join(scratch, 'elsewhere'), join(t, 'dir')]).status, 0, 'mount --bind');
-    unmount = () => { spawnSync('umount', [join(t, 'dir')]); };
-  } else unmount = mountOn(join(t, 'dir'), scratch);
+  const unmount = mountOnDir(t, scratch);
   let mounted = true;
   try {
     const c = sbx(['commit', '--force', 'later'], { store });
@@ -103,10 +116,7 @@ testUnless(noFuse, { missing: true })('a commit refuses to write into a filesyst
 // renames (the helper's place op), the dir metadata and times (Node's) meet it: each dir a
 // commit writes in is checked against the mount its layer's tree was on when it was planned.
 testUnless(noFuse, { missing: true })('a commit refuses to write into a filesystem mounted on the host while it runs, and commits it once unmounted', async () => {
-  const t = join(canary, 't');
-  mkdirSync(join(t, 'dir'), { recursive: true });
-  const r = sbx(['run', '--name', 'during', '-q', '--', 'sh', '-c', `echo hi > ${t}/dir/f && mkdir ${t}/dir/sub && echo g > ${t}/dir/sub/g && echo ok > ${t}/ok`], { store });
-  assert.is(r.code, 0, r.stderr);
+  const t = wroteInDir('during');
   const scratch = join(canary, 'scratch');
   mkdirSync(scratch);
   const go = join(scratch, 'go');
@@ -122,16 +132,7 @@ testUnless(noFuse, { missing: true })('a commit refuses to write into a filesyst
   try {
     await Promise.race([paused, exited]);
     assert.match(stderr, 'paused at step staged', stderr);
-    if (IS_ROOT) {
-      // Another dir of the same filesystem: only the mount id tells it apart.
-      mkdirSync(join(scratch, 'elsewhere'));
-      writeFileSync(join(scratch, 'elsewhere', 'precious'), 'kept\n');
-      assert.is(spawnSync('mount', ['--bind', join(scratch, 'elsewhere'), join(t, 'dir')]).status, 0, 'mount --bind');
-      unmount = () => { spawnSync('umount', [join(t, 'dir')]); };
-    } else {
-      mkdirSync(join(scratch, 'fuse'));
-      unmount = mountOn(join(t, 'dir'), join(scratch, 'fuse'));
-    }
+    unmount = mountOnDir(t, scratch);
     writeFileSync(go, '');
     const code = await exited;
     assert.is(code, 1, stderr);
