@@ -193,6 +193,13 @@ function hostStat(seen: HostStats, host: string): Stats {
   return st;
 }
 
+/** Layer.hostDir of host dir `host` (lstat `st`): with no birth time, its filesystem's size stands in. */
+function hostDirRecord(host: string, st: Stats): NonNullable<Layer['hostDir']> {
+  if (st.birthtimeMs !== 0) return { dev: st.dev, ino: st.ino, birthMs: st.birthtimeMs };
+  const fs = statfsSync(host);
+  return { dev: st.dev, ino: st.ino, birthMs: 0, blocks: fs.blocks, files: fs.files };
+}
+
 /** hostStat for a dir an existing layer (run --in) stands over, which may be gone since: undefined then. */
 function hostStatIfAny(seen: HostStats, host: string): Stats | undefined {
   let st = seen.get(host);
@@ -472,7 +479,7 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner,
     // a --rootfs tree's layers are never committed; a layer whose host dir is gone keeps its record.
     if (!lowerRoot) {
       const st = added ? hostStat(seen, host) : hostStatIfAny(seen, host);
-      if (st?.isDirectory()) layer.hostDir = { dev: st.dev, ino: st.ino, birthMs: st.birthtimeMs };
+      if (st?.isDirectory()) layer.hostDir = hostDirRecord(host, st);
     }
     // A layer this run adds takes the view's owner bits now; one made before keeps what it has.
     if (added && viewBits && !layer.shared) {

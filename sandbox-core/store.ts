@@ -177,11 +177,13 @@ export function runnerAlive(meta: Pick<SandboxMeta, 'runnerPid' | 'runBoot' | 'r
 
 const isPrecopied = (v: unknown): boolean => Array.isArray(v) && v.length === 3 && isAbs(v[0]) && isUint(v[1]) && typeof v[2] === 'number' && Number.isFinite(v[2]);
 
-/** A layer's hostDir record: its device, inode and birth time, as lstat gives them. */
+/** A layer's hostDir record: its device, inode and birth time, as lstat gives them, and with no birth time its filesystem's size (statfs). */
 const isHostDir = (v: unknown): boolean => {
   const d = v as Record<string, unknown> | null;
-  return typeof d === 'object' && d !== null && Object.keys(d).length === 3 && Number.isSafeInteger(d.dev) && Number.isSafeInteger(d.ino) && (d.dev as number) >= 0 && (d.ino as number) >= 0
-    && typeof d.birthMs === 'number' && Number.isFinite(d.birthMs);
+  if (typeof d !== 'object' || d === null) return false;
+  const size = 'blocks' in d || 'files' in d;
+  return Object.keys(d).length === (size ? 5 : 3) && isUint(d.dev) && isUint(d.ino) && typeof d.birthMs === 'number' && Number.isFinite(d.birthMs)
+    && (!size || (d.birthMs === 0 && isUint(d.blocks) && isUint(d.files)));
 };
 
 /**

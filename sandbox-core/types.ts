@@ -38,9 +38,12 @@ export interface Layer {
    * `target` is still that dir (commit/mounts.ts), not a filesystem mounted on it since, nor a
    * dir made anew there. The birth time tells a tmpfs mounted anew from the one before: its
    * root has the inode 1 and, often, the device number the old one freed. Absent in
-   * sandboxes made before 2026-12-05.
+   * sandboxes made before 2026-12-05. On a filesystem with no birth times (birthMs 0: ext4
+   * with 128-byte inodes, vfat, NFSv3) its size in blocks and inodes (statfs) stand in for
+   * it: another such filesystem on the same device (a USB stick swapped for another in the
+   * same slot) has the same dev and root inode.
    */
-  hostDir?: { dev: number; ino: number; birthMs: number };
+  hostDir?: { dev: number; ino: number; birthMs: number; blocks?: number; files?: number };
 }
 
 /** Whether the host's files reach this layer's tree through a fuse-overlayfs daemon (shown root's, read as the user). */

@@ -14,7 +14,7 @@
 // dir with the mount of another dir, or refuse a tree's changes. The trees' mounts read here
 // are the commit's fences while it writes (changes/fsat.ts setFences): a filesystem mounted
 // after this plan meets those, in Node and in the helper.
-import { fstatSync, readFileSync } from 'node:fs';
+import { fstatSync, readFileSync, statfsSync } from 'node:fs';
 import { fdinfoField } from '../base/fdinfo.js';
 import { parseMountInfo } from '../mountinfo.js';
 import type { Change } from '../changes/types.js';
@@ -51,6 +51,16 @@ function hostMountPoints(): string[] {
 }
 
 const text = display;
+
+/**
+ * A filesystem with no birth times whose size (statfs blocks and inodes) is not the recorded
+ * one: another on the same device and root inode (a USB stick swapped for another).
+ */
+function otherSize(fd: number, want: NonNullable<Layer['hostDir']>): boolean {
+  if (want.blocks === undefined || want.files === undefined) return false;
+  const fs = statfsSync(`/proc/self/fd/${fd}`);
+  return fs.blocks !== want.blocks || fs.files !== want.files;
+}
 
 export interface MountGuard {
   check: (c: Change) => string | null;
@@ -126,7 +136,7 @@ export function mountGuard(layers: readonly Layer[], mountPoints: readonly strin
       const fd = hostDirFd(top);
       if (fd !== null) fences.push({ path: top, mnt: mountIdOfFd(fd) });
       const st = fd === null || !want ? null : fstatSync(fd);
-      if (want && st && (st.dev !== want.dev || st.ino !== want.ino || st.birthtimeMs !== want.birthMs)) why = `${text(top)} is no longer the directory the sandbox ran over (a filesystem was mounted on it, or it was made anew, after the run), which the review never showed: unmount it and commit again (or discard the sandbox)`;
+      if (want && st && (st.dev !== want.dev || st.ino !== want.ino || st.birthtimeMs !== want.birthMs || otherSize(fd!, want))) why = `${text(top)} is no longer the directory the sandbox ran over (a filesystem was mounted on it, or it was made anew, after the run), which the review never showed: unmount it and commit again (or discard the sandbox)`;
     } catch (e) {
       why = `cannot tell whether ${text(top)} is still the directory the sandbox ran over (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): not written`;
     }

@@ -201,4 +201,61 @@ testUnless(ROOT_CASE)('a commit refuses to write into a filesystem mounted anew 
   }
 });
 
+// On a filesystem with no birth times, another one on the same device shows the same dev and
+// root inode (a USB stick swapped for another in the same slot; here two ext4 images with
+// 128-byte inodes, which keep no birth time, one after the other on the same loop device):
+// the record's statfs size tells them apart. The first one mounted again is the same tree.
+const noLoop = !IS_ROOT ? ROOT_CASE : spawnSync('losetup', ['--version']).status !== 0 || spawnSync('mkfs.ext4', ['-V']).status !== 0 ? 'losetup or mkfs.ext4 is missing (util-linux, e2fsprogs)' : null;
+testUnless(noLoop, { missing: IS_ROOT })('a commit refuses a tree on another filesystem with no birth times on the same device and inode; the same one mounted again commits', () => {
+  const m = join(canary, 'stick');
+  mkdirSync(m);
+  const images = [join(canary, 'a.img'), join(canary, 'b.img')];
+  images.forEach((img, k) => {
+    writeFileSync(img, '');
+    spawnSync('truncate', ['-s', `${8 + k}M`, img]);
+    const f = spawnSync('mkfs.ext4', ['-q', '-F', '-I', '128', img], { encoding: 'utf8' });
+    assert.is(f.status, 0, f.stderr);
+  });
+  let loop = '';
+  let attached = false;
+  let mounted = false;
+  const attach = (img: string) => {
+    const a = loop ? spawnSync('losetup', [loop, img], { encoding: 'utf8' }) : spawnSync('losetup', ['-f', '--show', img], { encoding: 'utf8' });
+    assert.is(a.status, 0, a.stderr);
+    if (!loop) loop = a.stdout.trim();
+    attached = true;
+    const r = spawnSync('mount', [loop, m], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    mounted = true;
+  };
+  const detach = () => {
+    if (mounted) assert.is(spawnSync('umount', [m]).status, 0, 'umount');
+    mounted = false;
+    if (attached) assert.is(spawnSync('losetup', ['-d', loop]).status, 0, 'losetup -d');
+    attached = false;
+  };
+  try {
+    attach(images[0]!);
+    assert.is(statSync(m).birthtimeMs, 0, 'the filesystem keeps no birth time');
+    const r = sbx(['run', '--name', 'stick', '-q', '--', 'sh', '-c', `echo hi > ${m}/f`], { store });
+    assert.is(r.code, 0, r.stderr);
+    const seen = statSync(m);
+    detach();
+    attach(images[1]!);
+    assert.equal([statSync(m).dev, statSync(m).ino], [seen.dev, seen.ino], 'the other filesystem shows the same device and root inode');
+    const c = sbx(['commit', '--force', 'stick'], { store });
+    assert.is(c.code, 1, c.stderr);
+    assert.match(c.stderr, `  ${m}/f: ${m} is no longer the directory the sandbox ran over`, c.stderr);
+    assert.not.ok(readdirSync(m).includes('f'), 'the commit wrote on the other filesystem');
+    detach();
+    attach(images[0]!);
+    const again = sbx(['commit', 'stick'], { store });
+    assert.is(again.code, 0, again.stderr);
+    assert.is(readFileSync(join(m, 'f'), 'utf8'), 'hi\n');
+  } finally {
+    detach();
+    sbx(['discard', 'stick'], { store });
+  }
+});
+
 test.run();

@@ -90,12 +90,16 @@ test('a root\'s owner bits (--user): 0 to 7, on a layer of its own', () => {
   assert.throws(() => read(), /invalid layer/, 'a shared tree\'s root is no upper root');
 });
 
-test('a layer\'s host dir record (the commit\'s check that the tree is still that dir): three numbers, nothing else', () => {
+test('a layer\'s host dir record (the commit\'s check that the tree is still that dir): three numbers, and a size only without a birth time', () => {
   const l = { dir: 'L5', format: 'kernel', target: '/opt' };
   const ok = { dev: 65024, ino: 2, birthMs: 1796448819857.682 };
-  write({ layers: [...f.meta.layers, { ...l, hostDir: ok }] });
-  assert.equal(read().layers[1]!.hostDir, ok);
-  for (const bad of [null, 5, {}, { dev: 1, ino: 2 }, { ...ok, dev: -1 }, { ...ok, ino: 1.5 }, { ...ok, birthMs: '0' }, { ...ok, extra: 1 }, { ...ok, dev: 2 ** 60 }]) {
+  const sized = { dev: 1792, ino: 2, birthMs: 0, blocks: 7976, files: 2048 };
+  for (const good of [ok, sized]) {
+    write({ layers: [...f.meta.layers, { ...l, hostDir: good }] });
+    assert.equal(read().layers[1]!.hostDir, good);
+  }
+  for (const bad of [null, 5, {}, { dev: 1, ino: 2 }, { ...ok, dev: -1 }, { ...ok, ino: 1.5 }, { ...ok, birthMs: '0' }, { ...ok, extra: 1 }, { ...ok, dev: 2 ** 60 },
+    { ...ok, blocks: 1, files: 1 }, { ...sized, files: undefined }, { ...sized, blocks: -1 }, { ...sized, files: 0.5 }, { ...sized, extra: 1 }]) {
     write({ layers: [...f.meta.layers, { ...l, hostDir: bad }] });
     assert.throws(() => read(), /invalid layer/, JSON.stringify(bad));
   }
