@@ -195,9 +195,11 @@ function hostStat(seen: HostStats, host: string): Stats {
 
 /** Layer.hostDir of host dir `host` (lstat `st`): with no birth time, its filesystem's size stands in. */
 function hostDirRecord(host: string, st: Stats): NonNullable<Layer['hostDir']> {
-  if (st.birthtimeMs !== 0) return { dev: st.dev, ino: st.ino, birthMs: st.birthtimeMs };
-  const fs = statfsSync(host);
-  return { dev: st.dev, ino: st.ino, birthMs: 0, blocks: fs.blocks, files: fs.files };
+  const record = { dev: st.dev, ino: st.ino, birthMs: st.birthtimeMs };
+  if (st.birthtimeMs !== 0) return record;
+  let fs;
+  try { fs = statfsSync(host); } catch { return record; /* the dev, inode and time check alone, as before */ }
+  return { ...record, blocks: fs.blocks, files: fs.files };
 }
 
 /** hostStat for a dir an existing layer (run --in) stands over, which may be gone since: undefined then. */

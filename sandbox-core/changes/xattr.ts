@@ -8,14 +8,15 @@ import { helperPath } from '../helper.js';
 import { fenceArgs, physicalRoot, rootPath } from './fsat.js';
 import type { Timespec } from './types.js';
 
+/** The ops that write; with `/` as their root during a commit, the helper gets its fences. */
+const WRITES = new Set(['set', 'unset', 'mknod', 'times', 'stage']);
+
 /**
  * Runs `sbx-helper xattr`. With `roots`, the helper gets each root directory as fd 3, 4, …
  * and resolves every path below it itself, one component at a time, no symlink followed, at
  * any depth (`--beneath`, native/beneath.c). A trusted root (a sandbox's layers dir) is
  * handed over from its open fd, not opened by its path again (fsat.ts rootPath).
  */
-const WRITES = new Set(['set', 'unset', 'mknod', 'times', 'stage']);
-
 function callHelper(args: string[], input: Buffer, roots: string[] = []): Buffer {
   const bin = helperPath();
   const fds: number[] = [];
