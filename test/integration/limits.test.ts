@@ -31,7 +31,7 @@ const waitFor = async (pred: () => boolean, ms: number): Promise<boolean> => {
 
 test('a fork bomb under --pids 64 ends, stays within the limit, and the host keeps running', async () => {
   const marker = `forkbomb${process.pid}`;
-  const child = sbxAsync(['run', '-n', '--pids', '64', '--timeout', '4s', '--', 'bash', '-c', `f(){ f | f & }; f; sleep 100 # ${marker}`], { store, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = sbxAsync(['run', '-n', '--pids', '64', '--timeout', '2s', '--', 'bash', '-c', `f(){ f | f & }; f; sleep 100 # ${marker}`], { store, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr += d; });
   const t = Date.now();
@@ -50,7 +50,7 @@ test('a fork bomb under --pids 64 ends, stays within the limit, and the host kee
   assert.is(spawnSync('true').status, 0, 'the host can still fork');
   if (IS_ROOT) {
     assert.match(stderr, /sbx: pids limit 64 reached \(\d+ forks? refused\)/);
-    assert.match(stderr, /sbx: killed: timeout 4s/);
+    assert.match(stderr, /sbx: killed: timeout 2s/);
   } else {
     assert.match(stderr, /no writable cgroup for uid \d+: .*--pids is RLIMIT_NPROC/);
     // The view's own announcement (directories shown empty to an ordinary user) is another
