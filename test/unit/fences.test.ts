@@ -9,7 +9,7 @@ import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, rea
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeAll, dirAt, FenceError, setFences, type Fence } from '../../sandbox-core/changes/fsat.js';
-import { mknodBatch, setTimes } from '../../sandbox-core/changes/xattr.js';
+import { mknodBatch, setTimes, stageFiles } from '../../sandbox-core/changes/xattr.js';
 import { placeFiles } from '../../sandbox-core/commit/place.js';
 import { fdinfoField } from '../../sandbox-core/base/fdinfo.js';
 import { O_PATH } from '../../sandbox-core/beneath.js';
@@ -81,6 +81,28 @@ test('the helper\'s writes are fenced too: times, mknod and the place op get EXD
     assert.equal(r, { kind: 'placed' });
   });
   assert.is(readFileSync(Buffer.from(f, 'latin1'), 'utf8'), 'new\n');
+});
+
+test('the helper\'s stage op writes its copies beside their targets only on the fenced tree\'s mount', () => {
+  const src = join(root, 'layers');
+  mkdirSync(src, { recursive: true });
+  writeFileSync(join(src, 'a'), 'staged\n');
+  const st = lstatSync(join(src, 'a'));
+  const item = (dst: string) => ({
+    src: join(src, 'a'), dst, uid: st.uid, gid: st.gid, perm: 0o644, ino: st.ino, dev: st.dev,
+    atime: { sec: 1, nsec: 0 }, mtime: { sec: 2, nsec: 0 }, xattrs: [], like: '', flagsMask: 0,
+  });
+  const dst = join(dir, 'sub', 'copy');
+  fenced([{ path: dir, mnt: other }], () => {
+    const [r] = stageFiles([item(dst)], src);
+    assert.is(r!.errno, EXDEV, r!.step);
+  });
+  assert.not.ok(existsSync(Buffer.from(dst, 'latin1')), 'stage wrote in a fenced dir');
+  fenced([{ path: dir, mnt }], () => {
+    const [r] = stageFiles([item(dst)], src);
+    assert.is(r!.errno, 0, r!.step);
+  });
+  assert.is(readFileSync(Buffer.from(dst, 'latin1'), 'utf8'), 'staged\n');
 });
 
 test.run();
