@@ -4,8 +4,9 @@
 // blocked, or a global install by root used by another user): then with --out DIR, a
 // per-user cache. Without a compiler it prints one line saying what to install.
 //   node scripts/build-native.mjs [--out DIR] [--why TEXT]
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { helperVersion, nativeSources } from './native-id.mjs';
@@ -28,8 +29,30 @@ mkdirSync(out, { recursive: true, mode: 0o755 });
 const sources = nativeSources(root).filter((f) => f.endsWith('.c') && !f.startsWith('preload/')).map((f) => join(root, 'native', f));
 // Built beside, then renamed: a concurrent sbx never executes a half-written binary.
 const tmp = join(out, `.sbx-helper.${process.pid}`);
-const args = ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror=implicit-function-declaration',
-  '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', `-DSBX_HELPER_VERSION="${version}"`, '-o', tmp, ...sources];
+// -fPIE: the objects go into a static-pie or an ordinary PIE alike, whatever the compiler's default.
+const cflags = ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror=implicit-function-declaration',
+  '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', '-fPIE', `-DSBX_HELPER_VERSION="${version}"`];
+const buildFailed = () => {
+  console.error(`sbx: building the C helper with '${cc}' failed (see the compiler output above); a missing header usually means: apt-get install libc6-dev`);
+  process.exit(1);
+};
+// Each source compiled on its own, as many at once as there are CPUs, then one link: ~3.7 s
+// against ~6.5 s for one cc of every source on a 2-core VM (npm install, and a first run that
+// builds into the cache). A file's warnings are printed together, in source order.
+const objDir = mkdtempSync(join(out, '.sbx-obj-'));
+const objects = sources.map((src, i) => join(objDir, `${i}.o`));
+const compile = (i) => new Promise((done) => {
+  const c = spawn(cc, [...cflags, '-c', sources[i], '-o', objects[i]], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  c.stderr.setEncoding('utf8').on('data', (d) => { err += d; });
+  c.on('error', (e) => done({ status: 1, err: `${e.message}\n` }));
+  c.on('close', (status) => done({ status, err }));
+});
+const results = new Array(sources.length);
+let next = 0;
+const worker = async () => { while (next < sources.length) { const i = next++; results[i] = await compile(i); } };
+await Promise.all(Array.from({ length: Math.max(1, Math.min(availableParallelism(), sources.length)) }, worker));
+for (const c of results) if (c.err) process.stderr.write(c.err); // the compiler's own warnings
 // Linked statically where the C library allows it (static-pie: still randomised): every run
 // execs the helper, and the dynamic loader's work (mapping and relocating libc) was a third
 // of its page faults, ~26 us each on the VM this was measured on. Without a static libc
@@ -37,20 +60,24 @@ const args = ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror=implicit-functio
 // glibc warns at link time about a call that needs shared libraries at run time (NSS:
 // getpwnam, getaddrinfo; dlopen): such a binary breaks where it makes that call, so the
 // warning means "link dynamically", and it is never hidden.
-let r = spawnSync(cc, ['-static-pie', ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-let linked = 'static-pie';
-const needsShared = /statically linked applications requires at runtime/.test(r.stderr ?? '');
-if (r.status === 0 && !needsShared) {
-  if (r.stderr) process.stderr.write(r.stderr); // the compiler's own warnings
-} else {
+const link = () => {
+  const r = spawnSync(cc, ['-static-pie', '-o', tmp, ...objects], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const needsShared = /statically linked applications requires at runtime/.test(r.stderr ?? '');
+  if (r.status === 0 && !needsShared) {
+    if (r.stderr) process.stderr.write(r.stderr);
+    return { status: 0, linked: 'static-pie' };
+  }
   if (needsShared) process.stderr.write(r.stderr);
-  r = spawnSync(cc, args, { stdio: 'inherit' });
-  linked = 'dynamic';
+  return { status: spawnSync(cc, ['-o', tmp, ...objects], { stdio: 'inherit' }).status, linked: 'dynamic' };
+};
+let built = null;
+try {
+  if (results.every((c) => c.status === 0)) built = link();
+} finally {
+  rmSync(objDir, { recursive: true, force: true });
 }
-if (r.status !== 0) {
-  console.error(`sbx: building the C helper with '${cc}' failed (see the compiler output above); a missing header usually means: apt-get install libc6-dev`);
-  process.exit(1);
-}
+if (built?.status !== 0) buildFailed();
+const { linked } = built;
 renameSync(tmp, join(out, 'sbx-helper'));
 // The fuse-overlayfs daemons' preload (native/preload/fuse-noplus.c): built beside the helper,
 // which names it to them when it is there. Without it (no dlfcn.h, no -shared) runs go on as
