@@ -265,11 +265,10 @@ function userViewBits(uid: number, groups: readonly number[]): ViewBits {
   const gids = new Set(groups);
   return (st, path) => {
     if (st.uid === uid) return null;
-    const modeBits = (gids.has(st.gid) ? st.mode >> 3 : st.mode) & 7;
-    const may = (how: number, bit: number): number => {
-      try { accessSync(path, how); return bit; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EROFS' ? modeBits & bit : 0; }
-    };
-    return may(constants.W_OK, 2) | 5;
+    try { accessSync(path, constants.W_OK); return 7; } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EROFS') return 5;
+      return ((gids.has(st.gid) ? st.mode >> 3 : st.mode) & 2) | 5;
+    }
   };
 }
 

@@ -224,7 +224,7 @@ function checkMeta(m: unknown, id: string): string | null {
     // Read only by the commit's check that the host dir is still the one the layer was made over (a wrong value refuses that tree's changes, and lets none go elsewhere).
     if (y.hostDir !== undefined && !isHostDir(y.hostDir)) return 'meta.json has an invalid layer';
     // Read only by the review's comparison of this layer's root (a wrong value lists, or hides, a mode change of that root, and commits nothing elsewhere).
-    if (y.rootOwnerBits !== undefined && (!Number.isInteger(y.rootOwnerBits) || (y.rootOwnerBits as number) < 0 || (y.rootOwnerBits as number) > 7 || y.shared)) return 'meta.json has an invalid layer';
+    if (y.rootOwnerBits !== undefined && (!isUint(y.rootOwnerBits) || y.rootOwnerBits > 7 || y.shared)) return 'meta.json has an invalid layer';
     if (y.shared) {
       const trees = shared.get(y.dir) ?? [];
       if (dirs.has(y.dir) && !trees.length) return 'meta.json has an invalid layer';

@@ -27,7 +27,7 @@ export interface Layer {
   /**
    * The owner bits (0-7) sbx gave the upper root in place of the host dir's: an ordinary
    * user's --user run, for a host dir not the user's, gets the bits the user has there on the
-   * host (its owner's, group's or other's), so that the root, which overlayfs shows as the
+   * host (as access(2) answers: its mode, and an ACL naming the user), so that the root, which overlayfs shows as the
    * user's, is no more writable inside than outside. The review compares the root's owner bits
    * with these instead of the host dir's (empty-scan.ts rootModeMoved). Absent: the host's.
    */

@@ -134,7 +134,12 @@ export function mountGuard(layers: readonly Layer[], mountPoints: readonly strin
     try {
       // Gone, or a symlink in its place (null): the commit's own checks refuse or make it.
       const fd = hostDirFd(top);
-      if (fd !== null) fences.push({ path: top, mnt: mountIdOfFd(fd) });
+      if (fd !== null) {
+        // One reading of the tree's mount: its fence, and what checkDir compares its dirs with.
+        const mnt = mountIdOfFd(fd);
+        mountAt.set(top, mnt);
+        fences.push({ path: top, mnt });
+      }
       const st = fd === null || !want ? null : fstatSync(fd);
       if (want && st && (st.dev !== want.dev || st.ino !== want.ino || st.birthtimeMs !== want.birthMs)) why = `${text(top)} is no longer the directory the sandbox ran over (a filesystem was mounted on it, or it was made anew, after the run), which the review never showed: unmount it and commit again (or discard the sandbox)`;
       else if (want && st && otherSize(fd!, want)) why = `${text(top)} is on a filesystem of another size than the one the sandbox ran over (another disk in the same place, or this one resized, after the run), which the review never showed: mount that one there again and commit again (or discard the sandbox)`;
