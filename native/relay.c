@@ -5,12 +5,28 @@
  * went away closes the pipe the command writes to, so its next write gets EPIPE and SIGPIPE,
  * as it would have without the relay. The real fds are never made non-blocking (the
  * description is shared with the caller's shell); writes to them are at most PIPE_BUF after
- * POLLOUT, so they do not stall signal forwarding. */
+ * POLLOUT, so they do not stall signal forwarding.
+ *
+ * A real stdin that is a pipe or a regular file loses only what the command read: the bytes
+ * it left unread stay for the next reader, as without the relay (a shell's `while read` loop
+ * around sbx, `read x` then `cat`). A pipe is copied with tee(2), which leaves the bytes in
+ * it, into the command's pipe, sized so that the copy fills it (a power of two pages, up to
+ * 16, no more than the real pipe holds): it is writable (POLLOUT) again only once the command
+ * has read from it. Then what it left unread is taken back out of its pipe, the bytes it read
+ * are taken from the real pipe, and the next ones copied, so the real pipe's front is always
+ * the next byte the command reads. A file is read with pread(2) past what was passed on, its
+ * offset left alone. When the command ends, what it read is the bytes passed on less what its
+ * pipe still holds (FIONREAD): that much is taken from the pipe, or added to the file's
+ * offset. Anything else (a socket, a device) is read ahead as before. Nothing here blocks on
+ * the real stdin, whose description the caller shares: what is dropped from a pipe goes
+ * through splice(2) with SPLICE_F_NONBLOCK into a pipe of our own. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "sandbox.h"
 
@@ -19,12 +35,22 @@ struct relay {
   int src, dst;    /* where bytes come from and go to; -1 once closed */
   int theirs;      /* the pipe end the command gets */
   int src_ours;    /* src is our pipe end (outputs), else dst is (stdin) */
+  int exact;       /* stdin only: EXACT_PIPE or EXACT_FILE, else read ahead */
+  size_t passed;   /* exact: bytes passed on to the command and not yet taken from src */
+  int peek;        /* exact: a read end of the command's pipe, kept to ask what it left in it
+                    * after dst is closed (EOF); a reader only, so the command still sees EOF */
+  size_t slots;    /* exact pipe: the command's pipe's size in pages */
+  int sink[2];     /* exact pipe: where dropped bytes go (ours, non-blocking) */
   char buf[65536];
   size_t off, len;
 };
 
+enum { EXACT_NONE, EXACT_PIPE, EXACT_FILE };
+
 static struct relay relays[3];
 static size_t nrelays;
+
+static void close_fd(int *fd) { if (*fd >= 0 && *fd > 2) close(*fd); *fd = -1; }
 
 static int above_stdio(int fd) {
   if (fd > 2) return fd;
@@ -43,10 +69,118 @@ int relay_prepare(const int *fds, size_t n) {
     struct relay *r = &relays[nrelays++];
     r->fd = fds[i];
     r->off = r->len = 0;
-    if (fds[i] == 0) { r->src = 0; r->dst = p[1]; r->theirs = p[0]; r->src_ours = 0; }
+    r->exact = EXACT_NONE;
+    r->passed = 0;
+    r->peek = -1;
+    r->slots = 0;
+    r->sink[0] = r->sink[1] = -1;
+    if (fds[i] == 0) {
+      r->src = 0; r->dst = p[1]; r->theirs = p[0]; r->src_ours = 0;
+      struct stat st;
+      if (fstat(0, &st) == 0 && S_ISFIFO(st.st_mode) && pipe2(r->sink, O_CLOEXEC | O_NONBLOCK) == 0) {
+        r->sink[0] = above_stdio(r->sink[0]);
+        r->sink[1] = above_stdio(r->sink[1]);
+        if (r->sink[0] < 0 || r->sink[1] < 0) return -1;
+        r->exact = EXACT_PIPE;
+      }
+      else if (fstat(0, &st) == 0 && S_ISREG(st.st_mode) && lseek(0, 0, SEEK_CUR) >= 0) r->exact = EXACT_FILE;
+    }
     else { r->src = p[0]; r->dst = fds[i]; r->theirs = p[1]; r->src_ours = 1; }
   }
   return 0;
+}
+
+/* Bytes in a pipe, unread. */
+static size_t unread(int fd) {
+  int n = 0;
+  return fd >= 0 && ioctl(fd, FIONREAD, &n) == 0 && n > 0 ? (size_t)n : 0;
+}
+
+/* Drops up to n bytes from the front of the pipe `from`, without waiting for any: returns how
+ * many. */
+static size_t drop(struct relay *r, int from, size_t n) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t m = splice(from, NULL, r->sink[1], NULL, n - done, SPLICE_F_NONBLOCK);
+    if (m < 0 && errno == EINTR) continue;
+    if (m <= 0) break;
+    done += (size_t)m;
+    while (read(r->sink[0], r->buf, sizeof r->buf) > 0) {}
+  }
+  return done;
+}
+
+/* Takes from the real stdin (fd 0, also once r->src is -1) the bytes the command read of
+ * those passed on: dropped from a pipe, past the file's offset. */
+static void take_read(struct relay *r) {
+  size_t left = unread(r->peek), n = r->passed > left ? r->passed - left : 0;
+  r->passed = 0;
+  if (r->exact == EXACT_FILE) { if (n) (void)lseek(r->fd, (off_t)n, SEEK_CUR); }
+  else drop(r, r->fd, n);
+}
+
+/* Sizes the command's (empty) pipe so that a tee fills it: a power of two pages no larger than
+ * the real pipe's bytes make (each of its buffers holds a page at most). */
+static int size_for_tee(struct relay *r, size_t slots) {
+  if (slots == r->slots) return 0;
+  long page = sysconf(_SC_PAGESIZE);
+  if (fcntl(r->dst, F_SETPIPE_SZ, (int)(slots * (size_t)page)) < 0) return -1;
+  r->slots = slots;
+  return 0;
+}
+
+/* The command's pipe could not be sized (never seen): its stdin is read ahead from here on. */
+static void read_ahead(struct relay *r) {
+  r->exact = EXACT_NONE;
+  close_fd(&r->peek);
+  close_fd(&r->sink[0]);
+  close_fd(&r->sink[1]);
+}
+
+static int is_full(int fd) {
+  struct pollfd room = { fd, POLLOUT, 0 };
+  return poll(&room, 1, 0) == 0;
+}
+
+/* Passes on the next bytes of an exact stdin, leaving them in the real one: tee(2) of a pipe
+ * into the command's empty pipe, pread(2) of a file past what was passed on. */
+static void pass_exact(struct relay *r) {
+  ssize_t n;
+  if (r->exact == EXACT_PIPE) {
+    long page = sysconf(_SC_PAGESIZE);
+    size_t pages = (unread(r->src) + (size_t)page - 1) / (size_t)page, slots = 1;
+    while (slots * 2 <= pages && slots < 16) slots *= 2;
+    if (size_for_tee(r, slots) < 0 && (slots = 1, size_for_tee(r, 1) < 0)) { read_ahead(r); return; }
+    n = tee(r->src, r->dst, slots * (size_t)page, SPLICE_F_NONBLOCK);
+    /* Buffers larger than a page (a large folio spliced in) filled fewer slots than that: what
+     * the command did not read yet is taken back, what it read from the real pipe, and one
+     * buffer passed in a pipe of one page, which it fills. */
+    if (n > 0 && slots > 1 && unread(r->peek) > 0 && !is_full(r->dst)) {
+      r->passed = (size_t)n;
+      r->passed -= drop(r, r->peek, r->passed);
+      take_read(r);
+      if (size_for_tee(r, 1) < 0) { read_ahead(r); return; }
+      n = tee(r->src, r->dst, (size_t)page, SPLICE_F_NONBLOCK);
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (n > 0) { r->passed = (size_t)n; return; }
+  } else {
+    off_t at = lseek(r->src, 0, SEEK_CUR);
+    n = at < 0 ? -1 : pread(r->src, r->buf, sizeof r->buf, at + (off_t)r->passed);
+    if (n < 0 && errno == EINTR) return;
+    if (n > 0) { r->off = 0; r->len = (size_t)n; r->passed += (size_t)n; return; }
+  }
+  /* The end of the real stdin, or it cannot be read: the command sees EOF once it has read
+   * what it was given. */
+  r->src = -1;
+}
+
+/* The command read from its full pipe: what it left there is taken back, what it read is taken
+ * from the real pipe, and the next bytes passed on. */
+static void refill(struct relay *r) {
+  r->passed -= drop(r, r->peek, r->passed);
+  take_read(r);
+  if (r->src >= 0) pass_exact(r);
 }
 
 /* In the command, before exec: its ends become its stdio. */
@@ -59,17 +193,16 @@ int relay_child(void) {
 void relay_parent(void) {
   for (size_t i = 0; i < nrelays; i++) {
     struct relay *r = &relays[i];
-    close(r->theirs);
+    if (r->exact) r->peek = r->theirs; else close(r->theirs);
     r->theirs = -1;
     int ours = r->src_ours ? r->src : r->dst;
     fcntl(ours, F_SETFL, fcntl(ours, F_GETFL) | O_NONBLOCK);
   }
 }
 
-static void close_fd(int *fd) { if (*fd >= 0 && *fd > 2) close(*fd); *fd = -1; }
-
 /* The destination is gone: stop, and let the command find out the way it would have. */
 static void dst_dead(struct relay *r) {
+  if (r->exact) take_read(r);
   r->len = r->off = 0;
   if (r->src_ours) close_fd(&r->src); else { close_fd(&r->dst); r->src = -1; }
   r->dst = -1;
@@ -79,11 +212,14 @@ size_t relay_pollfds(struct pollfd *p) {
   size_t n = 0;
   for (size_t i = 0; i < nrelays; i++) {
     struct relay *r = &relays[i];
-    p[n].fd = r->len == 0 && r->src >= 0 ? r->src : -1;
+    /* An exact pipe's next bytes wait until the command has read all it was given: its
+     * one-page pipe is writable again then. */
+    int wait_room = r->exact == EXACT_PIPE && r->passed;
+    p[n].fd = r->len == 0 && r->src >= 0 && !wait_room ? r->src : -1;
     p[n].events = POLLIN;
     p[n].revents = 0;
     n++;
-    p[n].fd = r->len > 0 && r->dst >= 0 ? r->dst : -1;
+    p[n].fd = (r->len > 0 || wait_room) && r->dst >= 0 ? r->dst : -1;
     p[n].events = POLLOUT;
     p[n].revents = 0;
     n++;
@@ -129,7 +265,14 @@ void relay_events(const struct pollfd *p) {
   for (size_t i = 0; i < nrelays; i++) {
     struct relay *r = &relays[i];
     const struct pollfd *in = &p[2 * i], *out = &p[2 * i + 1];
-    if (in->fd >= 0 && (in->revents & (POLLIN | POLLHUP | POLLERR))) {
+    if (r->exact == EXACT_PIPE) {
+      if (out->fd >= 0 && (out->revents & POLLOUT)) refill(r);
+      else if (in->fd >= 0 && (in->revents & (POLLIN | POLLHUP | POLLERR))) pass_exact(r);
+      if (r->src < 0) close_fd(&r->dst);
+      continue;
+    }
+    if (in->fd >= 0 && (in->revents & (POLLIN | POLLHUP | POLLERR)) && r->exact == EXACT_FILE) pass_exact(r);
+    else if (in->fd >= 0 && (in->revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t n = read(r->src, r->buf, sizeof r->buf);
       if (n > 0) { r->off = 0; r->len = (size_t)n; if (r->src_ours) errlines_feed(r->fd, r->buf, (size_t)n); }
       else if (n == 0 || (errno != EAGAIN && errno != EINTR)) finish_src(r);
@@ -144,7 +287,11 @@ void relay_events(const struct pollfd *p) {
 void relay_finish(void) {
   for (size_t i = 0; i < nrelays; i++) {
     struct relay *r = &relays[i];
-    if (!r->src_ours) { r->len = 0; close_fd(&r->dst); r->src = -1; continue; }
+    if (!r->src_ours) {
+      /* What it left in its pipe, or never got from our buffer, stays the real stdin's. */
+      if (r->exact) { r->passed -= r->len - r->off; take_read(r); close_fd(&r->peek); close_fd(&r->sink[0]); close_fd(&r->sink[1]); }
+      r->len = 0; close_fd(&r->dst); r->src = -1; continue;
+    }
     for (;;) {
       pump_write(r, 1);
       /* Nothing buffered may be overwritten by the next read. */

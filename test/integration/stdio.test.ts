@@ -146,6 +146,49 @@ test('exit statuses are unchanged by the relay', () => {
   }
 });
 
+/** A shell script with sbx as the function SBX (this node and the bundle), run in `dir`: its stdout. */
+function shell(script: string): Buffer {
+  const r = spawnSync('sh', ['-c', `SBX() { "$SBX_NODE" "$SBX_JS" "$@"; }; ${script}`], { env: { ...env, SBX_NODE: process.execPath, SBX_JS: SBX }, cwd: dir, timeout: 120_000 });
+  assert.is(r.signal, null, 'timed out');
+  assert.is(r.status, 0, r.stderr.toString());
+  return r.stdout;
+}
+
+// A world-writable file is relayed (the command could reopen it for writing), root's and the
+// test user's alike: the relay's file mode.
+function relayedFile(name: string, data: Buffer | string): string {
+  const f = join(dir, name);
+  writeFileSync(f, data);
+  chmodSync(f, 0o666);
+  assert.is(shell(`SBX run -n -q -- stat -L -c %F /dev/stdin < ${name}`).toString(), 'fifo\n', 'the file was not relayed');
+  return name;
+}
+
+test('a read loop around sbx gets every line: the relay leaves what the command did not read (pipe and file)', () => {
+  const loop = 'while read l; do SBX run -n -q -- true; echo "$l"; done';
+  assert.is(shell(`printf 'a\\nb\\nc\\n' | ${loop}`).toString(), 'a\nb\nc\n');
+  const lines = relayedFile('lines.txt', 'a\nb\nc\n');
+  assert.is(shell(`${loop} < ${lines}`).toString(), 'a\nb\nc\n');
+  // A shell's read inside takes one line; the rest is the next reader's.
+  assert.is(shell(`printf 'a\\nb\\nc\\n' | { SBX run -n -q -- sh -c 'read x; echo "in:$x"'; cat; }`).toString(), 'in:a\nb\nc\n');
+  assert.is(shell(`{ SBX run -n -q -- sh -c 'read x; echo "in:$x"'; cat; } < ${lines}`).toString(), 'in:a\nb\nc\n');
+});
+
+test('a command that reads part of stdin leaves the rest byte for byte, whatever its reads (pipe and file)', () => {
+  const data = randomBytes(300_000);
+  const input = relayedFile('part.bin', data);
+  for (const bs of [7, 1000, 65536]) {
+    const count = Math.floor(100_000 / bs);
+    const take = `SBX run -n -q -- dd bs=${bs} count=${count} iflag=fullblock 2>/dev/null > a.bin; cat > b.bin`;
+    for (const [how, script] of [['pipe', `cat ${input} | { ${take}; }`], ['file', `{ ${take}; } < ${input}`]]) {
+      shell(script!);
+      const a = readFileSync(join(dir, 'a.bin')), b = readFileSync(join(dir, 'b.bin'));
+      assert.is(a.length, bs * count, `${how}, bs ${bs}: the command read ${a.length}`);
+      assert.ok(Buffer.concat([a, b]).equals(data), `${how}, bs ${bs}: ${a.length} + ${b.length} bytes are not the input's ${data.length}`);
+    }
+  }
+});
+
 test('stdin from /dev/null and stdout to /dev/null need no relay and still work', () => {
   const r = spawnSync(process.execPath, [SBX, 'run', '-n', '-q', '--', 'sh', '-c', 'cat /dev/stdin; echo x > /dev/stdout'], { stdio: ['ignore', 'ignore', 'pipe'], env, cwd: '/' });
   assert.is(r.status, 0, r.stderr?.toString());
