@@ -114,7 +114,7 @@ static size_t drop(struct relay *r, int from, size_t n) {
  * those passed on: dropped from a pipe, past the file's offset. */
 static void take_read(struct relay *r) {
   size_t left = unread(r->peek), n = r->passed > left ? r->passed - left : 0;
-  r->passed = 0;
+  r->passed -= n;
   if (r->exact == EXACT_FILE) { if (n) (void)lseek(r->fd, (off_t)n, SEEK_CUR); }
   else drop(r, r->fd, n);
 }
@@ -165,6 +165,9 @@ static void pass_exact(struct relay *r) {
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     if (n > 0) { r->passed = (size_t)n; return; }
   } else {
+    /* The offset follows what the command read so far (a command killed later leaves it
+     * there, not where it started). */
+    take_read(r);
     off_t at = lseek(r->src, 0, SEEK_CUR);
     n = at < 0 ? -1 : pread(r->src, r->buf, sizeof r->buf, at + (off_t)r->passed);
     if (n < 0 && errno == EINTR) return;
