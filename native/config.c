@@ -55,6 +55,7 @@ void load_config(const struct spec *s) {
     case OP_SCAN_OUTPUT: ADD(cfg.scan, cfg.n_scan, 16, a[0], "scan_output texts"); break;
     case OP_RELAY_STDIO:
       for (int fd = 0; fd < 3; fd++) if (op->num[0] & (1u << fd)) cfg.relay_fds[cfg.n_relay++] = fd;
+      cfg.relay_outputs_shared = (int)op->num[1];
       break;
     case OP_CAPS:
       cfg.caps = (struct cap_sets){ op->num[0], op->num[1], op->num[2], op->num[3] };

@@ -110,10 +110,10 @@ int caps_apply(const struct cap_sets *c, const char **step);
 
 /* ---- stdio relay (relay.c) ---- */
 struct pollfd;
-int relay_prepare(const int *fds, size_t n); /* before the command's fork; -1 with errno */
+int relay_prepare(const int *fds, size_t n, int shared); /* before the command's fork; -1 with errno */
 int relay_child(void);                       /* in the command: its pipe ends become fds 0-2 */
 void relay_parent(void);                     /* in init after the fork */
-size_t relay_pollfds(struct pollfd *p);      /* fills up to 6 entries; returns how many */
+size_t relay_pollfds(struct pollfd *p, int *timeout_ms); /* fills up to 6 entries; returns how many; may lower *timeout_ms */
 void relay_events(const struct pollfd *p);   /* the entries relay_pollfds filled, after poll */
 void relay_finish(void);                     /* the command ended: pass on what it wrote */
 

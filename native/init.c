@@ -226,7 +226,7 @@ static void __attribute__((noreturn)) command_init(int alone) {
   int sfd = make_signalfd(&set);
   if (sfd < 0) die_step("signalfd", NULL, errno);
   /* Made here, by root of the sandbox: the command can reopen them as /dev/stdin etc. */
-  if (relay_prepare(cfg.relay_fds, cfg.n_relay) < 0) die_step("stdio-relay", NULL, errno);
+  if (relay_prepare(cfg.relay_fds, cfg.n_relay, cfg.relay_outputs_shared) < 0) die_step("stdio-relay", NULL, errno);
   int ep[2];
   if (pipe2(ep, O_CLOEXEC) < 0) die_step("pipe", NULL, errno);
   times_mark("command init: stdio relay");
@@ -267,8 +267,9 @@ static void __attribute__((noreturn)) command_init(int alone) {
   if (master >= 0 && fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK) < 0) die_step("pty", NULL, errno);
   while (cmd_status < 0) {
     struct pollfd p[9] = { { sfd, POLLIN, 0 }, { in_open && reading ? 0 : -1, POLLIN, 0 }, { out_open ? master : -1, POLLIN, 0 } };
-    size_t np = 3 + relay_pollfds(p + 3);
-    if (poll(p, np, -1) < 0 && errno != EINTR) die_step("poll", NULL, errno);
+    int timeout = -1;
+    size_t np = 3 + relay_pollfds(p + 3, &timeout);
+    if (poll(p, np, timeout) < 0 && errno != EINTR) die_step("poll", NULL, errno);
     if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) { if (relay(0, master, 0) < 0) in_open = 0; }
     if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) { if (relay(master, tty_out, 1) < 0) out_open = 0; }
     relay_events(p + 3);

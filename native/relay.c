@@ -15,7 +15,7 @@
  * has read from it. Then what it left unread is taken back out of its pipe, the bytes it read
  * are taken from the real pipe, and the next ones copied, so the real pipe's front is always
  * the next byte the command reads. A file is read with pread(2) past what was passed on, its
- * offset left alone. When the command ends, what it read is the bytes passed on less what its
+ * offset moved past what the command read before more is passed on. When the command ends, what it read is the bytes passed on less what its
  * pipe still holds (FIONREAD): that much is taken from the pipe, or added to the file's
  * offset. Anything else (a socket, a device) is read ahead as before. Nothing here blocks on
  * the real stdin, whose description the caller shares: what is dropped from a pipe goes
@@ -27,6 +27,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "sandbox.h"
 
@@ -40,12 +41,30 @@ struct relay {
   int peek;        /* exact: a read end of the command's pipe, kept to ask what it left in it
                     * after dst is closed (EOF); a reader only, so the command still sees EOF */
   size_t slots;    /* exact pipe: the command's pipe's size in pages */
+  int blocked;     /* exact pipe: its pipe was full of bytes it wrote there itself */
+  long long since; /* exact pipe: when what was passed on began to wait (ms, monotonic) */
+  int patience;    /* exact pipe: how long it may wait before it is passed again (ms) */
   int sink[2];     /* exact pipe: where dropped bytes go (ours, non-blocking) */
   char buf[65536];
   size_t off, len;
 };
 
 enum { EXACT_NONE, EXACT_PIPE, EXACT_FILE };
+
+/* A command may write into its own stdin pipe (it can reopen /proc/self/fd/0 for writing):
+ * held full by the relay, that pipe would block such a write for ever, where the caller's
+ * pipe had room. So bytes passed on and left unread this long are taken back, which makes
+ * room, and passed again; the wait doubles each time up to the last value, so a command that
+ * just does not read costs a wake-up every few seconds. (Such a command then reads its own bytes
+ * before the rest of its stdin, where in the caller's pipe they came after it.) */
+#define PATIENCE_FIRST_MS 100
+#define PATIENCE_LAST_MS 6400
+
+static long long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 static struct relay relays[3];
 static size_t nrelays;
@@ -59,8 +78,14 @@ static int above_stdio(int fd) {
   return n;
 }
 
-int relay_prepare(const int *fds, size_t n) {
+/* stdout and stderr were one object (2>&1): the command gets one pipe for both, so what it
+ * writes to either keeps its order (two relays copy each in its own time). */
+static int shared_outputs;
+
+int relay_prepare(const int *fds, size_t n, int shared) {
+  shared_outputs = shared;
   for (size_t i = 0; i < n && i < 3; i++) {
+    if (shared && fds[i] == 2) continue;
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0) return -1;
     p[0] = above_stdio(p[0]);
@@ -73,6 +98,8 @@ int relay_prepare(const int *fds, size_t n) {
     r->passed = 0;
     r->peek = -1;
     r->slots = 0;
+    r->blocked = 0;
+    r->patience = PATIENCE_FIRST_MS;
     r->sink[0] = r->sink[1] = -1;
     if (fds[i] == 0) {
       r->src = 0; r->dst = p[1]; r->theirs = p[0]; r->src_ours = 0;
@@ -162,8 +189,10 @@ static void pass_exact(struct relay *r) {
       if (size_for_tee(r, 1) < 0) { read_ahead(r); return; }
       n = tee(r->src, r->dst, (size_t)page, SPLICE_F_NONBLOCK);
     }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-    if (n > 0) { r->passed = (size_t)n; return; }
+    /* Full, with the real pipe not empty: what the command wrote into its pipe fills it. */
+    if (n < 0 && errno == EAGAIN) { r->blocked = unread(r->src) > 0; return; }
+    if (n < 0 && errno == EINTR) return;
+    if (n > 0) { r->passed = (size_t)n; r->since = now_ms(); return; }
   } else {
     /* The offset follows what the command read so far (a command killed later leaves it
      * there, not where it started). */
@@ -178,8 +207,8 @@ static void pass_exact(struct relay *r) {
   r->src = -1;
 }
 
-/* The command read from its full pipe: what it left there is taken back, what it read is taken
- * from the real pipe, and the next bytes passed on. */
+/* The command read from its full pipe (or left it unread too long): what it left there is
+ * taken back, what it read is taken from the real pipe, and the next bytes passed on. */
 static void refill(struct relay *r) {
   r->passed -= drop(r, r->peek, r->passed);
   take_read(r);
@@ -188,7 +217,10 @@ static void refill(struct relay *r) {
 
 /* In the command, before exec: its ends become its stdio. */
 int relay_child(void) {
-  for (size_t i = 0; i < nrelays; i++) if (dup2(relays[i].theirs, relays[i].fd) < 0) return -1;
+  for (size_t i = 0; i < nrelays; i++) {
+    if (dup2(relays[i].theirs, relays[i].fd) < 0) return -1;
+    if (shared_outputs && relays[i].fd == 1 && dup2(relays[i].theirs, 2) < 0) return -1;
+  }
   return 0;
 }
 
@@ -211,13 +243,18 @@ static void dst_dead(struct relay *r) {
   r->dst = -1;
 }
 
-size_t relay_pollfds(struct pollfd *p) {
+size_t relay_pollfds(struct pollfd *p, int *timeout_ms) {
   size_t n = 0;
   for (size_t i = 0; i < nrelays; i++) {
     struct relay *r = &relays[i];
-    /* An exact pipe's next bytes wait until the command has read all it was given: its
-     * one-page pipe is writable again then. */
-    int wait_room = r->exact == EXACT_PIPE && r->passed;
+    /* An exact pipe's next bytes wait until the command has read from it: its full pipe is
+     * writable again then. */
+    int wait_room = r->exact == EXACT_PIPE && (r->passed || r->blocked);
+    if (r->exact == EXACT_PIPE && r->passed && r->dst >= 0) {
+      long long left = r->since + r->patience - now_ms();
+      int ms = left < 0 ? 0 : (int)left;
+      if (*timeout_ms < 0 || ms < *timeout_ms) *timeout_ms = ms;
+    }
     p[n].fd = r->len == 0 && r->src >= 0 && !wait_room ? r->src : -1;
     p[n].events = POLLIN;
     p[n].revents = 0;
@@ -269,8 +306,12 @@ void relay_events(const struct pollfd *p) {
     struct relay *r = &relays[i];
     const struct pollfd *in = &p[2 * i], *out = &p[2 * i + 1];
     if (r->exact == EXACT_PIPE) {
-      if (out->fd >= 0 && (out->revents & POLLOUT)) refill(r);
+      if (out->fd >= 0 && (out->revents & POLLOUT)) { r->blocked = 0; r->patience = PATIENCE_FIRST_MS; refill(r); }
       else if (in->fd >= 0 && (in->revents & (POLLIN | POLLHUP | POLLERR))) pass_exact(r);
+      else if (r->passed && r->dst >= 0 && now_ms() - r->since >= r->patience) {
+        r->patience = r->patience * 2 > PATIENCE_LAST_MS ? PATIENCE_LAST_MS : r->patience * 2;
+        refill(r);
+      }
       if (r->src < 0) close_fd(&r->dst);
       continue;
     }

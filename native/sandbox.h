@@ -50,7 +50,7 @@ struct config {
   char **envp; size_t envc;
   struct rlimit_op rlimits[32]; size_t n_rlimits;
   int have_caps; struct cap_sets caps;
-  int relay_fds[3]; size_t n_relay;
+  int relay_fds[3]; size_t n_relay; int relay_outputs_shared; /* 1+2: stdout and stderr one pipe */
   const char *net_relay_dir, *net_relay_name; int net_relay_port; size_t net_relay_buffer; /* --allow-net */
   const char *net_direct_name; /* --allow-net's direct path: the proxy's socket for decisions, beside net_relay's */
   const char *scan[16]; size_t n_scan; /* texts whose lines in the relayed output sbx hears of */

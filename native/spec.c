@@ -161,15 +161,19 @@ static int resolve_args(struct spec_op *op, char *err, size_t errlen) {
       if (parse_uint(a[i], 16, ~0ull, &n[i]) < 0) { snprintf(err, errlen, "bad capability mask"); return -1; }
     return 0;
   case OP_RELAY_STDIO:
-    /* A comma list of distinct fds among 0, 1, 2. */
-    n[0] = 0;
+    /* A comma list of distinct fds among 0, 1, 2, where "1+2" is stdout and stderr through
+     * one pipe (n[1]). */
+    n[0] = n[1] = 0;
     for (const char *p = a[0]; *p; p++) {
       if (*p == ',') continue;
-      if (*p < '0' || *p > '2' || (n[0] & (1u << (*p - '0'))) || (p[1] && p[1] != ',')) {
-        snprintf(err, errlen, "relay_stdio takes distinct fds 0, 1, 2");
+      int both = p[0] == '1' && p[1] == '+' && p[2] == '2';
+      const char *end = both ? p + 3 : p + 1;
+      if (*p < '0' || *p > '2' || (n[0] & (1u << (*p - '0'))) || (both && (n[0] & 4)) || (*end && *end != ',')) {
+        snprintf(err, errlen, "relay_stdio takes distinct fds 0, 1, 2 (1+2: one pipe for both)");
         return -1;
       }
       n[0] |= 1u << (*p - '0');
+      if (both) { n[0] |= 4; n[1] = 1; p += 2; }
     }
     return 0;
   case OP_NET_RELAY:

@@ -31,9 +31,9 @@ import { notice as coreNotice } from './notices.js';
 import { lockSandbox } from './sandbox-lock.js';
 import { buildSkeletonTree, skeletonPath } from './skeleton.js';
 import { coveredChange, unplannedLayers, withOldPlaces } from './covered-changes.js';
-import { encodeSpec, describeSpec, type OverlayFlag, type SpecOp } from './spec.js';
+import { encodeSpec, describeSpec, type OverlayFlag, type RelayList, type SpecOp } from './spec.js';
 import { capabilitySets } from '../policies/capabilities/index.js';
-import { stdioToRelay } from './stdio.js';
+import { sharedOutputs, stdioToRelay } from './stdio.js';
 import { coreDumpOps } from './core-dumps.js';
 import type { NetDecision } from './net/proxy.js';
 import { rawCwd, rawEnv } from './rawbytes.js';
@@ -930,7 +930,8 @@ export function describeFailure(o: LaunchOutcome, command: ReadonlyArray<string 
 function relayOps(idmap: IdMapping): SpecOp[] {
   // Terminals are not relayed: they are the pty's.
   const fds = stdioToRelay(idmap).filter((fd): fd is 0 | 1 | 2 => fd === 0 || fd === 1 || fd === 2);
-  return fds.length ? [{ op: 'relay_stdio', args: [fds] }] : [];
+  const list: RelayList = sharedOutputs(fds) ? [...fds.filter((fd) => fd === 0), '1+2'] : fds;
+  return fds.length ? [{ op: 'relay_stdio', args: [list] }] : [];
 }
 
 /** The four capability sets as hex masks, applied by the helper just before exec. */

@@ -14,6 +14,8 @@ export type BindFlag = 'ro' | 'rec' | 'src-inside' | 'optional' | 'idmap' | 'par
 export type TmpfsFlag = 'ro' | 'noexec' | 'optional';
 /** Flags of `overlay` (its sixth argument): an idmapped lower layer; fall back to a read-only bind. */
 export type OverlayFlag = 'idmap-lower' | 'ro-bind' | 'moved-check';
+/** The relayed stdio fds; '1+2' is stdout and stderr relayed through one pipe. */
+export type RelayList = Array<0 | 1 | 2 | '1+2'>;
 export type RlimitName = 'as' | 'core' | 'cpu' | 'data' | 'fsize' | 'nofile' | 'nproc' | 'stack' | 'memlock' | 'msgqueue';
 
 /** Octal permission bits as the helper takes them ("755"). */
@@ -108,7 +110,8 @@ interface OpArgs {
   env: [entry: Bytes];
   rlimit: [resource: RlimitName, soft: Decimal, hard: Decimal];
   caps: [bounding: HexMask, permitted: HexMask, inheritable: HexMask, ambient: HexMask];
-  relay_stdio: [fds: Array<0 | 1 | 2>];
+  /** '1+2': stdout and stderr through one pipe (they are one object on the host). */
+  relay_stdio: [fds: RelayList];
   /** --allow-net: pid 1 copies 127.0.0.1/::1:PORT inside to the unix socket NAME in host DIR, through BUFFER bytes per direction. */
   net_relay: [dir: string, name: string, port: Decimal, buffer: Decimal];
   net_direct: [name: string];

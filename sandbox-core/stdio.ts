@@ -85,6 +85,18 @@ export function stdioToRelay(idmap: IdMapping, stat: (fd: number) => Stats | nul
   return out;
 }
 
+/**
+ * Whether relayed stdout and stderr are one object (`2>&1` into a pipe or a file): the command
+ * then gets one pipe for both, as it had one object, and what it writes to either comes out in
+ * the order written. Two relays copy each in its own time: `echo out; echo err >&2; echo out2`
+ * came out with err after out2 now and then.
+ */
+export function sharedOutputs(relayed: readonly number[], stat: (fd: number) => Stats | null = safeFstat): boolean {
+  if (!relayed.includes(1) || !relayed.includes(2)) return false;
+  const out = stat(1), err = stat(2);
+  return !!out && !!err && out.dev === err.dev && out.ino === err.ino;
+}
+
 /** The fd's open flags (/proc/self/fdinfo: octal), or null when they cannot be read. */
 function fdFlags(fd: number): number | null {
   try {

@@ -189,6 +189,25 @@ test('a command that reads part of stdin leaves the rest byte for byte, whatever
   }
 });
 
+test('a command that writes into its own stdin pipe is not blocked by the relay, and reads both', () => {
+  // The relay holds the command's pipe full of the caller's bytes; a write through
+  // /proc/self/fd/0 waits until they are taken back (100 ms), then its own bytes come first.
+  const out = shell(`printf 'host\\n' | { SBX run -n -q -- sh -c 'echo mine > /proc/self/fd/0; read a; read b; echo "$a|$b"'; cat; }`);
+  assert.is(out.toString(), 'mine|host\n');
+});
+
+test('2>&1: what the command writes to stdout and stderr comes out in the order written (a pipe, and a file)', () => {
+  const script = `SBX run -n -q -- sh -c 'i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo out$i; echo err$i >&2; done'`;
+  const want = Array.from({ length: 300 }, (_, i) => `out${i + 1}\nerr${i + 1}\n`).join('');
+  assert.is(shell(`${script} 2>&1 | cat`).toString(), want);
+  // A file of the user's own is relayed (root inside could reopen it, its owner mapped; root's
+  // too, which root inside could not reopen).
+  const log = join(dir, 'merged.log');
+  assert.is(shell(`SBX run -n -q -- stat -L -c %F /dev/stdout > merged.log; cat merged.log`).toString(), 'fifo\n', 'the file was not relayed');
+  shell(`${script} > merged.log 2>&1`);
+  assert.is(readFileSync(log, 'utf8'), want);
+});
+
 test('stdin from /dev/null and stdout to /dev/null need no relay and still work', () => {
   const r = spawnSync(process.execPath, [SBX, 'run', '-n', '-q', '--', 'sh', '-c', 'cat /dev/stdin; echo x > /dev/stdout'], { stdio: ['ignore', 'ignore', 'pipe'], env, cwd: '/' });
   assert.is(r.status, 0, r.stderr?.toString());

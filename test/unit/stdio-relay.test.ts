@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Stats } from 'node:fs';
-import { mappedHostRanges, stdioToRelay } from '../../sandbox-core/stdio.js';
+import { mappedHostRanges, sharedOutputs, stdioToRelay } from '../../sandbox-core/stdio.js';
 import type { IdMapping } from '../../sandbox-core/idmap.js';
 
 const remapped: IdMapping = {
@@ -81,6 +81,20 @@ test('a file the command could reopen for more writing than its fd allows is rel
   assert.equal(stdioToRelay(remapped, () => st('file', 0, 0, 0o100644), () => false, (fd) => (fd ? WRONLY_TRUNC : RDONLY)), [1, 2]);
   assert.equal(stdioToRelay(remapped, () => st('file', 0, 0, 0o100666), () => false, () => null), [0, 1, 2]);
   assert.equal(stdioToRelay(remapped, () => st('file', 0, 1_000_000_005, 0o100664), () => false, () => RDONLY), [0, 1, 2]);
+});
+
+test('stdout and stderr share one relay only when both are relayed and are one object (2>&1)', () => {
+  const at = (dev: number, ino: number): Stats => ({ dev, ino }) as unknown as Stats;
+  const same: Record<number, Stats> = { 1: at(12, 345), 2: at(12, 345) };
+  assert.ok(sharedOutputs([0, 1, 2], (fd) => same[fd]!));
+  assert.ok(sharedOutputs([1, 2], (fd) => same[fd]!));
+  assert.not.ok(sharedOutputs([0, 1], (fd) => same[fd]!), 'stderr not relayed');
+  assert.not.ok(sharedOutputs([2], (fd) => same[fd]!), 'stdout not relayed');
+  const apart: Record<number, Stats> = { 1: at(12, 345), 2: at(12, 346) };
+  assert.not.ok(sharedOutputs([1, 2], (fd) => apart[fd]!), 'two pipes');
+  const otherDev: Record<number, Stats> = { 1: at(12, 345), 2: at(13, 345) };
+  assert.not.ok(sharedOutputs([1, 2], (fd) => otherDev[fd]!), 'same inode number on another device');
+  assert.not.ok(sharedOutputs([1, 2], () => null), 'closed fds');
 });
 
 test.run();
