@@ -310,6 +310,11 @@ void relay_events(const struct pollfd *p) {
       else if (in->fd >= 0 && (in->revents & (POLLIN | POLLHUP | POLLERR))) pass_exact(r);
       else if (r->passed && r->dst >= 0 && now_ms() - r->since >= r->patience) {
         r->patience = r->patience * 2 > PATIENCE_LAST_MS ? PATIENCE_LAST_MS : r->patience * 2;
+        r->passed -= drop(r, r->peek, r->passed);
+        /* A command blocked writing into its pipe runs now: a moment for its write, before the
+         * pipe is filled again (filled at once, the write lost that race on a busy machine). */
+        struct pollfd written = { r->peek, POLLIN, 0 };
+        (void)poll(&written, 1, 5);
         refill(r);
       }
       if (r->src < 0) close_fd(&r->dst);
