@@ -68,6 +68,9 @@ for (const flags of ROOT_FLAGS) {
     const r = shell(`printf 'from the host\\n' | { $SBX -- sh -c 'echo planted > /proc/self/fd/0; echo ran >&2'; cat; }`, flags);
     assert.match(r.stderr, 'ran', r.stderr);
     assert.not.match(r.stdout, 'planted', `the command's write reached the host's pipe: ${r.stdout}`);
+    // The relay passed the host's bytes on without taking them (tee(2): the command's pipe held
+    // the host pipe's own pages, which its write did not touch), and the command read none.
+    assert.is(r.stdout, 'from the host\n');
   });
 
   test(`a file the caller made with '>' keeps its mode and owner: the command cannot chmod it through fd 1${flags.length ? ` (${flags.join(' ')})` : ''}`, () => {
