@@ -189,6 +189,17 @@ test('a command that reads part of stdin leaves the rest byte for byte, whatever
   }
 });
 
+test('a command killed outright leaves a relayed file\'s offset past what it read, not at the start', () => {
+  // It ignores SIGTERM, so --timeout's SIGKILL ends it, and its init, with no last count: the
+  // offset is where the relay had moved it before passing more on.
+  const data = randomBytes(300_000);
+  const input = relayedFile('killed.bin', data);
+  shell(`{ SBX run -n -q --timeout 1s -- sh -c 'trap "" TERM; dd bs=100000 count=1 iflag=fullblock 2>/dev/null >/dev/null; sleep 30' 2>/dev/null; cat > rest.bin; } < ${input}`);
+  const rest = readFileSync(join(dir, 'rest.bin'));
+  assert.ok(rest.length >= 200_000 && rest.length < data.length, `the next reader got ${rest.length} of ${data.length} bytes`);
+  assert.ok(rest.equals(data.subarray(data.length - rest.length)), 'the next reader\'s bytes are not the file\'s tail');
+});
+
 test('a command that writes into its own stdin pipe is not blocked by the relay, and reads both', () => {
   // The relay holds the command's pipe full of the caller's bytes; a write through
   // /proc/self/fd/0 waits until they are taken back (100 ms), then its own bytes come first.
