@@ -211,8 +211,8 @@ test('2>&1: what the command writes to stdout and stderr comes out in the order 
   const script = `SBX run -n -q -- sh -c 'i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo out$i; echo err$i >&2; done'`;
   const want = Array.from({ length: 300 }, (_, i) => `out${i + 1}\nerr${i + 1}\n`).join('');
   assert.is(shell(`${script} 2>&1 | cat`).toString(), want);
-  // A file of the user's own is relayed (root inside could reopen it, its owner mapped; root's
-  // too, which root inside could not reopen).
+  // A file is relayed too: the test user's own (root inside is its owner there) as root's
+  // (root inside could not reopen it).
   const log = join(dir, 'merged.log');
   assert.is(shell(`SBX run -n -q -- stat -L -c %F /dev/stdout > merged.log; cat merged.log`).toString(), 'fifo\n', 'the file was not relayed');
   shell(`${script} > merged.log 2>&1`);
