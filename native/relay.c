@@ -17,7 +17,9 @@
  * the next byte the command reads. A file is read with pread(2) past what was passed on, its
  * offset moved past what the command read before more is passed on. When the command ends, what it read is the bytes passed on less what its
  * pipe still holds (FIONREAD): that much is taken from the pipe, or added to the file's
- * offset. Anything else (a socket, a device) is read ahead as before. Nothing here blocks on
+ * offset. A stream socket is passed on as a pipe is, its bytes peeked (recv(2) with MSG_PEEK)
+ * and taken with MSG_DONTWAIT; anything else (a datagram socket, a device) is read ahead as
+ * before. Nothing here blocks on
  * the real stdin, whose description the caller shares: what is dropped from a pipe goes
  * through splice(2) with SPLICE_F_NONBLOCK into a pipe of our own. */
 #define _GNU_SOURCE
@@ -26,6 +28,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,7 +39,7 @@ struct relay {
   int src, dst;    /* where bytes come from and go to; -1 once closed */
   int theirs;      /* the pipe end the command gets */
   int src_ours;    /* src is our pipe end (outputs), else dst is (stdin) */
-  int exact;       /* stdin only: EXACT_PIPE or EXACT_FILE, else read ahead */
+  int exact;       /* stdin only: EXACT_PIPE, EXACT_SOCKET or EXACT_FILE, else read ahead */
   size_t passed;   /* exact: bytes passed on to the command and not yet taken from src */
   int peek;        /* exact: a read end of the command's pipe, kept to ask what it left in it
                     * after dst is closed (EOF); a reader only, so the command still sees EOF */
@@ -49,7 +52,10 @@ struct relay {
   size_t off, len;
 };
 
-enum { EXACT_NONE, EXACT_PIPE, EXACT_FILE };
+enum { EXACT_NONE, EXACT_PIPE, EXACT_SOCKET, EXACT_FILE };
+
+/* A pipe or a stream socket: passed on a full pipe of the command's at a time. */
+static int windowed(const struct relay *r) { return r->exact == EXACT_PIPE || r->exact == EXACT_SOCKET; }
 
 /* A command may write into its own stdin pipe (it can reopen /proc/self/fd/0 for writing):
  * held full by the relay, that pipe would block such a write for ever, where the caller's
@@ -104,11 +110,14 @@ int relay_prepare(const int *fds, size_t n, int shared) {
     if (fds[i] == 0) {
       r->src = 0; r->dst = p[1]; r->theirs = p[0]; r->src_ours = 0;
       struct stat st;
-      if (fstat(0, &st) == 0 && S_ISFIFO(st.st_mode) && pipe2(r->sink, O_CLOEXEC | O_NONBLOCK) == 0) {
+      int type = 0;
+      socklen_t len = sizeof type;
+      int stream = fstat(0, &st) == 0 && S_ISSOCK(st.st_mode) && getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
+      if ((stream || (fstat(0, &st) == 0 && S_ISFIFO(st.st_mode))) && pipe2(r->sink, O_CLOEXEC | O_NONBLOCK) == 0) {
         r->sink[0] = above_stdio(r->sink[0]);
         r->sink[1] = above_stdio(r->sink[1]);
         if (r->sink[0] < 0 || r->sink[1] < 0) return -1;
-        r->exact = EXACT_PIPE;
+        r->exact = stream ? EXACT_SOCKET : EXACT_PIPE;
       }
       else if (fstat(0, &st) == 0 && S_ISREG(st.st_mode) && lseek(0, 0, SEEK_CUR) >= 0) r->exact = EXACT_FILE;
     }
@@ -142,12 +151,18 @@ static size_t drop(struct relay *r, int from, size_t n) {
 static void take_read(struct relay *r) {
   size_t left = unread(r->peek), n = r->passed > left ? r->passed - left : 0;
   r->passed -= n;
-  if (r->exact == EXACT_FILE) { if (n) (void)lseek(r->fd, (off_t)n, SEEK_CUR); }
-  else drop(r, r->fd, n);
+  if (r->exact == EXACT_FILE) { if (n) (void)lseek(r->fd, (off_t)n, SEEK_CUR); return; }
+  if (r->exact == EXACT_PIPE) { drop(r, r->fd, n); return; }
+  while (n > 0) {
+    ssize_t got = recv(r->fd, r->buf, n < sizeof r->buf ? n : sizeof r->buf, MSG_DONTWAIT);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    n -= (size_t)got;
+  }
 }
 
-/* Sizes the command's (empty) pipe so that a tee fills it: a power of two pages no larger than
- * the real pipe's bytes make (each of its buffers holds a page at most). */
+/* Sizes the command's (empty) pipe so that what is passed on fills it: a power of two pages no
+ * larger than the bytes make (a pipe's buffers hold a page at most). */
 static int size_for_tee(struct relay *r, size_t slots) {
   if (slots == r->slots) return 0;
   long page = sysconf(_SC_PAGESIZE);
@@ -193,6 +208,22 @@ static void pass_exact(struct relay *r) {
     if (n < 0 && errno == EAGAIN) { r->blocked = unread(r->src) > 0; return; }
     if (n < 0 && errno == EINTR) return;
     if (n > 0) { r->passed = (size_t)n; r->since = now_ms(); return; }
+  } else if (r->exact == EXACT_SOCKET) {
+    /* MSG_PEEK leaves the bytes in the socket; written whole into the command's empty pipe
+     * sized for them, they fill it. */
+    n = recv(r->src, r->buf, sizeof r->buf, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    if (n > 0) {
+      long page = sysconf(_SC_PAGESIZE);
+      size_t pages = ((size_t)n + (size_t)page - 1) / (size_t)page, slots = 1;
+      while (slots * 2 <= pages && slots < 16) slots *= 2;
+      if (size_for_tee(r, slots) < 0 && (slots = 1, size_for_tee(r, 1) < 0)) { read_ahead(r); return; }
+      if ((size_t)n > slots * (size_t)page) n = (ssize_t)(slots * (size_t)page);
+      ssize_t w = write(r->dst, r->buf, (size_t)n);
+      if (w < 0 && errno == EAGAIN) { r->blocked = 1; return; }
+      if (w > 0) { r->passed = (size_t)w; r->since = now_ms(); return; }
+      n = -1;
+    }
   } else {
     /* The offset follows what the command read so far (a command killed later leaves it
      * there, not where it started). */
@@ -249,8 +280,8 @@ size_t relay_pollfds(struct pollfd *p, int *timeout_ms) {
     struct relay *r = &relays[i];
     /* An exact pipe's next bytes wait until the command has read from it: its full pipe is
      * writable again then. */
-    int wait_room = r->exact == EXACT_PIPE && (r->passed || r->blocked);
-    if (r->exact == EXACT_PIPE && r->passed && r->dst >= 0) {
+    int wait_room = windowed(r) && (r->passed || r->blocked);
+    if (windowed(r) && r->passed && r->dst >= 0) {
       long long left = r->since + r->patience - now_ms();
       int ms = left < 0 ? 0 : (int)left;
       if (*timeout_ms < 0 || ms < *timeout_ms) *timeout_ms = ms;
@@ -305,7 +336,7 @@ void relay_events(const struct pollfd *p) {
   for (size_t i = 0; i < nrelays; i++) {
     struct relay *r = &relays[i];
     const struct pollfd *in = &p[2 * i], *out = &p[2 * i + 1];
-    if (r->exact == EXACT_PIPE) {
+    if (windowed(r)) {
       if (out->fd >= 0 && (out->revents & POLLOUT)) { r->blocked = 0; r->patience = PATIENCE_FIRST_MS; refill(r); }
       else if (in->fd >= 0 && (in->revents & (POLLIN | POLLHUP | POLLERR))) pass_exact(r);
       else if (r->passed && r->dst >= 0 && now_ms() - r->since >= r->patience) {

@@ -189,6 +189,36 @@ test('a command that reads part of stdin leaves the rest byte for byte, whatever
   }
 });
 
+// A TCP socket as stdin, as inetd or a socket-activated service gives it (relayed: it keeps
+// the host's network namespace). Runs the shell script with it and prints what the script did.
+const ON_SOCKET = `
+import os, socket, subprocess, sys
+srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(1)
+cli = socket.create_connection(srv.getsockname()); conn, _ = srv.accept()
+cli.sendall(open(sys.argv[1], 'rb').read()); cli.shutdown(socket.SHUT_WR)
+r = subprocess.run(['sh', '-c', sys.argv[2]], stdin=conn.fileno(), capture_output=True)
+sys.stdout.buffer.write(r.stdout); sys.stderr.buffer.write(r.stderr); sys.exit(r.returncode)
+`;
+
+test('a TCP socket on stdin also loses only what the command read (a read loop, dd leaving the rest)', () => {
+  const onSocket = (data: Buffer | string, script: string): string => {
+    const input = join(dir, 'socket-in.bin');
+    writeFileSync(input, data);
+    const r = spawnSync('python3', ['-c', ON_SOCKET, input, `SBX() { "$SBX_NODE" "$SBX_JS" "$@"; }; ${script}`], { env: { ...env, SBX_NODE: process.execPath, SBX_JS: SBX }, cwd: dir, timeout: 120_000 });
+    assert.is(r.status, 0, r.stderr.toString());
+    return r.stdout.toString();
+  };
+  assert.is(onSocket('', 'SBX run -n -q -- stat -L -c %F /dev/stdin'), 'fifo\n', 'the socket was not relayed');
+  assert.is(onSocket('a\nb\nc\n', 'while read l; do SBX run -n -q -- true; echo "$l"; done'), 'a\nb\nc\n');
+  const data = randomBytes(300_000);
+  for (const bs of [7, 65536]) {
+    onSocket(data, `SBX run -n -q -- dd bs=${bs} count=${Math.floor(100_000 / bs)} iflag=fullblock 2>/dev/null > a.bin; cat > b.bin`);
+    const a = readFileSync(join(dir, 'a.bin')), b = readFileSync(join(dir, 'b.bin'));
+    assert.is(a.length, bs * Math.floor(100_000 / bs));
+    assert.ok(Buffer.concat([a, b]).equals(data), `bs ${bs}: ${a.length} + ${b.length} bytes are not the input's ${data.length}`);
+  }
+});
+
 test('a command killed outright leaves a relayed file\'s offset past what it read, not at the start', () => {
   // It ignores SIGTERM, so --timeout's SIGKILL ends it, and its init, with no last count: the
   // offset is where the relay had moved it before passing more on.
