@@ -14,14 +14,14 @@
  * 16, no more than the real pipe holds): it is writable (POLLOUT) again only once the command
  * has read from it. Then what it left unread is taken back out of its pipe, the bytes it read
  * are taken from the real pipe, and the next ones copied, so the real pipe's front is always
- * the next byte the command reads. A file is read with pread(2) past what was passed on, its
- * offset moved past what the command read before more is passed on. When the command ends, what it read is the bytes passed on less what its
- * pipe still holds (FIONREAD): that much is taken from the pipe, or added to the file's
- * offset. A stream socket is passed on as a pipe is, its bytes peeked (recv(2) with MSG_PEEK)
- * and taken with MSG_DONTWAIT; anything else (a datagram socket, a device) is read ahead as
- * before. Nothing here blocks on
- * the real stdin, whose description the caller shares: what is dropped from a pipe goes
- * through splice(2) with SPLICE_F_NONBLOCK into a pipe of our own. */
+ * the next byte the command reads. A stream socket is passed on as a pipe is, its bytes
+ * peeked (recv(2) with MSG_PEEK) and taken with MSG_DONTWAIT. A file is read with pread(2)
+ * past what was passed on, its offset moved past what the command read before more is passed
+ * on. When the command ends, what it read is the bytes passed on less what its pipe still
+ * holds (FIONREAD): that much is taken from the pipe or the socket, or added to the file's
+ * offset. Anything else (a datagram socket, a device) is read ahead as before. Nothing here
+ * blocks on the real stdin, whose description the caller shares: what is dropped from a pipe
+ * goes through splice(2) with SPLICE_F_NONBLOCK into a pipe of our own. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -43,11 +43,12 @@ struct relay {
   size_t passed;   /* exact: bytes passed on to the command and not yet taken from src */
   int peek;        /* exact: a read end of the command's pipe, kept to ask what it left in it
                     * after dst is closed (EOF); a reader only, so the command still sees EOF */
-  size_t slots;    /* exact pipe: the command's pipe's size in pages */
-  int blocked;     /* exact pipe: its pipe was full of bytes it wrote there itself */
-  long long since; /* exact pipe: when what was passed on began to wait (ms, monotonic) */
-  int patience;    /* exact pipe: how long it may wait before it is passed again (ms) */
-  int sink[2];     /* exact pipe: where dropped bytes go (ours, non-blocking) */
+  /* The rest for a stdin passed on a full pipe at a time (windowed: a pipe or a socket). */
+  size_t slots;    /* the command's pipe's size in pages */
+  int blocked;     /* its pipe was full of bytes it wrote there itself */
+  long long since; /* when what was passed on began to wait (ms, monotonic) */
+  int patience;    /* how long it may wait before it is passed again (ms) */
+  int sink[2];     /* where bytes dropped from a pipe go (ours, non-blocking) */
   char buf[65536];
   size_t off, len;
 };
@@ -112,14 +113,15 @@ int relay_prepare(const int *fds, size_t n, int shared) {
       struct stat st;
       int type = 0;
       socklen_t len = sizeof type;
-      int stream = fstat(0, &st) == 0 && S_ISSOCK(st.st_mode) && getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
-      if ((stream || (fstat(0, &st) == 0 && S_ISFIFO(st.st_mode))) && pipe2(r->sink, O_CLOEXEC | O_NONBLOCK) == 0) {
+      int known = fstat(0, &st) == 0;
+      int stream = known && S_ISSOCK(st.st_mode) && getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
+      if ((stream || (known && S_ISFIFO(st.st_mode))) && pipe2(r->sink, O_CLOEXEC | O_NONBLOCK) == 0) {
         r->sink[0] = above_stdio(r->sink[0]);
         r->sink[1] = above_stdio(r->sink[1]);
         if (r->sink[0] < 0 || r->sink[1] < 0) return -1;
         r->exact = stream ? EXACT_SOCKET : EXACT_PIPE;
       }
-      else if (fstat(0, &st) == 0 && S_ISREG(st.st_mode) && lseek(0, 0, SEEK_CUR) >= 0) r->exact = EXACT_FILE;
+      else if (known && S_ISREG(st.st_mode) && lseek(0, 0, SEEK_CUR) >= 0) r->exact = EXACT_FILE;
     }
     else { r->src = p[0]; r->dst = fds[i]; r->theirs = p[1]; r->src_ours = 1; }
   }
@@ -147,7 +149,7 @@ static size_t drop(struct relay *r, int from, size_t n) {
 }
 
 /* Takes from the real stdin (fd 0, also once r->src is -1) the bytes the command read of
- * those passed on: dropped from a pipe, past the file's offset. */
+ * those passed on: dropped from a pipe, received from a socket, past the file's offset. */
 static void take_read(struct relay *r) {
   size_t left = unread(r->peek), n = r->passed > left ? r->passed - left : 0;
   r->passed -= n;
@@ -161,12 +163,11 @@ static void take_read(struct relay *r) {
   }
 }
 
-/* Sizes the command's (empty) pipe so that what is passed on fills it: a power of two pages no
- * larger than the bytes make (a pipe's buffers hold a page at most). */
-static int size_for_tee(struct relay *r, size_t slots) {
+static size_t page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+
+static int set_slots(struct relay *r, size_t slots) {
   if (slots == r->slots) return 0;
-  long page = sysconf(_SC_PAGESIZE);
-  if (fcntl(r->dst, F_SETPIPE_SZ, (int)(slots * (size_t)page)) < 0) return -1;
+  if (fcntl(r->dst, F_SETPIPE_SZ, (int)(slots * page_size())) < 0) return -1;
   r->slots = slots;
   return 0;
 }
@@ -179,30 +180,45 @@ static void read_ahead(struct relay *r) {
   close_fd(&r->sink[1]);
 }
 
+/* Sizes the command's (empty) pipe so that `bytes` passed on at once fill it: a power of two
+ * pages, 16 at most, no more than the bytes make (a pipe's buffers hold a page at most). Its
+ * size in bytes, or 0 when it could not be sized: its stdin is read ahead from here on. */
+static size_t size_window(struct relay *r, size_t bytes) {
+  size_t pages = (bytes + page_size() - 1) / page_size(), slots = 1;
+  while (slots * 2 <= pages && slots < 16) slots *= 2;
+  if (set_slots(r, slots) < 0 && (slots = 1, set_slots(r, 1) < 0)) { read_ahead(r); return 0; }
+  return slots * page_size();
+}
+
+/* What the command left unread of what was passed on is taken back out of its pipe, and what
+ * it read is taken from the real stdin. */
+static void take_back(struct relay *r) {
+  r->passed -= drop(r, r->peek, r->passed);
+  take_read(r);
+}
+
 static int is_full(int fd) {
   struct pollfd room = { fd, POLLOUT, 0 };
   return poll(&room, 1, 0) == 0;
 }
 
 /* Passes on the next bytes of an exact stdin, leaving them in the real one: tee(2) of a pipe
- * into the command's empty pipe, pread(2) of a file past what was passed on. */
+ * or recv(2) with MSG_PEEK of a socket into the command's empty pipe, pread(2) of a file past
+ * what was passed on. */
 static void pass_exact(struct relay *r) {
   ssize_t n;
   if (r->exact == EXACT_PIPE) {
-    long page = sysconf(_SC_PAGESIZE);
-    size_t pages = (unread(r->src) + (size_t)page - 1) / (size_t)page, slots = 1;
-    while (slots * 2 <= pages && slots < 16) slots *= 2;
-    if (size_for_tee(r, slots) < 0 && (slots = 1, size_for_tee(r, 1) < 0)) { read_ahead(r); return; }
-    n = tee(r->src, r->dst, slots * (size_t)page, SPLICE_F_NONBLOCK);
+    size_t room = size_window(r, unread(r->src));
+    if (!room) return;
+    n = tee(r->src, r->dst, room, SPLICE_F_NONBLOCK);
     /* Buffers larger than a page (a large folio spliced in) filled fewer slots than that: what
      * the command did not read yet is taken back, what it read from the real pipe, and one
      * buffer passed in a pipe of one page, which it fills. */
-    if (n > 0 && slots > 1 && unread(r->peek) > 0 && !is_full(r->dst)) {
+    if (n > 0 && room > page_size() && unread(r->peek) > 0 && !is_full(r->dst)) {
       r->passed = (size_t)n;
-      r->passed -= drop(r, r->peek, r->passed);
-      take_read(r);
-      if (size_for_tee(r, 1) < 0) { read_ahead(r); return; }
-      n = tee(r->src, r->dst, (size_t)page, SPLICE_F_NONBLOCK);
+      take_back(r);
+      if (set_slots(r, 1) < 0) { read_ahead(r); return; }
+      n = tee(r->src, r->dst, page_size(), SPLICE_F_NONBLOCK);
     }
     /* Full, with the real pipe not empty: what the command wrote into its pipe fills it. */
     if (n < 0 && errno == EAGAIN) { r->blocked = unread(r->src) > 0; return; }
@@ -214,11 +230,9 @@ static void pass_exact(struct relay *r) {
     n = recv(r->src, r->buf, sizeof r->buf, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
     if (n > 0) {
-      long page = sysconf(_SC_PAGESIZE);
-      size_t pages = ((size_t)n + (size_t)page - 1) / (size_t)page, slots = 1;
-      while (slots * 2 <= pages && slots < 16) slots *= 2;
-      if (size_for_tee(r, slots) < 0 && (slots = 1, size_for_tee(r, 1) < 0)) { read_ahead(r); return; }
-      if ((size_t)n > slots * (size_t)page) n = (ssize_t)(slots * (size_t)page);
+      size_t room = size_window(r, (size_t)n);
+      if (!room) return;
+      if ((size_t)n > room) n = (ssize_t)room;
       ssize_t w = write(r->dst, r->buf, (size_t)n);
       if (w < 0 && errno == EAGAIN) { r->blocked = 1; return; }
       if (w > 0) { r->passed = (size_t)w; r->since = now_ms(); return; }
@@ -241,8 +255,7 @@ static void pass_exact(struct relay *r) {
 /* The command read from its full pipe (or left it unread too long): what it left there is
  * taken back, what it read is taken from the real pipe, and the next bytes passed on. */
 static void refill(struct relay *r) {
-  r->passed -= drop(r, r->peek, r->passed);
-  take_read(r);
+  take_back(r);
   if (r->src >= 0) pass_exact(r);
 }
 
@@ -341,12 +354,12 @@ void relay_events(const struct pollfd *p) {
       else if (in->fd >= 0 && (in->revents & (POLLIN | POLLHUP | POLLERR))) pass_exact(r);
       else if (r->passed && r->dst >= 0 && now_ms() - r->since >= r->patience) {
         r->patience = r->patience * 2 > PATIENCE_LAST_MS ? PATIENCE_LAST_MS : r->patience * 2;
-        r->passed -= drop(r, r->peek, r->passed);
+        take_back(r);
         /* A command blocked writing into its pipe runs now: a moment for its write, before the
          * pipe is filled again (filled at once, the write lost that race on a busy machine). */
         struct pollfd written = { r->peek, POLLIN, 0 };
         (void)poll(&written, 1, 5);
-        refill(r);
+        if (r->src >= 0) pass_exact(r);
       }
       if (r->src < 0) close_fd(&r->dst);
       continue;
