@@ -63,7 +63,12 @@ function utf8SeqLen(b: Buffer, i: number): number {
 // combining grapheme joiner, variation selectors, Mongolian and Khmer fillers, the Hangul
 // fillers) beside the format characters; the braille blank and the Khitan filler draw nothing
 // either but are not in that set.
-const INVISIBLE = /^[\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800\u{16fe4}]$/u;
+// Made on first use, not a literal: V8 checks a literal's pattern as it compiles the file, and
+// these property classes cost ~0.7 ms of every sbx start (the entry holds this module), where
+// most runs never print a character beyond ASCII.
+let invisible: RegExp | undefined;
+const isInvisible = (ch: string): boolean =>
+  (invisible ??= new RegExp('^[\\p{Cf}\\p{Zl}\\p{Zp}\\p{Default_Ignorable_Code_Point}\\u2800\\u{16fe4}]$', 'u')).test(ch);
 function escapeChar(ch: string, keepBackslash = false): string {
   const cp = ch.codePointAt(0)!;
   if (ch === '\n') return '\\n';
@@ -75,7 +80,7 @@ function escapeChar(ch: string, keepBackslash = false): string {
   // format characters (zero-width spaces and joiners, bidi marks, a BOM, tags), line and
   // paragraph separators and the blank Hangul fillers are not seen at all, so a name holding
   // one would read as another (`/usr/bin/sudo\u{200b}` as the host's sudo).
-  if ((cp >= 0x80 && cp <= 0x9f) || INVISIBLE.test(ch)) {
+  if ((cp >= 0x80 && cp <= 0x9f) || isInvisible(ch)) {
     return `\\u{${cp.toString(16)}}`;
   }
   // A terminal in a locale that is not UTF-8 (charset.ts) would show a character's bytes as
