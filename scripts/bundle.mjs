@@ -78,7 +78,9 @@ const common = {
 // As cli/code-cache.ts expects them (its PART_HEAD/PART_TAIL).
 const PART_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
 const PART_TAIL = '\n})';
-const partBanner = { js: "var __sbxModuleUrl=require('node:url').pathToFileURL(__filename).href;" };
+// A path of only letters, digits and `/._-` is its own URL after `file://` (pathToFileURL
+// escapes nothing in it): that spares each start node:url's URL object (~0.4 ms).
+const partBanner = { js: "var __sbxModuleUrl=/^[\\w./-]+$/.test(__filename)?'file://'+__filename:require('node:url').pathToFileURL(__filename).href;" };
 // The parts (SBX_BUNDLE_MINIFY=0 keeps names readable, for --cpu-prof): each a whole program for its commands (dynamic imports inlined, evaluated only
 // when reached), so a command reads and compiles one file.
 // quiet.js is run.js for a quiet throwaway run (`run -n -q` with only the fast flags, the

@@ -6,8 +6,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { compileDefaultDevices, compileDevices, loadDevicePolicy, shippedDevicePolicyPath } from '../../policies/devices/index.js';
 import { REPO, SBX, sbx as run, type SbxResult } from '../helpers/sbx.js';
 import { expectedHelperVersion, helperMatches, packageHelperPath } from '../../sandbox-core/helper.js';
@@ -112,6 +114,20 @@ test('the shipped entry holds no regexp literal with a Unicode property class: V
   const literal = /(?:^|[=(,:!&|?;{}[]|return)\s*\/(?:[^/\\\n]|\\.)*\\[pP]\{(?:[^/\\\n]|\\.)*\/[a-z]*/m.exec(text);
   assert.is(literal, null, literal?.[0]);
   assert.ok(text.includes('Default_Ignorable_Code_Point'), 'the pattern is still in the entry, built when first used');
+});
+
+test("each part's import.meta.url is pathToFileURL's of its file, for plain paths (no URL object made) and for paths it escapes", () => {
+  const partsDir = dirname(SBX);
+  const wanted = ['/usr/lib/node_modules/sbx/dist/bin/run.js', '/opt/my_sbx-1.0/dist/bin/run.js', '/home/a b/sbx/dist/bin/run.js',
+    '/tmp/100%/run.js', '/tmp/x#y?z/run.js', '/srv/caf\u00e9/run.js', '/srv/tab\there/run.js', '/srv/a~b/run.js', '/srv/back\\slash/run.js'];
+  for (const part of ['version', 'run', 'quiet', 'list', 'app']) {
+    const text = readFileSync(join(partsDir, `${part}.js`), 'latin1');
+    const banner = /^\(function \(exports, require, module, __filename, __dirname\) \{ (var __sbxModuleUrl=[^\n]*)\n/.exec(text)?.[1];
+    assert.ok(banner, `${part}.js starts with the banner: ${text.slice(0, 200)}`);
+    const url = new Function('require', '__filename', `${banner} return __sbxModuleUrl;`) as (r: NodeRequire, f: string) => string;
+    const req = createRequire(import.meta.url);
+    for (const f of wanted) assert.is(url(req, f), pathToFileURL(f).href, `${part}.js: ${f}`);
+  }
 });
 
 test('restoreLauncherEnv puts NODE_EXTRA_CA_CERTS back as it was, set, empty or not set', () => {
