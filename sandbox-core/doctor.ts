@@ -5,7 +5,7 @@ import { release } from 'node:os';
 import { errnoName } from './base/errno.js';
 import { expectedHelperVersion, findHelper, fusePreloadPath, helper, helperBuildRecord, helperMatches, helperVersionOf, markStale, packageHelperPath } from './helper.js';
 import { SbxError } from './base/errors.js';
-import { chooseIdMapping } from './idmap.js';
+import { chooseIdMapping, dirOwner, invokingIds } from './idmap.js';
 import { describeFailure, runSandbox } from './sandbox.js';
 import { Store } from './store.js';
 import type { SandboxMeta } from './types.js';
@@ -150,7 +150,7 @@ export async function runChecks(): Promise<Check[]> {
     required: false,
   });
 
-  const idmap = chooseIdMapping({ keepUser: false });
+  const idmap = chooseIdMapping({ keepUser: false, extraIds: invokingIds(process.env, dirOwner(process.cwd())) });
   checks.push({
     name: 'uid mapping',
     status: idmap.kind === 'single' ? 'limited' : 'ok',

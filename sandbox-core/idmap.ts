@@ -1,17 +1,27 @@
 // Chooses the user-namespace uid/gid mapping. As an ordinary user: the invoking user is root
 // inside (or itself with --user), plus the subordinate range from /etc/subuid and /etc/subgid
 // when newuidmap/newgidmap exist. As root: the full range, identity.
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { nameOfUid } from './base/user-name.js';
 import type { SpecOp } from './spec.js';
+import { EXTRA_IDS_MAX } from './types.js';
 
 export interface SubRange { start: number; count: number }
 
-/** Host ids = inside ids + offset, for the first `count` ids (root's remapped sandboxes). */
-export interface IdShift { uid: number; gid: number; count: number }
+/**
+ * Root's remapped sandboxes: inside ids 0..count-1 are `uid`.. (`gid`..) outside, and in the
+ * layers. `extraUids[i]`, an id above that range (the sudo user's, the working directory's
+ * owner's), is `uid + count + i` outside; `extraGids` likewise.
+ */
+export interface IdShift { uid: number; gid: number; count: number; extraUids?: number[]; extraGids?: number[] }
 
-/** The range root's sandboxes map to when /etc/subuid has no entry for root. */
-const ROOT_FALLBACK_RANGE = { start: 1_000_000_000, count: 65536 };
+/** Ids root's sandboxes map from 0 up. */
+const ROOT_COUNT = 65536;
+/** The range root's sandboxes map to when /etc/subuid has no entry for root: 0-65535, then the extras. */
+const ROOT_FALLBACK_RANGE = { start: 1_000_000_000, count: ROOT_COUNT + EXTRA_IDS_MAX };
+
+/** Ids above the mapped range that a sandbox sees as they are on the host (chooseIdMapping). */
+export interface ExtraIds { uids: number[]; gids: number[] }
 
 export interface IdMapping {
   kind: 'root-identity' | 'root-remapped' | 'single' | 'subordinate';
@@ -98,30 +108,79 @@ export function subordinateIds(uid: number, name = nameOfUid(uid) ?? String(uid)
   return { uid: cap(readSub('/etc/subuid', name, uid)), gid: cap(readSub('/etc/subgid', name, uid)) };
 }
 
-export function chooseIdMapping(opts: { keepUser: boolean; mapRoot?: boolean }, uid = process.getuid!(), gid = process.getgid!()): IdMapping {
+/**
+ * The extras a root sandbox maps (IdShift): the wanted ids above the range, each once, at
+ * most as many as the reserved range holds beyond it (`room`) and EXTRA_IDS_MAX.
+ */
+export function extraIdsOf(wanted: readonly number[], room: number): number[] {
+  const out: number[] = [];
+  for (const id of wanted) {
+    if (out.length >= Math.min(room, EXTRA_IDS_MAX)) break;
+    if (Number.isInteger(id) && id >= ROOT_COUNT && id < 4294967295 && !out.includes(id)) out.push(id);
+  }
+  return out;
+}
+
+/** A uid_map/gid_map: 0..count-1 at `base`, then each extra at base + count + i. */
+function mapText(base: number, count: number, extras: readonly number[]): string {
+  return `0 ${base} ${count}\n${extras.map((e, i) => `${e} ${base + count + i} 1\n`).join('')}`;
+}
+
+/**
+ * The ids of the user who ran sudo (SUDO_UID, SUDO_GID) and of the working directory's owner:
+ * those a root sandbox should show as they are when they are above its range (a directory
+ * service's uid, 1828800001), so root inside can change that user's files.
+ */
+export function invokingIds(env: NodeJS.ProcessEnv, cwdOwner: { uid: number; gid: number } | null): ExtraIds {
+  const num = (v: string | undefined): number[] => (v !== undefined && /^[0-9]{1,10}$/.test(v) ? [Number(v)] : []);
+  return {
+    uids: [...num(env.SUDO_UID), ...(cwdOwner ? [cwdOwner.uid] : [])],
+    gids: [...num(env.SUDO_GID), ...(cwdOwner ? [cwdOwner.gid] : [])],
+  };
+}
+
+/** The owner of `path` (the working directory), following symlinks; null when it cannot be looked at. */
+export function dirOwner(path: string): { uid: number; gid: number } | null {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st ? { uid: st.uid, gid: st.gid } : null;
+}
+
+/**
+ * `selfMaps`: this process's uid_map and gid_map as /proc/self has them (read there when
+ * absent; given by tests, as a container's would be).
+ */
+export function chooseIdMapping(opts: { keepUser: boolean; mapRoot?: boolean; extraIds?: ExtraIds; selfMaps?: { uid: string; gid: string } }, uid = process.getuid!(), gid = process.getgid!()): IdMapping {
   if (uid === 0 && !opts.mapRoot) {
     // Root inside must not be root outside: map 0-65535 to an unprivileged range. Host files
-    // keep their owners inside through idmapped lower layers.
+    // keep their owners inside through idmapped lower layers, where the same maps apply.
     const su = readSub('/etc/subuid', 'root', 0), sg = readSub('/etc/subgid', 'root', 0);
-    const u = su && su.count >= 65536 ? su.start : ROOT_FALLBACK_RANGE.start;
-    const g = sg && sg.count >= 65536 ? sg.start : ROOT_FALLBACK_RANGE.start;
-    const count = 65536;
+    const count = ROOT_COUNT;
+    const ur = su && su.count >= count ? su : ROOT_FALLBACK_RANGE, gr = sg && sg.count >= count ? sg : ROOT_FALLBACK_RANGE;
+    const u = ur.start, g = gr.start;
+    // Only ids the reserved range has room for: an /etc/subuid entry of exactly 65536 has none.
+    let eu = extraIdsOf(opts.extraIds?.uids ?? [], ur.count - count), eg = extraIdsOf(opts.extraIds?.gids ?? [], gr.count - count);
     // Root of a container may not own that range: then only the identity mapping is possible.
-    if (!rangeMapped(readOr('/proc/self/uid_map', '0 0 4294967295'), u, count) || !rangeMapped(readOr('/proc/self/gid_map', '0 0 4294967295'), g, count)) {
-      return { ...chooseIdMapping({ ...opts, mapRoot: true }, uid, gid), unavailableRange: `${u}-${u + count - 1}` };
+    // One that owns the 65536 but not the ids after them maps no extras.
+    const maps = opts.selfMaps ?? { uid: readOr('/proc/self/uid_map', '0 0 4294967295'), gid: readOr('/proc/self/gid_map', '0 0 4294967295') };
+    const have = (nu: number, ng: number): boolean => rangeMapped(maps.uid, u, count + nu) && rangeMapped(maps.gid, g, count + ng);
+    if (!have(eu.length, eg.length)) {
+      eu = [];
+      eg = [];
+      if (!have(0, 0)) return { ...chooseIdMapping({ keepUser: opts.keepUser, mapRoot: true }, uid, gid), unavailableRange: `${u}-${u + count - 1}` };
     }
+    const extra = [...eu.map((e, i) => `uid ${e} is ${u + count + i}`), ...eg.map((e, i) => `gid ${e} is ${g + count + i}`)];
     return {
       kind: 'root-remapped',
-      description: `root: uids 0-${count - 1} inside are ${u}-${u + count - 1} outside (${su ? '/etc/subuid' : 'sbx\'s fixed range'}), host files keep their owners through idmapped mounts; root inside is not root outside`,
+      description: `root: uids 0-${count - 1} inside are ${u}-${u + count - 1} outside (${su && su === ur ? '/etc/subuid' : 'sbx\'s fixed range'})${extra.length ? `, and ${extra.join(', ')} (the sudo user's or the working directory's owner's, above that range)` : ''}, host files keep their owners through idmapped mounts; root inside is not root outside`,
       ops: [
-        { op: 'uid_map', args: [`0 ${u} ${count}\n`] },
-        { op: 'gid_map', args: [`0 ${g} ${count}\n`] },
+        { op: 'uid_map', args: [mapText(u, count, eu)] },
+        { op: 'gid_map', args: [mapText(g, count, eg)] },
         { op: 'setid', args: ['0', '0'] },
         { op: 'build_outside', args: [] },
       ],
       insideUid: 0,
       insideGid: 0,
-      shift: { uid: u, gid: g, count },
+      shift: { uid: u, gid: g, count, ...(eu.length ? { extraUids: eu } : {}), ...(eg.length ? { extraGids: eg } : {}) },
     };
   }
   if (uid === 0) {
@@ -169,4 +228,18 @@ export function chooseIdMapping(opts: { keepUser: boolean; mapRoot?: boolean }, 
     insideGid: insideG,
     shift: null,
   };
+}
+
+/** The layers' (outside) uid of inside uid `id` under `s`, or null when `s` does not map it. */
+export function shiftedUid(s: IdShift, id: number): number | null {
+  if (id >= 0 && id < s.count) return s.uid + id;
+  const i = s.extraUids?.indexOf(id) ?? -1;
+  return i >= 0 ? s.uid + s.count + i : null;
+}
+
+/** The layers' (outside) gid of inside gid `id` under `s`, or null when `s` does not map it. */
+export function shiftedGid(s: IdShift, id: number): number | null {
+  if (id >= 0 && id < s.count) return s.gid + id;
+  const i = s.extraGids?.indexOf(id) ?? -1;
+  return i >= 0 ? s.gid + s.count + i : null;
 }

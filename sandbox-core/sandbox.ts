@@ -6,7 +6,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { builtin, childProcess } from './base/builtin.js';
 import { Dir, NotBeneathError, removeTreeAt } from './beneath.js';
 import { SbxError } from './base/errors.js';
-import { chooseIdMapping, idsMappedHere, type IdMapping, type IdShift } from './idmap.js';
+import { chooseIdMapping, idsMappedHere, invokingIds, dirOwner, shiftedGid, shiftedUid, type IdMapping, type IdShift } from './idmap.js';
 import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_SBX_FAILED, signalStatus } from './base/exit-status.js';
 import { errnoName, launch, reviewScanFds, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
 import { fusePreloadPath } from './helper.js';
@@ -415,7 +415,10 @@ function rootOwner(shift: IdShift | null, own: { uid: number; gid: number }): Ro
   // Root of a user namespace (a container, `unshare -Ur`) sees the ids it does not map as the
   // overflow id, which it cannot give: those roots stay its own.
   if (!shift) return (st) => (st.uid === own.uid && st.gid === own.gid) || idsMappedHere(st.uid, st.gid) ? { uid: st.uid, gid: st.gid } : own;
-  return (st) => (st.uid < shift.count && st.gid < shift.count ? { uid: st.uid + shift.uid, gid: st.gid + shift.gid } : { uid: shift.uid, gid: shift.gid });
+  return (st) => {
+    const u = shiftedUid(shift, st.uid), g = shiftedGid(shift, st.gid);
+    return u !== null && g !== null ? { uid: u, gid: g } : { uid: shift.uid, gid: shift.gid };
+  };
 }
 
 /**
@@ -1101,7 +1104,8 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   // Host dirs as settleUnits found them, for the layers' and the stand-ins' modes and times:
   // one lstat (and one Stats object) per path instead of up to three. Microseconds apart.
   const seen: HostStats = new Map();
-  const idmap = chooseIdMapping({ keepUser: req.keepUser, mapRoot: req.mapRoot });
+  // A sandbox keeps the extra ids it was made with: its layers hold their files by position.
+  const idmap = chooseIdMapping({ keepUser: req.keepUser, mapRoot: req.mapRoot, extraIds: uid !== 0 ? undefined : req.inSandbox ? { uids: meta.idShift?.extraUids ?? [], gids: meta.idShift?.extraGids ?? [] } : invokingIds(process.env, dirOwner(req.cwd)) });
   let units: EngineUnit[];
   if (lower) {
     units = [{ kind: 'overlay', path: '/', engine: 'kernel' }, ...SPECIAL_PATHS.map((path): EngineUnit => ({ kind: 'special', path }))];
@@ -1210,7 +1214,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     if (helperMakes) entries.push(entryOp('dir', 'root'));
     else openOwn(meta, layers, 'root', true).close();
     if (req.diskBytes) openOwn(meta, layers, 'disk', true).close();
-    hidden = lower ? [] : hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: st.uid + idmap.shift.uid, gid: st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid }), layers, diskDir ?? meta.layersDir, upperEntries, times);
+    hidden = lower ? [] : hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: shiftedUid(idmap.shift, st.uid) ?? st.uid + idmap.shift.uid, gid: shiftedGid(idmap.shift, st.gid) ?? st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid }), layers, diskDir ?? meta.layersDir, upperEntries, times);
   } catch (e) {
     // ENOENT here is a host path that vanished since it was planned (a test's dir in a busy
     // /tmp), whether or not a mount moved with it: nothing has run yet, so plan again.

@@ -13,7 +13,7 @@ import { display, displayText, fromUser } from './base/bpath.js';
 
 export { ensurePrivateDir };
 import { SbxError, UnknownSandboxError } from './base/errors.js';
-import { layerDirs, type Layer, type SandboxMeta } from './types.js';
+import { EXTRA_IDS_MAX, layerDirs, type Layer, type SandboxMeta } from './types.js';
 import { setLayersOpener } from './layers-opener.js';
 import { removeAsMappedRoot } from './mapped-root.js';
 import { BOOT_ID_RE, START_RE, bootId, pidRunning, readProcText, recordedAlive, selfStamp } from './base/process.js';
@@ -248,8 +248,13 @@ function checkMeta(m: unknown, id: string): string | null {
   if (x.rootfs !== undefined && !isAbs(x.rootfs)) return 'meta.json has an invalid rootfs';
   if (x.image !== undefined && x.rootfs !== undefined) return 'meta.json names both an image and a rootfs';
   const sh = x.idShift as Record<string, unknown> | null | undefined;
-  if (sh !== undefined && sh !== null && !(isUint(sh.uid) && isUint(sh.gid) && isUint(sh.count))) return 'meta.json has an invalid idShift';
+  if (sh !== undefined && sh !== null && !(isUint(sh.uid) && isUint(sh.gid) && isUint(sh.count) && extrasOk(sh.extraUids, sh.count as number) && extrasOk(sh.extraGids, sh.count as number))) return 'meta.json has an invalid idShift';
   return null;
+}
+
+/** An idShift's extras (idmap.ts): absent, or up to EXTRA_IDS_MAX distinct ids above its range. */
+function extrasOk(v: unknown, count: number): boolean {
+  return v === undefined || (Array.isArray(v) && v.length <= EXTRA_IDS_MAX && v.every((id) => isUint(id) && id >= count && id < 4294967295) && new Set(v).size === v.length);
 }
 
 // Where throwaway runs keep their layers: one of sbx's own dirs (base/paths.ts ownDirs).

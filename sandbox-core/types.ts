@@ -125,9 +125,15 @@ export interface SandboxMeta {
    * with instead of the host's `/` (the image's merged lower layers, or the --rootfs tree).
    */
   lowerRoot?: string;
-  /** Root's remapped sandboxes: host id = inside id + offset in the layers (absent: ids are host ids). */
-  idShift?: { uid: number; gid: number; count: number } | null;
+  /**
+   * Root's remapped sandboxes: host id = inside id + offset in the layers, for the first
+   * `count`; then each extra id at offset + count + i (absent: ids are host ids).
+   */
+  idShift?: { uid: number; gid: number; count: number; extraUids?: number[]; extraGids?: number[] } | null;
 }
+
+/** The most ids above its range a root sandbox maps (idShift's extras; idmap.ts chooses them). */
+export const EXTRA_IDS_MAX = 2;
 
 /** A file precopy.ts made in a layer: its host path, and its inode and ctime (ms) in the layer then. */
 export type PrecopiedFile = [path: string, ino: number, ctimeMs: number];

@@ -19,19 +19,26 @@ const VFS_CAP_REVISION_MASK = 0xff000000;
 /**
  * Host uids [uid, uid + count) are the sandbox's [from, from + count), gids [gid, gid +
  * gidCount) likewise: root's shifted range starts at 0 inside, an ordinary user's subordinate
- * range at 1 (0 is the user). Other ids are left as they are.
+ * range at 1 (0 is the user). Root's range may go on with extras (idmap.ts IdShift): host uid
+ * uid + count + i is the sandbox's extraUids[i]. Other ids are left as they are.
  */
-export interface IdShift { uid: number; gid: number; count: number; from?: number; gidCount?: number }
+export interface IdShift { uid: number; gid: number; count: number; from?: number; gidCount?: number; extraUids?: readonly number[]; extraGids?: readonly number[] }
 export interface AclEntry { tag: number; perm: number; id: number }
+
+function back(id: number, base: number, count: number, from: number, extras: readonly number[] | undefined): number {
+  if (id >= base && id < base + count) return id - base + from;
+  const i = id - base - count;
+  return extras && i >= 0 && i < extras.length ? extras[i]! : id;
+}
 
 /** The sandbox's uid for host uid `id` (`id` itself outside the range). */
 export function uidBack(id: number, s: IdShift): number {
-  return id >= s.uid && id < s.uid + s.count ? id - s.uid + (s.from ?? 0) : id;
+  return back(id, s.uid, s.count, s.from ?? 0, s.extraUids);
 }
 
 /** The sandbox's gid for host gid `id` (`id` itself outside the range). */
 export function gidBack(id: number, s: IdShift): number {
-  return id >= s.gid && id < s.gid + (s.gidCount ?? s.count) ? id - s.gid + (s.from ?? 0) : id;
+  return back(id, s.gid, s.gidCount ?? s.count, s.from ?? 0, s.extraGids);
 }
 
 /** The entries of an ACL xattr, or null when it is not one (wrong version or length). */

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, runReport, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
@@ -291,6 +291,53 @@ testUnless(ROOT_CASE)('sudo: a file made inside /root belongs to the range in th
     assert.is(statSync(join(canary, 'd')).uid, 7);
   } finally {
     rmSync(canary, { recursive: true, force: true });
+  }
+});
+
+testUnless(ROOT_CASE)("sudo: the sudo user's and the working directory's owner's ids above the range are theirs inside, kept by runs in the sandbox and by its commit", () => {
+  // Ids of a directory service (sssd, FreeIPA), above the 65536 a root sandbox maps: before,
+  // such a user's files showed as nobody's and root inside could not write them (EACCES, EOVERFLOW).
+  const [HIGH_U, HIGH_G, CWD_U, CWD_G, OTHER] = [1828800001, 1828800002, 1828800003, 1828800004, 1828800005];
+  const canary = makeCanary();
+  try {
+    proveIsolation(canary, store);
+    const mine = join(canary, 'mine'), proj = join(canary, 'proj'), other = join(canary, 'other');
+    mkdirSync(mine);
+    writeFileSync(join(mine, 'f'), 'hello\n');
+    mkdirSync(proj);
+    writeFileSync(other, 'x\n');
+    chownSync(mine, HIGH_U, HIGH_G);
+    chownSync(join(mine, 'f'), HIGH_U, HIGH_G);
+    chownSync(proj, CWD_U, CWD_G);
+    chownSync(other, OTHER, OTHER);
+    const name = `hi${process.pid}`;
+    const script = [
+      `stat -c %u:%g ${mine}/f ${proj} ${other}`,
+      `echo more >> ${mine}/f`, `chmod 600 ${mine}/f`, `touch ${mine}/new`, `chown ${HIGH_U}:${HIGH_G} ${mine}/new`,
+      `touch ${proj}/built`, `chown ${CWD_U}:${CWD_G} ${proj}/built`,
+      `{ chmod 600 ${other} 2>/dev/null; echo other=$?; }`,
+    ].join(' && ');
+    const run = sbx(['run', '-q', '--name', name, '--', 'sh', '-c', script], { store, cwd: proj, env: { SUDO_UID: String(HIGH_U), SUDO_GID: String(HIGH_G) } });
+    assert.is(run.code, 0, run.stderr);
+    assert.equal(run.stdout.split('\n'), [`${HIGH_U}:${HIGH_G}`, `${CWD_U}:${CWD_G}`, '65534:65534', 'other=1', '']);
+    assert.is(readFileSync(join(mine, 'f'), 'utf8'), 'hello\n', 'the host is untouched before the commit');
+    const id = (JSON.parse(sbx(['ls', '--json'], { store }).stdout) as Array<{ id: string; name: string }>).find((m) => m.name === name)!.id;
+    const shift = (JSON.parse(readFileSync(join(store, id, 'meta.json'), 'utf8')) as { idShift: { extraUids: number[]; extraGids: number[] } }).idShift;
+    assert.equal([shift.extraUids, shift.extraGids], [[HIGH_U, CWD_U], [HIGH_G, CWD_G]]);
+    // Another sudo user later: the sandbox keeps the ids its layers were written with.
+    const again = sbx(['run', '-q', '--in', name, '--', 'stat', '-c', '%u:%g', `${mine}/new`, `${proj}/built`], { store, cwd: '/', env: { SUDO_UID: String(OTHER), SUDO_GID: String(OTHER) } });
+    assert.is(again.code, 0, again.stderr);
+    assert.is(again.stdout, `${HIGH_U}:${HIGH_G}\n${CWD_U}:${CWD_G}\n`);
+    const commit = sbx(['commit', name], { store });
+    assert.is(commit.code, 0, commit.stderr);
+    const owner = (p: string): string => { const st = statSync(p); return `${st.uid}:${st.gid}`; };
+    assert.is(readFileSync(join(mine, 'f'), 'utf8'), 'hello\nmore\n');
+    assert.is(`${owner(join(mine, 'f'))}:${(statSync(join(mine, 'f')).mode & 0o777).toString(8)}`, `${HIGH_U}:${HIGH_G}:600`);
+    assert.is(owner(join(mine, 'new')), `${HIGH_U}:${HIGH_G}`);
+    assert.is(owner(join(proj, 'built')), `${CWD_U}:${CWD_G}`);
+    assert.is(`${owner(other)}:${(statSync(other).mode & 0o777).toString(8)}`, `${OTHER}:${OTHER}:644`);
+  } finally {
+    removeCanary(canary);
   }
 });
 

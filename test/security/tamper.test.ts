@@ -109,6 +109,9 @@ function tampers(): Tamper[] {
     { name: 'meta.layers[].dir climbs out', apply: (e) => writeMeta(e, { ...e.meta, layers: [{ target: layerTarget, dir: '../../victim', format: 'kernel' }] }) },
     { name: 'meta.layers[].target names the victim', commitMayWrite: true, apply: (e) => writeMeta(e, { ...e.meta, layers: [{ target: victim, dir: 'L000', format: 'kernel' }] }) },
     { name: 'meta.hidden and meta.binds name the victim', apply: (e) => writeMeta(e, { ...e.meta, hidden: [victim], binds: [victim] }) },
+    // An extra inside the range would take the layers' ids for root's (uid + count is 0 after the review).
+    { name: 'meta.idShift maps an extra id inside its range', apply: (e) => writeMeta(e, { ...e.meta, idShift: { uid: 1_000_000_000, gid: 1_000_000_000, count: 65536, extraUids: [0], extraGids: [] } }) },
+    { name: 'meta.idShift has more extras than sbx maps', apply: (e) => writeMeta(e, { ...e.meta, idShift: { uid: 1_000_000_000, gid: 1_000_000_000, count: 65536, extraUids: [70000, 70001, 70002] } }) },
     { name: 'meta.id and name are paths', apply: (e) => writeMeta(e, { ...e.meta, id: '../victim', name: '../../victim' }) },
     { name: 'meta.json is a symlink', apply: (e) => { rmSync(join(e.dir, 'meta.json')); symlinkSync(join(victim, 'meta.json'), join(e.dir, 'meta.json')); } },
     { name: 'meta.json is a fifo', apply: (e) => { rmSync(join(e.dir, 'meta.json')); spawnSync('mkfifo', [join(e.dir, 'meta.json')]); } },
@@ -178,6 +181,33 @@ const COMMANDS = [
   { name: 'ls', perCase: false, args: () => ['ls'] },
   { name: 'sweep', perCase: false, throwaway: true, args: () => ['run', '-n', '-q', '--', 'true'] },
 ];
+
+test("meta.json's idShift extras are checked: inside the range, too many or repeated, the sandbox is broken; root's valid ones are not", () => {
+  const store = makeStore();
+  stores.push(store);
+  const shift = { uid: 1_000_000_000, gid: 1_000_000_000, count: 65536 };
+  const cases: Array<[Record<string, unknown>, boolean]> = [
+    [{ ...shift, extraUids: [0] }, false],
+    [{ ...shift, extraGids: [65535] }, false],
+    [{ ...shift, extraUids: [70000, 70001, 70002] }, false],
+    [{ ...shift, extraUids: [70000, 70000] }, false],
+    [{ ...shift, extraUids: ['70000'] }, false],
+    [{ ...shift, extraUids: [1828800001], extraGids: [1828800002] }, process.getuid!() === 0],
+  ];
+  cases.forEach(([idShift, valid], i) => {
+    const e = makeEntry(store, `${ID_PREFIX}e${i}`);
+    writeMeta(e, { ...e.meta, idShift });
+    const r = sbx(['diff', e.id], { store });
+    const what = JSON.stringify(idShift);
+    if (valid) {
+      assert.is(r.code, 0, `${what}: ${r.stderr}`);
+    } else {
+      assert.is(r.code, 125, `${what}: ${r.stderr}`);
+      // The last case is well formed: only another owner than root may not carry it.
+      assert.match(r.stderr, i < cases.length - 1 ? /is broken: meta\.json has an invalid idShift/ : /is broken: meta\.json has an idShift, which only root's sandboxes have/, what);
+    }
+  });
+});
 
 for (const cmd of COMMANDS) {
   test(`tamper matrix: ${cmd.name}`, () => {
