@@ -5,6 +5,7 @@ import { release } from 'node:os';
 import { errnoName } from './base/errno.js';
 import { expectedHelperVersion, findHelper, fusePreloadPath, helper, helperBuildRecord, helperMatches, helperVersionOf, markStale, packageHelperPath } from './helper.js';
 import { SbxError } from './base/errors.js';
+import { currentDirOrNull } from './base/cwd.js';
 import { chooseIdMapping, dirOwner, invokingIds } from './idmap.js';
 import { describeFailure, runSandbox } from './sandbox.js';
 import { Store } from './store.js';
@@ -150,7 +151,8 @@ export async function runChecks(): Promise<Check[]> {
     required: false,
   });
 
-  const idmap = chooseIdMapping({ keepUser: false, extraIds: invokingIds(process.env, dirOwner(process.cwd())) });
+  const cwd = currentDirOrNull();
+  const idmap = chooseIdMapping({ keepUser: false, extraIds: invokingIds(process.env, cwd === null ? null : dirOwner(cwd)) });
   checks.push({
     name: 'uid mapping',
     status: idmap.kind === 'single' ? 'limited' : 'ok',

@@ -1,6 +1,8 @@
 // Chooses the user-namespace uid/gid mapping. As an ordinary user: the invoking user is root
 // inside (or itself with --user), plus the subordinate range from /etc/subuid and /etc/subgid
-// when newuidmap/newgidmap exist. As root: the full range, identity.
+// when newuidmap/newgidmap exist. As root: ids 0-65535 to an unprivileged range, and the sudo
+// user's and the working directory's owner's ids above it to the next ids of that range; with
+// --map-root (or in a namespace without the range) the full range, identity.
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { nameOfUid } from './base/user-name.js';
 import type { SpecOp } from './spec.js';
