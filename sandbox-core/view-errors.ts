@@ -9,8 +9,8 @@ import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { isWithin } from './base/within.js';
 import { nameOfUid } from './base/user-name.js';
 
-/** glibc's texts for EROFS, EACCES and EPERM: what the helper looks for (spec op scan_output). */
-export const SCANNED_TEXTS = ['Read-only file system', 'Permission denied', 'Operation not permitted'];
+/** glibc's texts for EROFS, EACCES, EPERM and EOVERFLOW: what the helper looks for (spec op scan_output). */
+export const SCANNED_TEXTS = ['Read-only file system', 'Permission denied', 'Operation not permitted', 'Value too large for defined data type'];
 
 export interface ViewFacts {
   /** `--ro-bind` destinations. */
@@ -25,14 +25,19 @@ export interface ViewFacts {
   noFuse: boolean;
   /** The invoking user (0 under sudo). */
   uid: number;
+  /**
+   * Root's remapped sandbox: the ids it maps, 0..count-1 and the extras (idmap.ts); a host
+   * entry of another owner or group cannot be changed inside. Absent: every id is mapped.
+   */
+  rootIds?: { count: number; uids: readonly number[]; gids: readonly number[] } | null;
   /** The command's working directory, for relative paths in its messages. */
   cwd: string;
 }
 
 /** What the host says about a path; replaceable in tests. */
 export interface HostProbe {
-  /** Owner uid of the path or, when it does not exist, of its nearest existing ancestor. */
-  owner(path: string): { path: string; uid: number } | null;
+  /** Owner uid and gid of the path or, when it does not exist, of its nearest existing ancestor. */
+  owner(path: string): { path: string; uid: number; gid?: number } | null;
   /** Whether the invoking user can read (and, for a directory, search) the path on the host. */
   readable(path: string): boolean;
   userName(uid: number): string;
@@ -41,7 +46,7 @@ export interface HostProbe {
 export const hostProbe: HostProbe = {
   owner(path) {
     for (let p = path; ; p = dirname(p)) {
-      try { return { path: p, uid: lstatSync(p).uid }; } catch { /* not there: its parent */ }
+      try { const st = lstatSync(p); return { path: p, uid: st.uid, gid: st.gid }; } catch { /* not there: its parent */ }
       if (p === '/') return null;
     }
   },
@@ -72,8 +77,23 @@ export function pathsIn(line: string, cwd: string): string[] {
 
 const under = (p: string, roots: string[]): string | undefined => roots.filter((r) => isWithin(p, r)).sort((a, b) => b.length - a.length)[0];
 
+/**
+ * Why root's remapped sandbox refused `path`: its host owner or group is none of the ids the
+ * sandbox maps (a directory service's user, 1828800005), whose entries root inside may not
+ * change (EACCES, EPERM, and EOVERFLOW for chmod and chown); null otherwise.
+ */
+function unmappedOwner(path: string, ids: NonNullable<ViewFacts['rootIds']>, host: HostProbe): string | null {
+  const own = host.owner(path);
+  if (!own) return null;
+  const mapped = (id: number, extras: readonly number[]): boolean => id < ids.count || extras.includes(id);
+  const who = !mapped(own.uid, ids.uids) ? `belongs to ${host.userName(own.uid)}${host.userName(own.uid) === `uid ${own.uid}` ? '' : ` (uid ${own.uid})`}`
+    : own.gid !== undefined && !mapped(own.gid, ids.gids) ? `has group gid ${own.gid}` : null;
+  if (!who) return null;
+  return `${own.path} ${who} on the host, above the ids a root sandbox maps (0-${ids.count - 1}, the sudo user's and the working directory's owner's), so root inside may not change it: run sbx from a directory of that owner's, or with --map-root (root inside is then root outside)`;
+}
+
 /** Why the view refused `path` with the error of `kind`, or null when the view did not. */
-export function viewReason(path: string, kind: 'EROFS' | 'EACCES', f: ViewFacts, host: HostProbe): string | null {
+export function viewReason(path: string, kind: 'EROFS' | 'EACCES' | 'EOVERFLOW', f: ViewFacts, host: HostProbe): string | null {
   if (kind === 'EROFS') {
     const rb = under(path, f.roBinds);
     if (rb) return `read-only inside: ${rb} is a --ro-bind`;
@@ -83,7 +103,9 @@ export function viewReason(path: string, kind: 'EROFS' | 'EACCES', f: ViewFacts,
     if (path === '/sys' || isWithin(path, '/sys') || path === '/proc/sys' || isWithin(path, '/proc/sys')) return 'read-only inside: the kernel\'s settings (/sys, /proc/sys) are never writable in a sandbox';
     return null;
   }
-  if (f.uid === 0) return null;
+  if (f.uid === 0) return f.rootIds ? unmappedOwner(path, f.rootIds, host) : null;
+  // An ordinary user's EOVERFLOW (a group newgidmap does not map) has no explanation here yet.
+  if (kind === 'EOVERFLOW') return null;
   const own = host.owner(path);
   if (f.noFuse && own && own.uid !== f.uid) {
     return `${own.path} belongs to ${host.userName(own.uid)} on the host, and without fuse-overlayfs an ordinary user's sandbox cannot change what is not yours; install fuse-overlayfs (or use sudo)`;
@@ -101,25 +123,27 @@ export function viewReason(path: string, kind: 'EROFS' | 'EACCES', f: ViewFacts,
  * inside: /x is a --ro-bind`. Lines the view does not explain are not mentioned.
  */
 export function explainSeen(lines: string[], f: ViewFacts, host: HostProbe = hostProbe, max = 3): string[] {
-  const byReason = new Map<string, { paths: Set<string>; text: string; why: string }>();
+  // One line per reason: the errors it caused (a write's EACCES, then chmod's EOVERFLOW on the
+  // same file) are named together.
+  const byReason = new Map<string, { paths: Set<string>; texts: Set<string>; why: string }>();
   for (const line of lines) {
     // The helper keeps other texts' lines too (net-errors.ts): a URL such a line quotes is no path.
     const text = SCANNED_TEXTS.find((t) => line.includes(t));
     if (!text) continue;
-    const kind = text === SCANNED_TEXTS[0] ? 'EROFS' : 'EACCES';
+    const kind = text === SCANNED_TEXTS[0] ? 'EROFS' : text === SCANNED_TEXTS[3] ? 'EOVERFLOW' : 'EACCES';
     for (const p of pathsIn(line, f.cwd)) {
       const why = viewReason(p, kind, f, host);
       if (!why) continue;
-      const key = `${text}\0${why}`;
-      const g = byReason.get(key) ?? { paths: new Set<string>(), text, why };
+      const g = byReason.get(why) ?? { paths: new Set<string>(), texts: new Set<string>(), why };
       g.paths.add(p);
-      byReason.set(key, g);
+      g.texts.add(text);
+      byReason.set(why, g);
       break; // a line's first explained path is the one it is about
     }
   }
   const out = [...byReason.values()].map((g) => {
     const [first] = g.paths;
-    return `${first}${g.paths.size > 1 ? ` (and ${g.paths.size - 1} more)` : ''}: ${g.text} because of sbx's view: ${g.why}`;
+    return `${first}${g.paths.size > 1 ? ` (and ${g.paths.size - 1} more)` : ''}: ${[...g.texts].join(', ')} because of sbx's view: ${g.why}`;
   });
   if (out.length > max) return [...out.slice(0, max), `and ${out.length - max} more errors caused by sbx's view`];
   return out;

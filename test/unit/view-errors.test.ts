@@ -45,6 +45,30 @@ test('EACCES: unreadable on the host, owned by another system user, root\'s with
   assert.is(viewReason('/var/cache/man/26', 'EACCES', facts({ uid: 0 }), host), null);
 });
 
+test("root's remapped sandbox: an entry whose host owner or group it does not map is explained (EACCES, EPERM, EOVERFLOW); the extras and --map-root are not", () => {
+  // /srv/ad/x belongs to 1828800005, /srv/me to the sudo user (an extra), /srv/grp to root with group 1828800007.
+  const adHost: HostProbe = {
+    owner: (p) => (p.startsWith('/srv/ad') ? { path: '/srv/ad', uid: 1828800005, gid: 1828800005 }
+      : p.startsWith('/srv/me') ? { path: '/srv/me', uid: 1828800001, gid: 1828800002 }
+        : p.startsWith('/srv/grp') ? { path: '/srv/grp', uid: 0, gid: 1828800007 } : { path: p, uid: 0, gid: 0 }),
+    readable: () => true,
+    userName: (uid) => (uid === 1828800005 ? 'alice' : `uid ${uid}`),
+  };
+  const root = facts({ uid: 0, fuseTrees: [], rootIds: { count: 65536, uids: [1828800001], gids: [1828800002] } });
+  assert.match(viewReason('/srv/ad/x', 'EACCES', root, adHost)!, /^\/srv\/ad belongs to alice \(uid 1828800005\) on the host, above the ids a root sandbox maps \(0-65535, .*--map-root/);
+  assert.match(viewReason('/srv/grp/f', 'EOVERFLOW', root, adHost)!, /^\/srv\/grp has group gid 1828800007 on the host/);
+  assert.is(viewReason('/srv/me/f', 'EACCES', root, adHost), null, "the sudo user's ids are mapped");
+  assert.is(viewReason('/etc/x', 'EACCES', root, adHost), null, "root's own");
+  assert.is(viewReason('/srv/ad/x', 'EACCES', facts({ uid: 0, rootIds: null }), adHost), null, '--map-root maps every id');
+  assert.is(viewReason('/srv/ad/x', 'EOVERFLOW', facts(), adHost), null, "an ordinary user's EOVERFLOW is not explained");
+  assert.equal(explainSeen([
+    "chmod: changing permissions of '/srv/ad/x': Value too large for defined data type",
+    'sh: 1: cannot create /srv/ad/y: Permission denied',
+  ], root, adHost), [
+    "/srv/ad/x (and 1 more): Value too large for defined data type, Permission denied because of sbx's view: /srv/ad belongs to alice (uid 1828800005) on the host, above the ids a root sandbox maps (0-65535, the sudo user's and the working directory's owner's), so root inside may not change it: run sbx from a directory of that owner's, or with --map-root (root inside is then root outside)",
+  ]);
+});
+
 test('one line per cause with a count; lines the view does not explain are not mentioned; at most a few', () => {
   const lines = [
     '/usr/bin/mandb: fopen /var/cache/man/26: Permission denied',
