@@ -33,7 +33,7 @@ import { buildSkeletonTree, skeletonPath } from './skeleton.js';
 import { coveredChange, unplannedLayers, withOldPlaces } from './covered-changes.js';
 import { encodeSpec, describeSpec, type OverlayFlag, type RelayList, type SpecOp } from './spec.js';
 import { capabilitySets } from '../policies/capabilities/index.js';
-import { sharedOutputs, stdioToRelay } from './stdio.js';
+import { mappedHostRanges, sharedOutputs, stdioToRelay } from './stdio.js';
 import { coreDumpOps } from './core-dumps.js';
 import type { NetDecision } from './net/proxy.js';
 import { rawCwd, rawEnv } from './rawbytes.js';
@@ -1356,6 +1356,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     // view is no cause to name.
     noFuse: uid !== 0 && !fuseBinary && !req.keepUser, uid, cwd: req.cwd,
     rootIds: meta.idShift ? { count: meta.idShift.count, uids: meta.idShift.extraUids ?? [], gids: meta.idShift.extraGids ?? [] } : null,
+    ...(uid !== 0 ? { userGids: mappedHostRanges(idmap, 'gid') } : {}),
   });
   for (const line of explained) notice(line);
   const goneDirs: string[] = [];

@@ -30,6 +30,11 @@ export interface ViewFacts {
    * entry of another owner or group cannot be changed inside. Absent: every id is mapped.
    */
   rootIds?: { count: number; uids: readonly number[]; gids: readonly number[] } | null;
+  /**
+   * An ordinary user's sandbox: the host gids it maps, [start, count] each (the user's own
+   * group, the subordinate range). A file of the user's with another group cannot be copied up.
+   */
+  userGids?: ReadonlyArray<readonly [number, number]>;
   /** The command's working directory, for relative paths in its messages. */
   cwd: string;
 }
@@ -92,6 +97,22 @@ function unmappedOwner(path: string, ids: NonNullable<ViewFacts['rootIds']>, hos
   return `${own.path} ${who} on the host, above the ids a root sandbox maps (0-${ids.count - 1}, the sudo user's and the working directory's owner's), so root inside may not change it: run sbx from a directory of that owner's, or with --map-root (root inside is then root outside)`;
 }
 
+/**
+ * Why an ordinary user's sandbox could not change an entry of theirs (EOVERFLOW): its host
+ * group (a shared project's `users`) is not one newgidmap maps, so overlayfs cannot copy it up
+ * with its group; null otherwise (another owner's file is refused on the host as well).
+ */
+function unmappedGroup(path: string, f: ViewFacts, host: HostProbe): string | null {
+  const own = host.owner(path);
+  if (!own || own.uid !== f.uid || own.gid === undefined || !f.userGids) return null;
+  const gid = own.gid;
+  if (f.userGids.some(([s, n]) => gid >= s && gid < s + n)) return null;
+  const what = own.path === path
+    ? 'so inside it cannot be changed in place: a tool that writes a new file beside it works (sed -i, cp then mv) where the directory\'s group is yours, or run sbx with sudo'
+    : 'so inside nothing can be made or changed in it: run sbx with sudo';
+  return `${own.path} has group gid ${gid} on the host, which your sandbox does not map (newgidmap maps your own group and your subordinate range only), ${what}`;
+}
+
 /** Why the view refused `path` with the error of `kind`, or null when the view did not. */
 export function viewReason(path: string, kind: 'EROFS' | 'EACCES' | 'EOVERFLOW', f: ViewFacts, host: HostProbe): string | null {
   if (kind === 'EROFS') {
@@ -104,8 +125,7 @@ export function viewReason(path: string, kind: 'EROFS' | 'EACCES' | 'EOVERFLOW',
     return null;
   }
   if (f.uid === 0) return f.rootIds ? unmappedOwner(path, f.rootIds, host) : null;
-  // An ordinary user's EOVERFLOW (a group newgidmap does not map) has no explanation here yet.
-  if (kind === 'EOVERFLOW') return null;
+  if (kind === 'EOVERFLOW') return unmappedGroup(path, f, host);
   const own = host.owner(path);
   if (f.noFuse && own && own.uid !== f.uid) {
     return `${own.path} belongs to ${host.userName(own.uid)} on the host, and without fuse-overlayfs an ordinary user's sandbox cannot change what is not yours; install fuse-overlayfs (or use sudo)`;

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CI, IS_ROOT, makeCanary, provenStore, removeCanary, runReport, SBX as SBX_PATH, sbx } from '../helpers/sbx.js';
@@ -14,6 +14,7 @@ import { buildDeb } from '../helpers/deb.js';
 import { parseMountInfo, visibleMounts } from '../../sandbox-core/mountinfo.js';
 import { planView } from '../../sandbox-core/plan.js';
 import { ROOT_CASE, testUnless, USER_CASE } from '../helpers/skip.js';
+import { makeUserStore, TEST_USER, userCopy, userHomeCanary, userId } from '../helpers/host-moves.js';
 
 const temps: string[] = [];
 const store = provenStore(temps);
@@ -165,6 +166,32 @@ test('an EROFS caused by the view is explained after the run (pty; relayed stdio
     const r = spawnSync('sh', ['-c', `${[process.execPath, SBX_PATH, ...args].map(shq).join(' ')} 2>&1 | cat`], { encoding: 'utf8', env: { ...process.env, SBX_HOME: store, NO_COLOR: '1' }, input: '' });
     assert.match(r.stdout, want, `status ${r.status}: ${r.stdout}`);
     assert.is(r.stdout.split('\n').filter((l) => l.includes("because of sbx's view")).length, 1, r.stdout);
+  }
+});
+
+// Root lays out the test user's files (a group the user could not give them), then runs sbx as
+// that user through a shell's pipe: Node gives a child sockets, which are passed on, not relayed.
+testUnless(ROOT_CASE ?? (userCopy ? null : "no copy of the build for the test user"), { missing: IS_ROOT })("unprivileged: a file of the user's in a group the sandbox does not map cannot be changed in place (EOVERFLOW), and sbx says why; sed -i beside it works", () => {
+  const canary = userHomeCanary();
+  const userStore = makeUserStore();
+  try {
+    const f = join(canary, 'f'), shared = join(canary, 'shared');
+    writeFileSync(f, 'hi\n');
+    mkdirSync(shared);
+    chownSync(f, userId(), 100);
+    chownSync(shared, userId(), 100);
+    const shq = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+    const inner = [process.execPath, join(userCopy!, 'dist', 'bin', 'sbx.js'), 'run', '-n', '--', 'sh', '-c', `chmod 600 ${f}; touch ${shared}/new; sed -i s/hi/ho/ ${f}; cat ${f}`].map(shq).join(' ');
+    const r = spawnSync('setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', 'sh', '-c', `${inner} 2>&1 | cat`],
+      { encoding: 'utf8', input: '', cwd: '/', timeout: 60_000, env: { ...process.env, HOME: `/home/${TEST_USER}`, SBX_HOME: userStore, NO_COLOR: '1' } });
+    assert.is(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, `sbx: warning: ${f}: Value too large for defined data type because of sbx's view: ${f} has group gid 100 on the host, which your sandbox does not map`, r.stdout);
+    assert.match(r.stdout, `${shared} has group gid 100 on the host, which your sandbox does not map (newgidmap maps your own group and your subordinate range only), so inside nothing can be made or changed in it`, r.stdout);
+    assert.match(r.stdout, /^ho$/m, 'sed -i writes a new file in a dir of the user\'s group');
+    assert.is(readFileSync(f, 'utf8'), 'hi\n', 'the host is untouched');
+  } finally {
+    rmSync(canary, { recursive: true, force: true });
+    rmSync(userStore, { recursive: true, force: true });
   }
 });
 

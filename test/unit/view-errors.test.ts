@@ -69,6 +69,25 @@ test("root's remapped sandbox: an entry whose host owner or group it does not ma
   ]);
 });
 
+test("an ordinary user's EOVERFLOW: an entry of theirs whose group the sandbox does not map (a file, or the directory a new one goes in); never another's", () => {
+  // /home/u/proj and its f have group users (100); /home/u/mine the user's own group; /home/v another user's.
+  const groups: HostProbe = {
+    owner: (p) => (p === '/home/u/proj/f' ? { path: p, uid: 1000, gid: 100 }
+      : p.startsWith('/home/u/proj') ? { path: '/home/u/proj', uid: 1000, gid: 100 }
+        : p.startsWith('/home/u/mine') ? { path: '/home/u/mine', uid: 1000, gid: 1000 }
+          : p.startsWith('/home/v') ? { path: '/home/v', uid: 1005, gid: 100 } : { path: p, uid: 0, gid: 0 }),
+    readable: () => true,
+    userName: (uid) => `uid ${uid}`,
+  };
+  const user = facts({ userGids: [[1000, 1], [100000, 65536]] });
+  assert.match(viewReason('/home/u/proj/f', 'EOVERFLOW', user, groups)!, /^\/home\/u\/proj\/f has group gid 100 on the host, which your sandbox does not map .*writes a new file beside it works/);
+  assert.match(viewReason('/home/u/proj/new', 'EOVERFLOW', user, groups)!, /^\/home\/u\/proj has group gid 100 .*nothing can be made or changed in it/);
+  assert.is(viewReason('/home/u/mine/f', 'EOVERFLOW', user, groups), null, 'the user\'s own group is mapped');
+  assert.is(viewReason('/home/v/f', 'EOVERFLOW', user, groups), null, 'another\'s file: the host refuses its chmod too');
+  assert.is(viewReason('/home/u/proj/f', 'EOVERFLOW', facts({ userGids: [[1000, 1], [100, 1]] }), groups), null, 'a mapped group');
+  assert.is(viewReason('/home/u/proj/f', 'EACCES', user, groups), null, 'EACCES there is not this');
+});
+
 test('one line per cause with a count; lines the view does not explain are not mentioned; at most a few', () => {
   const lines = [
     '/usr/bin/mandb: fopen /var/cache/man/26: Permission denied',
