@@ -153,11 +153,14 @@ export async function runChecks(): Promise<Check[]> {
 
   const cwd = currentDirOrNull();
   const idmap = chooseIdMapping({ keepUser: false, extraIds: invokingIds(process.env, cwd === null ? null : dirOwner(cwd)) });
+  // Root's /etc/subuid entry of exactly 65536 leaves no room for the sudo user's high id.
+  const unmapped = idmap.unmappedUids ?? [];
   checks.push({
     name: 'uid mapping',
-    status: idmap.kind === 'single' ? 'limited' : 'ok',
+    status: idmap.kind === 'single' || unmapped.length ? 'limited' : 'ok',
     detail: idmap.description,
-    hint: idmap.kind === 'single' ? 'apt-get install uidmap and give your user a range in /etc/subuid and /etc/subgid' : undefined,
+    hint: idmap.kind === 'single' ? 'apt-get install uidmap and give your user a range in /etc/subuid and /etc/subgid'
+      : unmapped.length ? `uid ${unmapped.join(', ')} (yours or the working directory's owner's) is above the ids root's sandboxes map, and root's /etc/subuid and /etc/subgid ranges have no room after them: give root 65538 ids there, or those files are nobody's inside` : undefined,
     required: false,
   });
   const fuseWhy = fuseProblem(which);

@@ -37,6 +37,8 @@ export interface IdMapping {
   shift: IdShift | null;
   /** Root wanted an unprivileged range but this user namespace does not have it. */
   unavailableRange?: string;
+  /** Wanted extra uids (ExtraIds) above the range that this mapping has no room for. */
+  unmappedUids?: number[];
 }
 
 const NEWUIDMAP = '/usr/bin/newuidmap';
@@ -183,6 +185,7 @@ export function chooseIdMapping(opts: { keepUser: boolean; mapRoot?: boolean; ex
       insideUid: 0,
       insideGid: 0,
       shift: { uid: u, gid: g, count, ...(eu.length ? { extraUids: eu } : {}), ...(eg.length ? { extraGids: eg } : {}) },
+      unmappedUids: [...new Set((opts.extraIds?.uids ?? []).filter((e) => e >= count && !eu.includes(e)))],
     };
   }
   if (uid === 0) {

@@ -71,6 +71,9 @@ test('root remapped with extras: one map line each, after the range; the shift t
     // Root's /etc/subuid entry here holds exactly 65536: no room, so no extras and one line.
     assert.is(uidMap, `0 ${s.uid} 65536\n`);
   }
+  // Two at most: a third wanted id is named as left out (sbx doctor says so).
+  const three = chooseIdMapping({ keepUser: false, extraIds: { uids: [70001, 70002, 70003, 5], gids: [] } }, 0, 0);
+  assert.equal(three.unmappedUids, s.extraUids ? [70003] : [70001, 70002, 70003]);
   assert.is(shiftedUid(s, 7), s.uid + 7);
   assert.is(shiftedUid(s, 1828800009), null);
   assert.is(uidBack(s.uid + 65536 + 1, s), s.uid + 65537, 'past the extras an id is left as it is');
