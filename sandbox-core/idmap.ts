@@ -248,3 +248,17 @@ export function shiftedGid(s: IdShift, id: number): number | null {
   const i = s.extraGids?.indexOf(id) ?? -1;
   return i >= 0 ? s.gid + s.count + i : null;
 }
+
+/** Whether two root mappings put every id at the same place (null: the identity mapping). */
+export function sameIdShift(a: IdShift | null | undefined, b: IdShift | null | undefined): boolean {
+  if (!a || !b) return !a && !b;
+  const same = (x: readonly number[] | undefined, y: readonly number[] | undefined): boolean => (x ?? []).length === (y ?? []).length && (x ?? []).every((v, i) => v === y![i]);
+  return a.uid === b.uid && a.gid === b.gid && a.count === b.count && same(a.extraUids, b.extraUids) && same(a.extraGids, b.extraGids);
+}
+
+/** How a root mapping reads in a message. */
+export function idShiftText(s: IdShift | null | undefined): string {
+  if (!s) return 'root inside as root outside (--map-root)';
+  const extra = [...(s.extraUids ?? []).map((e, i) => `uid ${e} at ${s.uid + s.count + i}`), ...(s.extraGids ?? []).map((e, i) => `gid ${e} at ${s.gid + s.count + i}`)];
+  return `uids 0-${s.count - 1} at ${s.uid}, gids at ${s.gid}${extra.length ? `, ${extra.join(', ')}` : ''}`;
+}

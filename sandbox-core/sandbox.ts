@@ -6,7 +6,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { builtin, childProcess } from './base/builtin.js';
 import { Dir, NotBeneathError, removeTreeAt } from './beneath.js';
 import { SbxError } from './base/errors.js';
-import { chooseIdMapping, idsMappedHere, invokingIds, dirOwner, shiftedGid, shiftedUid, type IdMapping, type IdShift } from './idmap.js';
+import { chooseIdMapping, dirOwner, idShiftText, idsMappedHere, invokingIds, sameIdShift, shiftedGid, shiftedUid, type IdMapping, type IdShift } from './idmap.js';
 import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_SBX_FAILED, signalStatus } from './base/exit-status.js';
 import { errnoName, launch, reviewScanFds, userNamespaceHint, type LaunchOutcome, type LaunchResult } from './launch.js';
 import { fusePreloadPath } from './helper.js';
@@ -1122,6 +1122,15 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     notice(`${fuseProblem(which)}: system paths owned by root (/usr, /etc, /var, ...) are read-only inside; install fuse-overlayfs (or use sudo) for the full view`);
   }
   if (idmap.unavailableRange) notice(`uids ${idmap.unavailableRange} do not exist in this user namespace (a container?): root inside is root outside for this run (as with --map-root)`);
+  // The layers hold the ids of the mapping the sandbox was made with: another one (root's
+  // /etc/subuid range changed since, --map-root added or left out) would give the files of
+  // earlier runs other owners, and the next commit would write those (a chown of /opt to
+  // 1000000000 was seen). Refused before anything runs or is recorded.
+  if (req.inSandbox && uid === 0 && !sameIdShift(meta.idShift, idmap.shift)) {
+    throw new SbxError(`sandbox ${display(meta.name ?? meta.id)} holds files of ${idShiftText(meta.idShift)}, and this run would map ${idShiftText(idmap.shift)}: their owners would change. `
+      + (meta.idShift ? 'Put root\'s /etc/subuid and /etc/subgid ranges back as they were' : 'Run it where root\'s range is not mapped, as when it was made')
+      + ', or commit or discard it (both read the ids it was made with)', 125);
+  }
   meta.idShift = idmap.shift;
   const layers = store.openLayers(meta);
   // The sandbox's layers whose mounts are gone from the host (covered-changes.ts): one that

@@ -347,6 +347,40 @@ testUnless(ROOT_CASE)("sudo: the sudo user's and the working directory's owner's
   }
 });
 
+testUnless(ROOT_CASE)("sudo: a run in a sandbox whose ids were mapped otherwise (root's /etc/subuid range changed since) is refused, the sandbox unchanged", () => {
+  // Before, the run recorded the new range, and the review then read the earlier files'
+  // owners against it: a commit gave /opt to uid 1000000000. meta.json stands in for the
+  // changed /etc/subuid here, which a test must not edit.
+  const canary = makeCanary();
+  const name = `shift${process.pid}`;
+  try {
+    proveIsolation(canary, store);
+    const made = sbx(['run', '-q', '--name', name, '--', 'sh', '-c', `echo a > ${canary}/a`], { store });
+    assert.is(made.code, 0, made.stderr);
+    const id = (JSON.parse(sbx(['ls', '--json'], { store }).stdout) as Array<{ id: string; name: string }>).find((m) => m.name === name)!.id;
+    const metaFile = join(store, id, 'meta.json');
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as { idShift: { uid: number; gid: number; count: number } | null };
+    assert.ok(meta.idShift && meta.idShift.uid >= 65536, JSON.stringify(meta.idShift));
+    for (const [recorded, why] of [[{ ...meta.idShift, uid: meta.idShift.uid + 65538, gid: meta.idShift.gid + 65538 }, /Put root's \/etc\/subuid and \/etc\/subgid ranges back/], [null, /Run it where root's range is not mapped/]] as const) {
+      const text = JSON.stringify({ ...meta, idShift: recorded });
+      writeFileSync(metaFile, text);
+      const r = sbx(['run', '-q', '--in', name, '--', 'sh', '-c', `echo b > ${canary}/b`], { store });
+      assert.is(r.code, 125, r.stderr);
+      assert.match(r.stderr, /holds files of .*and this run would map .*their owners would change/, r.stderr);
+      assert.match(r.stderr, why, r.stderr);
+      assert.is(readFileSync(metaFile, 'utf8'), text, 'nothing recorded');
+    }
+    writeFileSync(metaFile, JSON.stringify(meta));
+    const again = sbx(['run', '-q', '--in', name, '--', 'cat', `${canary}/a`], { store });
+    assert.is(again.code, 0, again.stderr);
+    assert.is(again.stdout, 'a\n');
+    assert.not.ok(existsSync(join(canary, 'a')));
+  } finally {
+    sbx(['discard', name], { store });
+    removeCanary(canary);
+  }
+});
+
 testUnless(ROOT_CASE ?? NO_DPKG_DEB, { missing: IS_ROOT })('sudo: dpkg -i of a local .deb installs inside and the change list shows its files', () => {
   dpkgInstall();
 });

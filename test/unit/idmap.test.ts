@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseSubIds, rangeMapped, chooseIdMapping, extraIdsOf, invokingIds, shiftedGid, shiftedUid } from '../../sandbox-core/idmap.js';
+import { parseSubIds, rangeMapped, chooseIdMapping, extraIdsOf, invokingIds, sameIdShift, shiftedGid, shiftedUid } from '../../sandbox-core/idmap.js';
 import { EXTRA_IDS_MAX } from '../../sandbox-core/types.js';
 import { gidBack, uidBack } from '../../sandbox-core/changes/acl.js';
 
@@ -99,6 +99,17 @@ test("a namespace that owns root's range but not the ids after it maps no extras
   const none = chooseIdMapping({ keepUser: false, extraIds: wanted, selfMaps: { uid: '0 0 65536\n', gid: '0 0 65536\n' } }, 0, 0);
   assert.is(none.kind, 'root-identity');
   assert.is(none.unavailableRange, `${base}-${base + 65535}`);
+});
+
+test('two root mappings are the same when every id is at the same place', () => {
+  const a = { uid: 1_000_000_000, gid: 1_000_000_000, count: 65536 };
+  assert.ok(sameIdShift(a, { ...a }));
+  assert.ok(sameIdShift(null, undefined));
+  assert.not.ok(sameIdShift(a, null));
+  assert.not.ok(sameIdShift(a, { ...a, uid: 300_000_000 }));
+  assert.not.ok(sameIdShift(a, { ...a, extraUids: [1828800001] }));
+  assert.ok(sameIdShift({ ...a, extraUids: [] }, a));
+  assert.not.ok(sameIdShift({ ...a, extraGids: [70000, 70001] }, { ...a, extraGids: [70001, 70000] }), 'the order places them');
 });
 
 test.run();
