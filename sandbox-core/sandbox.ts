@@ -1125,8 +1125,9 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   // The layers hold the ids of the mapping the sandbox was made with: another one (root's
   // /etc/subuid range changed since, --map-root added or left out) would give the files of
   // earlier runs other owners, and the next commit would write those (a chown of /opt to
-  // 1000000000 was seen). Refused before anything runs or is recorded.
-  if (req.inSandbox && uid === 0 && !sameIdShift(meta.idShift, idmap.shift)) {
+  // 1000000000 was seen). Refused before anything runs or is recorded. A new sandbox planned
+  // again (replan: another mapping after idmapped mounts failed) has no layers yet.
+  if (req.inSandbox && uid === 0 && meta.layers.length && !sameIdShift(meta.idShift, idmap.shift)) {
     throw new SbxError(`sandbox ${display(meta.name ?? meta.id)} holds files of ${idShiftText(meta.idShift)}, and this run would map ${idShiftText(idmap.shift)}: their owners would change. `
       + (meta.idShift ? 'Put root\'s /etc/subuid and /etc/subgid ranges back as they were' : 'Run it where root\'s range is not mapped, as when it was made')
       + ', or commit or discard it (both read the ids it was made with)', 125);
