@@ -1123,7 +1123,8 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   }
   if (idmap.unavailableRange) notice(`uids ${idmap.unavailableRange} do not exist in this user namespace (a container?): root inside is root outside for this run (as with --map-root)`);
   // The layers hold the ids of the mapping the sandbox was made with: another one (root's
-  // /etc/subuid range changed since, --map-root added or left out) would give the files of
+  // /etc/subuid range changed since, the range not mapped where it runs now, idmapped mounts
+  // failing; --map-root is the recorded one, cli/run-exec.ts) would give the files of
   // earlier runs other owners, and the next commit would write those (a chown of /opt to
   // 1000000000 was seen). Refused before anything runs or is recorded. A new sandbox planned
   // again (replan: another mapping after idmapped mounts failed) has no layers yet.
