@@ -235,18 +235,20 @@ export function chooseIdMapping(opts: { keepUser: boolean; mapRoot?: boolean; ex
   };
 }
 
+function shifted(id: number, base: number, count: number, extras: readonly number[] | undefined): number | null {
+  if (id >= 0 && id < count) return base + id;
+  const i = extras?.indexOf(id) ?? -1;
+  return i >= 0 ? base + count + i : null;
+}
+
 /** The layers' (outside) uid of inside uid `id` under `s`, or null when `s` does not map it. */
 export function shiftedUid(s: IdShift, id: number): number | null {
-  if (id >= 0 && id < s.count) return s.uid + id;
-  const i = s.extraUids?.indexOf(id) ?? -1;
-  return i >= 0 ? s.uid + s.count + i : null;
+  return shifted(id, s.uid, s.count, s.extraUids);
 }
 
 /** The layers' (outside) gid of inside gid `id` under `s`, or null when `s` does not map it. */
 export function shiftedGid(s: IdShift, id: number): number | null {
-  if (id >= 0 && id < s.count) return s.gid + id;
-  const i = s.extraGids?.indexOf(id) ?? -1;
-  return i >= 0 ? s.gid + s.count + i : null;
+  return shifted(id, s.gid, s.count, s.extraGids);
 }
 
 /** Whether two root mappings put every id at the same place (null: the identity mapping). */

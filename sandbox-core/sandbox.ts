@@ -1366,7 +1366,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     // --user keeps the user's own uid: root's files refuse them inside as on the host, so the
     // view is no cause to name.
     noFuse: uid !== 0 && !fuseBinary && !req.keepUser, uid, cwd: req.cwd,
-    rootIds: meta.idShift ? { count: meta.idShift.count, uids: meta.idShift.extraUids ?? [], gids: meta.idShift.extraGids ?? [] } : null,
+    rootIds: meta.idShift,
     ...(uid !== 0 ? { userGids: mappedHostRanges(idmap, 'gid') } : {}),
   });
   for (const line of explained) notice(line);

@@ -26,7 +26,8 @@ export function mappedHostRanges(idmap: IdMapping, which: 'uid' | 'gid'): Array<
   return out;
 }
 
-const inRanges = (id: number, ranges: Array<[number, number]>): boolean => ranges.some(([s, n]) => id >= s && id < s + n);
+/** Whether `id` is in one of `ranges` ([start, count] each, as mappedHostRanges gives them). */
+export const inRanges = (id: number, ranges: ReadonlyArray<readonly [number, number]>): boolean => ranges.some(([s, n]) => id >= s && id < s + n);
 
 const O_ACCMODE = 0o3, O_APPEND = 0o2000;
 

@@ -8,6 +8,8 @@ import { accessSync, constants, lstatSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize } from 'node:path';
 import { isWithin } from './base/within.js';
 import { nameOfUid } from './base/user-name.js';
+import { shiftedGid, shiftedUid, type IdShift } from './idmap.js';
+import { inRanges } from './stdio.js';
 
 /** glibc's texts for EROFS, EACCES, EPERM and EOVERFLOW: what the helper looks for (spec op scan_output). */
 export const SCANNED_TEXTS = ['Read-only file system', 'Permission denied', 'Operation not permitted', 'Value too large for defined data type'];
@@ -26,10 +28,10 @@ export interface ViewFacts {
   /** The invoking user (0 under sudo). */
   uid: number;
   /**
-   * Root's remapped sandbox: the ids it maps, 0..count-1 and the extras (idmap.ts); a host
-   * entry of another owner or group cannot be changed inside. Absent: every id is mapped.
+   * Root's remapped sandbox: its id shift (idmap.ts), whose ids it maps; a host entry of
+   * another owner or group cannot be changed inside. Absent: every id is mapped.
    */
-  rootIds?: { count: number; uids: readonly number[]; gids: readonly number[] } | null;
+  rootIds?: IdShift | null;
   /**
    * An ordinary user's sandbox: the host gids it maps, [start, count] each (the user's own
    * group, the subordinate range). A file of the user's with another group cannot be copied up.
@@ -87,12 +89,11 @@ const under = (p: string, roots: string[]): string | undefined => roots.filter((
  * sandbox maps (a directory service's user, 1828800005), whose entries root inside may not
  * change (EACCES, EPERM, and EOVERFLOW for chmod and chown); null otherwise.
  */
-function unmappedOwner(path: string, ids: NonNullable<ViewFacts['rootIds']>, host: HostProbe): string | null {
+function unmappedOwner(path: string, ids: IdShift, host: HostProbe): string | null {
   const own = host.owner(path);
   if (!own) return null;
-  const mapped = (id: number, extras: readonly number[]): boolean => id < ids.count || extras.includes(id);
-  const who = !mapped(own.uid, ids.uids) ? `belongs to ${host.userName(own.uid)}${host.userName(own.uid) === `uid ${own.uid}` ? '' : ` (uid ${own.uid})`}`
-    : own.gid !== undefined && !mapped(own.gid, ids.gids) ? `has group gid ${own.gid}` : null;
+  const who = shiftedUid(ids, own.uid) === null ? `belongs to ${host.userName(own.uid)}${host.userName(own.uid) === `uid ${own.uid}` ? '' : ` (uid ${own.uid})`}`
+    : own.gid !== undefined && shiftedGid(ids, own.gid) === null ? `has group gid ${own.gid}` : null;
   if (!who) return null;
   return `${own.path} ${who} on the host, above the ids a root sandbox maps (0-${ids.count - 1}, the sudo user's and the working directory's owner's), so root inside may not change it: run sbx from a directory of that owner's, or with --map-root (root inside is then root outside)`;
 }
@@ -105,12 +106,11 @@ function unmappedOwner(path: string, ids: NonNullable<ViewFacts['rootIds']>, hos
 function unmappedGroup(path: string, f: ViewFacts, host: HostProbe): string | null {
   const own = host.owner(path);
   if (!own || own.uid !== f.uid || own.gid === undefined || !f.userGids) return null;
-  const gid = own.gid;
-  if (f.userGids.some(([s, n]) => gid >= s && gid < s + n)) return null;
+  if (inRanges(own.gid, f.userGids)) return null;
   const what = own.path === path
     ? 'so inside it cannot be changed in place: a tool that writes a new file beside it works (sed -i, cp then mv) where the directory\'s group is yours, or run sbx with sudo'
     : 'so inside nothing can be made or changed in it: run sbx with sudo';
-  return `${own.path} has group gid ${gid} on the host, which your sandbox does not map (newgidmap maps your own group and your subordinate range only), ${what}`;
+  return `${own.path} has group gid ${own.gid} on the host, which your sandbox does not map (newgidmap maps your own group and your subordinate range only), ${what}`;
 }
 
 /** Why the view refused `path` with the error of `kind`, or null when the view did not. */

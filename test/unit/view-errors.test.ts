@@ -54,7 +54,7 @@ test("root's remapped sandbox: an entry whose host owner or group it does not ma
     readable: () => true,
     userName: (uid) => (uid === 1828800005 ? 'alice' : `uid ${uid}`),
   };
-  const root = facts({ uid: 0, fuseTrees: [], rootIds: { count: 65536, uids: [1828800001], gids: [1828800002] } });
+  const root = facts({ uid: 0, fuseTrees: [], rootIds: { uid: 1_000_000_000, gid: 1_000_000_000, count: 65536, extraUids: [1828800001], extraGids: [1828800002] } });
   assert.match(viewReason('/srv/ad/x', 'EACCES', root, adHost)!, /^\/srv\/ad belongs to alice \(uid 1828800005\) on the host, above the ids a root sandbox maps \(0-65535, .*--map-root/);
   assert.match(viewReason('/srv/grp/f', 'EOVERFLOW', root, adHost)!, /^\/srv\/grp has group gid 1828800007 on the host/);
   assert.is(viewReason('/srv/me/f', 'EACCES', root, adHost), null, "the sudo user's ids are mapped");
