@@ -172,12 +172,17 @@ static int set_slots(struct relay *r, size_t slots) {
   return 0;
 }
 
-/* The command's pipe could not be sized (never seen): its stdin is read ahead from here on. */
-static void read_ahead(struct relay *r) {
-  r->exact = EXACT_NONE;
+/* The fds an exact stdin keeps besides its own: the peek end and the sink. */
+static void close_exact(struct relay *r) {
   close_fd(&r->peek);
   close_fd(&r->sink[0]);
   close_fd(&r->sink[1]);
+}
+
+/* The command's pipe could not be sized (never seen): its stdin is read ahead from here on. */
+static void read_ahead(struct relay *r) {
+  r->exact = EXACT_NONE;
+  close_exact(r);
 }
 
 /* Sizes the command's (empty) pipe so that `bytes` passed on at once fill it: a power of two
@@ -364,11 +369,13 @@ void relay_events(const struct pollfd *p) {
       if (r->src < 0) close_fd(&r->dst);
       continue;
     }
-    if (in->fd >= 0 && (in->revents & (POLLIN | POLLHUP | POLLERR)) && r->exact == EXACT_FILE) pass_exact(r);
-    else if (in->fd >= 0 && (in->revents & (POLLIN | POLLHUP | POLLERR))) {
-      ssize_t n = read(r->src, r->buf, sizeof r->buf);
-      if (n > 0) { r->off = 0; r->len = (size_t)n; if (r->src_ours) errlines_feed(r->fd, r->buf, (size_t)n); }
-      else if (n == 0 || (errno != EAGAIN && errno != EINTR)) finish_src(r);
+    if (in->fd >= 0 && (in->revents & (POLLIN | POLLHUP | POLLERR))) {
+      if (r->exact == EXACT_FILE) pass_exact(r);
+      else {
+        ssize_t n = read(r->src, r->buf, sizeof r->buf);
+        if (n > 0) { r->off = 0; r->len = (size_t)n; if (r->src_ours) errlines_feed(r->fd, r->buf, (size_t)n); }
+        else if (n == 0 || (errno != EAGAIN && errno != EINTR)) finish_src(r);
+      }
     }
     if (out->fd >= 0 && (out->revents & (POLLOUT | POLLERR | POLLHUP))) pump_write(r, 0);
     /* The real stdin ended and everything was passed on: the command sees EOF. */
@@ -382,7 +389,7 @@ void relay_finish(void) {
     struct relay *r = &relays[i];
     if (!r->src_ours) {
       /* What it left in its pipe, or never got from our buffer, stays the real stdin's. */
-      if (r->exact) { r->passed -= r->len - r->off; take_read(r); close_fd(&r->peek); close_fd(&r->sink[0]); close_fd(&r->sink[1]); }
+      if (r->exact) { r->passed -= r->len - r->off; take_read(r); close_exact(r); }
       r->len = 0; close_fd(&r->dst); r->src = -1; continue;
     }
     for (;;) {
