@@ -8,7 +8,7 @@ import { accessSync, closeSync, constants, readdirSync, readFileSync, rmdirSync,
 import { basename, dirname, join, relative } from 'node:path';
 import { Dir } from './beneath.js';
 import { isWithin } from './base/within.js';
-import { exactStat } from './base/dir-stat.js';
+import { dirTimesHold, exactStat } from './base/dir-stat.js';
 import { keptStamp, stamp, stampCacheFile, writeStampCache } from './stamp-cache.js';
 import type { LayerTimes, UpperEntries } from './layer-dirs.js';
 import { setXattrs } from './changes/xattr.js';
@@ -78,7 +78,7 @@ export function findUnreadableDirsCached(roots: string[], skip: Set<string>, cac
     try {
       const c = JSON.parse(readFileSync(cacheFile, 'utf8')) as WalkCache;
       if (c.v === 1 && c.key === key && Array.isArray(c.dirs) && Array.isArray(c.result) && c.dirs.length
-        && c.dirs.every((d) => { const s = stamp(d[0]); return s !== null && s[0] === d[1] && s[1] === d[2]; })
+        && dirTimesHold(c.dirs)
         && c.result.every((r) => typeof r === 'string' && roots.some((root) => r.startsWith(`${root}/`)))) {
         return c.result;
       }

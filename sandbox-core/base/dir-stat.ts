@@ -13,6 +13,7 @@ export interface DirStat { nlink: number; size: number; mtimeMs: number; ctimeMs
 type Lstat = (path: string, bigint: boolean, req: undefined, throwIfNoEntry: boolean) => Float64Array | undefined;
 
 let binding: Lstat | null | undefined;
+const { S_IFMT, S_IFDIR } = constants;
 
 function fsBinding(): Lstat | null {
   if (binding !== undefined) return binding;
@@ -33,12 +34,14 @@ function fsBinding(): Lstat | null {
  * s/ns), the times computed as Node computes Stats' (so equal to them); null if not a directory.
  */
 function fromValues(a: Float64Array | undefined): DirStat | null {
-  if (!(a instanceof Float64Array) || a.length < 16 || (a[1]! & constants.S_IFMT) !== constants.S_IFDIR) return null;
+  if (!(a instanceof Float64Array) || a.length < 16 || (a[1]! & S_IFMT) !== S_IFDIR) return null;
   return { nlink: a[2]!, size: a[8]!, mtimeMs: a[12]! * 1e3 + a[13]! / 1e6, ctimeMs: a[14]! * 1e3 + a[15]! / 1e6 };
 }
 
 /** lstat(2) of `path` when it is a directory (a symlink is not followed); null when it is not, or cannot be looked at. */
 export function dirStat(path: string): DirStat | null {
+  // Node's binding aborts the process on a path that is no string (a C++ assertion, exit 134).
+  if (typeof path !== 'string') return null;
   const lstat = fsBinding();
   try {
     if (lstat) return fromValues(lstat(path, false, undefined, false));
@@ -47,6 +50,38 @@ export function dirStat(path: string): DirStat | null {
   } catch {
     return null;
   }
+}
+
+/** What a remembered list of directories holds: each one's path, mtimeMs and ctimeMs (as DirStat's). */
+export type DirTimes = readonly [path: string, mtimeMs: number, ctimeMs: number];
+
+const isDirTimes = (d: unknown): d is DirTimes => Array.isArray(d) && d.length >= 3 && typeof d[0] === 'string'
+  && d[0].startsWith('/') && !d[0].includes('\0') && typeof d[1] === 'number' && typeof d[2] === 'number';
+
+/**
+ * Whether each of `dirs` (read from a file: anything else than a DirTimes is no match) is still
+ * a directory with those times; false at the first that is not. The unprivileged set-up checks
+ * ~320 remembered directories of /var and /etc on every run (unreadable.ts): one loop over the
+ * binding's shared array, where a dirStat and a stamp per directory made two objects each and
+ * took ~5 ms and ~145 page faults in a run against ~1.4 ms and ~20 (as sbxtest, 6 runs each).
+ */
+export function dirTimesHold(dirs: readonly unknown[]): boolean {
+  const lstat = fsBinding();
+  for (let i = 0; i < dirs.length; i++) {
+    const d = dirs[i];
+    if (!isDirTimes(d)) return false;
+    if (!lstat) {
+      const st = dirStat(d[0]);
+      if (st === null || st.mtimeMs !== d[1] || st.ctimeMs !== d[2]) return false;
+      continue;
+    }
+    let a: Float64Array | undefined;
+    try { a = lstat(d[0], false, undefined, false); } catch { return false; }
+    // fromValues' test and times, without its object.
+    if (!(a instanceof Float64Array) || a.length < 16 || (a[1]! & S_IFMT) !== S_IFDIR) return false;
+    if (a[12]! * 1e3 + a[13]! / 1e6 !== d[1] || a[14]! * 1e3 + a[15]! / 1e6 !== d[2]) return false;
+  }
+  return true;
 }
 
 /** A time as the kernel keeps it: seconds (negative before 1970) and 0-999999999 ns after them. */

@@ -207,6 +207,12 @@ test('the unreadable-dir walk is remembered while no directory changed, and redo
     assert.equal(findUnreadableDirsCached([root], new Set(), cache), [], 'a result outside the roots is not believed');
     writeFileSync(cache, '{not json');
     assert.equal(findUnreadableDirsCached([root], new Set(), cache), []);
+    // A remembered dir that is no path (a number aborted the process in Node's binding): walked again.
+    const odd = JSON.parse(readFileSync(cache, 'utf8')) as typeof c;
+    writeFileSync(cache, JSON.stringify({ ...odd, dirs: [[42, 0, 0], ...odd.dirs], result: [join(root, 'a', 'ok')] }));
+    assert.equal(findUnreadableDirsCached([root], new Set(), cache), [], 'a number for a path');
+    writeFileSync(cache, JSON.stringify({ ...odd, result: [join(root, 'a', 'ok')] }));
+    assert.equal(findUnreadableDirsCached([root], new Set(), cache), [join(root, 'a', 'ok')], 'control: the same file without it');
     // A dir changed after the walk listed it, before the walk ended: its stamp is the one taken
     // before it was listed, so the next run walks again and finds what the change made.
     const a = join(root, 'a'), secret = join(a, 'secret');
