@@ -25,6 +25,14 @@ test('lengths count bytes: UTF-8 text and raw bytes between texts', () => {
   assert.throws(() => encodeSpec([{ op: 'arg', args: [Buffer.from([0x61, 0])] }]), /NUL/);
 });
 
+test('each string is measured in UTF-8 bytes, whatever its length and characters (ASCII is written first, the rest again)', () => {
+  const netstring = (v: string): Buffer => { const b = Buffer.from(v, 'utf8'); return Buffer.concat([Buffer.from(`${b.length}:`), b, Buffer.from(',')]); };
+  const cases = ['', 'a', 'x'.repeat(9), 'x'.repeat(10), 'x'.repeat(99), 'x'.repeat(100), 'é', 'é'.repeat(40), 'ab✓'.repeat(33),
+    '\u{1F600}', 'a\u{1F600}'.repeat(30), 'lone \ud800 high', 'lone low \udc00', '\ud800', 'x'.repeat(40000), 'é'.repeat(30000), `${'x'.repeat(20000)}é`];
+  const b = encodeSpec(cases.map((v) => ({ op: 'arg', args: [v] })));
+  assert.equal(b, Buffer.concat([netstring('version'), netstring('1'), ...cases.flatMap((v) => [netstring('arg'), netstring(v)])]));
+});
+
 test('flag lists are typed literals on this side and comma lists on the wire', () => {
   const b = encodeSpec([{ op: 'bind', args: ['/a', '/b', ['ro', 'rec']] }, { op: 'tmpfs', args: ['/t', 'size=0', []] }]);
   assert.is(b.toString(), '7:version,1:1,4:bind,2:/a,2:/b,6:ro,rec,5:tmpfs,2:/t,6:size=0,0:,');
