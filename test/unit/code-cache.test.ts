@@ -7,7 +7,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { cacheDir, installKey, readCache, writeCache } from '../../cli/code-cache.js';
+import { cacheDir, installKey, readCache, sealCache, unsealCache, writeCache } from '../../cli/code-cache.js';
 import { cacheRoot, ownDirs } from '../../sandbox-core/base/paths.js';
 import { SBX, sbx } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
@@ -37,16 +37,18 @@ test('a relative XDG_CACHE_HOME is ignored for every cache sbx runs code from (h
   assert.equal(cacheDir({ XDG_CACHE_HOME: 'rel', HOME: '/h' }), { dir: '/h/.cache/sbx/code', base: '/h/.cache' });
 });
 
+const sealed = (text: string): Buffer => sealCache(Buffer.from(text))!;
+
 test('a private file in a private dir is read back', () => {
   const d = privateDir();
-  writeFileSync(join(d, 'f'), 'bytes', { mode: 0o600 });
+  writeFileSync(join(d, 'f'), sealed('bytes'), { mode: 0o600 });
   assert.is(readCache(join(d, 'f'), d)?.toString(), 'bytes');
 });
 
 test('the cache is read into the room it is given when it fits (pages already touched), else into its own buffer', () => {
   const d = privateDir();
-  writeFileSync(join(d, 'f'), 'bytes', { mode: 0o600 });
-  const room = Buffer.alloc(8, 'x');
+  writeFileSync(join(d, 'f'), sealed('bytes'), { mode: 0o600 });
+  const room = Buffer.alloc(16, 'x');
   const b = readCache(join(d, 'f'), d, room)!;
   assert.is(b.toString(), 'bytes');
   assert.ok(b.buffer === room.buffer && b.byteOffset === room.byteOffset, 'read into the room');
@@ -54,6 +56,29 @@ test('the cache is read into the room it is given when it fits (pages already to
   const c = readCache(join(d, 'f'), d, small)!;
   assert.is(c.toString(), 'bytes');
   assert.is(small.toString(), 'xxx', 'a room too small is left alone');
+});
+
+test("a cache file is V8's data, its CRC-32 and a seal; one whose CRC-32 or seal does not hold is not used", () => {
+  const data = Buffer.from('V8 data, as createCachedData gives it');
+  const file = sealed(data.toString());
+  assert.is(file.length, data.length + 8);
+  assert.equal(file.subarray(0, data.length), data);
+  assert.is(file.readUInt32LE(data.length), 0x829fb5ed, "zlib's CRC-32 of the data");
+  assert.equal(unsealCache(file), data);
+  for (let at = 0; at < file.length; at++) {
+    const bad = Buffer.from(file);
+    bad[at]! ^= 0x01;
+    assert.is(unsealCache(bad), undefined, `bit flipped at ${at}`);
+  }
+  assert.is(unsealCache(data), undefined, 'no trailer (a cache of an sbx before 2026-12-05)');
+  assert.is(unsealCache(file.subarray(0, file.length - 1)), undefined, 'truncated');
+  assert.is(unsealCache(Buffer.alloc(8)), undefined, 'zeros');
+  assert.is(unsealCache(sealed('')), undefined, 'no data');
+  const d = privateDir();
+  writeFileSync(join(d, 'f'), data, { mode: 0o600 });
+  assert.is(readCache(join(d, 'f'), d), undefined, 'read from a file: the same check');
+  writeCache(join(d, 'g'), d, d, data);
+  assert.equal(readFileSync(join(d, 'g')), file, 'written sealed');
 });
 
 test('a file others can write, or in a dir others can write, or a symlink, is not used', () => {
@@ -145,6 +170,34 @@ test('the shipped entry writes the cache of the part it ran, then runs from it; 
   const third = sbx(['--version'], { store: join(work, 'store'), env });
   assert.is(third.stdout, first.stdout);
   assert.is(statSync(join(dir, files[0]!)).size, size);
+});
+
+test("a cache damaged past V8's header is not run (it crashed every start: SIGTRAP, exit 133) but compiled afresh and replaced", () => {
+  const base = privateDir();
+  const env = { XDG_CACHE_HOME: base };
+  const store = join(work, 'store');
+  const r = (args: string[]) => sbx(args, { store, env });
+  // The run part: a big cache whose payload the damage reaches. Its first run compiles the
+  // seccomp policy into the same cache dir and writes no code cache (worthCaching): two runs.
+  for (let i = 0; i < 2; i++) {
+    const first = r(['run', '-n', '-q', '--', 'echo', 'ok']);
+    assert.is(first.code, 0, first.stderr);
+  }
+  const dir = join(base, 'sbx', 'code');
+  const [file] = readdirSync(dir).filter((f) => /^(quiet|run)-/.test(f));
+  assert.ok(file, readdirSync(dir).join(' '));
+  const good = readFileSync(join(dir, file!));
+  assert.ok(good.length > 4096, `${good.length} bytes`);
+  const bad = Buffer.from(good);
+  // Past V8's header (its own checks); 64 bytes every ~1 KB, the trailer left as written.
+  for (let at = 512; at < bad.length - 8; at += 1021) for (let k = 0; k < 64 && at + k < bad.length - 8; k++) bad[at + k]! ^= 0xff;
+  writeFileSync(join(dir, file!), bad);
+  const second = r(['run', '-n', '-q', '--', 'echo', 'ok']);
+  assert.is(second.code, 0, `${second.code} ${second.stderr.slice(0, 400)}`);
+  assert.is(second.stdout, 'ok\n');
+  const now = readFileSync(join(dir, file!));
+  assert.ok(unsealCache(now), 'written again, sealed');
+  assert.not.equal(now, bad);
 });
 
 test("two installs of sbx keep a cache each: V8 keeps the file name a cache was made under, so one install's stack traces named the other's files", () => {
