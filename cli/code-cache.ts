@@ -9,10 +9,11 @@
 // cache is code this process runs: it is used only when this user owns it and its directory
 // and nobody else can write either, and it is written only below a cache dir this user owns.
 // Any failure just compiles from source.
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, constants } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Script, constants as vmConstants } from 'node:vm';
-import { nodeBinding } from '../sandbox-core/base/node-binding.js';
+import { seal, unseal } from '../sandbox-core/base/crc32.js';
+import { ownedPrivately, readPrivateFile } from '../sandbox-core/base/private-file.js';
 
 // scripts/bundle.mjs stores each part as this function expression, so the text is compiled as
 // read: wrapping it here would copy the whole part into a second string.
@@ -31,84 +32,28 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): { dir: string; b
 }
 
 /**
- * A cache file is V8's data followed by its CRC-32 and SEAL (4 bytes each, little-endian). V8
- * checks a code cache's header (its version and flags, the source's length), not what follows:
- * a file damaged past the header crashed every start of sbx in V8's deserializer (SIGTRAP,
- * exit 133, a native stack trace) until it was removed (tried 2026-12-05: 200 bytes flipped in
- * quiet's cache). Node's own compile cache keeps a CRC-32 for the same reason.
+ * A cache file is V8's data sealed with its CRC-32 (base/crc32.ts). V8 checks a code cache's
+ * header (its version and flags, the source's length), not what follows: a file damaged past
+ * the header crashed every start of sbx in V8's deserializer (SIGTRAP, exit 133, a native
+ * stack trace) until it was removed (tried 2026-12-05: 200 bytes flipped in quiet's cache).
+ * Node's own compile cache keeps a CRC-32 for the same reason.
  */
-const TRAILER = 8;
-const SEAL = 0x43584253; // "SBXC"
+const CODE_MARK = 0x43584253; // "SBXC"
 
-type Crc32 = (data: Uint8Array, value: number) => number;
-let crc32: Crc32 | null | undefined;
+/** `data` as a cache file holds it; null when no CRC-32 can be had (then nothing is cached). */
+export const sealCache = (data: Buffer): Buffer | null => seal(data, CODE_MARK);
 
-/**
- * zlib's CRC-32 from Node's binding (node:zlib itself costs ~3 ms to load), once it gave the
- * standard check value; else node:zlib's; null in a Node without either (before 20.15): then
- * no code cache is used or written, since none can be checked.
- */
-function crc32Fn(): Crc32 | null {
-  if (crc32 !== undefined) return crc32;
-  crc32 = null;
-  const candidates: Array<() => unknown> = [
-    () => { const z = nodeBinding('zlib'); return typeof z?.crc32 === 'function' ? (z.crc32 as Crc32).bind(z) : null; },
-    () => (require('node:zlib') as { crc32?: unknown }).crc32,
-  ];
-  for (const get of candidates) {
-    try {
-      const f = get();
-      if (typeof f === 'function' && (f as Crc32)(Buffer.from('123456789', 'latin1'), 0) === 0xcbf43926) return (crc32 = f as Crc32);
-    } catch { /* the next one */ }
-  }
-  return null;
-}
-
-/** `data` as a cache file holds it: with its CRC-32 and the seal after it; null when no CRC-32 can be had. */
-export function sealCache(data: Buffer): Buffer | null {
-  const crc = crc32Fn();
-  if (!crc) return null;
-  const trailer = Buffer.allocUnsafe(TRAILER);
-  trailer.writeUInt32LE(crc(data, 0), 0);
-  trailer.writeUInt32LE(SEAL, 4);
-  return Buffer.concat([data, trailer]);
-}
-
-/** The V8 data of a cache file's bytes when its seal and CRC-32 hold; else undefined. */
-export function unsealCache(file: Buffer): Buffer | undefined {
-  if (file.length <= TRAILER || file.readUInt32LE(file.length - 4) !== SEAL) return undefined;
-  const crc = crc32Fn();
-  const data = file.subarray(0, file.length - TRAILER);
-  return crc && crc(data, 0) === file.readUInt32LE(file.length - TRAILER) ? data : undefined;
-}
-
-function ownedPrivately(st: { uid: number; mode: number }): boolean {
-  return st.uid === process.geteuid?.() && (st.mode & 0o022) === 0;
-}
+/** The V8 data of a cache file's bytes when its mark and CRC-32 hold; else undefined. */
+export const unsealCache = (file: Buffer): Buffer | undefined => unseal(file, CODE_MARK);
 
 /**
  * The cache file's V8 data when this user owns it and its dir, nobody else can write either,
- * and its CRC-32 holds (unsealCache); else undefined. Read into `room` when it is big enough:
- * a buffer whose pages are already touched costs no page faults (tens of microseconds each on
- * a VM).
+ * and its CRC-32 holds (unsealCache); else undefined. Read into `room` when it is big enough
+ * (readPrivateFile).
  */
 export function readCache(file: string, dir: string, room?: Buffer): Buffer | undefined {
-  let fd = -1;
-  try {
-    const d = lstatSync(dir);
-    if (!d.isDirectory() || !ownedPrivately(d)) return undefined;
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-    const st = fstatSync(fd);
-    if (!st.isFile() || !ownedPrivately(st) || st.size > 64 << 20) return undefined;
-    const b = room && room.length >= st.size ? room.subarray(0, st.size) : Buffer.allocUnsafe(st.size);
-    let n = 0;
-    while (n < b.length) { const r = readSync(fd, b, n, b.length - n, n); if (r <= 0) break; n += r; }
-    return n === b.length ? unsealCache(b) : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    if (fd >= 0) closeSync(fd);
-  }
+  const b = readPrivateFile(file, dir, 64 << 20, room);
+  return b && unsealCache(b);
 }
 
 /** Writes the cache atomically, only below a cache dir this user owns; failures are ignored. */

@@ -2,15 +2,19 @@
 // the compiler costs about as much as Node's own start-up, so the programs of shipped
 // policies are cached (keyed by sbx's version, the architecture, the command's capabilities,
 // every shipped policy file and the compiler build): a run usually loads none of it.
-import { closeSync, existsSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, constants as C } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, fsyncSync, lstatSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, constants as C } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Fnv64 } from './random.js';
 import { cacheRoot, ensurePrivateDir } from './base/paths.js';
+import { seal, unseal } from './base/crc32.js';
+import { readPrivateFile } from './base/private-file.js';
 import { defaultCapabilities } from '../policies/capabilities/index.js';
 import { hostArch } from '../policies/seccomp/arch.js';
 
 const VERSION = 1;
+/** The mark of a sealed program file (base/crc32.ts seal): "SBXP". */
+const PROGRAM_MARK = 0x50584253;
 // Baked in by scripts/bundle.mjs: a digest of the compiler's sources. The tsc output (tests,
 // benches) has no bundle and keys on its compiled files instead.
 declare const __SBX_COMPILER_ID__: string | undefined;
@@ -61,10 +65,14 @@ export async function loadSeccomp(ref: string, capabilities?: readonly string[],
   try { key = arch ? cacheKey(ref, arch, capabilities) : null; } catch { key = null; }
   const file = key ? join(cacheRoot(), `seccomp-${ref}${connectNotify ? '+notify' : ''}-${arch}-${key}.bpf`) : null;
   if (file) {
-    try {
-      const b = readFileSync(file);
-      if (b.length > 0 && b.length % 8 === 0) return b;
-    } catch { /* not cached yet */ }
+    // A program the kernel will enforce: only this user's private file (under sudo keeping
+    // HOME, cacheRoot is the invoking user's, whose files root must not take as its policy),
+    // and only while its CRC-32, of its name and its bytes, holds: a damaged program is still
+    // valid BPF to the kernel and would allow what the policy refuses, or another policy's
+    // program copied under this name would be this one.
+    const b = readPrivateFile(file, cacheRoot(), 1 << 20);
+    const prog = b && unseal(b, PROGRAM_MARK, basename(file));
+    if (prog && prog.length > 0 && prog.length % 8 === 0) return prog;
   }
   const { compileSeccompPolicy } = await import('../policies/seccomp/index.js');
   compiled = true;
@@ -73,8 +81,10 @@ export async function loadSeccomp(ref: string, capabilities?: readonly string[],
     try {
       ensurePrivateDir(cacheRoot());
       const tmp = `${file}.${process.pid}`;
+      const sealed = seal(prog, PROGRAM_MARK, basename(file));
+      if (!sealed) return prog; // no CRC-32 in this Node: nothing could be checked when read
       const fd = openSync(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
-      try { writeSync(fd, prog); fsyncSync(fd); } finally { closeSync(fd); }
+      try { writeSync(fd, sealed); fsyncSync(fd); } finally { closeSync(fd); }
       renameSync(tmp, file);
       pruneCache(cacheRoot(), `seccomp-${ref}${connectNotify ? '+notify' : ''}-${arch}-`);
     } catch { /* a cache we cannot write only costs time */ }

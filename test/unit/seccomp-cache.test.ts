@@ -1,10 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CACHE_KEEP, loadSeccomp } from '../../sandbox-core/seccomp.js';
 import { compileSeccompPolicy } from '../../policies/seccomp/index.js';
+import { testUnless } from '../helpers/skip.js';
+import { seal } from '../../sandbox-core/base/crc32.js';
+
+const IS_ROOT = process.geteuid?.() === 0;
 
 const cache = mkdtempSync(join(tmpdir(), 'sbx-cache-'));
 const saved = process.env.XDG_CACHE_HOME;
@@ -28,6 +32,61 @@ test('a damaged cache entry is ignored and the policy compiled again', async () 
   const name = readdirSync(dir)[0]!;
   writeFileSync(join(dir, name), 'abc');
   assert.equal(await loadSeccomp('strict'), compileSeccompPolicy('strict'));
+});
+
+test('a cached program is used only while its CRC-32 of its name and bytes holds: flipped bits, another policy under this name, the old format', async () => {
+  const dir = join(cache, 'sbx');
+  rmSync(dir, { recursive: true, force: true });
+  const strict = await loadSeccomp('strict');
+  const [name] = readdirSync(dir);
+  const file = join(dir, name!);
+  const sealed = readFileSync(file);
+  assert.is(sealed.length, strict.length + 8, 'the program, its CRC-32 and a mark');
+  assert.equal(sealed.subarray(0, strict.length), strict);
+  const permissive = compileSeccompPolicy('permissive');
+  const tries: Array<[string, Buffer]> = [
+    // An allow-all return where the program refuses: still valid BPF, the kernel would take it.
+    ['a bit flipped', (() => { const b = Buffer.from(sealed); b[strict.length - 4]! ^= 0x01; return b; })()],
+    ['the CRC-32 changed', (() => { const b = Buffer.from(sealed); b[strict.length]! ^= 0x80; return b; })()],
+    ['the bare program (before 2026-12-05)', strict],
+  ];
+  await loadSeccomp('permissive');
+  const [permName] = readdirSync(dir).filter((n) => n.startsWith('seccomp-permissive-'));
+  tries.push(['the permissive policy sealed under its own name, copied here', readFileSync(join(dir, permName!))]);
+  for (const [why, bytes] of tries) {
+    writeFileSync(file, bytes);
+    const got = await loadSeccomp('strict');
+    assert.equal(got, compileSeccompPolicy('strict'), why);
+    assert.is.not(got.equals(permissive), true, why);
+    assert.equal(readFileSync(file), sealed, `${why}: compiled again and written sealed`);
+  }
+});
+
+testUnless(IS_ROOT ? null : 'needs root to give the file to another user')('a program in a file of another user, writable by others, or behind a symlink is not used', async () => {
+  const dir = join(cache, 'sbx');
+  rmSync(dir, { recursive: true, force: true });
+  const strict = await loadSeccomp('strict');
+  const [name] = readdirSync(dir);
+  const file = join(dir, name!);
+  const good = readFileSync(file);
+  // The permissive program sealed under strict's name, as a writer of the cache could: used
+  // when the file is trusted (the control), never otherwise.
+  const planted = seal(compileSeccompPolicy('permissive'), good.readUInt32LE(good.length - 4), name)!;
+  const put = (): void => { rmSync(file, { force: true }); writeFileSync(file, planted, { mode: 0o600 }); };
+  put();
+  assert.equal(await loadSeccomp('strict'), compileSeccompPolicy('permissive'), 'control: a trusted file is used as it is');
+  const checks: Array<[string, () => void]> = [
+    ['owned by another user', () => { put(); chownSync(file, 1234, 1234); }],
+    ['writable by others', () => { put(); chmodSync(file, 0o666); }],
+    ['writable by its group', () => { put(); chmodSync(file, 0o620); }],
+    ['a symlink to such a file', () => { const t = join(cache, 'elsewhere.bpf'); writeFileSync(t, planted, { mode: 0o600 }); rmSync(file, { force: true }); symlinkSync(t, file); }],
+    ['in a dir its group may write', () => { put(); chmodSync(dir, 0o770); }],
+  ];
+  for (const [why, plant] of checks) {
+    plant();
+    assert.equal(await loadSeccomp('strict'), strict, why);
+    chmodSync(dir, 0o700);
+  }
 });
 
 test('a policy file given by path is never cached', async () => {
