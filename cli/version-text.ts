@@ -1,6 +1,8 @@
 // `sbx --version`: sbx's version, then the helper's and whether it is the one this sbx was
 // built with. Checked by reading the helper binary, not by starting it, so that --version
-// costs what Node's start costs; only a mismatch starts the helper to ask its version.
+// costs what Node's start costs; only a mismatch starts the helper to ask its version. Written
+// to stdout as it is (not through cli/output.ts): what a file or the helper says goes through
+// displayText here.
 import { expectedHelperVersion, findHelper, helperBuildRecord, helperMatches, helperVersionOf, markStale } from '../sandbox-core/helper.js';
 import { VERSION } from './version.js';
 import { displayText } from '../sandbox-core/base/bpath.js';
@@ -19,16 +21,16 @@ export function versionText(): string {
     const cached = findHelper();
     if (cached && helperMatches(cached.path)) { h = cached; matches = true; }
     else {
-      line = `helper ${other ?? 'unknown'} does not match ${want} (${displayText(h.path)}): the next run rebuilds it into your cache`;
+      line = `helper ${displayText(other ?? 'unknown')} does not match ${want} (${displayText(h.path)}): the next run rebuilds it into your cache`;
       return `sbx ${VERSION}\n${line}\n`;
     }
   }
   if (!h) line = `helper ${want} not built yet: the first run builds it (sbx doctor builds and checks it now)`;
   else if (matches) {
     const rec = helperBuildRecord(h.path);
-    line = `helper ${want}, matches (${displayText(h.path)}${rec ? `, built by ${rec.by}` : ''})`;
+    line = `helper ${want}, matches (${displayText(h.path)}${rec ? `, built by ${displayText(rec.by)}` : ''})`;
   } else {
-    line = `helper ${helperVersionOf(h.path) ?? 'unknown'} does not match ${want} (${displayText(h.path)}): rebuild it (npm run build) or remove it`;
+    line = `helper ${displayText(helperVersionOf(h.path) ?? 'unknown')} does not match ${want} (${displayText(h.path)}): rebuild it (npm run build) or remove it`;
   }
   return `sbx ${VERSION}\n${line}\n`;
 }

@@ -209,6 +209,29 @@ test('sbx --version with a stale helper in the package says it does not match', 
   assert.match(r.stdout, /^helper 0\.0\.1\+0123456789ab does not match /m);
 });
 
+test("sbx --version escapes what the helper and its build record say (stdout, not through sbx's message output)", () => {
+  const pkg = join(work, 'pkg-escapes');
+  mkdirSync(pkg, { recursive: true });
+  spawnSync('cp', ['-a', join(REPO, 'dist'), join(REPO, 'native'), join(REPO, 'scripts'), join(REPO, 'policies'), join(REPO, 'package.json'), pkg + '/']);
+  const helper = join(pkg, 'native', 'build', 'sbx-helper');
+  const version = () => spawnSync(process.execPath, [join(pkg, 'dist', 'bin', 'sbx.js'), '--version'], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: join(work, 'empty-cache') } });
+  // The matching helper's record names who built it: a line of a file beside it.
+  const record = readFileSync(`${helper}.build`, 'utf8').split('\n');
+  record[2] = 'npm run build\x1b]0;owned\x07\x1b[2J';
+  writeFileSync(`${helper}.build`, record.join('\n'));
+  const built = version();
+  assert.is(built.status, 0, built.stderr);
+  assert.ok(built.stdout.includes('built by npm run build\\x1b]0;owned\\x07\\x1b[2J)'), built.stdout);
+  assert.not.ok(built.stdout.includes('\x1b'), 'no raw escape');
+  // A helper of another build: its own answer to `version`.
+  rmSync(helper);
+  writeFileSync(helper, "#!/bin/sh\nprintf '0.0.1\\033[31m\\n'\n", { mode: 0o755 });
+  const stale = version();
+  assert.is(stale.status, 0, stale.stderr);
+  assert.match(stale.stdout, /^helper 0\.0\.1\\x1b\[31m does not match /m);
+  assert.not.ok(stale.stdout.includes('\x1b'), 'no raw escape');
+});
+
 test('option definitions parse into flags', () => {
   assert.equal(parseOption('-n,--discard', 'x'), { long: ['discard'], short: ['n'], takesValue: false, description: 'x' });
   assert.equal(parseOption('--name #0'), { long: ['name'], short: [], takesValue: true, description: '' });
