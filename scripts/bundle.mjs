@@ -144,7 +144,10 @@ const quietColors = {
 };
 const hashes = {};
 for (const [name, file] of Object.entries(parts)) {
-  const r = await build({ ...common, entryPoints: [join(root, 'cli', file)], outfile: join(out, `${name}.js`), banner: partBanner, minify: process.env.SBX_BUNDLE_MINIFY !== '0', write: false, plugins: [quietColors, ...(LEAVES_OUT[name] ? [leaveOut(name, LEAVES_OUT[name])] : [])] });
+  // SBX_BUNDLE_MINIFY=0 keeps the names only: whitespace and comments still go (a comment's
+  // non-ASCII character would fail the check below, as every unminified build did).
+  const minify = process.env.SBX_BUNDLE_MINIFY !== '0' ? { minify: true } : { minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: false };
+  const r = await build({ ...common, entryPoints: [join(root, 'cli', file)], outfile: join(out, `${name}.js`), banner: partBanner, ...minify, write: false, plugins: [quietColors, ...(LEAVES_OUT[name] ? [leaveOut(name, LEAVES_OUT[name])] : [])] });
   const text = r.outputFiles[0].text;
   // esbuild escapes non-ASCII in strings but not in regular expressions; one such character
   // makes V8 keep the whole part as a two-byte string: twice the memory to read, decode and
