@@ -34,13 +34,18 @@ test('a damaged cache entry is ignored and the policy compiled again', async () 
   assert.equal(await loadSeccomp('strict'), compileSeccompPolicy('strict'));
 });
 
-test('a cached program is used only while its CRC-32 of its name and bytes holds: flipped bits, another policy under this name, the old format', async () => {
+/** A cache dir holding strict's program alone, as loadSeccomp wrote it. */
+async function cachedStrict(): Promise<{ dir: string; strict: Buffer; name: string; file: string; bytes: Buffer }> {
   const dir = join(cache, 'sbx');
   rmSync(dir, { recursive: true, force: true });
   const strict = await loadSeccomp('strict');
   const [name] = readdirSync(dir);
   const file = join(dir, name!);
-  const sealed = readFileSync(file);
+  return { dir, strict, name: name!, file, bytes: readFileSync(file) };
+}
+
+test('a cached program is used only while its CRC-32 of its name and bytes holds: flipped bits, another policy under this name, the old format', async () => {
+  const { dir, strict, file, bytes: sealed } = await cachedStrict();
   assert.is(sealed.length, strict.length + 8, 'the program, its CRC-32 and a mark');
   assert.equal(sealed.subarray(0, strict.length), strict);
   const permissive = compileSeccompPolicy('permissive');
@@ -63,12 +68,7 @@ test('a cached program is used only while its CRC-32 of its name and bytes holds
 });
 
 testUnless(IS_ROOT ? null : 'needs root to give the file to another user')('a program in a file of another user, writable by others, or behind a symlink is not used', async () => {
-  const dir = join(cache, 'sbx');
-  rmSync(dir, { recursive: true, force: true });
-  const strict = await loadSeccomp('strict');
-  const [name] = readdirSync(dir);
-  const file = join(dir, name!);
-  const good = readFileSync(file);
+  const { dir, strict, file, name, bytes: good } = await cachedStrict();
   // The permissive program sealed under strict's name, as a writer of the cache could: used
   // when the file is trusted (the control), never otherwise.
   const planted = seal(compileSeccompPolicy('permissive'), good.readUInt32LE(good.length - 4), name)!;
