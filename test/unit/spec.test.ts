@@ -28,7 +28,8 @@ test('lengths count bytes: UTF-8 text and raw bytes between texts', () => {
 test('each string is measured in UTF-8 bytes, whatever its length and characters (ASCII is written first, the rest again)', () => {
   const netstring = (v: string): Buffer => { const b = Buffer.from(v, 'utf8'); return Buffer.concat([Buffer.from(`${b.length}:`), b, Buffer.from(',')]); };
   const cases = ['', 'a', 'x'.repeat(9), 'x'.repeat(10), 'x'.repeat(99), 'x'.repeat(100), 'é', 'é'.repeat(40), 'ab✓'.repeat(33),
-    '\u{1F600}', 'a\u{1F600}'.repeat(30), 'lone \ud800 high', 'lone low \udc00', '\ud800', 'x'.repeat(40000), 'é'.repeat(30000), `${'x'.repeat(20000)}é`];
+    '\u{1F600}', 'a\u{1F600}'.repeat(30), 'lone \ud800 high', 'lone low \udc00', '\ud800', 'x'.repeat(40000), 'é'.repeat(30000), `${'x'.repeat(20000)}é`,
+    'x'.repeat(4096), `${'x'.repeat(4095)}é`, 'x'.repeat(4097), `é${'x'.repeat(4096)}`];
   const b = encodeSpec(cases.map((v) => ({ op: 'arg', args: [v] })));
   assert.equal(b, Buffer.concat([netstring('version'), netstring('1'), ...cases.flatMap((v) => [netstring('arg'), netstring(v)])]));
 });
