@@ -1225,7 +1225,12 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     if (helperMakes) entries.push(entryOp('dir', 'root'));
     else openOwn(meta, layers, 'root', true).close();
     if (req.diskBytes) openOwn(meta, layers, 'disk', true).close();
-    hidden = lower ? [] : hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: shiftedUid(idmap.shift, st.uid) ?? st.uid + idmap.shift.uid, gid: shiftedGid(idmap.shift, st.gid) ?? st.gid + idmap.shift.gid } : { uid: st.uid, gid: st.gid }), layers, diskDir ?? meta.layersDir, upperEntries, times);
+    // The dirs made to hold a hidden path's whiteout take their host dir's owner through the
+    // shift. One the shift does not map keeps its host id: unmapped inside, as the host dir
+    // shows through the idmapped lower, and what the change list takes back to itself (acl.ts
+    // uidBack). Given its id plus the shift's base until 2026-12-05, such a dir was listed as
+    // `owner X:X→X+1000000000` and a commit of a run that changed nothing chowned it so.
+    hidden = lower ? [] : hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: shiftedUid(idmap.shift, st.uid) ?? st.uid, gid: shiftedGid(idmap.shift, st.gid) ?? st.gid } : { uid: st.uid, gid: st.gid }), layers, diskDir ?? meta.layersDir, upperEntries, times);
   } catch (e) {
     // ENOENT here is a host path that vanished since it was planned (a test's dir in a busy
     // /tmp), whether or not a mount moved with it: nothing has run yet, so plan again.

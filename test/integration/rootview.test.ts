@@ -347,6 +347,38 @@ testUnless(ROOT_CASE)("sudo: the sudo user's and the working directory's owner's
   }
 });
 
+testUnless(ROOT_CASE)('sudo: --hide below dirs of an id the sandbox does not map changes nothing: the dirs holding its whiteout keep their owner', () => {
+  // Until 2026-12-05 they were given that id plus the range's base: listed as an owner change
+  // (flagged), and a commit of a run that did nothing gave the host dirs to that uid.
+  const [OTHER, MAPPED] = [1828800005, 1000];
+  const canary = makeCanary();
+  try {
+    proveIsolation(canary, store);
+    const high = join(canary, 'high'), low = join(canary, 'low');
+    for (const [d, id] of [[high, OTHER], [low, MAPPED]] as const) {
+      mkdirSync(join(d, 'sub'), { recursive: true });
+      writeFileSync(join(d, 'sub', 'secret'), 's\n');
+      writeFileSync(join(d, 'keep'), 'k\n');
+      for (const p of [d, join(d, 'sub'), join(d, 'sub', 'secret'), join(d, 'keep')]) chownSync(p, id, id);
+    }
+    const name = `hide${process.pid}`;
+    const script = `stat -c %u:%g ${high}/sub ${low}/sub; test ! -e ${high}/sub/secret && test ! -e ${low}/sub/secret && echo hidden`;
+    const run = sbx(['run', '-q', '--name', name, '--hide', join(high, 'sub', 'secret'), '--hide', join(low, 'sub', 'secret'), '--', 'sh', '-c', script], { store, cwd: '/' });
+    assert.is(run.code, 0, run.stderr);
+    assert.equal(run.stdout.split('\n'), ['65534:65534', `${MAPPED}:${MAPPED}`, 'hidden', '']);
+    const diff = sbx(['diff', name, '--name-only'], { store });
+    assert.is(diff.code, 0, diff.stderr);
+    assert.is(diff.stdout, '', 'no change listed');
+    const commit = sbx(['commit', name], { store });
+    assert.is(commit.code, 0, commit.stderr);
+    const owner = (p: string): string => { const st = statSync(p); return `${st.uid}:${st.gid}`; };
+    assert.equal([high, join(high, 'sub'), low, join(low, 'sub')].map(owner), [`${OTHER}:${OTHER}`, `${OTHER}:${OTHER}`, `${MAPPED}:${MAPPED}`, `${MAPPED}:${MAPPED}`]);
+    assert.is(readFileSync(join(high, 'sub', 'secret'), 'utf8'), 's\n');
+  } finally {
+    removeCanary(canary);
+  }
+});
+
 testUnless(ROOT_CASE)("sudo: a run in a sandbox whose ids were mapped otherwise (root's /etc/subuid range changed since) is refused, the sandbox unchanged", () => {
   // Before, the run recorded the new range, and the review then read the earlier files'
   // owners against it: a commit gave /opt to uid 1000000000. meta.json stands in for the
