@@ -20,6 +20,7 @@ import { colors, info, rendered, say, setQuiet, warn } from './output.js';
 import { changesHeading, discarded, noChanges } from './review-words.js';
 import { changedNothing } from '../sandbox-core/changes/empty-scan.js';
 import { cleanEnv } from '../sandbox-core/clean-env.js';
+import { hideTargets } from '../sandbox-core/hide-targets.js';
 import { display, displayText, fromUser } from '../sandbox-core/base/bpath.js';
 import { parseLimitFlags, sizeFlag } from './limit-options.js';
 import { checkPatterns } from '../sandbox-core/changes/glob.js';
@@ -167,7 +168,7 @@ export async function executeRun(o: RunOptions): Promise<number> {
     // Loaded only here: quiet.js, the part of a run that cannot hide secrets, leaves the list out.
     const { secretPaths, withoutSecrets } = await import('../sandbox-core/secrets.js');
     // An image holds none of this machine's credential stores: there is nothing to hide.
-    if (!lowerView) secretHide = secretPaths(process.env.HOME);
+    if (!lowerView) secretHide = hideTargets(secretPaths(process.env.HOME));
     const w = withoutSecrets(env);
     env = w.env;
     const n = (k: number, what: string): string => `${k} ${what}${k === 1 ? '' : 's'}`;
@@ -181,8 +182,10 @@ export async function executeRun(o: RunOptions): Promise<number> {
   }
   const dl = cfg.limits ?? {};
   const limits = parseLimitFlags({ memory: o.memory ?? dl.memory, pids: o.pids ?? dl.pids, cpus: o.cpus ?? dl.cpus, ioWeight: o.ioWeight, timeout: o.timeout ?? dl.timeout, device: o.device });
-  const ownHide = o.hide.map((h) => resolve(h));
-  const hide = [...(lowerView ? [] : cfg.hide ?? []), ...ownHide, ...secretHide];
+  // Each where it is on the host, its dirs' symlinks resolved (sandbox-core/hide-targets.ts).
+  const ownHide = hideTargets(o.hide.map((h) => resolve(h)));
+  const cfgHide = lowerView ? [] : hideTargets(cfg.hide ?? []);
+  const hide = [...new Set([...cfgHide, ...ownHide, ...secretHide])];
   // A hidden working directory is absent inside, so the command could not start there: root's
   // helper failed at its `cwd` step, an ordinary user's ran in the empty cover of a tree of
   // its own. Refused alike, before any sandbox exists, naming what hides it.

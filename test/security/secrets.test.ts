@@ -1,7 +1,7 @@
 // --hide-secrets, its default with --net, --allow-secrets and --clean-env, seen from inside.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -113,6 +113,37 @@ test('hiding secrets in a run of a saved sandbox deletes nothing: its review lis
     assert.is(readFileSync(join(own, '.ssh', 'id_ed25519'), 'utf8'), 'PRIVATE KEY\n');
     assert.is(readFileSync(join(own, '.netrc'), 'utf8'), 'machine x password y\n');
     assert.is(readFileSync(join(own, 'note'), 'utf8'), 'note\nmore\n');
+  } finally { rmSync(own, { recursive: true, force: true }); }
+});
+
+test('hidden paths behind a linked dir (a dotfiles ~/.config) are hidden where the link leads; the link stays a link, nothing is listed or committed', () => {
+  // Until 2026-12-05 the dirs made to hold the whiteouts replaced the link inside: the token
+  // stayed readable where the link leads, ~/.config was an empty world-writable dir, and the
+  // review listed it replaced (a commit wrote that).
+  const own = realpathSync(mkdtempSync(join(tmpdir(), 'sbx-test-home-')));
+  try {
+    chmodSync(own, 0o755);
+    mkdirSync(join(own, 'dotfiles', 'config', 'gh'), { recursive: true });
+    writeFileSync(join(own, 'dotfiles', 'config', 'gh', 'hosts.yml'), 'oauth_token: GHTOKEN\n');
+    writeFileSync(join(own, 'dotfiles', 'config', 'app.conf'), 'APPCONF\n');
+    writeFileSync(join(own, 'dotfiles', 'config', 'other.conf'), 'other\n');
+    symlinkSync('dotfiles/config', join(own, '.config'));
+    const env = { HOME: own };
+    const probe = [`cat ${own}/.config/gh/hosts.yml ${own}/dotfiles/config/gh/hosts.yml ${own}/.config/app.conf ${own}/dotfiles/config/app.conf 2>/dev/null`,
+      `test -L ${own}/.config && echo still-a-link`, `cat ${own}/.config/other.conf`].join('; ');
+    const r = sbx(['run', '--name', 'dotlink', '-q', '--hide-secrets', '--hide', `${own}/.config/app.conf`, '--', 'sh', '-c', probe], { store, env });
+    assert.is(r.code, 0, r.stderr);
+    assert.not.match(r.stdout, 'GHTOKEN');
+    assert.not.match(r.stdout, 'APPCONF');
+    assert.match(r.stdout, 'still-a-link');
+    assert.match(r.stdout, 'other');
+    const diff = sbx(['diff', 'dotlink', '--json'], { store, env });
+    const changes = (JSON.parse(diff.stdout) as { changes: Array<{ path: string; change: string }> }).changes.map((c) => `${c.change} ${c.path}`);
+    assert.equal(changes.filter((c) => c.includes(own)), [], diff.stdout);
+    const c = sbx(['commit', 'dotlink'], { store, env });
+    assert.is(c.code, 0, c.stderr);
+    assert.ok(lstatSync(join(own, '.config')).isSymbolicLink(), 'still a link after the commit');
+    assert.is(readFileSync(join(own, '.config', 'gh', 'hosts.yml'), 'utf8'), 'oauth_token: GHTOKEN\n');
   } finally { rmSync(own, { recursive: true, force: true }); }
 });
 
