@@ -19,14 +19,20 @@ export function hideTargets(paths: readonly string[]): string[] {
   const out: string[] = [];
   const add = (p: string): void => { if (!out.includes(p)) out.push(p); };
   for (const p of paths) {
-    let at = p;
-    try {
-      at = join(realpathSync(dirname(p)), basename(p));
-    } catch { /* kept as given */ }
+    const at = hostLocation(p);
     add(at);
     try {
       if (lstatSync(at).isSymbolicLink()) add(realpathSync(at));
     } catch { /* not there, or a link that leads nowhere: the link alone */ }
   }
   return out;
+}
+
+/**
+ * Absolute path `p` with its dir's symlinks resolved (its last component as it is): where an
+ * entry of that name is on the host. As given when its dir cannot be resolved. Also where a
+ * bind's mount point is made (sandbox.ts): the change list knows it by that name.
+ */
+export function hostLocation(p: string): string {
+  try { return join(realpathSync(dirname(p)), basename(p)); } catch { return p; }
 }

@@ -24,6 +24,7 @@ import { assignEngines, emptyDir, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, 
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
 import { showUnreadableEmpty, unreadableCacheFile } from './unreadable.js';
+import { hostLocation } from './hide-targets.js';
 import { explainSeen, SCANNED_TEXTS } from './view-errors.js';
 import { NO_NETWORK_TEXTS, noNetworkText } from './net-errors.js';
 import { display, displayText, fromUser } from './base/bpath.js';
@@ -1081,7 +1082,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     meta = store.markCreated({
       version: 1, id, name: req.name, command: req.command, cwd: req.cwd, uid, gid,
       created: isoTime(now), createdMs: now, finished: null, exitStatus: null,
-      runnerPid: process.pid, throwaway: req.throwaway, layersDir: shm ? join(shm, id) : dir, layers: [], hidden: [...req.hide, ...(req.lower ? SPECIAL_PATHS : [])], secretsSeen: false, binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), bindPoints: req.bind.map((b) => b.inside), options,
+      runnerPid: process.pid, throwaway: req.throwaway, layersDir: shm ? join(shm, id) : dir, layers: [], hidden: [...req.hide, ...(req.lower ? SPECIAL_PATHS : [])], secretsSeen: false, binds: req.bind.filter((b) => !b.readOnly).map((b) => b.inside), bindPoints: req.bind.map((b) => (req.lower ? b.inside : hostLocation(b.inside))), options,
       ...lowerFields,
     });
     if (req.attempt) req.attempt.made = meta;

@@ -384,6 +384,16 @@ test('--bind onto a symlink lands on its target; a missing bind point is no chan
   sbx(['discard', 'peers-binds'], { store });
   assert.equal(readdirSync(d).sort(), ['link', 'realdir', 'src', 'srcfile']);
   assert.equal(readdirSync(join(d, 'realdir')), []);
+  // A missing bind point below a linked dir: made where the link leads, and known there as
+  // sbx's (until 2026-12-05 the change list named it `realdir/newmp/`, added, and a commit made it).
+  r = sbx(['run', '--name', 'peers-binds2', '-q', '--bind', `${d}/src:${d}/link/newmp`, '--', 'sh', '-c', `cat '${d}/link/newmp/x'; test -L '${d}/link' && echo link`], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 's\nlink\n');
+  r = sbx(['diff', 'peers-binds2'], { store });
+  assert.match(r.stdout, 'no changes');
+  r = sbx(['commit', 'peers-binds2'], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(readdirSync(join(d, 'realdir')), [], 'nothing made on the host');
 });
 
 test.run();
