@@ -6,16 +6,11 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { nameOfUid } from './base/user-name.js';
 import type { SpecOp } from './spec.js';
-import { EXTRA_IDS_MAX } from './types.js';
+import { EXTRA_IDS_MAX, type IdShift } from './types.js';
+
+export type { IdShift };
 
 export interface SubRange { start: number; count: number }
-
-/**
- * Root's remapped sandboxes: inside ids 0..count-1 are `uid`.. (`gid`..) outside, and in the
- * layers. `extraUids[i]`, an id above that range (the sudo user's, the working directory's
- * owner's), is `uid + count + i` outside; `extraGids` likewise.
- */
-export interface IdShift { uid: number; gid: number; count: number; extraUids?: number[]; extraGids?: number[] }
 
 /** Ids root's sandboxes map from 0 up. */
 const ROOT_COUNT = 65536;
@@ -172,7 +167,8 @@ export function chooseIdMapping(opts: { keepUser: boolean; mapRoot?: boolean; ex
       eg = [];
       if (!have(0, 0)) return { ...chooseIdMapping({ keepUser: opts.keepUser, mapRoot: true }, uid, gid), unavailableRange: `${u}-${u + count - 1}` };
     }
-    const extra = [...eu.map((e, i) => `uid ${e} is ${u + count + i}`), ...eg.map((e, i) => `gid ${e} is ${g + count + i}`)];
+    const shift: IdShift = { uid: u, gid: g, count, ...(eu.length ? { extraUids: eu } : {}), ...(eg.length ? { extraGids: eg } : {}) };
+    const extra = extrasText(shift, 'is');
     return {
       kind: 'root-remapped',
       description: `root: uids 0-${count - 1} inside are ${u}-${u + count - 1} outside (${su && su === ur ? '/etc/subuid' : 'sbx\'s fixed range'})${extra.length ? `, and ${extra.join(', ')} (the sudo user's or the working directory's owner's, above that range)` : ''}, host files keep their owners through idmapped mounts; root inside is not root outside`,
@@ -184,7 +180,7 @@ export function chooseIdMapping(opts: { keepUser: boolean; mapRoot?: boolean; ex
       ],
       insideUid: 0,
       insideGid: 0,
-      shift: { uid: u, gid: g, count, ...(eu.length ? { extraUids: eu } : {}), ...(eg.length ? { extraGids: eg } : {}) },
+      shift,
       unmappedUids: [...new Set((opts.extraIds?.uids ?? []).filter((e) => e >= count && !eu.includes(e)))],
     };
   }
@@ -258,9 +254,14 @@ export function sameIdShift(a: IdShift | null | undefined, b: IdShift | null | u
   return a.uid === b.uid && a.gid === b.gid && a.count === b.count && same(a.extraUids, b.extraUids) && same(a.extraGids, b.extraGids);
 }
 
+/** Each extra id of `s` and where it is outside, as `uid E <verb> X`. */
+function extrasText(s: IdShift, verb: string): string[] {
+  return [...(s.extraUids ?? []).map((e, i) => `uid ${e} ${verb} ${s.uid + s.count + i}`), ...(s.extraGids ?? []).map((e, i) => `gid ${e} ${verb} ${s.gid + s.count + i}`)];
+}
+
 /** How a root mapping reads in a message. */
 export function idShiftText(s: IdShift | null | undefined): string {
   if (!s) return 'root inside as root outside (--map-root)';
-  const extra = [...(s.extraUids ?? []).map((e, i) => `uid ${e} at ${s.uid + s.count + i}`), ...(s.extraGids ?? []).map((e, i) => `gid ${e} at ${s.gid + s.count + i}`)];
+  const extra = extrasText(s, 'at');
   return `uids 0-${s.count - 1} at ${s.uid}, gids at ${s.gid}${extra.length ? `, ${extra.join(', ')}` : ''}`;
 }

@@ -125,12 +125,16 @@ export interface SandboxMeta {
    * with instead of the host's `/` (the image's merged lower layers, or the --rootfs tree).
    */
   lowerRoot?: string;
-  /**
-   * Root's remapped sandboxes: host id = inside id + offset in the layers, for the first
-   * `count`; then each extra id at offset + count + i (absent: ids are host ids).
-   */
-  idShift?: { uid: number; gid: number; count: number; extraUids?: number[]; extraGids?: number[] } | null;
+  /** Root's remapped sandboxes: where the layers hold each id (absent: ids are host ids). */
+  idShift?: IdShift | null;
 }
+
+/**
+ * Root's remapped sandboxes (idmap.ts chooses it): inside ids 0..count-1 are `uid`.. (`gid`..)
+ * outside, and in the layers; `extraUids[i]`, an id above that range (the sudo user's, the
+ * working directory's owner's), is `uid + count + i` outside; `extraGids` likewise.
+ */
+export interface IdShift { uid: number; gid: number; count: number; extraUids?: number[]; extraGids?: number[] }
 
 /** The most ids above its range a root sandbox maps (idShift's extras; idmap.ts chooses them). */
 export const EXTRA_IDS_MAX = 2;

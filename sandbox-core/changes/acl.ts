@@ -5,6 +5,7 @@
 // subordinate range, exactly like file owners; the change list shifts them back the same way,
 // so a commit restores what the sandbox saw and the review can show them.
 // Pure functions over the kernel's on-disk formats (little-endian).
+import type { IdShift as RootIdShift } from '../types.js';
 
 export const ACL_ACCESS = 'system.posix_acl_access';
 export const ACL_DEFAULT = 'system.posix_acl_default';
@@ -18,11 +19,11 @@ const VFS_CAP_REVISION_MASK = 0xff000000;
 
 /**
  * Host uids [uid, uid + count) are the sandbox's [from, from + count), gids [gid, gid +
- * gidCount) likewise: root's shifted range starts at 0 inside, an ordinary user's subordinate
- * range at 1 (0 is the user). Root's range may go on with extras (idmap.ts IdShift): host uid
- * uid + count + i is the sandbox's extraUids[i]. Other ids are left as they are.
+ * gidCount) likewise: root's shifted range (types.ts IdShift, with its extras: host uid
+ * uid + count + i is the sandbox's extraUids[i]) starts at 0 inside, an ordinary user's
+ * subordinate range at 1 (0 is the user). Other ids are left as they are.
  */
-export interface IdShift { uid: number; gid: number; count: number; from?: number; gidCount?: number; extraUids?: readonly number[]; extraGids?: readonly number[] }
+export interface IdShift extends RootIdShift { from?: number; gidCount?: number }
 export interface AclEntry { tag: number; perm: number; id: number }
 
 function back(id: number, base: number, count: number, from: number, extras: readonly number[] | undefined): number {
