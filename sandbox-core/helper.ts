@@ -11,6 +11,7 @@ import { cacheRoot, ensurePrivateDir } from './base/paths.js';
 import { builtin, childProcess } from './base/builtin.js';
 import { VERSION } from './version.js';
 import { PACKAGE_ROOT } from './package-root.js';
+import { ownedPrivately } from './base/private-file.js';
 
 // node:crypto and node:child_process cost milliseconds to load; `sbx --version` and a run with
 // the helper in place need neither, so they are required only on the paths that do.
@@ -50,12 +51,7 @@ function cachedHelperPath(): string {
 /** A cached helper runs only if this user owns it and nobody else can replace it. */
 function trustworthy(path: string): boolean {
   try {
-    const uid = process.getuid?.();
-    for (const p of [path, join(path, '..')]) {
-      const st = statSync(p);
-      if (st.uid !== uid || (st.mode & 0o022) !== 0) return false;
-    }
-    return true;
+    return [path, join(path, '..')].every((p) => ownedPrivately(statSync(p)));
   } catch {
     return false;
   }

@@ -3,7 +3,7 @@
 // never through a symlink. Anything else is as if there were no file.
 import { closeSync, fstatSync, lstatSync, openSync, readSync, constants } from 'node:fs';
 
-/** Owned by this process's user, and writable by no group or other. */
+/** Owned by this process's user, and writable by no group or other (also the cached helper's test, helper.ts). */
 export function ownedPrivately(st: { uid: number; mode: number }): boolean {
   return st.uid === process.geteuid?.() && (st.mode & 0o022) === 0;
 }
