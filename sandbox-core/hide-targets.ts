@@ -29,10 +29,27 @@ export function hideTargets(paths: readonly string[]): string[] {
 }
 
 /**
- * Absolute path `p` with its dir's symlinks resolved (its last component as it is): where an
- * entry of that name is on the host. As given when its dir cannot be resolved. Also where a
- * bind's mount point is made (sandbox.ts): the change list knows it by that name.
+ * Absolute path `p` with its dirs' symlinks resolved (its last component as it is): where an
+ * entry of that name is on the host. Dirs that do not exist yet are taken as named below the
+ * nearest one that does, resolved: a `--bind` point made with its missing dirs below a linked
+ * dir (`link/new/mp`) makes them where the link leads, and the change list must know them by
+ * that name, or it lists them as added and a commit makes them on the host (found 2026-12-05).
+ * As given when a dir that exists cannot be resolved (unreadable, a loop, a dangling link).
+ * Also where a bind's mount point is made (sandbox.ts).
  */
 export function hostLocation(p: string): string {
-  try { return join(realpathSync(dirname(p)), basename(p)); } catch { return p; }
+  const below = [basename(p)];
+  for (let dir = dirname(p); ; dir = dirname(dir)) {
+    try {
+      return join(realpathSync(dir), ...below);
+    } catch {
+      if (dir === '/' || !absent(dir)) return p;
+      below.unshift(basename(dir));
+    }
+  }
+}
+
+/** Whether nothing at all, not even a symlink, has this name (its dir exists and is searchable). */
+function absent(path: string): boolean {
+  try { lstatSync(path); return false; } catch (e) { return (e as NodeJS.ErrnoException).code === 'ENOENT'; }
 }

@@ -394,6 +394,15 @@ test('--bind onto a symlink lands on its target; a missing bind point is no chan
   r = sbx(['commit', 'peers-binds2'], { store });
   assert.is(r.code, 0, r.stderr);
   assert.equal(readdirSync(join(d, 'realdir')), [], 'nothing made on the host');
+  // ... and with missing dirs above it, made there too (until 2026-12-05 listed as `realdir/na/`, added).
+  r = sbx(['run', '--name', 'peers-binds3', '-q', '--ro-bind', `${d}/src:${d}/link/na/nb/mp`, '--', 'cat', `${d}/link/na/nb/mp/x`], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, 's\n');
+  r = sbx(['diff', 'peers-binds3'], { store });
+  assert.match(r.stdout, 'no changes');
+  r = sbx(['commit', 'peers-binds3'], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(readdirSync(join(d, 'realdir')), [], 'nothing made on the host');
 });
 
 test.run();

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hideTargets } from '../../sandbox-core/hide-targets.js';
+import { hideTargets, hostLocation } from '../../sandbox-core/hide-targets.js';
 
 const top = realpathSync(mkdtempSync(join(tmpdir(), 'sbx-hide-targets-')));
 test.after(() => rmSync(top, { recursive: true, force: true }));
@@ -42,6 +42,19 @@ test('paths without links are as given; what cannot be resolved is kept; each on
   assert.equal(hideTargets([t('loop', 'x')]), [t('loop', 'x')]);
   assert.equal(hideTargets(['/etc/hostname']), ['/etc/hostname']);
   assert.equal(hideTargets([]), []);
+});
+
+// A bind point is made with its missing dirs (native/mounts.c open_dir_made): below a linked
+// dir they are made where the link leads, and the change list must know them there.
+test('hostLocation: missing dirs are named below the nearest dir that exists, resolved', () => {
+  assert.is(hostLocation(t('link', 'new')), t('real', 'new'));
+  assert.is(hostLocation(t('link', 'na', 'nb', 'mp')), t('real', 'na', 'nb', 'mp'), 'several missing dirs below a link');
+  assert.is(hostLocation(t('link2', 'sub', 'na', 'mp')), t('real', 'sub', 'na', 'mp'));
+  assert.is(hostLocation(t('missing', 'x', 'y')), t('missing', 'x', 'y'));
+  assert.is(hostLocation(t('real', 'dangling', 'x', 'y')), t('real', 'dangling', 'x', 'y'), 'a dangling link on the way: as given');
+  assert.is(hostLocation(t('loop', 'x', 'y')), t('loop', 'x', 'y'), 'a loop: as given');
+  assert.is(hostLocation('/'), '/');
+  assert.is(hostLocation('/nonexistent-sbx-dir/a'), '/nonexistent-sbx-dir/a');
 });
 
 test.run();
