@@ -2,7 +2,7 @@
 // common flags, by the fast path (cli/run-fast.ts) that spares a run the parser's start-up.
 import { UsageError } from './usage-error.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { isatty } from '../sandbox-core/base/light-process.js';
 import { sbxFor, Store } from '../sandbox-core/store.js';
 import { sbxOf } from '../sandbox-core/layers-opener.js';
@@ -48,6 +48,22 @@ function parseBind(spec: string, readOnly: boolean, flag: string): BindRequest {
   if (!isAbsolute(inside)) throw new UsageError(`${flag} ${displayText(spec)}: the inside path must be absolute`);
   if (!existsSync(host)) throw new SbxError(`${flag} ${displayText(spec)}: ${displayText(host)} does not exist`);
   return { host, inside, readOnly };
+}
+
+/**
+ * A bind of a dir onto a file (or a file onto a dir) that is there on the host: the kernel
+ * refuses it in the middle of building the view, which said only "setup failed at step 'bind':
+ * EINVAL". Known for this machine's view only (an image's, or a saved sandbox's, may differ
+ * there: the helper's error stands). Both followed through links, as the bind is.
+ */
+function checkBindKinds(b: BindRequest): void {
+  const kindOf = (p: string): { isDirectory(): boolean } | undefined => { try { return statSync(p, { throwIfNoEntry: false }); } catch { return undefined; } };
+  const into = kindOf(b.inside);
+  const from = kindOf(b.host);
+  if (!into || !from || into.isDirectory() === from.isDirectory()) return;
+  const kind = (dir: boolean): string => (dir ? 'a directory' : 'not a directory');
+  throw new SbxError(`${b.readOnly ? '--ro-bind' : '--bind'} ${displayText(b.host)}:${displayText(b.inside)}: ${displayText(b.host)} is ${kind(from.isDirectory())} and ${displayText(b.inside)} is ${kind(into.isDirectory())}; nothing ran`, 125,
+    'bind a directory onto a directory and a file onto a file, or onto a new name, which sbx makes inside');
 }
 
 /**
@@ -127,6 +143,7 @@ export async function executeRun(o: RunOptions): Promise<number> {
   const cfg = loadConfig();
   const policy = o.policy ?? cfg.policy ?? 'default';
   const bind = [...o.bind.map((b) => parseBind(b, false, '--bind')), ...o.roBind.map((b) => parseBind(b, true, '--ro-bind'))];
+  if (!lowerView && !inSandbox) bind.forEach(checkBindKinds);
   // With --in and no capability flag, the sandbox's command keeps the set it was made with.
   const recordedCaps = inSandbox && !o.capAdd.length && !o.capDrop.length ? inSandbox.options.capabilities : undefined;
   const capabilities = recordedCaps ?? resolveCapabilities(o.capAdd, o.capDrop);

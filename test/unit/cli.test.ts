@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SBX, sbx as run, type SbxResult, removeStore } from '../helpers/sbx.js';
@@ -116,6 +116,24 @@ test('options that cannot go together are refused with one line naming them, bef
   }
   // diff's rest is PATHs: its usage said `<ID> ...`, read as several ids.
   assert.match(sbx('diff', '--help').stdout, /\$ sbx diff <ID> \[PATH\.\.\.\]\n/);
+});
+
+test('a bind of a dir onto a file, or a file onto a dir, is refused in one line before anything runs', () => {
+  // It failed mid-setup with "sandbox setup failed at step 'bind' PATH: EINVAL".
+  const d = mkdtempSync(join(tmpdir(), 'sbx-cli-kinds-'));
+  try {
+    writeFileSync(join(d, 'file'), 'f');
+    for (const [flag, spec, want] of [
+      ['--bind', `${d}:${d}/file`, `${d} is a directory and ${d}/file is not a directory`],
+      ['--ro-bind', `${d}/file:${d}`, `${d}/file is not a directory and ${d} is a directory`],
+    ] as const) {
+      const r = sbx('run', '-n', flag, spec, '--', 'true');
+      assert.is(r.code, 125, r.stderr);
+      assert.is(r.stderr, `sbx: error: ${flag} ${spec}: ${want}; nothing ran (bind a directory onto a directory and a file onto a file, or onto a new name, which sbx makes inside)\n`);
+    }
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 });
 
 test('a closed stdout pipe is not a crash', () => {
