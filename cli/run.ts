@@ -33,7 +33,7 @@ export class RunCommand extends Command {
   net = Option.Boolean('--net', false, { description: "Share the host's network (default: none, only loopback)" });
   keepUser = Option.Boolean('--user', false, { description: 'Keep your own uid/gid inside instead of root' });
   mapRoot = Option.Boolean('--map-root', false, { description: 'Under sudo: root inside is real root outside (default: an unprivileged uid range)' });
-  hide = Option.Array('--hide', [], { description: 'Make PATH unreadable and empty inside (repeatable)' });
+  hide = Option.Array('--hide', [], { description: 'Make PATH absent inside, also if made during the run (repeatable)' });
   bind = Option.Array('--bind', [], { description: 'Bind a host path writable: changes go straight to the host, uncaptured' });
   roBind = Option.Array('--ro-bind', [], { description: 'Bind a host path read-only' });
   policy = Option.String('--policy', { description: "Seccomp policy: a shipped name (default, strict, permissive) or a JSON file (default: the config file's, else default)" });
