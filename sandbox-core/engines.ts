@@ -21,6 +21,8 @@ export interface EngineContext {
   /** Directories the user owns and works in ($HOME, cwd): always kernel overlays. */
   userTrees: string[];
   readable: (dir: string) => boolean;
+  /** Whether the user may search the host dir (look up a name in it), from searchableDir. */
+  searchable: (dir: string) => boolean;
   /** Whether the host dir holds no entry at all. */
   empty: (dir: string) => boolean;
 }
@@ -34,12 +36,20 @@ export function userOwnedTrees(paths: string[], uid: number): string[] {
 }
 
 export function assignEngines(units: ViewUnit[], ctx: EngineContext): EngineUnit[] {
-  if (ctx.uid === 0 || !ctx.fuseBinary) {
-    return units.map((u) => (u.kind === 'overlay' ? { ...u, engine: 'kernel' as const } : u));
-  }
+  if (ctx.uid === 0) return units.map((u) => (u.kind === 'overlay' ? { ...u, engine: 'kernel' as const } : u));
   const out: EngineUnit[] = [];
   for (const u of units) {
     if (u.kind !== 'overlay') { out.push(u); continue; }
+    // A tree the user may not even search on the host (`/root`, 0700): an overlay over it
+    // looks up every name in it with the user's rights, so nothing could be made in it inside,
+    // by root inside either (`mkdir /root/.cache` failed, EACCES). Nothing of it can be seen
+    // anyway: an empty stand-in is its lower, as for a skeleton dir, so it is shown empty and
+    // writable like the unreadable dirs inside system trees (meta.json shownEmpty).
+    if (u.path !== '/' && !ctx.userTrees.some((t) => isWithin(u.path, t)) && !ctx.searchable(u.path)) {
+      out.push({ kind: 'skeleton', path: u.path, mode: modeOf(u.path), unsearchable: true });
+      continue;
+    }
+    if (!ctx.fuseBinary) { out.push({ ...u, engine: 'kernel' }); continue; }
     // fuse-overlayfs reads its lower as you: a directory you cannot read (/lost+found, /root)
     // gains nothing from it, and the kernel overlay shows it as the host does. An empty one
     // (/srv, /media, /boot here) has no host file to copy up: its kernel overlay's root is the
@@ -81,6 +91,15 @@ export function upperTakesUserXattrs(release: string, tmpfs: boolean): boolean {
 
 export function readableDir(dir: string): boolean {
   try { accessSync(dir, constants.R_OK | constants.X_OK); return true; } catch { return false; }
+}
+
+function modeOf(dir: string): number {
+  try { return statSync(dir).mode & 0o7777; } catch { return 0o700; }
+}
+
+/** Whether this user may search `dir`; a dir that cannot be looked at is taken as searchable (left as it was). */
+export function searchableDir(dir: string): boolean {
+  try { accessSync(dir, constants.X_OK); return true; } catch (e) { return (e as NodeJS.ErrnoException).code !== 'EACCES'; }
 }
 
 /**

@@ -36,7 +36,9 @@ export const realHostFs: HostFs = {
 
 export type ViewUnit =
   | { kind: 'overlay'; path: string }
-  | { kind: 'skeleton'; path: string; mode: number }
+  // `unsearchable`: not a dir holding mounts but a tree the user may not search on the host,
+  // shown as an empty stand-in (engines.ts assignEngines).
+  | { kind: 'skeleton'; path: string; mode: number; unsearchable?: true }
   | { kind: 'symlink'; path: string; target: string }
   | { kind: 'ro-bind'; path: string; reason: 'file-in-split-dir' | 'file-mount' }
   | { kind: 'special'; path: '/proc' | '/sys' | '/dev' }

@@ -20,7 +20,7 @@ import type { LowerView } from './image/view.js';
 import { ACCOUNT_FILES, changedAccountCopies, PRECOPY_DIRS, precopyEmptyUnreadable, precopyEntries } from './precopy.js';
 import { dirAttrsLast, ensureUpperDirs, entryOp, LayerTimes, UpperEntries, type LayerOwner } from './layer-dirs.js';
 import { exactTimes } from './base/dir-stat.js';
-import { assignEngines, emptyDir, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, upperTakesUserXattrs, userOwnedTrees, type EngineUnit } from './engines.js';
+import { assignEngines, emptyDir, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, searchableDir, upperTakesUserXattrs, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
 import { showUnreadableEmpty, unreadableCacheFile } from './unreadable.js';
@@ -1116,6 +1116,8 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
       fuseBinary,
       userTrees: userOwnedTrees([req.env.HOME ?? '', req.cwd].filter(Boolean), uid),
       readable: readableDir,
+      // With --user the command may not write there anyway (the host's rule): no stand-in.
+      searchable: req.keepUser ? () => true : searchableDir,
       empty: emptyDir,
     }), seen);
   }
@@ -1246,6 +1248,9 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     return replan();
   }
   const shown = lower ? [] : showUnreadableEmpty(meta.layers, meta.layersDir, times, undefined, uid !== 0 && meta.layers.some(throughFuse) ? unreadableCacheFile(req.env) : null, upperEntries, req.hide);
+  // The trees the user may not search, shown empty by their stand-in (engines.ts): what their
+  // layer holds below them is compared with host paths the user's scan cannot look at either.
+  for (const u of units) if (u.kind === 'skeleton' && u.unsearchable) shown.push(u.path);
   if (shown.length) {
     meta.shownEmpty = [...new Set([...(meta.shownEmpty ?? []), ...shown])].sort();
     // A standing trait of this machine, like the limits notice: said on the first run and

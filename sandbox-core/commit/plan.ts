@@ -331,7 +331,18 @@ export function makePlan(changes: Change[], opts: PlanOptions): Plan {
     // Below a dir the host lacks no host entry can be in the way, but a file the sandbox
     // copied up from the host can be there still: its dir was removed (or renamed) on the host
     // since, and skipping the check brought the removed file back in a dir made anew.
-    const conflict = opts.force ? null : underNew ? (c.hostGone ? CONFLICT.goneAfterStart : null) : conflictOf(c, opts);
+    let conflict: string | null;
+    try {
+      conflict = opts.force ? null : underNew ? (c.hostGone ? CONFLICT.goneAfterStart : null) : conflictOf(c, opts);
+    } catch (e) {
+      // A host dir this user may not search (`/root`, `/etc/ssl/private`: shown empty inside,
+      // and written there): nothing in it can be looked at, so nothing can be put there either.
+      // It was an "internal error" that stopped the whole commit.
+      if (euid === 0 || (e as NodeJS.ErrnoException).code !== 'EACCES') throw e;
+      denied.push({ path: c.path, reason: 'a host dir on its way is not searchable by you (EACCES)' });
+      if (resultIsDir(c)) blocked.push(c.path);
+      continue;
+    }
     if (conflict) { conflicts.push({ path: c.path, reason: conflict }); if (resultIsDir(c)) blocked.push(c.path); continue; }
     if (!c.host && c.change === 'added' && c.type === 'dir' && !opts.ours?.has(c.path)) absentDirs.add(c.path);
     const no = underNew ? null : deniedOf(c, kinds[0]!, canWrite);

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CI, IS_ROOT, makeCanary, provenStore, removeCanary, runReport, SBX as SBX_PATH, sbx } from '../helpers/sbx.js';
@@ -232,6 +232,36 @@ testUnless(USER_CASE)('unprivileged --user: the mode sbx gave the top-level dirs
   assert.is(d.code, 0, d.stderr);
   assert.match(d.stdout + d.stderr, /no changes/);
   assert.is(sbx(['discard', name], { store }).code, 0);
+});
+// A top-level tree the user may not even search (/root, 0700 on Debian): shown as an empty
+// stand-in, writable by root inside, as the unreadable dirs inside system trees are. An overlay
+// over the host's dir looked up every name there as the user: `mkdir /root/.cache` failed
+// (EACCES), and a commit of such a dir's new entries stopped with "internal error: EACCES".
+const unsearchable = ['/root', '/lost+found'].find((d) => { try { accessSync(d, constants.X_OK); return false; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EACCES'; } });
+testUnless(USER_CASE ?? (unsearchable ? null : 'neither /root nor /lost+found is closed to this user here'))('unprivileged: a top-level dir the user cannot search is shown empty and writable; its new entries are listed, and their commit is refused as denied', () => {
+  const name = `unsearch-${process.pid}`;
+  const d = unsearchable!;
+  const r = sbx(['run', '-q', '--name', name, '--', 'sh', '-c', `ls -A ${d}; mkdir -p ${d}/${tag}/sub && echo a > ${d}/${tag}/sub/f && ls -A ${d}`], { store });
+  try {
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, `${tag}\n`, 'empty, then holding what the command made');
+    const diff = sbx(['diff', name, '--name-only'], { store });
+    assert.is(diff.code, 0, diff.stderr);
+    assert.is(diff.stderr, '');
+    assert.is(diff.stdout, `${d}/${tag}\n${d}/${tag}/sub\n${d}/${tag}/sub/f\n`);
+    const c = sbx(['commit', name], { store });
+    assert.is(c.code, 1, c.stderr);
+    assert.match(c.stderr, `${d}/${tag}: a host dir on its way is not searchable by you (EACCES)`);
+    assert.not.match(c.stderr, /internal error/);
+    assert.match(sbx(['ls'], { store }).stdout, name, 'kept');
+  } finally {
+    sbx(['discard', name], { store });
+  }
+  // A run that leaves it alone changed nothing.
+  const q = sbx(['run', '-n', '--', 'ls', '-A', d], { store });
+  assert.is(q.code, 0, q.stderr);
+  assert.is(q.stdout, '');
+  assert.match(q.stderr, /no changes/);
 });
 const dir = skeletonDirOfHost();
 testUnless(USER_CASE ?? (dir ? null : 'no directory of the host holds a mount outside /proc, /sys, /dev'), { missing: USER_CASE === null })('unprivileged: new entries in a directory of the host that holds a mount', () => {

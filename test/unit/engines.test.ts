@@ -12,18 +12,23 @@ const trees = ['/usr', '/srv', '/root', '/home', '/home/u', '/media'];
 const units: ViewUnit[] = trees.map((path) => ({ kind: 'overlay', path }));
 const ctx = (over: Partial<EngineContext> = {}): EngineContext => ({
   uid: 1000, fuseBinary: '/usr/bin/fuse-overlayfs', userTrees: ['/home/u'],
-  readable: (p) => p !== '/root', empty: (p) => p === '/srv' || p === '/media', ...over,
+  readable: (p) => p !== '/root' && p !== '/srv', searchable: (p) => p !== '/root', empty: (p) => p === '/srv' || p === '/media', ...over,
 });
 const engines = (c: EngineContext) => Object.fromEntries(assignEngines(units, c).map((u) => [u.path, u.kind === 'overlay' ? u.engine : u.kind]));
 
-test('an ordinary user: fuse-overlayfs for system trees with host files in them; kernel overlays for empty, unreadable and own trees', () => {
-  assert.equal(engines(ctx()), { '/usr': 'fuse', '/srv': 'kernel', '/root': 'kernel', '/home': 'fuse', '/home/u': 'kernel', '/media': 'kernel' });
+test('an ordinary user: fuse-overlayfs for system trees with host files in them; kernel overlays for empty, unreadable and own trees; a stand-in for one not searchable', () => {
+  // /srv here: searchable, not listable (0711): its known names still resolve through the host's.
+  assert.equal(engines(ctx()), { '/usr': 'fuse', '/srv': 'kernel', '/root': 'skeleton', '/home': 'fuse', '/home/u': 'kernel', '/media': 'kernel' });
+  const root = assignEngines(units, ctx()).find((u) => u.path === '/root');
+  assert.ok(root?.kind === 'skeleton' && root.unsearchable === true, 'marked as a stand-in, not a dir holding mounts');
+  // The user's own trees never (a working dir the user cannot search is the user's to fix).
+  assert.equal(engines(ctx({ searchable: () => false })), { '/usr': 'skeleton', '/srv': 'skeleton', '/root': 'skeleton', '/home': 'skeleton', '/home/u': 'kernel', '/media': 'skeleton' });
 });
 
-test('root, or no fuse-overlayfs: every tree a kernel overlay, empty or not', () => {
+test('root: every tree a kernel overlay, empty, unsearchable or not; no fuse-overlayfs: the same but for the stand-in', () => {
   const all = Object.fromEntries(trees.map((t) => [t, 'kernel']));
   assert.equal(engines(ctx({ uid: 0 })), all);
-  assert.equal(engines(ctx({ fuseBinary: null })), all);
+  assert.equal(engines(ctx({ fuseBinary: null })), { ...all, '/root': 'skeleton' });
 });
 
 test('emptyDir: true only for a dir with no entry (a dotfile counts); a missing or unlistable one is not empty', () => {
