@@ -1,14 +1,13 @@
 // What happens after `sbx run`: show what changed, then keep (commit), discard, review,
 // pick, or save for later. Nothing is committed without an explicit answer (or -y, for a
 // command that succeeded).
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { manyOf, sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
 import { sbxFor, type Store, type TreeRemover } from '../sandbox-core/store.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
 import { scanSandbox } from '../sandbox-core/changes/scan.js';
 import type { ScanResult } from '../sandbox-core/changes/scan.js';
 import type { NetDecision } from '../sandbox-core/net/proxy.js';
-import { SbxError } from '../sandbox-core/base/errors.js';
 import { EXIT_INTERRUPTED, signalOf } from '../sandbox-core/base/exit-status.js';
 import { colors, info, line, rendered, say, warn } from './output.js';
 import { rootOnlyHint } from './as-root.js';
@@ -16,6 +15,7 @@ import { changesJson, countLine, renderDiffs, renderSummary, summaryPlan, type S
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
 import { globMatcher } from '../sandbox-core/changes/glob.js';
 import type { commitWithReport as CommitWithReport } from './commit-report.js';
+import { writeReport, type ReportTarget } from './report-file.js';
 import { countText, progressLine } from './progress.js';
 import { changesHeading, discarded, noChanges } from './review-words.js';
 import { queuedAsk, type Ask } from './answers.js';
@@ -37,7 +37,8 @@ export interface ReviewOptions {
   quiet: boolean;
   only: string[];
   exclude: string[];
-  report: string | null;
+  /** --report's file, its dir opened before the command ran (report-file.ts). */
+  report: ReportTarget | null;
   exitStatus: number;
   durationMs: number;
   /** --allow-net's decisions, for the report. */
@@ -280,11 +281,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
   if (s) for (const e of s.errors) warn(e);
   if (s) rootOnlyHint(s.rootOnly, store, opts.discard ? null : meta.name ?? meta.id, false);
   if (s && opts.report) {
-    try {
-      writeFileSync(opts.report, changesJson(meta.id, s.changes, { exitStatus: opts.exitStatus, durationMs: opts.durationMs, ...(opts.net ? { network: opts.net } : {}) }));
-    } catch (e) {
-      throw new SbxError(`cannot write the report ${opts.report}: ${(e as Error).message}`);
-    }
+    writeReport(opts.report, changesJson(meta.id, s.changes, { exitStatus: opts.exitStatus, durationMs: opts.durationMs, ...(opts.net ? { network: opts.net } : {}) }));
   }
   const direct = opts.direct ?? [];
   // What lists a grouped line's paths once the sandbox is saved; a throwaway run's has none.

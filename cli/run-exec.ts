@@ -24,6 +24,7 @@ import { hideTargets } from '../sandbox-core/hide-targets.js';
 import { display, displayText, fromUser } from '../sandbox-core/base/bpath.js';
 import { parseLimitFlags, sizeFlag } from './limit-options.js';
 import { checkPatterns } from '../sandbox-core/changes/glob.js';
+import { openReportTarget } from './report-file.js';
 import { loadConfig } from '../sandbox-core/config.js';
 import type { LowerView } from '../sandbox-core/image/view.js';
 import type { SandboxMeta } from '../sandbox-core/types.js';
@@ -215,6 +216,8 @@ export async function executeRun(o: RunOptions): Promise<number> {
   // What the command could write on the host itself, past the overlays: the end of the run
   // names these rather than say the host was not touched.
   const direct = [...bind.filter((b) => !b.readOnly).map((b) => `--bind ${display(b.host)}`), ...limits.devices.filter((d) => d.access.includes('w')).map((d) => `--device ${display(d.path)}`)];
+  // Fixed now, before the command can touch the host through a --bind (cli/report-file.ts).
+  const report = o.report !== undefined ? openReportTarget(o.report) : null;
   const result = await runCommand(store, {
     command: argv,
     rawCommand: lowerView ? argv : rawArgs(argv),
@@ -294,7 +297,7 @@ export async function executeRun(o: RunOptions): Promise<number> {
       quiet: o.quiet,
       only: o.only,
       exclude: o.exclude,
-      report: o.report ?? null,
+      report,
       exitStatus: result.exitStatus,
       durationMs: result.durationMs,
       endReasons: result.endReasons,
