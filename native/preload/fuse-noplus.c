@@ -14,14 +14,26 @@
  * and FUSE passes the flag on; fuse-overlayfs opens the host's file with it, which the kernel
  * refuses (EPERM) for a file the user does not own: every copy-up of a host file failed.
  *
+ * Why a host dir's opaque marks read as absent when they cannot be read: fuse-overlayfs asks
+ * every lower dir it looks up whether it is opaque (its opaque xattrs, then a `.wh..wh..opq`
+ * entry in it); for a dir the user may not read (apt's `partial`, 0700 _apt) both fail with
+ * EACCES, and 1.10 then answers the LOOKUP as "no such entry" (with static_nlink, which sbx
+ * passes; without it the name was found through a listing of its parent). The dir showed in
+ * its parent's listing but could not be looked up, so the kernel overlay above never saw a
+ * lower entry there: an `rmdir` of sbx's stand-in for it left no whiteout, the name came
+ * back unreachable, and the parent could not be removed (`rm -rf /var/cache/apt`: ENOTEMPTY,
+ * found 2026-12-05). A host dir is no overlay's layer: it is not opaque.
+ *
  * Built as a shared object beside the helper (scripts/build-native.mjs), never into it. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 /* libfuse 3's struct fuse_lowlevel_ops is a list of handler pointers that only grows at its
  * end (its ABI): open is the 15th since 3.0 (init, destroy, lookup, forget, getattr, setattr,
@@ -72,4 +84,32 @@ void *fuse_session_new_versioned(void *args, const void *op, size_t op_size, voi
   session_new_versioned_fn real = (session_new_versioned_fn)dlsym(RTLD_NEXT, "fuse_session_new_versioned");
   if (!real) abort();
   return real(args, changed_ops(op, op_size), op_size, version, userdata);
+}
+
+/* The opaque marks fuse-overlayfs reads (its own, and overlayfs's two): fuse-overlayfs.h. */
+static int opaque_xattr(const char *name) {
+  return name && (!strcmp(name, "trusted.overlay.opaque") || !strcmp(name, "user.overlay.opaque") || !strcmp(name, "user.fuseoverlayfs.opaque"));
+}
+
+typedef ssize_t (*lgetxattr_fn)(const char *, const char *, void *, size_t);
+typedef int (*faccessat_fn)(int, const char *, int, int);
+
+ssize_t lgetxattr(const char *path, const char *name, void *value, size_t size) {
+  static lgetxattr_fn real;
+  if (!real) real = (lgetxattr_fn)dlsym(RTLD_NEXT, "lgetxattr");
+  if (!real) { errno = ENOSYS; return -1; }
+  ssize_t r = real(path, name, value, size);
+  if (r < 0 && errno == EACCES && opaque_xattr(name)) errno = ENODATA;
+  return r;
+}
+
+int faccessat(int dirfd, const char *path, int mode, int flags) {
+  static faccessat_fn real;
+  if (!real) real = (faccessat_fn)dlsym(RTLD_NEXT, "faccessat");
+  if (!real) { errno = ENOSYS; return -1; }
+  int r = real(dirfd, path, mode, flags);
+  static const char mark[] = "/.wh..wh..opq";
+  size_t n = path ? strlen(path) : 0;
+  if (r < 0 && errno == EACCES && n >= sizeof mark - 1 && !strcmp(path + n - (sizeof mark - 1), mark)) errno = ENOENT;
+  return r;
 }

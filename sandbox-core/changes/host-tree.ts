@@ -170,12 +170,15 @@ export function hostDirNames(paths: string[]): Map<string, string[] | string> {
   return out;
 }
 
+/** An entry below a host tree that keeps it from being removed: changed since, or a dir that cannot be listed. */
+export interface FoundBelow { path: string; unlisted: boolean }
+
 /**
  * For each host tree of `paths`, the first entry below it whose ctime is after `afterMs`, or a
- * directory in it that cannot be listed (either as a host path); null when there is none.
+ * directory in it that cannot be listed (`unlisted`); null when there is none.
  */
-export function changedBelow(paths: string[], afterMs: number): Map<string, string | null> {
-  const out = new Map<string, string | null>();
+export function changedBelow(paths: string[], afterMs: number): Map<string, FoundBelow | null> {
+  const out = new Map<string, FoundBelow | null>();
   if (!paths.length) return out;
   const b = hostDirs(paths, { kind: 'C', afterMs }) ?? helperFailed();
   let at = 0;
@@ -185,7 +188,7 @@ export function changedBelow(paths: string[], afterMs: number): Map<string, stri
     at += 4;
     if (!state) { out.set(p, null); continue; }
     const len = b.readUInt32LE(at);
-    out.set(p, `/${b.toString('latin1', at + 4, at + 4 + len)}`);
+    out.set(p, { path: `/${b.toString('latin1', at + 4, at + 4 + len)}`, unlisted: state === 2 });
     at += 4 + len;
   }
   return out;

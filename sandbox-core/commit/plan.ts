@@ -7,7 +7,7 @@ import { display, joinB, parentB } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
 import { dirAt, fsAt } from '../changes/fsat.js';
 import { lstatB } from '../changes/stat.js';
-import { changedBelow } from '../changes/host-tree.js';
+import { changedBelow, type FoundBelow } from '../changes/host-tree.js';
 import { UnsafePathError, validatePath } from './safe-fs.js';
 
 export type StepKind =
@@ -54,7 +54,7 @@ export interface PlanOptions {
    */
   otherMount?: (c: Change) => string | null;
   /** What newestBelow says of each host tree the changes remove, found ahead (makePlan). */
-  changedBelow?: Map<string, string | null>;
+  changedBelow?: Map<string, FoundBelow | null>;
 }
 
 /**
@@ -174,18 +174,18 @@ function sameAsScanned(now: EntryStat | null, then: EntryStat | undefined): bool
  * host changed in the moments since the plan's check (which lists without moving atimes, all
  * in one helper call: host-tree.ts); a helper call per dir there would cost 2-6 ms each.
  */
-function newestBelow(dir: string, createdMs: number): string | null {
+function newestBelow(dir: string, createdMs: number): FoundBelow | null {
   const stack = [dir];
   while (stack.length) {
     const d = stack.pop()!;
     let names: string[];
     let dir;
-    try { dir = dirAt(d); names = dir.list().map((e) => e.name as string); } catch { return d; }
+    try { dir = dirAt(d); names = dir.list().map((e) => e.name as string); } catch { return { path: d, unlisted: true }; }
     for (const n of names) {
       const p = joinB(d, n);
       const st = lstatSync(dir.at(n), { throwIfNoEntry: false });
       if (!st) continue;
-      if (st.ctimeMs > createdMs) return p;
+      if (st.ctimeMs > createdMs) return { path: p, unlisted: false };
       if (st.isDirectory()) stack.push(p);
     }
   }
@@ -243,7 +243,10 @@ export function conflictOf(c: Change, opts: PlanOptions): string | null {
     // comings and goings, so its birth time says it (statx; 0 where the filesystem keeps none).
     if (hostBornAfter(c.path, since)) return ours ? CONFLICT.changedAfterCommit : CONFLICT.createdAfterStart;
     const p = !ours && opts.changedBelow?.has(c.path) ? opts.changedBelow.get(c.path)! : newestBelow(c.path, since);
-    if (p) return `the host dir would be removed but ${display(p)} changed after ${ours ? 'the interrupted commit' : 'the sandbox started'}`;
+    // One it cannot list (another user's 0700 dir, as sbx showed it empty) was said to have
+    // changed: what it holds is unknown, so it is not removed, for that reason.
+    if (p?.unlisted) return `the host dir would be removed but ${display(p.path)} cannot be listed by you: what it holds is unknown`;
+    if (p) return `the host dir would be removed but ${display(p.path)} changed after ${ours ? 'the interrupted commit' : 'the sandbox started'}`;
   }
   return null;
 }

@@ -4,7 +4,7 @@
 // every file is readable: the unprivileged run covers this.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { IS_ROOT, SBX, provenStore, sbx, testUserCanRunSbx } from '../helpers/sbx.js';
 import { ROOT_CASE, testUnless, USER_CASE } from '../helpers/skip.js';
@@ -103,6 +103,40 @@ testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run thi
   } finally {
     rmSync(tree, { recursive: true, force: true });
     rmSync(gone, { recursive: true, force: true });
+    rmSync(userStore, { recursive: true, force: true });
+  }
+});
+
+// Removing such a dir inside: fuse-overlayfs looked up a dir the user cannot read as "no such
+// entry" (EACCES on its opaque marks, with static_nlink), so the kernel overlay made no
+// whiteout when the command removed sbx's copy: the name came back in its parent's listing,
+// unreachable, and the parent could not be removed (`rm -rf /var/cache/apt`: ENOTEMPTY). The
+// daemons' preload reads those marks as absent (native/preload/fuse-noplus.c). The user's
+// commit then refuses the removal: the tree holds a dir it cannot list (said so, not "changed").
+testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run this build'), { missing: IS_ROOT })('an unreadable dir shown empty can be removed inside, and its parent with it; the user\'s commit says why it leaves them', () => {
+  const tree = `/var/tmp/sbx-ghost-${process.pid}`;
+  const userStore = mkdtempSync('/home/sbxtest/sbx-ghost-store-');
+  const asUser = (...args: string[]): SpawnSyncReturns<string> => spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', '--reset-env', 'env', `SBX_HOME=${userStore}`, 'HOME=/home/sbxtest', 'PATH=/usr/bin:/bin',
+    process.execPath, SBX, ...args], { encoding: 'utf8', cwd: '/', input: '' });
+  try {
+    spawnSync('chown', ['sbxtest:sbxtest', userStore]);
+    mkdirSync(`${tree}/closed`, { recursive: true });
+    chmodSync(`${tree}/closed`, 0o700);
+    writeFileSync(`${tree}/f`, 'f\n');
+    const r = asUser('run', '-q', '--name', 'ghost', '--', 'sh', '-c', `rmdir ${tree}/closed && ls -A ${tree} && rm -rf ${tree} && echo gone; test -e ${tree} || echo absent`);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stdout, 'f\ngone\nabsent\n');
+    const d = asUser('diff', 'ghost', '--json');
+    assert.is(d.status, 0, d.stderr);
+    const changes = (JSON.parse(d.stdout) as { changes: Array<{ path: string; change: string }> }).changes.filter((c) => c.path.startsWith(tree)).map((c) => `${c.change} ${c.path}`);
+    assert.equal(changes, [`deleted ${tree}`]);
+    const c = asUser('commit', 'ghost');
+    assert.is(c.status, 1, c.stderr);
+    assert.match(c.stderr, `${tree}: the host dir would be removed but ${tree}/closed cannot be listed by you: what it holds is unknown`);
+    assert.ok(existsSync(`${tree}/closed`) && existsSync(`${tree}/f`), 'the host tree is whole');
+    assert.is(asUser('discard', 'ghost').status, 0);
+  } finally {
+    rmSync(tree, { recursive: true, force: true });
     rmSync(userStore, { recursive: true, force: true });
   }
 });
