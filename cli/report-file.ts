@@ -64,7 +64,7 @@ export function writeReport(t: ReportTarget, text: string): void {
   }
 }
 
-export function closeReportTarget(t: ReportTarget): void {
+function closeReportTarget(t: ReportTarget): void {
   if (t.dirFd < 0) return;
   try { closeSync(t.dirFd); } catch { /* closed */ }
   t.dirFd = -1;

@@ -192,7 +192,9 @@ maybe('connects inside the sandbox still work (unix path and abstract, UDP and T
     'print(s.makefile("rb").read().split(b"\\r\\n\\r\\n")[1].decode().strip())',
   ].join('\n'));
   const r = inside([`127.0.0.1:${httpPort}`], `python3 '${py}' ${httpPort}`);
-  assert.is(r.code, 0, r.stderr);
+  // Seen once in a full suite (2026-12-05): status 1 with only sbx's secrets line on stderr,
+  // not reproduced alone or under CPU load; stdout too, should it come again.
+  assert.is(r.code, 0, `${r.stderr}[stdout] ${r.stdout}`);
   assert.is(r.stdout, 'unix-path ok\nunix-dgram ok\nunix-abstract ok\nudp-local ok\ntcp-local ok\nrelative 95\ndisconnect -1 95\nplain /still\n');
 });
 
