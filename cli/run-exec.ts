@@ -1,7 +1,7 @@
 // What `sbx run` does once its options are parsed: by clipanion (cli/run.ts) or, for the
 // common flags, by the fast path (cli/run-fast.ts) that spares a run the parser's start-up.
 import { UsageError } from './usage-error.js';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { existsSync, lstatSync, statSync } from 'node:fs';
 import { isatty } from '../sandbox-core/base/light-process.js';
 import { sbxFor, Store } from '../sandbox-core/store.js';
@@ -70,13 +70,19 @@ function checkBindKinds(b: BindRequest): void {
 /**
  * A --hide of a path that is not there is kept (it may appear during the run: the whiteout keeps
  * it out), but said: a typo in it would leave the path meant visible with no sign. Only a path
- * known missing: one that cannot be looked at is the command's to miss too.
+ * known missing: one that cannot be looked at is the command's to miss too. `host`: where the
+ * path is on the host (a bind's source, for one below its destination, `boundFrom`).
  */
-function warnHideMissing(p: string): void {
+function warnHideMissing(p: string, host: string, boundFrom?: string): void {
   let code: string | undefined;
-  try { lstatSync(p); return; } catch (e) { code = (e as NodeJS.ErrnoException).code; }
+  try { lstatSync(host); return; } catch (e) { code = (e as NodeJS.ErrnoException).code; }
   if (code !== 'ENOENT' && code !== 'ENOTDIR') return;
-  const parent = lstatSync(dirname(p), { throwIfNoEntry: false })?.isDirectory();
+  // Below a bind's destination: the host's dir itself, with nothing to hide one made later.
+  if (boundFrom !== undefined) {
+    warn(`--hide ${displayText(p)}: no such path in ${displayText(boundFrom)}, the bind's source: nothing is hidden (check for a typo: the path you meant would stay visible)`);
+    return;
+  }
+  const parent = lstatSync(dirname(host), { throwIfNoEntry: false })?.isDirectory();
   warn(parent ? `--hide ${displayText(p)}: no such path here (check for a typo: the path you meant would stay visible); if it appears during the run it stays absent inside`
     : `--hide ${displayText(p)}: no such path here, nor its parent directory: nothing is hidden (check for a typo: the path you meant would stay visible)`);
 }
@@ -136,7 +142,6 @@ export async function executeRun(o: RunOptions): Promise<number> {
   // resolve('') is the current directory: `--hide ''` (an unset variable) hid it.
   if (o.hide.includes('')) throw new UsageError("--hide '': give the path to hide");
   for (const h of o.hide) if (resolve(h) === '/') throw new UsageError('--hide /: refusing to hide the whole filesystem');
-  if (!lowerView) for (const h of o.hide) warnHideMissing(resolve(h));
   // A malformed pattern is refused before the command runs, not after.
   checkPatterns(o.only, o.exclude);
   // The config file's defaults (docs/config.md); a flag given here wins. The fast path skips
@@ -145,6 +150,13 @@ export async function executeRun(o: RunOptions): Promise<number> {
   const policy = o.policy ?? cfg.policy ?? 'default';
   const bind = [...o.bind.map((b) => parseBind(b, false, '--bind')), ...o.roBind.map((b) => parseBind(b, true, '--ro-bind'))];
   if (!lowerView && !inSandbox) bind.forEach(checkBindKinds);
+  // A path named below a bind's destination is the source's entry there (sandbox.ts boundHideOps).
+  if (!lowerView) {
+    for (const h of o.hide.map((x) => resolve(x))) {
+      const b = bind.find((x) => x.inside !== x.host && isWithin(h, x.inside) && h !== x.inside);
+      warnHideMissing(h, b ? join(b.host, relative(b.inside, h)) : h, b?.host);
+    }
+  }
   // With --in and no capability flag, the sandbox's command keeps the set it was made with.
   const recordedCaps = inSandbox && !o.capAdd.length && !o.capDrop.length ? inSandbox.options.capabilities : undefined;
   const capabilities = recordedCaps ?? resolveCapabilities(o.capAdd, o.capDrop);
@@ -185,12 +197,14 @@ export async function executeRun(o: RunOptions): Promise<number> {
   if (hideSecrets) {
     // Loaded only here: quiet.js, the part of a run that cannot hide secrets, leaves the list out.
     const { secretPaths, withoutSecrets } = await import('../sandbox-core/secrets.js');
-    // An image holds none of this machine's credential stores: there is nothing to hide.
-    if (!lowerView) secretHide = hideTargets(secretPaths(process.env.HOME));
+    // An image holds none of this machine's credential stores: there is nothing to hide but
+    // where a --bind shows them (sandbox.ts boundHideOps).
+    secretHide = hideTargets(secretPaths(process.env.HOME));
     const w = withoutSecrets(env);
     env = w.env;
     const n = (k: number, what: string): string => `${k} ${what}${k === 1 ? '' : 's'}`;
-    const what = [secretHide.length ? `${n(secretHide.length, 'credential path')} hidden` : '', w.dropped.length ? `${n(w.dropped.length, 'secret variable')} dropped (${w.dropped.map(displayText).join(', ')})` : ''].filter(Boolean).join(', ');
+    const shownHidden = lowerView ? 0 : secretHide.length;
+    const what = [shownHidden ? `${n(shownHidden, 'credential path')} hidden` : '', w.dropped.length ? `${n(w.dropped.length, 'secret variable')} dropped (${w.dropped.map(displayText).join(', ')})` : ''].filter(Boolean).join(', ');
     if (what) info(`secrets: ${what}${o.hideSecrets ? '' : '; --allow-secrets keeps them'}`);
   }
   let diskBytes: number | null = null;
@@ -203,7 +217,8 @@ export async function executeRun(o: RunOptions): Promise<number> {
   // Each where it is on the host, its dirs' symlinks resolved (sandbox-core/hide-targets.ts).
   const ownHide = hideTargets(o.hide.map((h) => resolve(h)));
   const cfgHide = lowerView ? [] : hideTargets(cfg.hide ?? []);
-  const hide = [...new Set([...cfgHide, ...ownHide, ...secretHide])];
+  const hide = [...new Set([...cfgHide, ...ownHide, ...(lowerView ? [] : secretHide)])];
+  const hideBound = lowerView ? secretHide : [];
   // A hidden working directory is absent inside, so the command could not start there: root's
   // helper failed at its `cwd` step, an ordinary user's ran in the empty cover of a tree of
   // its own. Refused alike, before any sandbox exists, naming what hides it.
@@ -235,6 +250,7 @@ export async function executeRun(o: RunOptions): Promise<number> {
     keepUser: o.keepUser,
     mapRoot: inSandbox ? !!inSandbox.options.mapRoot : o.mapRoot,
     hide,
+    hideBound,
     secretsVisible: !hideSecrets,
     bind,
     seccomp,

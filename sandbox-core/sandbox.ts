@@ -1,7 +1,7 @@
 // One `sbx run`: plan the view, prepare the store and layers, build the spec, launch the
 // helper, and record the result. Nothing slow (walking the filesystem, loading the diff
 // library) happens before the command starts.
-import { accessSync, chmodSync, chownSync, constants, closeSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, rmdirSync, statfsSync, type Stats } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, closeSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmdirSync, statfsSync, type Stats } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { builtin, childProcess } from './base/builtin.js';
 import { Dir, NotBeneathError, removeTreeAt } from './beneath.js';
@@ -75,6 +75,8 @@ export interface RunRequest {
   /** The command sees the user's credential stores and secret variables (no --hide-secrets): recorded in meta.json. */
   secretsVisible?: boolean;
   hide: string[];
+  /** Host paths hidden only where a bind shows them (the secrets, in an image's view, which shows none of the host's). */
+  hideBound?: string[];
   bind: BindRequest[];
   /** Compiled seccomp program, or null for --no-seccomp. */
   seccomp: Buffer | null;
@@ -758,6 +760,38 @@ function ownDirsToHide(storeDir: string, binds: BindRequest[], hostView: boolean
 }
 
 /**
+ * Hidden paths a --bind or --ro-bind shows: a bind is the host's tree itself, where no layer's
+ * whiteout reaches, and a hidden file or dir in it stayed readable (`--net --bind ~` showed
+ * ~/.ssh, tried 2026-12-05). Each such path is covered where the bind shows it, as a hidden
+ * overlay root is: an empty unreadable read-only tmpfs over a dir, /dev/null over a file. The
+ * paths are host paths with their links resolved (hide-targets.ts); one named inside, below a
+ * bind's destination (`--bind SRC:/mnt/x --hide /mnt/x/key`), is the source's entry there. A
+ * bind whose source lies in a hidden dir is covered whole. A symlink is left (its target, hidden
+ * too, is covered where shown); a path absent now has nothing to cover.
+ */
+export function boundHideOps(paths: readonly string[], binds: readonly BindRequest[], hostView: boolean): SpecOp[] {
+  const covers = new Map<string, string>();
+  for (const b of binds) {
+    let src: string;
+    try { src = realpathSync(b.host); } catch { continue; }
+    const at = (host: string): string => (host === src ? b.inside : b.inside === '/' ? `/${relative(src, host)}` : join(b.inside, relative(src, host)));
+    for (const p of paths) {
+      let host: string, inside: string;
+      if (isWithin(p, src)) { host = p; inside = at(p); }
+      else if (isBelow(src, p)) { host = src; inside = b.inside; }
+      else if (hostView && b.inside !== src && isBelow(p, b.inside)) { host = join(src, relative(b.inside, p)); inside = p; }
+      else continue;
+      const st = lstatSync(host, { throwIfNoEntry: false });
+      if (!st || st.isSymbolicLink()) continue;
+      covers.set(inside, st.isDirectory() ? 'dir' : 'file');
+    }
+  }
+  // One inside a covered dir is hidden with it, and its mount point would be gone.
+  return [...covers.keys()].filter((t) => ![...covers.keys()].some((o) => covers.get(o) === 'dir' && isBelow(t, o))).sort()
+    .map((t): SpecOp => (covers.get(t) === 'dir' ? { op: 'tmpfs', args: [t, 'mode=0000,size=0', ['ro', 'optional']] } : { op: 'bind', args: ['/dev/null', t, ['ro', 'optional']] }));
+}
+
+/**
  * --hide: inside an overlaid directory the path gets a whiteout in the upper layer, so it is
  * absent inside, as if deleted (the change list never reports it). Where that cannot be
  * (an overlay's own root, a read-only bind), the path is covered instead: an empty unreadable
@@ -1305,6 +1339,8 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     // A user's bind: no setuid program or device node of the host's works through it (the
     // rest of the view is nodev and the filter refuses mknod: a bound /dev was the way round).
     ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, ['rec', 'parents', 'nosuid-nodev', ...(b.readOnly ? ['ro' as const] : []), ...(idmap.shift && !b.plainIds ? ['idmap' as const] : [])]] })),
+    // What is hidden stays hidden where a bind shows it (an image's run: the secrets only).
+    ...boundHideOps([...req.hide, ...(req.hideBound ?? [])], req.bind, !lower),
     // sbx's own dirs are not the sandbox's business: the store holds other sandboxes' layers,
     // and what the config and caches say, a later sbx runs (base/paths.ts ownDirs).
     ...ownDirsToHide(store.root, req.bind, !lower),

@@ -216,6 +216,18 @@ maybe("the cache's merged tree swapped for a symlink to a directory of this mach
   }
 });
 
+// An image shows none of this machine's credential stores, but a --bind of the home does:
+// with --net they are covered there (sandbox.ts boundHideOps; readable until 2026-12-05).
+maybe('--rootfs with --net: the credential stores a --bind shows are hidden', () => {
+  const rootfs = join(work, 'b2', 'rootfs');
+  const fakeHome = join(work, 'home');
+  mkdirSync(join(fakeHome, '.ssh'), { recursive: true });
+  writeFileSync(join(fakeHome, '.ssh', 'id_ed25519'), 'PRIVATE KEY\n');
+  writeFileSync(join(fakeHome, 'plain'), 'plain\n');
+  const r = sbx(['run', '-n', '-q', '--net', '--rootfs', rootfs, '--ro-bind', `${fakeHome}:/mnt/h`, '--', 'sh', '-c', 'cat /mnt/h/.ssh/id_ed25519 /mnt/h/plain'], { store, env: { HOME: fakeHome } });
+  assert.is(r.stdout, 'plain\n', r.stderr);
+});
+
 maybe('--rootfs DIR: a directory tree as the root, compared with that tree; a --bind into a dir it lacks', () => {
   const rootfs = join(work, 'b2', 'rootfs');
   const shared = join(work, 'shared');

@@ -74,6 +74,28 @@ for (const args of [['--hide-secrets'], ['--net'], ['--allow-net', 'example.test
   });
 }
 
+// A bind is the host's own tree, where no whiteout reaches: until 2026-12-05 `--net --bind ~`
+// (or --ro-bind) showed ~/.ssh and the rest, and a --hide in a bound dir hid nothing.
+const SECRETS = ['PRIVATE KEY', 'aws_secret_access_key', 'password y', 'REGISTRYAUTH', 'XCOOKIE', 'HISTORYLINE', 'AGE-SECRET-KEY', 'HFTOKEN', 'CLAUDECRED'];
+for (const [flag, dest] of [['--bind', home], ['--ro-bind', '/mnt/sbx-test-home']] as const) {
+  test(`hidden paths stay hidden where ${flag} shows them`, () => {
+    const probe = PROBE.split(`'${home}/`).join(`'${dest}/`);
+    const r = sbx(['run', '-n', '-q', '--hide-secrets', flag, `${home}:${dest}`, '--', 'sh', '-c', probe], { store, env: ENV });
+    assert.is(r.code, 0, r.stderr);
+    for (const secret of SECRETS) assert.not.match(r.stdout, secret, `${secret} readable through ${flag}:\n${r.stdout}`);
+    assert.match(r.stdout, 'not a secret');
+    // A --hide in the bound dir, named by its host path and by its path inside.
+    for (const h of [join(home, 'notes.txt'), join(dest, 'notes.txt')]) {
+      const n = sbx(['run', '-n', '-q', flag, `${home}:${dest}`, '--hide', h, '--', 'cat', join(dest, 'notes.txt')], { store, env: ENV });
+      assert.is(n.stdout, '', `--hide ${h}: ${n.stderr}`);
+    }
+    // A bind of a hidden dir itself is covered whole.
+    const k = sbx(['run', '-n', '-q', '--net', flag, `${home}/.ssh:/mnt/sbx-test-keys`, '--', 'sh', '-c', 'cat /mnt/sbx-test-keys/id_ed25519; ls -A /mnt/sbx-test-keys'], { store, env: ENV });
+    assert.not.match(k.stdout, 'PRIVATE KEY', k.stdout);
+    assert.is(k.stdout, '');
+  });
+}
+
 test('--hide-secrets says what it hid, counted in words that fit the count', () => {
   const one = mkdtempSync(join(tmpdir(), 'sbx-test-home-'));
   try {
