@@ -387,23 +387,18 @@ test('--bind onto a symlink lands on its target; a missing bind point is no chan
   assert.equal(readdirSync(join(d, 'realdir')), []);
   // A missing bind point below a linked dir: made where the link leads, and known there as
   // sbx's (until 2026-12-05 the change list named it `realdir/newmp/`, added, and a commit made it).
-  r = sbx(['run', '--name', 'peers-binds2', '-q', '--bind', `${d}/src:${d}/link/newmp`, '--', 'sh', '-c', `cat '${d}/link/newmp/x'; test -L '${d}/link' && echo link`], { store });
-  assert.is(r.code, 0, r.stderr);
-  assert.is(r.stdout, 's\nlink\n');
-  r = sbx(['diff', 'peers-binds2'], { store });
-  assert.match(r.stdout, 'no changes');
-  r = sbx(['commit', 'peers-binds2'], { store });
-  assert.is(r.code, 0, r.stderr);
-  assert.equal(readdirSync(join(d, 'realdir')), [], 'nothing made on the host');
+  const nothingMade = (name: string, flags: string[], command: string[], out: string): void => {
+    const run = sbx(['run', '--name', name, '-q', ...flags, '--', ...command], { store });
+    assert.is(run.code, 0, run.stderr);
+    assert.is(run.stdout, out);
+    assert.match(sbx(['diff', name], { store }).stdout, 'no changes');
+    const c = sbx(['commit', name], { store });
+    assert.is(c.code, 0, c.stderr);
+    assert.equal(readdirSync(join(d, 'realdir')), [], 'nothing made on the host');
+  };
+  nothingMade('peers-binds2', ['--bind', `${d}/src:${d}/link/newmp`], ['sh', '-c', `cat '${d}/link/newmp/x'; test -L '${d}/link' && echo link`], 's\nlink\n');
   // ... and with missing dirs above it, made there too (until 2026-12-05 listed as `realdir/na/`, added).
-  r = sbx(['run', '--name', 'peers-binds3', '-q', '--ro-bind', `${d}/src:${d}/link/na/nb/mp`, '--', 'cat', `${d}/link/na/nb/mp/x`], { store });
-  assert.is(r.code, 0, r.stderr);
-  assert.is(r.stdout, 's\n');
-  r = sbx(['diff', 'peers-binds3'], { store });
-  assert.match(r.stdout, 'no changes');
-  r = sbx(['commit', 'peers-binds3'], { store });
-  assert.is(r.code, 0, r.stderr);
-  assert.equal(readdirSync(join(d, 'realdir')), [], 'nothing made on the host');
+  nothingMade('peers-binds3', ['--ro-bind', `${d}/src:${d}/link/na/nb/mp`], ['cat', `${d}/link/na/nb/mp/x`], 's\n');
 });
 
 test.run();

@@ -73,12 +73,14 @@ testUnless(USER_CASE)('commit refuses such a file once, with its reason, and com
 // have made it again; one the command put something in is the command's to add. The dirs are
 // root's, under /var (which the view walks for such dirs); the runs are the test user's.
 const userRuns = testUserCanRunSbx();
+/** sbx as the test user (a root case's), with its store `userStore`. */
+const asUserIn = (userStore: string) => (...args: string[]): SpawnSyncReturns<string> => spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', '--reset-env', 'env', `SBX_HOME=${userStore}`, 'HOME=/home/sbxtest', 'PATH=/usr/bin:/bin',
+  process.execPath, SBX, ...args], { encoding: 'utf8', cwd: '/', input: '' });
 testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run this build'), { missing: IS_ROOT })('an unreadable dir shown empty that the host removed meanwhile is no change, unless the command filled it', () => {
   const tree = `/var/tmp/sbx-vanish-${process.pid}`;
   const gone = `/var/tmp/sbx-vanish2-${process.pid}`;
   const userStore = mkdtempSync('/home/sbxtest/sbx-vanish-store-');
-  const asUser = (...args: string[]): SpawnSyncReturns<string> => spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', '--reset-env', 'env', `SBX_HOME=${userStore}`, 'HOME=/home/sbxtest', 'PATH=/usr/bin:/bin',
-    process.execPath, SBX, ...args], { encoding: 'utf8', cwd: '/', input: '' });
+  const asUser = asUserIn(userStore);
   try {
     spawnSync('chown', ['sbxtest:sbxtest', userStore]);
     for (const d of [`${tree}/closed`, `${tree}/filled`, `${gone}/closed`]) { mkdirSync(d, { recursive: true }); chmodSync(d, 0o700); }
@@ -116,8 +118,7 @@ testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run thi
 testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run this build'), { missing: IS_ROOT })('an unreadable dir shown empty can be removed inside, and its parent with it; the user\'s commit says why it leaves them', () => {
   const tree = `/var/tmp/sbx-ghost-${process.pid}`;
   const userStore = mkdtempSync('/home/sbxtest/sbx-ghost-store-');
-  const asUser = (...args: string[]): SpawnSyncReturns<string> => spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', '--reset-env', 'env', `SBX_HOME=${userStore}`, 'HOME=/home/sbxtest', 'PATH=/usr/bin:/bin',
-    process.execPath, SBX, ...args], { encoding: 'utf8', cwd: '/', input: '' });
+  const asUser = asUserIn(userStore);
   try {
     spawnSync('chown', ['sbxtest:sbxtest', userStore]);
     mkdirSync(`${tree}/closed`, { recursive: true });
@@ -149,8 +150,7 @@ testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run thi
   const userStore = mkdtempSync('/home/sbxtest/sbx-xattr-store-');
   const canary = mkdtempSync(`/home/sbxtest/${CANARY}`);
   const d = `${canary}/d`;
-  const asUser = (...args: string[]): SpawnSyncReturns<string> => spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', '--reset-env', 'env', `SBX_HOME=${userStore}`, 'HOME=/home/sbxtest', 'PATH=/usr/bin:/bin',
-    process.execPath, SBX, ...args], { encoding: 'utf8', cwd: '/', input: '' });
+  const asUser = asUserIn(userStore);
   try {
     spawnSync('chown', ['sbxtest:sbxtest', userStore, canary]);
     const r = asUser('run', '-q', '--name', 'xa', '--', 'python3', '-c', `import os; os.mkdir('${d}'); os.setxattr('${d}', 'user.note', b'precious'); os.chmod('${d}', 0)`);
