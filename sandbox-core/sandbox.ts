@@ -769,7 +769,7 @@ function ownDirsToHide(storeDir: string, binds: BindRequest[], hostView: boolean
  * bind whose source lies in a hidden dir is covered whole. A symlink is left (its target, hidden
  * too, is covered where shown); a path absent now has nothing to cover.
  */
-export function boundHideOps(paths: readonly string[], binds: readonly BindRequest[], hostView: boolean): SpecOp[] {
+function boundHideOps(paths: readonly string[], binds: readonly BindRequest[], hostView: boolean): SpecOp[] {
   const covers = new Map<string, string>();
   for (const b of binds) {
     let src: string;

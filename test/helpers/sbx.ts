@@ -11,6 +11,10 @@ import { CANARY } from './canary-name.js';
 export const REPO = process.env.SBX_TEST_ROOT || join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 // What ships: the bundled entry (scripts/bundle.mjs), not the tsc output.
 export const SBX = join(REPO, 'dist', 'bin', 'sbx.js');
+// The build as other users can read it: the runner's copy (scripts/run-tests.mjs) when there is
+// one, since the clone may sit where they cannot (under /root), else the clone itself.
+export const USER_REPO = process.env.SBX_TEST_USER_COPY || REPO;
+export const USER_SBX = join(USER_REPO, 'dist', 'bin', 'sbx.js');
 export const IS_ROOT = process.getuid?.() === 0;
 export const CI = process.env.CI === 'true';
 
@@ -185,5 +189,5 @@ export function userIds(name: string): { uid: number; home: string } | null {
 
 /** Root's tests that run sbx as the test user (`setpriv` to sbxtest): whether that user exists and can read this build. */
 export function testUserCanRunSbx(): boolean {
-  return IS_ROOT && existsSync('/home/sbxtest') && spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', 'test', '-r', SBX]).status === 0;
+  return IS_ROOT && existsSync('/home/sbxtest') && spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', 'test', '-r', USER_SBX]).status === 0;
 }

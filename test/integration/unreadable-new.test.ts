@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { IS_ROOT, SBX, provenStore, sbx, testUserCanRunSbx } from '../helpers/sbx.js';
+import { IS_ROOT, USER_SBX, provenStore, sbx, testUserCanRunSbx } from '../helpers/sbx.js';
 import { ROOT_CASE, testUnless, USER_CASE } from '../helpers/skip.js';
 import { CANARY } from '../helpers/canary-name.js';
 
@@ -75,7 +75,7 @@ testUnless(USER_CASE)('commit refuses such a file once, with its reason, and com
 const userRuns = testUserCanRunSbx();
 /** sbx as the test user (a root case's), with its store `userStore`. */
 const asUserIn = (userStore: string) => (...args: string[]): SpawnSyncReturns<string> => spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', '--reset-env', 'env', `SBX_HOME=${userStore}`, 'HOME=/home/sbxtest', 'PATH=/usr/bin:/bin',
-  process.execPath, SBX, ...args], { encoding: 'utf8', cwd: '/', input: '' });
+  process.execPath, USER_SBX, ...args], { encoding: 'utf8', cwd: '/', input: '' });
 testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run this build'), { missing: IS_ROOT })('an unreadable dir shown empty that the host removed meanwhile is no change, unless the command filled it', () => {
   const tree = `/var/tmp/sbx-vanish-${process.pid}`;
   const gone = `/var/tmp/sbx-vanish2-${process.pid}`;

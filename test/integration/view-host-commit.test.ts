@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CI, IS_ROOT, makeCanary, provenStore, removeCanary, runReport, SBX as SBX_PATH, sbx, testUserCanRunSbx } from '../helpers/sbx.js';
+import { CI, IS_ROOT, makeCanary, provenStore, removeCanary, runReport, USER_SBX, sbx, testUserCanRunSbx } from '../helpers/sbx.js';
 import { buildDeb } from '../helpers/deb.js';
 import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 
@@ -23,7 +23,7 @@ const USER_PATH = { PATH: '/usr/bin:/bin' };
 const NO_DEB = 'dpkg-deb or apt-get missing';
 
 /** sbx as the test user, in its own store, from /, with a PATH it can search. */
-const asTestUser = (userStore: string, args: string[]) => spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', '--reset-env', 'env', `SBX_HOME=${userStore}`, 'HOME=/home/sbxtest', 'PATH=/usr/bin:/bin', 'NO_COLOR=1', process.execPath, SBX_PATH, ...args], { encoding: 'utf8', cwd: '/', input: '' });
+const asTestUser = (userStore: string, args: string[]) => spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', '--reset-env', 'env', `SBX_HOME=${userStore}`, 'HOME=/home/sbxtest', 'PATH=/usr/bin:/bin', 'NO_COLOR=1', process.execPath, USER_SBX, ...args], { encoding: 'utf8', cwd: '/', input: '' });
 
 // In the user's home, as in real use: a store under /tmp sits inside the fuse-overlayfs
 // lower of /tmp, where that daemon can hang on its own upper.

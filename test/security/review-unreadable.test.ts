@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { test } from 'uvu';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { IS_ROOT, SBX, canary, proveIsolation, sbx as run, storeAndCanary, testUserCanRunSbx, type SbxResult } from '../helpers/sbx.js';
+import { IS_ROOT, SBX, USER_SBX, canary, proveIsolation, sbx as run, storeAndCanary, testUserCanRunSbx, type SbxResult } from '../helpers/sbx.js';
 import { ROOT_CASE, USER_CASE, testUnless } from '../helpers/skip.js';
 
 const store = storeAndCanary();
@@ -57,7 +57,7 @@ testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run thi
   // The user's default store (~/.local/state/sbx) is the only place `sudo sbx diff NAME` looks.
   const name = `unread-${process.pid}`;
   const asUser = (env: string[], ...args: string[]): SpawnSyncReturns<string> => spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', '--reset-env', 'env', ...env, 'HOME=/home/sbxtest', 'PATH=/usr/bin:/bin', 'NO_COLOR=1',
-    process.execPath, SBX, ...args], { encoding: 'utf8', cwd: '/', input: '', timeout: 300_000 });
+    process.execPath, USER_SBX, ...args], { encoding: 'utf8', cwd: '/', input: '', timeout: 300_000 });
   // What sudo gives root: its own HOME and PATH, who ran it, no SBX_HOME unless typed.
   const asSudo = (env: Record<string, string>, ...args: string[]): SpawnSyncReturns<string> => spawnSync(process.execPath, [SBX, ...args],
     { encoding: 'utf8', cwd: '/', input: '', timeout: 300_000, env: { HOME: '/root', PATH: '/usr/sbin:/usr/bin:/sbin:/bin', NO_COLOR: '1', SUDO_USER: 'sbxtest', SUDO_UID: '1001', SUDO_GID: '1001', ...env } });

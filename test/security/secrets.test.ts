@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IS_ROOT, SBX, makeStore, sbx, sbxAsync, removeStore, testUserCanRunSbx } from '../helpers/sbx.js';
+import { IS_ROOT, USER_SBX, makeStore, sbx, sbxAsync, removeStore, testUserCanRunSbx } from '../helpers/sbx.js';
 import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 
 const store = makeStore();
@@ -275,7 +275,7 @@ testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run thi
     spawnSync('chown', ['sbxtest:sbxtest', userStore]);
     for (const extra of [[], ['--disk', '64M']]) {
       const r = spawnSync('setpriv', ['--reuid', 'sbxtest', '--regid', 'sbxtest', '--init-groups', '--reset-env', 'env', `SBX_HOME=${userStore}`, 'HOME=/home/sbxtest', 'PATH=/usr/bin:/bin',
-        process.execPath, SBX, 'run', '-n', '-q', ...extra, '--hide', tree, '--', 'sh', '-c', `ls -a ${tree}; echo "ls $?"`], { encoding: 'utf8', cwd: '/', input: '' });
+        process.execPath, USER_SBX, 'run', '-n', '-q', ...extra, '--hide', tree, '--', 'sh', '-c', `ls -a ${tree}; echo "ls $?"`], { encoding: 'utf8', cwd: '/', input: '' });
       assert.is(r.status, 0, `${extra.join(' ')}: ${r.stderr}`);
       assert.not.match(r.stdout, /secret|closed/, `${extra.join(' ')}: the hidden dir shows: ${r.stdout}`);
       assert.match(r.stdout, /ls [12]\n$/, `${extra.join(' ')}: ${r.stdout}`);

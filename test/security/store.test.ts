@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IS_ROOT, SBX, makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore, userIds } from '../helpers/sbx.js';
+import { IS_ROOT, SBX, USER_SBX, makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore, userIds } from '../helpers/sbx.js';
 import { snapshot } from '../helpers/snapshot.js';
 
 const store = makeStore();
@@ -263,7 +263,7 @@ test('leftovers: an entry without meta.json is listed as broken and discard remo
       rmSync(squat, { recursive: true, force: true });
       if (kind === 'symlink') symlinkSync(c, squat); else mkdirSync(squat, { mode: 0o777 });
       const before = snapshot(c);
-      const r = spawnSync('setpriv', ['--reuid', String(uid), '--regid', String(uid), '--clear-groups', process.execPath, SBX, 'run', '-n', '--', 'sh', '-c', 'echo ran'], {
+      const r = spawnSync('setpriv', ['--reuid', String(uid), '--regid', String(uid), '--clear-groups', process.execPath, USER_SBX, 'run', '-n', '--', 'sh', '-c', 'echo ran'], {
         encoding: 'utf8', input: '', cwd: '/', env: { ...process.env, HOME: home, SBX_HOME: join(home, 'store'), NO_COLOR: '1' }, timeout: 60_000,
       });
       assert.is(r.status, 0, `${kind}: ${r.stderr}`);
