@@ -808,7 +808,7 @@ function boundHideOps(paths: readonly string[], binds: readonly BindRequest[], h
  * meta.hidden, so that no review takes it for a deletion and no commit removes the host's
  * file (until 2026-12-04, `run --in ID --allow-net …` and then `sbx commit ID` deleted ~/.ssh).
  */
-function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: Dir, layerBase: string, into: UpperEntries | null, times: LayerTimes): SpecOp[] {
+function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: Dir, layerBase: string, into: UpperEntries | null, times: LayerTimes, holdsMounts: (p: string) => boolean): SpecOp[] {
   const ops: SpecOp[] = [];
   const whitedOut: string[] = [];
   for (const p of paths) {
@@ -820,6 +820,12 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: 
       // review report, more than the path named.
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !lstatSync(dirname(p), { throwIfNoEntry: false })?.isDirectory()) continue;
     }
+    // A mount point of the view, or a dir holding some (in root's whole view they are planned
+    // below `/`'s layer): a whiteout took the mount point away before it was made, and the run
+    // failed (`--hide /mnt` with a mount below it, or of the mount itself: step
+    // overlay-fallback, ENOENT, until 2026-12-05). Covered instead, once they are mounted
+    // (these ops come after the view's).
+    if (st?.isDirectory() && holdsMounts(p)) { ops.push({ op: 'tmpfs', args: [p, 'mode=0000,size=0', ['ro']] }); continue; }
     // Every entry of a skeleton dir is a mount point or a bound file: covered, never whited out.
     const layer = meta.layers.filter((l) => !l.skeleton && p.startsWith(l.target === '/' ? '/' : `${l.target}/`)).sort((a, b) => b.target.length - a.target.length)[0];
     // A missing path has nothing to cover with a mount: a whiteout or nothing.
@@ -1267,7 +1273,8 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     // shows through the idmapped lower, and what the change list takes back to itself (acl.ts
     // uidBack). Given its id plus the shift's base until 2026-12-05, such a dir was listed as
     // `owner X:X→X+1000000000` and a commit of a run that changed nothing chowned it so.
-    hidden = lower ? [] : hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: shiftedUid(idmap.shift, st.uid) ?? st.uid, gid: shiftedGid(idmap.shift, st.gid) ?? st.gid } : { uid: st.uid, gid: st.gid }), layers, diskDir ?? meta.layersDir, upperEntries, times);
+    hidden = lower ? [] : hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: shiftedUid(idmap.shift, st.uid) ?? st.uid, gid: shiftedGid(idmap.shift, st.gid) ?? st.gid } : { uid: st.uid, gid: st.gid }), layers, diskDir ?? meta.layersDir, upperEntries, times,
+      (p) => units.some((u) => u.kind !== 'special' && u.kind !== 'symlink' && (u.path === p || isBelow(u.path, p))));
   } catch (e) {
     // ENOENT here is a host path that vanished since it was planned (a test's dir in a busy
     // /tmp), whether or not a mount moved with it: nothing has run yet, so plan again.

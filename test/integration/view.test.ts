@@ -233,6 +233,28 @@ testUnless(USER_CASE)('unprivileged --user: the mode sbx gave the top-level dirs
   assert.match(d.stdout + d.stderr, /no changes/);
   assert.is(sbx(['discard', name], { store }).code, 0);
 });
+// Root's view is planned whole: a host mount is an overlay of its own, planned below `/`'s layer.
+// A --hide of the mount point, or of a dir holding one, whited it out there before the mount
+// was made, and the run failed (step overlay-fallback, ENOENT); it is covered once mounted.
+testUnless(ROOT_CASE)('root: --hide of a mount point, or of a dir holding one, hides it and the run goes on', () => {
+  const canary = makeCanary();
+  const mp = join(canary, 'holder', 'mp');
+  mkdirSync(mp, { recursive: true });
+  assert.is(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'sbx-view-hide', mp]).status, 0, 'mount a tmpfs in the canary');
+  try {
+    writeFileSync(join(mp, 'secret'), 's\n');
+    for (const h of [join(canary, 'holder'), mp]) {
+      const r = sbx(['run', '-n', '-q', '--hide', h, '--', 'sh', '-c', `cat '${mp}/secret' 2>/dev/null; ls '${canary}'`], { store });
+      assert.is(r.code, 0, `--hide ${h}: ${r.stderr}`);
+      assert.is(r.stdout, 'holder\nkeep.txt\n', `--hide ${h}`);
+    }
+    assert.is(readFileSync(join(mp, 'secret'), 'utf8'), 's\n');
+  } finally {
+    spawnSync('umount', [mp]);
+    removeCanary(canary);
+  }
+});
+
 // A top-level tree the user may not even search (/root, 0700 on Debian): shown as an empty
 // stand-in, writable by root inside, as the unreadable dirs inside system trees are. An overlay
 // over the host's dir looked up every name there as the user: `mkdir /root/.cache` failed
