@@ -825,7 +825,8 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: 
     // failed (`--hide /mnt` with a mount below it, or of the mount itself: step
     // overlay-fallback, ENOENT, until 2026-12-05). Covered instead, once they are mounted
     // (these ops come after the view's).
-    if (st?.isDirectory() && holdsMounts(p)) { ops.push({ op: 'tmpfs', args: [p, 'mode=0000,size=0', ['ro']] }); continue; }
+    // A file mount point (a bound file) too: its mount is made after the whiteout, over it.
+    if (st && !st.isSymbolicLink() && holdsMounts(p)) { ops.push(st.isDirectory() ? { op: 'tmpfs', args: [p, 'mode=0000,size=0', ['ro']] } : { op: 'bind', args: ['/dev/null', p, ['ro']] }); continue; }
     // Every entry of a skeleton dir is a mount point or a bound file: covered, never whited out.
     const layer = meta.layers.filter((l) => !l.skeleton && p.startsWith(l.target === '/' ? '/' : `${l.target}/`)).sort((a, b) => b.target.length - a.target.length)[0];
     // A missing path has nothing to cover with a mount: a whiteout or nothing.

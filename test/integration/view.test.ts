@@ -236,7 +236,7 @@ testUnless(USER_CASE)('unprivileged --user: the mode sbx gave the top-level dirs
 // Root's view is planned whole: a host mount is an overlay of its own, planned below `/`'s layer.
 // A --hide of the mount point, or of a dir holding one, whited it out there before the mount
 // was made, and the run failed (step overlay-fallback, ENOENT); it is covered once mounted.
-testUnless(ROOT_CASE)('root: --hide of a mount point, or of a dir holding one, hides it and the run goes on', () => {
+testUnless(ROOT_CASE)('root: --hide of a mount point (a dir or a bound file), or of a dir holding one, hides it and the run goes on', () => {
   const canary = makeCanary();
   const mp = join(canary, 'holder', 'mp');
   mkdirSync(mp, { recursive: true });
@@ -249,6 +249,18 @@ testUnless(ROOT_CASE)('root: --hide of a mount point, or of a dir holding one, h
       assert.is(r.stdout, 'holder\nkeep.txt\n', `--hide ${h}`);
     }
     assert.is(readFileSync(join(mp, 'secret'), 'utf8'), 's\n');
+    // A file mount point (a bound file, as a container's /etc/resolv.conf): its mount was made
+    // over the whiteout and showed the host file.
+    writeFileSync(join(canary, 'src'), 'bound secret\n');
+    writeFileSync(join(canary, 'target'), 'under\n');
+    assert.is(spawnSync('mount', ['--bind', join(canary, 'src'), join(canary, 'target')]).status, 0, 'bind a file in the canary');
+    try {
+      const r = sbx(['run', '-n', '-q', '--hide', join(canary, 'target'), '--', 'sh', '-c', `cat '${canary}/target'`], { store });
+      assert.is(r.code, 0, r.stderr);
+      assert.is(r.stdout, '');
+    } finally {
+      spawnSync('umount', [join(canary, 'target')]);
+    }
   } finally {
     spawnSync('umount', [mp]);
     removeCanary(canary);
