@@ -142,6 +142,8 @@ export async function executeRun(o: RunOptions): Promise<number> {
   // resolve('') is the current directory: `--hide ''` (an unset variable) hid it.
   if (o.hide.includes('')) throw new UsageError("--hide '': give the path to hide");
   for (const h of o.hide) if (resolve(h) === '/') throw new UsageError('--hide /: refusing to hide the whole filesystem');
+  // The command's own, which its init needs: sbx mounts them anew (a /proc of its processes only).
+  for (const h of o.hide) if (['/proc', '/sys', '/dev'].includes(resolve(h))) throw new UsageError(`--hide ${resolve(h)}: the sandbox has a ${resolve(h)} of its own, which the command needs; hide a path in it instead`);
   // A malformed pattern is refused before the command runs, not after.
   checkPatterns(o.only, o.exclude);
   // The config file's defaults (docs/config.md); a flag given here wins. The fast path skips

@@ -827,6 +827,12 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: 
     // (these ops come after the view's).
     // A file mount point (a bound file) too: its mount is made after the whiteout, over it.
     if (st && !st.isSymbolicLink() && holdsMounts(p)) { ops.push(st.isDirectory() ? { op: 'tmpfs', args: [p, 'mode=0000,size=0', ['ro']] } : { op: 'bind', args: ['/dev/null', p, ['ro']] }); continue; }
+    // Below /proc, /sys or /dev, sbx's own mounts over the layers: a whiteout in `/`'s layer
+    // (root's whole view) hid nothing (`--hide /proc/cpuinfo` was readable until 2026-12-05).
+    if (SPECIAL_PATHS.some((sp) => isBelow(p, sp))) {
+      if (st && !st.isSymbolicLink()) ops.push(st.isDirectory() ? { op: 'tmpfs', args: [p, 'mode=0000,size=0', ['ro', 'optional']] } : { op: 'bind', args: ['/dev/null', p, ['ro', 'optional']] });
+      continue;
+    }
     // Every entry of a skeleton dir is a mount point or a bound file: covered, never whited out.
     const layer = meta.layers.filter((l) => !l.skeleton && p.startsWith(l.target === '/' ? '/' : `${l.target}/`)).sort((a, b) => b.target.length - a.target.length)[0];
     // A missing path has nothing to cover with a mount: a whiteout or nothing.

@@ -233,6 +233,20 @@ testUnless(USER_CASE)('unprivileged --user: the mode sbx gave the top-level dirs
   assert.match(d.stdout + d.stderr, /no changes/);
   assert.is(sbx(['discard', name], { store }).code, 0);
 });
+// /proc, /sys and /dev are sbx's own mounts over the layers: a --hide below them was a
+// whiteout in root's `/` layer, which hid nothing (`--hide /proc/cpuinfo` readable, 2026-12-05).
+test('--hide of a path below /proc, /sys or /dev hides it; of /proc, /sys or /dev itself is refused', () => {
+  const r = sbx(['run', '-n', '-q', '--hide', '/proc/cpuinfo', '--hide', '/proc/sys/kernel', '--hide', '/sys/kernel', '--', 'sh', '-c',
+    'cat /proc/cpuinfo; ls /proc/sys/kernel /sys/kernel 2>/dev/null; cat /proc/sys/kernel/hostname 2>/dev/null; echo end'], { store });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout.replace(/^\/(proc\/sys|sys)\/kernel:\n\n?/gm, ''), 'end\n', r.stdout);
+  for (const p of ['/proc', '/sys/', '/dev']) {
+    const x = sbx(['run', '-n', '-q', '--hide', p, '--', 'true'], { store });
+    assert.is(x.code, 125, x.stderr);
+    assert.match(x.stderr, `--hide ${p.replace(/\/$/, '')}: the sandbox has a ${p.replace(/\/$/, '')} of its own`);
+  }
+});
+
 // Root's view is planned whole: a host mount is an overlay of its own, planned below `/`'s layer.
 // A --hide of the mount point, or of a dir holding one, whited it out there before the mount
 // was made, and the run failed (step overlay-fallback, ENOENT); it is covered once mounted.
