@@ -40,7 +40,9 @@ export function parseConfig(v: unknown, file: string): SbxConfig {
   if (policy !== undefined) { if (typeof policy !== 'string' || !policy) bad('policy', 'expected a policy name or file'); cfg.policy = policy as string; }
   const hide = own(o, 'hide');
   if (hide !== undefined) {
-    if (!Array.isArray(hide) || !hide.every((h) => typeof h === 'string' && h.startsWith('/') && h !== '/' && !h.includes('\0'))) bad('hide', 'expected a list of absolute paths (not /)');
+    // /proc, /sys and /dev are the sandbox's own, which its command needs (as for --hide).
+    const refused = (h: string): boolean => ['/', '/proc', '/sys', '/dev'].includes(h.replace(/(.)\/+$/, '$1'));
+    if (!Array.isArray(hide) || !hide.every((h) => typeof h === 'string' && h.startsWith('/') && !refused(h) && !h.includes('\0'))) bad('hide', 'expected a list of absolute paths (not /, /proc, /sys or /dev)');
     cfg.hide = hide as string[];
   }
   const fold = own(o, 'fold');
