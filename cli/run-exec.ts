@@ -48,6 +48,10 @@ function parseBind(spec: string, readOnly: boolean, flag: string): BindRequest {
   const inside = i < 0 ? host : spec.slice(i + 1);
   if (!isAbsolute(inside)) throw new UsageError(`${flag} ${displayText(spec)}: the inside path must be absolute`);
   if (!existsSync(host)) throw new SbxError(`${flag} ${displayText(spec)}: ${displayText(host)} does not exist`);
+  // Mounted anew in the sandbox, below the view (procfs and a read-only sysfs): a bind there
+  // failed mid-setup ("step 'bind-idmap' ...: EPERM", "step 'bind-mkdir' /proc/x: ENOENT").
+  const at = resolve(inside);
+  if (['/proc', '/sys'].some((d) => at === d || at.startsWith(`${d}/`))) throw new UsageError(`${flag} ${displayText(spec)}: /proc and /sys inside are the sandbox's own, which sbx does not bind into; bind somewhere else`);
   return { host, inside, readOnly };
 }
 

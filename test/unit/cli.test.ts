@@ -106,6 +106,10 @@ test('options that cannot go together are refused with one line naming them, bef
     [['run', '-n', '--bind', '', '--', 'true'], /^sbx: error: --bind '': give the host path to bind\n/],
     [['run', '-n', '--ro-bind', ':/x', '--', 'true'], /^sbx: error: --ro-bind ':\/x': give the host path to bind\n/],
     [['run', '-n', '--hide', '', '--', 'true'], /^sbx: error: --hide '': give the path to hide\n/],
+    // They failed mid-setup at steps bind-idmap (EPERM) and bind-mkdir (ENOENT, EROFS).
+    [['run', '-n', '--ro-bind', '/etc/hostname:/proc/sys/kernel/hostname', '--', 'true'], /^sbx: error: --ro-bind \/etc\/hostname:\/proc\/sys\/kernel\/hostname: \/proc and \/sys inside are the sandbox's own, which sbx does not bind into; bind somewhere else\n/],
+    [['run', '-n', '--bind', '/tmp:/sys/x', '--', 'true'], /^sbx: error: --bind \/tmp:\/sys\/x: \/proc and \/sys inside/],
+    [['run', '-n', '--bind', '/tmp:/proc', '--', 'true'], /^sbx: error: --bind \/tmp:\/proc: \/proc and \/sys inside/],
   ];
   for (const [args, want] of cases) {
     const r = sbx(...args);
