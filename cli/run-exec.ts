@@ -45,13 +45,15 @@ function parseBind(spec: string, readOnly: boolean, flag: string): BindRequest {
   // resolve('') is the current directory: `--bind ''` (an unset variable) bound it writable.
   if (i === 0 || !spec) throw new UsageError(`${flag} '${spec}': give the host path to bind`);
   const host = resolve(i < 0 ? spec : spec.slice(0, i));
-  const inside = i < 0 ? host : spec.slice(i + 1);
-  if (!isAbsolute(inside)) throw new UsageError(`${flag} ${displayText(spec)}: the inside path must be absolute`);
+  const given = i < 0 ? host : spec.slice(i + 1);
+  if (!isAbsolute(given)) throw new UsageError(`${flag} ${displayText(spec)}: the inside path must be absolute`);
+  // Normalized as the host path is: `/mnt/x/` failed mid-setup (step 'bind', EINVAL), and
+  // `/mnt//x` kept a --hide of /mnt/x/secret from being matched to it (boundHideOps).
+  const inside = resolve(given);
   if (!existsSync(host)) throw new SbxError(`${flag} ${displayText(spec)}: ${displayText(host)} does not exist`);
   // Mounted anew in the sandbox, below the view (procfs and a read-only sysfs): a bind there
   // failed mid-setup ("step 'bind-idmap' ...: EPERM", "step 'bind-mkdir' /proc/x: ENOENT").
-  const at = resolve(inside);
-  if (['/proc', '/sys'].some((d) => at === d || at.startsWith(`${d}/`))) throw new UsageError(`${flag} ${displayText(spec)}: /proc and /sys inside are the sandbox's own, which sbx does not bind into; bind somewhere else`);
+  if (['/proc', '/sys'].some((d) => inside === d || inside.startsWith(`${d}/`))) throw new UsageError(`${flag} ${displayText(spec)}: /proc and /sys inside are the sandbox's own, which sbx does not bind into; bind somewhere else`);
   return { host, inside, readOnly };
 }
 
