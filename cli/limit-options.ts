@@ -2,7 +2,7 @@
 // --device) into a LimitsRequest. Bad values are UsageErrors that
 // name the flag and say what is accepted.
 import { UsageError } from './usage-error.js';
-import { basename } from 'node:path';
+import { basename, posix } from 'node:path';
 import { DEFAULT_PIDS, type LimitsRequest } from '../sandbox-core/limits.js';
 import { parseDuration, parseSize } from '../sandbox-core/units.js';
 import { normaliseAccess } from '../policies/devices/index.js';
@@ -68,8 +68,10 @@ export function parseLimitFlags(f: LimitFlags): LimitsRequest {
     const access = last === null ? 'rwm' : wrap(`--device ${d}`, () => normaliseAccess(last, 'rights'));
     const [path, insideArg] = parts as [string, string | undefined];
     if (!path.startsWith('/')) throw new UsageError(`--device ${displayText(d)}: give the absolute path of a device node, e.g. /dev/fuse`);
-    const inside = insideArg ?? (path.startsWith('/dev/') ? path : `/dev/${basename(path)}`);
-    if (!/^\/dev\/[^\0]+$/.test(inside) || inside.split('/').includes('..') || inside.startsWith('/dev/pts/') || inside.startsWith('/dev/shm/')) {
+    // `..` refused as written; `//` and `/./` folded, so that `/dev//pts/x` is seen as in pts.
+    const given = insideArg ?? (path.startsWith('/dev/') ? path : `/dev/${basename(path)}`);
+    const inside = given.split('/').includes('..') ? given : posix.normalize(given).replace(/(.)\/+$/, '$1');
+    if (!/^\/dev\/[^\0]+$/.test(inside) || inside.split('/').includes('..') || /^\/dev\/(pts|shm)(\/|$)/.test(inside)) {
       throw new UsageError(`--device ${displayText(d)}: the inside path must be a new name under /dev (not in pts or shm)`);
     }
     req.devices.push({ path, inside, access });

@@ -55,6 +55,7 @@ test('limit flags: defaults, values, and UsageErrors naming the flag', () => {
   assert.equal(d, { pids: 4096, pidsExplicit: false, devices: [] });
   const r = parseLimitFlags({ memory: '128M', pids: '64', cpus: '0.5', ioWeight: '500', timeout: '1s', device: ['/dev/fuse', '/dev/kvm:rw', '/dev/null:mwr'] });
   assert.equal(r, { pids: 64, pidsExplicit: true, memory: 128 * 2 ** 20, cpus: 0.5, ioWeight: 500, timeoutMs: 1000, devices: [{ path: '/dev/fuse', inside: '/dev/fuse', access: 'rwm' }, { path: '/dev/kvm', inside: '/dev/kvm', access: 'rw' }, { path: '/dev/null', inside: '/dev/null', access: 'rwm' }] });
+  assert.equal(parseLimitFlags({ device: ['/dev/null:/dev//x/./y/:r'] }).devices, [{ path: '/dev/null', inside: '/dev/x/y', access: 'r' }]);
   assert.equal(parseLimitFlags({ device: ['/opt/x/fuse:/dev/myfuse:r', '/opt/x/node'] }).devices, [{ path: '/opt/x/fuse', inside: '/dev/myfuse', access: 'r' }, { path: '/opt/x/node', inside: '/dev/node', access: 'rwm' }]);
   const bad: Array<[Parameters<typeof parseLimitFlags>[0], RegExp]> = [
     [{ memory: 'lots', device: [] }, /^--memory: 'lots' is not a size/],
@@ -70,6 +71,10 @@ test('limit flags: defaults, values, and UsageErrors naming the flag', () => {
     [{ device: ['/dev/fuse:/etc/fuse'] }, /under \/dev/],
     [{ device: ['/dev/fuse:/dev/../etc/x:r'] }, /under \/dev/],
     [{ device: ['/dev/fuse:/dev/pts/9'] }, /not in pts/],
+    // Folded first: `/dev//pts/x` passed the check and failed mid-setup (step bind-create, EACCES).
+    [{ device: ['/dev/fuse:/dev//pts/9'] }, /not in pts/],
+    [{ device: ['/dev/fuse:/dev/./shm/x'] }, /not in pts/],
+    [{ device: ['/dev/fuse:/dev/shm/'] }, /not in pts/],
     [{ device: ['/dev/a:/dev/b:r:w'] }, /HOST\[:INSIDE\]/],
   ];
   for (const [flags, re] of bad) {
