@@ -70,8 +70,8 @@ export function parseLimitFlags(f: LimitFlags): LimitsRequest {
     if (!path.startsWith('/')) throw new UsageError(`--device ${displayText(d)}: give the absolute path of a device node, e.g. /dev/fuse`);
     // `..` refused as written; `//` and `/./` folded, so that `/dev//pts/x` is seen as in pts.
     const given = insideArg ?? (path.startsWith('/dev/') ? path : `/dev/${basename(path)}`);
-    const inside = given.split('/').includes('..') ? given : posix.normalize(given).replace(/(.)\/+$/, '$1');
-    if (!/^\/dev\/[^\0]+$/.test(inside) || inside.split('/').includes('..') || /^\/dev\/(pts|shm)(\/|$)/.test(inside)) {
+    const inside = posix.normalize(given).replace(/(.)\/+$/, '$1');
+    if (given.split('/').includes('..') || !/^\/dev\/[^\0]+$/.test(inside) || /^\/dev\/(pts|shm)(\/|$)/.test(inside)) {
       throw new UsageError(`--device ${displayText(d)}: the inside path must be a new name under /dev (not in pts or shm)`);
     }
     req.devices.push({ path, inside, access });

@@ -207,7 +207,7 @@ export async function executeRun(o: RunOptions): Promise<number> {
     const { secretPaths, withoutSecrets } = await import('../sandbox-core/secrets.js');
     // An image holds none of this machine's credential stores: there is nothing to hide but
     // where a --bind shows them (sandbox.ts boundHideOps).
-    secretHide = hideTargets(secretPaths(process.env.HOME));
+    if (!lowerView || o.bind.length || o.roBind.length) secretHide = hideTargets(secretPaths(process.env.HOME));
     const w = withoutSecrets(env);
     env = w.env;
     const n = (k: number, what: string): string => `${k} ${what}${k === 1 ? '' : 's'}`;

@@ -749,14 +749,32 @@ function ownDirsToHide(storeDir: string, binds: BindRequest[], hostView: boolean
   for (const d of dirs) {
     if (hostView && !SPECIAL_PATHS.some((s) => d === s || isBelow(d, s))) targets.add(d);
     for (const b of binds) {
-      if (d === b.host || isBelow(d, b.host)) targets.add(b.inside === '/' ? `/${relative(b.host, d)}` : join(b.inside, relative(b.host, d)));
-      else if (isBelow(b.host, d)) targets.add(b.inside);
+      const at = boundAt(d, b, b.host);
+      if (at !== null) targets.add(at);
     }
   }
   // One inside another (a config dir in the store, say) is hidden with it, and its mount point
   // would be gone.
   return [...targets].filter((t) => ![...targets].some((o) => isBelow(t, o))).sort()
-    .map((d): SpecOp => ({ op: 'tmpfs', args: [d, 'mode=0000,size=0', ['ro', 'optional']] }));
+    .map((d) => coverOp(d, true, true));
+}
+
+/**
+ * Where bind `b`, whose source is `src`, shows host path `p` inside: its entry below the
+ * destination; the whole destination when `src` lies inside `p`; else null.
+ */
+function boundAt(p: string, b: BindRequest, src: string): string | null {
+  if (isWithin(p, src)) return p === src ? b.inside : b.inside === '/' ? `/${relative(src, p)}` : join(b.inside, relative(src, p));
+  return isBelow(src, p) ? b.inside : null;
+}
+
+/**
+ * The cover over a path hidden where no whiteout reaches: an empty unreadable read-only tmpfs
+ * over a dir, /dev/null over a file. `optional`: none when the path is not there by then.
+ */
+function coverOp(p: string, dir: boolean, optional = false): SpecOp {
+  const flags: Array<'ro' | 'optional'> = optional ? ['ro', 'optional'] : ['ro'];
+  return dir ? { op: 'tmpfs', args: [p, 'mode=0000,size=0', flags] } : { op: 'bind', args: ['/dev/null', p, flags] };
 }
 
 /**
@@ -774,11 +792,9 @@ function boundHideOps(paths: readonly string[], binds: readonly BindRequest[], h
   for (const b of binds) {
     let src: string;
     try { src = realpathSync(b.host); } catch { continue; }
-    const at = (host: string): string => (host === src ? b.inside : b.inside === '/' ? `/${relative(src, host)}` : join(b.inside, relative(src, host)));
     for (const p of paths) {
-      let host: string, inside: string;
-      if (isWithin(p, src)) { host = p; inside = at(p); }
-      else if (isBelow(src, p)) { host = src; inside = b.inside; }
+      let host: string, inside: string | null = boundAt(p, b, src);
+      if (inside !== null) host = isWithin(p, src) ? p : src;
       else if (hostView && b.inside !== src && isBelow(p, b.inside)) { host = join(src, relative(b.inside, p)); inside = p; }
       else continue;
       const st = lstatSync(host, { throwIfNoEntry: false });
@@ -788,7 +804,7 @@ function boundHideOps(paths: readonly string[], binds: readonly BindRequest[], h
   }
   // One inside a covered dir is hidden with it, and its mount point would be gone.
   return [...covers.keys()].filter((t) => ![...covers.keys()].some((o) => covers.get(o) === 'dir' && isBelow(t, o))).sort()
-    .map((t): SpecOp => (covers.get(t) === 'dir' ? { op: 'tmpfs', args: [t, 'mode=0000,size=0', ['ro', 'optional']] } : { op: 'bind', args: ['/dev/null', t, ['ro', 'optional']] }));
+    .map((t) => coverOp(t, covers.get(t) === 'dir', true));
 }
 
 /**
@@ -826,11 +842,12 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: 
     // overlay-fallback, ENOENT, until 2026-12-05). Covered instead, once they are mounted
     // (these ops come after the view's).
     // A file mount point (a bound file) too: its mount is made after the whiteout, over it.
-    if (st && !st.isSymbolicLink() && holdsMounts(p)) { ops.push(st.isDirectory() ? { op: 'tmpfs', args: [p, 'mode=0000,size=0', ['ro']] } : { op: 'bind', args: ['/dev/null', p, ['ro']] }); continue; }
-    // Below /proc, /sys or /dev, sbx's own mounts over the layers: a whiteout in `/`'s layer
-    // (root's whole view) hid nothing (`--hide /proc/cpuinfo` was readable until 2026-12-05).
-    if (SPECIAL_PATHS.some((sp) => isBelow(p, sp))) {
-      if (st && !st.isSymbolicLink()) ops.push(st.isDirectory() ? { op: 'tmpfs', args: [p, 'mode=0000,size=0', ['ro', 'optional']] } : { op: 'bind', args: ['/dev/null', p, ['ro', 'optional']] });
+    // Below /proc, /sys or /dev, sbx's own mounts over the layers, likewise: a whiteout in `/`'s
+    // layer (root's whole view) hid nothing (`--hide /proc/cpuinfo` was readable until
+    // 2026-12-05); a name there may be gone in the sandbox's own (optional).
+    const special = SPECIAL_PATHS.some((sp) => isBelow(p, sp));
+    if (special || (st && !st.isSymbolicLink() && holdsMounts(p))) {
+      if (st && !st.isSymbolicLink()) ops.push(coverOp(p, st.isDirectory(), special));
       continue;
     }
     // Every entry of a skeleton dir is a mount point or a bound file: covered, never whited out.
@@ -879,8 +896,7 @@ function hideOps(paths: string[], meta: SandboxMeta, owner: LayerOwner, layers: 
       // A directory in the layer may merge with the host's below it: covered.
       coverDir = true;
     }
-    if (coverDir) ops.push({ op: 'tmpfs', args: [p, 'mode=0000,size=0', ['ro']] });
-    else ops.push({ op: 'bind', args: ['/dev/null', p, ['ro']] });
+    ops.push(coverOp(p, coverDir));
   }
   const kept = whitedOut.filter((p) => !meta.hidden.includes(p));
   if (kept.length) meta.hidden = [...meta.hidden, ...kept];
