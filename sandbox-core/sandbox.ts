@@ -778,6 +778,19 @@ function coverOp(p: string, dir: boolean, optional = false): SpecOp {
 }
 
 /**
+ * Where a bind's mount point is made when a symlink on its way leads into a hidden path
+ * (`--hide D --bind SRC:L/mp`, L -> D): the resolved path, where the bind then makes D again
+ * as it does for `--hide D --bind SRC:D/mp` (D's own entries stay hidden). The helper resolves
+ * the inside path in the sandbox's root, where L led to D's whiteout: the run failed at setup
+ * (step bind-mkdir, ELOOP) until 2026-12-05. Any other path is left as given.
+ */
+function bindPointThroughHidden(inside: string, hide: readonly string[]): string {
+  if (!hide.length) return inside;
+  const at = hostLocation(inside);
+  return at !== inside && hide.some((h) => isWithin(at, h)) ? at : inside;
+}
+
+/**
  * Hidden paths a --bind or --ro-bind shows: a bind is the host's tree itself, where no layer's
  * whiteout reaches, and a hidden file or dir in it stayed readable (`--net --bind ~` showed
  * ~/.ssh, tried 2026-12-05). Each such path is covered where the bind shows it, as a hidden
@@ -1368,7 +1381,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     // count them as changes).
     // A user's bind: no setuid program or device node of the host's works through it (the
     // rest of the view is nodev and the filter refuses mknod: a bound /dev was the way round).
-    ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, b.inside, ['rec', 'parents', 'nosuid-nodev', ...(b.readOnly ? ['ro' as const] : []), ...(idmap.shift && !b.plainIds ? ['idmap' as const] : [])]] })),
+    ...req.bind.map((b): SpecOp => ({ op: 'bind', args: [b.host, lower ? b.inside : bindPointThroughHidden(b.inside, req.hide), ['rec', 'parents', 'nosuid-nodev', ...(b.readOnly ? ['ro' as const] : []), ...(idmap.shift && !b.plainIds ? ['idmap' as const] : [])]] })),
     // What is hidden stays hidden where a bind shows it (an image's run: the secrets only).
     ...boundHideOps([...req.hide, ...(req.hideBound ?? [])], req.bind, !lower),
     // sbx's own dirs are not the sandbox's business: the store holds other sandboxes' layers,

@@ -100,6 +100,30 @@ for (const [flag, dest] of [['--bind', home], ['--ro-bind', '/mnt/sbx-test-home'
   });
 }
 
+test('a bind below a hidden dir, named directly or through a symlink to it, shows its source there and nothing of the dir\'s', () => {
+  const vault = join(home, 'vault');
+  const src = join(home, 'bound-src');
+  const link = join(home, 'vault-link');
+  mkdirSync(vault, { recursive: true });
+  mkdirSync(src, { recursive: true });
+  writeFileSync(join(vault, 'secret.txt'), 'VAULT-SECRET\n');
+  writeFileSync(join(src, 'f'), 'from the bind\n');
+  symlinkSync('vault', link);
+  try {
+    // Through the link the run failed at setup (step bind-mkdir, ELOOP) until 2026-12-05: the
+    // helper resolved L/mp inside, where L led to the dir's whiteout.
+    for (const via of [vault, link]) {
+      const r = sbx(['run', '-n', '--hide', vault, '--ro-bind', `${src}:${via}/mp`, '--', 'sh', '-c',
+        `cat '${vault}/secret.txt' 2>/dev/null; ls -A '${vault}'; cat '${via}/mp/f'`], { store, env: ENV });
+      assert.is(r.code, 0, `${via}: ${r.stderr}`);
+      assert.is(r.stdout, 'mp\nfrom the bind\n', `${via}: ${r.stderr}`);
+      assert.match(r.stderr, /Changes: no changes/, `${via}: ${r.stderr}`);
+    }
+  } finally {
+    for (const p of [vault, src, link]) rmSync(p, { recursive: true, force: true });
+  }
+});
+
 test('--hide-secrets says what it hid, counted in words that fit the count', () => {
   const one = mkdtempSync(join(tmpdir(), 'sbx-test-home-'));
   try {
