@@ -694,12 +694,12 @@ function matchesPaths(gated: Gated[], p: string): boolean {
  * came under that and then as many with the same first two components, those with the slash
  * after (`/usr/lib/`: a prefix text is kept when one of the two starts with the other). A rule
  * with a test always stays. After as many paths, a stem's rules are narrowed (each gate keeps
- * only the texts its paths can hold) and their texts made one regexp: a path that holds none of them (an npm cache's file, past the
- * filter by its `/.` texts) is asked only the tests. A 200k-path review of /usr/lib and cache
- * trees asked each path ~340 texts one by one at first (~1.1 s of its ~2 s; ~35 ns a text),
- * ~100 by the first component alone; a review of a few paths meets most stems once or twice,
- * where narrowed lists and a regexp (~0.1 ms a stem) cost more than they save. Deep stems are
- * made up to STEMS_MAX, counted up to COUNTED_MAX.
+ * only the texts its paths can hold) and their texts made one regexp: a path that holds none
+ * of them (an npm cache's file, past the filter by its `/.` texts) is asked only the tests. A
+ * 200k-path review of /usr/lib and cache trees asked each path ~340 texts one by one at first
+ * (~1.1 s of its ~2 s; ~35 ns a text), ~100 by the first component alone; a review of a few
+ * paths meets most stems once or twice, where narrowed lists and a regexp cost more than they
+ * save. Deep stems are made up to STEMS_MAX, counted up to COUNTED_MAX.
  */
 const candidatesUnder = new Map<string, Candidates>();
 const deepSeen = new Map<string, number>();
@@ -712,12 +712,11 @@ function candidatesFor(p: string, gated: Array<Gated[] | null>): Candidates {
   const top = i1 < 0 ? p : p.slice(0, i1);
   const topKey = dotted ? `${top}\0.` : top;
   let found = candidatesUnder.get(topKey);
+  // Whether a path under this first component can start with x (exactly, as below).
   const canStart = (x: string): boolean => { const k = x.indexOf('/', 1); return k < 0 ? top.startsWith(x) : x.slice(0, k) === top; };
   if (!found) candidatesUnder.set(topKey, found = rulesFor(gated, dotted, canStart, false));
-  if (!found.narrowed) {
-    if (++found.uses >= PROMOTE_AFTER) candidatesUnder.set(topKey, found = rulesFor(gated, dotted, canStart, true));
-    return found;
-  }
+  else if (!found.narrowed && ++found.uses >= PROMOTE_AFTER) candidatesUnder.set(topKey, found = rulesFor(gated, dotted, canStart, true));
+  if (!found.narrowed) return found;
   // Paths under a first component that came often enough: by their first two, once those did.
   const i2 = i1 < 0 ? -1 : p.indexOf('/', i1 + 1);
   if (i2 < 0 || candidatesUnder.size >= STEMS_MAX) return found;
