@@ -652,7 +652,9 @@ interface Candidate { rule: SensitiveRule; paths: Gated[] }
  * ask (null: not narrowed, or a pattern without texts, always tried).
  */
 interface Candidates { all: Candidate[]; tests: Candidate[]; texts: RegExp | null; narrowed: boolean; uses: number }
-const TEST_ONLY: Candidates = { all: [], tests: SENSITIVE_RULES.filter((r) => r.test).map((rule) => ({ rule, paths: [] })), texts: /(?!)/, narrowed: true, uses: 0 };
+const TESTS: Candidate[] = SENSITIVE_RULES.filter((r) => r.test).map((rule) => ({ rule, paths: [] }));
+/** A path the filter turned away: only the rules with a test, no regexp to ask first. */
+const TEST_ONLY: Candidates = { all: TESTS, tests: TESTS, texts: null, narrowed: true, uses: 0 };
 const escapeText = (x: string): string => x.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 /** One regexp that matches what passes any of these gates (none null). */
 function gatesRegExp(gated: Gated[]): RegExp {
