@@ -14,6 +14,7 @@ import { basename, join } from 'node:path';
 import { Script, constants as vmConstants } from 'node:vm';
 import { seal, unseal } from '../sandbox-core/base/crc32.js';
 import { ownedPrivately, readPrivateFile } from '../sandbox-core/base/private-file.js';
+import { CACHE_NOW } from './code-cache-now.js';
 
 // scripts/bundle.mjs stores each part as this function expression, so the text is compiled as
 // read: wrapping it here would copy the whole part into a second string.
@@ -159,11 +160,14 @@ export function loadPart<T>(binDir: string, name: string, hash: string): T {
   const dynamic = (vmConstants as unknown as { USE_MAIN_CONTEXT_DEFAULT_LOADER?: symbol } | undefined)?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
   const script = new Script(source, { filename: path, cachedData, ...(dynamic ? { importModuleDynamically: dynamic as never } : {}) });
   if (file && (!cachedData || script.cachedDataRejected)) {
-    // At exit the cache holds every function this run compiled, not only the top level; a
-    // part's worthCaching() says when that is more than later runs need (a policy compiled).
+    // At exit the cache holds every function this run compiled, not only the top level, or
+    // what it had compiled when the part took it (takeCodeCacheNow); a part's worthCaching()
+    // says when that is more than later runs need (a policy compiled).
+    let taken: Buffer | null = null;
+    (globalThis as Record<symbol, () => void>)[CACHE_NOW] = () => { taken ??= script.createCachedData(); };
     process.once('exit', () => {
       if ((module.exports as { worthCaching?: () => boolean }).worthCaching?.() === false) return;
-      writeCache(file, where!.dir, where!.base, script.createCachedData());
+      writeCache(file, where!.dir, where!.base, taken ?? script.createCachedData());
     });
   }
   const module = { exports: {} as T };

@@ -200,6 +200,26 @@ test("a cache damaged past V8's header is not run (it crashed every start: SIGTR
   assert.not.equal(now, bad);
 });
 
+test("the run part's cache is taken before the review: a first run that listed changes writes about what an empty one does", () => {
+  const store = join(work, 'store');
+  const cacheOf = (cmd: string[]): number => {
+    const base = privateDir();
+    // The first run compiles the seccomp policy and writes no code cache (worthCaching).
+    for (let i = 0; i < 2; i++) {
+      const r = sbx(['run', '-n', '--', ...cmd], { store, env: { XDG_CACHE_HOME: base } });
+      assert.is(r.code, 0, r.stderr);
+    }
+    const dir = join(base, 'sbx', 'code');
+    const file = readdirSync(dir).find((f) => f.startsWith('run-'));
+    assert.ok(file, readdirSync(dir).join(' '));
+    return statSync(join(dir, file!)).size;
+  };
+  const empty = cacheOf(['true']);
+  const reviewed = cacheOf(['sh', '-c', 'echo x > /tmp/sbx-cache-probe; mkdir -p /tmp/sbx-cache-probe-d; echo y > /tmp/sbx-cache-probe-d/f']);
+  // Written at exit, the review's code came too: 615 KB against 424 (2026-12-05).
+  assert.ok(reviewed < empty * 1.1, `the cache after a review: ${reviewed} bytes, after an empty run: ${empty}`);
+});
+
 test("two installs of sbx keep a cache each: V8 keeps the file name a cache was made under, so one install's stack traces named the other's files", () => {
   const base = privateDir();
   const env = { XDG_CACHE_HOME: base };
