@@ -6,14 +6,16 @@
 // named it then, and the report is written beside the name and renamed onto it: a rename
 // replaces whatever is at the name and follows no link.
 import { closeSync, constants as C, lstatSync, openSync, readlinkSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { Dir } from '../sandbox-core/beneath.js';
 import { basename, dirname, resolve } from 'node:path';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { UsageError } from './usage-error.js';
-import { displayText } from '../sandbox-core/base/bpath.js';
+import { displayText, fromUser } from '../sandbox-core/base/bpath.js';
 
 export interface ReportTarget {
-  /** The report's dir, opened before the command ran (closed on exec: the helper never has it). */
-  dirFd: number;
+  /** The report's dir, opened before the command ran (closed on exec: the helper never has it); null once written. */
+  dir: Dir | null;
+  /** The file's name in it, a byte string. */
   name: string;
   /** The path as the user gave it, for messages. */
   given: string;
@@ -39,7 +41,7 @@ export function openReportTarget(given: string): ReportTarget {
   let dir: string;
   try { dir = realpathSync(dirname(path)); } catch (e) { throw fail(`its directory cannot be opened (${(e as NodeJS.ErrnoException).code ?? 'error'})`); }
   try {
-    return { dirFd: openSync(dir, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW), name, given };
+    return { dir: Dir.open(fromUser(dir)), name: fromUser(name), given };
   } catch (e) {
     throw fail(`its directory cannot be opened (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
@@ -47,25 +49,21 @@ export function openReportTarget(given: string): ReportTarget {
 
 /** Writes `text` as the report: a new file in the dir opened at the start, renamed onto the name. */
 export function writeReport(t: ReportTarget, text: string): void {
-  const at = (n: string): string => `/proc/self/fd/${t.dirFd}/${n}`;
+  const dir = t.dir;
+  if (!dir) throw new SbxError(`cannot write the report ${displayText(t.given)}: written already`);
   const tmp = `.${t.name}.sbx-${process.pid}`;
   let made = false;
   try {
-    const fd = openSync(at(tmp), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o666);
+    const fd = openSync(dir.at(tmp), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o666);
     made = true;
     try { writeFileSync(fd, text); } finally { closeSync(fd); }
-    renameSync(at(tmp), at(t.name));
+    renameSync(dir.at(tmp), dir.at(t.name));
     made = false;
   } catch (e) {
     throw new SbxError(`cannot write the report ${displayText(t.given)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   } finally {
-    if (made) try { unlinkSync(at(tmp)); } catch { /* gone */ }
-    closeReportTarget(t);
+    if (made) try { unlinkSync(dir.at(tmp)); } catch { /* gone */ }
+    dir.close();
+    t.dir = null;
   }
-}
-
-function closeReportTarget(t: ReportTarget): void {
-  if (t.dirFd < 0) return;
-  try { closeSync(t.dirFd); } catch { /* closed */ }
-  t.dirFd = -1;
 }

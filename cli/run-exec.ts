@@ -10,7 +10,8 @@ import type { BindRequest } from '../sandbox-core/sandbox.js';
 import { runCommand } from '../sandbox-core/run.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { currentDir } from '../sandbox-core/base/cwd.js';
-import { isWithin } from '../sandbox-core/base/within.js';
+import { isBelow, isWithin } from '../sandbox-core/base/within.js';
+import { SPECIAL_PATHS } from '../sandbox-core/plan.js';
 import { EXIT_INTERRUPTED } from '../sandbox-core/base/exit-status.js';
 import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { resolveCapabilities } from '../policies/capabilities/index.js';
@@ -54,7 +55,7 @@ function parseBind(spec: string, readOnly: boolean, flag: string): BindRequest {
   if (!existsSync(host)) throw new SbxError(`${flag} ${displayText(spec)}: ${displayText(host)} does not exist`);
   // Mounted anew in the sandbox, below the view (procfs and a read-only sysfs): a bind there
   // failed mid-setup ("step 'bind-idmap' ...: EPERM", "step 'bind-mkdir' /proc/x: ENOENT").
-  if (['/proc', '/sys'].some((d) => inside === d || inside.startsWith(`${d}/`))) throw new UsageError(`${flag} ${displayText(spec)}: /proc and /sys inside are the sandbox's own, which sbx does not bind into; bind somewhere else`);
+  if (['/proc', '/sys'].some((d) => isWithin(inside, d))) throw new UsageError(`${flag} ${displayText(spec)}: /proc and /sys inside are the sandbox's own, which sbx does not bind into; bind somewhere else`);
   return { host, inside, readOnly };
 }
 
@@ -150,7 +151,7 @@ export async function executeRun(o: RunOptions): Promise<number> {
   if (o.hide.includes('')) throw new UsageError("--hide '': give the path to hide");
   for (const h of o.hide) if (resolve(h) === '/') throw new UsageError('--hide /: refusing to hide the whole filesystem');
   // The command's own, which its init needs: sbx mounts them anew (a /proc of its processes only).
-  for (const h of o.hide) if (['/proc', '/sys', '/dev'].includes(resolve(h))) throw new UsageError(`--hide ${resolve(h)}: the sandbox has a ${resolve(h)} of its own, which the command needs; hide a path in it instead`);
+  for (const h of o.hide) if ((SPECIAL_PATHS as readonly string[]).includes(resolve(h))) throw new UsageError(`--hide ${resolve(h)}: the sandbox has a ${resolve(h)} of its own, which the command needs; hide a path in it instead`);
   // A malformed pattern is refused before the command runs, not after.
   checkPatterns(o.only, o.exclude);
   // The config file's defaults (docs/config.md); a flag given here wins. The fast path skips
@@ -162,7 +163,7 @@ export async function executeRun(o: RunOptions): Promise<number> {
   // A path named below a bind's destination is the source's entry there (sandbox.ts boundHideOps).
   if (!lowerView) {
     for (const h of o.hide.map((x) => resolve(x))) {
-      const b = bind.find((x) => x.inside !== x.host && isWithin(h, x.inside) && h !== x.inside);
+      const b = bind.find((x) => x.inside !== x.host && isBelow(h, x.inside));
       warnHideMissing(h, b ? join(b.host, relative(b.inside, h)) : h, b?.host);
     }
   }

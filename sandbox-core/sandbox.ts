@@ -764,7 +764,7 @@ function ownDirsToHide(storeDir: string, binds: BindRequest[], hostView: boolean
  * destination; the whole destination when `src` lies inside `p`; else null.
  */
 function boundAt(p: string, b: BindRequest, src: string): string | null {
-  if (isWithin(p, src)) return p === src ? b.inside : b.inside === '/' ? `/${relative(src, p)}` : join(b.inside, relative(src, p));
+  if (isWithin(p, src)) return join(b.inside, relative(src, p));
   return isBelow(src, p) ? b.inside : null;
 }
 
@@ -1310,7 +1310,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     // uidBack). Given its id plus the shift's base until 2026-12-05, such a dir was listed as
     // `owner X:X→X+1000000000` and a commit of a run that changed nothing chowned it so.
     hidden = lower ? [] : hideOps(req.hide, meta, (st) => (uid !== 0 ? null : idmap.shift ? { uid: shiftedUid(idmap.shift, st.uid) ?? st.uid, gid: shiftedGid(idmap.shift, st.gid) ?? st.gid } : { uid: st.uid, gid: st.gid }), layers, diskDir ?? meta.layersDir, upperEntries, times,
-      (p) => units.some((u) => u.kind !== 'special' && u.kind !== 'symlink' && (u.path === p || isBelow(u.path, p))));
+      (p) => units.some((u) => u.kind !== 'special' && u.kind !== 'symlink' && isWithin(u.path, p)));
   } catch (e) {
     // ENOENT here is a host path that vanished since it was planned (a test's dir in a busy
     // /tmp), whether or not a mount moved with it: nothing has run yet, so plan again.
