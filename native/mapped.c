@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include "helper.h"
+
+extern char **environ;
 
 int start_idmap_tool(const char *tool, pid_t pid, const char *args, pid_t *started) {
   char *argv[256];
@@ -29,15 +32,10 @@ int start_idmap_tool(const char *tool, pid_t pid, const char *args, pid_t *start
   argv[argc++] = pidbuf;
   for (char *save = NULL, *t = strtok_r(buf, " ", &save); t && argc < 255; t = strtok_r(NULL, " ", &save)) argv[argc++] = t;
   argv[argc] = NULL;
-  pid_t p = fork();
-  if (p < 0) return errno;
-  if (p == 0) {
-    /* The tool's own messages go to stderr; its status is what we act on. */
-    execv(tool, argv);
-    _exit(127);
-  }
-  *started = p;
-  return 0;
+  /* The tool's own messages go to stderr; its status is what we act on. posix_spawn (a vfork)
+   * rather than fork: the outer's page tables are not copied on the path to the command's
+   * start, and an exec that fails comes back as its errno. */
+  return posix_spawn(started, tool, NULL, NULL, argv, environ);
 }
 
 int wait_idmap_tool(pid_t p) {

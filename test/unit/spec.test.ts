@@ -150,6 +150,12 @@ test('newuidmap and newgidmap run side by side; a failure of either is said as i
     assert.equal(run(uidTool(1), gidTool(0)), { kind: 'setup-failed', step: 'uid-map', errno: 1, path: join(dir, 'uid-1'), message: null });
     assert.equal(run(uidTool(0), gidTool(1)), { kind: 'setup-failed', step: 'gid-map', errno: 1, path: join(dir, 'gid-1'), message: null });
     assert.equal(run(uidTool(1), gidTool(1)), { kind: 'setup-failed', step: 'uid-map', errno: 1, path: join(dir, 'uid-1'), message: null });
+    // A tool that cannot be run is said with the exec's own errno (posix_spawn reports it).
+    const plain = join(dir, 'not-executable'), ok = join(dir, 'ok');
+    writeFileSync(plain, '#!/bin/sh\n', { mode: 0o644 });
+    writeFileSync(ok, '#!/bin/sh\n', { mode: 0o755 });
+    assert.equal(run(join(dir, 'missing'), gidTool(0)), { kind: 'setup-failed', step: 'uid-map', errno: 2, path: join(dir, 'missing'), message: null });
+    assert.equal(run(ok, plain), { kind: 'setup-failed', step: 'gid-map', errno: 13, path: plain, message: null });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
