@@ -14,7 +14,7 @@ import { basename, join } from 'node:path';
 import { Script, constants as vmConstants } from 'node:vm';
 import { seal, unseal } from '../sandbox-core/base/crc32.js';
 import { ownedPrivately, readPrivateFile } from '../sandbox-core/base/private-file.js';
-import { CACHE_NOW } from './code-cache-now.js';
+import { CACHE_FULL } from './code-cache-full.js';
 
 // scripts/bundle.mjs stores each part as this function expression, so the text is compiled as
 // read: wrapping it here would copy the whole part into a second string.
@@ -40,25 +40,34 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): { dir: string; b
  * Node's own compile cache keeps a CRC-32 for the same reason.
  */
 const CODE_MARK = 0x43584253; // "SBXC"
+/** The mark of a cache written by a run that reached its part's later code (code-cache-full.ts). */
+const CODE_MARK_FULL = 0x46584253; // "SBXF"
+
+/** A cache file's V8 data, and whether a run that reached its later code wrote it. */
+export interface CodeCache { data: Buffer; full: boolean }
 
 /** `data` as a cache file holds it; null when no CRC-32 can be had (then nothing is cached). */
-export const sealCache = (data: Buffer): Buffer | null => seal(data, CODE_MARK);
+export const sealCache = (data: Buffer, full = false): Buffer | null => seal(data, full ? CODE_MARK_FULL : CODE_MARK);
 
-/** The V8 data of a cache file's bytes when its mark and CRC-32 hold; else undefined. */
-export const unsealCache = (file: Buffer): Buffer | undefined => unseal(file, CODE_MARK);
+/** A cache file's V8 data (and its mark) when its mark and CRC-32 hold; else undefined. */
+export function unsealCache(file: Buffer): CodeCache | undefined {
+  const full = file.length >= 4 && file.readUInt32LE(file.length - 4) === CODE_MARK_FULL;
+  const data = unseal(file, full ? CODE_MARK_FULL : CODE_MARK);
+  return data && { data, full };
+}
 
 /**
  * The cache file's V8 data when this user owns it and its dir, nobody else can write either,
  * and its CRC-32 holds (unsealCache); else undefined. Read into `room` when it is big enough
  * (readPrivateFile).
  */
-export function readCache(file: string, dir: string, room?: Buffer): Buffer | undefined {
+export function readCache(file: string, dir: string, room?: Buffer): CodeCache | undefined {
   const b = readPrivateFile(file, dir, 64 << 20, room);
   return b && unsealCache(b);
 }
 
 /** Writes the cache atomically, only below a cache dir this user owns; failures are ignored. */
-export function writeCache(file: string, dir: string, base: string, data: Buffer): void {
+export function writeCache(file: string, dir: string, base: string, data: Buffer, full = false): void {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     // Only below a cache dir of this user's: never root's files in another user's home (sudo).
@@ -67,7 +76,7 @@ export function writeCache(file: string, dir: string, base: string, data: Buffer
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const d = lstatSync(dir);
     if (!d.isDirectory() || !ownedPrivately(d)) return;
-    const sealed = sealCache(data);
+    const sealed = sealCache(data, full);
     if (!sealed) return;
     writeFileSync(tmp, sealed, { flag: 'wx', mode: 0o600 });
     renameSync(tmp, file);
@@ -154,20 +163,23 @@ export function loadPart<T>(binDir: string, name: string, hash: string): T {
   const source = bytes.toString('latin1');
   // A part of another build (or no part at all) is refused rather than run as something else.
   if (!source.startsWith(PART_HEAD) || !source.endsWith(PART_TAIL)) throw new Error(`${path} is not a part of this sbx build: reinstall sbx`);
-  const cachedData = file ? readCache(file, where!.dir, room) : undefined;
+  const cached = file ? readCache(file, where!.dir, room) : undefined;
   // A dynamic import() in a part then resolves as in the main program (Node >= 20.12 has the
   // constant; sbx's own code does not use import(), base/builtin.ts, and a test checks that).
   const dynamic = (vmConstants as unknown as { USE_MAIN_CONTEXT_DEFAULT_LOADER?: symbol } | undefined)?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
-  const script = new Script(source, { filename: path, cachedData, ...(dynamic ? { importModuleDynamically: dynamic as never } : {}) });
-  if (file && (!cachedData || script.cachedDataRejected)) {
-    // At exit the cache holds every function this run compiled, not only the top level, or
-    // what it had compiled when the part took it (takeCodeCacheNow); a part's worthCaching()
-    // says when that is more than later runs need (a policy compiled).
-    let taken: Buffer | null = null;
-    (globalThis as Record<symbol, () => void>)[CACHE_NOW] = () => { taken ??= script.createCachedData(); };
+  const script = new Script(source, { filename: path, cachedData: cached?.data, ...(dynamic ? { importModuleDynamically: dynamic as never } : {}) });
+  const none = !cached || script.cachedDataRejected;
+  if (file && (none || !cached.full)) {
+    // At exit the cache holds every function this run compiled, not only the top level. A
+    // cache this run loaded is written again only when it lacks what this run reached
+    // (wantFullCodeCache); a part's worthCaching() says when this run compiled more than later
+    // runs need (a policy).
+    let full = false;
+    (globalThis as Record<symbol, () => void>)[CACHE_FULL] = () => { full = true; };
     process.once('exit', () => {
+      if (!none && !full) return;
       if ((module.exports as { worthCaching?: () => boolean }).worthCaching?.() === false) return;
-      writeCache(file, where!.dir, where!.base, taken ?? script.createCachedData());
+      writeCache(file, where!.dir, where!.base, script.createCachedData(), full);
     });
   }
   const module = { exports: {} as T };

@@ -19,7 +19,7 @@ import { rawArgs } from '../sandbox-core/rawbytes.js';
 import { refuseLossyArgs } from './arg-bytes.js';
 import { colors, info, rendered, say, setQuiet, warn } from './output.js';
 import { changesHeading, discarded, noChanges } from './review-words.js';
-import { takeCodeCacheNow } from './code-cache-now.js';
+import { wantFullCodeCache } from './code-cache-full.js';
 import { changedNothing } from '../sandbox-core/changes/empty-scan.js';
 import { cleanEnv } from '../sandbox-core/clean-env.js';
 import { hideTargets } from '../sandbox-core/hide-targets.js';
@@ -314,9 +314,8 @@ export async function executeRun(o: RunOptions): Promise<number> {
       if (o.discard && !o.quiet) info(discarded(direct));
       return result.exitStatus;
     }
-    // The run part's code cache (when this run writes it) without the review's code: every
-    // later run would read it, most with nothing or little to review.
-    takeCodeCacheNow();
+    // The run part's code cache holds the review's code once a run got here (code-cache-full.ts).
+    wantFullCodeCache();
     // Loaded only now: the change list and diff machinery cost nothing before the command starts.
     const { reviewAfterRun } = await import('./review.js');
     const reviewStatus = await reviewAfterRun(store, result.meta, {

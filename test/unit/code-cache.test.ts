@@ -42,18 +42,18 @@ const sealed = (text: string): Buffer => sealCache(Buffer.from(text))!;
 test('a private file in a private dir is read back', () => {
   const d = privateDir();
   writeFileSync(join(d, 'f'), sealed('bytes'), { mode: 0o600 });
-  assert.is(readCache(join(d, 'f'), d)?.toString(), 'bytes');
+  assert.is(readCache(join(d, 'f'), d)?.data.toString(), 'bytes');
 });
 
 test('the cache is read into the room it is given when it fits (pages already touched), else into its own buffer', () => {
   const d = privateDir();
   writeFileSync(join(d, 'f'), sealed('bytes'), { mode: 0o600 });
   const room = Buffer.alloc(16, 'x');
-  const b = readCache(join(d, 'f'), d, room)!;
+  const b = readCache(join(d, 'f'), d, room)!.data;
   assert.is(b.toString(), 'bytes');
   assert.ok(b.buffer === room.buffer && b.byteOffset === room.byteOffset, 'read into the room');
   const small = Buffer.alloc(3, 'x');
-  const c = readCache(join(d, 'f'), d, small)!;
+  const c = readCache(join(d, 'f'), d, small)!.data;
   assert.is(c.toString(), 'bytes');
   assert.is(small.toString(), 'xxx', 'a room too small is left alone');
 });
@@ -64,11 +64,17 @@ test("a cache file is V8's data, its CRC-32 and a seal; one whose CRC-32 or seal
   assert.is(file.length, data.length + 8);
   assert.equal(file.subarray(0, data.length), data);
   assert.is(file.readUInt32LE(data.length), 0x829fb5ed, "zlib's CRC-32 of the data");
-  assert.equal(unsealCache(file), data);
+  assert.equal(unsealCache(file), { data, full: false });
+  const full = sealCache(data, true)!;
+  assert.equal(unsealCache(full), { data, full: true }, 'the mark of a cache written by a run that reached its later code');
+  assert.equal(full.subarray(0, data.length + 4), file.subarray(0, data.length + 4));
   for (let at = 0; at < file.length; at++) {
     const bad = Buffer.from(file);
     bad[at]! ^= 0x01;
     assert.is(unsealCache(bad), undefined, `bit flipped at ${at}`);
+    const badFull = Buffer.from(full);
+    badFull[at]! ^= 0x01;
+    assert.is(unsealCache(badFull), undefined, `bit flipped at ${at} (full)`);
   }
   assert.is(unsealCache(data), undefined, 'no trailer (a cache of an sbx before 2026-12-05)');
   assert.is(unsealCache(file.subarray(0, file.length - 1)), undefined, 'truncated');
@@ -116,7 +122,7 @@ test('written atomically as a private file in a private dir; no temporary file l
   assert.equal(readdirSync(dir), ['x.v8']);
   assert.is(statSync(join(dir, 'x.v8')).mode & 0o777, 0o600);
   assert.is(statSync(dir).mode & 0o777, 0o700);
-  assert.is(readCache(join(dir, 'x.v8'), dir)?.toString(), 'data');
+  assert.is(readCache(join(dir, 'x.v8'), dir)?.data.toString(), 'data');
 });
 
 test("writing a part's cache removes that part's older caches of the same install, and only those", () => {
@@ -200,24 +206,41 @@ test("a cache damaged past V8's header is not run (it crashed every start: SIGTR
   assert.not.equal(now, bad);
 });
 
-test("the run part's cache is taken before the review: a first run that listed changes writes about what an empty one does", () => {
+test("the run part's cache holds the review once a run reviewed: written again by the first run that reviews, then kept", () => {
   const store = join(work, 'store');
-  const cacheOf = (cmd: string[]): number => {
-    const base = privateDir();
-    // The first run compiles the seccomp policy and writes no code cache (worthCaching).
-    for (let i = 0; i < 2; i++) {
-      const r = sbx(['run', '-n', '--', ...cmd], { store, env: { XDG_CACHE_HOME: base } });
-      assert.is(r.code, 0, r.stderr);
-    }
-    const dir = join(base, 'sbx', 'code');
+  const base = privateDir();
+  const dir = join(base, 'sbx', 'code');
+  const run = (cmd: string[]): void => {
+    const r = sbx(['run', '-n', '--', ...cmd], { store, env: { XDG_CACHE_HOME: base } });
+    assert.is(r.code, 0, r.stderr);
+  };
+  const cache = (): { size: number; ino: number; full: boolean } => {
     const file = readdirSync(dir).find((f) => f.startsWith('run-'));
     assert.ok(file, readdirSync(dir).join(' '));
-    return statSync(join(dir, file!)).size;
+    const st = statSync(join(dir, file!));
+    return { size: st.size, ino: st.ino, full: !!unsealCache(readFileSync(join(dir, file!)))?.full };
   };
-  const empty = cacheOf(['true']);
-  const reviewed = cacheOf(['sh', '-c', 'echo x > /tmp/sbx-cache-probe; mkdir -p /tmp/sbx-cache-probe-d; echo y > /tmp/sbx-cache-probe-d/f']);
-  // Written at exit, the review's code came too: 615 KB against 424 (2026-12-05).
-  assert.ok(reviewed < empty * 1.1, `the cache after a review: ${reviewed} bytes, after an empty run: ${empty}`);
+  const changes = ['sh', '-c', 'echo x > /tmp/sbx-cache-probe; mkdir -p /tmp/sbx-cache-probe-d; echo y > /tmp/sbx-cache-probe-d/f'];
+  // The first run compiles the seccomp policy and writes no code cache (worthCaching).
+  run(['true']);
+  run(['true']);
+  const empty = cache();
+  // As root the empty sandbox ends before its review; an ordinary user's layers hold sbx's
+  // stand-ins, so every run of theirs reviews.
+  if (process.getuid?.() === 0) assert.is(empty.full, false, 'an empty run reached the review');
+  run(['true']);
+  assert.equal(cache(), empty, 'written again by a run that reached no further');
+  run(changes);
+  const reviewed = cache();
+  assert.ok(reviewed.full, 'not marked as holding the review');
+  if (!empty.full) {
+    assert.is.not(reviewed.ino, empty.ino, 'the cache of the empty run was kept');
+    // Without the review's code: 424 KB against 603 (2026-12-05).
+    assert.ok(reviewed.size > empty.size * 1.1, `the cache after a review: ${reviewed.size} bytes, after an empty run: ${empty.size}`);
+  }
+  run(changes);
+  run(['true']);
+  assert.equal(cache(), reviewed, 'written again by a later run');
 });
 
 test("two installs of sbx keep a cache each: V8 keeps the file name a cache was made under, so one install's stack traces named the other's files", () => {
