@@ -1144,12 +1144,15 @@ function removeTreeIn(parent: Dir, name: string, path: string, dirs: string[] = 
 
 /**
  * Whether `name` in `parent` was exactly `dirs` (empty), `files` and `layers` (each a dir
- * holding an empty `upper`: what the helper leaves of a layer nothing was written to), now
- * removed; false: removeTreeAt's turn, for whatever is left. A layer costs four calls here
- * (open, two rmdirs, close) where the walk's failed rmdir, open, listing and removals cost
- * eleven and an exception: ~130 calls of every `sbx run -n`. The tree is listed first: a
- * quiet root run's layers were never on the host (the helper's tmpfs), and asking for each
- * by opening it cost an exception apiece (21 of them ~0.3-1.5 ms; the listing ~0.1).
+ * holding an empty `upper` and, after a review, its empty `work`: what the helper leaves of a
+ * layer nothing was written to), now removed; false: removeTreeAt's turn, for whatever is
+ * left. A layer costs five calls here (open, three rmdirs, close) where the walk's failed
+ * rmdir, open, listing and removals cost eleven and an exception: ~130 calls of every `sbx
+ * run -n`. The tree is listed first: a quiet root run's layers were never on the host (the
+ * helper's tmpfs), and asking for each by opening it cost an exception apiece (21 of them
+ * ~0.3-1.5 ms; the listing ~0.1). A reviewed run's kernel layers keep their work dir for the
+ * review (sandbox.ts scrapOps): without it here each of an ordinary user's ~26 layers failed
+ * its rmdir and was walked.
  */
 function removeKnown(parent: Dir, name: string, dirs: string[], files: string[], layers: readonly string[] = []): boolean {
   let d: Dir;
@@ -1162,7 +1165,10 @@ function removeKnown(parent: Dir, name: string, dirs: string[], files: string[],
       // Beneath the tree, no symlink followed: the upper is removed only where it is the layer's own.
       let ld: Dir;
       try { ld = Dir.openBeneath(d, l); } catch { continue; }
-      try { rmdirSync(ld.at('upper')); } catch { /* written to, or absent: the walk sees */ } finally { ld.close(); }
+      try {
+        try { rmdirSync(ld.at('upper')); } catch { /* written to, or absent: the walk sees */ }
+        try { rmdirSync(ld.at('work')); } catch { /* absent (scrapped whole, fuse-overlayfs's), or not empty: the walk sees */ }
+      } finally { ld.close(); }
       try { rmdirSync(d.at(l)); } catch { /* not empty: the walk sees */ }
     }
     // The files last: a scratch tree's mark says whose it is until the tree is all but gone.
