@@ -25,7 +25,7 @@ import { which } from './which.js';
 import { rootPath } from './root-path.js';
 import { showUnreadableEmpty, unreadableCacheFile } from './unreadable.js';
 import { hostLocation } from './hide-targets.js';
-import { explainSeen, SCANNED_TEXTS } from './view-errors.js';
+import { explainSeen, LINK_TEXT, SCANNED_TEXTS } from './view-errors.js';
 import { NO_NETWORK_TEXTS, noNetworkText } from './net-errors.js';
 import { display, displayText, fromUser } from './base/bpath.js';
 import { notice as coreNotice } from './notices.js';
@@ -1398,7 +1398,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     ...coreDumpOps(),
     capsOp(req.capabilities),
     ...relayOps(idmap),
-    ...[...SCANNED_TEXTS, ...(withoutNetwork ? NO_NETWORK_TEXTS : [])].map((t): SpecOp => ({ op: 'scan_output', args: [t] })),
+    ...[...SCANNED_TEXTS, LINK_TEXT, ...(withoutNetwork ? NO_NETWORK_TEXTS : [])].map((t): SpecOp => ({ op: 'scan_output', args: [t] })),
     ...(req.pty ? [{ op: 'pty', args: [String(JOBCTL_FD), String(req.pty)] } satisfies SpecOp] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } satisfies SpecOp] : []),
     ...scrapOps(meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id) && !diskDir, !!req.layersUnread, inTmpfs),
@@ -1456,6 +1456,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     // --user keeps the user's own uid: root's files refuse them inside as on the host, so the
     // view is no cause to name.
     noFuse: uid !== 0 && !fuseBinary && !req.keepUser, uid, cwd: req.cwd,
+    binds: req.bind.map((b) => b.inside),
     rootIds: meta.idShift,
     ...(uid !== 0 ? { userGids: mappedHostRanges(idmap, 'gid') } : {}),
   });

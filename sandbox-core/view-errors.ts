@@ -14,6 +14,15 @@ import { inRanges } from './stdio.js';
 /** glibc's texts for EROFS, EACCES, EPERM and EOVERFLOW: what the helper looks for (spec op scan_output). */
 export const SCANNED_TEXTS = ['Read-only file system', 'Permission denied', 'Operation not permitted', 'Value too large for defined data type'];
 
+/**
+ * git's check after it hard-links a local clone's objects (`fatal: hardlink different from
+ * source at 'PATH'`): link(2) succeeded, but the new name's lstat shows another inode than the
+ * source's. In a kernel overlay a link to a file that came from the host reports the upper
+ * inode, the file itself the host's (docs/architecture.md "What still differs").
+ */
+export const LINK_TEXT = 'hardlink different from source';
+const LINK_WHY = "a local git clone hard-links the source's objects, and in the sandbox's overlay a new link to a file from the host shows another inode than that file: clone with --no-hardlinks (or a file:// URL)";
+
 export interface ViewFacts {
   /** `--ro-bind` destinations. */
   roBinds: string[];
@@ -39,6 +48,8 @@ export interface ViewFacts {
   userGids?: ReadonlyArray<readonly [number, number]>;
   /** The command's working directory, for relative paths in its messages. */
   cwd: string;
+  /** Every --bind and --ro-bind destination: the host's own filesystem, with its own links. */
+  binds?: string[];
 }
 
 /** What the host says about a path; replaceable in tests. */
@@ -148,11 +159,12 @@ export function explainSeen(lines: string[], f: ViewFacts, host: HostProbe = hos
   const byReason = new Map<string, { paths: Set<string>; texts: Set<string>; why: string }>();
   for (const line of lines) {
     // The helper keeps other texts' lines too (net-errors.ts): a URL such a line quotes is no path.
-    const text = SCANNED_TEXTS.find((t) => line.includes(t));
+    const link = line.includes(LINK_TEXT);
+    const text = link ? LINK_TEXT : SCANNED_TEXTS.find((t) => line.includes(t));
     if (!text) continue;
     const kind = text === SCANNED_TEXTS[0] ? 'EROFS' : text === SCANNED_TEXTS[3] ? 'EOVERFLOW' : 'EACCES';
     for (const p of pathsIn(line, f.cwd)) {
-      const why = viewReason(p, kind, f, host);
+      const why = link ? (under(p, f.binds ?? []) ? null : LINK_WHY) : viewReason(p, kind, f, host);
       if (!why) continue;
       const g = byReason.get(why) ?? { paths: new Set<string>(), texts: new Set<string>(), why };
       g.paths.add(p);

@@ -115,4 +115,15 @@ test('a line the helper kept for another text (a network failure quoting a URL) 
   assert.equal(explainSeen(["cat: '/srv/x': Permission denied"], f, host).length, 1, 'the same facts explain a real one');
 });
 
+test("git's hardlink check after a local clone is explained, as root and as a user, unless the path is a bind's", () => {
+  const line = "fatal: hardlink different from source at '/home/u/dst/.git/objects/3b/e22be77da4887e869c981806d8452f034dd014'";
+  for (const f of [facts(), facts({ uid: 0 })]) {
+    const out = explainSeen([line], f, host);
+    assert.is(out.length, 1, out.join('\n'));
+    assert.match(out[0]!, /^\/home\/u\/dst\/\.git\/objects\/3b\/e22be77da4887e869c981806d8452f034dd014: hardlink different from source because of sbx's view: .*--no-hardlinks/);
+  }
+  assert.equal(explainSeen([line], facts({ binds: ['/home/u/dst'] }), host), [], "a bind's links are the host's own");
+  assert.equal(explainSeen(['hardlink different from elsewhere'], facts(), host), []);
+});
+
 test.run();
