@@ -144,7 +144,10 @@ function lineOf(r: Repo): RepoLine {
         : ref.startsWith('refs/remotes/') ? [remotes, `remote ${display(ref.slice(13))}`] : [otherRefs, display(ref)];
     const commits = list === branches ? commitsOf(r, `logs/${ref}`) : 0;
     const n = commits > 0 ? ` (${count(commits)} commit${commits === 1 ? '' : 's'})` : '';
-    list.push(b === null ? `${name} deleted` : a === null ? `${name} ${r.fresh ? '' : 'new '}${short(b)}${n}` : `${name} ${short(a)} -> ${short(b)}${n}`);
+    // A symbolic ref (a clone's refs/remotes/origin/HEAD) by the ref it names, not as `?`.
+    const to = b === '?' ? symbolicRef(now(ref, MAX_REF)) : null;
+    if (to !== null) list.push(`${name} ${a === null ? (r.fresh ? '' : 'new ') : `${short(a)} `}-> ${to}`);
+    else list.push(b === null ? `${name} deleted` : a === null ? `${name} ${r.fresh ? '' : 'new '}${short(b)}${n}` : `${name} ${short(a)} -> ${short(b)}${n}`);
   }
   for (const [list, more] of [[branches, 'branches'], [tags, 'tags'], [remotes, 'remote refs'], [otherRefs, 'other refs']] as const) {
     if (list.length > 3) parts.push(...list.slice(0, 3), `${count(list.length - 3)} more ${more}`); else parts.push(...list);
@@ -173,6 +176,14 @@ export function valueOf(b: Buffer | null): string | null {
   if (!b) return null;
   const s = b.toString('latin1').trim();
   return HASH.test(s) ? s : '?';
+}
+
+/** The ref a symbolic ref names (`ref: refs/remotes/origin/main` is `origin/main`), escaped; null for anything else. */
+function symbolicRef(b: Buffer | null): string | null {
+  const s = b?.toString('latin1').trim();
+  if (!s?.startsWith('ref: refs/')) return null;
+  const ref = s.slice(5);
+  return display(ref.startsWith('refs/heads/') ? ref.slice(11) : ref.startsWith('refs/remotes/') ? ref.slice(13) : ref.startsWith('refs/tags/') ? `tag ${ref.slice(10)}` : ref);
 }
 
 /** The branch HEAD names (`ref: refs/heads/x`), escaped; `detached` for a hash; null when unreadable. */

@@ -123,8 +123,10 @@ test('moved tags and remote refs are named, not counted (a remote ref moved to a
   mkdirSync(U('refs/tags'), { recursive: true });
   whiteout(U('refs/tags/old'));
   write(U('refs/notes/commits'), `${B}\n`);
+  // A clone's symbolic ref by the ref it names (it read `remote origin/HEAD new ?`).
+  write(U('refs/remotes/origin/HEAD'), 'ref: refs/remotes/origin/master\n');
   const out = renderSummary(scanSandbox(f.meta).changes, plain);
-  assert.ok(out.includes(`${f.host}/repo: git: tag old deleted, tag t1 new ccccccc, tag t2 new ccccccc, 2 more tags, remote origin/master aaaaaaa -> ddddddd, remote origin/topic new bbbbbbb, refs/notes/commits new bbbbbbb (`), out);
+  assert.ok(out.includes(`${f.host}/repo: git: tag old deleted, tag t1 new ccccccc, tag t2 new ccccccc, 2 more tags, remote origin/HEAD new -> origin/master, remote origin/master aaaaaaa -> ddddddd, remote origin/topic new bbbbbbb, refs/notes/commits new bbbbbbb (`), out);
   assert.not.match(out, /!/);
 });
 
