@@ -35,6 +35,56 @@ process.env.SBX_TEST_RUN = RUN;
 // (setpriv --reset-env); launcher.test sets it itself to check what sbx does with it.
 delete process.env.NODE_EXTRA_CA_CERTS;
 
+// The test files running now, and the signal that stops the run (SIGINT, SIGTERM, SIGHUP): a
+// run killed before its end left the test user's copy of the tree (~100 MB) in /tmp, and its
+// files' TMPDIRs. Stopped so, the running files are ended (SIGTERM: the preload names the test
+// each was in), none is started after them, and the run ends as any other does: each file's
+// TMPDIR removed, then the copy, then the canaries its files left.
+const children = new Set();
+let stoppedBy = null;
+// Each file's TMPDIR until it is removed (a stopped run removes what is left once the processes
+// below are gone).
+const scratches = new Set();
+
+/**
+ * Processes this run's test files started that outlive them (a file ended by a signal never
+ * runs its after hooks: an `sbx run` of a long `sleep` it would have stopped lives on, holding
+ * its store in the file's TMPDIR): every process whose environment carries this run's
+ * SBX_TEST_RUN, which the runner sets for its files and they pass on.
+ */
+function strays() {
+  const mine = `SBX_TEST_RUN=${RUN}`;
+  const out = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    let env;
+    try { env = readFileSync(`/proc/${d}/environ`, 'latin1'); } catch { continue; }
+    if (env.split('\0').includes(mine)) out.push(Number(d));
+  }
+  return out;
+}
+
+/** SIGTERM to each stray (sbx then ends its sandbox and removes it), SIGKILL to what is left after 10 s. */
+async function endStrays() {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  let left = strays();
+  if (left.length) console.log(`sbx-test: ending ${left.length} process(es) the stopped files left running`);
+  for (const [signal, wait] of [['SIGTERM', 10_000], ['SIGKILL', 2_000]]) {
+    for (const pid of left) try { process.kill(pid, signal); } catch { /* gone */ }
+    for (const end = Date.now() + wait; (left = strays()).length && Date.now() < end;) await sleep(100);
+    if (!left.length) return;
+  }
+  console.log(`sbx-test: still running: ${left.join(' ')}`);
+}
+for (const [sig, n] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]]) {
+  process.on(sig, () => {
+    if (stoppedBy) return;
+    stoppedBy = { sig, n };
+    console.log(`sbx-test: ${sig}: ending the ${children.size} running test file(s), then cleaning up`);
+    for (const c of children) c.kill('SIGTERM');
+  });
+}
+
 function runFile(file, asUser, env) {
   return new Promise((resolve) => {
     const label = `${relative(env.SBX_TEST_ROOT, file)}${asUser ? ` [as ${TEST_USER}]` : ''}`;
@@ -42,6 +92,7 @@ function runFile(file, asUser, env) {
     // killed at its timeout (or crashed) cannot clean up after itself.
     // Searchable by all, as /tmp is: a root test hands files in it to the test user's sbx.
     const scratch = mkdtempSync('/tmp/sbx-testrun-');
+    scratches.add(scratch);
     chmodSync(scratch, 0o755);
     if (asUser) spawnSync('chown', [`${TEST_USER}:${TEST_USER}`, scratch]);
     // setpriv --reset-env keeps only HOME, USER, LOGNAME, SHELL, TERM and a PATH of its own (root's
@@ -60,6 +111,8 @@ function runFile(file, asUser, env) {
     delete childEnv.LC_CTYPE;
     const started = Date.now();
     const child = spawn(cmd[0], cmd[1], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], cwd: asUser ? env.SBX_TEST_ROOT : root });
+    children.add(child);
+    if (stoppedBy) child.kill('SIGTERM');
     let out = '';
     // When uvu printed its summary: a process that lives on after it (a timer or a handle left
     // open) costs the suite that time in silence, so it is named.
@@ -70,6 +123,7 @@ function runFile(file, asUser, env) {
     let killer;
     const timer = setTimeout(() => { child.kill('SIGTERM'); killer = setTimeout(() => child.kill('SIGKILL'), 10_000); }, 300_000);
     child.on('close', (code) => {
+      children.delete(child);
       clearTimeout(timer);
       clearTimeout(killer);
       let left = [];
@@ -77,7 +131,7 @@ function runFile(file, asUser, env) {
       // Never through a mount a killed file left: that would empty the mounted tree.
       const mounted = mountPoints().some((m) => m.startsWith(`${scratch}/`));
       if (left.length) out += `  left in its TMPDIR${mounted ? ` (a mount inside: kept at ${scratch})` : ', removed now'}: ${left.join(', ')}\n`;
-      if (!mounted) try { rmSync(scratch, { recursive: true, force: true }); } catch (e) { out += `  could not remove ${scratch}: ${e.message}\n`; }
+      if (!mounted) try { rmSync(scratch, { recursive: true, force: true }); scratches.delete(scratch); } catch (e) { out += `  could not remove ${scratch}: ${e.message}\n`; }
       // uvu's own summary strips colour only when not a TTY; strip ANSI anyway.
       const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
       const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
@@ -190,7 +244,7 @@ const timings = [];
 try {
   const running = new Map();
   const queue = [...jobs];
-  while (queue.length) {
+  while (queue.length && !stoppedBy) {
     // The first job in the order that can run beside those running; a serial job that must
     // wait is passed over by host-free jobs only (others would keep it waiting for ever for the
     // lanes to empty), which it can start beside.
@@ -208,6 +262,11 @@ try {
     running.set(p, job);
   }
   await Promise.all(running.keys());
+  if (stoppedBy) {
+    await endStrays();
+    // What those processes wrote in their files' TMPDIRs after the files ended (never through a mount).
+    for (const d of scratches) if (existsSync(d) && !mountPoints().some((m) => m.startsWith(`${d}/`))) rmSync(d, { recursive: true, force: true });
+  }
 } finally {
   if (copy) rmSync(copy, { recursive: true, force: true });
 }
@@ -234,5 +293,6 @@ for (const c of left) {
 }
 const failures = timings.filter((t) => t.why.length);
 if (failures.length || leftovers.length) console.log(`failed:\n${[...failures.map((t) => `  ${t.label}: ${t.why.join('; ')}`), ...leftovers.map((l) => `  ${l}`)].join('\n')}`);
+if (stoppedBy) console.log(`stopped by ${stoppedBy.sig}: the test files not run yet are not counted`);
 console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 && files.length > 0 ? 0 : 1);
+process.exit(stoppedBy ? 128 + stoppedBy.n : failed === 0 && files.length > 0 ? 0 : 1);

@@ -1,6 +1,6 @@
 // Loaded into every test process by scripts/run-tests.mjs (node --import): keeps the name of the
 // uvu test that is running, so that a file which ends before uvu's summary (a crash, an event
-// loop that emptied while a test awaited, the runner's timeout) still says which test it was,
+// loop that emptied while a test awaited, the runner's SIGTERM) still says which test it was,
 // and which tests had failed before it: uvu prints a suite's failures only when the suite ends.
 import { test } from 'uvu';
 
@@ -30,5 +30,5 @@ const say = (why) => {
 };
 // At a normal end every test has finished and `current` is empty.
 process.on('exit', (code) => { say(`the file ended (status ${process.exitCode || code})`); });
-// The runner's timeout sends SIGTERM first.
-process.on('SIGTERM', () => { say('killed at the runner\'s timeout (SIGTERM)'); current = ''; process.exit(143); });
+// The runner sends SIGTERM first, at a file's timeout or when the run is stopped.
+process.on('SIGTERM', () => { say('killed by the runner (SIGTERM: the file\'s timeout, or the run stopped)'); current = ''; process.exit(143); });
