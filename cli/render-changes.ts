@@ -124,12 +124,16 @@ function commonDir(dirs: Set<string>): string {
 }
 
 function groupLine(g: SubtreeGroup): string {
-  // A gone tree is counted in entries (what rm -rf removed); a new one in files.
+  // A gone tree is counted in entries (what rm -rf removed); a new one in files, dirs and the
+  // rest. A group whose files are all on other lines (flagged, folded) is its dirs alone:
+  // "0 files, 23 other entries, 0 B" read as a fault.
   if (g.root.change === 'deleted') return ` (${entriesText(g.entries)}, ${humanBytes(g.bytes)})`;
-  const parts = [`${countText(g.files)} file${g.files === 1 ? '' : 's'}`];
-  const other = g.entries - g.files;
+  const other = g.entries - g.files - g.dirs;
+  const parts: string[] = [];
+  if (g.files || (!g.dirs && !other)) parts.push(`${countText(g.files)} file${g.files === 1 ? '' : 's'}`);
+  if (g.dirs) parts.push(`${countText(g.dirs)} dir${g.dirs === 1 ? '' : 's'}`);
   if (other) parts.push(`${countText(other)} other entr${other === 1 ? 'y' : 'ies'}`);
-  parts.push(humanBytes(g.bytes));
+  if (g.files) parts.push(humanBytes(g.bytes));
   return ` (${parts.join(', ')})`;
 }
 

@@ -12,6 +12,8 @@ export interface SubtreeGroup {
   /** Entries below the root (not counting it). */
   entries: number;
   files: number;
+  /** Dirs below the root (of `entries`): the rest that are not files are symlinks, fifos, devices. */
+  dirs: number;
   /** Apparent bytes of the regular files below the root. */
   bytes: number;
 }
@@ -271,14 +273,14 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
     const top = above ? above.of(c.path) : null;
     if (k >= 0) { if (top !== null) foldedIn(groups.get(top), k); continue; }
     if (top === null) {
-      if (groupable && c.type === 'dir') { const g = { root: c, entries: 0, files: 0, bytes: 0 }; groups.set(c.path, g); items.push(g); } else items.push(c);
+      if (groupable && c.type === 'dir') { const g = { root: c, entries: 0, files: 0, dirs: 0, bytes: 0 }; groups.set(c.path, g); items.push(g); } else items.push(c);
       continue;
     }
     const g = groups.get(top);
     // The ancestor dir was folded away: the child stands alone.
     if (!g) { items.push(c); continue; }
     g.entries++;
-    if (c.type === 'file') { g.files++; g.bytes += size; }
+    if (c.type === 'file') { g.files++; g.bytes += size; } else if (c.type === 'dir') g.dirs++;
   }
   // A dir with nothing below it is just a change, and one whose every entry below was folded
   // by one rule is counted on that rule's line (~/.npm made by npm for its cache alone).

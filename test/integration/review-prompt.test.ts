@@ -153,10 +153,10 @@ test('the end line and the flagged question fit 80 columns', () => {
 });
 
 test('pick mode: a directory line keeps its whole tree; the final line counts what was asked', () => {
-  const r = underPty([['Keep these changes?', 'p\n'], ['newdir/ (2 files, 1 other entry, 4 B)? [y/n/a/q/?]', 'y\n'], ['other.txt? [y/n/a/q/?]', 'n\n'], ['commit 4 picked changes (of 5)? [y/N]', 'y\n']],
+  const r = underPty([['Keep these changes?', 'p\n'], ['newdir/ (2 files, 1 dir, 4 B)? [y/n/a/q/?]', 'y\n'], ['other.txt? [y/n/a/q/?]', 'n\n'], ['commit 4 picked changes (of 5)? [y/N]', 'y\n']],
     sbx('run', '--', 'sh', '-c', `mkdir -p ${canary}/newdir/sub && echo a > ${canary}/newdir/a && echo b > ${canary}/newdir/sub/b && echo o > ${canary}/other.txt`));
   assert.is(r.code, 0, r.out);
-  assert.match(r.out, new RegExp(`apply addition of ${canary}/newdir/ \\(2 files, 1 other entry, 4 B\\)\\? \\[y/n/a/q/\\?\\]`));
+  assert.match(r.out, new RegExp(`apply addition of ${canary}/newdir/ \\(2 files, 1 dir, 4 B\\)\\? \\[y/n/a/q/\\?\\]`));
   assert.is(readFileSync(join(canary, 'newdir/sub/b'), 'utf8'), 'b\n');
   assert.not.ok(existsSync(join(canary, 'other.txt')), r.out);
   assert.match(r.out, /sbx: 4 changes committed \(4 B\), 1 not picked; sandbox \w+ kept/);

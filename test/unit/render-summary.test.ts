@@ -37,7 +37,7 @@ test('a new dir is one line with its file count and bytes; --all lists every pat
   const { changes } = scanSandbox(f.meta);
   assert.is(changes.filter((c) => c.change === 'added').length, 7);
   const out = renderSummary(changes, plain, { fold: [] });
-  assert.ok(out.includes(`  added:    ${f.host}/pkg/ (3 files, 2 other entries, 3.0 KiB)\n`), out);
+  assert.ok(out.includes(`  added:    ${f.host}/pkg/ (3 files, 2 dirs, 3.0 KiB)\n`), out);
   assert.ok(out.includes(`  added:    ${f.host}/single.txt\n`), out);
   assert.ok(out.includes(`  deleted:  ${f.host}/old.txt\n`), out);
   assert.not.ok(out.includes('index.js'), out);
@@ -96,6 +96,22 @@ test('fold-list matches are one counted line and still in the change list', () =
   assert.not.ok(out.includes('_cacache/content'), out);
   assert.ok(changes.some((c) => c.path.endsWith('_cacache/content/4')));
   for (const l of out.split('\n')) assert.ok(l.length <= 80 || l.includes(f.host), l);
+});
+
+test('a new dir line counts its files, dirs and other entries; one whose files are all on other lines names only its dirs', () => {
+  const U = (p: string) => join(f.upper(), p);
+  markStarted(f);
+  // Every file below lib/ is bytecode, folded on its own line: lib/ keeps only its dirs.
+  write(U('lib/a/__pycache__/m.cpython-311.pyc'), 'p');
+  write(U('lib/b/__pycache__/n.cpython-311.pyc'), 'q');
+  write(U('pkg/index.js'), 'abc');
+  mkdirSync(U('pkg/sub'));
+  symlinkSync('index.js', U('pkg/main.js'));
+  const { changes } = scanSandbox(f.meta);
+  const out = renderSummary(changes, plain);
+  assert.ok(out.includes(`  added:    ${f.host}/lib/ (2 dirs)\n`), out);
+  assert.ok(out.includes(`  added:    ${f.host}/pkg/ (1 file, 1 dir, 1 other entry, 3 B)\n`), out);
+  assert.not.ok(out.includes('0 files'), out);
 });
 
 test('a __pycache__ .pyc for a source the host has is flagged and listed, an edit of it in the sandbox too; one beside a new source folds', () => {
@@ -438,7 +454,7 @@ test('each summary line knows the paths it stands for (pick mode keeps exactly t
   const { changes } = scanSandbox(f.meta);
   const items = summaryPlan(changes, plain).kinds.flatMap((k) => k.items);
   const byLabel = new Map(items.map((i) => [i.label.replace(f.host, ''), i.paths().map((p) => p.replace(f.host, '')).sort()]));
-  assert.equal(byLabel.get('/pkg/ (2 files, 1 other entry, 2 B)'), ['/pkg', '/pkg/a.js', '/pkg/lib', '/pkg/lib/b.js']);
+  assert.equal(byLabel.get('/pkg/ (2 files, 1 dir, 2 B)'), ['/pkg', '/pkg/a.js', '/pkg/lib', '/pkg/lib/b.js']);
   assert.equal(byLabel.get('/one.txt'), ['/one.txt']);
   assert.equal(byLabel.get('2 in npm cache (1 B), folded'), ['/home/.npm/_cacache', '/home/.npm/_cacache/x']);
   // Every change is behind exactly one line.
