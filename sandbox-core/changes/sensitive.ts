@@ -253,6 +253,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'accounts', why: 'account database', paths: [/^\/etc\/(passwd|shadow|group|gshadow|subuid|subgid)$/] },
   { id: 'pam', why: 'PAM configuration', paths: [/^\/etc\/pam\.(d(\/|$)|conf$)/, /^\/etc\/security\//, /^\/(usr\/)?lib\/([a-z0-9_]+-linux-gnu\/)?security\//] },
   { id: 'nsswitch', why: 'name service switch (loads modules into every program)', paths: [/^\/etc\/nsswitch\.conf$/] },
+  // A hosts line or another DNS server sends a later download, update or login elsewhere
+  // (or nowhere: `127.0.0.1 security.debian.org`), as a pip or curl config's index or proxy does.
+  { id: 'name-resolution', why: 'name resolution (can send a later download, update or login to another host)', paths: [/^\/etc\/(hosts|resolv\.conf)$/,
+    /^\/etc\/systemd\/resolved\.conf(\.d(\/|$)|$)/, /^\/etc\/resolvconf\/resolv\.conf\.d\//, /^\/etc\/dnsmasq\.(conf$|d\/)/], harmless: notPlanted },
   { id: 'ssh', why: 'ssh keys or configuration', paths: [/^\/etc\/ssh\//, /(^|\/)\.ssh(\/|$)/] },
   // /etc/apt/apt.conf as well as apt.conf.d: either can set DPkg::Post-Invoke.
   // The same for pacman (pacman.conf also names the hook dirs), dnf and yum (their .conf can

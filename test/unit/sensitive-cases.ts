@@ -37,6 +37,8 @@ export const CASES: Record<string, C[]> = {
   accounts: ['/etc/passwd', '/etc/shadow', '/etc/group', '/etc/gshadow', '/etc/subuid'].map((p) => file(p, 'modified')),
   pam: ['/etc/pam.d/common-auth', '/etc/pam.d/sshd', '/etc/security/limits.conf', '/usr/lib/x86_64-linux-gnu/security/pam_evil.so'].map((p) => file(p)),
   nsswitch: [file('/etc/nsswitch.conf', 'modified')],
+  'name-resolution': [file('/etc/hosts', 'modified'), file('/etc/resolv.conf', 'modified'), { path: fromUser('/etc/resolv.conf'), change: 'replaced', type: 'symlink', target: '/run/x/resolv.conf' },
+    ...['/etc/systemd/resolved.conf', '/etc/systemd/resolved.conf.d/dns.conf', '/etc/resolvconf/resolv.conf.d/head', '/etc/dnsmasq.conf', '/etc/dnsmasq.d/x.conf'].map((p) => file(p))],
   ssh: ['/etc/ssh/sshd_config', '/home/u/.ssh/authorized_keys', '/root/.ssh/config'].map((p) => file(p)),
   'package-source': ['/etc/apt/sources.list.d/evil.list', '/etc/apt/apt.conf.d/99hook', '/etc/apt/trusted.gpg.d/k.gpg', '/usr/share/keyrings/k.gpg', '/etc/apt/apt.conf',
     '/etc/pacman.conf', '/etc/pacman.d/mirrorlist', '/etc/pacman.d/gnupg/pubring.gpg', '/usr/share/pacman/keyrings/archlinux.gpg', '/etc/dnf/dnf.conf', '/etc/yum.conf', '/etc/pki/rpm-gpg/RPM-GPG-KEY-x',
@@ -176,14 +178,15 @@ export const CASES: Record<string, C[]> = {
     { path: '/etc/x.d', change: 'added', type: 'dir', up: { ...st('dir', 0o775), gid: 100 }, details: ['owner 0:100'], givenAway: true },
   ],
   'acl-grant': [
-    { path: '/etc/hosts', change: 'metadata', type: 'file', up: st('file', 0o674), details: ['mode 644→674', 'acl +user:1000:rwx +mask::rwx'], aclGrant: true },
+    { path: '/srv/data.txt', change: 'metadata', type: 'file', up: st('file', 0o674), details: ['mode 644→674', 'acl +user:1000:rwx +mask::rwx'], aclGrant: true },
     { path: '/srv/share', change: 'added', type: 'dir', up: st('dir', 0o755), details: ['default acl +group:1002:r-x +mask::r-x'], aclGrant: true },
   ],
 };
 
 // Nearby changes that are ordinary.
 export const ORDINARY: C[] = [
-  file('/etc/hostname', 'modified'), file('/etc/motd'), file('/etc/apt/listchanges.conf'), file('/home/u/notes/.bashrc.bak'),
+  file('/etc/hostname', 'modified'), file('/etc/hosts.allow', 'modified'), file('/etc/host.conf', 'modified'), { path: fromUser('/etc/hosts'), change: 'deleted', type: 'file' },
+  { path: fromUser('/etc/resolv.conf'), change: 'metadata', type: 'file', up: st('file', 0o644), details: ['mtime'] }, file('/etc/motd'), file('/etc/apt/listchanges.conf'), file('/home/u/notes/.bashrc.bak'),
   file('/home/u/src/p/.git/objects/ab/cdef'), file('/home/u/src/p/.git/hooks/pre-commit.sample'), { path: fromUser('/home/u/src/p/.git/hooks'), change: 'added', type: 'dir' }, file('/home/u/src/p/.git/info/refs'), file('/home/u/src/p/.git/refs/heads/config'),
   // New objects and packs (commit, fetch, gc), an object's mtime (git freshens one it writes again), refs and packed-refs deleted.
   file(`/home/u/src/p/.git/objects/ab/${'c'.repeat(38)}`), file(`/home/u/src/p/.git/objects/pack/pack-${'d'.repeat(40)}.pack`),
