@@ -160,6 +160,9 @@ const RC_FILES = new Set([
   // bash-completion sources ~/.bash_completion in every interactive bash; gdb and pdb run their
   // rc's commands at each start.
   '.bash_completion', '.gdbinit', '.gdbearlyinit', '.pdbrc',
+  // R, irb and pry run theirs as code; psql's \!, sqlite's .shell, lldb's `platform shell`,
+  // ghci's :! and the mongo shells' JavaScript run commands.
+  '.Rprofile', '.irbrc', '.pryrc', '.psqlrc', '.sqliterc', '.lldbinit', '.ghci', '.mongorc.js', '.mongoshrc.js',
 ]);
 const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 const dirOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
@@ -178,6 +181,8 @@ const HOME_PIP = /^\/(root|home\/[^/]+)\/(\.pydistutils\.cfg|(\.conda\/|\.config
 const HOME_YARN = /^\/(root|home\/[^/]+)\/\.yarnrc(\.yml)?$/;
 const HOME_RUBY = /^\/(root|home\/[^/]+)\/(\.gemrc|\.bundle\/config)$/;
 const HOME_FETCH = /^\/(root|home\/[^/]+)\/(\.wgetrc|\.curlrc|\.config\/\.curlrc)$/;
+const HOME_CLOUD = /^\/(root|home\/[^/]+)\/\.(kube|aws)\/config$/;
+const HOME_HG = /^\/(root|home\/[^/]+)\/(\.hgrc|\.config\/hg\/hgrc)$/;
 const HOME_GO = /^\/(root|home\/[^/]+)\/go\/pkg\/mod\//;
 // A project's own .gradle dir and a uv.toml, .cache or .local in a tree are not the user's.
 const HOME_GRADLE = /^\/(root|home\/[^/]+)\/\.gradle\//;
@@ -293,7 +298,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /^\/etc\/pacman\.d\/hooks(\/|$)/, /^\/usr\/share\/libalpm\/(hooks|scripts)(\/|$)/, /^\/var\/lib\/pacman\/local\/[^/]+\/install$/,
     /^\/etc\/(dnf|yum)\/(plugins|pluginconf\.d)(\/|$)/, /^\/usr\/lib\/yum-plugins(\/|$)/,
     /^\/etc\/rpm\//, /^\/usr\/lib\/rpm\/macros\.d(\/|$)/, /^\/var\/lib\/rpm\//,
-    /^\/etc\/apk\/commit_hooks\.d(\/|$)/, /^\/lib\/apk\/db\/scripts\.tar$/], harmless: (f) => f.change === 'deleted' },
+    /^\/etc\/apk\/commit_hooks\.d(\/|$)/, /^\/lib\/apk\/db\/scripts\.tar$/,
+    // needrestart's config is Perl it evaluates as root after every apt run.
+    /^\/etc\/needrestart\/(needrestart\.conf$|conf\.d(\/|$))/], harmless: (f) => f.change === 'deleted' },
   { id: 'udev', why: 'udev rule (runs commands as root on device events)', paths: [/^\/(etc|lib|usr\/lib|run)\/udev\/rules\.d(\/|$)/] },
   { id: 'modprobe', why: 'kernel module loading (install commands run as root)', paths: [/^\/(etc|lib|usr\/lib|run)\/(modprobe\.d|modules-load\.d)(\/|$)/, /^\/etc\/modules$/] },
   { id: 'sysctl', why: 'kernel settings applied at boot', paths: [/^\/etc\/sysctl\.(conf$|d(\/|$))/, /^\/(lib|usr\/lib|run)\/sysctl\.d(\/|$)/] },
@@ -306,9 +313,22 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'kernel-hook', why: 'kernel or initramfs hook (runs as root at a kernel install, or at boot)', paths: [
     /^\/etc\/kernel\/[^/]+\.d(\/|$)/, /^\/usr\/lib\/kernel\/install\.d(\/|$)/, /^\/(etc|usr\/share)\/initramfs-tools\/(hooks|scripts)(\/|$)/] },
   { id: 'polkit', why: 'polkit rules (who may act as root)', paths: [/^\/(etc|usr\/share)\/polkit-1(\/|$)/] },
+  // The kernel, initramfs and boot loader, and what update-grub builds its menu from (its
+  // grub.d scripts run as root; a command line can name another init).
+  { id: 'boot', why: 'boot loader, kernel or its command line (runs as root at the next boot)', paths: [
+    /^\/boot\//, /^\/etc\/default\/grub(\.d\/|$)/, /^\/etc\/grub\.d\//, /^\/etc\/kernel\/cmdline$/], harmless: notPlanted },
+  // A mount over a system dir replaces what it holds; a crypttab keyscript is a command.
+  { id: 'fstab', why: 'fstab or crypttab (what is mounted where at boot; a keyscript runs as root)', paths: [/^\/etc\/(fstab|crypttab)$/], harmless: notPlanted },
+  { id: 'file-shares', why: "NFS or Samba shares (what other machines may read or write; Samba's preexec lines run commands)", paths: [
+    /^\/etc\/exports(\.d\/|$)/, /^\/etc\/samba\/smb\.conf$/], harmless: notPlanted },
+  // A profile removed leaves its program unconfined at the next load: a deletion counts.
+  { id: 'mac-policy', why: 'AppArmor or SELinux policy (what confined programs may do)', paths: [/^\/etc\/apparmor\.d\//, /^\/etc\/selinux\//],
+    harmless: (f) => f.type === 'dir' ? f.change !== 'deleted' : f.change === 'metadata' && !f.access },
+  { id: 'skel', why: "new accounts' skeleton (copied into each new home: its startup files run as that user)", paths: [/^\/etc\/skel\//], harmless: notPlanted },
   { id: 'motd', why: 'login message script (runs as root at login)', paths: [/^\/etc\/update-motd\.d(\/|$)/] },
   { id: 'logrotate', why: 'logrotate configuration (scripts run as root)', paths: [/^\/etc\/logrotate\.(conf$|d(\/|$))/] },
-  { id: 'network-hook', why: 'network hook script (runs as root)', paths: [/^\/(etc|usr\/lib)\/NetworkManager\/dispatcher\.d(\/|$)/, /^\/etc\/network\/if-[a-z-]+\.d(\/|$)/, /^\/etc\/dhcp\/dhclient-(enter|exit)-hooks\.d(\/|$)/] },
+  { id: 'network-hook', why: 'network hook script (runs as root)', paths: [/^\/(etc|usr\/lib)\/NetworkManager\/dispatcher\.d(\/|$)/, /^\/etc\/network\/if-[a-z-]+\.d(\/|$)/, /^\/etc\/dhcp\/dhclient-(enter|exit)-hooks\.d(\/|$)/,
+    /^\/etc\/ppp\/(ip|ipv6)-(up|down)(\.d(\/|$)|$)/] },
   { id: 'alternatives', why: 'alternatives link (which program a command runs)', paths: [/^\/etc\/alternatives(\/|$)/, /^\/var\/lib\/dpkg\/alternatives(\/|$)/] },
   // A submodule's git dir (.git/modules/NAME, nested) and a worktree's have hooks and config of their own.
   // Not git's samples (`hooks/NAME.sample`): git runs a hook only by its exact name, so the 14
@@ -372,7 +392,8 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'rc-file', why: 'shell or tool startup file', paths: [
     /\/\.config\/tmux\/tmux\.conf$/, /^\/etc\/tmux\.conf$/, /\/\.config\/direnv\/(direnvrc$|lib\/)/,
     /^\/etc\/gdb\/gdb(early)?init(\.d(\/|$)|$)/, /\/\.config\/gdb\/gdb(early)?init$/,
-    /\/\.ipython\/profile_[^/]+\/(startup\/|ipython_(kernel_)?config\.py$)/, /^\/etc\/perl\/(.+\.pm|sitecustomize\.pl)$/],
+    /\/\.ipython\/profile_[^/]+\/(startup\/|ipython_(kernel_)?config\.py$)/, /^\/etc\/perl\/(.+\.pm|sitecustomize\.pl)$/,
+    /\/\.julia\/config\/startup\.jl$/, /^\/(etc\/R|usr\/lib\/R\/etc)\/Rprofile\.site$/],
     test: (_c, p) => startsWithDot(p) && RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3 },
   { id: 'setid', why: 'setuid/setgid program',
     test: (f) => f.change !== 'deleted' && f.type === 'file' && f.perm >= 0 && (f.perm & 0o6000) !== 0 },
@@ -416,6 +437,19 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // credsStore and credHelpers run docker-credential-NAME; cli-plugins are run as `docker NAME`.
   { id: 'docker-config', why: 'docker CLI config or plugin (credential helpers and plugins are commands it runs)', paths: [
     /\/\.docker\/(config\.json|cli-plugins\/)/, /^\/usr\/(local\/)?(lib|libexec)\/docker\/cli-plugins\//], harmless: notPlanted },
+  // daemon.json's runtimes are programs dockerd runs as root; registries.conf and policy.json
+  // say where images come from and which signatures they need.
+  { id: 'container-config', why: 'container engine config (where images come from, their signature policy, runtimes run as root)', paths: [
+    /^\/etc\/docker\/daemon\.json$/, /^\/etc\/containers\/(registries\.conf(\.d\/|$)|policy\.json$|containers\.conf(\.d\/|$))/,
+    /\/\.config\/containers\/(registries\.conf(\.d\/|$)|policy\.json$|containers\.conf$)/], harmless: notPlanted },
+  // kubeconfig's users[].exec and the AWS CLI's credential_process are commands they run.
+  { id: 'cloud-config', why: 'kubectl or AWS CLI config (its credential plugins are commands they run)', paths: [/\/\.kube\/config$/, /\/\.aws\/config$/],
+    harmless: (f, p) => notPlanted(f) || !HOME_CLOUD.test(p) },
+  // A repository's own .hg/hgrc (written by hg clone) is not here, as a clone's .git/config is not.
+  { id: 'hg-config', why: 'Mercurial config (its hooks and extensions run code)', paths: [/\/\.hgrc$/, /\/\.config\/hg\/hgrc$/, /^\/etc\/mercurial\/hgrc(\.d\/|$)/],
+    harmless: (f, p) => notPlanted(f) || (!p.startsWith('/etc/') && !HOME_HG.test(p)) },
+  { id: 'npm-config', why: "npm's global config (can name the registry packages come from, and the shell scripts run in)", paths: [
+    /^\/(etc|usr\/etc|usr\/local\/etc)\/npmrc$/], harmless: notPlanted },
   { id: 'session-env', why: 'session environment (environment.d: PATH, LD_PRELOAD for user services)', paths: [
     /\/\.config\/environment\.d\//, /^\/(etc|run|usr\/lib|usr\/local\/lib)\/environment\.d\//], harmless: notPlanted },
   { id: 'desktop-entry', why: 'desktop entry (its Exec= runs when it is opened)', paths: [
