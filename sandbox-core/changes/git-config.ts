@@ -148,7 +148,7 @@ export function harmlessExclude(data: Buffer, cut: boolean): boolean {
   return true;
 }
 
-/** Up to MAX_GIT_CONFIG bytes of an upper-layer file, or null when it cannot be read. */
-export function readLayerFile(upper: string): { data: Buffer; cut: boolean } | null {
-  try { return readHead(upper, MAX_GIT_CONFIG); } catch { return null; }
+/** Up to `limit` bytes (MAX_GIT_CONFIG) of an upper-layer file, or null when it cannot be read. */
+export function readLayerFile(upper: string, limit = MAX_GIT_CONFIG): { data: Buffer; cut: boolean } | null {
+  try { return readHead(upper, limit); } catch { return null; }
 }

@@ -12,6 +12,7 @@ import { toFs } from '../base/bpath.js';
 import { fsAt } from './fsat.js';
 import { filterParts, filterRegExp, neededText } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
+import { hostLoaderConfDirs, ldCacheHarmless, MAX_LD_CACHE } from './ld-cache.js';
 import { looseRefGoneRewrites, looseRefRewrites, packedRefsRewrite } from './git-history.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { userReview } from './owner.js';
@@ -104,11 +105,14 @@ const refGone = (f: SensitiveFacts): boolean => {
   return looseRefGoneRewrites(f.raw ?? '', f.upper === undefined ? undefined : dirOf(f.upper), f.type !== 'dir');
 };
 /** Whether the new content of a file a rule matched passes `ok` (read bounded from the layer, no symlink followed). */
-const contentIs = (f: SensitiveFacts, ok: (data: Buffer, cut: boolean) => boolean): boolean => {
+const contentIs = (f: SensitiveFacts, ok: (data: Buffer, cut: boolean) => boolean, limit?: number): boolean => {
   if (f.type !== 'file' || !writes(f) || f.upper === undefined) return false;
-  const r = readLayerFile(f.upper);
+  const r = readLayerFile(f.upper, limit);
   return r !== null && ok(r.data, r.cut);
 };
+/** The host's ld.so.conf dirs, read once per process (host files: ld-cache.ts). */
+let confDirs: Set<string> | undefined;
+const ldCacheOk = (data: Buffer, cut: boolean): boolean => ldCacheHarmless(data, cut, (d) => LIB_DIR.test(d), confDirs ??= hostLoaderConfDirs());
 const DPKG_SCRIPT = /^\/var\/lib\/dpkg\/info\/[^/]+\.(preinst|postinst|prerm|postrm|config)$/;
 // __pycache__/NAME.TAG.pyc, NAME.TAG.opt-1.pyc: Python loads it in place of ../NAME.py when
 // its header names that source's mtime and size, which a command can copy.
@@ -246,6 +250,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // Plugin lines name the shared objects sudo loads (policy, I/O log, group plugins).
   { id: 'sudo-conf', why: 'sudo plugin configuration (libraries sudo loads as root)', paths: [/^\/etc\/sudo\.conf$/] },
   { id: 'loader', why: 'dynamic loader configuration', paths: [/^\/etc\/ld\.so\.(preload|conf)(\.d(\/|$)|$)/] },
+  // ldconfig rewrites the cache after each library install: marked only when it names a
+  // library outside the dirs the loader searches anyway (ld-cache.ts).
+  { id: 'loader-cache', why: 'dynamic loader cache naming a library outside the loader dirs (every program would load it)', paths: [/^\/etc\/ld\.so\.cache$/],
+    harmless: (f) => notPlanted(f) || contentIs(f, ldCacheOk, MAX_LD_CACHE) },
   // cron and run-parts skip a name that starts with a dot (Debian's `.placeholder` in each
   // cron dir, written by every install of cron), and run nothing that is a dir.
   { id: 'cron', why: 'cron job', paths: [/^\/etc\/(crontab|anacrontab)$/, /^\/etc\/cron\.[^/]+(\/|$)/, /^\/var\/spool\/(cron|anacron)(\/|$)/],

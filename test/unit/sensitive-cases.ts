@@ -13,6 +13,33 @@ const PYDIR = mkdtempSync(join(tmpdir(), 'sbx-pyc-case-'));
 writeFileSync(join(PYDIR, 'm.py'), 'print(1)\n');
 process.on('exit', () => rmSync(PYDIR, { recursive: true, force: true }));
 
+/**
+ * An ld.so.cache in glibc's new format (after `oldEntries` old-format entries when given, as
+ * a cache of both formats is): each [name, path] one entry, string offsets from the new header.
+ */
+export function ldCache(entries: Array<[string, string]>, oldEntries?: number): Buffer {
+  const head = oldEntries === undefined ? Buffer.alloc(0) : Buffer.alloc(Math.ceil((16 + oldEntries * 12) / 8) * 8);
+  if (oldEntries !== undefined) { head.write('ld.so-1.7.0', 0, 'latin1'); head.writeUInt32LE(oldEntries, 12); }
+  const header = Buffer.alloc(48 + entries.length * 24);
+  header.write('glibc-ld.so.cache1.1', 0, 'latin1');
+  header.writeUInt32LE(entries.length, 20);
+  const strings: Buffer[] = [];
+  let at = header.length;
+  const put = (t: string): number => { const b = Buffer.from(`${t}\0`, 'latin1'); strings.push(b); at += b.length; return at - b.length; };
+  entries.forEach(([name, path], i) => {
+    header.writeInt32LE(0x303, 48 + i * 24);
+    header.writeUInt32LE(put(name), 48 + i * 24 + 4);
+    header.writeUInt32LE(put(path), 48 + i * 24 + 8);
+  });
+  header.writeUInt32LE(at - header.length, 24);
+  return Buffer.concat([head, header, ...strings]);
+}
+// An ldconfig's cache of standard dirs in an upper layer (the loader-cache rule reads it).
+const LDCACHE_OK = join(PYDIR, 'ld.so.cache');
+writeFileSync(LDCACHE_OK, ldCache([['libc.so.6', '/lib/x86_64-linux-gnu/libc.so.6'], ['libgfortran.so.5', '/usr/lib/x86_64-linux-gnu/libgfortran.so.5']]));
+const LDCACHE_EVIL = join(PYDIR, 'ld.so.cache-evil');
+writeFileSync(LDCACHE_EVIL, ldCache([['libc.so.6', '/lib/x86_64-linux-gnu/libc.so.6'], ['libpam.so.0', '/var/tmp/.x/libpam.so.0']]));
+
 const st = (type: EntryStat['type'], perm: number): EntryStat => ({ type, perm, uid: 0, gid: 0, size: 1, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 1, dev: 1, nlink: 1, rdev: 0 });
 export type C = Pick<Change, 'path' | 'change' | 'type'> & Partial<Change>;
 export const file = (path: string, change: Change['change'] = 'added'): C => ({ path: fromUser(path), change, type: 'file', up: st('file', 0o644) });
@@ -26,6 +53,8 @@ export const CASES: Record<string, C[]> = {
     '/home/u/.local/share/bash-completion/completions/ls', '/etc/X11/Xsession.d/99x', '/etc/X11/Xsession', '/etc/X11/xinit/xinitrc', '/etc/X11/xinit/xinitrc.d/x.sh'].map((p) => file(p, 'modified')),
   sudoers: ['/etc/sudoers', '/etc/sudoers.d/99-me'].map((p) => file(p)),
   'sudo-conf': [file('/etc/sudo.conf', 'modified'), file('/etc/sudo.conf')],
+  'loader-cache': [{ ...file('/etc/ld.so.cache', 'modified'), upper: LDCACHE_EVIL }, file('/etc/ld.so.cache', 'modified'),
+    { path: fromUser('/etc/ld.so.cache'), change: 'replaced', type: 'symlink', target: '/var/tmp/.x/cache' }],
   loader: ['/etc/ld.so.preload', '/etc/ld.so.conf', '/etc/ld.so.conf.d/evil.conf'].map((p) => file(p)),
   cron: [...['/etc/crontab', '/etc/cron.d/job', '/etc/cron.daily/x', '/var/spool/cron/crontabs/root', '/etc/cron.d/job.sh'].map((p) => file(p)),
     { path: '/etc/cron.d/job', change: 'added', type: 'symlink', target: '/tmp/evil' }, { path: '/etc/cron.daily', change: 'replaced', type: 'symlink', target: '/tmp/evil' }],
@@ -201,6 +230,8 @@ export const CASES: Record<string, C[]> = {
 // Nearby changes that are ordinary.
 export const ORDINARY: C[] = [
   file('/etc/hostname', 'modified'),
+  // ldconfig's own rewrite of the cache (every library in a loader dir), the cache removed.
+  { ...file('/etc/ld.so.cache', 'modified'), upper: LDCACHE_OK }, { path: fromUser('/etc/ld.so.cache'), change: 'deleted', type: 'file' },
   // The neighbours of the boot, mount, share, policy, cloud and hg rules: a kernel removed, a
   // dir made in /boot, a project's kube or hg config, a clone's .hg/hgrc, skel's mtime.
   { path: fromUser('/boot/vmlinuz-6.1.0-old'), change: 'deleted', type: 'file' }, { path: fromUser('/boot/grub/fonts'), change: 'added', type: 'dir' },
