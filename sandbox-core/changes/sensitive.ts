@@ -155,6 +155,10 @@ function bytecodeOfHostSource(f: SensitiveFacts): boolean {
   const up = lstatAt(f.upper.slice(0, u.index) + src);
   return !up?.isCharacterDevice();
 }
+// Below the system's lib and libexec trees: what programs and daemons run or load by path.
+const LIB_TREE = /^\/(usr\/(local\/)?)?(lib(32|64|x32)?|libexec)\//;
+const PLUGIN_NAME = /\.(so(\.[0-9.]+)?|ko(\.(xz|zst|gz))?)$/;
+const inLibTree = (p: string): boolean => (p.startsWith('/usr/') || p.startsWith('/lib')) && LIB_TREE.test(p);
 const LIB_DIR = /^\/(usr\/)?(local\/)?lib(32|64|x32)?(\/[a-z0-9_]+-linux-gnu[a-z0-9_]*)?$/;
 // Each starts with a dot (startsWithDot tests that first).
 const RC_FILES = new Set([
@@ -513,6 +517,17 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // (its timer), as root: every apt-get update runs a written http method.
   { id: 'apt-helper', why: "apt's helper programs (apt runs them as root)", many: 'apt helper files',
     paths: [/^\/usr\/lib\/apt\//, /^\/usr\/lib\/dpkg\/methods\//], harmless: notPlanted },
+  // A library or kernel module anywhere below the lib trees (the loader dirs themselves are
+  // shared-library's): GIO, GTK, Qt, GStreamer and gdk-pixbuf modules, sudo's and PAM's
+  // plugins, PKCS#11 and SASL modules are loaded from their dirs by every program that uses
+  // them, a kernel module by its alias. A new one counts: being there is enough.
+  { id: 'plugin-library', why: 'library or kernel module below a system lib dir (programs, or the kernel, load such files from their dirs)', many: 'plugin library files',
+    test: (f, p) => writesOrOpens(f) && f.type !== 'dir' && p.includes('.') && PLUGIN_NAME.test(p) && inLibTree(p) },
+  // An existing program there changed (systemd-logind, sftp-server, git's helpers, a JVM): what
+  // runs it by path (a daemon, often as root) runs this instead. A new one runs only when
+  // something names it, and that unit, service or config is marked by its own rule.
+  { id: 'system-program', why: 'system program changed (what runs it, often as root, runs this instead)', many: 'system program files',
+    test: (f, p) => writesOrOpens(f) && f.type !== 'dir' && f.change !== 'added' && (f.type === 'symlink' || (f.perm > 0 && (f.perm & 0o111) !== 0)) && inLibTree(p) },
   // The same for a home's ruby, node and perl (user-site's shape: the home asked in `harmless`).
   { id: 'user-library', why: "a home's Ruby gems, Node.js or Perl modules (that user's ruby, node and perl load them)", many: 'user library files',
     paths: [/\/\.gem\//, /\/\.local\/share\/gem\//, /\/\.node_(modules|libraries)\//, /\/perl5\/lib\/perl5\//], harmless: (f, p) => notPlanted(f) || !HOME_LIB.test(p) },

@@ -43,6 +43,8 @@ writeFileSync(LDCACHE_EVIL, ldCache([['libc.so.6', '/lib/x86_64-linux-gnu/libc.s
 const st = (type: EntryStat['type'], perm: number): EntryStat => ({ type, perm, uid: 0, gid: 0, size: 1, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 1, dev: 1, nlink: 1, rdev: 0 });
 export type C = Pick<Change, 'path' | 'change' | 'type'> & Partial<Change>;
 export const file = (path: string, change: Change['change'] = 'added'): C => ({ path: fromUser(path), change, type: 'file', up: st('file', 0o644) });
+/** An executable regular file (mode 755). */
+const program = (path: string, change: Change['change'] = 'added'): C => ({ ...file(path, change), up: st('file', 0o755) });
 
 // Rule id → changes it must mark (and be the rule that marks them).
 export const CASES: Record<string, C[]> = {
@@ -202,6 +204,13 @@ export const CASES: Record<string, C[]> = {
     ...['/usr', '/usr/local'].flatMap((u) => ['share', 'lib', 'lib64'].flatMap((d) => ['ruby', 'gems', 'rubygems-integration'].map((n) => `${u}/${d}/${n}/x.rb`)))].map((p) => file(p)),
   'node-library': ['/usr/local/lib/node_modules/npm/lib/cli.js', '/usr/lib/node_modules/x/index.js', '/usr/share/nodejs/x/index.js', '/usr/lib/nodejs/x.js', '/usr/local/share/nodejs/x.js', '/usr/local/lib/nodejs/x.js'].map((p) => file(p, 'modified')),
   'apt-helper': [file('/usr/lib/apt/methods/http', 'modified'), file('/usr/lib/apt/methods/evil'), file('/usr/lib/apt/apt.systemd.daily', 'modified'), file('/usr/lib/apt/solvers/dump'), file('/usr/lib/dpkg/methods/apt/install', 'modified')],
+  'plugin-library': ['/usr/lib/x86_64-linux-gnu/gio/modules/libevil.so', '/usr/lib/x86_64-linux-gnu/qt5/plugins/platforms/libx.so', '/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libx.so',
+    '/usr/lib/sudo/sudoers.so', '/usr/libexec/sudo/sudoers.so', '/usr/lib/x86_64-linux-gnu/pkcs11/x.so', '/lib/modules/6.1.0-x/kernel/drivers/x.ko', '/usr/lib/modules/6.1.0-x/updates/dkms/x.ko.xz',
+    '/usr/local/lib/x/plugins/y.so.1', '/lib64/x/y.so', '/usr/lib/jvm/java-17/lib/server/libjvm.so'].map((p) => file(p)),
+  'system-program': [...['/usr/lib/systemd/systemd-logind', '/usr/lib/openssh/sftp-server', '/usr/libexec/polkit-agent-helper-1', '/usr/lib/git-core/git-upload-pack', '/lib/systemd/systemd-udevd',
+    '/usr/local/libexec/x/helper'].map((p) => program(p, 'modified')),
+    { path: fromUser('/usr/lib/jvm/java-17/bin/java'), change: 'replaced', type: 'symlink', target: '/tmp/evil' },
+    { path: fromUser('/usr/lib/x/run-me'), change: 'metadata', type: 'file', up: st('file', 0o755), details: ['mode 644→755'] }],
   'user-library': ['/home/u/.gem/ruby/3.1.0/gems/x/lib/x.rb', '/root/.local/share/gem/ruby/3.1.0/gems/x/lib/x.rb', '/home/u/.node_modules/x/index.js', '/home/u/.node_libraries/x.js', '/home/u/perl5/lib/perl5/Evil.pm'].map((p) => file(p)),
   'world-writable': [
     { path: '/opt/x/d', change: 'added', type: 'dir', up: st('dir', 0o777) }, { path: '/opt/x/d/f', change: 'added', type: 'file', up: st('file', 0o666) },
@@ -230,6 +239,11 @@ export const CASES: Record<string, C[]> = {
 // Nearby changes that are ordinary.
 export const ORDINARY: C[] = [
   file('/etc/hostname', 'modified'),
+  // Below the lib trees: a new program (run only when something names it), data, a static
+  // archive, a kernel's module index, a deleted plugin; and .so names elsewhere.
+  program('/usr/lib/gcc/x86_64-linux-gnu/12/f951'), program('/usr/lib/x/tool', 'deleted'), file('/usr/lib/x/data.bin', 'modified'), file('/usr/lib/x86_64-linux-gnu/libx.a'), file('/usr/lib/x86_64-linux-gnu/gio/modules/giomodule.cache', 'modified'),
+  file('/lib/modules/6.1.0-x/modules.dep', 'modified'), file('/usr/lib/os-release', 'modified'), { path: fromUser('/usr/lib/x86_64-linux-gnu/gio/modules/libold.so'), change: 'deleted', type: 'file' },
+  file('/opt/app/lib/libx.so'), file('/home/u/src/p/build/libx.so'), file('/usr/share/x/y.so.txt'),
   // ldconfig's own rewrite of the cache (every library in a loader dir), the cache removed.
   { ...file('/etc/ld.so.cache', 'modified'), upper: LDCACHE_OK }, { path: fromUser('/etc/ld.so.cache'), change: 'deleted', type: 'file' },
   // The neighbours of the boot, mount, share, policy, cloud and hg rules: a kernel removed, a
