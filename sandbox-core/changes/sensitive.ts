@@ -264,8 +264,18 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     harmless: (f, p) => f.type === 'dir' || (base(p).startsWith('.') && /^\/etc\/cron\.[^/]+\/[^/]+$/.test(p)) },
   { id: 'systemd', why: 'systemd unit', paths: [
     /^\/(etc|usr\/lib|lib|usr\/local\/lib|run)\/systemd\/(system|user|system-generators|user-generators|system-preset|user-preset)(\.[^/]+)?(\/|$)/,
+    // Run as root by systemd at each suspend and resume, and at shutdown.
+    /^\/(usr\/)?lib\/systemd\/(system-sleep|system-shutdown)\//,
     /\/\.config\/systemd\/user(\.[^/]+)?(\/|$)/, /\/\.local\/share\/systemd\/user(\/|$)/] },
-  { id: 'init', why: 'init script', paths: [/^\/etc\/(init\.d|rc\.local|rc\d\.d|rcS\.d)(\/|$)/] },
+  { id: 'init', why: 'init script', paths: [/^\/etc\/(init\.d|rc\.local|rc\d\.d|rcS\.d)(\/|$)/, /^\/etc\/inittab$/] },
+  // A system bus service file names the program dbus-daemon starts as root when it is first
+  // called; a bus policy says who may call a root service's methods.
+  { id: 'dbus', why: 'D-Bus service or policy (the program a bus starts, as root on the system bus; who may call it)', paths: [
+    /^\/(usr\/share|usr\/local\/share|etc)\/dbus-1\/(system-services|services|system\.d|session\.d)\//, /^\/(usr\/share|etc)\/dbus-1\/(system|session)(-local)?\.conf$/,
+    /\/\.local\/share\/dbus-1\/services\//], harmless: notPlanted },
+  { id: 'acpi', why: 'acpid event rule or action (runs commands as root on power, lid and button events)', paths: [/^\/etc\/acpi\//], harmless: notPlanted },
+  // auto_prepend_file and a loaded extension run in every PHP program (a web app's, as its user).
+  { id: 'php-config', why: 'PHP configuration (auto_prepend_file and extensions run code in every PHP program)', paths: [/^\/etc\/php\//, /^\/usr\/local\/etc\/php\//], harmless: notPlanted },
   { id: 'autostart', why: 'autostart entry', paths: [/^\/etc\/xdg\/autostart(\/|$)/, /\/\.config\/autostart(\/|$)/] },
   { id: 'accounts', why: 'account database', paths: [/^\/etc\/(passwd|shadow|group|gshadow|subuid|subgid)$/] },
   { id: 'pam', why: 'PAM configuration', paths: [/^\/etc\/pam\.(d(\/|$)|conf$)/, /^\/etc\/security\//, /^\/(usr\/)?lib\/([a-z0-9_]+-linux-gnu\/)?security\//] },
@@ -346,6 +356,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // Not git's samples (`hooks/NAME.sample`): git runs a hook only by its exact name, so the 14
   // samples every `git init` and clone writes can run nothing (they were 15 flagged lines of
   // each new repository's review, the hooks dir with them); they fold into the repository line.
+  // git init and clone copy the template dir into each new repository: a hook there runs in
+  // every repository made later (samples excepted), its config is each one's config.
+  { id: 'git-template', why: "git's repository template (every repository git init or clone makes later gets its hooks and config)", paths: [
+    /^\/usr\/(local\/)?share\/git-core\/templates\/(hooks\/|config$|info\/)/], harmless: (f, p) => notPlanted(f) || p.endsWith('.sample') },
   { id: 'git-hook', why: 'git hook', test: (f, p) => GIT_HOOK.test(p) && !(f.type === 'dir' && GIT_HOOKS_DIR.test(p)) && !(f.type === 'file' && GIT_SAMPLE.test(p)) },
   // Not a repository's config holding only what git init and clone write (format, filesystem
   // settings, remotes' urls and fetch refspecs, branches' upstreams: git-config.ts), read from
@@ -469,6 +483,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // Each file of nvim's config dir is code it runs (init.lua, plugin/, lua/, after/); vim's
   // runtime dirs the same.
   { id: 'editor-startup', why: 'editor startup code (vim, neovim, emacs run it when they start)', paths: [
+    // The system's, run for every user (root's vim too): vimrc and the runtime's plugin dirs,
+    // neovim's sysinit, Emacs's site-start files.
+    /^\/etc\/vim\//, /^\/usr\/share\/vim\/(vimrc|gvimrc)$/, /^\/usr\/share\/vim\/[^/]+\/(plugin|autoload|ftplugin|ftdetect|after|pack|syntax|indent|compiler|colors)\//,
+    /^\/etc\/xdg\/nvim\//, /^\/usr\/share\/nvim\/(runtime\/plugin|site\/(plugin|pack))\//,
+    /^\/etc\/emacs\/site-start\.d\//, /^\/usr\/(local\/)?share\/emacs\/site-lisp\/(site-start|default)\.elc?$/,
     /\/\.config\/nvim\//, /\/\.vim\/(vimrc|gvimrc|(plugin|autoload|ftplugin|ftdetect|after|pack|syntax|indent|compiler|colors)\/)/,
     /\/(\.emacs\.d|\.config\/emacs)\/(early-)?init\.elc?$/, /\/\.emacs\.elc?$/], harmless: notPlanted },
   // A project's .bundle/config is written by `bundle config set --local` (ordinary work).

@@ -62,8 +62,14 @@ export const CASES: Record<string, C[]> = {
     { path: '/etc/cron.d/job', change: 'added', type: 'symlink', target: '/tmp/evil' }, { path: '/etc/cron.daily', change: 'replaced', type: 'symlink', target: '/tmp/evil' }],
   systemd: ['/etc/systemd/system/x.service', '/etc/systemd/system/multi-user.target.wants/x.service', '/usr/lib/systemd/system/y.service', '/home/u/.config/systemd/user/z.service', '/usr/lib/systemd/system-generators/g',
     // Each prefix the pattern's gate is made of (the random samples need not hit every one).
-    ...['/etc', '/usr/lib', '/lib', '/usr/local/lib', '/run'].flatMap((d) => [`${d}/systemd/system/x.service`, `${d}/systemd/user/x.service`])].map((p) => file(p)),
-  init: ['/etc/init.d/x', '/etc/rc.local', '/etc/rc2.d/S01x'].map((p) => file(p)),
+    ...['/etc', '/usr/lib', '/lib', '/usr/local/lib', '/run'].flatMap((d) => [`${d}/systemd/system/x.service`, `${d}/systemd/user/x.service`]),
+    '/usr/lib/systemd/system-sleep/x', '/lib/systemd/system-shutdown/x'].map((p) => file(p)),
+  init: ['/etc/init.d/x', '/etc/rc.local', '/etc/rc2.d/S01x', '/etc/inittab'].map((p) => file(p)),
+  dbus: ['/usr/share/dbus-1/system-services/org.x.service', '/usr/share/dbus-1/services/org.x.service', '/etc/dbus-1/system.d/x.conf', '/usr/share/dbus-1/system.d/x.conf',
+    '/usr/local/share/dbus-1/system-services/org.y.service', '/etc/dbus-1/session.d/x.conf', '/usr/share/dbus-1/system.conf', '/etc/dbus-1/system-local.conf', '/etc/dbus-1/session.conf',
+    '/home/u/.local/share/dbus-1/services/org.x.service'].map((p) => file(p)),
+  acpi: ['/etc/acpi/events/powerbtn', '/etc/acpi/powerbtn.sh'].map((p) => file(p)),
+  'php-config': ['/etc/php/8.2/cli/php.ini', '/etc/php/8.2/cli/conf.d/99-x.ini', '/etc/php/8.2/mods-available/x.ini', '/usr/local/etc/php/conf.d/x.ini'].map((p) => file(p)),
   autostart: ['/etc/xdg/autostart/x.desktop', '/home/u/.config/autostart/x.desktop'].map((p) => file(p)),
   accounts: ['/etc/passwd', '/etc/shadow', '/etc/group', '/etc/gshadow', '/etc/subuid'].map((p) => file(p, 'modified')),
   pam: ['/etc/pam.d/common-auth', '/etc/pam.d/sshd', '/etc/security/limits.conf', '/usr/lib/x86_64-linux-gnu/security/pam_evil.so'].map((p) => file(p)),
@@ -96,6 +102,7 @@ export const CASES: Record<string, C[]> = {
   logrotate: ['/etc/logrotate.d/x', '/etc/logrotate.conf'].map((p) => file(p)),
   'network-hook': ['/etc/NetworkManager/dispatcher.d/99-x', '/etc/network/if-up.d/x', '/etc/ppp/ip-up.d/x', '/etc/ppp/ipv6-down', '/etc/ppp/ip-down.d/0000usepeerdns'].map((p) => file(p)),
   alternatives: [{ path: '/etc/alternatives/editor', change: 'modified', type: 'symlink', target: '/tmp/evil' }],
+  'git-template': ['/usr/share/git-core/templates/hooks/pre-commit', '/usr/share/git-core/templates/config', '/usr/share/git-core/templates/info/exclude', '/usr/local/share/git-core/templates/hooks/post-checkout'].map((p) => file(p)),
   'git-hook': [...['/home/u/src/p/.git/hooks/pre-commit', '/home/u/.config/git/hooks/post-checkout', '/home/u/src/p/.git/modules/sub/hooks/post-checkout', '/home/u/src/p/.git/hooks/pre-commit.sample/x'].map((p) => file(p)),
     { path: fromUser('/home/u/src/p/.git/hooks/pre-push.sample'), change: 'added', type: 'symlink', target: '/tmp/x' }, { path: fromUser('/home/u/src/p/.git/hooks'), change: 'added', type: 'symlink', target: '/tmp/h' }],
   'git-config': ['/home/u/src/p/.git/config', '/home/u/.gitconfig', '/home/u/.config/git/config', '/etc/gitconfig', '/home/u/src/p/.git/modules/sub/config', '/home/u/src/p/.git/worktrees/w/config.worktree'].map((p) => file(p, 'modified')),
@@ -158,7 +165,10 @@ export const CASES: Record<string, C[]> = {
   'npm-config': ['/etc/npmrc', '/usr/etc/npmrc', '/usr/local/etc/npmrc'].map((p) => file(p)),
   'session-env': ['/home/u/.config/environment.d/10-path.conf', '/etc/environment.d/x.conf', '/usr/lib/environment.d/y.conf'].map((p) => file(p)),
   'desktop-entry': ['/home/u/.local/share/applications/x.desktop', '/home/u/.local/share/applications/wine/y.desktop', '/usr/share/applications/firefox.desktop', '/usr/local/share/applications/z.desktop'].map((p) => file(p)),
-  'editor-startup': ['/home/u/.config/nvim/init.lua', '/home/u/.config/nvim/lua/x.lua', '/root/.vim/plugin/x.vim', ...['autoload', 'ftplugin', 'ftdetect', 'after', 'syntax', 'indent', 'compiler', 'colors'].map((d) => `/home/u/.vim/${d}/x.vim`), '/home/u/.vim/gvimrc', '/home/u/.vim/pack/p/start/x/plugin/y.vim', '/home/u/.vim/vimrc', '/home/u/.emacs.d/init.el', '/home/u/.config/emacs/early-init.el', '/home/u/.emacs.el'].map((p) => file(p)),
+  'editor-startup': ['/home/u/.config/nvim/init.lua', '/home/u/.config/nvim/lua/x.lua', '/root/.vim/plugin/x.vim', ...['autoload', 'ftplugin', 'ftdetect', 'after', 'syntax', 'indent', 'compiler', 'colors'].map((d) => `/home/u/.vim/${d}/x.vim`), '/home/u/.vim/gvimrc', '/home/u/.vim/pack/p/start/x/plugin/y.vim', '/home/u/.vim/vimrc', '/home/u/.emacs.d/init.el', '/home/u/.config/emacs/early-init.el', '/home/u/.emacs.el',
+    '/etc/vim/vimrc', '/etc/vim/vimrc.local', '/usr/share/vim/vimrc', '/usr/share/vim/vimfiles/plugin/x.vim', '/usr/share/vim/vim90/autoload/x.vim', '/usr/share/vim/addons/ftdetect/x.vim',
+    '/etc/xdg/nvim/sysinit.vim', '/usr/share/nvim/runtime/plugin/x.lua', '/usr/share/nvim/site/pack/x/start/y/plugin/z.vim', '/usr/share/nvim/site/plugin/x.vim', '/etc/emacs/site-start.d/50x.el', '/usr/share/emacs/site-lisp/site-start.el',
+    '/usr/local/share/emacs/site-lisp/default.el'].map((p) => file(p)),
   'ruby-config': ['/home/u/.gemrc', '/root/.bundle/config', '/etc/gemrc'].map((p) => file(p)),
   'fetch-config': ['/home/u/.wgetrc', '/root/.curlrc', '/home/u/.config/.curlrc', '/etc/wgetrc'].map((p) => file(p)),
   'gnupg-config': ['/home/u/.gnupg/gpg.conf', '/root/.gnupg/gpg-agent.conf', '/home/u/.gnupg/dirmngr.conf'].map((p) => file(p, 'modified')),
@@ -239,6 +249,10 @@ export const CASES: Record<string, C[]> = {
 // Nearby changes that are ordinary.
 export const ORDINARY: C[] = [
   file('/etc/hostname', 'modified'),
+  // Beside dbus, git's templates, the editors' and PHP's system files: docs, samples, data.
+  file('/usr/share/dbus-1/interfaces/org.x.xml'), file('/usr/share/git-core/templates/hooks/pre-commit.sample'), file('/usr/share/git-core/templates/description'),
+  file('/usr/share/vim/vim90/doc/x.txt'), file('/usr/share/vim/vim90/tutor/tutor'), file('/usr/share/emacs/site-lisp/x/y.el'), file('/usr/share/php/x/y.php'), file('/etc/acpi.bak'),
+  { path: fromUser('/etc/acpi/events/powerbtn'), change: 'deleted', type: 'file' },
   // Below the lib trees: a new program (run only when something names it), data, a static
   // archive, a kernel's module index, a deleted plugin; and .so names elsewhere.
   program('/usr/lib/gcc/x86_64-linux-gnu/12/f951'), program('/usr/lib/x/tool', 'deleted'), file('/usr/lib/x/data.bin', 'modified'), file('/usr/lib/x86_64-linux-gnu/libx.a'), file('/usr/lib/x86_64-linux-gnu/gio/modules/giomodule.cache', 'modified'),
