@@ -170,6 +170,8 @@ const RC_FILES = new Set([
   '.bash_completion', '.gdbinit', '.gdbearlyinit', '.pdbrc',
   // R, irb and pry run theirs as code; psql's \!, sqlite's .shell, lldb's `platform shell`,
   // ghci's :! and the mongo shells' JavaScript run commands.
+  // Debian's and Ubuntu's default .bashrc sources ~/.bash_aliases when it exists.
+  '.bash_aliases',
   '.Rprofile', '.irbrc', '.pryrc', '.psqlrc', '.sqliterc', '.lldbinit', '.ghci', '.mongorc.js', '.mongoshrc.js',
 ]);
 const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
@@ -419,7 +421,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /\/\.config\/tmux\/tmux\.conf$/, /^\/etc\/tmux\.conf$/, /\/\.config\/direnv\/(direnvrc$|lib\/)/,
     /^\/etc\/gdb\/gdb(early)?init(\.d(\/|$)|$)/, /\/\.config\/gdb\/gdb(early)?init$/,
     /\/\.ipython\/profile_[^/]+\/(startup\/|ipython_(kernel_)?config\.py$)/, /^\/etc\/perl\/(.+\.pm|sitecustomize\.pl)$/,
-    /\/\.julia\/config\/startup\.jl$/, /^\/(etc\/R|usr\/lib\/R\/etc)\/Rprofile\.site$/],
+    /\/\.julia\/config\/startup\.jl$/, /^\/(etc\/R|usr\/lib\/R\/etc)\/Rprofile\.site$/,
+    // Jupyter's config files are Python it runs at each start; nushell's are its startup.
+    /\/\.jupyter\/jupyter_[a-z_]+_config\.py$/, /^\/(etc|usr\/local\/etc)\/jupyter\/jupyter_[a-z_]+_config\.py$/, /\/\.config\/nushell\/(config|env|login)\.nu$/],
     test: (_c, p) => startsWithDot(p) && RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3 },
   { id: 'setid', why: 'setuid/setgid program',
     test: (f) => f.change !== 'deleted' && f.type === 'file' && f.perm >= 0 && (f.perm & 0o6000) !== 0 },
@@ -482,6 +486,17 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /\/\.local\/share\/applications\/.*\.desktop$/, /^\/usr\/(local\/)?share\/applications\/.*\.desktop$/], harmless: notPlanted },
   // Each file of nvim's config dir is code it runs (init.lua, plugin/, lua/, after/); vim's
   // runtime dirs the same.
+  // What a desktop session runs at login: KDE sources plasma-workspace/env, GNOME Shell runs
+  // its extensions' JavaScript, tiling window managers run their config's exec lines.
+  { id: 'desktop-startup', why: 'desktop session startup (a login runs what it names: scripts, extensions, exec lines)', paths: [
+    /\/\.config\/plasma-workspace\/(env|shutdown)\//, /\/\.local\/share\/gnome-shell\/extensions\//,
+    /\/\.config\/(i3|sway|hypr|openbox|awesome|bspwm|qtile)\//], harmless: notPlanted },
+  // An editor extension is code the editor runs; VS Code's settings can name the shell and
+  // environment of its terminals and the tools its extensions start.
+  { id: 'ide-extension', why: 'editor extension or settings (VS Code runs its extensions; settings name the programs it starts)', many: 'editor extension files', paths: [
+    /\/\.vscode(-server|-oss|-insiders)?\/extensions\//, /\/\.cursor\/extensions\//, /\/\.config\/(Code|Code - OSS|VSCodium|Cursor)\/User\/settings\.json$/], harmless: notPlanted },
+  // oh-my-zsh is zsh code every interactive zsh sources (its custom dir, plugins, themes).
+  { id: 'zsh-framework', why: 'oh-my-zsh code (every interactive zsh sources it)', many: 'oh-my-zsh files', paths: [/\/\.oh-my-zsh\//], harmless: notPlanted },
   { id: 'editor-startup', why: 'editor startup code (vim, neovim, emacs run it when they start)', paths: [
     // The system's, run for every user (root's vim too): vimrc and the runtime's plugin dirs,
     // neovim's sysinit, Emacs's site-start files.

@@ -127,7 +127,14 @@ export const CASES: Record<string, C[]> = {
     '/home/u/.config/gdb/gdbinit', '/home/u/.config/gdb/gdbearlyinit', '/home/u/.ipython/profile_default/startup/00-x.py', '/root/.ipython/profile_work/ipython_config.py', '/home/u/.ipython/profile_default/ipython_kernel_config.py',
     '/etc/perl/sitecustomize.pl', '/etc/perl/Net/HTTP.pm', '/etc/perl/strict.pm',
     '/home/u/.Rprofile', '/home/u/proj/.Rprofile', '/root/.irbrc', '/home/u/.pryrc', '/home/u/.psqlrc', '/home/u/.sqliterc', '/home/u/.lldbinit', '/home/u/.ghci', '/home/u/.mongorc.js', '/home/u/.mongoshrc.js',
-    '/home/u/.julia/config/startup.jl', '/etc/R/Rprofile.site', '/usr/lib/R/etc/Rprofile.site'].map((p) => file(p, 'modified')),
+    '/home/u/.julia/config/startup.jl', '/etc/R/Rprofile.site', '/usr/lib/R/etc/Rprofile.site', '/home/u/.bash_aliases', '/home/u/.jupyter/jupyter_notebook_config.py',
+    '/etc/jupyter/jupyter_server_config.py', '/usr/local/etc/jupyter/jupyter_lab_config.py', '/home/u/.config/nushell/config.nu', '/home/u/.config/nushell/env.nu'].map((p) => file(p, 'modified')),
+  'desktop-startup': ['/home/u/.config/plasma-workspace/env/x.sh', '/home/u/.config/plasma-workspace/shutdown/x.sh', '/home/u/.local/share/gnome-shell/extensions/x@y/extension.js',
+    ...['i3', 'sway', 'hypr', 'openbox', 'awesome', 'bspwm', 'qtile'].map((w) => `/home/u/.config/${w}/config`)].map((p) => file(p)),
+  'ide-extension': ['/home/u/.vscode/extensions/x.y-1.0/extension.js', '/home/u/.vscode-server/extensions/x/out/a.js', '/home/u/.vscode-oss/extensions/x/a.js', '/home/u/.vscode-insiders/extensions/x/a.js',
+    '/home/u/.cursor/extensions/x/a.js', '/home/u/.config/Code/User/settings.json', '/home/u/.config/Code - OSS/User/settings.json', '/home/u/.config/VSCodium/User/settings.json',
+    '/home/u/.config/Cursor/User/settings.json'].map((p) => file(p)),
+  'zsh-framework': [file('/home/u/.oh-my-zsh/custom/x.zsh'), file('/home/u/.oh-my-zsh/oh-my-zsh.sh', 'modified')],
   setid: [
     { path: '/opt/x/helper', change: 'added', type: 'file', up: st('file', 0o4755) },
     { path: '/usr/bin/tool', change: 'metadata', type: 'file', up: st('file', 0o2755), details: ['mode 755→2755'] },
@@ -249,6 +256,8 @@ export const CASES: Record<string, C[]> = {
 // Nearby changes that are ordinary.
 export const ORDINARY: C[] = [
   file('/etc/hostname', 'modified'),
+  // A project's own .vscode settings, VS Code's state, a window manager's notes elsewhere.
+  file('/home/u/src/p/.vscode/settings.json'), file('/home/u/.config/Code/User/globalStorage/state.vscdb'), file('/home/u/.config/i3status-rust/x'), file('/home/u/notes/.bash_aliases.txt'),
   // Beside dbus, git's templates, the editors' and PHP's system files: docs, samples, data.
   file('/usr/share/dbus-1/interfaces/org.x.xml'), file('/usr/share/git-core/templates/hooks/pre-commit.sample'), file('/usr/share/git-core/templates/description'),
   file('/usr/share/vim/vim90/doc/x.txt'), file('/usr/share/vim/vim90/tutor/tutor'), file('/usr/share/emacs/site-lisp/x/y.el'), file('/usr/share/php/x/y.php'), file('/etc/acpi.bak'),
