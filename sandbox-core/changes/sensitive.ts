@@ -275,6 +275,13 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'dbus', why: 'D-Bus service or policy (the program a bus starts, as root on the system bus; who may call it)', paths: [
     /^\/(usr\/share|usr\/local\/share|etc)\/dbus-1\/(system-services|services|system\.d|session\.d)\//, /^\/(usr\/share|etc)\/dbus-1\/(system|session)(-local)?\.conf$/,
     /\/\.local\/share\/dbus-1\/services\//], harmless: notPlanted },
+  // Servers that start programs or load modules by their config, as root or their own user:
+  // Apache's LoadModule and piped logs, nginx's load_module, PostgreSQL's archive_command and
+  // shared_preload_libraries (pg_hba.conf's trust lets anyone in as its superuser), MySQL's
+  // plugin-load, rsyslog's omprog, supervisord's and xinetd's programs, monit's actions.
+  { id: 'service-config', why: 'server config (the programs and modules a server starts or loads, who may log in)', paths: [
+    /^\/etc\/(apache2|httpd|nginx|lighttpd|postgresql|mysql|syslog-ng|supervisor|xinetd\.d|monit)\//, /^\/etc\/rsyslog\.(conf$|d\/)/,
+    /^\/etc\/(inetd|supervisord)\.conf$/], harmless: notPlanted },
   { id: 'acpi', why: 'acpid event rule or action (runs commands as root on power, lid and button events)', paths: [/^\/etc\/acpi\//], harmless: notPlanted },
   // auto_prepend_file and a loaded extension run in every PHP program (a web app's, as its user).
   { id: 'php-config', why: 'PHP configuration (auto_prepend_file and extensions run code in every PHP program)', paths: [/^\/etc\/php\//, /^\/usr\/local\/etc\/php\//], harmless: notPlanted },
