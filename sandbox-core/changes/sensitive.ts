@@ -159,6 +159,19 @@ function bytecodeOfHostSource(f: SensitiveFacts): boolean {
 const LIB_TREE = /^\/(usr\/(local\/)?)?(lib(32|64|x32)?|libexec)\//;
 const PLUGIN_NAME = /\.(so(\.[0-9.]+)?|ko(\.(xz|zst|gz))?)$/;
 const inLibTree = (p: string): boolean => (p.startsWith('/usr/') || p.startsWith('/lib')) && LIB_TREE.test(p);
+/**
+ * A module cache below the lib trees (gdk-pixbuf's loaders.cache, GTK's immodules.cache) names
+ * each module by its absolute path, which the programs that read it load: harmless when every
+ * library it names is below the lib trees (a query tool's own rewrite after an install).
+ */
+const moduleCacheOk = (data: Buffer, cut: boolean): boolean => {
+  if (cut) return false;
+  for (const m of data.toString('latin1').matchAll(/"(\/[^"\n]*)"/g)) {
+    const path = m[1]!;
+    if (path.includes('.so') && (!inLibTree(path) || path.includes('/../') || path.includes('/./'))) return false;
+  }
+  return true;
+};
 const LIB_DIR = /^\/(usr\/)?(local\/)?lib(32|64|x32)?(\/[a-z0-9_]+-linux-gnu[a-z0-9_]*)?$/;
 // Each starts with a dot (startsWithDot tests that first).
 const RC_FILES = new Set([
@@ -564,6 +577,14 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // them, a kernel module by its alias. A new one counts: being there is enough.
   { id: 'plugin-library', why: 'library or kernel module below a system lib dir (programs, or the kernel, load such files from their dirs)', many: 'plugin library files',
     test: (f, p) => writesOrOpens(f) && f.type !== 'dir' && p.includes('.') && PLUGIN_NAME.test(p) && inLibTree(p) },
+  // glibc's iconv loads the modules its gconv-modules files name, an absolute path as it is,
+  // into any program that converts text (pkexec's GCONV_PATH exploit loaded one so).
+  { id: 'gconv', why: "glibc's iconv module list (names libraries any program that converts text loads)", paths: [
+    /^\/(usr\/)?lib(64)?\/([a-z0-9_]+-linux-gnu\/)?gconv\/gconv-modules(\.d\/|\.cache$|$)/], harmless: notPlanted },
+  // A module cache whose modules are named by path (gdk-pixbuf, GTK input methods): a line
+  // naming a library elsewhere makes every program that reads it load that file.
+  { id: 'module-cache', why: 'module cache naming a library outside the lib dirs (the programs that read it load that file)',
+    test: (f, p) => writesEntry(f) && p.endsWith('.cache') && inLibTree(p) && !contentIs(f, moduleCacheOk, 1 << 20) },
   // An existing program there changed (systemd-logind, sftp-server, git's helpers, a JVM): what
   // runs it by path (a daemon, often as root) runs this instead. A new one runs only when
   // something names it, and that unit, service or config is marked by its own rule.

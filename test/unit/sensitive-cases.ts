@@ -40,6 +40,18 @@ writeFileSync(LDCACHE_OK, ldCache([['libc.so.6', '/lib/x86_64-linux-gnu/libc.so.
 const LDCACHE_EVIL = join(PYDIR, 'ld.so.cache-evil');
 writeFileSync(LDCACHE_EVIL, ldCache([['libc.so.6', '/lib/x86_64-linux-gnu/libc.so.6'], ['libpam.so.0', '/var/tmp/.x/libpam.so.0']]));
 
+// gdk-pixbuf's and GTK's module caches (the module-cache rule reads them), and GIO's, whose
+// modules are named relative to its dir.
+const LOADERS = '/usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders';
+const LOADERS_OK = join(PYDIR, 'loaders.cache');
+writeFileSync(LOADERS_OK, `# GdkPixbuf Image Loader Modules file\n"${LOADERS}/libpixbufloader-png.so"\n"png" 5 "gdk-pixbuf" "PNG" "LGPL"\n"image/png" ""\n`);
+const LOADERS_EVIL = join(PYDIR, 'loaders.cache-evil');
+writeFileSync(LOADERS_EVIL, `"${LOADERS}/libpixbufloader-png.so"\n"png" 5 "gdk-pixbuf" "PNG" "LGPL"\n\n"/var/tmp/.x/libpixbufloader-x.so"\n"x" 5 "gdk-pixbuf" "X" "LGPL"\n`);
+const IM_EVIL = join(PYDIR, 'immodules.cache-evil');
+writeFileSync(IM_EVIL, `"/usr/lib/x86_64-linux-gnu/gtk-3.0/3.0.0/immodules/../../../../../../tmp/im-x.so"\n"x" "X" "gtk30" "/usr/share/locale" ""\n`);
+const GIO_OK = join(PYDIR, 'giomodule.cache');
+writeFileSync(GIO_OK, 'libgvfsdbus.so: gio-vfs,gio-volume-monitor\nlibdconfsettings.so: gsettings-backend\n');
+
 const st = (type: EntryStat['type'], perm: number): EntryStat => ({ type, perm, uid: 0, gid: 0, size: 1, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 1, dev: 1, nlink: 1, rdev: 0 });
 export type C = Pick<Change, 'path' | 'change' | 'type'> & Partial<Change>;
 export const file = (path: string, change: Change['change'] = 'added'): C => ({ path: fromUser(path), change, type: 'file', up: st('file', 0o644) });
@@ -57,6 +69,10 @@ export const CASES: Record<string, C[]> = {
   'sudo-conf': [file('/etc/sudo.conf', 'modified'), file('/etc/sudo.conf')],
   'loader-cache': [{ ...file('/etc/ld.so.cache', 'modified'), upper: LDCACHE_EVIL }, file('/etc/ld.so.cache', 'modified'),
     { path: fromUser('/etc/ld.so.cache'), change: 'replaced', type: 'symlink', target: '/var/tmp/.x/cache' }],
+  'module-cache': [{ ...file('/usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders.cache', 'modified'), upper: LOADERS_EVIL },
+    { ...file('/usr/lib/x86_64-linux-gnu/gtk-3.0/3.0.0/immodules.cache', 'modified'), upper: IM_EVIL }, file('/usr/lib/x86_64-linux-gnu/gtk-2.0/2.10.0/immodules.cache')],
+  gconv: ['/usr/lib/x86_64-linux-gnu/gconv/gconv-modules', '/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.d/x.conf', '/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache',
+    '/lib/gconv/gconv-modules', '/usr/lib64/gconv/gconv-modules.d/y.conf', '/lib64/gconv/gconv-modules'].map((p) => file(p)),
   loader: ['/etc/ld.so.preload', '/etc/ld.so.conf', '/etc/ld.so.conf.d/evil.conf'].map((p) => file(p)),
   cron: [...['/etc/crontab', '/etc/cron.d/job', '/etc/cron.daily/x', '/var/spool/cron/crontabs/root', '/etc/cron.d/job.sh'].map((p) => file(p)),
     { path: '/etc/cron.d/job', change: 'added', type: 'symlink', target: '/tmp/evil' }, { path: '/etc/cron.daily', change: 'replaced', type: 'symlink', target: '/tmp/evil' }],
@@ -294,7 +310,9 @@ export const ORDINARY: C[] = [
   { path: fromUser('/etc/acpi/events/powerbtn'), change: 'deleted', type: 'file' },
   // Below the lib trees: a new program (run only when something names it), data, a static
   // archive, a kernel's module index, a deleted plugin; and .so names elsewhere.
-  program('/usr/lib/gcc/x86_64-linux-gnu/12/f951'), program('/usr/lib/x/tool', 'deleted'), file('/usr/lib/x/data.bin', 'modified'), file('/usr/lib/x86_64-linux-gnu/libx.a'), file('/usr/lib/x86_64-linux-gnu/gio/modules/giomodule.cache', 'modified'),
+  program('/usr/lib/gcc/x86_64-linux-gnu/12/f951'), program('/usr/lib/x/tool', 'deleted'), file('/usr/lib/x/data.bin', 'modified'), file('/usr/lib/x86_64-linux-gnu/libx.a'), { ...file('/usr/lib/x86_64-linux-gnu/gio/modules/giomodule.cache', 'modified'), upper: GIO_OK },
+  { ...file('/usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders.cache', 'modified'), upper: LOADERS_OK }, file('/var/cache/x/data.cache'),
+  { path: fromUser('/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.d/x.conf'), change: 'deleted', type: 'file' },
   file('/lib/modules/6.1.0-x/modules.dep', 'modified'), file('/usr/lib/os-release', 'modified'), { path: fromUser('/usr/lib/x86_64-linux-gnu/gio/modules/libold.so'), change: 'deleted', type: 'file' },
   file('/opt/app/lib/libx.so'), file('/home/u/src/p/build/libx.so'), file('/usr/share/x/y.so.txt'),
   // ldconfig's own rewrite of the cache (every library in a loader dir), the cache removed.

@@ -1,6 +1,8 @@
 // The sensitive-change table: one test per rule, each with paths or changes issue 11 listed
 // (and the ones before it), plus ordinary changes nearby that must not be marked.
 import { test } from 'uvu';
+import { existsSync } from 'node:fs';
+import { testUnless } from '../helpers/skip.js';
 import * as assert from 'uvu/assert';
 import { SENSITIVE_RULES, sensitiveContext, sensitiveReason, sensitiveRule } from '../../sandbox-core/changes/sensitive.js';
 import { CASES, ORDINARY, file, type C } from './sensitive-cases.js';
@@ -122,6 +124,11 @@ test('acl-grant: a named user or group entry that grants anything, not the revie
   assert.not.ok(grants([[A, acl([[2, 7, 1000]])]], [], 1000), 'the owner\'s: the kernel asks user:: of the owner');
   assert.not.ok(grants([[A, acl([[2, 4, 1000]])]], [[A, acl([[2, 6, 1000]])]]), 'narrowed: the host granted more');
   assert.not.ok(grants([[A, Buffer.from('not an acl')], ['user.x', acl([[2, 7, 1000]])]]), 'not an ACL');
+});
+
+const PIXBUF = '/usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders.cache';
+testUnless(existsSync(PIXBUF) ? null : `no ${PIXBUF} here`)("this machine's gdk-pixbuf loaders.cache, as its query tool wrote it, is no module-cache finding", () => {
+  assert.is(sensitiveReason({ ...file(PIXBUF, 'modified'), upper: PIXBUF }, ctx), null);
 });
 
 test.run();
