@@ -205,6 +205,13 @@ const HOME_YARN = /^\/(root|home\/[^/]+)\/\.yarnrc(\.yml)?$/;
 const HOME_RUBY = /^\/(root|home\/[^/]+)\/(\.gemrc|\.bundle\/config)$/;
 const HOME_FETCH = /^\/(root|home\/[^/]+)\/(\.wgetrc|\.curlrc|\.config\/\.curlrc)$/;
 const HOME_CLOUD = /^\/(root|home\/[^/]+)\/\.(kube|aws)\/config$/;
+// The bin and shim dirs of a home's toolchains, Go's own, snap's and flatpak's (toolchain-bin).
+const TOOL_BIN = /^\/(root|home\/[^/]+)\/(\.cargo\/bin|go\/bin|\.deno\/bin|\.bun\/bin|\.volta\/bin|\.npm-global\/bin|\.yarn\/bin|\.dotnet\/tools|\.(pyenv|rbenv|nodenv|asdf)\/shims|\.local\/share\/(mise\/shims|pnpm|flatpak\/exports\/bin)|(\.nvm\/versions\/node|\.pyenv\/versions|\.sdkman\/candidates\/[^/]+)\/[^/]+\/bin)\/[^/]+$|^\/(snap\/bin|var\/lib\/flatpak\/exports\/bin|usr\/local\/go\/bin)\/[^/]+$/;
+/** Whether p is a command in one of TOOL_BIN's dirs; its first characters turn most paths away. */
+const inToolBin = (p: string): boolean => {
+  const c = p.charCodeAt(1);
+  return (c === 0x68 || c === 0x72 || c === 0x73 || c === 0x75 || c === 0x76) && TOOL_BIN.test(p); // h r s u v
+};
 const HOME_HG = /^\/(root|home\/[^/]+)\/(\.hgrc|\.config\/hg\/hgrc)$/;
 const HOME_GO = /^\/(root|home\/[^/]+)\/go\/pkg\/mod\//;
 // A project's own .gradle dir and a uv.toml, .cache or .local in a tree are not the user's.
@@ -462,6 +469,15 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     test: (f, p) => writesOrOpens(f) && f.type !== 'dir' && p.includes('.so') && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(dirOf(p)) },
   { id: 'path-command', why: 'command in PATH',
     test: (f, p, ctx) => writesOrOpens(f) && f.type !== 'dir' && (inPathDir(p, ctx) || inHomeBin(p)) },
+  // The bin and shim dirs of a home's toolchains, which their shell startup lines put on PATH
+  // (cargo, go, deno, bun, volta, nvm, pyenv, rbenv, asdf, mise, sdkman, ...), Go's own
+  // /usr/local/go/bin, and snap's and flatpak's: on PATH in a login whatever PATH sbx itself
+  // was started with (sudo's is reset).
+  // A test, not patterns: a pattern's texts gate it, and a home's patterns can be gated only by
+  // `/home/` (or `/root/`), which lets every path of a home through the filter to each rule in
+  // turn (~3.5 us a path; a 200k-path review with 50k under /root/.npm took ~20% longer).
+  { id: 'toolchain-bin', why: "command in a toolchain's bin dir (shell startup puts it on PATH)",
+    test: (f, p) => f.type !== 'dir' && writesOrOpens(f) && inToolBin(p) },
   // Tools' own config that names a command they run, or where they fetch code from: planted,
   // the next build, install or login on the host runs or installs what it says. Read in each
   // tool's docs (docs/security.md has the table). The per-user ones are matched in any home

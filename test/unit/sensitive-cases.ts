@@ -181,6 +181,11 @@ export const CASES: Record<string, C[]> = {
   ],
   'shared-library': ['/usr/lib/x86_64-linux-gnu/libevil.so.1', '/usr/local/lib/libx.so', '/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib64/liby.so.2.3'].map((p) => file(p)),
   'path-command': ['/usr/local/bin/tool', '/home/u/.local/bin/x', '/opt/tool/bin/y', '/usr/games/sl', '/usr/local/games/g'].map((p) => file(p)),
+  'toolchain-bin': [...['.cargo/bin', 'go/bin', '.deno/bin', '.bun/bin', '.volta/bin', '.npm-global/bin', '.yarn/bin', '.dotnet/tools', '.pyenv/shims', '.rbenv/shims', '.nodenv/shims', '.asdf/shims',
+    '.local/share/mise/shims', '.local/share/pnpm', '.local/share/flatpak/exports/bin', '.nvm/versions/node/v20.1.0/bin', '.pyenv/versions/3.11.4/bin', '.sdkman/candidates/java/current/bin'].map((d) => `/home/u/${d}/x`),
+    ...['.cargo/bin', 'go/bin', '.deno/bin', '.bun/bin', '.volta/bin', '.npm-global/bin', '.yarn/bin', '.dotnet/tools', '.pyenv/shims', '.rbenv/shims', '.nodenv/shims', '.asdf/shims',
+    '.local/share/mise/shims', '.local/share/pnpm', '.local/share/flatpak/exports/bin', '.nvm/versions/node/v20.1.0/bin', '.pyenv/versions/3.11.4/bin', '.sdkman/candidates/java/current/bin'].map((d) => `/root/${d}/x`),
+    '/usr/local/go/bin/go', '/snap/bin/code', '/var/lib/flatpak/exports/bin/org.x.Y', { ...file('/root/.pyenv/shims/pip', 'modified'), up: st('file', 0o755) }].map((p) => typeof p === 'string' ? file(p) : p),
   'cargo-config': ['/home/u/.cargo/config.toml', '/root/.cargo/config', '/home/u/src/p/.cargo/config.toml'].map((p) => file(p)),
   'maven-config': ['/home/u/.m2/settings.xml', '/root/.m2/toolchains.xml', '/etc/maven/settings.xml', '/usr/share/maven/conf/m2.conf', '/home/u/.mavenrc', '/etc/mavenrc', '/usr/local/etc/mavenrc'].map((p) => file(p)),
   'gradle-init': ['/home/u/.gradle/init.d/x.gradle', '/home/u/.gradle/init.d/y.init.gradle.kts', '/root/.gradle/init.gradle', '/home/u/.gradle/gradle.properties'].map((p) => file(p)),
@@ -299,6 +304,9 @@ for (const [id, paths] of Object.entries(EVERY_TEXT)) CASES[id]!.push(...paths.m
 
 export const ORDINARY: C[] = [
   file('/etc/hostname', 'modified'),
+  // Beside the toolchains' bin dirs: cargo's lock, a Go package's source, a Node version's lib, a shim dir itself.
+  file('/home/u/.cargo/.package-cache'), file('/home/u/go/pkg/x.go'), file('/home/u/.nvm/versions/node/v20.1.0/lib/x.js'), file('/home/u/.cargo/bin.txt'), file('/srv/x/go/bin/tool'), file('/home/u/src/p/.cargo/bin/x'),
+  { path: fromUser('/home/u/.pyenv/shims'), change: 'added', type: 'dir' }, { path: fromUser('/root/.cargo/bin/old'), change: 'deleted', type: 'file' },
   // A server's logs and data, not its config; a removed site.
   file('/var/log/nginx/access.log', 'modified'), file('/var/lib/postgresql/15/main/base/1/1259', 'modified'), file('/etc/nginx.bak'),
   { path: fromUser('/etc/nginx/sites-enabled/default'), change: 'deleted', type: 'symlink' },
