@@ -181,10 +181,10 @@ const RC_FILES = new Set([
   // bash-completion sources ~/.bash_completion in every interactive bash; gdb and pdb run their
   // rc's commands at each start.
   '.bash_completion', '.gdbinit', '.gdbearlyinit', '.pdbrc',
-  // R, irb and pry run theirs as code; psql's \!, sqlite's .shell, lldb's `platform shell`,
-  // ghci's :! and the mongo shells' JavaScript run commands.
   // Debian's and Ubuntu's default .bashrc sources ~/.bash_aliases when it exists.
   '.bash_aliases',
+  // R, irb and pry run theirs as code; psql's \!, sqlite's .shell, lldb's `platform shell`,
+  // ghci's :! and the mongo shells' JavaScript run commands.
   '.Rprofile', '.irbrc', '.pryrc', '.psqlrc', '.sqliterc', '.lldbinit', '.ghci', '.mongorc.js', '.mongoshrc.js',
 ]);
 const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
@@ -381,14 +381,14 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'network-hook', why: 'network hook script (runs as root)', paths: [/^\/(etc|usr\/lib)\/NetworkManager\/dispatcher\.d(\/|$)/, /^\/etc\/network\/if-[a-z-]+\.d(\/|$)/, /^\/etc\/dhcp\/dhclient-(enter|exit)-hooks\.d(\/|$)/,
     /^\/etc\/ppp\/(ip|ipv6)-(up|down)(\.d(\/|$)|$)/] },
   { id: 'alternatives', why: 'alternatives link (which program a command runs)', paths: [/^\/etc\/alternatives(\/|$)/, /^\/var\/lib\/dpkg\/alternatives(\/|$)/] },
-  // A submodule's git dir (.git/modules/NAME, nested) and a worktree's have hooks and config of their own.
-  // Not git's samples (`hooks/NAME.sample`): git runs a hook only by its exact name, so the 14
-  // samples every `git init` and clone writes can run nothing (they were 15 flagged lines of
-  // each new repository's review, the hooks dir with them); they fold into the repository line.
   // git init and clone copy the template dir into each new repository: a hook there runs in
   // every repository made later (samples excepted), its config is each one's config.
   { id: 'git-template', why: "git's repository template (every repository git init or clone makes later gets its hooks and config)", paths: [
     /^\/usr\/(local\/)?share\/git-core\/templates\/(hooks\/|config$|info\/)/], harmless: (f, p) => notPlanted(f) || p.endsWith('.sample') },
+  // A submodule's git dir (.git/modules/NAME, nested) and a worktree's have hooks and config of their own.
+  // Not git's samples (`hooks/NAME.sample`): git runs a hook only by its exact name, so the 14
+  // samples every `git init` and clone writes can run nothing (they were 15 flagged lines of
+  // each new repository's review, the hooks dir with them); they fold into the repository line.
   { id: 'git-hook', why: 'git hook', test: (f, p) => GIT_HOOK.test(p) && !(f.type === 'dir' && GIT_HOOKS_DIR.test(p)) && !(f.type === 'file' && GIT_SAMPLE.test(p)) },
   // Not a repository's config holding only what git init and clone write (format, filesystem
   // settings, remotes' urls and fetch refspecs, branches' upstreams: git-config.ts), read from
@@ -520,8 +520,6 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /\/\.config\/environment\.d\//, /^\/(etc|run|usr\/lib|usr\/local\/lib)\/environment\.d\//], harmless: notPlanted },
   { id: 'desktop-entry', why: 'desktop entry (its Exec= runs when it is opened)', paths: [
     /\/\.local\/share\/applications\/.*\.desktop$/, /^\/usr\/(local\/)?share\/applications\/.*\.desktop$/], harmless: notPlanted },
-  // Each file of nvim's config dir is code it runs (init.lua, plugin/, lua/, after/); vim's
-  // runtime dirs the same.
   // What a desktop session runs at login: KDE sources plasma-workspace/env, GNOME Shell runs
   // its extensions' JavaScript, tiling window managers run their config's exec lines.
   { id: 'desktop-startup', why: 'desktop session startup (a login runs what it names: scripts, extensions, exec lines)', paths: [
@@ -533,6 +531,8 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /\/\.vscode(-server|-oss|-insiders)?\/extensions\//, /\/\.cursor\/extensions\//, /\/\.config\/(Code|Code - OSS|VSCodium|Cursor)\/User\/settings\.json$/], harmless: notPlanted },
   // oh-my-zsh is zsh code every interactive zsh sources (its custom dir, plugins, themes).
   { id: 'zsh-framework', why: 'oh-my-zsh code (every interactive zsh sources it)', many: 'oh-my-zsh files', paths: [/\/\.oh-my-zsh\//], harmless: notPlanted },
+  // Each file of nvim's config dir is code it runs (init.lua, plugin/, lua/, after/); vim's
+  // runtime dirs the same.
   { id: 'editor-startup', why: 'editor startup code (vim, neovim, emacs run it when they start)', paths: [
     // The system's, run for every user (root's vim too): vimrc and the runtime's plugin dirs,
     // neovim's sysinit, Emacs's site-start files.
