@@ -124,7 +124,8 @@ function lineOf(r: Repo): RepoLine {
   // when it did not, a ref with no loose file has the same packed value on both sides).
   let packedHostOnce: Map<string, string> | null | undefined;
   const packedHost = () => (packedHostOnce === undefined ? (packedHostOnce = r.fresh ? null : parsePacked(readBounded(host('packed-refs'), MAX_PACKED))) : packedHostOnce);
-  const valueNow = (ref: string): string | null => valueOf(now(ref, MAX_REF)) ?? (packedNow ?? packedHost())?.get(ref) ?? null;
+  // The loose file as read (`loose`): a symbolic ref's `ref: ...` is shown from it (symbolicRef).
+  const valueNow = (ref: string, loose: Buffer | null): string | null => valueOf(loose) ?? (packedNow ?? packedHost())?.get(ref) ?? null;
   const valueBefore = (ref: string): string | null => valueOf(before(ref, MAX_REF)) ?? (packedBefore ?? packedHost())?.get(ref) ?? null;
   // The refs that may have moved: those whose loose file or packed line changed.
   const names = new Set<string>();
@@ -137,7 +138,8 @@ function lineOf(r: Repo): RepoLine {
   // `1 tag`, `1 other ref` (which one, and where from, is what a reader checks).
   const branches: string[] = [], tags: string[] = [], remotes: string[] = [], otherRefs: string[] = [];
   for (const ref of [...names].sort()) {
-    const a = valueBefore(ref), b = valueNow(ref);
+    const loose = now(ref, MAX_REF);
+    const a = valueBefore(ref), b = valueNow(ref, loose);
     if (a === b) continue;
     const [list, name] = ref.startsWith('refs/heads/') ? [branches, display(ref.slice(11))]
       : ref.startsWith('refs/tags/') ? [tags, `tag ${display(ref.slice(10))}`]
@@ -145,7 +147,7 @@ function lineOf(r: Repo): RepoLine {
     const commits = list === branches ? commitsOf(r, `logs/${ref}`) : 0;
     const n = commits > 0 ? ` (${count(commits)} commit${commits === 1 ? '' : 's'})` : '';
     // A symbolic ref (a clone's refs/remotes/origin/HEAD) by the ref it names, not as `?`.
-    const to = b === '?' ? symbolicRef(now(ref, MAX_REF)) : null;
+    const to = b === '?' ? symbolicRef(loose) : null;
     if (to !== null) list.push(`${name} ${a === null ? (r.fresh ? '' : 'new ') : `${short(a)} `}-> ${to}`);
     else list.push(b === null ? `${name} deleted` : a === null ? `${name} ${r.fresh ? '' : 'new '}${short(b)}${n}` : `${name} ${short(a)} -> ${short(b)}${n}`);
   }
