@@ -162,9 +162,10 @@ export function explainSeen(lines: string[], f: ViewFacts, host: HostProbe = hos
     const link = line.includes(LINK_TEXT);
     const text = link ? LINK_TEXT : SCANNED_TEXTS.find((t) => line.includes(t));
     if (!text) continue;
-    const kind = text === SCANNED_TEXTS[0] ? 'EROFS' : text === SCANNED_TEXTS[3] ? 'EOVERFLOW' : 'EACCES';
+    // git's link check has no errno: its cause is the overlay's, unless the path is the host's own (a bind).
+    const kind = link ? null : text === SCANNED_TEXTS[0] ? 'EROFS' : text === SCANNED_TEXTS[3] ? 'EOVERFLOW' : 'EACCES';
     for (const p of pathsIn(line, f.cwd)) {
-      const why = link ? (under(p, f.binds ?? []) ? null : LINK_WHY) : viewReason(p, kind, f, host);
+      const why = kind === null ? (under(p, f.binds ?? []) ? null : LINK_WHY) : viewReason(p, kind, f, host);
       if (!why) continue;
       const g = byReason.get(why) ?? { paths: new Set<string>(), texts: new Set<string>(), why };
       g.paths.add(p);
