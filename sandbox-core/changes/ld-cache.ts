@@ -1,8 +1,9 @@
-// /etc/ld.so.cache, as a review reads it: the file ld.so looks up every library name in, so a
-// crafted one makes every dynamically linked program (root's too) load a library from
-// wherever it says, without a line of ld.so.conf or a file in a loader dir changed. ldconfig
-// rewrites it after every library install, so a written cache is ordinary when each library
-// it names is in a dir the loader searches anyway; otherwise the review marks it.
+// Caches that name libraries by path, as a review reads them. /etc/ld.so.cache is the file ld.so
+// looks up every library name in, so a crafted one makes every dynamically linked program
+// (root's too) load a library from wherever it says, without a line of ld.so.conf or a file in
+// a loader dir changed; gdk-pixbuf's and GTK's module caches do the same for the programs that
+// read them. Their tools rewrite them after installs, so a written cache is ordinary when each
+// library it names is where it would be looked for anyway; otherwise the review marks it.
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** Bigger than any real cache (Debian's: ~35 KB for 550 libraries); a longer one is marked. */
@@ -85,9 +86,28 @@ export function ldCacheHarmless(data: Buffer, cut: boolean, standard: (dir: stri
   const known = (d: string): boolean => standard(d) || confDirs.has(d);
   return paths.every((p) => {
     const slash = p.lastIndexOf('/');
-    if (slash <= 0 || !p.startsWith('/') || p.includes('/../') || p.includes('/./')) return false;
+    if (slash <= 0 || !plainAbsolute(p)) return false;
     const dir = p.slice(0, slash);
     const hw = /^(.*)\/glibc-hwcaps\/[^/]+$/.exec(dir);
     return known(dir) || (hw !== null && known(hw[1]!));
   });
+}
+
+/**
+ * Whether a module cache below the lib trees (gdk-pixbuf's loaders.cache, GTK's
+ * immodules.cache, which name each module by its quoted absolute path) names libraries only
+ * where `inTree` says. A cache cut short is not harmless.
+ */
+export function moduleCacheHarmless(data: Buffer, cut: boolean, inTree: (path: string) => boolean): boolean {
+  if (cut) return false;
+  for (const m of data.toString('latin1').matchAll(/"(\/[^"\n]*)"/g)) {
+    const path = m[1]!;
+    if (path.includes('.so') && (!inTree(path) || !plainAbsolute(path))) return false;
+  }
+  return true;
+}
+
+/** An absolute path with no `.` or `..` component between its slashes (a cache's library path). */
+function plainAbsolute(p: string): boolean {
+  return p.startsWith('/') && !p.includes('/../') && !p.includes('/./');
 }

@@ -12,7 +12,7 @@ import { toFs } from '../base/bpath.js';
 import { fsAt } from './fsat.js';
 import { filterParts, filterRegExp, neededText } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
-import { hostLoaderConfDirs, ldCacheHarmless, MAX_LD_CACHE } from './ld-cache.js';
+import { hostLoaderConfDirs, ldCacheHarmless, MAX_LD_CACHE, moduleCacheHarmless } from './ld-cache.js';
 import { looseRefGoneRewrites, looseRefRewrites, packedRefsRewrite } from './git-history.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { userReview } from './owner.js';
@@ -113,6 +113,7 @@ const contentIs = (f: SensitiveFacts, ok: (data: Buffer, cut: boolean) => boolea
 /** The host's ld.so.conf dirs, read once per process (host files: ld-cache.ts). */
 let confDirs: Set<string> | undefined;
 const ldCacheOk = (data: Buffer, cut: boolean): boolean => ldCacheHarmless(data, cut, (d) => LIB_DIR.test(d), confDirs ??= hostLoaderConfDirs());
+const moduleCacheOk = (data: Buffer, cut: boolean): boolean => moduleCacheHarmless(data, cut, inLibTree);
 const DPKG_SCRIPT = /^\/var\/lib\/dpkg\/info\/[^/]+\.(preinst|postinst|prerm|postrm|config)$/;
 // __pycache__/NAME.TAG.pyc, NAME.TAG.opt-1.pyc: Python loads it in place of ../NAME.py when
 // its header names that source's mtime and size, which a command can copy.
@@ -159,19 +160,6 @@ function bytecodeOfHostSource(f: SensitiveFacts): boolean {
 const LIB_TREE = /^\/(usr\/(local\/)?)?(lib(32|64|x32)?|libexec)\//;
 const PLUGIN_NAME = /\.(so(\.[0-9.]+)?|ko(\.(xz|zst|gz))?)$/;
 const inLibTree = (p: string): boolean => (p.startsWith('/usr/') || p.startsWith('/lib')) && LIB_TREE.test(p);
-/**
- * A module cache below the lib trees (gdk-pixbuf's loaders.cache, GTK's immodules.cache) names
- * each module by its absolute path, which the programs that read it load: harmless when every
- * library it names is below the lib trees (a query tool's own rewrite after an install).
- */
-const moduleCacheOk = (data: Buffer, cut: boolean): boolean => {
-  if (cut) return false;
-  for (const m of data.toString('latin1').matchAll(/"(\/[^"\n]*)"/g)) {
-    const path = m[1]!;
-    if (path.includes('.so') && (!inLibTree(path) || path.includes('/../') || path.includes('/./'))) return false;
-  }
-  return true;
-};
 const LIB_DIR = /^\/(usr\/)?(local\/)?lib(32|64|x32)?(\/[a-z0-9_]+-linux-gnu[a-z0-9_]*)?$/;
 // Each starts with a dot (startsWithDot tests that first).
 const RC_FILES = new Set([
