@@ -24,6 +24,8 @@ function listTests(dir) {
 
 // The mount points of this namespace (mountinfo's fifth field, octal escapes kept).
 const mountPoints = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
+/** Whether a mount sits below `dir`: a tree is never removed through one (that would empty the mounted tree). */
+const mountedBelow = (dir) => mountPoints().some((m) => m.startsWith(`${dir}/`));
 
 const TEST_LANG = 'C.UTF-8';
 // This suite's id, in the name of every canary tree its tests make.
@@ -129,7 +131,7 @@ function runFile(file, asUser, env) {
       let left = [];
       try { left = readdirSync(scratch); } catch { /* gone */ }
       // Never through a mount a killed file left: that would empty the mounted tree.
-      const mounted = mountPoints().some((m) => m.startsWith(`${scratch}/`));
+      const mounted = mountedBelow(scratch);
       if (left.length) out += `  left in its TMPDIR${mounted ? ` (a mount inside: kept at ${scratch})` : ', removed now'}: ${left.join(', ')}\n`;
       if (!mounted) try { rmSync(scratch, { recursive: true, force: true }); scratches.delete(scratch); } catch (e) { out += `  could not remove ${scratch}: ${e.message}\n`; }
       // uvu's own summary strips colour only when not a TTY; strip ANSI anyway.
@@ -265,7 +267,7 @@ try {
   if (stoppedBy) {
     await endStrays();
     // What those processes wrote in their files' TMPDIRs after the files ended (never through a mount).
-    for (const d of scratches) if (existsSync(d) && !mountPoints().some((m) => m.startsWith(`${d}/`))) rmSync(d, { recursive: true, force: true });
+    for (const d of scratches) if (existsSync(d) && !mountedBelow(d)) rmSync(d, { recursive: true, force: true });
   }
 } finally {
   if (copy) rmSync(copy, { recursive: true, force: true });
