@@ -20,6 +20,29 @@ const colorOn = (tty: boolean | undefined) => !('NO_COLOR' in process.env) && co
 export const colors = pc.createColors(colorOn(isatty(2)));
 export const stdoutColors = pc.createColors(colorOn(isatty(1)));
 
+// A command that wrote on the terminal sbx then writes to may have left it in a state that
+// hides or garbles what sbx says next (docs/security.md, "The terminal after the command"): an
+// escape string left open swallows it (into a window title, a DCS), concealed or
+// background-coloured text, a line-drawing character set, a one-line scrolling region, text
+// drawn below the cursor that would read as part of the summary's lines. sbx's first write
+// after such a command ends each of those. The command's own output stays on the screen as it
+// drew it, and so does what only looks different (the alternate screen, the window title).
+export const TERMINAL_RESTORE = [
+  '\x18\x1b\\', // CAN then ST: an escape sequence or string left open ends here, without effect
+  '\x1b7\x1b[r\x1b8', // the scrolling region the whole screen again; DECSTBM homes the cursor: saved and restored around it
+  '\x1b[J', // nothing below the cursor
+  '\x1b[0m\x1b(B\x0f', // plain attributes and ASCII, after the restore (which brings back the saved ones)
+  '\x1b[?25h\x1b[?7h', // the cursor shown, long lines wrapped, not cut at the last column
+  '\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1004l', // no mouse or focus reports typed into the question
+].join('');
+let restoreOwed = false;
+
+/** The sandboxed command has ended: if stderr is a terminal it may have written there, and sbx's next write restores it first. */
+export function commandEnded(): void {
+  const term = process.env.TERM;
+  restoreOwed = isatty(2) && !!term && term !== 'dumb';
+}
+
 // write(2) on fd 2, not process.stderr: Node builds that stream on first use (a tty's
 // WriteStream, a pipe's socket), which cost a run that says two lines (`run -n`) 1.3-5 ms here
 // (in-process, fresh node, pty, pipe or /dev/null, load ~8). What one call could not write (a
@@ -29,6 +52,10 @@ export const stdoutColors = pc.createColors(colorOn(isatty(1)));
 // and this interleave in the order made.
 let viaStream = false;
 function toStderr(text: string): void {
+  if (restoreOwed) {
+    restoreOwed = false;
+    text = TERMINAL_RESTORE + text;
+  }
   if (!viaStream) {
     const b = Buffer.from(text, 'utf8');
     let n = 0;

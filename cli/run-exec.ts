@@ -17,7 +17,7 @@ import { loadSeccomp } from '../sandbox-core/seccomp.js';
 import { resolveCapabilities } from '../policies/capabilities/index.js';
 import { rawArgs } from '../sandbox-core/rawbytes.js';
 import { refuseLossyArgs } from './arg-bytes.js';
-import { colors, info, rendered, say, setQuiet, warn } from './output.js';
+import { colors, commandEnded, info, rendered, say, setQuiet, warn } from './output.js';
 import { changesHeading, discarded, noChanges } from './review-words.js';
 import { wantFullCodeCache } from './code-cache-full.js';
 import { changedNothing } from '../sandbox-core/changes/empty-scan.js';
@@ -272,6 +272,8 @@ export async function executeRun(o: RunOptions): Promise<number> {
     allowNet: o.allowNet,
     allowNetDirect,
     limits,
+    // Whatever the command left set on the terminal is ended before sbx says anything more.
+    onEnded: commandEnded,
   });
   // The sandbox stays this run's (no other run in it, commit, discard or prune) until the
   // review has its answer and has acted on it.

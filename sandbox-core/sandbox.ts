@@ -97,6 +97,8 @@ export interface RunRequest {
   onSpawn?: (pid: number) => void;
   /** Lines sbx says before the command starts (fallbacks, read-only paths). */
   onNotice?: (line: string) => void;
+  /** The helper has exited (the command with it): before anything about the run is said. */
+  onEnded?: () => void;
   /** A new sandbox's entry exists in the store (its meta.json written): a caller that must never leave it behind removes it. */
   onCreated?: (meta: SandboxMeta) => void;
   /** The lines an earlier attempt of this run said (a re-plan starts the launch again): not said twice. */
@@ -1437,6 +1439,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
       },
     });
   } finally {
+    req.onEnded?.();
     if (reviewScan) { closeSync(reviewScan.layersFd); closeSync(reviewScan.hostFd); }
     // The proxy lives exactly as long as the sandbox: no socket or listener outlives the run.
     if (net) netDecisions = await net.stop();

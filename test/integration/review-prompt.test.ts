@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { proveIsolation, SBX, canary, sbx as runSbx, storeAndCanary } from '../helpers/sbx.js';
 import { underPty as ptyRun, type PtyResult, type PtyStep } from '../helpers/pty.js';
 import { flaggedQuestion, endLine } from '../../cli/review.js';
+import { TERMINAL_RESTORE } from '../../cli/output.js';
 import { ROOT_CASE, testUnless } from '../helpers/skip.js';
 
 // Each test's command makes new entries in the test's own canary and nothing else: were the
@@ -282,8 +283,9 @@ test('every line a default run prints fits 80 columns', () => {
     // prompt line too: answering on it could type ahead of the help).
     const r = underPty([['Keep these changes?', '?\n'], ['save: keep the sandbox', ''], ['Keep these changes?', 'd\n']], sbx('run', '--', 'sh', '-c', `mkdir -p ${canary}/d && echo x > ${canary}/d/x && rm ${canary}/keep.txt`));
     assert.is(r.code, 0, r.out);
-    // Columns as the terminal counts them: escape sequences (readline's cursor moves) take none.
-    for (const l of r.out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split(/\r?\n/)) assert.ok(l.length <= 80, `${l.length} columns: ${l}`);
+    // Columns as the terminal counts them: escape sequences (readline's cursor moves, the
+    // restore after the command) take none.
+    for (const l of r.out.split(TERMINAL_RESTORE).join('').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split(/\r?\n/)) assert.ok(l.length <= 80, `${l.length} columns: ${l}`);
     assert.ok(existsSync(join(canary, 'keep.txt')));
   }
 });
