@@ -327,6 +327,13 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // A script removed with its package (apt-get remove) runs nothing.
   { id: 'dpkg-hook', why: 'dpkg hook or maintainer script (runs as root at a later install)', paths: [/^\/etc\/dpkg\/dpkg\.cfg(\.d(\/|$)|$)/],
     test: (f, p) => f.change !== 'deleted' && p.startsWith('/var/lib/dpkg/info/') && DPKG_SCRIPT.test(p) },
+  // dpkg applies a stat override whenever it installs the file (the next upgrade of its
+  // package, unattended-upgrades' too): `root root 4755 /usr/bin/vim.basic` makes a setuid
+  // root program then. A diversion makes it install a package's file under another name, so
+  // an upgrade (a security fix) never replaces the file at the diverted path. Either, removed,
+  // undoes an admin's own. dpkg's `-old` copies are backups it never reads.
+  { id: 'dpkg-override', why: "dpkg stat override or diversion (the owner and mode dpkg gives a package's file, or where it puts it, at its next install)",
+    paths: [/^\/var\/lib\/dpkg\/(statoverride|diversions)$/], harmless: (f) => f.type === 'dir' || (f.change === 'metadata' && !f.access) },
   // Other package managers' equivalents: pacman's hooks (an Exec line, run as root by every
   // transaction that matches) and a package's install script (kept as local/PKG/install, run
   // at its upgrade or removal); dnf's and yum's plugins (loaded into every run); rpm's macros

@@ -106,6 +106,7 @@ export const CASES: Record<string, C[]> = {
     '/etc/dnf/plugins/x.conf', '/etc/yum/pluginconf.d/x.conf', '/usr/lib/yum-plugins/x.py', '/etc/rpm/macros.x', '/usr/lib/rpm/macros.d/macros.x', '/var/lib/rpm/rpmdb.sqlite',
     '/etc/apk/commit_hooks.d/x.sh', '/lib/apk/db/scripts.tar', '/etc/needrestart/needrestart.conf', '/etc/needrestart/conf.d/x.conf',
     '/etc/dnf/pluginconf.d/x.conf', '/etc/yum/plugins/x.py'].map((p) => file(p, 'modified')),
+  'dpkg-override': [file('/var/lib/dpkg/statoverride', 'modified'), file('/var/lib/dpkg/diversions', 'modified'), { path: '/var/lib/dpkg/diversions', change: 'deleted', type: 'file' }],
   'dpkg-hook': ['/etc/dpkg/dpkg.cfg.d/99-hook', '/etc/dpkg/dpkg.cfg', '/var/lib/dpkg/info/coreutils.prerm', '/var/lib/dpkg/info/libc6:amd64.postinst', '/var/lib/dpkg/info/x.config'].map((p) => file(p, 'modified')),
   udev: ['/etc/udev/rules.d/99-x.rules', '/usr/lib/udev/rules.d/99-y.rules', '/lib/udev/rules.d/z.rules'].map((p) => file(p)),
   modprobe: ['/etc/modprobe.d/x.conf', '/etc/modules-load.d/x.conf', '/usr/lib/modprobe.d/y.conf', '/etc/modules'].map((p) => file(p)),
@@ -345,6 +346,7 @@ export const ORDINARY: C[] = [
   { path: '/usr/local/bin/tool', change: 'deleted', type: 'file' },
   // pacman's file lists and descriptions, a pacman.d file that is neither, a removed hook.
   file('/var/lib/pacman/local/sl-5.02-1/files'), file('/var/lib/pacman/local/sl-5.02-1/desc'), file('/etc/pacman.d/notes'), { path: '/etc/pacman.d/hooks/x.hook', change: 'deleted', type: 'file' },
+  file('/var/lib/dpkg/statoverride-old', 'modified'), file('/var/lib/dpkg/diversions-old', 'modified'),
   file('/var/lib/dpkg/info/coreutils.list'), file('/var/lib/dpkg/info/coreutils.md5sums'), { path: '/var/lib/dpkg/info/sl.postinst', change: 'deleted', type: 'file' }, file('/etc/apt/apt.conf.orig'),
   { path: '/usr/local/bin', change: 'metadata', type: 'dir', up: st('dir', 0o775), details: ['mode 755→775'] },
   // Sticky (/tmp's shape), group-writable, a symlink (always 777), a fifo (holds no code),
