@@ -171,6 +171,8 @@ const RC_FILES = new Set([
   '.bash_completion', '.gdbinit', '.gdbearlyinit', '.pdbrc',
   // Debian's and Ubuntu's default .bashrc sources ~/.bash_aliases when it exists.
   '.bash_aliases',
+  // Xsession runs ~/.xsession as the X session itself; WezTerm's config is Lua it runs at each start.
+  '.xsession', '.wezterm.lua',
   // R, irb and pry run theirs as code; psql's \!, sqlite's .shell, lldb's `platform shell`,
   // ghci's :! and the mongo shells' JavaScript run commands.
   '.Rprofile', '.irbrc', '.pryrc', '.psqlrc', '.sqliterc', '.lldbinit', '.ghci', '.mongorc.js', '.mongoshrc.js',
@@ -276,7 +278,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /^\/(etc|usr\/lib|lib|usr\/local\/lib|run)\/systemd\/(system|user|system-generators|user-generators|system-preset|user-preset)(\.[^/]+)?(\/|$)/,
     // Run as root by systemd at each suspend and resume, and at shutdown.
     /^\/(usr\/)?lib\/systemd\/(system-sleep|system-shutdown)\//,
-    /\/\.config\/systemd\/user(\.[^/]+)?(\/|$)/, /\/\.local\/share\/systemd\/user(\/|$)/] },
+    /\/\.config\/systemd\/user(\.[^/]+)?(\/|$)/, /\/\.local\/share\/systemd\/user(\/|$)/,
+    // Podman's quadlet files: a generator makes units of them (their [Service] lines kept).
+    /^\/(etc|usr\/share)\/containers\/systemd\//, /\/\.config\/containers\/systemd\//] },
   { id: 'init', why: 'init script', paths: [/^\/etc\/(init\.d|rc\.local|rc\d\.d|rcS\.d)(\/|$)/, /^\/etc\/inittab$/] },
   // A system bus service file names the program dbus-daemon starts as root when it is first
   // called; a bus policy says who may call a root service's methods.
@@ -445,7 +449,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /\/\.ipython\/profile_[^/]+\/(startup\/|ipython_(kernel_)?config\.py$)/, /^\/etc\/perl\/(.+\.pm|sitecustomize\.pl)$/,
     /\/\.julia\/config\/startup\.jl$/, /^\/(etc\/R|usr\/lib\/R\/etc)\/Rprofile\.site$/,
     // Jupyter's config files are Python it runs at each start; nushell's are its startup.
-    /\/\.jupyter\/jupyter_[a-z_]+_config\.py$/, /^\/(etc|usr\/local\/etc)\/jupyter\/jupyter_[a-z_]+_config\.py$/, /\/\.config\/nushell\/(config|env|login)\.nu$/],
+    /\/\.jupyter\/jupyter_[a-z_]+_config\.py$/, /^\/(etc|usr\/local\/etc)\/jupyter\/jupyter_[a-z_]+_config\.py$/, /\/\.config\/nushell\/(config|env|login)\.nu$/,
+    // Every user's readline (a macro bound to Return types a command into each bash line) and
+    // screen rc; starship's custom modules are commands each prompt runs; mpv loads its scripts
+  // (and those its config's `script=` names).
+    /^\/etc\/(inputrc|screenrc)$/, /\/\.config\/starship\.toml$/, /\/\.config\/mpv\/(scripts\/|mpv\.conf$)/],
     test: (_c, p) => startsWithDot(p) && RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3 },
   { id: 'setid', why: 'setuid/setgid program',
     test: (f) => f.change !== 'deleted' && f.type === 'file' && f.perm >= 0 && (f.perm & 0o6000) !== 0 },
@@ -520,6 +528,32 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'desktop-startup', why: 'desktop session startup (a login runs what it names: scripts, extensions, exec lines)', paths: [
     /\/\.config\/plasma-workspace\/(env|shutdown)\//, /\/\.local\/share\/gnome-shell\/extensions\//,
     /\/\.config\/(i3|sway|hypr|openbox|awesome|bspwm|qtile)\//], harmless: notPlanted },
+  // What a display manager runs as root around a login (GDM's Init, PostLogin, PreSession and
+  // PostSession scripts; LightDM's and SDDM's setup scripts, which their config names; XDM's
+  // Xsetup and Xstartup), who is logged in without a password (AutomaticLogin, autologin-user),
+  // and the X server's config (ModulePath, Load: modules it loads).
+  { id: 'display-manager', why: 'display manager or X server config (scripts run as root around a login; modules the X server loads)', paths: [
+    /^\/etc\/gdm3?\/((Init|PostLogin|PreSession|PostSession)\/|custom\.conf$|daemon\.conf$)/, /^\/(etc|usr\/share)\/lightdm\/lightdm\.conf(\.d\/|$)/,
+    /^\/etc\/sddm\.conf(\.d\/|$)/, /^\/usr\/(share|lib)\/sddm\/(scripts\/|sddm\.conf\.d\/)/, /^\/etc\/X11\/(xdm\/|xorg\.conf(\.d\/|$))/,
+    /^\/usr\/share\/X11\/xorg\.conf\.d\//], harmless: notPlanted },
+  // A terminal starts the shell its config names (kitty's shell and startup_session, Alacritty's
+  // terminal.shell, foot's shell, Ghostty's command), and each includes other files of its dir
+  // (kitty's themes kitten writes one its config includes); PipeWire runs its config's
+  // context.exec.
+  { id: 'terminal-config', why: 'terminal or audio server config (names the shell or programs it starts)', paths: [
+    /\/\.config\/(kitty|alacritty|foot|ghostty|wezterm)\//,
+    /\/\.config\/pipewire\//, /^\/etc\/pipewire\//], harmless: notPlanted },
+  // A PKCS#11 module config names a library p11-kit loads into each program using it (GnuTLS's
+  // and NSS's trust and token access), by any absolute path.
+  { id: 'pkcs11-module', why: 'PKCS#11 module config (names a library loaded into programs using p11-kit: GnuTLS, NSS)', paths: [
+    /^\/etc\/pkcs11\/(modules\/|pkcs11\.conf$)/, /^\/usr\/share\/p11-kit\/modules\//, /\/\.config\/pkcs11\/(modules\/|pkcs11\.conf$)/], harmless: notPlanted },
+  // Flatpak's overrides widen what a sandboxed app may reach (--filesystem=host, devices, sockets).
+  { id: 'flatpak-override', why: 'Flatpak permission override (what a sandboxed app may reach: host files, devices, sockets)', paths: [
+    /\/\.local\/share\/flatpak\/overrides\//, /^\/var\/lib\/flatpak\/overrides\//], harmless: notPlanted },
+  // Terraform runs providers as programs: the CLI config's dev_overrides and plugin_cache_dir,
+  // and the implied local mirrors, say which.
+  { id: 'terraform-config', why: 'Terraform CLI config or local providers (the provider programs it runs)', paths: [
+    /\/\.terraformrc$/, /\/\.terraform\.d\/plugins\//, /\/\.local\/share\/terraform\/plugins\//], harmless: notPlanted },
   // An editor extension is code the editor runs; VS Code's settings can name the shell and
   // environment of its terminals and the tools its extensions start.
   { id: 'ide-extension', why: 'editor extension or settings (VS Code runs its extensions; settings name the programs it starts)', many: 'editor extension files', paths: [

@@ -154,7 +154,18 @@ export const CASES: Record<string, C[]> = {
     '/etc/perl/sitecustomize.pl', '/etc/perl/Net/HTTP.pm', '/etc/perl/strict.pm',
     '/home/u/.Rprofile', '/home/u/proj/.Rprofile', '/root/.irbrc', '/home/u/.pryrc', '/home/u/.psqlrc', '/home/u/.sqliterc', '/home/u/.lldbinit', '/home/u/.ghci', '/home/u/.mongorc.js', '/home/u/.mongoshrc.js',
     '/home/u/.julia/config/startup.jl', '/etc/R/Rprofile.site', '/usr/lib/R/etc/Rprofile.site', '/home/u/.bash_aliases', '/home/u/.jupyter/jupyter_notebook_config.py',
-    '/etc/jupyter/jupyter_server_config.py', '/usr/local/etc/jupyter/jupyter_lab_config.py', '/home/u/.config/nushell/config.nu', '/home/u/.config/nushell/env.nu', '/home/u/.config/nushell/login.nu'].map((p) => file(p, 'modified')),
+    '/etc/jupyter/jupyter_server_config.py', '/usr/local/etc/jupyter/jupyter_lab_config.py', '/home/u/.config/nushell/config.nu', '/home/u/.config/nushell/env.nu', '/home/u/.config/nushell/login.nu',
+    '/home/u/.xsession', '/home/u/.wezterm.lua', '/etc/inputrc', '/etc/screenrc', '/home/u/.config/starship.toml', '/home/u/.config/mpv/scripts/x.lua', '/home/u/.config/mpv/mpv.conf'].map((p) => file(p, 'modified')),
+  'display-manager': ['/etc/gdm3/PostLogin/Default', '/etc/gdm3/Init/Default', '/etc/gdm/PreSession/Default', '/etc/gdm3/PostSession/Default', '/etc/lightdm/lightdm.conf',
+    '/etc/lightdm/lightdm.conf.d/50-x.conf', '/usr/share/lightdm/lightdm.conf.d/50-x.conf', '/etc/sddm.conf', '/etc/sddm.conf.d/x.conf', '/usr/share/sddm/scripts/Xsetup',
+    '/usr/lib/sddm/sddm.conf.d/x.conf', '/etc/X11/xdm/Xsetup', '/etc/X11/xorg.conf', '/etc/X11/xorg.conf.d/10-x.conf', '/usr/share/X11/xorg.conf.d/10-x.conf', '/etc/gdm3/daemon.conf', '/etc/gdm/custom.conf'].map((p) => file(p, 'modified')),
+  'terminal-config': ['/home/u/.config/kitty/kitty.conf', '/home/u/.config/alacritty/alacritty.toml', '/home/u/.config/alacritty/alacritty.yml', '/home/u/.config/foot/foot.ini',
+    '/home/u/.config/ghostty/config', '/home/u/.config/wezterm/wezterm.lua', '/home/u/.config/kitty/current-theme.conf', '/home/u/.config/pipewire/pipewire.conf', '/etc/pipewire/pipewire.conf.d/x.conf'].map((p) => file(p)),
+  'pkcs11-module': ['/etc/pkcs11/modules/x.module', '/etc/pkcs11/pkcs11.conf', '/usr/share/p11-kit/modules/x.module', '/home/u/.config/pkcs11/modules/x.module',
+    '/home/u/.config/pkcs11/pkcs11.conf'].map((p) => file(p)),
+  'flatpak-override': [file('/home/u/.local/share/flatpak/overrides/global'), file('/var/lib/flatpak/overrides/org.x.App', 'modified')],
+  'terraform-config': [file('/home/u/.terraformrc'), file('/home/u/.terraform.d/plugins/registry.terraform.io/x/y/1.0.0/linux_amd64/terraform-provider-y'),
+    file('/home/u/.local/share/terraform/plugins/example.com/x/y/1.0.0/linux_amd64/terraform-provider-y')],
   'desktop-startup': ['/home/u/.config/plasma-workspace/env/x.sh', '/home/u/.config/plasma-workspace/shutdown/x.sh', '/home/u/.local/share/gnome-shell/extensions/x@y/extension.js',
     ...['i3', 'sway', 'hypr', 'openbox', 'awesome', 'bspwm', 'qtile'].map((w) => `/home/u/.config/${w}/config`)].map((p) => file(p)),
   'ide-extension': ['/home/u/.vscode/extensions/x.y-1.0/extension.js', '/home/u/.vscode-server/extensions/x/out/a.js', '/home/u/.vscode-oss/extensions/x/a.js', '/home/u/.vscode-insiders/extensions/x/a.js',
@@ -290,6 +301,9 @@ export const CASES: Record<string, C[]> = {
 // asks to be needed by a path of the corpus: its 40 samples of a pattern drawn at random can
 // miss one of a dozen alternatives (a dbus pattern's did, about one run in five).
 const EVERY_TEXT: Record<string, string[]> = {
+  'display-manager': ['/etc/gdm/Init/Default', '/etc/gdm/PostLogin/Default', '/etc/gdm/PostSession/Default', '/etc/gdm/daemon.conf', '/etc/gdm3/PreSession/Default',
+    '/etc/gdm3/custom.conf', '/usr/share/sddm/sddm.conf.d/x.conf', '/usr/lib/sddm/scripts/Xsetup'],
+  systemd: ['/etc/containers/systemd/x.container', '/usr/share/containers/systemd/x.container', '/home/u/.config/containers/systemd/x.container'],
   'shell-startup': ['/etc/zsh/zshrc', '/etc/fish/config.fish', '/home/u/.config/fish/config.fish', '/home/u/.config/fish/functions/ls.fish'],
   sudoers: ['/etc/doas.conf'], cron: ['/etc/anacrontab', '/var/spool/anacron/cron.daily'], accounts: ['/etc/subgid'],
   pam: ['/etc/pam.conf', '/lib/security/pam_x.so'], 'package-source': ['/etc/apt/preferences', '/etc/apt/keyrings/x.gpg', '/etc/yum.repos.d/x.repo'],
@@ -305,6 +319,9 @@ for (const [id, paths] of Object.entries(EVERY_TEXT)) CASES[id]!.push(...paths.m
 
 export const ORDINARY: C[] = [
   file('/etc/hostname', 'modified'),
+  // Beside what a display manager, terminal, mpv, Flatpak or Terraform runs: their data.
+  file('/etc/gdm3/greeter.dconf-defaults', 'modified'), file('/etc/X11/Xresources/x11-common', 'modified'), file('/home/u/.cache/kitty/x'), file('/home/u/.config/mpv/watch_later/ABC'),
+  file('/home/u/.local/share/flatpak/repo/config'), file('/home/u/.terraform.d/checkpoint_signature'), file('/home/u/proj/.terraform/providers/x/y'), file('/etc/pkcs11/README'),
   // Beside the toolchains' bin dirs: cargo's lock, a Go package's source, a Node version's lib, a shim dir itself.
   file('/home/u/.cargo/.package-cache'), file('/home/u/go/pkg/x.go'), file('/home/u/.nvm/versions/node/v20.1.0/lib/x.js'), file('/home/u/.cargo/bin.txt'), file('/srv/x/go/bin/tool'), file('/home/u/src/p/.cargo/bin/x'),
   { path: fromUser('/home/u/.pyenv/shims'), change: 'added', type: 'dir' }, { path: fromUser('/root/.cargo/bin/old'), change: 'deleted', type: 'file' },
