@@ -2,7 +2,7 @@
 // ('J' u32 job, native/scan.c) and the 'R' record of its roots showing the upper root as sbx
 // made it, and no other record. A module of its own: a run whose answer is this ends without
 // loading the review's decoder (cli/run-exec.ts).
-import { isOverlayXattr } from './overlay-xattrs.js';
+import { isDataXattr } from './overlay-xattrs.js';
 
 /** Bytes of a STAT (native/scan.c). */
 const STAT_BYTES = 92;
@@ -32,7 +32,7 @@ function rootAt(b: Buffer, at: number): Root | null {
     const vl = b.readUInt32LE(o + 4 + nl);
     const v = o + 8 + nl;
     if (v + vl > b.length) return null;
-    if (!isOverlayXattr(name)) kept.push(`${name}\0${b.toString('latin1', v, v + vl)}`);
+    if (isDataXattr(name)) kept.push(`${name}\0${b.toString('latin1', v, v + vl)}`);
     o = v + vl;
   }
   return { ...stat, xattrs: kept.sort().join('\0\0'), end: o };

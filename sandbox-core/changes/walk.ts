@@ -15,7 +15,7 @@ import { isWithin } from '../base/within.js';
 import { errnoName } from '../base/errno.js';
 import { SbxError } from '../base/errors.js';
 import { helperPath } from '../helper.js';
-import { isOverlayXattr, relTo, type Xattrs } from './xattr.js';
+import { isDataXattr, relTo, type Xattrs } from './xattr.js';
 import { gidBack, uidBack, unshiftXattrs, type IdShift } from './acl.js';
 import { subordinateIds } from '../idmap.js';
 import { rootPath } from './fsat.js';
@@ -663,7 +663,7 @@ class WalkDecoder {
     const ownerMoved = !!base && (up.uid !== base.st.uid || up.gid !== base.st.gid);
     if (ownerMoved) this.ownerBack(up, host0);
     else { up.uid = host0.uid; up.gid = host0.gid; }
-    const userX = (x: Xattrs | number): Xattrs | null => (typeof x === 'number' ? null : x.filter(([n]) => !isOverlayXattr(n)));
+    const userX = (x: Xattrs | number): Xattrs | null => (typeof x === 'number' ? null : x.filter(([n]) => isDataXattr(n)));
     const upX = userX(u.x), baseX = base ? userX(base.x) : null;
     if (upX === null) this.errors.push(`${target}: cannot read the sandbox copy's attributes (${errnoName(u.x as number)})`);
     let set: Xattrs = upX && baseX ? upX.filter(([n, v]) => !baseX.some(([m, w]) => m === n && w.equals(v))) : EMPTY;
@@ -1006,13 +1006,13 @@ class WalkDecoder {
             else if (fuse && n === FUSE_ORIGIN) e.copiedFrom = originPath(this.layer?.shared ? '/' : this.target, v);
           }
         }
-        const user = upX.filter(([n]) => !isOverlayXattr(n));
+        const user = upX.filter(([n]) => isDataXattr(n));
         // ACL and capability ids in a shifted layer are shifted like owners (see acl.ts).
         const shift = user.length ? this.shift() : null;
         if (user.length) e.xattrs = shift ? unshiftXattrs(user, shift) : user;
       }
       if (host0 && host0.type === up.type && host0.type !== 'symlink' && typeof hostX !== 'number' && hostX.length) {
-        const user = hostX.filter(([n]) => !isOverlayXattr(n));
+        const user = hostX.filter(([n]) => isDataXattr(n));
         if (user.length) e.hostXattrs = user;
       }
     }

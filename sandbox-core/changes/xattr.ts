@@ -104,7 +104,7 @@ export function mknodBatch(kind: 'fifo' | 'socket' | 'whiteout', paths: string[]
   return paths.map((_, i) => out.readUInt32LE(i * 4));
 }
 
-export { isOverlayXattr } from './overlay-xattrs.js';
+export { isDataXattr } from './overlay-xattrs.js';
 
 export function xattrsEqual(a: Xattrs, b: Xattrs): boolean {
   if (a.length !== b.length) return false;

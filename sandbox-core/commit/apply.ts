@@ -16,7 +16,7 @@ import { isBelow, isWithin } from '../base/within.js';
 import { exactTimes, lstatB } from '../changes/stat.js';
 import { auxAt, closeAll, FenceError, fenceBreachOf, setFences, trustRoot, type Fence } from '../changes/fsat.js';
 import {
-  getXattrs, isOverlayXattr, mknodBatch, setTimes, setXattrs, stageFiles, syncfsDirs, xattrsEqual, type StageItem, type StageResult, type TimesItem,
+  getXattrs, isDataXattr, mknodBatch, setTimes, setXattrs, stageFiles, syncfsDirs, xattrsEqual, type StageItem, type StageResult, type TimesItem,
 } from '../changes/xattr.js';
 import { errnoName } from '../base/errno.js';
 import { constants as osConstants } from 'node:os';
@@ -198,7 +198,7 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
     const h = c.host, up = c.up;
     if (c.change !== 'metadata' || !h || !up || h.type !== up.type || h.uid !== up.uid || h.gid !== up.gid) return false;
     const attrs = hostXattrs.get(c.path);
-    return !!attrs && xattrsEqual(attrs.filter(([n]) => !isOverlayXattr(n)), c.xattrs ?? []);
+    return !!attrs && xattrsEqual(attrs.filter(([n]) => isDataXattr(n)), c.xattrs ?? []);
   };
   const allowedXattrs = (c: Change): Array<[string, Buffer]> => {
     if (!c.xattrs?.length) return [];
