@@ -371,6 +371,15 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'fstab', why: 'fstab or crypttab (what is mounted where at boot; a keyscript runs as root)', paths: [/^\/etc\/(fstab|crypttab)$/], harmless: notPlanted },
   { id: 'file-shares', why: "NFS or Samba shares (what other machines may read or write; Samba's preexec lines run commands)", paths: [
     /^\/etc\/exports(\.d\/|$)/, /^\/etc\/samba\/smb\.conf$/], harmless: notPlanted },
+  // What the network may reach here at the next boot or reload (nftables.conf is itself run by
+  // `nft -f` as root, and may include more); a rule removed opens as much as one added.
+  { id: 'firewall', why: 'firewall rules (what the network may reach on this machine at the next boot or reload)', paths: [
+    /^\/etc\/(nftables(\.conf$|\.d\/|\/)|iptables\/|ufw\/|firewalld\/|sysconfig\/ip6?tables$)/, /^\/etc\/default\/ufw$/],
+    harmless: (f) => f.type === 'dir' ? f.change !== 'deleted' : f.change === 'metadata' && !f.access },
+  // fail2ban runs its actions (action.d's actionban lines) as root; auditd execs what
+  // auditd.conf's *_action = exec names and its plugins, and its rules decide what is logged.
+  { id: 'fail2ban-audit', why: 'fail2ban or audit config (its actions are commands run as root; its rules decide what is banned or logged)', paths: [
+    /^\/etc\/(fail2ban|audit)\//], harmless: (f) => f.type === 'dir' ? f.change !== 'deleted' : f.change === 'metadata' && !f.access },
   // A profile removed leaves its program unconfined at the next load: a deletion counts.
   { id: 'mac-policy', why: 'AppArmor or SELinux policy (what confined programs may do)', paths: [/^\/etc\/apparmor\.d\//, /^\/etc\/selinux\//],
     harmless: (f) => f.type === 'dir' ? f.change !== 'deleted' : f.change === 'metadata' && !f.access },

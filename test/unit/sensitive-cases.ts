@@ -163,6 +163,10 @@ export const CASES: Record<string, C[]> = {
     '/home/u/.config/ghostty/config', '/home/u/.config/wezterm/wezterm.lua', '/home/u/.config/kitty/current-theme.conf', '/home/u/.config/pipewire/pipewire.conf', '/etc/pipewire/pipewire.conf.d/x.conf'].map((p) => file(p)),
   'pkcs11-module': ['/etc/pkcs11/modules/x.module', '/etc/pkcs11/pkcs11.conf', '/usr/share/p11-kit/modules/x.module', '/home/u/.config/pkcs11/modules/x.module',
     '/home/u/.config/pkcs11/pkcs11.conf'].map((p) => file(p)),
+  firewall: ['/etc/nftables.conf', '/etc/nftables.d/x.nft', '/etc/nftables/x.nft', '/etc/iptables/rules.v4', '/etc/ufw/user.rules', '/etc/ufw/ufw.conf', '/etc/default/ufw',
+    '/etc/firewalld/zones/public.xml', '/etc/sysconfig/iptables', '/etc/sysconfig/ip6tables'].map((p) => file(p, 'modified')).concat([{ path: '/etc/iptables/rules.v6', change: 'deleted', type: 'file' }]),
+  'fail2ban-audit': [file('/etc/fail2ban/jail.local'), file('/etc/fail2ban/action.d/x.conf', 'modified'), file('/etc/audit/auditd.conf', 'modified'), file('/etc/audit/plugins.d/x.conf'),
+    { path: '/etc/audit/rules.d/audit.rules', change: 'deleted', type: 'file' }],
   'flatpak-override': [file('/home/u/.local/share/flatpak/overrides/global'), file('/var/lib/flatpak/overrides/org.x.App', 'modified')],
   'terraform-config': [file('/home/u/.terraformrc'), file('/home/u/.terraform.d/plugins/registry.terraform.io/x/y/1.0.0/linux_amd64/terraform-provider-y'),
     file('/home/u/.local/share/terraform/plugins/example.com/x/y/1.0.0/linux_amd64/terraform-provider-y')],
@@ -321,7 +325,7 @@ export const ORDINARY: C[] = [
   file('/etc/hostname', 'modified'),
   // Beside what a display manager, terminal, mpv, Flatpak or Terraform runs: their data.
   file('/etc/gdm3/greeter.dconf-defaults', 'modified'), file('/etc/X11/Xresources/x11-common', 'modified'), file('/home/u/.cache/kitty/x'), file('/home/u/.config/mpv/watch_later/ABC'),
-  file('/home/u/.local/share/flatpak/repo/config'), file('/home/u/.terraform.d/checkpoint_signature'), file('/home/u/proj/.terraform/providers/x/y'), file('/etc/pkcs11/README'),
+  file('/home/u/.local/share/flatpak/repo/config'), file('/etc/iptables.bak', 'modified'), file('/etc/nftables.conf.dpkg-dist'), file('/var/log/ufw.log', 'modified'), file('/var/log/audit/audit.log', 'modified'), file('/var/lib/fail2ban/fail2ban.sqlite3', 'modified'), file('/home/u/.terraform.d/checkpoint_signature'), file('/home/u/proj/.terraform/providers/x/y'), file('/etc/pkcs11/README'),
   // Beside the toolchains' bin dirs: cargo's lock, a Go package's source, a Node version's lib, a shim dir itself.
   file('/home/u/.cargo/.package-cache'), file('/home/u/go/pkg/x.go'), file('/home/u/.nvm/versions/node/v20.1.0/lib/x.js'), file('/home/u/.cargo/bin.txt'), file('/srv/x/go/bin/tool'), file('/home/u/src/p/.cargo/bin/x'),
   { path: fromUser('/home/u/.pyenv/shims'), change: 'added', type: 'dir' }, { path: fromUser('/root/.cargo/bin/old'), change: 'deleted', type: 'file' },
