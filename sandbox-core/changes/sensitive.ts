@@ -114,6 +114,16 @@ const contentIs = (f: SensitiveFacts, ok: (data: Buffer, cut: boolean) => boolea
 let confDirs: Set<string> | undefined;
 const ldCacheOk = (data: Buffer, cut: boolean): boolean => ldCacheHarmless(data, cut, (d) => LIB_DIR.test(d), confDirs ??= hostLoaderConfDirs());
 const moduleCacheOk = (data: Buffer, cut: boolean): boolean => moduleCacheHarmless(data, cut, inLibTree);
+const MAX_BANNER = 64 << 10;
+/** Text a terminal shows as it is: no C0 control but tab, newline and CR, no DEL, no C1 (as UTF-8, C2 80-9F); all of it read. */
+const plainText = (data: Buffer, cut: boolean): boolean => {
+  if (cut) return false;
+  for (let i = 0; i < data.length; i++) {
+    const b = data[i]!;
+    if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) || b === 0x7f || (b === 0xc2 && i + 1 < data.length && data[i + 1]! >= 0x80 && data[i + 1]! < 0xa0)) return false;
+  }
+  return true;
+};
 const DPKG_SCRIPT = /^\/var\/lib\/dpkg\/info\/[^/]+\.(preinst|postinst|prerm|postrm|config)$/;
 // __pycache__/NAME.TAG.pyc, NAME.TAG.opt-1.pyc: Python loads it in place of ../NAME.py when
 // its header names that source's mtime and size, which a command can copy.
@@ -385,6 +395,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     harmless: (f) => f.type === 'dir' ? f.change !== 'deleted' : f.change === 'metadata' && !f.access },
   { id: 'skel', why: "new accounts' skeleton (copied into each new home: its startup files run as that user)", paths: [/^\/etc\/skel\//], harmless: notPlanted },
   { id: 'motd', why: 'login message script (runs as root at login)', paths: [/^\/etc\/update-motd\.d(\/|$)/] },
+  // Printed as they are on the terminal of whoever logs in (root's ssh session too): an escape
+  // string there sets that terminal's clipboard or hides what it shows. Plain text is ordinary.
+  { id: 'login-banner', why: "login banner with terminal escapes (printed on each login's terminal: can set its clipboard, hide text)", paths: [
+    /^\/etc\/(motd|issue|issue\.net)$/], harmless: (f) => notPlanted(f) || contentIs(f, plainText, MAX_BANNER) },
   { id: 'logrotate', why: 'logrotate configuration (scripts run as root)', paths: [/^\/etc\/logrotate\.(conf$|d(\/|$))/] },
   { id: 'network-hook', why: 'network hook script (runs as root)', paths: [/^\/(etc|usr\/lib)\/NetworkManager\/dispatcher\.d(\/|$)/, /^\/etc\/network\/if-[a-z-]+\.d(\/|$)/, /^\/etc\/dhcp\/dhclient-(enter|exit)-hooks\.d(\/|$)/,
     /^\/etc\/ppp\/(ip|ipv6)-(up|down)(\.d(\/|$)|$)/] },
@@ -567,6 +581,14 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // environment of its terminals and the tools its extensions start.
   { id: 'ide-extension', why: 'editor extension or settings (VS Code runs its extensions; settings name the programs it starts)', many: 'editor extension files', paths: [
     /\/\.vscode(-server|-oss|-insiders)?\/extensions\//, /\/\.cursor\/extensions\//, /\/\.config\/(Code|Code - OSS|VSCodium|Cursor)\/User\/settings\.json$/], harmless: notPlanted },
+  // What plugin managers install where the editor loads it at each start: neovim's data dir
+  // (site/ is on its runtimepath; lazy.nvim's plugins), vim-plug's and Vundle's dirs, Emacs's
+  // package dirs (package.el activates every one at start), Sublime Text's packages (Python),
+  // JetBrains IDEs' plugins and their vmoptions (a -javaagent runs in the IDE), Zed's extensions.
+  { id: 'editor-plugin', why: 'editor plugin (code the editor loads when it starts)', many: 'editor plugin files', paths: [
+    /\/\.local\/share\/nvim\/(site|lazy)\//, /\/\.vim\/(plugged|bundle)\//, /\/(\.emacs\.d|\.config\/emacs)\/(elpa|straight)\//,
+    /\/\.config\/sublime-text(-[0-9])?\/(Packages|Installed Packages)\//, /\/\.local\/share\/JetBrains\/[^/]+\//, /\/\.config\/JetBrains\/[^/]+\/[^/]+\.vmoptions$/,
+    /\/\.local\/share\/zed\/extensions\//], harmless: notPlanted },
   // oh-my-zsh is zsh code every interactive zsh sources (its custom dir, plugins, themes).
   { id: 'zsh-framework', why: 'oh-my-zsh code (every interactive zsh sources it)', many: 'oh-my-zsh files', paths: [/\/\.oh-my-zsh\//], harmless: notPlanted },
   // Each file of nvim's config dir is code it runs (init.lua, plugin/, lua/, after/); vim's

@@ -37,6 +37,13 @@ export function ldCache(entries: Array<[string, string]>, oldEntries?: number): 
 // An ldconfig's cache of standard dirs in an upper layer (the loader-cache rule reads it).
 const LDCACHE_OK = join(PYDIR, 'ld.so.cache');
 writeFileSync(LDCACHE_OK, ldCache([['libc.so.6', '/lib/x86_64-linux-gnu/libc.so.6'], ['libgfortran.so.5', '/usr/lib/x86_64-linux-gnu/libgfortran.so.5']]));
+// Login banners: plain text, and one with an OSC 52 string (the login-banner rule reads them).
+const BANNER_OK = join(PYDIR, 'motd');
+writeFileSync(BANNER_OK, 'Debian GNU/Linux 12 \\n \\l\n\tWelcome, caf\u00e9 \u201dok\u201d\r\n');
+const BANNER_EVIL = join(PYDIR, 'motd-evil');
+writeFileSync(BANNER_EVIL, 'Welcome\n\x1b]52;c;Y3VybCB4fHNo\x07');
+const BANNER_C1 = join(PYDIR, 'motd-c1');
+writeFileSync(BANNER_C1, 'Welcome\n\u009b8m');
 const LDCACHE_EVIL = join(PYDIR, 'ld.so.cache-evil');
 writeFileSync(LDCACHE_EVIL, ldCache([['libc.so.6', '/lib/x86_64-linux-gnu/libc.so.6'], ['libpam.so.0', '/var/tmp/.x/libpam.so.0']]));
 
@@ -163,6 +170,12 @@ export const CASES: Record<string, C[]> = {
     '/home/u/.config/ghostty/config', '/home/u/.config/wezterm/wezterm.lua', '/home/u/.config/kitty/current-theme.conf', '/home/u/.config/pipewire/pipewire.conf', '/etc/pipewire/pipewire.conf.d/x.conf'].map((p) => file(p)),
   'pkcs11-module': ['/etc/pkcs11/modules/x.module', '/etc/pkcs11/pkcs11.conf', '/usr/share/p11-kit/modules/x.module', '/home/u/.config/pkcs11/modules/x.module',
     '/home/u/.config/pkcs11/pkcs11.conf'].map((p) => file(p)),
+  'login-banner': [{ ...file('/etc/motd', 'modified'), upper: BANNER_EVIL }, { ...file('/etc/issue', 'modified'), upper: BANNER_C1 }, { ...file('/etc/issue.net'), upper: BANNER_EVIL },
+    file('/etc/motd', 'modified')],
+  'editor-plugin': ['/home/u/.local/share/nvim/lazy/x/plugin/x.lua', '/home/u/.local/share/nvim/site/pack/x/start/y/plugin/z.vim', '/home/u/.vim/plugged/x/plugin/y.vim',
+    '/home/u/.vim/bundle/x/plugin/y.vim', '/home/u/.emacs.d/elpa/x-1.0/x-autoloads.el', '/home/u/.config/emacs/straight/repos/x/x.el', '/home/u/.emacs.d/straight/repos/x/x.el', '/home/u/.config/emacs/elpa/x-1/x.el', '/home/u/.config/sublime-text/Packages/User/x.py',
+    '/home/u/.config/sublime-text-3/Installed Packages/x.sublime-package', '/home/u/.local/share/JetBrains/IntelliJIdea2024.1/x/lib/x.jar',
+    '/home/u/.config/JetBrains/IntelliJIdea2024.1/idea64.vmoptions', '/home/u/.local/share/zed/extensions/installed/x/extension.wasm'].map((p) => file(p)),
   firewall: ['/etc/nftables.conf', '/etc/nftables.d/x.nft', '/etc/nftables/x.nft', '/etc/iptables/rules.v4', '/etc/ufw/user.rules', '/etc/ufw/ufw.conf', '/etc/default/ufw',
     '/etc/firewalld/zones/public.xml', '/etc/sysconfig/iptables', '/etc/sysconfig/ip6tables'].map((p) => file(p, 'modified')).concat([{ path: '/etc/iptables/rules.v6', change: 'deleted', type: 'file' }]),
   'fail2ban-audit': [file('/etc/fail2ban/jail.local'), file('/etc/fail2ban/action.d/x.conf', 'modified'), file('/etc/audit/auditd.conf', 'modified'), file('/etc/audit/plugins.d/x.conf'),
@@ -325,6 +338,8 @@ export const ORDINARY: C[] = [
   file('/etc/hostname', 'modified'),
   // Beside what a display manager, terminal, mpv, Flatpak or Terraform runs: their data.
   file('/etc/gdm3/greeter.dconf-defaults', 'modified'), file('/etc/X11/Xresources/x11-common', 'modified'), file('/home/u/.cache/kitty/x'), file('/home/u/.config/mpv/watch_later/ABC'),
+  { ...file('/etc/motd', 'modified'), upper: BANNER_OK }, { path: fromUser('/etc/motd'), change: 'deleted', type: 'file' }, file('/etc/motd.d/x'),
+  file('/home/u/.local/share/nvim/shada/main.shada', 'modified'), file('/home/u/.emacs.d/eln-cache/x.eln'), file('/home/u/.config/JetBrains/IntelliJIdea2024.1/options/other.xml', 'modified'),
   file('/home/u/.local/share/flatpak/repo/config'), file('/etc/iptables.bak', 'modified'), file('/etc/nftables.conf.dpkg-dist'), file('/var/log/ufw.log', 'modified'), file('/var/log/audit/audit.log', 'modified'), file('/var/lib/fail2ban/fail2ban.sqlite3', 'modified'), file('/home/u/.terraform.d/checkpoint_signature'), file('/home/u/proj/.terraform/providers/x/y'), file('/etc/pkcs11/README'),
   // Beside the toolchains' bin dirs: cargo's lock, a Go package's source, a Node version's lib, a shim dir itself.
   file('/home/u/.cargo/.package-cache'), file('/home/u/go/pkg/x.go'), file('/home/u/.nvm/versions/node/v20.1.0/lib/x.js'), file('/home/u/.cargo/bin.txt'), file('/srv/x/go/bin/tool'), file('/home/u/src/p/.cargo/bin/x'),
@@ -354,7 +369,7 @@ export const ORDINARY: C[] = [
   file('/home/u/src/repo/.hg/hgrc'), file('/home/u/proj/.hgrc'), file('/home/u/.npmrc.bak'), file('/etc/containers/README'), file('/etc/docker/key.json'),
   { path: fromUser('/etc/skel/.bashrc'), change: 'metadata', type: 'file', up: st('file', 0o644), details: ['mtime'] },
   { path: fromUser('/etc/apparmor.d/usr.sbin.cupsd'), change: 'metadata', type: 'file', up: st('file', 0o644), details: ['mtime'] }, file('/etc/hosts.allow', 'modified'), file('/etc/host.conf', 'modified'), { path: fromUser('/etc/hosts'), change: 'deleted', type: 'file' },
-  { path: fromUser('/etc/resolv.conf'), change: 'metadata', type: 'file', up: st('file', 0o644), details: ['mtime'] }, file('/etc/motd'), file('/etc/apt/listchanges.conf'), file('/home/u/notes/.bashrc.bak'),
+  { path: fromUser('/etc/resolv.conf'), change: 'metadata', type: 'file', up: st('file', 0o644), details: ['mtime'] }, { ...file('/etc/motd'), upper: BANNER_OK }, file('/etc/apt/listchanges.conf'), file('/home/u/notes/.bashrc.bak'),
   file('/home/u/src/p/.git/objects/ab/cdef'), file('/home/u/src/p/.git/hooks/pre-commit.sample'), { path: fromUser('/home/u/src/p/.git/hooks'), change: 'added', type: 'dir' }, file('/home/u/src/p/.git/info/refs'), file('/home/u/src/p/.git/refs/heads/config'),
   // New objects and packs (commit, fetch, gc), an object's mtime (git freshens one it writes again), refs and packed-refs deleted.
   file(`/home/u/src/p/.git/objects/ab/${'c'.repeat(38)}`), file(`/home/u/src/p/.git/objects/pack/pack-${'d'.repeat(40)}.pack`),
