@@ -183,6 +183,10 @@ const RC_FILES = new Set([
   '.bash_aliases',
   // Xsession runs ~/.xsession as the X session itself; WezTerm's config is Lua it runs at each start.
   '.xsession', '.wezterm.lua',
+  // lesskey's #env section sets less's environment (LESSOPEN: a command run on each file it
+  // opens), mailcap's entries and mutt's macros are commands, and X resources can name the Perl
+  // extensions urxvt loads (URxvt.perl-lib).
+  '.lesskey', '.less', '.mailcap', '.muttrc', '.neomuttrc', '.Xresources', '.Xdefaults',
   // R, irb and pry run theirs as code; psql's \!, sqlite's .shell, lldb's `platform shell`,
   // ghci's :! and the mongo shells' JavaScript run commands.
   '.Rprofile', '.irbrc', '.pryrc', '.psqlrc', '.sqliterc', '.lldbinit', '.ghci', '.mongorc.js', '.mongoshrc.js',
@@ -390,6 +394,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // auditd.conf's *_action = exec names and its plugins, and its rules decide what is logged.
   { id: 'fail2ban-audit', why: 'fail2ban or audit config (its actions are commands run as root; its rules decide what is banned or logged)', paths: [
     /^\/etc\/(fail2ban|audit)\//], harmless: (f) => f.type === 'dir' ? f.change !== 'deleted' : f.change === 'metadata' && !f.access },
+  // Debian's /etc/default files are shell that init scripts, cron jobs and boot scripts source
+  // as root (Debian policy 9.3.2). Not locale (pam_env reads it as KEY=VALUE lines) nor
+  // useradd (useradd parses it). A deletion plants nothing.
+  { id: 'init-defaults', why: 'an /etc/default file (shell that init scripts and jobs source as root)', paths: [/^\/etc\/default\/[^/]+$/],
+    harmless: (f, p) => notPlanted(f) || p === '/etc/default/locale' || p === '/etc/default/useradd' },
   // A profile removed leaves its program unconfined at the next load: a deletion counts.
   { id: 'mac-policy', why: 'AppArmor or SELinux policy (what confined programs may do)', paths: [/^\/etc\/apparmor\.d\//, /^\/etc\/selinux\//],
     harmless: (f) => f.type === 'dir' ? f.change !== 'deleted' : f.change === 'metadata' && !f.access },
@@ -476,7 +485,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // Every user's readline (a macro bound to Return types a command into each bash line) and
     // screen rc; starship's custom modules are commands each prompt runs; mpv loads its scripts
   // (and those its config's `script=` names).
-    /^\/etc\/(inputrc|screenrc)$/, /\/\.config\/starship\.toml$/, /\/\.config\/mpv\/(scripts\/|mpv\.conf$)/],
+    /^\/etc\/(inputrc|screenrc|syslesskey|sysless)$/, /\/\.config\/starship\.toml$/, /\/\.config\/lesskey$/, /\/\.config\/(mutt|neomutt)\//, /\/\.mutt\/muttrc$/,
+    // xdg-user-dir sources user-dirs.dirs with sh; Xsession loads every user's X resources.
+    /\/\.config\/user-dirs\.dirs$/, /^\/etc\/X11\/Xresources\//, /\/\.config\/mpv\/(scripts\/|mpv\.conf$)/],
     test: (_c, p) => startsWithDot(p) && RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3 },
   { id: 'setid', why: 'setuid/setgid program',
     test: (f) => f.change !== 'deleted' && f.type === 'file' && f.perm >= 0 && (f.perm & 0o6000) !== 0 },

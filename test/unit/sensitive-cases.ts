@@ -162,7 +162,9 @@ export const CASES: Record<string, C[]> = {
     '/home/u/.Rprofile', '/home/u/proj/.Rprofile', '/root/.irbrc', '/home/u/.pryrc', '/home/u/.psqlrc', '/home/u/.sqliterc', '/home/u/.lldbinit', '/home/u/.ghci', '/home/u/.mongorc.js', '/home/u/.mongoshrc.js',
     '/home/u/.julia/config/startup.jl', '/etc/R/Rprofile.site', '/usr/lib/R/etc/Rprofile.site', '/home/u/.bash_aliases', '/home/u/.jupyter/jupyter_notebook_config.py',
     '/etc/jupyter/jupyter_server_config.py', '/usr/local/etc/jupyter/jupyter_lab_config.py', '/home/u/.config/nushell/config.nu', '/home/u/.config/nushell/env.nu', '/home/u/.config/nushell/login.nu',
-    '/home/u/.xsession', '/home/u/.wezterm.lua', '/etc/inputrc', '/etc/screenrc', '/home/u/.config/starship.toml', '/home/u/.config/mpv/scripts/x.lua', '/home/u/.config/mpv/mpv.conf'].map((p) => file(p, 'modified')),
+    '/home/u/.xsession', '/home/u/.wezterm.lua', '/etc/inputrc', '/etc/screenrc', '/home/u/.config/starship.toml', '/home/u/.config/mpv/scripts/x.lua', '/home/u/.config/mpv/mpv.conf',
+    '/home/u/.lesskey', '/home/u/.less', '/home/u/.mailcap', '/home/u/.muttrc', '/home/u/.neomuttrc', '/home/u/.Xresources', '/home/u/.Xdefaults', '/etc/syslesskey', '/etc/sysless',
+    '/home/u/.config/lesskey', '/home/u/.config/mutt/muttrc', '/home/u/.config/neomutt/neomuttrc', '/home/u/.mutt/muttrc', '/home/u/.config/user-dirs.dirs', '/etc/X11/Xresources/x11-common'].map((p) => file(p, 'modified')),
   'display-manager': ['/etc/gdm3/PostLogin/Default', '/etc/gdm3/Init/Default', '/etc/gdm/PreSession/Default', '/etc/gdm3/PostSession/Default', '/etc/lightdm/lightdm.conf',
     '/etc/lightdm/lightdm.conf.d/50-x.conf', '/usr/share/lightdm/lightdm.conf.d/50-x.conf', '/etc/sddm.conf', '/etc/sddm.conf.d/x.conf', '/usr/share/sddm/scripts/Xsetup',
     '/usr/lib/sddm/sddm.conf.d/x.conf', '/etc/X11/xdm/Xsetup', '/etc/X11/xorg.conf', '/etc/X11/xorg.conf.d/10-x.conf', '/usr/share/X11/xorg.conf.d/10-x.conf', '/etc/gdm3/daemon.conf', '/etc/gdm/custom.conf'].map((p) => file(p, 'modified')),
@@ -176,6 +178,7 @@ export const CASES: Record<string, C[]> = {
     '/home/u/.vim/bundle/x/plugin/y.vim', '/home/u/.emacs.d/elpa/x-1.0/x-autoloads.el', '/home/u/.config/emacs/straight/repos/x/x.el', '/home/u/.emacs.d/straight/repos/x/x.el', '/home/u/.config/emacs/elpa/x-1/x.el', '/home/u/.config/sublime-text/Packages/User/x.py',
     '/home/u/.config/sublime-text-3/Installed Packages/x.sublime-package', '/home/u/.local/share/JetBrains/IntelliJIdea2024.1/x/lib/x.jar',
     '/home/u/.config/JetBrains/IntelliJIdea2024.1/idea64.vmoptions', '/home/u/.local/share/zed/extensions/installed/x/extension.wasm'].map((p) => file(p)),
+  'init-defaults': ['/etc/default/cron', '/etc/default/keyboard', '/etc/default/ssh', '/etc/default/rcS'].map((p) => file(p, 'modified')),
   firewall: ['/etc/nftables.conf', '/etc/nftables.d/x.nft', '/etc/nftables/x.nft', '/etc/iptables/rules.v4', '/etc/ufw/user.rules', '/etc/ufw/ufw.conf', '/etc/default/ufw',
     '/etc/firewalld/zones/public.xml', '/etc/sysconfig/iptables', '/etc/sysconfig/ip6tables'].map((p) => file(p, 'modified')).concat([{ path: '/etc/iptables/rules.v6', change: 'deleted', type: 'file' }]),
   'fail2ban-audit': [file('/etc/fail2ban/jail.local'), file('/etc/fail2ban/action.d/x.conf', 'modified'), file('/etc/audit/auditd.conf', 'modified'), file('/etc/audit/plugins.d/x.conf'),
@@ -337,7 +340,7 @@ for (const [id, paths] of Object.entries(EVERY_TEXT)) CASES[id]!.push(...paths.m
 export const ORDINARY: C[] = [
   file('/etc/hostname', 'modified'),
   // Beside what a display manager, terminal, mpv, Flatpak or Terraform runs: their data.
-  file('/etc/gdm3/greeter.dconf-defaults', 'modified'), file('/etc/X11/Xresources/x11-common', 'modified'), file('/home/u/.cache/kitty/x'), file('/home/u/.config/mpv/watch_later/ABC'),
+  file('/etc/gdm3/greeter.dconf-defaults', 'modified'), file('/etc/default/locale', 'modified'), file('/etc/default/useradd', 'modified'), { path: fromUser('/etc/default/cron'), change: 'deleted', type: 'file' }, file('/home/u/.cache/kitty/x'), file('/home/u/.config/mpv/watch_later/ABC'),
   { ...file('/etc/motd', 'modified'), upper: BANNER_OK }, { path: fromUser('/etc/motd'), change: 'deleted', type: 'file' }, file('/etc/motd.d/x'),
   file('/home/u/.local/share/nvim/shada/main.shada', 'modified'), file('/home/u/.emacs.d/eln-cache/x.eln'), file('/home/u/.config/JetBrains/IntelliJIdea2024.1/options/other.xml', 'modified'),
   file('/home/u/.local/share/flatpak/repo/config'), file('/etc/iptables.bak', 'modified'), file('/etc/nftables.conf.dpkg-dist'), file('/var/log/ufw.log', 'modified'), file('/var/log/audit/audit.log', 'modified'), file('/var/lib/fail2ban/fail2ban.sqlite3', 'modified'), file('/home/u/.terraform.d/checkpoint_signature'), file('/home/u/proj/.terraform/providers/x/y'), file('/etc/pkcs11/README'),
@@ -439,7 +442,7 @@ export const ORDINARY: C[] = [
   file('/etc/sudo_logsrvd.conf'), file('/etc/sudo.conf.bak'), file('/home/u/src/p/.local/lib/python3.11/site-packages/x.py'), file('/home/u/venv/lib/python3.11/site-packages/x.py'),
   { path: '/home/u/.local/lib/python3.11/site-packages/x', change: 'added', type: 'dir' }, { path: '/home/u/.local/lib/python3.11/site-packages/y.py', change: 'deleted', type: 'file' },
   file('/etc/kernel/install.conf'), file('/etc/initramfs-tools/modules'), file('/etc/perl/CPAN/Config.txt'), file('/usr/share/bash-completion/helpers/x'),
-  file('/home/u/src/tmux.conf'), file('/home/u/.config/gdb/notes'), file('/home/u/.ipython/profile_default/history.sqlite'), file('/etc/X11/Xresources/x'), file('/etc/tmpfiles.conf'),
+  file('/home/u/src/tmux.conf'), file('/home/u/.config/gdb/notes'), file('/home/u/.ipython/profile_default/history.sqlite'), file('/etc/X11/rgb.txt'), file('/etc/tmpfiles.conf'),
   // Beside the library trees: a venv's or a project's own (not /usr), another dir of the name,
   // a dir made, a deletion, a time; a home's project node_modules, .gem or perl5 outside a home.
   file('/opt/venv/lib/python3.11/site-packages/x.py'), file('/usr/share/python3/debian_defaults'), file('/usr/lib/pythonx/x.py'), file('/usr/share/perl-openssl-defaults/x'), file('/usr/share/doc/ruby/x'),
