@@ -402,7 +402,21 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // A profile removed leaves its program unconfined at the next load: a deletion counts.
   { id: 'mac-policy', why: 'AppArmor or SELinux policy (what confined programs may do)', paths: [/^\/etc\/apparmor\.d\//, /^\/etc\/selinux\//],
     harmless: (f) => f.type === 'dir' ? f.change !== 'deleted' : f.change === 'metadata' && !f.access },
-  { id: 'skel', why: "new accounts' skeleton (copied into each new home: its startup files run as that user)", paths: [/^\/etc\/skel\//], harmless: notPlanted },
+  // adduser.conf and useradd's defaults name the skeleton dir (SKEL=) and the groups a new
+  // account joins (EXTRA_GROUPS, GROUP).
+  { id: 'skel', why: "new accounts' skeleton or defaults (copied into each new home: its startup files run as that user; the groups it joins)", paths: [
+    /^\/etc\/skel\//, /^\/etc\/(adduser\.conf|default\/useradd)$/], harmless: notPlanted },
+  // su and login set PATH from ENV_SUPATH and ENV_PATH (a dir of the command's first in root's
+  // PATH after `su`), and the umask and password hashing of new passwords.
+  { id: 'login-defs', why: 'login settings (the PATH su and login give, umask, password hashing)', paths: [/^\/etc\/login\.defs$/], harmless: notPlanted },
+  // Which algorithms, certificates and security providers every Java program accepts
+  // (jdk.tls.disabledAlgorithms, security.provider.N) and what its policy grants code.
+  { id: 'java-security', why: 'Java security settings (which algorithms, certificates and providers every Java program trusts)', paths: [
+    /^\/etc\/java-[^/]+\/security\//, /^\/usr\/lib\/jvm\/[^/]+\/(conf|lib)\/security\/(java\.security|[^/]+\.policy)$/], harmless: notPlanted },
+  // journald's Storage=none keeps nothing of what runs; timesyncd's servers set the clock (and
+  // with it what a certificate check or a Kerberos ticket accepts).
+  { id: 'systemd-config', why: 'systemd logging or time settings (what is logged; which servers set the clock)', paths: [
+    /^\/(etc|usr\/lib|run)\/systemd\/(journald|timesyncd)\.conf(\.d\/|$)/], harmless: (f) => f.type === 'dir' ? f.change !== 'deleted' : f.change === 'metadata' && !f.access },
   { id: 'motd', why: 'login message script (runs as root at login)', paths: [/^\/etc\/update-motd\.d(\/|$)/] },
   // Printed as they are on the terminal of whoever logs in (root's ssh session too): an escape
   // string there sets that terminal's clipboard or hides what it shows. Plain text is ordinary.
@@ -478,7 +492,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'rc-file', why: 'shell or tool startup file', paths: [
     /\/\.config\/tmux\/tmux\.conf$/, /^\/etc\/tmux\.conf$/, /\/\.config\/direnv\/(direnvrc$|lib\/)/,
     /^\/etc\/gdb\/gdb(early)?init(\.d(\/|$)|$)/, /\/\.config\/gdb\/gdb(early)?init$/,
-    /\/\.ipython\/profile_[^/]+\/(startup\/|ipython_(kernel_)?config\.py$)/, /^\/etc\/perl\/(.+\.pm|sitecustomize\.pl)$/,
+    /\/\.ipython\/profile_[^/]+\/(startup\/|ipython_(kernel_)?config\.py$)/, /^\/etc\/perl\/(.+\.pm|sitecustomize\.pl|Net\/libnet\.cfg)$/,
     /\/\.julia\/config\/startup\.jl$/, /^\/(etc\/R|usr\/lib\/R\/etc)\/Rprofile\.site$/,
     // Jupyter's config files are Python it runs at each start; nushell's are its startup.
     /\/\.jupyter\/jupyter_[a-z_]+_config\.py$/, /^\/(etc|usr\/local\/etc)\/jupyter\/jupyter_[a-z_]+_config\.py$/, /\/\.config\/nushell\/(config|env|login)\.nu$/,
@@ -561,14 +575,16 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // its extensions' JavaScript, tiling window managers run their config's exec lines.
   { id: 'desktop-startup', why: 'desktop session startup (a login runs what it names: scripts, extensions, exec lines)', paths: [
     /\/\.config\/plasma-workspace\/(env|shutdown)\//, /\/\.local\/share\/gnome-shell\/extensions\//,
-    /\/\.config\/(i3|sway|hypr|openbox|awesome|bspwm|qtile)\//], harmless: notPlanted },
+    /\/\.config\/(i3|sway|hypr|openbox|awesome|bspwm|qtile)\//,
+    // GNOME runs each of these as Xwayland starts in the session.
+    /^\/etc\/xdg\/Xwayland-session\.d\//], harmless: notPlanted },
   // What a display manager runs as root around a login (GDM's Init, PostLogin, PreSession and
   // PostSession scripts; LightDM's and SDDM's setup scripts, which their config names; XDM's
-  // Xsetup and Xstartup), who is logged in without a password (AutomaticLogin, autologin-user),
+  // Xsetup and Xstartup; Xreset, run as root as a session ends), who is logged in without a password (AutomaticLogin, autologin-user),
   // and the X server's config (ModulePath, Load: modules it loads).
   { id: 'display-manager', why: 'display manager or X server config (scripts run as root around a login; modules the X server loads)', paths: [
     /^\/etc\/gdm3?\/((Init|PostLogin|PreSession|PostSession)\/|custom\.conf$|daemon\.conf$)/, /^\/(etc|usr\/share)\/lightdm\/lightdm\.conf(\.d\/|$)/,
-    /^\/etc\/sddm\.conf(\.d\/|$)/, /^\/usr\/(share|lib)\/sddm\/(scripts\/|sddm\.conf\.d\/)/, /^\/etc\/X11\/(xdm\/|xorg\.conf(\.d\/|$))/,
+    /^\/etc\/sddm\.conf(\.d\/|$)/, /^\/usr\/(share|lib)\/sddm\/(scripts\/|sddm\.conf\.d\/)/, /^\/etc\/X11\/(xdm\/|xorg\.conf(\.d\/|$)|Xreset(\.d\/|$))/,
     /^\/usr\/share\/X11\/xorg\.conf\.d\//], harmless: notPlanted },
   // A terminal starts the shell its config names (kitty's shell and startup_session, Alacritty's
   // terminal.shell, foot's shell, Ghostty's command), and each includes other files of its dir
