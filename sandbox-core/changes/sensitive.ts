@@ -216,6 +216,15 @@ const inToolBin = (p: string): boolean => {
   const c = p.charCodeAt(1);
   return (c === 0x68 || c === 0x72 || c === 0x73 || c === 0x75 || c === 0x76) && TOOL_BIN.test(p); // h r s u v
 };
+// Whole toolchain installs: a version manager's own scripts (nvm.sh is sourced by each shell;
+// pyenv's libexec runs behind every shim) and the interpreters, compilers and libraries it
+// installed (a pyenv Python's stdlib, an nvm Node's global modules, rustup's toolchains,
+// Go's own source, compiled into every go build), a conda or pipx install: all code that runs
+// whenever the toolchain does.
+const TOOL_TREE = /^\/(root|home\/[^/]+)\/(\.(pyenv|rbenv|nodenv|nvm|asdf|sdkman|jenv|goenv|plenv|tfenv)\/|\.rustup\/toolchains\/|\.local\/share\/(mise\/installs|fnm|rtx\/installs)\/|\.local\/pipx\/venvs\/|(mini|ana)conda3\/|miniforge3\/|mambaforge\/)|^\/(usr\/local\/go|opt\/conda)\//;
+/** Whether p lies in one of TOOL_TREE's installs; a prefix check turns most paths away first. */
+const inToolTree = (p: string): boolean =>
+  (p.startsWith('/home/') || p.startsWith('/root/') || p.startsWith('/usr/local/go/') || p.startsWith('/opt/conda/')) && TOOL_TREE.test(p);
 const HOME_HG = /^\/(root|home\/[^/]+)\/(\.hgrc|\.config\/hg\/hgrc)$/;
 const HOME_GO = /^\/(root|home\/[^/]+)\/go\/pkg\/mod\//;
 // A project's own .gradle dir and a uv.toml, .cache or .local in a tree are not the user's.
@@ -529,6 +538,8 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // turn (~3.5 us a path; a 200k-path review with 50k under /root/.npm took ~20% longer).
   { id: 'toolchain-bin', why: "command in a toolchain's bin dir (shell startup puts it on PATH)",
     test: (f, p) => f.type !== 'dir' && writesOrOpens(f) && inToolBin(p) },
+  { id: 'toolchain-tree', why: 'toolchain install (its interpreters, compilers, libraries and scripts run whenever the toolchain does)', many: 'toolchain files',
+    test: (f, p) => f.type !== 'dir' && writesOrOpens(f) && inToolTree(p) },
   // Tools' own config that names a command they run, or where they fetch code from: planted,
   // the next build, install or login on the host runs or installs what it says. Read in each
   // tool's docs (docs/security.md has the table). The per-user ones are matched in any home

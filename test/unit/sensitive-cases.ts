@@ -183,6 +183,13 @@ export const CASES: Record<string, C[]> = {
     '/home/u/.vim/bundle/x/plugin/y.vim', '/home/u/.emacs.d/elpa/x-1.0/x-autoloads.el', '/home/u/.config/emacs/straight/repos/x/x.el', '/home/u/.emacs.d/straight/repos/x/x.el', '/home/u/.config/emacs/elpa/x-1/x.el', '/home/u/.config/sublime-text/Packages/User/x.py',
     '/home/u/.config/sublime-text-3/Installed Packages/x.sublime-package', '/home/u/.local/share/JetBrains/IntelliJIdea2024.1/x/lib/x.jar',
     '/home/u/.config/JetBrains/IntelliJIdea2024.1/idea64.vmoptions', '/home/u/.local/share/zed/extensions/installed/x/extension.wasm'].map((p) => file(p)),
+  'toolchain-tree': ['/root/.pyenv/bin/pyenv', '/root/.pyenv/libexec/pyenv-exec', '/root/.pyenv/versions/3.11.9/lib/python3.11/site.py', '/home/u/.nvm/nvm.sh',
+    '/home/u/.nvm/versions/node/v20.1.0/lib/node_modules/npm/bin/npm-cli.js', '/home/u/.rbenv/libexec/rbenv-exec', '/home/u/.nodenv/libexec/nodenv', '/home/u/.asdf/lib/x.bash',
+    '/home/u/.asdf/installs/nodejs/20/bin/node', '/home/u/.sdkman/bin/sdkman-init.sh', '/home/u/.jenv/libexec/jenv', '/home/u/.goenv/libexec/goenv', '/home/u/.plenv/bin/plenv',
+    '/home/u/.tfenv/bin/terraform', '/home/u/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin/rustc', '/home/u/.local/share/mise/installs/node/20/bin/node',
+    '/home/u/.local/share/fnm/node-versions/v20/installation/bin/node', '/home/u/.local/share/rtx/installs/x/1/bin/x', '/home/u/.local/pipx/venvs/black/lib/python3.11/site-packages/black/__init__.py',
+    '/home/u/miniconda3/lib/python3.11/site.py', '/home/u/anaconda3/bin/conda', '/home/u/miniforge3/bin/mamba', '/home/u/mambaforge/etc/profile.d/conda.sh',
+    '/usr/local/go/src/fmt/print.go', '/usr/local/go/pkg/tool/linux_amd64/compile', '/opt/conda/bin/python'].map((p) => file(p)),
   'init-defaults': ['/etc/default/cron', '/etc/default/keyboard', '/etc/default/ssh', '/etc/default/rcS'].map((p) => file(p, 'modified')),
   firewall: ['/etc/nftables.conf', '/etc/nftables.d/x.nft', '/etc/nftables/x.nft', '/etc/iptables/rules.v4', '/etc/ufw/user.rules', '/etc/ufw/ufw.conf', '/etc/default/ufw',
     '/etc/firewalld/zones/public.xml', '/etc/sysconfig/iptables', '/etc/sysconfig/ip6tables'].map((p) => file(p, 'modified')).concat([{ path: '/etc/iptables/rules.v6', change: 'deleted', type: 'file' }]),
@@ -348,9 +355,9 @@ export const ORDINARY: C[] = [
   file('/etc/gdm3/greeter.dconf-defaults', 'modified'), file('/etc/default/locale', 'modified'), file('/etc/deluser.conf', 'modified'), file('/etc/systemd/logind.conf', 'modified'), file('/etc/java-17-openjdk/net.properties', 'modified'), { path: fromUser('/etc/default/cron'), change: 'deleted', type: 'file' }, file('/home/u/.cache/kitty/x'), file('/home/u/.config/mpv/watch_later/ABC'),
   { ...file('/etc/motd', 'modified'), upper: BANNER_OK }, { path: fromUser('/etc/motd'), change: 'deleted', type: 'file' }, file('/etc/motd.d/x'),
   file('/home/u/.local/share/nvim/shada/main.shada', 'modified'), file('/home/u/.emacs.d/eln-cache/x.eln'), file('/home/u/.config/JetBrains/IntelliJIdea2024.1/options/other.xml', 'modified'),
-  file('/home/u/.local/share/flatpak/repo/config'), file('/etc/iptables.bak', 'modified'), file('/etc/nftables.conf.dpkg-dist'), file('/var/log/ufw.log', 'modified'), file('/var/log/audit/audit.log', 'modified'), file('/var/lib/fail2ban/fail2ban.sqlite3', 'modified'), file('/home/u/.terraform.d/checkpoint_signature'), file('/home/u/proj/.terraform/providers/x/y'), file('/etc/pkcs11/README'),
-  // Beside the toolchains' bin dirs: cargo's lock, a Go package's source, a Node version's lib, a shim dir itself.
-  file('/home/u/.cargo/.package-cache'), file('/home/u/go/pkg/x.go'), file('/home/u/.nvm/versions/node/v20.1.0/lib/x.js'), file('/home/u/.cargo/bin.txt'), file('/srv/x/go/bin/tool'), file('/home/u/src/p/.cargo/bin/x'),
+  file('/home/u/.local/share/flatpak/repo/config'), file('/home/u/.rustup/settings.toml', 'modified'), file('/home/u/src/miniconda3-notes.txt'), file('/srv/u/.pyenv/x'), file('/usr/local/gopher/x'), file('/etc/iptables.bak', 'modified'), file('/etc/nftables.conf.dpkg-dist'), file('/var/log/ufw.log', 'modified'), file('/var/log/audit/audit.log', 'modified'), file('/var/lib/fail2ban/fail2ban.sqlite3', 'modified'), file('/home/u/.terraform.d/checkpoint_signature'), file('/home/u/proj/.terraform/providers/x/y'), file('/etc/pkcs11/README'),
+  // Beside the toolchains' bin dirs: cargo's lock, a Go package's source, a shim dir itself.
+  file('/home/u/.cargo/.package-cache'), file('/home/u/go/pkg/x.go'), file('/home/u/.cargo/bin.txt'), file('/srv/x/go/bin/tool'), file('/home/u/src/p/.cargo/bin/x'),
   { path: fromUser('/home/u/.pyenv/shims'), change: 'added', type: 'dir' }, { path: fromUser('/root/.cargo/bin/old'), change: 'deleted', type: 'file' },
   // A server's logs and data, not its config; a removed site.
   file('/var/log/nginx/access.log', 'modified'), file('/var/lib/postgresql/15/main/base/1/1259', 'modified'), file('/etc/nginx.bak'),
