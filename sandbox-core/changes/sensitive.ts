@@ -302,6 +302,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // Run as root by systemd at each suspend and resume, and at shutdown.
     /^\/(usr\/)?lib\/systemd\/(system-sleep|system-shutdown)\//,
     /\/\.config\/systemd\/user(\.[^/]+)?(\/|$)/, /\/\.local\/share\/systemd\/user(\/|$)/,
+    // The user manager's units in $XDG_CONFIG_DIRS (Debian's /etc/xdg/systemd/user is a symlink
+    // to /etc/systemd/user: replaced by a dir, its units run for every user).
+    /^\/etc\/xdg\/systemd\/user(\/|$)/,
     // Podman's quadlet files: a generator makes units of them (their [Service] lines kept).
     /^\/(etc|usr\/share)\/containers\/systemd\//, /\/\.config\/containers\/systemd\//] },
   { id: 'init', why: 'init script', paths: [/^\/etc\/(init\.d|rc\.local|rc\d\.d|rcS\.d)(\/|$)/, /^\/etc\/inittab$/] },

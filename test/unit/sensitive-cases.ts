@@ -335,7 +335,7 @@ export const CASES: Record<string, C[]> = {
 const EVERY_TEXT: Record<string, string[]> = {
   'display-manager': ['/etc/gdm/Init/Default', '/etc/gdm/PostLogin/Default', '/etc/gdm/PostSession/Default', '/etc/gdm/daemon.conf', '/etc/gdm3/PreSession/Default',
     '/etc/gdm3/custom.conf', '/usr/share/sddm/sddm.conf.d/x.conf', '/usr/lib/sddm/scripts/Xsetup'],
-  systemd: ['/etc/containers/systemd/x.container', '/usr/share/containers/systemd/x.container', '/home/u/.config/containers/systemd/x.container'],
+  systemd: ['/etc/xdg/systemd/user', '/etc/xdg/systemd/user/x.service', '/etc/containers/systemd/x.container', '/usr/share/containers/systemd/x.container', '/home/u/.config/containers/systemd/x.container'],
   'shell-startup': ['/etc/zsh/zshrc', '/etc/fish/config.fish', '/home/u/.config/fish/config.fish', '/home/u/.config/fish/functions/ls.fish'],
   sudoers: ['/etc/doas.conf'], cron: ['/etc/anacrontab', '/var/spool/anacron/cron.daily'], accounts: ['/etc/subgid'],
   pam: ['/etc/pam.conf', '/lib/security/pam_x.so'], 'package-source': ['/etc/apt/preferences', '/etc/apt/keyrings/x.gpg', '/etc/yum.repos.d/x.repo'],
