@@ -114,6 +114,44 @@ export function countLine(changes: Change[], named?: NamedChanges): string {
 }
 
 /** The deepest dir every one of `dirs` is in or under (byte strings). */
+/** The first `n` components of p's dir (all of them when it has fewer). */
+function dirPrefix(p: string, n: number): string {
+  let i = 0;
+  for (let k = 0; k < n; k++) { i = p.indexOf('/', i + 1); if (i < 0) break; }
+  const dir = p.slice(0, Math.max(1, p.lastIndexOf('/')));
+  return i < 0 || i > dir.length ? dir : p.slice(0, i);
+}
+
+/**
+ * The line each flagged change of a `many` rule shares: one per rule and top-level tree. A
+ * group whose dirs share only that top dir (a header in /usr/include and vim's defaults.vim:
+ * `in 2 dirs under /usr/`) says little as one line: it is split by the first three components
+ * of each dir, where a lone change is listed as itself.
+ */
+function manyGroups(flagged: Array<[Change, string]>): Map<Change, Change[]> {
+  const byTop = new Map<string, Change[]>();
+  for (const [c, why] of flagged) {
+    if (manyOf(why) === null) continue;
+    const key = `${why}\0${topOf(c.path)}`;
+    const g = byTop.get(key);
+    if (g) g.push(c); else byTop.set(key, [c]);
+  }
+  const of = new Map<Change, Change[]>();
+  for (const [key, g] of byTop) {
+    const under = g.length > 1 ? commonDir(new Set(g.map((c) => c.path.slice(0, c.path.lastIndexOf('/')) || '/'))) : '';
+    if (under === '/' || (under !== '' && under.indexOf('/', 1) < 0)) {
+      const split = new Map<string, Change[]>();
+      for (const c of g) {
+        const k = `${key}\0${dirPrefix(c.path, 3)}`;
+        const s = split.get(k);
+        if (s) s.push(c); else split.set(k, [c]);
+      }
+      for (const s of split.values()) for (const c of s) of.set(c, s);
+    } else for (const c of g) of.set(c, g);
+  }
+  return of;
+}
+
 function commonDir(dirs: Set<string>): string {
   let common: string | null = null;
   for (const d of dirs) {
@@ -305,17 +343,9 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     // A rule whose entries come by the dozen (SensitiveRule.many: bytecode Python writes for
     // each module it imports) is one flagged line per top-level tree, where its first entry
     // is; --all lists each, and each keeps its diff.
-    const many = opts.expand ? null : new Map<string, Change[]>();
-    if (many) {
-      for (const [c, why] of flagged) {
-        if (manyOf(why) === null) continue;
-        const key = `${why}\0${topOf(c.path)}`;
-        const g = many.get(key);
-        if (g) g.push(c); else many.set(key, [c]);
-      }
-    }
+    const many = opts.expand ? null : manyGroups(flagged);
     for (const [c, why] of flagged) {
-      const g = many?.get(`${why}\0${topOf(c.path)}`);
+      const g = many?.get(c);
       if (!g || g.length < 2) flag(c, why);
       else if (g[0] === c) flagMany(g, why, manyOf(why)!);
     }

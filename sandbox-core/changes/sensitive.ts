@@ -187,6 +187,8 @@ const RC_FILES = new Set([
   // opens), mailcap's entries and mutt's macros are commands, and X resources can name the Perl
   // extensions urxvt loads (URxvt.perl-lib).
   '.lesskey', '.less', '.mailcap', '.muttrc', '.neomuttrc', '.Xresources', '.Xdefaults',
+  // ALSA's config can name a plugin library by path (a pcm's `lib`): every audio program loads it.
+  '.asoundrc',
   // R, irb and pry run theirs as code; psql's \!, sqlite's .shell, lldb's `platform shell`,
   // ghci's :! and the mongo shells' JavaScript run commands.
   '.Rprofile', '.irbrc', '.pryrc', '.psqlrc', '.sqliterc', '.lldbinit', '.ghci', '.mongorc.js', '.mongoshrc.js',
@@ -225,6 +227,10 @@ const TOOL_TREE = /^\/(root|home\/[^/]+)\/(\.(pyenv|rbenv|nodenv|nvm|asdf|sdkman
 /** Whether p lies in one of TOOL_TREE's installs; a prefix check turns most paths away first. */
 const inToolTree = (p: string): boolean =>
   (p.startsWith('/home/') || p.startsWith('/root/') || p.startsWith('/usr/local/go/') || p.startsWith('/opt/conda/')) && TOOL_TREE.test(p);
+// Also a JDK's class image (lib/modules) and class-data archives (.jsa), LLVM bitcode
+// (PostgreSQL's JIT loads it) and the linker scripts every link reads.
+const CODE_FILE = /(\.(py|pyc|js|mjs|cjs|rb|pl|pm|sh|bash|lua|tcl|tm|jar|class|php|el|elc|vim|cmake|jl|h|hh|hpp|hxx|inc|a|o|la|pc|m4|mk|bc|jsa|jmod)|\/lib\/modules|\/ldscripts\/[^/]+)$/;
+const inSystemTree = (p: string): boolean => (p.startsWith('/usr/') || p.startsWith('/opt/')) && !p.startsWith('/usr/share/doc/') && !p.startsWith('/usr/share/man/');
 const HOME_HG = /^\/(root|home\/[^/]+)\/(\.hgrc|\.config\/hg\/hgrc)$/;
 const HOME_GO = /^\/(root|home\/[^/]+)\/go\/pkg\/mod\//;
 // A project's own .gradle dir and a uv.toml, .cache or .local in a tree are not the user's.
@@ -513,7 +519,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // (and those its config's `script=` names).
     /^\/etc\/(inputrc|screenrc|syslesskey|sysless)$/, /\/\.config\/starship\.toml$/, /\/\.config\/lesskey$/, /\/\.config\/(mutt|neomutt)\//, /\/\.mutt\/muttrc$/,
     // xdg-user-dir sources user-dirs.dirs with sh; Xsession loads every user's X resources.
-    /\/\.config\/user-dirs\.dirs$/, /^\/etc\/X11\/Xresources\//, /\/\.config\/mpv\/(scripts\/|mpv\.conf$)/],
+    /\/\.config\/user-dirs\.dirs$/, /^\/etc\/X11\/Xresources\//, /^\/etc\/asound\.conf$/, /^\/usr\/share\/alsa\/.+\.conf$/, /\/\.config\/mpv\/(scripts\/|mpv\.conf$)/],
     test: (_c, p) => startsWithDot(p) && RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3 },
   { id: 'setid', why: 'setuid/setgid program',
     test: (f) => f.change !== 'deleted' && f.type === 'file' && f.perm >= 0 && (f.perm & 0o6000) !== 0 },
@@ -707,6 +713,13 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // something names it, and that unit, service or config is marked by its own rule.
   { id: 'system-program', why: 'system program changed (what runs it, often as root, runs this instead)', many: 'system program files',
     test: (f, p) => writesOrOpens(f) && f.type !== 'dir' && f.change !== 'added' && (f.type === 'symlink' || (f.perm > 0 && (f.perm & 0o111) !== 0)) && inLibTree(p) },
+  // The code of an installed program in a tree no rule above names (gcloud's Python, lintian's
+  // Perl, vim's defaults.vim, CMake's modules, a header, static library or pkg-config file every
+  // later build compiles or links in): a host file of that kind changed runs, or is built in,
+  // where its program is next used. A new one is used only where something names it (an
+  // install adds thousands); a doc's example or a man page runs nothing.
+  { id: 'system-code', why: "installed program's code changed (runs, or is built in, when it is next used)", many: 'installed code files',
+    test: (f, p) => f.change !== 'added' && f.type === 'file' && writes(f) && inSystemTree(p) && CODE_FILE.test(p) },
   // The same for a home's ruby, node and perl (user-site's shape: the home asked in `harmless`).
   { id: 'user-library', why: "a home's Ruby gems, Node.js or Perl modules (that user's ruby, node and perl load them)", many: 'user library files',
     paths: [/\/\.gem\//, /\/\.local\/share\/gem\//, /\/\.node_(modules|libraries)\//, /\/perl5\/lib\/perl5\//], harmless: (f, p) => notPlanted(f) || !HOME_LIB.test(p) },

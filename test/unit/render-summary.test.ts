@@ -292,6 +292,20 @@ test('the lock files every apt run touches fold into one line; apt\'s real state
   assert.match(out, /^ {2}metadata: \/var\/lib\/apt\/extended_states\b/m);
 });
 
+test("a many rule's line names a tree: changes that share only /usr are split by their dirs' first three components", () => {
+  const why = "installed program's code changed (runs, or is built in, when it is next used)";
+  const as = (c: Change): Change => ({ ...c, change: 'modified' });
+  const changes: Change[] = ['/usr/include/stdio.h', '/usr/include/stdlib.h', '/usr/share/vim/vim90/defaults.vim', '/usr/share/vim/vim90/filetype.vim', '/usr/share/vim/vim90/keymap/greek.vim', '/usr/share/cmake-3.25/Modules/FindZLIB.cmake']
+    .map((p) => as(ch(p, 'file', 10)));
+  const flagged = renderSummary(changes, plain).split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
+  assert.equal(flagged, [
+    `! modified: 2 installed code files in /usr/include/ ('sbx diff --all' lists each) [! ${why}]`,
+    `! modified: 3 installed code files in 2 dirs under /usr/share/vim/vim90/ ('sbx diff --all' lists each) [! ${why}]`,
+    `! modified: /usr/share/cmake-3.25/Modules/FindZLIB.cmake [! ${why}]`,
+    '! 6 changes marked ! (code that runs later, or access for others): review them before keeping',
+  ]);
+});
+
 test('package caches a later install trusts: one flagged line per cache and tree; npm content, partial/ and deletions fold', () => {
   const apt = 'apt package lists (a later apt-get install trusts them: their signature is checked only at update)';
   const deb = "apt's downloaded packages (a later apt-get install uses a .deb of the listed name and size without checking its hash)";
