@@ -189,6 +189,9 @@ const RC_FILES = new Set([
   '.lesskey', '.less', '.mailcap', '.muttrc', '.neomuttrc', '.Xresources', '.Xdefaults',
   // ALSA's config can name a plugin library by path (a pcm's `lib`): every audio program loads it.
   '.asoundrc',
+  // What installers append a `source` line for: powerlevel10k's, fzf's, bash-preexec's,
+  // iTerm2's shell integration, and the common local zshrc.
+  '.p10k.zsh', '.fzf.bash', '.fzf.zsh', '.bash-preexec.sh', '.iterm2_shell_integration.zsh', '.iterm2_shell_integration.bash', '.zshrc.local',
   // R, irb and pry run theirs as code; psql's \!, sqlite's .shell, lldb's `platform shell`,
   // ghci's :! and the mongo shells' JavaScript run commands.
   '.Rprofile', '.irbrc', '.pryrc', '.psqlrc', '.sqliterc', '.lldbinit', '.ghci', '.mongorc.js', '.mongoshrc.js',
@@ -638,6 +641,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /\/\.local\/share\/zed\/extensions\//], harmless: notPlanted },
   // oh-my-zsh is zsh code every interactive zsh sources (its custom dir, plugins, themes).
   { id: 'zsh-framework', why: 'oh-my-zsh code (every interactive zsh sources it)', many: 'oh-my-zsh files', paths: [/\/\.oh-my-zsh\//], harmless: notPlanted },
+  // The other shell frameworks and plugin managers (prezto, antigen, zplug, zinit, oh-my-bash,
+  // bash-it, ble.sh), fzf's shell scripts and tmux's plugins (tpm runs them at tmux's start):
+  // code the rc lines that installed them source in every interactive shell.
+  { id: 'shell-plugin', why: 'shell framework or plugin code (every interactive shell, or tmux, runs it)', many: 'shell plugin files', paths: [
+    /\/\.(zprezto|antigen|zplug|zinit|oh-my-bash|bash_it|fzf)\//, /\/\.local\/share\/(zinit|blesh)\//, /\/\.tmux\/plugins\//], harmless: notPlanted },
   // Each file of nvim's config dir is code it runs (init.lua, plugin/, lua/, after/); vim's
   // runtime dirs the same.
   { id: 'editor-startup', why: 'editor startup code (vim, neovim, emacs run it when they start)', paths: [

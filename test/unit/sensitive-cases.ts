@@ -170,6 +170,7 @@ export const CASES: Record<string, C[]> = {
     '/home/u/.xsession', '/home/u/.wezterm.lua', '/etc/inputrc', '/etc/screenrc', '/home/u/.config/starship.toml', '/home/u/.config/mpv/scripts/x.lua', '/home/u/.config/mpv/mpv.conf',
     '/home/u/.lesskey', '/home/u/.less', '/home/u/.mailcap', '/home/u/.muttrc', '/home/u/.neomuttrc', '/home/u/.Xresources', '/home/u/.Xdefaults', '/etc/syslesskey', '/etc/sysless',
     '/home/u/.config/lesskey', '/home/u/.config/mutt/muttrc', '/home/u/.config/neomutt/neomuttrc', '/home/u/.mutt/muttrc', '/home/u/.config/user-dirs.dirs', '/etc/X11/Xresources/x11-common',
+    '/home/u/.p10k.zsh', '/home/u/.fzf.bash', '/home/u/.fzf.zsh', '/home/u/.bash-preexec.sh', '/home/u/.iterm2_shell_integration.zsh', '/home/u/.iterm2_shell_integration.bash', '/home/u/.zshrc.local',
     '/home/u/.asoundrc', '/etc/asound.conf', '/usr/share/alsa/alsa.conf', '/usr/share/alsa/pcm/default.conf'].map((p) => file(p, 'modified')),
   'display-manager': ['/etc/gdm3/PostLogin/Default', '/etc/gdm3/Init/Default', '/etc/gdm/PreSession/Default', '/etc/gdm3/PostSession/Default', '/etc/lightdm/lightdm.conf',
     '/etc/lightdm/lightdm.conf.d/50-x.conf', '/usr/share/lightdm/lightdm.conf.d/50-x.conf', '/etc/sddm.conf', '/etc/sddm.conf.d/x.conf', '/usr/share/sddm/scripts/Xsetup',
@@ -209,6 +210,8 @@ export const CASES: Record<string, C[]> = {
   'ide-extension': ['/home/u/.vscode/extensions/x.y-1.0/extension.js', '/home/u/.vscode-server/extensions/x/out/a.js', '/home/u/.vscode-oss/extensions/x/a.js', '/home/u/.vscode-insiders/extensions/x/a.js',
     '/home/u/.cursor/extensions/x/a.js', '/home/u/.config/Code/User/settings.json', '/home/u/.config/Code - OSS/User/settings.json', '/home/u/.config/VSCodium/User/settings.json',
     '/home/u/.config/Cursor/User/settings.json'].map((p) => file(p)),
+  'shell-plugin': ['/home/u/.zprezto/init.zsh', '/home/u/.antigen/bundles/x/y.zsh', '/home/u/.zplug/repos/x/y.zsh', '/home/u/.local/share/zinit/plugins/x/y.zsh', '/home/u/.zinit/plugins/x/y.zsh',
+    '/home/u/.oh-my-bash/oh-my-bash.sh', '/home/u/.bash_it/bash_it.sh', '/home/u/.tmux/plugins/tpm/tpm', '/home/u/.fzf/shell/key-bindings.bash', '/home/u/.local/share/blesh/ble.sh'].map((p) => file(p)),
   'zsh-framework': [file('/home/u/.oh-my-zsh/custom/x.zsh'), file('/home/u/.oh-my-zsh/oh-my-zsh.sh', 'modified')],
   setid: [
     { path: '/opt/x/helper', change: 'added', type: 'file', up: st('file', 0o4755) },
@@ -363,6 +366,7 @@ export const ORDINARY: C[] = [
   file('/home/u/.local/share/nvim/shada/main.shada', 'modified'), file('/home/u/.emacs.d/eln-cache/x.eln'), file('/home/u/.config/JetBrains/IntelliJIdea2024.1/options/other.xml', 'modified'),
   file('/usr/lib/google-cloud-sdk/lib/new_module.py'), file('/usr/share/doc/x/examples/y.py', 'modified'), file('/usr/share/man/man3/x.3.gz', 'modified'), file('/usr/share/icons/x/y.png', 'modified'),
   { path: fromUser('/usr/include/stdio.h'), change: 'metadata', type: 'file', up: st('file', 0o644), details: ['mtime'] }, { path: fromUser('/usr/include/x.h'), change: 'deleted', type: 'file' },
+  file('/home/u/.zsh_history', 'modified'), file('/home/u/.tmux/resurrect/last'), file('/home/u/.fzf-history', 'modified'),
   file('/home/u/.local/share/flatpak/repo/config'), file('/home/u/.rustup/settings.toml', 'modified'), file('/home/u/src/miniconda3-notes.txt'), file('/srv/u/.pyenv/x'), file('/usr/local/gopher/x'), file('/etc/iptables.bak', 'modified'), file('/etc/nftables.conf.dpkg-dist'), file('/var/log/ufw.log', 'modified'), file('/var/log/audit/audit.log', 'modified'), file('/var/lib/fail2ban/fail2ban.sqlite3', 'modified'), file('/home/u/.terraform.d/checkpoint_signature'), file('/home/u/proj/.terraform/providers/x/y'), file('/etc/pkcs11/README'),
   // Beside the toolchains' bin dirs: cargo's lock, a Go package's source, a shim dir itself.
   file('/home/u/.cargo/.package-cache'), file('/home/u/go/pkg/x.go'), file('/home/u/.cargo/bin.txt'), file('/srv/x/go/bin/tool'), file('/home/u/src/p/.cargo/bin/x'),
