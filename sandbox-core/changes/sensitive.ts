@@ -329,12 +329,21 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'service-config', why: 'server config (the programs and modules a server starts or loads, who may log in)', paths: [
     /^\/etc\/(apache2|httpd|nginx|lighttpd|postgresql|mysql|syslog-ng|supervisor|xinetd\.d|monit)\//, /^\/etc\/rsyslog\.(conf$|d\/)/,
     /^\/etc\/(inetd|supervisord)\.conf$/], harmless: notPlanted },
+  // A database server's own files: its roles and passwords (pg_authid, mysql.user), its stored
+  // functions (run with the server's rights), and the data dir's config (PostgreSQL's
+  // postgresql.auto.conf from ALTER SYSTEM, a RHEL cluster's postgresql.conf and pg_hba.conf).
+  // A server running on the host would also be corrupted by such files written under it. Not
+  // the postgres user's home beside the clusters (/var/lib/postgresql/.psql_history).
+  { id: 'database-files', why: "database server files (its roles and passwords, its stored functions, its config: who may log in, what it runs)", many: 'database files', paths: [
+    /^\/var\/lib\/(postgresql\/[0-9][^/]*\/|pgsql\/([0-9][^/]*\/)?data\/|mysql\/|mariadb\/)/], harmless: notPlanted },
   { id: 'acpi', why: 'acpid event rule or action (runs commands as root on power, lid and button events)', paths: [/^\/etc\/acpi\//], harmless: notPlanted },
   // auto_prepend_file and a loaded extension run in every PHP program (a web app's, as its user).
   { id: 'php-config', why: 'PHP configuration (auto_prepend_file and extensions run code in every PHP program)', paths: [/^\/etc\/php\//, /^\/usr\/local\/etc\/php\//], harmless: notPlanted },
   { id: 'autostart', why: 'autostart entry', paths: [/^\/etc\/xdg\/autostart(\/|$)/, /\/\.config\/autostart(\/|$)/] },
   { id: 'accounts', why: 'account database', paths: [/^\/etc\/(passwd|shadow|group|gshadow|subuid|subgid)$/] },
-  { id: 'pam', why: 'PAM configuration', paths: [/^\/etc\/pam\.(d(\/|$)|conf$)/, /^\/etc\/security\//, /^\/(usr\/)?lib\/([a-z0-9_]+-linux-gnu\/)?security\//] },
+  // pam-auth-update builds /etc/pam.d/common-* from the profiles in /usr/share/pam-configs
+  // whenever a libpam package is installed or upgraded.
+  { id: 'pam', why: 'PAM configuration', paths: [/^\/etc\/pam\.(d(\/|$)|conf$)/, /^\/etc\/security\//, /^\/(usr\/)?lib\/([a-z0-9_]+-linux-gnu\/)?security\//, /^\/usr\/share\/pam-configs\//] },
   { id: 'nsswitch', why: 'name service switch (loads modules into every program)', paths: [/^\/etc\/nsswitch\.conf$/] },
   // A hosts line or another DNS server sends a later download, update or login elsewhere
   // (or nowhere: `127.0.0.1 security.debian.org`), as a pip or curl config's index or proxy does.
@@ -397,7 +406,8 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // and its scripts run in the initramfs at every boot.
   { id: 'kernel-hook', why: 'kernel or initramfs hook (runs as root at a kernel install, or at boot)', paths: [
     /^\/etc\/kernel\/[^/]+\.d(\/|$)/, /^\/usr\/lib\/kernel\/install\.d(\/|$)/, /^\/(etc|usr\/share)\/initramfs-tools\/(hooks|scripts)(\/|$)/] },
-  { id: 'polkit', why: 'polkit rules (who may act as root)', paths: [/^\/(etc|usr\/share)\/polkit-1(\/|$)/] },
+  // Also the local authority's .pkla grants (ResultAny=yes: an action without a password).
+  { id: 'polkit', why: 'polkit rules (who may act as root)', paths: [/^\/(etc|usr\/share|var\/lib)\/polkit-1(\/|$)/] },
   // The kernel, initramfs and boot loader, and what update-grub builds its menu from (its
   // grub.d scripts run as root; a command line can name another init).
   { id: 'boot', why: 'boot loader, kernel or its command line (runs as root at the next boot)', paths: [
