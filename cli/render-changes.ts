@@ -126,9 +126,10 @@ function dirPrefix(p: string, n: number): string {
  * The line each flagged change of a `many` rule shares: one per rule and top-level tree. A
  * group whose dirs share only that top dir (a header in /usr/include and vim's defaults.vim:
  * `in 2 dirs under /usr/`) says little as one line: it is split by the first three components
- * of each dir, where a lone change is listed as itself.
+ * of each dir, where a lone change is listed as itself. Asked per change as `of(c, why)`; the
+ * groups are arrays of the flagged changes (a 200k-entry review has one), nothing per entry.
  */
-function manyGroups(flagged: Array<[Change, string]>): Map<Change, Change[]> {
+function manyGroups(flagged: Array<[Change, string]>): (c: Change, why: string) => Change[] | undefined {
   const byTop = new Map<string, Change[]>();
   for (const [c, why] of flagged) {
     if (manyOf(why) === null) continue;
@@ -136,20 +137,22 @@ function manyGroups(flagged: Array<[Change, string]>): Map<Change, Change[]> {
     const g = byTop.get(key);
     if (g) g.push(c); else byTop.set(key, [c]);
   }
-  const of = new Map<Change, Change[]>();
+  let split: Map<Change, Change[]> | null = null;
   for (const [key, g] of byTop) {
-    const under = g.length > 1 ? commonDir(new Set(g.map((c) => c.path.slice(0, c.path.lastIndexOf('/')) || '/'))) : '';
-    if (under === '/' || (under !== '' && under.indexOf('/', 1) < 0)) {
-      const split = new Map<string, Change[]>();
-      for (const c of g) {
-        const k = `${key}\0${dirPrefix(c.path, 3)}`;
-        const s = split.get(k);
-        if (s) s.push(c); else split.set(k, [c]);
-      }
-      for (const s of split.values()) for (const c of s) of.set(c, s);
-    } else for (const c of g) of.set(c, g);
+    if (g.length < 2) continue;
+    const two = dirPrefix(g[0]!.path, 2);
+    if (g.every((c) => c.path.startsWith(two) && c.path.charCodeAt(two.length) === 0x2f)) continue;
+    byTop.delete(key);
+    const parts = new Map<string, Change[]>();
+    for (const c of g) {
+      const k = dirPrefix(c.path, 3);
+      const s = parts.get(k);
+      if (s) s.push(c); else parts.set(k, [c]);
+    }
+    split ??= new Map();
+    for (const s of parts.values()) for (const c of s) split.set(c, s);
   }
-  return of;
+  return (c, why) => split?.get(c) ?? byTop.get(`${why}\0${topOf(c.path)}`);
 }
 
 function commonDir(dirs: Set<string>): string {
@@ -345,7 +348,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     // is; --all lists each, and each keeps its diff.
     const many = opts.expand ? null : manyGroups(flagged);
     for (const [c, why] of flagged) {
-      const g = many?.get(c);
+      const g = many?.(c, why);
       if (!g || g.length < 2) flag(c, why);
       else if (g[0] === c) flagMany(g, why, manyOf(why)!);
     }
