@@ -113,7 +113,6 @@ export function countLine(changes: Change[], named?: NamedChanges): string {
   return ORDER.filter((k) => n[k]).map((k) => `${n[k]} ${k}`).join(', ');
 }
 
-/** The deepest dir every one of `dirs` is in or under (byte strings). */
 /** The first `n` components of p's dir (all of them when it has fewer). */
 function dirPrefix(p: string, n: number): string {
   let i = 0;
@@ -155,6 +154,7 @@ function manyGroups(flagged: Array<[Change, string]>): (c: Change, why: string) 
   return (c, why) => split?.get(c) ?? byTop.get(`${why}\0${topOf(c.path)}`);
 }
 
+/** The deepest dir every one of `dirs` is in or under (byte strings). */
 function commonDir(dirs: Set<string>): string {
   let common: string | null = null;
   for (const d of dirs) {

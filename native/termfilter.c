@@ -44,7 +44,8 @@ static void step(unsigned char b, unsigned char *out, size_t *n) {
       continue;
     case NUM:
       if (b >= '0' && b <= '9' && tf.n_held < sizeof tf.held) { tf.held[tf.n_held++] = b; tf.num = tf.num * 10 + (b - '0'); return; }
-      /* Digits past what any list names: not one of them. */
+      /* The number ended (a digit here is one more than the held bytes allow: no listed number
+       * is that long, so the string passes). */
       if (tf.n_held > 2 && dropped(tf.num) && !(b >= '0' && b <= '9')) { tf.n_held = 0; tf.state = DROP; continue; }
       FLUSH();
       tf.state = PASS;

@@ -1,5 +1,6 @@
-// Which xattr names are overlayfs's own: a module of its own so that the run's check for an
-// empty answer (empty-scan.ts) reads them without loading the xattr helper's calls.
+// Which xattr names are data a change is made of (not overlayfs's own, not a security label):
+// a module of its own so that the run's check for an empty answer (empty-scan.ts) reads them
+// without loading the xattr helper's calls.
 
 /** overlayfs's own bookkeeping attributes: never user data, never compared or committed. */
 export function isOverlayXattr(name: string): boolean {

@@ -437,8 +437,8 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // account joins (EXTRA_GROUPS, GROUP).
   { id: 'skel', why: "new accounts' skeleton or defaults (copied into each new home: its startup files run as that user; the groups it joins)", paths: [
     /^\/etc\/skel\//, /^\/etc\/(adduser\.conf|default\/useradd)$/], harmless: notPlanted },
-  // su and login set PATH from ENV_SUPATH and ENV_PATH (a dir of the command's first in root's
-  // PATH after `su`), and the umask and password hashing of new passwords.
+  // su and login set PATH from ENV_SUPATH and ENV_PATH (a dir the command chose, first in
+  // root's PATH after `su`), and the umask and password hashing of new passwords.
   { id: 'login-defs', why: 'login settings (the PATH su and login give, umask, password hashing)', paths: [/^\/etc\/login\.defs$/], harmless: notPlanted },
   // Which algorithms, certificates and security providers every Java program accepts
   // (jdk.tls.disabledAlgorithms, security.provider.N) and what its policy grants code.
@@ -529,7 +529,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /\/\.jupyter\/jupyter_[a-z_]+_config\.py$/, /^\/(etc|usr\/local\/etc)\/jupyter\/jupyter_[a-z_]+_config\.py$/, /\/\.config\/nushell\/(config|env|login)\.nu$/,
     // Every user's readline (a macro bound to Return types a command into each bash line) and
     // screen rc; starship's custom modules are commands each prompt runs; mpv loads its scripts
-  // (and those its config's `script=` names).
+    // (and those its config's `script=` names).
     /^\/etc\/(inputrc|screenrc|syslesskey|sysless)$/, /\/\.config\/starship\.toml$/, /\/\.config\/lesskey$/, /\/\.config\/(mutt|neomutt)\//, /\/\.mutt\/muttrc$/,
     // xdg-user-dir sources user-dirs.dirs with sh; Xsession loads every user's X resources.
     /\/\.config\/user-dirs\.dirs$/, /^\/etc\/X11\/Xresources\//, /^\/etc\/asound\.conf$/, /^\/usr\/share\/alsa\/.+\.conf$/, /\/\.config\/mpv\/(scripts\/|mpv\.conf$)/],
@@ -613,8 +613,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /^\/etc\/xdg\/Xwayland-session\.d\//], harmless: notPlanted },
   // What a display manager runs as root around a login (GDM's Init, PostLogin, PreSession and
   // PostSession scripts; LightDM's and SDDM's setup scripts, which their config names; XDM's
-  // Xsetup and Xstartup; Xreset, run as root as a session ends), who is logged in without a password (AutomaticLogin, autologin-user),
-  // and the X server's config (ModulePath, Load: modules it loads).
+  // Xsetup and Xstartup; Xreset, run as root as a session ends), who is logged in without a
+  // password (AutomaticLogin, autologin-user), and the X server's config (ModulePath, Load:
+  // modules it loads).
   { id: 'display-manager', why: 'display manager or X server config (scripts run as root around a login; modules the X server loads)', paths: [
     /^\/etc\/gdm3?\/((Init|PostLogin|PreSession|PostSession)\/|custom\.conf$|daemon\.conf$)/, /^\/(etc|usr\/share)\/lightdm\/lightdm\.conf(\.d\/|$)/,
     /^\/etc\/sddm\.conf(\.d\/|$)/, /^\/usr\/(share|lib)\/sddm\/(scripts\/|sddm\.conf\.d\/)/, /^\/etc\/X11\/(xdm\/|xorg\.conf(\.d\/|$)|Xreset(\.d\/|$))/,
