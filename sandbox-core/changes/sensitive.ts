@@ -631,6 +631,14 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // and NSS's trust and token access), by any absolute path.
   { id: 'pkcs11-module', why: 'PKCS#11 module config (names a library loaded into programs using p11-kit: GnuTLS, NSS)', paths: [
     /^\/etc\/pkcs11\/(modules\/|pkcs11\.conf$)/, /^\/usr\/share\/p11-kit\/modules\//, /\/\.config\/pkcs11\/(modules\/|pkcs11\.conf$)/], harmless: notPlanted },
+  // A browser's managed policies (Chrome's, Chromium's, Edge's, Brave's; Firefox's
+  // policies.json) force-install extensions, add certificates and set proxies for every user; a
+  // native messaging host manifest names a program the browser runs for an extension; a
+  // Firefox profile's user.js sets prefs (a proxy, trusted roots) at each start.
+  { id: 'browser-policy', why: 'browser policy, native messaging host or profile prefs (extensions it installs, programs it runs, proxies and certificates it trusts)', paths: [
+    /^\/etc\/(opt\/(chrome|edge)|chromium|brave)\/(policies|native-messaging-hosts)\//, /^\/usr\/lib\/firefox(-esr)?\/distribution\/policies\.json$/, /^\/etc\/firefox(-esr)?\/policies\/policies\.json$/,
+    /^\/usr\/lib(64)?\/mozilla\/native-messaging-hosts\//, /\/\.mozilla\/(native-messaging-hosts\/|firefox\/[^/]+\/user\.js$)/,
+    /\/\.config\/(google-chrome|chromium|microsoft-edge|BraveSoftware\/Brave-Browser)\/NativeMessagingHosts\//], harmless: notPlanted },
   // Flatpak's overrides widen what a sandboxed app may reach (--filesystem=host, devices, sockets).
   { id: 'flatpak-override', why: 'Flatpak permission override (what a sandboxed app may reach: host files, devices, sockets)', paths: [
     /\/\.local\/share\/flatpak\/overrides\//, /^\/var\/lib\/flatpak\/overrides\//], harmless: notPlanted },
