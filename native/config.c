@@ -51,6 +51,7 @@ void load_config(const struct spec *s) {
     case OP_ENV: cfg.envp[cfg.envc++] = a[0]; break;
     case OP_PTY: cfg.pty = 1; cfg.jobctl_fd = (int)op->num[0]; cfg.pty_fds = (int)op->num[1]; break;
     case OP_OSC_DROP: ADD(cfg.osc_drop, cfg.n_osc_drop, 8, op->num[0], "osc_drop numbers"); break;
+    case OP_DCS_DROP: ADD(cfg.dcs_drop, cfg.n_dcs_drop, 8, a[0], "dcs_drop texts"); break;
     case OP_NET_RELAY: cfg.net_relay_dir = a[0]; cfg.net_relay_name = a[1]; cfg.net_relay_port = (int)op->num[0]; cfg.net_relay_buffer = (size_t)op->num[1]; break;
     case OP_NET_DIRECT: cfg.net_direct_name = a[0]; break;
     case OP_SCAN_OUTPUT: ADD(cfg.scan, cfg.n_scan, 16, a[0], "scan_output texts"); break;

@@ -107,9 +107,9 @@ static int relay(int from, int to, int output) {
   ssize_t n = read(from, buf, sizeof buf);
   if (n <= 0) return (n < 0 && (errno == EAGAIN || errno == EINTR)) ? 0 : -1;
   if (output) errlines_feed(0, buf, (size_t)n); /* the pty's output: the command's stdout and stderr */
-  static char filtered[sizeof buf + 16];
+  static char filtered[sizeof buf + 40];
   const char *from_buf = buf;
-  if (output && cfg.n_osc_drop) { n = (ssize_t)termfilter(buf, (size_t)n, filtered); from_buf = filtered; }
+  if (output && (cfg.n_osc_drop || cfg.n_dcs_drop)) { n = (ssize_t)termfilter(buf, (size_t)n, filtered); from_buf = filtered; }
   for (ssize_t off = 0; off < n;) {
     ssize_t w = write(to, from_buf + off, (size_t)(n - off));
     if (w < 0) { if (errno == EINTR || errno == EAGAIN) continue; return -1; }

@@ -54,6 +54,7 @@ struct config {
   const char *net_relay_dir, *net_relay_name; int net_relay_port; size_t net_relay_buffer; /* --allow-net */
   const char *net_direct_name; /* --allow-net's direct path: the proxy's socket for decisions, beside net_relay's */
   unsigned long osc_drop[8]; size_t n_osc_drop; /* with pty: OSC strings of these numbers never reach the user's terminal (termfilter.c) */
+  const char *dcs_drop[8]; size_t n_dcs_drop; /* with pty: nor DCS strings that start with these texts */
   const char *scan[16]; size_t n_scan; /* texts whose lines in the relayed output sbx hears of */
   const unsigned char *seccomp; size_t seccomp_len;
   const struct spec_op *fs_ops[65536]; size_t n_fs_ops;
@@ -84,7 +85,7 @@ void make_entries(void);
 void disk_setup(void);
 void disk_copy_out(void);
 
-/* termfilter.c: the pty's output less the OSC strings of cfg.osc_drop; out holds n + 16 bytes */
+/* termfilter.c: the pty's output less the OSC and DCS strings of cfg.osc_drop and dcs_drop; out holds n + 40 bytes */
 size_t termfilter(const char *in, size_t n, char *out);
 
 /* errlines.c: lines of the relayed output that contain a text of `scan_output` */

@@ -30,7 +30,7 @@ static const struct { const char *name; int nargs; } op_table[OP_COUNT] = {
   [OP_CHOWN] = {"chown", 3}, [OP_BUILD_OUTSIDE] = {"build_outside", 0}, [OP_SETID] = {"setid", 2},
   [OP_DISK_TMPFS] = {"disk_tmpfs", 2}, [OP_DISK_LAYER] = {"disk_layer", 1}, [OP_SCRAP_AFTER] = {"scrap_after", 2}, [OP_REVIEW_SCAN] = {"review_scan", 4}, [OP_SYNCFS_AFTER] = {"syncfs_after", 1},
   [OP_CWD] = {"cwd", 1}, [OP_CMD_USER] = {"cmd_user", 2}, [OP_ARG] = {"arg", 1}, [OP_ENV] = {"env", 1}, [OP_RLIMIT] = {"rlimit", 3},
-  [OP_CAPS] = {"caps", 4}, [OP_RELAY_STDIO] = {"relay_stdio", 1}, [OP_NET_RELAY] = {"net_relay", 4}, [OP_NET_DIRECT] = {"net_direct", 1}, [OP_SCAN_OUTPUT] = {"scan_output", 1}, [OP_PTY] = {"pty", 2}, [OP_OSC_DROP] = {"osc_drop", 1}, [OP_SECCOMP] = {"seccomp", 1},
+  [OP_CAPS] = {"caps", 4}, [OP_RELAY_STDIO] = {"relay_stdio", 1}, [OP_NET_RELAY] = {"net_relay", 4}, [OP_NET_DIRECT] = {"net_direct", 1}, [OP_SCAN_OUTPUT] = {"scan_output", 1}, [OP_PTY] = {"pty", 2}, [OP_OSC_DROP] = {"osc_drop", 1}, [OP_DCS_DROP] = {"dcs_drop", 1}, [OP_SECCOMP] = {"seccomp", 1},
 };
 
 static int op_lookup(const char *name) {
@@ -195,6 +195,10 @@ static int resolve_args(struct spec_op *op, char *err, size_t errlen) {
   case OP_OSC_DROP:
     /* N: an OSC number whose strings the pty's output loses on the way to the user's terminal. */
     if (parse_uint(a[0], 10, 99999, &n[0]) < 0) { snprintf(err, errlen, "bad osc_drop number"); return -1; }
+    return 0;
+  case OP_DCS_DROP:
+    /* TEXT: the first bytes of DCS strings the pty's output loses (at most 38, no NUL). */
+    if (!a[0][0] || op->lens[0] > 38 || strlen(a[0]) != op->lens[0]) { snprintf(err, errlen, "dcs_drop takes a text of 1 to 38 bytes"); return -1; }
     return 0;
   case OP_REVIEW_SCAN:
     /* LAYERS_FD HOST_FD OUT_FD REQUEST: three distinct fds sbx gave the helper, and a scan

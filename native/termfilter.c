@@ -1,18 +1,21 @@
 /* What the command writes on the user's terminal through its pty, on its way there (init.c's
- * relay): the OSC strings whose numbers the spec names (`osc_drop N`: sbx's list, the
- * clipboard and file transfers, which act on the user's machine through the terminal emulator)
- * are dropped whole; every other byte passes unchanged and in order. A string may arrive over
- * any number of reads. Followed as xterm does: ESC ] (or C1 OSC written as UTF-8, C2 9D), the
- * number, then the string up to BEL, ST (ESC \ or C2 9C), or cut short by CAN, SUB or an ESC
- * that starts another sequence. Only the introducer and the number are ever held back. */
+ * relay): the OSC strings whose numbers the spec names (`osc_drop N`) and the DCS strings
+ * that start with a text it names (`dcs_drop TEXT`) are dropped whole: sbx's lists, what a
+ * terminal emulator acts on outside the sandbox (the clipboard, file transfers, kitty's remote
+ * control). Every other byte passes unchanged and in order. A string may arrive over any
+ * number of reads. Followed as xterm does: ESC ] or ESC P (or C1 OSC and DCS written as UTF-8,
+ * C2 9D and C2 90), the number or the first bytes, then the string up to ST (ESC \ or C2 9C;
+ * BEL too for an OSC), or cut short by CAN, SUB or an ESC that starts another sequence. Only
+ * the introducer and the number or first bytes are ever held back; a DCS that passes is left
+ * to the terminal from there (its data is not parsed here). */
 #include "sandbox.h"
 #include <string.h>
 
-enum { GROUND, ESC, LEAD_C2, NUM, PASS, DROP, PASS_ESC, DROP_ESC };
+enum { GROUND, ESC, LEAD_C2, NUM, DCS_HEAD, PASS, DROP, PASS_ESC, DROP_ESC };
 
 static struct {
-  int state, after_c2;
-  unsigned char held[12];
+  int state, after_c2, dcs;
+  unsigned char held[40];
   size_t n_held;
   unsigned long num;
 } tf;
@@ -20,6 +23,21 @@ static struct {
 static int dropped(unsigned long num) {
   for (size_t i = 0; i < cfg.n_osc_drop; i++) if (cfg.osc_drop[i] == num) return 1;
   return 0;
+}
+
+/* For the DCS bytes held after its 2-byte introducer: 1 when they are a listed prefix, 0 when
+ * no listed prefix can still match, -1 while one may. */
+static int dcs_match(void) {
+  const unsigned char *h = tf.held + 2;
+  size_t k = tf.n_held - 2;
+  int may = 0;
+  for (size_t i = 0; i < cfg.n_dcs_drop; i++) {
+    size_t len = strlen(cfg.dcs_drop[i]);
+    if (memcmp(h, cfg.dcs_drop[i], k < len ? k : len) != 0) continue;
+    if (k >= len) return 1;
+    may = 1;
+  }
+  return may ? -1 : 0;
 }
 
 /* One byte; what passes is appended at out[*n]. */
@@ -35,7 +53,10 @@ static void step(unsigned char b, unsigned char *out, size_t *n) {
     case ESC:
     case LEAD_C2:
       if ((tf.state == ESC && b == ']') || (tf.state == LEAD_C2 && b == 0x9d)) {
-        tf.held[tf.n_held++] = b; tf.num = 0; tf.state = NUM; return;
+        tf.held[tf.n_held++] = b; tf.num = 0; tf.dcs = 0; tf.state = NUM; return;
+      }
+      if (cfg.n_dcs_drop && ((tf.state == ESC && b == 'P') || (tf.state == LEAD_C2 && b == 0x90))) {
+        tf.held[tf.n_held++] = b; tf.dcs = 1; tf.state = DCS_HEAD; return;
       }
       FLUSH();
       tf.state = GROUND;
@@ -50,11 +71,19 @@ static void step(unsigned char b, unsigned char *out, size_t *n) {
       FLUSH();
       tf.state = PASS;
       continue;
+    case DCS_HEAD:
+      tf.held[tf.n_held++] = b;
+      switch (dcs_match()) {
+      case 1: tf.n_held = 0; tf.state = DROP; return;
+      case 0: FLUSH(); tf.state = GROUND; return;
+      default: if (tf.n_held == sizeof tf.held) { FLUSH(); tf.state = GROUND; } return;
+      }
     case PASS:
     case DROP:
       if (b == 0x1b) { tf.state = tf.state == PASS ? PASS_ESC : DROP_ESC; return; }
       if (tf.state == PASS) EMIT(b);
-      if (b == 0x07 || b == 0x18 || b == 0x1a || (b == 0x9c && tf.after_c2)) { tf.state = GROUND; tf.after_c2 = 0; return; }
+      /* BEL ends an OSC; a DCS only at ST. */
+      if ((b == 0x07 && !tf.dcs) || b == 0x18 || b == 0x1a || (b == 0x9c && tf.after_c2)) { tf.state = GROUND; tf.after_c2 = 0; return; }
       tf.after_c2 = b == 0xc2;
       return;
     case PASS_ESC:

@@ -23,7 +23,7 @@ import { exactTimes } from './base/dir-stat.js';
 import { assignEngines, emptyDir, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, searchableDir, upperTakesUserXattrs, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
-import { DROPPED_OSC } from './terminal-osc.js';
+import { DROPPED_DCS, DROPPED_OSC } from './terminal-drops.js';
 import { showUnreadableEmpty, unreadableCacheFile } from './unreadable.js';
 import { hostLocation } from './hide-targets.js';
 import { explainSeen, LINK_TEXT, SCANNED_TEXTS } from './view-errors.js';
@@ -1402,7 +1402,8 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     capsOp(req.capabilities),
     ...relayOps(idmap),
     ...[...SCANNED_TEXTS, LINK_TEXT, ...(withoutNetwork ? NO_NETWORK_TEXTS : [])].map((t): SpecOp => ({ op: 'scan_output', args: [t] })),
-    ...(req.pty ? [{ op: 'pty', args: [String(JOBCTL_FD), String(req.pty)] } satisfies SpecOp, ...DROPPED_OSC.map((n): SpecOp => ({ op: 'osc_drop', args: [String(n)] }))] : []),
+    ...(req.pty ? [{ op: 'pty', args: [String(JOBCTL_FD), String(req.pty)] } satisfies SpecOp, ...DROPPED_OSC.map((n): SpecOp => ({ op: 'osc_drop', args: [String(n)] })),
+      ...DROPPED_DCS.map((t): SpecOp => ({ op: 'dcs_drop', args: [t] }))] : []),
     ...(req.seccomp ? [{ op: 'seccomp', args: [req.seccomp] } satisfies SpecOp] : []),
     ...scrapOps(meta, req.throwaway && meta.layersDir !== store.dirOf(meta.id) && !diskDir, !!req.layersUnread, inTmpfs),
     // A saved sandbox must be on disk before we say it is saved: its volatile layers are synced

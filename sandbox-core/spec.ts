@@ -122,8 +122,10 @@ interface OpArgs {
    * reports the command stopping on fd JOBCTL_FD (job-control.ts).
    */
   pty: [jobctlFd: Decimal, mask: Decimal];
-  /** With pty: OSC strings of number N never reach the user's terminal (terminal-osc.ts). */
+  /** With pty: OSC strings of number N never reach the user's terminal (terminal-drops.ts). */
   osc_drop: [num: Decimal];
+  /** With pty: nor DCS strings that start with TEXT (1 to 38 bytes). */
+  dcs_drop: [text: string];
   seccomp: [program: Buffer];
 }
 
@@ -136,7 +138,7 @@ export const OP_ARITY: { readonly [K in SpecOpName | 'version']: K extends SpecO
   version: 1, share_net: 0, uid_map: 1, gid_map: 1, setgroups: 1, newuidmap: 2, newgidmap: 2,
   cgroup_procs: 1, cgroup_write: 2, devbpf: 2, layers_dir: 1, entry: 9, hostname: 1, loopback_up: 0, new_cgroupns: 0, stage: 1, whiteout: 2,
   mkdir: 2, symlink: 2, lower: 1, overlay: 6, fuse_overlay: 7, fuse_shared: 8, fuse_tree: 3, fuse_lower: 6, bind: 3, tmpfs: 3, proc: 1, devpts: 1, remount_ro: 1,
-  ro_recursive: 1, chmod: 2, chown: 3, build_outside: 0, layers_tmpfs: 1, setid: 2, disk_tmpfs: 2, disk_layer: 1, scrap_after: 2, review_scan: 4, syncfs_after: 1, cwd: 1, cmd_user: 2, arg: 1, env: 1, rlimit: 3, caps: 4, relay_stdio: 1, net_relay: 4, net_direct: 1, scan_output: 1, pty: 2, osc_drop: 1, seccomp: 1,
+  ro_recursive: 1, chmod: 2, chown: 3, build_outside: 0, layers_tmpfs: 1, setid: 2, disk_tmpfs: 2, disk_layer: 1, scrap_after: 2, review_scan: 4, syncfs_after: 1, cwd: 1, cmd_user: 2, arg: 1, env: 1, rlimit: 3, caps: 4, relay_stdio: 1, net_relay: 4, net_direct: 1, scan_output: 1, pty: 2, osc_drop: 1, dcs_drop: 1, seccomp: 1,
 };
 
 /** Buffer's own UTF-8 writer (what write() calls after its checks): its bounds are checked in C++. */

@@ -1,8 +1,9 @@
 // What a command writes on the user's terminal that the terminal emulator acts on outside every
 // sandbox (docs/security.md): the clipboard (OSC 52, kitty's 5522), iTerm2's commands (1337:
-// File= saves a file on the user's machine) and kitty's file transfer (5113) are dropped on
-// the way through the command's pty; everything else reaches the terminal byte for byte. A
-// control run of the same output outside sbx shows the harness does see them.
+// File= saves a file on the user's machine), kitty's file transfer (5113) and remote control
+// (a DCS starting @kitty-cmd) are dropped on the way through the command's pty; everything else
+// reaches the terminal byte for byte. A control run of the same output outside sbx shows the
+// harness does see them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makeStore, removeStore, sbx } from '../helpers/sbx.js';
@@ -42,6 +43,24 @@ test('other bytes pass unchanged: controls, CSI sequences, two-byte characters l
   const r = underPty([], ['run', '-n', '-q', '--', 'sh', '-c', `printf '${hex}\\n'`], { store });
   assert.is(r.code, 0, r.out);
   assert.ok(r.out.endsWith(`${text}\r\n`), JSON.stringify(r.out));
+});
+
+// kitty's remote control (a DCS starting @kitty-cmd, a BEL inside it: only ST ends a DCS) in two
+// writes, between a DCS that passes (a sixel image's start, kept whole) and letters; C1 DCS
+// (C2 90) too.
+const DCS_PARTS = [
+  'J\\033P@kitty-',
+  'cmd{\"cmd\":\"launch\\007\",\"payload\":{\"args\":[\"id\"]}}\\033\\\\K\\033Pq#0;2;0;0;0\\033\\\\L\\302\\220@kitty-cmd{}\\302\\234M\\n',
+];
+const DCS_SCRIPT = DCS_PARTS.map((p) => `printf '${p}'`).join('; sleep 0.2; ');
+
+test("kitty's remote control is dropped whole, over two writes and as C1 DCS; another DCS passes", () => {
+  const control = underPty([], [], { store, argv: ['/bin/sh', '-c', DCS_SCRIPT] });
+  assert.ok(control.out.includes('@kitty-cmd{"cmd"'), JSON.stringify(control.out));
+  const r = underPty([], ['run', '-n', '-q', '--', 'sh', '-c', DCS_SCRIPT], { store });
+  assert.is(r.code, 0, r.out);
+  assert.ok(r.out.endsWith('JK\x1bPq#0;2;0;0;0\x1b\\LM\r\n'), JSON.stringify(r.out));
+  for (const t of ['kitty', 'payload', 'launch']) assert.not.ok(r.out.includes(t), JSON.stringify(r.out));
 });
 
 test('output that is not a terminal is data: passed as written', () => {
