@@ -285,7 +285,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'sbx-install', why: 'sbx itself (its code and policies: a later sbx and its reviews run by them)', many: 'files of sbx itself',
     test: (f, p) => (f.change !== 'metadata' || !!f.access) && p.startsWith(PACKAGE_ROOT) && INSTALL_PART.test(p.slice(PACKAGE_ROOT.length)) },
   { id: 'shell-startup', why: 'shell startup file', paths: [
-    /^\/etc\/(profile|bash\.bashrc|bashrc|environment|zshrc|zshenv|zprofile|zlogin|zlogout|csh\.cshrc|csh\.login|ksh\.kshrc)$/,
+    /^\/etc\/(profile|bash\.bashrc|bash\.bash_logout|bashrc|environment|zshrc|zshenv|zprofile|zlogin|zlogout|csh\.cshrc|csh\.login|ksh\.kshrc)$/,
     /^\/etc\/(profile\.d|zsh|fish)\//, /\/\.config\/fish\/(config\.fish|conf\.d(\/|$)|functions\/)/,
     // Fedora's skeleton .bashrc runs each file of ~/.bashrc.d; rustup's install adds
     // `. "$HOME/.cargo/env"` to .profile and .bashrc.
@@ -304,7 +304,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     harmless: (f) => notPlanted(f) || contentIs(f, ldCacheOk, MAX_LD_CACHE) },
   // cron and run-parts skip a name that starts with a dot (Debian's `.placeholder` in each
   // cron dir, written by every install of cron), and run nothing that is a dir.
-  { id: 'cron', why: 'cron job', paths: [/^\/etc\/(crontab|anacrontab)$/, /^\/etc\/cron\.[^/]+(\/|$)/, /^\/var\/spool\/(cron|anacron)(\/|$)/],
+  { id: 'cron', why: 'cron job', paths: [/^\/etc\/(crontab|anacrontab)$/, /^\/etc\/cron\.[^/]+(\/|$)/, /^\/var\/spool\/(cron|anacron|at)(\/|$)/],
     harmless: (f, p) => f.type === 'dir' || (base(p).startsWith('.') && /^\/etc\/cron\.[^/]+\/[^/]+$/.test(p)) },
   { id: 'systemd', why: 'systemd unit', paths: [
     /^\/(etc|usr\/lib|lib|usr\/local\/lib|run)\/systemd\/(system|user|system-generators|user-generators|system-preset|user-preset)(\.[^/]+)?(\/|$)/,
@@ -316,7 +316,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /^\/etc\/xdg\/systemd\/user(\/|$)/,
     // Podman's quadlet files: a generator makes units of them (their [Service] lines kept).
     /^\/(etc|usr\/share)\/containers\/systemd\//, /\/\.config\/containers\/systemd\//] },
-  { id: 'init', why: 'init script', paths: [/^\/etc\/(init\.d|rc\.local|rc\d\.d|rcS\.d)(\/|$)/, /^\/etc\/inittab$/] },
+  // RHEL's /etc/rc.d holds the same (rc.local, init.d, rcN.d); upstart's jobs are /etc/init.
+  { id: 'init', why: 'init script', paths: [/^\/etc\/(init\.d|rc\.local|rc\d\.d|rcS\.d|rc\.d|init)(\/|$)/, /^\/etc\/inittab$/] },
+  // sudo's credential cache: a valid record lets sudo run without asking the password.
+  { id: 'sudo-timestamp', why: "sudo's credential cache (a valid record lets sudo run without the password)", paths: [/^\/(var\/)?run\/sudo\/ts\//], harmless: notPlanted },
   // A system bus service file names the program dbus-daemon starts as root when it is first
   // called; a bus policy says who may call a root service's methods.
   { id: 'dbus', why: 'D-Bus service or policy (the program a bus starts, as root on the system bus; who may call it)', paths: [

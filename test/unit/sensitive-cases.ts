@@ -69,7 +69,7 @@ const program = (path: string, change: Change['change'] = 'added'): C => ({ ...f
 export const CASES: Record<string, C[]> = {
   'sbx-state': ['/home/u/.config/sbx/config.json', '/home/u/.cache/sbx/helper/0.1.0+x/sbx-helper', '/root/.local/state/sbx/ab12cd34/meta.json', '/home/u/.cache/sbx'].map((p) => file(p)),
   'sbx-install': [`${PACKAGE_ROOT}/policies/fold.json`, `${PACKAGE_ROOT}/dist/bin/sbx.js`, `${PACKAGE_ROOT}/native/build/sbx-helper`, `${PACKAGE_ROOT}/package.json`].map((p) => file(p, 'modified')),
-  'shell-startup': ['/etc/profile', '/etc/bash.bashrc', '/etc/zprofile', ...['bashrc', 'environment', 'zshrc', 'zshenv', 'zlogin', 'zlogout', 'csh.cshrc', 'csh.login', 'ksh.kshrc'].map((n) => `/etc/${n}`), '/etc/profile.d/x.sh', '/etc/environment', '/home/u/.config/fish/conf.d/x.fish', '/home/u/.bashrc.d/x.sh', '/root/.cargo/env', '/home/u/.cargo/env.fish',
+  'shell-startup': ['/etc/profile', '/etc/bash.bashrc', '/etc/zprofile', ...['bashrc', 'environment', 'zshrc', 'zshenv', 'zlogin', 'zlogout', 'csh.cshrc', 'csh.login', 'ksh.kshrc'].map((n) => `/etc/${n}`), '/etc/profile.d/x.sh', '/etc/environment', '/etc/bash.bash_logout', '/home/u/.config/fish/conf.d/x.fish', '/home/u/.bashrc.d/x.sh', '/root/.cargo/env', '/home/u/.cargo/env.fish',
     '/etc/bash_completion.d/x', '/etc/bash_completion', '/usr/share/bash-completion/completions/git', '/usr/local/share/bash-completion/completions/x', '/usr/share/bash-completion/bash_completion', '/usr/local/share/bash-completion/bash_completion',
     '/home/u/.local/share/bash-completion/completions/ls', '/etc/X11/Xsession.d/99x', '/etc/X11/Xsession', '/etc/X11/xinit/xinitrc', '/etc/X11/xinit/xinitrc.d/x.sh'].map((p) => file(p, 'modified')),
   sudoers: ['/etc/sudoers', '/etc/sudoers.d/99-me'].map((p) => file(p)),
@@ -81,13 +81,14 @@ export const CASES: Record<string, C[]> = {
   gconv: ['/usr/lib/x86_64-linux-gnu/gconv/gconv-modules', '/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.d/x.conf', '/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache',
     '/lib/gconv/gconv-modules', '/usr/lib64/gconv/gconv-modules.d/y.conf', '/lib64/gconv/gconv-modules'].map((p) => file(p)),
   loader: ['/etc/ld.so.preload', '/etc/ld.so.conf', '/etc/ld.so.conf.d/evil.conf'].map((p) => file(p)),
-  cron: [...['/etc/crontab', '/etc/cron.d/job', '/etc/cron.daily/x', '/var/spool/cron/crontabs/root', '/etc/cron.d/job.sh'].map((p) => file(p)),
+  cron: [...['/etc/crontab', '/etc/cron.d/job', '/etc/cron.daily/x', '/var/spool/cron/crontabs/root', '/etc/cron.d/job.sh', '/var/spool/at/a0001'].map((p) => file(p)),
     { path: '/etc/cron.d/job', change: 'added', type: 'symlink', target: '/tmp/evil' }, { path: '/etc/cron.daily', change: 'replaced', type: 'symlink', target: '/tmp/evil' }],
   systemd: ['/etc/systemd/system/x.service', '/etc/systemd/system/multi-user.target.wants/x.service', '/usr/lib/systemd/system/y.service', '/home/u/.config/systemd/user/z.service', '/usr/lib/systemd/system-generators/g',
     // Each prefix the pattern's gate is made of (the random samples need not hit every one).
     ...['/etc', '/usr/lib', '/lib', '/usr/local/lib', '/run'].flatMap((d) => [`${d}/systemd/system/x.service`, `${d}/systemd/user/x.service`]),
     '/usr/lib/systemd/system-sleep/x', '/lib/systemd/system-shutdown/x', '/lib/systemd/system-sleep/y', '/usr/lib/systemd/system-shutdown/y', '/home/u/.local/share/systemd/user/x.service'].map((p) => file(p)),
-  init: ['/etc/init.d/x', '/etc/rc.local', '/etc/rc2.d/S01x', '/etc/inittab'].map((p) => file(p)),
+  init: ['/etc/init.d/x', '/etc/rc.local', '/etc/rc2.d/S01x', '/etc/inittab', '/etc/rc.d/rc.local', '/etc/rc.d/init.d/x', '/etc/init/x.conf'].map((p) => file(p)),
+  'sudo-timestamp': [file('/run/sudo/ts/root'), file('/var/run/sudo/ts/u', 'modified')],
   dbus: ['/usr/share/dbus-1/system-services/org.x.service', '/usr/share/dbus-1/services/org.x.service', '/etc/dbus-1/system.d/x.conf', '/usr/share/dbus-1/system.d/x.conf',
     '/usr/local/share/dbus-1/system-services/org.y.service', '/etc/dbus-1/session.d/x.conf', '/usr/share/dbus-1/system.conf', '/etc/dbus-1/system-local.conf', '/etc/dbus-1/session.conf',
     '/home/u/.local/share/dbus-1/services/org.x.service',
@@ -377,6 +378,7 @@ export const ORDINARY: C[] = [
   file('/home/u/.zsh_history', 'modified'), file('/home/u/.tmux/resurrect/last'), file('/home/u/.fzf-history', 'modified'),
   file('/var/lib/postgresql/.bash_history', 'modified'), file('/var/lib/pgsqlx/y'), file('/var/log/postgresql/postgresql-15-main.log', 'modified'), file('/usr/share/pam-configsx'),
   file('/home/u/.mozilla/firefox/abc.default/places.sqlite', 'modified'), file('/home/u/.config/chromium/Default/History', 'modified'), file('/etc/opt/chrome/README'),
+  file('/var/lib/sudo/lectured/u'), file('/etc/initramfs.conf'), file('/etc/rc.dx'),
   file('/home/u/.local/share/flatpak/repo/config'), file('/home/u/.rustup/settings.toml', 'modified'), file('/home/u/src/miniconda3-notes.txt'), file('/srv/u/.pyenv/x'), file('/usr/local/gopher/x'), file('/etc/iptables.bak', 'modified'), file('/etc/nftables.conf.dpkg-dist'), file('/var/log/ufw.log', 'modified'), file('/var/log/audit/audit.log', 'modified'), file('/var/lib/fail2ban/fail2ban.sqlite3', 'modified'), file('/home/u/.terraform.d/checkpoint_signature'), file('/home/u/proj/.terraform/providers/x/y'), file('/etc/pkcs11/README'),
   // Beside the toolchains' bin dirs: cargo's lock, a Go package's source, a shim dir itself.
   file('/home/u/.cargo/.package-cache'), file('/home/u/go/pkg/x.go'), file('/home/u/.cargo/bin.txt'), file('/srv/x/go/bin/tool'), file('/home/u/src/p/.cargo/bin/x'),
