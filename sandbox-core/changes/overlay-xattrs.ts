@@ -3,7 +3,7 @@
 // without loading the xattr helper's calls.
 
 /** overlayfs's own bookkeeping attributes: never user data, never compared or committed. */
-export function isOverlayXattr(name: string): boolean {
+function isOverlayXattr(name: string): boolean {
   return name.startsWith('user.overlay.') || name.startsWith('trusted.overlay.') || name.startsWith('user.fuseoverlayfs.');
 }
 

@@ -253,6 +253,11 @@ const HOME_LIB = /^\/(root|home\/[^/]+)\/(\.gem\/|\.local\/share\/gem\/|\.node_m
 const INSTALL_PART = /^\/(dist|policies|native)(\/|$)|^\/package\.json$/;
 /** A tool config rule's no: a deletion, a dir, an mtime (nothing a later run reads is planted). */
 const notPlanted = (f: SensitiveFacts): boolean => f.type === 'dir' || !writesOrOpens(f);
+/**
+ * The no of a rule where a removal counts too (a profile, a firewall or an audit rule deleted
+ * opens or hides): a dir made or changed, or only a file's times.
+ */
+const neitherPlantedNorRemoved = (f: SensitiveFacts): boolean => f.type === 'dir' ? f.change !== 'deleted' : f.change === 'metadata' && !f.access;
 // Another user's PATH dirs (Debian's ~/.profile adds ~/bin and ~/.local/bin when they exist):
 // root's review flagged only its own.
 const HOME_BIN = /^\/(root|home\/[^/]+)\/(\.local\/)?bin$/;
@@ -423,11 +428,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // `nft -f` as root, and may include more); a rule removed opens as much as one added.
   { id: 'firewall', why: 'firewall rules (what the network may reach on this machine at the next boot or reload)', paths: [
     /^\/etc\/(nftables(\.conf$|\.d\/|\/)|iptables\/|ufw\/|firewalld\/|sysconfig\/ip6?tables$)/, /^\/etc\/default\/ufw$/],
-    harmless: (f) => f.type === 'dir' ? f.change !== 'deleted' : f.change === 'metadata' && !f.access },
+    harmless: neitherPlantedNorRemoved },
   // fail2ban runs its actions (action.d's actionban lines) as root; auditd execs what
   // auditd.conf's *_action = exec names and its plugins, and its rules decide what is logged.
   { id: 'fail2ban-audit', why: 'fail2ban or audit config (its actions are commands run as root; its rules decide what is banned or logged)', paths: [
-    /^\/etc\/(fail2ban|audit)\//], harmless: (f) => f.type === 'dir' ? f.change !== 'deleted' : f.change === 'metadata' && !f.access },
+    /^\/etc\/(fail2ban|audit)\//], harmless: neitherPlantedNorRemoved },
   // Debian's /etc/default files are shell that init scripts, cron jobs and boot scripts source
   // as root (Debian policy 9.3.2). Not locale (pam_env reads it as KEY=VALUE lines) nor
   // useradd (useradd parses it). A deletion plants nothing.
@@ -435,7 +440,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     harmless: (f, p) => notPlanted(f) || p === '/etc/default/locale' || p === '/etc/default/useradd' },
   // A profile removed leaves its program unconfined at the next load: a deletion counts.
   { id: 'mac-policy', why: 'AppArmor or SELinux policy (what confined programs may do)', paths: [/^\/etc\/apparmor\.d\//, /^\/etc\/selinux\//],
-    harmless: (f) => f.type === 'dir' ? f.change !== 'deleted' : f.change === 'metadata' && !f.access },
+    harmless: neitherPlantedNorRemoved },
   // adduser.conf and useradd's defaults name the skeleton dir (SKEL=) and the groups a new
   // account joins (EXTRA_GROUPS, GROUP).
   { id: 'skel', why: "new accounts' skeleton or defaults (copied into each new home: its startup files run as that user; the groups it joins)", paths: [
@@ -450,7 +455,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // journald's Storage=none keeps nothing of what runs; timesyncd's servers set the clock (and
   // with it what a certificate check or a Kerberos ticket accepts).
   { id: 'systemd-config', why: 'systemd logging or time settings (what is logged; which servers set the clock)', paths: [
-    /^\/(etc|usr\/lib|run)\/systemd\/(journald|timesyncd)\.conf(\.d\/|$)/], harmless: (f) => f.type === 'dir' ? f.change !== 'deleted' : f.change === 'metadata' && !f.access },
+    /^\/(etc|usr\/lib|run)\/systemd\/(journald|timesyncd)\.conf(\.d\/|$)/], harmless: neitherPlantedNorRemoved },
   { id: 'motd', why: 'login message script (runs as root at login)', paths: [/^\/etc\/update-motd\.d(\/|$)/] },
   // Printed as they are on the terminal of whoever logs in (root's ssh session too): an escape
   // string there sets that terminal's clipboard or hides what it shows. Plain text is ordinary.
