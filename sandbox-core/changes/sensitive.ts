@@ -12,6 +12,7 @@ import { toFs } from '../base/bpath.js';
 import { fsAt } from './fsat.js';
 import { filterParts, filterRegExp, neededText } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
+import { dpkgListHarmless } from './dpkg-list.js';
 import { hostLoaderConfDirs, ldCacheHarmless, MAX_LD_CACHE, moduleCacheHarmless } from './ld-cache.js';
 import { looseRefGoneRewrites, looseRefRewrites, packedRefsRewrite } from './git-history.js';
 import { PACKAGE_ROOT } from '../package-root.js';
@@ -390,6 +391,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // undoes an admin's own. dpkg's `-old` copies are backups it never reads.
   { id: 'dpkg-override', why: "dpkg stat override or diversion (the owner and mode dpkg gives a package's file, or where it puts it, at its next install)",
     paths: [/^\/var\/lib\/dpkg\/(statoverride|diversions)$/], harmless: (f) => f.type === 'dir' || (f.change === 'metadata' && !f.access) },
+  // dpkg deletes what a package's file record names when it removes the package, or upgrades
+  // it to a version without that file (dpkg-list.ts): a line naming a host file the sandbox did
+  // not write itself is a deletion at the next upgrade. A symlink in its place is read through.
+  { id: 'dpkg-file-list', why: "dpkg's list of a package's files names a host file the package did not install (dpkg deletes it at the package's next upgrade or removal)",
+    paths: [/^\/var\/lib\/dpkg\/info\/[^/]+\.list$/],
+    harmless: (f) => f.type === 'dir' || !writes(f) || (f.type === 'file' && f.upper !== undefined && f.raw !== undefined && dpkgListHarmless(f.upper, f.raw)) },
   // Other package managers' equivalents: pacman's hooks (an Exec line, run as root by every
   // transaction that matches) and a package's install script (kept as local/PKG/install, run
   // at its upgrade or removal); dnf's and yum's plugins (loaded into every run); rpm's macros

@@ -87,6 +87,29 @@ testUnless(deb ? null : NO_DEB)('a local .deb installs with dpkg -i and with apt
   assert.not.ok(existsSync(`/usr/share/${debName}`));
 });
 
+// dpkg deletes what a package's file list names at the package's next upgrade or removal: a
+// host file appended to it is a deletion waiting for the next unattended-upgrade.
+testUnless(deb ? null : NO_DEB)("a host file appended to a package's dpkg file list is marked; the install's own list is not", () => {
+  const listed = (script: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sbx-report-'));
+    temps.push(dir);
+    const r = sbx(['run', '-n', '--report', join(dir, 'r.json'), '--', 'sh', '-c', script], { store, env: USER_PATH });
+    assert.is(r.code, 0, r.stderr);
+    const changes = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')).changes as Array<{ path: string; sensitive?: string }>;
+    return { r, list: changes.find((c) => c.path === `/var/lib/dpkg/info/${debName}.list`) };
+  };
+  const plain = listed(`dpkg -i ${deb} >/dev/null`);
+  assert.ok(plain.list, plain.r.stderr);
+  assert.is(plain.list!.sensitive, undefined, plain.r.stderr);
+  // Through /bin too: on a merged-/usr host dpkg's unlink follows that symlink.
+  for (const host of ['/etc/passwd', '/bin/sh']) {
+    const { r, list } = listed(`dpkg -i ${deb} >/dev/null && echo ${host} >> /var/lib/dpkg/info/${debName}.list`);
+    assert.match(list?.sensitive ?? '', /^dpkg's list of a package's files names a host file/, r.stderr);
+    assert.match(r.stderr, new RegExp(`! added: +/var/lib/dpkg/info/${debName}\\.list \\[! dpkg's list`));
+  }
+  assert.not.ok(existsSync(`/var/lib/dpkg/info/${debName}.list`));
+});
+
 test('--ro-bind paths are named in one line before the command starts', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sbx-robind-'));
   temps.push(dir);

@@ -59,6 +59,15 @@ writeFileSync(IM_EVIL, `"/usr/lib/x86_64-linux-gnu/gtk-3.0/3.0.0/immodules/../..
 const GIO_OK = join(PYDIR, 'giomodule.cache');
 writeFileSync(GIO_OK, 'libgvfsdbus.so: gio-vfs,gio-volume-monitor\nlibdconfsettings.so: gsettings-backend\n');
 
+// dpkg file lists (the dpkg-file-list rule reads them and looks up each new line on the host):
+// dirs and paths this machine lacks; a host file, by its own name, through /bin (a symlink on
+// a merged-/usr host), without its leading `/`, and through `..`.
+const LIST_OK = join(PYDIR, 'ok.list');
+writeFileSync(LIST_OK, '/.\n/usr\n/usr/share\n/usr/share/sbx-case-none\n/usr/share/sbx-case-none/x\n/etc/\n/usr/lib/..\n');
+const listOf = (name: string, lines: string): string => { const f = join(PYDIR, name); writeFileSync(f, lines); return f; };
+const LISTS_EVIL = [listOf('evil.list', '/usr/share/sbx-case-none/x\n/etc/passwd\n'), listOf('linked.list', '/usr/share/sbx-case-none\n/bin/sh\n'),
+  listOf('relative.list', 'etc/passwd\n'), listOf('dotdot.list', '/usr/../etc/./passwd\n')];
+
 const st = (type: EntryStat['type'], perm: number): EntryStat => ({ type, perm, uid: 0, gid: 0, size: 1, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 1, dev: 1, nlink: 1, rdev: 0 });
 export type C = Pick<Change, 'path' | 'change' | 'type'> & Partial<Change>;
 export const file = (path: string, change: Change['change'] = 'added'): C => ({ path: fromUser(path), change, type: 'file', up: st('file', 0o644) });
@@ -115,6 +124,8 @@ export const CASES: Record<string, C[]> = {
     '/etc/apk/commit_hooks.d/x.sh', '/lib/apk/db/scripts.tar', '/etc/needrestart/needrestart.conf', '/etc/needrestart/conf.d/x.conf',
     '/etc/dnf/pluginconf.d/x.conf', '/etc/yum/plugins/x.py'].map((p) => file(p, 'modified')),
   'dpkg-override': [file('/var/lib/dpkg/statoverride', 'modified'), file('/var/lib/dpkg/diversions', 'modified'), { path: '/var/lib/dpkg/diversions', change: 'deleted', type: 'file' }],
+  'dpkg-file-list': [...LISTS_EVIL.map((upper, i) => ({ ...file(`/var/lib/dpkg/info/sbx-case${i}.list`, i % 2 ? 'modified' : 'added'), upper })),
+    file('/var/lib/dpkg/info/coreutils.list', 'modified'), { path: '/var/lib/dpkg/info/coreutils.list', change: 'replaced', type: 'symlink', target: 'bash.list', oldType: 'file' }],
   'dpkg-hook': ['/etc/dpkg/dpkg.cfg.d/99-hook', '/etc/dpkg/dpkg.cfg', '/var/lib/dpkg/info/coreutils.prerm', '/var/lib/dpkg/info/libc6:amd64.postinst', '/var/lib/dpkg/info/x.config'].map((p) => file(p, 'modified')),
   udev: ['/etc/udev/rules.d/99-x.rules', '/usr/lib/udev/rules.d/99-y.rules', '/lib/udev/rules.d/z.rules'].map((p) => file(p)),
   modprobe: ['/etc/modprobe.d/x.conf', '/etc/modules-load.d/x.conf', '/usr/lib/modprobe.d/y.conf', '/etc/modules'].map((p) => file(p)),
@@ -422,7 +433,9 @@ export const ORDINARY: C[] = [
   // pacman's file lists and descriptions, a pacman.d file that is neither, a removed hook.
   file('/var/lib/pacman/local/sl-5.02-1/files'), file('/var/lib/pacman/local/sl-5.02-1/desc'), file('/etc/pacman.d/notes'), { path: '/etc/pacman.d/hooks/x.hook', change: 'deleted', type: 'file' },
   file('/var/lib/dpkg/statoverride-old', 'modified'), file('/var/lib/dpkg/diversions-old', 'modified'),
-  file('/var/lib/dpkg/info/coreutils.list'), file('/var/lib/dpkg/info/coreutils.md5sums'), { path: '/var/lib/dpkg/info/sl.postinst', change: 'deleted', type: 'file' }, file('/etc/apt/apt.conf.orig'),
+  { ...file('/var/lib/dpkg/info/coreutils.list', 'modified'), upper: LIST_OK }, { ...file('/var/lib/dpkg/info/sbx-case.list'), upper: LIST_OK },
+  { path: '/var/lib/dpkg/info/coreutils.list', change: 'deleted', type: 'file' }, { path: '/var/lib/dpkg/info/coreutils.list', change: 'metadata', type: 'file', up: st('file', 0o600), details: ['mode 644→600'] },
+  file('/var/lib/dpkg/info/coreutils.md5sums'), { path: '/var/lib/dpkg/info/sl.postinst', change: 'deleted', type: 'file' }, file('/etc/apt/apt.conf.orig'),
   { path: '/usr/local/bin', change: 'metadata', type: 'dir', up: st('dir', 0o775), details: ['mode 755→775'] },
   // Sticky (/tmp's shape), group-writable, a symlink (always 777), a fifo (holds no code),
   // only the mtime of an already world-writable file, deleted.
