@@ -1,6 +1,6 @@
 // File contents compared and read in bounded memory: size first, then 64 KiB at a time. Paths
 // are resolved fd-relative (fsat.ts): any depth, no symlink followed in any component.
-import { closeSync, openSync, readlinkSync, constants as C } from 'node:fs';
+import { closeSync, fstatSync, openSync, readlinkSync, constants as C } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { fsAt } from './fsat.js';
 import { readInto } from '../../policies/read-json.js';
@@ -52,6 +52,21 @@ export function readHead(p: string, limit: number): { data: Buffer; cut: boolean
     const buf = Buffer.allocUnsafe(limit + 1);
     const n = readInto(fd, buf);
     return { data: buf.subarray(0, Math.min(n, limit)), cut: n > limit };
+  } finally { closeSync(fd); }
+}
+
+/**
+ * A regular file's bytes (no symlink followed), read in one buffer of its size: null when it is
+ * not a regular file, is longer than `max` or grew while it was read.
+ */
+export function readWhole(p: string, max: number): Buffer | null {
+  const fd = openNoFollow(p);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > max) return null;
+    const buf = Buffer.allocUnsafe(st.size + 1);
+    const n = readInto(fd, buf);
+    return n > st.size ? null : buf.subarray(0, n);
   } finally { closeSync(fd); }
 }
 

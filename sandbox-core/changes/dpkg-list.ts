@@ -11,7 +11,7 @@
 // deletion to come; nor does dpkg spare a file another package lists too (tried: dash's
 // copyright, appended to another package's record, went at that package's removal). A package
 // that takes a file over from another (Replaces) is marked for that file too.
-import { readHead, readlinkB } from './content.js';
+import { readlinkB, readWhole } from './content.js';
 import { lstatB } from './stat.js';
 
 /** Far above any real record (google-cloud-cli's: ~4 MB, 60k lines); a longer one is marked. */
@@ -91,19 +91,12 @@ export function listLinesHarmless(lines: string[]): boolean {
  */
 export function dpkgListHarmless(upper: string, raw: string): boolean {
   try {
-    const now = readWhole(upper);
+    const now = readWhole(upper, MAX_DPKG_LIST);
     if (now === null) return false;
-    const before = lstatB(raw)?.type === 'file' ? readWhole(raw) : null;
+    const before = lstatB(raw) === null ? null : readWhole(raw, MAX_DPKG_LIST);
     return listLinesHarmless(addedLines(now, before));
   } catch {
     return false;
   }
 }
 
-/** A regular file's bytes, read in one buffer of its size; null when it is not one, is longer than MAX_DPKG_LIST or grew meanwhile. */
-function readWhole(p: string): Buffer | null {
-  const st = lstatB(p);
-  if (st?.type !== 'file' || st.size > MAX_DPKG_LIST) return null;
-  const r = readHead(p, st.size);
-  return r.cut ? null : r.data;
-}

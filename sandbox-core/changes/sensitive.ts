@@ -13,6 +13,7 @@ import { fsAt } from './fsat.js';
 import { filterParts, filterRegExp, neededText } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
 import { dpkgListHarmless } from './dpkg-list.js';
+import { dpkgStatusHarmless, extendedStatesHarmless } from './apt-state.js';
 import { hostLoaderConfDirs, ldCacheHarmless, MAX_LD_CACHE, moduleCacheHarmless } from './ld-cache.js';
 import { looseRefGoneRewrites, looseRefRewrites, packedRefsRewrite } from './git-history.js';
 import { PACKAGE_ROOT } from '../package-root.js';
@@ -125,6 +126,13 @@ const plainText = (data: Buffer, cut: boolean): boolean => {
   }
   return true;
 };
+/**
+ * A package manager's record is harmless when it is a dir, deleted or only its metadata
+ * changed, or a file `ok` reads as harmless from the layer (beside the host's); a symlink or
+ * other entry in its place is not (the manager reads through it).
+ */
+const stateReadsAs = (ok: (upper: string, raw: string) => boolean) => (f: SensitiveFacts): boolean =>
+  f.type === 'dir' || !writes(f) || (f.type === 'file' && f.upper !== undefined && f.raw !== undefined && ok(f.upper, f.raw));
 const DPKG_SCRIPT = /^\/var\/lib\/dpkg\/info\/[^/]+\.(preinst|postinst|prerm|postrm|config)$/;
 // __pycache__/NAME.TAG.pyc, NAME.TAG.opt-1.pyc: Python loads it in place of ../NAME.py when
 // its header names that source's mtime and size, which a command can copy.
@@ -392,11 +400,16 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'dpkg-override', why: "dpkg stat override or diversion (the owner and mode dpkg gives a package's file, or where it puts it, at its next install)",
     paths: [/^\/var\/lib\/dpkg\/(statoverride|diversions)$/], harmless: (f) => f.type === 'dir' || (f.change === 'metadata' && !f.access) },
   // dpkg deletes what a package's file record names when it removes the package, or upgrades
-  // it to a version without that file (dpkg-list.ts): a line naming a host file the sandbox did
-  // not write itself is a deletion at the next upgrade. A symlink in its place is read through.
+  // it to a version without that file (dpkg-list.ts): a line naming a host file is a deletion
+  // at the next upgrade. A symlink in its place is read through.
   { id: 'dpkg-file-list', why: "dpkg's list of a package's files names a host file the package did not install (dpkg deletes it at the package's next upgrade or removal)",
-    paths: [/^\/var\/lib\/dpkg\/info\/[^/]+\.list$/],
-    harmless: (f) => f.type === 'dir' || !writes(f) || (f.type === 'file' && f.upper !== undefined && f.raw !== undefined && dpkgListHarmless(f.upper, f.raw)) },
+    paths: [/^\/var\/lib\/dpkg\/info\/[^/]+\.list$/], harmless: stateReadsAs(dpkgListHarmless) },
+  // What a later apt run does with the host's own packages (apt-state.ts): `apt autoremove`
+  // removes one marked auto-installed, apt upgrades none held. Deleted, each trusts less.
+  { id: 'apt-auto-mark', why: "apt's auto-installed mark on a package the host has (the next 'apt autoremove' removes it)",
+    paths: [/^\/var\/lib\/apt\/extended_states$/], harmless: stateReadsAs(extendedStatesHarmless) },
+  { id: 'dpkg-selection', why: "dpkg's selection of a package the host has changed to hold (apt no longer upgrades it, security fixes included), deinstall or purge",
+    paths: [/^\/var\/lib\/dpkg\/status$/], harmless: stateReadsAs(dpkgStatusHarmless) },
   // Other package managers' equivalents: pacman's hooks (an Exec line, run as root by every
   // transaction that matches) and a package's install script (kept as local/PKG/install, run
   // at its upgrade or removal); dnf's and yum's plugins (loaded into every run); rpm's macros

@@ -87,27 +87,45 @@ testUnless(deb ? null : NO_DEB)('a local .deb installs with dpkg -i and with apt
   assert.not.ok(existsSync(`/usr/share/${debName}`));
 });
 
+/** The run's report: its changes' sensitive reasons by path. */
+const reasons = (script: string): { r: ReturnType<typeof sbx>; why: Map<string, string | undefined> } => {
+  const dir = mkdtempSync(join(tmpdir(), 'sbx-report-'));
+  temps.push(dir);
+  const r = sbx(['run', '-n', '--report', join(dir, 'r.json'), '--', 'sh', '-c', script], { store, env: USER_PATH });
+  assert.is(r.code, 0, r.stderr);
+  const changes = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')).changes as Array<{ path: string; sensitive?: string }>;
+  return { r, why: new Map(changes.map((c) => [c.path, c.sensitive])) };
+};
+
 // dpkg deletes what a package's file list names at the package's next upgrade or removal: a
 // host file appended to it is a deletion waiting for the next unattended-upgrade.
-testUnless(deb ? null : NO_DEB)("a host file appended to a package's dpkg file list is marked; the install's own list is not", () => {
-  const listed = (script: string) => {
-    const dir = mkdtempSync(join(tmpdir(), 'sbx-report-'));
-    temps.push(dir);
-    const r = sbx(['run', '-n', '--report', join(dir, 'r.json'), '--', 'sh', '-c', script], { store, env: USER_PATH });
-    assert.is(r.code, 0, r.stderr);
-    const changes = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')).changes as Array<{ path: string; sensitive?: string }>;
-    return { r, list: changes.find((c) => c.path === `/var/lib/dpkg/info/${debName}.list`) };
-  };
-  const plain = listed(`dpkg -i ${deb} >/dev/null`);
-  assert.ok(plain.list, plain.r.stderr);
-  assert.is(plain.list!.sensitive, undefined, plain.r.stderr);
+testUnless(deb ? null : NO_DEB)("a host file appended to a package's dpkg file list is marked; the install's own records are not", () => {
+  const list = `/var/lib/dpkg/info/${debName}.list`;
+  const plain = reasons(`apt-get install -y ${deb} >/dev/null 2>&1`);
+  assert.ok(plain.why.has(list), plain.r.stderr);
+  for (const p of [list, '/var/lib/dpkg/status', '/var/lib/apt/extended_states']) assert.is(plain.why.get(p), undefined, `${p}\n${plain.r.stderr}`);
   // Through /bin too: on a merged-/usr host dpkg's unlink follows that symlink.
   for (const host of ['/etc/passwd', '/bin/sh']) {
-    const { r, list } = listed(`dpkg -i ${deb} >/dev/null && echo ${host} >> /var/lib/dpkg/info/${debName}.list`);
-    assert.match(list?.sensitive ?? '', /^dpkg's list of a package's files names a host file/, r.stderr);
+    const { r, why } = reasons(`dpkg -i ${deb} >/dev/null && echo ${host} >> ${list}`);
+    assert.match(why.get(list) ?? '', /^dpkg's list of a package's files names a host file/, r.stderr);
     assert.match(r.stderr, new RegExp(`! added: +/var/lib/dpkg/info/${debName}\\.list \\[! dpkg's list`));
   }
-  assert.not.ok(existsSync(`/var/lib/dpkg/info/${debName}.list`));
+  assert.not.ok(existsSync(list));
+});
+
+// What a later apt run does with the host's own packages: `apt autoremove` removes one marked
+// auto-installed, `apt upgrade` keeps a held one back. A package this host installed by hand
+// (.ci/run installs fuse-overlayfs so).
+testUnless(deb ? null : NO_DEB)("apt's auto mark and dpkg's hold on a package the host has are marked", () => {
+  const q = (args: string[]) => spawnSync('apt-mark', args, { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  const pkg = q(['showmanual']).find((p) => /^[a-z0-9][a-z0-9.+-]*$/.test(p) && !q(['showhold']).includes(p));
+  assert.ok(pkg, 'no package on this host is marked installed by hand and not held');
+  const auto = reasons(`apt-mark auto ${pkg} >/dev/null`);
+  assert.match(auto.why.get('/var/lib/apt/extended_states') ?? '', /^apt's auto-installed mark on a package the host has/, auto.r.stderr);
+  const hold = reasons(`apt-mark hold ${pkg} >/dev/null`);
+  assert.match(hold.why.get('/var/lib/dpkg/status') ?? '', /^dpkg's selection of a package the host has changed to hold/, hold.r.stderr);
+  assert.ok(q(['showmanual']).includes(pkg!));
+  assert.not.ok(q(['showhold']).includes(pkg!));
 });
 
 test('--ro-bind paths are named in one line before the command starts', () => {

@@ -126,6 +126,10 @@ export const CASES: Record<string, C[]> = {
   'dpkg-override': [file('/var/lib/dpkg/statoverride', 'modified'), file('/var/lib/dpkg/diversions', 'modified'), { path: '/var/lib/dpkg/diversions', change: 'deleted', type: 'file' }],
   'dpkg-file-list': [...LISTS_EVIL.map((upper, i) => ({ ...file(`/var/lib/dpkg/info/sbx-case${i}.list`, i % 2 ? 'modified' : 'added'), upper })),
     file('/var/lib/dpkg/info/coreutils.list', 'modified'), { path: '/var/lib/dpkg/info/coreutils.list', change: 'replaced', type: 'symlink', target: 'bash.list', oldType: 'file' }],
+  // What they hold is apt-state.ts's to read (unit/apt-state; integration/view on this host's
+  // packages): unread, or a symlink in their place, they are marked.
+  'apt-auto-mark': [file('/var/lib/apt/extended_states', 'modified'), { path: '/var/lib/apt/extended_states', change: 'replaced', type: 'symlink', target: '/tmp/x', oldType: 'file' }],
+  'dpkg-selection': [file('/var/lib/dpkg/status', 'modified'), { path: '/var/lib/dpkg/status', change: 'replaced', type: 'symlink', target: 'status-old', oldType: 'file' }],
   'dpkg-hook': ['/etc/dpkg/dpkg.cfg.d/99-hook', '/etc/dpkg/dpkg.cfg', '/var/lib/dpkg/info/coreutils.prerm', '/var/lib/dpkg/info/libc6:amd64.postinst', '/var/lib/dpkg/info/x.config'].map((p) => file(p, 'modified')),
   udev: ['/etc/udev/rules.d/99-x.rules', '/usr/lib/udev/rules.d/99-y.rules', '/lib/udev/rules.d/z.rules'].map((p) => file(p)),
   modprobe: ['/etc/modprobe.d/x.conf', '/etc/modules-load.d/x.conf', '/usr/lib/modprobe.d/y.conf', '/etc/modules'].map((p) => file(p)),
@@ -435,6 +439,8 @@ export const ORDINARY: C[] = [
   file('/var/lib/dpkg/statoverride-old', 'modified'), file('/var/lib/dpkg/diversions-old', 'modified'),
   { ...file('/var/lib/dpkg/info/coreutils.list', 'modified'), upper: LIST_OK }, { ...file('/var/lib/dpkg/info/sbx-case.list'), upper: LIST_OK },
   { path: '/var/lib/dpkg/info/coreutils.list', change: 'deleted', type: 'file' }, { path: '/var/lib/dpkg/info/coreutils.list', change: 'metadata', type: 'file', up: st('file', 0o600), details: ['mode 644→600'] },
+  { path: '/var/lib/apt/extended_states', change: 'deleted', type: 'file' }, { path: '/var/lib/dpkg/status', change: 'metadata', type: 'file', up: st('file', 0o644), details: ['mtime'] },
+  file('/var/lib/dpkg/status-old', 'modified'), file('/var/lib/apt/extended_states.bak', 'modified'),
   file('/var/lib/dpkg/info/coreutils.md5sums'), { path: '/var/lib/dpkg/info/sl.postinst', change: 'deleted', type: 'file' }, file('/etc/apt/apt.conf.orig'),
   { path: '/usr/local/bin', change: 'metadata', type: 'dir', up: st('dir', 0o775), details: ['mode 755→775'] },
   // Sticky (/tmp's shape), group-writable, a symlink (always 777), a fifo (holds no code),
