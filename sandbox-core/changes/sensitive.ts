@@ -362,6 +362,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // whenever a libpam package is installed or upgraded.
   { id: 'pam', why: 'PAM configuration', paths: [/^\/etc\/pam\.(d(\/|$)|conf$)/, /^\/etc\/security\//, /^\/(usr\/)?lib\/([a-z0-9_]+-linux-gnu\/)?security\//, /^\/usr\/share\/pam-configs\//] },
   { id: 'nsswitch', why: 'name service switch (loads modules into every program)', paths: [/^\/etc\/nsswitch\.conf$/] },
+  // Where nsswitch's and PAM's directory modules look users up and check passwords: sssd's
+  // config (its LDAP server's users and groups, sudo rules, access rules) and its cache (users,
+  // cached password hashes for offline logins), nss-ldap's, and Kerberos' realms and the host's
+  // keytab (a KDC named there answers for every domain login).
+  { id: 'identity-source', why: 'where logins are checked (users, groups, passwords and sudo rules from a directory or Kerberos)', paths: [
+    /^\/etc\/sssd\//, /^\/var\/lib\/sss\/(db|pubconf)\//, /^\/etc\/(nslcd|libnss-ldap|pam_ldap|ldap)\.conf$/, /^\/etc\/krb5\.(conf(\.d\/|$)|keytab$)/], harmless: notPlanted },
   // A hosts line or another DNS server sends a later download, update or login elsewhere
   // (or nowhere: `127.0.0.1 security.debian.org`), as a pip or curl config's index or proxy does.
   { id: 'name-resolution', why: 'name resolution (can send a later download, update or login to another host)', paths: [/^\/etc\/(hosts|resolv\.conf)$/,
@@ -630,8 +636,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /^\/(etc|usr\/etc|usr\/local\/etc)\/npmrc$/], harmless: notPlanted },
   { id: 'session-env', why: 'session environment (environment.d: PATH, LD_PRELOAD for user services)', paths: [
     /\/\.config\/environment\.d\//, /^\/(etc|run|usr\/lib|usr\/local\/lib)\/environment\.d\//], harmless: notPlanted },
+  // A display manager starts the chosen session's Exec= at each graphical login.
   { id: 'desktop-entry', why: 'desktop entry (its Exec= runs when it is opened)', paths: [
-    /\/\.local\/share\/applications\/.*\.desktop$/, /^\/usr\/(local\/)?share\/applications\/.*\.desktop$/], harmless: notPlanted },
+    /\/\.local\/share\/applications\/.*\.desktop$/, /^\/usr\/(local\/)?share\/(applications|xsessions|wayland-sessions)\/.*\.desktop$/], harmless: notPlanted },
   // What a desktop session runs at login: KDE sources plasma-workspace/env, GNOME Shell runs
   // its extensions' JavaScript, tiling window managers run their config's exec lines.
   { id: 'desktop-startup', why: 'desktop session startup (a login runs what it names: scripts, extensions, exec lines)', paths: [
