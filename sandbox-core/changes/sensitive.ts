@@ -342,10 +342,27 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // Servers that start programs or load modules by their config, as root or their own user:
   // Apache's LoadModule and piped logs, nginx's load_module, PostgreSQL's archive_command and
   // shared_preload_libraries (pg_hba.conf's trust lets anyone in as its superuser), MySQL's
-  // plugin-load, rsyslog's omprog, supervisord's and xinetd's programs, monit's actions.
+  // plugin-load, rsyslog's omprog, supervisord's and xinetd's programs, monit's actions; the
+  // mail servers' (exim's ${run}, postfix's pipe services and mailbox_command) and CUPS's (its
+  // admin group, and the backends and filters it runs: a backend of mode 0700 as root).
   { id: 'service-config', why: 'server config (the programs and modules a server starts or loads, who may log in)', paths: [
-    /^\/etc\/(apache2|httpd|nginx|lighttpd|postgresql|mysql|syslog-ng|supervisor|xinetd\.d|monit)\//, /^\/etc\/rsyslog\.(conf$|d\/)/,
-    /^\/etc\/(inetd|supervisord)\.conf$/], harmless: notPlanted },
+    /^\/etc\/(apache2|httpd|nginx|lighttpd|postgresql|mysql|syslog-ng|supervisor|xinetd\.d|monit|exim4)\//, /^\/etc\/rsyslog\.(conf$|d\/)/,
+    /^\/etc\/(inetd|supervisord)\.conf$/, /^\/etc\/postfix\/(main|master)\.cf$/, /^\/etc\/mail\/sendmail\.(cf|mc)$/,
+    /^\/etc\/cups\/(cupsd|cups-files)\.conf$/, /^\/usr\/lib\/cups\/(backend|filter|cgi-bin|daemon|notifier|monitor)\//], harmless: notPlanted },
+  // A `|command` alias or forward, or a procmail recipe's pipe, runs a program when mail arrives
+  // (cron mails root its jobs' output); postfix and sendmail read the aliases' built map.
+  { id: 'mail-command', why: 'mail alias, forward or filter (a |command there runs a program when mail arrives)', paths: [
+    /^\/etc\/aliases(\.db|\.lmdb|\.cdb)?$/, /\/\.forward$/, /\/\.procmailrc$/, /^\/etc\/procmailrc$/, /\/\.mailfilter$/], harmless: notPlanted },
+  // Commands run as root when something happens to a disk, an array, a pool or the watchdog's
+  // checks: smartd's -M exec and its run.d, mdadm's PROGRAM, ZFS's zedlets, watchdog's
+  // test-binary and repair-binary.
+  { id: 'event-hook', why: 'storage or watchdog event hook (commands run as root on disk, RAID, ZFS or watchdog events)', paths: [
+    /^\/etc\/(smartd\.conf$|smartmontools\/(smartd\.conf$|run\.d\/|smartd_warning\.d\/))/, /^\/etc\/mdadm\/mdadm\.conf$/, /^\/etc\/zfs\/zed\.d\//,
+    /^\/etc\/(watchdog\.conf$|watchdog\.d\/)/], harmless: notPlanted },
+  // cloud-init runs bootcmd at every boot and its per-boot scripts, as root; a semaphore deleted
+  // under /var/lib/cloud makes its module (runcmd's script) run again at the next boot.
+  { id: 'cloud-init', why: 'cloud-init config, script or state (commands run as root at the next boot)', paths: [
+    /^\/etc\/cloud\/cloud\.cfg(\.d\/|$)/, /^\/var\/lib\/cloud\//], harmless: neitherPlantedNorRemoved },
   // A database server's own files: its roles and passwords (pg_authid, mysql.user), its stored
   // functions (run with the server's rights), and the data dir's config (PostgreSQL's
   // postgresql.auto.conf from ALTER SYSTEM, a RHEL cluster's postgresql.conf and pg_hba.conf).

@@ -108,7 +108,15 @@ export const CASES: Record<string, C[]> = {
     '/etc/dbus-1/system-services/x.service', '/etc/dbus-1/services/x.service', '/usr/share/dbus-1/system-local.conf', '/usr/share/dbus-1/session.conf', '/usr/share/dbus-1/session-local.conf', '/etc/dbus-1/system.conf', '/etc/dbus-1/session-local.conf'].map((p) => file(p)),
   'service-config': ['/etc/apache2/mods-enabled/x.load', '/etc/httpd/conf/httpd.conf', '/etc/nginx/nginx.conf', '/etc/lighttpd/lighttpd.conf', '/etc/postgresql/15/main/pg_hba.conf',
     '/etc/mysql/my.cnf', '/etc/syslog-ng/syslog-ng.conf', '/etc/supervisor/conf.d/x.conf', '/etc/xinetd.d/x', '/etc/monit/monitrc', '/etc/rsyslog.conf', '/etc/rsyslog.d/50-x.conf',
-    '/etc/inetd.conf', '/etc/supervisord.conf'].map((p) => file(p, 'modified')),
+    '/etc/inetd.conf', '/etc/supervisord.conf', '/etc/exim4/conf.d/main/01_exim4-config_listmacrosdefs', '/etc/postfix/main.cf', '/etc/postfix/master.cf',
+    '/etc/mail/sendmail.cf', '/etc/mail/sendmail.mc', '/etc/cups/cupsd.conf', '/etc/cups/cups-files.conf', '/usr/lib/cups/backend/usb', '/usr/lib/cups/filter/rastertopdf',
+    '/usr/lib/cups/cgi-bin/admin.cgi', '/usr/lib/cups/daemon/cups-exec', '/usr/lib/cups/notifier/dbus', '/usr/lib/cups/monitor/bcp'].map((p) => file(p, 'modified')),
+  'mail-command': ['/etc/aliases', '/etc/aliases.db', '/etc/aliases.lmdb', '/etc/aliases.cdb', '/home/u/.forward', '/root/.forward', '/home/u/.procmailrc', '/etc/procmailrc', '/home/u/.mailfilter'].map((p) => file(p, 'modified')),
+  'event-hook': ['/etc/smartd.conf', '/etc/smartmontools/smartd.conf', '/etc/smartmontools/run.d/10mail', '/etc/smartmontools/smartd_warning.d/x', '/etc/mdadm/mdadm.conf',
+    '/etc/zfs/zed.d/all-syslog.sh', '/etc/watchdog.conf', '/etc/watchdog.d/x'].map((p) => file(p)),
+  // A semaphore deleted makes its module run again at the next boot.
+  'cloud-init': [...['/etc/cloud/cloud.cfg', '/etc/cloud/cloud.cfg.d/99-x.cfg', '/var/lib/cloud/scripts/per-boot/x', '/var/lib/cloud/instances/i-1/scripts/runcmd'].map((p) => file(p)),
+    { path: '/var/lib/cloud/instances/i-1/sem/config_scripts_user', change: 'deleted', type: 'file' }, { path: '/etc/cloud/cloud.cfg.d/99-disable-network-config.cfg', change: 'deleted', type: 'file' }],
   acpi: ['/etc/acpi/events/powerbtn', '/etc/acpi/powerbtn.sh'].map((p) => file(p)),
   'php-config': ['/etc/php/8.2/cli/php.ini', '/etc/php/8.2/cli/conf.d/99-x.ini', '/etc/php/8.2/mods-available/x.ini', '/usr/local/etc/php/conf.d/x.ini'].map((p) => file(p)),
   autostart: ['/etc/xdg/autostart/x.desktop', '/home/u/.config/autostart/x.desktop'].map((p) => file(p)),
@@ -443,6 +451,9 @@ export const ORDINARY: C[] = [
   { path: '/var/lib/dpkg/info/coreutils.list', change: 'deleted', type: 'file' }, { path: '/var/lib/dpkg/info/coreutils.list', change: 'metadata', type: 'file', up: st('file', 0o600), details: ['mode 644→600'] },
   { path: '/var/lib/apt/extended_states', change: 'deleted', type: 'file' }, { path: '/var/lib/dpkg/status', change: 'metadata', type: 'file', up: st('file', 0o644), details: ['mtime'] },
   file('/var/lib/dpkg/status-old', 'modified'), file('/var/lib/apt/extended_states.bak', 'modified'),
+  // Not a program a server runs, a mail command, an event hook or cloud-init's: CUPS's printer list, postfix's virtual map, smartmontools' README, cloud-init's templates and log, a dir.
+  file('/etc/cups/printers.conf', 'modified'), file('/etc/postfix/virtual', 'modified'), file('/usr/share/doc/smartmontools/README'), file('/etc/cloud/templates/hosts.debian.tmpl', 'modified'),
+  file('/var/log/cloud-init.log', 'modified'), { path: '/etc/zfs/zed.d', change: 'added', type: 'dir' }, { path: '/var/lib/cloud/instances/i-1/sem', change: 'metadata', type: 'dir', details: ['mtime'] },
   // Not where logins are checked: OpenLDAP's client defaults (ldapsearch's), sssd's logs, a dir made, a config removed.
   file('/etc/ldap/ldap.conf', 'modified'), file('/var/log/sssd/sssd.log', 'modified'), { path: '/etc/sssd/conf.d', change: 'added', type: 'dir' }, { path: '/etc/krb5.conf', change: 'deleted', type: 'file' },
   file('/usr/share/xsessions/README'), file('/home/u/.local/share/xsessions/x.desktop'),
