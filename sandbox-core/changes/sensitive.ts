@@ -175,6 +175,15 @@ function bytecodeOfHostSource(f: SensitiveFacts): boolean {
   const up = lstatAt(f.upper.slice(0, u.index) + src);
   return !up?.isCharacterDevice();
 }
+// The last store path asked about, and whether the host has it (a new path's files ask once).
+let lastStorePath = '', lastStorePathOnHost = false;
+/** Whether the store path an entry below /nix/store/ belongs to is one the host has (one lstat, nothing followed). */
+function hostHasStorePath(raw: string): boolean {
+  const end = raw.indexOf('/', '/nix/store/'.length);
+  const top = end < 0 ? raw : raw.slice(0, end);
+  if (top !== lastStorePath) { lastStorePath = top; lastStorePathOnHost = lstatAt(top) !== null; }
+  return lastStorePathOnHost;
+}
 // Below the system's lib and libexec trees: what programs and daemons run or load by path.
 const LIB_TREE = /^\/(usr\/(local\/)?)?(lib(32|64|x32)?|libexec)\//;
 const PLUGIN_NAME = /\.(so(\.[0-9.]+)?|ko(\.(xz|zst|gz))?)$/;
@@ -234,8 +243,9 @@ const inToolBin = (p: string): boolean => {
 // pyenv's libexec runs behind every shim) and the interpreters, compilers and libraries it
 // installed (a pyenv Python's stdlib, an nvm Node's global modules, rustup's toolchains,
 // Go's own source, compiled into every go build), a conda or pipx install: all code that runs
-// whenever the toolchain does.
-const TOOL_TREE = /^\/(root|home\/[^/]+)\/(\.(pyenv|rbenv|nodenv|nvm|asdf|sdkman|jenv|goenv|plenv|tfenv)\/|\.rustup\/toolchains\/|\.local\/share\/(mise\/installs|fnm|rtx\/installs)\/|\.local\/pipx\/venvs\/|(mini|ana)conda3\/|miniforge3\/|mambaforge\/)|^\/(usr\/local\/go|opt\/conda)\//;
+// whenever the toolchain does; Homebrew's prefix on Linux (/home/linuxbrew/.linuxbrew: its bin
+// links into its Cellar).
+const TOOL_TREE = /^\/(root|home\/[^/]+)\/(\.(pyenv|rbenv|nodenv|nvm|asdf|sdkman|jenv|goenv|plenv|tfenv)\/|\.rustup\/toolchains\/|\.local\/share\/(mise\/installs|fnm|rtx\/installs)\/|\.local\/(share\/)?pipx\/venvs\/|\.linuxbrew\/|(mini|ana)conda3\/|miniforge3\/|mambaforge\/)|^\/(usr\/local\/go|opt\/conda)\//;
 /** Whether p lies in one of TOOL_TREE's installs; a prefix check turns most paths away first. */
 const inToolTree = (p: string): boolean =>
   (p.startsWith('/home/') || p.startsWith('/root/') || p.startsWith('/usr/local/go/') || p.startsWith('/opt/conda/')) && TOOL_TREE.test(p);
@@ -613,6 +623,18 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     test: (f, p) => f.type !== 'dir' && writesOrOpens(f) && inToolBin(p) },
   { id: 'toolchain-tree', why: 'toolchain install (its interpreters, compilers, libraries and scripts run whenever the toolchain does)', many: 'toolchain files',
     test: (f, p) => f.type !== 'dir' && writesOrOpens(f) && inToolTree(p) },
+  // Nix never changes a store path once made: profiles link to them, so an entry of one the
+  // host has, changed, is every user's program changed. A new store path is inert until a
+  // profile names it, and a profile's generation switched names other store paths; the
+  // config's substituters and keys say where packages come from, its post-build-hook runs as
+  // root, the flake registry what `nixpkgs` is. A new profile, or a store path garbage
+  // collected whole, is ordinary.
+  { id: 'nix-store', why: 'Nix store path changed in place (every profile that links to it runs what it now holds)', paths: [/^\/nix\/store\/[^/]/],
+    harmless: (f) => f.raw !== undefined && (f.change === 'metadata' ? !f.access : f.change === 'added' ? !hostHasStorePath(f.raw) : f.change === 'deleted' && f.raw.indexOf('/', 11) < 0) },
+  { id: 'nix-profile', why: 'Nix profile switched (which store paths its commands come from)', paths: [/^\/nix\/var\/nix\/profiles\//, /\/\.nix-profile$/, /\/\.local\/state\/nix\/profiles\//],
+    harmless: (f) => f.change === 'added' || f.change === 'deleted' || (f.change === 'metadata' && !f.access) },
+  { id: 'nix-config', why: "Nix config (where packages come from and the keys trusted; post-build-hook runs as root)", paths: [/^\/etc\/nix\//, /\/\.config\/nix\/(nix\.conf|registry\.json)$/],
+    harmless: notPlanted },
   // Tools' own config that names a command they run, or where they fetch code from: planted,
   // the next build, install or login on the host runs or installs what it says. Read in each
   // tool's docs (docs/security.md has the table). The per-user ones are matched in any home

@@ -139,6 +139,11 @@ export const CASES: Record<string, C[]> = {
   // What they hold is apt-state.ts's to read (unit/apt-state; integration/view on this host's
   // packages): unread, or a symlink in their place, they are marked.
   'apt-auto-mark': [file('/var/lib/apt/extended_states', 'modified'), { path: '/var/lib/apt/extended_states', change: 'replaced', type: 'symlink', target: '/tmp/x', oldType: 'file' }],
+  'nix-store': [file('/nix/store/abc-bash-5.2/bin/bash', 'modified'), { path: '/nix/store/abc-bash-5.2/bin/sh', change: 'deleted', type: 'symlink' },
+    { path: '/nix/store/abc-bash-5.2', change: 'replaced', type: 'symlink', target: '/tmp/x', oldType: 'dir' }, { path: '/nix/store/abc-bash-5.2/bin/bash', change: 'metadata', type: 'file', up: st('file', 0o755), details: ['mode 555→755'] }],
+  'nix-profile': [{ path: '/nix/var/nix/profiles/default', change: 'modified', type: 'symlink', target: 'default-2-link' }, { path: '/home/u/.nix-profile', change: 'replaced', type: 'symlink', target: '/tmp/x', oldType: 'dir' },
+    { path: '/home/u/.local/state/nix/profiles/profile', change: 'modified', type: 'symlink', target: 'profile-3-link' }],
+  'nix-config': ['/etc/nix/nix.conf', '/etc/nix/registry.json', '/home/u/.config/nix/nix.conf', '/home/u/.config/nix/registry.json'].map((p) => file(p)),
   'dpkg-selection': [file('/var/lib/dpkg/status', 'modified'), { path: '/var/lib/dpkg/status', change: 'replaced', type: 'symlink', target: 'status-old', oldType: 'file' }],
   'dpkg-hook': ['/etc/dpkg/dpkg.cfg.d/99-hook', '/etc/dpkg/dpkg.cfg', '/var/lib/dpkg/info/coreutils.prerm', '/var/lib/dpkg/info/libc6:amd64.postinst', '/var/lib/dpkg/info/x.config'].map((p) => file(p, 'modified')),
   udev: ['/etc/udev/rules.d/99-x.rules', '/usr/lib/udev/rules.d/99-y.rules', '/lib/udev/rules.d/z.rules'].map((p) => file(p)),
@@ -216,6 +221,7 @@ export const CASES: Record<string, C[]> = {
     '/home/u/.asdf/installs/nodejs/20/bin/node', '/home/u/.sdkman/bin/sdkman-init.sh', '/home/u/.jenv/libexec/jenv', '/home/u/.goenv/libexec/goenv', '/home/u/.plenv/bin/plenv',
     '/home/u/.tfenv/bin/terraform', '/home/u/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin/rustc', '/home/u/.local/share/mise/installs/node/20/bin/node',
     '/home/u/.local/share/fnm/node-versions/v20/installation/bin/node', '/home/u/.local/share/rtx/installs/x/1/bin/x', '/home/u/.local/pipx/venvs/black/lib/python3.11/site-packages/black/__init__.py',
+    '/home/u/.local/share/pipx/venvs/black/bin/black', '/home/linuxbrew/.linuxbrew/Cellar/jq/1.7/bin/jq', '/home/linuxbrew/.linuxbrew/Homebrew/Library/Homebrew/brew.rb', '/home/u/.linuxbrew/bin/brew',
     '/home/u/miniconda3/lib/python3.11/site.py', '/home/u/anaconda3/bin/conda', '/home/u/miniforge3/bin/mamba', '/home/u/mambaforge/etc/profile.d/conda.sh',
     '/usr/local/go/src/fmt/print.go', '/usr/local/go/pkg/tool/linux_amd64/compile', '/opt/conda/bin/python'].map((p) => file(p)),
   'system-code': ['/usr/lib/google-cloud-sdk/lib/googlecloudsdk/core/log.py', '/usr/share/vim/vim90/defaults.vim', '/usr/share/cmake-3.25/Modules/FindZLIB.cmake', '/usr/include/stdio.h',
@@ -454,6 +460,10 @@ export const ORDINARY: C[] = [
   // Not a program a server runs, a mail command, an event hook or cloud-init's: CUPS's printer list, postfix's virtual map, smartmontools' README, cloud-init's templates and log, a dir.
   file('/etc/cups/printers.conf', 'modified'), file('/etc/postfix/virtual', 'modified'), file('/usr/share/doc/smartmontools/README'), file('/etc/cloud/templates/hosts.debian.tmpl', 'modified'),
   file('/var/log/cloud-init.log', 'modified'), { path: '/etc/zfs/zed.d', change: 'added', type: 'dir' }, { path: '/var/lib/cloud/instances/i-1/sem', change: 'metadata', type: 'dir', details: ['mtime'] },
+  // A new store path and its files (the host lacks it), one garbage-collected whole, a store dir's time; a new profile and generation link.
+  file('/nix/store/sbx-case-hello-2.12/bin/hello'), { path: '/nix/store/sbx-case-hello-2.12', change: 'added', type: 'dir' }, { path: '/nix/store/abc-old-1.0', change: 'deleted', type: 'dir' },
+  { path: '/nix/store/abc-bash-5.2', change: 'metadata', type: 'dir', details: ['mtime'] }, { path: '/nix/var/nix/profiles/default-2-link', change: 'added', type: 'symlink', target: '/nix/store/x' },
+  { path: '/home/u/.nix-profile', change: 'added', type: 'symlink', target: '/nix/var/nix/profiles/default' }, { path: '/etc/nix', change: 'added', type: 'dir' },
   // Not where logins are checked: OpenLDAP's client defaults (ldapsearch's), sssd's logs, a dir made, a config removed.
   file('/etc/ldap/ldap.conf', 'modified'), file('/var/log/sssd/sssd.log', 'modified'), { path: '/etc/sssd/conf.d', change: 'added', type: 'dir' }, { path: '/etc/krb5.conf', change: 'deleted', type: 'file' },
   file('/usr/share/xsessions/README'), file('/home/u/.local/share/xsessions/x.desktop'),

@@ -1,7 +1,10 @@
 // The sensitive-change table: one test per rule, each with paths or changes issue 11 listed
 // (and the ones before it), plus ordinary changes nearby that must not be marked.
 import { test } from 'uvu';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setHostRoot } from '../../sandbox-core/changes/fsat.js';
 import { testUnless } from '../helpers/skip.js';
 import * as assert from 'uvu/assert';
 import { SENSITIVE_RULES, sensitiveContext, sensitiveReason, sensitiveRule } from '../../sandbox-core/changes/sensitive.js';
@@ -127,6 +130,22 @@ test('acl-grant: a named user or group entry that grants anything, not the revie
 });
 
 const PIXBUF = '/usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders.cache';
+test('nix-store: a file added to a store path the host has is marked, one in a new store path is not', () => {
+  // The host's tree, as the review sees it: a temp dir stands for `/` (as an image's does).
+  const root = mkdtempSync(join(tmpdir(), 'sbx-nix-case-'));
+  mkdirSync(join(root, 'nix/store/abc-bash-5.2/bin'), { recursive: true });
+  setHostRoot(root);
+  try {
+    assert.is(ruleOf(file('/nix/store/abc-bash-5.2/bin/sh')), 'nix-store');
+    assert.is(ruleOf({ path: '/nix/store/abc-bash-5.2/etc', change: 'added', type: 'dir' }), 'nix-store');
+    assert.is(ruleOf(file('/nix/store/def-hello-2.12/bin/hello')), undefined);
+    assert.is(ruleOf({ path: '/nix/store/def-hello-2.12', change: 'added', type: 'dir' }), undefined);
+  } finally {
+    setHostRoot(null);
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 testUnless(existsSync(PIXBUF) ? null : `no ${PIXBUF} here`)("this machine's gdk-pixbuf loaders.cache, as its query tool wrote it, is no module-cache finding", () => {
   assert.is(sensitiveReason({ ...file(PIXBUF, 'modified'), upper: PIXBUF }, ctx), null);
 });
