@@ -11,57 +11,17 @@
 // deletion to come; nor does dpkg spare a file another package lists too (tried: dash's
 // copyright, appended to another package's record, went at that package's removal). A package
 // that takes a file over from another (Replaces) is marked for that file too.
-import { readlinkB, readWhole } from './content.js';
+import { readWhole } from './content.js';
+import { hostDir } from './host-path.js';
 import { lstatB } from './stat.js';
 
 /** Far above any real record (google-cloud-cli's: ~4 MB, 60k lines); a longer one is marked. */
 export const MAX_DPKG_LIST = 32 << 20;
-/** Symlinks followed in one path at most (the kernel's own limit). */
-const MAX_LINKS = 40;
 
 /** The lines of `now` (latin1 byte strings, without empty ones) that `before` lacks. */
 export function addedLines(now: Buffer, before: Buffer | null): string[] {
   const old = new Set(before === null ? [] : before.toString('latin1').split('\n'));
   return now.toString('latin1').split('\n').filter((l) => l !== '' && !old.has(l));
-}
-
-/**
- * Where dir `d` is on the host with the host's symlinks followed, as dpkg's unlink follows them
- * (`/bin/sh` is `/usr/bin/sh` on a merged-/usr system); null when a dir on the way is missing
- * or not one. A record names each dir before what it holds, so `d`'s parent is mostly known:
- * then only its last name is looked up.
- */
-function hostDir(d: string, memo: Map<string, string | null>): string | null {
-  const hit = memo.get(d);
-  if (hit !== undefined) return hit;
-  const slash = d.lastIndexOf('/');
-  const parent = slash > 0 ? memo.get(d.slice(0, slash)) : undefined;
-  const out = parent === undefined ? resolveDir('/', d) : parent === null ? null : resolveDir(parent, d.slice(slash + 1));
-  memo.set(d, out);
-  return out;
-}
-
-/**
- * `rel` resolved as a dir from the real dir `from`, iteratively, each name one lstat that
- * follows nothing (stat.ts) and each symlink read and its target resolved in its place.
- */
-function resolveDir(from: string, rel: string): string | null {
-  const todo = rel.split('/').reverse();
-  let cur = from;
-  let links = 0;
-  for (;;) {
-    const name = todo.pop();
-    if (name === undefined) return cur;
-    if (name === '' || name === '.') continue;
-    if (name === '..') { cur = cur.slice(0, cur.lastIndexOf('/')) || '/'; continue; }
-    const next = cur === '/' ? `/${name}` : `${cur}/${name}`;
-    const st = lstatB(next);
-    if (st?.type === 'dir') { cur = next; continue; }
-    if (st?.type !== 'symlink' || ++links > MAX_LINKS) return null;
-    const target = readlinkB(next);
-    for (const x of target.split('/').reverse()) todo.push(x);
-    if (target.startsWith('/')) cur = '/';
-  }
 }
 
 /**

@@ -186,6 +186,9 @@ export function setHostRoot(root: string | null): void {
   hostRoot = root;
 }
 
+/** The tree that stands for the host's `/` (setHostRoot), or null for the real one: what a cache of host facts is kept for. */
+export const hostRootPath = (): string | null => hostRoot;
+
 /** The physical directory of a trusted root (`/` may stand for an image's lower root). */
 export function physicalRoot(root: string): string {
   return root === '/' ? (hostDir ? hostDir.self() : root) : rootPath(root);

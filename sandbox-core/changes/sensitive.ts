@@ -13,6 +13,7 @@ import { fsAt } from './fsat.js';
 import { filterParts, filterRegExp, neededText } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
 import { dpkgListHarmless } from './dpkg-list.js';
+import { hostJobPrograms } from './host-jobs.js';
 import { dpkgStatusHarmless, extendedStatesHarmless } from './apt-state.js';
 import { hostLoaderConfDirs, ldCacheHarmless, MAX_LD_CACHE, moduleCacheHarmless } from './ld-cache.js';
 import { looseRefGoneRewrites, looseRefRewrites, packedRefsRewrite } from './git-history.js';
@@ -814,6 +815,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // something names it, and that unit, service or config is marked by its own rule.
   { id: 'system-program', why: 'system program changed (what runs it, often as root, runs this instead)', many: 'system program files',
     test: (f, p) => writesOrOpens(f) && f.type !== 'dir' && f.change !== 'added' && (f.type === 'symlink' || (f.perm > 0 && (f.perm & 0o111) !== 0)) && inLibTree(p) },
+  // A program a cron table or a systemd unit of the host names, wherever it is (host-jobs.ts):
+  // `/srv/app/backup.sh` in root's crontab runs as root at its next time. The host's tables are
+  // read at the first host entry changed, once.
+  { id: 'host-job', why: "program the host's cron or systemd runs on its own (as the job's user: root for most)",
+    test: (f) => (f.change === 'modified' || f.change === 'replaced' || (f.change === 'metadata' && !!f.access)) && f.type !== 'dir' && f.raw !== undefined && hostJobPrograms().has(f.raw) },
   // The code of an installed program in a tree no rule above names (gcloud's Python, lintian's
   // Perl, vim's defaults.vim, CMake's modules, a header, static library or pkg-config file every
   // later build compiles or links in): a host file of that kind changed runs, or is built in,

@@ -74,6 +74,10 @@ export const file = (path: string, change: Change['change'] = 'added'): C => ({ 
 /** An executable regular file (mode 755). */
 const program = (path: string, change: Change['change'] = 'added'): C => ({ ...file(path, change), up: st('file', 0o755) });
 
+// Rules whose marks depend on what the host holds, tested where a tree made for them stands
+// for the host's `/`: rule id → that test.
+export const CASES_ELSEWHERE: Record<string, string> = { 'host-job': 'unit/host-jobs (cron tables and units of a tree it makes)' };
+
 // Rule id → changes it must mark (and be the rule that marks them).
 export const CASES: Record<string, C[]> = {
   'sbx-state': ['/home/u/.config/sbx/config.json', '/home/u/.cache/sbx/helper/0.1.0+x/sbx-helper', '/root/.local/state/sbx/ab12cd34/meta.json', '/home/u/.cache/sbx'].map((p) => file(p)),

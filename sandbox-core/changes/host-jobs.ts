@@ -1,0 +1,160 @@
+// The programs the host runs on its own, by path: what cron's tables and systemd's units name.
+// A script a root cron job or a service runs (`/srv/app/backup.sh`, `/opt/agent/bin/agent`)
+// is code that runs later, as that job's user, whatever dir it sits in: the review listed a
+// change to one plain when it was not on PATH or in a system tree. The tables and units are
+// the host's (read bounded, no symlink followed, beneath the tree the review compares with),
+// read once per process; their paths are resolved through the host's symlinks as the job's
+// exec would be (`/sbin/agetty` is `/usr/sbin/agetty` on a merged-/usr system).
+import { readWhole } from './content.js';
+import { dirAt, hostRootPath } from './fsat.js';
+import { hostEntry } from './host-path.js';
+
+/** Far above any real crontab or unit; a longer one is not read. */
+const MAX_TABLE = 1 << 20;
+/** Files read from one dir at most (a unit dir holds a few hundred). */
+const MAX_FILES = 4096;
+
+// A command's first word that runs the next path it is given: a shell or an interpreter, or a
+// wrapper that runs the rest of its line.
+const RUNS_NEXT = /^(sh|bash|dash|zsh|ksh|python[0-9.]*|perl|ruby|node|nodejs|php[0-9.]*|lua[0-9.]*|tclsh|env|nice|ionice|nohup|setsid|chronic|timeout|run-one|runuser|su|sudo|systemd-cat|stdbuf|taskset|chrt|cgexec|xargs)$/;
+
+/** Words of a shell-like command (quotes removed, backslashes kept), split at `;`, `&&`, `||`, `|` and `&` into simple commands. */
+export function simpleCommands(cmd: string): string[][] {
+  const out: string[][] = [[]];
+  let word: string | null = null;
+  let quote = '';
+  const end = (): void => { if (word !== null) out[out.length - 1]!.push(word); word = null; };
+  for (let i = 0; i < cmd.length; i++) {
+    const c = cmd[i]!;
+    if (quote) { if (c === quote) quote = ''; else word += c; continue; }
+    if (c === "'" || c === '"') { quote = c; word ??= ''; continue; }
+    if (c === ' ' || c === '\t') { end(); continue; }
+    if (c === ';' || c === '|' || c === '&') { end(); if (out[out.length - 1]!.length) out.push([]); continue; }
+    word = (word ?? '') + c;
+  }
+  end();
+  return out.filter((w) => w.length);
+}
+
+/**
+ * The absolute paths a command line runs: each simple command's first word, and after a shell,
+ * an interpreter or a wrapper, the first path among the rest (a `-c` string read as a command
+ * of its own). Environment assignments before a command are skipped.
+ */
+export function commandPrograms(cmd: string, depth = 0): string[] {
+  const out: string[] = [];
+  for (const words of simpleCommands(cmd)) {
+    let k = 0;
+    while (k < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[k]!)) k++;
+    const first = words[k];
+    if (first === undefined) continue;
+    if (first.startsWith('/')) out.push(first);
+    if (!RUNS_NEXT.test(first.slice(first.lastIndexOf('/') + 1))) continue;
+    for (let j = k + 1; j < words.length; j++) {
+      const w = words[j]!;
+      if (w === '-c' && j + 1 < words.length) { if (depth < 4) out.push(...commandPrograms(words[j + 1]!, depth + 1)); break; }
+      if (w.startsWith('/')) { out.push(w); break; }
+    }
+  }
+  return out;
+}
+
+/**
+ * The programs a crontab runs: `system` tables (/etc/crontab, /etc/cron.d) name a user after
+ * the five time fields, a user's table does not; `@reboot`-style names stand for the five.
+ * Environment lines and comments name none.
+ */
+export function cronPrograms(text: string, system: boolean): string[] {
+  const out: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line[0] === '#' || /^[A-Za-z_][A-Za-z0-9_]*\s*=/.test(line)) continue;
+    const fields = line.split(/\s+/);
+    const skip = (fields[0]!.startsWith('@') ? 1 : 5) + (system ? 1 : 0);
+    // The command is the rest of the line after the fields, its own spacing kept.
+    let at = 0;
+    for (let f = 0; f < skip; f++) at = line.indexOf(fields[f]!, at) + fields[f]!.length;
+    out.push(...commandPrograms(line.slice(at).replace(/%.*$/, '')));
+  }
+  return out;
+}
+
+/** anacron's table: period, delay and id, then the command. */
+export function anacronPrograms(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line[0] === '#' || /^[A-Za-z_][A-Za-z0-9_]*\s*=/.test(line)) continue;
+    const m = /^\S+\s+\S+\s+\S+\s+(.*)$/.exec(line);
+    if (m) out.push(...commandPrograms(m[1]!));
+  }
+  return out;
+}
+
+/** The programs a systemd unit's Exec lines run (their `@-:+!|` prefixes taken off; specifiers like %I left out). */
+export function unitPrograms(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split('\n')) {
+    const m = /^\s*Exec(Start|StartPre|StartPost|Stop|StopPost|Reload|Condition)\s*=\s*(.*)$/.exec(raw);
+    if (!m) continue;
+    out.push(...commandPrograms(m[2]!.replace(/^[@\-:+!|]+/, '')).filter((p) => !p.includes('%')));
+  }
+  return out;
+}
+
+/** A host dir's regular files (byte-string names) whose names `want` takes, and its `NAME.d` subdirs' `.conf` files (`units`), none followed. */
+function filesIn(dir: string, want: RegExp | null, units = false): string[] {
+  const out: string[] = [];
+  let entries;
+  try { entries = dirAt(dir).list(); } catch { return out; }
+  for (const e of entries.slice(0, MAX_FILES)) {
+    const p = `${dir}/${e.name}`;
+    if (e.isFile() && (want === null || want.test(e.name))) out.push(p);
+    else if (units && e.isDirectory() && UNIT_NAME.test(e.name.slice(0, -2))) out.push(...filesIn(p, /\.conf$/));
+  }
+  return out;
+}
+// The unit kinds with Exec lines (a mount, target or timer has none); an alias is a symlink.
+const UNIT_NAME = /\.(service|socket)$/;
+
+function read(p: string): string | null {
+  try { return readWhole(p, MAX_TABLE)?.toString('latin1') ?? null; } catch { return null; }
+}
+
+// The admin's own units and local packages' (where a job pointing into /srv, /opt or a home is
+// made), not the distribution's in /usr/lib/systemd: those run programs in the system trees,
+// which the path and system-program rules mark, and reading their ~120 units cost a review
+// ~10 ms.
+const UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/usr/local/lib/systemd/system', '/etc/systemd/user', '/usr/local/lib/systemd/user'];
+
+/** Every program path the host's cron tables and systemd units name, as found (not yet resolved). */
+function namedPrograms(home: string | undefined): string[] {
+  const out: string[] = [];
+  const add = (p: string, f: (t: string) => string[]): void => { const t = read(p); if (t !== null) out.push(...f(t)); };
+  add('/etc/crontab', (t) => cronPrograms(t, true));
+  for (const p of filesIn('/etc/cron.d', null)) add(p, (t) => cronPrograms(t, true));
+  add('/etc/anacrontab', anacronPrograms);
+  // Users' own tables: root's review reads them all; another user's, none (cron's spool is root's).
+  for (const p of filesIn('/var/spool/cron/crontabs', null)) add(p, (t) => cronPrograms(t, false));
+  const units = [...UNIT_DIRS, ...(home && home.startsWith('/') ? [`${home.replace(/\/+$/, '')}/.config/systemd/user`] : [])];
+  for (const d of units) for (const p of filesIn(d, UNIT_NAME, true)) add(p, unitPrograms);
+  return out;
+}
+
+let cached: { root: string | null; home: string | undefined; set: Set<string> } | null = null;
+/**
+ * The host paths (byte strings) of every program its cron tables and systemd units run,
+ * resolved through the host's symlinks; read once for each tree the review compares with.
+ */
+export function hostJobPrograms(home = process.env.HOME): Set<string> {
+  const root = hostRootPath();
+  if (cached && cached.root === root && cached.home === home) return cached.set;
+  const memo = new Map<string, string | null>();
+  const set = new Set<string>();
+  for (const p of namedPrograms(home)) {
+    const q = hostEntry(p, memo);
+    if (q !== null) set.add(q);
+  }
+  cached = { root, home, set };
+  return set;
+}
