@@ -1,4 +1,5 @@
-// The programs the host runs on its own, by path: what cron's tables and systemd's units name.
+// The programs the host runs on its own, by path: what cron's tables and systemd's units name,
+// and what sudoers lets a user run as root.
 // A script a root cron job or a service runs (`/srv/app/backup.sh`, `/opt/agent/bin/agent`)
 // is code that runs later, as that job's user, whatever dir it sits in: the review listed a
 // change to one plain when it was not on PATH or in a system tree. The tables and units are
@@ -102,6 +103,23 @@ export function unitPrograms(text: string): string[] {
   return out;
 }
 
+/**
+ * The programs sudoers lets users run (as root unless a runas says otherwise): every absolute
+ * path in a user specification's or Cmnd_Alias's command list (`deploy ALL=(root) NOPASSWD:
+ * /srv/deploy.sh`); Defaults, the other aliases, includes and comments name none.
+ */
+export function sudoersPrograms(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.replace(/\\\n/g, ' ').split('\n')) {
+    const line = raw.trim();
+    if (!line || line[0] === '#' || line[0] === '@' || /^(Defaults|User_Alias|Runas_Alias|Host_Alias)\b/.test(line)) continue;
+    const eq = line.indexOf('=');
+    if (eq < 0) continue;
+    for (const w of line.slice(eq + 1).split(/[\s,:()]+/)) if (w.startsWith('/')) out.push(w);
+  }
+  return out;
+}
+
 /** A host dir's regular files (byte-string names) whose names `want` takes, and its `NAME.d` subdirs' `.conf` files (`units`), none followed. */
 function filesIn(dir: string, want: RegExp | null, units = false): string[] {
   const out: string[] = [];
@@ -136,6 +154,9 @@ function namedPrograms(home: string | undefined): string[] {
   add('/etc/anacrontab', anacronPrograms);
   // Users' own tables: root's review reads them all; another user's, none (cron's spool is root's).
   for (const p of filesIn('/var/spool/cron/crontabs', null)) add(p, (t) => cronPrograms(t, false));
+  // sudo's rules: root's review reads them (0440 root).
+  add('/etc/sudoers', sudoersPrograms);
+  for (const p of filesIn('/etc/sudoers.d', null)) add(p, sudoersPrograms);
   const units = [...UNIT_DIRS, ...(home && home.startsWith('/') ? [`${home.replace(/\/+$/, '')}/.config/systemd/user`] : [])];
   for (const d of units) for (const p of filesIn(d, UNIT_NAME, true)) add(p, unitPrograms);
   return out;

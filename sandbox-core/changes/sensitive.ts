@@ -816,9 +816,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'system-program', why: 'system program changed (what runs it, often as root, runs this instead)', many: 'system program files',
     test: (f, p) => writesOrOpens(f) && f.type !== 'dir' && f.change !== 'added' && (f.type === 'symlink' || (f.perm > 0 && (f.perm & 0o111) !== 0)) && inLibTree(p) },
   // A program a cron table or a systemd unit of the host names, wherever it is (host-jobs.ts):
-  // `/srv/app/backup.sh` in root's crontab runs as root at its next time. The host's tables are
-  // read at the first host entry changed, once.
-  { id: 'host-job', why: "program the host's cron or systemd runs on its own (as the job's user: root for most)",
+  // `/srv/app/backup.sh` in root's crontab runs as root at its next time, a sudoers command
+  // whenever its user asks. The host's tables are read at the first host entry changed, once.
+  { id: 'host-job', why: "program the host's cron or systemd runs on its own, or sudo lets a user run (as root for most)",
     test: (f) => (f.change === 'modified' || f.change === 'replaced' || (f.change === 'metadata' && !!f.access)) && f.type !== 'dir' && f.raw !== undefined && hostJobPrograms().has(f.raw) },
   // The code of an installed program in a tree no rule above names (gcloud's Python, lintian's
   // Perl, vim's defaults.vim, CMake's modules, a header, static library or pkg-config file every

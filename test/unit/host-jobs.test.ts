@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { anacronPrograms, commandPrograms, cronPrograms, hostJobPrograms, unitPrograms } from '../../sandbox-core/changes/host-jobs.js';
+import { anacronPrograms, commandPrograms, cronPrograms, hostJobPrograms, sudoersPrograms, unitPrograms } from '../../sandbox-core/changes/host-jobs.js';
 import { setHostRoot } from '../../sandbox-core/changes/fsat.js';
 import { sensitiveContext, sensitiveRule } from '../../sandbox-core/changes/sensitive.js';
 import { file } from './sensitive-cases.js';
@@ -34,6 +34,12 @@ test("systemd units: every Exec line's program, its prefixes off, specifiers lef
   assert.equal(unitPrograms(unit), ['/opt/agent/bin/check', '/opt/agent/bin/agent', '/bin/kill', '/bin/sh', '/opt/agent/reload.sh']);
 });
 
+test('sudoers: the command lists of user specifications and Cmnd_Alias, nothing else', () => {
+  const text = ['# comment /nope', 'Defaults secure_path="/usr/sbin:/usr/bin"', '@includedir /etc/sudoers.d', 'User_Alias OPS = a, b',
+    'Cmnd_Alias DEPLOY = /srv/deploy.sh, /usr/bin/systemctl restart app', 'deploy ALL=(root) NOPASSWD: /srv/rotate.sh --all, \\', '  SETENV:/opt/x/run', '%sudo ALL=(ALL:ALL) ALL', ''].join('\n');
+  assert.equal(sudoersPrograms(text), ['/srv/deploy.sh', '/usr/bin/systemctl', '/srv/rotate.sh', '/opt/x/run']);
+});
+
 test("the host's tables and units, through the host's symlinks, and the review's mark on a change to one", () => {
   const root = mkdtempSync(join(tmpdir(), 'sbx-jobs-case-'));
   const put = (p: string, text: string): void => { mkdirSync(dirname(join(root, p)), { recursive: true }); writeFileSync(join(root, p), text); };
@@ -44,15 +50,16 @@ test("the host's tables and units, through the host's symlinks, and the review's
   put('etc/systemd/system/getty@.service.d/override.conf', '[Service]\nExecStart=\nExecStart=-/opt/login/autologin %I\n');
   put('etc/systemd/system/notes.target', '[Unit]\nExecStart=/opt/not-a-service\n');
   put('home/u/.config/systemd/user/sync.service', '[Service]\nExecStart=/home/u/bin/sync\n');
+  put('etc/sudoers.d/deploy', 'deploy ALL=(root) NOPASSWD: /srv/deploy.sh\n');
   // The programs themselves (a job's path is resolved through the dirs the host has).
-  for (const p of ['srv/app/backup.sh', 'usr/bin/report', 'home/deploy/jobs/sync', 'opt/agent/bin/agent', 'opt/login/autologin', 'home/u/bin/sync', 'opt/not-a-service']) put(p, '#!/bin/sh\n');
+  for (const p of ['srv/app/backup.sh', 'usr/bin/report', 'home/deploy/jobs/sync', 'opt/agent/bin/agent', 'opt/login/autologin', 'home/u/bin/sync', 'opt/not-a-service', 'srv/deploy.sh']) put(p, '#!/bin/sh\n');
   symlinkSync('usr/bin', join(root, 'bin'));
   setHostRoot(root);
   try {
-    assert.equal([...hostJobPrograms('/home/u')].sort(), ['/home/deploy/jobs/sync', '/home/u/bin/sync', '/opt/agent/bin/agent', '/opt/login/autologin', '/srv/app/backup.sh', '/usr/bin/report']);
+    assert.equal([...hostJobPrograms('/home/u')].sort(), ['/home/deploy/jobs/sync', '/home/u/bin/sync', '/opt/agent/bin/agent', '/opt/login/autologin', '/srv/app/backup.sh', '/srv/deploy.sh', '/usr/bin/report']);
     const ctx = sensitiveContext({ PATH: '/usr/bin', HOME: '/home/u' });
     const id = (c: ReturnType<typeof file>) => sensitiveRule(c, ctx)?.id;
-    for (const p of ['/srv/app/backup.sh', '/opt/agent/bin/agent', '/home/deploy/jobs/sync']) assert.is(id(file(p, 'modified')), 'host-job', p);
+    for (const p of ['/srv/app/backup.sh', '/opt/agent/bin/agent', '/home/deploy/jobs/sync', '/srv/deploy.sh']) assert.is(id(file(p, 'modified')), 'host-job', p);
     assert.is(id({ path: '/srv/app/backup.sh', change: 'replaced', type: 'symlink', target: '/tmp/x', oldType: 'file' }), 'host-job');
     // Not one: a new file (the host's job named something else), a deletion, a time, a path no job names.
     assert.is(id(file('/srv/app/backup.sh.new')), undefined);
