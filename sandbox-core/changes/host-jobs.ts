@@ -1,5 +1,6 @@
-// The programs the host runs on its own, by path: what cron's tables and systemd's units name,
-// and what sudoers lets a user run as root.
+// The programs the host runs on its own, by path: what cron's tables, systemd's units, udev's
+// rules, logrotate's scripts and ifupdown's interfaces name, and what sudoers lets a user run
+// as root.
 // A script a root cron job or a service runs (`/srv/app/backup.sh`, `/opt/agent/bin/agent`)
 // is code that runs later, as that job's user, whatever dir it sits in: the review listed a
 // change to one plain when it was not on PATH or in a system tree. The tables and units are
@@ -120,6 +121,36 @@ export function sudoersPrograms(text: string): string[] {
   return out;
 }
 
+/** udev rules' RUN programs (`RUN+="/opt/x/hook %k"`; a builtin's `RUN{builtin}` runs none). */
+export function udevPrograms(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/\bRUN(\{program\})?\s*\+?=\s*"([^"]*)"/g)) out.push(...commandPrograms(m[2]!).filter((p) => !p.includes('%') && !p.includes('$')));
+  return out;
+}
+
+/** logrotate's scripts (prerotate, postrotate, firstaction, lastaction, preremove up to endscript), each line a command. */
+export function logrotatePrograms(text: string): string[] {
+  const out: string[] = [];
+  let inScript = false;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (/^(prerotate|postrotate|firstaction|lastaction|preremove)$/.test(line)) { inScript = true; continue; }
+    if (line === 'endscript') { inScript = false; continue; }
+    if (inScript) out.push(...commandPrograms(line));
+  }
+  return out;
+}
+
+/** ifupdown's interface commands (pre-up, up, post-up, pre-down, down, post-down). */
+export function interfacesPrograms(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split('\n')) {
+    const m = /^\s*(pre-up|up|post-up|pre-down|down|post-down)\s+(.*)$/.exec(raw);
+    if (m) out.push(...commandPrograms(m[2]!));
+  }
+  return out;
+}
+
 /** A host dir's regular files (byte-string names) whose names `want` takes, and its `NAME.d` subdirs' `.conf` files (`units`), none followed. */
 function filesIn(dir: string, want: RegExp | null, units = false): string[] {
   const out: string[] = [];
@@ -154,6 +185,12 @@ function namedPrograms(home: string | undefined): string[] {
   add('/etc/anacrontab', anacronPrograms);
   // Users' own tables: root's review reads them all; another user's, none (cron's spool is root's).
   for (const p of filesIn('/var/spool/cron/crontabs', null)) add(p, (t) => cronPrograms(t, false));
+  // What udev runs on device events (the admin's rules), logrotate's scripts, ifupdown's lines.
+  for (const d of ['/etc/udev/rules.d', '/run/udev/rules.d']) for (const p of filesIn(d, /\.rules$/)) add(p, udevPrograms);
+  add('/etc/logrotate.conf', logrotatePrograms);
+  for (const p of filesIn('/etc/logrotate.d', null)) add(p, logrotatePrograms);
+  add('/etc/network/interfaces', interfacesPrograms);
+  for (const p of filesIn('/etc/network/interfaces.d', null)) add(p, interfacesPrograms);
   // sudo's rules: root's review reads them (0440 root).
   add('/etc/sudoers', sudoersPrograms);
   for (const p of filesIn('/etc/sudoers.d', null)) add(p, sudoersPrograms);

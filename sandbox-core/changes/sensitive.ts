@@ -516,8 +516,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'login-banner', why: "login banner with terminal escapes (printed on each login's terminal: can set its clipboard, hide text)", paths: [
     /^\/etc\/(motd|issue|issue\.net)$/], harmless: (f) => notPlanted(f) || contentIs(f, plainText, MAX_BANNER) },
   { id: 'logrotate', why: 'logrotate configuration (scripts run as root)', paths: [/^\/etc\/logrotate\.(conf$|d(\/|$))/] },
+  // ifupdown runs an interface's up/down lines as root at each ifup (boot too); pppd its
+  // options' connect and init commands.
   { id: 'network-hook', why: 'network hook script (runs as root)', paths: [/^\/(etc|usr\/lib)\/NetworkManager\/dispatcher\.d(\/|$)/, /^\/etc\/network\/if-[a-z-]+\.d(\/|$)/, /^\/etc\/dhcp\/dhclient-(enter|exit)-hooks\.d(\/|$)/,
-    /^\/etc\/ppp\/(ip|ipv6)-(up|down)(\.d(\/|$)|$)/] },
+    /^\/etc\/ppp\/(ip|ipv6)-(up|down)(\.d(\/|$)|$)/, /^\/etc\/network\/interfaces(\.d\/|$)/, /^\/etc\/ppp\/(options$|peers\/)/] },
   { id: 'alternatives', why: 'alternatives link (which program a command runs)', paths: [/^\/etc\/alternatives(\/|$)/, /^\/var\/lib\/dpkg\/alternatives(\/|$)/] },
   // git init and clone copy the template dir into each new repository: a hook there runs in
   // every repository made later (samples excepted), its config is each one's config.

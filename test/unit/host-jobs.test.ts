@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { anacronPrograms, commandPrograms, cronPrograms, hostJobPrograms, sudoersPrograms, unitPrograms } from '../../sandbox-core/changes/host-jobs.js';
+import { anacronPrograms, commandPrograms, cronPrograms, hostJobPrograms, interfacesPrograms, logrotatePrograms, sudoersPrograms, udevPrograms, unitPrograms } from '../../sandbox-core/changes/host-jobs.js';
 import { setHostRoot } from '../../sandbox-core/changes/fsat.js';
 import { sensitiveContext, sensitiveRule } from '../../sandbox-core/changes/sensitive.js';
 import { file } from './sensitive-cases.js';
@@ -40,6 +40,12 @@ test('sudoers: the command lists of user specifications and Cmnd_Alias, nothing 
   assert.equal(sudoersPrograms(text), ['/srv/deploy.sh', '/usr/bin/systemctl', '/srv/rotate.sh', '/opt/x/run']);
 });
 
+test("udev's RUN programs, logrotate's scripts, ifupdown's interface commands", () => {
+  assert.equal(udevPrograms('ACTION=="add", SUBSYSTEM=="usb", RUN+="/opt/x/hook %k"\nKERNEL=="sd*", RUN{program}+="/srv/y $env{DEVNAME}"\nRUN{builtin}+="kmod load"\nIMPORT{program}="/opt/no"\n'), ['/opt/x/hook', '/srv/y']);
+  assert.equal(logrotatePrograms('/var/log/app/*.log {\n  daily\n  postrotate\n    /srv/app/reload.sh > /dev/null\n    [ -x /opt/z ] && /opt/z\n  endscript\n  olddir /var/log/old\n}\n'), ['/srv/app/reload.sh', '/opt/z']);
+  assert.equal(interfacesPrograms('auto eth0\niface eth0 inet dhcp\n  post-up /opt/net/up.sh eth0\n  address 10.0.0.1\n  pre-down /bin/sh /srv/down.sh\n'), ['/opt/net/up.sh', '/bin/sh', '/srv/down.sh']);
+});
+
 test("the host's tables and units, through the host's symlinks, and the review's mark on a change to one", () => {
   const root = mkdtempSync(join(tmpdir(), 'sbx-jobs-case-'));
   const put = (p: string, text: string): void => { mkdirSync(dirname(join(root, p)), { recursive: true }); writeFileSync(join(root, p), text); };
@@ -51,12 +57,15 @@ test("the host's tables and units, through the host's symlinks, and the review's
   put('etc/systemd/system/notes.target', '[Unit]\nExecStart=/opt/not-a-service\n');
   put('home/u/.config/systemd/user/sync.service', '[Service]\nExecStart=/home/u/bin/sync\n');
   put('etc/sudoers.d/deploy', 'deploy ALL=(root) NOPASSWD: /srv/deploy.sh\n');
+  put('etc/udev/rules.d/99-usb.rules', 'ACTION=="add", RUN+="/opt/usb/hook"\n');
+  put('etc/logrotate.d/app', '/var/log/app.log {\n postrotate\n  /srv/app/reload.sh\n endscript\n}\n');
+  put('etc/network/interfaces', 'iface eth0 inet dhcp\n post-up /opt/net/up.sh\n');
   // The programs themselves (a job's path is resolved through the dirs the host has).
-  for (const p of ['srv/app/backup.sh', 'usr/bin/report', 'home/deploy/jobs/sync', 'opt/agent/bin/agent', 'opt/login/autologin', 'home/u/bin/sync', 'opt/not-a-service', 'srv/deploy.sh']) put(p, '#!/bin/sh\n');
+  for (const p of ['srv/app/backup.sh', 'usr/bin/report', 'home/deploy/jobs/sync', 'opt/agent/bin/agent', 'opt/login/autologin', 'home/u/bin/sync', 'opt/not-a-service', 'srv/deploy.sh', 'opt/usb/hook', 'srv/app/reload.sh', 'opt/net/up.sh']) put(p, '#!/bin/sh\n');
   symlinkSync('usr/bin', join(root, 'bin'));
   setHostRoot(root);
   try {
-    assert.equal([...hostJobPrograms('/home/u')].sort(), ['/home/deploy/jobs/sync', '/home/u/bin/sync', '/opt/agent/bin/agent', '/opt/login/autologin', '/srv/app/backup.sh', '/srv/deploy.sh', '/usr/bin/report']);
+    assert.equal([...hostJobPrograms('/home/u')].sort(), ['/home/deploy/jobs/sync', '/home/u/bin/sync', '/opt/agent/bin/agent', '/opt/login/autologin', '/opt/net/up.sh', '/opt/usb/hook', '/srv/app/backup.sh', '/srv/app/reload.sh', '/srv/deploy.sh', '/usr/bin/report']);
     const ctx = sensitiveContext({ PATH: '/usr/bin', HOME: '/home/u' });
     const id = (c: ReturnType<typeof file>) => sensitiveRule(c, ctx)?.id;
     for (const p of ['/srv/app/backup.sh', '/opt/agent/bin/agent', '/home/deploy/jobs/sync', '/srv/deploy.sh']) assert.is(id(file(p, 'modified')), 'host-job', p);

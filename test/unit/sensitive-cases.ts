@@ -171,7 +171,7 @@ export const CASES: Record<string, C[]> = {
     '/run/systemd/journald.conf.d/x.conf', '/usr/lib/systemd/journald.conf.d/y.conf', '/run/systemd/timesyncd.conf.d/y.conf'].map((p) => file(p, 'modified')),
   motd: [file('/etc/update-motd.d/99-x')],
   logrotate: ['/etc/logrotate.d/x', '/etc/logrotate.conf'].map((p) => file(p)),
-  'network-hook': ['/etc/NetworkManager/dispatcher.d/99-x', '/etc/network/if-up.d/x', '/etc/ppp/ip-up.d/x', '/etc/ppp/ipv6-down', '/etc/ppp/ip-down.d/0000usepeerdns', '/etc/ppp/ipv6-up',
+  'network-hook': ['/etc/NetworkManager/dispatcher.d/99-x', '/etc/network/interfaces', '/etc/network/interfaces.d/eth1', '/etc/ppp/options', '/etc/ppp/peers/provider', '/etc/network/if-up.d/x', '/etc/ppp/ip-up.d/x', '/etc/ppp/ipv6-down', '/etc/ppp/ip-down.d/0000usepeerdns', '/etc/ppp/ipv6-up',
     '/usr/lib/NetworkManager/dispatcher.d/x', '/etc/dhcp/dhclient-enter-hooks.d/x', '/etc/dhcp/dhclient-exit-hooks.d/x'].map((p) => file(p)),
   alternatives: [{ path: '/etc/alternatives/editor', change: 'modified', type: 'symlink', target: '/tmp/evil' }],
   'git-template': ['/usr/share/git-core/templates/hooks/pre-commit', '/usr/share/git-core/templates/config', '/usr/share/git-core/templates/info/exclude', '/usr/local/share/git-core/templates/hooks/post-checkout',
