@@ -358,7 +358,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // admin group, and the backends and filters it runs: a backend of mode 0700 as root).
   { id: 'service-config', why: 'server config (the programs and modules a server starts or loads, who may log in)', paths: [
     /^\/etc\/(apache2|httpd|nginx|lighttpd|postgresql|mysql|syslog-ng|supervisor|xinetd\.d|monit|exim4)\//, /^\/etc\/rsyslog\.(conf$|d\/)/,
-    /^\/etc\/(inetd|supervisord)\.conf$/, /^\/etc\/postfix\/(main|master)\.cf$/, /^\/etc\/mail\/sendmail\.(cf|mc)$/,
+    /^\/etc\/(inetd|supervisord|vsftpd)\.conf$/, /^\/etc\/postfix\/(main|master)\.cf$/, /^\/etc\/mail\/sendmail\.(cf|mc)$/,
     /^\/etc\/cups\/(cupsd|cups-files)\.conf$/, /^\/usr\/lib\/cups\/(backend|filter|cgi-bin|daemon|notifier|monitor)\//], harmless: notPlanted },
   // A `|command` alias or forward, or a procmail recipe's pipe, runs a program when mail arrives
   // (cron mails root its jobs' output); postfix and sendmail read the aliases' built map.
@@ -459,6 +459,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /^\/etc\/needrestart\/(needrestart\.conf$|conf\.d(\/|$))/], harmless: (f) => f.change === 'deleted' },
   { id: 'udev', why: 'udev rule (runs commands as root on device events)', paths: [/^\/(etc|lib|usr\/lib|run)\/udev\/rules\.d(\/|$)/] },
   { id: 'modprobe', why: 'kernel module loading (install commands run as root)', paths: [/^\/(etc|lib|usr\/lib|run)\/(modprobe\.d|modules-load\.d)(\/|$)/, /^\/etc\/modules$/] },
+  // Host-based trust: rlogin and rsh, and ssh with HostbasedAuthentication, let in whoever
+  // hosts.equiv or a user's .rhosts/.shosts names (`+ +`: anyone from anywhere); Kerberos logins
+  // (sshd's GSSAPI, pam_krb5, ksu) whoever a user's .k5login or .k5users names.
+  { id: 'login-trust', why: 'login trust file (hosts or Kerberos principals that may log in as the user without a password)', paths: [
+    /^\/etc\/hosts\.equiv$/, /\/\.(rhosts|shosts|k5login|k5users)$/], harmless: notPlanted },
   { id: 'sysctl', why: 'kernel settings applied at boot', paths: [/^\/etc\/sysctl\.(conf$|d(\/|$))/, /^\/(lib|usr\/lib|run)\/sysctl\.d(\/|$)/] },
   // An `L`, `C` or `w` line plants a link, a copy or file content anywhere; `z`/`Z` set owners and modes.
   { id: 'tmpfiles', why: 'tmpfiles.d rule (systemd creates, writes and chowns files by it as root at boot)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/tmpfiles\.d(\/|$)/] },

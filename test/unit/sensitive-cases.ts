@@ -112,7 +112,7 @@ export const CASES: Record<string, C[]> = {
     '/etc/dbus-1/system-services/x.service', '/etc/dbus-1/services/x.service', '/usr/share/dbus-1/system-local.conf', '/usr/share/dbus-1/session.conf', '/usr/share/dbus-1/session-local.conf', '/etc/dbus-1/system.conf', '/etc/dbus-1/session-local.conf'].map((p) => file(p)),
   'service-config': ['/etc/apache2/mods-enabled/x.load', '/etc/httpd/conf/httpd.conf', '/etc/nginx/nginx.conf', '/etc/lighttpd/lighttpd.conf', '/etc/postgresql/15/main/pg_hba.conf',
     '/etc/mysql/my.cnf', '/etc/syslog-ng/syslog-ng.conf', '/etc/supervisor/conf.d/x.conf', '/etc/xinetd.d/x', '/etc/monit/monitrc', '/etc/rsyslog.conf', '/etc/rsyslog.d/50-x.conf',
-    '/etc/inetd.conf', '/etc/supervisord.conf', '/etc/exim4/conf.d/main/01_exim4-config_listmacrosdefs', '/etc/postfix/main.cf', '/etc/postfix/master.cf',
+    '/etc/inetd.conf', '/etc/supervisord.conf', '/etc/vsftpd.conf', '/etc/exim4/conf.d/main/01_exim4-config_listmacrosdefs', '/etc/postfix/main.cf', '/etc/postfix/master.cf',
     '/etc/mail/sendmail.cf', '/etc/mail/sendmail.mc', '/etc/cups/cupsd.conf', '/etc/cups/cups-files.conf', '/usr/lib/cups/backend/usb', '/usr/lib/cups/filter/rastertopdf',
     '/usr/lib/cups/cgi-bin/admin.cgi', '/usr/lib/cups/daemon/cups-exec', '/usr/lib/cups/notifier/dbus', '/usr/lib/cups/monitor/bcp'].map((p) => file(p, 'modified')),
   'mail-command': ['/etc/aliases', '/etc/aliases.db', '/etc/aliases.lmdb', '/etc/aliases.cdb', '/home/u/.forward', '/root/.forward', '/home/u/.procmailrc', '/etc/procmailrc', '/home/u/.mailfilter'].map((p) => file(p, 'modified')),
@@ -152,6 +152,7 @@ export const CASES: Record<string, C[]> = {
   'dpkg-hook': ['/etc/dpkg/dpkg.cfg.d/99-hook', '/etc/dpkg/dpkg.cfg', '/var/lib/dpkg/info/coreutils.prerm', '/var/lib/dpkg/info/libc6:amd64.postinst', '/var/lib/dpkg/info/x.config'].map((p) => file(p, 'modified')),
   udev: ['/etc/udev/rules.d/99-x.rules', '/usr/lib/udev/rules.d/99-y.rules', '/lib/udev/rules.d/z.rules'].map((p) => file(p)),
   modprobe: ['/etc/modprobe.d/x.conf', '/etc/modules-load.d/x.conf', '/usr/lib/modprobe.d/y.conf', '/etc/modules'].map((p) => file(p)),
+  'login-trust': ['/etc/hosts.equiv', '/home/u/.rhosts', '/root/.shosts', '/home/u/.k5login', '/home/u/.k5users'].map((p) => file(p)),
   sysctl: ['/etc/sysctl.conf', '/etc/sysctl.d/99-x.conf', '/usr/lib/sysctl.d/y.conf'].map((p) => file(p)),
   tmpfiles: ['/etc/tmpfiles.d/x.conf', '/usr/lib/tmpfiles.d/y.conf', '/run/tmpfiles.d/z.conf', '/usr/local/lib/tmpfiles.d/w.conf'].map((p) => file(p)),
   binfmt: ['/etc/binfmt.d/x.conf', '/usr/lib/binfmt.d/y.conf', '/run/binfmt.d/z.conf', '/usr/local/lib/binfmt.d/w.conf'].map((p) => file(p)),
@@ -461,6 +462,8 @@ export const ORDINARY: C[] = [
   { path: '/var/lib/dpkg/info/coreutils.list', change: 'deleted', type: 'file' }, { path: '/var/lib/dpkg/info/coreutils.list', change: 'metadata', type: 'file', up: st('file', 0o600), details: ['mode 644→600'] },
   { path: '/var/lib/apt/extended_states', change: 'deleted', type: 'file' }, { path: '/var/lib/dpkg/status', change: 'metadata', type: 'file', up: st('file', 0o644), details: ['mtime'] },
   file('/var/lib/dpkg/status-old', 'modified'), file('/var/lib/apt/extended_states.bak', 'modified'),
+  // Not a login trust file: a user's .netrc (credentials it sends, no login it allows), one removed.
+  file('/home/u/.netrc'), { path: '/home/u/.rhosts', change: 'deleted', type: 'file' },
   // Not a program a server runs, a mail command, an event hook or cloud-init's: CUPS's printer list, postfix's virtual map, smartmontools' README, cloud-init's templates and log, a dir.
   file('/etc/cups/printers.conf', 'modified'), file('/etc/postfix/virtual', 'modified'), file('/usr/share/doc/smartmontools/README'), file('/etc/cloud/templates/hosts.debian.tmpl', 'modified'),
   file('/var/log/cloud-init.log', 'modified'), { path: '/etc/zfs/zed.d', change: 'added', type: 'dir' }, { path: '/var/lib/cloud/instances/i-1/sem', change: 'metadata', type: 'dir', details: ['mtime'] },

@@ -169,8 +169,10 @@ test('the filtered rules decide as the whole table on 100k random paths', () => 
   // Random paths are byte strings already (latin1 characters for any byte).
   const { bad, byPattern } = compare(paths);
   assert.equal(bad.slice(0, 5), [], `${bad.length} of ${paths.length} differ`);
-  // They reach the rules: many are flagged by a pattern's rule, not all turned away.
-  assert.ok(byPattern > 1000, `${byPattern} random paths flagged by a pattern's rule`);
+  // They reach the rules: many are flagged by a pattern's rule, not all turned away (~1,000 of
+  // them with the table of 2026-12-06; each word a new pattern brings to WORDS thins the
+  // draws that spell a whole pattern, so the bound leaves room for more).
+  assert.ok(byPattern > 500, `${byPattern} random paths flagged by a pattern's rule`);
 });
 
 test('a filter without any one of its texts fails the comparison (the corpus has a path only that text lets through)', () => {
