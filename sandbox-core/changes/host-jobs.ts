@@ -1,6 +1,6 @@
 // The programs the host runs on its own, by path: what cron's tables, systemd's units, udev's
-// rules, logrotate's scripts and ifupdown's interfaces name, and what sudoers lets a user run
-// as root.
+// rules, logrotate's scripts, ifupdown's interfaces, PAM's pam_exec, sshd's commands and acpid's
+// actions name, and what sudoers lets a user run as root.
 // A script a root cron job or a service runs (`/srv/app/backup.sh`, `/opt/agent/bin/agent`)
 // is code that runs later, as that job's user, whatever dir it sits in: the review listed a
 // change to one plain when it was not on PATH or in a system tree. The tables and units are
@@ -151,6 +151,39 @@ export function interfacesPrograms(text: string): string[] {
   return out;
 }
 
+/** PAM's pam_exec lines: the program after the module's options (`auth optional pam_exec.so quiet /opt/x/hook`), run at each login or sudo. */
+export function pamExecPrograms(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*$/, '').trim();
+    const at = line.search(/(^|[\s/])pam_exec\.so(\s|$)/);
+    if (at < 0) continue;
+    const p = line.slice(line.indexOf('pam_exec.so', at) + 'pam_exec.so'.length).split(/\s+/).find((w) => w.startsWith('/'));
+    if (p) out.push(p);
+  }
+  return out;
+}
+
+/** sshd's commands: ForceCommand (as the user logging in), AuthorizedKeysCommand and AuthorizedPrincipalsCommand (as their user, at each login). */
+export function sshdPrograms(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split('\n')) {
+    const m = /^\s*(ForceCommand|AuthorizedKeysCommand|AuthorizedPrincipalsCommand)\s+(.*)$/i.exec(raw);
+    if (m) out.push(...commandPrograms(m[2]!).filter((p) => !p.includes('%')));
+  }
+  return out;
+}
+
+/** acpid's event rules: the action's command, run as root on the event. */
+export function acpiPrograms(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split('\n')) {
+    const m = /^\s*action\s*=\s*(.*)$/.exec(raw);
+    if (m) out.push(...commandPrograms(m[1]!).filter((p) => !p.includes('%')));
+  }
+  return out;
+}
+
 /** A host dir's regular files (byte-string names) whose names `want` takes, and its `NAME.d` subdirs' `.conf` files (`units`), none followed. */
 function filesIn(dir: string, want: RegExp | null, units = false): string[] {
   const out: string[] = [];
@@ -191,6 +224,11 @@ function namedPrograms(home: string | undefined): string[] {
   for (const p of filesIn('/etc/logrotate.d', null)) add(p, logrotatePrograms);
   add('/etc/network/interfaces', interfacesPrograms);
   for (const p of filesIn('/etc/network/interfaces.d', null)) add(p, interfacesPrograms);
+  // What a login runs: PAM's pam_exec, sshd's commands; acpid's actions.
+  for (const p of filesIn('/etc/pam.d', null)) add(p, pamExecPrograms);
+  add('/etc/ssh/sshd_config', sshdPrograms);
+  for (const p of filesIn('/etc/ssh/sshd_config.d', /\.conf$/)) add(p, sshdPrograms);
+  for (const p of filesIn('/etc/acpi/events', null)) add(p, acpiPrograms);
   // sudo's rules: root's review reads them (0440 root).
   add('/etc/sudoers', sudoersPrograms);
   for (const p of filesIn('/etc/sudoers.d', null)) add(p, sudoersPrograms);

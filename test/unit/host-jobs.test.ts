@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { anacronPrograms, commandPrograms, cronPrograms, hostJobPrograms, interfacesPrograms, logrotatePrograms, sudoersPrograms, udevPrograms, unitPrograms } from '../../sandbox-core/changes/host-jobs.js';
+import { acpiPrograms, anacronPrograms, commandPrograms, cronPrograms, hostJobPrograms, interfacesPrograms, logrotatePrograms, pamExecPrograms, sshdPrograms, sudoersPrograms, udevPrograms, unitPrograms } from '../../sandbox-core/changes/host-jobs.js';
 import { setHostRoot } from '../../sandbox-core/changes/fsat.js';
 import { sensitiveContext, sensitiveRule } from '../../sandbox-core/changes/sensitive.js';
 import { file } from './sensitive-cases.js';
@@ -46,6 +46,14 @@ test("udev's RUN programs, logrotate's scripts, ifupdown's interface commands", 
   assert.equal(interfacesPrograms('auto eth0\niface eth0 inet dhcp\n  post-up /opt/net/up.sh eth0\n  address 10.0.0.1\n  pre-down /bin/sh /srv/down.sh\n'), ['/opt/net/up.sh', '/bin/sh', '/srv/down.sh']);
 });
 
+test("PAM's pam_exec, sshd's commands and acpid's actions", () => {
+  assert.equal(pamExecPrograms('auth\toptional\tpam_exec.so quiet expose_authtok log=/var/log/x /opt/pam/hook arg\n# session optional pam_exec.so /nope\nsession required /lib/security/pam_exec.so /srv/login.sh\nauth required pam_unix.so /not-exec\n'),
+    ['/opt/pam/hook', '/srv/login.sh']);
+  assert.equal(sshdPrograms('Match User git\n  ForceCommand /srv/git-shell-wrap\nAuthorizedKeysCommand /opt/keys/lookup %u\nauthorizedprincipalscommand /bin/sh /opt/keys/principals\n'),
+    ['/srv/git-shell-wrap', '/opt/keys/lookup', '/bin/sh', '/opt/keys/principals']);
+  assert.equal(acpiPrograms('event=button/power\naction=/opt/power/off.sh "%e"\n'), ['/opt/power/off.sh']);
+});
+
 test("the host's tables and units, through the host's symlinks, and the review's mark on a change to one", () => {
   const root = mkdtempSync(join(tmpdir(), 'sbx-jobs-case-'));
   const put = (p: string, text: string): void => { mkdirSync(dirname(join(root, p)), { recursive: true }); writeFileSync(join(root, p), text); };
@@ -60,12 +68,15 @@ test("the host's tables and units, through the host's symlinks, and the review's
   put('etc/udev/rules.d/99-usb.rules', 'ACTION=="add", RUN+="/opt/usb/hook"\n');
   put('etc/logrotate.d/app', '/var/log/app.log {\n postrotate\n  /srv/app/reload.sh\n endscript\n}\n');
   put('etc/network/interfaces', 'iface eth0 inet dhcp\n post-up /opt/net/up.sh\n');
+  put('etc/pam.d/sshd', 'session optional pam_exec.so /opt/pam/hook\n');
+  put('etc/ssh/sshd_config.d/keys.conf', 'AuthorizedKeysCommand /opt/keys/lookup %u\n');
+  put('etc/acpi/events/power', 'event=button/power\naction=/opt/power/off.sh\n');
   // The programs themselves (a job's path is resolved through the dirs the host has).
-  for (const p of ['srv/app/backup.sh', 'usr/bin/report', 'home/deploy/jobs/sync', 'opt/agent/bin/agent', 'opt/login/autologin', 'home/u/bin/sync', 'opt/not-a-service', 'srv/deploy.sh', 'opt/usb/hook', 'srv/app/reload.sh', 'opt/net/up.sh']) put(p, '#!/bin/sh\n');
+  for (const p of ['srv/app/backup.sh', 'usr/bin/report', 'home/deploy/jobs/sync', 'opt/agent/bin/agent', 'opt/login/autologin', 'home/u/bin/sync', 'opt/not-a-service', 'srv/deploy.sh', 'opt/usb/hook', 'srv/app/reload.sh', 'opt/net/up.sh', 'opt/pam/hook', 'opt/keys/lookup', 'opt/power/off.sh']) put(p, '#!/bin/sh\n');
   symlinkSync('usr/bin', join(root, 'bin'));
   setHostRoot(root);
   try {
-    assert.equal([...hostJobPrograms('/home/u')].sort(), ['/home/deploy/jobs/sync', '/home/u/bin/sync', '/opt/agent/bin/agent', '/opt/login/autologin', '/opt/net/up.sh', '/opt/usb/hook', '/srv/app/backup.sh', '/srv/app/reload.sh', '/srv/deploy.sh', '/usr/bin/report']);
+    assert.equal([...hostJobPrograms('/home/u')].sort(), ['/home/deploy/jobs/sync', '/home/u/bin/sync', '/opt/agent/bin/agent', '/opt/keys/lookup', '/opt/login/autologin', '/opt/net/up.sh', '/opt/pam/hook', '/opt/power/off.sh', '/opt/usb/hook', '/srv/app/backup.sh', '/srv/app/reload.sh', '/srv/deploy.sh', '/usr/bin/report']);
     const ctx = sensitiveContext({ PATH: '/usr/bin', HOME: '/home/u' });
     const id = (c: ReturnType<typeof file>) => sensitiveRule(c, ctx)?.id;
     for (const p of ['/srv/app/backup.sh', '/opt/agent/bin/agent', '/home/deploy/jobs/sync', '/srv/deploy.sh']) assert.is(id(file(p, 'modified')), 'host-job', p);
