@@ -870,6 +870,23 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // ones, index pages), and runs the Pythons and tools it installed.
   { id: 'uv-cache', why: "uv's cache, Pythons and tools (a later uv install or uv run uses them as they are)", many: 'uv cache files',
     paths: [/\/\.cache\/uv\/(archive|wheels|sdists|simple|git)-v\d+\//, /\/\.local\/share\/uv\/(python|tools)\//], harmless: (f, p) => !writesEntry(f) || !HOME_UV.test(p) },
+  // Caches a later build or run takes as they are (each tried by reading its tool's docs):
+  // Go's build cache (compiled packages found by the hash of their inputs, their content not
+  // checked again), yarn's, pnpm's and deno's package caches, ccache's and sccache's objects,
+  // node-gyp's Node headers (every native addon compiles against them), pre-commit's hook
+  // environments (run at each git commit) and model hubs' files (remote-code modules, pickled
+  // weights and hubconf.py run at a later load). A download into them is ordinary work, so
+  // each is one line per tree; their logs and notes are not.
+  { id: 'go-build-cache', why: "Go's build cache (a later go build links the compiled packages it finds there as they are)", many: 'Go build cache files',
+    paths: [/\/\.cache\/go-build\//], harmless: (f, p) => !writesEntry(f) || p.endsWith('/README') || p.endsWith('/trim.txt') },
+  { id: 'js-package-cache', why: 'JavaScript package cache (yarn, pnpm or deno: a later install or run uses it as it is)', many: 'JavaScript package cache files',
+    paths: [/\/\.cache\/yarn\/v\d+\//, /\/\.local\/share\/pnpm\/store\//, /\/\.cache\/deno\/(deps|remote|npm)\//], harmless: (f) => !writesEntry(f) },
+  { id: 'compiler-cache', why: 'compiler cache or headers (a later build reuses its objects, or compiles against them, as they are)', many: 'compiler cache files',
+    paths: [/\/\.(cache\/)?ccache\//, /\/\.cache\/sccache\//, /\/\.cache\/node-gyp\/[^/]+\/include\//], harmless: (f, p) => !writesEntry(f) || p.endsWith('/stats') || p.endsWith('.log') },
+  { id: 'hook-cache', why: "pre-commit's hook environments (a later git commit runs them)", many: 'pre-commit cache files',
+    paths: [/\/\.cache\/pre-commit\//], harmless: (f, p) => !writesEntry(f) || p.endsWith('/pre-commit.log') },
+  { id: 'model-cache', why: "model hub cache (a later load runs its code: remote-code modules, pickled weights, hubconf.py)", many: 'model cache files',
+    paths: [/\/\.cache\/huggingface\/(hub|modules)\//, /\/\.cache\/torch\/hub\//], harmless: (f) => !writesEntry(f) },
   // path-dir-writable's reason for any entry: any local user can rewrite a world-writable
   // file (a script, a config) or replace what a dir holds after the commit, what the review
   // showed or not. Not a sticky dir (/tmp: each user only their own) nor a symlink (always

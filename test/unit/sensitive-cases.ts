@@ -148,6 +148,13 @@ export const CASES: Record<string, C[]> = {
   'nix-profile': [{ path: '/nix/var/nix/profiles/default', change: 'modified', type: 'symlink', target: 'default-2-link' }, { path: '/home/u/.nix-profile', change: 'replaced', type: 'symlink', target: '/tmp/x', oldType: 'dir' },
     { path: '/home/u/.local/state/nix/profiles/profile', change: 'modified', type: 'symlink', target: 'profile-3-link' }],
   'nix-config': ['/etc/nix/nix.conf', '/etc/nix/registry.json', '/home/u/.config/nix/nix.conf', '/home/u/.config/nix/registry.json'].map((p) => file(p)),
+  'go-build-cache': ['/home/u/.cache/go-build/ab/abcd-a', '/home/u/.cache/go-build/ab/abcd-d', '/root/.cache/go-build/00/00ff-d'].map((p) => file(p)),
+  'js-package-cache': ['/home/u/.cache/yarn/v6/npm-x-1.0.0-abc-integrity/node_modules/x/index.js', '/home/u/.local/share/pnpm/store/v3/files/ab/cdef0123',
+    '/home/u/.cache/deno/deps/https/deno.land/abc', '/home/u/.cache/deno/remote/https/jsr.io/x', '/home/u/.cache/deno/npm/registry.npmjs.org/x/1.0.0/index.js'].map((p) => file(p)),
+  'compiler-cache': ['/home/u/.cache/ccache/a/b/abcdef.o', '/home/u/.ccache/a/b/x.result', '/home/u/.cache/sccache/a/b/x', '/home/u/.cache/node-gyp/20.11.0/include/node/node.h'].map((p) => file(p)),
+  'hook-cache': ['/home/u/.cache/pre-commit/repo1abc/hooks.py', '/home/u/.cache/pre-commit/db.db'].map((p) => file(p)),
+  'model-cache': ['/home/u/.cache/huggingface/hub/models--x--y/snapshots/abc/modeling_y.py', '/home/u/.cache/huggingface/hub/models--x--y/blobs/0123',
+    '/home/u/.cache/huggingface/modules/transformers_modules/x/modeling.py', '/home/u/.cache/torch/hub/x_y_main/hubconf.py'].map((p) => file(p)),
   'dpkg-selection': [file('/var/lib/dpkg/status', 'modified'), { path: '/var/lib/dpkg/status', change: 'replaced', type: 'symlink', target: 'status-old', oldType: 'file' }],
   'dpkg-hook': ['/etc/dpkg/dpkg.cfg.d/99-hook', '/etc/dpkg/dpkg.cfg', '/var/lib/dpkg/info/coreutils.prerm', '/var/lib/dpkg/info/libc6:amd64.postinst', '/var/lib/dpkg/info/x.config'].map((p) => file(p, 'modified')),
   udev: ['/etc/udev/rules.d/99-x.rules', '/usr/lib/udev/rules.d/99-y.rules', '/lib/udev/rules.d/z.rules'].map((p) => file(p)),
@@ -462,6 +469,10 @@ export const ORDINARY: C[] = [
   { path: '/var/lib/dpkg/info/coreutils.list', change: 'deleted', type: 'file' }, { path: '/var/lib/dpkg/info/coreutils.list', change: 'metadata', type: 'file', up: st('file', 0o600), details: ['mode 644→600'] },
   { path: '/var/lib/apt/extended_states', change: 'deleted', type: 'file' }, { path: '/var/lib/dpkg/status', change: 'metadata', type: 'file', up: st('file', 0o644), details: ['mtime'] },
   file('/var/lib/dpkg/status-old', 'modified'), file('/var/lib/apt/extended_states.bak', 'modified'),
+  // Not a cache a build takes as it is: Go's notes in its build cache, ccache's stats, pre-commit's
+  // log, node-gyp's download marker, a cache file deleted, the huggingface token (a secret).
+  file('/home/u/.cache/go-build/README'), file('/home/u/.cache/go-build/trim.txt', 'modified'), file('/home/u/.cache/ccache/0/stats', 'modified'), file('/home/u/.cache/pre-commit/pre-commit.log', 'modified'),
+  file('/home/u/.cache/node-gyp/20.11.0/installVersion'), { path: '/home/u/.cache/go-build/ab/abcd-d', change: 'deleted', type: 'file' }, file('/home/u/.cache/huggingface/token'),
   // Not a login trust file: a user's .netrc (credentials it sends, no login it allows), one removed.
   file('/home/u/.netrc'), { path: '/home/u/.rhosts', change: 'deleted', type: 'file' },
   // Not a program a server runs, a mail command, an event hook or cloud-init's: CUPS's printer list, postfix's virtual map, smartmontools' README, cloud-init's templates and log, a dir.
