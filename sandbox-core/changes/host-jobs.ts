@@ -248,7 +248,9 @@ export function hostJobPrograms(home = process.env.HOME): Set<string> {
   const memo = new Map<string, string | null>();
   const set = new Set<string>();
   for (const p of namedPrograms(home)) {
-    const q = hostEntry(p, memo);
+    // A dir on the way this reviewer cannot search (root's, for an ordinary user): as written.
+    let q: string | null;
+    try { q = hostEntry(p, memo); } catch { q = p; }
     if (q !== null) set.add(q);
   }
   cached = { root, home, set };

@@ -71,12 +71,16 @@ test("the host's tables and units, through the host's symlinks, and the review's
   put('etc/pam.d/sshd', 'session optional pam_exec.so /opt/pam/hook\n');
   put('etc/ssh/sshd_config.d/keys.conf', 'AuthorizedKeysCommand /opt/keys/lookup %u\n');
   put('etc/acpi/events/power', 'event=button/power\naction=/opt/power/off.sh\n');
+  // A dir on the way that cannot be looked up (for an ordinary user, root's home: EACCES; here a
+  // name too long, ENAMETOOLONG): the path is kept as written.
+  const long = `/opt/${'x'.repeat(300)}/job`;
+  put('etc/cron.d/long', `0 0 * * * root ${long}\n`);
   // The programs themselves (a job's path is resolved through the dirs the host has).
   for (const p of ['srv/app/backup.sh', 'usr/bin/report', 'home/deploy/jobs/sync', 'opt/agent/bin/agent', 'opt/login/autologin', 'home/u/bin/sync', 'opt/not-a-service', 'srv/deploy.sh', 'opt/usb/hook', 'srv/app/reload.sh', 'opt/net/up.sh', 'opt/pam/hook', 'opt/keys/lookup', 'opt/power/off.sh']) put(p, '#!/bin/sh\n');
   symlinkSync('usr/bin', join(root, 'bin'));
   setHostRoot(root);
   try {
-    assert.equal([...hostJobPrograms('/home/u')].sort(), ['/home/deploy/jobs/sync', '/home/u/bin/sync', '/opt/agent/bin/agent', '/opt/keys/lookup', '/opt/login/autologin', '/opt/net/up.sh', '/opt/pam/hook', '/opt/power/off.sh', '/opt/usb/hook', '/srv/app/backup.sh', '/srv/app/reload.sh', '/srv/deploy.sh', '/usr/bin/report']);
+    assert.equal([...hostJobPrograms('/home/u')].sort(), ['/home/deploy/jobs/sync', '/home/u/bin/sync', '/opt/agent/bin/agent', '/opt/keys/lookup', '/opt/login/autologin', '/opt/net/up.sh', '/opt/pam/hook', '/opt/power/off.sh', '/opt/usb/hook', '/srv/app/backup.sh', '/srv/app/reload.sh', '/srv/deploy.sh', '/usr/bin/report', long].sort());
     const ctx = sensitiveContext({ PATH: '/usr/bin', HOME: '/home/u' });
     const id = (c: ReturnType<typeof file>) => sensitiveRule(c, ctx)?.id;
     for (const p of ['/srv/app/backup.sh', '/opt/agent/bin/agent', '/home/deploy/jobs/sync', '/srv/deploy.sh']) assert.is(id(file(p, 'modified')), 'host-job', p);
