@@ -9,7 +9,7 @@
 import { lstatSync, type Stats } from 'node:fs';
 import type { Change } from './types.js';
 import { toFs } from '../base/bpath.js';
-import { fsAt } from './fsat.js';
+import { fsAt, hostRootPath } from './fsat.js';
 import { filterParts, filterRegExp, neededText } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
 import { dpkgListHarmless } from './dpkg-list.js';
@@ -176,13 +176,16 @@ function bytecodeOfHostSource(f: SensitiveFacts): boolean {
   const up = lstatAt(f.upper.slice(0, u.index) + src);
   return !up?.isCharacterDevice();
 }
-// The last store path asked about, and whether the host has it (a new path's files ask once).
-let lastStorePath = '', lastStorePathOnHost = false;
+const NIX_STORE = '/nix/store/';
+/** The store path (/nix/store/NAME) an entry below the store belongs to. */
+const storePathOf = (raw: string): string => { const end = raw.indexOf('/', NIX_STORE.length); return end < 0 ? raw : raw.slice(0, end); };
+// The last store path asked about in the tree the review compares with, and whether that tree
+// has it (a new path's files ask once).
+let lastStorePath = '', lastStoreRoot: string | null = null, lastStorePathOnHost = false;
 /** Whether the store path an entry below /nix/store/ belongs to is one the host has (one lstat, nothing followed). */
 function hostHasStorePath(raw: string): boolean {
-  const end = raw.indexOf('/', '/nix/store/'.length);
-  const top = end < 0 ? raw : raw.slice(0, end);
-  if (top !== lastStorePath) { lastStorePath = top; lastStorePathOnHost = lstatAt(top) !== null; }
+  const top = storePathOf(raw);
+  if (top !== lastStorePath || hostRootPath() !== lastStoreRoot) { lastStorePath = top; lastStoreRoot = hostRootPath(); lastStorePathOnHost = lstatAt(top) !== null; }
   return lastStorePathOnHost;
 }
 // Below the system's lib and libexec trees: what programs and daemons run or load by path.
@@ -638,7 +641,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // root, the flake registry what `nixpkgs` is. A new profile, or a store path garbage
   // collected whole, is ordinary.
   { id: 'nix-store', why: 'Nix store path changed in place (every profile that links to it runs what it now holds)', paths: [/^\/nix\/store\/[^/]/],
-    harmless: (f) => f.raw !== undefined && (f.change === 'metadata' ? !f.access : f.change === 'added' ? !hostHasStorePath(f.raw) : f.change === 'deleted' && f.raw.indexOf('/', 11) < 0) },
+    harmless: (f) => f.raw !== undefined && (f.change === 'metadata' ? !f.access : f.change === 'added' ? !hostHasStorePath(f.raw) : f.change === 'deleted' && storePathOf(f.raw) === f.raw) },
   { id: 'nix-profile', why: 'Nix profile switched (which store paths its commands come from)', paths: [/^\/nix\/var\/nix\/profiles\//, /\/\.nix-profile$/, /\/\.local\/state\/nix\/profiles\//],
     harmless: (f) => f.change === 'added' || f.change === 'deleted' || (f.change === 'metadata' && !f.access) },
   { id: 'nix-config', why: "Nix config (where packages come from and the keys trusted; post-build-hook runs as root)", paths: [/^\/etc\/nix\//, /\/\.config\/nix\/(nix\.conf|registry\.json)$/],
@@ -822,10 +825,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // something names it, and that unit, service or config is marked by its own rule.
   { id: 'system-program', why: 'system program changed (what runs it, often as root, runs this instead)', many: 'system program files',
     test: (f, p) => writesOrOpens(f) && f.type !== 'dir' && f.change !== 'added' && (f.type === 'symlink' || (f.perm > 0 && (f.perm & 0o111) !== 0)) && inLibTree(p) },
-  // A program a cron table or a systemd unit of the host names, wherever it is (host-jobs.ts):
+  // A program the host's own configuration runs, wherever it is (host-jobs.ts: cron tables,
+  // systemd units, udev rules, logrotate, ifupdown, PAM, sshd, acpid, sudoers):
   // `/srv/app/backup.sh` in root's crontab runs as root at its next time, a sudoers command
   // whenever its user asks. The host's tables are read at the first host entry changed, once.
-  { id: 'host-job', why: "program the host's cron or systemd runs on its own, or sudo lets a user run (as root for most)",
+  { id: 'host-job', why: "program the host runs on its own (its cron, systemd, udev, PAM, sshd or sudo config names it; as root for most)",
     test: (f) => (f.change === 'modified' || f.change === 'replaced' || (f.change === 'metadata' && !!f.access)) && f.type !== 'dir' && f.raw !== undefined && hostJobPrograms().has(f.raw) },
   // The code of an installed program in a tree no rule above names (gcloud's Python, lintian's
   // Perl, vim's defaults.vim, CMake's modules, a header, static library or pkg-config file every
