@@ -217,6 +217,8 @@ const RC_FILES = new Set([
   // R, irb and pry run theirs as code; psql's \!, sqlite's .shell, lldb's `platform shell`,
   // ghci's :! and the mongo shells' JavaScript run commands.
   '.Rprofile', '.irbrc', '.pryrc', '.psqlrc', '.sqliterc', '.lldbinit', '.ghci', '.mongorc.js', '.mongoshrc.js',
+  // xonsh's rc; R reads .Renviron at each start (R_PROFILE_USER, R_LIBS_USER: the code it loads).
+  '.xonshrc', '.Renviron',
 ]);
 const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 const dirOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
@@ -599,6 +601,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /\/\.julia\/config\/startup\.jl$/, /^\/(etc\/R|usr\/lib\/R\/etc)\/Rprofile\.site$/,
     // Jupyter's config files are Python it runs at each start; nushell's are its startup.
     /\/\.jupyter\/jupyter_[a-z_]+_config\.py$/, /^\/(etc|usr\/local\/etc)\/jupyter\/jupyter_[a-z_]+_config\.py$/, /\/\.config\/nushell\/(config|env|login)\.nu$/,
+    // The other shells' startup files (xonsh's rc dirs, elvish's, PowerShell's profiles), and gh's
+    // config (its `!` aliases are shell commands, its editor and pager programs it starts).
+    /\/\.config\/xonsh\/rc\.(xsh$|d\/)/, /\/\.(config\/)?elvish\/rc\.elv$/, /\/\.config\/powershell\/([A-Za-z.]+_)?profile\.ps1$/, /\/\.config\/gh\/config\.yml$/,
     // Every user's readline (a macro bound to Return types a command into each bash line) and
     // screen rc; starship's custom modules are commands each prompt runs; mpv loads its scripts
     // (and those its config's `script=` names).

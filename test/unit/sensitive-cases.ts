@@ -203,7 +203,7 @@ export const CASES: Record<string, C[]> = {
   'python-startup': ['/usr/lib/python3/dist-packages/evil.pth', '/home/u/.local/lib/python3.11/site-packages/x.pth', '/usr/lib/python3.11/sitecustomize.py', '/home/u/.local/lib/python3.11/site-packages/usercustomize.py'].map((p) => file(p)),
   'python-bytecode': [file(`${PYDIR}/__pycache__/m.cpython-311.pyc`), file(`${PYDIR}/__pycache__/m.cpython-311.opt-1.pyc`), file(`${PYDIR}/__pycache__/m.pypy39.opt-2.pyc`, 'modified'),
     { path: `${PYDIR}/__pycache__/m.cpython-312.pyc`, change: 'added', type: 'symlink', target: '/tmp/evil.pyc' }],
-  'rc-file': ['/home/u/.bashrc', '/root/.profile', '/home/u/.zshrc', '/home/u/.vimrc', '/home/u/.bash_completion', '/root/.gdbinit', '/home/u/.gdbearlyinit', '/home/u/.pdbrc',
+  'rc-file': ['/home/u/.bashrc', '/root/.profile', '/home/u/.xonshrc', '/home/u/.Renviron', '/home/u/.config/xonsh/rc.xsh', '/home/u/.config/xonsh/rc.d/x.xsh', '/home/u/.config/elvish/rc.elv', '/home/u/.elvish/rc.elv', '/home/u/.config/powershell/Microsoft.PowerShell_profile.ps1', '/home/u/.config/powershell/profile.ps1', '/home/u/.config/gh/config.yml', '/home/u/.zshrc', '/home/u/.vimrc', '/home/u/.bash_completion', '/root/.gdbinit', '/home/u/.gdbearlyinit', '/home/u/.pdbrc',
     '/home/u/.config/tmux/tmux.conf', '/etc/tmux.conf', '/home/u/.config/direnv/direnvrc', '/home/u/.config/direnv/lib/x.sh', '/etc/gdb/gdbinit', '/etc/gdb/gdbinit.d/x.gdb', '/etc/gdb/gdbearlyinit',
     '/home/u/.config/gdb/gdbinit', '/home/u/.config/gdb/gdbearlyinit', '/home/u/.ipython/profile_default/startup/00-x.py', '/root/.ipython/profile_work/ipython_config.py', '/home/u/.ipython/profile_default/ipython_kernel_config.py',
     '/etc/perl/sitecustomize.pl', '/etc/perl/Net/HTTP.pm', '/etc/perl/strict.pm', '/etc/perl/Net/libnet.cfg',
@@ -473,6 +473,8 @@ export const ORDINARY: C[] = [
   // log, node-gyp's download marker, a cache file deleted, the huggingface token (a secret).
   file('/home/u/.cache/go-build/README'), file('/home/u/.cache/go-build/trim.txt', 'modified'), file('/home/u/.cache/ccache/0/stats', 'modified'), file('/home/u/.cache/pre-commit/pre-commit.log', 'modified'),
   file('/home/u/.cache/node-gyp/20.11.0/installVersion'), { path: '/home/u/.cache/go-build/ab/abcd-d', change: 'deleted', type: 'file' }, file('/home/u/.cache/huggingface/token'),
+  // Not a startup file: gh's hosts (tokens, no command), PowerShell's modules cache, xonsh's history.
+  file('/home/u/.config/gh/hosts.yml'), file('/home/u/.config/powershell/ModuleAnalysisCache'), file('/home/u/.local/share/xonsh/xonsh-history.json'),
   // Not a login trust file: a user's .netrc (credentials it sends, no login it allows), one removed.
   file('/home/u/.netrc'), { path: '/home/u/.rhosts', change: 'deleted', type: 'file' },
   // Not a program a server runs, a mail command, an event hook or cloud-init's: CUPS's printer list, postfix's virtual map, smartmontools' README, cloud-init's templates and log, a dir.
