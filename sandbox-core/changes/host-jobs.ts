@@ -7,13 +7,18 @@
 // the host's (read bounded, no symlink followed, beneath the tree the review compares with),
 // read once per process; their paths are resolved through the host's symlinks as the job's
 // exec would be (`/sbin/agetty` is `/usr/sbin/agetty` on a merged-/usr system).
+import { opendirSync, type Dir } from 'node:fs';
 import { readWhole } from './content.js';
 import { dirAt, hostRootPath } from './fsat.js';
 import { hostEntry } from './host-path.js';
 
 /** Far above any real crontab or unit; a longer one is not read. */
 const MAX_TABLE = 1 << 20;
-/** Files read from one dir at most (a unit dir holds a few hundred). */
+/**
+ * Entries looked at in all at most (a host has a few hundred files there): an image's lower
+ * tree, which stands for the host in its sandbox's review, is not the host's own and could
+ * hold millions.
+ */
 const MAX_FILES = 4096;
 
 // A command's first word that runs the next path it is given: a shell or an interpreter, or a
@@ -187,15 +192,21 @@ export function acpiPrograms(text: string): string[] {
 /** A host dir's regular files (byte-string names) whose names `want` takes, and its `NAME.d` subdirs' `.conf` files (`units`), none followed. */
 function filesIn(dir: string, want: RegExp | null, units = false): string[] {
   const out: string[] = [];
-  let entries;
-  try { entries = dirAt(dir).list(); } catch { return out; }
-  for (const e of entries.slice(0, MAX_FILES)) {
-    const p = `${dir}/${e.name}`;
-    if (e.isFile() && (want === null || want.test(e.name))) out.push(p);
-    else if (units && e.isDirectory() && UNIT_NAME.test(e.name.slice(0, -2))) out.push(...filesIn(p, /\.conf$/));
-  }
+  // Read lazily, as far as the budget goes: a dir of a million entries is not listed whole.
+  let listing: Dir;
+  try { listing = opendirSync(dirAt(dir).self(), { encoding: 'latin1' as BufferEncoding }); } catch { return out; }
+  try {
+    for (let e = listing.readSync(); e !== null && filesLeft > 0; e = listing.readSync()) {
+      const p = `${dir}/${e.name}`;
+      filesLeft--;
+      if (e.isFile() && (want === null || want.test(e.name))) out.push(p);
+      else if (units && e.isDirectory() && UNIT_NAME.test(e.name.slice(0, -2))) out.push(...filesIn(p, /\.conf$/));
+    }
+  } catch { /* a dir that went away meanwhile: what was read */ } finally { listing.closeSync(); }
   return out;
 }
+/** What is left of MAX_FILES in the reading under way (each entry counts, each dir's too). */
+let filesLeft = 0;
 // The unit kinds with Exec lines (a mount, target or timer has none); an alias is a symlink.
 const UNIT_NAME = /\.(service|socket)$/;
 
@@ -212,6 +223,7 @@ const UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/usr/local/lib
 /** Every program path the host's cron tables and systemd units name, as found (not yet resolved). */
 function namedPrograms(home: string | undefined): string[] {
   const out: string[] = [];
+  filesLeft = MAX_FILES;
   const add = (p: string, f: (t: string) => string[]): void => { const t = read(p); if (t !== null) out.push(...f(t)); };
   add('/etc/crontab', (t) => cronPrograms(t, true));
   for (const p of filesIn('/etc/cron.d', null)) add(p, (t) => cronPrograms(t, true));

@@ -26,15 +26,21 @@ export function hostDir(d: string, memo: Map<string, string | null>): string | n
 
 /**
  * `rel` resolved as a dir from the real dir `from`, iteratively, each name one lstat that
- * follows nothing (stat.ts) and each symlink read and its target resolved in its place.
+ * follows nothing (stat.ts) and each symlink read and its target resolved in its place. Names
+ * are taken one at a time from the text (a hostile record's line of a million names that
+ * stops at its first missing one costs that one lookup, not a split of all of them).
  */
 function resolveDir(from: string, rel: string): string | null {
-  const todo = rel.split('/').reverse();
+  const todo: Array<{ text: string; at: number }> = [{ text: rel, at: 0 }];
   let cur = from;
   let links = 0;
-  for (;;) {
-    const name = todo.pop();
-    if (name === undefined) return cur;
+  while (todo.length) {
+    const top = todo[todo.length - 1]!;
+    if (top.at > top.text.length) { todo.pop(); continue; }
+    let end = top.text.indexOf('/', top.at);
+    if (end < 0) end = top.text.length;
+    const name = top.text.slice(top.at, end);
+    top.at = end + 1;
     if (name === '' || name === '.') continue;
     if (name === '..') { cur = cur.slice(0, cur.lastIndexOf('/')) || '/'; continue; }
     const next = cur === '/' ? `/${name}` : `${cur}/${name}`;
@@ -42,9 +48,10 @@ function resolveDir(from: string, rel: string): string | null {
     if (st?.type === 'dir') { cur = next; continue; }
     if (st?.type !== 'symlink' || ++links > MAX_LINKS) return null;
     const target = readlinkB(next);
-    for (const x of target.split('/').reverse()) todo.push(x);
+    todo.push({ text: target, at: 0 });
     if (target.startsWith('/')) cur = '/';
   }
+  return cur;
 }
 
 /** `p` with the dirs on its way resolved (hostDir), its last name kept; null when a dir on the way is missing or not one. */

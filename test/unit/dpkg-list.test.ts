@@ -38,6 +38,10 @@ test('dirs, missing paths and loops are no deletion', () => {
   assert.is(listLinesHarmless(lines), true);
 });
 
+test('a line of a million names stops at the first the host lacks', () => {
+  assert.is(listLinesHarmless([`${T}/none${'/x'.repeat(1_000_000)}`, `${T}${'/.'.repeat(100_000)}/usr/bin/prog`]), false);
+});
+
 test('a record compared with the host record it replaces', () => {
   const host = join(T, 'host.list');
   const layer = join(T, 'layer.list');

@@ -96,4 +96,19 @@ test("the host's tables and units, through the host's symlinks, and the review's
   }
 });
 
+test("an image's tree standing for the host is read only so far: 4,096 entries in all", () => {
+  const root = mkdtempSync(join(tmpdir(), 'sbx-jobs-many-'));
+  mkdirSync(join(root, 'etc/cron.d'), { recursive: true });
+  mkdirSync(join(root, 'opt'));
+  for (let i = 0; i < 5000; i++) writeFileSync(join(root, `etc/cron.d/j${i}`), `0 0 * * * root /opt/j${i}\n`);
+  setHostRoot(root);
+  try {
+    const n = hostJobPrograms('/nowhere').size;
+    assert.ok(n > 0 && n <= 4096, `${n} programs`);
+  } finally {
+    setHostRoot(null);
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test.run();
