@@ -337,7 +337,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'cron', why: 'cron job', paths: [/^\/etc\/(crontab|anacrontab)$/, /^\/etc\/cron\.[^/]+(\/|$)/, /^\/var\/spool\/(cron|anacron|at)(\/|$)/],
     harmless: (f, p) => f.type === 'dir' || (base(p).startsWith('.') && /^\/etc\/cron\.[^/]+\/[^/]+$/.test(p)) },
   { id: 'systemd', why: 'systemd unit', paths: [
-    /^\/(etc|usr\/lib|lib|usr\/local\/lib|run)\/systemd\/(system|user|system-generators|user-generators|system-preset|user-preset)(\.[^/]+)?(\/|$)/,
+    /^\/(etc|usr\/lib|lib|usr\/local\/lib|run)\/systemd\/(system|user|system-generators|user-generators|system-environment-generators|user-environment-generators|system-preset|user-preset)(\.[^/]+)?(\/|$)/,
     // Run as root by systemd at each suspend and resume, and at shutdown.
     /^\/(usr\/)?lib\/systemd\/(system-sleep|system-shutdown)\//,
     /\/\.config\/systemd\/user(\.[^/]+)?(\/|$)/, /\/\.local\/share\/systemd\/user(\/|$)/,
@@ -390,7 +390,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // auto_prepend_file and a loaded extension run in every PHP program (a web app's, as its user).
   { id: 'php-config', why: 'PHP configuration (auto_prepend_file and extensions run code in every PHP program)', paths: [/^\/etc\/php\//, /^\/usr\/local\/etc\/php\//], harmless: notPlanted },
   { id: 'autostart', why: 'autostart entry', paths: [/^\/etc\/xdg\/autostart(\/|$)/, /\/\.config\/autostart(\/|$)/] },
-  { id: 'accounts', why: 'account database', paths: [/^\/etc\/(passwd|shadow|group|gshadow|subuid|subgid)$/] },
+  // systemd-sysusers makes the users and groups its configs name at boot and at a package's
+  // install (`m deploy sudo` adds a user to a group).
+  { id: 'accounts', why: 'account database', paths: [/^\/etc\/(passwd|shadow|group|gshadow|subuid|subgid)$/, /^\/(etc|run|usr\/lib|usr\/local\/lib)\/sysusers\.d\//] },
   // pam-auth-update builds /etc/pam.d/common-* from the profiles in /usr/share/pam-configs
   // whenever a libpam package is installed or upgraded.
   { id: 'pam', why: 'PAM configuration', paths: [/^\/etc\/pam\.(d(\/|$)|conf$)/, /^\/etc\/security\//, /^\/(usr\/)?lib\/([a-z0-9_]+-linux-gnu\/)?security\//, /^\/usr\/share\/pam-configs\//] },
@@ -404,7 +406,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // A hosts line or another DNS server sends a later download, update or login elsewhere
   // (or nowhere: `127.0.0.1 security.debian.org`), as a pip or curl config's index or proxy does.
   { id: 'name-resolution', why: 'name resolution (can send a later download, update or login to another host)', paths: [/^\/etc\/(hosts|resolv\.conf)$/,
-    /^\/etc\/systemd\/resolved\.conf(\.d(\/|$)|$)/, /^\/etc\/resolvconf\/resolv\.conf\.d\//, /^\/etc\/dnsmasq\.(conf$|d\/)/], harmless: notPlanted },
+    /^\/etc\/systemd\/resolved\.conf(\.d(\/|$)|$)/, /^\/(run|usr\/lib|usr\/local\/lib)\/systemd\/resolved\.conf\.d\//, /^\/etc\/resolvconf\/resolv\.conf\.d\//, /^\/etc\/dnsmasq\.(conf$|d\/)/], harmless: notPlanted },
   { id: 'ssh', why: 'ssh keys or configuration', paths: [/^\/etc\/ssh\//, /(^|\/)\.ssh(\/|$)/] },
   // /etc/apt/apt.conf as well as apt.conf.d: either can set DPkg::Post-Invoke.
   // The same for pacman (pacman.conf also names the hook dirs), dnf and yum (their .conf can
