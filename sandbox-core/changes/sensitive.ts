@@ -701,6 +701,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'desktop-startup', why: 'desktop session startup (a login runs what it names: scripts, extensions, exec lines)', paths: [
     /\/\.config\/plasma-workspace\/(env|shutdown)\//, /\/\.local\/share\/gnome-shell\/extensions\//,
     /\/\.config\/(i3|sway|hypr|openbox|awesome|bspwm|qtile)\//,
+    // The other sessions' and window managers' startup: LXDE's and labwc's autostart, river's
+    // init (a program it runs), herbstluftwm's autostart, niri's spawn-at-startup, wayfire's
+    // [autostart], Plasma 5's autostart-scripts; the bars they start run their config's exec
+    // modules, dunst its rules' scripts.
+    /\/\.config\/(lxsession\/[^/]+\/autostart|labwc\/autostart|river\/init|herbstluftwm\/autostart|niri\/config\.kdl|wayfire\.ini|dunst\/dunstrc)$/,
+    /\/\.config\/autostart-scripts\//, /\/\.config\/(polybar|waybar)\/config(\.ini|\.jsonc?)?$/, /^\/etc\/xdg\/(lxsession\/[^/]+\/autostart|openbox\/autostart|labwc\/autostart)$/,
     // GNOME runs each of these as Xwayland starts in the session.
     /^\/etc\/xdg\/Xwayland-session\.d\//], harmless: notPlanted },
   // What a display manager runs as root around a login (GDM's Init, PostLogin, PreSession and

@@ -258,7 +258,10 @@ export const CASES: Record<string, C[]> = {
   'terraform-config': [file('/home/u/.terraformrc'), file('/home/u/.terraform.d/plugins/registry.terraform.io/x/y/1.0.0/linux_amd64/terraform-provider-y'),
     file('/home/u/.local/share/terraform/plugins/example.com/x/y/1.0.0/linux_amd64/terraform-provider-y')],
   'desktop-startup': ['/etc/xdg/Xwayland-session.d/00-x', '/home/u/.config/plasma-workspace/env/x.sh', '/home/u/.config/plasma-workspace/shutdown/x.sh', '/home/u/.local/share/gnome-shell/extensions/x@y/extension.js',
-    ...['i3', 'sway', 'hypr', 'openbox', 'awesome', 'bspwm', 'qtile'].map((w) => `/home/u/.config/${w}/config`)].map((p) => file(p)),
+    ...['i3', 'sway', 'hypr', 'openbox', 'awesome', 'bspwm', 'qtile'].map((w) => `/home/u/.config/${w}/config`),
+    ...['lxsession/LXDE/autostart', 'labwc/autostart', 'river/init', 'herbstluftwm/autostart', 'niri/config.kdl', 'wayfire.ini', 'dunst/dunstrc', 'autostart-scripts/x.sh',
+      'polybar/config', 'polybar/config.ini', 'waybar/config', 'waybar/config.jsonc'].map((w) => `/home/u/.config/${w}`),
+    '/etc/xdg/lxsession/LXDE/autostart', '/etc/xdg/openbox/autostart', '/etc/xdg/labwc/autostart'].map((p) => file(p)),
   'ide-extension': ['/home/u/.vscode/extensions/x.y-1.0/extension.js', '/home/u/.vscode-server/extensions/x/out/a.js', '/home/u/.vscode-oss/extensions/x/a.js', '/home/u/.vscode-insiders/extensions/x/a.js',
     '/home/u/.cursor/extensions/x/a.js', '/home/u/.config/Code/User/settings.json', '/home/u/.config/Code - OSS/User/settings.json', '/home/u/.config/VSCodium/User/settings.json',
     '/home/u/.config/Cursor/User/settings.json'].map((p) => file(p)),
@@ -475,6 +478,8 @@ export const ORDINARY: C[] = [
   file('/home/u/.cache/node-gyp/20.11.0/installVersion'), { path: '/home/u/.cache/go-build/ab/abcd-d', change: 'deleted', type: 'file' }, file('/home/u/.cache/huggingface/token'),
   // Not a startup file: gh's hosts (tokens, no command), PowerShell's modules cache, xonsh's history.
   file('/home/u/.config/gh/hosts.yml'), file('/home/u/.config/powershell/ModuleAnalysisCache'), file('/home/u/.local/share/xonsh/xonsh-history.json'),
+  // Not what a session starts: a bar's style, a dunst or mako theme elsewhere.
+  file('/home/u/.config/waybar/style.css'), file('/home/u/.config/mako/config'),
   // Not a login trust file: a user's .netrc (credentials it sends, no login it allows), one removed.
   file('/home/u/.netrc'), { path: '/home/u/.rhosts', change: 'deleted', type: 'file' },
   // Not a program a server runs, a mail command, an event hook or cloud-init's: CUPS's printer list, postfix's virtual map, smartmontools' README, cloud-init's templates and log, a dir.
