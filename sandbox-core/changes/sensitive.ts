@@ -362,7 +362,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // mail servers' (exim's ${run}, postfix's pipe services and mailbox_command) and CUPS's (its
   // admin group, and the backends and filters it runs: a backend of mode 0700 as root).
   { id: 'service-config', why: 'server config (the programs and modules a server starts or loads, who may log in)', paths: [
-    /^\/etc\/(apache2|httpd|nginx|lighttpd|postgresql|mysql|syslog-ng|supervisor|xinetd\.d|monit|exim4)\//, /^\/etc\/rsyslog\.(conf$|d\/)/,
+    /^\/etc\/(apache2|httpd|nginx|lighttpd|postgresql|mysql|syslog-ng|supervisor|xinetd\.d|monit|exim4)\//,
+    // Failover, load balancing, UPS and monitoring daemons that run commands their config
+    // names (keepalived's notify scripts, haproxy's external checks and Lua, upsmon's
+    // NOTIFYCMD and SHUTDOWNCMD, apcupsd's apccontrol, snmpd's extend, zabbix's UserParameter,
+    // NRPE's commands, collectd's and telegraf's exec inputs, dovecot's post-login scripts).
+    /^\/etc\/(keepalived|haproxy|nut|apcupsd|snmp|zabbix|nagios|collectd|telegraf|dovecot)\//, /^\/etc\/rsyslog\.(conf$|d\/)/,
     /^\/etc\/(inetd|supervisord|vsftpd)\.conf$/, /^\/etc\/postfix\/(main|master)\.cf$/, /^\/etc\/mail\/sendmail\.(cf|mc)$/,
     /^\/etc\/cups\/(cupsd|cups-files)\.conf$/, /^\/usr\/lib\/cups\/(backend|filter|cgi-bin|daemon|notifier|monitor)\//], harmless: notPlanted },
   // A `|command` alias or forward, or a procmail recipe's pipe, runs a program when mail arrives
@@ -528,6 +533,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'login-banner', why: "login banner with terminal escapes (printed on each login's terminal: can set its clipboard, hide text)", paths: [
     /^\/etc\/(motd|issue|issue\.net)$/], harmless: (f) => notPlanted(f) || contentIs(f, plainText, MAX_BANNER) },
   { id: 'logrotate', why: 'logrotate configuration (scripts run as root)', paths: [/^\/etc\/logrotate\.(conf$|d(\/|$))/] },
+  // VPN configs' scripts run as root as the tunnel comes up or goes down: wg-quick's
+  // PreUp/PostUp/PreDown/PostDown, OpenVPN's up/down/client-connect (and the scripts beside),
+  // strongSwan's and libreswan's updown.
+  { id: 'vpn-config', why: 'VPN config (its up and down scripts run as root with the tunnel)', paths: [
+    /^\/etc\/(wireguard|openvpn|strongswan\.d|ipsec\.d|swanctl)\//, /^\/etc\/(strongswan|ipsec)\.conf$/], harmless: notPlanted },
   // ifupdown runs an interface's up/down lines as root at each ifup (boot too); pppd its
   // options' connect and init commands.
   { id: 'network-hook', why: 'network hook script (runs as root)', paths: [/^\/(etc|usr\/lib)\/NetworkManager\/dispatcher\.d(\/|$)/, /^\/etc\/network\/if-[a-z-]+\.d(\/|$)/, /^\/etc\/dhcp\/dhclient-(enter|exit)-hooks\.d(\/|$)/,

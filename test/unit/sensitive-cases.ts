@@ -114,7 +114,11 @@ export const CASES: Record<string, C[]> = {
     '/etc/mysql/my.cnf', '/etc/syslog-ng/syslog-ng.conf', '/etc/supervisor/conf.d/x.conf', '/etc/xinetd.d/x', '/etc/monit/monitrc', '/etc/rsyslog.conf', '/etc/rsyslog.d/50-x.conf',
     '/etc/inetd.conf', '/etc/supervisord.conf', '/etc/vsftpd.conf', '/etc/exim4/conf.d/main/01_exim4-config_listmacrosdefs', '/etc/postfix/main.cf', '/etc/postfix/master.cf',
     '/etc/mail/sendmail.cf', '/etc/mail/sendmail.mc', '/etc/cups/cupsd.conf', '/etc/cups/cups-files.conf', '/usr/lib/cups/backend/usb', '/usr/lib/cups/filter/rastertopdf',
-    '/usr/lib/cups/cgi-bin/admin.cgi', '/usr/lib/cups/daemon/cups-exec', '/usr/lib/cups/notifier/dbus', '/usr/lib/cups/monitor/bcp'].map((p) => file(p, 'modified')),
+    '/usr/lib/cups/cgi-bin/admin.cgi', '/usr/lib/cups/daemon/cups-exec', '/usr/lib/cups/notifier/dbus', '/usr/lib/cups/monitor/bcp',
+    '/etc/keepalived/keepalived.conf', '/etc/haproxy/haproxy.cfg', '/etc/nut/upsmon.conf', '/etc/apcupsd/apccontrol', '/etc/snmp/snmpd.conf', '/etc/zabbix/zabbix_agentd.conf',
+    '/etc/nagios/nrpe.cfg', '/etc/collectd/collectd.conf', '/etc/telegraf/telegraf.conf', '/etc/dovecot/conf.d/10-auth.conf'].map((p) => file(p, 'modified')),
+  'vpn-config': ['/etc/wireguard/wg0.conf', '/etc/openvpn/client/x.conf', '/etc/openvpn/server.conf', '/etc/openvpn/update-resolv-conf', '/etc/strongswan.conf', '/etc/ipsec.conf',
+    '/etc/ipsec.d/x.conf', '/etc/strongswan.d/charon.conf', '/etc/swanctl/conf.d/x.conf'].map((p) => file(p)),
   'mail-command': ['/etc/aliases', '/etc/aliases.db', '/etc/aliases.lmdb', '/etc/aliases.cdb', '/home/u/.forward', '/root/.forward', '/home/u/.procmailrc', '/etc/procmailrc', '/home/u/.mailfilter'].map((p) => file(p, 'modified')),
   'event-hook': ['/etc/smartd.conf', '/etc/smartmontools/smartd.conf', '/etc/smartmontools/run.d/10mail', '/etc/smartmontools/smartd_warning.d/x', '/etc/mdadm/mdadm.conf',
     '/etc/zfs/zed.d/all-syslog.sh', '/etc/watchdog.conf', '/etc/watchdog.d/x'].map((p) => file(p)),
@@ -478,6 +482,8 @@ export const ORDINARY: C[] = [
   file('/home/u/.cache/node-gyp/20.11.0/installVersion'), { path: '/home/u/.cache/go-build/ab/abcd-d', change: 'deleted', type: 'file' }, file('/home/u/.cache/huggingface/token'),
   // Not a startup file: gh's hosts (tokens, no command), PowerShell's modules cache, xonsh's history.
   file('/home/u/.config/gh/hosts.yml'), file('/home/u/.config/powershell/ModuleAnalysisCache'), file('/home/u/.local/share/xonsh/xonsh-history.json'),
+  // A VPN's dir made, a config removed (the tunnel's scripts go with it).
+  { path: '/etc/wireguard', change: 'added', type: 'dir' }, { path: '/etc/openvpn/client/x.conf', change: 'deleted', type: 'file' },
   // Not what a session starts: a bar's style, a dunst or mako theme elsewhere.
   file('/home/u/.config/waybar/style.css'), file('/home/u/.config/mako/config'),
   // Not a login trust file: a user's .netrc (credentials it sends, no login it allows), one removed.
