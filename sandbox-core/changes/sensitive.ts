@@ -315,8 +315,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'sbx-install', why: 'sbx itself (its code and policies: a later sbx and its reviews run by them)', many: 'files of sbx itself',
     test: (f, p) => (f.change !== 'metadata' || !!f.access) && p.startsWith(PACKAGE_ROOT) && INSTALL_PART.test(p.slice(PACKAGE_ROOT.length)) },
   { id: 'shell-startup', why: 'shell startup file', paths: [
-    /^\/etc\/(profile|bash\.bashrc|bash\.bash_logout|bashrc|environment|zshrc|zshenv|zprofile|zlogin|zlogout|csh\.cshrc|csh\.login|ksh\.kshrc)$/,
-    /^\/etc\/(profile\.d|zsh|fish)\//, /\/\.config\/fish\/(config\.fish|conf\.d(\/|$)|functions\/)/,
+    /^\/etc\/(profile|bash\.bashrc|bash\.bash_logout|bashrc|environment|zshrc|zshenv|zprofile|zlogin|zlogout|csh\.cshrc|csh\.login|ksh\.kshrc|mkshrc)$/,
+    /^\/etc\/(profile\.d|zsh|fish|xonsh)\//, /\/\.config\/fish\/(config\.fish|conf\.d(\/|$)|functions\/)/,
+    // Packages' fish snippets (every fish sources vendor_conf.d; its functions are autoloaded by
+    // name) and zsh's function dirs on every fpath (compinit autoloads their completions).
+    /^\/usr\/(local\/)?share\/fish\/(vendor_conf\.d|vendor_functions\.d|vendor_completions\.d)\//, /^\/usr\/(local\/)?share\/zsh\/(site-functions|vendor-completions|vendor-functions)\//,
     // Fedora's skeleton .bashrc runs each file of ~/.bashrc.d; rustup's install adds
     // `. "$HOME/.cargo/env"` to .profile and .bashrc.
     /\/\.bashrc\.d\//, /\/\.cargo\/env(\.fish|\.nu)?$/,
@@ -507,7 +510,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // Debian's /etc/default files are shell that init scripts, cron jobs and boot scripts source
   // as root (Debian policy 9.3.2). Not locale (pam_env reads it as KEY=VALUE lines) nor
   // useradd (useradd parses it). A deletion plants nothing.
-  { id: 'init-defaults', why: 'an /etc/default file (shell that init scripts and jobs source as root)', paths: [/^\/etc\/default\/[^/]+$/],
+  // RHEL's /etc/sysconfig (its network-scripts' ifup-local runs as root) and OpenRC's and
+  // Arch's /etc/conf.d are the same kind of file.
+  { id: 'init-defaults', why: 'an /etc/default file (shell that init scripts and jobs source as root)', paths: [/^\/etc\/default\/[^/]+$/, /^\/etc\/(sysconfig|conf\.d)\//],
     harmless: (f, p) => notPlanted(f) || p === '/etc/default/locale' || p === '/etc/default/useradd' },
   // A profile removed leaves its program unconfined at the next load: a deletion counts.
   { id: 'mac-policy', why: 'AppArmor or SELinux policy (what confined programs may do)', paths: [/^\/etc\/apparmor\.d\//, /^\/etc\/selinux\//],

@@ -82,7 +82,7 @@ export const CASES_ELSEWHERE: Record<string, string> = { 'host-job': 'unit/host-
 export const CASES: Record<string, C[]> = {
   'sbx-state': ['/home/u/.config/sbx/config.json', '/home/u/.cache/sbx/helper/0.1.0+x/sbx-helper', '/root/.local/state/sbx/ab12cd34/meta.json', '/home/u/.cache/sbx'].map((p) => file(p)),
   'sbx-install': [`${PACKAGE_ROOT}/policies/fold.json`, `${PACKAGE_ROOT}/dist/bin/sbx.js`, `${PACKAGE_ROOT}/native/build/sbx-helper`, `${PACKAGE_ROOT}/package.json`].map((p) => file(p, 'modified')),
-  'shell-startup': ['/etc/profile', '/etc/bash.bashrc', '/etc/zprofile', ...['bashrc', 'environment', 'zshrc', 'zshenv', 'zlogin', 'zlogout', 'csh.cshrc', 'csh.login', 'ksh.kshrc'].map((n) => `/etc/${n}`), '/etc/profile.d/x.sh', '/etc/environment', '/etc/bash.bash_logout', '/home/u/.config/fish/conf.d/x.fish', '/home/u/.bashrc.d/x.sh', '/root/.cargo/env', '/home/u/.cargo/env.fish',
+  'shell-startup': ['/etc/mkshrc', '/etc/xonsh/xonshrc', '/usr/share/fish/vendor_conf.d/x.fish', '/usr/local/share/fish/vendor_functions.d/ls.fish', '/usr/share/fish/vendor_completions.d/x.fish', '/usr/share/zsh/site-functions/_x', '/usr/local/share/zsh/site-functions/_x', '/usr/share/zsh/vendor-completions/_x', '/usr/share/zsh/vendor-functions/x', '/etc/profile', '/etc/bash.bashrc', '/etc/zprofile', ...['bashrc', 'environment', 'zshrc', 'zshenv', 'zlogin', 'zlogout', 'csh.cshrc', 'csh.login', 'ksh.kshrc'].map((n) => `/etc/${n}`), '/etc/profile.d/x.sh', '/etc/environment', '/etc/bash.bash_logout', '/home/u/.config/fish/conf.d/x.fish', '/home/u/.bashrc.d/x.sh', '/root/.cargo/env', '/home/u/.cargo/env.fish',
     '/etc/bash_completion.d/x', '/etc/bash_completion', '/usr/share/bash-completion/completions/git', '/usr/local/share/bash-completion/completions/x', '/usr/share/bash-completion/bash_completion', '/usr/local/share/bash-completion/bash_completion',
     '/home/u/.local/share/bash-completion/completions/ls', '/etc/X11/Xsession.d/99x', '/etc/X11/Xsession', '/etc/X11/xinit/xinitrc', '/etc/X11/xinit/xinitrc.d/x.sh'].map((p) => file(p, 'modified')),
   sudoers: ['/etc/sudoers', '/etc/sudoers.d/99-me'].map((p) => file(p)),
@@ -247,7 +247,7 @@ export const CASES: Record<string, C[]> = {
     '/usr/lib/x86_64-linux-gnu/ldscripts/elf_x86_64.x'].map((p) => file(p, 'modified')),
   'database-files': ['/var/lib/postgresql/15/main/postgresql.auto.conf', '/var/lib/postgresql/15/main/global/1260', '/var/lib/postgresql/15/main/base/1/1259', '/var/lib/pgsql/data/pg_hba.conf', '/var/lib/pgsql/16/data/postgresql.conf', '/var/lib/mysql/mysql/user.ibd',
     '/var/lib/mariadb/x'].map((p) => file(p, 'modified')),
-  'init-defaults': ['/etc/default/cron', '/etc/default/keyboard', '/etc/default/ssh', '/etc/default/rcS'].map((p) => file(p, 'modified')),
+  'init-defaults': ['/etc/default/cron', '/etc/default/keyboard', '/etc/default/ssh', '/etc/default/rcS', '/etc/sysconfig/docker', '/etc/sysconfig/network-scripts/ifup-local', '/etc/conf.d/net'].map((p) => file(p, 'modified')),
   firewall: ['/etc/nftables.conf', '/etc/nftables.d/x.nft', '/etc/nftables/x.nft', '/etc/iptables/rules.v4', '/etc/ufw/user.rules', '/etc/ufw/ufw.conf', '/etc/default/ufw',
     '/etc/firewalld/zones/public.xml', '/etc/sysconfig/iptables', '/etc/sysconfig/ip6tables'].map((p) => file(p, 'modified')).concat([{ path: '/etc/iptables/rules.v6', change: 'deleted', type: 'file' }]),
   'fail2ban-audit': [file('/etc/fail2ban/jail.local'), file('/etc/fail2ban/action.d/x.conf', 'modified'), file('/etc/audit/auditd.conf', 'modified'), file('/etc/audit/plugins.d/x.conf'),
