@@ -695,8 +695,14 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /\/\.docker\/(config\.json|cli-plugins\/)/, /^\/usr\/(local\/)?(lib|libexec)\/docker\/cli-plugins\//], harmless: notPlanted },
   // daemon.json's runtimes are programs dockerd runs as root; registries.conf and policy.json
   // say where images come from and which signatures they need.
-  { id: 'container-config', why: 'container engine config (where images come from, their signature policy, runtimes run as root)', paths: [
-    /^\/etc\/docker\/daemon\.json$/, /^\/etc\/containers\/(registries\.conf(\.d\/|$)|policy\.json$|containers\.conf(\.d\/|$))/,
+  // A Kubernetes node runs its static pods' manifests as they are (a hostPath of / is root on
+  // the node), and containerd, CRI-O and podman run the runtimes, OCI hooks and CNI plugins
+  // their configs name, as root, at each container's start; certs.d is the CA docker trusts
+  // for a registry.
+  { id: 'container-config', why: 'container engine or Kubernetes node config (where images come from, their signature policy; runtimes, hooks, CNI plugins and static pods run as root)', paths: [
+    /^\/etc\/docker\/(daemon\.json$|certs\.d\/)/, /^\/etc\/containers\/(registries\.conf(\.d\/|$)|policy\.json$|containers\.conf(\.d\/|$))/,
+    /^\/etc\/(containerd|crio|nvidia-container-runtime|kubernetes|cni\/net\.d)\//, /^\/var\/lib\/kubelet\/config\.yaml$/, /^\/(opt\/cni\/bin|usr\/libexec\/cni|usr\/lib\/cni)\//,
+    /^\/(etc|usr\/share)\/containers\/oci\/hooks\.d\//,
     /\/\.config\/containers\/(registries\.conf(\.d\/|$)|policy\.json$|containers\.conf$)/], harmless: notPlanted },
   // kubeconfig's users[].exec and the AWS CLI's credential_process are commands they run.
   { id: 'cloud-config', why: 'kubectl or AWS CLI config (its credential plugins are commands they run)', paths: [/\/\.kube\/config$/, /\/\.aws\/config$/],
@@ -902,6 +908,13 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // ones, index pages), and runs the Pythons and tools it installed.
   { id: 'uv-cache', why: "uv's cache, Pythons and tools (a later uv install or uv run uses them as they are)", many: 'uv cache files',
     paths: [/\/\.cache\/uv\/(archive|wheels|sdists|simple|git)-v\d+\//, /\/\.local\/share\/uv\/(python|tools)\//], harmless: (f, p) => !writesEntry(f) || !HOME_UV.test(p) },
+  // A container engine's own storage: its image layers and containers' files, which every
+  // container started from them runs (docker's overlay2 dirs, containerd's content store,
+  // podman's storage, a user's rootless one). Nothing inside a sandbox reaches the host's
+  // engine, so an ordinary run writes none of it; a pull by a rootless podman inside counts as
+  // one line per tree.
+  { id: 'container-storage', why: "container engine storage (the images and containers it runs: a changed layer is in every container of that image)", many: 'container storage files',
+    paths: [/^\/var\/lib\/(docker|containerd|containers\/storage)\//, /\/\.local\/share\/containers\/storage\//], harmless: (f) => !writesEntry(f) },
   // Caches a later build or run takes as they are (each tried by reading its tool's docs):
   // Go's build cache (compiled packages found by the hash of their inputs, their content not
   // checked again), yarn's, pnpm's and deno's package caches, ccache's and sccache's objects,

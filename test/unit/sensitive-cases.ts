@@ -159,6 +159,8 @@ export const CASES: Record<string, C[]> = {
   'hook-cache': ['/home/u/.cache/pre-commit/repo1abc/hooks.py', '/home/u/.cache/pre-commit/db.db'].map((p) => file(p)),
   'model-cache': ['/home/u/.cache/huggingface/hub/models--x--y/snapshots/abc/modeling_y.py', '/home/u/.cache/huggingface/hub/models--x--y/blobs/0123',
     '/home/u/.cache/huggingface/modules/transformers_modules/x/modeling.py', '/home/u/.cache/torch/hub/x_y_main/hubconf.py'].map((p) => file(p)),
+  'container-storage': ['/var/lib/docker/overlay2/abc/diff/usr/bin/x', '/var/lib/docker/image/overlay2/repositories.json', '/var/lib/containers/storage/overlay/abc/diff/bin/sh',
+    '/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256/ab', '/home/u/.local/share/containers/storage/overlay/abc/diff/bin/sh'].map((p) => file(p)),
   'dpkg-selection': [file('/var/lib/dpkg/status', 'modified'), { path: '/var/lib/dpkg/status', change: 'replaced', type: 'symlink', target: 'status-old', oldType: 'file' }],
   'dpkg-hook': ['/etc/dpkg/dpkg.cfg.d/99-hook', '/etc/dpkg/dpkg.cfg', '/var/lib/dpkg/info/coreutils.prerm', '/var/lib/dpkg/info/libc6:amd64.postinst', '/var/lib/dpkg/info/x.config'].map((p) => file(p, 'modified')),
   udev: ['/etc/udev/rules.d/99-x.rules', '/usr/lib/udev/rules.d/99-y.rules', '/lib/udev/rules.d/z.rules'].map((p) => file(p)),
@@ -306,7 +308,9 @@ export const CASES: Record<string, C[]> = {
   'js-config': ['/home/u/.yarnrc', '/root/.yarnrc.yml', '/home/u/.config/pnpm/rc'].map((p) => file(p)),
   'docker-config': [file('/home/u/.docker/config.json', 'modified'), file('/home/u/.docker/cli-plugins/docker-x'), file('/usr/local/lib/docker/cli-plugins/docker-y'), file('/usr/libexec/docker/cli-plugins/docker-z'),
     { path: '/home/u/.docker/cli-plugins/docker-w', change: 'metadata', type: 'file', up: st('file', 0o755), details: ['mode 644→755'] }],
-  'container-config': ['/etc/docker/daemon.json', '/etc/containers/registries.conf', '/etc/containers/registries.conf.d/x.conf', '/etc/containers/policy.json', '/etc/containers/containers.conf',
+  'container-config': ['/etc/containerd/config.toml', '/etc/crio/crio.conf', '/etc/crio/crio.conf.d/x.conf', '/etc/nvidia-container-runtime/config.toml', '/etc/kubernetes/manifests/x.yaml',
+    '/etc/kubernetes/kubelet.conf', '/var/lib/kubelet/config.yaml', '/etc/cni/net.d/10-x.conf', '/opt/cni/bin/bridge', '/usr/libexec/cni/bridge', '/usr/lib/cni/bridge',
+    '/etc/containers/oci/hooks.d/x.json', '/usr/share/containers/oci/hooks.d/x.json', '/etc/docker/certs.d/registry.example/ca.crt', '/etc/docker/daemon.json', '/etc/containers/registries.conf', '/etc/containers/registries.conf.d/x.conf', '/etc/containers/policy.json', '/etc/containers/containers.conf',
     '/etc/containers/containers.conf.d/x.conf', '/home/u/.config/containers/registries.conf', '/home/u/.config/containers/policy.json', '/home/u/.config/containers/containers.conf',
     '/root/.config/containers/registries.conf.d/x.conf'].map((p) => file(p, 'modified')),
   'cloud-config': ['/home/u/.kube/config', '/root/.kube/config', '/home/u/.aws/config', '/root/.aws/config'].map((p) => file(p)),
@@ -484,6 +488,8 @@ export const ORDINARY: C[] = [
   file('/home/u/.config/gh/hosts.yml'), file('/home/u/.config/powershell/ModuleAnalysisCache'), file('/home/u/.local/share/xonsh/xonsh-history.json'),
   // A VPN's dir made, a config removed (the tunnel's scripts go with it).
   { path: '/etc/wireguard', change: 'added', type: 'dir' }, { path: '/etc/openvpn/client/x.conf', change: 'deleted', type: 'file' },
+  // Not a node's config: the kubelet's pod volumes; a container engine's layer deleted.
+  file('/var/lib/kubelet/pods/x/volumes/y'), { path: '/var/lib/docker/overlay2/abc/diff/usr/bin/x', change: 'deleted', type: 'file' },
   // Not what a session starts: a bar's style, a dunst or mako theme elsewhere.
   file('/home/u/.config/waybar/style.css'), file('/home/u/.config/mako/config'),
   // Not a login trust file: a user's .netrc (credentials it sends, no login it allows), one removed.
