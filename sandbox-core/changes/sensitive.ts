@@ -219,6 +219,9 @@ const RC_FILES = new Set([
   '.Rprofile', '.irbrc', '.pryrc', '.psqlrc', '.sqliterc', '.lldbinit', '.ghci', '.mongorc.js', '.mongoshrc.js',
   // xonsh's rc; R reads .Renviron at each start (R_PROFILE_USER, R_LIBS_USER: the code it loads).
   '.xonshrc', '.Renviron',
+  // bun's global config (its preload scripts run before every bun run and test); the perl
+  // debugger's rc.
+  '.bunfig.toml', '.perldb',
 ]);
 const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 const dirOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
@@ -238,8 +241,9 @@ const HOME_YARN = /^\/(root|home\/[^/]+)\/\.yarnrc(\.yml)?$/;
 const HOME_RUBY = /^\/(root|home\/[^/]+)\/(\.gemrc|\.bundle\/config)$/;
 const HOME_FETCH = /^\/(root|home\/[^/]+)\/(\.wgetrc|\.curlrc|\.config\/\.curlrc)$/;
 const HOME_CLOUD = /^\/(root|home\/[^/]+)\/\.(kube|aws)\/config$/;
-// The bin and shim dirs of a home's toolchains, Go's own, snap's and flatpak's (toolchain-bin).
-const TOOL_BIN = /^\/(root|home\/[^/]+)\/(\.cargo\/bin|go\/bin|\.deno\/bin|\.bun\/bin|\.volta\/bin|\.npm-global\/bin|\.yarn\/bin|\.dotnet\/tools|\.(pyenv|rbenv|nodenv|asdf)\/shims|\.local\/share\/(mise\/shims|pnpm|flatpak\/exports\/bin)|(\.nvm\/versions\/node|\.pyenv\/versions|\.sdkman\/candidates\/[^/]+)\/[^/]+\/bin)\/[^/]+$|^\/(snap\/bin|var\/lib\/flatpak\/exports\/bin|usr\/local\/go\/bin)\/[^/]+$/;
+// The bin and shim dirs of a home's toolchains (ghcup's and cabal's, composer's global one as
+// its docs add to PATH), Go's own, snap's and flatpak's (toolchain-bin).
+const TOOL_BIN = /^\/(root|home\/[^/]+)\/(\.cargo\/bin|go\/bin|\.deno\/bin|\.bun\/bin|\.volta\/bin|\.npm-global\/bin|\.yarn\/bin|\.dotnet\/tools|\.ghcup\/bin|\.cabal\/bin|\.config\/composer\/vendor\/bin|\.composer\/vendor\/bin|\.(pyenv|rbenv|nodenv|asdf)\/shims|\.local\/share\/(mise\/shims|pnpm|flatpak\/exports\/bin)|(\.nvm\/versions\/node|\.pyenv\/versions|\.sdkman\/candidates\/[^/]+)\/[^/]+\/bin)\/[^/]+$|^\/(snap\/bin|var\/lib\/flatpak\/exports\/bin|usr\/local\/go\/bin)\/[^/]+$/;
 /** Whether p is a command in one of TOOL_BIN's dirs; its first characters turn most paths away. */
 const inToolBin = (p: string): boolean => {
   const c = p.charCodeAt(1);
@@ -620,6 +624,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /\/\.jupyter\/jupyter_[a-z_]+_config\.py$/, /^\/(etc|usr\/local\/etc)\/jupyter\/jupyter_[a-z_]+_config\.py$/, /\/\.config\/nushell\/(config|env|login)\.nu$/,
     // The other shells' startup files (xonsh's rc dirs, elvish's, PowerShell's profiles), and gh's
     // config (its `!` aliases are shell commands, its editor and pager programs it starts).
+    // Go's user env (GOFLAGS' -toolexec runs a program in every build; GOPROXY and GONOSUMDB
+    // say where modules come from, unchecked), sbt's global plugins and settings and Mix's
+    // archives (loaded into every build), conan's hooks (run by every conan command).
+    /\/\.config\/go\/env$/, /\/\.sbt\/[0-9.]+\/(plugins\/|global\.sbt$)/, /\/\.mix\/archives\//, /\/\.conan2?\/(extensions\/)?hooks\//,
     /\/\.config\/xonsh\/rc\.(xsh$|d\/)/, /\/\.(config\/)?elvish\/rc\.elv$/, /\/\.config\/powershell\/([A-Za-z.]+_)?profile\.ps1$/, /\/\.config\/gh\/config\.yml$/,
     // Every user's readline (a macro bound to Return types a command into each bash line) and
     // screen rc; starship's custom modules are commands each prompt runs; mpv loads its scripts
@@ -908,6 +916,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // ones, index pages), and runs the Pythons and tools it installed.
   { id: 'uv-cache', why: "uv's cache, Pythons and tools (a later uv install or uv run uses them as they are)", many: 'uv cache files',
     paths: [/\/\.cache\/uv\/(archive|wheels|sdists|simple|git)-v\d+\//, /\/\.local\/share\/uv\/(python|tools)\//], harmless: (f, p) => !writesEntry(f) || !HOME_UV.test(p) },
+  // More package caches a later build takes as they are: Ivy's (sbt), NuGet's, Hex's.
+  { id: 'jvm-dotnet-cache', why: 'Ivy, NuGet or Hex package cache (a later build uses its packages as they are)', many: 'package cache files',
+    paths: [/\/\.ivy2\/(cache|local)\//, /\/\.nuget\/packages\//, /\/\.hex\/packages\//], harmless: (f) => !writesEntry(f) },
   // A container engine's own storage: its image layers and containers' files, which every
   // container started from them runs (docker's overlay2 dirs, containerd's content store,
   // podman's storage, a user's rootless one). Nothing inside a sandbox reaches the host's

@@ -161,6 +161,7 @@ export const CASES: Record<string, C[]> = {
     '/home/u/.cache/huggingface/modules/transformers_modules/x/modeling.py', '/home/u/.cache/torch/hub/x_y_main/hubconf.py'].map((p) => file(p)),
   'container-storage': ['/var/lib/docker/overlay2/abc/diff/usr/bin/x', '/var/lib/docker/image/overlay2/repositories.json', '/var/lib/containers/storage/overlay/abc/diff/bin/sh',
     '/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256/ab', '/home/u/.local/share/containers/storage/overlay/abc/diff/bin/sh'].map((p) => file(p)),
+  'jvm-dotnet-cache': ['/home/u/.ivy2/cache/org.x/y/jars/y-1.0.jar', '/home/u/.ivy2/local/org.x/y/1.0/jars/y.jar', '/home/u/.nuget/packages/x/1.0.0/lib/net6.0/x.dll', '/home/u/.hex/packages/hexpm/x-1.0.0.tar'].map((p) => file(p)),
   'dpkg-selection': [file('/var/lib/dpkg/status', 'modified'), { path: '/var/lib/dpkg/status', change: 'replaced', type: 'symlink', target: 'status-old', oldType: 'file' }],
   'dpkg-hook': ['/etc/dpkg/dpkg.cfg.d/99-hook', '/etc/dpkg/dpkg.cfg', '/var/lib/dpkg/info/coreutils.prerm', '/var/lib/dpkg/info/libc6:amd64.postinst', '/var/lib/dpkg/info/x.config'].map((p) => file(p, 'modified')),
   udev: ['/etc/udev/rules.d/99-x.rules', '/usr/lib/udev/rules.d/99-y.rules', '/lib/udev/rules.d/z.rules'].map((p) => file(p)),
@@ -209,7 +210,7 @@ export const CASES: Record<string, C[]> = {
   'python-startup': ['/usr/lib/python3/dist-packages/evil.pth', '/home/u/.local/lib/python3.11/site-packages/x.pth', '/usr/lib/python3.11/sitecustomize.py', '/home/u/.local/lib/python3.11/site-packages/usercustomize.py'].map((p) => file(p)),
   'python-bytecode': [file(`${PYDIR}/__pycache__/m.cpython-311.pyc`), file(`${PYDIR}/__pycache__/m.cpython-311.opt-1.pyc`), file(`${PYDIR}/__pycache__/m.pypy39.opt-2.pyc`, 'modified'),
     { path: `${PYDIR}/__pycache__/m.cpython-312.pyc`, change: 'added', type: 'symlink', target: '/tmp/evil.pyc' }],
-  'rc-file': ['/home/u/.bashrc', '/root/.profile', '/home/u/.xonshrc', '/home/u/.Renviron', '/home/u/.config/xonsh/rc.xsh', '/home/u/.config/xonsh/rc.d/x.xsh', '/home/u/.config/elvish/rc.elv', '/home/u/.elvish/rc.elv', '/home/u/.config/powershell/Microsoft.PowerShell_profile.ps1', '/home/u/.config/powershell/profile.ps1', '/home/u/.config/gh/config.yml', '/home/u/.zshrc', '/home/u/.vimrc', '/home/u/.bash_completion', '/root/.gdbinit', '/home/u/.gdbearlyinit', '/home/u/.pdbrc',
+  'rc-file': ['/home/u/.bashrc', '/root/.profile', '/home/u/.bunfig.toml', '/home/u/.perldb', '/home/u/.config/go/env', '/home/u/.sbt/1.0/plugins/x.sbt', '/home/u/.sbt/1.0/global.sbt', '/home/u/.mix/archives/x/ebin/x.beam', '/home/u/.conan2/extensions/hooks/hook_x.py', '/home/u/.conan/hooks/x.py', '/home/u/.xonshrc', '/home/u/.Renviron', '/home/u/.config/xonsh/rc.xsh', '/home/u/.config/xonsh/rc.d/x.xsh', '/home/u/.config/elvish/rc.elv', '/home/u/.elvish/rc.elv', '/home/u/.config/powershell/Microsoft.PowerShell_profile.ps1', '/home/u/.config/powershell/profile.ps1', '/home/u/.config/gh/config.yml', '/home/u/.zshrc', '/home/u/.vimrc', '/home/u/.bash_completion', '/root/.gdbinit', '/home/u/.gdbearlyinit', '/home/u/.pdbrc',
     '/home/u/.config/tmux/tmux.conf', '/etc/tmux.conf', '/home/u/.config/direnv/direnvrc', '/home/u/.config/direnv/lib/x.sh', '/etc/gdb/gdbinit', '/etc/gdb/gdbinit.d/x.gdb', '/etc/gdb/gdbearlyinit',
     '/home/u/.config/gdb/gdbinit', '/home/u/.config/gdb/gdbearlyinit', '/home/u/.ipython/profile_default/startup/00-x.py', '/root/.ipython/profile_work/ipython_config.py', '/home/u/.ipython/profile_default/ipython_kernel_config.py',
     '/etc/perl/sitecustomize.pl', '/etc/perl/Net/HTTP.pm', '/etc/perl/strict.pm', '/etc/perl/Net/libnet.cfg',
@@ -295,7 +296,7 @@ export const CASES: Record<string, C[]> = {
   ],
   'shared-library': ['/usr/lib/x86_64-linux-gnu/libevil.so.1', '/usr/local/lib/libx.so', '/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib64/liby.so.2.3'].map((p) => file(p)),
   'path-command': ['/usr/local/bin/tool', '/home/u/.local/bin/x', '/opt/tool/bin/y', '/usr/games/sl', '/usr/local/games/g'].map((p) => file(p)),
-  'toolchain-bin': [...['.cargo/bin', 'go/bin', '.deno/bin', '.bun/bin', '.volta/bin', '.npm-global/bin', '.yarn/bin', '.dotnet/tools', '.pyenv/shims', '.rbenv/shims', '.nodenv/shims', '.asdf/shims',
+  'toolchain-bin': [...['.cargo/bin', 'go/bin', '.deno/bin', '.bun/bin', '.volta/bin', '.npm-global/bin', '.yarn/bin', '.dotnet/tools', '.ghcup/bin', '.cabal/bin', '.config/composer/vendor/bin', '.composer/vendor/bin', '.pyenv/shims', '.rbenv/shims', '.nodenv/shims', '.asdf/shims',
     '.local/share/mise/shims', '.local/share/pnpm', '.local/share/flatpak/exports/bin', '.nvm/versions/node/v20.1.0/bin', '.pyenv/versions/3.11.4/bin', '.sdkman/candidates/java/current/bin'].map((d) => `/home/u/${d}/x`),
     ...['.cargo/bin', 'go/bin', '.deno/bin', '.bun/bin', '.volta/bin', '.npm-global/bin', '.yarn/bin', '.dotnet/tools', '.pyenv/shims', '.rbenv/shims', '.nodenv/shims', '.asdf/shims',
     '.local/share/mise/shims', '.local/share/pnpm', '.local/share/flatpak/exports/bin', '.nvm/versions/node/v20.1.0/bin', '.pyenv/versions/3.11.4/bin', '.sdkman/candidates/java/current/bin'].map((d) => `/root/${d}/x`),
@@ -490,6 +491,8 @@ export const ORDINARY: C[] = [
   { path: '/etc/wireguard', change: 'added', type: 'dir' }, { path: '/etc/openvpn/client/x.conf', change: 'deleted', type: 'file' },
   // Not a node's config: the kubelet's pod volumes; a container engine's layer deleted.
   file('/var/lib/kubelet/pods/x/volumes/y'), { path: '/var/lib/docker/overlay2/abc/diff/usr/bin/x', change: 'deleted', type: 'file' },
+  // Not a tool's startup or cache: sbt's server state, Go's telemetry, NuGet's HTTP cache log.
+  file('/home/u/.sbt/1.0/server/x/active.json'), file('/home/u/.config/go/telemetry/local/x.json'), file('/home/u/.local/share/NuGet/v3-cache/x.log'),
   // Not what a session starts: a bar's style, a dunst or mako theme elsewhere.
   file('/home/u/.config/waybar/style.css'), file('/home/u/.config/mako/config'),
   // Not a login trust file: a user's .netrc (credentials it sends, no login it allows), one removed.
