@@ -917,7 +917,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'uv-cache', why: "uv's cache, Pythons and tools (a later uv install or uv run uses them as they are)", many: 'uv cache files',
     paths: [/\/\.cache\/uv\/(archive|wheels|sdists|simple|git)-v\d+\//, /\/\.local\/share\/uv\/(python|tools)\//], harmless: (f, p) => !writesEntry(f) || !HOME_UV.test(p) },
   // More package caches a later build takes as they are: Ivy's (sbt), NuGet's, Hex's.
-  { id: 'jvm-dotnet-cache', why: 'Ivy, NuGet or Hex package cache (a later build uses its packages as they are)', many: 'package cache files',
+  { id: 'ivy-nuget-hex-cache', why: 'Ivy, NuGet or Hex package cache (a later build uses its packages as they are)', many: 'package cache files',
     paths: [/\/\.ivy2\/(cache|local)\//, /\/\.nuget\/packages\//, /\/\.hex\/packages\//], harmless: (f) => !writesEntry(f) },
   // A container engine's own storage: its image layers and containers' files, which every
   // container started from them runs (docker's overlay2 dirs, containerd's content store,

@@ -161,7 +161,7 @@ export const CASES: Record<string, C[]> = {
     '/home/u/.cache/huggingface/modules/transformers_modules/x/modeling.py', '/home/u/.cache/torch/hub/x_y_main/hubconf.py'].map((p) => file(p)),
   'container-storage': ['/var/lib/docker/overlay2/abc/diff/usr/bin/x', '/var/lib/docker/image/overlay2/repositories.json', '/var/lib/containers/storage/overlay/abc/diff/bin/sh',
     '/var/lib/containerd/io.containerd.content.v1.content/blobs/sha256/ab', '/home/u/.local/share/containers/storage/overlay/abc/diff/bin/sh'].map((p) => file(p)),
-  'jvm-dotnet-cache': ['/home/u/.ivy2/cache/org.x/y/jars/y-1.0.jar', '/home/u/.ivy2/local/org.x/y/1.0/jars/y.jar', '/home/u/.nuget/packages/x/1.0.0/lib/net6.0/x.dll', '/home/u/.hex/packages/hexpm/x-1.0.0.tar'].map((p) => file(p)),
+  'ivy-nuget-hex-cache': ['/home/u/.ivy2/cache/org.x/y/jars/y-1.0.jar', '/home/u/.ivy2/local/org.x/y/1.0/jars/y.jar', '/home/u/.nuget/packages/x/1.0.0/lib/net6.0/x.dll', '/home/u/.hex/packages/hexpm/x-1.0.0.tar'].map((p) => file(p)),
   'dpkg-selection': [file('/var/lib/dpkg/status', 'modified'), { path: '/var/lib/dpkg/status', change: 'replaced', type: 'symlink', target: 'status-old', oldType: 'file' }],
   'dpkg-hook': ['/etc/dpkg/dpkg.cfg.d/99-hook', '/etc/dpkg/dpkg.cfg', '/var/lib/dpkg/info/coreutils.prerm', '/var/lib/dpkg/info/libc6:amd64.postinst', '/var/lib/dpkg/info/x.config'].map((p) => file(p, 'modified')),
   udev: ['/etc/udev/rules.d/99-x.rules', '/usr/lib/udev/rules.d/99-y.rules', '/lib/udev/rules.d/z.rules'].map((p) => file(p)),
