@@ -11,7 +11,7 @@
 // installs, which the host does not have: only an entry for a package installed on the host
 // counts.
 import { lstatB } from './stat.js';
-import { readWhole } from './content.js';
+import { layerAgainstHost, readWhole } from './content.js';
 
 /** Far above any real record (a desktop's dpkg status: a few MB); a longer one is marked. */
 export const MAX_APT_STATE = 64 << 20;
@@ -113,18 +113,7 @@ function hostPackages(): Map<string, Set<string>> {
   return hostInstalled.map;
 }
 
-/** `now` and `before` read bounded (no symlink followed), then `ok` of them; false when the sandbox's cannot be read whole. */
-function compared(upper: string, raw: string, ok: (now: Buffer, before: Buffer | null) => boolean): boolean {
-  try {
-    const now = readWhole(upper, MAX_APT_STATE);
-    if (now === null) return false;
-    return ok(now, lstatB(raw) === null ? null : readWhole(raw, MAX_APT_STATE));
-  } catch {
-    return false;
-  }
-}
-
 /** An extended_states the sandbox wrote (`upper`; host path `raw`), as autoMarksHarmless says, against the host's installed packages. */
-export const extendedStatesHarmless = (upper: string, raw: string): boolean => compared(upper, raw, (now, before) => autoMarksHarmless(now, before, hostPackages));
+export const extendedStatesHarmless = (upper: string, raw: string): boolean => layerAgainstHost(upper, raw, MAX_APT_STATE, (now, before) => autoMarksHarmless(now, before, hostPackages));
 /** A dpkg status the sandbox wrote, as selectionsHarmless says. */
-export const dpkgStatusHarmless = (upper: string, raw: string): boolean => compared(upper, raw, selectionsHarmless);
+export const dpkgStatusHarmless = (upper: string, raw: string): boolean => layerAgainstHost(upper, raw, MAX_APT_STATE, selectionsHarmless);

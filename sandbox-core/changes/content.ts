@@ -3,6 +3,7 @@
 import { closeSync, fstatSync, openSync, readlinkSync, constants as C } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { fsAt } from './fsat.js';
+import { lstatB } from './stat.js';
 import { readInto } from '../../policies/read-json.js';
 
 const CHUNK = 1 << 16;
@@ -68,6 +69,22 @@ export function readWhole(p: string, max: number): Buffer | null {
     const n = readInto(fd, buf);
     return n > st.size ? null : buf.subarray(0, n);
   } finally { closeSync(fd); }
+}
+
+/**
+ * `ok` of a file the sandbox wrote (`upper`) beside the host's at `raw` (null when the host has
+ * none there), each read whole up to `max` bytes, no symlink followed: what a rule that reads
+ * a record's new content against the host's asks. False when the sandbox's cannot be read so
+ * (not a regular file, longer than `max`, grown meanwhile, or an error).
+ */
+export function layerAgainstHost(upper: string, raw: string, max: number, ok: (now: Buffer, before: Buffer | null) => boolean): boolean {
+  try {
+    const now = readWhole(upper, max);
+    if (now === null) return false;
+    return ok(now, lstatB(raw) === null ? null : readWhole(raw, max));
+  } catch {
+    return false;
+  }
 }
 
 /** A symlink's target as a byte string (the exact bytes, never resolved). */

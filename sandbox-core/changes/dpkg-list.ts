@@ -11,8 +11,8 @@
 // deletion to come; nor does dpkg spare a file another package lists too (tried: dash's
 // copyright, appended to another package's record, went at that package's removal). A package
 // that takes a file over from another (Replaces) is marked for that file too.
-import { readWhole } from './content.js';
-import { hostDir } from './host-path.js';
+import { layerAgainstHost } from './content.js';
+import { hostEntry } from './host-path.js';
 import { lstatB } from './stat.js';
 
 /** Far above any real record (google-cloud-cli's: ~4 MB, 60k lines); a longer one is marked. */
@@ -32,13 +32,11 @@ export function listLinesHarmless(lines: string[]): boolean {
   const memo = new Map<string, string | null>();
   for (const line of lines) {
     const p = (line.startsWith('/') ? line : `/${line}`).replace(/\/+$/, '');
-    const slash = p.lastIndexOf('/');
-    const name = p.slice(slash + 1);
+    const name = p.slice(p.lastIndexOf('/') + 1);
     // The root, or a name that is a dir whatever it names.
     if (name === '' || name === '.' || name === '..') continue;
-    const dir = hostDir(p.slice(0, slash) || '/', memo);
-    if (dir === null) continue;
-    const full = dir === '/' ? `/${name}` : `${dir}/${name}`;
+    const full = hostEntry(p, memo);
+    if (full === null) continue;
     const host = lstatB(full);
     if (host !== null && host.type !== 'dir') return false;
   }
@@ -49,14 +47,5 @@ export function listLinesHarmless(lines: string[]): boolean {
  * Whether a record the sandbox wrote (`upper`, host path `raw`) is ordinary: read bounded from
  * the layer and from the host, no symlink followed. One that cannot be read, or is cut, is not.
  */
-export function dpkgListHarmless(upper: string, raw: string): boolean {
-  try {
-    const now = readWhole(upper, MAX_DPKG_LIST);
-    if (now === null) return false;
-    const before = lstatB(raw) === null ? null : readWhole(raw, MAX_DPKG_LIST);
-    return listLinesHarmless(addedLines(now, before));
-  } catch {
-    return false;
-  }
-}
-
+export const dpkgListHarmless = (upper: string, raw: string): boolean =>
+  layerAgainstHost(upper, raw, MAX_DPKG_LIST, (now, before) => listLinesHarmless(addedLines(now, before)));
