@@ -66,6 +66,9 @@ export function commandPrograms(cmd: string, depth = 0): string[] {
   return out;
 }
 
+/** A line of a cron or anacron table (trimmed) that is a job: not empty, a comment or a variable's setting. */
+const isJobLine = (line: string): boolean => line !== '' && line[0] !== '#' && !/^[A-Za-z_][A-Za-z0-9_]*\s*=/.test(line);
+
 /**
  * The programs a crontab runs: `system` tables (/etc/crontab, /etc/cron.d) name a user after
  * the five time fields, a user's table does not; `@reboot`-style names stand for the five.
@@ -75,7 +78,7 @@ export function cronPrograms(text: string, system: boolean): string[] {
   const out: string[] = [];
   for (const raw of text.split('\n')) {
     const line = raw.trim();
-    if (!line || line[0] === '#' || /^[A-Za-z_][A-Za-z0-9_]*\s*=/.test(line)) continue;
+    if (!isJobLine(line)) continue;
     const fields = line.split(/\s+/);
     const skip = (fields[0]!.startsWith('@') ? 1 : 5) + (system ? 1 : 0);
     // The command is the rest of the line after the fields, its own spacing kept.
@@ -91,23 +94,29 @@ export function anacronPrograms(text: string): string[] {
   const out: string[] = [];
   for (const raw of text.split('\n')) {
     const line = raw.trim();
-    if (!line || line[0] === '#' || /^[A-Za-z_][A-Za-z0-9_]*\s*=/.test(line)) continue;
+    if (!isJobLine(line)) continue;
     const m = /^\S+\s+\S+\s+\S+\s+(.*)$/.exec(line);
     if (m) out.push(...commandPrograms(m[1]!));
   }
   return out;
 }
 
-/** The programs a systemd unit's Exec lines run (their `@-:+!|` prefixes taken off; specifiers like %I left out). */
-export function unitPrograms(text: string): string[] {
+/**
+ * The programs of the command each line `line` matches holds in its last group, less those
+ * `specifier` matches (a path a daemon fills in at run time: systemd's and sshd's `%I`, `%u`).
+ */
+function linePrograms(text: string, line: RegExp, specifier?: RegExp): string[] {
   const out: string[] = [];
   for (const raw of text.split('\n')) {
-    const m = /^\s*Exec(Start|StartPre|StartPost|Stop|StopPost|Reload|Condition)\s*=\s*(.*)$/.exec(raw);
-    if (!m) continue;
-    out.push(...commandPrograms(m[2]!.replace(/^[@\-:+!|]+/, '')).filter((p) => !p.includes('%')));
+    const m = line.exec(raw);
+    if (m) out.push(...commandPrograms(m[m.length - 1]!).filter((p) => !specifier?.test(p)));
   }
   return out;
 }
+
+/** The programs a systemd unit's Exec lines run (their `@-:+!|` prefixes taken off; specifiers like %I left out). */
+export const unitPrograms = (text: string): string[] =>
+  linePrograms(text, /^\s*Exec(Start|StartPre|StartPost|Stop|StopPost|Reload|Condition)\s*=\s*[@\-:+!|]*(.*)$/, /%/);
 
 /**
  * The programs sudoers lets users run (as root unless a runas says otherwise): every absolute
@@ -147,14 +156,7 @@ export function logrotatePrograms(text: string): string[] {
 }
 
 /** ifupdown's interface commands (pre-up, up, post-up, pre-down, down, post-down). */
-export function interfacesPrograms(text: string): string[] {
-  const out: string[] = [];
-  for (const raw of text.split('\n')) {
-    const m = /^\s*(pre-up|up|post-up|pre-down|down|post-down)\s+(.*)$/.exec(raw);
-    if (m) out.push(...commandPrograms(m[2]!));
-  }
-  return out;
-}
+export const interfacesPrograms = (text: string): string[] => linePrograms(text, /^\s*(pre-up|up|post-up|pre-down|down|post-down)\s+(.*)$/);
 
 /** PAM's pam_exec lines: the program after the module's options (`auth optional pam_exec.so quiet /opt/x/hook`), run at each login or sudo. */
 export function pamExecPrograms(text: string): string[] {
@@ -170,43 +172,32 @@ export function pamExecPrograms(text: string): string[] {
 }
 
 /** sshd's commands: ForceCommand (as the user logging in), AuthorizedKeysCommand and AuthorizedPrincipalsCommand (as their user, at each login). */
-export function sshdPrograms(text: string): string[] {
-  const out: string[] = [];
-  for (const raw of text.split('\n')) {
-    const m = /^\s*(ForceCommand|AuthorizedKeysCommand|AuthorizedPrincipalsCommand)\s+(.*)$/i.exec(raw);
-    if (m) out.push(...commandPrograms(m[2]!).filter((p) => !p.includes('%')));
-  }
-  return out;
-}
+export const sshdPrograms = (text: string): string[] =>
+  linePrograms(text, /^\s*(ForceCommand|AuthorizedKeysCommand|AuthorizedPrincipalsCommand)\s+(.*)$/i, /%/);
 
 /** acpid's event rules: the action's command, run as root on the event. */
-export function acpiPrograms(text: string): string[] {
-  const out: string[] = [];
-  for (const raw of text.split('\n')) {
-    const m = /^\s*action\s*=\s*(.*)$/.exec(raw);
-    if (m) out.push(...commandPrograms(m[1]!).filter((p) => !p.includes('%')));
-  }
-  return out;
-}
+export const acpiPrograms = (text: string): string[] => linePrograms(text, /^\s*action\s*=\s*(.*)$/, /%/);
 
-/** A host dir's regular files (byte-string names) whose names `want` takes, and its `NAME.d` subdirs' `.conf` files (`units`), none followed. */
-function filesIn(dir: string, want: RegExp | null, units = false): string[] {
+/**
+ * A host dir's regular files (byte-string names) whose names `want` takes, and its `NAME.d`
+ * subdirs' `.conf` files (`units`), none followed; each entry looked at takes one from
+ * `budget.left`.
+ */
+function filesIn(dir: string, budget: { left: number }, want: RegExp | null, units = false): string[] {
   const out: string[] = [];
   // Read lazily, as far as the budget goes: a dir of a million entries is not listed whole.
   let listing: Dir;
   try { listing = opendirSync(dirAt(dir).self(), { encoding: 'latin1' as BufferEncoding }); } catch { return out; }
   try {
-    for (let e = listing.readSync(); e !== null && filesLeft > 0; e = listing.readSync()) {
+    for (let e = listing.readSync(); e !== null && budget.left > 0; e = listing.readSync()) {
       const p = `${dir}/${e.name}`;
-      filesLeft--;
+      budget.left--;
       if (e.isFile() && (want === null || want.test(e.name))) out.push(p);
-      else if (units && e.isDirectory() && UNIT_NAME.test(e.name.slice(0, -2))) out.push(...filesIn(p, /\.conf$/));
+      else if (units && e.isDirectory() && UNIT_NAME.test(e.name.slice(0, -2))) out.push(...filesIn(p, budget, /\.conf$/));
     }
   } catch { /* a dir that went away meanwhile: what was read */ } finally { listing.closeSync(); }
   return out;
 }
-/** What is left of MAX_FILES in the reading under way (each entry counts, each dir's too). */
-let filesLeft = 0;
 // The unit kinds with Exec lines (a mount, target or timer has none); an alias is a symlink.
 const UNIT_NAME = /\.(service|socket)$/;
 
@@ -223,29 +214,30 @@ const UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/usr/local/lib
 /** Every program path the host's cron tables and systemd units name, as found (not yet resolved). */
 function namedPrograms(home: string | undefined): string[] {
   const out: string[] = [];
-  filesLeft = MAX_FILES;
+  const budget = { left: MAX_FILES };
+  const files = (d: string, want: RegExp | null, units = false): string[] => filesIn(d, budget, want, units);
   const add = (p: string, f: (t: string) => string[]): void => { const t = read(p); if (t !== null) out.push(...f(t)); };
   add('/etc/crontab', (t) => cronPrograms(t, true));
-  for (const p of filesIn('/etc/cron.d', null)) add(p, (t) => cronPrograms(t, true));
+  for (const p of files('/etc/cron.d', null)) add(p, (t) => cronPrograms(t, true));
   add('/etc/anacrontab', anacronPrograms);
   // Users' own tables: root's review reads them all; another user's, none (cron's spool is root's).
-  for (const p of filesIn('/var/spool/cron/crontabs', null)) add(p, (t) => cronPrograms(t, false));
+  for (const p of files('/var/spool/cron/crontabs', null)) add(p, (t) => cronPrograms(t, false));
   // What udev runs on device events (the admin's rules), logrotate's scripts, ifupdown's lines.
-  for (const d of ['/etc/udev/rules.d', '/run/udev/rules.d']) for (const p of filesIn(d, /\.rules$/)) add(p, udevPrograms);
+  for (const d of ['/etc/udev/rules.d', '/run/udev/rules.d']) for (const p of files(d, /\.rules$/)) add(p, udevPrograms);
   add('/etc/logrotate.conf', logrotatePrograms);
-  for (const p of filesIn('/etc/logrotate.d', null)) add(p, logrotatePrograms);
+  for (const p of files('/etc/logrotate.d', null)) add(p, logrotatePrograms);
   add('/etc/network/interfaces', interfacesPrograms);
-  for (const p of filesIn('/etc/network/interfaces.d', null)) add(p, interfacesPrograms);
+  for (const p of files('/etc/network/interfaces.d', null)) add(p, interfacesPrograms);
   // What a login runs: PAM's pam_exec, sshd's commands; acpid's actions.
-  for (const p of filesIn('/etc/pam.d', null)) add(p, pamExecPrograms);
+  for (const p of files('/etc/pam.d', null)) add(p, pamExecPrograms);
   add('/etc/ssh/sshd_config', sshdPrograms);
-  for (const p of filesIn('/etc/ssh/sshd_config.d', /\.conf$/)) add(p, sshdPrograms);
-  for (const p of filesIn('/etc/acpi/events', null)) add(p, acpiPrograms);
+  for (const p of files('/etc/ssh/sshd_config.d', /\.conf$/)) add(p, sshdPrograms);
+  for (const p of files('/etc/acpi/events', null)) add(p, acpiPrograms);
   // sudo's rules: root's review reads them (0440 root).
   add('/etc/sudoers', sudoersPrograms);
-  for (const p of filesIn('/etc/sudoers.d', null)) add(p, sudoersPrograms);
+  for (const p of files('/etc/sudoers.d', null)) add(p, sudoersPrograms);
   const units = [...UNIT_DIRS, ...(home && home.startsWith('/') ? [`${home.replace(/\/+$/, '')}/.config/systemd/user`] : [])];
-  for (const d of units) for (const p of filesIn(d, UNIT_NAME, true)) add(p, unitPrograms);
+  for (const d of units) for (const p of files(d, UNIT_NAME, true)) add(p, unitPrograms);
   return out;
 }
 
