@@ -203,8 +203,9 @@ const RC_FILES = new Set([
   '.bash_completion', '.gdbinit', '.gdbearlyinit', '.pdbrc',
   // Debian's and Ubuntu's default .bashrc sources ~/.bash_aliases when it exists.
   '.bash_aliases',
-  // Xsession runs ~/.xsession as the X session itself; WezTerm's config is Lua it runs at each start.
-  '.xsession', '.wezterm.lua',
+  // Xsession runs ~/.xsession as the X session itself (and sources ~/.xinputrc, im-config's);
+  // startx runs ~/.xserverrc as the X server; WezTerm's config is Lua it runs at each start.
+  '.xsession', '.xinputrc', '.xserverrc', '.wezterm.lua',
   // lesskey's #env section sets less's environment (LESSOPEN: a command run on each file it
   // opens), mailcap's entries and mutt's macros are commands, and X resources can name the Perl
   // extensions urxvt loads (URxvt.perl-lib).
@@ -222,6 +223,12 @@ const RC_FILES = new Set([
   // bun's global config (its preload scripts run before every bun run and test); the perl
   // debugger's rc.
   '.bunfig.toml', '.perldb',
+  // Code or commands other tools run at each start: sbt's commands, Octave's, Erlang's and
+  // IEx's, Racket's, OCaml's and SWI-Prolog's toplevels, radare2's, pylint's init-hook (editors
+  // run pylint on each save), Spacemacs's config; the MySQL client's pager and plugin dir.
+  '.sbtrc', '.octaverc', '.erlang', '.iex.exs', '.racketrc', '.ocamlinit', '.swiplrc', '.radare2rc', '.pylintrc', '.spacemacs', '.my.cnf',
+  // jj's user config (its pager, editor and fix tools are programs it starts).
+  '.jjconfig.toml',
 ]);
 const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 const dirOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
@@ -356,7 +363,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // RHEL's /etc/rc.d holds the same (rc.local, init.d, rcN.d); upstart's jobs are /etc/init.
   { id: 'init', why: 'init script', paths: [/^\/etc\/(init\.d|rc\.local|rc\d\.d|rcS\.d|rc\.d|init)(\/|$)/, /^\/etc\/inittab$/] },
   // sudo's credential cache: a valid record lets sudo run without asking the password.
-  { id: 'sudo-timestamp', why: "sudo's credential cache (a valid record lets sudo run without the password)", paths: [/^\/(var\/)?run\/sudo\/ts\//], harmless: notPlanted },
+  { id: 'sudo-timestamp', why: "sudo's credential cache (a valid record lets sudo run without the password)", paths: [/^\/(var\/)?run\/sudo\/ts\//, /^\/var\/(lib|db)\/sudo\/ts\//], harmless: notPlanted },
   // A system bus service file names the program dbus-daemon starts as root when it is first
   // called; a bus policy says who may call a root service's methods.
   { id: 'dbus', why: 'D-Bus service or policy (the program a bus starts, as root on the system bus; who may call it)', paths: [
@@ -375,18 +382,26 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // NOTIFYCMD and SHUTDOWNCMD, apcupsd's apccontrol, snmpd's extend, zabbix's UserParameter,
     // NRPE's commands, collectd's and telegraf's exec inputs, dovecot's post-login scripts).
     /^\/etc\/(keepalived|haproxy|nut|apcupsd|snmp|zabbix|nagios|collectd|telegraf|dovecot)\//, /^\/etc\/rsyslog\.(conf$|d\/)/,
+    // Redis's and Valkey's loadmodule, squid's helpers (auth_param program), ClamAV's
+    // VirusEvent command, SpamAssassin's Perl plugins.
+    /^\/etc\/(redis|valkey|squid|clamav|spamassassin)\//, /^\/etc\/redis\.conf$/,
     /^\/etc\/(inetd|supervisord|vsftpd)\.conf$/, /^\/etc\/postfix\/(main|master)\.cf$/, /^\/etc\/mail\/sendmail\.(cf|mc)$/,
     /^\/etc\/cups\/(cupsd|cups-files)\.conf$/, /^\/usr\/lib\/cups\/(backend|filter|cgi-bin|daemon|notifier|monitor)\//], harmless: notPlanted },
   // A `|command` alias or forward, or a procmail recipe's pipe, runs a program when mail arrives
   // (cron mails root its jobs' output); postfix and sendmail read the aliases' built map.
-  { id: 'mail-command', why: 'mail alias, forward or filter (a |command there runs a program when mail arrives)', paths: [
-    /^\/etc\/aliases(\.db|\.lmdb|\.cdb)?$/, /\/\.forward$/, /\/\.procmailrc$/, /^\/etc\/procmailrc$/, /\/\.mailfilter$/], harmless: notPlanted },
+  // The mail fetchers' and senders' commands: fetchmail's mda and plugin, msmtp's
+  // passwordeval, mbsync's PassCmd, offlineimap's pythonfile, notmuch's hooks (run at each
+  // `notmuch new`).
+  { id: 'mail-command', why: 'mail alias, forward, filter or fetcher config (commands it runs when mail arrives, is fetched or sent)', paths: [
+    /^\/etc\/aliases(\.db|\.lmdb|\.cdb)?$/, /\/\.forward$/, /\/\.procmailrc$/, /^\/etc\/procmailrc$/, /\/\.mailfilter$/,
+    /\/\.(fetchmailrc|msmtprc|mbsyncrc|offlineimaprc|notmuch-config)$/, /\/\.config\/(msmtp|offlineimap)\/config$/, /\/\.config\/isyncrc$/, /\/\.config\/notmuch\/[^/]+\/config$/, /\/\.notmuch\/hooks\//], harmless: notPlanted },
   // Commands run as root when something happens to a disk, an array, a pool or the watchdog's
   // checks: smartd's -M exec and its run.d, mdadm's PROGRAM, ZFS's zedlets, watchdog's
   // test-binary and repair-binary.
-  { id: 'event-hook', why: 'storage or watchdog event hook (commands run as root on disk, RAID, ZFS or watchdog events)', paths: [
+  // pm-utils runs its sleep.d and power.d hooks as root at each suspend, resume and power change.
+  { id: 'event-hook', why: 'storage, power or watchdog event hook (commands run as root on disk, RAID, ZFS, power or watchdog events)', paths: [
     /^\/etc\/(smartd\.conf$|smartmontools\/(smartd\.conf$|run\.d\/|smartd_warning\.d\/))/, /^\/etc\/mdadm\/mdadm\.conf$/, /^\/etc\/zfs\/zed\.d\//,
-    /^\/etc\/(watchdog\.conf$|watchdog\.d\/)/], harmless: notPlanted },
+    /^\/etc\/(watchdog\.conf$|watchdog\.d\/)/, /^\/(etc\/pm|usr\/lib\/pm-utils)\/(sleep|power)\.d\//], harmless: notPlanted },
   // cloud-init runs bootcmd at every boot and its per-boot scripts, as root; a semaphore deleted
   // under /var/lib/cloud makes its module (runcmd's script) run again at the next boot.
   { id: 'cloud-init', why: 'cloud-init config, script or state (commands run as root at the next boot)', paths: [
@@ -433,7 +448,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // hundred (many). Not a deletion (it trusts less), a dir, or a time (dpkg rewrites them).
   { id: 'tls-trust', why: 'TLS trust store (a CA added here lets its holder impersonate any site)', many: 'trust-store files',
     paths: [/^\/usr\/(local\/)?share\/ca-certificates\//, /^\/etc\/ca-certificates\.conf$/, /^\/etc\/ssl\/(certs\/|cert\.pem$)/,
-      /^\/etc\/pki\/(ca-trust\/|tls\/(certs\/|cert\.pem$))/, /^\/usr\/share\/pki\/ca-trust-source\//, /\/certifi\/cacert\.pem$/, /\/\.pki\/nssdb\//],
+      /^\/etc\/pki\/(ca-trust\/|tls\/(certs\/|cert\.pem$))/, /^\/usr\/share\/pki\/ca-trust-source\//, /\/certifi\/cacert\.pem$/, /\/\.pki\/nssdb\//, /^\/etc\/pki\/nssdb\//],
     harmless: (f) => !writesEntry(f) },
   // openssl_conf's engines and providers name shared objects every program using OpenSSL
   // loads (`dynamic_path`, `module`): curl, apt's https, python's ssl, as root too.
@@ -474,8 +489,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /^\/etc\/(dnf|yum)\/(plugins|pluginconf\.d)(\/|$)/, /^\/usr\/lib\/yum-plugins(\/|$)/,
     /^\/etc\/rpm\//, /^\/usr\/lib\/rpm\/macros\.d(\/|$)/, /^\/var\/lib\/rpm\//,
     /^\/etc\/apk\/commit_hooks\.d(\/|$)/, /^\/lib\/apk\/db\/scripts\.tar$/,
-    // needrestart's config is Perl it evaluates as root after every apt run.
-    /^\/etc\/needrestart\/(needrestart\.conf$|conf\.d(\/|$))/], harmless: (f) => f.change === 'deleted' },
+    // needrestart's config is Perl it evaluates as root after every apt run; etckeeper's
+    // config and its *.d scripts run as root before and after each apt run.
+    /^\/etc\/needrestart\/(needrestart\.conf$|conf\.d(\/|$))/, /^\/etc\/etckeeper\//], harmless: (f) => f.change === 'deleted' },
   { id: 'udev', why: 'udev rule (runs commands as root on device events)', paths: [/^\/(etc|lib|usr\/lib|run)\/udev\/rules\.d(\/|$)/] },
   { id: 'modprobe', why: 'kernel module loading (install commands run as root)', paths: [/^\/(etc|lib|usr\/lib|run)\/(modprobe\.d|modules-load\.d)(\/|$)/, /^\/etc\/modules$/] },
   // Host-based trust: rlogin and rsh, and ssh with HostbasedAuthentication, let in whoever
@@ -491,7 +507,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // kernel package's scripts; initramfs-tools' hooks run as mkinitramfs builds the image,
   // and its scripts run in the initramfs at every boot.
   { id: 'kernel-hook', why: 'kernel or initramfs hook (runs as root at a kernel install, or at boot)', paths: [
-    /^\/etc\/kernel\/[^/]+\.d(\/|$)/, /^\/usr\/lib\/kernel\/install\.d(\/|$)/, /^\/(etc|usr\/share)\/initramfs-tools\/(hooks|scripts)(\/|$)/] },
+    /^\/etc\/kernel\/[^/]+\.d(\/|$)/, /^\/usr\/lib\/kernel\/install\.d(\/|$)/, /^\/(etc|usr\/share)\/initramfs-tools\/(hooks|scripts)(\/|$)/,
+    // mkinitramfs sources initramfs.conf and conf.d's files as shell; dracut sources its
+    // config as bash and runs its modules' module-setup.sh (their scripts run at boot).
+    /^\/etc\/initramfs-tools\/(initramfs\.conf$|conf\.d\/)/, /^\/etc\/dracut\.conf(\.d\/|$)/, /^\/usr\/lib\/dracut\/(dracut\.conf\.d|modules\.d)\//] },
   // Also the local authority's .pkla grants (ResultAny=yes: an action without a password).
   { id: 'polkit', why: 'polkit rules (who may act as root)', paths: [/^\/(etc|usr\/share|var\/lib)\/polkit-1(\/|$)/] },
   // The kernel, initramfs and boot loader, and what update-grub builds its menu from (its
@@ -542,6 +561,32 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'login-banner', why: "login banner with terminal escapes (printed on each login's terminal: can set its clipboard, hide text)", paths: [
     /^\/etc\/(motd|issue|issue\.net)$/], harmless: (f) => notPlanted(f) || contentIs(f, plainText, MAX_BANNER) },
   { id: 'logrotate', why: 'logrotate configuration (scripts run as root)', paths: [/^\/etc\/logrotate\.(conf$|d(\/|$))/] },
+  // Tools the host runs on a timer, whose config names commands: certbot's renewal conf
+  // (pre_hook, deploy_hook) and renewal-hooks scripts, dehydrated's hook, acme.sh (its own
+  // script, account.conf, each domain's reload command: its cron line runs the script),
+  // rsnapshot's cmd_ lines, borgmatic's hooks, logwatch's scripts (Perl, from cron.daily).
+  { id: 'timer-tool', why: "config or script of a tool the host runs on a timer (certificate renewal, backups, log reports: its hooks run, as root for most)", many: 'files of timer-run tools', paths: [
+    /^\/etc\/letsencrypt\/(cli\.ini$|renewal\/|renewal-hooks\/)/, /^\/etc\/dehydrated\//, /\/\.acme\.sh\//, /^\/etc\/rsnapshot\.conf$/,
+    /^\/etc\/borgmatic(\.d)?\//, /\/\.config\/borgmatic(\.d)?\//, /^\/(usr\/share|etc)\/logwatch\/scripts\//], harmless: notPlanted },
+  // What a web server runs when anyone asks for it: PHP and CGI scripts, JSP, server-side
+  // includes, the per-dir settings that turn handlers on (.htaccess) or prepend code
+  // (.user.ini), a servlet container's auto-deployed webapps.
+  { id: 'web-content', why: "web server script or its per-dir settings (runs as the server's user when anyone requests it)", many: 'web server scripts', paths: [
+    /^\/(var\/www|srv\/www|srv\/http|usr\/share\/nginx\/html)\/(.*\/)?([^/]+\.(php[0-9]?|phtml|phar|cgi|jspx?|shtml)|\.htaccess|\.user\.ini)$/,
+    /^\/usr\/lib\/cgi-bin\//, /^\/var\/lib\/(tomcat|jetty)[0-9]*\/webapps\//], harmless: notPlanted },
+  // What programs load or start on their own, as the user: chat clients' autoloaded scripts
+  // and plugins, nautilus-python's extensions, the Jupyter kernels a notebook starts (its argv).
+  { id: 'tool-plugin', why: 'plugin, script or kernel a program loads or starts on its own (chat clients, file managers, Jupyter: as you)', paths: [
+    /\/\.(weechat|local\/share\/weechat)\/[a-z]+\/autoload\//, /\/\.irssi\/scripts\/autorun\//, /\/\.purple\/plugins\//, /\/\.config\/hexchat\/addons\//,
+    /\/\.local\/share\/nautilus-python\/extensions\//, /\/\.local\/share\/jupyter\/kernels\/[^/]+\/kernel\.json$/, /^\/usr\/(local\/)?share\/jupyter\/kernels\/[^/]+\/kernel\.json$/],
+    harmless: notPlanted },
+  // direnv runs an .envrc, mise a project's config, once its path (and content) is on these
+  // lists or under direnv.toml's whitelisted prefixes: in the user's shell at the next cd.
+  { id: 'trust-list', why: "direnv's or mise's trust list (the project config it names then runs in your shell when you cd there)", paths: [
+    /\/\.local\/share\/direnv\/allow\//, /\/\.config\/direnv\/(direnv|config)\.toml$/, /\/\.local\/state\/mise\/trusted-configs\//], harmless: notPlanted },
+  // A removed profile falls back to a wider default: a deletion counts.
+  { id: 'firejail-profile', why: 'firejail profile (what a program firejail confines may reach)', paths: [/^\/etc\/firejail\//, /\/\.config\/firejail\//],
+    harmless: neitherPlantedNorRemoved },
   // VPN configs' scripts run as root as the tunnel comes up or goes down: wg-quick's
   // PreUp/PostUp/PreDown/PostDown, OpenVPN's up/down/client-connect (and the scripts beside),
   // strongSwan's and libreswan's updown.
@@ -550,7 +595,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // ifupdown runs an interface's up/down lines as root at each ifup (boot too); pppd its
   // options' connect and init commands.
   { id: 'network-hook', why: 'network hook script (runs as root)', paths: [/^\/(etc|usr\/lib)\/NetworkManager\/dispatcher\.d(\/|$)/, /^\/etc\/network\/if-[a-z-]+\.d(\/|$)/, /^\/etc\/dhcp\/dhclient-(enter|exit)-hooks\.d(\/|$)/,
-    /^\/etc\/ppp\/(ip|ipv6)-(up|down)(\.d(\/|$)|$)/, /^\/etc\/network\/interfaces(\.d\/|$)/, /^\/etc\/ppp\/(options$|peers\/)/] },
+    /^\/etc\/ppp\/(ip|ipv6)-(up|down)(\.d(\/|$)|$)/, /^\/etc\/network\/interfaces(\.d\/|$)/, /^\/etc\/ppp\/(options$|peers\/)/,
+    // networkd-dispatcher's scripts (each state change of a systemd-networkd link) and
+    // resolvconf's update scripts (each change of the DNS servers).
+    /^\/(etc|usr\/lib)\/networkd-dispatcher\//, /^\/etc\/resolvconf\/update(-libc)?\.d(\/|$)/] },
   { id: 'alternatives', why: 'alternatives link (which program a command runs)', paths: [/^\/etc\/alternatives(\/|$)/, /^\/var\/lib\/dpkg\/alternatives(\/|$)/] },
   // git init and clone copy the template dir into each new repository: a hook there runs in
   // every repository made later (samples excepted), its config is each one's config.
@@ -634,7 +682,22 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // (and those its config's `script=` names).
     /^\/etc\/(inputrc|screenrc|syslesskey|sysless)$/, /\/\.config\/starship\.toml$/, /\/\.config\/lesskey$/, /\/\.config\/(mutt|neomutt)\//, /\/\.mutt\/muttrc$/,
     // xdg-user-dir sources user-dirs.dirs with sh; Xsession loads every user's X resources.
-    /\/\.config\/user-dirs\.dirs$/, /^\/etc\/X11\/Xresources\//, /^\/etc\/asound\.conf$/, /^\/usr\/share\/alsa\/.+\.conf$/, /\/\.config\/mpv\/(scripts\/|mpv\.conf$)/],
+    /\/\.config\/user-dirs\.dirs$/, /^\/etc\/X11\/Xresources\//, /^\/etc\/asound\.conf$/, /^\/usr\/share\/alsa\/.+\.conf$/, /\/\.config\/mpv\/(scripts\/|mpv\.conf$)/,
+    // More tools' startup code and the commands their config names: Leiningen's profiles
+    // (:injections), ranger's rc (its `shell` lines) and commands.py, R's Makevars (the
+    // compilers of every package built from source), utop's, SWI-Prolog's, micro's and
+    // kakoune's init (kakoune's %sh{} blocks), Doom Emacs's config, yt-dlp's (--exec) and
+    // aria2's (on-download-complete) config, pylint's and ptpython's, jj's, Subversion's
+    // (diff-cmd, editor-cmd, its ssh tunnel), the system mailcap (run-mailcap's and mail
+    // clients' viewers), mise's global config (its env and hooks run in each shell), Ansible's
+    // config (a vault password file that is a program) and plugin dirs, Nixpkgs' overlays and
+    // config (they rewrite what every later nix build of the user builds).
+    /\/\.lein\/profiles\.clj$/, /\/\.config\/ranger\/(rc\.conf$|commands\.py$|plugins\/)/, /\/\.R\/Makevars(\.[^/]+)?$/, /\/\.config\/utop\/init\.ml$/,
+    /\/\.config\/swi-prolog\/init\.pl$/, /\/\.config\/micro\/(init\.lua$|plug\/)/, /\/\.config\/kak\/(kakrc$|autoload\/)/, /\/\.(doom\.d|config\/doom)\//,
+    /\/\.config\/yt-dlp(\/config(\.txt)?|\.conf)$/, /\/\.config\/aria2\/aria2\.conf$/, /\/\.config\/pylintrc$/, /\/\.config\/ptpython\/config\.py$/,
+    /\/\.config\/jj\/(config\.toml$|conf\.d\/)/, /\/\.subversion\/config$/, /^\/etc\/subversion\/config$/, /^\/etc\/mailcap(\.order)?$/,
+    /\/\.config\/mise\/(config(\.[^/]+)?\.toml$|conf\.d\/)/, /\/\.ansible\.cfg$/, /^\/etc\/ansible\/ansible\.cfg$/, /\/\.ansible\/plugins\//,
+    /\/\.config\/nixpkgs\/(config\.nix$|overlays(\.nix$|\/))/],
     test: (_c, p) => startsWithDot(p) && RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3 },
   { id: 'setid', why: 'setuid/setgid program',
     test: (f) => f.change !== 'deleted' && f.type === 'file' && f.perm >= 0 && (f.perm & 0o6000) !== 0 },
@@ -723,8 +786,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'session-env', why: 'session environment (environment.d: PATH, LD_PRELOAD for user services)', paths: [
     /\/\.config\/environment\.d\//, /^\/(etc|run|usr\/lib|usr\/local\/lib)\/environment\.d\//], harmless: notPlanted },
   // A display manager starts the chosen session's Exec= at each graphical login.
-  { id: 'desktop-entry', why: 'desktop entry (its Exec= runs when it is opened)', paths: [
-    /\/\.local\/share\/applications\/.*\.desktop$/, /^\/usr\/(local\/)?share\/(applications|xsessions|wayland-sessions)\/.*\.desktop$/], harmless: notPlanted },
+  // A thumbnailer's Exec= runs when a file manager shows a file of its type (a download too).
+  { id: 'desktop-entry', why: 'desktop entry or thumbnailer (its Exec= runs when it is opened, or when a file manager shows a file of its type)', paths: [
+    /\/\.local\/share\/applications\/.*\.desktop$/, /^\/usr\/(local\/)?share\/(applications|xsessions|wayland-sessions)\/.*\.desktop$/,
+    /^\/usr\/(local\/)?share\/thumbnailers\//, /\/\.local\/share\/thumbnailers\//], harmless: notPlanted },
   // What a desktop session runs at login: KDE sources plasma-workspace/env, GNOME Shell runs
   // its extensions' JavaScript, tiling window managers run their config's exec lines.
   { id: 'desktop-startup', why: 'desktop session startup (a login runs what it names: scripts, extensions, exec lines)', paths: [
@@ -737,7 +802,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /\/\.config\/(lxsession\/[^/]+\/autostart|labwc\/autostart|river\/init|herbstluftwm\/autostart|niri\/config\.kdl|wayfire\.ini|dunst\/dunstrc)$/,
     /\/\.config\/autostart-scripts\//, /\/\.config\/(polybar|waybar)\/config(\.ini|\.jsonc?)?$/, /^\/etc\/xdg\/(lxsession\/[^/]+\/autostart|openbox\/autostart|labwc\/autostart)$/,
     // GNOME runs each of these as Xwayland starts in the session.
-    /^\/etc\/xdg\/Xwayland-session\.d\//], harmless: notPlanted },
+    /^\/etc\/xdg\/Xwayland-session\.d\//,
+    // xmonad compiles and runs its config (and lib/) at each login; dwm's, fluxbox's and
+    // IceWM's startup scripts; Xfce's session script.
+    /\/\.(config\/)?xmonad\//, /\/\.(dwm|local\/share\/dwm)\/autostart(_blocking)?\.sh$/, /\/\.fluxbox\/startup$/, /\/\.(icewm|config\/icewm)\/(startup|shutdown)$/,
+    /\/\.config\/xfce4\/xinitrc$/, /^\/etc\/xdg\/xfce4\/xinitrc$/], harmless: notPlanted },
   // What a display manager runs as root around a login (GDM's Init, PostLogin, PreSession and
   // PostSession scripts; LightDM's and SDDM's setup scripts, which their config names; XDM's
   // Xsetup and Xstartup; Xreset, run as root as a session ends), who is logged in without a
@@ -753,6 +822,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // context.exec.
   { id: 'terminal-config', why: 'terminal or audio server config (names the shell or programs it starts)', paths: [
     /\/\.config\/(kitty|alacritty|foot|ghostty|wezterm)\//,
+    // Terminator's and Xfce Terminal's custom command, a Konsole profile's Command=, urxvt's
+    // Perl extensions.
+    /\/\.config\/(terminator\/config|xfce4\/terminal\/terminalrc)$/, /\/\.local\/share\/konsole\/[^/]+\.profile$/, /\/\.urxvt\/ext\//,
     /\/\.config\/pipewire\//, /^\/etc\/pipewire\//], harmless: notPlanted },
   // A PKCS#11 module config names a library p11-kit loads into each program using it (GnuTLS's
   // and NSS's trust and token access), by any absolute path.
@@ -765,7 +837,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'browser-policy', why: 'browser policy, native messaging host or profile prefs (extensions it installs, programs it runs, proxies and certificates it trusts)', paths: [
     /^\/etc\/(opt\/(chrome|edge)|chromium|brave)\/(policies|native-messaging-hosts)\//, /^\/usr\/lib\/firefox(-esr)?\/distribution\/policies\.json$/, /^\/etc\/firefox(-esr)?\/policies\/policies\.json$/,
     /^\/usr\/lib(64)?\/mozilla\/native-messaging-hosts\//, /\/\.mozilla\/(native-messaging-hosts\/|firefox\/[^/]+\/user\.js$)/,
-    /\/\.config\/(google-chrome|chromium|microsoft-edge|BraveSoftware\/Brave-Browser)\/NativeMessagingHosts\//], harmless: notPlanted },
+    /\/\.config\/(google-chrome|chromium|microsoft-edge|BraveSoftware\/Brave-Browser)\/NativeMessagingHosts\//,
+    // Debian's chromium sources each file of /etc/chromium.d as shell at each start; Firefox
+    // runs an autoconfig .cfg with full rights, reads Debian's /etc/firefox prefs, and a
+    // profile's prefs, extensions, certificate db and PKCS#11 module list (libraries it loads).
+    /^\/etc\/chromium\.d\//, /^\/usr\/lib\/firefox(-esr)?\/[^/]+\.cfg$/, /^\/etc\/firefox(-esr)?\/[^/]+\.js$/,
+    /\/\.mozilla\/firefox\/[^/]+\/(prefs\.js$|extensions\/|cert[89]\.db$|pkcs11\.txt$)/], harmless: notPlanted },
   // Flatpak's overrides widen what a sandboxed app may reach (--filesystem=host, devices, sockets).
   { id: 'flatpak-override', why: 'Flatpak permission override (what a sandboxed app may reach: host files, devices, sockets)', paths: [
     /\/\.local\/share\/flatpak\/overrides\//, /^\/var\/lib\/flatpak\/overrides\//], harmless: notPlanted },
@@ -810,8 +887,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /\/\.wgetrc$/, /\/\.curlrc$/, /^\/etc\/wgetrc$/], harmless: (f, p) => notPlanted(f) || (p !== '/etc/wgetrc' && !HOME_FETCH.test(p)) },
   // gpg-agent's pinentry-program, gpg's photo-viewer are commands; trust-model and keyserver
   // options decide what a signature check accepts.
-  { id: 'gnupg-config', why: 'GnuPG config (can name programs it runs: pinentry, photo viewer; and what it trusts)', paths: [
-    /\/\.gnupg\/(gpg|gpg-agent|dirmngr|scdaemon|common)\.conf$/], harmless: notPlanted },
+  // Its keyrings and trust db too: a key added or trusted there makes a later `gpg --verify`
+  // (or gpgv's trustedkeys) report a good signature on what its holder signed.
+  { id: 'gnupg-config', why: "GnuPG config or keyring (programs it runs: pinentry, photo viewer; the keys and trust its signature checks accept)", paths: [
+    /\/\.gnupg\/(gpg|gpg-agent|dirmngr|scdaemon|common)\.conf$/, /\/\.gnupg\/(pubring\.(kbx|gpg)|trustedkeys\.(kbx|gpg)|trustdb\.gpg)$/], harmless: notPlanted },
   // Python's user site dir (`pip install --user`) comes before the system's installed
   // packages on sys.path: a module there shadows the one of the same name. Counted on one
   // line (many): a --user install writes a package's files by the dozen. The pattern is the
