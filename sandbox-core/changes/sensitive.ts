@@ -229,6 +229,11 @@ const RC_FILES = new Set([
   '.sbtrc', '.octaverc', '.erlang', '.iex.exs', '.racketrc', '.ocamlinit', '.swiplrc', '.radare2rc', '.pylintrc', '.spacemacs', '.my.cnf',
   // jj's user config (its pager, editor and fix tools are programs it starts).
   '.jjconfig.toml',
+  // Debian's and other distributions' packaging tools: devscripts' and quilt's rc and
+  // pbuilder's (shell they source; pbuilder runs as root), dupload's and sbuild's (Perl),
+  // dput's and gbp's hooks, rpm's macros (%(...) runs a command), bazel's rc
+  // (workspace_status_command); npm init runs ~/.npm-init.js.
+  '.devscripts', '.quiltrc', '.pbuilderrc', '.dupload.conf', '.sbuildrc', '.dput.cf', '.gbp.conf', '.rpmmacros', '.makepkg.conf', '.bazelrc', '.npm-init.js',
 ]);
 const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 const dirOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
@@ -327,7 +332,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     test: (f, p) => (f.change !== 'metadata' || !!f.access) && p.startsWith(PACKAGE_ROOT) && INSTALL_PART.test(p.slice(PACKAGE_ROOT.length)) },
   { id: 'shell-startup', why: 'shell startup file', paths: [
     /^\/etc\/(profile|bash\.bashrc|bash\.bash_logout|bashrc|environment|zshrc|zshenv|zprofile|zlogin|zlogout|csh\.cshrc|csh\.login|ksh\.kshrc|mkshrc)$/,
-    /^\/etc\/(profile\.d|zsh|fish|xonsh)\//, /\/\.config\/fish\/(config\.fish|conf\.d(\/|$)|functions\/)/,
+    /^\/etc\/(profile\.d|zsh|fish|xonsh)\//, /\/\.config\/fish\/(config\.fish|conf\.d(\/|$)|functions\/|fish_variables$)/,
     // Packages' fish snippets (every fish sources vendor_conf.d; its functions are autoloaded by
     // name) and zsh's function dirs on every fpath (compinit autoloads their completions).
     /^\/usr\/(local\/)?share\/fish\/(vendor_conf\.d|vendor_functions\.d|vendor_completions\.d)\//, /^\/usr\/(local\/)?share\/zsh\/(site-functions|vendor-completions|vendor-functions)\//,
@@ -458,7 +463,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // dpkg.cfg takes --pre-invoke/--post-invoke (commands run as root by every dpkg call), and
   // a package's maintainer scripts run as root when it is next configured, upgraded or removed.
   // A script removed with its package (apt-get remove) runs nothing.
-  { id: 'dpkg-hook', why: 'dpkg hook or maintainer script (runs as root at a later install)', paths: [/^\/etc\/dpkg\/dpkg\.cfg(\.d(\/|$)|$)/],
+  // Every maintainer script that asks a question sources debconf's confmodule (which starts its
+  // Perl frontend), as root.
+  { id: 'dpkg-hook', why: 'dpkg hook or maintainer script (runs as root at a later install)', paths: [/^\/etc\/dpkg\/dpkg\.cfg(\.d(\/|$)|$)/, /^\/usr\/share\/debconf\//],
     test: (f, p) => f.change !== 'deleted' && p.startsWith('/var/lib/dpkg/info/') && DPKG_SCRIPT.test(p) },
   // dpkg applies a stat override whenever it installs the file (the next upgrade of its
   // package, unattended-upgrades' too): `root root 4755 /usr/bin/vim.basic` makes a setuid
@@ -493,7 +500,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // config and its *.d scripts run as root before and after each apt run.
     /^\/etc\/needrestart\/(needrestart\.conf$|conf\.d(\/|$))/, /^\/etc\/etckeeper\//], harmless: (f) => f.change === 'deleted' },
   { id: 'udev', why: 'udev rule (runs commands as root on device events)', paths: [/^\/(etc|lib|usr\/lib|run)\/udev\/rules\.d(\/|$)/] },
-  { id: 'modprobe', why: 'kernel module loading (install commands run as root)', paths: [/^\/(etc|lib|usr\/lib|run)\/(modprobe\.d|modules-load\.d)(\/|$)/, /^\/etc\/modules$/] },
+  // depmod.d's search and override lines decide which of two modules of one name loads.
+  { id: 'modprobe', why: 'kernel module loading (install commands run as root)', paths: [/^\/(etc|lib|usr\/lib|run)\/(modprobe\.d|modules-load\.d|depmod\.d)(\/|$)/, /^\/etc\/modules$/] },
+  // The kernel hands these files to devices as their drivers load (at boot too): code that runs
+  // on the hardware, which can reach memory by DMA. A firmware package writes them by the hundred.
+  { id: 'firmware', why: 'device firmware (the kernel loads it into a device as its driver starts: code on hardware that can read memory)', many: 'firmware files',
+    paths: [/^\/(usr\/)?lib\/firmware\//], harmless: notPlanted },
   // Host-based trust: rlogin and rsh, and ssh with HostbasedAuthentication, let in whoever
   // hosts.equiv or a user's .rhosts/.shosts names (`+ +`: anyone from anywhere); Kerberos logins
   // (sshd's GSSAPI, pam_krb5, ksu) whoever a user's .k5login or .k5users names.
@@ -697,7 +709,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /\/\.config\/yt-dlp(\/config(\.txt)?|\.conf)$/, /\/\.config\/aria2\/aria2\.conf$/, /\/\.config\/pylintrc$/, /\/\.config\/ptpython\/config\.py$/,
     /\/\.config\/jj\/(config\.toml$|conf\.d\/)/, /\/\.subversion\/config$/, /^\/etc\/subversion\/config$/, /^\/etc\/mailcap(\.order)?$/,
     /\/\.config\/mise\/(config(\.[^/]+)?\.toml$|conf\.d\/)/, /\/\.ansible\.cfg$/, /^\/etc\/ansible\/ansible\.cfg$/, /\/\.ansible\/plugins\//,
-    /\/\.config\/nixpkgs\/(config\.nix$|overlays(\.nix$|\/))/],
+    /\/\.config\/nixpkgs\/(config\.nix$|overlays(\.nix$|\/))/,
+    // Their system-wide files (pbuilder's and sbuild's run as root), makepkg's (sourced bash);
+    // helix's language servers and zed's (commands started on opening a file), neofetch's
+    // config (bash), the file managers' startup commands (vifm, lf, yazi's Lua).
+    /^\/etc\/(devscripts\.conf|pbuilderrc|sbuild\/sbuild\.conf|git-buildpackage\/gbp\.conf|makepkg\.conf|bazel\.bazelrc)$/, /\/\.config\/pacman\/makepkg\.conf$/,
+    /\/\.config\/(helix\/languages\.toml|zed\/settings\.json|neofetch\/config\.conf|vifm\/vifmrc|lf\/lfrc|yazi\/init\.lua)$/],
     test: (_c, p) => startsWithDot(p) && RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3 },
   { id: 'setid', why: 'setuid/setgid program',
     test: (f) => f.change !== 'deleted' && f.type === 'file' && f.perm >= 0 && (f.perm & 0o6000) !== 0 },
@@ -806,7 +823,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // xmonad compiles and runs its config (and lib/) at each login; dwm's, fluxbox's and
     // IceWM's startup scripts; Xfce's session script.
     /\/\.(config\/)?xmonad\//, /\/\.(dwm|local\/share\/dwm)\/autostart(_blocking)?\.sh$/, /\/\.fluxbox\/startup$/, /\/\.(icewm|config\/icewm)\/(startup|shutdown)$/,
-    /\/\.config\/xfce4\/xinitrc$/, /^\/etc\/xdg\/xfce4\/xinitrc$/], harmless: notPlanted },
+    /\/\.config\/xfce4\/xinitrc$/, /^\/etc\/xdg\/xfce4\/xinitrc$/,
+    // Plasma's widgets and Cinnamon's extensions, applets and desklets: code its shell loads.
+    /\/\.local\/share\/plasma\/plasmoids\//, /\/\.local\/share\/cinnamon\/(extensions|applets|desklets)\//], harmless: notPlanted },
   // What a display manager runs as root around a login (GDM's Init, PostLogin, PreSession and
   // PostSession scripts; LightDM's and SDDM's setup scripts, which their config names; XDM's
   // Xsetup and Xstartup; Xreset, run as root as a session ends), who is logged in without a
@@ -814,7 +833,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // modules it loads).
   { id: 'display-manager', why: 'display manager or X server config (scripts run as root around a login; modules the X server loads)', paths: [
     /^\/etc\/gdm3?\/((Init|PostLogin|PreSession|PostSession)\/|custom\.conf$|daemon\.conf$)/, /^\/(etc|usr\/share)\/lightdm\/lightdm\.conf(\.d\/|$)/,
-    /^\/etc\/sddm\.conf(\.d\/|$)/, /^\/usr\/(share|lib)\/sddm\/(scripts\/|sddm\.conf\.d\/)/, /^\/etc\/X11\/(xdm\/|xorg\.conf(\.d\/|$)|Xreset(\.d\/|$))/,
+    /^\/etc\/sddm\.conf(\.d\/|$)/, /^\/usr\/(share|lib)\/sddm\/(scripts\/|sddm\.conf\.d\/)/, /^\/etc\/X11\/(xdm\/|xorg\.conf(\.d\/|$)|Xreset(\.d\/|$)|Xwrapper\.config$)/,
     /^\/usr\/share\/X11\/xorg\.conf\.d\//], harmless: notPlanted },
   // A terminal starts the shell its config names (kitty's shell and startup_session, Alacritty's
   // terminal.shell, foot's shell, Ghostty's command), and each includes other files of its dir
@@ -824,7 +843,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /\/\.config\/(kitty|alacritty|foot|ghostty|wezterm)\//,
     // Terminator's and Xfce Terminal's custom command, a Konsole profile's Command=, urxvt's
     // Perl extensions.
-    /\/\.config\/(terminator\/config|xfce4\/terminal\/terminalrc)$/, /\/\.local\/share\/konsole\/[^/]+\.profile$/, /\/\.urxvt\/ext\//,
+    /\/\.config\/(terminator\/config|xfce4\/terminal\/terminalrc|zellij\/config\.kdl)$/, /\/\.local\/share\/konsole\/[^/]+\.profile$/, /\/\.urxvt\/ext\//,
     /\/\.config\/pipewire\//, /^\/etc\/pipewire\//], harmless: notPlanted },
   // A PKCS#11 module config names a library p11-kit loads into each program using it (GnuTLS's
   // and NSS's trust and token access), by any absolute path.
