@@ -11,8 +11,12 @@
 // deletion to come; nor does dpkg spare a file another package lists too (tried: dash's
 // copyright, appended to another package's record, went at that package's removal). A package
 // that takes a file over from another (Replaces) is marked for that file too.
-import { layerAgainstHost } from './content.js';
-import { hostEntry } from './host-path.js';
+// A symlink to a dir is dpkg's dir too: it unlinks one only when no other package lists it (its
+// remove.c), so a new package's `/lib` line on a merged-/usr host (/lib -> usr/lib, which ~50
+// packages list) deletes nothing, and one no other package lists would be unlinked.
+import { layerAgainstHost, readWhole } from './content.js';
+import { hostRootPath } from './fsat.js';
+import { eachHostEntry, hostDir, hostEntry } from './host-path.js';
 import { lstatB } from './stat.js';
 
 /** Far above any real record (google-cloud-cli's: ~4 MB, 60k lines); a longer one is marked. */
@@ -30,6 +34,7 @@ export function addedLines(now: Buffer, before: Buffer | null): string[] {
  */
 export function listLinesHarmless(lines: string[]): boolean {
   const memo = new Map<string, string | null>();
+  const dirLinks: string[] = [];
   for (const line of lines) {
     const p = (line.startsWith('/') ? line : `/${line}`).replace(/\/+$/, '');
     const name = p.slice(p.lastIndexOf('/') + 1);
@@ -38,10 +43,48 @@ export function listLinesHarmless(lines: string[]): boolean {
     const full = hostEntry(p, memo);
     if (full === null) continue;
     const host = lstatB(full);
-    if (host !== null && host.type !== 'dir') return false;
+    if (host === null || host.type === 'dir') continue;
+    if (host.type !== 'symlink' || hostDir(p, memo) === null) return false;
+    dirLinks.push(p);
   }
-  return true;
+  return dirLinks.length === 0 || listedByOthers(dirLinks);
 }
+
+/** dpkg's records on the host: their entries looked at, and bytes read, at most (a host has a few thousand files and tens of MB there). */
+const INFO_DIR = '/var/lib/dpkg/info';
+const MAX_INFO_ENTRIES = 200_000;
+const MAX_INFO_BYTES = 512 << 20;
+let listed: { root: string | null; names: Map<string, boolean> } | null = null;
+
+/**
+ * Whether every one of `paths` is a line of some package's record on the host (the record the
+ * sandbox wrote gained it, so its own host copy lacks it). The host's records are read once for
+ * the paths not asked before; one not found within the bounds is not listed.
+ */
+function listedByOthers(paths: string[]): boolean {
+  const root = hostRootPath();
+  if (listed === null || listed.root !== root) listed = { root, names: new Map() };
+  const names = listed.names;
+  const ask = [...new Set(paths.filter((p) => !names.has(p)))];
+  if (ask.length) {
+    const found = new Set<string>();
+    const needles = ask.map((p) => Buffer.from(`\n${p}\n`, 'latin1'));
+    let bytes = 0;
+    eachHostEntry(INFO_DIR, { left: MAX_INFO_ENTRIES }, (name, kind) => {
+      if (kind !== 'file' || !name.endsWith('.list') || found.size === ask.length || bytes > MAX_INFO_BYTES) return;
+      let data: Buffer | null;
+      try { data = readWhole(`${INFO_DIR}/${name}`, MAX_DPKG_LIST); } catch { data = null; }
+      if (data === null) return;
+      bytes += data.length;
+      // Each line between newlines, the first and the last too.
+      const text = Buffer.concat([NEWLINE, data, NEWLINE]);
+      ask.forEach((p, k) => { if (!found.has(p) && text.includes(needles[k]!)) found.add(p); });
+    });
+    for (const p of ask) names.set(p, found.has(p));
+  }
+  return paths.every((p) => names.get(p) === true);
+}
+const NEWLINE = Buffer.from('\n');
 
 /**
  * Whether a record the sandbox wrote (`upper`, host path `raw`) is ordinary: read bounded from

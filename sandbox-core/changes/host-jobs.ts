@@ -7,10 +7,9 @@
 // the host's (read bounded, no symlink followed, beneath the tree the review compares with),
 // read once per process; their paths are resolved through the host's symlinks as the job's
 // exec would be (`/sbin/agetty` is `/usr/sbin/agetty` on a merged-/usr system).
-import { opendirSync, type Dir } from 'node:fs';
 import { readWhole } from './content.js';
-import { dirAt, hostRootPath } from './fsat.js';
-import { hostEntry } from './host-path.js';
+import { hostRootPath } from './fsat.js';
+import { eachHostEntry, hostEntry } from './host-path.js';
 
 /** Far above any real crontab or unit; a longer one is not read. */
 const MAX_TABLE = 1 << 20;
@@ -185,17 +184,11 @@ export const acpiPrograms = (text: string): string[] => linePrograms(text, /^\s*
  */
 function filesIn(dir: string, budget: { left: number }, want: RegExp | null, units = false): string[] {
   const out: string[] = [];
-  // Read lazily, as far as the budget goes: a dir of a million entries is not listed whole.
-  let listing: Dir;
-  try { listing = opendirSync(dirAt(dir).self(), { encoding: 'latin1' as BufferEncoding }); } catch { return out; }
-  try {
-    for (let e = listing.readSync(); e !== null && budget.left > 0; e = listing.readSync()) {
-      const p = `${dir}/${e.name}`;
-      budget.left--;
-      if (e.isFile() && (want === null || want.test(e.name))) out.push(p);
-      else if (units && e.isDirectory() && UNIT_NAME.test(e.name.slice(0, -2))) out.push(...filesIn(p, budget, /\.conf$/));
-    }
-  } catch { /* a dir that went away meanwhile: what was read */ } finally { listing.closeSync(); }
+  eachHostEntry(dir, budget, (name, kind) => {
+    const p = `${dir}/${name}`;
+    if (kind === 'file' && (want === null || want.test(name))) out.push(p);
+    else if (units && kind === 'dir' && UNIT_NAME.test(name.slice(0, -2))) out.push(...filesIn(p, budget, /\.conf$/));
+  });
   return out;
 }
 // The unit kinds with Exec lines (a mount, target or timer has none); an alias is a symlink.

@@ -3,7 +3,9 @@
 // nothing (stat.ts) and each symlink read and its target walked in its place, iteratively. For
 // paths the host's own records name (dpkg's file lists, cron's tables, systemd's units): the
 // change list names entries by where they are.
+import { opendirSync, type Dir } from 'node:fs';
 import { readlinkB } from './content.js';
+import { dirAt } from './fsat.js';
 import { lstatB } from './stat.js';
 
 /** Symlinks followed in one path at most (the kernel's own limit). */
@@ -59,4 +61,20 @@ export function hostEntry(p: string, memo: Map<string, string | null>): string |
   const slash = p.lastIndexOf('/');
   const dir = hostDir(p.slice(0, slash) || '/', memo);
   return dir === null ? null : dir === '/' ? `/${p.slice(slash + 1)}` : `${dir}/${p.slice(slash + 1)}`;
+}
+
+/**
+ * Each entry of host dir `dir` (latin1 names, no symlink followed on the way), read lazily as
+ * far as `budget.left` goes, each entry looked at taking one: a dir of a million entries is not
+ * listed whole. A dir that cannot be opened has none; one that went away meanwhile, what was read.
+ */
+export function eachHostEntry(dir: string, budget: { left: number }, visit: (name: string, kind: 'file' | 'dir' | 'other') => void): void {
+  let listing: Dir;
+  try { listing = opendirSync(dirAt(dir).self(), { encoding: 'latin1' as BufferEncoding }); } catch { return; }
+  try {
+    for (let e = listing.readSync(); e !== null && budget.left > 0; e = listing.readSync()) {
+      budget.left--;
+      visit(e.name, e.isFile() ? 'file' : e.isDirectory() ? 'dir' : 'other');
+    }
+  } catch { /* a dir that went away meanwhile: what was read */ } finally { listing.closeSync(); }
 }

@@ -113,6 +113,18 @@ testUnless(deb ? null : NO_DEB)("a host file appended to a package's dpkg file l
   assert.not.ok(existsSync(list));
 });
 
+// A package with files under /lib lists `/lib`, which on a merged-/usr host is a symlink to
+// usr/lib: dpkg keeps a symlink to a dir that other packages list (libc6's lists /lib), so the
+// new record deletes nothing and is not marked.
+const libDeb = buildDeb(`${debName}-lib`, temps, {}, { [`lib/${debName}-lib/x.conf`]: 'x\n' });
+const MERGED = lstatSync('/lib').isSymbolicLink() ? null : '/lib is not a symlink here (no merged /usr)';
+testUnless(libDeb ? MERGED : NO_DEB)("a new package's record naming the merged-/usr /lib is not marked", () => {
+  const list = `/var/lib/dpkg/info/${debName}-lib.list`;
+  const { r, why } = reasons(`dpkg -i ${libDeb} >/dev/null && grep -qx /lib ${list}`);
+  assert.ok(why.has(list), r.stderr);
+  assert.is(why.get(list), undefined, r.stderr);
+});
+
 // What a later apt run does with the host's own packages: `apt autoremove` removes one marked
 // auto-installed, `apt upgrade` keeps a held one back. A package this host installed by hand
 // (.ci/run installs fuse-overlayfs so).

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addedLines, dpkgListHarmless, listLinesHarmless } from '../../sandbox-core/changes/dpkg-list.js';
+import { setHostRoot } from '../../sandbox-core/changes/fsat.js';
 
 const T = mkdtempSync(join(tmpdir(), 'sbx-dpkg-list-'));
 test.after(() => rmSync(T, { recursive: true, force: true }));
@@ -56,6 +57,34 @@ test('a record compared with the host record it replaces', () => {
   // One that cannot be read as a file is marked.
   assert.is(dpkgListHarmless(join(T, 'bin'), host), false);
   assert.is(dpkgListHarmless(join(T, 'missing.list'), host), false);
+});
+
+test('a symlink to a dir is no deletion only when another package lists it (dpkg keeps such a link, else unlinks it)', () => {
+  // A tree standing for the host: a merged-/usr /lib, symlinks to a dir and to a file, and
+  // dpkg's records naming some of them.
+  const H = mkdtempSync(join(tmpdir(), 'sbx-dpkg-host-'));
+  try {
+    for (const d of ['usr/lib/systemd', 'srv/data', 'var/lib/dpkg/info']) mkdirSync(join(H, d), { recursive: true });
+    writeFileSync(join(H, 'usr/lib/f'), 'x');
+    symlinkSync('usr/lib', join(H, 'lib'));
+    for (const n of ['data', 'data2', 'data3', 'data4']) symlinkSync('/srv/data', join(H, n));
+    symlinkSync('usr/lib/f', join(H, 'flink'));
+    const info = join(H, 'var/lib/dpkg/info');
+    writeFileSync(join(info, 'libc6:amd64.list'), '/.\n/lib\n/lib/x86_64-linux-gnu\n');
+    // Not the same line: a longer name, a path below, another kind of record; the first line
+    // of a record without a newline after it counts.
+    writeFileSync(join(info, 'other.list'), '/data2\n/datax\n/data/sub\n/data3x');
+    writeFileSync(join(info, 'other.md5sums'), 'abc  data3\n/data3\n');
+    // A record that is a symlink is not read (nor what it points at).
+    writeFileSync(join(H, 'srv/names'), '/data4\n');
+    symlinkSync(join(H, 'srv/names'), join(info, 'evil.list'));
+    setHostRoot(H);
+    try {
+      assert.is(listLinesHarmless(['/lib', '/lib/systemd', '/lib/systemd/system/x.service']), true);
+      assert.is(listLinesHarmless(['data2']), true);
+      for (const l of ['/data', '/data3', '/data4', '/flink', '/lib/f']) assert.is(listLinesHarmless(['/lib', l]), false, l);
+    } finally { setHostRoot(null); }
+  } finally { rmSync(H, { recursive: true, force: true }); }
 });
 
 test.run();
