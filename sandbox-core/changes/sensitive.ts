@@ -355,7 +355,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // cron dir, written by every install of cron), and run nothing that is a dir.
   { id: 'cron', why: 'cron job', paths: [/^\/etc\/(crontab|anacrontab)$/, /^\/etc\/cron\.[^/]+(\/|$)/, /^\/var\/spool\/(cron|anacron|at)(\/|$)/],
     harmless: (f, p) => f.type === 'dir' || (base(p).startsWith('.') && /^\/etc\/cron\.[^/]+\/[^/]+$/.test(p)) },
-  { id: 'systemd', why: 'systemd unit', paths: [
+  { id: 'systemd', why: 'systemd unit', many: 'systemd units and links', paths: [
     /^\/(etc|usr\/lib|lib|usr\/local\/lib|run)\/systemd\/(system|user|system-generators|user-generators|system-environment-generators|user-environment-generators|system-preset|user-preset)(\.[^/]+)?(\/|$)/,
     // Run as root by systemd at each suspend and resume, and at shutdown.
     /^\/(usr\/)?lib\/systemd\/(system-sleep|system-shutdown)\//,
@@ -366,7 +366,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // Podman's quadlet files: a generator makes units of them (their [Service] lines kept).
     /^\/(etc|usr\/share)\/containers\/systemd\//, /\/\.config\/containers\/systemd\//] },
   // RHEL's /etc/rc.d holds the same (rc.local, init.d, rcN.d); upstart's jobs are /etc/init.
-  { id: 'init', why: 'init script', paths: [/^\/etc\/(init\.d|rc\.local|rc\d\.d|rcS\.d|rc\.d|init)(\/|$)/, /^\/etc\/inittab$/] },
+  { id: 'init', why: 'init script', many: 'init scripts and links', paths: [/^\/etc\/(init\.d|rc\.local|rc\d\.d|rcS\.d|rc\.d|init)(\/|$)/, /^\/etc\/inittab$/] },
   // sudo's credential cache: a valid record lets sudo run without asking the password.
   { id: 'sudo-timestamp', why: "sudo's credential cache (a valid record lets sudo run without the password)", paths: [/^\/(var\/)?run\/sudo\/ts\//, /^\/var\/(lib|db)\/sudo\/ts\//], harmless: notPlanted },
   // A system bus service file names the program dbus-daemon starts as root when it is first
@@ -380,7 +380,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // plugin-load, rsyslog's omprog, supervisord's and xinetd's programs, monit's actions; the
   // mail servers' (exim's ${run}, postfix's pipe services and mailbox_command) and CUPS's (its
   // admin group, and the backends and filters it runs: a backend of mode 0700 as root).
-  { id: 'service-config', why: 'server config (the programs and modules a server starts or loads, who may log in)', paths: [
+  { id: 'service-config', why: 'server config (the programs and modules a server starts or loads, who may log in)', many: 'server config files', paths: [
     /^\/etc\/(apache2|httpd|nginx|lighttpd|postgresql|mysql|syslog-ng|supervisor|xinetd\.d|monit|exim4)\//,
     // Failover, load balancing, UPS and monitoring daemons that run commands their config
     // names (keepalived's notify scripts, haproxy's external checks and Lua, upsmon's
@@ -420,7 +420,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /^\/var\/lib\/(postgresql\/[0-9][^/]*\/|pgsql\/([0-9][^/]*\/)?data\/|mysql\/|mariadb\/)/], harmless: notPlanted },
   { id: 'acpi', why: 'acpid event rule or action (runs commands as root on power, lid and button events)', paths: [/^\/etc\/acpi\//], harmless: notPlanted },
   // auto_prepend_file and a loaded extension run in every PHP program (a web app's, as its user).
-  { id: 'php-config', why: 'PHP configuration (auto_prepend_file and extensions run code in every PHP program)', paths: [/^\/etc\/php\//, /^\/usr\/local\/etc\/php\//], harmless: notPlanted },
+  { id: 'php-config', why: 'PHP configuration (auto_prepend_file and extensions run code in every PHP program)', many: 'PHP config files', paths: [/^\/etc\/php\//, /^\/usr\/local\/etc\/php\//], harmless: notPlanted },
   { id: 'autostart', why: 'autostart entry', paths: [/^\/etc\/xdg\/autostart(\/|$)/, /\/\.config\/autostart(\/|$)/] },
   // systemd-sysusers makes the users and groups its configs name at boot and at a package's
   // install (`m deploy sudo` adds a user to a group).
@@ -465,7 +465,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // A script removed with its package (apt-get remove) runs nothing.
   // Every maintainer script that asks a question sources debconf's confmodule (which starts its
   // Perl frontend), as root.
-  { id: 'dpkg-hook', why: 'dpkg hook or maintainer script (runs as root at a later install)', paths: [/^\/etc\/dpkg\/dpkg\.cfg(\.d(\/|$)|$)/, /^\/usr\/share\/debconf\//],
+  { id: 'dpkg-hook', why: 'dpkg hook or maintainer script (runs as root at a later install)', many: 'maintainer scripts and dpkg hooks', paths: [/^\/etc\/dpkg\/dpkg\.cfg(\.d(\/|$)|$)/, /^\/usr\/share\/debconf\//],
     test: (f, p) => f.change !== 'deleted' && p.startsWith('/var/lib/dpkg/info/') && DPKG_SCRIPT.test(p) },
   // dpkg applies a stat override whenever it installs the file (the next upgrade of its
   // package, unattended-upgrades' too): `root root 4755 /usr/bin/vim.basic` makes a setuid

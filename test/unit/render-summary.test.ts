@@ -306,6 +306,30 @@ test("a many rule's line names a tree: changes that share only /usr are split by
   ]);
 });
 
+test("a package install's server config, maintainer scripts, units and init links are a line per dir; one alone keeps its own", () => {
+  // What apt-get install apache2 writes by the dozen (a line each made a five-package install
+  // 555 flagged lines); a host package's postinst changed alone is still its own line.
+  const added = ['/etc/apache2/mods-available/cgi.load', '/etc/apache2/mods-available/ssl.conf', '/etc/apache2/mods-enabled/mpm_event.load', '/etc/apache2/mods-enabled/mpm_event.conf',
+    '/var/lib/dpkg/info/apache2.postinst', '/var/lib/dpkg/info/apache2.prerm', '/var/lib/dpkg/info/apache2.postrm', '/etc/systemd/system/multi-user.target.wants/apache2.service',
+    '/usr/lib/systemd/system/apache2.service', '/usr/lib/systemd/system/apache-htcacheclean.service', '/etc/rc2.d/S01apache2', '/etc/rc3.d/S01apache2', '/etc/rc2.d/K01x',
+    '/etc/php/8.2/cli/conf.d/20-ctype.ini', '/etc/php/8.2/cli/conf.d/20-iconv.ini'].map((p) => ch(p, 'file', 10));
+  const changed: Change = { ...ch('/var/lib/dpkg/info/coreutils.postinst', 'file', 10), change: 'modified' };
+  const ctx = sensitiveContext({ PATH: '/usr/bin:/bin', HOME: '/root' });
+  const changes = [...added, changed].map((c) => ({ ...c, sensitive: sensitiveReason(c, ctx) ?? undefined }));
+  const flagged = renderSummary(changes, plain).split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' ').replace(/ \('sbx diff --all' lists each\) \[!.*$/, ''));
+  assert.equal(flagged, [
+    '! modified: /var/lib/dpkg/info/coreutils.postinst [! dpkg hook or maintainer script (runs as root at a later install)]',
+    '! added: 4 server config files in 2 dirs under /etc/apache2/',
+    '! added: 3 maintainer scripts and dpkg hooks in /var/lib/dpkg/info/',
+    '! added: /etc/systemd/system/multi-user.target.wants/apache2.service [! systemd unit]',
+    '! added: 2 systemd units and links in /usr/lib/systemd/system/',
+    '! added: 2 init scripts and links in /etc/rc2.d/',
+    '! added: /etc/rc3.d/S01apache2 [! init script]',
+    '! added: 2 PHP config files in /etc/php/8.2/cli/conf.d/',
+    '! 16 changes marked ! (code that runs later, or access for others): review them before keeping',
+  ], flagged.join('\n'));
+});
+
 test('package caches a later install trusts: one flagged line per cache and tree; npm content, partial/ and deletions fold', () => {
   const apt = 'apt package lists (a later apt-get install trusts them: their signature is checked only at update)';
   const deb = "apt's downloaded packages (a later apt-get install uses a .deb of the listed name and size without checking its hash)";
