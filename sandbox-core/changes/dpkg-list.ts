@@ -66,6 +66,12 @@ function listedByOthers(paths: string[]): boolean {
   if (listed === null || listed.root !== root) listed = { root, names: new Map() };
   const names = listed.names;
   const ask = [...new Set(paths.filter((p) => !names.has(p)))];
+  // With the root's other symlinks to dirs (a merged-/usr host's /bin, /sbin, /lib64): the next
+  // record's lines are then answered without reading the records again.
+  if (ask.length) eachHostEntry('/', { left: 1000 }, (name, kind) => {
+    const p = `/${name}`;
+    if (kind === 'other' && !names.has(p) && !ask.includes(p) && lstatB(p)?.type === 'symlink' && hostDir(p, new Map()) !== null) ask.push(p);
+  });
   if (ask.length) {
     const found = new Set<string>();
     const needles = ask.map((p) => Buffer.from(`\n${p}\n`, 'latin1'));
@@ -76,15 +82,21 @@ function listedByOthers(paths: string[]): boolean {
       try { data = readWhole(`${INFO_DIR}/${name}`, MAX_DPKG_LIST); } catch { data = null; }
       if (data === null) return;
       bytes += data.length;
-      // Each line between newlines, the first and the last too.
-      const text = Buffer.concat([NEWLINE, data, NEWLINE]);
-      ask.forEach((p, k) => { if (!found.has(p) && text.includes(needles[k]!)) found.add(p); });
+      ask.forEach((p, k) => { if (!found.has(p) && hasLine(data, needles[k]!)) found.add(p); });
     });
     for (const p of ask) names.set(p, found.has(p));
   }
   return paths.every((p) => names.get(p) === true);
 }
-const NEWLINE = Buffer.from('\n');
+/** Whether `data` has the line `needle` holds between newlines (the first and the last line too, without one there). */
+function hasLine(data: Buffer, needle: Buffer): boolean {
+  const line = needle.subarray(1, needle.length - 1);
+  if (data.includes(needle)) return true;
+  const first = data.indexOf(0x0a);
+  if ((first < 0 ? data : data.subarray(0, first)).equals(line)) return true;
+  const last = data.lastIndexOf(0x0a, data.length - 1);
+  return last >= 0 && data.subarray(last + 1).equals(line);
+}
 
 /**
  * Whether a record the sandbox wrote (`upper`, host path `raw`) is ordinary: read bounded from
