@@ -1506,12 +1506,13 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
       : `${bg.count} background processes were still running when the command ended${few}; they were stopped`);
   }
   // What the command wrote into the account files shown empty is no change (precopy.ts): said
-  // where a review and a commit follow.
-  if (!req.throwaway && meta.precopied?.length) {
+  // where a review follows (a -n run's too: its review lists /etc/passwd's new account, and
+  // would say nothing of the shadow line written beside it).
+  if (!req.layersUnread && meta.precopied?.length) {
     const after = store.openLayers(meta);
     let changed: string[] = [];
     try { changed = changedAccountCopies(meta.layers, after, meta.precopied); } finally { after.close(); }
-    if (changed.length) notice(`${listFew(changed)} changed inside: shown empty (unreadable to you on the host), so the review leaves ${changed.length === 1 ? 'it' : 'them'} out and a commit keeps the host's`);
+    if (changed.length) notice(`${listFew(changed)} changed inside: shown empty (unreadable to you on the host), so the review leaves ${changed.length === 1 ? 'it' : 'them'} out${req.throwaway ? '' : " and a commit keeps the host's"}`);
   }
   const exitStatus = exitStatusOf(result.outcome);
   meta.finished = isoTime(Date.now());

@@ -117,6 +117,15 @@ testUnless(noAccounts)('the account files shown empty are no change, and what th
   } finally {
     sbx(['discard', name], { store });
   }
+  // A -n run's review says so too (nothing to commit); a -q one has no review to explain.
+  if (!IS_ROOT) {
+    const n = sbx(['run', '-n', '--', 'sh', '-c', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin; groupadd -r sbxacct-n'], { store, timeoutMs: 120_000 });
+    assert.is(n.code, 0, n.stderr + n.stdout);
+    assert.match(n.stderr, /\/etc\/gshadow.* changed inside: shown empty \(unreadable to you on the host\), so the review leaves (it|them) out\n/);
+    const q = sbx(['run', '-n', '-q', '--', 'sh', '-c', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin; groupadd -r sbxacct-q'], { store, timeoutMs: 120_000 });
+    assert.is(q.code, 0, q.stderr + q.stdout);
+    assert.not.match(q.stderr, /changed inside/);
+  }
   // Left alone, they are no change: the copies keep the host's mode and times (an ordinary
   // user's review would otherwise list five files it cannot read on every run).
   try {
