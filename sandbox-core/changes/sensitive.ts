@@ -439,7 +439,8 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // (or nowhere: `127.0.0.1 security.debian.org`), as a pip or curl config's index or proxy does.
   { id: 'name-resolution', why: 'name resolution (can send a later download, update or login to another host)', paths: [/^\/etc\/(hosts|resolv\.conf)$/,
     /^\/etc\/systemd\/resolved\.conf(\.d(\/|$)|$)/, /^\/(run|usr\/lib|usr\/local\/lib)\/systemd\/resolved\.conf\.d\//, /^\/etc\/resolvconf\/resolv\.conf\.d\//, /^\/etc\/dnsmasq\.(conf$|d\/)/], harmless: notPlanted },
-  { id: 'ssh', why: 'ssh keys or configuration', paths: [/^\/etc\/ssh\//, /(^|\/)\.ssh(\/|$)/] },
+  // git's ssh signing trust (gpg.ssh.allowedSignersFile) sits beside its config as often as in ~/.ssh.
+  { id: 'ssh', why: 'ssh keys or configuration', paths: [/^\/etc\/ssh\//, /(^|\/)\.ssh(\/|$)/, /\/\.config\/git\/allowed_signers$/] },
   // /etc/apt/apt.conf as well as apt.conf.d: either can set DPkg::Post-Invoke.
   // The same for pacman (pacman.conf also names the hook dirs), dnf and yum (their .conf can
   // turn signature checks off), apk and zypper.
@@ -550,7 +551,8 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'init-defaults', why: 'an /etc/default file (shell that init scripts and jobs source as root)', paths: [/^\/etc\/default\/[^/]+$/, /^\/etc\/(sysconfig|conf\.d)\//],
     harmless: (f, p) => notPlanted(f) || p === '/etc/default/locale' || p === '/etc/default/useradd' },
   // A profile removed leaves its program unconfined at the next load: a deletion counts.
-  { id: 'mac-policy', why: 'AppArmor or SELinux policy (what confined programs may do)', paths: [/^\/etc\/apparmor\.d\//, /^\/etc\/selinux\//],
+  // snapd's generated AppArmor and seccomp profiles confine each snap the same way.
+  { id: 'mac-policy', why: 'AppArmor or SELinux policy (what confined programs may do)', paths: [/^\/etc\/apparmor\.d\//, /^\/etc\/selinux\//, /^\/var\/lib\/snapd\/(apparmor|seccomp)\//],
     harmless: neitherPlantedNorRemoved },
   // adduser.conf and useradd's defaults name the skeleton dir (SKEL=) and the groups a new
   // account joins (EXTRA_GROUPS, GROUP).
@@ -788,7 +790,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // their configs name, as root, at each container's start; certs.d is the CA docker trusts
   // for a registry.
   { id: 'container-config', why: 'container engine or Kubernetes node config (where images come from, their signature policy; runtimes, hooks, CNI plugins and static pods run as root)', paths: [
-    /^\/etc\/docker\/(daemon\.json$|certs\.d\/)/, /^\/etc\/containers\/(registries\.conf(\.d\/|$)|policy\.json$|containers\.conf(\.d\/|$))/,
+    /^\/etc\/docker\/(daemon\.json$|certs\.d\/)/, /^\/etc\/containers\/(registries\.conf(\.d\/|$)|registries\.d\/|policy\.json$|containers\.conf(\.d\/|$))/,
     /^\/etc\/(containerd|crio|nvidia-container-runtime|kubernetes|cni\/net\.d)\//, /^\/var\/lib\/kubelet\/config\.yaml$/, /^\/(opt\/cni\/bin|usr\/libexec\/cni|usr\/lib\/cni)\//,
     /^\/(etc|usr\/share)\/containers\/oci\/hooks\.d\//,
     /\/\.config\/containers\/(registries\.conf(\.d\/|$)|policy\.json$|containers\.conf$)/], harmless: notPlanted },

@@ -436,6 +436,8 @@ const EVERY_TEXT: Record<string, string[]> = {
   alternatives: ['/var/lib/dpkg/alternatives/x'], 'git-config': ['/home/u/.config/git/attributes'],
   'maven-config': ['/etc/maven/toolchains.xml', '/etc/maven/m2.conf', '/usr/share/maven/conf/settings.xml', '/usr/share/maven/conf/toolchains.xml'],
   'docker-config': ['/usr/lib/docker/cli-plugins/docker-x', '/usr/local/libexec/docker/cli-plugins/docker-x'],
+  ssh: ['/home/u/.config/git/allowed_signers'], 'mac-policy': ['/var/lib/snapd/apparmor/profiles/snap.x.x', '/var/lib/snapd/seccomp/bpf/snap.x.x.src'],
+  'container-config': ['/etc/containers/registries.d/default.yaml'],
   'session-env': ['/run/environment.d/x.conf', '/usr/local/lib/environment.d/x.conf'], 'gnupg-config': ['/home/u/.gnupg/scdaemon.conf', '/home/u/.gnupg/common.conf',
     '/home/u/.gnupg/pubring.kbx', '/home/u/.gnupg/pubring.gpg', '/home/u/.gnupg/trustedkeys.kbx', '/home/u/.gnupg/trustedkeys.gpg', '/root/.gnupg/trustdb.gpg'],
   // Texts the random samples of their patterns could miss (the comparison of a filter without
