@@ -894,12 +894,15 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // runtime dirs the same.
   { id: 'editor-startup', why: 'editor startup code (vim, neovim, emacs run it when they start)', paths: [
     // The system's, run for every user (root's vim too): vimrc and the runtime's plugin dirs,
-    // neovim's sysinit, Emacs's site-start files.
+    // neovim's sysinit, Emacs's site-start files. Debian's vim has /var/lib/vim/addons on its
+    // runtimepath (vim-addon-manager links addons there from /usr/share/vim/addons, which is
+    // not on it: a package's files there run only once linked).
     /^\/etc\/vim\//, /^\/usr\/share\/vim\/(vimrc|gvimrc)$/, /^\/usr\/share\/vim\/[^/]+\/(plugin|autoload|ftplugin|ftdetect|after|pack|syntax|indent|compiler|colors)\//,
+    /^\/var\/lib\/vim\/addons\/(plugin|autoload|ftplugin|ftdetect|after|pack|syntax|indent|compiler|colors)\//,
     /^\/etc\/xdg\/nvim\//, /^\/usr\/share\/nvim\/(runtime\/plugin|site\/(plugin|pack))\//,
     /^\/etc\/emacs\/site-start\.d\//, /^\/usr\/(local\/)?share\/emacs\/site-lisp\/(site-start|default)\.elc?$/,
     /\/\.config\/nvim\//, /\/\.vim\/(vimrc|gvimrc|(plugin|autoload|ftplugin|ftdetect|after|pack|syntax|indent|compiler|colors)\/)/,
-    /\/(\.emacs\.d|\.config\/emacs)\/(early-)?init\.elc?$/, /\/\.emacs\.elc?$/], harmless: notPlanted },
+    /\/(\.emacs\.d|\.config\/emacs)\/(early-)?init\.elc?$/, /\/\.emacs\.elc?$/], harmless: (f, p) => notPlanted(f) || p.startsWith('/usr/share/vim/addons/') },
   // A project's .bundle/config is written by `bundle config set --local` (ordinary work).
   { id: 'ruby-config', why: 'RubyGems or Bundler user config (can name gem sources or a mirror)', paths: [
     /\/\.gemrc$/, /\/\.bundle\/config$/, /^\/etc\/gemrc$/], harmless: (f, p) => notPlanted(f) || (p !== '/etc/gemrc' && !HOME_RUBY.test(p)) },
