@@ -666,8 +666,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'git-attributes', why: 'git attributes (can name filters that run commands)',
     test: (f, p) => f.change !== 'deleted' && p.endsWith('/.gitattributes') && !/\/(node_modules|site-packages|dist-packages)\//.test(p) },
   // Python imports a sitecustomize.pyc with no source beside it, and the cached
-  // __pycache__/sitecustomize.cpython-311.pyc in place of its source.
-  { id: 'python-startup', why: 'Python startup code (runs at every start of a Python that uses this site-packages)', paths: [/\/(site|dist)-packages\/[^/]+\.pth$/, /\/(sitecustomize|usercustomize)(\.py|(\.[^/]+)?\.pyc)$/] },
+  // __pycache__/sitecustomize.cpython-311.pyc in place of its source; only from the dirs on
+  // sys.path as it starts (site-packages, the stdlib's dir, Debian's /etc/python3.X that
+  // /usr/lib/python3.X/sitecustomize.py links to), not from a package's own dirs (debugpy
+  // vendors one for the processes it debugs).
+  { id: 'python-startup', why: 'Python startup code (runs at every start of a Python that uses this site-packages)', paths: [/\/(site|dist)-packages\/[^/]+\.pth$/,
+    /\/((site|dist)-packages|python[0-9][^/]*)\/(__pycache__\/)?(sitecustomize|usercustomize)(\.py|(\.[^/]+)?\.pyc)$/] },
   // Not with the python bytecode fold: a flagged entry keeps its diff and its `!`. Counted on
   // one summary line per tree (many): Python's first run in a checkout made outside the sandbox
   // writes one for each module it imports.
@@ -1119,6 +1123,9 @@ export function sensitiveContext(env: NodeJS.ProcessEnv = process.env): Sensitiv
   if (home && !HOME_FORM.test(home)) add(home, '/root');
   for (const [name, to] of MOVED_BY) add(absDir(env[name]), to);
   for (const d of (env.GOPATH ?? '').split(':')) add(absDir(d), '/root/go');
+  // Each PYTHONPATH dir comes before the system's installed packages, as the user site does,
+  // and Python imports a sitecustomize from it at every start.
+  for (const d of (env.PYTHONPATH ?? '').split(':')) add(absDir(d), '/root/.local/lib/python3/site-packages');
   add(absDir(/-Dmaven\.repo\.local=(\S+)/.exec(env.MAVEN_OPTS ?? '')?.[1]), '/root/.m2/repository');
   const cr = absDir(env.CURL_HOME);
   if (cr) add(`${cr}/.curlrc`, '/root/.curlrc');

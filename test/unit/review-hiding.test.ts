@@ -52,9 +52,11 @@ test("another user's ~/bin and ~/.local/bin are on their PATH: a command there i
 
 test('a sitecustomize or usercustomize bytecode file is Python startup code', () => {
   for (const p of ['/usr/lib/python3/dist-packages/sitecustomize.pyc', '/usr/lib/python3.11/__pycache__/sitecustomize.cpython-311.pyc',
-    '/root/.local/lib/python3.11/site-packages/__pycache__/usercustomize.cpython-311.opt-1.pyc', '/srv/app/usercustomize.pyc']) {
+    '/root/.local/lib/python3.11/site-packages/__pycache__/usercustomize.cpython-311.opt-1.pyc', '/srv/app/venv/lib/python3.11/site-packages/usercustomize.pyc']) {
     assert.is(sensitiveReason(file(p), ctx), 'Python startup code (runs at every start of a Python that uses this site-packages)', p);
   }
+  // Only where Python looks for it as it starts: not a project's dir or a package's own.
+  for (const p of ['/srv/app/usercustomize.pyc', '/srv/app/venv/lib/python3.11/site-packages/debugpy/x/sitecustomize.py']) assert.is(sensitiveReason(file(p), ctx), null, p);
   // Not startup code (with no upper path to look at, a host site.py makes it python-bytecode's).
   assert.is.not(sensitiveReason(file('/usr/lib/python3.11/__pycache__/site.cpython-311.pyc'), ctx), 'Python startup code (runs at every start of a Python that uses this site-packages)');
 });

@@ -442,7 +442,9 @@ const EVERY_TEXT: Record<string, string[]> = {
     '/home/u/.gnupg/pubring.kbx', '/home/u/.gnupg/pubring.gpg', '/home/u/.gnupg/trustedkeys.kbx', '/home/u/.gnupg/trustedkeys.gpg', '/root/.gnupg/trustdb.gpg'],
   // Texts the random samples of their patterns could miss (the comparison of a filter without
   // each text then failed).
-  'python-library': ['/usr/local/lib/python3.11/x.py'], 'python-startup': ['/home/u/x/dist-packages/x.pth', '/home/u/x/sitecustomize.py', '/home/u/x/usercustomize.py'],
+  'python-library': ['/usr/local/lib/python3.11/x.py'], 'python-startup': ['/home/u/x/dist-packages/x.pth', '/home/u/x/site-packages/sitecustomize.py', '/home/u/x/dist-packages/__pycache__/usercustomize.cpython-311.pyc',
+    '/etc/python3.11/sitecustomize.py', '/usr/local/lib/python3.12/sitecustomize.pyc', '/home/u/proj/.venv/lib/python3.11/site-packages/sitecustomize.py',
+    '/opt/py/lib/python3.12/sitecustomize.py', '/opt/py/lib/python3.12/usercustomize.py'],
   'name-resolution': ['/usr/local/lib/systemd/resolved.conf.d/x.conf'], 'shell-plugin': ['/home/u/.zinit/x', '/home/u/.local/share/zinit/x'],
   // Paths the rules gained on 2026-12-06 (asking them about ~230 paths of tools that run code or
   // trust on their own).
@@ -489,7 +491,8 @@ export const ORDINARY: C[] = [
   file('/home/u/.gnupg/random_seed', 'modified'), file('/home/u/.gnupg/pubring.kbx~'), file('/home/u/.gnupg/private-keys-v1.d/x.key'), file('/home/u/.weechat/logs/x.log', 'modified'),
   file('/home/u/.weechat/python/x.py'), file('/usr/share/jupyter/kernels/python3/logo-64x64.png'), file('/home/u/.config/ranger/bookmarks', 'modified'), file('/home/u/.config/yt-dlp/archive.txt', 'modified'),
   file('/home/u/.local/share/direnv/deny/0f1e2d'), file('/etc/initramfs-tools/modules', 'modified'), file('/home/u/.mozilla/firefox/abc.default/sessionstore.jsonlz4', 'modified'),
-  file('/home/u/.config/jj/repos.txt'), file('/usr/share/vim/addons/ftdetect/nginx.vim'), file('/usr/share/vim/addons/syntax/nginx.vim'), file('/var/lib/vim/addons/doc/tags', 'modified'), file('/usr/share/doc/firmware-linux/changelog.gz', 'modified'), file('/home/u/.config/helix/themes/x.toml'), file('/home/u/.config/fish/fish_history', 'modified'),
+  file('/home/u/.config/jj/repos.txt'), file('/home/u/proj/.venv/lib/python3.11/site-packages/debugpy/_vendored/pydevd/pydev_sitecustomize/sitecustomize.py'),
+  file('/home/u/proj/.venv/lib/python3.11/site-packages/debugpy/_vendored/pydevd/pydev_sitecustomize/__pycache__/sitecustomize.cpython-311.pyc'), file('/home/u/src/p/sitecustomize.py'), file('/usr/share/vim/addons/ftdetect/nginx.vim'), file('/usr/share/vim/addons/syntax/nginx.vim'), file('/var/lib/vim/addons/doc/tags', 'modified'), file('/usr/share/doc/firmware-linux/changelog.gz', 'modified'), file('/home/u/.config/helix/themes/x.toml'), file('/home/u/.config/fish/fish_history', 'modified'),
   { path: fromUser('/lib/firmware/old.bin'), change: 'deleted', type: 'file' }, file('/home/u/.local/share/plasma/wallpapers/x.jpg'), file('/var/cache/debconf/config.dat', 'modified'), file('/home/u/.config/kak/colors/x.kak'), file('/home/u/.R/history'), { path: fromUser('/etc/letsencrypt/renewal/old.conf'), change: 'deleted', type: 'file' },
   // Beside what a display manager, terminal, mpv, Flatpak or Terraform runs: their data.
   file('/etc/gdm3/greeter.dconf-defaults', 'modified'), file('/etc/default/locale', 'modified'), file('/etc/deluser.conf', 'modified'), file('/etc/systemd/logind.conf', 'modified'), file('/etc/java-17-openjdk/net.properties', 'modified'), { path: fromUser('/etc/default/cron'), change: 'deleted', type: 'file' }, file('/home/u/.cache/kitty/x'), file('/home/u/.config/mpv/watch_later/ABC'),

@@ -37,7 +37,7 @@ test('PATH commands: added and changed say which', () => {
 
 test('a tool dir the host environment moved is matched where it is', () => {
   const env = { PATH: '/usr/bin:/bin', HOME: '/srv/h', CARGO_HOME: '/opt/cargo/', PIP_CACHE_DIR: '/var/pipc', XDG_CONFIG_HOME: '/data/cfg', DOCKER_CONFIG: '/etc/dockercfg',
-    GOPATH: '/w/go:/w2', MAVEN_OPTS: '-Xmx1g -Dmaven.repo.local=/m2 -Dx=y', CURL_HOME: '/c', GRADLE_USER_HOME: '/g', UV_CACHE_DIR: '/var/uvc' };
+    GOPATH: '/w/go:/w2', MAVEN_OPTS: '-Xmx1g -Dmaven.repo.local=/m2 -Dx=y', CURL_HOME: '/c', GRADLE_USER_HOME: '/g', UV_CACHE_DIR: '/var/uvc', PYTHONPATH: '/w/py:relative' };
   const moved = sensitiveContext(env);
   const at = (p: string, c = ctx): string | undefined => sensitiveRule(file(p), c)?.id;
   const want: Array<[string, string]> = [
@@ -46,6 +46,7 @@ test('a tool dir the host environment moved is matched where it is', () => {
     ['/var/pipc/wheels/a/b/x.whl', 'pip-cache'], ['/data/cfg/pip/pip.conf', 'pip-config'], ['/data/cfg/nvim/init.lua', 'editor-startup'], ['/data/cfg/git/config', 'git-config'],
     ['/etc/dockercfg/config.json', 'docker-config'], ['/w2/pkg/mod/x@v1/a.go', 'go-mod-cache'], ['/m2/org/x/y.jar', 'maven-repo'], ['/c/.curlrc', 'fetch-config'], ['/g/init.d/x.gradle', 'gradle-init'],
     ['/g/wrapper/dists/gradle-8.5-bin/h/gradle-8.5/bin/gradle', 'gradle-cache'], ['/var/uvc/archive-v0/Xy/six.py', 'uv-cache'], ['/data/cfg/uv/uv.toml', 'uv-config'],
+    ['/w/py/sitecustomize.py', 'python-startup'], ['/w/py/requests/__init__.py', 'user-site'],
   ];
   for (const [p, id] of want) {
     assert.is(at(p, moved), id, p);
