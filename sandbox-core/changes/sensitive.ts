@@ -292,6 +292,11 @@ const HOME_LIB = /^\/(root|home\/[^/]+)\/(\.gem\/|\.local\/share\/gem\/|\.node_m
 // what every later review folds), its helper's sources and build, and package.json (its bin
 // and module type). Not the rest of a checkout (src, tests): no installed sbx runs them.
 const INSTALL_PART = /^\/(dist|policies|native)(\/|$)|^\/package\.json$/;
+/**
+ * The no of the rules where a deletion or a dir counts: only the times changed (a package's
+ * reinstall touches its units and scripts so; what runs is the same).
+ */
+const timesOnly = (f: SensitiveFacts): boolean => f.change === 'metadata' && !f.access;
 /** A tool config rule's no: a deletion, a dir, an mtime (nothing a later run reads is planted). */
 const notPlanted = (f: SensitiveFacts): boolean => f.type === 'dir' || !writesOrOpens(f);
 /**
@@ -342,11 +347,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // Completions: every interactive bash sources bash_completion.d and, when a command is
     // first completed, its file in completions/. Xsession.d: sourced by the X session's sh.
     /^\/etc\/bash_completion(\.d(\/|$)|$)/, /^\/usr\/(local\/)?share\/bash-completion\/(completions\/|bash_completion$)/,
-    /\/\.local\/share\/bash-completion\/completions\//, /^\/etc\/X11\/(Xsession(\.d(\/|$)|$)|xinit\/xinitrc(\.d(\/|$)|$))/] },
+    /\/\.local\/share\/bash-completion\/completions\//, /^\/etc\/X11\/(Xsession(\.d(\/|$)|$)|xinit\/xinitrc(\.d(\/|$)|$))/], harmless: timesOnly },
   { id: 'sudoers', why: 'sudoers', paths: [/^\/etc\/sudoers(\.d(\/|$)|$)/, /^\/etc\/doas\.conf$/] },
   // Plugin lines name the shared objects sudo loads (policy, I/O log, group plugins).
   { id: 'sudo-conf', why: 'sudo plugin configuration (libraries sudo loads as root)', paths: [/^\/etc\/sudo\.conf$/] },
-  { id: 'loader', why: 'dynamic loader configuration', paths: [/^\/etc\/ld\.so\.(preload|conf)(\.d(\/|$)|$)/] },
+  { id: 'loader', why: 'dynamic loader configuration', paths: [/^\/etc\/ld\.so\.(preload|conf)(\.d(\/|$)|$)/], harmless: timesOnly },
   // ldconfig rewrites the cache after each library install: marked only when it names a
   // library outside the dirs the loader searches anyway (ld-cache.ts).
   { id: 'loader-cache', why: 'dynamic loader cache naming a library outside the loader dirs (every program would load it)', paths: [/^\/etc\/ld\.so\.cache$/],
@@ -364,9 +369,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // to /etc/systemd/user: replaced by a dir, its units run for every user).
     /^\/etc\/xdg\/systemd\/user(\/|$)/,
     // Podman's quadlet files: a generator makes units of them (their [Service] lines kept).
-    /^\/(etc|usr\/share)\/containers\/systemd\//, /\/\.config\/containers\/systemd\//] },
+    /^\/(etc|usr\/share)\/containers\/systemd\//, /\/\.config\/containers\/systemd\//], harmless: timesOnly },
   // RHEL's /etc/rc.d holds the same (rc.local, init.d, rcN.d); upstart's jobs are /etc/init.
-  { id: 'init', why: 'init script', many: 'init scripts and links', paths: [/^\/etc\/(init\.d|rc\.local|rc\d\.d|rcS\.d|rc\.d|init)(\/|$)/, /^\/etc\/inittab$/] },
+  { id: 'init', why: 'init script', many: 'init scripts and links', paths: [/^\/etc\/(init\.d|rc\.local|rc\d\.d|rcS\.d|rc\.d|init)(\/|$)/, /^\/etc\/inittab$/], harmless: timesOnly },
   // sudo's credential cache: a valid record lets sudo run without asking the password.
   { id: 'sudo-timestamp', why: "sudo's credential cache (a valid record lets sudo run without the password)", paths: [/^\/(var\/)?run\/sudo\/ts\//, /^\/var\/(lib|db)\/sudo\/ts\//], harmless: notPlanted },
   // A system bus service file names the program dbus-daemon starts as root when it is first
@@ -427,7 +432,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'accounts', why: 'account database', paths: [/^\/etc\/(passwd|shadow|group|gshadow|subuid|subgid)$/, /^\/(etc|run|usr\/lib|usr\/local\/lib)\/sysusers\.d\//] },
   // pam-auth-update builds /etc/pam.d/common-* from the profiles in /usr/share/pam-configs
   // whenever a libpam package is installed or upgraded.
-  { id: 'pam', why: 'PAM configuration', paths: [/^\/etc\/pam\.(d(\/|$)|conf$)/, /^\/etc\/security\//, /^\/(usr\/)?lib\/([a-z0-9_]+-linux-gnu\/)?security\//, /^\/usr\/share\/pam-configs\//] },
+  { id: 'pam', why: 'PAM configuration', paths: [/^\/etc\/pam\.(d(\/|$)|conf$)/, /^\/etc\/security\//, /^\/(usr\/)?lib\/([a-z0-9_]+-linux-gnu\/)?security\//, /^\/usr\/share\/pam-configs\//], harmless: timesOnly },
   { id: 'nsswitch', why: 'name service switch (loads modules into every program)', paths: [/^\/etc\/nsswitch\.conf$/] },
   // Where nsswitch's and PAM's directory modules look users up and check passwords: sssd's
   // config (its LDAP server's users and groups, sudo rules, access rules) and its cache (users,
@@ -467,7 +472,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // Every maintainer script that asks a question sources debconf's confmodule (which starts its
   // Perl frontend), as root.
   { id: 'dpkg-hook', why: 'dpkg hook or maintainer script (runs as root at a later install)', many: 'maintainer scripts and dpkg hooks', paths: [/^\/etc\/dpkg\/dpkg\.cfg(\.d(\/|$)|$)/, /^\/usr\/share\/debconf\//],
-    test: (f, p) => f.change !== 'deleted' && p.startsWith('/var/lib/dpkg/info/') && DPKG_SCRIPT.test(p) },
+    test: (f, p) => f.change !== 'deleted' && p.startsWith('/var/lib/dpkg/info/') && DPKG_SCRIPT.test(p), harmless: timesOnly },
   // dpkg applies a stat override whenever it installs the file (the next upgrade of its
   // package, unattended-upgrades' too): `root root 4755 /usr/bin/vim.basic` makes a setuid
   // root program then. A diversion makes it install a package's file under another name, so
@@ -500,9 +505,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // needrestart's config is Perl it evaluates as root after every apt run; etckeeper's
     // config and its *.d scripts run as root before and after each apt run.
     /^\/etc\/needrestart\/(needrestart\.conf$|conf\.d(\/|$))/, /^\/etc\/etckeeper\//], harmless: (f) => f.change === 'deleted' },
-  { id: 'udev', why: 'udev rule (runs commands as root on device events)', paths: [/^\/(etc|lib|usr\/lib|run)\/udev\/rules\.d(\/|$)/] },
+  { id: 'udev', why: 'udev rule (runs commands as root on device events)', paths: [/^\/(etc|lib|usr\/lib|run)\/udev\/rules\.d(\/|$)/], harmless: timesOnly },
   // depmod.d's search and override lines decide which of two modules of one name loads.
-  { id: 'modprobe', why: 'kernel module loading (install commands run as root)', paths: [/^\/(etc|lib|usr\/lib|run)\/(modprobe\.d|modules-load\.d|depmod\.d)(\/|$)/, /^\/etc\/modules$/] },
+  { id: 'modprobe', why: 'kernel module loading (install commands run as root)', paths: [/^\/(etc|lib|usr\/lib|run)\/(modprobe\.d|modules-load\.d|depmod\.d)(\/|$)/, /^\/etc\/modules$/], harmless: timesOnly },
   // The kernel hands these files to devices as their drivers load (at boot too): code that runs
   // on the hardware, which can reach memory by DMA. A firmware package writes them by the hundred.
   { id: 'firmware', why: 'device firmware (the kernel loads it into a device as its driver starts: code on hardware that can read memory)', many: 'firmware files',
@@ -512,10 +517,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // (sshd's GSSAPI, pam_krb5, ksu) whoever a user's .k5login or .k5users names.
   { id: 'login-trust', why: 'login trust file (hosts or Kerberos principals that may log in as the user without a password)', paths: [
     /^\/etc\/hosts\.equiv$/, /\/\.(rhosts|shosts|k5login|k5users)$/], harmless: notPlanted },
-  { id: 'sysctl', why: 'kernel settings applied at boot', paths: [/^\/etc\/sysctl\.(conf$|d(\/|$))/, /^\/(lib|usr\/lib|run)\/sysctl\.d(\/|$)/] },
+  { id: 'sysctl', why: 'kernel settings applied at boot', paths: [/^\/etc\/sysctl\.(conf$|d(\/|$))/, /^\/(lib|usr\/lib|run)\/sysctl\.d(\/|$)/], harmless: timesOnly },
   // An `L`, `C` or `w` line plants a link, a copy or file content anywhere; `z`/`Z` set owners and modes.
-  { id: 'tmpfiles', why: 'tmpfiles.d rule (systemd creates, writes and chowns files by it as root at boot)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/tmpfiles\.d(\/|$)/] },
-  { id: 'binfmt', why: 'binfmt_misc rule (names the interpreter the kernel runs a kind of file with)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/binfmt\.d(\/|$)/] },
+  { id: 'tmpfiles', why: 'tmpfiles.d rule (systemd creates, writes and chowns files by it as root at boot)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/tmpfiles\.d(\/|$)/], harmless: timesOnly },
+  { id: 'binfmt', why: 'binfmt_misc rule (names the interpreter the kernel runs a kind of file with)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/binfmt\.d(\/|$)/], harmless: timesOnly },
   // /etc/kernel/{postinst,preinst,postrm,prerm,header_postinst,install}.d: run-parts by each
   // kernel package's scripts; initramfs-tools' hooks run as mkinitramfs builds the image,
   // and its scripts run in the initramfs at every boot.
@@ -523,9 +528,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /^\/etc\/kernel\/[^/]+\.d(\/|$)/, /^\/usr\/lib\/kernel\/install\.d(\/|$)/, /^\/(etc|usr\/share)\/initramfs-tools\/(hooks|scripts)(\/|$)/,
     // mkinitramfs sources initramfs.conf and conf.d's files as shell; dracut sources its
     // config as bash and runs its modules' module-setup.sh (their scripts run at boot).
-    /^\/etc\/initramfs-tools\/(initramfs\.conf$|conf\.d\/)/, /^\/etc\/dracut\.conf(\.d\/|$)/, /^\/usr\/lib\/dracut\/(dracut\.conf\.d|modules\.d)\//] },
+    /^\/etc\/initramfs-tools\/(initramfs\.conf$|conf\.d\/)/, /^\/etc\/dracut\.conf(\.d\/|$)/, /^\/usr\/lib\/dracut\/(dracut\.conf\.d|modules\.d)\//], harmless: timesOnly },
   // Also the local authority's .pkla grants (ResultAny=yes: an action without a password).
-  { id: 'polkit', why: 'polkit rules (who may act as root)', paths: [/^\/(etc|usr\/share|var\/lib)\/polkit-1(\/|$)/] },
+  { id: 'polkit', why: 'polkit rules (who may act as root)', paths: [/^\/(etc|usr\/share|var\/lib)\/polkit-1(\/|$)/], harmless: timesOnly },
   // The kernel, initramfs and boot loader, and what update-grub builds its menu from (its
   // grub.d scripts run as root; a command line can name another init).
   { id: 'boot', why: 'boot loader, kernel or its command line (runs as root at the next boot)', paths: [
@@ -536,12 +541,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /^\/etc\/exports(\.d\/|$)/, /^\/etc\/samba\/smb\.conf$/], harmless: notPlanted },
   // What the network may reach here at the next boot or reload (nftables.conf is itself run by
   // `nft -f` as root, and may include more); a rule removed opens as much as one added.
-  { id: 'firewall', why: 'firewall rules (what the network may reach on this machine at the next boot or reload)', paths: [
+  { id: 'firewall', why: 'firewall rules (what the network may reach on this machine at the next boot or reload)', many: 'firewall files', paths: [
     /^\/etc\/(nftables(\.conf$|\.d\/|\/)|iptables\/|ufw\/|firewalld\/|sysconfig\/ip6?tables$)/, /^\/etc\/default\/ufw$/],
     harmless: neitherPlantedNorRemoved },
   // fail2ban runs its actions (action.d's actionban lines) as root; auditd execs what
   // auditd.conf's *_action = exec names and its plugins, and its rules decide what is logged.
-  { id: 'fail2ban-audit', why: 'fail2ban or audit config (its actions are commands run as root; its rules decide what is banned or logged)', paths: [
+  { id: 'fail2ban-audit', why: 'fail2ban or audit config (its actions are commands run as root; its rules decide what is banned or logged)', many: 'fail2ban or audit files', paths: [
     /^\/etc\/(fail2ban|audit)\//], harmless: neitherPlantedNorRemoved },
   // Debian's /etc/default files are shell that init scripts, cron jobs and boot scripts source
   // as root (Debian policy 9.3.2). Not locale (pam_env reads it as KEY=VALUE lines) nor
@@ -569,12 +574,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // with it what a certificate check or a Kerberos ticket accepts).
   { id: 'systemd-config', why: 'systemd logging or time settings (what is logged; which servers set the clock)', paths: [
     /^\/(etc|usr\/lib|run)\/systemd\/(journald|timesyncd)\.conf(\.d\/|$)/], harmless: neitherPlantedNorRemoved },
-  { id: 'motd', why: 'login message script (runs as root at login)', paths: [/^\/etc\/update-motd\.d(\/|$)/] },
+  { id: 'motd', why: 'login message script (runs as root at login)', paths: [/^\/etc\/update-motd\.d(\/|$)/], harmless: timesOnly },
   // Printed as they are on the terminal of whoever logs in (root's ssh session too): an escape
   // string there sets that terminal's clipboard or hides what it shows. Plain text is ordinary.
   { id: 'login-banner', why: "login banner with terminal escapes (printed on each login's terminal: can set its clipboard, hide text)", paths: [
     /^\/etc\/(motd|issue|issue\.net)$/], harmless: (f) => notPlanted(f) || contentIs(f, plainText, MAX_BANNER) },
-  { id: 'logrotate', why: 'logrotate configuration (scripts run as root)', paths: [/^\/etc\/logrotate\.(conf$|d(\/|$))/] },
+  { id: 'logrotate', why: 'logrotate configuration (scripts run as root)', paths: [/^\/etc\/logrotate\.(conf$|d(\/|$))/], harmless: timesOnly },
   // Tools the host runs on a timer, whose config names commands: certbot's renewal conf
   // (pre_hook, deploy_hook) and renewal-hooks scripts, dehydrated's hook, acme.sh (its own
   // script, account.conf, each domain's reload command: its cron line runs the script),
@@ -613,7 +618,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // networkd-dispatcher's scripts (each state change of a systemd-networkd link) and
     // resolvconf's update scripts (each change of the DNS servers).
     /^\/(etc|usr\/lib)\/networkd-dispatcher\//, /^\/etc\/resolvconf\/update(-libc)?\.d(\/|$)/] },
-  { id: 'alternatives', why: 'alternatives link (which program a command runs)', paths: [/^\/etc\/alternatives(\/|$)/, /^\/var\/lib\/dpkg\/alternatives(\/|$)/] },
+  { id: 'alternatives', why: 'alternatives link (which program a command runs)', paths: [/^\/etc\/alternatives(\/|$)/, /^\/var\/lib\/dpkg\/alternatives(\/|$)/], harmless: timesOnly },
   // git init and clone copy the template dir into each new repository: a hook there runs in
   // every repository made later (samples excepted), its config is each one's config.
   { id: 'git-template', why: "git's repository template (every repository git init or clone makes later gets its hooks and config)", paths: [

@@ -102,7 +102,9 @@ export const CASES: Record<string, C[]> = {
     // Each prefix the pattern's gate is made of (the random samples need not hit every one).
     ...['/etc', '/usr/lib', '/lib', '/usr/local/lib', '/run'].flatMap((d) => [`${d}/systemd/system/x.service`, `${d}/systemd/user/x.service`]),
     '/usr/lib/systemd/system-sleep/x', '/lib/systemd/system-shutdown/x', '/lib/systemd/system-sleep/y', '/usr/lib/systemd/system-shutdown/y', '/home/u/.local/share/systemd/user/x.service'].map((p) => file(p)),
-  init: ['/etc/init.d/x', '/etc/rc.local', '/etc/rc2.d/S01x', '/etc/inittab', '/etc/rc.d/rc.local', '/etc/rc.d/init.d/x', '/etc/init/x.conf'].map((p) => file(p)),
+  init: [...['/etc/init.d/x', '/etc/rc.local', '/etc/rc2.d/S01x', '/etc/inittab', '/etc/rc.d/rc.local', '/etc/rc.d/init.d/x', '/etc/init/x.conf'].map((p) => file(p)),
+    // Who may run or write it, and a removal (a service no longer started), still count; its times alone do not (ORDINARY).
+    { path: fromUser('/etc/init.d/y'), change: 'metadata', type: 'file', up: st('file', 0o777), details: ['mode'] }, { path: fromUser('/etc/rc2.d/S01y'), change: 'deleted', type: 'symlink' }],
   'sudo-timestamp': [file('/run/sudo/ts/root'), file('/var/run/sudo/ts/u', 'modified')],
   dbus: ['/usr/share/dbus-1/system-services/org.x.service', '/usr/share/dbus-1/services/org.x.service', '/etc/dbus-1/system.d/x.conf', '/usr/share/dbus-1/system.d/x.conf',
     '/usr/local/share/dbus-1/system-services/org.y.service', '/etc/dbus-1/session.d/x.conf', '/usr/share/dbus-1/system.conf', '/etc/dbus-1/system-local.conf', '/etc/dbus-1/session.conf',
@@ -491,6 +493,10 @@ export const ORDINARY: C[] = [
   file('/home/u/.gnupg/random_seed', 'modified'), file('/home/u/.gnupg/pubring.kbx~'), file('/home/u/.gnupg/private-keys-v1.d/x.key'), file('/home/u/.weechat/logs/x.log', 'modified'),
   file('/home/u/.weechat/python/x.py'), file('/usr/share/jupyter/kernels/python3/logo-64x64.png'), file('/home/u/.config/ranger/bookmarks', 'modified'), file('/home/u/.config/yt-dlp/archive.txt', 'modified'),
   file('/home/u/.local/share/direnv/deny/0f1e2d'), file('/etc/initramfs-tools/modules', 'modified'), file('/home/u/.mozilla/firefox/abc.default/sessionstore.jsonlz4', 'modified'),
+  // A package's reinstall touches its units, rules and scripts: their times alone (each was a
+  // `!` line in a real install's review until 2026-12-06).
+  ...['/usr/lib/systemd/system/x.service', '/usr/lib/tmpfiles.d/x.conf', '/var/lib/dpkg/info/x.postinst', '/etc/init.d/x', '/etc/pam.d/x', '/etc/profile.d/x.sh', '/etc/ld.so.conf.d/x.conf',
+    '/etc/logrotate.d/x', '/etc/udev/rules.d/x.rules', '/etc/alternatives/x'].map((p): C => ({ path: fromUser(p), change: 'metadata', type: 'file', up: st('file', 0o644), details: ['mtime'] })),
   file('/home/u/.config/jj/repos.txt'), file('/home/u/proj/.venv/lib/python3.11/site-packages/debugpy/_vendored/pydevd/pydev_sitecustomize/sitecustomize.py'),
   file('/home/u/proj/.venv/lib/python3.11/site-packages/debugpy/_vendored/pydevd/pydev_sitecustomize/__pycache__/sitecustomize.cpython-311.pyc'), file('/home/u/src/p/sitecustomize.py'), file('/usr/share/vim/addons/ftdetect/nginx.vim'), file('/usr/share/vim/addons/syntax/nginx.vim'), file('/var/lib/vim/addons/doc/tags', 'modified'), file('/usr/share/doc/firmware-linux/changelog.gz', 'modified'), file('/home/u/.config/helix/themes/x.toml'), file('/home/u/.config/fish/fish_history', 'modified'),
   { path: fromUser('/lib/firmware/old.bin'), change: 'deleted', type: 'file' }, file('/home/u/.local/share/plasma/wallpapers/x.jpg'), file('/var/cache/debconf/config.dat', 'modified'), file('/home/u/.config/kak/colors/x.kak'), file('/home/u/.R/history'), { path: fromUser('/etc/letsencrypt/renewal/old.conf'), change: 'deleted', type: 'file' },
