@@ -50,8 +50,9 @@ export function listLinesHarmless(lines: string[]): boolean {
   return dirLinks.length === 0 || listedByOthers(dirLinks);
 }
 
-/** dpkg's records on the host: their entries looked at, and bytes read, at most (a host has a few thousand files and tens of MB there). */
+/** dpkg's records on the host. */
 const INFO_DIR = '/var/lib/dpkg/info';
+/** Its entries looked at, and bytes read, at most (a host has a few thousand files and tens of MB there). */
 const MAX_INFO_ENTRIES = 200_000;
 const MAX_INFO_BYTES = 512 << 20;
 let listed: { root: string | null; names: Map<string, boolean> } | null = null;
@@ -94,7 +95,7 @@ function hasLine(data: Buffer, needle: Buffer): boolean {
   if (data.includes(needle)) return true;
   const first = data.indexOf(0x0a);
   if ((first < 0 ? data : data.subarray(0, first)).equals(line)) return true;
-  const last = data.lastIndexOf(0x0a, data.length - 1);
+  const last = data.lastIndexOf(0x0a);
   return last >= 0 && data.subarray(last + 1).equals(line);
 }
 
