@@ -213,7 +213,8 @@ export function underShell(actions: ShellAction[], opts: { store: string; timeou
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const r = spawnSync('python3', ['-c', SHELL_DRIVER, JSON.stringify(actions), String(timeoutMs / 1000)], {
     encoding: 'utf8', timeout: timeoutMs + 30_000,
-    env: { ...process.env, SBX_HOME: opts.store, NO_COLOR: '1', TERM: 'xterm', SBX: `${process.execPath} ${SBX}` },
+    // HISTFILE empty: the shell keeps no history file (it wrote its lines into the real ~/.bash_history).
+    env: { ...process.env, SBX_HOME: opts.store, NO_COLOR: '1', TERM: 'xterm', SBX: `${process.execPath} ${SBX}`, HISTFILE: '' },
   });
   if (r.status !== 0) throw new Error(`the pty driver failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as ShellResult;
