@@ -557,7 +557,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     harmless: (f, p) => notPlanted(f) || p === '/etc/default/locale' || p === '/etc/default/useradd' },
   // A profile removed leaves its program unconfined at the next load: a deletion counts.
   // snapd's generated AppArmor and seccomp profiles confine each snap the same way.
-  { id: 'mac-policy', why: 'AppArmor or SELinux policy (what confined programs may do)', paths: [/^\/etc\/apparmor\.d\//, /^\/etc\/selinux\//, /^\/var\/lib\/snapd\/(apparmor|seccomp)\//],
+  { id: 'mac-policy', why: 'AppArmor or SELinux policy (what confined programs may do)', many: 'AppArmor or SELinux policy files', paths: [/^\/etc\/apparmor\.d\//, /^\/etc\/selinux\//, /^\/var\/lib\/snapd\/(apparmor|seccomp)\//],
     harmless: neitherPlantedNorRemoved },
   // adduser.conf and useradd's defaults name the skeleton dir (SKEL=) and the groups a new
   // account joins (EXTRA_GROUPS, GROUP).

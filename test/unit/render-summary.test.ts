@@ -312,7 +312,7 @@ test("a package install's server config, maintainer scripts, units and init link
   const added = ['/etc/apache2/mods-available/cgi.load', '/etc/apache2/mods-available/ssl.conf', '/etc/apache2/mods-enabled/mpm_event.load', '/etc/apache2/mods-enabled/mpm_event.conf',
     '/var/lib/dpkg/info/apache2.postinst', '/var/lib/dpkg/info/apache2.prerm', '/var/lib/dpkg/info/apache2.postrm', '/etc/systemd/system/multi-user.target.wants/apache2.service',
     '/usr/lib/systemd/system/apache2.service', '/usr/lib/systemd/system/apache-htcacheclean.service', '/etc/rc2.d/S01apache2', '/etc/rc3.d/S01apache2', '/etc/rc2.d/K01x',
-    '/etc/php/8.2/cli/conf.d/20-ctype.ini', '/etc/php/8.2/cli/conf.d/20-iconv.ini'].map((p) => ch(p, 'file', 10));
+    '/etc/php/8.2/cli/conf.d/20-ctype.ini', '/etc/php/8.2/cli/conf.d/20-iconv.ini', '/etc/apparmor.d/abstractions/base', '/etc/apparmor.d/abstractions/bash'].map((p) => ch(p, 'file', 10));
   const changed: Change = { ...ch('/var/lib/dpkg/info/coreutils.postinst', 'file', 10), change: 'modified' };
   const ctx = sensitiveContext({ PATH: '/usr/bin:/bin', HOME: '/root' });
   const changes = [...added, changed].map((c) => ({ ...c, sensitive: sensitiveReason(c, ctx) ?? undefined }));
@@ -326,7 +326,8 @@ test("a package install's server config, maintainer scripts, units and init link
     '! added: 2 init scripts and links in /etc/rc2.d/',
     '! added: /etc/rc3.d/S01apache2 [! init script]',
     '! added: 2 PHP config files in /etc/php/8.2/cli/conf.d/',
-    '! 16 changes marked ! (code that runs later, or access for others): review them before keeping',
+    '! added: 2 AppArmor or SELinux policy files in /etc/apparmor.d/abstractions/',
+    '! 18 changes marked ! (code that runs later, or access for others): review them before keeping',
   ], flagged.join('\n'));
 });
 
