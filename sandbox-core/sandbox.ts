@@ -1512,7 +1512,8 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     const after = store.openLayers(meta);
     let changed: string[] = [];
     try { changed = changedAccountCopies(meta.layers, after, meta.precopied); } finally { after.close(); }
-    if (changed.length) notice(`${listFew(changed)} changed inside: shown empty (unreadable to you on the host), so the review leaves ${changed.length === 1 ? 'it' : 'them'} out${req.throwaway ? '' : " and a commit keeps the host's"}`);
+    // All of them (five at most): sbx doctor does not list these.
+    if (changed.length) notice(`${listFew(changed, ACCOUNT_FILES.length)} changed inside: shown empty (unreadable to you on the host), so the review leaves ${changed.length === 1 ? 'it' : 'them'} out${req.throwaway ? '' : " and a commit keeps the host's"}`);
   }
   const exitStatus = exitStatusOf(result.outcome);
   meta.finished = isoTime(Date.now());
