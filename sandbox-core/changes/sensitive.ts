@@ -303,7 +303,7 @@ const notPlanted = (f: SensitiveFacts): boolean => f.type === 'dir' || !writesOr
  * The no of a rule where a removal counts too (a profile, a firewall or an audit rule deleted
  * opens or hides): a dir made or changed, or only a file's times.
  */
-const neitherPlantedNorRemoved = (f: SensitiveFacts): boolean => f.type === 'dir' ? f.change !== 'deleted' : f.change === 'metadata' && !f.access;
+const neitherPlantedNorRemoved = (f: SensitiveFacts): boolean => f.type === 'dir' ? f.change !== 'deleted' : timesOnly(f);
 // Another user's PATH dirs (Debian's ~/.profile adds ~/bin and ~/.local/bin when they exist):
 // root's review flagged only its own.
 const HOME_BIN = /^\/(root|home\/[^/]+)\/(\.local\/)?bin$/;
@@ -479,7 +479,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // an upgrade (a security fix) never replaces the file at the diverted path. Either, removed,
   // undoes an admin's own. dpkg's `-old` copies are backups it never reads.
   { id: 'dpkg-override', why: "dpkg stat override or diversion (the owner and mode dpkg gives a package's file, or where it puts it, at its next install)",
-    paths: [/^\/var\/lib\/dpkg\/(statoverride|diversions)$/], harmless: (f) => f.type === 'dir' || (f.change === 'metadata' && !f.access) },
+    paths: [/^\/var\/lib\/dpkg\/(statoverride|diversions)$/], harmless: (f) => f.type === 'dir' || timesOnly(f) },
   // dpkg deletes what a package's file record names when it removes the package, or upgrades
   // it to a version without that file (dpkg-list.ts): a line naming a host file is a deletion
   // at the next upgrade. A symlink in its place is read through.
@@ -764,7 +764,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'nix-store', why: 'Nix store path changed in place (every profile that links to it runs what it now holds)', paths: [/^\/nix\/store\/[^/]/],
     harmless: (f) => f.raw !== undefined && (f.change === 'metadata' ? !f.access : f.change === 'added' ? !hostHasStorePath(f.raw) : f.change === 'deleted' && storePathOf(f.raw) === f.raw) },
   { id: 'nix-profile', why: 'Nix profile switched (which store paths its commands come from)', paths: [/^\/nix\/var\/nix\/profiles\//, /\/\.nix-profile$/, /\/\.local\/state\/nix\/profiles\//],
-    harmless: (f) => f.change === 'added' || f.change === 'deleted' || (f.change === 'metadata' && !f.access) },
+    harmless: (f) => f.change === 'added' || f.change === 'deleted' || timesOnly(f) },
   { id: 'nix-config', why: "Nix config (where packages come from and the keys trusted; post-build-hook runs as root)", paths: [/^\/etc\/nix\//, /\/\.config\/nix\/(nix\.conf|registry\.json)$/],
     harmless: notPlanted },
   // Tools' own config that names a command they run, or where they fetch code from: planted,
