@@ -612,8 +612,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'vpn-config', why: 'VPN config (its up and down scripts run as root with the tunnel)', paths: [
     /^\/etc\/(wireguard|openvpn|strongswan\.d|ipsec\.d|swanctl)\//, /^\/etc\/(strongswan|ipsec)\.conf$/], harmless: notPlanted },
   // ifupdown runs an interface's up/down lines as root at each ifup (boot too); pppd its
-  // options' connect and init commands.
-  { id: 'network-hook', why: 'network hook script (runs as root)', paths: [/^\/(etc|usr\/lib)\/NetworkManager\/dispatcher\.d(\/|$)/, /^\/etc\/network\/if-[a-z-]+\.d(\/|$)/, /^\/etc\/dhcp\/dhclient-(enter|exit)-hooks\.d(\/|$)/,
+  // options' connect and init commands. Counted per dir (many): a mail or DNS server's package
+  // puts the same hook in each of ifupdown's, ppp's and networkd-dispatcher's dirs. A hook
+  // deleted counts (one that loads the firewall at ifup), a new dir alone runs nothing.
+  { id: 'network-hook', why: 'network hook script (runs as root)', many: 'network hook scripts', harmless: neitherPlantedNorRemoved, paths: [/^\/(etc|usr\/lib)\/NetworkManager\/dispatcher\.d(\/|$)/, /^\/etc\/network\/if-[a-z-]+\.d(\/|$)/, /^\/etc\/dhcp\/dhclient-(enter|exit)-hooks\.d(\/|$)/,
     /^\/etc\/ppp\/(ip|ipv6)-(up|down)(\.d(\/|$)|$)/, /^\/etc\/network\/interfaces(\.d\/|$)/, /^\/etc\/ppp\/(options$|peers\/)/,
     // networkd-dispatcher's scripts (each state change of a systemd-networkd link) and
     // resolvconf's update scripts (each change of the DNS servers).

@@ -202,8 +202,10 @@ export const CASES: Record<string, C[]> = {
   'trust-list': ['/home/u/.local/share/direnv/allow/0f1e2d', '/home/u/.config/direnv/direnv.toml', '/home/u/.config/direnv/config.toml', '/home/u/.local/state/mise/trusted-configs/x-mise.toml'].map((p) => file(p)),
   'firejail-profile': [file('/etc/firejail/firefox.local'), file('/etc/firejail/firejail.config', 'modified'), file('/home/u/.config/firejail/firefox.profile'),
     { path: '/etc/firejail/firefox.profile', change: 'deleted', type: 'file' }],
-  'network-hook': ['/etc/NetworkManager/dispatcher.d/99-x', '/etc/network/interfaces', '/etc/network/interfaces.d/eth1', '/etc/ppp/options', '/etc/ppp/peers/provider', '/etc/network/if-up.d/x', '/etc/ppp/ip-up.d/x', '/etc/ppp/ipv6-down', '/etc/ppp/ip-down.d/0000usepeerdns', '/etc/ppp/ipv6-up',
+  'network-hook': [...['/etc/NetworkManager/dispatcher.d/99-x', '/etc/network/interfaces', '/etc/network/interfaces.d/eth1', '/etc/ppp/options', '/etc/ppp/peers/provider', '/etc/network/if-up.d/x', '/etc/ppp/ip-up.d/x', '/etc/ppp/ipv6-down', '/etc/ppp/ip-down.d/0000usepeerdns', '/etc/ppp/ipv6-up',
     '/usr/lib/NetworkManager/dispatcher.d/x', '/etc/dhcp/dhclient-enter-hooks.d/x', '/etc/dhcp/dhclient-exit-hooks.d/x'].map((p) => file(p)),
+    { path: fromUser('/etc/network/if-pre-up.d/iptables'), change: 'deleted', type: 'file' }, { path: fromUser('/etc/network/if-up.d'), change: 'deleted', type: 'dir' },
+    { path: fromUser('/etc/ppp/ip-up.d/x'), change: 'metadata', type: 'file', up: st('file', 0o755), details: ['mode 644→755'] }],
   alternatives: [{ path: '/etc/alternatives/editor', change: 'modified', type: 'symlink', target: '/tmp/evil' }],
   'git-template': ['/usr/share/git-core/templates/hooks/pre-commit', '/usr/share/git-core/templates/config', '/usr/share/git-core/templates/info/exclude', '/usr/local/share/git-core/templates/hooks/post-checkout',
     '/usr/local/share/git-core/templates/config', '/usr/local/share/git-core/templates/info/attributes'].map((p) => file(p)),
@@ -571,6 +573,9 @@ export const ORDINARY: C[] = [
   file('/home/u/.sbt/1.0/server/x/active.json'), file('/home/u/.config/go/telemetry/local/x.json'), file('/home/u/.local/share/NuGet/v3-cache/x.log'),
   // Not what a session starts: a bar's style, a dunst or mako theme elsewhere.
   file('/home/u/.config/waybar/style.css'), file('/home/u/.config/mako/config'),
+  // Not a network hook: the hook dirs a package makes (their scripts are listed each), a hook's times.
+  { path: fromUser('/etc/network/if-up.d'), change: 'added', type: 'dir' }, { path: fromUser('/usr/lib/networkd-dispatcher/off.d'), change: 'added', type: 'dir' },
+  { path: fromUser('/etc/ppp/ip-down.d/postfix'), change: 'metadata', type: 'file', up: st('file', 0o755), details: ['mtime'] },
   // Not a login trust file: a user's .netrc (credentials it sends, no login it allows), one removed.
   file('/home/u/.netrc'), { path: '/home/u/.rhosts', change: 'deleted', type: 'file' },
   // Not a program a server runs, a mail command, an event hook or cloud-init's: CUPS's printer list, postfix's virtual map, smartmontools' README, cloud-init's templates and log, a dir.
