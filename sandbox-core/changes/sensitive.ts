@@ -176,6 +176,33 @@ function bytecodeOfHostSource(f: SensitiveFacts): boolean {
   const up = lstatAt(f.upper.slice(0, u.index) + src);
   return !up?.isCharacterDevice();
 }
+// A venv's site-packages (`python -m venv`, virtualenv, uv, tox): ROOT/lib/python3.X/site-packages/.
+const VENV_SITE = /^(.+)\/lib(64)?\/python[0-9][^/]*\/site-packages\//;
+// The last venv root asked about, and whether the command made that venv (a venv's files ask once).
+let lastVenvRoot = '', lastVenvUpper = '', lastVenvNew = false;
+/**
+ * Whether an added entry is in a venv the command made: the layer holds ROOT/pyvenv.cfg, the
+ * host has neither that file nor the site-packages dir. Nothing on the host starts that venv's
+ * Python yet (a pyvenv.cfg that makes a host Python use it is marked by python-venv-config),
+ * so its `.pth` files and its pip's certifi are as new as the rest of it. Without the entry's
+ * file in the layer (the scan's marks) it is not asked: the summary asks again.
+ */
+function inNewVenv(f: SensitiveFacts): boolean {
+  if (f.change !== 'added' || f.raw === undefined || f.upper === undefined) return false;
+  const m = VENV_SITE.exec(f.raw);
+  if (!m) return false;
+  const root = m[1]!;
+  // The layer's path of ROOT: the upper path less the part of the host path below ROOT.
+  const tail = f.raw.length - root.length;
+  if (f.upper.length <= tail || f.upper.slice(-tail) !== f.raw.slice(root.length)) return false;
+  const upperRoot = f.upper.slice(0, f.upper.length - tail);
+  if (root !== lastVenvRoot || upperRoot !== lastVenvUpper) {
+    lastVenvRoot = root; lastVenvUpper = upperRoot;
+    const site = f.raw.slice(0, m[0].length - 1);
+    lastVenvNew = lstatAt(`${upperRoot}/pyvenv.cfg`)?.isFile() === true && lstatAt(`${root}/pyvenv.cfg`) === null && lstatAt(site) === null;
+  }
+  return lastVenvNew;
+}
 const NIX_STORE = '/nix/store/';
 /** The store path (/nix/store/NAME) an entry below the store belongs to. */
 const storePathOf = (raw: string): string => { const end = raw.indexOf('/', NIX_STORE.length); return end < 0 ? raw : raw.slice(0, end); };
@@ -311,6 +338,17 @@ const inHomeBin = (p: string): boolean => {
   const i = p.lastIndexOf('/');
   return i > 4 && p.startsWith('/bin', i - 4) && (p.startsWith('/home/') || p.startsWith('/root/')) && HOME_BIN.test(p.slice(0, i));
 };
+/**
+ * Whether dir `d` (`rawDir` its bytes) is where a shared Python's pyvenv.cfg is looked for: a
+ * PATH dir or a home's bin dir, the dir above one, or a dir the host has in the system tree
+ * (an installed program's venv, /opt/app/venv: the program runs its bin/python). A new dir
+ * there is a new venv, which nothing on the host starts yet.
+ */
+function besideSharedPython(d: string, rawDir: string, ctx: SensitiveContext): boolean {
+  const bin = d === '/' ? '/bin' : `${d}/bin`;
+  if (ctx.pathDirs.has(d) || ctx.pathDirs.has(bin) || HOME_BIN.test(d) || HOME_BIN.test(bin)) return true;
+  return inSystemTree(`${d}/`) && lstatAt(rawDir)?.isDirectory() === true;
+}
 /** Whether dir p is a PATH dir or above one (whoever owns it can rename what is below). */
 const onPathDirs = (p: string, ctx: SensitiveContext): boolean => [...ctx.pathDirs].some((d) => d === p || d.startsWith(p === '/' ? '/' : `${p}/`));
 // The rules run on every path of a review (200k new files): a test on one character or a
@@ -460,7 +498,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'tls-trust', why: 'TLS trust store (a CA added here lets its holder impersonate any site)', many: 'trust-store files',
     paths: [/^\/usr\/(local\/)?share\/ca-certificates\//, /^\/etc\/ca-certificates\.conf$/, /^\/etc\/ssl\/(certs\/|cert\.pem$)/,
       /^\/etc\/pki\/(ca-trust\/|tls\/(certs\/|cert\.pem$))/, /^\/usr\/share\/pki\/ca-trust-source\//, /\/certifi\/cacert\.pem$/, /\/\.pki\/nssdb\//, /^\/etc\/pki\/nssdb\//],
-    harmless: (f) => !writesEntry(f) },
+    harmless: (f) => !writesEntry(f) || inNewVenv(f) },
   // openssl_conf's engines and providers name shared objects every program using OpenSSL
   // loads (`dynamic_path`, `module`): curl, apt's https, python's ssl, as root too.
   { id: 'openssl-config', why: 'OpenSSL configuration (can load a library into every program using OpenSSL)', paths: [/^\/(etc|usr\/lib)\/ssl\/openssl\.cnf$/, /^\/etc\/pki\/tls\/openssl\.cnf$/] },
@@ -678,7 +716,14 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // /usr/lib/python3.X/sitecustomize.py links to), not from a package's own dirs (debugpy
   // vendors one for the processes it debugs).
   { id: 'python-startup', why: 'Python startup code (runs at every start of a Python that uses this site-packages)', paths: [/\/(site|dist)-packages\/[^/]+\.pth$/,
-    /\/((site|dist)-packages|python[0-9][^/]*)\/(__pycache__\/)?(sitecustomize|usercustomize)(\.py|(\.[^/]+)?\.pyc)$/] },
+    /\/((site|dist)-packages|python[0-9][^/]*)\/(__pycache__\/)?(sitecustomize|usercustomize)(\.py|(\.[^/]+)?\.pyc)$/], harmless: inNewVenv },
+  // CPython looks for pyvenv.cfg beside the executable it was started as (a venv's bin/python
+  // is a symlink: not where it leads) and in the dir above it; the file's `home` then names
+  // where that Python loads its standard library from. One beside a shared Python
+  // (`/usr/pyvenv.cfg` for /usr/bin/python3, as root too) runs what it names at each start.
+  // A project's venv is the project's code (its site-packages are plain too).
+  { id: 'python-venv-config', why: "Python venv config beside a shared Python (its home names where that Python loads its standard library from)",
+    test: (f, p, ctx) => p.endsWith('/pyvenv.cfg') && f.type !== 'dir' && writesOrOpens(f) && besideSharedPython(dirOf(p), dirOf(f.raw ?? p), ctx) },
   // Not with the python bytecode fold: a flagged entry keeps its diff and its `!`. Counted on
   // one summary line per tree (many): Python's first run in a checkout made outside the sandbox
   // writes one for each module it imports.

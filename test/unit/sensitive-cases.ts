@@ -4,9 +4,9 @@
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
 import { fromUser } from '../../sandbox-core/base/bpath.js';
 import { PACKAGE_ROOT } from '../../sandbox-core/package-root.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 // A host source for the python-bytecode rule, which looks for ../NAME.py on the host.
 const PYDIR = mkdtempSync(join(tmpdir(), 'sbx-pyc-case-'));
@@ -67,6 +67,25 @@ writeFileSync(LIST_OK, '/.\n/usr\n/usr/share\n/usr/share/sbx-case-none\n/usr/sha
 const listOf = (name: string, lines: string): string => { const f = join(PYDIR, name); writeFileSync(f, lines); return f; };
 const LISTS_EVIL = [listOf('evil.list', '/usr/share/sbx-case-none/x\n/etc/passwd\n'), listOf('linked.list', '/usr/share/sbx-case-none\n/bin/sh\n'),
   listOf('relative.list', 'etc/passwd\n'), listOf('dotdot.list', '/usr/../etc/./passwd\n')];
+
+// Venvs (python-startup and tls-trust ask whether the command made the venv: its pyvenv.cfg in
+// the layer, neither it nor the site-packages on the host): one made in a dir this machine
+// lacks; one the host has (in PYDIR; its site-packages for another Python version, made by
+// the command); a host prefix with site-packages and no pyvenv.cfg, to which the layer adds
+// one; a new user site, no pyvenv.cfg anywhere.
+const LAYER = join(PYDIR, 'layer');
+const SITE = 'lib/python3.11/site-packages';
+const inLayer = (p: string, body = ''): string => { const f = join(LAYER, p); mkdirSync(dirname(f), { recursive: true }); writeFileSync(f, body); return f; };
+const NEW_VENV = '/home/sbx-case-none/proj/.venv';
+const HOST_VENV = join(PYDIR, 'venv');
+const HOST_PREFIX = join(PYDIR, 'prefix');
+const NEW_SITE_ROOT = '/home/sbx-case-none/.local';
+for (const v of [NEW_VENV, HOST_VENV, HOST_PREFIX]) inLayer(`${v}/pyvenv.cfg`, 'home = /usr/bin\n');
+mkdirSync(HOST_VENV);
+writeFileSync(join(HOST_VENV, 'pyvenv.cfg'), 'home = /usr/bin\n');
+mkdirSync(join(HOST_PREFIX, SITE), { recursive: true });
+/** A new file below venv root `v`'s site-packages, with its file in the layer. */
+const inVenv = (v: string, rel: string): C => ({ ...file(`${v}/${SITE}/${rel}`), upper: inLayer(`${v}/${SITE}/${rel}`) });
 
 const st = (type: EntryStat['type'], perm: number): EntryStat => ({ type, perm, uid: 0, gid: 0, size: 1, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 1, dev: 1, nlink: 1, rdev: 0 });
 export type C = Pick<Change, 'path' | 'change' | 'type'> & Partial<Change>;
@@ -225,7 +244,11 @@ export const CASES: Record<string, C[]> = {
     { path: fromUser('/home/u/src/p/.git/modules/sub/objects'), change: 'replaced', type: 'symlink', oldType: 'dir', target: '/tmp/o' }],
   'git-info': ['/home/u/src/p/.git/info/attributes', '/home/u/src/p/.git/info/exclude', '/home/u/src/p/.git/info/grafts', '/home/u/src/p/.git/modules/sub/info/attributes'].map((p) => file(p)),
   'git-attributes': [file('/home/u/src/p/.gitattributes'), file('/home/u/src/p/sub/.gitattributes', 'modified')],
-  'python-startup': ['/usr/lib/python3/dist-packages/evil.pth', '/home/u/.local/lib/python3.11/site-packages/x.pth', '/usr/lib/python3.11/sitecustomize.py', '/home/u/.local/lib/python3.11/site-packages/usercustomize.py'].map((p) => file(p)),
+  // Beside a PATH dir's Python or the dir above (/usr/bin/python3 reads /usr/pyvenv.cfg), a home's bin dir's, or in a system dir the host has (an installed program's venv).
+  'python-venv-config': [file('/usr/pyvenv.cfg'), file('/pyvenv.cfg'), file('/usr/local/pyvenv.cfg'), file('/usr/bin/pyvenv.cfg'), file('/home/u/.local/pyvenv.cfg'), file('/home/u/pyvenv.cfg'),
+    file('/root/.local/bin/pyvenv.cfg'), file('/usr/lib/pyvenv.cfg', 'modified'), { path: fromUser('/usr/pyvenv.cfg'), change: 'added', type: 'symlink', target: '/tmp/x.cfg' }],
+  'python-startup': [...['/usr/lib/python3/dist-packages/evil.pth', '/home/u/.local/lib/python3.11/site-packages/x.pth', '/usr/lib/python3.11/sitecustomize.py', '/home/u/.local/lib/python3.11/site-packages/usercustomize.py'].map((p) => file(p)),
+    inVenv(HOST_VENV, 'x.pth'), inVenv(HOST_PREFIX, 'x.pth'), inVenv(NEW_SITE_ROOT, 'x.pth'), inVenv(HOST_VENV, 'sitecustomize.py')],
   'python-bytecode': [file(`${PYDIR}/__pycache__/m.cpython-311.pyc`), file(`${PYDIR}/__pycache__/m.cpython-311.opt-1.pyc`), file(`${PYDIR}/__pycache__/m.pypy39.opt-2.pyc`, 'modified'),
     { path: `${PYDIR}/__pycache__/m.cpython-312.pyc`, change: 'added', type: 'symlink', target: '/tmp/evil.pyc' }],
   'rc-file': ['/home/u/.bashrc', '/root/.profile', '/home/u/.bunfig.toml', '/home/u/.perldb', '/home/u/.config/go/env', '/home/u/.sbt/1.0/plugins/x.sbt', '/home/u/.sbt/1.0/global.sbt', '/home/u/.mix/archives/x/ebin/x.beam', '/home/u/.conan2/extensions/hooks/hook_x.py', '/home/u/.conan/hooks/x.py', '/home/u/.xonshrc', '/home/u/.Renviron', '/home/u/.config/xonsh/rc.xsh', '/home/u/.config/xonsh/rc.d/x.xsh', '/home/u/.config/elvish/rc.elv', '/home/u/.elvish/rc.elv', '/home/u/.config/powershell/Microsoft.PowerShell_profile.ps1', '/home/u/.config/powershell/profile.ps1', '/home/u/.config/gh/config.yml', '/home/u/.zshrc', '/home/u/.vimrc', '/home/u/.bash_completion', '/root/.gdbinit', '/home/u/.gdbearlyinit', '/home/u/.pdbrc',
@@ -352,7 +375,7 @@ export const CASES: Record<string, C[]> = {
     { path: '/var/lib/apt/lists/x_Packages', change: 'added', type: 'symlink', target: '/tmp/evil' }, { path: '/var/lib/apt/lists/x_InRelease', change: 'replaced', type: 'file' }],
   'tls-trust': [file('/usr/local/share/ca-certificates/evil.crt'), file('/usr/share/ca-certificates/mozilla/X.crt', 'modified'), file('/etc/ssl/certs/ca-certificates.crt', 'modified'),
     { path: '/etc/ssl/certs/d554b291.0', change: 'added', type: 'symlink', target: 'evil.pem' }, file('/etc/ssl/certs/java/cacerts', 'modified'), file('/etc/ca-certificates.conf', 'modified'),
-    file('/etc/pki/ca-trust/source/anchors/evil.pem'), file('/etc/pki/tls/certs/ca-bundle.crt', 'modified'), file('/home/u/venv/lib/python3.11/site-packages/certifi/cacert.pem', 'modified'),
+    file('/etc/pki/ca-trust/source/anchors/evil.pem'), file('/etc/pki/tls/certs/ca-bundle.crt', 'modified'), file('/home/u/venv/lib/python3.11/site-packages/certifi/cacert.pem', 'modified'), inVenv(HOST_VENV, 'pip/_vendor/certifi/cacert.pem'),
     file('/home/u/.pki/nssdb/cert9.db', 'modified'), file('/etc/ssl/cert.pem')],
   'openssl-config': [file('/etc/ssl/openssl.cnf', 'modified'), file('/usr/lib/ssl/openssl.cnf', 'modified'), file('/etc/pki/tls/openssl.cnf', 'modified')],
   'ca-hook': [file('/etc/ca-certificates/update.d/evil'), file('/etc/ca-certificates/update.d/jks-keystore', 'modified')],
@@ -573,6 +596,11 @@ export const ORDINARY: C[] = [
   file('/home/u/.sbt/1.0/server/x/active.json'), file('/home/u/.config/go/telemetry/local/x.json'), file('/home/u/.local/share/NuGet/v3-cache/x.log'),
   // Not what a session starts: a bar's style, a dunst or mako theme elsewhere.
   file('/home/u/.config/waybar/style.css'), file('/home/u/.config/mako/config'),
+  // Not Python startup code or a trust store: a venv's own, in a venv the command made (nothing on the host starts its Python).
+  inVenv(NEW_VENV, 'distutils-precedence.pth'), inVenv(NEW_VENV, 'sitecustomize.py'), inVenv(NEW_VENV, 'pip/_vendor/certifi/cacert.pem'),
+  // Not a shared Python's venv config: a project's venv, a new venv in a system tree (nothing on the host starts its Python yet), one removed, a dir of that name.
+  file('/home/u/proj/.venv/pyvenv.cfg', 'modified'), file('/opt/sbx-case-none/venv/pyvenv.cfg'), file('/srv/app/venv/pyvenv.cfg'), { path: fromUser('/usr/local/pyvenv.cfg'), change: 'deleted', type: 'file' },
+  { path: fromUser('/usr/pyvenv.cfg'), change: 'added', type: 'dir' }, file('/usr/share/doc/x/pyvenv.cfg.example'),
   // Not a network hook: the hook dirs a package makes (their scripts are listed each), a hook's times.
   { path: fromUser('/etc/network/if-up.d'), change: 'added', type: 'dir' }, { path: fromUser('/usr/lib/networkd-dispatcher/off.d'), change: 'added', type: 'dir' },
   { path: fromUser('/etc/ppp/ip-down.d/postfix'), change: 'metadata', type: 'file', up: st('file', 0o755), details: ['mtime'] },
