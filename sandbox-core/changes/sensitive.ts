@@ -608,6 +608,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // (jdk.tls.disabledAlgorithms, security.provider.N) and what its policy grants code.
   { id: 'java-security', why: 'Java security settings (which algorithms, certificates and providers every Java program trusts)', paths: [
     /^\/etc\/java-[^/]+\/security\//, /^\/usr\/lib\/jvm\/[^/]+\/(conf|lib)\/security\/(java\.security|[^/]+\.policy)$/], harmless: notPlanted },
+  // The java launcher loads lib/NAME/libjvm.so for the first KNOWN line of jvm.cfg, NAME taken
+  // as it is: `-../../../../var/tmp/x KNOWN` made every java run load /var/tmp/x/libjvm.so
+  // (checked with strace). net.properties sets the proxies of Java's HTTP; management/ what
+  // the JMX agent (remote consoles) allows. The JDK's lib/ and conf/ link to /etc's.
+  { id: 'java-config', why: "Java runtime config (the VM library every java run loads, Java's proxies, what the JMX agent allows)", paths: [
+    /^\/etc\/java-[^/]+\/(jvm[^/]*\.cfg|net\.properties|management\/[^/]+)$/, /^\/usr\/lib\/jvm\/[^/]+\/(lib\/jvm\.cfg|conf\/(net\.properties|management\/[^/]+))$/], harmless: notPlanted },
   // journald's Storage=none keeps nothing of what runs; timesyncd's servers set the clock (and
   // with it what a certificate check or a Kerberos ticket accepts).
   { id: 'systemd-config', why: 'systemd logging or time settings (what is logged; which servers set the clock)', paths: [
@@ -748,9 +754,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /\/\.config\/go\/env$/, /\/\.sbt\/[0-9.]+\/(plugins\/|global\.sbt$)/, /\/\.mix\/archives\//, /\/\.conan2?\/(extensions\/)?hooks\//,
     /\/\.config\/xonsh\/rc\.(xsh$|d\/)/, /\/\.(config\/)?elvish\/rc\.elv$/, /\/\.config\/powershell\/([A-Za-z.]+_)?profile\.ps1$/, /\/\.config\/gh\/config\.yml$/,
     // Every user's readline (a macro bound to Return types a command into each bash line) and
-    // screen rc; starship's custom modules are commands each prompt runs; mpv loads its scripts
-    // (and those its config's `script=` names).
-    /^\/etc\/(inputrc|screenrc|syslesskey|sysless)$/, /\/\.config\/starship\.toml$/, /\/\.config\/lesskey$/, /\/\.config\/(mutt|neomutt)\//, /\/\.mutt\/muttrc$/,
+    // screen rc; man-db's config (its `DEFINE pager` runs for anyone who reads a man page with
+    // no PAGER set: checked); starship's custom modules are commands each prompt runs; mpv
+    // loads its scripts (and those its config's `script=` names).
+    /^\/etc\/(inputrc|screenrc|syslesskey|sysless|manpath\.config|man_db\.conf)$/, /\/\.config\/starship\.toml$/, /\/\.config\/lesskey$/, /\/\.config\/(mutt|neomutt)\//, /\/\.mutt\/muttrc$/,
     // xdg-user-dir sources user-dirs.dirs with sh; Xsession loads every user's X resources.
     /\/\.config\/user-dirs\.dirs$/, /^\/etc\/X11\/Xresources\//, /^\/etc\/asound\.conf$/, /^\/usr\/share\/alsa\/.+\.conf$/, /\/\.config\/mpv\/(scripts\/|mpv\.conf$)/,
     // More tools' startup code and the commands their config names: Leiningen's profiles

@@ -204,6 +204,9 @@ export const CASES: Record<string, C[]> = {
   'login-defs': [file('/etc/login.defs', 'modified')],
   'java-security': ['/etc/java-17-openjdk/security/java.security', '/etc/java-17-openjdk/security/java.policy', '/usr/lib/jvm/java-21-openjdk-amd64/conf/security/java.security',
     '/usr/lib/jvm/x/lib/security/default.policy'].map((p) => file(p, 'modified')),
+  'java-config': [...['/etc/java-17-openjdk/jvm-amd64.cfg', '/etc/java-17-openjdk/net.properties', '/etc/java-17-openjdk/management/management.properties', '/etc/java-21-openjdk/management/jmxremote.access',
+    '/usr/lib/jvm/java-17-openjdk-amd64/conf/net.properties', '/usr/lib/jvm/x/conf/management/management.properties'].map((p) => file(p, 'modified')),
+    { path: fromUser('/usr/lib/jvm/java-17-openjdk-amd64/lib/jvm.cfg'), change: 'modified', type: 'symlink', target: '/var/tmp/jvm.cfg' }],
   'systemd-config': ['/etc/systemd/journald.conf', '/etc/systemd/timesyncd.conf', '/etc/systemd/journald.conf.d/x.conf', '/usr/lib/systemd/timesyncd.conf.d/x.conf',
     '/run/systemd/journald.conf.d/x.conf', '/usr/lib/systemd/journald.conf.d/y.conf', '/run/systemd/timesyncd.conf.d/y.conf'].map((p) => file(p, 'modified')),
   motd: [file('/etc/update-motd.d/99-x')],
@@ -258,7 +261,7 @@ export const CASES: Record<string, C[]> = {
     '/home/u/.Rprofile', '/home/u/proj/.Rprofile', '/root/.irbrc', '/home/u/.pryrc', '/home/u/.psqlrc', '/home/u/.sqliterc', '/home/u/.lldbinit', '/home/u/.ghci', '/home/u/.mongorc.js', '/home/u/.mongoshrc.js',
     '/home/u/.julia/config/startup.jl', '/etc/R/Rprofile.site', '/usr/lib/R/etc/Rprofile.site', '/home/u/.bash_aliases', '/home/u/.jupyter/jupyter_notebook_config.py',
     '/etc/jupyter/jupyter_server_config.py', '/usr/local/etc/jupyter/jupyter_lab_config.py', '/home/u/.config/nushell/config.nu', '/home/u/.config/nushell/env.nu', '/home/u/.config/nushell/login.nu',
-    '/home/u/.xsession', '/home/u/.wezterm.lua', '/etc/inputrc', '/etc/screenrc', '/home/u/.config/starship.toml', '/home/u/.config/mpv/scripts/x.lua', '/home/u/.config/mpv/mpv.conf',
+    '/home/u/.xsession', '/home/u/.wezterm.lua', '/etc/inputrc', '/etc/screenrc', '/etc/manpath.config', '/etc/man_db.conf', '/home/u/.config/starship.toml', '/home/u/.config/mpv/scripts/x.lua', '/home/u/.config/mpv/mpv.conf',
     '/home/u/.lesskey', '/home/u/.less', '/home/u/.mailcap', '/home/u/.muttrc', '/home/u/.neomuttrc', '/home/u/.Xresources', '/home/u/.Xdefaults', '/etc/syslesskey', '/etc/sysless',
     '/home/u/.config/lesskey', '/home/u/.config/mutt/muttrc', '/home/u/.config/neomutt/neomuttrc', '/home/u/.mutt/muttrc', '/home/u/.config/user-dirs.dirs', '/etc/X11/Xresources/x11-common',
     '/home/u/.p10k.zsh', '/home/u/.fzf.bash', '/home/u/.fzf.zsh', '/home/u/.bash-preexec.sh', '/home/u/.iterm2_shell_integration.zsh', '/home/u/.iterm2_shell_integration.bash', '/home/u/.zshrc.local',
@@ -526,7 +529,7 @@ export const ORDINARY: C[] = [
   file('/home/u/proj/.venv/lib/python3.11/site-packages/debugpy/_vendored/pydevd/pydev_sitecustomize/__pycache__/sitecustomize.cpython-311.pyc'), file('/home/u/src/p/sitecustomize.py'), file('/usr/share/vim/addons/ftdetect/nginx.vim'), file('/usr/share/vim/addons/syntax/nginx.vim'), file('/var/lib/vim/addons/doc/tags', 'modified'), file('/usr/share/doc/firmware-linux/changelog.gz', 'modified'), file('/home/u/.config/helix/themes/x.toml'), file('/home/u/.config/fish/fish_history', 'modified'),
   { path: fromUser('/lib/firmware/old.bin'), change: 'deleted', type: 'file' }, file('/home/u/.local/share/plasma/wallpapers/x.jpg'), file('/var/cache/debconf/config.dat', 'modified'), file('/home/u/.config/kak/colors/x.kak'), file('/home/u/.R/history'), { path: fromUser('/etc/letsencrypt/renewal/old.conf'), change: 'deleted', type: 'file' },
   // Beside what a display manager, terminal, mpv, Flatpak or Terraform runs: their data.
-  file('/etc/gdm3/greeter.dconf-defaults', 'modified'), file('/etc/default/locale', 'modified'), file('/etc/deluser.conf', 'modified'), file('/etc/systemd/logind.conf', 'modified'), file('/etc/java-17-openjdk/net.properties', 'modified'), { path: fromUser('/etc/default/cron'), change: 'deleted', type: 'file' }, file('/home/u/.cache/kitty/x'), file('/home/u/.config/mpv/watch_later/ABC'),
+  file('/etc/gdm3/greeter.dconf-defaults', 'modified'), file('/etc/default/locale', 'modified'), file('/etc/deluser.conf', 'modified'), file('/etc/systemd/logind.conf', 'modified'), file('/etc/java-17-openjdk/logging.properties', 'modified'), { path: fromUser('/etc/default/cron'), change: 'deleted', type: 'file' }, file('/home/u/.cache/kitty/x'), file('/home/u/.config/mpv/watch_later/ABC'),
   { ...file('/etc/motd', 'modified'), upper: BANNER_OK }, { path: fromUser('/etc/motd'), change: 'deleted', type: 'file' }, file('/etc/motd.d/x'),
   file('/home/u/.local/share/nvim/shada/main.shada', 'modified'), file('/home/u/.emacs.d/eln-cache/x.eln'), file('/home/u/.config/JetBrains/IntelliJIdea2024.1/options/other.xml', 'modified'),
   file('/usr/lib/google-cloud-sdk/lib/new_module.py'), file('/usr/share/doc/x/examples/y.py', 'modified'), file('/usr/share/man/man3/x.3.gz', 'modified'), file('/usr/share/icons/x/y.png', 'modified'),
@@ -598,7 +601,10 @@ export const ORDINARY: C[] = [
   file('/home/u/.config/waybar/style.css'), file('/home/u/.config/mako/config'),
   // Not Python startup code or a trust store: a venv's own, in a venv the command made (nothing on the host starts its Python).
   inVenv(NEW_VENV, 'distutils-precedence.pth'), inVenv(NEW_VENV, 'sitecustomize.py'), inVenv(NEW_VENV, 'pip/_vendor/certifi/cacert.pem'),
-  // Not a shared Python's venv config: a project's venv, a new venv in a system tree (nothing on the host starts its Python yet), one removed, a dir of that name.
+  // Not Java's runtime config: its font and sound settings, JFR profiles, the dist copy beside jvm.cfg, one removed.
+  file('/etc/java-17-openjdk/psfontj2d.properties', 'modified'), file('/etc/java-17-openjdk/sound.properties', 'modified'), file('/etc/java-17-openjdk/jfr/default.jfc', 'modified'),
+  file('/usr/lib/jvm/java-17-openjdk-amd64/lib/jvm.cfg-default', 'modified'), { path: fromUser('/etc/java-17-openjdk/jvm-amd64.cfg'), change: 'deleted', type: 'file' },
+  // Not a shared Python's venv config:  // Not a shared Python's venv config: a project's venv, a new venv in a system tree (nothing on the host starts its Python yet), one removed, a dir of that name.
   file('/home/u/proj/.venv/pyvenv.cfg', 'modified'), file('/opt/sbx-case-none/venv/pyvenv.cfg'), file('/srv/app/venv/pyvenv.cfg'), { path: fromUser('/usr/local/pyvenv.cfg'), change: 'deleted', type: 'file' },
   { path: fromUser('/usr/pyvenv.cfg'), change: 'added', type: 'dir' }, file('/usr/share/doc/x/pyvenv.cfg.example'),
   // Not a network hook: the hook dirs a package makes (their scripts are listed each), a hook's times.
