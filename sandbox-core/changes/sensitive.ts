@@ -678,7 +678,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // settings, remotes' urls and fetch refspecs, branches' upstreams: git-config.ts), read from
   // the layer: it was a flagged line of every new repository's review.
   { id: 'git-config', why: 'git configuration (can run commands)', paths: [
-    /\/\.git\/((modules\/.+|worktrees\/[^/]+)\/)?config(\.worktree)?$/, /\/\.gitconfig$/, /\/\.config\/git\/(config|attributes)$/, /^\/etc\/gitconfig$/],
+    /\/\.git\/((modules\/.+|worktrees\/[^/]+)\/)?config(\.worktree)?$/, /\/\.gitconfig$/, /\/\.config\/git\/(config|attributes)$/, /^\/etc\/git(config|attributes)$/],
     harmless: (f, p) => REPO_CONFIG.test(p) && contentIs(f, harmlessGitConfig) },
   // Where git reads a repository from: a `.git` file (`gitdir: PATH`), a worktree's commondir
   // and object alternates name another dir, whose config and hooks git then uses.
@@ -752,6 +752,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // say where modules come from, unchecked), sbt's global plugins and settings and Mix's
     // archives (loaded into every build), conan's hooks (run by every conan command).
     /\/\.config\/go\/env$/, /\/\.sbt\/[0-9.]+\/(plugins\/|global\.sbt$)/, /\/\.mix\/archives\//, /\/\.conan2?\/(extensions\/)?hooks\//,
+    // Clojure's user deps.edn (its :deps join every project's classpath, where Clojure loads a
+    // user.clj at start), rebar3's global config (its plugins load in every rebar3 run),
+    // cabal's and stack's user config (the ghc and gcc programs they run, their package indexes).
+    /\/\.clojure\/deps\.edn$/, /\/\.config\/clojure\/deps\.edn$/, /\/\.config\/rebar3\/rebar\.config$/, /\/\.cabal\/config$/, /\/\.config\/cabal\/config$/, /\/\.stack\/config\.yaml$/,
     /\/\.config\/xonsh\/rc\.(xsh$|d\/)/, /\/\.(config\/)?elvish\/rc\.elv$/, /\/\.config\/powershell\/([A-Za-z.]+_)?profile\.ps1$/, /\/\.config\/gh\/config\.yml$/,
     // Every user's readline (a macro bound to Return types a command into each bash line) and
     // screen rc; man-db's config (its `DEFINE pager` runs for anyone who reads a man page with
@@ -834,6 +838,15 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /\/\.m2\/(settings|toolchains)\.xml$/, /^\/(etc\/maven|usr\/share\/maven\/conf)\/(settings\.xml|toolchains\.xml|m2\.conf)$/,
     /\/\.mavenrc$/, /^\/(usr\/local\/)?etc\/mavenrc$/], harmless: (f, p) => notPlanted(f) || (p.endsWith('/.mavenrc') && !HOME_MAVEN.test(p)) },
   { id: 'gradle-init', why: 'Gradle init script or user properties (run in every build; jvmargs can add a -javaagent)', paths: [/\/\.gradle\/(init\.d\/[^/]+|init\.gradle(\.kts)?|gradle\.properties)$/], harmless: notPlanted },
+  // Where a later restore or build takes packages from: NuGet's user config (its sources),
+  // sbt's repositories (sbt's own resolvers, and every build's with sbt.override.build.repos),
+  // a system Go's go.env (GOPROXY, GOSUMDB=off, GOTOOLCHAIN).
+  { id: 'package-index-config', why: 'package manager config (can name where packages come from)', paths: [
+    /\/\.nuget\/NuGet\/NuGet\.Config$/, /\/\.sbt\/repositories$/, /^\/usr\/(local\/)?lib\/go(-[0-9.]+)?\/go\.env$/], harmless: notPlanted },
+  // Composer's global config and packages: the plugins in its global vendor dir load in every
+  // composer command, its config can name the repositories packages come from.
+  { id: 'composer-global', why: "Composer's global config or packages (its plugins load in every composer command)", many: 'Composer global files',
+    paths: [/\/\.config\/composer\/(config\.json$|composer\.json$|vendor\/)/, /\/\.composer\/(config\.json$|composer\.json$|vendor\/)/], harmless: notPlanted },
   { id: 'pip-config', why: 'pip, setuptools or conda config (can name the index packages come from)', paths: [
     /\/\.config\/pip\/pip\.conf$/, /\/\.pip\/pip\.conf$/, /^\/etc\/(xdg\/pip\/)?pip\.conf$/, /\/\.pydistutils\.cfg$/, /condarc$/],
     harmless: (f, p) => notPlanted(f) || ((p.endsWith('.cfg') || p.endsWith('condarc')) && !HOME_PIP.test(p)) },
@@ -1082,9 +1095,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // ones, index pages), and runs the Pythons and tools it installed.
   { id: 'uv-cache', why: "uv's cache, Pythons and tools (a later uv install or uv run uses them as they are)", many: 'uv cache files',
     paths: [/\/\.cache\/uv\/(archive|wheels|sdists|simple|git)-v\d+\//, /\/\.local\/share\/uv\/(python|tools)\//], harmless: (f, p) => !writesEntry(f) || !HOME_UV.test(p) },
-  // More package caches a later build takes as they are: Ivy's (sbt), NuGet's, Hex's.
-  { id: 'ivy-nuget-hex-cache', why: 'Ivy, NuGet or Hex package cache (a later build uses its packages as they are)', many: 'package cache files',
-    paths: [/\/\.ivy2\/(cache|local)\//, /\/\.nuget\/packages\//, /\/\.hex\/packages\//], harmless: (f) => !writesEntry(f) },
+  // More package caches a later build takes as they are: Ivy's and Coursier's (sbt, mill,
+  // scala-cli), NuGet's, Hex's, Dart's pub cache.
+  { id: 'ivy-nuget-hex-cache', why: 'Ivy, Coursier, NuGet, Hex or pub package cache (a later build uses its packages as they are)', many: 'package cache files',
+    paths: [/\/\.ivy2\/(cache|local)\//, /\/\.nuget\/packages\//, /\/\.hex\/packages\//, /\/\.cache\/coursier\/v1\//, /\/\.pub-cache\/(hosted|git)\//], harmless: (f) => !writesEntry(f) },
   // A container engine's own storage: its image layers and containers' files, which every
   // container started from them runs (docker's overlay2 dirs, containerd's content store,
   // podman's storage, a user's rootless one). Nothing inside a sandbox reaches the host's
@@ -1101,8 +1115,8 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // each is one line per tree; their logs and notes are not.
   { id: 'go-build-cache', why: "Go's build cache (a later go build links the compiled packages it finds there as they are)", many: 'Go build cache files',
     paths: [/\/\.cache\/go-build\//], harmless: (f, p) => !writesEntry(f) || p.endsWith('/README') || p.endsWith('/trim.txt') },
-  { id: 'js-package-cache', why: 'JavaScript package cache (yarn, pnpm or deno: a later install or run uses it as it is)', many: 'JavaScript package cache files',
-    paths: [/\/\.cache\/yarn\/v\d+\//, /\/\.local\/share\/pnpm\/store\//, /\/\.cache\/deno\/(deps|remote|npm)\//], harmless: (f) => !writesEntry(f) },
+  { id: 'js-package-cache', why: 'JavaScript package cache (yarn, pnpm, bun or deno: a later install or run uses it as it is)', many: 'JavaScript package cache files',
+    paths: [/\/\.cache\/yarn\/v\d+\//, /\/\.local\/share\/pnpm\/store\//, /\/\.cache\/deno\/(deps|remote|npm)\//, /\/\.bun\/install\/cache\//, /\/\.yarn\/berry\/cache\//], harmless: (f) => !writesEntry(f) },
   { id: 'compiler-cache', why: 'compiler cache or headers (a later build reuses its objects, or compiles against them, as they are)', many: 'compiler cache files',
     paths: [/\/\.(cache\/)?ccache\//, /\/\.cache\/sccache\//, /\/\.cache\/node-gyp\/[^/]+\/include\//], harmless: (f, p) => !writesEntry(f) || p.endsWith('/stats') || p.endsWith('.log') },
   { id: 'hook-cache', why: "pre-commit's hook environments (a later git commit runs them)", many: 'pre-commit cache files',
