@@ -948,9 +948,13 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'terraform-config', why: 'Terraform CLI config or local providers (the provider programs it runs)', paths: [
     /\/\.terraformrc$/, /\/\.terraform\.d\/plugins\//, /\/\.local\/share\/terraform\/plugins\//], harmless: notPlanted },
   // An editor extension is code the editor runs; VS Code's settings can name the shell and
-  // environment of its terminals and the tools its extensions start.
+  // environment of its terminals and the tools its extensions start. A project's settings and
+  // tasks too: opening a trusted folder starts the programs they name (git.path, an
+  // interpreter, a folderOpen task), and trust is not asked again when they change. The
+  // remote server (bin/, cli/) is what the next remote connection runs.
   { id: 'ide-extension', why: 'editor extension or settings (VS Code runs its extensions; settings name the programs it starts)', many: 'editor extension files', paths: [
-    /\/\.vscode(-server|-oss|-insiders)?\/extensions\//, /\/\.cursor\/extensions\//, /\/\.config\/(Code|Code - OSS|VSCodium|Cursor)\/User\/settings\.json$/], harmless: notPlanted },
+    /\/\.vscode(-server|-oss|-insiders)?\/extensions\//, /\/\.cursor\/extensions\//, /\/\.config\/(Code|Code - OSS|VSCodium|Cursor)\/User\/settings\.json$/,
+    /\/\.vscode\/(settings|tasks)\.json$/, /\/\.vscode-server(-insiders)?\/(bin|cli)\//, /\/\.cursor-server\/(bin|cli|extensions)\//], harmless: notPlanted },
   // What plugin managers install where the editor loads it at each start: neovim's data dir
   // (site/ is on its runtimepath; lazy.nvim's plugins), vim-plug's and Vundle's dirs, Emacs's
   // package dirs (package.el activates every one at start), Sublime Text's packages (Python),

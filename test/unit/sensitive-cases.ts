@@ -321,7 +321,9 @@ export const CASES: Record<string, C[]> = {
     '/etc/xdg/lxsession/LXDE/autostart', '/etc/xdg/openbox/autostart', '/etc/xdg/labwc/autostart'].map((p) => file(p)),
   'ide-extension': ['/home/u/.vscode/extensions/x.y-1.0/extension.js', '/home/u/.vscode-server/extensions/x/out/a.js', '/home/u/.vscode-oss/extensions/x/a.js', '/home/u/.vscode-insiders/extensions/x/a.js',
     '/home/u/.cursor/extensions/x/a.js', '/home/u/.config/Code/User/settings.json', '/home/u/.config/Code - OSS/User/settings.json', '/home/u/.config/VSCodium/User/settings.json',
-    '/home/u/.config/Cursor/User/settings.json'].map((p) => file(p)),
+    '/home/u/.config/Cursor/User/settings.json', '/home/u/src/p/.vscode/settings.json', '/home/u/src/p/.vscode/tasks.json', '/home/u/.vscode-server/bin/abc123/node',
+    '/home/u/.vscode-server/cli/servers/Stable-abc/server/out/main.js', '/home/u/.vscode-server-insiders/bin/x/node', '/home/u/.vscode-server-insiders/cli/servers/x/server/node', '/home/u/.cursor-server/bin/x/node', '/home/u/.cursor-server/extensions/x/a.js',
+    '/home/u/.cursor-server/cli/servers/x/server/node'].map((p) => file(p)),
   'shell-plugin': ['/home/u/.zprezto/init.zsh', '/home/u/.antigen/bundles/x/y.zsh', '/home/u/.zplug/repos/x/y.zsh', '/home/u/.local/share/zinit/plugins/x/y.zsh', '/home/u/.zinit/plugins/x/y.zsh',
     '/home/u/.oh-my-bash/oh-my-bash.sh', '/home/u/.bash_it/bash_it.sh', '/home/u/.tmux/plugins/tpm/tpm', '/home/u/.fzf/shell/key-bindings.bash', '/home/u/.local/share/blesh/ble.sh'].map((p) => file(p)),
   'zsh-framework': [file('/home/u/.oh-my-zsh/custom/x.zsh'), file('/home/u/.oh-my-zsh/oh-my-zsh.sh', 'modified')],
@@ -551,8 +553,8 @@ export const ORDINARY: C[] = [
   // A server's logs and data, not its config; a removed site.
   file('/var/log/nginx/access.log', 'modified'), file('/var/lib/postgresql/.psql_history', 'modified'), file('/etc/nginx.bak'),
   { path: fromUser('/etc/nginx/sites-enabled/default'), change: 'deleted', type: 'symlink' },
-  // A project's own .vscode settings, VS Code's state, a window manager's notes elsewhere.
-  file('/home/u/src/p/.vscode/settings.json'), file('/home/u/.config/Code/User/globalStorage/state.vscdb'), file('/home/u/.config/i3status-rust/x'), file('/home/u/notes/.bash_aliases.txt'),
+  // A project's own .vscode launch configs and extension recommendations (run or asked only on the user's act), VS Code's state, a window manager's notes elsewhere.
+  file('/home/u/src/p/.vscode/launch.json'), file('/home/u/src/p/.vscode/extensions.json'), file('/home/u/.config/Code/User/globalStorage/state.vscdb'), file('/home/u/.config/i3status-rust/x'), file('/home/u/notes/.bash_aliases.txt'),
   // Beside dbus, git's templates, the editors' and PHP's system files: docs, samples, data.
   file('/usr/share/dbus-1/interfaces/org.x.xml'), file('/usr/share/git-core/templates/hooks/pre-commit.sample'), file('/usr/share/git-core/templates/description'),
   file('/usr/share/vim/vim90/doc/x.txt'), file('/usr/share/vim/vim90/tutor/tutor'), file('/usr/share/emacs/site-lisp/x/y.el'), file('/usr/share/php/x/y.php'), file('/etc/acpi.bak'),
