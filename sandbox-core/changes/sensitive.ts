@@ -396,7 +396,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     harmless: (f) => notPlanted(f) || contentIs(f, ldCacheOk, MAX_LD_CACHE) },
   // cron and run-parts skip a name that starts with a dot (Debian's `.placeholder` in each
   // cron dir, written by every install of cron), and run nothing that is a dir.
-  { id: 'cron', why: 'cron job', paths: [/^\/etc\/(crontab|anacrontab)$/, /^\/etc\/cron\.[^/]+(\/|$)/, /^\/var\/spool\/(cron|anacron|at)(\/|$)/],
+  { id: 'cron', why: 'cron job', paths: [/^\/etc\/(crontab|anacrontab)$/, /^\/etc\/cron\.[^/]+(\/|$)/, /^\/var\/spool\/(cron|anacron|at)(\/|$)/,
+    // incron's tables: commands run (as root for /etc/incron.d) at file events.
+    /^\/etc\/incron\.d\//, /^\/var\/spool\/incron\//],
     harmless: (f, p) => f.type === 'dir' || (base(p).startsWith('.') && /^\/etc\/cron\.[^/]+\/[^/]+$/.test(p)) },
   { id: 'systemd', why: 'systemd unit', many: 'systemd units and links', paths: [
     /^\/(etc|usr\/lib|lib|usr\/local\/lib|run)\/systemd\/(system|user|system-generators|user-generators|system-environment-generators|user-environment-generators|system-preset|user-preset)(\.[^/]+)?(\/|$)/,
@@ -481,7 +483,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // A hosts line or another DNS server sends a later download, update or login elsewhere
   // (or nowhere: `127.0.0.1 security.debian.org`), as a pip or curl config's index or proxy does.
   { id: 'name-resolution', why: 'name resolution (can send a later download, update or login to another host)', paths: [/^\/etc\/(hosts|resolv\.conf)$/,
-    /^\/etc\/systemd\/resolved\.conf(\.d(\/|$)|$)/, /^\/(run|usr\/lib|usr\/local\/lib)\/systemd\/resolved\.conf\.d\//, /^\/etc\/resolvconf\/resolv\.conf\.d\//, /^\/etc\/dnsmasq\.(conf$|d\/)/], harmless: notPlanted },
+    /^\/etc\/systemd\/resolved\.conf(\.d(\/|$)|$)/, /^\/(run|usr\/lib|usr\/local\/lib)\/systemd\/resolved\.conf\.d\//, /^\/etc\/resolvconf\/resolv\.conf\.d\//, /^\/etc\/dnsmasq\.(conf$|d\/)/,
+    // The network managers' own config: the DNS servers, routes and proxies of each link or
+    // connection (systemd-networkd's .network files, netplan's, NetworkManager's).
+    /^\/(etc|usr\/lib)\/systemd\/network\//, /^\/etc\/netplan\//, /^\/(usr\/)?lib\/netplan\//,
+    /^\/etc\/NetworkManager\/(NetworkManager\.conf$|conf\.d\/|system-connections\/|dnsmasq(-shared)?\.d\/)/, /^\/usr\/lib\/NetworkManager\/conf\.d\//], harmless: notPlanted },
   // git's ssh signing trust (gpg.ssh.allowedSignersFile) sits beside its config as often as in ~/.ssh.
   { id: 'ssh', why: 'ssh keys or configuration', paths: [/^\/etc\/ssh\//, /(^|\/)\.ssh(\/|$)/, /\/\.config\/git\/allowed_signers$/] },
   // /etc/apt/apt.conf as well as apt.conf.d: either can set DPkg::Post-Invoke.
@@ -662,8 +668,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'network-hook', why: 'network hook script (runs as root)', many: 'network hook scripts', harmless: neitherPlantedNorRemoved, paths: [/^\/(etc|usr\/lib)\/NetworkManager\/dispatcher\.d(\/|$)/, /^\/etc\/network\/if-[a-z-]+\.d(\/|$)/, /^\/etc\/dhcp\/dhclient-(enter|exit)-hooks\.d(\/|$)/,
     /^\/etc\/ppp\/(ip|ipv6)-(up|down)(\.d(\/|$)|$)/, /^\/etc\/network\/interfaces(\.d\/|$)/, /^\/etc\/ppp\/(options$|peers\/)/,
     // networkd-dispatcher's scripts (each state change of a systemd-networkd link) and
-    // resolvconf's update scripts (each change of the DNS servers).
-    /^\/(etc|usr\/lib)\/networkd-dispatcher\//, /^\/etc\/resolvconf\/update(-libc)?\.d(\/|$)/] },
+    // resolvconf's update scripts (each change of the DNS servers); NetworkManager's VPN
+    // service files (the program= it starts as root for a connection of that type) and
+    // dhclient.conf (its `script` statement names the program run as root at each lease).
+    /^\/(etc|usr\/lib)\/networkd-dispatcher\//, /^\/etc\/resolvconf\/update(-libc)?\.d(\/|$)/, /^\/(etc|usr\/lib)\/NetworkManager\/VPN\//, /^\/etc\/dhcp\/dhclient\.conf$/] },
   { id: 'alternatives', why: 'alternatives link (which program a command runs)', paths: [/^\/etc\/alternatives(\/|$)/, /^\/var\/lib\/dpkg\/alternatives(\/|$)/], harmless: timesOnly },
   // git init and clone copy the template dir into each new repository: a hook there runs in
   // every repository made later (samples excepted), its config is each one's config.
@@ -885,6 +893,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'desktop-entry', why: 'desktop entry or thumbnailer (its Exec= runs when it is opened, or when a file manager shows a file of its type)', paths: [
     /\/\.local\/share\/applications\/.*\.desktop$/, /^\/usr\/(local\/)?share\/(applications|xsessions|wayland-sessions)\/.*\.desktop$/,
     /^\/usr\/(local\/)?share\/thumbnailers\//, /\/\.local\/share\/thumbnailers\//], harmless: notPlanted },
+  // GNOME's settings databases and schema overrides: the command a custom key binding runs,
+  // the shell extensions a login enables, whether inserted media autorun. The system's
+  // (dconf's db and profile dirs, compiled by `dconf update`) apply to every user.
+  { id: 'desktop-settings', why: 'desktop settings (the commands key bindings run, the shell extensions a login enables)', paths: [
+    /^\/etc\/dconf\/(db|profile)\//, /\/\.config\/dconf\/user$/, /^\/usr\/(local\/)?share\/glib-2\.0\/schemas\/[^/]+\.gschema\.override$/], harmless: notPlanted },
   // What a desktop session runs at login: KDE sources plasma-workspace/env, GNOME Shell runs
   // its extensions' JavaScript, tiling window managers run their config's exec lines.
   { id: 'desktop-startup', why: 'desktop session startup (a login runs what it names: scripts, extensions, exec lines)', paths: [

@@ -209,6 +209,8 @@ export const CASES: Record<string, C[]> = {
   'login-defs': [file('/etc/login.defs', 'modified')],
   'java-security': ['/etc/java-17-openjdk/security/java.security', '/etc/java-17-openjdk/security/java.policy', '/usr/lib/jvm/java-21-openjdk-amd64/conf/security/java.security',
     '/usr/lib/jvm/x/lib/security/default.policy'].map((p) => file(p, 'modified')),
+  'desktop-settings': ['/etc/dconf/db/local.d/00-keys', '/etc/dconf/db/local', '/etc/dconf/profile/user', '/home/u/.config/dconf/user', '/usr/share/glib-2.0/schemas/90_x.gschema.override',
+    '/usr/local/share/glib-2.0/schemas/x.gschema.override'].map((p) => file(p, 'modified')),
   'java-config': [...['/etc/java-17-openjdk/jvm-amd64.cfg', '/etc/java-17-openjdk/net.properties', '/etc/java-17-openjdk/management/management.properties', '/etc/java-21-openjdk/management/jmxremote.access',
     '/usr/lib/jvm/java-17-openjdk-amd64/conf/net.properties', '/usr/lib/jvm/x/conf/management/management.properties'].map((p) => file(p, 'modified')),
     { path: fromUser('/usr/lib/jvm/java-17-openjdk-amd64/lib/jvm.cfg'), change: 'modified', type: 'symlink', target: '/var/tmp/jvm.cfg' }],
@@ -464,7 +466,7 @@ const EVERY_TEXT: Record<string, string[]> = {
   'shell-startup': ['/etc/zsh/zshrc', '/etc/fish/config.fish', '/home/u/.config/fish/config.fish', '/home/u/.config/fish/functions/ls.fish', '/usr/share/fish/vendor_functions.d/x.fish',
     '/usr/local/share/fish/vendor_conf.d/x.fish', '/usr/local/share/fish/vendor_completions.d/x.fish', '/usr/local/share/zsh/vendor-completions/_x', '/usr/local/share/zsh/vendor-functions/x',
     '/home/u/.config/fish/fish_variables'],
-  sudoers: ['/etc/doas.conf'], cron: ['/etc/anacrontab', '/var/spool/anacron/cron.daily'], accounts: ['/etc/subgid', '/usr/local/lib/sysusers.d/x.conf'],
+  sudoers: ['/etc/doas.conf'], cron: ['/etc/incron.d/x', '/var/spool/incron/root', '/etc/anacrontab', '/var/spool/anacron/cron.daily'], accounts: ['/etc/subgid', '/usr/local/lib/sysusers.d/x.conf'],
   pam: ['/etc/pam.conf', '/lib/security/pam_x.so'], 'package-source': ['/etc/apt/preferences', '/etc/apt/keyrings/x.gpg', '/etc/yum.repos.d/x.repo'],
   'tls-trust': ['/etc/pki/tls/cert.pem', '/usr/share/pki/ca-trust-source/anchors/x.pem', '/etc/pki/nssdb/cert9.db', '/home/u/app/certifi/cacert.pem'], udev: ['/run/udev/rules.d/x.rules'],
   modprobe: ['/lib/modprobe.d/x.conf', '/lib/modules-load.d/x.conf', '/usr/lib/modules-load.d/x.conf', '/run/modprobe.d/x.conf', '/run/modules-load.d/x.conf', '/etc/depmod.d/x.conf',
@@ -483,11 +485,13 @@ const EVERY_TEXT: Record<string, string[]> = {
   'python-library': ['/usr/local/lib/python3.11/x.py'], 'python-startup': ['/home/u/x/dist-packages/x.pth', '/home/u/x/site-packages/sitecustomize.py', '/home/u/x/dist-packages/__pycache__/usercustomize.cpython-311.pyc',
     '/etc/python3.11/sitecustomize.py', '/usr/local/lib/python3.12/sitecustomize.pyc', '/home/u/proj/.venv/lib/python3.11/site-packages/sitecustomize.py',
     '/opt/py/lib/python3.12/sitecustomize.py', '/opt/py/lib/python3.12/usercustomize.py'],
-  'name-resolution': ['/usr/local/lib/systemd/resolved.conf.d/x.conf'], 'shell-plugin': ['/home/u/.zinit/x', '/home/u/.local/share/zinit/x'],
+  'name-resolution': ['/etc/systemd/network/10-x.network', '/usr/lib/systemd/network/x.network', '/etc/netplan/50-x.yaml', '/lib/netplan/x.yaml', '/usr/lib/netplan/x.yaml',
+    '/etc/NetworkManager/NetworkManager.conf', '/etc/NetworkManager/conf.d/x.conf', '/etc/NetworkManager/system-connections/x.nmconnection', '/etc/NetworkManager/dnsmasq.d/x.conf',
+    '/etc/NetworkManager/dnsmasq-shared.d/x.conf', '/usr/lib/NetworkManager/conf.d/x.conf', '/usr/local/lib/systemd/resolved.conf.d/x.conf'], 'shell-plugin': ['/home/u/.zinit/x', '/home/u/.local/share/zinit/x'],
   // Paths the rules gained on 2026-12-06 (asking them about ~230 paths of tools that run code or
   // trust on their own).
   'event-hook': ['/etc/pm/sleep.d/10-x', '/etc/pm/power.d/x', '/usr/lib/pm-utils/sleep.d/00x', '/usr/lib/pm-utils/power.d/y'],
-  'network-hook': ['/etc/networkd-dispatcher/routable.d/50-x', '/usr/lib/networkd-dispatcher/off.d/x', '/etc/resolvconf/update.d/x', '/etc/resolvconf/update-libc.d/y'],
+  'network-hook': ['/etc/NetworkManager/VPN/nm-x-service.name', '/usr/lib/NetworkManager/VPN/nm-x-service.name', '/etc/dhcp/dhclient.conf', '/etc/networkd-dispatcher/routable.d/50-x', '/usr/lib/networkd-dispatcher/off.d/x', '/etc/resolvconf/update.d/x', '/etc/resolvconf/update-libc.d/y'],
   'kernel-hook': ['/etc/initramfs-tools/initramfs.conf', '/etc/initramfs-tools/conf.d/resume', '/etc/dracut.conf', '/etc/dracut.conf.d/x.conf', '/usr/lib/dracut/dracut.conf.d/x.conf',
     '/usr/lib/dracut/modules.d/99x/module-setup.sh'],
   'sudo-timestamp': ['/var/lib/sudo/ts/root', '/var/db/sudo/ts/u'],
@@ -613,7 +617,10 @@ export const ORDINARY: C[] = [
   file('/home/u/proj/composer.json', 'modified'), file('/home/u/proj/vendor/x/y/src/Plugin.php'), file('/home/u/proj/deps.edn', 'modified'), file('/home/u/proj/rebar.config', 'modified'),
   file('/home/u/proj/stack.yaml', 'modified'), file('/home/u/proj/NuGet.Config', 'modified'), file('/home/u/.pub-cache/log/pub_log.txt'), file('/usr/lib/go-1.21/src/go.mod'),
   { path: fromUser('/home/u/.config/composer/vendor/x/y.php'), change: 'deleted', type: 'file' }, file('/etc/gitattributes.dpkg-old'),
-  // Not Java's runtime config: its font and sound settings, JFR profiles, the dist copy beside jvm.cfg, one removed.
+  // Not desktop settings or network config: GTK's bookmarks, a compiled schema list, NetworkManager's runtime state, dhclient's leases.
+  file('/home/u/.config/gtk-3.0/bookmarks', 'modified'), file('/usr/share/glib-2.0/schemas/gschemas.compiled', 'modified'), file('/var/lib/NetworkManager/NetworkManager.state', 'modified'),
+  file('/var/lib/dhcp/dhclient.eth0.leases', 'modified'), { path: fromUser('/etc/dconf/db/local.d'), change: 'added', type: 'dir' },
+  // Not Java's runtime config:  // Not Java's runtime config: its font and sound settings, JFR profiles, the dist copy beside jvm.cfg, one removed.
   file('/etc/java-17-openjdk/psfontj2d.properties', 'modified'), file('/etc/java-17-openjdk/sound.properties', 'modified'), file('/etc/java-17-openjdk/jfr/default.jfc', 'modified'),
   file('/usr/lib/jvm/java-17-openjdk-amd64/lib/jvm.cfg-default', 'modified'), { path: fromUser('/etc/java-17-openjdk/jvm-amd64.cfg'), change: 'deleted', type: 'file' },
   // Not a shared Python's venv config:  // Not a shared Python's venv config: a project's venv, a new venv in a system tree (nothing on the host starts its Python yet), one removed, a dir of that name.
