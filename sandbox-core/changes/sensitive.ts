@@ -893,11 +893,13 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'desktop-entry', why: 'desktop entry or thumbnailer (its Exec= runs when it is opened, or when a file manager shows a file of its type)', paths: [
     /\/\.local\/share\/applications\/.*\.desktop$/, /^\/usr\/(local\/)?share\/(applications|xsessions|wayland-sessions)\/.*\.desktop$/,
     /^\/usr\/(local\/)?share\/thumbnailers\//, /\/\.local\/share\/thumbnailers\//], harmless: notPlanted },
-  // GNOME's settings databases and schema overrides: the command a custom key binding runs,
+  // GNOME's settings databases and schema overrides (and the hotkey daemons' tables): the command a custom key binding runs,
   // the shell extensions a login enables, whether inserted media autorun. The system's
   // (dconf's db and profile dirs, compiled by `dconf update`) apply to every user.
   { id: 'desktop-settings', why: 'desktop settings (the commands key bindings run, the shell extensions a login enables)', paths: [
-    /^\/etc\/dconf\/(db|profile)\//, /\/\.config\/dconf\/user$/, /^\/usr\/(local\/)?share\/glib-2\.0\/schemas\/[^/]+\.gschema\.override$/], harmless: notPlanted },
+    /^\/etc\/dconf\/(db|profile)\//, /\/\.config\/dconf\/user$/, /^\/usr\/(local\/)?share\/glib-2\.0\/schemas\/[^/]+\.gschema\.override$/,
+    // The hotkey daemons' tables, where every binding is a command (sxhkd, xbindkeys), and KDE's.
+    /\/\.config\/sxhkd\/sxhkdrc$/, /\/\.xbindkeysrc(\.scm)?$/, /\/\.config\/(khotkeysrc|kglobalshortcutsrc)$/], harmless: notPlanted },
   // What a desktop session runs at login: KDE sources plasma-workspace/env, GNOME Shell runs
   // its extensions' JavaScript, tiling window managers run their config's exec lines.
   { id: 'desktop-startup', why: 'desktop session startup (a login runs what it names: scripts, extensions, exec lines)', paths: [
@@ -906,8 +908,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // The other sessions' and window managers' startup: LXDE's and labwc's autostart, river's
     // init (a program it runs), herbstluftwm's autostart, niri's spawn-at-startup, wayfire's
     // [autostart], Plasma 5's autostart-scripts; the bars they start run their config's exec
-    // modules, dunst its rules' scripts.
+    // modules, dunst its rules' scripts, mako its on-notify and on-button actions (exec), conky
+    // its exec and execi lines.
     /\/\.config\/(lxsession\/[^/]+\/autostart|labwc\/autostart|river\/init|herbstluftwm\/autostart|niri\/config\.kdl|wayfire\.ini|dunst\/dunstrc)$/,
+    /\/\.config\/mako\/config$/, /\/\.conkyrc$/, /\/\.config\/conky\/[^/]+\.conf$/,
     /\/\.config\/autostart-scripts\//, /\/\.config\/(polybar|waybar)\/config(\.ini|\.jsonc?)?$/, /^\/etc\/xdg\/(lxsession\/[^/]+\/autostart|openbox\/autostart|labwc\/autostart)$/,
     // GNOME runs each of these as Xwayland starts in the session.
     /^\/etc\/xdg\/Xwayland-session\.d\//,
@@ -961,12 +965,13 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'terraform-config', why: 'Terraform CLI config or local providers (the provider programs it runs)', paths: [
     /\/\.terraformrc$/, /\/\.terraform\.d\/plugins\//, /\/\.local\/share\/terraform\/plugins\//], harmless: notPlanted },
   // An editor extension is code the editor runs; VS Code's settings can name the shell and
-  // environment of its terminals and the tools its extensions start. A project's settings and
-  // tasks too: opening a trusted folder starts the programs they name (git.path, an
-  // interpreter, a folderOpen task), and trust is not asked again when they change. The
-  // remote server (bin/, cli/) is what the next remote connection runs.
+  // environment of its terminals and the tools its extensions start, its key bindings can type
+  // a command into the terminal (sendSequence). A project's settings and tasks too: opening a
+  // trusted folder starts the programs they name (git.path, an interpreter, a folderOpen
+  // task), and trust is not asked again when they change. The remote server (bin/, cli/) is
+  // what the next remote connection runs.
   { id: 'ide-extension', why: 'editor extension or settings (VS Code runs its extensions; settings name the programs it starts)', many: 'editor extension files', paths: [
-    /\/\.vscode(-server|-oss|-insiders)?\/extensions\//, /\/\.cursor\/extensions\//, /\/\.config\/(Code|Code - OSS|VSCodium|Cursor)\/User\/settings\.json$/,
+    /\/\.vscode(-server|-oss|-insiders)?\/extensions\//, /\/\.cursor\/extensions\//, /\/\.config\/(Code|Code - OSS|VSCodium|Cursor)\/User\/(settings|keybindings)\.json$/,
     /\/\.vscode\/(settings|tasks)\.json$/, /\/\.vscode-server(-insiders)?\/(bin|cli)\//, /\/\.cursor-server\/(bin|cli|extensions)\//], harmless: notPlanted },
   // What plugin managers install where the editor loads it at each start: neovim's data dir
   // (site/ is on its runtimepath; lazy.nvim's plugins), vim-plug's and Vundle's dirs, Emacs's

@@ -209,7 +209,7 @@ export const CASES: Record<string, C[]> = {
   'login-defs': [file('/etc/login.defs', 'modified')],
   'java-security': ['/etc/java-17-openjdk/security/java.security', '/etc/java-17-openjdk/security/java.policy', '/usr/lib/jvm/java-21-openjdk-amd64/conf/security/java.security',
     '/usr/lib/jvm/x/lib/security/default.policy'].map((p) => file(p, 'modified')),
-  'desktop-settings': ['/etc/dconf/db/local.d/00-keys', '/etc/dconf/db/local', '/etc/dconf/profile/user', '/home/u/.config/dconf/user', '/usr/share/glib-2.0/schemas/90_x.gschema.override',
+  'desktop-settings': ['/home/u/.config/sxhkd/sxhkdrc', '/home/u/.xbindkeysrc', '/home/u/.xbindkeysrc.scm', '/home/u/.config/khotkeysrc', '/home/u/.config/kglobalshortcutsrc', '/etc/dconf/db/local.d/00-keys', '/etc/dconf/db/local', '/etc/dconf/profile/user', '/home/u/.config/dconf/user', '/usr/share/glib-2.0/schemas/90_x.gschema.override',
     '/usr/local/share/glib-2.0/schemas/x.gschema.override'].map((p) => file(p, 'modified')),
   'java-config': [...['/etc/java-17-openjdk/jvm-amd64.cfg', '/etc/java-17-openjdk/net.properties', '/etc/java-17-openjdk/management/management.properties', '/etc/java-21-openjdk/management/jmxremote.access',
     '/usr/lib/jvm/java-17-openjdk-amd64/conf/net.properties', '/usr/lib/jvm/x/conf/management/management.properties'].map((p) => file(p, 'modified')),
@@ -323,7 +323,8 @@ export const CASES: Record<string, C[]> = {
     '/etc/xdg/lxsession/LXDE/autostart', '/etc/xdg/openbox/autostart', '/etc/xdg/labwc/autostart'].map((p) => file(p)),
   'ide-extension': ['/home/u/.vscode/extensions/x.y-1.0/extension.js', '/home/u/.vscode-server/extensions/x/out/a.js', '/home/u/.vscode-oss/extensions/x/a.js', '/home/u/.vscode-insiders/extensions/x/a.js',
     '/home/u/.cursor/extensions/x/a.js', '/home/u/.config/Code/User/settings.json', '/home/u/.config/Code - OSS/User/settings.json', '/home/u/.config/VSCodium/User/settings.json',
-    '/home/u/.config/Cursor/User/settings.json', '/home/u/src/p/.vscode/settings.json', '/home/u/src/p/.vscode/tasks.json', '/home/u/.vscode-server/bin/abc123/node',
+    '/home/u/.config/Cursor/User/settings.json', '/home/u/.config/Code/User/keybindings.json', '/home/u/.config/Code - OSS/User/keybindings.json', '/home/u/.config/VSCodium/User/keybindings.json',
+    '/home/u/.config/Cursor/User/keybindings.json', '/home/u/src/p/.vscode/settings.json', '/home/u/src/p/.vscode/tasks.json', '/home/u/.vscode-server/bin/abc123/node',
     '/home/u/.vscode-server/cli/servers/Stable-abc/server/out/main.js', '/home/u/.vscode-server-insiders/bin/x/node', '/home/u/.vscode-server-insiders/cli/servers/x/server/node', '/home/u/.cursor-server/bin/x/node', '/home/u/.cursor-server/extensions/x/a.js',
     '/home/u/.cursor-server/cli/servers/x/server/node'].map((p) => file(p)),
   'shell-plugin': ['/home/u/.zprezto/init.zsh', '/home/u/.antigen/bundles/x/y.zsh', '/home/u/.zplug/repos/x/y.zsh', '/home/u/.local/share/zinit/plugins/x/y.zsh', '/home/u/.zinit/plugins/x/y.zsh',
@@ -499,7 +500,7 @@ const EVERY_TEXT: Record<string, string[]> = {
   'mail-command': ['/home/u/.fetchmailrc', '/home/u/.msmtprc', '/home/u/.mbsyncrc', '/home/u/.offlineimaprc', '/home/u/.notmuch-config', '/home/u/.config/msmtp/config',
     '/home/u/.config/isyncrc', '/home/u/.config/offlineimap/config', '/home/u/.config/notmuch/default/config', '/home/u/mail/.notmuch/hooks/post-new'],
   'desktop-entry': ['/usr/local/share/wayland-sessions/x.desktop', '/usr/share/thumbnailers/x.thumbnailer', '/usr/local/share/thumbnailers/y.thumbnailer', '/home/u/.local/share/thumbnailers/z.thumbnailer'],
-  'desktop-startup': ['/home/u/.xmonad/xmonad.hs', '/home/u/.config/xmonad/lib/X.hs', '/home/u/.dwm/autostart.sh', '/home/u/.dwm/autostart_blocking.sh', '/home/u/.local/share/dwm/autostart.sh',
+  'desktop-startup': ['/home/u/.config/mako/config', '/home/u/.conkyrc', '/home/u/.config/conky/conky.conf', '/home/u/.xmonad/xmonad.hs', '/home/u/.config/xmonad/lib/X.hs', '/home/u/.dwm/autostart.sh', '/home/u/.dwm/autostart_blocking.sh', '/home/u/.local/share/dwm/autostart.sh',
     '/home/u/.local/share/dwm/autostart_blocking.sh', '/home/u/.fluxbox/startup', '/home/u/.local/share/plasma/plasmoids/x/contents/ui/main.qml',
     '/home/u/.local/share/cinnamon/extensions/x/extension.js', '/home/u/.local/share/cinnamon/applets/x/applet.js', '/home/u/.local/share/cinnamon/desklets/x/desklet.js', '/home/u/.icewm/startup', '/home/u/.icewm/shutdown', '/home/u/.config/icewm/startup', '/home/u/.config/icewm/shutdown', '/home/u/.config/xfce4/xinitrc', '/etc/xdg/xfce4/xinitrc'],
   'terminal-config': ['/home/u/.config/terminator/config', '/home/u/.config/xfce4/terminal/terminalrc', '/home/u/.local/share/konsole/Work.profile', '/home/u/.urxvt/ext/x', '/home/u/.config/zellij/config.kdl'],
@@ -609,8 +610,8 @@ export const ORDINARY: C[] = [
   file('/var/lib/kubelet/pods/x/volumes/y'), { path: '/var/lib/docker/overlay2/abc/diff/usr/bin/x', change: 'deleted', type: 'file' },
   // Not a tool's startup or cache: sbt's server state, Go's telemetry, NuGet's HTTP cache log.
   file('/home/u/.sbt/1.0/server/x/active.json'), file('/home/u/.config/go/telemetry/local/x.json'), file('/home/u/.local/share/NuGet/v3-cache/x.log'),
-  // Not what a session starts: a bar's style, a dunst or mako theme elsewhere.
-  file('/home/u/.config/waybar/style.css'), file('/home/u/.config/mako/config'),
+  // Not what a session starts: a bar's style, a launcher's theme, conky's fonts.
+  file('/home/u/.config/waybar/style.css'), file('/home/u/.config/rofi/config.rasi'), file('/home/u/.config/conky/fonts/x.ttf'),
   // Not Python startup code or a trust store: a venv's own, in a venv the command made (nothing on the host starts its Python).
   inVenv(NEW_VENV, 'distutils-precedence.pth'), inVenv(NEW_VENV, 'sitecustomize.py'), inVenv(NEW_VENV, 'pip/_vendor/certifi/cacert.pem'),
   // Not a package tool's user config or cache: a project's own (composer.json and vendor, deps.edn, rebar.config, stack.yaml, NuGet.Config), pub's log, Go's sources.
