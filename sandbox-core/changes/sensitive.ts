@@ -436,6 +436,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // VirusEvent command, SpamAssassin's Perl plugins.
     /^\/etc\/(redis|valkey|squid|clamav|spamassassin)\//, /^\/etc\/redis\.conf$/,
     /^\/etc\/(inetd|supervisord|vsftpd)\.conf$/, /^\/etc\/postfix\/(main|master)\.cf$/, /^\/etc\/mail\/sendmail\.(cf|mc)$/,
+    // libvirt's hooks (run as root at each VM's and the daemon's events) and qemu.conf (the user
+    // VMs run as, the security driver), MongoDB's (its authorization), Tor's (a hidden service
+    // opens a local port to anyone), Jenkins's init scripts and plugins (run at each start).
+    /^\/etc\/(libvirt\/(hooks\/|qemu\.conf$)|mongod\.conf$|tor\/torrc$)/, /^\/var\/lib\/jenkins\/(init\.groovy\.d|plugins)\//,
     /^\/etc\/cups\/(cupsd|cups-files)\.conf$/, /^\/usr\/lib\/cups\/(backend|filter|cgi-bin|daemon|notifier|monitor)\//], harmless: notPlanted },
   // A `|command` alias or forward, or a procmail recipe's pipe, runs a program when mail arrives
   // (cron mails root its jobs' output); postfix and sendmail read the aliases' built map.
@@ -877,7 +881,14 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /^\/etc\/docker\/(daemon\.json$|certs\.d\/)/, /^\/etc\/containers\/(registries\.conf(\.d\/|$)|registries\.d\/|policy\.json$|containers\.conf(\.d\/|$))/,
     /^\/etc\/(containerd|crio|nvidia-container-runtime|kubernetes|cni\/net\.d)\//, /^\/var\/lib\/kubelet\/config\.yaml$/, /^\/(opt\/cni\/bin|usr\/libexec\/cni|usr\/lib\/cni)\//,
     /^\/(etc|usr\/share)\/containers\/oci\/hooks\.d\//,
-    /\/\.config\/containers\/(registries\.conf(\.d\/|$)|policy\.json$|containers\.conf$)/], harmless: notPlanted },
+    /\/\.config\/containers\/(registries\.conf(\.d\/|$)|policy\.json$|containers\.conf$)/,
+    // LXC's defaults for new containers (lxc.hook.* run at each start; as root for /etc's).
+    /^\/etc\/lxc\//, /\/\.config\/lxc\/default\.conf$/], harmless: notPlanted },
+  // A configuration management agent runs as root what its server sends: the server it trusts
+  // (salt's master and its key, puppet's server, chef's server and certificates; chef's
+  // client.rb is Ruby the agent runs) is who runs commands on this machine.
+  { id: 'config-agent', why: 'configuration management agent config (the server it names runs commands here as root)', paths: [
+    /^\/etc\/salt\/(minion(\.d\/|$)|pki\/minion\/)/, /^\/etc\/puppet(labs\/puppet)?\/(puppet\.conf$|ssl\/)/, /^\/etc\/chef\/(client\.(rb|d\/)|trusted_certs\/)/], harmless: notPlanted },
   // kubeconfig's users[].exec and the AWS CLI's credential_process are commands they run.
   { id: 'cloud-config', why: 'kubectl or AWS CLI config (its credential plugins are commands they run)', paths: [/\/\.kube\/config$/, /\/\.aws\/config$/],
     harmless: (f, p) => notPlanted(f) || !HOME_CLOUD.test(p) },

@@ -211,6 +211,8 @@ export const CASES: Record<string, C[]> = {
     '/usr/lib/jvm/x/lib/security/default.policy'].map((p) => file(p, 'modified')),
   'desktop-settings': ['/home/u/.config/sxhkd/sxhkdrc', '/home/u/.xbindkeysrc', '/home/u/.xbindkeysrc.scm', '/home/u/.config/khotkeysrc', '/home/u/.config/kglobalshortcutsrc', '/etc/dconf/db/local.d/00-keys', '/etc/dconf/db/local', '/etc/dconf/profile/user', '/home/u/.config/dconf/user', '/usr/share/glib-2.0/schemas/90_x.gschema.override',
     '/usr/local/share/glib-2.0/schemas/x.gschema.override'].map((p) => file(p, 'modified')),
+  'config-agent': ['/etc/salt/minion', '/etc/salt/minion.d/master.conf', '/etc/salt/pki/minion/minion_master.pub', '/etc/puppetlabs/puppet/puppet.conf', '/etc/puppet/puppet.conf',
+    '/etc/puppetlabs/puppet/ssl/certs/ca.pem', '/etc/puppet/ssl/certs/ca.pem', '/etc/chef/client.rb', '/etc/chef/client.d/x.rb', '/etc/chef/trusted_certs/x.crt'].map((p) => file(p, 'modified')),
   'java-config': [...['/etc/java-17-openjdk/jvm-amd64.cfg', '/etc/java-17-openjdk/net.properties', '/etc/java-17-openjdk/management/management.properties', '/etc/java-21-openjdk/management/jmxremote.access',
     '/usr/lib/jvm/java-17-openjdk-amd64/conf/net.properties', '/usr/lib/jvm/x/conf/management/management.properties'].map((p) => file(p, 'modified')),
     { path: fromUser('/usr/lib/jvm/java-17-openjdk-amd64/lib/jvm.cfg'), change: 'modified', type: 'symlink', target: '/var/tmp/jvm.cfg' }],
@@ -478,7 +480,7 @@ const EVERY_TEXT: Record<string, string[]> = {
   'maven-config': ['/etc/maven/toolchains.xml', '/etc/maven/m2.conf', '/usr/share/maven/conf/settings.xml', '/usr/share/maven/conf/toolchains.xml'],
   'docker-config': ['/usr/lib/docker/cli-plugins/docker-x', '/usr/local/libexec/docker/cli-plugins/docker-x'],
   ssh: ['/home/u/.config/git/allowed_signers'], 'editor-startup': ['/var/lib/vim/addons/ftdetect/nginx.vim', '/var/lib/vim/addons/after/plugin/x.vim'], 'mac-policy': ['/var/lib/snapd/apparmor/profiles/snap.x.x', '/var/lib/snapd/seccomp/bpf/snap.x.x.src'],
-  'container-config': ['/etc/containers/registries.d/default.yaml'],
+  'container-config': ['/etc/containers/registries.d/default.yaml', '/etc/lxc/default.conf', '/etc/lxc/lxc-usernet', '/home/u/.config/lxc/default.conf'],
   'session-env': ['/run/environment.d/x.conf', '/usr/local/lib/environment.d/x.conf'], 'gnupg-config': ['/home/u/.gnupg/scdaemon.conf', '/home/u/.gnupg/common.conf',
     '/home/u/.gnupg/pubring.kbx', '/home/u/.gnupg/pubring.gpg', '/home/u/.gnupg/trustedkeys.kbx', '/home/u/.gnupg/trustedkeys.gpg', '/root/.gnupg/trustdb.gpg'],
   // Texts the random samples of their patterns could miss (the comparison of a filter without
@@ -496,7 +498,8 @@ const EVERY_TEXT: Record<string, string[]> = {
   'kernel-hook': ['/etc/initramfs-tools/initramfs.conf', '/etc/initramfs-tools/conf.d/resume', '/etc/dracut.conf', '/etc/dracut.conf.d/x.conf', '/usr/lib/dracut/dracut.conf.d/x.conf',
     '/usr/lib/dracut/modules.d/99x/module-setup.sh'],
   'sudo-timestamp': ['/var/lib/sudo/ts/root', '/var/db/sudo/ts/u'],
-  'service-config': ['/etc/redis/redis.conf', '/etc/redis.conf', '/etc/valkey/valkey.conf', '/etc/squid/squid.conf', '/etc/clamav/clamd.conf', '/etc/spamassassin/local.cf'],
+  'service-config': ['/etc/libvirt/hooks/qemu', '/etc/libvirt/hooks/daemon', '/etc/libvirt/qemu.conf', '/etc/mongod.conf', '/etc/tor/torrc', '/var/lib/jenkins/init.groovy.d/x.groovy',
+    '/var/lib/jenkins/plugins/x.jpi', '/etc/redis/redis.conf', '/etc/redis.conf', '/etc/valkey/valkey.conf', '/etc/squid/squid.conf', '/etc/clamav/clamd.conf', '/etc/spamassassin/local.cf'],
   'mail-command': ['/home/u/.fetchmailrc', '/home/u/.msmtprc', '/home/u/.mbsyncrc', '/home/u/.offlineimaprc', '/home/u/.notmuch-config', '/home/u/.config/msmtp/config',
     '/home/u/.config/isyncrc', '/home/u/.config/offlineimap/config', '/home/u/.config/notmuch/default/config', '/home/u/mail/.notmuch/hooks/post-new'],
   'desktop-entry': ['/usr/local/share/wayland-sessions/x.desktop', '/usr/share/thumbnailers/x.thumbnailer', '/usr/local/share/thumbnailers/y.thumbnailer', '/home/u/.local/share/thumbnailers/z.thumbnailer'],
@@ -621,10 +624,12 @@ export const ORDINARY: C[] = [
   // Not desktop settings or network config: GTK's bookmarks, a compiled schema list, NetworkManager's runtime state, dhclient's leases.
   file('/home/u/.config/gtk-3.0/bookmarks', 'modified'), file('/usr/share/glib-2.0/schemas/gschemas.compiled', 'modified'), file('/var/lib/NetworkManager/NetworkManager.state', 'modified'),
   file('/var/lib/dhcp/dhclient.eth0.leases', 'modified'), { path: fromUser('/etc/dconf/db/local.d'), change: 'added', type: 'dir' },
-  // Not Java's runtime config:  // Not Java's runtime config: its font and sound settings, JFR profiles, the dist copy beside jvm.cfg, one removed.
+  // Not a server's or agent's config: libvirt's VM logs, salt's minion id, a Jenkins job's log, Tor's state.
+  file('/var/log/libvirt/qemu/x.log', 'modified'), file('/etc/salt/minion_id'), file('/var/lib/jenkins/jobs/x/builds/1/log'), file('/var/lib/tor/state', 'modified'),
+  // Not Java's runtime config: its font and sound settings, JFR profiles, the dist copy beside jvm.cfg, one removed.
   file('/etc/java-17-openjdk/psfontj2d.properties', 'modified'), file('/etc/java-17-openjdk/sound.properties', 'modified'), file('/etc/java-17-openjdk/jfr/default.jfc', 'modified'),
   file('/usr/lib/jvm/java-17-openjdk-amd64/lib/jvm.cfg-default', 'modified'), { path: fromUser('/etc/java-17-openjdk/jvm-amd64.cfg'), change: 'deleted', type: 'file' },
-  // Not a shared Python's venv config:  // Not a shared Python's venv config: a project's venv, a new venv in a system tree (nothing on the host starts its Python yet), one removed, a dir of that name.
+  // Not a shared Python's venv config: a project's venv, a new venv in a system tree (nothing on the host starts its Python yet), one removed, a dir of that name.
   file('/home/u/proj/.venv/pyvenv.cfg', 'modified'), file('/opt/sbx-case-none/venv/pyvenv.cfg'), file('/srv/app/venv/pyvenv.cfg'), { path: fromUser('/usr/local/pyvenv.cfg'), change: 'deleted', type: 'file' },
   { path: fromUser('/usr/pyvenv.cfg'), change: 'added', type: 'dir' }, file('/usr/share/doc/x/pyvenv.cfg.example'),
   // Not a network hook: the hook dirs a package makes (their scripts are listed each), a hook's times.
