@@ -385,7 +385,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // Completions: every interactive bash sources bash_completion.d and, when a command is
     // first completed, its file in completions/. Xsession.d: sourced by the X session's sh.
     /^\/etc\/bash_completion(\.d(\/|$)|$)/, /^\/usr\/(local\/)?share\/bash-completion\/(completions\/|bash_completion$)/,
-    /\/\.local\/share\/bash-completion\/completions\//, /^\/etc\/X11\/(Xsession(\.d(\/|$)|$)|xinit\/xinitrc(\.d(\/|$)|$))/], harmless: timesOnly },
+    /\/\.local\/share\/bash-completion\/completions\//, /^\/etc\/X11\/(Xsession(\.d(\/|$)|$)|xinit\/xinitrc(\.d(\/|$)|$))/,
+    // xinit's X server script and the input method setup each X session sources (im-config's
+    // xinputrc and its xinput.d files).
+    /^\/etc\/X11\/xinit\/(xserverrc$|xinputrc$|xinput\.d\/)/], harmless: timesOnly },
   { id: 'sudoers', why: 'sudoers', paths: [/^\/etc\/sudoers(\.d(\/|$)|$)/, /^\/etc\/doas\.conf$/] },
   // Plugin lines name the shared objects sudo loads (policy, I/O log, group plugins).
   { id: 'sudo-conf', why: 'sudo plugin configuration (libraries sudo loads as root)', paths: [/^\/etc\/sudo\.conf$/] },
@@ -909,8 +912,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // (dconf's db and profile dirs, compiled by `dconf update`) apply to every user.
   { id: 'desktop-settings', why: 'desktop settings (the commands key bindings run, the shell extensions a login enables)', paths: [
     /^\/etc\/dconf\/(db|profile)\//, /\/\.config\/dconf\/user$/, /^\/usr\/(local\/)?share\/glib-2\.0\/schemas\/[^/]+\.gschema\.override$/,
-    // The hotkey daemons' tables, where every binding is a command (sxhkd, xbindkeys), and KDE's.
-    /\/\.config\/sxhkd\/sxhkdrc$/, /\/\.xbindkeysrc(\.scm)?$/, /\/\.config\/(khotkeysrc|kglobalshortcutsrc)$/], harmless: notPlanted },
+    // The hotkey daemons' tables, where every binding is a command (sxhkd, xbindkeys), KDE's,
+    // Xfce's and LXQt's shortcuts and sessions (the commands a login starts), Xfce's preferred
+    // applications (a custom terminal is a command), SwayNC's notification scripts.
+    /\/\.config\/sxhkd\/sxhkdrc$/, /\/\.xbindkeysrc(\.scm)?$/, /\/\.config\/(khotkeysrc|kglobalshortcutsrc)$/,
+    /\/\.config\/xfce4\/xfconf\/xfce-perchannel-xml\/xfce4-(keyboard-shortcuts|session)\.xml$/, /\/\.config\/xfce4\/helpers\.rc$/,
+    /\/\.config\/lxqt\/(globalkeyshortcuts|session)\.conf$/, /\/\.config\/swaync\/config\.json$/], harmless: notPlanted },
   // What a desktop session runs at login: KDE sources plasma-workspace/env, GNOME Shell runs
   // its extensions' JavaScript, tiling window managers run their config's exec lines.
   { id: 'desktop-startup', why: 'desktop session startup (a login runs what it names: scripts, extensions, exec lines)', paths: [
@@ -939,7 +946,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // modules it loads).
   { id: 'display-manager', why: 'display manager or X server config (scripts run as root around a login; modules the X server loads)', paths: [
     /^\/etc\/gdm3?\/((Init|PostLogin|PreSession|PostSession)\/|custom\.conf$|daemon\.conf$)/, /^\/(etc|usr\/share)\/lightdm\/lightdm\.conf(\.d\/|$)/,
-    /^\/etc\/sddm\.conf(\.d\/|$)/, /^\/usr\/(share|lib)\/sddm\/(scripts\/|sddm\.conf\.d\/)/, /^\/etc\/X11\/(xdm\/|xorg\.conf(\.d\/|$)|Xreset(\.d\/|$)|Xwrapper\.config$)/,
+    /^\/etc\/sddm\.conf(\.d\/|$)/, /^\/usr\/(share|lib)\/sddm\/(scripts\/|sddm\.conf\.d\/)/, /^\/etc\/X11\/(xdm\/|wdm\/|xorg\.conf(\.d\/|$)|Xreset(\.d\/|$)|Xwrapper\.config$)/,
     /^\/usr\/share\/X11\/xorg\.conf\.d\//], harmless: notPlanted },
   // A terminal starts the shell its config names (kitty's shell and startup_session, Alacritty's
   // terminal.shell, foot's shell, Ghostty's command), and each includes other files of its dir
@@ -1235,6 +1242,9 @@ export function sensitiveContext(env: NodeJS.ProcessEnv = process.env): Sensitiv
   add(absDir(/-Dmaven\.repo\.local=(\S+)/.exec(env.MAVEN_OPTS ?? '')?.[1]), '/root/.m2/repository');
   const cr = absDir(env.CURL_HOME);
   if (cr) add(`${cr}/.curlrc`, '/root/.curlrc');
+  // The system's config dirs: what each user's tools read where the user has no file of their
+  // own (/etc/xdg/kitty/kitty.conf, /etc/xdg/waybar/config), so every user's.
+  for (const d of (env.XDG_CONFIG_DIRS || '/etc/xdg').split(':')) add(absDir(d), '/root/.config');
   moved.sort((a, b) => b[0].length - a[0].length);
   return moved.length ? { pathDirs: dirs, moved } : { pathDirs: dirs };
 }
@@ -1432,7 +1442,7 @@ function ruleAt(p: string, ctx: SensitiveContext): SensitiveRule | null {
 }
 
 // The rules that ask the context where PATH is: a moved dir's default form says nothing of it.
-const NOT_MOVED = new Set(['sbx-install', 'path-dir-writable', 'path-dir-owner', 'path-dir-symlink', 'path-command']);
+export const NOT_MOVED: ReadonlySet<string> = new Set(['sbx-install', 'path-dir-writable', 'path-dir-owner', 'path-dir-symlink', 'path-command']);
 
 function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined, access = false, owner = false, givenAway = false, layerDir?: string, oldType?: Change['type'], aclGrant = false, opened = false): SensitiveRule | null {
   const p = ASCII.test(raw) ? raw : toFs(raw).toString('utf8');

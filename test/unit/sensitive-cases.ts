@@ -209,7 +209,10 @@ export const CASES: Record<string, C[]> = {
   'login-defs': [file('/etc/login.defs', 'modified')],
   'java-security': ['/etc/java-17-openjdk/security/java.security', '/etc/java-17-openjdk/security/java.policy', '/usr/lib/jvm/java-21-openjdk-amd64/conf/security/java.security',
     '/usr/lib/jvm/x/lib/security/default.policy'].map((p) => file(p, 'modified')),
-  'desktop-settings': ['/home/u/.config/sxhkd/sxhkdrc', '/home/u/.xbindkeysrc', '/home/u/.xbindkeysrc.scm', '/home/u/.config/khotkeysrc', '/home/u/.config/kglobalshortcutsrc', '/etc/dconf/db/local.d/00-keys', '/etc/dconf/db/local', '/etc/dconf/profile/user', '/home/u/.config/dconf/user', '/usr/share/glib-2.0/schemas/90_x.gschema.override',
+  'desktop-settings': ['/home/u/.config/xfce4/xfconf/xfce-perchannel-xml/xfce4-keyboard-shortcuts.xml', '/home/u/.config/xfce4/xfconf/xfce-perchannel-xml/xfce4-session.xml',
+    '/home/u/.config/xfce4/helpers.rc', '/home/u/.config/lxqt/globalkeyshortcuts.conf', '/home/u/.config/lxqt/session.conf', '/home/u/.config/swaync/config.json',
+    // The system's config dir, read where a user has no file of their own (XDG_CONFIG_DIRS).
+    '/etc/xdg/xfce4/xfconf/xfce-perchannel-xml/xfce4-session.xml', '/home/u/.config/sxhkd/sxhkdrc', '/home/u/.xbindkeysrc', '/home/u/.xbindkeysrc.scm', '/home/u/.config/khotkeysrc', '/home/u/.config/kglobalshortcutsrc', '/etc/dconf/db/local.d/00-keys', '/etc/dconf/db/local', '/etc/dconf/profile/user', '/home/u/.config/dconf/user', '/usr/share/glib-2.0/schemas/90_x.gschema.override',
     '/usr/local/share/glib-2.0/schemas/x.gschema.override'].map((p) => file(p, 'modified')),
   'config-agent': ['/etc/salt/minion', '/etc/salt/minion.d/master.conf', '/etc/salt/pki/minion/minion_master.pub', '/etc/puppetlabs/puppet/puppet.conf', '/etc/puppet/puppet.conf',
     '/etc/puppetlabs/puppet/ssl/certs/ca.pem', '/etc/puppet/ssl/certs/ca.pem', '/etc/chef/client.rb', '/etc/chef/client.d/x.rb', '/etc/chef/trusted_certs/x.crt'].map((p) => file(p, 'modified')),
@@ -279,7 +282,7 @@ export const CASES: Record<string, C[]> = {
   'display-manager': ['/etc/gdm3/PostLogin/Default', '/etc/gdm3/Init/Default', '/etc/gdm/PreSession/Default', '/etc/gdm3/PostSession/Default', '/etc/lightdm/lightdm.conf',
     '/etc/lightdm/lightdm.conf.d/50-x.conf', '/usr/share/lightdm/lightdm.conf.d/50-x.conf', '/etc/sddm.conf', '/etc/sddm.conf.d/x.conf', '/usr/share/sddm/scripts/Xsetup',
     '/usr/lib/sddm/sddm.conf.d/x.conf', '/etc/X11/xdm/Xsetup', '/etc/X11/Xreset', '/etc/X11/Xreset.d/x', '/etc/X11/xorg.conf', '/etc/X11/xorg.conf.d/10-x.conf', '/usr/share/X11/xorg.conf.d/10-x.conf', '/etc/gdm3/daemon.conf', '/etc/gdm/custom.conf'].map((p) => file(p, 'modified')),
-  'terminal-config': ['/home/u/.config/kitty/kitty.conf', '/home/u/.config/alacritty/alacritty.toml', '/home/u/.config/alacritty/alacritty.yml', '/home/u/.config/foot/foot.ini',
+  'terminal-config': ['/etc/xdg/kitty/kitty.conf', '/etc/xdg/foot/foot.ini', '/home/u/.config/kitty/kitty.conf', '/home/u/.config/alacritty/alacritty.toml', '/home/u/.config/alacritty/alacritty.yml', '/home/u/.config/foot/foot.ini',
     '/home/u/.config/ghostty/config', '/home/u/.config/wezterm/wezterm.lua', '/home/u/.config/kitty/current-theme.conf', '/home/u/.config/pipewire/pipewire.conf', '/etc/pipewire/pipewire.conf.d/x.conf'].map((p) => file(p)),
   'pkcs11-module': ['/etc/pkcs11/modules/x.module', '/etc/pkcs11/pkcs11.conf', '/usr/share/p11-kit/modules/x.module', '/home/u/.config/pkcs11/modules/x.module',
     '/home/u/.config/pkcs11/pkcs11.conf'].map((p) => file(p)),
@@ -318,7 +321,7 @@ export const CASES: Record<string, C[]> = {
   'flatpak-override': [file('/home/u/.local/share/flatpak/overrides/global'), file('/var/lib/flatpak/overrides/org.x.App', 'modified')],
   'terraform-config': [file('/home/u/.terraformrc'), file('/home/u/.terraform.d/plugins/registry.terraform.io/x/y/1.0.0/linux_amd64/terraform-provider-y'),
     file('/home/u/.local/share/terraform/plugins/example.com/x/y/1.0.0/linux_amd64/terraform-provider-y')],
-  'desktop-startup': ['/etc/xdg/Xwayland-session.d/00-x', '/home/u/.config/plasma-workspace/env/x.sh', '/home/u/.config/plasma-workspace/shutdown/x.sh', '/home/u/.local/share/gnome-shell/extensions/x@y/extension.js',
+  'desktop-startup': ['/etc/xdg/waybar/config', '/etc/xdg/dunst/dunstrc', '/etc/xdg/awesome/rc.lua', '/etc/xdg/Xwayland-session.d/00-x', '/home/u/.config/plasma-workspace/env/x.sh', '/home/u/.config/plasma-workspace/shutdown/x.sh', '/home/u/.local/share/gnome-shell/extensions/x@y/extension.js',
     ...['i3', 'sway', 'hypr', 'openbox', 'awesome', 'bspwm', 'qtile'].map((w) => `/home/u/.config/${w}/config`),
     ...['lxsession/LXDE/autostart', 'labwc/autostart', 'river/init', 'herbstluftwm/autostart', 'niri/config.kdl', 'wayfire.ini', 'dunst/dunstrc', 'autostart-scripts/x.sh',
       'polybar/config', 'polybar/config.ini', 'waybar/config', 'waybar/config.jsonc'].map((w) => `/home/u/.config/${w}`),
@@ -463,10 +466,10 @@ export const CASES: Record<string, C[]> = {
 // asks to be needed by a path of the corpus: its 40 samples of a pattern drawn at random can
 // miss one of a dozen alternatives (a dbus pattern's did, about one run in five).
 const EVERY_TEXT: Record<string, string[]> = {
-  'display-manager': ['/etc/X11/Xwrapper.config', '/etc/gdm/Init/Default', '/etc/gdm/PostLogin/Default', '/etc/gdm/PostSession/Default', '/etc/gdm/daemon.conf', '/etc/gdm3/PreSession/Default',
+  'display-manager': ['/etc/X11/wdm/Xsetup', '/etc/X11/Xwrapper.config', '/etc/gdm/Init/Default', '/etc/gdm/PostLogin/Default', '/etc/gdm/PostSession/Default', '/etc/gdm/daemon.conf', '/etc/gdm3/PreSession/Default',
     '/etc/gdm3/custom.conf', '/usr/share/sddm/sddm.conf.d/x.conf', '/usr/lib/sddm/scripts/Xsetup'],
   systemd: ['/etc/xdg/systemd/user', '/etc/xdg/systemd/user/x.service', '/etc/containers/systemd/x.container', '/usr/share/containers/systemd/x.container', '/home/u/.config/containers/systemd/x.container'],
-  'shell-startup': ['/etc/zsh/zshrc', '/etc/fish/config.fish', '/home/u/.config/fish/config.fish', '/home/u/.config/fish/functions/ls.fish', '/usr/share/fish/vendor_functions.d/x.fish',
+  'shell-startup': ['/etc/X11/xinit/xserverrc', '/etc/X11/xinit/xinputrc', '/etc/X11/xinit/xinput.d/fcitx', '/etc/zsh/zshrc', '/etc/fish/config.fish', '/home/u/.config/fish/config.fish', '/home/u/.config/fish/functions/ls.fish', '/usr/share/fish/vendor_functions.d/x.fish',
     '/usr/local/share/fish/vendor_conf.d/x.fish', '/usr/local/share/fish/vendor_completions.d/x.fish', '/usr/local/share/zsh/vendor-completions/_x', '/usr/local/share/zsh/vendor-functions/x',
     '/home/u/.config/fish/fish_variables'],
   sudoers: ['/etc/doas.conf'], cron: ['/etc/incron.d/x', '/var/spool/incron/root', '/etc/anacrontab', '/var/spool/anacron/cron.daily'], accounts: ['/etc/subgid', '/usr/local/lib/sysusers.d/x.conf'],
@@ -624,6 +627,8 @@ export const ORDINARY: C[] = [
   // Not desktop settings or network config: GTK's bookmarks, a compiled schema list, NetworkManager's runtime state, dhclient's leases.
   file('/home/u/.config/gtk-3.0/bookmarks', 'modified'), file('/usr/share/glib-2.0/schemas/gschemas.compiled', 'modified'), file('/var/lib/NetworkManager/NetworkManager.state', 'modified'),
   file('/var/lib/dhcp/dhclient.eth0.leases', 'modified'), { path: fromUser('/etc/dconf/db/local.d'), change: 'added', type: 'dir' },
+  // Not what a session or tool runs, in the system's config dir: its menus, the default user dirs, a bar's style.
+  file('/etc/xdg/menus/applications.menu', 'modified'), file('/etc/xdg/user-dirs.defaults', 'modified'), file('/etc/xdg/waybar/style.css', 'modified'),
   // Not a server's or agent's config: libvirt's VM logs, salt's minion id, a Jenkins job's log, Tor's state.
   file('/var/log/libvirt/qemu/x.log', 'modified'), file('/etc/salt/minion_id'), file('/var/lib/jenkins/jobs/x/builds/1/log'), file('/var/lib/tor/state', 'modified'),
   // Not Java's runtime config: its font and sound settings, JFR profiles, the dist copy beside jvm.cfg, one removed.

@@ -8,7 +8,7 @@
 // sbx-test: host-free (it computes only).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { passesGate, passesTexts, SENSITIVE_RULES, sensitiveContext, sensitiveFilter, sensitiveGates, sensitiveRule, type PatternGate, type SensitiveFacts } from '../../sandbox-core/changes/sensitive.js';
+import { NOT_MOVED, passesGate, passesTexts, SENSITIVE_RULES, sensitiveContext, sensitiveFilter, sensitiveGates, sensitiveRule, type PatternGate, type SensitiveFacts } from '../../sandbox-core/changes/sensitive.js';
 import { filterParts, filterRegExp, literalFilter, neededText, type FilterParts } from '../../sandbox-core/changes/literals.js';
 import { fromUser, toFs } from '../../sandbox-core/base/bpath.js';
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
@@ -31,7 +31,16 @@ const decoded = (raw: string): string => (/^[\x00-\x7f]*$/.test(raw) ? raw : toF
 function reference(c: C): string | undefined {
   const p = decoded(c.path);
   const f: SensitiveFacts = { change: c.change, type: c.type, perm: c.up ? c.up.perm : -1, caps: !!c.xattrs?.some(([n]) => n === 'security.capability'), raw: c.path };
-  return SENSITIVE_RULES.find((r) => (r.paths?.some((re) => re.test(p)) || r.test?.(f, p, ctx)) && !r.harmless?.(f, p))?.id;
+  const ask = (q: string): string | undefined => SENSITIVE_RULES.find((r) => (r.paths?.some((re) => re.test(q)) || r.test?.(f, q, ctx)) && !r.harmless?.(f, q))?.id;
+  const id = ask(p);
+  if (id !== undefined) return id;
+  // A dir the context moves (the system's config dir) is asked again as where it stands for.
+  for (const [from, to] of ctx.moved ?? []) {
+    if (!p.startsWith(from) || (p.length > from.length && p[from.length] !== '/')) continue;
+    const m = ask(to + p.slice(from.length));
+    if (m !== undefined && !NOT_MOVED.has(m)) return m;
+  }
+  return undefined;
 }
 
 // Strings a pattern matches, made from its source (the subset the table uses); a string that

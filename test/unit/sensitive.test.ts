@@ -55,9 +55,14 @@ test('a tool dir the host environment moved is matched where it is', () => {
   // Not a prefix of a name; deletions still fold.
   for (const p of ['/opt/cargoX/config.toml', '/opt/cargoX/bin/cargo', '/c/.wgetrc', '/srv/h/notes.txt']) assert.is(at(p, moved), undefined, p);
   assert.is(sensitiveRule({ path: '/opt/cargo/config.toml', change: 'deleted', type: 'file' }, moved), null);
-  // Nothing moved: no second look.
-  assert.is(sensitiveContext({ PATH: '/usr/bin', HOME: '/home/u' }).moved, undefined);
-  assert.is(sensitiveContext({ HOME: '/', CARGO_HOME: 'rel/x', XDG_CONFIG_HOME: '/a/../b', GNUPGHOME: '/k' }).moved?.length, 1);
+  // Nothing moved but the system's config dir, read as every user's.
+  assert.equal(sensitiveContext({ PATH: '/usr/bin', HOME: '/home/u' }).moved, [['/etc/xdg', '/root/.config']]);
+  assert.is(sensitiveContext({ HOME: '/', CARGO_HOME: 'rel/x', XDG_CONFIG_HOME: '/a/../b', GNUPGHOME: '/k' }).moved?.length, 2);
+  // XDG_CONFIG_DIRS names the system's config dirs.
+  const dirs = sensitiveContext({ PATH: '/usr/bin', HOME: '/home/u', XDG_CONFIG_DIRS: '/opt/xdg:/etc/xdg' });
+  assert.is(at('/opt/xdg/kitty/kitty.conf', dirs), 'terminal-config');
+  assert.is(at('/etc/xdg/kitty/kitty.conf', dirs), 'terminal-config');
+  assert.is(at('/opt/xdg/kitty/kitty.conf'), undefined);
 });
 
 test('other-owner: given away is a uid neither the parent\'s nor root\'s, or a writable group neither\'s', () => {
