@@ -400,8 +400,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // cron and run-parts skip a name that starts with a dot (Debian's `.placeholder` in each
   // cron dir, written by every install of cron), and run nothing that is a dir.
   { id: 'cron', why: 'cron job', paths: [/^\/etc\/(crontab|anacrontab)$/, /^\/etc\/cron\.[^/]+(\/|$)/, /^\/var\/spool\/(cron|anacron|at)(\/|$)/,
-    // incron's tables: commands run (as root for /etc/incron.d) at file events.
-    /^\/etc\/incron\.d\//, /^\/var\/spool\/incron\//],
+    // incron's tables: commands run (as root for /etc/incron.d) at file events; cron-apt's
+    // actions and config (apt runs with them as root from cron).
+    /^\/etc\/incron\.d\//, /^\/var\/spool\/incron\//, /^\/etc\/cron-apt\//],
     harmless: (f, p) => f.type === 'dir' || (base(p).startsWith('.') && /^\/etc\/cron\.[^/]+\/[^/]+$/.test(p)) },
   { id: 'systemd', why: 'systemd unit', many: 'systemd units and links', paths: [
     /^\/(etc|usr\/lib|lib|usr\/local\/lib|run)\/systemd\/(system|user|system-generators|user-generators|system-environment-generators|user-environment-generators|system-preset|user-preset)(\.[^/]+)?(\/|$)/,
@@ -414,7 +415,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // Podman's quadlet files: a generator makes units of them (their [Service] lines kept).
     /^\/(etc|usr\/share)\/containers\/systemd\//, /\/\.config\/containers\/systemd\//], harmless: timesOnly },
   // RHEL's /etc/rc.d holds the same (rc.local, init.d, rcN.d); upstart's jobs are /etc/init.
-  { id: 'init', why: 'init script', many: 'init scripts and links', paths: [/^\/etc\/(init\.d|rc\.local|rc\d\.d|rcS\.d|rc\.d|init)(\/|$)/, /^\/etc\/inittab$/], harmless: timesOnly },
+  // runit's stage scripts and services (each service dir's run, finish and log/run scripts).
+  { id: 'init', why: 'init script', many: 'init scripts and links', paths: [/^\/etc\/(init\.d|rc\.local|rc\d\.d|rcS\.d|rc\.d|init)(\/|$)/, /^\/etc\/(inittab|rc\.shutdown)$/,
+    /^\/etc\/(sv|service|runit)\//], harmless: timesOnly },
   // sudo's credential cache: a valid record lets sudo run without asking the password.
   { id: 'sudo-timestamp', why: "sudo's credential cache (a valid record lets sudo run without the password)", paths: [/^\/(var\/)?run\/sudo\/ts\//, /^\/var\/(lib|db)\/sudo\/ts\//], harmless: notPlanted },
   // A system bus service file names the program dbus-daemon starts as root when it is first
@@ -430,6 +433,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // admin group, and the backends and filters it runs: a backend of mode 0700 as root).
   { id: 'service-config', why: 'server config (the programs and modules a server starts or loads, who may log in)', many: 'server config files', paths: [
     /^\/etc\/(apache2|httpd|nginx|lighttpd|postgresql|mysql|syslog-ng|supervisor|xinetd\.d|monit|exim4)\//,
+    // Tomcat's and Jetty's (users, valves, start modules), amavis's (Perl), munin-node's plugins
+    // (run as root), Nagios's and Icinga's commands, slapd's cn=config (modules it loads, who may
+    // write), JupyterHub's (Python), xrdp's session scripts.
+    /^\/etc\/(tomcat[0-9]*|jetty[0-9]*|amavis|munin|nagios[0-9]+|icinga2|jupyterhub|xrdp)\//, /^\/etc\/ldap\/slapd\.d\//,
     // Failover, load balancing, UPS and monitoring daemons that run commands their config
     // names (keepalived's notify scripts, haproxy's external checks and Lua, upsmon's
     // NOTIFYCMD and SHUTDOWNCMD, apcupsd's apccontrol, snmpd's extend, zabbix's UserParameter,
@@ -458,7 +465,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // pm-utils runs its sleep.d and power.d hooks as root at each suspend, resume and power change.
   { id: 'event-hook', why: 'storage, power or watchdog event hook (commands run as root on disk, RAID, ZFS, power or watchdog events)', paths: [
     /^\/etc\/(smartd\.conf$|smartmontools\/(smartd\.conf$|run\.d\/|smartd_warning\.d\/))/, /^\/etc\/mdadm\/mdadm\.conf$/, /^\/etc\/zfs\/zed\.d\//,
-    /^\/etc\/(watchdog\.conf$|watchdog\.d\/)/, /^\/(etc\/pm|usr\/lib\/pm-utils)\/(sleep|power)\.d\//], harmless: notPlanted },
+    /^\/etc\/(watchdog\.conf$|watchdog\.d\/)/, /^\/(etc\/pm|usr\/lib\/pm-utils)\/(sleep|power)\.d\//,
+    // molly-guard's checks (run as root when root types reboot or halt), qemu-guest-agent's
+    // freeze hooks (run as root at each snapshot of the VM).
+    /^\/etc\/molly-guard\//, /^\/etc\/qemu\/fsfreeze-hook(\.d\/|$)/], harmless: notPlanted },
   // cloud-init runs bootcmd at every boot and its per-boot scripts, as root; a semaphore deleted
   // under /var/lib/cloud makes its module (runcmd's script) run again at the next boot.
   { id: 'cloud-init', why: 'cloud-init config, script or state (commands run as root at the next boot)', paths: [
@@ -555,7 +565,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /^\/etc\/apk\/commit_hooks\.d(\/|$)/, /^\/lib\/apk\/db\/scripts\.tar$/,
     // needrestart's config is Perl it evaluates as root after every apt run; etckeeper's
     // config and its *.d scripts run as root before and after each apt run.
-    /^\/etc\/needrestart\/(needrestart\.conf$|conf\.d(\/|$))/, /^\/etc\/etckeeper\//], harmless: (f) => f.change === 'deleted' },
+    /^\/etc\/needrestart\/(needrestart\.conf$|(conf|hook|restart)\.d(\/|$))/, /^\/etc\/etckeeper\//], harmless: (f) => f.change === 'deleted' },
   { id: 'udev', why: 'udev rule (runs commands as root on device events)', paths: [/^\/(etc|lib|usr\/lib|run)\/udev\/rules\.d(\/|$)/], harmless: timesOnly },
   // depmod.d's search and override lines decide which of two modules of one name loads.
   { id: 'modprobe', why: 'kernel module loading (install commands run as root)', paths: [/^\/(etc|lib|usr\/lib|run)\/(modprobe\.d|modules-load\.d|depmod\.d)(\/|$)/, /^\/etc\/modules$/], harmless: timesOnly },
@@ -579,7 +589,8 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /^\/etc\/kernel\/[^/]+\.d(\/|$)/, /^\/usr\/lib\/kernel\/install\.d(\/|$)/, /^\/(etc|usr\/share)\/initramfs-tools\/(hooks|scripts)(\/|$)/,
     // mkinitramfs sources initramfs.conf and conf.d's files as shell; dracut sources its
     // config as bash and runs its modules' module-setup.sh (their scripts run at boot).
-    /^\/etc\/initramfs-tools\/(initramfs\.conf$|conf\.d\/)/, /^\/etc\/dracut\.conf(\.d\/|$)/, /^\/usr\/lib\/dracut\/(dracut\.conf\.d|modules\.d)\//], harmless: timesOnly },
+    /^\/etc\/initramfs-tools\/(initramfs\.conf$|conf\.d\/)/, /^\/etc\/dracut\.conf(\.d\/|$)/, /^\/usr\/lib\/dracut\/(dracut\.conf\.d|modules\.d)\//,
+    /^\/etc\/initramfs\/post-update\.d\//], harmless: timesOnly },
   // Also the local authority's .pkla grants (ResultAny=yes: an action without a password).
   { id: 'polkit', why: 'polkit rules (who may act as root)', paths: [/^\/(etc|usr\/share|var\/lib)\/polkit-1(\/|$)/], harmless: timesOnly },
   // The kernel, initramfs and boot loader, and what update-grub builds its menu from (its
@@ -649,7 +660,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // (.user.ini), a servlet container's auto-deployed webapps.
   { id: 'web-content', why: "web server script or its per-dir settings (runs as the server's user when anyone requests it)", many: 'web server scripts', paths: [
     /^\/(var\/www|srv\/www|srv\/http|usr\/share\/nginx\/html)\/(.*\/)?([^/]+\.(php[0-9]?|phtml|phar|cgi|jspx?|shtml)|\.htaccess|\.user\.ini)$/,
-    /^\/usr\/lib\/cgi-bin\//, /^\/var\/lib\/(tomcat|jetty)[0-9]*\/webapps\//], harmless: notPlanted },
+    /^\/usr\/lib\/cgi-bin\//, /^\/var\/lib\/(tomcat|jetty)[0-9]*\/webapps\//], harmless: notPlanted,
+    // A web app's config in /etc is PHP its pages include (roundcube's config.inc.php,
+    // phpMyAdmin's, DokuWiki's). A test: a `.php` pattern's only text would be `/etc/`.
+    test: (_f, p) => p.endsWith('.php') && p.startsWith('/etc/') },
   // What programs load or start on their own, as the user: chat clients' autoloaded scripts
   // and plugins, nautilus-python's extensions, the Jupyter kernels a notebook starts (its argv).
   { id: 'tool-plugin', why: 'plugin, script or kernel a program loads or starts on its own (chat clients, file managers, Jupyter: as you)', paths: [
@@ -673,12 +687,15 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // puts the same hook in each of ifupdown's, ppp's and networkd-dispatcher's dirs. A hook
   // deleted counts (one that loads the firewall at ifup), a new dir alone runs nothing.
   { id: 'network-hook', why: 'network hook script (runs as root)', many: 'network hook scripts', harmless: neitherPlantedNorRemoved, paths: [/^\/(etc|usr\/lib)\/NetworkManager\/dispatcher\.d(\/|$)/, /^\/etc\/network\/if-[a-z-]+\.d(\/|$)/, /^\/etc\/dhcp\/dhclient-(enter|exit)-hooks\.d(\/|$)/,
-    /^\/etc\/ppp\/(ip|ipv6)-(up|down)(\.d(\/|$)|$)/, /^\/etc\/network\/interfaces(\.d\/|$)/, /^\/etc\/ppp\/(options$|peers\/)/,
+    /^\/etc\/ppp\/(ip|ipv6)-(up|down)(\.d(\/|$)|$)/, /^\/etc\/ppp\/ip-pre-up$/, /^\/etc\/network\/interfaces(\.d\/|$)/, /^\/etc\/ppp\/(options$|peers\/)/,
     // networkd-dispatcher's scripts (each state change of a systemd-networkd link) and
     // resolvconf's update scripts (each change of the DNS servers); NetworkManager's VPN
     // service files (the program= it starts as root for a connection of that type) and
     // dhclient.conf (its `script` statement names the program run as root at each lease).
-    /^\/(etc|usr\/lib)\/networkd-dispatcher\//, /^\/etc\/resolvconf\/update(-libc)?\.d(\/|$)/, /^\/(etc|usr\/lib)\/NetworkManager\/VPN\//, /^\/etc\/dhcp\/dhclient\.conf$/] },
+    /^\/(etc|usr\/lib)\/networkd-dispatcher\//, /^\/etc\/resolvconf\/update(-libc)?\.d(\/|$)/, /^\/(etc|usr\/lib)\/NetworkManager\/VPN\//, /^\/etc\/dhcp\/dhclient\.conf$/,
+    // wpa_supplicant's and ifplugd's action scripts, the lease scripts of udhcpc and dhcp6c,
+    // rdnssd's, miredo's and avahi-autoipd's hooks.
+    /^\/etc\/(wpa_supplicant|ifplugd|udhcpc)\//, /^\/etc\/(wide-dhcpv6\/dhcp6c-script|rdnssd\/merge-hook|miredo\/client-hook|avahi\/avahi-autoipd\.action)$/] },
   { id: 'alternatives', why: 'alternatives link (which program a command runs)', paths: [/^\/etc\/alternatives(\/|$)/, /^\/var\/lib\/dpkg\/alternatives(\/|$)/], harmless: timesOnly },
   // git init and clone copy the template dir into each new repository: a hook there runs in
   // every repository made later (samples excepted), its config is each one's config.
@@ -776,7 +793,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // screen rc; man-db's config (its `DEFINE pager` runs for anyone who reads a man page with
     // no PAGER set: checked); starship's custom modules are commands each prompt runs; mpv
     // loads its scripts (and those its config's `script=` names).
-    /^\/etc\/(inputrc|screenrc|syslesskey|sysless|manpath\.config|man_db\.conf)$/, /\/\.config\/starship\.toml$/, /\/\.config\/lesskey$/, /\/\.config\/(mutt|neomutt)\//, /\/\.mutt\/muttrc$/,
+    /^\/etc\/(inputrc|screenrc|syslesskey|sysless|manpath\.config|man_db\.conf)$/,
+    // The system-wide copies of tools' rc files: quilt's (shell), dput's and dupload's (hooks,
+    // Perl), LibreOffice's launcher script and defaults (sourced by soffice; the macro security
+    // level), mpv's scripts and config, ranger's.
+    /^\/etc\/(quilt\.quiltrc|dput\.cf|dupload\.conf)$/, /^\/etc\/libreoffice\/(soffice\.sh$|sofficerc$|registry\/)/, /^\/etc\/mpv\/(scripts\/|mpv\.conf$)/, /^\/etc\/ranger\//, /\/\.config\/starship\.toml$/, /\/\.config\/lesskey$/, /\/\.config\/(mutt|neomutt)\//, /\/\.mutt\/muttrc$/,
     // xdg-user-dir sources user-dirs.dirs with sh; Xsession loads every user's X resources.
     /\/\.config\/user-dirs\.dirs$/, /^\/etc\/X11\/Xresources\//, /^\/etc\/asound\.conf$/, /^\/usr\/share\/alsa\/.+\.conf$/, /\/\.config\/mpv\/(scripts\/|mpv\.conf$)/,
     // More tools' startup code and the commands their config names: Leiningen's profiles
@@ -891,7 +912,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // (salt's master and its key, puppet's server, chef's server and certificates; chef's
   // client.rb is Ruby the agent runs) is who runs commands on this machine.
   { id: 'config-agent', why: 'configuration management agent config (the server it names runs commands here as root)', paths: [
-    /^\/etc\/salt\/(minion(\.d\/|$)|pki\/minion\/)/, /^\/etc\/puppet(labs\/puppet)?\/(puppet\.conf$|ssl\/)/, /^\/etc\/chef\/(client\.(rb|d\/)|trusted_certs\/)/], harmless: notPlanted },
+    /^\/etc\/salt\/(minion(\.d\/|$)|pki\/minion\/)/, /^\/etc\/puppet(labs\/puppet)?\/(puppet\.conf$|ssl\/)/, /^\/etc\/chef\/(client\.(rb|d\/)|trusted_certs\/)/,
+    // facter's executable facts (run as root at each puppet run), cfengine's policy.
+    /^\/etc\/(puppetlabs\/)?facter\/facts\.d\//, /^\/(etc\/cfengine3|var\/cfengine\/(inputs|masterfiles))\//], harmless: notPlanted },
   // kubeconfig's users[].exec and the AWS CLI's credential_process are commands they run.
   { id: 'cloud-config', why: 'kubectl or AWS CLI config (its credential plugins are commands they run)', paths: [/\/\.kube\/config$/, /\/\.aws\/config$/],
     harmless: (f, p) => notPlanted(f) || !HOME_CLOUD.test(p) },
@@ -957,7 +980,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // Terminator's and Xfce Terminal's custom command, a Konsole profile's Command=, urxvt's
     // Perl extensions.
     /\/\.config\/(terminator\/config|xfce4\/terminal\/terminalrc|zellij\/config\.kdl)$/, /\/\.local\/share\/konsole\/[^/]+\.profile$/, /\/\.urxvt\/ext\//,
-    /\/\.config\/pipewire\//, /^\/etc\/pipewire\//], harmless: notPlanted },
+    /\/\.config\/pipewire\//, /^\/etc\/pipewire\//,
+    // PulseAudio's: client.conf's daemon-binary (what a client autospawns), default.pa's and
+    // system.pa's modules (a TCP module with auth-anonymous lets anyone on the network listen).
+    /^\/etc\/pulse\/(client\.conf(\.d\/|$)|default\.pa(\.d\/|$)|system\.pa$|daemon\.conf(\.d\/|$))/, /\/\.config\/pulse\/(client\.conf|default\.pa|daemon\.conf)$/], harmless: notPlanted },
   // A PKCS#11 module config names a library p11-kit loads into each program using it (GnuTLS's
   // and NSS's trust and token access), by any absolute path.
   { id: 'pkcs11-module', why: 'PKCS#11 module config (names a library loaded into programs using p11-kit: GnuTLS, NSS)', paths: [
