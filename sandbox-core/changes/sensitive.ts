@@ -282,7 +282,7 @@ const HOME_FETCH = /^\/(root|home\/[^/]+)\/(\.wgetrc|\.curlrc|\.config\/\.curlrc
 const HOME_CLOUD = /^\/(root|home\/[^/]+)\/\.(kube|aws)\/config$/;
 // The bin and shim dirs of a home's toolchains (ghcup's and cabal's, composer's global one as
 // its docs add to PATH), Go's own, snap's and flatpak's (toolchain-bin).
-const TOOL_BIN = /^\/(root|home\/[^/]+)\/(\.cargo\/bin|go\/bin|\.deno\/bin|\.bun\/bin|\.volta\/bin|\.npm-global\/bin|\.yarn\/bin|\.dotnet\/tools|\.ghcup\/bin|\.cabal\/bin|\.config\/composer\/vendor\/bin|\.composer\/vendor\/bin|\.(pyenv|rbenv|nodenv|asdf)\/shims|\.local\/share\/(mise\/shims|pnpm|flatpak\/exports\/bin)|(\.nvm\/versions\/node|\.pyenv\/versions|\.sdkman\/candidates\/[^/]+)\/[^/]+\/bin)\/[^/]+$|^\/(snap\/bin|var\/lib\/flatpak\/exports\/bin|usr\/local\/go\/bin)\/[^/]+$/;
+const TOOL_BIN = /^\/(root|home\/[^/]+)\/(\.cargo\/bin|go\/bin|\.deno\/bin|\.bun\/bin|\.volta\/bin|\.npm-global\/bin|\.yarn\/bin|\.dotnet\/tools|\.ghcup\/bin|\.cabal\/bin|\.luarocks\/bin|\.nimble\/bin|\.julia\/bin|\.krew\/bin|\.opam\/[^/]+\/bin|\.config\/composer\/vendor\/bin|\.composer\/vendor\/bin|\.(pyenv|rbenv|nodenv|asdf)\/shims|\.local\/share\/(mise\/shims|pnpm|flatpak\/exports\/bin)|(\.nvm\/versions\/node|\.pyenv\/versions|\.sdkman\/candidates\/[^/]+)\/[^/]+\/bin)\/[^/]+$|^\/(snap\/bin|var\/lib\/flatpak\/exports\/bin|usr\/local\/go\/bin)\/[^/]+$/;
 /** Whether p is a command in one of TOOL_BIN's dirs; its first characters turn most paths away. */
 const inToolBin = (p: string): boolean => {
   const c = p.charCodeAt(1);
@@ -293,8 +293,11 @@ const inToolBin = (p: string): boolean => {
 // installed (a pyenv Python's stdlib, an nvm Node's global modules, rustup's toolchains,
 // Go's own source, compiled into every go build), a conda or pipx install: all code that runs
 // whenever the toolchain does; Homebrew's prefix on Linux (/home/linuxbrew/.linuxbrew: its bin
-// links into its Cellar).
-const TOOL_TREE = /^\/(root|home\/[^/]+)\/(\.(pyenv|rbenv|nodenv|nvm|asdf|sdkman|jenv|goenv|plenv|tfenv)\/|\.rustup\/toolchains\/|\.local\/share\/(mise\/installs|fnm|rtx\/installs)\/|\.local\/(share\/)?pipx\/venvs\/|\.linuxbrew\/|(mini|ana)conda3\/|miniforge3\/|mambaforge\/)|^\/(usr\/local\/go|opt\/conda)\//;
+// links into its Cellar); the global packages of a home's npm prefix, pnpm, yarn and bun
+// (their commands in the bin dirs above run this code), volta's Node images, the .NET SDK the
+// install script puts in ~/.dotnet (not the sentinels and telemetry any dotnet run writes
+// there), opam's switches and repository (not its logs), luarocks' --local tree.
+const TOOL_TREE = /^\/(root|home\/[^/]+)\/(\.(pyenv|rbenv|nodenv|nvm|asdf|sdkman|jenv|goenv|plenv|tfenv)\/|\.dotnet\/(dotnet$|(sdk|shared|host|packs|templates|tools\/\.store)\/)|\.opam\/(?!log\/|download-cache\/)|\.rustup\/toolchains\/|\.local\/share\/(mise\/installs|fnm|rtx\/installs)\/|\.local\/(share\/)?pipx\/venvs\/|\.linuxbrew\/|(mini|ana)conda3\/|miniforge3\/|mambaforge\/|\.npm-global\/lib\/node_modules\/|\.local\/share\/pnpm\/global\/|\.config\/yarn\/global\/node_modules\/|\.bun\/install\/global\/|\.volta\/tools\/image\/|\.luarocks\/(share|lib)\/lua\/)|^\/(usr\/local\/go|opt\/conda)\//;
 /** Whether p lies in one of TOOL_TREE's installs; a prefix check turns most paths away first. */
 const inToolTree = (p: string): boolean =>
   (p.startsWith('/home/') || p.startsWith('/root/') || p.startsWith('/usr/local/go/') || p.startsWith('/opt/conda/')) && TOOL_TREE.test(p);

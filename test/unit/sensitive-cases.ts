@@ -292,7 +292,10 @@ export const CASES: Record<string, C[]> = {
     '/home/u/.vim/bundle/x/plugin/y.vim', '/home/u/.emacs.d/elpa/x-1.0/x-autoloads.el', '/home/u/.config/emacs/straight/repos/x/x.el', '/home/u/.emacs.d/straight/repos/x/x.el', '/home/u/.config/emacs/elpa/x-1/x.el', '/home/u/.config/sublime-text/Packages/User/x.py',
     '/home/u/.config/sublime-text-3/Installed Packages/x.sublime-package', '/home/u/.local/share/JetBrains/IntelliJIdea2024.1/x/lib/x.jar',
     '/home/u/.config/JetBrains/IntelliJIdea2024.1/idea64.vmoptions', '/home/u/.local/share/zed/extensions/installed/x/extension.wasm'].map((p) => file(p)),
-  'toolchain-tree': ['/root/.pyenv/bin/pyenv', '/root/.pyenv/libexec/pyenv-exec', '/root/.pyenv/versions/3.11.9/lib/python3.11/site.py', '/home/u/.nvm/nvm.sh',
+  'toolchain-tree': ['/home/u/.npm-global/lib/node_modules/x/index.js', '/home/u/.local/share/pnpm/global/5/node_modules/x/index.js', '/home/u/.config/yarn/global/node_modules/x/index.js',
+    '/home/u/.bun/install/global/node_modules/x/index.js', '/home/u/.volta/tools/image/node/20.0.0/bin/node', '/home/u/.dotnet/dotnet', '/home/u/.dotnet/sdk/8.0.100/dotnet.dll',
+    '/home/u/.dotnet/tools/.store/x/1.0.0/x/1.0.0/tools/net8.0/any/x.dll', '/home/u/.opam/default/lib/x/x.ml', '/home/u/.opam/repo/default/packages/x/x.1.0/opam', '/home/u/.luarocks/share/lua/5.4/x.lua',
+    '/home/u/.luarocks/lib/lua/5.4/x.so', '/root/.pyenv/bin/pyenv', '/root/.pyenv/libexec/pyenv-exec', '/root/.pyenv/versions/3.11.9/lib/python3.11/site.py', '/home/u/.nvm/nvm.sh',
     '/home/u/.nvm/versions/node/v20.1.0/lib/node_modules/npm/bin/npm-cli.js', '/home/u/.rbenv/libexec/rbenv-exec', '/home/u/.nodenv/libexec/nodenv', '/home/u/.asdf/lib/x.bash',
     '/home/u/.asdf/installs/nodejs/20/bin/node', '/home/u/.sdkman/bin/sdkman-init.sh', '/home/u/.jenv/libexec/jenv', '/home/u/.goenv/libexec/goenv', '/home/u/.plenv/bin/plenv',
     '/home/u/.tfenv/bin/terraform', '/home/u/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin/rustc', '/home/u/.local/share/mise/installs/node/20/bin/node',
@@ -356,7 +359,7 @@ export const CASES: Record<string, C[]> = {
   ],
   'shared-library': ['/usr/lib/x86_64-linux-gnu/libevil.so.1', '/usr/local/lib/libx.so', '/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib64/liby.so.2.3'].map((p) => file(p)),
   'path-command': ['/usr/local/bin/tool', '/home/u/.local/bin/x', '/opt/tool/bin/y', '/usr/games/sl', '/usr/local/games/g'].map((p) => file(p)),
-  'toolchain-bin': [...['.cargo/bin', 'go/bin', '.deno/bin', '.bun/bin', '.volta/bin', '.npm-global/bin', '.yarn/bin', '.dotnet/tools', '.ghcup/bin', '.cabal/bin', '.config/composer/vendor/bin', '.composer/vendor/bin', '.pyenv/shims', '.rbenv/shims', '.nodenv/shims', '.asdf/shims',
+  'toolchain-bin': [...['.cargo/bin', 'go/bin', '.deno/bin', '.bun/bin', '.volta/bin', '.npm-global/bin', '.yarn/bin', '.dotnet/tools', '.ghcup/bin', '.cabal/bin', '.luarocks/bin', '.nimble/bin', '.julia/bin', '.krew/bin', '.opam/default/bin', '.config/composer/vendor/bin', '.composer/vendor/bin', '.pyenv/shims', '.rbenv/shims', '.nodenv/shims', '.asdf/shims',
     '.local/share/mise/shims', '.local/share/pnpm', '.local/share/flatpak/exports/bin', '.nvm/versions/node/v20.1.0/bin', '.pyenv/versions/3.11.4/bin', '.sdkman/candidates/java/current/bin'].map((d) => `/home/u/${d}/x`),
     ...['.cargo/bin', 'go/bin', '.deno/bin', '.bun/bin', '.volta/bin', '.npm-global/bin', '.yarn/bin', '.dotnet/tools', '.pyenv/shims', '.rbenv/shims', '.nodenv/shims', '.asdf/shims',
     '.local/share/mise/shims', '.local/share/pnpm', '.local/share/flatpak/exports/bin', '.nvm/versions/node/v20.1.0/bin', '.pyenv/versions/3.11.4/bin', '.sdkman/candidates/java/current/bin'].map((d) => `/root/${d}/x`),
@@ -636,6 +639,8 @@ export const ORDINARY: C[] = [
   file('/etc/xdg/menus/applications.menu', 'modified'), file('/etc/xdg/user-dirs.defaults', 'modified'), file('/etc/xdg/waybar/style.css', 'modified'),
   // Not PHP a web app includes, a hook or an agent's code: a .php.bak, a project's PHP, runit's log, facter's cache.
   file('/etc/roundcube/config.inc.php.bak', 'modified'), file('/home/u/src/site/index.php'), file('/var/log/runit/x/current', 'modified'), file('/opt/puppetlabs/facter/cache/cached_facts/x'),
+  // Not a toolchain: what any dotnet run writes in ~/.dotnet, opam's logs, a project's node_modules.
+  file('/home/u/.dotnet/TelemetryStorageService/x'), file('/home/u/.dotnet/8.0.100.toolpath.sentinel'), file('/home/u/.opam/log/x-1.out'), file('/home/u/src/p/node_modules/x/index.js'),
   // Not a server's or agent's config: libvirt's VM logs, salt's minion id, a Jenkins job's log, Tor's state.
   file('/var/log/libvirt/qemu/x.log', 'modified'), file('/etc/salt/minion_id'), file('/var/lib/jenkins/jobs/x/builds/1/log'), file('/var/lib/tor/state', 'modified'),
   // Not Java's runtime config: its font and sound settings, JFR profiles, the dist copy beside jvm.cfg, one removed.
