@@ -256,6 +256,12 @@ const RC_FILES = new Set([
   '.sbtrc', '.octaverc', '.erlang', '.iex.exs', '.racketrc', '.ocamlinit', '.swiplrc', '.radare2rc', '.pylintrc', '.spacemacs', '.my.cnf',
   // jj's user config (its pager, editor and fix tools are programs it starts).
   '.jjconfig.toml',
+  // libedit's rc (bind -s macros type into every line, as inputrc's do), the editor
+  // sensible-editor starts (crontab -e, git without core.editor, as root in root's home),
+  // the filter lesspipe runs on each file less opens (Debian's .bashrc sets it up), CLISP's
+  // init, Hyper's config (JavaScript the terminal runs, and the shell it starts), mailx's rc
+  // (its sendmail and PAGER are programs).
+  '.editrc', '.selected_editor', '.lessfilter', '.clisprc.lisp', '.hyper.js', '.mailrc',
   // Debian's and other distributions' packaging tools: devscripts' and quilt's rc and
   // pbuilder's (shell they source; pbuilder runs as root), dupload's and sbuild's (Perl),
   // dput's and gbp's hooks, rpm's macros (%(...) runs a command), bazel's rc
@@ -800,7 +806,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // The system-wide copies of tools' rc files: quilt's (shell), dput's and dupload's (hooks,
     // Perl), LibreOffice's launcher script and defaults (sourced by soffice; the macro security
     // level), mpv's scripts and config, ranger's.
-    /^\/etc\/(quilt\.quiltrc|dput\.cf|dupload\.conf)$/, /^\/etc\/libreoffice\/(soffice\.sh$|sofficerc$|registry\/)/, /^\/etc\/mpv\/(scripts\/|mpv\.conf$)/, /^\/etc\/ranger\//, /\/\.config\/starship\.toml$/, /\/\.config\/lesskey$/, /\/\.config\/(mutt|neomutt)\//, /\/\.mutt\/muttrc$/,
+    /^\/etc\/(quilt\.quiltrc|dput\.cf|dupload\.conf)$/,
+    // Midnight Commander's file-type actions (run when a file is opened or viewed), byobu's
+    // tmux profile and status rc, Hyper's plugins.
+    /\/\.config\/mc\/mc\.ext(\.ini)?$/, /^\/etc\/mc\/mc\.ext(\.ini)?$/, /\/\.byobu\/(profile\.tmux|keybindings\.tmux|statusrc)$/, /\/\.config\/byobu\/(profile\.tmux|keybindings\.tmux|statusrc)$/,
+    /\/\.hyper_plugins\//, /^\/etc\/libreoffice\/(soffice\.sh$|sofficerc$|registry\/)/, /^\/etc\/mpv\/(scripts\/|mpv\.conf$)/, /^\/etc\/ranger\//, /\/\.config\/starship\.toml$/, /\/\.config\/lesskey$/, /\/\.config\/(mutt|neomutt)\//, /\/\.mutt\/muttrc$/,
     // xdg-user-dir sources user-dirs.dirs with sh; Xsession loads every user's X resources.
     /\/\.config\/user-dirs\.dirs$/, /^\/etc\/X11\/Xresources\//, /^\/etc\/asound\.conf$/, /^\/usr\/share\/alsa\/.+\.conf$/, /\/\.config\/mpv\/(scripts\/|mpv\.conf$)/,
     // More tools' startup code and the commands their config names: Leiningen's profiles
@@ -943,7 +953,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // applications (a custom terminal is a command), SwayNC's notification scripts.
     /\/\.config\/sxhkd\/sxhkdrc$/, /\/\.xbindkeysrc(\.scm)?$/, /\/\.config\/(khotkeysrc|kglobalshortcutsrc)$/,
     /\/\.config\/xfce4\/xfconf\/xfce-perchannel-xml\/xfce4-(keyboard-shortcuts|session)\.xml$/, /\/\.config\/xfce4\/helpers\.rc$/,
-    /\/\.config\/lxqt\/(globalkeyshortcuts|session)\.conf$/, /\/\.config\/swaync\/config\.json$/], harmless: notPlanted },
+    /\/\.config\/lxqt\/(globalkeyshortcuts|session)\.conf$/, /\/\.config\/swaync\/config\.json$/,
+    // Text expanders and key remappers whose triggers run commands: espanso's shell
+    // extensions, AutoKey's Python scripts, keyd's command() actions (as root).
+    /\/\.config\/(espanso|autokey)\//, /^\/etc\/keyd\//], harmless: notPlanted },
   // What a desktop session runs at login: KDE sources plasma-workspace/env, GNOME Shell runs
   // its extensions' JavaScript, tiling window managers run their config's exec lines.
   { id: 'desktop-startup', why: 'desktop session startup (a login runs what it names: scripts, extensions, exec lines)', paths: [
@@ -956,6 +969,8 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // its exec and execi lines.
     /\/\.config\/(lxsession\/[^/]+\/autostart|labwc\/autostart|river\/init|herbstluftwm\/autostart|niri\/config\.kdl|wayfire\.ini|dunst\/dunstrc)$/,
     /\/\.config\/mako\/config$/, /\/\.conkyrc$/, /\/\.config\/conky\/[^/]+\.conf$/,
+    // eww's widgets (its polls are commands) and AGS's config (JavaScript the shell runs).
+    /\/\.config\/(eww|ags)\//,
     /\/\.config\/autostart-scripts\//, /\/\.config\/(polybar|waybar)\/config(\.ini|\.jsonc?)?$/, /^\/etc\/xdg\/(lxsession\/[^/]+\/autostart|openbox\/autostart|labwc\/autostart)$/,
     // GNOME runs each of these as Xwayland starts in the session.
     /^\/etc\/xdg\/Xwayland-session\.d\//,

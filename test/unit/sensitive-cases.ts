@@ -209,7 +209,7 @@ export const CASES: Record<string, C[]> = {
   'login-defs': [file('/etc/login.defs', 'modified')],
   'java-security': ['/etc/java-17-openjdk/security/java.security', '/etc/java-17-openjdk/security/java.policy', '/usr/lib/jvm/java-21-openjdk-amd64/conf/security/java.security',
     '/usr/lib/jvm/x/lib/security/default.policy'].map((p) => file(p, 'modified')),
-  'desktop-settings': ['/home/u/.config/xfce4/xfconf/xfce-perchannel-xml/xfce4-keyboard-shortcuts.xml', '/home/u/.config/xfce4/xfconf/xfce-perchannel-xml/xfce4-session.xml',
+  'desktop-settings': ['/home/u/.config/espanso/match/base.yml', '/home/u/.config/autokey/data/My Phrases/x.py', '/etc/keyd/default.conf', '/home/u/.config/xfce4/xfconf/xfce-perchannel-xml/xfce4-keyboard-shortcuts.xml', '/home/u/.config/xfce4/xfconf/xfce-perchannel-xml/xfce4-session.xml',
     '/home/u/.config/xfce4/helpers.rc', '/home/u/.config/lxqt/globalkeyshortcuts.conf', '/home/u/.config/lxqt/session.conf', '/home/u/.config/swaync/config.json',
     // The system's config dir, read where a user has no file of their own (XDG_CONFIG_DIRS).
     '/etc/xdg/xfce4/xfconf/xfce-perchannel-xml/xfce4-session.xml', '/home/u/.config/sxhkd/sxhkdrc', '/home/u/.xbindkeysrc', '/home/u/.xbindkeysrc.scm', '/home/u/.config/khotkeysrc', '/home/u/.config/kglobalshortcutsrc', '/etc/dconf/db/local.d/00-keys', '/etc/dconf/db/local', '/etc/dconf/profile/user', '/home/u/.config/dconf/user', '/usr/share/glib-2.0/schemas/90_x.gschema.override',
@@ -512,7 +512,7 @@ const EVERY_TEXT: Record<string, string[]> = {
   'mail-command': ['/home/u/.fetchmailrc', '/home/u/.msmtprc', '/home/u/.mbsyncrc', '/home/u/.offlineimaprc', '/home/u/.notmuch-config', '/home/u/.config/msmtp/config',
     '/home/u/.config/isyncrc', '/home/u/.config/offlineimap/config', '/home/u/.config/notmuch/default/config', '/home/u/mail/.notmuch/hooks/post-new'],
   'desktop-entry': ['/usr/local/share/wayland-sessions/x.desktop', '/usr/share/thumbnailers/x.thumbnailer', '/usr/local/share/thumbnailers/y.thumbnailer', '/home/u/.local/share/thumbnailers/z.thumbnailer'],
-  'desktop-startup': ['/home/u/.config/mako/config', '/home/u/.conkyrc', '/home/u/.config/conky/conky.conf', '/home/u/.xmonad/xmonad.hs', '/home/u/.config/xmonad/lib/X.hs', '/home/u/.dwm/autostart.sh', '/home/u/.dwm/autostart_blocking.sh', '/home/u/.local/share/dwm/autostart.sh',
+  'desktop-startup': ['/home/u/.config/eww/eww.yuck', '/home/u/.config/ags/config.js', '/home/u/.config/mako/config', '/home/u/.conkyrc', '/home/u/.config/conky/conky.conf', '/home/u/.xmonad/xmonad.hs', '/home/u/.config/xmonad/lib/X.hs', '/home/u/.dwm/autostart.sh', '/home/u/.dwm/autostart_blocking.sh', '/home/u/.local/share/dwm/autostart.sh',
     '/home/u/.local/share/dwm/autostart_blocking.sh', '/home/u/.fluxbox/startup', '/home/u/.local/share/plasma/plasmoids/x/contents/ui/main.qml',
     '/home/u/.local/share/cinnamon/extensions/x/extension.js', '/home/u/.local/share/cinnamon/applets/x/applet.js', '/home/u/.local/share/cinnamon/desklets/x/desklet.js', '/home/u/.icewm/startup', '/home/u/.icewm/shutdown', '/home/u/.config/icewm/startup', '/home/u/.config/icewm/shutdown', '/home/u/.config/xfce4/xinitrc', '/etc/xdg/xfce4/xinitrc'],
   'terminal-config': ['/etc/pulse/client.conf', '/etc/pulse/client.conf.d/01-x.conf', '/etc/pulse/default.pa', '/etc/pulse/default.pa.d/x.pa', '/etc/pulse/system.pa', '/etc/pulse/daemon.conf',
@@ -521,7 +521,9 @@ const EVERY_TEXT: Record<string, string[]> = {
     '/home/u/.mozilla/firefox/abc.default/prefs.js', '/home/u/.mozilla/firefox/abc.default/extensions/x@y.xpi', '/home/u/.mozilla/firefox/abc.default/cert9.db',
     '/home/u/.mozilla/firefox/abc.default/cert8.db', '/home/u/.mozilla/firefox/abc.default/pkcs11.txt'],
   'package-hook': ['/etc/needrestart/hook.d/10-dpkg', '/etc/needrestart/restart.d/x', '/etc/etckeeper/etckeeper.conf', '/etc/etckeeper/pre-install.d/50x'],
-  'rc-file': ['/etc/quilt.quiltrc', '/etc/dput.cf', '/etc/dupload.conf', '/etc/libreoffice/soffice.sh', '/etc/libreoffice/sofficerc', '/etc/libreoffice/registry/main.xcd',
+  'rc-file': ['/home/u/.editrc', '/root/.selected_editor', '/home/u/.lessfilter', '/home/u/.clisprc.lisp', '/home/u/.hyper.js', '/home/u/.mailrc', '/home/u/.config/mc/mc.ext.ini',
+    '/home/u/.config/mc/mc.ext', '/etc/mc/mc.ext.ini', '/etc/mc/mc.ext', '/home/u/.byobu/profile.tmux', '/home/u/.byobu/keybindings.tmux', '/home/u/.byobu/statusrc', '/home/u/.config/byobu/profile.tmux',
+    '/home/u/.config/byobu/keybindings.tmux', '/home/u/.config/byobu/statusrc', '/home/u/.hyper_plugins/node_modules/x/index.js', '/etc/quilt.quiltrc', '/etc/dput.cf', '/etc/dupload.conf', '/etc/libreoffice/soffice.sh', '/etc/libreoffice/sofficerc', '/etc/libreoffice/registry/main.xcd',
     '/etc/mpv/scripts/x.lua', '/etc/mpv/mpv.conf', '/etc/ranger/rc.conf', '/home/u/.conan/extensions/hooks/x.py', '/home/u/.conan2/hooks/x.py', '/home/u/.sbtrc', '/home/u/.octaverc', '/home/u/.erlang', '/home/u/src/p/.iex.exs', '/home/u/.racketrc', '/home/u/.ocamlinit', '/home/u/.swiplrc', '/home/u/.radare2rc',
     '/home/u/.pylintrc', '/home/u/.spacemacs', '/root/.my.cnf', '/home/u/.jjconfig.toml', '/home/u/.xinputrc', '/home/u/.xserverrc', '/home/u/.lein/profiles.clj',
     '/home/u/.config/ranger/rc.conf', '/home/u/.config/ranger/commands.py', '/home/u/.config/ranger/plugins/x.py', '/home/u/.R/Makevars', '/home/u/.R/Makevars.ucrt', '/home/u/.config/utop/init.ml',
@@ -641,6 +643,8 @@ export const ORDINARY: C[] = [
   file('/etc/roundcube/config.inc.php.bak', 'modified'), file('/home/u/src/site/index.php'), file('/var/log/runit/x/current', 'modified'), file('/opt/puppetlabs/facter/cache/cached_facts/x'),
   // Not a toolchain: what any dotnet run writes in ~/.dotnet, opam's logs, a project's node_modules.
   file('/home/u/.dotnet/TelemetryStorageService/x'), file('/home/u/.dotnet/8.0.100.toolpath.sentinel'), file('/home/u/.opam/log/x-1.out'), file('/home/u/src/p/node_modules/x/index.js'),
+  // Not a command-running config: mc's plain settings and user menu (run only when asked), byobu's state, nano's rc.
+  file('/home/u/.config/mc/ini', 'modified'), file('/home/u/.config/mc/menu'), file('/home/u/.byobu/.welcome-displayed'), file('/home/u/.nanorc'),
   // Not a server's or agent's config: libvirt's VM logs, salt's minion id, a Jenkins job's log, Tor's state.
   file('/var/log/libvirt/qemu/x.log', 'modified'), file('/etc/salt/minion_id'), file('/var/lib/jenkins/jobs/x/builds/1/log'), file('/var/lib/tor/state', 'modified'),
   // Not Java's runtime config: its font and sound settings, JFR profiles, the dist copy beside jvm.cfg, one removed.
