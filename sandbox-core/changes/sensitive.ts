@@ -802,15 +802,15 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // screen rc; man-db's config (its `DEFINE pager` runs for anyone who reads a man page with
     // no PAGER set: checked); starship's custom modules are commands each prompt runs; mpv
     // loads its scripts (and those its config's `script=` names).
-    /^\/etc\/(inputrc|screenrc|syslesskey|sysless|manpath\.config|man_db\.conf)$/,
+    /^\/etc\/(inputrc|screenrc|syslesskey|sysless|manpath\.config|man_db\.conf)$/, /\/\.config\/starship\.toml$/, /\/\.config\/lesskey$/, /\/\.config\/(mutt|neomutt)\//, /\/\.mutt\/muttrc$/,
     // The system-wide copies of tools' rc files: quilt's (shell), dput's and dupload's (hooks,
     // Perl), LibreOffice's launcher script and defaults (sourced by soffice; the macro security
     // level), mpv's scripts and config, ranger's.
-    /^\/etc\/(quilt\.quiltrc|dput\.cf|dupload\.conf)$/,
+    /^\/etc\/(quilt\.quiltrc|dput\.cf|dupload\.conf)$/, /^\/etc\/libreoffice\/(soffice\.sh$|sofficerc$|registry\/)/, /^\/etc\/mpv\/(scripts\/|mpv\.conf$)/, /^\/etc\/ranger\//,
     // Midnight Commander's file-type actions (run when a file is opened or viewed), byobu's
     // tmux profile and status rc, Hyper's plugins.
     /\/\.config\/mc\/mc\.ext(\.ini)?$/, /^\/etc\/mc\/mc\.ext(\.ini)?$/, /\/\.byobu\/(profile\.tmux|keybindings\.tmux|statusrc)$/, /\/\.config\/byobu\/(profile\.tmux|keybindings\.tmux|statusrc)$/,
-    /\/\.hyper_plugins\//, /^\/etc\/libreoffice\/(soffice\.sh$|sofficerc$|registry\/)/, /^\/etc\/mpv\/(scripts\/|mpv\.conf$)/, /^\/etc\/ranger\//, /\/\.config\/starship\.toml$/, /\/\.config\/lesskey$/, /\/\.config\/(mutt|neomutt)\//, /\/\.mutt\/muttrc$/,
+    /\/\.hyper_plugins\//,
     // xdg-user-dir sources user-dirs.dirs with sh; Xsession loads every user's X resources.
     /\/\.config\/user-dirs\.dirs$/, /^\/etc\/X11\/Xresources\//, /^\/etc\/asound\.conf$/, /^\/usr\/share\/alsa\/.+\.conf$/, /\/\.config\/mpv\/(scripts\/|mpv\.conf$)/,
     // More tools' startup code and the commands their config names: Leiningen's profiles
@@ -943,7 +943,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'desktop-entry', why: 'desktop entry or thumbnailer (its Exec= runs when it is opened, or when a file manager shows a file of its type)', paths: [
     /\/\.local\/share\/applications\/.*\.desktop$/, /^\/usr\/(local\/)?share\/(applications|xsessions|wayland-sessions)\/.*\.desktop$/,
     /^\/usr\/(local\/)?share\/thumbnailers\//, /\/\.local\/share\/thumbnailers\//], harmless: notPlanted },
-  // GNOME's settings databases and schema overrides (and the hotkey daemons' tables): the command a custom key binding runs,
+  // GNOME's settings databases and schema overrides: the command a custom key binding runs,
   // the shell extensions a login enables, whether inserted media autorun. The system's
   // (dconf's db and profile dirs, compiled by `dconf update`) apply to every user.
   { id: 'desktop-settings', why: 'desktop settings (the commands key bindings run, the shell extensions a login enables)', paths: [
