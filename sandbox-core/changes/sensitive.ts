@@ -322,7 +322,7 @@ const HOME_SITE = /^\/(root|home\/[^/]+)\/\.local\/lib\/python[^/]*\/site-packag
 // (searched after a project's node_modules), local::lib's ~/perl5 (what cpanm installs to
 // without root; on @INC once the shell's rc sets PERL5LIB).
 const MULTIARCH_PERL = /^\/usr\/(local\/)?lib\/[a-z0-9_]+-linux-gnu[a-z0-9_]*\/perl(5|-base)?\//;
-const MULTIARCH_RUBY = /^\/usr\/(local\/)?lib\/[a-z0-9_]+-linux-gnu[a-z0-9_]*\/ruby\//;
+const MULTIARCH_RUBY = /^\/usr\/(local\/)?lib\/[a-z0-9_]+-linux-gnu[a-z0-9_]*\/(site_)?ruby\//;
 const HOME_LIB = /^\/(root|home\/[^/]+)\/(\.gem\/|\.local\/share\/gem\/|\.node_modules\/|\.node_libraries\/|perl5\/lib\/perl5\/)/;
 // What a later sbx loads of its own installation: its code, its policies (fold.json decides
 // what every later review folds), its helper's sources and build, and package.json (its bin
@@ -529,7 +529,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // hundred (many). Not a deletion (it trusts less), a dir, or a time (dpkg rewrites them).
   { id: 'tls-trust', why: 'TLS trust store (a CA added here lets its holder impersonate any site)', many: 'trust-store files',
     paths: [/^\/usr\/(local\/)?share\/ca-certificates\//, /^\/etc\/ca-certificates\.conf$/, /^\/etc\/ssl\/(certs\/|cert\.pem$)/,
-      /^\/etc\/pki\/(ca-trust\/|tls\/(certs\/|cert\.pem$))/, /^\/usr\/share\/pki\/ca-trust-source\//, /\/certifi\/cacert\.pem$/, /\/\.pki\/nssdb\//, /^\/etc\/pki\/nssdb\//],
+      /^\/etc\/pki\/(ca-trust\/|tls\/(certs\/|cert\.pem$))/, /^\/usr\/share\/pki\/ca-trust-source\//, /\/certifi\/cacert\.pem$/, /\/\.pki\/nssdb\//, /^\/etc\/pki\/nssdb\//,
+      // A JDK's own trust store (Temurin's, Oracle's, one in /opt or a toolchain dir; Debian's
+      // JDKs link it to /etc/ssl/certs/java/cacerts).
+      /\/lib\/security\/cacerts$/],
     harmless: (f) => !writesEntry(f) || inNewVenv(f) },
   // openssl_conf's engines and providers name shared objects every program using OpenSSL
   // loads (`dynamic_path`, `module`): curl, apt's https, python's ssl, as root too.
@@ -986,7 +989,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // password (AutomaticLogin, autologin-user), and the X server's config (ModulePath, Load:
   // modules it loads).
   { id: 'display-manager', why: 'display manager or X server config (scripts run as root around a login; modules the X server loads)', paths: [
-    /^\/etc\/gdm3?\/((Init|PostLogin|PreSession|PostSession)\/|custom\.conf$|daemon\.conf$)/, /^\/(etc|usr\/share)\/lightdm\/lightdm\.conf(\.d\/|$)/,
+    /^\/etc\/gdm3?\/((Init|PostLogin|PreSession|PostSession)\/|custom\.conf$|daemon\.conf$)/, /^\/usr\/share\/gdm\/greeter\/autostart\//, /^\/(etc|usr\/share)\/lightdm\/lightdm\.conf(\.d\/|$)/,
     /^\/etc\/sddm\.conf(\.d\/|$)/, /^\/usr\/(share|lib)\/sddm\/(scripts\/|sddm\.conf\.d\/)/, /^\/etc\/X11\/(xdm\/|wdm\/|xorg\.conf(\.d\/|$)|Xreset(\.d\/|$)|Xwrapper\.config$)/,
     /^\/usr\/share\/X11\/xorg\.conf\.d\//], harmless: notPlanted },
   // A terminal starts the shell its config names (kitty's shell and startup_session, Alacritty's
@@ -1018,7 +1021,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // runs an autoconfig .cfg with full rights, reads Debian's /etc/firefox prefs, and a
     // profile's prefs, extensions, certificate db and PKCS#11 module list (libraries it loads).
     /^\/etc\/chromium\.d\//, /^\/usr\/lib\/firefox(-esr)?\/[^/]+\.cfg$/, /^\/etc\/firefox(-esr)?\/[^/]+\.js$/,
-    /\/\.mozilla\/firefox\/[^/]+\/(prefs\.js$|extensions\/|cert[89]\.db$|pkcs11\.txt$)/], harmless: notPlanted },
+    /\/\.mozilla\/firefox\/[^/]+\/(prefs\.js$|extensions\/|cert[89]\.db$|pkcs11\.txt$)/,
+    // The same of a Chromium-family profile: its extensions (code with access to the sites it
+    // names), Preferences and Secure Preferences (which extensions load, unpacked ones by path).
+    /\/\.config\/(google-chrome|chromium|microsoft-edge|BraveSoftware\/Brave-Browser|vivaldi)\/[^/]+\/(Extensions\/|Preferences$|Secure Preferences$)/,
+    // Firefox's application and system extension dirs: in every profile of every user.
+    /^\/usr\/lib\/firefox(-esr)?\/browser\/extensions\//, /^\/usr\/(lib|share)\/mozilla\/extensions\//], harmless: notPlanted },
   // Flatpak's overrides widen what a sandboxed app may reach (--filesystem=host, devices, sockets).
   { id: 'flatpak-override', why: 'Flatpak permission override (what a sandboxed app may reach: host files, devices, sockets)', paths: [
     /\/\.local\/share\/flatpak\/overrides\//, /^\/var\/lib\/flatpak\/overrides\//], harmless: notPlanted },
@@ -1101,8 +1109,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     test: (_f, p) => p.startsWith('/usr/') && p.includes('/perl') && MULTIARCH_PERL.test(p) },
   // Debian's `gem install` as root installs to /var/lib/gems; RHEL's to /usr/local/share/gems.
   { id: 'ruby-library', why: "Ruby library or gem (every ruby on the host that requires it runs it, root's too)", many: 'Ruby library files',
-    paths: [/^\/usr\/(local\/)?(share|lib(64)?)\/(ruby|gems|rubygems-integration)\//, /^\/var\/lib\/gems\//], harmless: notPlanted,
-    test: (_f, p) => p.startsWith('/usr/') && p.includes('/ruby/') && MULTIARCH_RUBY.test(p) },
+    // site_ruby (/usr/local/lib/site_ruby, its multiarch twin) comes first on Debian's $LOAD_PATH:
+    // a json.rb there is every ruby's json.
+    paths: [/^\/usr\/(local\/)?(share|lib(64)?)\/(ruby|gems|rubygems-integration)\//, /^\/var\/lib\/gems\//, /^\/usr\/local\/lib\/site_ruby\//], harmless: notPlanted,
+    test: (_f, p) => p.startsWith('/usr/') && p.includes('ruby/') && MULTIARCH_RUBY.test(p) },
   // `npm install -g` (its commands in PATH are symlinks into these trees: a changed file of a
   // package is flagged nowhere else), and Debian's node-* packages' dirs, on node's default path.
   { id: 'node-library', why: "Node.js global module (node and the commands installed with it run it, root's too)", many: 'Node.js module files',

@@ -426,7 +426,7 @@ export const CASES: Record<string, C[]> = {
     '/usr/local/lib64/perl5/x.pm', '/usr/lib/perl5/x.pm', '/usr/lib/aarch64-linux-gnu/perl5/5.36/x.pm', '/usr/local/lib/arm-linux-gnueabihf/perl-base/x.pm',
     // Each text the path filter holds for the pattern (sensitive-filter asks that one path needs each).
     ...['/usr', '/usr/local'].flatMap((u) => ['share', 'lib', 'lib64'].flatMap((d) => ['perl', 'perl5', 'perl-base'].map((n) => `${u}/${d}/${n}/X.pm`)))].map((p, i) => file(p, i % 2 ? 'added' : 'modified')),
-  'ruby-library': ['/usr/lib/ruby/3.1.0/json.rb', '/usr/lib/ruby/vendor_ruby/x.rb', '/var/lib/gems/3.1.0/gems/x-1.0/lib/x.rb', '/usr/local/share/gems/gems/x/lib/x.rb',
+  'ruby-library': ['/usr/local/lib/site_ruby/json.rb', '/usr/local/lib/site_ruby/3.1.0/x.rb', '/usr/local/lib/x86_64-linux-gnu/site_ruby/x.so', '/usr/lib/ruby/3.1.0/json.rb', '/usr/lib/ruby/vendor_ruby/x.rb', '/var/lib/gems/3.1.0/gems/x-1.0/lib/x.rb', '/usr/local/share/gems/gems/x/lib/x.rb',
     '/usr/share/rubygems-integration/all/specifications/x.gemspec', '/usr/lib/x86_64-linux-gnu/ruby/3.1.0/x.so', '/usr/local/lib/ruby/site_ruby/x.rb', '/usr/share/ruby/x.rb', '/usr/lib64/ruby/x.rb',
     '/usr/lib/ruby/gems/3.1.0/gems/rake-13/lib/rake.rb', '/usr/local/lib/aarch64-linux-gnu/ruby/3.1.0/x.so',
     ...['/usr', '/usr/local'].flatMap((u) => ['share', 'lib', 'lib64'].flatMap((d) => ['ruby', 'gems', 'rubygems-integration'].map((n) => `${u}/${d}/${n}/x.rb`)))].map((p) => file(p)),
@@ -469,7 +469,7 @@ export const CASES: Record<string, C[]> = {
 // asks to be needed by a path of the corpus: its 40 samples of a pattern drawn at random can
 // miss one of a dozen alternatives (a dbus pattern's did, about one run in five).
 const EVERY_TEXT: Record<string, string[]> = {
-  'display-manager': ['/etc/X11/wdm/Xsetup', '/etc/X11/Xwrapper.config', '/etc/gdm/Init/Default', '/etc/gdm/PostLogin/Default', '/etc/gdm/PostSession/Default', '/etc/gdm/daemon.conf', '/etc/gdm3/PreSession/Default',
+  'display-manager': ['/usr/share/gdm/greeter/autostart/x.desktop', '/etc/X11/wdm/Xsetup', '/etc/X11/Xwrapper.config', '/etc/gdm/Init/Default', '/etc/gdm/PostLogin/Default', '/etc/gdm/PostSession/Default', '/etc/gdm/daemon.conf', '/etc/gdm3/PreSession/Default',
     '/etc/gdm3/custom.conf', '/usr/share/sddm/sddm.conf.d/x.conf', '/usr/lib/sddm/scripts/Xsetup'],
   systemd: ['/etc/xdg/systemd/user', '/etc/xdg/systemd/user/x.service', '/etc/containers/systemd/x.container', '/usr/share/containers/systemd/x.container', '/home/u/.config/containers/systemd/x.container'],
   'shell-startup': ['/etc/X11/xinit/xserverrc', '/etc/X11/xinit/xinputrc', '/etc/X11/xinit/xinput.d/fcitx', '/etc/zsh/zshrc', '/etc/fish/config.fish', '/home/u/.config/fish/config.fish', '/home/u/.config/fish/functions/ls.fish', '/usr/share/fish/vendor_functions.d/x.fish',
@@ -477,7 +477,7 @@ const EVERY_TEXT: Record<string, string[]> = {
     '/home/u/.config/fish/fish_variables'],
   sudoers: ['/etc/doas.conf'], cron: ['/etc/cron-apt/action.d/0-update', '/etc/incron.d/x', '/var/spool/incron/root', '/etc/anacrontab', '/var/spool/anacron/cron.daily'], accounts: ['/etc/subgid', '/usr/local/lib/sysusers.d/x.conf'],
   pam: ['/etc/pam.conf', '/lib/security/pam_x.so'], 'package-source': ['/etc/apt/preferences', '/etc/apt/keyrings/x.gpg', '/etc/yum.repos.d/x.repo'],
-  'tls-trust': ['/etc/pki/tls/cert.pem', '/usr/share/pki/ca-trust-source/anchors/x.pem', '/etc/pki/nssdb/cert9.db', '/home/u/app/certifi/cacert.pem'], udev: ['/run/udev/rules.d/x.rules'],
+  'tls-trust': ['/usr/lib/jvm/java-17-openjdk-amd64/lib/security/cacerts', '/opt/jdk-21/lib/security/cacerts', '/etc/pki/tls/cert.pem', '/usr/share/pki/ca-trust-source/anchors/x.pem', '/etc/pki/nssdb/cert9.db', '/home/u/app/certifi/cacert.pem'], udev: ['/run/udev/rules.d/x.rules'],
   modprobe: ['/lib/modprobe.d/x.conf', '/lib/modules-load.d/x.conf', '/usr/lib/modules-load.d/x.conf', '/run/modprobe.d/x.conf', '/run/modules-load.d/x.conf', '/etc/depmod.d/x.conf',
     '/lib/depmod.d/x.conf', '/usr/lib/depmod.d/x.conf', '/run/depmod.d/x.conf'],
   'dpkg-hook': ['/usr/share/debconf/confmodule', '/usr/share/debconf/frontend'],
@@ -517,7 +517,9 @@ const EVERY_TEXT: Record<string, string[]> = {
     '/home/u/.local/share/cinnamon/extensions/x/extension.js', '/home/u/.local/share/cinnamon/applets/x/applet.js', '/home/u/.local/share/cinnamon/desklets/x/desklet.js', '/home/u/.icewm/startup', '/home/u/.icewm/shutdown', '/home/u/.config/icewm/startup', '/home/u/.config/icewm/shutdown', '/home/u/.config/xfce4/xinitrc', '/etc/xdg/xfce4/xinitrc'],
   'terminal-config': ['/etc/pulse/client.conf', '/etc/pulse/client.conf.d/01-x.conf', '/etc/pulse/default.pa', '/etc/pulse/default.pa.d/x.pa', '/etc/pulse/system.pa', '/etc/pulse/daemon.conf',
     '/etc/pulse/daemon.conf.d/x.conf', '/home/u/.config/pulse/client.conf', '/home/u/.config/pulse/default.pa', '/home/u/.config/pulse/daemon.conf', '/home/u/.config/terminator/config', '/home/u/.config/xfce4/terminal/terminalrc', '/home/u/.local/share/konsole/Work.profile', '/home/u/.urxvt/ext/x', '/home/u/.config/zellij/config.kdl'],
-  'browser-policy': ['/etc/chromium.d/x', '/usr/lib/firefox-esr/mozilla.cfg', '/usr/lib/firefox/x.cfg', '/etc/firefox-esr/firefox-esr.js', '/etc/firefox/syspref.js',
+  'browser-policy': ['/usr/lib/firefox/browser/extensions/x@y.xpi', '/usr/lib/firefox-esr/browser/extensions/x.xpi', '/usr/share/mozilla/extensions/{ec8030f7-c20a-464f-9b0e-13a3a9e97384}/x.xpi',
+    '/usr/lib/mozilla/extensions/{ec8030f7-c20a-464f-9b0e-13a3a9e97384}/x.xpi', '/home/u/.config/google-chrome/Default/Extensions/abc/1.0_0/background.js', '/home/u/.config/chromium/Profile 1/Preferences', '/home/u/.config/microsoft-edge/Default/Secure Preferences',
+    '/home/u/.config/BraveSoftware/Brave-Browser/Default/Extensions/x/1/a.js', '/home/u/.config/vivaldi/Default/Preferences', '/etc/chromium.d/x', '/usr/lib/firefox-esr/mozilla.cfg', '/usr/lib/firefox/x.cfg', '/etc/firefox-esr/firefox-esr.js', '/etc/firefox/syspref.js',
     '/home/u/.mozilla/firefox/abc.default/prefs.js', '/home/u/.mozilla/firefox/abc.default/extensions/x@y.xpi', '/home/u/.mozilla/firefox/abc.default/cert9.db',
     '/home/u/.mozilla/firefox/abc.default/cert8.db', '/home/u/.mozilla/firefox/abc.default/pkcs11.txt'],
   'package-hook': ['/etc/needrestart/hook.d/10-dpkg', '/etc/needrestart/restart.d/x', '/etc/etckeeper/etckeeper.conf', '/etc/etckeeper/pre-install.d/50x'],
@@ -645,6 +647,8 @@ export const ORDINARY: C[] = [
   file('/home/u/.dotnet/TelemetryStorageService/x'), file('/home/u/.dotnet/8.0.100.toolpath.sentinel'), file('/home/u/.opam/log/x-1.out'), file('/home/u/src/p/node_modules/x/index.js'),
   // Not a command-running config: mc's plain settings and user menu (run only when asked), byobu's state, nano's rc.
   file('/home/u/.config/mc/ini', 'modified'), file('/home/u/.config/mc/menu'), file('/home/u/.byobu/.welcome-displayed'), file('/home/u/.nanorc'),
+  // Not a browser's extensions or prefs: its cache, history and a profile's bookmarks.
+  file('/home/u/.config/google-chrome/Default/Cache/Cache_Data/x'), file('/home/u/.config/chromium/Default/History', 'modified'), file('/home/u/.config/google-chrome/Default/Bookmarks', 'modified'),
   // Not a server's or agent's config: libvirt's VM logs, salt's minion id, a Jenkins job's log, Tor's state.
   file('/var/log/libvirt/qemu/x.log', 'modified'), file('/etc/salt/minion_id'), file('/var/lib/jenkins/jobs/x/builds/1/log'), file('/var/lib/tor/state', 'modified'),
   // Not Java's runtime config: its font and sound settings, JFR profiles, the dist copy beside jvm.cfg, one removed.
