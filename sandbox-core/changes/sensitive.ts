@@ -179,7 +179,7 @@ function bytecodeOfHostSource(f: SensitiveFacts): boolean {
 // A venv's site-packages (`python -m venv`, virtualenv, uv, tox): ROOT/lib/python3.X/site-packages/.
 const VENV_SITE = /^(.+)\/lib(64)?\/python[0-9][^/]*\/site-packages\//;
 // The last venv root asked about, and whether the command made that venv (a venv's files ask once).
-let lastVenvRoot = '', lastVenvUpper = '', lastVenvNew = false;
+let lastVenvRoot = '', lastVenvUpper = '', lastVenvHost: string | null = null, lastVenvNew = false;
 /**
  * Whether an added entry is in a venv the command made: the layer holds ROOT/pyvenv.cfg, the
  * host has neither that file nor the site-packages dir. Nothing on the host starts that venv's
@@ -196,12 +196,25 @@ function inNewVenv(f: SensitiveFacts): boolean {
   const tail = f.raw.length - root.length;
   if (f.upper.length <= tail || f.upper.slice(-tail) !== f.raw.slice(root.length)) return false;
   const upperRoot = f.upper.slice(0, f.upper.length - tail);
-  if (root !== lastVenvRoot || upperRoot !== lastVenvUpper) {
-    lastVenvRoot = root; lastVenvUpper = upperRoot;
+  if (root !== lastVenvRoot || upperRoot !== lastVenvUpper || hostRootPath() !== lastVenvHost) {
+    lastVenvRoot = root; lastVenvUpper = upperRoot; lastVenvHost = hostRootPath();
     const site = f.raw.slice(0, m[0].length - 1);
     lastVenvNew = lstatAt(`${upperRoot}/pyvenv.cfg`)?.isFile() === true && lstatAt(`${root}/pyvenv.cfg`) === null && lstatAt(site) === null;
   }
   return lastVenvNew;
+}
+// The last /usr/src tree asked about in the tree the review compares with, and whether it holds a dkms.conf.
+let lastSrcTree = '', lastSrcTreeRoot: string | null = null, lastSrcTreeDkms = false;
+/** Whether a path below /usr/src is in a tree the host registers with DKMS (its dkms.conf; one lstat per tree). */
+function dkmsTree(raw: string): boolean {
+  const end = raw.indexOf('/', '/usr/src/'.length);
+  if (end < 0) return false;
+  const top = raw.slice(0, end);
+  if (top !== lastSrcTree || hostRootPath() !== lastSrcTreeRoot) {
+    lastSrcTree = top; lastSrcTreeRoot = hostRootPath();
+    lastSrcTreeDkms = lstatAt(`${top}/dkms.conf`)?.isFile() === true;
+  }
+  return lastSrcTreeDkms;
 }
 const NIX_STORE = '/nix/store/';
 /** The store path (/nix/store/NAME) an entry below the store belongs to. */
@@ -415,8 +428,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     harmless: (f, p) => f.type === 'dir' || (base(p).startsWith('.') && /^\/etc\/cron\.[^/]+\/[^/]+$/.test(p)) },
   { id: 'systemd', why: 'systemd unit', many: 'systemd units and links', paths: [
     /^\/(etc|usr\/lib|lib|usr\/local\/lib|run)\/systemd\/(system|user|system-generators|user-generators|system-environment-generators|user-environment-generators|system-preset|user-preset)(\.[^/]+)?(\/|$)/,
-    // Run as root by systemd at each suspend and resume, and at shutdown.
-    /^\/(usr\/)?lib\/systemd\/(system-sleep|system-shutdown)\//,
+    // Run as root by systemd at each suspend and resume, and at shutdown; a user's linger flag
+    // starts that user's manager, and its units, at boot.
+    /^\/(usr\/)?lib\/systemd\/(system-sleep|system-shutdown)\//, /^\/var\/lib\/systemd\/linger\//,
     /\/\.config\/systemd\/user(\.[^/]+)?(\/|$)/, /\/\.local\/share\/systemd\/user(\/|$)/,
     // The user manager's units in $XDG_CONFIG_DIRS (Debian's /etc/xdg/systemd/user is a symlink
     // to /etc/systemd/user: replaced by a dir, its units run for every user).
@@ -602,7 +616,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // mkinitramfs sources initramfs.conf and conf.d's files as shell; dracut sources its
     // config as bash and runs its modules' module-setup.sh (their scripts run at boot).
     /^\/etc\/initramfs-tools\/(initramfs\.conf$|conf\.d\/)/, /^\/etc\/dracut\.conf(\.d\/|$)/, /^\/usr\/lib\/dracut\/(dracut\.conf\.d|modules\.d)\//,
-    /^\/etc\/initramfs\/post-update\.d\//], harmless: timesOnly },
+    /^\/etc\/initramfs\/post-update\.d\//,
+    // DKMS builds each registered module as root at every kernel install, running its
+    // dkms.conf's PRE_BUILD and POST_INSTALL scripts: its state, and each source tree of
+    // /usr/src that holds a dkms.conf (the module's code is loaded into the kernel).
+    /^\/var\/lib\/dkms\//], harmless: timesOnly,
+    test: (f, p) => p.startsWith('/usr/src/') && writesEntry(f) && dkmsTree(f.raw ?? p) },
   // Also the local authority's .pkla grants (ResultAny=yes: an action without a password).
   { id: 'polkit', why: 'polkit rules (who may act as root)', paths: [/^\/(etc|usr\/share|var\/lib)\/polkit-1(\/|$)/], harmless: timesOnly },
   // The kernel, initramfs and boot loader, and what update-grub builds its menu from (its

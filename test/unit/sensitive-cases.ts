@@ -471,7 +471,7 @@ export const CASES: Record<string, C[]> = {
 const EVERY_TEXT: Record<string, string[]> = {
   'display-manager': ['/usr/share/gdm/greeter/autostart/x.desktop', '/etc/X11/wdm/Xsetup', '/etc/X11/Xwrapper.config', '/etc/gdm/Init/Default', '/etc/gdm/PostLogin/Default', '/etc/gdm/PostSession/Default', '/etc/gdm/daemon.conf', '/etc/gdm3/PreSession/Default',
     '/etc/gdm3/custom.conf', '/usr/share/sddm/sddm.conf.d/x.conf', '/usr/lib/sddm/scripts/Xsetup'],
-  systemd: ['/etc/xdg/systemd/user', '/etc/xdg/systemd/user/x.service', '/etc/containers/systemd/x.container', '/usr/share/containers/systemd/x.container', '/home/u/.config/containers/systemd/x.container'],
+  systemd: ['/var/lib/systemd/linger/u', '/etc/xdg/systemd/user', '/etc/xdg/systemd/user/x.service', '/etc/containers/systemd/x.container', '/usr/share/containers/systemd/x.container', '/home/u/.config/containers/systemd/x.container'],
   'shell-startup': ['/etc/X11/xinit/xserverrc', '/etc/X11/xinit/xinputrc', '/etc/X11/xinit/xinput.d/fcitx', '/etc/zsh/zshrc', '/etc/fish/config.fish', '/home/u/.config/fish/config.fish', '/home/u/.config/fish/functions/ls.fish', '/usr/share/fish/vendor_functions.d/x.fish',
     '/usr/local/share/fish/vendor_conf.d/x.fish', '/usr/local/share/fish/vendor_completions.d/x.fish', '/usr/local/share/zsh/vendor-completions/_x', '/usr/local/share/zsh/vendor-functions/x',
     '/home/u/.config/fish/fish_variables'],
@@ -503,7 +503,7 @@ const EVERY_TEXT: Record<string, string[]> = {
   'event-hook': ['/etc/molly-guard/run.d/10-x', '/etc/molly-guard/rc', '/etc/qemu/fsfreeze-hook', '/etc/qemu/fsfreeze-hook.d/x', '/etc/pm/sleep.d/10-x', '/etc/pm/power.d/x', '/usr/lib/pm-utils/sleep.d/00x', '/usr/lib/pm-utils/power.d/y'],
   'network-hook': ['/etc/ppp/ip-pre-up', '/etc/wpa_supplicant/action_wpa.sh', '/etc/ifplugd/action.d/x', '/etc/udhcpc/default.script', '/etc/wide-dhcpv6/dhcp6c-script', '/etc/rdnssd/merge-hook',
     '/etc/miredo/client-hook', '/etc/avahi/avahi-autoipd.action', '/etc/NetworkManager/VPN/nm-x-service.name', '/usr/lib/NetworkManager/VPN/nm-x-service.name', '/etc/dhcp/dhclient.conf', '/etc/networkd-dispatcher/routable.d/50-x', '/usr/lib/networkd-dispatcher/off.d/x', '/etc/resolvconf/update.d/x', '/etc/resolvconf/update-libc.d/y'],
-  'kernel-hook': ['/etc/initramfs/post-update.d/systemd-boot', '/etc/initramfs-tools/initramfs.conf', '/etc/initramfs-tools/conf.d/resume', '/etc/dracut.conf', '/etc/dracut.conf.d/x.conf', '/usr/lib/dracut/dracut.conf.d/x.conf',
+  'kernel-hook': ['/var/lib/dkms/mod/1.0/source', '/etc/initramfs/post-update.d/systemd-boot', '/etc/initramfs-tools/initramfs.conf', '/etc/initramfs-tools/conf.d/resume', '/etc/dracut.conf', '/etc/dracut.conf.d/x.conf', '/usr/lib/dracut/dracut.conf.d/x.conf',
     '/usr/lib/dracut/modules.d/99x/module-setup.sh'],
   'sudo-timestamp': ['/var/lib/sudo/ts/root', '/var/db/sudo/ts/u'],
   'service-config': ['/etc/tomcat10/tomcat-users.xml', '/etc/tomcat9/server.xml', '/etc/jetty9/start.ini', '/etc/amavis/conf.d/50-user', '/etc/munin/plugins/x', '/etc/nagios4/nagios.cfg',

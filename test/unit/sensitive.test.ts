@@ -1,7 +1,7 @@
 // The sensitive-change table: one test per rule, each with paths or changes issue 11 listed
 // (and the ones before it), plus ordinary changes nearby that must not be marked.
 import { test } from 'uvu';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setHostRoot } from '../../sandbox-core/changes/fsat.js';
@@ -133,6 +133,26 @@ test('acl-grant: a named user or group entry that grants anything, not the revie
   assert.not.ok(grants([[A, acl([[2, 7, 1000]])]], [], 1000), 'the owner\'s: the kernel asks user:: of the owner');
   assert.not.ok(grants([[A, acl([[2, 4, 1000]])]], [[A, acl([[2, 6, 1000]])]]), 'narrowed: the host granted more');
   assert.not.ok(grants([[A, Buffer.from('not an acl')], ['user.x', acl([[2, 7, 1000]])]]), 'not an ACL');
+});
+
+test('kernel-hook: a source file of a tree the host builds with DKMS is marked, one of another /usr/src tree is not', () => {
+  const root = mkdtempSync(join(tmpdir(), 'sbx-dkms-case-'));
+  mkdirSync(join(root, 'usr/src/mod-1.0'), { recursive: true });
+  mkdirSync(join(root, 'usr/src/linux-headers-6.1/include'), { recursive: true });
+  writeFileSync(join(root, 'usr/src/mod-1.0/dkms.conf'), 'PACKAGE_NAME=mod\n');
+  setHostRoot(root);
+  try {
+    for (const c of [file('/usr/src/mod-1.0/mod.c', 'modified'), file('/usr/src/mod-1.0/evil.c'), file('/usr/src/mod-1.0/dkms.conf', 'modified'), file('/var/lib/dkms/mod/1.0/source')]) {
+      assert.is(ruleOf(c), 'kernel-hook', c.path);
+    }
+    for (const c of [file('/usr/src/linux-headers-6.1/x.c', 'modified'), file('/usr/src/other-2.0/dkms.conf'), { path: '/usr/src/mod-1.0/mod.c', change: 'deleted', type: 'file' } as C,
+      { path: '/usr/src/mod-1.0/sub', change: 'added', type: 'dir' } as C]) {
+      assert.is(ruleOf(c), undefined, c.path);
+    }
+  } finally {
+    setHostRoot(null);
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 const PIXBUF = '/usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders.cache';
