@@ -346,6 +346,11 @@ const INSTALL_PART = /^\/(dist|policies|native)(\/|$)|^\/package\.json$/;
  * reinstall touches its units and scripts so; what runs is the same).
  */
 const timesOnly = (f: SensitiveFacts): boolean => f.change === 'metadata' && !f.access;
+/**
+ * timesOnly, or a dir the command made: it runs nothing by itself, and what it holds is listed
+ * (a package's runit service dir, a unit's drop-in dir, beside their files).
+ */
+const timesOrNewDir = (f: SensitiveFacts): boolean => timesOnly(f) || (f.type === 'dir' && f.change === 'added');
 /** A tool config rule's no: a deletion, a dir, an mtime (nothing a later run reads is planted). */
 const notPlanted = (f: SensitiveFacts): boolean => f.type === 'dir' || !writesOrOpens(f);
 /**
@@ -436,11 +441,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // to /etc/systemd/user: replaced by a dir, its units run for every user).
     /^\/etc\/xdg\/systemd\/user(\/|$)/,
     // Podman's quadlet files: a generator makes units of them (their [Service] lines kept).
-    /^\/(etc|usr\/share)\/containers\/systemd\//, /\/\.config\/containers\/systemd\//], harmless: timesOnly },
+    /^\/(etc|usr\/share)\/containers\/systemd\//, /\/\.config\/containers\/systemd\//], harmless: timesOrNewDir },
   // RHEL's /etc/rc.d holds the same (rc.local, init.d, rcN.d); upstart's jobs are /etc/init.
   // runit's stage scripts and services (each service dir's run, finish and log/run scripts).
   { id: 'init', why: 'init script', many: 'init scripts and links', paths: [/^\/etc\/(init\.d|rc\.local|rc\d\.d|rcS\.d|rc\.d|init)(\/|$)/, /^\/etc\/(inittab|rc\.shutdown)$/,
-    /^\/etc\/(sv|service|runit)\//], harmless: timesOnly },
+    /^\/etc\/(sv|service|runit)\//], harmless: timesOrNewDir },
   // sudo's credential cache: a valid record lets sudo run without asking the password.
   { id: 'sudo-timestamp', why: "sudo's credential cache (a valid record lets sudo run without the password)", paths: [/^\/(var\/)?run\/sudo\/ts\//, /^\/var\/(lib|db)\/sudo\/ts\//], harmless: notPlanted },
   // A system bus service file names the program dbus-daemon starts as root when it is first

@@ -121,7 +121,7 @@ export const CASES: Record<string, C[]> = {
     // Each prefix the pattern's gate is made of (the random samples need not hit every one).
     ...['/etc', '/usr/lib', '/lib', '/usr/local/lib', '/run'].flatMap((d) => [`${d}/systemd/system/x.service`, `${d}/systemd/user/x.service`]),
     '/usr/lib/systemd/system-sleep/x', '/lib/systemd/system-shutdown/x', '/lib/systemd/system-sleep/y', '/usr/lib/systemd/system-shutdown/y', '/home/u/.local/share/systemd/user/x.service'].map((p) => file(p)),
-  init: [...['/etc/sv/ssh/run', '/etc/sv/ssh/log/run', '/etc/service/ssh', '/etc/runit/1', '/etc/rc.shutdown'].map((p) => file(p, 'modified')), ...['/etc/init.d/x', '/etc/rc.local', '/etc/rc2.d/S01x', '/etc/inittab', '/etc/rc.d/rc.local', '/etc/rc.d/init.d/x', '/etc/init/x.conf'].map((p) => file(p)),
+  init: [{ path: fromUser('/etc/sv/ssh'), change: 'deleted', type: 'dir' }, ...['/etc/sv/ssh/run', '/etc/sv/ssh/log/run', '/etc/service/ssh', '/etc/runit/1', '/etc/rc.shutdown'].map((p) => file(p, 'modified')), ...['/etc/init.d/x', '/etc/rc.local', '/etc/rc2.d/S01x', '/etc/inittab', '/etc/rc.d/rc.local', '/etc/rc.d/init.d/x', '/etc/init/x.conf'].map((p) => file(p)),
     // Who may run or write it, and a removal (a service no longer started), still count; its times alone do not (ORDINARY).
     { path: fromUser('/etc/init.d/y'), change: 'metadata', type: 'file', up: st('file', 0o777), details: ['mode'] }, { path: fromUser('/etc/rc2.d/S01y'), change: 'deleted', type: 'symlink' }],
   'sudo-timestamp': [file('/run/sudo/ts/root'), file('/var/run/sudo/ts/u', 'modified')],
@@ -657,6 +657,9 @@ export const ORDINARY: C[] = [
   // Not a shared Python's venv config: a project's venv, a new venv in a system tree (nothing on the host starts its Python yet), one removed, a dir of that name.
   file('/home/u/proj/.venv/pyvenv.cfg', 'modified'), file('/opt/sbx-case-none/venv/pyvenv.cfg'), file('/srv/app/venv/pyvenv.cfg'), { path: fromUser('/usr/local/pyvenv.cfg'), change: 'deleted', type: 'file' },
   { path: fromUser('/usr/pyvenv.cfg'), change: 'added', type: 'dir' }, file('/usr/share/doc/x/pyvenv.cfg.example'),
+  // Not an init script or unit: the dirs a package makes for them (runit's service dir, a drop-in dir), each file in them listed.
+  { path: fromUser('/etc/sv/dnsmasq'), change: 'added', type: 'dir' }, { path: fromUser('/etc/runit/runsvdir'), change: 'added', type: 'dir' },
+  { path: fromUser('/etc/systemd/system/x.service.d'), change: 'added', type: 'dir' },
   // Not a network hook: the hook dirs a package makes (their scripts are listed each), a hook's times.
   { path: fromUser('/etc/network/if-up.d'), change: 'added', type: 'dir' }, { path: fromUser('/usr/lib/networkd-dispatcher/off.d'), change: 'added', type: 'dir' },
   { path: fromUser('/etc/ppp/ip-down.d/postfix'), change: 'metadata', type: 'file', up: st('file', 0o755), details: ['mtime'] },
