@@ -496,7 +496,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /^\/etc\/(watchdog\.conf$|watchdog\.d\/)/, /^\/(etc\/pm|usr\/lib\/pm-utils)\/(sleep|power)\.d\//,
     // molly-guard's checks (run as root when root types reboot or halt), qemu-guest-agent's
     // freeze hooks (run as root at each snapshot of the VM).
-    /^\/etc\/molly-guard\//, /^\/etc\/qemu\/fsfreeze-hook(\.d\/|$)/], harmless: notPlanted },
+    /^\/etc\/molly-guard\//, /^\/etc\/qemu\/fsfreeze-hook(\.d\/|$)/,
+    // ModemManager's FCC unlock scripts (run as root when such a modem appears).
+    /^\/etc\/ModemManager\/fcc-unlock\.d\//, /^\/usr\/(share|lib\/[a-z0-9_]+-linux-gnu)\/ModemManager\/fcc-unlock\.(available\.)?d\//], harmless: notPlanted },
   // cloud-init runs bootcmd at every boot and its per-boot scripts, as root; a semaphore deleted
   // under /var/lib/cloud makes its module (runcmd's script) run again at the next boot.
   { id: 'cloud-init', why: 'cloud-init config, script or state (commands run as root at the next boot)', paths: [
@@ -617,7 +619,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // kernel package's scripts; initramfs-tools' hooks run as mkinitramfs builds the image,
   // and its scripts run in the initramfs at every boot.
   { id: 'kernel-hook', why: 'kernel or initramfs hook (runs as root at a kernel install, or at boot)', paths: [
-    /^\/etc\/kernel\/[^/]+\.d(\/|$)/, /^\/usr\/lib\/kernel\/install\.d(\/|$)/, /^\/(etc|usr\/share)\/initramfs-tools\/(hooks|scripts)(\/|$)/,
+    /^\/etc\/kernel\/[^/]+\.d(\/|$)/, /^\/usr\/lib\/kernel\/install\.d(\/|$)/, /^\/(etc|usr\/share)\/initramfs-tools\/(hooks|scripts|conf-hooks\.d)(\/|$)/,
     // mkinitramfs sources initramfs.conf and conf.d's files as shell; dracut sources its
     // config as bash and runs its modules' module-setup.sh (their scripts run at boot).
     /^\/etc\/initramfs-tools\/(initramfs\.conf$|conf\.d\/)/, /^\/etc\/dracut\.conf(\.d\/|$)/, /^\/usr\/lib\/dracut\/(dracut\.conf\.d|modules\.d)\//,
@@ -1025,7 +1027,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // Terminator's and Xfce Terminal's custom command, a Konsole profile's Command=, urxvt's
     // Perl extensions.
     /\/\.config\/(terminator\/config|xfce4\/terminal\/terminalrc|zellij\/config\.kdl)$/, /\/\.local\/share\/konsole\/[^/]+\.profile$/, /\/\.urxvt\/ext\//,
-    /\/\.config\/pipewire\//, /^\/etc\/pipewire\//,
+    /\/\.config\/pipewire\//, /^\/(etc|usr\/share)\/pipewire\//,
     // PulseAudio's: client.conf's daemon-binary (what a client autospawns), default.pa's and
     // system.pa's modules (a TCP module with auth-anonymous lets anyone on the network listen).
     /^\/etc\/pulse\/(client\.conf(\.d\/|$)|default\.pa(\.d\/|$)|system\.pa$|daemon\.conf(\.d\/|$))/, /\/\.config\/pulse\/(client\.conf|default\.pa|daemon\.conf)$/], harmless: notPlanted },
@@ -1159,6 +1161,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // naming a library elsewhere makes every program that reads it load that file.
   { id: 'module-cache', why: 'module cache naming a library outside the lib dirs (the programs that read it load that file)',
     test: (f, p) => writesEntry(f) && p.endsWith('.cache') && inLibTree(p) && !contentIs(f, moduleCacheOk, 1 << 20) },
+  // Driver and layer manifests: each names a library (any path) that the loader puts into
+  // every program using the API: a Vulkan implicit layer or ICD (games, browsers, compositors),
+  // an OpenCL ICD, an EGL vendor or external platform.
+  { id: 'driver-manifest', why: 'graphics or compute driver manifest (names a library every Vulkan, OpenCL or EGL program loads)', paths: [
+    /^\/(etc|usr\/share|usr\/local\/share)\/vulkan\/(implicit_layer|icd)\.d\//, /\/\.local\/share\/vulkan\/(implicit_layer|icd)\.d\//, /^\/etc\/OpenCL\/vendors\//,
+    /^\/(etc|usr\/share)\/glvnd\/egl_vendor\.d\//, /^\/(etc|usr\/share)\/egl\/egl_external_platform\.d\//], harmless: notPlanted },
   // An existing program there changed (systemd-logind, sftp-server, git's helpers, a JVM): what
   // runs it by path (a daemon, often as root) runs this instead. A new one runs only when
   // something names it, and that unit, service or config is marked by its own rule.

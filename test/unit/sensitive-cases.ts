@@ -216,6 +216,9 @@ export const CASES: Record<string, C[]> = {
     '/usr/local/share/glib-2.0/schemas/x.gschema.override'].map((p) => file(p, 'modified')),
   'config-agent': ['/etc/facter/facts.d/x.sh', '/etc/puppetlabs/facter/facts.d/x.sh', '/etc/cfengine3/promises.cf', '/var/cfengine/inputs/promises.cf', '/var/cfengine/masterfiles/x.cf', '/etc/salt/minion', '/etc/salt/minion.d/master.conf', '/etc/salt/pki/minion/minion_master.pub', '/etc/puppetlabs/puppet/puppet.conf', '/etc/puppet/puppet.conf',
     '/etc/puppetlabs/puppet/ssl/certs/ca.pem', '/etc/puppet/ssl/certs/ca.pem', '/etc/chef/client.rb', '/etc/chef/client.d/x.rb', '/etc/chef/trusted_certs/x.crt'].map((p) => file(p, 'modified')),
+  'driver-manifest': ['/usr/share/vulkan/implicit_layer.d/MangoHud.json', '/etc/vulkan/implicit_layer.d/x.json', '/usr/share/vulkan/icd.d/intel_icd.x86_64.json', '/usr/local/share/vulkan/icd.d/x.json',
+    '/etc/vulkan/icd.d/x.json', '/usr/local/share/vulkan/implicit_layer.d/x.json', '/home/u/.local/share/vulkan/implicit_layer.d/x.json', '/home/u/.local/share/vulkan/icd.d/x.json',
+    '/etc/OpenCL/vendors/x.icd', '/usr/share/glvnd/egl_vendor.d/50_mesa.json', '/etc/glvnd/egl_vendor.d/x.json', '/usr/share/egl/egl_external_platform.d/x.json', '/etc/egl/egl_external_platform.d/x.json'].map((p) => file(p, 'modified')),
   'java-config': [...['/etc/java-17-openjdk/jvm-amd64.cfg', '/etc/java-17-openjdk/net.properties', '/etc/java-17-openjdk/management/management.properties', '/etc/java-21-openjdk/management/jmxremote.access',
     '/usr/lib/jvm/java-17-openjdk-amd64/conf/net.properties', '/usr/lib/jvm/x/conf/management/management.properties'].map((p) => file(p, 'modified')),
     { path: fromUser('/usr/lib/jvm/java-17-openjdk-amd64/lib/jvm.cfg'), change: 'modified', type: 'symlink', target: '/var/tmp/jvm.cfg' }],
@@ -500,10 +503,10 @@ const EVERY_TEXT: Record<string, string[]> = {
     '/etc/NetworkManager/dnsmasq-shared.d/x.conf', '/usr/lib/NetworkManager/conf.d/x.conf', '/usr/local/lib/systemd/resolved.conf.d/x.conf'], 'shell-plugin': ['/home/u/.zinit/x', '/home/u/.local/share/zinit/x'],
   // Paths the rules gained on 2026-12-06 (asking them about ~230 paths of tools that run code or
   // trust on their own).
-  'event-hook': ['/etc/molly-guard/run.d/10-x', '/etc/molly-guard/rc', '/etc/qemu/fsfreeze-hook', '/etc/qemu/fsfreeze-hook.d/x', '/etc/pm/sleep.d/10-x', '/etc/pm/power.d/x', '/usr/lib/pm-utils/sleep.d/00x', '/usr/lib/pm-utils/power.d/y'],
+  'event-hook': ['/etc/ModemManager/fcc-unlock.d/1eac:1001', '/usr/share/ModemManager/fcc-unlock.available.d/03f0:4e1d', '/usr/lib/x86_64-linux-gnu/ModemManager/fcc-unlock.d/x', '/etc/molly-guard/run.d/10-x', '/etc/molly-guard/rc', '/etc/qemu/fsfreeze-hook', '/etc/qemu/fsfreeze-hook.d/x', '/etc/pm/sleep.d/10-x', '/etc/pm/power.d/x', '/usr/lib/pm-utils/sleep.d/00x', '/usr/lib/pm-utils/power.d/y'],
   'network-hook': ['/etc/ppp/ip-pre-up', '/etc/wpa_supplicant/action_wpa.sh', '/etc/ifplugd/action.d/x', '/etc/udhcpc/default.script', '/etc/wide-dhcpv6/dhcp6c-script', '/etc/rdnssd/merge-hook',
     '/etc/miredo/client-hook', '/etc/avahi/avahi-autoipd.action', '/etc/NetworkManager/VPN/nm-x-service.name', '/usr/lib/NetworkManager/VPN/nm-x-service.name', '/etc/dhcp/dhclient.conf', '/etc/networkd-dispatcher/routable.d/50-x', '/usr/lib/networkd-dispatcher/off.d/x', '/etc/resolvconf/update.d/x', '/etc/resolvconf/update-libc.d/y'],
-  'kernel-hook': ['/var/lib/dkms/mod/1.0/source', '/etc/initramfs/post-update.d/systemd-boot', '/etc/initramfs-tools/initramfs.conf', '/etc/initramfs-tools/conf.d/resume', '/etc/dracut.conf', '/etc/dracut.conf.d/x.conf', '/usr/lib/dracut/dracut.conf.d/x.conf',
+  'kernel-hook': ['/usr/share/initramfs-tools/conf-hooks.d/busybox', '/etc/initramfs-tools/conf-hooks.d/x', '/var/lib/dkms/mod/1.0/source', '/etc/initramfs/post-update.d/systemd-boot', '/etc/initramfs-tools/initramfs.conf', '/etc/initramfs-tools/conf.d/resume', '/etc/dracut.conf', '/etc/dracut.conf.d/x.conf', '/usr/lib/dracut/dracut.conf.d/x.conf',
     '/usr/lib/dracut/modules.d/99x/module-setup.sh'],
   'sudo-timestamp': ['/var/lib/sudo/ts/root', '/var/db/sudo/ts/u'],
   'service-config': ['/etc/tomcat10/tomcat-users.xml', '/etc/tomcat9/server.xml', '/etc/jetty9/start.ini', '/etc/amavis/conf.d/50-user', '/etc/munin/plugins/x', '/etc/nagios4/nagios.cfg',
@@ -515,7 +518,7 @@ const EVERY_TEXT: Record<string, string[]> = {
   'desktop-startup': ['/home/u/.config/eww/eww.yuck', '/home/u/.config/ags/config.js', '/home/u/.config/mako/config', '/home/u/.conkyrc', '/home/u/.config/conky/conky.conf', '/home/u/.xmonad/xmonad.hs', '/home/u/.config/xmonad/lib/X.hs', '/home/u/.dwm/autostart.sh', '/home/u/.dwm/autostart_blocking.sh', '/home/u/.local/share/dwm/autostart.sh',
     '/home/u/.local/share/dwm/autostart_blocking.sh', '/home/u/.fluxbox/startup', '/home/u/.local/share/plasma/plasmoids/x/contents/ui/main.qml',
     '/home/u/.local/share/cinnamon/extensions/x/extension.js', '/home/u/.local/share/cinnamon/applets/x/applet.js', '/home/u/.local/share/cinnamon/desklets/x/desklet.js', '/home/u/.icewm/startup', '/home/u/.icewm/shutdown', '/home/u/.config/icewm/startup', '/home/u/.config/icewm/shutdown', '/home/u/.config/xfce4/xinitrc', '/etc/xdg/xfce4/xinitrc'],
-  'terminal-config': ['/etc/pulse/client.conf', '/etc/pulse/client.conf.d/01-x.conf', '/etc/pulse/default.pa', '/etc/pulse/default.pa.d/x.pa', '/etc/pulse/system.pa', '/etc/pulse/daemon.conf',
+  'terminal-config': ['/usr/share/pipewire/pipewire.conf', '/etc/pulse/client.conf', '/etc/pulse/client.conf.d/01-x.conf', '/etc/pulse/default.pa', '/etc/pulse/default.pa.d/x.pa', '/etc/pulse/system.pa', '/etc/pulse/daemon.conf',
     '/etc/pulse/daemon.conf.d/x.conf', '/home/u/.config/pulse/client.conf', '/home/u/.config/pulse/default.pa', '/home/u/.config/pulse/daemon.conf', '/home/u/.config/terminator/config', '/home/u/.config/xfce4/terminal/terminalrc', '/home/u/.local/share/konsole/Work.profile', '/home/u/.urxvt/ext/x', '/home/u/.config/zellij/config.kdl'],
   'browser-policy': ['/usr/lib/firefox/browser/extensions/x@y.xpi', '/usr/lib/firefox-esr/browser/extensions/x.xpi', '/usr/share/mozilla/extensions/{ec8030f7-c20a-464f-9b0e-13a3a9e97384}/x.xpi',
     '/usr/lib/mozilla/extensions/{ec8030f7-c20a-464f-9b0e-13a3a9e97384}/x.xpi', '/home/u/.config/google-chrome/Default/Extensions/abc/1.0_0/background.js', '/home/u/.config/chromium/Profile 1/Preferences', '/home/u/.config/microsoft-edge/Default/Secure Preferences',
@@ -649,6 +652,8 @@ export const ORDINARY: C[] = [
   file('/home/u/.config/mc/ini', 'modified'), file('/home/u/.config/mc/menu'), file('/home/u/.byobu/.welcome-displayed'), file('/home/u/.nanorc'),
   // Not a browser's extensions or prefs: its cache, history and a profile's bookmarks.
   file('/home/u/.config/google-chrome/Default/Cache/Cache_Data/x'), file('/home/u/.config/chromium/Default/History', 'modified'), file('/home/u/.config/google-chrome/Default/Bookmarks', 'modified'),
+  // Not a driver manifest: an explicit layer (loaded only when a program or VK_INSTANCE_LAYERS asks), Vulkan's shader cache.
+  file('/usr/share/vulkan/explicit_layer.d/VkLayer_x.json'), file('/home/u/.cache/mesa_shader_cache/index', 'modified'),
   // Not a server's or agent's config: libvirt's VM logs, salt's minion id, a Jenkins job's log, Tor's state.
   file('/var/log/libvirt/qemu/x.log', 'modified'), file('/etc/salt/minion_id'), file('/var/lib/jenkins/jobs/x/builds/1/log'), file('/var/lib/tor/state', 'modified'),
   // Not Java's runtime config: its font and sound settings, JFR profiles, the dist copy beside jvm.cfg, one removed.
