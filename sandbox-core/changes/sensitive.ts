@@ -497,7 +497,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // molly-guard's checks (run as root when root types reboot or halt), qemu-guest-agent's
     // freeze hooks (run as root at each snapshot of the VM).
     /^\/etc\/molly-guard\//, /^\/etc\/qemu\/fsfreeze-hook(\.d\/|$)/,
-    // ModemManager's FCC unlock scripts (run as root when such a modem appears).
+    // ModemManager's FCC unlock scripts (run as root when such a modem appears); pm-utils'
+    // modules and TLP's functions (shell sourced as root at each power event).
+    /^\/usr\/lib\/pm-utils\/module\.d\//, /^\/usr\/share\/tlp\/func\.d\//,
     /^\/etc\/ModemManager\/fcc-unlock\.d\//, /^\/usr\/(share|lib\/[a-z0-9_]+-linux-gnu)\/ModemManager\/fcc-unlock\.(available\.)?d\//], harmless: notPlanted },
   // cloud-init runs bootcmd at every boot and its per-boot scripts, as root; a semaphore deleted
   // under /var/lib/cloud makes its module (runcmd's script) run again at the next boot.
@@ -596,6 +598,8 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /^\/etc\/(dnf|yum)\/(plugins|pluginconf\.d)(\/|$)/, /^\/usr\/lib\/yum-plugins(\/|$)/,
     /^\/etc\/rpm\//, /^\/usr\/lib\/rpm\/macros\.d(\/|$)/, /^\/var\/lib\/rpm\//,
     /^\/etc\/apk\/commit_hooks\.d(\/|$)/, /^\/lib\/apk\/db\/scripts\.tar$/,
+    // Debian's Python runtime hooks: run as root when the default python3 changes (an upgrade).
+    /^\/usr\/share\/(python3|pypy3)\/runtime\.d\//, /^\/usr\/lib\/pypy3\/runtime\.d\//,
     // needrestart's config is Perl it evaluates as root after every apt run; etckeeper's
     // config and its *.d scripts run as root before and after each apt run.
     /^\/etc\/needrestart\/(needrestart\.conf$|(conf|hook|restart)\.d(\/|$))/, /^\/etc\/etckeeper\//], harmless: (f) => f.change === 'deleted' },
@@ -605,7 +609,8 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // The kernel hands these files to devices as their drivers load (at boot too): code that runs
   // on the hardware, which can reach memory by DMA. A firmware package writes them by the hundred.
   { id: 'firmware', why: 'device firmware (the kernel loads it into a device as its driver starts: code on hardware that can read memory)', many: 'firmware files',
-    paths: [/^\/(usr\/)?lib\/firmware\//], harmless: notPlanted },
+    // fwupd's remotes (where firmware updates come from) and the keys it checks them with.
+    paths: [/^\/(usr\/)?lib\/firmware\//, /^\/(etc|usr\/share)\/fwupd\/remotes\.d\//, /^\/etc\/pki\/fwupd(-metadata)?\//], harmless: notPlanted },
   // Host-based trust: rlogin and rsh, and ssh with HostbasedAuthentication, let in whoever
   // hosts.equiv or a user's .rhosts/.shosts names (`+ +`: anyone from anywhere); Kerberos logins
   // (sshd's GSSAPI, pam_krb5, ksu) whoever a user's .k5login or .k5users names.
@@ -622,7 +627,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /^\/etc\/kernel\/[^/]+\.d(\/|$)/, /^\/usr\/lib\/kernel\/install\.d(\/|$)/, /^\/(etc|usr\/share)\/initramfs-tools\/(hooks|scripts|conf-hooks\.d)(\/|$)/,
     // mkinitramfs sources initramfs.conf and conf.d's files as shell; dracut sources its
     // config as bash and runs its modules' module-setup.sh (their scripts run at boot).
-    /^\/etc\/initramfs-tools\/(initramfs\.conf$|conf\.d\/)/, /^\/etc\/dracut\.conf(\.d\/|$)/, /^\/usr\/lib\/dracut\/(dracut\.conf\.d|modules\.d)\//,
+    /^\/(etc|usr\/share)\/initramfs-tools\/(initramfs\.conf$|conf\.d\/)/, /^\/etc\/dracut\.conf(\.d\/|$)/, /^\/usr\/lib\/dracut\/(dracut\.conf\.d|modules\.d)\//,
     /^\/etc\/initramfs\/post-update\.d\//,
     // DKMS builds each registered module as root at every kernel install, running its
     // dkms.conf's PRE_BUILD and POST_INSTALL scripts: its state, and each source tree of
@@ -642,7 +647,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // What the network may reach here at the next boot or reload (nftables.conf is itself run by
   // `nft -f` as root, and may include more); a rule removed opens as much as one added.
   { id: 'firewall', why: 'firewall rules (what the network may reach on this machine at the next boot or reload)', many: 'firewall files', paths: [
-    /^\/etc\/(nftables(\.conf$|\.d\/|\/)|iptables\/|ufw\/|firewalld\/|sysconfig\/ip6?tables$)/, /^\/etc\/default\/ufw$/],
+    /^\/etc\/(nftables(\.conf$|\.d\/|\/)|iptables\/|ufw\/|firewalld\/|sysconfig\/ip6?tables$)/, /^\/etc\/default\/ufw$/,
+    // netfilter-persistent's plugins: the scripts that load the rules at boot, as root.
+    /^\/usr\/share\/netfilter-persistent\/plugins\.d\//],
     harmless: neitherPlantedNorRemoved },
   // fail2ban runs its actions (action.d's actionban lines) as root; auditd execs what
   // auditd.conf's *_action = exec names and its plugins, and its rules decide what is logged.
@@ -915,7 +922,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'maven-config', why: 'Maven config (settings name mirrors and toolchains; mavenrc is shell run by every mvn)', paths: [
     /\/\.m2\/(settings|toolchains)\.xml$/, /^\/(etc\/maven|usr\/share\/maven\/conf)\/(settings\.xml|toolchains\.xml|m2\.conf)$/,
     /\/\.mavenrc$/, /^\/(usr\/local\/)?etc\/mavenrc$/], harmless: (f, p) => notPlanted(f) || (p.endsWith('/.mavenrc') && !HOME_MAVEN.test(p)) },
-  { id: 'gradle-init', why: 'Gradle init script or user properties (run in every build; jvmargs can add a -javaagent)', paths: [/\/\.gradle\/(init\.d\/[^/]+|init\.gradle(\.kts)?|gradle\.properties)$/], harmless: notPlanted },
+  { id: 'gradle-init', why: 'Gradle init script or user properties (run in every build; jvmargs can add a -javaagent)', paths: [/^\/usr\/share\/gradle\/init\.d\//, /\/\.gradle\/(init\.d\/[^/]+|init\.gradle(\.kts)?|gradle\.properties)$/], harmless: notPlanted },
   // Where a later restore or build takes packages from: NuGet's user config (its sources),
   // sbt's repositories (sbt's own resolvers, and every build's with sbt.override.build.repos),
   // a system Go's go.env (GOPROXY, GOSUMDB=off, GOTOOLCHAIN).
@@ -946,10 +953,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'container-config', why: 'container engine or Kubernetes node config (where images come from, their signature policy; runtimes, hooks, CNI plugins and static pods run as root)', paths: [
     /^\/etc\/docker\/(daemon\.json$|certs\.d\/)/, /^\/etc\/containers\/(registries\.conf(\.d\/|$)|registries\.d\/|policy\.json$|containers\.conf(\.d\/|$))/,
     /^\/etc\/(containerd|crio|nvidia-container-runtime|kubernetes|cni\/net\.d)\//, /^\/var\/lib\/kubelet\/config\.yaml$/, /^\/(opt\/cni\/bin|usr\/libexec\/cni|usr\/lib\/cni)\//,
-    /^\/(etc|usr\/share)\/containers\/oci\/hooks\.d\//,
+    /^\/(etc|usr\/share)\/containers\/oci\/hooks\.d\//, /^\/usr\/libexec\/oci\/hooks\.d\//,
     /\/\.config\/containers\/(registries\.conf(\.d\/|$)|policy\.json$|containers\.conf$)/,
     // LXC's defaults for new containers (lxc.hook.* run at each start; as root for /etc's).
-    /^\/etc\/lxc\//, /\/\.config\/lxc\/default\.conf$/], harmless: notPlanted },
+    /^\/etc\/lxc\//, /\/\.config\/lxc\/default\.conf$/, /^\/usr\/share\/lxc\/config\//], harmless: notPlanted },
   // A configuration management agent runs as root what its server sends: the server it trusts
   // (salt's master and its key, puppet's server, chef's server and certificates; chef's
   // client.rb is Ruby the agent runs) is who runs commands on this machine.
