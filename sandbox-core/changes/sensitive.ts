@@ -497,8 +497,8 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // molly-guard's checks (run as root when root types reboot or halt), qemu-guest-agent's
     // freeze hooks (run as root at each snapshot of the VM).
     /^\/etc\/molly-guard\//, /^\/etc\/qemu\/fsfreeze-hook(\.d\/|$)/,
-    // ModemManager's FCC unlock scripts (run as root when such a modem appears); pm-utils'
-    // modules and TLP's functions (shell sourced as root at each power event).
+    // pm-utils' modules and TLP's functions (shell sourced as root at each power event),
+    // ModemManager's FCC unlock scripts (run as root when such a modem appears).
     /^\/usr\/lib\/pm-utils\/module\.d\//, /^\/usr\/share\/tlp\/func\.d\//,
     /^\/etc\/ModemManager\/fcc-unlock\.d\//, /^\/usr\/(share|lib\/[a-z0-9_]+-linux-gnu)\/ModemManager\/fcc-unlock\.(available\.)?d\//], harmless: notPlanted },
   // cloud-init runs bootcmd at every boot and its per-boot scripts, as root; a semaphore deleted
@@ -1034,7 +1034,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // Terminator's and Xfce Terminal's custom command, a Konsole profile's Command=, urxvt's
     // Perl extensions.
     /\/\.config\/(terminator\/config|xfce4\/terminal\/terminalrc|zellij\/config\.kdl)$/, /\/\.local\/share\/konsole\/[^/]+\.profile$/, /\/\.urxvt\/ext\//,
-    /\/\.config\/pipewire\//, /^\/(etc|usr\/share)\/pipewire\//,
+    // The daemons' own defaults in /usr/share too (the files whose context.exec they run; not
+    // the rest, which every PipeWire upgrade rewrites by the dozen).
+    /\/\.config\/pipewire\//, /^\/etc\/pipewire\//, /^\/usr\/share\/pipewire\/(pipewire|pipewire-pulse)\.conf$/,
     // PulseAudio's: client.conf's daemon-binary (what a client autospawns), default.pa's and
     // system.pa's modules (a TCP module with auth-anonymous lets anyone on the network listen).
     /^\/etc\/pulse\/(client\.conf(\.d\/|$)|default\.pa(\.d\/|$)|system\.pa$|daemon\.conf(\.d\/|$))/, /\/\.config\/pulse\/(client\.conf|default\.pa|daemon\.conf)$/], harmless: notPlanted },

@@ -518,7 +518,7 @@ const EVERY_TEXT: Record<string, string[]> = {
   'desktop-startup': ['/home/u/.config/eww/eww.yuck', '/home/u/.config/ags/config.js', '/home/u/.config/mako/config', '/home/u/.conkyrc', '/home/u/.config/conky/conky.conf', '/home/u/.xmonad/xmonad.hs', '/home/u/.config/xmonad/lib/X.hs', '/home/u/.dwm/autostart.sh', '/home/u/.dwm/autostart_blocking.sh', '/home/u/.local/share/dwm/autostart.sh',
     '/home/u/.local/share/dwm/autostart_blocking.sh', '/home/u/.fluxbox/startup', '/home/u/.local/share/plasma/plasmoids/x/contents/ui/main.qml',
     '/home/u/.local/share/cinnamon/extensions/x/extension.js', '/home/u/.local/share/cinnamon/applets/x/applet.js', '/home/u/.local/share/cinnamon/desklets/x/desklet.js', '/home/u/.icewm/startup', '/home/u/.icewm/shutdown', '/home/u/.config/icewm/startup', '/home/u/.config/icewm/shutdown', '/home/u/.config/xfce4/xinitrc', '/etc/xdg/xfce4/xinitrc'],
-  'terminal-config': ['/usr/share/pipewire/pipewire.conf', '/etc/pulse/client.conf', '/etc/pulse/client.conf.d/01-x.conf', '/etc/pulse/default.pa', '/etc/pulse/default.pa.d/x.pa', '/etc/pulse/system.pa', '/etc/pulse/daemon.conf',
+  'terminal-config': ['/usr/share/pipewire/pipewire.conf', '/usr/share/pipewire/pipewire-pulse.conf', '/etc/pulse/client.conf', '/etc/pulse/client.conf.d/01-x.conf', '/etc/pulse/default.pa', '/etc/pulse/default.pa.d/x.pa', '/etc/pulse/system.pa', '/etc/pulse/daemon.conf',
     '/etc/pulse/daemon.conf.d/x.conf', '/home/u/.config/pulse/client.conf', '/home/u/.config/pulse/default.pa', '/home/u/.config/pulse/daemon.conf', '/home/u/.config/terminator/config', '/home/u/.config/xfce4/terminal/terminalrc', '/home/u/.local/share/konsole/Work.profile', '/home/u/.urxvt/ext/x', '/home/u/.config/zellij/config.kdl'],
   'browser-policy': ['/usr/lib/firefox/browser/extensions/x@y.xpi', '/usr/lib/firefox-esr/browser/extensions/x.xpi', '/usr/share/mozilla/extensions/{ec8030f7-c20a-464f-9b0e-13a3a9e97384}/x.xpi',
     '/usr/lib/mozilla/extensions/{ec8030f7-c20a-464f-9b0e-13a3a9e97384}/x.xpi', '/home/u/.config/google-chrome/Default/Extensions/abc/1.0_0/background.js', '/home/u/.config/chromium/Profile 1/Preferences', '/home/u/.config/microsoft-edge/Default/Secure Preferences',
@@ -652,6 +652,8 @@ export const ORDINARY: C[] = [
   file('/home/u/.config/mc/ini', 'modified'), file('/home/u/.config/mc/menu'), file('/home/u/.byobu/.welcome-displayed'), file('/home/u/.nanorc'),
   // Not a browser's extensions or prefs: its cache, history and a profile's bookmarks.
   file('/home/u/.config/google-chrome/Default/Cache/Cache_Data/x'), file('/home/u/.config/chromium/Default/History', 'modified'), file('/home/u/.config/google-chrome/Default/Bookmarks', 'modified'),
+  // Not what PipeWire runs: its other shipped defaults (a filter chain, JACK's), rewritten at each upgrade.
+  file('/usr/share/pipewire/filter-chain/sink-eq6.conf', 'modified'), file('/usr/share/pipewire/jack.conf', 'modified'),
   // Not a driver manifest: an explicit layer (loaded only when a program or VK_INSTANCE_LAYERS asks), Vulkan's shader cache.
   file('/usr/share/vulkan/explicit_layer.d/VkLayer_x.json'), file('/home/u/.cache/mesa_shader_cache/index', 'modified'),
   // Not a server's or agent's config: libvirt's VM logs, salt's minion id, a Jenkins job's log, Tor's state.
