@@ -142,9 +142,22 @@ const CACHED_PYC = /\/__pycache__\/([^/]+?)\.[^./]+(\.opt-[12])?\.pyc$/;
 const lstatAt = (p: string): Stats | null => {
   try { return lstatSync(fsAt(p), { throwIfNoEntry: false }) ?? null; } catch { return null; }
 };
-// The last source dir asked about, and whether the host has it: a pip install's bytecode sits
-// in new dirs, one lstat for each __pycache__ instead of one for each file.
-let lastSrcDir = '', lastSrcDirOnHost = false;
+/**
+ * A host lookup remembered for the last key it was asked with, in the tree the review compares
+ * with at the time: the entries of one dir, venv, source tree or store path come in a run, so
+ * the run asks the host once (`answer(key, ask)` calls `ask` for a new key or tree only).
+ */
+function lastAnswer(): (key: string, ask: () => boolean) => boolean {
+  let lastKey: string | null = null, lastRoot: string | null = null, last = false;
+  return (key, ask) => {
+    const root = hostRootPath();
+    if (key !== lastKey || root !== lastRoot) { last = ask(); lastKey = key; lastRoot = root; }
+    return last;
+  };
+}
+// Whether the host has a source dir: a pip install's bytecode sits in new dirs, one lstat for
+// each __pycache__ instead of one for each file.
+const srcDirOnHost = lastAnswer();
 /**
  * Whether a written __pycache__ .pyc stands for a source the host has, so that Python on the
  * host would run the command's bytecode instead of that source. Python compares only the
@@ -164,8 +177,7 @@ function bytecodeOfHostSource(f: SensitiveFacts): boolean {
   const m = CACHED_PYC.exec(f.raw);
   if (!m) return false;
   const dir = f.raw.slice(0, m.index) || '/';
-  if (dir !== lastSrcDir) { lastSrcDir = dir; const d = lstatAt(dir); lastSrcDirOnHost = !!d && d.isDirectory(); }
-  if (!lastSrcDirOnHost) return false;
+  if (!srcDirOnHost(dir, () => lstatAt(dir)?.isDirectory() === true)) return false;
   const src = `/${m[1]!}.py`;
   // Python follows a symlinked source.
   const host = lstatAt(dir + src);
@@ -178,8 +190,8 @@ function bytecodeOfHostSource(f: SensitiveFacts): boolean {
 }
 // A venv's site-packages (`python -m venv`, virtualenv, uv, tox): ROOT/lib/python3.X/site-packages/.
 const VENV_SITE = /^(.+)\/lib(64)?\/python[0-9][^/]*\/site-packages\//;
-// The last venv root asked about, and whether the command made that venv (a venv's files ask once).
-let lastVenvRoot = '', lastVenvUpper = '', lastVenvHost: string | null = null, lastVenvNew = false;
+// Whether the command made the venv (a venv's files ask once).
+const venvIsNew = lastAnswer();
 /**
  * Whether an added entry is in a venv the command made: the layer holds ROOT/pyvenv.cfg, the
  * host has neither that file nor the site-packages dir. Nothing on the host starts that venv's
@@ -196,37 +208,28 @@ function inNewVenv(f: SensitiveFacts): boolean {
   const tail = f.raw.length - root.length;
   if (f.upper.length <= tail || f.upper.slice(-tail) !== f.raw.slice(root.length)) return false;
   const upperRoot = f.upper.slice(0, f.upper.length - tail);
-  if (root !== lastVenvRoot || upperRoot !== lastVenvUpper || hostRootPath() !== lastVenvHost) {
-    lastVenvRoot = root; lastVenvUpper = upperRoot; lastVenvHost = hostRootPath();
-    const site = f.raw.slice(0, m[0].length - 1);
-    lastVenvNew = lstatAt(`${upperRoot}/pyvenv.cfg`)?.isFile() === true && lstatAt(`${root}/pyvenv.cfg`) === null && lstatAt(site) === null;
-  }
-  return lastVenvNew;
+  const site = f.raw.slice(0, m[0].length - 1);
+  return venvIsNew(`${site}\0${upperRoot}`, () =>
+    lstatAt(`${upperRoot}/pyvenv.cfg`)?.isFile() === true && lstatAt(`${root}/pyvenv.cfg`) === null && lstatAt(site) === null);
 }
-// The last /usr/src tree asked about in the tree the review compares with, and whether it holds a dkms.conf.
-let lastSrcTree = '', lastSrcTreeRoot: string | null = null, lastSrcTreeDkms = false;
+// Whether the host's /usr/src tree holds a dkms.conf (a tree's files ask once).
+const srcTreeDkms = lastAnswer();
 /** Whether a path below /usr/src is in a tree the host registers with DKMS (its dkms.conf; one lstat per tree). */
 function dkmsTree(raw: string): boolean {
   const end = raw.indexOf('/', '/usr/src/'.length);
   if (end < 0) return false;
   const top = raw.slice(0, end);
-  if (top !== lastSrcTree || hostRootPath() !== lastSrcTreeRoot) {
-    lastSrcTree = top; lastSrcTreeRoot = hostRootPath();
-    lastSrcTreeDkms = lstatAt(`${top}/dkms.conf`)?.isFile() === true;
-  }
-  return lastSrcTreeDkms;
+  return srcTreeDkms(top, () => lstatAt(`${top}/dkms.conf`)?.isFile() === true);
 }
 const NIX_STORE = '/nix/store/';
 /** The store path (/nix/store/NAME) an entry below the store belongs to. */
 const storePathOf = (raw: string): string => { const end = raw.indexOf('/', NIX_STORE.length); return end < 0 ? raw : raw.slice(0, end); };
-// The last store path asked about in the tree the review compares with, and whether that tree
-// has it (a new path's files ask once).
-let lastStorePath = '', lastStoreRoot: string | null = null, lastStorePathOnHost = false;
+// Whether the tree the review compares with has a store path (a new path's files ask once).
+const storePathOnHost = lastAnswer();
 /** Whether the store path an entry below /nix/store/ belongs to is one the host has (one lstat, nothing followed). */
 function hostHasStorePath(raw: string): boolean {
   const top = storePathOf(raw);
-  if (top !== lastStorePath || hostRootPath() !== lastStoreRoot) { lastStorePath = top; lastStoreRoot = hostRootPath(); lastStorePathOnHost = lstatAt(top) !== null; }
-  return lastStorePathOnHost;
+  return storePathOnHost(top, () => lstatAt(top) !== null);
 }
 // Below the system's lib and libexec trees: what programs and daemons run or load by path.
 const LIB_TREE = /^\/(usr\/(local\/)?)?(lib(32|64|x32)?|libexec)\//;
