@@ -69,9 +69,10 @@ function listedByOthers(paths: string[]): boolean {
   const ask = [...new Set(paths.filter((p) => !names.has(p)))];
   // With the root's other symlinks to dirs (a merged-/usr host's /bin, /sbin, /lib64): the next
   // record's lines are then answered without reading the records again.
+  const memo = new Map<string, string | null>();
   if (ask.length) eachHostEntry('/', { left: 1000 }, (name, kind) => {
     const p = `/${name}`;
-    if (kind === 'other' && !names.has(p) && !ask.includes(p) && lstatB(p)?.type === 'symlink' && hostDir(p, new Map()) !== null) ask.push(p);
+    if (kind === 'other' && !names.has(p) && !ask.includes(p) && lstatB(p)?.type === 'symlink' && hostDir(p, memo) !== null) ask.push(p);
   });
   if (ask.length) {
     const found = new Set<string>();
