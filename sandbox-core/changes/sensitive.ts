@@ -6,10 +6,10 @@
 // writable PATH dirs, world-writable entries, sbx's own installation. The review marks them so that a harmless-looking change list cannot hide
 // a persistence foothold among hundreds of files. The rules are one table (SENSITIVE_RULES);
 // the first match decides.
-import { lstatSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import type { Change } from './types.js';
 import { toFs } from '../base/bpath.js';
-import { fsAt, hostRootPath } from './fsat.js';
+import { dirAt, fsAt, hostRootPath } from './fsat.js';
 import { filterParts, filterRegExp, neededText } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
 import { dpkgListHarmless } from './dpkg-list.js';
@@ -77,7 +77,9 @@ export interface SensitiveRule {
    * entries of one kind and top-level tree are then one flagged line, not one each. Only for
    * a rule whose entries come by the dozen from ordinary work and whose diffs say nothing to
    * a reader (binary), so that a line each teaches users to answer yes unread; a rule whose
-   * entries are each a different thing to read (a command, a library, a script) has none.
+   * entries are each a different thing to read (a script, a changed command) has none. New
+   * commands and libraries are counted too (MANY below), but for those named as one the host
+   * has elsewhere (path-shadow, library-shadow), which are listed each.
    */
   many?: string;
 }
@@ -393,6 +395,57 @@ function inPathDir(p: string, ctx: SensitiveContext): boolean {
   const i = p.lastIndexOf('/');
   return (i < 0 || lengths.has(i > 0 ? i : 1)) && ctx.pathDirs.has(dirOf(p));
 }
+
+/** The names in each host dir asked about (per tree the review compares with), read once. */
+const hostNames = new Map<string, Set<string> | null>();
+let hostNamesRoot: string | null | undefined;
+/**
+ * The names in host dir `d` (a byte string), or null when the host has no dir there or a
+ * symlink on the way (merged /usr's /bin: its names are /usr/bin's, asked there). One listing
+ * per dir, not one lstat per name: an install adds commands and libraries by the hundred.
+ */
+function namesOnHost(d: string): Set<string> | null {
+  const root = hostRootPath();
+  if (root !== hostNamesRoot) { hostNames.clear(); hostNamesRoot = root; }
+  let s = hostNames.get(d);
+  if (s === undefined) {
+    try { s = new Set(readdirSync(dirAt(d).self(), { encoding: 'latin1' as BufferEncoding })); } catch { s = null; }
+    hostNames.set(d, s);
+  }
+  return s;
+}
+/**
+ * Whether the host has an entry named as byte path `raw`'s in one of `dirs` (its own dir too:
+ * an entry the host got there since the sandbox began is replaced by the added one).
+ */
+function namedElsewhere(raw: string, dirs: Iterable<string>): boolean {
+  const name = raw.slice(raw.lastIndexOf('/') + 1);
+  for (const d of dirs) if (namesOnHost(ASCII.test(d) ? d : Buffer.from(d, 'utf8').toString('latin1'))?.has(name)) return true;
+  return false;
+}
+// Every dir of LIB_DIR's form: the plain lib dirs and their multiarch dirs the host has.
+const LIB_BASES = ['/lib', '/lib32', '/lib64', '/libx32', '/usr/lib', '/usr/lib32', '/usr/lib64', '/usr/libx32', '/usr/local/lib', '/usr/local/lib32', '/usr/local/lib64', '/usr/local/libx32'];
+const MULTIARCH = /^[a-z0-9_]+-linux-gnu[a-z0-9_]*$/;
+const libDirsOnHost = (): string[] => {
+  const dirs: string[] = [];
+  for (const b of LIB_BASES) {
+    const names = namesOnHost(b);
+    if (!names) continue;
+    dirs.push(b);
+    for (const n of names) if (MULTIARCH.test(n)) dirs.push(`${b}/${n}`);
+  }
+  return dirs;
+};
+/**
+ * A new command that has the name of one the host has in another PATH dir: whichever of the
+ * two a PATH lists first runs for that name (`~/.local/bin/sudo`, `/usr/local/bin/apt`). A new
+ * name runs only when asked for by it, so those are counted per dir and these listed each.
+ */
+const shadowsCommand = (f: SensitiveFacts, p: string, ctx: SensitiveContext): boolean =>
+  f.change === 'added' && f.type !== 'dir' && (inPathDir(p, ctx) || inHomeBin(p)) && namedElsewhere(f.raw ?? p, ctx.pathDirs);
+/** Likewise a new library named as one in another of the host's loader dirs (the loader takes the first it finds). */
+const isLibrary = (f: SensitiveFacts, p: string): boolean => f.type !== 'dir' && p.includes('.so') && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(dirOf(p));
+const shadowsLibrary = (f: SensitiveFacts, p: string): boolean => f.change === 'added' && isLibrary(f, p) && namedElsewhere(f.raw ?? p, libDirsOnHost());
 
 export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // Any user's: the commit refuses the running user's own (base/paths.ts ownDirs), this marks the rest.
@@ -886,8 +939,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // then looked up where it points, none of which the review lists.
   { id: 'path-dir-symlink', why: 'directory on PATH made a symlink (commands are then found where it points)',
     test: (f, p, ctx) => f.type === 'symlink' && writes(f) && (onPathDirs(p, ctx) || HOME_BIN.test(p)) },
+  { id: 'library-shadow', why: 'new shared library with the name of one the host has in another loader dir (programs may load it instead)',
+    test: shadowsLibrary },
   { id: 'shared-library', why: 'shared library on the loader path',
-    test: (f, p) => writesOrOpens(f) && f.type !== 'dir' && p.includes('.so') && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(dirOf(p)) },
+    test: (f, p) => writesOrOpens(f) && isLibrary(f, p) },
+  { id: 'path-shadow', why: 'new command with the name of a host command in another PATH dir (a PATH that lists this dir first runs it instead)',
+    test: shadowsCommand },
   { id: 'path-command', why: 'command in PATH',
     test: (f, p, ctx) => writesOrOpens(f) && f.type !== 'dir' && (inPathDir(p, ctx) || inHomeBin(p)) },
   // The bin and shim dirs of a home's toolchains, which their shell startup lines put on PATH
@@ -1540,7 +1597,7 @@ function ruleAt(p: string, ctx: SensitiveContext): SensitiveRule | null {
 }
 
 // The rules that ask the context where PATH is: a moved dir's default form says nothing of it.
-export const NOT_MOVED: ReadonlySet<string> = new Set(['sbx-install', 'path-dir-writable', 'path-dir-owner', 'path-dir-symlink', 'path-command']);
+export const NOT_MOVED: ReadonlySet<string> = new Set(['sbx-install', 'path-dir-writable', 'path-dir-owner', 'path-dir-symlink', 'path-shadow', 'path-command']);
 
 function ruleOf(raw: string, change: Change['change'], type: Change['type'], perm: number, caps: boolean, ctx: SensitiveContext, upper: string | undefined, access = false, owner = false, givenAway = false, layerDir?: string, oldType?: Change['type'], aclGrant = false, opened = false): SensitiveRule | null {
   const p = ASCII.test(raw) ? raw : toFs(raw).toString('utf8');
@@ -1580,13 +1637,17 @@ export function newFileReason(path: string, perm: number, ctx: SensitiveContext,
   return reasonOf(ruleOf(path, 'added', 'file', perm, false, ctx, upper), 'added');
 }
 
-const MANY = new Map(SENSITIVE_RULES.filter((r) => r.many).map((r) => [r.why, r.many!]));
+const NEW_COMMAND = 'new command in PATH';
+const NEW_LIBRARY = 'new shared library on the loader path';
+// New commands and libraries named as none the host has (path-shadow and library-shadow list
+// those that are) come by the hundred with a package: counted per dir.
+const MANY = new Map([...SENSITIVE_RULES.filter((r) => r.many).map((r): [string, string] => [r.why, r.many!]), [NEW_COMMAND, 'new commands'], [NEW_LIBRARY, 'new shared libraries']]);
 /** What the summary counts a reason's entries as when it shows them on one line (SensitiveRule.many), or null. */
 export const manyOf = (why: string): string | null => MANY.get(why) ?? null;
 
 function reasonOf(r: SensitiveRule | null, change: Change['change']): string | null {
   if (!r) return null;
-  if (r.id === 'path-command') return change === 'added' ? 'new command in PATH' : change === 'metadata' ? 'command in PATH: who may run or write it changed' : 'command in PATH changed';
-  if (r.id === 'shared-library' && change === 'metadata') return 'shared library on the loader path: who may write it changed';
+  if (r.id === 'path-command') return change === 'added' ? NEW_COMMAND : change === 'metadata' ? 'command in PATH: who may run or write it changed' : 'command in PATH changed';
+  if (r.id === 'shared-library' && change !== 'modified') return change === 'added' ? NEW_LIBRARY : change === 'metadata' ? 'shared library on the loader path: who may write it changed' : r.why;
   return r.why;
 }

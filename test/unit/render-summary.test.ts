@@ -4,7 +4,8 @@
 // rest comes largest top-level tree first.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, linkSync, mkdirSync, statSync, symlinkSync, utimesSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { commitSandbox } from '../../sandbox-core/commit/index.js';
 import { join } from 'node:path';
 import { makeFixture, markStarted, whiteout, write, type Fixture } from './changes-fixture.js';
@@ -18,6 +19,7 @@ import { loadFoldRules, parseFoldRules } from '../../policies/fold.js';
 import { countText } from '../../cli/progress.js';
 import { flaggedQuestion } from '../../cli/review.js';
 import { sensitiveContext, sensitiveReason } from '../../sandbox-core/changes/sensitive.js';
+import { setHostRoot } from '../../sandbox-core/changes/fsat.js';
 
 const plain = { green: (s: string) => s, red: (s: string) => s, yellow: (s: string) => s, cyan: (s: string) => s, magenta: (s: string) => s, dim: (s: string) => s, bold: (s: string) => s };
 let f: Fixture;
@@ -329,6 +331,34 @@ test("a package install's server config, maintainer scripts, units and init link
     '! added: 2 AppArmor or SELinux policy files in /etc/apparmor.d/abstractions/',
     '! 18 changes marked ! (code that runs later, or access for others): review them before keeping',
   ], flagged.join('\n'));
+});
+
+test('new commands and libraries are a line per dir; one named as a host command or library elsewhere keeps its own', () => {
+  // An apt-get install of apache2, mariadb-server and redis-server added 126 commands, a line
+  // each; which of them take a name the host has (a PATH that finds them first) is the point.
+  const host = mkdtempSync(join(tmpdir(), 'sbx-shadow-summary-'));
+  try {
+    for (const d of ['usr/bin', 'usr/lib/x86_64-linux-gnu']) mkdirSync(join(host, d), { recursive: true });
+    for (const f of ['usr/bin/sudo', 'usr/lib/x86_64-linux-gnu/libssl.so.3']) writeFileSync(join(host, f), '');
+    setHostRoot(host);
+    const added = ['/usr/bin/mariadb', '/usr/bin/mysql', '/usr/bin/redis-cli', '/usr/sbin/a2enmod', '/usr/sbin/apache2', '/usr/local/bin/sudo', '/usr/local/bin/tool',
+      '/usr/lib/x86_64-linux-gnu/libapr-1.so.0', '/usr/lib/x86_64-linux-gnu/libapr-1.so.0.7.2', '/usr/local/lib/libssl.so.3'].map((p) => ch(p, 'file', 10));
+    const ctx = sensitiveContext({ PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/root' });
+    const changes = added.map((c) => ({ ...c, sensitive: sensitiveReason(c, ctx) ?? undefined }));
+    const flagged = renderSummary(changes, plain).split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' ').replace(/ \('sbx diff --all' lists each\)/, ''));
+    assert.equal(flagged, [
+      '! added: 3 new commands in /usr/bin/ [! new command in PATH]',
+      '! added: 2 new commands in /usr/sbin/ [! new command in PATH]',
+      '! added: /usr/local/bin/sudo [! new command with the name of a host command in another PATH dir (a PATH that lists this dir first runs it instead)]',
+      '! added: /usr/local/bin/tool [! new command in PATH]',
+      '! added: 2 new shared libraries in /usr/lib/x86_64-linux-gnu/ [! new shared library on the loader path]',
+      '! added: /usr/local/lib/libssl.so.3 [! new shared library with the name of one the host has in another loader dir (programs may load it instead)]',
+      '! 10 changes marked ! (code that runs later, or access for others): review them before keeping',
+    ], flagged.join('\n'));
+  } finally {
+    setHostRoot(null);
+    rmSync(host, { recursive: true, force: true });
+  }
 });
 
 test('package caches a later install trusts: one flagged line per cache and tree; npm content, partial/ and deletions fold', () => {

@@ -46,7 +46,8 @@ test('a directory on PATH, or above one, given to another owner or group is flag
 });
 
 test("another user's ~/bin and ~/.local/bin are on their PATH: a command there is flagged", () => {
-  for (const p of ['/home/alice/.local/bin/ls', '/home/alice/bin/sudo', '/root/bin/x']) assert.is(sensitiveReason(file(p), ctx), 'new command in PATH', p);
+  // Names no host has elsewhere on PATH (one that has is path-shadow's: unit/sensitive).
+  for (const p of ['/home/alice/.local/bin/sbx-no-such-tool', '/home/alice/bin/sbx-no-such-x', '/root/bin/x']) assert.is(sensitiveReason(file(p), ctx), 'new command in PATH', p);
   for (const p of ['/home/alice/.local/bin2/ls', '/home/alice/src/bin/x', '/home/alice/.local/bin/sub/x']) assert.is(sensitiveReason(file(p), ctx), null, p);
 });
 

@@ -95,7 +95,8 @@ const program = (path: string, change: Change['change'] = 'added'): C => ({ ...f
 
 // Rules whose marks depend on what the host holds, tested where a tree made for them stands
 // for the host's `/`: rule id → that test.
-export const CASES_ELSEWHERE: Record<string, string> = { 'host-job': 'unit/host-jobs (cron tables and units of a tree it makes)' };
+export const CASES_ELSEWHERE: Record<string, string> = { 'host-job': 'unit/host-jobs (cron tables and units of a tree it makes)',
+  'path-shadow': 'unit/sensitive (the PATH dirs of a tree it makes)', 'library-shadow': 'unit/sensitive (the loader dirs of a tree it makes)' };
 
 // Rule id → changes it must mark (and be the rule that marks them).
 export const CASES: Record<string, C[]> = {
@@ -360,7 +361,7 @@ export const CASES: Record<string, C[]> = {
     { path: '/usr', change: 'replaced', type: 'symlink', target: '/tmp/x' }, { path: '/opt/tool/bin', change: 'added', type: 'symlink', target: '/tmp/x' },
     { path: '/home/u/bin', change: 'added', type: 'symlink', target: '/tmp/x' }, { path: '/home/v/.local/bin', change: 'added', type: 'symlink', target: '/tmp/x' },
   ],
-  'shared-library': ['/usr/lib/x86_64-linux-gnu/libevil.so.1', '/usr/local/lib/libx.so', '/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib64/liby.so.2.3'].map((p) => file(p)),
+  'shared-library': [...['/usr/lib/x86_64-linux-gnu/libevil.so.1', '/usr/local/lib/libx.so', '/usr/lib64/liby.so.2.3'].map((p) => file(p)), file('/lib/x86_64-linux-gnu/libc.so.6', 'modified')],
   'path-command': ['/usr/local/bin/tool', '/home/u/.local/bin/x', '/opt/tool/bin/y', '/usr/games/sl', '/usr/local/games/g'].map((p) => file(p)),
   'toolchain-bin': [...['.cargo/bin', 'go/bin', '.deno/bin', '.bun/bin', '.volta/bin', '.npm-global/bin', '.yarn/bin', '.dotnet/tools', '.ghcup/bin', '.cabal/bin', '.luarocks/bin', '.nimble/bin', '.julia/bin', '.krew/bin', '.opam/default/bin', '.config/composer/vendor/bin', '.composer/vendor/bin', '.pyenv/shims', '.rbenv/shims', '.nodenv/shims', '.asdf/shims',
     '.local/share/mise/shims', '.local/share/pnpm', '.local/share/flatpak/exports/bin', '.nvm/versions/node/v20.1.0/bin', '.pyenv/versions/3.11.4/bin', '.sdkman/candidates/java/current/bin'].map((d) => `/home/u/${d}/x`),

@@ -1,7 +1,7 @@
 // The sensitive-change table: one test per rule, each with paths or changes issue 11 listed
 // (and the ones before it), plus ordinary changes nearby that must not be marked.
 import { test } from 'uvu';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setHostRoot } from '../../sandbox-core/changes/fsat.js';
@@ -152,6 +152,40 @@ test('kernel-hook: a source file of a tree the host builds with DKMS is marked, 
   } finally {
     setHostRoot(null);
     rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('path-shadow and library-shadow: a new command or library named as one in another host dir is listed each, the rest counted', () => {
+  const root = mkdtempSync(join(tmpdir(), 'sbx-shadow-case-'));
+  const other = mkdtempSync(join(tmpdir(), 'sbx-shadow-other-'));
+  try {
+    for (const d of ['usr/bin', 'usr/local/bin', 'usr/lib/x86_64-linux-gnu', 'usr/local/lib', 'opt', 'elsewhere/bin']) mkdirSync(join(root, d), { recursive: true });
+    for (const f of ['usr/bin/sudo', 'usr/bin/ls', 'usr/lib/x86_64-linux-gnu/libssl.so.3', 'elsewhere/bin/secret']) writeFileSync(join(root, f), '');
+    // Merged /usr's /bin and a PATH dir behind a symlink: neither is followed.
+    symlinkSync('usr/bin', join(root, 'bin'));
+    symlinkSync('../elsewhere', join(root, 'opt/tool'));
+    mkdirSync(join(other, 'usr/bin'), { recursive: true });
+    writeFileSync(join(other, 'usr/bin/newtool'), '');
+    const cmd = 'new command with the name of a host command in another PATH dir (a PATH that lists this dir first runs it instead)';
+    const lib = 'new shared library with the name of one the host has in another loader dir (programs may load it instead)';
+    setHostRoot(root);
+    for (const p of ['/usr/local/bin/sudo', '/home/u/.local/bin/ls', '/opt/tool/bin/ls', '/home/alice/bin/sudo']) assert.is(sensitiveReason(file(p), ctx), cmd, p);
+    for (const p of ['/usr/local/bin/newtool', '/usr/local/bin/secret', '/usr/bin/newtool']) assert.is(sensitiveReason(file(p), ctx), 'new command in PATH', p);
+    assert.is(sensitiveReason(file('/usr/local/bin/sudo', 'modified'), ctx), 'command in PATH changed');
+    assert.is(sensitiveReason({ path: '/usr/local/bin/ls', change: 'added', type: 'dir' }, ctx), null);
+    for (const p of ['/usr/local/lib/libssl.so.3', '/usr/lib/libssl.so.3', '/usr/local/lib/x86_64-linux-gnu/libssl.so.3']) assert.is(sensitiveReason(file(p), ctx), lib, p);
+    assert.is(sensitiveReason(file('/usr/local/lib/libnew.so.1'), ctx), 'new shared library on the loader path');
+    assert.is(sensitiveReason(file('/usr/lib/x86_64-linux-gnu/libssl.so.3', 'modified'), ctx), 'shared library on the loader path');
+    // Asked again in another tree (an image's): its names, not the last tree's.
+    setHostRoot(other);
+    assert.is(sensitiveReason(file('/usr/local/bin/newtool'), ctx), cmd);
+    assert.is(sensitiveReason(file('/usr/local/bin/sudo'), ctx), 'new command in PATH');
+    // One the host got in the same dir since the sandbox began: the added one replaces it.
+    assert.is(sensitiveReason(file('/usr/bin/newtool'), ctx), cmd);
+  } finally {
+    setHostRoot(null);
+    rmSync(root, { recursive: true, force: true });
+    rmSync(other, { recursive: true, force: true });
   }
 });
 
