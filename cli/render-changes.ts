@@ -413,11 +413,12 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
 /**
  * The fold line of metadata changes that moved only the mtime (group.ts timesOnly), one dir's
  * (`/usr/share/ca-certificates/mozilla/: 105 files, times only, folded`) or the smaller dirs'
- * past the summary's few (`40 files in 12 other dirs, times only, folded`).
+ * past the summary's few (`40 files in 12 other dirs, times only, folded`; `in 173 dirs` when
+ * they are dirs of one change each and no dir has its own line).
  */
 function timesItem(kind: ChangeKind, n: number, t: NonNullable<FoldCount['times']>, label: string, col: Colors): SummaryItem {
   const what = `${countText(n)} ${t.files ? 'files' : 'entries'}`;
-  const text = t.dir === null ? `${what} in ${countText(t.dirs)} other dirs, times only, folded` : `${t.dir === '/' ? '/' : `${display(t.dir)}/`}: ${what}, times only, folded`;
+  const text = t.dir === null ? `${what} in ${countText(t.dirs)} ${t.other ? 'other ' : ''}dirs, times only, folded` : `${t.dir === '/' ? '/' : `${display(t.dir)}/`}: ${what}, times only, folded`;
   return { kind, label: text, line: col.dim(`  ${label}${text}`), paths: () => t.changes.map((c) => c.path) };
 }
 

@@ -26,7 +26,7 @@ export interface FoldCount {
    * A fold of metadata changes that moved the mtime alone (timesOnly), made by no rule: the
    * dir they are in (null: the dirs past TIMES_DIRS, `dirs` of them) and the changes.
    */
-  times?: { dir: string | null; dirs: number; files: boolean; changes: Change[] };
+  times?: { dir: string | null; dirs: number; files: boolean; changes: Change[]; other?: boolean };
 }
 
 /**
@@ -40,12 +40,15 @@ export function timesOnly(c: Change): boolean {
 
 /** Times-only fold lines a summary shows at most: past that the smaller dirs share one line. */
 export const TIMES_DIRS = 10;
+/** Dirs holding one times-only change each that keep a line each at most: past that they share the line of the other dirs. */
+export const TIMES_ALONE = 3;
 
 /**
  * The times-only metadata changes of `flat` (timesOnly) folded per directory, one line for a
- * dir holding two or more (one alone keeps its line, which is no longer than the fold's); the
- * largest TIMES_DIRS - 1 dirs keep a line each, in path order, when there are more, and the
- * rest share one. What is left to list, and the folds.
+ * dir holding two or more (one alone keeps its line, which is no longer than the fold's, but
+ * past TIMES_ALONE such dirs they share one: a perl upgrade rewrote 173 files of its unicore
+ * tables, one per dir, a line each); the largest TIMES_DIRS - 1 dirs keep a line each, in path
+ * order, when there are more, and the rest share one. What is left to list, and the folds.
  */
 function foldTimes(flat: Array<Change | SubtreeGroup>): { rest: Array<Change | SubtreeGroup>; folds: FoldCount[] } {
   const byDir = new Map<string, Change[]>();
@@ -56,17 +59,18 @@ function foldTimes(flat: Array<Change | SubtreeGroup>): { rest: Array<Change | S
     if (l) l.push(x); else byDir.set(d, [x]);
   }
   const dirs = [...byDir].filter(([, cs]) => cs.length > 1);
-  if (!dirs.length) return { rest: flat, folds: [] };
-  const folded = new Set<Change>();
-  for (const [, cs] of dirs) for (const c of cs) folded.add(c);
-  const fold = (dir: string | null, n: number, cs: Change[]): FoldCount => ({ name: '', count: cs.length, bytes: 0, times: { dir, dirs: n, files: cs.every((c) => c.type === 'file'), changes: cs } });
+  const alone = [...byDir].filter(([, cs]) => cs.length === 1);
+  let others = alone.length > TIMES_ALONE ? alone : [];
+  if (!dirs.length && !others.length) return { rest: flat, folds: [] };
   let own = dirs;
-  let others: Array<[string, Change[]]> = [];
-  if (dirs.length > TIMES_DIRS) {
+  if (dirs.length + (others.length ? 1 : 0) > TIMES_DIRS) {
     const big = new Set([...dirs].sort((a, b) => b[1].length - a[1].length).slice(0, TIMES_DIRS - 1));
     own = dirs.filter((d) => big.has(d));
-    others = dirs.filter((d) => !big.has(d));
+    others = [...dirs.filter((d) => !big.has(d)), ...others];
   }
+  const folded = new Set<Change>();
+  for (const [, cs] of [...own, ...others]) for (const c of cs) folded.add(c);
+  const fold = (dir: string | null, n: number, cs: Change[]): FoldCount => ({ name: '', count: cs.length, bytes: 0, times: { dir, dirs: n, files: cs.every((c) => c.type === 'file'), changes: cs, ...(dir === null && own.length ? { other: true } : {}) } });
   const folds = own.map(([d, cs]) => fold(d, 1, cs));
   if (others.length) folds.push(fold(null, others.length, others.flatMap(([, cs]) => cs)));
   return { rest: flat.filter((x) => isGroup(x) || !folded.has(x)), folds };

@@ -13,7 +13,7 @@ import { scanSandbox } from '../../sandbox-core/changes/scan.js';
 import { renderSummary, renderStat, changesJson, summaryPlan } from '../../cli/render-changes.js';
 import { refusalLines } from '../../cli/commit-report.js';
 import { hostTreeSize } from '../../sandbox-core/changes/host-tree.js';
-import { viewKind, isGroup, TIMES_DIRS } from '../../sandbox-core/changes/group.js';
+import { viewKind, isGroup, TIMES_ALONE, TIMES_DIRS } from '../../sandbox-core/changes/group.js';
 import type { Change } from '../../sandbox-core/changes/types.js';
 import { loadFoldRules, parseFoldRules } from '../../policies/fold.js';
 import { countText } from '../../cli/progress.js';
@@ -510,6 +510,29 @@ test('past TIMES_DIRS dirs of times-only changes, the largest keep a line each a
   assert.ok(lines.includes('/t/d05: 9 files'), lines.join('\n'));
   assert.is(lines[TIMES_DIRS - 1], '3 other dirs: 6 files');
   assert.is(v.folds.reduce((n, x) => n + x.count, 0) + v.items.length, list.length);
+});
+
+test('past TIMES_ALONE dirs of one times-only change each, those share a line', () => {
+  // dpkg's upgrade of perl rewrote 173 files of its unicore tables with the bytes they had, one
+  // to a dir: 50 lines of `(mtime)` and `… and 123 more`, which hid the changes after them.
+  const mt = (path: string): Change => ({ path, change: 'metadata', type: 'file', size: 1, details: ['mtime'] });
+  const lines = (list: Change[]): string[] => renderSummary(list, plain).split('\n').filter((l) => l.includes('metadata:')).map((l) => l.replace(/ +/g, ' '));
+  const alone = (n: number): Change[] => Array.from({ length: n }, (_, i) => mt(`/u/lib/t${i}/Y.pl`));
+  assert.equal(lines(alone(TIMES_ALONE)), alone(TIMES_ALONE).map((c) => ` metadata: ${c.path} (mtime)`));
+  assert.equal(lines(alone(TIMES_ALONE + 1)), [` metadata: ${TIMES_ALONE + 1} files in ${TIMES_ALONE + 1} dirs, times only, folded`]);
+  const mode: Change = { ...mt('/u/lib/t0/Z.pl'), details: ['mode 644→600', 'mtime'] };
+  const list = [...alone(5), mt('/u/share/a'), mt('/u/share/b'), mode].sort((a, b) => (a.path < b.path ? -1 : 1));
+  assert.equal(lines(list), [
+    ' metadata: /u/lib/t0/Z.pl (mode 644→600, mtime)',
+    ' metadata: /u/share/: 2 files, times only, folded',
+    ' metadata: 5 files in 5 other dirs, times only, folded',
+  ]);
+  // Past TIMES_DIRS with them: the largest dirs keep TIMES_DIRS - 1 lines, the rest and the lone ones share the last.
+  const big = Array.from({ length: TIMES_DIRS }, (_, d) => [mt(`/v/d${d}/a`), mt(`/v/d${d}/b`)]).flat();
+  const v = viewKind('metadata', [...alone(5), ...big].sort((a, b) => (a.path < b.path ? -1 : 1)), []);
+  assert.is(v.folds.length, TIMES_DIRS);
+  assert.equal([v.folds.at(-1)!.times!.dirs, v.folds.at(-1)!.count], [6, 7]);
+  assert.is(v.items.length, 0);
 });
 
 test('each summary line knows the paths it stands for (pick mode keeps exactly those)', () => {
