@@ -7,7 +7,7 @@ import { decodeUtf8Strict, display, displayText, jsonPath, terminalSafe } from '
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
 import { countText, humanBytes } from './progress.js';
-import { manyOf, newFileReason, sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
+import { manyLeast, manyOf, newFileReason, sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
 import { foldIndex, isGroup, topOf, viewKind, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN, type FoldCount, type SubtreeGroup } from '../sandbox-core/changes/group.js';
 import { foldRules } from '../sandbox-core/config.js';
 import { HostTreeSizes, hostTreeSizes, type TreeSize } from '../sandbox-core/changes/host-tree.js';
@@ -349,7 +349,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     const many = opts.expand ? null : manyGroups(flagged);
     for (const [c, why] of flagged) {
       const g = many?.(c, why);
-      if (!g || g.length < 2) flag(c, why);
+      if (!g || g.length < manyLeast(why)) flag(c, why);
       else if (g[0] === c) flagMany(g, why, manyOf(why)!);
     }
     // Hard links to files the host already had are always listed: which host file is the point.

@@ -1644,6 +1644,11 @@ const NEW_LIBRARY = 'new shared library on the loader path';
 const MANY = new Map([...SENSITIVE_RULES.filter((r) => r.many).map((r): [string, string] => [r.why, r.many!]), [NEW_COMMAND, 'new commands'], [NEW_LIBRARY, 'new shared libraries']]);
 /** What the summary counts a reason's entries as when it shows them on one line (SensitiveRule.many), or null. */
 export const manyOf = (why: string): string | null => MANY.get(why) ?? null;
+/**
+ * The fewest entries of a reason the summary counts on one line: two, but for new commands and
+ * libraries, whose names say what came (`npm i -g cowsay`: cowsay and cowthink), a few.
+ */
+export const manyLeast = (why: string): number => (why === NEW_COMMAND || why === NEW_LIBRARY ? 4 : 2);
 
 function reasonOf(r: SensitiveRule | null, change: Change['change']): string | null {
   if (!r) return null;
