@@ -447,6 +447,63 @@ const shadowsCommand = (f: SensitiveFacts, p: string, ctx: SensitiveContext): bo
 const isLibrary = (f: SensitiveFacts, p: string): boolean => f.type !== 'dir' && p.includes('.so') && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(dirOf(p));
 const shadowsLibrary = (f: SensitiveFacts, p: string): boolean => f.change === 'added' && isLibrary(f, p) && namedElsewhere(f.raw ?? p, libDirsOnHost());
 
+/** A value made from the host's tree, remembered until the review compares with another tree. */
+function perHostRoot<T>(make: () => T): () => T {
+  let root: string | null | undefined, value: T;
+  return () => {
+    const r = hostRootPath();
+    if (r !== root) { value = make(); root = r; }
+    return value;
+  };
+}
+/** The host's multiarch names (x86_64-linux-gnu): its /usr/lib's dirs of that form. */
+const ARCHES = perHostRoot(() => [...namesOnHost('/usr/lib') ?? []].filter((n) => MULTIARCH.test(n)));
+/** Dir `d`'s multiarch dirs, as paths, whether or not the host has them yet (a search looks there once there is one). */
+const multiarchIn = (d: string): string[] => ARCHES().map((n) => `${d}/${n}`);
+// The search paths of later builds on the host, first searched first: gcc's (`cpp -v`: its own
+// include dir, /usr/local/include, the multiarch dir, /usr/include), pkg-config's (its
+// pc_path) and CMake's find_package (its prefixes' lib/ARCH, lib and share cmake dirs).
+const INCLUDE_PATH = perHostRoot(() => [...namesOnHost('/usr/lib/gcc') ?? []].filter((n) => MULTIARCH.test(n))
+  .flatMap((t) => [...namesOnHost(`/usr/lib/gcc/${t}`) ?? []].map((v) => `/usr/lib/gcc/${t}/${v}/include`))
+  .concat(multiarchIn('/usr/local/include'), '/usr/local/include', multiarchIn('/usr/include'), '/usr/include'));
+const libThen = (prefix: string, tail: string): string[] => [...multiarchIn(`${prefix}/lib`).map((d) => `${d}/${tail}`), `${prefix}/lib/${tail}`];
+const PKG_CONFIG_PATH = perHostRoot(() => [...libThen('/usr/local', 'pkgconfig'), '/usr/local/share/pkgconfig', ...libThen('/usr', 'pkgconfig'), '/usr/share/pkgconfig']);
+const CMAKE_PATH = perHostRoot(() => [...libThen('/usr/local', 'cmake'), '/usr/local/share/cmake', ...libThen('/usr', 'cmake'), '/usr/share/cmake']);
+const CMAKE_CONFIG = /^(.+?)(Config|-config)\.cmake$/i;
+/**
+ * Whether a file added at byte path `raw` is found, on search path `dirs`, before an entry the
+ * host has in a later dir: for a header the same path below the dir (`<openssl/ssl.h>`), for a
+ * pkg-config file the same name, for a CMake package config a later dir holding a package dir
+ * of its name (find_package takes the first; CMake matches names without case).
+ */
+function foundFirst(raw: string, dirs: readonly string[], kind: 'header' | 'pc' | 'cmake'): boolean {
+  // The first that holds it: a multiarch dir comes before the dir it is in.
+  const at = dirs.findIndex((d) => raw.startsWith(`${d}/`));
+  if (at < 0) return false;
+  const rel = raw.slice(dirs[at]!.length + 1);
+  let pkg = '';
+  if (kind === 'pc' && (rel.includes('/') || !rel.endsWith('.pc'))) return false;
+  if (kind === 'cmake') {
+    const m = CMAKE_CONFIG.exec(rel.slice(rel.lastIndexOf('/') + 1));
+    if (!m || rel.split('/').length !== 2) return false;
+    pkg = m[1]!.toLowerCase();
+  }
+  for (let j = at + 1; j < dirs.length; j++) {
+    const d = dirs[j]!;
+    if (kind === 'cmake') { for (const n of namesOnHost(d) ?? []) if (n.toLowerCase().startsWith(pkg)) return true; continue; }
+    const full = `${d}/${rel}`;
+    if (namesOnHost(dirOf(full))?.has(base(full))) return true;
+  }
+  return false;
+}
+/** A new header, pkg-config file or CMake package config that later builds on the host take in place of the host's own. */
+const shadowsBuildFile = (f: SensitiveFacts, p: string): boolean => {
+  if (f.change !== 'added' || f.type === 'dir' || !p.startsWith('/usr/') || f.raw === undefined) return false;
+  if (p.endsWith('.pc')) return foundFirst(f.raw, PKG_CONFIG_PATH(), 'pc');
+  if (p.endsWith('.cmake')) return p.includes('/cmake/') && foundFirst(f.raw, CMAKE_PATH(), 'cmake');
+  return p.includes('/include/') && foundFirst(f.raw, INCLUDE_PATH(), 'header');
+};
+
 export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // Any user's: the commit refuses the running user's own (base/paths.ts ownDirs), this marks the rest.
   { id: 'sbx-state', why: "sbx's own config, cache or store (a later sbx trusts it)", paths: [/\/\.config\/sbx(\/|$)/, /\/\.cache\/sbx(\/|$)/, /\/\.local\/state\/sbx(\/|$)/] },
@@ -1252,6 +1309,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // later build compiles or links in): a host file of that kind changed runs, or is built in,
   // where its program is next used. A new one is used only where something names it (an
   // install adds thousands); a doc's example or a man page runs nothing.
+  // A new one taken in place of a host file of its name: the first on its search path wins.
+  { id: 'build-shadow', why: 'new header, pkg-config or CMake package file with the name of one the host has later on its search path (later builds take this one instead)', many: 'build files named as the host\'s',
+    test: shadowsBuildFile },
   { id: 'system-code', why: "installed program's code changed (runs, or is built in, when it is next used)", many: 'installed code files',
     test: (f, p) => f.change !== 'added' && f.type === 'file' && writes(f) && inSystemTree(p) && CODE_FILE.test(p) },
   // The same for a home's ruby, node and perl (user-site's shape: the home asked in `harmless`).
@@ -1644,11 +1704,11 @@ const NEW_LIBRARY = 'new shared library on the loader path';
 const MANY = new Map([...SENSITIVE_RULES.filter((r) => r.many).map((r): [string, string] => [r.why, r.many!]), [NEW_COMMAND, 'new commands'], [NEW_LIBRARY, 'new shared libraries']]);
 /** What the summary counts a reason's entries as when it shows them on one line (SensitiveRule.many), or null. */
 export const manyOf = (why: string): string | null => MANY.get(why) ?? null;
-/**
- * The fewest entries of a reason the summary counts on one line: two, but for new commands and
- * libraries, whose names say what came (`npm i -g cowsay`: cowsay and cowthink), a few.
- */
-export const manyLeast = (why: string): number => (why === NEW_COMMAND || why === NEW_LIBRARY ? 4 : 2);
+// Reasons whose entries' names say what came (`npm i -g cowsay`: cowsay and cowthink; which
+// host header a new one stands in for): named each up to three to a line's dir.
+const NAMED_FEW = new Set([NEW_COMMAND, NEW_LIBRARY, SENSITIVE_RULES.find((r) => r.id === 'build-shadow')!.why]);
+/** The fewest entries of a reason the summary counts on one line: two, or four for NAMED_FEW's. */
+export const manyLeast = (why: string): number => (NAMED_FEW.has(why) ? 4 : 2);
 
 function reasonOf(r: SensitiveRule | null, change: Change['change']): string | null {
   if (!r) return null;

@@ -333,16 +333,16 @@ test("a package install's server config, maintainer scripts, units and init link
   ], flagged.join('\n'));
 });
 
-test('new commands and libraries are a line per dir; one named as a host command or library elsewhere keeps its own', () => {
+test('new commands and libraries are a line per dir; one named as a host command, library or header elsewhere keeps its own', () => {
   // An apt-get install of apache2, mariadb-server and redis-server added 126 commands, a line
   // each; which of them take a name the host has (a PATH that finds them first) is the point.
   const host = mkdtempSync(join(tmpdir(), 'sbx-shadow-summary-'));
   try {
-    for (const d of ['usr/bin', 'usr/lib/x86_64-linux-gnu']) mkdirSync(join(host, d), { recursive: true });
-    for (const f of ['usr/bin/sudo', 'usr/lib/x86_64-linux-gnu/libssl.so.3']) writeFileSync(join(host, f), '');
+    for (const d of ['usr/bin', 'usr/lib/x86_64-linux-gnu', 'usr/include']) mkdirSync(join(host, d), { recursive: true });
+    for (const f of ['usr/bin/sudo', 'usr/lib/x86_64-linux-gnu/libssl.so.3', 'usr/include/png.h', 'usr/include/zlib.h']) writeFileSync(join(host, f), '');
     setHostRoot(host);
     const added = ['/usr/bin/mariadb', '/usr/bin/mysql', '/usr/bin/redis-cli', '/usr/bin/redis-server', '/usr/sbin/a2enmod', '/usr/sbin/apache2', '/usr/local/bin/sudo', '/usr/local/bin/tool',
-      '/usr/lib/x86_64-linux-gnu/liblua5.3.so.0', '/usr/lib/x86_64-linux-gnu/liblua5.3.so.0.0.0',
+      '/usr/lib/x86_64-linux-gnu/liblua5.3.so.0', '/usr/lib/x86_64-linux-gnu/liblua5.3.so.0.0.0', '/usr/local/include/png.h', '/usr/local/include/zlib.h',
       '/usr/lib/x86_64-linux-gnu/libapr-1.so.0', '/usr/lib/x86_64-linux-gnu/libapr-1.so.0.7.2', '/usr/local/lib/libssl.so.3'].map((p) => ch(p, 'file', 10));
     const ctx = sensitiveContext({ PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/root' });
     const changes = added.map((c) => ({ ...c, sensitive: sensitiveReason(c, ctx) ?? undefined }));
@@ -355,8 +355,10 @@ test('new commands and libraries are a line per dir; one named as a host command
       '! added: /usr/local/bin/sudo [! new command with the name of a host command in another PATH dir (a PATH that lists this dir first runs it instead)]',
       '! added: /usr/local/bin/tool [! new command in PATH]',
       '! added: 4 new shared libraries in /usr/lib/x86_64-linux-gnu/ [! new shared library on the loader path]',
+      '! added: /usr/local/include/png.h [! new header, pkg-config or CMake package file with the name of one the host has later on its search path (later builds take this one instead)]',
+      '! added: /usr/local/include/zlib.h [! new header, pkg-config or CMake package file with the name of one the host has later on its search path (later builds take this one instead)]',
       '! added: /usr/local/lib/libssl.so.3 [! new shared library with the name of one the host has in another loader dir (programs may load it instead)]',
-      '! 13 changes marked ! (code that runs later, or access for others): review them before keeping',
+      '! 15 changes marked ! (code that runs later, or access for others): review them before keeping',
     ], flagged.join('\n'));
   } finally {
     setHostRoot(null);

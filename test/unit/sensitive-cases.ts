@@ -96,7 +96,8 @@ const program = (path: string, change: Change['change'] = 'added'): C => ({ ...f
 // Rules whose marks depend on what the host holds, tested where a tree made for them stands
 // for the host's `/`: rule id → that test.
 export const CASES_ELSEWHERE: Record<string, string> = { 'host-job': 'unit/host-jobs (cron tables and units of a tree it makes)',
-  'path-shadow': 'unit/sensitive (the PATH dirs of a tree it makes)', 'library-shadow': 'unit/sensitive (the loader dirs of a tree it makes)' };
+  'path-shadow': 'unit/sensitive (the PATH dirs of a tree it makes)', 'library-shadow': 'unit/sensitive (the loader dirs of a tree it makes)',
+  'build-shadow': 'unit/sensitive (the include, pkg-config and CMake dirs of a tree it makes)' };
 
 // Rule id → changes it must mark (and be the rule that marks them).
 export const CASES: Record<string, C[]> = {

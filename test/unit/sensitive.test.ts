@@ -189,6 +189,36 @@ test('path-shadow and library-shadow: a new command or library named as one in a
   }
 });
 
+test('build-shadow: a new header, pkg-config file or CMake config found before one the host has is marked', () => {
+  const root = mkdtempSync(join(tmpdir(), 'sbx-build-shadow-'));
+  try {
+    for (const f of ['usr/include/zlib.h', 'usr/include/openssl/ssl.h', 'usr/include/x86_64-linux-gnu/bits/types.h', 'usr/lib/gcc/x86_64-linux-gnu/12/include/stddef.h',
+      'usr/lib/x86_64-linux-gnu/pkgconfig/zlib.pc', 'usr/lib/x86_64-linux-gnu/cmake/expat-2.5.0/expat-config.cmake', 'usr/lib/x86_64-linux-gnu/pkgconfig/sub/zlib.pc']) {
+      mkdirSync(join(root, f, '..'), { recursive: true });
+      writeFileSync(join(root, f), '');
+    }
+    setHostRoot(root);
+    const why = 'new header, pkg-config or CMake package file with the name of one the host has later on its search path (later builds take this one instead)';
+    for (const p of ['/usr/local/include/zlib.h', '/usr/local/include/openssl/ssl.h', '/usr/local/include/bits/types.h', '/usr/include/x86_64-linux-gnu/zlib.h',
+      '/usr/lib/gcc/x86_64-linux-gnu/12/include/zlib.h', '/usr/local/lib/pkgconfig/zlib.pc', '/usr/local/share/pkgconfig/zlib.pc', '/usr/local/lib/x86_64-linux-gnu/pkgconfig/zlib.pc',
+      '/usr/local/lib/cmake/expat-2.6.0/expat-config.cmake', '/usr/local/lib/cmake/Expat/ExpatConfig.cmake', '/usr/local/share/cmake/expat/expat-config.cmake']) {
+      assert.is(ruleOf(file(p)), 'build-shadow', p);
+      assert.is(sensitiveReason(file(p), ctx), why, p);
+    }
+    // Nothing of its name later on the path, the last dir, not where the search looks, not a config, a dir.
+    for (const c of [file('/usr/local/include/newlib.h'), file('/usr/include/stddef.h'), file('/usr/share/pkgconfig/zlib.pc'), file('/usr/local/lib/pkgconfig/sub/zlib.pc'),
+      file('/usr/local/lib/cmake/expat-2.6.0/expat-targets.cmake'), file('/usr/local/lib/cmake/zlib/zlib-config.cmake'), file('/usr/share/doc/x/include/zlib.h'),
+      { path: '/usr/local/include/openssl', change: 'added', type: 'dir' } as C, { path: '/usr/local/include/zlib.h', change: 'deleted', type: 'file' } as C]) {
+      assert.is.not(ruleOf(c), 'build-shadow', c.path);
+    }
+    // A host header changed is system-code's, as before.
+    assert.is(ruleOf(file('/usr/include/zlib.h', 'modified')), 'system-code');
+  } finally {
+    setHostRoot(null);
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 const PIXBUF = '/usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders.cache';
 test('nix-store: a file added to a store path the host has is marked, one in a new store path is not', () => {
   // The host's tree, as the review sees it: a temp dir stands for `/` (as an image's does).
