@@ -550,6 +550,9 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // starts that user's manager, and its units, at boot.
     /^\/(usr\/)?lib\/systemd\/(system-sleep|system-shutdown)\//, /^\/var\/lib\/systemd\/linger\//,
     /\/\.config\/systemd\/user(\.[^/]+)?(\/|$)/, /\/\.local\/share\/systemd\/user(\/|$)/,
+    // The user manager's units in $XDG_DATA_DIRS (systemd 252 reads /usr/local/share's and
+    // /usr/share's): one named as a /usr/lib unit, or a drop-in dir of one, runs in its place.
+    /^\/usr\/(local\/)?share\/systemd\/user(\/|$)/,
     // The user manager's units in $XDG_CONFIG_DIRS (Debian's /etc/xdg/systemd/user is a symlink
     // to /etc/systemd/user: replaced by a dir, its units run for every user).
     /^\/etc\/xdg\/systemd\/user(\/|$)/,
@@ -648,7 +651,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /^\/etc\/systemd\/resolved\.conf(\.d(\/|$)|$)/, /^\/(run|usr\/lib|usr\/local\/lib)\/systemd\/resolved\.conf\.d\//, /^\/etc\/resolvconf\/resolv\.conf\.d\//, /^\/etc\/dnsmasq\.(conf$|d\/)/,
     // The network managers' own config: the DNS servers, routes and proxies of each link or
     // connection (systemd-networkd's .network files, netplan's, NetworkManager's).
-    /^\/(etc|usr\/lib)\/systemd\/network\//, /^\/etc\/netplan\//, /^\/(usr\/)?lib\/netplan\//,
+    /^\/(etc|usr\/lib|usr\/local\/lib|run)\/systemd\/network\//, /^\/etc\/netplan\//, /^\/(usr\/)?lib\/netplan\//,
     /^\/etc\/NetworkManager\/(NetworkManager\.conf$|conf\.d\/|system-connections\/|dnsmasq(-shared)?\.d\/)/, /^\/usr\/lib\/NetworkManager\/conf\.d\//], harmless: notPlanted },
   // git's ssh signing trust (gpg.ssh.allowedSignersFile) sits beside its config as often as in ~/.ssh.
   { id: 'ssh', why: 'ssh keys or configuration', paths: [/^\/etc\/ssh\//, /(^|\/)\.ssh(\/|$)/, /\/\.config\/git\/allowed_signers$/] },
@@ -716,9 +719,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // needrestart's config is Perl it evaluates as root after every apt run; etckeeper's
     // config and its *.d scripts run as root before and after each apt run.
     /^\/etc\/needrestart\/(needrestart\.conf$|(conf|hook|restart)\.d(\/|$))/, /^\/etc\/etckeeper\//], harmless: (f) => f.change === 'deleted' },
-  { id: 'udev', why: 'udev rule (runs commands as root on device events)', paths: [/^\/(etc|lib|usr\/lib|run)\/udev\/rules\.d(\/|$)/], harmless: timesOnly },
+  // systemd's and kmod's config dirs include /usr/local/lib's (their search paths: strings of
+  // libsystemd-shared-252 and libkmod).
+  { id: 'udev', why: 'udev rule (runs commands as root on device events)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/udev\/rules\.d(\/|$)/], harmless: timesOnly },
   // depmod.d's search and override lines decide which of two modules of one name loads.
-  { id: 'modprobe', why: 'kernel module loading (install commands run as root)', paths: [/^\/(etc|lib|usr\/lib|run)\/(modprobe\.d|modules-load\.d|depmod\.d)(\/|$)/, /^\/etc\/modules$/], harmless: timesOnly },
+  { id: 'modprobe', why: 'kernel module loading (install commands run as root)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/(modprobe\.d|modules-load\.d|depmod\.d)(\/|$)/, /^\/etc\/modules$/], harmless: timesOnly },
   // The kernel hands these files to devices as their drivers load (at boot too): code that runs
   // on the hardware, which can reach memory by DMA. A firmware package writes them by the hundred.
   { id: 'firmware', why: 'device firmware (the kernel loads it into a device as its driver starts: code on hardware that can read memory)', many: 'firmware files',
@@ -729,7 +734,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // (sshd's GSSAPI, pam_krb5, ksu) whoever a user's .k5login or .k5users names.
   { id: 'login-trust', why: 'login trust file (hosts or Kerberos principals that may log in as the user without a password)', paths: [
     /^\/etc\/hosts\.equiv$/, /\/\.(rhosts|shosts|k5login|k5users)$/], harmless: notPlanted },
-  { id: 'sysctl', why: 'kernel settings applied at boot', paths: [/^\/etc\/sysctl\.(conf$|d(\/|$))/, /^\/(lib|usr\/lib|run)\/sysctl\.d(\/|$)/], harmless: timesOnly },
+  { id: 'sysctl', why: 'kernel settings applied at boot', paths: [/^\/etc\/sysctl\.(conf$|d(\/|$))/, /^\/(lib|usr\/lib|usr\/local\/lib|run)\/sysctl\.d(\/|$)/], harmless: timesOnly },
   // An `L`, `C` or `w` line plants a link, a copy or file content anywhere; `z`/`Z` set owners and modes.
   { id: 'tmpfiles', why: 'tmpfiles.d rule (systemd creates, writes and chowns files by it as root at boot)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/tmpfiles\.d(\/|$)/], harmless: timesOnly },
   { id: 'binfmt', why: 'binfmt_misc rule (names the interpreter the kernel runs a kind of file with)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/binfmt\.d(\/|$)/], harmless: timesOnly },

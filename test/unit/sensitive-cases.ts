@@ -192,7 +192,7 @@ export const CASES: Record<string, C[]> = {
     '/home/u/.composer/config.json', '/home/u/.composer/composer.json'].map((p) => file(p)),
   'dpkg-selection': [file('/var/lib/dpkg/status', 'modified'), { path: '/var/lib/dpkg/status', change: 'replaced', type: 'symlink', target: 'status-old', oldType: 'file' }],
   'dpkg-hook': ['/etc/dpkg/dpkg.cfg.d/99-hook', '/etc/dpkg/dpkg.cfg', '/var/lib/dpkg/info/coreutils.prerm', '/var/lib/dpkg/info/libc6:amd64.postinst', '/var/lib/dpkg/info/x.config'].map((p) => file(p, 'modified')),
-  udev: ['/etc/udev/rules.d/99-x.rules', '/usr/lib/udev/rules.d/99-y.rules', '/lib/udev/rules.d/z.rules'].map((p) => file(p)),
+  udev: ['/etc/udev/rules.d/99-x.rules', '/usr/lib/udev/rules.d/99-y.rules', '/lib/udev/rules.d/z.rules', '/usr/local/lib/udev/rules.d/99-z.rules'].map((p) => file(p)),
   modprobe: ['/etc/modprobe.d/x.conf', '/etc/modules-load.d/x.conf', '/usr/lib/modprobe.d/y.conf', '/etc/modules'].map((p) => file(p)),
   firmware: [...['/etc/fwupd/remotes.d/lvfs.conf', '/usr/share/fwupd/remotes.d/x.conf', '/etc/pki/fwupd/x.pem', '/etc/pki/fwupd-metadata/x.pem'].map((p) => file(p, 'modified')), file('/lib/firmware/x.bin'), file('/usr/lib/firmware/iwlwifi-x.ucode', 'modified'), file('/lib/firmware/amdgpu/x.bin.zst'), { path: '/lib/firmware/i915', change: 'replaced', type: 'symlink', target: '/tmp/fw' }],
   'login-trust': ['/etc/hosts.equiv', '/home/u/.rhosts', '/root/.shosts', '/home/u/.k5login', '/home/u/.k5users'].map((p) => file(p)),
@@ -476,7 +476,7 @@ export const CASES: Record<string, C[]> = {
 const EVERY_TEXT: Record<string, string[]> = {
   'display-manager': ['/usr/share/gdm/greeter/autostart/x.desktop', '/etc/X11/wdm/Xsetup', '/etc/X11/Xwrapper.config', '/etc/gdm/Init/Default', '/etc/gdm/PostLogin/Default', '/etc/gdm/PostSession/Default', '/etc/gdm/daemon.conf', '/etc/gdm3/PreSession/Default',
     '/etc/gdm3/custom.conf', '/usr/share/sddm/sddm.conf.d/x.conf', '/usr/lib/sddm/scripts/Xsetup'],
-  systemd: ['/var/lib/systemd/linger/u', '/etc/xdg/systemd/user', '/etc/xdg/systemd/user/x.service', '/etc/containers/systemd/x.container', '/usr/share/containers/systemd/x.container', '/home/u/.config/containers/systemd/x.container'],
+  systemd: ['/usr/share/systemd/user/pipewire.service.d/x.conf', '/usr/local/share/systemd/user/x.service', '/var/lib/systemd/linger/u', '/etc/xdg/systemd/user', '/etc/xdg/systemd/user/x.service', '/etc/containers/systemd/x.container', '/usr/share/containers/systemd/x.container', '/home/u/.config/containers/systemd/x.container'],
   'shell-startup': ['/etc/X11/xinit/xserverrc', '/etc/X11/xinit/xinputrc', '/etc/X11/xinit/xinput.d/fcitx', '/etc/zsh/zshrc', '/etc/fish/config.fish', '/home/u/.config/fish/config.fish', '/home/u/.config/fish/functions/ls.fish', '/usr/share/fish/vendor_functions.d/x.fish',
     '/usr/local/share/fish/vendor_conf.d/x.fish', '/usr/local/share/fish/vendor_completions.d/x.fish', '/usr/local/share/zsh/vendor-completions/_x', '/usr/local/share/zsh/vendor-functions/x',
     '/home/u/.config/fish/fish_variables'],
@@ -484,9 +484,9 @@ const EVERY_TEXT: Record<string, string[]> = {
   pam: ['/etc/pam.conf', '/lib/security/pam_x.so'], 'package-source': ['/etc/apt/preferences', '/etc/apt/keyrings/x.gpg', '/etc/yum.repos.d/x.repo'],
   'tls-trust': ['/usr/lib/jvm/java-17-openjdk-amd64/lib/security/cacerts', '/opt/jdk-21/lib/security/cacerts', '/etc/pki/tls/cert.pem', '/usr/share/pki/ca-trust-source/anchors/x.pem', '/etc/pki/nssdb/cert9.db', '/home/u/app/certifi/cacert.pem'], udev: ['/run/udev/rules.d/x.rules'],
   modprobe: ['/lib/modprobe.d/x.conf', '/lib/modules-load.d/x.conf', '/usr/lib/modules-load.d/x.conf', '/run/modprobe.d/x.conf', '/run/modules-load.d/x.conf', '/etc/depmod.d/x.conf',
-    '/lib/depmod.d/x.conf', '/usr/lib/depmod.d/x.conf', '/run/depmod.d/x.conf'],
+    '/lib/depmod.d/x.conf', '/usr/lib/depmod.d/x.conf', '/run/depmod.d/x.conf', '/usr/local/lib/modprobe.d/x.conf', '/usr/local/lib/modules-load.d/x.conf', '/usr/local/lib/depmod.d/x.conf'],
   'dpkg-hook': ['/usr/share/debconf/confmodule', '/usr/share/debconf/frontend'],
-  sysctl: ['/lib/sysctl.d/x.conf', '/run/sysctl.d/x.conf'], tmpfiles: ['/lib/tmpfiles.d/x.conf'], binfmt: ['/lib/binfmt.d/x.conf'],
+  sysctl: ['/lib/sysctl.d/x.conf', '/run/sysctl.d/x.conf', '/usr/local/lib/sysctl.d/x.conf'], tmpfiles: ['/lib/tmpfiles.d/x.conf'], binfmt: ['/lib/binfmt.d/x.conf'],
   alternatives: ['/var/lib/dpkg/alternatives/x'], 'git-config': ['/home/u/.config/git/attributes', '/etc/gitattributes'],
   'maven-config': ['/etc/maven/toolchains.xml', '/etc/maven/m2.conf', '/usr/share/maven/conf/settings.xml', '/usr/share/maven/conf/toolchains.xml'],
   'docker-config': ['/usr/lib/docker/cli-plugins/docker-x', '/usr/local/libexec/docker/cli-plugins/docker-x'],
@@ -500,7 +500,7 @@ const EVERY_TEXT: Record<string, string[]> = {
   'python-library': ['/usr/local/lib/python3.11/x.py'], 'python-startup': ['/home/u/x/dist-packages/x.pth', '/home/u/x/site-packages/sitecustomize.py', '/home/u/x/dist-packages/__pycache__/usercustomize.cpython-311.pyc',
     '/etc/python3.11/sitecustomize.py', '/usr/local/lib/python3.12/sitecustomize.pyc', '/home/u/proj/.venv/lib/python3.11/site-packages/sitecustomize.py',
     '/opt/py/lib/python3.12/sitecustomize.py', '/opt/py/lib/python3.12/usercustomize.py'],
-  'name-resolution': ['/etc/systemd/network/10-x.network', '/usr/lib/systemd/network/x.network', '/etc/netplan/50-x.yaml', '/lib/netplan/x.yaml', '/usr/lib/netplan/x.yaml',
+  'name-resolution': ['/etc/systemd/network/10-x.network', '/usr/lib/systemd/network/x.network', '/usr/local/lib/systemd/network/x.network', '/run/systemd/network/x.network', '/etc/netplan/50-x.yaml', '/lib/netplan/x.yaml', '/usr/lib/netplan/x.yaml',
     '/etc/NetworkManager/NetworkManager.conf', '/etc/NetworkManager/conf.d/x.conf', '/etc/NetworkManager/system-connections/x.nmconnection', '/etc/NetworkManager/dnsmasq.d/x.conf',
     '/etc/NetworkManager/dnsmasq-shared.d/x.conf', '/usr/lib/NetworkManager/conf.d/x.conf', '/usr/local/lib/systemd/resolved.conf.d/x.conf'], 'shell-plugin': ['/home/u/.zinit/x', '/home/u/.local/share/zinit/x'],
   // Paths the rules gained on 2026-12-06 (asking them about ~230 paths of tools that run code or
@@ -549,6 +549,8 @@ for (const [id, paths] of Object.entries(EVERY_TEXT)) CASES[id]!.push(...paths.m
 
 export const ORDINARY: C[] = [
   file('/etc/hostname', 'modified'),
+  // systemd's data beside the user units of $XDG_DATA_DIRS; hwdb's device properties.
+  file('/usr/share/systemd/kbd-model-map', 'modified'), file('/usr/local/share/systemd/userx/x'), file('/usr/local/lib/udev/hwdb.d/x.hwdb'),
   // Beside the paths of 2026-12-06: a site's static files and uploads, certbot's certificates,
   // GnuPG's seed and backup keyring, chat logs, a kernel's logo, ranger's bookmarks, yt-dlp's
   // archive, direnv's deny list, the initramfs module list, a Firefox profile's history.
