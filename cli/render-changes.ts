@@ -8,7 +8,7 @@ import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
 import { countText, humanBytes } from './progress.js';
 import { manyLeast, manyOf, newFileReason, sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
-import { foldIndex, isGroup, topOf, viewKind, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN, type FoldCount, type SubtreeGroup } from '../sandbox-core/changes/group.js';
+import { foldIndex, isGroup, siblingRuns, topOf, viewKind, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN, SIBLINGS, type FoldCount, type SubtreeGroup } from '../sandbox-core/changes/group.js';
 import { foldRules } from '../sandbox-core/config.js';
 import { HostTreeSizes, hostTreeSizes, type TreeSize } from '../sandbox-core/changes/host-tree.js';
 import { devNumbers } from '../sandbox-core/base/dev-numbers.js';
@@ -354,7 +354,37 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     }
     // Hard links to files the host already had are always listed: which host file is the point.
     for (const c of linked) items.push(new OneChange(k, c, paint, label, col, treeOf));
-    for (const x of view.items) {
+    // Deleted siblings by the dozen (`rm -rf /usr/share/doc/*`) are one line for their dir:
+    // 741 lines of package dirs hid what was deleted after them past the summary's limit.
+    const runs = k === 'deleted' && !opts.expand ? siblingRuns(view.items, SIBLINGS) : null;
+    for (let i = 0; i < view.items.length; i++) {
+      const x = view.items[i]!;
+      const run = runs?.get(i);
+      if (run) {
+        // Measured with the deleted trees (one tree of the limit's: the line is one).
+        const dirs = run.changes.filter((c) => c.type === 'dir');
+        if (sizes && trees++ < limit) for (const c of dirs) sizes.add(c.path);
+        let note: string | null = null;
+        const noteOfRun = (): string => {
+          if (note !== null) return note;
+          let entries = run.changes.length, bytes = 0, capped = false;
+          for (const c of run.changes) if (c.type === 'file') bytes += c.size;
+          for (const c of dirs) {
+            const t = treeSize(c.path);
+            if (t) { entries += t.entries; bytes += t.bytes; capped ||= t.capped; } else capped = true;
+          }
+          // Files alone: their bytes say it; with dirs, what the dirs held too.
+          return (note = entries === run.changes.length && !capped ? ` (${humanBytes(bytes)})` : ` (${entriesText(entries, capped)} in all, ${humanBytes(bytes)})`);
+        };
+        const what = `${countText(run.changes.length)} entries in ${run.dir === '/' ? '/' : `${display(run.dir)}/`}`;
+        items.push({
+          kind: k, paths: () => run.changes.map((c) => c.path),
+          get label() { return `${what}${noteOfRun()}`; },
+          get line() { return `  ${paint(`${label}${what}`)}${col.dim(noteOfRun())}`; },
+        });
+        i += run.changes.length - 1;
+        continue;
+      }
       if (isGroup(x)) {
         const root = x.root.path;
         const r = x.root;

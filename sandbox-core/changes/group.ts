@@ -319,6 +319,27 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
   return { kind, total, items: sorted, folds, foldedDirs };
 }
 
+/** Deleted entries of one dir a summary counts on one line, at least (siblingRuns). */
+export const SIBLINGS = 8;
+
+/**
+ * The runs of at least `min` deleted changes side by side in `items` (a kind's view, path order
+ * within each tree) that share a parent dir, by the index of each run's first: what a summary
+ * shows as one line for the dir (`rm -rf /usr/share/doc/*` deletes each of 741 package dirs).
+ */
+export function siblingRuns(items: ReadonlyArray<Change | SubtreeGroup>, min: number): Map<number, { dir: string; changes: Change[] }> {
+  const runs = new Map<number, { dir: string; changes: Change[] }>();
+  const parent = (x: Change | SubtreeGroup): string | null => (isGroup(x) || x.change !== 'deleted' ? null : x.path.slice(0, x.path.lastIndexOf('/')) || '/');
+  for (let i = 0; i < items.length;) {
+    const dir = parent(items[i]!);
+    let e = i + 1;
+    if (dir !== null) while (e < items.length && parent(items[e]!) === dir) e++;
+    if (dir !== null && e - i >= min) runs.set(i, { dir, changes: items.slice(i, e) as Change[] });
+    i = e;
+  }
+  return runs;
+}
+
 /**
  * The shallowest directory of `dirs` strictly above a path, or null. The directories above
  * the last path asked about stay on a stack with their answers: in path order (the scan's)

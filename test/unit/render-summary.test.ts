@@ -12,8 +12,8 @@ import { makeFixture, markStarted, whiteout, write, type Fixture } from './chang
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
 import { renderSummary, renderStat, changesJson, summaryPlan } from '../../cli/render-changes.js';
 import { refusalLines } from '../../cli/commit-report.js';
-import { hostTreeSize } from '../../sandbox-core/changes/host-tree.js';
-import { viewKind, isGroup, TIMES_ALONE, TIMES_DIRS } from '../../sandbox-core/changes/group.js';
+import { hostTreeSize, type TreeSize } from '../../sandbox-core/changes/host-tree.js';
+import { viewKind, isGroup, SIBLINGS, TIMES_ALONE, TIMES_DIRS } from '../../sandbox-core/changes/group.js';
 import type { Change } from '../../sandbox-core/changes/types.js';
 import { loadFoldRules, parseFoldRules } from '../../policies/fold.js';
 import { countText } from '../../cli/progress.js';
@@ -538,6 +538,28 @@ test('past TIMES_ALONE dirs of one times-only change each, those share a line', 
   assert.is(v.folds.length, TIMES_DIRS);
   assert.equal([v.folds.at(-1)!.times!.dirs, v.folds.at(-1)!.count], [6, 7]);
   assert.is(v.items.length, 0);
+});
+
+test('deleted entries of one dir by the dozen are one line for the dir, with what they held in all', () => {
+  // rm -rf /usr/share/doc/* deleted each of 741 package dirs, a line each: what was deleted
+  // after them in path order (/usr/share/man/man3/) was past the summary's limit.
+  const gone = (path: string, type: Change['type'] = 'dir', size = 0): Change => ({ path, change: 'deleted', type, size });
+  const docs = Array.from({ length: SIBLINGS }, (_, i) => gone(`/usr/share/doc/p${i}`));
+  const pages = Array.from({ length: SIBLINGS + 2 }, (_, i) => gone(`/usr/share/man/man8/x${i}.8.gz`, 'file', 100));
+  const few = Array.from({ length: SIBLINGS - 1 }, (_, i) => gone(`/var/log/x${i}.gz`, 'file', 10));
+  const changes = [...docs, gone('/usr/share/man/man3'), ...pages, ...few].sort((a, b) => (a.path < b.path ? -1 : 1));
+  const sizes = (p: string): TreeSize | null => (p === '/usr/share/doc/p0' ? null : { entries: 3, bytes: 1024, capped: p === '/usr/share/doc/p7' });
+  const plan = summaryPlan(changes, plain, { treeSize: sizes, fold: [] });
+  const lines = plan.kinds[0]!.items.map((x) => x.line.replace(/ +/g, ' '));
+  assert.equal(lines, [
+    ` deleted: ${SIBLINGS} entries in /usr/share/doc/ (${SIBLINGS + 3 * (SIBLINGS - 1)}+ entries in all, 7.0 KiB)`,
+    ' deleted: /usr/share/man/man3/ (3 entries, 1.0 KiB)',
+    ` deleted: ${SIBLINGS + 2} entries in /usr/share/man/man8/ (1000 B)`,
+    ...few.map((c) => ` deleted: ${c.path}`),
+  ]);
+  // The line stands for each of its entries (pick mode); --all lists each.
+  assert.equal(plan.kinds[0]!.items[0]!.paths(), docs.map((c) => c.path));
+  assert.is(renderSummary(changes, plain, { expand: true, treeSize: sizes, fold: [] }).split('\n').filter((l) => l.includes('/usr/share/doc/p')).length, SIBLINGS);
 });
 
 test('each summary line knows the paths it stands for (pick mode keeps exactly those)', () => {
