@@ -8,7 +8,7 @@ import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
 import { countText, humanBytes } from './progress.js';
 import { manyLeast, manyOf, newFileReason, sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
-import { foldIndex, isGroup, siblingRuns, topOf, viewKind, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN, SIBLINGS, type FoldCount, type SubtreeGroup } from '../sandbox-core/changes/group.js';
+import { foldIndex, isGroup, runTotals, siblingRuns, topOf, viewKind, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN, SIBLINGS, type FoldCount, type SiblingRun, type SubtreeGroup } from '../sandbox-core/changes/group.js';
 import { foldRules } from '../sandbox-core/config.js';
 import { HostTreeSizes, hostTreeSizes, type TreeSize } from '../sandbox-core/changes/host-tree.js';
 import { devNumbers } from '../sandbox-core/base/dev-numbers.js';
@@ -352,37 +352,52 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
       if (!g || g.length < manyLeast(why)) flag(c, why);
       else if (g[0] === c) flagMany(g, why, manyOf(why)!);
     }
-    // Hard links to files the host already had are always listed: which host file is the point.
-    for (const c of linked) items.push(new OneChange(k, c, paint, label, col, treeOf));
-    // Deleted siblings by the dozen (`rm -rf /usr/share/doc/*`) are one line for their dir:
-    // 741 lines of package dirs hid what was deleted after them past the summary's limit.
-    const runs = k === 'deleted' && !opts.expand ? siblingRuns(view.items, SIBLINGS) : null;
-    for (let i = 0; i < view.items.length; i++) {
-      const x = view.items[i]!;
-      const run = runs?.get(i);
-      if (run) {
-        // Measured with the deleted trees (one tree of the limit's: the line is one).
-        const dirs = run.changes.filter((c) => c.type === 'dir');
+    /** One line for a run of siblings: how many, in which dir, and what they hold in all. */
+    const runItem = (run: SiblingRun): SummaryItem => {
+      const shown = run.dir === '/' ? '/' : `${display(run.dir)}/`;
+      const what = `${countText(run.members.length)} entries in ${run.dirs === 1 ? shown : `${countText(run.dirs)} dirs under ${shown}`}`;
+      const roots = new Set(run.members.map((m) => (isGroup(m) ? m.root.path : m.path)));
+      const under = run.dir === '/' ? '/' : `${run.dir}/`;
+      // A member, or below one (a new tree's entries): asked of p and its dirs below the run's.
+      const inRun = (p: string): boolean => {
+        if (!p.startsWith(under) || foldOf(p) >= 0) return false;
+        for (let q = p; q.length > run.dir.length; q = q.slice(0, q.lastIndexOf('/'))) if (roots.has(q)) return true;
+        return false;
+      };
+      const paths = () => restPaths(inRun);
+      let note: string | null = null;
+      let noteOfRun: () => string;
+      if (k === 'added') noteOfRun = () => (note ??= groupLine(runTotals(run)));
+      else {
+        // The deleted dirs' trees, measured with the others (one tree of the limit's: the line is one).
+        const dirs = run.members.filter((m): m is Change => !isGroup(m) && m.type === 'dir');
         if (sizes && trees++ < limit) for (const c of dirs) sizes.add(c.path);
-        let note: string | null = null;
-        const noteOfRun = (): string => {
+        noteOfRun = () => {
           if (note !== null) return note;
-          let entries = run.changes.length, bytes = 0, capped = false;
-          for (const c of run.changes) if (c.type === 'file') bytes += c.size;
+          let entries = run.members.length, bytes = 0, capped = false;
+          for (const m of run.members) if (!isGroup(m) && m.type === 'file') bytes += m.size;
           for (const c of dirs) {
             const t = treeSize(c.path);
             if (t) { entries += t.entries; bytes += t.bytes; capped ||= t.capped; } else capped = true;
           }
           // Files alone: their bytes say it; with dirs, what the dirs held too.
-          return (note = entries === run.changes.length && !capped ? ` (${humanBytes(bytes)})` : ` (${entriesText(entries, capped)} in all, ${humanBytes(bytes)})`);
+          return (note = entries === run.members.length && !capped ? ` (${humanBytes(bytes)})` : ` (${entriesText(entries, capped)} in all, ${humanBytes(bytes)})`);
         };
-        const what = `${countText(run.changes.length)} entries in ${run.dir === '/' ? '/' : `${display(run.dir)}/`}`;
-        items.push({
-          kind: k, paths: () => run.changes.map((c) => c.path),
-          get label() { return `${what}${noteOfRun()}`; },
-          get line() { return `  ${paint(`${label}${what}`)}${col.dim(noteOfRun())}`; },
-        });
-        i += run.changes.length - 1;
+      }
+      return { kind: k, paths, get label() { return `${what}${noteOfRun()}`; }, get line() { return `  ${paint(`${label}${what}`)}${col.dim(noteOfRun())}`; } };
+    };
+    // Hard links to files the host already had are always listed: which host file is the point.
+    for (const c of linked) items.push(new OneChange(k, c, paint, label, col, treeOf));
+    // Siblings by the dozen, added or deleted (an install's dir for each package in
+    // /usr/share/doc, `rm -rf /usr/share/doc/*`), are one line for their dir when the kind's
+    // lines would be cut at the limit: 741 lines of package dirs hid what came after them.
+    const runs = (k === 'deleted' || k === 'added') && !opts.expand ? siblingRuns(view.items, SIBLINGS, limit) : null;
+    for (let i = 0; i < view.items.length; i++) {
+      const x = view.items[i]!;
+      const run = runs?.get(i);
+      if (run) {
+        items.push(runItem(run));
+        i += run.members.length - 1;
         continue;
       }
       if (isGroup(x)) {

@@ -319,25 +319,80 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
   return { kind, total, items: sorted, folds, foldedDirs };
 }
 
-/** Deleted entries of one dir a summary counts on one line, at least (siblingRuns). */
+/** Added or deleted entries of one dir a summary may count on one line, at least (siblingRuns). */
 export const SIBLINGS = 8;
 
+export interface SiblingRun {
+  /** The dir they are in, or below (it is not theirs: it was there before and is still). */
+  dir: string;
+  /** How many dirs they are in: 1 for siblings. */
+  dirs: number;
+  /** Single changes and new trees (SubtreeGroup), in path order. */
+  members: Array<Change | SubtreeGroup>;
+}
+
+const pathOfItem = (x: Change | SubtreeGroup): string => (isGroup(x) ? x.root.path : x.path);
+const parentOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
+/** The first three components of p's dir (`/usr/share/locale` for its `de/LC_MESSAGES/x.mo`), or the dir. */
+function threeUp(p: string): string {
+  let i = 0;
+  for (let k = 0; k < 3; k++) { i = p.indexOf('/', i + 1); if (i < 0) break; }
+  const dir = parentOf(p);
+  return i < 0 || i > dir.length ? dir : p.slice(0, i);
+}
+
 /**
- * The runs of at least `min` deleted changes side by side in `items` (a kind's view, path order
- * within each tree) that share a parent dir, by the index of each run's first: what a summary
- * shows as one line for the dir (`rm -rf /usr/share/doc/*` deletes each of 741 package dirs).
+ * The runs of items side by side in `items` (a kind's view: path order within each tree) that
+ * a summary shows as one line when its lines would not fit in `fit`, by the index of each run's
+ * first: first at least `min` that share a parent dir (`rm -rf /usr/share/doc/*` deletes each
+ * of 741 package dirs; an install adds a dir there for each package), then, while the lines
+ * still do not fit, those runs and single items side by side below one dir of three components
+ * (an install's `.mo` files, one or two in each of 40 dirs under /usr/share/locale). The
+ * largest runs are taken first, and only as many as it takes to fit: a list that fits, or an
+ * unlimited one (`sbx diff`), names each entry.
  */
-export function siblingRuns(items: ReadonlyArray<Change | SubtreeGroup>, min: number): Map<number, { dir: string; changes: Change[] }> {
-  const runs = new Map<number, { dir: string; changes: Change[] }>();
-  const parent = (x: Change | SubtreeGroup): string | null => (isGroup(x) || x.change !== 'deleted' ? null : x.path.slice(0, x.path.lastIndexOf('/')) || '/');
-  for (let i = 0; i < items.length;) {
-    const dir = parent(items[i]!);
-    let e = i + 1;
-    if (dir !== null) while (e < items.length && parent(items[e]!) === dir) e++;
-    if (dir !== null && e - i >= min) runs.set(i, { dir, changes: items.slice(i, e) as Change[] });
-    i = e;
+export function siblingRuns(items: ReadonlyArray<Change | SubtreeGroup>, min: number, fit: number): Map<number, SiblingRun> {
+  const runs = new Map<number, SiblingRun>();
+  if (items.length <= fit) return runs;
+  let lines = items.length;
+  // Units: a run taken or a single item, as [first index, end index, key].
+  const take = (units: Array<[number, number]>, keyOf: (i: number) => string, least: number): void => {
+    const all: Array<{ from: number; to: number; first: number; end: number; key: string }> = [];
+    for (let u = 0; u < units.length;) {
+      const key = keyOf(units[u]![0]);
+      let v = u + 1;
+      while (v < units.length && keyOf(units[v]![0]) === key) v++;
+      const end = units[v - 1]![1];
+      if (v - u >= 2 && end - units[u]![0] >= least) all.push({ from: u, to: v, first: units[u]![0], end, key });
+      u = v;
+    }
+    for (const r of all.sort((a, b) => (b.to - b.from) - (a.to - a.from) || a.first - b.first)) {
+      if (lines <= fit) break;
+      for (let u = r.from; u < r.to; u++) runs.delete(units[u]![0]);
+      const members = items.slice(r.first, r.end);
+      runs.set(r.first, { dir: r.key, dirs: new Set(members.map((x) => parentOf(pathOfItem(x)))).size, members });
+      lines -= (r.to - r.from) - 1;
+    }
+  };
+  take(items.map((_, i) => [i, i + 1]), (i) => parentOf(pathOfItem(items[i]!)), min);
+  if (lines > fit) {
+    const units: Array<[number, number]> = [];
+    for (let i = 0; i < items.length;) { const r = runs.get(i); const e = r ? i + r.members.length : i + 1; units.push([i, e]); i = e; }
+    take(units, (i) => threeUp(pathOfItem(items[i]!)), 2);
   }
   return runs;
+}
+
+/** What a run's members hold in all, as one SubtreeGroup's counts (its root: the first member's). */
+export function runTotals(run: SiblingRun): SubtreeGroup {
+  const first = run.members[0]!;
+  const t: SubtreeGroup = { root: isGroup(first) ? first.root : first, entries: 0, files: 0, dirs: 0, bytes: 0 };
+  for (const x of run.members) {
+    if (isGroup(x)) { t.entries += x.entries + 1; t.files += x.files; t.dirs += x.dirs + 1; t.bytes += x.bytes; continue; }
+    t.entries++;
+    if (x.type === 'file') { t.files++; t.bytes += x.size; } else if (x.type === 'dir') t.dirs++;
+  }
+  return t;
 }
 
 /**

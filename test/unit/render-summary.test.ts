@@ -540,7 +540,7 @@ test('past TIMES_ALONE dirs of one times-only change each, those share a line', 
   assert.is(v.items.length, 0);
 });
 
-test('deleted entries of one dir by the dozen are one line for the dir, with what they held in all', () => {
+test('siblings by the dozen, added or deleted, are one line for their dir when the lines would not fit', () => {
   // rm -rf /usr/share/doc/* deleted each of 741 package dirs, a line each: what was deleted
   // after them in path order (/usr/share/man/man3/) was past the summary's limit.
   const gone = (path: string, type: Change['type'] = 'dir', size = 0): Change => ({ path, change: 'deleted', type, size });
@@ -549,17 +549,39 @@ test('deleted entries of one dir by the dozen are one line for the dir, with wha
   const few = Array.from({ length: SIBLINGS - 1 }, (_, i) => gone(`/var/log/x${i}.gz`, 'file', 10));
   const changes = [...docs, gone('/usr/share/man/man3'), ...pages, ...few].sort((a, b) => (a.path < b.path ? -1 : 1));
   const sizes = (p: string): TreeSize | null => (p === '/usr/share/doc/p0' ? null : { entries: 3, bytes: 1024, capped: p === '/usr/share/doc/p7' });
-  const plan = summaryPlan(changes, plain, { treeSize: sizes, fold: [] });
-  const lines = plan.kinds[0]!.items.map((x) => x.line.replace(/ +/g, ' '));
-  assert.equal(lines, [
-    ` deleted: ${SIBLINGS} entries in /usr/share/doc/ (${SIBLINGS + 3 * (SIBLINGS - 1)}+ entries in all, 7.0 KiB)`,
-    ' deleted: /usr/share/man/man3/ (3 entries, 1.0 KiB)',
-    ` deleted: ${SIBLINGS + 2} entries in /usr/share/man/man8/ (1000 B)`,
-    ...few.map((c) => ` deleted: ${c.path}`),
+  const lines = (limit: number): string[] => summaryPlan(changes, plain, { treeSize: sizes, fold: [], limit }).kinds[0]!.items.map((x) => x.line.replace(/ +/g, ' '));
+  const docsLine = ` deleted: ${SIBLINGS} entries in /usr/share/doc/ (${SIBLINGS + 3 * (SIBLINGS - 1)}+ entries in all, 7.0 KiB)`;
+  const pagesLine = ` deleted: ${SIBLINGS + 2} entries in /usr/share/man/man8/ (1000 B)`;
+  // 26 lines into 12: both runs (the largest first); into 20: the largest alone.
+  assert.equal(lines(12), [docsLine, ' deleted: /usr/share/man/man3/ (3 entries, 1.0 KiB)', pagesLine, ...few.map((c) => ` deleted: ${c.path}`)]);
+  assert.equal(lines(20).filter((l) => l.includes(' entries in ')), [pagesLine]);
+  assert.is(lines(20).length, 26 - (SIBLINGS + 1));
+  // A list that fits, or an unlimited one (sbx diff), names each.
+  assert.is(lines(26).length, 26);
+  assert.is(lines(Infinity).length, 26);
+  // The line stands for each of its entries (pick mode).
+  assert.equal(summaryPlan(changes, plain, { treeSize: sizes, fold: [], limit: 12 }).kinds[0]!.items[0]!.paths(), docs.map((c) => c.path));
+  // Added: new trees and files side by side in a dir the host has, counted as a new tree is.
+  const add = (path: string, type: Change['type'] = 'file'): Change => ({ path, change: 'added', type, size: 10 });
+  const added = [...Array.from({ length: SIBLINGS }, (_, i) => [add(`/usr/share/doc/n${i}`, 'dir'), add(`/usr/share/doc/n${i}/copyright`), add(`/usr/share/doc/n${i}/changelog.gz`)]).flat(),
+    add('/usr/share/doc/README'), add('/usr/share/doc/link', 'symlink'), ...Array.from({ length: 5 }, (_, i) => add(`/srv/x${i}`))].sort((a, b) => (a.path < b.path ? -1 : 1));
+  const plan = summaryPlan(added, plain, { fold: [], limit: 6 });
+  assert.equal(plan.kinds[0]!.items.map((x) => x.line.replace(/ +/g, ' ')), [
+    ` added: ${SIBLINGS + 2} entries in /usr/share/doc/ (${2 * SIBLINGS + 1} files, ${SIBLINGS} dirs, 1 other entry, ${(2 * SIBLINGS + 1) * 10} B)`,
+    ...Array.from({ length: 5 }, (_, i) => ` added: /srv/x${i}`),
   ]);
-  // The line stands for each of its entries (pick mode); --all lists each.
-  assert.equal(plan.kinds[0]!.items[0]!.paths(), docs.map((c) => c.path));
-  assert.is(renderSummary(changes, plain, { expand: true, treeSize: sizes, fold: [] }).split('\n').filter((l) => l.includes('/usr/share/doc/p')).length, SIBLINGS);
+  assert.equal(plan.kinds[0]!.items[0]!.paths(), added.filter((c) => c.path.startsWith('/usr/share/doc/')).map((c) => c.path));
+  // Still more lines than fit: what is side by side below one dir of three components, in
+  // several dirs (an install's .mo files under /usr/share/locale), is one line too.
+  const mo = ['bg', 'ca', 'de', 'fr', 'it', 'ja'].flatMap((l) => [add(`/usr/share/locale/${l}/LC_MESSAGES/gawk.mo`), add(`/usr/share/locale/${l}/LC_MESSAGES/popt.mo`)]);
+  const more = [...added, ...mo].sort((a, b) => (a.path < b.path ? -1 : 1));
+  const p2 = summaryPlan(more, plain, { fold: [], limit: 7 }).kinds[0]!.items;
+  assert.equal(p2.map((x) => x.line.replace(/ +/g, ' ')).filter((l) => l.includes(' entries in ')), [
+    ` added: ${SIBLINGS + 2} entries in /usr/share/doc/ (${2 * SIBLINGS + 1} files, ${SIBLINGS} dirs, 1 other entry, ${(2 * SIBLINGS + 1) * 10} B)`,
+    ' added: 12 entries in 6 dirs under /usr/share/locale/ (12 files, 120 B)',
+  ]);
+  assert.equal(p2.find((x) => x.label.includes('/usr/share/locale/'))!.paths(), mo.map((c) => c.path).sort());
+  assert.is(p2.length, 7);
 });
 
 test('each summary line knows the paths it stands for (pick mode keeps exactly those)', () => {
