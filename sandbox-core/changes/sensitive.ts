@@ -447,6 +447,13 @@ const shadowsCommand = (f: SensitiveFacts, p: string, ctx: SensitiveContext): bo
 const isLibrary = (f: SensitiveFacts, p: string): boolean => f.type !== 'dir' && p.includes('.so') && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(dirOf(p));
 const shadowsLibrary = (f: SensitiveFacts, p: string): boolean => f.change === 'added' && isLibrary(f, p) && namedElsewhere(f.raw ?? p, libDirsOnHost());
 
+// The lazily loaded completion files of bash-completion and fish (named for their command).
+const COMPLETION = /^\/usr\/(local\/)?share\/(bash-completion\/completions\/[^/]+|fish\/vendor_completions\.d\/[^/]+\.fish)$/;
+/** The command a lazily loaded completion file is for: bash-completion also tries `NAME.bash` and `_NAME`. */
+const completionOf = (raw: string): string => {
+  const n = raw.slice(raw.lastIndexOf('/') + 1);
+  return n.replace(/\.(bash|fish)$/, '').replace(/^_(?=.)/, '');
+};
 /** A value made from the host's tree, remembered until the review compares with another tree. */
 function perHostRoot<T>(make: () => T): () => T {
   let root: string | null | undefined, value: T;
@@ -513,6 +520,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // rewrites dist/ by the hundred.
   { id: 'sbx-install', why: 'sbx itself (its code and policies: a later sbx and its reviews run by them)', many: 'files of sbx itself',
     test: (f, p) => (f.change !== 'metadata' || !!f.access) && p.startsWith(PACKAGE_ROOT) && INSTALL_PART.test(p.slice(PACKAGE_ROOT.length)) },
+  // bash-completion sources completions/NAME, and fish vendor_completions.d/NAME.fish, only
+  // when NAME is first completed: one for a name no host command has comes with a new command
+  // (apache2's a2enmod and its five links), counted as those are. zsh's `_NAME` is not: its
+  // #compdef line may name any command.
+  { id: 'new-completion', why: "completion for a command the host does not have (runs when that command's name is completed)", many: 'completions of new commands',
+    test: (f, p, ctx) => f.change === 'added' && f.type !== 'dir' && COMPLETION.test(p) && !namedElsewhere(completionOf(f.raw ?? p), ctx.pathDirs) },
   { id: 'shell-startup', why: 'shell startup file', paths: [
     /^\/etc\/(profile|bash\.bashrc|bash\.bash_logout|bashrc|environment|zshrc|zshenv|zprofile|zlogin|zlogout|csh\.cshrc|csh\.login|ksh\.kshrc|mkshrc)$/,
     /^\/etc\/(profile\.d|zsh|fish|xonsh)\//, /\/\.config\/fish\/(config\.fish|conf\.d(\/|$)|functions\/|fish_variables$)/,
@@ -1711,7 +1724,7 @@ const MANY = new Map([...SENSITIVE_RULES.filter((r) => r.many).map((r): [string,
 export const manyOf = (why: string): string | null => MANY.get(why) ?? null;
 // Reasons whose entries' names say what came (`npm i -g cowsay`: cowsay and cowthink; which
 // host header a new one stands in for): named each up to three to a line's dir.
-const NAMED_FEW = new Set([NEW_COMMAND, NEW_LIBRARY, SENSITIVE_RULES.find((r) => r.id === 'build-shadow')!.why]);
+const NAMED_FEW = new Set([NEW_COMMAND, NEW_LIBRARY, ...SENSITIVE_RULES.filter((r) => r.id === 'build-shadow' || r.id === 'new-completion').map((r) => r.why)]);
 /** The fewest entries of a reason the summary counts on one line: two, or four for NAMED_FEW's. */
 export const manyLeast = (why: string): number => (NAMED_FEW.has(why) ? 4 : 2);
 

@@ -172,6 +172,10 @@ test('path-shadow and library-shadow: a new command or library named as one in a
     for (const p of ['/usr/local/bin/sudo', '/home/u/.local/bin/ls', '/opt/tool/bin/ls', '/home/alice/bin/sudo']) assert.is(sensitiveReason(file(p), ctx), cmd, p);
     for (const p of ['/usr/local/bin/newtool', '/usr/local/bin/secret', '/usr/bin/newtool']) assert.is(sensitiveReason(file(p), ctx), 'new command in PATH', p);
     assert.is(sensitiveReason(file('/usr/local/bin/sudo', 'modified'), ctx), 'command in PATH changed');
+    // A completion loaded when a host command is completed, or one for a new name.
+    for (const p of ['/usr/share/bash-completion/completions/sudo', '/usr/share/bash-completion/completions/_sudo', '/usr/share/bash-completion/completions/ls.bash', '/usr/share/fish/vendor_completions.d/ls.fish']) assert.is(ruleOf(file(p)), 'shell-startup', p);
+    for (const p of ['/usr/share/bash-completion/completions/newtool', '/usr/share/bash-completion/completions/_newtool']) assert.is(ruleOf(file(p)), 'new-completion', p);
+    assert.is(ruleOf(file('/usr/share/zsh/vendor-completions/_newtool')), 'shell-startup');
     assert.is(sensitiveReason({ path: '/usr/local/bin/ls', change: 'added', type: 'dir' }, ctx), null);
     for (const p of ['/usr/local/lib/libssl.so.3', '/usr/lib/libssl.so.3', '/usr/local/lib/x86_64-linux-gnu/libssl.so.3']) assert.is(sensitiveReason(file(p), ctx), lib, p);
     assert.is(sensitiveReason(file('/usr/local/lib/libnew.so.1'), ctx), 'new shared library on the loader path');
