@@ -110,4 +110,22 @@ test('pick mode asks once for a dir of times-only changes and keeps exactly thos
   assert.is(statSync(join(C, 'other/mode')).mode & 0o777, 0o644, r.out);
 });
 
+test('a cleanup of one dir past the summary\'s limit is one line; pick mode, which has no limit, asks for each; keep commits each', () => {
+  proveIsolation(canary, store);
+  const C = canary;
+  mkdirSync(join(C, 'logs'), { recursive: true });
+  for (let i = 0; i < 60; i++) writeFileSync(join(C, `logs/l${i}`), 'x\n');
+  writeFileSync(join(C, 'gone'), 'g\n');
+  const argv = [process.execPath, SBX, 'run', '--', 'sh', '-c', `rm -f ${C}/logs/* ${C}/gone`];
+  const p = underPty([['Keep these changes?', 'p\n'], [`apply deletion of ${C}/gone? [y/n/a/q/?]`, 'n\n'], [`apply deletion of ${C}/logs/l0? [y/n/a/q/?]`, 'q\n'],
+    ['nothing picked', ''], ['Keep these changes?', 'd\n']],
+    [], { store, argv, timeoutMs: 60_000 });
+  assert.ok(p.out.includes(`  deleted:  60 entries in ${C}/logs/ (120 B)\r\n`), p.out);
+  assert.ok(existsSync(join(C, 'gone')) && existsSync(join(C, 'logs/l0')), p.out);
+  const r = underPty([['Keep these changes?', 'k\n']], [], { store, argv, timeoutMs: 60_000 });
+  assert.is(r.code, 0, r.out);
+  for (let i = 0; i < 60; i++) assert.not.ok(existsSync(join(C, `logs/l${i}`)), `logs/l${i}: ${r.out}`);
+  assert.not.ok(existsSync(join(C, 'gone')), r.out);
+});
+
 test.run();
