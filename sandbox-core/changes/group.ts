@@ -355,7 +355,7 @@ export function siblingRuns(items: ReadonlyArray<Change | SubtreeGroup>, min: nu
   const runs = new Map<number, SiblingRun>();
   if (items.length <= fit) return runs;
   let lines = items.length;
-  // Units: a run taken or a single item, as [first index, end index, key].
+  // Units: a run taken or a single item, as [first index, end index).
   const take = (units: Array<[number, number]>, keyOf: (i: number) => string, least: number): void => {
     const all: Array<{ from: number; to: number; first: number; end: number; key: string }> = [];
     for (let u = 0; u < units.length;) {

@@ -415,8 +415,9 @@ function namesOnHost(d: string): Set<string> | null {
   return s;
 }
 /**
- * Whether the host has an entry named as byte path `raw`'s in one of `dirs` (its own dir too:
- * an entry the host got there since the sandbox began is replaced by the added one).
+ * Whether the host has an entry named as byte path `raw`'s last component (or as `raw`, a bare
+ * name) in one of `dirs` (its own dir too: an entry the host got there since the sandbox began
+ * is replaced by the added one).
  */
 function namedElsewhere(raw: string, dirs: Iterable<string>): boolean {
   const name = raw.slice(raw.lastIndexOf('/') + 1);
@@ -505,10 +506,11 @@ function foundFirst(raw: string, dirs: readonly string[], kind: 'header' | 'pc' 
 }
 /** A new header, pkg-config file or CMake package config that later builds on the host take in place of the host's own. */
 const shadowsBuildFile = (f: SensitiveFacts, p: string): boolean => {
-  if (f.change !== 'added' || f.type === 'dir' || !p.startsWith('/usr/') || f.raw === undefined) return false;
-  if (p.endsWith('.pc')) return foundFirst(f.raw, PKG_CONFIG_PATH(), 'pc');
-  if (p.endsWith('.cmake')) return p.includes('/cmake/') && foundFirst(f.raw, CMAKE_PATH(), 'cmake');
-  return p.includes('/include/') && foundFirst(f.raw, INCLUDE_PATH(), 'header');
+  if (f.change !== 'added' || f.type === 'dir' || !p.startsWith('/usr/')) return false;
+  const raw = f.raw ?? p;
+  if (p.endsWith('.pc')) return foundFirst(raw, PKG_CONFIG_PATH(), 'pc');
+  if (p.endsWith('.cmake')) return p.includes('/cmake/') && foundFirst(raw, CMAKE_PATH(), 'cmake');
+  return p.includes('/include/') && foundFirst(raw, INCLUDE_PATH(), 'header');
 };
 
 export const SENSITIVE_RULES: readonly SensitiveRule[] = [
@@ -1322,14 +1324,15 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // whenever its user asks. The host's tables are read at the first host entry changed, once.
   { id: 'host-job', why: "program the host runs on its own (its cron, systemd, udev, PAM, sshd or sudo config names it; as root for most)",
     test: (f) => (f.change === 'modified' || f.change === 'replaced' || (f.change === 'metadata' && !!f.access)) && f.type !== 'dir' && f.raw !== undefined && hostJobPrograms().has(f.raw) },
+  // A new header, pkg-config file or CMake config that later builds take in place of the host's
+  // of its name (the first on its search path wins); system-code below marks a host one changed.
+  { id: 'build-shadow', why: 'new header, pkg-config or CMake package file with the name of one the host has later on its search path (later builds take this one instead)', many: 'build files named as the host\'s',
+    test: shadowsBuildFile },
   // The code of an installed program in a tree no rule above names (gcloud's Python, lintian's
   // Perl, vim's defaults.vim, CMake's modules, a header, static library or pkg-config file every
   // later build compiles or links in): a host file of that kind changed runs, or is built in,
   // where its program is next used. A new one is used only where something names it (an
   // install adds thousands); a doc's example or a man page runs nothing.
-  // A new one taken in place of a host file of its name: the first on its search path wins.
-  { id: 'build-shadow', why: 'new header, pkg-config or CMake package file with the name of one the host has later on its search path (later builds take this one instead)', many: 'build files named as the host\'s',
-    test: shadowsBuildFile },
   { id: 'system-code', why: "installed program's code changed (runs, or is built in, when it is next used)", many: 'installed code files',
     test: (f, p) => f.change !== 'added' && f.type === 'file' && writes(f) && inSystemTree(p) && CODE_FILE.test(p) },
   // The same for a home's ruby, node and perl (user-site's shape: the home asked in `harmless`).
