@@ -343,21 +343,21 @@ test('new commands and libraries are a line per dir; one named as a host command
     setHostRoot(host);
     const added = ['/usr/bin/mariadb', '/usr/bin/mysql', '/usr/bin/redis-cli', '/usr/bin/redis-server', '/usr/sbin/a2enmod', '/usr/sbin/apache2', '/usr/local/bin/sudo', '/usr/local/bin/tool',
       '/usr/lib/x86_64-linux-gnu/liblua5.3.so.0', '/usr/lib/x86_64-linux-gnu/liblua5.3.so.0.0.0', '/usr/local/include/png.h', '/usr/local/include/zlib.h',
-      '/usr/lib/x86_64-linux-gnu/libapr-1.so.0', '/usr/lib/x86_64-linux-gnu/libapr-1.so.0.7.2', '/usr/local/lib/libssl.so.3'].map((p) => ch(p, 'file', 10));
+      '/usr/lib/x86_64-linux-gnu/libapr-1.so.0', '/usr/lib/x86_64-linux-gnu/libapr-1.so.0.7.2', '/usr/local/lib/libssl.so.3'].sort().map((p) => ch(p, 'file', 10));
     const ctx = sensitiveContext({ PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/root' });
     const changes = added.map((c) => ({ ...c, sensitive: sensitiveReason(c, ctx) ?? undefined }));
     const flagged = renderSummary(changes, plain).split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' ').replace(/ \('sbx diff --all' lists each\)/, ''));
     assert.equal(flagged, [
       '! added: 4 new commands in /usr/bin/ [! new command in PATH]',
-      // Three or fewer to a dir are named each.
-      '! added: /usr/sbin/a2enmod [! new command in PATH]',
-      '! added: /usr/sbin/apache2 [! new command in PATH]',
+      '! added: 4 new shared libraries in /usr/lib/x86_64-linux-gnu/ [! new shared library on the loader path]',
       '! added: /usr/local/bin/sudo [! new command with the name of a host command in another PATH dir (a PATH that lists this dir first runs it instead)]',
       '! added: /usr/local/bin/tool [! new command in PATH]',
-      '! added: 4 new shared libraries in /usr/lib/x86_64-linux-gnu/ [! new shared library on the loader path]',
       '! added: /usr/local/include/png.h [! new header, pkg-config or CMake package file with the name of one the host has later on its search path (later builds take this one instead)]',
       '! added: /usr/local/include/zlib.h [! new header, pkg-config or CMake package file with the name of one the host has later on its search path (later builds take this one instead)]',
       '! added: /usr/local/lib/libssl.so.3 [! new shared library with the name of one the host has in another loader dir (programs may load it instead)]',
+      // Three or fewer to a dir are named each.
+      '! added: /usr/sbin/a2enmod [! new command in PATH]',
+      '! added: /usr/sbin/apache2 [! new command in PATH]',
       '! 15 changes marked ! (code that runs later, or access for others): review them before keeping',
     ], flagged.join('\n'));
   } finally {
