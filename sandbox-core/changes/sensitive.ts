@@ -1270,6 +1270,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // host source). Counted on one line per kind and tree (many): `apt-get install python3-x`
   // or a root `pip install` writes a package's files by the hundred, so a line each would
   // teach yes unread; --all lists each. Not a deletion, a dir or a time (notPlanted).
+  // Tcl sources every pkgIndex.tcl in the immediate subdirs of each auto_path dir when a script
+  // requires a package it has not loaded yet (Debian's auto_path: /usr/share/tcltk and its
+  // tcl8.6, /usr/lib, /usr/lib/tcltk and its multiarch and tcl8.6 dirs, /usr/local's); checked:
+  // a new /usr/share/tcltk/x/pkgIndex.tcl ran at `package require` of a missing package.
+  { id: 'tcl-package', why: 'Tcl package index (every Tcl script that requires a package it has not loaded yet runs it)', many: 'Tcl package indexes',
+    paths: [/^\/usr\/(local\/)?(share|lib)\/tcltk\/([^/]+\/)?[^/]+\/pkgIndex\.tcl$/, /^\/usr\/lib\/[^/]+\/pkgIndex\.tcl$/], harmless: notPlanted },
   { id: 'python-library', why: "Python library code (every Python on the host that imports it runs it, root's too)", many: 'Python library files',
     paths: [/^\/usr\/(local\/)?lib(64)?\/python[0-9][^/]*\//], harmless: notPlanted },
   // The multiarch dirs (/usr/lib/x86_64-linux-gnu/perl5) in a test: a pattern's gate would be

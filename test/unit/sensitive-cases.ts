@@ -106,6 +106,8 @@ export const CASES: Record<string, C[]> = {
   'shell-startup': ['/etc/mkshrc', '/etc/xonsh/xonshrc', '/usr/share/fish/vendor_conf.d/x.fish', '/usr/local/share/fish/vendor_functions.d/ls.fish', '/usr/share/fish/vendor_completions.d/x.fish', '/usr/share/zsh/site-functions/_x', '/usr/local/share/zsh/site-functions/_x', '/usr/share/zsh/vendor-completions/_x', '/usr/share/zsh/vendor-functions/x', '/etc/profile', '/etc/bash.bashrc', '/etc/zprofile', ...['bashrc', 'environment', 'zshrc', 'zshenv', 'zlogin', 'zlogout', 'csh.cshrc', 'csh.login', 'ksh.kshrc'].map((n) => `/etc/${n}`), '/etc/profile.d/x.sh', '/etc/environment', '/etc/bash.bash_logout', '/home/u/.config/fish/conf.d/x.fish', '/home/u/.bashrc.d/x.sh', '/root/.cargo/env', '/home/u/.cargo/env.fish',
     '/etc/bash_completion.d/x', '/etc/bash_completion', '/usr/share/bash-completion/completions/git', '/usr/local/share/bash-completion/completions/x', '/usr/share/bash-completion/bash_completion', '/usr/local/share/bash-completion/bash_completion',
     '/home/u/.local/share/bash-completion/completions/ls', '/etc/X11/Xsession.d/99x', '/etc/X11/Xsession', '/etc/X11/xinit/xinitrc', '/etc/X11/xinit/xinitrc.d/x.sh'].map((p) => file(p, 'modified')),
+  'tcl-package': ['/usr/share/tcltk/evil/pkgIndex.tcl', '/usr/share/tcltk/tcl8.6/x/pkgIndex.tcl', '/usr/lib/tcltk/x86_64-linux-gnu/x/pkgIndex.tcl', '/usr/local/lib/tcltk/x/pkgIndex.tcl',
+    '/usr/local/share/tcltk/x/pkgIndex.tcl', '/usr/lib/x/pkgIndex.tcl'].map((p) => file(p)),
   // Names no host command has (a host's is shell-startup's: unit/sensitive's tree).
   'new-completion': ['/usr/share/bash-completion/completions/sbx-no-such-cmd', '/usr/local/share/bash-completion/completions/_sbx-no-such-cmd', '/usr/share/fish/vendor_completions.d/sbx-no-such-cmd.fish'].map((p) => file(p)),
   sudoers: ['/etc/sudoers', '/etc/sudoers.d/99-me'].map((p) => file(p)),
@@ -553,6 +555,8 @@ export const ORDINARY: C[] = [
   file('/etc/hostname', 'modified'),
   // systemd's data beside the user units of $XDG_DATA_DIRS; hwdb's device properties.
   file('/usr/share/systemd/kbd-model-map', 'modified'), file('/usr/local/share/systemd/userx/x'), file('/usr/local/lib/udev/hwdb.d/x.hwdb'),
+  // A Tcl package's own files (sourced by its index when required), an index deeper than Tcl looks.
+  file('/usr/share/tcltk/x/x.tcl'), file('/usr/lib/x/y/pkgIndex.tcl'), { path: '/usr/share/tcltk/x/pkgIndex.tcl', change: 'deleted', type: 'file' } as C,
   // Beside the paths of 2026-12-06: a site's static files and uploads, certbot's certificates,
   // GnuPG's seed and backup keyring, chat logs, a kernel's logo, ranger's bookmarks, yt-dlp's
   // archive, direnv's deny list, the initramfs module list, a Firefox profile's history.
