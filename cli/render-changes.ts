@@ -8,7 +8,7 @@ import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
 import { countText, humanBytes } from './progress.js';
 import { manyLeast, manyOf, newFileReason, sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
-import { foldIndex, isGroup, runTotals, siblingRuns, topOf, viewKind, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN, SIBLINGS, type FoldCount, type SiblingRun, type SubtreeGroup } from '../sandbox-core/changes/group.js';
+import { dirPrefix, foldIndex, isGroup, runTotals, siblingRuns, topOf, viewKind, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN, SIBLINGS, type FoldCount, type SiblingRun, type SubtreeGroup } from '../sandbox-core/changes/group.js';
 import { foldRules } from '../sandbox-core/config.js';
 import { HostTreeSizes, hostTreeSizes, type TreeSize } from '../sandbox-core/changes/host-tree.js';
 import { devNumbers } from '../sandbox-core/base/dev-numbers.js';
@@ -111,14 +111,6 @@ export function countLine(changes: Change[], named?: NamedChanges): string {
   if (named) { n.added += named.length; n.total += named.length; }
   if (!n.total) return NO_CHANGES;
   return ORDER.filter((k) => n[k]).map((k) => `${n[k]} ${k}`).join(', ');
-}
-
-/** The first `n` components of p's dir (all of them when it has fewer). */
-function dirPrefix(p: string, n: number): string {
-  let i = 0;
-  for (let k = 0; k < n; k++) { i = p.indexOf('/', i + 1); if (i < 0) break; }
-  const dir = p.slice(0, Math.max(1, p.lastIndexOf('/')));
-  return i < 0 || i > dir.length ? dir : p.slice(0, i);
 }
 
 /**

@@ -333,10 +333,10 @@ export interface SiblingRun {
 
 const pathOfItem = (x: Change | SubtreeGroup): string => (isGroup(x) ? x.root.path : x.path);
 const parentOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
-/** The first three components of p's dir (`/usr/share/locale` for its `de/LC_MESSAGES/x.mo`), or the dir. */
-function threeUp(p: string): string {
+/** The first `n` components of p's dir (all of them when it has fewer): `/usr/share/locale` of its `de/LC_MESSAGES/x.mo` for 3. */
+export function dirPrefix(p: string, n: number): string {
   let i = 0;
-  for (let k = 0; k < 3; k++) { i = p.indexOf('/', i + 1); if (i < 0) break; }
+  for (let k = 0; k < n; k++) { i = p.indexOf('/', i + 1); if (i < 0) break; }
   const dir = parentOf(p);
   return i < 0 || i > dir.length ? dir : p.slice(0, i);
 }
@@ -378,7 +378,7 @@ export function siblingRuns(items: ReadonlyArray<Change | SubtreeGroup>, min: nu
   if (lines > fit) {
     const units: Array<[number, number]> = [];
     for (let i = 0; i < items.length;) { const r = runs.get(i); const e = r ? i + r.members.length : i + 1; units.push([i, e]); i = e; }
-    take(units, (i) => threeUp(pathOfItem(items[i]!)), 2);
+    take(units, (i) => dirPrefix(pathOfItem(items[i]!), 3), 2);
   }
   return runs;
 }

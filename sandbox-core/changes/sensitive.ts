@@ -396,24 +396,33 @@ function inPathDir(p: string, ctx: SensitiveContext): boolean {
   return (i < 0 || lengths.has(i > 0 ? i : 1)) && ctx.pathDirs.has(dirOf(p));
 }
 
-/** The names in each host dir asked about (per tree the review compares with), read once. */
-const hostNames = new Map<string, Set<string> | null>();
-let hostNamesRoot: string | null | undefined;
+/** A value made from the host's tree, remembered until the review compares with another tree. */
+function perHostRoot<T>(make: () => T): () => T {
+  let root: string | null | undefined, value: T;
+  return () => {
+    const r = hostRootPath();
+    if (r !== root) { value = make(); root = r; }
+    return value;
+  };
+}
+/** The names in each host dir asked about, read once per tree the review compares with. */
+const hostNames = perHostRoot(() => new Map<string, Set<string> | null>());
 /**
  * The names in host dir `d` (a byte string), or null when the host has no dir there or a
  * symlink on the way (merged /usr's /bin: its names are /usr/bin's, asked there). One listing
  * per dir, not one lstat per name: an install adds commands and libraries by the hundred.
  */
 function namesOnHost(d: string): Set<string> | null {
-  const root = hostRootPath();
-  if (root !== hostNamesRoot) { hostNames.clear(); hostNamesRoot = root; }
-  let s = hostNames.get(d);
+  const names = hostNames();
+  let s = names.get(d);
   if (s === undefined) {
     try { s = new Set(readdirSync(dirAt(d).self(), { encoding: 'latin1' as BufferEncoding })); } catch { s = null; }
-    hostNames.set(d, s);
+    names.set(d, s);
   }
   return s;
 }
+/** The multiarch names (x86_64-linux-gnu) among host dir `d`'s entries. */
+const multiarchNames = (d: string): string[] => [...namesOnHost(d) ?? []].filter((n) => MULTIARCH.test(n));
 /**
  * Whether the host has an entry named as byte path `raw`'s last component (or as `raw`, a bare
  * name) in one of `dirs` (its own dir too: an entry the host got there since the sandbox began
@@ -427,16 +436,7 @@ function namedElsewhere(raw: string, dirs: Iterable<string>): boolean {
 // Every dir of LIB_DIR's form: the plain lib dirs and their multiarch dirs the host has.
 const LIB_BASES = ['/lib', '/lib32', '/lib64', '/libx32', '/usr/lib', '/usr/lib32', '/usr/lib64', '/usr/libx32', '/usr/local/lib', '/usr/local/lib32', '/usr/local/lib64', '/usr/local/libx32'];
 const MULTIARCH = /^[a-z0-9_]+-linux-gnu[a-z0-9_]*$/;
-const libDirsOnHost = (): string[] => {
-  const dirs: string[] = [];
-  for (const b of LIB_BASES) {
-    const names = namesOnHost(b);
-    if (!names) continue;
-    dirs.push(b);
-    for (const n of names) if (MULTIARCH.test(n)) dirs.push(`${b}/${n}`);
-  }
-  return dirs;
-};
+const LIB_DIRS = perHostRoot(() => LIB_BASES.filter((b) => namesOnHost(b) !== null).flatMap((b) => [b, ...multiarchNames(b).map((n) => `${b}/${n}`)]));
 /**
  * A new command that has the name of one the host has in another PATH dir: whichever of the
  * two a PATH lists first runs for that name (`~/.local/bin/sudo`, `/usr/local/bin/apt`). A new
@@ -446,7 +446,7 @@ const shadowsCommand = (f: SensitiveFacts, p: string, ctx: SensitiveContext): bo
   f.change === 'added' && f.type !== 'dir' && (inPathDir(p, ctx) || inHomeBin(p)) && namedElsewhere(f.raw ?? p, ctx.pathDirs);
 /** Likewise a new library named as one in another of the host's loader dirs (the loader takes the first it finds). */
 const isLibrary = (f: SensitiveFacts, p: string): boolean => f.type !== 'dir' && p.includes('.so') && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(dirOf(p));
-const shadowsLibrary = (f: SensitiveFacts, p: string): boolean => f.change === 'added' && isLibrary(f, p) && namedElsewhere(f.raw ?? p, libDirsOnHost());
+const shadowsLibrary = (f: SensitiveFacts, p: string): boolean => f.change === 'added' && isLibrary(f, p) && namedElsewhere(f.raw ?? p, LIB_DIRS());
 
 // The lazily loaded completion files of bash-completion and fish (named for their command).
 const COMPLETION = /^\/usr\/(local\/)?share\/(bash-completion\/completions\/[^/]+|fish\/vendor_completions\.d\/[^/]+\.fish)$/;
@@ -455,23 +455,14 @@ const completionOf = (raw: string): string => {
   const n = raw.slice(raw.lastIndexOf('/') + 1);
   return n.replace(/\.(bash|fish)$/, '').replace(/^_(?=.)/, '');
 };
-/** A value made from the host's tree, remembered until the review compares with another tree. */
-function perHostRoot<T>(make: () => T): () => T {
-  let root: string | null | undefined, value: T;
-  return () => {
-    const r = hostRootPath();
-    if (r !== root) { value = make(); root = r; }
-    return value;
-  };
-}
 /** The host's multiarch names (x86_64-linux-gnu): its /usr/lib's dirs of that form. */
-const ARCHES = perHostRoot(() => [...namesOnHost('/usr/lib') ?? []].filter((n) => MULTIARCH.test(n)));
+const ARCHES = perHostRoot(() => multiarchNames('/usr/lib'));
 /** Dir `d`'s multiarch dirs, as paths, whether or not the host has them yet (a search looks there once there is one). */
 const multiarchIn = (d: string): string[] => ARCHES().map((n) => `${d}/${n}`);
 // The search paths of later builds on the host, first searched first: gcc's (`cpp -v`: its own
 // include dir, /usr/local/include, the multiarch dir, /usr/include), pkg-config's (its
 // pc_path) and CMake's find_package (its prefixes' lib/ARCH, lib and share cmake dirs).
-const INCLUDE_PATH = perHostRoot(() => [...namesOnHost('/usr/lib/gcc') ?? []].filter((n) => MULTIARCH.test(n))
+const INCLUDE_PATH = perHostRoot(() => multiarchNames('/usr/lib/gcc')
   .flatMap((t) => [...namesOnHost(`/usr/lib/gcc/${t}`) ?? []].map((v) => `/usr/lib/gcc/${t}/${v}/include`))
   .concat(multiarchIn('/usr/local/include'), '/usr/local/include', multiarchIn('/usr/include'), '/usr/include'));
 const libThen = (prefix: string, tail: string): string[] => [...multiarchIn(`${prefix}/lib`).map((d) => `${d}/${tail}`), `${prefix}/lib/${tail}`];
