@@ -6,10 +6,11 @@
 // writable PATH dirs, world-writable entries, sbx's own installation. The review marks them so that a harmless-looking change list cannot hide
 // a persistence foothold among hundreds of files. The rules are one table (SENSITIVE_RULES);
 // the first match decides.
-import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import type { Change } from './types.js';
 import { toFs } from '../base/bpath.js';
-import { dirAt, fsAt, hostRootPath } from './fsat.js';
+import { fsAt, hostRootPath } from './fsat.js';
+import { hostDirNames } from './host-tree.js';
 import { filterParts, filterRegExp, neededText } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
 import { dpkgListHarmless } from './dpkg-list.js';
@@ -405,22 +406,22 @@ function perHostRoot<T>(make: () => T): () => T {
     return value;
   };
 }
-/** The names in each host dir asked about, read once per tree the review compares with. */
+/** The names in each host dir listed, kept per tree the review compares with. */
 const hostNames = perHostRoot(() => new Map<string, Set<string> | null>());
 /**
- * The names in host dir `d` (a byte string), or null when the host has no dir there or a
- * symlink on the way (merged /usr's /bin: its names are /usr/bin's, asked there). One listing
- * per dir, not one lstat per name: an install adds commands and libraries by the hundred.
+ * The names in each of host dirs `dirs` (byte strings), null for one the host has no dir at or
+ * reaches through a symlink (merged /usr's /bin: its names are /usr/bin's, asked there). Those
+ * not listed yet are listed in one helper call (host-tree.ts: O_NOATIME and no symlink followed,
+ * so a review leaves the host's atimes as they were); one listing per dir, not one lookup per
+ * name: an install adds commands by the hundred.
  */
-function namesOnHost(d: string): Set<string> | null {
+function namesIn(dirs: readonly string[]): Array<Set<string> | null> {
   const names = hostNames();
-  let s = names.get(d);
-  if (s === undefined) {
-    try { s = new Set(readdirSync(dirAt(d).self(), { encoding: 'latin1' as BufferEncoding })); } catch { s = null; }
-    names.set(d, s);
-  }
-  return s;
+  const ask = [...new Set(dirs.filter((d) => !names.has(d)))];
+  if (ask.length) for (const [d, l] of hostDirNames(ask)) names.set(d, typeof l === 'string' ? null : new Set(l));
+  return dirs.map((d) => names.get(d)!);
 }
+const namesOnHost = (d: string): Set<string> | null => namesIn([d])[0]!;
 /** The multiarch names (x86_64-linux-gnu) among host dir `d`'s entries. */
 const multiarchNames = (d: string): string[] => [...namesOnHost(d) ?? []].filter((n) => MULTIARCH.test(n));
 /**
@@ -430,13 +431,12 @@ const multiarchNames = (d: string): string[] => [...namesOnHost(d) ?? []].filter
  */
 function namedElsewhere(raw: string, dirs: Iterable<string>): boolean {
   const name = raw.slice(raw.lastIndexOf('/') + 1);
-  for (const d of dirs) if (namesOnHost(ASCII.test(d) ? d : Buffer.from(d, 'utf8').toString('latin1'))?.has(name)) return true;
-  return false;
+  return namesIn([...dirs].map((d) => (ASCII.test(d) ? d : Buffer.from(d, 'utf8').toString('latin1')))).some((s) => s?.has(name));
 }
 // Every dir of LIB_DIR's form: the plain lib dirs and their multiarch dirs the host has.
 const LIB_BASES = ['/lib', '/lib32', '/lib64', '/libx32', '/usr/lib', '/usr/lib32', '/usr/lib64', '/usr/libx32', '/usr/local/lib', '/usr/local/lib32', '/usr/local/lib64', '/usr/local/libx32'];
 const MULTIARCH = /^[a-z0-9_]+-linux-gnu[a-z0-9_]*$/;
-const LIB_DIRS = perHostRoot(() => LIB_BASES.filter((b) => namesOnHost(b) !== null).flatMap((b) => [b, ...multiarchNames(b).map((n) => `${b}/${n}`)]));
+const LIB_DIRS = perHostRoot(() => { namesIn(LIB_BASES); return LIB_BASES.filter((b) => namesOnHost(b) !== null).flatMap((b) => [b, ...multiarchNames(b).map((n) => `${b}/${n}`)]); });
 /**
  * A new command that has the name of one the host has in another PATH dir: whichever of the
  * two a PATH lists first runs for that name (`~/.local/bin/sudo`, `/usr/local/bin/apt`). A new
@@ -487,13 +487,10 @@ function foundFirst(raw: string, dirs: readonly string[], kind: 'header' | 'pc' 
     if (!m || rel.split('/').length !== 2) return false;
     pkg = m[1]!.toLowerCase();
   }
-  for (let j = at + 1; j < dirs.length; j++) {
-    const d = dirs[j]!;
-    if (kind === 'cmake') { for (const n of namesOnHost(d) ?? []) if (n.toLowerCase().startsWith(pkg)) return true; continue; }
-    const full = `${d}/${rel}`;
-    if (namesOnHost(dirOf(full))?.has(base(full))) return true;
-  }
-  return false;
+  const later = dirs.slice(at + 1);
+  if (kind === 'cmake') return namesIn(later).some((names) => [...names ?? []].some((n) => n.toLowerCase().startsWith(pkg)));
+  // A header or .pc file: one lookup each (a library's include tree comes in hundreds of dirs).
+  return later.some((d) => lstatAt(`${d}/${rel}`) !== null);
 }
 /** A new header, pkg-config file or CMake package config that later builds on the host take in place of the host's own. */
 const shadowsBuildFile = (f: SensitiveFacts, p: string): boolean => {

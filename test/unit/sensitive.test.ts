@@ -1,7 +1,7 @@
 // The sensitive-change table: one test per rule, each with paths or changes issue 11 listed
 // (and the ones before it), plus ordinary changes nearby that must not be marked.
 import { test } from 'uvu';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setHostRoot } from '../../sandbox-core/changes/fsat.js';
@@ -166,12 +166,16 @@ test('path-shadow and library-shadow: a new command or library named as one in a
     symlinkSync('../elsewhere', join(root, 'opt/tool'));
     mkdirSync(join(other, 'usr/bin'), { recursive: true });
     writeFileSync(join(other, 'usr/bin/newtool'), '');
+    // An old atime (relatime moves it at the next listing): the rules must leave it as it was.
+    const old = new Date('2000-01-01T00:00:00Z');
+    utimesSync(join(root, 'usr/bin'), old, statSync(join(root, 'usr/bin')).mtime);
     const cmd = 'new command with the name of a host command in another PATH dir (a PATH that lists this dir first runs it instead)';
     const lib = 'new shared library with the name of one the host has in another loader dir (programs may load it instead)';
     setHostRoot(root);
     for (const p of ['/usr/local/bin/sudo', '/home/u/.local/bin/ls', '/opt/tool/bin/ls', '/home/alice/bin/sudo']) assert.is(sensitiveReason(file(p), ctx), cmd, p);
     for (const p of ['/usr/local/bin/newtool', '/usr/local/bin/secret', '/usr/bin/newtool']) assert.is(sensitiveReason(file(p), ctx), 'new command in PATH', p);
     assert.is(sensitiveReason(file('/usr/local/bin/sudo', 'modified'), ctx), 'command in PATH changed');
+    assert.is(statSync(join(root, 'usr/bin')).atimeMs, old.getTime(), 'a host dir listed by the rules keeps its atime');
     // A completion loaded when a host command is completed, or one for a new name.
     for (const p of ['/usr/share/bash-completion/completions/sudo', '/usr/share/bash-completion/completions/_sudo', '/usr/share/bash-completion/completions/ls.bash', '/usr/share/fish/vendor_completions.d/ls.fish']) assert.is(ruleOf(file(p)), 'shell-startup', p);
     for (const p of ['/usr/share/bash-completion/completions/newtool', '/usr/share/bash-completion/completions/_newtool']) assert.is(ruleOf(file(p)), 'new-completion', p);
