@@ -8,7 +8,7 @@ import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
 import { countText, humanBytes } from './progress.js';
 import { manyLeast, manyOf, newFileReason, sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
-import { dirPrefix, foldIndex, isGroup, runTotals, siblingRuns, topOf, viewKind, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN, SIBLINGS, type FoldCount, type SiblingRun, type SubtreeGroup } from '../sandbox-core/changes/group.js';
+import { dirPrefix, foldIndex, isGroup, parentOf, runTotals, siblingRuns, topOf, viewKind, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN, SIBLINGS, type FoldCount, type SiblingRun, type SubtreeGroup } from '../sandbox-core/changes/group.js';
 import { foldRules } from '../sandbox-core/config.js';
 import { HostTreeSizes, hostTreeSizes, type TreeSize } from '../sandbox-core/changes/host-tree.js';
 import { devNumbers } from '../sandbox-core/base/dev-numbers.js';
@@ -273,7 +273,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     const flagMany = (cs: Change[], why: string, noun: string) => {
       plan.flagged += cs.length;
       const dirs = new Set<string>();
-      for (const c of cs) dirs.add(c.path.slice(0, c.path.lastIndexOf('/')) || '/');
+      for (const c of cs) dirs.add(parentOf(c.path));
       const under = commonDir(dirs);
       const shown = under === '/' ? '/' : `${display(under)}/`;
       const text = `${countText(cs.length)} ${noun} in ${dirs.size === 1 ? shown : `${countText(dirs.size)} dirs under ${shown}`}`;

@@ -38,6 +38,9 @@ export function timesOnly(c: Change): boolean {
   return c.change === 'metadata' && c.details?.length === 1 && c.details[0] === 'mtime' && !c.givenAway;
 }
 
+/** The dir of byte path p (`/` for a top-level entry). */
+export const parentOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
+
 /** Times-only fold lines a summary shows at most: past that the smaller dirs share one line. */
 export const TIMES_DIRS = 10;
 /** Dirs holding one times-only change each that keep a line each at most: past that they share the line of the other dirs. */
@@ -54,7 +57,7 @@ function foldTimes(flat: Array<Change | SubtreeGroup>): { rest: Array<Change | S
   const byDir = new Map<string, Change[]>();
   for (const x of flat) {
     if (isGroup(x) || !timesOnly(x)) continue;
-    const d = x.path.slice(0, x.path.lastIndexOf('/')) || '/';
+    const d = parentOf(x.path);
     const l = byDir.get(d);
     if (l) l.push(x); else byDir.set(d, [x]);
   }
@@ -332,7 +335,6 @@ export interface SiblingRun {
 }
 
 const pathOfItem = (x: Change | SubtreeGroup): string => (isGroup(x) ? x.root.path : x.path);
-const parentOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
 /** The first `n` components of p's dir (all of them when it has fewer): `/usr/share/locale` of its `de/LC_MESSAGES/x.mo` for 3. */
 export function dirPrefix(p: string, n: number): string {
   let i = 0;
