@@ -117,9 +117,13 @@ export function countLine(changes: Change[], named?: NamedChanges): string {
  * The line each flagged change of a `many` rule shares: one per rule and top-level tree. A
  * group whose dirs share only that top dir (a header in /usr/include and vim's defaults.vim:
  * `in 2 dirs under /usr/`) says little as one line: it is split by the first three components
- * of each dir, where a lone change is listed as itself. Asked per change as `of(c, why)`; the
+ * of each dir (the runlevel dirs together), where a lone change is listed as itself. Asked per change as `of(c, why)`; the
  * groups are arrays of the flagged changes (a 200k-entry review has one), nothing per entry.
  */
+// SysV init's runlevel dirs, each holding links to the same init.d scripts: one part, where
+// a dir each was seven lines for one daemon's install.
+const RUNLEVEL_DIR = /^\/etc\/rc[0-6S]\.d$/;
+
 function manyGroups(flagged: Array<[Change, string]>): (c: Change, why: string) => Change[] | undefined {
   const byTop = new Map<string, Change[]>();
   for (const [c, why] of flagged) {
@@ -136,7 +140,8 @@ function manyGroups(flagged: Array<[Change, string]>): (c: Change, why: string) 
     byTop.delete(key);
     const parts = new Map<string, Change[]>();
     for (const c of g) {
-      const k = dirPrefix(c.path, 3);
+      const d = dirPrefix(c.path, 3);
+      const k = RUNLEVEL_DIR.test(d) ? '/etc/rc?.d' : d;
       const s = parts.get(k);
       if (s) s.push(c); else parts.set(k, [c]);
     }
@@ -276,7 +281,8 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
       for (const c of cs) dirs.add(parentOf(c.path));
       const under = commonDir(dirs);
       const shown = under === '/' ? '/' : `${display(under)}/`;
-      const text = `${countText(cs.length)} ${noun} in ${dirs.size === 1 ? shown : `${countText(dirs.size)} dirs under ${shown}`}`;
+      const where = dirs.size === 1 ? shown : [...dirs].every((d) => RUNLEVEL_DIR.test(d)) ? `${dirs.size} dirs /etc/rc?.d/` : `${countText(dirs.size)} dirs under ${shown}`;
+      const text = `${countText(cs.length)} ${noun} in ${where}`;
       items.push({ kind: k, flagged: why, label: text, paths: () => cs.map((c) => c.path), line: `${col.bold(col.red('!'))} ${paint(`${label}${text}`)}${col.dim(listAllHint(opts))} ${col.bold(col.red(`[! ${why}]`))}` });
     };
     const flaggedChanges: Array<[Change, string]> = [];

@@ -450,6 +450,9 @@ const shadowsLibrary = (f: SensitiveFacts, p: string): boolean => f.change === '
 
 // The lazily loaded completion files of bash-completion and fish (named for their command).
 const COMPLETION = /^\/usr\/(local\/)?share\/(bash-completion\/completions\/[^/]+|fish\/vendor_completions\.d\/[^/]+\.fish)$/;
+// Every completion file and dir, the lazily loaded ones and those each shell start sources
+// (bash_completion.d), zsh's function dirs, a home's.
+const COMPLETION_ANY = /^\/usr\/(local\/)?share\/(bash-completion\/completions|fish\/vendor_completions\.d|zsh\/(site-functions|vendor-completions))(\/|$)|^\/etc\/bash_completion\.d(\/|$)|\/\.local\/share\/bash-completion\/completions(\/|$)/;
 /** The command a lazily loaded completion file is for: bash-completion also tries `NAME.bash` and `_NAME`. */
 const completionOf = (raw: string): string => {
   const n = raw.slice(raw.lastIndexOf('/') + 1);
@@ -531,7 +534,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /\/\.local\/share\/bash-completion\/completions\//, /^\/etc\/X11\/(Xsession(\.d(\/|$)|$)|xinit\/xinitrc(\.d(\/|$)|$))/,
     // xinit's X server script and the input method setup each X session sources (im-config's
     // xinputrc and its xinput.d files).
-    /^\/etc\/X11\/xinit\/(xserverrc$|xinputrc$|xinput\.d\/)/], harmless: timesOnly },
+    /^\/etc\/X11\/xinit\/(xserverrc$|xinputrc$|xinput\.d\/)/],
+    // A completion deleted runs nothing: at most the host's own of that name in a later dir
+    // loads instead. Not a profile or rc file, whose removal can undo a umask or a TMOUT.
+    harmless: (f, p) => timesOnly(f) || (f.change === 'deleted' && COMPLETION_ANY.test(p)) },
   { id: 'sudoers', why: 'sudoers', paths: [/^\/etc\/sudoers(\.d(\/|$)|$)/, /^\/etc\/doas\.conf$/] },
   // Plugin lines name the shared objects sudo loads (policy, I/O log, group plugins).
   { id: 'sudo-conf', why: 'sudo plugin configuration (libraries sudo loads as root)', paths: [/^\/etc\/sudo\.conf$/] },
@@ -862,7 +868,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // wpa_supplicant's and ifplugd's action scripts, the lease scripts of udhcpc and dhcp6c,
     // rdnssd's, miredo's and avahi-autoipd's hooks.
     /^\/etc\/(wpa_supplicant|ifplugd|udhcpc)\//, /^\/etc\/(wide-dhcpv6\/dhcp6c-script|rdnssd\/merge-hook|miredo\/client-hook|avahi\/avahi-autoipd\.action)$/] },
-  { id: 'alternatives', why: 'alternatives link (which program a command runs)', paths: [/^\/etc\/alternatives(\/|$)/, /^\/var\/lib\/dpkg\/alternatives(\/|$)/], harmless: timesOnly },
+  // A deleted link or record runs nothing (the command's name then dangles, like a deleted
+  // program, which is not marked either): a package's removal takes its alternatives with it.
+  { id: 'alternatives', why: 'alternatives link (which program a command runs)', paths: [/^\/etc\/alternatives(\/|$)/, /^\/var\/lib\/dpkg\/alternatives(\/|$)/],
+    harmless: (f) => timesOnly(f) || f.change === 'deleted' },
   // git init and clone copy the template dir into each new repository: a hook there runs in
   // every repository made later (samples excepted), its config is each one's config.
   { id: 'git-template', why: "git's repository template (every repository git init or clone makes later gets its hooks and config)", paths: [
@@ -1714,20 +1723,23 @@ export function newFileReason(path: string, perm: number, ctx: SensitiveContext,
 
 const NEW_COMMAND = 'new command in PATH';
 const NEW_LIBRARY = 'new shared library on the loader path';
+// An alternatives link or record the host has none of comes with a package's new commands.
+const NEW_ALTERNATIVE = 'new alternatives entry (for a name the host has no alternatives of)';
 // New commands and libraries named as none the host has (path-shadow and library-shadow list
 // those that are) come by the hundred with a package: counted per dir.
-const MANY = new Map([...SENSITIVE_RULES.filter((r) => r.many).map((r): [string, string] => [r.why, r.many!]), [NEW_COMMAND, 'new commands'], [NEW_LIBRARY, 'new shared libraries']]);
+const MANY = new Map([...SENSITIVE_RULES.filter((r) => r.many).map((r): [string, string] => [r.why, r.many!]), [NEW_COMMAND, 'new commands'], [NEW_LIBRARY, 'new shared libraries'], [NEW_ALTERNATIVE, 'new alternatives entries']]);
 /** What the summary counts a reason's entries as when it shows them on one line (SensitiveRule.many), or null. */
 export const manyOf = (why: string): string | null => MANY.get(why) ?? null;
 // Reasons whose entries' names say what came (`npm i -g cowsay`: cowsay and cowthink; which
 // host header a new one stands in for): named each up to three to a line's dir.
-const NAMED_FEW = new Set([NEW_COMMAND, NEW_LIBRARY, ...SENSITIVE_RULES.filter((r) => r.id === 'build-shadow' || r.id === 'new-completion').map((r) => r.why)]);
+const NAMED_FEW = new Set([NEW_COMMAND, NEW_LIBRARY, NEW_ALTERNATIVE, ...SENSITIVE_RULES.filter((r) => r.id === 'build-shadow' || r.id === 'new-completion').map((r) => r.why)]);
 /** The fewest entries of a reason the summary counts on one line: two, or four for NAMED_FEW's. */
 export const manyLeast = (why: string): number => (NAMED_FEW.has(why) ? 4 : 2);
 
 function reasonOf(r: SensitiveRule | null, change: Change['change']): string | null {
   if (!r) return null;
   if (r.id === 'path-command') return change === 'added' ? NEW_COMMAND : change === 'metadata' ? 'command in PATH: who may run or write it changed' : 'command in PATH changed';
+  if (r.id === 'alternatives' && change === 'added') return NEW_ALTERNATIVE;
   if (r.id === 'shared-library' && change !== 'modified') return change === 'added' ? NEW_LIBRARY : change === 'metadata' ? 'shared library on the loader path: who may write it changed' : r.why;
   return r.why;
 }

@@ -325,8 +325,8 @@ test("a package install's server config, maintainer scripts, units and init link
     '! added: 3 maintainer scripts and dpkg hooks in /var/lib/dpkg/info/',
     '! added: /etc/systemd/system/multi-user.target.wants/apache2.service [! systemd unit]',
     '! added: 2 systemd units and links in /usr/lib/systemd/system/',
-    '! added: 2 init scripts and links in /etc/rc2.d/',
-    '! added: /etc/rc3.d/S01apache2 [! init script]',
+    // The runlevel dirs hold links to the same scripts: one line, where a dir each was seven.
+    '! added: 3 init scripts and links in 2 dirs /etc/rc?.d/',
     '! added: 2 PHP config files in /etc/php/8.2/cli/conf.d/',
     '! added: 2 AppArmor or SELinux policy files in /etc/apparmor.d/abstractions/',
     '! 18 changes marked ! (code that runs later, or access for others): review them before keeping',
@@ -364,6 +364,26 @@ test('new commands and libraries are a line per dir; one named as a host command
     setHostRoot(null);
     rmSync(host, { recursive: true, force: true });
   }
+});
+
+test('alternatives: new entries a line per dir, a retargeted link named, deleted ones plain', () => {
+  // An apt-get install adds a package's alternatives by the dozen (a link and a record each);
+  // which existing name now runs another program is the point.
+  const ctx = sensitiveContext({ PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/root' });
+  const names = ['ebtables', 'iptables', 'iptables-restore', 'iptables-save', 'my.cnf'];
+  const added = [...names.map((n) => `/etc/alternatives/${n}`), ...names.map((n) => `/var/lib/dpkg/alternatives/${n}`)].map((p) => ch(p, 'symlink'));
+  const pager: Change = { ...ch('/etc/alternatives/pager', 'symlink'), change: 'modified', target: '/bin/more' };
+  const gone: Change[] = ['/etc/alternatives/nc', '/var/lib/dpkg/alternatives/nc'].map((p) => ({ ...ch(p, 'symlink'), change: 'deleted' }));
+  const changes = [...added, pager, ...gone].sort((a, b) => (a.path < b.path ? -1 : 1)).map((c) => ({ ...c, sensitive: sensitiveReason(c, ctx) ?? undefined }));
+  const out = renderSummary(changes, plain).split('\n').map((l) => l.replace(/ +/g, ' ').replace(/ \('sbx diff --all' lists each\)/, ''));
+  assert.equal(out.filter((l) => l.startsWith('! ')), [
+    '! modified: /etc/alternatives/pager -> /bin/more [! alternatives link (which program a command runs)]',
+    '! added: 5 new alternatives entries in /etc/alternatives/ [! new alternatives entry (for a name the host has no alternatives of)]',
+    '! added: 5 new alternatives entries in /var/lib/dpkg/alternatives/ [! new alternatives entry (for a name the host has no alternatives of)]',
+    '! 11 changes marked ! (code that runs later, or access for others): review them before keeping',
+  ], out.join('\n'));
+  assert.ok(out.includes(' deleted: /etc/alternatives/nc'), out.join('\n'));
+  assert.ok(out.includes(' deleted: /var/lib/dpkg/alternatives/nc'), out.join('\n'));
 });
 
 test('package caches a later install trusts: one flagged line per cache and tree; npm content, partial/ and deletions fold', () => {

@@ -35,6 +35,26 @@ test('PATH commands: added and changed say which', () => {
   assert.is(sensitiveReason(file('/usr/bin/x', 'modified'), ctx), 'command in PATH changed');
 });
 
+test('alternatives and completions: a new entry is counted as new, a changed one named, a deleted one runs nothing', () => {
+  // An apt-get purge of git, strace, skopeo and umoci marked 16 deleted alternatives links and
+  // records (iptables' with skopeo's dependencies) and three deleted completions.
+  const newAlt = 'new alternatives entry (for a name the host has no alternatives of)';
+  for (const p of ['/etc/alternatives/iptables', '/var/lib/dpkg/alternatives/iptables']) {
+    assert.is(sensitiveReason(file(p), ctx), newAlt, p);
+    assert.is(sensitiveReason(file(p, 'modified'), ctx), 'alternatives link (which program a command runs)', p);
+    assert.is(sensitiveReason({ path: p, change: 'replaced', type: 'file' }, ctx), 'alternatives link (which program a command runs)', p);
+    assert.is(sensitiveReason(file(p, 'deleted'), ctx), null, p);
+  }
+  for (const p of ['/usr/share/bash-completion/completions/git', '/usr/local/share/bash-completion/completions/x', '/etc/bash_completion.d/git-prompt', '/usr/share/fish/vendor_completions.d/x.fish',
+    '/usr/share/zsh/vendor-completions/_git', '/usr/local/share/zsh/site-functions/_x', '/home/u/.local/share/bash-completion/completions/x']) {
+    assert.is(sensitiveReason(file(p, 'deleted'), ctx), null, p);
+    assert.is(sensitiveReason({ path: p, change: 'deleted', type: 'dir' }, ctx), null, p);
+    assert.is(ruleOf(file(p, 'modified')), 'shell-startup', p);
+  }
+  // A profile or rc file removed can undo a umask or a TMOUT the admin set: still marked.
+  for (const p of ['/etc/profile.d/umask.sh', '/etc/bash.bashrc', '/etc/bash_completion', '/usr/share/bash-completion/bash_completion', '/etc/zsh/zshrc']) assert.is(ruleOf(file(p, 'deleted')), 'shell-startup', p);
+});
+
 test('a tool dir the host environment moved is matched where it is', () => {
   const env = { PATH: '/usr/bin:/bin', HOME: '/srv/h', CARGO_HOME: '/opt/cargo/', PIP_CACHE_DIR: '/var/pipc', XDG_CONFIG_HOME: '/data/cfg', DOCKER_CONFIG: '/etc/dockercfg',
     GOPATH: '/w/go:/w2', MAVEN_OPTS: '-Xmx1g -Dmaven.repo.local=/m2 -Dx=y', CURL_HOME: '/c', GRADLE_USER_HOME: '/g', UV_CACHE_DIR: '/var/uvc', PYTHONPATH: '/w/py:relative' };
