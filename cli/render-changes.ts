@@ -365,7 +365,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
       const paths = () => restPaths(inRun);
       let note: string | null = null;
       let noteOfRun: () => string;
-      if (k === 'added') noteOfRun = () => (note ??= groupLine(runTotals(run)));
+      if (k !== 'deleted') noteOfRun = () => (note ??= groupLine(runTotals(run)));
       else {
         // The deleted dirs' trees, measured with the others (one tree of the limit's: the line is one).
         const dirs = run.members.filter((m): m is Change => !isGroup(m) && m.type === 'dir');
@@ -386,10 +386,11 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     };
     // Hard links to files the host already had are always listed: which host file is the point.
     for (const c of linked) items.push(new OneChange(k, c, paint, label, col, treeOf));
-    // Siblings by the dozen, added or deleted (an install's dir for each package in
-    // /usr/share/doc, `rm -rf /usr/share/doc/*`), are one line for their dir when the kind's
-    // lines would be cut at the limit: 741 lines of package dirs hid what came after them.
-    const runs = (k === 'deleted' || k === 'added') && !opts.expand ? siblingRuns(view.items, SIBLINGS, limit) : null;
+    // Siblings by the dozen, added, deleted or rewritten (an install's dir for each package in
+    // /usr/share/doc, `rm -rf /usr/share/doc/*`, a perl upgrade's 30 man pages), are one line
+    // for their dir when the kind's lines would be cut at the limit: 741 lines of package dirs
+    // hid what came after them. Each modified one keeps its diff.
+    const runs = (k === 'deleted' || k === 'added' || k === 'modified') && !opts.expand ? siblingRuns(view.items, SIBLINGS, limit) : null;
     for (let i = 0; i < view.items.length; i++) {
       const x = view.items[i]!;
       const run = runs?.get(i);

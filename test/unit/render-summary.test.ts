@@ -560,7 +560,7 @@ test('past TIMES_ALONE dirs of one times-only change each, those share a line', 
   assert.is(v.items.length, 0);
 });
 
-test('siblings by the dozen, added or deleted, are one line for their dir when the lines would not fit', () => {
+test('siblings by the dozen, added, deleted or modified, are one line for their dir when the lines would not fit', () => {
   // rm -rf /usr/share/doc/* deleted each of 741 package dirs, a line each: what was deleted
   // after them in path order (/usr/share/man/man3/) was past the summary's limit.
   const gone = (path: string, type: Change['type'] = 'dir', size = 0): Change => ({ path, change: 'deleted', type, size });
@@ -602,6 +602,17 @@ test('siblings by the dozen, added or deleted, are one line for their dir when t
   ]);
   assert.equal(p2.find((x) => x.label.includes('/usr/share/locale/'))!.paths(), mo.map((c) => c.path).sort());
   assert.is(p2.length, 7);
+  // Modified: a package upgrade's man pages rewritten side by side (a perl upgrade's 30 were
+  // a line each, and what came after them in path order was past the limit).
+  const mod = (path: string): Change => ({ path, change: 'modified', type: 'file', size: 100 });
+  const man = Array.from({ length: SIBLINGS + 1 }, (_, i) => mod(`/usr/share/man/man1/p${i}.1.gz`));
+  const rewritten = [...man, mod('/etc/passwd-'), mod('/etc/shadow-'), mod('/srv/data.txt')];
+  const p3 = summaryPlan(rewritten, plain, { fold: [], limit: 4 }).kinds[0]!.items;
+  assert.equal(p3.map((x) => x.line.replace(/ +/g, ' ')).sort(), [
+    ' modified: /etc/passwd-', ' modified: /etc/shadow-', ' modified: /srv/data.txt', ` modified: ${SIBLINGS + 1} entries in /usr/share/man/man1/ (${SIBLINGS + 1} files, ${(SIBLINGS + 1) * 100} B)`,
+  ]);
+  assert.equal(p3.find((x) => x.label.includes('/usr/share/man/man1/'))!.paths(), man.map((c) => c.path));
+  assert.is(summaryPlan(rewritten, plain, { fold: [], limit: 50 }).kinds[0]!.items.length, rewritten.length);
 });
 
 test('each summary line knows the paths it stands for (pick mode keeps exactly those)', () => {
