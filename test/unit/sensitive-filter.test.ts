@@ -172,6 +172,29 @@ test('the filtered rules decide as the whole table on the examples, samples and 
   assert.equal(bad.slice(0, 5), [], `${bad.length} of ${texts.length} differ`);
 });
 
+test('narrowed to the first one, two and three components of a path, the rules still decide as the whole table', () => {
+  // A stem's rules are narrowed once 64 paths came under it (256 for three components:
+  // sensitive.ts candidatesFor): the
+  // examples' stems are each given that many first, shallow ones first, with and without a
+  // dot dir, so the comparison asks the narrowed lists of every depth (the samples' random
+  // stems would be thousands more, ~30 s).
+  const texts: string[] = [];
+  for (const cs of [...Object.values(CASES), ORDINARY]) for (const c of cs) texts.push(...variants(decoded(c.path)));
+  const stems: string[][] = [[], [], []];
+  const seen = new Set<string>();
+  for (const t of texts) {
+    for (let i = 0, depth = 0; depth < 3; depth++) {
+      i = t.indexOf('/', i + 1);
+      if (i < 0) break;
+      const stem = t.slice(0, i + 1);
+      if (!seen.has(stem)) { seen.add(stem); stems[depth]!.push(stem); }
+    }
+  }
+  for (const level of stems) for (const stem of level) for (let k = 0; k < (stem.split('/').length > 3 ? 256 : 64); k++) for (const name of [`w${k}`, `.w${k}`]) sensitiveRule({ path: fromUser(stem + name), change: 'added', type: 'file' }, ctx);
+  const { bad } = compare(texts.map(fromUser));
+  assert.equal(bad.slice(0, 5), [], `${bad.length} of ${texts.length} differ`);
+});
+
 test('the filtered rules decide as the whole table on 100k random paths', () => {
   const paths: string[] = [];
   for (let k = 0; k < 100_000; k++) paths.push(randomPath());
