@@ -117,8 +117,9 @@ export function countLine(changes: Change[], named?: NamedChanges): string {
  * The line each flagged change of a `many` rule shares: one per rule and top-level tree. A
  * group whose dirs share only that top dir (a header in /usr/include and vim's defaults.vim:
  * `in 2 dirs under /usr/`) says little as one line: it is split by the first three components
- * of each dir (the runlevel dirs together), where a lone change is listed as itself. Asked per change as `of(c, why)`; the
- * groups are arrays of the flagged changes (a 200k-entry review has one), nothing per entry.
+ * of each dir (the runlevel dirs together), where a lone change is listed as itself. Asked per
+ * change as `of(c, why)`; the groups are arrays of the flagged changes (a 200k-entry review has
+ * one), nothing per entry.
  */
 // SysV init's runlevel dirs, each holding links to the same init.d scripts: one part, where
 // a dir each was seven lines for one daemon's install.

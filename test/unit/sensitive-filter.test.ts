@@ -174,23 +174,38 @@ test('the filtered rules decide as the whole table on the examples, samples and 
 
 test('narrowed to the first one, two and three components of a path, the rules still decide as the whole table', () => {
   // A stem's rules are narrowed once 64 paths came under it (256 for three components:
-  // sensitive.ts candidatesFor): the
-  // examples' stems are each given that many first, shallow ones first, with and without a
-  // dot dir, so the comparison asks the narrowed lists of every depth (the samples' random
-  // stems would be thousands more, ~30 s).
+  // sensitive.ts candidatesFor): the stems the texts share are each given more than that
+  // first, shallow ones first, with and without a dot dir, so the comparison asks the narrowed
+  // lists of every depth. Exactly as many would not do: a stem's first paths count for the
+  // stem above it until that one is narrowed.
   const texts: string[] = [];
   for (const cs of [...Object.values(CASES), ORDINARY]) for (const c of cs) texts.push(...variants(decoded(c.path)));
-  const stems: string[][] = [[], [], []];
-  const seen = new Set<string>();
+  // And the patterns' samples with a home or multiarch dir, spelled as on a host: many then
+  // fall under one stem deeper than the text their pattern starts with (pam's `/usr/lib/` for
+  // `/usr/lib/x86_64-linux-gnu/security/`).
+  const HOST_DIR = /^\/home\/[^/]+\/|^\/(usr\/(local\/)?)?lib\/[^/]*-linux-gnu[^/]*\//;
+  for (const re of PATTERNS) {
+    for (let k = 0; k < 20; k++) {
+      const raw = sample(re.source);
+      const s = raw.replace(HOST_DIR, (m) => (m.startsWith('/home/') ? '/home/u/' : `${m.slice(0, m.indexOf('lib/') + 4)}x86_64-linux-gnu/`));
+      if (s !== raw && re.test(s)) texts.push(s);
+    }
+  }
+  // The stems two texts or more share, the most shared first: a rare one (a random sample's)
+  // could fill the stems sbx keeps (STEMS_MAX) before the shared ones.
+  const counts: Array<Map<string, number>> = [new Map(), new Map(), new Map()];
   for (const t of texts) {
     for (let i = 0, depth = 0; depth < 3; depth++) {
       i = t.indexOf('/', i + 1);
       if (i < 0) break;
       const stem = t.slice(0, i + 1);
-      if (!seen.has(stem)) { seen.add(stem); stems[depth]!.push(stem); }
+      counts[depth]!.set(stem, (counts[depth]!.get(stem) ?? 0) + 1);
     }
   }
-  for (const level of stems) for (const stem of level) for (let k = 0; k < (stem.split('/').length > 3 ? 256 : 64); k++) for (const name of [`w${k}`, `.w${k}`]) sensitiveRule({ path: fromUser(stem + name), change: 'added', type: 'file' }, ctx);
+  const stems = counts.map((m) => [...m].filter(([, n]) => n > 1).sort((a, b) => b[1] - a[1]).map(([stem]) => stem));
+  stems.forEach((level, depth) => {
+    for (const stem of level) for (let k = 0; k < (depth === 2 ? 260 : 70); k++) for (const name of [`w${k}`, `.w${k}`]) sensitiveRule({ path: fromUser(stem + name), change: 'added', type: 'file' }, ctx);
+  });
   const { bad } = compare(texts.map(fromUser));
   assert.equal(bad.slice(0, 5), [], `${bad.length} of ${texts.length} differ`);
 });
