@@ -1,13 +1,19 @@
 // Review rows: the time and peak memory of turning N changes into the summary the review
 // prints (grouping, folding, ordering, the flagged check), in a fresh node per size so RSS is
 // that size's alone. The change list is built in memory (the scan is bench/changes.mjs's row):
-// a package tree of new dirs and files, an npm cache to fold, loose files and deletions.
+// a package tree of new dirs and files, an npm cache to fold, loose files and deletions. The
+// rules' path filter and gates are given to the child as the bundle carries them.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { REPO, row, runAlone } from './_lib.mjs';
 
 const CHILD = `
 const [n, repo] = [Number(process.argv[1]), process.argv[2]];
+// What the bundle carries made at build time (scripts/bundle.mjs): the compiled modules would
+// otherwise work the path filter and the patterns' gates out of the table at the first path.
+globalThis.__SBX_SENSITIVE_FILTER__ = process.env.SBX_BENCH_FILTER;
+globalThis.__SBX_SENSITIVE_GATES__ = process.env.SBX_BENCH_GATES;
 const { renderSummary } = await import(repo + '/dist/cli/render-changes.js');
 const plain = { green: (s) => s, red: (s) => s, yellow: (s) => s, cyan: (s) => s, magenta: (s) => s, dim: (s) => s, bold: (s) => s };
 const changes = [];
@@ -28,8 +34,10 @@ if (!out.includes('folded')) throw new Error('nothing folded: the list is not wh
 console.log(JSON.stringify({ ms, rssMB: process.resourceUsage().maxRSS / 1024 }));
 `;
 
-function measure(n) {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, String(n), REPO], { encoding: 'utf8' });
+async function measure(n) {
+  const { sensitiveFilter, sensitiveGates } = await import(pathToFileURL(join(REPO, 'dist', 'sandbox-core', 'changes', 'sensitive.js')).href);
+  const env = { ...process.env, SBX_BENCH_FILTER: JSON.stringify(sensitiveFilter()), SBX_BENCH_GATES: JSON.stringify(sensitiveGates()) };
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, String(n), REPO], { encoding: 'utf8', env });
   if (r.status !== 0) { console.error(r.stderr); return null; }
   return JSON.parse(r.stdout.trim());
 }
@@ -37,7 +45,7 @@ function measure(n) {
 export async function rows() {
   const out = [];
   for (const n of [10_000, 100_000, 200_000]) {
-    const m = measure(n);
+    const m = await measure(n);
     const k = `${n / 1000}k`;
     out.push(row(`review summary of ${k} changes (group, fold, order, flags)`, m && m.ms, null, null, n === 200_000 ? { max: 2000 } : {}));
     out.push(row(`peak RSS of that review (${k} changes, list included)`, m && m.rssMB, null, null, { unit: 'MB', ...(n === 200_000 ? { max: 200 } : {}) }));
