@@ -373,14 +373,16 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
         if (sizes && trees++ < limit) for (const c of dirs) sizes.add(c.path);
         noteOfRun = () => {
           if (note !== null) return note;
-          let entries = run.members.length, bytes = 0, capped = false;
-          for (const m of run.members) if (!isGroup(m) && m.type === 'file') bytes += m.size;
+          let entries = run.members.length, bytes = 0, capped = false, files = 0;
+          for (const m of run.members) if (!isGroup(m) && m.type === 'file') { bytes += m.size; files++; }
           for (const c of dirs) {
             const t = treeSize(c.path);
             if (t) { entries += t.entries; bytes += t.bytes; capped ||= t.capped; } else capped = true;
           }
-          // Files alone: their bytes say it; with dirs, what the dirs held too.
-          return (note = entries === run.members.length && !capped ? ` (${humanBytes(bytes)})` : ` (${entriesText(entries, capped)} in all, ${humanBytes(bytes)})`);
+          // Files alone: their bytes say it; with dirs, what the dirs held too; links alone
+          // (a package's alternatives), nothing: `(0 B)` read as empty files.
+          if (entries === run.members.length && !capped) return (note = files ? ` (${humanBytes(bytes)})` : '');
+          return (note = ` (${entriesText(entries, capped)} in all, ${humanBytes(bytes)})`);
         };
       }
       return { kind: k, paths, get label() { return `${what}${noteOfRun()}`; }, get line() { return `  ${paint(`${label}${what}`)}${col.dim(noteOfRun())}`; } };

@@ -384,6 +384,10 @@ test('alternatives: new entries a line per dir, a retargeted link named, deleted
   ], out.join('\n'));
   assert.ok(out.includes(' deleted: /etc/alternatives/nc'), out.join('\n'));
   assert.ok(out.includes(' deleted: /var/lib/dpkg/alternatives/nc'), out.join('\n'));
+  // A package's removal takes its links by the dozen: past the limit one line, no `(0 B)`.
+  const links: Change[] = Array.from({ length: SIBLINGS + 2 }, (_, i) => ({ ...ch(`/etc/alternatives/x${i}`, 'symlink'), change: 'deleted' }));
+  const purge = summaryPlan([...links, ...['/srv/a', '/srv/b'].map((p): Change => ({ ...ch(p, 'file', 3), change: 'deleted' }))], plain, { fold: [], limit: 3 }).kinds[0]!.items.map((x) => x.line.replace(/ +/g, ' '));
+  assert.equal(purge, [' deleted: /srv/a', ' deleted: /srv/b', ` deleted: ${SIBLINGS + 2} entries in /etc/alternatives/`], purge.join('\n'));
 });
 
 test('package caches a later install trusts: one flagged line per cache and tree; npm content, partial/ and deletions fold', () => {
