@@ -3,12 +3,12 @@
 // Every name and diff line is escaped: a file name cannot move the cursor or recolour.
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
 import { ByteOut, PIECE, type NamedChanges, type Shown } from '../sandbox-core/changes/named.js';
-import { decodeUtf8Strict, display, displayText, jsonPath, terminalSafe } from '../sandbox-core/base/bpath.js';
+import { decodeUtf8Strict, display, displayText, jsonPath, parentB, terminalSafe } from '../sandbox-core/base/bpath.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
 import { countText, humanBytes } from './progress.js';
 import { manyLeast, manyOf, newFileReason, sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
-import { dirPrefix, foldIndex, isGroup, parentOf, runTotals, siblingRuns, topOf, viewKind, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN, SIBLINGS, type FoldCount, type SiblingRun, type SubtreeGroup } from '../sandbox-core/changes/group.js';
+import { dirPrefix, foldIndex, isGroup, runTotals, siblingRuns, topOf, viewKind, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN, SIBLINGS, type FoldCount, type SiblingRun, type SubtreeGroup } from '../sandbox-core/changes/group.js';
 import { foldRules } from '../sandbox-core/config.js';
 import { HostTreeSizes, hostTreeSizes, type TreeSize } from '../sandbox-core/changes/host-tree.js';
 import { devNumbers } from '../sandbox-core/base/dev-numbers.js';
@@ -279,7 +279,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
     const flagMany = (cs: Change[], why: string, noun: string) => {
       plan.flagged += cs.length;
       const dirs = new Set<string>();
-      for (const c of cs) dirs.add(parentOf(c.path));
+      for (const c of cs) dirs.add(parentB(c.path));
       const under = commonDir(dirs);
       const shown = under === '/' ? '/' : `${display(under)}/`;
       const where = dirs.size === 1 ? shown : [...dirs].every((d) => RUNLEVEL_DIR.test(d)) ? `${dirs.size} dirs /etc/rc?.d/` : `${countText(dirs.size)} dirs under ${shown}`;

@@ -5,6 +5,7 @@
 // the commit; it only decides how the summary names it.
 import type { Change, ChangeKind } from './types.js';
 import { globLiteral, globRegExp } from './glob.js';
+import { parentB } from '../base/bpath.js';
 import type { NamedChanges } from './named.js';
 
 export interface SubtreeGroup {
@@ -38,9 +39,6 @@ export function timesOnly(c: Change): boolean {
   return c.change === 'metadata' && c.details?.length === 1 && c.details[0] === 'mtime' && !c.givenAway;
 }
 
-/** The dir of byte path p (`/` for a top-level entry). */
-export const parentOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
-
 /** Times-only fold lines a summary shows at most: past that the smaller dirs share one line. */
 export const TIMES_DIRS = 10;
 /** Dirs holding one times-only change each that keep a line each at most: past that they share the line of the other dirs. */
@@ -57,7 +55,7 @@ function foldTimes(flat: Array<Change | SubtreeGroup>): { rest: Array<Change | S
   const byDir = new Map<string, Change[]>();
   for (const x of flat) {
     if (isGroup(x) || !timesOnly(x)) continue;
-    const d = parentOf(x.path);
+    const d = parentB(x.path);
     const l = byDir.get(d);
     if (l) l.push(x); else byDir.set(d, [x]);
   }
@@ -339,7 +337,7 @@ const pathOfItem = (x: Change | SubtreeGroup): string => (isGroup(x) ? x.root.pa
 export function dirPrefix(p: string, n: number): string {
   let i = 0;
   for (let k = 0; k < n; k++) { i = p.indexOf('/', i + 1); if (i < 0) break; }
-  const dir = parentOf(p);
+  const dir = parentB(p);
   return i < 0 || i > dir.length ? dir : p.slice(0, i);
 }
 
@@ -372,11 +370,11 @@ export function siblingRuns(items: ReadonlyArray<Change | SubtreeGroup>, min: nu
       if (lines <= fit) break;
       for (let u = r.from; u < r.to; u++) runs.delete(units[u]![0]);
       const members = items.slice(r.first, r.end);
-      runs.set(r.first, { dir: r.key, dirs: new Set(members.map((x) => parentOf(pathOfItem(x)))).size, members });
+      runs.set(r.first, { dir: r.key, dirs: new Set(members.map((x) => parentB(pathOfItem(x)))).size, members });
       lines -= (r.to - r.from) - 1;
     }
   };
-  take(items.map((_, i) => [i, i + 1]), (i) => parentOf(pathOfItem(items[i]!)), min);
+  take(items.map((_, i) => [i, i + 1]), (i) => parentB(pathOfItem(items[i]!)), min);
   if (lines > fit) {
     const units: Array<[number, number]> = [];
     for (let i = 0; i < items.length;) { const r = runs.get(i); const e = r ? i + r.members.length : i + 1; units.push([i, e]); i = e; }

@@ -8,7 +8,7 @@
 // the first match decides.
 import { lstatSync, type Stats } from 'node:fs';
 import type { Change } from './types.js';
-import { toFs } from '../base/bpath.js';
+import { parentB, toFs } from '../base/bpath.js';
 import { fsAt, hostRootPath } from './fsat.js';
 import { hostDirNames } from './host-tree.js';
 import { filterParts, filterRegExp, neededText } from './literals.js';
@@ -108,7 +108,7 @@ const refGone = (f: SensitiveFacts): boolean => {
   if (f.change === 'deleted') return looseRefGoneRewrites(f.raw ?? '', f.layerDir, f.type === 'dir');
   if (f.change !== 'replaced') return false;
   // A file that became a dir: its packed line shows; a dir that became a file: those below it do.
-  return looseRefGoneRewrites(f.raw ?? '', f.upper === undefined ? undefined : dirOf(f.upper), f.type !== 'dir');
+  return looseRefGoneRewrites(f.raw ?? '', f.upper === undefined ? undefined : parentB(f.upper), f.type !== 'dir');
 };
 /** Whether the new content of a file a rule matched passes `ok` (read bounded from the layer, no symlink followed). */
 const contentIs = (f: SensitiveFacts, ok: (data: Buffer, cut: boolean) => boolean, limit?: number): boolean => {
@@ -288,7 +288,6 @@ const RC_FILES = new Set([
   '.devscripts', '.quiltrc', '.pbuilderrc', '.dupload.conf', '.sbuildrc', '.dput.cf', '.gbp.conf', '.rpmmacros', '.makepkg.conf', '.bazelrc', '.npm-init.js',
 ]);
 const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
-const dirOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
 const writes = (f: SensitiveFacts): boolean => f.change !== 'deleted' && f.change !== 'metadata';
 /** A cache entry's bytes or target written (not a dir, not a deletion, not its metadata): what a later install reads. */
 const writesEntry = (f: SensitiveFacts): boolean => writes(f) && f.type !== 'dir';
@@ -394,7 +393,7 @@ function inPathDir(p: string, ctx: SensitiveContext): boolean {
   let lengths = dirLengths.get(ctx.pathDirs);
   if (!lengths) { lengths = new Set([...ctx.pathDirs].map((d) => d.length)); dirLengths.set(ctx.pathDirs, lengths); }
   const i = p.lastIndexOf('/');
-  return (i < 0 || lengths.has(i > 0 ? i : 1)) && ctx.pathDirs.has(dirOf(p));
+  return (i < 0 || lengths.has(i > 0 ? i : 1)) && ctx.pathDirs.has(parentB(p));
 }
 
 /** A value made from the host's tree, remembered until the review compares with another tree. */
@@ -430,7 +429,7 @@ const multiarchNames = (d: string): string[] => [...namesOnHost(d) ?? []].filter
  * is replaced by the added one).
  */
 function namedElsewhere(raw: string, dirs: Iterable<string>): boolean {
-  const name = raw.slice(raw.lastIndexOf('/') + 1);
+  const name = base(raw);
   return namesIn([...dirs].map((d) => (ASCII.test(d) ? d : Buffer.from(d, 'utf8').toString('latin1')))).some((s) => s?.has(name));
 }
 // Every dir of LIB_DIR's form: the plain lib dirs and their multiarch dirs the host has.
@@ -445,7 +444,7 @@ const LIB_DIRS = perHostRoot(() => { namesIn(LIB_BASES); return LIB_BASES.filter
 const shadowsCommand = (f: SensitiveFacts, p: string, ctx: SensitiveContext): boolean =>
   f.change === 'added' && f.type !== 'dir' && (inPathDir(p, ctx) || inHomeBin(p)) && namedElsewhere(f.raw ?? p, ctx.pathDirs);
 /** Likewise a new library named as one in another of the host's loader dirs (the loader takes the first it finds). */
-const isLibrary = (f: SensitiveFacts, p: string): boolean => f.type !== 'dir' && p.includes('.so') && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(dirOf(p));
+const isLibrary = (f: SensitiveFacts, p: string): boolean => f.type !== 'dir' && p.includes('.so') && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(parentB(p));
 const shadowsLibrary = (f: SensitiveFacts, p: string): boolean => f.change === 'added' && isLibrary(f, p) && namedElsewhere(f.raw ?? p, LIB_DIRS());
 
 // The lazily loaded completion files of bash-completion and fish (named for their command).
@@ -454,10 +453,7 @@ const COMPLETION = /^\/usr\/(local\/)?share\/(bash-completion\/completions\/[^/]
 // (bash_completion.d), zsh's function dirs, a home's.
 const COMPLETION_ANY = /^\/usr\/(local\/)?share\/(bash-completion\/completions|fish\/vendor_completions\.d|zsh\/(site-functions|vendor-completions))(\/|$)|^\/etc\/bash_completion\.d(\/|$)|\/\.local\/share\/bash-completion\/completions(\/|$)/;
 /** The command a lazily loaded completion file is for: bash-completion also tries `NAME.bash` and `_NAME`. */
-const completionOf = (raw: string): string => {
-  const n = raw.slice(raw.lastIndexOf('/') + 1);
-  return n.replace(/\.(bash|fish)$/, '').replace(/^_(?=.)/, '');
-};
+const completionOf = (raw: string): string => base(raw).replace(/\.(bash|fish)$/, '').replace(/^_(?=.)/, '');
 /** The host's multiarch names (x86_64-linux-gnu): its /usr/lib's dirs of that form. */
 const ARCHES = perHostRoot(() => multiarchNames('/usr/lib'));
 /** Dir `d`'s multiarch dirs, as paths, whether or not the host has them yet (a search looks there once there is one). */
@@ -486,7 +482,7 @@ function foundFirst(raw: string, dirs: readonly string[], kind: 'header' | 'pc' 
   let pkg = '';
   if (kind === 'pc' && (rel.includes('/') || !rel.endsWith('.pc'))) return false;
   if (kind === 'cmake') {
-    const m = CMAKE_CONFIG.exec(rel.slice(rel.lastIndexOf('/') + 1));
+    const m = CMAKE_CONFIG.exec(base(rel));
     if (!m || rel.split('/').length !== 2) return false;
     pkg = m[1]!.toLowerCase();
   }
@@ -936,7 +932,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // (`/usr/pyvenv.cfg` for /usr/bin/python3, as root too) runs what it names at each start.
   // A project's venv is the project's code (its site-packages are plain too).
   { id: 'python-venv-config', why: "Python venv config beside a shared Python (its home names where that Python loads its standard library from)",
-    test: (f, p, ctx) => p.endsWith('/pyvenv.cfg') && f.type !== 'dir' && writesOrOpens(f) && besideSharedPython(dirOf(p), dirOf(f.raw ?? p), ctx) },
+    test: (f, p, ctx) => p.endsWith('/pyvenv.cfg') && f.type !== 'dir' && writesOrOpens(f) && besideSharedPython(parentB(p), parentB(f.raw ?? p), ctx) },
   // Not with the python bytecode fold: a flagged entry keeps its diff and its `!`. Counted on
   // one summary line per tree (many): Python's first run in a checkout made outside the sandbox
   // writes one for each module it imports.
