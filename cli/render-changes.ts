@@ -117,9 +117,10 @@ export function countLine(changes: Change[], named?: NamedChanges): string {
  * The line each flagged change of a `many` rule shares: one per rule and top-level tree. A
  * group whose dirs share only that top dir (a header in /usr/include and vim's defaults.vim:
  * `in 2 dirs under /usr/`) says little as one line: it is split by the first three components
- * of each dir (the runlevel dirs together), where a lone change is listed as itself. Asked per
- * change as `of(c, why)`; the groups are arrays of the flagged changes (a 200k-entry review has
- * one), nothing per entry.
+ * of each dir, two in /etc, whose dirs are each a package's (nginx's sites-enabled/ and
+ * snippets/ with /etc/nginx; the runlevel dirs together), where a lone change is listed as
+ * itself. Asked per change as `of(c, why)`; the groups are arrays of the flagged changes (a
+ * 200k-entry review has one), nothing per entry.
  */
 // SysV init's runlevel dirs, each holding links to the same init.d scripts: one part, where
 // a dir each was seven lines for one daemon's install.
@@ -141,7 +142,7 @@ function manyGroups(flagged: Array<[Change, string]>): (c: Change, why: string) 
     byTop.delete(key);
     const parts = new Map<string, Change[]>();
     for (const c of g) {
-      const d = dirPrefix(c.path, 3);
+      const d = dirPrefix(c.path, c.path.startsWith('/etc/') ? 2 : 3);
       const k = RUNLEVEL_DIR.test(d) ? '/etc/rc?.d' : d;
       const s = parts.get(k);
       if (s) s.push(c); else parts.set(k, [c]);

@@ -333,6 +333,28 @@ test("a package install's server config, maintainer scripts, units and init link
   ], flagged.join('\n'));
 });
 
+test("a many rule's entries in /etc are a line per package dir, its subdirs with it", () => {
+  // apt-get install nginx postfix: nginx's /etc/nginx, sites-available/, sites-enabled/ and
+  // snippets/ were four lines (split from postfix's by their dirs' first three components),
+  // apache2's seven.
+  const ctx = sensitiveContext({ PATH: '/usr/bin:/bin', HOME: '/root' });
+  const files = ['/etc/nginx/nginx.conf', '/etc/nginx/mime.types', '/etc/nginx/sites-available/default', '/etc/nginx/snippets/fastcgi-php.conf', '/etc/nginx/snippets/snakeoil.conf',
+    '/etc/postfix/main.cf', '/etc/postfix/master.cf', '/etc/rsyslog.d/postfix.conf', '/etc/apache2/sites-available/a.conf', '/etc/apache2/mods-enabled/b.load',
+    '/etc/network/if-up.d/postfix', '/etc/network/if-down.d/postfix'].map((p) => ch(p, 'file', 10));
+  const link: Change = { ...ch('/etc/nginx/sites-enabled/default', 'symlink'), target: '/etc/nginx/sites-available/default' };
+  // Outside /etc the first three components stay (the test above): /usr/share holds every package's.
+  const changes = [...files, link].sort((a, b) => (a.path < b.path ? -1 : 1)).map((c) => ({ ...c, sensitive: sensitiveReason(c, ctx) ?? undefined }));
+  const flagged = renderSummary(changes, plain).split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' ').replace(/ \('sbx diff --all' lists each\)/, ''));
+  const config = 'server config (the programs and modules a server starts or loads, who may log in)';
+  assert.equal(flagged.filter((l) => l.includes(config)), [
+    `! added: 2 server config files in 2 dirs under /etc/apache2/ [! ${config}]`,
+    `! added: 6 server config files in 4 dirs under /etc/nginx/ [! ${config}]`,
+    `! added: 2 server config files in /etc/postfix/ [! ${config}]`,
+    `! added: /etc/rsyslog.d/postfix.conf [! ${config}]`,
+  ], flagged.join('\n'));
+  assert.ok(flagged.some((l) => l.startsWith('! added: 2 network hook scripts in 2 dirs under /etc/network/ ')), flagged.join('\n'));
+});
+
 test('new commands and libraries are a line per dir; one named as a host command, library or header elsewhere keeps its own', () => {
   // An apt-get install of apache2, mariadb-server and redis-server added 126 commands, a line
   // each; which of them take a name the host has (a PATH that finds them first) is the point.
