@@ -13,6 +13,7 @@ import { fsAt, hostRootPath } from './fsat.js';
 import { hostDirNames } from './host-tree.js';
 import { filterParts, filterRegExp, neededText } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
+import { readWhole } from './content.js';
 import { dpkgListHarmless } from './dpkg-list.js';
 import { hostJobPrograms } from './host-jobs.js';
 import { dpkgStatusHarmless, extendedStatesHarmless } from './apt-state.js';
@@ -115,6 +116,19 @@ const contentIs = (f: SensitiveFacts, ok: (data: Buffer, cut: boolean) => boolea
   if (f.type !== 'file' || !writes(f) || f.upper === undefined) return false;
   const r = readLayerFile(f.upper, limit);
   return r !== null && ok(r.data, r.cut);
+};
+// useradd -m copies the host's /etc/skel into the home it makes: a startup file there that is
+// the skeleton's, byte for byte, runs what the host gives every new user (Debian's .bashrc,
+// .profile and .bash_logout were three `!` lines beside the new home's own).
+const MAX_SKEL = 1 << 20;
+const skelCopy = (f: SensitiveFacts): boolean => {
+  if (f.change !== 'added' || f.type !== 'file' || f.upper === undefined || f.raw === undefined || lstatAt(parentB(f.raw)) !== null) return false;
+  try {
+    const skel = readWhole(`/etc/skel/${base(f.raw)}`, MAX_SKEL);
+    return skel !== null && readWhole(f.upper, MAX_SKEL)?.equals(skel) === true;
+  } catch {
+    return false;
+  }
 };
 /** The host's ld.so.conf dirs, read once per process (host files: ld-cache.ts). */
 let confDirs: Set<string> | undefined;
@@ -995,7 +1009,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // config (bash), the file managers' startup commands (vifm, lf, yazi's Lua).
     /^\/etc\/(devscripts\.conf|pbuilderrc|sbuild\/sbuild\.conf|git-buildpackage\/gbp\.conf|makepkg\.conf|bazel\.bazelrc)$/, /\/\.config\/pacman\/makepkg\.conf$/,
     /\/\.config\/(helix\/languages\.toml|zed\/settings\.json|neofetch\/config\.conf|vifm\/vifmrc|lf\/lfrc|yazi\/init\.lua)$/],
-    test: (_c, p) => startsWithDot(p) && RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3 },
+    test: (_c, p) => startsWithDot(p) && RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3, harmless: skelCopy },
   { id: 'setid', why: 'setuid/setgid program',
     test: (f) => f.change !== 'deleted' && f.type === 'file' && f.perm >= 0 && (f.perm & 0o6000) !== 0 },
   { id: 'file-caps', why: 'file capabilities',

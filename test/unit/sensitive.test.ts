@@ -155,6 +155,32 @@ test('acl-grant: a named user or group entry that grants anything, not the revie
   assert.not.ok(grants([[A, Buffer.from('not an acl')], ['user.x', acl([[2, 7, 1000]])]]), 'not an ACL');
 });
 
+test("rc-file: a new home's copy of the host's /etc/skel file is not marked; another file, an old home's or a changed one is", () => {
+  const root = mkdtempSync(join(tmpdir(), 'sbx-skel-case-'));
+  // The layer's files, where the upper paths resolve with the host's `/` moved to root.
+  const layer = join(root, 'layer');
+  try {
+    mkdirSync(layer);
+    mkdirSync(join(root, 'etc/skel'), { recursive: true });
+    mkdirSync(join(root, 'home/u'), { recursive: true });
+    writeFileSync(join(root, 'etc/skel/.bashrc'), '# ~/.bashrc\nalias ll="ls -l"\n');
+    writeFileSync(join(layer, 'copy'), '# ~/.bashrc\nalias ll="ls -l"\n');
+    writeFileSync(join(layer, 'other'), '# ~/.bashrc\nalias ll="rm -r"\n');
+    writeFileSync(join(layer, 'longer'), '# ~/.bashrc\nalias ll="ls -l"\n\n');
+    setHostRoot(root);
+    const at = (p: string, upper: string, change: C['change'] = 'added'): C => ({ ...file(p, change), upper: `/layer/${upper}` });
+    // useradd -m nu: the home is new, the file the skeleton's.
+    assert.is(ruleOf(at('/home/nu/.bashrc', 'copy')), undefined);
+    for (const [c, why] of [[at('/home/nu/.bashrc', 'other'), 'other bytes'], [at('/home/nu/.bashrc', 'longer'), 'a byte more'], [at('/home/u/.bashrc', 'copy'), 'a home the host has'],
+      [at('/home/nu/.profile', 'copy'), 'no such skeleton file'], [at('/home/nu/.bashrc', 'copy', 'modified'), 'not added'], [file('/home/nu/.bashrc'), 'no layer file']] as Array<[C, string]>) {
+      assert.is(ruleOf(c), 'rc-file', why);
+    }
+  } finally {
+    setHostRoot(null);
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('kernel-hook: a source file of a tree the host builds with DKMS is marked, one of another /usr/src tree is not', () => {
   const root = mkdtempSync(join(tmpdir(), 'sbx-dkms-case-'));
   mkdirSync(join(root, 'usr/src/mod-1.0'), { recursive: true });
