@@ -1038,7 +1038,8 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // A test, not patterns: a pattern's texts gate it, and a home's patterns can be gated only by
   // `/home/` (or `/root/`), which lets every path of a home through the filter to each rule in
   // turn (~3.5 us a path; a 200k-path review with 50k under /root/.npm took ~20% longer).
-  { id: 'toolchain-bin', why: "command in a toolchain's bin dir (shell startup puts it on PATH)",
+  // rustup's installer links a dozen commands to itself in ~/.cargo/bin: counted like new commands in PATH.
+  { id: 'toolchain-bin', why: "command in a toolchain's bin dir (shell startup puts it on PATH)", many: 'toolchain commands',
     test: (f, p) => f.type !== 'dir' && writesOrOpens(f) && inToolBin(p) },
   { id: 'toolchain-tree', why: 'toolchain install (its interpreters, compilers, libraries and scripts run whenever the toolchain does)', many: 'toolchain files',
     test: (f, p) => f.type !== 'dir' && writesOrOpens(f) && inToolTree(p) },
@@ -1761,7 +1762,7 @@ const MANY = new Map([...SENSITIVE_RULES.filter((r) => r.many).map((r): [string,
 export const manyOf = (why: string): string | null => MANY.get(why) ?? null;
 // Reasons whose entries' names say what came (`npm i -g cowsay`: cowsay and cowthink; which
 // host header a new one stands in for): named each up to three to a line's dir.
-const NAMED_FEW = new Set([NEW_COMMAND, NEW_LIBRARY, NEW_ALTERNATIVE, ...SENSITIVE_RULES.filter((r) => r.id === 'build-shadow' || r.id === 'new-completion').map((r) => r.why)]);
+const NAMED_FEW = new Set([NEW_COMMAND, NEW_LIBRARY, NEW_ALTERNATIVE, ...SENSITIVE_RULES.filter((r) => r.id === 'build-shadow' || r.id === 'new-completion' || r.id === 'toolchain-bin').map((r) => r.why)]);
 /** The fewest entries of a reason the summary counts on one line: two, or four for NAMED_FEW's. */
 export const manyLeast = (why: string): number => (NAMED_FEW.has(why) ? 4 : 2);
 

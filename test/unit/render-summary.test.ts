@@ -355,6 +355,26 @@ test("a many rule's entries in /etc are a line per package dir, its subdirs with
   assert.ok(flagged.some((l) => l.startsWith('! added: 2 network hook scripts in 2 dirs under /etc/network/ ')), flagged.join('\n'));
 });
 
+test("a toolchain's commands are counted from four, named each below that", () => {
+  // rustup's installer links cargo, rustc, rustfmt and nine more to itself in ~/.cargo/bin: twelve lines.
+  const ctx = sensitiveContext({ PATH: '/usr/bin:/bin', HOME: '/home/u' });
+  const why = "command in a toolchain's bin dir (shell startup puts it on PATH)";
+  const flagged = (names: string[]): string[] => {
+    const changes = names.sort().map((p) => ch(p, 'file', 10)).map((c) => ({ ...c, sensitive: sensitiveReason(c, ctx) ?? undefined }));
+    return renderSummary(changes, plain).split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' '));
+  };
+  assert.equal(flagged(['cargo', 'rustc', 'rustdoc', 'rustfmt', 'rustup'].map((n) => `/home/u/.cargo/bin/${n}`)), [
+    `! added: 5 toolchain commands in /home/u/.cargo/bin/ ('sbx diff --all' lists each) [! ${why}]`,
+    '! 5 changes marked ! (code that runs later, or access for others): review them before keeping',
+  ]);
+  assert.equal(flagged(['gopls', 'dlv', 'staticcheck'].map((n) => `/home/u/go/bin/${n}`)), [
+    `! added: /home/u/go/bin/dlv [! ${why}]`,
+    `! added: /home/u/go/bin/gopls [! ${why}]`,
+    `! added: /home/u/go/bin/staticcheck [! ${why}]`,
+    '! 3 changes marked ! (code that runs later, or access for others): review them before keeping',
+  ]);
+});
+
 test('new commands and libraries are a line per dir; one named as a host command, library or header elsewhere keeps its own', () => {
   // An apt-get install of apache2, mariadb-server and redis-server added 126 commands, a line
   // each; which of them take a name the host has (a PATH that finds them first) is the point.
