@@ -94,8 +94,20 @@ export function removesHostDir(c: Change): boolean {
  * not reachable), then the sandbox's type.
  */
 export function replacedText(c: Change, tree?: TreeSize | null): string {
-  const was = !tree || !removesHostDir(c) ? `${c.oldType}` : tree.entries ? `dir of ${entriesText(tree.entries, tree.capped)}, ${humanBytes(tree.bytes)}` : 'empty dir';
+  const held = tree && removesHostDir(c) ? heldText(tree) : undefined;
+  const was = held === undefined ? `${c.oldType}` : held === null ? 'empty dir' : tree!.entries ? `dir of ${held}` : 'dir unreadable to you';
   return `${was} ${ARROW} ${c.type}`;
+}
+
+/**
+ * What a host tree held, as a line says it (null: nothing). An ordinary user's review cannot
+ * list a dir only root may read: a deleted one read as empty (`deleted: /opt/x/priv/`), though
+ * a root commit takes what it holds.
+ */
+function heldText(t: TreeSize): string | null {
+  if (t.unlisted && !t.entries) return 'unreadable to you: what it holds is unknown';
+  if (!t.entries) return null;
+  return `${entriesText(t.entries, t.capped || !!t.unlisted)}, ${humanBytes(t.bytes)}${t.unlisted ? ', more unreadable to you' : ''}`;
 }
 
 /** What each host dir the changes replace holds (removesHostDir), in one helper call: for the views that list every change. */
@@ -378,7 +390,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
           for (const m of run.members) if (!isGroup(m) && m.type === 'file') { bytes += m.size; files++; }
           for (const c of dirs) {
             const t = treeSize(c.path);
-            if (t) { entries += t.entries; bytes += t.bytes; capped ||= t.capped; } else capped = true;
+            if (t) { entries += t.entries; bytes += t.bytes; capped ||= t.capped || !!t.unlisted; } else capped = true;
           }
           // Files alone: their bytes say it; with dirs, what the dirs held too; links alone
           // (a package's alternatives), nothing: `(0 B)` read as empty files.
@@ -418,7 +430,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
         // Shown lines are among the first `limit` unflagged items: the trees past that are measured only if read.
         if (sizes && trees++ < limit) sizes.add(x.path);
         const noteOfTree = () => {
-          if (note === null) { const t = treeSize(x.path); note = t && t.entries ? ` (${entriesText(t.entries, t.capped)}, ${humanBytes(t.bytes)})` : ''; }
+          if (note === null) { const t = treeSize(x.path); const held = t && heldText(t); note = held ? ` (${held})` : ''; }
           return note;
         };
         items.push({

@@ -19,8 +19,9 @@
  *                                   passed, e.g. each sandbox's layers dir for `sbx ls`); rel
  *                                   must be "", and it answers nothing
  * stdout, per job in order (integers little-endian):
- *   'S': u32 errno (0: then u64 entries, u64 bytes, u32 capped); errno when rel cannot be
- *        reached; a directory below it that cannot be listed counts as empty
+ *   'S': u32 errno (0: then u64 entries, u64 bytes, u32 flags); errno when rel cannot be
+ *        reached; flags: 1 stopped at the cap, 2 a directory (rel itself or one below it)
+ *        could not be listed, counted as empty: both make the counts a lower bound
  *   'L': u32 errno (0: then u32 count, u32 nbytes, count names each ended by a 0 byte)
  *   'C': u32 state (0 none; 1 an entry changed after the time; 2 a directory that cannot be
  *        listed, rel itself included), with 1 and 2: u32 len, that entry's path below the root
@@ -105,12 +106,13 @@ static int is_dir_entry(DIR *d, struct dirent *e, struct stat *st, int *stated) 
 static int job_size(struct beneath *b, const char *rel, uint32_t cap, struct buf *out) {
   if (beneath_dir(b, rel, strlen(rel)) < 0) return buf_put32(out, (uint32_t)errno);
   uint64_t entries = 0, bytes = 0;
-  uint32_t capped = 0;
+  uint32_t capped = 0, unlisted = 0;
   struct todo t = {0};
   if (todo_push(&t, strdup(rel)) < 0) return -1;
   while (t.n && !capped) {
     char *dir = t.p[--t.n];
     DIR *d = open_listing(b, dir);
+    if (!d) unlisted = 2;
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL) {
       if (is_dot(e->d_name)) continue;
@@ -129,7 +131,7 @@ static int job_size(struct beneath *b, const char *rel, uint32_t cap, struct buf
     free(dir);
   }
   todo_free(&t);
-  return buf_put32(out, 0) | buf_put64(out, entries) | buf_put64(out, bytes) | buf_put32(out, capped);
+  return buf_put32(out, 0) | buf_put64(out, entries) | buf_put64(out, bytes) | buf_put32(out, capped | unlisted);
 }
 
 /* 'L' */

@@ -28,6 +28,11 @@ export interface TreeSize {
   bytes: number;
   /** The walk stopped at the cap: the counts are a lower bound. */
   capped: boolean;
+  /**
+   * A dir of the tree (its top too) could not be listed, as an ordinary user's of a dir only
+   * root may read: counted as empty, so the counts are a lower bound too.
+   */
+  unlisted?: boolean;
 }
 
 export const TREE_SIZE_CAP = 250_000;
@@ -53,7 +58,10 @@ function jobBytes(job: Job, p: string): Buffer[] {
 function readSize(b: Buffer, at: number): { size: TreeSize | null; next: number } {
   if (at + 4 > b.length) return { size: null, next: b.length };
   if (b.readUInt32LE(at)) return { size: null, next: at + 4 };
-  return { size: { entries: Number(b.readBigUInt64LE(at + 4)), bytes: Number(b.readBigUInt64LE(at + 12)), capped: b.readUInt32LE(at + 20) !== 0 }, next: at + 24 };
+  const flags = b.readUInt32LE(at + 20);
+  const size: TreeSize = { entries: Number(b.readBigUInt64LE(at + 4)), bytes: Number(b.readBigUInt64LE(at + 12)), capped: (flags & 1) !== 0 };
+  if (flags & 2) size.unlisted = true;
+  return { size, next: at + 24 };
 }
 
 /** Runs the jobs (one per path, byte strings) in one helper call; its answer, or null when it could not run. */

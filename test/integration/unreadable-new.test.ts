@@ -117,6 +117,7 @@ testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run thi
 // commit then refuses the removal: the tree holds a dir it cannot list (said so, not "changed").
 testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run this build'), { missing: IS_ROOT })('an unreadable dir shown empty can be removed inside, and its parent with it; the user\'s commit says why it leaves them', () => {
   const tree = `/var/tmp/sbx-ghost-${process.pid}`;
+  const shut = `${tree}-shut`;
   const userStore = mkdtempSync('/home/sbxtest/sbx-ghost-store-');
   const asUser = asUserIn(userStore);
   try {
@@ -124,20 +125,27 @@ testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run thi
     mkdirSync(`${tree}/closed`, { recursive: true });
     chmodSync(`${tree}/closed`, 0o700);
     writeFileSync(`${tree}/f`, 'f\n');
-    const r = asUser('run', '-q', '--name', 'ghost', '--', 'sh', '-c', `rmdir ${tree}/closed && ls -A ${tree} && rm -rf ${tree} && echo gone; test -e ${tree} || echo absent`);
+    // A tree whose top the user cannot list: its line says so, where it read as an empty dir.
+    mkdirSync(shut, { mode: 0o700 });
+    writeFileSync(`${shut}/secret`, 's\n');
+    const r = asUser('run', '-q', '--name', 'ghost', '--', 'sh', '-c', `rmdir ${tree}/closed && ls -A ${tree} && rm -rf ${tree} ${shut} && echo gone; test -e ${tree} || echo absent`);
     assert.is(r.status, 0, r.stderr);
     assert.is(r.stdout, 'f\ngone\nabsent\n');
     const d = asUser('diff', 'ghost', '--json');
     assert.is(d.status, 0, d.stderr);
     const changes = (JSON.parse(d.stdout) as { changes: Array<{ path: string; change: string }> }).changes.filter((c) => c.path.startsWith(tree)).map((c) => `${c.change} ${c.path}`);
-    assert.equal(changes, [`deleted ${tree}`]);
+    assert.equal(changes, [`deleted ${tree}`, `deleted ${shut}`]);
+    // What the user's review can say of what a root commit would take (root's counts all).
+    const text = asUser('diff', 'ghost').stdout.split('\n').filter((l) => l.includes(tree)).map((l) => l.trim().replace(/ +/g, ' '));
+    assert.equal(text, [`deleted: ${tree}/ (2+ entries, 2 B, more unreadable to you)`, `deleted: ${shut}/ (unreadable to you: what it holds is unknown)`]);
     const c = asUser('commit', 'ghost');
     assert.is(c.status, 1, c.stderr);
     assert.match(c.stderr, `${tree}: the host dir would be removed but ${tree}/closed cannot be listed by you: what it holds is unknown`);
-    assert.ok(existsSync(`${tree}/closed`) && existsSync(`${tree}/f`), 'the host tree is whole');
+    assert.ok(existsSync(`${tree}/closed`) && existsSync(`${tree}/f`) && existsSync(`${shut}/secret`), 'the host trees are whole');
     assert.is(asUser('discard', 'ghost').status, 0);
   } finally {
     rmSync(tree, { recursive: true, force: true });
+    rmSync(shut, { recursive: true, force: true });
     rmSync(userStore, { recursive: true, force: true });
   }
 });
