@@ -216,6 +216,12 @@ const venvIsNew = lastAnswer();
  * so its `.pth` files and its pip's certifi are as new as the rest of it. Without the entry's
  * file in the layer (the scan's marks) it is not asked: the summary asks again.
  */
+// pip brings certifi with requests: the CA bundle of a certifi package the command installed
+// (its dir new to the host) in the system's or a user's Python library tree is trusted as the
+// package's code there is, which python-library or user-site mark (`pip install --user` was
+// one `!` line for the user site and one for the bundle). A project's own copy stays marked.
+const NEW_CERTIFI = /^(\/usr(\/local)?|\/.+\/\.local)\/lib\/python[^/]*\/(site|dist)-packages\/certifi\/cacert\.pem$/;
+const newCertifi = (f: SensitiveFacts, p: string): boolean => f.change === 'added' && f.raw !== undefined && NEW_CERTIFI.test(p) && lstatAt(parentB(f.raw)) === null;
 function inNewVenv(f: SensitiveFacts): boolean {
   if (f.change !== 'added' || f.raw === undefined || f.upper === undefined) return false;
   const m = VENV_SITE.exec(f.raw);
@@ -691,7 +697,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
       // A JDK's own trust store (Temurin's, Oracle's, one in /opt or a toolchain dir; Debian's
       // JDKs link it to /etc/ssl/certs/java/cacerts).
       /\/lib\/security\/cacerts$/],
-    harmless: (f) => !writesEntry(f) || inNewVenv(f) },
+    harmless: (f, p) => !writesEntry(f) || inNewVenv(f) || newCertifi(f, p) },
   // openssl_conf's engines and providers name shared objects every program using OpenSSL
   // loads (`dynamic_path`, `module`): curl, apt's https, python's ssl, as root too.
   { id: 'openssl-config', why: 'OpenSSL configuration (can load a library into every program using OpenSSL)', paths: [/^\/(etc|usr\/lib)\/ssl\/openssl\.cnf$/, /^\/etc\/pki\/tls\/openssl\.cnf$/] },

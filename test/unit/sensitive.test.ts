@@ -181,6 +181,24 @@ test("rc-file: a new home's copy of the host's /etc/skel file is not marked; ano
   }
 });
 
+test("tls-trust: a certifi bundle pip installed into a Python library tree goes with its package's code; the host's certifi, a changed one or a project's copy is a trust store", () => {
+  const root = mkdtempSync(join(tmpdir(), 'sbx-certifi-case-'));
+  try {
+    mkdirSync(join(root, 'usr/lib/python3/dist-packages/certifi'), { recursive: true });
+    setHostRoot(root);
+    const tls = 'tls-trust';
+    assert.is(ruleOf(file('/usr/local/lib/python3.11/dist-packages/certifi/cacert.pem')), 'python-library');
+    assert.is(ruleOf(file('/home/u/.local/lib/python3.11/site-packages/certifi/cacert.pem')), 'user-site');
+    assert.is(ruleOf(file('/usr/lib/python3/dist-packages/certifi/cacert.pem')), tls, "the host's certifi dir");
+    assert.is(ruleOf(file('/usr/local/lib/python3.11/dist-packages/certifi/cacert.pem', 'modified')), tls, 'changed');
+    assert.is(ruleOf(file('/home/u/proj/vendor/site-packages/certifi/cacert.pem')), tls, "a project's copy");
+    assert.is(ruleOf(file('/home/u/proj/lib/python3.11/site-packages/certifi/cacert.pem')), tls, 'not a venv, not a user site');
+  } finally {
+    setHostRoot(null);
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('kernel-hook: a source file of a tree the host builds with DKMS is marked, one of another /usr/src tree is not', () => {
   const root = mkdtempSync(join(tmpdir(), 'sbx-dkms-case-'));
   mkdirSync(join(root, 'usr/src/mod-1.0'), { recursive: true });
