@@ -209,6 +209,12 @@ function bytecodeOfHostSource(f: SensitiveFacts): boolean {
 const VENV_SITE = /^(.+)\/lib(64)?\/python[0-9][^/]*\/site-packages\//;
 // Whether the command made the venv (a venv's files ask once).
 const venvIsNew = lastAnswer();
+// pip brings certifi with requests: the CA bundle of a certifi package the command installed
+// (its dir new to the host) in the system's or a user's Python library tree is trusted as the
+// package's code there is, which python-library or user-site mark (`pip install --user` was
+// one `!` line for the user site and one for the bundle). A project's own copy stays marked.
+const NEW_CERTIFI = /^(\/usr\/(local\/)?lib(64)?\/python[0-9][^/]*\/(site|dist)-packages|\/(root|home\/[^/]+)\/\.local\/lib\/python[^/]*\/site-packages)\/certifi\/cacert\.pem$/;
+const newCertifi = (f: SensitiveFacts, p: string): boolean => f.change === 'added' && f.raw !== undefined && NEW_CERTIFI.test(p) && lstatAt(parentB(f.raw)) === null;
 /**
  * Whether an added entry is in a venv the command made: the layer holds ROOT/pyvenv.cfg, the
  * host has neither that file nor the site-packages dir. Nothing on the host starts that venv's
@@ -216,12 +222,6 @@ const venvIsNew = lastAnswer();
  * so its `.pth` files and its pip's certifi are as new as the rest of it. Without the entry's
  * file in the layer (the scan's marks) it is not asked: the summary asks again.
  */
-// pip brings certifi with requests: the CA bundle of a certifi package the command installed
-// (its dir new to the host) in the system's or a user's Python library tree is trusted as the
-// package's code there is, which python-library or user-site mark (`pip install --user` was
-// one `!` line for the user site and one for the bundle). A project's own copy stays marked.
-const NEW_CERTIFI = /^(\/usr(\/local)?|\/.+\/\.local)\/lib\/python[^/]*\/(site|dist)-packages\/certifi\/cacert\.pem$/;
-const newCertifi = (f: SensitiveFacts, p: string): boolean => f.change === 'added' && f.raw !== undefined && NEW_CERTIFI.test(p) && lstatAt(parentB(f.raw)) === null;
 function inNewVenv(f: SensitiveFacts): boolean {
   if (f.change !== 'added' || f.raw === undefined || f.upper === undefined) return false;
   const m = VENV_SITE.exec(f.raw);

@@ -193,6 +193,7 @@ test("tls-trust: a certifi bundle pip installed into a Python library tree goes 
     assert.is(ruleOf(file('/usr/local/lib/python3.11/dist-packages/certifi/cacert.pem', 'modified')), tls, 'changed');
     assert.is(ruleOf(file('/home/u/proj/vendor/site-packages/certifi/cacert.pem')), tls, "a project's copy");
     assert.is(ruleOf(file('/home/u/proj/lib/python3.11/site-packages/certifi/cacert.pem')), tls, 'not a venv, not a user site');
+    assert.is(ruleOf(file('/opt/svc/.local/lib/python3.11/site-packages/certifi/cacert.pem')), tls, 'not a home');
   } finally {
     setHostRoot(null);
     rmSync(root, { recursive: true, force: true });
