@@ -13,7 +13,7 @@ import { fsAt, hostRootPath } from './fsat.js';
 import { hostDirNames } from './host-tree.js';
 import { filterParts, filterRegExp, neededText } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
-import { readWhole } from './content.js';
+import { layerAgainstHost } from './content.js';
 import { dpkgListHarmless } from './dpkg-list.js';
 import { hostJobPrograms } from './host-jobs.js';
 import { dpkgStatusHarmless, extendedStatesHarmless } from './apt-state.js';
@@ -121,15 +121,11 @@ const contentIs = (f: SensitiveFacts, ok: (data: Buffer, cut: boolean) => boolea
 // the skeleton's, byte for byte, runs what the host gives every new user (Debian's .bashrc,
 // .profile and .bash_logout were three `!` lines beside the new home's own).
 const MAX_SKEL = 1 << 20;
-const skelCopy = (f: SensitiveFacts): boolean => {
-  if (f.change !== 'added' || f.type !== 'file' || f.upper === undefined || f.raw === undefined || lstatAt(parentB(f.raw)) !== null) return false;
-  try {
-    const skel = readWhole(`/etc/skel/${base(f.raw)}`, MAX_SKEL);
-    return skel !== null && readWhole(f.upper, MAX_SKEL)?.equals(skel) === true;
-  } catch {
-    return false;
-  }
-};
+const skelCopy = (f: SensitiveFacts): boolean =>
+  f.change === 'added' && f.type === 'file' && f.upper !== undefined && f.raw !== undefined && inDirNewToHost(f.raw) &&
+  layerAgainstHost(f.upper, `/etc/skel/${base(f.raw)}`, MAX_SKEL, (now, skel) => skel !== null && now.equals(skel));
+/** Whether the host has no dir where byte path `raw` is (the command made it: a new home, a new package's dir). */
+const inDirNewToHost = (raw: string): boolean => lstatAt(parentB(raw)) === null;
 /** The host's ld.so.conf dirs, read once per process (host files: ld-cache.ts). */
 let confDirs: Set<string> | undefined;
 const ldCacheOk = (data: Buffer, cut: boolean): boolean => ldCacheHarmless(data, cut, (d) => LIB_DIR.test(d), confDirs ??= hostLoaderConfDirs());
@@ -214,7 +210,7 @@ const venvIsNew = lastAnswer();
 // package's code there is, which python-library or user-site mark (`pip install --user` was
 // one `!` line for the user site and one for the bundle). A project's own copy stays marked.
 const NEW_CERTIFI = /^(\/usr\/(local\/)?lib(64)?\/python[0-9][^/]*\/(site|dist)-packages|\/(root|home\/[^/]+)\/\.local\/lib\/python[^/]*\/site-packages)\/certifi\/cacert\.pem$/;
-const newCertifi = (f: SensitiveFacts, p: string): boolean => f.change === 'added' && f.raw !== undefined && NEW_CERTIFI.test(p) && lstatAt(parentB(f.raw)) === null;
+const newCertifi = (f: SensitiveFacts, p: string): boolean => f.change === 'added' && f.raw !== undefined && NEW_CERTIFI.test(p) && inDirNewToHost(f.raw);
 /**
  * Whether an added entry is in a venv the command made: the layer holds ROOT/pyvenv.cfg, the
  * host has neither that file nor the site-packages dir. Nothing on the host starts that venv's
