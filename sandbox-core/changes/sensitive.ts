@@ -369,7 +369,9 @@ const INSTALL_PART = /^\/(dist|policies|native)(\/|$)|^\/package\.json$/;
 const timesOnly = (f: SensitiveFacts): boolean => f.change === 'metadata' && !f.access;
 /**
  * timesOnly, or a dir the command made: it runs nothing by itself, and what it holds is listed
- * (a package's runit service dir, a unit's drop-in dir, beside their files).
+ * (a package's runit service dir, a unit's drop-in dir, a new /etc/sudoers.d or ~/.ssh, beside
+ * their files). One another user could plant files in later is still marked, by other-owner,
+ * world-writable or acl-grant further down the table (a harmless rule lets the path on to them).
  */
 const timesOrNewDir = (f: SensitiveFacts): boolean => timesOnly(f) || (f.type === 'dir' && f.change === 'added');
 /** A tool config rule's no: a deletion, a dir, an mtime (nothing a later run reads is planted). */
@@ -549,11 +551,11 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /^\/etc\/X11\/xinit\/(xserverrc$|xinputrc$|xinput\.d\/)/],
     // A completion deleted runs nothing: at most the host's own of that name in a later dir
     // loads instead. Not a profile or rc file, whose removal can undo a umask or a TMOUT.
-    harmless: (f, p) => timesOnly(f) || (f.change === 'deleted' && COMPLETION_ANY.test(p)) },
-  { id: 'sudoers', why: 'sudoers', paths: [/^\/etc\/sudoers(\.d(\/|$)|$)/, /^\/etc\/doas\.conf$/] },
+    harmless: (f, p) => timesOrNewDir(f) || (f.change === 'deleted' && COMPLETION_ANY.test(p)) },
+  { id: 'sudoers', why: 'sudoers', paths: [/^\/etc\/sudoers(\.d(\/|$)|$)/, /^\/etc\/doas\.conf$/], harmless: timesOrNewDir },
   // Plugin lines name the shared objects sudo loads (policy, I/O log, group plugins).
   { id: 'sudo-conf', why: 'sudo plugin configuration (libraries sudo loads as root)', paths: [/^\/etc\/sudo\.conf$/] },
-  { id: 'loader', why: 'dynamic loader configuration', paths: [/^\/etc\/ld\.so\.(preload|conf)(\.d(\/|$)|$)/], harmless: timesOnly },
+  { id: 'loader', why: 'dynamic loader configuration', paths: [/^\/etc\/ld\.so\.(preload|conf)(\.d(\/|$)|$)/], harmless: timesOrNewDir },
   // ldconfig rewrites the cache after each library install: marked only when it names a
   // library outside the dirs the loader searches anyway (ld-cache.ts).
   { id: 'loader-cache', why: 'dynamic loader cache naming a library outside the loader dirs (every program would load it)', paths: [/^\/etc\/ld\.so\.cache$/],
@@ -652,13 +654,13 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'acpi', why: 'acpid event rule or action (runs commands as root on power, lid and button events)', paths: [/^\/etc\/acpi\//], harmless: notPlanted },
   // auto_prepend_file and a loaded extension run in every PHP program (a web app's, as its user).
   { id: 'php-config', why: 'PHP configuration (auto_prepend_file and extensions run code in every PHP program)', many: 'PHP config files', paths: [/^\/etc\/php\//, /^\/usr\/local\/etc\/php\//], harmless: notPlanted },
-  { id: 'autostart', why: 'autostart entry', paths: [/^\/etc\/xdg\/autostart(\/|$)/, /\/\.config\/autostart(\/|$)/] },
+  { id: 'autostart', why: 'autostart entry', paths: [/^\/etc\/xdg\/autostart(\/|$)/, /\/\.config\/autostart(\/|$)/], harmless: timesOrNewDir },
   // systemd-sysusers makes the users and groups its configs name at boot and at a package's
   // install (`m deploy sudo` adds a user to a group).
   { id: 'accounts', why: 'account database', paths: [/^\/etc\/(passwd|shadow|group|gshadow|subuid|subgid)$/, /^\/(etc|run|usr\/lib|usr\/local\/lib)\/sysusers\.d\//] },
   // pam-auth-update builds /etc/pam.d/common-* from the profiles in /usr/share/pam-configs
   // whenever a libpam package is installed or upgraded.
-  { id: 'pam', why: 'PAM configuration', paths: [/^\/etc\/pam\.(d(\/|$)|conf$)/, /^\/etc\/security\//, /^\/(usr\/)?lib\/([a-z0-9_]+-linux-gnu\/)?security\//, /^\/usr\/share\/pam-configs\//], harmless: timesOnly },
+  { id: 'pam', why: 'PAM configuration', paths: [/^\/etc\/pam\.(d(\/|$)|conf$)/, /^\/etc\/security\//, /^\/(usr\/)?lib\/([a-z0-9_]+-linux-gnu\/)?security\//, /^\/usr\/share\/pam-configs\//], harmless: timesOrNewDir },
   { id: 'nsswitch', why: 'name service switch (loads modules into every program)', paths: [/^\/etc\/nsswitch\.conf$/] },
   // Where nsswitch's and PAM's directory modules look users up and check passwords: sssd's
   // config (its LDAP server's users and groups, sudo rules, access rules) and its cache (users,
@@ -674,14 +676,18 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // connection (systemd-networkd's .network files, netplan's, NetworkManager's).
     /^\/(etc|usr\/lib|usr\/local\/lib|run)\/systemd\/network\//, /^\/etc\/netplan\//, /^\/(usr\/)?lib\/netplan\//,
     /^\/etc\/NetworkManager\/(NetworkManager\.conf$|conf\.d\/|system-connections\/|dnsmasq(-shared)?\.d\/)/, /^\/usr\/lib\/NetworkManager\/conf\.d\//], harmless: notPlanted },
+  // sshd's host keys: the command that made or read them knows the private half (openssh-server's
+  // install generates six). Counted per dir; a deletion counts (sshd starts without it no more).
+  { id: 'ssh-host-key', why: 'ssh host key (whoever ran the command may hold it: it can pose as this machine to ssh clients)', many: 'ssh host keys',
+    paths: [/^\/etc\/ssh\/ssh_host_[^/]*key(\.pub|-cert\.pub)?$/], harmless: timesOnly },
   // git's ssh signing trust (gpg.ssh.allowedSignersFile) sits beside its config as often as in ~/.ssh.
-  { id: 'ssh', why: 'ssh keys or configuration', paths: [/^\/etc\/ssh\//, /(^|\/)\.ssh(\/|$)/, /\/\.config\/git\/allowed_signers$/] },
+  { id: 'ssh', why: 'ssh keys or configuration', paths: [/^\/etc\/ssh\//, /(^|\/)\.ssh(\/|$)/, /\/\.config\/git\/allowed_signers$/], harmless: timesOrNewDir },
   // /etc/apt/apt.conf as well as apt.conf.d: either can set DPkg::Post-Invoke.
   // The same for pacman (pacman.conf also names the hook dirs), dnf and yum (their .conf can
   // turn signature checks off), apk and zypper.
   { id: 'package-source', why: 'package source', paths: [/^\/etc\/apt\/(sources\.list|sources\.list\.d|apt\.conf(\.d|$)|trusted\.gpg|preferences|keyrings)/, /^\/usr\/share\/keyrings\//, /^\/etc\/yum\.repos\.d\//,
     /^\/etc\/pacman\.(conf$|d\/(mirrorlist$|gnupg\/))/, /^\/usr\/share\/pacman\/keyrings\//, /^\/etc\/(dnf\/dnf|yum)\.conf$/, /^\/etc\/pki\/rpm-gpg\//,
-    /^\/etc\/apk\/(repositories$|keys\/)/, /^\/etc\/zypp\/repos\.d\//] },
+    /^\/etc\/apk\/(repositories$|keys\/)/, /^\/etc\/zypp\/repos\.d\//], harmless: timesOrNewDir },
   // A CA certificate added to a trust store lets whoever holds its key impersonate any TLS
   // site to every program that reads the store (update-ca-certificates builds the bundle and
   // the hash links from these dirs; certifi's bundle is Python's requests'; ~/.pki/nssdb is
@@ -698,14 +704,14 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // loads (`dynamic_path`, `module`): curl, apt's https, python's ssl, as root too.
   { id: 'openssl-config', why: 'OpenSSL configuration (can load a library into every program using OpenSSL)', paths: [/^\/(etc|usr\/lib)\/ssl\/openssl\.cnf$/, /^\/etc\/pki\/tls\/openssl\.cnf$/] },
   // update-ca-certificates runs each of these as root after it rebuilt the store.
-  { id: 'ca-hook', why: 'update-ca-certificates hook (runs as root at the next update of the trust store)', paths: [/^\/etc\/ca-certificates\/update\.d(\/|$)/] },
+  { id: 'ca-hook', why: 'update-ca-certificates hook (runs as root at the next update of the trust store)', paths: [/^\/etc\/ca-certificates\/update\.d(\/|$)/], harmless: timesOrNewDir },
   // dpkg.cfg takes --pre-invoke/--post-invoke (commands run as root by every dpkg call), and
   // a package's maintainer scripts run as root when it is next configured, upgraded or removed.
   // A script removed with its package (apt-get remove) runs nothing.
   // Every maintainer script that asks a question sources debconf's confmodule (which starts its
   // Perl frontend), as root.
   { id: 'dpkg-hook', why: 'dpkg hook or maintainer script (runs as root at a later install)', many: 'maintainer scripts and dpkg hooks', paths: [/^\/etc\/dpkg\/dpkg\.cfg(\.d(\/|$)|$)/, /^\/usr\/share\/debconf\//],
-    test: (f, p) => f.change !== 'deleted' && p.startsWith('/var/lib/dpkg/info/') && DPKG_SCRIPT.test(p), harmless: timesOnly },
+    test: (f, p) => f.change !== 'deleted' && p.startsWith('/var/lib/dpkg/info/') && DPKG_SCRIPT.test(p), harmless: timesOrNewDir },
   // dpkg applies a stat override whenever it installs the file (the next upgrade of its
   // package, unattended-upgrades' too): `root root 4755 /usr/bin/vim.basic` makes a setuid
   // root program then. A diversion makes it install a package's file under another name, so
@@ -739,12 +745,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     /^\/usr\/share\/(python3|pypy3)\/runtime\.d\//, /^\/usr\/lib\/pypy3\/runtime\.d\//,
     // needrestart's config is Perl it evaluates as root after every apt run; etckeeper's
     // config and its *.d scripts run as root before and after each apt run.
-    /^\/etc\/needrestart\/(needrestart\.conf$|(conf|hook|restart)\.d(\/|$))/, /^\/etc\/etckeeper\//], harmless: (f) => f.change === 'deleted' },
+    /^\/etc\/needrestart\/(needrestart\.conf$|(conf|hook|restart)\.d(\/|$))/, /^\/etc\/etckeeper\//], harmless: (f) => f.change === 'deleted' || timesOrNewDir(f) },
   // systemd's and kmod's config dirs include /usr/local/lib's (their search paths: strings of
   // libsystemd-shared-252 and libkmod).
-  { id: 'udev', why: 'udev rule (runs commands as root on device events)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/udev\/rules\.d(\/|$)/], harmless: timesOnly },
+  { id: 'udev', why: 'udev rule (runs commands as root on device events)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/udev\/rules\.d(\/|$)/], harmless: timesOrNewDir },
   // depmod.d's search and override lines decide which of two modules of one name loads.
-  { id: 'modprobe', why: 'kernel module loading (install commands run as root)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/(modprobe\.d|modules-load\.d|depmod\.d)(\/|$)/, /^\/etc\/modules$/], harmless: timesOnly },
+  { id: 'modprobe', why: 'kernel module loading (install commands run as root)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/(modprobe\.d|modules-load\.d|depmod\.d)(\/|$)/, /^\/etc\/modules$/], harmless: timesOrNewDir },
   // The kernel hands these files to devices as their drivers load (at boot too): code that runs
   // on the hardware, which can reach memory by DMA. A firmware package writes them by the hundred.
   { id: 'firmware', why: 'device firmware (the kernel loads it into a device as its driver starts: code on hardware that can read memory)', many: 'firmware files',
@@ -755,10 +761,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // (sshd's GSSAPI, pam_krb5, ksu) whoever a user's .k5login or .k5users names.
   { id: 'login-trust', why: 'login trust file (hosts or Kerberos principals that may log in as the user without a password)', paths: [
     /^\/etc\/hosts\.equiv$/, /\/\.(rhosts|shosts|k5login|k5users)$/], harmless: notPlanted },
-  { id: 'sysctl', why: 'kernel settings applied at boot', paths: [/^\/etc\/sysctl\.(conf$|d(\/|$))/, /^\/(lib|usr\/lib|usr\/local\/lib|run)\/sysctl\.d(\/|$)/], harmless: timesOnly },
+  { id: 'sysctl', why: 'kernel settings applied at boot', paths: [/^\/etc\/sysctl\.(conf$|d(\/|$))/, /^\/(lib|usr\/lib|usr\/local\/lib|run)\/sysctl\.d(\/|$)/], harmless: timesOrNewDir },
   // An `L`, `C` or `w` line plants a link, a copy or file content anywhere; `z`/`Z` set owners and modes.
-  { id: 'tmpfiles', why: 'tmpfiles.d rule (systemd creates, writes and chowns files by it as root at boot)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/tmpfiles\.d(\/|$)/], harmless: timesOnly },
-  { id: 'binfmt', why: 'binfmt_misc rule (names the interpreter the kernel runs a kind of file with)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/binfmt\.d(\/|$)/], harmless: timesOnly },
+  { id: 'tmpfiles', why: 'tmpfiles.d rule (systemd creates, writes and chowns files by it as root at boot)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/tmpfiles\.d(\/|$)/], harmless: timesOrNewDir },
+  { id: 'binfmt', why: 'binfmt_misc rule (names the interpreter the kernel runs a kind of file with)', paths: [/^\/(etc|lib|usr\/lib|usr\/local\/lib|run)\/binfmt\.d(\/|$)/], harmless: timesOrNewDir },
   // /etc/kernel/{postinst,preinst,postrm,prerm,header_postinst,install}.d: run-parts by each
   // kernel package's scripts; initramfs-tools' hooks run as mkinitramfs builds the image,
   // and its scripts run in the initramfs at every boot.
@@ -771,10 +777,10 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // DKMS builds each registered module as root at every kernel install, running its
     // dkms.conf's PRE_BUILD and POST_INSTALL scripts: its state, and each source tree of
     // /usr/src that holds a dkms.conf (the module's code is loaded into the kernel).
-    /^\/var\/lib\/dkms\//], harmless: timesOnly,
+    /^\/var\/lib\/dkms\//], harmless: timesOrNewDir,
     test: (f, p) => p.startsWith('/usr/src/') && writesEntry(f) && dkmsTree(f.raw ?? p) },
   // Also the local authority's .pkla grants (ResultAny=yes: an action without a password).
-  { id: 'polkit', why: 'polkit rules (who may act as root)', paths: [/^\/(etc|usr\/share|var\/lib)\/polkit-1(\/|$)/], harmless: timesOnly },
+  { id: 'polkit', why: 'polkit rules (who may act as root)', paths: [/^\/(etc|usr\/share|var\/lib)\/polkit-1(\/|$)/], harmless: timesOrNewDir },
   // The kernel, initramfs and boot loader, and what update-grub builds its menu from (its
   // grub.d scripts run as root; a command line can name another init).
   { id: 'boot', why: 'boot loader, kernel or its command line (runs as root at the next boot)', paths: [
@@ -826,12 +832,12 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   // with it what a certificate check or a Kerberos ticket accepts).
   { id: 'systemd-config', why: 'systemd logging or time settings (what is logged; which servers set the clock)', paths: [
     /^\/(etc|usr\/lib|run)\/systemd\/(journald|timesyncd)\.conf(\.d\/|$)/], harmless: neitherPlantedNorRemoved },
-  { id: 'motd', why: 'login message script (runs as root at login)', paths: [/^\/etc\/update-motd\.d(\/|$)/], harmless: timesOnly },
+  { id: 'motd', why: 'login message script (runs as root at login)', paths: [/^\/etc\/update-motd\.d(\/|$)/], harmless: timesOrNewDir },
   // Printed as they are on the terminal of whoever logs in (root's ssh session too): an escape
   // string there sets that terminal's clipboard or hides what it shows. Plain text is ordinary.
   { id: 'login-banner', why: "login banner with terminal escapes (printed on each login's terminal: can set its clipboard, hide text)", paths: [
     /^\/etc\/(motd|issue|issue\.net)$/], harmless: (f) => notPlanted(f) || contentIs(f, plainText, MAX_BANNER) },
-  { id: 'logrotate', why: 'logrotate configuration (scripts run as root)', paths: [/^\/etc\/logrotate\.(conf$|d(\/|$))/], harmless: timesOnly },
+  { id: 'logrotate', why: 'logrotate configuration (scripts run as root)', paths: [/^\/etc\/logrotate\.(conf$|d(\/|$))/], harmless: timesOrNewDir },
   // Tools the host runs on a timer, whose config names commands: certbot's renewal conf
   // (pre_hook, deploy_hook) and renewal-hooks scripts, dehydrated's hook, acme.sh (its own
   // script, account.conf, each domain's reload command: its cron line runs the script),

@@ -121,16 +121,18 @@ testUnless(ROOT_CASE)('keys typed ahead of the question do not answer it', () =>
 });
 
 test('k with flagged changes asks again: n keeps all but the flagged', () => {
-  const r = underPty([['Keep these changes?', 'k\n'], ['n skips them', 'n\n']],
+  const r = underPty([['Keep these changes?', 'k\n'], ['n skips it', 'n\n']],
     sbx('run', '--', 'sh', '-c', `mkdir -p ${canary}/.ssh && echo key > ${canary}/.ssh/authorized_keys && echo ok > ${canary}/plain.txt`));
   assert.is(r.code, 0, r.out);
-  assert.match(r.out, /2 flagged changes \(ssh keys or configuration\): yes keeps them, n skips them:/);
+  // The new .ssh dir is no mark of its own (its file is): n keeps it, empty.
+  assert.match(r.out, /1 flagged change \(ssh keys or configuration\): yes keeps it, n skips it:/);
   assert.is(readFileSync(join(canary, 'plain.txt'), 'utf8'), 'ok\n');
   assert.not.ok(existsSync(join(canary, '.ssh/authorized_keys')), r.out);
+  assert.ok(existsSync(join(canary, '.ssh')), r.out);
 });
 
 test('k with flagged changes: yes keeps them too; anything else keeps nothing yet', () => {
-  const r = underPty([['Keep these changes?', 'k\n'], ['n skips them', 'y\n'], ['nothing kept yet', 'k\n'], ['n skips them', 'yes\n']],
+  const r = underPty([['Keep these changes?', 'k\n'], ['n skips it', 'y\n'], ['nothing kept yet', 'k\n'], ['n skips it', 'yes\n']],
     sbx('run', '--', 'sh', '-c', `mkdir -p ${canary}/.ssh && echo key > ${canary}/.ssh/authorized_keys`));
   assert.is(r.code, 0, r.out);
   assert.is(readFileSync(join(canary, '.ssh/authorized_keys'), 'utf8'), 'key\n');
@@ -266,8 +268,9 @@ test("[r] shows what sbx diff shows: a fold's diffs left out with a line saying 
   const r = ptyRun([['Keep these changes?', 'r\n'], ['Keep these changes?', 'd\n']], [], { store, argv: sbx('run', '--name', 'rv', '--', 'sh', '-c', script), env: { PAGER: 'cat' } });
   assert.is(r.code, 0, r.out);
   const view = r.out.slice(r.out.indexOf('Keep these changes?') + 1);
-  // The summary as sbx diff has it (the bytecode files and their dir one line), then the diffs.
-  assert.match(view, /3 in python bytecode \(14 B\), folded/);
+  // The summary as sbx diff has it (the bytecode files and their dirs one line: .ssh/ and its
+  // __pycache__/ hold nothing else but the flagged file, which has its own line), then the diffs.
+  assert.match(view, /5 in python bytecode \(14 B\), folded/);
   assert.ok(view.includes(`diff ${canary}/proj/m.py (added)`), view);
   assert.not.ok(view.includes(`diff ${cache}/`), view);
   assert.match(view, /python bytecode: 2 diffs left out \(to see them: sbx diff rv --all\)/);

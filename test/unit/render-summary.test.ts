@@ -536,23 +536,23 @@ test('metadata changes of the mtime alone fold per dir (two or more); --all list
   const host = (p: string, data = 'same\n') => { write(join(f.host, p), data); utimesSync(join(f.host, p), old, old); };
   for (let i = 0; i < 5; i++) host(`certs/c${i}.crt`);
   host('certs/mode');
-  for (const k of ['a', 'b']) host(`home/.ssh/${k}`);
+  for (const k of ['a', 'b']) host(`repo/.git/hooks/${k}`);
   host('one/solo');
   markStarted(f);
-  // Rewritten with the bytes they had (dpkg), a chmod beside them, ssh files touched.
+  // Rewritten with the bytes they had (dpkg), a chmod beside them, git hooks touched.
   for (let i = 0; i < 5; i++) write(U(`certs/c${i}.crt`), 'same\n');
   write(U('certs/mode'), 'same\n', 0o600);
-  for (const k of ['a', 'b']) write(U(`home/.ssh/${k}`), 'same\n');
+  for (const k of ['a', 'b']) write(U(`repo/.git/hooks/${k}`), 'same\n');
   write(U('one/solo'), 'same\n');
   const { changes } = scanSandbox(f.meta);
   assert.equal(changes.map((c) => `${c.change} ${c.path.slice(f.host.length)} ${c.details?.join(',')}`).sort(), [
     'metadata /certs/c0.crt mtime', 'metadata /certs/c1.crt mtime', 'metadata /certs/c2.crt mtime', 'metadata /certs/c3.crt mtime', 'metadata /certs/c4.crt mtime',
-    'metadata /certs/mode mode 644→600,mtime', 'metadata /home/.ssh/a mtime', 'metadata /home/.ssh/b mtime', 'metadata /one/solo mtime',
+    'metadata /certs/mode mode 644→600,mtime', 'metadata /repo/.git/hooks/a mtime', 'metadata /repo/.git/hooks/b mtime', 'metadata /one/solo mtime',
   ]);
   const out = renderSummary(changes, plain).replaceAll(f.host, '');
   assert.equal(out.split('\n').filter((l) => l.includes('metadata:')).map((l) => l.replace(/ +/g, ' ')), [
-    '! metadata: /home/.ssh/a (mtime) [! ssh keys or configuration]',
-    '! metadata: /home/.ssh/b (mtime) [! ssh keys or configuration]',
+    '! metadata: /repo/.git/hooks/a (mtime) [! git hook]',
+    '! metadata: /repo/.git/hooks/b (mtime) [! git hook]',
     ' metadata: /certs/mode (mode 644→600, mtime)',
     ' metadata: /one/solo (mtime)',
     ' metadata: /certs/: 5 files, times only, folded',

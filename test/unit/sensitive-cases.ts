@@ -160,7 +160,9 @@ export const CASES: Record<string, C[]> = {
   nsswitch: [file('/etc/nsswitch.conf', 'modified')],
   'name-resolution': [file('/usr/lib/systemd/resolved.conf.d/x.conf'), file('/run/systemd/resolved.conf.d/x.conf'), file('/etc/hosts', 'modified'), file('/etc/resolv.conf', 'modified'), { path: fromUser('/etc/resolv.conf'), change: 'replaced', type: 'symlink', target: '/run/x/resolv.conf' },
     ...['/etc/systemd/resolved.conf', '/etc/systemd/resolved.conf.d/dns.conf', '/etc/resolvconf/resolv.conf.d/head', '/etc/dnsmasq.conf', '/etc/dnsmasq.d/x.conf'].map((p) => file(p))],
-  ssh: ['/etc/ssh/sshd_config', '/home/u/.ssh/authorized_keys', '/root/.ssh/config'].map((p) => file(p)),
+  'ssh-host-key': [...['/etc/ssh/ssh_host_ed25519_key', '/etc/ssh/ssh_host_rsa_key.pub', '/etc/ssh/ssh_host_ecdsa_key-cert.pub'].map((p) => file(p)), file('/etc/ssh/ssh_host_rsa_key', 'modified'),
+    { path: '/etc/ssh/ssh_host_ed25519_key', change: 'deleted', type: 'file' }],
+  ssh: ['/etc/ssh/sshd_config', '/etc/ssh/ssh_host_key_notes', '/etc/ssh/sshd_config.d/ssh_host_rsa_key', '/home/u/.ssh/authorized_keys', '/root/.ssh/config'].map((p) => file(p)),
   'package-source': ['/etc/apt/sources.list.d/evil.list', '/etc/apt/apt.conf.d/99hook', '/etc/apt/trusted.gpg.d/k.gpg', '/usr/share/keyrings/k.gpg', '/etc/apt/apt.conf',
     '/etc/pacman.conf', '/etc/pacman.d/mirrorlist', '/etc/pacman.d/gnupg/pubring.gpg', '/usr/share/pacman/keyrings/archlinux.gpg', '/etc/dnf/dnf.conf', '/etc/yum.conf', '/etc/pki/rpm-gpg/RPM-GPG-KEY-x',
     '/etc/apk/repositories', '/etc/apk/keys/x.rsa.pub', '/etc/zypp/repos.d/x.repo'].map((p) => file(p)),
@@ -455,6 +457,8 @@ export const CASES: Record<string, C[]> = {
     { path: '/srv/share', change: 'metadata', type: 'dir', up: st('dir', 0o777), details: ['mode 755→777'] },
     { path: '/etc/x.conf', change: 'metadata', type: 'file', up: st('file', 0o646), details: ['mode 644→646'] },
     { path: '/opt/x/e', change: 'replaced', type: 'dir', up: st('dir', 0o2777) },
+    // A new dir that a rule lets through (timesOrNewDir) when it is an ordinary one.
+    { path: '/etc/sudoers.d', change: 'added', type: 'dir', up: st('dir', 0o777) }, { path: '/home/u/.ssh', change: 'added', type: 'dir', up: st('dir', 0o777) },
   ],
   // `chmod 1777` of host dirs where code is looked for (a probe's; each was an unmarked line).
   'dir-opened': [
@@ -466,10 +470,13 @@ export const CASES: Record<string, C[]> = {
   'other-owner': [
     { path: '/opt/x', change: 'added', type: 'file', up: { ...st('file', 0o644), uid: 1000, gid: 1000 }, details: ['owner 1000:1000'], givenAway: true },
     { path: '/etc/x.d', change: 'added', type: 'dir', up: { ...st('dir', 0o775), gid: 100 }, details: ['owner 0:100'], givenAway: true },
+    { path: '/etc/pam.d', change: 'added', type: 'dir', up: { ...st('dir', 0o755), uid: 1000 }, details: ['owner 1000:0'], givenAway: true },
+    { path: '/etc/udev/rules.d', change: 'added', type: 'dir', up: { ...st('dir', 0o775), gid: 100 }, details: ['owner 0:100'], givenAway: true },
   ],
   'acl-grant': [
     { path: '/srv/data.txt', change: 'metadata', type: 'file', up: st('file', 0o674), details: ['mode 644→674', 'acl +user:1000:rwx +mask::rwx'], aclGrant: true },
     { path: '/srv/share', change: 'added', type: 'dir', up: st('dir', 0o755), details: ['default acl +group:1002:r-x +mask::r-x'], aclGrant: true },
+    { path: '/etc/logrotate.d/x', change: 'added', type: 'dir', up: st('dir', 0o755), details: ['default acl +user:1000:rwx +mask::rwx'], aclGrant: true },
   ],
 };
 
@@ -677,6 +684,14 @@ export const ORDINARY: C[] = [
   // Not an init script or unit: the dirs a package makes for them (runit's service dir, a drop-in dir), each file in them listed.
   { path: fromUser('/etc/sv/dnsmasq'), change: 'added', type: 'dir' }, { path: fromUser('/etc/runit/runsvdir'), change: 'added', type: 'dir' },
   { path: fromUser('/etc/systemd/system/x.service.d'), change: 'added', type: 'dir' },
+  // Nor the other rules' dirs a package or tool makes for their files (each file in them is marked): sudo's, sshd's and a
+  // home's ssh dir, PAM's, udev's, the loader's, logrotate's, a kernel hook dir, an autostart dir, apt's keyrings; the times of ~/.ssh.
+  ...['/etc/sudoers.d', '/etc/ssh/sshd_config.d', '/etc/ssh', '/home/u/.ssh', '/root/.ssh', '/etc/pam.d', '/etc/security/limits.d', '/etc/udev/rules.d', '/etc/ld.so.conf.d',
+    '/etc/logrotate.d/sub', '/etc/kernel/postinst.d', '/etc/modprobe.d', '/usr/lib/sysctl.d', '/usr/lib/tmpfiles.d', '/etc/binfmt.d', '/etc/polkit-1/rules.d', '/etc/update-motd.d',
+    '/home/u/.config/autostart', '/etc/ca-certificates/update.d', '/etc/apt/keyrings', '/etc/pacman.d/hooks', '/etc/dpkg/dpkg.cfg.d', '/etc/bash_completion.d', '/home/u/.config/fish/conf.d']
+    .map((p): C => ({ path: fromUser(p), change: 'added', type: 'dir', up: st('dir', 0o755) })),
+  { path: '/home/u/.ssh', change: 'metadata', type: 'dir', up: st('dir', 0o700), details: ['mtime'] },
+  { path: '/etc/ssh/ssh_host_rsa_key', change: 'metadata', type: 'file', up: st('file', 0o600), details: ['mtime'] },
   // Not a network hook: the hook dirs a package makes (their scripts are listed each), a hook's times.
   { path: fromUser('/etc/network/if-up.d'), change: 'added', type: 'dir' }, { path: fromUser('/usr/lib/networkd-dispatcher/off.d'), change: 'added', type: 'dir' },
   { path: fromUser('/etc/ppp/ip-down.d/postfix'), change: 'metadata', type: 'file', up: st('file', 0o755), details: ['mtime'] },
