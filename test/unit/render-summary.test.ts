@@ -547,7 +547,7 @@ test('metadata changes of the mtime alone fold per dir (two or more); --all list
   const { changes } = scanSandbox(f.meta);
   assert.equal(changes.map((c) => `${c.change} ${c.path.slice(f.host.length)} ${c.details?.join(',')}`).sort(), [
     'metadata /certs/c0.crt mtime', 'metadata /certs/c1.crt mtime', 'metadata /certs/c2.crt mtime', 'metadata /certs/c3.crt mtime', 'metadata /certs/c4.crt mtime',
-    'metadata /certs/mode mode 644→600,mtime', 'metadata /repo/.git/hooks/a mtime', 'metadata /repo/.git/hooks/b mtime', 'metadata /one/solo mtime',
+    'metadata /certs/mode mode 644→600,mtime', 'metadata /one/solo mtime', 'metadata /repo/.git/hooks/a mtime', 'metadata /repo/.git/hooks/b mtime',
   ]);
   const out = renderSummary(changes, plain).replaceAll(f.host, '');
   assert.equal(out.split('\n').filter((l) => l.includes('metadata:')).map((l) => l.replace(/ +/g, ' ')), [
