@@ -96,6 +96,22 @@ export function pathsIn(line: string, cwd: string): string[] {
 const under = (p: string, roots: string[]): string | undefined => roots.filter((r) => isWithin(p, r)).sort((a, b) => b.length - a.length)[0];
 
 /**
+ * The highest directory above `own.path` (or it) that its owner still owns on the host: what a
+ * reason names, so that the errors in one tree of another user's share one line (man-db's
+ * trigger after an install, refused on each file of /var/cache/man: one line, not four).
+ */
+function ownedTop(own: { path: string; uid: number }, host: HostProbe): string {
+  let top = own.path;
+  // Root owns the trees up to `/`: its entry's own path says more.
+  if (own.uid === 0) return top;
+  for (let up = dirname(top); up !== top; top = up, up = dirname(top)) {
+    const o = host.owner(up);
+    if (!o || o.path !== up || o.uid !== own.uid) break;
+  }
+  return top;
+}
+
+/**
  * Why root's remapped sandbox refused `path`: its host owner or group is none of the ids the
  * sandbox maps (a directory service's user, 1828800005), whose entries root inside may not
  * change (EACCES, EPERM, and EOVERFLOW for chmod and chown); null otherwise.
@@ -103,10 +119,11 @@ const under = (p: string, roots: string[]): string | undefined => roots.filter((
 function unmappedOwner(path: string, ids: IdShift, host: HostProbe): string | null {
   const own = host.owner(path);
   if (!own) return null;
-  const who = shiftedUid(ids, own.uid) === null ? `belongs to ${host.userName(own.uid)}${host.userName(own.uid) === `uid ${own.uid}` ? '' : ` (uid ${own.uid})`}`
+  const byUid = shiftedUid(ids, own.uid) === null;
+  const who = byUid ? `belongs to ${host.userName(own.uid)}${host.userName(own.uid) === `uid ${own.uid}` ? '' : ` (uid ${own.uid})`}`
     : own.gid !== undefined && shiftedGid(ids, own.gid) === null ? `has group gid ${own.gid}` : null;
   if (!who) return null;
-  return `${own.path} ${who} on the host, above the ids a root sandbox maps (0-${ids.count - 1}, the sudo user's and the working directory's owner's), so root inside may not change it: run sbx from a directory of that owner's, or with --map-root (root inside is then root outside)`;
+  return `${byUid ? ownedTop(own, host) : own.path} ${who} on the host, above the ids a root sandbox maps (0-${ids.count - 1}, the sudo user's and the working directory's owner's), so root inside may not change it: run sbx from a directory of that owner's, or with --map-root (root inside is then root outside)`;
 }
 
 /**
@@ -139,12 +156,12 @@ export function viewReason(path: string, kind: 'EROFS' | 'EACCES' | 'EOVERFLOW',
   if (kind === 'EOVERFLOW') return unmappedGroup(path, f, host);
   const own = host.owner(path);
   if (f.noFuse && own && own.uid !== f.uid) {
-    return `${own.path} belongs to ${host.userName(own.uid)} on the host, and without fuse-overlayfs an ordinary user's sandbox cannot change what is not yours; install fuse-overlayfs (or use sudo)`;
+    return `${ownedTop(own, host)} belongs to ${host.userName(own.uid)} on the host, and without fuse-overlayfs an ordinary user's sandbox cannot change what is not yours; install fuse-overlayfs (or use sudo)`;
   }
   if (!under(path, f.fuseTrees)) return null;
   if (!host.readable(path)) return 'you cannot read it on the host, and the sandbox\'s copy of system files reads the host as you';
   if (own && own.uid !== 0 && own.uid !== f.uid) {
-    return `${own.path} belongs to ${host.userName(own.uid)} on the host; inside, host files are root's (fuse-overlayfs), so ${host.userName(own.uid)} cannot write there`;
+    return `${ownedTop(own, host)} belongs to ${host.userName(own.uid)} on the host; inside, host files are root's (fuse-overlayfs), so ${host.userName(own.uid)} cannot write there`;
   }
   return null;
 }

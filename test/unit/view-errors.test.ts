@@ -45,6 +45,25 @@ test('EACCES: unreadable on the host, owned by another system user, root\'s with
   assert.is(viewReason('/var/cache/man/26', 'EACCES', facts({ uid: 0 }), host), null);
 });
 
+test('errors in one tree of another user\'s share a line that names its top (man-db refused on each file of /var/cache/man)', () => {
+  // The files exist on the host, each man's; /var/cache/man is too, /var/cache is root's.
+  const owners: Record<string, number> = { '/var/cache/man': 6, '/var/cache/man/CACHEDIR.TAG': 6, '/var/cache/man/sr': 6, '/var/cache/man/sr/CACHEDIR.TAG': 6, '/var/cache': 0, '/var': 0, '/': 0, '/usr': 0, '/usr/local': 0, '/usr/local/bin': 0 };
+  const real: HostProbe = {
+    owner: (p) => { for (let q = p; ; q = q.slice(0, q.lastIndexOf('/')) || '/') { if (owners[q] !== undefined) return { path: q, uid: owners[q]! }; if (q === '/') return null; } },
+    readable: () => true,
+    userName: (uid) => (uid === 6 ? 'man' : `uid ${uid}`),
+  };
+  // As an `apt-get install` as an ordinary user printed them (man-db's trigger).
+  const seen = ["/usr/bin/mandb: can't chmod /var/cache/man/CACHEDIR.TAG: Operation not permitted", "/usr/bin/mandb: can't remove /var/cache/man/CACHEDIR.TAG: Permission denied",
+    '/usr/bin/mandb: fopen /var/cache/man/826: Permission denied', "/usr/bin/mandb: can't chmod /var/cache/man/sr/CACHEDIR.TAG: Operation not permitted",
+    '/usr/bin/mandb: fopen /var/cache/man/sr/826: Permission denied'];
+  assert.equal(explainSeen(seen, facts(), real), [
+    "/var/cache/man/CACHEDIR.TAG (and 3 more): Operation not permitted, Permission denied because of sbx's view: /var/cache/man belongs to man on the host; inside, host files are root's (fuse-overlayfs), so man cannot write there",
+  ]);
+  // Root's own entries keep their own path (every tree up to / is root's).
+  assert.match(viewReason('/usr/local/bin/x', 'EACCES', facts({ noFuse: true, fuseTrees: [] }), { ...real, userName: () => 'root' })!, /^\/usr\/local\/bin belongs to root/);
+});
+
 test("root's remapped sandbox: an entry whose host owner or group it does not map is explained (EACCES, EPERM, EOVERFLOW); the extras and --map-root are not", () => {
   // /srv/ad/x belongs to 1828800005, /srv/me to the sudo user (an extra), /srv/grp to root with group 1828800007.
   const adHost: HostProbe = {
