@@ -237,6 +237,9 @@ async function rootRows() {
     const loudVs = timeVs(NODE0, [SBX, ['run', '-n', '--', 'true']], { env });
     const versionVs = timeVs(NODE0, [SBX, ['--version']], { env });
     const version = versionVs?.b ?? null;
+    // The commands after a run (ls, diff, commit, discard) start as this: their own part of
+    // the bundle, clipanion and the one command (cli/command-parts.ts).
+    const lsVs = timeVs(NODE0, [SBX, ['ls']], { env });
     // The default command: a saved run, its layers in the store (here under tmpdir()); with
     // no change the sandbox is removed again.
     const savedVs = timeVs([SBX, ['run', '-n', '-q', '--', 'true']], [SBX, ['run', '--', 'true']], { env });
@@ -278,6 +281,7 @@ async function rootRows() {
         note: saved ? `${inTurns(savedVs)}; its layers in the store on disk, not tmpfs: here a mkdir costs ${saved.mkdirUs.toFixed(0)} µs, an rmdir ${saved.rmdirUs.toFixed(0)} µs (tmpfs: a few). The helper made the layer dirs in ${saved.entries.toFixed(1)} ms, mounted ${saved.count} overlays in ${saved.overlays.toFixed(1)} ms (the kernel's work-dir checks make and remove a few inodes for each), removed their volatile marks in ${saved.scraps.toFixed(1)} ms and synced in ${saved.sync.toFixed(1)} ms (SBX_DEBUG_TIMES=1, median of 5); sbx then removes the empty sandbox's dirs` : 'its helper steps could not be read',
       }),
       row('`sbx --version`', version, '`node -e 0`', versionVs?.a ?? null, { goal: 1.1, note: inTurns(versionVs) }),
+      row('`sbx ls` (no saved sandbox)', lsVs?.b ?? null, '`node -e 0`', lsVs?.a ?? null, { note: `how ls, diff, commit and discard start: their own part (clipanion and that command), the config read; ${inTurns(lsVs)}` }),
       row(`  … \`sbx run -n -q -- true\` with NODE_EXTRA_CA_CERTS set (${caFile ?? 'no CA file here'})`, runCa, '`node -e 0` with it', nodeCa, { note: `Node 20 reads the file before any JavaScript; sbx's launcher keeps it from sbx's own Node and gives it back to the command (cli/launcher.ts). \`node sbx.js run -n -q -- true\`, past the launcher: ${runCaNode ? `${runCaNode.ms.toFixed(0)} ms` : 'n/a'}. Every other row runs without the variable` }),
       row('  … against a Node script that prints one line', version, 'that script', printFloor, { note: `the floor of --version: Node's file loader and a write; its faults ${printFloor?.flt ?? 'n/a'}, sbx --version's ${version?.flt ?? 'n/a'}` }),
       row('`unshare -Urmpf --mount-proc true`', unshare, '', null, { note: 'the namespaces alone: the kernel floor of a run' }),

@@ -2,11 +2,14 @@
 // Entry point (dist/bin/sbx.js, CommonJS): picks which part of the bundle a command needs and
 // loads only that one file, through V8's code cache (cli/code-cache.ts). `sbx --version`
 // loads the version part, `sbx run` with only its common flags the run part (parsed by hand in
-// cli/run-fast.ts, no clipanion), `sbx diff ID --name-only` the list part; everything else loads the whole CLI (app.ts). CommonJS, not
+// cli/run-fast.ts, no clipanion), `sbx diff ID --name-only` the list part, `sbx ls`, `diff`,
+// `commit` and `discard` a part with clipanion and that command alone (cli/command-parts.ts);
+// everything else loads the whole CLI (app.ts). CommonJS, not
 // ES modules: Node's ES module loader alone costs a tenth of its start-up.
 import { loadPart } from './code-cache.js';
 import { fastPart, parseRunFast } from './run-fast.js';
 import { nameOnlyRef } from './list-fast.js';
+import { commandPart, type CommandPart } from './command-parts.js';
 import { terminalSafe } from '../sandbox-core/base/bpath.js';
 import { restoreLauncherEnv } from './launcher.js';
 
@@ -14,7 +17,7 @@ import { restoreLauncherEnv } from './launcher.js';
 restoreLauncherEnv(process.env);
 
 // Baked in by scripts/bundle.mjs: each part's content hash, which names its code cache.
-declare const __SBX_PARTS__: Record<'version' | 'run' | 'quiet' | 'list' | 'app', string>;
+declare const __SBX_PARTS__: Record<'version' | 'run' | 'quiet' | 'list' | 'app' | CommandPart, string>;
 
 // A closed stdout (`sbx diff | head`) ends sbx quietly. The guard is attached when stdout is
 // first used: making the stream costs milliseconds (node:stream, tty), and a run never writes
@@ -61,7 +64,8 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = await loadPart<typeof import('./entry-list.js')>(__dirname, 'list', __SBX_PARTS__.list).listMain(listRef);
       return;
     }
-    process.exitCode = await loadPart<typeof import('./app.js')>(__dirname, 'app', __SBX_PARTS__.app).main(argv);
+    const part = commandPart(argv) ?? 'app';
+    process.exitCode = await loadPart<typeof import('./app.js')>(__dirname, part, __SBX_PARTS__[part]).main(argv);
   } catch (e) {
     // Only a broken install gets here (a part missing): the parts report their own errors.
     process.stderr.write(`sbx: error: ${terminalSafe(String(e))}\n`);

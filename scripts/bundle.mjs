@@ -1,6 +1,7 @@
-// Bundles the CLI into dist/bin/ as CommonJS: a small entry (sbx.js) and four parts, each
+// Bundles the CLI into dist/bin/ as CommonJS: a small entry (sbx.js) and its parts, each
 // one minified file that holds all a command needs: version.js (`sbx --version`), run.js
-// (`sbx run` with its common flags), list.js (`sbx diff ID --name-only`) and app.js (every command, with clipanion). The entry loads
+// (`sbx run` with its common flags), list.js (`sbx diff ID --name-only`), one part for each of
+// `sbx ls`, `diff`, `commit` and `discard` (cli/command-parts.ts) and app.js (every command, with clipanion). The entry loads
 // one part through V8's code cache (cli/code-cache.ts), so a command reads two files and
 // compiles almost nothing instead of resolving and linking tens of ES modules.
 import { build } from 'esbuild';
@@ -89,6 +90,9 @@ const partBanner = { js: "var __sbxModuleUrl=/^[\\w./-]+$/.test(__filename)?'fil
 // part fails loudly if ever reached. A run reads, copies and deserializes its whole part, and
 // those ~150 KB cost -n -q ~100 page faults (docs/architecture.md).
 const parts = { version: 'entry-version.ts', run: 'entry-run.ts', quiet: 'entry-run.ts', list: 'entry-list.ts', app: 'app.ts' };
+// A command part is app.ts with every other command left out (cli/command-parts.ts).
+const { COMMAND_PARTS } = await import(pathToFileURL(join(root, 'dist', 'cli', 'command-parts.js')).href);
+for (const name of COMMAND_PARTS) parts[name] = 'app.ts';
 // run.js leaves out what no flag of the fast path (cli/run-fast.ts) reaches either: --image,
 // --rootfs and --in (the image code), --allow-net (the proxy and its relay) are parsed by
 // app.js, whose part holds them (test/unit/run-fast.test.ts keeps them off the fast path):
@@ -111,6 +115,10 @@ const LEAVES_OUT = {
     ...FAST_LEAVES_OUT,
   ],
 };
+// The commands a command part leaves out: every import of cli/commands.ts but its own file.
+const otherCommands = (name) => [...readFileSync(join(root, 'cli', 'commands.ts'), 'utf8').matchAll(/import\('(\.\/[a-z-]+\.js)'\)/g)]
+  .map((m) => m[1]).filter((p) => p !== `./${name}.js`).map((path) => ({ from: '/cli/commands.ts', path }));
+for (const name of COMMAND_PARTS) LEAVES_OUT[name] = otherCommands(name);
 const leaveOut = (part, list) => ({
   name: 'leave-out',
   setup(b) {
@@ -120,7 +128,7 @@ const leaveOut = (part, list) => ({
       return hit ? { path: `${hit.from} -> ${hit.path}`, namespace: 'left-out' } : undefined;
     });
     b.onLoad({ filter: /./, namespace: 'left-out' }, (a) => ({
-      contents: `throw new Error(${JSON.stringify(`${a.path} is not in dist/bin/${part}.js, the part of ${part === 'quiet' ? 'a quiet throwaway run' : "a run with the fast path's flags"}: reinstall sbx or report this`)});`,
+      contents: `throw new Error(${JSON.stringify(`${a.path} is not in dist/bin/${part}.js, the part of ${part === 'quiet' ? 'a quiet throwaway run' : part === 'run' ? "a run with the fast path's flags" : `sbx ${part}`}: reinstall sbx or report this`)});`,
       loader: 'js',
     }));
   },

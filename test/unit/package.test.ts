@@ -18,6 +18,7 @@ import { parseOption } from '../../cli/definitions.js';
 import { allDefinitions, manPage } from '../../cli/man-page.js';
 import { bashScript, fishScript, zshScript } from '../../cli/completion-scripts.js';
 import { KEPT_CA_VAR, LAUNCHER_LINES, restoreLauncherEnv } from '../../cli/launcher.js';
+import { COMMAND_PARTS } from '../../cli/command-parts.js';
 
 const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const work = mkdtempSync(join(tmpdir(), 'sbx-pkg-'));
@@ -120,7 +121,7 @@ test("each part's import.meta.url is pathToFileURL's of its file, for plain path
   const partsDir = dirname(SBX);
   const wanted = ['/usr/lib/node_modules/sbx/dist/bin/run.js', '/opt/my_sbx-1.0/dist/bin/run.js', '/home/a b/sbx/dist/bin/run.js',
     '/tmp/100%/run.js', '/tmp/x#y?z/run.js', '/srv/caf\u00e9/run.js', '/srv/tab\there/run.js', '/srv/a~b/run.js', '/srv/back\\slash/run.js'];
-  for (const part of ['version', 'run', 'quiet', 'list', 'app']) {
+  for (const part of ['version', 'run', 'quiet', 'list', 'app', ...COMMAND_PARTS]) {
     const text = readFileSync(join(partsDir, `${part}.js`), 'latin1');
     const banner = /^\(function \(exports, require, module, __filename, __dirname\) \{ (var __sbxModuleUrl=[^\n]*)\n/.exec(text)?.[1];
     assert.ok(banner, `${part}.js starts with the banner: ${text.slice(0, 200)}`);
