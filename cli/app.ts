@@ -1,6 +1,6 @@
 // Parses argv with clipanion, runs the command, and turns errors into one line on stderr with
 // a documented exit status (125 sbx failed, 126 cannot execute, 127 not found).
-import { Builtins, Cli, UsageError } from 'clipanion';
+import { Builtins, Cli, UsageError, type BaseContext } from 'clipanion';
 import { loadCommands } from './commands.js';
 import { error, reported, say } from './output.js';
 import { bindNegativeValues, commandOf, describeSyntaxError, seeHelp, tidyUsage } from './usage-text.js';
@@ -21,7 +21,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const c of await loadCommands(argv)) cli.register(c);
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
-  const context = { ...Cli.defaultContext, colorDepth: 1 };
+  const context = lazyContext();
   let command;
   try {
     command = cli.process(argv, context);
@@ -42,6 +42,8 @@ export async function main(argv: string[]): Promise<number> {
       return 125;
     }
   }
+  // clipanion's copy of the context (a spread) left the streams out.
+  command.context = context;
   // What Cli.run would attach; we run the command ourselves so that errors go to stderr.
   command.cli = {
     binaryLabel: cli.binaryLabel,
@@ -52,8 +54,8 @@ export async function main(argv: string[]): Promise<number> {
     definitions: () => cli.definitions(),
     error: (error, opts) => cli.error(error, opts),
     format: (colored) => cli.format(colored),
-    process: (input, sub) => cli.process(input, { ...context, ...sub }),
-    run: (input, sub) => cli.run(input, { ...context, ...sub }),
+    process: (input, sub) => Object.assign(cli.process(input, lazyContext(sub)), { context: lazyContext(sub) }),
+    run: (input, sub) => cli.run(input, { ...lazyContext(), stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, ...sub }),
     usage: (cmd, opts) => tidyUsage(cli.usage(cmd, opts)),
   };
   try {
@@ -66,6 +68,22 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     return report(e, command);
   }
+}
+
+/**
+ * The context sbx gives clipanion: stdin, stdout and stderr are made when a command first asks
+ * for them (a pipe's stream loads node:net and node:stream: ~6 ms of `sbx discard`, which
+ * writes only through cli/output.ts; made at the start instead, 1.11x its time). Not
+ * enumerable, so the spreads clipanion copies a context with do not ask them
+ * (scripts/bundle.mjs makes its default context so too): the command gets this object back
+ * once parsed. Colours are cli/output.ts's.
+ */
+function lazyContext(own: Partial<BaseContext> = {}): BaseContext {
+  const c: Partial<BaseContext> = { env: process.env, colorDepth: 1, ...own };
+  for (const k of ['stdin', 'stdout', 'stderr'] as const) {
+    if (!(k in c)) Object.defineProperty(c, k, { get: () => process[k], configurable: true });
+  }
+  return c as BaseContext;
 }
 
 function report(e: unknown, command: { path?: string[] } | undefined): number {

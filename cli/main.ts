@@ -19,29 +19,48 @@ restoreLauncherEnv(process.env);
 // Baked in by scripts/bundle.mjs: each part's content hash, which names its code cache.
 declare const __SBX_PARTS__: Record<'version' | 'run' | 'quiet' | 'list' | 'app' | CommandPart, string>;
 
-// A closed stdout (`sbx diff | head`) ends sbx quietly. The guard is attached when stdout is
-// first used: making the stream costs milliseconds (node:stream, tty), and a run never writes
-// to stdout (it belongs to the command).
-const stdoutDesc = Object.getOwnPropertyDescriptor(process, 'stdout');
-if (stdoutDesc?.get && stdoutDesc.configurable) {
-  Object.defineProperty(process, 'stdout', {
-    configurable: true,
-    enumerable: stdoutDesc.enumerable,
-    get() {
-      Object.defineProperty(process, 'stdout', stdoutDesc);
-      return guardEpipe(process.stdout);
-    },
-  });
-} else {
-  guardEpipe(process.stdout);
+// The stdio streams this process made, each when first used: making one costs milliseconds
+// (node:stream, node:net for a pipe, tty), a run never writes to stdout (it belongs to the
+// command), and sbx writes its own messages with writeSync. A closed stdout (`sbx diff | head`)
+// ends sbx quietly: its guard is attached as it is made.
+const made: NodeJS.WriteStream[] = [];
+for (const name of ['stdout', 'stderr'] as const) {
+  const desc = Object.getOwnPropertyDescriptor(process, name);
+  if (desc?.get && desc.configurable) {
+    Object.defineProperty(process, name, {
+      configurable: true,
+      enumerable: desc.enumerable,
+      get() {
+        Object.defineProperty(process, name, desc);
+        return madeNow(process[name], name);
+      },
+    });
+  } else {
+    madeNow(process[name], name);
+  }
 }
 
-function guardEpipe(s: NodeJS.WriteStream): NodeJS.WriteStream {
-  s.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw e;
-  });
+function madeNow(s: NodeJS.WriteStream, name: 'stdout' | 'stderr'): NodeJS.WriteStream {
+  made.push(s);
+  if (name === 'stdout') {
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   return s;
+}
+
+/**
+ * Ends sbx once a command is done, rather than when the event loop drains: Node then disposes
+ * of its heap page by page first (~3-8 ms of `sbx ls` or `discard`). 'exit' handlers (the code
+ * cache) still run. Not before each stream has written what it holds: a pipe takes what does
+ * not fit in it as its reader reads, and exiting would cut that off (an empty write's callback
+ * comes once every write before it is done).
+ */
+async function exitNow(): Promise<void> {
+  for (const s of made) if (s.writableLength) await new Promise<void>((r) => s.write('', () => r()));
+  process.exit();
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -54,18 +73,18 @@ async function main(argv: string[]): Promise<void> {
     if (fast) {
       const part = fastPart(fast);
       process.exitCode = await loadPart<typeof import('./entry-run.js')>(__dirname, part, __SBX_PARTS__[part]).runMain(fast);
-      // Everything is done and said (sbx's messages are written synchronously; stdout is the
-      // command's): exit now instead of when the event loop drains, which has Node dispose
-      // of its heap page by page first. 'exit' handlers (the code cache) still run.
-      process.exit();
+      await exitNow();
+      return;
     }
     const listRef = argv[0] === 'diff' ? nameOnlyRef(argv.slice(1)) : null;
     if (listRef !== null) {
       process.exitCode = await loadPart<typeof import('./entry-list.js')>(__dirname, 'list', __SBX_PARTS__.list).listMain(listRef);
+      await exitNow();
       return;
     }
     const part = commandPart(argv) ?? 'app';
     process.exitCode = await loadPart<typeof import('./app.js')>(__dirname, part, __SBX_PARTS__[part]).main(argv);
+    await exitNow();
   } catch (e) {
     // Only a broken install gets here (a part missing): the parts report their own errors.
     process.stderr.write(`sbx: error: ${terminalSafe(String(e))}\n`);

@@ -133,21 +133,39 @@ const leaveOut = (part, list) => ({
     }));
   },
 });
-// picocolors decides its default colours when it loads, reading process.stdout.isTTY: that
-// makes Node build stdout's stream (a tty's WriteStream, a pipe's socket, ~0.7-2 ms of a run
-// here, in-process, fresh node, /dev/null or pty, load ~8), for a default sbx never uses
-// (cli/output.ts makes its own with createColors). isatty(1) is the same answer without it,
-// sbx's own (sandbox-core/base/light-process.ts): node:tty's loads node:net.
-const STDOUT_TTY = '(p.stdout || {}).isTTY';
+// Dependencies' texts sbx changes as it bundles them, each a text that must be there (the build
+// fails when the dependency changed) and what it becomes.
 const LIGHT_PROCESS = join(root, 'sandbox-core', 'base', 'light-process.ts');
-const quietColors = {
-  name: 'picocolors-without-stdout',
+const PATCHES = [
+  // picocolors decides its default colours when it loads, reading process.stdout.isTTY: that
+  // makes Node build stdout's stream (a tty's WriteStream, a pipe's socket, ~0.7-2 ms of a run
+  // here, in-process, fresh node, /dev/null or pty, load ~8), for a default sbx never uses
+  // (cli/output.ts makes its own with createColors). isatty(1) is the same answer without it,
+  // sbx's own (sandbox-core/base/light-process.ts): node:tty's loads node:net.
+  { file: /[\\/]picocolors[\\/]picocolors\.js$/, from: '(p.stdout || {}).isTTY', to: `require(${JSON.stringify(LIGHT_PROCESS)}).isatty(1)` },
+  // clipanion loads node:tty (and with it node:net and node:stream) for its default colour
+  // depth, and its default context makes the stdio streams, each as it loads: ~6 ms of `sbx
+  // discard`, which uses none (app.ts gives clipanion a colour depth and a context of its own,
+  // cli/output.ts writes with writeSync). They become getters, tty loaded and a stream made
+  // when first asked, left out of the copies clipanion makes of a context (not enumerable),
+  // which would ask them.
+  { file: /[\\/]clipanion[\\/]lib[\\/]platform[\\/]node\.js$/, from: "var tty = require('tty');", to: "var tty = { get WriteStream() { return require('tty').WriteStream; } };" },
+  {
+    file: /[\\/]clipanion[\\/]lib[\\/]advanced[\\/]Cli\.js$/,
+    from: 'Cli.defaultContext = {\n    env: process.env,\n    stdin: process.stdin,\n    stdout: process.stdout,\n    stderr: process.stderr,\n    colorDepth: platform.getDefaultColorDepth(),\n};',
+    to: 'Cli.defaultContext = Object.defineProperties({ env: process.env }, { stdin: { get() { return process.stdin; } }, stdout: { get() { return process.stdout; } }, stderr: { get() { return process.stderr; } }, colorDepth: { get() { return platform.getDefaultColorDepth(); } } });',
+  },
+];
+const patched = {
+  name: 'patched-dependencies',
   setup(b) {
-    b.onLoad({ filter: /[\\/]picocolors[\\/]picocolors\.js$/ }, (a) => {
-      const text = readFileSync(a.path, 'utf8');
-      if (!text.includes(STDOUT_TTY)) throw new Error(`${a.path}: no ${STDOUT_TTY} to replace (picocolors changed): update scripts/bundle.mjs`);
-      return { contents: text.replace(STDOUT_TTY, `require(${JSON.stringify(LIGHT_PROCESS)}).isatty(1)`), loader: 'js', resolveDir: dirname(a.path) };
-    });
+    for (const { file, from, to } of PATCHES) {
+      b.onLoad({ filter: file }, (a) => {
+        const text = readFileSync(a.path, 'utf8');
+        if (!text.includes(from)) throw new Error(`${a.path}: no ${JSON.stringify(from)} to replace (the package changed): update scripts/bundle.mjs`);
+        return { contents: text.replace(from, to), loader: 'js', resolveDir: dirname(a.path) };
+      });
+    }
   },
 };
 const hashes = {};
@@ -155,7 +173,7 @@ for (const [name, file] of Object.entries(parts)) {
   // SBX_BUNDLE_MINIFY=0 keeps the names only: whitespace and comments still go (a comment's
   // non-ASCII character would fail the check below, as every unminified build did).
   const minify = process.env.SBX_BUNDLE_MINIFY !== '0' ? { minify: true } : { minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: false };
-  const r = await build({ ...common, entryPoints: [join(root, 'cli', file)], outfile: join(out, `${name}.js`), banner: partBanner, ...minify, write: false, plugins: [quietColors, ...(LEAVES_OUT[name] ? [leaveOut(name, LEAVES_OUT[name])] : [])] });
+  const r = await build({ ...common, entryPoints: [join(root, 'cli', file)], outfile: join(out, `${name}.js`), banner: partBanner, ...minify, write: false, plugins: [patched, ...(LEAVES_OUT[name] ? [leaveOut(name, LEAVES_OUT[name])] : [])] });
   const text = r.outputFiles[0].text;
   // esbuild escapes non-ASCII in strings but not in regular expressions; one such character
   // makes V8 keep the whole part as a two-byte string: twice the memory to read, decode and

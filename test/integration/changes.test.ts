@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { homedir, tmpdir } from 'node:os';
 import { removeTree } from '../../sandbox-core/store.js';
 import { helperPath } from '../../sandbox-core/helper.js';
-import { awaitDetachedRemovals, sbx as run, type SbxResult } from '../helpers/sbx.js';
+import { spawnSync } from 'node:child_process';
+import { awaitDetachedRemovals, SBX, sbx as run, type SbxResult } from '../helpers/sbx.js';
 import { CANARY } from '../helpers/canary-name.js';
 
 let canary: string;
@@ -138,6 +139,20 @@ test('diff PATH filters: one that selects nothing is said with the count in all,
   assert.is(some.stdout, `${canary}/pa.txt\n`);
   assert.match(some.stderr, /nosuch matches no change/);
   assert.not.match(some.stderr, /pa\.txt matches/);
+});
+
+test("output through a pipe its reader is slow to take arrives whole: sbx ends once it is written (cli/main.ts exitNow)", () => {
+  const names = `seq -f 'a-file-with-a-longish-name-%06g' 1 3000 | xargs touch`;
+  assert.is(sbx(['run', '--name', 'many', '--', 'sh', '-c', `mkdir ${canary}/many && cd ${canary}/many && ${names}`]).code, 0);
+  const whole = sbx(['diff', 'many', '--json']);
+  assert.is(whole.code, 0, whole.stderr);
+  // Well past a pipe's 64 KiB: the rest waits in sbx until the reader reads.
+  const size = Buffer.byteLength(whole.stdout);
+  assert.ok(size > 256 * 1024, `${size} bytes`);
+  const slow = spawnSync('sh', ['-c', '"$0" "$1" diff many --json | { sleep 0.5; wc -c; }', process.execPath, SBX], {
+    encoding: 'utf8', cwd: canary, env: { ...process.env, SBX_HOME: home, NO_COLOR: '1' },
+  });
+  assert.is(slow.stdout.trim(), String(size), slow.stderr);
 });
 
 test.run();

@@ -29,6 +29,8 @@ const path = join(bin, name + '.js');
 const m = { exports: {} };
 new Script(readFileSync(path, 'latin1'), { filename: path }).runInThisContext()(m.exports, require, m, path, bin);
 m.exports.main(argv).then((code) => { process.exitCode = code; });
+// The Node modules the command loaded, when asked: written to a file, stdout and stderr being the command's.
+if (process.env.LOADED_TO) process.on('exit', () => require('node:fs').writeFileSync(process.env.LOADED_TO, process.moduleLoadList.join('\\n')));
 `;
 function viaPart(name: string, argv: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['-e', DRIVER, BIN, name, ...argv], {
@@ -79,6 +81,21 @@ test('each command part holds its own command and none of the others', async () 
       if (key.startsWith(`${name} `)) assert.ok(text.includes(frag!), `${name}.js holds its own command (${frag})`);
       else assert.not.ok(text.includes(frag!), `${name}.js holds ${key}'s command (${frag})`);
     }
+  }
+});
+
+test("a command that writes no stdout makes no stdio stream, nor loads node:tty or node:net (clipanion's default context, patched by scripts/bundle.mjs)", () => {
+  mkdirSync(store, { recursive: true });
+  for (const name of ['discard', 'app']) {
+    const loaded = join(work, `loaded-${name}`);
+    // Pipes, as the tests' and most scripts' sbx has: a pipe's stream is a net.Socket.
+    const r = spawnSync(process.execPath, ['-e', DRIVER, BIN, name, 'discard', 'nosuch'], {
+      encoding: 'utf8', env: { ...process.env, SBX_HOME: store, HOME: work, XDG_CACHE_HOME: '', LOADED_TO: loaded },
+    });
+    assert.is(r.status, 125, r.stderr);
+    assert.match(r.stderr, /nosuch/);
+    const list = readFileSync(loaded, 'utf8').split('\n');
+    assert.equal(list.filter((m) => m === 'NativeModule tty' || m === 'NativeModule net'), [], `${name}.js`);
   }
 });
 
