@@ -12,11 +12,12 @@ import { packageSplits } from '../sandbox-core/package-split.js';
 import { colors, info, line, warn } from './output.js';
 import { asRoot } from './as-root.js';
 import { humanBytes, progressLine } from './progress.js';
+import { countText } from '../sandbox-core/base/count-text.js';
 import { removesHostDir, replacedText, replacedTrees } from './render-changes.js';
 
 const b = (p: string) => display(p);
 /** The first three paths, and how many more. */
-const few = (paths: string[]): string => paths.slice(0, 3).map(b).join(', ') + (paths.length > 3 ? ` and ${(paths.length - 3).toLocaleString('en-US')} more` : '');
+const few = (paths: string[]): string => paths.slice(0, 3).map(b).join(', ') + (paths.length > 3 ? ` and ${countText(paths.length - 3)} more` : '');
 
 /** Runs a commit with a progress line and prints its outcome; returns the exit status. */
 export function commitWithReport(store: Store, meta: SandboxMeta, opts: Omit<CommitOptions, 'progress'> & { leftOutAs?: string }, out: NodeJS.WritableStream): number {
@@ -50,7 +51,7 @@ export function refusalLines(list: Array<{ path: string; reason: string }>, few 
   for (const [reason, paths] of byReason) {
     if (paths.length === 1) { out.push(`  ${b(paths[0]!)}: ${terminalSafe(reason)}`); continue; }
     const dir = commonDir(paths);
-    out.push(`  ${b(dir === '/' ? '/' : `${dir}/`)} (${paths.length.toLocaleString('en-US')} entries): ${terminalSafe(reason)}`);
+    out.push(`  ${b(dir === '/' ? '/' : `${dir}/`)} (${countText(paths.length)} entries): ${terminalSafe(reason)}`);
   }
   return out;
 }
@@ -74,7 +75,7 @@ export function causesFirst<T extends { reason: string }>(list: T[]): T[] {
   return [...list.filter((x) => !isFollower(x.reason)), ...list.filter((x) => isFollower(x.reason))];
 }
 
-const count = (n: number, one: string, many = `${one}s`): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+const count = (n: number, one: string, many = `${one}s`): string => `${countText(n)} ${n === 1 ? one : many}`;
 
 /**
  * The summary line's cause: how many were refused and why, the reason itself when there is
@@ -85,7 +86,7 @@ export function refusedText(conflicts: number, denied: number, failed: number, w
   if (conflicts) parts.push(count(conflicts, 'conflict'));
   if (denied) parts.push(`${count(denied, 'change')} denied`);
   if (failed) parts.push(`${count(failed, 'change')} not committed`);
-  if (withThem) parts.push(`${withThem.toLocaleString('en-US')} below ${conflicts + denied + failed === 1 ? 'it' : 'them'}`);
+  if (withThem) parts.push(`${countText(withThem)} below ${conflicts + denied + failed === 1 ? 'it' : 'them'}`);
   if (!parts.length) return null;
   const reasons = new Set(causes.map((x) => x.reason));
   const one = reasons.size === 1 ? [...reasons][0]! : null;
@@ -131,7 +132,7 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   const res = r.result;
   if (res) {
     const mine = res.ownerNotKept.length;
-    if (mine) warn(`${mine.toLocaleString('en-US')} ${mine === 1 ? 'entry keeps' : 'entries keep'} your ownership, not the sandbox's (only root may give files away): ${few([...res.ownerNotKept].sort())}`);
+    if (mine) warn(`${countText(mine)} ${mine === 1 ? 'entry keeps' : 'entries keep'} your ownership, not the sandbox's (only root may give files away): ${few([...res.ownerNotKept].sort())}`);
     if (res.setidStripped.length) warn(`setuid/setgid bits and file capabilities removed from ${res.setidStripped.map(b).join(', ')}${process.geteuid?.() === 0 ? ' (--keep-setuid keeps them)' : ''}`);
     if (res.xattrsNotKept.length) warn(`extended attributes not kept on ${res.xattrsNotKept.join(', ')}`);
     if (res.flagsNotKept.length) warn(`chattr flags not kept on ${res.flagsNotKept.join(', ')}: set them again with chattr`);
@@ -141,20 +142,20 @@ export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitRepo
   const done = committedPaths(r);
   const needed = r.needed.filter((d) => dryRun || done.has(d.dir));
   for (const d of needed.slice(0, NEEDED_SHOWN)) info(`${dryRun ? 'would also commit' : 'also committed'}: new dir ${b(d.dir)} (needed for ${b(d.for)})`);
-  if (needed.length > NEEDED_SHOWN) info(`${dryRun ? 'would also commit' : 'also committed'}: ${(needed.length - NEEDED_SHOWN).toLocaleString('en-US')} more new dirs the selected changes are in ('--dry-run' lists the steps)`);
+  if (needed.length > NEEDED_SHOWN) info(`${dryRun ? 'would also commit' : 'also committed'}: ${countText(needed.length - NEEDED_SHOWN)} more new dirs the selected changes are in ('--dry-run' lists the steps)`);
   const n = done.size;
   const k = r.plan.steps.length;
   // Nothing committed is said so: "0 changes committed (4 B)" counted a file staged and then refused.
-  const steps = dryRun ? `${k.toLocaleString('en-US')} step${k === 1 ? '' : 's'} would be done` : n ? `${n.toLocaleString('en-US')} change${n === 1 ? '' : 's'} committed (${humanBytes(res?.bytes ?? 0)})` : 'nothing committed';
+  const steps = dryRun ? `${countText(k)} step${k === 1 ? '' : 's'} would be done` : n ? `${countText(n)} change${n === 1 ? '' : 's'} committed (${humanBytes(res?.bytes ?? 0)})` : 'nothing committed';
   // What --only/--exclude kept out of the run's review goes with the sandbox: said, not silent.
-  const gone = r.unreviewed ? ` with ${r.unreviewed.toLocaleString('en-US')} change${r.unreviewed === 1 ? '' : 's'} outside --only/--exclude (never reviewed)` : '';
+  const gone = r.unreviewed ? ` with ${countText(r.unreviewed)} change${r.unreviewed === 1 ? '' : 's'} outside --only/--exclude (never reviewed)` : '';
   if (r.complete) info(`${steps}; sandbox ${ref} removed${gone}`);
   else if (!dryRun) {
-    const left = r.unselected ? `, ${r.unselected.toLocaleString('en-US')} ${leftOutAs}` : '';
+    const left = r.unselected ? `, ${countText(r.unselected)} ${leftOutAs}` : '';
     // Root reads every layer: what its review could not take is left out (a layer not what
     // meta.json says, a read error), never "not readable by you".
     const why = process.geteuid?.() === 0 ? 'left out (named above)' : 'not readable by you';
-    const unread = r.scanErrors.length ? `, ${r.scanErrors.length.toLocaleString('en-US')} part${r.scanErrors.length === 1 ? '' : 's'} ${why}` : '';
+    const unread = r.scanErrors.length ? `, ${countText(r.scanErrors.length)} part${r.scanErrors.length === 1 ? '' : 's'} ${why}` : '';
     // What went wrong leads the line, then what it left: the commit's effects.
     const cause = refusedText(conflicts.length, r.plan.denied.length, ownCause.length, notCommitted.length - ownCause.length, [...r.plan.denied, ...ownCause, ...conflicts]);
     info(`${cause ? `${cause}: ` : ''}${steps}${left}${unread}; sandbox ${ref} kept`);

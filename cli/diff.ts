@@ -12,6 +12,7 @@ import { changesJson, countLine, renderDiffs, renderStat, renderSummary, STAT_MA
 import { page } from './pager.js';
 import { checkPathFilters, diffNameOnly } from './diff-names.js';
 import { progressLine } from './progress.js';
+import { countText } from '../sandbox-core/base/count-text.js';
 import { diffView } from './render-diff-folds.js';
 import { resolve } from 'node:path';
 
@@ -117,12 +118,12 @@ function filteredNote(scan: ScanResult, paths: string[], globs: boolean): string
   if (!scan.total || scan.changes.length || scan.named?.length) return '';
   const under = paths.length ? ` under ${paths.map((p) => display(fromUser(p))).join(', ')}` : '';
   const matching = globs ? `${under ? ' and' : ''} matching --only/--exclude` : '';
-  return `${under}${matching} (${scan.total.toLocaleString('en-US')} change${scan.total === 1 ? '' : 's'} in all)`;
+  return `${under}${matching} (${countText(scan.total)} change${scan.total === 1 ? '' : 's'} in all)`;
 }
 
 /** The head line's word on parts of the layers the scan could not read (each warned about above). */
 function unreadNote(n: number): string {
-  return `${n.toLocaleString('en-US')} part${n === 1 ? '' : 's'} could not be read (see the warnings): the list may be incomplete`;
+  return `${countText(n)} part${n === 1 ? '' : 's'} could not be read (see the warnings): the list may be incomplete`;
 }
 
 /**

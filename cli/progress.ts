@@ -28,18 +28,6 @@ export function progressLine(enabled = isatty(2)): Progress {
   };
 }
 
-/**
- * A count as `n.toLocaleString('en-US')` writes it (`1,234,567`), without Intl for a
- * non-negative whole number: the first toLocaleString of a process loads ICU's number
- * formatting (~40 ms here), which a summary of 200k changes paid after the scan.
- */
-export function countText(n: number): string {
-  if (!Number.isSafeInteger(n) || n < 0) return n.toLocaleString('en-US');
-  let s = String(n);
-  for (let i = s.length - 3; i > 0; i -= 3) s = `${s.slice(0, i)},${s.slice(i)}`;
-  return s;
-}
-
 export function humanBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];

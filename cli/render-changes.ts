@@ -6,7 +6,8 @@ import { ByteOut, PIECE, type NamedChanges, type Shown } from '../sandbox-core/c
 import { decodeUtf8Strict, display, displayText, jsonPath, parentB, terminalSafe } from '../sandbox-core/base/bpath.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
-import { countText, humanBytes } from './progress.js';
+import { humanBytes } from './progress.js';
+import { countText } from '../sandbox-core/base/count-text.js';
 import { manyLeast, manyOf, newFileReason, sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
 import { dirPrefix, foldIndex, isGroup, runTotals, siblingRuns, topOf, viewKind, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN, SIBLINGS, type FoldCount, type SiblingRun, type SubtreeGroup } from '../sandbox-core/changes/group.js';
 import { foldRules } from '../sandbox-core/config.js';

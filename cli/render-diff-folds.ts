@@ -13,7 +13,7 @@ import { newFileReason } from '../sandbox-core/changes/sensitive.js';
 import { foldIndex, MARK_FOLD, MARK_PLAIN, MARK_UNKNOWN } from '../sandbox-core/changes/group.js';
 import { globMatch } from '../sandbox-core/changes/glob.js';
 import { gitRepoOf } from '../sandbox-core/changes/repo-fold.js';
-import { countText } from './progress.js';
+import { countText } from '../sandbox-core/base/count-text.js';
 import { summaryMarker, type SummaryMarker, type SummaryOptions } from './summary-marker.js';
 
 export interface DiffFoldOptions {

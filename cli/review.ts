@@ -16,7 +16,8 @@ import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
 import { globMatcher } from '../sandbox-core/changes/glob.js';
 import type { commitWithReport as CommitWithReport } from './commit-report.js';
 import { writeReport, type ReportTarget } from './report-file.js';
-import { countText, progressLine } from './progress.js';
+import { progressLine } from './progress.js';
+import { countText } from '../sandbox-core/base/count-text.js';
 import { changesHeading, discarded, noChanges } from './review-words.js';
 import { queuedAsk, type Ask } from './answers.js';
 import { builtin } from '../sandbox-core/base/builtin.js';
@@ -165,7 +166,7 @@ function leaveBelowUnpicked(changes: Change[], items: SummaryItem[], pick: Set<s
   const dropped = dropBelow(pick, dirs);
   for (const d of dirs) {
     const n = dropped.get(d);
-    if (n) line(`  leaving out ${n.toLocaleString('en-US')} picked change${n === 1 ? '' : 's'} below ${display(d)}/: it is ${flagged.has(d) ? 'flagged and ' : ''}not picked, and keeping them would bring it along`);
+    if (n) line(`  leaving out ${countText(n)} picked change${n === 1 ? '' : 's'} below ${display(d)}/: it is ${flagged.has(d) ? 'flagged and ' : ''}not picked, and keeping them would bring it along`);
   }
 }
 
@@ -216,7 +217,7 @@ export async function pickChanges(changes: Change[], ask: Ask): Promise<Set<stri
         decided.add(c.path);
         if (r[0] === '+') { pick.add(c.path); declined.delete(c.path); } else { pick.delete(c.path); if (newDirs.has(c.path)) declined.add(c.path); }
       }
-      line(n ? `  ${r[0] === '+' ? 'applying' : 'leaving out'} ${n.toLocaleString('en-US')} change${n === 1 ? '' : 's'} matching ${r.slice(1)}` : `  ${r.slice(1)} matches no change`);
+      line(n ? `  ${r[0] === '+' ? 'applying' : 'leaving out'} ${countText(n)} change${n === 1 ? '' : 's'} matching ${r.slice(1)}` : `  ${r.slice(1)} matches no change`);
       i--;
     } else {
       for (const l of PICK_HELP) line(`  ${l}`);
@@ -226,7 +227,7 @@ export async function pickChanges(changes: Change[], ask: Ask): Promise<Set<stri
   leaveBelowUnpicked(changes, items, pick);
   if (!pick.size) { info('nothing picked'); return null; }
   const n = pick.size;
-  const yes = (await ask(`commit ${n.toLocaleString('en-US')} picked change${n === 1 ? '' : 's'} (of ${changes.length.toLocaleString('en-US')})? [y/N] `))?.trim().toLowerCase();
+  const yes = (await ask(`commit ${countText(n)} picked change${n === 1 ? '' : 's'} (of ${countText(changes.length)})? [y/N] `))?.trim().toLowerCase();
   return yes === 'y' || yes === 'yes' ? pick : null;
 }
 

@@ -3,6 +3,7 @@
 // namespace with the user's own mapping may read them (`sbx-helper as-mapped-root
 // count-entries`), and an empty one holds nothing a commit could lose.
 import { childProcess } from '../base/builtin.js';
+import { countText } from '../base/count-text.js';
 import { closeSync, openSync, constants as C } from 'node:fs';
 import { O_PATH } from '../beneath.js';
 import { helperPath } from '../helper.js';
@@ -59,7 +60,7 @@ export function settleUnreadable(layersRoot: string, dirs: UnreadableDir[], erro
     if (!c) return;
     const data = d.fuse ? c.entries - c.markers : c.entries;
     const opaque = d.fuse ? c.markers > 0 : c.opaqueXattr;
-    if (data > 0) errors[d.error] += `: ${data.toLocaleString('en-US')} entr${data === 1 ? 'y' : 'ies'} only root can read`;
+    if (data > 0) errors[d.error] += `: ${countText(data)} entr${data === 1 ? 'y' : 'ies'} only root can read`;
     else if (!opaque || !d.hidesHost) errors[d.error] = '';
   });
   return dirs.filter((d) => errors[d.error]).length;
