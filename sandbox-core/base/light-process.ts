@@ -13,6 +13,7 @@ interface ProcessHandle {
   onexit: (code: number, signal: string) => void;
   spawn(o: { file: string; args: string[]; envPairs: string[]; stdio: Array<{ type: 'fd'; fd: number }>; detached: boolean }): number;
   close(): void;
+  unref(): void;
 }
 interface Bindings {
   isTTY: (fd: number) => boolean;
@@ -48,9 +49,10 @@ export interface LightChild {
  * Starts `file` with `args`, each of the child's fds the parent's fd at that index of `fds`,
  * and `env` as its whole environment; `exited` gets its exit code, or the signal's name that
  * ended it. A failed start throws Node's error (`spawn FILE ENOENT`). Null where the bindings
- * are not there: the caller uses node:child_process.
+ * are not there: the caller uses node:child_process. `detached`: in a session of its own, and
+ * not waited for (child_process's `detached` and `unref()`).
  */
-export function spawnInherited(file: string, args: readonly string[], fds: readonly number[], env: Record<string, string>, exited: (code: number | null, signal: NodeJS.Signals | null) => void): LightChild | null {
+export function spawnInherited(file: string, args: readonly string[], fds: readonly number[], env: NodeJS.ProcessEnv, exited: (code: number | null, signal: NodeJS.Signals | null) => void, { detached = false } = {}): LightChild | null {
   const b = nodeBindings();
   if (!b) return null;
   const h = new b.Process();
@@ -65,12 +67,13 @@ export function spawnInherited(file: string, args: readonly string[], fds: reado
     args: [file, ...args],
     envPairs: envPairs(env),
     stdio: fds.map((fd) => ({ type: 'fd', fd })),
-    detached: false,
+    detached,
   });
   if (err !== 0 || h.pid === undefined) {
     h.close();
     throw startError('spawn', file, err);
   }
+  if (detached) h.unref();
   const pid = h.pid;
   return { pid, kill: (signal) => { if (!reaped) process.kill(pid, signal); } };
 }

@@ -2,7 +2,9 @@
 // trees), and of a big discarded sandbox's (Store.removeId with a remover: the review's
 // discard, `sbx discard`, `sbx prune`): `sbx-helper rmtree` (native/copytree.c) outlives sbx,
 // in its own session, so sbx returns without waiting for the unlinks.
+import { closeSync, openSync } from 'node:fs';
 import { childProcess } from '../base/builtin.js';
+import { spawnInherited } from '../base/light-process.js';
 import { helperPath } from '../helper.js';
 import { chooseIdMapping, mappedRootArgs } from '../idmap.js';
 import type { Store, TreeRemover } from '../store.js';
@@ -29,8 +31,19 @@ function removerArgs(names: string[]): string[] {
 
 /** Starts `sbx-helper rmtree NAMES...` below `rootFd`, the store root or the scratch dir (fd 3 in the helper). */
 export function startRemover(rootFd: number, names: string[]): void {
+  // Not node:child_process where Node's bindings allow (base/light-process.ts): loading it
+  // was ~6 ms of every commit.
+  let nul;
+  try {
+    nul = openSync('/dev/null', 'r+');
+    if (spawnInherited(helperPath(), removerArgs(names), [nul, nul, nul, rootFd], process.env, () => {}, { detached: true })) return;
+  } catch {
+    // A helper that could not start leaves the trees unclaimed: the next commit hands them on.
+    return;
+  } finally {
+    if (nul !== undefined) closeSync(nul);
+  }
   const child = childProcess().spawn(helperPath(), removerArgs(names), { detached: true, stdio: ['ignore', 'ignore', 'ignore', rootFd] });
-  // A helper that could not start leaves the trees unclaimed: the next commit hands them on.
   child.on('error', () => {});
   child.unref();
 }

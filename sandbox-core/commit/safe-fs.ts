@@ -5,7 +5,7 @@
 // the final component is opened with O_NOFOLLOW or created with O_EXCL. The directories are
 // held open while they are used, so a swap of a path component after it was checked changes
 // nothing that we write.
-import { childProcess } from '../base/builtin.js';
+import { spawnSyncPiped } from '../base/light-process.js';
 import {
   chmodSync, closeSync, fchmodSync, fchownSync, fstatSync, fsyncSync, lchownSync, openSync, constants as C,
 } from 'node:fs';
@@ -184,7 +184,7 @@ export function unsetXattrs(items: Array<{ path: string; names: string[] }>): nu
   const root = openSync('/', O_PATH | C.O_DIRECTORY);
   let r;
   try {
-    r = childProcess().spawnSync(helperPath(), ['xattr', '--beneath', ...fenceArgs(), 'unset'], { input: Buffer.concat(parts), stdio: ['pipe', 'pipe', 'pipe', root] });
+    r = spawnSyncPiped(helperPath(), ['xattr', '--beneath', ...fenceArgs(), 'unset'], Buffer.concat(parts), [root], 1 << 20);
   } finally {
     closeSync(root);
   }

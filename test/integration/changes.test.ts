@@ -141,6 +141,20 @@ test('diff PATH filters: one that selects nothing is said with the count in all,
   assert.not.match(some.stderr, /pa\.txt matches/);
 });
 
+test('a commit starts the helper without node:child_process (its load was ~6 ms of a small commit), and its removal goes on detached', () => {
+  assert.is(sbx(['run', '--name', 'light', '--', 'sh', '-c', `echo a > ${canary}/light.txt && mkdir ${canary}/light && echo b > ${canary}/light/b`]).code, 0);
+  const preload = join(home, 'loaded.cjs'), list = join(home, 'loaded.txt');
+  writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`);
+  const r = run(['commit', 'light'], { store: home, cwd: canary, env: { NODE_OPTIONS: `--require ${preload}` } });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(readFileSync(join(canary, 'light', 'b'), 'utf8'), 'b\n');
+  const loaded = readFileSync(list, 'utf8').split('\n');
+  assert.ok(loaded.includes('NativeModule fs'), 'the list is of Node modules');
+  assert.not.ok(loaded.includes('NativeModule child_process'), 'node:child_process was loaded');
+  awaitDetachedRemovals(home);
+  assert.equal(JSON.parse(sbx(['ls', '--json']).stdout), []);
+});
+
 test("output through a pipe its reader is slow to take arrives whole: sbx ends once it is written (cli/main.ts exitNow)", () => {
   const names = `seq -f 'a-file-with-a-longish-name-%06g' 1 3000 | xargs touch`;
   assert.is(sbx(['run', '--name', 'many', '--', 'sh', '-c', `mkdir ${canary}/many && cd ${canary}/many && ${names}`]).code, 0);
