@@ -27,7 +27,8 @@ export class PolicySecretsCommand extends Command {
     const rules = loadSecretsRules();
     if (this.check) {
       const m = new SecretMatcher(rules);
-      for (const [k, v] of Object.entries(process.env).sort(([a], [b]) => a.localeCompare(b))) {
+      // In code-unit order, the same in every locale (and no ICU collator loaded, ~12 ms).
+      for (const [k, v] of Object.entries(process.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
         const r = m.envRule(k, v);
         if (r) out.write(`env   ${displayText(k)}  (${'name' in r ? r.name : r.match})\n`);
       }

@@ -23,7 +23,7 @@ export function nearest(word: string, candidates: Iterable<string>, max = 3): st
     const d = editDistance(w, c.toLowerCase());
     if (d <= limit || c.toLowerCase().includes(w) && w.length >= 4) scored.push([c, d]);
   }
-  scored.sort((x, y) => x[1] - y[1] || x[0].length - y[0].length || x[0].localeCompare(y[0]));
+  scored.sort((x, y) => x[1] - y[1] || x[0].length - y[0].length || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   return scored.slice(0, max).map(([c]) => c);
 }
 

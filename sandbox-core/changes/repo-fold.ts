@@ -9,6 +9,7 @@ import { closeSync, readSync } from 'node:fs';
 import type { Change, ChangeKind } from './types.js';
 import { openNoFollow } from './content.js';
 import { display } from '../base/bpath.js';
+import { countText as count } from '../base/count-text.js';
 
 /**
  * The root of the repository whose git dir a path is in or is (the path before its first
@@ -170,8 +171,6 @@ function lineOf(r: Repo): RepoLine {
 }
 
 const short = (h: string): string => h.slice(0, 7);
-/** A count as the summary writes counts (`2,194`; cli/progress.ts countText, without Intl). */
-const count = (n: number): string => String(n).replace(/\B(?=(\d{3})+$)/g, ',');
 
 /** A loose ref's hash; `?` when it is there but holds no hash (unreadable, a symlink, text); null when absent. */
 export function valueOf(b: Buffer | null): string | null {
