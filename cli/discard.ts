@@ -3,7 +3,7 @@ import { Command, Option } from 'clipanion';
 import { resolveEntryAnywhere, runnerAlive, type Store, type StoreEntry } from '../sandbox-core/store.js';
 import { liveHolder } from '../sandbox-core/commit/journal.js';
 import { removerIfBig } from '../sandbox-core/commit/remover.js';
-import { removeStagedCopies } from '../sandbox-core/commit/index.js';
+import { removeStagedCopies } from '../sandbox-core/commit/staged.js';
 import { displayText } from '../sandbox-core/base/bpath.js';
 import { SbxError } from '../sandbox-core/base/errors.js';
 import { error, info } from './output.js';

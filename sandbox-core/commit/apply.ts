@@ -28,6 +28,7 @@ import {
   UnsafePathError, unsetXattrs, validatePath, type MetaResult,
 } from './safe-fs.js';
 import type { JournalWriter } from './journal.js';
+import { stagingName, stagingPath } from './staged.js';
 import type { Dir } from '../beneath.js';
 
 export interface ApplyOptions {
@@ -85,15 +86,6 @@ export interface ApplyResult {
  * nor the ones the filesystem sets itself (e, and the like).
  */
 const CARRIED_INODE_FLAGS = 0x1 | 0x2 | 0x4 | 0x8 | 0x40 | 0x80 | 0x400 | 0x8000 | 0x800000;
-
-/** Deterministic, so an interrupted commit's leftovers are found and removed on resume. */
-export function stagingPath(path: string, sandboxId: string, step: number): string {
-  return `${parentB(path)}/${stagingName(sandboxId, step)}`;
-}
-
-function stagingName(sandboxId: string, step: number): string {
-  return `.sbx-${sandboxId}-${step}`;
-}
 
 function placeConflict(why: 'exists' | 'gone' | 'differs' | 'changed-after-start'): string {
   return why === 'exists' ? CONFLICT.created : why === 'gone' ? CONFLICT.deleted : why === 'differs' ? CONFLICT.changed : CONFLICT.changedAfterStart;

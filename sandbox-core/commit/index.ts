@@ -8,11 +8,11 @@ import type { Change } from '../changes/types.js';
 import { scanSandbox, filterChanges } from '../changes/scan.js';
 import { CLOCK_SLACK_MS, closeSelection, makePlan, selectionParents, type NeededDir, type Plan, type Refusal } from './plan.js';
 import { sensitiveContext, sensitiveReason } from '../changes/sensitive.js';
-import { applyPlan, pauseForTest, stagingPath, type ApplyResult } from './apply.js';
-import { JournalWriter, readJournal, touchedPaths, type JournalState } from './journal.js';
+import { applyPlan, pauseForTest, type ApplyResult } from './apply.js';
+import { unfinishedSteps } from './staged.js';
+import { JournalWriter, readJournal, touchedPaths } from './journal.js';
 import { otherStampAlive, ownPidStamp } from '../base/process.js';
 import { takeSandboxLock } from '../sandbox-lock.js';
-import { removeEntry } from './safe-fs.js';
 import { startRemover } from './remover.js';
 import { mountGuard } from './mounts.js';
 import { SbxError } from '../base/errors.js';
@@ -91,39 +91,6 @@ export function assertHostBased(meta: SandboxMeta): void {
   if (!meta.image && !meta.rootfs) return;
   const ref = meta.name ?? meta.id;
   throw new SbxError(`sandbox ${ref} runs on ${meta.image ? `the image ${meta.image.ref}` : `the tree ${meta.rootfs}`}, not on this machine: there is no host to commit it to`, 125, `'${sbxOf(meta)} export ${ref} --format oci-image -o DIR' ships its changes on top of the image (also oci-layer, tar, patch)`);
-}
-
-/**
- * The host paths of an interrupted commit's steps that were begun and not done; with `remove`,
- * the copies it staged beside their targets (`.sbx-ID-N`, never followed) are removed first.
- */
-function unfinishedSteps(j: JournalState, id: string, remove: boolean): string[] {
-  const inFlight: string[] = [];
-  for (const i of new Set([...j.staged, ...j.begun])) {
-    if (j.done.has(i)) continue;
-    const s = j.header.steps[i];
-    if (!s) continue;
-    const p = Buffer.from(s.path, 'base64').toString('latin1');
-    if (j.begun.has(i)) inFlight.push(p);
-    if (s.kind === 'put' && remove) {
-      try { removeEntry(stagingPath(p, id, i)); } catch { /* its dir is gone or refused: nothing of ours is left there */ }
-    }
-  }
-  return inFlight;
-}
-
-/**
- * Before a sandbox is discarded: an interrupted commit's staged copies, which only a resumed
- * commit removed (they stayed on the host for good, with the sandbox's content, when the
- * sandbox was discarded instead). Nothing when no journal is there or its commit still runs.
- */
-export function removeStagedCopies(store: Store, id: string): void {
-  let entry: Dir;
-  try { entry = store.openEntry(id); } catch { return; /* a broken entry: it has no journal sbx could read */ }
-  try {
-    const j = readJournal(entry, store.dirOf(id));
-    if (j && !otherStampAlive(j.header)) unfinishedSteps(j, id, true);
-  } catch { /* a journal sbx did not write: nothing of it is followed */ } finally { entry.close(); }
 }
 
 export function commitSandbox(store: Store, meta: SandboxMeta, opts: CommitOptions): CommitReport {
