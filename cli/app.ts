@@ -54,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     definitions: () => cli.definitions(),
     error: (error, opts) => cli.error(error, opts),
     format: (colored) => cli.format(colored),
-    process: (input, sub) => Object.assign(cli.process(input, lazyContext(sub)), { context: lazyContext(sub) }),
+    process: (input, sub) => { const c = lazyContext(sub); return Object.assign(cli.process(input, c), { context: c }); },
     run: (input, sub) => cli.run(input, { ...lazyContext(), stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, ...sub }),
     usage: (cmd, opts) => tidyUsage(cli.usage(cmd, opts)),
   };

@@ -116,9 +116,8 @@ const LEAVES_OUT = {
   ],
 };
 // The commands a command part leaves out: every import of cli/commands.ts but its own file.
-const otherCommands = (name) => [...readFileSync(join(root, 'cli', 'commands.ts'), 'utf8').matchAll(/import\('(\.\/[a-z-]+\.js)'\)/g)]
-  .map((m) => m[1]).filter((p) => p !== `./${name}.js`).map((path) => ({ from: '/cli/commands.ts', path }));
-for (const name of COMMAND_PARTS) LEAVES_OUT[name] = otherCommands(name);
+const commandFiles = [...readFileSync(join(root, 'cli', 'commands.ts'), 'utf8').matchAll(/import\('(\.\/[a-z-]+\.js)'\)/g)].map((m) => m[1]);
+for (const name of COMMAND_PARTS) LEAVES_OUT[name] = commandFiles.filter((p) => p !== `./${name}.js`).map((path) => ({ from: '/cli/commands.ts', path }));
 const leaveOut = (part, list) => ({
   name: 'leave-out',
   setup(b) {

@@ -33,17 +33,18 @@ function removerArgs(names: string[]): string[] {
 export function startRemover(rootFd: number, names: string[]): void {
   // Not node:child_process where Node's bindings allow (base/light-process.ts): loading it
   // was ~6 ms of every commit.
+  const args = removerArgs(names);
   let nul;
   try {
     nul = openSync('/dev/null', 'r+');
-    if (spawnInherited(helperPath(), removerArgs(names), [nul, nul, nul, rootFd], process.env, () => {}, { detached: true })) return;
+    if (spawnInherited(helperPath(), args, [nul, nul, nul, rootFd], process.env, () => {}, { detached: true })) return;
   } catch {
     // A helper that could not start leaves the trees unclaimed: the next commit hands them on.
     return;
   } finally {
     if (nul !== undefined) closeSync(nul);
   }
-  const child = childProcess().spawn(helperPath(), removerArgs(names), { detached: true, stdio: ['ignore', 'ignore', 'ignore', rootFd] });
+  const child = childProcess().spawn(helperPath(), args, { detached: true, stdio: ['ignore', 'ignore', 'ignore', rootFd] });
   child.on('error', () => {});
   child.unref();
 }
