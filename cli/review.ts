@@ -21,6 +21,7 @@ import { countText } from '../sandbox-core/base/count-text.js';
 import { changesHeading, discarded, noChanges } from './review-words.js';
 import { queuedAsk, type Ask } from './answers.js';
 import { builtin } from '../sandbox-core/base/builtin.js';
+import { isatty } from '../sandbox-core/base/light-process.js';
 import { dropPendingInput } from '../sandbox-core/terminal-input.js';
 import { display, parentB } from '../sandbox-core/base/bpath.js';
 import { BACKGROUND_REMOVAL_MIN, startRemover } from '../sandbox-core/commit/remover.js';
@@ -314,7 +315,9 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
     summary();
     return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, lockHeld: true, reviewed: s! }, process.stdout);
   }
-  const tty = opts.interactive ? { input: process.stdin, fd: -1, terminal: !!process.stdin.isTTY, close: () => {} } : process.stderr.isTTY ? promptInput() : null;
+  // isatty(2), not process.stderr.isTTY: a run that only saves its sandbox would make the
+  // stream for that (a pipe's loads node:net and node:stream, ~9 ms).
+  const tty = opts.interactive ? { input: process.stdin, fd: -1, terminal: !!process.stdin.isTTY, close: () => {} } : isatty(2) ? promptInput() : null;
   if (!tty) {
     summary();
     save(store, meta, opts.quiet);

@@ -561,6 +561,21 @@ test('a quiet throwaway run loads neither node:child_process nor node:tty: both 
   for (const m of ['NativeModule child_process', 'NativeModule tty', 'NativeModule net']) assert.not.ok(loaded.includes(m), `${m} was loaded`);
 });
 
+test('a run whose changes are saved without a question (no terminal) makes no stderr stream to find that out: node:tty and node:stream not loaded, node:net neither as root', () => {
+  const mods = join(canary, 'modules'), preload = join(canary, 'preload.cjs');
+  writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(mods)}, process.moduleLoadList.join('\\n')));\n`);
+  const r = sbx(['run', '--', 'sh', '-c', `echo x > ${canary}/saved-quietly`], { store, env: { NODE_OPTIONS: `--require ${preload}` } });
+  const id = /sbx: sandbox ([0-9a-f]{8}) saved/.exec(r.stderr)?.[1];
+  if (id) assert.is(sbx(['discard', id], { store }).code, 0);
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(id, r.stderr);
+  assert.not.ok(existsSync(join(canary, 'saved-quietly')), 'the run reached the host');
+  const loaded = readFileSync(mods, 'utf8').split('\n');
+  assert.ok(loaded.includes('Internal Binding process_wrap'), 'the preload saw no run');
+  // An ordinary user's review starts the scan helper through node:child_process, which loads node:net.
+  for (const m of ['NativeModule tty', 'NativeModule stream', ...(IS_ROOT ? ['NativeModule net'] : [])]) assert.not.ok(loaded.includes(m), `${m} was loaded`);
+});
+
 testUnless(ROOT_CASE)("a root run has no process between its pid 1 and the command: with no daemon to hide, pid 1 is the command's init", async () => {
   // A sleep no other process on the host runs: its argument names it.
   const secs = `29.${Date.now() % 1000000}`;
