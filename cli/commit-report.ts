@@ -14,13 +14,14 @@ import { asRoot } from './as-root.js';
 import { humanBytes, progressLine } from './progress.js';
 import { countText } from '../sandbox-core/base/count-text.js';
 import { removesHostDir, replacedText, replacedTrees } from './render-changes.js';
+import type { TextOut } from './stdout-text.js';
 
 const b = (p: string) => display(p);
 /** The first three paths, and how many more. */
 const few = (paths: string[]): string => paths.slice(0, 3).map(b).join(', ') + (paths.length > 3 ? ` and ${countText(paths.length - 3)} more` : '');
 
 /** Runs a commit with a progress line and prints its outcome; returns the exit status. */
-export function commitWithReport(store: Store, meta: SandboxMeta, opts: Omit<CommitOptions, 'progress'> & { leftOutAs?: string }, out: NodeJS.WritableStream): number {
+export function commitWithReport(store: Store, meta: SandboxMeta, opts: Omit<CommitOptions, 'progress'> & { leftOutAs?: string }, out: TextOut): number {
   const progress = progressLine();
   const report = commitSandbox(store, meta, {
     ...opts,
@@ -96,7 +97,7 @@ export function refusedText(conflicts: number, denied: number, failed: number, w
 /** "also committed" lines before one line counts the rest. */
 const NEEDED_SHOWN = 5;
 
-export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitReport, dryRun: boolean, out: NodeJS.WritableStream, leftOutAs = 'left out by --only/--exclude'): number {
+export function printCommitReport(store: Store, meta: SandboxMeta, r: CommitReport, dryRun: boolean, out: TextOut, leftOutAs = 'left out by --only/--exclude'): number {
   const ref = meta.name ?? meta.id;
   if (r.resumed) {
     info(`finishing an interrupted commit started ${new Date(r.resumed.startedMs).toISOString()}: ${r.resumed.done} of ${r.resumed.total} steps were done`);

@@ -3,6 +3,7 @@ import { Command, Option } from 'clipanion';
 import { resolveAnywhere } from '../sandbox-core/store.js';
 import { warnIfInterrupted } from './interrupted.js';
 import { commitWithReport, warnPackageSplits } from './commit-report.js';
+import { textOut } from './stdout-text.js';
 
 export class CommitCommand extends Command {
   static override paths = [['commit']];
@@ -31,6 +32,6 @@ export class CommitCommand extends Command {
     const { store, meta } = resolveAnywhere(this.ref);
     warnIfInterrupted(meta);
     if (this.only.length || this.exclude.length) warnPackageSplits(meta, this.only, this.exclude);
-    return commitWithReport(store, meta, { only: this.only, exclude: this.exclude, force: this.force, dryRun: this.dryRun, keepSetuid: this.keepSetuid, linkHostFiles: this.linkHostFiles }, this.context.stdout);
+    return commitWithReport(store, meta, { only: this.only, exclude: this.exclude, force: this.force, dryRun: this.dryRun, keepSetuid: this.keepSetuid, linkHostFiles: this.linkHostFiles }, textOut(this.context));
   }
 }

@@ -5,6 +5,7 @@ import { scanSandboxes } from '../sandbox-core/changes/scan.js';
 import { display, displayText } from '../sandbox-core/base/bpath.js';
 import { humanBytes } from './progress.js';
 import { stdoutColors } from './output.js';
+import { textOut, type TextOut } from './stdout-text.js';
 import { reportError } from './report-error.js';
 import { UserError } from '../sandbox-core/base/errors.js';
 import { ELLIPSIS } from '../sandbox-core/base/charset.js';
@@ -33,7 +34,7 @@ export class LsCommand extends Command {
     const stores = listedStores();
     const sections: Array<{ listed: ListedStore; rows: Row[] }> = [];
     const { refused } = await eachStore(stores, async (listed) => { sections.push({ listed, rows: await rowsOf(listed.store) }); });
-    const out = this.context.stdout;
+    const out = textOut(this.context);
     if (this.json) { out.write(JSON.stringify(sections.flatMap((s) => s.rows), null, 2) + '\n'); return refusedStatus(refused); }
     for (const { listed: { store, whose }, rows } of sections) {
       // Root's own store is named only when it has something: the user's is the one asked about.
@@ -110,7 +111,7 @@ async function rowsOf(store: Store): Promise<Row[]> {
 }
 
 /** `sbx`: how the user runs sbx on these rows' store (sbxFor), for a broken row's hint. */
-export function writeTable(out: NodeJS.WritableStream, rows: Row[], sbx: string): void {
+export function writeTable(out: TextOut, rows: Row[], sbx: string): void {
   const col = stdoutColors;
   const table = [['ID', 'NAME', 'STATE', 'AGE', 'SIZE', 'CHANGES', 'COMMAND']].concat(rows.map((r) => [
     displayText(r.id), r.name === undefined || r.name === null ? '-' : displayText(r.name), displayText(String(r.state)), r.created ? age(Date.parse(r.created)) : '-', humanBytes(r.size), r.changes === null ? '?' : String(r.changes),
@@ -118,7 +119,7 @@ export function writeTable(out: NodeJS.WritableStream, rows: Row[], sbx: string)
   ]));
   const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   // The command gets what is left of the terminal's width (80 columns when not a terminal).
-  const room = Math.max(20, ((out as NodeJS.WriteStream).columns || 80) - w.slice(0, -1).reduce((a, b) => a + b + 2, 0));
+  const room = Math.max(20, (out.columns || 80) - w.slice(0, -1).reduce((a, b) => a + b + 2, 0));
   // A broken entry's reason is shown whole (escaped, one line): cut, it said neither what was
   // wrong nor where to read the rest; a command is cut, its sandbox's meta.json holds it all.
   table.forEach((row, k) => {

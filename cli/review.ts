@@ -22,6 +22,7 @@ import { changesHeading, discarded, noChanges } from './review-words.js';
 import { queuedAsk, type Ask } from './answers.js';
 import { builtin } from '../sandbox-core/base/builtin.js';
 import { isatty } from '../sandbox-core/base/light-process.js';
+import { stdoutText } from './stdout-text.js';
 import { dropPendingInput } from '../sandbox-core/terminal-input.js';
 import { display, parentB } from '../sandbox-core/base/bpath.js';
 import { BACKGROUND_REMOVAL_MIN, startRemover } from '../sandbox-core/commit/remover.js';
@@ -313,7 +314,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
   }
   if (opts.keep) {
     summary();
-    return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, lockHeld: true, reviewed: s! }, process.stdout);
+    return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, lockHeld: true, reviewed: s! }, stdoutText);
   }
   // isatty(2), not process.stderr.isTTY: a run that only saves its sandbox would make the
   // stream for that (a pipe's loads node:net and node:stream, ~9 ms).
@@ -373,7 +374,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
         }
         rl.close();
         tty.close();
-        return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, lockHeld: true, reviewed: s!, ...(pick ? { pick, leftOutAs } : {}) }, process.stdout);
+        return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, lockHeld: true, reviewed: s!, ...(pick ? { pick, leftOutAs } : {}) }, stdoutText);
       }
       if (a === 'd' || a === 'discard') { store.remove(meta, bigRemover(s)); info(discarded(direct)); return 0; }
       if (a === 'r' || a === 'review') {
@@ -394,7 +395,7 @@ export async function reviewAfterRun(store: Store, meta: SandboxMeta, opts: Revi
         if (pick === null) continue;
         rl.close();
         tty.close();
-        return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, lockHeld: true, reviewed: s!, pick, leftOutAs: 'not picked' }, process.stdout);
+        return commitWithReport(store, meta, { only: opts.only, exclude: opts.exclude, force: !!opts.force, keepSetuid: !!opts.keepSetuid, dryRun: false, lockHeld: true, reviewed: s!, pick, leftOutAs: 'not picked' }, stdoutText);
       }
       for (const l of ANSWERS) line(`  ${l}`);
     }

@@ -141,7 +141,7 @@ test('diff PATH filters: one that selects nothing is said with the count in all,
   assert.not.match(some.stderr, /pa\.txt matches/);
 });
 
-test('a commit starts the helper without node:child_process (its load was ~6 ms of a small commit), and its removal goes on detached', () => {
+test('a commit starts the helper without node:child_process (its load was ~6 ms of a small commit), makes no stdout stream (its report is on stdout with --dry-run only), and its removal goes on detached', () => {
   assert.is(sbx(['run', '--name', 'light', '--', 'sh', '-c', `echo a > ${canary}/light.txt && mkdir ${canary}/light && echo b > ${canary}/light/b`]).code, 0);
   const preload = join(home, 'loaded.cjs'), list = join(home, 'loaded.txt');
   writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`);
@@ -150,9 +150,14 @@ test('a commit starts the helper without node:child_process (its load was ~6 ms 
   assert.is(readFileSync(join(canary, 'light', 'b'), 'utf8'), 'b\n');
   const loaded = readFileSync(list, 'utf8').split('\n');
   assert.ok(loaded.includes('NativeModule fs'), 'the list is of Node modules');
-  assert.not.ok(loaded.includes('NativeModule child_process'), 'node:child_process was loaded');
+  // stdout is a pipe: making its stream loads both (cli/stdout-text.ts).
+  for (const m of ['NativeModule child_process', 'NativeModule net', 'NativeModule stream']) assert.not.ok(loaded.includes(m), `${m} was loaded`);
   awaitDetachedRemovals(home);
-  assert.equal(JSON.parse(sbx(['ls', '--json']).stdout), []);
+  // ls writes its table with write(2) too.
+  const ls = run(['ls'], { store: home, cwd: canary, env: { NODE_OPTIONS: `--require ${preload}` } });
+  assert.is(ls.stdout, 'no saved sandboxes\n', ls.stderr);
+  const lsLoaded = readFileSync(list, 'utf8').split('\n');
+  for (const m of ['NativeModule net', 'NativeModule stream']) assert.not.ok(lsLoaded.includes(m), `${m} was loaded by ls`);
 });
 
 test("output through a pipe its reader is slow to take arrives whole: sbx ends once it is written (cli/main.ts exitNow)", () => {
@@ -167,6 +172,23 @@ test("output through a pipe its reader is slow to take arrives whole: sbx ends o
     encoding: 'utf8', cwd: canary, env: { ...process.env, SBX_HOME: home, NO_COLOR: '1' },
   });
   assert.is(slow.stdout.trim(), String(size), slow.stderr);
+  // A commit's steps (--dry-run), written with write(2) (cli/stdout-text.ts), into a pipe
+  // another process left non-blocking and whose reader waits: what write(2) cannot take
+  // (EAGAIN) goes through Node's stream, in order, and sbx ends once it is written.
+  const steps = sbx(['commit', '--dry-run', 'many']);
+  assert.is(steps.code, 0, steps.stderr);
+  assert.ok(Buffer.byteLength(steps.stdout) > 128 * 1024, `${Buffer.byteLength(steps.stdout)} bytes`);
+  // The reader waits until the pipe is full (FIONREAD: within PIPE_BUF of its 64 KiB: a line
+  // that does not fit whole is refused whole), so sbx's next write meets EAGAIN.
+  const driver = 'import os,fcntl,subprocess,sys,time,termios,array\nr,w=os.pipe()\nfcntl.fcntl(w,fcntl.F_SETFL,fcntl.fcntl(w,fcntl.F_GETFL)|os.O_NONBLOCK)\np=subprocess.Popen(sys.argv[1:],stdout=w)\nos.close(w)\nn=array.array("i",[0])\nwhile p.poll() is None:\n  fcntl.ioctl(r,termios.FIONREAD,n)\n  if n[0]>65536-4096: break\n  time.sleep(0.01)\ntime.sleep(0.2)\nf=os.fdopen(r,"rb")\nsys.stdout.buffer.write(f.read())\nsys.exit(p.wait())';
+  const held = spawnSync('python3', ['-c', driver, process.execPath, SBX, 'commit', '--dry-run', 'many'], { encoding: 'utf8', cwd: canary, env: { ...process.env, SBX_HOME: home, NO_COLOR: '1' }, maxBuffer: 1 << 26, timeout: 60_000 });
+  assert.is(held.status, 0, held.stderr);
+  assert.ok(held.stdout === steps.stdout, `${Buffer.byteLength(held.stdout)} of ${Buffer.byteLength(steps.stdout)} bytes, in order: ${held.stdout === steps.stdout}`);
+  // A reader that stops early (EPIPE) ends sbx quietly, with the command's status.
+  const head = spawnSync('bash', ['-c', 'set -o pipefail; "$0" "$1" commit --dry-run many | head -1', process.execPath, SBX], { encoding: 'utf8', cwd: canary, env: { ...process.env, SBX_HOME: home, NO_COLOR: '1' } });
+  assert.is(head.status, 0, head.stderr);
+  assert.is(head.stdout, `${steps.stdout.split('\n')[0]}\n`);
+  assert.not.match(head.stderr, /error|EPIPE/i);
 });
 
 test.run();
