@@ -2,7 +2,7 @@
 // bundle's list part (cli/entry-list.ts), which runs it without loading clipanion and the
 // other commands: a list of 100k names is a command people pipe into others, and the whole
 // CLI was ~60 ms of its time.
-import { lstatSync, writeSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { resolveAnywhere, type Store } from '../sandbox-core/store.js';
 import type { ScanResult } from '../sandbox-core/changes/scan.js';
@@ -14,6 +14,7 @@ import { warn } from './output.js';
 import { rootOnlyHint } from './as-root.js';
 import { progressLine } from './progress.js';
 import { writeNameOnly } from './render-changes.js';
+import { stdoutBytes, streamWriter } from './stdout-text.js';
 
 export interface NameFilters {
   paths: readonly string[];
@@ -44,7 +45,7 @@ export async function diffNameOnly(ref: string, f: NameFilters, out: NodeJS.Writ
   rootOnlyHint(scan.rootOnly, store, meta.name ?? meta.id);
   for (const u of scan.unmatched ?? []) warn(u);
   if (out) await writeNameOnly(scan.changes, streamWriter(out), scan.named);
-  else await writeNameOnly(scan.changes, fd1Writer(), scan.named, true);
+  else await writeNameOnly(scan.changes, stdoutBytes, scan.named, true);
   return { listed: scan.changes.length + (scan.named?.length ?? 0), unread: scan.errors.length };
 }
 
@@ -71,35 +72,3 @@ export function checkPathFilters(store: Store, typed: readonly string[], scan: S
 function isSandbox(store: Store, ref: string): boolean {
   try { store.resolveEntry(ref); return true; } catch { return false; }
 }
-
-/** Writes to a stream, waiting for a slow reader: the stream keeps each piece until written. */
-function streamWriter(out: NodeJS.WritableStream): (b: Buffer) => Promise<void> | undefined {
-  return (b) => (out.write(b) ? undefined : new Promise<void>((r) => out.once('drain', () => r())));
-}
-
-/**
- * Writes to fd 1 with writeSync, each piece written before it returns, so the caller reuses
- * its buffer; process.stdout is not made (a stream of Node's, and one more copy of each
- * piece kept until written). A descriptor another process left non-blocking (EAGAIN: a slow
- * reader) gets the rest through process.stdout, which waits for it, each piece copied. A
- * closed pipe (EPIPE) ends sbx quietly, as process.stdout's guard does (cli/main.ts).
- */
-function fd1Writer(): (b: Buffer) => Promise<void> | undefined {
-  let stream: ((b: Buffer) => Promise<void> | undefined) | null = null;
-  return (b) => {
-    if (stream) return stream(Buffer.from(b));
-    for (let o = 0; o < b.length;) {
-      try {
-        o += writeSync(1, b, o);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
-        if (code !== 'EAGAIN') throw e;
-        stream = streamWriter(process.stdout);
-        return stream(Buffer.from(b.subarray(o)));
-      }
-    }
-    return undefined;
-  };
-}
-

@@ -10,6 +10,8 @@ import { stdoutColors, warn } from './output.js';
 import { rootOnlyHint } from './as-root.js';
 import { changesJson, countLine, renderDiffs, renderStat, renderSummary, STAT_MAX_BYTES, DIFF_MAX_BYTES, writeDiffs } from './render-changes.js';
 import { page } from './pager.js';
+import { givenStdout, stdoutBytes, stdoutText, streamWriter } from './stdout-text.js';
+import { isatty } from '../sandbox-core/base/light-process.js';
 import { checkPathFilters, diffNameOnly } from './diff-names.js';
 import { progressLine } from './progress.js';
 import { countText } from '../sandbox-core/base/count-text.js';
@@ -52,7 +54,7 @@ export class DiffCommand extends Command {
     const outputs = [this.stat && '--stat', this.nameOnly && '--name-only', this.json && '--json'].filter((f): f is string => !!f);
     if (outputs.length > 1) throw new UsageError(`${outputs.join(' and ')} are different outputs: give one`);
     if (this.nameOnly) {
-      const { listed, unread } = await diffNameOnly(this.ref, { paths: this.pathArgs, only: this.only, exclude: this.exclude }, this.context.stdout);
+      const { listed, unread } = await diffNameOnly(this.ref, { paths: this.pathArgs, only: this.only, exclude: this.exclude }, givenStdout(this.context));
       return exitStatus(this.exitCode, listed, unread);
     }
     const { store, meta } = resolveAnywhere(this.ref);
@@ -84,25 +86,30 @@ export class DiffCommand extends Command {
     for (const e of scan.errors) warn(e);
     rootOnlyHint(scan.rootOnly, store, meta.name ?? meta.id);
     for (const u of scan.unmatched ?? []) warn(u);
-    const out = this.context.stdout;
-    // A pipe's reader may be slower than sbx writes: wait for it rather than queue the output.
-    const drained = (s: string | Buffer): Promise<void> | undefined => (out.write(s) ? undefined : new Promise<void>((r) => out.once('drain', () => r())));
+    // A stream the caller gave, else fd 1 (cli/stdout-text.ts); on a terminal, the pager's
+    // check and its fallback want Node's stream.
+    const given = givenStdout(this.context);
+    const terminal = given ? given === process.stdout && process.stdout.isTTY : isatty(1);
+    const out = given ?? stdoutText;
     const unread = scan.errors.length;
     if (this.json) out.write(changesJson(meta.id, scan.changes, unread ? { unread: scan.errors } : {}));
-    else if (this.stat) await page(await renderStat(scan.changes, col, scan.named), out);
-    else {
+    else if (this.stat) {
+      const text = await renderStat(scan.changes, col, scan.named);
+      if (terminal || given) await page(text, given ?? process.stdout); else out.write(text);
+    } else {
       const head = `${col.bold(`sandbox ${meta.name ?? meta.id}`)}: ${countLine(scan.changes, scan.named)}${filteredNote(scan, paths, !!(this.only.length || this.exclude.length))}${unread ? `; ${unreadNote(unread)}` : ''}\n`;
       const summary = head + renderSummary(scan.changes, col, view!.summary, scan.named) + (scan.changes.length || scan.named?.length ? '\n' : '');
       // Not a terminal: nothing to page, so the diffs are written as they are made.
       // What the summary folds gets no diff either (--all: nothing is folded).
-      if (out === process.stdout && process.stdout.isTTY) await page(summary + await renderDiffs(scan.changes, col, scan.named, view!.folds), out);
+      if (terminal) await page(summary + await renderDiffs(scan.changes, col, scan.named, view!.folds), given ?? process.stdout);
       // A pipe's reader may be slower than the diffs are made: wait for it rather than queue
-      // them. Once stdout has written a piece out whole (a pipe, a file: Node holds nothing
-      // back), its buffer takes the next; any other stream may keep the chunks it is given.
+      // them. Once a piece is written out whole (fd 1, or Node's stdout for a pipe or a file:
+      // it holds nothing back), its buffer takes the next; any other stream may keep the
+      // chunks it is given.
       else {
         out.write(summary);
-        const free = out === process.stdout ? () => out.writableLength === 0 : undefined;
-        await writeDiffs(scan.changes, col, drained, scan.named, view!.folds, free);
+        const free = !given ? () => true : given === process.stdout ? () => given.writableLength === 0 : undefined;
+        await writeDiffs(scan.changes, col, given ? streamWriter(given) : stdoutBytes, scan.named, view!.folds, free);
       }
     }
     return exitStatus(this.exitCode, scan.changes.length + (scan.named?.length ?? 0), unread);

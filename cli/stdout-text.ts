@@ -1,9 +1,42 @@
-// sbx's stdout for the text it writes itself (ls's table or JSON, a commit's --dry-run steps):
-// write(2) on fd 1, as cli/output.ts writes stderr. Node's process.stdout costs a pipe's
-// node:net and node:stream to make (~9 ms), and a command that may write nothing there (a
-// commit, whose report goes to stdout only with --dry-run; `run -y`) made it just by passing it.
+// sbx's stdout for what it writes there itself (ls's table or JSON, a commit's --dry-run
+// steps, diff's text and JSON, `diff --name-only`): write(2) on fd 1, as cli/output.ts writes
+// stderr. Node's process.stdout costs a pipe's node:net and node:stream to make (~9 ms), and
+// a command that may write nothing there (a commit, whose report goes to stdout only with
+// --dry-run; `run -y`) made it just by passing it.
 import { writeSync } from 'node:fs';
 import { isatty } from '../sandbox-core/base/light-process.js';
+
+/** Writes to a stream, waiting for a slow reader: the stream keeps each piece until written. */
+export function streamWriter(out: NodeJS.WritableStream): (b: Buffer) => Promise<void> | undefined {
+  return (b) => (out.write(b) ? undefined : new Promise<void>((r) => out.once('drain', () => r())));
+}
+
+// Set once a write met a descriptor another process left non-blocking and full (EAGAIN, a slow
+// reader): the rest goes through process.stdout, which waits for the reader, each piece
+// copied; everything after it too, so nothing overtakes what the stream still holds (cli/main.ts
+// waits for it before exiting).
+let viaStream: ((b: Buffer) => Promise<void> | undefined) | null = null;
+
+/**
+ * Writes `b` to fd 1, written before it returns (the caller may reuse `b`) unless it went to
+ * the stream: then a promise while the stream waits for its reader. A closed pipe (EPIPE:
+ * `sbx ls | head -1`) ends sbx quietly, as process.stdout's guard does (cli/main.ts).
+ */
+export function stdoutBytes(b: Buffer): Promise<void> | undefined {
+  if (viaStream) return viaStream(Buffer.from(b));
+  for (let o = 0; o < b.length;) {
+    try {
+      o += writeSync(1, b, o);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      if (code !== 'EAGAIN') throw e;
+      viaStream = streamWriter(process.stdout);
+      return viaStream(Buffer.from(b.subarray(o)));
+    }
+  }
+  return undefined;
+}
 
 /** Where a command writes text: stdoutText, or a stream a caller gave it. */
 export interface TextOut {
@@ -12,42 +45,23 @@ export interface TextOut {
   readonly columns?: number | undefined;
 }
 
-// What one call could not write (a non-blocking fd that is full: EAGAIN; any error but EPIPE)
-// goes to process.stdout, as it always did, and so does everything after it, so nothing
-// overtakes what the stream still holds (cli/main.ts waits for it before exiting).
-let viaStream = false;
-let closed = false;
-
 export const stdoutText: TextOut = {
-  write(text: string): boolean {
-    if (closed) return false;
-    if (viaStream) return process.stdout.write(text);
-    const b = Buffer.from(text, 'utf8');
-    let n = 0;
-    try {
-      while (n < b.length) n += writeSync(1, b, n, b.length - n);
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EPIPE') {
-        // As process.stdout's guard (cli/main.ts): a closed stdout (`sbx ls | head -1`) ends
-        // sbx quietly once what runs now is done, as the stream's error event did.
-        closed = true;
-        process.nextTick(() => process.exit(process.exitCode ?? 0));
-        return false;
-      }
-      viaStream = true;
-      return process.stdout.write(b.subarray(n));
-    }
-  },
+  write: (text: string): boolean => stdoutBytes(Buffer.from(text, 'utf8')) === undefined,
   get columns(): number | undefined {
     return isatty(1) ? process.stdout.columns : undefined;
   },
 };
 
 /**
- * stdoutText, unless the caller gave the command a stdout of its own: cli/app.ts's context
- * makes process.stdout only when asked (a getter), a stream given is a plain value.
+ * The stream the caller gave the command as its stdout, or null when it gave none:
+ * cli/app.ts's context makes process.stdout only when asked (a getter), a stream given is a
+ * plain value.
  */
+export function givenStdout<S extends NodeJS.WritableStream>(context: { stdout: S }): S | null {
+  return Object.getOwnPropertyDescriptor(context, 'stdout')?.get ? null : context.stdout;
+}
+
+/** stdoutText, unless the caller gave the command a stdout of its own. */
 export function textOut(context: { stdout: NodeJS.WritableStream }): TextOut {
-  return Object.getOwnPropertyDescriptor(context, 'stdout')?.get ? stdoutText : context.stdout;
+  return givenStdout(context) ?? stdoutText;
 }

@@ -160,6 +160,20 @@ test('a commit starts the helper without node:child_process (its load was ~6 ms 
   for (const m of ['NativeModule net', 'NativeModule stream']) assert.not.ok(lsLoaded.includes(m), `${m} was loaded by ls`);
 });
 
+test('diff (its text, --stat, --json, --name-only with a PATH) writes into a pipe without making Node\'s stdout stream (cli/stdout-text.ts)', () => {
+  assert.is(sbx(['run', '--name', 'fd1', '--', 'sh', '-c', `echo a > ${canary}/fd1.txt`]).code, 0);
+  const preload = join(home, 'handles.cjs'), list = join(home, 'handles.txt');
+  // Node's stdout for a pipe is a socket on fd 1, an active handle until the process ends.
+  writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process._getActiveHandles().map((h) => String(h.fd)).join(' ')));\n`);
+  for (const args of [['diff', 'fd1'], ['diff', '--stat', 'fd1'], ['diff', '--json', 'fd1'], ['diff', '--name-only', 'fd1', canary]]) {
+    const r = run(args, { store: home, cwd: canary, env: { NODE_OPTIONS: `--require ${preload}` } });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stdout, 'fd1.txt');
+    assert.not.ok(readFileSync(list, 'utf8').split(' ').includes('1'), `${args.join(' ')}: stdout's stream was made`);
+  }
+  assert.is(sbx(['discard', 'fd1']).code, 0);
+});
+
 test("output through a pipe its reader is slow to take arrives whole: sbx ends once it is written (cli/main.ts exitNow)", () => {
   const names = `seq -f 'a-file-with-a-longish-name-%06g' 1 3000 | xargs touch`;
   assert.is(sbx(['run', '--name', 'many', '--', 'sh', '-c', `mkdir ${canary}/many && cd ${canary}/many && ${names}`]).code, 0);
