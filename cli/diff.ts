@@ -95,7 +95,7 @@ export class DiffCommand extends Command {
     if (this.json) out.write(changesJson(meta.id, scan.changes, unread ? { unread: scan.errors } : {}));
     else if (this.stat) {
       const text = await renderStat(scan.changes, col, scan.named);
-      if (terminal || given) await page(text, given ?? process.stdout); else out.write(text);
+      if (terminal) await page(text, given ?? process.stdout); else out.write(text);
     } else {
       const head = `${col.bold(`sandbox ${meta.name ?? meta.id}`)}: ${countLine(scan.changes, scan.named)}${filteredNote(scan, paths, !!(this.only.length || this.exclude.length))}${unread ? `; ${unreadNote(unread)}` : ''}\n`;
       const summary = head + renderSummary(scan.changes, col, view!.summary, scan.named) + (scan.changes.length || scan.named?.length ? '\n' : '');

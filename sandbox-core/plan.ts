@@ -11,6 +11,7 @@ import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { PSEUDO_FS, type MountEntry } from './mountinfo.js';
 import { isBelow } from './base/within.js';
+import { codeUnitOrder } from './base/code-order.js';
 
 /** Read access to the host tree, injectable so planning can be unit-tested on any tree. */
 export interface HostFs {
@@ -116,7 +117,7 @@ export function planView(mounts: MountEntry[], host: HostFs = realHostFs, { whol
       const first = rest.split('/')[0]!;
       if (!names.has(first)) { names.add(first); entries.push({ name: first, kind: 'dir' }); }
     }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    entries.sort((a, b) => codeUnitOrder(a.name, b.name));
     for (const e of entries) {
       const child = path === '/' ? `/${e.name}` : join(path, e.name);
       if (special.has(child) || mountAt.has(child) || e.kind === 'dir') visit(child, e.kind === 'dir' || special.has(child));

@@ -5,6 +5,7 @@
 // copy on every young-generation collection (almost all of them live until the list is
 // printed). A path is made only when something asks for it, and dropped right after.
 import { isPlainBytes } from '../base/bpath.js';
+import { codeUnitOrder } from '../base/code-order.js';
 import type { Change, EntryStat } from './types.js';
 
 export class NamedChanges {
@@ -303,7 +304,7 @@ export class NamedChanges {
     for (let i = 0; i < this.length; i++) yield this.pathAt(i);
   }
 
-  /** Compares entry i's path with `p` as comparePaths does (by bytes), without making it. */
+  /** Compares entry i's path with `p` as codeUnitOrder does (by bytes), without making it. */
   compareTo(i: number, p: string): number {
     const pre = this.dirs[this.dir[i]!]!;
     // A path outside entry i's directory compares with the entry as with the directory's
@@ -460,7 +461,7 @@ export class NamedChanges {
     if (ok) return this;
     const order = Array.from({ length: this.length }, (_, i) => i);
     const paths = order.map((i) => this.pathAt(i));
-    order.sort((a, b) => (paths[a]! < paths[b]! ? -1 : paths[a]! > paths[b]! ? 1 : 0));
+    order.sort((a, b) => codeUnitOrder(paths[a]!, paths[b]!));
     const out = this.empty();
     for (const i of order) this.copyInto(out, i);
     return out;

@@ -10,6 +10,7 @@ import type { Change, ChangeKind } from './types.js';
 import { openNoFollow } from './content.js';
 import { display } from '../base/bpath.js';
 import { countText as count } from '../base/count-text.js';
+import { codeUnitOrder } from '../base/code-order.js';
 
 /**
  * The root of the repository whose git dir a path is in or is (the path before its first
@@ -104,7 +105,7 @@ export class RepoFold {
 
   /** One line per repository, in path order. */
   lines(): RepoLine[] {
-    return [...this.repos.values()].sort((a, b) => (a.root < b.root ? -1 : a.root > b.root ? 1 : 0)).map((r) => lineOf(r));
+    return [...this.repos.values()].sort((a, b) => codeUnitOrder(a.root, b.root)).map((r) => lineOf(r));
   }
 }
 

@@ -4,6 +4,7 @@ import type { SandboxMeta } from '../types.js';
 import type { Change } from './types.js';
 import { decodeWalk, layerCountJob, runScanMany, walkRequest, walksPerStart, walkUppers, walkUppersAsync, type PlannedWalk, type WalkOptions, type WalkResult } from './walk.js';
 import { classify } from './classify.js';
+import { codeUnitOrder } from '../base/code-order.js';
 import { pathFilter, unmatchedPatterns } from './glob.js';
 import { fromUser } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
@@ -72,10 +73,6 @@ export interface ScanOptions {
    * above that change what the helper sends.
    */
   answer?: Buffer | null;
-}
-
-export function comparePaths(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The test filterChanges applies to each path; null when nothing is filtered out. */
@@ -213,7 +210,7 @@ function unmatchedRoots(paths: Iterable<string>, typed: string[]): string[] {
 /** In path order. The helper's order almost always is already: then one pass checks it. */
 function sortByPath(changes: Change[]): Change[] {
   for (let i = 1; i < changes.length; i++) {
-    if (changes[i - 1]!.path > changes[i]!.path) return changes.sort((a, b) => comparePaths(a.path, b.path));
+    if (changes[i - 1]!.path > changes[i]!.path) return changes.sort((a, b) => codeUnitOrder(a.path, b.path));
   }
   return changes;
 }

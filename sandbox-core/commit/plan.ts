@@ -2,7 +2,7 @@
 // host write: selection closure, unsafe paths, conflicts and permissions.
 import { accessSync, lstatSync, constants as C } from 'node:fs';
 import type { Change, EntryStat } from '../changes/types.js';
-import { comparePaths } from '../changes/scan.js';
+import { codeUnitOrder } from '../base/code-order.js';
 import { display, joinB, parentB } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
 import { dirAt, fsAt } from '../changes/fsat.js';
@@ -80,7 +80,7 @@ function resultIsDir(c: Change): boolean {
 }
 
 function inPathOrder(list: Change[]): boolean {
-  for (let i = 1; i < list.length; i++) if (comparePaths(list[i - 1]!.path, list[i]!.path) >= 0) return false;
+  for (let i = 1; i < list.length; i++) if (codeUnitOrder(list[i - 1]!.path, list[i]!.path) >= 0) return false;
   return true;
 }
 
@@ -101,7 +101,7 @@ export function closeSelection(all: Change[], selected: Change[]): Change[] {
       if (a && resultIsDir(a) && (a.change === 'added' || a.change === 'replaced')) out.set(p, a);
     }
   }
-  return [...out.values()].sort((a, b) => comparePaths(a.path, b.path));
+  return [...out.values()].sort((a, b) => codeUnitOrder(a.path, b.path));
 }
 
 /** A new dir a selection did not name, committed because a selected change is below it. */
@@ -139,7 +139,7 @@ export function selectionParents(all: Change[], selected: Change[], flagOf: (c: 
   const keep: Change[] = [];
   const held: Refusal[] = [];
   const needed = new Map<string, NeededDir>();
-  for (const c of [...selected].sort((x, y) => comparePaths(x.path, y.path))) {
+  for (const c of [...selected].sort((x, y) => codeUnitOrder(x.path, y.path))) {
     const above: Change[] = [];
     for (let p = parentB(c.path); p !== '/' && p !== '.'; p = parentB(p)) {
       const a = byPath.get(p);
@@ -156,7 +156,7 @@ export function selectionParents(all: Change[], selected: Change[], flagOf: (c: 
     keep.push(c);
     for (const a of above) if (!needed.has(a.path)) needed.set(a.path, { dir: a.path, for: c.path });
   }
-  return { keep, needed: [...needed.values()].sort((x, y) => comparePaths(x.dir, y.dir)), held };
+  return { keep, needed: [...needed.values()].sort((x, y) => codeUnitOrder(x.dir, y.dir)), held };
 }
 
 /** Is the host entry still the one the scan (and so the review) saw? */
@@ -356,7 +356,7 @@ export function makePlan(changes: Change[], opts: PlanOptions): Plan {
     }
   }
   const depth = (p: string) => p.split('/').length;
-  deletes.sort((a, b) => depth(b.change.path) - depth(a.change.path) || comparePaths(b.change.path, a.change.path));
-  dirmetas.sort((a, b) => depth(b.change.path) - depth(a.change.path) || comparePaths(b.change.path, a.change.path));
+  deletes.sort((a, b) => depth(b.change.path) - depth(a.change.path) || codeUnitOrder(b.change.path, a.change.path));
+  dirmetas.sort((a, b) => depth(b.change.path) - depth(a.change.path) || codeUnitOrder(b.change.path, a.change.path));
   return { steps: [...deletes, ...puts, ...dirmetas], conflicts, denied, skipped };
 }

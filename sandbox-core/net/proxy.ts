@@ -8,6 +8,7 @@ import { networkInterfaces } from 'node:os';
 import { AllowList, ipBits, isHostName, isLocalAddress, isLoopbackOrUnspecified } from './allowlist.js';
 import { readHello } from './sni.js';
 import { Passer } from './passer.js';
+import { codeUnitOrder } from '../base/code-order.js';
 
 /** A request head (and a TLS hello) may be this long; Node's own HTTP server takes 16 KiB. */
 const MAX_HEAD = 16 * 1024;
@@ -248,7 +249,7 @@ export class NetProxy {
    * localeCompare is ~12 ms, at the end of each --allow-net run).
    */
   decisions(): NetDecision[] {
-    return [...this.log.values()].sort((a, b) => b.count - a.count || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+    return [...this.log.values()].sort((a, b) => b.count - a.count || codeUnitOrder(a.host, b.host));
   }
 
   /** The log's row for a decision about `t` (the overflow row once MAX_LOG_ROWS are taken). */
