@@ -31,7 +31,10 @@
  *     on the way that is on another mount than its tree's fails with EXDEV
  *   xattr --beneath stage        (see stage_main: commit's batch of new files, holes kept)
  *   xattr --beneath times        (see times_main: atime and mtime to the nanosecond, any sign)
- *   xattr --beneath syncfs       (see syncfs_main)
+ *   xattr --beneath stage|times --then-syncfs
+ *     the request begins with u32 N and N dirs (dir\0, below the op's destination root);
+ *     once every item is done, each dir's filesystem is synced and N u32 errnos follow the
+ *     items' answers: a commit's writes and the sync that makes them durable in one start
  *
  * Exit status: 0 when the protocol completed (per-path errors are in the output), 2 on a
  * malformed request or I/O error, with one line on stderr naming the path and errno. */
@@ -282,10 +285,49 @@ static int carry_inode_flags(int dir, const char *name, int d, uint32_t mask) {
   return want == mine || ioctl(d, FS_IOC_SETFLAGS, &want) == 0 ? 0 : errno;
 }
 
+/* syncfs of the filesystem holding `dir` (below b's root, no symlink followed): its errno, 0
+ * when synced, appended to out. Nonzero: out of memory (said). */
+static int sync_one(struct beneath *b, const char *dir, struct buf *out) {
+  int e = 0;
+  int parent = beneath_dir(b, dir, strlen(dir));
+  int fd = parent < 0 ? -1 : openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) e = errno;
+  else {
+    if (syncfs(fd) < 0) e = errno;
+    close(fd);
+  }
+  return buf_put32(out, (uint32_t)e) < 0 ? fail("out of memory at", dir, ENOMEM) : 0;
+}
+
+/* --then-syncfs: the dirs at the head of the request, synced after the op's items. */
+struct sync_dirs {
+  uint32_t n;
+  size_t at;
+};
+
+/* Reads the head (u32 N, N x dir\0) and leaves *off at the first item. */
+static int sync_dirs_read(const struct buf *in, size_t *off, struct sync_dirs *s) {
+  if (next_u32(in, off, &s->n) < 0) return fail("malformed request", NULL, EINVAL);
+  s->at = *off;
+  for (uint32_t i = 0; i < s->n; i++)
+    if (!next_str(in, off)) return fail("malformed request", NULL, EINVAL);
+  return 0;
+}
+
+static int sync_dirs_run(struct beneath *b, const struct buf *in, const struct sync_dirs *s, struct buf *out) {
+  size_t off = s->at;
+  for (uint32_t i = 0; i < s->n; i++) {
+    int r = sync_one(b, next_str(in, &off), out);
+    if (r) return r;
+  }
+  return 0;
+}
+
 enum { ST_OK, ST_OPEN_SOURCE, ST_SOURCE_CHANGED, ST_CREATE, ST_COPY, ST_OWNER, ST_XATTR, ST_MODE, ST_TIMES };
 
-/* xattr --beneath stage: writes each new file beside its target, unsynced (the caller makes
- * all its batches durable with one `syncfs` per filesystem before it renames anything).
+/* xattr --beneath stage: writes each new file beside its target, unsynced unless asked
+ * (--then-syncfs: the caller makes them durable, one syncfs per filesystem, before it renames
+ * anything).
  *   fd 3: root of the sources (the sandbox's layers), fd 4: root of the destinations ("/")
  *   in, per file: src\0 dst\0 like\0 u32 uid, u32 gid, u32 perm, u64 ino, u64 dev, i64 atime_s,
  *        u32 atime_ns, i64 mtime_s, u32 mtime_ns, u32 flags_mask, u32 count,
@@ -296,11 +338,10 @@ enum { ST_OK, ST_OPEN_SOURCE, ST_SOURCE_CHANGED, ST_CREATE, ST_COPY, ST_OWNER, S
  * flags_mask are given to the copy (a new inode has none of the old one's).
  * The source must still be the inode the review saw (ino, dev); the destination is created
  * with O_EXCL, so an existing name, even a dangling symlink, fails. */
-static int stage_main(const struct buf *in, struct buf *out) {
+static int stage_main(const struct buf *in, size_t off, const struct sync_dirs *sync, struct buf *out) {
   struct beneath dst_b;
   beneath_init(&dst_b, 4);
   beneath_fence(&dst_b, fences, nfences);
-  size_t off = 0;
   while (off < in->len) {
     const char *src = next_str(in, &off), *dst = next_str(in, &off), *like = next_str(in, &off);
     uint32_t uid, gid, perm, ans, mns, mask, count;
@@ -359,8 +400,9 @@ static int stage_main(const struct buf *in, struct buf *out) {
         buf_put32(out, (uint32_t)xerr) < 0 || buf_put32(out, (uint32_t)ferr) < 0 || buf_put64(out, copied) < 0)
       return fail("out of memory at", dst, ENOMEM);
   }
+  int r = sync_dirs_run(&dst_b, in, sync, out);
   beneath_close(&dst_b);
-  return 0;
+  return r;
 }
 
 /* xattr --beneath times: sets each entry's atime and mtime as given, to the nanosecond and of
@@ -371,8 +413,7 @@ static int stage_main(const struct buf *in, struct buf *out) {
  *   out, per entry: u32 errno (ESTALE: the name no longer holds that inode)
  * The entry is opened O_PATH without following it (a symlink gets its own times) and must be
  * the inode the caller worked on, so a name swapped since is refused rather than changed. */
-static int times_main(const struct buf *in, struct buf *out) {
-  size_t off = 0;
+static int times_main(const struct buf *in, size_t off, const struct sync_dirs *sync, struct buf *out) {
   while (off < in->len) {
     const char *path = next_str(in, &off), *name;
     uint64_t ino, dev;
@@ -391,27 +432,7 @@ static int times_main(const struct buf *in, struct buf *out) {
     if (fd >= 0) close(fd);
     if (buf_put32(out, (uint32_t)e) < 0) return fail("out of memory at", path, ENOMEM);
   }
-  return 0;
-}
-
-/* xattr --beneath syncfs: in: dir\0 ... (one per filesystem); out: u32 errno per dir. One
- * syncfs makes every rename and directory entry on that filesystem durable at once. */
-static int syncfs_main(struct beneath *b, const struct buf *in, struct buf *out) {
-  size_t off = 0;
-  while (off < in->len) {
-    const char *dir = next_str(in, &off);
-    if (!dir) return fail("malformed request", NULL, EINVAL);
-    int e = 0;
-    int parent = beneath_dir(b, dir, strlen(dir));
-    int fd = parent < 0 ? -1 : openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) e = errno;
-    else {
-      if (syncfs(fd) < 0) e = errno;
-      close(fd);
-    }
-    if (buf_put32(out, (uint32_t)e) < 0) return fail("out of memory at", dir, ENOMEM);
-  }
-  return 0;
+  return sync_dirs_run(B, in, sync, out);
 }
 
 int xattr_main(int argc, char **argv) {
@@ -425,19 +446,23 @@ int xattr_main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "stage") != 0) beneath_fence(&root_b, fences, nfences);
   }
   if (argc < 2 || (strcmp(argv[1], "mknod") == 0 && argc < 3)) {
-    fprintf(stderr, "usage: sbx-helper xattr [--beneath [--fence=MNT:HEXPATH ...]] get | set | unset | mknod fifo|socket|whiteout | stage | times | syncfs  (paths on stdin, see native/xattr.c)\n");
+    fprintf(stderr, "usage: sbx-helper xattr [--beneath [--fence=MNT:HEXPATH ...]] get | set | unset | mknod fifo|socket|whiteout | stage | times [--then-syncfs]  (paths on stdin, see native/xattr.c)\n");
     return 2;
   }
   struct buf in = {0}, out = {0};
   if (buf_read_fd(&in, 0) < 0) return fail("reading stdin", NULL, errno);
   int r;
+  struct sync_dirs sync = {0, 0};
+  size_t off = 0;
+  if (argc >= 3 && strcmp(argv[2], "--then-syncfs") == 0 && (strcmp(argv[1], "stage") == 0 || strcmp(argv[1], "times") == 0)) {
+    if (sync_dirs_read(&in, &off, &sync)) return 2;
+  }
   if (strcmp(argv[1], "get") == 0) r = cmd_get(&in, &out);
   else if (strcmp(argv[1], "set") == 0) r = cmd_set_or_unset(&in, &out, 0);
   else if (strcmp(argv[1], "unset") == 0) r = cmd_set_or_unset(&in, &out, 1);
   else if (strcmp(argv[1], "mknod") == 0) r = cmd_mknod(argv[2], &in, &out);
-  else if (strcmp(argv[1], "stage") == 0 && B) r = stage_main(&in, &out);
-  else if (strcmp(argv[1], "times") == 0 && B) r = times_main(&in, &out);
-  else if (strcmp(argv[1], "syncfs") == 0 && B) r = syncfs_main(B, &in, &out);
+  else if (strcmp(argv[1], "stage") == 0 && B) r = stage_main(&in, off, &sync, &out);
+  else if (strcmp(argv[1], "times") == 0 && B) r = times_main(&in, off, &sync, &out);
   else return fail("unknown subcommand", argv[1], EINVAL);
   if (r == 0 && write_all(1, out.p ? out.p : "", out.len) < 0) r = fail("writing stdout", NULL, errno);
   free(in.p);

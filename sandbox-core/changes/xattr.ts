@@ -172,8 +172,33 @@ export interface TimesItem {
  * (ESTALE: the name holds another inode now, left alone).
  */
 export function setTimes(items: TimesItem[], root = '/'): number[] {
-  if (!items.length) return [];
-  const parts: Buffer[] = [];
+  return setTimesThenSync(items, [], root).errnos;
+}
+
+/**
+ * The head of a `--then-syncfs` request: the dirs (below `root`) whose filesystems the helper
+ * syncs once the op's items are done, so a commit's writes and their sync take one start.
+ */
+function syncHead(dirs: string[], root: string): Buffer {
+  const n = Buffer.alloc(4);
+  n.writeUInt32LE(dirs.length);
+  return Buffer.concat([n, ...dirs.map((d) => Buffer.from(`${d === root ? '' : relTo(root, d)}\0`, 'latin1'))]);
+}
+
+/** The errnos of the `--then-syncfs` dirs after `items` answers of `size` bytes. */
+function syncAnswers(out: Buffer, items: number, size: number, dirs: number, op: string): { answers: Buffer; synced: number[] } {
+  if (out.length !== items * size + dirs * 4) throw new SbxError(`sbx-helper xattr ${op}: short answer`);
+  const at = items * size;
+  return { answers: out.subarray(0, at), synced: Array.from({ length: dirs }, (_, i) => out.readUInt32LE(at + i * 4)) };
+}
+
+/**
+ * setTimes, then a syncfs of the filesystem holding each of `syncDirs` (below `root`), in one
+ * helper call: `errnos` per item, `synced` an errno per dir (0: on disk).
+ */
+export function setTimesThenSync(items: TimesItem[], syncDirs: string[], root = '/'): { errnos: number[]; synced: number[] } {
+  if (!items.length && !syncDirs.length) return { errnos: [], synced: [] };
+  const parts: Buffer[] = syncDirs.length ? [syncHead(syncDirs, root)] : [];
   for (const it of items) {
     parts.push(Buffer.from(`${relTo(root, it.path)}\0`, 'latin1'));
     const h = Buffer.alloc(8 * 2 + TIMES_BYTES);
@@ -182,19 +207,19 @@ export function setTimes(items: TimesItem[], root = '/'): number[] {
     putTimes(h, o, it.atime, it.mtime);
     parts.push(h);
   }
-  const out = callHelper(['times'], Buffer.concat(parts), [root]);
-  if (out.length !== items.length * 4) throw new SbxError('sbx-helper xattr times: short answer');
-  return items.map((_, i) => out.readUInt32LE(i * 4));
+  const out = callHelper(['times', ...(syncDirs.length ? ['--then-syncfs'] : [])], Buffer.concat(parts), [root]);
+  const { answers, synced } = syncAnswers(out, items.length, 4, syncDirs.length, 'times');
+  return { errnos: items.map((_, i) => answers.readUInt32LE(i * 4)), synced };
 }
 
 /**
  * Writes new files beside their targets in one helper call: data copied with holes kept
- * (SEEK_DATA/SEEK_HOLE), owner, xattrs, mode, times; unsynced (the commit makes all its
- * batches durable with one syncfs per filesystem, `syncfsDirs`). A result per item.
+ * (SEEK_DATA/SEEK_HOLE), owner, xattrs, mode, times; then a syncfs of the filesystem holding
+ * each of `syncDirs` (host dirs), in the same call. A result per item, an errno per dir.
  */
-export function stageFiles(items: StageItem[], srcRoot: string): StageResult[] {
-  if (!items.length) return [];
-  const parts: Buffer[] = [];
+export function stageFiles(items: StageItem[], srcRoot: string, syncDirs: string[] = []): { results: StageResult[]; synced: number[] } {
+  if (!items.length) return { results: [], synced: [] };
+  const parts: Buffer[] = syncDirs.length ? [syncHead(syncDirs, '/')] : [];
   for (const it of items) {
     parts.push(Buffer.from(`${relTo(srcRoot, it.src)}\0${relTo('/', it.dst)}\0${it.like}\0`, 'latin1'));
     const h = Buffer.alloc(4 * 3 + 8 * 2 + TIMES_BYTES + 4 + 4);
@@ -210,21 +235,15 @@ export function stageFiles(items: StageItem[], srcRoot: string): StageResult[] {
       parts.push(Buffer.from(name + '\0', 'latin1'), l, value);
     }
   }
-  const out = callHelper(['stage'], Buffer.concat(parts), [srcRoot, '/']);
-  if (out.length !== items.length * 28) throw new SbxError('sbx-helper xattr stage: short answer');
-  return items.map((_, i): StageResult => {
+  const out = callHelper(['stage', ...(syncDirs.length ? ['--then-syncfs'] : [])], Buffer.concat(parts), [srcRoot, '/']);
+  const { answers, synced } = syncAnswers(out, items.length, 28, syncDirs.length, 'stage');
+  const results = items.map((_, i): StageResult => {
     const o = i * 28;
-    const step = out.readUInt32LE(o + 4);
+    const step = answers.readUInt32LE(o + 4);
     return {
-      errno: out.readUInt32LE(o), step: STAGE_STEPS[step] ?? `step ${step}`, ownerKept: out.readUInt32LE(o + 8) === 0,
-      xattrErrno: out.readUInt32LE(o + 12), flagsErrno: out.readUInt32LE(o + 16), bytes: Number(out.readBigUInt64LE(o + 20)),
+      errno: answers.readUInt32LE(o), step: STAGE_STEPS[step] ?? `step ${step}`, ownerKept: answers.readUInt32LE(o + 8) === 0,
+      xattrErrno: answers.readUInt32LE(o + 12), flagsErrno: answers.readUInt32LE(o + 16), bytes: Number(answers.readBigUInt64LE(o + 20)),
     };
   });
-}
-
-/** syncfs of the filesystem holding each dir (one per filesystem is enough); errno per dir. */
-export function syncfsDirs(dirs: string[]): number[] {
-  if (!dirs.length) return [];
-  const out = callHelper(['syncfs'], Buffer.from(dirs.map((d) => (d === '/' ? '' : relTo('/', d))).join('\0') + '\0', 'latin1'), ['/']);
-  return dirs.map((_, i) => out.readUInt32LE(i * 4));
+  return { results, synced };
 }

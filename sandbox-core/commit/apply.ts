@@ -3,9 +3,9 @@
 // Order: deletions (deepest first); then in path order new dirs, symlinks, fifos, sockets and
 // in-place metadata; then every new file is written beside its target in one batch (the
 // helper copies with holes kept, sets owner, xattrs, mode and times) and made durable by one
-// syncfs per filesystem; then the staged files are renamed over their targets in path order,
-// each after a last conflict check; then directory metadata, deepest first; then one more
-// syncfs makes the renames durable. The crash guarantees of one fsync per file (a target is
+// syncfs per filesystem, in the same helper call; then the staged files are renamed over
+// their targets in path order, each after a last conflict check; then directory metadata,
+// deepest first; then one more syncfs, with the last times, makes the renames durable. The crash guarantees of one fsync per file (a target is
 // the old file or the complete new one, never a torn one) with a few syncs per commit. The
 // times of what the first and the directory phases wrote are set at each phase's end, in one
 // helper call (setTimes), to the nanosecond and of any sign.
@@ -16,7 +16,7 @@ import { isBelow, isWithin } from '../base/within.js';
 import { exactTimes, lstatB } from '../changes/stat.js';
 import { auxAt, closeAll, FenceError, fenceBreachOf, setFences, trustRoot, type Fence } from '../changes/fsat.js';
 import {
-  getXattrs, isDataXattr, mknodBatch, setTimes, setXattrs, stageFiles, syncfsDirs, xattrsEqual, type StageItem, type StageResult, type TimesItem,
+  getXattrs, isDataXattr, mknodBatch, setTimesThenSync, setXattrs, stageFiles, xattrsEqual, type StageItem, type StageResult, type TimesItem,
 } from '../changes/xattr.js';
 import { errnoName } from '../base/errno.js';
 import { constants as osConstants } from 'node:os';
@@ -135,10 +135,10 @@ const PLACE_BATCH = 16384;
 const TIMES_BATCH = 16384;
 
 /**
- * One syncfs per filesystem holding any of `dirs` (one dir stands for its filesystem): the
- * first errno, or 0 when all of it is on disk.
+ * One dir of `dirs` per filesystem holding any of them: a syncfs of each makes all of it
+ * durable (the helper does it after a batch's writes, `--then-syncfs`).
  */
-function syncFilesystemsOf(dirs: Iterable<string>): number {
+function filesystemsOf(dirs: Iterable<string>): string[] {
   const perDev = new Map<number, string>();
   for (const d of new Set(dirs)) {
     let st;
@@ -146,13 +146,10 @@ function syncFilesystemsOf(dirs: Iterable<string>): number {
     try { st = lstatB(d); } catch (e) { if (e instanceof FenceError) continue; throw e; }
     if (st && st.type === 'dir' && !perDev.has(st.dev)) perDev.set(st.dev, d);
   }
-  const reps = [...perDev.values()];
-  try {
-    return syncfsDirs(reps).find((e) => e) ?? 0;
-  } catch {
-    return osConstants.errno.EIO;
-  }
+  return [...perDev.values()];
 }
+
+const firstErrno = (errnos: number[]): number => errnos.find((e) => e) ?? 0;
 
 export function applyPlan(plan: Plan, opts: ApplyOptions): ApplyResult {
   const res: ApplyResult = { applied: 0, bytes: 0, conflicts: [], failed: [], ownerNotKept: [], setidStripped: [], xattrsNotKept: [], flagsNotKept: [], linksCopied: [] };
@@ -294,9 +291,9 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
   };
   const staged = new Set<number>();
   /**
-   * Writes files beside their targets, in helper calls of STAGE_BATCH files, then makes all
-   * of them durable at once: one syncfs per filesystem for the whole set, not one per call.
-   * Each result is recorded; a failure removes nothing on the host but its own staged name.
+   * Writes files beside their targets, in helper calls of STAGE_BATCH files, each call ending
+   * with one syncfs per filesystem its files are on (not one fsync per file). Each result is
+   * recorded; a failure removes nothing on the host but its own staged name.
    */
   const stageBatch = (batch: Array<[Step, number]>, timed = false) => {
     const written: Array<[Step, number, StageResult]> = [];
@@ -318,11 +315,15 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
       // (never followed) and written again, once.
       const stale: Array<[Step, number]> = [];
       const record = (items: Array<[Step, number]>, retry: boolean) => {
-        const results = stageFiles(items.map(([s, i]) => stageItem(s.change, i)), opts.layersRoot);
+        // Nothing is renamed before every staged file is on disk: a crash leaves each target
+        // the old file or the complete new one.
+        const { results, synced } = stageFiles(items.map(([s, i]) => stageItem(s.change, i)), opts.layersRoot, filesystemsOf(items.map(([s]) => parentB(s.change.path))));
+        const syncErr = firstErrno(synced);
         items.forEach(([s, i], n) => {
           const r = results[n]!;
           if (retry && r.errno === EEXIST && r.step === 'create') { stale.push([s, i]); return; }
           if (r.errno) { fail(s, i, helperFailure(s.change.path, r.step, r.errno)); return; }
+          if (syncErr) { fail(s, i, new Error(`syncfs: ${errnoName(syncErr)}`)); return; }
           written.push([s, i, r]);
         });
       };
@@ -334,14 +335,10 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
       if (again.length) record(again, false);
       opts.progress?.(done, total, copied);
     }
-    if (timed) opts.phase?.('staging copy');
+    if (timed) opts.phase?.('staging copy and syncfs');
     if (!written.length) return;
     pauseForTest('staged');
-    // Nothing is renamed before every staged file is on disk: a crash leaves each target the
-    // old file or the complete new one.
-    const syncErr = syncFilesystemsOf(written.map(([s]) => parentB(s.change.path)));
     for (const [s, i, r] of written) {
-      if (syncErr) { fail(s, i, new Error(`syncfs: ${errnoName(syncErr)}`)); continue; }
       copied += r.bytes;
       stagedBytes.set(i, r.bytes);
       if (ownerLost(s.change, r.ownerKept)) res.ownerNotKept.push(s.change.path);
@@ -395,15 +392,16 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
    * sets, and a new dir's as mkdir made them (as when it dies between a dir's mkdir and its
    * dirmeta). Setting a time moves no other entry's, so the order within a batch is free.
    */
-  const flushTimes = () => {
+  const flushTimes = (syncDirs: string[] = []): number => {
     const items = timed.splice(0);
-    const errs = setTimes(items.map(([, t]) => t));
+    const { errnos: errs, synced } = setTimesThenSync(items.map(([, t]) => t), syncDirs);
     items.forEach(([s], n) => {
       const e = errs[n]!;
       if (!e) return;
       res.applied--;
       res.failed.push({ path: s.change.path, reason: e === ESTALE ? 'times not set: replaced on the host during the commit' : errorText(helperFailure(s.change.path, 'times', e)) });
     });
+    return firstErrno(synced);
   };
 
   /**
@@ -542,7 +540,6 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
   }
   opts.phase?.('dirs and other entries');
   stageBatch(toStage, true);
-  opts.phase?.('staging syncfs');
 
   // Phase 3: renames in path order, each after a last conflict check. A staged file over
   // anything but a dir goes to the helper's place op in batches (check, journal line, rename
@@ -624,13 +621,11 @@ function run(plan: Plan, opts: ApplyOptions, res: ApplyResult): ApplyResult {
       finish(s, i);
     } catch (e) { fail(s, i, e); }
   }
-  flushTimes();
-
-  opts.phase?.('dir metadata');
-  // Phase 5: the renames and new entries reach the disk: one syncfs per filesystem touched.
-  // A dir we may not open for reading: fsync each touched dir on that filesystem instead.
-  if (syncFilesystemsOf(syncDirs)) for (const d of syncDirs) fsyncPath(d, true);
-  opts.phase?.('final syncfs');
+  // Phase 5: the renames and new entries reach the disk: one syncfs per filesystem touched,
+  // in the call that sets the last times. A dir we may not open for reading: fsync each
+  // touched dir on that filesystem instead.
+  if (flushTimes(filesystemsOf(syncDirs))) for (const d of syncDirs) fsyncPath(d, true);
+  opts.phase?.('dir metadata and final syncfs');
   opts.progress?.(total, total, copied);
   return res;
 }

@@ -430,8 +430,37 @@ test('SIGKILL at random points of every phase: the next commit finishes with the
   }
 });
 
-test('SIGKILL after every file is staged, before their one syncfs: the next commit finishes', async () => {
-  // Two dirs, so the staged files span several parents and the one syncfs covers them all.
+const NO_STRACE = spawnSync('strace', ['-V']).status === 0 ? null : 'strace is not installed: it shows the helper starts and their syncfs calls';
+
+testUnless(NO_STRACE)('a commit syncs the staged files before the first rename and the renames before it ends, in the helper calls that wrote them', () => {
+  for (let i = 0; i < 6; i++) write(U(`q${i % 2}/f${i}`), `v ${i}\n`);
+  markStarted(f);
+  const mod = pathToFileURL(join(process.cwd(), 'dist/sandbox-core/commit/index.js')).href;
+  const storeMod = pathToFileURL(join(process.cwd(), 'dist/sandbox-core/store.js')).href;
+  const script = `import { commitSandbox } from ${JSON.stringify(mod)}; import { Store } from ${JSON.stringify(storeMod)};
+    const s = new Store(${JSON.stringify(f.store.root)}); const m = s.resolve(${JSON.stringify(f.meta.id)});
+    const r = commitSandbox(s, m, { only: [], exclude: [], force: false, dryRun: false }); if (!r.complete) process.exit(3);`;
+  const log = join(f.root, 'strace.log');
+  const r = spawnSync('strace', ['-f', '-qq', '-s', '4096', '-o', log, '-e', 'trace=execve,syncfs,rename,renameat,renameat2', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  for (let i = 0; i < 6; i++) assert.is(readFileSync(H(`q${i % 2}/f${i}`), 'utf8'), `v ${i}\n`);
+  // Each line: PID syscall(...) = result; the helper's starts by their argv.
+  const lines = readFileSync(log, 'utf8').split('\n').filter((l) => / = 0/.test(l) || /execve\(/.test(l));
+  const starts = lines.filter((l) => l.includes(`execve("${helperPath()}"`)).map((l) => /\[(.*)\]/.exec(l)![1]!.replace(/"--fence=[^"]*", /g, ''));
+  assert.equal(starts.filter((a) => a.includes('"xattr"')).map((a) => a.replace(/^.*"--beneath", /, '')),
+    ['"stage", "--then-syncfs"', '"times", "--then-syncfs"'], `the commit's xattr starts: ${starts.join(' | ')}`);
+  // The syncfs calls are the stage and times helpers' own (their pids), on either side of the renames.
+  const pidOf = (op: string) => lines.find((l) => l.includes(`execve("${helperPath()}"`) && l.includes(`"${op}", "--then-syncfs"`))!.split(' ')[0]!;
+  const syncBy = (pid: string) => lines.findIndex((l) => l.startsWith(`${pid} `) && / syncfs\(/.test(l));
+  const renames = lines.map((l, n) => (/ rename(at2?)?\(.*\.sbx-/.test(l) ? n : -1)).filter((n) => n >= 0);
+  assert.is(renames.length, 6, 'the staged files were renamed');
+  const staged = syncBy(pidOf('stage')), last = syncBy(pidOf('times'));
+  assert.ok(staged >= 0 && staged < renames[0]!, `the stage helper's syncfs before the first rename: ${lines.join('\n')}`);
+  assert.ok(last > renames[renames.length - 1]!, `the times helper's syncfs after the last rename: ${lines.join('\n')}`);
+});
+
+test('SIGKILL after every file is staged and synced, before any rename: the next commit finishes', async () => {
+  // Two dirs, so the staged files span several parents and the stage call's syncfs covers them all.
   for (let i = 0; i < 12; i++) write(U(`s${i % 2}/f${String(i).padStart(2, '0')}`), `v ${i}\n`);
   const badName = (p: string) => Buffer.concat([Buffer.from(p), Buffer.from([0xff, 0xfe])]);
   writeFileSync(badName(U('s0/n')), 'bytes'); // a name that is not UTF-8

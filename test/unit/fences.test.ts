@@ -9,13 +9,15 @@ import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, rea
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeAll, dirAt, FenceError, setFences, type Fence } from '../../sandbox-core/changes/fsat.js';
-import { mknodBatch, setTimes, stageFiles } from '../../sandbox-core/changes/xattr.js';
+import { mknodBatch, setTimes, setTimesThenSync, stageFiles } from '../../sandbox-core/changes/xattr.js';
 import { placeFiles } from '../../sandbox-core/commit/place.js';
 import { fdinfoField } from '../../sandbox-core/base/fdinfo.js';
 import { O_PATH } from '../../sandbox-core/beneath.js';
 import { CANARY } from '../helpers/canary-name.js';
 
 const EXDEV = 18;
+const ENOENT = 2;
+const ENOTDIR = 20;
 const root = mkdtempSync(join(tmpdir(), CANARY));
 /** A name no UTF-8 decoder keeps: the fence's path must reach the helper byte for byte. */
 const odd = Buffer.from([0x64, 0xff, 0x65]).toString('latin1');
@@ -93,16 +95,32 @@ test('the helper\'s stage op writes its copies beside their targets only on the 
     atime: { sec: 1, nsec: 0 }, mtime: { sec: 2, nsec: 0 }, xattrs: [], like: '', flagsMask: 0,
   });
   const dst = join(dir, 'sub', 'copy');
+  const sub = join(dir, 'sub');
   fenced([{ path: dir, mnt: other }], () => {
-    const [r] = stageFiles([item(dst)], src);
+    const { results: [r], synced } = stageFiles([item(dst)], src, [sub]);
     assert.is(r!.errno, EXDEV, r!.step);
+    assert.equal(synced, [EXDEV], 'its syncfs dir is fenced too');
   });
   assert.not.ok(existsSync(Buffer.from(dst, 'latin1')), 'stage wrote in a fenced dir');
   fenced([{ path: dir, mnt }], () => {
-    const [r] = stageFiles([item(dst)], src);
+    const { results: [r], synced } = stageFiles([item(dst)], src, [sub, join(root, 'no-such-dir')]);
     assert.is(r!.errno, 0, r!.step);
+    assert.equal(synced, [0, ENOENT], 'an errno per syncfs dir, after the items\' answers');
   });
   assert.is(readFileSync(Buffer.from(dst, 'latin1'), 'utf8'), 'staged\n');
+});
+
+test('times --then-syncfs: the items\' errnos, then one per dir, fenced like the writes', () => {
+  const f = join(dir, 'sub', 'f');
+  const sub = join(dir, 'sub');
+  fenced([{ path: dir, mnt: other }], () => {
+    assert.equal(setTimesThenSync([times(f)], [sub, root]), { errnos: [EXDEV], synced: [EXDEV, 0] });
+  });
+  fenced([{ path: dir, mnt }], () => {
+    assert.equal(setTimesThenSync([], [sub]), { errnos: [], synced: [0] }, 'a sync alone, no items');
+    assert.equal(setTimesThenSync([times(f)], [join(sub, 'f')]), { errnos: [0], synced: [ENOTDIR] });
+  });
+  assert.is(lstatSync(Buffer.from(f, 'latin1')).mtimeMs, 7000);
 });
 
 test.run();
