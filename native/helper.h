@@ -136,7 +136,7 @@ int xattr_main(int argc, char **argv);
 /* place.c: commit's renames of staged files over their targets (see place.c) */
 int place_main(int argc, char **argv);
 /* scan.c: the change walker's records (see scan.c) */
-int scan_main(void);
+int scan_main(const char *opt);
 int scan_many_main(void);
 int scan_answer(const char *req, size_t len, int lfd, int hfd, int ofd, int say);
 /* hostdirs.c: a review's listings of host directories, O_NOATIME (see hostdirs.c) */

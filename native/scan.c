@@ -57,7 +57,12 @@
  *   right after it (preorder: nearly the path order sbx sorts by); `parent` is the number of
  *   the directory entry.
  * With flag 4 or 8 the walk has a second thread (see `struct pool`): the answer is the same.
- * Exit status: 0 when the protocol completed, 2 on a malformed request or an I/O error. */
+ * `scan --whole-max=BYTES`: the caller takes an answer of at most BYTES whole and asks again,
+ * reading as it comes, for a bigger one; the walk stops with exit status 3 as soon as the
+ * answer passes BYTES (not after a megabyte's walk, this file's usual piece).
+ *
+ * Exit status: 0 when the protocol completed, 2 on a malformed request or an I/O error, 3 when
+ * the answer passed --whole-max. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -122,9 +127,13 @@ static size_t run_at, run_end = SIZE_MAX;
 static int32_t run_parent;
 /* Where the answer goes, and whether a failure is said on stderr (scan_answer's caller). */
 static int out_fd = 1, say_errors = 1;
+/* --whole-max (0: none) and what was written so far. */
+static size_t whole_max, written;
 static int flush(int force) {
   if (!force && out.len < flush_at) return 0;
+  if (whole_max && out.len > whole_max - written) _exit(3);
   if (write_all(out_fd, out.p, out.len) < 0) return -1;
+  written += out.len;
   out.len = 0;
   run_end = SIZE_MAX;
   return 0;
@@ -894,7 +903,17 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
   return 0;
 }
 
-int scan_main(void) {
+int scan_main(const char *opt) {
+  if (opt) {
+    char *end;
+    if (strncmp(opt, "--whole-max=", 12) != 0 || !opt[12]) return fail("unknown option", EINVAL);
+    errno = 0;
+    unsigned long long m = strtoull(opt + 12, &end, 10);
+    if (*end || errno || m == 0 || m > SIZE_MAX / 2) return fail("bad --whole-max", EINVAL);
+    whole_max = (size_t)m;
+    /* Checked at each flush: one piece never holds more than the limit allows. */
+    flush_at = whole_max + 1;
+  }
   struct buf in = {0};
   if (buf_read_fd(&in, 0) < 0) return fail("read", errno);
   int r = scan_answer(in.p, in.len, 3, 4, 1, 1);
@@ -994,7 +1013,7 @@ int scan_answer(const char *req, size_t len, int lfd, int hfd, int ofd, int say)
       if (!bn) return fail("malformed request", EINVAL);
       off = (size_t)(bn - in.p) + 1;
     }
-    if (flags & 16) flush_at = 1 << 16;
+    if ((flags & 16) && flush_at > 1 << 16) flush_at = 1 << 16;
     put8('J'); put32(job);
     if (base) { put8('R'); put_root(&ub, u); put_root(&hb, h); put_root(&ub, base); }
     int r = scan_job(&ub, &hb, u, h, flags & 1, flags & 2, flags & 4, flags & 8, flags & 16, cap, budget);

@@ -99,12 +99,13 @@ export function scanSandbox(meta: SandboxMeta, opts: ScanOptions = {}): ScanResu
 
 /**
  * scanSandbox for the commands that only show the list (diff, review): the helper's records
- * are decoded while it walks, so the walk and the decoding share the machine's cores.
+ * are decoded while it walks, so the walk and the decoding share the machine's cores; a small
+ * answer is taken whole first (walkUppersAsync), unless `wholeFirst` is false (known big).
  */
-export async function scanSandboxAsync(meta: SandboxMeta, opts: ScanOptions = {}): Promise<ScanResult> {
+export async function scanSandboxAsync(meta: SandboxMeta, opts: ScanOptions = {}, wholeFirst = true): Promise<ScanResult> {
   hostRootOf(meta);
   try {
-    return finish(await walkUppersAsync(meta, walkOptions(opts)), opts);
+    return finish(await walkUppersAsync(meta, walkOptions(opts), wholeFirst), opts);
   } finally {
     closeAll();
   }
@@ -135,7 +136,7 @@ export async function scanSandboxes(metas: SandboxMeta[], opts: ScanOptions = {}
       const pl = planned[i]!;
       const answer = pl && pl !== 'alone' && !(pl instanceof Error) ? answers[k++]! : null;
       if (pl instanceof Error || answer instanceof Error) results.push(pl instanceof Error ? pl : answer as Error);
-      else if (pl === 'alone') results.push(await scanSandboxAsync(m, opts).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
+      else if (pl === 'alone') results.push(await scanSandboxAsync(m, opts, false).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
       else results.push(each(m, () => finish(pl && answer ? decodeWalk(m, w, pl, answer) : { entries: [], errors: [], layerBytes: 0 }, opts)));
     }
   }

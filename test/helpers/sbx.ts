@@ -56,6 +56,8 @@ export function sbx(args: string[], opts: SbxOptions): SbxResult {
     cwd: opts.cwd ?? '/',
     env: { ...process.env, SBX_HOME: opts.store, NO_COLOR: '1', ...opts.env },
     timeout: opts.timeoutMs ?? 60_000,
+    // Past spawnSync's own 1 MiB a long diff was cut and sbx killed (status null).
+    maxBuffer: 1 << 28,
   });
   return { code: r.status ?? (r.signal ? 128 : -1), stdout: r.stdout ?? '', stderr: r.stderr ?? '', pid: r.pid ?? -1, ms: Date.now() - t };
 }

@@ -160,18 +160,43 @@ test('a commit starts the helper without node:child_process (its load was ~6 ms 
   for (const m of ['NativeModule net', 'NativeModule stream']) assert.not.ok(lsLoaded.includes(m), `${m} was loaded by ls`);
 });
 
-test('diff (its text, --stat, --json, --name-only with a PATH) writes into a pipe without making Node\'s stdout stream (cli/stdout-text.ts)', () => {
+test('diff (its text, --stat, --json, --name-only with a PATH) writes into a pipe without making Node\'s stdout stream (cli/stdout-text.ts), and a small one\'s scan loads no node:child_process', () => {
   assert.is(sbx(['run', '--name', 'fd1', '--', 'sh', '-c', `echo a > ${canary}/fd1.txt`]).code, 0);
-  const preload = join(home, 'handles.cjs'), list = join(home, 'handles.txt');
+  const preload = join(home, 'handles.cjs'), list = join(home, 'handles.json');
   // Node's stdout for a pipe is a socket on fd 1, an active handle until the process ends.
-  writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process._getActiveHandles().map((h) => String(h.fd)).join(' ')));\n`);
+  writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, JSON.stringify({ fds: process._getActiveHandles().map((h) => h.fd), modules: process.moduleLoadList })));\n`);
   for (const args of [['diff', 'fd1'], ['diff', '--stat', 'fd1'], ['diff', '--json', 'fd1'], ['diff', '--name-only', 'fd1', canary]]) {
     const r = run(args, { store: home, cwd: canary, env: { NODE_OPTIONS: `--require ${preload}` } });
     assert.is(r.code, 0, r.stderr);
     assert.match(r.stdout, 'fd1.txt');
-    assert.not.ok(readFileSync(list, 'utf8').split(' ').includes('1'), `${args.join(' ')}: stdout's stream was made`);
+    const seen = JSON.parse(readFileSync(list, 'utf8')) as { fds: unknown[]; modules: string[] };
+    assert.not.ok(seen.fds.includes(1), `${args.join(' ')}: stdout's stream was made`);
+    assert.ok(seen.modules.includes('NativeModule fs'), 'the list is of Node modules');
+    // The scan's answer is small: taken whole, the helper started as a run starts it (changes/walk.ts).
+    for (const m of ['NativeModule child_process', 'NativeModule net']) assert.not.ok(seen.modules.includes(m), `${args.join(' ')}: ${m} was loaded`);
   }
   assert.is(sbx(['discard', 'fd1']).code, 0);
+});
+
+test('a diff whose scan answer is too big to take whole (over 64 KiB) is scanned again and decoded as the helper walks: every file is there', () => {
+  // 4,000 new files of 300 bytes: the full view reads each one's text, --name-only their names only.
+  assert.is(sbx(['run', '--name', 'big', '--', 'sh', '-c', `mkdir ${canary}/big && cd ${canary}/big && for i in $(seq 1 4000); do printf '%0300d\\n' $i > f$i; done`]).code, 0);
+  const calls = join(home, 'helper-calls'), wrapper = join(home, 'helper');
+  writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> '${calls}'\nexec '${helperPath()}' "$@"\n`, { mode: 0o755 });
+  const started = (args: string[]) => {
+    writeFileSync(calls, '');
+    const r = run(args, { store: home, cwd: canary, timeoutMs: 300_000, env: { SBX_HELPER: wrapper } });
+    assert.is(r.code, 0, r.stderr);
+    return { out: r.stdout, helper: readFileSync(calls, 'utf8').trim().split('\n') };
+  };
+  const full = started(['diff', 'big']);
+  assert.equal(full.helper, [`scan --whole-max=${64 << 10}`, 'scan'], 'the whole answer refused, then read as it came');
+  assert.is(full.out.split('\n').filter((l) => l.startsWith('+++ ')).length, 4000);
+  assert.match(full.out, `+${'0'.repeat(296)}4000\n`);
+  const names = started(['diff', '--name-only', 'big']);
+  assert.equal(names.helper, [`scan --whole-max=${64 << 10}`], 'names only: a small answer, taken whole');
+  assert.is(names.out.trim().split('\n').length, 4001, 'the new dir and its files');
+  assert.is(sbx(['discard', 'big']).code, 0);
 });
 
 test("output through a pipe its reader is slow to take arrives whole: sbx ends once it is written (cli/main.ts exitNow)", () => {

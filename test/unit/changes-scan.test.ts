@@ -204,6 +204,35 @@ testUnless(NO_STRACE ?? NO_URING, { missing: true })('a review opens new files i
   }
 });
 
+testUnless(NO_STRACE, { missing: true })('scan --whole-max: an answer within it is the whole answer; past it the walk stops with status 3 at once, having written no more than the limit', () => {
+  const u = f.upper();
+  for (let i = 0; i < 3000; i++) write(join(u, `new/d${i % 30}/f${String(i).padStart(4, '0')}`), `${i}\n`);
+  const input = Buffer.concat([Buffer.from(`L0/upper\0${f.host.slice(1)}\0`), Buffer.alloc(4)]);
+  const scan = (args: string[]) => {
+    const log = join(f.root, 'strace-whole');
+    const fds = [openSync(f.meta.layersDir, 'r'), openSync('/', 'r')];
+    try {
+      const r = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', 'trace=newfstatat', helperPath(), 'scan', ...args], { input, stdio: ['pipe', 'pipe', 'pipe', ...fds], maxBuffer: 1 << 28 });
+      return { status: r.status, out: r.stdout, err: String(r.stderr), stats: readFileSync(log, 'latin1').split('\n').filter((l) => l.includes('newfstatat(')).length };
+    } finally { for (const fd of fds) closeSync(fd); }
+  };
+  const full = scan([]);
+  assert.is(full.status, 0, full.err);
+  assert.ok(full.out.length > 64 << 10, `${full.out.length} bytes`);
+  const within = scan([`--whole-max=${full.out.length}`]);
+  assert.is(within.status, 0, within.err);
+  assert.ok(within.out.equals(full.out), 'the same answer');
+  const past = scan([`--whole-max=${full.out.length - 1}`]);
+  assert.is(past.status, 3, past.err);
+  assert.is(past.err, '', 'nothing said: the caller asks again');
+  assert.ok(past.out.length <= full.out.length - 1);
+  const early = scan(['--whole-max=16384']);
+  assert.is(early.status, 3, early.err);
+  assert.ok(early.out.length <= 16384);
+  assert.ok(early.stats < full.stats / 4, `the walk stopped early: ${early.stats} of ${full.stats} stats`);
+  for (const bad of ['--whole-max=0', '--whole-max=', '--whole-max=12x', '--max=5']) assert.is(scan([bad]).status, 2, bad);
+});
+
 test('scan-many answers each sandbox byte for byte as its own scan does; scanSandboxes lists what scanSandbox does, an error only for the sandbox that met one', async () => {
   const g = makeFixture(), empty = makeFixture(), broken = makeFixture();
   try {
