@@ -82,8 +82,8 @@ export interface Row {
   exitStatus: number | null | undefined; problem: string | null; store: string;
 }
 
-/** From this many entries in its upper layers a sandbox is scanned on its own (rowsOf). */
-const LIST_ALONE_MIN = 2000;
+/** Past this many bytes of scan answer (~2,000 entries) a sandbox is scanned on its own (rowsOf). */
+const LIST_WHOLE_MAX = 256 << 10;
 
 /** `store`'s entries as `sbx ls` shows them, each scanned for its size and change count. */
 async function rowsOf(store: Store): Promise<Row[]> {
@@ -94,7 +94,7 @@ async function rowsOf(store: Store): Promise<Row[]> {
   const metas = entries.flatMap((e) => (e.meta ? [e.meta] : []));
   // The small ones in one start of the helper (~5 ms each saved); a big one alone, its answer
   // decoded while the helper walks.
-  const scans = await scanSandboxes(metas, { fewXattrs: true, columns: true }, LIST_ALONE_MIN);
+  const scans = await scanSandboxes(metas, { fewXattrs: true, columns: true }, LIST_WHOLE_MAX);
   const rows: Row[] = [];
   for (const { id, meta: m, problem } of entries) {
     // A leftover of a failed run or a tampered entry: listed so 'sbx discard ID' can remove it.

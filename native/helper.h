@@ -137,7 +137,7 @@ int xattr_main(int argc, char **argv);
 int place_main(int argc, char **argv);
 /* scan.c: the change walker's records (see scan.c) */
 int scan_main(const char *opt);
-int scan_many_main(void);
+int scan_many_main(const char *opt);
 int scan_answer(const char *req, size_t len, int lfd, int hfd, int ofd, int say);
 /* hostdirs.c: a review's listings of host directories, O_NOATIME (see hostdirs.c) */
 int host_dirs_main(void);

@@ -15,9 +15,6 @@
  *                                   files, stopping once `cap` entries are counted
  *   'L'                             names: rel's own entries
  *   'C' i64 sec u32 nsec            first entry below rel whose ctime is after that time
- *   'R' u32 fd                      the jobs after it are below fd (another root the caller
- *                                   passed, e.g. each sandbox's layers dir for `sbx ls`); rel
- *                                   must be "", and it answers nothing
  * stdout, per job in order (integers little-endian):
  *   'S': u32 errno (0: then u64 entries, u64 bytes, u32 flags); errno when rel cannot be
  *        reached; flags: 1 stopped at the cap, 2 a directory (rel itself or one below it)
@@ -197,16 +194,10 @@ int host_dirs_main(void) {
     uint32_t kind, cap = 0, nsec = 0;
     uint64_t sec = 0;
     if (next_u32(&in, &off, &kind) < 0) return fail("malformed request", EINVAL);
-    if (((kind == 'S' || kind == 'R') && next_u32(&in, &off, &cap) < 0) || (kind == 'C' && (next_u64(&in, &off, &sec) < 0 || next_u32(&in, &off, &nsec) < 0)))
+    if ((kind == 'S' && next_u32(&in, &off, &cap) < 0) || (kind == 'C' && (next_u64(&in, &off, &sec) < 0 || next_u32(&in, &off, &nsec) < 0)))
       return fail("malformed request", EINVAL);
     const char *rel = next_str(&in, &off);
-    if (!rel || (kind != 'S' && kind != 'L' && kind != 'C' && kind != 'R')) return fail("malformed request", EINVAL);
-    if (kind == 'R') {
-      if (*rel || cap < 3 || cap > 1024) return fail("malformed request", EINVAL);
-      beneath_close(&b);
-      beneath_init(&b, (int)cap);
-      continue;
-    }
+    if (!rel || (kind != 'S' && kind != 'L' && kind != 'C')) return fail("malformed request", EINVAL);
     int r = kind == 'S' ? job_size(&b, rel, cap, &out) : kind == 'L' ? job_names(&b, rel, &out) : job_changed(&b, rel, (int64_t)sec, nsec, &out);
     if (r < 0) return fail("out of memory", ENOMEM);
   }

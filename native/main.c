@@ -21,7 +21,7 @@ static const struct {
 } version_note = { 4, sizeof(SBX_HELPER_VERSION), 1, "sbx", SBX_HELPER_VERSION };
 
 static int usage(void) {
-  fprintf(stderr, "usage: sbx-helper run SPEC_FD STATUS_FD [VERSION] | sbx-helper xattr ... | sbx-helper scan [--whole-max=BYTES] | sbx-helper scan-many | sbx-helper host-dirs | sbx-helper place [--fence=MNT:HEXPATH ...] | sbx-helper rmtree NAME... | sbx-helper lock | sbx-helper flush-input | sbx-helper as-mapped-root UIDTOOL UIDMAP GIDTOOL GIDMAP count-entries|rmtree NAME... | sbx-helper net-pass | sbx-helper version\n"
+  fprintf(stderr, "usage: sbx-helper run SPEC_FD STATUS_FD [VERSION] | sbx-helper xattr ... | sbx-helper scan [--whole-max=BYTES] | sbx-helper scan-many [--whole-max=BYTES] | sbx-helper host-dirs | sbx-helper place [--fence=MNT:HEXPATH ...] | sbx-helper rmtree NAME... | sbx-helper lock | sbx-helper flush-input | sbx-helper as-mapped-root UIDTOOL UIDMAP GIDTOOL GIDMAP count-entries|rmtree NAME... | sbx-helper net-pass | sbx-helper version\n"
                   "This is sbx's internal helper; run 'sbx' instead.\n");
   return SBX_EXIT_FAILED;
 }
@@ -61,7 +61,7 @@ int main(int argc, char **argv) {
   }
   if (strcmp(argv[1], "xattr") == 0) return xattr_main(argc - 1, argv + 1);
   if (strcmp(argv[1], "scan") == 0 && (argc == 2 || argc == 3)) return scan_main(argc == 3 ? argv[2] : NULL);
-  if (strcmp(argv[1], "scan-many") == 0 && argc == 2) return scan_many_main();
+  if (strcmp(argv[1], "scan-many") == 0 && (argc == 2 || argc == 3)) return scan_many_main(argc == 3 ? argv[2] : NULL);
   if (strcmp(argv[1], "host-dirs") == 0 && argc == 2) return host_dirs_main();
   if (strcmp(argv[1], "place") == 0) return place_main(argc - 1, argv + 1);
   if (strcmp(argv[1], "net-pass") == 0 && argc == 2) return net_pass_main();

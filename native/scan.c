@@ -903,17 +903,22 @@ static int scan_job(struct beneath *ub, struct beneath *hb, const char *upper_ro
   return 0;
 }
 
+/* `--whole-max=BYTES` (NULL: none): see the top of this file. */
+static int whole_max_opt(const char *opt) {
+  if (!opt) return 0;
+  char *end;
+  if (strncmp(opt, "--whole-max=", 12) != 0 || !opt[12]) return fail("unknown option", EINVAL);
+  errno = 0;
+  unsigned long long m = strtoull(opt + 12, &end, 10);
+  if (*end || errno || m == 0 || m > SIZE_MAX / 2) return fail("bad --whole-max", EINVAL);
+  whole_max = (size_t)m;
+  /* Checked at each flush: one piece never holds more than the limit allows. */
+  flush_at = whole_max + 1;
+  return 0;
+}
+
 int scan_main(const char *opt) {
-  if (opt) {
-    char *end;
-    if (strncmp(opt, "--whole-max=", 12) != 0 || !opt[12]) return fail("unknown option", EINVAL);
-    errno = 0;
-    unsigned long long m = strtoull(opt + 12, &end, 10);
-    if (*end || errno || m == 0 || m > SIZE_MAX / 2) return fail("bad --whole-max", EINVAL);
-    whole_max = (size_t)m;
-    /* Checked at each flush: one piece never holds more than the limit allows. */
-    flush_at = whole_max + 1;
-  }
+  if (whole_max_opt(opt)) return 2;
   struct buf in = {0};
   if (buf_read_fd(&in, 0) < 0) return fail("read", errno);
   int r = scan_answer(in.p, in.len, 3, 4, 1, 1);
@@ -928,8 +933,10 @@ int scan_main(const char *opt) {
  * state is one walk's) that writes into a pipe; stdout, per scan in the order asked: u32
  * status (the child's exit status, 128+signal; 0: the answer is whole), u32 length, that many
  * bytes of answer (none unless the status is 0). Numbers little-endian. Each answer is held
- * whole, here and in Node: a big sandbox is scanned alone, its answer decoded as it comes. */
-int scan_many_main(void) {
+ * whole, here and in Node; with --whole-max=BYTES each scan stops as `scan` does (status 3),
+ * and Node scans that big sandbox alone, its answer decoded as it comes. */
+int scan_many_main(const char *opt) {
+  if (whole_max_opt(opt)) return 2;
   struct buf in = {0};
   if (buf_read_fd(&in, 0) < 0) return fail("read", errno);
   say_errors = 1;

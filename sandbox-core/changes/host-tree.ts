@@ -37,14 +37,13 @@ export interface TreeSize {
 
 export const TREE_SIZE_CAP = 250_000;
 
-type Job = { kind: 'S'; cap: number } | { kind: 'L' } | { kind: 'C'; afterMs: number } | { kind: 'R'; fd: number };
+type Job = { kind: 'S'; cap: number } | { kind: 'L' } | { kind: 'C'; afterMs: number };
 
 /** One job of the request: its kind and arguments, then its path below the root (no leading `/`). */
 function jobBytes(job: Job, p: string): Buffer[] {
-  const head = Buffer.alloc(job.kind === 'S' || job.kind === 'R' ? 8 : job.kind === 'C' ? 16 : 4);
+  const head = Buffer.alloc(job.kind === 'S' ? 8 : job.kind === 'C' ? 16 : 4);
   head.writeUInt32LE(job.kind.charCodeAt(0), 0);
   if (job.kind === 'S') head.writeUInt32LE(Math.min(job.cap, 0xffffffff), 4);
-  if (job.kind === 'R') head.writeUInt32LE(job.fd, 4);
   if (job.kind === 'C') {
     // ctime after afterMs: the second and the nanoseconds of the same instant.
     const sec = Math.floor(job.afterMs / 1000);
@@ -97,37 +96,6 @@ export function hostTreeSizes(paths: string[], cap = TREE_SIZE_CAP): Map<string,
     at = r.next;
   }
   return out;
-}
-
-/**
- * The entries below each of `groups`' paths (relative to its root, an O_PATH fd of a trusted
- * dir the caller opened and closes), counted up to `cap`, in one helper call for all the roots (each
- * passed as an fd, the paths resolved below it with no symlink followed): `sbx ls` counts every
- * sandbox's layers so, O_NOATIME. null where a path cannot be reached or the helper failed.
- */
-export function entriesBelow(groups: Array<{ fd: number; paths: string[] }>, cap: number): Array<Array<number | null>> {
-  const none = groups.map((g) => g.paths.map(() => null));
-  const fds: number[] = [];
-  const parts: Buffer[] = [];
-  try {
-    for (const g of groups) {
-      fds.push(g.fd);
-      // The jobs after it are below this root: the helper has it at fd 3 on.
-      parts.push(...jobBytes({ kind: 'R', fd: 2 + fds.length }, ''));
-      for (const p of g.paths) parts.push(...jobBytes({ kind: 'S', cap }, p));
-    }
-    if (fds.length > 1000) return none;
-    const r = spawnSyncPiped(helperPath(), ['host-dirs'], Buffer.concat(parts), fds, 2 ** 31 - 1);
-    if (r.error || r.status !== 0) return none;
-    let at = 0;
-    return groups.map((g) => g.paths.map(() => {
-      const size = readSize(r.stdout, at);
-      at = size.next;
-      return size.size?.entries ?? null;
-    }));
-  } catch {
-    return none;
-  }
 }
 
 /** Counts the host tree below `absPath` (a byte string); null when it cannot be opened. */

@@ -2,7 +2,7 @@
 // and sort by path (parents before children).
 import type { SandboxMeta } from '../types.js';
 import type { Change } from './types.js';
-import { decodeWalk, layerCountJob, runScanMany, walkRequest, walksPerStart, walkUppers, walkUppersAsync, type PlannedWalk, type WalkOptions, type WalkResult } from './walk.js';
+import { decodeWalk, runScanMany, walkRequest, walksPerStart, walkUppers, walkUppersAsync, type PlannedWalk, type WalkOptions, type WalkResult } from './walk.js';
 import { classify } from './classify.js';
 import { codeUnitOrder } from '../base/code-order.js';
 import { pathFilter, unmatchedPatterns } from './glob.js';
@@ -10,8 +10,6 @@ import { fromUser } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
 import { closeAll, setHostRoot } from './fsat.js';
 import type { NamedChanges } from './named.js';
-import { entriesBelow } from './host-tree.js';
-import { closeSync } from 'node:fs';
 
 export interface ScanResult {
   changes: Change[];
@@ -114,12 +112,13 @@ export async function scanSandboxAsync(meta: SandboxMeta, opts: ScanOptions = {}
 /**
  * scanSandbox of each sandbox, with one start of the helper for up to walksPerStart() of them
  * (`sbx-helper scan-many`): `sbx ls` started one per sandbox, ~5 ms of Node's fork each (61
- * small sandboxes listed in 0.77 s). Each answer is held whole, so a sandbox whose layers hold
- * `aloneFrom` entries or more is scanned on its own, decoded while the helper walks
- * (scanSandboxAsync): held whole, one of 100,000 files was listed 1.35x slower. Each result, or
- * the error its scan met, in order.
+ * small sandboxes listed in 0.77 s). Each answer is held whole, so one past `wholeMax` bytes
+ * stops there (`--whole-max`) and is scanned again on its own, decoded while the helper walks
+ * (scanSandboxAsync): held whole, one of 100,000 files was listed 1.35x slower. (A count of
+ * every sandbox's layers first, to pick those, cost each `sbx ls` a helper start and a walk.)
+ * Each result, or the error its scan met, in order.
  */
-export async function scanSandboxes(metas: SandboxMeta[], opts: ScanOptions = {}, aloneFrom = Infinity): Promise<Array<ScanResult | Error>> {
+export async function scanSandboxes(metas: SandboxMeta[], opts: ScanOptions = {}, wholeMax?: number): Promise<Array<ScanResult | Error>> {
   const w = walkOptions(opts);
   const each = <T>(meta: SandboxMeta, fn: () => T): T | Error => {
     try { hostRootOf(meta); return fn(); } catch (e) { return e instanceof Error ? e : new Error(String(e)); } finally { closeAll(); }
@@ -127,40 +126,19 @@ export async function scanSandboxes(metas: SandboxMeta[], opts: ScanOptions = {}
   const results: Array<ScanResult | Error> = [];
   for (let at = 0, n = walksPerStart(); at < metas.length; at += n) {
     const chunk = metas.slice(at, at + n);
-    const alone = aloneFrom < Infinity ? bigOnes(chunk, aloneFrom) : chunk.map(() => false);
-    const planned = chunk.map((m, i) => (alone[i] ? 'alone' as const : each(m, () => walkRequest(m, w))));
-    const asked = planned.filter((x): x is PlannedWalk => x !== null && x !== 'alone' && !(x instanceof Error));
-    const answers = runScanMany(asked.map((x) => x.req));
+    const planned = chunk.map((m) => each(m, () => walkRequest(m, w)));
+    const asked = planned.filter((x): x is PlannedWalk => x !== null && !(x instanceof Error));
+    const answers = runScanMany(asked.map((x) => x.req), wholeMax);
     let k = 0;
     for (const [i, m] of chunk.entries()) {
       const pl = planned[i]!;
-      const answer = pl && pl !== 'alone' && !(pl instanceof Error) ? answers[k++]! : null;
+      const answer = pl && !(pl instanceof Error) ? answers[k++]! : undefined;
       if (pl instanceof Error || answer instanceof Error) results.push(pl instanceof Error ? pl : answer as Error);
-      else if (pl === 'alone') results.push(await scanSandboxAsync(m, opts, false).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
+      else if (answer === null) results.push(await scanSandboxAsync(m, opts, false).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
       else results.push(each(m, () => finish(pl && answer ? decodeWalk(m, w, pl, answer) : { entries: [], errors: [], layerBytes: 0 }, opts)));
     }
   }
   return results;
-}
-
-/**
- * Which of `metas` hold `aloneFrom` entries or more in their layers, counted only that far, for
- * all of them in one start of the helper (a start per sandbox cost `sbx ls` of 20 sandboxes
- * 0.4 -> 1.4 s at load 9). A sandbox that cannot be counted is not alone: its scan says why.
- */
-export function bigOnes(metas: SandboxMeta[], aloneFrom: number): boolean[] {
-  const jobs: Array<{ fd: number; paths: string[] } | null> = [];
-  try {
-    for (const m of metas) {
-      try { jobs.push(layerCountJob(m)); } catch { jobs.push(null); } finally { closeAll(); }
-    }
-    const asked = jobs.filter((j): j is { fd: number; paths: string[] } => j !== null);
-    const counts = entriesBelow(asked, aloneFrom);
-    let k = 0;
-    return jobs.map((j) => (j ? counts[k++]!.reduce<number>((a, n) => a + (n ?? 0), 0) >= aloneFrom : false));
-  } finally {
-    for (const j of jobs) if (j) closeSync(j.fd);
-  }
 }
 
 function hostRootOf(meta: SandboxMeta): void {

@@ -6,8 +6,7 @@
 // the layers dir or `/` with no symlink followed, at any depth; names are bytes.
 import { childProcess } from '../base/builtin.js';
 import { spawnSyncPiped } from '../base/light-process.js';
-import { closeSync, openSync, readFileSync, readdirSync, constants as C } from 'node:fs';
-import { O_PATH } from '../beneath.js';
+import { closeSync, readFileSync, readdirSync } from 'node:fs';
 import { throughFuse, type Layer, type SandboxMeta } from '../types.js';
 import type { EntryStat, EntryType, Timespec } from './types.js';
 import { fromUser } from '../base/bpath.js';
@@ -18,7 +17,6 @@ import { helperPath } from '../helper.js';
 import { isDataXattr, relTo, type Xattrs } from './xattr.js';
 import { gidBack, uidBack, unshiftXattrs, type IdShift } from './acl.js';
 import { subordinateIds } from '../idmap.js';
-import { rootPath } from './fsat.js';
 import { planLayers, requestOf, type WalkPlan } from './scan-request.js';
 import { settleUnreadable, type UnreadableDir } from './unreadable-copy.js';
 import { NamedChanges } from './named.js';
@@ -1129,19 +1127,6 @@ export function walkRequest(meta: SandboxMeta, opts: WalkOptions = {}): PlannedW
   return { jobLayers: p.jobLayers, req: requestOf(p, opts) };
 }
 
-/**
- * What scan.ts scanSandboxes counts of `meta` to decide whether it is scanned alone: its
- * layers dir as an O_PATH fd (the caller closes it) and the upper roots below it. Counted by the
- * helper (host-tree.ts entriesBelow, O_NOATIME), not by Node's opendir: getdents moves a
- * directory's atime (relatime: one changed since last listed), and `sbx ls` must leave the
- * layers as the review and a commit will find them. null when no layer holds anything.
- */
-export function layerCountJob(meta: SandboxMeta): { fd: number; paths: string[] } | null {
-  const p = planLayers(meta);
-  if (!p || !p.jobLayers.length) return null;
-  return { fd: openSync(Buffer.from(rootPath(p.layersRoot), 'latin1'), O_PATH | C.O_DIRECTORY), paths: p.jobLayers.map((li) => relTo(p.layersRoot, p.roots[li]!)) };
-}
-
 /** walkUppers of `meta` from the helper's answer to walkRequest's request (the same options). */
 export function decodeWalk(meta: SandboxMeta, opts: WalkOptions, planned: PlannedWalk, answer: Buffer): WalkResult {
   // Planned again for the roots it trusts (the classification reads through them), with the layers asked for then.
@@ -1171,10 +1156,11 @@ export function walksPerStart(): number {
 
 /**
  * Runs `sbx-helper scan-many` (native/scan.c) on these requests, at most SCAN_MANY_MAX, and
- * closes their fds: each answer, or the error its scan ended with, in order. One start of the
- * helper for all: `sbx ls` started one per sandbox, ~5 ms of Node's fork each.
+ * closes their fds: each answer, or the error its scan ended with, in order; with `wholeMax`,
+ * null for a scan whose answer passed that many bytes (stopped there: `--whole-max`). One
+ * start of the helper for all: `sbx ls` started one per sandbox, ~5 ms of Node's fork each.
  */
-export function runScanMany(reqs: Array<{ input: Buffer; fds: number[] }>): Array<Buffer | Error> {
+export function runScanMany(reqs: Array<{ input: Buffer; fds: number[] }>, wholeMax?: number): Array<Buffer | Error | null> {
   if (!reqs.length) return [];
   const fds = reqs.flatMap((r) => r.fds);
   let r;
@@ -1188,7 +1174,7 @@ export function runScanMany(reqs: Array<{ input: Buffer; fds: number[] }>): Arra
       head.writeUInt32LE(q.input.length, 8);
       return [head, q.input];
     }));
-    r = spawnSyncPiped(helperPath(), ['scan-many'], input, fds, 2 ** 31 - 1);
+    r = spawnSyncPiped(helperPath(), ['scan-many', ...(wholeMax ? [`--whole-max=${wholeMax}`] : [])], input, fds, 2 ** 31 - 1);
   } finally {
     for (const fd of fds) closeSync(fd);
   }
@@ -1206,6 +1192,7 @@ export function runScanMany(reqs: Array<{ input: Buffer; fds: number[] }>): Arra
     if (out.length - at < n) { at = out.length; return new SbxError('sbx-helper scan-many: its answer ended early'); }
     const answer = out.subarray(at, at + n);
     at += n;
+    if (wholeMax && status === 3) return null;
     return status === 0 ? answer : new SbxError(`sbx-helper scan failed (status ${status})${said ? `: ${said}` : ''}`);
   });
 }

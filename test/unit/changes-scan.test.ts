@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeFixture, whiteout, opaque, setXattr, write, type Fixture } from './changes-fixture.js';
 import { runScanMany, scanAnswer, walkRequest, walkUppers, type PlannedWalk } from '../../sandbox-core/changes/walk.js';
-import { bigOnes, scanSandbox, scanSandboxes } from '../../sandbox-core/changes/scan.js';
+import { scanSandbox, scanSandboxes } from '../../sandbox-core/changes/scan.js';
 import { closeAll } from '../../sandbox-core/changes/fsat.js';
 import { toEntryStat } from '../../sandbox-core/changes/stat.js';
 import type { EntryStat } from '../../sandbox-core/changes/types.js';
@@ -255,7 +255,12 @@ test('scan-many answers each sandbox byte for byte as its own scan does; scanSan
     const reqs = [f.meta, g.meta].map((m) => walkRequest(m, opts) as PlannedWalk);
     closeAll();
     const many = runScanMany(reqs.map((r) => r.req));
-    assert.equal(many.map((a) => (a instanceof Error ? a.message : a.toString('hex'))), alone);
+    assert.equal(many.map((a) => (a instanceof Error ? a.message : a!.toString('hex'))), alone);
+    // --whole-max: an answer past it is null (that scan stopped there), the others whole.
+    const sizes = alone.map((h) => h.length / 2);
+    const capped = runScanMany([f.meta, g.meta].map((m) => (walkRequest(m, opts) as PlannedWalk).req), Math.max(...sizes) - 1);
+    closeAll();
+    assert.equal(capped.map((a) => (a instanceof Error ? a.message : a === null ? null : a.toString('hex'))), alone.map((h, i) => (sizes[i] === Math.max(...sizes) ? null : h)));
     const listed = (r: { changes: Array<{ path: string; change: string }> }) => r.changes.map((c) => `${c.change} ${c.path.slice(c.path.indexOf('/host/') + 5)}`);
     const got = await scanSandboxes([f.meta, empty.meta, broken.meta, g.meta], opts);
     assert.instance(got[2], Error);
@@ -263,16 +268,14 @@ test('scan-many answers each sandbox byte for byte as its own scan does; scanSan
     assert.equal(ok, [f.meta, empty.meta, g.meta].map((m) => listed(scanSandbox(m, opts))));
     assert.equal(ok[0], ['modified /mod', 'added /a', 'added /a/new.txt', 'deleted /gone'].sort((a, b) => (a.slice(a.indexOf(' ')) < b.slice(b.indexOf(' ')) ? -1 : 1)));
     assert.equal(ok[1], []);
-    // Whether a walk is scanned alone: its layers' entries counted up to the bound.
-    const scannedAlone = (m: typeof f.meta, n: number): boolean => bigOnes([m], n)[0]!;
-    assert.ok(scannedAlone(f.meta, 4) && !scannedAlone(f.meta, 5), 'f\'s uppers hold mod, a, a/new.txt and gone');
-    assert.ok(scannedAlone(g.meta, 3) && !scannedAlone(g.meta, 4), 'g\'s two uppers hold b, deep and deep/x');
-    assert.equal(bigOnes([f.meta, broken.meta, g.meta], 4), [true, false, false], 'one helper call for several; one whose layers are gone is not alone');
     assert.throws(() => walkRequest(broken.meta, opts), undefined, 'a sandbox whose layers are gone was planned');
     closeAll();
-    // f alone (4 entries), g with the helper's batch: the same lists.
-    const split = await scanSandboxes([f.meta, g.meta], opts, 4);
-    assert.equal(split.map((r) => { if (r instanceof Error) throw r; return listed(r); }), [ok[0], ok[2]]);
+    // The bigger one past the bound, scanned again alone; the other from the helper's batch: the same lists.
+    for (const bound of [Math.max(...sizes) - 1, Math.min(...sizes) - 1, Math.max(...sizes)]) {
+      const split = await scanSandboxes([f.meta, broken.meta, g.meta], opts, bound);
+      assert.instance(split[1], Error);
+      assert.equal([split[0], split[2]].map((r) => { if (r instanceof Error) throw r; return listed(r!); }), [ok[0], ok[2]], `bound ${bound}`);
+    }
   } finally {
     for (const x of [g, empty, broken]) x.cleanup();
   }
