@@ -39,7 +39,7 @@ function listRow(store, env) {
   try {
     const listed = time(process.execPath, [SBX, 'ls'], { env });
     const none = time(process.execPath, [SBX, 'ls'], { env: { ...env, SBX_HOME: empty } });
-    return row(`\`sbx ls\` of ${saved} saved sandboxes of ${FILES} new files`, listed, '`sbx ls` of an empty store', none, { note: 'each sandbox scanned for its size and change count: the small ones (under 2,000 entries) in one start of the helper (`sbx-helper scan-many`)' });
+    return row(`\`sbx ls\` of ${saved} saved sandboxes of ${FILES} new files`, listed, '`sbx ls` of an empty store', none, { note: 'each sandbox scanned for its size and change count: all in one start of the helper (`sbx-helper scan-many`), one whose answer passes 256 KiB (~2,000 entries) scanned again alone' });
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }
