@@ -92,8 +92,8 @@ async function rowsOf(store: Store): Promise<Row[]> {
   // plain new files stay columns (as in sbx diff): only counted, no object each (a sandbox
   // of 200k new files: 2.0 -> 1.7 s, 188 -> 93 MB).
   const metas = entries.flatMap((e) => (e.meta ? [e.meta] : []));
-  // The small ones in one start of the helper (~5 ms each saved); a big one alone, its answer
-  // decoded while the helper walks.
+  // All in one start of the helper (~5 ms each saved); one whose answer passes the bound is
+  // scanned again alone, decoded while the helper walks.
   const scans = await scanSandboxes(metas, { fewXattrs: true, columns: true }, LIST_WHOLE_MAX);
   const rows: Row[] = [];
   for (const { id, meta: m, problem } of entries) {

@@ -127,11 +127,12 @@ static size_t run_at, run_end = SIZE_MAX;
 static int32_t run_parent;
 /* Where the answer goes, and whether a failure is said on stderr (scan_answer's caller). */
 static int out_fd = 1, say_errors = 1;
-/* --whole-max (0: none) and what was written so far. */
+/* --whole-max (0: none) and what was written so far; the exit status once the answer passed it. */
 static size_t whole_max, written;
+#define PAST_WHOLE_MAX 3
 static int flush(int force) {
   if (!force && out.len < flush_at) return 0;
-  if (whole_max && out.len > whole_max - written) _exit(3);
+  if (whole_max && out.len > whole_max - written) _exit(PAST_WHOLE_MAX);
   if (write_all(out_fd, out.p, out.len) < 0) return -1;
   written += out.len;
   out.len = 0;

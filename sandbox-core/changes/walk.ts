@@ -261,18 +261,22 @@ class Reader {
   }
 }
 
+/** The exit status of a scan whose answer passed its `--whole-max` (native/scan.c). */
+const PAST_WHOLE_MAX = 3;
+const wholeMaxArgs = (max: number | undefined): string[] => (max ? [`--whole-max=${max}`] : []);
+
 /**
  * Runs `sbx-helper scan` and returns its whole record stream; with `max`, null when the
- * answer passed `max` bytes (the helper stops as soon as it does: `--whole-max`, exit status 3).
+ * answer passed `max` bytes (the helper stops as soon as it does: `--whole-max`).
  */
 function runScan(req: { input: Buffer; fds: number[] }, max?: number): Buffer | null {
   let r;
   try {
-    r = spawnSyncPiped(helperPath(), ['scan', ...(max ? [`--whole-max=${max}`] : [])], req.input, req.fds, max ? 2 * max : 2 ** 31 - 1);
+    r = spawnSyncPiped(helperPath(), ['scan', ...wholeMaxArgs(max)], req.input, req.fds, max ? 2 * max : 2 ** 31 - 1);
   } finally {
     for (const fd of req.fds) closeSync(fd);
   }
-  if (max && r.status === 3) return null;
+  if (max && r.status === PAST_WHOLE_MAX) return null;
   if (r.error) throw new SbxError(`sbx-helper scan: ${r.error.message}`);
   if (r.status !== 0) throw new SbxError(`sbx-helper scan failed: ${String(r.stderr).trim()}`);
   return r.stdout;
@@ -1174,7 +1178,7 @@ export function runScanMany(reqs: Array<{ input: Buffer; fds: number[] }>, whole
       head.writeUInt32LE(q.input.length, 8);
       return [head, q.input];
     }));
-    r = spawnSyncPiped(helperPath(), ['scan-many', ...(wholeMax ? [`--whole-max=${wholeMax}`] : [])], input, fds, 2 ** 31 - 1);
+    r = spawnSyncPiped(helperPath(), ['scan-many', ...wholeMaxArgs(wholeMax)], input, fds, 2 ** 31 - 1);
   } finally {
     for (const fd of fds) closeSync(fd);
   }
@@ -1192,7 +1196,7 @@ export function runScanMany(reqs: Array<{ input: Buffer; fds: number[] }>, whole
     if (out.length - at < n) { at = out.length; return new SbxError('sbx-helper scan-many: its answer ended early'); }
     const answer = out.subarray(at, at + n);
     at += n;
-    if (wholeMax && status === 3) return null;
+    if (wholeMax && status === PAST_WHOLE_MAX) return null;
     return status === 0 ? answer : new SbxError(`sbx-helper scan failed (status ${status})${said ? `: ${said}` : ''}`);
   });
 }

@@ -5,8 +5,9 @@
 // helper copies with holes kept, sets owner, xattrs, mode and times) and made durable by one
 // syncfs per filesystem, in the same helper call; then the staged files are renamed over
 // their targets in path order, each after a last conflict check; then directory metadata,
-// deepest first; then one more syncfs, with the last times, makes the renames durable. The crash guarantees of one fsync per file (a target is
-// the old file or the complete new one, never a torn one) with a few syncs per commit. The
+// deepest first; then one more syncfs, with the last times, makes the renames durable. The
+// crash guarantees of one fsync per file (a target is the old file or the complete new one,
+// never a torn one) with a few syncs per commit. The
 // times of what the first and the directory phases wrote are set at each phase's end, in one
 // helper call (setTimes), to the nanosecond and of any sign.
 import { closeSync, existsSync, linkSync, lstatSync, mkdirSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';

@@ -48,12 +48,18 @@ const script = (c: string) => [
   'mkdir -p new/a/b && echo deep > new/a/b/c.txt', 'chmod 755 mode.sh', 'touch -d 2001-01-01 touched', ': >> copied-up',
 ].join(' && ');
 
+/** A script that notes each start of the helper (`"$1"`, or `"$*"` for its whole argv) in `calls`, then runs it: SBX_HELPER. */
+function loggedHelper(what: '"$1"' | '"$*"'): { wrapper: string; calls: string } {
+  const calls = join(home, 'helper-calls'), wrapper = join(home, 'helper');
+  writeFileSync(wrapper, `#!/bin/sh\necho ${what} >> '${calls}'\nexec '${helperPath()}' "$@"\n`, { mode: 0o755 });
+  return { wrapper, calls };
+}
+
 test('the report lists adds, modifies, deletes, replacements, nested dirs and metadata; a copy-up is nothing', () => {
   const report = join(home, 'report.json');
   // The helper through a script that notes each start: the review's scan is the one the run's
   // helper made once the sandbox ended (the spec's review_scan), sbx starts none of its own.
-  const calls = join(home, 'helper-calls'), wrapper = join(home, 'helper');
-  writeFileSync(wrapper, `#!/bin/sh\necho "$1" >> '${calls}'\nexec '${helperPath()}' "$@"\n`, { mode: 0o755 });
+  const { wrapper, calls } = loggedHelper('"$1"');
   const r = run(['run', '-n', '--report', report, '--', 'sh', '-c', script(canary)], { store: home, cwd: canary, timeoutMs: 300_000, env: { SBX_HELPER: wrapper } });
   assert.is(r.code, 0, r.stderr);
   assert.equal(readFileSync(calls, 'utf8').trim().split('\n'), ['run'], 'the helper started once, for the run');
@@ -181,8 +187,7 @@ test('diff (its text, --stat, --json, --name-only with a PATH) writes into a pip
 test('a diff whose scan answer is too big to take whole (over 64 KiB) is scanned again and decoded as the helper walks: every file is there', () => {
   // 4,000 new files of 300 bytes: the full view reads each one's text, --name-only their names only.
   assert.is(sbx(['run', '--name', 'big', '--', 'sh', '-c', `mkdir ${canary}/big && cd ${canary}/big && for i in $(seq 1 4000); do printf '%0300d\\n' $i > f$i; done`]).code, 0);
-  const calls = join(home, 'helper-calls'), wrapper = join(home, 'helper');
-  writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> '${calls}'\nexec '${helperPath()}' "$@"\n`, { mode: 0o755 });
+  const { wrapper, calls } = loggedHelper('"$*"');
   const started = (args: string[]) => {
     writeFileSync(calls, '');
     const r = run(args, { store: home, cwd: canary, timeoutMs: 300_000, env: { SBX_HELPER: wrapper } });
