@@ -1,9 +1,9 @@
 // A compressed-layer bomb cannot fill the store's disk: a gzip layer that unpacks over 100
 // times its blob (256 MiB of a repeated non-zero block in ~1 MB, beside a busybox of ~1 MB)
 // stops before the store keeps less than its 5% reserve, with one line, exit 125, and leaves
-// no partial layer in the cache. The store is a 64 MiB tmpfs (mounting needs root: the unprivileged run is a visible
-// skip). Zeros are different: they stay holes and cost the store nothing, so the same size of
-// zeros unpacks.
+// no partial layer in the cache. The store is a 64 MiB tmpfs (mounting needs root: the
+// unprivileged run is a visible skip). Zeros are different: they stay holes and cost the
+// store nothing, so the same size of zeros unpacks.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -31,7 +31,7 @@ const pad = tarPad;
  * the bomb's blocks is compressed once and its member repeated, so the test does not deflate
  * 256 MiB to make it (~2.5 s of CPU at level 9), and the blob is about one deflate stream's.
  */
-async function bombLayout(dir: string, block: Buffer, files = 0): Promise<void> {
+function bombLayout(dir: string, block: Buffer, files = 0): void {
   const blobs = join(dir, 'blobs', 'sha256');
   mkdirSync(blobs, { recursive: true });
   const diff = createHash('sha256');
@@ -61,7 +61,7 @@ async function bombLayout(dir: string, block: Buffer, files = 0): Promise<void> 
   assert.ok(layer.size < 2 << 20, `the bomb's blob is ${layer.size} bytes`);
 }
 
-testUnless(why)('a gzip bomb stops at the store\'s reserve with one line and leaves nothing in the cache; zeros stay holes', async () => {
+testUnless(why)('a gzip bomb stops at the store\'s reserve with one line and leaves nothing in the cache; zeros stay holes', () => {
   const work = mkdtempSync(join(tmpdir(), 'sbx-imgbomb-'));
   const mnt = join(work, 'mnt');
   mkdirSync(mnt);
@@ -72,7 +72,7 @@ testUnless(why)('a gzip bomb stops at the store\'s reserve with one line and lea
     const block = Buffer.alloc(4096);
     for (let i = 0; i < block.length; i++) block[i] = (i * 131 + 7) & 0xff || 1;
     const bomb = join(work, 'bomb');
-    await bombLayout(bomb, block);
+    bombLayout(bomb, block);
     const r = sbx(['run', '-n', '-q', '--image', `${bomb}:t`, '--', '/bin/true'], { store, timeoutMs: 300_000 });
     assert.is(r.code, 125, r.stderr);
     assert.match(r.stderr, /image layer sha256:[0-9a-f]+ needs 1 MiB more and the store's filesystem has \d+ MiB free \(sbx keeps 4 MiB free\): refused/);
@@ -82,7 +82,7 @@ testUnless(why)('a gzip bomb stops at the store\'s reserve with one line and lea
     assert.equal(readdirSync(join(images, 'layers')), [], 'no layer was cached');
     // The same size of zeros: holes, so it fits in the small store.
     const zeros = join(work, 'zeros');
-    await bombLayout(zeros, Buffer.alloc(1 << 20));
+    bombLayout(zeros, Buffer.alloc(1 << 20));
     const z = sbx(['run', '-n', '-q', '--image', `${zeros}:t`, '--', '/bin/true'], { store, timeoutMs: 300_000 });
     assert.is(z.code, 0, z.stderr);
     const layers = readdirSync(join(images, 'layers'));
@@ -96,7 +96,7 @@ testUnless(why)('a gzip bomb stops at the store\'s reserve with one line and lea
   }
 });
 
-testUnless(why)("a layer of more entries than the store has inodes to spare stops at the 5% inode reserve with one line", async () => {
+testUnless(why)("a layer of more entries than the store has inodes to spare stops at the 5% inode reserve with one line", () => {
   const work = mkdtempSync(join(tmpdir(), 'sbx-imgbomb-'));
   const mnt = join(work, 'mnt');
   mkdirSync(mnt);
@@ -105,7 +105,7 @@ testUnless(why)("a layer of more entries than the store has inodes to spare stop
     const store = join(mnt, 'store');
     mkdirSync(store, { mode: 0o700 });
     const many = join(work, 'many');
-    await bombLayout(many, Buffer.alloc(0), 5000);
+    bombLayout(many, Buffer.alloc(0), 5000);
     const r = sbx(['run', '-n', '-q', '--image', `${many}:t`, '--', '/bin/true'], { store, timeoutMs: 300_000 });
     assert.is(r.code, 125, r.stderr);
     assert.match(r.stderr, /image layer sha256:[0-9a-f]+ needs more inodes and the store's filesystem has \d+ free \(sbx keeps 100 free\): refused/);
