@@ -233,7 +233,10 @@ test('the filtered rules decide as the whole table on 100k random paths', () => 
 });
 
 test('a filter without any one of its texts fails the comparison (the corpus has a path only that text lets through)', () => {
-  const matched = CORPUS.filter((p) => PATTERNS.some((re) => re.test(p)));
+  // Every pattern as one regexp, as ONE_REGEXP does a rule's (the first test shows none has a
+  // flag or back reference): the same paths as trying the 542 one by one, ~10x sooner.
+  const any = new RegExp(PATTERNS.map((re) => `(?:${re.source})`).join('|'));
+  const matched = CORPUS.filter((p) => any.test(p));
   const parts = filterParts(PATTERNS);
   assert.ok(parts.prefixes.length + parts.infixes.length > 10 && !parts.whole.length, 'the table is read as texts');
   // A pattern anchored at a home (`^/(root|home/[^/]+)/...`) reads as the text "/", which lets
