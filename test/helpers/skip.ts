@@ -1,6 +1,7 @@
 // Visible skips. A test that cannot run here is registered as uvu's test.skip (counted in the
 // closing line and by scripts/run-tests.mjs) and named with its reason, never a test that
 // returns early and counts as a pass. Decide before the test runs: the reason is known at load.
+import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import { CI, IS_ROOT } from './sbx.js';
 
@@ -25,3 +26,6 @@ export function testUnless(skipWhy: string | null, opts: { missing?: boolean } =
  */
 export const ROOT_CASE = IS_ROOT ? null : 'a root case: the run as root covers it';
 export const USER_CASE = IS_ROOT ? 'an unprivileged case: the run as the test user covers it' : null;
+
+/** Whether `cmd` is a program on PATH here (a test's tool: strace, umoci, curl...). */
+export const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;

@@ -11,9 +11,9 @@ import { createServer, type Socket } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CI, makeStore, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
+import { have } from '../helpers/skip.js';
 import { directPathSupported } from '../../sandbox-core/net/session.js';
 
-const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const tools = have('curl') && have('python3');
 if (!tools && CI) throw new Error('curl and python3 are needed (installed by .ci/run)');
 const kernel = directPathSupported();

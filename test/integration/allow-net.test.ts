@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCipheriv, createHash } from 'node:crypto';
 import { CI, makeStore, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
+import { have } from '../helpers/skip.js';
 import { underPty } from '../helpers/pty.js';
 
-const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const tools = have('curl') && have('openssl') && have('python3');
 if (!tools && CI) throw new Error('curl, openssl and python3 are needed (installed by .ci/run)');
 const maybe = tools ? test : test.skip;

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
+import { have } from '../helpers/skip.js';
 
-const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const tools = have('umoci') && have('skopeo') && have('git') && have('patch');
 if (!tools && CI) throw new Error('umoci, skopeo, git and patch are needed (installed by .ci/run)');
 const maybe = tools ? test : test.skip;

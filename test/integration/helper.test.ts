@@ -14,9 +14,8 @@ import { encodeSpec, type SpecOp } from '../../sandbox-core/spec.js';
 import { entryOp } from '../../sandbox-core/layer-dirs.js';
 import { parseStatusLines } from '../../sandbox-core/launch.js';
 import { getXattrs, setXattrs } from '../../sandbox-core/changes/xattr.js';
-import { ROOT_CASE, testUnless } from '../helpers/skip.js';
+import { have, ROOT_CASE, testUnless } from '../helpers/skip.js';
 
-const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const work = mkdtempSync(join(tmpdir(), 'sbx-helpertest-'));
 const store = makeStore();
 test.after(() => { rmSync(work, { recursive: true, force: true }); removeStore(store); });

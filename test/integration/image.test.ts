@@ -10,8 +10,8 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, re
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
+import { have } from '../helpers/skip.js';
 
-const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const BUSYBOX = ['/usr/bin/busybox', '/bin/busybox'].find((p) => existsSync(p) && spawnSync('sh', ['-c', `file -L ${p} 2>/dev/null | grep -q 'statically linked' || ldd ${p} 2>&1 | grep -q 'not a dynamic'`]).status === 0);
 const tools = have('umoci') && have('skopeo') && !!BUSYBOX;
 if (!tools && CI) throw new Error('umoci, skopeo and a static busybox (busybox-static) are needed (installed by .ci/run)');

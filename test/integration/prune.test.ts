@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import { awaitDetachedRemovals, makeCanary, makeStore, proveIsolation, removeCanary, sbx, sbxAsync, removeStore } from '../helpers/sbx.js';
-import { testUnless } from '../helpers/skip.js';
+import { have, testUnless } from '../helpers/skip.js';
 import { makeZombie } from '../helpers/zombie.js';
 
 let store = '';
@@ -41,7 +41,7 @@ function backdate(id: string, ms: number): void {
   writeFileSync(f, JSON.stringify(m));
 }
 
-const haveStrace = spawnSync('sh', ['-c', 'command -v strace']).status === 0;
+const haveStrace = have('strace');
 
 testUnless(!haveStrace ? 'no strace here to see the remover start' : null)('prune hands a saved sandbox of thousands of new files to a detached remover (sbx-helper rmtree), which removes it all', () => {
   proveIsolation(canary, store);

@@ -10,7 +10,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IS_ROOT, SBX, awaitDetachedRemovals, hostMounts, hostMountsLeft, makeStore, proveIsolation, removeStore, sbx, sbxAsync, canary, storeAndCanary } from '../helpers/sbx.js';
 import { parseMountInfo, visibleMounts, PSEUDO_FS } from '../../sandbox-core/mountinfo.js';
-import { ROOT_CASE, testUnless } from '../helpers/skip.js';
+import { have, ROOT_CASE, testUnless } from '../helpers/skip.js';
 import { underPty } from '../helpers/pty.js';
 
 const store = storeAndCanary();
@@ -119,7 +119,7 @@ testUnless(shmIsTmpfs ? null : '/dev/shm is not a tmpfs: layers are kept in the 
   assert.equal(readdirSync(store).filter((e) => /^[0-9a-f]{8}$/.test(e)), []);
 });
 
-const haveStrace = spawnSync('sh', ['-c', 'command -v strace']).status === 0;
+const haveStrace = have('strace');
 // As root only: strace drops the setuid bit of newuidmap, which an ordinary user's run needs.
 testUnless(!haveStrace ? 'no strace here to count the writes' : ROOT_CASE)("a throwaway run writes its meta.json once, before the set-up (already running): it is removed once reviewed, so not again when the command ended, quiet or not", () => {
   const renamesOf = (args: string[]): string[] => {

@@ -13,7 +13,7 @@ import { closeAll } from '../../sandbox-core/changes/fsat.js';
 import { toEntryStat } from '../../sandbox-core/changes/stat.js';
 import type { EntryStat } from '../../sandbox-core/changes/types.js';
 import { helperPath } from '../../sandbox-core/helper.js';
-import { testUnless } from '../helpers/skip.js';
+import { have, testUnless } from '../helpers/skip.js';
 
 const STAT_KEYS = ['type', 'perm', 'uid', 'gid', 'size', 'mtimeMs', 'atimeMs', 'ctimeMs', 'ino', 'dev', 'nlink', 'rdev', 'blocks'] as const;
 const plainStat = (st: EntryStat) => Object.fromEntries(STAT_KEYS.map((k) => [k, st[k]]));
@@ -143,7 +143,7 @@ test('reading new files for a review leaves their atimes as the sandbox left the
   }
 });
 
-const NO_STRACE = spawnSync('strace', ['-V']).status === 0 ? null : 'strace is not installed';
+const NO_STRACE = have('strace') ? null : 'strace is not installed';
 const NO_URING = ((): string | null => {
   try { return readFileSync('/proc/sys/kernel/io_uring_disabled', 'utf8').trim() === '0' ? null : 'io_uring is disabled on this host'; } catch { return 'no io_uring_disabled sysctl (a kernel without io_uring, or older than 6.6)'; }
 })();

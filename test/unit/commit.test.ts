@@ -20,7 +20,7 @@ import { timespecOfMs } from '../../sandbox-core/changes/stat.js';
 import { helperPath } from '../../sandbox-core/helper.js';
 import { chmodSocketNoFollow, validatePath } from '../../sandbox-core/commit/safe-fs.js';
 import type { Change } from '../../sandbox-core/changes/types.js';
-import { testUnless } from '../helpers/skip.js';
+import { have, testUnless } from '../helpers/skip.js';
 import { CANARY } from '../helpers/canary-name.js';
 
 let f: Fixture;
@@ -430,9 +430,9 @@ test('SIGKILL at random points of every phase: the next commit finishes with the
   }
 });
 
-const NO_STRACE = spawnSync('strace', ['-V']).status === 0 ? null : 'strace is not installed: it shows the helper starts and their syncfs calls';
+const NO_STRACE = have('strace') ? null : 'strace is not installed: it shows the helper starts and their syncfs calls';
 
-testUnless(NO_STRACE)('a commit syncs the staged files before the first rename and the renames before it ends, in the helper calls that wrote them', () => {
+testUnless(NO_STRACE, { missing: true })('a commit syncs the staged files before the first rename and the renames before it ends, in the helper calls that wrote them', () => {
   for (let i = 0; i < 6; i++) write(U(`q${i % 2}/f${i}`), `v ${i}\n`);
   markStarted(f);
   const mod = pathToFileURL(join(process.cwd(), 'dist/sandbox-core/commit/index.js')).href;

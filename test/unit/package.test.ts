@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compileDefaultDevices, compileDevices, loadDevicePolicy, shippedDevicePolicyPath } from '../../policies/devices/index.js';
 import { REPO, SBX, sbx as run, type SbxResult } from '../helpers/sbx.js';
+import { have } from '../helpers/skip.js';
 import { expectedHelperVersion, helperMatches, packageHelperPath } from '../../sandbox-core/helper.js';
 import { VERSION } from '../../sandbox-core/version.js';
 import { parseOption } from '../../cli/definitions.js';
@@ -20,7 +21,6 @@ import { bashScript, fishScript, zshScript } from '../../cli/completion-scripts.
 import { KEPT_CA_VAR, LAUNCHER_LINES, restoreLauncherEnv } from '../../cli/launcher.js';
 import { COMMAND_PARTS } from '../../cli/command-parts.js';
 
-const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const work = mkdtempSync(join(tmpdir(), 'sbx-pkg-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));
 
