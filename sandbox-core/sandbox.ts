@@ -41,7 +41,7 @@ import type { NetDecision } from './net/proxy.js';
 import { rawCwd, rawEnv } from './rawbytes.js';
 import { removeTree, safeScratch, sbxFor, scratchPath, TMPFS_MAGIC, type Store } from './store.js';
 import { sbxOf } from './layers-opener.js';
-import { firstTime } from './said-once.js';
+import { anyNew } from './said-once.js';
 import { isoTime } from './units.js';
 import type { LimitOps } from './limits.js';
 import { layerDirs, throughFuse, upperOf, type Layer, type RunOptionsRecord, type SandboxMeta } from './types.js';
@@ -682,7 +682,10 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuse
       case 'unavailable':
         // Kept empty and read-only: writes there would be committed into a mount sbx cannot show.
         ops.push({ op: 'tmpfs', args: [u.path, 'mode=0755,size=0', ['ro']] });
-        notice(`${u.path} is empty inside (${u.reason})`);
+        // A dir holding mounts that the user may not list on the host (EACCES) is no more
+        // readable inside than outside: nothing to say, and such mounts come and go (a test's
+        // tmpfs in its 0700 dir, a container runtime's below /var/lib/docker), each run said it.
+        if (u.reason !== 'EACCES') notice(`${u.path} is empty inside (${u.reason})`);
         break;
       case 'special':
         ops.push(...specialOps(u.path, shift, diskBytes));
@@ -1330,13 +1333,16 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   const shown = lower ? [] : showUnreadableEmpty(meta.layers, meta.layersDir, times, undefined, uid !== 0 && meta.layers.some(throughFuse) ? unreadableCacheFile(req.env) : null, upperEntries, req.hide);
   // The trees the user may not search, shown empty by their stand-in (engines.ts): what their
   // layer holds below them is compared with host paths the user's scan cannot look at either.
-  for (const u of units) if (u.kind === 'skeleton' && u.unsearchable) shown.push(u.path);
-  if (shown.length) {
-    meta.shownEmpty = [...new Set([...(meta.shownEmpty ?? []), ...shown])].sort();
-    // A standing trait of this machine, like the limits notice: said on the first run and
-    // again when the list changes, not on every run; doctor lists them.
-    if (firstTime(store.root, 'shown-empty', shown.join('\n'))) notice(shown.length === 1 ? `${shown[0]} (unreadable on the host) is shown empty inside` : `${shown.length} unreadable dirs shown empty inside ('sbx doctor' lists them)`);
-  }
+  // One below a top-level dir is a unit only while a mount splits its parent into a unit per
+  // entry (any mount in /tmp makes each 0700 dir there one): it is kept with the others and
+  // left out of the notice, whose list changed with every such mount.
+  const split: string[] = [];
+  for (const u of units) if (u.kind === 'skeleton' && u.unsearchable) (dirname(u.path) === '/' ? shown : split).push(u.path);
+  if (shown.length || split.length) meta.shownEmpty = [...new Set([...(meta.shownEmpty ?? []), ...shown, ...split])].sort();
+  // A standing trait of this machine, like the limits notice: said on the first run and again
+  // when a dir joins the list (a dir made 0700 in /var), not on every run, nor when one leaves
+  // it; doctor lists them.
+  if (shown.length && anyNew(store.root, 'shown-empty', shown)) notice(shown.length === 1 ? `${shown[0]} (unreadable on the host) is shown empty inside` : `${shown.length} unreadable dirs shown empty inside ('sbx doctor' lists them)`);
   // The stand-in tree too, but for the files it copies (sbx reads them anyway).
   const files = buildSkeletonTree(units, join(meta.layersDir, SKELETON_DIR), uid === 0, seen, helperMakes ? { entries, rel: SKELETON_DIR, setgidParent: layersSetgid } : undefined, { to: times, rel: SKELETON_DIR });
   dirAttrsLast(entries);

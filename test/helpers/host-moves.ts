@@ -76,9 +76,10 @@ export function hostMounts(source: string) {
     if (i >= 0) mounted.splice(i, 1);
   };
   return {
-    mount(dir: string, owner?: number): void {
+    mount(dir: string, owner?: number, mode?: number): void {
       mkdirSync(dir, { recursive: true });
-      const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=1m${owner === undefined ? '' : `,uid=${owner},gid=${owner}`}`, source, dir], { encoding: 'utf8' });
+      const opts = `size=1m${owner === undefined ? '' : `,uid=${owner},gid=${owner}`}${mode === undefined ? '' : `,mode=0${mode.toString(8)}`}`;
+      const r = spawnSync('mount', ['-t', 'tmpfs', '-o', opts, source, dir], { encoding: 'utf8' });
       assert.is(r.status, 0, r.stderr);
       mounted.push(dir);
     },

@@ -657,12 +657,14 @@ testUnless(ROOT_CASE)('root\'s layer roots look as the host dir does: a mount po
   proveIsolation(canary, store);
   const root = join(canary, 'theirs');
   mkdirSync(root);
-  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'mode=0750,uid=1234,gid=1235,size=1m', 'sbx-canary', root], { encoding: 'utf8' });
+  // Searchable by others (0751): one they may not search is a dir shown empty in an ordinary
+  // user's view, and that user's runs beside this file would be told of it.
+  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'mode=0751,uid=1234,gid=1235,size=1m', 'sbx-canary', root], { encoding: 'utf8' });
   assert.is(m.status, 0, m.stderr);
   try {
     const seen = sbx(['run', '-n', '--', 'stat', '-c', '%u:%g %a', root], { store });
     assert.is(seen.code, 0, seen.stderr);
-    assert.is(seen.stdout, '1234:1235 750\n');
+    assert.is(seen.stdout, '1234:1235 751\n');
     assert.match(seen.stderr, 'no changes');
     const saved = sbx(['run', '--name', 'theirs', '--', 'chown', '5:6', root], { store });
     assert.match(saved.stderr, `metadata: ${root}/ (owner 1234:1235→5:6)`);

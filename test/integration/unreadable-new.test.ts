@@ -2,11 +2,15 @@
 // who cannot open it without root: `diff --stat` and `diff` showed "internal error: EACCES" and
 // exit 125 instead of the review. Now the file is listed with an "unreadable" marker. As root
 // every file is readable: the unprivileged run covers this.
+// sbx-test: serial as root (its root run makes dirs and mounts the test user cannot read, in /var
+// and /opt: an ordinary user's run beside it would be told of them).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { IS_ROOT, USER_SBX, provenStore, sbx, testUserCanRunSbx } from '../helpers/sbx.js';
+import { IS_ROOT, USER_SBX, makeCanary, provenStore, removeCanary, sbx, testUserCanRunSbx } from '../helpers/sbx.js';
+import { join } from 'node:path';
+import { hostMounts } from '../helpers/host-moves.js';
 import { ROOT_CASE, testUnless, USER_CASE } from '../helpers/skip.js';
 import { CANARY } from '../helpers/canary-name.js';
 
@@ -174,6 +178,53 @@ testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run thi
   } finally {
     asUser('discard', 'xa');
     rmSync(canary, { recursive: true, force: true });
+    rmSync(userStore, { recursive: true, force: true });
+  }
+});
+
+// The notice of dirs shown empty is said on the first run and when a dir joins the list, not when
+// one leaves it, nor for a dir that is a unit of the view only while a mount splits its parent
+// (another user's tmpfs in /opt or /tmp): such mounts come and go, and each change said again was
+// one more line on an ordinary user's unrelated runs.
+testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run this build'), { missing: IS_ROOT })('an ordinary user is told of dirs shown empty when one joins the list, not when one leaves it or a mount of another user\'s splits a tree for a while', () => {
+  const userStore = mkdtempSync('/home/sbxtest/sbx-shown-store-');
+  const asUser = asUserIn(userStore);
+  const canary = makeCanary();
+  const mounts = hostMounts('sbx-canary');
+  const tree = `/var/tmp/sbx-shown-${process.pid}`;
+  /** How many dirs the run's notice says are shown empty; 0 without the notice. */
+  const told = (): number => {
+    const r = asUser('run', '-n', '--', 'true');
+    assert.is(r.status, 0, r.stderr);
+    assert.not.match(r.stderr, 'is empty inside (EACCES)');
+    const many = /sbx: warning: (\d+) unreadable dirs shown empty inside/.exec(r.stderr);
+    return many ? Number(many[1]) : r.stderr.includes('(unreadable on the host) is shown empty inside') ? 1 : 0;
+  };
+  try {
+    spawnSync('chown', ['sbxtest:sbxtest', userStore]);
+    const first = told();
+    assert.ok(first > 0, 'a first run names the dirs it shows empty (/root at least)');
+    assert.is(told(), 0, 'said again with nothing new');
+    // Another user's mount that this one may not search: shown empty, not said.
+    mounts.mount(join(canary, 'theirs'), undefined, 0o700);
+    assert.is(told(), 0, 'said for a mount that splits /opt');
+    // One in a dir of root's that the user may not list: that dir is empty and read-only inside,
+    // as unreadable as on the host.
+    mkdirSync(join(canary, 'private'), { mode: 0o700 });
+    mounts.mount(join(canary, 'private', 'mnt'));
+    assert.is(told(), 0, 'said for a mount in a dir the user may not list');
+    // A dir of root's in /var that the user may not read: a new dir shown empty.
+    mkdirSync(`${tree}/closed`, { recursive: true });
+    chmodSync(`${tree}/closed`, 0o700);
+    assert.is(told(), first + 1);
+    rmSync(`${tree}/closed`, { recursive: true });
+    assert.is(told(), 0, 'said again when a dir left the list');
+    mkdirSync(`${tree}/closed`, { mode: 0o700 });
+    assert.is(told(), first + 1, 'its return is new against the list remembered last');
+  } finally {
+    mounts.release();
+    removeCanary(canary);
+    rmSync(tree, { recursive: true, force: true });
     rmSync(userStore, { recursive: true, force: true });
   }
 });
