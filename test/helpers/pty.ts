@@ -3,6 +3,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { SBX } from './sbx.js';
 
+// The drivers need only Python's standard library: -S skips the site module, which imports
+// what site-packages' .pth files name (~50 ms of every start here: a pyenv Python whose .pth
+// files import certifi; ~4 ms with Debian's), at each of the suite's pty runs.
+const PY = ['-S', '-c'];
+
 // For each [expect, answer] pair: waits until `expect` appears after the previous answer's
 // prompt, then types `answer` (with a third item, a path: only once that file exists; with a
 // fourth, that many seconds later). Stops when the program ends or after the deadline.
@@ -49,7 +54,7 @@ export interface PtyResult {
 /** underPty, not waiting: the test does other things while sbx waits at a gated step. */
 export function underPtyAsync(steps: PtyStep[], args: string[], opts: { store: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<PtyResult> {
   const timeoutMs = opts.timeoutMs ?? 90_000;
-  const child = spawn('python3', ['-c', DRIVER, JSON.stringify(steps), String(timeoutMs / 1000), process.execPath, SBX, ...args], {
+  const child = spawn('python3', [...PY, DRIVER, JSON.stringify(steps), String(timeoutMs / 1000), process.execPath, SBX, ...args], {
     env: { ...process.env, SBX_HOME: opts.store, NO_COLOR: '1', TERM: 'xterm', ...opts.env }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -65,7 +70,7 @@ export function underPtyAsync(steps: PtyStep[], args: string[], opts: { store: s
 export function underPty(steps: PtyStep[], args: string[], opts: { store: string; argv?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number }): PtyResult {
   const timeoutMs = opts.timeoutMs ?? 90_000;
   const argv = opts.argv ?? [process.execPath, SBX, ...args];
-  const r = spawnSync('python3', ['-c', DRIVER, JSON.stringify(steps), String(timeoutMs / 1000), ...argv], {
+  const r = spawnSync('python3', [...PY, DRIVER, JSON.stringify(steps), String(timeoutMs / 1000), ...argv], {
     encoding: 'utf8', env: { ...process.env, SBX_HOME: opts.store, NO_COLOR: '1', TERM: 'xterm', ...opts.env }, timeout: timeoutMs + 30_000,
   });
   return { code: r.status, out: r.stdout };
@@ -211,7 +216,7 @@ export interface ShellResult {
  */
 export function underShell(actions: ShellAction[], opts: { store: string; timeoutMs?: number }): ShellResult {
   const timeoutMs = opts.timeoutMs ?? 120_000;
-  const r = spawnSync('python3', ['-c', SHELL_DRIVER, JSON.stringify(actions), String(timeoutMs / 1000)], {
+  const r = spawnSync('python3', [...PY, SHELL_DRIVER, JSON.stringify(actions), String(timeoutMs / 1000)], {
     encoding: 'utf8', timeout: timeoutMs + 30_000,
     // HISTFILE empty: the shell keeps no history file (it wrote its lines into the real ~/.bash_history).
     env: { ...process.env, SBX_HOME: opts.store, NO_COLOR: '1', TERM: 'xterm', SBX: `${process.execPath} ${SBX}`, HISTFILE: '' },
