@@ -8,12 +8,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { IS_ROOT, sbx } from '../helpers/sbx.js';
 import { testUnless } from '../helpers/skip.js';
+import { smallTmpfs } from '../helpers/small-tmpfs.js';
 import { tarPad, ustarHeader } from '../helpers/tar.js';
 
 const BUSYBOX = ['/usr/bin/busybox', '/bin/busybox'].find((p) => existsSync(p) && spawnSync('sh', ['-c', `file -L ${p} 2>/dev/null | grep -q 'statically linked'`]).status === 0);
@@ -61,22 +61,8 @@ function bombLayout(dir: string, block: Buffer, files = 0): void {
   assert.ok(layer.size < 2 << 20, `the bomb's blob is ${layer.size} bytes`);
 }
 
-/**
- * A small tmpfs of the test's own in its TMPDIR, with a dir of its own to hold it (`work`). Both
- * readable by all: an ordinary user's run beside this file plans its view from the host's mounts,
- * and a mount it may not look into is shown empty there, with a notice on that run's stderr.
- */
-function smallTmpfs(opts: string): { work: string; mnt: string } {
-  const work = mkdtempSync(join(tmpdir(), 'sbx-imgbomb-'));
-  chmodSync(work, 0o755);
-  const mnt = join(work, 'mnt');
-  mkdirSync(mnt);
-  assert.is(spawnSync('mount', ['-t', 'tmpfs', '-o', `${opts},mode=0755`, 'sbx-test', mnt]).status, 0, 'mount a tmpfs');
-  return { work, mnt };
-}
-
 testUnless(why)('a gzip bomb stops at the store\'s reserve with one line and leaves nothing in the cache; zeros stay holes', () => {
-  const { work, mnt } = smallTmpfs('size=64m');
+  const { work, mnt, release } = smallTmpfs('sbx-imgbomb-', 'size=64m');
   try {
     const store = join(mnt, 'store');
     mkdirSync(store, { mode: 0o700 });
@@ -102,13 +88,12 @@ testUnless(why)('a gzip bomb stops at the store\'s reserve with one line and lea
     assert.is(st.size, BOMB);
     assert.ok(st.blocks * 512 < 1 << 20, `${st.blocks * 512} bytes allocated`);
   } finally {
-    spawnSync('umount', [mnt]);
-    rmSync(work, { recursive: true, force: true });
+    release();
   }
 });
 
 testUnless(why)("a layer of more entries than the store has inodes to spare stops at the 5% inode reserve with one line", () => {
-  const { work, mnt } = smallTmpfs('size=64m,nr_inodes=2000');
+  const { work, mnt, release } = smallTmpfs('sbx-imgbomb-', 'size=64m,nr_inodes=2000');
   try {
     const store = join(mnt, 'store');
     mkdirSync(store, { mode: 0o700 });
@@ -121,8 +106,7 @@ testUnless(why)("a layer of more entries than the store has inodes to spare stop
     assert.equal(readdirSync(join(store, 'images', 'tmp')), [], 'the partial unpack is removed');
     assert.equal(readdirSync(join(store, 'images', 'layers')), [], 'no layer was cached');
   } finally {
-    spawnSync('umount', [mnt]);
-    rmSync(work, { recursive: true, force: true });
+    release();
   }
 });
 

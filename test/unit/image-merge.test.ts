@@ -5,8 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statfsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unpackLayer } from '../../sandbox-core/image/unpack.js';
@@ -14,6 +13,7 @@ import { mergeLayers } from '../../sandbox-core/image/merge.js';
 import type { LayerEntry } from '../../sandbox-core/image/tar-reader.js';
 import { inodeReserveOf } from '../../sandbox-core/image/room.js';
 import { testUnless } from '../helpers/skip.js';
+import { smallTmpfs } from '../helpers/small-tmpfs.js';
 import { createHash } from 'node:crypto';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { ImageCache } from '../../sandbox-core/image/cache.js';
@@ -106,10 +106,7 @@ test("the layers unpacked for one image count against its limit together: the on
 const tmpfsCase = testUnless(IS_ROOT ? null : 'mounts a small tmpfs: the root run covers it');
 
 tmpfsCase("the merged tree's directories take inodes from the store's 5% reserve: one line, never the last inode", async () => {
-  const mnt = mkdtempSync(join(tmpdir(), 'sbx-imgmerge-ino-'));
-  // Readable by all: an ordinary user's run beside this file plans its view from the host's
-  // mounts, and one it may not look into is shown empty there, with a notice on its stderr.
-  assert.is(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16m,nr_inodes=2000,mode=0755', 'sbx-test', mnt]).status, 0, 'mount a tmpfs');
+  const { mnt, release } = smallTmpfs('sbx-imgmerge-ino-', 'size=16m,nr_inodes=2000');
   try {
     const layer = join(mnt, 'l1'), out = join(mnt, 'out');
     mkdirSync(layer);
@@ -122,8 +119,7 @@ tmpfsCase("the merged tree's directories take inodes from the store's 5% reserve
     const st = statfsSync(mnt);
     assert.ok(st.ffree >= inodeReserveOf(st.files), `${st.ffree} inodes left of ${st.files}`);
   } finally {
-    spawnSync('umount', [mnt]);
-    rmdirSync(mnt);
+    release();
   }
 });
 
