@@ -27,9 +27,10 @@ const pick = <T>(a: readonly T[]): T => a[rand(a.length)]!;
 
 const decoded = (raw: string): string => (/^[\x00-\x7f]*$/.test(raw) ? raw : toFs(raw).toString('utf8'));
 
-// Each rule's patterns as one regexp (none has flags or back references: the same answer as
-// trying them one by one, in a fraction of the time).
-const ONE_REGEXP = new Map(SENSITIVE_RULES.filter((r) => r.paths).map((r) => [r, new RegExp(r.paths!.map((re) => `(?:${re.source})`).join('|'))]));
+// Patterns as one regexp (none has flags or back references: the same answer as trying them
+// one by one, in a fraction of the time); each rule's, for the reference.
+const oneRegExp = (res: readonly RegExp[]): RegExp => new RegExp(res.map((re) => `(?:${re.source})`).join('|'));
+const ONE_REGEXP = new Map(SENSITIVE_RULES.filter((r) => r.paths).map((r) => [r, oneRegExp(r.paths!)]));
 
 /** The table tried in order on every path, as sensitiveRule did before the filter. */
 function reference(c: C): string | undefined {
@@ -233,9 +234,9 @@ test('the filtered rules decide as the whole table on 100k random paths', () => 
 });
 
 test('a filter without any one of its texts fails the comparison (the corpus has a path only that text lets through)', () => {
-  // Every pattern as one regexp, as ONE_REGEXP does a rule's (the first test shows none has a
-  // flag or back reference): the same paths as trying the 542 one by one, ~10x sooner.
-  const any = new RegExp(PATTERNS.map((re) => `(?:${re.source})`).join('|'));
+  // Every pattern as one regexp (the first test shows none has a flag or back reference): the
+  // same paths as trying the 542 one by one, ~10x sooner.
+  const any = oneRegExp(PATTERNS);
   const matched = CORPUS.filter((p) => any.test(p));
   const parts = filterParts(PATTERNS);
   assert.ok(parts.prefixes.length + parts.infixes.length > 10 && !parts.whole.length, 'the table is read as texts');
