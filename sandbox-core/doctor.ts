@@ -37,7 +37,7 @@ function read(p: string): string | null {
  * the store entry was made (until 2026-12-04 a removed current directory made one) left a
  * saved, empty sandbox in `sbx ls`.
  */
-export async function probeSandbox(seccomp: Buffer | null, run: typeof runSandbox = runSandbox): Promise<{ ok: boolean; detail: string; fallbacks: string[]; readOnly?: string[]; shownEmpty?: string[] }> {
+export async function probeSandbox(seccomp: Buffer | null, run: typeof runSandbox = runSandbox): Promise<{ ok: boolean; detail: string; fallbacks: string[]; readOnly?: string[]; shownEmpty?: string[]; emptyInside?: string[] }> {
   const store = new Store();
   let made: SandboxMeta | null = null;
   try {
@@ -50,7 +50,7 @@ export async function probeSandbox(seccomp: Buffer | null, run: typeof runSandbo
     const fail = describeFailure(r.outcome, ['true']);
     const fallbacks = r.launch.readOnlyFallbacks.map((f) => `${f.path} (${errnoName(f.errno)})`);
     if (fail) return { ok: false, detail: fail.hint ? `${fail.message} (${fail.hint})` : fail.message, fallbacks };
-    return { ok: r.exitStatus === 0, detail: r.exitStatus === 0 ? 'a throwaway sandbox ran `true`' : `\`true\` exited ${r.exitStatus}`, fallbacks, readOnly: r.view.readOnly, shownEmpty: r.view.shownEmpty };
+    return { ok: r.exitStatus === 0, detail: r.exitStatus === 0 ? 'a throwaway sandbox ran `true`' : `\`true\` exited ${r.exitStatus}`, fallbacks, readOnly: r.view.readOnly, shownEmpty: r.view.shownEmpty, emptyInside: r.view.emptyInside };
   } catch (e) {
     return { ok: false, detail: (e as Error).message, fallbacks: [] };
   } finally {
@@ -112,10 +112,11 @@ export async function runChecks(): Promise<Check[]> {
     detail: !probe.ok ? 'not tested (the sandbox did not start)' : probe.fallbacks.length ? `read-only instead of copy-on-write: ${probe.fallbacks.join(', ')}` : 'every host mount is overlaid (userxattr)',
     required: true,
   });
-  if (probe.ok && (probe.readOnly?.length || probe.shownEmpty?.length)) {
+  if (probe.ok && (probe.readOnly?.length || probe.shownEmpty?.length || probe.emptyInside?.length)) {
     const parts: string[] = [];
     if (probe.readOnly?.length) parts.push(`read-only files beside mounts (too big to copy, or unreadable): ${probe.readOnly.map(displayText).join(', ')}`);
     if (probe.shownEmpty?.length) parts.push(`shown empty and writable (unreadable to you on the host): ${probe.shownEmpty.map(displayText).join(', ')}`);
+    if (probe.emptyInside?.length) parts.push(`empty and read-only (mounts sbx cannot show): ${probe.emptyInside.map(displayText).join(', ')}`);
     checks.push({ name: 'view', status: 'limited', detail: parts.join('; '), required: false });
   }
   let seccompOk = false, seccompDetail = '';

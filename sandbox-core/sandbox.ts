@@ -141,8 +141,11 @@ export interface RunResult {
   exitStatus: number;
   durationMs: number;
   launch: LaunchResult;
-  /** What the view could not make writable, in full (the notices name a few): for `sbx doctor`. */
-  view: { readOnly: string[]; shownEmpty: string[] };
+  /**
+   * What the view could not make writable, in full (the notices name a few): for `sbx doctor`.
+   * emptyInside: each mount sbx cannot show (an empty read-only dir inside), as `PATH (WHY)`.
+   */
+  view: { readOnly: string[]; shownEmpty: string[]; emptyInside: string[] };
   /** --disk: the copy-back did not complete (one line saying so); every layer is as it was before the run. */
   diskLost: string | null;
   /** --allow-net: every connection the proxy decided, grouped by host:port and outcome. */
@@ -616,7 +619,7 @@ function pauseBeforeLaunchForTest(): void {
   for (let waited = 0; waited < 30_000 && !existsSync(file); waited += 20) Atomics.wait(tick, 0, 0, 20);
 }
 
-function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuseBinary: string | null, shift: IdShift | null, diskBytes: number | null, notice: (l: string) => void, lowers: string[] | null, inTmpfs: Set<string> | null, movedCheck: boolean): SpecOp[] {
+function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuseBinary: string | null, shift: IdShift | null, diskBytes: number | null, emptyInside: { path: string; reason: string }[], lowers: string[] | null, inTmpfs: Set<string> | null, movedCheck: boolean): SpecOp[] {
   const ops: SpecOp[] = [];
   // Every mount point, symlink and bound file already exists in the skeletons' stand-in tree
   // (skeleton.ts): creating one here would be a write into a skeleton's upper layer.
@@ -685,7 +688,7 @@ function viewOps(units: EngineUnit[], meta: SandboxMeta, layerBase: string, fuse
         // A dir holding mounts that the user may not list on the host (EACCES) is no more
         // readable inside than outside: nothing to say, and such mounts come and go (a test's
         // tmpfs in its 0700 dir, a container runtime's below /var/lib/docker), each run said it.
-        if (u.reason !== 'EACCES') notice(`${u.path} is empty inside (${u.reason})`);
+        if (u.reason !== 'EACCES') emptyInside.push({ path: u.path, reason: u.reason });
         break;
       case 'special':
         ops.push(...specialOps(u.path, shift, diskBytes));
@@ -1369,6 +1372,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   // Only then is a failed lookup or connection sbx's doing (net-errors.ts); with a network it is the network's.
   const withoutNetwork = !req.net && !net;
   const netEnv = Object.fromEntries((net?.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  const emptyInside: { path: string; reason: string }[] = [];
   const ops: SpecOp[] = [
     ...idmap.ops,
     ...(req.limitOps?.cgroup ?? []),
@@ -1384,7 +1388,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     { op: 'stage', args: [stage] },
     ...diskOps,
     // The check is left off on the last attempt: what still fails then gets the old fallback.
-    ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, fuseBinary, idmap.shift, req.diskBytes ?? null, notice, lower?.lowers ?? null, inTmpfs, !lower && replans < 2),
+    ...viewOps(viewUnits, meta, diskDir ?? meta.layersDir, fuseBinary, idmap.shift, req.diskBytes ?? null, emptyInside, lower?.lowers ?? null, inTmpfs, !lower && replans < 2),
     ...hidden,
     // Like bwrap and docker -v: a destination's missing parents are made (walk.ts does not
     // count them as changes).
@@ -1421,6 +1425,11 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   // whose layers reach the store only by the copy back (a path this was not tried with), nor
   // an image's tree (compared with its lower root). Loaded only here: a quiet discard never
   // reviews.
+  // Said once, as the unreadable dirs are: a mount sbx cannot show stays so run after run
+  // (under sudo, another user's FUSE mounts: a desktop's document portal and gvfs were said
+  // on every run); again only when one joins them; doctor lists them.
+  const emptyList = emptyInside.map((e) => `${e.path} (${e.reason})`);
+  if (emptyList.length && anyNew(store.root, 'empty-inside', emptyList)) for (const e of emptyInside) notice(`${e.path} is empty inside (${e.reason})`);
   const reviewScan = req.reviewScan && !lower && !diskDir ? (await import('./changes/scan-request.js')).reviewScanOf(meta) : null;
   if (reviewScan) ops.push({ op: 'review_scan', args: [...reviewScanFds(req.pty !== 0).map(String) as [string, string, string], reviewScan.input] });
   let started = 0;
@@ -1532,5 +1541,5 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   // buys nothing. On disk it stays `running` with this pid while the review scans, so nothing
   // else takes it meanwhile, and an sbx that dies first leaves it to the sweep of abandoned runs.
   store.markSaved(meta, !(req.throwaway && !req.inSandbox));
-  return { release: () => lock.release?.(), meta, outcome: result.outcome, exitStatus, durationMs, launch: result, view: { readOnly: readOnlyFiles, shownEmpty: shown }, diskLost, net: netDecisions, noNetwork: withoutNetwork ? noNetworkText(result.seen) : null };
+  return { release: () => lock.release?.(), meta, outcome: result.outcome, exitStatus, durationMs, launch: result, view: { readOnly: readOnlyFiles, shownEmpty: shown, emptyInside: emptyList }, diskLost, net: netDecisions, noNetwork: withoutNetwork ? noNetworkText(result.seen) : null };
 }
