@@ -25,6 +25,11 @@ export interface EngineContext {
   searchable: (dir: string) => boolean;
   /** Whether the host dir holds no entry at all. */
   empty: (dir: string) => boolean;
+  /**
+   * Whether the user's tree `tree` inside the fuse tree `within` may have a layer of its own
+   * (a saved sandbox whose layer of `within` holds what was made in `tree` keeps it there).
+   */
+  stackable?: (tree: string, within: string) => boolean;
 }
 
 /** Keeps existing directories owned by `uid`, drops any nested inside another. */
@@ -40,6 +45,9 @@ export function assignEngines(units: ViewUnit[], ctx: EngineContext): EngineUnit
   const out: EngineUnit[] = [];
   for (const u of units) {
     if (u.kind !== 'overlay') { out.push(u); continue; }
+    // A dir holding mounts, whole: only the daemon, which sees past those mounts, can be its
+    // lower (planView's `throughFuse`).
+    if (u.holdsMounts) { out.push({ ...u, engine: 'fuse' }); stackUserTrees(u.path, units, ctx, out); continue; }
     // A tree the user may not even search on the host (`/root`, 0700): an overlay over it
     // looks up every name in it with the user's rights, so nothing could be made in it inside,
     // by root inside either (`mkdir /root/.cache` failed, EACCES). Nothing of it can be seen
@@ -59,10 +67,20 @@ export function assignEngines(units: ViewUnit[], ctx: EngineContext): EngineUnit
     // user's `run -n -- true` 0.81x the CPU (docs/architecture.md, "Overlay engines").
     if (ctx.userTrees.some((t) => isWithin(u.path, t)) || !ctx.readable(u.path) || ctx.empty(u.path)) { out.push({ ...u, engine: 'kernel' }); continue; }
     out.push({ ...u, engine: 'fuse' });
-    // The user's own trees inside a system tree get a kernel overlay stacked on top.
-    for (const t of ctx.userTrees) if (t !== u.path && isWithin(t, u.path)) out.push({ kind: 'overlay', path: t, engine: 'kernel' });
+    stackUserTrees(u.path, units, ctx, out);
   }
   return out;
+}
+
+/**
+ * The user's own trees inside a fuse tree get a kernel overlay stacked on top: one with a
+ * mount at or below it (planned as a unit of its own) cannot, the host dir is no lower layer
+ * then, and stays in the fuse tree.
+ */
+function stackUserTrees(tree: string, units: ViewUnit[], ctx: EngineContext, out: EngineUnit[]): void {
+  for (const t of ctx.userTrees) {
+    if (t !== tree && isWithin(t, tree) && !units.some((v) => isWithin(v.path, t)) && (ctx.stackable?.(t, tree) ?? true)) out.push({ kind: 'overlay', path: t, engine: 'kernel' });
+  }
 }
 
 /** Why fuse-overlayfs cannot be used, or null when it can. */

@@ -1,7 +1,8 @@
 // Plans the sandbox's filesystem view from the host's mount table. An overlay of `/` alone
 // fails in a user namespace (its sub-mounts are locked), so every directory that has no mount
 // below it becomes its own overlay, and directories that contain mount points become read-only
-// skeleton directories holding those overlays. Root builds the view outside any user
+// skeleton directories holding those overlays (or, for an ordinary user with fuse-overlayfs,
+// overlays of the daemon's view of them: `throughFuse`). Root builds the view outside any user
 // namespace (`whole`): there each mount is one overlay whose lower layer is that mount alone
 // (the helper's idmapped clone of it takes no sub-mount), the mounts below it placed on top,
 // so `/` is one overlay and not ~20 (each a few inodes made and removed by the kernel's
@@ -36,7 +37,9 @@ export const realHostFs: HostFs = {
 };
 
 export type ViewUnit =
-  | { kind: 'overlay'; path: string }
+  // `holdsMounts`: a dir with mounts below it, overlaid whole through the read-only
+  // fuse-overlayfs daemon's view of it (planView's `throughFuse`), those mounts on top.
+  | { kind: 'overlay'; path: string; holdsMounts?: true }
   // `unsearchable`: not a dir holding mounts but a tree the user may not search on the host,
   // shown as an empty stand-in (engines.ts assignEngines).
   | { kind: 'skeleton'; path: string; mode: number; unsearchable?: true }
@@ -47,11 +50,22 @@ export type ViewUnit =
 
 export const SPECIAL_PATHS = ['/proc', '/sys', '/dev'] as const;
 
+export interface PlanOptions {
+  /** Root's view, built outside any user namespace: `/` and each mount one overlay. */
+  whole?: boolean;
+  /**
+   * Whether a dir (not `/`) with mounts below it can be one overlay over the read-only
+   * fuse-overlayfs daemon's view of it (an ordinary user's, with that daemon; sandbox.ts says
+   * when): else it is a skeleton, as before 2026-12-07.
+   */
+  throughFuse?: (dir: string) => boolean;
+}
+
 /**
  * Every path of the host view, parents before children. `mounts` must be the visible mounts
  * (see visibleMounts). Paths under /proc, /sys and /dev are replaced wholesale.
  */
-export function planView(mounts: MountEntry[], host: HostFs = realHostFs, { whole = false }: { whole?: boolean } = {}): ViewUnit[] {
+export function planView(mounts: MountEntry[], host: HostFs = realHostFs, { whole = false, throughFuse }: PlanOptions = {}): ViewUnit[] {
   const special = new Set<string>(SPECIAL_PATHS);
   const relevant = mounts.filter((m) => !SPECIAL_PATHS.some((s) => m.mountPoint === s || isBelow(m.mountPoint, s)));
   const mountAt = new Map(relevant.map((m) => [m.mountPoint, m]));
@@ -86,10 +100,14 @@ export function planView(mounts: MountEntry[], host: HostFs = realHostFs, { whol
       units.push({ kind: 'overlay', path });
       return;
     }
-    if (whole && (path === '/' || m)) {
-      units.push({ kind: 'overlay', path });
+    // An ordinary user's dir holding mounts, whole: its subdirs are no mount points inside, so
+    // they can be removed and renamed as on the host (a skeleton's are each an overlay).
+    const viaFuse = !whole && path !== '/' && !!throughFuse?.(path);
+    if ((whole && (path === '/' || m)) || viaFuse) {
+      units.push(viaFuse ? { kind: 'overlay', path, holdsMounts: true } : { kind: 'overlay', path });
       // The mount points nearest below it (none of the others in between), each planned as
-      // itself: what this mount's own filesystem holds there stays under it, covered.
+      // itself: what this mount's own filesystem holds there stays under it, covered (through
+      // the daemon, which sees past mounts, what the mount shows, covered the same).
       const below = [...(path === '/' ? SPECIAL_PATHS : []), ...relevant.map((x) => x.mountPoint)
         .filter((q) => isBelow(q, path) && !relevant.some((y) => y.mountPoint !== q && isBelow(y.mountPoint, path) && isBelow(q, y.mountPoint)))];
       for (const q of [...new Set(below)].sort()) {

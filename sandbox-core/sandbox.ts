@@ -467,7 +467,7 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner,
     if (!layer) {
       if (u.kind === 'skeleton') layer = { target: u.path, dir: newDir(), format: 'kernel', skeleton: true };
       else if (u.engine === 'fuse' && u.path !== '/') {
-        if (fuseLower ??= fusePreloadPath() !== '' && upperTakesUserXattrs(kernelRelease(), onTmpfs())) {
+        if (fuseLower ??= fuseLowerUsable(onTmpfs)) {
           const dir = newDir();
           layer = { target: u.path, dir, format: 'kernel', fuseLower: lowerHead ??= dir };
         } else {
@@ -1073,6 +1073,31 @@ function scrapOps(meta: SandboxMeta, scratch: boolean, unread: boolean, inTmpfs:
 }
 
 /**
+ * Whether an ordinary user's dir holding mounts is one overlay over the read-only daemon's view
+ * of it (plan.ts `throughFuse`), rather than a skeleton whose every subdir is an overlay of its
+ * own, a mount point inside (`rm -rf ~/dir` was EBUSY while anything was mounted in $HOME).
+ * Only where prepareLayers gives a fuse tree that lower (fuseLower), the user may list and
+ * search the dir (else it stays as before: unavailable, or an unsearchable stand-in), and the
+ * sandbox has no layer there or below it that could not be placed so: one made as a skeleton
+ * (before 2026-12-07) keeps its plan, its changes are in those layers; a kernel overlay's
+ * host dir cannot be a lower with mounts below it (a mount made in it since the sandbox was:
+ * the skeleton's plan then refuses the run, saying why).
+ */
+function splitThroughFuse(meta: SandboxMeta, dir: string, mounts: readonly MountEntry[], layersOnTmpfs: () => boolean): boolean {
+  for (const l of meta.layers) {
+    if (!isWithin(l.target, dir) || l.fuseLower !== undefined) continue;
+    if (l.target === dir) return false;
+    if (!mounts.some((m) => m.mountPoint === l.target) && mounts.some((m) => isBelow(m.mountPoint, l.target))) return false;
+  }
+  return fuseLowerUsable(layersOnTmpfs) && readableDir(dir) && searchableDir(dir);
+}
+
+/** prepareLayers' condition for a fuse tree over a read-only daemon (its `fuseLower`). */
+function fuseLowerUsable(layersOnTmpfs: () => boolean): boolean {
+  return fusePreloadPath() !== '' && upperTakesUserXattrs(kernelRelease(), layersOnTmpfs());
+}
+
+/**
  * Whether the view is planned whole (plan.ts): root building it outside any user namespace
  * (the `build_outside` of root's remapped ids), for a new sandbox or one whose `/` layer was
  * planned so. A sandbox of skeleton layers (made before 2026-12-03, or as --map-root) keeps
@@ -1187,6 +1212,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   }
   // An image's view is its own: the host's mounts are not planned (nor re-planned) for it.
   const mounts = lower ? [] : readVisibleMounts();
+  const layersOnTmpfs = (): boolean => !!req.diskBytes || isTmpfs(meta.layersDir);
   // Host dirs as settleUnits found them, for the layers' and the stand-ins' modes and times:
   // one lstat (and one Stats object) per path instead of up to three. Microseconds apart.
   const seen: HostStats = new Map();
@@ -1196,7 +1222,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   if (lower) {
     units = [{ kind: 'overlay', path: '/', engine: 'kernel' }, ...SPECIAL_PATHS.map((path): EngineUnit => ({ kind: 'special', path }))];
   } else {
-    units = settleUnits(assignEngines(planView(mounts, undefined, { whole: wholeView(meta, uid, idmap.ops) }), {
+    units = settleUnits(assignEngines(planView(mounts, undefined, { whole: wholeView(meta, uid, idmap.ops), throughFuse: fuseBinary ? (dir) => splitThroughFuse(meta, dir, mounts, layersOnTmpfs) : undefined }), {
       uid,
       fuseBinary,
       userTrees: userOwnedTrees([req.env.HOME ?? '', req.cwd].filter(Boolean), uid),
@@ -1204,6 +1230,9 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
       // With --user the command may not write there anyway (the host's rule): no stand-in.
       searchable: req.keepUser ? () => true : searchableDir,
       empty: emptyDir,
+      // A tree whose layer of the dir around it held it (planned whole through the daemon while
+      // a mount was below it) stays in that layer: one of its own would hide what it holds.
+      stackable: (tree, within) => !meta.layers.some((l) => l.target === within) || meta.layers.some((l) => l.target === tree),
     }), seen);
   }
   if (uid !== 0 && !fuseBinary && !lower && !req.keepUser) {
@@ -1292,7 +1321,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   try {
     // --disk copies the layers onto a tmpfs of the helper's.
     const shift = idmap.shift;
-    prepareLayers(meta, units, rootOwner(shift, { uid, gid }), uid !== 0 && req.keepUser ? userViewBits(uid, [gid, ...process.getgroups!()]) : null, shift ? `${shift.uid}:${shift.gid}:${shift.count}` : '0:0:0', layers, lower?.lowerRoot ?? null, seen, helperMakes, entries, inTmpfs, () => !!req.diskBytes || isTmpfs(meta.layersDir), times);
+    prepareLayers(meta, units, rootOwner(shift, { uid, gid }), uid !== 0 && req.keepUser ? userViewBits(uid, [gid, ...process.getgroups!()]) : null, shift ? `${shift.uid}:${shift.gid}:${shift.count}` : '0:0:0', layers, lower?.lowerRoot ?? null, seen, helperMakes, entries, inTmpfs, layersOnTmpfs, times);
     if (!lower) {
       // A --hide path stays absent: a copy there would show the file the whiteout hides.
       const notHidden = (p: string): boolean => !req.hide.some((h) => isWithin(p, h));

@@ -25,6 +25,19 @@ test('an ordinary user: fuse-overlayfs for system trees with host files in them;
   assert.equal(engines(ctx({ searchable: () => false })), { '/usr': 'skeleton', '/srv': 'skeleton', '/root': 'skeleton', '/home': 'skeleton', '/home/u': 'kernel', '/media': 'skeleton' });
 });
 
+test("a dir holding mounts, planned whole: fuse, even the user's own; the user's trees in it stacked only with no mount in them, and as `stackable` allows", () => {
+  const plan: ViewUnit[] = [
+    { kind: 'overlay', path: '/home', holdsMounts: true },
+    { kind: 'overlay', path: '/home/v/remote' },
+    { kind: 'overlay', path: '/home/w', holdsMounts: true },
+    { kind: 'overlay', path: '/home/w/remote' },
+  ];
+  const run = (c: EngineContext) => assignEngines(plan, c).map((u) => `${u.path} ${u.kind === 'overlay' ? u.engine : u.kind}`);
+  // /home/u: stacked on /home; /home/w (the user's, with a mount in it) stays the daemon's.
+  assert.equal(run(ctx({ userTrees: ['/home/u', '/home/w'], empty: () => true })), ['/home fuse', '/home/u kernel', '/home/v/remote kernel', '/home/w fuse', '/home/w/remote kernel']);
+  assert.equal(run(ctx({ userTrees: ['/home/u'], stackable: (t, within) => !(t === '/home/u' && within === '/home') })), ['/home fuse', '/home/v/remote fuse', '/home/w fuse', '/home/w/remote fuse']);
+});
+
 test('root: every tree a kernel overlay, empty, unsearchable or not; no fuse-overlayfs: the same but for the stand-in', () => {
   const all = Object.fromEntries(trees.map((t) => [t, 'kernel']));
   assert.equal(engines(ctx({ uid: 0 })), all);

@@ -135,4 +135,30 @@ test('planned whole (root, outside any user namespace): each mount is one overla
   assert.ok(hidden.some((u) => u.path === '/etc/usr-bind' && u.kind === 'overlay'));
 });
 
+test("through fuse (an ordinary user's, with the daemon): a dir holding mounts below `/` is one overlay, its mounts on top; one it declines stays a skeleton", () => {
+  const asked: string[] = [];
+  const units = planView(visibleMounts(parseMountInfo(MOUNTINFO)), fakeHost({ ...TREE, '/etc': [['usr-bind', 'dir'], ['passwd', 'file']] }), {
+    throughFuse: (dir) => { asked.push(dir); return dir !== '/mnt/data'; },
+  });
+  assert.equal(units.map((u) => [u.path, u.kind, u.kind === 'overlay' && u.holdsMounts === true]), [
+    ['/', 'skeleton', false],
+    ['/bin', 'symlink', false],
+    ['/dev', 'special', false],
+    ['/etc', 'overlay', true],
+    ['/etc/usr-bind', 'overlay', false],
+    ['/home', 'overlay', false],
+    ['/mnt', 'overlay', true],
+    ['/mnt/data', 'skeleton', false],
+    ['/mnt/data/inner', 'unavailable', false],
+    ['/proc', 'special', false],
+    ['/run', 'overlay', true],
+    ['/run/user/1000', 'overlay', false],
+    ['/sys', 'special', false],
+    ['/usr', 'overlay', false],
+    ['/vmlinuz', 'ro-bind', false],
+  ]);
+  // Never `/` (its mounts are /proc, /sys, /dev: a skeleton, as before), only dirs holding mounts.
+  assert.equal(asked.sort(), ['/etc', '/mnt', '/mnt/data', '/run']);
+});
+
 test.run();
