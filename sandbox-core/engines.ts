@@ -8,7 +8,7 @@
 // kernel overlay that takes the writes (sandbox.ts prepareLayers, `fuseLower`).
 import { accessSync, constants, opendirSync, readdirSync, statSync } from 'node:fs';
 import type { ViewUnit } from './plan.js';
-import { isWithin } from './base/within.js';
+import { isBelow, isWithin } from './base/within.js';
 import { dirStat } from './base/dir-stat.js';
 
 export type Engine = 'kernel' | 'fuse';
@@ -43,6 +43,7 @@ export function userOwnedTrees(paths: string[], uid: number): string[] {
 export function assignEngines(units: ViewUnit[], ctx: EngineContext): EngineUnit[] {
   if (ctx.uid === 0) return units.map((u) => (u.kind === 'overlay' ? { ...u, engine: 'kernel' as const } : u));
   const out: EngineUnit[] = [];
+  const whole = units.filter((v) => v.kind === 'overlay' && v.holdsMounts).map((v) => v.path);
   for (const u of units) {
     if (u.kind !== 'overlay') { out.push(u); continue; }
     // A dir holding mounts, whole: only the daemon, which sees past those mounts, can be its
@@ -52,8 +53,10 @@ export function assignEngines(units: ViewUnit[], ctx: EngineContext): EngineUnit
     // looks up every name in it with the user's rights, so nothing could be made in it inside,
     // by root inside either (`mkdir /root/.cache` failed, EACCES). Nothing of it can be seen
     // anyway: an empty stand-in is its lower, as for a skeleton dir, so it is shown empty and
-    // writable like the unreadable dirs inside system trees (meta.json shownEmpty).
-    if (u.path !== '/' && !ctx.userTrees.some((t) => isWithin(u.path, t)) && !ctx.searchable(u.path)) {
+    // writable like the unreadable dirs inside system trees (meta.json shownEmpty). Not a mount
+    // in a dir planned whole (holdsMounts), whose stand-in would have no skeleton to be made
+    // in: it is as unsearchable inside as on the host, as what the daemon shows of such dirs.
+    if (u.path !== '/' && !ctx.userTrees.some((t) => isWithin(u.path, t)) && !ctx.searchable(u.path) && !whole.some((w) => isBelow(u.path, w))) {
       out.push({ kind: 'skeleton', path: u.path, mode: modeOf(u.path), unsearchable: true });
       continue;
     }

@@ -110,7 +110,16 @@ export function planView(mounts: MountEntry[], host: HostFs = realHostFs, { whol
       // the daemon, which sees past mounts, what the mount shows, covered the same).
       const below = [...(path === '/' ? SPECIAL_PATHS : []), ...relevant.map((x) => x.mountPoint)
         .filter((q) => isBelow(q, path) && !relevant.some((y) => y.mountPoint !== q && isBelow(y.mountPoint, path) && isBelow(q, y.mountPoint)))];
+      // Through the daemon, a dir on the way to a mount that the user may not list is what a
+      // skeleton made it: empty and read-only inside (the daemon cannot look in it either, and
+      // nothing could be mounted past it), and its mounts are not planned.
+      const unlisted: string[] = [];
       for (const q of [...new Set(below)].sort()) {
+        if (viaFuse) {
+          const shut = unlistedOnTheWay(path, q, unlisted);
+          if (shut === undefined) continue;
+          if (shut) { units.push(shut); unlisted.push(shut.path); continue; }
+        }
         const parent = q.slice(0, q.lastIndexOf('/')) || '/';
         let kind: string | undefined;
         try { kind = host.list(parent).find((e) => e.name === q.slice(parent.length === 1 ? 1 : parent.length + 1))?.kind; } catch { /* as below */ }
@@ -144,6 +153,19 @@ export function planView(mounts: MountEntry[], host: HostFs = realHostFs, { whol
       // Sockets, fifos and device nodes directly in a split directory are left out on purpose:
       // binding a socket would hand the sandbox a host daemon.
     }
+  };
+  /**
+   * The first dir between `top` and the mount `q` (both left out) that the user may not list,
+   * as an unavailable unit; undefined when one of `unlisted` is on the way (planned already).
+   */
+  const unlistedOnTheWay = (top: string, q: string, unlisted: readonly string[]): ViewUnit | null | undefined => {
+    let d = top;
+    for (const part of q.slice(top.length + 1).split('/').slice(0, -1)) {
+      d = join(d, part);
+      if (unlisted.includes(d)) return undefined;
+      try { host.list(d); } catch (e) { return { kind: 'unavailable', path: d, reason: (e as NodeJS.ErrnoException).code ?? 'unreadable' }; }
+    }
+    return null;
   };
   visit('/', true);
   return units;

@@ -36,6 +36,9 @@ test("a dir holding mounts, planned whole: fuse, even the user's own; the user's
   // /home/u: stacked on /home; /home/w (the user's, with a mount in it) stays the daemon's.
   assert.equal(run(ctx({ userTrees: ['/home/u', '/home/w'], empty: () => true })), ['/home fuse', '/home/u kernel', '/home/v/remote kernel', '/home/w fuse', '/home/w/remote kernel']);
   assert.equal(run(ctx({ userTrees: ['/home/u'], stackable: (t, within) => !(t === '/home/u' && within === '/home') })), ['/home fuse', '/home/v/remote fuse', '/home/w fuse', '/home/w/remote fuse']);
+  // A mount in it that the user may not search: as on the host (no skeleton to hold a stand-in).
+  const shut = (p: string) => p !== '/home/v/remote';
+  assert.equal(run(ctx({ searchable: shut, readable: shut })), ['/home fuse', '/home/u kernel', '/home/v/remote kernel', '/home/w fuse', '/home/w/remote fuse']);
 });
 
 test('root: every tree a kernel overlay, empty, unsearchable or not; no fuse-overlayfs: the same but for the stand-in', () => {

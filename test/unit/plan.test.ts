@@ -159,6 +159,12 @@ test("through fuse (an ordinary user's, with the daemon): a dir holding mounts b
   ]);
   // Never `/` (its mounts are /proc, /sys, /dev: a skeleton, as before), only dirs holding mounts.
   assert.equal(asked.sort(), ['/etc', '/mnt', '/mnt/data', '/run']);
+  // A dir on the way to a mount that the user may not list: empty and read-only, as a skeleton
+  // made it; its mounts are not planned (nothing could be mounted past it).
+  const shut = { ...TREE, '/etc': [] as Array<[string, 'dir']> };
+  delete (shut as Record<string, unknown>)['/run/user'];
+  const r = planView(visibleMounts(parseMountInfo(MOUNTINFO)), fakeHost(shut), { throughFuse: () => true }).filter((u) => u.path.startsWith('/run'));
+  assert.equal(r, [{ kind: 'overlay', path: '/run', holdsMounts: true }, { kind: 'unavailable', path: '/run/user', reason: 'ENOENT' }]);
 });
 
 test.run();
