@@ -32,12 +32,14 @@ export interface EngineContext {
   stackable?: (tree: string, within: string) => boolean;
 }
 
-/** Keeps existing directories owned by `uid`, drops any nested inside another. */
+/**
+ * Keeps existing directories owned by `uid`, sorted, one inside another too: a working dir in
+ * a `$HOME` that holds a mount is stacked on its own (stackUserTrees).
+ */
 export function userOwnedTrees(paths: string[], uid: number): string[] {
-  const owned = [...new Set(paths)].filter((p) => {
+  return [...new Set(paths)].filter((p) => {
     try { const st = statSync(p); return st.isDirectory() && st.uid === uid && p !== '/'; } catch { return false; }
-  });
-  return owned.filter((p) => !owned.some((q) => q !== p && isWithin(p, q))).sort();
+  }).sort();
 }
 
 export function assignEngines(units: ViewUnit[], ctx: EngineContext): EngineUnit[] {
@@ -76,13 +78,18 @@ export function assignEngines(units: ViewUnit[], ctx: EngineContext): EngineUnit
 }
 
 /**
- * The user's own trees inside a fuse tree get a kernel overlay stacked on top: one with a
- * mount at or below it (planned as a unit of its own) cannot, the host dir is no lower layer
- * then, and stays in the fuse tree.
+ * The user's own trees inside a fuse tree get a kernel overlay stacked on top, the outermost
+ * that can: one with a mount at or below it (planned as a unit of its own) cannot, the host
+ * dir is no lower layer then, and stays in the fuse tree, with a tree inside it (the working
+ * dir in such a `$HOME`) stacked instead.
  */
 function stackUserTrees(tree: string, units: ViewUnit[], ctx: EngineContext, out: EngineUnit[]): void {
+  const stacked: string[] = [];
   for (const t of ctx.userTrees) {
-    if (t !== tree && isWithin(t, tree) && !units.some((v) => isWithin(v.path, t)) && (ctx.stackable?.(t, tree) ?? true)) out.push({ kind: 'overlay', path: t, engine: 'kernel' });
+    if (t === tree || !isWithin(t, tree) || stacked.some((s) => isWithin(t, s))) continue;
+    if (units.some((v) => isWithin(v.path, t)) || !(ctx.stackable?.(t, tree) ?? true)) continue;
+    out.push({ kind: 'overlay', path: t, engine: 'kernel' });
+    stacked.push(t);
   }
 }
 

@@ -36,6 +36,11 @@ test("a dir holding mounts, planned whole: fuse, even the user's own; the user's
   // /home/u: stacked on /home; /home/w (the user's, with a mount in it) stays the daemon's.
   assert.equal(run(ctx({ userTrees: ['/home/u', '/home/w'], empty: () => true })), ['/home fuse', '/home/u kernel', '/home/v/remote kernel', '/home/w fuse', '/home/w/remote kernel']);
   assert.equal(run(ctx({ userTrees: ['/home/u'], stackable: (t, within) => !(t === '/home/u' && within === '/home') })), ['/home fuse', '/home/v/remote fuse', '/home/w fuse', '/home/w/remote fuse']);
+  // A $HOME with a mount in it stays the daemon's; the working dir in it is stacked instead.
+  const home: ViewUnit[] = [{ kind: 'overlay', path: '/home', holdsMounts: true }, { kind: 'overlay', path: '/home/w/remote' }];
+  assert.equal(assignEngines(home, ctx({ userTrees: ['/home/w', '/home/w/proj'] })).map((u) => `${u.path} ${u.kind === 'overlay' ? u.engine : u.kind}`), ['/home fuse', '/home/w/proj kernel', '/home/w/remote kernel']);
+  // Without a mount in it, $HOME is stacked, and the working dir in it is not stacked again.
+  assert.equal(assignEngines(home.slice(0, 1), ctx({ userTrees: ['/home/w', '/home/w/proj'] })).map((u) => u.path), ['/home', '/home/w']);
   // A mount in it that the user may not search: as on the host (no skeleton to hold a stand-in).
   const shut = (p: string) => p !== '/home/v/remote';
   assert.equal(run(ctx({ searchable: shut, readable: shut })), ['/home fuse', '/home/u kernel', '/home/v/remote kernel', '/home/w fuse', '/home/w/remote fuse']);
