@@ -1449,16 +1449,16 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     // by the helper once the sandbox ended (a `sync -f` started from here cost ~25 ms more).
     ...(req.throwaway ? [] : [{ op: 'syncfs_after', args: [meta.layersDir] } satisfies SpecOp]),
   ];
-  // The review's scan, made by the helper once the sandbox ended: sbx then starts no helper of
-  // its own for it (~8 ms a review: the fork and exec from this process). Not for --disk,
-  // whose layers reach the store only by the copy back (a path this was not tried with), nor
-  // an image's tree (compared with its lower root). Loaded only here: a quiet discard never
-  // reviews.
   // Said once, as the unreadable dirs are: a mount sbx cannot show stays so run after run
   // (under sudo, another user's FUSE mounts: a desktop's document portal and gvfs were said
   // on every run); again only when one joins them; doctor lists them.
   const emptyList = emptyInside.map((e) => `${e.path} (${e.reason})`);
   if (emptyList.length && anyNew(store.root, 'empty-inside', emptyList)) for (const e of emptyInside) notice(`${e.path} is empty inside (${e.reason})`);
+  // The review's scan, made by the helper once the sandbox ended: sbx then starts no helper of
+  // its own for it (~8 ms a review: the fork and exec from this process). Not for --disk,
+  // whose layers reach the store only by the copy back (a path this was not tried with), nor
+  // an image's tree (compared with its lower root). Loaded only here: a quiet discard never
+  // reviews.
   const reviewScan = req.reviewScan && !lower && !diskDir ? (await import('./changes/scan-request.js')).reviewScanOf(meta) : null;
   if (reviewScan) ops.push({ op: 'review_scan', args: [...reviewScanFds(req.pty !== 0).map(String) as [string, string, string], reviewScan.input] });
   let started = 0;

@@ -58,6 +58,43 @@ testUnless(MOUNTS_AS_ROOT)('a mount that appears in the user\'s home between the
   }
 });
 
+// A mount in the test user's home made each dir of the home a mount point inside (the home a
+// skeleton): `rm -rf ~/dir` ended in EBUSY (a FUSE mount left in the home failed run.test's
+// canary deletion). The home is one overlay through the fuse daemon since 2026-12-07, and the
+// working dir in it, where builds run, a kernel overlay of its own.
+testUnless(MOUNTS_AS_ROOT)("a mount in the user's home: the dirs beside it removed and renamed inside; the working dir in the home is its own kernel overlay", () => {
+  const home = `/home/${TEST_USER}`;
+  const uid = userId();
+  const userCanary = userHomeCanary();
+  const store = makeStore();
+  const userStore = makeUserStore();
+  const mounts = hostMounts('sbx-in-home');
+  const work = join(userCanary, 'work');
+  for (const d of ['sub/deep', 'ren', 'work']) mkdirSync(join(userCanary, d), { recursive: true });
+  writeFileSync(join(userCanary, 'sub', 'deep', 'f'), 'f\n');
+  spawnSync('chown', ['-R', `${uid}:${uid}`, userCanary]);
+  try {
+    proveIsolation(userCanary, store);
+    mounts.mount(join(userCanary, 'm'), uid);
+    const r = spawnSync('setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', process.execPath, join(userCopy!, 'dist', 'bin', 'sbx.js'),
+      'run', '-n', '--', 'sh', '-c', `rm -r ${userCanary}/sub && mv ${userCanary}/ren ${userCanary}/ren2 && echo w > made && echo done`], {
+      cwd: work, encoding: 'utf8', input: '', timeout: 60_000,
+      env: { ...process.env, HOME: home, SBX_HOME: userStore, NO_COLOR: '1', SBX_DEBUG_SPEC: '1' },
+    });
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stdout, 'done\n', r.stderr);
+    // /home, which holds the home: one overlay through the daemon, the home in it.
+    assert.ok(r.stderr.includes('fuse_lower "/home" '), r.stderr);
+    assert.ok(r.stderr.includes(`overlay "${work}" "${work}" `), r.stderr);
+    for (const line of [`deleted:  ${userCanary}/sub/`, `deleted:  ${userCanary}/ren/`, `added:    ${userCanary}/ren2/`, `added:    ${work}/made`]) assert.ok(r.stderr.includes(line), `${line}\n${r.stderr}`);
+    assert.ok(existsSync(join(userCanary, 'sub', 'deep', 'f')) && existsSync(join(userCanary, 'ren')) && !existsSync(join(work, 'made')));
+  } finally {
+    mounts.release();
+    removeCanary(userCanary);
+    spawnSync('rm', ['-rf', store, userStore]);
+  }
+});
+
 // A saved sandbox's change at a dir on the way to a new mount in the test user's home (each is
 // planned as a layer of its own then): a run in it would mount the new layer over the change
 // (2026-12-04: a saved file in the test user's home vanished from `sbx diff` after one such run).
