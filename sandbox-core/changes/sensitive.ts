@@ -128,7 +128,8 @@ const skelCopy = (f: SensitiveFacts): boolean =>
 const inDirNewToHost = (raw: string): boolean => lstatAt(parentB(raw)) === null;
 /** The host's ld.so.conf dirs, read once per process (host files: ld-cache.ts). */
 let confDirs: Set<string> | undefined;
-const ldCacheOk = (data: Buffer, cut: boolean): boolean => ldCacheHarmless(data, cut, (d) => LIB_DIR.test(d), confDirs ??= hostLoaderConfDirs());
+const hostConfDirs = (): Set<string> => (confDirs ??= hostLoaderConfDirs());
+const ldCacheOk = (data: Buffer, cut: boolean): boolean => ldCacheHarmless(data, cut, (d) => LIB_DIR.test(d), hostConfDirs());
 const moduleCacheOk = (data: Buffer, cut: boolean): boolean => moduleCacheHarmless(data, cut, inLibTree);
 const MAX_BANNER = 64 << 10;
 /** Text a terminal shows as it is: no C0 control but tab, newline and CR, no DEL, no C1 (as UTF-8, C2 80-9F); all of it read. */
@@ -462,8 +463,15 @@ const LIB_DIRS = perHostRoot(() => { namesIn(LIB_BASES); return LIB_BASES.filter
 const shadowsCommand = (f: SensitiveFacts, p: string, ctx: SensitiveContext): boolean =>
   f.change === 'added' && f.type !== 'dir' && (inPathDir(p, ctx) || inHomeBin(p)) && namedElsewhere(f.raw ?? p, ctx.pathDirs);
 /** Likewise a new library named as one in another of the host's loader dirs (the loader takes the first it finds). */
-const isLibrary = (f: SensitiveFacts, p: string): boolean => f.type !== 'dir' && p.includes('.so') && /\.so(\.[0-9.]+)?$/.test(p) && LIB_DIR.test(parentB(p));
-const shadowsLibrary = (f: SensitiveFacts, p: string): boolean => f.change === 'added' && isLibrary(f, p) && namedElsewhere(f.raw ?? p, LIB_DIRS());
+/** The dirs ld.so.conf names (the context's, else the host's): a vendor's, such as CUDA's /usr/local/cuda-13.0/lib. */
+const loaderConfDirs = (ctx: SensitiveContext): ReadonlySet<string> => ctx.loaderDirs ?? hostConfDirs();
+const isLibrary = (f: SensitiveFacts, p: string, ctx: SensitiveContext): boolean => {
+  if (f.type === 'dir' || !p.includes('.so') || !/\.so(\.[0-9.]+)?$/.test(p)) return false;
+  const d = parentB(p);
+  return LIB_DIR.test(d) || loaderConfDirs(ctx).has(d);
+};
+const shadowsLibrary = (f: SensitiveFacts, p: string, ctx: SensitiveContext): boolean =>
+  f.change === 'added' && isLibrary(f, p, ctx) && namedElsewhere(f.raw ?? p, [...LIB_DIRS(), ...loaderConfDirs(ctx)]);
 
 // The lazily loaded completion files of bash-completion and fish (named for their command).
 const COMPLETION = /^\/usr\/(local\/)?share\/(bash-completion\/completions\/[^/]+|fish\/vendor_completions\.d\/[^/]+\.fish)$/;
@@ -1034,7 +1042,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
   { id: 'library-shadow', why: 'new shared library with the name of one the host has in another loader dir (programs may load it instead)',
     test: shadowsLibrary },
   { id: 'shared-library', why: 'shared library on the loader path',
-    test: (f, p) => writesOrOpens(f) && isLibrary(f, p) },
+    test: (f, p, ctx) => writesOrOpens(f) && isLibrary(f, p, ctx) },
   { id: 'path-shadow', why: 'new command with the name of a host command in another PATH dir (a PATH that lists this dir first runs it instead)',
     test: shadowsCommand },
   { id: 'path-command', why: 'command in PATH',
@@ -1466,6 +1474,8 @@ export interface SensitiveContext {
    * it by (a home's form, /root/...): [host path, default], longest host path first.
    */
   moved?: Array<[string, string]>;
+  /** The dirs the host's ld.so.conf names (tests); else read from /etc/ld.so.conf once. */
+  loaderDirs?: ReadonlySet<string>;
 }
 
 // The variables that move what the rules match in a home, and where each points by default.

@@ -262,6 +262,29 @@ test('path-shadow and library-shadow: a new command or library named as one in a
   }
 });
 
+test("a library in a dir the host's ld.so.conf names (a vendor's: CUDA's lib dir) is on the loader path, and shadows as the standard dirs' do", () => {
+  const root = mkdtempSync(join(tmpdir(), 'sbx-ldconf-case-'));
+  try {
+    for (const f of ['usr/lib/x86_64-linux-gnu/libssl.so.3', 'opt/vendor/lib/libvendor.so.1']) {
+      mkdirSync(join(root, f, '..'), { recursive: true });
+      writeFileSync(join(root, f), '');
+    }
+    setHostRoot(root);
+    const conf = { ...ctx, loaderDirs: new Set(['/opt/vendor/lib']) };
+    const lib = 'new shared library with the name of one the host has in another loader dir (programs may load it instead)';
+    assert.is(sensitiveReason(file('/opt/vendor/lib/libnew.so.2'), conf), 'new shared library on the loader path');
+    assert.is(sensitiveReason(file('/opt/vendor/lib/libssl.so.3'), conf), lib);
+    assert.is(sensitiveReason(file('/usr/local/lib/libvendor.so.1'), conf), lib);
+    assert.is(sensitiveReason(file('/opt/vendor/lib/libvendor.so.1', 'modified'), conf), 'shared library on the loader path');
+    // A dir no ld.so.conf names: a library there is loaded only by who asks for its path.
+    assert.is(sensitiveReason(file('/opt/other/lib/libnew.so.2'), conf), null);
+    assert.is(sensitiveReason(file('/opt/vendor/lib/libnew.so.2'), { ...ctx, loaderDirs: new Set() }), null);
+  } finally {
+    setHostRoot(null);
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('build-shadow: a new header, pkg-config file or CMake config found before one the host has is marked', () => {
   const root = mkdtempSync(join(tmpdir(), 'sbx-build-shadow-'));
   try {
