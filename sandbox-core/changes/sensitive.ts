@@ -462,7 +462,6 @@ const LIB_DIRS = perHostRoot(() => { namesIn(LIB_BASES); return LIB_BASES.filter
  */
 const shadowsCommand = (f: SensitiveFacts, p: string, ctx: SensitiveContext): boolean =>
   f.change === 'added' && f.type !== 'dir' && (inPathDir(p, ctx) || inHomeBin(p)) && namedElsewhere(f.raw ?? p, ctx.pathDirs);
-/** Likewise a new library named as one in another of the host's loader dirs (the loader takes the first it finds). */
 /** The dirs ld.so.conf names (the context's, else the host's): a vendor's, such as CUDA's /usr/local/cuda-13.0/lib. */
 const loaderConfDirs = (ctx: SensitiveContext): ReadonlySet<string> => ctx.loaderDirs ?? hostConfDirs();
 const isLibrary = (f: SensitiveFacts, p: string, ctx: SensitiveContext): boolean => {
@@ -470,6 +469,7 @@ const isLibrary = (f: SensitiveFacts, p: string, ctx: SensitiveContext): boolean
   const d = parentB(p);
   return LIB_DIR.test(d) || loaderConfDirs(ctx).has(d);
 };
+/** Likewise a new library named as one in another of the host's loader dirs (the loader takes the first it finds). */
 const shadowsLibrary = (f: SensitiveFacts, p: string, ctx: SensitiveContext): boolean =>
   f.change === 'added' && isLibrary(f, p, ctx) && namedElsewhere(f.raw ?? p, [...LIB_DIRS(), ...loaderConfDirs(ctx)]);
 
