@@ -1381,10 +1381,16 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   flushTimes(store, meta, times);
   const viewUnits = units.filter((u) => !(u.kind === 'ro-bind' && (files.copied.has(u.path) || files.gone.has(u.path))));
   const readOnlyFiles = viewUnits.filter((u) => u.kind === 'ro-bind').map((u) => u.path);
+  const mountedFiles = viewUnits.filter((u) => u.kind === 'ro-bind' && u.reason === 'file-mount').map((u) => u.path);
   // Only what the caller could write on the host is a difference worth a line: another user's
   // unreadable file in a shared /tmp is read-only to them outside too (doctor lists them all).
-  const lostWrites = readOnlyFiles.filter(writableHere);
+  const lostWrites = readOnlyFiles.filter((p) => !mountedFiles.includes(p) && writableHere(p));
   if (lostWrites.length) notice(`read-only inside (too big to copy, or unreadable): ${listFew(lostWrites)}`);
+  // A file the host has a mount on (a container's /etc/hosts, /etc/resolv.conf) is bound as it
+  // is: a standing trait of the host, said once (it was said on every run, as too big or
+  // unreadable, which it is not).
+  const lostMounted = mountedFiles.filter(writableHere);
+  if (lostMounted.length && anyNew(store.root, 'mounted-files', lostMounted)) notice(`read-only inside (the host has a mount on each: a file cannot be overlaid): ${listFew(lostMounted)}`);
   const roBinds = req.bind.filter((x) => x.readOnly).map((x) => x.inside);
   if (roBinds.length) notice(`read-only inside (--ro-bind): ${listFew(roBinds)}`);
   const stage = join(meta.layersDir, 'root');
@@ -1500,7 +1506,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   const diskLost = diskDir ? diskCopyBackProblem(meta, diskDir, result) : null;
   // The command's own EROFS/EACCES lines that the view explains (view-errors.ts).
   const explained = explainSeen(result.seen, {
-    roBinds, roFiles: readOnlyFiles, fallbacks: result.readOnlyFallbacks.map((f) => f.path),
+    roBinds, roFiles: readOnlyFiles, mountedFiles, fallbacks: result.readOnlyFallbacks.map((f) => f.path),
     fuseTrees: meta.layers.filter(throughFuse).map((l) => l.target),
     // --user keeps the user's own uid: root's files refuse them inside as on the host, so the
     // view is no cause to name.

@@ -229,6 +229,37 @@ testUnless(MOUNTS_AS_ROOT)("an ordinary user's dir holding a mount is one overla
   }
 });
 
+// A file the host has a mount on (a container's /etc/hosts and /etc/resolv.conf are binds of
+// one file) is bound read-only: root's runs said it on every run, as a file "too big to copy,
+// or unreadable", which it is not. Said once now (unit/view-errors has the write's explanation).
+testUnless(IS_ROOT ? null : 'needs root to mount on the host')('a file the host has a mount on: read-only inside, said on the first run only and as a mounted file', () => {
+  const canary = makeCanary();
+  const store = makeStore();
+  const target = join(canary, 'hosts');
+  const source = join(canary, 'source');
+  writeFileSync(target, 'covered\n');
+  writeFileSync(source, 'mounted\n');
+  let mounted = false;
+  try {
+    proveIsolation(canary, store);
+    assert.is(spawnSync('mount', ['--bind', source, target]).status, 0);
+    mounted = true;
+    const first = sbx(['run', '-n', '--', 'sh', '-c', `cat ${target}; echo x > ${target}`], { store });
+    assert.is(first.stdout, 'mounted\n', first.stderr);
+    assert.match(first.stderr, `sbx: warning: read-only inside (the host has a mount on each: a file cannot be overlaid): ${target}`);
+    assert.match(first.stderr, `cannot create ${target}: Read-only file system`);
+    assert.not.match(first.stderr, /too big to copy/);
+    const second = sbx(['run', '-n', '--', 'cat', target], { store });
+    assert.is(second.code, 0, second.stderr);
+    assert.not.match(second.stderr, /read-only inside/);
+    assert.is(readFileSync(source, 'utf8'), 'mounted\n');
+  } finally {
+    if (mounted) spawnSync('umount', [target]);
+    removeCanary(canary);
+    spawnSync('rm', ['-rf', store]);
+  }
+});
+
 // A saved sandbox's change at a path the host has since made a mount point (or, for an
 // ordinary user, a dir on the way to a new mount in its home: each is planned as a layer of its
 // own then, host-moves-home.test.ts): a run in it would mount the new layer over the change,

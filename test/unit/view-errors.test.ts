@@ -26,7 +26,11 @@ test('paths in messages: quoted in every style, bare absolute ones, relative one
 test('EROFS: --ro-bind, read-only files beside mounts, mounts that could not be overlaid, /sys and /proc/sys', () => {
   const f = facts();
   assert.match(viewReason('/data/f', 'EROFS', f, host)!, '/data is a --ro-bind');
-  assert.match(viewReason('/big.img', 'EROFS', f, host)!, 'bound read-only');
+  assert.match(viewReason('/big.img', 'EROFS', f, host)!, 'beside a mount that sbx bound read-only');
+  // A file the host has a mount on: said as such, not as too big or unreadable.
+  const mounted = viewReason('/etc/hosts', 'EROFS', facts({ roFiles: ['/etc/hosts'], mountedFiles: ['/etc/hosts'] }), host)!;
+  assert.match(mounted, 'the host has a mount on this file');
+  assert.not.match(mounted, 'too big');
   assert.match(viewReason('/mnt/odd/x', 'EROFS', f, host)!, '/mnt/odd could not be overlaid');
   assert.match(viewReason('/proc/sys/kernel/hostname', 'EROFS', f, host)!, '/proc/sys');
   assert.match(viewReason('/sys/x', 'EROFS', f, host)!, '/sys');
