@@ -113,16 +113,15 @@ export function planView(mounts: MountEntry[], host: HostFs = realHostFs, { whol
       // Through the daemon, a dir on the way to a mount that the user may not list is what a
       // skeleton made it: empty and read-only inside (the daemon cannot look in it either, and
       // nothing could be mounted past it), and its mounts are not planned.
-      const unlisted: string[] = [];
       for (const q of [...new Set(below)].sort()) {
         if (viaFuse) {
-          const shut = unlistedOnTheWay(path, q, unlisted);
+          const shut = unlistedOnTheWay(path, q);
           if (shut === undefined) continue;
-          if (shut) { units.push(shut); unlisted.push(shut.path); continue; }
+          if (shut) { units.push(shut); continue; }
         }
         const parent = q.slice(0, q.lastIndexOf('/')) || '/';
-        let kind: string | undefined;
-        try { kind = host.list(parent).find((e) => e.name === q.slice(parent.length === 1 ? 1 : parent.length + 1))?.kind; } catch { /* as below */ }
+        const listing = listOf(parent);
+        const kind = typeof listing === 'string' ? undefined : listing.find((e) => e.name === q.slice(parent.length === 1 ? 1 : parent.length + 1))?.kind;
         // A mount point its parent's listing does not show is taken as a dir, as a skeleton's is.
         visit(q, kind === undefined || kind === 'dir' || special.has(q));
       }
@@ -154,16 +153,28 @@ export function planView(mounts: MountEntry[], host: HostFs = realHostFs, { whol
       // binding a socket would hand the sandbox a host daemon.
     }
   };
+  // The listings of a whole dir's way to its mounts: a dir on the way to several of them, or
+  // a mount's parent, read once; a failure kept as its error code.
+  const listings = new Map<string, ReturnType<HostFs['list']> | string>();
+  const listOf = (d: string): ReturnType<HostFs['list']> | string => {
+    let l = listings.get(d);
+    if (l === undefined) {
+      try { l = host.list(d); } catch (e) { l = (e as NodeJS.ErrnoException).code ?? 'unreadable'; }
+      listings.set(d, l);
+    }
+    return l;
+  };
   /**
    * The first dir between `top` and the mount `q` (both left out) that the user may not list,
-   * as an unavailable unit; undefined when one of `unlisted` is on the way (planned already).
+   * as an unavailable unit; undefined when that dir was met before (planned already).
    */
-  const unlistedOnTheWay = (top: string, q: string, unlisted: readonly string[]): ViewUnit | null | undefined => {
+  const unlistedOnTheWay = (top: string, q: string): ViewUnit | null | undefined => {
     let d = top;
     for (const part of q.slice(top.length + 1).split('/').slice(0, -1)) {
       d = join(d, part);
-      if (unlisted.includes(d)) return undefined;
-      try { host.list(d); } catch (e) { return { kind: 'unavailable', path: d, reason: (e as NodeJS.ErrnoException).code ?? 'unreadable' }; }
+      const met = listings.has(d);
+      const l = listOf(d);
+      if (typeof l === 'string') return met ? undefined : { kind: 'unavailable', path: d, reason: l };
     }
     return null;
   };

@@ -436,7 +436,7 @@ function rootOwner(shift: IdShift | null, own: { uid: number; gid: number }): Ro
  * before it): the helper makes the new layers from `entries` instead: ~11 fs calls per layer
  * cost Node ~15-25 us each, the helper 1-2 us. The times of the dirs made here go to `times`.
  */
-function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner, viewBits: ViewBits | null, xattrsFrom: string, layers: Dir, lowerRoot: string | null, seen: HostStats, helperMakes: boolean, entries: SpecOp[], inTmpfs: Set<string> | null, onTmpfs: () => boolean, times: LayerTimes): void {
+function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner, viewBits: ViewBits | null, xattrsFrom: string, layers: Dir, lowerRoot: string | null, seen: HostStats, helperMakes: boolean, entries: SpecOp[], inTmpfs: Set<string> | null, fuseLowerOk: () => boolean, times: LayerTimes): void {
   const byTarget = new Map(meta.layers.map((l) => [l.target, l]));
   const root = process.getuid!() === 0;
   let next = meta.layers.length;
@@ -457,7 +457,6 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner,
   // the trees of every host filesystem (the sandbox's first, when it has one): each tree's
   // overlay gives its lower files a device of its own, so two host filesystems never show
   // one device and inode inside.
-  let fuseLower: boolean | undefined;
   let lowerHead = meta.layers.find((l) => l.fuseLower === l.dir)?.dir;
   const todo: Array<{ path: string; layer: Layer; added: boolean }> = [];
   for (const u of units) {
@@ -467,7 +466,7 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner,
     if (!layer) {
       if (u.kind === 'skeleton') layer = { target: u.path, dir: newDir(), format: 'kernel', skeleton: true };
       else if (u.engine === 'fuse' && u.path !== '/') {
-        if (fuseLower ??= fuseLowerUsable(onTmpfs)) {
+        if (fuseLowerOk()) {
           const dir = newDir();
           layer = { target: u.path, dir, format: 'kernel', fuseLower: lowerHead ??= dir };
         } else {
@@ -1083,13 +1082,13 @@ function scrapOps(meta: SandboxMeta, scratch: boolean, unread: boolean, inTmpfs:
  * host dir cannot be a lower with mounts below it (a mount made in it since the sandbox was:
  * the skeleton's plan then refuses the run, saying why).
  */
-function splitThroughFuse(meta: SandboxMeta, dir: string, mounts: readonly MountEntry[], layersOnTmpfs: () => boolean): boolean {
+function splitThroughFuse(meta: SandboxMeta, dir: string, mounts: readonly MountEntry[], fuseLowerOk: () => boolean): boolean {
   for (const l of meta.layers) {
     if (!isWithin(l.target, dir) || l.fuseLower !== undefined) continue;
     if (l.target === dir) return false;
     if (!mounts.some((m) => m.mountPoint === l.target) && mounts.some((m) => isBelow(m.mountPoint, l.target))) return false;
   }
-  return fuseLowerUsable(layersOnTmpfs) && readableDir(dir) && searchableDir(dir);
+  return fuseLowerOk() && readableDir(dir) && searchableDir(dir);
 }
 
 /** prepareLayers' condition for a fuse tree over a read-only daemon (its `fuseLower`). */
@@ -1212,7 +1211,9 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   }
   // An image's view is its own: the host's mounts are not planned (nor re-planned) for it.
   const mounts = lower ? [] : readVisibleMounts();
-  const layersOnTmpfs = (): boolean => !!req.diskBytes || isTmpfs(meta.layersDir);
+  // Asked by the plan (splitThroughFuse) and by prepareLayers: one answer for both, found once.
+  let lowerUsable: boolean | undefined;
+  const fuseLowerOk = (): boolean => (lowerUsable ??= fuseLowerUsable(() => !!req.diskBytes || isTmpfs(meta.layersDir)));
   // Host dirs as settleUnits found them, for the layers' and the stand-ins' modes and times:
   // one lstat (and one Stats object) per path instead of up to three. Microseconds apart.
   const seen: HostStats = new Map();
@@ -1222,7 +1223,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   if (lower) {
     units = [{ kind: 'overlay', path: '/', engine: 'kernel' }, ...SPECIAL_PATHS.map((path): EngineUnit => ({ kind: 'special', path }))];
   } else {
-    units = settleUnits(assignEngines(planView(mounts, undefined, { whole: wholeView(meta, uid, idmap.ops), throughFuse: fuseBinary ? (dir) => splitThroughFuse(meta, dir, mounts, layersOnTmpfs) : undefined }), {
+    units = settleUnits(assignEngines(planView(mounts, undefined, { whole: wholeView(meta, uid, idmap.ops), throughFuse: fuseBinary ? (dir) => splitThroughFuse(meta, dir, mounts, fuseLowerOk) : undefined }), {
       uid,
       fuseBinary,
       userTrees: userOwnedTrees([req.env.HOME ?? '', req.cwd].filter(Boolean), uid),
@@ -1321,7 +1322,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   try {
     // --disk copies the layers onto a tmpfs of the helper's.
     const shift = idmap.shift;
-    prepareLayers(meta, units, rootOwner(shift, { uid, gid }), uid !== 0 && req.keepUser ? userViewBits(uid, [gid, ...process.getgroups!()]) : null, shift ? `${shift.uid}:${shift.gid}:${shift.count}` : '0:0:0', layers, lower?.lowerRoot ?? null, seen, helperMakes, entries, inTmpfs, layersOnTmpfs, times);
+    prepareLayers(meta, units, rootOwner(shift, { uid, gid }), uid !== 0 && req.keepUser ? userViewBits(uid, [gid, ...process.getgroups!()]) : null, shift ? `${shift.uid}:${shift.gid}:${shift.count}` : '0:0:0', layers, lower?.lowerRoot ?? null, seen, helperMakes, entries, inTmpfs, fuseLowerOk, times);
     if (!lower) {
       // A --hide path stays absent: a copy there would show the file the whiteout hides.
       const notHidden = (p: string): boolean => !req.hide.some((h) => isWithin(p, h));
@@ -1384,7 +1385,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   const mountedFiles = viewUnits.filter((u) => u.kind === 'ro-bind' && u.reason === 'file-mount').map((u) => u.path);
   // Only what the caller could write on the host is a difference worth a line: another user's
   // unreadable file in a shared /tmp is read-only to them outside too (doctor lists them all).
-  const lostWrites = readOnlyFiles.filter((p) => !mountedFiles.includes(p) && writableHere(p));
+  const lostWrites = viewUnits.filter((u) => u.kind === 'ro-bind' && u.reason !== 'file-mount' && writableHere(u.path)).map((u) => u.path);
   if (lostWrites.length) notice(`read-only inside (too big to copy, or unreadable): ${listFew(lostWrites)}`);
   // A file the host has a mount on (a container's /etc/hosts, /etc/resolv.conf) is bound as it
   // is: a standing trait of the host, said once (it was said on every run, as too big or

@@ -29,7 +29,7 @@ export interface ViewFacts {
   /** Files beside mounts bound read-only (too big to copy, or unreadable). */
   roFiles: string[];
   /** Files the host has a mount on (a bind of one file, as containers have on /etc/hosts), bound read-only. */
-  mountedFiles?: string[];
+  mountedFiles: string[];
   /** Mounts that could not be overlaid and were bound read-only. */
   fallbacks: string[];
   /** Targets of fuse-overlayfs layers (an ordinary user's system trees). */
@@ -148,7 +148,7 @@ export function viewReason(path: string, kind: 'EROFS' | 'EACCES' | 'EOVERFLOW',
   if (kind === 'EROFS') {
     const rb = under(path, f.roBinds);
     if (rb) return `read-only inside: ${rb} is a --ro-bind`;
-    if (f.mountedFiles?.includes(path)) return 'read-only inside: the host has a mount on this file, which sbx binds read-only (a file cannot be overlaid)';
+    if (f.mountedFiles.includes(path)) return 'read-only inside: the host has a mount on this file, which sbx binds read-only (a file cannot be overlaid)';
     if (f.roFiles.includes(path)) return 'read-only inside: a file beside a mount that sbx bound read-only (too big to copy, or unreadable to you)';
     const fb = under(path, f.fallbacks);
     if (fb) return `read-only inside: ${fb} could not be overlaid`;

@@ -21,9 +21,9 @@ export function makeUserStore(): string {
 }
 
 /** sbx from the user's readable copy, run as the test user. */
-export function runAsUser(store: string, args: string[], env: Record<string, string> = {}) {
+export function runAsUser(store: string, args: string[], env: Record<string, string> = {}, cwd = '/') {
   return spawnSync('setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', process.execPath, join(userCopy!, 'dist', 'bin', 'sbx.js'), ...args], {
-    encoding: 'utf8', input: '', cwd: '/', timeout: 60_000,
+    encoding: 'utf8', input: '', cwd, timeout: 60_000,
     env: { ...process.env, HOME: `/home/${TEST_USER}`, SBX_HOME: store, NO_COLOR: '1', ...env },
   });
 }

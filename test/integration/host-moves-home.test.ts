@@ -63,7 +63,6 @@ testUnless(MOUNTS_AS_ROOT)('a mount that appears in the user\'s home between the
 // canary deletion). The home is one overlay through the fuse daemon since 2026-12-07, and the
 // working dir in it, where builds run, a kernel overlay of its own.
 testUnless(MOUNTS_AS_ROOT)("a mount in the user's home: the dirs beside it removed and renamed inside; the working dir in the home is its own kernel overlay", () => {
-  const home = `/home/${TEST_USER}`;
   const uid = userId();
   const userCanary = userHomeCanary();
   const store = makeStore();
@@ -76,11 +75,7 @@ testUnless(MOUNTS_AS_ROOT)("a mount in the user's home: the dirs beside it remov
   try {
     proveIsolation(userCanary, store);
     mounts.mount(join(userCanary, 'm'), uid);
-    const r = spawnSync('setpriv', ['--reuid', TEST_USER, '--regid', TEST_USER, '--init-groups', process.execPath, join(userCopy!, 'dist', 'bin', 'sbx.js'),
-      'run', '-n', '--', 'sh', '-c', `rm -r ${userCanary}/sub && mv ${userCanary}/ren ${userCanary}/ren2 && echo w > made && echo done`], {
-      cwd: work, encoding: 'utf8', input: '', timeout: 60_000,
-      env: { ...process.env, HOME: home, SBX_HOME: userStore, NO_COLOR: '1', SBX_DEBUG_SPEC: '1' },
-    });
+    const r = runAsUser(userStore, ['run', '-n', '--', 'sh', '-c', `rm -r ${userCanary}/sub && mv ${userCanary}/ren ${userCanary}/ren2 && echo w > made && echo done`], { SBX_DEBUG_SPEC: '1' }, work);
     assert.is(r.status, 0, r.stderr);
     assert.is(r.stdout, 'done\n', r.stderr);
     // /home, which holds the home: one overlay through the daemon, the home in it.

@@ -205,7 +205,8 @@ testUnless(ROOT_CASE ?? (userRuns ? null : 'the test user sbxtest cannot run thi
     const first = told();
     assert.ok(first > 0, 'a first run names the dirs it shows empty (/root at least)');
     assert.is(told(), 0, 'said again with nothing new');
-    // Another user's mount that this one may not search: shown empty, not said.
+    // Another user's mount that this one may not search: not said (shown empty, or, in a dir
+    // planned whole through the fuse daemon, as unsearchable inside as on the host).
     mounts.mount(join(canary, 'theirs'), undefined, 0o700);
     assert.is(told(), 0, 'said for a mount that splits /opt');
     // One in a dir of root's that the user may not list: that dir is empty and read-only inside,

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { explainSeen, pathsIn, viewReason, type HostProbe, type ViewFacts } from '../../sandbox-core/view-errors.js';
 
 const facts = (over: Partial<ViewFacts> = {}): ViewFacts => ({
-  roBinds: ['/data'], roFiles: ['/big.img'], fallbacks: ['/mnt/odd'], fuseTrees: ['/usr', '/var'], noFuse: false, uid: 1000, cwd: '/home/u', ...over,
+  roBinds: ['/data'], roFiles: ['/big.img'], mountedFiles: [], fallbacks: ['/mnt/odd'], fuseTrees: ['/usr', '/var'], noFuse: false, uid: 1000, cwd: '/home/u', ...over,
 });
 // /var/cache/man belongs to `man` (6); /var/log/secret is unreadable to the user; all else root's.
 const host: HostProbe = {
