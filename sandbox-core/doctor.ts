@@ -182,5 +182,5 @@ export async function runChecks(): Promise<Check[]> {
 function fuseLayout(): string {
   if (!fusePreloadPath()) return 'every write through the daemon (its preload, sbx-fuse-noplus.so, was not built)';
   if (!upperTakesUserXattrs(release(), true)) return `a throwaway run's writes through the daemon (tmpfs takes user xattrs from Linux 6.6; this is ${release()})`;
-  return 'each a kernel overlay over a read-only daemon';
+  return '`/` one kernel overlay over a read-only daemon';
 }

@@ -30,6 +30,8 @@ export interface EngineContext {
    * (a saved sandbox whose layer of `within` holds what was made in `tree` keeps it there).
    */
   stackable?: (tree: string, within: string) => boolean;
+  /** The dirs directly in `/` (asked when `/` is read whole through the daemon); topLevelDirs. */
+  topDirs?: () => string[];
 }
 
 /**
@@ -50,7 +52,12 @@ export function assignEngines(units: ViewUnit[], ctx: EngineContext): EngineUnit
     if (u.kind !== 'overlay') { out.push(u); continue; }
     // A dir holding mounts, whole: only the daemon, which sees past those mounts, can be its
     // lower (planView's `throughFuse`).
-    if (u.holdsMounts) { out.push({ ...u, engine: 'fuse' }); stackUserTrees(u.path, units, ctx, out); continue; }
+    if (u.holdsMounts) {
+      out.push({ ...u, engine: 'fuse' });
+      if (u.path === '/') stackListless(units, ctx, out);
+      stackUserTrees(u.path, units, ctx, out);
+      continue;
+    }
     // A tree the user may not even search on the host (`/root`, 0700): an overlay over it
     // looks up every name in it with the user's rights, so nothing could be made in it inside,
     // by root inside either (`mkdir /root/.cache` failed, EACCES). Nothing of it can be seen
@@ -91,6 +98,26 @@ function stackUserTrees(tree: string, units: ViewUnit[], ctx: EngineContext, out
     out.push({ kind: 'overlay', path: t, engine: 'kernel' });
     stacked.push(t);
   }
+}
+
+/**
+ * A top-level dir the user may search but not list (0711), in `/` read through the daemon:
+ * fuse-overlayfs shows it empty, and once it has, finds no name in it (ENOENT), where the host
+ * finds each by lookup. A kernel overlay over it, stacked on `/`, shows it as the host does,
+ * as the skeleton's own overlay of it did. (One the user may not search is an empty writable
+ * dir in `/`'s layer: unreadable.ts.)
+ */
+function stackListless(units: ViewUnit[], ctx: EngineContext, out: EngineUnit[]): void {
+  for (const d of ctx.topDirs?.() ?? []) {
+    // Not one holding a mount (no lower then); the user's trees in it are stacked on it after.
+    if (units.some((v) => isWithin(v.path, d))) continue;
+    if (!ctx.readable(d) && ctx.searchable(d)) out.push({ kind: 'overlay', path: d, engine: 'kernel' });
+  }
+}
+
+/** The dirs directly in `/`, symlinks left out. */
+export function topLevelDirs(): string[] {
+  try { return readdirSync('/', { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `/${d.name}`).sort(); } catch { return []; }
 }
 
 /** Why fuse-overlayfs cannot be used, or null when it can. */

@@ -2,7 +2,7 @@
 // fails in a user namespace (its sub-mounts are locked), so every directory that has no mount
 // below it becomes its own overlay, and directories that contain mount points become read-only
 // skeleton directories holding those overlays (or, for an ordinary user with fuse-overlayfs,
-// overlays of the daemon's view of them: `throughFuse`). Root builds the view outside any user
+// overlays of the daemon's view of them, `/` itself first: `throughFuse`). Root builds the view outside any user
 // namespace (`whole`): there each mount is one overlay whose lower layer is that mount alone
 // (the helper's idmapped clone of it takes no sub-mount), the mounts below it placed on top,
 // so `/` is one overlay and not ~20 (each a few inodes made and removed by the kernel's
@@ -54,9 +54,10 @@ export interface PlanOptions {
   /** Root's view, built outside any user namespace: `/` and each mount one overlay. */
   whole?: boolean;
   /**
-   * Whether a dir (not `/`) with mounts below it can be one overlay over the read-only
+   * Whether a dir with mounts below it, `/` first, can be one overlay over the read-only
    * fuse-overlayfs daemon's view of it (an ordinary user's, with that daemon; sandbox.ts says
-   * when): else it is a skeleton, as before 2026-12-07.
+   * when): else it is a skeleton, as every one was before 2026-12-07 and `/` before 2026-12-07's
+   * s80 (a rename between top-level dirs was EXDEV).
    */
   throughFuse?: (dir: string) => boolean;
 }
@@ -102,7 +103,7 @@ export function planView(mounts: MountEntry[], host: HostFs = realHostFs, { whol
     }
     // An ordinary user's dir holding mounts, whole: its subdirs are no mount points inside, so
     // they can be removed and renamed as on the host (a skeleton's are each an overlay).
-    const viaFuse = !whole && path !== '/' && !!throughFuse?.(path);
+    const viaFuse = !whole && !!throughFuse?.(path);
     if ((whole && (path === '/' || m)) || viaFuse) {
       units.push(viaFuse ? { kind: 'overlay', path, holdsMounts: true } : { kind: 'overlay', path });
       // The mount points nearest below it (none of the others in between), each planned as
@@ -170,7 +171,7 @@ export function planView(mounts: MountEntry[], host: HostFs = realHostFs, { whol
    */
   const unlistedOnTheWay = (top: string, q: string): ViewUnit | null | undefined => {
     let d = top;
-    for (const part of q.slice(top.length + 1).split('/').slice(0, -1)) {
+    for (const part of q.slice(top === '/' ? 1 : top.length + 1).split('/').slice(0, -1)) {
       d = join(d, part);
       const met = listings.has(d);
       const l = listOf(d);

@@ -20,7 +20,7 @@ import type { LowerView } from './image/view.js';
 import { ACCOUNT_FILES, changedAccountCopies, PRECOPY_DIRS, precopyEmptyUnreadable, precopyEntries } from './precopy.js';
 import { dirAttrsLast, ensureUpperDirs, entryOp, LayerTimes, UpperEntries, type LayerOwner } from './layer-dirs.js';
 import { exactTimes } from './base/dir-stat.js';
-import { assignEngines, emptyDir, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, searchableDir, upperTakesUserXattrs, userOwnedTrees, type EngineUnit } from './engines.js';
+import { assignEngines, emptyDir, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, searchableDir, topLevelDirs, upperTakesUserXattrs, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
 import { DROPPED_DCS, DROPPED_OSC } from './terminal-drops.js';
@@ -465,7 +465,7 @@ function prepareLayers(meta: SandboxMeta, units: EngineUnit[], owner: RootOwner,
     const added = !layer;
     if (!layer) {
       if (u.kind === 'skeleton') layer = { target: u.path, dir: newDir(), format: 'kernel', skeleton: true };
-      else if (u.engine === 'fuse' && u.path !== '/') {
+      else if (u.engine === 'fuse' && (u.path !== '/' || fuseLowerOk())) {
         if (fuseLowerOk()) {
           const dir = newDir();
           layer = { target: u.path, dir, format: 'kernel', fuseLower: lowerHead ??= dir };
@@ -1074,13 +1074,14 @@ function scrapOps(meta: SandboxMeta, scratch: boolean, unread: boolean, inTmpfs:
 /**
  * Whether an ordinary user's dir holding mounts is one overlay over the read-only daemon's view
  * of it (plan.ts `throughFuse`), rather than a skeleton whose every subdir is an overlay of its
- * own, a mount point inside (`rm -rf ~/dir` was EBUSY while anything was mounted in $HOME).
+ * own, a mount point inside (`rm -rf ~/dir` was EBUSY while anything was mounted in $HOME;
+ * `/` is one, and a rename from /tmp to /var/tmp was EXDEV, each top-level dir an overlay).
  * Only where prepareLayers gives a fuse tree that lower (fuseLower), the user may list and
  * search the dir (else it stays as before: unavailable, or an unsearchable stand-in), and the
  * sandbox has no layer there or below it that could not be placed so: one made as a skeleton
  * (before 2026-12-07) keeps its plan, its changes are in those layers; a kernel overlay's
  * host dir cannot be a lower with mounts below it (a mount made in it since the sandbox was:
- * the skeleton's plan then refuses the run, saying why).
+ * the skeleton's plan then refuses the run, saying why; for `/`, runHolding refuses it).
  */
 function splitThroughFuse(meta: SandboxMeta, dir: string, mounts: readonly MountEntry[], fuseLowerOk: () => boolean): boolean {
   for (const l of meta.layers) {
@@ -1089,6 +1090,20 @@ function splitThroughFuse(meta: SandboxMeta, dir: string, mounts: readonly Mount
     if (!mounts.some((m) => m.mountPoint === l.target) && mounts.some((m) => isBelow(m.mountPoint, l.target))) return false;
   }
   return fuseLowerOk() && readableDir(dir) && searchableDir(dir);
+}
+
+/**
+ * Why a sandbox whose `/` was read whole through the daemon cannot be so now
+ * (splitThroughFuse declined it): what sbx knows of it, for the refusal.
+ */
+function wholeRootBlocker(meta: SandboxMeta, mounts: readonly MountEntry[], fuse: boolean): string {
+  if (!fuse) return 'its / was read through fuse-overlayfs, which this run cannot use';
+  for (const l of meta.layers) {
+    if (l.fuseLower !== undefined || mounts.some((m) => m.mountPoint === l.target)) continue;
+    const m = mounts.find((x) => isBelow(x.mountPoint, l.target));
+    if (m) return `a mount made in ${display(l.target)} since the sandbox was made (${display(m.mountPoint)}) cannot be placed in its layer of that dir`;
+  }
+  return 'its / was read through fuse-overlayfs, which this run cannot do (the daemon\'s preload, or layers that take user xattrs, are missing)';
 }
 
 /** prepareLayers' condition for a fuse tree over a read-only daemon (its `fuseLower`). */
@@ -1106,6 +1121,7 @@ function wholeView(meta: SandboxMeta, uid: number, ops: readonly SpecOp[]): bool
   const can = uid === 0 && ops.some((o) => o.op === 'build_outside');
   const slash = meta.layers.find((l) => l.target === '/');
   if (!slash) return can;
+  if (slash.fuseLower !== undefined) return false;
   if (!slash.skeleton && !can) throw new SbxError(`sandbox ${display(meta.name ?? meta.id)} was made by root with its ids remapped (\`/\` one overlay): this run cannot build that view`, 125, 'run in it as root without --map-root, where subordinate ids exist');
   return !slash.skeleton;
 }
@@ -1162,7 +1178,8 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     if (fuse.length) {
       const named = [...fuse.filter((t) => ['/usr', '/etc', '/var'].includes(t)), ...fuse.filter((t) => !['/usr', '/etc', '/var'].includes(t))];
       const trees = named.slice(0, 3).map(displayText).join(', ') + (named.length > 3 ? ', ...' : '');
-      throw new SbxError(`sandbox ${display(meta.name ?? meta.id)} was made by a run as root inside: its ${trees} are fuse-overlayfs layers, which a --user run cannot show`, 125, 'run in it without --user, or start a new sandbox with --user');
+      const are = fuse.length === 1 ? 'is a fuse-overlayfs layer' : 'are fuse-overlayfs layers';
+      throw new SbxError(`sandbox ${display(meta.name ?? meta.id)} was made by a run as root inside: its ${trees} ${are}, which a --user run cannot show`, 125, 'run in it without --user, or start a new sandbox with --user');
     }
     // And the other way: a --user run's layers of the system trees are kernel overlays, which
     // root inside could not write (EACCES, as an ordinary user on the host), and its plan nests
@@ -1234,6 +1251,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
       // A tree whose layer of the dir around it held it (planned whole through the daemon while
       // a mount was below it) stays in that layer: one of its own would hide what it holds.
       stackable: (tree, within) => !meta.layers.some((l) => l.target === within) || meta.layers.some((l) => l.target === tree),
+      topDirs: topLevelDirs,
     }), seen);
   }
   if (uid !== 0 && !fuseBinary && !lower && !req.keepUser) {
@@ -1265,6 +1283,12 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
       layers.close();
       throw e;
     }
+  }
+  // An ordinary user's `/` read whole through the daemon, planned as a skeleton now: each
+  // top-level dir would get a layer over what `/`'s holds there. Refused, saying why.
+  if (req.inSandbox && !lower && meta.layers.some((l) => l.target === '/' && l.fuseLower !== undefined) && !units.some((u) => u.path === '/' && u.kind === 'overlay')) {
+    layers.close();
+    throw new SbxError(`sandbox ${ref}: ${wholeRootBlocker(meta, mounts, !!fuseBinary)}, and what it holds would be hidden in this run; nothing ran`, 125, `review it with '${sbxFor(store)} diff ${ref}' and commit or export it first, or undo that on the host to run in it`);
   }
   // A new layer over what the sandbox wrote before would hide it, in this run and (recorded)
   // in every later review and commit: refused, with nothing made.

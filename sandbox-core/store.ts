@@ -220,7 +220,7 @@ function checkMeta(m: unknown, id: string): string | null {
     if (y.shared !== undefined && y.shared !== true) return 'meta.json has an invalid layer';
     // A tree read through a shared read-only daemon: a kernel layer of its own, naming the
     // layer dir that holds the daemon's mount (one whose tree names itself, checked below).
-    if (y.fuseLower !== undefined && (!isStr(y.fuseLower) || !LAYER_DIR_RE.test(y.fuseLower) || y.format !== 'kernel' || y.skeleton || y.shared || y.target === '/')) return 'meta.json has an invalid layer';
+    if (y.fuseLower !== undefined && (!isStr(y.fuseLower) || !LAYER_DIR_RE.test(y.fuseLower) || y.format !== 'kernel' || y.skeleton || y.shared)) return 'meta.json has an invalid layer';
     // Read only by the commit's check that the host dir is still the one the layer was made over (a wrong value refuses that tree's changes, and lets none go elsewhere).
     if (y.hostDir !== undefined && !isHostDir(y.hostDir)) return 'meta.json has an invalid layer';
     // Read only by the review's comparison of this layer's root (a wrong value lists, or hides, a mode change of that root, and commits nothing elsewhere).

@@ -90,6 +90,24 @@ export function findUnreadableDirsCached(roots: string[], skip: Set<string>, cac
   return result;
 }
 
+/**
+ * The dirs directly in `/` the user may not even search, but the view's own layers (`skip`)
+ * and those holding one: what a skeleton made empty stand-ins of. One the user may search but
+ * not list (0711) stays as the host's, its names found by lookup, as a kernel overlay over it
+ * showed it.
+ */
+function unsearchableTopDirs(skip: Set<string>): string[] {
+  let list: Dirent[];
+  try { list = readdirSync('/', { withFileTypes: true }); } catch { return []; }
+  const out: string[] = [];
+  for (const d of list) {
+    const p = `/${d.name}`;
+    if (!d.isDirectory() || skip.has(p) || [...skip].some((t) => isWithin(t, p))) continue;
+    try { accessSync(p, constants.X_OK); } catch { out.push(p); }
+  }
+  return out.sort();
+}
+
 /** The layer read through fuse-overlayfs holding host path `p`, if any. */
 function fuseLayerOf(layers: Layer[], p: string): Layer | undefined {
   return layers
@@ -113,7 +131,10 @@ export function showUnreadableEmpty(layers: Layer[], layersDir: string, times: L
   // Dirs made in kernel layers, their opaque xattr still to set: all in one start of the helper.
   const unmarked: Array<[host: string, rel: string]> = [];
   const walked = roots.filter((root) => fuseLayerOf(fuse, root));
-  for (const host of findUnreadableDirsCached(walked, targets, cacheFile)) {
+  // `/` itself through the daemon: its top-level dirs the user cannot search (`/root`,
+  // `/lost+found`), which a skeleton made empty stand-ins of; one listing, no walk.
+  const tops = fuse.some((l) => l.target === '/') ? unsearchableTopDirs(targets) : [];
+  for (const host of [...findUnreadableDirsCached(walked, targets, cacheFile), ...tops]) {
     const layer = fuseLayerOf(fuse, host);
     if (!layer || layer.target === host || hidden.some((h) => isWithin(host, h))) continue;
     const fuseMarks = layer.format === 'fuse';

@@ -78,8 +78,9 @@ testUnless(MOUNTS_AS_ROOT)("a mount in the user's home: the dirs beside it remov
     const r = runAsUser(userStore, ['run', '-n', '--', 'sh', '-c', `rm -r ${userCanary}/sub && mv ${userCanary}/ren ${userCanary}/ren2 && echo w > made && echo done`], { SBX_DEBUG_SPEC: '1' }, work);
     assert.is(r.status, 0, r.stderr);
     assert.is(r.stdout, 'done\n', r.stderr);
-    // /home, which holds the home: one overlay through the daemon, the home in it.
-    assert.ok(r.stderr.includes('fuse_lower "/home" '), r.stderr);
+    // `/`, which holds the home: one overlay through the daemon, the home in it.
+    assert.ok(r.stderr.includes('fuse_lower "/" '), r.stderr);
+    assert.not.ok(r.stderr.includes('overlay "/home/'.concat(TEST_USER, '" ')), r.stderr);
     assert.ok(r.stderr.includes(`overlay "${work}" "${work}" `), r.stderr);
     for (const line of [`deleted:  ${userCanary}/sub/`, `deleted:  ${userCanary}/ren/`, `added:    ${userCanary}/ren2/`, `added:    ${work}/made`]) assert.ok(r.stderr.includes(line), `${line}\n${r.stderr}`);
     assert.ok(existsSync(join(userCanary, 'sub', 'deep', 'f')) && existsSync(join(userCanary, 'ren')) && !existsSync(join(work, 'made')));
@@ -102,14 +103,15 @@ testUnless(MOUNTS_AS_ROOT)('a new host mount over what a saved sandbox changed: 
   const mount = mounts.mount, unmountAll = mounts.release;
   try {
     proveIsolation(userCanary, store);
-    // The test user: its home is one layer; a mount in it splits the home into layers of its
-    // own, one of them over the saved change's dir.
+    // The test user: its home is one layer, in `/` read through the daemon; a mount in it would
+    // split the home into layers of its own, one of them over the saved change's dir, and `/`
+    // into a skeleton whose top-level dirs would hide what `/`'s layer holds.
     const userMade = runAsUser(userStore, ['run', '-q', '--name', 'covered', '--', 'sh', '-c', `echo r > ${userCanary}/r`]);
     assert.is(userMade.status, 0, userMade.stderr);
     mount(join(userCanary, 'm'));
     const userRefused = runAsUser(userStore, ['run', '-q', '--in', 'covered', '--', 'sh', '-c', `echo ran > ${userCanary}/ran`]);
     assert.is(userRefused.status, 125, userRefused.stderr);
-    assert.match(userRefused.stderr, `sbx: error: sandbox covered: what it changed in ${home} at ${userCanary} would be hidden in this run: a mount made in ${home} since the sandbox was made gives ${userCanary} a layer of its own; nothing ran`);
+    assert.match(userRefused.stderr, `sbx: error: sandbox covered: a mount made in ${home} since the sandbox was made (${userCanary}/m) cannot be placed in its layer of that dir, and what it holds would be hidden in this run; nothing ran`);
     assert.is(runAsUser(userStore, ['diff', 'covered', '--name-only']).stdout, `${userCanary}/r\n`);
     unmountAll();
     const userAfter = runAsUser(userStore, ['run', '-q', '--in', 'covered', '--', 'cat', `${userCanary}/r`]);

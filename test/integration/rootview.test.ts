@@ -118,7 +118,7 @@ testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${F
   }
 });
 
-testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${FUSE_PROBLEM}`), { missing: !IS_ROOT })('unprivileged: the system trees of one host filesystem share one read-only fuse-overlayfs daemon, each a kernel overlay over its mount of /', async () => {
+testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${FUSE_PROBLEM}`), { missing: !IS_ROOT })('unprivileged: `/` is one kernel overlay over one read-only fuse-overlayfs daemon (its lower `/`); the system trees are no mounts of their own inside', async () => {
   const opts = await daemonOptionsOf(['run', '-n', '-q']);
   assert.ok(opts.length > 0, 'no fuse-overlayfs daemon found');
   assert.equal([...new Set(opts.map((o) => /(?:^|,)lowerdir=([^,]*)/.exec(o)?.[1]))], ['/'], opts.join('\n'));
@@ -126,11 +126,15 @@ testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${F
   assert.ok(opts.every((o) => !/(?:^|,)upperdir=/.test(o)), opts.join('\n'));
   // One daemon, whatever filesystems the host's trees lie on (each tree's overlay keeps them apart).
   assert.is(opts.length, 1, opts.join('\n'));
-  // Inside, each tree is a kernel overlay of its own.
-  const trees = ['/usr', '/etc', '/var'];
-  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', `awk '${trees.map((t) => `$5=="${t}"`).join('||')} {for (i = 7; i < NF; i++) if ($i == "-") { print $5, $(i + 1); break }}' /proc/self/mountinfo | sort`], { store });
+  // Inside, `/` is one kernel overlay and the system trees are in it: a rename between them
+  // is no EXDEV (a dir from the host still is: no redirect_dir).
+  const trees = ['/', '/usr', '/etc', '/var', '/tmp', '/opt'];
+  const script = `awk '${trees.map((t) => `$5=="${t}"`).join('||')} {for (i = 7; i < NF; i++) if ($i == "-") { print $5, $(i + 1); break }}' /proc/self/mountinfo | sort`
+    + ' && touch /tmp/sbx-x && mv /tmp/sbx-x /opt/sbx-x && ln /opt/sbx-x /var/sbx-x'
+    + ` && python3 -c "import os; os.rename('/var/sbx-x', '/usr/sbx-x')" && echo moved`;
+  const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', script], { store });
   assert.is(r.code, 0, r.stderr);
-  assert.is(r.stdout, trees.sort().map((t) => `${t} overlay\n`).join(''));
+  assert.is(r.stdout, '/ overlay\nmoved\n', r.stderr);
 });
 
 testUnless(USER_CASE ?? (FUSE_PROBLEM ? 'fuse-overlayfs path not available' : NO_DPKG_DEB), { missing: !IS_ROOT })('unprivileged: dpkg -i of a local .deb installs inside (empty root-only lock files pre-copied)', () => {

@@ -476,7 +476,7 @@ test('sbx doctor says sbx can run here, one line per check', () => {
   // How the helper was linked (static-pie spares every run the dynamic loader's page faults).
   assert.match(r.stdout, /^ok\s+helper: .*, linked (static-pie|dynamic) at /m);
   // An ordinary user with fuse-overlayfs is told how system trees take writes (6.x here).
-  if (!IS_ROOT && /^ok\s+fuse-overlayfs: /m.test(r.stdout)) assert.match(r.stdout, /^ok\s+fuse-overlayfs: .*: system paths are writable inside, each a kernel overlay over a read-only daemon$/m);
+  if (!IS_ROOT && /^ok\s+fuse-overlayfs: /m.test(r.stdout)) assert.match(r.stdout, /^ok\s+fuse-overlayfs: .*: system paths are writable inside, `\/` one kernel overlay over a read-only daemon$/m);
 });
 
 test("a run that compiled its seccomp policy leaves the run part's code cache to the next run", () => {

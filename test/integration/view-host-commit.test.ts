@@ -114,7 +114,8 @@ testUnless(ROOT_CASE ?? (!userCanRunSbx ? NO_USER : userSubIds ? null : 'sbxtest
   const asUser = (args: string[]) => asTestUser(userStore, args);
   try {
     // One entry of each kind of layer: the user's own tree (home), a system tree read through
-    // fuse-overlayfs (the /opt canary), and a new top-level dir (a skeleton layer).
+    // fuse-overlayfs (the /opt canary), and a new top-level dir (a skeleton layer before
+    // `/` was read through fuse-overlayfs too).
     const script = [
       `touch ${home}/a ${home}/r ${canary}/a ${canary}/r && mkdir ${top} && touch ${top}/a ${top}/r`,
       `chown 32:33 ${home}/a ${canary}/a ${top}/a`, `mkdir ${canary}/t && touch ${canary}/t/f && chown -R 34:35 ${canary}/t`,
@@ -129,7 +130,7 @@ testUnless(ROOT_CASE ?? (!userCanRunSbx ? NO_USER : userSubIds ? null : 'sbxtest
     // An older layout (fuse-overlayfs's own upper for /opt) keeps no owner there: its entries are root's.
     const metaFile = readdirSync(userStore).map((n) => join(userStore, n, 'meta.json')).find((f) => existsSync(f))!;
     const layers = (JSON.parse(readFileSync(metaFile, 'utf8')) as { layers: Array<{ target: string; fuseLower?: string }> }).layers;
-    const optKeeps = layers.some((l) => l.target === '/opt' && l.fuseLower);
+    const optKeeps = layers.some((l) => (l.target === '/opt' || l.target === '/') && l.fuseLower);
     const c = sbx(['commit', 'ids'], { store: userStore, env: sudo });
     assert.is(c.code, 0, c.stderr);
     const owner = (p: string) => { const st = lstatSync(p); return `${st.uid}:${st.gid}`; };
@@ -172,6 +173,25 @@ testUnless(ROOT_CASE ?? (deb ? null : NO_DEB))('root: a partial commit that spli
     sbx(['discard', 'apt'], { store });
   } finally {
     purge();
+  }
+});
+
+// An ordinary user's `/` is one overlay through the daemon since s80, its top-level dirs in it:
+// one the user may search but not list (0711) keeps its files by name, as on the host, where an
+// empty stand-in would hide them; one closed to the user (0700) is empty and writable inside.
+testUnless(ROOT_CASE ?? (userCanRunSbx ? null : NO_USER), { missing: IS_ROOT })('root: top-level dirs an ordinary user may search but not list (0711) keep their files; one it may not search (0700) is empty and writable', () => {
+  const open = `/${tag}-0711`, shut = `/${tag}-0700`;
+  try {
+    for (const d of [open, shut]) { mkdirSync(d); writeFileSync(join(d, 'f'), 'f\n'); }
+    chmodSync(open, 0o711);
+    chmodSync(shut, 0o700);
+    const r = asTestUser(userStoreDir(), ['run', '-n', '-q', '--', 'sh', '-c', `cat ${open}/f; ls ${open} 2>/dev/null || echo unlisted; ls -A ${shut}; touch ${shut}/new && ls ${shut}`]);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stdout, 'f\nunlisted\nnew\n', r.stderr);
+    assert.not.ok(existsSync(join(shut, 'new')));
+  } finally {
+    rmSync(open, { recursive: true, force: true });
+    rmSync(shut, { recursive: true, force: true });
   }
 });
 

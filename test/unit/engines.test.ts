@@ -46,6 +46,20 @@ test("a dir holding mounts, planned whole: fuse, even the user's own; the user's
   assert.equal(run(ctx({ searchable: shut, readable: shut })), ['/home fuse', '/home/u kernel', '/home/v/remote kernel', '/home/w fuse', '/home/w/remote fuse']);
 });
 
+test("`/` planned whole: a top-level dir the user may search but not list is a kernel overlay stacked on it (the daemon would show it empty); one it may not search, or one holding a mount, is not", () => {
+  const plan: ViewUnit[] = [{ kind: 'overlay', path: '/', holdsMounts: true }, { kind: 'overlay', path: '/srv/disk' }];
+  const listless = new Set(['/srv', '/x711', '/home']);
+  const c = ctx({
+    userTrees: ['/home/u'],
+    topDirs: () => ['/home', '/root', '/srv', '/usr', '/x711'],
+    readable: (p) => !listless.has(p) && p !== '/root',
+    searchable: (p) => p !== '/root',
+  });
+  assert.equal(assignEngines(plan, c).map((u) => `${u.path} ${u.kind === 'overlay' ? u.engine : u.kind}`), ['/ fuse', '/home kernel', '/x711 kernel', '/home/u kernel', '/srv/disk fuse']);
+  // Nothing is asked of `/` when it is a skeleton, nor of a dir holding mounts below it.
+  assert.equal(assignEngines([{ kind: 'overlay', path: '/home', holdsMounts: true }], c).map((u) => u.path), ['/home', '/home/u']);
+});
+
 test('root: every tree a kernel overlay, empty, unsearchable or not; no fuse-overlayfs: the same but for the stand-in', () => {
   const all = Object.fromEntries(trees.map((t) => [t, 'kernel']));
   assert.equal(engines(ctx({ uid: 0 })), all);

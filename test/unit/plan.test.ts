@@ -137,8 +137,9 @@ test('planned whole (root, outside any user namespace): each mount is one overla
 
 test("through fuse (an ordinary user's, with the daemon): a dir holding mounts below `/` is one overlay, its mounts on top; one it declines stays a skeleton", () => {
   const asked: string[] = [];
+  // `/` declined (a sandbox whose `/` is a skeleton keeps it): the dirs below it are asked.
   const units = planView(visibleMounts(parseMountInfo(MOUNTINFO)), fakeHost({ ...TREE, '/etc': [['usr-bind', 'dir'], ['passwd', 'file']] }), {
-    throughFuse: (dir) => { asked.push(dir); return dir !== '/mnt/data'; },
+    throughFuse: (dir) => { asked.push(dir); return dir !== '/mnt/data' && dir !== '/'; },
   });
   assert.equal(units.map((u) => [u.path, u.kind, u.kind === 'overlay' && u.holdsMounts === true]), [
     ['/', 'skeleton', false],
@@ -157,14 +158,42 @@ test("through fuse (an ordinary user's, with the daemon): a dir holding mounts b
     ['/usr', 'overlay', false],
     ['/vmlinuz', 'ro-bind', false],
   ]);
-  // Never `/` (its mounts are /proc, /sys, /dev: a skeleton, as before), only dirs holding mounts.
-  assert.equal(asked.sort(), ['/etc', '/mnt', '/mnt/data', '/run']);
+  // Only dirs holding mounts are asked.
+  assert.equal(asked.sort(), ['/', '/etc', '/mnt', '/mnt/data', '/run']);
   // A dir on the way to a mount that the user may not list: empty and read-only, as a skeleton
   // made it; its mounts are not planned (nothing could be mounted past it).
   const shut = { ...TREE, '/etc': [] as Array<[string, 'dir']> };
   delete (shut as Record<string, unknown>)['/run/user'];
   const r = planView(visibleMounts(parseMountInfo(MOUNTINFO)), fakeHost(shut), { throughFuse: () => true }).filter((u) => u.path.startsWith('/run'));
   assert.equal(r, [{ kind: 'overlay', path: '/run', holdsMounts: true }, { kind: 'unavailable', path: '/run/user', reason: 'ENOENT' }]);
+});
+
+test("through fuse, `/` itself: one overlay, each mount nearest below it on top, so nothing between top-level dirs is a mount point", () => {
+  const asked: string[] = [];
+  const units = planView(visibleMounts(parseMountInfo(MOUNTINFO)), fakeHost({ ...TREE, '/etc': [['usr-bind', 'dir'], ['passwd', 'file']] }), {
+    throughFuse: (dir) => { asked.push(dir); return dir !== '/mnt/data'; },
+  });
+  assert.equal(units.map((u) => [u.path, u.kind, u.kind === 'overlay' && u.holdsMounts === true]), [
+    ['/', 'overlay', true],
+    ['/dev', 'special', false],
+    ['/etc/usr-bind', 'overlay', false],
+    ['/home', 'overlay', false],
+    ['/mnt/data', 'skeleton', false],
+    ['/mnt/data/inner', 'unavailable', false],
+    ['/proc', 'special', false],
+    ['/run', 'overlay', true],
+    ['/run/user/1000', 'overlay', false],
+    ['/sys', 'special', false],
+  ]);
+  // No file beside a mount point is bound (/vmlinuz, /etc/passwd are in `/`'s overlay), no
+  // symlink made: the daemon shows them.
+  assert.equal(asked.sort(), ['/', '/mnt/data', '/run']);
+  // A dir on the way from `/` that the user may not list: empty and read-only, its mounts not
+  // planned (the way's components counted from `/`).
+  const shut = { ...TREE };
+  delete (shut as Record<string, unknown>)['/mnt'];
+  const m = planView(visibleMounts(parseMountInfo(MOUNTINFO)), fakeHost(shut), { throughFuse: () => true }).filter((u) => u.path.startsWith('/mnt'));
+  assert.equal(m, [{ kind: 'unavailable', path: '/mnt', reason: 'ENOENT' }]);
 });
 
 test.run();

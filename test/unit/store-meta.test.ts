@@ -109,6 +109,9 @@ test('trees read through a read-only daemon: kernel layers naming a head that na
   const head = { dir: 'L5', format: 'kernel', fuseLower: 'L5', target: '/usr' };
   write({ layers: [...f.meta.layers, head, { dir: 'L6', format: 'kernel', fuseLower: 'L5', target: '/etc' }] });
   assert.equal(read().layers.map((l) => l.fuseLower), [undefined, 'L5', 'L5']);
+  // `/` too: an ordinary user's whole view through the daemon.
+  write({ layers: [...f.meta.layers, { ...head, target: '/' }] });
+  assert.equal(read().layers.map((l) => l.target), [f.meta.layers[0]!.target, '/']);
   for (const bad of [
     [{ ...head, fuseLower: 'L6' }],
     [head, { dir: 'L6', format: 'kernel', fuseLower: 'L7', target: '/etc' }],
@@ -117,7 +120,6 @@ test('trees read through a read-only daemon: kernel layers naming a head that na
     [{ ...head, format: 'fuse' }],
     [{ ...head, skeleton: true }],
     [{ ...head, shared: true }],
-    [{ ...head, target: '/' }],
     [{ ...head, fuseLower: 5 }],
   ]) {
     write({ layers: [...f.meta.layers, ...bad] });
