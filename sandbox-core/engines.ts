@@ -6,7 +6,7 @@
 // (home, working directory), for empty ones, and for everything when running as root;
 // fuse-overlayfs for the other system trees when it is available, read-only, as the lower of a
 // kernel overlay that takes the writes (sandbox.ts prepareLayers, `fuseLower`).
-import { accessSync, constants, opendirSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, opendirSync, readdirSync, statSync } from 'node:fs';
 import type { ViewUnit } from './plan.js';
 import { isBelow, isWithin } from './base/within.js';
 import { dirStat } from './base/dir-stat.js';
@@ -113,6 +113,42 @@ function stackListless(units: ViewUnit[], ctx: EngineContext, out: EngineUnit[])
     if (units.some((v) => isWithin(v.path, d))) continue;
     if (!ctx.readable(d) && ctx.searchable(d)) out.push({ kind: 'overlay', path: d, engine: 'kernel' });
   }
+}
+
+/** A host dir's mode and owner, as `stackWritableDirs` asks for the dirs in a top-level one. */
+export interface DirEntryStat { path: string; mode: number; uid: number }
+
+/**
+ * With --user the command keeps your uid, and of the host's root-owned dirs only the overlays'
+ * own roots are writable inside (their upper dirs, yours, with the host's rule for you: sandbox.ts
+ * userViewBits). A dir in a top-level one that the host lets anyone write (`/var/tmp`,
+ * `/run/lock`: 1777) was not: a file made there needs the dir copied up as its owner, root,
+ * whom the namespace does not map (EOVERFLOW), where the host takes it. Each such dir becomes a
+ * kernel overlay of its own on its tree's (not one holding a mount: no lower then).
+ */
+export function stackWritableDirs(units: EngineUnit[], uid: number, dirsIn: (dir: string) => DirEntryStat[]): EngineUnit[] {
+  const out: EngineUnit[] = [];
+  for (const u of units) {
+    out.push(u);
+    if (u.kind !== 'overlay' || u.path === '/' || u.path.lastIndexOf('/') !== 0) continue;
+    for (const d of dirsIn(u.path)) {
+      if ((d.mode & 0o002) !== 0 && d.uid !== uid && !units.some((v) => isWithin(v.path, d.path))) out.push({ kind: 'overlay', path: d.path, engine: 'kernel' });
+    }
+  }
+  return out;
+}
+
+/** The dirs directly in `dir` (no symlink), with their modes and owners; none when it cannot be listed. */
+export function dirsIn(dir: string): DirEntryStat[] {
+  const out: DirEntryStat[] = [];
+  try {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      const p = `${dir}/${e.name}`;
+      try { const st = lstatSync(p); if (st.isDirectory()) out.push({ path: p, mode: st.mode, uid: st.uid }); } catch { /* gone meanwhile */ }
+    }
+  } catch { /* unlistable: nothing */ }
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /** The dirs directly in `/`, symlinks left out. */

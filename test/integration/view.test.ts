@@ -259,17 +259,19 @@ function skeletonDirOfHost(): string | null {
 // The top-level dirs are layer roots, shown with the upper's owner (the user's): their owner
 // bits are the user's bits on the host (sandbox.ts userViewBits), so /etc and /usr refuse a new
 // entry as outside. The canary is in the user's home: its write copies /home/USER up into
-// /home's upper root, which is r-x for the user.
+// /home's upper root, which is r-x for the user. A dir in a top-level one that the host lets
+// anyone write (/var/tmp, 1777) takes a new file as outside (EOVERFLOW before s80: its copy-up
+// as root, whom the namespace does not map), with no change of its own.
 testUnless(USER_CASE)('unprivileged --user: the command keeps your uid; root\'s files and top-level dirs are as unwritable as on the host, yours are writable', () => {
   const canary = makeCanary();
   try {
     const script = `id -u; test -w /etc || echo etc-read-only; touch /etc/${tag} 2>/dev/null || echo refused; mkdir /usr/${tag} 2>/dev/null || echo refused; `
-      + `touch ${canary}/new; echo hi > /tmp/${tag}-u; touch /usr/local/${tag}-u 2>/dev/null || echo refused; chmod 700 /etc`;
+      + `touch ${canary}/new; echo hi > /tmp/${tag}-u; touch /usr/local/${tag}-u 2>/dev/null || echo refused; chmod 700 /etc; echo v > /var/tmp/${tag}-v`;
     const { r, changes } = report(['--user', '--', 'sh', '-c', script]);
     assert.is(r.code, 0, r.stderr);
     assert.is(r.stdout, `${process.getuid!()}\netc-read-only\nrefused\nrefused\nrefused\n`);
     // A chmod of a root the command could make (it owns the upper) is its change.
-    assert.equal(changes, [`added ${canary}/new`, `added /tmp/${tag}-u`, 'metadata /etc']);
+    assert.equal(changes, [`added ${canary}/new`, `added /tmp/${tag}-u`, `added /var/tmp/${tag}-v`, 'metadata /etc'].sort());
     assert.not.match(r.stderr, /warning/, 'every root is readable to the review');
     assert.not.match(r.stderr, /fuse-overlayfs/, 'no engine warning: this is the host\'s own rule');
   } finally {

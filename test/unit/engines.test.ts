@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assignEngines, emptyDir, upperTakesUserXattrs, type EngineContext } from '../../sandbox-core/engines.js';
+import { assignEngines, emptyDir, stackWritableDirs, upperTakesUserXattrs, type DirEntryStat, type EngineContext, type EngineUnit } from '../../sandbox-core/engines.js';
 import type { ViewUnit } from '../../sandbox-core/plan.js';
 
 const trees = ['/usr', '/srv', '/root', '/home', '/home/u', '/media'];
@@ -58,6 +58,24 @@ test("`/` planned whole: a top-level dir the user may search but not list is a k
   assert.equal(assignEngines(plan, c).map((u) => `${u.path} ${u.kind === 'overlay' ? u.engine : u.kind}`), ['/ fuse', '/home kernel', '/x711 kernel', '/home/u kernel', '/srv/disk fuse']);
   // Nothing is asked of `/` when it is a skeleton, nor of a dir holding mounts below it.
   assert.equal(assignEngines([{ kind: 'overlay', path: '/home', holdsMounts: true }], c).map((u) => u.path), ['/home', '/home/u']);
+});
+
+test('--user: a dir in a top-level tree that anyone may write, not yours, is a kernel overlay on its tree; not in `/`, deeper, beside a mount, nor in a skeleton', () => {
+  const plan: EngineUnit[] = [
+    { kind: 'skeleton', path: '/', mode: 0o755 },
+    { kind: 'overlay', path: '/run', engine: 'kernel' },
+    { kind: 'overlay', path: '/var', engine: 'kernel' },
+    { kind: 'overlay', path: '/var/cache/disk', engine: 'kernel' },
+    { kind: 'skeleton', path: '/srv', mode: 0o755 },
+  ];
+  const dirs: Record<string, DirEntryStat[]> = {
+    '/': [{ path: '/tmp', mode: 0o41777, uid: 0 }],
+    '/run': [{ path: '/run/lock', mode: 0o41777, uid: 0 }, { path: '/run/user', mode: 0o40755, uid: 0 }],
+    '/var': [{ path: '/var/cache', mode: 0o40777, uid: 0 }, { path: '/var/mine', mode: 0o40777, uid: 1000 }, { path: '/var/tmp', mode: 0o41777, uid: 0 }],
+    '/srv': [{ path: '/srv/pub', mode: 0o41777, uid: 0 }],
+  };
+  const out = stackWritableDirs(plan, 1000, (d) => dirs[d] ?? []);
+  assert.equal(out.map((u) => `${u.path} ${u.kind}`), ['/ skeleton', '/run overlay', '/run/lock overlay', '/var overlay', '/var/tmp overlay', '/var/cache/disk overlay', '/srv skeleton']);
 });
 
 test('root: every tree a kernel overlay, empty, unsearchable or not; no fuse-overlayfs: the same but for the stand-in', () => {

@@ -135,13 +135,19 @@ test('planned whole (root, outside any user namespace): each mount is one overla
   assert.ok(hidden.some((u) => u.path === '/etc/usr-bind' && u.kind === 'overlay'));
 });
 
-test("through fuse (an ordinary user's, with the daemon): a dir holding mounts below `/` is one overlay, its mounts on top; one it declines stays a skeleton", () => {
+/** The plan through fuse with the dirs `declined` kept skeletons: each unit's path, kind and holdsMounts, and the dirs asked. */
+function throughFusePlan(declined: string[]): { rows: Array<[string, string, boolean]>; asked: string[] } {
   const asked: string[] = [];
-  // `/` declined (a sandbox whose `/` is a skeleton keeps it): the dirs below it are asked.
   const units = planView(visibleMounts(parseMountInfo(MOUNTINFO)), fakeHost({ ...TREE, '/etc': [['usr-bind', 'dir'], ['passwd', 'file']] }), {
-    throughFuse: (dir) => { asked.push(dir); return dir !== '/mnt/data' && dir !== '/'; },
+    throughFuse: (dir) => { asked.push(dir); return !declined.includes(dir); },
   });
-  assert.equal(units.map((u) => [u.path, u.kind, u.kind === 'overlay' && u.holdsMounts === true]), [
+  return { rows: units.map((u) => [u.path, u.kind, u.kind === 'overlay' && u.holdsMounts === true]), asked: asked.sort() };
+}
+
+test("through fuse (an ordinary user's, with the daemon): a dir holding mounts below `/` is one overlay, its mounts on top; one it declines stays a skeleton", () => {
+  // `/` declined (a sandbox whose `/` is a skeleton keeps it): the dirs below it are asked.
+  const { rows, asked } = throughFusePlan(['/', '/mnt/data']);
+  assert.equal(rows, [
     ['/', 'skeleton', false],
     ['/bin', 'symlink', false],
     ['/dev', 'special', false],
@@ -159,7 +165,7 @@ test("through fuse (an ordinary user's, with the daemon): a dir holding mounts b
     ['/vmlinuz', 'ro-bind', false],
   ]);
   // Only dirs holding mounts are asked.
-  assert.equal(asked.sort(), ['/', '/etc', '/mnt', '/mnt/data', '/run']);
+  assert.equal(asked, ['/', '/etc', '/mnt', '/mnt/data', '/run']);
   // A dir on the way to a mount that the user may not list: empty and read-only, as a skeleton
   // made it; its mounts are not planned (nothing could be mounted past it).
   const shut = { ...TREE, '/etc': [] as Array<[string, 'dir']> };
@@ -169,11 +175,8 @@ test("through fuse (an ordinary user's, with the daemon): a dir holding mounts b
 });
 
 test("through fuse, `/` itself: one overlay, each mount nearest below it on top, so nothing between top-level dirs is a mount point", () => {
-  const asked: string[] = [];
-  const units = planView(visibleMounts(parseMountInfo(MOUNTINFO)), fakeHost({ ...TREE, '/etc': [['usr-bind', 'dir'], ['passwd', 'file']] }), {
-    throughFuse: (dir) => { asked.push(dir); return dir !== '/mnt/data'; },
-  });
-  assert.equal(units.map((u) => [u.path, u.kind, u.kind === 'overlay' && u.holdsMounts === true]), [
+  const { rows, asked } = throughFusePlan(['/mnt/data']);
+  assert.equal(rows, [
     ['/', 'overlay', true],
     ['/dev', 'special', false],
     ['/etc/usr-bind', 'overlay', false],
@@ -187,7 +190,7 @@ test("through fuse, `/` itself: one overlay, each mount nearest below it on top,
   ]);
   // No file beside a mount point is bound (/vmlinuz, /etc/passwd are in `/`'s overlay), no
   // symlink made: the daemon shows them.
-  assert.equal(asked.sort(), ['/', '/mnt/data', '/run']);
+  assert.equal(asked, ['/', '/mnt/data', '/run']);
   // A dir on the way from `/` that the user may not list: empty and read-only, its mounts not
   // planned (the way's components counted from `/`).
   const shut = { ...TREE };
