@@ -1240,7 +1240,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   if (lower) {
     units = [{ kind: 'overlay', path: '/', engine: 'kernel' }, ...SPECIAL_PATHS.map((path): EngineUnit => ({ kind: 'special', path }))];
   } else {
-    units = settleUnits(assignEngines(planView(mounts, undefined, { whole: wholeView(meta, uid, idmap.ops), throughFuse: fuseBinary ? (dir) => splitThroughFuse(meta, dir, mounts, fuseLowerOk) : undefined }), {
+    const engineUnits = assignEngines(planView(mounts, undefined, { whole: wholeView(meta, uid, idmap.ops), throughFuse: fuseBinary ? (dir) => splitThroughFuse(meta, dir, mounts, fuseLowerOk) : undefined }), {
       uid,
       fuseBinary,
       userTrees: userOwnedTrees([req.env.HOME ?? '', req.cwd].filter(Boolean), uid),
@@ -1252,8 +1252,8 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
       // a mount was below it) stays in that layer: one of its own would hide what it holds.
       stackable: (tree, within) => !meta.layers.some((l) => l.target === within) || meta.layers.some((l) => l.target === tree),
       topDirs: topLevelDirs,
-    }), seen);
-    if (req.keepUser && uid !== 0) units = settleUnits(stackWritableDirs(units, uid, dirsIn), seen);
+    });
+    units = settleUnits(req.keepUser && uid !== 0 ? stackWritableDirs(engineUnits, uid, dirsIn) : engineUnits, seen);
   }
   if (uid !== 0 && !fuseBinary && !lower && !req.keepUser) {
     notice(`${fuseProblem(which)}: system paths owned by root (/usr, /etc, /var, ...) are read-only inside; install fuse-overlayfs (or use sudo) for the full view`);

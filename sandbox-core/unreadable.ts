@@ -13,6 +13,7 @@ import { keptStamp, stamp, stampCacheFile, writeStampCache } from './stamp-cache
 import type { LayerTimes, UpperEntries } from './layer-dirs.js';
 import { setXattrs } from './changes/xattr.js';
 import { throughFuse, upperOf, type Layer } from './types.js';
+import { searchableDir, topLevelDirs } from './engines.js';
 
 /** Where package managers and services keep state: walked (about 6k entries on a Debian host). */
 const EMPTY_ROOTS = ['/var', '/etc'];
@@ -97,15 +98,7 @@ export function findUnreadableDirsCached(roots: string[], skip: Set<string>, cac
  * showed it.
  */
 function unsearchableTopDirs(skip: Set<string>): string[] {
-  let list: Dirent[];
-  try { list = readdirSync('/', { withFileTypes: true }); } catch { return []; }
-  const out: string[] = [];
-  for (const d of list) {
-    const p = `/${d.name}`;
-    if (!d.isDirectory() || skip.has(p) || [...skip].some((t) => isWithin(t, p))) continue;
-    try { accessSync(p, constants.X_OK); } catch { out.push(p); }
-  }
-  return out.sort();
+  return topLevelDirs().filter((p) => !skip.has(p) && ![...skip].some((t) => isWithin(t, p)) && !searchableDir(p));
 }
 
 /** The layer read through fuse-overlayfs holding host path `p`, if any. */

@@ -80,7 +80,7 @@ testUnless(MOUNTS_AS_ROOT)("a mount in the user's home: the dirs beside it remov
     assert.is(r.stdout, 'done\n', r.stderr);
     // `/`, which holds the home: one overlay through the daemon, the home in it.
     assert.ok(r.stderr.includes('fuse_lower "/" '), r.stderr);
-    assert.not.ok(r.stderr.includes('overlay "/home/'.concat(TEST_USER, '" ')), r.stderr);
+    assert.not.ok(r.stderr.includes(`overlay "/home/${TEST_USER}" `), r.stderr);
     assert.ok(r.stderr.includes(`overlay "${work}" "${work}" `), r.stderr);
     for (const line of [`deleted:  ${userCanary}/sub/`, `deleted:  ${userCanary}/ren/`, `added:    ${userCanary}/ren2/`, `added:    ${work}/made`]) assert.ok(r.stderr.includes(line), `${line}\n${r.stderr}`);
     assert.ok(existsSync(join(userCanary, 'sub', 'deep', 'f')) && existsSync(join(userCanary, 'ren')) && !existsSync(join(work, 'made')));

@@ -56,7 +56,7 @@ test("`/` planned whole: a top-level dir the user may search but not list is a k
     searchable: (p) => p !== '/root',
   });
   assert.equal(assignEngines(plan, c).map((u) => `${u.path} ${u.kind === 'overlay' ? u.engine : u.kind}`), ['/ fuse', '/home kernel', '/x711 kernel', '/home/u kernel', '/srv/disk fuse']);
-  // Nothing is asked of `/` when it is a skeleton, nor of a dir holding mounts below it.
+  // Only `/` stacks them: another dir planned whole through the daemon asks nothing of them.
   assert.equal(assignEngines([{ kind: 'overlay', path: '/home', holdsMounts: true }], c).map((u) => u.path), ['/home', '/home/u']);
 });
 
