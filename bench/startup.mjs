@@ -357,7 +357,7 @@ function userRows() {
   const why = typeof u === 'string' ? u : '';
   const r = typeof u === 'string' ? { run: null, node: null, pair: null, floor: null, floorPair: null, floorWhy: u, opt: null } : u;
   return [
-    row(`\`sbx run -n -q -- true\` as an ordinary user (${TEST_USER})`, r.run, '`node -e 0` as that user', r.node, { goal: 1.2, note: why || `both through setpriv and env; one read-only fuse-overlayfs daemon under `/`'s kernel overlay, newuidmap, the copies shown empty; ${inTurns(r.pair)}` }),
+    row(`\`sbx run -n -q -- true\` as an ordinary user (${TEST_USER})`, r.run, '`node -e 0` as that user', r.node, { goal: 1.2, note: why || `both through setpriv and env; one read-only fuse-overlayfs daemon under \`/\`'s kernel overlay, newuidmap, the copies shown empty; ${inTurns(r.pair)}` }),
     row('  … the floor of that run from Node with this helper', r.floor, '`node -e 0` as that user', r.node, { note: r.floorWhy || "as that user: node, the layers dir made, the helper on the spec sbx made for this user's `run -n -q -- true` (its fuse-overlayfs daemon, newuidmap and newgidmap, the stand-in copies the helper makes), waited for, what is left of the layers dir removed: no run from Node with this helper can beat it" }),
     row("  … that user's `sbx run -n -q -- true` against that floor", r.floorPair?.b ?? null, 'the floor', r.floor, { note: `what sbx loads and plans before the helper and does after it, as that user; ${inTurns(r.floorPair)}` }),
     row('  … functions compiled by V8\'s optimizing compiler during it', r.opt ? r.opt.count : null, '', null, { unit: 'functions', note: why || `${r.opt?.names.length ? r.opt.names.join(', ') : 'none'}; as for root's row above` }),
