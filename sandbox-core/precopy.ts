@@ -19,6 +19,7 @@
 // there before has no shadow line inside, which refuses a password as the unreadable file did.
 // Their copies are hidden paths (meta.hidden): a review never lists them and a commit never
 // writes them, even under sudo, where the sandbox's few lines would replace the host's file.
+// apt's root-only log is shown empty and hidden the same way (LOG_FILES).
 import { accessSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, type Stats } from 'node:fs';
 import { ensureUpperDirs, LayerTimes, type UpperEntries } from './layer-dirs.js';
 import { basename, dirname, join, relative } from 'node:path';
@@ -35,6 +36,14 @@ export const PRECOPY_DIRS = [
 
 /** Root-only files of the account databases, shown empty when this user cannot read them (see above). */
 export const ACCOUNT_FILES = ['/etc/.pwd.lock', '/etc/shadow', '/etc/gshadow', '/etc/shadow-', '/etc/gshadow-'];
+/**
+ * Root-only logs a package manager appends to: apt's transcript of dpkg's output (0640, group
+ * adm), which every unprivileged `apt-get install` failed to open ("W: Could not open file
+ * '/var/log/apt/term.log' - OpenLog (13: Permission denied)", and sbx explained the line).
+ * Shown empty and hidden as the account files are, and said nothing of: what the sandbox
+ * appends is its own run's transcript, which a commit has no host content to add it to.
+ */
+export const LOG_FILES = ['/var/log/apt/term.log'];
 
 function readable(path: string): boolean {
   try { accessSync(path, constants.R_OK); return true; } catch { return false; }

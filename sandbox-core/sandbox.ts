@@ -17,7 +17,7 @@ import { ownDirs, sudoUserHome } from './base/paths.js';
 import { isBelow, isWithin } from './base/within.js';
 import { currentDirOrNull } from './base/cwd.js';
 import type { LowerView } from './image/view.js';
-import { ACCOUNT_FILES, changedAccountCopies, PRECOPY_DIRS, precopyEmptyUnreadable, precopyEntries } from './precopy.js';
+import { ACCOUNT_FILES, changedAccountCopies, LOG_FILES, PRECOPY_DIRS, precopyEmptyUnreadable, precopyEntries } from './precopy.js';
 import { dirAttrsLast, ensureUpperDirs, entryOp, LayerTimes, UpperEntries, type LayerOwner } from './layer-dirs.js';
 import { exactTimes } from './base/dir-stat.js';
 import { assignEngines, dirsIn, emptyDir, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, searchableDir, stackWritableDirs, topLevelDirs, upperTakesUserXattrs, userOwnedTrees, type EngineUnit } from './engines.js';
@@ -1351,7 +1351,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     if (!lower) {
       // A --hide path stays absent: a copy there would show the file the whiteout hides.
       const notHidden = (p: string): boolean => !req.hide.some((h) => isWithin(p, h));
-      const dirs = PRECOPY_DIRS.filter(notHidden), files = ACCOUNT_FILES.filter(notHidden);
+      const dirs = PRECOPY_DIRS.filter(notHidden), files = [...ACCOUNT_FILES, ...LOG_FILES].filter(notHidden);
       let copied: string[];
       if (upperEntries) {
         copiedBy = precopyEntries(meta.layers, upperEntries, dirs, undefined, undefined, files);
@@ -1362,7 +1362,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
         if (made.length) meta.precopied = [...(meta.precopied ?? []).filter(([p]) => !made.some(([q]) => q === p)), ...made];
         copied = made.map(([p]) => p);
       }
-      const accounts = copied.filter((p) => ACCOUNT_FILES.includes(p) && !meta.hidden.includes(p));
+      const accounts = copied.filter((p) => (ACCOUNT_FILES.includes(p) || LOG_FILES.includes(p)) && !meta.hidden.includes(p));
       if (accounts.length) meta.hidden = [...meta.hidden, ...accounts];
     }
     if (helperMakes) entries.push(entryOp('dir', 'root'));

@@ -3,11 +3,11 @@
 // install -o/-g, pip and npm from local sources (no network), and, as root, useradd and chown.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { CI, IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx, removeStore } from '../helpers/sbx.js';
 import { which } from '../../sandbox-core/which.js';
 import { fuseProblem } from '../../sandbox-core/engines.js';
-import { testUnless } from '../helpers/skip.js';
+import { testUnless, USER_CASE } from '../helpers/skip.js';
 
 const store = makeStore();
 test.after(() => removeStore(store));
@@ -133,6 +133,30 @@ testUnless(noAccounts)('the account files shown empty are no change, and what th
   try {
     const r = sbx(['run', '--name', name, '-q', '--', 'true'], { store });
     assert.is(r.code, 0, r.stderr);
+    const d = sbx(['diff', name, '--name-only'], { store });
+    assert.is(d.code, 0, d.stderr);
+    assert.is(d.stdout, '');
+  } finally {
+    sbx(['discard', name], { store });
+  }
+});
+
+// apt's transcript of dpkg's output, 0640 root:adm on Debian: an ordinary user's every apt-get
+// install warned it could not open it ("W: Could not open file '/var/log/apt/term.log'").
+const TERM_LOG = '/var/log/apt/term.log';
+const noTermLog = USER_CASE ?? (() => {
+  try { accessSync(TERM_LOG, constants.R_OK); return `${TERM_LOG} is readable to this user here`; } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EACCES' ? null : `no ${TERM_LOG} here`;
+  }
+})();
+testUnless(noTermLog)("apt's root-only term.log is shown empty and writable to an ordinary user; what is written there is never in the review", () => {
+  const name = `termlog-${process.pid}`;
+  try {
+    const r = sbx(['run', '--name', name, '--', 'sh', '-c', `echo line >> ${TERM_LOG} && cat ${TERM_LOG}`], { store });
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout, 'line\n', 'empty, then holding what was appended');
+    assert.match(r.stderr, /no changes/);
+    assert.not.match(r.stderr, /term\.log/, 'nothing said of it');
     const d = sbx(['diff', name, '--name-only'], { store });
     assert.is(d.code, 0, d.stderr);
     assert.is(d.stdout, '');
