@@ -43,16 +43,29 @@ export function ldCachePaths(data: Buffer): string[] | null {
   return paths;
 }
 
+/** How hostLoaderConfDirs reads: a file's text and a dir's names, null when either cannot be had. */
+export interface ConfReader {
+  read(path: string): string | null;
+  list(dir: string): string[] | null;
+}
+
+/** This machine's own files, as they are. */
+const HOST_CONF: ConfReader = {
+  read: (p) => { try { return readFileSync(p, 'latin1'); } catch { return null; } },
+  list: (d) => { try { return readdirSync(d); } catch { return null; } },
+};
+
 /**
  * The dirs the host's /etc/ld.so.conf names (and the files its `include` lines match, one
  * `*` pattern each, as Debian's `include /etc/ld.so.conf.d/*.conf`): host files, not the
- * sandbox's. A conf the sandbox wrote is marked by its own rule.
+ * sandbox's. A conf the sandbox wrote is marked by its own rule. `fs`: how the tree that
+ * stands for the host is read (an image's, through sensitive.ts's reader beneath its root).
  */
-export function hostLoaderConfDirs(conf = '/etc/ld.so.conf'): Set<string> {
+export function hostLoaderConfDirs(conf = '/etc/ld.so.conf', fs: ConfReader = HOST_CONF): Set<string> {
   const dirs = new Set<string>();
   const read = (file: string, depth: number): void => {
-    let text: string;
-    try { text = readFileSync(file, 'latin1'); } catch { return; }
+    const text = fs.read(file);
+    if (text === null) return;
     for (const raw of text.split('\n')) {
       const line = raw.replace(/#.*/, '').trim();
       if (!line) continue;
@@ -65,8 +78,8 @@ export function hostLoaderConfDirs(conf = '/etc/ld.so.conf'): Set<string> {
       const name = pattern.slice(slash + 1);
       if (!name.includes('*')) { read(pattern, depth + 1); continue; }
       const [head, tail] = [name.slice(0, name.indexOf('*')), name.slice(name.lastIndexOf('*') + 1)];
-      let names: string[];
-      try { names = readdirSync(dir).sort(); } catch { continue; }
+      const names = fs.list(dir)?.sort();
+      if (!names) continue;
       for (const n of names) if (n.startsWith(head) && n.endsWith(tail) && n.length >= head.length + tail.length) read(`${dir}/${n}`, depth + 1);
     }
   };

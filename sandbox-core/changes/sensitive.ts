@@ -6,10 +6,10 @@
 // writable PATH dirs, world-writable entries, sbx's own installation. The review marks them so that a harmless-looking change list cannot hide
 // a persistence foothold among hundreds of files. The rules are one table (SENSITIVE_RULES);
 // the first match decides.
-import { lstatSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, readSync, type Stats } from 'node:fs';
 import type { Change } from './types.js';
 import { parentB, toFs } from '../base/bpath.js';
-import { fsAt, hostRootPath } from './fsat.js';
+import { dirAt, fsAt, hostRootPath, parentAt } from './fsat.js';
 import { hostDirNames } from './host-tree.js';
 import { filterParts, filterRegExp, neededText } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
@@ -17,7 +17,7 @@ import { layerAgainstHost } from './content.js';
 import { dpkgListHarmless } from './dpkg-list.js';
 import { hostJobPrograms } from './host-jobs.js';
 import { dpkgStatusHarmless, extendedStatesHarmless } from './apt-state.js';
-import { hostLoaderConfDirs, ldCacheHarmless, MAX_LD_CACHE, moduleCacheHarmless } from './ld-cache.js';
+import { hostLoaderConfDirs, ldCacheHarmless, MAX_LD_CACHE, moduleCacheHarmless, type ConfReader } from './ld-cache.js';
 import { looseRefGoneRewrites, looseRefRewrites, packedRefsRewrite } from './git-history.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { userReview } from './owner.js';
@@ -126,9 +126,37 @@ const skelCopy = (f: SensitiveFacts): boolean =>
   layerAgainstHost(f.upper, `/etc/skel/${base(f.raw)}`, MAX_SKEL, (now, skel) => skel !== null && now.equals(skel));
 /** Whether the host has no dir where byte path `raw` is (the command made it: a new home, a new package's dir). */
 const inDirNewToHost = (raw: string): boolean => lstatAt(parentB(raw)) === null;
-/** The host's ld.so.conf dirs, read once per process (host files: ld-cache.ts). */
-let confDirs: Set<string> | undefined;
-const hostConfDirs = (): Set<string> => (confDirs ??= hostLoaderConfDirs());
+/**
+ * An image's or a --rootfs tree's conf files, which its maker chose (hostile input, as the
+ * store is): each path resolved beneath that tree with no symlink followed in any component
+ * (fsat.ts; a conf file that is a link, as an alternatives entry can be, is not read), only a
+ * regular file read, 64 KiB at most.
+ */
+const BENEATH_CONF: ConfReader = {
+  read(p) {
+    let fd = -1;
+    try {
+      const { dir, name } = parentAt(p);
+      fd = dir.openFile(name);
+      if (!fstatSync(fd).isFile()) return null;
+      const buf = Buffer.alloc(64 << 10);
+      return buf.toString('latin1', 0, readSync(fd, buf, 0, buf.length, 0));
+    } catch {
+      return null;
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
+  },
+  list(d) {
+    try { return dirAt(d).list().map((e) => e.name); } catch { return null; }
+  },
+};
+/**
+ * The ld.so.conf dirs of the tree the review compares with, read once per tree (ld-cache.ts):
+ * this machine's, or an image's own (until 2026-12-07's s80 an image's review asked the
+ * machine's, whose vendor dirs mean nothing in the image).
+ */
+const hostConfDirs = perHostRoot(() => (hostRootPath() === null ? hostLoaderConfDirs() : hostLoaderConfDirs('/etc/ld.so.conf', BENEATH_CONF)));
 const ldCacheOk = (data: Buffer, cut: boolean): boolean => ldCacheHarmless(data, cut, (d) => LIB_DIR.test(d), hostConfDirs());
 const moduleCacheOk = (data: Buffer, cut: boolean): boolean => moduleCacheHarmless(data, cut, inLibTree);
 const MAX_BANNER = 64 << 10;

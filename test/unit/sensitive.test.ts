@@ -8,6 +8,7 @@ import { setHostRoot } from '../../sandbox-core/changes/fsat.js';
 import { testUnless } from '../helpers/skip.js';
 import * as assert from 'uvu/assert';
 import { SENSITIVE_RULES, sensitiveContext, sensitiveReason, sensitiveRule } from '../../sandbox-core/changes/sensitive.js';
+import { hostLoaderConfDirs } from '../../sandbox-core/changes/ld-cache.js';
 import { CASES, CASES_ELSEWHERE, ORDINARY, file, type C } from './sensitive-cases.js';
 import { aclGivesAccess, givenAway, reviewer } from '../../sandbox-core/changes/owner.js';
 import type { EntryStat } from '../../sandbox-core/changes/types.js';
@@ -259,6 +260,36 @@ test('path-shadow and library-shadow: a new command or library named as one in a
     setHostRoot(null);
     rmSync(root, { recursive: true, force: true });
     rmSync(other, { recursive: true, force: true });
+  }
+});
+
+test("an image's review asks the image's ld.so.conf, read beneath its root with no symlink followed, not this machine's", () => {
+  const root = mkdtempSync(join(tmpdir(), 'sbx-ldconf-image-'));
+  const outside = mkdtempSync(join(tmpdir(), 'sbx-ldconf-outside-'));
+  const linked = mkdtempSync(join(tmpdir(), 'sbx-ldconf-linked-'));
+  try {
+    mkdirSync(join(root, 'etc', 'ld.so.conf.d'), { recursive: true });
+    writeFileSync(join(root, 'etc', 'ld.so.conf'), 'include /etc/ld.so.conf.d/*.conf\n/opt/imgone/lib\n');
+    writeFileSync(join(root, 'etc', 'ld.so.conf.d', 'a.conf'), '/opt/imgtwo/lib\n');
+    // A conf that is a link (to a file of this machine's, or of the image's): not read.
+    writeFileSync(join(outside, 'evil.conf'), '/opt/leaked/lib\n');
+    symlinkSync(join(outside, 'evil.conf'), join(root, 'etc', 'ld.so.conf.d', 'b.conf'));
+    symlinkSync('/etc/ld.so.conf.d/a.conf', join(root, 'etc', 'ld.so.conf.d', 'c.conf'));
+    setHostRoot(root);
+    const onPath = 'new shared library on the loader path';
+    assert.is(sensitiveReason(file('/opt/imgone/lib/libnew.so.1'), ctx), onPath);
+    assert.is(sensitiveReason(file('/opt/imgtwo/lib/libnew.so.1'), ctx), onPath);
+    assert.is(sensitiveReason(file('/opt/leaked/lib/libnew.so.1'), ctx), null);
+    // A dir only this machine's conf names (this VM's CUDA lib dir) means nothing in the image.
+    for (const d of [...hostLoaderConfDirs()].filter((x) => !/^\/(usr\/)?(local\/)?lib(32|64)?(\/|$)/.test(x))) assert.is(sensitiveReason(file(`${d}/libnew.so.1`), ctx), null, d);
+    // An image whose /etc is a link (to a dir of this machine's): nothing read through it.
+    symlinkSync(outside, join(linked, 'etc'));
+    writeFileSync(join(outside, 'ld.so.conf'), '/opt/imgone/lib\n');
+    setHostRoot(linked);
+    assert.is(sensitiveReason(file('/opt/imgone/lib/libnew.so.1'), ctx), null);
+  } finally {
+    setHostRoot(null);
+    for (const d of [root, linked, outside]) rmSync(d, { recursive: true, force: true });
   }
 });
 
