@@ -126,15 +126,21 @@ testUnless(USER_CASE ?? (FUSE_PROBLEM && `fuse-overlayfs path not available: ${F
   assert.ok(opts.every((o) => !/(?:^|,)upperdir=/.test(o)), opts.join('\n'));
   // One daemon, whatever filesystems the host's trees lie on (each tree's overlay keeps them apart).
   assert.is(opts.length, 1, opts.join('\n'));
-  // Inside, `/` is one kernel overlay and the system trees are in it: a rename between them
-  // is no EXDEV (a dir from the host still is: no redirect_dir).
+  // Inside, `/` is one kernel overlay and the system trees are in it (but a host mount, which
+  // is one of its own, as on the host): a file renamed or linked between them is no EXDEV (a
+  // dir from the host still is: no redirect_dir).
   const trees = ['/', '/usr', '/etc', '/var', '/tmp', '/opt'];
+  const hostMounts = new Set(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]));
+  const inRoot = ['/tmp', '/opt', '/var', '/usr'].filter((t) => !hostMounts.has(t) && existsSync(t));
+  assert.ok(inRoot.length >= 2, `this host mounts ${['/tmp', '/opt', '/var', '/usr'].filter((t) => hostMounts.has(t)).join(', ')} on their own: no two trees to move between`);
+  const [a, b, c = b, d = a] = inRoot as [string, string, string?, string?];
   const script = `awk '${trees.map((t) => `$5=="${t}"`).join('||')} {for (i = 7; i < NF; i++) if ($i == "-") { print $5, $(i + 1); break }}' /proc/self/mountinfo | sort`
-    + ' && touch /tmp/sbx-x && mv /tmp/sbx-x /opt/sbx-x && ln /opt/sbx-x /var/sbx-x'
-    + ` && python3 -c "import os; os.rename('/var/sbx-x', '/usr/sbx-x')" && echo moved`;
+    + ` && touch ${a}/sbx-x && mv ${a}/sbx-x ${b}/sbx-x && ln ${b}/sbx-x ${c}/sbx-y`
+    + ` && python3 -c "import os; os.rename('${c}/sbx-y', '${d}/sbx-z')" && echo moved`;
   const r = sbx(['run', '-n', '-q', '--', 'sh', '-c', script], { store });
   assert.is(r.code, 0, r.stderr);
-  assert.is(r.stdout, '/ overlay\nmoved\n', r.stderr);
+  const own = trees.filter((t) => t === '/' || hostMounts.has(t)).sort();
+  assert.is(r.stdout, `${own.map((t) => `${t} overlay`).join('\n')}\nmoved\n`, r.stderr);
 });
 
 testUnless(USER_CASE ?? (FUSE_PROBLEM ? 'fuse-overlayfs path not available' : NO_DPKG_DEB), { missing: !IS_ROOT })('unprivileged: dpkg -i of a local .deb installs inside (empty root-only lock files pre-copied)', () => {
