@@ -10,6 +10,7 @@ import { accessSync, constants, lstatSync, opendirSync, readdirSync, statSync } 
 import type { ViewUnit } from './plan.js';
 import { isBelow, isWithin } from './base/within.js';
 import { dirStat } from './base/dir-stat.js';
+import { codeUnitOrder } from './base/code-order.js';
 
 export type Engine = 'kernel' | 'fuse';
 export type EngineUnit = Exclude<ViewUnit, { kind: 'overlay' }> | { kind: 'overlay'; path: string; engine: Engine };
@@ -148,7 +149,7 @@ export function dirsIn(dir: string): DirEntryStat[] {
       try { const st = lstatSync(p); if (st.isDirectory()) out.push({ path: p, mode: st.mode, uid: st.uid }); } catch { /* gone meanwhile */ }
     }
   } catch { /* unlistable: nothing */ }
-  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return out.sort((a, b) => codeUnitOrder(a.path, b.path));
 }
 
 /** The dirs directly in `/`, symlinks left out. */

@@ -44,6 +44,8 @@ export const ACCOUNT_FILES = ['/etc/.pwd.lock', '/etc/shadow', '/etc/gshadow', '
  * appends is its own run's transcript, which a commit has no host content to add it to.
  */
 export const LOG_FILES = ['/var/log/apt/term.log'];
+/** Every root-only file shown empty and hidden: the account databases and those logs. */
+export const HIDDEN_COPIES = [...ACCOUNT_FILES, ...LOG_FILES];
 
 function readable(path: string): boolean {
   try { accessSync(path, constants.R_OK); return true; } catch { return false; }

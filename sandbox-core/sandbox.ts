@@ -17,7 +17,7 @@ import { ownDirs, sudoUserHome } from './base/paths.js';
 import { isBelow, isWithin } from './base/within.js';
 import { currentDirOrNull } from './base/cwd.js';
 import type { LowerView } from './image/view.js';
-import { ACCOUNT_FILES, changedAccountCopies, LOG_FILES, PRECOPY_DIRS, precopyEmptyUnreadable, precopyEntries } from './precopy.js';
+import { ACCOUNT_FILES, changedAccountCopies, HIDDEN_COPIES, PRECOPY_DIRS, precopyEmptyUnreadable, precopyEntries } from './precopy.js';
 import { dirAttrsLast, ensureUpperDirs, entryOp, LayerTimes, UpperEntries, type LayerOwner } from './layer-dirs.js';
 import { exactTimes } from './base/dir-stat.js';
 import { assignEngines, dirsIn, emptyDir, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, searchableDir, stackWritableDirs, topLevelDirs, upperTakesUserXattrs, userOwnedTrees, type EngineUnit } from './engines.js';
@@ -1084,12 +1084,22 @@ function scrapOps(meta: SandboxMeta, scratch: boolean, unread: boolean, inTmpfs:
  * the skeleton's plan then refuses the run, saying why; for `/`, runHolding refuses it).
  */
 function splitThroughFuse(meta: SandboxMeta, dir: string, mounts: readonly MountEntry[], fuseLowerOk: () => boolean): boolean {
-  for (const l of meta.layers) {
-    if (!isWithin(l.target, dir) || l.fuseLower !== undefined) continue;
-    if (l.target === dir) return false;
-    if (!mounts.some((m) => m.mountPoint === l.target) && mounts.some((m) => isBelow(m.mountPoint, l.target))) return false;
-  }
+  if (meta.layers.some((l) => l.target === dir && l.fuseLower === undefined) || layerWithNewMount(meta, dir, mounts)) return false;
   return fuseLowerOk() && readableDir(dir) && searchableDir(dir);
+}
+
+/**
+ * A kernel layer at or below `dir`, not a mount's own, whose host dir now has a mount below it
+ * (made since the sandbox was), with the first such mount: that dir can no longer be its
+ * overlay's lower.
+ */
+function layerWithNewMount(meta: SandboxMeta, dir: string, mounts: readonly MountEntry[]): { layer: Layer; mount: MountEntry } | null {
+  for (const l of meta.layers) {
+    if (!isWithin(l.target, dir) || l.fuseLower !== undefined || mounts.some((m) => m.mountPoint === l.target)) continue;
+    const m = mounts.find((x) => isBelow(x.mountPoint, l.target));
+    if (m) return { layer: l, mount: m };
+  }
+  return null;
 }
 
 /**
@@ -1098,11 +1108,8 @@ function splitThroughFuse(meta: SandboxMeta, dir: string, mounts: readonly Mount
  */
 function wholeRootBlocker(meta: SandboxMeta, mounts: readonly MountEntry[], fuse: boolean): string {
   if (!fuse) return 'its / was read through fuse-overlayfs, which this run cannot use';
-  for (const l of meta.layers) {
-    if (l.fuseLower !== undefined || mounts.some((m) => m.mountPoint === l.target)) continue;
-    const m = mounts.find((x) => isBelow(x.mountPoint, l.target));
-    if (m) return `a mount made in ${display(l.target)} since the sandbox was made (${display(m.mountPoint)}) cannot be placed in its layer of that dir`;
-  }
+  const found = layerWithNewMount(meta, '/', mounts);
+  if (found) return `a mount made in ${display(found.layer.target)} since the sandbox was made (${display(found.mount.mountPoint)}) cannot be placed in its layer of that dir`;
   return 'its / was read through fuse-overlayfs, which this run cannot do (the daemon\'s preload, or layers that take user xattrs, are missing)';
 }
 
@@ -1231,6 +1238,10 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
   // Asked by the plan (splitThroughFuse) and by prepareLayers: one answer for both, found once.
   let lowerUsable: boolean | undefined;
   const fuseLowerOk = (): boolean => (lowerUsable ??= fuseLowerUsable(() => !!req.diskBytes || isTmpfs(meta.layersDir)));
+  // The dirs directly in `/`, for the plan (engines.ts stackListless) and the dirs shown empty
+  // (unreadable.ts): listed once, when `/` is read whole through the daemon.
+  let tops: string[] | undefined;
+  const topDirs = (): string[] => (tops ??= topLevelDirs());
   // Host dirs as settleUnits found them, for the layers' and the stand-ins' modes and times:
   // one lstat (and one Stats object) per path instead of up to three. Microseconds apart.
   const seen: HostStats = new Map();
@@ -1251,7 +1262,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
       // A tree whose layer of the dir around it held it (planned whole through the daemon while
       // a mount was below it) stays in that layer: one of its own would hide what it holds.
       stackable: (tree, within) => !meta.layers.some((l) => l.target === within) || meta.layers.some((l) => l.target === tree),
-      topDirs: topLevelDirs,
+      topDirs,
     });
     units = settleUnits(req.keepUser && uid !== 0 ? stackWritableDirs(engineUnits, uid, dirsIn) : engineUnits, seen);
   }
@@ -1351,7 +1362,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     if (!lower) {
       // A --hide path stays absent: a copy there would show the file the whiteout hides.
       const notHidden = (p: string): boolean => !req.hide.some((h) => isWithin(p, h));
-      const dirs = PRECOPY_DIRS.filter(notHidden), files = [...ACCOUNT_FILES, ...LOG_FILES].filter(notHidden);
+      const dirs = PRECOPY_DIRS.filter(notHidden), files = HIDDEN_COPIES.filter(notHidden);
       let copied: string[];
       if (upperEntries) {
         copiedBy = precopyEntries(meta.layers, upperEntries, dirs, undefined, undefined, files);
@@ -1362,7 +1373,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
         if (made.length) meta.precopied = [...(meta.precopied ?? []).filter(([p]) => !made.some(([q]) => q === p)), ...made];
         copied = made.map(([p]) => p);
       }
-      const accounts = copied.filter((p) => (ACCOUNT_FILES.includes(p) || LOG_FILES.includes(p)) && !meta.hidden.includes(p));
+      const accounts = copied.filter((p) => HIDDEN_COPIES.includes(p) && !meta.hidden.includes(p));
       if (accounts.length) meta.hidden = [...meta.hidden, ...accounts];
     }
     if (helperMakes) entries.push(entryOp('dir', 'root'));
@@ -1388,7 +1399,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
     flushTimes(store, meta, times);
     return replan();
   }
-  const shown = lower ? [] : showUnreadableEmpty(meta.layers, meta.layersDir, times, undefined, uid !== 0 && meta.layers.some(throughFuse) ? unreadableCacheFile(req.env) : null, upperEntries, req.hide);
+  const shown = lower ? [] : showUnreadableEmpty(meta.layers, meta.layersDir, times, undefined, uid !== 0 && meta.layers.some(throughFuse) ? unreadableCacheFile(req.env) : null, upperEntries, req.hide, topDirs);
   // The trees the user may not search, shown empty by their stand-in (engines.ts): what their
   // layer holds below them is compared with host paths the user's scan cannot look at either.
   // One below a top-level dir is a unit only while a mount splits its parent into a unit per

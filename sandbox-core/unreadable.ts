@@ -97,8 +97,8 @@ export function findUnreadableDirsCached(roots: string[], skip: Set<string>, cac
  * not list (0711) stays as the host's, its names found by lookup, as a kernel overlay over it
  * showed it.
  */
-function unsearchableTopDirs(skip: Set<string>): string[] {
-  return topLevelDirs().filter((p) => !skip.has(p) && ![...skip].some((t) => isWithin(t, p)) && !searchableDir(p));
+function unsearchableTopDirs(skip: Set<string>, topDirs: () => string[]): string[] {
+  return topDirs().filter((p) => !skip.has(p) && ![...skip].some((t) => isWithin(t, p)) && !searchableDir(p));
 }
 
 /** The layer read through fuse-overlayfs holding host path `p`, if any. */
@@ -114,9 +114,10 @@ function fuseLayerOf(layers: Layer[], p: string): Layer | undefined {
  * layer already has an entry (the sandbox's own, from an earlier run), nor at or below a
  * `hidden` path (its whiteout, which the helper makes later, would find a dir there and the
  * path would show), and no symlink in the layer is followed. What sbx makes itself (not
- * `into`) takes the host's times once `times` is flushed.
+ * `into`) takes the host's times once `times` is flushed. `topDirs`: the dirs directly in `/`
+ * (the run's one listing of it), asked when a fuse layer is `/`'s.
  */
-export function showUnreadableEmpty(layers: Layer[], layersDir: string, times: LayerTimes, roots = EMPTY_ROOTS, cacheFile: string | null = null, into: UpperEntries | null = null, hidden: string[] = []): string[] {
+export function showUnreadableEmpty(layers: Layer[], layersDir: string, times: LayerTimes, roots = EMPTY_ROOTS, cacheFile: string | null = null, into: UpperEntries | null = null, hidden: string[] = [], topDirs: () => string[] = topLevelDirs): string[] {
   const fuse = layers.filter(throughFuse);
   if (!fuse.length) return [];
   const targets = new Set(layers.map((l) => l.target));
@@ -126,7 +127,7 @@ export function showUnreadableEmpty(layers: Layer[], layersDir: string, times: L
   const walked = roots.filter((root) => fuseLayerOf(fuse, root));
   // `/` itself through the daemon: its top-level dirs the user cannot search (`/root`,
   // `/lost+found`), which a skeleton made empty stand-ins of; one listing, no walk.
-  const tops = fuse.some((l) => l.target === '/') ? unsearchableTopDirs(targets) : [];
+  const tops = fuse.some((l) => l.target === '/') ? unsearchableTopDirs(targets, topDirs) : [];
   for (const host of [...findUnreadableDirsCached(walked, targets, cacheFile), ...tops]) {
     const layer = fuseLayerOf(fuse, host);
     if (!layer || layer.target === host || hidden.some((h) => isWithin(host, h))) continue;

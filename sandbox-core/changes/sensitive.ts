@@ -6,14 +6,14 @@
 // writable PATH dirs, world-writable entries, sbx's own installation. The review marks them so that a harmless-looking change list cannot hide
 // a persistence foothold among hundreds of files. The rules are one table (SENSITIVE_RULES);
 // the first match decides.
-import { closeSync, fstatSync, lstatSync, readSync, type Stats } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import type { Change } from './types.js';
 import { parentB, toFs } from '../base/bpath.js';
-import { dirAt, fsAt, hostRootPath, parentAt } from './fsat.js';
+import { fsAt, hostRootPath } from './fsat.js';
 import { hostDirNames } from './host-tree.js';
 import { filterParts, filterRegExp, neededText } from './literals.js';
 import { harmlessExclude, harmlessGitConfig, readLayerFile } from './git-config.js';
-import { layerAgainstHost } from './content.js';
+import { layerAgainstHost, readWhole } from './content.js';
 import { dpkgListHarmless } from './dpkg-list.js';
 import { hostJobPrograms } from './host-jobs.js';
 import { dpkgStatusHarmless, extendedStatesHarmless } from './apt-state.js';
@@ -128,27 +128,19 @@ const skelCopy = (f: SensitiveFacts): boolean =>
 const inDirNewToHost = (raw: string): boolean => lstatAt(parentB(raw)) === null;
 /**
  * An image's or a --rootfs tree's conf files, which its maker chose (hostile input, as the
- * store is): each path resolved beneath that tree with no symlink followed in any component
- * (fsat.ts; a conf file that is a link, as an alternatives entry can be, is not read), only a
- * regular file read, 64 KiB at most.
+ * store is): read as the review reads that tree's other files, beneath it with no symlink
+ * followed in any component (content.ts readWhole: a regular file of 64 KiB at most; a conf
+ * file that is a link, as an alternatives entry can be, is not read), and its dirs listed as
+ * the rules list its PATH and loader dirs (namesOnHost, once per dir).
  */
+const MAX_LD_CONF = 64 << 10;
 const BENEATH_CONF: ConfReader = {
   read(p) {
-    let fd = -1;
-    try {
-      const { dir, name } = parentAt(p);
-      fd = dir.openFile(name);
-      if (!fstatSync(fd).isFile()) return null;
-      const buf = Buffer.alloc(64 << 10);
-      return buf.toString('latin1', 0, readSync(fd, buf, 0, buf.length, 0));
-    } catch {
-      return null;
-    } finally {
-      if (fd >= 0) closeSync(fd);
-    }
+    try { return readWhole(p, MAX_LD_CONF)?.toString('latin1') ?? null; } catch { return null; }
   },
   list(d) {
-    try { return dirAt(d).list().map((e) => e.name); } catch { return null; }
+    const names = namesOnHost(d);
+    return names ? [...names] : null;
   },
 };
 /**
