@@ -33,7 +33,15 @@ export interface EngineContext {
   stackable?: (tree: string, within: string) => boolean;
   /** The dirs directly in `/` (asked when `/` is read whole through the daemon); topLevelDirs. */
   topDirs?: () => string[];
+  /** The dirs directly in a dir of `/` (no symlink; none when it cannot be listed); subdirs. */
+  subdirs?: (dir: string) => string[];
 }
+
+/**
+ * The trees of `/` whose dirs the user cannot list are found by a walk of them all, and shown
+ * empty and writable (unreadable.ts): package managers and services keep their state there.
+ */
+export const WALKED_ROOTS = ['/var', '/etc'];
 
 /**
  * Keeps existing directories owned by `uid`, sorted, one inside another too: a working dir in
@@ -102,17 +110,34 @@ function stackUserTrees(tree: string, units: ViewUnit[], ctx: EngineContext, out
 }
 
 /**
- * A top-level dir the user may search but not list (0711), in `/` read through the daemon:
- * fuse-overlayfs shows it empty, and once it has, finds no name in it (ENOENT), where the host
- * finds each by lookup. A kernel overlay over it, stacked on `/`, shows it as the host does,
- * as the skeleton's own overlay of it did. (One the user may not search is an empty writable
- * dir in `/`'s layer: unreadable.ts.)
+ * Overlays stackListless makes at most: each is a mount and two layer dirs (~0.3 ms of the
+ * helper's); a host with hundreds of 0711 homes keeps the rest in the daemon's view.
+ */
+export const MAX_LISTLESS = 64;
+
+/**
+ * A dir the user may search but not list (0711), in `/` read through the daemon: fuse-overlayfs
+ * shows it empty, and once it has, finds no name in it (ENOENT), where the host finds each by
+ * lookup (`cat /home/alice/public_html/index.html` through a 0711 home). A kernel overlay over
+ * it, stacked on `/`, shows it as the host does, as the skeleton's own overlay of a top-level
+ * one did. Looked for directly in `/` and one level below (a home, a site in /srv, an app in
+ * /opt), not deeper: that would be a walk of `/` on every run; in WALKED_ROOTS a walk finds
+ * such dirs already, and shows them empty. (One the user may not search is an empty writable
+ * dir in `/`'s layer: unreadable.ts.) Not in a saved sandbox whose layer of `/` may hold what
+ * was made there (stackable), nor a dir that is or holds a mount (no lower then).
  */
 function stackListless(units: ViewUnit[], ctx: EngineContext, out: EngineUnit[]): void {
-  for (const d of ctx.topDirs?.() ?? []) {
-    // Not one holding a mount (no lower then); the user's trees in it are stacked on it after.
-    if (units.some((v) => isWithin(v.path, d))) continue;
-    if (!ctx.readable(d) && ctx.searchable(d)) out.push({ kind: 'overlay', path: d, engine: 'kernel' });
+  const listless = (d: string): boolean => !ctx.readable(d) && ctx.searchable(d);
+  let left = MAX_LISTLESS;
+  const stack = (d: string): void => {
+    if (left && !units.some((v) => isWithin(v.path, d)) && listless(d) && (ctx.stackable?.(d, '/') ?? true)) { out.push({ kind: 'overlay', path: d, engine: 'kernel' }); left--; }
+  };
+  for (const top of ctx.topDirs?.() ?? []) {
+    stack(top);
+    // Its dirs only where the daemon shows them: not in a mount of its own (a unit), nor in
+    // the user's trees (kernel overlays already).
+    if (WALKED_ROOTS.includes(top) || units.some((v) => v.path === top) || ctx.userTrees.some((t) => isWithin(top, t)) || !ctx.readable(top)) continue;
+    for (const d of ctx.subdirs?.(top) ?? []) if (!ctx.userTrees.some((t) => isWithin(d, t))) stack(d);
   }
 }
 
@@ -150,6 +175,11 @@ export function dirsIn(dir: string): DirEntryStat[] {
     }
   } catch { /* unlistable: nothing */ }
   return out.sort((a, b) => codeUnitOrder(a.path, b.path));
+}
+
+/** The dirs directly in `dir`, symlinks left out; none when it cannot be listed. */
+export function subdirs(dir: string): string[] {
+  try { return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `${dir}/${d.name}`).sort(codeUnitOrder); } catch { return []; }
 }
 
 /** The dirs directly in `/`, symlinks left out. */

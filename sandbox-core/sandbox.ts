@@ -20,7 +20,7 @@ import type { LowerView } from './image/view.js';
 import { ACCOUNT_FILES, changedAccountCopies, HIDDEN_COPIES, PRECOPY_DIRS, precopyEmptyUnreadable, precopyEntries } from './precopy.js';
 import { dirAttrsLast, ensureUpperDirs, entryOp, LayerTimes, UpperEntries, type LayerOwner } from './layer-dirs.js';
 import { exactTimes } from './base/dir-stat.js';
-import { assignEngines, dirsIn, emptyDir, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, searchableDir, stackWritableDirs, topLevelDirs, upperTakesUserXattrs, userOwnedTrees, type EngineUnit } from './engines.js';
+import { assignEngines, dirsIn, emptyDir, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, searchableDir, stackWritableDirs, subdirs, topLevelDirs, upperTakesUserXattrs, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
 import { DROPPED_DCS, DROPPED_OSC } from './terminal-drops.js';
@@ -1263,6 +1263,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
       // a mount was below it) stays in that layer: one of its own would hide what it holds.
       stackable: (tree, within) => !meta.layers.some((l) => l.target === within) || meta.layers.some((l) => l.target === tree),
       topDirs,
+      subdirs,
     });
     units = settleUnits(req.keepUser && uid !== 0 ? stackWritableDirs(engineUnits, uid, dirsIn) : engineUnits, seen);
   }

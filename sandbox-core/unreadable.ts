@@ -13,10 +13,8 @@ import { keptStamp, stamp, stampCacheFile, writeStampCache } from './stamp-cache
 import type { LayerTimes, UpperEntries } from './layer-dirs.js';
 import { setXattrs } from './changes/xattr.js';
 import { throughFuse, upperOf, type Layer } from './types.js';
-import { searchableDir, topLevelDirs } from './engines.js';
+import { searchableDir, topLevelDirs, WALKED_ROOTS } from './engines.js';
 
-/** Where package managers and services keep state: walked (about 6k entries on a Debian host). */
-const EMPTY_ROOTS = ['/var', '/etc'];
 /**
  * What the last walk found, and the stamps that say it still holds: in the user's cache dir
  * (not the store, whose entries are sandboxes). null when there is no private place for it.
@@ -110,14 +108,15 @@ function fuseLayerOf(layers: Layer[], p: string): Layer | undefined {
 
 /**
  * Puts an empty opaque copy of every unreadable directory under the fuse layers' parts of
- * EMPTY_ROOTS into the layer. Returns the host paths shown empty. Nothing is made where the
+ * WALKED_ROOTS (where package managers and services keep state: about 6k entries on a Debian
+ * host) into the layer. Returns the host paths shown empty. Nothing is made where the
  * layer already has an entry (the sandbox's own, from an earlier run), nor at or below a
  * `hidden` path (its whiteout, which the helper makes later, would find a dir there and the
  * path would show), and no symlink in the layer is followed. What sbx makes itself (not
  * `into`) takes the host's times once `times` is flushed. `topDirs`: the dirs directly in `/`
  * (the run's one listing of it), asked when a fuse layer is `/`'s.
  */
-export function showUnreadableEmpty(layers: Layer[], layersDir: string, times: LayerTimes, roots = EMPTY_ROOTS, cacheFile: string | null = null, into: UpperEntries | null = null, hidden: string[] = [], topDirs: () => string[] = topLevelDirs): string[] {
+export function showUnreadableEmpty(layers: Layer[], layersDir: string, times: LayerTimes, roots = WALKED_ROOTS, cacheFile: string | null = null, into: UpperEntries | null = null, hidden: string[] = [], topDirs: () => string[] = topLevelDirs): string[] {
   const fuse = layers.filter(throughFuse);
   if (!fuse.length) return [];
   const targets = new Set(layers.map((l) => l.target));

@@ -178,20 +178,24 @@ testUnless(ROOT_CASE ?? (deb ? null : NO_DEB))('root: a partial commit that spli
 
 // An ordinary user's `/` is one overlay through the daemon since s80, its top-level dirs in it:
 // one the user may search but not list (0711) keeps its files by name, as on the host, where an
-// empty stand-in would hide them; one closed to the user (0700) is empty and writable inside.
-testUnless(ROOT_CASE ?? (userCanRunSbx ? null : NO_USER), { missing: IS_ROOT })('root: top-level dirs an ordinary user may search but not list (0711) keep their files; one it may not search (0700) is empty and writable', () => {
-  const open = `/${tag}-0711`, shut = `/${tag}-0700`;
+// empty stand-in would hide them (so does one a level down: a 0711 home, its public dir read by
+// name; the daemon, once it has listed such a dir, empty, finds no name in it); one closed to
+// the user (0700) is empty and writable inside.
+testUnless(ROOT_CASE ?? (userCanRunSbx ? null : NO_USER), { missing: IS_ROOT })('root: top-level dirs an ordinary user may search but not list (0711), and such dirs one level down, keep their files; one it may not search (0700) is empty and writable', () => {
+  const open = `/${tag}-0711`, shut = `/${tag}-0700`, top = `/${tag}-homes`, home = `${top}/alice`;
   try {
     for (const d of [open, shut]) { mkdirSync(d); writeFileSync(join(d, 'f'), 'f\n'); }
+    mkdirSync(join(home, 'pub'), { recursive: true });
+    writeFileSync(join(home, 'pub', 'index.html'), 'hi\n');
     chmodSync(open, 0o711);
     chmodSync(shut, 0o700);
-    const r = asTestUser(userStoreDir(), ['run', '-n', '-q', '--', 'sh', '-c', `cat ${open}/f; ls ${open} 2>/dev/null || echo unlisted; ls -A ${shut}; touch ${shut}/new && ls ${shut}`]);
+    chmodSync(home, 0o711);
+    const r = asTestUser(userStoreDir(), ['run', '-n', '-q', '--', 'sh', '-c', `cat ${open}/f; ls ${open} 2>/dev/null || echo unlisted; ls -A ${shut}; touch ${shut}/new && ls ${shut}; ls ${home} 2>/dev/null || echo unlisted; cat ${home}/pub/index.html`]);
     assert.is(r.status, 0, r.stderr);
-    assert.is(r.stdout, 'f\nunlisted\nnew\n', r.stderr);
+    assert.is(r.stdout, 'f\nunlisted\nnew\nunlisted\nhi\n', r.stderr);
     assert.not.ok(existsSync(join(shut, 'new')));
   } finally {
-    rmSync(open, { recursive: true, force: true });
-    rmSync(shut, { recursive: true, force: true });
+    for (const d of [open, shut, top]) rmSync(d, { recursive: true, force: true });
   }
 });
 

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assignEngines, emptyDir, stackWritableDirs, upperTakesUserXattrs, type DirEntryStat, type EngineContext, type EngineUnit } from '../../sandbox-core/engines.js';
+import { assignEngines, emptyDir, MAX_LISTLESS, stackWritableDirs, upperTakesUserXattrs, type DirEntryStat, type EngineContext, type EngineUnit } from '../../sandbox-core/engines.js';
 import type { ViewUnit } from '../../sandbox-core/plan.js';
 
 const trees = ['/usr', '/srv', '/root', '/home', '/home/u', '/media'];
@@ -58,6 +58,37 @@ test("`/` planned whole: a top-level dir the user may search but not list is a k
   assert.equal(assignEngines(plan, c).map((u) => `${u.path} ${u.kind === 'overlay' ? u.engine : u.kind}`), ['/ fuse', '/home kernel', '/x711 kernel', '/home/u kernel', '/srv/disk fuse']);
   // Only `/` stacks them: another dir planned whole through the daemon asks nothing of them.
   assert.equal(assignEngines([{ kind: 'overlay', path: '/home', holdsMounts: true }], c).map((u) => u.path), ['/home', '/home/u']);
+});
+
+test("`/` planned whole: a dir one level down that the user may search but not list (a 0711 home) is stacked too; not in /var or /etc (walked, shown empty), a mount, the user's trees, an unlistable top dir, nor where `stackable` says no", () => {
+  const plan: ViewUnit[] = [{ kind: 'overlay', path: '/', holdsMounts: true }, { kind: 'overlay', path: '/mnt/disk' }, { kind: 'overlay', path: '/srv/site/mnt' }];
+  const listless = new Set(['/home/alice', '/home/u', '/var/lib/x', '/etc/y', '/mnt/z', '/mnt/disk', '/srv/site', '/opt/app', '/x711', '/x711/in']);
+  const children: Record<string, string[]> = {
+    '/home': ['/home/alice', '/home/bob', '/home/u'], '/var': ['/var/lib/x'], '/etc': ['/etc/y'], '/mnt': ['/mnt/disk', '/mnt/z'],
+    '/srv': ['/srv/site'], '/opt': ['/opt/app', '/opt/link'], '/x711': ['/x711/in'],
+  };
+  const asked: string[] = [];
+  const c = (over: Partial<EngineContext> = {}) => ctx({
+    userTrees: ['/home/u'],
+    topDirs: () => ['/etc', '/home', '/mnt', '/opt', '/srv', '/var', '/x711'],
+    subdirs: (d) => { asked.push(d); return children[d] ?? []; },
+    readable: (p) => !listless.has(p),
+    searchable: () => true,
+    ...over,
+  });
+  const paths = (u: EngineUnit[]) => u.map((x) => `${x.path} ${x.kind === 'overlay' ? x.engine : x.kind}`);
+  // /mnt holds a mount, not listed by the daemon: its other dirs are; /srv/site holds one: not stacked.
+  assert.equal(paths(assignEngines(plan, c())), ['/ fuse', '/home/alice kernel', '/mnt/z kernel', '/opt/app kernel', '/x711 kernel', '/home/u kernel', '/mnt/disk kernel', '/srv/site/mnt fuse']);
+  // The walked trees and the one the user cannot list are not listed; the user's own is stacked once, by itself.
+  assert.equal(asked, ['/home', '/mnt', '/opt', '/srv']);
+  // A saved sandbox whose layer of `/` may hold what was made there: only a dir with a layer of its own.
+  assert.equal(paths(assignEngines(plan, c({ stackable: (t, within) => within === '/' && t === '/opt/app' }))), ['/ fuse', '/opt/app kernel', '/mnt/disk kernel', '/srv/site/mnt fuse']);
+  // Not searchable: an empty dir of `/`'s layer (unreadable.ts), not an overlay.
+  assert.equal(paths(assignEngines(plan, c({ searchable: (p) => p !== '/home/alice' && p !== '/x711' }))), ['/ fuse', '/mnt/z kernel', '/opt/app kernel', '/home/u kernel', '/mnt/disk kernel', '/srv/site/mnt fuse']);
+  // At most MAX_LISTLESS of them.
+  const many = Array.from({ length: MAX_LISTLESS + 5 }, (_, i) => `/home/h${String(i).padStart(3, '0')}`);
+  const crowd = assignEngines([{ kind: 'overlay', path: '/', holdsMounts: true }], c({ topDirs: () => ['/home'], subdirs: () => many, readable: (p) => !p.startsWith('/home/h') }));
+  assert.equal(crowd.filter((u) => u.path.startsWith('/home/h')).map((u) => u.path), many.slice(0, MAX_LISTLESS));
 });
 
 test('--user: a dir in a top-level tree that anyone may write, not yours, is a kernel overlay on its tree; not in `/`, deeper, beside a mount, nor in a skeleton', () => {
