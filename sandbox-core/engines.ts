@@ -141,37 +141,51 @@ function stackListless(units: ViewUnit[], ctx: EngineContext, out: EngineUnit[])
   }
 }
 
-/** A host dir's mode and owner, as `stackWritableDirs` asks for the dirs in a top-level one. */
-export interface DirEntryStat { path: string; mode: number; uid: number }
+/** A host dir, its owner, and whether the host lets this user make entries in it (access W_OK). */
+export interface DirEntryStat { path: string; uid: number; writable: boolean }
 
 /**
- * With --user the command keeps your uid, and of the host's root-owned dirs only the overlays'
+ * With --user the command keeps your uid, and of the host's dirs not yours only the overlays'
  * own roots are writable inside (their upper dirs, yours, with the host's rule for you: sandbox.ts
- * userViewBits). A dir in a top-level one that the host lets anyone write (`/var/tmp`,
- * `/run/lock`: 1777) was not: a file made there needs the dir copied up as its owner, root,
- * whom the namespace does not map (EOVERFLOW), where the host takes it. Each such dir becomes a
- * kernel overlay of its own on its tree's (not one holding a mount: no lower then).
+ * userViewBits). A dir that is not yours but that the host lets you write (`/var/tmp`,
+ * `/run/lock`: 1777; a team's `/srv/proj`, 2775 with your group) was not: a file made there
+ * needs the dir copied up as its owner, whom the namespace does not map (EOVERFLOW), where the
+ * host takes it. Each such dir directly in a top-level tree becomes a kernel overlay of its own
+ * on its tree's, and so does the working dir (`cwd`, when it is such a dir deeper down): not
+ * one that is or holds a mount (no lower then). A deeper one elsewhere still fails so, and
+ * so does a change to a file in them that is not yours (its copy-up needs its owner too).
  */
-export function stackWritableDirs(units: EngineUnit[], uid: number, dirsIn: (dir: string) => DirEntryStat[]): EngineUnit[] {
+export function stackWritableDirs(units: EngineUnit[], uid: number, dirsIn: (dir: string) => DirEntryStat[], cwd: DirEntryStat | null = null): EngineUnit[] {
   const out: EngineUnit[] = [];
+  const stackable = (d: DirEntryStat): boolean => d.writable && d.uid !== uid && !units.some((v) => isWithin(v.path, d.path)) && !out.some((v) => v.path === d.path);
   for (const u of units) {
     out.push(u);
     if (u.kind !== 'overlay' || u.path === '/' || u.path.lastIndexOf('/') !== 0) continue;
-    for (const d of dirsIn(u.path)) {
-      if ((d.mode & 0o002) !== 0 && d.uid !== uid && !units.some((v) => isWithin(v.path, d.path))) out.push({ kind: 'overlay', path: d.path, engine: 'kernel' });
-    }
+    for (const d of dirsIn(u.path)) if (stackable(d)) out.push({ kind: 'overlay', path: d.path, engine: 'kernel' });
   }
+  if (cwd && stackable(cwd) && units.some((v) => v.kind === 'overlay' && v.path !== '/' && isBelow(cwd.path, v.path))) out.push({ kind: 'overlay', path: cwd.path, engine: 'kernel' });
   return out;
 }
 
-/** The dirs directly in `dir` (no symlink), with their modes and owners; none when it cannot be listed. */
+/** `p` as a DirEntryStat when it is a dir (not a symlink), else null. */
+export function dirEntry(p: string): DirEntryStat | null {
+  try {
+    const st = lstatSync(p);
+    if (!st.isDirectory()) return null;
+    let writable = false;
+    try { accessSync(p, constants.W_OK | constants.X_OK); writable = true; } catch { /* not for you */ }
+    return { path: p, uid: st.uid, writable };
+  } catch { return null; /* gone meanwhile */ }
+}
+
+/** The dirs directly in `dir` (no symlink), with their owners and whether you may write them; none when it cannot be listed. */
 export function dirsIn(dir: string): DirEntryStat[] {
   const out: DirEntryStat[] = [];
   try {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       if (!e.isDirectory()) continue;
-      const p = `${dir}/${e.name}`;
-      try { const st = lstatSync(p); if (st.isDirectory()) out.push({ path: p, mode: st.mode, uid: st.uid }); } catch { /* gone meanwhile */ }
+      const d = dirEntry(`${dir}/${e.name}`);
+      if (d) out.push(d);
     }
   } catch { /* unlistable: nothing */ }
   return out.sort((a, b) => codeUnitOrder(a.path, b.path));

@@ -20,7 +20,7 @@ import type { LowerView } from './image/view.js';
 import { ACCOUNT_FILES, changedAccountCopies, HIDDEN_COPIES, PRECOPY_DIRS, precopyEmptyUnreadable, precopyEntries } from './precopy.js';
 import { dirAttrsLast, ensureUpperDirs, entryOp, LayerTimes, UpperEntries, type LayerOwner } from './layer-dirs.js';
 import { exactTimes } from './base/dir-stat.js';
-import { assignEngines, dirsIn, emptyDir, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, searchableDir, stackWritableDirs, subdirs, topLevelDirs, upperTakesUserXattrs, userOwnedTrees, type EngineUnit } from './engines.js';
+import { assignEngines, dirEntry, dirsIn, emptyDir, FUSE_RUN_OPTIONS, fuseAvailable, fuseProblem, readableDir, searchableDir, stackWritableDirs, subdirs, topLevelDirs, upperTakesUserXattrs, userOwnedTrees, type EngineUnit } from './engines.js';
 import { which } from './which.js';
 import { rootPath } from './root-path.js';
 import { DROPPED_DCS, DROPPED_OSC } from './terminal-drops.js';
@@ -1265,7 +1265,7 @@ async function runHolding(store: Store, req: RunRequest, replans: number, lock: 
       topDirs,
       subdirs,
     });
-    units = settleUnits(req.keepUser && uid !== 0 ? stackWritableDirs(engineUnits, uid, dirsIn) : engineUnits, seen);
+    units = settleUnits(req.keepUser && uid !== 0 ? stackWritableDirs(engineUnits, uid, dirsIn, dirEntry(req.cwd)) : engineUnits, seen);
   }
   if (uid !== 0 && !fuseBinary && !lower && !req.keepUser) {
     notice(`${fuseProblem(which)}: system paths owned by root (/usr, /etc, /var, ...) are read-only inside; install fuse-overlayfs (or use sudo) for the full view`);

@@ -14,7 +14,7 @@ import { buildDeb } from '../helpers/deb.js';
 import { parseMountInfo, visibleMounts } from '../../sandbox-core/mountinfo.js';
 import { planView } from '../../sandbox-core/plan.js';
 import { ROOT_CASE, testUnless, USER_CASE } from '../helpers/skip.js';
-import { makeUserStore, TEST_USER, userCopy, userHomeCanary, userId } from '../helpers/host-moves.js';
+import { makeUserStore, runAsUser, TEST_USER, userCopy, userHomeCanary, userId } from '../helpers/host-moves.js';
 
 const temps: string[] = [];
 const store = provenStore(temps);
@@ -276,6 +276,28 @@ testUnless(USER_CASE)('unprivileged --user: the command keeps your uid; root\'s 
     assert.not.match(r.stderr, /fuse-overlayfs/, 'no engine warning: this is the host\'s own rule');
   } finally {
     removeCanary(canary);
+  }
+});
+// A team's dir (root's, 2775 with the user's group) and a working dir in it that a teammate
+// owns: the host lets the user make files in both; with --user their copy-up needs their
+// owners, whom the namespace does not map (EOVERFLOW before s81), so each is an overlay of its own.
+testUnless(ROOT_CASE ?? (userCopy ? null : 'no copy of the build for the test user'), { missing: IS_ROOT })("unprivileged --user: a dir the host lets the user write through its group, and such a working dir below it, take new files as outside", () => {
+  const top = `/${tag}-team`, proj = `${top}/proj`, src = `${proj}/src`;
+  const userStore = makeUserStore();
+  try {
+    mkdirSync(src, { recursive: true });
+    chownSync(proj, 0, userId());
+    chownSync(src, 4242, userId());
+    for (const d of [proj, src]) chmodSync(d, 0o2775);
+    const r = runAsUser(userStore, ['run', '-n', '--user', '--', 'sh', '-c', `touch ${proj}/a && touch ${src}/b && touch ./c && echo made; touch ${top}/d 2>/dev/null || echo refused`], {}, src);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stdout, 'made\nrefused\n', r.stderr);
+    for (const f of [`${proj}/a`, `${src}/b`, `${src}/c`]) assert.match(r.stderr, `added:    ${f}`, r.stderr);
+    assert.equal(readdirSync(proj), ['src']);
+    assert.equal(readdirSync(src), []);
+  } finally {
+    rmSync(top, { recursive: true, force: true });
+    rmSync(userStore, { recursive: true, force: true });
   }
 });
 testUnless(USER_CASE)('unprivileged --user: the mode sbx gave the top-level dirs is no change, in the run\'s review and in a later diff', () => {

@@ -91,22 +91,28 @@ test("`/` planned whole: a dir one level down that the user may search but not l
   assert.equal(crowd.filter((u) => u.path.startsWith('/home/h')).map((u) => u.path), many.slice(0, MAX_LISTLESS));
 });
 
-test('--user: a dir in a top-level tree that anyone may write, not yours, is a kernel overlay on its tree; not in `/`, deeper, beside a mount, nor in a skeleton', () => {
+test("--user: a dir in a top-level tree that the host lets you write, not yours (1777, or your group's), is a kernel overlay on its tree, and so is such a working dir deeper down; not in `/`, deeper, beside a mount, nor in a skeleton", () => {
   const plan: EngineUnit[] = [
     { kind: 'skeleton', path: '/', mode: 0o755 },
     { kind: 'overlay', path: '/run', engine: 'kernel' },
+    { kind: 'overlay', path: '/srv', engine: 'kernel' },
     { kind: 'overlay', path: '/var', engine: 'kernel' },
     { kind: 'overlay', path: '/var/cache/disk', engine: 'kernel' },
-    { kind: 'skeleton', path: '/srv', mode: 0o755 },
+    { kind: 'skeleton', path: '/opt', mode: 0o755 },
   ];
+  const w = (path: string, uid = 0, writable = true): DirEntryStat => ({ path, uid, writable });
   const dirs: Record<string, DirEntryStat[]> = {
-    '/': [{ path: '/tmp', mode: 0o41777, uid: 0 }],
-    '/run': [{ path: '/run/lock', mode: 0o41777, uid: 0 }, { path: '/run/user', mode: 0o40755, uid: 0 }],
-    '/var': [{ path: '/var/cache', mode: 0o40777, uid: 0 }, { path: '/var/mine', mode: 0o40777, uid: 1000 }, { path: '/var/tmp', mode: 0o41777, uid: 0 }],
-    '/srv': [{ path: '/srv/pub', mode: 0o41777, uid: 0 }],
+    '/': [w('/tmp')],
+    '/run': [w('/run/lock'), w('/run/user', 0, false)],
+    '/srv': [w('/srv/proj', 1001)],
+    '/var': [w('/var/cache'), w('/var/mine', 1000), w('/var/tmp')],
+    '/opt': [w('/opt/pub')],
   };
-  const out = stackWritableDirs(plan, 1000, (d) => dirs[d] ?? []);
-  assert.equal(out.map((u) => `${u.path} ${u.kind}`), ['/ skeleton', '/run overlay', '/run/lock overlay', '/var overlay', '/var/tmp overlay', '/var/cache/disk overlay', '/srv skeleton']);
+  const stack = (cwd: DirEntryStat | null) => stackWritableDirs(plan, 1000, (d) => dirs[d] ?? [], cwd).map((u) => `${u.path} ${u.kind}`);
+  assert.equal(stack(null), ['/ skeleton', '/run overlay', '/run/lock overlay', '/srv overlay', '/srv/proj overlay', '/var overlay', '/var/tmp overlay', '/var/cache/disk overlay', '/opt skeleton']);
+  // The working dir, deeper in a tree: stacked once; not when it is yours, not writable, holds a mount, or is a stacked one already.
+  assert.equal(stack(w('/srv/proj/src', 1001)).slice(-1), ['/srv/proj/src overlay']);
+  for (const cwd of [w('/srv/proj/src', 1000), w('/srv/proj/src', 1001, false), w('/var/cache'), w('/srv/proj', 1001), w('/opt/pub/x'), w('/x')]) assert.equal(stack(cwd), stack(null), cwd.path);
 });
 
 test('root: every tree a kernel overlay, empty, unsearchable or not; no fuse-overlayfs: the same but for the stand-in', () => {
