@@ -4,6 +4,8 @@
 // fuse-overlayfs daemon, sandbox-core/engines.ts). Medians of a few runs; that user's system
 // tree and home runs alternate, and the fuse requests one small write costs are counted
 // (load-independent); a bare fuse-overlayfs mount doing the writes itself is the path before.
+// Reads too: a few compiles as that user (cc, cc1, as, ld and the headers come through `/`'s
+// daemon), beside the same compiles on the host, with the requests they make.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +18,9 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const FILES = Number(process.env.BENCH_FILES || 10000);
 const RUNS = Number(process.env.BENCH_RUNS || 3);
 const USER = 'sbxtest';
+const COMPILES = 5;
+// What a build reads: cc, cc1, as, ld and the headers, through `/` (the daemon, for an ordinary user).
+const compiler = `d=$(mktemp -d) && cd $d && printf '#include <stdio.h>\\n#include <stdlib.h>\\n#include <string.h>\\n#include <unistd.h>\\nint main(void){puts("x");return 0;}\\n' > m.c && i=0; while [ $i -lt ${COMPILES} ]; do cc -O1 -o m m.c; i=$((i+1)); done; cd / && rm -rf $d`;
 const writer = (dir, files = FILES) => `mkdir -p ${dir} && cd ${dir} && i=0; while [ $i -lt ${files} ]; do echo $i > f$i; i=$((i+1)); done`;
 
 
@@ -42,10 +47,9 @@ const TRACING = '/sys/kernel/tracing';
 const COUNT_FILES = 2000;
 
 /**
- * Fuse requests per file of `run()` (which writes COUNT_FILES files), by opcode: the kernel's
- * fuse:fuse_request_send tracepoint, in a tracing instance of this process's own, on the
- * busiest connection (the tree written; another session's fuse mounts are other connections).
- * A string says why not.
+ * The fuse requests `run()` makes, by opcode: the kernel's fuse:fuse_request_send tracepoint,
+ * in a tracing instance of this process's own, on the busiest connection (the tree written;
+ * another session's fuse mounts are other connections). A string says why not.
  */
 function fuseRequests(run) {
   // A machine that boots without tracefs mounted (no systemd to mount it) has an empty dir
@@ -77,11 +81,14 @@ function countFuseRequests(run) {
     const sum = (ops) => [...ops.values()].reduce((a, b) => a + b, 0);
     const ops = [...byConn.values()].sort((a, b) => sum(b) - sum(a))[0];
     if (!ops) return 'no fuse request seen';
-    return { perFile: sum(ops) / COUNT_FILES, ops: [...ops].filter(([, n]) => n / COUNT_FILES >= 0.01).sort((a, b) => b[1] - a[1]).map(([op, n]) => `${op} ${(n / COUNT_FILES).toFixed(2)}`).join(', ') };
+    return { total: sum(ops), ops };
   } finally {
     rmdirSync(inst);
   }
 }
+
+/** `ops` (fuseRequests) per `per` unit, those that print as more than 0 with `digits`, biggest first. */
+const opsText = (ops, per, digits = 2) => [...ops].filter(([, n]) => n / per >= 0.5 / 10 ** digits).sort((a, b) => b[1] - a[1]).map(([op, n]) => `${op} ${(n / per).toFixed(digits)}`).join(', ');
 
 /**
  * The same writes with no sbx at all: the user's own namespaces (unshare -Urm), a fuse-overlayfs
@@ -133,6 +140,7 @@ export async function rows() {
 
   // The unprivileged paths need a user and a copy of sbx it can read.
   let requests = 'needs root to run as sbxtest';
+  let compiles = null;
   if (isRoot && spawnSync('id', ['-u', USER]).status === 0) {
     const copy = mkdtempSync('/tmp/sbx-bench-copy-');
     chmodSync(copy, 0o755);
@@ -157,6 +165,17 @@ export async function rows() {
     rows.push(['kernel overlay (unprivileged, in $HOME)', failed ?? { ms: median(kernel) }]);
     rows.push(['system tree (unprivileged, in /opt)', failed ?? { ms: median(fuse), pairs }]);
     requests = fuseRequests(() => asUser('/opt/sbx-bench-w', COUNT_FILES));
+    // The compiles: the user on the host, in a sandbox, and the sandbox alone, in turns.
+    if (spawnSync('sh', ['-c', 'command -v cc']).status === 0) {
+      const asUserCmd = (args) => timeOnce('setpriv', ['--reuid', USER, '--regid', USER, '--init-groups', '--reset-env', 'env', `HOME=/home/${USER}`, `SBX_HOME=/tmp/sbx-bench-ustore-${process.pid}`, 'PATH=/usr/bin:/bin', ...args], { cwd: `/home/${USER}` });
+      const inSbx = (cmd) => [process.execPath, join(copy, 'dist/bin/sbx.js'), 'run', '-n', '-q', '--', 'sh', '-c', cmd];
+      const sides = { host: [], sbx: [], empty: [] };
+      const turns = [['host', ['sh', '-c', compiler]], ['sbx', inSbx(compiler)], ['empty', inSbx('true')]];
+      for (let i = 0; i < 5; i++) for (const [name, args] of i % 2 ? [...turns].reverse() : turns) sides[name].push(asUserCmd(args));
+      rmSync(`/tmp/sbx-bench-ustore-${process.pid}`, { recursive: true, force: true });
+      const bad = [...sides.host, ...sides.sbx, ...sides.empty].find((r) => typeof r !== 'number');
+      compiles = bad ?? { host: median(sides.host), sbx: median(sides.sbx), empty: median(sides.empty), requests: fuseRequests(() => asUserCmd(inSbx(compiler))) };
+    } else compiles = { error: 'no cc here' };
     rmSync(copy, { recursive: true, force: true });
     bare = bareOverlays();
   }
@@ -170,10 +189,18 @@ export async function rows() {
   const out = [row(`${FILES} small writes in a system tree (ordinary user, /opt: kernel overlay over fuse-overlayfs)`, asRow(fuse), 'kernel overlay (same user, $HOME)', asRow(kernel), { goal: 3, note: fuse?.error ?? (fuse ? pairNote : 'needs root to run as sbxtest') })];
   out.push(typeof requests === 'string'
     ? row(`fuse requests per small write (${COUNT_FILES} files into /opt)`, null, '', null, { unit: 'requests', note: requests })
-    : row(`fuse requests per small write (${COUNT_FILES} files into /opt)`, requests.perFile, 'kernel overlay', 0, { unit: 'requests', note: `${requests.ops}; each a round trip to the daemon` }));
+    : row(`fuse requests per small write (${COUNT_FILES} files into /opt)`, requests.total / COUNT_FILES, 'kernel overlay', 0, { unit: 'requests', note: `${opsText(requests.ops, COUNT_FILES)}; each a round trip to the daemon` }));
   if (bare) {
     const note = bare.error ?? `${bare.pairs.length} alternating pairs, per-pair ratio median ${median(bare.pairs).toFixed(2)}× (${Math.min(...bare.pairs).toFixed(2)}-${Math.max(...bare.pairs).toFixed(2)}×); no sbx: unshare -Urm, fuse-overlayfs with sbx's options over /opt taking the writes itself, as sbx's system trees did before 2026-12-03`;
     out.push(row(`  … the same writes in a bare fuse-overlayfs mount`, bare.error ? null : { ms: bare.fuse, cpu: NaN }, 'a bare kernel overlay', bare.error ? null : { ms: bare.kernel, cpu: NaN }, { note }));
+  }
+  if (compiles) {
+    const c = compiles;
+    const req = c.requests && typeof c.requests !== 'string' ? `; fuse requests per compile ${(c.requests.total / COMPILES).toFixed(0)} (${opsText(c.requests.ops, COMPILES, 0)})` : c.requests ? `; ${c.requests}` : '';
+    out.push(c.error
+      ? row(`${COMPILES} compiles of a small C file (ordinary user: cc, cc1, as, ld and the headers read through \`/\`'s daemon)`, null, '', null, { note: c.error })
+      : row(`${COMPILES} compiles of a small C file (ordinary user: cc, cc1, as, ld and the headers read through \`/\`'s daemon)`, { ms: c.sbx - c.empty, cpu: NaN }, 'the same user on the host', { ms: c.host, cpu: NaN },
+        { note: `sbx run -n -q of them ${c.sbx.toFixed(0)} ms less that of \`true\` ${c.empty.toFixed(0)} ms, the three in turns, 5 rounds, medians${req}` }));
   }
   const rootK = ms('kernel overlay (root, --map-root)');
   if (rootK) out.push(row(`${FILES} small writes, root, kernel overlay`, asRow(rootK), 'the host, no sandbox', asRow(ms('host (no sandbox)'))));
