@@ -193,13 +193,12 @@ export function dirsIn(dir: string): DirEntryStat[] {
 
 /** The dirs directly in `dir`, symlinks left out; none when it cannot be listed. */
 export function subdirs(dir: string): string[] {
-  try { return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `${dir}/${d.name}`).sort(codeUnitOrder); } catch { return []; }
+  const prefix = dir === '/' ? '' : dir;
+  try { return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `${prefix}/${d.name}`).sort(codeUnitOrder); } catch { return []; }
 }
 
 /** The dirs directly in `/`, symlinks left out. */
-export function topLevelDirs(): string[] {
-  try { return readdirSync('/', { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `/${d.name}`).sort(); } catch { return []; }
-}
+export const topLevelDirs = (): string[] => subdirs('/');
 
 /** Why fuse-overlayfs cannot be used, or null when it can. */
 export function fuseProblem(which: (cmd: string) => string | null): string | null {
