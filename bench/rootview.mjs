@@ -172,9 +172,9 @@ export async function rows() {
       const sides = { host: [], sbx: [], empty: [] };
       const turns = [['host', ['sh', '-c', compiler]], ['sbx', inSbx(compiler)], ['empty', inSbx('true')]];
       for (let i = 0; i < 5; i++) for (const [name, args] of i % 2 ? [...turns].reverse() : turns) sides[name].push(asUserCmd(args));
-      rmSync(`/tmp/sbx-bench-ustore-${process.pid}`, { recursive: true, force: true });
       const bad = [...sides.host, ...sides.sbx, ...sides.empty].find((r) => typeof r !== 'number');
       compiles = bad ?? { host: median(sides.host), sbx: median(sides.sbx), empty: median(sides.empty), requests: fuseRequests(() => asUserCmd(inSbx(compiler))) };
+      rmSync(`/tmp/sbx-bench-ustore-${process.pid}`, { recursive: true, force: true });
     } else compiles = { error: 'no cc here' };
     rmSync(copy, { recursive: true, force: true });
     bare = bareOverlays();
