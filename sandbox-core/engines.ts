@@ -120,11 +120,13 @@ export const MAX_LISTLESS = 64;
  * shows it empty, and once it has, finds no name in it (ENOENT), where the host finds each by
  * lookup (`cat /home/alice/public_html/index.html` through a 0711 home). A kernel overlay over
  * it, stacked on `/`, shows it as the host does, as the skeleton's own overlay of a top-level
- * one did. Looked for directly in `/` and one level below (a home, a site in /srv, an app in
- * /opt), not deeper: that would be a walk of `/` on every run; in WALKED_ROOTS a walk finds
- * such dirs already, and shows them empty. (One the user may not search is an empty writable
- * dir in `/`'s layer: unreadable.ts.) Not in a saved sandbox whose layer of `/` may hold what
- * was made there (stackable), nor a dir that is or holds a mount (no lower then).
+ * one did, and its reads skip the daemon. Looked for directly in `/` and one level below (a
+ * home, a site in /srv, an app in /opt), not deeper: that would be a walk of `/` on every run;
+ * deeper ones the daemon's preload shows as the host does (native/preload/fuse-noplus.c), and
+ * in WALKED_ROOTS a walk finds such dirs and shows them empty. (One the user may not search is
+ * an empty writable dir in `/`'s layer: unreadable.ts.) Not in a saved sandbox whose layer of
+ * `/` may hold what was made there (stackable), nor a dir that is or holds a mount (no lower
+ * then).
  */
 function stackListless(units: ViewUnit[], ctx: EngineContext, out: EngineUnit[]): void {
   const listless = (d: string): boolean => !ctx.readable(d) && ctx.searchable(d);

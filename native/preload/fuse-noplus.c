@@ -33,11 +33,26 @@
  * kernel offers it, after the daemon's own choices; the target is then kept with the link's
  * inode, as its attributes already are (the daemon's timeout: 10^9 s).
  *
+ * Why a dir the user may not list is opened O_PATH: fuse-overlayfs 1.10 lists a lower dir once
+ * (load_dir) and then marks it loaded, after which a name not in the list is ENOENT; a dir
+ * whose opendir fails (EACCES: 0711, searchable, not listable) it skips and marks all the same,
+ * so `ls /srv/www/site; cat /srv/www/site/index.html` gave an empty list and ENOENT where the
+ * host gives EACCES and the file. Its opens go through safe_openat, which is
+ * syscall(SYS_openat2): such an open of a dir (read-only, O_DIRECTORY) that fails with EACCES is
+ * made again O_PATH, which needs no read permission on the dir, and readdir on that fd (EBADF)
+ * fails with EACCES: load_dir then fails before its mark, the listing fails as on the host, and
+ * each name is looked up on its own (`cat` by name works). Nothing else of the daemon opens a
+ * lower dir O_DIRECTORY but to list it (its other such opens are of the upper, yours).
+ *
  * Built as a shared object beside the helper (scripts/build-native.mjs), never into it. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -139,4 +154,49 @@ int faccessat(int dirfd, const char *path, int mode, int flags) {
   size_t n = path ? strlen(path) : 0;
   if (r < 0 && errno == EACCES && n >= sizeof mark - 1 && !strcmp(path + n - (sizeof mark - 1), mark)) errno = ENOENT;
   return r;
+}
+
+typedef long (*syscall_fn)(long, ...);
+
+/* A read-only O_DIRECTORY openat2 that failed with EACCES (`a`: its arguments), made again
+ * O_PATH: the fd of a dir the user may search but not list. -1 with EACCES otherwise. */
+static long search_only_dir(syscall_fn real, const long *a) {
+  const struct open_how *how = (const struct open_how *)a[2];
+  if (how && (size_t)a[3] >= sizeof *how && (how->flags & O_DIRECTORY)
+      && !(how->flags & (O_PATH | O_ACCMODE | O_CREAT | (O_TMPFILE & ~O_DIRECTORY)))) {
+    struct open_how path = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC | (how->flags & O_NOFOLLOW), .resolve = how->resolve };
+    long fd = real(SYS_openat2, a[0], a[1], &path, sizeof path);
+    if (fd >= 0) return fd;
+  }
+  errno = EACCES;
+  return -1;
+}
+
+long syscall(long number, ...) {
+  static syscall_fn real;
+  if (!real) real = (syscall_fn)dlsym(RTLD_NEXT, "syscall");
+  if (!real) { errno = ENOSYS; return -1; }
+  /* As glibc's own: six register-sized arguments, whichever the call uses. */
+  long a[6];
+  va_list ap;
+  va_start(ap, number);
+  for (int i = 0; i < 6; i++) a[i] = va_arg(ap, long);
+  va_end(ap);
+  long r = real(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+  if (number == SYS_openat2 && r < 0 && errno == EACCES) return search_only_dir(real, a);
+  return r;
+}
+
+typedef struct dirent64 *(*readdir64_fn)(DIR *);
+
+struct dirent64 *readdir64(DIR *dp) {
+  static readdir64_fn real;
+  if (!real) real = (readdir64_fn)dlsym(RTLD_NEXT, "readdir64");
+  if (!real) { errno = ENOSYS; return NULL; }
+  struct dirent64 *d = real(dp);
+  if (!d && errno == EBADF) {
+    int flags = fcntl(dirfd(dp), F_GETFL);
+    if (flags >= 0 && (flags & O_PATH)) errno = EACCES;
+  }
+  return d;
 }

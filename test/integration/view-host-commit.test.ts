@@ -181,18 +181,20 @@ testUnless(ROOT_CASE ?? (deb ? null : NO_DEB))('root: a partial commit that spli
 // empty stand-in would hide them (so does one a level down: a 0711 home, its public dir read by
 // name; the daemon, once it has listed such a dir, empty, finds no name in it); one closed to
 // the user (0700) is empty and writable inside.
-testUnless(ROOT_CASE ?? (userCanRunSbx ? null : NO_USER), { missing: IS_ROOT })('root: top-level dirs an ordinary user may search but not list (0711), and such dirs one level down, keep their files; one it may not search (0700) is empty and writable', () => {
-  const open = `/${tag}-0711`, shut = `/${tag}-0700`, top = `/${tag}-homes`, home = `${top}/alice`;
+testUnless(ROOT_CASE ?? (userCanRunSbx ? null : NO_USER), { missing: IS_ROOT })('root: top-level dirs an ordinary user may search but not list (0711), and such dirs below, keep their files; one it may not search (0700) is empty and writable', () => {
+  const open = `/${tag}-0711`, shut = `/${tag}-0700`, top = `/${tag}-homes`, home = `${top}/alice`, site = `${top}/www/site`;
   try {
     for (const d of [open, shut]) { mkdirSync(d); writeFileSync(join(d, 'f'), 'f\n'); }
-    mkdirSync(join(home, 'pub'), { recursive: true });
-    writeFileSync(join(home, 'pub', 'index.html'), 'hi\n');
+    for (const d of [home, site]) { mkdirSync(join(d, 'pub'), { recursive: true }); writeFileSync(join(d, 'pub', 'index.html'), 'hi\n'); }
     chmodSync(open, 0o711);
     chmodSync(shut, 0o700);
-    chmodSync(home, 0o711);
-    const r = asTestUser(userStoreDir(), ['run', '-n', '-q', '--', 'sh', '-c', `cat ${open}/f; ls ${open} 2>/dev/null || echo unlisted; ls -A ${shut}; touch ${shut}/new && ls ${shut}; ls ${home} 2>/dev/null || echo unlisted; cat ${home}/pub/index.html`]);
+    for (const d of [home, site]) chmodSync(d, 0o711);
+    // A level deeper the daemon serves it (its preload: the listing fails as on the host, and
+    // each name is looked up on its own).
+    const r = asTestUser(userStoreDir(), ['run', '-n', '-q', '--', 'sh', '-c', `cat ${open}/f; ls ${open} 2>/dev/null || echo unlisted; ls -A ${shut}; touch ${shut}/new && ls ${shut}; `
+      + `for d in ${home} ${site}; do ls $d 2>/dev/null || echo unlisted; cat $d/pub/index.html; done`]);
     assert.is(r.status, 0, r.stderr);
-    assert.is(r.stdout, 'f\nunlisted\nnew\nunlisted\nhi\n', r.stderr);
+    assert.is(r.stdout, 'f\nunlisted\nnew\nunlisted\nhi\nunlisted\nhi\n', r.stderr);
     assert.not.ok(existsSync(join(shut, 'new')));
   } finally {
     for (const d of [open, shut, top]) rmSync(d, { recursive: true, force: true });
