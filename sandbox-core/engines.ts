@@ -129,17 +129,17 @@ export const MAX_LISTLESS = 64;
  * then).
  */
 function stackListless(units: ViewUnit[], ctx: EngineContext, out: EngineUnit[]): void {
-  const listless = (d: string): boolean => !ctx.readable(d) && ctx.searchable(d);
   let left = MAX_LISTLESS;
+  // A dir the user may not list (asked once per dir), stacked if it may search it.
   const stack = (d: string): void => {
-    if (left && !units.some((v) => isWithin(v.path, d)) && listless(d) && (ctx.stackable?.(d, '/') ?? true)) { out.push({ kind: 'overlay', path: d, engine: 'kernel' }); left--; }
+    if (left && !units.some((v) => isWithin(v.path, d)) && ctx.searchable(d) && (ctx.stackable?.(d, '/') ?? true)) { out.push({ kind: 'overlay', path: d, engine: 'kernel' }); left--; }
   };
   for (const top of ctx.topDirs?.() ?? []) {
-    stack(top);
+    if (!ctx.readable(top)) { stack(top); continue; }
     // Its dirs only where the daemon shows them: not in a mount of its own (a unit), nor in
     // the user's trees (kernel overlays already).
-    if (WALKED_ROOTS.includes(top) || units.some((v) => v.path === top) || ctx.userTrees.some((t) => isWithin(top, t)) || !ctx.readable(top)) continue;
-    for (const d of ctx.subdirs?.(top) ?? []) if (!ctx.userTrees.some((t) => isWithin(d, t))) stack(d);
+    if (WALKED_ROOTS.includes(top) || units.some((v) => v.path === top) || ctx.userTrees.some((t) => isWithin(top, t))) continue;
+    for (const d of ctx.subdirs?.(top) ?? []) if (!ctx.userTrees.some((t) => isWithin(d, t)) && !ctx.readable(d)) stack(d);
   }
 }
 
@@ -182,15 +182,7 @@ export function dirEntry(p: string): DirEntryStat | null {
 
 /** The dirs directly in `dir` (no symlink), with their owners and whether you may write them; none when it cannot be listed. */
 export function dirsIn(dir: string): DirEntryStat[] {
-  const out: DirEntryStat[] = [];
-  try {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      if (!e.isDirectory()) continue;
-      const d = dirEntry(`${dir}/${e.name}`);
-      if (d) out.push(d);
-    }
-  } catch { /* unlistable: nothing */ }
-  return out.sort((a, b) => codeUnitOrder(a.path, b.path));
+  return subdirs(dir).flatMap((p) => dirEntry(p) ?? []);
 }
 
 /** The dirs directly in `dir`, symlinks left out; none when it cannot be listed. */
