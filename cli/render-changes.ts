@@ -47,7 +47,19 @@ function sizeOf(c: Change): string {
 
 /** `tree`: what the host's dir held, for a change that removes it with its tree (removesHostDir). */
 function noteOf(c: Change, tree?: TreeSize | null): string {
-  return c.linksTo !== undefined ? `${kindNote(c, tree)} (hard link to ${display(c.linksTo)})` : kindNote(c, tree);
+  return `${kindNote(c, tree)}${c.linksTo !== undefined ? ` (hard link to ${display(c.linksTo)})` : ''}${movedNote(c)}`;
+}
+
+/** A moved host file's two lines name each other (moves.ts), and the new one says if it then changed. */
+function movedNote(c: Change): string {
+  if (c.movedFrom !== undefined) return ` (moved from ${besideOrPath(c.path, c.movedFrom)}${c.movedChanged ? ', then changed' : ''})`;
+  return c.movedTo !== undefined ? ` (moved to ${besideOrPath(c.path, c.movedTo)})` : '';
+}
+
+/** `other` by its name alone when it is in the same dir as `path` (a rename), else whole. */
+function besideOrPath(path: string, other: string): string {
+  const dir = parentB(path);
+  return parentB(other) === dir ? display(other.slice(dir === '/' ? 1 : dir.length + 1)) : display(other);
 }
 
 /**
@@ -560,6 +572,8 @@ export function changesJson(id: string, changes: Change[], extra: Record<string,
     const tree = trees.get(c.path);
     if (tree) o.hostTree = tree;
     if (c.linksTo !== undefined) o.linksTo = jsonPath(c.linksTo).path;
+    if (c.movedFrom !== undefined) { o.movedFrom = jsonPath(c.movedFrom).path; if (c.movedChanged) o.movedChanged = true; }
+    if (c.movedTo !== undefined) o.movedTo = jsonPath(c.movedTo).path;
     if (c.details?.length) o.details = c.details;
     return o;
   });
@@ -692,6 +706,7 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
   // answer); any other is made a Change while its diff is written, then dropped.
   const n = named && named.stats ? named.length : 0;
   const diffs = n ? columnDiffs(col, named!) : null;
+  const moved = movedPairs(changes);
   const flush = async (): Promise<void> => {
     if (!out.at) return;
     const w = write(out.buf.subarray(0, out.at));
@@ -712,27 +727,50 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
     if (i === changes.length) break;
     if (out.at >= PIECE) await flush();
     if (folds?.change(changes[i]!)) { i++; continue; }
-    await writeDiff(changes[i++]!, col, out);
+    await writeDiff(changes[i++]!, col, out, moved);
   }
   if (folds) for (const l of folds.lines()) out.text(col.dim(`${l}\n`));
   await flush();
 }
 
-/** Writes change c's diff, if it has one. */
-async function writeDiff(c: Change, col: Colors, out: ByteOut): Promise<void> {
+/**
+ * The moved files of a list whose both lines are in it (moves.ts): by old path, the deleted
+ * change, whose diff is left to the new name's. A list filtered to one of the two (--only)
+ * shows that one's diff as every other change's.
+ */
+function movedPairs(changes: readonly Change[]): Map<string, Change> | null {
+  let gone: Map<string, Change> | null = null;
+  for (const c of changes) if (c.movedTo !== undefined) (gone ??= new Map()).set(c.path, c);
+  if (!gone) return null;
+  const both = new Map<string, Change>();
+  for (const c of changes) {
+    const d = c.movedFrom !== undefined ? gone.get(c.movedFrom) : undefined;
+    if (d && d.movedTo === c.path) both.set(d.path, d);
+  }
+  return both.size ? both : null;
+}
+
+/**
+ * Writes change c's diff, if it has one. `moved` (movedPairs): a moved file's diff is against
+ * the file it was moved from, under its new name; its old name has none.
+ */
+async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string, Change> | null = null): Promise<void> {
   if (c.type !== 'file') return;
-  const now = fileDiffNow(c, DIFF_LIMITS);
+  if (c.movedTo !== undefined && moved?.has(c.path)) return;
+  const from = c.movedFrom !== undefined ? moved?.get(c.movedFrom) : undefined;
+  const now = fileDiffNow(from ? { ...c, change: 'modified', path: from.path, host: from.host! } : c, DIFF_LIMITS);
   const d = now && 'oldText' in now ? await diffTexts(c, now, DIFF_LIMITS) : now;
   if (!d) return;
   const name = display(c.path);
-  out.text(col.bold(`diff ${name} (${c.change})\n`));
+  out.text(col.bold(`diff ${name} (${from ? `moved from ${display(from.path)}` : c.change})\n`));
   if (!d.lines) {
-    const before = c.host && c.change !== 'added' ? humanBytes(c.host.size) : '-';
+    const before = from ? humanBytes(from.size) : c.host && c.change !== 'added' ? humanBytes(c.host.size) : '-';
     const after = c.change === 'deleted' ? '-' : c.size >= LARGE_FILE ? `${humanBytes(c.size)} (${humanBytes(allocatedOf(c) ?? c.size)} allocated)` : humanBytes(c.size);
     out.text(col.dim(`${d.why === 'large' ? 'Large' : d.why === 'unreadable' ? 'Unreadable' : 'Binary'} file: ${before} ${ARROW} ${after}\n`));
     return;
   }
-  out.text(col.red(`--- ${c.change === 'added' ? '/dev/null' : `a${name}`}\n`) + col.green(`+++ ${c.change === 'deleted' ? '/dev/null' : `b${name}`}\n`));
+  if (from && !d.lines.length) { out.text(col.dim('Same content\n')); return; }
+  out.text(col.red(`--- ${from ? `a${display(from.path)}` : c.change === 'added' ? '/dev/null' : `a${name}`}\n`) + col.green(`+++ ${c.change === 'deleted' ? '/dev/null' : `b${name}`}\n`));
   for (const l of d.lines) {
     const s = displayText(l);
     out.text((l[0] === '+' ? col.green(s) : l[0] === '-' ? col.red(s) : l[0] === '@' ? col.cyan(s) : l[0] === '\\' ? col.dim(s) : s) + '\n');

@@ -10,6 +10,7 @@ import { readlinkB, sameContent } from './content.js';
 import { xattrsEqual } from './xattr.js';
 import { isAclName, xattrDetails } from './acl.js';
 import { aclGivesAccess, givenAway, reviewer as reviewerOf } from './owner.js';
+import { handleWords, pairMoves } from './moves.js';
 
 function oct(n: number): string {
   return n.toString(8).padStart(3, '0');
@@ -23,19 +24,6 @@ export function metadataDiff(up: EntryStat, host: EntryStat, upX: Array<[string,
   if (up.type !== 'dir' && !sameTime(up.mtimeMs, host.mtimeMs)) d.push('mtime');
   if (up.type !== 'symlink' && !xattrsEqual(upX, hostX)) d.push(...xattrDetails(upX, hostX));
   return d;
-}
-
-/**
- * The 32-bit words of the file id in overlayfs's origin mark (struct ovl_fb: version 0, magic
- * 0xfb, length, flags, type, a 16-byte uuid, then the lower filesystem's file id), or null when
- * it is not one. Every common filesystem's id holds the inode number (or its low half) as one
- * of them: ext4 (ino, generation), tmpfs (generation, ino low, ino high), btrfs, xfs.
- */
-export function handleWords(fh: Buffer): number[] | null {
-  if (fh.length < 25 || fh[0] !== 0 || fh[1] !== 0xfb || fh[2] !== fh.length || (fh.length - 21) % 4 !== 0) return null;
-  const words: number[] = [];
-  for (let o = 21; o < fh.length; o += 4) words.push(fh.readUInt32LE(o));
-  return words;
 }
 
 export interface ClassifyResult {
@@ -242,5 +230,8 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
       changes[at] = c.details?.length ? { ...c, change: 'metadata' } : null!;
     }
   }
-  return { changes: replacedAt.size ? changes.filter((c) => c !== null) : changes, errors, links };
+  const out = replacedAt.size ? changes.filter((c) => c !== null) : changes;
+  // A host file moved inside: its new name's line and its old name's say so.
+  if (copied.length) pairMoves(copied.map(([change, mark]) => ({ change, mark })), out.filter((c) => c.change === 'deleted'));
+  return { changes: out, errors, links };
 }

@@ -112,6 +112,46 @@ test('run → save → diff → commit part → commit the rest: the host ends u
   assert.match(sbx(['ls']).stdout, /no saved sandboxes/);
 });
 
+test('a host file moved inside: its two lines name each other, its diff is against the file it was moved from, and a commit leaves the host as the sandbox saw it', () => {
+  // Root's overlay marks a copied-up file with the host file's inode; an ordinary user's (a user
+  // namespace) cannot encode one, so there the same bytes in one deleted file are the evidence.
+  writeFileSync(join(canary, 'app.log'), 'line\n'.repeat(40));
+  mkdirSync(join(canary, 'old'));
+  writeFileSync(join(canary, 'old', 'conf'), 'a=1\n');
+  const move = `cd ${canary} && mv app.log app.log.1 && mv old/conf dir/conf && mv gone.txt dir/gone.txt && echo more >> dir/gone.txt`;
+  const r = sbx(['run', '--name', 'mv', '--', 'sh', '-c', move]);
+  assert.is(r.code, 0, r.stderr);
+  const lines = r.stderr.split('\n');
+  const line = (re: RegExp): string => lines.find((l) => re.test(l)) ?? `(no line like ${re} in)\n${r.stderr}`;
+  assert.match(line(/added: .*\/app\.log\.1/), /added: +\S+\/app\.log\.1 \(moved from app\.log\)$/);
+  assert.match(line(/deleted: .*\/app\.log/), /deleted: +\S+\/app\.log \(moved to app\.log\.1\)$/);
+  assert.ok(line(/added: .*\/dir\/conf/).endsWith(`(moved from ${join(canary, 'old', 'conf')})`), r.stderr);
+  assert.ok(line(/deleted: .*\/old\/conf/).endsWith(`(moved to ${join(canary, 'dir', 'conf')})`), r.stderr);
+  const d = sbx(['diff', 'mv']);
+  assert.match(d.stdout, new RegExp(`diff ${join(canary, 'app.log.1')} \\(moved from ${join(canary, 'app.log')}\\)\nSame content\n`));
+  assert.not.match(d.stdout, /^-line$/m, 'no diff of the moved file against nothing');
+  const j = JSON.parse(sbx(['diff', 'mv', '--json']).stdout) as { changes: Array<{ path: string; movedFrom?: string; movedTo?: string; movedChanged?: boolean }> };
+  const at = (p: string) => j.changes.find((c) => c.path === join(canary, p));
+  assert.is(at('app.log.1')?.movedFrom, join(canary, 'app.log'));
+  assert.is(at('app.log')?.movedTo, join(canary, 'app.log.1'));
+  assert.is(at('app.log.1')?.movedChanged, undefined);
+  if (process.getuid?.() === 0) {
+    // The inode is evidence enough when the file changed after its move (the bytes are not).
+    assert.is(at('dir/gone.txt')?.movedFrom, join(canary, 'gone.txt'));
+    assert.is(at('dir/gone.txt')?.movedChanged, true);
+    assert.match(d.stdout, /--- a\S*\/gone\.txt\n\+\+\+ b\S*\/dir\/gone\.txt\n@@ -1,1 \+1,2 @@\n bye\n\+more\n/);
+  } else {
+    assert.is(at('dir/gone.txt')?.movedFrom, undefined, 'changed, with no handle: no evidence of a move');
+  }
+  const c = sbx(['commit', 'mv']);
+  assert.is(c.code, 0, c.stderr);
+  assert.not.ok(existsSync(join(canary, 'app.log')));
+  assert.is(readFileSync(join(canary, 'app.log.1'), 'utf8'), 'line\n'.repeat(40));
+  assert.is(readFileSync(join(canary, 'dir', 'conf'), 'utf8'), 'a=1\n');
+  assert.not.ok(existsSync(join(canary, 'old', 'conf')));
+  assert.is(readFileSync(join(canary, 'dir', 'gone.txt'), 'utf8'), 'bye\nmore\n');
+});
+
 test('a conflicting host edit is kept and reported; exit status 1', () => {
   const r = sbx(['run', '--name', 'c', '--', 'sh', '-c', `echo sandbox > ${canary}/keep.txt; echo x > ${canary}/other`]);
   assert.is(r.code, 0, r.stderr);

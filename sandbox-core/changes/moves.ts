@@ -1,0 +1,96 @@
+// Host files the sandbox moved (`mv a.txt b.txt`, a log rotated): the layer holds the new name
+// as a new file and a whiteout at the old one, which the review listed as an unrelated addition
+// and deletion. Paired here, each line names the other. Only on evidence: the new file's
+// copy-up mark names the old one (fuse-overlayfs: its path; overlayfs: a handle holding its
+// inode number), or, where overlayfs could encode no handle (a user namespace: an ordinary
+// user's sandbox), the mark says it was copied up from some host file and exactly one deleted
+// file holds the same bytes. The commit is not changed by it: the new name is written and the
+// old one removed, each checked against the host as every change is.
+import type { Change } from './types.js';
+import { sameContent } from './content.js';
+
+/**
+ * The 32-bit words of the file id in overlayfs's origin mark (struct ovl_fb: version 0, magic
+ * 0xfb, length, flags, type, a 16-byte uuid, then the lower filesystem's file id), or null when
+ * it is not one. Every common filesystem's id holds the inode number (or its low half) as one
+ * of them: ext4 (ino, generation), tmpfs (generation, ino low, ino high), btrfs, xfs.
+ */
+export function handleWords(fh: Buffer): number[] | null {
+  if (fh.length < 25 || fh[0] !== 0 || fh[1] !== 0xfb || fh[2] !== fh.length || (fh.length - 21) % 4 !== 0) return null;
+  const words: number[] = [];
+  for (let o = 21; o < fh.length; o += 4) words.push(fh.readUInt32LE(o));
+  return words;
+}
+
+/** An added regular file of one name (nlink 1) with its copy-up mark (walk.ts copiedFrom). */
+export interface MarkedFile { change: Change; mark: Buffer | string }
+
+// Reading content only to find a move: bounded, so a review of many equal-sized files copied
+// up in a user namespace never reads them all (past the budget, they stay an addition and a
+// deletion, as before).
+const CANDIDATES_MAX = 8;
+const BYTES_MAX = 64 << 20;
+
+/**
+ * Marks each moved file's two changes (Change.movedFrom, movedTo, movedChanged). `deleted`:
+ * the deleted changes of the same scan (only regular files are paired). `compare`: whether an
+ * upper file and a host file hold the same bytes (content.ts sameContent; a test's own).
+ */
+export function pairMoves(marked: readonly MarkedFile[], deleted: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent): void {
+  const files = deleted.filter((d) => d.type === 'file' && d.host && d.movedTo === undefined);
+  if (!files.length || !marked.length) return;
+  const byPath = new Map<string, Change>();
+  const byIno = new Map<number, Change[]>();
+  const bySize = new Map<number, Change[]>();
+  for (const d of files) {
+    byPath.set(d.path, d);
+    const ino = d.host!.ino % 0x100000000;
+    byIno.set(ino, [...(byIno.get(ino) ?? []), d]);
+    bySize.set(d.size, [...(bySize.get(d.size) ?? []), d]);
+  }
+  let budget = BYTES_MAX;
+  const same = (c: Change, d: Change): boolean | null => {
+    if (c.size !== d.size) return false;
+    if (c.size === 0) return true;
+    if (c.upper === undefined || budget < c.size) return null;
+    budget -= c.size;
+    try { return compare(c.upper, d.path); } catch { return null; }
+  };
+  const pair = (c: Change, d: Change, changed: boolean): void => {
+    c.movedFrom = d.path;
+    if (changed) c.movedChanged = true;
+    d.movedTo = c.path;
+  };
+  for (const { change: c, mark } of marked) {
+    if (c.change !== 'added' || c.type !== 'file' || c.movedFrom !== undefined) continue;
+    if (typeof mark === 'string') {
+      const d = mark !== c.path ? byPath.get(mark) : undefined;
+      if (d && d.movedTo === undefined) pair(c, d, same(c, d) !== true);
+      continue;
+    }
+    if (mark.length) {
+      const words = handleWords(mark);
+      if (!words) continue;
+      const found = [...new Set(words.flatMap((w) => byIno.get(w) ?? []))].filter((d) => d.movedTo === undefined);
+      // Two deleted files whose inode numbers are words of one handle: which it was is not known.
+      if (found.length === 1) pair(c, found[0]!, same(c, found[0]!) !== true);
+      continue;
+    }
+    // No handle: the same bytes, in exactly one deleted file (an empty file's proves nothing,
+    // so an empty one pairs only with an empty file of its own name).
+    const sized = (bySize.get(c.size) ?? []).filter((d) => d.movedTo === undefined && (c.size > 0 || baseName(d.path) === baseName(c.path)));
+    if (!sized.length || sized.length > CANDIDATES_MAX) continue;
+    const equal: Change[] = [];
+    let unsure = false;
+    for (const d of sized) {
+      const s = same(c, d);
+      if (s === null) unsure = true;
+      else if (s) equal.push(d);
+    }
+    if (equal.length === 1 && !unsure) pair(c, equal[0]!, false);
+  }
+}
+
+function baseName(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}

@@ -1,0 +1,105 @@
+// Which added and deleted files of a scan are one host file moved (sandbox-core/changes/moves.ts):
+// only on evidence, each deleted file at most once.
+// sbx-test: host-free (it computes only).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { handleWords, pairMoves, type MarkedFile } from '../../sandbox-core/changes/moves.js';
+import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
+import { renderSummary } from '../../cli/render-changes.js';
+
+const st = (ino: number, size: number): EntryStat => ({ type: 'file', perm: 0o644, uid: 0, gid: 0, size, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino, dev: 1, nlink: 1, rdev: 0 });
+const gone = (path: string, ino: number, size: number): Change => ({ path, change: 'deleted', type: 'file', size, host: st(ino, size) });
+const made = (path: string, size: number): Change => ({ path, change: 'added', type: 'file', size, upper: `/layer${path}`, up: st(900, size) });
+
+/** overlayfs's origin mark for an ext4 file: version 0, magic 0xfb, length, flags, type, a uuid, then ino and generation. */
+function handle(ino: number): Buffer {
+  const b = Buffer.alloc(29);
+  b[1] = 0xfb; b[2] = 29; b[3] = 1;
+  b.writeUInt32LE(ino, 21);
+  b.writeUInt32LE(0xbb9f5a0f, 25);
+  return b;
+}
+
+/** A compare that says which upper files hold the bytes of which host files: `equal` pairs "upper|host". */
+const bytes = (...equal: string[]) => (upper: string, host: string): boolean => equal.includes(`${upper}|${host}`);
+
+test('fuse-overlayfs names the file a copy was made from: the two lines name each other, and a changed size says it changed', () => {
+  const a = gone('/d/a', 5, 10), b = made('/d/b', 10), c = gone('/d/c', 6, 3), e = made('/e/c', 4);
+  pairMoves([{ change: b, mark: '/d/a' }, { change: e, mark: '/d/c' }], [a, c], bytes('/layer/d/b|/d/a'));
+  assert.is(b.movedFrom, '/d/a');
+  assert.is(a.movedTo, '/d/b');
+  assert.is(b.movedChanged, undefined);
+  assert.is(e.movedFrom, '/d/c');
+  assert.is(e.movedChanged, true);
+  // Its own path (copied up in place, then its host file deleted): no move.
+  const f = gone('/f', 7, 1), g = made('/f', 1);
+  pairMoves([{ change: g, mark: '/f' }], [f]);
+  assert.is(g.movedFrom, undefined);
+});
+
+test('overlayfs names its inode: paired by the handle\'s words, not when two deleted files could be it, and the same bytes decide whether it changed', () => {
+  assert.equal(handleWords(handle(1458367)), [1458367, 0xbb9f5a0f]);
+  const a = gone('/a', 1458367, 10), b = made('/b', 10);
+  pairMoves([{ change: b, mark: handle(1458367) }], [a], bytes());
+  assert.is(b.movedFrom, '/a');
+  assert.is(b.movedChanged, true, 'the same size, other bytes');
+  // A second deleted file whose inode is the handle's other word: which one it was is not known.
+  const x = gone('/x', 1458367, 10), y = gone('/y', 0xbb9f5a0f, 10), z = made('/z', 10);
+  pairMoves([{ change: z, mark: handle(1458367) }], [x, y], bytes('/layer/z|/x'));
+  assert.is(z.movedFrom, undefined);
+  assert.is(x.movedTo, undefined);
+  // A mark that is no handle: nothing.
+  const p = gone('/p', 3, 1), q = made('/q', 1);
+  pairMoves([{ change: q, mark: Buffer.from('junk') }], [p], bytes('/layer/q|/p'));
+  assert.is(q.movedFrom, undefined);
+});
+
+test('an empty mark (a user namespace): exactly one deleted file of the same bytes; an empty file only with its own name', () => {
+  const a = gone('/d/a', 1, 10), other = gone('/d/o', 2, 10), b = made('/e/b', 10);
+  pairMoves([{ change: b, mark: Buffer.alloc(0) }], [a, other], bytes('/layer/e/b|/d/a'));
+  assert.is(b.movedFrom, '/d/a');
+  assert.is(a.movedTo, '/e/b');
+  assert.is(other.movedTo, undefined);
+  // Two deleted files with those bytes: no evidence which one moved.
+  const c = gone('/c1', 3, 4), d = gone('/c2', 4, 4), e = made('/c3', 4);
+  pairMoves([{ change: e, mark: Buffer.alloc(0) }], [c, d], bytes('/layer/c3|/c1', '/layer/c3|/c2'));
+  assert.is(e.movedFrom, undefined);
+  // Changed after the move, with no handle: the bytes differ, so nothing says it moved.
+  const f = gone('/f', 5, 4), g = made('/g', 4);
+  pairMoves([{ change: g, mark: Buffer.alloc(0) }], [f], bytes());
+  assert.is(g.movedFrom, undefined);
+  // Empty files: a rename proves nothing; the same name in another dir does.
+  const h = gone('/x/empty', 6, 0), i = made('/x/empty2', 0), k = made('/y/empty', 0);
+  pairMoves([{ change: i, mark: Buffer.alloc(0) }, { change: k, mark: Buffer.alloc(0) }], [h], bytes());
+  assert.is(i.movedFrom, undefined);
+  assert.is(k.movedFrom, '/x/empty');
+  // A compare that fails (a file gone meanwhile) is no evidence either.
+  const l = gone('/l', 8, 2), m = made('/m', 2);
+  pairMoves([{ change: m, mark: Buffer.alloc(0) }], [l], () => { throw Object.assign(new Error('gone'), { code: 'ENOENT' }); });
+  assert.is(m.movedFrom, undefined);
+});
+
+test('each deleted file pairs once; dirs, links and other changes are left alone', () => {
+  const a = gone('/a', 1, 3), b = made('/b', 3), c = made('/c', 3);
+  const marked: MarkedFile[] = [{ change: b, mark: '/a' }, { change: c, mark: '/a' }];
+  pairMoves(marked, [a], bytes('/layer/b|/a', '/layer/c|/a'));
+  assert.is(b.movedFrom, '/a');
+  assert.is(c.movedFrom, undefined);
+  const dir: Change = { path: '/dd', change: 'deleted', type: 'dir', size: 0, host: { ...st(2, 0), type: 'dir' } };
+  const n = made('/n', 0);
+  pairMoves([{ change: n, mark: '/dd' }], [dir]);
+  assert.is(n.movedFrom, undefined);
+});
+
+test('the summary says it on both lines, by name alone within one dir', () => {
+  const a = gone('/srv/app.log', 1, 10), b = made('/srv/app.log.1', 10), c = gone('/etc/x.conf', 2, 5), d = made('/opt/x.conf', 6);
+  pairMoves([{ change: b, mark: '/srv/app.log' }, { change: d, mark: '/etc/x.conf' }], [a, c], bytes('/layer/srv/app.log.1|/srv/app.log'));
+  const plain = { green: String, red: String, yellow: String, cyan: String, magenta: String, dim: String, bold: String };
+  const text = renderSummary([b, d, a, c], plain);
+  assert.match(text, /added: +\/srv\/app\.log\.1 \(moved from app\.log\)\n/);
+  assert.match(text, /deleted: +\/srv\/app\.log \(moved to app\.log\.1\)\n/);
+  assert.match(text, /added: +\/opt\/x\.conf \(moved from \/etc\/x\.conf, then changed\)\n/);
+  assert.match(text, /deleted: +\/etc\/x\.conf \(moved to \/opt\/x\.conf\)\n/);
+});
+
+test.run();
