@@ -124,7 +124,9 @@ export interface SelectionParents {
  * What closeSelection would add, said rather than done silently. A new dir that a flagged
  * rule names (a new dir in PATH, a world-writable one, one in /etc/profile.d) is never brought
  * along unnamed: what is selected below it is left out with a reason naming the dir and how to
- * select it, as pick mode leaves out what was picked below a dir it did not pick.
+ * select it, as pick mode leaves out what was picked below a dir it did not pick. The deletion
+ * of a file the sandbox moved (changes/moves.ts) is left out too when its new name is not
+ * selected (`--exclude` of the new name, a pick of one line of the two).
  */
 export function selectionParents(all: Change[], selected: Change[], flagOf: (c: Change) => string | null): SelectionParents {
   if (selected.length === all.length && inPathOrder(selected)) return { keep: selected, needed: [], held: [] };
@@ -140,6 +142,12 @@ export function selectionParents(all: Change[], selected: Change[], flagOf: (c: 
   const held: Refusal[] = [];
   const needed = new Map<string, NeededDir>();
   for (const c of [...selected].sort((x, y) => codeUnitOrder(x.path, y.path))) {
+    // A moved file's old name deleted without its new name written would lose its content.
+    const to = c.change === 'deleted' && c.movedTo !== undefined && !chosen.has(c.movedTo) ? byPath.get(c.movedTo) : undefined;
+    if (to?.movedFrom === c.path) {
+      held.push({ path: c.path, reason: `moved to ${display(to.path)}, which is not selected: deleting it alone would lose its content (select both, or remove it on the host yourself)` });
+      continue;
+    }
     const above: Change[] = [];
     for (let p = parentB(c.path); p !== '/' && p !== '.'; p = parentB(p)) {
       const a = byPath.get(p);

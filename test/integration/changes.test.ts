@@ -112,7 +112,7 @@ test('run → save → diff → commit part → commit the rest: the host ends u
   assert.match(sbx(['ls']).stdout, /no saved sandboxes/);
 });
 
-test('a host file moved inside: its two lines name each other, its diff is against the file it was moved from, and a commit leaves the host as the sandbox saw it', () => {
+test('a host file moved inside: its two lines name each other, its diff is against the file it was moved from, its deletion is never committed without its new name, and a commit leaves the host as the sandbox saw it', () => {
   // Root's overlay marks a copied-up file with the host file's inode; an ordinary user's (a user
   // namespace) cannot encode one, so there the same bytes in one deleted file are the evidence.
   writeFileSync(join(canary, 'app.log'), 'line\n'.repeat(40));
@@ -143,6 +143,13 @@ test('a host file moved inside: its two lines name each other, its diff is again
   } else {
     assert.is(at('dir/gone.txt')?.movedFrom, undefined, 'changed, with no handle: no evidence of a move');
   }
+  // Its new name left out: its deletion is not committed alone (the content would be lost).
+  const part = sbx(['commit', 'mv', '--exclude', join(canary, 'app.log.1')]);
+  assert.is(part.code, 1, part.stderr);
+  assert.ok(part.stderr.includes(`${join(canary, 'app.log')}: moved to ${join(canary, 'app.log.1')}, which is not selected: deleting it alone would lose its content`), part.stderr);
+  assert.is(readFileSync(join(canary, 'app.log'), 'utf8'), 'line\n'.repeat(40), 'the old name is still on the host');
+  assert.not.ok(existsSync(join(canary, 'app.log.1')));
+  assert.is(readFileSync(join(canary, 'dir', 'conf'), 'utf8'), 'a=1\n', 'the rest was committed');
   const c = sbx(['commit', 'mv']);
   assert.is(c.code, 0, c.stderr);
   assert.not.ok(existsSync(join(canary, 'app.log')));
