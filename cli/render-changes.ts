@@ -757,7 +757,8 @@ function movedPairs(changes: readonly Change[]): Map<string, Change> | null {
 async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string, Change> | null = null): Promise<void> {
   if (c.type !== 'file') return;
   if (c.movedTo !== undefined && moved?.has(c.path)) return;
-  const from = c.movedFrom !== undefined ? moved?.get(c.movedFrom) : undefined;
+  // A file moved over a host file keeps the diff against the one it replaced.
+  const from = c.movedFrom !== undefined && c.change === 'added' ? moved?.get(c.movedFrom) : undefined;
   const now = fileDiffNow(from ? { ...c, change: 'modified', path: from.path, host: from.host! } : c, DIFF_LIMITS);
   const d = now && 'oldText' in now ? await diffTexts(c, now, DIFF_LIMITS) : now;
   if (!d) return;

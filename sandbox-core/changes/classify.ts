@@ -54,7 +54,7 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
   const parentOf = (e: UpperEntry): EntryStat | null | undefined => (e.parent >= 0 ? entries[e.parent]!.up : parentStat(e.host));
   // Upper inode → a name of it that the host already had as a file (the first one seen).
   const onHost = new Map<string, string>();
-  // Added entries that carry overlayfs's copy-up mark, with it.
+  // Added entries that carry overlayfs's copy-up mark, with it (and modified ones whose mark may name another host file).
   const copied: Array<[Change, Buffer | string, number]> = [];
   // Whether each dir entry hides the host below it: its own opaque mark, or an opaque
   // ancestor (overlayfs never looks below an opaque dir, so neither do we).
@@ -145,7 +145,12 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
       continue;
     }
     const details = metadataDiff(up, h, e.xattrs, e.hostXattrs);
-    if (modified) changes.push({ ...base, change: 'modified', details, ...(given ? { givenAway: true } : {}) });
+    if (modified) {
+      const c: Change = { ...base, change: 'modified', details, ...(given ? { givenAway: true } : {}) };
+      changes.push(c);
+      // Another host file moved over this one (`mv foo.conf.dpkg-dist foo.conf`): its mark names that file.
+      if (up.type === 'file' && up.nlink === 1 && e.copiedFrom !== undefined && e.copiedFrom.length && e.copiedFrom !== e.host) copied.push([c, e.copiedFrom, i]);
+    }
     else if (details.length) changes.push({ ...base, change: 'metadata', details, ...(given ? { givenAway: true } : {}) });
   }
 
@@ -163,6 +168,7 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
     // The layer of entry k: the last start at or before it.
     const layerOf = (k: number): number => { let j = layerStarts.length - 1; while (j > 0 && layerStarts[j]! > k) j--; return j; };
     for (const [c, from, i] of copied) {
+      if (c.change !== 'added') continue;
       if (typeof from === 'string') { if (from === c.path) c.hostGone = true; continue; }
       if (!from.length) {
         if (!movable) {

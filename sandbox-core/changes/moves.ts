@@ -22,7 +22,7 @@ export function handleWords(fh: Buffer): number[] | null {
   return words;
 }
 
-/** An added regular file of one name (nlink 1) with its copy-up mark (walk.ts copiedFrom). */
+/** An added (or modified) regular file of one name (nlink 1) with its copy-up mark (walk.ts copiedFrom). */
 export interface MarkedFile { change: Change; mark: Buffer | string }
 
 // Reading content only to find a move: bounded, so a review of many equal-sized files copied
@@ -62,7 +62,9 @@ export function pairMoves(marked: readonly MarkedFile[], deleted: readonly Chang
     d.movedTo = c.path;
   };
   for (const { change: c, mark } of marked) {
-    if (c.change !== 'added' || c.type !== 'file' || c.movedFrom !== undefined) continue;
+    // A modified file is a host file another was moved over (`mv foo.conf.dpkg-dist foo.conf`):
+    // only a mark that names that file says so, never the same bytes alone.
+    if ((c.change !== 'added' && (c.change !== 'modified' || !mark.length)) || c.type !== 'file' || c.movedFrom !== undefined) continue;
     if (typeof mark === 'string') {
       const d = mark !== c.path ? byPath.get(mark) : undefined;
       if (d && d.movedTo === undefined) pair(c, d, same(c, d) !== true);

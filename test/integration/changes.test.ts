@@ -118,7 +118,9 @@ test('a host file moved inside: its two lines name each other, its diff is again
   writeFileSync(join(canary, 'app.log'), 'line\n'.repeat(40));
   mkdirSync(join(canary, 'old'));
   writeFileSync(join(canary, 'old', 'conf'), 'a=1\n');
-  const move = `cd ${canary} && mv app.log app.log.1 && mv old/conf dir/conf && mv gone.txt dir/gone.txt && echo more >> dir/gone.txt`;
+  writeFileSync(join(canary, 'site.conf'), 'old\n');
+  writeFileSync(join(canary, 'site.conf.dist'), 'new\n');
+  const move = `cd ${canary} && mv app.log app.log.1 && mv old/conf dir/conf && mv gone.txt dir/gone.txt && echo more >> dir/gone.txt && mv site.conf.dist site.conf`;
   const r = sbx(['run', '--name', 'mv', '--', 'sh', '-c', move]);
   assert.is(r.code, 0, r.stderr);
   const lines = r.stderr.split('\n');
@@ -140,8 +142,13 @@ test('a host file moved inside: its two lines name each other, its diff is again
     assert.is(at('dir/gone.txt')?.movedFrom, join(canary, 'gone.txt'));
     assert.is(at('dir/gone.txt')?.movedChanged, true);
     assert.match(d.stdout, /--- a\S*\/gone\.txt\n\+\+\+ b\S*\/dir\/gone\.txt\n@@ -1,1 \+1,2 @@\n bye\n\+more\n/);
+    // Moved over a host file: that file's line says so, and its diff is against what it replaced.
+    assert.ok(line(/modified: .*\/site\.conf/).endsWith('(moved from site.conf.dist)'), r.stderr);
+    assert.is(at('site.conf.dist')?.movedTo, join(canary, 'site.conf'));
+    assert.match(d.stdout, /\n-old\n\+new\n/);
   } else {
     assert.is(at('dir/gone.txt')?.movedFrom, undefined, 'changed, with no handle: no evidence of a move');
+    assert.is(at('site.conf')?.movedFrom, undefined, 'moved over a host file, with no handle: no evidence');
   }
   // Its new name left out: its deletion is not committed alone (the content would be lost).
   const part = sbx(['commit', 'mv', '--exclude', join(canary, 'app.log.1')]);
@@ -157,6 +164,8 @@ test('a host file moved inside: its two lines name each other, its diff is again
   assert.is(readFileSync(join(canary, 'dir', 'conf'), 'utf8'), 'a=1\n');
   assert.not.ok(existsSync(join(canary, 'old', 'conf')));
   assert.is(readFileSync(join(canary, 'dir', 'gone.txt'), 'utf8'), 'bye\nmore\n');
+  assert.is(readFileSync(join(canary, 'site.conf'), 'utf8'), 'new\n');
+  assert.not.ok(existsSync(join(canary, 'site.conf.dist')));
 });
 
 test('a conflicting host edit is kept and reported; exit status 1', () => {

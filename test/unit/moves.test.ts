@@ -79,6 +79,20 @@ test('an empty mark (a user namespace): exactly one deleted file of the same byt
   assert.is(m.movedFrom, undefined);
 });
 
+test('a host file moved over another (a modified one): paired by a mark that names it, never by the same bytes alone', () => {
+  const dist = gone('/etc/f.conf.dist', 11, 4);
+  const over: Change = { ...made('/etc/f.conf', 4), change: 'modified', host: st(12, 9) };
+  pairMoves([{ change: over, mark: handle(11) }], [dist], bytes('/layer/etc/f.conf|/etc/f.conf.dist'));
+  assert.is(over.movedFrom, '/etc/f.conf.dist');
+  assert.is(dist.movedTo, '/etc/f.conf');
+  const a = gone('/a.dist', 13, 4);
+  const b: Change = { ...made('/b', 4), change: 'modified', host: st(14, 9) };
+  pairMoves([{ change: b, mark: Buffer.alloc(0) }], [a], bytes('/layer/b|/a.dist'));
+  assert.is(b.movedFrom, undefined);
+  const text = renderSummary([over, dist], { green: String, red: String, yellow: String, cyan: String, magenta: String, dim: String, bold: String });
+  assert.match(text, /modified: \/etc\/f\.conf \(moved from f\.conf\.dist\)\n/);
+});
+
 test('each deleted file pairs once; dirs, links and other changes are left alone', () => {
   const a = gone('/a', 1, 3), b = made('/b', 3), c = made('/c', 3);
   const marked: MarkedFile[] = [{ change: b, mark: '/a' }, { change: c, mark: '/a' }];
