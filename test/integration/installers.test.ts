@@ -187,7 +187,7 @@ testUnless(noFuse)('run --in with --user in a sandbox made as root inside (and t
     if (IS_ROOT) assert.is(r.stdout, 'seen\n', r.stderr);
     else {
       assert.is(r.code, 125, r.stderr + r.stdout);
-      assert.match(r.stderr, new RegExp(`sandbox ${a} was made by a run as root inside: its / is a fuse-overlayfs layer, which a --user run cannot show`));
+      assert.match(r.stderr, new RegExp(`sandbox ${a} was made by a run as root inside: its / is a fuse-overlayfs layer, which a --user run cannot show`), r.stderr);
     }
     // Old code: root inside could not write /usr (EACCES) nor see what the --user run wrote.
     r = sbx(['run', '--name', b, '--user', '-q', '--', 'sh', '-c', `: > ${mark}-u`], { store });

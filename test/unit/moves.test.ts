@@ -73,6 +73,15 @@ test('an empty mark (a user namespace): exactly one deleted file of the same byt
   pairMoves([{ change: i, mark: Buffer.alloc(0) }, { change: k, mark: Buffer.alloc(0) }], [h], bytes());
   assert.is(i.movedFrom, undefined);
   assert.is(k.movedFrom, '/x/empty');
+  // More than 8 deleted files of its size: none is read (a big review is not read per new file).
+  const many = Array.from({ length: 9 }, (_, k) => gone(`/many/${k}`, 100 + k, 7));
+  const n = made('/n7', 7);
+  let reads = 0;
+  pairMoves([{ change: n, mark: Buffer.alloc(0) }], many, (_u, h) => { reads++; return h === '/many/0'; });
+  assert.is(n.movedFrom, undefined);
+  assert.is(reads, 0);
+  pairMoves([{ change: n, mark: Buffer.alloc(0) }], many.slice(0, 8), (_u, h) => { reads++; return h === '/many/0'; });
+  assert.is(n.movedFrom, '/many/0', 'eight are asked');
   // A compare that fails (a file gone meanwhile) is no evidence either.
   const l = gone('/l', 8, 2), m = made('/m', 2);
   pairMoves([{ change: m, mark: Buffer.alloc(0) }], [l], () => { throw Object.assign(new Error('gone'), { code: 'ENOENT' }); });
