@@ -3,7 +3,7 @@
 // Every name and diff line is escaped: a file name cannot move the cursor or recolour.
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
 import { ByteOut, PIECE, type NamedChanges, type Shown } from '../sandbox-core/changes/named.js';
-import { decodeUtf8Strict, display, displayText, jsonPath, parentB, terminalSafe } from '../sandbox-core/base/bpath.js';
+import { decodeUtf8Strict, display, displayText, jsonPath, nameB, parentB, terminalSafe } from '../sandbox-core/base/bpath.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
 import { humanBytes } from './progress.js';
@@ -58,8 +58,7 @@ function movedNote(c: Change): string {
 
 /** `other` by its name alone when it is in the same dir as `path` (a rename), else whole. */
 function besideOrPath(path: string, other: string): string {
-  const dir = parentB(path);
-  return parentB(other) === dir ? display(other.slice(dir === '/' ? 1 : dir.length + 1)) : display(other);
+  return display(parentB(other) === parentB(path) ? nameB(other) : other);
 }
 
 /**

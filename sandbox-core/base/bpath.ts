@@ -20,6 +20,11 @@ export function parentB(p: string): string {
   return dirname(p);
 }
 
+/** The last component of a byte path (`/a/b` → `b`). */
+export function nameB(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}
+
 
 const PLAIN = /^[\x20-\x7e]*$/;
 /**

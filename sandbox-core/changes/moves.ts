@@ -8,6 +8,7 @@
 // old one removed, each checked against the host as every change is.
 import type { Change } from './types.js';
 import { sameContent } from './content.js';
+import { nameB } from '../base/bpath.js';
 
 /**
  * The 32-bit words of the file id in overlayfs's origin mark (struct ovl_fb: version 0, magic
@@ -37,6 +38,7 @@ const BYTES_MAX = 64 << 20;
  * upper file and a host file hold the same bytes (content.ts sameContent; a test's own).
  */
 export function pairMoves(marked: readonly MarkedFile[], deleted: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent): void {
+  if (!marked.length || !deleted.length) return;
   // What the marks ask for, then one pass over the deleted files that keeps only those: a
   // review of 200k deletions and a few moves indexes a few, not 200k (~0.8 s here).
   const paths = new Set<string>(), words = new Map<Change, number[]>(), wantedIno = new Set<number>(), sizes = new Set<number>();
@@ -89,7 +91,7 @@ export function pairMoves(marked: readonly MarkedFile[], deleted: readonly Chang
     // so an empty one pairs only with an empty file of its own name). Asked of a few only.
     const bucket = bySize.get(c.size);
     if (!bucket || bucket.length > CANDIDATES_MAX) continue;
-    const sized = bucket.filter((d) => d.movedTo === undefined && (c.size > 0 || baseName(d.path) === baseName(c.path)));
+    const sized = bucket.filter((d) => d.movedTo === undefined && (c.size > 0 || nameB(d.path) === nameB(c.path)));
     if (!sized.length) continue;
     const equal: Change[] = [];
     let unsure = false;
@@ -100,8 +102,4 @@ export function pairMoves(marked: readonly MarkedFile[], deleted: readonly Chang
     }
     if (equal.length === 1 && !unsure) pair(c, equal[0]!, false);
   }
-}
-
-function baseName(p: string): string {
-  return p.slice(p.lastIndexOf('/') + 1);
 }

@@ -8,7 +8,7 @@
 // the first match decides.
 import { lstatSync, type Stats } from 'node:fs';
 import type { Change } from './types.js';
-import { parentB, toFs } from '../base/bpath.js';
+import { nameB, parentB, toFs } from '../base/bpath.js';
 import { fsAt, hostRootPath } from './fsat.js';
 import { hostDirNames } from './host-tree.js';
 import { filterParts, filterRegExp, neededText } from './literals.js';
@@ -123,7 +123,7 @@ const contentIs = (f: SensitiveFacts, ok: (data: Buffer, cut: boolean) => boolea
 const MAX_SKEL = 1 << 20;
 const skelCopy = (f: SensitiveFacts): boolean =>
   f.change === 'added' && f.type === 'file' && f.upper !== undefined && f.raw !== undefined && inDirNewToHost(f.raw) &&
-  layerAgainstHost(f.upper, `/etc/skel/${base(f.raw)}`, MAX_SKEL, (now, skel) => skel !== null && now.equals(skel));
+  layerAgainstHost(f.upper, `/etc/skel/${nameB(f.raw)}`, MAX_SKEL, (now, skel) => skel !== null && now.equals(skel));
 /** Whether the host has no dir where byte path `raw` is (the command made it: a new home, a new package's dir). */
 const inDirNewToHost = (raw: string): boolean => lstatAt(parentB(raw)) === null;
 /**
@@ -324,7 +324,6 @@ const RC_FILES = new Set([
   // (workspace_status_command); npm init runs ~/.npm-init.js.
   '.devscripts', '.quiltrc', '.pbuilderrc', '.dupload.conf', '.sbuildrc', '.dput.cf', '.gbp.conf', '.rpmmacros', '.makepkg.conf', '.bazelrc', '.npm-init.js',
 ]);
-const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 const writes = (f: SensitiveFacts): boolean => f.change !== 'deleted' && f.change !== 'metadata';
 /** A cache entry's bytes or target written (not a dir, not a deletion, not its metadata): what a later install reads. */
 const writesEntry = (f: SensitiveFacts): boolean => writes(f) && f.type !== 'dir';
@@ -468,7 +467,7 @@ const multiarchNames = (d: string): string[] => [...namesOnHost(d) ?? []].filter
  * is replaced by the added one).
  */
 function namedElsewhere(raw: string, dirs: Iterable<string>): boolean {
-  const name = base(raw);
+  const name = nameB(raw);
   return namesIn([...dirs].map((d) => (ASCII.test(d) ? d : Buffer.from(d, 'utf8').toString('latin1')))).some((s) => s?.has(name));
 }
 // Every dir of LIB_DIR's form: the plain lib dirs and their multiarch dirs the host has.
@@ -499,7 +498,7 @@ const COMPLETION = /^\/usr\/(local\/)?share\/(bash-completion\/completions\/[^/]
 // (bash_completion.d), zsh's function dirs, a home's.
 const COMPLETION_ANY = /^\/usr\/(local\/)?share\/(bash-completion\/completions|fish\/vendor_completions\.d|zsh\/(site-functions|vendor-completions))(\/|$)|^\/etc\/bash_completion\.d(\/|$)|\/\.local\/share\/bash-completion\/completions(\/|$)/;
 /** The command a lazily loaded completion file is for: bash-completion also tries `NAME.bash` and `_NAME`. */
-const completionOf = (raw: string): string => base(raw).replace(/\.(bash|fish)$/, '').replace(/^_(?=.)/, '');
+const completionOf = (raw: string): string => nameB(raw).replace(/\.(bash|fish)$/, '').replace(/^_(?=.)/, '');
 /** The host's multiarch names (x86_64-linux-gnu): its /usr/lib's dirs of that form. */
 const ARCHES = perHostRoot(() => multiarchNames('/usr/lib'));
 /** Dir `d`'s multiarch dirs, as paths, whether or not the host has them yet (a search looks there once there is one). */
@@ -528,7 +527,7 @@ function foundFirst(raw: string, dirs: readonly string[], kind: 'header' | 'pc' 
   let pkg = '';
   if (kind === 'pc' && (rel.includes('/') || !rel.endsWith('.pc'))) return false;
   if (kind === 'cmake') {
-    const m = CMAKE_CONFIG.exec(base(rel));
+    const m = CMAKE_CONFIG.exec(nameB(rel));
     if (!m || rel.split('/').length !== 2) return false;
     pkg = m[1]!.toLowerCase();
   }
@@ -594,7 +593,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // incron's tables: commands run (as root for /etc/incron.d) at file events; cron-apt's
     // actions and config (apt runs with them as root from cron).
     /^\/etc\/incron\.d\//, /^\/var\/spool\/incron\//, /^\/etc\/cron-apt\//],
-    harmless: (f, p) => f.type === 'dir' || (base(p).startsWith('.') && /^\/etc\/cron\.[^/]+\/[^/]+$/.test(p)) },
+    harmless: (f, p) => f.type === 'dir' || (nameB(p).startsWith('.') && /^\/etc\/cron\.[^/]+\/[^/]+$/.test(p)) },
   { id: 'systemd', why: 'systemd unit', many: 'systemd units and links', paths: [
     /^\/(etc|usr\/lib|lib|usr\/local\/lib|run)\/systemd\/(system|user|system-generators|user-generators|system-environment-generators|user-environment-generators|system-preset|user-preset)(\.[^/]+)?(\/|$)/,
     // Run as root by systemd at each suspend and resume, and at shutdown; a user's linger flag
@@ -1045,7 +1044,7 @@ export const SENSITIVE_RULES: readonly SensitiveRule[] = [
     // config (bash), the file managers' startup commands (vifm, lf, yazi's Lua).
     /^\/etc\/(devscripts\.conf|pbuilderrc|sbuild\/sbuild\.conf|git-buildpackage\/gbp\.conf|makepkg\.conf|bazel\.bazelrc)$/, /\/\.config\/pacman\/makepkg\.conf$/,
     /\/\.config\/(helix\/languages\.toml|zed\/settings\.json|neofetch\/config\.conf|vifm\/vifmrc|lf\/lfrc|yazi\/init\.lua)$/],
-    test: (_c, p) => startsWithDot(p) && RC_FILES.has(base(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3, harmless: skelCopy },
+    test: (_c, p) => startsWithDot(p) && RC_FILES.has(nameB(p)) && !p.startsWith('/etc/') && p.split('/').length >= 3, harmless: skelCopy },
   { id: 'setid', why: 'setuid/setgid program',
     test: (f) => f.change !== 'deleted' && f.type === 'file' && f.perm >= 0 && (f.perm & 0o6000) !== 0 },
   { id: 'file-caps', why: 'file capabilities',

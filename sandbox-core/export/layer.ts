@@ -8,7 +8,7 @@ import type { Change } from '../changes/types.js';
 import type { ScanResult } from '../changes/scan.js';
 import { openNoFollow } from '../changes/content.js';
 import { lstatB } from '../changes/stat.js';
-import { parentB } from '../base/bpath.js';
+import { nameB, parentB } from '../base/bpath.js';
 import type { TarEntry, TarWriter } from './tar.js';
 
 export type ExportFormat = 'oci-layer' | 'tar';
@@ -31,13 +31,9 @@ const CAPS_XATTR = 'security.capability';
 /** `/a/b` → `a/b`: archive names are relative to the root. */
 const rel = (p: string) => p.replace(/^\/+/, '');
 
-function baseName(p: string): string {
-  return p.slice(p.lastIndexOf('/') + 1);
-}
-
 function whiteoutName(p: string): string {
   const parent = parentB(p);
-  return `${parent === '/' ? '' : rel(parent) + '/'}.wh.${baseName(p)}`;
+  return `${parent === '/' ? '' : rel(parent) + '/'}.wh.${nameB(p)}`;
 }
 
 export async function writeLayer(scan: Pick<ScanResult, 'changes'>, tar: TarWriter, opts: LayerOptions): Promise<LayerReport> {
