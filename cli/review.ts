@@ -14,6 +14,7 @@ import { rootOnlyHint } from './as-root.js';
 import { changesJson, countLine, renderDiffs, renderSummary, summaryPlan, type SummaryItem } from './render-changes.js';
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
 import { globMatcher } from '../sandbox-core/changes/glob.js';
+import { movedAwayAlone } from '../sandbox-core/changes/moves.js';
 import type { commitWithReport as CommitWithReport } from './commit-report.js';
 import { writeReport, type ReportTarget } from './report-file.js';
 import { progressLine } from './progress.js';
@@ -173,6 +174,20 @@ function leaveBelowUnpicked(changes: Change[], items: SummaryItem[], pick: Set<s
 }
 
 /**
+ * A moved file's deletion picked without its new name (a glob, `a`, the new name left out by
+ * a later `-GLOB`) is left out, one line each, as a commit would hold it: the count asked is
+ * the count committed.
+ */
+function leaveMovesUnpicked(changes: Change[], pick: Set<string>, byPath: ReadonlyMap<string, Change>): void {
+  for (const c of changes) {
+    const to = pick.has(c.path) ? movedAwayAlone(c, pick, byPath) : undefined;
+    if (!to) continue;
+    pick.delete(c.path);
+    line(`  leaving out the deletion of ${display(c.path)}: it was moved to ${display(to.path)}, which is not picked, and deleting it alone would lose its content`);
+  }
+}
+
+/**
  * Pick mode: one question per summary line, in the summary's order (a new or gone directory
  * and a fold line are one question for everything they stand for), plus `+GLOB`/`-GLOB` to
  * decide many at once. A new directory left out takes every line below it along unasked (a
@@ -183,6 +198,7 @@ export async function pickChanges(changes: Change[], ask: Ask): Promise<Set<stri
   const plan = summaryPlan(changes, colors);
   const items = plan.kinds.flatMap((k) => k.items);
   const pick = new Set<string>();
+  const byPath = new Map(changes.map((c) => [c.path, c]));
   const newDirs = new Set<string>();
   for (const c of changes) if (isNewDir(c)) newDirs.add(c.path);
   // The new dirs left out so far: what is below one is left out with it.
@@ -201,6 +217,13 @@ export async function pickChanges(changes: Change[], ask: Ask): Promise<Set<stri
     if (declined.size && paths.every((p) => dirAbove(p, declined) !== null)) continue;
     if (rest !== null) { if (rest) take(paths); else leave(paths); continue; }
     if (paths.every((p) => decided.has(p))) continue;
+    // A moved file's old name when its new one was not picked: deleting it would lose the
+    // content, so it is not asked (a commit would hold it: commit/plan.ts).
+    const alone = paths.map((p) => byPath.get(p)).map((c) => c && movedAwayAlone(c, pick, byPath));
+    if (paths.length && alone.every((to) => to !== undefined)) {
+      alone.forEach((to, k) => line(`  keeping ${display(paths[k]!)}: it was moved to ${display(to!.path)}, which is not picked`));
+      continue;
+    }
     const q = `apply ${VERB[it.kind]} of ${it.label}${it.flagged ? ` [! ${it.flagged}]` : ''}? [y/n/a/q/?] `;
     const r = (await ask(it.flagged ? colors.red(q) : q))?.trim();
     if (r === null || r === undefined) return null;
@@ -227,6 +250,7 @@ export async function pickChanges(changes: Change[], ask: Ask): Promise<Set<stri
     }
   }
   leaveBelowUnpicked(changes, items, pick);
+  leaveMovesUnpicked(changes, pick, byPath);
   if (!pick.size) { info('nothing picked'); return null; }
   const n = pick.size;
   const yes = (await ask(`commit ${countText(n)} picked change${n === 1 ? '' : 's'} (of ${countText(changes.length)})? [y/N] `))?.trim().toLowerCase();

@@ -4,8 +4,8 @@
 // copy-up mark names the old one (fuse-overlayfs: its path; overlayfs: a handle holding its
 // inode number), or, where overlayfs could encode no handle (a user namespace: an ordinary
 // user's sandbox), the mark says it was copied up from some host file and exactly one deleted
-// file holds the same bytes. The commit is not changed by it: the new name is written and the
-// old one removed, each checked against the host as every change is.
+// file holds the same bytes. A commit writes the new name and removes the old one, each checked
+// against the host as every change is; it only never removes the old name without the new one.
 import type { Change } from './types.js';
 import { sameContent } from './content.js';
 import { nameB } from '../base/bpath.js';
@@ -21,6 +21,17 @@ export function handleWords(fh: Buffer): number[] | null {
   const words: number[] = [];
   for (let o = 21; o < fh.length; o += 4) words.push(fh.readUInt32LE(o));
   return words;
+}
+
+/**
+ * The new name of a moved file (`c` its deletion) when `chosen` takes the deletion without it:
+ * deleting the old name alone would lose the content. Undefined for every other change. What
+ * a commit holds (commit/plan.ts) and pick mode leaves out (cli/review.ts).
+ */
+export function movedAwayAlone(c: Change, chosen: ReadonlySet<string>, byPath: ReadonlyMap<string, Change>): Change | undefined {
+  if (c.change !== 'deleted' || c.movedTo === undefined || chosen.has(c.movedTo)) return undefined;
+  const to = byPath.get(c.movedTo);
+  return to?.movedFrom === c.path ? to : undefined;
 }
 
 /** An added (or modified) regular file of one name (nlink 1) with its copy-up mark (walk.ts copiedFrom). */

@@ -7,6 +7,7 @@ import { display, joinB, parentB } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
 import { dirAt, fsAt } from '../changes/fsat.js';
 import { lstatB } from '../changes/stat.js';
+import { movedAwayAlone } from '../changes/moves.js';
 import { changedBelow, type FoundBelow } from '../changes/host-tree.js';
 import { UnsafePathError, validatePath } from './safe-fs.js';
 
@@ -143,8 +144,8 @@ export function selectionParents(all: Change[], selected: Change[], flagOf: (c: 
   const needed = new Map<string, NeededDir>();
   for (const c of [...selected].sort((x, y) => codeUnitOrder(x.path, y.path))) {
     // A moved file's old name deleted without its new name written would lose its content.
-    const to = c.change === 'deleted' && c.movedTo !== undefined && !chosen.has(c.movedTo) ? byPath.get(c.movedTo) : undefined;
-    if (to?.movedFrom === c.path) {
+    const to = movedAwayAlone(c, chosen, byPath);
+    if (to) {
       held.push({ path: c.path, reason: `moved to ${display(to.path)}, which is not selected: deleting it alone would lose its content (select both, or remove it on the host yourself)` });
       continue;
     }

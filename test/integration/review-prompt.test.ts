@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { proveIsolation, SBX, canary, sbx as runSbx, storeAndCanary } from '../helpers/sbx.js';
 import { underPty as ptyRun, type PtyResult, type PtyStep } from '../helpers/pty.js';
@@ -187,6 +187,30 @@ test('pick mode: a new dir declined takes the repository line below it along, un
   } finally {
     rmSync(repo, { recursive: true, force: true });
     rmSync(join(canary, 'pickf'), { force: true });
+  }
+});
+
+test("pick mode: a moved file's old name is not asked once its new name is declined, and a glob's pick of it alone is left out; the count asked is the count committed", () => {
+  const old = join(canary, 'pick-moved.log'), old2 = join(canary, 'pick-moved2.log');
+  writeFileSync(old, 'kept by the host\n');
+  writeFileSync(old2, 'kept too\n');
+  try {
+    // n to the new name: the old one's deletion is not asked. The second pair: +GLOB picks
+    // the old name alone (then n to its new name): left out before the final question.
+    const r = underPty([['Keep these changes?', 'p\n'], ['pick-moved.log.1 (moved from pick-moved.log)? [y/n/a/q/?]', 'n\n'], ['pick-moved2.log.1 (moved from pick-moved2.log)? [y/n/a/q/?]', '+*/pick-moved2.log\n'], ['pick-moved2.log.1 (moved from pick-moved2.log)? [y/n/a/q/?]', 'n\n'], ['pick-other? [y/n/a/q/?]', 'y\n'], ['commit 1 picked change (of 5)? [y/N]', 'y\n']],
+      // --only: a change other tests make meanwhile must not take an answer.
+      sbx('run', '--only', `${canary}/**`, '--', 'sh', '-c', `cd ${canary} && mv pick-moved.log pick-moved.log.1 && mv pick-moved2.log pick-moved2.log.1 && echo o > pick-other`));
+    assert.is(r.code, 0, r.out);
+    assert.match(r.out, `keeping ${old}: it was moved to ${old}.1, which is not picked`);
+    assert.not.match(r.out, /apply deletion of \S*pick-moved\.log /, r.out);
+    assert.match(r.out, `leaving out the deletion of ${old2}: it was moved to ${old2}.1, which is not picked, and deleting it alone would lose its content`);
+    assert.is(readFileSync(old, 'utf8'), 'kept by the host\n');
+    assert.is(readFileSync(old2, 'utf8'), 'kept too\n');
+    assert.not.ok(existsSync(`${old}.1`) || existsSync(`${old2}.1`), r.out);
+    assert.is(readFileSync(join(canary, 'pick-other'), 'utf8'), 'o\n');
+    assert.match(r.out, /sbx: 1 change committed \(2 B\), 4 not picked; sandbox \w+ kept/);
+  } finally {
+    for (const f of [old, old2, `${old}.1`, `${old2}.1`, join(canary, 'pick-other')]) rmSync(f, { force: true });
   }
 });
 
