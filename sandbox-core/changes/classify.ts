@@ -56,6 +56,8 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
   const onHost = new Map<string, string>();
   // Added entries that carry overlayfs's copy-up mark, with it (and modified ones whose mark may name another host file).
   const copied: Array<[Change, Buffer | string, number]> = [];
+  // Added regular files with no copy-up mark (of one name, not empty).
+  const made: Change[] = [];
   // Whether each dir entry hides the host below it: its own opaque mark, or an opaque
   // ancestor (overlayfs never looks below an opaque dir, so neither do we).
   const hides = new Uint8Array(entries.length);
@@ -109,6 +111,8 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
       changes.push(c);
       // One name of its inode only: a hard link made inside shares the mark of the file it links.
       if (e.copiedFrom !== undefined && up.nlink === 1) copied.push([c, e.copiedFrom, i]);
+      // Made anew, which a move to another overlay does (moves.ts asks its time and bytes).
+      else if (e.copiedFrom === undefined && up.type === 'file' && up.nlink === 1 && up.size > 0) made.push(c);
       continue;
     }
     base.host = h;
@@ -238,6 +242,9 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
   }
   const out = replacedAt.size ? changes.filter((c) => c !== null) : changes;
   // A host file moved inside: its new name's line and its old name's say so.
-  if (copied.length) pairMoves(copied.map(([change, mark]) => ({ change, mark })), out.filter((c) => c.change === 'deleted'));
+  if (copied.length || made.length) {
+    const deleted = out.filter((c) => c.change === 'deleted');
+    if (deleted.length) pairMoves([...copied.map(([change, mark]) => ({ change, mark })), ...made.map((change) => ({ change, mark: null }))], deleted);
+  }
   return { changes: out, errors, links };
 }

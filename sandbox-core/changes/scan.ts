@@ -10,6 +10,7 @@ import { fromUser } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
 import { closeAll, setHostRoot } from './fsat.js';
 import type { NamedChanges } from './named.js';
+import { pairColumnMoves } from './moves.js';
 
 export interface ScanResult {
   changes: Change[];
@@ -154,6 +155,11 @@ function walkOptions(opts: ScanOptions): WalkOptions {
 
 function finish(walked: WalkResult, opts: ScanOptions): ScanResult {
   const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)), walked.layerStarts);
+  if (walked.named?.length) {
+    // A file moved to another overlay is a column entry: paired, it joins the changes.
+    const columns = pairColumnMoves(walked.named, res.changes.filter((c) => c.change === 'deleted'));
+    if (columns.moved.length) { res.changes.push(...columns.moved); walked.named = columns.named; }
+  }
   const sorted = sortByPath(res.changes);
   const changes = filterChanges(sorted, opts);
   // Names-only: the new files the helper reported by name are added files as they stand.

@@ -120,7 +120,12 @@ test('a host file moved inside: its two lines name each other, its diff is again
   writeFileSync(join(canary, 'old', 'conf'), 'a=1\n');
   writeFileSync(join(canary, 'site.conf'), 'old\n');
   writeFileSync(join(canary, 'site.conf.dist'), 'new\n');
-  const move = `cd ${canary} && mv app.log app.log.1 && mv old/conf dir/conf && mv gone.txt dir/gone.txt && echo more >> dir/gone.txt && mv site.conf.dist site.conf`;
+  // Copied keeping its time, then removed: what `mv` to another overlay does (EXDEV); a copy
+  // without its time is no evidence.
+  writeFileSync(join(canary, 'data.db'), 'rows\n'.repeat(30));
+  writeFileSync(join(canary, 'plain.db'), 'other rows\n'.repeat(30));
+  const copies = 'cp -p data.db dir/data.db && rm data.db && cp plain.db dir/plain.db && rm plain.db';
+  const move = `cd ${canary} && mv app.log app.log.1 && mv old/conf dir/conf && mv gone.txt dir/gone.txt && echo more >> dir/gone.txt && mv site.conf.dist site.conf && ${copies}`;
   const r = sbx(['run', '--name', 'mv', '--', 'sh', '-c', move]);
   assert.is(r.code, 0, r.stderr);
   const lines = r.stderr.split('\n');
@@ -129,9 +134,15 @@ test('a host file moved inside: its two lines name each other, its diff is again
   assert.match(line(/deleted: .*\/app\.log/), /deleted: +\S+\/app\.log \(moved to app\.log\.1\)$/);
   assert.ok(line(/added: .*\/dir\/conf/).endsWith(`(moved from ${join(canary, 'old', 'conf')})`), r.stderr);
   assert.ok(line(/deleted: .*\/old\/conf/).endsWith(`(moved to ${join(canary, 'dir', 'conf')})`), r.stderr);
+  assert.ok(line(/added: .*\/dir\/data\.db/).endsWith(`(moved from ${join(canary, 'data.db')})`), r.stderr);
+  assert.ok(line(/deleted: .*\/data\.db/).endsWith(`(moved to ${join(canary, 'dir', 'data.db')})`), r.stderr);
+  assert.not.match(line(/added: .*\/dir\/plain\.db/), /moved/);
   const d = sbx(['diff', 'mv']);
   assert.match(d.stdout, new RegExp(`diff ${join(canary, 'app.log.1')} \\(moved from ${join(canary, 'app.log')}\\)\nSame content\n`));
   assert.not.match(d.stdout, /^-line$/m, 'no diff of the moved file against nothing');
+  // A plain new file is a column entry of the full review (named.ts): paired there too.
+  assert.ok(d.stdout.includes(`diff ${join(canary, 'dir', 'data.db')} (moved from ${join(canary, 'data.db')})\nSame content\n`), d.stdout);
+  assert.ok(d.stdout.includes(`deleted:  ${join(canary, 'data.db')} (moved to ${join(canary, 'dir', 'data.db')})`), d.stdout);
   const j = JSON.parse(sbx(['diff', 'mv', '--json']).stdout) as { changes: Array<{ path: string; movedFrom?: string; movedTo?: string; movedChanged?: boolean }> };
   const at = (p: string) => j.changes.find((c) => c.path === join(canary, p));
   assert.is(at('app.log.1')?.movedFrom, join(canary, 'app.log'));
@@ -151,10 +162,12 @@ test('a host file moved inside: its two lines name each other, its diff is again
     assert.is(at('site.conf')?.movedFrom, undefined, 'moved over a host file, with no handle: no evidence');
   }
   // Its new name left out: its deletion is not committed alone (the content would be lost).
-  const part = sbx(['commit', 'mv', '--exclude', join(canary, 'app.log.1')]);
+  const part = sbx(['commit', 'mv', '--exclude', join(canary, 'app.log.1'), '--exclude', join(canary, 'dir', 'data.db')]);
   assert.is(part.code, 1, part.stderr);
   assert.ok(part.stderr.includes(`${join(canary, 'app.log')}: moved to ${join(canary, 'app.log.1')}, which is not selected: deleting it alone would lose its content`), part.stderr);
   assert.is(readFileSync(join(canary, 'app.log'), 'utf8'), 'line\n'.repeat(40), 'the old name is still on the host');
+  assert.ok(part.stderr.includes(`${join(canary, 'data.db')}: moved to ${join(canary, 'dir', 'data.db')}, which is not selected`), part.stderr);
+  assert.is(readFileSync(join(canary, 'data.db'), 'utf8'), 'rows\n'.repeat(30), 'the copied file\'s old name too');
   assert.not.ok(existsSync(join(canary, 'app.log.1')));
   assert.is(readFileSync(join(canary, 'dir', 'conf'), 'utf8'), 'a=1\n', 'the rest was committed');
   const c = sbx(['commit', 'mv']);
@@ -166,6 +179,8 @@ test('a host file moved inside: its two lines name each other, its diff is again
   assert.is(readFileSync(join(canary, 'dir', 'gone.txt'), 'utf8'), 'bye\nmore\n');
   assert.is(readFileSync(join(canary, 'site.conf'), 'utf8'), 'new\n');
   assert.not.ok(existsSync(join(canary, 'site.conf.dist')));
+  assert.is(readFileSync(join(canary, 'dir', 'data.db'), 'utf8'), 'rows\n'.repeat(30));
+  assert.not.ok(existsSync(join(canary, 'data.db')));
 });
 
 test('a conflicting host edit is kept and reported; exit status 1', () => {

@@ -102,6 +102,32 @@ test('a host file moved over another (a modified one): paired by a mark that nam
   assert.match(text, /modified: \/etc\/f\.conf \(moved from f\.conf\.dist\)\n/);
 });
 
+test('a file made anew (no mark: `mv` to another overlay copies it): the same size, modification time and bytes as exactly one deleted file', () => {
+  const at = (c: Change, ms: number): Change => { (c.up ?? c.host)!.mtimeMs = ms; return c; };
+  const old = at(gone('/home/u/notes', 1, 10), 1700000000123.4567), moved = at(made('/tmp/notes', 10), 1700000000123.4567);
+  const twin = at(gone('/home/u/twin', 2, 10), 1700000000999), other = at(made('/tmp/other', 10), 1700000000999);
+  pairMoves([{ change: moved, mark: null }, { change: other, mark: null }], [old, twin], bytes('/layer/tmp/notes|/home/u/notes'));
+  assert.is(moved.movedFrom, '/home/u/notes');
+  assert.is(old.movedTo, '/tmp/notes');
+  assert.is(moved.movedChanged, undefined);
+  assert.is(other.movedFrom, undefined, 'the same size and time, other bytes');
+  // Another time (`cp` without -p, or written after): no evidence, whatever the bytes.
+  const a = at(gone('/a', 3, 10), 1000), b = at(made('/b', 10), 2000);
+  pairMoves([{ change: b, mark: null }], [a], bytes('/layer/b|/a'));
+  assert.is(b.movedFrom, undefined);
+  // The times two stats make of one file, a hair apart, are one time.
+  const c = at(gone('/c', 4, 10), 1700000000123.4567), d = at(made('/d', 10), 1700000000123.4567 + 1e-7);
+  pairMoves([{ change: d, mark: null }], [c], bytes('/layer/d|/c'));
+  assert.is(d.movedFrom, '/c');
+  // Two deleted files of those bytes and that time: which one is not known. An empty file: never.
+  const x = at(gone('/x', 5, 10), 5000), y = at(gone('/y', 6, 10), 5000), z = at(made('/z', 10), 5000);
+  pairMoves([{ change: z, mark: null }], [x, y], bytes('/layer/z|/x', '/layer/z|/y'));
+  assert.is(z.movedFrom, undefined);
+  const e = at(gone('/e', 7, 0), 6000), f = at(made('/e2', 0), 6000);
+  pairMoves([{ change: f, mark: null }], [e], bytes('/layer/e2|/e'));
+  assert.is(f.movedFrom, undefined);
+});
+
 test('each deleted file pairs once; dirs, links and other changes are left alone', () => {
   const a = gone('/a', 1, 3), b = made('/b', 3), c = made('/c', 3);
   const marked: MarkedFile[] = [{ change: b, mark: '/a' }, { change: c, mark: '/a' }];
