@@ -433,7 +433,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
         let name_: string | null = null;
         const nameOfGroup = () => (name_ ??= `${nameOf(r)}${r.change === 'deleted' ? '/' : ''}`);
         items.push({
-          kind: k, get label() { return `${nameOfGroup()}${groupLine(x)}`; }, get line() { return `  ${paint(`${label}${nameOfGroup()}`)}${col.dim(groupLine(x))}`; },
+          kind: k, get label() { return `${nameOfGroup()}${groupLine(x)}${movedNote(r)}`; }, get line() { return `  ${paint(`${label}${nameOfGroup()}`)}${col.dim(groupLine(x) + movedNote(r))}`; },
           paths: () => restPaths((p) => (p === root || p.startsWith(root === '/' ? '/' : `${root}/`)) && foldOf(p) < 0),
         });
       } else if (x.change === 'deleted' && x.type === 'dir' && !opts.expand) {
@@ -447,8 +447,8 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
         };
         items.push({
           kind: k, paths: () => [x.path],
-          get label() { return `${nameOf(x)}/${noteOfTree()}`; },
-          get line() { return `  ${paint(`${label}${nameOf(x)}/`)}${col.dim(noteOfTree())}`; },
+          get label() { return `${nameOf(x)}/${noteOfTree()}${movedNote(x)}`; },
+          get line() { return `  ${paint(`${label}${nameOf(x)}/`)}${col.dim(noteOfTree() + movedNote(x))}`; },
         });
       } else {
         if (sizes && removesHostDir(x) && trees++ < limit) sizes.add(x.path);

@@ -10,7 +10,7 @@ import { readlinkB, sameContent } from './content.js';
 import { xattrsEqual } from './xattr.js';
 import { isAclName, xattrDetails } from './acl.js';
 import { aclGivesAccess, givenAway, reviewer as reviewerOf } from './owner.js';
-import { handleWords, pairMoves } from './moves.js';
+import { handleWords, pairDirMoves, pairMoves } from './moves.js';
 
 function oct(n: number): string {
   return n.toString(8).padStart(3, '0');
@@ -245,6 +245,8 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
   if (copied.length || made.length) {
     const deleted = out.filter((c) => c.change === 'deleted');
     if (deleted.length) pairMoves([...copied.map(([change, mark]) => ({ change, mark })), ...made.map((change) => ({ change, mark: null }))], deleted);
+    // A host dir moved: `mv` copied its tree (files made anew), and its deletion is one change.
+    if (made.length && deleted.some((c) => c.type === 'dir')) pairDirMoves(out, made);
   }
   return { changes: out, errors, links };
 }

@@ -8,7 +8,9 @@
 // against the host as every change is; it only never removes the old name without the new one.
 import type { Change } from './types.js';
 import { sameContent } from './content.js';
-import { nameB } from '../base/bpath.js';
+import { joinB, nameB } from '../base/bpath.js';
+import { dirAt } from './fsat.js';
+import { isWithin } from '../base/within.js';
 import { lstatB, sameTime } from './stat.js';
 import type { NamedChanges } from './named.js';
 
@@ -26,14 +28,19 @@ export function handleWords(fh: Buffer): number[] | null {
 }
 
 /**
- * The new name of a moved file (`c` its deletion) when `chosen` takes the deletion without it:
- * deleting the old name alone would lose the content. Undefined for every other change. What
- * a commit holds (commit/plan.ts) and pick mode leaves out (cli/review.ts).
+ * The new name of a moved file or dir (`c` its deletion) when `chosen` takes the deletion
+ * without it (for a dir, without all of its new tree): deleting the old name alone would lose
+ * the content. Undefined for every other change. What a commit holds (commit/plan.ts) and pick
+ * mode leaves out (cli/review.ts).
  */
 export function movedAwayAlone(c: Change, chosen: ReadonlySet<string>, byPath: ReadonlyMap<string, Change>): Change | undefined {
-  if (c.change !== 'deleted' || c.movedTo === undefined || chosen.has(c.movedTo)) return undefined;
+  if (c.change !== 'deleted' || c.movedTo === undefined) return undefined;
   const to = byPath.get(c.movedTo);
-  return to?.movedFrom === c.path ? to : undefined;
+  if (to?.movedFrom !== c.path) return undefined;
+  if (!chosen.has(to.path)) return to;
+  // A moved dir: every change of its new tree (a few dirs a review, so a pass each).
+  if (to.type === 'dir') for (const p of byPath.keys()) if (!chosen.has(p) && isWithin(p, to.path)) return to;
+  return undefined;
 }
 
 /**
@@ -135,6 +142,105 @@ export function pairMoves(marked: readonly MarkedFile[], deleted: readonly Chang
   }
 }
 
+// A dir `mv` copied: how many deleted dirs are looked into, and how many host entries each may hold.
+const DIRS_MAX = 8;
+const DIR_ENTRIES_MAX = 4096;
+
+/** A regular file of a deleted host dir's tree: its path below the dir, size and time. */
+export interface TreeFile { rel: string; size: number; mtimeMs: number }
+
+/**
+ * The non-empty regular files of a host dir's tree (read below its root, no symlink followed,
+ * one dir at a time), or null when it holds none, more than DIR_ENTRIES_MAX entries, or cannot
+ * be read. An empty file's bytes and time say nothing of where it went. `firstOk`: whether the
+ * first one found could have gone somewhere; if not, the rest is not read (a review after `rm
+ * -rf node_modules; npm ci` reads one dir of it, not 4,096 entries).
+ */
+function treeFiles(dir: string, firstOk: (f: TreeFile) => boolean): TreeFile[] | null {
+  const files: TreeFile[] = [];
+  const stack = [''];
+  let seen = 0;
+  try {
+    while (stack.length) {
+      const rel = stack.pop()!;
+      const d = dirAt(rel ? joinB(dir, rel) : dir);
+      for (const e of d.list()) {
+        if (++seen > DIR_ENTRIES_MAX) return null;
+        const name = e.name as string;
+        const st = d.lstat(name);
+        if (!st) continue;
+        const r = rel ? `${rel}/${name}` : name;
+        if (st.isDirectory()) stack.push(r);
+        else if (st.isFile() && st.size > 0) {
+          const f = { rel: r, size: st.size, mtimeMs: st.mtimeMs };
+          if (!files.length && !firstOk(f)) return null;
+          files.push(f);
+        }
+      }
+    }
+  } catch { return null; }
+  return files.length ? files : null;
+}
+
+/** The deleted host dirs pairDirMoves looks into (up to DIRS_MAX), each with its tree's files (treeFiles). */
+export function deletedTrees(changes: readonly Change[], firstOk: (f: TreeFile) => boolean): Map<Change, TreeFile[] | null> {
+  const out = new Map<Change, TreeFile[] | null>();
+  for (const c of changes) {
+    if (out.size >= DIRS_MAX) break;
+    if (c.change === 'deleted' && c.type === 'dir' && c.host && c.movedTo === undefined) out.set(c, treeFiles(c.path, firstOk));
+  }
+  return out;
+}
+
+/**
+ * A host dir the sandbox moved (`mv old new`): overlayfs refuses to rename a host dir (EXDEV),
+ * so `mv` copies its tree, keeping each file's time, then removes it; the layer holds a new
+ * dir of files with no mark and the old dir deleted as one change. Paired (Change.movedFrom on
+ * the new dir, movedTo on the old) when every non-empty regular file the host's dir holds is
+ * at the same place below the new one (a file made anew) with its size, time and bytes. Up to
+ * DIRS_MAX deleted dirs of up to DIR_ENTRIES_MAX entries; `made`: the new files with no mark;
+ * `trees`: deletedTrees when the caller read them already.
+ */
+export function pairDirMoves(changes: readonly Change[], made: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, trees?: Map<Change, TreeFile[] | null>): void {
+  if (!made.length) return;
+  const madeAt = new Map<string, Change>();
+  for (const c of made) if (c.movedFrom === undefined) madeAt.set(c.path, c);
+  const newDirs = new Map<string, Change>();
+  for (const c of changes) if (c.change === 'added' && c.type === 'dir' && c.movedFrom === undefined) newDirs.set(c.path, c);
+  if (!madeAt.size || !newDirs.size) return;
+  // One file's name, size and time, to find where the tree went: the new dirs whose file of
+  // that place matches.
+  const byKey = new Map<string, Change[]>();
+  const keyOf = (name: string, size: number, mtimeMs: number): string => `${name}\0${timeKey(size, mtimeMs)}`;
+  for (const c of madeAt.values()) {
+    const k = keyOf(nameB(c.path), c.size, c.up!.mtimeMs);
+    const l = byKey.get(k);
+    if (l) l.push(c); else byKey.set(k, [c]);
+  }
+  trees ??= deletedTrees(changes, (f) => byKey.has(keyOf(nameB(f.rel), f.size, f.mtimeMs)));
+  let budget = BYTES_MAX;
+  for (const [d, files] of trees) {
+    if (!files || d.movedTo !== undefined) continue;
+    const first = files[0]!;
+    const roots = (byKey.get(keyOf(nameB(first.rel), first.size, first.mtimeMs)) ?? [])
+      .filter((c) => c.path.endsWith(`/${first.rel}`))
+      .map((c) => c.path.slice(0, c.path.length - first.rel.length - 1))
+      .filter((r) => r !== d.path && newDirs.get(r)?.movedFrom === undefined);
+    for (const root of roots.slice(0, CANDIDATES_MAX)) {
+      const all = files.every((f) => {
+        const c = madeAt.get(joinB(root, f.rel));
+        if (!c || c.size !== f.size || !sameTime(c.up!.mtimeMs, f.mtimeMs) || c.upper === undefined || budget < c.size) return false;
+        budget -= c.size;
+        try { return compare(c.upper, joinB(d.path, f.rel)); } catch { return false; }
+      });
+      if (!all) continue;
+      newDirs.get(root)!.movedFrom = d.path;
+      d.movedTo = root;
+      break;
+    }
+  }
+}
+
 // A full review's column entries asked for their time, at most: each is an lstat of a layer file.
 const COLUMN_STATS_MAX = 4096;
 
@@ -145,10 +251,20 @@ const COLUMN_STATS_MAX = 4096;
  * made files; the ones that pair leave the columns for the change list. Up to
  * COLUMN_STATS_MAX of them (past that, they stay an addition and a deletion).
  */
-export function pairColumnMoves(named: NamedChanges, deleted: readonly Change[], compare?: (upper: string, host: string) => boolean): { moved: Change[]; named: NamedChanges } {
+export function pairColumnMoves(named: NamedChanges, changes: readonly Change[], compare?: (upper: string, host: string) => boolean): { moved: Change[]; named: NamedChanges } {
+  if (!named.stats) return { moved: [], named };
+  const deleted = changes.filter((c) => c.change === 'deleted');
   const sizes = new Set<number>();
   for (const d of deleted) if (d.type === 'file' && d.host && d.movedTo === undefined && d.size > 0) sizes.add(d.size);
-  if (!sizes.size || !named.stats) return { moved: [], named };
+  // A dir moved: the files of its new tree are columns too (a tree is read past its first
+  // file only when a column entry has that file's size).
+  let columnSizes: Set<number> | null = null;
+  const trees = deleted.some((d) => d.type === 'dir') ? deletedTrees(deleted, (f) => {
+    if (!columnSizes) { columnSizes = new Set(); for (let i = 0; i < named.length; i++) columnSizes.add(named.sizeAt(i)); }
+    return columnSizes.has(f.size);
+  }) : null;
+  for (const files of trees?.values() ?? []) for (const f of files ?? []) sizes.add(f.size);
+  if (!sizes.size) return { moved: [], named };
   const asked: Change[] = [];
   for (let i = 0; i < named.length && asked.length < COLUMN_STATS_MAX; i++) {
     if (!sizes.has(named.sizeAt(i))) continue;
@@ -157,6 +273,8 @@ export function pairColumnMoves(named: NamedChanges, deleted: readonly Change[],
     if (st?.type === 'file' && st.size === c.size) asked.push({ ...c, up: { ...c.up!, mtimeMs: st.mtimeMs } });
   }
   pairMoves(asked.map((change) => ({ change, mark: null })), deleted, compare);
+  // A dir's pairing marks the two dirs (objects), not its files, which stay columns.
+  if (trees?.size) pairDirMoves(changes, asked, compare, trees);
   const moved = asked.filter((c) => c.movedFrom !== undefined);
   if (!moved.length) return { moved, named };
   const paths = new Set(moved.map((c) => c.path));

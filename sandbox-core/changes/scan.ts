@@ -157,7 +157,7 @@ function finish(walked: WalkResult, opts: ScanOptions): ScanResult {
   const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)), walked.layerStarts);
   if (walked.named?.length) {
     // A file moved to another overlay is a column entry: paired, it joins the changes.
-    const columns = pairColumnMoves(walked.named, res.changes.filter((c) => c.change === 'deleted'));
+    const columns = pairColumnMoves(walked.named, res.changes);
     if (columns.moved.length) { res.changes.push(...columns.moved); walked.named = columns.named; }
   }
   const sorted = sortByPath(res.changes);

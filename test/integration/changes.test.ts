@@ -183,6 +183,42 @@ test('a host file moved inside: its two lines name each other, its diff is again
   assert.not.ok(existsSync(join(canary, 'data.db')));
 });
 
+test('a host dir moved: mv copies its tree (EXDEV), and both dirs\' lines name each other; a commit without all of the new tree keeps the old one', () => {
+  mkdirSync(join(canary, 'olddir', 'sub'), { recursive: true });
+  writeFileSync(join(canary, 'olddir', 'a'), 'a\n'.repeat(50));
+  writeFileSync(join(canary, 'olddir', 'sub', 'b'), 'b\n'.repeat(70));
+  writeFileSync(join(canary, 'olddir', 'empty'), '');
+  mkdirSync(join(canary, 'copied', 'sub'), { recursive: true });
+  writeFileSync(join(canary, 'copied', 'sub', 'c'), 'c\n');
+  // copied/: the same tree copied without its times, then removed: no evidence.
+  const r = sbx(['run', '--name', 'dmv', '--', 'sh', '-c', `cd ${canary} && mv olddir newdir && cp -r copied copied2 && rm -r copied`]);
+  assert.is(r.code, 0, r.stderr);
+  const lines = r.stderr.split('\n');
+  const line = (re: RegExp): string => lines.find((l) => re.test(l)) ?? `(no line like ${re} in)\n${r.stderr}`;
+  assert.ok(line(/added: .*\/newdir\//).endsWith('(moved from olddir)'), r.stderr);
+  assert.ok(line(/deleted: .*\/olddir\//).endsWith('(moved to newdir)'), r.stderr);
+  assert.not.match(line(/added: .*\/copied2\//), /moved/);
+  assert.not.match(line(/deleted: .*\/copied\//), /moved/);
+  // sbx diff's full review, whose plain new files are columns: the same.
+  const d = sbx(['diff', 'dmv']);
+  assert.ok(d.stdout.includes(`deleted:  ${join(canary, 'olddir')}/ (4 entries, 240 B) (moved to newdir)`), d.stdout);
+  assert.match(d.stdout, /added: +\S+\/newdir\/ \(3 files, 1 dir, 240 B\) \(moved from olddir\)/);
+  const j = JSON.parse(sbx(['diff', 'dmv', '--json']).stdout) as { changes: Array<{ path: string; movedFrom?: string; movedTo?: string }> };
+  assert.is(j.changes.find((c) => c.path === join(canary, 'newdir'))?.movedFrom, join(canary, 'olddir'));
+  assert.is(j.changes.find((c) => c.path === join(canary, 'olddir'))?.movedTo, join(canary, 'newdir'));
+  // One file of the new tree left out: the old dir stays, with every file it held.
+  const part = sbx(['commit', 'dmv', '--exclude', join(canary, 'newdir', 'sub', 'b')]);
+  assert.is(part.code, 1, part.stderr);
+  assert.ok(part.stderr.includes(`${join(canary, 'olddir')}: moved to ${join(canary, 'newdir')}, which is not all selected: deleting it alone would lose its content`), part.stderr);
+  assert.is(readFileSync(join(canary, 'olddir', 'sub', 'b'), 'utf8'), 'b\n'.repeat(70));
+  assert.is(readFileSync(join(canary, 'newdir', 'a'), 'utf8'), 'a\n'.repeat(50), 'the rest was committed');
+  const c = sbx(['commit', 'dmv']);
+  assert.is(c.code, 0, c.stderr);
+  assert.not.ok(existsSync(join(canary, 'olddir')));
+  assert.is(readFileSync(join(canary, 'newdir', 'sub', 'b'), 'utf8'), 'b\n'.repeat(70));
+  assert.is(readFileSync(join(canary, 'copied2', 'sub', 'c'), 'utf8'), 'c\n');
+});
+
 test('a conflicting host edit is kept and reported; exit status 1', () => {
   const r = sbx(['run', '--name', 'c', '--', 'sh', '-c', `echo sandbox > ${canary}/keep.txt; echo x > ${canary}/other`]);
   assert.is(r.code, 0, r.stderr);

@@ -3,10 +3,15 @@
 // sbx-test: host-free (it computes only).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { handleWords, pairMoves, type MarkedFile } from '../../sandbox-core/changes/moves.js';
+import { handleWords, pairDirMoves, pairMoves, type MarkedFile } from '../../sandbox-core/changes/moves.js';
+import { closeAll } from '../../sandbox-core/changes/fsat.js';
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
 import { renderSummary } from '../../cli/render-changes.js';
 
+const st0 = (): EntryStat => ({ type: 'file', perm: 0o644, uid: 0, gid: 0, size: 0, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 1, dev: 1, nlink: 1, rdev: 0 });
 const st = (ino: number, size: number): EntryStat => ({ type: 'file', perm: 0o644, uid: 0, gid: 0, size, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino, dev: 1, nlink: 1, rdev: 0 });
 const gone = (path: string, ino: number, size: number): Change => ({ path, change: 'deleted', type: 'file', size, host: st(ino, size) });
 const made = (path: string, size: number): Change => ({ path, change: 'added', type: 'file', size, upper: `/layer${path}`, up: st(900, size) });
@@ -126,6 +131,54 @@ test('a file made anew (no mark: `mv` to another overlay copies it): the same si
   const e = at(gone('/e', 7, 0), 6000), f = at(made('/e2', 0), 6000);
   pairMoves([{ change: f, mark: null }], [e], bytes('/layer/e2|/e'));
   assert.is(f.movedFrom, undefined);
+});
+
+test('a dir moved (mv copied its tree): paired when every non-empty file of the host\'s tree is below the new dir with its size, time and bytes', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'sbx-moves-'));
+  try {
+    const tree = (name: string, files: Record<string, string>): Change => {
+      for (const [rel, text] of Object.entries(files)) { mkdirSync(dirname(join(tmp, name, rel)), { recursive: true }); writeFileSync(join(tmp, name, rel), text); }
+      const st = lstatSync(join(tmp, name));
+      return { path: join(tmp, name), change: 'deleted', type: 'dir', size: 0, host: { ...st0(), type: 'dir', ino: st.ino, dev: st.dev } };
+    };
+    // What `mv` left in the layer: a new dir, and each file made anew with the host file's time.
+    const copy = (from: string, to: string, rels: string[], skew = 0): Change[] => [
+      { path: join(tmp, to), change: 'added', type: 'dir', size: 0 },
+      ...rels.map((rel): Change => {
+        const st = lstatSync(join(tmp, from, rel));
+        return { path: join(tmp, to, rel), change: 'added', type: 'file', size: st.size, upper: `/layer/${to}/${rel}`, up: { ...st0(), size: st.size, mtimeMs: st.mtimeMs + skew } };
+      }),
+    ];
+    const same = (upper: string, host: string): boolean => upper.slice('/layer/'.length).replace(/^[^/]+/, '') === host.slice(tmp.length).replace(/^\/[^/]+/, '');
+    const old = tree('old', { a: 'aa', 'sub/b': 'bbb', empty: '' });
+    const made = copy('old', 'new', ['a', 'sub/b', 'empty']);
+    pairDirMoves([old, ...made], made.slice(1), same);
+    assert.is(made[0]!.movedFrom, old.path);
+    assert.is(old.movedTo, made[0]!.path);
+    // One file's time not kept (cp without -p), or its bytes other: no evidence.
+    const old2 = tree('old2', { a: 'aa', 'sub/b': 'bbb' }), made2 = copy('old2', 'new2', ['a', 'sub/b'], 5000);
+    pairDirMoves([old2, ...made2], made2.slice(1), same);
+    assert.is(old2.movedTo, undefined);
+    const old3 = tree('old3', { a: 'aa' }), made3 = copy('old3', 'new3', ['a']);
+    pairDirMoves([old3, ...made3], made3.slice(1), () => false);
+    assert.is(old3.movedTo, undefined);
+    // A file of the host's tree missing below the new dir: not the same tree.
+    const old4 = tree('old4', { a: 'aa', z: 'zz' }), made4 = copy('old4', 'new4', ['a']);
+    pairDirMoves([old4, ...made4], made4.slice(1), same);
+    assert.is(old4.movedTo, undefined);
+    // Only empty files: nothing to go by. More entries than it reads: not looked into.
+    const old5 = tree('old5', { e: '' }), made5 = copy('old5', 'new5', ['e']);
+    pairDirMoves([old5, ...made5], made5.slice(1), same);
+    assert.is(old5.movedTo, undefined);
+    const many: Record<string, string> = {};
+    for (let i = 0; i <= 4096; i++) many[`f${i}`] = 'x';
+    const old6 = tree('old6', many), made6 = copy('old6', 'new6', Object.keys(many));
+    pairDirMoves([old6, ...made6], made6.slice(1), same);
+    assert.is(old6.movedTo, undefined);
+  } finally {
+    closeAll();
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 test('each deleted file pairs once; dirs, links and other changes are left alone', () => {
