@@ -9,7 +9,7 @@
 import type { Change } from './types.js';
 import { sameContent } from './content.js';
 import { joinB, nameB } from '../base/bpath.js';
-import { dirAt } from './fsat.js';
+import { hostDirNames } from './host-tree.js';
 import { isWithin } from '../base/within.js';
 import { lstatB, sameTime } from './stat.js';
 import type { NamedChanges } from './named.js';
@@ -150,33 +150,39 @@ const DIR_ENTRIES_MAX = 4096;
 export interface TreeFile { rel: string; size: number; mtimeMs: number }
 
 /**
- * The non-empty regular files of a host dir's tree (read below its root, no symlink followed,
- * one dir at a time), or null when it holds none, more than DIR_ENTRIES_MAX entries, or cannot
- * be read. An empty file's bytes and time say nothing of where it went. `firstOk`: whether the
- * first one found could have gone somewhere; if not, the rest is not read (a review after `rm
- * -rf node_modules; npm ci` reads one dir of it, not 4,096 entries).
+ * The non-empty regular files of a host dir's tree, or null when it holds none, more than
+ * DIR_ENTRIES_MAX entries, or cannot be read. Each level's dirs are listed by the helper in one
+ * call (host-tree.ts hostDirNames: a review moves no host atime; Node's readdir would) and
+ * each entry is asked with lstat below the root (no symlink followed). An empty file's bytes
+ * and time say nothing of where it went. `firstOk`: whether the first one found could have
+ * gone somewhere; if not, the rest is not read (a review after `rm -rf node_modules; npm ci`
+ * lists one dir of it, not 4,096 entries).
  */
 function treeFiles(dir: string, firstOk: (f: TreeFile) => boolean): TreeFile[] | null {
   const files: TreeFile[] = [];
-  const stack = [''];
+  let level = [''];
   let seen = 0;
   try {
-    while (stack.length) {
-      const rel = stack.pop()!;
-      const d = dirAt(rel ? joinB(dir, rel) : dir);
-      for (const e of d.list()) {
-        if (++seen > DIR_ENTRIES_MAX) return null;
-        const name = e.name as string;
-        const st = d.lstat(name);
-        if (!st) continue;
-        const r = rel ? `${rel}/${name}` : name;
-        if (st.isDirectory()) stack.push(r);
-        else if (st.isFile() && st.size > 0) {
-          const f = { rel: r, size: st.size, mtimeMs: st.mtimeMs };
-          if (!files.length && !firstOk(f)) return null;
-          files.push(f);
+    while (level.length) {
+      const at = (rel: string): string => (rel ? joinB(dir, rel) : dir);
+      const listed = hostDirNames(level.map(at));
+      const next: string[] = [];
+      for (const rel of level) {
+        const names = listed.get(at(rel));
+        if (typeof names !== 'object') return null;
+        for (const name of names) {
+          if (++seen > DIR_ENTRIES_MAX) return null;
+          const r = rel ? `${rel}/${name}` : name;
+          const st = lstatB(joinB(dir, r));
+          if (st?.type === 'dir') next.push(r);
+          else if (st?.type === 'file' && st.size > 0) {
+            const f = { rel: r, size: st.size, mtimeMs: st.mtimeMs };
+            if (!files.length && !firstOk(f)) return null;
+            files.push(f);
+          }
         }
       }
+      level = next;
     }
   } catch { return null; }
   return files.length ? files : null;

@@ -2,7 +2,7 @@
 // Works as root and as an unprivileged user: the canary tree is a temp dir this user owns.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, lstatSync, chmodSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, lstatSync, chmodSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { homedir, tmpdir } from 'node:os';
 import { removeTree } from '../../sandbox-core/store.js';
@@ -190,6 +190,9 @@ test('a host dir moved: mv copies its tree (EXDEV), and both dirs\' lines name e
   writeFileSync(join(canary, 'olddir', 'empty'), '');
   mkdirSync(join(canary, 'copied', 'sub'), { recursive: true });
   writeFileSync(join(canary, 'copied', 'sub', 'c'), 'c\n');
+  // Read without moving a host atime (the helper lists the dirs): an old one a readdir would move.
+  const old = (p: string): void => { const st = lstatSync(p); utimesSync(p, new Date(978307200_000), st.mtime); };
+  for (const p of ['olddir', 'olddir/sub']) old(join(canary, p));
   // copied/: the same tree copied without its times, then removed: no evidence.
   const r = sbx(['run', '--name', 'dmv', '--', 'sh', '-c', `cd ${canary} && mv olddir newdir && cp -r copied copied2 && rm -r copied`]);
   assert.is(r.code, 0, r.stderr);
@@ -206,6 +209,7 @@ test('a host dir moved: mv copies its tree (EXDEV), and both dirs\' lines name e
   const j = JSON.parse(sbx(['diff', 'dmv', '--json']).stdout) as { changes: Array<{ path: string; movedFrom?: string; movedTo?: string }> };
   assert.is(j.changes.find((c) => c.path === join(canary, 'newdir'))?.movedFrom, join(canary, 'olddir'));
   assert.is(j.changes.find((c) => c.path === join(canary, 'olddir'))?.movedTo, join(canary, 'newdir'));
+  for (const p of ['olddir', 'olddir/sub']) assert.is(lstatSync(join(canary, p)).atimeMs, 978307200_000, `${p}: its atime moved`);
   // One file of the new tree left out: the old dir stays, with every file it held.
   const part = sbx(['commit', 'dmv', '--exclude', join(canary, 'newdir', 'sub', 'b')]);
   assert.is(part.code, 1, part.stderr);
