@@ -52,8 +52,18 @@ function noteOf(c: Change, tree?: TreeSize | null): string {
 
 /** A moved host file's two lines name each other (moves.ts), and the new one says if it then changed. */
 function movedNote(c: Change): string {
-  if (c.movedFrom !== undefined) return ` (moved from ${besideOrPath(c.path, c.movedFrom)}${c.movedChanged ? ', then changed' : ''})`;
-  return c.movedTo !== undefined ? ` (moved to ${besideOrPath(c.path, c.movedTo)})` : '';
+  const text = movedText(c);
+  return text && ` (${text})`;
+}
+function movedText(c: Change): string {
+  if (c.movedFrom !== undefined) return `moved from ${besideOrPath(c.path, c.movedFrom)}${c.movedChanged ? ', then changed' : ''}`;
+  return c.movedTo !== undefined ? `moved to ${besideOrPath(c.path, c.movedTo)}` : '';
+}
+/** A dir line's counts with its move said inside them: `(2 files, 1 dir, 984 B; moved from old)`. */
+function withMoved(counts: string, c: Change): string {
+  const text = movedText(c);
+  if (!text) return counts;
+  return counts.endsWith(')') ? `${counts.slice(0, -1)}; ${text})` : `${counts} (${text})`;
 }
 
 /** `other` by its name alone when it is in the same dir as `path` (a rename), else whole. */
@@ -433,7 +443,7 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
         let name_: string | null = null;
         const nameOfGroup = () => (name_ ??= `${nameOf(r)}${r.change === 'deleted' ? '/' : ''}`);
         items.push({
-          kind: k, get label() { return `${nameOfGroup()}${groupLine(x)}${movedNote(r)}`; }, get line() { return `  ${paint(`${label}${nameOfGroup()}`)}${col.dim(groupLine(x) + movedNote(r))}`; },
+          kind: k, get label() { return `${nameOfGroup()}${withMoved(groupLine(x), r)}`; }, get line() { return `  ${paint(`${label}${nameOfGroup()}`)}${col.dim(withMoved(groupLine(x), r))}`; },
           paths: () => restPaths((p) => (p === root || p.startsWith(root === '/' ? '/' : `${root}/`)) && foldOf(p) < 0),
         });
       } else if (x.change === 'deleted' && x.type === 'dir' && !opts.expand) {
@@ -447,8 +457,8 @@ export function summaryPlan(changes: Change[], col: Colors, opts: SummaryOptions
         };
         items.push({
           kind: k, paths: () => [x.path],
-          get label() { return `${nameOf(x)}/${noteOfTree()}${movedNote(x)}`; },
-          get line() { return `  ${paint(`${label}${nameOf(x)}/`)}${col.dim(noteOfTree() + movedNote(x))}`; },
+          get label() { return `${nameOf(x)}/${withMoved(noteOfTree(), x)}`; },
+          get line() { return `  ${paint(`${label}${nameOf(x)}/`)}${col.dim(withMoved(noteOfTree(), x))}`; },
         });
       } else {
         if (sizes && removesHostDir(x) && trees++ < limit) sizes.add(x.path);
