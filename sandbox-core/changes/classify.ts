@@ -10,7 +10,7 @@ import { readlinkB, sameContent } from './content.js';
 import { xattrsEqual } from './xattr.js';
 import { isAclName, xattrDetails } from './acl.js';
 import { aclGivesAccess, givenAway, reviewer as reviewerOf } from './owner.js';
-import { handleWords, pairDirMoves, pairMoves } from './moves.js';
+import { byteBudget, handleWords, pairDirMoves, pairMoves } from './moves.js';
 
 function oct(n: number): string {
   return n.toString(8).padStart(3, '0');
@@ -33,7 +33,7 @@ export interface ClassifyResult {
 }
 
 /** `layerStarts`: where each layer's entries begin (WalkResult.layerStarts); without it, one layer. */
-export function classify(entries: UpperEntry[], progress?: (n: number) => void, layerStarts: number[] = [0]): ClassifyResult {
+export function classify(entries: UpperEntry[], progress?: (n: number) => void, layerStarts: number[] = [0], budget = byteBudget()): ClassifyResult {
   const changes: Change[] = [];
   const errors: string[] = [];
   const links = new Map<string, string[]>();
@@ -244,9 +244,9 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
   // A host file moved inside: its new name's line and its old name's say so.
   if (copied.length || made.length) {
     const deleted = out.filter((c) => c.change === 'deleted');
-    if (deleted.length) pairMoves([...copied.map(([change, mark]) => ({ change, mark })), ...made.map((change) => ({ change, mark: null }))], deleted);
+    if (deleted.length) pairMoves([...copied.map(([change, mark]) => ({ change, mark })), ...made.map((change) => ({ change, mark: null }))], deleted, sameContent, budget);
     // A host dir moved: `mv` copied its tree (files made anew), and its deletion is one change.
-    if (made.length && deleted.some((c) => c.type === 'dir')) pairDirMoves(out, made);
+    if (made.length && deleted.some((c) => c.type === 'dir')) pairDirMoves(out, made, sameContent, budget);
   }
   return { changes: out, errors, links };
 }

@@ -55,12 +55,23 @@ export interface MarkedFile { change: Change; mark: Buffer | string | null }
 const CANDIDATES_MAX = 8;
 const BYTES_MAX = 64 << 20;
 
+/** What a review may still read to find moves: BYTES_MAX for all of its pairings. */
+export interface ByteBudget { left: number }
+export const byteBudget = (): ByteBudget => ({ left: BYTES_MAX });
+
+/** Whether an upper file and a host file of `size` bytes hold the same ones; null past the budget or unreadable. */
+function sameWithin(budget: ByteBudget, compare: (upper: string, host: string) => boolean, upper: string, host: string, size: number): boolean | null {
+  if (budget.left < size) return null;
+  budget.left -= size;
+  try { return compare(upper, host); } catch { return null; }
+}
+
 /**
  * Marks each moved file's two changes (Change.movedFrom, movedTo, movedChanged). `deleted`:
  * the deleted changes of the same scan (only regular files are paired). `compare`: whether an
  * upper file and a host file hold the same bytes (content.ts sameContent; a test's own).
  */
-export function pairMoves(marked: readonly MarkedFile[], deleted: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent): void {
+export function pairMoves(marked: readonly MarkedFile[], deleted: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget()): void {
   if (!marked.length || !deleted.length) return;
   // What the marks ask for, then one pass over the deleted files that keeps only those: a
   // review of 200k deletions and a few moves indexes a few, not 200k (~0.8 s here).
@@ -85,13 +96,10 @@ export function pairMoves(marked: readonly MarkedFile[], deleted: readonly Chang
     if (madeSizes.has(d.size)) add(byTime, timeKey(d.size, d.host.mtimeMs), d);
   }
   if (!byPath.size && !byIno.size && !bySize.size && !byTime.size) return;
-  let budget = BYTES_MAX;
   const same = (c: Change, d: Change): boolean | null => {
     if (c.size !== d.size) return false;
     if (c.size === 0) return true;
-    if (c.upper === undefined || budget < c.size) return null;
-    budget -= c.size;
-    try { return compare(c.upper, d.path); } catch { return null; }
+    return c.upper === undefined ? null : sameWithin(budget, compare, c.upper, d.path, c.size);
   };
   const pair = (c: Change, d: Change, changed: boolean): void => {
     c.movedFrom = d.path;
@@ -207,7 +215,7 @@ export function deletedTrees(changes: readonly Change[], firstOk: (f: TreeFile) 
  * DIRS_MAX deleted dirs of up to DIR_ENTRIES_MAX entries; `made`: the new files with no mark;
  * `trees`: deletedTrees when the caller read them already.
  */
-export function pairDirMoves(changes: readonly Change[], made: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, trees?: Map<Change, TreeFile[] | null>): void {
+export function pairDirMoves(changes: readonly Change[], made: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget(), trees?: Map<Change, TreeFile[] | null>): void {
   if (!made.length) return;
   const madeAt = new Map<string, Change>();
   for (const c of made) if (c.movedFrom === undefined) madeAt.set(c.path, c);
@@ -224,7 +232,6 @@ export function pairDirMoves(changes: readonly Change[], made: readonly Change[]
     if (l) l.push(c); else byKey.set(k, [c]);
   }
   trees ??= deletedTrees(changes, (f) => byKey.has(keyOf(nameB(f.rel), f.size, f.mtimeMs)));
-  let budget = BYTES_MAX;
   for (const [d, files] of trees) {
     if (!files || d.movedTo !== undefined) continue;
     const first = files[0]!;
@@ -235,9 +242,8 @@ export function pairDirMoves(changes: readonly Change[], made: readonly Change[]
     for (const root of roots.slice(0, CANDIDATES_MAX)) {
       const all = files.every((f) => {
         const c = madeAt.get(joinB(root, f.rel));
-        if (!c || c.size !== f.size || !sameTime(c.up!.mtimeMs, f.mtimeMs) || c.upper === undefined || budget < c.size) return false;
-        budget -= c.size;
-        try { return compare(c.upper, joinB(d.path, f.rel)); } catch { return false; }
+        if (!c || c.size !== f.size || !sameTime(c.up!.mtimeMs, f.mtimeMs) || c.upper === undefined) return false;
+        return sameWithin(budget, compare, c.upper, joinB(d.path, f.rel), c.size) === true;
       });
       if (!all) continue;
       newDirs.get(root)!.movedFrom = d.path;
@@ -257,7 +263,7 @@ const COLUMN_STATS_MAX = 4096;
  * made files; the ones that pair leave the columns for the change list. Up to
  * COLUMN_STATS_MAX of them (past that, they stay an addition and a deletion).
  */
-export function pairColumnMoves(named: NamedChanges, changes: readonly Change[], compare?: (upper: string, host: string) => boolean): { moved: Change[]; named: NamedChanges } {
+export function pairColumnMoves(named: NamedChanges, changes: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget()): { moved: Change[]; named: NamedChanges } {
   if (!named.stats) return { moved: [], named };
   const deleted = changes.filter((c) => c.change === 'deleted');
   const sizes = new Set<number>();
@@ -278,9 +284,9 @@ export function pairColumnMoves(named: NamedChanges, changes: readonly Change[],
     const st = c.upper === undefined ? null : lstatB(c.upper);
     if (st?.type === 'file' && st.size === c.size) asked.push({ ...c, up: { ...c.up!, mtimeMs: st.mtimeMs } });
   }
-  pairMoves(asked.map((change) => ({ change, mark: null })), deleted, compare);
+  pairMoves(asked.map((change) => ({ change, mark: null })), deleted, compare, budget);
   // A dir's pairing marks the two dirs (objects), not its files, which stay columns.
-  if (trees?.size) pairDirMoves(changes, asked, compare, trees);
+  if (trees?.size) pairDirMoves(changes, asked, compare, budget, trees);
   const moved = asked.filter((c) => c.movedFrom !== undefined);
   if (!moved.length) return { moved, named };
   const paths = new Set(moved.map((c) => c.path));

@@ -10,7 +10,7 @@ import { fromUser } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
 import { closeAll, setHostRoot } from './fsat.js';
 import type { NamedChanges } from './named.js';
-import { pairColumnMoves } from './moves.js';
+import { byteBudget, pairColumnMoves } from './moves.js';
 
 export interface ScanResult {
   changes: Change[];
@@ -154,10 +154,12 @@ function walkOptions(opts: ScanOptions): WalkOptions {
 }
 
 function finish(walked: WalkResult, opts: ScanOptions): ScanResult {
-  const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)), walked.layerStarts);
+  // The bytes the review's move pairings may read, all of them (moves.ts).
+  const budget = byteBudget();
+  const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)), walked.layerStarts, budget);
   if (walked.named?.length) {
     // A file moved to another overlay is a column entry: paired, it joins the changes.
-    const columns = pairColumnMoves(walked.named, res.changes);
+    const columns = pairColumnMoves(walked.named, res.changes, undefined, budget);
     if (columns.moved.length) { res.changes.push(...columns.moved); walked.named = columns.named; }
   }
   const sorted = sortByPath(res.changes);

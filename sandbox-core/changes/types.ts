@@ -104,16 +104,16 @@ export interface Change {
    */
   linksTo?: string;
   /**
-   * An `added` file that is a host file the sandbox moved (moves.ts), or a `modified` one that
-   * such a file was moved over: that file's path, whose `deleted` change names this one in
-   * `movedTo`. Said in the review (and a commit never takes that deletion alone, plan.ts
+   * An `added` file or dir that is a host file or dir the sandbox moved (moves.ts), or a
+   * `modified` file that such a file was moved over: that one's path, whose `deleted` change
+   * names this one in `movedTo`. Said in the review (and a commit never takes that deletion alone, plan.ts
    * selectionParents): a commit still writes the new name and removes the old one, each
    * checked as every change is.
    */
   movedFrom?: string;
   /** With `movedFrom`: the content differs from the file it was moved from (changed after the move). */
   movedChanged?: true;
-  /** A `deleted` file the sandbox moved to this path (the `added` or `modified` change's `movedFrom` names it back). */
+  /** A `deleted` file or dir the sandbox moved to this path (the `added` or `modified` change's `movedFrom` names it back). */
   movedTo?: string;
   /**
    * Lines of the new content of a file the host did not have as a file, when the scan was
