@@ -17,7 +17,7 @@ import { restoreLauncherEnv } from './launcher.js';
 restoreLauncherEnv(process.env);
 
 // Baked in by scripts/bundle.mjs: each part's content hash, which names its code cache.
-declare const __SBX_PARTS__: Record<'version' | 'run' | 'quiet' | 'list' | 'app' | CommandPart, string>;
+declare const __SBX_PARTS__: Record<'version' | 'run' | 'review' | 'quiet' | 'list' | 'app' | CommandPart, string>;
 
 // The stdio streams this process made, each when first used: making one costs milliseconds
 // (node:stream, node:net for a pipe, tty), a run never writes to stdout (it belongs to the
@@ -72,6 +72,9 @@ async function main(argv: string[]): Promise<void> {
     const fast = argv[0] === 'run' ? parseRunFast(argv.slice(1)) : null;
     if (fast) {
       const part = fastPart(fast);
+      // run.js loads the review's part when a run gets there (scripts/bundle.mjs), once.
+      let review: unknown;
+      (globalThis as Record<symbol, unknown>)[Symbol.for('sbx.reviewPart')] = () => (review ??= loadPart(__dirname, 'review', __SBX_PARTS__.review));
       process.exitCode = await loadPart<typeof import('./entry-run.js')>(__dirname, part, __SBX_PARTS__[part]).runMain(fast);
       await exitNow();
       return;

@@ -316,9 +316,11 @@ export async function executeRun(o: RunOptions): Promise<number> {
       if (o.discard && !o.quiet) info(discarded(direct));
       return result.exitStatus;
     }
-    // The run part's code cache holds the review's code once a run got here (code-cache-full.ts).
+    // The run part's code cache holds what the review runs of it once a run got here (code-cache-full.ts).
     wantFullCodeCache();
-    // Loaded only now: the change list and diff machinery cost nothing before the command starts.
+    // Loaded only now, a part of its own in the bundle (review.js, scripts/bundle.mjs): the
+    // change list and diff machinery cost nothing before the command starts, nor a run that
+    // changed nothing.
     const { reviewAfterRun } = await import('./review.js');
     const reviewStatus = await reviewAfterRun(store, result.meta, {
       keep: o.keep,

@@ -1,13 +1,13 @@
 // Bundles the CLI into dist/bin/ as CommonJS: a small entry (sbx.js) and its parts, each
 // one minified file that holds all a command needs: version.js (`sbx --version`), run.js
-// (`sbx run` with its common flags), list.js (`sbx diff ID --name-only`), one part for each of
+// (`sbx run` with its common flags) and review.js (its review, loaded when a run gets there), list.js (`sbx diff ID --name-only`), one part for each of
 // `sbx ls`, `diff`, `commit` and `discard` (cli/command-parts.ts) and app.js (every command, with clipanion). The entry loads
 // one part through V8's code cache (cli/code-cache.ts), so a command reads two files and
 // compiles almost nothing instead of resolving and linking tens of ES modules.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { helperVersion } from './native-id.mjs';
@@ -89,7 +89,7 @@ const partBanner = { js: "var __sbxModuleUrl=/^[\\w./-]+$/.test(__filename)?'fil
 // lists, commit and diff rendering; --image; --allow-net), each a dynamic import that in this
 // part fails loudly if ever reached. A run reads, copies and deserializes its whole part, and
 // those ~150 KB cost -n -q ~100 page faults (docs/architecture.md).
-const parts = { version: 'entry-version.ts', run: 'entry-run.ts', quiet: 'entry-run.ts', list: 'entry-list.ts', app: 'app.ts' };
+const parts = { version: 'entry-version.ts', run: 'entry-run.ts', review: null, quiet: 'entry-run.ts', list: 'entry-list.ts', app: 'app.ts' };
 // A command part is app.ts with every other command left out (cli/command-parts.ts).
 const { COMMAND_PARTS } = await import(pathToFileURL(join(root, 'dist', 'cli', 'command-parts.js')).href);
 for (const name of COMMAND_PARTS) parts[name] = 'app.ts';
@@ -106,6 +106,7 @@ const FAST_LEAVES_OUT = [
 // the entry loads it only for a run that hides none (cli/run-fast.ts fastPart).
 const LEAVES_OUT = {
   run: FAST_LEAVES_OUT,
+  review: FAST_LEAVES_OUT,
   quiet: [
     { from: '/cli/run-exec.ts', path: './review.js' },
     { from: '/sandbox-core/sandbox.ts', path: './changes/scan-request.js' },
@@ -167,12 +168,119 @@ const patched = {
     }
   },
 };
+// The review is a part of its own, review.js, that run.js loads when a run gets to it (a run
+// with changes, or an ordinary user's, whose layers hold sbx's stand-ins): root's empty `run
+// -n -- true` then reads, copies and deserializes run.js without it (~330 KB, ~10 ms of that
+// run). The two parts share one copy of every module both hold (output.ts's counters, the
+// store's state, the classes `instanceof` asks): run.js hands its instances of them over as
+// it loads review.js (the `sbx-shared` registry below) and review.js takes them from there
+// instead of bundling its own.
+const REVIEW_PART = [
+  { from: '/cli/run-exec.ts', path: './review.js', key: 'review', file: 'cli/review.ts' },
+  { from: '/sandbox-core/sandbox.ts', path: './changes/scan.js', key: 'scan', file: 'sandbox-core/changes/scan.ts' },
+];
+const SHARED = "globalThis[Symbol.for('sbx.sharedModules')]";
+/** run.js: the review part's imports load review.js, once, with run.js's shared modules handed over. */
+const reviewStubs = (shared) => ({
+  name: 'review-part',
+  setup(b) {
+    b.onResolve({ filter: /./ }, (a) => {
+      if (a.kind !== 'dynamic-import') return undefined;
+      const hit = REVIEW_PART.find((x) => a.importer.endsWith(x.from) && a.path === x.path);
+      return hit ? { path: hit.key, namespace: 'review-part' } : undefined;
+    });
+    b.onResolve({ filter: /^sbx-shared$/ }, () => ({ path: 'registry', namespace: 'sbx-shared' }));
+    b.onLoad({ filter: /./, namespace: 'review-part' }, (a) => ({
+      // The entry's loader (cli/main.ts reviewPart) loads the part once.
+      contents: `${SHARED} ??= require('sbx-shared').modules;\nmodule.exports = globalThis[Symbol.for('sbx.reviewPart')]()[${JSON.stringify(a.path)}];`,
+      loader: 'js',
+    }));
+    b.onLoad({ filter: /./, namespace: 'sbx-shared' }, () => ({
+      contents: `${shared.map((f, i) => `import * as m${i} from ${JSON.stringify(join(root, f))};`).join('\n')}\nexport const modules = { ${shared.map((f, i) => `${JSON.stringify(f)}: m${i}`).join(', ')} };`,
+      loader: 'js',
+      resolveDir: root,
+    }));
+  },
+});
+/** review.js: every module run.js holds (`inRun`, paths from the root) is run.js's own instance; `taken` collects them. */
+const sharedFromRun = (inRun, taken) => ({
+  name: 'shared-from-run',
+  setup(b) {
+    b.onResolve({ filter: /./ }, async (a) => {
+      if (a.pluginData === 'inner' || a.kind === 'entry-point') return undefined;
+      const r = await b.resolve(a.path, { kind: a.kind, importer: a.importer, resolveDir: a.resolveDir, pluginData: 'inner' });
+      if (r.errors.length || r.external || r.namespace !== 'file') return undefined;
+      const rel = relative(root, r.path);
+      if (!inRun.has(rel)) return undefined;
+      taken.add(rel);
+      return { path: rel, namespace: 'sbx-shared' };
+    });
+    b.onLoad({ filter: /./, namespace: 'sbx-shared' }, async (a) => {
+      const take = `(${SHARED} || {})[${JSON.stringify(a.path)}] || (() => { throw new Error(${JSON.stringify(`${a.path} was not handed over by dist/bin/run.js: reinstall sbx or report this`)}); })()`;
+      // sbx's own modules by their export names: what imports them then reads the bindings
+      // directly, where a CommonJS stand-in made esbuild copy each namespace into a new object
+      // of getters as review.js loads (~2.5 ms) and call two getters at every use. The values
+      // are taken once, when run.js has evaluated the module: one reassigned later would go
+      // stale here, so an exported `let` or `var` fails the build. A dependency (picocolors)
+      // stays CommonJS.
+      if (a.path.startsWith('node_modules/')) return { contents: `module.exports = ${take};`, loader: 'js' };
+      const names = await exportNames(a.path);
+      const rebound = reassignable(readFileSync(join(root, a.path), 'utf8')).filter((n) => names.includes(n));
+      if (rebound.length) throw new Error(`${a.path} exports ${rebound.join(', ')}, declared with let or var: review.js would keep the value run.js had when it loaded; export a const (or a function that reads it)`);
+      return { contents: `const m = ${take};\nexport const { ${names.join(', ')} } = m;`, loader: 'js' };
+    });
+  },
+});
+/** The names a module declares at its top level with let or var (a name, or a destructured list's names). */
+function reassignable(text) {
+  const out = [];
+  for (const m of text.matchAll(/^(?:export\s+)?(?:let|var)\s+([^;=]*)/gm)) for (const id of m[1].matchAll(/[A-Za-z_$][\w$]*/g)) out.push(id[0]);
+  return out;
+}
+
+/** The names a module of sbx's own exports, as esbuild reads them. */
+async function exportNames(rel) {
+  const r = await build({ entryPoints: [join(root, rel)], bundle: false, write: false, metafile: true, format: 'esm', outdir: '/sbx-export-names', absWorkingDir: root, logLevel: 'warning' });
+  return Object.values(r.metafile.outputs).flatMap((o) => o.exports ?? []);
+}
+// The entry the review part is built from: the modules run.js's stubs ask for, by key.
+const reviewEntry = {
+  name: 'review-entry',
+  setup(b) {
+    b.onResolve({ filter: /^sbx-review-entry$/ }, () => ({ path: 'entry', namespace: 'review-entry' }));
+    b.onLoad({ filter: /./, namespace: 'review-entry' }, () => ({
+      contents: REVIEW_PART.map((x) => `export * as ${x.key} from ${JSON.stringify(join(root, x.file))};`).join('\n'),
+      loader: 'js',
+      resolveDir: root,
+    }));
+  },
+};
+// SBX_BUNDLE_MINIFY=0 keeps the names only: whitespace and comments still go (a comment's
+// non-ASCII character would fail the check below, as every unminified build did).
+const minify = process.env.SBX_BUNDLE_MINIFY !== '0' ? { minify: true } : { minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: false };
+const buildPart = (name, entry, plugins) => build({ ...common, entryPoints: [entry], outfile: join(out, `${name}.js`), banner: partBanner, ...minify, write: false, metafile: true, absWorkingDir: root, plugins: [patched, ...(LEAVES_OUT[name] ? [leaveOut(name, LEAVES_OUT[name])] : []), ...plugins] });
+const filesOf = (r) => new Set(Object.keys(r.metafile.inputs).filter((k) => !k.includes(':')));
+/**
+ * run.js and review.js, built until they agree: run.js hands over every module review.js
+ * takes from it, and handing a module over keeps all of its exports in run.js, which may bring
+ * more modules into it, which review.js must then take too.
+ */
+async function runAndReview() {
+  let shared = [];
+  for (let round = 0; round < 6; round++) {
+    const run = await buildPart('run', join(root, 'cli', 'entry-run.ts'), [reviewStubs(shared)]);
+    const taken = new Set();
+    const review = await buildPart('review', 'sbx-review-entry', [reviewEntry, sharedFromRun(filesOf(run), taken)]);
+    const now = [...taken].sort();
+    if (now.join('\n') === shared.join('\n')) return { run, review };
+    shared = now;
+  }
+  throw new Error('run.js and review.js: the modules they share did not settle in 6 builds');
+}
 const hashes = {};
+const reviewBuilt = await runAndReview();
 for (const [name, file] of Object.entries(parts)) {
-  // SBX_BUNDLE_MINIFY=0 keeps the names only: whitespace and comments still go (a comment's
-  // non-ASCII character would fail the check below, as every unminified build did).
-  const minify = process.env.SBX_BUNDLE_MINIFY !== '0' ? { minify: true } : { minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: false };
-  const r = await build({ ...common, entryPoints: [join(root, 'cli', file)], outfile: join(out, `${name}.js`), banner: partBanner, ...minify, write: false, plugins: [patched, ...(LEAVES_OUT[name] ? [leaveOut(name, LEAVES_OUT[name])] : [])] });
+  const r = reviewBuilt[name] ?? await buildPart(name, join(root, 'cli', file), []);
   const text = r.outputFiles[0].text;
   // esbuild escapes non-ASCII in strings but not in regular expressions; one such character
   // makes V8 keep the whole part as a two-byte string: twice the memory to read, decode and

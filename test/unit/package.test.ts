@@ -44,11 +44,25 @@ test("the run parts hold no code the fast path cannot reach: --image/--rootfs's 
   // A hint of image/view.ts and the proxy environment of net/session.ts: string literals, kept by the minifier.
   const marks = ['give the root directory of a tree', 'NO_PROXY'];
   for (const m of marks) assert.ok(part('app').includes(m), `${m} is in app.js`);
-  for (const n of ['run', 'quiet']) for (const m of marks) assert.not.ok(part(n).includes(m), `${m} is in ${n}.js`);
+  for (const n of ['run', 'review', 'quiet']) for (const m of marks) assert.not.ok(part(n).includes(m), `${m} is in ${n}.js`);
   // The secrets list (policies/secrets.ts): a quiet run that hides none leaves it out (cli/run-fast.ts fastPart).
   const secrets = 'a plain path relative to $HOME';
   for (const n of ['app', 'run']) assert.ok(part(n).includes(secrets), `the secrets list is in ${n}.js`);
   assert.not.ok(part('quiet').includes(secrets), 'the secrets list is in quiet.js');
+});
+
+test("the review is a part of its own, review.js, holding no copy of the modules it takes from run.js", () => {
+  const part = (n: string): string => readFileSync(join(dirname(SBX), `${n}.js`), 'latin1');
+  // The review's question (cli/review.ts): in review.js and app.js, not in run.js.
+  const question = 'keep: commit every change to the host';
+  for (const n of ['review', 'app']) assert.ok(part(n).includes(question), `the review is in ${n}.js`);
+  assert.not.ok(part('run').includes(question), 'the review is in run.js');
+  // The store (sandbox-core/store.ts), which the review uses too: its code once, in run.js; a
+  // second copy in review.js would have state of its own (the output's counters, the store's).
+  const store = 'meta.json names another sandbox';
+  assert.ok(part('run').includes(store), 'the store is not in run.js');
+  assert.not.ok(part('review').includes(store), 'review.js has a copy of the store');
+  assert.ok(part('review').includes('sandbox-core/store.ts was not handed over by dist/bin/run.js'), 'review.js does not take the store from run.js');
 });
 
 /** Whether an ELF executable names a dynamic loader (a PT_INTERP program header). */
@@ -121,7 +135,7 @@ test("each part's import.meta.url is pathToFileURL's of its file, for plain path
   const partsDir = dirname(SBX);
   const wanted = ['/usr/lib/node_modules/sbx/dist/bin/run.js', '/opt/my_sbx-1.0/dist/bin/run.js', '/home/a b/sbx/dist/bin/run.js',
     '/tmp/100%/run.js', '/tmp/x#y?z/run.js', '/srv/caf\u00e9/run.js', '/srv/tab\there/run.js', '/srv/a~b/run.js', '/srv/back\\slash/run.js'];
-  for (const part of ['version', 'run', 'quiet', 'list', 'app', ...COMMAND_PARTS]) {
+  for (const part of ['version', 'run', 'review', 'quiet', 'list', 'app', ...COMMAND_PARTS]) {
     const text = readFileSync(join(partsDir, `${part}.js`), 'latin1');
     const banner = /^\(function \(exports, require, module, __filename, __dirname\) \{ (var __sbxModuleUrl=[^\n]*)\n/.exec(text)?.[1];
     assert.ok(banner, `${part}.js starts with the banner: ${text.slice(0, 200)}`);
