@@ -499,7 +499,7 @@ test("a run that compiled its seccomp policy leaves the run part's code cache to
   }
 });
 
-test('a quiet throwaway run loads the quiet part (no review code in it); a run that reviews loads the run part', () => {
+test("a quiet throwaway run loads the quiet part (no review code in it); a run that reviews loads the run part and the review's", () => {
   const cache = mkdtempSync(join(tmpdir(), 'sbx-run-parts-'));
   try {
     const code = join(cache, 'sbx', 'code');
@@ -515,7 +515,7 @@ test('a quiet throwaway run loads the quiet part (no review code in it); a run t
     const loud = sbx(['run', '-n', '--', 'sh', '-c', 'echo x > /tmp/sbx-parts-test'], { store, env });
     assert.is(loud.code, 0, loud.stderr);
     assert.match(loud.stderr, /sbx-parts-test/);
-    assert.equal(parts(), ['quiet', 'run']);
+    assert.equal(parts(), ['quiet', 'review', 'run']);
     assert.not.ok(existsSync('/tmp/sbx-parts-test'));
     assert.equal(readdirSync(store).filter((n) => /^[0-9a-f]{8}$/.test(n)), [], 'both runs left no sandbox in the store');
   } finally {
