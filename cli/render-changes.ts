@@ -1,9 +1,11 @@
 // Terminal and JSON rendering of a change list: a git-status-like summary, --stat,
 // --name-only, JSON, and unified diffs (jsdiff, loaded only when a diff is shown).
 // Every name and diff line is escaped: a file name cannot move the cursor or recolour.
-import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
+import type { Change, ChangeKind, EntryStat } from '../sandbox-core/changes/types.js';
 import { ByteOut, PIECE, type NamedChanges, type Shown } from '../sandbox-core/changes/named.js';
-import { decodeUtf8Strict, display, displayText, jsonPath, nameB, parentB, terminalSafe } from '../sandbox-core/base/bpath.js';
+import { decodeUtf8Strict, display, displayText, joinB, jsonPath, nameB, parentB, terminalSafe } from '../sandbox-core/base/bpath.js';
+import { isBelow } from '../sandbox-core/base/within.js';
+import { lstatB } from '../sandbox-core/changes/stat.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
 import { humanBytes } from './progress.js';
@@ -716,6 +718,9 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
   const n = named && named.stats ? named.length : 0;
   const diffs = n ? columnDiffs(col, named!) : null;
   const moved = movedPairs(changes);
+  // A moved dir's new files among the columns: each diffed against its old copy (movedWithDir).
+  const dirMoves = moved && [...moved.values()].filter((d) => d.type === 'dir').map((d) => d.movedTo!);
+  const inMovedDir = dirMoves?.length ? (p: string): boolean => dirMoves.some((d) => isBelow(p, d)) : null;
   const flush = async (): Promise<void> => {
     if (!out.at) return;
     const w = write(out.buf.subarray(0, out.at));
@@ -729,6 +734,7 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
     while (j < to) {
       if (out.at >= PIECE) await flush();
       if (folds?.column(named!, j)) { j++; continue; }
+      if (inMovedDir?.(named!.pathAt(j))) { await writeDiff(named!.changeAt(j++), col, out, moved); continue; }
       const t = diffs ? named!.textPieceAt(j) : null;
       if (t) { diffs!(j++, t, named!.textFrom, named!.textLength, out); continue; }
       await writeDiff(named!.changeAt(j++), col, out);
@@ -743,9 +749,9 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
 }
 
 /**
- * The moved files of a list whose both lines are in it (moves.ts): by old path, the deleted
- * change, whose diff is left to the new name's. A list filtered to one of the two (--only)
- * shows that one's diff as every other change's.
+ * The moved files and dirs of a list whose both lines are in it (moves.ts): by old path, the
+ * deleted change, whose diff is left to the new name's (a dir's, to its files'). A list
+ * filtered to one of the two (--only) shows that one's diff as every other change's.
  */
 function movedPairs(changes: readonly Change[]): Map<string, Change> | null {
   let gone: Map<string, Change> | null = null;
@@ -760,14 +766,32 @@ function movedPairs(changes: readonly Change[]): Map<string, Change> | null {
 }
 
 /**
+ * The host file a new file of a moved dir was moved with (`mv olddir newdir` copied it): the
+ * old dir's file at its place, when the old dir has a regular file there. pairDirMoves paired
+ * the dirs only when every such non-empty file holds the same bytes as its new copy; one
+ * changed since is shown as the change it is.
+ */
+function movedWithDir(c: Change, moved: Map<string, Change>): { path: string; size: number; host: EntryStat } | undefined {
+  if (c.change !== 'added' || c.movedFrom !== undefined) return undefined;
+  for (const d of moved.values()) {
+    if (d.type !== 'dir' || !isBelow(c.path, d.movedTo!)) continue;
+    const path = joinB(d.path, c.path.slice(d.movedTo!.length + 1));
+    const st = lstatB(path);
+    return st?.type === 'file' ? { path, size: st.size, host: st } : undefined;
+  }
+  return undefined;
+}
+
+/**
  * Writes change c's diff, if it has one. `moved` (movedPairs): a moved file's diff is against
- * the file it was moved from, under its new name; its old name has none.
+ * the file it was moved from, under its new name, and so is a file of a moved dir's; its old
+ * name has none.
  */
 async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string, Change> | null = null): Promise<void> {
   if (c.type !== 'file') return;
   if (c.movedTo !== undefined && moved?.has(c.path)) return;
   // A file moved over a host file keeps the diff against the one it replaced.
-  const from = c.movedFrom !== undefined && c.change === 'added' ? moved?.get(c.movedFrom) : undefined;
+  const from = c.movedFrom !== undefined && c.change === 'added' ? moved?.get(c.movedFrom) : moved ? movedWithDir(c, moved) : undefined;
   const now = fileDiffNow(from ? { ...c, change: 'modified', path: from.path, host: from.host! } : c, DIFF_LIMITS);
   const d = now && 'oldText' in now ? await diffTexts(c, now, DIFF_LIMITS) : now;
   if (!d) return;

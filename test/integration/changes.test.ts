@@ -206,6 +206,9 @@ test('a host dir moved: mv copies its tree (EXDEV), and both dirs\' lines name e
   const d = sbx(['diff', 'dmv']);
   assert.ok(d.stdout.includes(`deleted:  ${join(canary, 'olddir')}/ (4 entries, 240 B; moved to newdir)`), d.stdout);
   assert.match(d.stdout, /added: +\S+\/newdir\/ \(3 files, 1 dir, 240 B; moved from olddir\)/);
+  // Its files' diffs are against the files they were moved with, not whole new texts.
+  for (const f of ['a', 'sub/b', 'empty']) assert.ok(d.stdout.includes(`diff ${join(canary, 'newdir', f)} (moved from ${join(canary, 'olddir', f)})\nSame content\n`), `${f}:\n${d.stdout}`);
+  assert.not.ok(d.stdout.includes('\n+b\n'), d.stdout);
   const j = JSON.parse(sbx(['diff', 'dmv', '--json']).stdout) as { changes: Array<{ path: string; movedFrom?: string; movedTo?: string }> };
   assert.is(j.changes.find((c) => c.path === join(canary, 'newdir'))?.movedFrom, join(canary, 'olddir'));
   assert.is(j.changes.find((c) => c.path === join(canary, 'olddir'))?.movedTo, join(canary, 'newdir'));
