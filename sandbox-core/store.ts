@@ -175,6 +175,11 @@ export function runnerAlive(meta: Pick<SandboxMeta, 'runnerPid' | 'runBoot' | 'r
   return meta.runnerPid !== undefined && recordedAlive({ pid: meta.runnerPid, boot: meta.runBoot, start: meta.runnerStart });
 }
 
+/** A path as the change lists hold it: bytes as latin1 characters, absolute, no NUL. */
+const isBytePath = (v: unknown): v is string => isAbs(v) && v.length <= 4096 && !/[^\x01-\xff]/.test(v);
+const isMovePair = (v: unknown): boolean => Array.isArray(v) && v.length === 2 && isBytePath(v[0]) && isBytePath(v[1]) && v[0] !== v[1];
+/** The moves a sandbox's meta remembers, at most (commit/index.ts keeps the newest). */
+export const HELD_MOVES_MAX = 64;
 const isPrecopied = (v: unknown): boolean => Array.isArray(v) && v.length === 3 && isAbs(v[0]) && isUint(v[1]) && typeof v[2] === 'number' && Number.isFinite(v[2]);
 
 /** A layer's hostDir record: its device, inode and birth time, as lstat gives them, and with no birth time its filesystem's size (statfs). */
@@ -243,6 +248,8 @@ function checkMeta(m: unknown, id: string): string | null {
   if (x.bindPoints !== undefined && (!Array.isArray(x.bindPoints) || !(x.bindPoints as unknown[]).every(isAbs))) return 'meta.json has an invalid bindPoints list';
   if (x.secretsSeen !== undefined && typeof x.secretsSeen !== 'boolean') return 'meta.json has an invalid secretsSeen';
   if (x.precopied !== undefined && (!Array.isArray(x.precopied) || !(x.precopied as unknown[]).every(isPrecopied))) return 'meta.json has an invalid precopied list';
+  // Read only to hold more deletions back (moves.ts heldMovesAgain): never to delete anything.
+  if (x.heldMoves !== undefined && (!Array.isArray(x.heldMoves) || x.heldMoves.length > HELD_MOVES_MAX || !(x.heldMoves as unknown[]).every(isMovePair))) return 'meta.json has an invalid heldMoves list';
   if (!x.options || typeof x.options !== 'object') return 'meta.json has no options';
   if (x.image !== undefined && !checkImageRecord(x.image)) return 'meta.json has an invalid image record';
   if (x.rootfs !== undefined && !isAbs(x.rootfs)) return 'meta.json has an invalid rootfs';

@@ -115,6 +115,13 @@ export interface SandboxMeta {
   bindPoints?: string[];
   /** The package managers' lock files sbx copied into a fuse layer before a run (precopy.ts): no change while untouched. */
   precopied?: PrecopiedFile[];
+  /**
+   * Host dirs the sandbox moved whose deletion a commit held while it wrote part of the new
+   * tree, each [old dir, new dir] (byte strings): the next review no longer sees the new dir
+   * as new, so it pairs them from here (moves.ts heldMovesAgain) and no later commit deletes
+   * the old dir without the rest of its new tree.
+   */
+  heldMoves?: Array<[string, string]>;
   options: RunOptionsRecord;
   /** `run --image`: the image its lower layers come from (there is no host to commit to). */
   image?: ImageRecord;

@@ -33,14 +33,42 @@ export function handleWords(fh: Buffer): number[] | null {
  * the content. Undefined for every other change. What a commit holds (commit/plan.ts) and pick
  * mode leaves out (cli/review.ts).
  */
-export function movedAwayAlone(c: Change, chosen: ReadonlySet<string>, byPath: ReadonlyMap<string, Change>): Change | undefined {
+export function movedAwayAlone(c: Change, chosen: ReadonlySet<string>, byPath: ReadonlyMap<string, Change>): Pick<Change, 'path' | 'type'> | undefined {
   if (c.change !== 'deleted' || c.movedTo === undefined) return undefined;
   const to = byPath.get(c.movedTo);
-  if (to?.movedFrom !== c.path) return undefined;
-  if (!chosen.has(to.path)) return to;
-  // A moved dir: every change of its new tree (a few dirs a review, so a pass each).
-  if (to.type === 'dir') for (const p of byPath.keys()) if (!chosen.has(p) && isWithin(p, to.path)) return to;
+  if (to?.movedFrom === c.path) {
+    if (!chosen.has(to.path)) return to;
+    if (to.type !== 'dir') return undefined;
+  } else if (c.type !== 'dir' || to?.change === 'added') {
+    return undefined;
+  }
+  // A moved dir: every change of its new tree (a few dirs a review, so a pass each). A move a
+  // commit held before (heldMovesAgain) has a new dir that is no longer new: no line of its own.
+  for (const p of byPath.keys()) if (!chosen.has(p) && isWithin(p, c.movedTo)) return to ?? { path: c.movedTo, type: 'dir' };
   return undefined;
+}
+
+/**
+ * The dir moves a commit held the deletion of while it wrote part of the new tree
+ * (SandboxMeta.heldMoves): the old dir, still a deleted dir here and paired with nothing, is
+ * moved to the new one again, which the pairing can no longer find (the new dir is on the
+ * host now, part of its tree with it). So a later commit holds the deletion until the rest of
+ * the new tree is selected too, or nothing of it is left to commit.
+ */
+export function heldMovesAgain(changes: readonly Change[], moves: ReadonlyArray<readonly [string, string]>): void {
+  const byOld = new Map(moves);
+  for (const c of changes) {
+    if (c.change !== 'deleted' || c.type !== 'dir' || c.movedTo !== undefined) continue;
+    const to = byOld.get(c.path);
+    if (to !== undefined) c.movedTo = to;
+  }
+}
+
+/** The moves a commit that held these deletions (`held`, their paths) remembers for the next (heldMovesAgain), with those remembered before. */
+export function heldMovesAfter(changes: readonly Change[], held: ReadonlySet<string>, before: ReadonlyArray<[string, string]>, max: number): Array<[string, string]> {
+  const out = new Map(before);
+  for (const c of changes) if (c.change === 'deleted' && c.type === 'dir' && c.movedTo !== undefined && held.has(c.path)) { out.delete(c.path); out.set(c.path, c.movedTo); }
+  return [...out].slice(-max);
 }
 
 /**

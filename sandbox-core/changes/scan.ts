@@ -10,7 +10,7 @@ import { fromUser } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
 import { closeAll, setHostRoot } from './fsat.js';
 import type { NamedChanges } from './named.js';
-import { byteBudget, pairColumnMoves } from './moves.js';
+import { byteBudget, heldMovesAgain, pairColumnMoves } from './moves.js';
 
 export interface ScanResult {
   changes: Change[];
@@ -90,7 +90,7 @@ export function filterChanges(changes: Change[], opts: ScanOptions): Change[] {
 export function scanSandbox(meta: SandboxMeta, opts: ScanOptions = {}): ScanResult {
   hostRootOf(meta);
   try {
-    return finish(walkUppers(meta, walkOptions(opts), opts.answer ?? null), opts);
+    return finish(walkUppers(meta, walkOptions(opts), opts.answer ?? null), opts, meta);
   } finally {
     closeAll();
   }
@@ -104,7 +104,7 @@ export function scanSandbox(meta: SandboxMeta, opts: ScanOptions = {}): ScanResu
 export async function scanSandboxAsync(meta: SandboxMeta, opts: ScanOptions = {}, wholeFirst = true): Promise<ScanResult> {
   hostRootOf(meta);
   try {
-    return finish(await walkUppersAsync(meta, walkOptions(opts), wholeFirst), opts);
+    return finish(await walkUppersAsync(meta, walkOptions(opts), wholeFirst), opts, meta);
   } finally {
     closeAll();
   }
@@ -136,7 +136,7 @@ export async function scanSandboxes(metas: SandboxMeta[], opts: ScanOptions = {}
       const answer = pl && !(pl instanceof Error) ? answers[k++]! : undefined;
       if (pl instanceof Error || answer instanceof Error) results.push(pl instanceof Error ? pl : answer as Error);
       else if (answer === null) results.push(await scanSandboxAsync(m, opts, false).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
-      else results.push(each(m, () => finish(pl && answer ? decodeWalk(m, w, pl, answer) : { entries: [], errors: [], layerBytes: 0 }, opts)));
+      else results.push(each(m, () => finish(pl && answer ? decodeWalk(m, w, pl, answer) : { entries: [], errors: [], layerBytes: 0 }, opts, m)));
     }
   }
   return results;
@@ -153,7 +153,7 @@ function walkOptions(opts: ScanOptions): WalkOptions {
   return { progress: opts.progress && ((n) => opts.progress!('scanning', n)), fewXattrs: !!opts.fewXattrs, countLinesUpTo: opts.countLinesUpTo, readNewUpTo: opts.readNewUpTo, namesOnly: !!opts.namesOnly, columns: !!opts.columns, ...(opts.markColumn ? { markColumn: opts.markColumn } : {}), ...(opts.keepTexts ? { keepTexts: true } : {}) };
 }
 
-function finish(walked: WalkResult, opts: ScanOptions): ScanResult {
+function finish(walked: WalkResult, opts: ScanOptions, meta: SandboxMeta): ScanResult {
   // The bytes the review's move pairings may read, all of them (moves.ts).
   const budget = byteBudget();
   const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)), walked.layerStarts, budget);
@@ -162,6 +162,8 @@ function finish(walked: WalkResult, opts: ScanOptions): ScanResult {
     const columns = pairColumnMoves(walked.named, res.changes, undefined, budget);
     if (columns.moved.length) { res.changes.push(...columns.moved); walked.named = columns.named; }
   }
+  // The moves an earlier commit held (its new dir is on the host now: nothing pairs it again).
+  if (meta.heldMoves?.length) heldMovesAgain(res.changes, meta.heldMoves);
   const sorted = sortByPath(res.changes);
   const changes = filterChanges(sorted, opts);
   // Names-only: the new files the helper reported by name are added files as they stand.

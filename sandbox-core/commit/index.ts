@@ -1,6 +1,6 @@
 // Commit a sandbox: scan (or take the reviewed change list), plan, journal, apply, and remove
 // the sandbox only when everything it changed is now on the host.
-import { runnerAlive, sbxFor, type Store } from '../store.js';
+import { HELD_MOVES_MAX, runnerAlive, sbxFor, type Store } from '../store.js';
 import { sbxOf } from '../layers-opener.js';
 import type { Dir } from '../beneath.js';
 import type { SandboxMeta } from '../types.js';
@@ -14,6 +14,7 @@ import { JournalWriter, readJournal, touchedPaths } from './journal.js';
 import { otherStampAlive, ownPidStamp } from '../base/process.js';
 import { takeSandboxLock } from '../sandbox-lock.js';
 import { startRemover } from './remover.js';
+import { heldMovesAfter } from '../changes/moves.js';
 import { mountGuard } from './mounts.js';
 import { SbxError } from '../base/errors.js';
 import { fromUser } from '../base/bpath.js';
@@ -186,6 +187,10 @@ function commitEntry(store: Store, meta: SandboxMeta, opts: CommitOptions, entry
     store.removeInBackground(meta, startRemover);
     opts.phase?.('store removal');
   } else {
+    // A moved dir's deletion held while part of its new tree was written: the next review
+    // finds that dir on the host, no longer new, and pairs it again only from this.
+    const held = parents.held.length ? heldMovesAfter(all, new Set(parents.held.map((r) => r.path)), meta.heldMoves ?? [], HELD_MOVES_MAX) : [];
+    if (held.length) meta.heldMoves = held;
     store.markSaved(meta);
   }
   return { plan, result, resumed, scanErrors: scan.errors, scanErrorsShown, complete, unselected, needed: parents.needed, unreviewed };

@@ -219,6 +219,13 @@ test('a host dir moved: mv copies its tree (EXDEV), and both dirs\' lines name e
   assert.ok(part.stderr.includes(`${join(canary, 'olddir')}: moved to ${join(canary, 'newdir')}, which is not all selected: deleting it alone would lose its content`), part.stderr);
   assert.is(readFileSync(join(canary, 'olddir', 'sub', 'b'), 'utf8'), 'b\n'.repeat(70));
   assert.is(readFileSync(join(canary, 'newdir', 'a'), 'utf8'), 'a\n'.repeat(50), 'the rest was committed');
+  // Again: newdir is on the host now, so nothing pairs the two dirs from their content; the
+  // commit that held the deletion remembered the move, and this one holds it again.
+  const again = sbx(['commit', 'dmv', '--exclude', join(canary, 'newdir', 'sub', 'b')]);
+  assert.is(again.code, 1, again.stderr);
+  assert.ok(again.stderr.includes(`${join(canary, 'olddir')}: moved to ${join(canary, 'newdir')}, which is not all selected`), again.stderr);
+  assert.is(readFileSync(join(canary, 'olddir', 'sub', 'b'), 'utf8'), 'b\n'.repeat(70));
+  assert.ok(sbx(['diff', 'dmv']).stdout.includes(`deleted:  ${join(canary, 'olddir')}/ (4 entries, 240 B; moved to newdir)`));
   const c = sbx(['commit', 'dmv']);
   assert.is(c.code, 0, c.stderr);
   assert.not.ok(existsSync(join(canary, 'olddir')));

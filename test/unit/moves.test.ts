@@ -3,7 +3,7 @@
 // sbx-test: host-free (it computes only).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { handleWords, pairDirMoves, pairMoves, type MarkedFile } from '../../sandbox-core/changes/moves.js';
+import { handleWords, heldMovesAfter, heldMovesAgain, movedAwayAlone, pairDirMoves, pairMoves, type MarkedFile } from '../../sandbox-core/changes/moves.js';
 import { closeAll } from '../../sandbox-core/changes/fsat.js';
 import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -179,6 +179,38 @@ test('a dir moved (mv copied its tree): paired when every non-empty file of the 
     closeAll();
     rmSync(tmp, { recursive: true, force: true });
   }
+});
+
+test('a dir move a commit held while it wrote part of the new tree: remembered, paired again, and its deletion held until the rest of the new tree is chosen', () => {
+  const dir = (path: string, change: Change['change']): Change => ({ path, change, type: 'dir', size: 0 });
+  // The review before the commit: the pairing found it.
+  const old = dir('/s/old', 'deleted'), nw = dir('/s/new', 'added');
+  old.movedTo = '/s/new'; nw.movedFrom = '/s/old';
+  const other = dir('/s/gone', 'deleted');
+  other.movedTo = '/s/elsewhere';
+  const remembered = heldMovesAfter([old, nw, other], new Set(['/s/old']), [['/x/a', '/x/b']], 64);
+  assert.equal(remembered, [['/x/a', '/x/b'], ['/s/old', '/s/new']]);
+  assert.equal(heldMovesAfter([old], new Set(['/s/old']), [['/s/old', '/s/new']], 64), [['/s/old', '/s/new']], 'kept twice');
+  assert.is(heldMovesAfter([old], new Set(['/s/old']), Array.from({ length: 70 }, (_, i): [string, string] => [`/o${i}`, `/n${i}`]), 64).length, 64);
+  // The next review: /s/new is on the host now, part of its tree with it; the rest is added.
+  const again = dir('/s/old', 'deleted'), rest = made('/s/new/sub/b', 4), unrelated = dir('/t/old', 'deleted'), paired = dir('/u/old', 'deleted');
+  paired.movedTo = '/u/elsewhere';
+  heldMovesAgain([again, rest, unrelated, paired], [['/s/old', '/s/new'], ['/u/old', '/u/new']]);
+  assert.is(again.movedTo, '/s/new');
+  assert.is(unrelated.movedTo, undefined);
+  assert.is(paired.movedTo, '/u/elsewhere', 'a pairing the review made itself stays');
+  const byPath = new Map([again, rest].map((c) => [c.path, c]));
+  assert.equal(movedAwayAlone(again, new Set(['/s/old']), byPath), { path: '/s/new', type: 'dir' });
+  assert.is(movedAwayAlone(again, new Set(['/s/old', '/s/new/sub/b']), byPath), undefined);
+  // Nothing of the new tree left to commit: deleting the old dir loses nothing.
+  assert.is(movedAwayAlone(again, new Set(['/s/old']), new Map([[again.path, again]])), undefined);
+  // The new dir a change of its own (its metadata): below it still counts.
+  const meta = dir('/s/new', 'metadata');
+  assert.equal(movedAwayAlone(again, new Set(['/s/old', '/s/new']), new Map([again, meta, rest].map((c) => [c.path, c]))), meta);
+  // A file's deletion is never held by a remembered dir move.
+  const file = gone('/s/old', 1, 1);
+  file.movedTo = '/s/new';
+  assert.is(movedAwayAlone(file, new Set(['/s/old']), byPath), undefined);
 });
 
 test('each deleted file pairs once; dirs, links and other changes are left alone', () => {

@@ -49,6 +49,16 @@ testUnless(bootId() ? null : 'this kernel has no /proc/sys/kernel/random/boot_id
   assert.is(read().interrupted, undefined);
 });
 
+test('heldMoves: up to 64 pairs of two different absolute byte paths, or absent', () => {
+  const many = Array.from({ length: 65 }, (_, i) => [`/o${i}`, `/n${i}`]);
+  for (const bad of [{}, [['/a']], [['/a', 'b']], [['/a', '/a']], [['/a\0b', '/c']], [['/a', '/\u0100']], [['/a', 5]], many]) {
+    write({ heldMoves: bad });
+    assert.throws(() => read(), /invalid heldMoves list/, JSON.stringify(bad).slice(0, 80));
+  }
+  write({ heldMoves: [['/srv/old', '/srv/new'], ['/\xff', '/b']] });
+  assert.equal(read().heldMoves, [['/srv/old', '/srv/new'], ['/\xff', '/b']]);
+});
+
 test('a new sandbox is written running, with this boot; saved drops the boot', () => {
   const m = f.store.markCreated({ ...f.meta, runnerPid: process.pid });
   assert.equal([m.state, m.runBoot], ['running', bootId() ?? undefined]);
