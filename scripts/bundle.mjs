@@ -170,8 +170,8 @@ const patched = {
 };
 // The review is a part of its own, review.js, that run.js loads when a run gets to it (a run
 // with changes, or an ordinary user's, whose layers hold sbx's stand-ins): root's empty `run
-// -n -- true` then reads, copies and deserializes run.js without it (~330 KB, ~10 ms of that
-// run). The two parts share one copy of every module both hold (output.ts's counters, the
+// -n -- true` then reads, copies and deserializes run.js without it (550 -> 261 KB, ~5-10 ms
+// of that run, docs/benchmarks.md s84). The two parts share one copy of every module both hold (output.ts's counters, the
 // store's state, the classes `instanceof` asks): run.js hands its instances of them over as
 // it loads review.js (the `sbx-shared` registry below) and review.js takes them from there
 // instead of bundling its own.
@@ -191,7 +191,7 @@ const reviewStubs = (shared) => ({
     });
     b.onResolve({ filter: /^sbx-shared$/ }, () => ({ path: 'registry', namespace: 'sbx-shared' }));
     b.onLoad({ filter: /./, namespace: 'review-part' }, (a) => ({
-      // The entry's loader (cli/main.ts reviewPart) loads the part once.
+      // The loader the entry gives run.js (cli/main.ts, Symbol.for('sbx.reviewPart')) loads the part once.
       contents: `${SHARED} ??= require('sbx-shared').modules;\nmodule.exports = globalThis[Symbol.for('sbx.reviewPart')]()[${JSON.stringify(a.path)}];`,
       loader: 'js',
     }));

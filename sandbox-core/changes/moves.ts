@@ -296,12 +296,16 @@ export function pairColumnMoves(named: NamedChanges, changes: readonly Change[],
   const deleted = changes.filter((c) => c.change === 'deleted');
   const sizes = new Set<number>();
   for (const d of deleted) if (d.type === 'file' && d.host && d.movedTo === undefined && d.size > 0) sizes.add(d.size);
-  // A dir moved: the files of its new tree are columns too (a tree is read past its first
-  // file only when a column entry has that file's size).
-  let columnSizes: Set<number> | null = null;
+  // A dir moved: the files of its new tree are columns too, those with xattrs objects (a tree
+  // is read past its first file only when a new file of either kind has that file's size).
+  const objects = deleted.some((d) => d.type === 'dir') ? changes.filter(madeObject) : [];
+  let newSizes: Set<number> | null = null;
   const trees = deleted.some((d) => d.type === 'dir') ? deletedTrees(deleted, (f) => {
-    if (!columnSizes) { columnSizes = new Set(); for (let i = 0; i < named.length; i++) columnSizes.add(named.sizeAt(i)); }
-    return columnSizes.has(f.size);
+    if (!newSizes) {
+      newSizes = new Set(objects.map((c) => c.size));
+      for (let i = 0; i < named.length; i++) newSizes.add(named.sizeAt(i));
+    }
+    return newSizes.has(f.size);
   }) : null;
   for (const files of trees?.values() ?? []) for (const f of files ?? []) sizes.add(f.size);
   if (!sizes.size) return { moved: [], named };
@@ -313,13 +317,18 @@ export function pairColumnMoves(named: NamedChanges, changes: readonly Change[],
     if (st?.type === 'file' && st.size === c.size) asked.push({ ...c, up: { ...c.up!, mtimeMs: st.mtimeMs } });
   }
   pairMoves(asked.map((change) => ({ change, mark: null })), deleted, compare, budget);
-  // A dir's pairing marks the two dirs (objects), not its files, which stay columns.
-  if (trees?.size) pairDirMoves(changes, asked, compare, budget, trees);
+  // A dir's pairing marks the two dirs (objects), not its files, which stay columns. The new
+  // tree's files with xattrs are objects (named.ts): asked with the columns, or a tree holding
+  // both kinds was paired by neither this nor classify's attempt (which sees only objects).
+  if (trees?.size) pairDirMoves(changes, [...asked, ...objects], compare, budget, trees);
   const moved = asked.filter((c) => c.movedFrom !== undefined);
   if (!moved.length) return { moved, named };
   const paths = new Set(moved.map((c) => c.path));
   return { moved, named: named.filter((p) => !paths.has(p)) };
 }
+
+/** A new file of one name that is a change of its own (an object, not a column) and paired with nothing: pairDirMoves checks its place, size, time and bytes. */
+const madeObject = (c: Change): boolean => c.change === 'added' && c.type === 'file' && c.movedFrom === undefined && c.up?.nlink === 1 && c.size > 0 && c.upper !== undefined;
 
 // Whole milliseconds: the helper's and Node's stat make the same time as doubles a hair apart.
 const timeKey = (size: number, mtimeMs: number): string => `${size}:${Math.round(mtimeMs)}`;

@@ -188,6 +188,9 @@ test('a host dir moved: mv copies its tree (EXDEV), and both dirs\' lines name e
   writeFileSync(join(canary, 'olddir', 'a'), 'a\n'.repeat(50));
   writeFileSync(join(canary, 'olddir', 'sub', 'b'), 'b\n'.repeat(70));
   writeFileSync(join(canary, 'olddir', 'empty'), '');
+  // An xattr (mv keeps it): in sbx diff's full review that file is an object, the others columns.
+  const xa = spawnSync('python3', ['-c', `import os; os.setxattr(${JSON.stringify(join(canary, 'olddir', 'a'))}, 'user.note', b'kept')`], { encoding: 'utf8' });
+  assert.is(xa.status, 0, xa.stderr);
   mkdirSync(join(canary, 'copied', 'sub'), { recursive: true });
   writeFileSync(join(canary, 'copied', 'sub', 'c'), 'c\n');
   // Read without moving a host atime (the helper lists the dirs): an old one a readdir would move.
