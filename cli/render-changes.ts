@@ -721,6 +721,7 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
   // A moved dir's new files among the columns: each diffed against its old copy (movedWithDir).
   const dirMoves = moved && [...moved.values()].filter((d) => d.type === 'dir').map((d) => d.movedTo!);
   const inMovedDir = dirMoves?.length ? (p: string): boolean => dirMoves.some((d) => isBelow(p, d)) : null;
+  const same = dirMoves?.length ? sameInMovedDirs(changes, n ? named! : null, moved!) : null;
   const flush = async (): Promise<void> => {
     if (!out.at) return;
     const w = write(out.buf.subarray(0, out.at));
@@ -734,7 +735,11 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
     while (j < to) {
       if (out.at >= PIECE) await flush();
       if (folds?.column(named!, j)) { j++; continue; }
-      if (inMovedDir?.(named!.pathAt(j))) { await writeDiff(named!.changeAt(j++), col, out, moved); continue; }
+      if (inMovedDir?.(named!.pathAt(j))) {
+        if (!same?.paths.has(named!.pathAt(j))) await writeDiff(named!.changeAt(j), col, out, moved);
+        j++;
+        continue;
+      }
       const t = diffs ? named!.textPieceAt(j) : null;
       if (t) { diffs!(j++, t, named!.textFrom, named!.textLength, out); continue; }
       await writeDiff(named!.changeAt(j++), col, out);
@@ -742,7 +747,12 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
     if (i === changes.length) break;
     if (out.at >= PIECE) await flush();
     if (folds?.change(changes[i]!)) { i++; continue; }
-    await writeDiff(changes[i++]!, col, out, moved);
+    const c = changes[i++]!;
+    // A moved dir's files with the bytes they had in the old dir: one line for all of them.
+    const count = same?.count.get(c.path);
+    if (count) out.text(col.bold(`diff ${display(c.path)}/ (moved from ${display(c.movedFrom!)}/)\n`) + col.dim(`Same content: ${countText(count)} ${count === 1 ? 'file' : 'files'}\n`));
+    if (same?.paths.has(c.path)) continue;
+    await writeDiff(c, col, out, moved);
   }
   if (folds) for (const l of folds.lines()) out.text(col.dim(`${l}\n`));
   await flush();
@@ -763,6 +773,31 @@ function movedPairs(changes: readonly Change[]): Map<string, Change> | null {
     if (d && d.movedTo === c.path) both.set(d.path, d);
   }
   return both.size ? both : null;
+}
+
+/**
+ * The new files of the moved dirs (movedPairs) that hold what the old dir's file at their
+ * place held: by new dir, how many, and their paths, whose diffs that one line stands for.
+ * pairDirMoves paired the dirs only when every non-empty file of the old tree has its bytes
+ * at its place below the new dir, so the same size (one lstat of the old file) says the same
+ * bytes; another size (a file the old dir had empty) keeps its diff.
+ */
+function sameInMovedDirs(changes: readonly Change[], named: NamedChanges | null, moved: Map<string, Change>): { count: Map<string, number>; paths: Set<string> } {
+  const count = new Map<string, number>();
+  const paths = new Set<string>();
+  for (const d of moved.values()) {
+    if (d.type !== 'dir') continue;
+    const dir = d.movedTo!;
+    const add = (p: string, size: number): void => {
+      const st = lstatB(joinB(d.path, p.slice(dir.length + 1)));
+      if (st?.type !== 'file' || st.size !== size) return;
+      paths.add(p);
+      count.set(dir, (count.get(dir) ?? 0) + 1);
+    };
+    for (const c of changes) if (c.type === 'file' && c.change === 'added' && c.movedFrom === undefined && isBelow(c.path, dir)) add(c.path, c.size);
+    if (named) for (let j = named.lowerBound(0, named.length, `${dir}/`); j < named.length && isBelow(named.pathAt(j), dir); j++) add(named.pathAt(j), named.sizeAt(j));
+  }
+  return { count, paths };
 }
 
 /**

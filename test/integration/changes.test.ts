@@ -197,20 +197,24 @@ test('a host dir moved: mv copies its tree (EXDEV), and both dirs\' lines name e
   const old = (p: string): void => { const st = lstatSync(p); utimesSync(p, new Date(978307200_000), st.mtime); };
   for (const p of ['olddir', 'olddir/sub']) old(join(canary, p));
   // copied/: the same tree copied without its times, then removed: no evidence.
-  const r = sbx(['run', '--name', 'dmv', '--', 'sh', '-c', `cd ${canary} && mv olddir newdir && cp -r copied copied2 && rm -r copied`]);
+  const r = sbx(['run', '--name', 'dmv', '--', 'sh', '-c', `cd ${canary} && mv olddir newdir && echo grown >> newdir/empty && cp -r copied copied2 && rm -r copied`]);
   assert.is(r.code, 0, r.stderr);
   const lines = r.stderr.split('\n');
   const line = (re: RegExp): string => lines.find((l) => re.test(l)) ?? `(no line like ${re} in)\n${r.stderr}`;
-  assert.match(line(/added: .*\/newdir\//), /\/newdir\/ \(3 files, 1 dir, 240 B; moved from olddir\)$/);
+  assert.match(line(/added: .*\/newdir\//), /\/newdir\/ \(3 files, 1 dir, 246 B; moved from olddir\)$/);
   assert.ok(line(/deleted: .*\/olddir\//).endsWith('(4 entries, 240 B; moved to newdir)'), r.stderr);
   assert.not.match(line(/added: .*\/copied2\//), /moved/);
   assert.not.match(line(/deleted: .*\/copied\//), /moved/);
   // sbx diff's full review, whose plain new files are columns: the same.
   const d = sbx(['diff', 'dmv']);
   assert.ok(d.stdout.includes(`deleted:  ${join(canary, 'olddir')}/ (4 entries, 240 B; moved to newdir)`), d.stdout);
-  assert.match(d.stdout, /added: +\S+\/newdir\/ \(3 files, 1 dir, 240 B; moved from olddir\)/);
-  // Its files' diffs are against the files they were moved with, not whole new texts.
-  for (const f of ['a', 'sub/b', 'empty']) assert.ok(d.stdout.includes(`diff ${join(canary, 'newdir', f)} (moved from ${join(canary, 'olddir', f)})\nSame content\n`), `${f}:\n${d.stdout}`);
+  assert.match(d.stdout, /added: +\S+\/newdir\/ \(3 files, 1 dir, 246 B; moved from olddir\)/);
+  // Its files' diffs are against the files they were moved with, one line for those the same
+  // (a with its xattr an object, sub/b a column), not whole new texts; the one the old dir had
+  // empty (the pairing asks nothing of it) has its hunks.
+  assert.ok(d.stdout.includes(`diff ${join(canary, 'newdir')}/ (moved from ${join(canary, 'olddir')}/)\nSame content: 2 files\n`), d.stdout);
+  assert.ok(d.stdout.includes(`diff ${join(canary, 'newdir', 'empty')} (moved from ${join(canary, 'olddir', 'empty')})\n--- a${join(canary, 'olddir', 'empty')}\n+++ b${join(canary, 'newdir', 'empty')}\n@@ -0,0 +1,1 @@\n+grown\n`), d.stdout);
+  for (const f of ['a', 'sub/b']) assert.not.ok(d.stdout.includes(`diff ${join(canary, 'newdir', f)}`), d.stdout);
   assert.not.ok(d.stdout.includes('\n+b\n'), d.stdout);
   const j = JSON.parse(sbx(['diff', 'dmv', '--json']).stdout) as { changes: Array<{ path: string; movedFrom?: string; movedTo?: string }> };
   assert.is(j.changes.find((c) => c.path === join(canary, 'newdir'))?.movedFrom, join(canary, 'olddir'));
