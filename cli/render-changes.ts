@@ -718,10 +718,7 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
   const n = named && named.stats ? named.length : 0;
   const diffs = n ? columnDiffs(col, named!) : null;
   const moved = movedPairs(changes);
-  // A moved dir's new files among the columns: each diffed against its old copy (movedWithDir).
-  const dirMoves = moved && [...moved.values()].filter((d) => d.type === 'dir').map((d) => d.movedTo!);
-  const inMovedDir = dirMoves?.length ? (p: string): boolean => dirMoves.some((d) => isBelow(p, d)) : null;
-  const same = dirMoves?.length ? sameInMovedDirs(changes, n ? named! : null, moved!) : null;
+  const inDirs = moved && movedDirFiles(changes, n ? named! : null, moved);
   const flush = async (): Promise<void> => {
     if (!out.at) return;
     const w = write(out.buf.subarray(0, out.at));
@@ -735,10 +732,11 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
     while (j < to) {
       if (out.at >= PIECE) await flush();
       if (folds?.column(named!, j)) { j++; continue; }
-      if (inMovedDir?.(named!.pathAt(j))) {
-        if (!same?.paths.has(named!.pathAt(j))) await writeDiff(named!.changeAt(j), col, out, moved);
-        j++;
-        continue;
+      if (inDirs?.size) {
+        // A moved dir's new file: the dir's line stands for it, or its diff is against its old copy.
+        const p = named!.pathAt(j);
+        if (inDirs.same.has(p)) { j++; continue; }
+        if (inDirs.from.has(p)) { await writeDiff(named!.changeAt(j++), col, out, moved, inDirs.from); continue; }
       }
       const t = diffs ? named!.textPieceAt(j) : null;
       if (t) { diffs!(j++, t, named!.textFrom, named!.textLength, out); continue; }
@@ -749,10 +747,10 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
     if (folds?.change(changes[i]!)) { i++; continue; }
     const c = changes[i++]!;
     // A moved dir's files with the bytes they had in the old dir: one line for all of them.
-    const count = same?.count.get(c.path);
+    const count = inDirs?.count.get(c.path);
     if (count) out.text(col.bold(`diff ${display(c.path)}/ (moved from ${display(c.movedFrom!)}/)\n`) + col.dim(`Same content: ${countText(count)} ${count === 1 ? 'file' : 'files'}\n`));
-    if (same?.paths.has(c.path)) continue;
-    await writeDiff(c, col, out, moved);
+    if (inDirs?.same.has(c.path)) continue;
+    await writeDiff(c, col, out, moved, inDirs?.from);
   }
   if (folds) for (const l of folds.lines()) out.text(col.dim(`${l}\n`));
   await flush();
@@ -775,58 +773,57 @@ function movedPairs(changes: readonly Change[]): Map<string, Change> | null {
   return both.size ? both : null;
 }
 
+/** A moved dir's new files as their diffs show them (movedDirFiles). */
+interface MovedDirFiles {
+  /** How many hold what the old dir's file at their place held, by new dir: its one line. */
+  count: Map<string, number>;
+  /** Those files: no diff of their own. */
+  same: Set<string>;
+  /** The others the old dir had a file for (one it had empty): their diffs are against it. */
+  from: Map<string, MovedFrom>;
+  size: number;
+}
+
+/** The host file a file's diff is against, when it was moved (from there, or with its dir). */
+interface MovedFrom { path: string; size: number; host: EntryStat }
+
 /**
- * The new files of the moved dirs (movedPairs) that hold what the old dir's file at their
- * place held: by new dir, how many, and their paths, whose diffs that one line stands for.
- * pairDirMoves paired the dirs only when every non-empty file of the old tree has its bytes
- * at its place below the new dir, so the same size (one lstat of the old file) says the same
- * bytes; another size (a file the old dir had empty) keeps its diff.
+ * The new files of the moved dirs (movedPairs, `mv olddir newdir` copied them), each beside
+ * the old dir's file at its place (one lstat below the root). pairDirMoves paired the dirs
+ * only when every non-empty file of the old tree has its bytes at its place below the new dir,
+ * so the same size says the same bytes; a file of another size (the old one empty) is shown
+ * against it, and one the old dir did not have as an addition. Null when no dir moved.
  */
-function sameInMovedDirs(changes: readonly Change[], named: NamedChanges | null, moved: Map<string, Change>): { count: Map<string, number>; paths: Set<string> } {
-  const count = new Map<string, number>();
-  const paths = new Set<string>();
+function movedDirFiles(changes: readonly Change[], named: NamedChanges | null, moved: Map<string, Change>): MovedDirFiles | null {
+  const r: MovedDirFiles = { count: new Map(), same: new Set(), from: new Map(), size: 0 };
   for (const d of moved.values()) {
     if (d.type !== 'dir') continue;
     const dir = d.movedTo!;
     const add = (p: string, size: number): void => {
-      const st = lstatB(joinB(d.path, p.slice(dir.length + 1)));
-      if (st?.type !== 'file' || st.size !== size) return;
-      paths.add(p);
-      count.set(dir, (count.get(dir) ?? 0) + 1);
+      const path = joinB(d.path, p.slice(dir.length + 1));
+      const st = lstatB(path);
+      if (st?.type !== 'file') return;
+      r.size++;
+      if (st.size !== size) { r.from.set(p, { path, size: st.size, host: st }); return; }
+      r.same.add(p);
+      r.count.set(dir, (r.count.get(dir) ?? 0) + 1);
     };
     for (const c of changes) if (c.type === 'file' && c.change === 'added' && c.movedFrom === undefined && isBelow(c.path, dir)) add(c.path, c.size);
     if (named) for (let j = named.lowerBound(0, named.length, `${dir}/`); j < named.length && isBelow(named.pathAt(j), dir); j++) add(named.pathAt(j), named.sizeAt(j));
   }
-  return { count, paths };
-}
-
-/**
- * The host file a new file of a moved dir was moved with (`mv olddir newdir` copied it): the
- * old dir's file at its place, when the old dir has a regular file there. pairDirMoves paired
- * the dirs only when every such non-empty file holds the same bytes as its new copy; one
- * changed since is shown as the change it is.
- */
-function movedWithDir(c: Change, moved: Map<string, Change>): { path: string; size: number; host: EntryStat } | undefined {
-  if (c.change !== 'added' || c.movedFrom !== undefined) return undefined;
-  for (const d of moved.values()) {
-    if (d.type !== 'dir' || !isBelow(c.path, d.movedTo!)) continue;
-    const path = joinB(d.path, c.path.slice(d.movedTo!.length + 1));
-    const st = lstatB(path);
-    return st?.type === 'file' ? { path, size: st.size, host: st } : undefined;
-  }
-  return undefined;
+  return r.size ? r : null;
 }
 
 /**
  * Writes change c's diff, if it has one. `moved` (movedPairs): a moved file's diff is against
- * the file it was moved from, under its new name, and so is a file of a moved dir's; its old
- * name has none.
+ * the file it was moved from, under its new name, and so is a file of a moved dir's that
+ * `inDirs` (movedDirFiles) names; its old name has none.
  */
-async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string, Change> | null = null): Promise<void> {
+async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string, Change> | null = null, inDirs?: ReadonlyMap<string, MovedFrom>): Promise<void> {
   if (c.type !== 'file') return;
   if (c.movedTo !== undefined && moved?.has(c.path)) return;
   // A file moved over a host file keeps the diff against the one it replaced.
-  const from = c.movedFrom !== undefined && c.change === 'added' ? moved?.get(c.movedFrom) : moved ? movedWithDir(c, moved) : undefined;
+  const from: MovedFrom | Change | undefined = c.movedFrom !== undefined && c.change === 'added' ? moved?.get(c.movedFrom) : inDirs?.get(c.path);
   const now = fileDiffNow(from ? { ...c, change: 'modified', path: from.path, host: from.host! } : c, DIFF_LIMITS);
   const d = now && 'oldText' in now ? await diffTexts(c, now, DIFF_LIMITS) : now;
   if (!d) return;

@@ -30,6 +30,8 @@ export interface ClassifyResult {
   changes: Change[];
   errors: string[];
   links: Map<string, string[]>;
+  /** The added regular files with no copy-up mark (one name, not empty): what a moved dir's tree is made of (moves.ts). */
+  made: Change[];
 }
 
 /** `layerStarts`: where each layer's entries begin (WalkResult.layerStarts); without it, one layer. */
@@ -248,5 +250,5 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
     // A host dir moved: `mv` copied its tree (files made anew), and its deletion is one change.
     if (made.length && deleted.some((c) => c.type === 'dir')) pairDirMoves(out, made, sameContent, budget);
   }
-  return { changes: out, errors, links };
+  return { changes: out, errors, links, made };
 }

@@ -289,20 +289,20 @@ const COLUMN_STATS_MAX = 4096;
  * sees them: a new file a file was moved to across overlays (made anew, no mark) is one. Those
  * of a deleted file's size are made changes with their time read from the layer and paired as
  * made files; the ones that pair leave the columns for the change list. Up to
- * COLUMN_STATS_MAX of them (past that, they stay an addition and a deletion).
+ * COLUMN_STATS_MAX of them (past that, they stay an addition and a deletion). `made`: the
+ * new files with no mark that are changes of their own (classify.ts, those with xattrs).
  */
-export function pairColumnMoves(named: NamedChanges, changes: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget()): { moved: Change[]; named: NamedChanges } {
+export function pairColumnMoves(named: NamedChanges, changes: readonly Change[], made: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget()): { moved: Change[]; named: NamedChanges } {
   if (!named.stats) return { moved: [], named };
   const deleted = changes.filter((c) => c.change === 'deleted');
   const sizes = new Set<number>();
   for (const d of deleted) if (d.type === 'file' && d.host && d.movedTo === undefined && d.size > 0) sizes.add(d.size);
-  // A dir moved: the files of its new tree are columns too, those with xattrs objects (a tree
+  // A dir moved: the files of its new tree are columns too, those with xattrs `made` (a tree
   // is read past its first file only when a new file of either kind has that file's size).
-  const objects = deleted.some((d) => d.type === 'dir') ? changes.filter(madeObject) : [];
   let newSizes: Set<number> | null = null;
   const trees = deleted.some((d) => d.type === 'dir') ? deletedTrees(deleted, (f) => {
     if (!newSizes) {
-      newSizes = new Set(objects.map((c) => c.size));
+      newSizes = new Set(made.map((c) => c.size));
       for (let i = 0; i < named.length; i++) newSizes.add(named.sizeAt(i));
     }
     return newSizes.has(f.size);
@@ -320,15 +320,12 @@ export function pairColumnMoves(named: NamedChanges, changes: readonly Change[],
   // A dir's pairing marks the two dirs (objects), not its files, which stay columns. The new
   // tree's files with xattrs are objects (named.ts): asked with the columns, or a tree holding
   // both kinds was paired by neither this nor classify's attempt (which sees only objects).
-  if (trees?.size) pairDirMoves(changes, [...asked, ...objects], compare, budget, trees);
+  if (trees?.size) pairDirMoves(changes, [...asked, ...made], compare, budget, trees);
   const moved = asked.filter((c) => c.movedFrom !== undefined);
   if (!moved.length) return { moved, named };
   const paths = new Set(moved.map((c) => c.path));
   return { moved, named: named.filter((p) => !paths.has(p)) };
 }
-
-/** A new file of one name that is a change of its own (an object, not a column) and paired with nothing: pairDirMoves checks its place, size, time and bytes. */
-const madeObject = (c: Change): boolean => c.change === 'added' && c.type === 'file' && c.movedFrom === undefined && c.up?.nlink === 1 && c.size > 0 && c.upper !== undefined;
 
 // Whole milliseconds: the helper's and Node's stat make the same time as doubles a hair apart.
 const timeKey = (size: number, mtimeMs: number): string => `${size}:${Math.round(mtimeMs)}`;

@@ -159,7 +159,7 @@ function finish(walked: WalkResult, opts: ScanOptions, meta: SandboxMeta): ScanR
   const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)), walked.layerStarts, budget);
   if (walked.named?.length) {
     // A file moved to another overlay is a column entry: paired, it joins the changes.
-    const columns = pairColumnMoves(walked.named, res.changes, undefined, budget);
+    const columns = pairColumnMoves(walked.named, res.changes, res.made, undefined, budget);
     if (columns.moved.length) { res.changes.push(...columns.moved); walked.named = columns.named; }
   }
   // The moves an earlier commit held (its new dir is on the host now: nothing pairs it again).
