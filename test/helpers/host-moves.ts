@@ -1,7 +1,7 @@
 // What host-moves.test.ts and host-moves-home.test.ts share: sbx run as the test user from the
 // runner's readable copy of the build, the test user's own stores and canaries, and tmpfs
 // mounts on the host that a test releases even when it fails.
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,4 +95,16 @@ export function hostMounts(source: string) {
       }
     },
   };
+}
+
+/**
+ * Waits for a churning child (spawned `detached`, so it leads its own process group) that was
+ * asked to stop; after `ms` it kills the whole group, so that no command of it is left to run.
+ */
+export async function stopped(child: ChildProcess, ms: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const late = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, ms);
+  await exited;
+  clearTimeout(late);
 }

@@ -108,7 +108,20 @@ export function makeCanary(): string {
 }
 
 export function removeCanary(d: string): void {
-  if (/\/sbx-canary-[^/]+$/.test(d)) rmSync(d, { recursive: true, force: true });
+  if (!/\/sbx-canary-[^/]+$/.test(d)) return;
+  // A mount a failed test left in its canary would stop the removal (EBUSY) and stay on the
+  // host: detached here, deepest first, and said.
+  for (const m of mountsBelow(d)) {
+    console.log(`  (removeCanary: a mount was left at ${m}; detached)`);
+    spawnSync('umount', ['-l', m]);
+  }
+  rmSync(d, { recursive: true, force: true });
+}
+
+/** Mount points below DIR in this mount namespace, deepest first. */
+function mountsBelow(dir: string): string[] {
+  const points = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => (l.split(' ')[1] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+  return points.filter((p) => p.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length);
 }
 
 /**

@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IS_ROOT, makeCanary, makeStore, proveIsolation, removeCanary, sbx } from '../helpers/sbx.js';
-import { hostMounts, makeUserStore, MOUNTS_AS_ROOT, runAsUser, TEST_USER, userCopy, userId } from '../helpers/host-moves.js';
+import { hostMounts, makeUserStore, MOUNTS_AS_ROOT, runAsUser, stopped, TEST_USER, userCopy, userId } from '../helpers/host-moves.js';
 import { testUnless } from '../helpers/skip.js';
 
 // Only root can mount on the host, so this file churns as root and runs sbx both as root and
@@ -22,7 +22,10 @@ import { testUnless } from '../helpers/skip.js';
   const m = join(canary, 'churn');
   // Mounted for 0.3 s, then unmounted and its directory removed for 0.3 s, over and over: a
   // set-up that takes longer than that sees the host move under it.
-  const churn = spawn('sh', ['-c', `while :; do mkdir -p '${m}' && mount -t tmpfs sbx-churn '${m}'; sleep 0.3; umount '${m}'; rmdir '${m}'; sleep 0.3; done`], { stdio: 'ignore' });
+  // It stops when asked, between two rounds: a SIGKILL of the shell left its mount(8) running,
+  // whose tmpfs came after the cleanup's umount (a canary left mounted by a suite of 2026-12-07).
+  const stop = join(store, 'stop-churn');
+  const churn = spawn('sh', ['-c', `while [ ! -e '${stop}' ]; do mkdir -p '${m}' && mount -t tmpfs sbx-churn '${m}'; sleep 0.3; umount '${m}'; rmdir '${m}'; sleep 0.3; done`], { stdio: 'ignore', detached: true });
   try {
     proveIsolation(canary, store);
     const failures: string[] = [];
@@ -37,10 +40,8 @@ import { testUnless } from '../helpers/skip.js';
     }
     assert.equal(failures, []);
   } finally {
-    churn.kill('SIGKILL');
-    await new Promise((r) => churn.once('exit', r));
-    spawnSync('umount', [m]);
-    if (existsSync(m)) spawnSync('rmdir', [m]);
+    writeFileSync(stop, '');
+    await stopped(churn, 5000);
     removeCanary(canary);
     spawnSync('rm', ['-rf', store, userStore]);
   }
