@@ -7,7 +7,8 @@ import { decodeUtf8Strict, display, displayText, joinB, jsonPath, nameB, parentB
 import { isBelow } from '../sandbox-core/base/within.js';
 import { lstatB } from '../sandbox-core/changes/stat.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
-import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
+import { countLines, isUnreadable, readHead, sameContent } from '../sandbox-core/changes/content.js';
+import { byteBudget, hostTreeFiles, type ByteBudget } from '../sandbox-core/changes/moves.js';
 import { humanBytes } from './progress.js';
 import { countText } from '../sandbox-core/base/count-text.js';
 import { manyLeast, manyOf, newFileReason, sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
@@ -749,6 +750,7 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
     // A moved dir's files with the bytes they had in the old dir: one line for all of them.
     const count = inDirs?.count.get(c.path);
     if (count) out.text(col.bold(`diff ${display(c.path)}/ (moved from ${display(c.movedFrom!)}/)\n`) + col.dim(`Same content: ${countText(count)} ${count === 1 ? 'file' : 'files'}\n`));
+    for (const g of inDirs?.gone.get(c.path) ?? []) await writeDiff(g, col, out, null, undefined, `deleted after the move to ${display(c.path)}/`);
     if (inDirs?.same.has(c.path)) continue;
     await writeDiff(c, col, out, moved, inDirs?.from);
   }
@@ -779,8 +781,10 @@ interface MovedDirFiles {
   count: Map<string, number>;
   /** Those files: no diff of their own. */
   same: Set<string>;
-  /** The others the old dir had a file for (one it had empty): their diffs are against it. */
+  /** The others the old dir had a file for (one it had empty, or changed after the move): their diffs are against it. */
   from: Map<string, MovedFrom>;
+  /** By new dir: the old dir's files the command removed after the move (movedChanged), each shown as deleted. */
+  gone: Map<string, Change[]>;
   size: number;
 }
 
@@ -789,29 +793,54 @@ interface MovedFrom { path: string; size: number; host: EntryStat }
 
 /**
  * The new files of the moved dirs (movedPairs, `mv olddir newdir` copied them), each beside
- * the old dir's file at its place (one lstat below the root). pairDirMoves paired the dirs
- * only when every non-empty file of the old tree has its bytes at its place below the new dir,
- * so the same size says the same bytes; a file of another size (the old one empty) is shown
- * against it, and one the old dir did not have as an addition. Null when no dir moved.
+ * the old dir's file at its place (one lstat below the root). Where pairDirMoves found every
+ * non-empty file of the old tree with its bytes at its place below the new dir, the same size
+ * says the same bytes; where the command changed the tree after the move (movedChanged), a
+ * file of the same size is compared, and the old files no longer in the new tree are listed.
+ * A file of other bytes is shown against its old one, one the old dir did not have as an
+ * addition. Null when no dir moved.
  */
 function movedDirFiles(changes: readonly Change[], named: NamedChanges | null, moved: Map<string, Change>): MovedDirFiles | null {
-  const r: MovedDirFiles = { count: new Map(), same: new Set(), from: new Map(), size: 0 };
+  const r: MovedDirFiles = { count: new Map(), same: new Set(), from: new Map(), gone: new Map(), size: 0 };
+  const budget = byteBudget();
+  const changedAfter = new Set<string>();
+  for (const c of changes) if (c.type === 'dir' && c.movedFrom !== undefined && c.movedChanged) changedAfter.add(c.path);
   for (const d of moved.values()) {
     if (d.type !== 'dir') continue;
     const dir = d.movedTo!;
-    const add = (p: string, size: number): void => {
+    const kept = changedAfter.has(dir) ? new Set<string>() : null;
+    const add = (p: string, size: number, upper: () => string | undefined): void => {
       const path = joinB(d.path, p.slice(dir.length + 1));
+      kept?.add(path);
       const st = lstatB(path);
       if (st?.type !== 'file') return;
       r.size++;
-      if (st.size !== size) { r.from.set(p, { path, size: st.size, host: st }); return; }
+      if (st.size !== size || (kept && !sameBytes(upper(), path, size, budget))) { r.from.set(p, { path, size: st.size, host: st }); return; }
       r.same.add(p);
       r.count.set(dir, (r.count.get(dir) ?? 0) + 1);
     };
-    for (const c of changes) if (c.type === 'file' && c.change === 'added' && c.movedFrom === undefined && isBelow(c.path, dir)) add(c.path, c.size);
-    if (named) for (let j = named.lowerBound(0, named.length, `${dir}/`); j < named.length && isBelow(named.pathAt(j), dir); j++) add(named.pathAt(j), named.sizeAt(j));
+    for (const c of changes) if (c.type === 'file' && c.change === 'added' && c.movedFrom === undefined && isBelow(c.path, dir)) add(c.path, c.size, () => c.upper);
+    if (named) for (let j = named.lowerBound(0, named.length, `${dir}/`); j < named.length && isBelow(named.pathAt(j), dir); j++) add(named.pathAt(j), named.sizeAt(j), () => named.changeAt(j).upper);
+    if (!kept) continue;
+    const gone: Change[] = [];
+    for (const f of hostTreeFiles(d.path) ?? []) {
+      const path = joinB(d.path, f.rel);
+      const st = kept.has(path) ? null : lstatB(path);
+      if (st?.type === 'file') gone.push({ path, change: 'deleted', type: 'file', size: st.size, host: st });
+    }
+    if (gone.length) { r.gone.set(dir, gone); r.size++; }
   }
   return r.size ? r : null;
+}
+
+/**
+ * Whether a layer file holds a host file's `size` bytes: false when either cannot be read, or
+ * past what the review may read (its diff then says the file is large, against the old one).
+ */
+function sameBytes(upper: string | undefined, host: string, size: number, budget: ByteBudget): boolean {
+  if (upper === undefined || budget.left < size) return false;
+  budget.left -= size;
+  try { return sameContent(upper, host); } catch { return false; }
 }
 
 /**
@@ -819,7 +848,7 @@ function movedDirFiles(changes: readonly Change[], named: NamedChanges | null, m
  * the file it was moved from, under its new name, and so is a file of a moved dir's that
  * `inDirs` (movedDirFiles) names; its old name has none.
  */
-async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string, Change> | null = null, inDirs?: ReadonlyMap<string, MovedFrom>): Promise<void> {
+async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string, Change> | null = null, inDirs?: ReadonlyMap<string, MovedFrom>, why?: string): Promise<void> {
   if (c.type !== 'file') return;
   if (c.movedTo !== undefined && moved?.has(c.path)) return;
   // A file moved over a host file keeps the diff against the one it replaced.
@@ -828,7 +857,7 @@ async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string
   const d = now && 'oldText' in now ? await diffTexts(c, now, DIFF_LIMITS) : now;
   if (!d) return;
   const name = display(c.path);
-  out.text(col.bold(`diff ${name} (${from ? `moved from ${display(from.path)}` : c.change})\n`));
+  out.text(col.bold(`diff ${name} (${from ? `moved from ${display(from.path)}` : why ?? c.change})\n`));
   if (!d.lines) {
     const before = from ? humanBytes(from.size) : c.host && c.change !== 'added' ? humanBytes(c.host.size) : '-';
     const after = c.change === 'deleted' ? '-' : c.size >= LARGE_FILE ? `${humanBytes(c.size)} (${humanBytes(allocatedOf(c) ?? c.size)} allocated)` : humanBytes(c.size);

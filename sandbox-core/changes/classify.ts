@@ -34,8 +34,13 @@ export interface ClassifyResult {
   made: Change[];
 }
 
-/** `layerStarts`: where each layer's entries begin (WalkResult.layerStarts); without it, one layer. */
-export function classify(entries: UpperEntry[], progress?: (n: number) => void, layerStarts: number[] = [0], budget = byteBudget()): ClassifyResult {
+/**
+ * `layerStarts`: where each layer's entries begin (WalkResult.layerStarts); without it, one
+ * layer. `columns`: the plain new files are column entries, not in `entries` (sbx diff's full
+ * review): a moved dir is paired here only on its whole tree, and on the rest with them
+ * (moves.ts pairColumnMoves).
+ */
+export function classify(entries: UpperEntry[], progress?: (n: number) => void, layerStarts: number[] = [0], budget = byteBudget(), columns = false): ClassifyResult {
   const changes: Change[] = [];
   const errors: string[] = [];
   const links = new Map<string, string[]>();
@@ -248,7 +253,7 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
     const deleted = out.filter((c) => c.change === 'deleted');
     if (deleted.length) pairMoves([...copied.map(([change, mark]) => ({ change, mark })), ...made.map((change) => ({ change, mark: null }))], deleted, sameContent, budget);
     // A host dir moved: `mv` copied its tree (files made anew), and its deletion is one change.
-    if (made.length && deleted.some((c) => c.type === 'dir')) pairDirMoves(out, made, sameContent, budget);
+    if (made.length && deleted.some((c) => c.type === 'dir')) pairDirMoves(out, made, sameContent, budget, undefined, !columns);
   }
   return { changes: out, errors, links, made };
 }

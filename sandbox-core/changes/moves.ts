@@ -186,18 +186,19 @@ const DIR_ENTRIES_MAX = 4096;
 export interface TreeFile { rel: string; size: number; mtimeMs: number }
 
 /**
- * The non-empty regular files of a host dir's tree, or null when it holds none, more than
+ * The non-empty regular files of a host dir's tree (with `empty`, the empty ones too), or null when it holds none, more than
  * DIR_ENTRIES_MAX entries, or cannot be read. Each level's dirs are listed by the helper in one
  * call (host-tree.ts hostDirNames: a review moves no host atime; Node's readdir would) and
  * each entry is asked with lstat below the root (no symlink followed). An empty file's bytes
- * and time say nothing of where it went. `firstOk`: whether the first one found could have
- * gone somewhere; if not, the rest is not read (a review after `rm -rf node_modules; npm ci`
- * lists one dir of it, not 4,096 entries).
+ * and time say nothing of where it went. `mayHaveGone`: whether a file could have gone
+ * somewhere; when none of the first PROBE_FILES found could, the rest is not read (a review
+ * after `rm -rf node_modules; npm ci` lists a few files of it, not 4,096 entries).
  */
-function treeFiles(dir: string, firstOk: (f: TreeFile) => boolean): TreeFile[] | null {
+function treeFiles(dir: string, mayHaveGone: (f: TreeFile) => boolean, empty = false): TreeFile[] | null {
   const files: TreeFile[] = [];
   let level = [''];
   let seen = 0;
+  let ok = false;
   try {
     while (level.length) {
       const at = (rel: string): string => (rel ? joinB(dir, rel) : dir);
@@ -211,25 +212,33 @@ function treeFiles(dir: string, firstOk: (f: TreeFile) => boolean): TreeFile[] |
           const r = rel ? `${rel}/${name}` : name;
           const st = lstatB(joinB(dir, r));
           if (st?.type === 'dir') next.push(r);
-          else if (st?.type === 'file' && st.size > 0) {
+          else if (st?.type === 'file' && (st.size > 0 || empty)) {
             const f = { rel: r, size: st.size, mtimeMs: st.mtimeMs };
-            if (!files.length && !firstOk(f)) return null;
+            if (!ok && files.length < PROBE_FILES) ok = mayHaveGone(f);
             files.push(f);
+            if (!ok && files.length >= PROBE_FILES) return null;
           }
         }
       }
       level = next;
     }
   } catch { return null; }
-  return files.length ? files : null;
+  return ok ? files : null;
 }
 
+/** The regular files of a host dir's tree (empty ones too), or null past DIR_ENTRIES_MAX entries or unreadable (treeFiles). */
+export const hostTreeFiles = (dir: string): TreeFile[] | null => treeFiles(dir, () => true, true);
+
+// The files of a deleted tree asked where it went: one of them changed after the move still
+// leaves the others to find the new dir by.
+const PROBE_FILES = 8;
+
 /** The deleted host dirs pairDirMoves looks into (up to DIRS_MAX), each with its tree's files (treeFiles). */
-export function deletedTrees(changes: readonly Change[], firstOk: (f: TreeFile) => boolean): Map<Change, TreeFile[] | null> {
+export function deletedTrees(changes: readonly Change[], mayHaveGone: (f: TreeFile) => boolean): Map<Change, TreeFile[] | null> {
   const out = new Map<Change, TreeFile[] | null>();
   for (const c of changes) {
     if (out.size >= DIRS_MAX) break;
-    if (c.change === 'deleted' && c.type === 'dir' && c.host && c.movedTo === undefined) out.set(c, treeFiles(c.path, firstOk));
+    if (c.change === 'deleted' && c.type === 'dir' && c.host && c.movedTo === undefined) out.set(c, treeFiles(c.path, mayHaveGone));
   }
   return out;
 }
@@ -238,12 +247,15 @@ export function deletedTrees(changes: readonly Change[], firstOk: (f: TreeFile) 
  * A host dir the sandbox moved (`mv old new`): overlayfs refuses to rename a host dir (EXDEV),
  * so `mv` copies its tree, keeping each file's time, then removes it; the layer holds a new
  * dir of files with no mark and the old dir deleted as one change. Paired (Change.movedFrom on
- * the new dir, movedTo on the old) when every non-empty regular file the host's dir holds is
- * at the same place below the new one (a file made anew) with its size, time and bytes. Up to
- * DIRS_MAX deleted dirs of up to DIR_ENTRIES_MAX entries; `made`: the new files with no mark;
- * `trees`: deletedTrees when the caller read them already.
+ * the new dir, movedTo on the old) when at least half of the non-empty regular files the
+ * host's dir holds are at the same place below a new dir (files made anew) with their size,
+ * time and bytes: the command may have changed or removed the others after the move
+ * (movedChanged on the new dir; the review shows those against the old files). Up to DIRS_MAX
+ * deleted dirs of up to DIR_ENTRIES_MAX entries; `made`: the new files with no mark; `trees`:
+ * deletedTrees when the caller read them already; `changedAfter`: false when `made` may lack
+ * some of the new tree's files (classify's objects without the columns): whole trees only.
  */
-export function pairDirMoves(changes: readonly Change[], made: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget(), trees?: Map<Change, TreeFile[] | null>): void {
+export function pairDirMoves(changes: readonly Change[], made: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget(), trees?: Map<Change, TreeFile[] | null>, changedAfter = true): void {
   if (!made.length) return;
   const madeAt = new Map<string, Change>();
   for (const c of made) if (c.movedFrom === undefined) madeAt.set(c.path, c);
@@ -262,22 +274,31 @@ export function pairDirMoves(changes: readonly Change[], made: readonly Change[]
   trees ??= deletedTrees(changes, (f) => byKey.has(keyOf(nameB(f.rel), f.size, f.mtimeMs)));
   for (const [d, files] of trees) {
     if (!files || d.movedTo !== undefined) continue;
-    const first = files[0]!;
-    const roots = (byKey.get(keyOf(nameB(first.rel), first.size, first.mtimeMs)) ?? [])
-      .filter((c) => c.path.endsWith(`/${first.rel}`))
-      .map((c) => c.path.slice(0, c.path.length - first.rel.length - 1))
-      .filter((r) => r !== d.path && newDirs.get(r)?.movedFrom === undefined);
-    for (const root of roots.slice(0, CANDIDATES_MAX)) {
-      const all = files.every((f) => {
-        const c = madeAt.get(joinB(root, f.rel));
-        if (!c || c.size !== f.size || !sameTime(c.up!.mtimeMs, f.mtimeMs) || c.upper === undefined) return false;
-        return sameWithin(budget, compare, c.upper, joinB(d.path, f.rel), c.size) === true;
-      });
-      if (!all) continue;
-      newDirs.get(root)!.movedFrom = d.path;
-      d.movedTo = root;
-      break;
+    // The new dirs that a probed file's name, size and time place the tree at.
+    const roots = new Set<string>();
+    for (const f of files.slice(0, PROBE_FILES)) {
+      for (const c of byKey.get(keyOf(nameB(f.rel), f.size, f.mtimeMs)) ?? []) {
+        if (!c.path.endsWith(`/${f.rel}`)) continue;
+        const r = c.path.slice(0, c.path.length - f.rel.length - 1);
+        if (r !== d.path && newDirs.get(r)?.movedFrom === undefined && newDirs.has(r)) roots.add(r);
+      }
     }
+    let best: { root: string; held: number } | null = null;
+    for (const root of [...roots].slice(0, CANDIDATES_MAX)) {
+      let held = 0;
+      for (const f of files) {
+        const c = madeAt.get(joinB(root, f.rel));
+        if (!c || c.size !== f.size || !sameTime(c.up!.mtimeMs, f.mtimeMs) || c.upper === undefined) continue;
+        if (sameWithin(budget, compare, c.upper, joinB(d.path, f.rel), c.size) === true) held++;
+      }
+      if (held > (best?.held ?? 0)) best = { root, held };
+      if (held === files.length) break;
+    }
+    if (!best || best.held * 2 < files.length || (!changedAfter && best.held < files.length)) continue;
+    const to = newDirs.get(best.root)!;
+    to.movedFrom = d.path;
+    if (best.held < files.length) to.movedChanged = true;
+    d.movedTo = best.root;
   }
 }
 

@@ -156,7 +156,7 @@ function walkOptions(opts: ScanOptions): WalkOptions {
 function finish(walked: WalkResult, opts: ScanOptions, meta: SandboxMeta): ScanResult {
   // The bytes the review's move pairings may read, all of them (moves.ts).
   const budget = byteBudget();
-  const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)), walked.layerStarts, budget);
+  const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)), walked.layerStarts, budget, !!walked.named?.length);
   if (walked.named?.length) {
     // A file moved to another overlay is a column entry: paired, it joins the changes.
     const columns = pairColumnMoves(walked.named, res.changes, res.made, undefined, budget);

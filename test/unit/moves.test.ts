@@ -133,7 +133,7 @@ test('a file made anew (no mark: `mv` to another overlay copies it): the same si
   assert.is(f.movedFrom, undefined);
 });
 
-test('a dir moved (mv copied its tree): paired when every non-empty file of the host\'s tree is below the new dir with its size, time and bytes', () => {
+test('a dir moved (mv copied its tree): paired when at least half of the non-empty files of the host\'s tree are below the new dir with their size, time and bytes', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'sbx-moves-'));
   try {
     const tree = (name: string, files: Record<string, string>): Change => {
@@ -162,10 +162,30 @@ test('a dir moved (mv copied its tree): paired when every non-empty file of the 
     const old3 = tree('old3', { a: 'aa' }), made3 = copy('old3', 'new3', ['a']);
     pairDirMoves([old3, ...made3], made3.slice(1), () => false);
     assert.is(old3.movedTo, undefined);
-    // A file of the host's tree missing below the new dir: not the same tree.
+    // Half of the host's tree below the new dir, the rest gone from it (or changed) after the
+    // move: paired, the new dir changed; whole trees only where the caller sees part of it.
     const old4 = tree('old4', { a: 'aa', z: 'zz' }), made4 = copy('old4', 'new4', ['a']);
-    pairDirMoves([old4, ...made4], made4.slice(1), same);
+    pairDirMoves([old4, ...made4], made4.slice(1), same, undefined, undefined, false);
     assert.is(old4.movedTo, undefined);
+    pairDirMoves([old4, ...made4], made4.slice(1), same);
+    assert.equal([old4.movedTo, made4[0]!.movedFrom, made4[0]!.movedChanged], [made4[0]!.path, old4.path, true]);
+    assert.is(made[0]!.movedChanged, undefined, 'the whole tree moved: not changed');
+    // Fewer than half: not where the tree went.
+    const old7 = tree('old7', { a: 'aa', y: 'yy', z: 'zz' }), made7 = copy('old7', 'new7', ['a']);
+    pairDirMoves([old7, ...made7], made7.slice(1), same);
+    assert.is(old7.movedTo, undefined);
+    // The first files of the tree changed after the move: the others still find it.
+    const first: Record<string, string> = {};
+    for (let i = 0; i < 7; i++) first[`a${i}`] = `${i}`;
+    for (let i = 0; i < 9; i++) first[`b${i}`] = `${i}`;
+    const old8 = tree('old8', first), made8 = copy('old8', 'new8', Object.keys(first));
+    const firstFew = new Set(Object.keys(first).sort().slice(0, 7));
+    pairDirMoves([old8, ...made8], made8.slice(1), (upper, host) => same(upper, host) && !firstFew.has(upper.slice(upper.lastIndexOf('/') + 1)));
+    assert.equal([old8.movedTo, made8[0]!.movedChanged], [made8[0]!.path, true]);
+    // Files of the tree below a host dir (no new dir): nothing to pair, and no failure.
+    const old9 = tree('old9', { a: 'aa' }), made9 = copy('old9', 'host9', ['a']).slice(1);
+    pairDirMoves([old9, { path: join(tmp, 'other9'), change: 'added', type: 'dir', size: 0 }, ...made9], made9, same);
+    assert.is(old9.movedTo, undefined);
     // Only empty files: nothing to go by. More entries than it reads: not looked into.
     const old5 = tree('old5', { e: '' }), made5 = copy('old5', 'new5', ['e']);
     pairDirMoves([old5, ...made5], made5.slice(1), same);
