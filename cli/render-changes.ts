@@ -7,8 +7,8 @@ import { decodeUtf8Strict, display, displayText, joinB, jsonPath, nameB, parentB
 import { isBelow } from '../sandbox-core/base/within.js';
 import { lstatB } from '../sandbox-core/changes/stat.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
-import { countLines, isUnreadable, readHead, sameContent } from '../sandbox-core/changes/content.js';
-import { byteBudget, hostTreeFiles, type ByteBudget } from '../sandbox-core/changes/moves.js';
+import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
+import { changedTree, type ChangedTree } from '../sandbox-core/changes/moves.js';
 import { humanBytes } from './progress.js';
 import { countText } from '../sandbox-core/base/count-text.js';
 import { manyLeast, manyOf, newFileReason, sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
@@ -795,52 +795,47 @@ interface MovedFrom { path: string; size: number; host: EntryStat }
  * The new files of the moved dirs (movedPairs, `mv olddir newdir` copied them), each beside
  * the old dir's file at its place (one lstat below the root). Where pairDirMoves found every
  * non-empty file of the old tree with its bytes at its place below the new dir, the same size
- * says the same bytes; where the command changed the tree after the move (movedChanged), a
- * file of the same size is compared, and the old files no longer in the new tree are listed.
- * A file of other bytes is shown against its old one, one the old dir did not have as an
- * addition. Null when no dir moved.
+ * says the same bytes; where the command changed the tree after the move (movedChanged), the
+ * pairing's ChangedTree says which old files are no longer as they were and which the new
+ * tree lacks. A file of other bytes is shown against its old one, one the old dir did not
+ * have as an addition. Null when no dir moved.
  */
 function movedDirFiles(changes: readonly Change[], named: NamedChanges | null, moved: Map<string, Change>): MovedDirFiles | null {
   const r: MovedDirFiles = { count: new Map(), same: new Set(), from: new Map(), gone: new Map(), size: 0 };
-  const budget = byteBudget();
-  const changedAfter = new Set<string>();
-  for (const c of changes) if (c.type === 'dir' && c.movedFrom !== undefined && c.movedChanged) changedAfter.add(c.path);
+  const changedAfter = new Map<string, ChangedTree>();
+  for (const c of changes) {
+    const t = c.type === 'dir' && c.movedFrom !== undefined && c.movedChanged ? changedTree(c) : undefined;
+    if (t) changedAfter.set(c.path, t);
+  }
   for (const d of moved.values()) {
     if (d.type !== 'dir') continue;
     const dir = d.movedTo!;
-    const kept = changedAfter.has(dir) ? new Set<string>() : null;
-    const add = (p: string, size: number, upper: () => string | undefined): void => {
-      const path = joinB(d.path, p.slice(dir.length + 1));
-      kept?.add(path);
+    const tree = changedAfter.get(dir);
+    const kept = tree ? new Set<string>() : null;
+    const add = (p: string, size: number): void => {
+      const rel = p.slice(dir.length + 1);
+      const path = joinB(d.path, rel);
+      kept?.add(rel);
       const st = lstatB(path);
       if (st?.type !== 'file') return;
       r.size++;
-      if (st.size !== size || (kept && !sameBytes(upper(), path, size, budget))) { r.from.set(p, { path, size: st.size, host: st }); return; }
+      if (st.size !== size || tree?.differ.has(rel)) { r.from.set(p, { path, size: st.size, host: st }); return; }
       r.same.add(p);
       r.count.set(dir, (r.count.get(dir) ?? 0) + 1);
     };
-    for (const c of changes) if (c.type === 'file' && c.change === 'added' && c.movedFrom === undefined && isBelow(c.path, dir)) add(c.path, c.size, () => c.upper);
-    if (named) for (let j = named.lowerBound(0, named.length, `${dir}/`); j < named.length && isBelow(named.pathAt(j), dir); j++) add(named.pathAt(j), named.sizeAt(j), () => named.changeAt(j).upper);
-    if (!kept) continue;
+    for (const c of changes) if (c.type === 'file' && c.change === 'added' && c.movedFrom === undefined && isBelow(c.path, dir)) add(c.path, c.size);
+    if (named) for (let j = named.lowerBound(0, named.length, `${dir}/`); j < named.length && isBelow(named.pathAt(j), dir); j++) add(named.pathAt(j), named.sizeAt(j));
+    if (!tree) continue;
     const gone: Change[] = [];
-    for (const f of hostTreeFiles(d.path) ?? []) {
-      const path = joinB(d.path, f.rel);
-      const st = kept.has(path) ? null : lstatB(path);
+    for (const rel of tree.files) {
+      if (kept!.has(rel)) continue;
+      const path = joinB(d.path, rel);
+      const st = lstatB(path);
       if (st?.type === 'file') gone.push({ path, change: 'deleted', type: 'file', size: st.size, host: st });
     }
-    if (gone.length) { r.gone.set(dir, gone); r.size++; }
+    if (gone.length) { r.gone.set(dir, gone.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))); r.size++; }
   }
   return r.size ? r : null;
-}
-
-/**
- * Whether a layer file holds a host file's `size` bytes: false when either cannot be read, or
- * past what the review may read (its diff then says the file is large, against the old one).
- */
-function sameBytes(upper: string | undefined, host: string, size: number, budget: ByteBudget): boolean {
-  if (upper === undefined || budget.left < size) return false;
-  budget.left -= size;
-  try { return sameContent(upper, host); } catch { return false; }
 }
 
 /**

@@ -185,17 +185,22 @@ const DIR_ENTRIES_MAX = 4096;
 /** A regular file of a deleted host dir's tree: its path below the dir, size and time. */
 export interface TreeFile { rel: string; size: number; mtimeMs: number }
 
+/** A deleted host dir's tree: its non-empty regular files, and its empty ones' paths (below the dir). */
+export interface HostTree { files: TreeFile[]; empty: string[] }
+
 /**
- * The non-empty regular files of a host dir's tree (with `empty`, the empty ones too), or null when it holds none, more than
+ * The regular files of a host dir's tree, or null when it holds no non-empty one, more than
  * DIR_ENTRIES_MAX entries, or cannot be read. Each level's dirs are listed by the helper in one
  * call (host-tree.ts hostDirNames: a review moves no host atime; Node's readdir would) and
  * each entry is asked with lstat below the root (no symlink followed). An empty file's bytes
- * and time say nothing of where it went. `mayHaveGone`: whether a file could have gone
- * somewhere; when none of the first PROBE_FILES found could, the rest is not read (a review
- * after `rm -rf node_modules; npm ci` lists a few files of it, not 4,096 entries).
+ * and time say nothing of where it went: only its path is kept. `mayHaveGone`: whether a
+ * file could have gone somewhere; when none of the first PROBE_FILES non-empty ones could,
+ * the rest is not read (a review after `rm -rf node_modules; npm ci` lists a few files of it,
+ * not 4,096 entries).
  */
-function treeFiles(dir: string, mayHaveGone: (f: TreeFile) => boolean, empty = false): TreeFile[] | null {
+function treeFiles(dir: string, mayHaveGone: (f: TreeFile) => boolean): HostTree | null {
   const files: TreeFile[] = [];
+  const empty: string[] = [];
   let level = [''];
   let seen = 0;
   let ok = false;
@@ -212,7 +217,8 @@ function treeFiles(dir: string, mayHaveGone: (f: TreeFile) => boolean, empty = f
           const r = rel ? `${rel}/${name}` : name;
           const st = lstatB(joinB(dir, r));
           if (st?.type === 'dir') next.push(r);
-          else if (st?.type === 'file' && (st.size > 0 || empty)) {
+          else if (st?.type === 'file' && st.size === 0) empty.push(r);
+          else if (st?.type === 'file') {
             const f = { rel: r, size: st.size, mtimeMs: st.mtimeMs };
             if (!ok && files.length < PROBE_FILES) ok = mayHaveGone(f);
             files.push(f);
@@ -223,19 +229,27 @@ function treeFiles(dir: string, mayHaveGone: (f: TreeFile) => boolean, empty = f
       level = next;
     }
   } catch { return null; }
-  return ok ? files : null;
+  return ok ? { files, empty } : null;
 }
 
-/** The regular files of a host dir's tree (empty ones too), or null past DIR_ENTRIES_MAX entries or unreadable (treeFiles). */
-export const hostTreeFiles = (dir: string): TreeFile[] | null => treeFiles(dir, () => true, true);
+/**
+ * What pairDirMoves found of a tree the command changed after moving it (the new dir's
+ * movedChanged): the old tree's non-empty files not below the new dir as they were, and all
+ * of its regular files, by their paths below the old dir. What `sbx diff` shows against the
+ * old files, and the old files the new tree no longer has, without reading either tree again.
+ */
+export interface ChangedTree { differ: ReadonlySet<string>; files: readonly string[] }
+const changedTrees = new WeakMap<Change, ChangedTree>();
+/** The ChangedTree of a new dir's change that pairDirMoves marked movedChanged. */
+export const changedTree = (dir: Change): ChangedTree | undefined => changedTrees.get(dir);
 
 // The files of a deleted tree asked where it went: one of them changed after the move still
 // leaves the others to find the new dir by.
 const PROBE_FILES = 8;
 
 /** The deleted host dirs pairDirMoves looks into (up to DIRS_MAX), each with its tree's files (treeFiles). */
-export function deletedTrees(changes: readonly Change[], mayHaveGone: (f: TreeFile) => boolean): Map<Change, TreeFile[] | null> {
-  const out = new Map<Change, TreeFile[] | null>();
+export function deletedTrees(changes: readonly Change[], mayHaveGone: (f: TreeFile) => boolean): Map<Change, HostTree | null> {
+  const out = new Map<Change, HostTree | null>();
   for (const c of changes) {
     if (out.size >= DIRS_MAX) break;
     if (c.change === 'deleted' && c.type === 'dir' && c.host && c.movedTo === undefined) out.set(c, treeFiles(c.path, mayHaveGone));
@@ -255,7 +269,7 @@ export function deletedTrees(changes: readonly Change[], mayHaveGone: (f: TreeFi
  * deletedTrees when the caller read them already; `changedAfter`: false when `made` may lack
  * some of the new tree's files (classify's objects without the columns): whole trees only.
  */
-export function pairDirMoves(changes: readonly Change[], made: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget(), trees?: Map<Change, TreeFile[] | null>, changedAfter = true): void {
+export function pairDirMoves(changes: readonly Change[], made: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget(), trees?: Map<Change, HostTree | null>, changedAfter = true): void {
   if (!made.length) return;
   const madeAt = new Map<string, Change>();
   for (const c of made) if (c.movedFrom === undefined) madeAt.set(c.path, c);
@@ -272,8 +286,9 @@ export function pairDirMoves(changes: readonly Change[], made: readonly Change[]
     if (l) l.push(c); else byKey.set(k, [c]);
   }
   trees ??= deletedTrees(changes, (f) => byKey.has(keyOf(nameB(f.rel), f.size, f.mtimeMs)));
-  for (const [d, files] of trees) {
-    if (!files || d.movedTo !== undefined) continue;
+  for (const [d, tree] of trees) {
+    if (!tree || d.movedTo !== undefined) continue;
+    const files = tree.files;
     // The new dirs that a probed file's name, size and time place the tree at.
     const roots = new Set<string>();
     for (const f of files.slice(0, PROBE_FILES)) {
@@ -283,21 +298,25 @@ export function pairDirMoves(changes: readonly Change[], made: readonly Change[]
         if (r !== d.path && newDirs.get(r)?.movedFrom === undefined && newDirs.has(r)) roots.add(r);
       }
     }
-    let best: { root: string; held: number } | null = null;
+    let best: { root: string; differ: Set<string> } | null = null;
     for (const root of [...roots].slice(0, CANDIDATES_MAX)) {
-      let held = 0;
+      const differ = new Set<string>();
       for (const f of files) {
         const c = madeAt.get(joinB(root, f.rel));
-        if (!c || c.size !== f.size || !sameTime(c.up!.mtimeMs, f.mtimeMs) || c.upper === undefined) continue;
-        if (sameWithin(budget, compare, c.upper, joinB(d.path, f.rel), c.size) === true) held++;
+        const held = c !== undefined && c.size === f.size && sameTime(c.up!.mtimeMs, f.mtimeMs) && c.upper !== undefined &&
+          sameWithin(budget, compare, c.upper, joinB(d.path, f.rel), c.size) === true;
+        if (!held) differ.add(f.rel);
       }
-      if (held > (best?.held ?? 0)) best = { root, held };
-      if (held === files.length) break;
+      if (!best || differ.size < best.differ.size) best = { root, differ };
+      if (!differ.size) break;
     }
-    if (!best || best.held * 2 < files.length || (!changedAfter && best.held < files.length)) continue;
+    if (!best || best.differ.size * 2 > files.length || (!changedAfter && best.differ.size)) continue;
     const to = newDirs.get(best.root)!;
     to.movedFrom = d.path;
-    if (best.held < files.length) to.movedChanged = true;
+    if (best.differ.size) {
+      to.movedChanged = true;
+      changedTrees.set(to, { differ: best.differ, files: [...files.map((f) => f.rel), ...tree.empty] });
+    }
     d.movedTo = best.root;
   }
 }
@@ -328,7 +347,7 @@ export function pairColumnMoves(named: NamedChanges, changes: readonly Change[],
     }
     return newSizes.has(f.size);
   }) : null;
-  for (const files of trees?.values() ?? []) for (const f of files ?? []) sizes.add(f.size);
+  for (const tree of trees?.values() ?? []) for (const f of tree?.files ?? []) sizes.add(f.size);
   if (!sizes.size) return { moved: [], named };
   const asked: Change[] = [];
   for (let i = 0; i < named.length && asked.length < COLUMN_STATS_MAX; i++) {

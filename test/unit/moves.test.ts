@@ -3,7 +3,7 @@
 // sbx-test: host-free (it computes only).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { handleWords, heldMovesAfter, heldMovesAgain, movedAwayAlone, pairDirMoves, pairMoves, type MarkedFile } from '../../sandbox-core/changes/moves.js';
+import { changedTree, handleWords, heldMovesAfter, heldMovesAgain, movedAwayAlone, pairDirMoves, pairMoves, type MarkedFile } from '../../sandbox-core/changes/moves.js';
 import { closeAll } from '../../sandbox-core/changes/fsat.js';
 import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -169,6 +169,10 @@ test('a dir moved (mv copied its tree): paired when at least half of the non-emp
     assert.is(old4.movedTo, undefined);
     pairDirMoves([old4, ...made4], made4.slice(1), same);
     assert.equal([old4.movedTo, made4[0]!.movedFrom, made4[0]!.movedChanged], [made4[0]!.path, old4.path, true]);
+    // What sbx diff shows against the old files, and the old files it lists: as the pairing found them.
+    const found = changedTree(made4[0]!);
+    assert.equal([[...found!.differ], [...found!.files].sort()], [['z'], ['a', 'z']]);
+    assert.is(changedTree(made[0]!), undefined);
     assert.is(made[0]!.movedChanged, undefined, 'the whole tree moved: not changed');
     // Fewer than half: not where the tree went.
     const old7 = tree('old7', { a: 'aa', y: 'yy', z: 'zz' }), made7 = copy('old7', 'new7', ['a']);
