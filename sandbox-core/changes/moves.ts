@@ -295,7 +295,7 @@ export function pairDirMoves(changes: readonly Change[], made: readonly Change[]
       for (const c of byKey.get(keyOf(nameB(f.rel), f.size, f.mtimeMs)) ?? []) {
         if (!c.path.endsWith(`/${f.rel}`)) continue;
         const r = c.path.slice(0, c.path.length - f.rel.length - 1);
-        if (r !== d.path && newDirs.get(r)?.movedFrom === undefined && newDirs.has(r)) roots.add(r);
+        if (r !== d.path && newDirs.has(r) && newDirs.get(r)!.movedFrom === undefined) roots.add(r);
       }
     }
     let best: { root: string; differ: Set<string> } | null = null;
