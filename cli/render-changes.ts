@@ -97,9 +97,11 @@ function kindNote(c: Change, tree?: TreeSize | null): string {
   if (big) return ` (${detailsText([sizeOf(c), ...(c.change === 'modified' ? c.details?.filter((d) => d !== 'mtime') : c.details) ?? []])})`;
   if (c.change === 'added' && c.details?.length) return ` (${detailsText(c.details)})`;
   // What changed besides the bytes (a chmod or chown with the edit); the time always moves.
+  // A link's old target: the line shows the new one (`-> v2 (was v1)`).
   if (c.change === 'modified') {
-    const also = c.details?.filter((d) => d !== 'mtime');
-    if (also?.length) return ` (${detailsText(also)})`;
+    const also = c.details?.filter((d) => d !== 'mtime') ?? [];
+    const was = c.type === 'symlink' && c.targetBefore !== undefined ? `was ${display(c.targetBefore)}` : '';
+    if (was || also.length) return ` (${[was, detailsText(also)].filter((t) => t).join(', ')})`;
   }
   return '';
 }
@@ -578,6 +580,7 @@ export function changesJson(id: string, changes: Change[], extra: Record<string,
     const why = sensitiveReason(c, ctx);
     if (why) { o.sensitive = why; sensitive++; }
     if (c.target !== undefined) o.target = jsonPath(c.target).path;
+    if (c.targetBefore !== undefined) o.targetBefore = jsonPath(c.targetBefore).path;
     const allocated = c.type === 'file' && c.change !== 'deleted' ? allocatedOf(c) : null;
     if (allocated !== null) o.allocated = allocated;
     if (c.oldType) o.oldType = c.oldType;

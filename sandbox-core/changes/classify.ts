@@ -146,10 +146,11 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
     // CASE(file, file) CASE(symlink, symlink) CASE(char, char) CASE(block, block): content
     // compared, then metadata. CASE(dir, dir) CASE(fifo, fifo) CASE(socket, socket): metadata only.
     let modified = false;
+    let targetBefore: string | undefined;
     try {
       // Two empty files are equal without opening either (the host's may be unreadable to us).
       if (up.type === 'file') modified = up.size !== h.size || (up.size > 0 && !sameContent(e.upper, e.host));
-      else if (up.type === 'symlink') modified = base.target !== readlinkB(e.host);
+      else if (up.type === 'symlink') modified = base.target !== (targetBefore = readlinkB(e.host));
       else if (up.type === 'char' || up.type === 'block') modified = up.rdev !== h.rdev;
     } catch (err) {
       errors.push(`${e.host}: cannot compare with the host (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
@@ -157,7 +158,7 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
     }
     const details = metadataDiff(up, h, e.xattrs, e.hostXattrs);
     if (modified) {
-      const c: Change = { ...base, change: 'modified', details, ...(given ? { givenAway: true } : {}) };
+      const c: Change = { ...base, change: 'modified', details, ...(targetBefore !== undefined ? { targetBefore } : {}), ...(given ? { givenAway: true } : {}) };
       changes.push(c);
       // Another host file moved over this one (`mv foo.conf.dpkg-dist foo.conf`): its mark names that file.
       if (up.type === 'file' && up.nlink === 1 && e.copiedFrom !== undefined && e.copiedFrom.length && e.copiedFrom !== e.host) copied.push([c, e.copiedFrom, i]);

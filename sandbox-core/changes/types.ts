@@ -51,6 +51,8 @@ export interface Change {
   size: number;
   /** Symlink target after the change (byte string). */
   target?: string;
+  /** For a `modified` symlink: its target on the host (byte string), what `ln -sfn` replaced. */
+  targetBefore?: string;
   /** For `metadata` (and informative on `modified`): what differs, e.g. "mode 644→755". */
   details?: string[];
   /** Entry in the upper layer (byte string); absent for `deleted`. */

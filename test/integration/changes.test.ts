@@ -2,7 +2,7 @@
 // Works as root and as an unprivileged user: the canary tree is a temp dir this user owns.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, lstatSync, chmodSync, utimesSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, lstatSync, chmodSync, utimesSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { homedir, tmpdir } from 'node:os';
 import { removeTree } from '../../sandbox-core/store.js';
@@ -276,6 +276,19 @@ test('a host dir moved, then changed: still paired (then changed); its files aga
   assert.not.ok(existsSync(old));
   assert.is(readFileSync(join(now, 'a'), 'utf8'), `${text.a}more\n`);
   assert.not.ok(existsSync(join(now, 'd')));
+});
+
+test('a symlink retargeted (ln -sfn, mv -T): its line and JSON name the target it had', () => {
+  mkdirSync(join(canary, 'v1'));
+  mkdirSync(join(canary, 'v2'));
+  symlinkSync('v1', join(canary, 'current'));
+  const r = sbx(['run', '--name', 'relink', '--', 'sh', '-c', `cd ${canary} && ln -sfn v2 current.new && mv -T current.new current`]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`modified: +${canary}/current -> v2 \\(was v1\\)\n`));
+  const j = JSON.parse(sbx(['diff', 'relink', '--json']).stdout) as { changes: Array<{ path: string; target?: string; targetBefore?: string }> };
+  const c = j.changes.find((x) => x.path === join(canary, 'current'));
+  assert.equal([c?.target, c?.targetBefore], ['v2', 'v1']);
+  assert.is(sbx(['discard', 'relink']).code, 0);
 });
 
 test('a conflicting host edit is kept and reported; exit status 1', () => {

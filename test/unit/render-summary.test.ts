@@ -231,7 +231,7 @@ test('a PATH dir replaced by, retargeted or made as a symlink is flagged as such
     const why = 'directory on PATH made a symlink (commands are then found where it points)';
     const out = renderSummary(changes, plain);
     assert.equal(out.split('\n').filter((l) => l.startsWith('! ')).map((l) => l.replace(/ +/g, ' ')), [
-      `! modified: ${f.host}/sbin -> /tmp/x [! ${why}]`,
+      `! modified: ${f.host}/sbin -> /tmp/x (was usr/bin) [! ${why}]`,
       `! added: ${f.host}/newbin -> /tmp/x [! ${why}]`,
       `! replaced: ${f.host}/bin -> /tmp/x (dir of 1 entry, 10 B → symlink) [! ${why}]`,
       `! replaced: ${f.host}/share -> /tmp/x (dir of 1 entry, 1 B → symlink) [! directory made a symlink (what is later written into it goes where it points)]`,
@@ -415,12 +415,12 @@ test('alternatives: new entries a line per dir, a retargeted link named, deleted
   const ctx = sensitiveContext({ PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/root' });
   const names = ['ebtables', 'iptables', 'iptables-restore', 'iptables-save', 'my.cnf'];
   const added = [...names.map((n) => `/etc/alternatives/${n}`), ...names.map((n) => `/var/lib/dpkg/alternatives/${n}`)].map((p) => ch(p, 'symlink'));
-  const pager: Change = { ...ch('/etc/alternatives/pager', 'symlink'), change: 'modified', target: '/bin/more' };
+  const pager: Change = { ...ch('/etc/alternatives/pager', 'symlink'), change: 'modified', target: '/bin/more', targetBefore: '/bin/less' };
   const gone: Change[] = ['/etc/alternatives/nc', '/var/lib/dpkg/alternatives/nc'].map((p) => ({ ...ch(p, 'symlink'), change: 'deleted' }));
   const changes = [...added, pager, ...gone].sort((a, b) => (a.path < b.path ? -1 : 1)).map((c) => ({ ...c, sensitive: sensitiveReason(c, ctx) ?? undefined }));
   const out = renderSummary(changes, plain).split('\n').map((l) => l.replace(/ +/g, ' ').replace(/ \('sbx diff --all' lists each\)/, ''));
   assert.equal(out.filter((l) => l.startsWith('! ')), [
-    '! modified: /etc/alternatives/pager -> /bin/more [! alternatives link (which program a command runs)]',
+    '! modified: /etc/alternatives/pager -> /bin/more (was /bin/less) [! alternatives link (which program a command runs)]',
     '! added: 5 new alternatives entries in /etc/alternatives/ [! new alternatives entry (for a name the host has no alternatives of)]',
     '! added: 5 new alternatives entries in /var/lib/dpkg/alternatives/ [! new alternatives entry (for a name the host has no alternatives of)]',
     '! 11 changes marked ! (code that runs later, or access for others): review them before keeping',
