@@ -1042,6 +1042,12 @@ function put(dst: Buffer, at: number, src: Buffer): number {
   return at + src.length;
 }
 
+/** A --stat row of no lines: what changed (a retargeted link: `symlink v1 → v2`). */
+function statKind(c: Change): string {
+  if (c.change === 'modified' && c.type === 'symlink' && c.targetBefore !== undefined && c.target !== undefined) return `symlink ${display(c.targetBefore)} ${ARROW} ${display(c.target)}`;
+  return `${c.change} ${c.type}`;
+}
+
 /**
  * `--stat`: lines added and removed per file. A file new or gone on one side only needs its
  * lines counted (one read, no diff); only a file modified in place is diffed. `named` (a
@@ -1056,7 +1062,7 @@ export async function renderStat(changes: Change[], col: Colors, named?: NamedCh
     const name = display(c.path);
     // A host dir replaced by a non-dir goes with its tree: the row says what it held.
     const tree = removesHostDir(c) ? ` ${col.dim(`replaced (${replacedText(c, trees.get(c.path))})`)}` : '';
-    if (c.type !== 'file' || c.change === 'metadata') { rows.push([name, tree ? tree.slice(1) : col.dim(c.change === 'metadata' ? detailsText(c.details ?? []) : `${c.change} ${c.type}`)]); continue; }
+    if (c.type !== 'file' || c.change === 'metadata') { rows.push([name, tree ? tree.slice(1) : col.dim(c.change === 'metadata' ? detailsText(c.details ?? []) : statKind(c))]); continue; }
     let added: number | null = 0;
     let removed: number | null = 0;
     if (c.change === 'modified') {

@@ -278,7 +278,7 @@ test('a host dir moved, then changed: still paired (then changed); its files aga
   assert.not.ok(existsSync(join(now, 'd')));
 });
 
-test('a symlink retargeted (ln -sfn, mv -T): its line and JSON name the target it had', () => {
+test('a symlink retargeted (ln -sfn, mv -T): its line, JSON and --stat row name the target it had', () => {
   mkdirSync(join(canary, 'v1'));
   mkdirSync(join(canary, 'v2'));
   symlinkSync('v1', join(canary, 'current'));
@@ -288,6 +288,7 @@ test('a symlink retargeted (ln -sfn, mv -T): its line and JSON name the target i
   const j = JSON.parse(sbx(['diff', 'relink', '--json']).stdout) as { changes: Array<{ path: string; target?: string; targetBefore?: string }> };
   const c = j.changes.find((x) => x.path === join(canary, 'current'));
   assert.equal([c?.target, c?.targetBefore], ['v2', 'v1']);
+  assert.match(sbx(['diff', 'relink', '--stat']).stdout, new RegExp(`^ ${canary}/current \\| symlink v1 (→|->) v2$`, 'm'));
   assert.is(sbx(['discard', 'relink']).code, 0);
 });
 

@@ -113,6 +113,8 @@ test('type changes both ways and symlinks', () => {
     '/ln': 'modified symlink', '/ln2f': 'replaced file from symlink', '/newln': 'added symlink',
   });
   assert.is(changes.find((c) => c.path.endsWith('/newln'))!.target, '/etc/passwd');
+  const ln = changes.find((c) => c.path.endsWith('/ln'))!;
+  assert.equal([ln.target, ln.targetBefore], ['target-b', 'target-a']);
 });
 
 test('names with spaces, newlines and invalid UTF-8 are kept as bytes and shown escaped', () => {
