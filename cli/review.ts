@@ -14,7 +14,7 @@ import { rootOnlyHint } from './as-root.js';
 import { changesJson, countLine, renderDiffs, renderSummary, summaryPlan, type SummaryItem } from './render-changes.js';
 import type { Change, ChangeKind } from '../sandbox-core/changes/types.js';
 import { globMatcher } from '../sandbox-core/changes/glob.js';
-import { movedAwayAlone } from '../sandbox-core/changes/moves.js';
+import { movedAwayAlone, movedAwayText } from '../sandbox-core/changes/moves.js';
 import type { commitWithReport as CommitWithReport } from './commit-report.js';
 import { writeReport, type ReportTarget } from './report-file.js';
 import { progressLine } from './progress.js';
@@ -183,7 +183,7 @@ function leaveMovesUnpicked(changes: Change[], pick: Set<string>, byPath: Readon
     const to = pick.has(c.path) ? movedAwayAlone(c, pick, byPath) : undefined;
     if (!to) continue;
     pick.delete(c.path);
-    line(`  leaving out the deletion of ${display(c.path)}: it was moved to ${display(to.path)}, which is not ${to.type === 'dir' ? 'all ' : ''}picked, and deleting it alone would lose its content`);
+    line(`  leaving out the deletion of ${display(c.path)}: it was ${movedAwayText(to, 'picked')}, and deleting it alone would lose its content`);
   }
 }
 
@@ -221,7 +221,7 @@ export async function pickChanges(changes: Change[], ask: Ask): Promise<Set<stri
     // content, so it is not asked (a commit would hold it: commit/plan.ts).
     const alone = paths.map((p) => byPath.get(p)).map((c) => c && movedAwayAlone(c, pick, byPath));
     if (paths.length && alone.every((to) => to !== undefined)) {
-      alone.forEach((to, k) => line(`  keeping ${display(paths[k]!)}: it was moved to ${display(to!.path)}, which is not ${to!.type === 'dir' ? 'all ' : ''}picked`));
+      alone.forEach((to, k) => line(`  keeping ${display(paths[k]!)}: it was ${movedAwayText(to!, 'picked')}`));
       continue;
     }
     const q = `apply ${VERB[it.kind]} of ${it.label}${it.flagged ? ` [! ${it.flagged}]` : ''}? [y/n/a/q/?] `;

@@ -8,7 +8,7 @@
 // against the host as every change is; it only never removes the old name without the new one.
 import type { Change } from './types.js';
 import { sameContent } from './content.js';
-import { joinB, nameB } from '../base/bpath.js';
+import { display, joinB, nameB } from '../base/bpath.js';
 import { hostDirNames } from './host-tree.js';
 import { isWithin } from '../base/within.js';
 import { lstatB, sameTime } from './stat.js';
@@ -46,6 +46,15 @@ export function movedAwayAlone(c: Change, chosen: ReadonlySet<string>, byPath: R
   // commit held before (heldMovesAgain) has a new dir that is no longer new: no line of its own.
   for (const p of byPath.keys()) if (!chosen.has(p) && isWithin(p, c.movedTo)) return to ?? { path: c.movedTo, type: 'dir' };
   return undefined;
+}
+
+/**
+ * How a held deletion names the move that holds it (`to`: movedAwayAlone's answer): `moved to
+ * /srv/new, which is not all selected`. `chosen`: the word for what the user chose (a commit's
+ * selection, pick mode's picks).
+ */
+export function movedAwayText(to: Pick<Change, 'path' | 'type'>, chosen: 'selected' | 'picked'): string {
+  return `moved to ${display(to.path)}, which is not ${to.type === 'dir' ? 'all ' : ''}${chosen}`;
 }
 
 /**

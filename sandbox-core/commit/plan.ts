@@ -7,7 +7,7 @@ import { display, joinB, parentB } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
 import { dirAt, fsAt } from '../changes/fsat.js';
 import { lstatB } from '../changes/stat.js';
-import { movedAwayAlone } from '../changes/moves.js';
+import { movedAwayAlone, movedAwayText } from '../changes/moves.js';
 import { changedBelow, type FoundBelow } from '../changes/host-tree.js';
 import { UnsafePathError, validatePath } from './safe-fs.js';
 
@@ -146,7 +146,7 @@ export function selectionParents(all: Change[], selected: Change[], flagOf: (c: 
     // A moved file's old name deleted without its new name written would lose its content.
     const to = movedAwayAlone(c, chosen, byPath);
     if (to) {
-      held.push({ path: c.path, reason: `moved to ${display(to.path)}, which is not ${to.type === 'dir' ? 'all ' : ''}selected: deleting it alone would lose its content (select both, or remove it on the host yourself)` });
+      held.push({ path: c.path, reason: `${movedAwayText(to, 'selected')}: deleting it alone would lose its content (select both, or remove it on the host yourself)` });
       continue;
     }
     const above: Change[] = [];
