@@ -5,6 +5,7 @@ import type { Change, ChangeKind, EntryStat } from '../sandbox-core/changes/type
 import { ByteOut, PIECE, type NamedChanges, type Shown } from '../sandbox-core/changes/named.js';
 import { decodeUtf8Strict, display, displayText, joinB, jsonPath, nameB, parentB, terminalSafe } from '../sandbox-core/base/bpath.js';
 import { isBelow } from '../sandbox-core/base/within.js';
+import { codeUnitOrder } from '../sandbox-core/base/code-order.js';
 import { lstatB } from '../sandbox-core/changes/stat.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
@@ -836,7 +837,7 @@ function movedDirFiles(changes: readonly Change[], named: NamedChanges | null, m
       const st = lstatB(path);
       if (st?.type === 'file') gone.push({ path, change: 'deleted', type: 'file', size: st.size, host: st });
     }
-    if (gone.length) { r.gone.set(dir, gone.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))); r.size++; }
+    if (gone.length) { r.gone.set(dir, gone.sort((a, b) => codeUnitOrder(a.path, b.path))); r.size++; }
   }
   return r.size ? r : null;
 }

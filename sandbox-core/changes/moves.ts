@@ -307,6 +307,9 @@ export function pairDirMoves(changes: readonly Change[], made: readonly Change[]
         if (r !== d.path && newDirs.has(r) && newDirs.get(r)!.movedFrom === undefined) roots.add(r);
       }
     }
+    // How many files may differ: past that a candidate is given up, its other files' bytes
+    // not read (they would only spend the budget the review's other pairings share).
+    const most = changedAfter ? Math.floor(files.length / 2) : 0;
     let best: { root: string; differ: Set<string> } | null = null;
     for (const root of [...roots].slice(0, CANDIDATES_MAX)) {
       const differ = new Set<string>();
@@ -314,12 +317,12 @@ export function pairDirMoves(changes: readonly Change[], made: readonly Change[]
         const c = madeAt.get(joinB(root, f.rel));
         const held = c !== undefined && c.size === f.size && sameTime(c.up!.mtimeMs, f.mtimeMs) && c.upper !== undefined &&
           sameWithin(budget, compare, c.upper, joinB(d.path, f.rel), c.size) === true;
-        if (!held) differ.add(f.rel);
+        if (!held && differ.add(f.rel).size > most) break;
       }
-      if (!best || differ.size < best.differ.size) best = { root, differ };
+      if (differ.size <= most && (!best || differ.size < best.differ.size)) best = { root, differ };
       if (!differ.size) break;
     }
-    if (!best || best.differ.size * 2 > files.length || (!changedAfter && best.differ.size)) continue;
+    if (!best) continue;
     const to = newDirs.get(best.root)!;
     to.movedFrom = d.path;
     if (best.differ.size) {

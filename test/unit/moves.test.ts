@@ -174,6 +174,16 @@ test('a dir moved (mv copied its tree): paired when at least half of the non-emp
     assert.equal([[...found!.differ], [...found!.files].sort()], [['z'], ['a', 'z']]);
     assert.is(changedTree(made[0]!), undefined);
     assert.is(made[0]!.movedChanged, undefined, 'the whole tree moved: not changed');
+    // A candidate given up reads no more bytes: whole trees only, at its first file that
+    // differs; else once more than half differ.
+    const old10 = tree('old10', { a: 'a', b: 'b', c: 'c', d: 'd' }), made10 = copy('old10', 'new10', ['a', 'b', 'c', 'd']);
+    let compared = 0;
+    const never = (): boolean => { compared++; return false; };
+    pairDirMoves([old10, ...made10], made10.slice(1), never, undefined, undefined, false);
+    assert.equal([old10.movedTo, compared], [undefined, 1]);
+    compared = 0;
+    pairDirMoves([old10, ...made10], made10.slice(1), never);
+    assert.equal([old10.movedTo, compared], [undefined, 3]);
     // Fewer than half: not where the tree went.
     const old7 = tree('old7', { a: 'aa', y: 'yy', z: 'zz' }), made7 = copy('old7', 'new7', ['a']);
     pairDirMoves([old7, ...made7], made7.slice(1), same);
