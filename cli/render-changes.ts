@@ -54,14 +54,20 @@ function noteOf(c: Change, tree?: TreeSize | null): string {
   return `${kindNote(c, tree)}${c.linksTo !== undefined ? ` (hard link to ${display(c.linksTo)})` : ''}${movedNote(c)}`;
 }
 
-/** A moved host file's two lines name each other (moves.ts), and the new one says if it then changed. */
+/**
+ * A moved host file's two lines name each other (moves.ts), and the new one says if it then
+ * changed; so do a copy's and the changed host file's (pairCopies: a backup, a rotated log).
+ */
 function movedNote(c: Change): string {
   const text = movedText(c);
   return text && ` (${text})`;
 }
 function movedText(c: Change): string {
-  if (c.movedFrom !== undefined) return `moved from ${besideOrPath(c.path, c.movedFrom)}${c.movedChanged ? ', then changed' : ''}`;
-  return c.movedTo !== undefined ? `moved to ${besideOrPath(c.path, c.movedTo)}` : '';
+  const moved = c.movedFrom !== undefined ? `moved from ${besideOrPath(c.path, c.movedFrom)}${c.movedChanged ? ', then changed' : ''}`
+    : c.movedTo !== undefined ? `moved to ${besideOrPath(c.path, c.movedTo)}` : '';
+  const copy = c.copyOf !== undefined ? `copy of the host's ${besideOrPath(c.path, c.copyOf)}`
+    : c.copiedTo !== undefined ? `host version saved as ${besideOrPath(c.path, c.copiedTo)}` : '';
+  return moved && copy ? `${moved}; ${copy}` : moved || copy;
 }
 /** A dir line's counts with its move said inside them: `(2 files, 1 dir, 984 B; moved from old)`. */
 function withMoved(counts: string, c: Change): string {
@@ -590,6 +596,8 @@ export function changesJson(id: string, changes: Change[], extra: Record<string,
     if (c.linksTo !== undefined) o.linksTo = jsonPath(c.linksTo).path;
     if (c.movedFrom !== undefined) { o.movedFrom = jsonPath(c.movedFrom).path; if (c.movedChanged) o.movedChanged = true; }
     if (c.movedTo !== undefined) o.movedTo = jsonPath(c.movedTo).path;
+    if (c.copyOf !== undefined) o.copyOf = jsonPath(c.copyOf).path;
+    if (c.copiedTo !== undefined) o.copiedTo = jsonPath(c.copiedTo).path;
     if (c.details?.length) o.details = c.details;
     return o;
   });
@@ -850,6 +858,8 @@ function movedDirFiles(changes: readonly Change[], named: NamedChanges | null, m
 async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string, Change> | null = null, inDirs?: ReadonlyMap<string, MovedFrom>, why?: string): Promise<void> {
   if (c.type !== 'file') return;
   if (c.movedTo !== undefined && moved?.has(c.path)) return;
+  // The pairing read both (pairCopies): the copy's lines are the host file's, not news.
+  if (c.copyOf !== undefined && c.change === 'added') { out.text(col.bold(`diff ${display(c.path)} (copy of the host's ${display(c.copyOf)})\n`) + col.dim('Same content\n')); return; }
   // A file moved over a host file keeps the diff against the one it replaced.
   const from: MovedFrom | Change | undefined = c.movedFrom !== undefined && c.change === 'added' ? moved?.get(c.movedFrom) : inDirs?.get(c.path);
   const now = fileDiffNow(from ? { ...c, change: 'modified', path: from.path, host: from.host! } : c, DIFF_LIMITS);

@@ -10,7 +10,7 @@ import { readlinkB, sameContent } from './content.js';
 import { xattrsEqual } from './xattr.js';
 import { isAclName, xattrDetails } from './acl.js';
 import { aclGivesAccess, givenAway, reviewer as reviewerOf } from './owner.js';
-import { byteBudget, handleWords, pairDirMoves, pairMoves } from './moves.js';
+import { byteBudget, handleWords, keptHostFiles, pairCopies, pairDirMoves, pairMoves } from './moves.js';
 
 function oct(n: number): string {
   return n.toString(8).padStart(3, '0');
@@ -252,9 +252,12 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
   // A host file moved inside: its new name's line and its old name's say so.
   if (copied.length || made.length) {
     const deleted = out.filter((c) => c.change === 'deleted');
-    if (deleted.length) pairMoves([...copied.map(([change, mark]) => ({ change, mark })), ...made.map((change) => ({ change, mark: null }))], deleted, sameContent, budget);
+    const marked = [...copied.map(([change, mark]) => ({ change, mark })), ...made.map((change) => ({ change, mark: null }))];
+    if (deleted.length) pairMoves(marked, deleted, sameContent, budget);
     // A host dir moved: `mv` copied its tree (files made anew), and its deletion is one change.
     if (made.length && deleted.some((c) => c.type === 'dir')) pairDirMoves(out, made, sameContent, budget, undefined, !columns);
+    // A copy of a host file the sandbox then changed (a backup, a rotated log): said as one.
+    pairCopies(marked, keptHostFiles(out), sameContent, budget);
   }
   return { changes: out, errors, links, made };
 }

@@ -123,14 +123,13 @@ export function pairMoves(marked: readonly MarkedFile[], deleted: readonly Chang
   const byIno = new Map<number, Change[]>();
   const bySize = new Map<number, Change[]>();
   const byTime = new Map<string, Change[]>();
-  const add = <K>(m: Map<K, Change[]>, k: K, d: Change): void => { const l = m.get(k); if (l) l.push(d); else m.set(k, [d]); };
   for (const d of deleted) {
     if (d.type !== 'file' || !d.host || d.movedTo !== undefined) continue;
     if (paths.has(d.path)) byPath.set(d.path, d);
     const ino = d.host.ino % 0x100000000;
-    if (wantedIno.has(ino)) add(byIno, ino, d);
-    if (sizes.has(d.size)) add(bySize, d.size, d);
-    if (madeSizes.has(d.size)) add(byTime, timeKey(d.size, d.host.mtimeMs), d);
+    if (wantedIno.has(ino)) addTo(byIno, ino, d);
+    if (sizes.has(d.size)) addTo(bySize, d.size, d);
+    if (madeSizes.has(d.size)) addTo(byTime, timeKey(d.size, d.host.mtimeMs), d);
   }
   if (!byPath.size && !byIno.size && !bySize.size && !byTime.size) return;
   const same = (c: Change, d: Change): boolean | null => {
@@ -186,6 +185,59 @@ export function pairMoves(marked: readonly MarkedFile[], deleted: readonly Chang
     if (equal.length === 1 && !unsure) pair(c, equal[0]!, false);
   }
 }
+
+/**
+ * Marks each new file that is a copy of a host file the sandbox then changed or replaced
+ * (Change.copyOf, copiedTo): a backup (`sed -i.bak`, dpkg's `.dpkg-old`, `cp -p conf
+ * conf.orig`), a rotated log (`mv app.log app.log.1` and a new app.log). `kept`: the scan's
+ * host files that are still there, changed. On a move's evidence (pairMoves: a mark naming the
+ * file, or with no handle the same size, and with no mark the same size and time, as exactly
+ * one), and only with the host file's bytes: a copy changed after is no copy. Run after
+ * pairMoves, on the files it left unpaired.
+ */
+export function pairCopies(marked: readonly MarkedFile[], kept: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget()): void {
+  if (!marked.length || !kept.length) return;
+  const byPath = new Map<string, Change>();
+  const byIno = new Map<number, Change[]>();
+  const bySize = new Map<number, Change[]>();
+  for (const k of kept) {
+    if (k.host?.type !== 'file' || k.host.size === 0) continue;
+    byPath.set(k.path, k);
+    addTo(byIno, k.host.ino % 0x100000000, k);
+    addTo(bySize, k.host.size, k);
+  }
+  if (!byPath.size) return;
+  for (const { change: c, mark } of marked) {
+    if (c.change !== 'added' || c.type !== 'file' || c.movedFrom !== undefined || c.size === 0 || c.upper === undefined) continue;
+    let found: Change[];
+    if (typeof mark === 'string') found = mark !== c.path && byPath.has(mark) ? [byPath.get(mark)!] : [];
+    else if (mark?.length) found = [...new Set((handleWords(mark) ?? []).flatMap((w) => byIno.get(w) ?? []))];
+    else {
+      const t = c.up?.mtimeMs;
+      found = bySize.get(c.size) ?? [];
+      if (mark === null) found = t === undefined ? [] : found.filter((k) => sameTime(k.host!.mtimeMs, t));
+    }
+    found = found.filter((k) => k.host!.size === c.size);
+    // A handle's words name at most one such file; more than one of the same size and time is no evidence which.
+    if (!found.length || found.length > CANDIDATES_MAX) continue;
+    const equal: Change[] = [];
+    let unsure = false;
+    for (const k of found) {
+      const s = sameWithin(budget, compare, c.upper, k.path, c.size);
+      if (s === null) unsure = true;
+      else if (s) equal.push(k);
+    }
+    if (equal.length !== 1 || unsure) continue;
+    c.copyOf = equal[0]!.path;
+    // Two copies of one file (conf.orig, then conf.save): its line names the first.
+    equal[0]!.copiedTo ??= c.path;
+  }
+}
+
+/** The changes of host files that are still there, changed (pairCopies' `kept`). */
+export const keptHostFiles = (changes: readonly Change[]): Change[] => changes.filter((c) => (c.change === 'modified' || c.change === 'replaced') && c.host?.type === 'file');
+
+const addTo = <K>(m: Map<K, Change[]>, k: K, d: Change): void => { const l = m.get(k); if (l) l.push(d); else m.set(k, [d]); };
 
 // A dir `mv` copied: how many deleted dirs are looked into, and how many host entries each may hold.
 const DIRS_MAX = 8;
@@ -339,16 +391,19 @@ const COLUMN_STATS_MAX = 4096;
 /**
  * The full review's plain new files are columns (named.ts), not changes, so pairMoves never
  * sees them: a new file a file was moved to across overlays (made anew, no mark) is one. Those
- * of a deleted file's size are made changes with their time read from the layer and paired as
- * made files; the ones that pair leave the columns for the change list. Up to
+ * of a deleted file's size (or a changed host file's: a copy, pairCopies) are made changes with
+ * their time read from the layer and paired as made files; the ones that pair leave the
+ * columns for the change list. Up to
  * COLUMN_STATS_MAX of them (past that, they stay an addition and a deletion). `made`: the
  * new files with no mark that are changes of their own (classify.ts, those with xattrs).
  */
 export function pairColumnMoves(named: NamedChanges, changes: readonly Change[], made: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget()): { moved: Change[]; named: NamedChanges } {
   if (!named.stats) return { moved: [], named };
   const deleted = changes.filter((c) => c.change === 'deleted');
+  const kept = keptHostFiles(changes);
   const sizes = new Set<number>();
   for (const d of deleted) if (d.type === 'file' && d.host && d.movedTo === undefined && d.size > 0) sizes.add(d.size);
+  for (const k of kept) if (k.host!.size > 0) sizes.add(k.host!.size);
   // A dir moved: the files of its new tree are columns too, those with xattrs `made` (a tree
   // is read past its first file only when a new file of either kind has that file's size).
   let newSizes: Set<number> | null = null;
@@ -373,7 +428,8 @@ export function pairColumnMoves(named: NamedChanges, changes: readonly Change[],
   // tree's files with xattrs are objects (named.ts): asked with the columns, or a tree holding
   // both kinds was paired by neither this nor classify's attempt (which sees only objects).
   if (trees?.size) pairDirMoves(changes, [...asked, ...made], compare, budget, trees);
-  const moved = asked.filter((c) => c.movedFrom !== undefined);
+  pairCopies(asked.map((change) => ({ change, mark: null })), kept, compare, budget);
+  const moved = asked.filter((c) => c.movedFrom !== undefined || c.copyOf !== undefined);
   if (!moved.length) return { moved, named };
   const paths = new Set(moved.map((c) => c.path));
   return { moved, named: named.filter((p) => !paths.has(p)) };

@@ -118,6 +118,15 @@ export interface Change {
   /** A `deleted` file or dir the sandbox moved to this path (the `added` or `modified` change's `movedFrom` names it back). */
   movedTo?: string;
   /**
+   * An `added` file that holds the bytes a host file still there has, one the sandbox changed
+   * or replaced (`sed -i.bak`, `mv app.log app.log.1` then a new app.log, `cp -p conf
+   * conf.orig` then an edit): that file's path, whose change names this one in `copiedTo`
+   * (moves.ts pairCopies). The review shows the copy as the same content, not as every line added.
+   */
+  copyOf?: string;
+  /** A `modified` or `replaced` host file whose host bytes an `added` file holds (its `copyOf` names this one back). */
+  copiedTo?: string;
+  /**
    * Lines of the new content of a file the host did not have as a file, when the scan was
    * asked to count them (ScanOptions.countLinesUpTo); null for a binary or too large file.
    */

@@ -3,7 +3,7 @@
 // sbx-test: host-free (it computes only).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { changedTree, handleWords, heldMovesAfter, heldMovesAgain, movedAwayAlone, pairDirMoves, pairMoves, type MarkedFile } from '../../sandbox-core/changes/moves.js';
+import { changedTree, handleWords, heldMovesAfter, heldMovesAgain, movedAwayAlone, pairCopies, pairDirMoves, pairMoves, type MarkedFile } from '../../sandbox-core/changes/moves.js';
 import { closeAll } from '../../sandbox-core/changes/fsat.js';
 import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -257,6 +257,51 @@ test('each deleted file pairs once; dirs, links and other changes are left alone
   const n = made('/n', 0);
   pairMoves([{ change: n, mark: '/dd' }], [dir]);
   assert.is(n.movedFrom, undefined);
+});
+
+test('a copy of a host file the sandbox then changed: by a mark that names it, or one candidate of its size (and time, with no mark), and always its bytes', () => {
+  const at = (c: Change, ms: number): Change => { (c.up ?? c.host)!.mtimeMs = ms; return c; };
+  const kept = (path: string, ino: number, size: number, ms = 0): Change => ({ path, change: 'modified', type: 'file', size: 1, host: { ...st(ino, size), mtimeMs: ms } });
+  // fuse-overlayfs's path, overlayfs's handle: the bytes still decide (a copy changed after is none).
+  const conf = kept('/etc/a.conf', 21, 8), bak = made('/etc/a.conf.bak', 8), log = kept('/var/log/x', 22, 30), rot = made('/var/log/x.1', 30);
+  const edited = kept('/etc/b.conf', 23, 5), grown = made('/etc/b.conf.bak', 5);
+  pairCopies([{ change: bak, mark: '/etc/a.conf' }, { change: rot, mark: handle(22) }, { change: grown, mark: '/etc/b.conf' }], [conf, log, edited],
+    bytes('/layer/etc/a.conf.bak|/etc/a.conf', '/layer/var/log/x.1|/var/log/x'));
+  assert.is(bak.copyOf, '/etc/a.conf');
+  assert.is(conf.copiedTo, '/etc/a.conf.bak');
+  assert.is(rot.copyOf, '/var/log/x');
+  assert.is(log.copiedTo, '/var/log/x.1');
+  assert.is(grown.copyOf, undefined, 'named by the mark, other bytes');
+  assert.is(edited.copiedTo, undefined);
+  // No handle: exactly one changed host file of its size holds its bytes.
+  const p = kept('/p', 24, 6), q = kept('/q', 25, 6), pb = made('/p.bak', 6);
+  pairCopies([{ change: pb, mark: Buffer.alloc(0) }], [p, q], bytes('/layer/p.bak|/p'));
+  assert.is(pb.copyOf, '/p');
+  const twin = made('/pq.bak', 6);
+  pairCopies([{ change: twin, mark: Buffer.alloc(0) }], [kept('/p2', 26, 6), kept('/q2', 27, 6)], bytes('/layer/pq.bak|/p2', '/layer/pq.bak|/q2'));
+  assert.is(twin.copyOf, undefined, 'two could be it');
+  // No mark (`cp -p`): its size and time too; `cp` without -p is no evidence.
+  const r = kept('/r', 28, 7, 5000), rp = at(made('/r.orig', 7), 5000), rc = at(made('/r.copy', 7), 9000);
+  pairCopies([{ change: rp, mark: null }, { change: rc, mark: null }], [r], bytes('/layer/r.orig|/r', '/layer/r.copy|/r'));
+  assert.is(rp.copyOf, '/r');
+  assert.is(rc.copyOf, undefined);
+  assert.is(r.copiedTo, '/r.orig');
+  // A second copy of one file is a copy too; the file's line names the first.
+  const r2 = at(made('/r.save', 7), 5000);
+  pairCopies([{ change: r2, mark: null }], [r], bytes('/layer/r.save|/r'));
+  assert.is(r2.copyOf, '/r');
+  assert.is(r.copiedTo, '/r.orig');
+  // Already a move, an empty file, a file that is not new: left alone.
+  const moved = { ...made('/m.bak', 7), movedFrom: '/m' }, empty = made('/e.bak', 0), mod: Change = { ...made('/mod', 7), change: 'modified', host: st(30, 7) };
+  pairCopies([{ change: moved, mark: '/r' }, { change: empty, mark: null }, { change: mod, mark: '/r' }], [r, kept('/e', 29, 0)], bytes('/layer/m.bak|/r', '/layer/e.bak|/e', '/layer/mod|/r'));
+  assert.is(moved.copyOf, undefined);
+  assert.is(empty.copyOf, undefined);
+  assert.is(mod.copyOf, undefined);
+  const plain = { green: String, red: String, yellow: String, cyan: String, magenta: String, dim: String, bold: String };
+  const text = renderSummary([conf, bak, rot, log], plain);
+  assert.match(text, /modified: \/etc\/a\.conf \(host version saved as a\.conf\.bak\)\n/);
+  assert.match(text, /added: +\/etc\/a\.conf\.bak \(copy of the host's a\.conf\)\n/);
+  assert.match(text, /added: +\/var\/log\/x\.1 \(copy of the host's x\)\n/);
 });
 
 test('the summary says it on both lines, by name alone within one dir', () => {
