@@ -866,7 +866,8 @@ async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string
   const d = now && 'oldText' in now ? await diffTexts(c, now, DIFF_LIMITS) : now;
   if (!d) return;
   const name = display(c.path);
-  out.text(col.bold(`diff ${name} (${from ? `moved from ${display(from.path)}` : why ?? c.change})\n`));
+  const saved = c.copiedTo !== undefined ? `; host version saved as ${display(c.copiedTo)}` : '';
+  out.text(col.bold(`diff ${name} (${from ? `moved from ${display(from.path)}` : why ?? c.change}${saved})\n`));
   if (!d.lines) {
     const before = from ? humanBytes(from.size) : c.host && c.change !== 'added' ? humanBytes(c.host.size) : '-';
     const after = c.change === 'deleted' ? '-' : c.size >= LARGE_FILE ? `${humanBytes(c.size)} (${humanBytes(allocatedOf(c) ?? c.size)} allocated)` : humanBytes(c.size);

@@ -217,6 +217,7 @@ test('a copy of a host file the sandbox then changed (a backup, a rotated log): 
     assert.ok(d.stdout.includes(`diff ${join(canary, copy!)} (copy of the host's ${join(canary, of!)})\nSame content\n`), d.stdout);
   }
   assert.not.match(d.stdout, /^\+entry$/m, 'the rotated log is not shown as every line added');
+  assert.ok(d.stdout.includes(`diff ${join(canary, 'app.log')} (modified; host version saved as ${join(canary, 'app.log.1')})\n`), d.stdout);
   assert.ok(d.stdout.includes(`+++ b${join(canary, 'r.conf.orig')}\n@@ -0,0 +1,6 @@\n`), d.stdout);
   const j = JSON.parse(sbx(['diff', 'cp', '--json']).stdout) as { changes: Array<{ path: string; copyOf?: string; copiedTo?: string }> };
   const at = (p: string) => j.changes.find((c) => c.path === join(canary, p));
