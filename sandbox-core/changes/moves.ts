@@ -200,11 +200,13 @@ export function pairCopies(marked: readonly MarkedFile[], kept: readonly Change[
   const byPath = new Map<string, Change>();
   const byIno = new Map<number, Change[]>();
   const bySize = new Map<number, Change[]>();
+  const byTime = new Map<string, Change[]>();
   for (const k of kept) {
     if (k.host?.type !== 'file' || k.host.size === 0) continue;
     byPath.set(k.path, k);
     addTo(byIno, k.host.ino % 0x100000000, k);
     addTo(bySize, k.host.size, k);
+    addTo(byTime, timeKey(k.host.size, k.host.mtimeMs), k);
   }
   if (!byPath.size) return;
   for (const { change: c, mark } of marked) {
@@ -212,14 +214,12 @@ export function pairCopies(marked: readonly MarkedFile[], kept: readonly Change[
     let found: Change[];
     if (typeof mark === 'string') found = mark !== c.path && byPath.has(mark) ? [byPath.get(mark)!] : [];
     else if (mark?.length) found = [...new Set((handleWords(mark) ?? []).flatMap((w) => byIno.get(w) ?? []))];
-    else {
-      const t = c.up?.mtimeMs;
-      found = bySize.get(c.size) ?? [];
-      if (mark === null) found = t === undefined ? [] : found.filter((k) => sameTime(k.host!.mtimeMs, t));
-    }
-    found = found.filter((k) => k.host!.size === c.size);
-    // A handle's words name at most one such file; more than one of the same size and time is no evidence which.
+    else if (mark === null) found = c.up === undefined ? [] : byTime.get(timeKey(c.size, c.up.mtimeMs)) ?? [];
+    else found = bySize.get(c.size) ?? [];
+    // More than a few of that size (and time) is no evidence which, and never read: a checkout
+    // that changes 10k files of one size and adds 10k more is not 10^8 comparisons.
     if (!found.length || found.length > CANDIDATES_MAX) continue;
+    found = found.filter((k) => k.host!.size === c.size && (mark !== null || sameTime(k.host!.mtimeMs, c.up!.mtimeMs)));
     const equal: Change[] = [];
     let unsure = false;
     for (const k of found) {

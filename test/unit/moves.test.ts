@@ -297,6 +297,14 @@ test('a copy of a host file the sandbox then changed: by a mark that names it, o
   assert.is(moved.copyOf, undefined);
   assert.is(empty.copyOf, undefined);
   assert.is(mod.copyOf, undefined);
+  // Past a few candidates of one size (and time), none is read.
+  let asked = 0;
+  const many = Array.from({ length: 9 }, (_, i) => kept(`/many/${i}`, 40 + i, 9, 7000));
+  const m1 = made('/m1', 9), m2 = at(made('/m2', 9), 7000);
+  pairCopies([{ change: m1, mark: Buffer.alloc(0) }, { change: m2, mark: null }], many, () => { asked++; return true; });
+  assert.is(asked, 0);
+  assert.is(m1.copyOf, undefined);
+  assert.is(m2.copyOf, undefined);
   const plain = { green: String, red: String, yellow: String, cyan: String, magenta: String, dim: String, bold: String };
   const text = renderSummary([conf, bak, rot, log], plain);
   assert.match(text, /modified: \/etc\/a\.conf \(host version saved as a\.conf\.bak\)\n/);
