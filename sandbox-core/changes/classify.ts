@@ -10,7 +10,7 @@ import { readlinkB, sameContent } from './content.js';
 import { xattrsEqual } from './xattr.js';
 import { isAclName, xattrDetails } from './acl.js';
 import { aclGivesAccess, givenAway, reviewer as reviewerOf } from './owner.js';
-import { byteBudget, handleWords, keptHostFiles, pairCopies, pairDirMoves, pairMoves } from './moves.js';
+import { byteBudget, handleWords, keptHostFiles, pairCopies, pairDirMoves, pairMoves, pairNamedCopies } from './moves.js';
 
 function oct(n: number): string {
   return n.toString(8).padStart(3, '0');
@@ -258,6 +258,8 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
     if (made.length && deleted.some((c) => c.type === 'dir')) pairDirMoves(out, made, sameContent, budget, undefined, !columns);
     // A copy of a host file the sandbox then changed (a backup, a rotated log): said as one.
     pairCopies(marked, keptHostFiles(out), sameContent, budget);
+    // A copy named after its host file (`cp fstab fstab.bak`), which the sandbox may not have changed.
+    pairNamedCopies(marked.map((m) => m.change), out, sameContent, budget);
   }
   return { changes: out, errors, links, made };
 }

@@ -6,6 +6,7 @@
 // user's sandbox), the mark says it was copied up from some host file and exactly one deleted
 // file holds the same bytes. A commit writes the new name and removes the old one, each checked
 // against the host as every change is; it only never removes the old name without the new one.
+// Copies of host files (a backup, a rotated log) are paired the same way, to be said as copies.
 import type { Change } from './types.js';
 import { sameContent } from './content.js';
 import { display, joinB, nameB } from '../base/bpath.js';
@@ -234,6 +235,122 @@ export function pairCopies(marked: readonly MarkedFile[], kept: readonly Change[
   }
 }
 
+// The named-copy pairing (findNamedCopies): the new files it looks at, the host files it asks
+// with lstat (below the root each), the shorter names of a name it tries, and how many new files
+// of one dir it asks by lstat before it lists the dir instead (one helper call for all such dirs).
+const NAMED_COPY_FILES = 65536;
+const NAMED_COPY_LSTATS = 4096;
+const NAMED_COPY_NAMES = 4;
+const NAMED_COPY_LSTAT_DIR = 8;
+const NAMED_COPY_LISTED = 256;
+
+/** What the named-copy pairing knows of a review's changes (namedCopies). */
+export interface NamedCopies { changedDirs: Set<string>; gone: Set<string>; kept: Map<string, Change> }
+
+export function namedCopies(changes: readonly Change[]): NamedCopies {
+  const changedDirs = new Set<string>(), gone = new Set<string>(), kept = new Map<string, Change>();
+  for (const c of changes) {
+    if (c.change === 'deleted') gone.add(c.path);
+    else if (c.type === 'dir' && (c.change === 'added' || c.change === 'replaced')) changedDirs.add(c.path);
+    else if (c.host?.type === 'file' && (c.change === 'modified' || c.change === 'replaced')) kept.set(c.path, c);
+  }
+  return { changedDirs, gone, kept };
+}
+
+/**
+ * New files that may be copies named after host files: by host dir, the indices of those in
+ * it, each with its name, size and upper path, and what to do when one is (`p`: that file).
+ * Names and paths are made only for the files of a dir that could hold such a file.
+ */
+interface CopySource {
+  byDir: Map<string, number[]>;
+  name(i: number): string;
+  size(i: number): number;
+  upper(i: number): string;
+  found(i: number, p: string): void;
+}
+
+const isNameBreak = (ch: number): boolean => ch === 0x2e || ch === 0x7e || ch === 0x2d || ch === 0x5f;
+
+/**
+ * Each new file of `src` that holds the bytes of the host file whose name its own extends
+ * (its name up to a `.`, `~`, `-` or `_`, the longest first, up to NAMED_COPY_NAMES of them:
+ * `fstab.bak`, `app.log.1`, `conf~`, `site.conf.dpkg-old`) in the same host dir, when the
+ * sandbox kept that dir as a dir and did not delete the file. A copy made without its time
+ * (`cp fstab fstab.bak`) of a file the sandbox did not touch has no other evidence, and its
+ * name and the same bytes are all "copy of the host's fstab" says. A dir with many new files
+ * (a build's output) is listed once, by the helper with all such dirs, instead of each
+ * shorter name asked with lstat: a dir the host has empty asks nothing more.
+ */
+function findNamedCopies(src: CopySource, n: NamedCopies, compare: (upper: string, host: string) => boolean, budget: ByteBudget): void {
+  let lstats = NAMED_COPY_LSTATS;
+  const tryNames = (dir: string, i: number, there: ReadonlySet<string> | null): void => {
+    const name = src.name(i);
+    for (let k = name.length - 1, tried = 0; k > 0 && tried < NAMED_COPY_NAMES && lstats > 0; k--) {
+      if (!isNameBreak(name.charCodeAt(k))) continue;
+      tried++;
+      const base = name.slice(0, k);
+      if (there && !there.has(base)) continue;
+      const p = joinB(dir, base);
+      if (n.gone.has(p)) continue;
+      lstats--;
+      const st = lstatB(p);
+      const size = src.size(i);
+      if (st?.type === 'file' && st.size === size && sameWithin(budget, compare, src.upper(i), p, size) === true) { src.found(i, p); return; }
+    }
+  };
+  const listed: string[] = [];
+  for (const [dir, l] of src.byDir) {
+    if (l.length <= NAMED_COPY_LSTAT_DIR) for (const i of l) tryNames(dir, i, null);
+    else if (listed.length < NAMED_COPY_LISTED) listed.push(dir);
+  }
+  const names = hostDirNames(listed);
+  for (const dir of listed) {
+    const got = names.get(dir);
+    if (typeof got !== 'object' || !got.length) continue;
+    const there = new Set(got);
+    for (const i of src.byDir.get(dir)!) tryNames(dir, i, there);
+  }
+}
+
+/** Marks c a copy of host file p. */
+function markCopy(n: NamedCopies, c: Change, p: string): void {
+  c.copyOf = p;
+  const k = n.kept.get(p);
+  if (k) k.copiedTo ??= c.path;
+}
+
+/** findNamedCopies for each new file of `added` (changes of `changes`) that no other pairing took. */
+export function pairNamedCopies(added: readonly Change[], changes: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget()): void {
+  let n: NamedCopies | null = null;
+  const byDir = new Map<string, number[]>();
+  let count = 0;
+  let last = '\0', list: number[] | null = null;
+  for (let i = 0; i < added.length && count < NAMED_COPY_FILES; i++) {
+    const c = added[i]!;
+    if (c.change !== 'added' || c.type !== 'file' || c.movedFrom !== undefined || c.copyOf !== undefined || c.upper === undefined || c.size === 0) continue;
+    const p = c.path;
+    const slash = p.lastIndexOf('/');
+    let k = p.length - 1;
+    while (k > slash + 1 && !isNameBreak(p.charCodeAt(k))) k--;
+    if (k <= slash + 1) continue;
+    n ??= namedCopies(changes);
+    // A dir's files come one after another: its path is cut out and looked up once for them.
+    if (slash !== last.length || !p.startsWith(last)) {
+      last = slash > 0 ? p.slice(0, slash) : '';
+      const dir = last || '/';
+      list = n.changedDirs.has(dir) ? null : byDir.get(dir) ?? null;
+      if (!list && !n.changedDirs.has(dir)) byDir.set(dir, list = []);
+    }
+    if (!list) continue;
+    list.push(i);
+    count++;
+  }
+  if (!n || !count) return;
+  const nc = n;
+  findNamedCopies({ byDir, name: (i) => nameB(added[i]!.path), size: (i) => added[i]!.size, upper: (i) => added[i]!.upper!, found: (i, p) => markCopy(nc, added[i]!, p) }, n, compare, budget);
+}
+
 /** The changes of host files that are still there, changed (pairCopies' `kept`). */
 export const keptHostFiles = (changes: readonly Change[]): Change[] => changes.filter((c) => (c.change === 'modified' || c.change === 'replaced') && c.host?.type === 'file');
 
@@ -415,9 +532,8 @@ export function pairColumnMoves(named: NamedChanges, changes: readonly Change[],
     return newSizes.has(f.size);
   }) : null;
   for (const tree of trees?.values() ?? []) for (const f of tree?.files ?? []) sizes.add(f.size);
-  if (!sizes.size) return { moved: [], named };
   const asked: Change[] = [];
-  for (let i = 0; i < named.length && asked.length < COLUMN_STATS_MAX; i++) {
+  for (let i = 0; i < named.length && asked.length < COLUMN_STATS_MAX && sizes.size; i++) {
     if (!sizes.has(named.sizeAt(i))) continue;
     const c = named.changeAt(i);
     const st = c.upper === undefined ? null : lstatB(c.upper);
@@ -430,9 +546,52 @@ export function pairColumnMoves(named: NamedChanges, changes: readonly Change[],
   if (trees?.size) pairDirMoves(changes, [...asked, ...made], compare, budget, trees);
   pairCopies(asked.map((change) => ({ change, mark: null })), kept, compare, budget);
   const moved = asked.filter((c) => c.movedFrom !== undefined || c.copyOf !== undefined);
-  if (!moved.length) return { moved, named };
   const paths = new Set(moved.map((c) => c.path));
+  // A copy (`cp fstab fstab.bak`) is found by its name, not its size.
+  for (const c of namedColumnCopies(named, changes, paths, compare, budget)) { moved.push(c); paths.add(c.path); }
+  if (!moved.length) return { moved, named };
   return { moved, named: named.filter((p) => !paths.has(p)) };
+}
+
+/**
+ * The full review's column entries that are named copies (findNamedCopies), as changes: a
+ * plain new file in a host dir the sandbox kept, whose name has a `.`, `~`, `-` or `_` past its
+ * first byte. `taken`: the paths another pairing took already.
+ */
+function namedColumnCopies(named: NamedChanges, changes: readonly Change[], taken: ReadonlySet<string>, compare: (upper: string, host: string) => boolean, budget: ByteBudget): Change[] {
+  const out: Change[] = [];
+  let n: NamedCopies | null = null;
+  const byDir = new Map<string, number[]>();
+  // Each dir index's path, or null when the sandbox made or replaced that dir.
+  const dirOf: Array<string | null | undefined> = [];
+  let count = 0;
+  for (let i = 0; i < named.length && count < NAMED_COPY_FILES; i++) {
+    const d = named.dirAt(i);
+    if (dirOf[d] === null) continue;
+    const b = named.nameBytesAt(i), from = named.nameFrom;
+    let k = from + named.nameLength - 1;
+    while (k > from && !isNameBreak(b[k]!)) k--;
+    if (k <= from) continue;
+    n ??= namedCopies(changes);
+    let dir = dirOf[d];
+    if (dir === undefined) {
+      const pre = named.dirs[d]!;
+      dir = dirOf[d] = pre.length > 1 ? pre.slice(0, -1) : '/';
+      if (n.changedDirs.has(dir)) { dirOf[d] = null; continue; }
+    }
+    if (dir === null) continue;
+    const l = byDir.get(dir);
+    if (l) l.push(i); else byDir.set(dir, [i]);
+    count++;
+  }
+  if (!n || !count) return out;
+  const nc = n;
+  const name = (i: number): string => { const b = named.nameBytesAt(i); return b.toString('latin1', named.nameFrom, named.nameFrom + named.nameLength); };
+  findNamedCopies({
+    byDir, name, size: (i) => named.sizeAt(i), upper: (i) => named.upperAt(i),
+    found: (i, p) => { if (taken.has(named.pathAt(i))) return; const c = named.changeAt(i); markCopy(nc, c, p); out.push(c); },
+  }, n, compare, budget);
+  return out;
 }
 
 // Whole milliseconds: the helper's and Node's stat make the same time as doubles a hair apart.

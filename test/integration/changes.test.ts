@@ -183,20 +183,24 @@ test('a host file moved inside: its two lines name each other, its diff is again
   assert.not.ok(existsSync(join(canary, 'data.db')));
 });
 
-test('a copy of a host file the sandbox then changed (a backup, a rotated log): both lines say so, its diff is the same content, and a commit writes both', () => {
+test('a copy of a host file (a backup, a rotated log): its line says so, and that file\'s when the sandbox changed it; its diff is the same content, and a commit writes both', () => {
   // Root's overlay marks a renamed file with the host file's inode, an ordinary user's only "copied
-  // up" (the bytes decide); `cp -p` leaves no mark (its size, time and bytes decide).
+  // up" (the bytes decide); `cp -p` leaves no mark (its size, time and bytes decide); a plain
+  // `cp` leaves only its name (named after the host file, and the bytes).
   writeFileSync(join(canary, 'site.conf'), 'x=1\ny=2\n');
   writeFileSync(join(canary, 'app.log'), 'entry\n'.repeat(50));
   writeFileSync(join(canary, 'p.conf'), 'k=1\n'.repeat(3));
   writeFileSync(join(canary, 'q.conf'), 'q=1\n'.repeat(4));
   writeFileSync(join(canary, 'r.conf'), 'r=1\n'.repeat(5));
+  writeFileSync(join(canary, 'fstab'), 'UUID=1 / ext4\n');
   for (const f of ['site.conf', 'app.log', 'p.conf', 'q.conf', 'r.conf']) utimesSync(join(canary, f), 978307200, 978307200);
   const steps = [
     `cd ${canary}`, 'sed -i.bak s/y=2/y=3/ site.conf', 'mv app.log app.log.1 && echo fresh > app.log',
-    'cp -p p.conf p.conf.orig && echo k=9 > p.conf',
-    // Not copies as they stand: without the time, and changed after the copy.
-    'cp q.conf q.conf.orig && echo q=9 > q.conf', 'cp -p r.conf r.conf.orig && echo r=2 >> r.conf.orig && echo r=9 > r.conf',
+    'cp -p p.conf p.conf.orig && echo k=9 > p.conf', 'cp q.conf q.conf.orig && echo q=9 > q.conf',
+    // A file the sandbox leaves as it is, copied without its time.
+    'cp fstab fstab.bak',
+    // Not copies as they stand: changed after the copy; neither named after it nor timed.
+    'cp -p r.conf r.conf.orig && echo r=2 >> r.conf.orig && echo r=9 > r.conf', 'cp fstab tabcopy',
   ];
   const r = sbx(['run', '--name', 'cp', '--', 'sh', '-c', steps.join(' && ')]);
   assert.is(r.code, 0, r.stderr);
@@ -207,25 +211,30 @@ test('a copy of a host file the sandbox then changed (a backup, a rotated log): 
   assert.match(line(/modified: .*\/app\.log/), /\(host version saved as app\.log\.1\)$/);
   assert.match(line(/added: .*\/app\.log\.1/), /\(copy of the host's app\.log\)$/);
   assert.match(line(/added: .*\/p\.conf\.orig/), /\(copy of the host's p\.conf\)$/);
+  assert.match(line(/modified: .*\/q\.conf/), /\(host version saved as q\.conf\.orig\)$/);
+  assert.match(line(/added: .*\/fstab\.bak/), /\(copy of the host's fstab\)$/);
   // Each of their lines is the path alone.
-  for (const f of ['q.conf', 'r.conf']) {
-    for (const [kind, p] of [['added', `${f}.orig`], ['modified', f]]) assert.ok(lines.some((l) => l.endsWith(`${kind}:${kind === 'added' ? '    ' : ' '}${join(canary, p!)}`)), `${kind} ${p}: ${r.stderr}`);
+  for (const [kind, p] of [['added', 'r.conf.orig'], ['modified', 'r.conf'], ['added', 'tabcopy']]) {
+    assert.ok(lines.some((l) => l.endsWith(`${kind}:${kind === 'added' ? '    ' : ' '}${join(canary, p!)}`)), `${kind} ${p}: ${r.stderr}`);
   }
-  // The full review: `cp -p`'s copy is a plain new file there (a column, named.ts), paired too.
+  // The full review: `cp`'s copies are plain new files there (columns, named.ts), paired too.
   const d = sbx(['diff', 'cp']);
-  for (const [copy, of] of [['site.conf.bak', 'site.conf'], ['app.log.1', 'app.log'], ['p.conf.orig', 'p.conf']]) {
+  for (const [copy, of] of [['site.conf.bak', 'site.conf'], ['app.log.1', 'app.log'], ['p.conf.orig', 'p.conf'], ['q.conf.orig', 'q.conf'], ['fstab.bak', 'fstab']]) {
     assert.ok(d.stdout.includes(`diff ${join(canary, copy!)} (copy of the host's ${join(canary, of!)})\nSame content\n`), d.stdout);
   }
   assert.not.match(d.stdout, /^\+entry$/m, 'the rotated log is not shown as every line added');
   assert.ok(d.stdout.includes(`diff ${join(canary, 'app.log')} (modified; host version saved as ${join(canary, 'app.log.1')})\n`), d.stdout);
   assert.ok(d.stdout.includes(`+++ b${join(canary, 'r.conf.orig')}\n@@ -0,0 +1,6 @@\n`), d.stdout);
+  assert.ok(d.stdout.includes(`+++ b${join(canary, 'tabcopy')}\n@@ -0,0 +1,1 @@\n`), d.stdout);
   const j = JSON.parse(sbx(['diff', 'cp', '--json']).stdout) as { changes: Array<{ path: string; copyOf?: string; copiedTo?: string }> };
   const at = (p: string) => j.changes.find((c) => c.path === join(canary, p));
   assert.is(at('site.conf.bak')?.copyOf, join(canary, 'site.conf'));
   assert.is(at('site.conf')?.copiedTo, join(canary, 'site.conf.bak'));
   assert.is(at('p.conf.orig')?.copyOf, join(canary, 'p.conf'));
-  assert.is(at('q.conf.orig')?.copyOf, undefined);
+  assert.is(at('fstab.bak')?.copyOf, join(canary, 'fstab'));
+  assert.is(at('r.conf.orig')?.copyOf, undefined);
   assert.is(at('r.conf')?.copiedTo, undefined);
+  assert.is(at('tabcopy')?.copyOf, undefined);
   const c = sbx(['commit', 'cp']);
   assert.is(c.code, 0, c.stderr);
   assert.is(readFileSync(join(canary, 'site.conf.bak'), 'utf8'), 'x=1\ny=2\n');
@@ -233,6 +242,7 @@ test('a copy of a host file the sandbox then changed (a backup, a rotated log): 
   assert.is(readFileSync(join(canary, 'app.log.1'), 'utf8'), 'entry\n'.repeat(50));
   assert.is(readFileSync(join(canary, 'app.log'), 'utf8'), 'fresh\n');
   assert.is(readFileSync(join(canary, 'p.conf.orig'), 'utf8'), 'k=1\n'.repeat(3));
+  assert.is(readFileSync(join(canary, 'fstab.bak'), 'utf8'), 'UUID=1 / ext4\n');
 });
 
 test('a host dir moved: mv copies its tree (EXDEV), and both dirs\' lines name each other; a commit without all of the new tree keeps the old one', () => {

@@ -3,7 +3,7 @@
 // sbx-test: host-free (it computes only).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { changedTree, handleWords, heldMovesAfter, heldMovesAgain, movedAwayAlone, pairCopies, pairDirMoves, pairMoves, type MarkedFile } from '../../sandbox-core/changes/moves.js';
+import { changedTree, handleWords, heldMovesAfter, heldMovesAgain, movedAwayAlone, pairCopies, pairDirMoves, pairMoves, pairNamedCopies, type MarkedFile } from '../../sandbox-core/changes/moves.js';
 import { closeAll } from '../../sandbox-core/changes/fsat.js';
 import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -310,6 +310,48 @@ test('a copy of a host file the sandbox then changed: by a mark that names it, o
   assert.match(text, /modified: \/etc\/a\.conf \(host version saved as a\.conf\.bak\)\n/);
   assert.match(text, /added: +\/etc\/a\.conf\.bak \(copy of the host's a\.conf\)\n/);
   assert.match(text, /added: +\/var\/log\/x\.1 \(copy of the host's x\)\n/);
+});
+
+test('a copy named after its host file (`cp fstab fstab.bak`): the host file of the name before a `.`, `~`, `-` or `_`, still there, with its bytes', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'sbx-moves-'));
+  try {
+    const host = join(tmp, 'host'), layer = join(tmp, 'layer');
+    mkdirSync(join(host, 'newd'), { recursive: true });
+    mkdirSync(join(layer, 'newd'), { recursive: true });
+    const files: Record<string, string> = { fstab: 'UUID=1 /\n', hosts: 'h\n', gone: 'g\n', edited: 'e\n', a: 'z\n' };
+    for (const [n, t] of Object.entries(files)) writeFileSync(join(host, n), t);
+    const added = (rel: string, text: string): Change => {
+      writeFileSync(join(layer, rel), text);
+      return { path: join(host, rel), change: 'added', type: 'file', size: Buffer.byteLength(text), upper: join(layer, rel), up: st(900, Buffer.byteLength(text)) };
+    };
+    const bak = added('fstab.bak', 'UUID=1 /\n'), dated = added('fstab-2026_12', 'UUID=1 /\n'), tilde = added('hosts~', 'h\n');
+    const goneBak = added('gone.bak', 'g\n'), editedOrig = added('edited.orig', 'e\nmore\n'), plain = added('fstabx', 'UUID=1 /\n');
+    const inNew = added('newd/fstab.bak', 'UUID=1 /\n'), empty = added('hosts.empty', ''), far = added('a-b-c-d-e-f', 'z\n');
+    const hostsChange: Change = { path: join(host, 'hosts'), change: 'modified', type: 'file', size: 3, host: st(5, 2) };
+    const changes: Change[] = [bak, dated, tilde, goneBak, editedOrig, plain, inNew, empty, far, hostsChange,
+      { path: join(host, 'gone'), change: 'deleted', type: 'file', size: 2, host: st(6, 2) },
+      { path: join(host, 'newd'), change: 'added', type: 'dir', size: 0 }];
+    pairNamedCopies(changes, changes);
+    assert.is(bak.copyOf, join(host, 'fstab'));
+    assert.is(dated.copyOf, join(host, 'fstab'), 'the longest name first, down to the one that is a file');
+    assert.is(tilde.copyOf, join(host, 'hosts'));
+    assert.is(hostsChange.copiedTo, join(host, 'hosts~'), 'a host file the sandbox changed names its copy');
+    assert.is(goneBak.copyOf, undefined, 'deleted inside: a move, not a copy');
+    assert.is(editedOrig.copyOf, undefined, 'other bytes');
+    assert.is(plain.copyOf, undefined, 'no separator');
+    assert.is(inNew.copyOf, undefined, 'a dir the sandbox made');
+    assert.is(empty.copyOf, undefined);
+    assert.is(far.copyOf, undefined, 'only the 4 longest shorter names are tried');
+    // A dir of many new files (a build's output) is listed once, by the helper: the same answer.
+    mkdirSync(join(host, 'out')); mkdirSync(join(layer, 'out'));
+    writeFileSync(join(host, 'out', 'f-3'), '3\n');
+    const outs = Array.from({ length: 12 }, (_, i) => added(`out/f-${i}.txt`, `${i}\n`));
+    pairNamedCopies(outs, outs);
+    assert.equal(outs.map((c) => c.copyOf), outs.map((_, i) => (i === 3 ? join(host, 'out', 'f-3') : undefined)));
+  } finally {
+    closeAll();
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 test('the summary says it on both lines, by name alone within one dir', () => {
