@@ -732,6 +732,8 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
   const diffs = n ? columnDiffs(col, named!) : null;
   const moved = movedPairs(changes);
   const inDirs = moved && movedDirFiles(changes, n ? named! : null, moved);
+  const copies = copiedDirCounts(changes);
+  let copiedDir: string | null = null;
   const flush = async (): Promise<void> => {
     if (!out.at) return;
     const w = write(out.buf.subarray(0, out.at));
@@ -759,6 +761,15 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
     if (out.at >= PIECE) await flush();
     if (folds?.change(changes[i]!)) { i++; continue; }
     const c = changes[i++]!;
+    // A copied dir's files (the scan compared each): one line for all of them.
+    if (copiedDir !== null && !isBelow(c.path, copiedDir)) copiedDir = null;
+    const copied = c.type === 'dir' ? copies?.get(c.path) : undefined;
+    if (copied !== undefined) {
+      copiedDir = c.path;
+      out.text(col.bold(`diff ${display(c.path)}/ (copy of the host's ${display(c.copyOf!)}/)\n`) + col.dim(`Same content: ${countText(copied)} ${copied === 1 ? 'file' : 'files'}\n`));
+      continue;
+    }
+    if (copiedDir !== null && c.copyOf !== undefined) continue;
     // A moved dir's files with the bytes they had in the old dir: one line for all of them.
     const count = inDirs?.count.get(c.path);
     if (count) out.text(col.bold(`diff ${display(c.path)}/ (moved from ${display(c.movedFrom!)}/)\n`) + col.dim(`Same content: ${countText(count)} ${count === 1 ? 'file' : 'files'}\n`));
@@ -785,6 +796,21 @@ function movedPairs(changes: readonly Change[]): Map<string, Change> | null {
     if (d && d.movedTo === c.path) both.set(d.path, d);
   }
   return both.size ? both : null;
+}
+
+/**
+ * The dirs the scan found copied with their trees (moves.ts pairDirCopies), each with how many
+ * of its files are copies; null when none. `changes` are in path order: a dir's files follow it.
+ */
+function copiedDirCounts(changes: readonly Change[]): Map<string, number> | null {
+  let out: Map<string, number> | null = null;
+  let at: string | null = null;
+  for (const c of changes) {
+    if (at !== null && !isBelow(c.path, at)) at = null;
+    if (at === null && c.type === 'dir' && c.change === 'added' && c.copyOf !== undefined) (out ??= new Map()).set(at = c.path, 0);
+    else if (at !== null && c.type === 'file' && c.copyOf !== undefined) out!.set(at, out!.get(at)! + 1);
+  }
+  return out;
 }
 
 /** A moved dir's new files as their diffs show them (movedDirFiles). */

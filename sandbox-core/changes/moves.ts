@@ -9,9 +9,9 @@
 // Copies of host files (a backup, a rotated log) are paired the same way, to be said as copies.
 import type { Change } from './types.js';
 import { sameContent } from './content.js';
-import { display, joinB, nameB } from '../base/bpath.js';
+import { display, joinB, nameB, parentB } from '../base/bpath.js';
 import { hostDirNames } from './host-tree.js';
-import { isWithin } from '../base/within.js';
+import { isBelow, isWithin } from '../base/within.js';
 import { lstatB, sameTime } from './stat.js';
 import type { NamedChanges } from './named.js';
 
@@ -592,6 +592,88 @@ function namedColumnCopies(named: NamedChanges, changes: readonly Change[], take
     found: (i, p) => { if (taken.has(named.pathAt(i))) return; const c = named.changeAt(i); markCopy(nc, c, p); out.push(c); },
   }, n, compare, budget);
   return out;
+}
+
+// A dir copied with its tree (`cp -r nvim nvim.bak`): how many new dirs are looked into.
+const DIR_COPIES_MAX = 8;
+
+/**
+ * A new dir that is a copy of a host dir (`cp -r ~/.config/nvim ~/.config/nvim.bak`, `cp -a
+ * /etc/nginx /etc/nginx.orig`): named after it as a copied file is (findNamedCopies), in a host
+ * dir the sandbox kept, the host dir not deleted inside, and its tree the host dir's: each of
+ * the host dir's regular files at its place with its bytes, and below it nothing else the
+ * sandbox added but dirs. Change.copyOf on the new dir and on each of its files; a tree of
+ * other or more files, or of no non-empty one, is no copy. Up to DIR_COPIES_MAX dirs of up to
+ * DIR_ENTRIES_MAX host entries (the tree listed as a deleted one is, no host atime moved), the
+ * same byte budget. `named`: the full review's plain new files; its entries of such a tree are
+ * returned as changes, to join the list.
+ */
+export function pairDirCopies(changes: readonly Change[], named: NamedChanges | null, compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget()): Change[] {
+  const out: Change[] = [];
+  let n: NamedCopies | null = null;
+  let tried = 0;
+  for (const d of changes) {
+    if (d.change !== 'added' || d.type !== 'dir' || d.movedFrom !== undefined || d.copyOf !== undefined) continue;
+    const name = nameB(d.path);
+    let k = name.length - 1;
+    while (k > 0 && !isNameBreak(name.charCodeAt(k))) k--;
+    if (k <= 0) continue;
+    n ??= namedCopies(changes);
+    const dir = parentB(d.path);
+    if (n.changedDirs.has(dir)) continue;
+    let host: string | null = null;
+    for (let tries = 0; k > 0 && tries < NAMED_COPY_NAMES && host === null; k--) {
+      if (!isNameBreak(name.charCodeAt(k))) continue;
+      tries++;
+      const p = joinB(dir, name.slice(0, k));
+      if (!n.gone.has(p) && !n.changedDirs.has(p) && lstatB(p)?.type === 'dir') host = p;
+    }
+    if (host === null || tried++ >= DIR_COPIES_MAX) continue;
+    const tree = treeFiles(host, () => true);
+    if (tree) out.push(...copiedTree(d, host, tree, changes, named, compare, budget));
+  }
+  return out;
+}
+
+/** The new dir d, when its tree is the host dir's (pairDirCopies): marked, with its column entries made changes. */
+function copiedTree(d: Change, host: string, tree: HostTree, changes: readonly Change[], named: NamedChanges | null, compare: (upper: string, host: string) => boolean, budget: ByteBudget): Change[] {
+  const want = new Map<string, number>();
+  for (const f of tree.files) want.set(f.rel, f.size);
+  for (const rel of tree.empty) want.set(rel, 0);
+  const files: Change[] = [];
+  const relOf = (p: string): string => p.slice(d.path.length + 1);
+  const fits = (rel: string, size: number): boolean => want.get(rel) === size;
+  for (const c of changes) {
+    if (!isBelow(c.path, d.path)) continue;
+    if (c.change !== 'added' || c.movedFrom !== undefined) return [];
+    if (c.type === 'dir') continue;
+    if (c.type !== 'file' || !fits(relOf(c.path), c.size)) return [];
+    files.push(c);
+  }
+  const cols: number[] = [];
+  if (named?.stats) {
+    // Not sorted yet (scan.ts sorts it last): the tree's dirs by their prefixes, then one pass.
+    const pre = `${d.path}/`;
+    const inTree = new Uint8Array(named.dirs.length);
+    let any = false;
+    for (let k = 0; k < named.dirs.length; k++) if (named.dirs[k]!.startsWith(pre)) { inTree[k] = 1; any = true; }
+    for (let j = 0; any && j < named.length; j++) {
+      if (!inTree[named.dirAt(j)]) continue;
+      if (cols.length + files.length >= want.size || !fits(relOf(named.pathAt(j)), named.sizeAt(j))) return [];
+      cols.push(j);
+    }
+  }
+  if (files.length + cols.length !== want.size) return [];
+  const same = (upper: string | undefined, rel: string, size: number): boolean => size === 0 || (upper !== undefined && sameWithin(budget, compare, upper, joinB(host, rel), size) === true);
+  for (const c of files) if (!same(c.upper, relOf(c.path), c.size)) return [];
+  for (const j of cols) if (!same(named!.upperAt(j), relOf(named!.pathAt(j)), named!.sizeAt(j))) return [];
+  d.copyOf = host;
+  for (const c of files) c.copyOf = joinB(host, relOf(c.path));
+  return cols.map((j) => {
+    const c = named!.changeAt(j);
+    c.copyOf = joinB(host, relOf(c.path));
+    return c;
+  });
 }
 
 // Whole milliseconds: the helper's and Node's stat make the same time as doubles a hair apart.

@@ -10,7 +10,7 @@ import { fromUser } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
 import { closeAll, setHostRoot } from './fsat.js';
 import type { NamedChanges } from './named.js';
-import { byteBudget, heldMovesAgain, pairColumnMoves } from './moves.js';
+import { byteBudget, heldMovesAgain, pairColumnMoves, pairDirCopies } from './moves.js';
 
 export interface ScanResult {
   changes: Change[];
@@ -161,6 +161,13 @@ function finish(walked: WalkResult, opts: ScanOptions, meta: SandboxMeta): ScanR
     // A file moved to another overlay is a column entry: paired, it joins the changes.
     const columns = pairColumnMoves(walked.named, res.changes, res.made, undefined, budget);
     if (columns.moved.length) { res.changes.push(...columns.moved); walked.named = columns.named; }
+  }
+  // A host dir copied with its tree (`cp -r nvim nvim.bak`): its files' column entries join the changes.
+  const copied = pairDirCopies(res.changes, walked.named ?? null, undefined, budget);
+  if (copied.length) {
+    res.changes.push(...copied);
+    const paths = new Set(copied.map((c) => c.path));
+    walked.named = walked.named!.filter((p) => !paths.has(p));
   }
   // The moves an earlier commit held (its new dir is on the host now: nothing pairs it again).
   if (meta.heldMoves?.length) heldMovesAgain(res.changes, meta.heldMoves);

@@ -193,14 +193,18 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   writeFileSync(join(canary, 'q.conf'), 'q=1\n'.repeat(4));
   writeFileSync(join(canary, 'r.conf'), 'r=1\n'.repeat(5));
   writeFileSync(join(canary, 'fstab'), 'UUID=1 / ext4\n');
+  mkdirSync(join(canary, 'cdir', 'sub'), { recursive: true });
+  writeFileSync(join(canary, 'cdir', 'a'), 'a\n'.repeat(9));
+  writeFileSync(join(canary, 'cdir', 'sub', 'b'), 'b\n'.repeat(7));
   for (const f of ['site.conf', 'app.log', 'p.conf', 'q.conf', 'r.conf']) utimesSync(join(canary, f), 978307200, 978307200);
   const steps = [
     `cd ${canary}`, 'sed -i.bak s/y=2/y=3/ site.conf', 'mv app.log app.log.1 && echo fresh > app.log',
     'cp -p p.conf p.conf.orig && echo k=9 > p.conf', 'cp q.conf q.conf.orig && echo q=9 > q.conf',
     // A file the sandbox leaves as it is, copied without its time.
-    'cp fstab fstab.bak',
+    'cp fstab fstab.bak', 'cp -r cdir cdir.bak',
     // Not copies as they stand: changed after the copy; neither named after it nor timed.
     'cp -p r.conf r.conf.orig && echo r=2 >> r.conf.orig && echo r=9 > r.conf', 'cp fstab tabcopy',
+    'cp -r cdir cdir.edit && echo more >> cdir.edit/a',
   ];
   const r = sbx(['run', '--name', 'cp', '--', 'sh', '-c', steps.join(' && ')]);
   assert.is(r.code, 0, r.stderr);
@@ -213,6 +217,8 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   assert.match(line(/added: .*\/p\.conf\.orig/), /\(copy of the host's p\.conf\)$/);
   assert.match(line(/modified: .*\/q\.conf/), /\(host version saved as q\.conf\.orig\)$/);
   assert.match(line(/added: .*\/fstab\.bak/), /\(copy of the host's fstab\)$/);
+  assert.match(line(/added: .*\/cdir\.bak\//), /\/cdir\.bak\/ \(2 files, 1 dir, 32 B; copy of the host's cdir\)$/);
+  assert.match(line(/added: .*\/cdir\.edit\//), /\/cdir\.edit\/ \(2 files, 1 dir, 37 B\)$/);
   // Each of their lines is the path alone.
   for (const [kind, p] of [['added', 'r.conf.orig'], ['modified', 'r.conf'], ['added', 'tabcopy']]) {
     assert.ok(lines.some((l) => l.endsWith(`${kind}:${kind === 'added' ? '    ' : ' '}${join(canary, p!)}`)), `${kind} ${p}: ${r.stderr}`);
@@ -226,6 +232,10 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   assert.ok(d.stdout.includes(`diff ${join(canary, 'app.log')} (modified; host version saved as ${join(canary, 'app.log.1')})\n`), d.stdout);
   assert.ok(d.stdout.includes(`+++ b${join(canary, 'r.conf.orig')}\n@@ -0,0 +1,6 @@\n`), d.stdout);
   assert.ok(d.stdout.includes(`+++ b${join(canary, 'tabcopy')}\n@@ -0,0 +1,1 @@\n`), d.stdout);
+  // A dir copied with its tree: one line for its files, none of their texts.
+  assert.ok(d.stdout.includes(`diff ${join(canary, 'cdir.bak')}/ (copy of the host's ${join(canary, 'cdir')}/)\nSame content: 2 files\n`), d.stdout);
+  assert.not.ok(d.stdout.includes(`diff ${join(canary, 'cdir.bak', 'a')}`), d.stdout);
+  assert.ok(d.stdout.includes(`+++ b${join(canary, 'cdir.edit', 'sub', 'b')}\n`), d.stdout);
   const j = JSON.parse(sbx(['diff', 'cp', '--json']).stdout) as { changes: Array<{ path: string; copyOf?: string; copiedTo?: string }> };
   const at = (p: string) => j.changes.find((c) => c.path === join(canary, p));
   assert.is(at('site.conf.bak')?.copyOf, join(canary, 'site.conf'));
@@ -235,6 +245,9 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   assert.is(at('r.conf.orig')?.copyOf, undefined);
   assert.is(at('r.conf')?.copiedTo, undefined);
   assert.is(at('tabcopy')?.copyOf, undefined);
+  assert.is(at('cdir.bak')?.copyOf, join(canary, 'cdir'));
+  assert.is(at('cdir.bak/sub/b')?.copyOf, join(canary, 'cdir', 'sub', 'b'));
+  assert.is(at('cdir.edit')?.copyOf, undefined);
   const c = sbx(['commit', 'cp']);
   assert.is(c.code, 0, c.stderr);
   assert.is(readFileSync(join(canary, 'site.conf.bak'), 'utf8'), 'x=1\ny=2\n');
@@ -243,6 +256,7 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   assert.is(readFileSync(join(canary, 'app.log'), 'utf8'), 'fresh\n');
   assert.is(readFileSync(join(canary, 'p.conf.orig'), 'utf8'), 'k=1\n'.repeat(3));
   assert.is(readFileSync(join(canary, 'fstab.bak'), 'utf8'), 'UUID=1 / ext4\n');
+  assert.is(readFileSync(join(canary, 'cdir.bak', 'sub', 'b'), 'utf8'), 'b\n'.repeat(7));
 });
 
 test('a host dir moved: mv copies its tree (EXDEV), and both dirs\' lines name each other; a commit without all of the new tree keeps the old one', () => {

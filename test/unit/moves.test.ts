@@ -3,7 +3,7 @@
 // sbx-test: host-free (it computes only).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { changedTree, handleWords, heldMovesAfter, heldMovesAgain, movedAwayAlone, pairCopies, pairDirMoves, pairMoves, pairNamedCopies, type MarkedFile } from '../../sandbox-core/changes/moves.js';
+import { changedTree, handleWords, heldMovesAfter, heldMovesAgain, movedAwayAlone, pairCopies, pairDirCopies, pairDirMoves, pairMoves, pairNamedCopies, type MarkedFile } from '../../sandbox-core/changes/moves.js';
 import { closeAll } from '../../sandbox-core/changes/fsat.js';
 import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -348,6 +348,41 @@ test('a copy named after its host file (`cp fstab fstab.bak`): the host file of 
     const outs = Array.from({ length: 12 }, (_, i) => added(`out/f-${i}.txt`, `${i}\n`));
     pairNamedCopies(outs, outs);
     assert.equal(outs.map((c) => c.copyOf), outs.map((_, i) => (i === 3 ? join(host, 'out', 'f-3') : undefined)));
+  } finally {
+    closeAll();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('a dir copied with its tree (`cp -r conf conf.bak`): named after a host dir, every one of its files at its place with its bytes, and nothing more', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'sbx-moves-'));
+  try {
+    const host = join(tmp, 'host'), layer = join(tmp, 'layer');
+    const files: Record<string, string> = { a: 'a\n', 'sub/b': 'bb\n', e: '' };
+    for (const [rel, t] of Object.entries(files)) { mkdirSync(dirname(join(host, 'conf', rel)), { recursive: true }); writeFileSync(join(host, 'conf', rel), t); }
+    /** A new dir of the layer holding `tree`: its change and its files' and subdirs' changes. */
+    const newTree = (name: string, tree: Record<string, string>): Change[] => {
+      const out: Change[] = [{ path: join(host, name), change: 'added', type: 'dir', size: 0 }];
+      for (const [rel, t] of Object.entries(tree)) {
+        mkdirSync(dirname(join(layer, name, rel)), { recursive: true });
+        writeFileSync(join(layer, name, rel), t);
+        if (rel.includes('/')) out.push({ path: join(host, name, dirname(rel)), change: 'added', type: 'dir', size: 0 });
+        out.push({ path: join(host, name, rel), change: 'added', type: 'file', size: Buffer.byteLength(t), upper: join(layer, name, rel), up: st(900, Buffer.byteLength(t)) });
+      }
+      return out;
+    };
+    const bak = newTree('conf.bak', files), edit = newTree('conf.edit', { ...files, a: 'A\n' });
+    const more = newTree('conf-more', { ...files, extra: 'x\n' }), less = newTree('conf_less', { a: 'a\n', 'sub/b': 'bb\n' });
+    const other = newTree('confx', files);
+    const all = [...bak, ...edit, ...more, ...less, ...other];
+    assert.equal(pairDirCopies(all, null), []);
+    assert.is(bak[0]!.copyOf, join(host, 'conf'));
+    assert.equal(bak.filter((c) => c.type === 'file').map((c) => c.copyOf), ['a', 'sub/b', 'e'].map((r) => join(host, 'conf', r)));
+    for (const t of [edit, more, less, other]) assert.is(t[0]!.copyOf, undefined, t[0]!.path);
+    // The host dir deleted inside: a move, not a copy.
+    const again = newTree('conf.old', files);
+    pairDirCopies([...again, { path: join(host, 'conf'), change: 'deleted', type: 'dir', size: 0, host: { ...st0(), type: 'dir' } }], null);
+    assert.is(again[0]!.copyOf, undefined);
   } finally {
     closeAll();
     rmSync(tmp, { recursive: true, force: true });
