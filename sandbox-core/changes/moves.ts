@@ -270,6 +270,11 @@ interface CopySource {
   found(i: number, p: string): void;
 }
 
+/** A host entry's stat; null when it is not there or cannot be asked (in a dir the user may not search: EACCES). */
+function hostStat(p: string): ReturnType<typeof lstatB> {
+  try { return lstatB(p); } catch { return null; }
+}
+
 const isNameBreak = (ch: number): boolean => ch === 0x2e || ch === 0x7e || ch === 0x2d || ch === 0x5f;
 
 /**
@@ -294,7 +299,7 @@ function findNamedCopies(src: CopySource, n: NamedCopies, compare: (upper: strin
       const p = joinB(dir, base);
       if (n.gone.has(p)) continue;
       lstats--;
-      const st = lstatB(p);
+      const st = hostStat(p);
       const size = src.size(i);
       if (st?.type === 'file' && st.size === size && sameWithin(budget, compare, src.upper(i), p, size) === true) { src.found(i, p); return; }
     }
@@ -626,7 +631,7 @@ export function pairDirCopies(changes: readonly Change[], named: NamedChanges | 
       if (!isNameBreak(name.charCodeAt(k))) continue;
       tries++;
       const p = joinB(dir, name.slice(0, k));
-      if (!n.gone.has(p) && !n.changedDirs.has(p) && lstatB(p)?.type === 'dir') host = p;
+      if (!n.gone.has(p) && !n.changedDirs.has(p) && hostStat(p)?.type === 'dir') host = p;
     }
     if (host === null || tried++ >= DIR_COPIES_MAX) continue;
     const tree = treeFiles(host, () => true);
