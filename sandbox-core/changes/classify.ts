@@ -10,7 +10,9 @@ import { readlinkB, sameContent } from './content.js';
 import { xattrsEqual } from './xattr.js';
 import { isAclName, xattrDetails } from './acl.js';
 import { aclGivesAccess, givenAway, reviewer as reviewerOf } from './owner.js';
-import { byteBudget, handleWords, keptHostFiles, pairCopies, pairDirMoves, pairMoves, pairNamedCopies } from './moves.js';
+import { pairDirMoves, pairMoves } from './moves.js';
+import { keptHostFiles, pairCopies, pairNamedCopies } from './copies.js';
+import { byteBudget, handleWords } from './pairing.js';
 
 function oct(n: number): string {
   return n.toString(8).padStart(3, '0');

@@ -10,7 +10,9 @@ import { fromUser } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
 import { closeAll, setHostRoot } from './fsat.js';
 import type { NamedChanges } from './named.js';
-import { byteBudget, heldMovesAgain, pairColumnMoves, pairDirCopies } from './moves.js';
+import { heldMovesAgain, pairColumnMoves } from './moves.js';
+import { pairDirCopies } from './copies.js';
+import { byteBudget } from './pairing.js';
 
 export interface ScanResult {
   changes: Change[];

@@ -9,7 +9,7 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, symlinkSync, w
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeFixture, whiteout, opaque, copyUp, setXattr } from './changes-fixture.js';
-import { handleWords } from '../../sandbox-core/changes/moves.js';
+import { handleWords } from '../../sandbox-core/changes/pairing.js';
 import { IS_ROOT, REPO } from '../helpers/sbx.js';
 import { scanSandbox } from '../../sandbox-core/changes/scan.js';
 import { makePlan, type StepKind } from '../../sandbox-core/commit/plan.js';

@@ -1,9 +1,12 @@
-// Which added and deleted files of a scan are one host file moved (sandbox-core/changes/moves.ts):
-// only on evidence, each deleted file at most once.
+// Which added and deleted files of a scan are one host file moved (sandbox-core/changes/moves.ts),
+// and which new files are copies of host files (copies.ts): only on evidence, each deleted file
+// at most once.
 // sbx-test: host-free (it computes only).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { changedTree, handleWords, heldMovesAfter, heldMovesAgain, movedAwayAlone, pairCopies, pairDirCopies, pairDirMoves, pairMoves, pairNamedCopies, type MarkedFile } from '../../sandbox-core/changes/moves.js';
+import { changedTree, heldMovesAfter, heldMovesAgain, movedAwayAlone, pairDirMoves, pairMoves } from '../../sandbox-core/changes/moves.js';
+import { pairCopies, pairDirCopies, pairNamedCopies } from '../../sandbox-core/changes/copies.js';
+import { handleWords, type MarkedFile } from '../../sandbox-core/changes/pairing.js';
 import { closeAll } from '../../sandbox-core/changes/fsat.js';
 import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

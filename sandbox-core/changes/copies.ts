@@ -1,0 +1,309 @@
+// Copies of host files (a backup: `sed -i.bak`, `cp fstab fstab.bak`, `cp -r nvim nvim.bak`;
+// a rotated log): new files the review said as whole new texts, every line added. Said as
+// copies here, each only on evidence and always the bytes: the copy-up mark names the host
+// file, or its size (and time) as exactly one changed host file's, or its name extends a host
+// file's of its dir. Only the review changes: a commit writes a copy as every other new file.
+import type { Change } from './types.js';
+import type { NamedChanges } from './named.js';
+import { sameContent } from './content.js';
+import { joinB, nameB, parentB } from '../base/bpath.js';
+import { hostDirNames } from './host-tree.js';
+import { isBelow } from '../base/within.js';
+import { lstatB, sameTime } from './stat.js';
+import { addTo, byteBudget, CANDIDATES_MAX, handleWords, sameWithin, timeKey, treeFiles, type ByteBudget, type HostTree, type MarkedFile } from './pairing.js';
+
+/**
+ * Marks each new file that is a copy of a host file the sandbox then changed or replaced
+ * (Change.copyOf, copiedTo): a backup (`sed -i.bak`, dpkg's `.dpkg-old`, `cp -p conf
+ * conf.orig`), a rotated log (`mv app.log app.log.1` and a new app.log). `kept`: the scan's
+ * host files that are still there, changed. On a move's evidence (pairMoves: a mark naming the
+ * file, or with no handle the same size, and with no mark the same size and time, as exactly
+ * one), and only with the host file's bytes: a copy changed after is no copy. Run after
+ * pairMoves, on the files it left unpaired.
+ */
+export function pairCopies(marked: readonly MarkedFile[], kept: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget()): void {
+  if (!marked.length || !kept.length) return;
+  const byPath = new Map<string, Change>();
+  const byIno = new Map<number, Change[]>();
+  const bySize = new Map<number, Change[]>();
+  const byTime = new Map<string, Change[]>();
+  for (const k of kept) {
+    if (k.host?.type !== 'file' || k.host.size === 0) continue;
+    byPath.set(k.path, k);
+    addTo(byIno, k.host.ino % 0x100000000, k);
+    addTo(bySize, k.host.size, k);
+    addTo(byTime, timeKey(k.host.size, k.host.mtimeMs), k);
+  }
+  if (!byPath.size) return;
+  for (const { change: c, mark } of marked) {
+    if (c.change !== 'added' || c.type !== 'file' || c.movedFrom !== undefined || c.size === 0 || c.upper === undefined) continue;
+    let found: Change[];
+    if (typeof mark === 'string') found = mark !== c.path && byPath.has(mark) ? [byPath.get(mark)!] : [];
+    else if (mark?.length) found = [...new Set((handleWords(mark) ?? []).flatMap((w) => byIno.get(w) ?? []))];
+    else if (mark === null) found = c.up === undefined ? [] : byTime.get(timeKey(c.size, c.up.mtimeMs)) ?? [];
+    else found = bySize.get(c.size) ?? [];
+    // More than a few of that size (and time) is no evidence which, and never read: a checkout
+    // that changes 10k files of one size and adds 10k more is not 10^8 comparisons.
+    if (!found.length || found.length > CANDIDATES_MAX) continue;
+    found = found.filter((k) => k.host!.size === c.size && (mark !== null || sameTime(k.host!.mtimeMs, c.up!.mtimeMs)));
+    const equal: Change[] = [];
+    let unsure = false;
+    for (const k of found) {
+      const s = sameWithin(budget, compare, c.upper, k.path, c.size);
+      if (s === null) unsure = true;
+      else if (s) equal.push(k);
+    }
+    if (equal.length !== 1 || unsure) continue;
+    c.copyOf = equal[0]!.path;
+    // Two copies of one file (conf.orig, then conf.save): its line names the first.
+    equal[0]!.copiedTo ??= c.path;
+  }
+}
+
+// The named-copy pairing (findNamedCopies): the new files it looks at, the host files it asks
+// with lstat (below the root each), the shorter names of a name it tries, and how many new files
+// of one dir it asks by lstat before it lists the dir instead (one helper call for all such dirs).
+const NAMED_COPY_FILES = 65536;
+const NAMED_COPY_LSTATS = 4096;
+const NAMED_COPY_NAMES = 4;
+const NAMED_COPY_LSTAT_DIR = 8;
+const NAMED_COPY_LISTED = 256;
+
+/** What the named-copy pairing knows of a review's changes (namedCopies). */
+interface NamedCopies { changedDirs: Set<string>; gone: Set<string>; kept: Map<string, Change> }
+
+function namedCopies(changes: readonly Change[]): NamedCopies {
+  const changedDirs = new Set<string>(), gone = new Set<string>(), kept = new Map<string, Change>();
+  for (const c of changes) {
+    if (c.change === 'deleted') gone.add(c.path);
+    else if (c.type === 'dir' && (c.change === 'added' || c.change === 'replaced')) changedDirs.add(c.path);
+    else if (c.host?.type === 'file' && (c.change === 'modified' || c.change === 'replaced')) kept.set(c.path, c);
+  }
+  return { changedDirs, gone, kept };
+}
+
+/**
+ * New files that may be copies named after host files: by host dir, the indices of those in
+ * it, each with its name, size and upper path, and what to do when one is (`p`: that file).
+ * Names and paths are made only for the files of a dir that could hold such a file.
+ */
+interface CopySource {
+  byDir: Map<string, number[]>;
+  name(i: number): string;
+  size(i: number): number;
+  upper(i: number): string;
+  found(i: number, p: string): void;
+}
+
+/** A host entry's stat; null when it is not there or cannot be asked (in a dir the user may not search: EACCES). */
+function hostStat(p: string): ReturnType<typeof lstatB> {
+  try { return lstatB(p); } catch { return null; }
+}
+
+const isNameBreak = (ch: number): boolean => ch === 0x2e || ch === 0x7e || ch === 0x2d || ch === 0x5f;
+
+/**
+ * Each new file of `src` that holds the bytes of the host file whose name its own extends
+ * (its name up to a `.`, `~`, `-` or `_`, the longest first, up to NAMED_COPY_NAMES of them:
+ * `fstab.bak`, `app.log.1`, `conf~`, `site.conf.dpkg-old`) in the same host dir, when the
+ * sandbox kept that dir as a dir and did not delete the file. A copy made without its time
+ * (`cp fstab fstab.bak`) of a file the sandbox did not touch has no other evidence, and its
+ * name and the same bytes are all "copy of the host's fstab" says. A dir with many new files
+ * (a build's output) is listed once, by the helper with all such dirs, instead of each
+ * shorter name asked with lstat: a dir the host has empty asks nothing more.
+ */
+function findNamedCopies(src: CopySource, n: NamedCopies, compare: (upper: string, host: string) => boolean, budget: ByteBudget): void {
+  let lstats = NAMED_COPY_LSTATS;
+  const tryNames = (dir: string, i: number, there: ReadonlySet<string> | null): void => {
+    const name = src.name(i);
+    for (let k = name.length - 1, tried = 0; k > 0 && tried < NAMED_COPY_NAMES && lstats > 0; k--) {
+      if (!isNameBreak(name.charCodeAt(k))) continue;
+      tried++;
+      const base = name.slice(0, k);
+      if (there && !there.has(base)) continue;
+      const p = joinB(dir, base);
+      if (n.gone.has(p)) continue;
+      lstats--;
+      const st = hostStat(p);
+      const size = src.size(i);
+      if (st?.type === 'file' && st.size === size && sameWithin(budget, compare, src.upper(i), p, size) === true) { src.found(i, p); return; }
+    }
+  };
+  const listed: string[] = [];
+  for (const [dir, l] of src.byDir) {
+    if (l.length <= NAMED_COPY_LSTAT_DIR) for (const i of l) tryNames(dir, i, null);
+    else if (listed.length < NAMED_COPY_LISTED) listed.push(dir);
+  }
+  const names = hostDirNames(listed);
+  for (const dir of listed) {
+    const got = names.get(dir);
+    if (typeof got !== 'object' || !got.length) continue;
+    const there = new Set(got);
+    for (const i of src.byDir.get(dir)!) tryNames(dir, i, there);
+  }
+}
+
+/** Marks c a copy of host file p. */
+function markCopy(n: NamedCopies, c: Change, p: string): void {
+  c.copyOf = p;
+  const k = n.kept.get(p);
+  if (k) k.copiedTo ??= c.path;
+}
+
+/** findNamedCopies for each new file of `added` (changes of `changes`) that no other pairing took. */
+export function pairNamedCopies(added: readonly Change[], changes: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget()): void {
+  let n: NamedCopies | null = null;
+  const byDir = new Map<string, number[]>();
+  let count = 0;
+  let last = '\0', list: number[] | null = null;
+  for (let i = 0; i < added.length && count < NAMED_COPY_FILES; i++) {
+    const c = added[i]!;
+    if (c.change !== 'added' || c.type !== 'file' || c.movedFrom !== undefined || c.copyOf !== undefined || c.upper === undefined || c.size === 0) continue;
+    const p = c.path;
+    const slash = p.lastIndexOf('/');
+    let k = p.length - 1;
+    while (k > slash + 1 && !isNameBreak(p.charCodeAt(k))) k--;
+    if (k <= slash + 1) continue;
+    n ??= namedCopies(changes);
+    // A dir's files come one after another: its path is cut out and looked up once for them.
+    if (slash !== last.length || !p.startsWith(last)) {
+      last = slash > 0 ? p.slice(0, slash) : '';
+      const dir = last || '/';
+      list = n.changedDirs.has(dir) ? null : byDir.get(dir) ?? null;
+      if (!list && !n.changedDirs.has(dir)) byDir.set(dir, list = []);
+    }
+    if (!list) continue;
+    list.push(i);
+    count++;
+  }
+  if (!n || !count) return;
+  const nc = n;
+  findNamedCopies({ byDir, name: (i) => nameB(added[i]!.path), size: (i) => added[i]!.size, upper: (i) => added[i]!.upper!, found: (i, p) => markCopy(nc, added[i]!, p) }, n, compare, budget);
+}
+
+/** The changes of host files that are still there, changed (pairCopies' `kept`). */
+export const keptHostFiles = (changes: readonly Change[]): Change[] => changes.filter((c) => (c.change === 'modified' || c.change === 'replaced') && c.host?.type === 'file');
+
+/**
+ * The full review's column entries that are named copies (findNamedCopies), as changes: a
+ * plain new file in a host dir the sandbox kept, whose name has a `.`, `~`, `-` or `_` past its
+ * first byte. `taken`: the paths another pairing took already.
+ */
+export function namedColumnCopies(named: NamedChanges, changes: readonly Change[], taken: ReadonlySet<string>, compare: (upper: string, host: string) => boolean, budget: ByteBudget): Change[] {
+  const out: Change[] = [];
+  let n: NamedCopies | null = null;
+  const byDir = new Map<string, number[]>();
+  // Each dir index's path, or null when the sandbox made or replaced that dir.
+  const dirOf: Array<string | null | undefined> = [];
+  let count = 0;
+  for (let i = 0; i < named.length && count < NAMED_COPY_FILES; i++) {
+    const d = named.dirAt(i);
+    if (dirOf[d] === null) continue;
+    const b = named.nameBytesAt(i), from = named.nameFrom;
+    let k = from + named.nameLength - 1;
+    while (k > from && !isNameBreak(b[k]!)) k--;
+    if (k <= from) continue;
+    n ??= namedCopies(changes);
+    let dir = dirOf[d];
+    if (dir === undefined) {
+      const pre = named.dirs[d]!;
+      dir = dirOf[d] = pre.length > 1 ? pre.slice(0, -1) : '/';
+      if (n.changedDirs.has(dir)) { dirOf[d] = null; continue; }
+    }
+    if (dir === null) continue;
+    const l = byDir.get(dir);
+    if (l) l.push(i); else byDir.set(dir, [i]);
+    count++;
+  }
+  if (!n || !count) return out;
+  const nc = n;
+  const name = (i: number): string => { const b = named.nameBytesAt(i); return b.toString('latin1', named.nameFrom, named.nameFrom + named.nameLength); };
+  findNamedCopies({
+    byDir, name, size: (i) => named.sizeAt(i), upper: (i) => named.upperAt(i),
+    found: (i, p) => { if (taken.has(named.pathAt(i))) return; const c = named.changeAt(i); markCopy(nc, c, p); out.push(c); },
+  }, n, compare, budget);
+  return out;
+}
+
+// A dir copied with its tree (`cp -r nvim nvim.bak`): how many new dirs are looked into.
+const DIR_COPIES_MAX = 8;
+
+/**
+ * A new dir that is a copy of a host dir (`cp -r ~/.config/nvim ~/.config/nvim.bak`, `cp -a
+ * /etc/nginx /etc/nginx.orig`): named after it as a copied file is (findNamedCopies), in a host
+ * dir the sandbox kept, the host dir not deleted inside, and its tree the host dir's: each of
+ * the host dir's regular files at its place with its bytes, and below it nothing else the
+ * sandbox added but dirs. Change.copyOf on the new dir and on each of its files; a tree of
+ * other or more files, or of no non-empty one, is no copy. Up to DIR_COPIES_MAX dirs of up to
+ * DIR_ENTRIES_MAX host entries (the tree listed as a deleted one is, no host atime moved), the
+ * same byte budget. `named`: the full review's plain new files; its entries of such a tree are
+ * returned as changes, to join the list.
+ */
+export function pairDirCopies(changes: readonly Change[], named: NamedChanges | null, compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget()): Change[] {
+  const out: Change[] = [];
+  let n: NamedCopies | null = null;
+  let tried = 0;
+  for (const d of changes) {
+    if (d.change !== 'added' || d.type !== 'dir' || d.movedFrom !== undefined || d.copyOf !== undefined) continue;
+    const name = nameB(d.path);
+    let k = name.length - 1;
+    while (k > 0 && !isNameBreak(name.charCodeAt(k))) k--;
+    if (k <= 0) continue;
+    n ??= namedCopies(changes);
+    const dir = parentB(d.path);
+    if (n.changedDirs.has(dir)) continue;
+    let host: string | null = null;
+    for (let tries = 0; k > 0 && tries < NAMED_COPY_NAMES && host === null; k--) {
+      if (!isNameBreak(name.charCodeAt(k))) continue;
+      tries++;
+      const p = joinB(dir, name.slice(0, k));
+      if (!n.gone.has(p) && !n.changedDirs.has(p) && hostStat(p)?.type === 'dir') host = p;
+    }
+    if (host === null || tried++ >= DIR_COPIES_MAX) continue;
+    const tree = treeFiles(host, () => true);
+    if (tree) out.push(...copiedTree(d, host, tree, changes, named, compare, budget));
+  }
+  return out;
+}
+
+/** The new dir d, when its tree is the host dir's (pairDirCopies): marked, with its column entries made changes. */
+function copiedTree(d: Change, host: string, tree: HostTree, changes: readonly Change[], named: NamedChanges | null, compare: (upper: string, host: string) => boolean, budget: ByteBudget): Change[] {
+  const want = new Map<string, number>();
+  for (const f of tree.files) want.set(f.rel, f.size);
+  for (const rel of tree.empty) want.set(rel, 0);
+  const files: Change[] = [];
+  const relOf = (p: string): string => p.slice(d.path.length + 1);
+  const fits = (rel: string, size: number): boolean => want.get(rel) === size;
+  for (const c of changes) {
+    if (!isBelow(c.path, d.path)) continue;
+    if (c.change !== 'added' || c.movedFrom !== undefined) return [];
+    if (c.type === 'dir') continue;
+    if (c.type !== 'file' || !fits(relOf(c.path), c.size)) return [];
+    files.push(c);
+  }
+  const cols: number[] = [];
+  if (named?.stats) {
+    // Not sorted yet (scan.ts sorts it last): the tree's dirs by their prefixes, then one pass.
+    const pre = `${d.path}/`;
+    const inTree = new Uint8Array(named.dirs.length);
+    let any = false;
+    for (let k = 0; k < named.dirs.length; k++) if (named.dirs[k]!.startsWith(pre)) { inTree[k] = 1; any = true; }
+    for (let j = 0; any && j < named.length; j++) {
+      if (!inTree[named.dirAt(j)]) continue;
+      if (cols.length + files.length >= want.size || !fits(relOf(named.pathAt(j)), named.sizeAt(j))) return [];
+      cols.push(j);
+    }
+  }
+  if (files.length + cols.length !== want.size) return [];
+  const same = (upper: string | undefined, rel: string, size: number): boolean => size === 0 || (upper !== undefined && sameWithin(budget, compare, upper, joinB(host, rel), size) === true);
+  for (const c of files) if (!same(c.upper, relOf(c.path), c.size)) return [];
+  for (const j of cols) if (!same(named!.upperAt(j), relOf(named!.pathAt(j)), named!.sizeAt(j))) return [];
+  d.copyOf = host;
+  for (const c of files) c.copyOf = joinB(host, relOf(c.path));
+  return cols.map((j) => {
+    const c = named!.changeAt(j);
+    c.copyOf = joinB(host, relOf(c.path));
+    return c;
+  });
+}
+
