@@ -799,7 +799,7 @@ function movedPairs(changes: readonly Change[]): Map<string, Change> | null {
 }
 
 /**
- * The dirs the scan found copied with their trees (moves.ts pairDirCopies), each with how many
+ * The dirs the scan found copied with their trees (copies.ts pairDirCopies), each with how many
  * of its files are copies; null when none. `changes` are in path order: a dir's files follow it.
  */
 function copiedDirCounts(changes: readonly Change[]): Map<string, number> | null {

@@ -118,10 +118,11 @@ export interface Change {
   /** A `deleted` file or dir the sandbox moved to this path (the `added` or `modified` change's `movedFrom` names it back). */
   movedTo?: string;
   /**
-   * An `added` file that holds the bytes a host file still there has, one the sandbox changed
-   * or replaced (`sed -i.bak`, `mv app.log app.log.1` then a new app.log, `cp -p conf
-   * conf.orig` then an edit): that file's path, whose change names this one in `copiedTo`
-   * (moves.ts pairCopies). The review shows the copy as the same content, not as every line added.
+   * An `added` file (or dir, with its tree) that holds the bytes of a host file still there
+   * (`sed -i.bak`, `mv app.log app.log.1` then a new app.log, `cp fstab fstab.bak`, `cp -r nvim
+   * nvim.bak`): that one's path; when the sandbox changed that file, its change names this one
+   * in `copiedTo` (copies.ts). The review shows the copy as the same content, not as every
+   * line added.
    */
   copyOf?: string;
   /** A `modified` or `replaced` host file whose host bytes an `added` file holds (its `copyOf` names this one back). */
