@@ -77,7 +77,7 @@ function namedCopies(changes: readonly Change[]): NamedCopies {
   for (const c of changes) {
     if (c.change === 'deleted') gone.add(c.path);
     else if (c.type === 'dir' && (c.change === 'added' || c.change === 'replaced')) changedDirs.add(c.path);
-    else if (c.host?.type === 'file' && (c.change === 'modified' || c.change === 'replaced')) kept.set(c.path, c);
+    else if (isKeptHostFile(c)) kept.set(c.path, c);
   }
   return { changedDirs, gone, kept };
 }
@@ -102,6 +102,19 @@ function hostStat(p: string): ReturnType<typeof lstatB> {
 
 const isNameBreak = (ch: number): boolean => ch === 0x2e || ch === 0x7e || ch === 0x2d || ch === 0x5f;
 
+/** The names `name` extends (it up to a `.`, `~`, `-` or `_` past its first character), longest first, up to NAMED_COPY_NAMES. */
+function shorterNames(name: string): string[] {
+  const out: string[] = [];
+  for (let k = name.length - 1; k > 0 && out.length < NAMED_COPY_NAMES; k--) if (isNameBreak(name.charCodeAt(k))) out.push(name.slice(0, k));
+  return out;
+}
+
+/** Whether `name` extends another (shorterNames would find one), without making it. */
+function hasNameBreak(name: string): boolean {
+  for (let k = name.length - 1; k > 0; k--) if (isNameBreak(name.charCodeAt(k))) return true;
+  return false;
+}
+
 /**
  * Each new file of `src` that holds the bytes of the host file whose name its own extends
  * (its name up to a `.`, `~`, `-` or `_`, the longest first, up to NAMED_COPY_NAMES of them:
@@ -115,11 +128,8 @@ const isNameBreak = (ch: number): boolean => ch === 0x2e || ch === 0x7e || ch ==
 function findNamedCopies(src: CopySource, n: NamedCopies, compare: (upper: string, host: string) => boolean, budget: ByteBudget): void {
   let lstats = NAMED_COPY_LSTATS;
   const tryNames = (dir: string, i: number, there: ReadonlySet<string> | null): void => {
-    const name = src.name(i);
-    for (let k = name.length - 1, tried = 0; k > 0 && tried < NAMED_COPY_NAMES && lstats > 0; k--) {
-      if (!isNameBreak(name.charCodeAt(k))) continue;
-      tried++;
-      const base = name.slice(0, k);
+    for (const base of shorterNames(src.name(i))) {
+      if (lstats <= 0) return;
       if (there && !there.has(base)) continue;
       const p = joinB(dir, base);
       if (n.gone.has(p)) continue;
@@ -182,7 +192,10 @@ export function pairNamedCopies(added: readonly Change[], changes: readonly Chan
 }
 
 /** The changes of host files that are still there, changed (pairCopies' `kept`). */
-export const keptHostFiles = (changes: readonly Change[]): Change[] => changes.filter((c) => (c.change === 'modified' || c.change === 'replaced') && c.host?.type === 'file');
+export const keptHostFiles = (changes: readonly Change[]): Change[] => changes.filter(isKeptHostFile);
+function isKeptHostFile(c: Change): boolean {
+  return (c.change === 'modified' || c.change === 'replaced') && c.host?.type === 'file';
+}
 
 /**
  * The full review's column entries that are named copies (findNamedCopies), as changes: a
@@ -246,18 +259,14 @@ export function pairDirCopies(changes: readonly Change[], named: NamedChanges | 
   for (const d of changes) {
     if (d.change !== 'added' || d.type !== 'dir' || d.movedFrom !== undefined || d.copyOf !== undefined) continue;
     const name = nameB(d.path);
-    let k = name.length - 1;
-    while (k > 0 && !isNameBreak(name.charCodeAt(k))) k--;
-    if (k <= 0) continue;
+    if (!hasNameBreak(name)) continue;
     n ??= namedCopies(changes);
     const dir = parentB(d.path);
     if (n.changedDirs.has(dir)) continue;
     let host: string | null = null;
-    for (let tries = 0; k > 0 && tries < NAMED_COPY_NAMES && host === null; k--) {
-      if (!isNameBreak(name.charCodeAt(k))) continue;
-      tries++;
-      const p = joinB(dir, name.slice(0, k));
-      if (!n.gone.has(p) && !n.changedDirs.has(p) && hostStat(p)?.type === 'dir') host = p;
+    for (const base of shorterNames(name)) {
+      const p = joinB(dir, base);
+      if (!n.gone.has(p) && !n.changedDirs.has(p) && hostStat(p)?.type === 'dir') { host = p; break; }
     }
     if (host === null || tried++ >= DIR_COPIES_MAX) continue;
     const tree = treeFiles(host, () => true);
