@@ -67,7 +67,7 @@ export class DiffCommand extends Command {
     const view = full ? diffView({ ref: meta.name ?? meta.id, sbx: sbxFor(store), all: this.all, paths, only: this.only }) : undefined;
     const col = stdoutColors;
     const scan = await scanSandboxAsync(meta, {
-      only: this.only, exclude: this.exclude, paths,
+      only: this.only, exclude: this.exclude, paths, copies: true,
       progress: (phase, n) => progress.update(`${phase}: ${n} entries`),
       // Line counts do not show a new file's xattrs: the helper need not read them.
       fewXattrs: this.stat,

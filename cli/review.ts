@@ -274,7 +274,7 @@ const SUMMARY_LIMIT = 50;
 
 function scan(meta: SandboxMeta, opts: ReviewOptions): ScanResult {
   const progress = progressLine();
-  const r = scanSandbox(meta, { only: opts.only, exclude: opts.exclude, progress: (phase, n) => progress.update(`${phase}: ${n} entries`), answer: opts.answer ?? null });
+  const r = scanSandbox(meta, { only: opts.only, exclude: opts.exclude, progress: (phase, n) => progress.update(`${phase}: ${n} entries`), answer: opts.answer ?? null, copies: true });
   progress.end();
   for (const u of r.unmatched ?? []) warn(u);
   return r;

@@ -40,9 +40,9 @@ export interface ClassifyResult {
  * `layerStarts`: where each layer's entries begin (WalkResult.layerStarts); without it, one
  * layer. `columns`: the plain new files are column entries, not in `entries` (sbx diff's full
  * review): a moved dir is paired here only on its whole tree, and on the rest with them
- * (moves.ts pairColumnMoves).
+ * (moves.ts pairColumnMoves). `copies`: ScanOptions.copies.
  */
-export function classify(entries: UpperEntry[], progress?: (n: number) => void, layerStarts: number[] = [0], budget = byteBudget(), columns = false): ClassifyResult {
+export function classify(entries: UpperEntry[], progress?: (n: number) => void, layerStarts: number[] = [0], budget = byteBudget(), columns = false, copies = false): ClassifyResult {
   const changes: Change[] = [];
   const errors: string[] = [];
   const links = new Map<string, string[]>();
@@ -258,10 +258,12 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
     if (deleted.length) pairMoves(marked, deleted, sameContent, budget);
     // A host dir moved: `mv` copied its tree (files made anew), and its deletion is one change.
     if (made.length && deleted.some((c) => c.type === 'dir')) pairDirMoves(out, made, sameContent, budget, undefined, !columns);
-    // A copy of a host file the sandbox then changed (a backup, a rotated log): said as one.
-    pairCopies(marked, keptHostFiles(out), sameContent, budget);
-    // A copy named after its host file (`cp fstab fstab.bak`), which the sandbox may not have changed.
-    pairNamedCopies(marked.map((m) => m.change), out, sameContent, budget);
+    if (copies) {
+      // A copy of a host file the sandbox then changed (a backup, a rotated log): said as one.
+      pairCopies(marked, keptHostFiles(out), sameContent, budget);
+      // A copy named after its host file (`cp fstab fstab.bak`), which the sandbox may not have changed.
+      pairNamedCopies(marked.map((m) => m.change), out, sameContent, budget);
+    }
   }
   return { changes: out, errors, links, made };
 }

@@ -64,6 +64,11 @@ export interface ScanOptions {
   namesOnly?: boolean;
   /** The full review (never a commit): new files as columns, ScanResult.named (WalkOptions.columns). */
   columns?: boolean;
+  /**
+   * Say a copy of a host file as one (copies.ts): for a scan the user reads (a review, `sbx
+   * diff`). A commit, `sbx ls`, prune and the rest read nothing of it, and skip its reads.
+   */
+  copies?: boolean;
   /** With columns: the summary's rules, asked of each column entry while the helper walks (WalkOptions.markColumn). */
   markColumn?: (path: string, perm: number) => number;
   /** With columns: each column entry's text copied out of the helper's answer as it comes (WalkOptions.keepTexts). */
@@ -158,14 +163,14 @@ function walkOptions(opts: ScanOptions): WalkOptions {
 function finish(walked: WalkResult, opts: ScanOptions, meta: SandboxMeta): ScanResult {
   // The bytes the review's move pairings may read, all of them (moves.ts).
   const budget = byteBudget();
-  const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)), walked.layerStarts, budget, !!walked.named?.length);
+  const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)), walked.layerStarts, budget, !!walked.named?.length, !!opts.copies);
   if (walked.named?.length) {
     // A file moved to another overlay is a column entry: paired, it joins the changes.
-    const columns = pairColumnMoves(walked.named, res.changes, res.made, undefined, budget);
+    const columns = pairColumnMoves(walked.named, res.changes, res.made, undefined, budget, !!opts.copies);
     if (columns.moved.length) { res.changes.push(...columns.moved); walked.named = columns.named; }
   }
   // A host dir copied with its tree (`cp -r nvim nvim.bak`): its files' column entries join the changes.
-  const copied = pairDirCopies(res.changes, walked.named ?? null, undefined, budget);
+  const copied = opts.copies ? pairDirCopies(res.changes, walked.named ?? null, undefined, budget) : [];
   if (copied.length) {
     res.changes.push(...copied);
     const paths = new Set(copied.map((c) => c.path));

@@ -246,4 +246,20 @@ testUnless(IS_ROOT ? null : 'chown of layer entries to another uid needs root')(
   }
 });
 
+test('copies of host files are looked for only in a scan that asks (ScanOptions.copies: a review, sbx diff), never in a commit\'s', () => {
+  const f = makeFixture();
+  try {
+    writeFileSync(join(f.host, 'fstab'), 'UUID=1 /\n');
+    writeFileSync(join(f.upper(), 'fstab.bak'), 'UUID=1 /\n');
+    const bak = Buffer.from(join(f.host, 'fstab.bak')).toString('latin1');
+    const plain = scanSandbox(f.meta);
+    assert.equal(plain.errors, []);
+    assert.is(plain.changes.find((c) => c.path === bak)?.copyOf, undefined);
+    const read = scanSandbox(f.meta, { copies: true });
+    assert.is(read.changes.find((c) => c.path === bak)?.copyOf, Buffer.from(join(f.host, 'fstab')).toString('latin1'));
+  } finally {
+    f.cleanup();
+  }
+});
+
 test.run();
