@@ -13,10 +13,11 @@ import { lstatB, sameTime } from './stat.js';
 import { addTo, byteBudget, CANDIDATES_MAX, handleWords, sameWithin, timeKey, treeFiles, type ByteBudget, type HostTree, type MarkedFile } from './pairing.js';
 
 /**
- * Marks each new file that is a copy of a host file the sandbox then changed or replaced
- * (Change.copyOf, copiedTo): a backup (`sed -i.bak`, dpkg's `.dpkg-old`, `cp -p conf
- * conf.orig`), a rotated log (`mv app.log app.log.1` and a new app.log). `kept`: the scan's
- * host files that are still there, changed. On a move's evidence (pairMoves: a mark naming the
+ * Marks each new file that is a copy of a host file the sandbox then changed, replaced or
+ * only touched (Change.copyOf, copiedTo): a backup (`sed -i.bak`, dpkg's `.dpkg-old`, `cp -p
+ * conf conf.orig`), a rotated log (`mv app.log app.log.1` and a new app.log), a dir's files
+ * backed up by `mv` before it was made again. `kept`: the scan's host files that are still
+ * there, changed (keptHostFiles). A hard link to a host file is said as one, not as a copy. On a move's evidence (pairMoves: a mark naming the
  * file, or with no handle the same size, and with no mark the same size and time, as exactly
  * one), and only with the host file's bytes: a copy changed after is no copy. Run after
  * pairMoves, on the files it left unpaired.
@@ -36,7 +37,7 @@ export function pairCopies(marked: readonly MarkedFile[], kept: readonly Change[
   }
   if (!byPath.size) return;
   for (const { change: c, mark } of marked) {
-    if (c.change !== 'added' || c.type !== 'file' || c.movedFrom !== undefined || c.size === 0 || c.upper === undefined) continue;
+    if (c.change !== 'added' || c.type !== 'file' || c.movedFrom !== undefined || c.linksTo !== undefined || c.size === 0 || c.upper === undefined) continue;
     let found: Change[];
     if (typeof mark === 'string') found = mark !== c.path && byPath.has(mark) ? [byPath.get(mark)!] : [];
     else if (mark?.length) found = [...new Set((handleWords(mark) ?? []).flatMap((w) => byIno.get(w) ?? []))];
@@ -55,9 +56,17 @@ export function pairCopies(marked: readonly MarkedFile[], kept: readonly Change[
     }
     if (equal.length !== 1 || unsure) continue;
     c.copyOf = equal[0]!.path;
-    // Two copies of one file (conf.orig, then conf.save): its line names the first.
-    equal[0]!.copiedTo ??= c.path;
+    savedAs(equal[0]!, c.path);
   }
+}
+
+/**
+ * Names the copy on the line of the host file it holds the bytes of, when the sandbox changed
+ * that file's content: a file whose metadata alone changed lost nothing to save. Two copies of
+ * one file (conf.orig, then conf.save): its line names the first.
+ */
+function savedAs(k: Change, copy: string): void {
+  if (k.change !== 'metadata') k.copiedTo ??= copy;
 }
 
 // The named-copy pairing (findNamedCopies): the new files it looks at, the host files it asks
@@ -157,7 +166,7 @@ function findNamedCopies(src: CopySource, n: NamedCopies, compare: (upper: strin
 function markCopy(n: NamedCopies, c: Change, p: string): void {
   c.copyOf = p;
   const k = n.kept.get(p);
-  if (k) k.copiedTo ??= c.path;
+  if (k) savedAs(k, c.path);
 }
 
 /** findNamedCopies for each new file of `added` (changes of `changes`) that no other pairing took. */
@@ -191,10 +200,14 @@ export function pairNamedCopies(added: readonly Change[], changes: readonly Chan
   findNamedCopies({ byDir, name: (i) => nameB(added[i]!.path), size: (i) => added[i]!.size, upper: (i) => added[i]!.upper!, found: (i, p) => markCopy(nc, added[i]!, p) }, n, compare, budget);
 }
 
-/** The changes of host files that are still there, changed (pairCopies' `kept`). */
+/**
+ * The changes of host files that are still there, changed (pairCopies' `kept`). Their metadata
+ * alone among them: `mv conf conf.bak && mkdir conf && cp conf.bak/a conf/` leaves conf/a the
+ * host's bytes with a new time, and conf.bak/a, which `mv` made with the old time, a copy of it.
+ */
 export const keptHostFiles = (changes: readonly Change[]): Change[] => changes.filter(isKeptHostFile);
 function isKeptHostFile(c: Change): boolean {
-  return (c.change === 'modified' || c.change === 'replaced') && c.host?.type === 'file';
+  return (c.change === 'modified' || c.change === 'replaced' || c.change === 'metadata') && c.host?.type === 'file';
 }
 
 /**

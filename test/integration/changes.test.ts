@@ -196,12 +196,17 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   mkdirSync(join(canary, 'cdir', 'sub'), { recursive: true });
   writeFileSync(join(canary, 'cdir', 'a'), 'a\n'.repeat(9));
   writeFileSync(join(canary, 'cdir', 'sub', 'b'), 'b\n'.repeat(7));
-  for (const f of ['site.conf', 'app.log', 'p.conf', 'q.conf', 'r.conf']) utimesSync(join(canary, f), 978307200, 978307200);
+  mkdirSync(join(canary, 'bdir'));
+  writeFileSync(join(canary, 'bdir', 'keep'), 'keep\n'.repeat(6));
+  writeFileSync(join(canary, 'bdir', 'other'), 'other\n'.repeat(3));
+  for (const f of ['site.conf', 'app.log', 'p.conf', 'q.conf', 'r.conf', 'bdir/keep', 'bdir/other']) utimesSync(join(canary, f), 978307200, 978307200);
   const steps = [
     `cd ${canary}`, 'sed -i.bak s/y=2/y=3/ site.conf', 'mv app.log app.log.1 && echo fresh > app.log',
     'cp -p p.conf p.conf.orig && echo k=9 > p.conf', 'cp q.conf q.conf.orig && echo q=9 > q.conf',
     // A file the sandbox leaves as it is, copied without its time.
     'cp fstab fstab.bak', 'cp -r cdir cdir.bak',
+    // A dir backed up by `mv`, made again with one of its files: that file's host bytes, a new time.
+    'mv bdir bdir.bak && mkdir bdir && cp bdir.bak/keep bdir/',
     // Not copies as they stand: changed after the copy; neither named after it nor timed.
     'cp -p r.conf r.conf.orig && echo r=2 >> r.conf.orig && echo r=9 > r.conf', 'cp fstab tabcopy',
     'cp -r cdir cdir.edit && echo more >> cdir.edit/a',
@@ -228,6 +233,9 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   for (const [copy, of] of [['site.conf.bak', 'site.conf'], ['app.log.1', 'app.log'], ['p.conf.orig', 'p.conf'], ['q.conf.orig', 'q.conf'], ['fstab.bak', 'fstab']]) {
     assert.ok(d.stdout.includes(`diff ${join(canary, copy!)} (copy of the host's ${join(canary, of!)})\nSame content\n`), d.stdout);
   }
+  assert.ok(d.stdout.includes(`diff ${join(canary, 'bdir.bak', 'keep')} (copy of the host's ${join(canary, 'bdir', 'keep')})\nSame content\n`), d.stdout);
+  assert.not.match(d.stdout, /^\+keep$/m, 'the backed-up file is not shown as every line added');
+  assert.not.ok(d.stdout.includes('host version saved as bdir.bak'), 'bdir/keep holds the host\'s bytes: nothing was saved');
   assert.not.match(d.stdout, /^\+entry$/m, 'the rotated log is not shown as every line added');
   assert.ok(d.stdout.includes(`diff ${join(canary, 'app.log')} (modified; host version saved as ${join(canary, 'app.log.1')})\n`), d.stdout);
   assert.ok(d.stdout.includes(`+++ b${join(canary, 'r.conf.orig')}\n@@ -0,0 +1,6 @@\n`), d.stdout);
@@ -248,6 +256,8 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   assert.is(at('cdir.bak')?.copyOf, join(canary, 'cdir'));
   assert.is(at('cdir.bak/sub/b')?.copyOf, join(canary, 'cdir', 'sub', 'b'));
   assert.is(at('cdir.edit')?.copyOf, undefined);
+  assert.is(at('bdir.bak/keep')?.copyOf, join(canary, 'bdir', 'keep'));
+  assert.is(at('bdir/keep')?.copiedTo, undefined);
   const c = sbx(['commit', 'cp']);
   assert.is(c.code, 0, c.stderr);
   assert.is(readFileSync(join(canary, 'site.conf.bak'), 'utf8'), 'x=1\ny=2\n');
@@ -257,6 +267,8 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   assert.is(readFileSync(join(canary, 'p.conf.orig'), 'utf8'), 'k=1\n'.repeat(3));
   assert.is(readFileSync(join(canary, 'fstab.bak'), 'utf8'), 'UUID=1 / ext4\n');
   assert.is(readFileSync(join(canary, 'cdir.bak', 'sub', 'b'), 'utf8'), 'b\n'.repeat(7));
+  for (const [p, t] of [['bdir.bak/keep', 'keep\n'.repeat(6)], ['bdir/keep', 'keep\n'.repeat(6)], ['bdir.bak/other', 'other\n'.repeat(3)]]) assert.is(readFileSync(join(canary, p!), 'utf8'), t, p);
+  assert.not.ok(existsSync(join(canary, 'bdir', 'other')));
 });
 
 test('a host dir moved: mv copies its tree (EXDEV), and both dirs\' lines name each other; a commit without all of the new tree keeps the old one', () => {

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { changedTree, heldMovesAfter, heldMovesAgain, movedAwayAlone, pairDirMoves, pairMoves } from '../../sandbox-core/changes/moves.js';
-import { pairCopies, pairDirCopies, pairNamedCopies } from '../../sandbox-core/changes/copies.js';
+import { keptHostFiles, pairCopies, pairDirCopies, pairNamedCopies } from '../../sandbox-core/changes/copies.js';
 import { handleWords, type MarkedFile } from '../../sandbox-core/changes/pairing.js';
 import { closeAll } from '../../sandbox-core/changes/fsat.js';
 import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -313,6 +313,23 @@ test('a copy of a host file the sandbox then changed: by a mark that names it, o
   assert.match(text, /modified: \/etc\/a\.conf \(host version saved as a\.conf\.bak\)\n/);
   assert.match(text, /added: +\/etc\/a\.conf\.bak \(copy of the host's a\.conf\)\n/);
   assert.match(text, /added: +\/var\/log\/x\.1 \(copy of the host's x\)\n/);
+});
+
+test('a copy of a host file whose metadata alone the sandbox changed (a dir backed up by `mv`, made again): a copy, and that file\'s line names none; a hard link is no copy', () => {
+  const host = (path: string, change: Change['change'], ino: number): Change => ({ path, change, type: 'file', size: 7, host: { ...st(ino, 7), mtimeMs: 5000 } });
+  const timed = (path: string): Change => { const c = made(path, 7); c.up!.mtimeMs = 5000; return c; };
+  // `mv conf conf.bak && mkdir conf && cp conf.bak/a conf/`: conf/a the host's bytes, a new time.
+  const touched = host('/conf/a', 'metadata', 60), bak = timed('/conf.bak/a');
+  const kept = keptHostFiles([touched, host('/conf/gone', 'deleted', 61), { ...made('/conf/new', 7), host: undefined }]);
+  assert.equal(kept, [touched]);
+  pairCopies([{ change: bak, mark: null }], kept, bytes('/layer/conf.bak/a|/conf/a'));
+  assert.is(bak.copyOf, '/conf/a');
+  assert.is(touched.copiedTo, undefined, 'its bytes are still the host\'s: nothing was saved');
+  // `ln`: a hard link to the host file is said as one (classify's linksTo), never as a copy.
+  const link = { ...timed('/conf.bak/b'), linksTo: '/conf/b' }, b = host('/conf/b', 'modified', 62);
+  pairCopies([{ change: link, mark: null }], [b], bytes('/layer/conf.bak/b|/conf/b'));
+  assert.is(link.copyOf, undefined);
+  assert.is(b.copiedTo, undefined);
 });
 
 test('a copy named after its host file (`cp fstab fstab.bak`): the host file of the name before a `.`, `~`, `-` or `_`, still there, with its bytes', () => {
