@@ -10,6 +10,7 @@ import { lstatB } from '../sandbox-core/changes/stat.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
 import { changedTree, type ChangedTree } from '../sandbox-core/changes/moves.js';
+import { movedIntoCopy } from '../sandbox-core/changes/copies.js';
 import { humanBytes } from './progress.js';
 import { countText } from '../sandbox-core/base/count-text.js';
 import { manyLeast, manyOf, newFileReason, sensitiveContext, sensitiveReason } from '../sandbox-core/changes/sensitive.js';
@@ -51,7 +52,9 @@ function sizeOf(c: Change): string {
 
 /** `tree`: what the host's dir held, for a change that removes it with its tree (removesHostDir). */
 function noteOf(c: Change, tree?: TreeSize | null): string {
-  return `${kindNote(c, tree)}${c.linksTo !== undefined ? ` (hard link to ${display(c.linksTo)})` : ''}${movedNote(c)}`;
+  // A refilled dir's backup is said inside its note (kindNote): `(dir emptied and refilled; host version saved as conf.bak)`.
+  const moved = c.change === 'replaced' && c.opaque ? '' : movedNote(c);
+  return `${kindNote(c, tree)}${c.linksTo !== undefined ? ` (hard link to ${display(c.linksTo)})` : ''}${moved}`;
 }
 
 /**
@@ -92,7 +95,7 @@ export function detailsText(details: readonly string[]): string {
 
 function kindNote(c: Change, tree?: TreeSize | null): string {
   const big = c.type === 'file' && c.change !== 'deleted' && c.change !== 'metadata' && c.size >= LARGE_FILE;
-  if (c.change === 'replaced') return c.opaque ? ' (dir emptied and refilled)' : ` (${replacedText(c, tree)}${big ? `, ${sizeOf(c)}` : ''})`;
+  if (c.change === 'replaced') return c.opaque ? withMoved(' (dir emptied and refilled)', c) : ` (${replacedText(c, tree)}${big ? `, ${sizeOf(c)}` : ''})`;
   if (c.change === 'metadata') return ` (${detailsText(c.details ?? [])})`;
   // A device node only reaches a layer by hand (mknod is refused inside): the commit skips it (plan.ts).
   if ((c.type === 'char' || c.type === 'block') && c.change !== 'deleted' && c.up) {
@@ -733,7 +736,7 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
   const moved = movedPairs(changes);
   const inDirs = moved && movedDirFiles(changes, n ? named! : null, moved);
   const copies = copiedDirCounts(changes);
-  let copiedDir: string | null = null;
+  let copiedDir: Change | null = null;
   const flush = async (): Promise<void> => {
     if (!out.at) return;
     const w = write(out.buf.subarray(0, out.at));
@@ -762,14 +765,14 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
     if (folds?.change(changes[i]!)) { i++; continue; }
     const c = changes[i++]!;
     // A copied dir's files (the scan compared each): one line for all of them.
-    if (copiedDir !== null && !isBelow(c.path, copiedDir)) copiedDir = null;
+    if (copiedDir !== null && !isBelow(c.path, copiedDir.path)) copiedDir = null;
     const copied = c.type === 'dir' ? copies?.get(c.path) : undefined;
     if (copied !== undefined) {
-      copiedDir = c.path;
+      copiedDir = c;
       out.text(col.bold(`diff ${display(c.path)}/ (copy of the host's ${display(c.copyOf!)}/)\n`) + col.dim(`Same content: ${countText(copied)} ${copied === 1 ? 'file' : 'files'}\n`));
       continue;
     }
-    if (copiedDir !== null && c.copyOf !== undefined) continue;
+    if (copiedDir !== null && (c.copyOf !== undefined || movedIntoCopy(c, copiedDir))) continue;
     // A moved dir's files with the bytes they had in the old dir: one line for all of them.
     const count = inDirs?.count.get(c.path);
     if (count) out.text(col.bold(`diff ${display(c.path)}/ (moved from ${display(c.movedFrom!)}/)\n`) + col.dim(`Same content: ${countText(count)} ${count === 1 ? 'file' : 'files'}\n`));
@@ -800,15 +803,16 @@ function movedPairs(changes: readonly Change[]): Map<string, Change> | null {
 
 /**
  * The dirs the scan found copied with their trees (copies.ts pairDirCopies), each with how many
- * of its files are copies; null when none. `changes` are in path order: a dir's files follow it.
+ * of its files are copies (or, in a backup of a refilled dir, moved there unchanged); null when
+ * none. `changes` are in path order: a dir's files follow it.
  */
 function copiedDirCounts(changes: readonly Change[]): Map<string, number> | null {
   let out: Map<string, number> | null = null;
-  let at: string | null = null;
+  let at: Change | null = null;
   for (const c of changes) {
-    if (at !== null && !isBelow(c.path, at)) at = null;
-    if (at === null && c.type === 'dir' && c.change === 'added' && c.copyOf !== undefined) (out ??= new Map()).set(at = c.path, 0);
-    else if (at !== null && c.type === 'file' && c.copyOf !== undefined) out!.set(at, out!.get(at)! + 1);
+    if (at !== null && !isBelow(c.path, at.path)) at = null;
+    if (at === null && c.type === 'dir' && c.change === 'added' && c.copyOf !== undefined) (out ??= new Map()).set((at = c).path, 0);
+    else if (at !== null && c.type === 'file' && (c.copyOf !== undefined || movedIntoCopy(c, at))) out!.set(at.path, out!.get(at.path)! + 1);
   }
   return out;
 }

@@ -78,17 +78,22 @@ const NAMED_COPY_NAMES = 4;
 const NAMED_COPY_LSTAT_DIR = 8;
 const NAMED_COPY_LISTED = 256;
 
-/** What the named-copy pairing knows of a review's changes (namedCopies). */
-interface NamedCopies { changedDirs: Set<string>; gone: Set<string>; kept: Map<string, Change> }
+/**
+ * What the named-copy pairing knows of a review's changes (namedCopies). `refilled`: the host
+ * dirs the sandbox emptied and made again (opaque), whose old tree a dir copy may hold.
+ */
+interface NamedCopies { changedDirs: Set<string>; gone: Set<string>; kept: Map<string, Change>; refilled: Map<string, Change> }
 
 function namedCopies(changes: readonly Change[]): NamedCopies {
-  const changedDirs = new Set<string>(), gone = new Set<string>(), kept = new Map<string, Change>();
+  const changedDirs = new Set<string>(), gone = new Set<string>(), kept = new Map<string, Change>(), refilled = new Map<string, Change>();
   for (const c of changes) {
     if (c.change === 'deleted') gone.add(c.path);
-    else if (c.type === 'dir' && (c.change === 'added' || c.change === 'replaced')) changedDirs.add(c.path);
-    else if (isKeptHostFile(c)) kept.set(c.path, c);
+    else if (c.type === 'dir' && (c.change === 'added' || c.change === 'replaced')) {
+      changedDirs.add(c.path);
+      if (c.opaque) refilled.set(c.path, c);
+    } else if (isKeptHostFile(c)) kept.set(c.path, c);
   }
-  return { changedDirs, gone, kept };
+  return { changedDirs, gone, kept, refilled };
 }
 
 /**
@@ -260,7 +265,10 @@ const DIR_COPIES_MAX = 8;
  * dir the sandbox kept, the host dir not deleted inside, and its tree the host dir's: each of
  * the host dir's regular files at its place with its bytes, and below it nothing else the
  * sandbox added but dirs. Change.copyOf on the new dir and on each of its files; a tree of
- * other or more files, or of no non-empty one, is no copy. Up to DIR_COPIES_MAX dirs of up to
+ * other or more files, or of no non-empty one, is no copy. A host dir backed up by `mv conf
+ * conf.bak && mkdir conf` (the sandbox emptied and refilled it) is one too: the files of the
+ * new tree that pairMoves found moved from their place in it, unchanged, hold their bytes (they
+ * keep their movedFrom), and the refilled dir's change names the copy (copiedTo). Up to DIR_COPIES_MAX dirs of up to
  * DIR_ENTRIES_MAX host entries (the tree listed as a deleted one is, no host atime moved), the
  * same byte budget. `named`: the full review's plain new files; its entries of such a tree are
  * returned as changes, to join the list.
@@ -279,26 +287,46 @@ export function pairDirCopies(changes: readonly Change[], named: NamedChanges | 
     let host: string | null = null;
     for (const base of shorterNames(name)) {
       const p = joinB(dir, base);
-      if (!n.gone.has(p) && !n.changedDirs.has(p) && hostStat(p)?.type === 'dir') { host = p; break; }
+      if (!n.gone.has(p) && (!n.changedDirs.has(p) || n.refilled.has(p)) && hostStat(p)?.type === 'dir') { host = p; break; }
     }
     if (host === null || tried++ >= DIR_COPIES_MAX) continue;
     const tree = treeFiles(host, () => true);
-    if (tree) out.push(...copiedTree(d, host, tree, changes, named, compare, budget));
+    const refilled = n.refilled.get(host);
+    if (tree) out.push(...copiedTree(d, host, tree, changes, named, compare, budget, refilled !== undefined));
+    if (refilled && d.copyOf !== undefined) refilled.copiedTo ??= d.path;
   }
   return out;
 }
 
-/** The new dir d, when its tree is the host dir's (pairDirCopies): marked, with its column entries made changes. */
-function copiedTree(d: Change, host: string, tree: HostTree, changes: readonly Change[], named: NamedChanges | null, compare: (upper: string, host: string) => boolean, budget: ByteBudget): Change[] {
+/** A new file (or dir) of a dir copy that is the host dir's at its place moved there unchanged (pairMoves, pairDirMoves checked the bytes). */
+export function movedIntoCopy(c: Change, dir: Change): boolean {
+  return c.movedFrom !== undefined && !c.movedChanged && dir.copyOf !== undefined && c.movedFrom === joinB(dir.copyOf, c.path.slice(dir.path.length + 1));
+}
+
+/**
+ * The new dir d, when its tree is the host dir's (pairDirCopies): marked, with its column
+ * entries made changes. `refilled`: the sandbox emptied the host dir and made it again, and
+ * its files moved to their places below d count as held.
+ */
+function copiedTree(d: Change, host: string, tree: HostTree, changes: readonly Change[], named: NamedChanges | null, compare: (upper: string, host: string) => boolean, budget: ByteBudget, refilled: boolean): Change[] {
   const want = new Map<string, number>();
   for (const f of tree.files) want.set(f.rel, f.size);
   for (const rel of tree.empty) want.set(rel, 0);
   const files: Change[] = [];
   const relOf = (p: string): string => p.slice(d.path.length + 1);
   const fits = (rel: string, size: number): boolean => want.get(rel) === size;
+  let moved = 0;
   for (const c of changes) {
     if (!isBelow(c.path, d.path)) continue;
-    if (c.change !== 'added' || c.movedFrom !== undefined) return [];
+    if (c.change !== 'added') return [];
+    if (c.movedFrom !== undefined) {
+      // A dir of it moved whole (pairDirMoves) holds its files as they were: they are asked below.
+      if (!refilled || c.movedFrom !== joinB(host, relOf(c.path)) || c.movedChanged) return [];
+      if (c.type === 'dir') continue;
+      if (c.type !== 'file' || !fits(relOf(c.path), c.size)) return [];
+      moved++;
+      continue;
+    }
     if (c.type === 'dir') continue;
     if (c.type !== 'file' || !fits(relOf(c.path), c.size)) return [];
     files.push(c);
@@ -312,11 +340,11 @@ function copiedTree(d: Change, host: string, tree: HostTree, changes: readonly C
     for (let k = 0; k < named.dirs.length; k++) if (named.dirs[k]!.startsWith(pre)) { inTree[k] = 1; any = true; }
     for (let j = 0; any && j < named.length; j++) {
       if (!inTree[named.dirAt(j)]) continue;
-      if (cols.length + files.length >= want.size || !fits(relOf(named.pathAt(j)), named.sizeAt(j))) return [];
+      if (cols.length + files.length + moved >= want.size || !fits(relOf(named.pathAt(j)), named.sizeAt(j))) return [];
       cols.push(j);
     }
   }
-  if (files.length + cols.length !== want.size) return [];
+  if (files.length + cols.length + moved !== want.size) return [];
   const same = (upper: string | undefined, rel: string, size: number): boolean => size === 0 || (upper !== undefined && sameWithin(budget, compare, upper, joinB(host, rel), size) === true);
   for (const c of files) if (!same(c.upper, relOf(c.path), c.size)) return [];
   for (const j of cols) if (!same(named!.upperAt(j), relOf(named!.pathAt(j)), named!.sizeAt(j))) return [];

@@ -196,16 +196,18 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   mkdirSync(join(canary, 'cdir', 'sub'), { recursive: true });
   writeFileSync(join(canary, 'cdir', 'a'), 'a\n'.repeat(9));
   writeFileSync(join(canary, 'cdir', 'sub', 'b'), 'b\n'.repeat(7));
-  mkdirSync(join(canary, 'bdir'));
+  mkdirSync(join(canary, 'bdir', 'sub'), { recursive: true });
+  writeFileSync(join(canary, 'bdir', 'sub', 'deep'), 'deep\n');
   writeFileSync(join(canary, 'bdir', 'keep'), 'keep\n'.repeat(6));
   writeFileSync(join(canary, 'bdir', 'other'), 'other\n'.repeat(3));
-  for (const f of ['site.conf', 'app.log', 'p.conf', 'q.conf', 'r.conf', 'bdir/keep', 'bdir/other']) utimesSync(join(canary, f), 978307200, 978307200);
+  for (const f of ['site.conf', 'app.log', 'p.conf', 'q.conf', 'r.conf', 'bdir/keep', 'bdir/other', 'bdir/sub/deep']) utimesSync(join(canary, f), 978307200, 978307200);
   const steps = [
     `cd ${canary}`, 'sed -i.bak s/y=2/y=3/ site.conf', 'mv app.log app.log.1 && echo fresh > app.log',
     'cp -p p.conf p.conf.orig && echo k=9 > p.conf', 'cp q.conf q.conf.orig && echo q=9 > q.conf',
     // A file the sandbox leaves as it is, copied without its time.
     'cp fstab fstab.bak', 'cp -r cdir cdir.bak',
-    // A dir backed up by `mv`, made again with one of its files: that file's host bytes, a new time.
+    // A dir backed up by `mv`, made again with one of its files (that file's host bytes, a new
+    // time): its files moved (and a subdir), one a copy of the host's.
     'mv bdir bdir.bak && mkdir bdir && cp bdir.bak/keep bdir/',
     // Not copies as they stand: changed after the copy; neither named after it nor timed.
     'cp -p r.conf r.conf.orig && echo r=2 >> r.conf.orig && echo r=9 > r.conf', 'cp fstab tabcopy',
@@ -224,6 +226,8 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   assert.match(line(/added: .*\/fstab\.bak/), /\(copy of the host's fstab\)$/);
   assert.match(line(/added: .*\/cdir\.bak\//), /\/cdir\.bak\/ \(2 files, 1 dir, 32 B; copy of the host's cdir\)$/);
   assert.match(line(/added: .*\/cdir\.edit\//), /\/cdir\.edit\/ \(2 files, 1 dir, 37 B\)$/);
+  assert.match(line(/added: .*\/bdir\.bak\//), /\/bdir\.bak\/ \(3 files, 1 dir, 53 B; copy of the host's bdir\)$/);
+  assert.match(line(/replaced: .*\/bdir\//), /\/bdir\/ \(dir emptied and refilled; host version saved as bdir\.bak\)$/);
   // Each of their lines is the path alone.
   for (const [kind, p] of [['added', 'r.conf.orig'], ['modified', 'r.conf'], ['added', 'tabcopy']]) {
     assert.ok(lines.some((l) => l.endsWith(`${kind}:${kind === 'added' ? '    ' : ' '}${join(canary, p!)}`)), `${kind} ${p}: ${r.stderr}`);
@@ -233,9 +237,11 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   for (const [copy, of] of [['site.conf.bak', 'site.conf'], ['app.log.1', 'app.log'], ['p.conf.orig', 'p.conf'], ['q.conf.orig', 'q.conf'], ['fstab.bak', 'fstab']]) {
     assert.ok(d.stdout.includes(`diff ${join(canary, copy!)} (copy of the host's ${join(canary, of!)})\nSame content\n`), d.stdout);
   }
-  assert.ok(d.stdout.includes(`diff ${join(canary, 'bdir.bak', 'keep')} (copy of the host's ${join(canary, 'bdir', 'keep')})\nSame content\n`), d.stdout);
+  // The backed-up dir: one line for its files, moved or a copy.
+  assert.ok(d.stdout.includes(`diff ${join(canary, 'bdir.bak')}/ (copy of the host's ${join(canary, 'bdir')}/)\nSame content: 3 files\n`), d.stdout);
   assert.not.match(d.stdout, /^\+keep$/m, 'the backed-up file is not shown as every line added');
-  assert.not.ok(d.stdout.includes('host version saved as bdir.bak'), 'bdir/keep holds the host\'s bytes: nothing was saved');
+  assert.not.ok(d.stdout.includes(`diff ${join(canary, 'bdir.bak', 'other')}`), d.stdout);
+  assert.not.ok(d.stdout.includes(`saved as ${join(canary, 'bdir.bak', 'keep')}`), 'bdir/keep holds the host\'s bytes: nothing was saved');
   assert.not.match(d.stdout, /^\+entry$/m, 'the rotated log is not shown as every line added');
   assert.ok(d.stdout.includes(`diff ${join(canary, 'app.log')} (modified; host version saved as ${join(canary, 'app.log.1')})\n`), d.stdout);
   assert.ok(d.stdout.includes(`+++ b${join(canary, 'r.conf.orig')}\n@@ -0,0 +1,6 @@\n`), d.stdout);
@@ -244,7 +250,7 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   assert.ok(d.stdout.includes(`diff ${join(canary, 'cdir.bak')}/ (copy of the host's ${join(canary, 'cdir')}/)\nSame content: 2 files\n`), d.stdout);
   assert.not.ok(d.stdout.includes(`diff ${join(canary, 'cdir.bak', 'a')}`), d.stdout);
   assert.ok(d.stdout.includes(`+++ b${join(canary, 'cdir.edit', 'sub', 'b')}\n`), d.stdout);
-  const j = JSON.parse(sbx(['diff', 'cp', '--json']).stdout) as { changes: Array<{ path: string; copyOf?: string; copiedTo?: string }> };
+  const j = JSON.parse(sbx(['diff', 'cp', '--json']).stdout) as { changes: Array<{ path: string; copyOf?: string; copiedTo?: string; movedFrom?: string }> };
   const at = (p: string) => j.changes.find((c) => c.path === join(canary, p));
   assert.is(at('site.conf.bak')?.copyOf, join(canary, 'site.conf'));
   assert.is(at('site.conf')?.copiedTo, join(canary, 'site.conf.bak'));
@@ -258,6 +264,9 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   assert.is(at('cdir.edit')?.copyOf, undefined);
   assert.is(at('bdir.bak/keep')?.copyOf, join(canary, 'bdir', 'keep'));
   assert.is(at('bdir/keep')?.copiedTo, undefined);
+  assert.is(at('bdir.bak')?.copyOf, join(canary, 'bdir'));
+  assert.is(at('bdir')?.copiedTo, join(canary, 'bdir.bak'));
+  assert.is(at('bdir.bak/other')?.movedFrom, join(canary, 'bdir', 'other'));
   const c = sbx(['commit', 'cp']);
   assert.is(c.code, 0, c.stderr);
   assert.is(readFileSync(join(canary, 'site.conf.bak'), 'utf8'), 'x=1\ny=2\n');
@@ -267,7 +276,7 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   assert.is(readFileSync(join(canary, 'p.conf.orig'), 'utf8'), 'k=1\n'.repeat(3));
   assert.is(readFileSync(join(canary, 'fstab.bak'), 'utf8'), 'UUID=1 / ext4\n');
   assert.is(readFileSync(join(canary, 'cdir.bak', 'sub', 'b'), 'utf8'), 'b\n'.repeat(7));
-  for (const [p, t] of [['bdir.bak/keep', 'keep\n'.repeat(6)], ['bdir/keep', 'keep\n'.repeat(6)], ['bdir.bak/other', 'other\n'.repeat(3)]]) assert.is(readFileSync(join(canary, p!), 'utf8'), t, p);
+  for (const [p, t] of [['bdir.bak/keep', 'keep\n'.repeat(6)], ['bdir/keep', 'keep\n'.repeat(6)], ['bdir.bak/other', 'other\n'.repeat(3)], ['bdir.bak/sub/deep', 'deep\n']]) assert.is(readFileSync(join(canary, p!), 'utf8'), t, p);
   assert.not.ok(existsSync(join(canary, 'bdir', 'other')));
 });
 

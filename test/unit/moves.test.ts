@@ -403,6 +403,35 @@ test('a dir copied with its tree (`cp -r conf conf.bak`): named after a host dir
     const again = newTree('conf.old', files);
     pairDirCopies([...again, { path: join(host, 'conf'), change: 'deleted', type: 'dir', size: 0, host: { ...st0(), type: 'dir' } }], null);
     assert.is(again[0]!.copyOf, undefined);
+    // `mv conf conf.bak && mkdir conf && cp conf.bak/a conf/`: the host dir emptied and refilled
+    // (opaque), the files pairMoves found moved from their places in it held, unchanged.
+    const refilled = (): Change => ({ path: join(host, 'conf'), change: 'replaced', type: 'dir', size: 0, opaque: true, host: { ...st0(), type: 'dir' } });
+    const backup = (changed?: true): [Change[], Change] => {
+      const t = newTree('conf.save', files);
+      for (const c of t) if (c.path.endsWith('/sub/b') || c.path.endsWith('/e')) { c.movedFrom = c.path.replace('conf.save', 'conf'); if (changed) c.movedChanged = true; }
+      return [t, refilled()];
+    };
+    const [saved, conf] = backup();
+    pairDirCopies([...saved, conf], null);
+    assert.is(saved[0]!.copyOf, join(host, 'conf'));
+    assert.is(conf.copiedTo, join(host, 'conf.save'), 'the refilled dir names its backup');
+    assert.equal(saved.filter((c) => c.type === 'file').map((c) => c.copyOf), [join(host, 'conf', 'a'), undefined, undefined], 'the moved files keep their moves');
+    const plain = { green: String, red: String, yellow: String, cyan: String, magenta: String, dim: String, bold: String };
+    const text = renderSummary([conf, ...saved], plain);
+    assert.match(text, /replaced: \S+\/conf\/ \(dir emptied and refilled; host version saved as conf\.save\)\n/);
+    assert.match(text, /added: +\S+\/conf\.save\/ \(3 files, 1 dir, 5 B; copy of the host's conf\)\n/);
+    // A file changed after the move, moved from elsewhere, or a dir kept as it was: no copy.
+    const [edited, conf2] = backup(true);
+    pairDirCopies([...edited, conf2], null);
+    assert.is(edited[0]!.copyOf, undefined);
+    assert.is(conf2.copiedTo, undefined);
+    const [elsewhere, conf3] = backup();
+    elsewhere.find((c) => c.path.endsWith('/sub/b'))!.movedFrom = join(host, 'other', 'b');
+    pairDirCopies([...elsewhere, conf3], null);
+    assert.is(elsewhere[0]!.copyOf, undefined);
+    const [kept] = backup();
+    pairDirCopies(kept, null);
+    assert.is(kept[0]!.copyOf, undefined, 'moved files count only for a host dir the sandbox refilled');
   } finally {
     closeAll();
     rmSync(tmp, { recursive: true, force: true });
