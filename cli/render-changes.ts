@@ -68,7 +68,7 @@ function movedNote(c: Change): string {
 function movedText(c: Change): string {
   const moved = c.movedFrom !== undefined ? `moved from ${besideOrPath(c.path, c.movedFrom)}${c.movedChanged ? ', then changed' : ''}`
     : c.movedTo !== undefined ? `moved to ${besideOrPath(c.path, c.movedTo)}` : '';
-  const copy = c.copyOf !== undefined ? `copy of the host's ${besideOrPath(c.path, c.copyOf)}`
+  const copy = c.copyOf !== undefined ? `copy of the host's ${besideOrPath(c.path, c.copyOf)}${c.copyChanged ? ', then changed' : ''}`
     : c.copiedTo !== undefined ? `host version saved as ${besideOrPath(c.path, c.copiedTo)}` : '';
   return moved && copy ? `${moved}; ${copy}` : moved || copy;
 }
@@ -599,7 +599,7 @@ export function changesJson(id: string, changes: Change[], extra: Record<string,
     if (c.linksTo !== undefined) o.linksTo = jsonPath(c.linksTo).path;
     if (c.movedFrom !== undefined) { o.movedFrom = jsonPath(c.movedFrom).path; if (c.movedChanged) o.movedChanged = true; }
     if (c.movedTo !== undefined) o.movedTo = jsonPath(c.movedTo).path;
-    if (c.copyOf !== undefined) o.copyOf = jsonPath(c.copyOf).path;
+    if (c.copyOf !== undefined) { o.copyOf = jsonPath(c.copyOf).path; if (c.copyChanged) o.copyChanged = true; }
     if (c.copiedTo !== undefined) o.copiedTo = jsonPath(c.copiedTo).path;
     if (c.details?.length) o.details = c.details;
     return o;
@@ -769,10 +769,12 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
     const copied = c.type === 'dir' ? copies?.get(c.path) : undefined;
     if (copied !== undefined) {
       copiedDir = c;
-      out.text(col.bold(`diff ${display(c.path)}/ (copy of the host's ${display(c.copyOf!)}/)\n`) + col.dim(`Same content: ${countText(copied)} ${copied === 1 ? 'file' : 'files'}\n`));
+      // A copy then changed: its files of other bytes follow, each against the host's.
+      out.text(col.bold(`diff ${display(c.path)}/ (copy of the host's ${display(c.copyOf!)}/${c.copyChanged ? ', then changed' : ''})\n`));
+      if (copied) out.text(col.dim(`Same content: ${countText(copied)} ${copied === 1 ? 'file' : 'files'}\n`));
       continue;
     }
-    if (copiedDir !== null && (c.copyOf !== undefined || movedIntoCopy(c, copiedDir))) continue;
+    if (copiedDir !== null && ((c.copyOf !== undefined && !c.copyChanged) || movedIntoCopy(c, copiedDir))) continue;
     // A moved dir's files with the bytes they had in the old dir: one line for all of them.
     const count = inDirs?.count.get(c.path);
     if (count) out.text(col.bold(`diff ${display(c.path)}/ (moved from ${display(c.movedFrom!)}/)\n`) + col.dim(`Same content: ${countText(count)} ${count === 1 ? 'file' : 'files'}\n`));
@@ -812,7 +814,7 @@ function copiedDirCounts(changes: readonly Change[]): Map<string, number> | null
   for (const c of changes) {
     if (at !== null && !isBelow(c.path, at.path)) at = null;
     if (at === null && c.type === 'dir' && c.change === 'added' && c.copyOf !== undefined) (out ??= new Map()).set((at = c).path, 0);
-    else if (at !== null && c.type === 'file' && (c.copyOf !== undefined || movedIntoCopy(c, at))) out!.set(at.path, out!.get(at.path)! + 1);
+    else if (at !== null && c.type === 'file' && ((c.copyOf !== undefined && !c.copyChanged) || movedIntoCopy(c, at))) out!.set(at.path, out!.get(at.path)! + 1);
   }
   return out;
 }
@@ -889,15 +891,17 @@ async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string
   if (c.type !== 'file') return;
   if (c.movedTo !== undefined && moved?.has(c.path)) return;
   // The pairing read both (pairCopies): the copy's lines are the host file's, not news.
-  if (c.copyOf !== undefined && c.change === 'added') { out.text(col.bold(`diff ${display(c.path)} (copy of the host's ${display(c.copyOf)})\n`) + col.dim('Same content\n')); return; }
-  // A file moved over a host file keeps the diff against the one it replaced.
-  const from: MovedFrom | Change | undefined = c.movedFrom !== undefined && c.change === 'added' ? moved?.get(c.movedFrom) : inDirs?.get(c.path);
+  if (c.copyOf !== undefined && c.change === 'added' && !c.copyChanged) { out.text(col.bold(`diff ${display(c.path)} (copy of the host's ${display(c.copyOf)})\n`) + col.dim('Same content\n')); return; }
+  // A file moved over a host file keeps the diff against the one it replaced; one of a dir
+  // copied then changed is against the host's file at its place.
+  const copied = c.copyOf !== undefined && c.change === 'added' ? copiedFrom(c.copyOf) : undefined;
+  const from: MovedFrom | Change | undefined = copied ?? (c.movedFrom !== undefined && c.change === 'added' ? moved?.get(c.movedFrom) : inDirs?.get(c.path));
   const now = fileDiffNow(from ? { ...c, change: 'modified', path: from.path, host: from.host! } : c, DIFF_LIMITS);
   const d = now && 'oldText' in now ? await diffTexts(c, now, DIFF_LIMITS) : now;
   if (!d) return;
   const name = display(c.path);
   const saved = c.copiedTo !== undefined ? `; host version saved as ${display(c.copiedTo)}` : '';
-  out.text(col.bold(`diff ${name} (${from ? `moved from ${display(from.path)}` : why ?? c.change}${saved})\n`));
+  out.text(col.bold(`diff ${name} (${copied ? `copy of the host's ${display(copied.path)}, then changed` : from ? `moved from ${display(from.path)}` : why ?? c.change}${saved})\n`));
   if (!d.lines) {
     const before = from ? humanBytes(from.size) : c.host && c.change !== 'added' ? humanBytes(c.host.size) : '-';
     const after = c.change === 'deleted' ? '-' : c.size >= LARGE_FILE ? `${humanBytes(c.size)} (${humanBytes(allocatedOf(c) ?? c.size)} allocated)` : humanBytes(c.size);
@@ -911,6 +915,12 @@ async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string
     out.text((l[0] === '+' ? col.green(s) : l[0] === '-' ? col.red(s) : l[0] === '@' ? col.cyan(s) : l[0] === '\\' ? col.dim(s) : s) + '\n');
   }
   if (d.cut) out.text(col.dim(`${ELLIPSIS} diff cut after ${MAX_FILE_LINES} lines (+${d.added} -${d.removed} in all)\n`));
+}
+
+/** The host file a file of a dir copied then changed is shown against (one lstat below the root); undefined when it is no file now. */
+function copiedFrom(path: string): MovedFrom | undefined {
+  const st = lstatB(path);
+  return st?.type === 'file' ? { path, size: st.size, host: st } : undefined;
 }
 
 /** Writes the diff of the list's entry i, a new file whose text is text[from, from + len), to `out`. */

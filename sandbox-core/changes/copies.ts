@@ -293,7 +293,7 @@ export function pairDirCopies(changes: readonly Change[], named: NamedChanges | 
     const tree = treeFiles(host, () => true);
     const refilled = n.refilled.get(host);
     if (tree) out.push(...copiedTree(d, host, tree, changes, named, compare, budget, refilled !== undefined));
-    if (refilled && d.copyOf !== undefined) refilled.copiedTo ??= d.path;
+    if (refilled && d.copyOf !== undefined && !d.copyChanged) refilled.copiedTo ??= d.path;
   }
   return out;
 }
@@ -306,32 +306,38 @@ export function movedIntoCopy(c: Change, dir: Change): boolean {
 /**
  * The new dir d, when its tree is the host dir's (pairDirCopies): marked, with its column
  * entries made changes. `refilled`: the sandbox emptied the host dir and made it again, and
- * its files moved to their places below d count as held.
+ * its files moved to their places below d count as held. A tree that holds at least half of
+ * the host dir's non-empty files at their places with their bytes, and other files too or
+ * other bytes at some places or not all of them, is a copy then changed (copyChanged on d and
+ * on each file at a host file's place with other bytes, whose diff is against that file); the
+ * files at no host file's place stay additions.
  */
 function copiedTree(d: Change, host: string, tree: HostTree, changes: readonly Change[], named: NamedChanges | null, compare: (upper: string, host: string) => boolean, budget: ByteBudget, refilled: boolean): Change[] {
   const want = new Map<string, number>();
   for (const f of tree.files) want.set(f.rel, f.size);
   for (const rel of tree.empty) want.set(rel, 0);
-  const files: Change[] = [];
   const relOf = (p: string): string => p.slice(d.path.length + 1);
-  const fits = (rel: string, size: number): boolean => want.get(rel) === size;
-  let moved = 0;
+  // Below d: the files at a host file's place (objects, then column entries), the rest counted.
+  const files: Change[] = [];
+  const cols: number[] = [];
+  let moved = 0, held = 0, other = 0;
   for (const c of changes) {
     if (!isBelow(c.path, d.path)) continue;
     if (c.change !== 'added') return [];
     if (c.movedFrom !== undefined) {
       // A dir of it moved whole (pairDirMoves) holds its files as they were: they are asked below.
-      if (!refilled || c.movedFrom !== joinB(host, relOf(c.path)) || c.movedChanged) return [];
-      if (c.type === 'dir') continue;
-      if (c.type !== 'file' || !fits(relOf(c.path), c.size)) return [];
-      moved++;
+      if (!refilled || c.movedFrom !== joinB(host, relOf(c.path))) return [];
+      if (c.type === 'dir') { if (c.movedChanged) other++; continue; }
+      if (c.type !== 'file' || !want.has(relOf(c.path))) return [];
+      // One changed after the move shows as that (its own diff against the host file).
+      if (c.movedChanged) other++;
+      else { moved++; if (c.size > 0) held++; }
       continue;
     }
     if (c.type === 'dir') continue;
-    if (c.type !== 'file' || !fits(relOf(c.path), c.size)) return [];
-    files.push(c);
+    if (c.type === 'file' && want.has(relOf(c.path))) files.push(c);
+    else other++;
   }
-  const cols: number[] = [];
   if (named?.stats) {
     // Not sorted yet (scan.ts sorts it last): the tree's dirs by their prefixes, then one pass.
     const pre = `${d.path}/`;
@@ -340,20 +346,38 @@ function copiedTree(d: Change, host: string, tree: HostTree, changes: readonly C
     for (let k = 0; k < named.dirs.length; k++) if (named.dirs[k]!.startsWith(pre)) { inTree[k] = 1; any = true; }
     for (let j = 0; any && j < named.length; j++) {
       if (!inTree[named.dirAt(j)]) continue;
-      if (cols.length + files.length + moved >= want.size || !fits(relOf(named.pathAt(j)), named.sizeAt(j))) return [];
-      cols.push(j);
+      if (want.has(relOf(named.pathAt(j)))) cols.push(j);
+      else other++;
     }
   }
-  if (files.length + cols.length + moved !== want.size) return [];
-  const same = (upper: string | undefined, rel: string, size: number): boolean => size === 0 || (upper !== undefined && sameWithin(budget, compare, upper, joinB(host, rel), size) === true);
-  for (const c of files) if (!same(c.upper, relOf(c.path), c.size)) return [];
-  for (const j of cols) if (!same(named!.upperAt(j), relOf(named!.pathAt(j)), named!.sizeAt(j))) return [];
+  // Fewer than half of the host's non-empty files could be held: no bytes read.
+  const half = (n: number): boolean => n > 0 && n * 2 >= tree.files.length;
+  let could = held;
+  for (const c of files) if (c.size > 0 && c.size === want.get(relOf(c.path))) could++;
+  for (const j of cols) if (named!.sizeAt(j) > 0 && named!.sizeAt(j) === want.get(relOf(named!.pathAt(j)))) could++;
+  if (!half(could)) return [];
+  const same = (upper: string | undefined, rel: string, size: number): boolean =>
+    size === want.get(rel) && (size === 0 || (upper !== undefined && sameWithin(budget, compare, upper, joinB(host, rel), size) === true));
+  let differ = 0;
+  // Given up as soon as half can no longer be held: the other files' bytes are not read.
+  const ask = (upper: string | undefined, rel: string, size: number): boolean => {
+    const s = same(upper, rel, size);
+    if (s) { if (size > 0) held++; } else { differ++; if (size > 0 && size === want.get(rel)) could--; }
+    return s;
+  };
+  const fileSame: boolean[] = [], colSame: boolean[] = [];
+  for (const c of files) { fileSame.push(ask(c.upper, relOf(c.path), c.size)); if (!half(could)) return []; }
+  for (const j of cols) { colSame.push(ask(named!.upperAt(j), relOf(named!.pathAt(j)), named!.sizeAt(j))); if (!half(could)) return []; }
+  const whole = !differ && !other && files.length + cols.length + moved === want.size;
+  if (!whole && !half(held)) return [];
   d.copyOf = host;
-  for (const c of files) c.copyOf = joinB(host, relOf(c.path));
-  return cols.map((j) => {
-    const c = named!.changeAt(j);
+  if (!whole) d.copyChanged = true;
+  const mark = (c: Change, same: boolean): Change => {
     c.copyOf = joinB(host, relOf(c.path));
+    if (!same) c.copyChanged = true;
     return c;
-  });
+  };
+  files.forEach((c, i) => mark(c, fileSame[i]!));
+  return cols.map((j, i) => mark(named!.changeAt(j), colSame[i]!));
 }
 

@@ -125,6 +125,12 @@ export interface Change {
    * line added.
    */
   copyOf?: string;
+  /**
+   * With `copyOf`, from a dir copied with its tree and then changed (copies.ts pairDirCopies):
+   * on the dir, and on each of its files at a host file's place that no longer holds that
+   * file's bytes (the review shows its diff against the host file).
+   */
+  copyChanged?: true;
   /** A `modified` or `replaced` host file whose host bytes an `added` file holds (its `copyOf` names this one back). */
   copiedTo?: string;
   /**

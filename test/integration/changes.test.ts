@@ -211,7 +211,9 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
     'mv bdir bdir.bak && mkdir bdir && cp bdir.bak/keep bdir/',
     // Not copies as they stand: changed after the copy; neither named after it nor timed.
     'cp -p r.conf r.conf.orig && echo r=2 >> r.conf.orig && echo r=9 > r.conf', 'cp fstab tabcopy',
-    'cp -r cdir cdir.edit && echo more >> cdir.edit/a',
+    'cp -r cdir cdir.far && echo x >> cdir.far/a && echo y >> cdir.far/sub/b',
+    // A dir copy then changed: half of the host dir's files still as they were.
+    'cp -r cdir cdir.edit && echo more >> cdir.edit/a && echo new > cdir.edit/extra',
   ];
   const r = sbx(['run', '--name', 'cp', '--', 'sh', '-c', steps.join(' && ')]);
   assert.is(r.code, 0, r.stderr);
@@ -225,7 +227,8 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   assert.match(line(/modified: .*\/q\.conf/), /\(host version saved as q\.conf\.orig\)$/);
   assert.match(line(/added: .*\/fstab\.bak/), /\(copy of the host's fstab\)$/);
   assert.match(line(/added: .*\/cdir\.bak\//), /\/cdir\.bak\/ \(2 files, 1 dir, 32 B; copy of the host's cdir\)$/);
-  assert.match(line(/added: .*\/cdir\.edit\//), /\/cdir\.edit\/ \(2 files, 1 dir, 37 B\)$/);
+  assert.match(line(/added: .*\/cdir\.edit\//), /\/cdir\.edit\/ \(3 files, 1 dir, 41 B; copy of the host's cdir, then changed\)$/);
+  assert.match(line(/added: .*\/cdir\.far\//), /\/cdir\.far\/ \(2 files, 1 dir, 36 B\)$/);
   assert.match(line(/added: .*\/bdir\.bak\//), /\/bdir\.bak\/ \(3 files, 1 dir, 53 B; copy of the host's bdir\)$/);
   assert.match(line(/replaced: .*\/bdir\//), /\/bdir\/ \(dir emptied and refilled; host version saved as bdir\.bak\)$/);
   // Each of their lines is the path alone.
@@ -249,8 +252,14 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   // A dir copied with its tree: one line for its files, none of their texts.
   assert.ok(d.stdout.includes(`diff ${join(canary, 'cdir.bak')}/ (copy of the host's ${join(canary, 'cdir')}/)\nSame content: 2 files\n`), d.stdout);
   assert.not.ok(d.stdout.includes(`diff ${join(canary, 'cdir.bak', 'a')}`), d.stdout);
-  assert.ok(d.stdout.includes(`+++ b${join(canary, 'cdir.edit', 'sub', 'b')}\n`), d.stdout);
-  const j = JSON.parse(sbx(['diff', 'cp', '--json']).stdout) as { changes: Array<{ path: string; copyOf?: string; copiedTo?: string; movedFrom?: string }> };
+  // Copied then changed: the files still as they were in one line, each other against the host's.
+  assert.ok(d.stdout.includes(`diff ${join(canary, 'cdir.edit')}/ (copy of the host's ${join(canary, 'cdir')}/, then changed)\nSame content: 1 file\n`), d.stdout);
+  assert.ok(d.stdout.includes(`diff ${join(canary, 'cdir.edit', 'a')} (copy of the host's ${join(canary, 'cdir', 'a')}, then changed)\n--- a${join(canary, 'cdir', 'a')}\n+++ b${join(canary, 'cdir.edit', 'a')}\n`), d.stdout);
+  assert.match(d.stdout, /^ a\n\+more$/m);
+  assert.ok(d.stdout.includes(`+++ b${join(canary, 'cdir.edit', 'extra')}\n@@ -0,0 +1,1 @@\n+new\n`), d.stdout);
+  assert.not.ok(d.stdout.includes(`diff ${join(canary, 'cdir.edit', 'sub', 'b')}`), d.stdout);
+  assert.ok(d.stdout.includes(`+++ b${join(canary, 'cdir.far', 'sub', 'b')}\n@@ -0,0 +1,8 @@\n`), d.stdout);
+  const j = JSON.parse(sbx(['diff', 'cp', '--json']).stdout) as { changes: Array<{ path: string; copyOf?: string; copiedTo?: string; movedFrom?: string; copyChanged?: boolean }> };
   const at = (p: string) => j.changes.find((c) => c.path === join(canary, p));
   assert.is(at('site.conf.bak')?.copyOf, join(canary, 'site.conf'));
   assert.is(at('site.conf')?.copiedTo, join(canary, 'site.conf.bak'));
@@ -261,7 +270,12 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   assert.is(at('tabcopy')?.copyOf, undefined);
   assert.is(at('cdir.bak')?.copyOf, join(canary, 'cdir'));
   assert.is(at('cdir.bak/sub/b')?.copyOf, join(canary, 'cdir', 'sub', 'b'));
-  assert.is(at('cdir.edit')?.copyOf, undefined);
+  assert.is(at('cdir.edit')?.copyOf, join(canary, 'cdir'));
+  assert.is(at('cdir.edit')?.copyChanged, true);
+  assert.is(at('cdir.edit/a')?.copyChanged, true);
+  assert.is(at('cdir.edit/sub/b')?.copyChanged, undefined);
+  assert.is(at('cdir.edit/extra')?.copyOf, undefined);
+  assert.is(at('cdir.far')?.copyOf, undefined);
   assert.is(at('bdir.bak/keep')?.copyOf, join(canary, 'bdir', 'keep'));
   assert.is(at('bdir/keep')?.copiedTo, undefined);
   assert.is(at('bdir.bak')?.copyOf, join(canary, 'bdir'));

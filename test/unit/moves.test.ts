@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { changedTree, heldMovesAfter, heldMovesAgain, movedAwayAlone, pairDirMoves, pairMoves } from '../../sandbox-core/changes/moves.js';
 import { keptHostFiles, pairCopies, pairDirCopies, pairNamedCopies } from '../../sandbox-core/changes/copies.js';
 import { handleWords, type MarkedFile } from '../../sandbox-core/changes/pairing.js';
+import { sameContent } from '../../sandbox-core/changes/content.js';
 import { closeAll } from '../../sandbox-core/changes/fsat.js';
 import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -393,12 +394,33 @@ test('a dir copied with its tree (`cp -r conf conf.bak`): named after a host dir
     };
     const bak = newTree('conf.bak', files), edit = newTree('conf.edit', { ...files, a: 'A\n' });
     const more = newTree('conf-more', { ...files, extra: 'x\n' }), less = newTree('conf_less', { a: 'a\n', 'sub/b': 'bb\n' });
-    const other = newTree('confx', files);
-    const all = [...bak, ...edit, ...more, ...less, ...other];
+    const other = newTree('confx', files), far = newTree('conf.far', { ...files, a: 'A\n', 'sub/b': 'BB\n' });
+    const all = [...bak, ...edit, ...more, ...less, ...other, ...far];
     assert.equal(pairDirCopies(all, null), []);
     assert.is(bak[0]!.copyOf, join(host, 'conf'));
+    assert.is(bak[0]!.copyChanged, undefined);
     assert.equal(bak.filter((c) => c.type === 'file').map((c) => c.copyOf), ['a', 'sub/b', 'e'].map((r) => join(host, 'conf', r)));
-    for (const t of [edit, more, less, other]) assert.is(t[0]!.copyOf, undefined, t[0]!.path);
+    // Changed after the copy (other bytes, a file more, one fewer), at least half of the host's
+    // non-empty files still there with their bytes: a copy then changed, each file at a host
+    // file's place against it; a file the host dir has none of stays an addition.
+    for (const t of [edit, more, less]) { assert.is(t[0]!.copyOf, join(host, 'conf'), t[0]!.path); assert.is(t[0]!.copyChanged, true, t[0]!.path); }
+    const fileOf = (t: Change[], rel: string): Change => t.find((c) => c.path === join(t[0]!.path, rel))!;
+    assert.is(fileOf(edit, 'a').copyOf, join(host, 'conf', 'a'));
+    assert.is(fileOf(edit, 'a').copyChanged, true);
+    assert.is(fileOf(edit, 'sub/b').copyChanged, undefined);
+    assert.is(fileOf(more, 'extra').copyOf, undefined);
+    assert.is(fileOf(less, 'a').copyChanged, undefined);
+    // Not named after the host dir; or fewer than half of its non-empty files held.
+    for (const t of [other, far]) assert.is(t[0]!.copyOf, undefined, t[0]!.path);
+    // Given up once half can no longer be held: of 4 files of other bytes, the 4th is not read.
+    for (const n of ['f1', 'f2', 'f3', 'f4']) { mkdirSync(join(host, 'big'), { recursive: true }); writeFileSync(join(host, 'big', n), `${n}\n`); }
+    const regen = newTree('big.2', { f1: 'g1\n', f2: 'g2\n', f3: 'g3\n', f4: 'g4\n' });
+    let reads = 0;
+    pairDirCopies(regen, null, (u, h) => { reads++; return sameContent(u, h); });
+    assert.is(regen[0]!.copyOf, undefined);
+    assert.is(reads, 3);
+    const plain = { green: String, red: String, yellow: String, cyan: String, magenta: String, dim: String, bold: String };
+    assert.match(renderSummary(edit, plain), /added: +\S+\/conf\.edit\/ \(3 files, 1 dir, 5 B; copy of the host's conf, then changed\)\n/);
     // The host dir deleted inside: a move, not a copy.
     const again = newTree('conf.old', files);
     pairDirCopies([...again, { path: join(host, 'conf'), change: 'deleted', type: 'dir', size: 0, host: { ...st0(), type: 'dir' } }], null);
@@ -416,14 +438,14 @@ test('a dir copied with its tree (`cp -r conf conf.bak`): named after a host dir
     assert.is(saved[0]!.copyOf, join(host, 'conf'));
     assert.is(conf.copiedTo, join(host, 'conf.save'), 'the refilled dir names its backup');
     assert.equal(saved.filter((c) => c.type === 'file').map((c) => c.copyOf), [join(host, 'conf', 'a'), undefined, undefined], 'the moved files keep their moves');
-    const plain = { green: String, red: String, yellow: String, cyan: String, magenta: String, dim: String, bold: String };
     const text = renderSummary([conf, ...saved], plain);
     assert.match(text, /replaced: \S+\/conf\/ \(dir emptied and refilled; host version saved as conf\.save\)\n/);
     assert.match(text, /added: +\S+\/conf\.save\/ \(3 files, 1 dir, 5 B; copy of the host's conf\)\n/);
-    // A file changed after the move, moved from elsewhere, or a dir kept as it was: no copy.
+    // A file changed after the move: a copy then changed (that file's diff is its move's), and
+    // the refilled dir names no backup. Moved from elsewhere, or a dir kept as it was: no copy.
     const [edited, conf2] = backup(true);
     pairDirCopies([...edited, conf2], null);
-    assert.is(edited[0]!.copyOf, undefined);
+    assert.is(edited[0]!.copyChanged, true);
     assert.is(conf2.copiedTo, undefined);
     const [elsewhere, conf3] = backup();
     elsewhere.find((c) => c.path.endsWith('/sub/b'))!.movedFrom = join(host, 'other', 'b');
