@@ -40,9 +40,9 @@ export interface ClassifyResult {
  * `layerStarts`: where each layer's entries begin (WalkResult.layerStarts); without it, one
  * layer. `columns`: the plain new files are column entries, not in `entries` (sbx diff's full
  * review): a moved dir is paired here only on its whole tree, and on the rest with them
- * (moves.ts pairColumnMoves). `copies`: ScanOptions.copies.
+ * (moves.ts pairColumnMoves). `copies`: with ScanOptions.copies, the paths the sandbox hid (no copy is of one), else null.
  */
-export function classify(entries: UpperEntry[], progress?: (n: number) => void, layerStarts: number[] = [0], budget = byteBudget(), columns = false, copies = false): ClassifyResult {
+export function classify(entries: UpperEntry[], progress?: (n: number) => void, layerStarts: number[] = [0], budget = byteBudget(), columns = false, copies: readonly string[] | null = null): ClassifyResult {
   const changes: Change[] = [];
   const errors: string[] = [];
   const links = new Map<string, string[]>();
@@ -262,7 +262,7 @@ export function classify(entries: UpperEntry[], progress?: (n: number) => void, 
       // A copy of a host file the sandbox then changed (a backup, a rotated log): said as one.
       pairCopies(marked, keptHostFiles(out), sameContent, budget);
       // A copy named after its host file (`cp fstab fstab.bak`), which the sandbox may not have changed.
-      pairNamedCopies(marked.map((m) => m.change), out, sameContent, budget);
+      pairNamedCopies(marked.map((m) => m.change), out, sameContent, budget, copies);
     }
   }
   return { changes: out, errors, links, made };

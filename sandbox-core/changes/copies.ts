@@ -8,7 +8,7 @@ import type { NamedChanges } from './named.js';
 import { sameContent } from './content.js';
 import { joinB, nameB, parentB } from '../base/bpath.js';
 import { hostDirNames } from './host-tree.js';
-import { isBelow } from '../base/within.js';
+import { isBelow, isWithin } from '../base/within.js';
 import { lstatB, sameTime } from './stat.js';
 import { addTo, byteBudget, CANDIDATES_MAX, handleWords, sameWithin, timeKey, treeFiles, type ByteBudget, type HostTree, type MarkedFile } from './pairing.js';
 
@@ -82,9 +82,21 @@ const NAMED_COPY_LISTED = 256;
  * What the named-copy pairing knows of a review's changes (namedCopies). `refilled`: the host
  * dirs the sandbox emptied and made again (opaque), whose old tree a dir copy may hold.
  */
-interface NamedCopies { changedDirs: Set<string>; gone: Set<string>; kept: Map<string, Change>; refilled: Map<string, Change> }
+interface NamedCopies { changedDirs: Set<string>; gone: Set<string>; kept: Map<string, Change>; refilled: Map<string, Change>; hidden: readonly string[] }
 
-function namedCopies(changes: readonly Change[]): NamedCopies {
+/**
+ * Whether host path p (a file, or a dir with its tree) holds or is below a path the sandbox
+ * hid (`--hide`, the credential stores a network run hides: meta.hidden): never a copy's
+ * source. The command never saw it, so a copy named after it holds only what it guessed, and
+ * the review would print the host's bytes in a changed copy's diff, or say that a guess was
+ * right.
+ */
+function hiddenSource(p: string, hidden: readonly string[]): boolean {
+  for (const h of hidden) if (isWithin(p, h) || isWithin(h, p)) return true;
+  return false;
+}
+
+function namedCopies(changes: readonly Change[], hidden: readonly string[]): NamedCopies {
   const changedDirs = new Set<string>(), gone = new Set<string>(), kept = new Map<string, Change>(), refilled = new Map<string, Change>();
   for (const c of changes) {
     if (c.change === 'deleted') gone.add(c.path);
@@ -93,7 +105,7 @@ function namedCopies(changes: readonly Change[]): NamedCopies {
       if (c.opaque) refilled.set(c.path, c);
     } else if (isKeptHostFile(c)) kept.set(c.path, c);
   }
-  return { changedDirs, gone, kept, refilled };
+  return { changedDirs, gone, kept, refilled, hidden };
 }
 
 /**
@@ -146,7 +158,7 @@ function findNamedCopies(src: CopySource, n: NamedCopies, compare: (upper: strin
       if (lstats <= 0) return;
       if (there && !there.has(base)) continue;
       const p = joinB(dir, base);
-      if (n.gone.has(p)) continue;
+      if (n.gone.has(p) || hiddenSource(p, n.hidden)) continue;
       lstats--;
       const st = hostStat(p);
       const size = src.size(i);
@@ -175,7 +187,7 @@ function markCopy(n: NamedCopies, c: Change, p: string): void {
 }
 
 /** findNamedCopies for each new file of `added` (changes of `changes`) that no other pairing took. */
-export function pairNamedCopies(added: readonly Change[], changes: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget()): void {
+export function pairNamedCopies(added: readonly Change[], changes: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget(), hidden: readonly string[] = []): void {
   let n: NamedCopies | null = null;
   const byDir = new Map<string, number[]>();
   let count = 0;
@@ -188,7 +200,7 @@ export function pairNamedCopies(added: readonly Change[], changes: readonly Chan
     let k = p.length - 1;
     while (k > slash + 1 && !isNameBreak(p.charCodeAt(k))) k--;
     if (k <= slash + 1) continue;
-    n ??= namedCopies(changes);
+    n ??= namedCopies(changes, hidden);
     // A dir's files come one after another: its path is cut out and looked up once for them.
     if (slash !== last.length || !p.startsWith(last)) {
       last = slash > 0 ? p.slice(0, slash) : '';
@@ -220,7 +232,7 @@ function isKeptHostFile(c: Change): boolean {
  * plain new file in a host dir the sandbox kept, whose name has a `.`, `~`, `-` or `_` past its
  * first byte. `taken`: the paths another pairing took already.
  */
-export function namedColumnCopies(named: NamedChanges, changes: readonly Change[], taken: ReadonlySet<string>, compare: (upper: string, host: string) => boolean, budget: ByteBudget): Change[] {
+export function namedColumnCopies(named: NamedChanges, changes: readonly Change[], taken: ReadonlySet<string>, compare: (upper: string, host: string) => boolean, budget: ByteBudget, hidden: readonly string[] = []): Change[] {
   const out: Change[] = [];
   let n: NamedCopies | null = null;
   const byDir = new Map<string, number[]>();
@@ -234,7 +246,7 @@ export function namedColumnCopies(named: NamedChanges, changes: readonly Change[
     let k = from + named.nameLength - 1;
     while (k > from && !isNameBreak(b[k]!)) k--;
     if (k <= from) continue;
-    n ??= namedCopies(changes);
+    n ??= namedCopies(changes, hidden);
     let dir = dirOf[d];
     if (dir === undefined) {
       const pre = named.dirs[d]!;
@@ -273,7 +285,7 @@ const DIR_COPIES_MAX = 8;
  * same byte budget. `named`: the full review's plain new files; its entries of such a tree are
  * returned as changes, to join the list.
  */
-export function pairDirCopies(changes: readonly Change[], named: NamedChanges | null, compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget()): Change[] {
+export function pairDirCopies(changes: readonly Change[], named: NamedChanges | null, compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget(), hidden: readonly string[] = []): Change[] {
   const out: Change[] = [];
   let n: NamedCopies | null = null;
   let tried = 0;
@@ -281,13 +293,13 @@ export function pairDirCopies(changes: readonly Change[], named: NamedChanges | 
     if (d.change !== 'added' || d.type !== 'dir' || d.movedFrom !== undefined || d.copyOf !== undefined) continue;
     const name = nameB(d.path);
     if (!hasNameBreak(name)) continue;
-    n ??= namedCopies(changes);
+    n ??= namedCopies(changes, hidden);
     const dir = parentB(d.path);
     if (n.changedDirs.has(dir)) continue;
     let host: string | null = null;
     for (const base of shorterNames(name)) {
       const p = joinB(dir, base);
-      if (!n.gone.has(p) && (!n.changedDirs.has(p) || n.refilled.has(p)) && hostStat(p)?.type === 'dir') { host = p; break; }
+      if (!n.gone.has(p) && (!n.changedDirs.has(p) || n.refilled.has(p)) && !hiddenSource(p, hidden) && hostStat(p)?.type === 'dir') { host = p; break; }
     }
     if (host === null || tried++ >= DIR_COPIES_MAX) continue;
     const tree = treeFiles(host, () => true);

@@ -255,9 +255,9 @@ const COLUMN_STATS_MAX = 4096;
  * columns for the change list. Up to
  * COLUMN_STATS_MAX of them (past that, they stay an addition and a deletion). `made`: the
  * new files with no mark that are changes of their own (classify.ts, those with xattrs).
- * `copies`: ScanOptions.copies (the copies among the columns, copies.ts).
+ * `copies`: as classify's (the copies among the columns, copies.ts).
  */
-export function pairColumnMoves(named: NamedChanges, changes: readonly Change[], made: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget(), copies = false): { moved: Change[]; named: NamedChanges } {
+export function pairColumnMoves(named: NamedChanges, changes: readonly Change[], made: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget(), copies: readonly string[] | null = null): { moved: Change[]; named: NamedChanges } {
   if (!named.stats) return { moved: [], named };
   const deleted = changes.filter((c) => c.change === 'deleted');
   const kept = copies ? keptHostFiles(changes) : [];
@@ -291,7 +291,7 @@ export function pairColumnMoves(named: NamedChanges, changes: readonly Change[],
   const moved = asked.filter((c) => c.movedFrom !== undefined || c.copyOf !== undefined);
   const paths = new Set(moved.map((c) => c.path));
   // A copy (`cp fstab fstab.bak`) is found by its name, not its size.
-  if (copies) for (const c of namedColumnCopies(named, changes, paths, compare, budget)) { moved.push(c); paths.add(c.path); }
+  if (copies) for (const c of namedColumnCopies(named, changes, paths, compare, budget, copies)) { moved.push(c); paths.add(c.path); }
   if (!moved.length) return { moved, named };
   return { moved, named: named.filter((p) => !paths.has(p)) };
 }

@@ -163,14 +163,16 @@ function walkOptions(opts: ScanOptions): WalkOptions {
 function finish(walked: WalkResult, opts: ScanOptions, meta: SandboxMeta): ScanResult {
   // The bytes the review's move pairings may read, all of them (moves.ts).
   const budget = byteBudget();
-  const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)), walked.layerStarts, budget, !!walked.named?.length, !!opts.copies);
+  // Copies are looked for only by the scans a user reads, never of a path the sandbox hid.
+  const copies = opts.copies ? meta.hidden.map(fromUser) : null;
+  const res = classify(walked.entries, opts.progress && ((n) => opts.progress!('comparing', n)), walked.layerStarts, budget, !!walked.named?.length, copies);
   if (walked.named?.length) {
     // A file moved to another overlay is a column entry: paired, it joins the changes.
-    const columns = pairColumnMoves(walked.named, res.changes, res.made, undefined, budget, !!opts.copies);
+    const columns = pairColumnMoves(walked.named, res.changes, res.made, undefined, budget, copies);
     if (columns.moved.length) { res.changes.push(...columns.moved); walked.named = columns.named; }
   }
   // A host dir copied with its tree (`cp -r nvim nvim.bak`): its files' column entries join the changes.
-  const copied = opts.copies ? pairDirCopies(res.changes, walked.named ?? null, undefined, budget) : [];
+  const copied = copies ? pairDirCopies(res.changes, walked.named ?? null, undefined, budget, copies) : [];
   if (copied.length) {
     res.changes.push(...copied);
     const paths = new Set(copied.map((c) => c.path));

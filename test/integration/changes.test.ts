@@ -200,6 +200,11 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   writeFileSync(join(canary, 'bdir', 'sub', 'deep'), 'deep\n');
   writeFileSync(join(canary, 'bdir', 'keep'), 'keep\n'.repeat(6));
   writeFileSync(join(canary, 'bdir', 'other'), 'other\n'.repeat(3));
+  // Hidden inside (--hide): a copy named after it holds what the command guessed, and its diff
+  // must not print the host's key.
+  mkdirSync(join(canary, 'sdir'));
+  writeFileSync(join(canary, 'sdir', 'pub'), 'k=1\n');
+  writeFileSync(join(canary, 'sdir', 'key'), 'hidden-key-bytes\n');
   for (const f of ['site.conf', 'app.log', 'p.conf', 'q.conf', 'r.conf', 'bdir/keep', 'bdir/other', 'bdir/sub/deep']) utimesSync(join(canary, f), 978307200, 978307200);
   const steps = [
     `cd ${canary}`, 'sed -i.bak s/y=2/y=3/ site.conf', 'mv app.log app.log.1 && echo fresh > app.log',
@@ -214,8 +219,9 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
     'cp -r cdir cdir.far && echo x >> cdir.far/a && echo y >> cdir.far/sub/b',
     // A dir copy then changed: half of the host dir's files still as they were.
     'cp -r cdir cdir.edit && echo more >> cdir.edit/a && echo new > cdir.edit/extra',
+    'mkdir sdir.bak && echo k=1 > sdir.bak/pub && echo guess > sdir.bak/key',
   ];
-  const r = sbx(['run', '--name', 'cp', '--', 'sh', '-c', steps.join(' && ')]);
+  const r = sbx(['run', '--name', 'cp', '--hide', join(canary, 'sdir'), '--', 'sh', '-c', steps.join(' && ')]);
   assert.is(r.code, 0, r.stderr);
   const lines = r.stderr.split('\n');
   const line = (re: RegExp): string => lines.find((l) => re.test(l)) ?? `(no line like ${re} in)\n${r.stderr}`;
@@ -229,6 +235,7 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   assert.match(line(/added: .*\/cdir\.bak\//), /\/cdir\.bak\/ \(2 files, 1 dir, 32 B; copy of the host's cdir\)$/);
   assert.match(line(/added: .*\/cdir\.edit\//), /\/cdir\.edit\/ \(3 files, 1 dir, 41 B; copy of the host's cdir, then changed\)$/);
   assert.match(line(/added: .*\/cdir\.far\//), /\/cdir\.far\/ \(2 files, 1 dir, 36 B\)$/);
+  assert.match(line(/added: .*\/sdir\.bak\//), /\/sdir\.bak\/ \(2 files, 10 B\)$/);
   assert.match(line(/added: .*\/bdir\.bak\//), /\/bdir\.bak\/ \(3 files, 1 dir, 53 B; copy of the host's bdir\)$/);
   assert.match(line(/replaced: .*\/bdir\//), /\/bdir\/ \(dir emptied and refilled; host version saved as bdir\.bak\)$/);
   // Each of their lines is the path alone.
@@ -259,6 +266,8 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   assert.ok(d.stdout.includes(`+++ b${join(canary, 'cdir.edit', 'extra')}\n@@ -0,0 +1,1 @@\n+new\n`), d.stdout);
   assert.not.ok(d.stdout.includes(`diff ${join(canary, 'cdir.edit', 'sub', 'b')}`), d.stdout);
   assert.ok(d.stdout.includes(`+++ b${join(canary, 'cdir.far', 'sub', 'b')}\n@@ -0,0 +1,8 @@\n`), d.stdout);
+  assert.not.ok(d.stdout.includes('hidden-key-bytes'), d.stdout);
+  assert.ok(d.stdout.includes(`+++ b${join(canary, 'sdir.bak', 'key')}\n@@ -0,0 +1,1 @@\n+guess\n`), d.stdout);
   const j = JSON.parse(sbx(['diff', 'cp', '--json']).stdout) as { changes: Array<{ path: string; copyOf?: string; copiedTo?: string; movedFrom?: string; copyChanged?: boolean }> };
   const at = (p: string) => j.changes.find((c) => c.path === join(canary, p));
   assert.is(at('site.conf.bak')?.copyOf, join(canary, 'site.conf'));
@@ -276,6 +285,7 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   assert.is(at('cdir.edit/sub/b')?.copyChanged, undefined);
   assert.is(at('cdir.edit/extra')?.copyOf, undefined);
   assert.is(at('cdir.far')?.copyOf, undefined);
+  assert.is(at('sdir.bak')?.copyOf, undefined);
   assert.is(at('bdir.bak/keep')?.copyOf, join(canary, 'bdir', 'keep'));
   assert.is(at('bdir/keep')?.copiedTo, undefined);
   assert.is(at('bdir.bak')?.copyOf, join(canary, 'bdir'));

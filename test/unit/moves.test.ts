@@ -369,6 +369,12 @@ test('a copy named after its host file (`cp fstab fstab.bak`): the host file of 
     const outs = Array.from({ length: 12 }, (_, i) => added(`out/f-${i}.txt`, `${i}\n`));
     pairNamedCopies(outs, outs);
     assert.equal(outs.map((c) => c.copyOf), outs.map((_, i) => (i === 3 ? join(host, 'out', 'f-3') : undefined)));
+    // A host file the sandbox hid (--hide, a network run's credential stores) is no copy's source.
+    const guess = added('hosts.orig', 'h\n');
+    pairNamedCopies([guess], [guess], undefined, undefined, [join(host, 'hosts')]);
+    assert.is(guess.copyOf, undefined);
+    pairNamedCopies([guess], [guess], undefined, undefined, [join(host, 'hostsx')]);
+    assert.is(guess.copyOf, join(host, 'hosts'));
   } finally {
     closeAll();
     rmSync(tmp, { recursive: true, force: true });
@@ -412,6 +418,13 @@ test('a dir copied with its tree (`cp -r conf conf.bak`): named after a host dir
     assert.is(fileOf(less, 'a').copyChanged, undefined);
     // Not named after the host dir; or fewer than half of its non-empty files held.
     for (const t of [other, far]) assert.is(t[0]!.copyOf, undefined, t[0]!.path);
+    // A host dir the sandbox hid, or one holding a hidden path: never a copy's source (a changed
+    // copy's diff would print the hidden file's bytes).
+    for (const h of [join(host, 'conf'), join(host, 'conf', 'sub'), tmp]) {
+      const t = newTree('conf.hid', { ...files, a: 'A\n' });
+      pairDirCopies(t, null, undefined, undefined, [h]);
+      assert.is(t[0]!.copyOf, undefined, h);
+    }
     // Given up once half can no longer be held: of 4 files of other bytes, the 4th is not read.
     for (const n of ['f1', 'f2', 'f3', 'f4']) { mkdirSync(join(host, 'big'), { recursive: true }); writeFileSync(join(host, 'big', n), `${n}\n`); }
     const regen = newTree('big.2', { f1: 'g1\n', f2: 'g2\n', f3: 'g3\n', f4: 'g4\n' });
