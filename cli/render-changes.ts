@@ -895,13 +895,15 @@ async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string
   // A file moved over a host file keeps the diff against the one it replaced; one of a dir
   // copied then changed is against the host's file at its place.
   const copied = c.copyOf !== undefined && c.change === 'added' ? copiedFrom(c.copyOf) : undefined;
-  const from: MovedFrom | Change | undefined = copied ?? (c.movedFrom !== undefined && c.change === 'added' ? moved?.get(c.movedFrom) : inDirs?.get(c.path));
-  const now = fileDiffNow(from ? { ...c, change: 'modified', path: from.path, host: from.host! } : c, DIFF_LIMITS);
+  const variant = !copied && c.variantOf !== undefined && c.change === 'added' ? await variantDiff(c, c.variantOf) : null;
+  const from: MovedFrom | Change | undefined = copied ?? variant?.from ?? (c.movedFrom !== undefined && c.change === 'added' ? moved?.get(c.movedFrom) : inDirs?.get(c.path));
+  const now = variant ? variant.d : fileDiffNow(from ? { ...c, change: 'modified', path: from.path, host: from.host! } : c, DIFF_LIMITS);
   const d = now && 'oldText' in now ? await diffTexts(c, now, DIFF_LIMITS) : now;
   if (!d) return;
   const name = display(c.path);
   const saved = c.copiedTo !== undefined ? `; host version saved as ${display(c.copiedTo)}` : '';
-  out.text(col.bold(`diff ${name} (${copied ? `copy of the host's ${display(copied.path)}, then changed` : from ? `moved from ${display(from.path)}` : why ?? c.change}${saved})\n`));
+  const how = copied ? `copy of the host's ${display(copied.path)}, then changed` : variant ? `added; shown against the host's ${display(variant.from.path)}` : from ? `moved from ${display(from.path)}` : why ?? c.change;
+  out.text(col.bold(`diff ${name} (${how}${saved})\n`));
   if (!d.lines) {
     const before = from ? humanBytes(from.size) : c.host && c.change !== 'added' ? humanBytes(c.host.size) : '-';
     const after = c.change === 'deleted' ? '-' : c.size >= LARGE_FILE ? `${humanBytes(c.size)} (${humanBytes(allocatedOf(c) ?? c.size)} allocated)` : humanBytes(c.size);
@@ -915,6 +917,27 @@ async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string
     out.text((l[0] === '+' ? col.green(s) : l[0] === '-' ? col.red(s) : l[0] === '@' ? col.cyan(s) : l[0] === '\\' ? col.dim(s) : s) + '\n');
   }
   if (d.cut) out.text(col.dim(`${ELLIPSIS} diff cut after ${MAX_FILE_LINES} lines (+${d.added} -${d.removed} in all)\n`));
+}
+
+/**
+ * A new file named after a host file with other bytes (Change.variantOf: `foo.conf.dpkg-dist`),
+ * as a diff against that file, when at least half of its lines are that file's: a package's new
+ * version of a config beside the admin's reads as what differs. Null otherwise (unrelated text
+ * under such a name, a binary file, one past the diff's limits): shown as an addition.
+ */
+async function variantDiff(c: Change, of: string): Promise<{ from: MovedFrom; d: FileDiff } | null> {
+  const from = copiedFrom(of);
+  const t = from && fileDiffNow({ ...c, change: 'modified', path: from.path, host: from.host }, DIFF_LIMITS);
+  if (!from || !t || !('oldText' in t)) return null;
+  const d = await diffTexts(c, t, DIFF_LIMITS);
+  return d.added * 2 <= lineCount(t.newText) ? { from, d } : null;
+}
+
+/** The lines of a text as a diff counts them (a last line without a newline is one). */
+function lineCount(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return text.length && !text.endsWith('\n') ? n + 1 : n;
 }
 
 /** The host file a file of a dir copied then changed is shown against (one lstat below the root); undefined when it is no file now. */

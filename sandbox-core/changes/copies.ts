@@ -76,6 +76,10 @@ const NAMED_COPY_FILES = 65536;
 const NAMED_COPY_LSTATS = 4096;
 const NAMED_COPY_NAMES = 4;
 const NAMED_COPY_LSTAT_DIR = 8;
+// Variants (other bytes) marked a review: each is a diff against its host file in sbx diff, and
+// a column entry made an object (20,000 new f-N.txt beside a host f: 4,096 of them cost sbx
+// diff 1.36x before this bound).
+const NAMED_VARIANTS = 64;
 const NAMED_COPY_LISTED = 256;
 
 /**
@@ -119,6 +123,8 @@ interface CopySource {
   size(i: number): number;
   upper(i: number): string;
   found(i: number, p: string): void;
+  /** File i has another file's bytes than host file p, whose name its own extends (the longest such): Change.variantOf. */
+  variant(i: number, p: string): void;
 }
 
 /** A host entry's stat; null when it is not there or cannot be asked (in a dir the user may not search: EACCES). */
@@ -149,21 +155,27 @@ function hasNameBreak(name: string): boolean {
  * (`cp fstab fstab.bak`) of a file the sandbox did not touch has no other evidence, and its
  * name and the same bytes are all "copy of the host's fstab" says. A dir with many new files
  * (a build's output) is listed once, by the helper with all such dirs, instead of each
- * shorter name asked with lstat: a dir the host has empty asks nothing more.
+ * shorter name asked with lstat: a dir the host has empty asks nothing more. A file of other
+ * bytes is a variant of the first such host file (src.variant): dpkg's `foo.conf.dpkg-dist`
+ * (the package's new version beside the admin's), an edited `app.conf.new`.
  */
 function findNamedCopies(src: CopySource, n: NamedCopies, compare: (upper: string, host: string) => boolean, budget: ByteBudget): void {
-  let lstats = NAMED_COPY_LSTATS;
+  let lstats = NAMED_COPY_LSTATS, variants = NAMED_VARIANTS;
   const tryNames = (dir: string, i: number, there: ReadonlySet<string> | null): void => {
+    let variant: string | null = null;
     for (const base of shorterNames(src.name(i))) {
-      if (lstats <= 0) return;
+      if (lstats <= 0) break;
       if (there && !there.has(base)) continue;
       const p = joinB(dir, base);
       if (n.gone.has(p) || hiddenSource(p, n.hidden)) continue;
       lstats--;
       const st = hostStat(p);
       const size = src.size(i);
-      if (st?.type === 'file' && st.size === size && sameWithin(budget, compare, src.upper(i), p, size) === true) { src.found(i, p); return; }
+      if (st?.type !== 'file') continue;
+      if (st.size === size && sameWithin(budget, compare, src.upper(i), p, size) === true) { src.found(i, p); return; }
+      variant ??= p;
     }
+    if (variant !== null && variants > 0) { variants--; src.variant(i, variant); }
   };
   const listed: string[] = [];
   for (const [dir, l] of src.byDir) {
@@ -214,7 +226,10 @@ export function pairNamedCopies(added: readonly Change[], changes: readonly Chan
   }
   if (!n || !count) return;
   const nc = n;
-  findNamedCopies({ byDir, name: (i) => nameB(added[i]!.path), size: (i) => added[i]!.size, upper: (i) => added[i]!.upper!, found: (i, p) => markCopy(nc, added[i]!, p) }, n, compare, budget);
+  findNamedCopies({
+    byDir, name: (i) => nameB(added[i]!.path), size: (i) => added[i]!.size, upper: (i) => added[i]!.upper!,
+    found: (i, p) => markCopy(nc, added[i]!, p), variant: (i, p) => { added[i]!.variantOf = p; },
+  }, n, compare, budget);
 }
 
 /**
@@ -264,6 +279,8 @@ export function namedColumnCopies(named: NamedChanges, changes: readonly Change[
   findNamedCopies({
     byDir, name, size: (i) => named.sizeAt(i), upper: (i) => named.upperAt(i),
     found: (i, p) => { if (taken.has(named.pathAt(i))) return; const c = named.changeAt(i); markCopy(nc, c, p); out.push(c); },
+    // An object, so that sbx diff can show it against that file (render-changes.ts writeDiff).
+    variant: (i, p) => { if (taken.has(named.pathAt(i))) return; const c = named.changeAt(i); c.variantOf = p; out.push(c); },
   }, n, compare, budget);
   return out;
 }

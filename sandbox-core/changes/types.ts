@@ -131,6 +131,13 @@ export interface Change {
    * file's bytes (the review shows its diff against the host file).
    */
   copyChanged?: true;
+  /**
+   * An `added` file named after a host file of its dir as a copy is (`foo.conf.dpkg-dist`,
+   * `app.conf.new`, `notes.txt~`: copies.ts findNamedCopies) that holds other bytes: that
+   * file's path. sbx diff shows it against that file when at least half of its lines are that
+   * file's (render-changes.ts); nothing else reads it.
+   */
+  variantOf?: string;
   /** A `modified` or `replaced` host file whose host bytes an `added` file holds (its `copyOf` names this one back). */
   copiedTo?: string;
   /**

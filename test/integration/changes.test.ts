@@ -202,6 +202,9 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   writeFileSync(join(canary, 'bdir', 'other'), 'other\n'.repeat(3));
   // Hidden inside (--hide): a copy named after it holds what the command guessed, and its diff
   // must not print the host's key.
+  // A package's new version beside the admin's config, and an unrelated text under such a name.
+  writeFileSync(join(canary, 'app.conf'), Array.from({ length: 10 }, (_, i) => `key${i}=${i}\n`).join(''));
+  writeFileSync(join(canary, 'notes.txt'), 'one\ntwo\nthree\n');
   mkdirSync(join(canary, 'sdir'));
   writeFileSync(join(canary, 'sdir', 'pub'), 'k=1\n');
   writeFileSync(join(canary, 'sdir', 'key'), 'hidden-key-bytes\n');
@@ -220,6 +223,7 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
     // A dir copy then changed: half of the host dir's files still as they were.
     'cp -r cdir cdir.edit && echo more >> cdir.edit/a && echo new > cdir.edit/extra',
     'mkdir sdir.bak && echo k=1 > sdir.bak/pub && echo guess > sdir.bak/key',
+    'cp app.conf app.conf.dpkg-dist && sed -i s/key4=4/key4=40/ app.conf.dpkg-dist', 'echo other > notes.txt.new',
   ];
   const r = sbx(['run', '--name', 'cp', '--hide', join(canary, 'sdir'), '--', 'sh', '-c', steps.join(' && ')]);
   assert.is(r.code, 0, r.stderr);
@@ -254,7 +258,9 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   assert.not.ok(d.stdout.includes(`saved as ${join(canary, 'bdir.bak', 'keep')}`), 'bdir/keep holds the host\'s bytes: nothing was saved');
   assert.not.match(d.stdout, /^\+entry$/m, 'the rotated log is not shown as every line added');
   assert.ok(d.stdout.includes(`diff ${join(canary, 'app.log')} (modified; host version saved as ${join(canary, 'app.log.1')})\n`), d.stdout);
-  assert.ok(d.stdout.includes(`+++ b${join(canary, 'r.conf.orig')}\n@@ -0,0 +1,6 @@\n`), d.stdout);
+  // Changed after the copy: no copy, but a variant of the host's r.conf (5 of its 6 lines).
+  assert.ok(d.stdout.includes(`diff ${join(canary, 'r.conf.orig')} (added; shown against the host's ${join(canary, 'r.conf')})\n--- a${join(canary, 'r.conf')}\n+++ b${join(canary, 'r.conf.orig')}\n`), d.stdout);
+  assert.match(d.stdout, /^ r=1\n\+r=2$/m);
   assert.ok(d.stdout.includes(`+++ b${join(canary, 'tabcopy')}\n@@ -0,0 +1,1 @@\n`), d.stdout);
   // A dir copied with its tree: one line for its files, none of their texts.
   assert.ok(d.stdout.includes(`diff ${join(canary, 'cdir.bak')}/ (copy of the host's ${join(canary, 'cdir')}/)\nSame content: 2 files\n`), d.stdout);
@@ -267,6 +273,10 @@ test('a copy of a host file (a backup, a rotated log): its line says so, and tha
   assert.not.ok(d.stdout.includes(`diff ${join(canary, 'cdir.edit', 'sub', 'b')}`), d.stdout);
   assert.ok(d.stdout.includes(`+++ b${join(canary, 'cdir.far', 'sub', 'b')}\n@@ -0,0 +1,8 @@\n`), d.stdout);
   assert.not.ok(d.stdout.includes('hidden-key-bytes'), d.stdout);
+  // A variant: shown against the host file it is named after, while most of its lines are that file's.
+  assert.ok(d.stdout.includes(`diff ${join(canary, 'app.conf.dpkg-dist')} (added; shown against the host's ${join(canary, 'app.conf')})\n--- a${join(canary, 'app.conf')}\n+++ b${join(canary, 'app.conf.dpkg-dist')}\n`), d.stdout);
+  assert.match(d.stdout, /^-key4=4\n\+key4=40$/m);
+  assert.ok(d.stdout.includes(`+++ b${join(canary, 'notes.txt.new')}\n@@ -0,0 +1,1 @@\n+other\n`), d.stdout);
   assert.ok(d.stdout.includes(`+++ b${join(canary, 'sdir.bak', 'key')}\n@@ -0,0 +1,1 @@\n+guess\n`), d.stdout);
   const j = JSON.parse(sbx(['diff', 'cp', '--json']).stdout) as { changes: Array<{ path: string; copyOf?: string; copiedTo?: string; movedFrom?: string; copyChanged?: boolean }> };
   const at = (p: string) => j.changes.find((c) => c.path === join(canary, p));

@@ -13,7 +13,7 @@ import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
-import { renderSummary } from '../../cli/render-changes.js';
+import { renderSummary, writeDiffs } from '../../cli/render-changes.js';
 
 const st0 = (): EntryStat => ({ type: 'file', perm: 0o644, uid: 0, gid: 0, size: 0, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 1, dev: 1, nlink: 1, rdev: 0 });
 const st = (ino: number, size: number): EntryStat => ({ type: 'file', perm: 0o644, uid: 0, gid: 0, size, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino, dev: 1, nlink: 1, rdev: 0 });
@@ -363,6 +363,16 @@ test('a copy named after its host file (`cp fstab fstab.bak`): the host file of 
     assert.is(inNew.copyOf, undefined, 'a dir the sandbox made');
     assert.is(empty.copyOf, undefined);
     assert.is(far.copyOf, undefined, 'only the 4 longest shorter names are tried');
+    // Named after a host file, other bytes: a variant of it (dpkg's .dpkg-dist, an edited .new),
+    // which sbx diff may show against it; never of a file deleted inside, of none tried, nor a copy.
+    assert.is(editedOrig.variantOf, join(host, 'edited'));
+    for (const c of [bak, goneBak, plain, inNew, far]) assert.is(c.variantOf, undefined, c.path);
+    // Up to 64 a review: each is a diff against its host file in sbx diff.
+    mkdirSync(join(host, 'many')); mkdirSync(join(layer, 'many'));
+    writeFileSync(join(host, 'many', 'v'), 'v\n');
+    const vs = Array.from({ length: 70 }, (_, i) => added(`many/v.${i}`, `${i}\n`));
+    pairNamedCopies(vs, vs);
+    assert.is(vs.filter((c) => c.variantOf === join(host, 'many', 'v')).length, 64);
     // A dir of many new files (a build's output) is listed once, by the helper: the same answer.
     mkdirSync(join(host, 'out')); mkdirSync(join(layer, 'out'));
     writeFileSync(join(host, 'out', 'f-3'), '3\n');
@@ -370,11 +380,41 @@ test('a copy named after its host file (`cp fstab fstab.bak`): the host file of 
     pairNamedCopies(outs, outs);
     assert.equal(outs.map((c) => c.copyOf), outs.map((_, i) => (i === 3 ? join(host, 'out', 'f-3') : undefined)));
     // A host file the sandbox hid (--hide, a network run's credential stores) is no copy's source.
-    const guess = added('hosts.orig', 'h\n');
-    pairNamedCopies([guess], [guess], undefined, undefined, [join(host, 'hosts')]);
+    const guess = added('hosts.orig', 'h\n'), other = added('hosts.new', 'x\n');
+    pairNamedCopies([guess, other], [guess, other], undefined, undefined, [join(host, 'hosts')]);
     assert.is(guess.copyOf, undefined);
+    assert.is(other.variantOf, undefined, 'nor a variant of it');
     pairNamedCopies([guess], [guess], undefined, undefined, [join(host, 'hostsx')]);
     assert.is(guess.copyOf, join(host, 'hosts'));
+  } finally {
+    closeAll();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('sbx diff shows a variant (`foo.conf.dpkg-dist`) against its host file when at least half of its lines are that file\'s, else as an addition', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'sbx-moves-'));
+  try {
+    const host = join(tmp, 'host'), layer = join(tmp, 'layer');
+    mkdirSync(host); mkdirSync(layer);
+    const lines = (n: number, f: (i: number) => string): string => Array.from({ length: n }, (_, i) => `${f(i)}\n`).join('');
+    writeFileSync(join(host, 'app.conf'), lines(10, (i) => `key${i} = ${i}`));
+    writeFileSync(join(host, 'notes'), lines(4, (i) => `note ${i}`));
+    const added = (rel: string, text: string, of: string): Change => {
+      writeFileSync(join(layer, rel), text);
+      return { path: join(host, rel), change: 'added', type: 'file', size: Buffer.byteLength(text), upper: join(layer, rel), up: st(900, Buffer.byteLength(text)), variantOf: join(host, of) };
+    };
+    const dist = added('app.conf.dpkg-dist', lines(10, (i) => (i === 4 ? 'key4 = 40' : `key${i} = ${i}`)), 'app.conf');
+    const unrelated = added('notes.new', lines(4, (i) => `other ${i}`), 'notes');
+    const half = added('notes.half', lines(4, (i) => (i < 2 ? `note ${i}` : `new ${i}`)), 'notes');
+    const out: Buffer[] = [];
+    const plain = { green: String, red: String, yellow: String, cyan: String, magenta: String, dim: String, bold: String };
+    await writeDiffs([dist, half, unrelated], plain, (b) => { out.push(Buffer.from(b)); });
+    const text = Buffer.concat(out).toString();
+    assert.ok(text.includes(`diff ${dist.path} (added; shown against the host's ${join(host, 'app.conf')})\n--- a${join(host, 'app.conf')}\n+++ b${dist.path}\n`), text);
+    assert.match(text, /^-key4 = 4\n\+key4 = 40$/m);
+    assert.ok(text.includes(`diff ${half.path} (added; shown against the host's ${join(host, 'notes')})\n`), 'half of its lines the host file\'s');
+    assert.ok(text.includes(`diff ${unrelated.path} (added)\n--- /dev/null\n`), text);
   } finally {
     closeAll();
     rmSync(tmp, { recursive: true, force: true });
