@@ -940,7 +940,7 @@ function lineCount(text: string): number {
   return text.length && !text.endsWith('\n') ? n + 1 : n;
 }
 
-/** The host file a file of a dir copied then changed is shown against (one lstat below the root); undefined when it is no file now. */
+/** The host file a copied or variant file is shown against (one lstat below the root); undefined when it is no file now. */
 function copiedFrom(path: string): MovedFrom | undefined {
   const st = lstatB(path);
   return st?.type === 'file' ? { path, size: st.size, host: st } : undefined;

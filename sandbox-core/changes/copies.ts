@@ -17,10 +17,10 @@ import { addTo, byteBudget, CANDIDATES_MAX, handleWords, sameWithin, timeKey, tr
  * only touched (Change.copyOf, copiedTo): a backup (`sed -i.bak`, dpkg's `.dpkg-old`, `cp -p
  * conf conf.orig`), a rotated log (`mv app.log app.log.1` and a new app.log), a dir's files
  * backed up by `mv` before it was made again. `kept`: the scan's host files that are still
- * there, changed (keptHostFiles). A hard link to a host file is said as one, not as a copy. On a move's evidence (pairMoves: a mark naming the
- * file, or with no handle the same size, and with no mark the same size and time, as exactly
- * one), and only with the host file's bytes: a copy changed after is no copy. Run after
- * pairMoves, on the files it left unpaired.
+ * there, changed (keptHostFiles). A hard link to a host file is said as one, not as a copy.
+ * On a move's evidence (pairMoves: a mark naming the file, or with no handle the same size,
+ * and with no mark the same size and time, as exactly one), and only with the host file's
+ * bytes: a copy changed after is no copy. Run after pairMoves, on the files it left unpaired.
  */
 export function pairCopies(marked: readonly MarkedFile[], kept: readonly Change[], compare: (upper: string, host: string) => boolean = sameContent, budget = byteBudget()): void {
   if (!marked.length || !kept.length) return;
