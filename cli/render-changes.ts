@@ -774,7 +774,7 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
       if (copied) out.text(col.dim(`Same content: ${countText(copied)} ${copied === 1 ? 'file' : 'files'}\n`));
       continue;
     }
-    if (copiedDir !== null && ((c.copyOf !== undefined && !c.copyChanged) || movedIntoCopy(c, copiedDir))) continue;
+    if (copiedDir !== null && sameInCopy(c, copiedDir)) continue;
     // A moved dir's files with the bytes they had in the old dir: one line for all of them.
     const count = inDirs?.count.get(c.path);
     if (count) out.text(col.bold(`diff ${display(c.path)}/ (moved from ${display(c.movedFrom!)}/)\n`) + col.dim(`Same content: ${countText(count)} ${count === 1 ? 'file' : 'files'}\n`));
@@ -814,9 +814,14 @@ function copiedDirCounts(changes: readonly Change[]): Map<string, number> | null
   for (const c of changes) {
     if (at !== null && !isBelow(c.path, at.path)) at = null;
     if (at === null && c.type === 'dir' && c.change === 'added' && c.copyOf !== undefined) (out ??= new Map()).set((at = c).path, 0);
-    else if (at !== null && c.type === 'file' && ((c.copyOf !== undefined && !c.copyChanged) || movedIntoCopy(c, at))) out!.set(at.path, out!.get(at.path)! + 1);
+    else if (at !== null && c.type === 'file' && sameInCopy(c, at)) out!.set(at.path, out!.get(at.path)! + 1);
   }
   return out;
+}
+
+/** A change below a copied dir that holds the host's bytes (a copy, or moved there unchanged): its dir's one line says it. */
+function sameInCopy(c: Change, dir: Change): boolean {
+  return (c.copyOf !== undefined && !c.copyChanged) || movedIntoCopy(c, dir);
 }
 
 /** A moved dir's new files as their diffs show them (movedDirFiles). */
@@ -860,10 +865,10 @@ function movedDirFiles(changes: readonly Change[], named: NamedChanges | null, m
       const rel = p.slice(dir.length + 1);
       const path = joinB(d.path, rel);
       kept?.add(rel);
-      const st = lstatB(path);
-      if (st?.type !== 'file') return;
+      const old = hostFile(path);
+      if (!old) return;
       r.size++;
-      if (st.size !== size || tree?.differ.has(rel)) { r.from.set(p, { path, size: st.size, host: st }); return; }
+      if (old.size !== size || tree?.differ.has(rel)) { r.from.set(p, old); return; }
       r.same.add(p);
       r.count.set(dir, (r.count.get(dir) ?? 0) + 1);
     };
@@ -873,9 +878,8 @@ function movedDirFiles(changes: readonly Change[], named: NamedChanges | null, m
     const gone: Change[] = [];
     for (const rel of tree.files) {
       if (kept!.has(rel)) continue;
-      const path = joinB(d.path, rel);
-      const st = lstatB(path);
-      if (st?.type === 'file') gone.push({ path, change: 'deleted', type: 'file', size: st.size, host: st });
+      const old = hostFile(joinB(d.path, rel));
+      if (old) gone.push({ ...old, change: 'deleted', type: 'file' });
     }
     if (gone.length) { r.gone.set(dir, gone.sort((a, b) => codeUnitOrder(a.path, b.path))); r.size++; }
   }
@@ -894,7 +898,7 @@ async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string
   if (c.copyOf !== undefined && c.change === 'added' && !c.copyChanged) { out.text(col.bold(`diff ${display(c.path)} (copy of the host's ${display(c.copyOf)})\n`) + col.dim('Same content\n')); return; }
   // A file moved over a host file keeps the diff against the one it replaced; one of a dir
   // copied then changed is against the host's file at its place.
-  const copied = c.copyOf !== undefined && c.change === 'added' ? copiedFrom(c.copyOf) : undefined;
+  const copied = c.copyOf !== undefined && c.change === 'added' ? hostFile(c.copyOf) : undefined;
   const variant = !copied && c.variantOf !== undefined && c.change === 'added' ? await variantDiff(c, c.variantOf) : null;
   const from: MovedFrom | Change | undefined = copied ?? variant?.from ?? (c.movedFrom !== undefined && c.change === 'added' ? moved?.get(c.movedFrom) : inDirs?.get(c.path));
   const now = variant ? variant.d : fileDiffNow(from ? { ...c, change: 'modified', path: from.path, host: from.host! } : c, DIFF_LIMITS);
@@ -926,7 +930,7 @@ async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string
  * under such a name, a binary file, one past the diff's limits): shown as an addition.
  */
 async function variantDiff(c: Change, of: string): Promise<{ from: MovedFrom; d: FileDiff } | null> {
-  const from = copiedFrom(of);
+  const from = hostFile(of);
   const t = from && fileDiffNow({ ...c, change: 'modified', path: from.path, host: from.host }, DIFF_LIMITS);
   if (!from || !t || !('oldText' in t)) return null;
   const d = await diffTexts(c, t, DIFF_LIMITS);
@@ -940,8 +944,8 @@ function lineCount(text: string): number {
   return text.length && !text.endsWith('\n') ? n + 1 : n;
 }
 
-/** The host file a copied or variant file is shown against (one lstat below the root); undefined when it is no file now. */
-function copiedFrom(path: string): MovedFrom | undefined {
+/** The host file at `path` a diff is against (a moved dir's, a copy's, a variant's: one lstat below the root); undefined when it is no file now. */
+function hostFile(path: string): MovedFrom | undefined {
   const st = lstatB(path);
   return st?.type === 'file' ? { path, size: st.size, host: st } : undefined;
 }

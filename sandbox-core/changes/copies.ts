@@ -141,9 +141,9 @@ function shorterNames(name: string): string[] {
   return out;
 }
 
-/** Whether `name` extends another (shorterNames would find one), without making it. */
-function hasNameBreak(name: string): boolean {
-  for (let k = name.length - 1; k > 0; k--) if (isNameBreak(name.charCodeAt(k))) return true;
+/** Whether the name that starts at `from` in `s` extends another (shorterNames would find one), without making it. */
+function hasNameBreak(s: string, from = 0): boolean {
+  for (let k = s.length - 1; k > from; k--) if (isNameBreak(s.charCodeAt(k))) return true;
   return false;
 }
 
@@ -209,9 +209,7 @@ export function pairNamedCopies(added: readonly Change[], changes: readonly Chan
     if (c.change !== 'added' || c.type !== 'file' || c.movedFrom !== undefined || c.copyOf !== undefined || c.upper === undefined || c.size === 0) continue;
     const p = c.path;
     const slash = p.lastIndexOf('/');
-    let k = p.length - 1;
-    while (k > slash + 1 && !isNameBreak(p.charCodeAt(k))) k--;
-    if (k <= slash + 1) continue;
+    if (!hasNameBreak(p, slash + 1)) continue;
     n ??= namedCopies(changes, hidden);
     // A dir's files come one after another: its path is cut out and looked up once for them.
     if (slash !== last.length || !p.startsWith(last)) {
@@ -276,11 +274,18 @@ export function namedColumnCopies(named: NamedChanges, changes: readonly Change[
   if (!n || !count) return out;
   const nc = n;
   const name = (i: number): string => { const b = named.nameBytesAt(i); return b.toString('latin1', named.nameFrom, named.nameFrom + named.nameLength); };
+  /** Column entry i as a change joining the list, unless another pairing took it. */
+  const take = (i: number): Change | null => {
+    if (taken.has(named.pathAt(i))) return null;
+    const c = named.changeAt(i);
+    out.push(c);
+    return c;
+  };
   findNamedCopies({
     byDir, name, size: (i) => named.sizeAt(i), upper: (i) => named.upperAt(i),
-    found: (i, p) => { if (taken.has(named.pathAt(i))) return; const c = named.changeAt(i); markCopy(nc, c, p); out.push(c); },
+    found: (i, p) => { const c = take(i); if (c) markCopy(nc, c, p); },
     // An object, so that sbx diff can show it against that file (render-changes.ts writeDiff).
-    variant: (i, p) => { if (taken.has(named.pathAt(i))) return; const c = named.changeAt(i); c.variantOf = p; out.push(c); },
+    variant: (i, p) => { const c = take(i); if (c) c.variantOf = p; },
   }, n, compare, budget);
   return out;
 }
