@@ -6,7 +6,7 @@ import { ByteOut, PIECE, type NamedChanges, type Shown } from '../sandbox-core/c
 import { decodeUtf8Strict, display, displayText, joinB, jsonPath, nameB, parentB, terminalSafe } from '../sandbox-core/base/bpath.js';
 import { isBelow } from '../sandbox-core/base/within.js';
 import { codeUnitOrder } from '../sandbox-core/base/code-order.js';
-import { lstatB } from '../sandbox-core/changes/stat.js';
+import { accessDiff, lstatB } from '../sandbox-core/changes/stat.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
 import { changedTree, type ChangedTree } from '../sandbox-core/changes/moves.js';
@@ -70,7 +70,18 @@ function movedText(c: Change): string {
     : c.movedTo !== undefined ? `moved to ${besideOrPath(c.path, c.movedTo)}` : '';
   const copy = c.copyOf !== undefined ? `copy of the host's ${besideOrPath(c.path, c.copyOf)}${c.copyChanged ? ', then changed' : ''}`
     : c.copiedTo !== undefined ? `host version saved as ${besideOrPath(c.path, c.copiedTo)}` : '';
-  return moved && copy ? `${moved}; ${copy}` : moved || copy;
+  const text = moved && copy ? `${moved}; ${copy}` : moved || copy;
+  return text && `${text}${accessText(c)}`;
+}
+
+/**
+ * `; mode 600→644`: how a moved or copied entry's mode and owner differ from the host's it came
+ * from (Change.sourceDetails; else asked of `from`, a moved dir's file's old file), which its
+ * `Same content` says nothing of.
+ */
+function accessText(c: Change, from?: { host?: EntryStat }): string {
+  const d = c.sourceDetails ?? (from?.host && c.up ? accessDiff(c.up, from.host) : []);
+  return d.length ? `; ${detailsText(d)}` : '';
 }
 /** A dir line's counts with its move said inside them: `(2 files, 1 dir, 984 B; moved from old)`. */
 function withMoved(counts: string, c: Change): string {
@@ -93,6 +104,8 @@ export function detailsText(details: readonly string[]): string {
   return ARROW === '\u2192' ? text : text.replaceAll('\u2192', ARROW);
 }
 
+const isOwner = (detail: string): boolean => detail.startsWith('owner ');
+
 function kindNote(c: Change, tree?: TreeSize | null): string {
   const big = c.type === 'file' && c.change !== 'deleted' && c.change !== 'metadata' && c.size >= LARGE_FILE;
   if (c.change === 'replaced') return c.opaque ? withMoved(' (dir emptied and refilled)', c) : ` (${replacedText(c, tree)}${big ? `, ${sizeOf(c)}` : ''})`;
@@ -105,7 +118,11 @@ function kindNote(c: Change, tree?: TreeSize | null): string {
   if (c.type !== 'file' && c.type !== 'dir' && c.type !== 'symlink') return ` (${c.type})`;
   // A large file's line has no diff below it: what else changed (a chmod, an ACL) is on it.
   if (big) return ` (${detailsText([sizeOf(c), ...(c.change === 'modified' ? c.details?.filter((d) => d !== 'mtime') : c.details) ?? []])})`;
-  if (c.change === 'added' && c.details?.length) return ` (${detailsText(c.details)})`;
+  if (c.change === 'added' && c.details?.length) {
+    // A copy or move given to another owner says it against the host file's (`owner 0:0→1000:1000`).
+    const shown = c.sourceDetails?.some(isOwner) ? c.details.filter((d) => !isOwner(d)) : c.details;
+    if (shown.length) return ` (${detailsText(shown)})`;
+  }
   // What changed besides the bytes (a chmod or chown with the edit); the time always moves.
   // A link's old target: the line shows the new one (`-> v2 (was v1)`).
   if (c.change === 'modified') {
@@ -601,6 +618,7 @@ export function changesJson(id: string, changes: Change[], extra: Record<string,
     if (c.movedTo !== undefined) o.movedTo = jsonPath(c.movedTo).path;
     if (c.copyOf !== undefined) { o.copyOf = jsonPath(c.copyOf).path; if (c.copyChanged) o.copyChanged = true; }
     if (c.copiedTo !== undefined) o.copiedTo = jsonPath(c.copiedTo).path;
+    if (c.sourceDetails?.length) o.sourceDetails = c.sourceDetails;
     if (c.details?.length) o.details = c.details;
     return o;
   });
@@ -770,14 +788,14 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
     if (copied !== undefined) {
       copiedDir = c;
       // A copy then changed: its files of other bytes follow, each against the host's.
-      out.text(col.bold(`diff ${display(c.path)}/ (copy of the host's ${display(c.copyOf!)}/${c.copyChanged ? ', then changed' : ''})\n`));
+      out.text(col.bold(`diff ${display(c.path)}/ (copy of the host's ${display(c.copyOf!)}/${c.copyChanged ? ', then changed' : ''}${accessText(c)})\n`));
       if (copied) out.text(col.dim(`Same content: ${countText(copied)} ${copied === 1 ? 'file' : 'files'}\n`));
       continue;
     }
     if (copiedDir !== null && sameInCopy(c, copiedDir)) continue;
     // A moved dir's files with the bytes they had in the old dir: one line for all of them.
     const count = inDirs?.count.get(c.path);
-    if (count) out.text(col.bold(`diff ${display(c.path)}/ (moved from ${display(c.movedFrom!)}/)\n`) + col.dim(`Same content: ${countText(count)} ${count === 1 ? 'file' : 'files'}\n`));
+    if (count) out.text(col.bold(`diff ${display(c.path)}/ (moved from ${display(c.movedFrom!)}/${accessText(c)})\n`) + col.dim(`Same content: ${countText(count)} ${count === 1 ? 'file' : 'files'}\n`));
     for (const g of inDirs?.gone.get(c.path) ?? []) await writeDiff(g, col, out, null, undefined, `deleted after the move to ${display(c.path)}/`);
     if (inDirs?.same.has(c.path)) continue;
     await writeDiff(c, col, out, moved, inDirs?.from);
@@ -819,9 +837,9 @@ function copiedDirCounts(changes: readonly Change[]): Map<string, number> | null
   return out;
 }
 
-/** A change below a copied dir that holds the host's bytes (a copy, or moved there unchanged): its dir's one line says it. */
+/** A change below a copied dir that holds the host's bytes with its mode and owner (a copy, or moved there unchanged): its dir's one line says it. */
 function sameInCopy(c: Change, dir: Change): boolean {
-  return (c.copyOf !== undefined && !c.copyChanged) || movedIntoCopy(c, dir);
+  return (c.copyOf !== undefined && !c.copyChanged && !c.sourceDetails) || movedIntoCopy(c, dir);
 }
 
 /** A moved dir's new files as their diffs show them (movedDirFiles). */
@@ -895,7 +913,7 @@ async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string
   if (c.type !== 'file') return;
   if (c.movedTo !== undefined && moved?.has(c.path)) return;
   // The pairing read both (pairCopies): the copy's lines are the host file's, not news.
-  if (c.copyOf !== undefined && c.change === 'added' && !c.copyChanged) { out.text(col.bold(`diff ${display(c.path)} (copy of the host's ${display(c.copyOf)})\n`) + col.dim('Same content\n')); return; }
+  if (c.copyOf !== undefined && c.change === 'added' && !c.copyChanged) { out.text(col.bold(`diff ${display(c.path)} (copy of the host's ${display(c.copyOf)}${accessText(c)})\n`) + col.dim('Same content\n')); return; }
   // A file moved over a host file keeps the diff against the one it replaced; one of a dir
   // copied then changed is against the host's file at its place.
   const copied = c.copyOf !== undefined && c.change === 'added' ? hostFile(c.copyOf) : undefined;
@@ -906,7 +924,7 @@ async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string
   if (!d) return;
   const name = display(c.path);
   const saved = c.copiedTo !== undefined ? `; host version saved as ${display(c.copiedTo)}` : '';
-  const how = copied ? `copy of the host's ${display(copied.path)}, then changed` : variant ? `added; shown against the host's ${display(variant.from.path)}` : from ? `moved from ${display(from.path)}` : why ?? c.change;
+  const how = copied ? `copy of the host's ${display(copied.path)}, then changed${accessText(c, copied)}` : variant ? `added; shown against the host's ${display(variant.from.path)}` : from ? `moved from ${display(from.path)}${accessText(c, from)}` : why ?? c.change;
   out.text(col.bold(`diff ${name} (${how}${saved})\n`));
   if (!d.lines) {
     const before = from ? humanBytes(from.size) : c.host && c.change !== 'added' ? humanBytes(c.host.size) : '-';

@@ -5,7 +5,7 @@ import type { Change, EntryStat } from './types.js';
 import type { UpperEntry } from './walk.js';
 import { joinB, parentB } from '../base/bpath.js';
 import { hostDirNames } from './host-tree.js';
-import { lstatB, sameTime } from './stat.js';
+import { accessDiff, lstatB, sameTime } from './stat.js';
 import { readlinkB, sameContent } from './content.js';
 import { xattrsEqual } from './xattr.js';
 import { isAclName, xattrDetails } from './acl.js';
@@ -14,15 +14,9 @@ import { pairDirMoves, pairMoves } from './moves.js';
 import { keptHostFiles, pairCopies, pairNamedCopies } from './copies.js';
 import { byteBudget, handleWords } from './pairing.js';
 
-function oct(n: number): string {
-  return n.toString(8).padStart(3, '0');
-}
-
 /** What differs between two entries of the same type, excluding content. */
 export function metadataDiff(up: EntryStat, host: EntryStat, upX: Array<[string, Buffer]>, hostX: Array<[string, Buffer]>): string[] {
-  const d: string[] = [];
-  if (up.perm !== host.perm) d.push(`mode ${oct(host.perm)}→${oct(up.perm)}`);
-  if (up.uid !== host.uid || up.gid !== host.gid) d.push(`owner ${host.uid}:${host.gid}→${up.uid}:${up.gid}`);
+  const d = accessDiff(up, host);
   if (up.type !== 'dir' && !sameTime(up.mtimeMs, host.mtimeMs)) d.push('mtime');
   if (up.type !== 'symlink' && !xattrsEqual(upX, hostX)) d.push(...xattrDetails(upX, hostX));
   return d;

@@ -3,14 +3,14 @@
 // copies here, each only on evidence and always the bytes: the copy-up mark names the host
 // file, or its size (and time) as exactly one changed host file's, or its name extends a host
 // file's of its dir. Only the review changes: a commit writes a copy as every other new file.
-import type { Change } from './types.js';
+import type { Change, EntryStat } from './types.js';
 import type { NamedChanges } from './named.js';
 import { sameContent } from './content.js';
 import { joinB, nameB, parentB } from '../base/bpath.js';
 import { hostDirNames } from './host-tree.js';
 import { isBelow, isWithin } from '../base/within.js';
-import { lstatB, sameTime } from './stat.js';
-import { addTo, byteBudget, CANDIDATES_MAX, handleWords, sameWithin, timeKey, treeFiles, type ByteBudget, type HostTree, type MarkedFile } from './pairing.js';
+import { accessDiff, lstatB, sameTime, type Access } from './stat.js';
+import { addTo, byteBudget, CANDIDATES_MAX, handleWords, noteAccess, sameWithin, timeKey, treeFiles, type ByteBudget, type HostTree, type MarkedFile, type TreeFile } from './pairing.js';
 
 /**
  * Marks each new file that is a copy of a host file the sandbox then changed, replaced or
@@ -56,6 +56,7 @@ export function pairCopies(marked: readonly MarkedFile[], kept: readonly Change[
     }
     if (equal.length !== 1 || unsure) continue;
     c.copyOf = equal[0]!.path;
+    noteAccess(c, equal[0]!.host);
     savedAs(equal[0]!, c.path);
   }
 }
@@ -122,7 +123,8 @@ interface CopySource {
   name(i: number): string;
   size(i: number): number;
   upper(i: number): string;
-  found(i: number, p: string): void;
+  /** File i holds the bytes of host file p (`st`: its stat). */
+  found(i: number, p: string, st: EntryStat): void;
   /** File i has another file's bytes than host file p, whose name its own extends (the longest such): Change.variantOf. */
   variant(i: number, p: string): void;
 }
@@ -172,7 +174,7 @@ function findNamedCopies(src: CopySource, n: NamedCopies, compare: (upper: strin
       const st = hostStat(p);
       const size = src.size(i);
       if (st?.type !== 'file') continue;
-      if (st.size === size && sameWithin(budget, compare, src.upper(i), p, size) === true) { src.found(i, p); return; }
+      if (st.size === size && sameWithin(budget, compare, src.upper(i), p, size) === true) { src.found(i, p, st); return; }
       variant ??= p;
     }
     if (variant !== null && variants > 0) { variants--; src.variant(i, variant); }
@@ -191,9 +193,10 @@ function findNamedCopies(src: CopySource, n: NamedCopies, compare: (upper: strin
   }
 }
 
-/** Marks c a copy of host file p. */
-function markCopy(n: NamedCopies, c: Change, p: string): void {
+/** Marks c a copy of host file p (`st`: its stat). */
+function markCopy(n: NamedCopies, c: Change, p: string, st: EntryStat): void {
   c.copyOf = p;
+  noteAccess(c, st);
   const k = n.kept.get(p);
   if (k) savedAs(k, c.path);
 }
@@ -226,7 +229,7 @@ export function pairNamedCopies(added: readonly Change[], changes: readonly Chan
   const nc = n;
   findNamedCopies({
     byDir, name: (i) => nameB(added[i]!.path), size: (i) => added[i]!.size, upper: (i) => added[i]!.upper!,
-    found: (i, p) => markCopy(nc, added[i]!, p), variant: (i, p) => { added[i]!.variantOf = p; },
+    found: (i, p, st) => markCopy(nc, added[i]!, p, st), variant: (i, p) => { added[i]!.variantOf = p; },
   }, n, compare, budget);
 }
 
@@ -283,7 +286,7 @@ export function namedColumnCopies(named: NamedChanges, changes: readonly Change[
   };
   findNamedCopies({
     byDir, name, size: (i) => named.sizeAt(i), upper: (i) => named.upperAt(i),
-    found: (i, p) => { const c = take(i); if (c) markCopy(nc, c, p); },
+    found: (i, p, st) => { const c = take(i); if (c) markCopy(nc, c, p, st); },
     // An object, so that sbx diff can show it against that file (render-changes.ts writeDiff).
     variant: (i, p) => { const c = take(i); if (c) c.variantOf = p; },
   }, n, compare, budget);
@@ -319,22 +322,26 @@ export function pairDirCopies(changes: readonly Change[], named: NamedChanges | 
     const dir = parentB(d.path);
     if (n.changedDirs.has(dir)) continue;
     let host: string | null = null;
+    let hostSt: EntryStat | null = null;
     for (const base of shorterNames(name)) {
       const p = joinB(dir, base);
-      if (!n.gone.has(p) && (!n.changedDirs.has(p) || n.refilled.has(p)) && !hiddenSource(p, hidden) && hostStat(p)?.type === 'dir') { host = p; break; }
+      if (n.gone.has(p) || (n.changedDirs.has(p) && !n.refilled.has(p)) || hiddenSource(p, hidden)) continue;
+      hostSt = hostStat(p);
+      if (hostSt?.type === 'dir') { host = p; break; }
     }
     if (host === null || tried++ >= DIR_COPIES_MAX) continue;
     const tree = treeFiles(host, () => true);
     const refilled = n.refilled.get(host);
     if (tree) out.push(...copiedTree(d, host, tree, changes, named, compare, budget, refilled !== undefined));
+    if (d.copyOf !== undefined) noteAccess(d, hostSt);
     if (refilled && d.copyOf !== undefined && !d.copyChanged) refilled.copiedTo ??= d.path;
   }
   return out;
 }
 
-/** A new file (or dir) of a dir copy that is the host dir's at its place moved there unchanged (pairMoves, pairDirMoves checked the bytes). */
+/** A new file (or dir) of a dir copy that is the host dir's at its place moved there unchanged, mode and owner too (pairMoves, pairDirMoves checked the bytes). */
 export function movedIntoCopy(c: Change, dir: Change): boolean {
-  return c.movedFrom !== undefined && !c.movedChanged && dir.copyOf !== undefined && c.movedFrom === joinB(dir.copyOf, c.path.slice(dir.path.length + 1));
+  return c.movedFrom !== undefined && !c.movedChanged && !c.sourceDetails && dir.copyOf !== undefined && c.movedFrom === joinB(dir.copyOf, c.path.slice(dir.path.length + 1));
 }
 
 /**
@@ -344,17 +351,20 @@ export function movedIntoCopy(c: Change, dir: Change): boolean {
  * the host dir's non-empty files at their places with their bytes, and other files too or
  * other bytes at some places or not all of them, is a copy then changed (copyChanged on d and
  * on each file at a host file's place with other bytes, whose diff is against that file); the
- * files at no host file's place stay additions.
+ * files at no host file's place stay additions. A file with the host file's bytes and another
+ * mode or owner is held, with its sourceDetails, and makes the copy one then changed too.
  */
 function copiedTree(d: Change, host: string, tree: HostTree, changes: readonly Change[], named: NamedChanges | null, compare: (upper: string, host: string) => boolean, budget: ByteBudget, refilled: boolean): Change[] {
   const want = new Map<string, number>();
-  for (const f of tree.files) want.set(f.rel, f.size);
+  const hostFiles = new Map<string, TreeFile>();
+  for (const f of tree.files) { want.set(f.rel, f.size); hostFiles.set(f.rel, f); }
   for (const rel of tree.empty) want.set(rel, 0);
   const relOf = (p: string): string => p.slice(d.path.length + 1);
   // Below d: the files at a host file's place (objects, then column entries), the rest counted.
   const files: Change[] = [];
   const cols: number[] = [];
-  let moved = 0, held = 0, other = 0;
+  // `opened`: the files with the host file's bytes at its place and another mode or owner (moved there, or copies).
+  let moved = 0, held = 0, other = 0, opened = 0;
   for (const c of changes) {
     if (!isBelow(c.path, d.path)) continue;
     if (c.change !== 'added') return [];
@@ -365,7 +375,7 @@ function copiedTree(d: Change, host: string, tree: HostTree, changes: readonly C
       if (c.type !== 'file' || !want.has(relOf(c.path))) return [];
       // One changed after the move shows as that (its own diff against the host file).
       if (c.movedChanged) other++;
-      else { moved++; if (c.size > 0) held++; }
+      else { moved++; if (c.size > 0) held++; if (c.sourceDetails) opened++; }
       continue;
     }
     if (c.type === 'dir') continue;
@@ -402,16 +412,23 @@ function copiedTree(d: Change, host: string, tree: HostTree, changes: readonly C
   const fileSame: boolean[] = [], colSame: boolean[] = [];
   for (const c of files) { fileSame.push(ask(c.upper, relOf(c.path), c.size)); if (!half(could)) return []; }
   for (const j of cols) { colSame.push(ask(named!.upperAt(j), relOf(named!.pathAt(j)), named!.sizeAt(j))); if (!half(could)) return []; }
-  const whole = !differ && !other && files.length + cols.length + moved === want.size;
+  // Of those that hold their bytes, the ones whose mode or owner is not the host file's: each
+  // its own line in sbx diff, as a copy with that mode (a column entry's owner is the sandbox's).
+  const access = (now: Access | undefined, rel: string): string[] => { const f = hostFiles.get(rel); return now && f ? accessDiff(now, f) : []; };
+  const fileAccess = files.map((c, i) => (fileSame[i] ? access(c.up, relOf(c.path)) : []));
+  const colAccess = cols.map((j, i) => (colSame[i] ? access({ perm: named!.permAt(j), uid: NaN, gid: NaN }, relOf(named!.pathAt(j))) : []));
+  for (const a of [...fileAccess, ...colAccess]) if (a.length) opened++;
+  const whole = !differ && !other && !opened && files.length + cols.length + moved === want.size;
   if (!whole && !half(held)) return [];
   d.copyOf = host;
   if (!whole) d.copyChanged = true;
-  const mark = (c: Change, same: boolean): Change => {
+  const mark = (c: Change, same: boolean, details: string[]): Change => {
     c.copyOf = joinB(host, relOf(c.path));
     if (!same) c.copyChanged = true;
+    if (details.length) c.sourceDetails = details;
     return c;
   };
-  files.forEach((c, i) => mark(c, fileSame[i]!));
-  return cols.map((j, i) => mark(named!.changeAt(j), colSame[i]!));
+  files.forEach((c, i) => mark(c, fileSame[i]!, fileAccess[i]!));
+  return cols.map((j, i) => mark(named!.changeAt(j), colSame[i]!, colAccess[i]!));
 }
 

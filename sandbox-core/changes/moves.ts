@@ -12,9 +12,9 @@ import type { Change } from './types.js';
 import { sameContent } from './content.js';
 import { display, joinB, nameB } from '../base/bpath.js';
 import { isWithin } from '../base/within.js';
-import { lstatB, sameTime } from './stat.js';
+import { accessDiff, lstatB, sameTime } from './stat.js';
 import type { NamedChanges } from './named.js';
-import { addTo, byteBudget, CANDIDATES_MAX, handleWords, PROBE_FILES, sameWithin, timeKey, treeFiles, type HostTree, type MarkedFile, type TreeFile } from './pairing.js';
+import { addTo, byteBudget, CANDIDATES_MAX, handleWords, noteAccess, PROBE_FILES, sameWithin, timeKey, treeFiles, type HostTree, type MarkedFile, type TreeFile } from './pairing.js';
 import { keptHostFiles, namedColumnCopies, pairCopies } from './copies.js';
 
 /**
@@ -107,6 +107,7 @@ export function pairMoves(marked: readonly MarkedFile[], deleted: readonly Chang
   const pair = (c: Change, d: Change, changed: boolean): void => {
     c.movedFrom = d.path;
     if (changed) c.movedChanged = true;
+    noteAccess(c, d.host);
     d.movedTo = c.path;
   };
   for (const { change: c, mark } of marked) {
@@ -183,8 +184,9 @@ export function deletedTrees(changes: readonly Change[], mayHaveGone: (f: TreeFi
  * dir of files with no mark and the old dir deleted as one change. Paired (Change.movedFrom on
  * the new dir, movedTo on the old) when at least half of the non-empty regular files the
  * host's dir holds are at the same place below a new dir (files made anew) with their size,
- * time and bytes: the command may have changed or removed the others after the move
- * (movedChanged on the new dir; the review shows those against the old files). Up to DIRS_MAX
+ * time, mode, owner and bytes: the command may have changed or removed the others after the move
+ * (movedChanged on the new dir; the review shows those against the old files, with a mode
+ * that differs; sourceDetails on the new dir says its own). Up to DIRS_MAX
  * deleted dirs of up to DIR_ENTRIES_MAX entries; `made`: the new files with no mark; `trees`:
  * deletedTrees when the caller read them already; `changedAfter`: false when `made` may lack
  * some of the new tree's files (classify's objects without the columns): whole trees only.
@@ -226,7 +228,8 @@ export function pairDirMoves(changes: readonly Change[], made: readonly Change[]
       const differ = new Set<string>();
       for (const f of files) {
         const c = madeAt.get(joinB(root, f.rel));
-        const held = c !== undefined && c.size === f.size && sameTime(c.up!.mtimeMs, f.mtimeMs) && c.upper !== undefined &&
+        // Its mode and owner too: a file opened to others after the move is shown as changed, with its mode.
+        const held = c !== undefined && c.size === f.size && sameTime(c.up!.mtimeMs, f.mtimeMs) && !accessDiff(c.up!, f).length && c.upper !== undefined &&
           sameWithin(budget, compare, c.upper, joinB(d.path, f.rel), c.size) === true;
         if (!held && differ.add(f.rel).size > most) break;
       }
@@ -236,6 +239,7 @@ export function pairDirMoves(changes: readonly Change[], made: readonly Change[]
     if (!best) continue;
     const to = newDirs.get(best.root)!;
     to.movedFrom = d.path;
+    noteAccess(to, d.host);
     if (best.differ.size) {
       to.movedChanged = true;
       changedTrees.set(to, { differ: best.differ, files: [...files.map((f) => f.rel), ...tree.empty] });

@@ -4,7 +4,7 @@
 import type { Change } from './types.js';
 import { joinB } from '../base/bpath.js';
 import { hostDirNames } from './host-tree.js';
-import { lstatB } from './stat.js';
+import { accessDiff, lstatB, type Access } from './stat.js';
 
 /**
  * The 32-bit words of the file id in overlayfs's origin mark (struct ovl_fb: version 0, magic
@@ -42,14 +42,20 @@ export function sameWithin(budget: ByteBudget, compare: (upper: string, host: st
   try { return compare(upper, host); } catch { return null; }
 }
 
+/** Says on c, paired with host entry `was` (a move or a copy), how its mode and owner differ from it (Change.sourceDetails). */
+export function noteAccess(c: Change, was: Access | null | undefined): void {
+  const d = c.up && was ? accessDiff(c.up, was) : [];
+  if (d.length) c.sourceDetails = d;
+}
+
 export const addTo = <K>(m: Map<K, Change[]>, k: K, d: Change): void => { const l = m.get(k); if (l) l.push(d); else m.set(k, [d]); };
 
 // How many host entries a host dir's tree may hold to be read (treeFiles).
 const DIR_ENTRIES_MAX = 4096;
 
 
-/** A regular file of a deleted host dir's tree: its path below the dir, size and time. */
-export interface TreeFile { rel: string; size: number; mtimeMs: number }
+/** A regular file of a host dir's tree: its path below the dir, size, time, mode and owner. */
+export interface TreeFile extends Access { rel: string; size: number; mtimeMs: number }
 
 /** A deleted host dir's tree: its non-empty regular files, and its empty ones' paths (below the dir). */
 export interface HostTree { files: TreeFile[]; empty: string[] }
@@ -85,7 +91,7 @@ export function treeFiles(dir: string, mayHaveGone: (f: TreeFile) => boolean): H
           if (st?.type === 'dir') next.push(r);
           else if (st?.type === 'file' && st.size === 0) empty.push(r);
           else if (st?.type === 'file') {
-            const f = { rel: r, size: st.size, mtimeMs: st.mtimeMs };
+            const f = { rel: r, size: st.size, mtimeMs: st.mtimeMs, perm: st.perm, uid: st.uid, gid: st.gid };
             if (!ok && files.length < PROBE_FILES) ok = mayHaveGone(f);
             files.push(f);
             if (!ok && files.length >= PROBE_FILES) return null;

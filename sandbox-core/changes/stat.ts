@@ -36,6 +36,27 @@ export function lstatB(p: string): EntryStat | null {
   }
 }
 
+/** Permission bits as the review writes them: `644`, `4755`. */
+function oct(n: number): string {
+  return n.toString(8).padStart(3, '0');
+}
+
+/** What accessDiff compares. */
+export type Access = Pick<EntryStat, 'perm' | 'uid' | 'gid'>;
+
+/**
+ * How an entry's mode and owner differ from another's (`mode 600→644`, `owner 0:0→1000:1000`),
+ * `was` first: a metadata change's against the host entry, and a moved or copied file's
+ * against the host file it came from, whose bytes alone say nothing of who may read it. An
+ * owner not known (NaN: a column entry, whose owner is the sandbox's own) is not compared.
+ */
+export function accessDiff(now: Access, was: Access): string[] {
+  const d: string[] = [];
+  if (now.perm !== was.perm) d.push(`mode ${oct(was.perm)}\u2192${oct(now.perm)}`);
+  if ((now.uid !== was.uid || now.gid !== was.gid) && !Number.isNaN(now.uid) && !Number.isNaN(was.uid)) d.push(`owner ${was.uid}:${was.gid}\u2192${now.uid}:${now.gid}`);
+  return d;
+}
+
 /** Modification times compared at 1 µs: utimes() takes a double, which cannot carry every ns. */
 export function sameTime(a: number, b: number): boolean {
   return Math.abs(a - b) < 0.001;

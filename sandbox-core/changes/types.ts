@@ -141,6 +141,13 @@ export interface Change {
   /** A `modified` or `replaced` host file whose host bytes an `added` file holds (its `copyOf` names this one back). */
   copiedTo?: string;
   /**
+   * With `movedFrom` or `copyOf` (the move's first): how its mode and owner differ from those
+   * of the host file or dir it came from (stat.ts accessDiff: `mode 600→644`), which the
+   * pairing, going by bytes, does not otherwise say: `mv secret secret.old && chmod 644
+   * secret.old` opens the secret to every user. The review says it beside the move or copy.
+   */
+  sourceDetails?: string[];
+  /**
    * Lines of the new content of a file the host did not have as a file, when the scan was
    * asked to count them (ScanOptions.countLinesUpTo); null for a binary or too large file.
    */

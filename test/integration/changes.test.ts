@@ -409,6 +409,50 @@ test('a host dir moved, then changed: still paired (then changed); its files aga
   assert.not.ok(existsSync(join(now, 'd')));
 });
 
+test('a move or copy with another mode than the host file it came from: its line, diff and JSON say it beside the move or copy, and a commit keeps the mode reviewed', () => {
+  // A secret moved or backed up and opened to every user after: the bytes alone ("Same
+  // content") would hide that the commit makes them readable to all.
+  writeFileSync(join(canary, 'secret'), 'token=abc\n', { mode: 0o600 });
+  writeFileSync(join(canary, 'token'), 'tok\n', { mode: 0o600 });
+  mkdirSync(join(canary, 'keys'));
+  writeFileSync(join(canary, 'keys', 'id'), 'private\n', { mode: 0o600 });
+  writeFileSync(join(canary, 'keys', 'id.pub'), 'public key\n');
+  mkdirSync(join(canary, 'site'));
+  for (const n of ['a', 'b', 'c']) writeFileSync(join(canary, 'site', n), `${n}\n`.repeat(4));
+  for (const f of ['secret', 'token', 'keys/id', 'keys/id.pub', 'site/a', 'site/b', 'site/c']) chmodSync(join(canary, f), f.endsWith('id') || f === 'secret' || f === 'token' ? 0o600 : 0o644);
+  const steps = [`cd ${canary}`, 'mv secret secret.old && chmod 644 secret.old', 'cp -p token token.bak && chmod 644 token.bak',
+    'mv keys keys.old && chmod 644 keys.old/id', 'cp -a site site.bak && chmod 600 site.bak/b', 'cp -a site site.orig'];
+  const r = sbx(['run', '--name', 'acc', '--', 'sh', '-c', steps.join(' && ')]);
+  assert.is(r.code, 0, r.stderr);
+  const to = '(?:\u2192|->)';
+  assert.match(r.stderr, new RegExp(`added: +\\S+/secret\\.old \\(moved from secret; mode 600${to}644\\)\n`));
+  assert.match(r.stderr, new RegExp(`added: +\\S+/token\\.bak \\(copy of the host's token; mode 600${to}644\\)\n`));
+  assert.match(r.stderr, /added: +\S+\/keys\.old\/ \(2 files, \d+ B; moved from keys, then changed\)\n/);
+  assert.match(r.stderr, /added: +\S+\/site\.bak\/ \(3 files, 24 B; copy of the host's site, then changed\)\n/);
+  assert.match(r.stderr, /added: +\S+\/site\.orig\/ \(3 files, 24 B; copy of the host's site\)\n/);
+  const d = sbx(['diff', 'acc']);
+  assert.is(d.code, 0, d.stderr);
+  const arrow = /\u2192/.test(d.stdout) ? '\u2192' : '->';
+  assert.ok(d.stdout.includes(`diff ${join(canary, 'secret.old')} (moved from ${join(canary, 'secret')}; mode 600${arrow}644)\nSame content\n`), d.stdout);
+  assert.ok(d.stdout.includes(`diff ${join(canary, 'token.bak')} (copy of the host's ${join(canary, 'token')}; mode 600${arrow}644)\nSame content\n`), d.stdout);
+  assert.ok(d.stdout.includes(`diff ${join(canary, 'keys.old')}/ (moved from ${join(canary, 'keys')}/)\nSame content: 1 file\ndiff ${join(canary, 'keys.old', 'id')} (moved from ${join(canary, 'keys', 'id')}; mode 600${arrow}644)\nSame content\n`), d.stdout);
+  assert.ok(d.stdout.includes(`diff ${join(canary, 'site.bak')}/ (copy of the host's ${join(canary, 'site')}/, then changed)\nSame content: 2 files\ndiff ${join(canary, 'site.bak', 'b')} (copy of the host's ${join(canary, 'site', 'b')}; mode 644${arrow}600)\nSame content\n`), d.stdout);
+  assert.ok(d.stdout.includes(`diff ${join(canary, 'site.orig')}/ (copy of the host's ${join(canary, 'site')}/)\nSame content: 3 files\n`), d.stdout);
+  assert.not.ok(d.stdout.includes('token=abc') || d.stdout.includes('+private'), d.stdout);
+  const j = JSON.parse(sbx(['diff', 'acc', '--json']).stdout) as { changes: Array<{ path: string; sourceDetails?: string[]; copyChanged?: boolean }> };
+  const at = (p: string) => j.changes.find((c) => c.path === join(canary, p));
+  assert.equal(at('secret.old')?.sourceDetails, ['mode 600\u2192644']);
+  assert.equal(at('token.bak')?.sourceDetails, ['mode 600\u2192644']);
+  assert.equal([at('site.bak/b')?.sourceDetails, at('site.bak/b')?.copyChanged, at('site.bak')?.copyChanged], [['mode 644\u2192600'], undefined, true]);
+  assert.is(at('site.orig/a')?.sourceDetails, undefined);
+  const c = sbx(['commit', 'acc']);
+  assert.is(c.code, 0, c.stderr);
+  assert.is(lstatSync(join(canary, 'secret.old')).mode & 0o777, 0o644);
+  assert.is(lstatSync(join(canary, 'keys.old', 'id')).mode & 0o777, 0o644);
+  assert.is(lstatSync(join(canary, 'site.bak', 'b')).mode & 0o777, 0o600);
+  assert.not.ok(existsSync(join(canary, 'secret')));
+});
+
 test('a symlink retargeted (ln -sfn, mv -T): its line, JSON and --stat row name the target it had', () => {
   mkdirSync(join(canary, 'v1'));
   mkdirSync(join(canary, 'v2'));

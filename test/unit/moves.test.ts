@@ -7,14 +7,18 @@ import * as assert from 'uvu/assert';
 import { changedTree, heldMovesAfter, heldMovesAgain, movedAwayAlone, pairDirMoves, pairMoves } from '../../sandbox-core/changes/moves.js';
 import { keptHostFiles, pairCopies, pairDirCopies, pairNamedCopies } from '../../sandbox-core/changes/copies.js';
 import { handleWords, type MarkedFile } from '../../sandbox-core/changes/pairing.js';
+import { lstatB } from '../../sandbox-core/changes/stat.js';
+import { ARROW } from '../../sandbox-core/base/charset.js';
 import { sameContent } from '../../sandbox-core/changes/content.js';
 import { closeAll } from '../../sandbox-core/changes/fsat.js';
-import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Change, EntryStat } from '../../sandbox-core/changes/types.js';
-import { renderSummary, writeDiffs } from '../../cli/render-changes.js';
+import { changesJson, renderSummary, writeDiffs } from '../../cli/render-changes.js';
 
+// What a file this test writes has: mode 644 (each is chmodded so, whatever the umask) and the runner's ids.
+const mine = { perm: 0o644, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 const st0 = (): EntryStat => ({ type: 'file', perm: 0o644, uid: 0, gid: 0, size: 0, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 1, dev: 1, nlink: 1, rdev: 0 });
 const st = (ino: number, size: number): EntryStat => ({ type: 'file', perm: 0o644, uid: 0, gid: 0, size, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino, dev: 1, nlink: 1, rdev: 0 });
 const gone = (path: string, ino: number, size: number): Change => ({ path, change: 'deleted', type: 'file', size, host: st(ino, size) });
@@ -150,7 +154,7 @@ test('a dir moved (mv copied its tree): paired when at least half of the non-emp
       { path: join(tmp, to), change: 'added', type: 'dir', size: 0 },
       ...rels.map((rel): Change => {
         const st = lstatSync(join(tmp, from, rel));
-        return { path: join(tmp, to, rel), change: 'added', type: 'file', size: st.size, upper: `/layer/${to}/${rel}`, up: { ...st0(), size: st.size, mtimeMs: st.mtimeMs + skew } };
+        return { path: join(tmp, to, rel), change: 'added', type: 'file', size: st.size, upper: `/layer/${to}/${rel}`, up: { ...st0(), size: st.size, mtimeMs: st.mtimeMs + skew, perm: st.mode & 0o7777, uid: st.uid, gid: st.gid } };
       }),
     ];
     const same = (upper: string, host: string): boolean => upper.slice('/layer/'.length).replace(/^[^/]+/, '') === host.slice(tmp.length).replace(/^\/[^/]+/, '');
@@ -426,7 +430,7 @@ test('a dir copied with its tree (`cp -r conf conf.bak`): named after a host dir
   try {
     const host = join(tmp, 'host'), layer = join(tmp, 'layer');
     const files: Record<string, string> = { a: 'a\n', 'sub/b': 'bb\n', e: '' };
-    for (const [rel, t] of Object.entries(files)) { mkdirSync(dirname(join(host, 'conf', rel)), { recursive: true }); writeFileSync(join(host, 'conf', rel), t); }
+    for (const [rel, t] of Object.entries(files)) { mkdirSync(dirname(join(host, 'conf', rel)), { recursive: true }); writeFileSync(join(host, 'conf', rel), t, { mode: 0o644 }); chmodSync(join(host, 'conf', rel), 0o644); }
     /** A new dir of the layer holding `tree`: its change and its files' and subdirs' changes. */
     const newTree = (name: string, tree: Record<string, string>): Change[] => {
       const out: Change[] = [{ path: join(host, name), change: 'added', type: 'dir', size: 0 }];
@@ -434,7 +438,7 @@ test('a dir copied with its tree (`cp -r conf conf.bak`): named after a host dir
         mkdirSync(dirname(join(layer, name, rel)), { recursive: true });
         writeFileSync(join(layer, name, rel), t);
         if (rel.includes('/')) out.push({ path: join(host, name, dirname(rel)), change: 'added', type: 'dir', size: 0 });
-        out.push({ path: join(host, name, rel), change: 'added', type: 'file', size: Buffer.byteLength(t), upper: join(layer, name, rel), up: st(900, Buffer.byteLength(t)) });
+        out.push({ path: join(host, name, rel), change: 'added', type: 'file', size: Buffer.byteLength(t), upper: join(layer, name, rel), up: { ...st(900, Buffer.byteLength(t)), ...mine } });
       }
       return out;
     };
@@ -466,7 +470,7 @@ test('a dir copied with its tree (`cp -r conf conf.bak`): named after a host dir
       assert.is(t[0]!.copyOf, undefined, h);
     }
     // Given up once half can no longer be held: of 4 files of other bytes, the 4th is not read.
-    for (const n of ['f1', 'f2', 'f3', 'f4']) { mkdirSync(join(host, 'big'), { recursive: true }); writeFileSync(join(host, 'big', n), `${n}\n`); }
+    for (const n of ['f1', 'f2', 'f3', 'f4']) { mkdirSync(join(host, 'big'), { recursive: true }); writeFileSync(join(host, 'big', n), `${n}\n`); chmodSync(join(host, 'big', n), 0o644); }
     const regen = newTree('big.2', { f1: 'g1\n', f2: 'g2\n', f3: 'g3\n', f4: 'g4\n' });
     let reads = 0;
     pairDirCopies(regen, null, (u, h) => { reads++; return sameContent(u, h); });
@@ -522,6 +526,87 @@ test('the summary says it on both lines, by name alone within one dir', () => {
   assert.match(text, /deleted: +\/srv\/app\.log \(moved to app\.log\.1\)\n/);
   assert.match(text, /added: +\/opt\/x\.conf \(moved from \/etc\/x\.conf, then changed\)\n/);
   assert.match(text, /deleted: +\/etc\/x\.conf \(moved to \/opt\/x\.conf\)\n/);
+});
+
+test('a move or copy with another mode or owner than the host file it came from: said beside it (`mv secret secret.old && chmod 644 secret.old`), and a dir\'s tree then changed', async () => {
+  const plain = { green: String, red: String, yellow: String, cyan: String, magenta: String, dim: String, bold: String };
+  const diffOf = async (changes: Change[]): Promise<string> => { const out: Buffer[] = []; await writeDiffs(changes, plain, (b) => { out.push(Buffer.from(b)); }); return Buffer.concat(out).toString(); };
+  const as = (c: Change, perm: number, uid = 0): Change => { c.up = { ...c.up!, perm, uid, gid: uid }; return c; };
+  // A file moved: its bytes the old file's, its mode opened; the same mode says nothing.
+  const s = { ...gone('/srv/secret', 1, 10), host: { ...st(1, 10), perm: 0o600 } }, old = as(made('/srv/secret.old', 10), 0o644);
+  const k = { ...gone('/srv/key', 2, 11), host: { ...st(2, 11), perm: 0o600 } }, kept = as(made('/srv/key.old', 11), 0o600);
+  const o = gone('/srv/own', 3, 12), given = as(made('/srv/own.1', 12), 0o644, 1000);
+  pairMoves([{ change: old, mark: '/srv/secret' }, { change: kept, mark: '/srv/key' }, { change: given, mark: '/srv/own' }], [s, k, o],
+    bytes('/layer/srv/secret.old|/srv/secret', '/layer/srv/key.old|/srv/key', '/layer/srv/own.1|/srv/own'));
+  assert.equal([old.movedFrom, old.movedChanged, old.sourceDetails], ['/srv/secret', undefined, ['mode 600\u2192644']]);
+  assert.is(kept.sourceDetails, undefined);
+  assert.equal(given.sourceDetails, ['owner 0:0\u21921000:1000']);
+  const summary = renderSummary([old, kept, s, k], plain);
+  assert.match(summary, /added: +\/srv\/secret\.old \(moved from secret; mode 600(?:\u2192|->)644\)\n/);
+  assert.match(summary, /added: +\/srv\/key\.old \(moved from key\)\n/);
+  assert.equal(JSON.parse(changesJson('x', [old])).changes[0].sourceDetails, ['mode 600\u2192644']);
+  // A copy (by its mark, or by its name): the same.
+  const conf = { path: '/etc/a.conf', change: 'modified' as const, type: 'file' as const, size: 1, host: { ...st(21, 8), perm: 0o600 } }, bak = as(made('/etc/a.conf.bak', 8), 0o644);
+  pairCopies([{ change: bak, mark: '/etc/a.conf' }], [conf], bytes('/layer/etc/a.conf.bak|/etc/a.conf'));
+  assert.equal([bak.copyOf, bak.sourceDetails], ['/etc/a.conf', ['mode 600\u2192644']]);
+  assert.match(await diffOf([bak]), /^diff \/etc\/a\.conf\.bak \(copy of the host's \/etc\/a\.conf; mode 600(?:\u2192|->)644\)\nSame content\n$/);
+  const tmp = mkdtempSync(join(tmpdir(), 'sbx-moves-'));
+  try {
+    const host = join(tmp, 'host'), layer = join(tmp, 'layer');
+    mkdirSync(join(host, 'conf'), { recursive: true }); mkdirSync(join(layer, 'conf.bak'), { recursive: true });
+    const hostFile = (rel: string, text: string, perm: number): void => { writeFileSync(join(host, rel), text); chmodSync(join(host, rel), perm); };
+    hostFile('token', 't\n', 0o600);
+    hostFile('conf/a', 'a\n', 0o644); hostFile('conf/key', 'k\n', 0o600);
+    const added = (rel: string, text: string, perm: number): Change => {
+      writeFileSync(join(layer, rel), text);
+      return { path: join(host, rel), change: 'added', type: 'file', size: Buffer.byteLength(text), upper: join(layer, rel), up: { ...st(900, Buffer.byteLength(text)), ...mine, perm } };
+    };
+    const tb = added('token.bak', 't\n', 0o644);
+    pairNamedCopies([tb], [tb]);
+    assert.equal([tb.copyOf, tb.sourceDetails], [join(host, 'token'), ['mode 600\u2192644']]);
+    // The file moved, as sbx diff shows it: against the old file, with its mode.
+    const tokenGone: Change = { path: join(host, 'token'), change: 'deleted', type: 'file', size: 2, host: lstatB(join(host, 'token'))! };
+    const tokenOld = added('token.old', 't\n', 0o644);
+    pairMoves([{ change: tokenOld, mark: tokenGone.path }], [tokenGone]);
+    assert.match(await diffOf([tokenGone, tokenOld]), /^diff \S+\/token\.old \(moved from \S+\/token; mode 600(?:\u2192|->)644\)\nSame content\n$/);
+    // A dir copied, one file's mode opened after: a copy then changed, that file a copy of its
+    // host file with its mode (no other bytes), the others on the dir's one line.
+    const dir: Change = { path: join(host, 'conf.bak'), change: 'added', type: 'dir', size: 0, up: { ...st0(), ...mine, type: 'dir', perm: 0o755 } };
+    chmodSync(join(host, 'conf'), 0o700);
+    const ca = added('conf.bak/a', 'a\n', 0o644), ck = added('conf.bak/key', 'k\n', 0o640);
+    pairDirCopies([dir, ca, ck], null);
+    assert.equal([dir.copyOf, dir.copyChanged, dir.sourceDetails], [join(host, 'conf'), true, ['mode 700\u2192755']]);
+    assert.equal([ck.copyOf, ck.copyChanged, ck.sourceDetails], [join(host, 'conf', 'key'), undefined, ['mode 600\u2192640']]);
+    assert.equal([ca.copyChanged, ca.sourceDetails], [undefined, undefined]);
+    assert.match(renderSummary([dir, ca, ck], plain), /added: +\S+\/conf\.bak\/ \(2 files, 4 B; copy of the host's conf, then changed; mode 700(?:\u2192|->)755\)\n/);
+    const text = await diffOf([dir, ca, ck]);
+    assert.ok(text.includes(`diff ${dir.path}/ (copy of the host's ${join(host, 'conf')}/, then changed; mode 700${ARROW}755)\nSame content: 1 file\ndiff ${ck.path} (copy of the host's ${join(host, 'conf', 'key')}; mode 600${ARROW}640)\nSame content\n`), text);
+    // A dir moved (mv copied its tree), one file opened after: paired, changed, that file shown
+    // against its old one with its mode.
+    chmodSync(join(host, 'conf'), 0o755);
+    const was: Change = { path: join(host, 'conf'), change: 'deleted', type: 'dir', size: 0, host: lstatB(join(host, 'conf'))! };
+    mkdirSync(join(layer, 'conf.new'));
+    const moved = (rel: string, perm: number): Change => {
+      const h = lstatSync(join(host, 'conf', rel));
+      writeFileSync(join(layer, 'conf.new', rel), readFileSync(join(host, 'conf', rel)));
+      return { path: join(host, 'conf.new', rel), change: 'added', type: 'file', size: h.size, upper: join(layer, 'conf.new', rel), up: { ...st0(), size: h.size, mtimeMs: h.mtimeMs, perm, uid: h.uid, gid: h.gid } };
+    };
+    const to: Change = { path: join(host, 'conf.new'), change: 'added', type: 'dir', size: 0, up: { ...st0(), ...mine, type: 'dir', perm: 0o755 } };
+    const mv = [moved('a', 0o644), moved('key', 0o644)];
+    const same = (upper: string, h: string): boolean => upper.slice(join(layer, 'conf.new/').length) === h.slice(join(host, 'conf/').length);
+    pairDirMoves([was, to, ...mv], mv, same);
+    assert.equal([to.movedFrom, to.movedChanged, to.sourceDetails], [was.path, true, undefined]);
+    assert.equal([...changedTree(to)!.differ], ['key']);
+    const movedText = await diffOf([was, to, ...mv]);
+    assert.ok(movedText.includes(`diff ${to.path}/ (moved from ${was.path}/)\nSame content: 1 file\ndiff ${mv[1]!.path} (moved from ${join(host, 'conf', 'key')}; mode 600${ARROW}644)\nSame content\n`), movedText);
+    // Kept as it was: the whole tree moved, nothing changed.
+    const was2: Change = { ...was, movedTo: undefined }, to2: Change = { ...to, movedFrom: undefined, movedChanged: undefined }, mv2 = [moved('a', 0o644), moved('key', 0o600)];
+    pairDirMoves([was2, to2, ...mv2], mv2, same);
+    assert.equal([to2.movedFrom, to2.movedChanged], [was.path, undefined]);
+  } finally {
+    closeAll();
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 test.run();
