@@ -910,6 +910,7 @@ function movedDirFiles(changes: readonly Change[], named: NamedChanges | null, m
  * `inDirs` (movedDirFiles) names; its old name has none.
  */
 async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string, Change> | null = null, inDirs?: ReadonlyMap<string, MovedFrom>, why?: string): Promise<void> {
+  if (c.type === 'symlink') { writeLinkDiff(c, col, out); return; }
   if (c.type !== 'file') return;
   if (c.movedTo !== undefined && moved?.has(c.path)) return;
   // The pairing read both (pairCopies): the copy's lines are the host file's, not news.
@@ -939,6 +940,17 @@ async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string
     out.text((l[0] === '+' ? col.green(s) : l[0] === '-' ? col.red(s) : l[0] === '@' ? col.cyan(s) : l[0] === '\\' ? col.dim(s) : s) + '\n');
   }
   if (d.cut) out.text(col.dim(`${ELLIPSIS} diff cut after ${MAX_FILE_LINES} lines (+${d.added} -${d.removed} in all)\n`));
+}
+
+/**
+ * A symlink's diff is where it points (`symlink -> /etc/shadow`, and a retargeted one's old
+ * target), as git's diff shows a link's target for its text: a link inside a new dir is one of
+ * that dir's line's "other entries", and said nowhere else in the review.
+ */
+function writeLinkDiff(c: Change, col: Colors, out: ByteOut): void {
+  if (c.change === 'deleted' || c.change === 'metadata' || c.target === undefined) return;
+  const was = c.change === 'modified' && c.targetBefore !== undefined ? ` (was ${display(c.targetBefore)})` : '';
+  out.text(col.bold(`diff ${display(c.path)} (${c.change})\n`) + `symlink -> ${display(c.target)}${was}\n`);
 }
 
 /**

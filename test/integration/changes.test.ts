@@ -453,17 +453,22 @@ test('a move or copy with another mode than the host file it came from: its line
   assert.not.ok(existsSync(join(canary, 'secret')));
 });
 
-test('a symlink retargeted (ln -sfn, mv -T): its line, JSON and --stat row name the target it had', () => {
+test('a symlink retargeted (ln -sfn, mv -T): its line, JSON and --stat row name the target it had; sbx diff shows each link\'s target, a new dir\'s too', () => {
   mkdirSync(join(canary, 'v1'));
   mkdirSync(join(canary, 'v2'));
   symlinkSync('v1', join(canary, 'current'));
-  const r = sbx(['run', '--name', 'relink', '--', 'sh', '-c', `cd ${canary} && ln -sfn v2 current.new && mv -T current.new current`]);
+  const r = sbx(['run', '--name', 'relink', '--', 'sh', '-c', `cd ${canary} && ln -sfn v2 current.new && mv -T current.new current && mkdir -p www/assets && echo hi > www/index.html && ln -s /etc/shadow www/assets/config.txt`]);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, new RegExp(`modified: +${canary}/current -> v2 \\(was v1\\)\n`));
   const j = JSON.parse(sbx(['diff', 'relink', '--json']).stdout) as { changes: Array<{ path: string; target?: string; targetBefore?: string }> };
   const c = j.changes.find((x) => x.path === join(canary, 'current'));
   assert.equal([c?.target, c?.targetBefore], ['v2', 'v1']);
-  assert.match(sbx(['diff', 'relink', '--stat']).stdout, new RegExp(`^ ${canary}/current \\| symlink v1 (→|->) v2$`, 'm'));
+  assert.match(sbx(['diff', 'relink', '--stat']).stdout, new RegExp(`^ ${canary}/current +\\| symlink v1 (→|->) v2$`, 'm'));
+  // The new dir's line counts the link among its "other entries"; the diff names where it points.
+  assert.match(r.stderr, new RegExp(`added: +${canary}/www/ \\(1 file, 1 dir, 1 other entry, 3 B\\)\n`));
+  const d = sbx(['diff', 'relink']);
+  assert.ok(d.stdout.includes(`diff ${join(canary, 'www', 'assets', 'config.txt')} (added)\nsymlink -> /etc/shadow\n`), d.stdout);
+  assert.ok(d.stdout.includes(`diff ${join(canary, 'current')} (modified)\nsymlink -> v2 (was v1)\n`), d.stdout);
   assert.is(sbx(['discard', 'relink']).code, 0);
 });
 
