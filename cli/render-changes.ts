@@ -6,7 +6,7 @@ import { ByteOut, PIECE, type NamedChanges, type Shown } from '../sandbox-core/c
 import { decodeUtf8Strict, display, displayText, joinB, jsonPath, nameB, parentB, terminalSafe } from '../sandbox-core/base/bpath.js';
 import { isBelow } from '../sandbox-core/base/within.js';
 import { codeUnitOrder } from '../sandbox-core/base/code-order.js';
-import { accessDiff, lstatB } from '../sandbox-core/changes/stat.js';
+import { accessDiff, lstatB, oct } from '../sandbox-core/changes/stat.js';
 import { countChanges } from '../sandbox-core/changes/scan.js';
 import { countLines, isUnreadable, readHead } from '../sandbox-core/changes/content.js';
 import { changedTree, type ChangedTree } from '../sandbox-core/changes/moves.js';
@@ -774,7 +774,8 @@ export async function writeDiffs(changes: Change[], col: Colors, write: (b: Buff
         if (inDirs.same.has(p)) { j++; continue; }
         if (inDirs.from.has(p)) { await writeDiff(named!.changeAt(j++), col, out, moved, inDirs.from); continue; }
       }
-      const t = diffs ? named!.textPieceAt(j) : null;
+      // A program's header says its mode (runMode): the Change path writes it.
+      const t = diffs && !(named!.permAt(j) & RUN_BITS) ? named!.textPieceAt(j) : null;
       if (t) { diffs!(j++, t, named!.textFrom, named!.textLength, out); continue; }
       await writeDiff(named!.changeAt(j++), col, out);
     }
@@ -925,7 +926,7 @@ async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string
   if (!d) return;
   const name = display(c.path);
   const saved = c.copiedTo !== undefined ? `; host version saved as ${display(c.copiedTo)}` : '';
-  const how = copied ? `copy of the host's ${display(copied.path)}, then changed${accessText(c, copied)}` : variant ? `added; shown against the host's ${display(variant.from.path)}` : from ? `moved from ${display(from.path)}${accessText(c, from)}` : why ?? c.change;
+  const how = copied ? `copy of the host's ${display(copied.path)}, then changed${accessText(c, copied)}` : variant ? `added; shown against the host's ${display(variant.from.path)}` : from ? `moved from ${display(from.path)}${accessText(c, from)}` : why ?? `${c.change}${runMode(c)}`;
   out.text(col.bold(`diff ${name} (${how}${saved})\n`));
   if (!d.lines) {
     const before = from ? humanBytes(from.size) : c.host && c.change !== 'added' ? humanBytes(c.host.size) : '-';
@@ -940,6 +941,17 @@ async function writeDiff(c: Change, col: Colors, out: ByteOut, moved: Map<string
     out.text((l[0] === '+' ? col.green(s) : l[0] === '-' ? col.red(s) : l[0] === '@' ? col.cyan(s) : l[0] === '\\' ? col.dim(s) : s) + '\n');
   }
   if (d.cut) out.text(col.dim(`${ELLIPSIS} diff cut after ${MAX_FILE_LINES} lines (+${d.added} -${d.removed} in all)\n`));
+}
+
+// Execute, setuid, setgid and sticky bits.
+const RUN_BITS = 0o7111;
+
+/**
+ * `, mode 755` for a new file that can be run (an execute bit, or setuid, setgid, sticky), as
+ * git's `new file mode 100755`: its text alone does not say so, nor, inside a new dir, the dir's line.
+ */
+function runMode(c: Change): string {
+  return c.change === 'added' && c.up && c.up.perm & RUN_BITS ? `, mode ${oct(c.up.perm)}` : '';
 }
 
 /**

@@ -37,7 +37,7 @@ export function lstatB(p: string): EntryStat | null {
 }
 
 /** Permission bits as the review writes them: `644`, `4755`. */
-function oct(n: number): string {
+export function oct(n: number): string {
   return n.toString(8).padStart(3, '0');
 }
 

@@ -82,7 +82,9 @@ gitTest("sbx diff leaves git's own files out of the diffs, says so, and --all sh
   const out = sbx(['diff', 'd']).stdout;
   const diffs = out.split('\n').filter((l) => l.startsWith('diff '));
   // The work and the hook (flagged: always its diff); nothing else of either .git.
-  for (const p of ['repo/b.txt', 'repo/c.txt', 'repo/d.txt', 'repo/.git/hooks/pre-commit', 'clone/a.txt']) assert.ok(diffs.includes(`diff ${join(canary, p)} (added)`), `${p}\n${out}`);
+  for (const p of ['repo/b.txt', 'repo/c.txt', 'repo/d.txt', 'clone/a.txt']) assert.ok(diffs.includes(`diff ${join(canary, p)} (added)`), `${p}\n${out}`);
+  // The hook is a program: its header says so.
+  assert.ok(diffs.includes(`diff ${join(canary, 'repo/.git/hooks/pre-commit')} (added, mode 755)`), out);
   assert.is(diffs.filter((l) => l.includes('/.git/')).length, 1, out);
   assert.match(out, new RegExp(`^${repo}: \\d+ diffs of git's own files left out \\(to see them: sbx diff d ${repo}/\\.git\\)$`, 'm'));
   assert.match(out, new RegExp(`^${clone}: \\d+ diffs of git's own files left out`, 'm'));

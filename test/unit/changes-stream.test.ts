@@ -413,6 +413,7 @@ test('the full review (summary and diffs) of a scan with new files as columns is
   write(join(u, 'txt/ctl'), 'plain\nesc \x1b[31mred\ttab\r\nback\\slash\nbidi \u202e here\nünï\n');
   write(join(u, 'txt/latin1'), Buffer.from([0x61, 0xe9, 0x0a]));
   write(join(u, 'txt/empty'), '');
+  write(join(u, 'txt/run.sh'), '#!/bin/sh\necho run\n', 0o755);
   write(join(u, 'txt/long'), Array.from({ length: 2500 }, (_, i) => `line ${i}`).join('\n'));
   write(join(u, 'txt/exact'), Array.from({ length: 1998 }, (_, i) => `l${i}`).join('\n'));
   write(join(u, 'txt/big'), Buffer.alloc((1 << 20) + 1, 0x61));
@@ -454,6 +455,9 @@ test('the full review (summary and diffs) of a scan with new files as columns is
       }
       const want = await renderDiffs(objects.changes, col);
       assert.is(await renderDiffs(columns.changes, col, columns.named), want);
+      // A new program (a column entry when plain) says its mode in its header, either way.
+      assert.ok(want.includes(`diff ${display(join(f.host, 'pbin/cmd'))} (added, mode 755)\n`), want.slice(0, 3000));
+      assert.ok(want.includes(`diff ${display(join(f.host, 'txt/run.sh'))} (added, mode 755)\n`), want.slice(0, 3000));
       // In pieces to a slow writer: the same bytes.
       const pieces: Buffer[] = [];
       await writeDiffs(columns.changes, col, async (b) => { await new Promise((r) => setTimeout(r, 1)); pieces.push(b); }, columns.named);

