@@ -232,12 +232,13 @@ function commonDir(dirs: Set<string>): string {
 function groupLine(g: SubtreeGroup): string {
   // A gone tree is counted in entries (what rm -rf removed); a new one in files, dirs and the
   // rest. A group whose files are all on other lines (flagged, folded) is its dirs alone:
-  // "0 files, 23 other entries, 0 B" read as a fault.
+  // "0 files, 23 other entries, 0 B" read as a fault. Symlinks by name: `sbx diff` shows where each points.
   if (g.root.change === 'deleted') return ` (${entriesText(g.entries)}, ${humanBytes(g.bytes)})`;
-  const other = g.entries - g.files - g.dirs;
+  const other = g.entries - g.files - g.dirs - g.links;
   const parts: string[] = [];
-  if (g.files || (!g.dirs && !other)) parts.push(`${countText(g.files)} file${g.files === 1 ? '' : 's'}`);
+  if (g.files || (!g.dirs && !g.links && !other)) parts.push(`${countText(g.files)} file${g.files === 1 ? '' : 's'}`);
   if (g.dirs) parts.push(`${countText(g.dirs)} dir${g.dirs === 1 ? '' : 's'}`);
+  if (g.links) parts.push(`${countText(g.links)} symlink${g.links === 1 ? '' : 's'}`);
   if (other) parts.push(`${countText(other)} other entr${other === 1 ? 'y' : 'ies'}`);
   if (g.files) parts.push(humanBytes(g.bytes));
   return ` (${parts.join(', ')})`;

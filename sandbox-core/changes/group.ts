@@ -13,8 +13,10 @@ export interface SubtreeGroup {
   /** Entries below the root (not counting it). */
   entries: number;
   files: number;
-  /** Dirs below the root (of `entries`): the rest that are not files are symlinks, fifos, devices. */
+  /** Dirs below the root (of `entries`). */
   dirs: number;
+  /** Symlinks below the root (of `entries`): the rest that are none of these are fifos, sockets, devices. */
+  links: number;
   /** Apparent bytes of the regular files below the root. */
   bytes: number;
 }
@@ -278,14 +280,14 @@ export function viewKind(kind: ChangeKind, changes: Change[], fold: FoldSpec[], 
     const top = above ? above.of(c.path) : null;
     if (k >= 0) { if (top !== null) foldedIn(groups.get(top), k); continue; }
     if (top === null) {
-      if (groupable && c.type === 'dir') { const g = { root: c, entries: 0, files: 0, dirs: 0, bytes: 0 }; groups.set(c.path, g); items.push(g); } else items.push(c);
+      if (groupable && c.type === 'dir') { const g = { root: c, entries: 0, files: 0, dirs: 0, links: 0, bytes: 0 }; groups.set(c.path, g); items.push(g); } else items.push(c);
       continue;
     }
     const g = groups.get(top);
     // The ancestor dir was folded away: the child stands alone.
     if (!g) { items.push(c); continue; }
     g.entries++;
-    if (c.type === 'file') { g.files++; g.bytes += size; } else if (c.type === 'dir') g.dirs++;
+    if (c.type === 'file') { g.files++; g.bytes += size; } else if (c.type === 'dir') g.dirs++; else if (c.type === 'symlink') g.links++;
   }
   // A dir with nothing below it is just a change, and one whose every entry below was folded
   // by one rule is counted on that rule's line (~/.npm made by npm for its cache alone).
@@ -386,11 +388,11 @@ export function siblingRuns(items: ReadonlyArray<Change | SubtreeGroup>, min: nu
 /** What a run's members hold in all, as one SubtreeGroup's counts (its root: the first member's). */
 export function runTotals(run: SiblingRun): SubtreeGroup {
   const first = run.members[0]!;
-  const t: SubtreeGroup = { root: isGroup(first) ? first.root : first, entries: 0, files: 0, dirs: 0, bytes: 0 };
+  const t: SubtreeGroup = { root: isGroup(first) ? first.root : first, entries: 0, files: 0, dirs: 0, links: 0, bytes: 0 };
   for (const x of run.members) {
-    if (isGroup(x)) { t.entries += x.entries + 1; t.files += x.files; t.dirs += x.dirs + 1; t.bytes += x.bytes; continue; }
+    if (isGroup(x)) { t.entries += x.entries + 1; t.files += x.files; t.dirs += x.dirs + 1; t.links += x.links; t.bytes += x.bytes; continue; }
     t.entries++;
-    if (x.type === 'file') { t.files++; t.bytes += x.size; } else if (x.type === 'dir') t.dirs++;
+    if (x.type === 'file') { t.files++; t.bytes += x.size; } else if (x.type === 'dir') t.dirs++; else if (x.type === 'symlink') t.links++;
   }
   return t;
 }

@@ -464,8 +464,8 @@ test('a symlink retargeted (ln -sfn, mv -T): its line, JSON and --stat row name 
   const c = j.changes.find((x) => x.path === join(canary, 'current'));
   assert.equal([c?.target, c?.targetBefore], ['v2', 'v1']);
   assert.match(sbx(['diff', 'relink', '--stat']).stdout, new RegExp(`^ ${canary}/current +\\| symlink v1 (→|->) v2$`, 'm'));
-  // The new dir's line counts the link among its "other entries"; the diff names where it points.
-  assert.match(r.stderr, new RegExp(`added: +${canary}/www/ \\(1 file, 1 dir, 1 other entry, 3 B\\)\n`));
+  // The new dir's line counts the link; the diff names where it points.
+  assert.match(r.stderr, new RegExp(`added: +${canary}/www/ \\(1 file, 1 dir, 1 symlink, 3 B\\)\n`));
   const d = sbx(['diff', 'relink']);
   assert.ok(d.stdout.includes(`diff ${join(canary, 'www', 'assets', 'config.txt')} (added)\nsymlink -> /etc/shadow\n`), d.stdout);
   assert.ok(d.stdout.includes(`diff ${join(canary, 'current')} (modified)\nsymlink -> v2 (was v1)\n`), d.stdout);

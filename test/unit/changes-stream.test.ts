@@ -385,7 +385,7 @@ test('sbx diff\'s diffs: a modified file through jsdiff, new files without it, i
   assert.ok(text.includes(`diff ${name} (modified)\n--- a${name}\n+++ b${name}\n${hunk}\n`), 'the modified file\'s hunk');
   assert.ok(text.includes(`diff ${display(join(f.host, 'noeol'))} (added)\n--- /dev/null\n+++ b${display(join(f.host, 'noeol'))}\n@@ -0,0 +1,2 @@\n+a\n+b\n\\ No newline at end of file\n`));
   assert.ok(text.includes(`Binary file: - → 4 B`), text.slice(0, 2000));
-  // A new link's diff is its target (inside a new dir, that dir's line says only "other entries").
+  // A new link's diff is its target (inside a new dir, that dir's line only counts it).
   assert.ok(text.includes(`diff ${display(join(f.host, 'link'))} (added)\nsymlink -> /etc/passwd\n`), text.slice(0, 2000));
   assert.is(text.split('\ndiff ').length, changes.filter((c) => (c.type === 'file' || c.type === 'symlink') && c.change !== 'metadata').length);
 });

@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { commitSandbox } from '../../sandbox-core/commit/index.js';
 import { dirname, join } from 'node:path';
@@ -101,7 +102,7 @@ test('fold-list matches are one counted line and still in the change list', () =
   for (const l of out.split('\n')) assert.ok(l.length <= 80 || l.includes(f.host), l);
 });
 
-test('a new dir line counts its files, dirs and other entries; one whose files are all on other lines names only its dirs', () => {
+test('a new dir line counts its files, dirs, symlinks and other entries; one whose files are all on other lines names only its dirs', () => {
   const U = (p: string) => join(f.upper(), p);
   markStarted(f);
   // Every file below lib/ is bytecode, folded on its own line: lib/ keeps only its dirs.
@@ -110,10 +111,12 @@ test('a new dir line counts its files, dirs and other entries; one whose files a
   write(U('pkg/index.js'), 'abc');
   mkdirSync(U('pkg/sub'));
   symlinkSync('index.js', U('pkg/main.js'));
+  const fifo = spawnSync('mkfifo', [U('pkg/pipe')]);
+  assert.is(fifo.status, 0, String(fifo.stderr));
   const { changes } = scanSandbox(f.meta);
   const out = renderSummary(changes, plain);
   assert.ok(out.includes(`  added:    ${f.host}/lib/ (2 dirs)\n`), out);
-  assert.ok(out.includes(`  added:    ${f.host}/pkg/ (1 file, 1 dir, 1 other entry, 3 B)\n`), out);
+  assert.ok(out.includes(`  added:    ${f.host}/pkg/ (1 file, 1 dir, 1 symlink, 1 other entry, 3 B)\n`), out);
   assert.not.ok(out.includes('0 files'), out);
 });
 
@@ -634,7 +637,7 @@ test('siblings by the dozen, added, deleted or modified, are one line for their 
     add('/usr/share/doc/README'), add('/usr/share/doc/link', 'symlink'), ...Array.from({ length: 5 }, (_, i) => add(`/srv/x${i}`))].sort((a, b) => (a.path < b.path ? -1 : 1));
   const plan = summaryPlan(added, plain, { fold: [], limit: 6 });
   assert.equal(plan.kinds[0]!.items.map((x) => x.line.replace(/ +/g, ' ')), [
-    ` added: ${SIBLINGS + 2} entries in /usr/share/doc/ (${2 * SIBLINGS + 1} files, ${SIBLINGS} dirs, 1 other entry, ${(2 * SIBLINGS + 1) * 10} B)`,
+    ` added: ${SIBLINGS + 2} entries in /usr/share/doc/ (${2 * SIBLINGS + 1} files, ${SIBLINGS} dirs, 1 symlink, ${(2 * SIBLINGS + 1) * 10} B)`,
     ...Array.from({ length: 5 }, (_, i) => ` added: /srv/x${i}`),
   ]);
   assert.equal(plan.kinds[0]!.items[0]!.paths(), added.filter((c) => c.path.startsWith('/usr/share/doc/')).map((c) => c.path));
@@ -644,7 +647,7 @@ test('siblings by the dozen, added, deleted or modified, are one line for their 
   const more = [...added, ...mo].sort((a, b) => (a.path < b.path ? -1 : 1));
   const p2 = summaryPlan(more, plain, { fold: [], limit: 7 }).kinds[0]!.items;
   assert.equal(p2.map((x) => x.line.replace(/ +/g, ' ')).filter((l) => l.includes(' entries in ')), [
-    ` added: ${SIBLINGS + 2} entries in /usr/share/doc/ (${2 * SIBLINGS + 1} files, ${SIBLINGS} dirs, 1 other entry, ${(2 * SIBLINGS + 1) * 10} B)`,
+    ` added: ${SIBLINGS + 2} entries in /usr/share/doc/ (${2 * SIBLINGS + 1} files, ${SIBLINGS} dirs, 1 symlink, ${(2 * SIBLINGS + 1) * 10} B)`,
     ' added: 12 entries in 6 dirs under /usr/share/locale/ (12 files, 120 B)',
   ]);
   assert.equal(p2.find((x) => x.label.includes('/usr/share/locale/'))!.paths(), mo.map((c) => c.path).sort());
