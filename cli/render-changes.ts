@@ -605,6 +605,8 @@ export function changesJson(id: string, changes: Change[], extra: Record<string,
   const trees = replacedTrees(changes);
   const list = changes.map((c) => {
     const o: Record<string, unknown> = { ...jsonPath(c.path), change: c.change, type: c.type, size: c.size };
+    // A new entry's mode, which no detail says (`"mode": "755"`: a program, a private file).
+    if ((c.change === 'added' || c.change === 'replaced') && c.type !== 'symlink' && c.up) o.mode = oct(c.up.perm);
     const why = sensitiveReason(c, ctx);
     if (why) { o.sensitive = why; sensitive++; }
     if (c.target !== undefined) o.target = jsonPath(c.target).path;

@@ -439,12 +439,13 @@ test('a move or copy with another mode than the host file it came from: its line
   assert.ok(d.stdout.includes(`diff ${join(canary, 'site.bak')}/ (copy of the host's ${join(canary, 'site')}/, then changed)\nSame content: 2 files\ndiff ${join(canary, 'site.bak', 'b')} (copy of the host's ${join(canary, 'site', 'b')}; mode 644${arrow}600)\nSame content\n`), d.stdout);
   assert.ok(d.stdout.includes(`diff ${join(canary, 'site.orig')}/ (copy of the host's ${join(canary, 'site')}/)\nSame content: 3 files\n`), d.stdout);
   assert.not.ok(d.stdout.includes('token=abc') || d.stdout.includes('+private'), d.stdout);
-  const j = JSON.parse(sbx(['diff', 'acc', '--json']).stdout) as { changes: Array<{ path: string; sourceDetails?: string[]; copyChanged?: boolean }> };
+  const j = JSON.parse(sbx(['diff', 'acc', '--json']).stdout) as { changes: Array<{ path: string; sourceDetails?: string[]; copyChanged?: boolean; mode?: string }> };
   const at = (p: string) => j.changes.find((c) => c.path === join(canary, p));
   assert.equal(at('secret.old')?.sourceDetails, ['mode 600\u2192644']);
   assert.equal(at('token.bak')?.sourceDetails, ['mode 600\u2192644']);
   assert.equal([at('site.bak/b')?.sourceDetails, at('site.bak/b')?.copyChanged, at('site.bak')?.copyChanged], [['mode 644\u2192600'], undefined, true]);
   assert.is(at('site.orig/a')?.sourceDetails, undefined);
+  assert.equal([at('secret.old')?.mode, at('site.bak/b')?.mode, at('site.bak')?.mode], ['644', '600', (lstatSync(join(canary, 'site')).mode & 0o7777).toString(8)]);
   const c = sbx(['commit', 'acc']);
   assert.is(c.code, 0, c.stderr);
   assert.is(lstatSync(join(canary, 'secret.old')).mode & 0o777, 0o644);

@@ -544,7 +544,8 @@ test('a move or copy with another mode or owner than the host file it came from:
   const summary = renderSummary([old, kept, s, k], plain);
   assert.match(summary, /added: +\/srv\/secret\.old \(moved from secret; mode 600(?:\u2192|->)644\)\n/);
   assert.match(summary, /added: +\/srv\/key\.old \(moved from key\)\n/);
-  assert.equal(JSON.parse(changesJson('x', [old])).changes[0].sourceDetails, ['mode 600\u2192644']);
+  const json = JSON.parse(changesJson('x', [old, s])).changes;
+  assert.equal([json[0].sourceDetails, json[0].mode, json[1].mode], [['mode 600\u2192644'], '644', undefined], 'a new entry\'s mode; a deletion has none');
   // A copy (by its mark, or by its name): the same.
   const conf = { path: '/etc/a.conf', change: 'modified' as const, type: 'file' as const, size: 1, host: { ...st(21, 8), perm: 0o600 } }, bak = as(made('/etc/a.conf.bak', 8), 0o644);
   pairCopies([{ change: bak, mark: '/etc/a.conf' }], [conf], bytes('/layer/etc/a.conf.bak|/etc/a.conf'));
