@@ -959,8 +959,8 @@ function runMode(c: Change): string {
 
 /**
  * A symlink's diff is where it points (`symlink -> /etc/shadow`, and a retargeted one's old
- * target), as git's diff shows a link's target for its text: a link inside a new dir is one of
- * that dir's line's "other entries", and said nowhere else in the review.
+ * target), as git's diff shows a link's target for its text: a link inside a new dir is only
+ * counted on that dir's line, and said nowhere else in the review.
  */
 function writeLinkDiff(c: Change, col: Colors, out: ByteOut): void {
   if (c.change === 'deleted' || c.change === 'metadata' || c.target === undefined) return;
