@@ -252,6 +252,42 @@ export function pairDirMoves(changes: readonly Change[], made: readonly Change[]
 const COLUMN_STATS_MAX = 4096;
 
 /**
+ * The column dirs (by index, 1) at or below a new dir where a deleted tree's first files
+ * (PROBE_FILES of them) are, by their paths below it and their sizes: where the tree may have
+ * gone (pairDirMoves looks for it there). Up to DIRS_MAX * CANDIDATES_MAX such new dirs.
+ */
+function treeRootDirs(named: NamedChanges, trees: ReadonlyMap<Change, HostTree | null>, changes: readonly Change[]): Uint8Array | null {
+  const probes = new Map<string, TreeFile[]>();
+  const sizes = new Set<number>();
+  for (const [d, tree] of trees) {
+    if (!tree || d.movedTo !== undefined) continue;
+    for (const f of tree.files.slice(0, PROBE_FILES)) { addTo(probes, nameB(f.rel), f); sizes.add(f.size); }
+  }
+  if (!probes.size) return null;
+  const newDirs = new Set<string>();
+  for (const c of changes) if (c.change === 'added' && c.type === 'dir' && c.movedFrom === undefined) newDirs.add(c.path);
+  const roots = new Set<string>();
+  for (let i = 0; i < named.length && roots.size < DIRS_MAX * CANDIDATES_MAX; i++) {
+    if (!sizes.has(named.sizeAt(i))) continue;
+    const b = named.nameBytesAt(i);
+    const l = probes.get(b.toString('latin1', named.nameFrom, named.nameFrom + named.nameLength));
+    if (!l) continue;
+    const p = named.pathAt(i);
+    for (const f of l) {
+      const root = p.endsWith(`/${f.rel}`) && f.size === named.sizeAt(i) ? p.slice(0, p.length - f.rel.length - 1) : '';
+      if (newDirs.has(root)) roots.add(root);
+    }
+  }
+  if (!roots.size) return null;
+  const inRoot = new Uint8Array(named.dirs.length);
+  for (let k = 0; k < named.dirs.length; k++) {
+    const dir = named.dirs[k]!;
+    for (const r of roots) if (dir.startsWith(`${r}/`)) { inRoot[k] = 1; break; }
+  }
+  return inRoot;
+}
+
+/**
  * The full review's plain new files are columns (named.ts), not changes, so pairMoves never
  * sees them: a new file a file was moved to across overlays (made anew, no mark) is one. Those
  * of a deleted file's size (or a changed host file's: a copy, pairCopies) are made changes with
@@ -280,12 +316,20 @@ export function pairColumnMoves(named: NamedChanges, changes: readonly Change[],
   }) : null;
   for (const tree of trees?.values() ?? []) for (const f of tree?.files ?? []) sizes.add(f.size);
   const asked: Change[] = [];
-  for (let i = 0; i < named.length && asked.length < COLUMN_STATS_MAX && sizes.size; i++) {
-    if (!sizes.has(named.sizeAt(i))) continue;
+  const done = new Uint8Array(named.length);
+  const ask = (i: number): void => {
+    done[i] = 1;
+    if (!sizes.has(named.sizeAt(i))) return;
     const c = named.changeAt(i);
     const st = c.upper === undefined ? null : lstatB(c.upper);
     if (st?.type === 'file' && st.size === c.size) asked.push({ ...c, up: { ...c.up!, mtimeMs: st.mtimeMs } });
-  }
+  };
+  // First the entries below the new dirs a moved tree's first files name: the budget goes in
+  // path order, and new files of those sizes before the tree (a build's output, another copy)
+  // took all of it, leaving a moved tree an addition and a deletion.
+  const inRoot = trees?.size ? treeRootDirs(named, trees, changes) : null;
+  for (let i = 0; inRoot && i < named.length && asked.length < COLUMN_STATS_MAX; i++) if (inRoot[named.dirAt(i)]) ask(i);
+  for (let i = 0; i < named.length && asked.length < COLUMN_STATS_MAX && sizes.size; i++) if (!done[i]) ask(i);
   pairMoves(asked.map((change) => ({ change, mark: null })), deleted, compare, budget);
   // A dir's pairing marks the two dirs (objects), not its files, which stay columns. The new
   // tree's files with xattrs are objects (named.ts): asked with the columns, or a tree holding

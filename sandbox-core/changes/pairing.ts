@@ -48,7 +48,7 @@ export function noteAccess(c: Change, was: Access | null | undefined): void {
   if (d.length) c.sourceDetails = d;
 }
 
-export const addTo = <K>(m: Map<K, Change[]>, k: K, d: Change): void => { const l = m.get(k); if (l) l.push(d); else m.set(k, [d]); };
+export const addTo = <K, V>(m: Map<K, V[]>, k: K, v: V): void => { const l = m.get(k); if (l) l.push(v); else m.set(k, [v]); };
 
 // How many host entries a host dir's tree may hold to be read (treeFiles).
 const DIR_ENTRIES_MAX = 4096;

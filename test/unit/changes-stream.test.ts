@@ -4,7 +4,7 @@
 // sbx-test: host-free (the helper scans fixture trees in its TMPDIR).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, symlinkSync, writeFileSync, linkSync, truncateSync, openSync, closeSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync, linkSync, truncateSync, openSync, closeSync, utimesSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { helperPath } from '../../sandbox-core/helper.js';
 import { join } from 'node:path';
@@ -388,6 +388,28 @@ test('sbx diff\'s diffs: a modified file through jsdiff, new files without it, i
   // A new link's diff is its target (inside a new dir, that dir's line only counts it).
   assert.ok(text.includes(`diff ${display(join(f.host, 'link'))} (added)\nsymlink -> /etc/passwd\n`), text.slice(0, 2000));
   assert.is(text.split('\ndiff ').length, changes.filter((c) => (c.type === 'file' || c.type === 'symlink') && c.change !== 'metadata').length);
+});
+
+test('the full review finds a moved dir past more new files of its files\' sizes than it asks the time of, before it in path order', async () => {
+  // `mv tree tree2` (mv copies a host dir's tree, keeping each file's time) after a build
+  // wrote 4,200 files of those sizes in aaa/: the 4,096 column entries asked went to aaa/.
+  const u = f.upper();
+  mkdirSync(join(f.host, 'tree'));
+  mkdirSync(join(u, 'tree2'));
+  for (let i = 0; i < 30; i++) {
+    writeFileSync(join(f.host, 'tree', `f${i}`), `line ${i % 10}\n`);
+    writeFileSync(join(u, 'tree2', `f${i}`), `line ${i % 10}\n`);
+    utimesSync(join(f.host, 'tree', `f${i}`), 978307200 + i, 978307200 + i);
+    utimesSync(join(u, 'tree2', `f${i}`), 978307200 + i, 978307200 + i);
+  }
+  whiteout(join(u, 'tree'));
+  mkdirSync(join(u, 'aaa'));
+  for (let i = 0; i < 4200; i++) writeFileSync(join(u, 'aaa', `g${i}`), `lin ${i % 10}\n`.padStart(7, ' '));
+  const scan = await scanSandboxAsync(f.meta, { readNewUpTo: 1 << 20, columns: true, keepTexts: true, copies: true });
+  assert.ok(scan.named && scan.named.length >= 4200, 'aaa/ as columns');
+  const dir = scan.changes.find((c) => c.path === join(f.host, 'tree2'));
+  assert.equal([dir?.movedFrom, dir?.movedChanged], [join(f.host, 'tree'), undefined]);
+  assert.is(scan.changes.find((c) => c.path === join(f.host, 'tree'))?.movedTo, join(f.host, 'tree2'));
 });
 
 test('the full review (summary and diffs) of a scan with new files as columns is the object scan\'s, byte for byte', async () => {
