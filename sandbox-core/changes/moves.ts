@@ -184,9 +184,9 @@ export function deletedTrees(changes: readonly Change[], mayHaveGone: (f: TreeFi
  * dir of files with no mark and the old dir deleted as one change. Paired (Change.movedFrom on
  * the new dir, movedTo on the old) when at least half of the non-empty regular files the
  * host's dir holds are at the same place below a new dir (files made anew) with their size,
- * time, mode, owner and bytes: the command may have changed or removed the others after the move
- * (movedChanged on the new dir; the review shows those against the old files, with a mode
- * that differs; sourceDetails on the new dir says its own). Up to DIRS_MAX
+ * time and bytes: the command may have changed or removed the others after the move
+ * (movedChanged on the new dir; the review shows those against the old files, and those of
+ * another mode or owner too, with it; sourceDetails on the new dir says its own). Up to DIRS_MAX
  * deleted dirs of up to DIR_ENTRIES_MAX entries; `made`: the new files with no mark; `trees`:
  * deletedTrees when the caller read them already; `changedAfter`: false when `made` may lack
  * some of the new tree's files (classify's objects without the columns): whole trees only.
@@ -223,17 +223,22 @@ export function pairDirMoves(changes: readonly Change[], made: readonly Change[]
     // How many files may differ: past that a candidate is given up, its other files' bytes
     // not read (they would only spend the budget the review's other pairings share).
     const most = changedAfter ? Math.floor(files.length / 2) : 0;
-    let best: { root: string; differ: Set<string> } | null = null;
+    let best: { root: string; differ: Set<string>; other: number } | null = null;
     for (const root of [...roots].slice(0, CANDIDATES_MAX)) {
+      // `differ`: the files no longer as they were; `other`: those of them with other bytes. A
+      // file with its bytes and another mode or owner (opened to others after the move) is
+      // evidence of the move all the same, and shown as changed, with its mode.
       const differ = new Set<string>();
+      let other = 0;
       for (const f of files) {
         const c = madeAt.get(joinB(root, f.rel));
-        // Its mode and owner too: a file opened to others after the move is shown as changed, with its mode.
-        const held = c !== undefined && c.size === f.size && sameTime(c.up!.mtimeMs, f.mtimeMs) && !accessDiff(c.up!, f).length && c.upper !== undefined &&
+        const held = c !== undefined && c.size === f.size && sameTime(c.up!.mtimeMs, f.mtimeMs) && c.upper !== undefined &&
           sameWithin(budget, compare, c.upper, joinB(d.path, f.rel), c.size) === true;
-        if (!held && differ.add(f.rel).size > most) break;
+        if (held) { if (accessDiff(c.up!, f).length) differ.add(f.rel); continue; }
+        differ.add(f.rel);
+        if (++other > most) break;
       }
-      if (differ.size <= most && (!best || differ.size < best.differ.size)) best = { root, differ };
+      if (other <= most && (!best || other < best.other || (other === best.other && differ.size < best.differ.size))) best = { root, differ, other };
       if (!differ.size) break;
     }
     if (!best) continue;

@@ -600,6 +600,19 @@ test('a move or copy with another mode or owner than the host file it came from:
     assert.equal([...changedTree(to)!.differ], ['key']);
     const movedText = await diffOf([was, to, ...mv]);
     assert.ok(movedText.includes(`diff ${to.path}/ (moved from ${was.path}/)\nSame content: 1 file\ndiff ${mv[1]!.path} (moved from ${join(host, 'conf', 'key')}; mode 600${ARROW}644)\nSame content\n`), movedText);
+    // The mode is no evidence against the move: a tree of one file, its mode changed, is still
+    // paired (its deletion then waits for the new tree in a commit), whole trees only or not.
+    mkdirSync(join(host, 'one')); hostFile('one/id', 'i\n', 0o600);
+    const wasOne: Change = { path: join(host, 'one'), change: 'deleted', type: 'dir', size: 0, host: lstatB(join(host, 'one'))! };
+    const h1 = lstatSync(join(host, 'one', 'id'));
+    for (const whole of [true, false]) {
+      const toOne: Change = { path: join(host, 'one.old'), change: 'added', type: 'dir', size: 0, up: { ...st0(), ...mine, type: 'dir', perm: 0o755 } };
+      const id: Change = { path: join(host, 'one.old', 'id'), change: 'added', type: 'file', size: 2, upper: join(layer, 'one.old.id'), up: { ...st0(), size: 2, mtimeMs: h1.mtimeMs, perm: 0o644, uid: h1.uid, gid: h1.gid } };
+      writeFileSync(join(layer, 'one.old.id'), 'i\n');
+      const w: Change = { ...wasOne };
+      pairDirMoves([w, toOne, id], [id], (a, b) => a === id.upper && b === join(host, 'one', 'id'), undefined, undefined, whole);
+      assert.equal([toOne.movedFrom, toOne.movedChanged, [...changedTree(toOne)!.differ]], [w.path, true, ['id']], `whole trees only: ${!whole}`);
+    }
     // Kept as it was: the whole tree moved, nothing changed.
     const was2: Change = { ...was, movedTo: undefined }, to2: Change = { ...to, movedFrom: undefined, movedChanged: undefined }, mv2 = [moved('a', 0o644), moved('key', 0o600)];
     pairDirMoves([was2, to2, ...mv2], mv2, same);
